@@ -1,0 +1,104 @@
+# partnerbill: the only build file. See README.md and shared/DESIGN.md.
+.DEFAULT_GOAL := all
+.SUFFIXES:
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+BIN ?= bin
+SANITIZE ?=
+
+CC ?= cc
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Icommon -MMD -MP
+LDLIBS := -lzip -lz -lpthread
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRC := \
+	common/buf.c \
+	common/csv.c \
+	common/date.c \
+	common/input.c \
+	common/money.c \
+	common/progress.c
+
+INGEST_SRC := \
+	ingest/aws_cur.c \
+	ingest/main.c \
+	ingest/reduce.c
+
+UNIT_TESTS := \
+	csv \
+	date \
+	input \
+	money
+
+LIB := $(BUILD)/libpb.a
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+PROGRAMS := $(BIN)/pb-ingest
+
+all: $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/pb-ingest: $(INGEST_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS)
+
+# Tests: unit tests (cmocka) then the end-to-end suites against the real executables.
+test: $(PROGRAMS) $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	PB_BIN=$(BIN) bash tests/e2e/ingest/run.sh
+
+# make check: install what is missing, then every test, plainly and under the sanitizers.
+check: deps
+	$(MAKE) test
+	$(MAKE) BUILD=build/san BIN=build/san/bin SANITIZE=address,undefined CFLAGS='-O1 -g' test
+
+deps:
+	bash scripts/deps.sh
+
+demo: deps all
+	bash scripts/demo.sh
+
+bench: all
+	bash bench/run.sh
+
+FUZZ_TARGETS := csv money
+fuzz:
+	bash fuzz/run.sh $(FUZZ_TARGETS)
+
+lint:
+	clang-format --dry-run --Werror common/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		--suppress=missingIncludeSystem -Icommon common ingest
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf build bin
+
+.PHONY: all test check deps demo bench fuzz lint install clean
+
+-include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d)

@@ -1,0 +1,149 @@
+/* The growable byte buffer: one type for every string built at run time. */
+#include "buf.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+static char empty_str[1];
+
+void pb_buf_init(struct pb_buf *b, size_t cap)
+{
+	b->ptr = NULL;
+	b->len = 0;
+	b->alloc = 0;
+	b->cap = cap ? cap : PB_BUF_DEFAULT_CAP;
+	b->failed = 0;
+}
+
+void pb_buf_release(struct pb_buf *b)
+{
+	if (!b)
+		return;
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = 0;
+	b->alloc = 0;
+	b->failed = 0;
+}
+
+void pb_buf_reset(struct pb_buf *b)
+{
+	b->len = 0;
+	b->failed = 0;
+	if (b->ptr)
+		b->ptr[0] = '\0';
+}
+
+const char *pb_buf_str(const struct pb_buf *b)
+{
+	return b->ptr ? b->ptr : empty_str;
+}
+
+static int fail(struct pb_buf *b)
+{
+	b->failed = 1;
+	b->len = 0;
+	if (b->ptr)
+		b->ptr[0] = '\0';
+	return -1;
+}
+
+/* Makes room for extra more bytes plus the terminating NUL. */
+static int grow(struct pb_buf *b, size_t extra)
+{
+	size_t need, n;
+	char *p;
+
+	if (b->failed)
+		return -1;
+	if (extra > b->cap || b->len > b->cap - extra)
+		return fail(b);
+	need = b->len + extra + 1;
+	if (need <= b->alloc)
+		return 0;
+	n = b->alloc ? b->alloc : 64;
+	while (n < need)
+		n = n > SIZE_MAX / 2 ? need : n * 2;
+	p = realloc(b->ptr, n);
+	if (!p)
+		return fail(b);
+	b->ptr = p;
+	b->alloc = n;
+	return 0;
+}
+
+int pb_buf_add(struct pb_buf *b, const void *data, size_t len)
+{
+	if (grow(b, len) < 0)
+		return -1;
+	if (len)
+		memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int pb_buf_addstr(struct pb_buf *b, const char *s)
+{
+	return pb_buf_add(b, s, strlen(s));
+}
+
+int pb_buf_addch(struct pb_buf *b, char c)
+{
+	return pb_buf_add(b, &c, 1);
+}
+
+int pb_buf_vaddf(struct pb_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	if (b->failed)
+		return -1;
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return fail(b);
+	if (grow(b, (size_t)n) < 0)
+		return -1;
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int pb_buf_addf(struct pb_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = pb_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int pb_buf_add_csv_field(struct pb_buf *b, const char *s, size_t len)
+{
+	size_t i, start;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+			break;
+	if (i == len)
+		return pb_buf_add(b, s, len);
+	pb_buf_addch(b, '"');
+	start = 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"') {
+			pb_buf_add(b, s + start, i + 1 - start);
+			start = i;
+		}
+	}
+	pb_buf_add(b, s + start, len - start);
+	return pb_buf_addch(b, '"');
+}

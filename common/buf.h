@@ -1,0 +1,45 @@
+/* A growable, always NUL-terminated byte buffer with a size cap. */
+#ifndef PB_BUF_H
+#define PB_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/*
+ * The buffer owns ptr. A failed append (allocation failure or the cap) empties
+ * the buffer, keeps it valid, and sets failed until pb_buf_reset() or
+ * pb_buf_release(); callers check failed once, after a series of appends.
+ */
+struct pb_buf {
+	char *ptr;
+	size_t len;
+	size_t alloc;
+	size_t cap;
+	int failed;
+};
+
+#define PB_BUF_DEFAULT_CAP ((size_t)1 << 30)
+#define PB_BUF_INIT                               \
+	{                                         \
+		NULL, 0, 0, PB_BUF_DEFAULT_CAP, 0 \
+	}
+
+/* Prepares caller memory: empty, no allocation, the given cap (0: default). */
+void pb_buf_init(struct pb_buf *b, size_t cap);
+/* Frees what the buffer holds; it stays usable and empty. */
+void pb_buf_release(struct pb_buf *b);
+/* Empties the buffer and clears failed, keeping its allocation. */
+void pb_buf_reset(struct pb_buf *b);
+/* The text, never NULL: "" when nothing is held. Owned by the buffer. */
+const char *pb_buf_str(const struct pb_buf *b);
+
+/* Each returns 0, or -1 when the append failed (see failed). */
+int pb_buf_add(struct pb_buf *b, const void *data, size_t len);
+int pb_buf_addstr(struct pb_buf *b, const char *s);
+int pb_buf_addch(struct pb_buf *b, char c);
+int pb_buf_addf(struct pb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int pb_buf_vaddf(struct pb_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends s as one RFC 4180 CSV field: quoted only when it holds a comma, quote or line break. */
+int pb_buf_add_csv_field(struct pb_buf *b, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,442 @@
+/*
+ * The CSV reader. Records are found with a bitmask of the bytes that matter (quote, comma, line feed),
+ * 64 bytes at a time, so ordinary text is skipped without looking at each byte.
+ */
+#include "csv.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "banned.h"
+
+#define PAD 64
+#define READ_CHUNK ((size_t)1 << 20)
+#define MAX_FIELDS 100000
+
+enum { SCAN_MORE = 0 };
+
+static uint64_t special_mask(const char *p)
+{
+#ifdef __SSE2__
+	const __m128i q = _mm_set1_epi8('"'), comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n');
+	uint64_t m = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+		__m128i x = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, comma)),
+					 _mm_cmpeq_epi8(v, lf));
+
+		m |= (uint64_t)(uint32_t)_mm_movemask_epi8(x) << (16 * i);
+	}
+	return m;
+#else
+	uint64_t m = 0;
+	int i;
+
+	for (i = 0; i < 64; i++)
+		if (p[i] == '"' || p[i] == ',' || p[i] == '\n')
+			m |= (uint64_t)1 << i;
+	return m;
+#endif
+}
+
+/* The scanner's view of the buffer: positions of special bytes at or after a point. */
+struct scan {
+	const char *buf;
+	size_t len;
+	size_t blk;
+	uint64_t m;
+};
+
+static uint64_t block_mask(const struct scan *s, size_t blk)
+{
+	uint64_t m = special_mask(s->buf + blk);
+
+	if (s->len - blk < 64)
+		m &= ((uint64_t)1 << (s->len - blk)) - 1;
+	return m;
+}
+
+/* Position of the first special byte at or after pos, or len when there is none. */
+static inline size_t next_special(struct scan *s, size_t pos)
+{
+	if (pos >= s->len)
+		return s->len;
+	if (pos < s->blk || pos - s->blk >= 64) {
+		s->blk = pos;
+		s->m = block_mask(s, pos);
+	} else {
+		s->m &= ~(((uint64_t)1 << (pos - s->blk)) - 1);
+	}
+	while (!s->m) {
+		s->blk += 64;
+		if (s->blk >= s->len)
+			return s->len;
+		s->m = block_mask(s, s->blk);
+	}
+	return s->blk + (size_t)__builtin_ctzll(s->m);
+}
+
+int pb_csv_init(struct pb_csv *c, pb_read_fn fn, void *ctx, size_t max_record)
+{
+	memset(c, 0, sizeof(*c));
+	pb_buf_init(&c->err, 4096);
+	c->read = fn;
+	c->ctx = ctx;
+	c->max_record = max_record ? max_record : PB_CSV_DEFAULT_MAX_RECORD;
+	c->alloc = c->max_record + READ_CHUNK;
+	c->buf = calloc(1, c->alloc + PAD);
+	c->fields_alloc = 64;
+	c->fields = malloc(c->fields_alloc * sizeof(*c->fields));
+	c->next_line = 1;
+	if (!c->buf || !c->fields) {
+		pb_csv_release(c);
+		return -1;
+	}
+	return 0;
+}
+
+void pb_csv_release(struct pb_csv *c)
+{
+	if (!c)
+		return;
+	free(c->buf);
+	free(c->fields);
+	pb_buf_release(&c->err);
+	c->buf = NULL;
+	c->fields = NULL;
+	c->nfields = 0;
+}
+
+void pb_csv_expect_fields(struct pb_csv *c, size_t n)
+{
+	c->expect_fields = n;
+}
+
+static int set_error(struct pb_csv *c, uint64_t line, uint32_t col, int code, const char *msg)
+{
+	c->err_line = line;
+	c->err_col = col;
+	pb_buf_reset(&c->err);
+	pb_buf_addstr(&c->err, msg);
+	return code;
+}
+
+static inline int add_field(struct pb_csv *c, size_t nf, char *ptr, size_t len, int quoted)
+{
+	struct pb_csv_field *f;
+
+	if (nf >= c->fields_alloc) {
+		size_t n = c->fields_alloc * 2;
+
+		if (n > MAX_FIELDS)
+			return -1;
+		f = realloc(c->fields, n * sizeof(*f));
+		if (!f)
+			return -1;
+		c->fields = f;
+		c->fields_alloc = n;
+	}
+	f = &c->fields[nf];
+	f->ptr = ptr;
+	f->len = len;
+	f->line_delta = 0;
+	f->col = 0;
+	f->quoted = quoted;
+	return 0;
+}
+
+/* A problem found inside a record that does not stop the scan: the first one is kept. */
+struct rec_error {
+	const char *msg;
+	uint32_t line_delta;
+	uint32_t col;
+};
+
+static void note_error(struct rec_error *e, const char *msg, uint32_t line_delta, uint32_t col)
+{
+	if (!e->msg) {
+		e->msg = msg;
+		e->line_delta = line_delta;
+		e->col = col;
+	}
+}
+
+/* What scan_record() learned about the record besides its fields. */
+struct rec_info {
+	size_t end;   /* past the terminator */
+	uint32_t nl;  /* line feeds inside quoted fields */
+	int ended_lf; /* ends with a line feed, not at the end of input */
+	struct rec_error err;
+};
+
+/* Quoted values of pb_csv_field.quoted while scanning: 2 marks doubled quotes still to collapse. */
+#define QUOTED 1
+#define QUOTED_DOUBLED 2
+
+/*
+ * Scans one record starting at c->pos without changing the buffer, so that it can be scanned again
+ * after more input arrives. Returns PB_CSV_RECORD, SCAN_MORE when the buffer ends first and more
+ * input may come, or a fatal error.
+ */
+static int scan_record(struct pb_csv *c, struct rec_info *ri)
+{
+	char *buf = c->buf;
+	struct scan s = {buf, c->len, (size_t)-1 / 2, 0};
+	size_t len = c->len, i = c->pos, fs, sp, fe, line_start = c->pos, nf = 0;
+	uint32_t nl = 0;
+	int eof = c->eof;
+
+	for (;;) {
+		fs = i;
+		if (i < len && buf[i] == '"') {
+			size_t j = i + 1, after, open_line_start = line_start;
+			uint32_t open_nl = nl;
+			int dq = 0;
+
+			for (;;) {
+				sp = next_special(&s, j);
+				if (sp >= len) {
+					if (!eof)
+						return SCAN_MORE;
+					return set_error(c, c->next_line + open_nl,
+							 (uint32_t)(fs - open_line_start + 1), PB_CSV_ERR_FATAL,
+							 "unterminated quoted field");
+				}
+				if (buf[sp] == '"') {
+					if (sp + 1 >= len && !eof)
+						return SCAN_MORE;
+					if (sp + 1 < len && buf[sp + 1] == '"') {
+						dq = 1;
+						j = sp + 2;
+						continue;
+					}
+					break;
+				}
+				if (buf[sp] == '\n') {
+					nl++;
+					line_start = sp + 1;
+				}
+				j = sp + 1;
+			}
+			after = sp + 1;
+			if (after < len && buf[after] == '\r') {
+				if (after + 1 >= len && !eof)
+					return SCAN_MORE;
+				if (after + 1 < len && buf[after + 1] == '\n')
+					after++;
+			}
+			if (after >= len || buf[after] == ',' || buf[after] == '\n') {
+				if (add_field(c, nf++, buf + fs + 1, sp - fs - 1, dq ? QUOTED_DOUBLED : QUOTED) < 0)
+					goto too_many;
+				if (after >= len || buf[after] == '\n') {
+					ri->end = after >= len ? len : after + 1;
+					ri->ended_lf = after < len;
+					break;
+				}
+				i = after + 1;
+				continue;
+			}
+			/* Keep the raw text of the field and read on to its end as if unquoted. */
+			note_error(&ri->err, "unexpected character after closing quote", nl,
+				   (uint32_t)(after - line_start + 1));
+			i = after;
+		}
+		for (;;) {
+			sp = next_special(&s, i);
+			if (sp >= len) {
+				if (!eof)
+					return SCAN_MORE;
+				break;
+			}
+			if (buf[sp] != '"')
+				break;
+			note_error(&ri->err, "unexpected '\"' in unquoted field", nl, (uint32_t)(sp - line_start + 1));
+			i = sp + 1;
+		}
+		fe = sp;
+		if (fe > fs && buf[fe - 1] == '\r' && (sp >= len || buf[sp] == '\n'))
+			fe--;
+		if (add_field(c, nf++, buf + fs, fe - fs, 0) < 0)
+			goto too_many;
+		if (sp >= len || buf[sp] == '\n') {
+			ri->end = sp >= len ? len : sp + 1;
+			ri->ended_lf = sp < len;
+			break;
+		}
+		i = sp + 1;
+	}
+	ri->nl = nl;
+	c->nfields = nf;
+	return PB_CSV_RECORD;
+too_many:
+	return set_error(c, c->next_line, 1, PB_CSV_ERR_FATAL, "too many fields in one record");
+}
+
+/* Moves the unread tail to the front and reads more. Returns 1 if bytes came, 0 at the end, or an error. */
+static int fill(struct pb_csv *c)
+{
+	size_t keep = c->len - c->pos;
+	long n;
+
+	if (keep > c->max_record) {
+		pb_buf_reset(&c->err);
+		pb_buf_addf(&c->err, "record longer than %zu bytes", c->max_record);
+		c->err_line = c->next_line;
+		c->err_col = 1;
+		return PB_CSV_ERR_FATAL;
+	}
+	if (c->pos > 0) {
+		memmove(c->buf, c->buf + c->pos, keep);
+		c->len = keep;
+		c->pos = 0;
+	}
+	n = c->read(c->ctx, c->buf + c->len, c->alloc - c->len, &c->err);
+	if (n < 0) {
+		c->err_line = 0;
+		c->err_col = 0;
+		return PB_CSV_ERR_FATAL;
+	}
+	if (n == 0) {
+		c->eof = 1;
+		return 0;
+	}
+	c->len += (size_t)n;
+	return 1;
+}
+
+/* Sets line_delta and col of each field of a record that spans several lines. */
+static void place_fields_multiline(struct pb_csv *c, size_t start)
+{
+	size_t i, line_start = start;
+	uint32_t nl = 0;
+	const char *p = c->buf + start;
+
+	for (i = 0; i < c->nfields; i++) {
+		const char *fstart = c->fields[i].ptr - (c->fields[i].quoted ? 1 : 0);
+
+		for (; p < fstart; p++) {
+			if (*p == '\n') {
+				nl++;
+				line_start = (size_t)(p - c->buf) + 1;
+			}
+		}
+		c->fields[i].line_delta = nl;
+		c->fields[i].col = (uint32_t)((size_t)(fstart - c->buf) - line_start + 1);
+	}
+}
+
+/* Positions first, while the raw text is intact; then quotes are collapsed and fields terminated. */
+static void finish_record(struct pb_csv *c, size_t start, uint32_t nl)
+{
+	size_t i;
+
+	if (nl) {
+		place_fields_multiline(c, start);
+	} else {
+		for (i = 0; i < c->nfields; i++) {
+			struct pb_csv_field *f = &c->fields[i];
+
+			f->col = (uint32_t)((size_t)(f->ptr - c->buf) - start + 1 - (f->quoted ? 1 : 0));
+		}
+	}
+	for (i = 0; i < c->nfields; i++) {
+		struct pb_csv_field *f = &c->fields[i];
+
+		if (f->quoted == QUOTED_DOUBLED) {
+			size_t k, o = 0;
+
+			for (k = 0; k < f->len; k++) {
+				f->ptr[o++] = f->ptr[k];
+				if (f->ptr[k] == '"')
+					k++;
+			}
+			f->len = o;
+			f->quoted = QUOTED;
+		}
+		f->ptr[f->len] = '\0';
+	}
+}
+
+int pb_csv_next(struct pb_csv *c)
+{
+	struct rec_info ri;
+	size_t start;
+	int rc;
+
+again:
+	for (;;) {
+		memset(&ri, 0, sizeof(ri));
+		if (!c->started) {
+			if (c->len < 3 && !c->eof) {
+				rc = fill(c);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
+			c->started = 1;
+			if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0)
+				c->pos = 3;
+		}
+		if (c->pos >= c->len) {
+			if (c->eof)
+				return PB_CSV_END;
+			rc = fill(c);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		rc = scan_record(c, &ri);
+		if (rc == SCAN_MORE) {
+			rc = fill(c);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		break;
+	}
+	start = c->pos;
+	c->line = c->next_line;
+	c->next_line += ri.nl + (uint64_t)ri.ended_lf;
+	c->bytes += ri.end - start;
+	c->pos = ri.end;
+	finish_record(c, start, ri.nl);
+	if (ri.err.msg)
+		return set_error(c, c->line + ri.err.line_delta, ri.err.col, PB_CSV_ERR_RECORD, ri.err.msg);
+	if (c->nfields == 1 && c->fields[0].len == 0 && !c->fields[0].quoted)
+		goto again;
+	if (c->expect_fields && c->nfields != c->expect_fields) {
+		pb_buf_reset(&c->err);
+		pb_buf_addf(&c->err, "expected %zu fields, found %zu", c->expect_fields, c->nfields);
+		c->err_line = c->line;
+		c->err_col = 1;
+		return PB_CSV_ERR_RECORD;
+	}
+	return PB_CSV_RECORD;
+}
+
+long pb_csv_find(const struct pb_csv *c, const char *name, int ci)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < c->nfields; i++) {
+		if (c->fields[i].len != n)
+			continue;
+		if (ci ? strncasecmp(c->fields[i].ptr, name, n) == 0 : memcmp(c->fields[i].ptr, name, n) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+void pb_csv_field_pos(const struct pb_csv *c, size_t i, uint64_t *line, uint32_t *col)
+{
+	*line = c->line + c->fields[i].line_delta;
+	*col = c->fields[i].col;
+}

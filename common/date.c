@@ -1,0 +1,173 @@
+/* Civil-calendar arithmetic on day numbers: the era-based conversion, in integers only. */
+#include "date.h"
+
+#include "banned.h"
+
+int32_t pb_date_from_ymd(int y, int m, int d)
+{
+	/* Counting from March 1 puts the leap day at the end of the year. */
+	int yy = m <= 2 ? y - 1 : y;
+	int era = (yy >= 0 ? yy : yy - 399) / 400;
+	int yoe = yy - era * 400;
+	int mp = (m + 9) % 12;
+	int doy = (153 * mp + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return (int32_t)(era * 146097 + doe - 719468);
+}
+
+void pb_date_to_ymd(int32_t days, int *y, int *m, int *d)
+{
+	int z = days + 719468;
+	int era = (z >= 0 ? z : z - 146096) / 146097;
+	int doe = z - era * 146097;
+	int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int mp = (5 * doy + 2) / 153;
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+int pb_date_valid(int y, int m, int d)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int n;
+
+	if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1)
+		return 0;
+	n = mdays[m - 1];
+	if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		n = 29;
+	return d <= n;
+}
+
+/* Reads exactly n digits at s[*i]; returns the value or -1. */
+static int digits(const char *s, size_t len, size_t *i, int n)
+{
+	int v = 0;
+
+	if (*i + (size_t)n > len)
+		return -1;
+	while (n-- > 0) {
+		char ch = s[(*i)++];
+
+		if (ch < '0' || ch > '9')
+			return -1;
+		v = v * 10 + (ch - '0');
+	}
+	return v;
+}
+
+static int expect(const char *s, size_t len, size_t *i, char ch)
+{
+	if (*i >= len || s[*i] != ch)
+		return -1;
+	(*i)++;
+	return 0;
+}
+
+int pb_date_parse_iso(const char *s, size_t len, int32_t *days)
+{
+	size_t i = 0;
+	int y, m, d, hh = 0, mm = 0, ss = 0, off = 0;
+
+	y = digits(s, len, &i, 4);
+	if (y < 0 || expect(s, len, &i, '-') < 0)
+		return -1;
+	m = digits(s, len, &i, 2);
+	if (m < 0 || expect(s, len, &i, '-') < 0)
+		return -1;
+	d = digits(s, len, &i, 2);
+	if (d < 0 || !pb_date_valid(y, m, d))
+		return -1;
+	if (i < len) {
+		if (s[i] != 'T' && s[i] != ' ')
+			return -1;
+		i++;
+		hh = digits(s, len, &i, 2);
+		if (hh < 0 || hh > 23 || expect(s, len, &i, ':') < 0)
+			return -1;
+		mm = digits(s, len, &i, 2);
+		if (mm < 0 || mm > 59)
+			return -1;
+		if (i < len && s[i] == ':') {
+			i++;
+			ss = digits(s, len, &i, 2);
+			if (ss < 0 || ss > 60)
+				return -1;
+			if (i < len && (s[i] == '.' || s[i] == ',')) {
+				size_t f = ++i;
+
+				while (i < len && s[i] >= '0' && s[i] <= '9')
+					i++;
+				if (i == f)
+					return -1;
+			}
+		}
+		if (i < len && s[i] == 'Z') {
+			i++;
+		} else if (i < len && (s[i] == '+' || s[i] == '-')) {
+			int sign = s[i] == '-' ? -1 : 1, oh, om = 0;
+
+			i++;
+			oh = digits(s, len, &i, 2);
+			if (oh < 0 || oh > 23)
+				return -1;
+			if (i < len && s[i] == ':')
+				i++;
+			if (i < len) {
+				om = digits(s, len, &i, 2);
+				if (om < 0 || om > 59)
+					return -1;
+			}
+			off = sign * (oh * 60 + om);
+		}
+		if (i != len)
+			return -1;
+	}
+	{
+		/* Minutes since the day's start in UTC decide whether the day moves. */
+		int minutes = hh * 60 + mm - off;
+		int32_t day = pb_date_from_ymd(y, m, d);
+
+		while (minutes < 0) {
+			minutes += 1440;
+			day--;
+		}
+		while (minutes >= 1440) {
+			minutes -= 1440;
+			day++;
+		}
+		*days = day;
+	}
+	(void)ss;
+	return 0;
+}
+
+void pb_date_format(int32_t days, char *buf)
+{
+	int y, m, d;
+
+	pb_date_to_ymd(days, &y, &m, &d);
+	buf[0] = (char)('0' + y / 1000 % 10);
+	buf[1] = (char)('0' + y / 100 % 10);
+	buf[2] = (char)('0' + y / 10 % 10);
+	buf[3] = (char)('0' + y % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + m / 10);
+	buf[6] = (char)('0' + m % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + d / 10);
+	buf[9] = (char)('0' + d % 10);
+	buf[10] = '\0';
+}
+
+int32_t pb_date_month_start(int32_t days)
+{
+	int y, m, d;
+
+	pb_date_to_ymd(days, &y, &m, &d);
+	return pb_date_from_ymd(y, m, 1);
+}

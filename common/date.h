@@ -1,0 +1,27 @@
+/* Calendar dates as day numbers (days since 1970-01-01), parsed and printed without the C library's time zone state. */
+#ifndef PB_DATE_H
+#define PB_DATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Day number of a proleptic Gregorian date; no range check (see pb_date_valid). */
+int32_t pb_date_from_ymd(int y, int m, int d);
+void pb_date_to_ymd(int32_t days, int *y, int *m, int *d);
+/* 1 when y-m-d is a real date with 1 <= y <= 9999. */
+int pb_date_valid(int y, int m, int d);
+
+/*
+ * Parses an ISO 8601 date or timestamp and gives the UTC day it falls on:
+ * YYYY-MM-DD, optionally followed by 'T' or ' ', HH:MM[:SS[.fraction]] and Z, +HH:MM, -HH:MM, +HHMM or
+ * +HH. A timestamp without a zone is taken as UTC. Returns 0, or -1 if the text is anything else.
+ */
+int pb_date_parse_iso(const char *s, size_t len, int32_t *days);
+
+/* Writes YYYY-MM-DD and a NUL into buf (11 bytes). */
+void pb_date_format(int32_t days, char *buf);
+
+/* Day number of the first day of the month that days falls in. */
+int32_t pb_date_month_start(int32_t days);
+
+#endif

@@ -1,0 +1,411 @@
+/*
+ * Export files as byte streams. Gzip members are inflated by a producer thread into a small ring of
+ * chunks, so decompression and parsing use both cores; memory stays at a few MiB whatever the size.
+ */
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zip.h>
+#include <zlib.h>
+
+#include "banned.h"
+
+#define RAW_CHUNK ((size_t)256 << 10)
+#define RING_CHUNK ((size_t)1 << 20)
+#define RING_SLOTS 4
+
+struct slot {
+	char *data;
+	size_t len;
+};
+
+struct pb_input {
+	char *name;
+	enum pb_input_kind kind;
+	int fd;
+	int own_fd;
+	_Atomic uint64_t raw_bytes;
+
+	/* Bytes read ahead while sniffing the format, handed out first. */
+	unsigned char head[4];
+	size_t head_len, head_pos;
+
+	/* gzip */
+	z_stream zs;
+	int zs_ready;
+	unsigned char *raw;
+	int member_done;
+
+	/* zip */
+	zip_t *za;
+	zip_file_t *zf;
+
+	/* The producer thread and its ring (gzip only). */
+	pthread_t thread;
+	int threaded;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot ring[RING_SLOTS];
+	size_t head_slot, count, consumed;
+	int done, stop;
+	struct pb_buf thread_err;
+	int thread_failed;
+};
+
+const char *pb_input_name(const struct pb_input *in)
+{
+	return in->name;
+}
+
+uint64_t pb_input_raw_bytes(const struct pb_input *in)
+{
+	return atomic_load(&((struct pb_input *)in)->raw_bytes);
+}
+
+enum pb_input_kind pb_input_kind(const struct pb_input *in)
+{
+	return in->kind;
+}
+
+/* read(2) that retries on EINTR; counts what it read. */
+static long raw_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *err)
+{
+	ssize_t r;
+
+	if (in->head_pos < in->head_len) {
+		size_t k = in->head_len - in->head_pos;
+
+		if (k > n)
+			k = n;
+		memcpy(buf, in->head + in->head_pos, k);
+		in->head_pos += k;
+		return (long)k;
+	}
+	do
+		r = read(in->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot read '%s': %s", in->name, strerror(errno));
+		return -1;
+	}
+	atomic_fetch_add(&in->raw_bytes, (uint64_t)r);
+	return (long)r;
+}
+
+/* Inflates into buf; handles member boundaries. Returns bytes, 0 at the true end, -1 on error. */
+static long gzip_read(struct pb_input *in, char *buf, size_t n, struct pb_buf *err)
+{
+	z_stream *zs = &in->zs;
+	int rc;
+
+	zs->next_out = (unsigned char *)buf;
+	zs->avail_out = (uInt)(n > (1u << 30) ? (1u << 30) : n);
+	while (zs->avail_out > 0) {
+		if (zs->avail_in == 0) {
+			long r = raw_read(in, in->raw, RAW_CHUNK, err);
+
+			if (r < 0)
+				return -1;
+			if (r == 0) {
+				if (in->member_done)
+					break;
+				pb_buf_reset(err);
+				pb_buf_addf(err, "%s: truncated gzip stream", in->name);
+				return -1;
+			}
+			zs->next_in = in->raw;
+			zs->avail_in = (uInt)r;
+		}
+		if (in->member_done) {
+			/* Another member follows, or zero padding; anything else is damage. */
+			if (zs->next_in[0] == 0x1f) {
+				inflateReset(zs);
+				in->member_done = 0;
+			} else if (zs->next_in[0] == 0) {
+				zs->next_in++;
+				zs->avail_in--;
+				continue;
+			} else {
+				pb_buf_reset(err);
+				pb_buf_addf(err, "%s: garbage after gzip data", in->name);
+				return -1;
+			}
+		}
+		rc = inflate(zs, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END) {
+			in->member_done = 1;
+			continue;
+		}
+		if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: bad gzip data: %s", in->name, zs->msg ? zs->msg : "inflate failed");
+			return -1;
+		}
+	}
+	return (long)((size_t)((char *)zs->next_out - buf));
+}
+
+static long zip_read(struct pb_input *in, char *buf, size_t n, struct pb_buf *err)
+{
+	zip_int64_t r = zip_fread(in->zf, buf, n);
+
+	if (r < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: cannot read zip entry: %s", in->name, zip_file_strerror(in->zf));
+		return -1;
+	}
+	return (long)r;
+}
+
+static long direct_read(struct pb_input *in, char *buf, size_t n, struct pb_buf *err)
+{
+	switch (in->kind) {
+	case PB_INPUT_GZIP:
+		return gzip_read(in, buf, n, err);
+	case PB_INPUT_ZIP:
+		return zip_read(in, buf, n, err);
+	default:
+		return raw_read(in, buf, n, err);
+	}
+}
+
+static void *producer(void *arg)
+{
+	struct pb_input *in = arg;
+	size_t fill, tail;
+	long r;
+
+	for (;;) {
+		pthread_mutex_lock(&in->mu);
+		while (in->count == RING_SLOTS && !in->stop)
+			pthread_cond_wait(&in->cv, &in->mu);
+		if (in->stop) {
+			pthread_mutex_unlock(&in->mu);
+			return NULL;
+		}
+		tail = (in->head_slot + in->count) % RING_SLOTS;
+		pthread_mutex_unlock(&in->mu);
+
+		/* The slot at tail belongs to this thread until count covers it. */
+		fill = 0;
+		r = 1;
+		while (fill < RING_CHUNK) {
+			r = direct_read(in, in->ring[tail].data + fill, RING_CHUNK - fill, &in->thread_err);
+			if (r <= 0)
+				break;
+			fill += (size_t)r;
+		}
+		pthread_mutex_lock(&in->mu);
+		in->ring[tail].len = fill;
+		if (fill)
+			in->count++;
+		if (r <= 0) {
+			in->done = 1;
+			in->thread_failed = r < 0;
+		}
+		pthread_cond_broadcast(&in->cv);
+		pthread_mutex_unlock(&in->mu);
+		if (r <= 0)
+			return NULL;
+	}
+}
+
+long pb_input_read(void *arg, char *buf, size_t n, struct pb_buf *err)
+{
+	struct pb_input *in = arg;
+	struct slot *s;
+	size_t k;
+
+	if (!in->threaded)
+		return direct_read(in, buf, n, err);
+	pthread_mutex_lock(&in->mu);
+	while (in->count == 0 && !in->done)
+		pthread_cond_wait(&in->cv, &in->mu);
+	if (in->count == 0) {
+		int failed = in->thread_failed;
+
+		pthread_mutex_unlock(&in->mu);
+		if (failed) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, pb_buf_str(&in->thread_err));
+			return -1;
+		}
+		return 0;
+	}
+	pthread_mutex_unlock(&in->mu);
+
+	/* The head slot is the consumer's until count drops. */
+	s = &in->ring[in->head_slot];
+	k = s->len - in->consumed;
+	if (k > n)
+		k = n;
+	memcpy(buf, s->data + in->consumed, k);
+	in->consumed += k;
+	if (in->consumed == s->len) {
+		pthread_mutex_lock(&in->mu);
+		in->consumed = 0;
+		in->head_slot = (in->head_slot + 1) % RING_SLOTS;
+		in->count--;
+		pthread_cond_broadcast(&in->cv);
+		pthread_mutex_unlock(&in->mu);
+	}
+	return (long)k;
+}
+
+static int start_thread(struct pb_input *in, struct pb_buf *err)
+{
+	int i;
+
+	for (i = 0; i < RING_SLOTS; i++) {
+		in->ring[i].data = malloc(RING_CHUNK);
+		if (!in->ring[i].data)
+			goto nomem;
+	}
+	pb_buf_init(&in->thread_err, 4096);
+	pthread_mutex_init(&in->mu, NULL);
+	pthread_cond_init(&in->cv, NULL);
+	if (pthread_create(&in->thread, NULL, producer, in) != 0) {
+		pthread_mutex_destroy(&in->mu);
+		pthread_cond_destroy(&in->cv);
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: cannot start the decompression thread", in->name);
+		return -1;
+	}
+	in->threaded = 1;
+	return 0;
+nomem:
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s: out of memory", in->name);
+	return -1;
+}
+
+static int open_zip(struct pb_input *in, const char *path, struct pb_buf *err)
+{
+	int zerr = 0;
+	zip_int64_t n;
+	zip_error_t ze;
+
+	if (!in->own_fd) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: a zip archive must be a file, not standard input", in->name);
+		return -1;
+	}
+	in->za = zip_open(path, ZIP_RDONLY, &zerr);
+	if (!in->za) {
+		zip_error_init_with_code(&ze, zerr);
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: cannot open zip archive: %s", in->name, zip_error_strerror(&ze));
+		zip_error_fini(&ze);
+		return -1;
+	}
+	n = zip_get_num_entries(in->za, 0);
+	if (n != 1) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: zip archive holds %lld entries; expected one", in->name, (long long)n);
+		return -1;
+	}
+	in->zf = zip_fopen_index(in->za, 0, 0);
+	if (!in->zf) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: cannot open zip entry: %s", in->name, zip_strerror(in->za));
+		return -1;
+	}
+	return 0;
+}
+
+int pb_input_open(const char *path, struct pb_input **out, struct pb_buf *err)
+{
+	struct pb_input *in;
+	long r;
+
+	*out = NULL;
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		goto nomem;
+	in->fd = -1;
+	if (strcmp(path, "-") == 0) {
+		in->name = strdup("stdin");
+		in->fd = STDIN_FILENO;
+	} else {
+		in->name = strdup(path);
+		in->fd = open(path, O_RDONLY | O_CLOEXEC);
+		in->own_fd = 1;
+		if (in->fd < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+			goto fail;
+		}
+	}
+	if (!in->name)
+		goto nomem;
+	/* Sniff the first bytes; they are handed out again by raw_read. */
+	while (in->head_len < sizeof(in->head)) {
+		r = raw_read(in, in->head + in->head_len, sizeof(in->head) - in->head_len, err);
+		if (r < 0)
+			goto fail;
+		if (r == 0)
+			break;
+		in->head_len += (size_t)r;
+	}
+	if (in->head_len >= 2 && in->head[0] == 0x1f && in->head[1] == 0x8b) {
+		in->kind = PB_INPUT_GZIP;
+		in->raw = malloc(RAW_CHUNK);
+		if (!in->raw)
+			goto nomem;
+		if (inflateInit2(&in->zs, 15 + 16) != Z_OK)
+			goto nomem;
+		in->zs_ready = 1;
+		if (start_thread(in, err) < 0)
+			goto fail;
+	} else if (in->head_len >= 4 && memcmp(in->head, "PK\x03\x04", 4) == 0) {
+		in->kind = PB_INPUT_ZIP;
+		if (open_zip(in, path, err) < 0)
+			goto fail;
+	}
+	*out = in;
+	return 0;
+nomem:
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s: out of memory", path);
+fail:
+	pb_input_free(in);
+	return -1;
+}
+
+void pb_input_free(struct pb_input *in)
+{
+	int i;
+
+	if (!in)
+		return;
+	if (in->threaded) {
+		pthread_mutex_lock(&in->mu);
+		in->stop = 1;
+		pthread_cond_broadcast(&in->cv);
+		pthread_mutex_unlock(&in->mu);
+		pthread_join(in->thread, NULL);
+		pthread_mutex_destroy(&in->mu);
+		pthread_cond_destroy(&in->cv);
+	}
+	pb_buf_release(&in->thread_err);
+	for (i = 0; i < RING_SLOTS; i++)
+		free(in->ring[i].data);
+	if (in->zs_ready)
+		inflateEnd(&in->zs);
+	free(in->raw);
+	if (in->zf)
+		zip_fclose(in->zf);
+	if (in->za)
+		zip_discard(in->za);
+	if (in->own_fd && in->fd >= 0)
+		close(in->fd);
+	free(in->name);
+	free(in);
+}

@@ -1,0 +1,362 @@
+/* Exact decimal money: parsing from export text, exact sums, one rounding where the design says. */
+#include "money.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "banned.h"
+
+typedef unsigned __int128 u128;
+
+#define MAX_DIGITS 38
+#define EXP_LIMIT 100000
+
+static u128 pow10_u128(int n)
+{
+	u128 p = 1;
+
+	while (n-- > 0)
+		p *= 10;
+	return p;
+}
+
+/* 10^38 - 1, the largest magnitude in range. */
+static u128 money_max(void)
+{
+	static u128 max;
+
+	if (!max)
+		max = pow10_u128(MAX_DIGITS) - 1;
+	return max;
+}
+
+static const u128 POW10_18 = (u128)1000000000000000000ULL;
+
+static int bad(struct pb_money_parse_info *info, size_t pos, const char *s, size_t len, int code, const char *why)
+{
+	if (!info)
+		return code;
+	info->errpos = pos;
+	if (why) {
+		snprintf(info->reason, sizeof(info->reason), "%s", why);
+	} else {
+		unsigned char c = (unsigned char)s[pos];
+
+		if (pos >= len)
+			snprintf(info->reason, sizeof(info->reason), "unexpected end");
+		else if (c >= 0x20 && c < 0x7f)
+			snprintf(info->reason, sizeof(info->reason), "unexpected character '%c'", c);
+		else
+			snprintf(info->reason, sizeof(info->reason), "unexpected byte 0x%02x", c);
+	}
+	return code;
+}
+
+/* The digits after the mantissa's last kept digit, enough to round correctly. */
+struct tail {
+	int first;  /* first dropped digit, -1 if none */
+	int sticky; /* any nonzero dropped digit after the first */
+};
+
+static void tail_add(struct tail *t, int digit)
+{
+	if (t->first < 0)
+		t->first = digit;
+	else if (digit)
+		t->sticky = 1;
+}
+
+static int tail_nonzero(const struct tail *t)
+{
+	return t->first > 0 || t->sticky;
+}
+
+/*
+ * Turns mantissa d x 10^shift (with the dropped digits t below d's last digit) into units,
+ * rounding half-to-even. Returns 0, or PB_MONEY_ERR_RANGE.
+ */
+static int scale_units(u128 d, long shift, const struct tail *t, u128 *out, int *rounded)
+{
+	u128 q, r, half, p;
+	int up = 0;
+
+	*rounded = 0;
+	if (shift > 0) {
+		if (t->first >= 0 || shift > MAX_DIGITS)
+			return d || tail_nonzero(t) ? PB_MONEY_ERR_RANGE : 0;
+		p = pow10_u128((int)shift);
+		if (d > money_max() / p)
+			return PB_MONEY_ERR_RANGE;
+		*out = d * p;
+		return 0;
+	}
+	if (shift == 0) {
+		q = d;
+		if (t->first > 5 || (t->first == 5 && (t->sticky || (q & 1))))
+			up = 1;
+		*rounded = tail_nonzero(t);
+	} else if (-shift > MAX_DIGITS) {
+		/* d < 10^38, so the value is below a tenth of a unit. */
+		q = 0;
+		*rounded = d != 0 || tail_nonzero(t);
+	} else {
+		p = pow10_u128((int)-shift);
+		q = d / p;
+		r = d % p;
+		half = p / 2;
+		if (r > half || (r == half && (tail_nonzero(t) || (q & 1))))
+			up = 1;
+		*rounded = r != 0 || tail_nonzero(t);
+	}
+	q += (u128)up;
+	if (q > money_max())
+		return PB_MONEY_ERR_RANGE;
+	*out = q;
+	return 0;
+}
+
+int pb_money_parse(const char *s, size_t len, pb_money *out, struct pb_money_parse_info *info)
+{
+	size_t i = 0;
+	int neg = 0, nd = 0, seen_digit = 0, rounded = 0, rc;
+	uint64_t acc = 0;
+	u128 d;
+	long shift = 0, e = 0;
+	struct tail t = {-1, 0};
+
+	if (info) {
+		info->rounded = 0;
+		info->errpos = 0;
+		info->reason[0] = '\0';
+	}
+	if (len == 0)
+		return bad(info, 0, s, len, PB_MONEY_ERR_SYNTAX, "empty");
+	if (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-';
+		i++;
+	}
+	/* Up to 19 digits fit a uint64_t: the common case stays out of 128-bit arithmetic. */
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		seen_digit = 1;
+		if (acc == 0 && s[i] == '0')
+			continue;
+		if (nd < 19) {
+			acc = acc * 10 + (uint64_t)(s[i] - '0');
+			nd++;
+		} else {
+			break;
+		}
+	}
+	d = acc;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		if (nd < MAX_DIGITS) {
+			d = d * 10 + (u128)(s[i] - '0');
+			nd++;
+		} else {
+			tail_add(&t, s[i] - '0');
+			shift++;
+		}
+	}
+	if (i < len && s[i] == '.') {
+		i++;
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+			seen_digit = 1;
+			if (d == 0 && s[i] == '0') {
+				shift--;
+			} else if (nd < MAX_DIGITS) {
+				d = d * 10 + (u128)(s[i] - '0');
+				nd++;
+				shift--;
+			} else {
+				tail_add(&t, s[i] - '0');
+			}
+		}
+	}
+	if (!seen_digit)
+		return bad(info, i, s, len, PB_MONEY_ERR_SYNTAX, i < len ? NULL : "no digits");
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		int eneg = 0, edigits = 0;
+
+		i++;
+		if (i < len && (s[i] == '-' || s[i] == '+')) {
+			eneg = s[i] == '-';
+			i++;
+		}
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+			edigits = 1;
+			if (e < EXP_LIMIT)
+				e = e * 10 + (s[i] - '0');
+		}
+		if (!edigits)
+			return bad(info, i, s, len, PB_MONEY_ERR_SYNTAX, i < len ? NULL : "exponent has no digits");
+		shift += eneg ? -e : e;
+	}
+	if (i < len)
+		return bad(info, i, s, len, PB_MONEY_ERR_SYNTAX, NULL);
+	if (d == 0 && !tail_nonzero(&t)) {
+		out->units = 0;
+		return PB_MONEY_OK;
+	}
+	rc = scale_units(d, shift + PB_MONEY_SCALE, &t, &d, &rounded);
+	if (rc < 0)
+		return bad(info, 0, s, len, rc, "out of range");
+	if (info)
+		info->rounded = rounded;
+	out->units = neg ? -(__int128)d : (__int128)d;
+	return PB_MONEY_OK;
+}
+
+static int in_range(__int128 v)
+{
+	return v <= (__int128)money_max() && v >= -(__int128)money_max();
+}
+
+int pb_money_add(pb_money a, pb_money b, pb_money *out)
+{
+	/* Both operands are within +-(10^38-1) < 2^127 / 1.7, so the sum cannot wrap. */
+	__int128 v = a.units + b.units;
+
+	if (!in_range(v))
+		return PB_MONEY_ERR_RANGE;
+	out->units = v;
+	return 0;
+}
+
+int pb_money_sub(pb_money a, pb_money b, pb_money *out)
+{
+	__int128 v = a.units - b.units;
+
+	if (!in_range(v))
+		return PB_MONEY_ERR_RANGE;
+	out->units = v;
+	return 0;
+}
+
+static u128 magnitude(__int128 v)
+{
+	return v < 0 ? (u128)0 - (u128)v : (u128)v;
+}
+
+int pb_money_mul(pb_money a, pb_money b, pb_money *out, int *rounded)
+{
+	u128 x = magnitude(a.units), y = magnitude(b.units);
+	uint64_t x0 = (uint64_t)x, x1 = (uint64_t)(x >> 64);
+	uint64_t y0 = (uint64_t)y, y1 = (uint64_t)(y >> 64);
+	uint64_t limb[4], q[4];
+	const uint64_t div = 1000000000000000000ULL;
+	u128 p00, p01, p10, p11, mid, cur, rem = 0, res;
+	int i, neg = (a.units < 0) != (b.units < 0);
+
+	/* The 256-bit product, in four 64-bit limbs, least significant first. */
+	p00 = (u128)x0 * y0;
+	p01 = (u128)x0 * y1;
+	p10 = (u128)x1 * y0;
+	p11 = (u128)x1 * y1;
+	limb[0] = (uint64_t)p00;
+	mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+	limb[1] = (uint64_t)mid;
+	mid = (mid >> 64) + (p01 >> 64) + (p10 >> 64) + (uint64_t)p11;
+	limb[2] = (uint64_t)mid;
+	limb[3] = (uint64_t)((mid >> 64) + (p11 >> 64));
+	for (i = 3; i >= 0; i--) {
+		cur = (rem << 64) | limb[i];
+		q[i] = (uint64_t)(cur / div);
+		rem = cur % div;
+	}
+	if (q[3] || q[2])
+		return PB_MONEY_ERR_RANGE;
+	res = ((u128)q[1] << 64) | q[0];
+	if (rem > div / 2 || (rem == div / 2 && (res & 1)))
+		res++;
+	if (res > money_max())
+		return PB_MONEY_ERR_RANGE;
+	if (rounded)
+		*rounded = rem != 0;
+	out->units = neg ? -(__int128)res : (__int128)res;
+	return 0;
+}
+
+int pb_money_round(pb_money a, int digits, pb_money *out)
+{
+	u128 m = magnitude(a.units), p, q, r;
+
+	if (digits < 0 || digits > PB_MONEY_SCALE)
+		return PB_MONEY_ERR_RANGE;
+	p = pow10_u128(PB_MONEY_SCALE - digits);
+	q = m / p;
+	r = m % p;
+	if (r && r >= p - r)
+		q++;
+	if (q > money_max() / p)
+		return PB_MONEY_ERR_RANGE;
+	out->units = a.units < 0 ? -(__int128)(q * p) : (__int128)(q * p);
+	return 0;
+}
+
+int pb_money_cmp(pb_money a, pb_money b)
+{
+	return a.units < b.units ? -1 : a.units > b.units;
+}
+
+int pb_money_is_zero(pb_money a)
+{
+	return a.units == 0;
+}
+
+/* Writes the integer part of m (< 10^20 here) into buf, returning its length. */
+static int format_int(u128 ip, char *buf)
+{
+	char tmp[48];
+	int n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + (int)(ip % 10));
+		ip /= 10;
+	} while (ip);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static int format_digits(pb_money a, int scale, int trim, char *buf)
+{
+	u128 m = magnitude(a.units);
+	uint64_t frac = (uint64_t)(m % POW10_18);
+	char fd[PB_MONEY_SCALE];
+	int n = 0, i, keep;
+
+	if (a.units < 0)
+		buf[n++] = '-';
+	n += format_int(m / POW10_18, buf + n);
+	for (i = PB_MONEY_SCALE - 1; i >= 0; i--) {
+		fd[i] = (char)('0' + (int)(frac % 10));
+		frac /= 10;
+	}
+	keep = scale;
+	if (trim) {
+		keep = PB_MONEY_SCALE;
+		while (keep > 0 && fd[keep - 1] == '0')
+			keep--;
+	}
+	if (keep > 0) {
+		buf[n++] = '.';
+		memcpy(buf + n, fd, (size_t)keep);
+		n += keep;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+int pb_money_format(pb_money a, int scale, char *buf)
+{
+	pb_money r;
+
+	if (pb_money_round(a, scale, &r) < 0 || pb_money_cmp(r, a) != 0)
+		return PB_MONEY_ERR_RANGE;
+	return format_digits(a, scale, 0, buf);
+}
+
+int pb_money_format_canonical(pb_money a, char *buf)
+{
+	return format_digits(a, 0, 1, buf);
+}

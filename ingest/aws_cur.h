@@ -1,0 +1,64 @@
+/* AWS Cost and Usage Reports, legacy (lineItem/UsageAccountId) and 2.0 (line_item_usage_account_id), to normalized
+ * lines. */
+#ifndef PB_AWS_CUR_H
+#define PB_AWS_CUR_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "csv.h"
+#include "reduce.h"
+
+enum {
+	CUR_BILL_START,
+	CUR_ACCOUNT,
+	CUR_TYPE,
+	CUR_USAGE_START,
+	CUR_CURRENCY,
+	CUR_BILLED,
+	CUR_LIST,
+	CUR_SERVICE,
+	CUR_REGION,
+	CUR_NCOLS
+};
+
+#define CUR_MAX_UNKNOWN 32
+
+/* Per-file state: where the columns are, and what was noticed along the way. */
+struct pb_aws_cur {
+	long col[CUR_NCOLS];
+	/* Every candidate column found, in order of preference: the first non-empty one wins per line. */
+	long alt[CUR_NCOLS][4];
+	int cur2;
+	uint64_t rounded; /* amounts rounded beyond 18 decimal places */
+	struct {
+		char name[64];
+		uint64_t count;
+	} unknown[CUR_MAX_UNKNOWN];
+	size_t nunknown;
+	uint64_t unknown_other; /* lines of unknown types past the table */
+	/* The last billing period text seen and its month, since every line repeats it. */
+	char last_bill[40];
+	size_t last_bill_len;
+	int32_t last_bill_month;
+};
+
+/*
+ * Finds the columns in the header record c (names matched case-insensitively). Returns 0, or -1 with
+ * "missing required column 'lineItem/UnblendedCost'" in err.
+ */
+int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *err);
+
+/*
+ * Converts the current record of c into u (strings borrowed from c). Returns 0, or -1 with the reason in
+ * err and the offending field's index in *field.
+ */
+int pb_aws_cur_row(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err, size_t *field);
+
+/* The canonical name of a column in this file's naming, for messages. */
+const char *pb_aws_cur_column_name(const struct pb_aws_cur *a, int col);
+
+/* FOCUS ChargeCategory for a LineItemType, or NULL when the type is unknown. */
+const char *pb_aws_cur_category(const char *type, size_t len);
+
+#endif

@@ -1,0 +1,57 @@
+/* The daily-grain reduction: every normalized line folded into one row per day and key, exactly. */
+#ifndef PB_REDUCE_H
+#define PB_REDUCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "money.h"
+
+struct pb_text {
+	const char *ptr;
+	size_t len;
+};
+
+/* One normalized line item (shared/DESIGN.md, "The normalized record"). Strings are borrowed. */
+struct pb_usage {
+	int32_t billing_month; /* day number of the period's first day */
+	int32_t usage_date;    /* day number, UTC */
+	struct pb_text account, category, service, region, currency;
+	pb_money list_cost, billed_cost;
+	int has_list, has_billed; /* 0 when the export left the amount empty */
+};
+
+/* One reduced row. Strings are owned by the reduction and live as long as it does. */
+struct pb_daily {
+	int32_t billing_month, usage_date;
+	struct pb_text account, category, service, region, currency;
+	pb_money list_cost, billed_cost;
+	uint64_t line_count;
+	uint64_t list_lines, billed_lines; /* lines that carried the amount */
+};
+
+struct pb_reduce;
+
+/* Returns a new, empty reduction, or NULL when memory cannot be had. Free with pb_reduce_free. */
+struct pb_reduce *pb_reduce_new(void);
+void pb_reduce_free(struct pb_reduce *r);
+
+/*
+ * Folds u into its row. Returns 0, -1 when memory cannot be had, or PB_MONEY_ERR_RANGE when a sum
+ * leaves the money range (the row is then unchanged).
+ */
+int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u);
+
+/* Adds every row of src into dst (src is unchanged). Same returns as pb_reduce_add. */
+int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src);
+
+/*
+ * The rows, sorted by account, usage date, category, service, region, currency, billing month
+ * (bytewise). The array is owned by r and valid until the next change to r. *n is set to the count.
+ */
+const struct pb_daily *const *pb_reduce_sorted(struct pb_reduce *r, size_t *n);
+
+/* Raw totals over every line added: the reduction must sum to exactly these. */
+void pb_reduce_totals(const struct pb_reduce *r, pb_money *list, pb_money *billed, uint64_t *lines);
+
+#endif

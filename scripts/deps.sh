@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what partnerbill needs on Debian 12 (as root), and only what is missing. Safe to run again.
+set -euo pipefail
+
+pkgs=(
+	build-essential
+	ca-certificates
+	clang
+	clang-format
+	cppcheck
+	gzip
+	libclang-rt-14-dev
+	libcmocka-dev
+	libcurl4-openssl-dev
+	libjansson-dev
+	libmicrohttpd-dev
+	libpcre2-dev
+	libpq-dev
+	libyaml-dev
+	libzip-dev
+	pigz
+	pkg-config
+	postgresql
+	python3
+	time
+	zip
+	zlib1g-dev
+)
+# Node.js runs the test servers and the benchmark's DuckDB; any installed Node.js will do.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+if ((${#missing[@]} == 0)); then
+	echo "deps: everything is installed"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing Debian packages: ${missing[*]} (run 'make deps' as root, or install them)" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
