@@ -30,7 +30,8 @@ LIB_SRC := \
 INGEST_SRC := \
 	ingest/aws_cur.c \
 	ingest/main.c \
-	ingest/reduce.c
+	ingest/reduce.c \
+	ingest/worker.c
 
 UNIT_TESTS := \
 	csv \
@@ -67,6 +68,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 test: $(PROGRAMS) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 	PB_BIN=$(BIN) bash tests/e2e/ingest/run.sh
+	PB_BIN=$(BIN) bash tests/e2e/ingest/split.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps

@@ -16,6 +16,7 @@
 #define PAD 64
 #define READ_CHUNK ((size_t)1 << 20)
 #define MAX_FIELDS 100000
+#define MAX_RECORD ((size_t)1 << 30)
 
 enum { SCAN_MORE = 0 };
 
@@ -63,7 +64,7 @@ static uint64_t block_mask(const struct scan *s, size_t blk)
 }
 
 /* Position of the first special byte at or after pos, or len when there is none. */
-static inline size_t next_special(struct scan *s, size_t pos)
+static inline __attribute__((always_inline)) size_t next_special(struct scan *s, size_t pos)
 {
 	if (pos >= s->len)
 		return s->len;
@@ -89,6 +90,8 @@ int pb_csv_init(struct pb_csv *c, pb_read_fn fn, void *ctx, size_t max_record)
 	c->read = fn;
 	c->ctx = ctx;
 	c->max_record = max_record ? max_record : PB_CSV_DEFAULT_MAX_RECORD;
+	if (c->max_record > MAX_RECORD)
+		c->max_record = MAX_RECORD;
 	c->alloc = c->max_record + READ_CHUNK;
 	c->buf = calloc(1, c->alloc + PAD);
 	c->fields_alloc = 64;
@@ -107,6 +110,8 @@ void pb_csv_release(struct pb_csv *c)
 		return;
 	free(c->buf);
 	free(c->fields);
+	free(c->ml_pos);
+	c->ml_pos = NULL;
 	pb_buf_release(&c->err);
 	c->buf = NULL;
 	c->fields = NULL;
@@ -127,11 +132,11 @@ static int set_error(struct pb_csv *c, uint64_t line, uint32_t col, int code, co
 	return code;
 }
 
-static inline int add_field(struct pb_csv *c, size_t nf, char *ptr, size_t len, int quoted)
+static inline int add_field(struct pb_csv *c, size_t nf, char *ptr, size_t len, size_t off)
 {
 	struct pb_csv_field *f;
 
-	if (nf >= c->fields_alloc) {
+	if (__builtin_expect(nf >= c->fields_alloc, 0)) {
 		size_t n = c->fields_alloc * 2;
 
 		if (n > MAX_FIELDS)
@@ -144,10 +149,8 @@ static inline int add_field(struct pb_csv *c, size_t nf, char *ptr, size_t len, 
 	}
 	f = &c->fields[nf];
 	f->ptr = ptr;
-	f->len = len;
-	f->line_delta = 0;
-	f->col = 0;
-	f->quoted = quoted;
+	f->len = (uint32_t)len;
+	f->off = (uint32_t)off;
 	return 0;
 }
 
@@ -172,12 +175,9 @@ struct rec_info {
 	size_t end;   /* past the terminator */
 	uint32_t nl;  /* line feeds inside quoted fields */
 	int ended_lf; /* ends with a line feed, not at the end of input */
+	int doubled;  /* some quoted field holds doubled quotes still to collapse */
 	struct rec_error err;
 };
-
-/* Quoted values of pb_csv_field.quoted while scanning: 2 marks doubled quotes still to collapse. */
-#define QUOTED 1
-#define QUOTED_DOUBLED 2
 
 /*
  * Scans one record starting at c->pos without changing the buffer, so that it can be scanned again
@@ -232,7 +232,8 @@ static int scan_record(struct pb_csv *c, struct rec_info *ri)
 					after++;
 			}
 			if (after >= len || buf[after] == ',' || buf[after] == '\n') {
-				if (add_field(c, nf++, buf + fs + 1, sp - fs - 1, dq ? QUOTED_DOUBLED : QUOTED) < 0)
+				ri->doubled |= dq;
+				if (add_field(c, nf++, buf + fs + 1, sp - fs - 1, fs - c->pos) < 0)
 					goto too_many;
 				if (after >= len || buf[after] == '\n') {
 					ri->end = after >= len ? len : after + 1;
@@ -262,7 +263,7 @@ static int scan_record(struct pb_csv *c, struct rec_info *ri)
 		fe = sp;
 		if (fe > fs && buf[fe - 1] == '\r' && (sp >= len || buf[sp] == '\n'))
 			fe--;
-		if (add_field(c, nf++, buf + fs, fe - fs, 0) < 0)
+		if (add_field(c, nf++, buf + fs, fe - fs, fs - c->pos) < 0)
 			goto too_many;
 		if (sp >= len || buf[sp] == '\n') {
 			ri->end = sp >= len ? len : sp + 1;
@@ -310,57 +311,58 @@ static int fill(struct pb_csv *c)
 	return 1;
 }
 
-/* Sets line_delta and col of each field of a record that spans several lines. */
-static void place_fields_multiline(struct pb_csv *c, size_t start)
+/* Records the line delta and column of each field of a record that spans several lines. */
+static int place_fields_multiline(struct pb_csv *c, size_t start)
 {
-	size_t i, line_start = start;
+	size_t i, line_start = start, at = start;
 	uint32_t nl = 0;
-	const char *p = c->buf + start;
 
+	if (c->ml_alloc < 2 * c->nfields) {
+		uint32_t *p = realloc(c->ml_pos, 2 * c->nfields * sizeof(*p));
+
+		if (!p)
+			return -1;
+		c->ml_pos = p;
+		c->ml_alloc = 2 * c->nfields;
+	}
 	for (i = 0; i < c->nfields; i++) {
-		const char *fstart = c->fields[i].ptr - (c->fields[i].quoted ? 1 : 0);
+		size_t fstart = start + c->fields[i].off;
 
-		for (; p < fstart; p++) {
-			if (*p == '\n') {
+		for (; at < fstart; at++) {
+			if (c->buf[at] == '\n') {
 				nl++;
-				line_start = (size_t)(p - c->buf) + 1;
+				line_start = at + 1;
 			}
 		}
-		c->fields[i].line_delta = nl;
-		c->fields[i].col = (uint32_t)((size_t)(fstart - c->buf) - line_start + 1);
+		c->ml_pos[2 * i] = nl;
+		c->ml_pos[2 * i + 1] = (uint32_t)(fstart - line_start + 1);
 	}
+	return 0;
 }
 
-/* Positions first, while the raw text is intact; then quotes are collapsed and fields terminated. */
-static void finish_record(struct pb_csv *c, size_t start, uint32_t nl)
+/* Positions first, while the raw text is intact; then doubled quotes are collapsed. */
+static int finish_record(struct pb_csv *c, size_t start, const struct rec_info *ri)
 {
-	size_t i;
+	size_t i, k, o;
 
-	if (nl) {
-		place_fields_multiline(c, start);
-	} else {
-		for (i = 0; i < c->nfields; i++) {
-			struct pb_csv_field *f = &c->fields[i];
-
-			f->col = (uint32_t)((size_t)(f->ptr - c->buf) - start + 1 - (f->quoted ? 1 : 0));
-		}
-	}
+	c->multiline = ri->nl > 0;
+	if (c->multiline && place_fields_multiline(c, start) < 0)
+		return -1;
+	if (!ri->doubled)
+		return 0;
 	for (i = 0; i < c->nfields; i++) {
 		struct pb_csv_field *f = &c->fields[i];
 
-		if (f->quoted == QUOTED_DOUBLED) {
-			size_t k, o = 0;
-
-			for (k = 0; k < f->len; k++) {
-				f->ptr[o++] = f->ptr[k];
-				if (f->ptr[k] == '"')
-					k++;
-			}
-			f->len = o;
-			f->quoted = QUOTED;
+		if (c->buf[start + f->off] != '"')
+			continue;
+		for (k = 0, o = 0; k < f->len; k++) {
+			f->ptr[o++] = f->ptr[k];
+			if (f->ptr[k] == '"')
+				k++;
 		}
-		f->ptr[f->len] = '\0';
+		f->len = (uint32_t)o;
 	}
+	return 0;
 }
 
 int pb_csv_next(struct pb_csv *c)
@@ -380,8 +382,10 @@ again:
 				continue;
 			}
 			c->started = 1;
-			if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0)
+			if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0) {
 				c->pos = 3;
+				c->bytes = 3;
+			}
 		}
 		if (c->pos >= c->len) {
 			if (c->eof)
@@ -407,10 +411,11 @@ again:
 	c->next_line += ri.nl + (uint64_t)ri.ended_lf;
 	c->bytes += ri.end - start;
 	c->pos = ri.end;
-	finish_record(c, start, ri.nl);
+	if (finish_record(c, start, &ri) < 0)
+		return set_error(c, c->line, 1, PB_CSV_ERR_FATAL, "out of memory");
 	if (ri.err.msg)
 		return set_error(c, c->line + ri.err.line_delta, ri.err.col, PB_CSV_ERR_RECORD, ri.err.msg);
-	if (c->nfields == 1 && c->fields[0].len == 0 && !c->fields[0].quoted)
+	if (c->nfields == 1 && c->fields[0].len == 0 && c->buf[start] != '"')
 		goto again;
 	if (c->expect_fields && c->nfields != c->expect_fields) {
 		pb_buf_reset(&c->err);
@@ -437,6 +442,11 @@ long pb_csv_find(const struct pb_csv *c, const char *name, int ci)
 
 void pb_csv_field_pos(const struct pb_csv *c, size_t i, uint64_t *line, uint32_t *col)
 {
-	*line = c->line + c->fields[i].line_delta;
-	*col = c->fields[i].col;
+	if (c->multiline) {
+		*line = c->line + c->ml_pos[2 * i];
+		*col = c->ml_pos[2 * i + 1];
+	} else {
+		*line = c->line;
+		*col = c->fields[i].off + 1;
+	}
 }

@@ -14,17 +14,14 @@
 typedef long (*pb_read_fn)(void *ctx, char *buf, size_t n, struct pb_buf *err);
 
 /*
- * One field of the current record. ptr points into the reader's buffer, is NUL-terminated, and stays
- * valid until the next pb_csv_next(); quotes are removed and doubled quotes collapsed. line_delta is the
- * number of line breaks between the record's first line and the field's start; col the 1-based byte
- * column of the field's first byte (its opening quote when quoted) on that line.
+ * One field of the current record: len bytes at ptr, inside the reader's buffer and valid until the next
+ * pb_csv_next(). Quotes are removed and doubled quotes collapsed; the bytes are not NUL-terminated.
+ * off is the offset of the field's first raw byte (its opening quote when quoted) from the record's start.
  */
 struct pb_csv_field {
 	char *ptr;
-	size_t len;
-	uint32_t line_delta;
-	uint32_t col;
-	int quoted;
+	uint32_t len;
+	uint32_t off;
 };
 
 enum {
@@ -42,9 +39,14 @@ struct pb_csv {
 	/* Public, read-only: the current record. */
 	struct pb_csv_field *fields;
 	size_t nfields;
-	/* Line of the current record's first line (1-based), and the bytes consumed so far. */
+	/*
+	 * Line of the current record's first line (1-based), and the bytes of the source consumed up to the
+	 * end of the current record (a BOM and skipped empty lines included).
+	 */
 	uint64_t line;
 	uint64_t bytes;
+	/* The line the next record starts on: next_line - 1 lines have been consumed. */
+	uint64_t next_line;
 	/* After an error: where, and a message without the position ("unterminated quoted field"). */
 	uint64_t err_line;
 	uint32_t err_col;
@@ -56,13 +58,16 @@ struct pb_csv {
 	char *buf;
 	size_t alloc, len, pos, max_record;
 	size_t fields_alloc, expect_fields;
-	uint64_t next_line;
+	/* Positions of the fields of a record that spans lines: line delta and column per field. */
+	uint32_t *ml_pos;
+	size_t ml_alloc;
+	int multiline;
 	int eof, started;
 };
 
 /*
  * Prepares c to read from fn(ctx). max_record caps one record's size in bytes (0: the default, 1 MiB).
- * Returns 0, or -1 when memory cannot be had.
+ * Returns 0, or -1 when memory cannot be had. A record may not exceed 1 GiB.
  */
 int pb_csv_init(struct pb_csv *c, pb_read_fn fn, void *ctx, size_t max_record);
 /* Frees what the reader holds. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +378,72 @@ nomem:
 fail:
 	pb_input_free(in);
 	return -1;
+}
+
+int pb_input_open_at(const char *path, uint64_t offset, struct pb_input **out, struct pb_buf *err)
+{
+	struct pb_input *in;
+
+	*out = NULL;
+	in = calloc(1, sizeof(*in));
+	if (!in || !(in->name = strdup(path))) {
+		free(in);
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: out of memory", path);
+		return -1;
+	}
+	in->own_fd = 1;
+	in->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in->fd < 0 || lseek(in->fd, (off_t)offset, SEEK_SET) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+		pb_input_free(in);
+		return -1;
+	}
+	*out = in;
+	return 0;
+}
+
+uint64_t pb_input_plain_size(const struct pb_input *in)
+{
+	struct stat st;
+
+	if (in->kind != PB_INPUT_PLAIN || !in->own_fd || fstat(in->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return (uint64_t)st.st_size;
+}
+
+int pb_input_next_line_start(const struct pb_input *in, uint64_t from, uint64_t *pos, struct pb_buf *err)
+{
+	char buf[65536];
+	uint64_t at = from ? from - 1 : 0;
+	ssize_t r;
+	char *lf;
+
+	if (from == 0) {
+		*pos = 0;
+		return 0;
+	}
+	for (;;) {
+		r = pread(in->fd, buf, sizeof(buf), (off_t)at);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot read '%s': %s", in->name, strerror(errno));
+			return -1;
+		}
+		if (r == 0) {
+			*pos = at;
+			return 0;
+		}
+		lf = memchr(buf, '\n', (size_t)r);
+		if (lf) {
+			*pos = at + (uint64_t)(lf - buf) + 1;
+			return 0;
+		}
+		at += (uint64_t)r;
+	}
 }
 
 void pb_input_free(struct pb_input *in)

@@ -20,6 +20,22 @@ enum pb_input_kind { PB_INPUT_PLAIN, PB_INPUT_GZIP, PB_INPUT_ZIP };
 int pb_input_open(const char *path, struct pb_input **out, struct pb_buf *err);
 
 /*
+ * Opens the plain file path for reading from byte offset on, with no format detection: one part of a
+ * file split between threads. Same returns as pb_input_open.
+ */
+int pb_input_open_at(const char *path, uint64_t offset, struct pb_input **out, struct pb_buf *err);
+
+/* The size of the file behind in when it is a plain regular file (splittable), else 0. */
+uint64_t pb_input_plain_size(const struct pb_input *in);
+
+/*
+ * Sets *pos to the offset just past the first line feed at or after from - 1 in the plain file behind in
+ * (so from itself when the byte before it is a line feed), or to the file's size when there is none.
+ * Does not move the read position. Returns 0, or -1 with a message in err.
+ */
+int pb_input_next_line_start(const struct pb_input *in, uint64_t from, uint64_t *pos, struct pb_buf *err);
+
+/*
  * Reads up to n bytes of the decompressed stream. Returns the count, 0 at the end, or -1 with a
  * message naming the file in err ("x.gz: truncated gzip stream"). A pb_read_fn for pb_csv.
  */

@@ -81,6 +81,35 @@ static int scale_units(u128 d, long shift, const struct tail *t, u128 *out, int 
 	int up = 0;
 
 	*rounded = 0;
+	if (shift >= 0 && shift <= 19 && t->first < 0 && (d >> 64) == 0) {
+		/* d < 2^64, so d x 10^shift fits 128 bits and stays below 10^38 for shift <= 18. */
+		static const uint64_t p10[20] = {1ULL,
+						 10ULL,
+						 100ULL,
+						 1000ULL,
+						 10000ULL,
+						 100000ULL,
+						 1000000ULL,
+						 10000000ULL,
+						 100000000ULL,
+						 1000000000ULL,
+						 10000000000ULL,
+						 100000000000ULL,
+						 1000000000000ULL,
+						 10000000000000ULL,
+						 100000000000000ULL,
+						 1000000000000000ULL,
+						 10000000000000000ULL,
+						 100000000000000000ULL,
+						 1000000000000000000ULL,
+						 10000000000000000000ULL};
+		u128 v = (u128)(uint64_t)d * p10[shift];
+
+		if (shift == 19 && v > money_max())
+			return PB_MONEY_ERR_RANGE;
+		*out = v;
+		return 0;
+	}
 	if (shift > 0) {
 		if (t->first >= 0 || shift > MAX_DIGITS)
 			return d || tail_nonzero(t) ? PB_MONEY_ERR_RANGE : 0;
@@ -266,6 +295,9 @@ int pb_money_mul(pb_money a, pb_money b, pb_money *out, int *rounded)
 	if (q[3] || q[2])
 		return PB_MONEY_ERR_RANGE;
 	res = ((u128)q[1] << 64) | q[0];
+	/* Checked before rounding up too, since 2^128 - 1 + 1 would wrap. */
+	if (res > money_max())
+		return PB_MONEY_ERR_RANGE;
 	if (rem > div / 2 || (rem == div / 2 && (res & 1)))
 		res++;
 	if (res > money_max())

@@ -103,24 +103,41 @@ const char *pb_aws_cur_category(const char *t, size_t n)
 	return NULL;
 }
 
-static void count_unknown(struct pb_aws_cur *a, const char *t, size_t n)
+static void count_unknown(struct pb_aws_cur *a, const char *t, size_t n, uint64_t count)
 {
 	size_t i;
 
 	for (i = 0; i < a->nunknown; i++) {
 		if (strlen(a->unknown[i].name) == n && memcmp(a->unknown[i].name, t, n) == 0) {
-			a->unknown[i].count++;
+			a->unknown[i].count += count;
 			return;
 		}
 	}
 	if (a->nunknown < CUR_MAX_UNKNOWN && n < sizeof(a->unknown[0].name)) {
 		memcpy(a->unknown[a->nunknown].name, t, n);
 		a->unknown[a->nunknown].name[n] = '\0';
-		a->unknown[a->nunknown].count = 1;
+		a->unknown[a->nunknown].count = count;
 		a->nunknown++;
 		return;
 	}
-	a->unknown_other++;
+	a->unknown_other += count;
+}
+
+void pb_aws_cur_merge_stats(struct pb_aws_cur *dst, const struct pb_aws_cur *src)
+{
+	size_t i;
+
+	dst->rounded += src->rounded;
+	dst->unknown_other += src->unknown_other;
+	for (i = 0; i < src->nunknown; i++)
+		count_unknown(dst, src->unknown[i].name, strlen(src->unknown[i].name), src->unknown[i].count);
+}
+
+void pb_aws_cur_reset_stats(struct pb_aws_cur *a)
+{
+	a->rounded = 0;
+	a->nunknown = 0;
+	a->unknown_other = 0;
 }
 
 /* Quotes at most 40 bytes of a bad value, so one wild field cannot flood the terminal. */
@@ -235,7 +252,7 @@ int pb_aws_cur_row(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_usage
 		u->category.ptr = cat;
 		u->category.len = strlen(cat);
 	} else {
-		count_unknown(a, f->ptr, f->len);
+		count_unknown(a, f->ptr, f->len, 1);
 		u->category.ptr = f->ptr;
 		u->category.len = f->len;
 	}

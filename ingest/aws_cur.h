@@ -55,6 +55,12 @@ int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf 
  */
 int pb_aws_cur_row(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err, size_t *field);
 
+/* Adds src's counters (rounded amounts, unknown types) into dst. */
+void pb_aws_cur_merge_stats(struct pb_aws_cur *dst, const struct pb_aws_cur *src);
+
+/* Clears the counters, keeping the bound columns. */
+void pb_aws_cur_reset_stats(struct pb_aws_cur *a);
+
 /* The canonical name of a column in this file's naming, for messages. */
 const char *pb_aws_cur_column_name(const struct pb_aws_cur *a, int col);
 

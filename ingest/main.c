@@ -1,9 +1,12 @@
 /* pb-ingest: reads partner exports, normalizes every line, reduces to daily grain; argument parsing and exit codes. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aws_cur.h"
@@ -14,16 +17,22 @@
 #include "money.h"
 #include "progress.h"
 #include "reduce.h"
+#include "worker.h"
 
 #include "banned.h"
 
 enum { EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_DEPENDENCY = 3, EXIT_REFUSED = 4 };
 enum summary_kind { SUMMARY_NONE, SUMMARY_ACCOUNTS, SUMMARY_DAILY };
 
+/* Plain files are split between up to MAX_THREADS threads, in parts of at least MIN_PART bytes. */
+#define MAX_THREADS 16
+#define MIN_PART ((uint64_t)8 << 20)
+
 struct options {
 	const char *format;
 	enum summary_kind summary;
 	unsigned long max_errors;
+	size_t threads;
 	int progress; /* -1: when stderr is a terminal */
 };
 
@@ -41,6 +50,7 @@ static void usage(FILE *out)
 		"  --summary[=KIND]     print a summary instead of storing: accounts (the default) prints\n"
 		"                       partner_account_id,list_cost,billed_cost; daily prints the daily rows\n"
 		"  --max-errors N       report up to N bad lines before stopping (default 1)\n"
+		"  --threads N          threads for a plain file (default: the number of CPUs)\n"
 		"  --progress           show bytes, rows and MB/s on stderr (default when it is a terminal)\n"
 		"  --no-progress        never show progress\n"
 		"  --help               show this help\n"
@@ -52,10 +62,15 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"format", required_argument, NULL, 'f'},     {"summary", optional_argument, NULL, 's'},
-		{"max-errors", required_argument, NULL, 'm'}, {"progress", no_argument, NULL, 'p'},
-		{"no-progress", no_argument, NULL, 'P'},      {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	      {NULL, 0, NULL, 0},
+		{"format", required_argument, NULL, 'f'},
+		{"summary", optional_argument, NULL, 's'},
+		{"max-errors", required_argument, NULL, 'm'},
+		{"threads", required_argument, NULL, 't'},
+		{"progress", no_argument, NULL, 'p'},
+		{"no-progress", no_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
 	};
 	int ch;
 	char *end;
@@ -88,6 +103,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			break;
+		case 't': {
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || n == 0 || n > MAX_THREADS || optarg[0] == '-') {
+				fprintf(stderr, "%s: --threads takes a whole number from 1 to %d, not '%s'\n", progname,
+					MAX_THREADS, optarg);
+				return -1;
+			}
+			o->threads = n;
+			break;
+		}
 		case 'p':
 			o->progress = 1;
 			break;
@@ -128,6 +156,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->progress < 0)
 		o->progress = isatty(STDERR_FILENO);
+	if (!o->threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		o->threads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (size_t)n;
+	}
 	return 0;
 }
 
@@ -138,7 +171,6 @@ struct run {
 	struct pb_progress progress;
 	uint64_t bytes_before, rows;
 	unsigned long errors;
-	int fatal;
 };
 
 static void report(struct run *r, const char *name, uint64_t line, uint32_t col, const char *msg)
@@ -170,19 +202,187 @@ static void warn_file(const char *name, const struct pb_aws_cur *a)
 			(unsigned long long)a->unknown_other);
 }
 
-/* Reads one file into the reduction. Returns 0, or -1 when the run must stop. */
+/* A file split into parts, one per thread; part 0 reads on from the header. */
+struct split {
+	size_t n;
+	uint64_t starts[MAX_THREADS];
+	struct pb_worker workers[MAX_THREADS];
+	struct pb_input *inputs[MAX_THREADS];
+	struct pb_csv csvs[MAX_THREADS];
+	int csv_ready[MAX_THREADS];
+	pthread_t threads[MAX_THREADS];
+	int started[MAX_THREADS];
+};
+
+static void *worker_main(void *arg)
+{
+	pb_worker_run(arg);
+	return NULL;
+}
+
+/*
+ * Chooses the part starts of a plain file of the given size whose header ends at data: line starts
+ * near equal shares. Parts smaller than MIN_PART (PB_SPLIT_MIN_BYTES for the tests) are not made.
+ */
+static int plan_split(struct split *sp, const struct pb_input *in, uint64_t data, uint64_t size, size_t threads,
+		      struct pb_buf *err)
+{
+	const char *env = getenv("PB_SPLIT_MIN_BYTES");
+	uint64_t min_part = MIN_PART, pos;
+	size_t k;
+
+	if (env && *env) {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 10);
+
+		if (!*end && v > 0)
+			min_part = v;
+	}
+	sp->n = 1;
+	sp->starts[0] = data;
+	if (size <= data || (size - data) / min_part < 2)
+		return 0;
+	if ((size - data) / min_part < threads)
+		threads = (size_t)((size - data) / min_part);
+	for (k = 1; k < threads; k++) {
+		if (pb_input_next_line_start(in, data + (size - data) / threads * k, &pos, err) < 0)
+			return -1;
+		if (pos > sp->starts[sp->n - 1] && pos < size)
+			sp->starts[sp->n++] = pos;
+	}
+	return 0;
+}
+
+/* Sums the progress of every part and redraws. */
+static void show_progress(struct run *r, const char *name, struct split *sp)
+{
+	uint64_t bytes = 0, rows = 0;
+	size_t k;
+
+	for (k = 0; k < sp->n; k++) {
+		bytes += atomic_load_explicit(&sp->workers[k].bytes, memory_order_relaxed);
+		rows += atomic_load_explicit(&sp->workers[k].rows, memory_order_relaxed);
+	}
+	pb_progress_update(&r->progress, name, r->bytes_before + bytes, r->rows + rows);
+}
+
+/*
+ * Walks the parts in file order: a part that ended on a later part's start hands over to that part, so
+ * parts it passed over (begun inside a quoted field) are skipped. Reports errors with absolute lines.
+ */
+static int collect(struct run *r, const char *name, struct split *sp, struct pb_aws_cur *stats)
+{
+	size_t k = 0;
+	uint64_t base = 1;
+
+	while (k < sp->n) {
+		struct pb_worker *w = &sp->workers[k];
+		size_t i;
+
+		for (i = 0; i < w->nerrors && r->errors < r->opt->max_errors; i++)
+			report(r, name, w->errors[i].line ? base + w->errors[i].line - 1 : 0, w->errors[i].col,
+			       w->errors[i].msg);
+		if (w->fatal || r->errors >= r->opt->max_errors)
+			return -1;
+		if (!r->errors && pb_reduce_merge(r->reduce, w->reduce) < 0) {
+			report(r, name, 0, 0, "out of memory or sum out of range");
+			return -1;
+		}
+		pb_aws_cur_merge_stats(stats, &w->cur);
+		r->rows += atomic_load(&w->rows);
+		r->bytes_before += atomic_load(&w->bytes);
+		/* Part 0 counted lines from the file's start, the header's included; the others from their own. */
+		base += w->lines;
+		k = k + 1 + w->stopped_at;
+	}
+	return r->errors ? -1 : 0;
+}
+
+static void release_split(struct split *sp)
+{
+	size_t k;
+
+	for (k = 0; k < sp->n; k++) {
+		if (sp->started[k])
+			pthread_join(sp->threads[k], NULL);
+		pb_worker_release(&sp->workers[k]);
+		pb_reduce_free(sp->workers[k].reduce);
+		if (k > 0) {
+			if (sp->csv_ready[k])
+				pb_csv_release(&sp->csvs[k]);
+			pb_input_free(sp->inputs[k]);
+		}
+	}
+}
+
+/* Runs every part on a thread of its own; this thread draws the progress meanwhile. */
+static int run_parts(struct run *r, const char *name, struct split *sp)
+{
+	size_t k;
+	int running = 1;
+
+	for (k = 0; k < sp->n; k++) {
+		if (pthread_create(&sp->threads[k], NULL, worker_main, &sp->workers[k]) != 0) {
+			report(r, name, 0, 0, "cannot start a thread");
+			return -1;
+		}
+		sp->started[k] = 1;
+	}
+	while (r->progress.out && running) {
+		struct timespec ts = {0, 100 * 1000000L};
+
+		nanosleep(&ts, NULL);
+		show_progress(r, name, sp);
+		running = 0;
+		for (k = 0; k < sp->n; k++) {
+			if (sp->started[k] && pthread_tryjoin_np(sp->threads[k], NULL) == 0)
+				sp->started[k] = 0;
+			running |= sp->started[k];
+		}
+	}
+	for (k = 0; k < sp->n; k++) {
+		if (sp->started[k])
+			pthread_join(sp->threads[k], NULL);
+		sp->started[k] = 0;
+	}
+	return 0;
+}
+
+/* Prepares part k (k > 0) to read the file from its start. */
+static int open_part(struct run *r, const char *path, const char *name, struct split *sp, size_t k, size_t nfields)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	int ret = -1;
+
+	if (pb_input_open_at(path, sp->starts[k], &sp->inputs[k], &err) < 0) {
+		report(r, name, 0, 0, pb_buf_str(&err));
+		goto out;
+	}
+	if (pb_csv_init(&sp->csvs[k], pb_input_read, sp->inputs[k], 0) < 0) {
+		report(r, name, 0, 0, "out of memory");
+		goto out;
+	}
+	sp->csv_ready[k] = 1;
+	pb_csv_expect_fields(&sp->csvs[k], nfields);
+	sp->workers[k].csv = &sp->csvs[k];
+	sp->workers[k].start = sp->starts[k];
+	ret = 0;
+out:
+	pb_buf_release(&err);
+	return ret;
+}
+
+/* Reads one file into the run's reduction. Returns 0, or -1 when the run must stop. */
 static int ingest_file(struct run *r, const char *path)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	struct pb_input *in = NULL;
 	struct pb_csv csv;
 	struct pb_aws_cur cur;
-	struct pb_usage u;
-	const char *name;
-	size_t field;
+	struct split *sp = NULL;
+	const char *name = path;
+	size_t k;
 	int rc, ret = -1, csv_ready = 0;
-	uint64_t line;
-	uint32_t col;
 
 	if (pb_input_open(path, &in, &err) < 0) {
 		report(r, path, 0, 0, pb_buf_str(&err));
@@ -210,43 +410,46 @@ static int ingest_file(struct run *r, const char *path)
 		goto out;
 	}
 	pb_csv_expect_fields(&csv, csv.nfields);
-	for (;;) {
-		rc = pb_csv_next(&csv);
-		if (rc == PB_CSV_END)
-			break;
-		if (rc == PB_CSV_ERR_FATAL) {
-			report(r, name, csv.err_line, csv.err_col, pb_buf_str(&csv.err));
-			goto out;
-		}
-		if (rc == PB_CSV_ERR_RECORD) {
-			report(r, name, csv.err_line, csv.err_col, pb_buf_str(&csv.err));
-			if (r->errors >= r->opt->max_errors)
-				goto out;
-			continue;
-		}
-		r->rows++;
-		if ((r->rows & 0x3fff) == 0)
-			pb_progress_update(&r->progress, name, r->bytes_before + csv.bytes, r->rows);
-		if (pb_aws_cur_row(&cur, &csv, &u, &err, &field) < 0) {
-			pb_csv_field_pos(&csv, field, &line, &col);
-			report(r, name, line, col, pb_buf_str(&err));
-			if (r->errors >= r->opt->max_errors)
-				goto out;
-			continue;
-		}
-		if (r->errors)
-			continue;
-		rc = pb_reduce_add(r->reduce, &u);
-		if (rc < 0) {
-			report(r, name, csv.line, 1,
-			       rc == PB_MONEY_ERR_RANGE ? "sum out of range" : "out of memory or value too long");
-			goto out;
-		}
+
+	sp = calloc(1, sizeof(*sp));
+	if (!sp) {
+		report(r, name, 0, 0, "out of memory");
+		goto out;
 	}
+	if (plan_split(sp, in, csv.bytes, pb_input_plain_size(in), r->opt->threads, &err) < 0) {
+		report(r, name, 0, 0, pb_buf_str(&err));
+		sp->n = 0;
+		goto out;
+	}
+	for (k = 0; k < sp->n; k++) {
+		struct pb_worker *w = &sp->workers[k];
+
+		w->cur = cur;
+		w->max_errors = r->opt->max_errors;
+		w->stops = sp->starts + k + 1;
+		w->nstops = sp->n - k - 1;
+		w->reduce = pb_reduce_new(r->opt->summary == SUMMARY_DAILY ? PB_GRAIN_DAILY : PB_GRAIN_ACCOUNT);
+		if (!w->reduce) {
+			report(r, name, 0, 0, "out of memory");
+			goto out;
+		}
+		if (k == 0)
+			w->csv = &csv;
+		else if (open_part(r, path, name, sp, k, csv.nfields) < 0)
+			goto out;
+	}
+	if (run_parts(r, name, sp) < 0)
+		goto out;
+	pb_aws_cur_reset_stats(&cur);
+	if (collect(r, name, sp, &cur) < 0)
+		goto out;
 	warn_file(name, &cur);
-	r->bytes_before += csv.bytes;
 	ret = 0;
 out:
+	if (sp) {
+		release_split(sp);
+		free(sp);
+	}
 	if (csv_ready)
 		pb_csv_release(&csv);
 	pb_input_free(in);
@@ -320,37 +523,37 @@ static int print_daily(const struct pb_daily *const *rows, size_t n)
 	return rc;
 }
 
-/* Per-account totals from the sorted daily rows: rows of one account are adjacent. */
+/*
+ * Per-account totals: one row per account and currency, sorted by account. An account billed in two
+ * currencies has no single total.
+ */
 static int print_accounts(const struct pb_daily *const *rows, size_t n)
 {
 	struct pb_buf out = PB_BUF_INIT;
-	size_t i = 0, j;
+	size_t i;
 	int rc = 0;
 
-	pb_buf_addstr(&out, "partner_account_id,list_cost,billed_cost\n");
-	while (i < n && rc == 0) {
-		pb_money list = PB_MONEY_ZERO, billed = PB_MONEY_ZERO;
-		uint64_t list_lines = 0, billed_lines = 0;
+	for (i = 0; i + 1 < n; i++) {
+		const struct pb_text *a = &rows[i]->account, *b = &rows[i + 1]->account;
 
-		for (j = i; j < n && rows[j]->account.len == rows[i]->account.len &&
-			    memcmp(rows[j]->account.ptr, rows[i]->account.ptr, rows[i]->account.len) == 0;
-		     j++) {
-			/* Each account's sums are bounded by the run's raw totals, already checked in range. */
-			if (pb_money_add(list, rows[j]->list_cost, &list) < 0 ||
-			    pb_money_add(billed, rows[j]->billed_cost, &billed) < 0)
-				rc = -2;
-			list_lines += rows[j]->list_lines;
-			billed_lines += rows[j]->billed_lines;
+		if (a->len == b->len && memcmp(a->ptr, b->ptr, a->len) == 0) {
+			fprintf(stderr,
+				"%s: partner account '%.*s' has lines in more than one currency (%.*s, %.*s); use "
+				"--summary=daily\n",
+				progname, (int)a->len, a->ptr, (int)rows[i]->currency.len, rows[i]->currency.ptr,
+				(int)rows[i + 1]->currency.len, rows[i + 1]->currency.ptr);
+			return -3;
 		}
+	}
+	pb_buf_addstr(&out, "partner_account_id,list_cost,billed_cost\n");
+	for (i = 0; i < n && rc == 0; i++) {
 		pb_buf_add_csv_field(&out, rows[i]->account.ptr, rows[i]->account.len);
 		pb_buf_addch(&out, ',');
-		add_amount(&out, list, list_lines);
+		add_amount(&out, rows[i]->list_cost, rows[i]->list_lines);
 		pb_buf_addch(&out, ',');
-		add_amount(&out, billed, billed_lines);
+		add_amount(&out, rows[i]->billed_cost, rows[i]->billed_lines);
 		pb_buf_addch(&out, '\n');
-		if (rc == 0)
-			rc = flush_some(&out);
-		i = j;
+		rc = flush_some(&out);
 	}
 	if (rc == 0)
 		rc = out.failed ? -1 : write_all(&out);
@@ -389,7 +592,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	memset(&run, 0, sizeof(run));
 	run.opt = &opt;
-	run.reduce = pb_reduce_new();
+	run.reduce = pb_reduce_new(opt.summary == SUMMARY_DAILY ? PB_GRAIN_DAILY : PB_GRAIN_ACCOUNT);
 	if (!run.reduce) {
 		fprintf(stderr, "%s: out of memory\n", progname);
 		return EXIT_DATA;
@@ -417,11 +620,10 @@ int main(int argc, char **argv)
 	rc = opt.summary == SUMMARY_DAILY ? print_daily(rows, n) : print_accounts(rows, n);
 	if (rc == 0 && fflush(stdout) != 0)
 		rc = -1;
-	if (rc < 0) {
-		fprintf(stderr, "%s: cannot write output: %s\n", progname,
-			rc == -2 ? "sum out of range" : strerror(errno));
+	if (rc == -1)
+		fprintf(stderr, "%s: cannot write output: %s\n", progname, strerror(errno));
+	if (rc < 0)
 		status = EXIT_DATA;
-	}
 out:
 	pb_reduce_free(run.reduce);
 	return status;

@@ -26,6 +26,7 @@ struct entry {
 };
 
 struct pb_reduce {
+	enum pb_reduce_grain grain;
 	struct entry *entries;
 	size_t n, alloc;
 	uint32_t *slots; /* entry index + 1; 0 is empty */
@@ -38,12 +39,13 @@ struct pb_reduce {
 	size_t scratch_len;
 };
 
-struct pb_reduce *pb_reduce_new(void)
+struct pb_reduce *pb_reduce_new(enum pb_reduce_grain grain)
 {
 	struct pb_reduce *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
+	r->grain = grain;
 	r->nslots = 1024;
 	r->slots = calloc(r->nslots, sizeof(*r->slots));
 	r->scratch_len = 8 + 5 * (2 + MAX_TEXT);
@@ -129,10 +131,23 @@ static size_t put_text(char *dst, const struct pb_text *t)
 	return 2 + t->len;
 }
 
-static size_t serialize(char *dst, const struct pb_usage *u)
+static size_t serialize(char *dst, const struct pb_usage *u, enum pb_reduce_grain grain)
 {
+	static const struct pb_text none = {"", 0};
+	int32_t zero = 0;
 	size_t n = 0;
 
+	if (grain == PB_GRAIN_ACCOUNT) {
+		memcpy(dst, &zero, 4);
+		memcpy(dst + 4, &zero, 4);
+		n = 8;
+		n += put_text(dst + n, &u->account);
+		n += put_text(dst + n, &none);
+		n += put_text(dst + n, &none);
+		n += put_text(dst + n, &none);
+		n += put_text(dst + n, &u->currency);
+		return n;
+	}
 	memcpy(dst, &u->billing_month, 4);
 	memcpy(dst + 4, &u->usage_date, 4);
 	n = 8;
@@ -180,7 +195,7 @@ static void bind_row_text(struct entry *e)
 }
 
 /* Finds or creates the entry for key; NULL when memory cannot be had. */
-static struct entry *lookup(struct pb_reduce *r, const char *key, size_t key_len, const struct pb_usage *u)
+static struct entry *lookup(struct pb_reduce *r, const char *key, size_t key_len)
 {
 	uint64_t h = hash_bytes(key, key_len);
 	size_t j = h & (r->nslots - 1);
@@ -211,8 +226,8 @@ static struct entry *lookup(struct pb_reduce *r, const char *key, size_t key_len
 	e->hash = h;
 	e->key = copy;
 	e->key_len = key_len;
-	e->row.billing_month = u->billing_month;
-	e->row.usage_date = u->usage_date;
+	memcpy(&e->row.billing_month, key, 4);
+	memcpy(&e->row.usage_date, key + 4, 4);
 	bind_row_text(e);
 	r->slots[j] = (uint32_t)(r->n + 1);
 	r->n++;
@@ -235,17 +250,16 @@ static int add_amounts(struct pb_daily *row, const struct pb_daily *add)
 	return 0;
 }
 
-static int add_row(struct pb_reduce *r, const char *key, size_t key_len, const struct pb_usage *u,
-		   const struct pb_daily *add)
+static int add_row(struct pb_reduce *r, const char *key, size_t key_len, const struct pb_daily *add)
 {
 	struct entry *e;
 	pb_money lt = r->list_total, bt = r->billed_total;
 
 	if (pb_money_add(lt, add->list_cost, &lt) < 0 || pb_money_add(bt, add->billed_cost, &bt) < 0)
 		return PB_MONEY_ERR_RANGE;
-	e = lookup(r, key, key_len, u);
+	e = lookup(r, key, key_len);
 	if (!e)
-		return -1;
+		return PB_REDUCE_ERR_NOMEM;
 	if (add_amounts(&e->row, add) < 0)
 		return PB_MONEY_ERR_RANGE;
 	r->list_total = lt;
@@ -263,8 +277,8 @@ int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 
 	if (u->account.len > MAX_TEXT || u->category.len > MAX_TEXT || u->service.len > MAX_TEXT ||
 	    u->region.len > MAX_TEXT || u->currency.len > MAX_TEXT)
-		return -1;
-	key_len = serialize(r->scratch, u);
+		return PB_REDUCE_ERR_TOOLONG;
+	key_len = serialize(r->scratch, u, r->grain);
 	memset(&add, 0, sizeof(add));
 	add.line_count = 1;
 	if (u->has_list) {
@@ -275,7 +289,7 @@ int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 		add.billed_cost = u->billed_cost;
 		add.billed_lines = 1;
 	}
-	return add_row(r, r->scratch, key_len, u, &add);
+	return add_row(r, r->scratch, key_len, &add);
 }
 
 int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src)
@@ -285,12 +299,8 @@ int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src)
 
 	for (i = 0; i < src->n; i++) {
 		const struct entry *e = &src->entries[i];
-		struct pb_usage u;
 
-		memset(&u, 0, sizeof(u));
-		u.billing_month = e->row.billing_month;
-		u.usage_date = e->row.usage_date;
-		rc = add_row(dst, e->key, e->key_len, &u, &e->row);
+		rc = add_row(dst, e->key, e->key_len, &e->row);
 		if (rc < 0)
 			return rc;
 	}

@@ -32,13 +32,21 @@ struct pb_daily {
 
 struct pb_reduce;
 
+/*
+ * What a row's key holds: the daily grain of the store, or only account and currency (usage date,
+ * billing month, category, service and region left empty) for per-account totals.
+ */
+enum pb_reduce_grain { PB_GRAIN_DAILY, PB_GRAIN_ACCOUNT };
+
 /* Returns a new, empty reduction, or NULL when memory cannot be had. Free with pb_reduce_free. */
-struct pb_reduce *pb_reduce_new(void);
+struct pb_reduce *pb_reduce_new(enum pb_reduce_grain grain);
 void pb_reduce_free(struct pb_reduce *r);
 
+enum { PB_REDUCE_ERR_NOMEM = -1, PB_REDUCE_ERR_TOOLONG = -3 };
+
 /*
- * Folds u into its row. Returns 0, -1 when memory cannot be had, or PB_MONEY_ERR_RANGE when a sum
- * leaves the money range (the row is then unchanged).
+ * Folds u into its row. Returns 0, PB_REDUCE_ERR_NOMEM, PB_REDUCE_ERR_TOOLONG (a text over 65535
+ * bytes), or PB_MONEY_ERR_RANGE when a sum leaves the money range (the row is then unchanged).
  */
 int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u);
 

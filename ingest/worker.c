@@ -1,0 +1,102 @@
+/* The record loop shared by the single-stream and the split-file paths. */
+#include "worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+#include "banned.h"
+
+static void keep_error(struct pb_worker *w, uint64_t line, uint32_t col, const char *msg)
+{
+	struct pb_worker_error *e;
+
+	e = realloc(w->errors, (w->nerrors + 1) * sizeof(*e));
+	if (!e) {
+		w->fatal = 1;
+		return;
+	}
+	w->errors = e;
+	e = &w->errors[w->nerrors];
+	e->line = line;
+	e->col = col;
+	e->msg = strdup(msg);
+	if (!e->msg) {
+		w->fatal = 1;
+		return;
+	}
+	w->nerrors++;
+}
+
+void pb_worker_run(struct pb_worker *w)
+{
+	struct pb_csv *c = w->csv;
+	struct pb_buf err = PB_BUF_INIT;
+	struct pb_usage u;
+	size_t field, j = 0;
+	uint64_t line, rows = 0, pos;
+	uint32_t col;
+	int rc;
+
+	for (;;) {
+		pos = w->start + c->bytes;
+		while (j < w->nstops && pos > w->stops[j])
+			j++;
+		if (j < w->nstops && pos == w->stops[j])
+			break;
+		rc = pb_csv_next(c);
+		if (rc == PB_CSV_END)
+			break;
+		if (rc == PB_CSV_ERR_FATAL) {
+			keep_error(w, c->err_line, c->err_col, pb_buf_str(&c->err));
+			w->fatal = 1;
+			break;
+		}
+		if (rc == PB_CSV_ERR_RECORD) {
+			keep_error(w, c->err_line, c->err_col, pb_buf_str(&c->err));
+			if (w->nerrors >= w->max_errors || w->fatal)
+				break;
+			continue;
+		}
+		rows++;
+		if ((rows & 0x3fff) == 0) {
+			atomic_store_explicit(&w->bytes, c->bytes, memory_order_relaxed);
+			atomic_store_explicit(&w->rows, rows, memory_order_relaxed);
+		}
+		if (pb_aws_cur_row(&w->cur, c, &u, &err, &field) < 0) {
+			pb_csv_field_pos(c, field, &line, &col);
+			keep_error(w, line, col, pb_buf_str(&err));
+			if (w->nerrors >= w->max_errors || w->fatal)
+				break;
+			continue;
+		}
+		if (w->nerrors)
+			continue;
+		rc = pb_reduce_add(w->reduce, &u);
+		if (rc < 0) {
+			keep_error(w, c->line, 1,
+				   rc == PB_MONEY_ERR_RANGE	 ? "sum out of range"
+				   : rc == PB_REDUCE_ERR_TOOLONG ? "a text value is longer than 65535 bytes"
+								 : "out of memory");
+			w->fatal = 1;
+			break;
+		}
+	}
+	atomic_store(&w->bytes, c->bytes);
+	atomic_store(&w->rows, rows);
+	w->stopped_at = j;
+	w->lines = c->next_line - 1;
+	pb_buf_release(&err);
+}
+
+void pb_worker_release(struct pb_worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nerrors; i++)
+		free(w->errors[i].msg);
+	free(w->errors);
+	w->errors = NULL;
+	w->nerrors = 0;
+}

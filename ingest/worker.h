@@ -1,0 +1,51 @@
+/* One thread's share of an export file: a run of records read, normalized and reduced on its own. */
+#ifndef PB_WORKER_H
+#define PB_WORKER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aws_cur.h"
+#include "csv.h"
+#include "reduce.h"
+
+/* An error kept for reporting once the file order is known. line is relative to the worker's start; 0: none. */
+struct pb_worker_error {
+	uint64_t line;
+	uint32_t col;
+	char *msg;
+};
+
+struct pb_worker {
+	/* Set by the caller. */
+	struct pb_csv *csv;	  /* positioned at start (after the header for the first part) */
+	struct pb_aws_cur cur;	  /* the file's bound columns; per-part counters */
+	struct pb_reduce *reduce; /* this part's rows */
+	unsigned long max_errors; /* stop after this many */
+	uint64_t start;		  /* absolute offset of csv's first byte */
+	const uint64_t *stops;	  /* absolute starts of the later parts, increasing */
+	size_t nstops;
+
+	/* Progress, read by other threads while this one runs. */
+	_Atomic uint64_t bytes, rows;
+
+	/* Results. */
+	struct pb_worker_error *errors;
+	size_t nerrors;
+	int fatal;	   /* reading could not go on */
+	size_t stopped_at; /* index into stops where the part ended, or nstops at the end of input */
+	uint64_t lines;	   /* lines consumed, relative to start */
+};
+
+/*
+ * Reads records until the input ends, an error stops it, or the position lands on one of stops (a later
+ * part's start). A part that passes over a stop without landing on it goes on, since the later part then
+ * began inside a quoted field and its results are void. Thread-safe across workers.
+ */
+void pb_worker_run(struct pb_worker *w);
+
+/* Frees what the worker's results hold (errors), not csv or reduce. */
+void pb_worker_release(struct pb_worker *w);
+
+#endif

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# End-to-end tests of a plain file split between threads: the parts must join into exactly the output of one
+# thread, also when a part starts inside a quoted field that spans lines, and errors must carry the line
+# numbers of the whole file, in file order.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+if [ -n "${PB_BIN:-}" ]; then
+	case $PB_BIN in /*) PB=$PB_BIN/pb-ingest ;; *) PB=$PWD/$PB_BIN/pb-ingest ;; esac
+else
+	PB=$ROOT/bin/pb-ingest
+fi
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-ingest-split.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+notok() { echo "not ok - $1"; failed=$((failed + 1)); }
+
+python3 "$HERE/gen_split.py" 4000 11 >"$TMP/big.csv"
+python3 "$HERE/expected.py" --summary=daily "$TMP/big.csv" >"$TMP/want-daily.csv" || exit 1
+python3 "$HERE/expected.py" --summary "$TMP/big.csv" >"$TMP/want-accounts.csv" || exit 1
+
+# Small parts force many splits; with 3 to 16 threads some part starts fall inside quoted fields.
+for threads in 1 2 3 5 8 16; do
+	for mode in daily accounts; do
+		if PB_SPLIT_MIN_BYTES=4096 "$PB" --threads $threads --no-progress --format aws-cur \
+			--summary=$mode "$TMP/big.csv" >"$TMP/got.csv" 2>"$TMP/err" &&
+			cmp -s "$TMP/got.csv" "$TMP/want-$mode.csv" && [ ! -s "$TMP/err" ]; then
+			ok "split into $threads parts, $mode"
+		else
+			notok "split into $threads parts, $mode"
+			diff "$TMP/want-$mode.csv" "$TMP/got.csv" | head -5
+			head -5 "$TMP/err"
+		fi
+	done
+done
+
+# Errors in later parts: the first three in file order, with the file's own line numbers.
+python3 "$HERE/gen_split.py" 4000 12 --bad 900 2100 2101 3900 >"$TMP/bad.csv"
+python3 - "$TMP/bad.csv" >"$TMP/want.err" <<'PY'
+import sys
+# Expected messages, from the raw bytes: the line and byte column where each bad field starts.
+data = open(sys.argv[1], 'rb').read().decode()
+name = sys.argv[1]
+out = []
+line = 1
+for i, l in enumerate(data.split('\n')):
+    col = l.find(',"1,5",')
+    if col >= 0:
+        out.append('pb-ingest: %s:%d:%d: bad amount "1,5" in column \'lineItem/UnblendedCost\': unexpected character \',\'' % (name, i + 1, col + 2))
+print('\n'.join(out[:3]))
+PY
+for threads in 1 4 16; do
+	PB_SPLIT_MIN_BYTES=4096 "$PB" --threads $threads --no-progress --max-errors 3 --format aws-cur --summary \
+		"$TMP/bad.csv" >"$TMP/got.csv" 2>"$TMP/got.err"
+	status=$?
+	if [ $status -eq 1 ] && [ ! -s "$TMP/got.csv" ] && cmp -s "$TMP/got.err" "$TMP/want.err"; then
+		ok "errors across $threads parts are reported in file order"
+	else
+		notok "errors across $threads parts are reported in file order (status $status)"
+		diff "$TMP/want.err" "$TMP/got.err" | head -8
+	fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
