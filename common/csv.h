@@ -62,6 +62,12 @@ struct pb_csv {
 	uint32_t *ml_pos;
 	size_t ml_alloc;
 	int multiline;
+	/* Projection: want[i] is 1 for the fields to fill in; nwant == 0 fills in every field. */
+	unsigned char *want;
+	uint32_t *want_before; /* want_before[i]: how many of the fields before i are wanted */
+	size_t nwant;
+	/* Tests set this to read every record with the byte-wise scanner, to compare the two. */
+	int exact_only;
 	int eof, started;
 };
 
@@ -82,6 +88,13 @@ int pb_csv_next(struct pb_csv *c);
 
 /* From now on a record whose field count is not n is an error (PB_CSV_ERR_RECORD). 0 turns it off. */
 void pb_csv_expect_fields(struct pb_csv *c, size_t n);
+
+/*
+ * From now on only the fields whose indexes are listed are filled in (the others in c->fields hold
+ * nothing meaningful), which saves work on wide records. Every field is still checked and counted.
+ * n == 0 fills in every field again. Returns 0, or -1 when memory cannot be had.
+ */
+int pb_csv_project(struct pb_csv *c, const size_t *cols, size_t n);
 
 /* Index of the field of the current record equal to name (ASCII case-insensitive if ci), or -1. */
 long pb_csv_find(const struct pb_csv *c, const char *name, int ci);

@@ -147,9 +147,9 @@ static int scale_units(u128 d, long shift, const struct tail *t, u128 *out, int 
 int pb_money_parse(const char *s, size_t len, pb_money *out, struct pb_money_parse_info *info)
 {
 	size_t i = 0;
-	int neg = 0, nd = 0, seen_digit = 0, rounded = 0, rc;
+	int neg = 0, nd = 0, seen_digit = 0, rounded = 0, in_frac = 0, rc;
 	uint64_t acc = 0;
-	u128 d;
+	u128 d = 0;
 	long shift = 0, e = 0;
 	struct tail t = {-1, 0};
 
@@ -165,42 +165,38 @@ int pb_money_parse(const char *s, size_t len, pb_money *out, struct pb_money_par
 		i++;
 	}
 	/* Up to 19 digits fit a uint64_t: the common case stays out of 128-bit arithmetic. */
-	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-		seen_digit = 1;
-		if (acc == 0 && s[i] == '0')
+	for (; i < len; i++) {
+		int dig;
+
+		if (s[i] == '.' && !in_frac) {
+			in_frac = 1;
 			continue;
-		if (nd < 19) {
-			acc = acc * 10 + (uint64_t)(s[i] - '0');
-			nd++;
-		} else {
+		}
+		if (s[i] < '0' || s[i] > '9')
 			break;
+		seen_digit = 1;
+		dig = s[i] - '0';
+		if (nd == 0 && dig == 0) {
+			shift -= in_frac;
+			continue;
 		}
-	}
-	d = acc;
-	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (nd < MAX_DIGITS) {
-			d = d * 10 + (u128)(s[i] - '0');
+		if (nd < 19) {
+			acc = acc * 10 + (uint64_t)dig;
 			nd++;
+			shift -= in_frac;
+		} else if (nd < MAX_DIGITS) {
+			if (nd == 19)
+				d = acc;
+			d = d * 10 + (u128)dig;
+			nd++;
+			shift -= in_frac;
 		} else {
-			tail_add(&t, s[i] - '0');
-			shift++;
+			tail_add(&t, dig);
+			shift += !in_frac;
 		}
 	}
-	if (i < len && s[i] == '.') {
-		i++;
-		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-			seen_digit = 1;
-			if (d == 0 && s[i] == '0') {
-				shift--;
-			} else if (nd < MAX_DIGITS) {
-				d = d * 10 + (u128)(s[i] - '0');
-				nd++;
-				shift--;
-			} else {
-				tail_add(&t, s[i] - '0');
-			}
-		}
-	}
+	if (nd <= 19)
+		d = acc;
 	if (!seen_digit)
 		return bad(info, i, s, len, PB_MONEY_ERR_SYNTAX, i < len ? NULL : "no digits");
 	if (i < len && (s[i] == 'e' || s[i] == 'E')) {

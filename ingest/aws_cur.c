@@ -70,6 +70,18 @@ int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf 
 	return 0;
 }
 
+size_t pb_aws_cur_columns(const struct pb_aws_cur *a, size_t *out)
+{
+	size_t n = 0;
+	int k, j;
+
+	for (k = 0; k < CUR_NCOLS; k++)
+		for (j = 0; j < 4; j++)
+			if (a->alt[k][j] >= 0)
+				out[n++] = (size_t)a->alt[k][j];
+	return n;
+}
+
 const char *pb_aws_cur_category(const char *t, size_t n)
 {
 	static const struct {

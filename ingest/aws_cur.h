@@ -55,6 +55,9 @@ int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf 
  */
 int pb_aws_cur_row(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err, size_t *field);
 
+/* Writes the indexes of every column this format reads into cols (CUR_NCOLS * 4 room); returns the count. */
+size_t pb_aws_cur_columns(const struct pb_aws_cur *a, size_t *cols);
+
 /* Adds src's counters (rounded amounts, unknown types) into dst. */
 void pb_aws_cur_merge_stats(struct pb_aws_cur *dst, const struct pb_aws_cur *src);
 

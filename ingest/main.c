@@ -349,7 +349,8 @@ static int run_parts(struct run *r, const char *name, struct split *sp)
 }
 
 /* Prepares part k (k > 0) to read the file from its start. */
-static int open_part(struct run *r, const char *path, const char *name, struct split *sp, size_t k, size_t nfields)
+static int open_part(struct run *r, const char *path, const char *name, struct split *sp, size_t k, size_t nfields,
+		     const size_t *cols, size_t ncols)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	int ret = -1;
@@ -364,6 +365,10 @@ static int open_part(struct run *r, const char *path, const char *name, struct s
 	}
 	sp->csv_ready[k] = 1;
 	pb_csv_expect_fields(&sp->csvs[k], nfields);
+	if (pb_csv_project(&sp->csvs[k], cols, ncols) < 0) {
+		report(r, name, 0, 0, "out of memory");
+		goto out;
+	}
 	sp->workers[k].csv = &sp->csvs[k];
 	sp->workers[k].start = sp->starts[k];
 	ret = 0;
@@ -381,7 +386,7 @@ static int ingest_file(struct run *r, const char *path)
 	struct pb_aws_cur cur;
 	struct split *sp = NULL;
 	const char *name = path;
-	size_t k;
+	size_t k, cols[CUR_NCOLS * 4], ncols;
 	int rc, ret = -1, csv_ready = 0;
 
 	if (pb_input_open(path, &in, &err) < 0) {
@@ -410,6 +415,11 @@ static int ingest_file(struct run *r, const char *path)
 		goto out;
 	}
 	pb_csv_expect_fields(&csv, csv.nfields);
+	ncols = pb_aws_cur_columns(&cur, cols);
+	if (pb_csv_project(&csv, cols, ncols) < 0) {
+		report(r, name, 0, 0, "out of memory");
+		goto out;
+	}
 
 	sp = calloc(1, sizeof(*sp));
 	if (!sp) {
@@ -435,7 +445,7 @@ static int ingest_file(struct run *r, const char *path)
 		}
 		if (k == 0)
 			w->csv = &csv;
-		else if (open_part(r, path, name, sp, k, csv.nfields) < 0)
+		else if (open_part(r, path, name, sp, k, csv.nfields, cols, ncols) < 0)
 			goto out;
 	}
 	if (run_parts(r, name, sp) < 0)
