@@ -320,6 +320,15 @@ too_many:
 	return set_error(c, c->next_line, 1, PB_CSV_ERR_FATAL, "too many fields in one record");
 }
 
+/* Set bits in x; portable, since the baseline x86-64 has no popcnt instruction. */
+static inline unsigned popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+	return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+}
+
 /* Bit i set when an odd number of bits at or below i are set: which bytes lie inside quotes. */
 static inline uint64_t prefix_xor(uint64_t x)
 {
@@ -333,7 +342,7 @@ static inline uint64_t prefix_xor(uint64_t x)
 }
 
 #ifdef __SSE2__
-static inline uint64_t eq_mask(__m128i a, __m128i b, __m128i c, __m128i d, __m128i x)
+static inline __attribute__((always_inline)) uint64_t eq_mask(__m128i a, __m128i b, __m128i c, __m128i d, __m128i x)
 {
 	uint64_t m0 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, x));
 	uint64_t m1 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, x));
@@ -344,7 +353,8 @@ static inline uint64_t eq_mask(__m128i a, __m128i b, __m128i c, __m128i d, __m12
 }
 #endif
 
-static inline void block_masks(const char *p, uint64_t *q, uint64_t *comma, uint64_t *lf, uint64_t *cr)
+static inline __attribute__((always_inline)) void block_masks(const char *p, uint64_t *q, uint64_t *comma, uint64_t *lf,
+							      uint64_t *cr)
 {
 #ifdef __SSE2__
 	__m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
@@ -377,12 +387,7 @@ static inline void block_masks(const char *p, uint64_t *q, uint64_t *comma, uint
  * opening quote. Anything else, or the buffer's end, returns SCAN_SLOW and the exact byte-wise scanner
  * takes the record, with its precise error. Only wanted fields are stored.
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-/* The counting is a few popcnt instructions where the CPU has them (all x86-64 of the last 15 years). */
-__attribute__((target_clones("popcnt", "default")))
-#endif
-static int
-scan_record_fast(struct pb_csv *c, struct rec_info *ri)
+static int scan_record_fast(struct pb_csv *c, struct rec_info *ri)
 {
 	char *buf = c->buf;
 	const unsigned char *want = c->want;
@@ -428,7 +433,7 @@ scan_record_fast(struct pb_csv *c, struct rec_info *ri)
 		prev_close = close >> 63;
 		if (!stlf && st && nwant) {
 			/* No field here is wanted and the record goes on: count the fields and move on. */
-			size_t n = (size_t)__builtin_popcountll(st);
+			size_t n = (size_t)popcount64(st);
 
 			if (idx >= nwant || c->want_before[idx + n < nwant ? idx + n : nwant] == c->want_before[idx]) {
 				idx += n;
@@ -457,14 +462,14 @@ scan_record_fast(struct pb_csv *c, struct rec_info *ri)
 			if (buf[e] == '\n') {
 				ri->end = e + 1;
 				ri->ended_lf = 1;
-				ri->nl = nl + (uint32_t)__builtin_popcountll(lf & inside & (((uint64_t)1 << b) - 1));
+				ri->nl = nl + (uint32_t)popcount64(lf & inside & (((uint64_t)1 << b) - 1));
 				c->nfields = idx;
 				return PB_CSV_RECORD;
 			}
 			fs = e + 1;
 		}
 		if (lf & inside)
-			nl += (uint32_t)__builtin_popcountll(lf & inside);
+			nl += (uint32_t)popcount64(lf & inside);
 	}
 	return SCAN_SLOW;
 }
