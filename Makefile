@@ -12,8 +12,8 @@ SANITIZE ?=
 CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Icommon -MMD -MP
-LDLIBS := -lzip -lz -lpthread
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Icommon -I/usr/include/postgresql -MMD -MP
+LDLIBS := -lpq -lcrypto -lzip -lz -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -21,11 +21,16 @@ endif
 
 LIB_SRC := \
 	common/buf.c \
+	common/cluster.c \
 	common/csv.c \
 	common/date.c \
+	common/db.c \
 	common/input.c \
 	common/money.c \
 	common/progress.c
+
+DB_SRC := \
+	db/main.c
 
 INGEST_SRC := \
 	ingest/aws_cur.c \
@@ -40,10 +45,12 @@ UNIT_TESTS := \
 	money
 
 LIB := $(BUILD)/libpb.a
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+SCHEMAS := $(sort $(wildcard schemas/[0-9][0-9][0-9]_*.sql))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+DB_OBJ := $(DB_SRC:%.c=$(BUILD)/%.o)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
-PROGRAMS := $(BIN)/pb-ingest
+PROGRAMS := $(BIN)/pb-db $(BIN)/pb-ingest
 
 all: $(PROGRAMS)
 
@@ -51,10 +58,21 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(BUILD)/gen/migrations.c: $(SCHEMAS) scripts/embed_sql.sh
+	@mkdir -p $(@D)
+	sh scripts/embed_sql.sh $@ $(SCHEMAS)
+
+$(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
+
+$(BIN)/pb-db: $(DB_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/pb-ingest: $(INGEST_OBJ) $(LIB)
 	@mkdir -p $(@D)
@@ -89,9 +107,9 @@ fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 
 lint:
-	clang-format --dry-run --Werror common/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
+	clang-format --dry-run --Werror common/*.[ch] db/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -Icommon common ingest
+		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql common db ingest
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
@@ -103,4 +121,4 @@ clean:
 
 .PHONY: all test check deps demo bench fuzz lint install clean
 
--include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d)

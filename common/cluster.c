@@ -1,0 +1,373 @@
+/*
+ * The local cluster: initdb and pg_ctl from the server packages. PostgreSQL refuses to run as root, so
+ * as root they run as the postgres system user, on a folder that user owns.
+ */
+#include "cluster.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "banned.h"
+
+/* The folder holding initdb and pg_ctl: PB_PG_BINDIR, else the newest /usr/lib/postgresql/N/bin. */
+static int find_bindir(char *out, size_t n, struct pb_buf *err)
+{
+	const char *env = getenv("PB_PG_BINDIR");
+	DIR *d;
+	struct dirent *e;
+	long best = -1;
+
+	if (env && *env) {
+		snprintf(out, n, "%s", env);
+		return 0;
+	}
+	d = opendir("/usr/lib/postgresql");
+	if (d) {
+		while ((e = readdir(d))) {
+			char *end;
+			long v = strtol(e->d_name, &end, 10);
+			char probe[PATH_MAX];
+
+			if (*end || end == e->d_name || v <= best)
+				continue;
+			snprintf(probe, sizeof(probe), "/usr/lib/postgresql/%ld/bin/initdb", v);
+			if (access(probe, X_OK) == 0)
+				best = v;
+		}
+		closedir(d);
+	}
+	if (best < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "no PostgreSQL server found in /usr/lib/postgresql (run 'make deps', or set "
+				   "PB_PG_BINDIR)");
+		return -1;
+	}
+	snprintf(out, n, "/usr/lib/postgresql/%ld/bin", best);
+	return 0;
+}
+
+/* The postgres system user when running as root; NULL otherwise. */
+static const struct passwd *server_user(struct pb_buf *err, int *failed)
+{
+	const struct passwd *pw;
+
+	*failed = 0;
+	if (geteuid() != 0)
+		return NULL;
+	pw = getpwnam("postgres");
+	if (!pw) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "running as root needs the postgres system user (install the postgresql package)");
+		*failed = 1;
+	}
+	return pw;
+}
+
+/*
+ * Runs bindir/prog with argv, as the server user when root, output appended to logfile. Returns the
+ * exit status, or -1 with a message.
+ */
+static int run(const char *bindir, const char *prog, char *const argv[], const char *logfile, struct pb_buf *err)
+{
+	char path[PATH_MAX];
+	const struct passwd *pw;
+	int failed, status;
+	pid_t pid;
+
+	pw = server_user(err, &failed);
+	if (failed)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", bindir, prog);
+	pid = fork();
+	if (pid < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot start %s: %s", prog, strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		int fd;
+
+		if (pw && (setgid(pw->pw_gid) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0))
+			_exit(126);
+		fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		execv(path, argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot wait for %s: %s", prog, strerror(errno));
+			return -1;
+		}
+	}
+	if (!WIFEXITED(status)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s was killed by signal %d", prog, WTERMSIG(status));
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
+
+/* The cluster's paths under var/pg, absolute. */
+struct paths {
+	struct pb_buf pg, data, run, log, version;
+};
+
+static void paths_release(struct paths *p)
+{
+	pb_buf_release(&p->pg);
+	pb_buf_release(&p->data);
+	pb_buf_release(&p->run);
+	pb_buf_release(&p->log);
+	pb_buf_release(&p->version);
+}
+
+/* Fills p from var (created when create is set). Returns 0, or -1 with a message. */
+static int paths_init(struct paths *p, const char *var, int create, struct pb_buf *err)
+{
+	char abs[PATH_MAX];
+
+	memset(p, 0, sizeof(*p));
+	pb_buf_init(&p->pg, 0);
+	pb_buf_init(&p->data, 0);
+	pb_buf_init(&p->run, 0);
+	pb_buf_init(&p->log, 0);
+	pb_buf_init(&p->version, 0);
+	if (create && mkdir(var, 0755) < 0 && errno != EEXIST) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot create '%s': %s", var, strerror(errno));
+		return -1;
+	}
+	if (!realpath(var, abs)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "no local cluster: '%s' does not exist (run 'pb-db init')", var);
+		return -1;
+	}
+	pb_buf_addf(&p->pg, "%s/pg", abs);
+	pb_buf_addf(&p->data, "%s/pg/data", abs);
+	pb_buf_addf(&p->run, "%s/pg/run", abs);
+	pb_buf_addf(&p->log, "%s/pg/server.log", abs);
+	pb_buf_addf(&p->version, "%s/pg/data/PG_VERSION", abs);
+	if (p->pg.failed || p->data.failed || p->run.failed || p->log.failed || p->version.failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int make_owned_dir(const char *path, const struct passwd *pw, struct pb_buf *err)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot create '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot give '%s' to the postgres user: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int pb_cluster_init(const char *var, struct pb_buf *err)
+{
+	struct paths p;
+	struct pb_buf conf = PB_BUF_INIT;
+	char bindir[PATH_MAX];
+	const struct passwd *pw;
+	int failed, rc, ret = -1;
+	FILE *f;
+
+	if (paths_init(&p, var, 1, err) < 0 || find_bindir(bindir, sizeof(bindir), err) < 0)
+		goto out;
+	if (access(pb_buf_str(&p.version), F_OK) == 0) {
+		ret = 1;
+		goto out;
+	}
+	pw = server_user(err, &failed);
+	if (failed)
+		goto out;
+	if (make_owned_dir(pb_buf_str(&p.pg), pw, err) < 0 || make_owned_dir(pb_buf_str(&p.data), pw, err) < 0 ||
+	    make_owned_dir(pb_buf_str(&p.run), pw, err) < 0)
+		goto out;
+	{
+		char *argv[] = {"initdb", "-D",		  (char *)pb_buf_str(&p.data), "-U",
+				"pb",	  "--auth=trust", "--encoding=UTF8",	       "--no-locale",
+				NULL};
+
+		rc = run(bindir, "initdb", argv, pb_buf_str(&p.log), err);
+	}
+	if (rc != 0) {
+		if (rc > 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "initdb failed (exit %d): see '%s'%s", rc, pb_buf_str(&p.log),
+				    pw ? "; the postgres user must be able to reach that folder" : "");
+		}
+		goto out;
+	}
+	pb_buf_addf(&conf, "%s/postgresql.auto.conf", pb_buf_str(&p.data));
+	f = fopen(pb_buf_str(&conf), "a");
+	if (!f) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot open '%s': %s", pb_buf_str(&conf), strerror(errno));
+		goto out;
+	}
+	/* No TCP listener: the socket in run/ is the only way in. */
+	fprintf(f, "listen_addresses = ''\nunix_socket_directories = '%s'\n", pb_buf_str(&p.run));
+	if (fclose(f) != 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot write '%s': %s", pb_buf_str(&conf), strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	pb_buf_release(&conf);
+	paths_release(&p);
+	return ret;
+}
+
+int pb_cluster_status(const char *var, struct pb_buf *err)
+{
+	struct paths p;
+	char bindir[PATH_MAX];
+	int rc, ret = PB_CLUSTER_ABSENT;
+
+	if (paths_init(&p, var, 0, err) < 0 || access(pb_buf_str(&p.version), F_OK) != 0)
+		goto out;
+	ret = -1;
+	if (find_bindir(bindir, sizeof(bindir), err) < 0)
+		goto out;
+	{
+		char *argv[] = {"pg_ctl", "-D", (char *)pb_buf_str(&p.data), "status", NULL};
+
+		rc = run(bindir, "pg_ctl", argv, "/dev/null", err);
+	}
+	if (rc >= 0)
+		ret = rc == 0 ? PB_CLUSTER_RUNNING : PB_CLUSTER_STOPPED;
+out:
+	paths_release(&p);
+	return ret;
+}
+
+static int ensure_database(const char *run_dir, struct pb_buf *err)
+{
+	const char *keys[] = {"host", "user", "dbname", NULL};
+	const char *vals[] = {run_dir, "pb", "postgres", NULL};
+	PGconn *conn;
+	PGresult *res;
+	int ret = -1;
+
+	conn = PQconnectdbParams(keys, vals, 0);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot connect to the local cluster: %s", PQerrorMessage(conn));
+		goto out;
+	}
+	res = PQexec(conn, "SELECT 1 FROM pg_database WHERE datname = 'partnerbill'");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		PQclear(res);
+		ret = 0;
+		goto out;
+	}
+	PQclear(res);
+	res = PQexec(conn, "CREATE DATABASE partnerbill");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot create the partnerbill database: %s", PQresultErrorMessage(res));
+	} else {
+		ret = 0;
+	}
+	PQclear(res);
+out:
+	PQfinish(conn);
+	while (err->len && err->ptr[err->len - 1] == '\n')
+		err->ptr[--err->len] = '\0';
+	return ret;
+}
+
+/* Runs pg_ctl with args after -D DATA; start and stop. */
+static int pg_ctl(const struct paths *p, const char *verb, struct pb_buf *err)
+{
+	char bindir[PATH_MAX];
+	int rc;
+
+	if (find_bindir(bindir, sizeof(bindir), err) < 0)
+		return -1;
+	if (strcmp(verb, "start") == 0) {
+		char *argv[] = {"pg_ctl",
+				"-D",
+				(char *)pb_buf_str(&p->data),
+				"-l",
+				(char *)pb_buf_str(&p->log),
+				"-w",
+				"-t",
+				"60",
+				"start",
+				NULL};
+
+		rc = run(bindir, "pg_ctl", argv, pb_buf_str(&p->log), err);
+	} else {
+		char *argv[] = {"pg_ctl", "-D", (char *)pb_buf_str(&p->data), "-m", "fast", "-w", "-t", "60",
+				"stop",	  NULL};
+
+		rc = run(bindir, "pg_ctl", argv, pb_buf_str(&p->log), err);
+	}
+	if (rc > 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "the server did not %s (pg_ctl exit %d): see '%s'", verb, rc, pb_buf_str(&p->log));
+	}
+	return rc == 0 ? 0 : -1;
+}
+
+int pb_cluster_start(const char *var, struct pb_buf *err)
+{
+	struct paths p;
+	int rc = pb_cluster_status(var, err), ret = -1;
+
+	if (paths_init(&p, var, 0, err) < 0 || rc < 0)
+		goto out;
+	if (rc == PB_CLUSTER_ABSENT) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "no local cluster in '%s/pg' (run 'pb-db init')", var);
+		goto out;
+	}
+	if (rc == PB_CLUSTER_STOPPED && pg_ctl(&p, "start", err) < 0)
+		goto out;
+	ret = ensure_database(pb_buf_str(&p.run), err);
+out:
+	paths_release(&p);
+	return ret;
+}
+
+int pb_cluster_stop(const char *var, struct pb_buf *err)
+{
+	struct paths p;
+	int rc = pb_cluster_status(var, err), ret = -1;
+
+	if (rc < 0)
+		return -1;
+	if (rc != PB_CLUSTER_RUNNING)
+		return 0;
+	if (paths_init(&p, var, 0, err) == 0)
+		ret = pg_ctl(&p, "stop", err);
+	paths_release(&p);
+	return ret;
+}

@@ -1,0 +1,22 @@
+/* The zero-config local PostgreSQL cluster under VAR/pg: Unix socket only, run as postgres when root. */
+#ifndef PB_CLUSTER_H
+#define PB_CLUSTER_H
+
+#include "buf.h"
+
+/* Results of pb_cluster_status. */
+enum { PB_CLUSTER_RUNNING = 0, PB_CLUSTER_STOPPED = 1, PB_CLUSTER_ABSENT = 2 };
+
+/*
+ * Creates the cluster in var/pg (initdb: superuser pb, trust over the socket only, UTF-8, no TCP
+ * listener). Returns 0, 1 when it exists already, or -1 with a message in err.
+ */
+int pb_cluster_init(const char *var, struct pb_buf *err);
+/* Starts the server and waits until it takes connections; creates the partnerbill database. 0 or -1. */
+int pb_cluster_start(const char *var, struct pb_buf *err);
+/* Stops the server (fast shutdown) and waits. 0, or -1. Stopping a stopped cluster is not an error. */
+int pb_cluster_stop(const char *var, struct pb_buf *err);
+/* PB_CLUSTER_RUNNING, PB_CLUSTER_STOPPED or PB_CLUSTER_ABSENT; -1 on failure. */
+int pb_cluster_status(const char *var, struct pb_buf *err);
+
+#endif

@@ -1,0 +1,245 @@
+/* libpq helpers: every value crosses as text, every failure leaves one line for the caller. */
+#include "db.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "migrations.h"
+
+#include "banned.h"
+
+/* Arbitrary, fixed: the key of the advisory lock that serializes migrations. */
+#define MIGRATE_LOCK_KEY 7271001
+
+const char *pb_db_var_dir(void)
+{
+	const char *v = getenv("PB_VAR_DIR");
+
+	return v && *v ? v : "var";
+}
+
+/* Escapes a value for a keyword=value connection string. */
+static void add_conn_value(struct pb_buf *b, const char *v)
+{
+	pb_buf_addch(b, '\'');
+	for (; *v; v++) {
+		if (*v == '\'' || *v == '\\')
+			pb_buf_addch(b, '\\');
+		pb_buf_addch(b, *v);
+	}
+	pb_buf_addch(b, '\'');
+}
+
+int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err)
+{
+	const char *url = getenv("PB_DATABASE_URL");
+	char path[PATH_MAX];
+
+	pb_buf_reset(out);
+	if (url && *url) {
+		pb_buf_addstr(out, url);
+		return out->failed ? -1 : 0;
+	}
+	if (!realpath(pb_db_var_dir(), path)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "no database: PB_DATABASE_URL is not set and there is no local cluster in '%s' (run 'pb-db "
+			    "init' and 'pb-db start')",
+			    pb_db_var_dir());
+		return -1;
+	}
+	pb_buf_addstr(out, "host=");
+	{
+		struct pb_buf host = PB_BUF_INIT;
+
+		pb_buf_addf(&host, "%s/pg/run", path);
+		add_conn_value(out, pb_buf_str(&host));
+		pb_buf_release(&host);
+	}
+	pb_buf_addstr(out, " user=pb dbname=partnerbill");
+	return out->failed ? -1 : 0;
+}
+
+/* Notices (such as "already exists, skipping") are not for the user. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+PGconn *pb_db_connect(const char *application, struct pb_buf *err)
+{
+	struct pb_buf info = PB_BUF_INIT;
+	const char *keys[3] = {"dbname", "application_name", NULL};
+	const char *vals[3];
+	PGconn *conn = NULL;
+
+	if (pb_db_conninfo(&info, err) < 0)
+		goto out;
+	vals[0] = pb_buf_str(&info);
+	vals[1] = application;
+	vals[2] = NULL;
+	/* expand_dbname lets dbname carry a whole connection string or URI. */
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (!conn || PQstatus(conn) != CONNECTION_OK) {
+		const char *msg = conn ? PQerrorMessage(conn) : "out of memory";
+		size_t n = strlen(msg);
+
+		while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+			n--;
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot connect to the database: %.*s", (int)n, msg);
+		PQfinish(conn);
+		conn = NULL;
+	} else {
+		PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	}
+out:
+	pb_buf_release(&info);
+	return conn;
+}
+
+/* The server's message on one line. */
+static void set_result_error(struct pb_buf *err, PGconn *conn, PGresult *res)
+{
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+	size_t n;
+
+	if (!msg || !*msg)
+		msg = PQerrorMessage(conn);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "database: %.*s", (int)n, msg);
+	for (size_t i = 0; i < err->len; i++)
+		if (err->ptr[i] == '\n')
+			err->ptr[i] = ' ';
+}
+
+PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
+{
+	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return res;
+	set_result_error(err, conn, res);
+	PQclear(res);
+	return NULL;
+}
+
+int pb_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
+{
+	PGresult *res = pb_db_query(conn, sql, nparams, params, err);
+
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err)
+{
+	PGresult *res;
+
+	*version = 0;
+	res = pb_db_query(conn, "SELECT to_regclass('pb.schema_migrations') IS NOT NULL", 0, NULL, err);
+	if (!res)
+		return -1;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
+	res = pb_db_query(conn, "SELECT coalesce(max(version), 0) FROM pb.schema_migrations", 0, NULL, err);
+	if (!res)
+		return -1;
+	*version = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
+{
+	unsigned have, need = pb_nmigrations ? pb_migrations[pb_nmigrations - 1].version : 0;
+
+	if (pb_db_schema_version(conn, &have, err) < 0)
+		return -1;
+	if (have < need) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "the database schema is at version %u; this program needs %u: run 'pb-db migrate'",
+			    have, need);
+		return -1;
+	}
+	return 0;
+}
+
+int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
+{
+	char key[32], ver[32];
+	unsigned i, have;
+	int ret = -1, locked = 0;
+
+	snprintf(key, sizeof(key), "%d", MIGRATE_LOCK_KEY);
+	{
+		const char *p[1] = {key};
+
+		if (pb_db_exec(conn, "SELECT pg_advisory_lock($1::bigint)", 1, p, err) < 0)
+			goto out;
+	}
+	locked = 1;
+	if (pb_db_exec(conn, "CREATE SCHEMA IF NOT EXISTS pb", 0, NULL, err) < 0 ||
+	    pb_db_exec(conn,
+		       "CREATE TABLE IF NOT EXISTS pb.schema_migrations (version integer PRIMARY KEY, name text NOT "
+		       "NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+		       0, NULL, err) < 0)
+		goto out;
+	if (pb_db_schema_version(conn, &have, err) < 0)
+		goto out;
+	for (i = 0; i < pb_nmigrations; i++) {
+		const struct pb_migration *m = &pb_migrations[i];
+		const char *p[2] = {ver, m->name};
+		PGresult *res;
+
+		if (m->version <= have)
+			continue;
+		snprintf(ver, sizeof(ver), "%u", m->version);
+		if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+			goto out;
+		/* A script of several statements goes through the simple protocol. */
+		res = PQexec(conn, m->sql);
+		if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+			struct pb_buf why = PB_BUF_INIT;
+
+			set_result_error(&why, conn, res);
+			PQclear(res);
+			pb_buf_reset(err);
+			pb_buf_addf(err, "migration %s failed: %s", m->name, pb_buf_str(&why));
+			pb_buf_release(&why);
+			PQclear(PQexec(conn, "ROLLBACK"));
+			goto out;
+		}
+		PQclear(res);
+		if (pb_db_exec(conn, "INSERT INTO pb.schema_migrations (version, name) VALUES ($1::integer, $2)", 2, p,
+			       err) < 0 ||
+		    pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
+			PQclear(PQexec(conn, "ROLLBACK"));
+			goto out;
+		}
+		if (log)
+			pb_buf_addf(log, "applied %s\n", m->name);
+	}
+	ret = 0;
+out:
+	if (locked) {
+		const char *p[1] = {key};
+		struct pb_buf ignore = PB_BUF_INIT;
+
+		pb_db_exec(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, p, &ignore);
+		pb_buf_release(&ignore);
+	}
+	return ret;
+}

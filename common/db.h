@@ -1,0 +1,49 @@
+/* PostgreSQL through libpq: where the database is, connecting, checked queries, and migrations. */
+#ifndef PB_DB_H
+#define PB_DB_H
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+
+/*
+ * The connection string: PB_DATABASE_URL when set (any libpq connection string or URI; the usual PG*
+ * variables fill in what it leaves out), else the local cluster under pb_db_var_dir(). Returns 0, or
+ * -1 with a message in err.
+ */
+int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err);
+
+/* The runtime folder: PB_VAR_DIR when set, else "var" in the current folder. Not owned by the caller. */
+const char *pb_db_var_dir(void);
+
+/*
+ * Connects with the settings above, naming the program in application_name. Returns a connection
+ * (close with PQfinish), or NULL with "cannot connect to the database (...): ..." in err.
+ */
+PGconn *pb_db_connect(const char *application, struct pb_buf *err);
+
+/*
+ * Runs sql with params ($1... as text; NULL is SQL NULL). Returns the result (PQclear it) when it
+ * succeeded, else NULL with the server's message in err.
+ */
+PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err);
+
+/* pb_db_query for a command whose result is not needed: 0 or -1. */
+int pb_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err);
+
+/* The schema version in the database (0 before any migration). Returns 0 or -1. */
+int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err);
+
+/*
+ * Refuses a database older than the migrations these programs carry: returns 0, or -1 with
+ * "the database schema is at version N; this program needs M: run 'pb-db migrate'" in err.
+ */
+int pb_db_check_schema(PGconn *conn, struct pb_buf *err);
+
+/*
+ * Applies the missing migrations in order, each in its own transaction, under an advisory lock so that
+ * concurrent runs wait for each other. Appends a line per applied migration to log. Returns 0 or -1.
+ */
+int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err);
+
+#endif

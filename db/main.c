@@ -1,0 +1,157 @@
+/* pb-db: the local PostgreSQL cluster (init, start, stop, status), migrations, and psql. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cluster.h"
+#include "db.h"
+#include "migrations.h"
+
+#include "banned.h"
+
+enum { EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_DEPENDENCY = 3 };
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: pb-db COMMAND\n"
+		     "\n"
+		     "  init      create the local cluster in $PB_VAR_DIR/pg (default var/pg): Unix socket only\n"
+		     "  start     start the local cluster and create the partnerbill database\n"
+		     "  stop      stop the local cluster\n"
+		     "  status    say whether the local cluster runs, and the schema version of the database\n"
+		     "  migrate   apply the schema migrations the database lacks (safe to run again)\n"
+		     "  psql      open psql on the configured database\n"
+		     "\n"
+		     "The database is PB_DATABASE_URL when set (any libpq connection string), else the local cluster.\n"
+		     "Exit status: 0 success, 1 failure, 2 usage error, 3 the database failed.\n");
+}
+
+static int fail(const char *what, const struct pb_buf *err, int code)
+{
+	fprintf(stderr, "pb-db: %s%s%s\n", what ? what : "", what ? ": " : "", pb_buf_str(err));
+	return code;
+}
+
+static int cmd_migrate(void)
+{
+	struct pb_buf err = PB_BUF_INIT, log = PB_BUF_INIT;
+	PGconn *conn = pb_db_connect("pb-db", &err);
+	unsigned version;
+	int rc = 0;
+
+	if (!conn)
+		return fail(NULL, &err, EXIT_DEPENDENCY);
+	if (pb_db_migrate(conn, &log, &err) < 0 || pb_db_schema_version(conn, &version, &err) < 0) {
+		rc = fail(NULL, &err, EXIT_DEPENDENCY);
+	} else {
+		fputs(pb_buf_str(&log), stdout);
+		printf("schema at version %u\n", version);
+	}
+	PQfinish(conn);
+	pb_buf_release(&err);
+	pb_buf_release(&log);
+	return rc;
+}
+
+static int cmd_status(void)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	const char *url = getenv("PB_DATABASE_URL");
+	unsigned version, need = pb_nmigrations ? pb_migrations[pb_nmigrations - 1].version : 0;
+	PGconn *conn;
+	int rc = 0;
+
+	if (!url || !*url) {
+		int st = pb_cluster_status(pb_db_var_dir(), &err);
+
+		if (st < 0)
+			return fail(NULL, &err, EXIT_DEPENDENCY);
+		printf("local cluster in %s/pg: %s\n", pb_db_var_dir(),
+		       st == PB_CLUSTER_RUNNING	  ? "running"
+		       : st == PB_CLUSTER_STOPPED ? "stopped"
+						  : "not created");
+		if (st != PB_CLUSTER_RUNNING)
+			return st == PB_CLUSTER_STOPPED ? 3 : 3;
+	}
+	conn = pb_db_connect("pb-db", &err);
+	if (!conn)
+		return fail(NULL, &err, EXIT_DEPENDENCY);
+	if (pb_db_schema_version(conn, &version, &err) < 0)
+		rc = fail(NULL, &err, EXIT_DEPENDENCY);
+	else
+		printf("schema version %u (these programs need %u)%s\n", version, need,
+		       version < need ? ": run 'pb-db migrate'" : "");
+	PQfinish(conn);
+	pb_buf_release(&err);
+	return rc;
+}
+
+static int cmd_psql(int argc, char **argv)
+{
+	struct pb_buf err = PB_BUF_INIT, info = PB_BUF_INIT;
+	char **args;
+	int i;
+
+	if (pb_db_conninfo(&info, &err) < 0)
+		return fail(NULL, &err, EXIT_DEPENDENCY);
+	args = calloc((size_t)argc + 3, sizeof(*args));
+	if (!args)
+		return EXIT_DATA;
+	args[0] = "psql";
+	args[1] = (char *)pb_buf_str(&info);
+	for (i = 0; i < argc; i++)
+		args[i + 2] = argv[i];
+	execvp("psql", args);
+	perror("pb-db: cannot run psql");
+	return EXIT_DEPENDENCY;
+}
+
+int main(int argc, char **argv)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	const char *var = pb_db_var_dir();
+	int rc;
+
+	if (!cmd) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("pb-db %s\n", PB_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "init") == 0) {
+		rc = pb_cluster_init(var, &err);
+		if (rc < 0)
+			return fail("init", &err, EXIT_DEPENDENCY);
+		printf(rc ? "local cluster in %s/pg exists already\n" : "created the local cluster in %s/pg\n", var);
+		return 0;
+	}
+	if (strcmp(cmd, "start") == 0) {
+		if (pb_cluster_start(var, &err) < 0)
+			return fail("start", &err, EXIT_DEPENDENCY);
+		printf("local cluster in %s/pg is running\n", var);
+		return 0;
+	}
+	if (strcmp(cmd, "stop") == 0) {
+		if (pb_cluster_stop(var, &err) < 0)
+			return fail("stop", &err, EXIT_DEPENDENCY);
+		printf("local cluster in %s/pg is stopped\n", var);
+		return 0;
+	}
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status();
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate();
+	if (strcmp(cmd, "psql") == 0)
+		return cmd_psql(argc - 2, argv + 2);
+	fprintf(stderr, "pb-db: unknown command '%s'\nTry 'pb-db --help'.\n", cmd);
+	return EXIT_USAGE;
+}
