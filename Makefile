@@ -36,6 +36,7 @@ INGEST_SRC := \
 	ingest/aws_cur.c \
 	ingest/main.c \
 	ingest/reduce.c \
+	ingest/store.c \
 	ingest/worker.c
 
 UNIT_TESTS := \
@@ -87,6 +88,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 	PB_BIN=$(BIN) bash tests/e2e/ingest/run.sh
 	PB_BIN=$(BIN) bash tests/e2e/ingest/split.sh
+	PB_BIN=$(BIN) bash tests/integration/store.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps

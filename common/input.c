@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include <zip.h>
 #include <zlib.h>
 
@@ -32,6 +33,10 @@ struct pb_input {
 	int fd;
 	int own_fd;
 	_Atomic uint64_t raw_bytes;
+
+	/* The file's hash, fed by raw_read (or over the whole file for ZIP). */
+	EVP_MD_CTX *sha;
+	int at_end;
 
 	/* Bytes read ahead while sniffing the format, handed out first. */
 	unsigned char head[4];
@@ -97,6 +102,13 @@ static long raw_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *er
 		return -1;
 	}
 	atomic_fetch_add(&in->raw_bytes, (uint64_t)r);
+	if (in->sha && r > 0 && EVP_DigestUpdate(in->sha, buf, (size_t)r) != 1) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: cannot hash the file", in->name);
+		return -1;
+	}
+	if (r == 0)
+		in->at_end = 1;
 	return (long)r;
 }
 
@@ -323,6 +335,55 @@ static int open_zip(struct pb_input *in, const char *path, struct pb_buf *err)
 
 int pb_input_open(const char *path, struct pb_input **out, struct pb_buf *err)
 {
+	return pb_input_open_flags(path, 0, out, err);
+}
+
+/* A ZIP archive is read by libzip, not through raw_read: its hash takes a pass of its own. */
+static int hash_whole_file(struct pb_input *in, struct pb_buf *err)
+{
+	char buf[65536];
+	ssize_t r;
+	off_t at = 0;
+
+	for (;;) {
+		r = pread(in->fd, buf, sizeof(buf), at);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot read '%s': %s", in->name, strerror(errno));
+			return -1;
+		}
+		if (r == 0)
+			break;
+		if (EVP_DigestUpdate(in->sha, buf, (size_t)r) != 1)
+			return -1;
+		at += r;
+	}
+	in->at_end = 1;
+	atomic_store(&in->raw_bytes, (uint64_t)at);
+	return 0;
+}
+
+int pb_input_sha256(struct pb_input *in, char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	if (!in->sha || !in->at_end || EVP_DigestFinal_ex(in->sha, md, &n) != 1 || n != 32)
+		return -1;
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	hex[2 * n] = '\0';
+	EVP_MD_CTX_free(in->sha);
+	in->sha = NULL;
+	return 0;
+}
+
+int pb_input_open_flags(const char *path, int flags, struct pb_input **out, struct pb_buf *err)
+{
 	struct pb_input *in;
 	long r;
 
@@ -331,6 +392,11 @@ int pb_input_open(const char *path, struct pb_input **out, struct pb_buf *err)
 	if (!in)
 		goto nomem;
 	in->fd = -1;
+	if (flags & PB_INPUT_SHA256) {
+		in->sha = EVP_MD_CTX_new();
+		if (!in->sha || EVP_DigestInit_ex(in->sha, EVP_sha256(), NULL) != 1)
+			goto nomem;
+	}
 	if (strcmp(path, "-") == 0) {
 		in->name = strdup("stdin");
 		in->fd = STDIN_FILENO;
@@ -368,6 +434,11 @@ int pb_input_open(const char *path, struct pb_input **out, struct pb_buf *err)
 	} else if (in->head_len >= 4 && memcmp(in->head, "PK\x03\x04", 4) == 0) {
 		in->kind = PB_INPUT_ZIP;
 		if (open_zip(in, path, err) < 0)
+			goto fail;
+		if (in->sha && hash_whole_file(in, err) < 0)
+			goto fail;
+	} else if (flags & PB_INPUT_PREFETCH) {
+		if (start_thread(in, err) < 0)
 			goto fail;
 	}
 	*out = in;
@@ -462,6 +533,7 @@ void pb_input_free(struct pb_input *in)
 		pthread_cond_destroy(&in->cv);
 	}
 	pb_buf_release(&in->thread_err);
+	EVP_MD_CTX_free(in->sha);
 	for (i = 0; i < RING_SLOTS; i++)
 		free(in->ring[i].data);
 	if (in->zs_ready)

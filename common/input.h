@@ -19,6 +19,22 @@ enum pb_input_kind { PB_INPUT_PLAIN, PB_INPUT_GZIP, PB_INPUT_ZIP };
  */
 int pb_input_open(const char *path, struct pb_input **out, struct pb_buf *err);
 
+/* Options of pb_input_open_flags. */
+enum {
+	PB_INPUT_SHA256 = 1,   /* hash the file's bytes as they are read (see pb_input_sha256) */
+	PB_INPUT_PREFETCH = 2, /* read a plain file on a thread of its own too */
+};
+
+/* pb_input_open with options. */
+int pb_input_open_flags(const char *path, int flags, struct pb_input **out, struct pb_buf *err);
+
+/*
+ * After the stream was read to its end: the SHA-256 of the file's bytes (as stored, compressed) in
+ * lower-case hex, into hex (65 bytes). Returns 0, or -1 when the input was not opened with
+ * PB_INPUT_SHA256 or was not read to its end.
+ */
+int pb_input_sha256(struct pb_input *in, char *hex);
+
 /*
  * Opens the plain file path for reading from byte offset on, with no format detection: one part of a
  * file split between threads. Same returns as pb_input_open.

@@ -1,6 +1,7 @@
 /* pb-ingest: reads partner exports, normalizes every line, reduces to daily grain; argument parsing and exit codes. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -13,10 +14,12 @@
 #include "buf.h"
 #include "csv.h"
 #include "date.h"
+#include "db.h"
 #include "input.h"
 #include "money.h"
 #include "progress.h"
 #include "reduce.h"
+#include "store.h"
 #include "worker.h"
 
 #include "banned.h"
@@ -30,6 +33,9 @@ enum summary_kind { SUMMARY_NONE, SUMMARY_ACCOUNTS, SUMMARY_DAILY };
 
 struct options {
 	const char *format;
+	const char *source;
+	int32_t month; /* day number of --month's first day, or 0 */
+	int history;
 	enum summary_kind summary;
 	unsigned long max_errors;
 	size_t threads;
@@ -41,14 +47,20 @@ static const char *progname = "pb-ingest";
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pb-ingest --format aws-cur --summary[=accounts|daily] [options] FILE...\n"
+		"usage: pb-ingest --format aws-cur [--summary[=accounts|daily]] [options] FILE...\n"
+		"       pb-ingest --history [--month YYYY-MM]\n"
 		"\n"
 		"Reads partner cost exports (plain CSV, gzip or ZIP; - is standard input), normalizes every\n"
-		"line item and reduces it to daily grain.\n"
+		"line item, reduces it to daily grain and stores it in PostgreSQL as one import, replacing the\n"
+		"previous import of the same source and month (PB_DATABASE_URL, else the local cluster).\n"
 		"\n"
 		"  --format FORMAT      the export format: aws-cur (legacy CUR and CUR 2.0)\n"
 		"  --summary[=KIND]     print a summary instead of storing: accounts (the default) prints\n"
 		"                       partner_account_id,list_cost,billed_cost; daily prints the daily rows\n"
+		"  --source URI         the source the import replaces imports of (default: file:// and the\n"
+		"                       folder of the first file)\n"
+		"  --month YYYY-MM      the billing month (default: from the data)\n"
+		"  --history            list the imports (of --month only, if given) and exit\n"
 		"  --max-errors N       report up to N bad lines before stopping (default 1)\n"
 		"  --threads N          threads for a plain file (default: the number of CPUs)\n"
 		"  --progress           show bytes, rows and MB/s on stderr (default when it is a terminal)\n"
@@ -59,18 +71,30 @@ static void usage(FILE *out)
 		"Exit status: 0 success, 1 bad input, 2 usage error, 3 a dependency failed, 4 refused by a rule.\n");
 }
 
+/* YYYY-MM to the day number of the month's first day. */
+static int parse_month(const char *s, int32_t *out)
+{
+	char buf[16];
+	int32_t day;
+
+	if (strlen(s) != 7)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s-01", s);
+	if (pb_date_parse_iso(buf, strlen(buf), &day) < 0)
+		return -1;
+	*out = day;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"summary", optional_argument, NULL, 's'},
-		{"max-errors", required_argument, NULL, 'm'},
-		{"threads", required_argument, NULL, 't'},
-		{"progress", no_argument, NULL, 'p'},
-		{"no-progress", no_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{"format", required_argument, NULL, 'f'},  {"source", required_argument, NULL, 'S'},
+		{"month", required_argument, NULL, 'M'},   {"history", no_argument, NULL, 'H'},
+		{"summary", optional_argument, NULL, 's'}, {"max-errors", required_argument, NULL, 'm'},
+		{"threads", required_argument, NULL, 't'}, {"progress", no_argument, NULL, 'p'},
+		{"no-progress", no_argument, NULL, 'P'},   {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	   {NULL, 0, NULL, 0},
 	};
 	int ch;
 	char *end;
@@ -116,6 +140,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->threads = n;
 			break;
 		}
+		case 'S':
+			o->source = optarg;
+			break;
+		case 'M':
+			if (parse_month(optarg, &o->month) < 0) {
+				fprintf(stderr, "%s: --month takes YYYY-MM, not '%s'\n", progname, optarg);
+				return -1;
+			}
+			break;
+		case 'H':
+			o->history = 1;
+			break;
 		case 'p':
 			o->progress = 1;
 			break;
@@ -138,16 +174,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
+	if (o->history) {
+		if (optind < argc) {
+			fprintf(stderr, "%s: --history takes no files\n", progname);
+			return -1;
+		}
+		return 0;
+	}
 	if (!o->format) {
 		fprintf(stderr, "%s: --format is required (aws-cur)\nTry 'pb-ingest --help'.\n", progname);
 		return -1;
 	}
 	if (strcmp(o->format, "aws-cur") != 0) {
 		fprintf(stderr, "%s: unknown format '%s' (aws-cur)\n", progname, o->format);
-		return -1;
-	}
-	if (o->summary == SUMMARY_NONE) {
-		fprintf(stderr, "%s: storing to the database is not built yet; use --summary\n", progname);
 		return -1;
 	}
 	if (optind >= argc) {
@@ -171,10 +210,22 @@ struct run {
 	struct pb_progress progress;
 	uint64_t bytes_before, rows;
 	unsigned long errors;
+	int store;     /* hash files, check months, no split */
+	int32_t month; /* every line's billing month when storing */
+	struct pb_store_file *files;
+	size_t nfiles;
+	struct pb_buf first_error; /* recorded on a failed import */
 };
 
 static void report(struct run *r, const char *name, uint64_t line, uint32_t col, const char *msg)
 {
+	if (!r->errors) {
+		pb_buf_reset(&r->first_error);
+		if (line)
+			pb_buf_addf(&r->first_error, "%s:%llu:%u: %s", name, (unsigned long long)line, col, msg);
+		else
+			pb_buf_addstr(&r->first_error, msg);
+	}
 	if (line)
 		fprintf(stderr, "%s: %s:%llu:%u: %s\n", progname, name, (unsigned long long)line, col, msg);
 	else
@@ -315,6 +366,58 @@ static void release_split(struct split *sp)
 	}
 }
 
+/* Keeps what the audit records of a file read for the store: its bytes, hash and totals. */
+static int record_file(struct run *r, const char *path, struct pb_input *in, struct split *sp)
+{
+	struct pb_store_file *f, *files;
+	char abs[PATH_MAX];
+	size_t k;
+
+	files = realloc(r->files, (r->nfiles + 1) * sizeof(*files));
+	if (!files) {
+		report(r, path, 0, 0, "out of memory");
+		return -1;
+	}
+	r->files = files;
+	f = &files[r->nfiles];
+	memset(f, 0, sizeof(*f));
+	if (pb_input_sha256(in, f->sha256) < 0) {
+		report(r, path, 0, 0, "cannot compute the file's SHA-256");
+		return -1;
+	}
+	f->bytes = pb_input_raw_bytes(in);
+	if (strcmp(path, "-") == 0)
+		f->uri = strdup("stdin");
+	else if (realpath(path, abs)) {
+		char *u = malloc(strlen(abs) + 8);
+
+		if (u) {
+			memcpy(u, "file://", 7);
+			memcpy(u + 7, abs, strlen(abs) + 1);
+		}
+		f->uri = u;
+	} else
+		f->uri = strdup(path);
+	if (!f->uri) {
+		report(r, path, 0, 0, "out of memory");
+		return -1;
+	}
+	for (k = 0; k < sp->n; k++) {
+		pb_money list, billed;
+		uint64_t lines;
+
+		pb_reduce_totals(sp->workers[k].reduce, &list, &billed, &lines);
+		if (pb_money_add(f->list_total, list, &f->list_total) < 0 ||
+		    pb_money_add(f->billed_total, billed, &f->billed_total) < 0) {
+			report(r, path, 0, 0, "sum out of range");
+			return -1;
+		}
+		f->lines += lines;
+	}
+	r->nfiles++;
+	return 0;
+}
+
 /* Runs every part on a thread of its own; this thread draws the progress meanwhile. */
 static int run_parts(struct run *r, const char *name, struct split *sp)
 {
@@ -389,7 +492,7 @@ static int ingest_file(struct run *r, const char *path)
 	size_t k, cols[CUR_NCOLS * 4], ncols;
 	int rc, ret = -1, csv_ready = 0;
 
-	if (pb_input_open(path, &in, &err) < 0) {
+	if (pb_input_open_flags(path, r->store ? PB_INPUT_SHA256 | PB_INPUT_PREFETCH : 0, &in, &err) < 0) {
 		report(r, path, 0, 0, pb_buf_str(&err));
 		goto out;
 	}
@@ -426,7 +529,7 @@ static int ingest_file(struct run *r, const char *path)
 		report(r, name, 0, 0, "out of memory");
 		goto out;
 	}
-	if (plan_split(sp, in, csv.bytes, pb_input_plain_size(in), r->opt->threads, &err) < 0) {
+	if (plan_split(sp, in, csv.bytes, pb_input_plain_size(in), r->store ? 1 : r->opt->threads, &err) < 0) {
 		report(r, name, 0, 0, pb_buf_str(&err));
 		sp->n = 0;
 		goto out;
@@ -435,10 +538,11 @@ static int ingest_file(struct run *r, const char *path)
 		struct pb_worker *w = &sp->workers[k];
 
 		w->cur = cur;
+		w->month = r->store ? r->month : 0;
 		w->max_errors = r->opt->max_errors;
 		w->stops = sp->starts + k + 1;
 		w->nstops = sp->n - k - 1;
-		w->reduce = pb_reduce_new(r->opt->summary == SUMMARY_DAILY ? PB_GRAIN_DAILY : PB_GRAIN_ACCOUNT);
+		w->reduce = pb_reduce_new(r->opt->summary == SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
 		if (!w->reduce) {
 			report(r, name, 0, 0, "out of memory");
 			goto out;
@@ -454,6 +558,8 @@ static int ingest_file(struct run *r, const char *path)
 	if (collect(r, name, sp, &cur) < 0)
 		goto out;
 	warn_file(name, &cur);
+	if (r->store && record_file(r, path, in, sp) < 0)
+		goto out;
 	ret = 0;
 out:
 	if (sp) {
@@ -590,29 +696,200 @@ static int check_totals(struct pb_reduce *red, const struct pb_daily *const *row
 	return 0;
 }
 
+/* The billing month of the first line of path, for the import's lock. 1 when found, 0 when no line. */
+static int peek_month(const char *path, int32_t *month, struct pb_buf *err)
+{
+	struct pb_input *in = NULL;
+	struct pb_csv csv;
+	struct pb_aws_cur cur;
+	struct pb_usage u;
+	size_t field;
+	int rc, ret = -1, ready = 0;
+
+	if (strcmp(path, "-") == 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "reading standard input into the store needs --month YYYY-MM");
+		return -1;
+	}
+	if (pb_input_open(path, &in, err) < 0)
+		goto out;
+	if (pb_csv_init(&csv, pb_input_read, in, 0) < 0)
+		goto out;
+	ready = 1;
+	rc = pb_csv_next(&csv);
+	if (rc == PB_CSV_RECORD && pb_aws_cur_bind(&cur, &csv, err) == 0) {
+		pb_csv_expect_fields(&csv, csv.nfields);
+		rc = pb_csv_next(&csv);
+		if (rc == PB_CSV_END) {
+			ret = 0;
+		} else if (rc == PB_CSV_RECORD && pb_aws_cur_row(&cur, &csv, &u, err, &field) == 0) {
+			*month = u.billing_month;
+			ret = 1;
+		}
+	} else if (rc == PB_CSV_END) {
+		ret = 0;
+	}
+	if (ret < 0 && !err->len) {
+		/* The full read reports the exact problem with its position; the lock needs a month first. */
+		pb_buf_addf(err, "%s: cannot read the billing month of the first line (see the errors below)", path);
+	}
+out:
+	if (ready)
+		pb_csv_release(&csv);
+	pb_input_free(in);
+	return ret;
+}
+
+/* The default source: the folder of the first file, as a file:// URI. */
+static char *default_source(const char *path)
+{
+	char abs[PATH_MAX], *slash, *out;
+
+	if (strcmp(path, "-") == 0)
+		return strdup("stdin");
+	if (!realpath(path, abs))
+		return NULL;
+	slash = strrchr(abs, '/');
+	if (slash && slash != abs)
+		*slash = '\0';
+	out = malloc(strlen(abs) + 8);
+	if (out) {
+		memcpy(out, "file://", 7);
+		memcpy(out + 7, abs, strlen(abs) + 1);
+	}
+	return out;
+}
+
+/* --history: the imports, with their status, files, lines and totals. */
+static int show_history(const struct options *opt)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	PGconn *conn = pb_db_connect("pb-ingest", &err);
+	int status = EXIT_DEPENDENCY;
+
+	if (conn && pb_db_check_schema(conn, &err) == 0 && pb_store_history(conn, opt->month, stdout, &err) == 0)
+		status = 0;
+	else
+		fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
+	PQfinish(conn);
+	pb_buf_release(&err);
+	return status;
+}
+
+/* Connects and takes the import's lock. Returns 0 or an exit status. */
+static int store_open(struct run *run, const struct options *opt, const char *first, PGconn **conn,
+		      struct pb_store_import *im, char **source)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	int rc, status = 0;
+
+	*source = opt->source ? strdup(opt->source) : default_source(first);
+	if (!*source) {
+		fprintf(stderr, "%s: cannot open '%s': %s\n", progname, first, strerror(errno));
+		return EXIT_DATA;
+	}
+	run->month = opt->month;
+	if (!run->month) {
+		rc = peek_month(first, &run->month, &err);
+		if (rc == 0) {
+			fprintf(stderr, "%s: %s: no line items, so no billing month: give --month YYYY-MM\n", progname,
+				first);
+			status = EXIT_DATA;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
+			status = EXIT_DATA;
+		}
+		if (status)
+			goto out;
+	}
+	*conn = pb_db_connect("pb-ingest", &err);
+	if (!*conn || pb_db_check_schema(*conn, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
+		status = EXIT_DEPENDENCY;
+		goto out;
+	}
+	im->vendor = "aws";
+	im->source = *source;
+	im->billing_month = run->month;
+	rc = pb_store_begin(*conn, im, &err);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
+		status = rc == PB_STORE_ERR_LOCKED ? EXIT_REFUSED : EXIT_DEPENDENCY;
+	}
+out:
+	pb_buf_release(&err);
+	return status;
+}
+
+/* Commits the import and says what it holds. Returns 0 or an exit status. */
+static int store_close(struct run *run, PGconn *conn, const struct pb_store_import *im,
+		       const struct pb_daily *const *rows, size_t n)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	char list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX], month[11];
+	pb_money lt, bt;
+	uint64_t lines;
+	int rc;
+
+	rc = pb_store_commit(conn, im, rows, n, run->files, run->nfiles, &err);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
+		pb_store_fail(conn, im, pb_buf_str(&err));
+		pb_buf_release(&err);
+		return rc == PB_STORE_ERR_DATA ? EXIT_DATA : EXIT_DEPENDENCY;
+	}
+	pb_reduce_totals(run->reduce, &lt, &bt, &lines);
+	pb_money_format_canonical(lt, list);
+	pb_money_format_canonical(bt, billed);
+	pb_date_format(im->billing_month, month);
+	printf("import %lld committed: %s %.7s from %s: %zu files, %llu lines, %zu daily rows, list_cost %s, "
+	       "billed_cost %s\n",
+	       im->id, im->vendor, month, im->source, run->nfiles, (unsigned long long)lines, n, list, billed);
+	pb_buf_release(&err);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
 	struct run run;
+	struct pb_store_import im;
 	const struct pb_daily *const *rows;
+	PGconn *conn = NULL;
+	char *source = NULL;
 	size_t n;
 	int i, rc, status = 0;
 
 	if (parse_args(argc, argv, &opt) < 0)
 		return EXIT_USAGE;
+	if (opt.history)
+		return show_history(&opt);
 	memset(&run, 0, sizeof(run));
+	memset(&im, 0, sizeof(im));
+	pb_buf_init(&run.first_error, 0);
 	run.opt = &opt;
-	run.reduce = pb_reduce_new(opt.summary == SUMMARY_DAILY ? PB_GRAIN_DAILY : PB_GRAIN_ACCOUNT);
+	run.store = opt.summary == SUMMARY_NONE;
+	run.reduce = pb_reduce_new(opt.summary == SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
 	if (!run.reduce) {
 		fprintf(stderr, "%s: out of memory\n", progname);
 		return EXIT_DATA;
 	}
+	if (run.store) {
+		status = store_open(&run, &opt, argv[optind], &conn, &im, &source);
+		if (status)
+			goto out;
+	}
 	pb_progress_init(&run.progress, opt.progress ? stderr : NULL);
-	for (i = optind; i < argc; i++)
+	for (i = optind; i < argc; i++) {
 		if (ingest_file(&run, argv[i]) < 0 || run.errors)
 			break;
+		if (run.store)
+			pb_store_test_pause("read");
+	}
 	if (run.errors) {
 		status = EXIT_DATA;
+		pb_store_fail(conn, &im, pb_buf_str(&run.first_error));
 		goto out;
 	}
 	pb_progress_finish(&run.progress, "total", run.bytes_before, run.rows);
@@ -624,7 +901,12 @@ int main(int argc, char **argv)
 	}
 	if (check_totals(run.reduce, rows, n) < 0) {
 		fprintf(stderr, "%s: internal error: daily rows do not add up to the lines read\n", progname);
+		pb_store_fail(conn, &im, "internal error: daily rows do not add up to the lines read");
 		status = EXIT_DATA;
+		goto out;
+	}
+	if (run.store) {
+		status = store_close(&run, conn, &im, rows, n);
 		goto out;
 	}
 	rc = opt.summary == SUMMARY_DAILY ? print_daily(rows, n) : print_accounts(rows, n);
@@ -635,6 +917,12 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		status = EXIT_DATA;
 out:
+	for (size_t k = 0; k < run.nfiles; k++)
+		free((char *)run.files[k].uri);
+	free(run.files);
+	free(source);
+	pb_buf_release(&run.first_error);
+	PQfinish(conn);
 	pb_reduce_free(run.reduce);
 	return status;
 }

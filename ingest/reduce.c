@@ -1,6 +1,8 @@
 /*
- * The reduction is an open-addressing hash table keyed by the serialized row key. Keys and strings
- * live in an arena of fixed blocks, so the strings the rows point to never move.
+ * The reduction. Each text column is interned into a small dictionary, so a row's key is seven
+ * integers; the rows live in one array addressed by an open-addressing table whose slots carry a hash
+ * fingerprint, so a probe touches the row only when it is very likely the one sought. The working set
+ * stays small enough for the caches at a few hundred thousand daily rows.
  */
 #include "reduce.h"
 
@@ -12,67 +14,49 @@
 #define ARENA_BLOCK ((size_t)1 << 20)
 #define MAX_TEXT 65535
 
+enum { COL_ACCOUNT, COL_CATEGORY, COL_SERVICE, COL_REGION, COL_CURRENCY, NCOLS };
+
 struct block {
 	struct block *next;
 	size_t used, size;
 	char data[];
 };
 
+/* Distinct values of one text column; ids index texts. */
+struct dict {
+	uint64_t *slots; /* (hash << 32) | (id + 1); 0 is empty */
+	size_t nslots;
+	struct pb_text *texts;
+	uint64_t *hashes;
+	size_t n, alloc;
+	uint32_t last_id; /* the previous lookup, tried first */
+	int have_last;
+};
+
+struct key {
+	int32_t billing_month, usage_date;
+	uint32_t id[NCOLS];
+};
+
 struct entry {
-	uint64_t hash;
-	const char *key;
-	size_t key_len;
-	struct pb_daily row;
+	struct key key;
+	pb_money list, billed;
+	uint64_t lines, list_lines, billed_lines;
 };
 
 struct pb_reduce {
 	enum pb_reduce_grain grain;
+	struct dict dicts[NCOLS];
 	struct entry *entries;
 	size_t n, alloc;
-	uint32_t *slots; /* entry index + 1; 0 is empty */
+	uint64_t *slots; /* (hash << 32) | (entry index + 1) */
 	size_t nslots;
 	struct block *arena;
+	struct pb_daily *rows;
 	const struct pb_daily **sorted;
 	pb_money list_total, billed_total;
 	uint64_t lines;
-	char *scratch;
-	size_t scratch_len;
 };
-
-struct pb_reduce *pb_reduce_new(enum pb_reduce_grain grain)
-{
-	struct pb_reduce *r = calloc(1, sizeof(*r));
-
-	if (!r)
-		return NULL;
-	r->grain = grain;
-	r->nslots = 1024;
-	r->slots = calloc(r->nslots, sizeof(*r->slots));
-	r->scratch_len = 8 + 5 * (2 + MAX_TEXT);
-	r->scratch = malloc(r->scratch_len);
-	if (!r->slots || !r->scratch) {
-		pb_reduce_free(r);
-		return NULL;
-	}
-	return r;
-}
-
-void pb_reduce_free(struct pb_reduce *r)
-{
-	struct block *b, *next;
-
-	if (!r)
-		return;
-	for (b = r->arena; b; b = next) {
-		next = b->next;
-		free(b);
-	}
-	free(r->entries);
-	free(r->slots);
-	free(r->sorted);
-	free(r->scratch);
-	free(r);
-}
 
 static char *arena_alloc(struct pb_reduce *r, size_t n)
 {
@@ -93,84 +77,168 @@ static char *arena_alloc(struct pb_reduce *r, size_t n)
 	return b->data + b->used - n;
 }
 
-static inline uint64_t load64(const char *p)
+static inline uint64_t mix(uint64_t h)
 {
-	uint64_t v;
+	__uint128_t m = (__uint128_t)h * 0x9E3779B97F4A7C15ULL;
 
-	memcpy(&v, p, 8);
-	return v;
-}
-
-/* A multiply-and-fold hash over 8-byte words; keys are short and mostly ASCII. */
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-	const uint64_t k = 0x9E3779B97F4A7C15ULL;
-	uint64_t h = 0x2545F4914F6CDD1DULL ^ (n * k);
-	__uint128_t m;
-
-	for (; n >= 8; n -= 8, p += 8) {
-		m = (__uint128_t)(h ^ load64(p)) * k;
-		h = (uint64_t)m ^ (uint64_t)(m >> 64);
-	}
-	if (n) {
-		uint64_t t = 0;
-
-		memcpy(&t, p, n);
-		m = (__uint128_t)(h ^ t) * 0xD6E8FEB86659FD93ULL;
-		h = (uint64_t)m ^ (uint64_t)(m >> 64);
-	}
-	m = (__uint128_t)h * k;
 	return (uint64_t)m ^ (uint64_t)(m >> 64);
 }
 
-static size_t put_text(char *dst, const struct pb_text *t)
+static uint64_t hash_bytes(const char *p, size_t n)
 {
-	dst[0] = (char)(t->len & 0xff);
-	dst[1] = (char)(t->len >> 8);
-	memcpy(dst + 2, t->ptr, t->len);
-	return 2 + t->len;
+	uint64_t h = 0x2545F4914F6CDD1DULL ^ n, w;
+
+	for (; n >= 8; n -= 8, p += 8) {
+		memcpy(&w, p, 8);
+		h = mix(h ^ w);
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, p, n);
+		h = mix(h ^ w ^ 0xD6E8FEB86659FD93ULL);
+	}
+	return mix(h);
 }
 
-static size_t serialize(char *dst, const struct pb_usage *u, enum pb_reduce_grain grain)
+static int dict_grow(struct dict *d)
 {
-	static const struct pb_text none = {"", 0};
-	int32_t zero = 0;
-	size_t n = 0;
+	size_t nslots = d->nslots ? d->nslots * 2 : 64, i, j;
+	uint64_t *slots = calloc(nslots, sizeof(*slots));
 
-	if (grain == PB_GRAIN_ACCOUNT) {
-		memcpy(dst, &zero, 4);
-		memcpy(dst + 4, &zero, 4);
-		n = 8;
-		n += put_text(dst + n, &u->account);
-		n += put_text(dst + n, &none);
-		n += put_text(dst + n, &none);
-		n += put_text(dst + n, &none);
-		n += put_text(dst + n, &u->currency);
-		return n;
+	if (!slots)
+		return -1;
+	for (i = 0; i < d->n; i++) {
+		j = d->hashes[i] & (nslots - 1);
+		while (slots[j])
+			j = (j + 1) & (nslots - 1);
+		slots[j] = (d->hashes[i] >> 32 << 32) | (uint64_t)(i + 1);
 	}
-	memcpy(dst, &u->billing_month, 4);
-	memcpy(dst + 4, &u->usage_date, 4);
-	n = 8;
-	n += put_text(dst + n, &u->account);
-	n += put_text(dst + n, &u->category);
-	n += put_text(dst + n, &u->service);
-	n += put_text(dst + n, &u->region);
-	n += put_text(dst + n, &u->currency);
-	return n;
+	free(d->slots);
+	d->slots = slots;
+	d->nslots = nslots;
+	return 0;
+}
+
+/* The id of t in d, adding it (copied into the arena) when new; -1 when memory cannot be had. */
+static long intern(struct pb_reduce *r, struct dict *d, const struct pb_text *t)
+{
+	uint64_t h, want;
+	size_t j;
+	char *copy;
+
+	if (d->have_last) {
+		const struct pb_text *l = &d->texts[d->last_id];
+
+		if (l->len == t->len && memcmp(l->ptr, t->ptr, t->len) == 0)
+			return d->last_id;
+	}
+	if ((d->n + 1) * 2 > d->nslots && dict_grow(d) < 0)
+		return -1;
+	h = hash_bytes(t->ptr, t->len);
+	want = h >> 32 << 32;
+	for (j = h & (d->nslots - 1); d->slots[j]; j = (j + 1) & (d->nslots - 1)) {
+		if ((d->slots[j] & 0xFFFFFFFF00000000ULL) == want) {
+			uint32_t id = (uint32_t)(d->slots[j] & 0xFFFFFFFFu) - 1;
+			const struct pb_text *x = &d->texts[id];
+
+			if (x->len == t->len && memcmp(x->ptr, t->ptr, t->len) == 0) {
+				d->last_id = id;
+				d->have_last = 1;
+				return id;
+			}
+		}
+	}
+	if (d->n == d->alloc) {
+		size_t alloc = d->alloc ? d->alloc * 2 : 64;
+		struct pb_text *texts = realloc(d->texts, alloc * sizeof(*texts));
+		uint64_t *hashes;
+
+		if (!texts)
+			return -1;
+		d->texts = texts;
+		hashes = realloc(d->hashes, alloc * sizeof(*hashes));
+		if (!hashes)
+			return -1;
+		d->hashes = hashes;
+		d->alloc = alloc;
+	}
+	copy = arena_alloc(r, t->len + 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, t->ptr, t->len);
+	copy[t->len] = '\0';
+	d->texts[d->n].ptr = copy;
+	d->texts[d->n].len = t->len;
+	d->hashes[d->n] = h;
+	d->slots[j] = want | (uint64_t)(d->n + 1);
+	d->last_id = (uint32_t)d->n;
+	d->have_last = 1;
+	return (long)d->n++;
+}
+
+struct pb_reduce *pb_reduce_new(enum pb_reduce_grain grain)
+{
+	struct pb_reduce *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->grain = grain;
+	r->nslots = 1024;
+	r->slots = calloc(r->nslots, sizeof(*r->slots));
+	if (!r->slots) {
+		pb_reduce_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void pb_reduce_free(struct pb_reduce *r)
+{
+	struct block *b, *next;
+	int i;
+
+	if (!r)
+		return;
+	for (b = r->arena; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	for (i = 0; i < NCOLS; i++) {
+		free(r->dicts[i].slots);
+		free(r->dicts[i].texts);
+		free(r->dicts[i].hashes);
+	}
+	free(r->entries);
+	free(r->slots);
+	free(r->rows);
+	free(r->sorted);
+	free(r);
+}
+
+static uint64_t hash_key(const struct key *k)
+{
+	uint64_t a, b, c;
+
+	memcpy(&a, &k->billing_month, 8);
+	memcpy(&b, &k->id[0], 8);
+	memcpy(&c, &k->id[2], 8);
+	return mix(mix(mix(a) ^ b) ^ c ^ ((uint64_t)k->id[4] << 17));
 }
 
 static int grow_slots(struct pb_reduce *r)
 {
 	size_t nslots = r->nslots * 2, i, j;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	uint64_t *slots = calloc(nslots, sizeof(*slots));
 
 	if (!slots)
 		return -1;
 	for (i = 0; i < r->n; i++) {
-		j = r->entries[i].hash & (nslots - 1);
+		uint64_t h = hash_key(&r->entries[i].key);
+
+		j = h & (nslots - 1);
 		while (slots[j])
 			j = (j + 1) & (nslots - 1);
-		slots[j] = (uint32_t)(i + 1);
+		slots[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
 	}
 	free(r->slots);
 	r->slots = slots;
@@ -178,35 +246,19 @@ static int grow_slots(struct pb_reduce *r)
 	return 0;
 }
 
-/* Points the row's strings at their copies inside the stored key. */
-static void bind_row_text(struct entry *e)
+/* Finds or creates the entry of k; NULL when memory cannot be had. */
+static struct entry *lookup(struct pb_reduce *r, const struct key *k)
 {
-	const char *p = e->key + 8;
-	struct pb_text *t[5] = {&e->row.account, &e->row.category, &e->row.service, &e->row.region, &e->row.currency};
-	int i;
-
-	for (i = 0; i < 5; i++) {
-		size_t len = (size_t)(unsigned char)p[0] | (size_t)(unsigned char)p[1] << 8;
-
-		t[i]->ptr = p + 2;
-		t[i]->len = len;
-		p += 2 + len;
-	}
-}
-
-/* Finds or creates the entry for key; NULL when memory cannot be had. */
-static struct entry *lookup(struct pb_reduce *r, const char *key, size_t key_len)
-{
-	uint64_t h = hash_bytes(key, key_len);
-	size_t j = h & (r->nslots - 1);
+	uint64_t h = hash_key(k), want = h >> 32 << 32;
+	size_t j;
 	struct entry *e;
-	char *copy;
 
-	while (r->slots[j]) {
-		e = &r->entries[r->slots[j] - 1];
-		if (e->hash == h && e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
-			return e;
-		j = (j + 1) & (r->nslots - 1);
+	for (j = h & (r->nslots - 1); r->slots[j]; j = (j + 1) & (r->nslots - 1)) {
+		if ((r->slots[j] & 0xFFFFFFFF00000000ULL) == want) {
+			e = &r->entries[(r->slots[j] & 0xFFFFFFFFu) - 1];
+			if (memcmp(&e->key, k, sizeof(*k)) == 0)
+				return e;
+		}
 	}
 	if (r->n == r->alloc) {
 		size_t alloc = r->alloc ? r->alloc * 2 : 256;
@@ -217,92 +269,103 @@ static struct entry *lookup(struct pb_reduce *r, const char *key, size_t key_len
 		r->entries = ne;
 		r->alloc = alloc;
 	}
-	copy = arena_alloc(r, key_len);
-	if (!copy)
-		return NULL;
-	memcpy(copy, key, key_len);
 	e = &r->entries[r->n];
 	memset(e, 0, sizeof(*e));
-	e->hash = h;
-	e->key = copy;
-	e->key_len = key_len;
-	memcpy(&e->row.billing_month, key, 4);
-	memcpy(&e->row.usage_date, key + 4, 4);
-	bind_row_text(e);
-	r->slots[j] = (uint32_t)(r->n + 1);
+	e->key = *k;
+	r->slots[j] = want | (uint64_t)(r->n + 1);
 	r->n++;
 	if (r->n * 2 > r->nslots && grow_slots(r) < 0)
 		return NULL;
 	return &r->entries[r->n - 1];
 }
 
-static int add_amounts(struct pb_daily *row, const struct pb_daily *add)
+/* Adds amounts into e and the run's totals, all or nothing. */
+static int add_amounts(struct pb_reduce *r, struct entry *e, pb_money list, pb_money billed, uint64_t lines,
+		       uint64_t list_lines, uint64_t billed_lines)
 {
-	pb_money list = row->list_cost, billed = row->billed_cost;
+	pb_money el, eb, tl, tb;
 
-	if (pb_money_add(list, add->list_cost, &list) < 0 || pb_money_add(billed, add->billed_cost, &billed) < 0)
+	if (pb_money_add(e->list, list, &el) < 0 || pb_money_add(e->billed, billed, &eb) < 0 ||
+	    pb_money_add(r->list_total, list, &tl) < 0 || pb_money_add(r->billed_total, billed, &tb) < 0)
 		return PB_MONEY_ERR_RANGE;
-	row->list_cost = list;
-	row->billed_cost = billed;
-	row->line_count += add->line_count;
-	row->list_lines += add->list_lines;
-	row->billed_lines += add->billed_lines;
-	return 0;
-}
-
-static int add_row(struct pb_reduce *r, const char *key, size_t key_len, const struct pb_daily *add)
-{
-	struct entry *e;
-	pb_money lt = r->list_total, bt = r->billed_total;
-
-	if (pb_money_add(lt, add->list_cost, &lt) < 0 || pb_money_add(bt, add->billed_cost, &bt) < 0)
-		return PB_MONEY_ERR_RANGE;
-	e = lookup(r, key, key_len);
-	if (!e)
-		return PB_REDUCE_ERR_NOMEM;
-	if (add_amounts(&e->row, add) < 0)
-		return PB_MONEY_ERR_RANGE;
-	r->list_total = lt;
-	r->billed_total = bt;
-	r->lines += add->line_count;
+	e->list = el;
+	e->billed = eb;
+	e->lines += lines;
+	e->list_lines += list_lines;
+	e->billed_lines += billed_lines;
+	r->list_total = tl;
+	r->billed_total = tb;
+	r->lines += lines;
 	free(r->sorted);
 	r->sorted = NULL;
 	return 0;
 }
 
+/* The key of u at the reduction's grain; texts interned. */
+static int make_key(struct pb_reduce *r, const struct pb_usage *u, struct key *k)
+{
+	static const struct pb_text none = {"", 0};
+	const struct pb_text *t[NCOLS] = {&u->account, &u->category, &u->service, &u->region, &u->currency};
+	int i;
+
+	memset(k, 0, sizeof(*k));
+	if (r->grain == PB_GRAIN_ACCOUNT) {
+		t[COL_CATEGORY] = t[COL_SERVICE] = t[COL_REGION] = &none;
+	} else {
+		k->billing_month = u->billing_month;
+		k->usage_date = u->usage_date;
+	}
+	for (i = 0; i < NCOLS; i++) {
+		long id;
+
+		if (t[i]->len > MAX_TEXT)
+			return PB_REDUCE_ERR_TOOLONG;
+		id = intern(r, &r->dicts[i], t[i]);
+		if (id < 0)
+			return PB_REDUCE_ERR_NOMEM;
+		k->id[i] = (uint32_t)id;
+	}
+	return 0;
+}
+
 int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 {
-	struct pb_daily add;
-	size_t key_len;
+	struct key k;
+	struct entry *e;
+	int rc = make_key(r, u, &k);
 
-	if (u->account.len > MAX_TEXT || u->category.len > MAX_TEXT || u->service.len > MAX_TEXT ||
-	    u->region.len > MAX_TEXT || u->currency.len > MAX_TEXT)
-		return PB_REDUCE_ERR_TOOLONG;
-	key_len = serialize(r->scratch, u, r->grain);
-	memset(&add, 0, sizeof(add));
-	add.line_count = 1;
-	if (u->has_list) {
-		add.list_cost = u->list_cost;
-		add.list_lines = 1;
-	}
-	if (u->has_billed) {
-		add.billed_cost = u->billed_cost;
-		add.billed_lines = 1;
-	}
-	return add_row(r, r->scratch, key_len, &add);
+	if (rc < 0)
+		return rc;
+	e = lookup(r, &k);
+	if (!e)
+		return PB_REDUCE_ERR_NOMEM;
+	return add_amounts(r, e, u->has_list ? u->list_cost : PB_MONEY_ZERO,
+			   u->has_billed ? u->billed_cost : PB_MONEY_ZERO, 1, (uint64_t)(u->has_list != 0),
+			   (uint64_t)(u->has_billed != 0));
 }
 
 int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src)
 {
 	size_t i;
-	int rc;
+	int c;
 
 	for (i = 0; i < src->n; i++) {
-		const struct entry *e = &src->entries[i];
+		const struct entry *s = &src->entries[i];
+		struct key k = s->key;
+		struct entry *e;
 
-		rc = add_row(dst, e->key, e->key_len, &e->row);
-		if (rc < 0)
-			return rc;
+		for (c = 0; c < NCOLS; c++) {
+			long id = intern(dst, &dst->dicts[c], &src->dicts[c].texts[s->key.id[c]]);
+
+			if (id < 0)
+				return PB_REDUCE_ERR_NOMEM;
+			k.id[c] = (uint32_t)id;
+		}
+		e = lookup(dst, &k);
+		if (!e)
+			return PB_REDUCE_ERR_NOMEM;
+		if (add_amounts(dst, e, s->list, s->billed, s->lines, s->list_lines, s->billed_lines) < 0)
+			return PB_MONEY_ERR_RANGE;
 	}
 	return 0;
 }
@@ -350,14 +413,35 @@ const struct pb_daily *const *pb_reduce_sorted(struct pb_reduce *r, size_t *n)
 	size_t i;
 
 	*n = r->n;
-	if (!r->sorted) {
-		r->sorted = malloc((r->n ? r->n : 1) * sizeof(*r->sorted));
-		if (!r->sorted)
-			return NULL;
-		for (i = 0; i < r->n; i++)
-			r->sorted[i] = &r->entries[i].row;
-		qsort(r->sorted, r->n, sizeof(*r->sorted), cmp_daily);
+	if (r->sorted)
+		return r->sorted;
+	free(r->rows);
+	r->rows = malloc((r->n ? r->n : 1) * sizeof(*r->rows));
+	r->sorted = malloc((r->n ? r->n : 1) * sizeof(*r->sorted));
+	if (!r->rows || !r->sorted) {
+		free(r->sorted);
+		r->sorted = NULL;
+		return NULL;
 	}
+	for (i = 0; i < r->n; i++) {
+		const struct entry *e = &r->entries[i];
+		struct pb_daily *d = &r->rows[i];
+
+		d->billing_month = e->key.billing_month;
+		d->usage_date = e->key.usage_date;
+		d->account = r->dicts[COL_ACCOUNT].texts[e->key.id[COL_ACCOUNT]];
+		d->category = r->dicts[COL_CATEGORY].texts[e->key.id[COL_CATEGORY]];
+		d->service = r->dicts[COL_SERVICE].texts[e->key.id[COL_SERVICE]];
+		d->region = r->dicts[COL_REGION].texts[e->key.id[COL_REGION]];
+		d->currency = r->dicts[COL_CURRENCY].texts[e->key.id[COL_CURRENCY]];
+		d->list_cost = e->list;
+		d->billed_cost = e->billed;
+		d->line_count = e->lines;
+		d->list_lines = e->list_lines;
+		d->billed_lines = e->billed_lines;
+		r->sorted[i] = d;
+	}
+	qsort(r->sorted, r->n, sizeof(*r->sorted), cmp_daily);
 	return r->sorted;
 }
 

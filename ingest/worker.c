@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "date.h"
 
 #include "banned.h"
 
@@ -27,6 +28,36 @@ static void keep_error(struct pb_worker *w, uint64_t line, uint32_t col, const c
 		return;
 	}
 	w->nerrors++;
+}
+
+/* The store takes one billing month per import, and usage inside it. */
+static int check_month(struct pb_worker *w, struct pb_csv *c, const struct pb_usage *u)
+{
+	struct pb_buf msg = PB_BUF_INIT;
+	char want[11], got[11];
+	int y, m, d, col_index;
+	int32_t next;
+	uint64_t line;
+	uint32_t col;
+
+	pb_date_to_ymd(w->month, &y, &m, &d);
+	next = m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1);
+	pb_date_format(w->month, want);
+	if (u->billing_month != w->month) {
+		pb_date_format(u->billing_month, got);
+		pb_buf_addf(&msg, "billing period starts %s, but this import is for the month of %s", got, want);
+		col_index = CUR_BILL_START;
+	} else if (u->usage_date < w->month || u->usage_date >= next) {
+		pb_date_format(u->usage_date, got);
+		pb_buf_addf(&msg, "usage date %s is outside the billing month of %s", got, want);
+		col_index = CUR_USAGE_START;
+	} else {
+		return 0;
+	}
+	pb_csv_field_pos(c, (size_t)w->cur.col[col_index], &line, &col);
+	keep_error(w, line, col, pb_buf_str(&msg));
+	pb_buf_release(&msg);
+	return -1;
 }
 
 void pb_worker_run(struct pb_worker *w)
@@ -67,6 +98,11 @@ void pb_worker_run(struct pb_worker *w)
 		if (pb_aws_cur_row(&w->cur, c, &u, &err, &field) < 0) {
 			pb_csv_field_pos(c, field, &line, &col);
 			keep_error(w, line, col, pb_buf_str(&err));
+			if (w->nerrors >= w->max_errors || w->fatal)
+				break;
+			continue;
+		}
+		if (w->month && check_month(w, c, &u) < 0) {
 			if (w->nerrors >= w->max_errors || w->fatal)
 				break;
 			continue;

@@ -23,6 +23,7 @@ struct pb_worker {
 	struct pb_aws_cur cur;	  /* the file's bound columns; per-part counters */
 	struct pb_reduce *reduce; /* this part's rows */
 	unsigned long max_errors; /* stop after this many */
+	int32_t month;		  /* when set: every line's billing month, and its usage date within it */
 	uint64_t start;		  /* absolute offset of csv's first byte */
 	const uint64_t *stops;	  /* absolute starts of the later parts, increasing */
 	size_t nstops;

@@ -56,7 +56,6 @@ CREATE TABLE pb.usage_daily (
 ) PARTITION BY RANGE (billing_month);
 
 CREATE INDEX usage_daily_import ON pb.usage_daily (import_id);
-CREATE INDEX usage_daily_account ON pb.usage_daily (partner_account_id, usage_date);
 
 -- A month's partition, made on first use by the import that needs it.
 CREATE FUNCTION pb.ensure_usage_partition(month date) RETURNS void

@@ -1,0 +1,449 @@
+/* The import protocol of shared/DESIGN.md: lock, running row, one transaction, supersede. */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "date.h"
+#include "db.h"
+
+#include "banned.h"
+
+#define COPY_CHUNK ((size_t)256 << 10)
+
+/*
+ * The crash tests stop a run at a chosen point (PB_TEST_PAUSE=copy: halfway through COPY; commit: just
+ * before COMMIT) and kill it there for real. The run says where it waits and then sleeps.
+ */
+void pb_store_test_pause(const char *where)
+{
+	const char *want = getenv("PB_TEST_PAUSE");
+	int i;
+
+	if (!want || strcmp(want, where) != 0)
+		return;
+	fprintf(stderr, "pb-ingest: test pause at %s\n", where);
+	fflush(stderr);
+	for (i = 0; i < 600; i++)
+		sleep(1);
+}
+
+/* The advisory lock's name; its key is the name's 64-bit hash, computed by the server. */
+static void lock_name(const struct pb_store_import *im, char *month, struct pb_buf *key)
+{
+	pb_date_format(im->billing_month, month);
+	pb_buf_reset(key);
+	pb_buf_addf(key, "pb-import|%s|%s|%s", im->vendor, im->source, month);
+}
+
+/* Says who holds the lock: the running import and the session behind it. */
+static void describe_holder(PGconn *conn, const struct pb_store_import *im, const char *key, const char *month,
+			    struct pb_buf *err)
+{
+	const char *p[4] = {key, im->vendor, im->source, month};
+	struct pb_buf ignore = PB_BUF_INIT;
+	PGresult *res;
+
+	res = pb_db_query(conn,
+			  "SELECT a.pid, coalesce(i.id::text, '?'), coalesce(i.run_by, a.application_name), "
+			  "to_char(coalesce(i.started_at, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') "
+			  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+			  "LEFT JOIN pb.import i ON i.status = 'running' AND i.vendor = $2 AND i.source = $3 "
+			  "AND i.billing_month = $4::date "
+			  "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+			  "AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0) "
+			  "ORDER BY i.id DESC NULLS LAST LIMIT 1",
+			  4, p, &ignore);
+	pb_buf_reset(err);
+	pb_buf_addf(err, "the %s import of '%s' for %.7s is running already", im->vendor, im->source, month);
+	if (res && PQntuples(res) == 1)
+		pb_buf_addf(err, ": import %s, by %s, since %s (server process %s)", PQgetvalue(res, 0, 1),
+			    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 0));
+	PQclear(res);
+	pb_buf_release(&ignore);
+}
+
+int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err)
+{
+	struct pb_buf key = PB_BUF_INIT, who = PB_BUF_INIT;
+	char month[11], host[256] = "";
+	PGresult *res = NULL;
+	int ret = PB_STORE_ERR_DB;
+
+	lock_name(im, month, &key);
+	{
+		const char *p[1] = {pb_buf_str(&key)};
+
+		res = pb_db_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
+	}
+	if (!res)
+		goto out;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		describe_holder(conn, im, pb_buf_str(&key), month, err);
+		ret = PB_STORE_ERR_LOCKED;
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
+	/* Holding the lock, any 'running' import of the key belongs to a run that died. */
+	{
+		const char *p[3] = {im->vendor, im->source, month};
+
+		if (pb_db_exec(conn,
+			       "UPDATE pb.import SET status = 'failed', finished_at = now(), "
+			       "error = 'interrupted: the run ended before it finished' "
+			       "WHERE vendor = $1 AND source = $2 AND billing_month = $3::date AND status = 'running'",
+			       3, p, err) < 0)
+			goto out;
+	}
+	gethostname(host, sizeof(host) - 1);
+	pb_buf_addf(&who, "pb-ingest pid %ld on %s", (long)getpid(), host);
+	{
+		const char *p[4] = {im->vendor, im->source, month, pb_buf_str(&who)};
+
+		res = pb_db_query(conn,
+				  "INSERT INTO pb.import (vendor, source, billing_month, status, run_by) "
+				  "VALUES ($1, $2, $3::date, 'running', $4) RETURNING id",
+				  4, p, err);
+	}
+	if (!res)
+		goto out;
+	im->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	ret = 0;
+out:
+	PQclear(res);
+	pb_buf_release(&key);
+	pb_buf_release(&who);
+	return ret;
+}
+
+/* Appends s as a COPY text field. */
+static void copy_text(struct pb_buf *b, const char *s, size_t len)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < len; i++) {
+		const char *esc = NULL;
+
+		switch (s[i]) {
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		default:
+			continue;
+		}
+		pb_buf_add(b, s + start, i - start);
+		pb_buf_addstr(b, esc);
+		start = i + 1;
+	}
+	pb_buf_add(b, s + start, len - start);
+}
+
+static void copy_amount(struct pb_buf *b, pb_money m, uint64_t lines)
+{
+	char num[PB_MONEY_STRMAX];
+
+	if (!lines) {
+		pb_buf_addstr(b, "\\N");
+		return;
+	}
+	pb_money_format_canonical(m, num);
+	pb_buf_addstr(b, num);
+}
+
+static int put_copy(PGconn *conn, struct pb_buf *b, struct pb_buf *err)
+{
+	if (b->failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	if (b->len && PQputCopyData(conn, b->ptr, (int)b->len) != 1) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		return -1;
+	}
+	pb_buf_reset(b);
+	return 0;
+}
+
+static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
+		     struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char id[32], date[11], month[11];
+	PGresult *res;
+	size_t i;
+	int ret = -1;
+
+	snprintf(id, sizeof(id), "%lld", im->id);
+	res = PQexec(conn,
+		     "COPY pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, "
+		     "charge_category, service, region, currency, list_cost, billed_cost, line_count) FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: cannot start COPY: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	for (i = 0; i < n; i++) {
+		const struct pb_daily *d = rows[i];
+
+		pb_date_format(d->billing_month, month);
+		pb_date_format(d->usage_date, date);
+		pb_buf_addf(&b, "%s\t%s\t%s\t", id, im->vendor, month);
+		copy_text(&b, d->account.ptr, d->account.len);
+		pb_buf_addf(&b, "\t%s\t", date);
+		copy_text(&b, d->category.ptr, d->category.len);
+		pb_buf_addch(&b, '\t');
+		copy_text(&b, d->service.ptr, d->service.len);
+		pb_buf_addch(&b, '\t');
+		copy_text(&b, d->region.ptr, d->region.len);
+		pb_buf_addch(&b, '\t');
+		copy_text(&b, d->currency.ptr, d->currency.len);
+		pb_buf_addch(&b, '\t');
+		copy_amount(&b, d->list_cost, d->list_lines);
+		pb_buf_addch(&b, '\t');
+		copy_amount(&b, d->billed_cost, d->billed_lines);
+		pb_buf_addf(&b, "\t%llu\n", (unsigned long long)d->line_count);
+		if (b.len >= COPY_CHUNK && put_copy(conn, &b, err) < 0)
+			goto out;
+		if (i == n / 2) {
+			if (put_copy(conn, &b, err) < 0 || PQflush(conn) != 0)
+				goto out;
+			pb_store_test_pause("copy");
+		}
+	}
+	if (put_copy(conn, &b, err) < 0)
+		goto out;
+	if (PQputCopyEnd(conn, NULL) != 1) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		goto out;
+	}
+	res = PQgetResult(conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		goto out;
+	}
+	PQclear(res);
+	ret = 0;
+out:
+	/* Drain whatever results remain so the connection is usable for ROLLBACK. */
+	while ((res = PQgetResult(conn)))
+		PQclear(res);
+	pb_buf_release(&b);
+	for (size_t k = 0; k < err->len; k++)
+		if (err->ptr[k] == '\n')
+			err->ptr[k] = ' ';
+	return ret;
+}
+
+/* The sums the database holds for the import must be exactly the sums of the lines read. */
+static int verify_totals(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
+			 struct pb_buf *err)
+{
+	pb_money list = PB_MONEY_ZERO, billed = PB_MONEY_ZERO, db_list, db_billed;
+	uint64_t lines = 0;
+	char id[32];
+	const char *p[1] = {id};
+	PGresult *res;
+	size_t i;
+	int ret = PB_STORE_ERR_DATA;
+
+	for (i = 0; i < n; i++) {
+		if (pb_money_add(list, rows[i]->list_cost, &list) < 0 ||
+		    pb_money_add(billed, rows[i]->billed_cost, &billed) < 0)
+			return PB_STORE_ERR_DATA;
+		lines += rows[i]->line_count;
+	}
+	snprintf(id, sizeof(id), "%lld", im->id);
+	res = pb_db_query(conn,
+			  "SELECT coalesce(sum(list_cost), 0)::text, coalesce(sum(billed_cost), 0)::text, "
+			  "coalesce(sum(line_count), 0)::text, count(*) FROM pb.usage_daily WHERE import_id = $1",
+			  1, p, err);
+	if (!res)
+		return PB_STORE_ERR_DB;
+	if (pb_money_parse(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), &db_list, NULL) == 0 &&
+	    pb_money_parse(PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)), &db_billed, NULL) == 0 &&
+	    pb_money_cmp(db_list, list) == 0 && pb_money_cmp(db_billed, billed) == 0 &&
+	    strtoull(PQgetvalue(res, 0, 2), NULL, 10) == lines && strtoull(PQgetvalue(res, 0, 3), NULL, 10) == n) {
+		ret = 0;
+	} else {
+		char l[PB_MONEY_STRMAX], b[PB_MONEY_STRMAX];
+
+		pb_money_format_canonical(list, l);
+		pb_money_format_canonical(billed, b);
+		pb_buf_reset(err);
+		pb_buf_addf(
+			err,
+			"the stored rows do not add up to the lines read (stored list %s, billed %s, lines %s; read "
+			"list %s, billed %s, lines %llu): nothing was committed",
+			PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), l, b,
+			(unsigned long long)lines);
+	}
+	PQclear(res);
+	return ret;
+}
+
+static int record_files(PGconn *conn, const struct pb_store_import *im, const struct pb_store_file *files,
+			size_t nfiles, struct pb_buf *err)
+{
+	char id[32], seq[32], bytes[32], lines[32], list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
+	size_t i;
+
+	snprintf(id, sizeof(id), "%lld", im->id);
+	for (i = 0; i < nfiles; i++) {
+		const struct pb_store_file *f = &files[i];
+		const char *p[8] = {id, seq, f->uri, bytes, f->sha256, lines, list, billed};
+
+		snprintf(seq, sizeof(seq), "%zu", i + 1);
+		snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)f->bytes);
+		snprintf(lines, sizeof(lines), "%llu", (unsigned long long)f->lines);
+		pb_money_format_canonical(f->list_total, list);
+		pb_money_format_canonical(f->billed_total, billed);
+		if (pb_db_exec(
+			    conn,
+			    "INSERT INTO pb.import_file (import_id, seq, uri, bytes, sha256, line_count, list_total, "
+			    "billed_total) VALUES ($1::bigint, $2::integer, $3, $4::bigint, $5, $6::bigint, "
+			    "$7::numeric, $8::numeric)",
+			    8, p, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t nrows,
+		    const struct pb_store_file *files, size_t nfiles, struct pb_buf *err)
+{
+	char id[32], month[11], nf[32], lines_s[32], nrows_s[32], list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
+	pb_money lt = PB_MONEY_ZERO, bt = PB_MONEY_ZERO;
+	uint64_t lines = 0;
+	size_t i;
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", im->id);
+	pb_date_format(im->billing_month, month);
+	for (i = 0; i < nfiles; i++) {
+		pb_money_add(lt, files[i].list_total, &lt);
+		pb_money_add(bt, files[i].billed_total, &bt);
+		lines += files[i].lines;
+	}
+	snprintf(nf, sizeof(nf), "%zu", nfiles);
+	snprintf(lines_s, sizeof(lines_s), "%llu", (unsigned long long)lines);
+	snprintf(nrows_s, sizeof(nrows_s), "%zu", nrows);
+	pb_money_format_canonical(lt, list);
+	pb_money_format_canonical(bt, billed);
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		return PB_STORE_ERR_DB;
+	{
+		/* Partitions are made under a lock of their own, so two imports of one month do not race. */
+		const char *p[1] = {month};
+
+		if (pb_db_exec(conn, "SELECT pg_advisory_xact_lock(hashtextextended('pb-partitions', 0))", 0, NULL,
+			       err) < 0 ||
+		    pb_db_exec(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p, err) < 0)
+			goto fail;
+	}
+	if (copy_rows(conn, im, rows, nrows, err) < 0)
+		goto fail;
+	rc = verify_totals(conn, im, rows, nrows, err);
+	if (rc < 0) {
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return rc;
+	}
+	if (record_files(conn, im, files, nfiles, err) < 0)
+		goto fail;
+	{
+		const char *p[4] = {im->vendor, im->source, month, id};
+
+		if (pb_db_exec(conn,
+			       "WITH old AS (UPDATE pb.import SET status = 'superseded' WHERE vendor = $1 AND source = "
+			       "$2 AND billing_month = $3::date AND status = 'committed' AND id <> $4::bigint "
+			       "RETURNING id) DELETE FROM pb.usage_daily WHERE import_id IN (SELECT id FROM old)",
+			       4, p, err) < 0)
+			goto fail;
+	}
+	{
+		const char *p[6] = {id, nf, lines_s, nrows_s, list, billed};
+
+		if (pb_db_exec(
+			    conn,
+			    "UPDATE pb.import SET status = 'committed', finished_at = now(), file_count = "
+			    "$2::integer, line_count = $3::bigint, row_count = $4::bigint, list_total = $5::numeric, "
+			    "billed_total = $6::numeric WHERE id = $1::bigint",
+			    6, p, err) < 0)
+			goto fail;
+	}
+	pb_store_test_pause("commit");
+	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
+		return PB_STORE_ERR_DB;
+	return 0;
+fail:
+	PQclear(PQexec(conn, "ROLLBACK"));
+	return PB_STORE_ERR_DB;
+}
+
+void pb_store_fail(PGconn *conn, const struct pb_store_import *im, const char *why)
+{
+	struct pb_buf ignore = PB_BUF_INIT;
+	char id[32];
+	const char *p[2] = {id, why};
+
+	if (!conn || im->id <= 0 || PQstatus(conn) != CONNECTION_OK)
+		return;
+	snprintf(id, sizeof(id), "%lld", im->id);
+	pb_db_exec(conn,
+		   "UPDATE pb.import SET status = 'failed', finished_at = now(), error = $2 WHERE id = $1::bigint "
+		   "AND status = 'running'",
+		   2, p, &ignore);
+	pb_buf_release(&ignore);
+}
+
+int pb_store_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
+{
+	char m[11] = "";
+	const char *p[1] = {m};
+	PGresult *res;
+	int i;
+
+	if (month)
+		pb_date_format(month, m);
+	res = pb_db_query(conn,
+			  "SELECT id, vendor, to_char(billing_month, 'YYYY-MM'), status, "
+			  "coalesce(file_count::text, '-'), coalesce(line_count::text, '-'), "
+			  "coalesce(row_count::text, '-'), coalesce(list_total::text, '-'), "
+			  "coalesce(billed_total::text, '-'), to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), source, "
+			  "coalesce(error, '') FROM pb.import WHERE $1 = '' OR billing_month = nullif($1, '')::date "
+			  "ORDER BY id",
+			  1, p, err);
+	if (!res)
+		return -1;
+	fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %s\n", "import", "vendor", "month", "status",
+		"files", "lines", "rows", "list_total", "billed_total", "started", "source");
+	for (i = 0; i < PQntuples(res); i++) {
+		fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %s", PQgetvalue(res, i, 0),
+			PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+			PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), PQgetvalue(res, i, 7), PQgetvalue(res, i, 8),
+			PQgetvalue(res, i, 9), PQgetvalue(res, i, 10));
+		if (*PQgetvalue(res, i, 11))
+			fprintf(out, "  (%s)", PQgetvalue(res, i, 11));
+		fputc('\n', out);
+	}
+	PQclear(res);
+	return 0;
+}

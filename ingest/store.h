@@ -1,0 +1,57 @@
+/* Writing an import to PostgreSQL: one transaction that commits the rows and makes them current. */
+#ifndef PB_STORE_H
+#define PB_STORE_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "money.h"
+#include "reduce.h"
+
+/* What the audit keeps of each file read. */
+struct pb_store_file {
+	const char *uri;
+	uint64_t bytes;
+	char sha256[65];
+	uint64_t lines;
+	pb_money list_total, billed_total;
+};
+
+/* One import: its key, and what the run read. */
+struct pb_store_import {
+	const char *vendor;
+	const char *source;
+	int32_t billing_month; /* day number of the month's first day */
+	long long id;	       /* set by pb_store_begin */
+};
+
+/* Exit-code classes of the store's failures. */
+enum { PB_STORE_ERR_DB = -1, PB_STORE_ERR_LOCKED = -4, PB_STORE_ERR_DATA = -2 };
+
+/*
+ * Takes the advisory lock of (vendor, source, month) for this session, marks imports of that key left
+ * 'running' by a dead run as 'failed', and records a new 'running' import (im->id). Returns 0,
+ * PB_STORE_ERR_LOCKED with "... is being imported by ..." in err, or PB_STORE_ERR_DB.
+ */
+int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err);
+
+/*
+ * In one transaction: writes the rows with COPY, checks in the database that they add up to exactly the
+ * lines read, records the files, marks the previous committed import of the key 'superseded' and
+ * deletes its rows, and commits this one. On failure nothing of it stays. Returns 0,
+ * PB_STORE_ERR_DATA (the totals disagree) or PB_STORE_ERR_DB.
+ */
+int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t nrows,
+		    const struct pb_store_file *files, size_t nfiles, struct pb_buf *err);
+
+/* Marks the import 'failed' with the reason (best effort: the connection may be gone). */
+void pb_store_fail(PGconn *conn, const struct pb_store_import *im, const char *why);
+
+/* For the crash tests: waits here when PB_TEST_PAUSE names this point (read, copy, commit). */
+void pb_store_test_pause(const char *where);
+
+/* Prints the imports (of one month when month > 0) as an aligned table to out. Returns 0 or -1. */
+int pb_store_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err);
+
+#endif

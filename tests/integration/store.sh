@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Integration tests of the store: a throwaway PostgreSQL cluster (initdb in a temporary folder, Unix socket
+# only), pb-ingest writing imports into it, reruns, supersedes, a concurrent run, malformed input, and runs
+# killed with SIGKILL during reading, COPY and commit. The cluster is stopped whatever happens.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+if [ -n "${PB_BIN:-}" ]; then
+	case $PB_BIN in /*) BIN=$PB_BIN ;; *) BIN=$PWD/$PB_BIN ;; esac
+else
+	BIN=$ROOT/bin
+fi
+PBI=$BIN/pb-ingest
+PBDB=$BIN/pb-db
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-store.XXXXXX") || exit 1
+chmod 755 "$TMP"
+export PB_VAR_DIR=$TMP/var
+unset PB_DATABASE_URL
+cleanup() {
+	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
+	"$PBDB" stop >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+notok() {
+	echo "not ok - $1"
+	failed=$((failed + 1))
+	[ -n "${2:-}" ] && sed 's/^/#   /' <<<"$2" | head -20
+}
+# check NAME WANT GOT: exact comparison.
+check() {
+	if [ "$2" == "$3" ]; then ok "$1"; else notok "$1" "$(diff <(echo "$2") <(echo "$3"))"; fi
+}
+sql() {
+	"$PBDB" psql -X -q -t -A -F, -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
+}
+
+# The daily rows of the current import of a source, without the import id: what must not change.
+current_rows() {
+	sql "SELECT u.vendor, u.billing_month, u.partner_account_id, u.usage_date, u.charge_category, u.service,
+	u.region, u.currency, u.list_cost, u.billed_cost, u.line_count FROM pb.usage_daily u
+	JOIN pb.import i ON i.id = u.import_id WHERE i.status = 'committed' AND i.source = '$1' ORDER BY 3, 4, 5, 6, 7, 8"
+}
+imports() { sql "SELECT id, status FROM pb.import WHERE source = '$1' ORDER BY id" | tr '\n' ' '; }
+
+if ! "$PBDB" init >"$TMP/init.log" 2>&1 || ! "$PBDB" start >>"$TMP/init.log" 2>&1; then
+	notok "start a throwaway cluster" "$(cat "$TMP/init.log")"
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+ok "start a throwaway cluster"
+
+# An old schema is refused with exit 3 before anything is read.
+mkdir -p "$TMP/a"
+cp "$ROOT/tests/fixtures/aws-cur/legacy-basic.csv" "$TMP/a/cur-1.csv"
+"$PBI" --format aws-cur --no-progress "$TMP/a/cur-1.csv" >"$TMP/out" 2>"$TMP/err"
+check "an unmigrated database is refused with exit 3" \
+	"3|pb-ingest: the database schema is at version 0; this program needs 1: run 'pb-db migrate'" \
+	"$?|$(cat "$TMP/err")"
+
+"$PBDB" migrate >/dev/null && "$PBDB" migrate >/dev/null
+check "migrate twice leaves version 1" "1" "$(sql 'SELECT max(version) FROM pb.schema_migrations')"
+
+# Data for the crash and concurrency tests: big enough that COPY and reading take a moment.
+cc -O2 -o "$TMP/gen_cur" "$ROOT/bench/gen_cur.c" || exit 1
+mkdir -p "$TMP/big"
+"$TMP/gen_cur" 300000 5 >"$TMP/big/cur-big.csv"
+SRC_A=file://$TMP/a
+SRC_BIG=file://$TMP/big
+
+# First import of a small source, then the same files again.
+"$PBI" --format aws-cur --no-progress "$TMP/a/cur-1.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+first_rows=$(current_rows "$SRC_A")
+if [ $st -eq 0 ] && grep -q '^import 1 committed: aws 2026-10 from ' "$TMP/out" && [ "$(wc -l <<<"$first_rows")" -eq 12 ]; then
+	ok "an import commits and says so"
+else
+	notok "an import commits and says so" "status $st: $(cat "$TMP/out" "$TMP/err")"
+fi
+"$PBI" --format aws-cur --no-progress "$TMP/a/cur-1.csv" >"$TMP/out" 2>"$TMP/err"
+check "the same files again: one committed import, the first superseded" "0|1,superseded 2,committed " \
+	"$?|$(imports "$SRC_A")"
+check "the same files again give identical rows" "$first_rows" "$(current_rows "$SRC_A")"
+
+# The stored totals equal the --summary totals to the last digit.
+want=$("$PBI" --format aws-cur --summary --no-progress "$TMP/a/cur-1.csv" | tail -n +2)
+got=$(sql "SELECT u.partner_account_id, coalesce(trim_scale(sum(u.list_cost))::text, ''),
+	trim_scale(sum(u.billed_cost)) FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
+	WHERE i.status = 'committed' AND i.source = '$SRC_A' GROUP BY 1 ORDER BY u.partner_account_id COLLATE \"C\"")
+check "stored totals equal the --summary totals exactly" "$want" "$got"
+want=$("$PBI" --format aws-cur --summary=daily --no-progress "$TMP/a/cur-1.csv" | tail -n +2 |
+	python3 -c 'import csv,sys
+for r in csv.reader(sys.stdin): print(",".join(r))')
+got=$(sql "SELECT u.vendor, u.billing_month, u.partner_account_id, u.usage_date, u.charge_category, u.service,
+	u.region, u.currency, coalesce(trim_scale(u.list_cost)::text, ''), trim_scale(u.billed_cost), u.line_count
+	FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
+	WHERE i.status = 'committed' AND i.source = '$SRC_A' ORDER BY u.partner_account_id COLLATE \"C\", u.usage_date,
+	u.charge_category COLLATE \"C\", u.service COLLATE \"C\", u.region COLLATE \"C\", u.currency COLLATE \"C\"")
+check "stored rows are exactly the --summary=daily rows" "$want" "$got"
+check "the audit keeps each file's size and SHA-256" \
+	"$(stat -c %s "$TMP/a/cur-1.csv"),$(sha256sum "$TMP/a/cur-1.csv" | cut -d' ' -f1)" \
+	"$(sql "SELECT f.bytes, f.sha256 FROM pb.import_file f JOIN pb.import i ON i.id = f.import_id
+	WHERE i.status = 'committed' AND i.source = '$SRC_A'")"
+
+# A changed file supersedes the old import; the totals move by exactly the change.
+before=$(sql "SELECT billed_total FROM pb.import WHERE status = 'committed' AND source = '$SRC_A'")
+python3 - "$TMP/a/cur-1.csv" <<'PY'
+import csv, io, sys
+p = sys.argv[1]
+rows = list(csv.reader(open(p, newline='')))
+col = rows[0].index('lineItem/UnblendedCost')
+rows[1][col] = str(__import__('decimal').Decimal(rows[1][col]) + __import__('decimal').Decimal('0.000000001'))
+out = io.StringIO()
+csv.writer(out, lineterminator='\n').writerows(rows)
+open(p, 'w', newline='').write(out.getvalue())
+PY
+"$PBI" --format aws-cur --no-progress "$TMP/a/cur-1.csv" >"$TMP/out" 2>"$TMP/err"
+after=$(sql "SELECT billed_total - $before FROM pb.import WHERE status = 'committed' AND source = '$SRC_A'")
+check "a changed file supersedes, and the total moves by exactly the change" \
+	"0|1,superseded 2,superseded 3,committed |0.000000001" "$?|$(imports "$SRC_A")|$(sed 's/0*$//' <<<"$after")"
+
+# A malformed file commits nothing and changes nothing.
+rows_before=$(current_rows "$SRC_A")
+printf 'x\n' >>"$TMP/a/cur-1.csv"
+"$PBI" --format aws-cur --no-progress "$TMP/a/cur-1.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+n=$(wc -l <"$TMP/a/cur-1.csv")
+check "a malformed file exits 1 with its position" \
+	"1|pb-ingest: $TMP/a/cur-1.csv:$n:1: expected 24 fields, found 1" "$st|$(cat "$TMP/err")"
+check "a malformed file leaves the committed import and its rows" "3,committed|$rows_before" \
+	"$(sql "SELECT id, status FROM pb.import WHERE source = '$SRC_A' AND status = 'committed'")|$(current_rows "$SRC_A")"
+check "the failed run is recorded with its error" \
+	"failed|$TMP/a/cur-1.csv:$n:1: expected 24 fields, found 1" \
+	"$(sql "SELECT status || '|' || error FROM pb.import WHERE source = '$SRC_A' ORDER BY id DESC LIMIT 1")"
+
+# A line outside the billing month is refused.
+mkdir -p "$TMP/m"
+cp "$ROOT/tests/fixtures/aws-cur/legacy-crlf.csv" "$TMP/m/"
+"$PBI" --format aws-cur --no-progress "$TMP/m/legacy-crlf.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+if [ $st -eq 1 ] && grep -q "outside the billing month of 2026-10-01" "$TMP/err" && [ ! -s "$TMP/out" ]; then
+	ok "a usage date outside the billing month exits 1"
+else
+	notok "a usage date outside the billing month exits 1" "status $st: $(cat "$TMP/err")"
+fi
+
+# A baseline import of the big source, then runs killed at several points.
+"$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err" ||
+	notok "baseline import of the big file" "$(cat "$TMP/err")"
+base_rows=$(current_rows "$SRC_BIG")
+[ "$(wc -l <<<"$base_rows")" -gt 1000 ] || notok "the big import holds rows" "$base_rows"
+base_id=$(sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_BIG'")
+for point in read copy commit; do
+	PB_TEST_PAUSE=$point "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err" &
+	BGPID=$!
+	for _ in $(seq 600); do
+		grep -q "test pause at $point" "$TMP/err" && break
+		sleep 0.1
+	done
+	kill -9 "$BGPID"
+	wait "$BGPID" 2>/dev/null
+	BGPID=
+	sleep 0.3
+	check "kill -9 during $point leaves the previous import current" "$base_id|$base_rows" \
+		"$(sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_BIG'")|$(current_rows "$SRC_BIG")"
+done
+"$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err"
+check "the rerun after the kills commits the same rows as an uninterrupted run" "0|$base_rows" \
+	"$?|$(current_rows "$SRC_BIG")"
+check "the rerun marked the killed runs failed" "failed,failed,failed" \
+	"$(sql "SELECT string_agg(status, ',' ORDER BY id) FROM pb.import WHERE source = '$SRC_BIG' AND id > $base_id AND status <> 'committed'")"
+check "no orphaned rows are left behind" "0" \
+	"$(sql "SELECT count(*) FROM pb.usage_daily u LEFT JOIN pb.import i ON i.id = u.import_id WHERE i.status IS DISTINCT FROM 'committed'")"
+
+# A second run of the same source and month while one runs exits 4 and names the holder.
+PB_TEST_PAUSE=read "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err" &
+BGPID=$!
+for _ in $(seq 600); do
+	grep -q "test pause at read" "$TMP/err" && break
+	sleep 0.1
+done
+"$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out2" 2>"$TMP/err2"
+st=$?
+if [ $st -eq 4 ] && grep -q "^pb-ingest: the aws import of '$SRC_BIG' for 2026-10 is running already: import [0-9]*, by pb-ingest pid $BGPID on " "$TMP/err2"; then
+	ok "a concurrent run exits 4 and says who holds the import"
+else
+	notok "a concurrent run exits 4 and says who holds the import" "status $st: $(cat "$TMP/err2")"
+fi
+kill -9 "$BGPID"
+wait "$BGPID" 2>/dev/null
+BGPID=
+
+# --history lists every import with its status.
+"$PBI" --history --month 2026-10 >"$TMP/out" 2>"$TMP/err"
+if [ $? -eq 0 ] && grep -q 'committed' "$TMP/out" && grep -q 'superseded' "$TMP/out" && grep -q 'failed' "$TMP/out"; then
+	ok "--history lists the imports"
+else
+	notok "--history lists the imports" "$(cat "$TMP/out" "$TMP/err")"
+fi
+
+# The database going away is exit 3.
+"$PBDB" stop >/dev/null
+"$PBI" --format aws-cur --no-progress "$TMP/a/cur-1.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+if [ $st -eq 3 ] && grep -q '^pb-ingest: cannot connect to the database: ' "$TMP/err"; then
+	ok "no database is exit 3"
+else
+	notok "no database is exit 3" "status $st: $(cat "$TMP/err")"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
