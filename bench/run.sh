@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 ROWS=${BENCH_ROWS:-1000000}
+MAX_STORE_RATIO=1.5
 BIG_ROWS=${BENCH_BIG_ROWS:-10000000}
 PB=${PB_INGEST:-bin/pb-ingest}
 SEED=20261001
@@ -271,6 +272,29 @@ if ((DO_BIG)); then
 else
 	printf '  %-40s %10s  %s\n' "peak RSS <= 32 MB, $(label "$BIG_ROWS") rows" "-" "SKIPPED (BENCH_ROWS < 1000000)"
 fi
+
+# The store: the same file imported into a throwaway local cluster, next to --summary alone.
+PBDB=$(dirname "$PB")/pb-db
+STORE_VAR=$DIR/pgvar
+rm -rf "$STORE_VAR"
+mkdir -p "$STORE_VAR"
+chmod 755 "$DIR" "$STORE_VAR"
+stop_store() { PB_VAR_DIR=$STORE_VAR "$PBDB" stop >/dev/null 2>&1 || true; rm -rf "$STORE_VAR"; }
+trap stop_store EXIT
+echo "bench: pb-ingest into PostgreSQL (a throwaway cluster in $STORE_VAR)" >&2
+PB_VAR_DIR=$STORE_VAR "$PBDB" init >/dev/null && PB_VAR_DIR=$STORE_VAR "$PBDB" start >/dev/null &&
+	PB_VAR_DIR=$STORE_VAR "$PBDB" migrate >/dev/null || die "cannot start the bench cluster"
+PB_VAR_DIR=$STORE_VAR best pb_store "$DIR/out-pb-store.txt" "$PB" --format aws-cur --no-progress "$SMALL"
+T[pb_store]=$BEST M[pb_store]=$PEAK
+store_ratio=$(ratio "${T[pb_store]}" "${T[pb_plain]}")
+echo
+echo "store:"
+printf '  %-12s %-22s %8s %10s\n' "input" "tool" "wall_s" "peak_rss_MB"
+printf '  %-12s %-22s %8s %10s\n' "plain $L" "pb-ingest --summary" "${T[pb_plain]}" "$(mb "${M[pb_plain]}")"
+printf '  %-12s %-22s %8s %10s\n' "plain $L" "pb-ingest (store)" "${T[pb_store]}" "$(mb "${M[pb_store]}")"
+echo "  $(cat "$DIR/out-pb-store.txt")"
+printf '  %-40s %10s  %s\n' "store <= ${MAX_STORE_RATIO}x --summary" "${store_ratio}x" \
+	"$(verdict "$store_ratio" "<=" "$MAX_STORE_RATIO")"
 
 if ((MISMATCH)); then
 	die "outputs differ"
