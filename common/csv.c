@@ -408,7 +408,7 @@ static int scan_record_fast(struct pb_csv *c, struct rec_info *ri)
 			cr &= valid;
 		}
 		inside = prefix_xor(q) ^ carry;
-		carry = (uint64_t)((int64_t)inside >> 63);
+		carry = (uint64_t)0 - (inside >> 63);
 		st = (comma | lf) & ~inside;
 		stlf = lf & ~inside;
 		if (stlf) {
