@@ -42,6 +42,9 @@ int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err)
 		pb_buf_addstr(out, url);
 		return out->failed ? -1 : 0;
 	}
+	/* As in every PostgreSQL tool, PGHOST, PGDATABASE or PGSERVICE choose the server. */
+	if (getenv("PGHOST") || getenv("PGHOSTADDR") || getenv("PGDATABASE") || getenv("PGSERVICE"))
+		return 0;
 	if (!realpath(pb_db_var_dir(), path)) {
 		pb_buf_reset(err);
 		pb_buf_addf(err,

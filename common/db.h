@@ -8,8 +8,8 @@
 
 /*
  * The connection string: PB_DATABASE_URL when set (any libpq connection string or URI; the usual PG*
- * variables fill in what it leaves out), else the local cluster under pb_db_var_dir(). Returns 0, or
- * -1 with a message in err.
+ * variables fill in what it leaves out); else "" (libpq's defaults) when PGHOST, PGHOSTADDR, PGDATABASE
+ * or PGSERVICE is set; else the local cluster under pb_db_var_dir(). Returns 0, or -1 with a message.
  */
 int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err);
 

@@ -63,8 +63,14 @@ check "an unmigrated database is refused with exit 3" \
 	"3|pb-ingest: the database schema is at version 0; this program needs 1: run 'pb-db migrate'" \
 	"$?|$(cat "$TMP/err")"
 
-"$PBDB" migrate >/dev/null && "$PBDB" migrate >/dev/null
-check "migrate twice leaves version 1" "1" "$(sql 'SELECT max(version) FROM pb.schema_migrations')"
+("$PBDB" migrate >"$TMP/m1" 2>&1 &
+	"$PBDB" migrate >"$TMP/m2" 2>&1
+	wait)
+"$PBDB" migrate >"$TMP/m3" 2>&1
+check "migrate twice at once, then again: version 1, applied once" "1|1|schema at version 1" \
+	"$(sql 'SELECT max(version) FROM pb.schema_migrations')|$(cat "$TMP/m1" "$TMP/m2" | grep -c '^applied 001_init.sql')|$(cat "$TMP/m3")"
+check "pb-db status gives the schema version" "local cluster in $PB_VAR_DIR/pg: running
+schema version 1 (these programs need 1)" "$("$PBDB" status)"
 
 # Data for the crash and concurrency tests: big enough that COPY and reading take a moment.
 cc -O2 -o "$TMP/gen_cur" "$ROOT/bench/gen_cur.c" || exit 1
@@ -147,6 +153,20 @@ if [ $st -eq 1 ] && grep -q "outside the billing month of 2026-10-01" "$TMP/err"
 	ok "a usage date outside the billing month exits 1"
 else
 	notok "a usage date outside the billing month exits 1" "status $st: $(cat "$TMP/err")"
+fi
+
+# Two files of different billing months in one import are refused at the first line of the other month.
+mkdir -p "$TMP/two"
+cp "$ROOT/tests/fixtures/aws-cur/legacy-basic.csv" "$TMP/two/oct.csv"
+sed 's/2026-10-/2026-11-/g; s/2026-11-01T00:00:00Z,2026-11-01/2026-11-01T00:00:00Z,2026-12-01/' \
+	"$ROOT/tests/fixtures/aws-cur/legacy-basic.csv" >"$TMP/two/nov.csv"
+"$PBI" --format aws-cur --no-progress "$TMP/two/oct.csv" "$TMP/two/nov.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+if [ $st -eq 1 ] && grep -q "^pb-ingest: $TMP/two/nov.csv:2:[0-9]*: billing period starts 2026-11-01, but this import is for the month of 2026-10-01$" "$TMP/err" &&
+	[ "$(sql "SELECT count(*) FROM pb.import WHERE source = 'file://$TMP/two' AND status = 'committed'")" = 0 ]; then
+	ok "files of two billing months in one import exit 1 and commit nothing"
+else
+	notok "files of two billing months in one import exit 1 and commit nothing" "status $st: $(cat "$TMP/err")"
 fi
 
 # A baseline import of the big source, then runs killed at several points.
