@@ -92,8 +92,9 @@ int pb_csv_init(struct pb_csv *c, pb_read_fn fn, void *ctx, size_t max_record)
 	c->max_record = max_record ? max_record : PB_CSV_DEFAULT_MAX_RECORD;
 	if (c->max_record > MAX_RECORD)
 		c->max_record = MAX_RECORD;
-	c->alloc = c->max_record + READ_CHUNK;
-	c->buf = calloc(1, c->alloc + PAD);
+	/* Room for one whole record plus a read; small caps (tests, fuzzing) get small buffers. */
+	c->alloc = c->max_record + (c->max_record < READ_CHUNK ? c->max_record : READ_CHUNK);
+	c->buf = malloc(c->alloc + PAD);
 	c->fields_alloc = 64;
 	c->fields = malloc(c->fields_alloc * sizeof(*c->fields));
 	c->next_line = 1;
@@ -101,6 +102,9 @@ int pb_csv_init(struct pb_csv *c, pb_read_fn fn, void *ctx, size_t max_record)
 		pb_csv_release(c);
 		return -1;
 	}
+	/* The block scanners read up to 64 bytes past the data; those bits are masked off. */
+	memset(c->buf, 0, PAD);
+	memset(c->buf + c->alloc, 0, PAD);
 	return 0;
 }
 
