@@ -239,15 +239,15 @@ static void warn_file(const char *name, const struct pb_aws_cur *a)
 
 	if (a->rounded)
 		fprintf(stderr,
-			"%s: %s: warning: %llu amounts had more than 18 decimal places and were rounded "
+			"%s: %s: warning: %llu amount%s had more than 18 decimal places and were rounded "
 			"half-to-even\n",
-			progname, name, (unsigned long long)a->rounded);
+			progname, name, (unsigned long long)a->rounded, a->rounded == 1 ? "" : "s");
 	for (i = 0; i < a->nunknown; i++)
 		fprintf(stderr,
-			"%s: %s: warning: %llu lines of unknown line item type '%s' kept as charge category "
+			"%s: %s: warning: %llu line%s of unknown line item type '%s' kept as charge category "
 			"'%s'\n",
-			progname, name, (unsigned long long)a->unknown[i].count, a->unknown[i].name,
-			a->unknown[i].name);
+			progname, name, (unsigned long long)a->unknown[i].count, a->unknown[i].count == 1 ? "" : "s",
+			a->unknown[i].name, a->unknown[i].name);
 	if (a->unknown_other)
 		fprintf(stderr, "%s: %s: warning: %llu more lines of other unknown line item types\n", progname, name,
 			(unsigned long long)a->unknown_other);
