@@ -624,6 +624,13 @@ again:
 		break;
 	}
 	start = c->pos;
+	if (ri.end - start - (size_t)ri.ended_lf > c->max_record) {
+		pb_buf_reset(&c->err);
+		pb_buf_addf(&c->err, "record longer than %zu bytes", c->max_record);
+		c->err_line = c->next_line;
+		c->err_col = 1;
+		return PB_CSV_ERR_FATAL;
+	}
 	c->line = c->next_line;
 	c->next_line += ri.nl + (uint64_t)ri.ended_lf;
 	c->bytes += ri.end - start;

@@ -115,9 +115,10 @@ int pb_date_parse_iso(const char *s, size_t len, int32_t *days)
 			oh = digits(s, len, &i, 2);
 			if (oh < 0 || oh > 23)
 				return -1;
-			if (i < len && s[i] == ':')
-				i++;
 			if (i < len) {
+				/* After +HH, either :MM or MM, and nothing else. */
+				if (s[i] == ':')
+					i++;
 				om = digits(s, len, &i, 2);
 				if (om < 0 || om > 59)
 					return -1;

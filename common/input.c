@@ -79,11 +79,12 @@ enum pb_input_kind pb_input_kind(const struct pb_input *in)
 	return in->kind;
 }
 
-/* read(2) that retries on EINTR; counts what it read. */
+/* read(2) that retries on EINTR; counts and hashes what it read. */
+static long file_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *err);
+
+/* The stream's bytes: first those read ahead while sniffing, then the file's. */
 static long raw_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *err)
 {
-	ssize_t r;
-
 	if (in->head_pos < in->head_len) {
 		size_t k = in->head_len - in->head_pos;
 
@@ -93,6 +94,13 @@ static long raw_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *er
 		in->head_pos += k;
 		return (long)k;
 	}
+	return file_read(in, buf, n, err);
+}
+
+static long file_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *err)
+{
+	ssize_t r;
+
 	do
 		r = read(in->fd, buf, n);
 	while (r < 0 && errno == EINTR);
@@ -414,7 +422,7 @@ int pb_input_open_flags(const char *path, int flags, struct pb_input **out, stru
 		goto nomem;
 	/* Sniff the first bytes; they are handed out again by raw_read. */
 	while (in->head_len < sizeof(in->head)) {
-		r = raw_read(in, in->head + in->head_len, sizeof(in->head) - in->head_len, err);
+		r = file_read(in, in->head + in->head_len, sizeof(in->head) - in->head_len, err);
 		if (r < 0)
 			goto fail;
 		if (r == 0)
