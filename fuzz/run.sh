@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds and runs the libFuzzer targets: fuzz/fuzz_<target>.c against the common/ sources it needs.
+#
+# Usage: fuzz/run.sh [target...]        (default: csv money)
+#
+# Each target keeps its corpus in var/fuzz/<target>/corpus (seeded from fuzz/corpus/<target>/) and its
+# findings in var/fuzz/<target>/artifacts. Prints the executions of each target and whether it found
+# anything; exits non-zero if any did (a crash, a sanitizer report, or an undefined behaviour report).
+#
+# Environment: FUZZ_RUNS (default 1000000) executions per target; FUZZ_ARGS more libFuzzer options
+# (e.g. "-max_total_time=600"); FUZZ_CFLAGS more compiler options (e.g. "-fsanitize-recover=undefined"
+# to go on past undefined behaviour, which is still reported as a finding); CC (default clang).
+
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+
+CC=${CC:-clang}
+case $CC in
+cc | gcc | */gcc) CC=clang ;;
+esac
+RUNS=${FUZZ_RUNS:-1000000}
+CFLAGS_FUZZ="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Icommon"
+CFLAGS_FUZZ+=" -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror"
+
+sources() {
+	case $1 in
+	csv) echo common/csv.c common/buf.c ;;
+	money) echo common/money.c ;;
+	*) return 1 ;;
+	esac
+}
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(csv money)
+
+found=0
+for t in "${targets[@]}"; do
+	if ! src=$(sources "$t"); then
+		echo "fuzz_$t: unknown target (known: csv money)" >&2
+		found=1
+		continue
+	fi
+	bin=build/fuzz/fuzz_$t
+	dir=var/fuzz/$t
+	mkdir -p build/fuzz "$dir/corpus" "$dir/artifacts"
+	# shellcheck disable=SC2086
+	if ! $CC $CFLAGS_FUZZ ${FUZZ_CFLAGS:-} -o "$bin" "fuzz/fuzz_$t.c" $src; then
+		echo "fuzz_$t: build failed" >&2
+		found=1
+		continue
+	fi
+	if [ -d "fuzz/corpus/$t" ]; then
+		cp -n fuzz/corpus/"$t"/* "$dir/corpus/" 2>/dev/null
+	fi
+	log=$dir/last.log
+	# shellcheck disable=SC2086
+	"$bin" -runs="$RUNS" -print_final_stats=1 -artifact_prefix="$dir/artifacts/" ${FUZZ_ARGS:-} \
+		"$dir/corpus" >"$log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	[ -n "$execs" ] || execs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
+	[ -n "$execs" ] || execs=unknown
+	ub=$(grep -c 'runtime error:' "$log")
+	if [ "$rc" -ne 0 ] || [ "$ub" -ne 0 ]; then
+		found=1
+		echo "fuzz_$t: FINDING after $execs executions (exit $rc, $ub undefined behaviour reports); see $log"
+		grep -m 5 -E 'runtime error:|==ERROR|check failed|deadly signal|Test unit written' "$log" | sed 's/^/  /'
+	else
+		echo "fuzz_$t: $execs executions, no crash"
+	fi
+done
+exit $found
