@@ -104,7 +104,7 @@ demo: deps all
 bench: all
 	bash bench/run.sh
 
-FUZZ_TARGETS := csv money
+FUZZ_TARGETS := csv csv_paths money
 fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets: fuzz/fuzz_<target>.c against the common/ sources it needs.
 #
-# Usage: fuzz/run.sh [target...]        (default: csv money)
+# Usage: fuzz/run.sh [target...]        (default: csv csv_paths money)
 #
 # Each target keeps its corpus in var/fuzz/<target>/corpus (seeded from fuzz/corpus/<target>/) and its
 # findings in var/fuzz/<target>/artifacts. Prints the executions of each target and whether it found
@@ -26,14 +26,14 @@ CFLAGS_FUZZ+=" -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror"
 
 sources() {
 	case $1 in
-	csv) echo common/csv.c common/buf.c ;;
+	csv | csv_paths) echo common/csv.c common/buf.c ;;
 	money) echo common/money.c ;;
 	*) return 1 ;;
 	esac
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv money)
+[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths money)
 
 found=0
 for t in "${targets[@]}"; do
