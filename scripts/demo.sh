@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 files=(samples/aws-cur/2026-10/*)
 export PB_VAR_DIR=${PB_VAR_DIR:-var}
-unset PB_DATABASE_URL
+unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT
 
 echo "== pb-db init && pb-db start && pb-db migrate   (a private cluster in $PB_VAR_DIR/pg, Unix socket only)"
 bin/pb-db init

@@ -16,7 +16,7 @@ PBDB=$BIN/pb-db
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-store.XXXXXX") || exit 1
 chmod 755 "$TMP"
 export PB_VAR_DIR=$TMP/var
-unset PB_DATABASE_URL
+unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT
 cleanup() {
 	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
 	"$PBDB" stop >/dev/null 2>&1
