@@ -61,7 +61,7 @@ int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err)
 		add_conn_value(out, pb_buf_str(&host));
 		pb_buf_release(&host);
 	}
-	pb_buf_addstr(out, " user=pb dbname=partnerbill");
+	pb_buf_addstr(out, " port=5432 user=pb dbname=partnerbill");
 	return out->failed ? -1 : 0;
 }
 
