@@ -346,6 +346,21 @@ int pb_input_open(const char *path, struct pb_input **out, struct pb_buf *err)
 	return pb_input_open_flags(path, 0, out, err);
 }
 
+/* pread(2) that retries on EINTR and leaves the read position alone. Returns bytes, 0 at the end, or -1. */
+static ssize_t read_at(const struct pb_input *in, char *buf, size_t n, uint64_t at, struct pb_buf *err)
+{
+	ssize_t r;
+
+	do
+		r = pread(in->fd, buf, n, (off_t)at);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot read '%s': %s", in->name, strerror(errno));
+	}
+	return r;
+}
+
 /* A ZIP archive is read by libzip, not through raw_read: its hash takes a pass of its own. */
 static int hash_whole_file(struct pb_input *in, struct pb_buf *err)
 {
@@ -354,14 +369,9 @@ static int hash_whole_file(struct pb_input *in, struct pb_buf *err)
 	off_t at = 0;
 
 	for (;;) {
-		r = pread(in->fd, buf, sizeof(buf), at);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "cannot read '%s': %s", in->name, strerror(errno));
+		r = read_at(in, buf, sizeof(buf), (uint64_t)at, err);
+		if (r < 0)
 			return -1;
-		}
 		if (r == 0)
 			break;
 		if (EVP_DigestUpdate(in->sha, buf, (size_t)r) != 1)
@@ -504,14 +514,9 @@ int pb_input_next_line_start(const struct pb_input *in, uint64_t from, uint64_t 
 		return 0;
 	}
 	for (;;) {
-		r = pread(in->fd, buf, sizeof(buf), (off_t)at);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "cannot read '%s': %s", in->name, strerror(errno));
+		r = read_at(in, buf, sizeof(buf), at, err);
+		if (r < 0)
 			return -1;
-		}
 		if (r == 0) {
 			*pos = at;
 			return 0;

@@ -680,18 +680,12 @@ static int print_accounts(const struct pb_daily *const *rows, size_t n)
 /* The reduced rows must add up to exactly what was read, line by line. */
 static int check_totals(struct pb_reduce *red, const struct pb_daily *const *rows, size_t n)
 {
-	pb_money list = PB_MONEY_ZERO, billed = PB_MONEY_ZERO, raw_list, raw_billed;
-	uint64_t lines = 0, raw_lines;
-	size_t i;
+	pb_money list, billed, raw_list, raw_billed;
+	uint64_t lines, raw_lines;
 
 	pb_reduce_totals(red, &raw_list, &raw_billed, &raw_lines);
-	for (i = 0; i < n; i++) {
-		if (pb_money_add(list, rows[i]->list_cost, &list) < 0 ||
-		    pb_money_add(billed, rows[i]->billed_cost, &billed) < 0)
-			return -1;
-		lines += rows[i]->line_count;
-	}
-	if (pb_money_cmp(list, raw_list) || pb_money_cmp(billed, raw_billed) || lines != raw_lines)
+	if (pb_reduce_sum_rows(rows, n, &list, &billed, &lines) < 0 || pb_money_cmp(list, raw_list) ||
+	    pb_money_cmp(billed, raw_billed) || lines != raw_lines)
 		return -1;
 	return 0;
 }

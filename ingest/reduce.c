@@ -451,3 +451,18 @@ void pb_reduce_totals(const struct pb_reduce *r, pb_money *list, pb_money *bille
 	*billed = r->billed_total;
 	*lines = r->lines;
 }
+
+int pb_reduce_sum_rows(const struct pb_daily *const *rows, size_t n, pb_money *list, pb_money *billed, uint64_t *lines)
+{
+	size_t i;
+
+	*list = *billed = PB_MONEY_ZERO;
+	*lines = 0;
+	for (i = 0; i < n; i++) {
+		if (pb_money_add(*list, rows[i]->list_cost, list) < 0 ||
+		    pb_money_add(*billed, rows[i]->billed_cost, billed) < 0)
+			return PB_MONEY_ERR_RANGE;
+		*lines += rows[i]->line_count;
+	}
+	return 0;
+}

@@ -59,6 +59,9 @@ int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src);
  */
 const struct pb_daily *const *pb_reduce_sorted(struct pb_reduce *r, size_t *n);
 
+/* Sums n rows' list and billed costs and line counts. Returns 0, or PB_MONEY_ERR_RANGE. */
+int pb_reduce_sum_rows(const struct pb_daily *const *rows, size_t n, pb_money *list, pb_money *billed, uint64_t *lines);
+
 /* Raw totals over every line added: the reduction must sum to exactly these. */
 void pb_reduce_totals(const struct pb_reduce *r, pb_money *list, pb_money *billed, uint64_t *lines);
 

@@ -257,20 +257,15 @@ out:
 static int verify_totals(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
 			 struct pb_buf *err)
 {
-	pb_money list = PB_MONEY_ZERO, billed = PB_MONEY_ZERO, db_list, db_billed;
-	uint64_t lines = 0;
+	pb_money list, billed, db_list, db_billed;
+	uint64_t lines;
 	char id[32];
 	const char *p[1] = {id};
 	PGresult *res;
-	size_t i;
 	int ret = PB_STORE_ERR_DATA;
 
-	for (i = 0; i < n; i++) {
-		if (pb_money_add(list, rows[i]->list_cost, &list) < 0 ||
-		    pb_money_add(billed, rows[i]->billed_cost, &billed) < 0)
-			return PB_STORE_ERR_DATA;
-		lines += rows[i]->line_count;
-	}
+	if (pb_reduce_sum_rows(rows, n, &list, &billed, &lines) < 0)
+		return PB_STORE_ERR_DATA;
 	snprintf(id, sizeof(id), "%lld", im->id);
 	res = pb_db_query(conn,
 			  "SELECT coalesce(sum(list_cost), 0)::text, coalesce(sum(billed_cost), 0)::text, "
