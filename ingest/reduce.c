@@ -296,8 +296,10 @@ static int add_amounts(struct pb_reduce *r, struct entry *e, pb_money list, pb_m
 	r->list_total = tl;
 	r->billed_total = tb;
 	r->lines += lines;
-	free(r->sorted);
-	r->sorted = NULL;
+	if (r->sorted) {
+		free(r->sorted);
+		r->sorted = NULL;
+	}
 	return 0;
 }
 
