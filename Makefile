@@ -13,7 +13,7 @@ CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Icommon -I/usr/include/postgresql -MMD -MP
-LDLIBS := -lpq -lcrypto -lzip -lz -lpthread
+LDLIBS := -lcurl -lpq -lcrypto -lzip -lz -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -25,6 +25,7 @@ LIB_SRC := \
 	common/csv.c \
 	common/date.c \
 	common/db.c \
+	common/fetch.c \
 	common/input.c \
 	common/money.c \
 	common/progress.c

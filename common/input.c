@@ -48,6 +48,10 @@ struct pb_input {
 	unsigned char *raw;
 	int member_done;
 
+	/* a download */
+	struct pb_fetch *fetch;
+	int remote_failed;
+
 	/* zip */
 	zip_t *za;
 	zip_file_t *zf;
@@ -101,6 +105,14 @@ static long file_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *e
 {
 	ssize_t r;
 
+	if (in->fetch) {
+		r = pb_fetch_read(in->fetch, buf, n, err);
+		if (r < 0) {
+			in->remote_failed = 1;
+			return -1;
+		}
+		goto got;
+	}
 	do
 		r = read(in->fd, buf, n);
 	while (r < 0 && errno == EINTR);
@@ -109,6 +121,7 @@ static long file_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *e
 		pb_buf_addf(err, "cannot read '%s': %s", in->name, strerror(errno));
 		return -1;
 	}
+got:
 	atomic_fetch_add(&in->raw_bytes, (uint64_t)r);
 	if (in->sha && r > 0 && EVP_DigestUpdate(in->sha, buf, (size_t)r) != 1) {
 		pb_buf_reset(err);
@@ -400,7 +413,23 @@ int pb_input_sha256(struct pb_input *in, char *hex)
 	return 0;
 }
 
+int pb_input_remote_failed(const struct pb_input *in)
+{
+	return in->remote_failed;
+}
+
+const char *pb_input_etag(const struct pb_input *in)
+{
+	return in->fetch ? pb_fetch_etag(in->fetch) : "";
+}
+
 int pb_input_open_flags(const char *path, int flags, struct pb_input **out, struct pb_buf *err)
+{
+	return pb_input_open_ex(path, flags, NULL, out, err);
+}
+
+int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo, struct pb_input **out,
+		     struct pb_buf *err)
 {
 	struct pb_input *in;
 	long r;
@@ -418,6 +447,10 @@ int pb_input_open_flags(const char *path, int flags, struct pb_input **out, stru
 	if (strcmp(path, "-") == 0) {
 		in->name = strdup("stdin");
 		in->fd = STDIN_FILENO;
+	} else if (pb_fetch_is_url(path)) {
+		in->name = strdup(path);
+		if (pb_fetch_open(path, fo, &in->fetch, err) < 0)
+			goto fail;
 	} else {
 		in->name = strdup(path);
 		in->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -451,6 +484,11 @@ int pb_input_open_flags(const char *path, int flags, struct pb_input **out, stru
 			goto fail;
 	} else if (in->head_len >= 4 && memcmp(in->head, "PK\x03\x04", 4) == 0) {
 		in->kind = PB_INPUT_ZIP;
+		if (in->fetch) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: a zip archive must be a local file", in->name);
+			goto fail;
+		}
 		if (open_zip(in, path, err) < 0)
 			goto fail;
 		if (in->sha && hash_whole_file(in, err) < 0)
@@ -464,9 +502,12 @@ int pb_input_open_flags(const char *path, int flags, struct pb_input **out, stru
 nomem:
 	pb_buf_reset(err);
 	pb_buf_addf(err, "%s: out of memory", path);
-fail:
+fail : {
+	int remote = in && in->remote_failed;
+
 	pb_input_free(in);
-	return -1;
+	return remote ? PB_INPUT_ERR_REMOTE : -1;
+}
 }
 
 int pb_input_open_at(const char *path, uint64_t offset, struct pb_input **out, struct pb_buf *err)
@@ -536,6 +577,8 @@ void pb_input_free(struct pb_input *in)
 
 	if (!in)
 		return;
+	/* A decompressing thread may wait on the download: stop that first. */
+	pb_fetch_cancel(in->fetch);
 	if (in->threaded) {
 		pthread_mutex_lock(&in->mu);
 		in->stop = 1;
@@ -551,6 +594,7 @@ void pb_input_free(struct pb_input *in)
 		free(in->ring[i].data);
 	if (in->zs_ready)
 		inflateEnd(&in->zs);
+	pb_fetch_free(in->fetch);
 	free(in->raw);
 	if (in->zf)
 		zip_fclose(in->zf);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "fetch.h"
 
 struct pb_input;
 
@@ -27,6 +28,21 @@ enum {
 
 /* pb_input_open with options. */
 int pb_input_open_flags(const char *path, int flags, struct pb_input **out, struct pb_buf *err);
+
+/*
+ * pb_input_open_flags that also takes URLs (http://, https://, s3://; see pb_fetch_is_url), downloaded
+ * with fetch options fo (which must outlive the input; NULL for defaults). Returns
+ * PB_INPUT_ERR_REMOTE rather than -1 when the download itself failed.
+ */
+#define PB_INPUT_ERR_REMOTE (-3)
+int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo, struct pb_input **out,
+		     struct pb_buf *err);
+
+/* 1 when a download failed after its retries (a dependency, not the data, is at fault). */
+int pb_input_remote_failed(const struct pb_input *in);
+
+/* The ETag the server gave for a downloaded file, or "" . */
+const char *pb_input_etag(const struct pb_input *in);
 
 /*
  * After the stream was read to its end: the SHA-256 of the file's bytes (as stored, compressed) in

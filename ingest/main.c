@@ -34,6 +34,9 @@ enum summary_kind { SUMMARY_NONE, SUMMARY_ACCOUNTS, SUMMARY_DAILY };
 struct options {
 	const char *format;
 	const char *source;
+	const char *endpoint;
+	struct pb_s3_config s3; /* when a FILE is s3:// */
+	struct pb_fetch_opts fetch;
 	int32_t month; /* day number of --month's first day, or 0 */
 	int history;
 	enum summary_kind summary;
@@ -50,7 +53,8 @@ static void usage(FILE *out)
 		"usage: pb-ingest --format aws-cur [--summary[=accounts|daily]] [options] FILE...\n"
 		"       pb-ingest --history [--month YYYY-MM]\n"
 		"\n"
-		"Reads partner cost exports (plain CSV, gzip or ZIP; - is standard input), normalizes every\n"
+		"Reads partner cost exports (plain CSV, gzip or ZIP; - is standard input; https:// and\n"
+		"s3://BUCKET/KEY are downloaded, with retries), normalizes every\n"
 		"line item, reduces it to daily grain and stores it in PostgreSQL as one import, replacing the\n"
 		"previous import of the same source and month (PB_DATABASE_URL, else the local cluster).\n"
 		"\n"
@@ -60,6 +64,8 @@ static void usage(FILE *out)
 		"  --source URI         the source the import replaces imports of (default: file:// and the\n"
 		"                       folder of the first file)\n"
 		"  --month YYYY-MM      the billing month (default: from the data)\n"
+		"  --endpoint URL       an S3-compatible endpoint for s3:// files (default: AWS_ENDPOINT_URL)\n"
+		"  --stall-timeout S    a download that moves no byte for S seconds is retried (default 30)\n"
 		"  --history            list the imports (of --month only, if given) and exit\n"
 		"  --max-errors N       report up to N bad lines before stopping (default 1)\n"
 		"  --threads N          threads for a plain file (default: the number of CPUs)\n"
@@ -89,12 +95,13 @@ static int parse_month(const char *s, int32_t *out)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"format", required_argument, NULL, 'f'},  {"source", required_argument, NULL, 'S'},
-		{"month", required_argument, NULL, 'M'},   {"history", no_argument, NULL, 'H'},
-		{"summary", optional_argument, NULL, 's'}, {"max-errors", required_argument, NULL, 'm'},
-		{"threads", required_argument, NULL, 't'}, {"progress", no_argument, NULL, 'p'},
-		{"no-progress", no_argument, NULL, 'P'},   {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	   {NULL, 0, NULL, 0},
+		{"format", required_argument, NULL, 'f'},   {"source", required_argument, NULL, 'S'},
+		{"endpoint", required_argument, NULL, 'E'}, {"stall-timeout", required_argument, NULL, 'T'},
+		{"month", required_argument, NULL, 'M'},    {"history", no_argument, NULL, 'H'},
+		{"summary", optional_argument, NULL, 's'},  {"max-errors", required_argument, NULL, 'm'},
+		{"threads", required_argument, NULL, 't'},  {"progress", no_argument, NULL, 'p'},
+		{"no-progress", no_argument, NULL, 'P'},    {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 	char *end;
@@ -142,6 +149,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 		case 'S':
 			o->source = optarg;
+			break;
+		case 'E':
+			o->endpoint = optarg;
+			break;
+		case 'T':
+			errno = 0;
+			o->fetch.stall_seconds = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->fetch.stall_seconds <= 0) {
+				fprintf(stderr, "%s: --stall-timeout takes a positive number of seconds, not '%s'\n",
+					progname, optarg);
+				return -1;
+			}
 			break;
 		case 'M':
 			if (parse_month(optarg, &o->month) < 0) {
@@ -210,8 +229,9 @@ struct run {
 	struct pb_progress progress;
 	uint64_t bytes_before, rows;
 	unsigned long errors;
-	int store;     /* hash files, check months, no split */
-	int32_t month; /* every line's billing month when storing */
+	int store;	   /* hash files, check months, no split */
+	int remote_failed; /* a download failed after its retries: exit 3 */
+	int32_t month;	   /* every line's billing month when storing */
 	struct pb_store_file *files;
 	size_t nfiles;
 	struct pb_buf first_error; /* recorded on a failed import */
@@ -386,7 +406,10 @@ static int record_file(struct run *r, const char *path, struct pb_input *in, str
 		return -1;
 	}
 	f->bytes = pb_input_raw_bytes(in);
-	if (strcmp(path, "-") == 0)
+	snprintf(f->etag, sizeof(f->etag), "%s", pb_input_etag(in));
+	if (pb_fetch_is_url(path))
+		f->uri = strdup(path);
+	else if (strcmp(path, "-") == 0)
 		f->uri = strdup("stdin");
 	else if (realpath(path, abs)) {
 		char *u = malloc(strlen(abs) + 8);
@@ -492,7 +515,9 @@ static int ingest_file(struct run *r, const char *path)
 	size_t k, cols[CUR_NCOLS * 4], ncols;
 	int rc, ret = -1, csv_ready = 0;
 
-	if (pb_input_open_flags(path, r->store ? PB_INPUT_SHA256 | PB_INPUT_PREFETCH : 0, &in, &err) < 0) {
+	rc = pb_input_open_ex(path, r->store ? PB_INPUT_SHA256 | PB_INPUT_PREFETCH : 0, &r->opt->fetch, &in, &err);
+	if (rc < 0) {
+		r->remote_failed |= rc == PB_INPUT_ERR_REMOTE;
 		report(r, path, 0, 0, pb_buf_str(&err));
 		goto out;
 	}
@@ -568,6 +593,8 @@ out:
 	}
 	if (csv_ready)
 		pb_csv_release(&csv);
+	if (in && pb_input_remote_failed(in))
+		r->remote_failed = 1;
 	pb_input_free(in);
 	pb_buf_release(&err);
 	return ret;
@@ -691,7 +718,7 @@ static int check_totals(struct pb_reduce *red, const struct pb_daily *const *row
 }
 
 /* The billing month of the first line of path, for the import's lock. 1 when found, 0 when no line. */
-static int peek_month(const char *path, int32_t *month, struct pb_buf *err)
+static int peek_month(const struct options *opt, const char *path, int32_t *month, struct pb_buf *err)
 {
 	struct pb_input *in = NULL;
 	struct pb_csv csv;
@@ -705,7 +732,7 @@ static int peek_month(const char *path, int32_t *month, struct pb_buf *err)
 		pb_buf_addstr(err, "reading standard input into the store needs --month YYYY-MM");
 		return -1;
 	}
-	if (pb_input_open(path, &in, err) < 0)
+	if (pb_input_open_ex(path, 0, &opt->fetch, &in, err) < 0)
 		goto out;
 	if (pb_csv_init(&csv, pb_input_read, in, 0) < 0)
 		goto out;
@@ -734,13 +761,19 @@ out:
 	return ret;
 }
 
-/* The default source: the folder of the first file, as a file:// URI. */
+/* The default source: the folder of the first file, as a file:// URI, or of the first URL. */
 static char *default_source(const char *path)
 {
 	char abs[PATH_MAX], *slash, *out;
 
 	if (strcmp(path, "-") == 0)
 		return strdup("stdin");
+	if (pb_fetch_is_url(path)) {
+		/* The folder of the object: s3://bucket/prefix/report for s3://bucket/prefix/report/part. */
+		const char *last = strrchr(path, '/');
+
+		return strndup(path, (size_t)(last - path));
+	}
 	if (!realpath(path, abs))
 		return NULL;
 	slash = strrchr(abs, '/');
@@ -784,7 +817,7 @@ static int store_open(struct run *run, const struct options *opt, const char *fi
 	}
 	run->month = opt->month;
 	if (!run->month) {
-		rc = peek_month(first, &run->month, &err);
+		rc = peek_month(opt, first, &run->month, &err);
 		if (rc == 0) {
 			fprintf(stderr, "%s: %s: no line items, so no billing month: give --month YYYY-MM\n", progname,
 				first);
@@ -859,6 +892,19 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (opt.history)
 		return show_history(&opt);
+	for (i = optind; i < argc; i++) {
+		struct pb_buf err = PB_BUF_INIT;
+
+		if (strncmp(argv[i], "s3://", 5) != 0)
+			continue;
+		if (pb_fetch_s3_from_env(&opt.s3, opt.endpoint, &err) < 0) {
+			fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
+			pb_buf_release(&err);
+			return EXIT_USAGE;
+		}
+		opt.fetch.s3 = &opt.s3;
+		break;
+	}
 	memset(&run, 0, sizeof(run));
 	memset(&im, 0, sizeof(im));
 	pb_buf_init(&run.first_error, 0);
@@ -882,7 +928,7 @@ int main(int argc, char **argv)
 			pb_store_test_pause("read");
 	}
 	if (run.errors) {
-		status = EXIT_DATA;
+		status = run.remote_failed ? EXIT_DEPENDENCY : EXIT_DATA;
 		pb_store_fail(conn, &im, pb_buf_str(&run.first_error));
 		goto out;
 	}
@@ -916,6 +962,7 @@ out:
 	free(run.files);
 	free(source);
 	pb_buf_release(&run.first_error);
+	pb_fetch_s3_release(&opt.s3);
 	PQfinish(conn);
 	pb_reduce_free(run.reduce);
 	return status;

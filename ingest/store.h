@@ -14,6 +14,7 @@ struct pb_store_file {
 	const char *uri;
 	uint64_t bytes;
 	char sha256[65];
+	char etag[256]; /* "" when the file had none (a local file) */
 	uint64_t lines;
 	pb_money list_total, billed_total;
 };

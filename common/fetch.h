@@ -1,0 +1,65 @@
+/* Downloads through libcurl as a byte stream: https, http, file, and s3:// with SigV4; retries and resumes. */
+#ifndef PB_FETCH_H
+#define PB_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Where S3 is and who signs: from the environment as AWS tools take them (pb_fetch_s3_from_env). */
+struct pb_s3_config {
+	char *endpoint; /* AWS_ENDPOINT_URL or --endpoint: http(s)://host[:port], path-style; NULL: AWS */
+	char *region;	/* AWS_REGION, AWS_DEFAULT_REGION, else us-east-1 */
+	char *key_id, *secret, *token;
+};
+
+/*
+ * Fills c from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,
+ * AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, else the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
+ * ~/.aws/credentials, profile AWS_PROFILE or default). endpoint, when not NULL, wins over the
+ * environment. Returns 0, or -1 with a message (never a secret) in err. Free with pb_fetch_s3_release.
+ */
+int pb_fetch_s3_from_env(struct pb_s3_config *c, const char *endpoint, struct pb_buf *err);
+void pb_fetch_s3_release(struct pb_s3_config *c);
+
+struct pb_fetch_opts {
+	long connect_timeout_ms;       /* 0: 10 s */
+	long stall_seconds;	       /* a transfer under 1 byte/s for this long fails (0: 30 s) */
+	int max_attempts;	       /* 0: 5 */
+	long backoff_ms;	       /* first retry delay before jitter (0: 200 ms); doubles, capped at 10 s */
+	const struct pb_s3_config *s3; /* for s3:// URLs */
+};
+
+struct pb_fetch;
+
+/*
+ * Starts downloading url on a thread of its own. Returns 0 and *out, or -1 with a message in err.
+ * Failures of the transfer itself are reported by pb_fetch_read.
+ */
+int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_fetch **out, struct pb_buf *err);
+
+/*
+ * Reads up to n bytes of the body. Returns the count, 0 at its end, or -1 with a message naming the URL
+ * in err: "s3://b/k: 403 Forbidden (InvalidAccessKeyId), not retried" or "https://...: failed after 5
+ * attempts: ...". Transient failures (connection errors, resets, stalls, 5xx, 429, a body cut short) are
+ * retried with exponential backoff and jitter, honouring Retry-After, resuming from the bytes already
+ * delivered with a Range request bound to the first response's ETag.
+ */
+long pb_fetch_read(void *f, char *buf, size_t n, struct pb_buf *err);
+
+/* After the end: the ETag ("" if none), the Content-Length (or -1), and the attempts made. */
+const char *pb_fetch_etag(const struct pb_fetch *f);
+int64_t pb_fetch_content_length(const struct pb_fetch *f);
+int pb_fetch_attempts(const struct pb_fetch *f);
+
+/* Asks the transfer to stop without waiting: a blocked pb_fetch_read then returns -1. */
+void pb_fetch_cancel(struct pb_fetch *f);
+
+/* Stops the transfer and frees f. Accepts NULL. */
+void pb_fetch_free(struct pb_fetch *f);
+
+/* 1 when path is a URL that pb_fetch takes (http://, https://, s3://). */
+int pb_fetch_is_url(const char *path);
+
+#endif
