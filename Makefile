@@ -89,7 +89,9 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 	PB_BIN=$(BIN) bash tests/e2e/ingest/run.sh
 	PB_BIN=$(BIN) bash tests/e2e/ingest/split.sh
+	bash tests/servers/selftest.sh
 	PB_BIN=$(BIN) bash tests/integration/store.sh
+	PB_BIN=$(BIN) bash tests/integration/fetch.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps

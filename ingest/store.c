@@ -304,7 +304,8 @@ static int record_files(PGconn *conn, const struct pb_store_import *im, const st
 	snprintf(id, sizeof(id), "%lld", im->id);
 	for (i = 0; i < nfiles; i++) {
 		const struct pb_store_file *f = &files[i];
-		const char *p[8] = {id, seq, f->uri, bytes, f->sha256, lines, list, billed};
+		const char *p[9] = {
+			id, seq, f->uri, bytes, f->sha256, lines, list, billed, f->etag[0] ? f->etag : NULL};
 
 		snprintf(seq, sizeof(seq), "%zu", i + 1);
 		snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)f->bytes);
@@ -314,9 +315,9 @@ static int record_files(PGconn *conn, const struct pb_store_import *im, const st
 		if (pb_db_exec(
 			    conn,
 			    "INSERT INTO pb.import_file (import_id, seq, uri, bytes, sha256, line_count, list_total, "
-			    "billed_total) VALUES ($1::bigint, $2::integer, $3, $4::bigint, $5, $6::bigint, "
-			    "$7::numeric, $8::numeric)",
-			    8, p, err) < 0)
+			    "billed_total, etag) VALUES ($1::bigint, $2::integer, $3, $4::bigint, $5, $6::bigint, "
+			    "$7::numeric, $8::numeric, $9)",
+			    9, p, err) < 0)
 			return -1;
 	}
 	return 0;

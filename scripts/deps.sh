@@ -37,14 +37,21 @@ for p in "${pkgs[@]}"; do
 	fi
 done
 if ((${#missing[@]} == 0)); then
-	echo "deps: everything is installed"
-	exit 0
+	echo "deps: every Debian package is installed"
+else
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: missing Debian packages: ${missing[*]} (run 'make deps' as root, or install them)" >&2
+		exit 1
+	fi
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing Debian packages: ${missing[*]} (run 'make deps' as root, or install them)" >&2
-	exit 1
+
+# Test servers (s3rver 3.7.1, azurite 3.35.0) from the npm registry, pinned by tests/servers/package-lock.json.
+srv=$(cd "$(dirname "$0")/../tests/servers" && pwd)
+if [ ! -f "$srv/node_modules/.package-lock.json" ] || [ "$srv/package-lock.json" -nt "$srv/node_modules/.package-lock.json" ]; then
+	echo "deps: installing the test servers (npm ci --prefix tests/servers)"
+	npm ci --prefix "$srv" --no-audit --no-fund --loglevel=error
 fi
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"

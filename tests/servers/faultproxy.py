@@ -1,0 +1,671 @@
+#!/usr/bin/env python3
+"""faultproxy: a loopback HTTP/1.1 server that injects faults, for partnerbill's tests (stdlib only).
+
+It forwards every request (method, request target, headers including Authorization and x-amz-*, Host
+too, and the body, streamed: all unchanged, so SigV4 and Shared Key signatures stay valid) to an upstream
+such as an s3rver endpoint (--upstream; only its scheme, host and port are used, the request's path and
+query are sent as received), or serves the files of a folder (--dir: GET and HEAD, single byte ranges). Requests picked
+by a fault script get a fault instead. It listens on 127.0.0.1 only, streams bodies in 64 KiB pieces in both
+directions (files of 100 MB are fine), exits on SIGTERM or SIGINT, and exits by itself after --max-seconds.
+
+Usage:
+  faultproxy.py (--upstream URL | --dir DIR) [--port N] [--log FILE] [--max-seconds S]
+                [--fault RULE]... [--fault-per-path RULE]... [--script TEXT] [--script-file FILE]
+
+  --port 0 (the default) takes a free port. Once listening it prints one line to stdout:
+  "faultproxy listening on http://127.0.0.1:PORT".
+
+Fault rules
+  RULE    := WHEN ":" ACTION [":" OPTION]...
+  WHEN    := COUNT ["@" GLOB]
+  COUNT   := N          the Nth request (1-based)
+           | N-M | N-   requests N to M, N onwards
+           | *          every request
+  GLOB    := an fnmatch pattern matched against the request's path without its query, e.g. /cur/*.csv.gz
+
+  With --fault, COUNT numbers the requests the proxy receives (all of them, or with @GLOB only those whose
+  path matches GLOB, so "2@*.gz" is the second request for any .gz). With --fault-per-path, COUNT numbers
+  each distinct path's requests separately: "--fault-per-path 1:500" makes the first request for every
+  key fail once, and its retry pass through. The first rule that matches a request wins; a request no rule
+  matches passes through. Repeated HEAD/GET/PUT of one path all count for that path.
+
+  ACTION  := NNN          answer with that HTTP status and an S3-style XML error body
+                          (Code: 400 BadRequest, 403 AccessDenied, 404 NoSuchKey, 429 SlowDown,
+                           500 InternalError, 503 SlowDown, others InjectedFault), keeping the connection
+             options:     retry-after=S  adds "Retry-After: S";  code=NAME  sets the XML Code
+           | reset        read the request, then close the socket with SO_LINGER 0 (the client sees a
+                          TCP RST: curl exit 56, or 52 when nothing at all arrived)
+           | close        read the request, then close the connection cleanly with no answer (curl exit 52)
+           | stall=S      read the request, answer nothing for S seconds, then close
+           | delay=S      wait S seconds, then pass through normally
+           | truncate=N   forward, send the upstream's status and headers (its real Content-Length) and
+                          only the first N body bytes, then close (curl exit 18)
+             options:     hold=S  keep the connection open S seconds after the N bytes before closing;
+                          rst  close with a TCP RST instead of a FIN
+           | pass         pass through (to exempt requests from a later rule)
+
+  Examples:  --fault 1:500 --fault 2:429:retry-after=1 --fault 3:reset --fault 4:stall=30
+             --fault 5:truncate=1000 --fault 6:403:code=InvalidAccessKeyId
+             --fault-per-path '1@*.csv.gz:503'    first GET of each .csv.gz fails once
+             --fault '*@/bucket/missing:404'
+
+  --script TEXT and --script-file FILE hold rules separated by newlines or ";", with "#" comments; a rule
+  counted per path is written "per-path RULE", e.g.
+      1:500              # the very first request
+      per-path 1:reset   # then each path's first request is reset
+  Rules from all options are tried in the order given on the command line.
+
+Request log (--log FILE): one line per request, written when the proxy has acted on it (a stall is logged
+when it begins), so a test can count attempts:
+  n=3 path_n=1 method=GET path=/bkt/a.gz query=- fault=reset status=- bytes=0 ms=2
+n is the request's number, path_n its number among requests for the same path, fault the rule's action
+("pass" when none matched), status the status sent ("-" when none), bytes the response body bytes sent.
+Paths and queries are logged as received (percent-encoded, no spaces). Count attempts for a key with
+  grep -c ' path=/bkt/a.gz ' FILE
+"""
+
+import argparse
+import fnmatch
+import http.client
+import mimetypes
+import os
+import re
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CHUNK = 64 * 1024
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "expect",
+}
+ERROR_CODES = {
+    400: "BadRequest",
+    403: "AccessDenied",
+    404: "NoSuchKey",
+    429: "SlowDown",
+    500: "InternalError",
+    503: "SlowDown",
+}
+
+
+class ScriptError(Exception):
+    pass
+
+
+class Rule:
+    """One fault rule: which requests it picks and what it does to them."""
+
+    def __init__(self, text, per_path):
+        self.text = text
+        self.per_path = per_path
+        fields = text.split(":")
+        if len(fields) < 2:
+            raise ScriptError(f"rule {text!r}: want WHEN:ACTION")
+        when, action, opts = fields[0], fields[1], fields[2:]
+        count, _, glob = when.partition("@")
+        self.glob = glob or None
+        count = count.strip()
+        if count == "*":
+            self.lo, self.hi = 1, None
+        elif re.fullmatch(r"\d+", count):
+            self.lo = self.hi = int(count)
+        elif m := re.fullmatch(r"(\d+)-(\d*)", count):
+            self.lo = int(m.group(1))
+            self.hi = int(m.group(2)) if m.group(2) else None
+        else:
+            raise ScriptError(f"rule {text!r}: bad count {count!r}")
+        if self.lo < 1:
+            raise ScriptError(f"rule {text!r}: requests are numbered from 1")
+
+        name, _, arg = action.partition("=")
+        self.options = {}
+        for o in opts:
+            k, _, v = o.partition("=")
+            self.options[k] = v
+        self.status = None
+        self.seconds = None
+        self.nbytes = None
+        if re.fullmatch(r"[1-5]\d\d", name) and not arg:
+            self.kind = "status"
+            self.status = int(name)
+            self._allow_options("retry-after", "code")
+            if "retry-after" in self.options and not self.options["retry-after"]:
+                raise ScriptError(f"rule {text!r}: retry-after wants a value")
+        elif name in ("reset", "close", "pass") and not arg:
+            self.kind = name
+            self._allow_options()
+        elif name in ("stall", "delay"):
+            self.kind = name
+            self.seconds = self._number(arg, float)
+            self._allow_options()
+        elif name == "truncate":
+            self.kind = name
+            self.nbytes = self._number(arg, int)
+            self._allow_options("hold", "rst")
+            if "hold" in self.options:
+                self.options["hold"] = self._number(self.options["hold"], float)
+        else:
+            raise ScriptError(f"rule {text!r}: unknown action {action!r}")
+        self.label = action if not opts else action + ":" + ":".join(opts)
+
+    def _number(self, s, typ):
+        try:
+            v = typ(s)
+        except ValueError:
+            raise ScriptError(f"rule {self.text!r}: {s!r} is not a number") from None
+        if v < 0:
+            raise ScriptError(f"rule {self.text!r}: {s!r} is negative")
+        return v
+
+    def _allow_options(self, *names):
+        for k in self.options:
+            if k not in names:
+                raise ScriptError(f"rule {self.text!r}: unknown option {k!r}")
+
+    def matches(self, path, n_glob, n_path):
+        if self.glob is not None and not fnmatch.fnmatchcase(path, self.glob):
+            return False
+        n = n_path if self.per_path else n_glob
+        return n >= self.lo and (self.hi is None or n <= self.hi)
+
+
+def parse_script(text):
+    rules = []
+    for line in re.split(r"[\n;]", text):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        per_path = False
+        if line.startswith("per-path"):
+            per_path = True
+            line = line[len("per-path"):].strip()
+        rules.append(Rule(line, per_path))
+    return rules
+
+
+class State:
+    def __init__(self, rules, log_path):
+        self.rules = rules
+        self.lock = threading.Lock()
+        self.n = 0
+        self.by_glob = {}  # glob (None: all requests) -> requests counted so far
+        self.by_path = {}
+        self.log = open(log_path, "a", buffering=1) if log_path else None
+        self.started = time.monotonic()
+
+    def pick(self, path):
+        """Numbers a request and finds its rule; returns (n, path_n, rule or None)."""
+        with self.lock:
+            self.n += 1
+            n = self.n
+            self.by_path[path] = path_n = self.by_path.get(path, 0) + 1
+            globs = {r.glob for r in self.rules}
+            counts = {}
+            for g in globs:
+                if g is None or fnmatch.fnmatchcase(path, g):
+                    self.by_glob[g] = counts[g] = self.by_glob.get(g, 0) + 1
+            for r in self.rules:
+                if (r.glob is None or r.glob in counts) and r.matches(path, counts.get(r.glob, 0), path_n):
+                    return n, path_n, r
+            return n, path_n, None
+
+    def write_log(self, line):
+        if self.log:
+            with self.lock:
+                self.log.write(line + "\n")
+
+    def note(self, msg):
+        self.write_log(f"# {msg}")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "faultproxy"
+    sys_version = ""
+    timeout = 300  # an idle keep-alive connection is dropped after this
+
+    # Expect: 100-continue is answered only once the request's fate is known (see _continue).
+    def handle_expect_100(self):
+        self._expect_flag = True
+        return True
+
+    def log_message(self, fmt, *args):  # the request log replaces the default stderr lines
+        pass
+
+    def do_GET(self):
+        self._handle()
+
+    do_HEAD = do_PUT = do_POST = do_DELETE = do_OPTIONS = do_PATCH = do_GET
+
+    # -- request plumbing ---------------------------------------------------------------------------------
+
+    def _handle(self):
+        st = self.server.state
+        self._t0 = time.monotonic()
+        self._sent = 0
+        self._status = "-"
+        self._continued = False
+        self._dropped = False
+        self._expects_100 = getattr(self, "_expect_flag", False)
+        self._expect_flag = False
+        path, _, query = self.path.partition("?")
+        self._path, self._query = path, query
+        n, path_n, rule = st.pick(path)
+        self._n, self._path_n = n, path_n
+        label = rule.label if rule else "pass"
+        try:
+            if rule is None or rule.kind == "pass":
+                self._forward()
+            elif rule.kind == "status":
+                self._fault_status(rule)
+            elif rule.kind in ("reset", "close"):
+                self._read_body(discard=True, send_continue=False)
+                self._log(label)
+                self._drop(rst=rule.kind == "reset")
+                return
+            elif rule.kind == "stall":
+                self._log(label)
+                self.wfile.flush()
+                time.sleep(rule.seconds)
+                self._drop(rst=False)
+                return
+            elif rule.kind == "delay":
+                time.sleep(rule.seconds)
+                self._forward()
+            elif rule.kind == "truncate":
+                self._forward(limit=rule.nbytes, hold=rule.options.get("hold", 0), rst="rst" in rule.options)
+                if self._dropped:
+                    self._log(label)
+                    return
+        except (BrokenPipeError, ConnectionResetError, socket.timeout) as e:
+            self.close_connection = True
+            self._log(label, note=type(e).__name__)
+            return
+        self._log(label)
+
+    def _log(self, label, note=None):
+        ms = int((time.monotonic() - self._t0) * 1000)
+        line = (
+            f"n={self._n} path_n={self._path_n} method={self.command} path={self._path} "
+            f"query={self._query or '-'} fault={label} status={self._status} bytes={self._sent} ms={ms}"
+        )
+        if note:
+            line += f" note={note}"
+        self.server.state.write_log(line)
+
+    def _continue(self):
+        if self._expects_100 and not self._continued:
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
+            self._continued = True
+
+    def _body_length(self):
+        te = self.headers.get("Transfer-Encoding", "")
+        if "chunked" in te.lower():
+            return "chunked"
+        cl = self.headers.get("Content-Length")
+        return int(cl) if cl else 0
+
+    def _body_pieces(self):
+        """Yields the request body in pieces, de-chunked if it came chunked."""
+        length = self._body_length()
+        if length == "chunked":
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    raise ConnectionResetError("client closed during chunked body")
+                size = int(line.split(b";", 1)[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return
+                left = size
+                while left:
+                    piece = self.rfile.read(min(CHUNK, left))
+                    if not piece:
+                        raise ConnectionResetError("client closed during body")
+                    left -= len(piece)
+                    yield piece
+                self.rfile.readline(3)
+        else:
+            left = length
+            while left > 0:
+                piece = self.rfile.read(min(CHUNK, left))
+                if not piece:
+                    raise ConnectionResetError("client closed during body")
+                left -= len(piece)
+                yield piece
+
+    def _read_body(self, discard, send_continue):
+        """Reads and drops the request body. A client waiting for 100 Continue gets none when
+        send_continue is false: it then sends no body (or sends it late, to a closed socket)."""
+        if self._expects_100 and not send_continue:
+            return
+        self._continue()
+        for _ in self._body_pieces():
+            pass
+
+    def _drop(self, rst):
+        """Closes the client connection now: with a RST (SO_LINGER 0) or a FIN."""
+        self.close_connection = True
+        self._dropped = True
+        try:
+            self.wfile.flush()
+        except OSError:
+            pass
+        sock = self.connection
+        try:
+            if rst:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            else:
+                sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        # the read buffer holds a reference to the socket: close it so that close() really closes the fd
+        try:
+            self.rfile.close()
+        except OSError:
+            pass
+        sock.close()
+
+    def _send_head(self, status, reason, headers):
+        self._status = status
+        out = [f"HTTP/1.1 {status} {reason}\r\n"]
+        for k, v in headers:
+            out.append(f"{k}: {v}\r\n")
+        out.append("\r\n")
+        self.wfile.write("".join(out).encode("latin-1"))
+
+    def _send_piece(self, data):
+        self.wfile.write(data)
+        self._sent += len(data)
+
+    # -- faults -------------------------------------------------------------------------------------------
+
+    def _fault_status(self, rule):
+        status = rule.status
+        code = rule.options.get("code") or ERROR_CODES.get(status, "InjectedFault")
+        reqid = f"FAULTPROXY{self._n:06d}"
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{code}</Code><Message>faultproxy: injected {status} for request {self._n}"
+            f"</Message><Resource>{self._path}</Resource><RequestId>{reqid}</RequestId></Error>"
+        ).encode()
+        # A client still waiting for 100 Continue gets the final answer instead, and the connection is
+        # closed since its body (if it sends one anyway) is not read.
+        if self._expects_100:
+            self.close_connection = True
+        else:
+            self._read_body(discard=True, send_continue=True)
+        headers = [
+            ("Content-Type", "application/xml"),
+            ("Content-Length", str(len(body))),
+            ("x-amz-request-id", reqid),
+            ("Date", self.date_time_string()),
+            ("Server", "faultproxy"),
+        ]
+        if "retry-after" in rule.options:
+            headers.append(("Retry-After", rule.options["retry-after"]))
+        if self.close_connection:
+            headers.append(("Connection", "close"))
+        self._send_head(status, http.client.responses.get(status, "Fault"), headers)
+        if self.command != "HEAD":
+            self._send_piece(body)
+        self.wfile.flush()
+
+    # -- pass-through -------------------------------------------------------------------------------------
+
+    def _forward(self, limit=None, hold=0, rst=False):
+        if self.headers.get("Connection", "").lower() == "close":
+            self.close_connection = True
+        if self.server.dir:
+            return self._serve_file(limit, hold, rst)
+        up = self.server.upstream
+        conn_cls = http.client.HTTPSConnection if up.scheme == "https" else http.client.HTTPConnection
+        conn = conn_cls(up.hostname, up.port, timeout=self.server.upstream_timeout)
+        try:
+            conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+            for k, v in self.headers.items():
+                if k.lower() not in HOP_BY_HOP:
+                    conn.putheader(k, v)
+            length = self._body_length()
+            if length == "chunked":
+                conn.putheader("Transfer-Encoding", "chunked")
+            conn.endheaders()
+            if length == "chunked":
+                self._continue()
+                for piece in self._body_pieces():
+                    conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+                conn.send(b"0\r\n\r\n")
+            elif length:
+                self._continue()
+                for piece in self._body_pieces():
+                    conn.send(piece)
+            try:
+                resp = conn.getresponse()
+            except (OSError, http.client.HTTPException) as e:
+                return self._bad_gateway(e)
+            self._relay(resp, limit, hold, rst)
+        except (ConnectionRefusedError, socket.gaierror) as e:
+            self._bad_gateway(e)
+        finally:
+            conn.close()
+
+    def _bad_gateway(self, err):
+        body = f"faultproxy: upstream failed: {err}\n".encode()
+        self.close_connection = True
+        self._send_head(502, "Bad Gateway", [("Content-Type", "text/plain"), ("Content-Length", str(len(body))),
+                                             ("Connection", "close")])
+        self._send_piece(body)
+        self.wfile.flush()
+
+    def _relay(self, resp, limit, hold, rst):
+        headers = []
+        upstream_chunked = False
+        has_length = False
+        for k, v in resp.getheaders():
+            kl = k.lower()
+            if kl == "transfer-encoding":
+                upstream_chunked = "chunked" in v.lower()
+                continue
+            if kl in HOP_BY_HOP:
+                continue
+            if kl == "content-length":
+                has_length = True
+            headers.append((k, v))
+        bodyless = self.command == "HEAD" or resp.status in (204, 304) or 100 <= resp.status < 200
+        rechunk = not bodyless and not has_length
+        if rechunk and upstream_chunked:
+            headers.append(("Transfer-Encoding", "chunked"))
+        elif rechunk:
+            self.close_connection = True  # body ends when the connection closes
+        if self.close_connection:
+            headers.append(("Connection", "close"))
+        self._send_head(resp.status, resp.reason, headers)
+        if bodyless:
+            self.wfile.flush()
+            return
+        chunked_out = rechunk and upstream_chunked
+        while True:
+            want = CHUNK if limit is None else min(CHUNK, limit - self._sent)
+            if want <= 0:
+                break
+            piece = resp.read(want)
+            if not piece:
+                break
+            if chunked_out:
+                self.wfile.write(b"%x\r\n" % len(piece))
+            self._send_piece(piece)
+            if chunked_out:
+                self.wfile.write(b"\r\n")
+        if limit is not None:
+            self._cut(hold, rst)
+            return
+        if chunked_out:
+            self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _cut(self, hold, rst):
+        self.wfile.flush()
+        if hold:
+            time.sleep(hold)
+        self._drop(rst=rst)
+
+    def _serve_file(self, limit, hold, rst):
+        if self._expects_100 or self._body_length():
+            self._read_body(discard=True, send_continue=True)
+        if self.command not in ("GET", "HEAD"):
+            return self._simple(405, "Method Not Allowed", [("Allow", "GET, HEAD")])
+        rel = urllib.parse.unquote(self._path).lstrip("/")
+        full = os.path.realpath(os.path.join(self.server.dir, rel))
+        if not (full == self.server.dir or full.startswith(self.server.dir + os.sep)) or not os.path.isfile(full):
+            return self._simple(404, "Not Found", [])
+        size = os.path.getsize(full)
+        start, end = 0, size - 1
+        status, reason = 200, "OK"
+        extra = []
+        rng = self.headers.get("Range")
+        if rng:
+            m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip())
+            if m and (m.group(1) or m.group(2)):
+                if m.group(1):
+                    start = int(m.group(1))
+                    end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+                else:
+                    start = max(0, size - int(m.group(2)))
+                if start >= size or start > end:
+                    return self._simple(416, "Range Not Satisfiable", [("Content-Range", f"bytes */{size}")])
+                status, reason = 206, "Partial Content"
+                extra.append(("Content-Range", f"bytes {start}-{end}/{size}"))
+        ctype = mimetypes.guess_type(full)[0] or "application/octet-stream"
+        headers = [
+            ("Content-Type", ctype),
+            ("Content-Length", str(end - start + 1)),
+            ("Accept-Ranges", "bytes"),
+            ("Last-Modified", self.date_time_string(int(os.path.getmtime(full)))),
+            ("Date", self.date_time_string()),
+        ] + extra
+        if self.close_connection:
+            headers.append(("Connection", "close"))
+        self._send_head(status, reason, headers)
+        if self.command == "GET":
+            with open(full, "rb") as f:
+                f.seek(start)
+                left = end - start + 1
+                while left > 0:
+                    want = min(CHUNK, left)
+                    if limit is not None:
+                        want = min(want, limit - self._sent)
+                        if want <= 0:
+                            break
+                    piece = f.read(want)
+                    if not piece:
+                        break
+                    left -= len(piece)
+                    self._send_piece(piece)
+        if limit is not None:
+            self._cut(hold, rst)
+            return
+        self.wfile.flush()
+
+    def _simple(self, status, reason, headers):
+        body = f"{status} {reason}\n".encode()
+        self._send_head(status, reason, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))] + headers)
+        if self.command != "HEAD":
+            self._send_piece(body)
+        self.wfile.flush()
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Loopback HTTP fault-injecting proxy (see the file's header).")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--upstream", help="where to forward to, e.g. http://127.0.0.1:4568 (its path is ignored)")
+    src.add_argument("--dir", help="serve the files of this folder instead")
+    ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
+    ap.add_argument("--log", help="request log file (appended)")
+    ap.add_argument("--max-seconds", type=float, default=600, help="exit after this long (default 600)")
+    ap.add_argument("--upstream-timeout", type=float, default=120, help="socket timeout towards the upstream")
+    ap.add_argument("--fault", action="append", default=[], type=lambda s: ("g", s), dest="rules", metavar="RULE",
+                    help="a fault rule, requests counted over all requests (or those matching its @GLOB)")
+    ap.add_argument("--fault-per-path", action="append", type=lambda s: ("p", s), dest="rules", metavar="RULE",
+                    help="a fault rule, requests counted per path")
+    ap.add_argument("--script", action="append", type=lambda s: ("s", s), dest="rules", metavar="TEXT",
+                    help="rules separated by ';' or newlines ('per-path RULE' counts per path)")
+    ap.add_argument("--script-file", action="append", type=lambda s: ("f", s), dest="rules", metavar="FILE",
+                    help="a file of rules, as for --script")
+    a = ap.parse_args()
+
+    rules = []
+    try:
+        for kind, text in a.rules:
+            if kind == "g":
+                rules.append(Rule(text, False))
+            elif kind == "p":
+                rules.append(Rule(text, True))
+            elif kind == "s":
+                rules.extend(parse_script(text))
+            else:
+                with open(text) as f:
+                    rules.extend(parse_script(f.read()))
+    except (ScriptError, OSError) as e:
+        ap.error(str(e))
+
+    server = Server(("127.0.0.1", a.port), Handler)
+    server.state = State(rules, a.log)
+    server.upstream_timeout = a.upstream_timeout
+    server.dir = None
+    server.upstream = None
+    if a.dir:
+        server.dir = os.path.realpath(a.dir)
+        if not os.path.isdir(server.dir):
+            ap.error(f"--dir {a.dir}: not a folder")
+    else:
+        server.upstream = urllib.parse.urlsplit(a.upstream)
+        if server.upstream.scheme not in ("http", "https") or not server.upstream.hostname:
+            ap.error(f"--upstream {a.upstream}: want http://HOST:PORT")
+
+    stop = threading.Event()
+    why = []
+
+    def on_signal(signum, _frame):
+        why.append(signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    port = server.server_address[1]
+    server.state.note(f"listening on 127.0.0.1:{port} rules={[('per-path ' if r.per_path else '') + r.text for r in rules]}")
+    print(f"faultproxy listening on http://127.0.0.1:{port}", flush=True)
+    if not stop.wait(a.max_seconds):
+        why.append(f"max-seconds {a.max_seconds:g} reached")
+        print(f"faultproxy: {why[-1]}, exiting", file=sys.stderr, flush=True)
+    server.state.note(f"exiting: {why[0]}")
+    if server.state.log:
+        server.state.log.flush()
+    # Requests still in progress (a stall, a long body) are cut off with the process.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
