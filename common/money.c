@@ -231,30 +231,26 @@ int pb_money_parse(const char *s, size_t len, pb_money *out, struct pb_money_par
 	return PB_MONEY_OK;
 }
 
-static int in_range(__int128 v)
+/* a + b, or PB_MONEY_ERR_RANGE; checked before adding, since the sum of two maxima leaves __int128. */
+static int add_checked(__int128 a, __int128 b, pb_money *out)
 {
-	return v <= (__int128)money_max() && v >= -(__int128)money_max();
+	const __int128 max = (__int128)money_max();
+
+	if ((b > 0 && a > max - b) || (b < 0 && a < -max - b))
+		return PB_MONEY_ERR_RANGE;
+	out->units = a + b;
+	return 0;
 }
 
 int pb_money_add(pb_money a, pb_money b, pb_money *out)
 {
-	/* Both operands are within +-(10^38-1) < 2^127 / 1.7, so the sum cannot wrap. */
-	__int128 v = a.units + b.units;
-
-	if (!in_range(v))
-		return PB_MONEY_ERR_RANGE;
-	out->units = v;
-	return 0;
+	return add_checked(a.units, b.units, out);
 }
 
 int pb_money_sub(pb_money a, pb_money b, pb_money *out)
 {
-	__int128 v = a.units - b.units;
-
-	if (!in_range(v))
-		return PB_MONEY_ERR_RANGE;
-	out->units = v;
-	return 0;
+	/* -b is in range because the range is symmetric. */
+	return add_checked(a.units, -b.units, out);
 }
 
 static u128 magnitude(__int128 v)

@@ -196,6 +196,10 @@ static void test_add_sub_overflow(void **state)
 	pb_money_format_canonical(r, buf);
 	assert_string_equal(buf, "7");
 	assert_int_equal(pb_money_sub(money("-99999999999999999999.999999999999999999"), tiny, &r), PB_MONEY_ERR_RANGE);
+	/* Two maxima: the sum does not fit the 128-bit integer, and must still be refused cleanly. */
+	assert_int_equal(pb_money_add(max, max, &r), PB_MONEY_ERR_RANGE);
+	assert_int_equal(pb_money_sub(money("-99999999999999999999.999999999999999999"), max, &r), PB_MONEY_ERR_RANGE);
+	assert_int_equal(pb_money_sub(max, money("-99999999999999999999.999999999999999999"), &r), PB_MONEY_ERR_RANGE);
 	assert_int_equal(pb_money_add(max, money("-0.000000000000000001"), &r), 0);
 	pb_money_format_canonical(r, buf);
 	assert_string_equal(buf, "99999999999999999999.999999999999999998");
