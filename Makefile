@@ -13,7 +13,7 @@ CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Icommon -I/usr/include/postgresql -MMD -MP
-LDLIBS := -lcurl -lpq -lcrypto -lzip -lz -lpthread
+LDLIBS := -ljansson -lcurl -lpq -lcrypto -lzip -lz -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -36,6 +36,7 @@ DB_SRC := \
 INGEST_SRC := \
 	ingest/aws_cur.c \
 	ingest/main.c \
+	ingest/manifest.c \
 	ingest/reduce.c \
 	ingest/store.c \
 	ingest/worker.c

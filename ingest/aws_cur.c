@@ -28,6 +28,7 @@ static const struct colspec cols[CUR_NCOLS] = {
 			 {"product/ProductName", "product/servicename", "lineItem/ProductCode"},
 			 {"product_product_name", "product_servicename", "line_item_product_code"}},
 	[CUR_REGION] = {0, {"product/regionCode", "product/region"}, {"product_region_code", "product_region"}},
+	[CUR_INVOICE] = {0, {"bill/InvoiceId"}, {"bill_invoice_id"}},
 };
 
 const char *pb_aws_cur_column_name(const struct pb_aws_cur *a, int col)
@@ -140,6 +141,8 @@ void pb_aws_cur_merge_stats(struct pb_aws_cur *dst, const struct pb_aws_cur *src
 	size_t i;
 
 	dst->rounded += src->rounded;
+	dst->lines += src->lines;
+	dst->no_invoice += src->no_invoice;
 	dst->unknown_other += src->unknown_other;
 	for (i = 0; i < src->nunknown; i++)
 		count_unknown(dst, src->unknown[i].name, strlen(src->unknown[i].name), src->unknown[i].count);
@@ -148,6 +151,8 @@ void pb_aws_cur_merge_stats(struct pb_aws_cur *dst, const struct pb_aws_cur *src
 void pb_aws_cur_reset_stats(struct pb_aws_cur *a)
 {
 	a->rounded = 0;
+	a->lines = 0;
+	a->no_invoice = 0;
 	a->nunknown = 0;
 	a->unknown_other = 0;
 }
@@ -283,5 +288,8 @@ int pb_aws_cur_row(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_usage
 		return -1;
 	u->service = first_text(a, c, CUR_SERVICE);
 	u->region = first_text(a, c, CUR_REGION);
+	a->lines++;
+	if (a->col[CUR_INVOICE] < 0 || c->fields[a->col[CUR_INVOICE]].len == 0)
+		a->no_invoice++;
 	return 0;
 }

@@ -19,6 +19,7 @@ enum {
 	CUR_LIST,
 	CUR_SERVICE,
 	CUR_REGION,
+	CUR_INVOICE,
 	CUR_NCOLS
 };
 
@@ -30,7 +31,9 @@ struct pb_aws_cur {
 	/* Every candidate column found, in order of preference: the first non-empty one wins per line. */
 	long alt[CUR_NCOLS][4];
 	int cur2;
-	uint64_t rounded; /* amounts rounded beyond 18 decimal places */
+	uint64_t rounded;    /* amounts rounded beyond 18 decimal places */
+	uint64_t lines;	     /* lines converted */
+	uint64_t no_invoice; /* lines without bill/InvoiceId (the report is not final) */
 	struct {
 		char name[64];
 		uint64_t count;

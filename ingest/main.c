@@ -16,6 +16,7 @@
 #include "date.h"
 #include "db.h"
 #include "input.h"
+#include "manifest.h"
 #include "money.h"
 #include "progress.h"
 #include "reduce.h"
@@ -208,8 +209,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "%s: unknown format '%s' (aws-cur)\n", progname, o->format);
 		return -1;
 	}
-	if (optind >= argc) {
+	if (optind >= argc && !o->source) {
 		fprintf(stderr, "%s: no input files\nTry 'pb-ingest --help'.\n", progname);
+		return -1;
+	}
+	if (optind >= argc && !o->month) {
+		fprintf(stderr, "%s: reading a report's manifest from --source needs --month YYYY-MM\n", progname);
 		return -1;
 	}
 	if (o->progress < 0)
@@ -229,9 +234,10 @@ struct run {
 	struct pb_progress progress;
 	uint64_t bytes_before, rows;
 	unsigned long errors;
-	int store;	   /* hash files, check months, no split */
-	int remote_failed; /* a download failed after its retries: exit 3 */
-	int32_t month;	   /* every line's billing month when storing */
+	int store;		    /* hash files, check months, no split */
+	int remote_failed;	    /* a download failed after its retries: exit 3 */
+	uint64_t lines, no_invoice; /* for the final flag */
+	int32_t month;		    /* every line's billing month when storing */
 	struct pb_store_file *files;
 	size_t nfiles;
 	struct pb_buf first_error; /* recorded on a failed import */
@@ -583,6 +589,8 @@ static int ingest_file(struct run *r, const char *path)
 	if (collect(r, name, sp, &cur) < 0)
 		goto out;
 	warn_file(name, &cur);
+	r->lines += cur.lines;
+	r->no_invoice += cur.no_invoice;
 	if (r->store && record_file(r, path, in, sp) < 0)
 		goto out;
 	ret = 0;
@@ -803,7 +811,52 @@ static int show_history(const struct options *opt)
 	return status;
 }
 
-/* Connects and takes the import's lock. Returns 0 or an exit status. */
+/* YYYY-MM-DD of a day number, in a static buffer: for messages. */
+static const char *month_text(int32_t day)
+{
+	static char buf[11];
+
+	pb_date_format(day, buf);
+	return buf;
+}
+
+/*
+ * The parts of one delivery of the report at --source for --month: the legacy CUR manifest, else the
+ * CUR 2.0 one. Returns 0 or an exit status.
+ */
+static int load_manifest(const struct options *opt, struct pb_manifest *m)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	char *url[2] = {pb_manifest_url(opt->source, opt->month, 0), pb_manifest_url(opt->source, opt->month, 1)};
+	int i, rc = 1, status = 0;
+
+	for (i = 0; i < 2 && rc == 1 && url[i]; i++) {
+		rc = pb_manifest_load(m, url[i], &opt->fetch, &err);
+		if (i == 0 && strcmp(url[0], url[1]) == 0)
+			break;
+	}
+	if (rc == 1) {
+		fprintf(stderr, "%s: no manifest for %.7s at %s%s%s\n", progname, month_text(opt->month), url[0],
+			strcmp(url[0], url[1]) ? " or " : "", strcmp(url[0], url[1]) ? url[1] : "");
+		status = EXIT_DEPENDENCY;
+	} else if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
+		status = rc == -3 ? EXIT_DEPENDENCY : EXIT_DATA;
+	} else if (m->period_start != opt->month) {
+		fprintf(stderr, "%s: %s: the manifest is for the billing period of %s, not %.7s\n", progname, m->url,
+			month_text(m->period_start), opt->source ? month_text(opt->month) : "");
+		status = EXIT_DATA;
+	} else if (m->nparts == 0) {
+		fprintf(stderr, "%s: %s: the manifest lists no report files\n", progname, m->url);
+		status = EXIT_DATA;
+	}
+	free(url[0]);
+	free(url[1]);
+	pb_buf_release(&err);
+	return status;
+}
+
+/* Connects and takes the import's lock. Returns 0, -1 when there is nothing to do, or an exit status. */
 static int store_open(struct run *run, const struct options *opt, const char *first, PGconn **conn,
 		      struct pb_store_import *im, char **source)
 {
@@ -839,6 +892,21 @@ static int store_open(struct run *run, const struct options *opt, const char *fi
 	im->vendor = "aws";
 	im->source = *source;
 	im->billing_month = run->month;
+	if (im->assembly_id) {
+		long long done;
+
+		if (pb_store_committed_assembly(*conn, im, &done, &err) < 0) {
+			fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
+			status = EXIT_DEPENDENCY;
+			goto out;
+		}
+		if (done) {
+			printf("assembly %s of aws %.7s from %s is committed already as import %lld: nothing to do\n",
+			       im->assembly_id, month_text(im->billing_month), im->source, done);
+			status = -1;
+			goto out;
+		}
+	}
 	rc = pb_store_begin(*conn, im, &err);
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
@@ -885,17 +953,20 @@ int main(int argc, char **argv)
 	const struct pb_daily *const *rows;
 	PGconn *conn = NULL;
 	char *source = NULL;
-	size_t n;
+	const char *const *files;
+	struct pb_manifest man;
+	size_t n, nfiles, k;
 	int i, rc, status = 0;
 
 	if (parse_args(argc, argv, &opt) < 0)
 		return EXIT_USAGE;
 	if (opt.history)
 		return show_history(&opt);
-	for (i = optind; i < argc; i++) {
+	for (i = optind - 1; i < argc; i++) {
 		struct pb_buf err = PB_BUF_INIT;
+		const char *p = i < optind ? opt.source : argv[i];
 
-		if (strncmp(argv[i], "s3://", 5) != 0)
+		if (!p || strncmp(p, "s3://", 5) != 0)
 			continue;
 		if (pb_fetch_s3_from_env(&opt.s3, opt.endpoint, &err) < 0) {
 			fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
@@ -907,6 +978,7 @@ int main(int argc, char **argv)
 	}
 	memset(&run, 0, sizeof(run));
 	memset(&im, 0, sizeof(im));
+	memset(&man, 0, sizeof(man));
 	pb_buf_init(&run.first_error, 0);
 	run.opt = &opt;
 	run.store = opt.summary == SUMMARY_NONE;
@@ -915,14 +987,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: out of memory\n", progname);
 		return EXIT_DATA;
 	}
-	if (run.store) {
-		status = store_open(&run, &opt, argv[optind], &conn, &im, &source);
+	files = (const char *const *)argv + optind;
+	nfiles = (size_t)(argc - optind);
+	if (!nfiles) {
+		status = load_manifest(&opt, &man);
 		if (status)
+			goto out;
+		files = (const char *const *)man.parts;
+		nfiles = man.nparts;
+		im.assembly_id = man.assembly_id;
+	}
+	if (run.store) {
+		status = store_open(&run, &opt, files[0], &conn, &im, &source);
+		if (status == -1)
+			status = 0;
+		if (status || !conn || im.id <= 0)
 			goto out;
 	}
 	pb_progress_init(&run.progress, opt.progress ? stderr : NULL);
-	for (i = optind; i < argc; i++) {
-		if (ingest_file(&run, argv[i]) < 0 || run.errors)
+	for (k = 0; k < nfiles; k++) {
+		if (ingest_file(&run, files[k]) < 0 || run.errors)
 			break;
 		if (run.store)
 			pb_store_test_pause("read");
@@ -946,6 +1030,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (run.store) {
+		im.final = run.lines > 0 && run.no_invoice == 0;
 		status = store_close(&run, conn, &im, rows, n);
 		goto out;
 	}
@@ -957,12 +1042,13 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		status = EXIT_DATA;
 out:
-	for (size_t k = 0; k < run.nfiles; k++)
+	for (k = 0; k < run.nfiles; k++)
 		free((char *)run.files[k].uri);
 	free(run.files);
 	free(source);
 	pb_buf_release(&run.first_error);
 	pb_fetch_s3_release(&opt.s3);
+	pb_manifest_release(&man);
 	PQfinish(conn);
 	pb_reduce_free(run.reduce);
 	return status;

@@ -375,14 +375,14 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 			goto fail;
 	}
 	{
-		const char *p[6] = {id, nf, lines_s, nrows_s, list, billed};
+		const char *p[8] = {id, nf, lines_s, nrows_s, list, billed, im->assembly_id, im->final ? "t" : "f"};
 
 		if (pb_db_exec(
 			    conn,
 			    "UPDATE pb.import SET status = 'committed', finished_at = now(), file_count = "
 			    "$2::integer, line_count = $3::bigint, row_count = $4::bigint, list_total = $5::numeric, "
-			    "billed_total = $6::numeric WHERE id = $1::bigint",
-			    6, p, err) < 0)
+			    "billed_total = $6::numeric, assembly_id = $7, final = $8::boolean WHERE id = $1::bigint",
+			    8, p, err) < 0)
 			goto fail;
 	}
 	pb_store_test_pause("commit");
@@ -392,6 +392,26 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 fail:
 	PQclear(PQexec(conn, "ROLLBACK"));
 	return PB_STORE_ERR_DB;
+}
+
+int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, long long *id, struct pb_buf *err)
+{
+	char month[11];
+	const char *p[4] = {im->vendor, im->source, month, im->assembly_id};
+	PGresult *res;
+
+	*id = 0;
+	pb_date_format(im->billing_month, month);
+	res = pb_db_query(conn,
+			  "SELECT id FROM pb.import WHERE vendor = $1 AND source = $2 AND billing_month = $3::date "
+			  "AND status = 'committed' AND assembly_id = $4",
+			  4, p, err);
+	if (!res)
+		return PB_STORE_ERR_DB;
+	if (PQntuples(res) == 1)
+		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
 }
 
 void pb_store_fail(PGconn *conn, const struct pb_store_import *im, const char *why)

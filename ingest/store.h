@@ -23,9 +23,17 @@ struct pb_store_file {
 struct pb_store_import {
 	const char *vendor;
 	const char *source;
-	int32_t billing_month; /* day number of the month's first day */
-	long long id;	       /* set by pb_store_begin */
+	int32_t billing_month;	 /* day number of the month's first day */
+	const char *assembly_id; /* the delivery (manifest assemblyId), or NULL */
+	int final;		 /* every line carries an invoice id */
+	long long id;		 /* set by pb_store_begin */
 };
+
+/*
+ * The committed import of im's key that holds assembly im->assembly_id: its id in *id, or 0 when there
+ * is none. Returns 0, or PB_STORE_ERR_DB.
+ */
+int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, long long *id, struct pb_buf *err);
 
 /* Exit-code classes of the store's failures. */
 enum { PB_STORE_ERR_DB = -1, PB_STORE_ERR_LOCKED = -4, PB_STORE_ERR_DATA = -2 };

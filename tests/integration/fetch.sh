@@ -38,7 +38,33 @@ notok() {
 
 if ! pb_servers_installed; then
 	notok "the test servers are installed (npm ci --prefix tests/servers)"
-	echo "$passed passed, $failed failed"
+	# Assemblies into the store: one commits, the same again is a no-op, a new one supersedes it.
+asm_sql() { "$PBDB" psql -X -q -t -A -F' ' -c "SELECT id, status, assembly_id, final FROM pb.import WHERE source = 's3://cur/cur/daily' ORDER BY id" | tr '\n' ';'; }
+if run asm1 0 "$PBI" --format aws-cur --no-progress --endpoint "$S3_ENDPOINT" --source s3://cur/cur/daily --month 2026-10 &&
+	grep -q "^import [0-9]* committed: aws 2026-10 from s3://cur/cur/daily: 3 files, 30000 lines" "$TMP/out"; then
+	ok "an assembly of three parts is one import"
+else
+	notok "an assembly of three parts is one import" "status $GOT: $(cat "$TMP/out" "$TMP/err")"
+fi
+first=$(asm_sql)
+run asm1again 0 "$PBI" --format aws-cur --no-progress --endpoint "$S3_ENDPOINT" --source s3://cur/cur/daily --month 2026-10
+if grep -q "^assembly 11111111-aaaa of aws 2026-10 from s3://cur/cur/daily is committed already as import [0-9]*: nothing to do$" "$TMP/out" &&
+	[ "$(asm_sql)" == "$first" ] && [[ $first == *"committed 11111111-aaaa t;" ]]; then
+	ok "the same assembly again is a no-op that says so; the import is final (every line has an invoice id)"
+else
+	notok "the same assembly again is a no-op that says so; the import is final" "$first | $(asm_sql) | $(cat "$TMP/out" "$TMP/err")"
+fi
+sed -i '2s/,[0-9.]*,/,1.5,/' "$TMP/rows-00" 2>/dev/null
+asm_parts 22222222-bbbb
+run asm2 0 "$PBI" --format aws-cur --no-progress --endpoint "$S3_ENDPOINT" --source s3://cur/cur/daily --month 2026-10
+after=$(asm_sql)
+if [[ $after == *"superseded 11111111-aaaa t;"*"committed 22222222-bbbb t;" ]]; then
+	ok "a new assembly supersedes the old one"
+else
+	notok "a new assembly supersedes the old one" "$after | $(cat "$TMP/err")"
+fi
+
+echo "$passed passed, $failed failed"
 	exit 1
 fi
 cc -O2 -o "$TMP/gen_cur" "$ROOT/bench/gen_cur.c" || exit 1
@@ -125,6 +151,49 @@ grep -q "^pb-ingest: $URL: failed after 5 attempts: HTTP 500 (InternalError)$" "
 	notok "the message names the URL and the last error" "$(cat "$TMP/err")"
 fault_case "a 403 is not retried" 3 1 "1:403:code=AccessDenied"
 
+# Reports delivered with a manifest: a legacy CUR assembly of three gzip parts, and a CUR 2.0 export.
+"$TMP/gen_cur" 30000 21 >"$TMP/full.csv"
+head -n 1 "$TMP/full.csv" >"$TMP/hdr.csv"
+tail -n +2 "$TMP/full.csv" >"$TMP/rows.csv"
+split -n l/3 -d "$TMP/rows.csv" "$TMP/rows-"
+asm_parts() { # ASSEMBLY: uploads the three parts under it and its manifest
+	local asm=$1 k keys=""
+	for k in 0 1 2; do
+		cat "$TMP/hdr.csv" "$TMP/rows-0$k" | gzip -c >"$TMP/p$k.csv.gz"
+		pb_s3_put cur "cur/daily/20261001-20261101/$asm/daily-0000$((k + 1)).csv.gz" "$TMP/p$k.csv.gz" >/dev/null
+		keys="$keys${keys:+,}\"cur/daily/20261001-20261101/$asm/daily-0000$((k + 1)).csv.gz\""
+	done
+	printf '{"assemblyId":"%s","account":"999988887777","reportName":"daily","bucket":"cur",' "$asm" >"$TMP/manifest.json"
+	printf '"compression":"GZIP","contentType":"text/csv","billingPeriod":{"start":"20261001T000000.000Z",' >>"$TMP/manifest.json"
+	printf '"end":"20261101T000000.000Z"},"reportKeys":[%s],"columns":[]}' "$keys" >>"$TMP/manifest.json"
+	pb_s3_put cur cur/daily/20261001-20261101/daily-Manifest.json "$TMP/manifest.json" >/dev/null
+}
+asm_parts 11111111-aaaa
+"$PBI" --format aws-cur --summary --no-progress "$TMP/full.csv" >"$TMP/want-asm.csv"
+if run manifest 0 "$PBI" --format aws-cur --summary --no-progress --endpoint "$S3_ENDPOINT" \
+	--source s3://cur/cur/daily --month 2026-10 && cmp -s "$TMP/out" "$TMP/want-asm.csv"; then
+	ok "a legacy manifest's three parts give the totals of the whole report"
+else
+	notok "a legacy manifest's three parts give the totals of the whole report" "status $GOT: $(cat "$TMP/err")"
+fi
+"$TMP/gen_cur" 20000 22 --cur2 | gzip -c >"$TMP/cur2.csv.gz"
+pb_s3_put cur exports/monthly/data/BILLING_PERIOD=2026-10/monthly-00001.csv.gz "$TMP/cur2.csv.gz" >/dev/null
+printf '{"executionId":"exec-1","billingPeriod":{"start":"2026-10-01T00:00:00.000Z","end":"2026-11-01T00:00:00.000Z"},"dataFiles":["s3://cur/exports/monthly/data/BILLING_PERIOD=2026-10/monthly-00001.csv.gz"]}' >"$TMP/m2.json"
+pb_s3_put cur exports/monthly/metadata/BILLING_PERIOD=2026-10/monthly-Manifest.json "$TMP/m2.json" >/dev/null
+"$PBI" --format aws-cur --summary --no-progress "$TMP/cur2.csv.gz" >"$TMP/want-cur2.csv"
+if run cur2 0 "$PBI" --format aws-cur --summary --no-progress --endpoint "$S3_ENDPOINT" \
+	--source s3://cur/exports/monthly --month 2026-10 && cmp -s "$TMP/out" "$TMP/want-cur2.csv"; then
+	ok "a CUR 2.0 export's manifest and data files give its totals"
+else
+	notok "a CUR 2.0 export's manifest and data files give its totals" "status $GOT: $(cat "$TMP/err")"
+fi
+if run nomanifest 3 "$PBI" --format aws-cur --summary --no-progress --endpoint "$S3_ENDPOINT" \
+	--source s3://cur/cur/daily --month 2026-09 && grep -q "^pb-ingest: no manifest for 2026-09 at s3://cur/cur/daily/20260901-20261001/daily-Manifest.json or s3://cur/cur/daily/metadata/BILLING_PERIOD=2026-09/daily-Manifest.json$" "$TMP/err"; then
+	ok "a month with no manifest says where it looked, exit 3"
+else
+	notok "a month with no manifest says where it looked, exit 3" "status $GOT: $(cat "$TMP/err")"
+fi
+
 # Into the store: a download that fails commits nothing and leaves the previous import.
 "$PBDB" init >/dev/null && "$PBDB" start >/dev/null && "$PBDB" migrate >/dev/null || exit 1
 pb_fault_stop >/dev/null 2>&1
@@ -141,6 +210,32 @@ if [ "$GOT" -eq 3 ] && [ "$before" == "$after" ] && [ "$etag" == "t" ]; then
 	ok "a failed download commits nothing; the import keeps the part's URI and ETag"
 else
 	notok "a failed download commits nothing; the import keeps the part's URI and ETag" "status $GOT, etag $etag: $(cat "$TMP/err")"
+fi
+
+# Assemblies into the store: one commits, the same again is a no-op, a new one supersedes it.
+asm_sql() { "$PBDB" psql -X -q -t -A -F' ' -c "SELECT id, status, assembly_id, final FROM pb.import WHERE source = 's3://cur/cur/daily' ORDER BY id" | tr '\n' ';'; }
+if run asm1 0 "$PBI" --format aws-cur --no-progress --endpoint "$S3_ENDPOINT" --source s3://cur/cur/daily --month 2026-10 &&
+	grep -q "^import [0-9]* committed: aws 2026-10 from s3://cur/cur/daily: 3 files, 30000 lines" "$TMP/out"; then
+	ok "an assembly of three parts is one import"
+else
+	notok "an assembly of three parts is one import" "status $GOT: $(cat "$TMP/out" "$TMP/err")"
+fi
+first=$(asm_sql)
+run asm1again 0 "$PBI" --format aws-cur --no-progress --endpoint "$S3_ENDPOINT" --source s3://cur/cur/daily --month 2026-10
+if grep -q "^assembly 11111111-aaaa of aws 2026-10 from s3://cur/cur/daily is committed already as import [0-9]*: nothing to do$" "$TMP/out" &&
+	[ "$(asm_sql)" == "$first" ] && [[ $first == *"committed 11111111-aaaa t;" ]]; then
+	ok "the same assembly again is a no-op that says so; the import is final (every line has an invoice id)"
+else
+	notok "the same assembly again is a no-op that says so; the import is final" "$first | $(asm_sql) | $(cat "$TMP/out" "$TMP/err")"
+fi
+sed -i '2s/,[0-9.]*,/,1.5,/' "$TMP/rows-00" 2>/dev/null
+asm_parts 22222222-bbbb
+run asm2 0 "$PBI" --format aws-cur --no-progress --endpoint "$S3_ENDPOINT" --source s3://cur/cur/daily --month 2026-10
+after=$(asm_sql)
+if [[ $after == *"superseded 11111111-aaaa t;"*"committed 22222222-bbbb t;" ]]; then
+	ok "a new assembly supersedes the old one"
+else
+	notok "a new assembly supersedes the old one" "$after | $(cat "$TMP/err")"
 fi
 
 echo "$passed passed, $failed failed"

@@ -1,0 +1,187 @@
+/* Reading report manifests with jansson: only strings are taken from them, never numbers. */
+#include "manifest.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "input.h"
+
+#include "banned.h"
+
+#define MANIFEST_MAX ((size_t)16 << 20)
+
+char *pb_manifest_url(const char *source, int32_t month, int cur2)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	const char *name;
+	size_t n = strlen(source);
+	char start[11], end[11];
+	int y, m, d;
+	char *out;
+
+	while (n && source[n - 1] == '/')
+		n--;
+	if (n >= 13 && strncmp(source + n - 13, "Manifest.json", 13) == 0)
+		return strndup(source, n);
+	name = source + n;
+	while (name > source && name[-1] != '/')
+		name--;
+	pb_date_to_ymd(month, &y, &m, &d);
+	pb_date_format(month, start);
+	pb_date_format(m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1), end);
+	if (cur2)
+		pb_buf_addf(&b, "%.*s/metadata/BILLING_PERIOD=%.7s/%.*s-Manifest.json", (int)n, source, start,
+			    (int)(source + n - name), name);
+	else
+		pb_buf_addf(&b, "%.*s/%.4s%.2s%.2s-%.4s%.2s%.2s/%.*s-Manifest.json", (int)n, source, start, start + 5,
+			    start + 8, end, end + 5, end + 8, (int)(source + n - name), name);
+	out = b.failed ? NULL : strdup(pb_buf_str(&b));
+	pb_buf_release(&b);
+	return out;
+}
+
+/* The bucket of an s3:// URL, as "s3://bucket/". */
+static char *bucket_root(const char *url)
+{
+	const char *slash = strncmp(url, "s3://", 5) == 0 ? strchr(url + 5, '/') : NULL;
+
+	return slash ? strndup(url, (size_t)(slash - url + 1)) : NULL;
+}
+
+static int add_part(struct pb_manifest *m, const char *root, const char *key)
+{
+	char **parts = realloc(m->parts, (m->nparts + 1) * sizeof(*parts));
+	char *url;
+
+	if (!parts)
+		return -1;
+	m->parts = parts;
+	if (strncmp(key, "s3://", 5) == 0) {
+		url = strdup(key);
+	} else {
+		url = malloc(strlen(root) + strlen(key) + 1);
+		if (url) {
+			memcpy(url, root, strlen(root));
+			memcpy(url + strlen(root), key, strlen(key) + 1);
+		}
+	}
+	if (!url)
+		return -1;
+	m->parts[m->nparts++] = url;
+	return 0;
+}
+
+/* "20261001T000000.000Z" (legacy) or "2026-10-01T00:00:00.000Z" (CUR 2.0) to a day number. */
+static int period_day(const char *s, int32_t *day)
+{
+	char iso[11];
+
+	if (strlen(s) >= 8 && s[4] != '-') {
+		memcpy(iso, s, 4);
+		iso[4] = '-';
+		memcpy(iso + 5, s + 4, 2);
+		iso[7] = '-';
+		memcpy(iso + 8, s + 6, 2);
+		iso[10] = '\0';
+		return pb_date_parse_iso(iso, 10, day);
+	}
+	return strlen(s) >= 10 ? pb_date_parse_iso(s, 10, day) : -1;
+}
+
+int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fetch_opts *fo, struct pb_buf *err)
+{
+	struct pb_buf body = PB_BUF_INIT;
+	struct pb_input *in = NULL;
+	json_t *root = NULL, *keys, *v, *period;
+	json_error_t jerr;
+	char buf[65536], *bucket = NULL;
+	const char *id;
+	long r;
+	size_t i;
+	int ret = -1, rc;
+
+	memset(m, 0, sizeof(*m));
+	m->url = strdup(url);
+	rc = pb_input_open_ex(url, 0, fo, &in, err);
+	if (rc < 0) {
+		ret = strstr(pb_buf_str(err), "HTTP 404") ? 1 : rc;
+		goto out;
+	}
+	while ((r = pb_input_read(in, buf, sizeof(buf), err)) > 0) {
+		if (body.len + (size_t)r > MANIFEST_MAX) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: a manifest larger than %zu bytes", url, MANIFEST_MAX);
+			goto out;
+		}
+		pb_buf_add(&body, buf, (size_t)r);
+	}
+	if (r < 0) {
+		ret = strstr(pb_buf_str(err), "HTTP 404") ? 1 : pb_input_remote_failed(in) ? -3 : -1;
+		goto out;
+	}
+	root = json_loadb(body.ptr ? body.ptr : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root || !json_is_object(root)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s:%d:%d: not a manifest: %s", url, jerr.line, jerr.column,
+			    root ? "not a JSON object" : jerr.text);
+		goto out;
+	}
+	id = json_string_value(json_object_get(root, "assemblyId"));
+	if (!id)
+		id = json_string_value(json_object_get(root, "executionId"));
+	keys = json_object_get(root, "reportKeys");
+	if (!keys)
+		keys = json_object_get(root, "dataFiles");
+	period = json_object_get(root, "billingPeriod");
+	if (!id || !*id || !json_is_array(keys) || !json_is_object(period) ||
+	    !json_string_value(json_object_get(period, "start")) ||
+	    period_day(json_string_value(json_object_get(period, "start")), &m->period_start) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "%s: not a report manifest: it needs assemblyId (or executionId), reportKeys (or "
+			    "dataFiles) and billingPeriod.start",
+			    url);
+		goto out;
+	}
+	m->assembly_id = strdup(id);
+	bucket = bucket_root(url);
+	json_array_foreach(keys, i, v)
+	{
+		const char *key = json_string_value(v);
+
+		if (!key || !*key || (!bucket && strncmp(key, "s3://", 5) != 0) ||
+		    add_part(m, bucket ? bucket : "", key) < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: report key %zu is not a string naming an object", url, i + 1);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	free(bucket);
+	pb_input_free(in);
+	pb_buf_release(&body);
+	if (ret != 0) {
+		char *keep = m->url;
+
+		m->url = NULL;
+		pb_manifest_release(m);
+		m->url = keep;
+	}
+	return ret;
+}
+
+void pb_manifest_release(struct pb_manifest *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nparts; i++)
+		free(m->parts[i]);
+	free(m->parts);
+	free(m->assembly_id);
+	free(m->url);
+	memset(m, 0, sizeof(*m));
+}
