@@ -296,6 +296,48 @@ echo "  $(cat "$DIR/out-pb-store.txt")"
 printf '  %-40s %10s  %s\n' "store <= ${MAX_STORE_RATIO}x --summary" "${store_ratio}x" \
 	"$(verdict "$store_ratio" "<=" "$MAX_STORE_RATIO")"
 
+# Downloads: the same report as gzip parts, from a local s3rver next to the same parts as local files.
+MAX_S3_RATIO=1.3
+PARTS_DIR=$DIR/parts-$(label "$ROWS" | tr 'MK' 'mk')
+if [ ! -f "$PARTS_DIR/done" ]; then
+	rm -rf "$PARTS_DIR"
+	mkdir -p "$PARTS_DIR"
+	head -n 1 "$SMALL" >"$PARTS_DIR/hdr"
+	tail -n +2 "$SMALL" >"$PARTS_DIR/rows"
+	split -n l/4 -d "$PARTS_DIR/rows" "$PARTS_DIR/rows-"
+	for k in 0 1 2 3; do
+		cat "$PARTS_DIR/hdr" "$PARTS_DIR/rows-0$k" | pigz -c >"$PARTS_DIR/part-$k.csv.gz"
+	done
+	rm -f "$PARTS_DIR/rows" "$PARTS_DIR"/rows-0*
+	touch "$PARTS_DIR/done"
+fi
+. tests/servers/lib.sh
+trap 'pb_servers_stop; stop_store' EXIT
+pb_s3_start "$DIR/s3" >/dev/null || die "cannot start s3rver (make deps installs it)"
+pb_s3_mkbucket bench >/dev/null
+S3_URLS=()
+for k in 0 1 2 3; do
+	pb_s3_put bench "cur/part-$k.csv.gz" "$PARTS_DIR/part-$k.csv.gz" >/dev/null || die "cannot upload a part"
+	S3_URLS+=("s3://bench/cur/part-$k.csv.gz")
+done
+echo "bench: gzip parts from local files and from s3rver" >&2
+best pb_parts "$DIR/out-pb-parts.csv" "$PB" "${PB_ARGS[@]}" "$PARTS_DIR"/part-?.csv.gz
+T[pb_parts]=$BEST M[pb_parts]=$PEAK
+AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER best pb_s3 "$DIR/out-pb-s3.csv" "$PB" "${PB_ARGS[@]}" \
+	--endpoint "$S3_ENDPOINT" "${S3_URLS[@]}"
+T[pb_s3]=$BEST M[pb_s3]=$PEAK
+s3_ratio=$(ratio "${T[pb_s3]}" "${T[pb_parts]}")
+pb_servers_stop
+echo
+echo "downloads:"
+printf '  %-24s %-22s %8s %10s\n' "input" "tool" "wall_s" "peak_rss_MB"
+printf '  %-24s %-22s %8s %10s\n' "4 gzip parts, local" "pb-ingest --summary" "${T[pb_parts]}" "$(mb "${M[pb_parts]}")"
+printf '  %-24s %-22s %8s %10s\n' "4 gzip parts, s3rver" "pb-ingest --summary" "${T[pb_s3]}" "$(mb "${M[pb_s3]}")"
+compare "$DIR/out-pb-parts.csv" "$DIR/out-pb-s3.csv" "pb-ingest local parts vs s3rver parts"
+compare "$DIR/out-pb-parts.csv" "$DIR/out-pb-plain.csv" "pb-ingest parts vs the whole file"
+printf '  %-40s %10s  %s\n' "s3rver <= ${MAX_S3_RATIO}x local files" "${s3_ratio}x" \
+	"$(verdict "$s3_ratio" "<=" "$MAX_S3_RATIO")"
+
 if ((MISMATCH)); then
 	die "outputs differ"
 fi
