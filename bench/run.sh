@@ -313,6 +313,7 @@ if [ ! -f "$PARTS_DIR/done" ]; then
 fi
 . tests/servers/lib.sh
 trap 'pb_servers_stop; stop_store' EXIT
+rm -rf "$DIR/s3"
 pb_s3_start "$DIR/s3" >/dev/null || die "cannot start s3rver (make deps installs it)"
 pb_s3_mkbucket bench >/dev/null
 S3_URLS=()
