@@ -451,6 +451,16 @@ int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo
 		in->name = strdup(path);
 		if (pb_fetch_open(path, fo, &in->fetch, err) < 0)
 			goto fail;
+	} else if (strncmp(path, "file://", 7) == 0) {
+		/* file:///abs/path: a local file named as a URL. */
+		in->name = strdup(path);
+		in->fd = open(path + 7, O_RDONLY | O_CLOEXEC);
+		in->own_fd = 1;
+		if (in->fd < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+			goto fail;
+		}
 	} else {
 		in->name = strdup(path);
 		in->fd = open(path, O_RDONLY | O_CLOEXEC);

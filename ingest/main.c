@@ -237,7 +237,9 @@ struct run {
 	int store;		    /* hash files, check months, no split */
 	int remote_failed;	    /* a download failed after its retries: exit 3 */
 	uint64_t lines, no_invoice; /* for the final flag */
-	int32_t month;		    /* every line's billing month when storing */
+	size_t part, nparts;	    /* for the progress line: part of parts */
+	struct pb_buf label;
+	int32_t month; /* every line's billing month when storing */
 	struct pb_store_file *files;
 	size_t nfiles;
 	struct pb_buf first_error; /* recorded on a failed import */
@@ -340,7 +342,11 @@ static void show_progress(struct run *r, const char *name, struct split *sp)
 		bytes += atomic_load_explicit(&sp->workers[k].bytes, memory_order_relaxed);
 		rows += atomic_load_explicit(&sp->workers[k].rows, memory_order_relaxed);
 	}
-	pb_progress_update(&r->progress, name, r->bytes_before + bytes, r->rows + rows);
+	pb_buf_reset(&r->label);
+	if (r->nparts > 1)
+		pb_buf_addf(&r->label, "part %zu of %zu, ", r->part + 1, r->nparts);
+	pb_buf_addstr(&r->label, name);
+	pb_progress_update(&r->progress, pb_buf_str(&r->label), r->bytes_before + bytes, r->rows + rows);
 }
 
 /*
@@ -413,7 +419,7 @@ static int record_file(struct run *r, const char *path, struct pb_input *in, str
 	}
 	f->bytes = pb_input_raw_bytes(in);
 	snprintf(f->etag, sizeof(f->etag), "%s", pb_input_etag(in));
-	if (pb_fetch_is_url(path))
+	if (pb_fetch_is_url(path) || strncmp(path, "file://", 7) == 0)
 		f->uri = strdup(path);
 	else if (strcmp(path, "-") == 0)
 		f->uri = strdup("stdin");
@@ -776,7 +782,7 @@ static char *default_source(const char *path)
 
 	if (strcmp(path, "-") == 0)
 		return strdup("stdin");
-	if (pb_fetch_is_url(path)) {
+	if (pb_fetch_is_url(path) || strncmp(path, "file://", 7) == 0) {
 		/* The folder of the object: s3://bucket/prefix/report for s3://bucket/prefix/report/part. */
 		const char *last = strrchr(path, '/');
 
@@ -980,6 +986,7 @@ int main(int argc, char **argv)
 	memset(&im, 0, sizeof(im));
 	memset(&man, 0, sizeof(man));
 	pb_buf_init(&run.first_error, 0);
+	pb_buf_init(&run.label, 0);
 	run.opt = &opt;
 	run.store = opt.summary == SUMMARY_NONE;
 	run.reduce = pb_reduce_new(opt.summary == SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
@@ -1005,7 +1012,9 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	pb_progress_init(&run.progress, opt.progress ? stderr : NULL);
+	run.nparts = nfiles;
 	for (k = 0; k < nfiles; k++) {
+		run.part = k;
 		if (ingest_file(&run, files[k]) < 0 || run.errors)
 			break;
 		if (run.store)
@@ -1047,6 +1056,7 @@ out:
 	free(run.files);
 	free(source);
 	pb_buf_release(&run.first_error);
+	pb_buf_release(&run.label);
 	pb_fetch_s3_release(&opt.s3);
 	pb_manifest_release(&man);
 	PQfinish(conn);

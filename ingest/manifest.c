@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "date.h"
 #include "input.h"
@@ -48,6 +49,45 @@ static char *bucket_root(const char *url)
 	const char *slash = strncmp(url, "s3://", 5) == 0 ? strchr(url + 5, '/') : NULL;
 
 	return slash ? strndup(url, (size_t)(slash - url + 1)) : NULL;
+}
+
+/*
+ * Where the keys of a manifest that is not in S3 are: for https://, the server's root (and the bucket
+ * named in the manifest, path-style); for file://, the nearest folder above the manifest that holds
+ * the first key.
+ */
+static char *other_root(const char *url, const char *bucket, const char *first_key)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char *out = NULL;
+
+	if (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0) {
+		const char *host = strstr(url, "://") + 3, *slash = strchr(host, '/');
+
+		pb_buf_add(&b, url, slash ? (size_t)(slash - url) : strlen(url));
+		pb_buf_addch(&b, '/');
+		if (bucket && *bucket)
+			pb_buf_addf(&b, "%s/", bucket);
+	} else if (strncmp(url, "file://", 7) == 0 && first_key) {
+		char *dir = strdup(url + 7), *cut;
+
+		while (dir && (cut = strrchr(dir, '/'))) {
+			*cut = '\0';
+			pb_buf_reset(&b);
+			pb_buf_addf(&b, "%s/%s", dir, first_key);
+			if (access(pb_buf_str(&b), R_OK) == 0) {
+				pb_buf_reset(&b);
+				pb_buf_addf(&b, "file://%s/", dir);
+				break;
+			}
+			pb_buf_reset(&b);
+		}
+		free(dir);
+	}
+	if (b.len && !b.failed)
+		out = strdup(pb_buf_str(&b));
+	pb_buf_release(&b);
+	return out;
 }
 
 static int add_part(struct pb_manifest *m, const char *root, const char *key)
@@ -104,6 +144,8 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 
 	memset(m, 0, sizeof(*m));
 	m->url = strdup(url);
+	if (strncmp(url, "file://", 7) == 0 && access(url + 7, F_OK) != 0)
+		return 1;
 	rc = pb_input_open_ex(url, 0, fo, &in, err);
 	if (rc < 0) {
 		ret = strstr(pb_buf_str(err), "HTTP 404") ? 1 : rc;
@@ -147,6 +189,9 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 	}
 	m->assembly_id = strdup(id);
 	bucket = bucket_root(url);
+	if (!bucket)
+		bucket = other_root(url, json_string_value(json_object_get(root, "bucket")),
+				    json_string_value(json_array_get(keys, 0)));
 	json_array_foreach(keys, i, v)
 	{
 		const char *key = json_string_value(v);

@@ -194,6 +194,44 @@ else
 	notok "a month with no manifest says where it looked, exit 3" "status $GOT: $(cat "$TMP/err")"
 fi
 
+# A manifest and its parts on disk (file://) and served over HTTP.
+# The folder is laid out like the bucket: disk/BUCKET/KEY.
+mkdir -p "$TMP/disk/cur/cur/daily/20261001-20261101"
+cp "$TMP/manifest.json" "$TMP/disk/cur/cur/daily/20261001-20261101/daily-Manifest.json"
+for k in 0 1 2; do
+	d=$TMP/disk/cur/cur/daily/20261001-20261101/11111111-aaaa
+	mkdir -p "$d"
+	cp "$TMP/p$k.csv.gz" "$d/daily-0000$((k + 1)).csv.gz"
+done
+cat "$TMP/hdr.csv" "$TMP/rows-00" "$TMP/rows-01" "$TMP/rows-02" >"$TMP/full2.csv"
+"$PBI" --format aws-cur --summary --no-progress "$TMP/full2.csv" >"$TMP/want-disk.csv"
+if run filemanifest 0 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" \
+	--month 2026-10 && cmp -s "$TMP/out" "$TMP/want-disk.csv"; then
+	ok "a file:// manifest finds its parts on disk"
+else
+	notok "a file:// manifest finds its parts on disk" "status $GOT: $(cat "$TMP/err")"
+fi
+pb_fault_stop >/dev/null 2>&1
+pb_fault_start "$TMP/disk" "" >/dev/null || exit 1
+if run httpmanifest 0 "$PBI" --format aws-cur --summary --no-progress \
+	--source "$FAULT_ENDPOINT/cur/cur/daily" --month 2026-10 && cmp -s "$TMP/out" "$TMP/want-disk.csv"; then
+	ok "an http:// manifest and its parts"
+else
+	notok "an http:// manifest and its parts" "status $GOT: $(cat "$TMP/err")"
+fi
+if run fileurl 0 "$PBI" --format aws-cur --summary --no-progress "file://$TMP/part-1.csv.gz" &&
+	cmp -s "$TMP/out" "$TMP/want.csv"; then
+	ok "a single file:// URL"
+else
+	notok "a single file:// URL" "status $GOT: $(cat "$TMP/err")"
+fi
+if run progress 0 "$PBI" --format aws-cur --summary --progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10 &&
+	grep -q "part [1-3] of 3, file://.* rows, .* MB/s" "$TMP/err" && grep -q "total: .* MB, 30000 rows, .* MB/s" "$TMP/err"; then
+	ok "progress names the part of the parts, bytes, rows and MB/s"
+else
+	notok "progress names the part of the parts, bytes, rows and MB/s" "status $GOT: $(tr '\r' '\n' <"$TMP/err" | tail -3)"
+fi
+
 # Into the store: a download that fails commits nothing and leaves the previous import.
 "$PBDB" init >/dev/null && "$PBDB" start >/dev/null && "$PBDB" migrate >/dev/null || exit 1
 pb_fault_stop >/dev/null 2>&1
