@@ -1,4 +1,4 @@
-/* Exact money: a signed count of 10^-18 units, parsed from text, never a float. */
+/* Exact money: a signed count of 10^-18 units, parsed from text, never through floating point. */
 #ifndef PB_MONEY_H
 #define PB_MONEY_H
 
