@@ -837,6 +837,7 @@ static int load_manifest(const struct options *opt, struct pb_manifest *m)
 	int i, rc = 1, status = 0;
 
 	for (i = 0; i < 2 && rc == 1 && url[i]; i++) {
+		pb_manifest_release(m);
 		rc = pb_manifest_load(m, url[i], &opt->fetch, &err);
 		if (i == 0 && strcmp(url[0], url[1]) == 0)
 			break;
