@@ -11,6 +11,8 @@
 
 #include "csv.h"
 
+#include "banned.h"
+
 struct src {
 	const uint8_t *data;
 	size_t len, pos, chunk;
