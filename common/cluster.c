@@ -21,6 +21,9 @@
 
 #include "banned.h"
 
+/* The child's exit status when it cannot open its log as the server user. */
+#define CANNOT_REACH 125
+
 /* The folder holding initdb and pg_ctl: PB_PG_BINDIR, else the newest /usr/lib/postgresql/N/bin. */
 static int find_bindir(char *out, size_t n, struct pb_buf *err)
 {
@@ -102,10 +105,10 @@ static int run(const char *bindir, const char *prog, char *const argv[], const c
 		if (pw && (setgid(pw->pw_gid) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0))
 			_exit(126);
 		fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
+		if (fd < 0)
+			_exit(CANNOT_REACH);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
 		execv(path, argv);
 		_exit(127);
 	}
@@ -119,6 +122,14 @@ static int run(const char *bindir, const char *prog, char *const argv[], const c
 	if (!WIFEXITED(status)) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s was killed by signal %d", prog, WTERMSIG(status));
+		return -1;
+	}
+	if (WEXITSTATUS(status) == CANNOT_REACH) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "the %s user cannot write '%s': the folders above it must be reachable by it (or set "
+			    "PB_VAR_DIR to a folder that is)",
+			    pw ? pw->pw_name : "current", logfile);
 		return -1;
 	}
 	return WEXITSTATUS(status);
