@@ -5,11 +5,7 @@
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-if [ -n "${PB_BIN:-}" ]; then
-	case $PB_BIN in /*) BIN=$PB_BIN ;; *) BIN=$PWD/$PB_BIN ;; esac
-else
-	BIN=$ROOT/bin
-fi
+. "$ROOT/tests/lib.sh"
 PBI=$BIN/pb-ingest
 PBDB=$BIN/pb-db
 . "$ROOT/tests/servers/lib.sh"
@@ -27,18 +23,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-notok() {
-	echo "not ok - $1"
-	failed=$((failed + 1))
-	[ -n "${2:-}" ] && sed 's/^/#   /' <<<"$2" | head -20
-}
 
 if ! pb_servers_installed; then
 	notok "the test servers are installed (npm ci --prefix tests/servers)"
-	echo "$passed passed, $failed failed"
+	pb_tests_done
 	exit 1
 fi
 cc -O2 -o "$TMP/gen_cur" "$ROOT/bench/gen_cur.c" || exit 1
@@ -250,5 +238,4 @@ else
 	notok "a new assembly supersedes the old one" "$after | $(cat "$TMP/err")"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+pb_tests_done

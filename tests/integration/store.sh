@@ -5,11 +5,7 @@
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-if [ -n "${PB_BIN:-}" ]; then
-	case $PB_BIN in /*) BIN=$PB_BIN ;; *) BIN=$PWD/$PB_BIN ;; esac
-else
-	BIN=$ROOT/bin
-fi
+. "$ROOT/tests/lib.sh"
 PBI=$BIN/pb-ingest
 PBDB=$BIN/pb-db
 
@@ -24,18 +20,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-notok() {
-	echo "not ok - $1"
-	failed=$((failed + 1))
-	[ -n "${2:-}" ] && sed 's/^/#   /' <<<"$2" | head -20
-}
-# check NAME WANT GOT: exact comparison.
-check() {
-	if [ "$2" == "$3" ]; then ok "$1"; else notok "$1" "$(diff <(echo "$2") <(echo "$3"))"; fi
-}
 sql() {
 	"$PBDB" psql -X -q -t -A -F, -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
 }
@@ -50,7 +34,7 @@ imports() { sql "SELECT id, status FROM pb.import WHERE source = '$1' ORDER BY i
 
 if ! "$PBDB" init >"$TMP/init.log" 2>&1 || ! "$PBDB" start >>"$TMP/init.log" 2>&1; then
 	notok "start a throwaway cluster" "$(cat "$TMP/init.log")"
-	echo "$passed passed, $failed failed"
+	pb_tests_done
 	exit 1
 fi
 ok "start a throwaway cluster"
@@ -233,5 +217,4 @@ else
 	notok "no database is exit 3" "status $st: $(cat "$TMP/err")"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+pb_tests_done

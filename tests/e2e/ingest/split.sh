@@ -5,17 +5,10 @@
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
-if [ -n "${PB_BIN:-}" ]; then
-	case $PB_BIN in /*) PB=$PB_BIN/pb-ingest ;; *) PB=$PWD/$PB_BIN/pb-ingest ;; esac
-else
-	PB=$ROOT/bin/pb-ingest
-fi
+. "$ROOT/tests/lib.sh"
+PB=$BIN/pb-ingest
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-ingest-split.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-notok() { echo "not ok - $1"; failed=$((failed + 1)); }
 
 python3 "$HERE/gen_split.py" 4000 11 >"$TMP/big.csv"
 python3 "$HERE/expected.py" --summary=daily "$TMP/big.csv" >"$TMP/want-daily.csv" || exit 1
@@ -63,5 +56,4 @@ for threads in 1 4 16; do
 	fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+pb_tests_done
