@@ -501,7 +501,8 @@ int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo
 		}
 		if (open_zip(in, path, err) < 0)
 			goto fail;
-		if (in->sha && hash_whole_file(in, err) < 0)
+		/* The sniffed bytes were hashed already: start over on the whole file. */
+		if (in->sha && (EVP_DigestInit_ex(in->sha, EVP_sha256(), NULL) != 1 || hash_whole_file(in, err) < 0))
 			goto fail;
 	} else if (flags & PB_INPUT_PREFETCH) {
 		if (start_thread(in, err) < 0)

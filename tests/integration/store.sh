@@ -128,6 +128,19 @@ check "the failed run is recorded with its error" \
 	"failed|$TMP/a/cur-1.csv:$n:1: expected 24 fields, found 1" \
 	"$(sql "SELECT status || '|' || error FROM pb.import WHERE source = '$SRC_A' ORDER BY id DESC LIMIT 1")"
 
+# The audit hashes the bytes as stored, whatever the compression.
+mkdir -p "$TMP/z"
+cp "$ROOT/tests/fixtures/aws-cur/legacy-basic.csv" "$TMP/z/cur-0.csv"
+gzip -c "$TMP/z/cur-0.csv" >"$TMP/z/cur-1.csv.gz"
+(cd "$TMP/z" && zip -q cur-2.zip cur-0.csv)
+"$PBI" --format aws-cur --no-progress --source zipped "$TMP/z/cur-1.csv.gz" "$TMP/z/cur-2.zip" >"$TMP/out" 2>"$TMP/err" ||
+	notok "import a gzip and a zip file" "$(cat "$TMP/err")"
+check "the audit keeps the SHA-256 and size of gzip and zip files as stored" \
+	"$(stat -c %s "$TMP/z/cur-1.csv.gz"),$(sha256sum "$TMP/z/cur-1.csv.gz" | cut -d' ' -f1)
+$(stat -c %s "$TMP/z/cur-2.zip"),$(sha256sum "$TMP/z/cur-2.zip" | cut -d' ' -f1)" \
+	"$(sql "SELECT f.bytes, f.sha256 FROM pb.import_file f JOIN pb.import i ON i.id = f.import_id
+	WHERE i.status = 'committed' AND i.source = 'zipped' ORDER BY f.seq")"
+
 # A line outside the billing month is refused.
 mkdir -p "$TMP/m"
 cp "$ROOT/tests/fixtures/aws-cur/legacy-crlf.csv" "$TMP/m/"
