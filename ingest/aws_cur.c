@@ -85,33 +85,39 @@ size_t pb_aws_cur_columns(const struct pb_aws_cur *a, size_t *out)
 
 const char *pb_aws_cur_category(const char *t, size_t n)
 {
+#define TYPE(name, category)                     \
+	{                                        \
+		name, sizeof(name) - 1, category \
+	}
 	static const struct {
 		const char *type;
+		size_t len;
 		const char *category;
 	} map[] = {
-		{"Usage", "Usage"},
-		{"DiscountedUsage", "Usage"},
-		{"SavingsPlanCoveredUsage", "Usage"},
-		{"SavingsPlanNegation", "Usage"},
-		{"Fee", "Purchase"},
-		{"RIFee", "Purchase"},
-		{"SavingsPlanUpfrontFee", "Purchase"},
-		{"SavingsPlanRecurringFee", "Purchase"},
-		{"Tax", "Tax"},
-		{"Credit", "Credit"},
-		{"Refund", "Credit"},
-		{"Discount", "Credit"},
-		{"BundledDiscount", "Credit"},
-		{"EdpDiscount", "Credit"},
-		{"PrivateRateDiscount", "Credit"},
-		{"SppDiscount", "Credit"},
-		{"DistributorDiscount", "Credit"},
-		{"TieredDiscount", "Credit"},
+		TYPE("Usage", "Usage"),
+		TYPE("DiscountedUsage", "Usage"),
+		TYPE("SavingsPlanCoveredUsage", "Usage"),
+		TYPE("SavingsPlanNegation", "Usage"),
+		TYPE("Fee", "Purchase"),
+		TYPE("RIFee", "Purchase"),
+		TYPE("SavingsPlanUpfrontFee", "Purchase"),
+		TYPE("SavingsPlanRecurringFee", "Purchase"),
+		TYPE("Tax", "Tax"),
+		TYPE("Credit", "Credit"),
+		TYPE("Refund", "Credit"),
+		TYPE("Discount", "Credit"),
+		TYPE("BundledDiscount", "Credit"),
+		TYPE("EdpDiscount", "Credit"),
+		TYPE("PrivateRateDiscount", "Credit"),
+		TYPE("SppDiscount", "Credit"),
+		TYPE("DistributorDiscount", "Credit"),
+		TYPE("TieredDiscount", "Credit"),
 	};
+#undef TYPE
 	size_t i;
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strlen(map[i].type) == n && memcmp(map[i].type, t, n) == 0)
+		if (map[i].len == n && memcmp(map[i].type, t, n) == 0)
 			return map[i].category;
 	return NULL;
 }
