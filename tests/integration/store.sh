@@ -166,6 +166,21 @@ else
 	notok "files of two billing months in one import exit 1 and commit nothing" "status $st: $(cat "$TMP/err")"
 fi
 
+# start_paused POINT: imports the big file in the background until it waits at POINT (BGPID is its pid).
+start_paused() {
+	PB_TEST_PAUSE=$1 "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err" &
+	BGPID=$!
+	for _ in $(seq 600); do
+		grep -q "test pause at $1" "$TMP/err" && break
+		sleep 0.1
+	done
+}
+kill_paused() {
+	kill -9 "$BGPID"
+	wait "$BGPID" 2>/dev/null
+	BGPID=
+}
+
 # A baseline import of the big source, then runs killed at several points.
 "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err" ||
 	notok "baseline import of the big file" "$(cat "$TMP/err")"
@@ -173,15 +188,8 @@ base_rows=$(current_rows "$SRC_BIG")
 [ "$(wc -l <<<"$base_rows")" -gt 1000 ] || notok "the big import holds rows" "$base_rows"
 base_id=$(sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_BIG'")
 for point in read copy commit; do
-	PB_TEST_PAUSE=$point "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err" &
-	BGPID=$!
-	for _ in $(seq 600); do
-		grep -q "test pause at $point" "$TMP/err" && break
-		sleep 0.1
-	done
-	kill -9 "$BGPID"
-	wait "$BGPID" 2>/dev/null
-	BGPID=
+	start_paused "$point"
+	kill_paused
 	sleep 0.3
 	check "kill -9 during $point leaves the previous import current" "$base_id|$base_rows" \
 		"$(sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_BIG'")|$(current_rows "$SRC_BIG")"
@@ -195,12 +203,7 @@ check "no orphaned rows are left behind" "0" \
 	"$(sql "SELECT count(*) FROM pb.usage_daily u LEFT JOIN pb.import i ON i.id = u.import_id WHERE i.status IS DISTINCT FROM 'committed'")"
 
 # A second run of the same source and month while one runs exits 4 and names the holder.
-PB_TEST_PAUSE=read "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err" &
-BGPID=$!
-for _ in $(seq 600); do
-	grep -q "test pause at read" "$TMP/err" && break
-	sleep 0.1
-done
+start_paused read
 "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out2" 2>"$TMP/err2"
 st=$?
 if [ $st -eq 4 ] && grep -q "^pb-ingest: the aws import of '$SRC_BIG' for 2026-10 is running already: import [0-9]*, by pb-ingest pid $BGPID on " "$TMP/err2"; then
@@ -208,9 +211,7 @@ if [ $st -eq 4 ] && grep -q "^pb-ingest: the aws import of '$SRC_BIG' for 2026-1
 else
 	notok "a concurrent run exits 4 and says who holds the import" "status $st: $(cat "$TMP/err2")"
 fi
-kill -9 "$BGPID"
-wait "$BGPID" 2>/dev/null
-BGPID=
+kill_paused
 
 # --history lists every import with its status.
 "$PBI" --history --month 2026-10 >"$TMP/out" 2>"$TMP/err"
