@@ -398,6 +398,19 @@ static void release_split(struct split *sp)
 	}
 }
 
+/* "file://" and an absolute path, to free; NULL when memory cannot be had. */
+static char *file_uri(const char *abs)
+{
+	size_t n = strlen(abs);
+	char *u = malloc(n + 8);
+
+	if (u) {
+		memcpy(u, "file://", 7);
+		memcpy(u + 7, abs, n + 1);
+	}
+	return u;
+}
+
 /* Keeps what the audit records of a file read for the store: its bytes, hash and totals. */
 static int record_file(struct run *r, const char *path, struct pb_input *in, struct split *sp)
 {
@@ -423,15 +436,9 @@ static int record_file(struct run *r, const char *path, struct pb_input *in, str
 		f->uri = strdup(path);
 	else if (strcmp(path, "-") == 0)
 		f->uri = strdup("stdin");
-	else if (realpath(path, abs)) {
-		char *u = malloc(strlen(abs) + 8);
-
-		if (u) {
-			memcpy(u, "file://", 7);
-			memcpy(u + 7, abs, strlen(abs) + 1);
-		}
-		f->uri = u;
-	} else
+	else if (realpath(path, abs))
+		f->uri = file_uri(abs);
+	else
 		f->uri = strdup(path);
 	if (!f->uri) {
 		report(r, path, 0, 0, "out of memory");
@@ -778,7 +785,7 @@ out:
 /* The default source: the folder of the first file, as a file:// URI, or of the first URL. */
 static char *default_source(const char *path)
 {
-	char abs[PATH_MAX], *slash, *out;
+	char abs[PATH_MAX], *slash;
 
 	if (strcmp(path, "-") == 0)
 		return strdup("stdin");
@@ -793,12 +800,7 @@ static char *default_source(const char *path)
 	slash = strrchr(abs, '/');
 	if (slash && slash != abs)
 		*slash = '\0';
-	out = malloc(strlen(abs) + 8);
-	if (out) {
-		memcpy(out, "file://", 7);
-		memcpy(out + 7, abs, strlen(abs) + 1);
-	}
-	return out;
+	return file_uri(abs);
 }
 
 /* --history: the imports, with their status, files, lines and totals. */
