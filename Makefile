@@ -13,7 +13,7 @@ CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Icommon -I/usr/include/postgresql -MMD -MP
-LDLIBS := -ljansson -lcurl -lpq -lcrypto -lzip -lz -lpthread
+LDLIBS := -ljansson -lyajl -lpcre2-8 -lcurl -lpq -lcrypto -lzip -lz -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -29,6 +29,9 @@ LIB_SRC := \
 	common/input.c \
 	common/money.c \
 	common/progress.c
+
+ACCOUNTS_SRC := \
+	accounts/main.c
 
 DB_SRC := \
 	db/main.c
@@ -50,10 +53,11 @@ UNIT_TESTS := \
 LIB := $(BUILD)/libpb.a
 SCHEMAS := $(sort $(wildcard schemas/[0-9][0-9][0-9]_*.sql))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+ACCOUNTS_OBJ := $(ACCOUNTS_SRC:%.c=$(BUILD)/%.o)
 DB_OBJ := $(DB_SRC:%.c=$(BUILD)/%.o)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
-PROGRAMS := $(BIN)/pb-db $(BIN)/pb-ingest
+PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-db $(BIN)/pb-ingest
 
 all: $(PROGRAMS)
 
@@ -72,6 +76,10 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
+
+$(BIN)/pb-accounts: $(ACCOUNTS_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/pb-db: $(DB_OBJ) $(LIB)
 	@mkdir -p $(@D)
@@ -113,9 +121,9 @@ fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 
 lint:
-	clang-format --dry-run --Werror common/*.[ch] db/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
+	clang-format --dry-run --Werror accounts/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql common db ingest
+		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts common db ingest
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
@@ -127,4 +135,4 @@ clean:
 
 .PHONY: all test check deps demo bench fuzz lint install clean
 
--include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d)

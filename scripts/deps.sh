@@ -16,6 +16,7 @@ pkgs=(
 	libmicrohttpd-dev
 	libpcre2-dev
 	libpq-dev
+	libyajl-dev
 	libyaml-dev
 	libzip-dev
 	pigz

@@ -39,22 +39,25 @@ if ! "$PBDB" init >"$TMP/init.log" 2>&1 || ! "$PBDB" start >>"$TMP/init.log" 2>&
 fi
 ok "start a throwaway cluster"
 
+# The schema version these programs need: one migration per file in schemas/.
+NV=$(find "$ROOT/schemas" -name '[0-9][0-9][0-9]_*.sql' | wc -l)
+
 # An old schema is refused with exit 3 before anything is read.
 mkdir -p "$TMP/a"
 cp "$ROOT/tests/fixtures/aws-cur/legacy-basic.csv" "$TMP/a/cur-1.csv"
 "$PBI" --format aws-cur --no-progress "$TMP/a/cur-1.csv" >"$TMP/out" 2>"$TMP/err"
 check "an unmigrated database is refused with exit 3" \
-	"3|pb-ingest: the database schema is at version 0; this program needs 1: run 'pb-db migrate'" \
+	"3|pb-ingest: the database schema is at version 0; this program needs $NV: run 'pb-db migrate'" \
 	"$?|$(cat "$TMP/err")"
 
 ("$PBDB" migrate >"$TMP/m1" 2>&1 &
 	"$PBDB" migrate >"$TMP/m2" 2>&1
 	wait)
 "$PBDB" migrate >"$TMP/m3" 2>&1
-check "migrate twice at once, then again: version 1, applied once" "1|1|schema at version 1" \
-	"$(sql 'SELECT max(version) FROM pb.schema_migrations')|$(cat "$TMP/m1" "$TMP/m2" | grep -c '^applied 001_init.sql')|$(cat "$TMP/m3")"
+check "migrate twice at once, then again: version $NV, each applied once" "$NV|1|1|schema at version $NV" \
+	"$(sql 'SELECT max(version) FROM pb.schema_migrations')|$(cat "$TMP/m1" "$TMP/m2" | grep -c '^applied 001_init.sql')|$(cat "$TMP/m1" "$TMP/m2" | grep -c '^applied 002_partner_account_name.sql')|$(cat "$TMP/m3")"
 check "pb-db status gives the schema version" "local cluster in $PB_VAR_DIR/pg: running
-schema version 1 (these programs need 1)" "$("$PBDB" status)"
+schema version $NV (these programs need $NV)" "$("$PBDB" status)"
 
 # Data for the crash and concurrency tests: big enough that COPY and reading take a moment.
 cc -O2 -o "$TMP/gen_cur" "$ROOT/bench/gen_cur.c" || exit 1
