@@ -144,10 +144,15 @@ static int scale_units(u128 d, long shift, const struct tail *t, u128 *out, int 
 	return 0;
 }
 
-int pb_money_parse(const char *s, size_t len, pb_money *out, struct pb_money_parse_info *info)
+/*
+ * Reads the text's value as d x 10^shift, where d holds the first 38 significant digits and t the rest.
+ * Returns PB_MONEY_OK or a syntax error (info set).
+ */
+static int scan_decimal(const char *s, size_t len, int *negp, u128 *dp, long *shiftp, struct tail *tp,
+			struct pb_money_parse_info *info)
 {
 	size_t i = 0;
-	int neg = 0, nd = 0, seen_digit = 0, rounded = 0, in_frac = 0, rc;
+	int neg = 0, nd = 0, seen_digit = 0, in_frac = 0;
 	uint64_t acc = 0;
 	u128 d = 0;
 	long shift = 0, e = 0;
@@ -218,6 +223,23 @@ int pb_money_parse(const char *s, size_t len, pb_money *out, struct pb_money_par
 	}
 	if (i < len)
 		return bad(info, i, s, len, PB_MONEY_ERR_SYNTAX, NULL);
+	*negp = neg;
+	*dp = d;
+	*shiftp = shift;
+	*tp = t;
+	return PB_MONEY_OK;
+}
+
+int pb_money_parse(const char *s, size_t len, pb_money *out, struct pb_money_parse_info *info)
+{
+	int neg, rounded = 0, rc;
+	u128 d;
+	long shift;
+	struct tail t;
+
+	rc = scan_decimal(s, len, &neg, &d, &shift, &t, info);
+	if (rc < 0)
+		return rc;
 	if (d == 0 && !tail_nonzero(&t)) {
 		out->units = 0;
 		return PB_MONEY_OK;
@@ -298,6 +320,177 @@ int pb_money_mul(pb_money a, pb_money b, pb_money *out, int *rounded)
 		*rounded = rem != 0;
 	out->units = neg ? -(__int128)res : (__int128)res;
 	return 0;
+}
+
+int pb_decimal_parse(const char *s, size_t len, struct pb_decimal *out, struct pb_money_parse_info *info)
+{
+	int neg, rc;
+	u128 d;
+	long shift;
+	struct tail t;
+
+	rc = scan_decimal(s, len, &neg, &d, &shift, &t, info);
+	if (rc < 0)
+		return rc;
+	if (tail_nonzero(&t))
+		return bad(info, 0, s, len, PB_MONEY_ERR_RANGE, "more than 38 significant digits");
+	out->neg = neg && d != 0;
+	out->mant = d;
+	out->exp = d == 0 ? 0 : (int)shift;
+	return PB_MONEY_OK;
+}
+
+struct pb_decimal pb_decimal_from_money(pb_money m)
+{
+	struct pb_decimal d = {magnitude(m.units), -PB_MONEY_SCALE, m.units < 0};
+
+	return d;
+}
+
+/* A magnitude of up to 512 bits in 32-bit limbs, least significant first. */
+#define BIG_LIMBS 16
+
+/* n *= m; returns -1 when the product does not fit. */
+static int big_mul_u128(uint32_t *n, u128 m)
+{
+	uint32_t ml[4] = {(uint32_t)m, (uint32_t)(m >> 32), (uint32_t)(m >> 64), (uint32_t)(m >> 96)};
+	uint32_t r[BIG_LIMBS] = {0};
+	int i, j;
+
+	for (i = 0; i < BIG_LIMBS; i++) {
+		uint64_t carry = 0;
+
+		if (!n[i])
+			continue;
+		for (j = 0; j < 4; j++) {
+			uint64_t t;
+
+			if (i + j >= BIG_LIMBS) {
+				if (ml[j] || carry)
+					return -1;
+				continue;
+			}
+			t = (uint64_t)n[i] * ml[j] + r[i + j] + carry;
+			r[i + j] = (uint32_t)t;
+			carry = t >> 32;
+		}
+		for (j = i + 4; carry; j++) {
+			uint64_t t;
+
+			if (j >= BIG_LIMBS)
+				return -1;
+			t = (uint64_t)r[j] + carry;
+			r[j] = (uint32_t)t;
+			carry = t >> 32;
+		}
+	}
+	memcpy(n, r, sizeof(r));
+	return 0;
+}
+
+/* n /= d in place; returns the remainder. */
+static uint32_t big_div_u32(uint32_t *n, uint32_t d)
+{
+	uint64_t rem = 0;
+	int i;
+
+	for (i = BIG_LIMBS - 1; i >= 0; i--) {
+		uint64_t cur = (rem << 32) | n[i];
+
+		n[i] = (uint32_t)(cur / d);
+		rem = cur % d;
+	}
+	return (uint32_t)rem;
+}
+
+static int big_is_zero(const uint32_t *n)
+{
+	int i;
+
+	for (i = 0; i < BIG_LIMBS; i++)
+		if (n[i])
+			return 0;
+	return 1;
+}
+
+/* n = floor(n x 10^p / div), for p of either sign. Returns 1 when a remainder was dropped, -1 on overflow. */
+static int big_scale(uint32_t *n, long p, uint32_t div)
+{
+	int inexact = 0;
+
+	while (p > 0) {
+		int step = p < 9 ? (int)p : 9;
+
+		if (big_mul_u128(n, pow10_u128(step)) < 0)
+			return -1;
+		p -= step;
+	}
+	while (p < 0 && !big_is_zero(n)) {
+		int step = p > -9 ? (int)-p : 9;
+
+		inexact |= big_div_u32(n, (uint32_t)pow10_u128(step)) != 0;
+		p += step;
+	}
+	if (p < 0)
+		return 1; /* nothing left: the value was below one unit, and not zero */
+	inexact |= big_div_u32(n, div) != 0;
+	return inexact;
+}
+
+int pb_decimal_product(const struct pb_decimal *f, size_t nf, uint32_t div, pb_money *out, int *rounded)
+{
+	uint32_t n[BIG_LIMBS] = {0}, twice[BIG_LIMBS];
+	u128 q, q2;
+	long p = PB_MONEY_SCALE;
+	size_t k;
+	int i, neg = 0, inexact, inexact2;
+
+	if (div == 0)
+		return PB_MONEY_ERR_RANGE;
+	n[0] = 1;
+	for (k = 0; k < nf; k++) {
+		if (f[k].mant == 0) {
+			out->units = 0;
+			if (rounded)
+				*rounded = 0;
+			return 0;
+		}
+		neg ^= f[k].neg;
+		p += f[k].exp;
+		if (big_mul_u128(n, f[k].mant) < 0)
+			return PB_MONEY_ERR_RANGE;
+	}
+	/* q = floor(N / D) and q2 = floor(2N / D): q2 - 2q says whether the remainder reaches half of D. */
+	memcpy(twice, n, sizeof(n));
+	if (big_mul_u128(twice, 2) < 0 || p > 2 * MAX_DIGITS)
+		return PB_MONEY_ERR_RANGE;
+	inexact = big_scale(n, p, div);
+	inexact2 = big_scale(twice, p, div);
+	if (inexact < 0 || inexact2 < 0)
+		return PB_MONEY_ERR_RANGE;
+	for (i = 4; i < BIG_LIMBS; i++)
+		if (n[i] || twice[i])
+			return PB_MONEY_ERR_RANGE;
+	q = (u128)n[0] | (u128)n[1] << 32 | (u128)n[2] << 64 | (u128)n[3] << 96;
+	q2 = (u128)twice[0] | (u128)twice[1] << 32 | (u128)twice[2] << 64 | (u128)twice[3] << 96;
+	if (q > money_max())
+		return PB_MONEY_ERR_RANGE;
+	/* Above half: 2N/D has a fraction past 2q + 1; exactly half: 2N/D is the odd 2q + 1, to even. */
+	if (q2 != 2 * q && (inexact2 || (q & 1)))
+		q++;
+	if (q > money_max())
+		return PB_MONEY_ERR_RANGE;
+	if (rounded)
+		*rounded = inexact;
+	out->units = neg ? -(__int128)q : (__int128)q;
+	return 0;
+}
+
+int pb_money_mul3(pb_money a, pb_money b, pb_money c, uint32_t div, pb_money *out, int *rounded)
+{
+	struct pb_decimal f[3] = {pb_decimal_from_money(a), pb_decimal_from_money(b), pb_decimal_from_money(c)};
+
+	return pb_decimal_product(f, 3, div, out, rounded);
 }
 
 int pb_money_round(pb_money a, int digits, pb_money *out)

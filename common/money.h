@@ -48,6 +48,36 @@ int pb_money_sub(pb_money a, pb_money b, pb_money *out);
 int pb_money_mul(pb_money a, pb_money b, pb_money *out, int *rounded);
 
 /*
+ * a x b x c / div, computed exactly and rounded half-to-even to 18 places once: a price, a quantity, an
+ * exchange rate (PB_MONEY_ONE when there is none) and a unit block size ("100 Hours": 100). Returns 0, or
+ * PB_MONEY_ERR_RANGE when the result leaves the range or div is 0. *rounded (may be NULL) is set to 1 when
+ * digits were dropped.
+ */
+int pb_money_mul3(pb_money a, pb_money b, pb_money c, uint32_t div, pb_money *out, int *rounded);
+
+#define PB_MONEY_ONE ((pb_money){(__int128)1000000000000000000LL})
+
+/*
+ * A factor read exactly from its text: mant x 10^exp, up to 38 significant digits whatever the scale
+ * (a unit price of 22 significant digits below 1 has more than 18 decimal places).
+ */
+struct pb_decimal {
+	unsigned __int128 mant;
+	int exp;
+	int neg;
+};
+
+/* Parses the same text as pb_money_parse; more than 38 significant digits is PB_MONEY_ERR_RANGE. */
+int pb_decimal_parse(const char *s, size_t len, struct pb_decimal *out, struct pb_money_parse_info *info);
+struct pb_decimal pb_decimal_from_money(pb_money m);
+
+/*
+ * The product of nf factors divided by div, computed exactly and rounded half-to-even to 18 places once.
+ * Returns 0, or PB_MONEY_ERR_RANGE. *rounded (may be NULL) is set to 1 when digits were dropped.
+ */
+int pb_decimal_product(const struct pb_decimal *f, size_t nf, uint32_t div, pb_money *out, int *rounded);
+
+/*
  * a rounded to digits decimal places (0..18), half away from zero: the customer-facing rounding.
  * Returns 0, or PB_MONEY_ERR_RANGE when rounding up leaves the range or digits is not 0..18.
  */

@@ -255,6 +255,92 @@ static void test_mul(void **state)
 	expect_mul("9999999999.9999999999", "9999999999.9999999999", "99999999999999999998", 1);
 }
 
+static void expect_mul3(const char *a, const char *b, const char *c, uint32_t div, const char *want, int want_rounded)
+{
+	pb_money r;
+	int rounded = -1;
+	char buf[PB_MONEY_STRMAX];
+
+	assert_int_equal(pb_money_mul3(money(a), money(b), money(c), div, &r, &rounded), 0);
+	pb_money_format_canonical(r, buf);
+	assert_string_equal(buf, want);
+	assert_int_equal(rounded, want_rounded);
+}
+
+/* Price x quantity x exchange rate / block: one rounding at the end, never one per factor. */
+static void test_mul3(void **state)
+{
+	pb_money r;
+
+	(void)state;
+	expect_mul3("0.0116", "744", "1", 1, "8.6304", 0);
+	expect_mul3("1.52", "250", "1", 100, "3.8", 0);
+	expect_mul3("-1.52", "250", "1", 100, "-3.8", 0);
+	expect_mul3("0.912345678901", "3", "1", 1, "2.737037036703", 0);
+	/* Factors already at 18 places: the 22-digit price was rounded when it was read. */
+	expect_mul3("0.0123456789012345678901", "1234.56789012345678901", "1", 1, "15.241578753238836886", 1);
+	expect_mul3("1", "1", "0.000000000000000001", 2, "0", 1);
+	expect_mul3("1", "3", "0.000000000000000001", 2, "0.000000000000000002", 1);
+	expect_mul3("1", "5", "0.000000000000000001", 2, "0.000000000000000002", 1);
+	expect_mul3("1", "5.0001", "0.000000000000000001", 2, "0.000000000000000003", 1);
+	expect_mul3("-1", "5", "0.000000000000000001", 2, "-0.000000000000000002", 1);
+	/* Rounding per factor would give 0.000000000000000001 x 3 = 0.000000000000000003, not 0.000000000000000002. */
+	expect_mul3("0.0000000005", "0.0000000015", "3", 1, "0.000000000000000002", 1);
+	expect_mul3("99999999999999999999.999999999999999999", "1", "1", 1, "99999999999999999999.999999999999999999", 0);
+	expect_mul3("99999999999999999999.999999999999999999", "99999999999999999999.999999999999999999",
+		    "0.000000000000000001", 4000000000u, "2500000000000", 1);
+	assert_int_equal(pb_money_mul3(money("10000000000"), money("10000000000"), money("1"), 1, &r, NULL),
+			 PB_MONEY_ERR_RANGE);
+	assert_int_equal(pb_money_mul3(money("1"), money("1"), money("1"), 0, &r, NULL), PB_MONEY_ERR_RANGE);
+}
+
+static void expect_product(const char *a, const char *b, const char *c, uint32_t div, const char *want,
+			   int want_rounded)
+{
+	struct pb_decimal f[3];
+	pb_money r;
+	int rounded = -1;
+	char buf[PB_MONEY_STRMAX];
+
+	assert_int_equal(pb_decimal_parse(a, strlen(a), &f[0], NULL), 0);
+	assert_int_equal(pb_decimal_parse(b, strlen(b), &f[1], NULL), 0);
+	assert_int_equal(pb_decimal_parse(c, strlen(c), &f[2], NULL), 0);
+	assert_int_equal(pb_decimal_product(f, 3, div, &r, &rounded), 0);
+	pb_money_format_canonical(r, buf);
+	assert_string_equal(buf, want);
+	assert_int_equal(rounded, want_rounded);
+}
+
+/* Factors read from their text with every digit: 22 significant digits below 1 keep all 22. */
+static void test_decimal_product(void **state)
+{
+	struct pb_decimal d;
+	struct pb_money_parse_info info;
+	pb_money r;
+
+	(void)state;
+	expect_product("0.0123456789012345678901", "1234.56789012345678901", "1", 1, "15.24157875323883675", 1);
+	expect_product("0.0000000000000000015", "1", "1", 1, "0.000000000000000002", 1);
+	expect_product("0.0000000000000000025", "1", "1", 1, "0.000000000000000002", 1);
+	expect_product("0.00000000000000000250001", "1", "1", 1, "0.000000000000000003", 1);
+	expect_product("-0.0000000000000000025", "1", "1", 1, "-0.000000000000000002", 1);
+	expect_product("0.0000000000000000000015", "1", "1", 1, "0", 1);
+	expect_product("1E-40", "1", "1", 1, "0", 1);
+	expect_product("1.52", "250", "0.912345678901", 100, "3.4669135798238", 0);
+	expect_product("3.06E-7", "1E+3", "1", 10, "0.0000306", 0);
+	expect_product("0", "1E+300", "1", 1, "0", 0);
+	expect_product("1.5", "-2", "-1", 1, "3", 0);
+	assert_int_equal(pb_decimal_parse("123456789012345678901234567890123456789", 39, &d, &info),
+			 PB_MONEY_ERR_RANGE);
+	assert_string_equal(info.reason, "more than 38 significant digits");
+	assert_int_equal(pb_decimal_parse("12345678901234567890123456789012345678000", 41, &d, NULL), 0);
+	assert_int_equal(pb_decimal_parse("1,5", 3, &d, &info), PB_MONEY_ERR_SYNTAX);
+	assert_int_equal(pb_decimal_parse("1E+19", 5, &d, NULL), 0);
+	assert_int_equal(pb_decimal_product(&d, 1, 1, &r, NULL), 0);
+	assert_int_equal(pb_decimal_parse("1E+20", 5, &d, NULL), 0);
+	assert_int_equal(pb_decimal_product(&d, 1, 1, &r, NULL), PB_MONEY_ERR_RANGE);
+}
+
 static void expect_round(const char *in, int digits, const char *want)
 {
 	pb_money r;
@@ -334,6 +420,8 @@ int main(void)
 		cmocka_unit_test(test_add_sub_overflow),
 		cmocka_unit_test(test_many_small_sums_are_exact),
 		cmocka_unit_test(test_mul),
+		cmocka_unit_test(test_mul3),
+		cmocka_unit_test(test_decimal_product),
 		cmocka_unit_test(test_round_half_away_from_zero),
 		cmocka_unit_test(test_format_at_scale),
 		cmocka_unit_test(test_compare),
