@@ -38,8 +38,11 @@ DB_SRC := \
 
 INGEST_SRC := \
 	ingest/aws_cur.c \
+	ingest/azure_cost.c \
+	ingest/format.c \
 	ingest/main.c \
 	ingest/manifest.c \
+	ingest/parser.c \
 	ingest/reduce.c \
 	ingest/store.c \
 	ingest/worker.c

@@ -172,3 +172,41 @@ int32_t pb_date_month_start(int32_t days)
 	pb_date_to_ymd(days, &y, &m, &d);
 	return pb_date_from_ymd(y, m, 1);
 }
+
+/* One or two digits at s[*i]; returns the value or -1. */
+static int digits12(const char *s, size_t len, size_t *i)
+{
+	int v;
+
+	if (*i >= len || s[*i] < '0' || s[*i] > '9')
+		return -1;
+	v = s[(*i)++] - '0';
+	if (*i < len && s[*i] >= '0' && s[*i] <= '9')
+		v = v * 10 + (s[(*i)++] - '0');
+	return v;
+}
+
+int pb_date_parse_us(const char *s, size_t len, int32_t *days)
+{
+	size_t i = 0;
+	int y, m, d;
+
+	m = digits12(s, len, &i);
+	if (m < 0 || expect(s, len, &i, '/') < 0)
+		return -1;
+	d = digits12(s, len, &i);
+	if (d < 0 || expect(s, len, &i, '/') < 0)
+		return -1;
+	y = digits(s, len, &i, 4);
+	if (y < 0 || i != len || !pb_date_valid(y, m, d))
+		return -1;
+	*days = pb_date_from_ymd(y, m, d);
+	return 0;
+}
+
+int pb_date_parse_any(const char *s, size_t len, int32_t *days)
+{
+	if (len > 4 && s[4] == '-')
+		return pb_date_parse_iso(s, len, days);
+	return pb_date_parse_us(s, len, days);
+}

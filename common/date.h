@@ -18,6 +18,15 @@ int pb_date_valid(int y, int m, int d);
  */
 int pb_date_parse_iso(const char *s, size_t len, int32_t *days);
 
+/*
+ * A US date, MM/DD/YYYY with one- or two-digit month and day (Azure cost exports). Never day-first:
+ * 13/01/2026 is an error, not January 13. Returns 0 or -1.
+ */
+int pb_date_parse_us(const char *s, size_t len, int32_t *days);
+
+/* pb_date_parse_iso for text that starts YYYY-, else pb_date_parse_us: either form, per value. */
+int pb_date_parse_any(const char *s, size_t len, int32_t *days);
+
 /* Writes YYYY-MM-DD and a NUL into buf (11 bytes). */
 void pb_date_format(int32_t days, char *buf);
 

@@ -29,6 +29,7 @@ static const struct colspec cols[CUR_NCOLS] = {
 			 {"product_product_name", "product_servicename", "line_item_product_code"}},
 	[CUR_REGION] = {0, {"product/regionCode", "product/region"}, {"product_region_code", "product_region"}},
 	[CUR_INVOICE] = {0, {"bill/InvoiceId"}, {"bill_invoice_id"}},
+	[CUR_ACCOUNT_NAME] = {0, {"lineItem/UsageAccountName"}, {"line_item_usage_account_name"}},
 };
 
 const char *pb_aws_cur_column_name(const struct pb_aws_cur *a, int col)
@@ -122,56 +123,6 @@ const char *pb_aws_cur_category(const char *t, size_t n)
 	return NULL;
 }
 
-static void count_unknown(struct pb_aws_cur *a, const char *t, size_t n, uint64_t count)
-{
-	size_t i;
-
-	for (i = 0; i < a->nunknown; i++) {
-		if (strlen(a->unknown[i].name) == n && memcmp(a->unknown[i].name, t, n) == 0) {
-			a->unknown[i].count += count;
-			return;
-		}
-	}
-	if (a->nunknown < CUR_MAX_UNKNOWN && n < sizeof(a->unknown[0].name)) {
-		memcpy(a->unknown[a->nunknown].name, t, n);
-		a->unknown[a->nunknown].name[n] = '\0';
-		a->unknown[a->nunknown].count = count;
-		a->nunknown++;
-		return;
-	}
-	a->unknown_other += count;
-}
-
-void pb_aws_cur_merge_stats(struct pb_aws_cur *dst, const struct pb_aws_cur *src)
-{
-	size_t i;
-
-	dst->rounded += src->rounded;
-	dst->lines += src->lines;
-	dst->no_invoice += src->no_invoice;
-	dst->unknown_other += src->unknown_other;
-	for (i = 0; i < src->nunknown; i++)
-		count_unknown(dst, src->unknown[i].name, strlen(src->unknown[i].name), src->unknown[i].count);
-}
-
-void pb_aws_cur_reset_stats(struct pb_aws_cur *a)
-{
-	a->rounded = 0;
-	a->lines = 0;
-	a->no_invoice = 0;
-	a->nunknown = 0;
-	a->unknown_other = 0;
-}
-
-/* Quotes at most 40 bytes of a bad value, so one wild field cannot flood the terminal. */
-static void add_quoted_value(struct pb_buf *err, const struct pb_csv_field *f)
-{
-	if (f->len <= 40)
-		pb_buf_addf(err, "\"%.*s\"", (int)f->len, f->ptr);
-	else
-		pb_buf_addf(err, "\"%.40s...\"", f->ptr);
-}
-
 static int field_error(struct pb_aws_cur *a, const struct pb_csv *c, int col, const char *what, struct pb_buf *err,
 		       size_t *field)
 {
@@ -182,15 +133,15 @@ static int field_error(struct pb_aws_cur *a, const struct pb_csv *c, int col, co
 		pb_buf_addf(err, "empty value in column '%s'", pb_aws_cur_column_name(a, col));
 	} else {
 		pb_buf_addf(err, "bad %s ", what);
-		add_quoted_value(err, f);
+		pb_add_quoted_value(err, f->ptr, f->len);
 		pb_buf_addf(err, " in column '%s'", pb_aws_cur_column_name(a, col));
 	}
 	*field = (size_t)a->col[col];
 	return -1;
 }
 
-static int amount(struct pb_aws_cur *a, const struct pb_csv *c, int col, pb_money *out, int *has, struct pb_buf *err,
-		  size_t *field)
+static int amount(struct pb_aws_cur *a, struct pb_format_stats *st, const struct pb_csv *c, int col, pb_money *out,
+		  int *has, struct pb_buf *err, size_t *field)
 {
 	const struct pb_csv_field *f = &c->fields[a->col[col]];
 	struct pb_money_parse_info info;
@@ -203,21 +154,9 @@ static int amount(struct pb_aws_cur *a, const struct pb_csv *c, int col, pb_mone
 		pb_buf_addf(err, ": %s", info.reason);
 		return -1;
 	}
-	a->rounded += (uint64_t)info.rounded;
+	st->rounded += (uint64_t)info.rounded;
 	*has = 1;
 	return 0;
-}
-
-static int valid_currency(const struct pb_csv_field *f)
-{
-	size_t i;
-
-	if (f->len != 3)
-		return 0;
-	for (i = 0; i < 3; i++)
-		if (f->ptr[i] < 'A' || f->ptr[i] > 'Z')
-			return 0;
-	return 1;
 }
 
 /* The first non-empty field among the column's candidates, or "". */
@@ -238,7 +177,8 @@ static struct pb_text first_text(const struct pb_aws_cur *a, const struct pb_csv
 	return t;
 }
 
-int pb_aws_cur_row(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err, size_t *field)
+int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
+		   struct pb_buf *err, size_t *field)
 {
 	const struct pb_csv_field *f;
 	const char *cat;
@@ -275,7 +215,7 @@ int pb_aws_cur_row(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_usage
 		u->category.ptr = cat;
 		u->category.len = strlen(cat);
 	} else {
-		count_unknown(a, f->ptr, f->len, 1);
+		pb_stats_unknown(st, f->ptr, f->len, 1);
 		u->category.ptr = f->ptr;
 		u->category.len = f->len;
 	}
@@ -283,19 +223,21 @@ int pb_aws_cur_row(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_usage
 	f = &c->fields[a->col[CUR_CURRENCY]];
 	if (f->len == 0)
 		return field_error(a, c, CUR_CURRENCY, "empty", err, field);
-	if (!valid_currency(f))
+	if (!pb_valid_currency(f->ptr, f->len))
 		return field_error(a, c, CUR_CURRENCY, "currency code", err, field);
 	u->currency.ptr = f->ptr;
 	u->currency.len = f->len;
 
-	if (amount(a, c, CUR_BILLED, &u->billed_cost, &u->has_billed, err, field) < 0)
+	if (amount(a, st, c, CUR_BILLED, &u->billed_cost, &u->has_billed, err, field) < 0)
 		return -1;
-	if (amount(a, c, CUR_LIST, &u->list_cost, &u->has_list, err, field) < 0)
+	if (amount(a, st, c, CUR_LIST, &u->list_cost, &u->has_list, err, field) < 0)
 		return -1;
 	u->service = first_text(a, c, CUR_SERVICE);
 	u->region = first_text(a, c, CUR_REGION);
-	a->lines++;
+	u->name = first_text(a, c, CUR_ACCOUNT_NAME);
+	u->name_kind = PB_NAME_ACCOUNT;
+	st->lines++;
 	if (a->col[CUR_INVOICE] < 0 || c->fields[a->col[CUR_INVOICE]].len == 0)
-		a->no_invoice++;
+		st->no_invoice++;
 	return 0;
 }

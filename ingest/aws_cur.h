@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "csv.h"
+#include "format.h"
 #include "reduce.h"
 
 enum {
@@ -20,10 +21,9 @@ enum {
 	CUR_SERVICE,
 	CUR_REGION,
 	CUR_INVOICE,
+	CUR_ACCOUNT_NAME,
 	CUR_NCOLS
 };
-
-#define CUR_MAX_UNKNOWN 32
 
 /* Per-file state: where the columns are, and what was noticed along the way. */
 struct pb_aws_cur {
@@ -31,15 +31,6 @@ struct pb_aws_cur {
 	/* Every candidate column found, in order of preference: the first non-empty one wins per line. */
 	long alt[CUR_NCOLS][4];
 	int cur2;
-	uint64_t rounded;    /* amounts rounded beyond 18 decimal places */
-	uint64_t lines;	     /* lines converted */
-	uint64_t no_invoice; /* lines without bill/InvoiceId (the report is not final) */
-	struct {
-		char name[64];
-		uint64_t count;
-	} unknown[CUR_MAX_UNKNOWN];
-	size_t nunknown;
-	uint64_t unknown_other; /* lines of unknown types past the table */
 	/* The last billing period text seen and its month, since every line repeats it. */
 	char last_bill[40];
 	size_t last_bill_len;
@@ -56,16 +47,11 @@ int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf 
  * Converts the current record of c into u (strings borrowed from c). Returns 0, or -1 with the reason in
  * err and the offending field's index in *field.
  */
-int pb_aws_cur_row(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err, size_t *field);
+int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
+		   struct pb_buf *err, size_t *field);
 
 /* Writes the indexes of every column this format reads into cols (CUR_NCOLS * 4 room); returns the count. */
 size_t pb_aws_cur_columns(const struct pb_aws_cur *a, size_t *cols);
-
-/* Adds src's counters (rounded amounts, unknown types) into dst. */
-void pb_aws_cur_merge_stats(struct pb_aws_cur *dst, const struct pb_aws_cur *src);
-
-/* Clears the counters, keeping the bound columns. */
-void pb_aws_cur_reset_stats(struct pb_aws_cur *a);
 
 /* The canonical name of a column in this file's naming, for messages. */
 const char *pb_aws_cur_column_name(const struct pb_aws_cur *a, int col);

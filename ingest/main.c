@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aws_cur.h"
 #include "buf.h"
 #include "csv.h"
 #include "date.h"
@@ -18,6 +17,7 @@
 #include "input.h"
 #include "manifest.h"
 #include "money.h"
+#include "parser.h"
 #include "progress.h"
 #include "reduce.h"
 #include "store.h"
@@ -34,6 +34,7 @@ enum summary_kind { SUMMARY_NONE, SUMMARY_ACCOUNTS, SUMMARY_DAILY };
 
 struct options {
 	const char *format;
+	enum pb_format_kind kind;
 	const char *source;
 	const char *endpoint;
 	struct pb_s3_config s3; /* when a FILE is s3:// */
@@ -48,10 +49,12 @@ struct options {
 
 static const char *progname = "pb-ingest";
 
+#define FORMATS "aws-cur, azure-cost, partner-center"
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pb-ingest --format aws-cur [--summary[=accounts|daily]] [options] FILE...\n"
+		"usage: pb-ingest --format FORMAT [--summary[=accounts|daily]] [options] FILE...\n"
 		"       pb-ingest --history [--month YYYY-MM]\n"
 		"\n"
 		"Reads partner cost exports (plain CSV, gzip or ZIP; - is standard input; https:// and\n"
@@ -59,7 +62,9 @@ static void usage(FILE *out)
 		"line item, reduces it to daily grain and stores it in PostgreSQL as one import, replacing the\n"
 		"previous import of the same source and month (PB_DATABASE_URL, else the local cluster).\n"
 		"\n"
-		"  --format FORMAT      the export format: aws-cur (legacy CUR and CUR 2.0)\n"
+		"  --format FORMAT      the export format: aws-cur (legacy CUR and CUR 2.0), azure-cost\n"
+		"                       (Azure cost details: EA, MCA, CSP), partner-center (reconciliation,\n"
+		"                       JSON lines)\n"
 		"  --summary[=KIND]     print a summary instead of storing: accounts (the default) prints\n"
 		"                       partner_account_id,list_cost,billed_cost; daily prints the daily rows\n"
 		"  --source URI         the source the import replaces imports of (default: file:// and the\n"
@@ -202,11 +207,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return 0;
 	}
 	if (!o->format) {
-		fprintf(stderr, "%s: --format is required (aws-cur)\nTry 'pb-ingest --help'.\n", progname);
+		fprintf(stderr, "%s: --format is required (%s)\nTry 'pb-ingest --help'.\n", progname, FORMATS);
 		return -1;
 	}
-	if (strcmp(o->format, "aws-cur") != 0) {
-		fprintf(stderr, "%s: unknown format '%s' (aws-cur)\n", progname, o->format);
+	if (strcmp(o->format, "aws-cur") == 0) {
+		o->kind = PB_FORMAT_AWS_CUR;
+	} else if (strcmp(o->format, "azure-cost") == 0) {
+		o->kind = PB_FORMAT_AZURE_COST;
+	} else if (strcmp(o->format, "partner-center") == 0) {
+		o->kind = PB_FORMAT_PARTNER_CENTER;
+	} else {
+		fprintf(stderr, "%s: unknown format '%s' (%s)\n", progname, o->format, FORMATS);
 		return -1;
 	}
 	if (optind >= argc && !o->source) {
@@ -259,26 +270,6 @@ static void report(struct run *r, const char *name, uint64_t line, uint32_t col,
 	else
 		fprintf(stderr, "%s: %s\n", progname, msg);
 	r->errors++;
-}
-
-static void warn_file(const char *name, const struct pb_aws_cur *a)
-{
-	size_t i;
-
-	if (a->rounded)
-		fprintf(stderr,
-			"%s: %s: warning: %llu amount%s had more than 18 decimal places and were rounded "
-			"half-to-even\n",
-			progname, name, (unsigned long long)a->rounded, a->rounded == 1 ? "" : "s");
-	for (i = 0; i < a->nunknown; i++)
-		fprintf(stderr,
-			"%s: %s: warning: %llu line%s of unknown line item type '%s' kept as charge category "
-			"'%s'\n",
-			progname, name, (unsigned long long)a->unknown[i].count, a->unknown[i].count == 1 ? "" : "s",
-			a->unknown[i].name, a->unknown[i].name);
-	if (a->unknown_other)
-		fprintf(stderr, "%s: %s: warning: %llu more lines of other unknown line item types\n", progname, name,
-			(unsigned long long)a->unknown_other);
 }
 
 /* A file split into parts, one per thread; part 0 reads on from the header. */
@@ -353,7 +344,7 @@ static void show_progress(struct run *r, const char *name, struct split *sp)
  * Walks the parts in file order: a part that ended on a later part's start hands over to that part, so
  * parts it passed over (begun inside a quoted field) are skipped. Reports errors with absolute lines.
  */
-static int collect(struct run *r, const char *name, struct split *sp, struct pb_aws_cur *stats)
+static int collect(struct run *r, const char *name, struct split *sp, struct pb_format_stats *stats)
 {
 	size_t k = 0;
 	uint64_t base = 1;
@@ -371,7 +362,7 @@ static int collect(struct run *r, const char *name, struct split *sp, struct pb_
 			report(r, name, 0, 0, "out of memory or sum out of range");
 			return -1;
 		}
-		pb_aws_cur_merge_stats(stats, &w->cur);
+		pb_stats_merge(stats, &w->parser.st);
 		r->rows += atomic_load(&w->rows);
 		r->bytes_before += atomic_load(&w->bytes);
 		/* Part 0 counted lines from the file's start, the header's included; the others from their own. */
@@ -528,10 +519,10 @@ static int ingest_file(struct run *r, const char *path)
 	struct pb_buf err = PB_BUF_INIT;
 	struct pb_input *in = NULL;
 	struct pb_csv csv;
-	struct pb_aws_cur cur;
+	struct pb_parser parser;
 	struct split *sp = NULL;
 	const char *name = path;
-	size_t k, cols[CUR_NCOLS * 4], ncols;
+	size_t k, cols[PB_PARSER_MAXCOLS], ncols;
 	int rc, ret = -1, csv_ready = 0;
 
 	rc = pb_input_open_ex(path, r->store ? PB_INPUT_SHA256 | PB_INPUT_PREFETCH : 0, &r->opt->fetch, &in, &err);
@@ -557,12 +548,12 @@ static int ingest_file(struct run *r, const char *path)
 		report(r, name, csv.err_line, csv.err_col, pb_buf_str(&csv.err));
 		goto out;
 	}
-	if (pb_aws_cur_bind(&cur, &csv, &err) < 0) {
+	if (pb_parser_bind(&parser, r->opt->kind, &csv, &err) < 0) {
 		report(r, name, csv.line, 1, pb_buf_str(&err));
 		goto out;
 	}
 	pb_csv_expect_fields(&csv, csv.nfields);
-	ncols = pb_aws_cur_columns(&cur, cols);
+	ncols = pb_parser_columns(&parser, cols);
 	if (pb_csv_project(&csv, cols, ncols) < 0) {
 		report(r, name, 0, 0, "out of memory");
 		goto out;
@@ -581,7 +572,7 @@ static int ingest_file(struct run *r, const char *path)
 	for (k = 0; k < sp->n; k++) {
 		struct pb_worker *w = &sp->workers[k];
 
-		w->cur = cur;
+		w->parser = parser;
 		w->month = r->store ? r->month : 0;
 		w->max_errors = r->opt->max_errors;
 		w->stops = sp->starts + k + 1;
@@ -598,12 +589,12 @@ static int ingest_file(struct run *r, const char *path)
 	}
 	if (run_parts(r, name, sp) < 0)
 		goto out;
-	pb_aws_cur_reset_stats(&cur);
-	if (collect(r, name, sp, &cur) < 0)
+	pb_stats_reset(&parser.st);
+	if (collect(r, name, sp, &parser.st) < 0)
 		goto out;
-	warn_file(name, &cur);
-	r->lines += cur.lines;
-	r->no_invoice += cur.no_invoice;
+	pb_stats_warn(stderr, progname, name, &parser.st);
+	r->lines += parser.st.lines;
+	r->no_invoice += parser.st.no_invoice;
 	if (r->store && record_file(r, path, in, sp) < 0)
 		goto out;
 	ret = 0;
@@ -649,7 +640,7 @@ static int flush_some(struct pb_buf *b)
 	return 0;
 }
 
-static int print_daily(const struct pb_daily *const *rows, size_t n)
+static int print_daily(const char *vendor, const struct pb_daily *const *rows, size_t n)
 {
 	struct pb_buf out = PB_BUF_INIT;
 	char date[11];
@@ -661,7 +652,7 @@ static int print_daily(const struct pb_daily *const *rows, size_t n)
 	for (i = 0; i < n && rc == 0; i++) {
 		const struct pb_daily *d = rows[i];
 
-		pb_buf_addstr(&out, "aws,");
+		pb_buf_addf(&out, "%s,", vendor);
 		pb_date_format(d->billing_month, date);
 		pb_buf_addf(&out, "%s,", date);
 		pb_buf_add_csv_field(&out, d->account.ptr, d->account.len);
@@ -743,7 +734,7 @@ static int peek_month(const struct options *opt, const char *path, int32_t *mont
 {
 	struct pb_input *in = NULL;
 	struct pb_csv csv;
-	struct pb_aws_cur cur;
+	struct pb_parser parser;
 	struct pb_usage u;
 	size_t field;
 	int rc, ret = -1, ready = 0;
@@ -759,12 +750,12 @@ static int peek_month(const struct options *opt, const char *path, int32_t *mont
 		goto out;
 	ready = 1;
 	rc = pb_csv_next(&csv);
-	if (rc == PB_CSV_RECORD && pb_aws_cur_bind(&cur, &csv, err) == 0) {
+	if (rc == PB_CSV_RECORD && pb_parser_bind(&parser, opt->kind, &csv, err) == 0) {
 		pb_csv_expect_fields(&csv, csv.nfields);
 		rc = pb_csv_next(&csv);
 		if (rc == PB_CSV_END) {
 			ret = 0;
-		} else if (rc == PB_CSV_RECORD && pb_aws_cur_row(&cur, &csv, &u, err, &field) == 0) {
+		} else if (rc == PB_CSV_RECORD && pb_parser_row(&parser, &csv, &u, err, &field) == 0) {
 			*month = u.billing_month;
 			ret = 1;
 		}
@@ -898,7 +889,7 @@ static int store_open(struct run *run, const struct options *opt, const char *fi
 		status = EXIT_DEPENDENCY;
 		goto out;
 	}
-	im->vendor = "aws";
+	im->vendor = pb_format_vendor(opt->kind);
 	im->source = *source;
 	im->billing_month = run->month;
 	if (im->assembly_id) {
@@ -910,8 +901,8 @@ static int store_open(struct run *run, const struct options *opt, const char *fi
 			goto out;
 		}
 		if (done) {
-			printf("assembly %s of aws %.7s from %s is committed already as import %lld: nothing to do\n",
-			       im->assembly_id, month_text(im->billing_month), im->source, done);
+			printf("assembly %s of %s %.7s from %s is committed already as import %lld: nothing to do\n",
+			       im->assembly_id, im->vendor, month_text(im->billing_month), im->source, done);
 			status = -1;
 			goto out;
 		}
@@ -1042,11 +1033,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (run.store) {
-		im.final = run.lines > 0 && run.no_invoice == 0;
+		/* Only AWS marks a final report, with an invoice id on every line. */
+		im.final = opt.kind == PB_FORMAT_AWS_CUR && run.lines > 0 && run.no_invoice == 0;
 		status = store_close(&run, conn, &im, rows, n);
 		goto out;
 	}
-	rc = opt.summary == SUMMARY_DAILY ? print_daily(rows, n) : print_accounts(rows, n);
+	rc = opt.summary == SUMMARY_DAILY ? print_daily(pb_format_vendor(opt.kind), rows, n) : print_accounts(rows, n);
 	if (rc == 0 && fflush(stdout) != 0)
 		rc = -1;
 	if (rc == -1)

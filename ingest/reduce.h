@@ -12,6 +12,9 @@ struct pb_text {
 	size_t len;
 };
 
+/* What kind of name a line gives its partner account (pb.partner_account_name.kind). */
+enum pb_name_kind { PB_NAME_NONE, PB_NAME_ACCOUNT, PB_NAME_SUBSCRIPTION, PB_NAME_CUSTOMER };
+
 /* One normalized line item (shared/DESIGN.md, "The normalized record"). Strings are borrowed. */
 struct pb_usage {
 	int32_t billing_month; /* day number of the period's first day */
@@ -19,6 +22,8 @@ struct pb_usage {
 	struct pb_text account, category, service, region, currency;
 	pb_money list_cost, billed_cost;
 	int has_list, has_billed; /* 0 when the export left the amount empty */
+	struct pb_text name;	  /* the partner account's name on this line, or empty */
+	enum pb_name_kind name_kind;
 };
 
 /* One reduced row. Strings are owned by the reduction and live as long as it does. */

@@ -35,7 +35,8 @@ static int check_month(struct pb_worker *w, struct pb_csv *c, const struct pb_us
 {
 	struct pb_buf msg = PB_BUF_INIT;
 	char want[11], got[11];
-	int y, m, d, col_index;
+	int y, m, d;
+	size_t col_index;
 	int32_t next;
 	uint64_t line;
 	uint32_t col;
@@ -46,15 +47,15 @@ static int check_month(struct pb_worker *w, struct pb_csv *c, const struct pb_us
 	if (u->billing_month != w->month) {
 		pb_date_format(u->billing_month, got);
 		pb_buf_addf(&msg, "billing period starts %s, but this import is for the month of %s", got, want);
-		col_index = CUR_BILL_START;
+		col_index = pb_parser_month_field(&w->parser);
 	} else if (u->usage_date < w->month || u->usage_date >= next) {
 		pb_date_format(u->usage_date, got);
 		pb_buf_addf(&msg, "usage date %s is outside the billing month of %s", got, want);
-		col_index = CUR_USAGE_START;
+		col_index = pb_parser_date_field(&w->parser);
 	} else {
 		return 0;
 	}
-	pb_csv_field_pos(c, (size_t)w->cur.col[col_index], &line, &col);
+	pb_csv_field_pos(c, col_index, &line, &col);
 	keep_error(w, line, col, pb_buf_str(&msg));
 	pb_buf_release(&msg);
 	return -1;
@@ -95,7 +96,7 @@ void pb_worker_run(struct pb_worker *w)
 			atomic_store_explicit(&w->bytes, c->bytes, memory_order_relaxed);
 			atomic_store_explicit(&w->rows, rows, memory_order_relaxed);
 		}
-		if (pb_aws_cur_row(&w->cur, c, &u, &err, &field) < 0) {
+		if (pb_parser_row(&w->parser, c, &u, &err, &field) < 0) {
 			pb_csv_field_pos(c, field, &line, &col);
 			keep_error(w, line, col, pb_buf_str(&err));
 			if (w->nerrors >= w->max_errors || w->fatal)

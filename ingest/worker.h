@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aws_cur.h"
 #include "csv.h"
+#include "parser.h"
 #include "reduce.h"
 
 /* An error kept for reporting once the file order is known. line is relative to the worker's start; 0: none. */
@@ -20,7 +20,7 @@ struct pb_worker_error {
 struct pb_worker {
 	/* Set by the caller. */
 	struct pb_csv *csv;	  /* positioned at start (after the header for the first part) */
-	struct pb_aws_cur cur;	  /* the file's bound columns; per-part counters */
+	struct pb_parser parser;  /* the file's bound columns; per-part counters */
 	struct pb_reduce *reduce; /* this part's rows */
 	unsigned long max_errors; /* stop after this many */
 	int32_t month;		  /* when set: every line's billing month, and its usage date within it */

@@ -1,0 +1,64 @@
+/* Azure cost-details exports (EA, MCA and CSP partner schemas) to normalized lines. */
+#ifndef PB_AZURE_COST_H
+#define PB_AZURE_COST_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "csv.h"
+#include "format.h"
+#include "reduce.h"
+
+enum {
+	AZ_TENANT,
+	AZ_SUBSCRIPTION,
+	AZ_DATE,
+	AZ_BILL_START,
+	AZ_TYPE,
+	AZ_CURRENCY,
+	AZ_BILLED,
+	AZ_PAYG_COST,
+	AZ_PAYG_PRICE,
+	AZ_QUANTITY,
+	AZ_UNIT,
+	AZ_RATE,
+	AZ_PUBLISHER_TYPE,
+	AZ_PRICING_MODEL,
+	AZ_SERVICE,
+	AZ_REGION,
+	AZ_SUB_NAME,
+	AZ_CUSTOMER_NAME,
+	AZ_NCOLS
+};
+
+#define AZ_MAX_ALT 3
+
+/* Per-file state: where the columns are, and the last texts seen, since lines repeat them. */
+struct pb_azure_cost {
+	long col[AZ_NCOLS];
+	long alt[AZ_NCOLS][AZ_MAX_ALT];
+	char name[AZ_NCOLS][48]; /* each bound column's header, as the file spells it, for messages */
+	int csp; /* customerTenantId present: the partner account is the customer's tenant */
+	char last_date[40], last_bill[40], last_unit[24];
+	size_t last_date_len, last_bill_len, last_unit_len;
+	int32_t last_date_day, last_bill_month;
+	uint32_t last_unit_block;
+};
+
+/* Finds the columns in the header record (names matched case-insensitively). 0, or -1 with err set. */
+int pb_azure_cost_bind(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_buf *err);
+
+/* Converts the current record. 0, or -1 with the reason in err and the offending field's index in *field. */
+int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
+		      struct pb_buf *err, size_t *field);
+
+/* Writes the indexes of every column read into cols (AZ_NCOLS * AZ_MAX_ALT room); returns the count. */
+size_t pb_azure_cost_columns(const struct pb_azure_cost *a, size_t *cols);
+
+/* FOCUS ChargeCategory for an Azure ChargeType (any case), or NULL when the type is unknown. */
+const char *pb_azure_category(const char *type, size_t len);
+
+/* The block size a UnitOfMeasure names: "100 Hours" 100, "10K" 10000, "1 GB/Month" 1, "Hours" 1; 0 if too big. */
+uint32_t pb_azure_unit_block(const char *unit, size_t len);
+
+#endif

@@ -1,0 +1,46 @@
+/* The export formats behind one interface: binding a header, converting a record, and what was noticed. */
+#ifndef PB_FORMAT_H
+#define PB_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "csv.h"
+#include "reduce.h"
+
+#define PB_MAX_UNKNOWN 32
+
+/* What a file's lines showed beyond their values: counted per part, merged per file. */
+struct pb_format_stats {
+	uint64_t lines;	     /* lines converted */
+	uint64_t rounded;    /* amounts rounded beyond 18 decimal places */
+	uint64_t no_invoice; /* AWS: lines without bill/InvoiceId (the report is not final) */
+	uint64_t no_list;    /* Azure: lines without a list price (list cost left empty) */
+	struct {
+		char name[64];
+		uint64_t count;
+	} unknown[PB_MAX_UNKNOWN]; /* charge types not in the table, kept under their own name */
+	size_t nunknown;
+	uint64_t unknown_other; /* lines of unknown types past the table */
+};
+
+/* Counts n lines of the unknown charge type t. */
+void pb_stats_unknown(struct pb_format_stats *s, const char *t, size_t len, uint64_t n);
+void pb_stats_merge(struct pb_format_stats *dst, const struct pb_format_stats *src);
+void pb_stats_reset(struct pb_format_stats *s);
+
+/* The warnings a file's statistics call for, one line each on out, as "PROG: NAME: warning: ...". */
+void pb_stats_warn(FILE *out, const char *prog, const char *name, const struct pb_format_stats *s);
+
+/* Quotes at most 40 bytes of a bad value into err, so one wild field cannot flood the terminal. */
+void pb_add_quoted_value(struct pb_buf *err, const char *ptr, size_t len);
+
+/* 1 when the field is three capital letters (an ISO 4217 code). */
+int pb_valid_currency(const char *ptr, size_t len);
+
+/* Case-insensitive comparison of a field with a NUL-terminated name. */
+int pb_text_is(const char *ptr, size_t len, const char *name);
+
+#endif

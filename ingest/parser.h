@@ -1,0 +1,37 @@
+/* One CSV export format chosen at run time: binds the header, converts records, keeps the statistics. */
+#ifndef PB_PARSER_H
+#define PB_PARSER_H
+
+#include "aws_cur.h"
+#include "azure_cost.h"
+#include "format.h"
+
+enum pb_format_kind { PB_FORMAT_AWS_CUR, PB_FORMAT_AZURE_COST, PB_FORMAT_PARTNER_CENTER };
+
+/* Room pb_parser_columns needs. */
+#define PB_PARSER_MAXCOLS (AZ_NCOLS * AZ_MAX_ALT > CUR_NCOLS * 4 ? AZ_NCOLS * AZ_MAX_ALT : CUR_NCOLS * 4)
+
+struct pb_parser {
+	enum pb_format_kind kind;
+	struct pb_aws_cur aws;
+	struct pb_azure_cost az;
+	struct pb_format_stats st;
+};
+
+/* The vendor a format's lines belong to: "aws" or "azure". */
+const char *pb_format_vendor(enum pb_format_kind kind);
+
+/* Binds the header record c for the given format. 0, or -1 with err set. */
+int pb_parser_bind(struct pb_parser *p, enum pb_format_kind kind, const struct pb_csv *c, struct pb_buf *err);
+
+/* Converts the current record into u. 0, or -1 with err and the offending field's index. */
+int pb_parser_row(struct pb_parser *p, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err, size_t *field);
+
+/* The indexes of every column read (PB_PARSER_MAXCOLS room); returns the count. */
+size_t pb_parser_columns(const struct pb_parser *p, size_t *cols);
+
+/* The field index of the billing period and of the usage date, for errors about them. */
+size_t pb_parser_month_field(const struct pb_parser *p);
+size_t pb_parser_date_field(const struct pb_parser *p);
+
+#endif
