@@ -8,11 +8,20 @@
 //                                                  application/octet-stream)
 //   node azput.mjs get CONTAINER BLOB [OUT]        download a blob to OUT (default stdout)
 //   node azput.mjs list CONTAINER                  print the container's blob names, one a line
+//   node azput.mjs sas CONTAINER [OPTIONS]         print a container-level service SAS token (the query
+//                                                  string, no leading "?"), signed with the account key:
+//     --permissions P   sp (default rl: read and list)
+//     --version V       sv (default 2021-08-06; the string-to-sign is the one of 2020-12-06 and later)
+//     --minutes N       se is N minutes from now (default 120); st is always 5 minutes before now
+//     --expired         st two hours ago and se one hour ago: a well-signed token that has expired
+//     --bad-signature   sig is the HMAC of the right string-to-sign under another key (valid base64,
+//                       but not the account's signature)
+//     --show            also print the string-to-sign to stderr (JSON-quoted, one line)
 //
 // Environment: AZURITE_BLOB_ENDPOINT, e.g. http://127.0.0.1:10000/devstoreaccount1 (path-style: the last
 // path segment is the account name), and AZURITE_ACCOUNT_KEY, the account's base64 key.
 // Exit status: 0 on success; 1 on an HTTP error (the status line and body go to stderr); 2 on bad usage.
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -91,6 +100,30 @@ function request(method, path, query, { headers = {}, body, contentLength = 0 } 
   });
 }
 
+// A container-level service SAS (sr=c), string-to-sign of version 2020-12-06 and later:
+// https://learn.microsoft.com/rest/api/storageservices/create-service-sas
+//   sp \n st \n se \n /blob/ACCOUNT/CONTAINER \n si \n sip \n spr \n sv \n sr \n snapshot time \n ses \n
+//   rscc \n rscd \n rsce \n rscl \n rsct           (16 fields; the empty ones are empty strings)
+// Times are ISO 8601 UTC without fractional seconds, e.g. 2026-10-20T06:00:00Z.
+function sas(container, opts) {
+  const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = Date.now();
+  const st = iso(opts.expired ? now - 2 * 3600e3 : now - 5 * 60e3);
+  const se = iso(opts.expired ? now - 3600e3 : now + opts.minutes * 60e3);
+  const sv = opts.version;
+  const sp = opts.permissions;
+  const fields = [sp, st, se, `/blob/${account}/${container}`, '', '', '', sv, 'c', '', '', '', '', '', '', ''];
+  const stringToSign = fields.join('\n');
+  let signingKey = Buffer.from(key, 'base64');
+  // Another 64-byte key, derived from the real one so that it is never the same.
+  if (opts.badSignature) signingKey = createHash('sha512').update('not the key').update(signingKey).digest();
+  const sig = createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest('base64');
+  if (opts.show) process.stderr.write(JSON.stringify(stringToSign) + '\n');
+  const q = new URLSearchParams({ sv, st, se, sr: 'c', sp, sig });
+  // URLSearchParams writes ':' as %3A, which Azure accepts; sig's '+', '/', '=' must be percent-encoded.
+  return q.toString();
+}
+
 async function readAll(res) {
   const parts = [];
   for await (const p of res) parts.push(p);
@@ -142,8 +175,23 @@ try {
       }
       marker = (xml.match(/<NextMarker>([^<]*)<\/NextMarker>/) || [])[1] || '';
     } while (marker);
+  } else if (cmd === 'sas' && args.length >= 1) {
+    const opts = { permissions: 'rl', version: '2021-08-06', minutes: 120, expired: false, badSignature: false,
+      show: false };
+    const rest = args.slice(1);
+    while (rest.length) {
+      const a = rest.shift();
+      if (a === '--permissions' && rest.length) opts.permissions = rest.shift();
+      else if (a === '--version' && rest.length) opts.version = rest.shift();
+      else if (a === '--minutes' && /^[0-9]+$/.test(rest[0] || '')) opts.minutes = Number(rest.shift());
+      else if (a === '--expired') opts.expired = true;
+      else if (a === '--bad-signature') opts.badSignature = true;
+      else if (a === '--show') opts.show = true;
+      else die(2, `sas: unknown option ${a}`);
+    }
+    process.stdout.write(sas(args[0], opts) + '\n');
   } else {
-    die(2, 'usage: azput.mjs mkcontainer C | put C BLOB FILE [TYPE] | get C BLOB [OUT] | list C');
+    die(2, 'usage: azput.mjs mkcontainer C | put C BLOB FILE [TYPE] | get C BLOB [OUT] | list C | sas C [OPTIONS]');
   }
 } catch (e) {
   die(1, `${cmd}: ${e.message}`);

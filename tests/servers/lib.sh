@@ -40,6 +40,11 @@
 #     BUCKET/KEY). ListObjectsV2 (list-type=2), Range GETs (206) and HEAD work.
 # Azure Blob (azurite 3.35.0): account devstoreaccount1 with its well-known key; Shared Key signatures are
 # verified (a wrong key gets 403 AuthorizationFailure).
+#   - Service SAS (pb_azurite_sas) signatures are verified too, with the string-to-sign of version 2020-12-06
+#     and later; the start and expiry times are checked, and the permissions (a list needs l, a read r).
+#   - Where Azure answers 403 AuthenticationFailed (a wrong Shared Key signature, a wrong SAS signature, an
+#     expired SAS), azurite answers 403 AuthorizationFailure, with the same message and no
+#     AuthenticationErrorDetail. Its error messages span three lines (the text, RequestId:..., Time:...).
 
 PB_SERVERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PB_SERVERS_BIN=$PB_SERVERS_DIR/node_modules/.bin
@@ -333,6 +338,13 @@ pb_azurite_stop() {
 pb_azurite_mkcontainer() { node "$PB_SERVERS_DIR/azput.mjs" mkcontainer "$@"; }
 pb_azurite_put() { node "$PB_SERVERS_DIR/azput.mjs" put "$@"; }
 pb_azurite_get() { node "$PB_SERVERS_DIR/azput.mjs" get "$@"; }
+
+# pb_azurite_sas CONTAINER [--permissions P] [--version V] [--minutes N] [--expired] [--bad-signature]
+# [--show]: prints a container-level service SAS token for CONTAINER (the query string, no leading "?";
+# default sp=rl, sv=2021-08-06, valid from 5 minutes ago for 120 minutes), signed with AZURITE_ACCOUNT_KEY.
+# --expired: st and se in the past; --bad-signature: signed with another key; --show: the string-to-sign
+# to stderr. Append it to a URL: "$AZURITE_BLOB_ENDPOINT/CONTAINER/BLOB?$(pb_azurite_sas CONTAINER)".
+pb_azurite_sas() { node "$PB_SERVERS_DIR/azput.mjs" sas "$@"; }
 
 # ---- fault proxy -----------------------------------------------------------------------------------------
 

@@ -260,6 +260,35 @@ static void check_format(int32_t days, const char *want)
 	assert_int_equal(buf[11], 'X');
 }
 
+/* Azure's US dates: month first, always; one or two digits; either form per value through parse_any. */
+static void test_parse_us(void **state)
+{
+	static const char *bad[] = {"13/01/2026", "02/30/2026", "0/1/2026", "1/0/2026", "10/01/26", "10-01-2026",
+				    "10/01/2026 ", "/01/2026", "10/001/2026", "", "10/01/20261"};
+	int32_t d = -1;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(pb_date_parse_us("10/01/2026", 10, &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(2026, 10, 1));
+	assert_int_equal(pb_date_parse_us("1/2/2026", 8, &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(2026, 1, 2));
+	assert_int_equal(pb_date_parse_us("02/29/2024", 10, &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(2024, 2, 29));
+	assert_int_equal(pb_date_parse_us("12/31/2026", 10, &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(2026, 12, 31));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(pb_date_parse_us(bad[i], strlen(bad[i]), &d), -1);
+	assert_int_equal(pb_date_parse_any("2026-10-02", 10, &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(2026, 10, 2));
+	assert_int_equal(pb_date_parse_any("2026-10-02T23:00:00-02:00", 25, &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(2026, 10, 3));
+	assert_int_equal(pb_date_parse_any("10/02/2026", 10, &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(2026, 10, 2));
+	assert_int_equal(pb_date_parse_any("13/01/2026", 10, &d), -1);
+	assert_int_equal(pb_date_parse_any("2026/10/02", 10, &d), -1);
+}
+
 static void test_format(void **state)
 {
 	int32_t d;
@@ -317,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_parse_offsets_move_day),
 		cmocka_unit_test(test_parse_len),
 		cmocka_unit_test(test_parse_rejected),
+		cmocka_unit_test(test_parse_us),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_month_start),
 	};
