@@ -242,6 +242,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 struct run {
 	const struct options *opt;
 	struct pb_reduce *reduce;
+	struct pb_reduce *names; /* partner account names, when storing */
 	struct pb_progress progress;
 	uint64_t bytes_before, rows;
 	unsigned long errors;
@@ -358,7 +359,8 @@ static int collect(struct run *r, const char *name, struct split *sp, struct pb_
 			       w->errors[i].msg);
 		if (w->fatal || r->errors >= r->opt->max_errors)
 			return -1;
-		if (!r->errors && pb_reduce_merge(r->reduce, w->reduce) < 0) {
+		if (!r->errors &&
+		    (pb_reduce_merge(r->reduce, w->reduce) < 0 || (w->names && pb_reduce_merge(r->names, w->names) < 0))) {
 			report(r, name, 0, 0, "out of memory or sum out of range");
 			return -1;
 		}
@@ -381,6 +383,7 @@ static void release_split(struct split *sp)
 			pthread_join(sp->threads[k], NULL);
 		pb_worker_release(&sp->workers[k]);
 		pb_reduce_free(sp->workers[k].reduce);
+		pb_reduce_free(sp->workers[k].names);
 		if (k > 0) {
 			if (sp->csv_ready[k])
 				pb_csv_release(&sp->csvs[k]);
@@ -578,7 +581,9 @@ static int ingest_file(struct run *r, const char *path)
 		w->stops = sp->starts + k + 1;
 		w->nstops = sp->n - k - 1;
 		w->reduce = pb_reduce_new(r->opt->summary == SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
-		if (!w->reduce) {
+		if (r->store)
+			w->names = pb_reduce_new(PB_GRAIN_DAILY);
+		if (!w->reduce || (r->store && !w->names)) {
 			report(r, name, 0, 0, "out of memory");
 			goto out;
 		}
@@ -984,7 +989,8 @@ int main(int argc, char **argv)
 	run.opt = &opt;
 	run.store = opt.summary == SUMMARY_NONE;
 	run.reduce = pb_reduce_new(opt.summary == SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
-	if (!run.reduce) {
+	run.names = pb_reduce_new(PB_GRAIN_DAILY);
+	if (!run.reduce || !run.names) {
 		fprintf(stderr, "%s: out of memory\n", progname);
 		return EXIT_DATA;
 	}
@@ -1035,6 +1041,12 @@ int main(int argc, char **argv)
 	if (run.store) {
 		/* Only AWS marks a final report, with an invoice id on every line. */
 		im.final = opt.kind == PB_FORMAT_AWS_CUR && run.lines > 0 && run.no_invoice == 0;
+		im.names = pb_reduce_sorted(run.names, &im.nnames);
+		if (!im.names) {
+			fprintf(stderr, "%s: out of memory\n", progname);
+			status = EXIT_DATA;
+			goto out;
+		}
 		status = store_close(&run, conn, &im, rows, n);
 		goto out;
 	}
@@ -1056,5 +1068,6 @@ out:
 	pb_manifest_release(&man);
 	PQfinish(conn);
 	pb_reduce_free(run.reduce);
+	pb_reduce_free(run.names);
 	return status;
 }

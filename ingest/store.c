@@ -178,19 +178,10 @@ static int put_copy(PGconn *conn, struct pb_buf *b, struct pb_buf *err)
 	return 0;
 }
 
-static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
-		     struct pb_buf *err)
+static int copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
 {
-	struct pb_buf b = PB_BUF_INIT;
-	char id[32], date[11], month[11];
-	PGresult *res;
-	size_t i;
-	int ret = -1;
+	PGresult *res = PQexec(conn, sql);
 
-	snprintf(id, sizeof(id), "%lld", im->id);
-	res = PQexec(conn,
-		     "COPY pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, "
-		     "charge_category, service, region, currency, list_cost, billed_cost, line_count) FROM STDIN");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "database: cannot start COPY: %s", PQresultErrorMessage(res));
@@ -198,6 +189,55 @@ static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struc
 		return -1;
 	}
 	PQclear(res);
+	return 0;
+}
+
+/* Sends what b holds and ends the COPY (ok: the rows went well so far). Returns 0 or -1 with err set. */
+static int copy_finish(PGconn *conn, struct pb_buf *b, int ok, struct pb_buf *err)
+{
+	PGresult *res;
+	int ret = -1;
+
+	if (!ok || put_copy(conn, b, err) < 0)
+		goto out;
+	if (PQputCopyEnd(conn, NULL) != 1) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		goto out;
+	}
+	res = PQgetResult(conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		goto out;
+	}
+	PQclear(res);
+	ret = 0;
+out:
+	/* Drain whatever results remain so the connection is usable for ROLLBACK. */
+	while ((res = PQgetResult(conn)))
+		PQclear(res);
+	pb_buf_release(b);
+	for (size_t k = 0; k < err->len; k++)
+		if (err->ptr[k] == '\n')
+			err->ptr[k] = ' ';
+	return ret;
+}
+
+static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
+		     struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char id[32], date[11], month[11];
+	size_t i;
+
+	snprintf(id, sizeof(id), "%lld", im->id);
+	if (copy_start(conn,
+		       "COPY pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, "
+		       "charge_category, service, region, currency, list_cost, billed_cost, line_count) FROM STDIN",
+		       err) < 0)
+		return -1;
 	for (i = 0; i < n; i++) {
 		const struct pb_daily *d = rows[i];
 
@@ -219,38 +259,45 @@ static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struc
 		copy_amount(&b, d->billed_cost, d->billed_lines);
 		pb_buf_addf(&b, "\t%llu\n", (unsigned long long)d->line_count);
 		if (b.len >= COPY_CHUNK && put_copy(conn, &b, err) < 0)
-			goto out;
+			return copy_finish(conn, &b, 0, err);
 		if (i == n / 2) {
 			if (put_copy(conn, &b, err) < 0 || PQflush(conn) != 0)
-				goto out;
+				return copy_finish(conn, &b, 0, err);
 			pb_store_test_pause("copy");
 		}
 	}
-	if (put_copy(conn, &b, err) < 0)
-		goto out;
-	if (PQputCopyEnd(conn, NULL) != 1) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
-		goto out;
+	return copy_finish(conn, &b, 1, err);
+}
+
+/* The partner account names the lines gave: rows of account, kind (in category), name (in service). */
+static int copy_names(PGconn *conn, const struct pb_store_import *im, struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char id[32];
+	size_t i;
+
+	if (!im->nnames)
+		return 0;
+	snprintf(id, sizeof(id), "%lld", im->id);
+	if (copy_start(conn,
+		       "COPY pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) "
+		       "FROM STDIN",
+		       err) < 0)
+		return -1;
+	for (i = 0; i < im->nnames; i++) {
+		const struct pb_daily *d = im->names[i];
+
+		pb_buf_addf(&b, "%s\t%s\t", id, im->vendor);
+		copy_text(&b, d->account.ptr, d->account.len);
+		pb_buf_addch(&b, '\t');
+		copy_text(&b, d->category.ptr, d->category.len);
+		pb_buf_addch(&b, '\t');
+		copy_text(&b, d->service.ptr, d->service.len);
+		pb_buf_addf(&b, "\t%llu\n", (unsigned long long)d->line_count);
+		if (b.len >= COPY_CHUNK && put_copy(conn, &b, err) < 0)
+			return copy_finish(conn, &b, 0, err);
 	}
-	res = PQgetResult(conn);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQresultErrorMessage(res));
-		PQclear(res);
-		goto out;
-	}
-	PQclear(res);
-	ret = 0;
-out:
-	/* Drain whatever results remain so the connection is usable for ROLLBACK. */
-	while ((res = PQgetResult(conn)))
-		PQclear(res);
-	pb_buf_release(&b);
-	for (size_t k = 0; k < err->len; k++)
-		if (err->ptr[k] == '\n')
-			err->ptr[k] = ' ';
-	return ret;
+	return copy_finish(conn, &b, 1, err);
 }
 
 /* The sums the database holds for the import must be exactly the sums of the lines read. */
@@ -362,7 +409,7 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 		PQclear(PQexec(conn, "ROLLBACK"));
 		return rc;
 	}
-	if (record_files(conn, im, files, nfiles, err) < 0)
+	if (record_files(conn, im, files, nfiles, err) < 0 || copy_names(conn, im, err) < 0)
 		goto fail;
 	{
 		const char *p[4] = {im->vendor, im->source, month, id};

@@ -26,6 +26,9 @@ struct pb_store_import {
 	int32_t billing_month;	 /* day number of the month's first day */
 	const char *assembly_id; /* the delivery (manifest assemblyId), or NULL */
 	int final;		 /* every line carries an invoice id */
+	/* The names lines gave their partner accounts: account, kind (category), name (service), lines. */
+	const struct pb_daily *const *names;
+	size_t nnames;
 	long long id;		 /* set by pb_store_begin */
 };
 

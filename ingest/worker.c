@@ -61,6 +61,37 @@ static int check_month(struct pb_worker *w, struct pb_csv *c, const struct pb_us
 	return -1;
 }
 
+const char *pb_worker_name_kind(enum pb_name_kind kind)
+{
+	switch (kind) {
+	case PB_NAME_ACCOUNT:
+		return "account_name";
+	case PB_NAME_SUBSCRIPTION:
+		return "subscription_name";
+	case PB_NAME_CUSTOMER:
+		return "customer_name";
+	default:
+		return NULL;
+	}
+}
+
+/* Counts the line's partner account name, if it gives one. */
+static int add_name(struct pb_reduce *names, const struct pb_usage *u)
+{
+	struct pb_usage n;
+	const char *kind = pb_worker_name_kind(u->name_kind);
+
+	if (!kind || u->name.len == 0)
+		return 0;
+	memset(&n, 0, sizeof(n));
+	n.account = u->account;
+	n.category.ptr = kind;
+	n.category.len = strlen(kind);
+	n.service = u->name;
+	n.region.ptr = n.currency.ptr = "";
+	return pb_reduce_add(names, &n);
+}
+
 void pb_worker_run(struct pb_worker *w)
 {
 	struct pb_csv *c = w->csv;
@@ -111,6 +142,8 @@ void pb_worker_run(struct pb_worker *w)
 		if (w->nerrors)
 			continue;
 		rc = pb_reduce_add(w->reduce, &u);
+		if (rc == 0 && w->names)
+			rc = add_name(w->names, &u);
 		if (rc < 0) {
 			keep_error(w, c->line, 1,
 				   rc == PB_MONEY_ERR_RANGE	 ? "sum out of range"

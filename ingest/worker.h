@@ -22,6 +22,7 @@ struct pb_worker {
 	struct pb_csv *csv;	  /* positioned at start (after the header for the first part) */
 	struct pb_parser parser;  /* the file's bound columns; per-part counters */
 	struct pb_reduce *reduce; /* this part's rows */
+	struct pb_reduce *names;  /* when set: the partner account names lines give (see pb_worker_name_kind) */
 	unsigned long max_errors; /* stop after this many */
 	int32_t month;		  /* when set: every line's billing month, and its usage date within it */
 	uint64_t start;		  /* absolute offset of csv's first byte */
@@ -45,6 +46,12 @@ struct pb_worker {
  * began inside a quoted field and its results are void. Thread-safe across workers.
  */
 void pb_worker_run(struct pb_worker *w);
+
+/*
+ * The text of a name kind as pb.partner_account_name.kind has it. In the names reduction a row's account
+ * is the partner account, its category the kind, its service the name.
+ */
+const char *pb_worker_name_kind(enum pb_name_kind kind);
 
 /* Frees what the worker's results hold (errors), not csv or reduce. */
 void pb_worker_release(struct pb_worker *w);
