@@ -20,6 +20,7 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 LIB_SRC := \
+	common/azure.c \
 	common/buf.c \
 	common/cluster.c \
 	common/csv.c \

@@ -336,7 +336,10 @@ static void pause_ms(struct pb_fetch *f, long ms)
 static int attempt(struct pb_fetch *f, struct pb_buf *why)
 {
 	struct curl_slist *hdr = NULL;
-	char range[64], ifmatch[300], sigv4[128], userpwd[1024], tok[2048], code[64];
+	char range[64], ifmatch[300], sigv4[128], userpwd[1024], tok[2048], code[64], date[64];
+	const char *signed_hdr[4];
+	size_t nsigned = 0;
+	struct pb_buf auth = PB_BUF_INIT;
 	CURLcode rc;
 	int ret;
 
@@ -381,9 +384,33 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 			hdr = curl_slist_append(hdr, ifmatch);
 		}
 	}
+	if (f->opts.azure) {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof(date), "x-ms-date: %a, %d %b %Y %H:%M:%S GMT", &tm);
+		signed_hdr[nsigned++] = date;
+		signed_hdr[nsigned++] = "x-ms-version: " PB_AZURE_API_VERSION;
+		if (f->delivered > 0) {
+			signed_hdr[nsigned++] = range;
+			if (f->etag[0])
+				signed_hdr[nsigned++] = ifmatch;
+		}
+		hdr = curl_slist_append(hdr, date);
+		hdr = curl_slist_append(hdr, "x-ms-version: " PB_AZURE_API_VERSION);
+		if (pb_azure_shared_key(f->opts.azure, "GET", f->http_url, signed_hdr, nsigned, &auth) == 0) {
+			struct pb_buf line = PB_BUF_INIT;
+
+			pb_buf_addf(&line, "Authorization: %s", pb_buf_str(&auth));
+			hdr = curl_slist_append(hdr, pb_buf_str(&line));
+			pb_buf_release(&line);
+		}
+	}
 	if (hdr)
 		curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, hdr);
 	rc = curl_easy_perform(f->curl);
+	pb_buf_release(&auth);
 	if (f->opts.s3)
 		memset(userpwd, 0, sizeof(userpwd));
 	curl_slist_free_all(hdr);
@@ -526,7 +553,7 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 	pb_buf_init(&f->errbody, ERRBODY_MAX * 2);
 	f->full_length = -1;
 	f->content_length = -1;
-	f->url = strdup(url);
+	f->url = pb_fetch_redact(url);
 	if (strncmp(url, "s3://", 5) == 0) {
 		if (!f->opts.s3) {
 			pb_buf_reset(err);
@@ -540,8 +567,13 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 			goto fail;
 		}
 	} else {
+		const char *q = strchr(url, '?');
+
 		f->http_url = strdup(url);
 		f->opts.s3 = NULL;
+		/* A SAS carries its own signature. */
+		if (q && (strstr(q, "?sig=") || strstr(q, "&sig=")))
+			f->opts.azure = NULL;
 	}
 	f->curl = curl_easy_init();
 	if (!f->url || !f->http_url || !f->curl)

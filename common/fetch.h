@@ -23,12 +23,42 @@ struct pb_s3_config {
 int pb_fetch_s3_from_env(struct pb_s3_config *c, const char *endpoint, struct pb_buf *err);
 void pb_fetch_s3_release(struct pb_s3_config *c);
 
+/* The Blob service REST version our requests ask for. */
+#define PB_AZURE_API_VERSION "2021-10-04"
+
+/* Azure Blob Storage Shared Key: the account and its key (AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY). */
+struct pb_azure_config {
+	char *account;
+	unsigned char key[128];
+	size_t key_len;
+};
+
+/*
+ * Fills c from AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY. Returns 1 when they are not set, 0, or -1 with
+ * a message (never the key) in err.
+ */
+int pb_fetch_azure_from_env(struct pb_azure_config *c, struct pb_buf *err);
+void pb_fetch_azure_release(struct pb_azure_config *c);
+
+/*
+ * The Authorization header value ("SharedKey account:signature") of a request, for Azure Storage's
+ * Shared Key scheme (version 2015-02-21 and later): method, URL, and the standard and x-ms-* headers as
+ * "Name: value" lines. Returns 0, or -1 when memory cannot be had.
+ */
+int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, const char *url,
+			const char *const *headers, size_t nheaders, struct pb_buf *out);
+
+/* A copy of url with a SAS signature's value hidden (sig=REDACTED), for messages and records; NULL: no memory. */
+char *pb_fetch_redact(const char *url);
+
 struct pb_fetch_opts {
 	long connect_timeout_ms;       /* 0: 10 s */
 	long stall_seconds;	       /* a transfer under 1 byte/s for this long fails (0: 30 s) */
 	int max_attempts;	       /* 0: 5 */
 	long backoff_ms;	       /* first retry delay before jitter (0: 200 ms); doubles, capped at 10 s */
 	const struct pb_s3_config *s3; /* for s3:// URLs */
+	/* When set: http(s) URLs without a SAS signature (sig=) are signed with this account's Shared Key. */
+	const struct pb_azure_config *azure;
 };
 
 struct pb_fetch;

@@ -38,6 +38,7 @@ struct options {
 	const char *source;
 	const char *endpoint;
 	struct pb_s3_config s3; /* when a FILE is s3:// */
+	struct pb_azure_config azure; /* when AZURE_STORAGE_KEY is set */
 	struct pb_fetch_opts fetch;
 	int32_t month; /* day number of --month's first day, or 0 */
 	int history;
@@ -981,6 +982,20 @@ int main(int argc, char **argv)
 		opt.fetch.s3 = &opt.s3;
 		break;
 	}
+	{
+		struct pb_buf err = PB_BUF_INIT;
+
+		rc = pb_fetch_azure_from_env(&opt.azure, &err);
+		if (rc < 0) {
+			fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
+			pb_buf_release(&err);
+			pb_fetch_s3_release(&opt.s3);
+			return EXIT_USAGE;
+		}
+		if (rc == 0)
+			opt.fetch.azure = &opt.azure;
+		pb_buf_release(&err);
+	}
 	memset(&run, 0, sizeof(run));
 	memset(&im, 0, sizeof(im));
 	memset(&man, 0, sizeof(man));
@@ -1065,6 +1080,7 @@ out:
 	pb_buf_release(&run.first_error);
 	pb_buf_release(&run.label);
 	pb_fetch_s3_release(&opt.s3);
+	pb_fetch_azure_release(&opt.azure);
 	pb_manifest_release(&man);
 	PQfinish(conn);
 	pb_reduce_free(run.reduce);

@@ -1,0 +1,255 @@
+/* Azure Storage: Shared Key request signing and SAS redaction. */
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fetch.h"
+
+#include "banned.h"
+
+int pb_fetch_azure_from_env(struct pb_azure_config *c, struct pb_buf *err)
+{
+	const char *account = getenv("AZURE_STORAGE_ACCOUNT"), *key = getenv("AZURE_STORAGE_KEY");
+	size_t n;
+	int len;
+
+	memset(c, 0, sizeof(*c));
+	if (!key || !*key)
+		return 1;
+	if (!account || !*account) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "AZURE_STORAGE_KEY is set but AZURE_STORAGE_ACCOUNT is not");
+		return -1;
+	}
+	n = strlen(key);
+	if (n % 4 || n / 4 * 3 > sizeof(c->key)) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "AZURE_STORAGE_KEY is not a base64 account key");
+		return -1;
+	}
+	len = EVP_DecodeBlock(c->key, (const unsigned char *)key, (int)n);
+	if (len < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "AZURE_STORAGE_KEY is not a base64 account key");
+		return -1;
+	}
+	/* EVP_DecodeBlock counts the padding's zero bytes; the key does not have them. */
+	while (n && key[n - 1] == '=') {
+		n--;
+		len--;
+	}
+	c->key_len = (size_t)len;
+	c->account = strdup(account);
+	if (!c->account) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void pb_fetch_azure_release(struct pb_azure_config *c)
+{
+	free(c->account);
+	memset(c, 0, sizeof(*c));
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Appends the percent-decoded text of s[0..n). */
+static void add_decoded(struct pb_buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			pb_buf_addch(b, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+			i += 2;
+		} else if (s[i] == '+') {
+			pb_buf_addch(b, ' ');
+		} else {
+			pb_buf_addch(b, s[i]);
+		}
+	}
+}
+
+/* The value of header name among "Name: value" lines, or "". */
+static const char *header(const char *const *h, size_t n, const char *name, size_t *len)
+{
+	size_t i, k = strlen(name);
+
+	for (i = 0; i < n; i++) {
+		if (strncasecmp(h[i], name, k) == 0 && h[i][k] == ':') {
+			const char *v = h[i] + k + 1;
+
+			while (*v == ' ')
+				v++;
+			*len = strlen(v);
+			return v;
+		}
+	}
+	*len = 0;
+	return "";
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lowercases the name part of "name:value" lines (up to the colon). */
+static void lower_names(char **v, size_t n)
+{
+	size_t i;
+	char *p;
+
+	for (i = 0; i < n; i++)
+		for (p = v[i]; *p && *p != ':'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+}
+
+int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, const char *url,
+			const char *const *headers, size_t nheaders, struct pb_buf *out)
+{
+	static const char *const std[] = {"Content-Encoding", "Content-Language", "Content-Length", "Content-MD5",
+					  "Content-Type",     "Date",		  "If-Modified-Since", "If-Match",
+					  "If-None-Match",    "If-Unmodified-Since", "Range"};
+	struct pb_buf s = PB_BUF_INIT;
+	const char *path, *query, *p;
+	char **xms = NULL, **params = NULL;
+	size_t i, nx = 0, np = 0, len;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char sig[EVP_MAX_MD_SIZE * 2];
+	int ret = -1;
+
+	pb_buf_addstr(&s, method);
+	pb_buf_addch(&s, '\n');
+	for (i = 0; i < sizeof(std) / sizeof(std[0]); i++) {
+		const char *v = header(headers, nheaders, std[i], &len);
+
+		/* Since version 2015-02-21 a zero Content-Length is signed as empty. */
+		if (!(strcmp(std[i], "Content-Length") == 0 && len == 1 && v[0] == '0'))
+			pb_buf_add(&s, v, len);
+		pb_buf_addch(&s, '\n');
+	}
+	/* CanonicalizedHeaders: x-ms-* in lowercase, sorted, "name:value\n". */
+	xms = calloc(nheaders + 1, sizeof(*xms));
+	if (!xms)
+		goto out;
+	for (i = 0; i < nheaders; i++) {
+		if (strncasecmp(headers[i], "x-ms-", 5) == 0) {
+			const char *colon = strchr(headers[i], ':'), *v;
+
+			if (!colon)
+				continue;
+			for (v = colon + 1; *v == ' '; v++)
+				;
+			if (asprintf(&xms[nx], "%.*s:%s", (int)(colon - headers[i]), headers[i], v) < 0)
+				goto out;
+			nx++;
+		}
+	}
+	lower_names(xms, nx);
+	qsort(xms, nx, sizeof(*xms), cmp_str);
+	for (i = 0; i < nx; i++) {
+		pb_buf_addstr(&s, xms[i]);
+		pb_buf_addch(&s, '\n');
+	}
+	/* CanonicalizedResource: /account/path, then each query parameter, decoded, sorted by name. */
+	p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	path = strchr(p, '/');
+	if (!path)
+		path = "/";
+	query = strchr(path, '?');
+	pb_buf_addf(&s, "/%s", c->account);
+	pb_buf_add(&s, path, query ? (size_t)(query - path) : strlen(path));
+	if (query) {
+		const char *q = query + 1;
+
+		params = calloc(strlen(q) + 2, sizeof(*params));
+		if (!params)
+			goto out;
+		while (*q) {
+			const char *amp = strchr(q, '&'), *eq;
+			size_t n = amp ? (size_t)(amp - q) : strlen(q);
+			struct pb_buf one = PB_BUF_INIT;
+
+			eq = memchr(q, '=', n);
+			add_decoded(&one, q, eq ? (size_t)(eq - q) : n);
+			pb_buf_addch(&one, ':');
+			if (eq)
+				add_decoded(&one, eq + 1, n - (size_t)(eq + 1 - q));
+			if (one.failed || !(params[np] = strdup(pb_buf_str(&one)))) {
+				pb_buf_release(&one);
+				goto out;
+			}
+			pb_buf_release(&one);
+			np++;
+			q += n + (amp ? 1 : 0);
+		}
+		lower_names(params, np);
+		qsort(params, np, sizeof(*params), cmp_str);
+		for (i = 0; i < np; i++) {
+			pb_buf_addch(&s, '\n');
+			pb_buf_addstr(&s, params[i]);
+		}
+	}
+	if (s.failed)
+		goto out;
+	if (!HMAC(EVP_sha256(), c->key, (int)c->key_len, (const unsigned char *)s.ptr, s.len, mac, &maclen))
+		goto out;
+	EVP_EncodeBlock((unsigned char *)sig, mac, (int)maclen);
+	pb_buf_reset(out);
+	pb_buf_addf(out, "SharedKey %s:%s", c->account, sig);
+	ret = out->failed ? -1 : 0;
+out:
+	for (i = 0; i < nx; i++)
+		free(xms[i]);
+	free(xms);
+	for (i = 0; i < np; i++)
+		free(params[i]);
+	free(params);
+	pb_buf_release(&s);
+	return ret;
+}
+
+char *pb_fetch_redact(const char *url)
+{
+	const char *q = strchr(url, '?'), *p;
+	struct pb_buf b = PB_BUF_INIT;
+	char *r;
+
+	if (!q)
+		return strdup(url);
+	pb_buf_add(&b, url, (size_t)(q - url) + 1);
+	for (p = q + 1; *p;) {
+		const char *amp = strchr(p, '&');
+		size_t n = amp ? (size_t)(amp - p) : strlen(p);
+
+		if (n >= 4 && strncasecmp(p, "sig=", 4) == 0)
+			pb_buf_addstr(&b, "sig=REDACTED");
+		else
+			pb_buf_add(&b, p, n);
+		p += n;
+		if (*p == '&')
+			pb_buf_addch(&b, *p++);
+	}
+	r = b.failed ? NULL : strdup(pb_buf_str(&b));
+	pb_buf_release(&b);
+	return r;
+}
