@@ -448,7 +448,7 @@ int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo
 		in->name = strdup("stdin");
 		in->fd = STDIN_FILENO;
 	} else if (pb_fetch_is_url(path)) {
-		in->name = strdup(path);
+		in->name = pb_fetch_redact(path);
 		if (pb_fetch_open(path, fo, &in->fetch, err) < 0)
 			goto fail;
 	} else if (strncmp(path, "file://", 7) == 0) {
@@ -615,4 +615,37 @@ void pb_input_free(struct pb_input *in)
 		close(in->fd);
 	free(in->name);
 	free(in);
+}
+
+int pb_input_slurp(const char *path, const struct pb_fetch_opts *fo, size_t max, struct pb_buf *out,
+		   struct pb_buf *err)
+{
+	struct pb_input *in = NULL;
+	char buf[65536];
+	long r;
+	int rc;
+
+	pb_buf_reset(out);
+	rc = pb_input_open_ex(path, 0, fo, &in, err);
+	if (rc < 0)
+		return strstr(pb_buf_str(err), "HTTP 404") ? 1 : rc;
+	while ((r = pb_input_read(in, buf, sizeof(buf), err)) > 0) {
+		if (out->len + (size_t)r > max) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: larger than %zu bytes", pb_input_name(in), max);
+			r = -1;
+			break;
+		}
+		pb_buf_add(out, buf, (size_t)r);
+	}
+	if (r == 0 && out->failed) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: out of memory", pb_input_name(in));
+		r = -1;
+	}
+	rc = 0;
+	if (r < 0)
+		rc = strstr(pb_buf_str(err), "HTTP 404") ? 1 : pb_input_remote_failed(in) ? PB_INPUT_ERR_REMOTE : -1;
+	pb_input_free(in);
+	return rc;
 }

@@ -38,6 +38,14 @@ int pb_input_open_flags(const char *path, int flags, struct pb_input **out, stru
 int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo, struct pb_input **out,
 		     struct pb_buf *err);
 
+/*
+ * Reads the whole of a small document (a manifest, a listing) at path into out. Returns 0, 1 when the
+ * server answered 404, PB_INPUT_ERR_REMOTE when the download failed, or -1 (err names the path; also
+ * when the document is larger than max bytes).
+ */
+int pb_input_slurp(const char *path, const struct pb_fetch_opts *fo, size_t max, struct pb_buf *out,
+		   struct pb_buf *err);
+
 /* 1 when a download failed after its retries (a dependency, not the data, is at fault). */
 int pb_input_remote_failed(const struct pb_input *in);
 

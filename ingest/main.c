@@ -428,7 +428,7 @@ static int record_file(struct run *r, const char *path, struct pb_input *in, str
 	f->bytes = pb_input_raw_bytes(in);
 	snprintf(f->etag, sizeof(f->etag), "%s", pb_input_etag(in));
 	if (pb_fetch_is_url(path) || strncmp(path, "file://", 7) == 0)
-		f->uri = strdup(path);
+		f->uri = pb_fetch_redact(path); /* never a SAS signature in the database */
 	else if (strcmp(path, "-") == 0)
 		f->uri = strdup("stdin");
 	else if (realpath(path, abs))
@@ -788,7 +788,8 @@ static char *default_source(const char *path)
 		return strdup("stdin");
 	if (pb_fetch_is_url(path) || strncmp(path, "file://", 7) == 0) {
 		/* The folder of the object: s3://bucket/prefix/report for s3://bucket/prefix/report/part. */
-		const char *last = strrchr(path, '/');
+		size_t n = strcspn(path, "?");
+		const char *last = memrchr(path, '/', n);
 
 		return strndup(path, (size_t)(last - path));
 	}

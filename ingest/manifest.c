@@ -133,12 +133,10 @@ static int period_day(const char *s, int32_t *day)
 int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fetch_opts *fo, struct pb_buf *err)
 {
 	struct pb_buf body = PB_BUF_INIT;
-	struct pb_input *in = NULL;
 	json_t *root = NULL, *keys, *v, *period;
 	json_error_t jerr;
-	char buf[65536], *bucket = NULL;
+	char *bucket = NULL;
 	const char *id;
-	long r;
 	size_t i;
 	int ret = -1, rc;
 
@@ -146,21 +144,9 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 	m->url = strdup(url);
 	if (strncmp(url, "file://", 7) == 0 && access(url + 7, F_OK) != 0)
 		return 1;
-	rc = pb_input_open_ex(url, 0, fo, &in, err);
-	if (rc < 0) {
-		ret = strstr(pb_buf_str(err), "HTTP 404") ? 1 : rc;
-		goto out;
-	}
-	while ((r = pb_input_read(in, buf, sizeof(buf), err)) > 0) {
-		if (body.len + (size_t)r > MANIFEST_MAX) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: a manifest larger than %zu bytes", url, MANIFEST_MAX);
-			goto out;
-		}
-		pb_buf_add(&body, buf, (size_t)r);
-	}
-	if (r < 0) {
-		ret = strstr(pb_buf_str(err), "HTTP 404") ? 1 : pb_input_remote_failed(in) ? -3 : -1;
+	rc = pb_input_slurp(url, fo, MANIFEST_MAX, &body, err);
+	if (rc != 0) {
+		ret = rc;
 		goto out;
 	}
 	root = json_loadb(body.ptr ? body.ptr : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
@@ -207,7 +193,6 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 out:
 	json_decref(root);
 	free(bucket);
-	pb_input_free(in);
 	pb_buf_release(&body);
 	if (ret != 0) {
 		char *keep = m->url;
