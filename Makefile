@@ -40,6 +40,7 @@ DB_SRC := \
 INGEST_SRC := \
 	ingest/aws_cur.c \
 	ingest/azure_cost.c \
+	ingest/azure_export.c \
 	ingest/format.c \
 	ingest/main.c \
 	ingest/manifest.c \
@@ -105,6 +106,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	bash tests/servers/selftest.sh
 	PB_BIN=$(BIN) bash tests/integration/store.sh
 	PB_BIN=$(BIN) bash tests/integration/fetch.sh
+	PB_BIN=$(BIN) bash tests/integration/azure.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps

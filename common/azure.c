@@ -253,3 +253,12 @@ char *pb_fetch_redact(const char *url)
 	pb_buf_release(&b);
 	return r;
 }
+
+char *pb_fetch_without_sas(const char *url)
+{
+	const char *q = strchr(url, '?');
+
+	if (q && (strstr(q, "?sig=") || strstr(q, "&sig=")))
+		return strndup(url, (size_t)(q - url));
+	return strdup(url);
+}

@@ -245,7 +245,6 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 	const struct pb_csv_field *unit;
 	uint32_t block = 1;
 	size_t n = 2;
-	int rounded = 0;
 
 	u->has_list = 0;
 	if (a->col[AZ_PAYG_COST] >= 0 && field_of(a, c, AZ_PAYG_COST)->len) {
@@ -290,9 +289,9 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 			}
 		}
 	}
-	if (pb_decimal_product(f, n, block, &u->list_cost, &rounded) < 0)
+	/* The product's own rounding to 18 places is the documented one, not a warning. */
+	if (pb_decimal_product(f, n, block, &u->list_cost, NULL) < 0)
 		return field_error(a, c, AZ_PAYG_PRICE, "list cost (PayGPrice x Quantity out of range)", err, field);
-	st->rounded += (uint64_t)rounded;
 	u->has_list = 1;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "azure_export.h"
 #include "buf.h"
 #include "csv.h"
 #include "date.h"
@@ -428,7 +429,7 @@ static int record_file(struct run *r, const char *path, struct pb_input *in, str
 	f->bytes = pb_input_raw_bytes(in);
 	snprintf(f->etag, sizeof(f->etag), "%s", pb_input_etag(in));
 	if (pb_fetch_is_url(path) || strncmp(path, "file://", 7) == 0)
-		f->uri = pb_fetch_redact(path); /* never a SAS signature in the database */
+		f->uri = pb_fetch_without_sas(path); /* never a SAS in the database */
 	else if (strcmp(path, "-") == 0)
 		f->uri = strdup("stdin");
 	else if (realpath(path, abs))
@@ -832,6 +833,16 @@ static const char *month_text(int32_t day)
  */
 static int load_manifest(const struct options *opt, struct pb_manifest *m)
 {
+	if (opt->kind == PB_FORMAT_AZURE_COST) {
+		struct pb_buf err = PB_BUF_INIT;
+		int rc = pb_azure_export_load(m, opt->source, opt->month, &opt->fetch, stderr, &err);
+
+		if (rc != 0)
+			fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
+		pb_buf_release(&err);
+		return rc == 0 ? 0 : rc == -1 ? EXIT_DATA : EXIT_DEPENDENCY;
+	}
+
 	struct pb_buf err = PB_BUF_INIT;
 	char *url[2] = {pb_manifest_url(opt->source, opt->month, 0), pb_manifest_url(opt->source, opt->month, 1)};
 	int i, rc = 1, status = 0;
@@ -870,7 +881,12 @@ static int store_open(struct run *run, const struct options *opt, const char *fi
 	struct pb_buf err = PB_BUF_INIT;
 	int rc, status = 0;
 
-	*source = opt->source ? strdup(opt->source) : default_source(first);
+	if (!opt->source)
+		*source = default_source(first);
+	else if (opt->kind == PB_FORMAT_AWS_CUR)
+		*source = strdup(opt->source);
+	else
+		*source = pb_azure_export_source(opt->source); /* never a SAS signature in the database */
 	if (!*source) {
 		fprintf(stderr, "%s: cannot open '%s': %s\n", progname, first, strerror(errno));
 		return EXIT_DATA;

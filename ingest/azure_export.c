@@ -1,0 +1,495 @@
+/*
+ * Azure Cost Management exports in Blob Storage: the run folders of a month, their manifest.json, and the
+ * newest complete run as one delivery.
+ */
+#include "azure_export.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "input.h"
+
+#include "banned.h"
+
+#define LISTING_MAX ((size_t)16 << 20)
+#define MANIFEST_MAX ((size_t)4 << 20)
+
+struct blob {
+	char *name;
+	long long size;
+};
+
+struct listing {
+	struct blob *v;
+	size_t n;
+};
+
+static void listing_release(struct listing *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Appends s percent-encoded, keeping unreserved characters and '/'. */
+static void add_encoded(struct pb_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		    ch == '_' || ch == '.' || ch == '~' || ch == '/')
+			pb_buf_addch(b, (char)ch);
+		else
+			pb_buf_addf(b, "%%%c%c", hex[ch >> 4], hex[ch & 15]);
+	}
+}
+
+/* The text between <tag> and </tag> from *p on, before end, XML entities decoded; NULL when absent. */
+static char *xml_text(const char *p, const char *end, const char *tag)
+{
+	char open[64], close[64];
+	const char *a, *b;
+	struct pb_buf t = PB_BUF_INIT;
+	char *r;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	a = memmem(p, (size_t)(end - p), open, strlen(open));
+	if (!a)
+		return NULL;
+	a += strlen(open);
+	b = memmem(a, (size_t)(end - a), close, strlen(close));
+	if (!b)
+		return NULL;
+	while (a < b) {
+		static const struct {
+			const char *ent, *ch;
+		} ents[] = {{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}};
+		size_t k;
+
+		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+			size_t n = strlen(ents[k].ent);
+
+			if ((size_t)(b - a) >= n && memcmp(a, ents[k].ent, n) == 0) {
+				pb_buf_addstr(&t, ents[k].ch);
+				a += n;
+				break;
+			}
+		}
+		if (k == sizeof(ents) / sizeof(ents[0]))
+			pb_buf_addch(&t, *a++);
+	}
+	r = t.failed ? NULL : strdup(pb_buf_str(&t));
+	pb_buf_release(&t);
+	return r;
+}
+
+/* Adds the blobs of one List Blobs page; *marker gets its NextMarker (NULL when it is the last). */
+static int parse_listing(const struct pb_buf *xml, struct listing *l, char **marker)
+{
+	const char *p = xml->ptr ? xml->ptr : "", *end = p + xml->len;
+
+	*marker = NULL;
+	for (;;) {
+		const char *a = memmem(p, (size_t)(end - p), "<Blob>", 6), *b;
+		char *size;
+		struct blob *v;
+
+		if (!a)
+			break;
+		b = memmem(a, (size_t)(end - a), "</Blob>", 7);
+		if (!b)
+			return -1;
+		v = realloc(l->v, (l->n + 1) * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
+		v = &l->v[l->n];
+		v->name = xml_text(a, b, "Name");
+		size = xml_text(a, b, "Content-Length");
+		v->size = size ? strtoll(size, NULL, 10) : -1;
+		free(size);
+		if (!v->name)
+			return -1;
+		l->n++;
+		p = b + 7;
+	}
+	*marker = xml_text(xml->ptr ? xml->ptr : "", end, "NextMarker");
+	if (*marker && !**marker) {
+		free(*marker);
+		*marker = NULL;
+	}
+	return 0;
+}
+
+/* The source split: the container's URL, the export folder inside it (ending in '/'), and the SAS. */
+struct where {
+	char *container; /* scheme://host[/account]/container */
+	char *prefix;	 /* path/export/ */
+	char *sas;	 /* the query without '?', or NULL */
+	char *shown;	 /* the source without its query, for messages */
+};
+
+static void where_release(struct where *w)
+{
+	free(w->container);
+	free(w->prefix);
+	free(w->sas);
+	free(w->shown);
+}
+
+/*
+ * https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH: the container is the first path segment. Any other
+ * host (the emulator, path-style: http://127.0.0.1:10000/ACCOUNT/CONTAINER/PATH) has the account first.
+ */
+static int split_source(const char *source, struct where *w, struct pb_buf *err)
+{
+	const char *q = strchr(source, '?'), *host, *path, *seg;
+	size_t n = q ? (size_t)(q - source) : strlen(source);
+	int skip;
+
+	memset(w, 0, sizeof(*w));
+	while (n && source[n - 1] == '/')
+		n--;
+	w->shown = strndup(source, n);
+	if (q && q[1])
+		w->sas = strdup(q + 1);
+	host = strstr(source, "://");
+	if (!w->shown || (q && q[1] && !w->sas))
+		goto nomem;
+	if (!host || (strncmp(source, "https://", 8) != 0 && strncmp(source, "http://", 7) != 0))
+		goto bad;
+	host += 3;
+	path = memchr(host, '/', n - (size_t)(host - source));
+	if (!path)
+		goto bad;
+	skip = memmem(host, (size_t)(path - host), ".blob.", 6) ? 0 : 1;
+	seg = path + 1;
+	for (; skip >= 0; skip--) {
+		seg = memchr(seg, '/', n - (size_t)(seg - source));
+		if (!seg)
+			goto bad;
+		seg++;
+	}
+	w->container = strndup(source, (size_t)(seg - 1 - source));
+	if (asprintf(&w->prefix, "%.*s/", (int)(n - (size_t)(seg - source)), seg) < 0)
+		w->prefix = NULL;
+	if (!w->container || !w->prefix)
+		goto nomem;
+	return 0;
+bad:
+	pb_buf_reset(err);
+	pb_buf_addf(err,
+		    "%s: not an export folder URL (https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH, or "
+		    "http://HOST:PORT/ACCOUNT/CONTAINER/PATH for an emulator)",
+		    w->shown ? w->shown : source);
+	where_release(w);
+	return -1;
+nomem:
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "out of memory");
+	where_release(w);
+	return -1;
+}
+
+/* container + "/" + blob name (encoded) + "?" + SAS; NULL when memory cannot be had. */
+static char *blob_url(const struct where *w, const char *name)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char *r;
+
+	pb_buf_addstr(&b, w->container);
+	pb_buf_addch(&b, '/');
+	add_encoded(&b, name);
+	if (w->sas)
+		pb_buf_addf(&b, "?%s", w->sas);
+	r = b.failed ? NULL : strdup(pb_buf_str(&b));
+	pb_buf_release(&b);
+	return r;
+}
+
+/* Every blob under folder, following NextMarker. Returns 0, or an input error code with err set. */
+static int list_blobs(const struct where *w, const char *folder, const struct pb_fetch_opts *fo,
+		      struct listing *l, struct pb_buf *err)
+{
+	struct pb_buf url = PB_BUF_INIT, xml = PB_BUF_INIT;
+	char *marker = NULL;
+	int rc = 0;
+
+	do {
+		pb_buf_reset(&url);
+		pb_buf_addf(&url, "%s?restype=container&comp=list&prefix=", w->container);
+		add_encoded(&url, folder);
+		if (marker) {
+			pb_buf_addstr(&url, "&marker=");
+			add_encoded(&url, marker);
+			free(marker);
+			marker = NULL;
+		}
+		if (w->sas)
+			pb_buf_addf(&url, "&%s", w->sas);
+		if (url.failed) {
+			rc = -1;
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "out of memory");
+			break;
+		}
+		rc = pb_input_slurp(pb_buf_str(&url), fo, LISTING_MAX, &xml, err);
+		if (rc == 1) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: no such container", w->container);
+			rc = PB_INPUT_ERR_REMOTE;
+		}
+		if (rc != 0)
+			break;
+		if (parse_listing(&xml, l, &marker) < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: not a blob listing", w->container);
+			rc = -1;
+			break;
+		}
+	} while (marker);
+	free(marker);
+	pb_buf_release(&url);
+	pb_buf_release(&xml);
+	return rc;
+}
+
+static const struct blob *find_blob(const struct listing *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+/* One run's manifest, read. */
+struct run_info {
+	char *run_id, *submitted, *manifest;
+	char **blobs;
+	size_t nblobs;
+};
+
+static void run_release(struct run_info *r)
+{
+	size_t i;
+
+	free(r->run_id);
+	free(r->submitted);
+	free(r->manifest);
+	for (i = 0; i < r->nblobs; i++)
+		free(r->blobs[i]);
+	free(r->blobs);
+	memset(r, 0, sizeof(*r));
+}
+
+static const char *jstr(json_t *o, const char *a, const char *b)
+{
+	json_t *v = json_object_get(o, a);
+
+	if (b)
+		v = json_object_get(v, b);
+	return json_string_value(v);
+}
+
+/*
+ * Reads the manifest of a run and checks it against the listing. Returns 0 (complete: *r filled), 1
+ * (incomplete or for another month: skipped, *why says why), or an input error code with err set.
+ */
+static int read_run(const struct where *w, const char *name, int32_t month, const struct listing *l,
+		    const struct pb_fetch_opts *fo, struct run_info *r, struct pb_buf *why, struct pb_buf *err)
+{
+	struct pb_buf body = PB_BUF_INIT;
+	json_t *root = NULL, *blobs, *v;
+	json_error_t jerr;
+	char *url = blob_url(w, name), *shown = NULL;
+	const char *id, *sub, *start;
+	int32_t day;
+	size_t i;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!url || !(shown = pb_fetch_redact(url))) {
+		rc = -1;
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		goto out;
+	}
+	rc = pb_input_slurp(url, fo, MANIFEST_MAX, &body, err);
+	if (rc == 1) {
+		pb_buf_addf(why, "%s: gone while it was read", shown);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	root = json_loadb(body.ptr ? body.ptr : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
+	blobs = json_object_get(root, "blobs");
+	id = jstr(root, "runInfo", "runId");
+	sub = jstr(root, "runInfo", "submittedTime");
+	start = jstr(root, "runInfo", "startDate");
+	if (!root || !json_is_array(blobs) || !id || !*id || !sub) {
+		rc = -1;
+		pb_buf_reset(err);
+		if (!root)
+			pb_buf_addf(err, "%s:%d:%d: not an export manifest: %s", shown, jerr.line, jerr.column,
+				    jerr.text);
+		else
+			pb_buf_addf(err, "%s: not an export manifest: it needs blobs[], runInfo.runId and "
+					 "runInfo.submittedTime",
+				    shown);
+		goto out;
+	}
+	if (start && pb_date_parse_iso(start, strlen(start), &day) == 0 && pb_date_month_start(day) != month) {
+		rc = 1;
+		pb_buf_addf(why, "%s: the run starts %.10s, outside the month", shown, start);
+		goto out;
+	}
+	r->blobs = calloc(json_array_size(blobs) + 1, sizeof(*r->blobs));
+	if (!r->blobs)
+		goto nomem;
+	json_array_foreach(blobs, i, v)
+	{
+		const char *bn = jstr(v, "blobName", NULL);
+		json_t *bc = json_object_get(v, "byteCount");
+		const struct blob *b;
+
+		if (!bn || !*bn) {
+			rc = -1;
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: blobs[%zu] has no blobName", shown, i);
+			goto out;
+		}
+		b = find_blob(l, bn);
+		if (!b || (json_is_integer(bc) && json_integer_value(bc) != b->size)) {
+			rc = 1;
+			pb_buf_addf(why, "%s: run %s is incomplete: %s is %s", shown, id, bn,
+				    b ? "not the size the manifest gives" : "missing");
+			goto out;
+		}
+		r->blobs[r->nblobs] = strdup(bn);
+		if (!r->blobs[r->nblobs])
+			goto nomem;
+		r->nblobs++;
+	}
+	r->run_id = strdup(id);
+	r->submitted = strdup(sub);
+	r->manifest = strdup(shown);
+	if (!r->run_id || !r->submitted || !r->manifest)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	rc = -1;
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "out of memory");
+out:
+	if (rc != 0)
+		run_release(r);
+	json_decref(root);
+	pb_buf_release(&body);
+	free(url);
+	free(shown);
+	return rc;
+}
+
+int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t month, const struct pb_fetch_opts *fo,
+			 FILE *notes, struct pb_buf *err)
+{
+	struct where w;
+	struct listing l = {NULL, 0};
+	struct run_info best, cur;
+	struct pb_buf folder = PB_BUF_INIT, why = PB_BUF_INIT;
+	char first[11], last[11];
+	int y, mo, d, rc;
+	size_t i, k;
+
+	memset(m, 0, sizeof(*m));
+	memset(&best, 0, sizeof(best));
+	if (split_source(source, &w, err) < 0)
+		return -1;
+	pb_date_to_ymd(month, &y, &mo, &d);
+	pb_date_format(month, first);
+	pb_date_format((mo == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, mo + 1, 1)) - 1, last);
+	pb_buf_addf(&folder, "%s%.4s%.2s%.2s-%.4s%.2s%.2s/", w.prefix, first, first + 5, first + 8, last, last + 5,
+		    last + 8);
+	rc = list_blobs(&w, pb_buf_str(&folder), fo, &l, err);
+	if (rc != 0)
+		goto out;
+	for (i = 0; i < l.n; i++) {
+		const char *rel = l.v[i].name + folder.len;
+
+		/* FOLDER/<runId>/manifest.json */
+		if (strncmp(l.v[i].name, pb_buf_str(&folder), folder.len) != 0 || strchr(rel, '/') == NULL ||
+		    strcmp(strchr(rel, '/'), "/manifest.json") != 0)
+			continue;
+		pb_buf_reset(&why);
+		rc = read_run(&w, l.v[i].name, month, &l, fo, &cur, &why, err);
+		if (rc < 0)
+			goto out;
+		if (rc == 1) {
+			if (notes)
+				fprintf(notes, "pb-ingest: %s (skipped)\n", pb_buf_str(&why));
+			continue;
+		}
+		if (!best.run_id || strcmp(cur.submitted, best.submitted) > 0) {
+			run_release(&best);
+			best = cur;
+		} else {
+			run_release(&cur);
+		}
+	}
+	if (!best.run_id) {
+		rc = 1;
+		pb_buf_reset(err);
+		pb_buf_addf(err, "no complete export run for %.7s at %s/%.*s", first, w.shown,
+			    (int)(folder.len - strlen(w.prefix) - 1), pb_buf_str(&folder) + strlen(w.prefix));
+		goto out;
+	}
+	m->url = best.manifest;
+	m->assembly_id = best.run_id;
+	best.manifest = best.run_id = NULL;
+	m->period_start = month;
+	m->parts = calloc(best.nblobs + 1, sizeof(*m->parts));
+	if (!m->parts)
+		goto nomem;
+	for (k = 0; k < best.nblobs; k++) {
+		m->parts[k] = blob_url(&w, best.blobs[k]);
+		if (!m->parts[k])
+			goto nomem;
+		m->nparts++;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	rc = -1;
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "out of memory");
+out:
+	run_release(&best);
+	listing_release(&l);
+	where_release(&w);
+	pb_buf_release(&folder);
+	pb_buf_release(&why);
+	return rc;
+}
+
+char *pb_azure_export_source(const char *source)
+{
+	size_t n = strcspn(source, "?");
+
+	while (n && source[n - 1] == '/')
+		n--;
+	return strndup(source, n);
+}

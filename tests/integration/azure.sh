@@ -1,0 +1,561 @@
+#!/usr/bin/env bash
+# Integration tests of Azure cost exports delivered to Blob Storage: pb-ingest --format azure-cost --source URL
+# --month 2026-10 against azurite (Shared Key and service SAS access) and a throwaway PostgreSQL cluster.
+# The export's folder holds several runs of the month; only the newest complete one (largest
+# runInfo.submittedTime with a manifest.json) is one import. Totals are computed independently here (Python's
+# decimal module) and compared to the last digit. Every server is stopped when the script ends.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/tests/lib.sh"
+PBI=$BIN/pb-ingest
+PBDB=$BIN/pb-db
+. "$ROOT/tests/servers/lib.sh"
+
+# ---- the texts pb-ingest prints, in one place ----------------------------------------------------------
+# want_committed ID SOURCE LINES ROWS LIST BILLED: the stdout line of a committed import of 2026-10.
+want_committed() {
+	printf 'import %s committed: azure 2026-10 from %s: 2 files, %s lines, %s daily rows, list_cost %s, billed_cost %s' "$@"
+}
+# want_nothing RUN_ID SOURCE IMPORT_ID: the stdout line when that run is committed already.
+want_nothing() {
+	printf 'assembly %s of azure 2026-10 from %s is committed already as import %s: nothing to do' "$@"
+}
+# want_no_run MONTH SOURCE: the stderr line when the month has no complete run (no folder, or no manifest).
+want_no_run() {
+	local m=$1 src=$2 y mo last
+	y=${m%-*} mo=${m#*-}
+	last=$(date -u -d "$y-$mo-01 +1 month -1 day" +%d)
+	printf 'pb-ingest: no complete export run for %s at %s/%s%s01-%s%s%s' "$m" "$src" "$y" "$mo" "$y" "$mo" "$last"
+}
+# denied_re URL_PREFIX CODE: an extended regex for the stderr line of a refused request: it names the URL
+# (the container's URL and whatever request follows it; a SAS only as sig=REDACTED), the status and the code.
+denied_re() {
+	local p
+	p=$(sed 's/[][\.*^$?+(){}|/]/\\&/g' <<<"$1")
+	printf '^pb-ingest: %s[^ ]*: HTTP 403 \\(%s\\), not retried$' "$p" "$2"
+}
+# What azurite 3.35 answers to a wrong Shared Key, a wrong SAS signature and an expired SAS. Azure itself
+# answers AuthenticationFailed to all three; that is checked through the fault proxy below.
+AZURITE_DENIED=AuthorizationFailure
+AZURE_DENIED=AuthenticationFailed
+# sas_source URL?SAS: the source an import read with a SAS is recorded and printed under.
+sas_source() { printf '%s' "${1%%\?*}"; }
+# ----------------------------------------------------------------------------------------------------------
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-azure.XXXXXX") || exit 1
+chmod 755 "$TMP"
+export PB_VAR_DIR=$TMP/var
+unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT
+unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_CONNECTION_STRING AZURE_STORAGE_SAS_TOKEN
+cleanup() {
+	pb_servers_stop
+	"$PBDB" stop >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if ! pb_servers_installed; then
+	notok "the test servers are installed (npm ci --prefix tests/servers)"
+	pb_tests_done
+	exit 1
+fi
+
+sql() {
+	"$PBDB" psql -X -q -t -A -F'|' -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
+}
+
+# ---- fixtures: the blobs (under $TMP/fx/SET/, laid out as in the container) and what they must give -------
+RUN1=f3a1c7e2-5b8d-4c9e-a1f0-7d2e4b6c8a01 # 2026-10-10, complete: superseded by run 2 before it is read
+RUN2=0b7e9d14-2c3a-4f5b-8e6d-1a9c3b5d7e02 # 2026-10-20, complete: the one ingested first
+RUN3=ffd2e8a9-7c1b-4a3d-9f5e-6b8c0d2e4f03 # would be 2026-10-25, but no manifest.json: ignored
+RUN4=05c4b3a2-9e8f-4d7c-b6a5-4f3e2d1c0b04 # 2026-10-27, complete, uploaded later: supersedes run 2
+RUNS=a9e8d7c6-b5a4-4392-8170-6f5e4d3c2b09 # September's run, never to be touched
+RUN12=7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2912 # December: data blobs only, no manifest
+PREFIX=exports/ea-monthly
+export RUN1 RUN2 RUN3 RUN4 RUNS RUN12 PREFIX
+python3 - "$TMP" <<'PY' || exit 1
+import csv, datetime, decimal, gzip, io, json, os, random, sys
+
+D = decimal.Decimal
+decimal.setcontext(decimal.Context(prec=200, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation]))
+Q18 = D(1).scaleb(-18)
+tmp = sys.argv[1]
+RUN1, RUN2, RUN3, RUN4, RUNS, RUN12, PREFIX = (os.environ[k] for k in
+                                              ('RUN1', 'RUN2', 'RUN3', 'RUN4', 'RUNS', 'RUN12', 'PREFIX'))
+
+SUB_A, NAME_A = '6a7f3c2e-1b4d-4e8a-9c3f-2d5e7a9b1c0d', 'Contoso Prod'
+SUB_B, NAME_B = 'd4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70', 'Fabrikam, Dev'
+HEADER = ['SubscriptionId', 'SubscriptionName', 'Date', 'ChargeType', 'MeterCategory', 'ResourceLocation',
+          'BillingCurrencyCode', 'CostInBillingCurrency', 'PayGPrice', 'Quantity', 'UnitOfMeasure',
+          'BillingPeriodStartDate', 'Tags', 'AdditionalInfo']
+# The same columns in another order and in the camelCase of other schemas: names match case-insensitively.
+HEADER_ALT = ['billingPeriodStartDate', 'date', 'subscriptionId', 'subscriptionName', 'chargeType', 'meterCategory',
+              'resourceLocation', 'quantity', 'unitOfMeasure', 'payGPrice', 'costInBillingCurrency',
+              'billingCurrencyCode', 'tags', 'additionalInfo']
+
+
+def day_text(d, style):
+    if style == 'us':      # MM/DD/YYYY as exports write it
+        return d.strftime('%m/%d/%Y')
+    if style == 'us1':     # one-digit month and day where they fit
+        return '%d/%d/%d' % (d.month, d.day, d.year)
+    return d.isoformat()   # YYYY-MM-DD
+
+
+def lines_for(run, month_start, days, scale):
+    """The line items of a run: dicts keyed by HEADER names. scale makes each run's amounts its own."""
+    rnd = random.Random('%s-%s' % (run, month_start))
+    out = []
+    bp = month_start
+    for d in days:
+        tags = json.dumps({'env': 'prod', 'team': 'billing,ops', 'day': d.day}, separators=(',', ':'))
+        vm_q = D(rnd.randint(1, 2400)) / 100
+        out.append(dict(sub=SUB_A, name=NAME_A, date=d, type='Usage', svc='Virtual Machines', region='westeurope',
+                        cost=(vm_q * D('0.0891') * scale).quantize(D('1e-10')), price='9.6', qty=str(vm_q),
+                        uom='100 Hours', tags=tags, info='{"VCPUs":4,"ServiceType":"Standard_D4s_v5"}'))
+        st_q = D(rnd.randint(10 ** 13, 9 * 10 ** 14)) / 10 ** 14
+        out.append(dict(sub=SUB_A, name=NAME_A, date=d, type='Usage', svc='Storage', region='westeurope',
+                        cost=(st_q * D('0.00171') * scale).quantize(D('1e-12')), price='0.0184', qty=str(st_q),
+                        uom='10 GB', tags='', info=''))
+        out.append(dict(sub=SUB_B, name=NAME_B, date=d, type='Usage', svc='Azure App Service', region='East US',
+                        cost=(D(rnd.randint(1, 10 ** 6)) / 10 ** 7 * scale).quantize(D('1e-14')),
+                        price='0.0952380952380952', qty='24', uom='1 Hour', tags='{"app":"web"}', info=''))
+        out.append(dict(sub=SUB_B, name=NAME_B, date=d, type='UnusedReservation', svc='Virtual Machines', region='',
+                        cost=(D('0.0417') * scale).quantize(D('1e-8')), price='0.096',
+                        qty='0.0416666666666667', uom='1 Hour', tags='', info=''))
+        out.append(dict(sub=SUB_B, name=NAME_B, date=d, type='Usage', svc='Bandwidth', region='Zone 1',
+                        cost=(D(rnd.randint(1, 999)) / 10 ** 6 * scale).quantize(D('1e-12')), price='0.0036',
+                        qty=str(D(rnd.randint(1, 99999)) / 1000), uom='10K', tags='', info=''))
+        if d.day == 3:     # two identical lines: never de-duplicated
+            for _ in range(2):
+                out.append(dict(sub=SUB_A, name=NAME_A, date=d, type='Usage', svc='Storage', region='westeurope',
+                                cost=D('0.01234'), price='0.0184', qty='3.14159265358979', uom='10 GB',
+                                tags='', info=''))
+        if d.day == 4:     # list costs that round once, half to even, at the 19th place: 2 and 4, not 7
+            for price in ('0.000000000000000025', '0.000000000000000045'):
+                out.append(dict(sub=SUB_A, name=NAME_A, date=d, type='Usage', svc='Azure Monitor',
+                                region='westeurope', cost=D('0.000000000000000001'), price=price, qty='1',
+                                uom='10 GB', tags='', info=''))
+        if d.day == 1:
+            out.append(dict(sub=SUB_B, name=NAME_B, date=d, type='Purchase', svc='Virtual Machines', region='',
+                            cost=(D('700.5') * scale).quantize(D('1e-2')), price='912.5', qty='1',
+                            uom='1/Month', tags='', info=''))
+        if d.day == 2:
+            out.append(dict(sub=SUB_A, name=NAME_A, date=d, type='RoundingAdjustment', svc='', region='',
+                            cost=D('0.0000001'), price='0', qty='1', uom='', tags='', info=''))
+        if d.day == 5:
+            out.append(dict(sub=SUB_A, name=NAME_A, date=d, type='Refund', svc='Virtual Machines',
+                            region='westeurope', cost=(D('-12.25') * scale).quantize(D('1e-6')), price='9.6',
+                            qty='-1.5', uom='100 Hours', tags='', info=''))
+    for ln in out:
+        ln['bp'] = bp
+    return out
+
+
+def write_csv(lines, header, style, bom=False, crlf=False):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator='\r\n' if crlf else '\n')
+    w.writerow(header)
+    for ln in lines:
+        v = {'subscriptionid': ln['sub'], 'subscriptionname': ln['name'], 'date': day_text(ln['date'], style),
+             'chargetype': ln['type'], 'metercategory': ln['svc'], 'resourcelocation': ln['region'],
+             'billingcurrencycode': 'EUR', 'costinbillingcurrency': str(ln['cost']), 'paygprice': ln['price'],
+             'quantity': ln['qty'], 'unitofmeasure': ln['uom'], 'billingperiodstartdate': day_text(ln['bp'], style),
+             'tags': ln['tags'], 'additionalinfo': ln['info']}
+        w.writerow([v[h.lower()] for h in header])
+    return (('\ufeff' if bom else '') + buf.getvalue()).encode('utf-8')
+
+
+def put(fset, blob, data):
+    path = os.path.join(tmp, 'fx', fset, blob)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'wb') as f:
+        f.write(data)
+    return len(data)
+
+
+def gz(data):
+    return gzip.compress(data, mtime=0)
+
+
+# ---- the independent computation: the contract restated ----
+CATEGORY = {'usage': 'Usage', 'purchase': 'Purchase', 'refund': 'Credit', 'credit': 'Credit', 'tax': 'Tax',
+            'roundingadjustment': 'Adjustment', 'unusedreservation': 'Usage', 'unusedsavingsplan': 'Usage'}
+
+
+def block(uom):
+    digits = ''
+    for c in uom:
+        if not c.isdigit():
+            break
+        digits += c
+    if not digits:
+        return 1
+    n = int(digits)
+    if uom[len(digits):len(digits) + 1] == 'K':
+        n *= 1000
+    return n
+
+
+def parse_day(text):
+    if '/' in text:
+        m, d, y = text.split('/')
+        return datetime.date(int(y), int(m), int(d))
+    return datetime.date.fromisoformat(text[:10])
+
+
+def canonical(d):
+    if d is None:
+        return ''
+    if d.is_zero():
+        return '0'
+    s = format(d, 'f')
+    if '.' in s:
+        s = s.rstrip('0').rstrip('.')
+    return s
+
+
+def expect(name, parts):
+    """parts: the CSV bytes of one run's data blobs. Writes want/NAME.{line,accounts,daily}."""
+    groups, accounts, names, nlines = {}, {}, {}, 0
+    tl = tb = D(0)
+    for data in parts:
+        rows = list(csv.reader(io.StringIO(data.decode('utf-8-sig'), newline=''), strict=True))
+        hdr = [h.lower() for h in rows[0]]
+        for r in rows[1:]:
+            v = dict(zip(hdr, r))
+            nlines += 1
+            listed = (D(v['paygprice']) * D(v['quantity']) / block(v['unitofmeasure'])).quantize(
+                Q18, rounding=decimal.ROUND_HALF_EVEN)
+            billed = D(v['costinbillingcurrency'])
+            assert billed == billed.quantize(Q18), 'keep billed costs within 18 places'
+            bp = parse_day(v['billingperiodstartdate']).replace(day=1)
+            key = (v['subscriptionid'], parse_day(v['date']).isoformat(), CATEGORY[v['chargetype'].lower()],
+                   v['metercategory'], v['resourcelocation'], v['billingcurrencycode'])
+            g = groups.setdefault(key, [bp.isoformat(), D(0), D(0), 0])
+            g[1] += listed
+            g[2] += billed
+            g[3] += 1
+            a = accounts.setdefault(v['subscriptionid'], [D(0), D(0)])
+            a[0] += listed
+            a[1] += billed
+            nk = (v['subscriptionid'], v['subscriptionname'])
+            names[nk] = names.get(nk, 0) + 1
+            tl += listed
+            tb += billed
+    want = os.path.join(tmp, 'want')
+    os.makedirs(want, exist_ok=True)
+    with open(os.path.join(want, name + '.line'), 'w') as f:
+        f.write('%d %d %s %s\n' % (nlines, len(groups), canonical(tl), canonical(tb)))
+    with open(os.path.join(want, name + '.accounts'), 'w') as f:
+        f.write('partner_account_id,list_cost,billed_cost\n')
+        for acct in sorted(accounts, key=lambda s: s.encode()):
+            f.write('%s,%s,%s\n' % (acct, canonical(accounts[acct][0]), canonical(accounts[acct][1])))
+    with open(os.path.join(want, name + '.names'), 'w') as f:
+        for k in sorted(names, key=lambda k: (k[0].encode(), k[1].encode())):
+            f.write('%s|%s|%d\n' % (k[0], k[1], names[k]))
+    with open(os.path.join(want, name + '.daily'), 'w') as f:
+        for key in sorted(groups, key=lambda k: tuple(x.encode() for x in k)):
+            g = groups[key]
+            f.write('|'.join(['azure', g[0], key[0], key[1], key[2], key[3], key[4], key[5], canonical(g[1]),
+                              canonical(g[2]), str(g[3])]) + '\n')
+    return tl, tb
+
+
+def october(n):
+    return [datetime.date(2026, 10, d) for d in range(1, n + 1)]
+
+
+def run(fset, folder, run_id, submitted, parts, compression='gzip', root=PREFIX, manifest=True):
+    """parts: [(file name, data as stored)]. Writes the data blobs and, if manifest, manifest.json."""
+    base = '%s/%s/%s' % (root, folder, run_id)
+    blobs = []
+    for fname, data, rows in parts:
+        size = put(fset, base + '/' + fname, data)
+        blobs.append({'blobName': base + '/' + fname, 'byteCount': size, 'dataRowCount': rows})
+    if not manifest:
+        return
+    first, last = folder.split('-')
+    m = {'manifestVersion': '2024-04-01', 'byteCount': sum(b['byteCount'] for b in blobs), 'blobCount': len(blobs),
+         'dataRowCount': sum(b['dataRowCount'] for b in blobs),
+         'exportConfig': {'exportName': root.rsplit('/', 1)[-1],
+                          'resourceId': '/providers/Microsoft.Billing/billingAccounts/8608480/providers/'
+                                        'Microsoft.CostManagement/exports/' + root.rsplit('/', 1)[-1],
+                          'dataVersion': '2023-12-01-preview', 'type': 'ActualCost', 'timeFrame': 'MonthToDate',
+                          'granularity': 'Daily'},
+         'deliveryConfig': {'partitionData': True, 'dataOverwriteBehavior': 'CreateNewReport', 'fileFormat': 'Csv',
+                            'compressionMode': compression, 'containerUri': '/subscriptions/00000000-0000-0000-'
+                            '0000-000000000000/resourceGroups/billing/providers/Microsoft.Storage/storageAccounts/'
+                            'devstoreaccount1', 'rootFolderPath': root},
+         'blobs': blobs,
+         'runInfo': {'executionType': 'Scheduled', 'submittedTime': submitted, 'runId': run_id,
+                     'startDate': '%s-%s-%sT00:00:00' % (first[:4], first[4:6], first[6:]),
+                     'endDate': '%s-%s-%sT00:00:00' % (last[:4], last[4:6], last[6:])}}
+    put(fset, base + '/manifest.json', json.dumps(m, indent=2).encode())
+
+
+OCT = '20261001-20261031'
+# Run 1 (submitted 2026-10-10): days 1 to 9.
+l1 = lines_for(RUN1, datetime.date(2026, 10, 1), october(9), D('1.01'))
+p1 = [write_csv(l1[:25], HEADER, 'us'), write_csv(l1[25:], HEADER, 'us')]
+run('initial', OCT, RUN1, '2026-10-10T06:01:02.1234567Z',
+    [('part_0_0001.csv.gz', gz(p1[0]), 25), ('part_0_0002.csv.gz', gz(p1[1]), len(l1) - 25)])
+t1 = expect('run1', p1)
+# Run 2 (submitted 2026-10-20): the whole month to date again, days 1 to 19, every amount restated.
+l2 = lines_for(RUN2, datetime.date(2026, 10, 1), october(19), D('1'))
+half = len(l2) // 2
+p2 = [write_csv(l2[:half], HEADER, 'us', bom=True, crlf=True), write_csv(l2[half:], HEADER, 'iso')]
+parts2 = [('part_0_0001.csv.gz', gz(p2[0]), half), ('part_0_0002.csv.gz', gz(p2[1]), len(l2) - half)]
+run('initial', OCT, RUN2, '2026-10-20T06:00:59.0000001Z', parts2)
+t2 = expect('run2', p2)
+assert t2 != t1 and t2 != (t1[0] + t2[0], t1[1] + t2[1])
+# The same run under another export folder, for the import read with a SAS.
+run('initial', OCT, RUN2, '2026-10-20T06:00:59.0000001Z', parts2, root=PREFIX + '-sas')
+# Run 3: data blobs of a run still being written (newer, days 1 to 24, much larger amounts), no manifest.
+l3 = lines_for(RUN3, datetime.date(2026, 10, 1), october(24), D('1000'))
+run('initial', OCT, RUN3, None, [('part_0_0001.csv.gz', gz(write_csv(l3[:60], HEADER, 'us')), 60),
+                                 ('part_0_0002.csv.gz', gz(write_csv(l3[60:], HEADER, 'us')), len(l3) - 60)],
+    manifest=False)
+# September's last run (submitted 2026-10-02): another month's folder.
+ls_ = lines_for(RUNS, datetime.date(2026, 9, 1), [datetime.date(2026, 9, d) for d in range(1, 31)], D('3'))
+run('initial', '20260901-20260930', RUNS, '2026-10-02T06:00:00.0000000Z',
+    [('part_0_0001.csv.gz', gz(write_csv(ls_[:80], HEADER, 'us')), 80),
+     ('part_0_0002.csv.gz', gz(write_csv(ls_[80:], HEADER, 'us')), len(ls_) - 80)])
+# December: only the data blobs of an incomplete run.
+l12 = lines_for(RUN12, datetime.date(2026, 12, 1), [datetime.date(2026, 12, 1)], D('1'))
+run('initial', '20261201-20261231', RUN12, None, [('part_0_0001.csv.gz', gz(write_csv(l12, HEADER, 'us')), len(l12))],
+    manifest=False)
+# Run 4 (submitted 2026-10-27), uploaded later: days 1 to 26, a gzip part and a plain one.
+l4 = lines_for(RUN4, datetime.date(2026, 10, 1), october(26), D('0.97'))
+p4 = [write_csv(l4[:70], HEADER, 'us1'), write_csv(l4[70:], HEADER_ALT, 'iso', crlf=True)]
+run('run4', OCT, RUN4, '2026-10-27T06:02:03.7654321Z',
+    [('part_0_0001.csv.gz', gz(p4[0]), 70), ('part_0_0002.csv', p4[1], len(l4) - 70)])
+t4 = expect('run4', p4)
+assert t4 != t2
+PY
+
+# upload SET: puts every file of $TMP/fx/SET into the container costexports, the blob name being its path.
+# Run 2 goes before run 1, so that the order of upload (Last-Modified) does not tell the newest run.
+upload() {
+	local f
+	(cd "$TMP/fx/$1" && find . -type f | sed 's|^\./||' | sort | awk -v r2="$RUN2" '{print (index($0, r2) ? 0 : 1) "\t" $0}' |
+		sort -k1,1 -s | cut -f2-) | while read -r f; do
+		pb_azurite_put costexports "$f" "$TMP/fx/$1/$f" || return 1
+	done
+}
+
+pb_azurite_start "$TMP/azurite" >/dev/null || exit 1
+if pb_azurite_mkcontainer costexports && upload initial; then
+	ok "upload the export's runs into azurite"
+else
+	notok "upload the export's runs into azurite"
+	pb_tests_done
+	exit 1
+fi
+CONT=$AZURITE_BLOB_ENDPOINT/costexports
+SRC=$CONT/$PREFIX
+OCT=20261001-20261031
+
+# ---- the SAS helper against azurite ----
+SAS=$(pb_azurite_sas costexports)
+SAS_EXPIRED=$(pb_azurite_sas costexports --expired)
+SAS_BAD=$(pb_azurite_sas costexports --bad-signature)
+SIG=${SAS##*sig=}
+SIG_EXPIRED=${SAS_EXPIRED##*sig=}
+SIG_BAD=${SAS_BAD##*sig=}
+# curl_code URL: the HTTP status; the body goes to $TMP/body.
+curl_code() { curl -sS -o "$TMP/body" -w '%{http_code}' "$1"; }
+names() { grep -o '<Name>[^<]*</Name>' "$TMP/body" | sed 's/<[^>]*>//g'; }
+code=$(curl_code "$CONT?restype=container&comp=list&prefix=$PREFIX/&$SAS")
+check "SAS: List Blobs of the export's folder is 200 and lists every uploaded blob" \
+	"200|$(cd "$TMP/fx/initial" && find "$PREFIX" -type f | LC_ALL=C sort)" "$code|$(names | LC_ALL=C sort)"
+blob=$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz
+code=$(curl_code "$CONT/$blob?$SAS")
+if [ "$code" == 200 ] && cmp -s "$TMP/body" "$TMP/fx/initial/$blob"; then
+	ok "SAS: Get Blob is 200 with the blob's bytes"
+else
+	notok "SAS: Get Blob is 200 with the blob's bytes" "HTTP $code"
+fi
+if pb_azurite_get costexports "$PREFIX/$OCT/$RUN2/manifest.json" "$TMP/got.json" &&
+	cmp -s "$TMP/got.json" "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/manifest.json"; then
+	ok "Shared Key: Get Blob of a manifest gives its bytes"
+else
+	notok "Shared Key: Get Blob of a manifest gives its bytes"
+fi
+for c in "expired|$SAS_EXPIRED" "wrong signature|$SAS_BAD"; do
+	code=$(curl_code "$CONT?restype=container&comp=list&prefix=$PREFIX/&${c#*|}")
+	check "SAS, ${c%%|*}: List Blobs is 403 $AZURITE_DENIED" "403|<Code>$AZURITE_DENIED</Code>" \
+		"$code|$(grep -o '<Code>[^<]*</Code>' "$TMP/body")"
+	code=$(curl_code "$CONT/$blob?${c#*|}")
+	check "SAS, ${c%%|*}: Get Blob is 403 $AZURITE_DENIED" "403|<Code>$AZURITE_DENIED</Code>" \
+		"$code|$(grep -o '<Code>[^<]*</Code>' "$TMP/body")"
+done
+
+# ---- the store ----
+if ! { "$PBDB" init && "$PBDB" start && "$PBDB" migrate; } >"$TMP/init.log" 2>&1; then
+	notok "start a throwaway cluster" "$(cat "$TMP/init.log")"
+	pb_tests_done
+	exit 1
+fi
+
+# run WANT_STATUS CMD...: stdout to $TMP/out, stderr to $TMP/err; GOT is the status.
+run() {
+	local want=$1
+	shift
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	GOT=$?
+	[ "$GOT" -eq "$want" ]
+}
+# with_key KEY CMD...: CMD (a function too) with AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY=KEY in its environment.
+with_key() {
+	local key=$1
+	shift
+	AZURE_STORAGE_ACCOUNT=$AZURITE_ACCOUNT AZURE_STORAGE_KEY=$key "$@"
+}
+shared_key() { with_key "$AZURITE_ACCOUNT_KEY" "$@"; }
+ingest() { "$PBI" --format azure-cost --no-progress "$@"; }
+# want_line RUN: "LINES ROWS LIST BILLED" of a run, as computed above.
+read -r L2 R2 X2 Y2 <"$TMP/want/run2.line"
+read -r L4 R4 X4 Y4 <"$TMP/want/run4.line"
+committed_id() { sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$1'"; }
+committed_all() { sql "SELECT id, source, assembly_id FROM pb.import WHERE status = 'committed' ORDER BY id"; }
+# rows_of ID: the import's daily rows, as want/RUN.daily has them.
+rows_of() {
+	sql "SELECT vendor, billing_month, partner_account_id, usage_date, charge_category, service, region, currency,
+	coalesce(trim_scale(list_cost)::text, ''), trim_scale(billed_cost), line_count FROM pb.usage_daily
+	WHERE import_id = ${1:-0} ORDER BY partner_account_id COLLATE \"C\", usage_date, charge_category COLLATE \"C\",
+	service COLLATE \"C\", region COLLATE \"C\", currency COLLATE \"C\""
+}
+# sums_of ID: lines, rows, list and billed sums of the import's daily rows, then its recorded totals.
+sums_of() {
+	sql "SELECT sum(line_count), count(*), trim_scale(sum(list_cost)), trim_scale(sum(billed_cost))
+	FROM pb.usage_daily WHERE import_id = ${1:-0}" | tr '|' ' '
+	sql "SELECT line_count, row_count, trim_scale(list_total), trim_scale(billed_total), file_count, assembly_id
+	FROM pb.import WHERE id = ${1:-0}" | tr '|' ' '
+}
+accounts_of() {
+	sql "SELECT partner_account_id, coalesce(trim_scale(sum(list_cost))::text, ''), trim_scale(sum(billed_cost))
+	FROM pb.usage_daily WHERE import_id = ${1:-0} GROUP BY 1 ORDER BY partner_account_id COLLATE \"C\"" | tr '|' ','
+}
+
+# 1. Shared Key: the newest complete run (run 2) is one import.
+run 0 shared_key ingest --source "$SRC" --month 2026-10
+id2=$(committed_id "$SRC")
+check "Shared Key: run 2 alone is committed, and says so" \
+	"0|$(want_committed "${id2:-?}" "$SRC" "$L2" "$R2" "$X2" "$Y2")|" "$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
+check "Shared Key: the stored rows and totals are run 2's to the last digit" \
+	"$L2 $R2 $X2 $Y2
+$L2 $R2 $X2 $Y2 2 $RUN2" "$(sums_of "$id2")"
+check "Shared Key: the stored daily rows are exactly run 2's" "$(cat "$TMP/want/run2.daily")" "$(rows_of "$id2")"
+check "Shared Key: the audit lists run 2's two data blobs" \
+	"1|$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz
+2|$PREFIX/$OCT/$RUN2/part_0_0002.csv.gz" \
+	"$(sql "SELECT seq, regexp_replace(uri, '^.*/costexports/', '') FROM pb.import_file WHERE import_id = ${id2:-0} ORDER BY seq")"
+check "Shared Key: the subscription names are recorded with their line counts" "$(cat "$TMP/want/run2.names")" \
+	"$(sql "SELECT partner_account_id, name, line_count FROM pb.partner_account_name
+	WHERE import_id = ${id2:-0} AND vendor = 'azure' AND kind = 'subscription_name' ORDER BY partner_account_id COLLATE \"C\", name COLLATE \"C\"")"
+
+# 2. The same run again: nothing to do, no new import.
+n_before=$(sql "SELECT count(*) FROM pb.import")
+run 0 shared_key ingest --source "$SRC" --month 2026-10
+check "the same run again: nothing to do, exit 0, no new import" \
+	"0|$(want_nothing "$RUN2" "$SRC" "${id2:-?}")|$n_before" "$GOT|$(cat "$TMP/out")|$(sql "SELECT count(*) FROM pb.import")"
+
+# 3. Only run 2's blobs are read: not run 1's or run 3's data, nothing of September (through a plain proxy).
+pb_fault_start "$AZURITE_BLOB_ENDPOINT" "" >/dev/null || exit 1
+run 0 shared_key ingest --summary --source "$FAULT_ENDPOINT/costexports/$PREFIX" --month 2026-10
+check "--summary through a proxy: run 2's totals per subscription" "0|$(cat "$TMP/want/run2.accounts")|" \
+	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
+check "only run 2's data blobs were downloaded; September and runs 1 and 3 untouched" "1 1|0 0 0 0" \
+	"$(pb_fault_count " path=/$AZURITE_ACCOUNT/costexports/$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz ") $(pb_fault_count " path=/$AZURITE_ACCOUNT/costexports/$PREFIX/$OCT/$RUN2/part_0_0002.csv.gz ")|$(pb_fault_count 20260901) $(pb_fault_count "/$RUN1/part_") $(pb_fault_count "$RUN3/") $(pb_fault_count "$RUNS")"
+pb_fault_stop
+
+# 4. SAS access (no key in the environment): the same totals; the signature is stored nowhere.
+run 0 ingest --summary --source "$SRC?$SAS" --month 2026-10
+check "SAS: --summary of the same export gives run 2's totals" "0|$(cat "$TMP/want/run2.accounts")|" \
+	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
+SRC_SAS=$SRC-sas
+run 0 ingest --source "$SRC_SAS?$SAS" --month 2026-10
+ids=$(committed_id "$(sas_source "$SRC_SAS?$SAS")")
+check "SAS: an import of the same run commits run 2's totals" \
+	"0|$(want_committed "${ids:-?}" "$(sas_source "$SRC_SAS?$SAS")" "$L2" "$R2" "$X2" "$Y2")|" \
+	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
+check "SAS: the stored rows are run 2's" "$(cat "$TMP/want/run2.daily")" "$(rows_of "$ids")"
+SIG_DEC=$(printf '%b' "${SIG//%/\\x}")
+leaks=$(sql "SELECT count(*) FROM pb.import i LEFT JOIN pb.import_file f ON f.import_id = i.id
+	WHERE strpos(i.source, 'sig=') > 0 OR strpos(coalesce(f.uri, ''), 'sig=') > 0
+	OR strpos(i.source || coalesce(f.uri, ''), '$SIG') > 0 OR strpos(i.source || coalesce(f.uri, ''), '$SIG_DEC') > 0")
+check "SAS: no import's source or file URI keeps the signature, nor does the output" "0|" \
+	"$leaks|$(grep -F -e "$SIG" -e "$SIG_DEC" "$TMP/out" "$TMP/err")"
+
+# Failures: exit 3, one line naming the URL and the refusal, no secret, nothing new committed.
+before=$(committed_all)
+# denied NAME WANT_LINE_RE SECRET...: checks the last run against a refusal.
+denied() {
+	local name=$1 re=$2 s bad=""
+	shift 2
+	for s in "$@"; do
+		[ -n "$s" ] && grep -qF -e "$s" "$TMP/err" "$TMP/out" && bad="$bad secret shown;"
+	done
+	if [ "$GOT" -eq 3 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -qE "$re" "$TMP/err" && [ -z "$bad" ] &&
+		[ ! -s "$TMP/out" ] && [ "$(committed_all)" == "$before" ]; then
+		ok "$name"
+	else
+		notok "$name" "status $GOT,$bad want /$re/: $(cat "$TMP/err" "$TMP/out")"
+	fi
+}
+sig_forms() { printf '%s\n%b\n' "$1" "${1//%/\\x}"; } # the signature as in the URL and decoded
+OTHER_KEY=$(printf 'not-the-devstoreaccount1-key-%035d' 0 | base64 -w0)
+run 3 with_key "$OTHER_KEY" ingest --source "$SRC" --month 2026-10
+denied "a wrong key: exit 3, one line naming the URL and azurite's 403 $AZURITE_DENIED" \
+	"$(denied_re "$CONT" "$AZURITE_DENIED")" "$OTHER_KEY" "$AZURITE_ACCOUNT_KEY"
+run 3 ingest --source "$SRC?$SAS_EXPIRED" --month 2026-10
+mapfile -t forms < <(sig_forms "$SIG_EXPIRED")
+denied "an expired SAS: exit 3, one line naming the URL and the 403, no signature shown" \
+	"$(denied_re "$CONT" "$AZURITE_DENIED")" "${forms[@]}"
+run 3 ingest --source "$SRC?$SAS_BAD" --month 2026-10
+mapfile -t forms < <(sig_forms "$SIG_BAD")
+denied "a SAS with a wrong signature: exit 3, the 403, no signature shown" \
+	"$(denied_re "$CONT" "$AZURITE_DENIED")" "${forms[@]}"
+# Azure's own answer to all three, through the fault proxy: 403 AuthenticationFailed.
+pb_fault_start "$AZURITE_BLOB_ENDPOINT" "*:403:code=$AZURE_DENIED" >/dev/null || exit 1
+run 3 shared_key ingest --source "$FAULT_ENDPOINT/costexports/$PREFIX" --month 2026-10
+denied "Azure's 403 $AZURE_DENIED (Shared Key): exit 3, one line naming the URL and the code" \
+	"$(denied_re "$FAULT_ENDPOINT/costexports" "$AZURE_DENIED")" "$AZURITE_ACCOUNT_KEY"
+run 3 ingest --source "$FAULT_ENDPOINT/costexports/$PREFIX?$SAS" --month 2026-10
+mapfile -t forms < <(sig_forms "$SIG")
+denied "Azure's 403 $AZURE_DENIED (SAS): exit 3, the code, no signature shown" \
+	"$(denied_re "$FAULT_ENDPOINT/costexports" "$AZURE_DENIED")" "${forms[@]}"
+pb_fault_stop
+
+# A month with no run folder, and one whose only run has no manifest.
+run 3 shared_key ingest --source "$SRC" --month 2026-11
+check "a month with no run folder: exit 3, says where it looked, nothing committed" \
+	"3|$(want_no_run 2026-11 "$SRC")||$before" "$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(committed_all)"
+run 3 shared_key ingest --source "$SRC" --month 2026-12
+check "a month whose only run has no manifest.json: exit 3 likewise" \
+	"3|$(want_no_run 2026-12 "$SRC")||$before" "$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(committed_all)"
+
+# 5. A newer complete run (a gzip part and a plain one) supersedes run 2's import.
+if upload run4; then ok "upload run 4"; else notok "upload run 4"; fi
+run 0 shared_key ingest --source "$SRC" --month 2026-10
+id4=$(committed_id "$SRC")
+check "run 4 supersedes: committed with its own totals" \
+	"0|$(want_committed "${id4:-?}" "$SRC" "$L4" "$R4" "$X4" "$Y4")|" "$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
+check "run 4: the old import is superseded, the new one holds run 4" \
+	"${id2:-?}|superseded|$RUN2
+${id4:-?}|committed|$RUN4" \
+	"$(sql "SELECT id, status, assembly_id FROM pb.import WHERE source = '$SRC' AND status <> 'failed' ORDER BY id")"
+check "run 4: stored rows and totals are exactly run 4's (gzip and plain parts)" \
+	"$L4 $R4 $X4 $Y4
+$L4 $R4 $X4 $Y4 2 $RUN4
+$(cat "$TMP/want/run4.daily")
+$(tail -n +2 "$TMP/want/run4.accounts")" \
+	"$(sums_of "$id4")
+$(rows_of "$id4")
+$(accounts_of "$id4")"
+check "run 4: the SAS import of the other folder is untouched" "${ids:-?}" \
+	"$(committed_id "$(sas_source "$SRC_SAS?$SAS")")"
+
+pb_tests_done
