@@ -28,11 +28,20 @@ LIB_SRC := \
 	common/db.c \
 	common/fetch.c \
 	common/input.c \
+	common/jsonl.c \
 	common/money.c \
 	common/progress.c
 
 ACCOUNTS_SRC := \
-	accounts/main.c
+	accounts/account.c \
+	accounts/customer.c \
+	accounts/eligibility.c \
+	accounts/import.c \
+	accounts/link.c \
+	accounts/main.c \
+	accounts/partner_center.c \
+	accounts/rules.c \
+	accounts/suggest.c
 
 DB_SRC := \
 	db/main.c
@@ -45,6 +54,7 @@ INGEST_SRC := \
 	ingest/main.c \
 	ingest/manifest.c \
 	ingest/parser.c \
+	ingest/partner_center.c \
 	ingest/reduce.c \
 	ingest/store.c \
 	ingest/worker.c

@@ -16,9 +16,11 @@
 #include "date.h"
 #include "db.h"
 #include "input.h"
+#include "jsonl.h"
 #include "manifest.h"
 #include "money.h"
 #include "parser.h"
+#include "partner_center.h"
 #include "progress.h"
 #include "reduce.h"
 #include "store.h"
@@ -408,7 +410,8 @@ static char *file_uri(const char *abs)
 }
 
 /* Keeps what the audit records of a file read for the store: its bytes, hash and totals. */
-static int record_file(struct run *r, const char *path, struct pb_input *in, struct split *sp)
+static int record_file(struct run *r, const char *path, struct pb_input *in, struct pb_reduce *const *parts,
+		       size_t nparts)
 {
 	struct pb_store_file *f, *files;
 	char abs[PATH_MAX];
@@ -440,11 +443,11 @@ static int record_file(struct run *r, const char *path, struct pb_input *in, str
 		report(r, path, 0, 0, "out of memory");
 		return -1;
 	}
-	for (k = 0; k < sp->n; k++) {
+	for (k = 0; k < nparts; k++) {
 		pb_money list, billed;
 		uint64_t lines;
 
-		pb_reduce_totals(sp->workers[k].reduce, &list, &billed, &lines);
+		pb_reduce_totals(parts[k], &list, &billed, &lines);
 		if (pb_money_add(f->list_total, list, &f->list_total) < 0 ||
 		    pb_money_add(f->billed_total, billed, &f->billed_total) < 0) {
 			report(r, path, 0, 0, "sum out of range");
@@ -514,6 +517,112 @@ static int open_part(struct run *r, const char *path, const char *name, struct s
 	sp->workers[k].start = sp->starts[k];
 	ret = 0;
 out:
+	pb_buf_release(&err);
+	return ret;
+}
+
+/* The usage date of a line stored under month must fall inside that month. 0, or -1 with msg set. */
+static int check_usage_month(int32_t month, const struct pb_usage *u, struct pb_buf *msg)
+{
+	char want[11], got[11];
+	int y, m, d;
+	int32_t next;
+
+	pb_date_to_ymd(month, &y, &m, &d);
+	next = m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1);
+	if (u->usage_date >= month && u->usage_date < next)
+		return 0;
+	pb_date_format(month, want);
+	pb_date_format(u->usage_date, got);
+	pb_buf_reset(msg);
+	pb_buf_addf(msg, "usage date %s is outside the billing month of %s", got, want);
+	return -1;
+}
+
+/* Reads one Partner Center JSON lines file into the run's reduction. Returns 0, or -1 when the run must stop. */
+static int ingest_jsonl(struct run *r, const char *path)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	struct pb_input *in = NULL;
+	struct pb_jsonl j;
+	struct pb_format_stats st;
+	struct pb_reduce *red = NULL, *names = NULL;
+	struct pb_usage u;
+	const char *name = path;
+	int32_t month = r->store ? r->month : r->opt->month;
+	uint64_t rows = 0;
+	uint32_t col;
+	int rc, ret = -1, ready = 0;
+
+	pb_stats_reset(&st);
+	rc = pb_input_open_ex(path, r->store ? PB_INPUT_SHA256 | PB_INPUT_PREFETCH : 0, &r->opt->fetch, &in, &err);
+	if (rc < 0) {
+		r->remote_failed |= rc == PB_INPUT_ERR_REMOTE;
+		report(r, path, 0, 0, pb_buf_str(&err));
+		goto out;
+	}
+	name = pb_input_name(in);
+	red = pb_reduce_new(r->opt->summary == SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
+	names = pb_reduce_new(PB_GRAIN_DAILY);
+	if (!red || !names || pb_jsonl_init(&j, pb_input_read, in, (size_t)64 << 20) < 0) {
+		report(r, name, 0, 0, "out of memory");
+		goto out;
+	}
+	ready = 1;
+	while ((rc = pb_jsonl_next(&j)) == PB_JSONL_RECORD) {
+		if ((++rows & 0x3fff) == 0) {
+			pb_buf_reset(&r->label);
+			pb_buf_addstr(&r->label, name);
+			pb_progress_update(&r->progress, pb_buf_str(&r->label), r->bytes_before + j.bytes, r->rows + rows);
+		}
+		if (pb_partner_center_row(&st, &j, month, &u, &err, &col) < 0 ||
+		    (r->store && check_usage_month(month, &u, &err) < 0)) {
+			if (r->store && pb_jsonl_get(&j, "UsageDate"))
+				col = pb_jsonl_get(&j, "UsageDate")->col;
+			report(r, name, j.line, col, pb_buf_str(&err));
+			if (r->errors >= r->opt->max_errors)
+				goto out;
+			continue;
+		}
+		if (r->errors)
+			continue;
+		rc = pb_reduce_add(red, &u);
+		if (rc == 0 && r->store)
+			rc = pb_worker_add_name(names, &u);
+		if (rc < 0) {
+			report(r, name, j.line, 1,
+			       rc == PB_MONEY_ERR_RANGE	     ? "sum out of range"
+			       : rc == PB_REDUCE_ERR_TOOLONG ? "a text value is longer than 65535 bytes"
+							     : "out of memory");
+			goto out;
+		}
+	}
+	if (rc == PB_JSONL_ERR) {
+		r->remote_failed |= in && pb_input_remote_failed(in);
+		report(r, name, j.err_line, j.err_col, pb_buf_str(&j.err));
+		goto out;
+	}
+	if (r->errors)
+		goto out;
+	r->rows += rows;
+	r->bytes_before += j.bytes;
+	pb_stats_warn(stderr, progname, name, &st);
+	r->lines += st.lines;
+	if (pb_reduce_merge(r->reduce, red) < 0 || pb_reduce_merge(r->names, names) < 0) {
+		report(r, name, 0, 0, "out of memory or sum out of range");
+		goto out;
+	}
+	if (r->store && record_file(r, path, in, &red, 1) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ready)
+		pb_jsonl_release(&j);
+	if (in && pb_input_remote_failed(in))
+		r->remote_failed = 1;
+	pb_input_free(in);
+	pb_reduce_free(red);
+	pb_reduce_free(names);
 	pb_buf_release(&err);
 	return ret;
 }
@@ -602,8 +711,14 @@ static int ingest_file(struct run *r, const char *path)
 	pb_stats_warn(stderr, progname, name, &parser.st);
 	r->lines += parser.st.lines;
 	r->no_invoice += parser.st.no_invoice;
-	if (r->store && record_file(r, path, in, sp) < 0)
-		goto out;
+	if (r->store) {
+		struct pb_reduce *parts[MAX_THREADS];
+
+		for (k = 0; k < sp->n; k++)
+			parts[k] = sp->workers[k].reduce;
+		if (record_file(r, path, in, parts, sp->n) < 0)
+			goto out;
+	}
 	ret = 0;
 out:
 	if (sp) {
@@ -1047,7 +1162,8 @@ int main(int argc, char **argv)
 	run.nparts = nfiles;
 	for (k = 0; k < nfiles; k++) {
 		run.part = k;
-		if (ingest_file(&run, files[k]) < 0 || run.errors)
+		rc = opt.kind == PB_FORMAT_PARTNER_CENTER ? ingest_jsonl(&run, files[k]) : ingest_file(&run, files[k]);
+		if (rc < 0 || run.errors)
 			break;
 		if (run.store)
 			pb_store_test_pause("read");

@@ -75,8 +75,7 @@ const char *pb_worker_name_kind(enum pb_name_kind kind)
 	}
 }
 
-/* Counts the line's partner account name, if it gives one. */
-static int add_name(struct pb_reduce *names, const struct pb_usage *u)
+int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u)
 {
 	struct pb_usage n;
 	const char *kind = pb_worker_name_kind(u->name_kind);
@@ -143,7 +142,7 @@ void pb_worker_run(struct pb_worker *w)
 			continue;
 		rc = pb_reduce_add(w->reduce, &u);
 		if (rc == 0 && w->names)
-			rc = add_name(w->names, &u);
+			rc = pb_worker_add_name(w->names, &u);
 		if (rc < 0) {
 			keep_error(w, c->line, 1,
 				   rc == PB_MONEY_ERR_RANGE	 ? "sum out of range"

@@ -53,6 +53,9 @@ void pb_worker_run(struct pb_worker *w);
  */
 const char *pb_worker_name_kind(enum pb_name_kind kind);
 
+/* Counts the line's partner account name into names, if it gives one. Returns as pb_reduce_add. */
+int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u);
+
 /* Frees what the worker's results hold (errors), not csv or reduce. */
 void pb_worker_release(struct pb_worker *w);
 

@@ -1,0 +1,393 @@
+/* JSON lines through yajl's callbacks, one line at a time, numbers as their text. */
+#include "jsonl.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yajl/yajl_parse.h>
+
+#include "banned.h"
+
+#define CHUNK 65536
+
+/* A member as offsets into the arena while its line is parsed (the arena may move). */
+struct member {
+	size_t key, key_len, val, val_len;
+	enum pb_json_type type;
+	uint32_t col;
+};
+
+struct pb_jsonl_state {
+	pb_read_fn read;
+	void *ctx;
+	size_t max_line;
+	char *in; /* the input chunk */
+	size_t in_len, in_pos;
+	int eof;
+	struct pb_buf line, arena;
+	struct member *m;
+	size_t nm, cap;
+	size_t pending_key, pending_len; /* the key just read at depth 1 */
+	int depth, objects, not_object, nomem;
+	yajl_handle h;
+	uint64_t next_line;
+};
+
+static struct pb_jsonl_state *state(void *ctx)
+{
+	return ((struct pb_jsonl *)ctx)->st;
+}
+
+static uint32_t column(struct pb_jsonl *j)
+{
+	return (uint32_t)yajl_get_bytes_consumed(j->st->h) + 1;
+}
+
+static int add_member(struct pb_jsonl *j, const char *val, size_t len, enum pb_json_type type)
+{
+	struct pb_jsonl_state *s = j->st;
+	struct member *m;
+
+	if (s->depth != 1)
+		return 1;
+	if (s->nm == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+
+		m = realloc(s->m, cap * sizeof(*m));
+		if (!m) {
+			s->nomem = 1;
+			return 0;
+		}
+		s->m = m;
+		s->cap = cap;
+	}
+	m = &s->m[s->nm++];
+	m->key = s->pending_key;
+	m->key_len = s->pending_len;
+	m->val = s->arena.len;
+	m->val_len = len;
+	m->type = type;
+	/* Where the value began: exact for numbers, and for strings without escapes. */
+	m->col = column(j);
+	if (type == PB_JSON_NUMBER && m->col > len)
+		m->col -= (uint32_t)len;
+	else if (type == PB_JSON_STRING && m->col > len + 1)
+		m->col -= (uint32_t)len + 1;
+	if (len && pb_buf_add(&s->arena, val, len) < 0) {
+		s->nomem = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static int on_null(void *ctx)
+{
+	return add_member(ctx, "", 0, PB_JSON_NULL);
+}
+
+static int on_boolean(void *ctx, int v)
+{
+	return add_member(ctx, v ? "true" : "false", v ? 4 : 5, PB_JSON_BOOL);
+}
+
+static int on_number(void *ctx, const char *v, size_t len)
+{
+	return add_member(ctx, v, len, PB_JSON_NUMBER);
+}
+
+static int on_string(void *ctx, const unsigned char *v, size_t len)
+{
+	return add_member(ctx, (const char *)v, len, PB_JSON_STRING);
+}
+
+static int on_start(void *ctx)
+{
+	struct pb_jsonl_state *s = state(ctx);
+
+	if (s->depth == 1 && !add_member(ctx, "", 0, PB_JSON_NESTED))
+		return 0;
+	s->depth++;
+	return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+	struct pb_jsonl_state *s = state(ctx);
+
+	if (s->depth == 0) {
+		s->nm = 0;
+		pb_buf_reset(&s->arena);
+	}
+	return on_start(ctx);
+}
+
+static int on_start_array(void *ctx)
+{
+	struct pb_jsonl_state *s = state(ctx);
+
+	if (s->depth == 0) {
+		s->not_object = 1;
+		return 0;
+	}
+	return on_start(ctx);
+}
+
+static int on_key(void *ctx, const unsigned char *k, size_t len)
+{
+	struct pb_jsonl_state *s = state(ctx);
+
+	if (s->depth != 1)
+		return 1;
+	s->pending_key = s->arena.len;
+	s->pending_len = len;
+	if (len && pb_buf_add(&s->arena, k, len) < 0) {
+		s->nomem = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static int on_end(void *ctx)
+{
+	struct pb_jsonl_state *s = state(ctx);
+
+	if (--s->depth == 0)
+		s->objects++;
+	return 1;
+}
+
+/* A scalar at the top level is not a record. */
+static int top_scalar(void *ctx)
+{
+	state(ctx)->not_object = 1;
+	return 0;
+}
+
+static int on_null_top(void *ctx)
+{
+	return state(ctx)->depth ? on_null(ctx) : top_scalar(ctx);
+}
+
+static int on_boolean_top(void *ctx, int v)
+{
+	return state(ctx)->depth ? on_boolean(ctx, v) : top_scalar(ctx);
+}
+
+static int on_number_top(void *ctx, const char *v, size_t len)
+{
+	return state(ctx)->depth ? on_number(ctx, v, len) : top_scalar(ctx);
+}
+
+static int on_string_top(void *ctx, const unsigned char *v, size_t len)
+{
+	return state(ctx)->depth ? on_string(ctx, v, len) : top_scalar(ctx);
+}
+
+static const yajl_callbacks callbacks = {
+	on_null_top, on_boolean_top, NULL, NULL, on_number_top, on_string_top,
+	on_start_map, on_key,	      on_end, on_start_array, on_end,
+};
+
+int pb_jsonl_init(struct pb_jsonl *j, pb_read_fn read, void *ctx, size_t max_line)
+{
+	struct pb_jsonl_state *s;
+
+	memset(j, 0, sizeof(*j));
+	pb_buf_init(&j->err, 0);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -1;
+	j->st = s;
+	s->read = read;
+	s->ctx = ctx;
+	s->max_line = max_line;
+	s->next_line = 1;
+	pb_buf_init(&s->line, max_line + 1);
+	pb_buf_init(&s->arena, 0);
+	s->in = malloc(CHUNK);
+	s->h = yajl_alloc(&callbacks, NULL, j);
+	if (!s->in || !s->h) {
+		pb_jsonl_release(j);
+		return -1;
+	}
+	yajl_config(s->h, yajl_allow_multiple_values, 1);
+	return 0;
+}
+
+static int fail(struct pb_jsonl *j, uint64_t line, uint32_t col, const char *msg)
+{
+	j->err_line = line;
+	j->err_col = col;
+	pb_buf_reset(&j->err);
+	pb_buf_addstr(&j->err, msg);
+	return PB_JSONL_ERR;
+}
+
+/* The next line into s->line (without its end of line). 1: a line, 0: end of input, -1: error set. */
+static int next_line(struct pb_jsonl *j)
+{
+	struct pb_jsonl_state *s = j->st;
+
+	pb_buf_reset(&s->line);
+	for (;;) {
+		char *nl;
+		size_t n;
+
+		if (s->in_pos == s->in_len) {
+			long r;
+
+			if (s->eof)
+				return s->line.len ? 1 : 0;
+			r = s->read(s->ctx, s->in, CHUNK, &j->err);
+			if (r < 0) {
+				j->err_line = 0;
+				return -1;
+			}
+			if (r == 0) {
+				s->eof = 1;
+				continue;
+			}
+			s->in_len = (size_t)r;
+			s->in_pos = 0;
+		}
+		n = s->in_len - s->in_pos;
+		nl = memchr(s->in + s->in_pos, '\n', n);
+		if (nl)
+			n = (size_t)(nl - (s->in + s->in_pos));
+		if (s->line.len + n > s->max_line) {
+			j->err_line = s->next_line;
+			j->err_col = 1;
+			pb_buf_reset(&j->err);
+			pb_buf_addf(&j->err, "a line longer than %zu bytes", s->max_line);
+			return -1;
+		}
+		if (pb_buf_add(&s->line, s->in + s->in_pos, n) < 0) {
+			j->err_line = 0;
+			pb_buf_reset(&j->err);
+			pb_buf_addstr(&j->err, "out of memory");
+			return -1;
+		}
+		s->in_pos += n;
+		j->bytes += n;
+		if (nl) {
+			s->in_pos++;
+			j->bytes++;
+			return 1;
+		}
+	}
+}
+
+/* yajl's message, on one line, without its excerpt, into msg. */
+static void yajl_message(struct pb_jsonl *j, struct pb_buf *msg)
+{
+	unsigned char *e = yajl_get_error(j->st->h, 0, NULL, 0);
+	char *p;
+
+	pb_buf_addf(msg, "bad JSON: %s", e ? (const char *)e : "parse error");
+	if (e)
+		yajl_free_error(j->st->h, e);
+	for (p = msg->ptr; p && *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	while (msg->len && msg->ptr[msg->len - 1] == ' ')
+		msg->ptr[--msg->len] = '\0';
+}
+
+int pb_jsonl_next(struct pb_jsonl *j)
+{
+	struct pb_jsonl_state *s = j->st;
+	size_t i;
+	int rc;
+
+	for (;;) {
+		uint64_t line = s->next_line;
+		const char *p;
+		size_t n;
+
+		rc = next_line(j);
+		if (rc < 0)
+			return PB_JSONL_ERR;
+		if (rc == 0)
+			return PB_JSONL_END;
+		s->next_line++;
+		p = s->line.ptr ? s->line.ptr : "";
+		n = s->line.len;
+		if (n && p[n - 1] == '\r')
+			n--;
+		/* A BOM before the first line. */
+		if (line == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+			p += 3;
+			n -= 3;
+		}
+		for (i = 0; i < n && (p[i] == ' ' || p[i] == '\t'); i++)
+			;
+		if (i == n)
+			continue;
+		s->objects = 0;
+		s->not_object = 0;
+		if (yajl_parse(s->h, (const unsigned char *)p, n) != yajl_status_ok) {
+			uint32_t col = column(j);
+
+			if (s->nomem)
+				return fail(j, line, col, "out of memory");
+			if (s->not_object)
+				return fail(j, line, col, "a JSON lines record must be an object");
+			struct pb_buf msg = PB_BUF_INIT;
+
+			yajl_message(j, &msg);
+			rc = fail(j, line, col, pb_buf_str(&msg));
+			pb_buf_release(&msg);
+			return rc;
+		}
+		if (s->depth != 0 || s->objects != 1)
+			return fail(j, line, (uint32_t)n + 1,
+				    s->depth ? "the object does not end on its line" : "more than one object on a line");
+		break;
+	}
+	/* Offsets to pointers, now that the arena stays put until the next line. */
+	free(j->fields);
+	j->fields = calloc(s->nm + 1, sizeof(*j->fields));
+	if (!j->fields)
+		return fail(j, s->next_line - 1, 1, "out of memory");
+	for (i = 0; i < s->nm; i++) {
+		struct pb_json_field *f = &j->fields[i];
+
+		f->key = s->arena.ptr + s->m[i].key;
+		f->key_len = s->m[i].key_len;
+		f->val = s->arena.ptr + s->m[i].val;
+		f->val_len = s->m[i].val_len;
+		f->type = s->m[i].type;
+		f->col = s->m[i].col;
+	}
+	j->nfields = s->nm;
+	j->line = s->next_line - 1;
+	return PB_JSONL_RECORD;
+}
+
+const struct pb_json_field *pb_jsonl_get(const struct pb_jsonl *j, const char *key)
+{
+	size_t i, n = strlen(key);
+
+	for (i = 0; i < j->nfields; i++)
+		if (j->fields[i].key_len == n && strncasecmp(j->fields[i].key, key, n) == 0)
+			return &j->fields[i];
+	return NULL;
+}
+
+void pb_jsonl_release(struct pb_jsonl *j)
+{
+	struct pb_jsonl_state *s = j->st;
+
+	if (s) {
+		if (s->h)
+			yajl_free(s->h);
+		free(s->in);
+		free(s->m);
+		pb_buf_release(&s->line);
+		pb_buf_release(&s->arena);
+		free(s);
+	}
+	free(j->fields);
+	pb_buf_release(&j->err);
+	memset(j, 0, sizeof(*j));
+}
