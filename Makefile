@@ -33,15 +33,7 @@ LIB_SRC := \
 	common/progress.c
 
 ACCOUNTS_SRC := \
-	accounts/account.c \
-	accounts/customer.c \
-	accounts/eligibility.c \
-	accounts/import.c \
-	accounts/link.c \
-	accounts/main.c \
-	accounts/partner_center.c \
-	accounts/rules.c \
-	accounts/suggest.c
+	accounts/main.c
 
 DB_SRC := \
 	db/main.c
