@@ -27,6 +27,7 @@ LIB_SRC := \
 	common/date.c \
 	common/db.c \
 	common/fetch.c \
+	common/http.c \
 	common/input.c \
 	common/jsonl.c \
 	common/money.c \
@@ -47,6 +48,7 @@ INGEST_SRC := \
 	ingest/manifest.c \
 	ingest/parser.c \
 	ingest/partner_center.c \
+	ingest/pc_export.c \
 	ingest/reduce.c \
 	ingest/store.c \
 	ingest/worker.c
@@ -109,6 +111,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/store.sh
 	PB_BIN=$(BIN) bash tests/integration/fetch.sh
 	PB_BIN=$(BIN) bash tests/integration/azure.sh
+	PB_BIN=$(BIN) bash tests/integration/partner_center.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps

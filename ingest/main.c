@@ -21,6 +21,7 @@
 #include "money.h"
 #include "parser.h"
 #include "partner_center.h"
+#include "pc_export.h"
 #include "progress.h"
 #include "reduce.h"
 #include "store.h"
@@ -49,6 +50,9 @@ struct options {
 	unsigned long max_errors;
 	size_t threads;
 	int progress; /* -1: when stderr is a terminal */
+	/* The Partner Center export (partner-center without files). */
+	const char *invoice, *currency, *billing_period;
+	long poll_timeout;
 };
 
 static const char *progname = "pb-ingest";
@@ -59,6 +63,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pb-ingest --format FORMAT [--summary[=accounts|daily]] [options] FILE...\n"
+		"       pb-ingest --format aws-cur|azure-cost --source URL --month YYYY-MM [options]\n"
+		"       pb-ingest --format partner-center --month YYYY-MM [--invoice ID] [options]\n"
 		"       pb-ingest --history [--month YYYY-MM]\n"
 		"\n"
 		"Reads partner cost exports (plain CSV, gzip or ZIP; - is standard input; https:// and\n"
@@ -76,6 +82,11 @@ static void usage(FILE *out)
 		"  --month YYYY-MM      the billing month (default: from the data)\n"
 		"  --endpoint URL       an S3-compatible endpoint for s3:// files (default: AWS_ENDPOINT_URL)\n"
 		"  --stall-timeout S    a download that moves no byte for S seconds is retried (default 30)\n"
+		"  --invoice ID         partner-center without files: the billed usage of invoice ID\n"
+		"                       (default: the unbilled usage of --month, the current or last month)\n"
+		"  --currency CODE      partner-center unbilled usage: its currency (default USD)\n"
+		"  --billing-period P   partner-center unbilled usage: current or last (default: from --month)\n"
+		"  --poll-timeout S     partner-center: how long the export may run (default 3600)\n"
 		"  --history            list the imports (of --month only, if given) and exit\n"
 		"  --max-errors N       report up to N bad lines before stopping (default 1)\n"
 		"  --threads N          threads for a plain file (default: the number of CPUs)\n"
@@ -111,7 +122,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"summary", optional_argument, NULL, 's'},  {"max-errors", required_argument, NULL, 'm'},
 		{"threads", required_argument, NULL, 't'},  {"progress", no_argument, NULL, 'p'},
 		{"no-progress", no_argument, NULL, 'P'},    {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	    {NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'},	    {"invoice", required_argument, NULL, 'I'},
+		{"currency", required_argument, NULL, 'C'}, {"billing-period", required_argument, NULL, 'B'},
+		{"poll-timeout", required_argument, NULL, 'O'}, {NULL, 0, NULL, 0},
 	};
 	int ch;
 	char *end;
@@ -119,6 +132,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->max_errors = 1;
 	o->progress = -1;
+	o->currency = "USD";
+	o->poll_timeout = 3600;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -181,6 +196,33 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'H':
 			o->history = 1;
 			break;
+		case 'I':
+			o->invoice = optarg;
+			break;
+		case 'C':
+			if (!pb_valid_currency(optarg, strlen(optarg))) {
+				fprintf(stderr, "%s: --currency takes an ISO 4217 code such as USD, not '%s'\n", progname,
+					optarg);
+				return -1;
+			}
+			o->currency = optarg;
+			break;
+		case 'B':
+			if (strcmp(optarg, "current") != 0 && strcmp(optarg, "last") != 0) {
+				fprintf(stderr, "%s: --billing-period takes current or last, not '%s'\n", progname, optarg);
+				return -1;
+			}
+			o->billing_period = optarg;
+			break;
+		case 'O':
+			errno = 0;
+			o->poll_timeout = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->poll_timeout <= 0) {
+				fprintf(stderr, "%s: --poll-timeout takes a positive number of seconds, not '%s'\n",
+					progname, optarg);
+				return -1;
+			}
+			break;
 		case 'p':
 			o->progress = 1;
 			break;
@@ -224,7 +266,33 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "%s: unknown format '%s' (%s)\n", progname, o->format, FORMATS);
 		return -1;
 	}
-	if (optind >= argc && !o->source) {
+	if (o->kind == PB_FORMAT_PARTNER_CENTER && optind >= argc) {
+		/* The export: its month is the import's, and unbilled usage is of the current or last month. */
+		if (!o->month) {
+			fprintf(stderr, "%s: the Partner Center export needs --month YYYY-MM\n", progname);
+			return -1;
+		}
+		if (!o->invoice && !o->billing_period) {
+			o->billing_period = pb_pc_billing_period(o->month, (int32_t)(time(NULL) / 86400));
+			if (!o->billing_period) {
+				fprintf(stderr,
+					"%s: unbilled usage is of the current or the last month only; give --invoice ID "
+					"for an older month\n",
+					progname);
+				return -1;
+			}
+		}
+	} else if (o->invoice || o->billing_period) {
+		fprintf(stderr, "%s: --invoice and --billing-period are for the Partner Center export (--format "
+				"partner-center without files)\n",
+			progname);
+		return -1;
+	}
+	if (o->kind == PB_FORMAT_PARTNER_CENTER && optind < argc && !o->month && !o->summary) {
+		fprintf(stderr, "%s: storing Partner Center files needs --month YYYY-MM\n", progname);
+		return -1;
+	}
+	if (optind >= argc && !o->source && o->kind != PB_FORMAT_PARTNER_CENTER) {
 		fprintf(stderr, "%s: no input files\nTry 'pb-ingest --help'.\n", progname);
 		return -1;
 	}
@@ -247,6 +315,7 @@ struct run {
 	const struct options *opt;
 	struct pb_reduce *reduce;
 	struct pb_reduce *names; /* partner account names, when storing */
+	int exported;		 /* the files are a Partner Center export's blobs */
 	struct pb_progress progress;
 	uint64_t bytes_before, rows;
 	unsigned long errors;
@@ -948,6 +1017,17 @@ static const char *month_text(int32_t day)
  */
 static int load_manifest(const struct options *opt, struct pb_manifest *m)
 {
+	if (opt->kind == PB_FORMAT_PARTNER_CENTER) {
+		struct pb_buf err = PB_BUF_INIT;
+		struct pb_pc_export x = {opt->month, opt->invoice, opt->currency, opt->billing_period,
+					 opt->poll_timeout};
+		int rc = pb_pc_export_load(m, &x, &err);
+
+		if (rc != 0)
+			fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
+		pb_buf_release(&err);
+		return rc == 0 ? 0 : rc == -2 ? EXIT_USAGE : EXIT_DEPENDENCY;
+	}
 	if (opt->kind == PB_FORMAT_AZURE_COST) {
 		struct pb_buf err = PB_BUF_INIT;
 		int rc = pb_azure_export_load(m, opt->source, opt->month, &opt->fetch, stderr, &err);
@@ -996,7 +1076,12 @@ static int store_open(struct run *run, const struct options *opt, const char *fi
 	struct pb_buf err = PB_BUF_INIT;
 	int rc, status = 0;
 
-	if (!opt->source)
+	if (!opt->source && run->exported) {
+		/* The Partner Center export: what it holds, not where its blobs happened to be. */
+		if (asprintf(source, "partner-center:%s:%s", opt->invoice ? "billed" : "unbilled",
+			     opt->invoice ? opt->invoice : opt->currency) < 0)
+			*source = NULL;
+	} else if (!opt->source)
 		*source = default_source(first);
 	else if (opt->kind == PB_FORMAT_AWS_CUR)
 		*source = strdup(opt->source);
@@ -1150,6 +1235,7 @@ int main(int argc, char **argv)
 		files = (const char *const *)man.parts;
 		nfiles = man.nparts;
 		im.assembly_id = man.assembly_id;
+		run.exported = opt.kind == PB_FORMAT_PARTNER_CENTER;
 	}
 	if (run.store) {
 		status = store_open(&run, &opt, files[0], &conn, &im, &source);

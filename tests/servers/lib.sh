@@ -8,9 +8,11 @@
 #   pb_fault_start "$S3_ENDPOINT" '1:500; per-path 1@*.gz:reset' || exit 1   # FAULT_ENDPOINT, FAULT_PID
 #   ... run the program against $FAULT_ENDPOINT ...
 #   grep -c ' path=/cur/2026/01/part-1.csv.gz ' "$FAULT_LOG"                  # attempts made
+#   pb_pc_start "$TMP/pc" || exit 1      # PC_URL, PC_PID: Entra ID + Graph partner billing + Partner Center
+#   pb_pc_config '{"credentials": {...}, "export": {"files": ["..."]}}' && pb_pc_stats   # see pcserver.py
 #
 # The servers need `npm ci --prefix tests/servers --no-audit --no-fund` (pb_servers_installed tells whether
-# it was run). Everything listens on 127.0.0.1 only. Call the start functions directly, not in $(...) or a
+# it was run); faultproxy.py and pcserver.py need only python3. Everything listens on 127.0.0.1 only. Call the start functions directly, not in $(...) or a
 # pipeline: they set variables in the calling shell.
 #
 # Stopping: every start records its server; pb_servers_stop stops them all (SIGTERM, then SIGKILL after
@@ -18,7 +20,7 @@
 # library sets `trap pb_servers_stop EXIT` itself; a test that sets its own EXIT trap must call
 # pb_servers_stop from it. As a last resort every server also has a lifetime bound, PB_SERVER_MAX_SECONDS
 # (default 900), so none outlives a test that was killed with SIGKILL: each runs under coreutils'
-# `timeout`, and S3_PID, AZURITE_PID and FAULT_PID are the pids of those wrappers (SIGTERM to one stops its
+# `timeout`, and S3_PID, AZURITE_PID, FAULT_PID and PC_PID are the pids of those wrappers (SIGTERM to one stops its
 # server; _pb_children PID gives the server's own pid).
 #
 # Ports: the servers are started on port 0 (the kernel picks a free one) and the library reads the port
@@ -58,7 +60,7 @@ PB_AZURITE_WELL_KNOWN_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UV
 # sha256 of the empty body, the x-amz-content-sha256 of a request without one
 PB_EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-_PB_STARTED=()        # names of running servers, in start order: s3 azurite fault
+_PB_STARTED=()        # names of running servers, in start order: s3 azurite fault pc
 _PB_LOGDIR_OWNED=""   # a logs folder the library made, removed by pb_servers_stop
 _PB_FAULT_RUN=0
 
@@ -410,6 +412,67 @@ pb_fault_count() {
 	grep -c "$@" "$FAULT_LOG" 2>/dev/null || true
 }
 
+# ---- Partner Center / Microsoft Graph / Entra ID (pcserver.py) -------------------------------------------
+
+# pb_pc_start DIR [CONFIG_FILE]: starts pcserver.py (a token endpoint, the Graph partner billing export API,
+# the blob storage its manifests point to, and Partner Center customers; see its header) in DIR (made if
+# missing; relative paths POSTed to /_pc/config are taken from there), configured from CONFIG_FILE if given.
+# Sets and exports PC_URL (http://127.0.0.1:PORT: use it as the login, Graph and Partner Center base URL),
+# PC_PID and PC_LOG (its output: one line per request, "pcserver: METHOD PATH STATUS").
+pb_pc_start() {
+	local dir=${1:-} conf=${2:-} port rc=0 args=()
+	[ -n "$dir" ] || { _pb_err "usage: pb_pc_start DIR [CONFIG_FILE]"; return 2; }
+	if [ -n "${PC_PID:-}" ] && kill -0 "$PC_PID" 2>/dev/null; then
+		_pb_err "pb_pc_start: pcserver is already running (pid $PC_PID)"
+		return 1
+	fi
+	if [ -n "$conf" ]; then
+		[ -f "$conf" ] || { _pb_err "pb_pc_start: no config file $conf"; return 1; }
+		args+=(--config "$(cd "$(dirname "$conf")" && pwd)/$(basename "$conf")")
+	fi
+	_pb_logdir || return 1
+	mkdir -p "$dir" || return 1
+	PC_LOG=$PB_SERVERS_LOGDIR/pcserver.log
+	: >"$PC_LOG"
+	(cd "$dir" && exec timeout -k 5 "$((PB_SERVER_MAX_SECONDS + 10))" python3 "$PB_SERVERS_DIR/pcserver.py" \
+		--port 0 --max-seconds "$PB_SERVER_MAX_SECONDS" "${args[@]}" >>"$PC_LOG" 2>&1 </dev/null) &
+	PC_PID=$!
+	_pb_register pc
+	port=$(_pb_wait_port "$PC_PID" "$PC_LOG" 's|^pcserver listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p') || rc=$?
+	if [ $rc != 0 ]; then
+		_pb_fail pcserver "$PC_PID" "$PC_LOG" "$([ $rc == 2 ] && echo "it exited" || echo "no port within ${PB_SERVER_TIMEOUT}s")"
+		PC_PID=""
+		_pb_unregister pc
+		return 1
+	fi
+	PC_URL=http://127.0.0.1:$port
+	export PC_URL PC_PID PC_LOG
+}
+
+pb_pc_stop() {
+	_pb_kill "${PC_PID:-}"
+	PC_PID="" PC_URL=""
+	_pb_unregister pc
+}
+
+# pb_pc_config JSON: merges JSON into pcserver's configuration (POST /_pc/config); fails with the server's
+# message when it refuses it. pb_pc_get PATH: GETs a control endpoint (stats, config, operations, requests)
+# and prints its JSON. pb_pc_stat NAME: one counter of /_pc/stats (e.g. polls, export_posts).
+pb_pc_config() {
+	local out code
+	out=$(curl -sS -X POST -H 'Content-Type: application/json' --data-binary "${1:-}" -w '\n%{http_code}' \
+		"${PC_URL:?pcserver is not running}/_pc/config") || return 1
+	code=${out##*$'\n'}
+	if [ "$code" != 200 ]; then
+		_pb_err "pb_pc_config: HTTP $code: ${out%$'\n'*}"
+		return 1
+	fi
+}
+pb_pc_get() { curl -sS --fail-with-body "${PC_URL:?pcserver is not running}/_pc/${1:?usage: pb_pc_get PATH}"; }
+pb_pc_stat() {
+	pb_pc_get stats | python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "${1:?usage: pb_pc_stat NAME}"
+}
+
 # ---- all -------------------------------------------------------------------------------------------------
 
 # pb_servers_stop: stops every server started here (last started first) and removes the logs folder the
@@ -421,6 +484,7 @@ pb_servers_stop() {
 		s3) pb_s3_stop ;;
 		azurite) pb_azurite_stop ;;
 		fault) pb_fault_stop ;;
+		pc) pb_pc_stop ;;
 		esac
 	done
 	_PB_STARTED=()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Self-test of the test-server kit: starts s3rver, azurite and the fault proxy on loopback, moves a few MB
-# through them, injects each kind of fault and checks what curl sees, checks how s3rver authenticates, and
-# checks that everything is stopped (also by the EXIT trap of a test killed with SIGTERM). Ends with
-# "N passed, N failed"; exit status non-zero on failure. Needs `npm ci --prefix tests/servers`.
+# Self-test of the test-server kit: starts s3rver, azurite, the fault proxy and pcserver on loopback, moves a
+# few MB through them, injects each kind of fault and checks what curl sees, checks how s3rver authenticates,
+# walks pcserver's token, export, blob and customer endpoints, and checks that everything is stopped (also
+# by the EXIT trap of a test killed with SIGTERM). Ends with "N passed, N failed"; exit status non-zero on
+# failure. Needs `npm ci --prefix tests/servers`.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -230,8 +231,229 @@ if [ -n "${AZURITE_PID:-}" ]; then
 	fi
 fi
 
+# ---- Partner Center / Graph / Entra ID (pcserver.py) -------------------------------------------------
+# pj EXPR: evaluates a Python expression over the JSON on stdin (as d) and prints it
+pj() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1" 2>/dev/null; }
+# pc METHOD PATH [CURL ARGS]: a request to pcserver; body to $TMP/pc.body, headers to $TMP/pc.hdr; prints
+# "HTTP_CODE CURL_EXIT"
+pc() {
+	local method=$1 path=$2 code rc=0
+	shift 2
+	code=$(curl -sS --max-time 10 -X "$method" -o "$TMP/pc.body" -D "$TMP/pc.hdr" -w '%{http_code}' "$@" \
+		"$PC_URL$path" 2>"$TMP/curl.err") || rc=$?
+	echo "$code $rc"
+}
+hdr() { grep -i "^$1:" "$TMP/pc.hdr" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+token() { # token SCOPE [SECRET]: prints an access token, or nothing
+	curl -sS -X POST "$PC_URL/tid-7/oauth2/v2.0/token" -d grant_type=client_credentials -d client_id=app-7 \
+		--data-urlencode "client_secret=${2:-Top+Secret/7=}" --data-urlencode "scope=$1/.default" | pj 'd["access_token"]'
+}
+G=/v1.0/reports/partners/billing
+mkdir -p "$TMP/pc/data"
+printf '{"CustomerId":"c1","UnitPrice":0.0123456789012345678901}\n' | gzip -n >"$TMP/pc/data/p1.json.gz"
+head -c 300000 /dev/urandom | gzip -n >"$TMP/pc/data/p2.json.gz"
+printf '{"credentials": {"tenant": "tid-7", "client_id": "app-7", "client_secret": "Top+Secret/7="},\n "export": {"files": ["data/p1.json.gz", "data/p2.json.gz"]}}\n' >"$TMP/pc/config.json"
+if pb_pc_start "$TMP/pc" "$TMP/pc/config.json"; then ok "pcserver starts with a config file ($PC_URL)"; else notok "pcserver starts"; finish; fi
+socks=$(listening "$PC_PID")
+if [ -n "$socks" ] && ! grep -qv '^127\.0\.0\.1:' <<<"$socks"; then ok "pcserver listens on 127.0.0.1 only"; else notok "pcserver listens on 127.0.0.1 only" "$socks"; fi
+err=$(pb_pc_config '{"export": {"polls": 2}}' 2>&1) && notok "an unknown setting is refused" "$err"
+check "an unknown setting is refused with the server's reason" \
+	'pb-servers: pb_pc_config: HTTP 400: {  "error": "export.polls: unknown setting"}' "$(tr -d '\n' <<<"$err")"
+
+# tokens
+r=$(pc POST /tid-7/oauth2/v2.0/token -d grant_type=client_credentials -d client_id=app-7 \
+	--data-urlencode 'client_secret=Top+Secret/7=' --data-urlencode 'scope=https://graph.microsoft.com/.default')
+check "token: 200 Bearer, expires_in 3599, a JWT-shaped token" "200 0|Bearer|3599|3599|3" \
+	"$r|$(pj 'd["token_type"]' <"$TMP/pc.body")|$(pj 'd["expires_in"]' <"$TMP/pc.body")|$(pj 'd["ext_expires_in"]' <"$TMP/pc.body")|$(pj 'len(d["access_token"].split("."))' <"$TMP/pc.body")"
+r=$(pc POST /tid-7/oauth2/v2.0/token -d grant_type=client_credentials -d client_id=app-7 \
+	-d client_secret=wrong -d scope=https://graph.microsoft.com/.default)
+check "token: a wrong secret gets 401 invalid_client AADSTS7000215" \
+	"401 0|invalid_client|AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'app-7'.|[7000215]" \
+	"$r|$(pj 'd["error"]' <"$TMP/pc.body")|$(pj 'd["error_description"].split("\r\n")[0]' <"$TMP/pc.body")|$(pj 'd["error_codes"]' <"$TMP/pc.body")"
+r=$(pc POST /tid-8/oauth2/v2.0/token -d grant_type=client_credentials -d client_id=app-7 \
+	-d client_secret=x -d scope=https://graph.microsoft.com/.default)
+check "token: an unknown tenant gets 400 invalid_request AADSTS90002" "400 0|invalid_request|AADSTS90002: Tenant 'tid-8' not found." \
+	"$r|$(pj 'd["error"]' <"$TMP/pc.body")|$(pj 'd["error_description"][:38]' <"$TMP/pc.body")"
+r=$(pc POST /tid-7/oauth2/v2.0/token -d grant_type=client_credentials -d client_id=app-7 -d client_secret=x -d scope=https://graph.microsoft.com)
+check "token: a scope without /.default gets 400 invalid_scope AADSTS1002012" "400 0|invalid_scope|[1002012]" \
+	"$r|$(pj 'd["error"]' <"$TMP/pc.body")|$(pj 'd["error_codes"]' <"$TMP/pc.body")"
+GT=$(token https://graph.microsoft.com)
+PT=$(token https://api.partnercenter.microsoft.com)
+
+# exports
+UB='{"currencyCode":"USD","billingPeriod":"current","attributeSet":"full"}'
+JS=(-H 'Content-Type: application/json')
+r=$(pc POST $G/usage/unbilled/export "${JS[@]}" -d "$UB")
+check "export without a token: 401 InvalidAuthenticationToken" "401 0|InvalidAuthenticationToken|Access token is empty." \
+	"$r|$(pj 'd["error"]["code"]' <"$TMP/pc.body")|$(pj 'd["error"]["message"]' <"$TMP/pc.body")"
+r=$(pc POST $G/usage/unbilled/export "${JS[@]}" -H "Authorization: Bearer $PT" -d "$UB")
+check "export with a Partner Center token: 401, invalid audience" "401 0|Access token validation failure. Invalid audience." \
+	"$r|$(pj 'd["error"]["message"]' <"$TMP/pc.body")"
+r=$(pc POST $G/usage/unbilled/export "${JS[@]}" -H "Authorization: Bearer $GT" -d '{"currencyCode":"USD","billingPeriod":"next"}')
+check "export with a bad billingPeriod: 400 BadRequest" \
+	"400 0|BadRequest|Cannot convert the literal 'next' to the expected type 'microsoft.graph.partners.billing.billingPeriod'." \
+	"$r|$(pj 'd["error"]["code"]' <"$TMP/pc.body")|$(pj 'd["error"]["message"]' <"$TMP/pc.body")"
+r=$(pc POST $G/usage/billed/export "${JS[@]}" -H "Authorization: Bearer $GT" -d '{"attributeSet":"full"}')
+check "billed export without invoiceId: 400" "400 0|The parameter 'invoiceId' is required for the operation 'export'." \
+	"$r|$(pj 'd["error"]["message"]' <"$TMP/pc.body")"
+pb_pc_config '{"export": {"polls_running": 2}}'
+r=$(pc POST $G/usage/unbilled/export "${JS[@]}" -H "Authorization: Bearer $GT" -d "$UB")
+LOC=$(hdr Location)
+if [ "$r" == "202 0" ] && [ ! -s "$TMP/pc.body" ] && [[ $LOC =~ ^$PC_URL$G/operations/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] &&
+	[ "$(hdr Retry-After)" == 1 ]; then
+	ok "export: 202, empty body, Location of the operation, Retry-After: 1"
+else
+	notok "export: 202, empty body, Location of the operation, Retry-After: 1" "$r $LOC $(cat "$TMP/pc.hdr")"
+fi
+got=""
+for _ in 1 2 3; do
+	pc GET "${LOC#"$PC_URL"}" -H "Authorization: Bearer $GT" >/dev/null
+	got+="$(pj 'd["status"] + " " + d["@odata.type"].rsplit(".", 1)[1]' <"$TMP/pc.body") $(hdr Retry-After);"
+done
+check "polls: notStarted, running (with Retry-After), then succeeded" \
+	"notStarted runningOperation 1;running runningOperation 1;succeeded exportSuccessOperation ;" "$got"
+cp "$TMP/pc.body" "$TMP/pc.op1"
+ROOT=$(pj 'd["resourceLocation"]["rootDirectory"]' <"$TMP/pc.op1")
+SAS=$(pj 'd["resourceLocation"]["sasToken"]' <"$TMP/pc.op1")
+ETAG1=$(pj 'd["resourceLocation"]["eTag"]' <"$TMP/pc.op1")
+check "manifest: schema 2, compressedJSON, default partition, two blobs" \
+	"2|compressedJSON|default|2|part-00001.json.gz default,part-00002.json.gz default" \
+	"$(pj '"|".join([d["resourceLocation"][k] for k in ("schemaVersion", "dataFormat", "partitionType")]) + "|" + str(d["resourceLocation"]["blobCount"]) + "|" + ",".join(b["name"] + " " + b["partitionValue"] for b in d["resourceLocation"]["blobs"])' <"$TMP/pc.op1")"
+if [[ $ROOT == "$PC_URL/blob/unbilledusagefastpath/v1/PartnerTenantId="*"/BillingPeriod=current/Currency=USD/Fragment=full/"* ]] &&
+	[[ $SAS =~ ^skoid=.*\&sv=2023-11-03\&se=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}%3A[0-9]{2}%3A[0-9]{2}Z\&sr=d\&sp=rl\&sdd=[0-9]+\&sig=[A-Za-z0-9%]+%3D$ ]] &&
+	[[ $SAS == *%2B* && $SAS == *%2F* ]]; then
+	ok "manifest: rootDirectory under $PC_URL/blob/, a directory SAS with a percent-encoded signature"
+else
+	notok "manifest: rootDirectory and SAS" "$ROOT?$SAS"
+fi
+r=$(pc GET "${ROOT#"$PC_URL"}/part-00002.json.gz?$SAS")
+if [ "$r" == "200 0" ] && cmp -s "$TMP/pc.body" "$TMP/pc/data/p2.json.gz" &&
+	[ "$(hdr Content-Length)" == "$(stat -c %s "$TMP/pc/data/p2.json.gz")" ] && [[ $(hdr ETag) =~ ^\"0x8D[0-9A-F]{13}\"$ ]] &&
+	[ "$(hdr Content-MD5)" == "$(python3 -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.md5(open(sys.argv[1], "rb").read()).digest()).decode())' "$TMP/pc/data/p2.json.gz")" ]; then
+	ok "blob: the file's bytes, with Content-Length, ETag and Content-MD5"
+else
+	notok "blob: the file's bytes, with Content-Length, ETag and Content-MD5" "$r $(cat "$TMP/pc.hdr")"
+fi
+r=$(pc GET "${ROOT#"$PC_URL"}/part-00002.json.gz?$SAS" -r 100-199)
+if [ "$r" == "206 0" ] && cmp -s "$TMP/pc.body" <(head -c 200 "$TMP/pc/data/p2.json.gz" | tail -c 100); then ok "blob: a byte range"; else notok "blob: a byte range" "$r"; fi
+r=$(pc GET "${ROOT#"$PC_URL"}/part-00001.json.gz?${SAS//%2B/+}")
+check "blob: a signature decoded once too often (+ for %2B) gets 403 AuthenticationFailed" \
+	"403 0|AuthenticationFailed|application/xml|<Code>AuthenticationFailed</Code>|Signature did not match" \
+	"$r|$(hdr x-ms-error-code)|$(hdr Content-Type)|$(grep -o '<Code>[^<]*</Code>' "$TMP/pc.body")|$(grep -o 'Signature did not match' "$TMP/pc.body")"
+r=$(pc GET "${ROOT#"$PC_URL"}/part-00001.json.gz")
+check "blob: no SAS gets 404 ResourceNotFound" "404 0|ResourceNotFound" "$r|$(hdr x-ms-error-code)"
+r=$(pc GET "${ROOT#"$PC_URL"}/part-00003.json.gz?$SAS")
+check "blob: no such blob gets 404 BlobNotFound" "404 0|BlobNotFound" "$r|$(hdr x-ms-error-code)"
+
+# the same files give the same eTag; throttling; a failed operation; an expired SAS; a billed export
+pb_pc_config '{"export": {"polls_running": 0, "throttle_first_post": 1, "throttle_retry_after": 2}}'
+r=$(pc POST $G/usage/unbilled/export "${JS[@]}" -H "Authorization: Bearer $GT" -d "$UB")
+check "throttle: 429 TooManyRequests with Retry-After" "429 0|2|TooManyRequests" "$r|$(hdr Retry-After)|$(pj 'd["error"]["code"]' <"$TMP/pc.body")"
+r=$(pc POST $G/usage/unbilled/export "${JS[@]}" -H "Authorization: Bearer $GT" -d "$UB")
+LOC=$(hdr Location)
+pc GET "${LOC#"$PC_URL"}" -H "Authorization: Bearer $GT" >/dev/null
+check "throttle: then 202, and the same files give the same eTag" "202 0|succeeded|$ETAG1" \
+	"$r|$(pj 'd["status"]' <"$TMP/pc.body")|$(pj 'd["resourceLocation"]["eTag"]' <"$TMP/pc.body")"
+MID=$(pj 'd["resourceLocation"]["id"]' <"$TMP/pc.body")
+r=$(pc GET "$G/manifests/$MID" -H "Authorization: Bearer $GT")
+check "the manifest on its own" "200 0|$MID|$ETAG1" "$r|$(pj 'd["id"]' <"$TMP/pc.body")|$(pj 'd["eTag"]' <"$TMP/pc.body")"
+pb_pc_config '{"export": {"fail": {"code": "5000", "message": "No data available"}}}'
+pc POST $G/usage/unbilled/export "${JS[@]}" -H "Authorization: Bearer $GT" -d "$UB" >/dev/null
+LOC=$(hdr Location)
+pc GET "${LOC#"$PC_URL"}" -H "Authorization: Bearer $GT" >/dev/null
+check "a failed operation: status failed, error code and message" "failed|failedOperation|5000|No data available" \
+	"$(pj '"|".join([d["status"], d["@odata.type"].rsplit(".", 1)[1], d["error"]["code"], d["error"]["message"]])' <"$TMP/pc.body")"
+pb_pc_config '{"export": {"fail": false, "sas_expired": true, "etag": "Etag-Expired"}}'
+pc POST $G/usage/unbilled/export "${JS[@]}" -H "Authorization: Bearer $GT" -d "$UB" >/dev/null
+LOC=$(hdr Location)
+pc GET "${LOC#"$PC_URL"}" -H "Authorization: Bearer $GT" >/dev/null
+R2=$(pj 'd["resourceLocation"]["rootDirectory"]' <"$TMP/pc.body")
+S2=$(pj 'd["resourceLocation"]["sasToken"]' <"$TMP/pc.body")
+check "etag setting" "Etag-Expired" "$(pj 'd["resourceLocation"]["eTag"]' <"$TMP/pc.body")"
+r=$(pc GET "${R2#"$PC_URL"}/part-00001.json.gz?$S2")
+if [ "$r|$(hdr x-ms-error-code)|$(hdr Content-Type)" == "403 0|AuthenticationFailed|application/xml" ] &&
+	[ "$(head -c 3 "$TMP/pc.body" | od -An -tx1 | tr -d ' ')" == efbbbf ] &&
+	grep -q '^<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.$' <(tail -c +4 "$TMP/pc.body") &&
+	grep -Eq '<AuthenticationErrorDetail>Signed expiry time \[[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT\] must be after signed start time \[[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT\]</AuthenticationErrorDetail></Error>$' "$TMP/pc.body"; then
+	ok "an expired SAS: 403 AuthenticationFailed, Azure's XML (after a BOM), the expiry detail"
+else
+	notok "an expired SAS: 403 AuthenticationFailed with Azure's XML" "$r $(cat "$TMP/pc.hdr" "$TMP/pc.body")"
+fi
+pb_pc_config '{"export": {"sas_expired": false, "etag": null, "files": ["data/p1.json.gz"]}}'
+r=$(pc POST $G/usage/billed/export "${JS[@]}" -H "Authorization: Bearer $GT" -d '{"invoiceId":"G012345678","attributeSet":"full"}')
+LOC=$(hdr Location)
+pc GET "${LOC#"$PC_URL"}" -H "Authorization: Bearer $GT" >/dev/null
+R3=$(pj 'd["resourceLocation"]["rootDirectory"]' <"$TMP/pc.body")
+S3=$(pj 'd["resourceLocation"]["sasToken"]' <"$TMP/pc.body")
+r2=$(pc GET "${R3#"$PC_URL"}/part-00001.json.gz?$S3")
+if [ "$r|$r2" == "202 0|200 0" ] && [[ $R3 == "$PC_URL/blob/billedusagefastpath/v1/PartnerTenantId="*"/InvoiceId=G012345678/"* ]] &&
+	cmp -s "$TMP/pc.body" "$TMP/pc/data/p1.json.gz"; then
+	ok "a billed export: its invoice's folder, one blob"
+else
+	notok "a billed export: its invoice's folder, one blob" "$r $r2 $R3"
+fi
+r=$(pc GET "${R3#"$PC_URL"}/part-00001.json.gz?$SAS")
+check "a SAS does not open another export's folder" "403 0|AuthenticationFailed" "$r|$(hdr x-ms-error-code)"
+check "stats count each kind of request" \
+	'{"token_requests": 6, "tokens_issued": 3, "export_posts": 10, "throttled_posts": 1, "polls": 7, "manifest_gets": 1, "blob_gets": 8, "blob_auth_failures": 3}' \
+	"$(pb_pc_get stats | pj 'json.dumps({k: d[k] for k in ("token_requests", "tokens_issued", "export_posts", "throttled_posts", "polls", "manifest_gets", "blob_gets", "blob_auth_failures")})')"
+pb_pc_get requests | pj '[r["status"] for r in d["requests"] if r["path"].endswith("/unbilled/export")]' >"$TMP/pc.j"
+check "the request journal" "[401, 401, 400, 202, 429, 202, 202, 202]" "$(cat "$TMP/pc.j")"
+if ! grep -q 'Top+Secret/7=' "$PC_LOG" && ! grep -q 'sig=' "$PC_LOG" && grep -q '^pcserver: POST /tid-7/oauth2/v2.0/token 401$' "$PC_LOG"; then
+	ok "the log has one line per request, and neither the secret nor a signature"
+else
+	notok "the log has one line per request, and neither the secret nor a signature" "$(head -5 "$PC_LOG")"
+fi
+
+# Partner Center customers
+CB='{"CompanyProfile":{"Domain":"WingtipToys7.onmicrosoft.com"},"BillingProfile":{"Email":"gena@wingtiptoys.com","Culture":"EN-US","Language":"En","CompanyName":"Wingtip Toys","DefaultAddress":{"Country":"US","City":"Redmond","State":"WA","AddressLine1":"One Microsoft Way","PostalCode":"98052","FirstName":"Gena","LastName":"Soto","PhoneNumber":"4255550101"}}}'
+PA=(-H "Authorization: Bearer $PT" -H 'Content-Type: application/json')
+r=$(pc POST /v1/customers -H "Authorization: Bearer $GT" -H 'Content-Type: application/json' -d "$CB")
+check "customers: a Graph token gets 401" "401 0|PartnerFD" "$r|$(pj 'd["source"]' <"$TMP/pc.body")"
+r=$(pc POST /v1/customers "${PA[@]}" -H 'MS-RequestId: req-1' -H 'MS-CorrelationId: corr-1' -d "$CB")
+CID=$(pj 'd["id"]' <"$TMP/pc.body")
+check "customers: create, 201 with the customer, request and correlation ids echoed" \
+	"201 0|req-1|corr-1|$CID|wingtiptoys7.onmicrosoft.com|reseller|Customer|Redmond" \
+	"$r|$(hdr MS-RequestId)|$(hdr MS-CorrelationId)|$(pj 'd["companyProfile"]["tenantId"]' <"$TMP/pc.body")|$(pj 'd["companyProfile"]["domain"]' <"$TMP/pc.body")|$(pj 'd["relationshipToPartner"]' <"$TMP/pc.body")|$(pj 'd["attributes"]["objectType"]' <"$TMP/pc.body")|$(pj 'd["billingProfile"]["defaultAddress"]["city"]' <"$TMP/pc.body")"
+r=$(pc POST /v1/customers "${PA[@]}" -H 'MS-RequestId: req-1' -d "$CB")
+check "customers: the same MS-RequestId again returns the same customer" "201 0|$CID" "$r|$(pj 'd["id"]' <"$TMP/pc.body")"
+r=$(pc POST /v1/customers "${PA[@]}" -H 'MS-RequestId: req-2' -d "$CB")
+check "customers: the domain under another request id gets 409" "409 0|2001|PartnerFD" \
+	"$r|$(pj 'd["code"]' <"$TMP/pc.body")|$(pj 'd["source"]' <"$TMP/pc.body")"
+r=$(pc POST /v1/customers "${PA[@]}" -H 'MS-RequestId: req-3' -d '{"CompanyProfile":{"Domain":"x.onmicrosoft.com"}}')
+check "customers: a body without a billing profile gets 400" "400 0|BillingProfile.Email is required." "$r|$(pj 'd["description"]' <"$TMP/pc.body")"
+check "customers: get by id, 404 for an unknown one" "200 0|$CID|404 0" \
+	"$(pc GET "/v1/customers/$CID" "${PA[@]}")|$(pj 'd["id"]' <"$TMP/pc.body")|$(pc GET /v1/customers/00000000-0000-0000-0000-000000000000 "${PA[@]}")"
+check "domains: HEAD gives 200 for a taken domain, 404 for a free one" "200 0|404 0" \
+	"$(pc HEAD /v1/domains/wingtiptoys7.onmicrosoft.com "${PA[@]}" -I)|$(pc HEAD /v1/domains/free7.onmicrosoft.com "${PA[@]}" -I)"
+pb_pc_config '{"customers": {"create_delay_seconds": 3}}'
+CB2=${CB//WingtipToys7/Fabrikam7}
+t=$SECONDS
+r=$(pc POST /v1/customers "${PA[@]}" -H 'MS-RequestId: req-4' -d "$CB2" --max-time 1)
+r2=$(pc POST /v1/customers "${PA[@]}" -H 'MS-RequestId: req-4' -d "$CB2")
+CID2=$(pj 'd["id"]' <"$TMP/pc.body")
+check "customers: a create that times out (curl exit 28), then its retry finds the customer" "000 28|201 0|fabrikam7.onmicrosoft.com" \
+	"$r|$r2|$(pj 'd["companyProfile"]["domain"]' <"$TMP/pc.body")"
+((SECONDS - t <= 3)) || notok "customers: the retry is answered at once" "$((SECONDS - t)) s"
+pb_pc_config '{"customers": {"fail_next_create_status": 503}}'
+r=$(pc POST /v1/customers "${PA[@]}" -H 'MS-RequestId: req-5' -d "${CB//WingtipToys7/Contoso7}")
+r2=$(pc POST /v1/customers "${PA[@]}" -H 'MS-RequestId: req-5' -d "${CB//WingtipToys7/Contoso7}")
+check "customers: fail_next_create_status fails one create, which creates nothing" "503 0|201 0" "$r|$r2"
+r=$(pc GET '/v1/customers?size=2' "${PA[@]}")
+TOKEN_NEXT=$(pj 'd["continuationToken"]' <"$TMP/pc.body")
+check "customers: a page of 2, with a continuation token" "200 0|2|$CID $CID2|Collection" \
+	"$r|$(pj 'd["totalCount"]' <"$TMP/pc.body")|$(pj '" ".join(c["id"] for c in d["items"])' <"$TMP/pc.body")|$(pj 'd["attributes"]["objectType"]' <"$TMP/pc.body")"
+r=$(pc GET '/v1/customers?size=2' "${PA[@]}" -H "MS-ContinuationToken: $TOKEN_NEXT")
+check "customers: the next page" "200 0|1|contoso7.onmicrosoft.com|False" \
+	"$r|$(pj 'd["totalCount"]' <"$TMP/pc.body")|$(pj 'd["items"][0]["companyProfile"]["domain"]' <"$TMP/pc.body")|$(pj '"continuationToken" in d' <"$TMP/pc.body")"
+check "customers: stats" "customer_posts 9, customers_created 3" \
+	"$(pb_pc_get stats | pj '"customer_posts %d, customers_created %d" % (d["customer_posts"], d["customers_created"])')"
+curl -sS -X POST "$PC_URL/_pc/reset" >/dev/null
+check "reset: back to the config file's state" "0|1|[]" \
+	"$(pb_pc_stat export_posts)|$(pb_pc_get config | pj 'len(d["export"]["files"]) - 1')|$(pb_pc_get operations | pj 'd["operations"]')"
+
 # ---- stopping ----------------------------------------------------------------------------------------
-pids=$(server_pids "$S3_PID" "${AZURITE_PID:-}")
+pids=$(server_pids "$S3_PID" "${AZURITE_PID:-}" "${PC_PID:-}")
 pb_servers_stop
 left=""
 for p in $pids; do alive "$p" && left+=" $p"; done

@@ -1,0 +1,338 @@
+/*
+ * The Microsoft Graph partner billing reconciliation export: a client-credentials token, the export
+ * request, the long-running operation polled until it ends, and its manifest's blobs.
+ */
+#include "pc_export.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "date.h"
+#include "http.h"
+#include "input.h"
+
+#include "banned.h"
+
+#define MAX_ATTEMPTS 5
+#define MAX_WAIT_S 60
+
+static const char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : dflt;
+}
+
+static void sleep_s(long s)
+{
+	struct timespec ts = {s, 0};
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* The error of an answer in one line: "HTTP 401 invalid_client: AADSTS7000215: ..." or Graph's code and message. */
+static void describe(const struct pb_http_response *rs, struct pb_buf *out)
+{
+	json_t *root = json_loadb(rs->body.ptr ? rs->body.ptr : "", rs->body.len, 0, NULL), *e;
+	const char *code = NULL, *msg = NULL;
+	size_t n;
+
+	pb_buf_addf(out, "HTTP %ld", rs->status);
+	if (json_is_object(root)) {
+		e = json_object_get(root, "error");
+		if (json_is_object(e)) {
+			code = json_string_value(json_object_get(e, "code"));
+			msg = json_string_value(json_object_get(e, "message"));
+		} else {
+			code = json_string_value(e);
+			msg = json_string_value(json_object_get(root, "error_description"));
+		}
+	}
+	if (code)
+		pb_buf_addf(out, " %s", code);
+	if (msg) {
+		/* Entra ID adds "\r\nTrace ID: ..." lines: the first line says it. */
+		n = strcspn(msg, "\r\n");
+		pb_buf_addf(out, ": %.*s", (int)n, msg);
+	}
+	json_decref(root);
+}
+
+/*
+ * Sends rq, retrying failed connections, 429 and 5xx (honouring Retry-After) up to MAX_ATTEMPTS. Returns
+ * 0 with the answer (any other status is the caller's to judge), or -1 with err set.
+ */
+static int exchange(const struct pb_http_request *rq, struct pb_http_response *rs, struct pb_buf *err)
+{
+	long delay = 1;
+	int attempt;
+
+	for (attempt = 1;; attempt++) {
+		int rc = pb_http_do(rq, rs, NULL, err);
+		long wait;
+
+		if (rc == 0 && rs->status != 429 && rs->status < 500)
+			return 0;
+		if (attempt == MAX_ATTEMPTS) {
+			if (rc == 0) {
+				pb_buf_reset(err);
+				pb_buf_addf(err, "%s: failed after %d attempts: ", rq->url, attempt);
+				describe(rs, err);
+				pb_http_response_release(rs);
+			}
+			return -1;
+		}
+		wait = rc == 0 && rs->retry_after >= 0 ? rs->retry_after : delay;
+		if (wait > MAX_WAIT_S)
+			wait = MAX_WAIT_S;
+		if (rc == 0)
+			pb_http_response_release(rs);
+		sleep_s(wait);
+		delay = delay * 2 > MAX_WAIT_S ? MAX_WAIT_S : delay * 2;
+	}
+}
+
+static int token(const char *login, struct pb_buf *bearer, struct pb_buf *err)
+{
+	const char *tenant = getenv("AZURE_TENANT_ID"), *id = getenv("AZURE_CLIENT_ID"),
+		   *secret = getenv("AZURE_CLIENT_SECRET");
+	const char *hdr[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
+	struct pb_buf url = PB_BUF_INIT, form = PB_BUF_INIT;
+	struct pb_http_request rq = {"POST", NULL, hdr, 2, NULL, 0, 60};
+	struct pb_http_response rs;
+	json_t *root = NULL;
+	const char *tok;
+	int ret = -1;
+
+	if (!tenant || !*tenant || !id || !*id || !secret || !*secret) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "the Partner Center export needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET");
+		return -2;
+	}
+	pb_buf_addf(&url, "%s/%s/oauth2/v2.0/token", login, tenant);
+	pb_buf_addstr(&form, "grant_type=client_credentials&client_id=");
+	pb_http_add_form_value(&form, id);
+	pb_buf_addstr(&form, "&client_secret=");
+	pb_http_add_form_value(&form, secret);
+	pb_buf_addstr(&form, "&scope=");
+	pb_http_add_form_value(&form, "https://graph.microsoft.com/.default");
+	rq.url = pb_buf_str(&url);
+	rq.body = pb_buf_str(&form);
+	rq.body_len = form.len;
+	if (exchange(&rq, &rs, err) < 0)
+		goto out;
+	root = json_loadb(rs.body.ptr ? rs.body.ptr : "", rs.body.len, 0, NULL);
+	tok = json_string_value(json_object_get(root, "access_token"));
+	if (rs.status != 200 || !tok || !*tok) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: no token: ", rq.url);
+		describe(&rs, err);
+	} else {
+		pb_buf_reset(bearer);
+		pb_buf_addf(bearer, "Authorization: Bearer %s", tok);
+		ret = 0;
+	}
+	pb_http_response_release(&rs);
+out:
+	json_decref(root);
+	memset(form.ptr, 0, form.len);
+	pb_buf_release(&form);
+	pb_buf_release(&url);
+	return ret;
+}
+
+/* The operation's Location after the export request. */
+static int request_export(const char *graph, const struct pb_pc_export *x, const char *bearer, struct pb_buf *loc,
+			  long *wait, struct pb_buf *err)
+{
+	const char *hdr[] = {bearer, "Content-Type: application/json", "Accept: application/json"};
+	struct pb_buf url = PB_BUF_INIT, body = PB_BUF_INIT;
+	struct pb_http_request rq = {"POST", NULL, hdr, 3, NULL, 0, 60};
+	struct pb_http_response rs;
+	json_t *req;
+	char *text;
+	int ret = -1;
+
+	if (x->invoice) {
+		pb_buf_addf(&url, "%s/v1.0/reports/partners/billing/usage/billed/export", graph);
+		req = json_pack("{s:s, s:s}", "invoiceId", x->invoice, "attributeSet", "full");
+	} else {
+		pb_buf_addf(&url, "%s/v1.0/reports/partners/billing/usage/unbilled/export", graph);
+		req = json_pack("{s:s, s:s, s:s}", "currencyCode", x->currency, "billingPeriod", x->billing_period,
+				"attributeSet", "full");
+	}
+	text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (!text) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		goto out;
+	}
+	pb_buf_addstr(&body, text);
+	free(text);
+	rq.url = pb_buf_str(&url);
+	rq.body = pb_buf_str(&body);
+	rq.body_len = body.len;
+	if (exchange(&rq, &rs, err) < 0)
+		goto out;
+	if (rs.status != 202 || !rs.location[0]) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: the export was not accepted: ", rq.url);
+		describe(&rs, err);
+	} else {
+		pb_buf_reset(loc);
+		pb_buf_addstr(loc, rs.location);
+		*wait = rs.retry_after;
+		ret = 0;
+	}
+	pb_http_response_release(&rs);
+out:
+	pb_buf_release(&url);
+	pb_buf_release(&body);
+	return ret;
+}
+
+/* Polls the operation, first after wait seconds (-1: none given), until it succeeds (*done) or fails. */
+static int poll(const char *loc, const char *bearer, long wait, long timeout_s, json_t **done, struct pb_buf *err)
+{
+	const char *hdr[] = {bearer, "Accept: application/json"};
+	struct pb_http_request rq = {"GET", loc, hdr, 2, NULL, 0, 60};
+	time_t start = time(NULL);
+
+	*done = NULL;
+	if (wait > 0)
+		sleep_s(wait > MAX_WAIT_S ? MAX_WAIT_S : wait);
+	for (;;) {
+		struct pb_http_response rs;
+		json_t *root;
+		const char *status;
+
+		if (exchange(&rq, &rs, err) < 0)
+			return -1;
+		root = json_loadb(rs.body.ptr ? rs.body.ptr : "", rs.body.len, 0, NULL);
+		status = json_string_value(json_object_get(root, "status"));
+		if (rs.status != 200 || !status) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: not an export operation: ", loc);
+			describe(&rs, err);
+			json_decref(root);
+			pb_http_response_release(&rs);
+			return -1;
+		}
+		wait = rs.retry_after >= 0 ? rs.retry_after : 5;
+		pb_http_response_release(&rs);
+		if (strcmp(status, "succeeded") == 0) {
+			*done = root;
+			return 0;
+		}
+		if (strcmp(status, "failed") == 0) {
+			json_t *e = json_object_get(root, "error");
+			const char *code = json_string_value(json_object_get(e, "code"));
+			const char *msg = json_string_value(json_object_get(e, "message"));
+
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: the export failed: %s: %s", loc, code ? code : "no code",
+				    msg ? msg : "no message");
+			json_decref(root);
+			return -1;
+		}
+		if (strcmp(status, "notStarted") != 0 && strcmp(status, "running") != 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: unknown operation status '%s'", loc, status);
+			json_decref(root);
+			return -1;
+		}
+		json_decref(root);
+		if (wait > MAX_WAIT_S)
+			wait = MAX_WAIT_S;
+		if (time(NULL) - start + wait > timeout_s) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: the export is still %s after %ld seconds", loc, status, timeout_s);
+			return -1;
+		}
+		sleep_s(wait);
+	}
+}
+
+/* The manifest (resourceLocation) to the blob URLs and the eTag. */
+static int read_manifest(json_t *op, const char *loc, struct pb_manifest *m, struct pb_buf *err)
+{
+	json_t *r = json_object_get(op, "resourceLocation"), *blobs = json_object_get(r, "blobs"), *b;
+	const char *root = json_string_value(json_object_get(r, "rootDirectory"));
+	const char *sas = json_string_value(json_object_get(r, "sasToken"));
+	const char *etag = json_string_value(json_object_get(r, "eTag"));
+	size_t i, n;
+
+	if (!root || !sas || !etag || !*etag || !json_is_array(blobs) || json_array_size(blobs) == 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: the finished export has no usable manifest (rootDirectory, sasToken, eTag, blobs[])",
+			    loc);
+		return -1;
+	}
+	n = strlen(root);
+	while (n && root[n - 1] == '/')
+		n--;
+	m->parts = calloc(json_array_size(blobs) + 1, sizeof(*m->parts));
+	m->assembly_id = strdup(etag);
+	m->url = strdup(loc);
+	if (!m->parts || !m->assembly_id || !m->url)
+		goto nomem;
+	json_array_foreach(blobs, i, b)
+	{
+		const char *name = json_string_value(json_object_get(b, "name"));
+
+		if (!name || !*name) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: blobs[%zu] has no name", loc, i);
+			return -1;
+		}
+		if (asprintf(&m->parts[i], "%.*s/%s%s%s", (int)n, root, name, *sas ? "?" : "", sas) < 0) {
+			m->parts[i] = NULL;
+			goto nomem;
+		}
+		m->nparts++;
+	}
+	return 0;
+nomem:
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "out of memory");
+	return -1;
+}
+
+int pb_pc_export_load(struct pb_manifest *m, const struct pb_pc_export *x, struct pb_buf *err)
+{
+	const char *login = env_or("PB_PC_LOGIN_URL", "https://login.microsoftonline.com");
+	const char *graph = env_or("PB_PC_GRAPH_URL", "https://graph.microsoft.com");
+	struct pb_buf bearer = PB_BUF_INIT, loc = PB_BUF_INIT;
+	json_t *op = NULL;
+	long wait = -1;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->period_start = x->month;
+	rc = token(login, &bearer, err);
+	if (rc == 0 && (rc = request_export(graph, x, pb_buf_str(&bearer), &loc, &wait, err)) == 0 &&
+	    (rc = poll(pb_buf_str(&loc), pb_buf_str(&bearer), wait, x->timeout_s, &op, err)) == 0)
+		rc = read_manifest(op, pb_buf_str(&loc), m, err);
+	json_decref(op);
+	if (bearer.ptr)
+		memset(bearer.ptr, 0, bearer.len);
+	pb_buf_release(&bearer);
+	pb_buf_release(&loc);
+	return rc;
+}
+
+const char *pb_pc_billing_period(int32_t month, int32_t today)
+{
+	int32_t cur = pb_date_month_start(today), last = pb_date_month_start(cur - 1);
+
+	if (month == cur)
+		return "current";
+	if (month == last)
+		return "last";
+	return NULL;
+}

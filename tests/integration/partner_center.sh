@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Integration tests of pb-ingest --format partner-center in export mode (no FILE): a token from a loopback
+# Entra ID, a Graph billing export that is polled until it succeeds, and its blobs downloaded with the
+# manifest's SAS, all served by tests/servers/pcserver.py, into a throwaway PostgreSQL cluster. Each case ends
+# with exactly the totals the fixtures hold (computed by tests/fixtures/partner-center/expected.py) or with
+# exit 3 and nothing committed. Every server is stopped when the script ends.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/tests/lib.sh"
+PBI=$BIN/pb-ingest
+PBDB=$BIN/pb-db
+FIX=$ROOT/tests/fixtures/partner-center
+. "$ROOT/tests/servers/lib.sh"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-pc.XXXXXX") || exit 1
+chmod 755 "$TMP"
+export PB_VAR_DIR=$TMP/var
+unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT
+cleanup() {
+	pb_servers_stop
+	"$PBDB" stop >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# Secrets hold the characters that form encoding must get right.
+SECRET='Xy8Q~aB3.cD_eF-gH+iJ/kL='
+export AZURE_TENANT_ID=4d6e2a1b-8c3f-4e5d-9a7b-0c1d2e3f4a5b AZURE_CLIENT_ID=9f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19
+export AZURE_CLIENT_SECRET=$SECRET
+G=/v1.0/reports/partners/billing
+SRC_U=partner-center:unbilled:USD
+SRC_B=partner-center:billed:G012345678
+
+# The unbilled export is of the current month, the invoice of the last one: the fixtures' usage dates
+# (2026-10-DD) move into those months; amounts, days and everything else stay as they are.
+MONTH=$(date -u +%Y-%m)
+LAST=$(date -u -d "$MONTH-01 -1 month" +%Y-%m)
+remonth() { gzip -dc "$1" | sed "s/2026-10-/$2-/g" | gzip -nc >"$3"; }
+remonth "$FIX/unbilled-part-00001.json.gz" "$MONTH" "$TMP/u1.json.gz"
+remonth "$FIX/unbilled-part-00002.json.gz" "$MONTH" "$TMP/u2.json.gz"
+remonth "$FIX/billed-part-00001.json.gz" "$LAST" "$TMP/b1.json.gz"
+for f in u1 u2 b1; do [ -s "$TMP/$f.json.gz" ] || { notok "prepare $f"; pb_tests_done; exit 1; }; done
+expected() { python3 "$FIX/expected.py" "$@" || echo "expected.py failed"; }
+SUM_U=$(expected summary "$TMP/u1.json.gz" "$TMP/u2.json.gz")
+TOT_U=$(expected totals "$TMP/u1.json.gz" "$TMP/u2.json.gz")
+NAMES_U=$(expected names "$TMP/u1.json.gz" "$TMP/u2.json.gz")
+SUM_B=$(expected summary "$TMP/b1.json.gz")
+TOT_B=$(expected totals "$TMP/b1.json.gz")
+
+pb_pc_start "$TMP/pc" >/dev/null || exit 1
+export PB_PC_LOGIN_URL=$PC_URL PB_PC_GRAPH_URL=$PC_URL
+pb_pc_config "{\"credentials\": {\"tenant\": \"$AZURE_TENANT_ID\", \"client_id\": \"$AZURE_CLIENT_ID\",
+	\"client_secret\": \"$SECRET\"}, \"export\": {\"files\": [\"$TMP/u1.json.gz\", \"$TMP/u2.json.gz\"]}}" || exit 1
+
+if ! "$PBDB" init >"$TMP/init.log" 2>&1 || ! "$PBDB" start >>"$TMP/init.log" 2>&1 ||
+	! "$PBDB" migrate >>"$TMP/init.log" 2>&1; then
+	notok "start a throwaway cluster" "$(cat "$TMP/init.log")"
+	pb_tests_done
+	exit 1
+fi
+
+# run NAME WANT_STATUS CMD...: stdout to $TMP/out, stderr to $TMP/err (both kept in $TMP/all.log).
+run() {
+	local name=$1 want=$2
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	GOT=$?
+	{
+		echo "== $name: exit $GOT"
+		cat "$TMP/out" "$TMP/err"
+	} >>"$TMP/all.log"
+	[ "$GOT" -eq "$want" ]
+}
+ingest() { "$PBI" --format partner-center --no-progress "$@"; }
+sql() { "$PBDB" psql -X -q -t -A -F, -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2; }
+# pj EXPR: a Python expression over the JSON on stdin (as d)
+pj() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+last_op() { pb_pc_get operations | pj "d['operations'][-1]$1" 2>/dev/null; }
+account_sums() { # the per-account totals of a source's committed import, as --summary prints them
+	echo "partner_account_id,list_cost,billed_cost"
+	sql "SELECT u.partner_account_id, coalesce(trim_scale(sum(u.list_cost))::text, ''),
+	coalesce(trim_scale(sum(u.billed_cost))::text, '') FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
+	WHERE i.status = 'committed' AND i.source = '$1' GROUP BY 1 ORDER BY u.partner_account_id COLLATE \"C\""
+}
+committed() { sql "SELECT id, source, assembly_id, row_count FROM pb.import WHERE status = 'committed' ORDER BY id" | tr '\n' ' '; }
+import_id() { sql "SELECT coalesce(max(id), 0) FROM pb.import WHERE status = 'committed' AND source = '$1'"; }
+# the times (seconds since the server started) and statuses of the requests whose path matches a pattern
+journal() { pb_pc_get requests | pj "' '.join('%s:%s' % (r['t'], r['status']) for r in d['requests'] if __import__('re').search(r'$1', r['path']))"; }
+# gaps T:S...: 1 when every request came at least 0.95 s after the one before it
+spaced() { python3 -c 'import sys; t = [float(x.split(":")[0]) for x in sys.argv[1:]]; print(int(all(b - a >= 0.95 for a, b in zip(t, t[1:]))))' "$@"; }
+
+# ---- an unbilled export of two blobs -------------------------------------------------------------------
+if run summary 0 ingest --month "$MONTH" --summary && [ "$(cat "$TMP/out")" == "$SUM_U" ]; then
+	ok "an unbilled export's --summary has the fixtures' exact per-account totals"
+else
+	notok "an unbilled export's --summary has the fixtures' exact per-account totals" \
+		"status $GOT: $(diff <(echo "$SUM_U") "$TMP/out") $(cat "$TMP/err")"
+fi
+check "the export asked for this month's unbilled usage in USD, all attributes" \
+	"unbilled {'currencyCode': 'USD', 'billingPeriod': 'current', 'attributeSet': 'full'}" \
+	"$(last_op "['kind']") $(last_op "['request']")"
+run store 0 ingest --month "$MONTH"
+N=$(import_id "$SRC_U")
+ETAG=$(last_op "['manifest']['eTag']")
+check "stored: the import line names the source, two files and the exact totals" \
+	"import $N committed: azure $MONTH from $SRC_U: $TOT_U" "$(cat "$TMP/out" "$TMP/err")"
+check "stored: the daily rows add up to the same per-account totals" "$SUM_U" "$(account_sums "$SRC_U")"
+check "stored: vendor azure, the month, the manifest's eTag as assembly id" "azure,$MONTH-01,$ETAG" \
+	"$(sql "SELECT vendor, billing_month, assembly_id FROM pb.import WHERE id = ${N:-0}")"
+check "stored: the customer names, with their line counts" "$NAMES_U" \
+	"$("$PBDB" psql -X -q -t -A -F'|' -c "SELECT partner_account_id, name, line_count FROM pb.partner_account_name
+	WHERE import_id = ${N:-0} AND vendor = 'azure' AND kind = 'customer_name'
+	ORDER BY partner_account_id COLLATE \"C\", name COLLATE \"C\"")"
+SIG=$(last_op "['manifest']['sasToken']" | sed 's/.*&sig=//')
+SIGD=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1]))' "$SIG")
+if sql "SELECT f.uri FROM pb.import_file f WHERE f.import_id = $N UNION ALL SELECT coalesce(error, '') FROM pb.import" |
+	grep -qF -e "$SIG" -e "$SIGD"; then
+	notok "the SAS signature is not stored" "$(sql "SELECT uri FROM pb.import_file WHERE import_id = $N")"
+else
+	ok "the SAS signature is not stored"
+fi
+
+# the same data again: its eTag is committed already
+before=$(committed)
+run again 0 ingest --month "$MONTH"
+check "the same eTag again: nothing to do, exit 0, imports unchanged" \
+	"0|assembly $ETAG of azure $MONTH from $SRC_U is committed already as import $N: nothing to do|$before" \
+	"$GOT|$(cat "$TMP/out" "$TMP/err")|$(committed)"
+
+# ---- a billed export, by invoice ---------------------------------------------------------------------
+pb_pc_config "{\"export\": {\"files\": [\"$TMP/b1.json.gz\"]}}"
+run billed 0 ingest --month "$LAST" --invoice G012345678
+NB=$(import_id "$SRC_B")
+check "a billed export: the invoice's import, exact totals" "import $NB committed: azure $LAST from $SRC_B: $TOT_B" \
+	"$(cat "$TMP/out" "$TMP/err")"
+check "a billed export: it asked for the invoice, all attributes; per-account totals" \
+	"billed {'invoiceId': 'G012345678', 'attributeSet': 'full'}|$SUM_B" \
+	"$(last_op "['kind']") $(last_op "['request']")|$(account_sums "$SRC_B")"
+
+# ---- an operation that runs for three polls ----------------------------------------------------------
+pb_pc_config "{\"export\": {\"files\": [\"$TMP/u1.json.gz\", \"$TMP/u2.json.gz\"], \"etag\": \"pc-polls-1\",
+	\"polls_running\": 3}}"
+curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+run polls 0 ingest --month "$MONTH"
+N=$(import_id "$SRC_U")
+reqs=$(journal "/unbilled/export$|/operations/")
+check "three polls running, then the totals: four polls, each after its Retry-After" \
+	"import $N committed: azure $MONTH from $SRC_U: $TOT_U|4|notStarted running running succeeded|1" \
+	"$(cat "$TMP/out" "$TMP/err")|$(pb_pc_stat polls)|$(last_op "['poll_statuses']" | tr -d "[],'")|$(spaced $reqs)"
+check "the operation's request log" "202 200 200 200 200" "$(tr ' ' '\n' <<<"$reqs" | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')"
+
+# ---- throttled: 429 with Retry-After on the export request -------------------------------------------
+pb_pc_config '{"export": {"etag": "pc-429-1", "polls_running": 0, "throttle_first_post": 1, "throttle_retry_after": 1}}'
+curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+run throttled 0 ingest --month "$MONTH"
+N=$(import_id "$SRC_U")
+posts=$(journal "/unbilled/export$")
+check "a 429 on the export request: retried after Retry-After, then the totals" \
+	"import $N committed: azure $MONTH from $SRC_U: $TOT_U|2 1|429 202|1" \
+	"$(cat "$TMP/out" "$TMP/err")|$(pb_pc_stat export_posts) $(pb_pc_stat throttled_posts)|$(tr ' ' '\n' <<<"$posts" | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')|$(spaced $posts)"
+check "the rows are the same after each superseding import" "$SUM_U" "$(account_sums "$SRC_U")"
+
+# ---- failures: exit 3, nothing committed -------------------------------------------------------------
+before=$(committed)
+pb_pc_config '{"export": {"etag": "pc-fail-1", "fail": {"code": "5000", "message": "No data available"}}}'
+run failed 3 ingest --month "$MONTH"
+st=$GOT
+OPURL=$PC_URL$G/operations/$(last_op "['id']")
+if [ "$st" -eq 3 ] && grep -q "^pb-ingest: " "$TMP/err" && grep -qF "$OPURL" "$TMP/err" && grep -q 5000 "$TMP/err" &&
+	[ ! -s "$TMP/out" ] && [ "$(committed)" == "$before" ]; then
+	ok "a failed operation: exit 3, the message names the operation and the error code, nothing committed"
+else
+	notok "a failed operation: exit 3, the message names the operation and the error code, nothing committed" \
+		"status $st: $(cat "$TMP/out" "$TMP/err")"
+fi
+
+pb_pc_config '{"export": {"etag": "pc-sas-1", "fail": false, "sas_expired": true}}'
+run expired 3 ingest --month "$MONTH"
+st=$GOT
+BLOBROOT=$(last_op "['manifest']['rootDirectory']")
+SIG=$(last_op "['manifest']['sasToken']" | sed 's/.*&sig=//')
+SIGD=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1]))' "$SIG")
+named=$(grep -F "pb-ingest: $BLOBROOT/part-0000" "$TMP/err" | grep -F 'sig=REDACTED' | grep -cF 'HTTP 403 (AuthenticationFailed), not retried')
+if [ "$st" -eq 3 ] && [ "$named" -ge 1 ] && ! grep -qF -e "$SIG" -e "$SIGD" "$TMP/err" && [ ! -s "$TMP/out" ] &&
+	[ "$(committed)" == "$before" ]; then
+	ok "an expired SAS: exit 3, HTTP 403 (AuthenticationFailed) naming the blob with sig=REDACTED, nothing committed"
+else
+	notok "an expired SAS: exit 3, HTTP 403 (AuthenticationFailed) naming the blob with sig=REDACTED, nothing committed" \
+		"status $st: $(cat "$TMP/out" "$TMP/err")"
+fi
+
+pb_pc_config '{"export": {"etag": "pc-secret-1", "sas_expired": false}}'
+curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+run badsecret 3 env AZURE_CLIENT_SECRET=NotTheSecret-42 "$PBI" --format partner-center --no-progress --month "$MONTH"
+st=$GOT
+if [ "$st" -eq 3 ] && grep -q "^pb-ingest: .*AADSTS7000215" "$TMP/err" &&
+	grep -qF "$PC_URL/$AZURE_TENANT_ID/oauth2/v2.0/token" "$TMP/err" && ! grep -q NotTheSecret-42 "$TMP/err" &&
+	[ "$(pb_pc_stat export_posts)" == 0 ] && [ "$(committed)" == "$before" ]; then
+	ok "a bad client secret: exit 3 naming the token URL and AADSTS7000215, no secret shown, nothing exported"
+else
+	notok "a bad client secret: exit 3 naming the token URL and AADSTS7000215, no secret shown, nothing exported" \
+		"status $st: $(cat "$TMP/out" "$TMP/err")"
+fi
+
+if grep -qF -e "$SECRET" -e "$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$SECRET")" \
+	"$TMP/all.log" "$PC_LOG"; then
+	notok "the client secret shows nowhere in the output or the server log" "$(grep -F "$SECRET" "$TMP/all.log" | head -3)"
+else
+	ok "the client secret shows nowhere in the output or the server log"
+fi
+
+pb_tests_done
