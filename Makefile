@@ -107,6 +107,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 	PB_BIN=$(BIN) bash tests/e2e/ingest/run.sh
 	PB_BIN=$(BIN) bash tests/e2e/ingest/split.sh
+	PB_BIN=$(BIN) bash tests/e2e/azure/run.sh
 	bash tests/servers/selftest.sh
 	PB_BIN=$(BIN) bash tests/integration/store.sh
 	PB_BIN=$(BIN) bash tests/integration/fetch.sh

@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""Expected pb-ingest --format azure-cost --summary[=accounts|daily] output and warnings, computed independently.
+
+Usage: expected.py --summary[=accounts|daily] FILE...   (plain CSV files only)
+       expected.py --stderr FILE...    the warnings pb-ingest is to print for FILE... (as named on its command
+                                       line by their base names), for tests/e2e/azure/run.sh's golden matcher
+       expected.py --batch OUTDIR      (stdin: lines NAME<TAB>MODE<TAB>FILE..., one answer each to OUTDIR/NAME)
+
+Written from the contract ("pb-ingest --format azure-cost") alone, with nothing shared with the C code:
+Python's csv module reads the files, Decimal does the arithmetic exactly, and the column choice, the date
+forms, the charge type map, the list cost rule and the number format are restated here. It refuses (exit 1)
+anything the contract leaves open, so a fixture cannot pass on a reading the contract does not make.
+"""
+import csv
+import datetime
+import decimal
+import os
+import re
+import sys
+
+CTX = decimal.Context(prec=200, rounding=decimal.ROUND_HALF_EVEN,
+                      traps=[decimal.InvalidOperation, decimal.Inexact, decimal.DivisionByZero])
+decimal.setcontext(CTX)
+QUANTUM = decimal.Decimal(1).scaleb(-18)
+
+# Columns, by lower-cased name; the first present name of each list is the one used.
+ACCOUNT_CSP = 'customertenantid'
+ACCOUNT = ['subscriptionid', 'subscriptionguid']
+DATE = ['date', 'usagedate', 'usagedatetime']
+BILLING_START = 'billingperiodstartdate'
+CHARGE_TYPE = 'chargetype'
+SERVICE = ['metercategory', 'servicename', 'consumedservice']
+REGION = ['resourcelocation', 'location', 'meterregion']
+CURRENCY = ['billingcurrency', 'billingcurrencycode', 'currency']
+BILLED = ['costinbillingcurrency', 'cost']
+PAYG_COST = 'paygcostinbillingcurrency'
+PAYG_PRICE = 'paygprice'
+QUANTITY = 'quantity'
+UNIT = 'unitofmeasure'
+RATE = 'exchangeratepricingtobilling'
+PUBLISHER_TYPE = 'publishertype'
+PRICING_MODEL = 'pricingmodel'
+
+CATEGORY = {
+    'usage': 'Usage',
+    'purchase': 'Purchase',
+    'refund': 'Credit',
+    'credit': 'Credit',
+    'tax': 'Tax',
+    'roundingadjustment': 'Adjustment',
+    'unusedreservation': 'Usage',
+    'unusedsavingsplan': 'Usage',
+}
+
+AMOUNT_RE = re.compile(r'[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z')
+US_DATE_RE = re.compile(r'([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\Z')
+ISO_DATE_RE = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})(T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?Z?)?\Z')
+UNIT_RE = re.compile(r'([0-9]+)(K?)')
+
+
+class FixtureError(Exception):
+    pass
+
+
+def exact(text, where, what):
+    """The Decimal of text, exactly (no rounding): a factor of the list cost product."""
+    if not AMOUNT_RE.match(text):
+        raise FixtureError('%s: not a number in %s: %r' % (where, what, text))
+    return decimal.Decimal(text)
+
+
+def money(text, where, what, stats):
+    """Returns None for an empty field, else the Decimal rounded half-to-even to 18 places."""
+    if text == '':
+        return None
+    d = exact(text, where, what)
+    if d.as_tuple().exponent < -18:
+        d = d.quantize(QUANTUM, rounding=decimal.ROUND_HALF_EVEN, context=decimal.Context(prec=200))
+        stats['rounded'] += 1
+    return d
+
+
+def day_of(text, where, what):
+    """MM/DD/YYYY (1 or 2 digit month and day) or YYYY-MM-DD, optionally with a UTC time: a date."""
+    m = US_DATE_RE.match(text)
+    if m:
+        month, day, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    else:
+        m = ISO_DATE_RE.match(text)
+        if not m:
+            raise FixtureError('%s: not a date in %s: %r' % (where, what, text))
+        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        raise FixtureError('%s: no such day in %s: %r' % (where, what, text))
+
+
+def block_of(unit):
+    """The leading whole number of UnitOfMeasure, times 1000 when a K follows it; 1 without a number."""
+    m = UNIT_RE.match(unit)
+    if not m:
+        return 1
+    n = int(m.group(1))
+    if n == 0:
+        raise FixtureError('unit of measure %r: a block of 0 is not in the contract' % unit)
+    return n * 1000 if m.group(2) == 'K' else n
+
+
+def canonical(d):
+    """Exact, no exponent, no '+', no trailing fractional zeros, '0' for zero."""
+    if d is None:
+        return ''
+    if d.is_zero():
+        return '0'
+    s = format(d, 'f')
+    if '.' in s:
+        s = s.rstrip('0').rstrip('.')
+    return s
+
+
+def csv_field(v):
+    if any(c in v for c in ',"\r\n'):
+        return '"' + v.replace('"', '""') + '"'
+    return v
+
+
+def add(a, b):
+    if b is None:
+        return a
+    if a is None:
+        return b
+    return a + b
+
+
+def first_present(index, names):
+    for n in names:
+        if n in index:
+            return index[n]
+    return None
+
+
+def text_of(row, cols, where, what):
+    """The first present column's value; the contract names fall-backs but not whether an empty value in a
+    present column falls back, so a fixture where that would matter is refused."""
+    if not cols:
+        return ''
+    values = [row[c] for c in cols]
+    if values[0] == '' and any(values[1:]):
+        raise FixtureError('%s: %s: empty first column but a later one is set: the contract is unclear' %
+                           (where, what))
+    return values[0]
+
+
+def list_cost(row, col, category_type, where, stats):
+    """The list cost of one line per the contract, or None (absent)."""
+    if col['payg_cost'] is not None and row[col['payg_cost']] != '':
+        return money(row[col['payg_cost']], where, 'paygCostInBillingCurrency', stats)
+    if col['payg_price'] is None:
+        return None
+    price_text = row[col['payg_price']]
+    if price_text == '':
+        return None
+    price = exact(price_text, where, 'PayGPrice')
+    if price.is_zero():
+        publisher = row[col['publisher']] if col['publisher'] is not None else ''
+        model = row[col['model']] if col['model'] is not None else ''
+        for value, canon in ((publisher, 'Marketplace'), (model, 'Reservation'), (model, 'SavingsPlan')):
+            if value.lower() == canon.lower() and value != canon:
+                raise FixtureError('%s: %r: the contract does not say whether this is case-insensitive' %
+                                   (where, value))
+        if publisher == 'Marketplace':
+            return None
+        if model in ('Reservation', 'SavingsPlan') and category_type.lower() in ('purchase', 'refund'):
+            return None
+    if col['quantity'] is None or row[col['quantity']] == '':
+        raise FixtureError('%s: PayGPrice without a quantity: keep fixtures clear of it' % where)
+    qty = exact(row[col['quantity']], where, 'Quantity')
+    block = block_of(row[col['unit']]) if col['unit'] is not None else 1
+    product = price * qty / block  # exact: the context traps Inexact
+    if col['rate'] is not None and row[col['rate']] != '':
+        product = product * exact(row[col['rate']], where, 'exchangeRatePricingToBilling')
+    return product.quantize(QUANTUM, rounding=decimal.ROUND_HALF_EVEN, context=decimal.Context(prec=400))
+
+
+def read_file(path, groups, accounts, stats):
+    with open(path, 'r', encoding='utf-8-sig', newline='') as f:
+        rows = list(csv.reader(f, strict=True))
+    if not rows:
+        raise FixtureError('%s: empty file' % path)
+    header = [h.lower() for h in rows[0]]
+    index = {h: i for i, h in enumerate(header)}
+    if len(index) != len(header):
+        raise FixtureError('%s: duplicate column' % path)
+
+    def required(names, what):
+        c = first_present(index, names)
+        if c is None:
+            raise FixtureError('%s: missing column %s' % (path, what))
+        return c
+
+    col = {
+        'account': index[ACCOUNT_CSP] if ACCOUNT_CSP in index else required(ACCOUNT, 'SubscriptionId'),
+        'date': required(DATE, 'Date'),
+        'billing_start': index.get(BILLING_START),
+        'type': required([CHARGE_TYPE], 'ChargeType'),
+        'service': [index[n] for n in SERVICE if n in index],
+        'region': [index[n] for n in REGION if n in index],
+        'currency': required(CURRENCY, 'BillingCurrency'),
+        'billed': required(BILLED, 'CostInBillingCurrency'),
+        'payg_cost': index.get(PAYG_COST),
+        'payg_price': index.get(PAYG_PRICE),
+        'quantity': index.get(QUANTITY),
+        'unit': index.get(UNIT),
+        'rate': index.get(RATE),
+        'publisher': index.get(PUBLISHER_TYPE),
+        'model': index.get(PRICING_MODEL),
+    }
+    for n, row in enumerate(rows[1:], start=2):
+        where = '%s record %d' % (path, n)
+        if len(row) != len(header):
+            raise FixtureError('%s: %d fields, header has %d' % (where, len(row), len(header)))
+        account = row[col['account']]
+        if account == '':
+            raise FixtureError('%s: empty account' % where)
+        line_type = row[col['type']]
+        if line_type == '':
+            raise FixtureError('%s: empty ChargeType: keep fixtures clear of it' % where)
+        category = CATEGORY.get(line_type.lower())
+        if category is None:
+            category = line_type
+            stats['unknown'].setdefault(line_type, 0)
+            stats['unknown'][line_type] += 1
+        service = text_of(row, col['service'], where, 'service')
+        region = text_of(row, col['region'], where, 'region')
+        currency = row[col['currency']]
+        if not re.match(r'[A-Z]{3}\Z', currency):
+            raise FixtureError('%s: bad currency %r' % (where, currency))
+        day = day_of(row[col['date']], where, 'Date')
+        if col['billing_start'] is not None:
+            month = day_of(row[col['billing_start']], where, 'BillingPeriodStartDate').replace(day=1)
+        else:
+            month = day.replace(day=1)
+        billed = money(row[col['billed']], where, 'CostInBillingCurrency', stats)
+        if billed is None:
+            raise FixtureError('%s: empty billed cost: keep fixtures clear of it' % where)
+        listed = list_cost(row, col, line_type, where, stats)
+        if listed is None:
+            stats['no_list'] += 1
+        key = (account, day.isoformat(), category, service, region, currency)
+        g = groups.setdefault(key, {'month': month.isoformat(), 'list': None, 'billed': None, 'count': 0})
+        if g['month'] != month.isoformat():
+            raise FixtureError('%s: one daily row, two billing months' % where)
+        g['list'] = add(g['list'], listed)
+        g['billed'] = add(g['billed'], billed)
+        g['count'] += 1
+        a = accounts.setdefault(account, {'list': None, 'billed': None, 'currency': currency})
+        if a['currency'] != currency:
+            raise FixtureError('%s: account %s in two currencies: --summary refuses that' % (where, account))
+        a['list'] = add(a['list'], listed)
+        a['billed'] = add(a['billed'], billed)
+
+
+def utf8_key(s):
+    return s.encode('utf-8')
+
+
+MODES = ('--summary', '--summary=accounts', '--summary=daily', '--stderr')
+
+
+def new_stats():
+    return {'rounded': 0, 'no_list': 0, 'unknown': {}}
+
+
+def warnings(paths):
+    """Golden stderr lines (tests/e2e/azure/run.sh matches them in any order; `<detail>` ends a prefix).
+
+    The contract gives the text of the no-list-price warning. The other two it only says exist, "like AWS", so
+    they are the AWS texts: amounts of more than 18 places rounded half-to-even (counted: the amounts read as
+    money, CostInBillingCurrency and paygCostInBillingCurrency; PayGPrice, Quantity and the exchange rate are
+    exact factors, and the product's one rounding to 18 places is the rule, not a warning), and one line per
+    unknown charge type, matched by its start only since the contract says "charge type" where AWS says
+    "line item type"."""
+    out = []
+    for path in paths:
+        groups, accounts, stats = {}, {}, new_stats()
+        read_file(path, groups, accounts, stats)
+        name = os.path.basename(path)
+        n = stats['rounded']
+        if n:
+            out.append('pb-ingest: %s: warning: %d amount%s had more than 18 decimal places and were rounded '
+                       'half-to-even' % (name, n, '' if n == 1 else 's'))
+        for t in sorted(stats['unknown']):
+            n = stats['unknown'][t]
+            out.append('pb-ingest: %s: warning: %d line%s of unknown <detail>' % (name, n, '' if n == 1 else 's'))
+        if stats['no_list'] == 1:
+            out.append('pb-ingest: %s: warning: 1 line<detail>' % name)
+        elif stats['no_list']:
+            out.append('pb-ingest: %s: warning: %d lines have no list price; their list cost is left empty' %
+                       (name, stats['no_list']))
+    return ''.join(line + '\n' for line in out).encode('utf-8')
+
+
+def summary(mode, paths):
+    """Returns the expected stdout as bytes; raises FixtureError and the like on a file it cannot vouch for."""
+    if mode == '--stderr':
+        return warnings(paths)
+    groups, accounts, stats = {}, {}, new_stats()
+    for path in paths:
+        read_file(path, groups, accounts, stats)
+    out = []
+    if mode == '--summary=daily':
+        out.append('vendor,billing_month,partner_account_id,usage_date,charge_category,service,region,currency,'
+                   'list_cost,billed_cost,line_count')
+        for key in sorted(groups, key=lambda k: tuple(utf8_key(x) for x in k)):
+            account, day, category, service, region, currency = key
+            g = groups[key]
+            fields = ['azure', g['month'], account, day, category, service, region, currency,
+                      canonical(g['list']), canonical(g['billed']), str(g['count'])]
+            out.append(','.join(csv_field(x) for x in fields))
+    else:
+        out.append('partner_account_id,list_cost,billed_cost')
+        for account in sorted(accounts, key=utf8_key):
+            a = accounts[account]
+            out.append(','.join(csv_field(x) for x in (account, canonical(a['list']), canonical(a['billed']))))
+    return ('\n'.join(out) + '\n').encode('utf-8')
+
+
+def batch(outdir):
+    """Reads lines NAME<TAB>MODE<TAB>FILE... from stdin and writes each answer to OUTDIR/NAME."""
+    status = 0
+    for line in sys.stdin:
+        fields = line.rstrip('\n').split('\t')
+        name, mode, paths = fields[0], fields[1], fields[2:]
+        try:
+            if mode not in MODES or not paths:
+                raise FixtureError('bad batch line %r' % line)
+            data = summary(mode, paths)
+        except ERRORS as e:
+            sys.stderr.write('expected.py: %s: %s\n' % (name, e))
+            status = 1
+            continue
+        with open(os.path.join(outdir, name), 'wb') as f:
+            f.write(data)
+    return status
+
+
+ERRORS = (FixtureError, csv.Error, UnicodeDecodeError, decimal.DecimalException, OSError)
+
+
+def main(argv):
+    if len(argv) == 2 and argv[0] == '--batch':
+        return batch(argv[1])
+    if len(argv) < 2 or argv[0] not in MODES:
+        sys.stderr.write('usage: expected.py --summary[=accounts|daily] FILE...\n'
+                         '       expected.py --stderr FILE...\n'
+                         '       expected.py --batch OUTDIR < lines of NAME<TAB>MODE<TAB>FILE...\n')
+        return 2
+    try:
+        data = summary(argv[0], argv[1:])
+    except ERRORS as e:
+        sys.stderr.write('expected.py: %s\n' % e)
+        return 1
+    sys.stdout.buffer.write(data)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# End-to-end tests of `pb-ingest --format azure-cost` (Azure cost details CSV: EA, MCA and CSP partner
+# schemas): summaries and warnings compared with the golden files in expected/, which expected.py computes
+# from the contract alone, and the error cases in the folders beside this script compared with their golden
+# stderr and exit status.
+#
+# Usage: tests/e2e/azure/run.sh                  runs bin/pb-ingest of this work tree
+#        PB_BIN=DIR tests/e2e/azure/run.sh       runs DIR/pb-ingest (a relative DIR is taken from the caller's
+#                                                folder), e.g. a sanitizer build elsewhere
+#        tests/e2e/azure/run.sh --regenerate     rewrites expected/ from expected.py (after changing a fixture)
+#
+# expected/NAME.summary.csv and NAME.daily.csv are the --summary and --summary=daily output of the fixture
+# tests/fixtures/azure-cost/NAME.csv; expected/NAME.stderr its warnings. A golden stderr is matched line for
+# line in any order; a golden line ending in `<detail>` matches a line that starts with the text before it and
+# has something after it. An error case folder holds `args` (one argument a line), `expected.status`,
+# `expected.stderr` and its input files; every error case expects an empty stdout.
+
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+FIXTURES=$ROOT/tests/fixtures/azure-cost
+EXPECTED=$HERE/expected
+GOOD=(ea-basic mca-basic csp-basic mca-unknown-type)
+
+if [ "${1:-}" = --regenerate ]; then
+	mkdir -p "$EXPECTED"
+	for f in "${GOOD[@]}"; do
+		python3 "$HERE/expected.py" --summary "$FIXTURES/$f.csv" >"$EXPECTED/$f.summary.csv" &&
+			python3 "$HERE/expected.py" --summary=daily "$FIXTURES/$f.csv" >"$EXPECTED/$f.daily.csv" &&
+			python3 "$HERE/expected.py" --stderr "$FIXTURES/$f.csv" >"$EXPECTED/$f.stderr" || exit 1
+	done
+	echo "expected/ rewritten for: ${GOOD[*]}"
+	exit 0
+fi
+
+if [ -n "${PB_BIN:-}" ]; then
+	case $PB_BIN in
+	/*) PB=$PB_BIN/pb-ingest ;;
+	*) PB=$PWD/$PB_BIN/pb-ingest ;;
+	esac
+else
+	PB=$ROOT/bin/pb-ingest
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-azure-e2e.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+passed=0
+failed=0
+
+if [ ! -x "$PB" ]; then
+	echo "not ok - $PB is not an executable"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+if command -v timeout >/dev/null 2>&1; then
+	LIMIT=(timeout 20)
+else
+	LIMIT=()
+fi
+
+pass() {
+	echo "ok - $1"
+	passed=$((passed + 1))
+}
+
+fail() {
+	echo "not ok - $1"
+	failed=$((failed + 1))
+}
+
+# match_stderr GOLDEN ACTUAL: the same number of lines, each golden line matched by a different actual line,
+# in any order: exact lines first, then `<detail>` prefixes. ACTUAL must end with a line end.
+match_stderr() {
+	python3 - "$1" "$2" <<'EOF'
+import sys
+want = open(sys.argv[1], 'rb').read().decode('utf-8', 'replace').splitlines()
+raw = open(sys.argv[2], 'rb').read()
+if raw and not raw.endswith(b'\n'):
+    sys.exit(1)
+got = raw.decode('utf-8', 'replace').splitlines()
+if len(want) != len(got):
+    sys.exit(1)
+left = list(got)
+for w in sorted(want, key=lambda w: w.endswith('<detail>')):
+    if w.endswith('<detail>'):
+        prefix = w[:-len('<detail>')]
+        hit = next((g for g in left if g.startswith(prefix) and len(g) > len(prefix)), None)
+    else:
+        hit = w if w in left else None
+    if hit is None:
+        sys.exit(1)
+    left.remove(hit)
+EOF
+}
+
+# check NAME WANT_STATUS WANT_STDOUT WANT_STDERR DIR STDIN ARG...
+#   WANT_STDOUT: a file to match byte for byte, or: empty.
+#   WANT_STDERR: a golden file (see match_stderr; an empty file means nothing on stderr), or: empty, nonempty,
+#   any. Runs pb-ingest ARG... in DIR with STDIN as standard input.
+check() {
+	local name=$1 want_status=$2 want_out=$3 want_err=$4 dir=$5 input=$6
+	shift 6
+	local out=$TMP/stdout err=$TMP/stderr status report=$TMP/report
+	: >"$report"
+	(cd "$dir" && exec "${LIMIT[@]}" "$PB" "$@") <"$input" >"$out" 2>"$err"
+	status=$?
+
+	if [ "$status" -ne "$want_status" ]; then
+		echo "exit status: expected $want_status, got $status" >>"$report"
+	fi
+	case $want_out in
+	empty) [ -s "$out" ] && echo "stdout: expected empty" >>"$report" ;;
+	*)
+		if ! cmp -s "$want_out" "$out"; then
+			echo "stdout differs (diff expected got):" >>"$report"
+			diff -u --label expected --label got "$want_out" "$out" >>"$report"
+		fi
+		;;
+	esac
+	case $want_err in
+	any) ;;
+	empty) [ -s "$err" ] && echo "stderr: expected empty" >>"$report" ;;
+	nonempty) [ -s "$err" ] || echo "stderr: expected a message" >>"$report" ;;
+	*)
+		if ! match_stderr "$want_err" "$err"; then
+			echo "stderr differs (expected, in any order; then got):" >>"$report"
+			sed 's/^/  want: /' "$want_err" >>"$report"
+			sed 's/^/  got:  /' "$err" >>"$report"
+		fi
+		;;
+	esac
+	if [ -s "$report" ] && [ -s "$err" ] && ! grep -q '^stderr' "$report"; then
+		echo "stderr was:" >>"$report"
+		head -n 20 "$err" >>"$report"
+	fi
+
+	if [ -s "$report" ]; then
+		fail "$name"
+		sed 's/^/#   /' "$report" | head -n 60
+	else
+		pass "$name"
+	fi
+}
+
+# ---- the golden files are what expected.py computes ----------------------------------------------------
+
+E=$TMP/expected
+mkdir -p "$E"
+: >"$TMP/expected.spec"
+want() {
+	local IFS=$'\t'
+	echo "$*" >>"$TMP/expected.spec"
+}
+for f in "${GOOD[@]}"; do
+	want "$f.summary.csv" --summary "$FIXTURES/$f.csv"
+	want "$f.daily.csv" --summary=daily "$FIXTURES/$f.csv"
+	want "$f.stderr" --stderr "$FIXTURES/$f.csv"
+done
+
+# Inputs made of several files, computed at test time.
+ALL=()
+ALL_FIX=()
+for f in "${GOOD[@]}"; do
+	ALL+=("$f.csv")
+	ALL_FIX+=("$FIXTURES/$f.csv")
+done
+want all.daily.csv --summary=daily "${ALL_FIX[@]}"
+want all.summary.csv --summary "${ALL_FIX[@]}"
+want all.stderr --stderr "${ALL_FIX[@]}"
+for f in ea-basic mca-basic csp-basic; do
+	want "$f-twice.summary.csv" --summary "$FIXTURES/$f.csv" "$FIXTURES/$f.csv"
+	want "$f-twice.daily.csv" --summary=daily "$FIXTURES/$f.csv" "$FIXTURES/$f.csv"
+	want "$f-twice.stderr" --stderr "$FIXTURES/$f.csv" "$FIXTURES/$f.csv"
+done
+if ! python3 "$HERE/expected.py" --batch "$E" <"$TMP/expected.spec" 2>"$TMP/expected.err"; then
+	fail "expected.py refused a fixture"
+	sed 's/^/#   /' "$TMP/expected.err"
+fi
+for f in "${GOOD[@]}"; do
+	for kind in summary.csv daily.csv stderr; do
+		if cmp -s "$E/$f.$kind" "$EXPECTED/$f.$kind"; then
+			pass "expected/$f.$kind is what expected.py computes"
+		else
+			fail "expected/$f.$kind is what expected.py computes (run.sh --regenerate after changing a fixture)"
+			diff -u --label committed --label computed "$EXPECTED/$f.$kind" "$E/$f.$kind" 2>&1 |
+				head -n 20 | sed 's/^/#   /'
+		fi
+	done
+done
+
+# Never de-duplicated: twice the file is twice every amount and line count, by itself as well.
+if python3 - "$EXPECTED/ea-basic.daily.csv" "$E/ea-basic-twice.daily.csv" <<'EOF'; then
+import csv, decimal, sys
+one = list(csv.reader(open(sys.argv[1])))
+two = list(csv.reader(open(sys.argv[2])))
+assert len(one) == len(two) and one[0] == two[0]
+for a, b in zip(one[1:], two[1:]):
+    assert a[:8] == b[:8], (a, b)
+    for i in (8, 9):
+        assert (a[i] == '' and b[i] == '') or decimal.Decimal(a[i]) * 2 == decimal.Decimal(b[i]), (a, b)
+    assert int(a[10]) * 2 == int(b[10]), (a, b)
+EOF
+	pass "expected.py: ea-basic twice is every amount and line count doubled"
+else
+	fail "expected.py: ea-basic twice is every amount and line count doubled"
+fi
+
+# ---- inputs made at test time --------------------------------------------------------------------------
+
+V=$TMP/variants
+mkdir -p "$V"
+cp "$FIXTURES"/*.csv "$V"/
+for f in "${GOOD[@]}"; do
+	gzip -c "$FIXTURES/$f.csv" >"$V/$f.csv.gz"
+	# The same warnings, naming the gzip file.
+	sed "s/^pb-ingest: $f\\.csv: /pb-ingest: $f.csv.gz: /" "$EXPECTED/$f.stderr" >"$TMP/$f.gz.stderr"
+done
+# A file given once plain and once gzipped: the warnings of each.
+cat "$EXPECTED/ea-basic.stderr" "$TMP/ea-basic.gz.stderr" >"$TMP/ea-basic-plain-gz.stderr"
+
+# ---- summaries of good inputs --------------------------------------------------------------------------
+
+for f in "${GOOD[@]}"; do
+	check "$f --summary" 0 "$EXPECTED/$f.summary.csv" "$EXPECTED/$f.stderr" "$V" /dev/null \
+		--format azure-cost --summary "$f.csv"
+	check "$f --summary=daily" 0 "$EXPECTED/$f.daily.csv" "$EXPECTED/$f.stderr" "$V" /dev/null \
+		--format azure-cost --summary=daily "$f.csv"
+	check "$f gzip --summary" 0 "$EXPECTED/$f.summary.csv" "$TMP/$f.gz.stderr" "$V" /dev/null \
+		--format azure-cost --summary "$f.csv.gz"
+	check "$f gzip --summary=daily" 0 "$EXPECTED/$f.daily.csv" "$TMP/$f.gz.stderr" "$V" /dev/null \
+		--format azure-cost --summary=daily "$f.csv.gz"
+done
+check "ea-basic --summary=accounts is --summary" 0 "$EXPECTED/ea-basic.summary.csv" "$EXPECTED/ea-basic.stderr" \
+	"$V" /dev/null --format azure-cost --summary=accounts ea-basic.csv
+
+for f in ea-basic mca-basic csp-basic; do
+	check "$f twice --summary: never de-duplicated" 0 "$E/$f-twice.summary.csv" "$E/$f-twice.stderr" \
+		"$V" /dev/null --format azure-cost --summary --no-progress "$f.csv" "$f.csv"
+	check "$f twice --summary=daily: never de-duplicated" 0 "$E/$f-twice.daily.csv" "$E/$f-twice.stderr" \
+		"$V" /dev/null --format azure-cost --summary=daily --no-progress "$f.csv" "$f.csv"
+done
+check "ea-basic plain and gzip --summary=daily: never de-duplicated" 0 "$E/ea-basic-twice.daily.csv" \
+	"$TMP/ea-basic-plain-gz.stderr" "$V" /dev/null --format azure-cost --summary=daily --no-progress \
+	ea-basic.csv ea-basic.csv.gz
+
+ALL_REV=()
+for ((i = ${#ALL[@]} - 1; i >= 0; i--)); do ALL_REV+=("${ALL[i]}"); done
+check "EA, MCA and CSP files together --summary=daily" 0 "$E/all.daily.csv" "$E/all.stderr" \
+	"$V" /dev/null --format azure-cost --summary=daily --no-progress "${ALL[@]}"
+check "EA, MCA and CSP files together, reverse order --summary" 0 "$E/all.summary.csv" "$E/all.stderr" \
+	"$V" /dev/null --format azure-cost --summary --no-progress "${ALL_REV[@]}"
+check "csp-basic gzip on stdin --summary=daily" 0 "$EXPECTED/csp-basic.daily.csv" empty \
+	"$V" "$V/csp-basic.csv.gz" --format azure-cost --summary=daily -
+
+# ---- error cases ---------------------------------------------------------------------------------------
+
+for case_dir in "$HERE"/*/; do
+	name=$(basename "$case_dir")
+	[ -f "$case_dir/args" ] || continue
+	work=$TMP/cases/$name
+	mkdir -p "$TMP/cases"
+	cp -R "$case_dir" "$work"
+	mapfile -t args <"$work/args"
+	want_err=nonempty
+	[ -f "$work/expected.stderr" ] && want_err=$work/expected.stderr
+	check "$name" "$(cat "$work/expected.status")" empty "$want_err" "$work" /dev/null "${args[@]}"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
