@@ -1,7 +1,7 @@
 /*
  * A streaming reader of JSON lines (one object per line), through yajl: every top-level member of each
  * object as text. Numbers keep their exact text (yajl's number callback), so amounts never pass through
- * a double; strings are decoded; nested objects and arrays are noted, not kept.
+ * binary floating point; strings are decoded; nested objects and arrays are noted, not kept.
  */
 #ifndef PB_JSONL_H
 #define PB_JSONL_H
