@@ -128,7 +128,7 @@ demo: deps all
 bench: all
 	bash bench/run.sh
 
-FUZZ_TARGETS := csv csv_paths money
+FUZZ_TARGETS := csv csv_paths jsonl money
 fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 

@@ -417,6 +417,22 @@ static void check_arith(pb_money a, pb_money b, int digits)
 		check_canonical(got);
 		CHECK(pb_money_mul(a, b, &got, NULL) == 0 && got.units == want.units, "mul without rounded");
 	}
+	/* The exact product of decimals agrees with the 256-bit product, and dividing by 1 changes nothing. */
+	{
+		struct pb_decimal f[3] = {pb_decimal_from_money(a), pb_decimal_from_money(b),
+					  pb_decimal_from_money(PB_MONEY_ONE)};
+		pb_money p2, p3;
+		int r2 = -1, r3 = -1;
+
+		rc = pb_decimal_product(f, 2, 1, &p2, &r2);
+		CHECK((rc == 0) == (wrc == 0), "decimal product %s x %s: %d", show(a), show(b), rc);
+		if (rc == 0) {
+			CHECK(p2.units == want.units && r2 == wrounded, "decimal %s x %s = %s (%d), want %s (%d)",
+			      show(a), show(b), show(p2), r2, show(want), wrounded);
+			CHECK(pb_decimal_product(f, 3, 1, &p3, &r3) == 0 && p3.units == p2.units && r3 == r2,
+			      "x 1 changed %s x %s", show(a), show(b));
+		}
+	}
 	c = pb_money_cmp(a, b);
 	CHECK((c < 0) == (a.units < b.units) && (c > 0) == (a.units > b.units), "cmp(%s, %s) = %d", show(a), show(b),
 	      c);

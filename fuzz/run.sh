@@ -28,17 +28,18 @@ sources() {
 	case $1 in
 	csv | csv_paths) echo common/csv.c common/buf.c ;;
 	money) echo common/money.c ;;
+	jsonl) echo common/jsonl.c common/buf.c -lyajl ;;
 	*) return 1 ;;
 	esac
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths money)
+[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money)
 
 found=0
 for t in "${targets[@]}"; do
 	if ! src=$(sources "$t"); then
-		echo "fuzz_$t: unknown target (known: csv money)" >&2
+		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money)" >&2
 		found=1
 		continue
 	fi
