@@ -26,7 +26,7 @@ struct pb_jsonl_state {
 	int eof;
 	struct pb_buf line, arena;
 	struct member *m;
-	size_t nm, cap;
+	size_t nm, cap, fields_cap;
 	size_t pending_key, pending_len; /* the key just read at depth 1 */
 	int depth, objects, not_object, nomem;
 	yajl_handle h;
@@ -296,6 +296,7 @@ static void yajl_message(struct pb_jsonl *j, struct pb_buf *msg)
 int pb_jsonl_next(struct pb_jsonl *j)
 {
 	struct pb_jsonl_state *s = j->st;
+	const char *base;
 	size_t i;
 	int rc;
 
@@ -345,16 +346,21 @@ int pb_jsonl_next(struct pb_jsonl *j)
 		break;
 	}
 	/* Offsets to pointers, now that the arena stays put until the next line. */
-	free(j->fields);
-	j->fields = calloc(s->nm + 1, sizeof(*j->fields));
-	if (!j->fields)
-		return fail(j, s->next_line - 1, 1, "out of memory");
+	if (s->nm > s->fields_cap) {
+		struct pb_json_field *f = realloc(j->fields, s->cap * sizeof(*f));
+
+		if (!f)
+			return fail(j, s->next_line - 1, 1, "out of memory");
+		j->fields = f;
+		s->fields_cap = s->cap;
+	}
+	base = s->arena.ptr ? s->arena.ptr : "";
 	for (i = 0; i < s->nm; i++) {
 		struct pb_json_field *f = &j->fields[i];
 
-		f->key = s->arena.ptr + s->m[i].key;
+		f->key = base + s->m[i].key;
 		f->key_len = s->m[i].key_len;
-		f->val = s->arena.ptr + s->m[i].val;
+		f->val = base + s->m[i].val;
 		f->val_len = s->m[i].val_len;
 		f->type = s->m[i].type;
 		f->col = s->m[i].col;

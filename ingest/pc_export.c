@@ -225,7 +225,8 @@ static int poll(const char *loc, const char *bearer, long wait, long timeout_s, 
 		}
 		wait = rs.retry_after >= 0 ? rs.retry_after : 5;
 		pb_http_response_release(&rs);
-		if (strcmp(status, "succeeded") == 0) {
+		/* "succeeded" in the examples, "completed" in one reference page. */
+		if (strcmp(status, "succeeded") == 0 || strcmp(status, "completed") == 0) {
 			*done = root;
 			return 0;
 		}
@@ -258,10 +259,47 @@ static int poll(const char *loc, const char *bearer, long wait, long timeout_s, 
 	}
 }
 
-/* The manifest (resourceLocation) to the blob URLs and the eTag. */
-static int read_manifest(json_t *op, const char *loc, struct pb_manifest *m, struct pb_buf *err)
+/*
+ * The finished operation's manifest: inline (resourceLocation), or behind its navigation link
+ * (resourceLocation@odata.navigationLink, GET .../manifests/{id}). A new reference in *out to release.
+ */
+static int get_manifest(json_t *op, const char *loc, const char *bearer, json_t **out, struct pb_buf *err)
 {
-	json_t *r = json_object_get(op, "resourceLocation"), *blobs = json_object_get(r, "blobs"), *b;
+	const char *hdr[] = {bearer, "Accept: application/json"};
+	const char *link = json_string_value(json_object_get(op, "resourceLocation@odata.navigationLink"));
+	struct pb_http_request rq = {"GET", link, hdr, 2, NULL, 0, 60};
+	struct pb_http_response rs;
+
+	*out = json_object_get(op, "resourceLocation");
+	if (json_is_object(*out)) {
+		json_incref(*out);
+		return 0;
+	}
+	*out = NULL;
+	if (!link) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: the finished export names no manifest (resourceLocation)", loc);
+		return -1;
+	}
+	if (exchange(&rq, &rs, err) < 0)
+		return -1;
+	if (rs.status == 200)
+		*out = json_loadb(rs.body.ptr ? rs.body.ptr : "", rs.body.len, 0, NULL);
+	if (!json_is_object(*out)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: no manifest: ", link);
+		describe(&rs, err);
+		json_decref(*out);
+		*out = NULL;
+	}
+	pb_http_response_release(&rs);
+	return *out ? 0 : -1;
+}
+
+/* The manifest to the blob URLs and the eTag. */
+static int read_manifest(json_t *r, const char *loc, struct pb_manifest *m, struct pb_buf *err)
+{
+	json_t *blobs = json_object_get(r, "blobs"), *b;
 	const char *root = json_string_value(json_object_get(r, "rootDirectory"));
 	const char *sas = json_string_value(json_object_get(r, "sasToken"));
 	const char *etag = json_string_value(json_object_get(r, "eTag"));
@@ -308,7 +346,7 @@ int pb_pc_export_load(struct pb_manifest *m, const struct pb_pc_export *x, struc
 	const char *login = env_or("PB_PC_LOGIN_URL", "https://login.microsoftonline.com");
 	const char *graph = env_or("PB_PC_GRAPH_URL", "https://graph.microsoft.com");
 	struct pb_buf bearer = PB_BUF_INIT, loc = PB_BUF_INIT;
-	json_t *op = NULL;
+	json_t *op = NULL, *man = NULL;
 	long wait = -1;
 	int rc;
 
@@ -316,8 +354,10 @@ int pb_pc_export_load(struct pb_manifest *m, const struct pb_pc_export *x, struc
 	m->period_start = x->month;
 	rc = token(login, &bearer, err);
 	if (rc == 0 && (rc = request_export(graph, x, pb_buf_str(&bearer), &loc, &wait, err)) == 0 &&
-	    (rc = poll(pb_buf_str(&loc), pb_buf_str(&bearer), wait, x->timeout_s, &op, err)) == 0)
-		rc = read_manifest(op, pb_buf_str(&loc), m, err);
+	    (rc = poll(pb_buf_str(&loc), pb_buf_str(&bearer), wait, x->timeout_s, &op, err)) == 0 &&
+	    (rc = get_manifest(op, pb_buf_str(&loc), pb_buf_str(&bearer), &man, err)) == 0)
+		rc = read_manifest(man, pb_buf_str(&loc), m, err);
+	json_decref(man);
 	json_decref(op);
 	if (bearer.ptr)
 		memset(bearer.ptr, 0, bearer.len);

@@ -87,8 +87,8 @@ committed() { sql "SELECT id, source, assembly_id, row_count FROM pb.import WHER
 import_id() { sql "SELECT coalesce(max(id), 0) FROM pb.import WHERE status = 'committed' AND source = '$1'"; }
 # the times (seconds since the server started) and statuses of the requests whose path matches a pattern
 journal() { pb_pc_get requests | pj "' '.join('%s:%s' % (r['t'], r['status']) for r in d['requests'] if __import__('re').search(r'$1', r['path']))"; }
-# gaps T:S...: 1 when every request came at least 0.95 s after the one before it
-spaced() { python3 -c 'import sys; t = [float(x.split(":")[0]) for x in sys.argv[1:]]; print(int(all(b - a >= 0.95 for a, b in zip(t, t[1:]))))' "$@"; }
+# spaced "T:S T:S...": 1 when every request came at least 0.95 s after the one before it
+spaced() { python3 -c 'import sys; t = [float(x.split(":")[0]) for x in sys.argv[1].split()]; print(int(all(b - a >= 0.95 for a, b in zip(t, t[1:]))))' "$1"; }
 
 # ---- an unbilled export of two blobs -------------------------------------------------------------------
 if run summary 0 ingest --month "$MONTH" --summary && [ "$(cat "$TMP/out")" == "$SUM_U" ]; then
@@ -147,7 +147,7 @@ N=$(import_id "$SRC_U")
 reqs=$(journal "/unbilled/export$|/operations/")
 check "three polls running, then the totals: four polls, each after its Retry-After" \
 	"import $N committed: azure $MONTH from $SRC_U: $TOT_U|4|notStarted running running succeeded|1" \
-	"$(cat "$TMP/out" "$TMP/err")|$(pb_pc_stat polls)|$(last_op "['poll_statuses']" | tr -d "[],'")|$(spaced $reqs)"
+	"$(cat "$TMP/out" "$TMP/err")|$(pb_pc_stat polls)|$(last_op "['poll_statuses']" | tr -d "[],'")|$(spaced "$reqs")"
 check "the operation's request log" "202 200 200 200 200" "$(tr ' ' '\n' <<<"$reqs" | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')"
 
 # ---- throttled: 429 with Retry-After on the export request -------------------------------------------
@@ -158,8 +158,17 @@ N=$(import_id "$SRC_U")
 posts=$(journal "/unbilled/export$")
 check "a 429 on the export request: retried after Retry-After, then the totals" \
 	"import $N committed: azure $MONTH from $SRC_U: $TOT_U|2 1|429 202|1" \
-	"$(cat "$TMP/out" "$TMP/err")|$(pb_pc_stat export_posts) $(pb_pc_stat throttled_posts)|$(tr ' ' '\n' <<<"$posts" | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')|$(spaced $posts)"
+	"$(cat "$TMP/out" "$TMP/err")|$(pb_pc_stat export_posts) $(pb_pc_stat throttled_posts)|$(tr ' ' '\n' <<<"$posts" | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')|$(spaced "$posts")"
 check "the rows are the same after each superseding import" "$SUM_U" "$(account_sums "$SRC_U")"
+
+# ---- the manifest only behind its navigation link (Graph v1.0's documented example) ------------------
+pb_pc_config '{"export": {"etag": "pc-link-1", "throttle_first_post": 0, "manifest_inline": false}}'
+run linked 0 ingest --month "$MONTH"
+N=$(import_id "$SRC_U")
+check "a manifest behind resourceLocation@odata.navigationLink: read from there, the same totals" \
+	"import $N committed: azure $MONTH from $SRC_U: $TOT_U|1" \
+	"$(cat "$TMP/out" "$TMP/err")|$(journal "/manifests/" | wc -w)"
+pb_pc_config '{"export": {"manifest_inline": true}}'
 
 # ---- failures: exit 3, nothing committed -------------------------------------------------------------
 before=$(committed)

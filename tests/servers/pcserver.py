@@ -90,6 +90,8 @@ Control (test-only, no authentication), JSON in and out:
                 "files": [],               paths of the blobs to serve (.json.gz, served as they are)
                 "blob_names": null,        their names (default part-00001.json.gz, part-00002.json.gz, ...)
                 "etag": null,              the manifest eTag (default: derived from the files' bytes)
+                "manifest_inline": true,   false: a finished operation links its manifest only
+                                           (resourceLocation@odata.navigationLink), as Graph v1.0's example
                 "partner_tenant_id": "..."},
      "customers": {"create_delay_seconds": 0,    the next create creates, then waits this long to answer
                    "fail_next_create_status": 0, the next create gets this status and creates nothing
@@ -157,6 +159,7 @@ def default_config():
             "throttle_first_post": 0,
             "throttle_retry_after": 1,
             "sas_expired": False,
+            "manifest_inline": True,
             "sas_ttl_seconds": 3600,
             "files": [],
             "blob_names": None,
@@ -335,6 +338,10 @@ class State:
             return want_int(v, name)
         if k == "sas_ttl_seconds":
             return want_int(v, name, 1)
+        if k == "manifest_inline":
+            if not isinstance(v, bool):
+                raise ConfigError(f"{name}: want true or false")
+            return v
         if k == "sas_expired":
             if not isinstance(v, bool):
                 raise ConfigError(f"{name}: want true or false")
@@ -842,7 +849,8 @@ class Handler(BaseHTTPRequestHandler):
             body["error"] = self._op_error(op)
         else:
             body["resourceLocation@odata.navigationLink"] = f"{self._base()}{BILLING}/manifests/{op.manifest['id']}"
-            body["resourceLocation"] = op.manifest
+            if op.cfg.get("manifest_inline", True):
+                body["resourceLocation"] = op.manifest
         self._json(200, body, headers, GRAPH_JSON)
 
     def _make_manifest(self, op):
