@@ -124,9 +124,17 @@ static void lower_names(char **v, size_t n)
 int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, const char *url,
 			const char *const *headers, size_t nheaders, struct pb_buf *out)
 {
-	static const char *const std[] = {"Content-Encoding", "Content-Language", "Content-Length", "Content-MD5",
-					  "Content-Type",     "Date",		  "If-Modified-Since", "If-Match",
-					  "If-None-Match",    "If-Unmodified-Since", "Range"};
+	static const char *const std[] = {"Content-Encoding",
+					  "Content-Language",
+					  "Content-Length",
+					  "Content-MD5",
+					  "Content-Type",
+					  "Date",
+					  "If-Modified-Since",
+					  "If-Match",
+					  "If-None-Match",
+					  "If-Unmodified-Since",
+					  "Range"};
 	struct pb_buf s = PB_BUF_INIT;
 	const char *path, *query, *p;
 	char **xms = NULL, **params = NULL;

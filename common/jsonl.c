@@ -184,7 +184,7 @@ static int on_string_top(void *ctx, const unsigned char *v, size_t len)
 }
 
 static const yajl_callbacks callbacks = {
-	on_null_top, on_boolean_top, NULL, NULL, on_number_top, on_string_top,
+	on_null_top,  on_boolean_top, NULL,   NULL,	      on_number_top, on_string_top,
 	on_start_map, on_key,	      on_end, on_start_array, on_end,
 };
 
@@ -342,7 +342,8 @@ int pb_jsonl_next(struct pb_jsonl *j)
 		}
 		if (s->depth != 0 || s->objects != 1)
 			return fail(j, line, (uint32_t)n + 1,
-				    s->depth ? "the object does not end on its line" : "more than one object on a line");
+				    s->depth ? "the object does not end on its line"
+					     : "more than one object on a line");
 		break;
 	}
 	/* Offsets to pointers, now that the arena stays put until the next line. */

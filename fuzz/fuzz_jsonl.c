@@ -13,12 +13,12 @@
 
 #include "banned.h"
 
-#define CHECK(cond, what)                                                                      \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
+#define CHECK(cond, what)                                                                             \
+	do {                                                                                          \
+		if (!(cond)) {                                                                        \
 			fprintf(stderr, "fuzz_jsonl: check failed at line %d: %s\n", __LINE__, what); \
-			abort();                                                               \
-		}                                                                              \
+			abort();                                                                      \
+		}                                                                                     \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

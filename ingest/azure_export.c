@@ -219,8 +219,8 @@ static char *blob_url(const struct where *w, const char *name)
 }
 
 /* Every blob under folder, following NextMarker. Returns 0, or an input error code with err set. */
-static int list_blobs(const struct where *w, const char *folder, const struct pb_fetch_opts *fo,
-		      struct listing *l, struct pb_buf *err)
+static int list_blobs(const struct where *w, const char *folder, const struct pb_fetch_opts *fo, struct listing *l,
+		      struct pb_buf *err)
 {
 	struct pb_buf url = PB_BUF_INIT, xml = PB_BUF_INIT;
 	char *marker = NULL;
@@ -346,8 +346,9 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 			pb_buf_addf(err, "%s:%d:%d: not an export manifest: %s", shown, jerr.line, jerr.column,
 				    jerr.text);
 		else
-			pb_buf_addf(err, "%s: not an export manifest: it needs blobs[], runInfo.runId and "
-					 "runInfo.submittedTime",
+			pb_buf_addf(err,
+				    "%s: not an export manifest: it needs blobs[], runInfo.runId and "
+				    "runInfo.submittedTime",
 				    shown);
 		goto out;
 	}

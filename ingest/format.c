@@ -57,7 +57,8 @@ void pb_stats_warn(FILE *out, const char *prog, const char *name, const struct p
 		fprintf(out,
 			"%s: %s: warning: %llu amount%s had more than 18 decimal places and %s rounded "
 			"half-to-even\n",
-			prog, name, (unsigned long long)s->rounded, plural(s->rounded), s->rounded == 1 ? "was" : "were");
+			prog, name, (unsigned long long)s->rounded, plural(s->rounded),
+			s->rounded == 1 ? "was" : "were");
 	if (s->no_list)
 		fprintf(out, "%s: %s: warning: %llu line%s no list price; %s list cost is left empty\n", prog, name,
 			(unsigned long long)s->no_list, s->no_list == 1 ? " has" : "s have",

@@ -26,8 +26,8 @@ struct pb_format_stats {
 	uint64_t unknown_other; /* lines of unknown types past the table */
 };
 
-/* Counts n lines of the unknown charge type t. */
-void pb_stats_unknown(struct pb_format_stats *s, const char *t, size_t len, uint64_t n);
+/* Counts count lines of the unknown charge type t (n bytes). */
+void pb_stats_unknown(struct pb_format_stats *s, const char *t, size_t n, uint64_t count);
 void pb_stats_merge(struct pb_format_stats *dst, const struct pb_format_stats *src);
 void pb_stats_reset(struct pb_format_stats *s);
 

@@ -41,7 +41,7 @@ struct options {
 	enum pb_format_kind kind;
 	const char *source;
 	const char *endpoint;
-	struct pb_s3_config s3; /* when a FILE is s3:// */
+	struct pb_s3_config s3;	      /* when a FILE is s3:// */
 	struct pb_azure_config azure; /* when AZURE_STORAGE_KEY is set */
 	struct pb_fetch_opts fetch;
 	int32_t month; /* day number of --month's first day, or 0 */
@@ -116,15 +116,24 @@ static int parse_month(const char *s, int32_t *out)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"format", required_argument, NULL, 'f'},   {"source", required_argument, NULL, 'S'},
-		{"endpoint", required_argument, NULL, 'E'}, {"stall-timeout", required_argument, NULL, 'T'},
-		{"month", required_argument, NULL, 'M'},    {"history", no_argument, NULL, 'H'},
-		{"summary", optional_argument, NULL, 's'},  {"max-errors", required_argument, NULL, 'm'},
-		{"threads", required_argument, NULL, 't'},  {"progress", no_argument, NULL, 'p'},
-		{"no-progress", no_argument, NULL, 'P'},    {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	    {"invoice", required_argument, NULL, 'I'},
-		{"currency", required_argument, NULL, 'C'}, {"billing-period", required_argument, NULL, 'B'},
-		{"poll-timeout", required_argument, NULL, 'O'}, {NULL, 0, NULL, 0},
+		{"format", required_argument, NULL, 'f'},
+		{"source", required_argument, NULL, 'S'},
+		{"endpoint", required_argument, NULL, 'E'},
+		{"stall-timeout", required_argument, NULL, 'T'},
+		{"month", required_argument, NULL, 'M'},
+		{"history", no_argument, NULL, 'H'},
+		{"summary", optional_argument, NULL, 's'},
+		{"max-errors", required_argument, NULL, 'm'},
+		{"threads", required_argument, NULL, 't'},
+		{"progress", no_argument, NULL, 'p'},
+		{"no-progress", no_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"invoice", required_argument, NULL, 'I'},
+		{"currency", required_argument, NULL, 'C'},
+		{"billing-period", required_argument, NULL, 'B'},
+		{"poll-timeout", required_argument, NULL, 'O'},
+		{NULL, 0, NULL, 0},
 	};
 	int ch;
 	char *end;
@@ -201,15 +210,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'C':
 			if (!pb_valid_currency(optarg, strlen(optarg))) {
-				fprintf(stderr, "%s: --currency takes an ISO 4217 code such as USD, not '%s'\n", progname,
-					optarg);
+				fprintf(stderr, "%s: --currency takes an ISO 4217 code such as USD, not '%s'\n",
+					progname, optarg);
 				return -1;
 			}
 			o->currency = optarg;
 			break;
 		case 'B':
 			if (strcmp(optarg, "current") != 0 && strcmp(optarg, "last") != 0) {
-				fprintf(stderr, "%s: --billing-period takes current or last, not '%s'\n", progname, optarg);
+				fprintf(stderr, "%s: --billing-period takes current or last, not '%s'\n", progname,
+					optarg);
 				return -1;
 			}
 			o->billing_period = optarg;
@@ -276,15 +286,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->billing_period = pb_pc_billing_period(o->month, (int32_t)(time(NULL) / 86400));
 			if (!o->billing_period) {
 				fprintf(stderr,
-					"%s: unbilled usage is of the current or the last month only; give --invoice ID "
+					"%s: unbilled usage is of the current or the last month only; give --invoice "
+					"ID "
 					"for an older month\n",
 					progname);
 				return -1;
 			}
 		}
 	} else if (o->invoice || o->billing_period) {
-		fprintf(stderr, "%s: --invoice and --billing-period are for the Partner Center export (--format "
-				"partner-center without files)\n",
+		fprintf(stderr,
+			"%s: --invoice and --billing-period are for the Partner Center export (--format "
+			"partner-center without files)\n",
 			progname);
 		return -1;
 	}
@@ -432,8 +444,8 @@ static int collect(struct run *r, const char *name, struct split *sp, struct pb_
 			       w->errors[i].msg);
 		if (w->fatal || r->errors >= r->opt->max_errors)
 			return -1;
-		if (!r->errors &&
-		    (pb_reduce_merge(r->reduce, w->reduce) < 0 || (w->names && pb_reduce_merge(r->names, w->names) < 0))) {
+		if (!r->errors && (pb_reduce_merge(r->reduce, w->reduce) < 0 ||
+				   (w->names && pb_reduce_merge(r->names, w->names) < 0))) {
 			report(r, name, 0, 0, "out of memory or sum out of range");
 			return -1;
 		}
@@ -642,7 +654,8 @@ static int ingest_jsonl(struct run *r, const char *path)
 		if ((++rows & 0x3fff) == 0) {
 			pb_buf_reset(&r->label);
 			pb_buf_addstr(&r->label, name);
-			pb_progress_update(&r->progress, pb_buf_str(&r->label), r->bytes_before + j.bytes, r->rows + rows);
+			pb_progress_update(&r->progress, pb_buf_str(&r->label), r->bytes_before + j.bytes,
+					   r->rows + rows);
 		}
 		if (pb_partner_center_row(&st, &j, month, &u, &err, &col) < 0 ||
 		    (r->store && check_usage_month(month, &u, &err) < 0)) {

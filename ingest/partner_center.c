@@ -22,8 +22,7 @@ static struct pb_text text_of(const struct pb_jsonl *j, const char *key)
 	return t;
 }
 
-static int member_error(const struct pb_jsonl *j, const char *key, const char *what, struct pb_buf *err,
-			uint32_t *col)
+static int member_error(const struct pb_jsonl *j, const char *key, const char *what, struct pb_buf *err, uint32_t *col)
 {
 	const struct pb_json_field *f = pb_jsonl_get(j, key);
 
@@ -53,8 +52,7 @@ static int need(const struct pb_jsonl *j, const char *key, struct pb_text *out, 
 }
 
 /* An amount or factor, as a JSON number or a string holding one. */
-static int decimal(const struct pb_jsonl *j, const char *key, struct pb_decimal *out, struct pb_buf *err,
-		   uint32_t *col)
+static int decimal(const struct pb_jsonl *j, const char *key, struct pb_decimal *out, struct pb_buf *err, uint32_t *col)
 {
 	struct pb_text t = text_of(j, key);
 

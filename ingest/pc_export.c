@@ -110,7 +110,9 @@ static int token(const char *login, struct pb_buf *bearer, struct pb_buf *err)
 
 	if (!tenant || !*tenant || !id || !*id || !secret || !*secret) {
 		pb_buf_reset(err);
-		pb_buf_addstr(err, "the Partner Center export needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET");
+		pb_buf_addstr(
+			err,
+			"the Partner Center export needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET");
 		return -2;
 	}
 	pb_buf_addf(&url, "%s/%s/oauth2/v2.0/token", login, tenant);
@@ -307,7 +309,8 @@ static int read_manifest(json_t *r, const char *loc, struct pb_manifest *m, stru
 
 	if (!root || !sas || !etag || !*etag || !json_is_array(blobs) || json_array_size(blobs) == 0) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: the finished export has no usable manifest (rootDirectory, sasToken, eTag, blobs[])",
+		pb_buf_addf(err,
+			    "%s: the finished export has no usable manifest (rootDirectory, sasToken, eTag, blobs[])",
 			    loc);
 		return -1;
 	}

@@ -29,7 +29,7 @@ struct pb_store_import {
 	/* The names lines gave their partner accounts: account, kind (category), name (service), lines. */
 	const struct pb_daily *const *names;
 	size_t nnames;
-	long long id;		 /* set by pb_store_begin */
+	long long id; /* set by pb_store_begin */
 };
 
 /*

@@ -263,8 +263,8 @@ static void check_format(int32_t days, const char *want)
 /* Azure's US dates: month first, always; one or two digits; either form per value through parse_any. */
 static void test_parse_us(void **state)
 {
-	static const char *bad[] = {"13/01/2026", "02/30/2026", "0/1/2026", "1/0/2026", "10/01/26", "10-01-2026",
-				    "10/01/2026 ", "/01/2026", "10/001/2026", "", "10/01/20261"};
+	static const char *bad[] = {"13/01/2026",  "02/30/2026", "0/1/2026",	"1/0/2026", "10/01/26",	  "10-01-2026",
+				    "10/01/2026 ", "/01/2026",	 "10/001/2026", "",	    "10/01/20261"};
 	int32_t d = -1;
 	size_t i;
 
