@@ -34,7 +34,15 @@ LIB_SRC := \
 	common/progress.c
 
 ACCOUNTS_SRC := \
-	accounts/main.c
+	accounts/account.c \
+	accounts/customer.c \
+	accounts/eligibility.c \
+	accounts/import.c \
+	accounts/link.c \
+	accounts/main.c \
+	accounts/partner_center.c \
+	accounts/rules.c \
+	accounts/suggest.c
 
 DB_SRC := \
 	db/main.c
@@ -113,6 +121,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/fetch.sh
 	PB_BIN=$(BIN) bash tests/integration/azure.sh
 	PB_BIN=$(BIN) bash tests/integration/partner_center.sh
+	PB_BIN=$(BIN) bash tests/integration/accounts.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps
@@ -141,6 +150,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/partnerbill
+	install -m 644 config/eligibility.conf config/mapping-rules.example $(DESTDIR)$(PREFIX)/share/partnerbill/
 
 clean:
 	rm -rf build bin

@@ -1,0 +1,397 @@
+/* CLC accounts: checking and normalizing their fields, storing and showing them, recording terms acceptances. */
+#include "account.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+#include "banned.h"
+
+const struct pb_account_field_name pb_account_fields[PB_ACCOUNT_NFIELDS] = {
+	{"alias", NULL},
+	{"name", "name"},
+	{"billing_country", "country"},
+	{"is_reseller", "reseller"},
+	{"parent_reseller", "parent"},
+	{"domain", "domain"},
+	{"email", "email"},
+	{"first_name", "first-name"},
+	{"last_name", "last-name"},
+	{"address_line1", "address"},
+	{"city", "city"},
+	{"state", "state"},
+	{"postal_code", "postal-code"},
+	{"phone", "phone"},
+};
+
+/* The format of the timestamps shown to users (UTC, to the second), a parameter of to_char. */
+#define UTC_TIME "YYYY-MM-DD\"T\"HH24:MI:SS\"Z\""
+
+void pb_account_init(struct pb_account *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void pb_account_release(struct pb_account *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++) {
+		free(a->v[i]);
+		a->v[i] = NULL;
+	}
+}
+
+static int is_alias(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 2 || n > 6)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(s[i] >= 'A' && s[i] <= 'Z') && !(s[i] >= '0' && s[i] <= '9'))
+			return 0;
+	return 1;
+}
+
+int pb_account_alias(const char *alias, char *out, struct pb_buf *err)
+{
+	size_t n = strlen(alias), i;
+
+	for (i = 0; i < n && i < 7; i++)
+		out[i] = (char)toupper((unsigned char)alias[i]);
+	out[i] = '\0';
+	if (n > 6 || !is_alias(out)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "bad alias '%s': 2 to 6 letters and digits", alias);
+		return PB_ACCOUNT_ERR_DATA;
+	}
+	return 0;
+}
+
+static int is_domain(const char *s)
+{
+	static const char suffix[] = ".onmicrosoft.com";
+	size_t n = strlen(s), k = sizeof(suffix) - 1, i;
+
+	if (n <= k || strcmp(s + n - k, suffix) != 0 || s[0] == '-')
+		return 0;
+	for (i = 0; i < n - k; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= '0' && s[i] <= '9') && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+static int is_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t i;
+
+	if (!at || at == s || !at[1] || strchr(at + 1, '@'))
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (isspace((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* The message for a bad value: as given, before normalizing (in->len bytes at in->text). */
+struct given {
+	const char *text;
+	size_t len;
+};
+
+static int set_bad(struct pb_buf *err, const char *what, const struct given *in, const char *why)
+{
+	pb_buf_reset(err);
+	pb_buf_addf(err, "bad %s '%.*s': %s", what, (int)in->len, in->text, why);
+	return PB_ACCOUNT_ERR_DATA;
+}
+
+/* Checks and normalizes v (a NUL-terminated copy of in, owned by the caller) for field f. */
+static int normalize(enum pb_account_field f, char *v, const struct given *in, struct pb_buf *err)
+{
+	size_t i;
+
+	switch (f) {
+	case PB_ACCOUNT_ALIAS:
+	case PB_ACCOUNT_PARENT:
+	case PB_ACCOUNT_COUNTRY:
+		for (i = 0; v[i]; i++)
+			v[i] = (char)toupper((unsigned char)v[i]);
+		if (f == PB_ACCOUNT_COUNTRY && (strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z'))
+			return set_bad(err, "billing country", in, "a two-letter ISO 3166 code such as US");
+		if (f != PB_ACCOUNT_COUNTRY && !is_alias(v))
+			return set_bad(err, f == PB_ACCOUNT_ALIAS ? "alias" : "parent reseller", in,
+				       "2 to 6 letters and digits");
+		return 0;
+	case PB_ACCOUNT_RESELLER:
+		for (i = 0; v[i]; i++)
+			v[i] = (char)tolower((unsigned char)v[i]);
+		if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+			memcpy(v, "true", 5);
+		else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 || strcmp(v, "0") == 0)
+			memcpy(v, "false", 6);
+		else
+			return set_bad(err, "reseller flag", in, "true or false");
+		return 0;
+	case PB_ACCOUNT_DOMAIN:
+		for (i = 0; v[i]; i++)
+			v[i] = (char)tolower((unsigned char)v[i]);
+		if (!is_domain(v))
+			return set_bad(err, "domain", in, "the customer's initial domain, NAME.onmicrosoft.com");
+		return 0;
+	case PB_ACCOUNT_EMAIL:
+		if (!is_email(v))
+			return set_bad(err, "email", in, "an address such as name@example.com");
+		return 0;
+	default:
+		for (i = 0; v[i]; i++)
+			if ((unsigned char)v[i] < 0x20)
+				return set_bad(err, pb_account_fields[f].column, in,
+					       "control characters are not allowed");
+		return 0;
+	}
+}
+
+int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *value, size_t len, struct pb_buf *err)
+{
+	struct given in = {value, len};
+	char *v;
+
+	free(a->v[f]);
+	a->v[f] = NULL;
+	if (len == 0)
+		return 0;
+	if (memchr(value, '\0', len)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "bad %s: it holds a NUL byte", pb_account_fields[f].column);
+		return PB_ACCOUNT_ERR_DATA;
+	}
+	v = malloc(len + 6);
+	if (!v) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return PB_ACCOUNT_ERR_DEPENDENCY;
+	}
+	memcpy(v, value, len);
+	v[len] = '\0';
+	if (normalize(f, v, &in, err) < 0) {
+		free(v);
+		return PB_ACCOUNT_ERR_DATA;
+	}
+	a->v[f] = v;
+	return 0;
+}
+
+int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, enum pb_account_field *bad,
+		      struct pb_buf *err)
+{
+	static const enum pb_account_field required[] = {PB_ACCOUNT_ALIAS, PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY};
+	const char *p[PB_ACCOUNT_NFIELDS + 1];
+	PGresult *res = NULL;
+	size_t i;
+	int ret = PB_ACCOUNT_ERR_DATA;
+
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		if (!a->v[required[i]]) {
+			*bad = required[i];
+			pb_buf_reset(err);
+			pb_buf_addf(err, "no %s given", pb_account_fields[required[i]].column);
+			goto out;
+		}
+	}
+	if (a->v[PB_ACCOUNT_PARENT]) {
+		const char *q[1] = {a->v[PB_ACCOUNT_PARENT]};
+
+		res = pb_db_query(conn, "SELECT is_reseller FROM pb.clc_account WHERE alias = $1", 1, q, err);
+		if (!res) {
+			ret = PB_ACCOUNT_ERR_DEPENDENCY;
+			goto out;
+		}
+		if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+			*bad = PB_ACCOUNT_PARENT;
+			pb_buf_reset(err);
+			pb_buf_addf(err,
+				    PQntuples(res) ? "parent reseller '%s' is not a reseller"
+						   : "parent reseller '%s' does not exist",
+				    a->v[PB_ACCOUNT_PARENT]);
+			goto out;
+		}
+		PQclear(res);
+	}
+	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
+		p[i] = a->v[i];
+	if (!p[PB_ACCOUNT_RESELLER])
+		p[PB_ACCOUNT_RESELLER] = "false";
+	p[PB_ACCOUNT_NFIELDS] = by;
+	/* ON CONFLICT: an alias that exists is the caller's mistake, not the database's failure. */
+	res = pb_db_query(
+		conn,
+		"INSERT INTO pb.clc_account (alias, name, billing_country, is_reseller, parent_reseller, "
+		"domain, email, first_name, last_name, address_line1, city, state, postal_code, phone, "
+		"created_by) VALUES ($1, $2, $3, $4::boolean, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+		"ON CONFLICT (alias) DO NOTHING RETURNING alias",
+		PB_ACCOUNT_NFIELDS + 1, p, err);
+	if (!res) {
+		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		*bad = PB_ACCOUNT_ALIAS;
+		pb_buf_reset(err);
+		pb_buf_addf(err, "CLC account '%s' exists already", a->v[PB_ACCOUNT_ALIAS]);
+		goto out;
+	}
+	ret = 0;
+out:
+	PQclear(res);
+	return ret;
+}
+
+static int no_account(struct pb_buf *err, const char *alias)
+{
+	pb_buf_reset(err);
+	pb_buf_addf(err, "no CLC account '%s'", alias);
+	return PB_ACCOUNT_ERR_DATA;
+}
+
+int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct pb_buf *err)
+{
+	const char *p[1] = {alias};
+	PGresult *res;
+	size_t i;
+	int ret = 0;
+
+	res = pb_db_query(conn,
+			  "SELECT alias, name, billing_country, is_reseller::text, parent_reseller, domain, email, "
+			  "first_name, last_name, address_line1, city, state, postal_code, phone "
+			  "FROM pb.clc_account WHERE alias = $1",
+			  1, p, err);
+	if (!res)
+		return PB_ACCOUNT_ERR_DEPENDENCY;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return no_account(err, alias);
+	}
+	pb_account_release(a);
+	for (i = 0; i < PB_ACCOUNT_NFIELDS && ret == 0; i++) {
+		if (PQgetisnull(res, 0, (int)i))
+			continue;
+		a->v[i] = strdup(PQgetvalue(res, 0, (int)i));
+		if (!a->v[i]) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "out of memory");
+			ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		}
+	}
+	PQclear(res);
+	return ret;
+}
+
+/* Appends a line "key: FIRST name value ..." per row of res: the first column bare, NULLs left out. */
+static void add_rows(struct pb_buf *out, const char *key, PGresult *res)
+{
+	int r, c;
+
+	for (r = 0; r < PQntuples(res); r++) {
+		pb_buf_addf(out, "%s: %s", key, PQgetvalue(res, r, 0));
+		for (c = 1; c < PQnfields(res); c++)
+			if (!PQgetisnull(res, r, c))
+				pb_buf_addf(out, " %s %s", PQfname(res, c), PQgetvalue(res, r, c));
+		pb_buf_addch(out, '\n');
+	}
+}
+
+int pb_account_show(PGconn *conn, const char *alias, struct pb_buf *out, struct pb_buf *err)
+{
+	static const char *const queries[][2] = {
+		{"terms",
+		 "SELECT terms, region, version, accepted_by AS by, to_char(accepted_at AT TIME ZONE 'UTC', $2) "
+		 "AS at FROM pb.terms_acceptance WHERE alias = $1 ORDER BY accepted_at, id"},
+		{"link",
+		 "SELECT vendor || ' ' || partner_account_id, valid_from AS from, valid_to AS to, origin, "
+		 "created_by AS by, to_char(created_at AT TIME ZONE 'UTC', $2) AS at, ended_by, "
+		 "to_char(ended_at AT TIME ZONE 'UTC', $2) AS ended_at FROM pb.partner_account WHERE alias = $1 "
+		 "ORDER BY vendor, partner_account_id, valid_from"},
+		{"customer_creation",
+		 "SELECT request_id, vendor, status, tenant_id AS tenant, domain, attempts, error, "
+		 "to_char(created_at AT TIME ZONE 'UTC', $2) AS at "
+		 "FROM pb.customer_creation_request WHERE alias = $1 ORDER BY id"},
+	};
+	struct pb_account a;
+	const char *p[2] = {alias, UTC_TIME};
+	size_t i;
+	int ret;
+
+	pb_account_init(&a);
+	ret = pb_account_get(conn, alias, &a, err);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
+		if (a.v[i])
+			pb_buf_addf(out, "%s: %s\n", pb_account_fields[i].column, a.v[i]);
+	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		PGresult *res = pb_db_query(conn, queries[i][1], 2, p, err);
+
+		if (!res) {
+			ret = PB_ACCOUNT_ERR_DEPENDENCY;
+			goto out;
+		}
+		add_rows(out, queries[i][0], res);
+		PQclear(res);
+	}
+out:
+	pb_account_release(&a);
+	return ret;
+}
+
+int pb_account_list(PGconn *conn, struct pb_buf *out, struct pb_buf *err)
+{
+	PGresult *res;
+	int r, c;
+
+	res = pb_db_query(conn,
+			  "SELECT alias, name, billing_country, is_reseller::text, parent_reseller "
+			  "FROM pb.clc_account ORDER BY alias",
+			  0, NULL, err);
+	if (!res)
+		return PB_ACCOUNT_ERR_DEPENDENCY;
+	pb_buf_addstr(out, "alias,name,billing_country,is_reseller,parent_reseller\n");
+	for (r = 0; r < PQntuples(res); r++) {
+		for (c = 0; c < PQnfields(res); c++) {
+			if (c)
+				pb_buf_addch(out, ',');
+			pb_buf_add_csv_field(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
+		}
+		pb_buf_addch(out, '\n');
+	}
+	PQclear(res);
+	return 0;
+}
+
+int pb_account_accept_terms(PGconn *conn, const char *alias, const char *terms, const char *region, const char *version,
+			    const char *by, struct pb_buf *when, struct pb_buf *err)
+{
+	const char *p[6] = {alias, terms, region, version, by, UTC_TIME};
+	PGresult *res;
+
+	res = pb_db_query(conn,
+			  "INSERT INTO pb.terms_acceptance (alias, terms, region, version, accepted_by) "
+			  "SELECT alias, $2, $3, $4, $5 FROM pb.clc_account WHERE alias = $1 "
+			  "RETURNING to_char(accepted_at AT TIME ZONE 'UTC', $6)",
+			  6, p, err);
+	if (!res)
+		return PB_ACCOUNT_ERR_DEPENDENCY;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return no_account(err, alias);
+	}
+	pb_buf_addstr(when, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}

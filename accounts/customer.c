@@ -1,0 +1,305 @@
+/*
+ * Azure customer creation as a protocol over pb.customer_creation_request: the MS-RequestId is committed
+ * before the POST, so that whatever happens to the answer, the next run repeats the same request.
+ */
+#include "customer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "account.h"
+#include "date.h"
+#include "db.h"
+#include "link.h"
+#include "partner_center.h"
+
+#include "banned.h"
+
+/* The profile fields Partner Center requires, besides the name and country every account has. */
+static const enum pb_account_field required[] = {
+	PB_ACCOUNT_DOMAIN,  PB_ACCOUNT_EMAIL, PB_ACCOUNT_FIRST_NAME,  PB_ACCOUNT_LAST_NAME,
+	PB_ACCOUNT_ADDRESS, PB_ACCOUNT_CITY,  PB_ACCOUNT_POSTAL_CODE,
+};
+
+/* Adds key: the field's text to obj when the field is set. Returns 0, or -1 when it cannot. */
+static int set_field(json_t *obj, const char *key, const char *value)
+{
+	json_t *s;
+
+	if (!value)
+		return 0;
+	s = json_string(value);
+	return s ? json_object_set_new(obj, key, s) : -1;
+}
+
+/*
+ * The body of POST /v1/customers for account a, as compact JSON (free with free), or NULL when the text
+ * is not UTF-8 or memory ran out.
+ */
+static char *customer_json(const struct pb_account *a)
+{
+	json_t *root = json_object(), *company = json_object(), *billing = json_object(), *address = json_object();
+	const char *country = a->v[PB_ACCOUNT_COUNTRY];
+	char *text = NULL;
+	int bad = 0;
+
+	if (!root || !company || !billing || !address) {
+		json_decref(company);
+		json_decref(billing);
+		json_decref(address);
+		goto out;
+	}
+	bad |= set_field(company, "domain", a->v[PB_ACCOUNT_DOMAIN]);
+	bad |= set_field(billing, "email", a->v[PB_ACCOUNT_EMAIL]);
+	bad |= set_field(billing, "culture", strcmp(country, "GB") == 0 ? "en-GB" : "en-US");
+	bad |= set_field(billing, "language", "en");
+	bad |= set_field(billing, "companyName", a->v[PB_ACCOUNT_NAME]);
+	bad |= set_field(address, "country", country);
+	bad |= set_field(address, "city", a->v[PB_ACCOUNT_CITY]);
+	bad |= set_field(address, "state", a->v[PB_ACCOUNT_STATE]);
+	bad |= set_field(address, "addressLine1", a->v[PB_ACCOUNT_ADDRESS]);
+	bad |= set_field(address, "postalCode", a->v[PB_ACCOUNT_POSTAL_CODE]);
+	bad |= set_field(address, "firstName", a->v[PB_ACCOUNT_FIRST_NAME]);
+	bad |= set_field(address, "lastName", a->v[PB_ACCOUNT_LAST_NAME]);
+	bad |= set_field(address, "phoneNumber", a->v[PB_ACCOUNT_PHONE]);
+	bad |= json_object_set_new(billing, "defaultAddress", address);
+	bad |= json_object_set_new(root, "companyProfile", company);
+	bad |= json_object_set_new(root, "billingProfile", billing);
+	if (!bad)
+		text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+out:
+	json_decref(root);
+	return text;
+}
+
+/* Checks the profile: 0, or PB_ACCOUNT_ERR_DATA naming every missing field. */
+static int check_profile(const struct pb_account *a, struct pb_buf *err)
+{
+	size_t i, missing = 0;
+
+	pb_buf_reset(err);
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		if (a->v[required[i]])
+			continue;
+		pb_buf_addf(err, "%s%s", missing ? ", " : "", pb_account_fields[required[i]].column);
+		missing++;
+	}
+	if (!missing)
+		return 0;
+	{
+		struct pb_buf list = PB_BUF_INIT;
+
+		pb_buf_addstr(&list, pb_buf_str(err));
+		pb_buf_reset(err);
+		pb_buf_addf(err, "the company profile of %s lacks %s, which Partner Center needs",
+			    a->v[PB_ACCOUNT_ALIAS], pb_buf_str(&list));
+		pb_buf_release(&list);
+	}
+	return PB_ACCOUNT_ERR_DATA;
+}
+
+/* Takes the account's creation lock for this session: 1 taken, 0 held by another run, -1 failed. */
+static int lock_account(PGconn *conn, const char *alias, int lock, struct pb_buf *err)
+{
+	struct pb_buf key = PB_BUF_INIT;
+	const char *p[1];
+	PGresult *res;
+	int ret;
+
+	pb_buf_addf(&key, "pb-accounts|create-azure-customer|%s", alias);
+	p[0] = pb_buf_str(&key);
+	res = pb_db_query(conn,
+			  lock ? "SELECT pg_try_advisory_lock(hashtextextended($1, 0))"
+			       : "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+			  1, p, err);
+	ret = !res ? -1 : strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	pb_buf_release(&key);
+	return ret;
+}
+
+/* Updates the request: status (NULL: unchanged), tenant and error (NULL clears), one more attempt if count. */
+static int update_request(PGconn *conn, const char *request, const char *status, const char *tenant, const char *error,
+			  int count, struct pb_buf *err)
+{
+	const char *p[5] = {request, status, tenant, error, count ? "1" : "0"};
+
+	return pb_db_exec(conn,
+			  "UPDATE pb.customer_creation_request SET status = coalesce($2, status), tenant_id = $3, "
+			  "error = $4, attempts = attempts + $5::integer, updated_at = now() WHERE request_id = $1",
+			  5, p, err) < 0
+		       ? PB_ACCOUNT_ERR_DEPENDENCY
+		       : 0;
+}
+
+/* Links tenant for azure from day from, unless a link of it exists; says so in out. */
+static int link_tenant(PGconn *conn, const struct pb_eligibility *e, const char *alias, const char *tenant,
+		       const char *request, int32_t from, const char *by, struct pb_buf *out, struct pb_buf *reasons,
+		       struct pb_buf *err)
+{
+	struct pb_buf origin = PB_BUF_INIT;
+	const char *p[1] = {tenant};
+	char day[11];
+	PGresult *res;
+	int ret;
+
+	res = pb_db_query(conn,
+			  "SELECT alias FROM pb.partner_account WHERE vendor = 'azure' AND partner_account_id = $1 "
+			  "ORDER BY valid_from DESC LIMIT 1",
+			  1, p, err);
+	if (!res)
+		return PB_ACCOUNT_ERR_DEPENDENCY;
+	if (PQntuples(res) == 1) {
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
+	ret = pb_eligibility_of(conn, e, alias, PB_VENDOR_AZURE, reasons, err);
+	if (ret < 0)
+		return ret;
+	pb_buf_addf(&origin, "create-azure-customer request %s", request);
+	ret = pb_link_add(conn, PB_VENDOR_AZURE, tenant, alias, from, PB_LINK_OPEN, pb_buf_str(&origin), by, err);
+	pb_buf_release(&origin);
+	if (ret < 0)
+		return ret;
+	pb_date_format(from, day);
+	pb_buf_addf(out, "%s: linked azure partner account %s from %s\n", alias, tenant, day);
+	return 0;
+}
+
+/* Records a new pending request for domain and puts its MS-RequestId in request. */
+static int new_request(PGconn *conn, const char *alias, const char *domain, const char *by, struct pb_buf *request,
+		       struct pb_buf *err)
+{
+	const char *p[3] = {alias, domain, by};
+	PGresult *res;
+
+	res = pb_db_query(conn,
+			  "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, created_by) "
+			  "VALUES ($1, gen_random_uuid(), $2, 'pending', $3) RETURNING request_id",
+			  3, p, err);
+	if (!res)
+		return PB_ACCOUNT_ERR_DEPENDENCY;
+	pb_buf_reset(request);
+	pb_buf_addstr(request, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const char *alias, int32_t from,
+			     long timeout, const char *by, struct pb_buf *out, struct pb_buf *reasons,
+			     struct pb_buf *err)
+{
+	struct pb_account a;
+	struct pb_partner_center pc;
+	struct pb_buf request = PB_BUF_INIT, tenant = PB_BUF_INIT, why = PB_BUF_INIT;
+	const char *p[1] = {alias};
+	PGresult *res = NULL;
+	char *body = NULL;
+	int ret, locked = 0, pending = 0, taken;
+
+	pb_account_init(&a);
+	memset(&pc, 0, sizeof(pc));
+	ret = pb_account_get(conn, alias, &a, err);
+	if (ret < 0)
+		goto out;
+	locked = lock_account(conn, alias, 1, err);
+	if (locked <= 0) {
+		if (locked == 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "a customer creation for %s is running already", alias);
+		}
+		ret = locked == 0 ? PB_ACCOUNT_ERR_REFUSED : PB_ACCOUNT_ERR_DEPENDENCY;
+		locked = 0;
+		goto out;
+	}
+	res = pb_db_query(conn,
+			  "SELECT request_id, status, coalesce(tenant_id, '') FROM pb.customer_creation_request "
+			  "WHERE alias = $1 AND vendor = 'azure' AND status IN ('pending', 'succeeded')",
+			  1, p, err);
+	ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	if (!res)
+		goto out;
+	if (PQntuples(res) == 1) {
+		pb_buf_addstr(&request, PQgetvalue(res, 0, 0));
+		pending = strcmp(PQgetvalue(res, 0, 1), "pending") == 0;
+		pb_buf_addstr(&tenant, PQgetvalue(res, 0, 2));
+	}
+	PQclear(res);
+	res = NULL;
+	if (request.len && !pending) {
+		pb_buf_addf(out, "%s: the azure customer exists already: tenant %s (request %s)\n", alias,
+			    pb_buf_str(&tenant), pb_buf_str(&request));
+		ret = link_tenant(conn, e, alias, pb_buf_str(&tenant), pb_buf_str(&request), from, by, out, reasons,
+				  err);
+		goto out;
+	}
+	ret = pb_eligibility_of(conn, e, alias, PB_VENDOR_AZURE, reasons, err);
+	if (ret < 0)
+		goto out;
+	ret = check_profile(&a, err);
+	if (ret < 0)
+		goto out;
+	body = customer_json(&a);
+	if (!body) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot write the customer of %s as JSON (is its profile UTF-8?)", alias);
+		ret = PB_ACCOUNT_ERR_DATA;
+		goto out;
+	}
+	ret = pb_partner_center_init(&pc, timeout, err);
+	if (ret < 0)
+		goto out;
+	ret = pb_partner_center_domain_taken(&pc, a.v[PB_ACCOUNT_DOMAIN], &taken, err);
+	if (ret < 0)
+		goto out;
+	if (!pending && taken) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "the domain %s is in use by another Partner Center customer", a.v[PB_ACCOUNT_DOMAIN]);
+		ret = PB_ACCOUNT_ERR_DATA;
+		goto out;
+	}
+	if (pending) {
+		pb_buf_addf(out, "%s: sending pending request %s again (domain %s is %s)\n", alias,
+			    pb_buf_str(&request), a.v[PB_ACCOUNT_DOMAIN],
+			    taken ? "taken: Partner Center made the customer before" : "still free");
+	} else {
+		ret = new_request(conn, alias, a.v[PB_ACCOUNT_DOMAIN], by, &request, err);
+		if (ret < 0)
+			goto out;
+	}
+	ret = update_request(conn, pb_buf_str(&request), NULL, NULL, NULL, 1, err);
+	if (ret < 0)
+		goto out;
+	ret = pb_partner_center_create_customer(&pc, pb_buf_str(&request), body, &tenant, err);
+	if (ret == PB_ACCOUNT_ERR_DATA) {
+		update_request(conn, pb_buf_str(&request), "failed", NULL, pb_buf_str(err), 0, &why);
+		goto out;
+	}
+	if (ret < 0) {
+		update_request(conn, pb_buf_str(&request), NULL, NULL, pb_buf_str(err), 0, &why);
+		pb_buf_addf(err,
+			    "; request %s stays pending: run 'pb-accounts create-azure-customer %s' again to finish it",
+			    pb_buf_str(&request), alias);
+		goto out;
+	}
+	ret = update_request(conn, pb_buf_str(&request), "succeeded", pb_buf_str(&tenant), NULL, 0, err);
+	if (ret < 0)
+		goto out;
+	pb_buf_addf(out, "%s: created azure customer %s for domain %s (request %s)\n", alias, pb_buf_str(&tenant),
+		    a.v[PB_ACCOUNT_DOMAIN], pb_buf_str(&request));
+	ret = link_tenant(conn, e, alias, pb_buf_str(&tenant), pb_buf_str(&request), from, by, out, reasons, err);
+out:
+	if (locked)
+		lock_account(conn, alias, 0, &why);
+	PQclear(res);
+	free(body);
+	pb_partner_center_release(&pc);
+	pb_account_release(&a);
+	pb_buf_release(&request);
+	pb_buf_release(&tenant);
+	pb_buf_release(&why);
+	return ret;
+}

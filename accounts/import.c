@@ -1,0 +1,174 @@
+/* Bulk account import: columns matched by header, every row checked and inserted in one transaction. */
+#include "import.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "account.h"
+#include "csv.h"
+#include "db.h"
+#include "input.h"
+
+#include "banned.h"
+
+/* Where the import is: the file, the reader, and which field holds which column. */
+struct import {
+	const char *name;
+	struct pb_csv csv;
+	long col[PB_ACCOUNT_NFIELDS]; /* field index of each account field, -1 when absent */
+};
+
+/* Sets err to "FILE:LINE:COL: " for field i of the current record; the caller appends the rest. */
+static void at_field(struct import *im, size_t i, struct pb_buf *err)
+{
+	uint64_t line;
+	uint32_t col;
+
+	pb_csv_field_pos(&im->csv, i, &line, &col);
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s:%llu:%u: ", im->name, (unsigned long long)line, col);
+}
+
+/* The reader's error as "FILE:LINE:COL: what". */
+static int csv_error(struct import *im, struct pb_buf *err)
+{
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s:%llu:%u: %s", im->name, (unsigned long long)im->csv.err_line, im->csv.err_col,
+		    pb_buf_str(&im->csv.err));
+	return PB_ACCOUNT_ERR_DATA;
+}
+
+static int read_header(struct import *im, struct pb_buf *err)
+{
+	static const enum pb_account_field required[] = {PB_ACCOUNT_ALIAS, PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY};
+	size_t i, f;
+	int rc = pb_csv_next(&im->csv);
+
+	if (rc == PB_CSV_END) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s:1:1: the file is empty: a header line naming the columns is needed", im->name);
+		return PB_ACCOUNT_ERR_DATA;
+	}
+	if (rc < 0)
+		return csv_error(im, err);
+	for (f = 0; f < PB_ACCOUNT_NFIELDS; f++)
+		im->col[f] = -1;
+	for (i = 0; i < im->csv.nfields; i++) {
+		const struct pb_csv_field *fd = &im->csv.fields[i];
+
+		for (f = 0; f < PB_ACCOUNT_NFIELDS; f++)
+			if (strlen(pb_account_fields[f].column) == fd->len &&
+			    strncasecmp(fd->ptr, pb_account_fields[f].column, fd->len) == 0)
+				break;
+		if (f == PB_ACCOUNT_NFIELDS || im->col[f] >= 0) {
+			at_field(im, i, err);
+			pb_buf_addf(err,
+				    f == PB_ACCOUNT_NFIELDS ? "unknown column '%.*s'" : "column '%.*s' appears twice",
+				    (int)fd->len, fd->ptr);
+			return PB_ACCOUNT_ERR_DATA;
+		}
+		im->col[f] = (long)i;
+	}
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		if (im->col[required[i]] < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s:%llu:1: no column '%s'", im->name, (unsigned long long)im->csv.line,
+				    pb_account_fields[required[i]].column);
+			return PB_ACCOUNT_ERR_DATA;
+		}
+	}
+	pb_csv_expect_fields(&im->csv, im->csv.nfields);
+	return 0;
+}
+
+/* Checks and inserts the current record. */
+static int import_row(PGconn *conn, struct import *im, const char *by, struct pb_buf *err)
+{
+	struct pb_account a;
+	struct pb_buf why = PB_BUF_INIT;
+	enum pb_account_field bad = PB_ACCOUNT_ALIAS;
+	size_t f;
+	int ret = 0;
+
+	pb_account_init(&a);
+	for (f = 0; f < PB_ACCOUNT_NFIELDS && ret == 0; f++) {
+		const struct pb_csv_field *fd;
+
+		if (im->col[f] < 0)
+			continue;
+		fd = &im->csv.fields[im->col[f]];
+		ret = pb_account_set(&a, (enum pb_account_field)f, fd->ptr, fd->len, &why);
+		bad = (enum pb_account_field)f;
+	}
+	if (ret == 0)
+		ret = pb_account_insert(conn, &a, by, &bad, &why);
+	if (ret == PB_ACCOUNT_ERR_DATA) {
+		at_field(im, (size_t)im->col[bad], err);
+		pb_buf_addstr(err, pb_buf_str(&why));
+	} else if (ret < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_buf_str(&why));
+	}
+	pb_account_release(&a);
+	pb_buf_release(&why);
+	return ret;
+}
+
+int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *count, struct pb_buf *err)
+{
+	struct import im;
+	struct pb_input *in = NULL;
+	struct pb_buf ignore = PB_BUF_INIT;
+	int ret = PB_ACCOUNT_ERR_DATA, csv_ready = 0, begun = 0, rc;
+
+	*count = 0;
+	memset(&im, 0, sizeof(im));
+	if (pb_input_open(path, &in, err) < 0)
+		goto out;
+	im.name = pb_input_name(in);
+	if (pb_csv_init(&im.csv, pb_input_read, in, 0) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		goto out;
+	}
+	csv_ready = 1;
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0) {
+		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		goto out;
+	}
+	begun = 1;
+	ret = read_header(&im, err);
+	if (ret < 0)
+		goto out;
+	for (;;) {
+		rc = pb_csv_next(&im.csv);
+		if (rc == PB_CSV_END)
+			break;
+		if (rc < 0) {
+			ret = csv_error(&im, err);
+			goto out;
+		}
+		ret = import_row(conn, &im, by, err);
+		if (ret < 0)
+			goto out;
+		(*count)++;
+	}
+	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
+		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		goto out;
+	}
+	begun = 0;
+	ret = 0;
+out:
+	if (begun)
+		pb_db_exec(conn, "ROLLBACK", 0, NULL, &ignore);
+	if (ret < 0)
+		*count = 0;
+	if (csv_ready)
+		pb_csv_release(&im.csv);
+	pb_input_free(in);
+	pb_buf_release(&ignore);
+	return ret;
+}

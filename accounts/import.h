@@ -1,0 +1,21 @@
+/* Importing CLC accounts from a CSV file: every row or none. */
+#ifndef PB_IMPORT_H
+#define PB_IMPORT_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+
+/*
+ * Inserts the accounts of the CSV file at path ("-": standard input) in one transaction, recording by.
+ * Columns are found by their header names (pb.clc_account's column names, any case, in any order:
+ * alias, name and billing_country are required, unknown names are errors). A reseller must come before
+ * the accounts that name it as parent_reseller, or be in the database already. Returns 0 with the count
+ * in *count; PB_ACCOUNT_ERR_DATA with "FILE:LINE:COL: what" for the first bad row, nothing inserted; or
+ * PB_ACCOUNT_ERR_DEPENDENCY.
+ */
+int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *count, struct pb_buf *err);
+
+#endif

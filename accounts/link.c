@@ -1,0 +1,167 @@
+/* Links between partner accounts and CLC accounts; PostgreSQL's exclusion constraint keeps them from overlapping. */
+#include "link.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "account.h"
+#include "date.h"
+#include "db.h"
+#include "eligibility.h"
+
+#include "banned.h"
+
+/* The SQLSTATE of exclusion_violation. */
+#define EXCLUSION_VIOLATION "23P01"
+
+static int all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int is_guid(const char *s)
+{
+	static const size_t groups[] = {8, 4, 4, 4, 12};
+	size_t g, i;
+
+	for (g = 0; g < 5; g++) {
+		for (i = 0; i < groups[g]; i++, s++)
+			if (!isxdigit((unsigned char)*s))
+				return 0;
+		if (*s != (g < 4 ? '-' : '\0'))
+			return 0;
+		s++;
+	}
+	return 1;
+}
+
+int pb_link_check_id(int vendor, const char *id, struct pb_buf *err)
+{
+	int good = vendor == PB_VENDOR_AWS ? strlen(id) == 12 && all_digits(id, 12) : is_guid(id);
+
+	if (good)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "bad %s partner account id '%s': %s", pb_vendor_names[vendor], id,
+		    vendor == PB_VENDOR_AWS
+			    ? "a 12-digit AWS account id"
+			    : "a tenant or subscription id such as 8f0c3e6a-1b2d-4c5e-9f70-a1b2c3d4e5f6");
+	return PB_ACCOUNT_ERR_DATA;
+}
+
+/* Says which link of the partner account (p: vendor, id, from, to) overlaps from..to. */
+static int describe_overlap(PGconn *conn, const char *const *p, struct pb_buf *err)
+{
+	struct pb_buf ignore = PB_BUF_INIT;
+	PGresult *res;
+
+	res = pb_db_query(conn,
+			  "SELECT alias, valid_from, coalesce(valid_to::text, '') FROM pb.partner_account "
+			  "WHERE vendor = $1 AND partner_account_id = $2 AND validity && daterange($3::date, $4::date, "
+			  "'[]') ORDER BY valid_from LIMIT 1",
+			  4, p, &ignore);
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s partner account %s", p[0], p[1]);
+	if (res && PQntuples(res) == 1) {
+		const char *to = PQgetvalue(res, 0, 2);
+
+		pb_buf_addf(err, " is linked to %s from %s%s%s already", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+			    *to ? " to " : " (open-ended)", to);
+	} else {
+		pb_buf_addstr(err, " is linked to another account in that period");
+	}
+	pb_buf_addstr(err, ": a partner account maps to one CLC account at a time");
+	PQclear(res);
+	pb_buf_release(&ignore);
+	return PB_ACCOUNT_ERR_REFUSED;
+}
+
+int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int32_t from, int32_t to,
+		const char *origin, const char *by, struct pb_buf *err)
+{
+	char from_s[11], to_s[11];
+	const char *p[7] = {pb_vendor_names[vendor], id, alias, from_s, NULL, origin, by};
+	PGresult *res = NULL;
+	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
+
+	pb_date_format(from, from_s);
+	if (to != PB_LINK_OPEN) {
+		pb_date_format(to, to_s);
+		p[4] = to_s;
+		if (to < from) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "the link would end on %s, before it starts on %s", to_s, from_s);
+			return PB_ACCOUNT_ERR_DATA;
+		}
+	}
+	res = pb_db_query(conn, "SELECT 1 FROM pb.clc_account WHERE alias = $1", 1, p + 2, err);
+	if (!res)
+		goto out;
+	if (PQntuples(res) != 1) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "no CLC account '%s'", alias);
+		ret = PB_ACCOUNT_ERR_DATA;
+		goto out;
+	}
+	PQclear(res);
+	/* Straight to libpq: the SQLSTATE tells an overlap from any other failure. */
+	res = PQexecParams(conn,
+			   "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, "
+			   "origin, created_by) VALUES ($1, $2, $3, $4::date, $5::date, $6, $7)",
+			   7, NULL, p, NULL, NULL, 0);
+	if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+		ret = 0;
+		goto out;
+	}
+	if (res) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		if (state && strcmp(state, EXCLUSION_VIOLATION) == 0) {
+			const char *q[4] = {p[0], p[1], p[3], p[4]};
+
+			ret = describe_overlap(conn, q, err);
+			goto out;
+		}
+	}
+	{
+		const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+		size_t n = strcspn(msg, "\n");
+
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: %.*s", (int)n, msg);
+	}
+out:
+	PQclear(res);
+	return ret;
+}
+
+int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int32_t to, const char *by,
+		struct pb_buf *err)
+{
+	char to_s[11];
+	const char *p[5] = {pb_vendor_names[vendor], id, alias, to_s, by};
+	PGresult *res;
+
+	pb_date_format(to, to_s);
+	res = pb_db_query(conn,
+			  "UPDATE pb.partner_account SET valid_to = $4::date, ended_by = $5, ended_at = now() "
+			  "WHERE vendor = $1 AND partner_account_id = $2 AND alias = $3 AND validity @> $4::date "
+			  "RETURNING id",
+			  5, p, err);
+	if (!res)
+		return PB_ACCOUNT_ERR_DEPENDENCY;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s has no link of %s partner account %s valid on %s", alias, p[0], id, to_s);
+		return PB_ACCOUNT_ERR_DATA;
+	}
+	PQclear(res);
+	return 0;
+}

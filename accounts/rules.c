@@ -1,0 +1,228 @@
+/* Mapping rules compiled with PCRE2 and matched under limits, so that no pattern can hang a run. */
+#include "rules.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "account.h"
+#include "eligibility.h"
+#include "input.h"
+
+#include "banned.h"
+
+#define MAX_RULES_BYTES ((size_t)1 << 20)
+
+struct rule {
+	pcre2_code *code;
+	pcre2_match_data *md;
+	uint32_t group; /* the number of the group named alias */
+	int vendor;	/* -1: every vendor */
+	size_t line;
+};
+
+struct pb_rules {
+	char *name;
+	struct rule *rules;
+	size_t n, alloc;
+	pcre2_match_context *mctx;
+};
+
+const char *pb_rules_name(const struct pb_rules *r)
+{
+	return r->name;
+}
+
+void pb_rules_free(struct pb_rules *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++) {
+		pcre2_match_data_free(r->rules[i].md);
+		pcre2_code_free(r->rules[i].code);
+	}
+	free(r->rules);
+	pcre2_match_context_free(r->mctx);
+	free(r->name);
+	free(r);
+}
+
+static int out_of_memory(struct pb_buf *err)
+{
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "out of memory");
+	return PB_ACCOUNT_ERR_DEPENDENCY;
+}
+
+/* The vendor prefix of a rule ("aws:" or "azure:" and the blanks after it): its length, and the vendor. */
+static size_t vendor_prefix(const char *s, size_t len, int *vendor)
+{
+	size_t i, k;
+
+	*vendor = -1;
+	for (i = 0; i < PB_NVENDORS; i++) {
+		k = strlen(pb_vendor_names[i]);
+		if (len > k && memcmp(s, pb_vendor_names[i], k) == 0 && s[k] == ':') {
+			*vendor = (int)i;
+			k++;
+			while (k < len && (s[k] == ' ' || s[k] == '\t'))
+				k++;
+			return k;
+		}
+	}
+	return 0;
+}
+
+static int add_rule(struct pb_rules *r, const char *s, size_t len, size_t line, struct pb_buf *err)
+{
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE erroffset;
+	struct rule *ru;
+	size_t skip;
+	int vendor, errcode, group;
+
+	skip = vendor_prefix(s, len, &vendor);
+	if (r->n == r->alloc) {
+		size_t n = r->alloc ? r->alloc * 2 : 16;
+		struct rule *p = realloc(r->rules, n * sizeof(*p));
+
+		if (!p)
+			return out_of_memory(err);
+		r->rules = p;
+		r->alloc = n;
+	}
+	ru = &r->rules[r->n];
+	memset(ru, 0, sizeof(*ru));
+	ru->vendor = vendor;
+	ru->line = line;
+	if (skip == len) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s:%zu:%zu: no pattern after the vendor", r->name, line, skip + 1);
+		return PB_ACCOUNT_ERR_DATA;
+	}
+	ru->code = pcre2_compile((PCRE2_SPTR)(s + skip), len - skip, PCRE2_UTF, &errcode, &erroffset, NULL);
+	if (!ru->code) {
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s:%zu:%zu: bad pattern: %s", r->name, line, skip + erroffset + 1, (const char *)msg);
+		return PB_ACCOUNT_ERR_DATA;
+	}
+	r->n++;
+	group = pcre2_substring_number_from_name(ru->code, (PCRE2_SPTR) "alias");
+	if (group < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s:%zu:%zu: the pattern has no group named 'alias', such as (?<alias>[A-Z0-9]{2,6})",
+			    r->name, line, skip + 1);
+		return PB_ACCOUNT_ERR_DATA;
+	}
+	ru->group = (uint32_t)group;
+	ru->md = pcre2_match_data_create_from_pattern(ru->code, NULL);
+	if (!ru->md)
+		return out_of_memory(err);
+	return 0;
+}
+
+int pb_rules_parse(const char *name, const char *text, size_t len, struct pb_rules **out, struct pb_buf *err)
+{
+	struct pb_rules *r;
+	size_t pos = 0, line = 0;
+	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return out_of_memory(err);
+	r->name = strdup(name);
+	r->mctx = pcre2_match_context_create(NULL);
+	if (!r->name || !r->mctx) {
+		out_of_memory(err);
+		goto out;
+	}
+	pcre2_set_match_limit(r->mctx, PB_RULES_MATCH_LIMIT);
+	pcre2_set_depth_limit(r->mctx, PB_RULES_DEPTH_LIMIT);
+	pcre2_set_heap_limit(r->mctx, PB_RULES_HEAP_LIMIT);
+	while (pos < len) {
+		const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - s) : len - pos, i;
+
+		line++;
+		pos += n + 1;
+		if (n && s[n - 1] == '\r')
+			n--;
+		for (i = 0; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+			;
+		if (i == n || s[i] == '#')
+			continue;
+		ret = add_rule(r, s, n, line, err);
+		if (ret < 0)
+			goto out;
+	}
+	*out = r;
+	r = NULL;
+	ret = 0;
+out:
+	pb_rules_free(r);
+	return ret;
+}
+
+int pb_rules_load(const char *path, struct pb_rules **out, struct pb_buf *err)
+{
+	struct pb_buf text = PB_BUF_INIT;
+	int ret = PB_ACCOUNT_ERR_DATA;
+
+	*out = NULL;
+	if (pb_input_slurp(path, NULL, MAX_RULES_BYTES, &text, err) == 0)
+		ret = pb_rules_parse(path, pb_buf_str(&text), text.len, out, err);
+	pb_buf_release(&text);
+	return ret;
+}
+
+int pb_rules_match(struct pb_rules *r, int vendor, const char *name, struct pb_buf *alias, size_t *line,
+		   struct pb_buf *err)
+{
+	size_t i, k;
+
+	for (i = 0; i < r->n; i++) {
+		struct rule *ru = &r->rules[i];
+		PCRE2_SIZE *ov;
+		int rc;
+
+		if (ru->vendor >= 0 && ru->vendor != vendor)
+			continue;
+		rc = pcre2_match(ru->code, (PCRE2_SPTR)name, strlen(name), 0, 0, ru->md, r->mctx);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			continue;
+		if (rc < 0) {
+			PCRE2_UCHAR msg[256];
+
+			pb_buf_reset(err);
+			if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+			    rc == PCRE2_ERROR_HEAPLIMIT) {
+				pb_buf_addf(err, "%s:%zu: pattern exceeded the match limit on '%s'", r->name, ru->line,
+					    name);
+			} else {
+				pcre2_get_error_message(rc, msg, sizeof(msg));
+				pb_buf_addf(err, "%s:%zu: matching failed on '%s': %s", r->name, ru->line, name,
+					    (const char *)msg);
+			}
+			return PB_ACCOUNT_ERR_DATA;
+		}
+		ov = pcre2_get_ovector_pointer(ru->md);
+		/* A group left out of the match (in an alternative not taken) proposes nothing. */
+		if (ru->group >= (uint32_t)rc || ov[2 * ru->group] == PCRE2_UNSET ||
+		    ov[2 * ru->group] == ov[2 * ru->group + 1])
+			continue;
+		pb_buf_reset(alias);
+		for (k = ov[2 * ru->group]; k < ov[2 * ru->group + 1]; k++)
+			pb_buf_addch(alias, (char)toupper((unsigned char)name[k]));
+		*line = ru->line;
+		return alias->failed ? out_of_memory(err) : 1;
+	}
+	return 0;
+}

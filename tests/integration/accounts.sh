@@ -1,0 +1,564 @@
+#!/usr/bin/env bash
+# Integration tests of pb-accounts against a throwaway PostgreSQL cluster and the Partner Center test server:
+# every eligibility rule with its exit status and message, terms per vendor and region, links that the
+# database itself keeps from overlapping, usage attributed by date, all-or-nothing imports, Azure customer
+# creation that never makes two customers (a timeout after the server made one, retries, refusals), and
+# mapping rules, a catastrophically backtracking one included. Everything is stopped when the script ends.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/tests/lib.sh"
+PBA=$BIN/pb-accounts
+PBDB=$BIN/pb-db
+. "$ROOT/tests/servers/lib.sh"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-accounts.XXXXXX") || exit 1
+chmod 755 "$TMP"
+export PB_VAR_DIR=$TMP/var
+unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT PB_MAPPING_RULES
+unset AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET PB_PC_LOGIN_URL PB_PC_API_URL
+export PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
+cleanup() {
+	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
+	pb_servers_stop
+	"$PBDB" stop >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+sql() {
+	"$PBDB" psql -X -q -t -A -F, -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
+}
+
+# t NAME STATUS STDOUT STDERR CMD...: runs CMD, then compares its exit status, stdout and stderr exactly.
+t() {
+	local name=$1 st=$2 out=$3 err=$4
+	shift 4
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	check "$name" "$st|$out|$err" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+}
+
+if [ ! -x "$PBA" ] || [ ! -x "$PBDB" ]; then
+	notok "the programs are built" "no $PBA or $PBDB"
+	pb_tests_done
+	exit 1
+fi
+if ! "$PBDB" init >"$TMP/init.log" 2>&1 || ! "$PBDB" start >>"$TMP/init.log" 2>&1 ||
+	! "$PBDB" migrate >>"$TMP/init.log" 2>&1; then
+	notok "start a throwaway cluster and migrate it" "$(cat "$TMP/init.log")"
+	pb_tests_done
+	exit 1
+fi
+check "the accounts migration applies as the pb role, with btree_gist" "applied 003_accounts.sql|btree_gist" \
+	"$(grep -o 'applied 003_accounts.sql' "$TMP/init.log")|$(sql "SELECT extname FROM pg_extension WHERE extname = 'btree_gist'")"
+
+# ---- help and manual -------------------------------------------------------------------------------------
+
+COMMANDS="add show list import accept-terms check link unlink create-azure-customer suggest"
+"$PBA" --help >"$TMP/out" 2>&1
+st=$?
+missing=""
+for c in $COMMANDS; do grep -q "^  $c" "$TMP/out" || missing+=" $c"; done
+check "pb-accounts --help lists every command" "0|" "$st|$missing"
+bad=""
+for c in $COMMANDS; do
+	"$PBA" "$c" --help >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	if [ $st -ne 0 ] || ! grep -q "^usage: pb-accounts $c" "$TMP/out" || ! grep -q '^Exit status:' "$TMP/out" ||
+		[ -s "$TMP/err" ]; then
+		bad+=" $c($st)"
+	fi
+done
+check "every command has --help" "" "$bad"
+missing=""
+for c in $COMMANDS; do grep -q "^\.B $c\$" "$ROOT/man/pb-accounts.1" || missing+=" $c"; done
+warn=$(groff -man -Tutf8 -ww -z "$ROOT/man/pb-accounts.1" 2>&1)
+check "the man page describes every command and formats without warnings" "|" "$missing|$warn"
+t "an unknown command is a usage error" 2 "" "pb-accounts: unknown command 'frobnicate'
+Try 'pb-accounts --help'." "$PBA" frobnicate
+t "an option another command takes is refused" 2 "" "pb-accounts: check: unknown option '--from'
+Try 'pb-accounts check --help'." "$PBA" check US1 --vendor aws --from 2026-10-01
+
+# ---- accounts --------------------------------------------------------------------------------------------
+
+t "add an account" 0 "added CLC account US1 (US Corp One, US)" "" "$PBA" add us1 --name "US Corp One" --country us
+t "add a second" 0 "added CLC account US2 (US Corp Two, US)" "" "$PBA" add US2 --name "US Corp Two" --country US
+t "add a third" 0 "added CLC account US3 (US Corp Three, US)" "" "$PBA" add US3 --name "US Corp Three" --country US
+t "add a British account" 0 "added CLC account GB1 (UK Ltd, GB)" "" "$PBA" add GB1 --name "UK Ltd" --country GB
+t "add a French account" 0 "added CLC account FR1 (France SA, FR)" "" "$PBA" add FR1 --name "France SA" --country FR
+t "add a Canadian account" 0 "added CLC account CA1 (Canada Inc, CA)" "" "$PBA" add CA1 --name "Canada Inc" --country CA
+t "add a reseller" 0 "added CLC account RSL1 (Resell Co, US, reseller)" "" \
+	"$PBA" add RSL1 --name "Resell Co" --country US --reseller
+t "add a reseller's customer" 0 "added CLC account CUS1 (End Customer, US, customer of reseller RSL1)" "" \
+	"$PBA" add CUS1 --name "End Customer" --country US --parent rsl1
+t "an alias that exists is bad input" 1 "" "pb-accounts: CLC account 'US1' exists already" \
+	"$PBA" add US1 --name "Again" --country US
+t "a parent that is not a reseller is bad input" 1 "" "pb-accounts: parent reseller 'US1' is not a reseller" \
+	"$PBA" add CUS2 --name "X" --country US --parent US1
+t "a parent that does not exist is bad input" 1 "" "pb-accounts: parent reseller 'NOPE' does not exist" \
+	"$PBA" add CUS2 --name "X" --country US --parent NOPE
+t "a bad alias is bad input" 1 "" "pb-accounts: bad alias 'a-1': 2 to 6 letters and digits" \
+	"$PBA" add a-1 --name "X" --country US
+t "a bad country is bad input" 1 "" "pb-accounts: bad billing country 'USA': a two-letter ISO 3166 code such as US" \
+	"$PBA" add CUS2 --name "X" --country USA
+t "add without --name is a usage error" 2 "" "pb-accounts: add: --name is required
+Try 'pb-accounts add --help'." "$PBA" add CUS2 --country US
+t "list" 0 "alias,name,billing_country,is_reseller,parent_reseller
+CA1,Canada Inc,CA,false,
+CUS1,End Customer,US,false,RSL1
+FR1,France SA,FR,false,
+GB1,UK Ltd,GB,false,
+RSL1,Resell Co,US,true,
+US1,US Corp One,US,false,
+US2,US Corp Two,US,false,
+US3,US Corp Three,US,false," "" "$PBA" list
+t "show an unknown account" 1 "" "pb-accounts: no CLC account 'ZZ9'" "$PBA" show zz9
+
+# ---- terms and eligibility -------------------------------------------------------------------------------
+
+t "no terms: both terms rules fail, exit 4" 4 "" "pb-accounts: US1: not eligible for azure: terms not accepted: centurylink
+pb-accounts: US1: not eligible for azure: terms not accepted: azure in region US" "$PBA" check US1 --vendor azure
+t "accept the CenturyLink terms" 0 "US1: centurylink terms, version 2026-01, accepted by jane@clc at NOW" "" \
+	sh -c "'$PBA' accept-terms US1 --vendor centurylink --version 2026-01 --by jane@clc | sed 's/at [-0-9T:]*Z\$/at NOW/'"
+t "the vendor's terms are still missing" 4 "" "pb-accounts: US1: not eligible for azure: terms not accepted: azure in region US" \
+	"$PBA" check US1 --vendor azure
+t "accept the Azure terms for the wrong region" 0 "US1: azure terms for region GB, version 7, accepted by jane@clc at NOW" "" \
+	sh -c "'$PBA' accept-terms US1 --vendor azure --region gb --version 7 --by jane@clc | sed 's/at [-0-9T:]*Z\$/at NOW/'"
+t "terms of another region do not count" 4 "" "pb-accounts: US1: not eligible for azure: terms not accepted: azure in region US" \
+	"$PBA" check US1 --vendor azure
+t "terms of another vendor do not count" 4 "" "pb-accounts: US1: not eligible for aws: terms not accepted: aws in region US" \
+	"$PBA" check US1 --vendor aws
+"$PBA" accept-terms US1 --vendor azure --region US --version 7 --by jane@clc >/dev/null
+"$PBA" accept-terms US1 --vendor aws --region US --version 3 --by jane@clc >/dev/null
+t "a US account with every terms accepted is eligible for azure" 0 "US1: eligible for azure" "" "$PBA" check US1 --vendor azure
+t "and for aws" 0 "US1: eligible for aws" "" "$PBA" check US1 --vendor aws
+check "who accepted which version, for which vendor and region, is recorded" "centurylink,,2026-01,jane@clc
+azure,GB,7,jane@clc
+azure,US,7,jane@clc
+aws,US,3,jane@clc" "$(sql "SELECT terms, region, version, accepted_by FROM pb.terms_acceptance WHERE alias = 'US1' AND accepted_at <= now() ORDER BY id")"
+
+# accept_all ALIAS REGION: every terms for the region.
+accept_all() {
+	"$PBA" accept-terms "$1" --vendor centurylink --version 2026-01 --by ops >/dev/null &&
+		"$PBA" accept-terms "$1" --vendor azure --region "$2" --version 7 --by ops >/dev/null &&
+		"$PBA" accept-terms "$1" --vendor aws --region "$2" --version 3 --by ops >/dev/null || notok "accept terms for $1"
+}
+for a in US2 US3; do accept_all $a US; done
+accept_all GB1 GB
+accept_all FR1 FR
+accept_all CA1 CA
+accept_all RSL1 US
+accept_all CUS1 US
+t "Azure: the United Kingdom is allowed" 0 "GB1: eligible for azure" "" "$PBA" check GB1 --vendor azure
+t "AWS: the United Kingdom is not" 4 "" "pb-accounts: GB1: not eligible for aws: billing country GB is not among aws's allowed countries (US)" \
+	"$PBA" check GB1 --vendor aws
+t "Azure: France is not allowed" 4 "" "pb-accounts: FR1: not eligible for azure: billing country FR is not among azure's allowed countries (US, GB)" \
+	"$PBA" check FR1 --vendor azure
+t "AWS: France is not allowed" 4 "" "pb-accounts: FR1: not eligible for aws: billing country FR is not among aws's allowed countries (US)" \
+	"$PBA" check FR1 --vendor aws
+t "resellers are excluded" 4 "" "pb-accounts: RSL1: not eligible for aws: reseller accounts are excluded" \
+	"$PBA" check RSL1 --vendor aws
+t "customers of resellers are excluded" 4 "" "pb-accounts: CUS1: not eligible for azure: customer of reseller RSL1" \
+	"$PBA" check CUS1 --vendor azure
+t "a reseller's customer abroad without terms fails every rule, each on its line" 4 "" \
+	"pb-accounts: CUS2: not eligible for aws: customer of reseller RSL1
+pb-accounts: CUS2: not eligible for aws: billing country DE is not among aws's allowed countries (US)
+pb-accounts: CUS2: not eligible for aws: terms not accepted: centurylink
+pb-accounts: CUS2: not eligible for aws: terms not accepted: aws in region DE" \
+	sh -c "'$PBA' add CUS2 --name Kunde --country DE --parent RSL1 >/dev/null && '$PBA' check CUS2 --vendor aws"
+
+# The allowed countries come from the config file.
+printf '# test\nazure = US GB\naws = US CA # North America\n' >"$TMP/elig.conf"
+t "--config allows what the file allows" 0 "CA1: eligible for aws" "" "$PBA" check CA1 --vendor aws --config "$TMP/elig.conf"
+t "so does PB_ELIGIBILITY_CONFIG" 0 "CA1: eligible for aws" "" env PB_ELIGIBILITY_CONFIG="$TMP/elig.conf" "$PBA" check CA1 --vendor aws
+t "the repository's config is the default from its top folder" 4 "" \
+	"pb-accounts: CA1: not eligible for aws: billing country CA is not among aws's allowed countries (US)" \
+	sh -c "cd '$ROOT' && unset PB_ELIGIBILITY_CONFIG && exec '$PBA' check CA1 --vendor aws"
+t "no config anywhere is a usage error" 2 "" \
+	"pb-accounts: no eligibility config: give --config FILE or set PB_ELIGIBILITY_CONFIG (looked for config/eligibility.conf and $(dirname "$BIN")/share/partnerbill/eligibility.conf)
+Try 'pb-accounts check --help'." sh -c "cd '$TMP' && unset PB_ELIGIBILITY_CONFIG && exec '$PBA' check CA1 --vendor aws"
+printf 'azure = US GB\naws = US usa\n' >"$TMP/bad.conf"
+t "a bad country in the config is reported with its position" 1 "" \
+	"pb-accounts: $TMP/bad.conf:2:10: bad country 'usa': a two-letter ISO 3166 code in capitals, such as US" \
+	"$PBA" check CA1 --vendor aws --config "$TMP/bad.conf"
+printf 'azure = US GB\n' >"$TMP/bad.conf"
+t "a vendor missing from the config is bad input" 1 "" \
+	"pb-accounts: $TMP/bad.conf: no line for vendor aws (write 'aws =' to allow no country)" \
+	"$PBA" check CA1 --vendor aws --config "$TMP/bad.conf"
+printf 'azure = US GB\naws =\ngcp = US\n' >"$TMP/bad.conf"
+t "an unknown vendor in the config is bad input" 1 "" "pb-accounts: $TMP/bad.conf:3:1: unknown vendor 'gcp' (aws or azure)" \
+	"$PBA" check CA1 --vendor aws --config "$TMP/bad.conf"
+printf 'azure = US GB\naws =\n' >"$TMP/none.conf"
+t "a vendor may allow no country" 4 "" "pb-accounts: US1: not eligible for aws: billing country US is not among aws's allowed countries (none)" \
+	"$PBA" check US1 --vendor aws --config "$TMP/none.conf"
+
+t "the CenturyLink terms have no region" 2 "" "pb-accounts: accept-terms: the centurylink terms have no region: leave out --region
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor centurylink --region US --version 1 --by x
+t "vendor terms need a region" 2 "" "pb-accounts: accept-terms: --region is required
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --version 1 --by x
+t "accept-terms needs --by" 2 "" "pb-accounts: accept-terms: --by is required
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region US --version 1
+t "an unknown vendor is a usage error" 2 "" "pb-accounts: check: --vendor takes aws or azure, not 'gcp'
+Try 'pb-accounts check --help'." "$PBA" check US1 --vendor gcp
+t "terms for an unknown account" 1 "" "pb-accounts: no CLC account 'ZZ9'" \
+	"$PBA" accept-terms ZZ9 --vendor centurylink --version 1 --by x
+t "check of an unknown account" 1 "" "pb-accounts: no CLC account 'ZZ9'" "$PBA" check ZZ9 --vendor aws
+
+# ---- links -----------------------------------------------------------------------------------------------
+
+P1=111111111111
+t "link an ineligible account: exit 4 with every rule, nothing stored" 4 "" \
+	"pb-accounts: FR1: not eligible for aws: billing country FR is not among aws's allowed countries (US)" \
+	"$PBA" link FR1 --vendor aws --partner-account $P1 --from 2026-10-01
+t "link a reseller: exit 4" 4 "" "pb-accounts: RSL1: not eligible for aws: reseller accounts are excluded" \
+	"$PBA" link RSL1 --vendor aws --partner-account $P1 --from 2026-10-01
+check "nothing was linked" "0" "$(sql "SELECT count(*) FROM pb.partner_account")"
+t "a bad AWS account id is bad input" 1 "" "pb-accounts: bad aws partner account id '12345': a 12-digit AWS account id" \
+	"$PBA" link US1 --vendor aws --partner-account 12345 --from 2026-10-01
+t "a bad date is a usage error" 2 "" "pb-accounts: link: --from takes a date YYYY-MM-DD, not '2026-10-32'
+Try 'pb-accounts link --help'." "$PBA" link US1 --vendor aws --partner-account $P1 --from 2026-10-32
+t "an end before the start is bad input" 1 "" "pb-accounts: the link would end on 2026-09-30, before it starts on 2026-10-01" \
+	"$PBA" link US1 --vendor aws --partner-account $P1 --from 2026-10-01 --to 2026-09-30
+t "link a partner account" 0 "linked aws partner account $P1 to US1 from 2026-10-01 (open-ended)" "" \
+	"$PBA" link US1 --vendor aws --partner-account $P1 --from 2026-10-01 --by ops
+# An overlap is refused by the rule "one CLC account at a time": exit 4, like every rule. The command does
+# not look first: it is the database's constraint that refuses the insert, and the command names the link.
+t "an overlapping link is refused with exit 4, naming the link in the way" 4 "" \
+	"pb-accounts: aws partner account $P1 is linked to US1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time" \
+	"$PBA" link US2 --vendor aws --partner-account $P1 --from 2026-10-10
+t "the same account again overlaps too" 4 "" \
+	"pb-accounts: aws partner account $P1 is linked to US1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time" \
+	"$PBA" link US1 --vendor aws --partner-account $P1 --from 2026-11-01
+out=$("$PBDB" psql -X -q -v ON_ERROR_STOP=1 -c "INSERT INTO pb.partner_account (vendor, partner_account_id, alias,
+	valid_from, valid_to, created_by) VALUES ('aws', '$P1', 'US2', '2026-09-01', '2026-10-01', 'raw sql')" 2>&1)
+st=$?
+check "a raw INSERT that overlaps is refused by the database's exclusion constraint" \
+	"1|ERROR:  conflicting key value violates exclusion constraint \"partner_account_no_overlap\"" \
+	"$st|$(head -1 <<<"$out")"
+sql "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, created_by)
+	VALUES ('aws', '$P1', 'US2', '2026-09-01', '2026-09-30', 'raw sql')"
+out=$("$PBDB" psql -X -q -v ON_ERROR_STOP=1 -c "UPDATE pb.partner_account SET valid_to = '2026-10-01'
+	WHERE created_by = 'raw sql'" 2>&1)
+check "a raw UPDATE that makes an overlap is refused too" \
+	"1|ERROR:  conflicting key value violates exclusion constraint \"partner_account_no_overlap\"|2026-09-30" \
+	"$?|$(head -1 <<<"$out")|$(sql "SELECT valid_to FROM pb.partner_account WHERE created_by = 'raw sql'")"
+sql "DELETE FROM pb.partner_account WHERE created_by = 'raw sql'"
+t "unlink ends the link on a day" 0 "the link of aws partner account $P1 to US1 ends on 2026-10-15" "" \
+	"$PBA" unlink US1 --vendor aws --partner-account $P1 --to 2026-10-15 --by ops
+t "unlink of a link that does not hold then is bad input" 1 "" \
+	"pb-accounts: US1 has no link of aws partner account $P1 valid on 2026-10-20" \
+	"$PBA" unlink US1 --vendor aws --partner-account $P1 --to 2026-10-20
+t "the same day cannot go to another account" 4 "" \
+	"pb-accounts: aws partner account $P1 is linked to US1 from 2026-10-01 to 2026-10-15 already: a partner account maps to one CLC account at a time" \
+	"$PBA" link US2 --vendor aws --partner-account $P1 --from 2026-10-15
+t "the next day can: the partner account moves mid-month" 0 "linked aws partner account $P1 to US2 from 2026-10-16 (open-ended)" "" \
+	"$PBA" link US2 --vendor aws --partner-account $P1 --from 2026-10-16
+"$PBA" unlink US2 --vendor aws --partner-account $P1 --to 2026-10-20 >/dev/null
+t "and back: unlink, then relink the first account" 0 "linked aws partner account $P1 to US1 from 2026-10-21 (open-ended)" "" \
+	"$PBA" link US1 --vendor aws --partner-account $P1 --from 2026-10-21
+ME=$(id -un)
+check "the links, who made and ended them" "US1,2026-10-01,2026-10-15,link,ops,ops
+US2,2026-10-16,2026-10-20,link,$ME,$ME
+US1,2026-10-21,,link,$ME," "$(sql "SELECT alias, valid_from, valid_to, origin, created_by, ended_by FROM pb.partner_account
+	WHERE partner_account_id = '$P1' ORDER BY valid_from")"
+t "show lists an account's terms and links" 0 "alias: US2
+name: US Corp Two
+billing_country: US
+is_reseller: false
+terms: centurylink version 2026-01 by ops at T
+terms: azure region US version 7 by ops at T
+terms: aws region US version 3 by ops at T
+link: aws $P1 from 2026-10-16 to 2026-10-20 origin link by $ME at T ended_by $ME ended_at T" "" \
+	sh -c "'$PBA' show US2 | sed 's/at [-0-9T:]*Z/at T/g'"
+
+# ---- usage attributed by date ----------------------------------------------------------------------------
+
+sql "SELECT pb.ensure_usage_partition('2026-10-01');
+INSERT INTO pb.import (id, vendor, source, billing_month, status) VALUES
+	(900, 'aws', 'test:attribution', '2026-10-01', 'committed'),
+	(901, 'aws', 'test:attribution-old', '2026-10-01', 'superseded');
+INSERT INTO pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, charge_category,
+	service, region, currency, list_cost, billed_cost, line_count) VALUES
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-14', 'Usage', 'EC2', 'us-east-1', 'USD', 1.000000000000000001, 1.1, 1),
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-15', 'Usage', 'EC2', 'us-east-1', 'USD', 2.000000000000000002, 2.2, 1),
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-16', 'Usage', 'EC2', 'us-east-1', 'USD', 3.000000000000000003, 3.3, 1),
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-20', 'Usage', 'EC2', 'us-east-1', 'USD', 4.000000000000000004, 4.4, 1),
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-21', 'Usage', 'EC2', 'us-east-1', 'USD', 5.000000000000000005, 5.5, 1),
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-31', 'Tax', 'EC2', 'us-east-1', 'USD', NULL, 0.000000000000000006, 1),
+	(900, 'aws', '2026-10-01', '999999999999', '2026-10-02', 'Usage', 'S3', 'us-east-1', 'USD', 7, 7.7, 2),
+	(901, 'aws', '2026-10-01', '$P1', '2026-10-16', 'Usage', 'EC2', 'us-east-1', 'USD', 100, 100, 1)" >/dev/null
+check "usage is attributed to the account linked on its usage date, exactly" "US1,8.000000000000000008,8.800000000000000006,4
+US2,7.000000000000000007,7.7,2
+,7,7.7,1" "$(sql "SELECT coalesce(alias, ''), sum(list_cost), sum(billed_cost), count(*) FROM pb.usage_attributed
+	WHERE import_id IN (900, 901) GROUP BY alias ORDER BY alias NULLS LAST")"
+
+# ---- import ----------------------------------------------------------------------------------------------
+
+cat >"$TMP/accounts.csv" <<'EOF'
+Alias,Name,Billing_Country,is_reseller,parent_reseller,domain,email
+IM1,"Import One, Inc",US,no,,im1.onmicrosoft.com,ops@im1.example
+IMR,Import Reseller,GB,yes,,,
+IM2,Import Two,gb,,imr,,
+EOF
+t "import adds every row" 0 "imported 3 CLC accounts from $TMP/accounts.csv" "" "$PBA" import "$TMP/accounts.csv"
+check "with every column" "IM1,\"Import One, Inc\",US,false,,im1.onmicrosoft.com,ops@im1.example
+IM2,Import Two,GB,false,IMR,,
+IMR,Import Reseller,GB,true,,," "$(sql "SELECT alias, '\"' || name || '\"', billing_country, is_reseller::text, parent_reseller, domain,
+	email FROM pb.clc_account WHERE alias LIKE 'IM%' ORDER BY alias" | sed 's/"\([^,]*\)"/\1/')"
+n=$(sql "SELECT count(*) FROM pb.clc_account")
+# import_fails NAME WANT_ERR: the file $TMP/bad.csv is refused with exit 1 and nothing is added.
+import_fails() {
+	"$PBA" import "$TMP/bad.csv" >"$TMP/out" 2>"$TMP/err"
+	check "$1" "1||$2|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(sql "SELECT count(*) FROM pb.clc_account")"
+}
+printf 'alias,name,billing_country\nOK1,Fine,US\nOK2,Fine too,US\nBAD3,Bad,USA\nOK4,Never read,US\n' >"$TMP/bad.csv"
+import_fails "a bad row stops the import: FILE:LINE:COL, nothing added" \
+	"pb-accounts: $TMP/bad.csv:4:10: bad billing country 'USA': a two-letter ISO 3166 code such as US"
+printf 'alias,name,billing_country\nOK1,Fine,US\nUS1,Exists,US\n' >"$TMP/bad.csv"
+import_fails "an alias that exists fails its row" "pb-accounts: $TMP/bad.csv:3:1: CLC account 'US1' exists already"
+printf 'alias,name,billing_country\nOK1,Fine,US\nok1,Twice,US\n' >"$TMP/bad.csv"
+import_fails "an alias twice in the file fails the second" "pb-accounts: $TMP/bad.csv:3:1: CLC account 'OK1' exists already"
+printf 'billing_country,name,alias,parent_reseller\nUS,Fine,OK1,\nUS,Child,OK2,OK3\n' >"$TMP/bad.csv"
+import_fails "a parent that is not there (yet) fails the row" "pb-accounts: $TMP/bad.csv:3:14: parent reseller 'OK3' does not exist"
+printf 'alias,name,billing_country\nOK1,,US\n' >"$TMP/bad.csv"
+import_fails "an empty required field fails the row" "pb-accounts: $TMP/bad.csv:2:5: no name given"
+printf 'alias,name,country\nOK1,Fine,US\n' >"$TMP/bad.csv"
+import_fails "an unknown column is named with its position" "pb-accounts: $TMP/bad.csv:1:12: unknown column 'country'"
+printf 'alias,name\nOK1,Fine\n' >"$TMP/bad.csv"
+import_fails "a missing required column is named" "pb-accounts: $TMP/bad.csv:1:1: no column 'billing_country'"
+printf 'alias,name,billing_country\nOK1,Fine,US\nOK2,Short\n' >"$TMP/bad.csv"
+import_fails "a row with too few fields" "pb-accounts: $TMP/bad.csv:3:1: expected 3 fields, found 2"
+printf 'alias,name,billing_country,is_reseller\nOK1,Fine,US,perhaps\n' >"$TMP/bad.csv"
+import_fails "a bad reseller flag" "pb-accounts: $TMP/bad.csv:2:13: bad reseller flag 'perhaps': true or false"
+t "a file that is not there" 1 "" "pb-accounts: cannot open '$TMP/none.csv': No such file or directory" \
+	"$PBA" import "$TMP/none.csv"
+
+# ---- Azure customers in Partner Center -------------------------------------------------------------------
+
+if ! pb_pc_start "$TMP/pc" >/dev/null || ! pb_pc_config \
+	'{"credentials":{"tenant":"partner.onmicrosoft.com","client_id":"pb-app","client_secret":"s3cret"},
+	  "customers":{"seed":[{"domain":"taken.onmicrosoft.com","companyName":"Somebody Else"}]}}'; then
+	notok "start the Partner Center test server"
+	pb_tests_done
+	exit 1
+fi
+export AZURE_TENANT_ID=partner.onmicrosoft.com AZURE_CLIENT_ID=pb-app AZURE_CLIENT_SECRET=s3cret
+export PB_PC_LOGIN_URL=$PC_URL PB_PC_API_URL=$PC_URL
+stat() { pb_pc_stat "$1"; }
+stats() {
+	local s out=""
+	for s in "$@"; do out+="$s=$(stat "$s") "; done
+	echo "$out"
+}
+# add_azure ALIAS [DOMAIN]: a US account with a whole company profile and every terms.
+add_azure() {
+	"$PBA" add "$1" --name "$1 Corp" --country US --domain "${2:-$(tr A-Z a-z <<<"$1").onmicrosoft.com}" \
+		--email "billing@$1.example" --first-name Ada --last-name Lovelace --address "1 Main St" \
+		--city Springfield --state IL --postal-code 62701 --phone "+1 555 0100" >/dev/null &&
+		accept_all "$1" US || notok "add $1"
+}
+request_of() { sql "SELECT request_id FROM pb.customer_creation_request WHERE alias = '$1' ORDER BY id DESC LIMIT 1"; }
+tenant_of() { sql "SELECT tenant_id FROM pb.customer_creation_request WHERE alias = '$1' AND status = 'succeeded'"; }
+TODAY=$(date -u +%Y-%m-%d)
+# pc_api PATH: GET PATH from Partner Center with a token of its own.
+pc_api() {
+	local tok
+	tok=$(curl -sS -d "grant_type=client_credentials&client_id=pb-app&client_secret=s3cret&scope=https://api.partnercenter.microsoft.com/.default" \
+		"$PC_URL/partner.onmicrosoft.com/oauth2/v2.0/token" | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+	curl -sS -H "Authorization: Bearer $tok" "$PC_URL$1"
+}
+
+add_azure AZ1
+"$PBA" create-azure-customer AZ1 --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+T1=$(tenant_of AZ1)
+R1=$(request_of AZ1)
+check "create-azure-customer creates the customer and links its tenant" "0|AZ1: created azure customer $T1 for domain az1.onmicrosoft.com (request $R1)
+AZ1: linked azure partner account $T1 from $TODAY||customers_created=1 customer_posts=1 domain_checks=1 " \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(stats customers_created customer_posts domain_checks)"
+check "the link and the request are recorded" "AZ1,$TODAY,,create-azure-customer request $R1|succeeded,1" \
+	"$(sql "SELECT alias, valid_from, valid_to, origin FROM pb.partner_account WHERE vendor = 'azure' AND partner_account_id = '$T1'")|$(sql "SELECT status, attempts FROM pb.customer_creation_request WHERE alias = 'AZ1'")"
+check "the server holds the customer with the account's profile" "az1.onmicrosoft.com|AZ1 Corp|Springfield|62701" \
+	"$(pc_api "/v1/customers/$T1" | python3 -c 'import json, sys
+c = json.load(sys.stdin)
+a = c["billingProfile"]["defaultAddress"]
+print(c["companyProfile"]["domain"], c["companyProfile"]["companyName"], a["city"], a["postalCode"], sep="|")')"
+before=$(stats token_requests customer_posts domain_checks)
+t "a repeat after success says the customer exists and sends nothing" 0 \
+	"AZ1: the azure customer exists already: tenant $T1 (request $R1)" "" "$PBA" create-azure-customer AZ1
+check "no request went out for the repeat" "$before" "$(stats token_requests customer_posts domain_checks)"
+
+# The server makes the customer, then answers after 3 s; the run gives up after 1 s.
+add_azure AZ2
+curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+pb_pc_config '{"customers":{"create_delay_seconds":3}}'
+"$PBA" create-azure-customer AZ2 --timeout 1 >"$TMP/out" 2>"$TMP/err"
+st=$?
+R2=$(request_of AZ2)
+check "a timeout after the server made the customer: exit 3, the request stays pending" \
+	"3||pb-accounts: POST $PC_URL/v1/customers: no answer within 1 s; request $R2 stays pending: run 'pb-accounts create-azure-customer AZ2' again to finish it|pending|customers_created=1 " \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZ2'")|$(stats customers_created)"
+check "nothing was linked" "0" "$(sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'AZ2'")"
+"$PBA" create-azure-customer AZ2 --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+T2=$(tenant_of AZ2)
+check "the retry checks the domain, resends the same MS-RequestId and gets the customer the server made" \
+	"0|AZ2: sending pending request $R2 again (domain az2.onmicrosoft.com is taken: Partner Center made the customer before)
+AZ2: created azure customer $T2 for domain az2.onmicrosoft.com (request $R2)
+AZ2: linked azure partner account $T2 from $TODAY||customers_created=1 customer_posts=2 domain_checks=2 " \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(stats customers_created customer_posts domain_checks)"
+check "one request, sent twice, and one customer on the server for the domain" "1,succeeded,2|1" \
+	"$(sql "SELECT count(*), min(status), max(attempts) FROM pb.customer_creation_request WHERE alias = 'AZ2'")|$(
+		pc_api "/v1/customers?size=500" | python3 -c 'import json, sys
+print(sum(1 for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"] == "az2.onmicrosoft.com"))')"
+
+# A 503 is retried with the same MS-RequestId.
+add_azure AZ3
+curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+pb_pc_config '{"customers":{"fail_next_create_status":503}}'
+"$PBA" create-azure-customer AZ3 --from 2026-11-01 >"$TMP/out" 2>"$TMP/err"
+check "a 503 is retried and the customer made once" "0|customers_created=1 customer_posts=2 |succeeded,1|AZ3,2026-11-01" \
+	"$?|$(stats customers_created customer_posts)|$(sql "SELECT status, attempts FROM pb.customer_creation_request WHERE alias = 'AZ3'")|$(
+		sql "SELECT alias, valid_from FROM pb.partner_account WHERE partner_account_id = '$(tenant_of AZ3)'")"
+
+# A 400 is a refusal: the request fails for good, and the next run makes a new one.
+add_azure AZ4
+pb_pc_config '{"customers":{"fail_next_create_status":400}}'
+"$PBA" create-azure-customer AZ4 >"$TMP/out" 2>"$TMP/err"
+st=$?
+R4=$(request_of AZ4)
+check "Partner Center refusing the customer is exit 1, the request failed" \
+	"1||pb-accounts: POST $PC_URL/v1/customers: HTTP 400 (code 2000): The request failed.|failed" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(sql "SELECT status FROM pb.customer_creation_request WHERE request_id = '$R4'")"
+"$PBA" create-azure-customer AZ4 >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "the next run sends a new request" "0|failed,succeeded|2" \
+	"$st|$(sql "SELECT string_agg(status, ',' ORDER BY id) FROM pb.customer_creation_request WHERE alias = 'AZ4'")|$(
+		sql "SELECT count(DISTINCT request_id) FROM pb.customer_creation_request WHERE alias = 'AZ4'")"
+
+add_azure AZ5 taken.onmicrosoft.com
+before=$(stats customer_posts)
+t "a domain another customer has is refused before any request" 1 "" \
+	"pb-accounts: the domain taken.onmicrosoft.com is in use by another Partner Center customer" \
+	"$PBA" create-azure-customer AZ5
+check "no request was recorded or sent" "0|$before" \
+	"$(sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias = 'AZ5'")|$(stats customer_posts)"
+
+"$PBA" add FR2 --name "FR Two" --country FR --domain fr2.onmicrosoft.com --email a@fr2.example --first-name A \
+	--last-name B --address "1 rue X" --city Paris --postal-code 75001 >/dev/null
+accept_all FR2 FR
+t "an ineligible account is refused with exit 4 and its rules" 4 "" \
+	"pb-accounts: FR2: not eligible for azure: billing country FR is not among azure's allowed countries (US, GB)" \
+	"$PBA" create-azure-customer FR2
+t "an account without a company profile is bad input" 1 "" \
+	"pb-accounts: the company profile of US3 lacks domain, email, first_name, last_name, address_line1, city, postal_code, which Partner Center needs" \
+	"$PBA" create-azure-customer US3
+add_azure AZ6
+t "a wrong client secret is exit 3, with Entra ID's reason" 3 "" \
+	"pb-accounts: POST $PC_URL/partner.onmicrosoft.com/oauth2/v2.0/token: HTTP 401 invalid_client: AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'pb-app'." \
+	env AZURE_CLIENT_SECRET=wrong "$PBA" create-azure-customer AZ6
+t "missing credentials are a usage error" 2 "" \
+	"pb-accounts: Partner Center needs AZURE_CLIENT_ID, AZURE_CLIENT_SECRET in the environment" \
+	env -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET "$PBA" create-azure-customer AZ6
+check "none of these recorded a request" "0" \
+	"$(sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias IN ('AZ6', 'FR2', 'US3')")"
+
+# Two runs at once for one account: the second is refused while the first waits for its answer.
+pb_pc_config '{"customers":{"create_delay_seconds":2}}'
+"$PBA" create-azure-customer AZ6 --timeout 10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 100); do
+	[ "$(sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias = 'AZ6'")" = 1 ] && break
+	sleep 0.1
+done
+t "a second run while one runs is refused with exit 4" 4 "" \
+	"pb-accounts: a customer creation for AZ6 is running already" "$PBA" create-azure-customer AZ6
+wait "$BGPID"
+check "and the first run finishes" "0|succeeded" "$?|$(sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZ6'")"
+BGPID=
+
+# ---- mapping rules ---------------------------------------------------------------------------------------
+
+AZS=0b5d6a7e-8f90-4a1b-b2c3-d4e5f6a7b8c9
+sql "INSERT INTO pb.import (id, vendor, source, billing_month, status) VALUES
+	(910, 'aws', 'test:names', '2026-10-01', 'committed'), (911, 'aws', 'test:names-failed', '2026-10-01', 'failed'),
+	(912, 'azure', 'test:names', '2026-10-01', 'committed'), (913, 'aws', 'test:names', '2026-09-01', 'committed');
+INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+	(910, 'aws', '$P1', 'account_name', 'clc-US1-prod', 1),
+	(910, 'aws', '333333333333', 'account_name', 'clc-us3-prod', 4),
+	(910, 'aws', '444444444444', 'account_name', 'clc-RSL1-web', 2),
+	(910, 'aws', '555555555555', 'account_name', 'sandbox', 1),
+	(910, 'aws', '666666666666', 'account_name', 'clc-US2-a', 1),
+	(910, 'aws', '666666666666', 'account_name', 'clc-GB1-b', 1),
+	(911, 'aws', '777777777777', 'account_name', 'clc-US2-failed', 1),
+	(913, 'aws', '888888888888', 'account_name', 'clc-US2-september', 1),
+	(912, 'azure', '$AZS', 'subscription_name', 'Production (ZZ9)', 3),
+	(912, 'azure', '$AZS', 'customer_name', 'Zed Nine', 3)" >/dev/null
+printf '# aws accounts\naws: ^clc-(?<alias>[A-Za-z0-9]{2,6})-\n\nazure: \\((?<alias>[A-Z0-9]{2,6})\\)$\n' >"$TMP/rules"
+t "suggest lists the unmapped accounts of the month with the alias a rule proposes" 0 \
+	"vendor,partner_account_id,name,alias,rule
+aws,333333333333,clc-us3-prod,US3,$TMP/rules:2
+aws,444444444444,clc-RSL1-web,RSL1,$TMP/rules:2
+aws,555555555555,sandbox,,
+aws,666666666666,clc-GB1-b,GB1,$TMP/rules:2
+aws,666666666666,clc-US2-a,US2,$TMP/rules:2
+azure,$AZS,Production (ZZ9),ZZ9,$TMP/rules:4
+azure,$AZS,Zed Nine,," "" "$PBA" suggest --month 2026-10 --rules "$TMP/rules"
+t "suggest --apply links what it can, refuses the rest with exit 4" 4 \
+	"linked aws 333333333333 (clc-us3-prod) to US3 from 2026-10-01 by rule $TMP/rules:2
+1 linked, 3 refused, 1 without a matching rule" \
+	"pb-accounts: aws partner account 444444444444: RSL1: not eligible for aws: reseller accounts are excluded
+pb-accounts: aws partner account 666666666666: its names propose different aliases: GB1 (clc-GB1-b) US2 (clc-US2-a)
+pb-accounts: azure partner account $AZS: ZZ9: no CLC account 'ZZ9'" \
+	"$PBA" suggest --month 2026-10 --rules "$TMP/rules" --apply --by mapper
+check "the link made by the rule" "US3,2026-10-01,,suggest $TMP/rules:2,mapper" \
+	"$(sql "SELECT alias, valid_from, valid_to, origin, created_by FROM pb.partner_account WHERE partner_account_id = '333333333333'")"
+t "a mapped account is no longer listed" 0 "vendor,partner_account_id,name,alias,rule
+aws,444444444444,clc-RSL1-web,RSL1,$TMP/rules:2
+aws,555555555555,sandbox,,
+aws,666666666666,clc-GB1-b,GB1,$TMP/rules:2
+aws,666666666666,clc-US2-a,US2,$TMP/rules:2
+azure,$AZS,Production (ZZ9),ZZ9,$TMP/rules:4
+azure,$AZS,Zed Nine,," "" "$PBA" suggest --month 2026-10 --rules "$TMP/rules"
+t "PB_MAPPING_RULES names the rules file; other months have other names" 0 "vendor,partner_account_id,name,alias,rule
+aws,888888888888,clc-US2-september,US2,$TMP/rules:2" "" env PB_MAPPING_RULES="$TMP/rules" "$PBA" suggest --month 2026-09
+
+# The catastrophic pattern: 2^40 ways to split 40 a's, bounded by the match limit.
+A40=$(printf 'a%.0s' $(seq 40))b
+sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+	(910, 'aws', '555555555555', 'account_name', '$A40', 1),
+	(910, 'aws', '123123123123', 'account_name', 'clc-US3-x', 1)" >/dev/null
+printf 'aws: ^clc-(?<alias>[A-Za-z0-9]{2,6})-\n^(?<alias>a+)+$\n' >"$TMP/evil"
+start=$(date +%s%N)
+t "a catastrophically backtracking pattern stops at the match limit with exit 1" 1 "" \
+	"pb-accounts: $TMP/evil:2: pattern exceeded the match limit on '$A40'" \
+	"$PBA" suggest --month 2026-10 --rules "$TMP/evil" --apply
+ms=$((($(date +%s%N) - start) / 1000000))
+if [ "$ms" -lt 2000 ]; then ok "and stops quickly (${ms} ms)"; else notok "and stops quickly" "${ms} ms"; fi
+check "nothing was linked by that run, though an eligible account's name matched before" "0" \
+	"$(sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '123123123123'")"
+printf 'aws: ^clc-(?<alias>[A-Z]+\n' >"$TMP/bad-rules"
+t "a pattern that does not compile is reported at its position" 1 "" \
+	"pb-accounts: $TMP/bad-rules:1:26: bad pattern: missing closing parenthesis" \
+	"$PBA" suggest --month 2026-10 --rules "$TMP/bad-rules"
+printf '# none\n^clc-([A-Z]+)-\n' >"$TMP/bad-rules"
+t "a pattern without the alias group is refused" 1 "" \
+	"pb-accounts: $TMP/bad-rules:2:1: the pattern has no group named 'alias', such as (?<alias>[A-Z0-9]{2,6})" \
+	"$PBA" suggest --month 2026-10 --rules "$TMP/bad-rules"
+t "a rules file that is not there is bad input" 1 "" "pb-accounts: cannot open '$TMP/no-rules': No such file or directory" \
+	"$PBA" suggest --month 2026-10 --rules "$TMP/no-rules"
+t "suggest needs --month" 2 "" "pb-accounts: suggest: --month is required
+Try 'pb-accounts suggest --help'." "$PBA" suggest --rules "$TMP/rules"
+
+# ---- the database going away -----------------------------------------------------------------------------
+
+"$PBDB" stop >/dev/null
+"$PBA" list >"$TMP/out" 2>"$TMP/err"
+st=$?
+if [ $st -eq 3 ] && grep -q '^pb-accounts: cannot connect to the database: ' "$TMP/err" && [ ! -s "$TMP/out" ]; then
+	ok "no database is exit 3"
+else
+	notok "no database is exit 3" "status $st: $(cat "$TMP/err")"
+fi
+
+pb_tests_done
