@@ -323,7 +323,16 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 	f = field_of(a, c, AZ_TYPE);
 	if (f->len == 0)
 		return field_error(a, c, AZ_TYPE, "", err, field);
-	cat = pb_azure_category(f->ptr, f->len);
+	if (f->len == a->last_type_len && memcmp(f->ptr, a->last_type, f->len) == 0) {
+		cat = a->last_category;
+	} else {
+		cat = pb_azure_category(f->ptr, f->len);
+		if (cat && f->len < sizeof(a->last_type)) {
+			memcpy(a->last_type, f->ptr, f->len);
+			a->last_type_len = f->len;
+			a->last_category = cat;
+		}
+	}
 	if (cat) {
 		u->category.ptr = cat;
 		u->category.len = strlen(cat);

@@ -39,8 +39,9 @@ struct pb_azure_cost {
 	long alt[AZ_NCOLS][AZ_MAX_ALT];
 	char name[AZ_NCOLS][48]; /* each bound column's header, as the file spells it, for messages */
 	int csp;		 /* customerTenantId present: the partner account is the customer's tenant */
-	char last_date[40], last_bill[40], last_unit[24];
-	size_t last_date_len, last_bill_len, last_unit_len;
+	char last_date[40], last_bill[40], last_unit[24], last_type[24];
+	size_t last_date_len, last_bill_len, last_unit_len, last_type_len; /* last_type: a known type only */
+	const char *last_category;
 	int32_t last_date_day, last_bill_month;
 	uint32_t last_unit_block;
 };
