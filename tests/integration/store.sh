@@ -216,6 +216,34 @@ else
 fi
 kill_paused
 
+# CUR 2.0's line_item_usage_account_name is recorded per import and partner account, with its lines.
+mkdir -p "$TMP/names"
+python3 - "$ROOT/tests/fixtures/aws-cur/cur2-bom.csv" "$TMP/names/cur2-names.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8-sig", newline="")))
+h = rows[0]
+acct = h.index("line_item_usage_account_id")
+h.append("line_item_usage_account_name")
+for i, r in enumerate(rows[1:]):
+    r.append({"444455556666": "clc-ACME1-prod"}.get(r[acct], "" if i % 2 else "Shared services"))
+csv.writer(open(sys.argv[2], "w", encoding="utf-8", newline=""), lineterminator="\n").writerows(rows)
+PY
+want_names=$(python3 - "$TMP/names/cur2-names.csv" <<'PY'
+import collections, csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))
+n = collections.Counter((r["line_item_usage_account_id"], r["line_item_usage_account_name"]) for r in rows
+                        if r["line_item_usage_account_name"])
+print("\n".join("aws,%s,account_name,%s,%d" % (a, name, c) for (a, name), c in sorted(n.items())))
+PY
+)
+"$PBI" --format aws-cur --no-progress --source file:///names-test "$TMP/names/cur2-names.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+nid=$(sql "SELECT id FROM pb.import WHERE source = 'file:///names-test' AND status = 'committed'")
+check "CUR 2.0 account names are recorded with the import, one row per account and name, with line counts" \
+	"0|$want_names" \
+	"$st|$(sql "SELECT vendor, partner_account_id, kind, name, line_count FROM pb.partner_account_name
+		WHERE import_id = ${nid:-0} ORDER BY partner_account_id, name")"
+
 # --history lists every import with its status.
 "$PBI" --history --month 2026-10 >"$TMP/out" 2>"$TMP/err"
 if [ $? -eq 0 ] && grep -q 'committed' "$TMP/out" && grep -q 'superseded' "$TMP/out" && grep -q 'failed' "$TMP/out"; then
