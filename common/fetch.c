@@ -587,7 +587,7 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 	pthread_cond_init(&f->cv, NULL);
 	if (pthread_create(&f->thread, NULL, producer, f) != 0) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: cannot start the download thread", url);
+		pb_buf_addf(err, "%s: cannot start the download thread", f->url ? f->url : "a URL");
 		goto fail;
 	}
 	f->started = 1;
@@ -595,7 +595,7 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 	return 0;
 nomem:
 	pb_buf_reset(err);
-	pb_buf_addf(err, "%s: out of memory", url);
+	pb_buf_addf(err, "%s: out of memory", f && f->url ? f->url : "a download");
 fail:
 	pb_fetch_free(f);
 	return -1;

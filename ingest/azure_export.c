@@ -295,6 +295,38 @@ static void run_release(struct run_info *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * Compares two ISO 8601 UTC times as Azure writes them, with any number of fractional digits
+ * ("...06:01:02Z" is before "...06:01:02.1234567Z"): negative, 0 or positive.
+ */
+static int time_cmp(const char *a, const char *b)
+{
+	size_t i = 0, j = 0;
+
+	/* Up to the seconds the forms are fixed; then the fraction compares digit by digit, missing as 0. */
+	while (a[i] && b[j] && a[i] != '.' && b[j] != '.' && a[i] != 'Z' && b[j] != 'Z') {
+		if (a[i] != b[j])
+			return (unsigned char)a[i] - (unsigned char)b[j];
+		i++;
+		j++;
+	}
+	if (a[i] == '.')
+		i++;
+	if (b[j] == '.')
+		j++;
+	for (;;) {
+		int da = a[i] >= '0' && a[i] <= '9' ? a[i] - '0' : -1,
+		    db = b[j] >= '0' && b[j] <= '9' ? b[j] - '0' : -1;
+
+		if (da < 0 && db < 0)
+			return 0;
+		if ((da < 0 ? 0 : da) != (db < 0 ? 0 : db))
+			return (da < 0 ? 0 : da) - (db < 0 ? 0 : db);
+		i += da >= 0;
+		j += db >= 0;
+	}
+}
+
 static const char *jstr(json_t *o, const char *a, const char *b)
 {
 	json_t *v = json_object_get(o, a);
@@ -419,7 +451,7 @@ int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t mont
 	memset(m, 0, sizeof(*m));
 	memset(&best, 0, sizeof(best));
 	if (split_source(source, &w, err) < 0)
-		return -1;
+		return -2;
 	pb_date_to_ymd(month, &y, &mo, &d);
 	pb_date_format(month, first);
 	pb_date_format((mo == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, mo + 1, 1)) - 1, last);
@@ -444,7 +476,7 @@ int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t mont
 				fprintf(notes, "pb-ingest: %s (skipped)\n", pb_buf_str(&why));
 			continue;
 		}
-		if (!best.run_id || strcmp(cur.submitted, best.submitted) > 0) {
+		if (!best.run_id || time_cmp(cur.submitted, best.submitted) > 0) {
 			run_release(&best);
 			best = cur;
 		} else {

@@ -52,6 +52,7 @@ struct options {
 	int progress; /* -1: when stderr is a terminal */
 	/* The Partner Center export (partner-center without files). */
 	const char *invoice, *currency, *billing_period;
+	int currency_given;
 	long poll_timeout;
 };
 
@@ -215,6 +216,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->currency = optarg;
+			o->currency_given = 1;
 			break;
 		case 'B':
 			if (strcmp(optarg, "current") != 0 && strcmp(optarg, "last") != 0) {
@@ -282,6 +284,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			fprintf(stderr, "%s: the Partner Center export needs --month YYYY-MM\n", progname);
 			return -1;
 		}
+		if (o->invoice && (o->billing_period || o->currency_given)) {
+			fprintf(stderr,
+				"%s: --invoice takes neither --currency nor --billing-period (the invoice has both)\n",
+				progname);
+			return -1;
+		}
 		if (!o->invoice && !o->billing_period) {
 			o->billing_period = pb_pc_billing_period(o->month, (int32_t)(time(NULL) / 86400));
 			if (!o->billing_period) {
@@ -293,9 +301,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 		}
-	} else if (o->invoice || o->billing_period) {
+	} else if (o->invoice || o->billing_period || o->currency_given) {
 		fprintf(stderr,
-			"%s: --invoice and --billing-period are for the Partner Center export (--format "
+			"%s: --invoice, --currency and --billing-period are for the Partner Center export (--format "
 			"partner-center without files)\n",
 			progname);
 		return -1;
@@ -602,24 +610,6 @@ out:
 	return ret;
 }
 
-/* The usage date of a line stored under month must fall inside that month. 0, or -1 with msg set. */
-static int check_usage_month(int32_t month, const struct pb_usage *u, struct pb_buf *msg)
-{
-	char want[11], got[11];
-	int y, m, d;
-	int32_t next;
-
-	pb_date_to_ymd(month, &y, &m, &d);
-	next = m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1);
-	if (u->usage_date >= month && u->usage_date < next)
-		return 0;
-	pb_date_format(month, want);
-	pb_date_format(u->usage_date, got);
-	pb_buf_reset(msg);
-	pb_buf_addf(msg, "usage date %s is outside the billing month of %s", got, want);
-	return -1;
-}
-
 /* Reads one Partner Center JSON lines file into the run's reduction. Returns 0, or -1 when the run must stop. */
 static int ingest_jsonl(struct run *r, const char *path)
 {
@@ -657,10 +647,7 @@ static int ingest_jsonl(struct run *r, const char *path)
 			pb_progress_update(&r->progress, pb_buf_str(&r->label), r->bytes_before + j.bytes,
 					   r->rows + rows);
 		}
-		if (pb_partner_center_row(&st, &j, month, &u, &err, &col) < 0 ||
-		    (r->store && check_usage_month(month, &u, &err) < 0)) {
-			if (r->store && pb_jsonl_get(&j, "UsageDate"))
-				col = pb_jsonl_get(&j, "UsageDate")->col;
+		if (pb_partner_center_row(&st, &j, month, &u, &err, &col) < 0) {
 			report(r, name, j.line, col, pb_buf_str(&err));
 			if (r->errors >= r->opt->max_errors)
 				goto out;
@@ -1048,7 +1035,7 @@ static int load_manifest(const struct options *opt, struct pb_manifest *m)
 		if (rc != 0)
 			fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
 		pb_buf_release(&err);
-		return rc == 0 ? 0 : rc == -1 ? EXIT_DATA : EXIT_DEPENDENCY;
+		return rc == 0 ? 0 : rc == -2 ? EXIT_USAGE : rc == -1 ? EXIT_DATA : EXIT_DEPENDENCY;
 	}
 
 	struct pb_buf err = PB_BUF_INIT;
@@ -1174,9 +1161,10 @@ static int store_close(struct run *run, PGconn *conn, const struct pb_store_impo
 	pb_money_format_canonical(lt, list);
 	pb_money_format_canonical(bt, billed);
 	pb_date_format(im->billing_month, month);
-	printf("import %lld committed: %s %.7s from %s: %zu files, %llu lines, %zu daily rows, list_cost %s, "
+	printf("import %lld committed: %s %.7s from %s: %zu file%s, %llu lines, %zu daily rows, list_cost %s, "
 	       "billed_cost %s\n",
-	       im->id, im->vendor, month, im->source, run->nfiles, (unsigned long long)lines, n, list, billed);
+	       im->id, im->vendor, month, im->source, run->nfiles, run->nfiles == 1 ? "" : "s",
+	       (unsigned long long)lines, n, list, billed);
 	pb_buf_release(&err);
 	return 0;
 }
@@ -1215,7 +1203,8 @@ int main(int argc, char **argv)
 	{
 		struct pb_buf err = PB_BUF_INIT;
 
-		rc = pb_fetch_azure_from_env(&opt.azure, &err);
+		/* Shared Key signs Blob Storage requests only: other formats' URLs never get it. */
+		rc = opt.kind == PB_FORMAT_AZURE_COST ? pb_fetch_azure_from_env(&opt.azure, &err) : 1;
 		if (rc < 0) {
 			fprintf(stderr, "%s: %s\n", progname, pb_buf_str(&err));
 			pb_buf_release(&err);

@@ -22,7 +22,9 @@ static struct pb_text text_of(const struct pb_jsonl *j, const char *key)
 	return t;
 }
 
-static int member_error(const struct pb_jsonl *j, const char *key, const char *what, struct pb_buf *err, uint32_t *col)
+/* "bad WHAT "VALUE" in member 'KEY'[: WHY]", or why the member is unusable; *col points at it. */
+static int member_error_why(const struct pb_jsonl *j, const char *key, const char *what, const char *why,
+			    struct pb_buf *err, uint32_t *col)
 {
 	const struct pb_json_field *f = pb_jsonl_get(j, key);
 
@@ -37,9 +39,16 @@ static int member_error(const struct pb_jsonl *j, const char *key, const char *w
 		pb_buf_addf(err, "bad %s ", what);
 		pb_add_quoted_value(err, f->val, f->val_len);
 		pb_buf_addf(err, " in member '%s'", key);
+		if (why && *why)
+			pb_buf_addf(err, ": %s", why);
 	}
 	*col = f ? f->col : 1;
 	return -1;
+}
+
+static int member_error(const struct pb_jsonl *j, const char *key, const char *what, struct pb_buf *err, uint32_t *col)
+{
+	return member_error_why(j, key, what, NULL, err, col);
 }
 
 /* A required text member. */
@@ -55,9 +64,40 @@ static int need(const struct pb_jsonl *j, const char *key, struct pb_text *out, 
 static int decimal(const struct pb_jsonl *j, const char *key, struct pb_decimal *out, struct pb_buf *err, uint32_t *col)
 {
 	struct pb_text t = text_of(j, key);
+	struct pb_money_parse_info info;
 
-	if (t.len == 0 || pb_decimal_parse(t.ptr, t.len, out, NULL) < 0)
+	if (t.len == 0)
 		return member_error(j, key, "number", err, col);
+	if (pb_decimal_parse(t.ptr, t.len, out, &info) < 0)
+		return member_error_why(j, key, "number", info.reason, err, col);
+	return 0;
+}
+
+/*
+ * ListCost: UnitPrice x Quantity (x PCToBCExchangeRate), from every digit of each, rounded once. A line
+ * without a unit price has no list cost: absent, and counted.
+ */
+static int list_cost(struct pb_format_stats *st, const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf *err,
+		     uint32_t *col)
+{
+	struct pb_decimal f[3];
+	size_t n = 2;
+
+	u->has_list = 0;
+	if (text_of(j, "UnitPrice").len == 0) {
+		st->no_list++;
+		return 0;
+	}
+	if (decimal(j, "UnitPrice", &f[0], err, col) < 0 || decimal(j, "Quantity", &f[1], err, col) < 0)
+		return -1;
+	if (text_of(j, "PCToBCExchangeRate").len) {
+		if (decimal(j, "PCToBCExchangeRate", &f[2], err, col) < 0)
+			return -1;
+		n = 3;
+	}
+	if (pb_decimal_product(f, n, 1, &u->list_cost, NULL) < 0)
+		return member_error(j, "UnitPrice", "list cost (UnitPrice x Quantity out of range)", err, col);
+	u->has_list = 1;
 	return 0;
 }
 
@@ -65,10 +105,8 @@ int pb_partner_center_row(struct pb_format_stats *st, const struct pb_jsonl *j, 
 			  struct pb_buf *err, uint32_t *col)
 {
 	struct pb_text t;
-	struct pb_decimal f[3];
 	struct pb_money_parse_info info;
 	const char *cat, *date_key = "UsageDate";
-	size_t n = 2;
 
 	memset(u, 0, sizeof(*u));
 	if (need(j, "CustomerId", &u->account, err, col) < 0)
@@ -101,21 +139,12 @@ int pb_partner_center_row(struct pb_format_stats *st, const struct pb_jsonl *j, 
 	if (t.len == 0)
 		return member_error(j, "BillingPreTaxTotal", "number", err, col);
 	if (pb_money_parse(t.ptr, t.len, &u->billed_cost, &info) < 0)
-		return member_error(j, "BillingPreTaxTotal", "amount", err, col);
+		return member_error_why(j, "BillingPreTaxTotal", "amount", info.reason, err, col);
 	st->rounded += (uint64_t)info.rounded;
 	u->has_billed = 1;
 
-	/* ListCost: UnitPrice x Quantity (x PCToBCExchangeRate), from every digit of each, rounded once. */
-	if (decimal(j, "UnitPrice", &f[0], err, col) < 0 || decimal(j, "Quantity", &f[1], err, col) < 0)
+	if (list_cost(st, j, u, err, col) < 0)
 		return -1;
-	if (text_of(j, "PCToBCExchangeRate").len) {
-		if (decimal(j, "PCToBCExchangeRate", &f[2], err, col) < 0)
-			return -1;
-		n = 3;
-	}
-	if (pb_decimal_product(f, n, 1, &u->list_cost, NULL) < 0)
-		return member_error(j, "UnitPrice", "list cost (UnitPrice x Quantity out of range)", err, col);
-	u->has_list = 1;
 
 	u->service = text_of(j, "MeterCategory");
 	u->region = text_of(j, "ResourceLocation");

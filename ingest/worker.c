@@ -30,7 +30,7 @@ static void keep_error(struct pb_worker *w, uint64_t line, uint32_t col, const c
 	w->nerrors++;
 }
 
-/* The store takes one billing month per import, and usage inside it. */
+/* The store takes one billing month per import, and for AWS usage inside it. */
 static int check_month(struct pb_worker *w, struct pb_csv *c, const struct pb_usage *u)
 {
 	struct pb_buf msg = PB_BUF_INIT;
@@ -48,7 +48,8 @@ static int check_month(struct pb_worker *w, struct pb_csv *c, const struct pb_us
 		pb_date_format(u->billing_month, got);
 		pb_buf_addf(&msg, "billing period starts %s, but this import is for the month of %s", got, want);
 		col_index = pb_parser_month_field(&w->parser);
-	} else if (u->usage_date < w->month || u->usage_date >= next) {
+	} else if (w->parser.kind == PB_FORMAT_AWS_CUR && (u->usage_date < w->month || u->usage_date >= next)) {
+		/* AWS bills usage within its period; Azure's periods take usage that arrives late. */
 		pb_date_format(u->usage_date, got);
 		pb_buf_addf(&msg, "usage date %s is outside the billing month of %s", got, want);
 		col_index = pb_parser_date_field(&w->parser);
