@@ -26,6 +26,7 @@ LIB_SRC := \
 	common/csv.c \
 	common/date.c \
 	common/db.c \
+	common/entra.c \
 	common/fetch.c \
 	common/http.c \
 	common/input.c \

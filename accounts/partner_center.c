@@ -1,35 +1,37 @@
 /*
- * Partner Center over libcurl: one easy handle per request, a whole-request timeout, and retries only where
- * a repeat cannot do harm (customer creation repeats carry the same MS-RequestId).
+ * Partner Center for pb-accounts, over common/http.c and common/entra.c: a whole-request timeout, and retries
+ * only where a repeat cannot do harm (customer creation repeats carry the same MS-RequestId).
  */
 #include "partner_center.h"
 
-#include <ctype.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "account.h"
+#include "entra.h"
+#include "http.h"
 
 #include "banned.h"
 
 #define DEFAULT_LOGIN_URL "https://login.microsoftonline.com"
 #define DEFAULT_API_URL "https://api.partnercenter.microsoft.com"
 #define SCOPE "https://api.partnercenter.microsoft.com/.default"
-#define MAX_ATTEMPTS 3
-#define MAX_RETRY_AFTER 10
-#define MAX_BODY ((size_t)1 << 20)
+#define USER_AGENT "pb-accounts/" PB_VERSION
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+/*
+ * A failed connection, a 5xx or a 429 is sent again, up to 3 attempts in all, after Retry-After (at most
+ * 10 s) or 1 s then 2 s. A request that timed out is not: Partner Center may have acted on it.
+ */
+static const struct pb_http_retry retry = {3, 10, 0};
 
-static void curl_init_once(void)
+/* Frees a string that may hold a secret, overwriting it first. */
+static void wipe_free(char *s)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (s)
+		memset(s, 0, strlen(s));
+	free(s);
 }
 
 /* A copy of the variable name's value without trailing slashes, or of fallback when it is unset or empty. */
@@ -80,7 +82,6 @@ int pb_partner_center_init(struct pb_partner_center *pc, long timeout, struct pb
 	pc->api_url = env_url("PB_PC_API_URL", DEFAULT_API_URL);
 	if (!pc->login_url || !pc->api_url)
 		goto nomem;
-	pthread_once(&curl_once, curl_init_once);
 	return 0;
 nomem:
 	pb_partner_center_release(pc);
@@ -97,305 +98,126 @@ void pb_partner_center_release(struct pb_partner_center *pc)
 	free(pc->api_url);
 	free(pc->tenant);
 	free(pc->client_id);
-	free(pc->client_secret);
-	free(pc->token);
+	wipe_free(pc->client_secret);
+	wipe_free(pc->token);
 	memset(pc, 0, sizeof(*pc));
-}
-
-/* One response: its status, Retry-After (-1 when absent) and body. */
-struct response {
-	long status;
-	long retry_after;
-	struct pb_buf body;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct response *r = arg;
-
-	return pb_buf_add(&r->body, p, size * n) < 0 ? 0 : size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *arg)
-{
-	static const char name[] = "retry-after:";
-	struct response *r = arg;
-	size_t len = size * n, k = sizeof(name) - 1;
-
-	/* A new status line (after a redirect or 100 Continue) starts a new set of headers. */
-	if (len > 5 && memcmp(p, "HTTP/", 5) == 0)
-		r->retry_after = -1;
-	if (len > k && strncasecmp(p, name, k) == 0) {
-		char digits[16];
-		size_t i = k, j = 0;
-		char *end;
-
-		while (i < len && (p[i] == ' ' || p[i] == '\t'))
-			i++;
-		while (i < len && j < sizeof(digits) - 1 && isdigit((unsigned char)p[i]))
-			digits[j++] = p[i++];
-		digits[j] = '\0';
-		if (j)
-			r->retry_after = strtol(digits, &end, 10);
-	}
-	return len;
-}
-
-/*
- * Sends one request. Returns 0 with r filled whatever the HTTP status, or -1 with "METHOD URL: why" in
- * err when no answer came; *timed_out is set when that was the timeout.
- */
-static int send_once(struct pb_partner_center *pc, const char *method, const char *url, struct curl_slist *headers,
-		     const char *body, struct response *r, int *timed_out, struct pb_buf *err)
-{
-	char errbuf[CURL_ERROR_SIZE] = "";
-	CURL *h = curl_easy_init();
-	CURLcode rc;
-
-	*timed_out = 0;
-	r->status = 0;
-	r->retry_after = -1;
-	pb_buf_reset(&r->body);
-	if (!h) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "cannot start libcurl");
-		return -1;
-	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, pc->timeout);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, pc->timeout < 10 ? pc->timeout : 10L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "pb-accounts/" PB_VERSION);
-	if (strcmp(method, "HEAD") == 0) {
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	} else if (body) {
-		curl_easy_setopt(h, CURLOPT_POST, 1L);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	rc = curl_easy_perform(h);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_cleanup(h);
-	if (rc == CURLE_OK)
-		return 0;
-	pb_buf_reset(err);
-	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		*timed_out = 1;
-		pb_buf_addf(err, "%s %s: no answer within %ld s", method, url, pc->timeout);
-	} else {
-		pb_buf_addf(err, "%s %s: %s", method, url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	}
-	return -1;
-}
-
-static void pause_seconds(long s)
-{
-	struct timespec ts = {s, 0};
-
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
-
-/*
- * send_once with retries: a failed connection, a 5xx or a 429 is tried again after Retry-After (at most
- * MAX_RETRY_AFTER s) or 1 s then 2 s; a timeout is not. Returns as send_once, with the last answer.
- */
-static int send_retried(struct pb_partner_center *pc, const char *method, const char *url, struct curl_slist *headers,
-			const char *body, struct response *r, int *timed_out, struct pb_buf *err)
-{
-	int attempt, rc = -1;
-
-	for (attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-		long wait;
-
-		rc = send_once(pc, method, url, headers, body, r, timed_out, err);
-		if ((rc < 0 && *timed_out) || (rc == 0 && r->status < 500 && r->status != 429))
-			return rc;
-		if (attempt == MAX_ATTEMPTS)
-			break;
-		wait = r->retry_after >= 0 && rc == 0 ? r->retry_after : 1L << (attempt - 1);
-		pause_seconds(wait > MAX_RETRY_AFTER ? MAX_RETRY_AFTER : wait);
-	}
-	return rc;
-}
-
-/* Appends s percent-encoded for a form body. */
-static void add_form_value(struct pb_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-			pb_buf_addch(b, (char)c);
-		else
-			pb_buf_addf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
-	}
-}
-
-/* The text of key in a JSON object body, or NULL. Owned by root. */
-static const char *json_text(json_t *root, const char *key)
-{
-	return json_string_value(json_object_get(root, key));
-}
-
-/* Appends the first line of s. */
-static void add_first_line(struct pb_buf *b, const char *s)
-{
-	pb_buf_add(b, s, strcspn(s, "\r\n"));
 }
 
 static int fetch_token(struct pb_partner_center *pc, struct pb_buf *err)
 {
-	struct pb_buf url = PB_BUF_INIT, form = PB_BUF_INIT;
-	struct response r = {0, -1, PB_BUF_INIT};
-	struct curl_slist *headers = NULL;
-	json_t *root = NULL;
-	int timed_out, ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	struct pb_entra_credentials cred = {pc->login_url, pc->tenant, pc->client_id, pc->client_secret};
+	struct pb_buf bearer = PB_BUF_INIT;
+	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
 
-	pb_buf_init(&r.body, MAX_BODY);
-	pb_buf_addf(&url, "%s/", pc->login_url);
-	add_form_value(&url, pc->tenant);
-	pb_buf_addstr(&url, "/oauth2/v2.0/token");
-	pb_buf_addstr(&form, "grant_type=client_credentials&client_id=");
-	add_form_value(&form, pc->client_id);
-	pb_buf_addstr(&form, "&client_secret=");
-	add_form_value(&form, pc->client_secret);
-	pb_buf_addstr(&form, "&scope=");
-	add_form_value(&form, SCOPE);
-	headers = curl_slist_append(headers, "Accept: application/json");
-	if (url.failed || form.failed || !headers) {
+	if (pb_entra_token(&cred, SCOPE, pc->timeout, &retry, &bearer, err) < 0)
+		goto out;
+	pc->token = strdup(pb_buf_str(&bearer));
+	if (!pc->token) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
 		goto out;
 	}
-	if (send_retried(pc, "POST", pb_buf_str(&url), headers, pb_buf_str(&form), &r, &timed_out, err) < 0)
-		goto out;
-	root = json_loadb(pb_buf_str(&r.body), r.body.len, 0, NULL);
-	if (r.status == 200 && json_text(root, "access_token")) {
-		pc->token = strdup(json_text(root, "access_token"));
-		ret = pc->token ? 0 : PB_ACCOUNT_ERR_DEPENDENCY;
-		goto out;
-	}
-	pb_buf_reset(err);
-	pb_buf_addf(err, "POST %s: HTTP %ld", pb_buf_str(&url), r.status);
-	if (json_text(root, "error"))
-		pb_buf_addf(err, " %s", json_text(root, "error"));
-	if (json_text(root, "error_description")) {
-		pb_buf_addstr(err, ": ");
-		add_first_line(err, json_text(root, "error_description"));
-	}
+	ret = 0;
 out:
-	json_decref(root);
-	curl_slist_free_all(headers);
-	pb_buf_release(&r.body);
-	pb_buf_release(&url);
-	pb_buf_release(&form);
+	if (bearer.ptr)
+		memset(bearer.ptr, 0, bearer.len);
+	pb_buf_release(&bearer);
 	return ret;
 }
 
-/* The headers of a Partner Center request, or NULL when memory ran out. Free with curl_slist_free_all. */
-static struct curl_slist *api_headers(const struct pb_partner_center *pc, const char *request_id)
+/*
+ * Sends one Partner Center request with its headers (and, with request_id, those of an idempotent POST of a
+ * JSON body), fetching a token first if need be, retried as retry says. Returns 0 with the answer in rs
+ * whatever its status, or PB_ACCOUNT_ERR_DEPENDENCY with err set (rs then holds nothing).
+ */
+static int send_request(struct pb_partner_center *pc, const char *method, const char *url, const char *request_id,
+			const char *body, struct pb_http_response *rs, struct pb_buf *err)
 {
-	struct pb_buf line = PB_BUF_INIT;
-	struct curl_slist *h = NULL, *next;
-	const char *fixed[] = {"Accept: application/json", "X-Locale: en-US", "Expect:"};
-	size_t i;
+	const char *hdr[6] = {"Accept: application/json", "X-Locale: en-US"};
+	struct pb_buf rid = PB_BUF_INIT, cid = PB_BUF_INIT;
+	struct pb_http_request rq = {method, url, hdr, 2, body, body ? strlen(body) : 0, pc->timeout, USER_AGENT};
+	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
 
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		next = curl_slist_append(h, fixed[i]);
-		if (!next)
-			goto fail;
-		h = next;
-	}
-	pb_buf_addf(&line, "Authorization: Bearer %s", pc->token);
-	next = line.failed ? NULL : curl_slist_append(h, pb_buf_str(&line));
-	if (!next)
-		goto fail;
-	h = next;
+	memset(rs, 0, sizeof(*rs));
+	if (!pc->token && fetch_token(pc, err) < 0)
+		return ret;
+	hdr[rq.nheaders++] = pc->token;
 	if (request_id) {
-		pb_buf_reset(&line);
-		pb_buf_addf(&line, "MS-RequestId: %s", request_id);
-		next = line.failed ? NULL : curl_slist_append(h, pb_buf_str(&line));
-		if (!next)
-			goto fail;
-		h = next;
-		pb_buf_reset(&line);
-		pb_buf_addf(&line, "MS-CorrelationId: %s", request_id);
-		next = line.failed ? NULL : curl_slist_append(h, pb_buf_str(&line));
-		if (!next)
-			goto fail;
-		h = next;
-		next = curl_slist_append(h, "Content-Type: application/json");
-		if (!next)
-			goto fail;
-		h = next;
+		pb_buf_addf(&rid, "MS-RequestId: %s", request_id);
+		pb_buf_addf(&cid, "MS-CorrelationId: %s", request_id);
+		hdr[rq.nheaders++] = pb_buf_str(&rid);
+		hdr[rq.nheaders++] = pb_buf_str(&cid);
+		hdr[rq.nheaders++] = "Content-Type: application/json";
 	}
-	pb_buf_release(&line);
-	return h;
-fail:
-	pb_buf_release(&line);
-	curl_slist_free_all(h);
-	return NULL;
+	if (rid.failed || cid.failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		goto out;
+	}
+	if (pb_http_exchange(&rq, &retry, rs, NULL, err) == 0)
+		ret = 0;
+out:
+	pb_buf_release(&rid);
+	pb_buf_release(&cid);
+	return ret;
 }
 
 /* Says what Partner Center answered: "METHOD URL: HTTP N (code C): description". */
-static void describe_answer(struct pb_buf *err, const char *method, const char *url, const struct response *r)
+static void describe_answer(struct pb_buf *err, const char *method, const char *url, const struct pb_http_response *rs)
 {
-	json_t *root = json_loadb(pb_buf_str(&r->body), r->body.len, 0, NULL);
-	json_t *code = json_object_get(root, "code");
-
 	pb_buf_reset(err);
-	pb_buf_addf(err, "%s %s: HTTP %ld", method, url, r->status);
-	if (json_is_integer(code))
-		pb_buf_addf(err, " (code %lld)", (long long)json_integer_value(code));
-	if (json_text(root, "description")) {
-		pb_buf_addstr(err, ": ");
-		add_first_line(err, json_text(root, "description"));
-	}
-	json_decref(root);
+	pb_buf_addf(err, "%s %s: ", method, url);
+	pb_entra_describe(rs, err);
 }
 
 int pb_partner_center_domain_taken(struct pb_partner_center *pc, const char *domain, int *taken, struct pb_buf *err)
 {
 	struct pb_buf url = PB_BUF_INIT;
-	struct response r = {0, -1, PB_BUF_INIT};
-	struct curl_slist *headers = NULL;
-	int timed_out, ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	struct pb_http_response rs;
+	int ret;
 
 	*taken = 0;
-	if (!pc->token && fetch_token(pc, err) < 0)
-		goto out;
-	pb_buf_init(&r.body, MAX_BODY);
 	pb_buf_addf(&url, "%s/v1/domains/", pc->api_url);
-	add_form_value(&url, domain);
-	headers = api_headers(pc, NULL);
-	if (url.failed || !headers) {
+	pb_http_add_path_value(&url, domain);
+	if (url.failed) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
+		ret = PB_ACCOUNT_ERR_DEPENDENCY;
 		goto out;
 	}
-	if (send_retried(pc, "HEAD", pb_buf_str(&url), headers, NULL, &r, &timed_out, err) < 0)
+	ret = send_request(pc, "HEAD", pb_buf_str(&url), NULL, NULL, &rs, err);
+	if (ret < 0)
 		goto out;
-	if (r.status == 200 || r.status == 404) {
-		*taken = r.status == 200;
-		ret = 0;
+	if (rs.status == 200 || rs.status == 404) {
+		*taken = rs.status == 200;
 	} else {
-		describe_answer(err, "HEAD", pb_buf_str(&url), &r);
+		describe_answer(err, "HEAD", pb_buf_str(&url), &rs);
+		ret = PB_ACCOUNT_ERR_DEPENDENCY;
 	}
+	pb_http_response_release(&rs);
 out:
-	curl_slist_free_all(headers);
-	pb_buf_release(&r.body);
 	pb_buf_release(&url);
+	return ret;
+}
+
+/* The new customer's tenant id from a 200 or 201 answer. */
+static int read_customer(const struct pb_http_response *rs, const char *url, struct pb_buf *tenant, struct pb_buf *err)
+{
+	json_t *root = json_loadb(pb_buf_str(&rs->body), rs->body.len, 0, NULL);
+	const char *id = json_string_value(json_object_get(root, "id"));
+	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
+
+	if (!id)
+		id = json_string_value(json_object_get(json_object_get(root, "companyProfile"), "tenantId"));
+	if (!id || !*id) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "POST %s: HTTP %ld without the customer's id", url, rs->status);
+	} else {
+		pb_buf_reset(tenant);
+		pb_buf_addstr(tenant, id);
+		ret = tenant->failed ? PB_ACCOUNT_ERR_DEPENDENCY : 0;
+	}
+	json_decref(root);
 	return ret;
 }
 
@@ -403,47 +225,32 @@ int pb_partner_center_create_customer(struct pb_partner_center *pc, const char *
 				      struct pb_buf *tenant, struct pb_buf *err)
 {
 	struct pb_buf url = PB_BUF_INIT;
-	struct response r = {0, -1, PB_BUF_INIT};
-	struct curl_slist *headers = NULL;
-	json_t *root = NULL;
-	const char *id;
-	int timed_out, ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	struct pb_http_response rs;
+	int ret;
 
-	if (!pc->token && fetch_token(pc, err) < 0)
-		goto out;
-	pb_buf_init(&r.body, MAX_BODY);
 	pb_buf_addf(&url, "%s/v1/customers", pc->api_url);
-	headers = api_headers(pc, request_id);
-	if (url.failed || !headers) {
+	if (url.failed) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
+		ret = PB_ACCOUNT_ERR_DEPENDENCY;
 		goto out;
 	}
-	if (send_retried(pc, "POST", pb_buf_str(&url), headers, body, &r, &timed_out, err) < 0)
+	ret = send_request(pc, "POST", pb_buf_str(&url), request_id, body, &rs, err);
+	if (ret < 0)
 		goto out;
-	if (r.status == 200 || r.status == 201) {
-		root = json_loadb(pb_buf_str(&r.body), r.body.len, 0, NULL);
-		id = json_text(root, "id");
-		if (!id)
-			id = json_text(json_object_get(root, "companyProfile"), "tenantId");
-		if (!id || !*id) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "POST %s: HTTP %ld without the customer's id", pb_buf_str(&url), r.status);
-			goto out;
-		}
-		pb_buf_reset(tenant);
-		pb_buf_addstr(tenant, id);
-		ret = tenant->failed ? PB_ACCOUNT_ERR_DEPENDENCY : 0;
-		goto out;
+	if (rs.status == 200 || rs.status == 201) {
+		ret = read_customer(&rs, pb_buf_str(&url), tenant, err);
+	} else {
+		describe_answer(err, "POST", pb_buf_str(&url), &rs);
+		/* A refusal: nothing was created. Anything else leaves the outcome unknown. */
+		if (rs.status >= 400 && rs.status < 500 && rs.status != 401 && rs.status != 403 && rs.status != 408 &&
+		    rs.status != 429)
+			ret = PB_ACCOUNT_ERR_DATA;
+		else
+			ret = PB_ACCOUNT_ERR_DEPENDENCY;
 	}
-	describe_answer(err, "POST", pb_buf_str(&url), &r);
-	if (r.status >= 400 && r.status < 500 && r.status != 401 && r.status != 403 && r.status != 408 &&
-	    r.status != 429)
-		ret = PB_ACCOUNT_ERR_DATA;
+	pb_http_response_release(&rs);
 out:
-	json_decref(root);
-	curl_slist_free_all(headers);
-	pb_buf_release(&r.body);
 	pb_buf_release(&url);
 	return ret;
 }

@@ -12,7 +12,7 @@ struct pb_partner_center {
 	char *client_id;     /* AZURE_CLIENT_ID */
 	char *client_secret; /* AZURE_CLIENT_SECRET */
 	long timeout;	     /* seconds one request may take, connecting included */
-	char *token;	     /* the bearer token, once fetched */
+	char *token;	     /* "Authorization: Bearer ...", once fetched */
 };
 
 /*

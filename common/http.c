@@ -1,18 +1,22 @@
-/* Request and answer over libcurl, synchronously, for small API calls. */
+/* Request and answer over libcurl, synchronously, for small API calls; retries where a repeat does no harm. */
 #include "http.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "fetch.h"
 
 #include "banned.h"
 
 #define BODY_MAX ((size_t)1 << 20)
+#define DEFAULT_TIMEOUT_S 60L
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -30,6 +34,21 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Retry-After in seconds, or -1 for anything else (an HTTP date included: we wait our own delay then). */
+static long delay_seconds(const char *v)
+{
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	return errno || *end ? -1 : n;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct pb_http_response *rs = arg;
@@ -42,26 +61,48 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	line[n] = '\0';
 	for (k = n; k && (line[k - 1] == '\r' || line[k - 1] == '\n'); k--)
 		line[k - 1] = '\0';
+	/* A new status line (after a redirect or 100 Continue) starts a new set of headers. */
+	if (strncmp(line, "HTTP/", 5) == 0) {
+		rs->location[0] = '\0';
+		rs->retry_after = -1;
+		return n;
+	}
 	v = strchr(line, ':');
 	if (!v)
 		return n;
 	*v++ = '\0';
-	while (*v == ' ')
+	while (*v == ' ' || *v == '\t')
 		v++;
 	if (strcasecmp(line, "Location") == 0)
 		snprintf(rs->location, sizeof(rs->location), "%s", v);
 	else if (strcasecmp(line, "Retry-After") == 0)
-		rs->retry_after = strtol(v, NULL, 10);
+		rs->retry_after = delay_seconds(v);
 	return n;
+}
+
+/* Says why no answer came: "METHOD URL: why", the URL with any SAS signature hidden. */
+static void no_answer(const struct pb_http_request *rq, CURLcode rc, const char *detail, long timeout_s,
+		      struct pb_buf *err)
+{
+	char *shown = pb_fetch_redact(rq->url);
+
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s %s: ", rq->method, shown ? shown : "?");
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		pb_buf_addf(err, "no answer within %ld s", timeout_s);
+	else
+		pb_buf_addstr(err, detail[0] ? detail : curl_easy_strerror(rc));
+	free(shown);
 }
 
 int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, int *timed_out, struct pb_buf *err)
 {
+	char detail[CURL_ERROR_SIZE] = "";
+	long timeout_s = rq->timeout_s > 0 ? rq->timeout_s : DEFAULT_TIMEOUT_S;
 	struct curl_slist *hdr = NULL;
 	CURL *c;
 	CURLcode rc;
 	size_t i;
-	char *shown;
 
 	pthread_once(&once, init_once);
 	memset(rs, 0, sizeof(*rs));
@@ -86,11 +127,14 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, rs);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, rq->timeout_s > 0 ? rq->timeout_s : 60L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (rq->user_agent)
+		curl_easy_setopt(c, CURLOPT_USERAGENT, rq->user_agent);
 	if (strcmp(rq->method, "HEAD") == 0) {
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(rq->method, "POST") == 0) {
@@ -107,12 +151,11 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	curl_easy_cleanup(c);
 	if (rc == CURLE_OK)
 		return 0;
+	/* Part of an answer is no answer. */
+	pb_http_response_release(rs);
 	if (timed_out)
 		*timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-	shown = pb_fetch_redact(rq->url);
-	pb_buf_reset(err);
-	pb_buf_addf(err, "%s: %s", shown ? shown : "?", curl_easy_strerror(rc));
-	free(shown);
+	no_answer(rq, rc, detail, timeout_s, err);
 	return -1;
 }
 
@@ -121,7 +164,40 @@ void pb_http_response_release(struct pb_http_response *rs)
 	pb_buf_release(&rs->body);
 }
 
-void pb_http_add_form_value(struct pb_buf *b, const char *s)
+static void sleep_s(long s)
+{
+	struct timespec ts = {s, 0};
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retry *retry, struct pb_http_response *rs,
+		     int *timed_out, struct pb_buf *err)
+{
+	long delay = 1;
+	int attempt;
+
+	for (attempt = 1;; attempt++) {
+		int late, rc = pb_http_do(rq, rs, &late, err);
+		long wait;
+
+		if (timed_out)
+			*timed_out = late;
+		if (rc == 0 && rs->status != 429 && rs->status < 500)
+			return 0;
+		if ((rc < 0 && late && !retry->timeouts) || attempt >= retry->attempts)
+			return rc;
+		wait = rc == 0 && rs->retry_after >= 0 ? rs->retry_after : delay;
+		if (rc == 0)
+			pb_http_response_release(rs);
+		sleep_s(wait < retry->max_wait_s ? wait : retry->max_wait_s);
+		delay = delay <= retry->max_wait_s - delay ? delay * 2 : retry->max_wait_s;
+	}
+}
+
+/* Appends s percent-encoded, keeping RFC 3986's unreserved characters and writing a space as space. */
+static void add_encoded(struct pb_buf *b, const char *s, const char *space)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -132,8 +208,18 @@ void pb_http_add_form_value(struct pb_buf *b, const char *s)
 		    ch == '_' || ch == '.' || ch == '~')
 			pb_buf_addch(b, (char)ch);
 		else if (ch == ' ')
-			pb_buf_addch(b, '+');
+			pb_buf_addstr(b, space);
 		else
 			pb_buf_addf(b, "%%%c%c", hex[ch >> 4], hex[ch & 15]);
 	}
+}
+
+void pb_http_add_form_value(struct pb_buf *b, const char *s)
+{
+	add_encoded(b, s, "+");
+}
+
+void pb_http_add_path_value(struct pb_buf *b, const char *s)
+{
+	add_encoded(b, s, "%20");
 }

@@ -13,25 +13,45 @@ struct pb_http_request {
 	size_t nheaders;
 	const char *body; /* POST body, or NULL */
 	size_t body_len;
-	long timeout_s; /* the whole request, connecting included (0: 60 s) */
+	long timeout_s;		/* the whole request, connecting included (0: 60 s) */
+	const char *user_agent; /* or NULL to send none */
 };
 
 struct pb_http_response {
 	long status;
 	struct pb_buf body; /* at most 1 MiB kept */
 	char location[2048];
-	long retry_after; /* seconds, or -1 when the answer had none */
+	long retry_after; /* seconds, or -1 when the answer had none (or an HTTP date) */
+};
+
+/* What pb_http_exchange sends again, and how patiently. */
+struct pb_http_retry {
+	int attempts;	 /* in all, the first one included */
+	long max_wait_s; /* the longest wait between two attempts, Retry-After included */
+	int timeouts;	 /* 1: a request that timed out is sent again; 0: not (the server may have acted on it) */
 };
 
 /*
  * Sends the request. Returns 0 with any answer in rs (check rs->status), or -1 when no answer came (err:
- * "URL: what libcurl said"; 1 in *timed_out, when not NULL, if the time ran out). URLs in messages have
- * SAS signatures hidden. Release rs with pb_http_response_release.
+ * "METHOD URL: what libcurl said", or "METHOD URL: no answer within N s" with 1 in *timed_out, when not
+ * NULL, if the time ran out; rs then holds nothing). URLs in messages have SAS signatures hidden. Release
+ * rs with pb_http_response_release.
  */
 int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, int *timed_out, struct pb_buf *err);
 void pb_http_response_release(struct pb_http_response *rs);
 
+/*
+ * pb_http_do, sent again after a failed connection, a 429 or a 5xx, up to retry->attempts in all, waiting
+ * Retry-After or 1 s, 2 s, 4 s... (at most retry->max_wait_s) in between. A timeout is retried only when
+ * retry->timeouts says so. Returns as pb_http_do, for the last attempt: 0 with its answer, which may still
+ * be a 429 or 5xx when the attempts ran out (the caller judges every status), or -1 with err set.
+ */
+int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retry *retry, struct pb_http_response *rs,
+		     int *timed_out, struct pb_buf *err);
+
 /* Appends s to b in application/x-www-form-urlencoded form. */
 void pb_http_add_form_value(struct pb_buf *b, const char *s);
+/* Appends s to b percent-encoded as one segment of a URL path: only RFC 3986's unreserved characters stay. */
+void pb_http_add_path_value(struct pb_buf *b, const char *s);
 
 #endif

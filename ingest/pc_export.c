@@ -11,13 +11,20 @@
 #include <time.h>
 
 #include "date.h"
+#include "entra.h"
 #include "http.h"
 #include "input.h"
 
 #include "banned.h"
 
-#define MAX_ATTEMPTS 5
 #define MAX_WAIT_S 60
+#define REQUEST_TIMEOUT_S 60
+
+/*
+ * Every request here may be sent again, one that timed out included: the token and the reads change nothing,
+ * and a repeated export request only starts another export.
+ */
+static const struct pb_http_retry retry = {5, MAX_WAIT_S, 1};
 
 static const char *env_or(const char *name, const char *dflt)
 {
@@ -34,117 +41,37 @@ static void sleep_s(long s)
 		;
 }
 
-/* The error of an answer in one line: "HTTP 401 invalid_client: AADSTS7000215: ..." or Graph's code and message. */
-static void describe(const struct pb_http_response *rs, struct pb_buf *out)
-{
-	json_t *root = json_loadb(rs->body.ptr ? rs->body.ptr : "", rs->body.len, 0, NULL), *e;
-	const char *code = NULL, *msg = NULL;
-	size_t n;
-
-	pb_buf_addf(out, "HTTP %ld", rs->status);
-	if (json_is_object(root)) {
-		e = json_object_get(root, "error");
-		if (json_is_object(e)) {
-			code = json_string_value(json_object_get(e, "code"));
-			msg = json_string_value(json_object_get(e, "message"));
-		} else {
-			code = json_string_value(e);
-			msg = json_string_value(json_object_get(root, "error_description"));
-		}
-	}
-	if (code)
-		pb_buf_addf(out, " %s", code);
-	if (msg) {
-		/* Entra ID adds "\r\nTrace ID: ..." lines: the first line says it. */
-		n = strcspn(msg, "\r\n");
-		pb_buf_addf(out, ": %.*s", (int)n, msg);
-	}
-	json_decref(root);
-}
-
 /*
- * Sends rq, retrying failed connections, 429 and 5xx (honouring Retry-After) up to MAX_ATTEMPTS. Returns
- * 0 with the answer (any other status is the caller's to judge), or -1 with err set.
+ * Sends rq as retry says. Returns 0 with an answer other than 429 and 5xx (the caller judges its status), or
+ * -1 with err set, "URL: failed after N attempts: ..." when the last answer was still one of those.
  */
 static int exchange(const struct pb_http_request *rq, struct pb_http_response *rs, struct pb_buf *err)
 {
-	long delay = 1;
-	int attempt;
-
-	for (attempt = 1;; attempt++) {
-		int rc = pb_http_do(rq, rs, NULL, err);
-		long wait;
-
-		if (rc == 0 && rs->status != 429 && rs->status < 500)
-			return 0;
-		if (attempt == MAX_ATTEMPTS) {
-			if (rc == 0) {
-				pb_buf_reset(err);
-				pb_buf_addf(err, "%s: failed after %d attempts: ", rq->url, attempt);
-				describe(rs, err);
-				pb_http_response_release(rs);
-			}
-			return -1;
-		}
-		wait = rc == 0 && rs->retry_after >= 0 ? rs->retry_after : delay;
-		if (wait > MAX_WAIT_S)
-			wait = MAX_WAIT_S;
-		if (rc == 0)
-			pb_http_response_release(rs);
-		sleep_s(wait);
-		delay = delay * 2 > MAX_WAIT_S ? MAX_WAIT_S : delay * 2;
-	}
+	if (pb_http_exchange(rq, &retry, rs, NULL, err) < 0)
+		return -1;
+	if (rs->status != 429 && rs->status < 500)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s: failed after %d attempts: ", rq->url, retry.attempts);
+	pb_entra_describe(rs, err);
+	pb_http_response_release(rs);
+	return -1;
 }
 
 static int token(const char *login, struct pb_buf *bearer, struct pb_buf *err)
 {
-	const char *tenant = getenv("AZURE_TENANT_ID"), *id = getenv("AZURE_CLIENT_ID"),
-		   *secret = getenv("AZURE_CLIENT_SECRET");
-	const char *hdr[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
-	struct pb_buf url = PB_BUF_INIT, form = PB_BUF_INIT;
-	struct pb_http_request rq = {"POST", NULL, hdr, 2, NULL, 0, 60};
-	struct pb_http_response rs;
-	json_t *root = NULL;
-	const char *tok;
-	int ret = -1;
+	struct pb_entra_credentials cred = {login, getenv("AZURE_TENANT_ID"), getenv("AZURE_CLIENT_ID"),
+					    getenv("AZURE_CLIENT_SECRET")};
 
-	if (!tenant || !*tenant || !id || !*id || !secret || !*secret) {
+	if (!cred.tenant || !*cred.tenant || !cred.client_id || !*cred.client_id || !cred.client_secret ||
+	    !*cred.client_secret) {
 		pb_buf_reset(err);
 		pb_buf_addstr(
 			err,
 			"the Partner Center export needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET");
 		return -2;
 	}
-	pb_buf_addf(&url, "%s/%s/oauth2/v2.0/token", login, tenant);
-	pb_buf_addstr(&form, "grant_type=client_credentials&client_id=");
-	pb_http_add_form_value(&form, id);
-	pb_buf_addstr(&form, "&client_secret=");
-	pb_http_add_form_value(&form, secret);
-	pb_buf_addstr(&form, "&scope=");
-	pb_http_add_form_value(&form, "https://graph.microsoft.com/.default");
-	rq.url = pb_buf_str(&url);
-	rq.body = pb_buf_str(&form);
-	rq.body_len = form.len;
-	if (exchange(&rq, &rs, err) < 0)
-		goto out;
-	root = json_loadb(rs.body.ptr ? rs.body.ptr : "", rs.body.len, 0, NULL);
-	tok = json_string_value(json_object_get(root, "access_token"));
-	if (rs.status != 200 || !tok || !*tok) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: no token: ", rq.url);
-		describe(&rs, err);
-	} else {
-		pb_buf_reset(bearer);
-		pb_buf_addf(bearer, "Authorization: Bearer %s", tok);
-		ret = 0;
-	}
-	pb_http_response_release(&rs);
-out:
-	json_decref(root);
-	memset(form.ptr, 0, form.len);
-	pb_buf_release(&form);
-	pb_buf_release(&url);
-	return ret;
+	return pb_entra_token(&cred, "https://graph.microsoft.com/.default", REQUEST_TIMEOUT_S, &retry, bearer, err);
 }
 
 /* The operation's Location after the export request. */
@@ -153,7 +80,7 @@ static int request_export(const char *graph, const struct pb_pc_export *x, const
 {
 	const char *hdr[] = {bearer, "Content-Type: application/json", "Accept: application/json"};
 	struct pb_buf url = PB_BUF_INIT, body = PB_BUF_INIT;
-	struct pb_http_request rq = {"POST", NULL, hdr, 3, NULL, 0, 60};
+	struct pb_http_request rq = {"POST", NULL, hdr, 3, NULL, 0, REQUEST_TIMEOUT_S, NULL};
 	struct pb_http_response rs;
 	json_t *req;
 	char *text;
@@ -184,7 +111,7 @@ static int request_export(const char *graph, const struct pb_pc_export *x, const
 	if (rs.status != 202 || !rs.location[0]) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s: the export was not accepted: ", rq.url);
-		describe(&rs, err);
+		pb_entra_describe(&rs, err);
 	} else {
 		pb_buf_reset(loc);
 		pb_buf_addstr(loc, rs.location);
@@ -202,7 +129,7 @@ out:
 static int poll(const char *loc, const char *bearer, long wait, long timeout_s, json_t **done, struct pb_buf *err)
 {
 	const char *hdr[] = {bearer, "Accept: application/json"};
-	struct pb_http_request rq = {"GET", loc, hdr, 2, NULL, 0, 60};
+	struct pb_http_request rq = {"GET", loc, hdr, 2, NULL, 0, REQUEST_TIMEOUT_S, NULL};
 	time_t start = time(NULL);
 
 	*done = NULL;
@@ -220,7 +147,7 @@ static int poll(const char *loc, const char *bearer, long wait, long timeout_s, 
 		if (rs.status != 200 || !status) {
 			pb_buf_reset(err);
 			pb_buf_addf(err, "%s: not an export operation: ", loc);
-			describe(&rs, err);
+			pb_entra_describe(&rs, err);
 			json_decref(root);
 			pb_http_response_release(&rs);
 			return -1;
@@ -269,7 +196,7 @@ static int get_manifest(json_t *op, const char *loc, const char *bearer, json_t 
 {
 	const char *hdr[] = {bearer, "Accept: application/json"};
 	const char *link = json_string_value(json_object_get(op, "resourceLocation@odata.navigationLink"));
-	struct pb_http_request rq = {"GET", link, hdr, 2, NULL, 0, 60};
+	struct pb_http_request rq = {"GET", link, hdr, 2, NULL, 0, REQUEST_TIMEOUT_S, NULL};
 	struct pb_http_response rs;
 
 	*out = json_object_get(op, "resourceLocation");
@@ -290,7 +217,7 @@ static int get_manifest(json_t *op, const char *loc, const char *bearer, json_t 
 	if (!json_is_object(*out)) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s: no manifest: ", link);
-		describe(&rs, err);
+		pb_entra_describe(&rs, err);
 		json_decref(*out);
 		*out = NULL;
 	}
