@@ -49,7 +49,7 @@ int pb_money_mul(pb_money a, pb_money b, pb_money *out, int *rounded);
 
 /*
  * a x b x c / div, computed exactly and rounded half-to-even to 18 places once: a price, a quantity, an
- * exchange rate (PB_MONEY_ONE when there is none) and a unit block size ("100 Hours": 100). Returns 0, or
+ * exchange rate (PB_MONEY_ONE when there is none) and a whole divisor (1 for none). Returns 0, or
  * PB_MONEY_ERR_RANGE when the result leaves the range or div is 0. *rounded (may be NULL) is set to 1 when
  * digits were dropped.
  */

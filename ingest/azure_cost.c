@@ -24,7 +24,6 @@ static const struct {
 	[AZ_PAYG_COST] = {0, {"paygCostInBillingCurrency"}},
 	[AZ_PAYG_PRICE] = {0, {"PayGPrice"}},
 	[AZ_QUANTITY] = {0, {"Quantity"}},
-	[AZ_UNIT] = {0, {"UnitOfMeasure"}},
 	[AZ_RATE] = {0, {"exchangeRatePricingToBilling"}},
 	[AZ_PUBLISHER_TYPE] = {0, {"PublisherType"}},
 	[AZ_PRICING_MODEL] = {0, {"PricingModel"}},
@@ -111,30 +110,6 @@ const char *pb_azure_category(const char *t, size_t n)
 		if (pb_text_is(t, n, map[i].type))
 			return map[i].category;
 	return NULL;
-}
-
-uint32_t pb_azure_unit_block(const char *s, size_t len)
-{
-	uint64_t v = 0;
-	size_t i = 0;
-
-	while (i < len && s[i] == ' ')
-		i++;
-	if (i == len || s[i] < '0' || s[i] > '9')
-		return 1;
-	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > 1000000000)
-			return 0;
-	}
-	/* Thousands and millions written as a suffix: "10K", "1M". */
-	if (i < len && (s[i] == 'K' || s[i] == 'k'))
-		v *= 1000;
-	else if (i < len && s[i] == 'M' && (i + 1 == len || s[i + 1] == ' '))
-		v *= 1000000;
-	if (v == 0 || v > 1000000000)
-		return 0;
-	return (uint32_t)v;
 }
 
 static const struct pb_csv_field *field_of(const struct pb_azure_cost *a, const struct pb_csv *c, int col)
@@ -234,16 +209,17 @@ static int column_is(const struct pb_azure_cost *a, const struct pb_csv *c, int 
 }
 
 /*
- * FOCUS ListCost: paygCostInBillingCurrency when the export has it, else PayGPrice x Quantity / block
- * (x exchangeRatePricingToBilling), exact and rounded once. No list price at all (an empty price, or a
- * zero price on a marketplace line or a reservation or savings plan purchase or refund) leaves it absent.
+ * FOCUS ListCost: paygCostInBillingCurrency when the export has it, else PayGPrice x Quantity
+ * (x exchangeRatePricingToBilling), exact and rounded once: the same product Microsoft defines
+ * paygCostInBillingCurrency as. PayGPrice is the price of one UnitOfMeasure ("100 Hours") and Quantity
+ * counts those units (0.24 of "100 Hours" is 24 hours), so the block is in both already and is never
+ * applied again. No list price at all (an empty price, or a zero price on a marketplace line or a
+ * reservation or savings plan purchase or refund) leaves it absent.
  */
 static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		     struct pb_buf *err, size_t *field)
 {
 	struct pb_decimal f[3];
-	const struct pb_csv_field *unit;
-	uint32_t block = 1;
 	size_t n = 2;
 
 	u->has_list = 0;
@@ -261,7 +237,8 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 		return -1;
 	if (f[0].mant == 0 &&
 	    (column_is(a, c, AZ_PUBLISHER_TYPE, "Marketplace") ||
-	     ((column_is(a, c, AZ_PRICING_MODEL, "Reservation") || column_is(a, c, AZ_PRICING_MODEL, "SavingsPlan")) &&
+	     ((column_is(a, c, AZ_PRICING_MODEL, "Reservation") || column_is(a, c, AZ_PRICING_MODEL, "Reservations") ||
+	       column_is(a, c, AZ_PRICING_MODEL, "SavingsPlan")) &&
 	      (column_is(a, c, AZ_TYPE, "Purchase") || column_is(a, c, AZ_TYPE, "Refund"))))) {
 		st->no_list++;
 		return 0;
@@ -273,24 +250,8 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 			return -1;
 		n = 3;
 	}
-	if (a->col[AZ_UNIT] >= 0) {
-		unit = field_of(a, c, AZ_UNIT);
-		if (unit->len == a->last_unit_len && memcmp(unit->ptr, a->last_unit, unit->len) == 0 &&
-		    a->last_unit_block) {
-			block = a->last_unit_block;
-		} else {
-			block = pb_azure_unit_block(unit->ptr, unit->len);
-			if (block == 0)
-				return field_error(a, c, AZ_UNIT, "unit of measure (block over 10^9)", err, field);
-			if (unit->len < sizeof(a->last_unit)) {
-				memcpy(a->last_unit, unit->ptr, unit->len);
-				a->last_unit_len = unit->len;
-				a->last_unit_block = block;
-			}
-		}
-	}
 	/* The product's own rounding to 18 places is the documented one, not a warning. */
-	if (pb_decimal_product(f, n, block, &u->list_cost, NULL) < 0)
+	if (pb_decimal_product(f, n, 1, &u->list_cost, NULL) < 0)
 		return field_error(a, c, AZ_PAYG_PRICE, "list cost (PayGPrice x Quantity out of range)", err, field);
 	u->has_list = 1;
 	return 0;

@@ -20,7 +20,6 @@ enum {
 	AZ_PAYG_COST,
 	AZ_PAYG_PRICE,
 	AZ_QUANTITY,
-	AZ_UNIT,
 	AZ_RATE,
 	AZ_PUBLISHER_TYPE,
 	AZ_PRICING_MODEL,
@@ -39,11 +38,10 @@ struct pb_azure_cost {
 	long alt[AZ_NCOLS][AZ_MAX_ALT];
 	char name[AZ_NCOLS][48]; /* each bound column's header, as the file spells it, for messages */
 	int csp;		 /* customerTenantId present: the partner account is the customer's tenant */
-	char last_date[40], last_bill[40], last_unit[24], last_type[24];
-	size_t last_date_len, last_bill_len, last_unit_len, last_type_len; /* last_type: a known type only */
+	char last_date[40], last_bill[40], last_type[24];
+	size_t last_date_len, last_bill_len, last_type_len; /* last_type: a known type only */
 	const char *last_category;
 	int32_t last_date_day, last_bill_month;
-	uint32_t last_unit_block;
 };
 
 /* Finds the columns in the header record (names matched case-insensitively). 0, or -1 with err set. */
@@ -58,8 +56,5 @@ size_t pb_azure_cost_columns(const struct pb_azure_cost *a, size_t *cols);
 
 /* FOCUS ChargeCategory for an Azure ChargeType (any case), or NULL when the type is unknown. */
 const char *pb_azure_category(const char *type, size_t len);
-
-/* The block size a UnitOfMeasure names: "100 Hours" 100, "10K" 10000, "1 GB/Month" 1, "Hours" 1; 0 if too big. */
-uint32_t pb_azure_unit_block(const char *unit, size_t len);
 
 #endif

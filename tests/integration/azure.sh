@@ -110,32 +110,36 @@ def lines_for(run, month_start, days, scale):
     bp = month_start
     for d in days:
         tags = json.dumps({'env': 'prod', 'team': 'billing,ops', 'day': d.day}, separators=(',', ':'))
-        vm_q = D(rnd.randint(1, 2400)) / 100
+        # Quantity counts UnitOfMeasure units and PayGPrice is per unit, as in cost details: 0.24 of "100 Hours"
+        # is 24 hours, so list (PayGPrice x Quantity) and billed (about EffectivePrice x Quantity) are alike.
+        vm_q = D(rnd.randint(1, 2400)) / 10 ** 4   # up to 24 hours, in 100-hour units
         out.append(dict(sub=SUB_A, name=NAME_A, date=d, type='Usage', svc='Virtual Machines', region='westeurope',
-                        cost=(vm_q * D('0.0891') * scale).quantize(D('1e-10')), price='9.6', qty=str(vm_q),
+                        cost=(vm_q * D('8.91') * scale).quantize(D('1e-10')), price='9.6', qty=str(vm_q),
                         uom='100 Hours', tags=tags, info='{"VCPUs":4,"ServiceType":"Standard_D4s_v5"}'))
-        st_q = D(rnd.randint(10 ** 13, 9 * 10 ** 14)) / 10 ** 14
+        st_q = D(rnd.randint(10 ** 13, 9 * 10 ** 14)) / 10 ** 14   # 1 to 90 GB-days, in 10 GB units
         out.append(dict(sub=SUB_A, name=NAME_A, date=d, type='Usage', svc='Storage', region='westeurope',
-                        cost=(st_q * D('0.00171') * scale).quantize(D('1e-12')), price='0.0184', qty=str(st_q),
+                        cost=(st_q * D('0.0171') * scale).quantize(D('1e-12')), price='0.0184', qty=str(st_q),
                         uom='10 GB', tags='', info=''))
         out.append(dict(sub=SUB_B, name=NAME_B, date=d, type='Usage', svc='Azure App Service', region='East US',
-                        cost=(D(rnd.randint(1, 10 ** 6)) / 10 ** 7 * scale).quantize(D('1e-14')),
+                        cost=(D(rnd.randint(8 * 10 ** 5, 10 ** 6)) / 10 ** 6 * D('2.2857142857142848') *
+                              scale).quantize(D('1e-14')),
                         price='0.0952380952380952', qty='24', uom='1 Hour', tags='{"app":"web"}', info=''))
         out.append(dict(sub=SUB_B, name=NAME_B, date=d, type='UnusedReservation', svc='Virtual Machines', region='',
-                        cost=(D('0.0417') * scale).quantize(D('1e-8')), price='0.096',
+                        cost=(D('0.0576') * D('0.0416666666666667') * scale).quantize(D('1e-8')), price='0.096',
                         qty='0.0416666666666667', uom='1 Hour', tags='', info=''))
-        out.append(dict(sub=SUB_B, name=NAME_B, date=d, type='Usage', svc='Bandwidth', region='Zone 1',
-                        cost=(D(rnd.randint(1, 999)) / 10 ** 6 * scale).quantize(D('1e-12')), price='0.0036',
-                        qty=str(D(rnd.randint(1, 99999)) / 1000), uom='10K', tags='', info=''))
+        kv_q = D(rnd.randint(1, 99999)) / 1000   # up to about a million operations, in 10K units
+        out.append(dict(sub=SUB_B, name=NAME_B, date=d, type='Usage', svc='Key Vault', region='East US',
+                        cost=(kv_q * D('0.00342') * scale).quantize(D('1e-12')), price='0.0036',
+                        qty=str(kv_q), uom='10K', tags='', info=''))
         if d.day == 3:     # two identical lines: never de-duplicated
             for _ in range(2):
                 out.append(dict(sub=SUB_A, name=NAME_A, date=d, type='Usage', svc='Storage', region='westeurope',
-                                cost=D('0.01234'), price='0.0184', qty='3.14159265358979', uom='10 GB',
+                                cost=D('0.05372123'), price='0.0184', qty='3.14159265358979', uom='10 GB',
                                 tags='', info=''))
         if d.day == 4:     # list costs that round once, half to even, at the 19th place: 2 and 4, not 7
             for price in ('0.000000000000000025', '0.000000000000000045'):
                 out.append(dict(sub=SUB_A, name=NAME_A, date=d, type='Usage', svc='Azure Monitor',
-                                region='westeurope', cost=D('0.000000000000000001'), price=price, qty='1',
+                                region='westeurope', cost=D('0.000000000000000001'), price=price, qty='0.1',
                                 uom='10 GB', tags='', info=''))
         if d.day == 1:
             out.append(dict(sub=SUB_B, name=NAME_B, date=d, type='Purchase', svc='Virtual Machines', region='',
@@ -146,7 +150,7 @@ def lines_for(run, month_start, days, scale):
                             cost=D('0.0000001'), price='0', qty='1', uom='', tags='', info=''))
         if d.day == 5:
             out.append(dict(sub=SUB_A, name=NAME_A, date=d, type='Refund', svc='Virtual Machines',
-                            region='westeurope', cost=(D('-12.25') * scale).quantize(D('1e-6')), price='9.6',
+                            region='westeurope', cost=(D('-13.365') * scale).quantize(D('1e-6')), price='9.6',
                             qty='-1.5', uom='100 Hours', tags='', info=''))
     for ln in out:
         ln['bp'] = bp
@@ -184,20 +188,6 @@ CATEGORY = {'usage': 'Usage', 'purchase': 'Purchase', 'refund': 'Credit', 'credi
             'roundingadjustment': 'Adjustment', 'unusedreservation': 'Usage', 'unusedsavingsplan': 'Usage'}
 
 
-def block(uom):
-    digits = ''
-    for c in uom:
-        if not c.isdigit():
-            break
-        digits += c
-    if not digits:
-        return 1
-    n = int(digits)
-    if uom[len(digits):len(digits) + 1] == 'K':
-        n *= 1000
-    return n
-
-
 def parse_day(text):
     if '/' in text:
         m, d, y = text.split('/')
@@ -226,8 +216,8 @@ def expect(name, parts):
         for r in rows[1:]:
             v = dict(zip(hdr, r))
             nlines += 1
-            listed = (D(v['paygprice']) * D(v['quantity']) / block(v['unitofmeasure'])).quantize(
-                Q18, rounding=decimal.ROUND_HALF_EVEN)
+            # PayGPrice x Quantity, rounded once: both are per UnitOfMeasure, so no block comes into it.
+            listed = (D(v['paygprice']) * D(v['quantity'])).quantize(Q18, rounding=decimal.ROUND_HALF_EVEN)
             billed = D(v['costinbillingcurrency'])
             assert billed == billed.quantize(Q18), 'keep billed costs within 18 places'
             bp = parse_day(v['billingperiodstartdate']).replace(day=1)

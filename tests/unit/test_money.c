@@ -267,7 +267,7 @@ static void expect_mul3(const char *a, const char *b, const char *c, uint32_t di
 	assert_int_equal(rounded, want_rounded);
 }
 
-/* Price x quantity x exchange rate / block: one rounding at the end, never one per factor. */
+/* Price x quantity x exchange rate / a divisor: one rounding at the end, never one per factor. */
 static void test_mul3(void **state)
 {
 	pb_money r;

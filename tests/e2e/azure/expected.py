@@ -36,7 +36,6 @@ BILLED = ['costinbillingcurrency', 'cost']
 PAYG_COST = 'paygcostinbillingcurrency'
 PAYG_PRICE = 'paygprice'
 QUANTITY = 'quantity'
-UNIT = 'unitofmeasure'
 RATE = 'exchangeratepricingtobilling'
 PUBLISHER_TYPE = 'publishertype'
 PRICING_MODEL = 'pricingmodel'
@@ -55,7 +54,6 @@ CATEGORY = {
 AMOUNT_RE = re.compile(r'[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z')
 US_DATE_RE = re.compile(r'([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\Z')
 ISO_DATE_RE = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})(T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?Z?)?\Z')
-UNIT_RE = re.compile(r'([0-9]+)(K?)')
 
 
 class FixtureError(Exception):
@@ -94,17 +92,6 @@ def day_of(text, where, what):
         return datetime.date(year, month, day)
     except ValueError:
         raise FixtureError('%s: no such day in %s: %r' % (where, what, text))
-
-
-def block_of(unit):
-    """The leading whole number of UnitOfMeasure, times 1000 when a K follows it; 1 without a number."""
-    m = UNIT_RE.match(unit)
-    if not m:
-        return 1
-    n = int(m.group(1))
-    if n == 0:
-        raise FixtureError('unit of measure %r: a block of 0 is not in the contract' % unit)
-    return n * 1000 if m.group(2) == 'K' else n
 
 
 def canonical(d):
@@ -152,8 +139,15 @@ def text_of(row, cols, where, what):
     return values[0]
 
 
+# PricingModel values whose zero-price purchases and refunds have no list price.
+NO_LIST_MODELS = ('Reservation', 'Reservations', 'SavingsPlan')
+
+
 def list_cost(row, col, category_type, where, stats):
-    """The list cost of one line per the contract, or None (absent)."""
+    """The list cost of one line per the contract, or None (absent): paygCostInBillingCurrency when set, else
+    PayGPrice x Quantity (x exchangeRatePricingToBilling when set), exact, rounded once half-to-even to 18
+    places. PayGPrice is per UnitOfMeasure and Quantity counts UnitOfMeasure units ("100 Hours": 0.24 is 24
+    hours), so UnitOfMeasure itself plays no part: there is no block division."""
     if col['payg_cost'] is not None and row[col['payg_cost']] != '':
         return money(row[col['payg_cost']], where, 'paygCostInBillingCurrency', stats)
     if col['payg_price'] is None:
@@ -165,19 +159,18 @@ def list_cost(row, col, category_type, where, stats):
     if price.is_zero():
         publisher = row[col['publisher']] if col['publisher'] is not None else ''
         model = row[col['model']] if col['model'] is not None else ''
-        for value, canon in ((publisher, 'Marketplace'), (model, 'Reservation'), (model, 'SavingsPlan')):
+        for value, canon in [(publisher, 'Marketplace')] + [(model, m) for m in NO_LIST_MODELS]:
             if value.lower() == canon.lower() and value != canon:
                 raise FixtureError('%s: %r: the contract does not say whether this is case-insensitive' %
                                    (where, value))
         if publisher == 'Marketplace':
             return None
-        if model in ('Reservation', 'SavingsPlan') and category_type.lower() in ('purchase', 'refund'):
+        if model in NO_LIST_MODELS and category_type.lower() in ('purchase', 'refund'):
             return None
     if col['quantity'] is None or row[col['quantity']] == '':
         raise FixtureError('%s: PayGPrice without a quantity: keep fixtures clear of it' % where)
     qty = exact(row[col['quantity']], where, 'Quantity')
-    block = block_of(row[col['unit']]) if col['unit'] is not None else 1
-    product = price * qty / block  # exact: the context traps Inexact
+    product = price * qty  # exact: the context traps Inexact
     if col['rate'] is not None and row[col['rate']] != '':
         product = product * exact(row[col['rate']], where, 'exchangeRatePricingToBilling')
     return product.quantize(QUANTUM, rounding=decimal.ROUND_HALF_EVEN, context=decimal.Context(prec=400))
@@ -211,7 +204,6 @@ def read_file(path, groups, accounts, stats):
         'payg_cost': index.get(PAYG_COST),
         'payg_price': index.get(PAYG_PRICE),
         'quantity': index.get(QUANTITY),
-        'unit': index.get(UNIT),
         'rate': index.get(RATE),
         'publisher': index.get(PUBLISHER_TYPE),
         'model': index.get(PRICING_MODEL),

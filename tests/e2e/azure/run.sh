@@ -2,7 +2,9 @@
 # End-to-end tests of `pb-ingest --format azure-cost` (Azure cost details CSV: EA, MCA and CSP partner
 # schemas): summaries and warnings compared with the golden files in expected/, which expected.py computes
 # from the contract alone, and the error cases in the folders beside this script compared with their golden
-# stderr and exit status.
+# stderr and exit status. The MCA and CSP fixtures' paygCostInBillingCurrency is checked to be PayGPrice x
+# Quantity x exchangeRatePricingToBilling (rounded half-to-even to 18 places), and each such line, with that
+# column emptied, to give the same list cost through pb-ingest's own product.
 #
 # Usage: tests/e2e/azure/run.sh                  runs bin/pb-ingest of this work tree
 #        PB_BIN=DIR tests/e2e/azure/run.sh       runs DIR/pb-ingest (a relative DIR is taken from the caller's
@@ -175,6 +177,75 @@ for f in ea-basic mca-basic csp-basic; do
 	want "$f-twice.daily.csv" --summary=daily "$FIXTURES/$f.csv" "$FIXTURES/$f.csv"
 	want "$f-twice.stderr" --stderr "$FIXTURES/$f.csv" "$FIXTURES/$f.csv"
 done
+# The fixtures' own pay-as-you-go costs are Microsoft's product: on every line of an MCA or CSP fixture with
+# both paygCostInBillingCurrency and PayGPrice, PayGPrice x Quantity x exchangeRatePricingToBilling rounded
+# half-to-even to 18 places is paygCostInBillingCurrency exactly (and PayGPrice x Quantity is paygCostInUsd
+# when the line has that and prices in USD). Each such line whose list cost the product gives (not one of the
+# zero-price lines that have no list price without a paygCost) is also written out twice, for the checks
+# below: as it is (PAYG/NAME-rN.csv) and with paygCostInBillingCurrency emptied (PAYG/NAME-rN-computed.csv).
+PAYG=$TMP/payg
+mkdir -p "$PAYG"
+if python3 - "$PAYG" "$FIXTURES"/*.csv >"$TMP/payg.list" 2>"$TMP/payg.err" <<'EOF'; then
+import csv, decimal, os, sys
+
+ctx = decimal.Context(prec=400, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
+D = decimal.Decimal
+out, paths = sys.argv[1], sys.argv[2:]
+bad, checked, usd = [], 0, 0
+for path in paths:
+    with open(path, encoding='utf-8-sig', newline='') as f:
+        rows = list(csv.reader(f, strict=True))
+    header = [h.lower() for h in rows[0]]
+    if 'paygcostinbillingcurrency' not in header:
+        continue
+    name = os.path.basename(path)[:-len('.csv')]
+    c = {h: i for i, h in enumerate(header)}
+    for n, row in enumerate(rows[1:], start=2):
+        v = dict(zip(header, row))
+        cost, price = v['paygcostinbillingcurrency'], v.get('paygprice', '')
+        if cost == '' or price == '':
+            continue
+        rate = D(v['exchangeratepricingtobilling'] or '1')
+        want = ctx.multiply(ctx.multiply(D(price), D(v['quantity'])), rate).quantize(D(1).scaleb(-18), context=ctx)
+        checked += 1
+        if want != D(cost):
+            bad.append('%s record %d: PayGPrice x Quantity x rate is %s, paygCostInBillingCurrency %s' %
+                       (name, n, want, cost))
+        if v.get('paygcostinusd', '') != '' and v.get('pricingcurrency') == 'USD':
+            usd += 1
+            if ctx.multiply(D(price), D(v['quantity'])) != D(v['paygcostinusd']):
+                bad.append('%s record %d: PayGPrice x Quantity is not paygCostInUsd %s' %
+                           (name, n, v['paygcostinusd']))
+        no_list = D(price).is_zero() and (
+            v.get('publishertype') == 'Marketplace' or
+            (v.get('pricingmodel') in ('Reservation', 'Reservations', 'SavingsPlan') and
+             v['chargetype'].lower() in ('purchase', 'refund')))
+        if no_list:
+            continue
+        for suffix, empty in (('', False), ('-computed', True)):
+            r = list(row)
+            if empty:
+                r[c['paygcostinbillingcurrency']] = ''
+            with open(os.path.join(out, '%s-r%d%s.csv' % (name, n, suffix)), 'w', newline='') as f:
+                csv.writer(f, lineterminator='\n').writerows([rows[0], r])
+        print('%s-r%d' % (name, n))
+for b in bad:
+    print(b, file=sys.stderr)
+print('%d lines with paygCostInBillingCurrency and PayGPrice, %d with paygCostInUsd' % (checked, usd),
+      file=sys.stderr)
+sys.exit(1 if bad or checked == 0 else 0)
+EOF
+	pass "fixtures: paygCostInBillingCurrency is PayGPrice x Quantity x exchangeRatePricingToBilling, to 18 places ($(tail -n 1 "$TMP/payg.err"))"
+else
+	fail "fixtures: paygCostInBillingCurrency is PayGPrice x Quantity x exchangeRatePricingToBilling, to 18 places"
+	sed 's/^/#   /' "$TMP/payg.err"
+fi
+mapfile -t PAYG_ROWS <"$TMP/payg.list"
+for r in "${PAYG_ROWS[@]}"; do
+	# The line as it is, computed by expected.py: its list cost is its paygCostInBillingCurrency.
+	want "payg-$r.daily.csv" --summary=daily "$PAYG/$r.csv"
+	want "payg-$r-computed.stderr" --stderr "$PAYG/$r-computed.csv"
+done
 if ! python3 "$HERE/expected.py" --batch "$E" <"$TMP/expected.spec" 2>"$TMP/expected.err"; then
 	fail "expected.py refused a fixture"
 	sed 's/^/#   /' "$TMP/expected.err"
@@ -254,6 +325,15 @@ check "EA, MCA and CSP files together, reverse order --summary" 0 "$E/all.summar
 	"$V" /dev/null --format azure-cost --summary --no-progress "${ALL_REV[@]}"
 check "csp-basic gzip on stdin --summary=daily" 0 "$EXPECTED/csp-basic.daily.csv" empty \
 	"$V" "$V/csp-basic.csv.gz" --format azure-cost --summary=daily -
+
+# A line with paygCostInBillingCurrency emptied: pb-ingest's PayGPrice x Quantity x rate is the very list cost
+# the line gives with it.
+((${#PAYG_ROWS[@]} >= 7)) || fail "at least 7 fixture lines with paygCostInBillingCurrency to compute (${#PAYG_ROWS[@]})"
+for r in "${PAYG_ROWS[@]}"; do
+	check "$r with paygCostInBillingCurrency emptied: the same list cost from PayGPrice x Quantity x rate" 0 \
+		"$E/payg-$r.daily.csv" "$E/payg-$r-computed.stderr" "$PAYG" /dev/null \
+		--format azure-cost --summary=daily "$r-computed.csv"
+done
 
 # ---- error cases ---------------------------------------------------------------------------------------
 
