@@ -6,6 +6,11 @@
 # skipped (a smoke run). BENCH_BIG_ROWS (default 10000000) rows for the RSS check. PB_INGEST (default
 # bin/pb-ingest). Exit status: 0 when every command ran and the outputs match, whatever the targets say;
 # 1 when a command failed or the outputs differ.
+#
+# Sections: cur (the above, then the store and the downloads) and azure-cost (`pb-ingest --format azure-cost
+# --summary` on a generated Azure cost details export of BENCH_ROWS rows, against DuckDB and `pigz -dc` the
+# same way). BENCH_SECTIONS (default "cur azure-cost") picks some; BENCH_AZURE_SCHEMA (default mca, or ea)
+# is the export's schema.
 
 set -euo pipefail
 
@@ -25,10 +30,15 @@ MIN_SPEEDUP=8
 MAX_GZ_RATIO=1.1
 MAX_RSS_KB=$((32 * 1024))
 
+SECTIONS=" ${BENCH_SECTIONS:-cur azure-cost} "
+AZ_SCHEMA=${BENCH_AZURE_SCHEMA:-mca}
+
 die() {
 	echo "bench: $*" >&2
 	exit 1
 }
+
+[[ $AZ_SCHEMA == ea || $AZ_SCHEMA == mca ]] || die "BENCH_AZURE_SCHEMA is ea or mca, not '$AZ_SCHEMA'"
 
 for n in "$ROWS" "$BIG_ROWS"; do
 	[[ $n =~ ^[1-9][0-9]*$ ]] || die "row count '$n' is not a positive integer"
@@ -113,23 +123,6 @@ need_kb() {
 	echo "$total"
 }
 
-SMALL=$DIR/cur-$(label "$ROWS" | tr 'MK' 'mk').csv
-BIG=$DIR/cur-$(label "$BIG_ROWS" | tr 'MK' 'mk').csv
-DO_BIG=0
-if ((ROWS >= 1000000 && BIG_ROWS != ROWS)); then
-	DO_BIG=1
-fi
-
-specs=("$ROWS:$SMALL")
-((DO_BIG)) && specs+=("$BIG_ROWS:$BIG")
-want=$(need_kb "${specs[@]}")
-avail=$(df -Pk "$DIR" | awk 'NR == 2 { print $4 }')
-((want < avail)) || die "need about $((want / 1024)) MB free in $DIR, have $((avail / 1024)) MB"
-
-make_csv "$SMALL" "$ROWS"
-make_gz "$SMALL" "$ROWS"
-((DO_BIG)) && make_csv "$BIG" "$BIG_ROWS"
-
 # run NAME OUTFILE CMD...: runs CMD once under $TIME with stdout to OUTFILE; sets WALL and RSS_KB.
 run() {
 	local name=$1 out=$2
@@ -164,29 +157,6 @@ warm() {
 	cat "$@" >/dev/null
 }
 
-PB_ARGS=(--format aws-cur --summary --no-progress)
-declare -A T M
-
-warm "$SMALL" "$SMALL.gz"
-echo "bench: timing, best of $RUNS" >&2
-best pb_plain "$DIR/out-pb-plain.csv" "$PB" "${PB_ARGS[@]}" "$SMALL"
-T[pb_plain]=$BEST M[pb_plain]=$PEAK
-best pb_gz "$DIR/out-pb-gz.csv" "$PB" "${PB_ARGS[@]}" "$SMALL.gz"
-T[pb_gz]=$BEST M[pb_gz]=$PEAK
-best duck_plain "$DIR/out-duck-plain.csv" node bench/duckdb_sum.mjs "$SMALL"
-T[duck_plain]=$BEST M[duck_plain]=$PEAK
-best duck_gz "$DIR/out-duck-gz.csv" node bench/duckdb_sum.mjs "$SMALL.gz"
-T[duck_gz]=$BEST M[duck_gz]=$PEAK
-best pigz /dev/null pigz -dc "$SMALL.gz"
-T[pigz]=$BEST M[pigz]=$PEAK
-
-if ((DO_BIG)); then
-	warm "$BIG"
-	echo "bench: pb-ingest on $BIG (RSS check, one run)" >&2
-	run pb_big "$DIR/out-pb-big.csv" "$PB" "${PB_ARGS[@]}" "$BIG"
-	T[pb_big]=$WALL M[pb_big]=$RSS_KB
-fi
-
 # Outputs: pb-ingest must agree with DuckDB byte for byte, and each tool with itself across plain and gzip.
 MISMATCH=0
 compare() {
@@ -219,6 +189,163 @@ verdict() {
 	fi
 }
 
+# row INPUT TOOL KEY NOTE: one line of the table; MB/s is of the uncompressed CSV.
+row() {
+	local mbps
+	mbps=$(awk -v b="$PLAIN_BYTES" -v t="${T[$3]}" 'BEGIN { if (t <= 0) t = 0.005; printf "%.0f", b / 1048576 / t }')
+	printf '  %-10s %-10s %8s %8s %12s %10s\n' "$1" "$2" "${T[$3]}" "$mbps" "$(mb "${M[$3]}")" "$4"
+}
+
+# section NAME: whether BENCH_SECTIONS asks for NAME.
+section() {
+	[[ $SECTIONS == *" $1 "* ]]
+}
+
+# ---- azure-cost: an Azure cost details export (EA or MCA columns), timed the same way as the CUR ----------
+
+AZ_GEN_SUM=$(sha256sum bench/gen_azure.c | cut -d' ' -f1)
+
+az_stamp_of() {
+	echo "gen=$AZ_GEN_SUM schema=$AZ_SCHEMA rows=$2 seed=$SEED size=$(stat -c %s "$1")"
+}
+
+az_fresh() {
+	[[ -f $1 && -f $1.stamp ]] && [[ $(cat "$1.stamp") == "$(az_stamp_of "$1" "$2")" ]]
+}
+
+azure_section() {
+	local file t0 want avail
+	local -a gen=()
+	local -a args=(--format azure-cost --summary --no-progress)
+
+	[[ $AZ_SCHEMA == mca ]] && gen=(--mca)
+	cc -O2 -std=c11 -Wall -Wextra -Werror -o "$DIR/gen_azure" bench/gen_azure.c
+	file=$DIR/azure-$AZ_SCHEMA-$(label "$ROWS" | tr 'MK' 'mk').csv
+
+	# About 1 KB a row, plus the gzip.
+	want=0
+	az_fresh "$file" "$ROWS" || want=$((ROWS * 1150 / 1024))
+	avail=$(df -Pk "$DIR" | awk 'NR == 2 { print $4 }')
+	((want < avail)) || die "need about $((want / 1024)) MB free in $DIR, have $((avail / 1024)) MB"
+	if az_fresh "$file" "$ROWS"; then
+		echo "bench: reusing $file" >&2
+	else
+		rm -f "$file" "$file.stamp" "$file.gz" "$file.gz.stamp"
+		echo "bench: generating $file ($ROWS rows, $AZ_SCHEMA)" >&2
+		t0=$EPOCHREALTIME
+		"$DIR/gen_azure" "$ROWS" "$SEED" "${gen[@]}" >"$file.tmp"
+		mv "$file.tmp" "$file"
+		az_stamp_of "$file" "$ROWS" >"$file.stamp"
+		echo "bench: generated $file in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" >&2
+	fi
+	if az_fresh "$file.gz" "$ROWS"; then
+		echo "bench: reusing $file.gz" >&2
+	else
+		echo "bench: compressing $file" >&2
+		pigz -c "$file" >"$file.gz.tmp"
+		mv "$file.gz.tmp" "$file.gz"
+		az_stamp_of "$file.gz" "$ROWS" >"$file.gz.stamp"
+	fi
+
+	warm "$file" "$file.gz"
+	echo "bench: azure-cost timing, best of $RUNS" >&2
+	best az_pb_plain "$DIR/out-az-pb-plain.csv" "$PB" "${args[@]}" "$file"
+	T[az_pb_plain]=$BEST M[az_pb_plain]=$PEAK
+	best az_pb_gz "$DIR/out-az-pb-gz.csv" "$PB" "${args[@]}" "$file.gz"
+	T[az_pb_gz]=$BEST M[az_pb_gz]=$PEAK
+	best az_duck_plain "$DIR/out-az-duck-plain.csv" node bench/duckdb_azure_sum.mjs "$file"
+	T[az_duck_plain]=$BEST M[az_duck_plain]=$PEAK
+	best az_duck_gz "$DIR/out-az-duck-gz.csv" node bench/duckdb_azure_sum.mjs "$file.gz"
+	T[az_duck_gz]=$BEST M[az_duck_gz]=$PEAK
+	best az_pigz /dev/null pigz -dc "$file.gz"
+	T[az_pigz]=$BEST M[az_pigz]=$PEAK
+
+	local l speed speed_gz gz_ratio rss
+	l=$(label "$ROWS")
+	speed=$(ratio "${T[az_duck_plain]}" "${T[az_pb_plain]}")
+	speed_gz=$(ratio "${T[az_duck_gz]}" "${T[az_pb_gz]}")
+	gz_ratio=$(ratio "${T[az_pb_gz]}" "${T[az_pigz]}")
+	rss=$((M[az_pb_plain] > M[az_pb_gz] ? M[az_pb_plain] : M[az_pb_gz]))
+
+	echo
+	echo "azure-cost bench: $("$PB" --version 2>/dev/null || echo pb-ingest),"\
+		"DuckDB $(node -p "require('./bench/node_modules/@duckdb/node-api/package.json').version"),"\
+		"$(nproc) cores, seed $SEED"
+	echo "input: $file, $ROWS rows ($AZ_SCHEMA), $(size_mb "$file") MB plain, $(size_mb "$file.gz") MB gzip;" \
+		"wall = best of $RUNS (page cache warm), RSS = peak"
+	echo
+	PLAIN_BYTES=$(stat -c %s "$file")
+	printf '  %-10s %-10s %8s %8s %12s %10s\n' input tool wall_s MB/s peak_rss_MB "time/pb"
+	row "plain $l" pb-ingest az_pb_plain ""
+	row "plain $l" duckdb az_duck_plain "${speed}x"
+	row "gzip $l" pb-ingest az_pb_gz ""
+	row "gzip $l" duckdb az_duck_gz "${speed_gz}x"
+	row "gzip $l" "pigz -dc" az_pigz "$(ratio "${T[az_pigz]}" "${T[az_pb_gz]}")x"
+	echo "  pb-ingest gzip / pigz -dc = ${gz_ratio}x"
+	echo
+	echo "outputs:"
+	compare "$DIR/out-az-pb-plain.csv" "$DIR/out-az-duck-plain.csv" "pb-ingest vs duckdb, plain $l"
+	compare "$DIR/out-az-pb-gz.csv" "$DIR/out-az-duck-gz.csv" "pb-ingest vs duckdb, gzip $l"
+	compare "$DIR/out-az-pb-plain.csv" "$DIR/out-az-pb-gz.csv" "pb-ingest plain vs gzip $l"
+	echo "  accounts: $(($(wc -l <"$DIR/out-az-pb-plain.csv") - 1))"
+	echo
+	echo "targets:"
+	printf '  %-40s %10s  %s\n' ">= ${MIN_SPEEDUP}x faster than DuckDB, plain CSV" "${speed}x" \
+		"$(verdict "$speed" ">=" "$MIN_SPEEDUP")"
+	printf '  %-40s %10s  %s\n' "gzip time <= ${MAX_GZ_RATIO}x pigz -dc" "${gz_ratio}x" \
+		"$(verdict "$gz_ratio" "<=" "$MAX_GZ_RATIO")"
+	printf '  %-40s %10s  %s\n' "peak RSS <= 32 MB, $l rows" "$(mb "$rss") MB" \
+		"$(verdict "$rss" "<=" "$MAX_RSS_KB")"
+}
+
+declare -A T M
+
+# BENCH_SECTIONS=azure-cost: that section alone, without the CUR files.
+if ! section cur; then
+	section azure-cost && azure_section
+	((MISMATCH)) && die "outputs differ"
+	exit 0
+fi
+
+SMALL=$DIR/cur-$(label "$ROWS" | tr 'MK' 'mk').csv
+BIG=$DIR/cur-$(label "$BIG_ROWS" | tr 'MK' 'mk').csv
+DO_BIG=0
+if ((ROWS >= 1000000 && BIG_ROWS != ROWS)); then
+	DO_BIG=1
+fi
+
+specs=("$ROWS:$SMALL")
+((DO_BIG)) && specs+=("$BIG_ROWS:$BIG")
+want=$(need_kb "${specs[@]}")
+avail=$(df -Pk "$DIR" | awk 'NR == 2 { print $4 }')
+((want < avail)) || die "need about $((want / 1024)) MB free in $DIR, have $((avail / 1024)) MB"
+
+make_csv "$SMALL" "$ROWS"
+make_gz "$SMALL" "$ROWS"
+((DO_BIG)) && make_csv "$BIG" "$BIG_ROWS"
+
+PB_ARGS=(--format aws-cur --summary --no-progress)
+
+warm "$SMALL" "$SMALL.gz"
+echo "bench: timing, best of $RUNS" >&2
+best pb_plain "$DIR/out-pb-plain.csv" "$PB" "${PB_ARGS[@]}" "$SMALL"
+T[pb_plain]=$BEST M[pb_plain]=$PEAK
+best pb_gz "$DIR/out-pb-gz.csv" "$PB" "${PB_ARGS[@]}" "$SMALL.gz"
+T[pb_gz]=$BEST M[pb_gz]=$PEAK
+best duck_plain "$DIR/out-duck-plain.csv" node bench/duckdb_sum.mjs "$SMALL"
+T[duck_plain]=$BEST M[duck_plain]=$PEAK
+best duck_gz "$DIR/out-duck-gz.csv" node bench/duckdb_sum.mjs "$SMALL.gz"
+T[duck_gz]=$BEST M[duck_gz]=$PEAK
+best pigz /dev/null pigz -dc "$SMALL.gz"
+T[pigz]=$BEST M[pigz]=$PEAK
+
+if ((DO_BIG)); then
+	warm "$BIG"
+	echo "bench: pb-ingest on $BIG (RSS check, one run)" >&2
+	run pb_big "$DIR/out-pb-big.csv" "$PB" "${PB_ARGS[@]}" "$BIG"
+	T[pb_big]=$WALL M[pb_big]=$RSS_KB
+fi
+
 L=$(label "$ROWS")
 speed=$(ratio "${T[duck_plain]}" "${T[pb_plain]}")
 speed_gz=$(ratio "${T[duck_gz]}" "${T[pb_gz]}")
@@ -233,13 +360,6 @@ echo "input: $SMALL, $ROWS rows, $(size_mb "$SMALL") MB plain, $(size_mb "$SMALL
 	"wall = best of $RUNS (page cache warm), RSS = peak"
 echo
 PLAIN_BYTES=$(stat -c %s "$SMALL")
-
-# row INPUT TOOL KEY NOTE: one line of the table; MB/s is of the uncompressed CSV.
-row() {
-	local mbps
-	mbps=$(awk -v b="$PLAIN_BYTES" -v t="${T[$3]}" 'BEGIN { if (t <= 0) t = 0.005; printf "%.0f", b / 1048576 / t }')
-	printf '  %-10s %-10s %8s %8s %12s %10s\n' "$1" "$2" "${T[$3]}" "$mbps" "$(mb "${M[$3]}")" "$4"
-}
 
 printf '  %-10s %-10s %8s %8s %12s %10s\n' input tool wall_s MB/s peak_rss_MB "time/pb"
 row "plain $L" pb-ingest pb_plain ""
@@ -338,6 +458,8 @@ compare "$DIR/out-pb-parts.csv" "$DIR/out-pb-s3.csv" "pb-ingest local parts vs s
 compare "$DIR/out-pb-parts.csv" "$DIR/out-pb-plain.csv" "pb-ingest parts vs the whole file"
 printf '  %-40s %10s  %s\n' "s3rver <= ${MAX_S3_RATIO}x local files" "${s3_ratio}x" \
 	"$(verdict "$s3_ratio" "<=" "$MAX_S3_RATIO")"
+
+section azure-cost && azure_section
 
 if ((MISMATCH)); then
 	die "outputs differ"
