@@ -2,9 +2,25 @@
 # make demo: the zero-config local PostgreSQL, the sample exports imported into it, and what it now holds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=(samples/aws-cur/2026-10/*)
+aws=(samples/aws-cur/2026-10/*)
+azure=(samples/azure-cost/2026-10/*)
+pc=(samples/partner-center/2026-10/*)
 export PB_VAR_DIR=${PB_VAR_DIR:-var}
 unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT
+
+# from_store FOLDER: per partner account of the committed import of that sample folder (the default source
+# of a store run: the first file's folder as a file:// URI), its exact list and billed cost, lines and names.
+from_store() {
+	bin/pb-db psql -X -q -P footer=off -v "src=file://$(realpath "$1")" <<'SQL'
+SELECT u.partner_account_id, trim_scale(sum(u.list_cost)) AS list_cost,
+	trim_scale(sum(u.billed_cost)) AS billed_cost, sum(u.line_count) AS lines,
+	(SELECT string_agg(DISTINCT n.name, ', ') FROM pb.partner_account_name n
+	  WHERE n.import_id = i.id AND n.partner_account_id = u.partner_account_id) AS name
+	FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
+	WHERE i.status = 'committed' AND i.billing_month = '2026-10-01' AND i.source = :'src'
+	GROUP BY i.id, u.partner_account_id ORDER BY 1;
+SQL
+}
 
 echo "== pb-db init && pb-db start && pb-db migrate   (a private cluster in $PB_VAR_DIR/pg, Unix socket only)"
 bin/pb-db init
@@ -13,16 +29,29 @@ bin/pb-db start
 trap 'echo; echo "== pb-db stop"; bin/pb-db stop' EXIT
 bin/pb-db migrate
 echo
-echo "== pb-ingest --format aws-cur ${files[*]}"
-bin/pb-ingest --format aws-cur --no-progress "${files[@]}"
+echo "== pb-ingest --format aws-cur ${aws[*]}"
+bin/pb-ingest --format aws-cur --no-progress "${aws[@]}"
+echo
+echo "== pb-ingest --format azure-cost ${azure[*]}   (an EA cost-details export)"
+bin/pb-ingest --format azure-cost --no-progress "${azure[@]}" 2>&1
+echo
+echo "== pb-ingest --format partner-center --month 2026-10 ${pc[*]}   (reconciliation JSON lines)"
+bin/pb-ingest --format partner-center --month 2026-10 --no-progress "${pc[@]}"
 echo
 echo "== pb-ingest --history --month 2026-10"
 bin/pb-ingest --history --month 2026-10
 echo
-echo "== per partner account, from the store (list and billed cost, exact)"
-bin/pb-db psql -X -q -P footer=off -c "SELECT u.partner_account_id, trim_scale(sum(u.list_cost)) AS list_cost,
-	trim_scale(sum(u.billed_cost)) AS billed_cost, sum(u.line_count) AS lines
-	FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
-	WHERE i.status = 'committed' AND i.billing_month = '2026-10-01' GROUP BY 1 ORDER BY 1"
+echo "== AWS, per partner account, from the store (list and billed cost, exact)"
+from_store "${aws[0]%/*}"
 echo "== the same from the files alone: pb-ingest --format aws-cur --summary"
-bin/pb-ingest --format aws-cur --summary --no-progress "${files[@]}"
+bin/pb-ingest --format aws-cur --summary --no-progress "${aws[@]}"
+echo
+echo "== Azure cost export, per subscription, from the store"
+from_store "${azure[0]%/*}"
+echo "== the same from the file alone: pb-ingest --format azure-cost --summary"
+bin/pb-ingest --format azure-cost --summary --no-progress "${azure[@]}" 2>&1
+echo
+echo "== Partner Center, per customer tenant, from the store"
+from_store "${pc[0]%/*}"
+echo "== the same from the file alone: pb-ingest --format partner-center --summary"
+bin/pb-ingest --format partner-center --summary --no-progress "${pc[@]}"
