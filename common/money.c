@@ -437,6 +437,45 @@ static int big_scale(uint32_t *n, long p, uint32_t div)
 	return inexact;
 }
 
+/*
+ * The common case in 128 bits: the mantissas' product fits, and the scale is a power of ten either way.
+ * Returns 1 when it applied (result in *out), 0 when the general path must decide.
+ */
+static int product_u128(const struct pb_decimal *f, size_t nf, pb_money *out, int *rounded)
+{
+	u128 prod = 1, q, r, d;
+	long p = PB_MONEY_SCALE;
+	size_t k;
+	int neg = 0;
+
+	for (k = 0; k < nf; k++) {
+		if (f[k].mant == 0 || __builtin_mul_overflow(prod, f[k].mant, &prod))
+			return 0;
+		p += f[k].exp;
+		neg ^= f[k].neg;
+	}
+	if (p >= 0) {
+		if (p > MAX_DIGITS || __builtin_mul_overflow(prod, pow10_u128((int)p), &q))
+			return 0;
+		r = 0;
+	} else {
+		if (p < -MAX_DIGITS)
+			return 0;
+		d = pow10_u128((int)-p);
+		q = prod / d;
+		r = prod % d;
+		/* Half-to-even, comparing r with d - r so that nothing overflows. */
+		if (r > d - r || (r == d - r && (q & 1)))
+			q++;
+	}
+	if (q > money_max())
+		return 0;
+	if (rounded)
+		*rounded = r != 0;
+	out->units = neg ? -(__int128)q : (__int128)q;
+	return 1;
+}
+
 int pb_decimal_product(const struct pb_decimal *f, size_t nf, uint32_t div, pb_money *out, int *rounded)
 {
 	uint32_t n[BIG_LIMBS] = {0}, twice[BIG_LIMBS];
@@ -447,6 +486,8 @@ int pb_decimal_product(const struct pb_decimal *f, size_t nf, uint32_t div, pb_m
 
 	if (div == 0)
 		return PB_MONEY_ERR_RANGE;
+	if (div == 1 && product_u128(f, nf, out, rounded))
+		return 0;
 	n[0] = 1;
 	for (k = 0; k < nf; k++) {
 		if (f[k].mant == 0) {

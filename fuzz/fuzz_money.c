@@ -432,6 +432,16 @@ static void check_arith(pb_money a, pb_money b, int digits)
 			CHECK(pb_decimal_product(f, 3, 1, &p3, &r3) == 0 && p3.units == p2.units && r3 == r2,
 			      "x 1 changed %s x %s", show(a), show(b));
 		}
+		/* x 2 / 2 takes the general (multi-limb) path: it must agree with the 128-bit one. */
+		f[2].mant = 2;
+		f[2].exp = 0;
+		f[2].neg = 0;
+		r3 = -1;
+		rc = pb_decimal_product(f, 3, 2, &p3, &r3);
+		CHECK((rc == 0) == (wrc == 0), "x 2 / 2 of %s x %s: %d", show(a), show(b), rc);
+		if (rc == 0)
+			CHECK(p3.units == want.units && r3 == wrounded, "x 2 / 2: %s x %s = %s, want %s", show(a),
+			      show(b), show(p3), show(want));
 	}
 	c = pb_money_cmp(a, b);
 	CHECK((c < 0) == (a.units < b.units) && (c > 0) == (a.units > b.units), "cmp(%s, %s) = %d", show(a), show(b),
