@@ -51,6 +51,33 @@ from_store "${azure[0]%/*}"
 echo "== the same from the file alone: pb-ingest --format azure-cost --summary"
 bin/pb-ingest --format azure-cost --summary --no-progress "${azure[@]}" 2>&1
 echo
+echo "== pb-accounts: the CLC accounts, their terms, and which partner accounts are theirs"
+if ! bin/pb-accounts show ACME1 >/dev/null 2>&1; then
+	bin/pb-accounts import samples/accounts/clc-accounts.csv --by demo
+	for a in ACME1 GLOB2 INIT3; do
+		bin/pb-accounts accept-terms "$a" --vendor centurylink --version 2026-01 --by demo
+	done
+	bin/pb-accounts accept-terms ACME1 --vendor azure --region US --version 2026-01 --by demo
+	bin/pb-accounts accept-terms ACME1 --vendor aws --region US --version 2026-01 --by demo
+	bin/pb-accounts accept-terms GLOB2 --vendor azure --region GB --version 2026-01 --by demo
+	bin/pb-accounts accept-terms INIT3 --vendor azure --region US --version 2026-01 --by demo
+fi
+bin/pb-accounts list
+echo "== pb-accounts check: ACME1 for azure, GLOB2 (a UK office) for aws, INIT3 (a reseller's customer) for azure"
+bin/pb-accounts check ACME1 --vendor azure
+bin/pb-accounts check GLOB2 --vendor aws || echo "(exit $?: refused)"
+bin/pb-accounts check INIT3 --vendor azure || echo "(exit $?: refused)"
+echo "== pb-accounts suggest --month 2026-10 --rules config/mapping-rules.example --apply"
+bin/pb-accounts suggest --month 2026-10 --rules config/mapping-rules.example --apply --by demo ||
+	echo "(exit $?: some accounts were refused and stay unlinked)"
+echo "== Azure usage of 2026-10 per CLC account, attributed by usage date (pb.usage_attributed)"
+bin/pb-db psql -X -q -P footer=off <<'SQL'
+SELECT coalesce(a.alias, '(unmapped)') AS clc_account, a.vendor, trim_scale(sum(a.list_cost)) AS list_cost,
+	trim_scale(sum(a.billed_cost)) AS billed_cost, sum(a.line_count) AS lines
+	FROM pb.usage_attributed a WHERE a.billing_month = '2026-10-01' AND a.vendor = 'azure'
+	GROUP BY 1, 2 ORDER BY 1, 2;
+SQL
+echo
 echo "== Partner Center, per customer tenant, from the store"
 from_store "${pc[0]%/*}"
 echo "== the same from the file alone: pb-ingest --format partner-center --summary"
