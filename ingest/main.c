@@ -610,6 +610,23 @@ out:
 	return ret;
 }
 
+/*
+ * Opens a file or URL of the run (hashed and fetched ahead when storing). Returns 0, or -1 when the run
+ * must stop (reported; a download that failed after its retries is marked for exit 3).
+ */
+static int open_input(struct run *r, const char *path, struct pb_input **in)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	int rc = pb_input_open_ex(path, r->store ? PB_INPUT_SHA256 | PB_INPUT_PREFETCH : 0, &r->opt->fetch, in, &err);
+
+	if (rc < 0) {
+		r->remote_failed |= rc == PB_INPUT_ERR_REMOTE;
+		report(r, path, 0, 0, pb_buf_str(&err));
+	}
+	pb_buf_release(&err);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Reads one Partner Center JSON lines file into the run's reduction. Returns 0, or -1 when the run must stop. */
 static int ingest_jsonl(struct run *r, const char *path)
 {
@@ -626,12 +643,8 @@ static int ingest_jsonl(struct run *r, const char *path)
 	int rc, ret = -1, ready = 0;
 
 	pb_stats_reset(&st);
-	rc = pb_input_open_ex(path, r->store ? PB_INPUT_SHA256 | PB_INPUT_PREFETCH : 0, &r->opt->fetch, &in, &err);
-	if (rc < 0) {
-		r->remote_failed |= rc == PB_INPUT_ERR_REMOTE;
-		report(r, path, 0, 0, pb_buf_str(&err));
+	if (open_input(r, path, &in) < 0)
 		goto out;
-	}
 	name = pb_input_name(in);
 	red = pb_reduce_new(r->opt->summary == SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
 	names = pb_reduce_new(PB_GRAIN_DAILY);
@@ -708,12 +721,8 @@ static int ingest_file(struct run *r, const char *path)
 	size_t k, cols[PB_PARSER_MAXCOLS], ncols;
 	int rc, ret = -1, csv_ready = 0;
 
-	rc = pb_input_open_ex(path, r->store ? PB_INPUT_SHA256 | PB_INPUT_PREFETCH : 0, &r->opt->fetch, &in, &err);
-	if (rc < 0) {
-		r->remote_failed |= rc == PB_INPUT_ERR_REMOTE;
-		report(r, path, 0, 0, pb_buf_str(&err));
+	if (open_input(r, path, &in) < 0)
 		goto out;
-	}
 	name = pb_input_name(in);
 	if (pb_csv_init(&csv, pb_input_read, in, 0) < 0) {
 		report(r, name, 0, 0, "out of memory");
