@@ -55,6 +55,21 @@ int pb_link_check_id(int vendor, const char *id, struct pb_buf *err)
 	return PB_ACCOUNT_ERR_DATA;
 }
 
+/*
+ * The id as links keep it: Azure GUIDs in lowercase (the exports write them so, and pb-ingest stores
+ * them so), in buf; any other id as it is.
+ */
+static const char *stored_id(int vendor, const char *id, char buf[64])
+{
+	size_t i, n = strlen(id);
+
+	if (vendor != PB_VENDOR_AZURE || n >= 64)
+		return id;
+	for (i = 0; i <= n; i++)
+		buf[i] = (char)tolower((unsigned char)id[i]);
+	return buf;
+}
+
 /* Says which link of the partner account (p: vendor, id, from, to) overlaps from..to. */
 static int describe_overlap(PGconn *conn, const char *const *p, struct pb_buf *err)
 {
@@ -85,8 +100,8 @@ static int describe_overlap(PGconn *conn, const char *const *p, struct pb_buf *e
 int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int32_t from, int32_t to,
 		const char *origin, const char *by, struct pb_buf *err)
 {
-	char from_s[11], to_s[11];
-	const char *p[7] = {pb_vendor_names[vendor], id, alias, from_s, NULL, origin, by};
+	char from_s[11], to_s[11], idbuf[64];
+	const char *p[7] = {pb_vendor_names[vendor], stored_id(vendor, id, idbuf), alias, from_s, NULL, origin, by};
 	PGresult *res = NULL;
 	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
 
@@ -144,8 +159,8 @@ out:
 int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int32_t to, const char *by,
 		struct pb_buf *err)
 {
-	char to_s[11];
-	const char *p[5] = {pb_vendor_names[vendor], id, alias, to_s, by};
+	char to_s[11], idbuf[64];
+	const char *p[5] = {pb_vendor_names[vendor], stored_id(vendor, id, idbuf), alias, to_s, by};
 	PGresult *res;
 
 	pb_date_format(to, to_s);

@@ -527,6 +527,10 @@ static int cmd_check_link(const struct command *cmd, struct options *o)
 		rc = fail(PB_ACCOUNT_ERR_DATA, &err);
 		goto out;
 	}
+	/* Azure ids are kept and shown in lowercase (argv's strings are the program's to change). */
+	if (v == PB_VENDOR_AZURE && o->partner_account)
+		for (char *c = (char *)o->partner_account; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
 	e = malloc(sizeof(*e));
 	if (!e) {
 		rc = EXIT_DEPENDENCY;

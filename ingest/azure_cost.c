@@ -280,6 +280,7 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 	u->account = first_text(a, c, acct);
 	if (u->account.len == 0)
 		return field_error(a, c, acct, "", err, field);
+	u->account = pb_azure_id(u->account, a->account);
 
 	f = field_of(a, c, AZ_TYPE);
 	if (f->len == 0)

@@ -41,6 +41,7 @@ struct pb_azure_cost {
 	char last_date[40], last_bill[40], last_type[24];
 	size_t last_date_len, last_bill_len, last_type_len; /* last_type: a known type only */
 	const char *last_category;
+	char account[40]; /* the current line's account, when it had to be lowercased */
 	int32_t last_date_day, last_bill_month;
 };
 

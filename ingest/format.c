@@ -96,3 +96,31 @@ int pb_text_is(const char *ptr, size_t len, const char *name)
 {
 	return strlen(name) == len && strncasecmp(ptr, name, len) == 0;
 }
+
+struct pb_text pb_azure_id(struct pb_text t, char buf[40])
+{
+	size_t i;
+	int upper = 0;
+
+	if (t.len != 36)
+		return t;
+	for (i = 0; i < 36; i++) {
+		char ch = t.ptr[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (ch != '-')
+				return t;
+		} else if (ch >= 'A' && ch <= 'F') {
+			upper = 1;
+		} else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) {
+			return t;
+		}
+	}
+	if (!upper)
+		return t;
+	for (i = 0; i < 36; i++)
+		buf[i] = t.ptr[i] >= 'A' && t.ptr[i] <= 'F' ? (char)(t.ptr[i] - 'A' + 'a') : t.ptr[i];
+	buf[36] = '\0';
+	t.ptr = buf;
+	return t;
+}

@@ -40,6 +40,12 @@ void pb_add_quoted_value(struct pb_buf *err, const char *ptr, size_t len);
 /* 1 when the field is three capital letters (an ISO 4217 code). */
 int pb_valid_currency(const char *ptr, size_t len);
 
+/*
+ * An Azure id (tenant, subscription) in the one case links use: a GUID with capital hex digits is copied
+ * into buf in lowercase and returned from there; anything else is returned as it is.
+ */
+struct pb_text pb_azure_id(struct pb_text t, char buf[40]);
+
 /* Case-insensitive comparison of a field with a NUL-terminated name. */
 int pb_text_is(const char *ptr, size_t len, const char *name);
 

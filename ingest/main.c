@@ -638,6 +638,7 @@ static int ingest_jsonl(struct run *r, const char *path)
 	struct pb_usage u;
 	const char *name = path;
 	int32_t month = r->store ? r->month : r->opt->month;
+	char account[40];
 	uint64_t rows = 0;
 	uint32_t col;
 	int rc, ret = -1, ready = 0;
@@ -660,7 +661,7 @@ static int ingest_jsonl(struct run *r, const char *path)
 			pb_progress_update(&r->progress, pb_buf_str(&r->label), r->bytes_before + j.bytes,
 					   r->rows + rows);
 		}
-		if (pb_partner_center_row(&st, &j, month, &u, &err, &col) < 0) {
+		if (pb_partner_center_row(&st, &j, month, &u, account, &err, &col) < 0) {
 			report(r, name, j.line, col, pb_buf_str(&err));
 			if (r->errors >= r->opt->max_errors)
 				goto out;

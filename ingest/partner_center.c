@@ -102,7 +102,7 @@ static int list_cost(struct pb_format_stats *st, const struct pb_jsonl *j, struc
 }
 
 int pb_partner_center_row(struct pb_format_stats *st, const struct pb_jsonl *j, int32_t month, struct pb_usage *u,
-			  struct pb_buf *err, uint32_t *col)
+			  char account[40], struct pb_buf *err, uint32_t *col)
 {
 	struct pb_text t;
 	struct pb_money_parse_info info;
@@ -111,6 +111,7 @@ int pb_partner_center_row(struct pb_format_stats *st, const struct pb_jsonl *j, 
 	memset(u, 0, sizeof(*u));
 	if (need(j, "CustomerId", &u->account, err, col) < 0)
 		return -1;
+	u->account = pb_azure_id(u->account, account);
 	if (text_of(j, date_key).len == 0)
 		date_key = "ChargeStartDate";
 	t = text_of(j, date_key);

@@ -11,10 +11,11 @@
 
 /*
  * Converts the current record of j into u (strings borrowed from j). month, when not 0, is the billing
- * month of every line (the export's); else the month of the usage date. Returns 0, or -1 with the reason
- * in err and the column in *col.
+ * month of every line (the export's); else the month of the usage date. account holds the customer id
+ * when it had to be lowercased (see pb_azure_id). Returns 0, or -1 with the reason in err and the column
+ * in *col.
  */
 int pb_partner_center_row(struct pb_format_stats *st, const struct pb_jsonl *j, int32_t month, struct pb_usage *u,
-			  struct pb_buf *err, uint32_t *col);
+			  char account[40], struct pb_buf *err, uint32_t *col);
 
 #endif

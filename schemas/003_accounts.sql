@@ -58,6 +58,8 @@ CREATE TABLE pb.partner_account (
 	created_at timestamptz NOT NULL DEFAULT now(),
 	ended_by text,
 	ended_at timestamptz,
+	-- Azure ids (GUIDs) in lowercase, as pb-ingest stores them, so that a link matches its usage.
+	CONSTRAINT partner_account_azure_lowercase CHECK (vendor <> 'azure' OR partner_account_id = lower(partner_account_id)),
 	CONSTRAINT partner_account_no_overlap EXCLUDE USING gist (
 		vendor WITH =, partner_account_id WITH =, validity WITH &&)
 );

@@ -243,6 +243,16 @@ check "a raw UPDATE that makes an overlap is refused too" \
 	"1|ERROR:  conflicting key value violates exclusion constraint \"partner_account_no_overlap\"|2026-09-30" \
 	"$?|$(head -1 <<<"$out")|$(sql "SELECT valid_to FROM pb.partner_account WHERE created_by = 'raw sql'")"
 sql "DELETE FROM pb.partner_account WHERE created_by = 'raw sql'"
+# Azure ids are kept in lowercase, as pb-ingest stores them: a link typed in capitals still matches usage.
+t "an Azure link given in capitals is stored in lowercase" 0 \
+	"linked azure partner account 0c7e9a14-52b3-4d8f-a1e6-3f9b2d7c5e88 to US1 from 2026-10-01 (open-ended)" "" \
+	"$PBA" link US1 --vendor azure --partner-account 0C7E9A14-52B3-4D8F-A1E6-3F9B2D7C5E88 --from 2026-10-01 --by ops
+out=$("$PBDB" psql -X -q -v ON_ERROR_STOP=1 -c "INSERT INTO pb.partner_account (vendor, partner_account_id, alias,
+	valid_from, created_by) VALUES ('azure', 'AB0C3E6A-1B2D-4C5E-9F70-A1B2C3D4E5F6', 'US1', '2026-10-01', 'raw sql')" 2>&1)
+check "a raw INSERT of an Azure id in capitals is refused by the database" \
+	"1|ERROR:  new row for relation \"partner_account\" violates check constraint \"partner_account_azure_lowercase\"" \
+	"$?|$(head -1 <<<"$out")"
+sql "DELETE FROM pb.partner_account WHERE vendor = 'azure' AND partner_account_id = '0c7e9a14-52b3-4d8f-a1e6-3f9b2d7c5e88'"
 t "unlink ends the link on a day" 0 "the link of aws partner account $P1 to US1 ends on 2026-10-15" "" \
 	"$PBA" unlink US1 --vendor aws --partner-account $P1 --to 2026-10-15 --by ops
 t "unlink of a link that does not hold then is bad input" 1 "" \

@@ -335,6 +335,17 @@ for r in "${PAYG_ROWS[@]}"; do
 		--format azure-cost --summary=daily "$r-computed.csv"
 done
 
+# Azure GUIDs in capitals are the same account as in lowercase (links keep them in lowercase); other ids stay.
+mkdir -p "$TMP/case"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity' \
+	'6B1F3C2A-8D4E-4F7A-9B2C-1E5D7A9C3F01,10/01/2026,Usage,USD,1.5,2,1' \
+	'6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/01/2026,Usage,USD,2.25,3,1' \
+	'Not-A-GUID-X,10/01/2026,Usage,USD,3,1,1' >"$TMP/case/case.csv"
+printf '%s\n' 'partner_account_id,list_cost,billed_cost' '6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,5,3.75' \
+	'Not-A-GUID-X,1,3' >"$TMP/case/case.summary.csv"
+check "a subscription GUID in capitals is the same account in lowercase" 0 "$TMP/case/case.summary.csv" empty \
+	"$TMP/case" /dev/null --format azure-cost --summary case.csv
+
 # ---- error cases ---------------------------------------------------------------------------------------
 
 for case_dir in "$HERE"/*/; do
