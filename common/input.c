@@ -617,8 +617,7 @@ void pb_input_free(struct pb_input *in)
 	free(in);
 }
 
-int pb_input_slurp(const char *path, const struct pb_fetch_opts *fo, size_t max, struct pb_buf *out,
-		   struct pb_buf *err)
+int pb_input_slurp(const char *path, const struct pb_fetch_opts *fo, size_t max, struct pb_buf *out, struct pb_buf *err)
 {
 	struct pb_input *in = NULL;
 	char buf[65536];
