@@ -104,20 +104,19 @@ struct pb_text pb_azure_id(struct pb_text t, char buf[40])
 
 	if (t.len != 36)
 		return t;
+	/* Most ids are lowercase already: one branch-free pass says so. */
+	for (i = 0; i < 36; i++)
+		upper |= (unsigned char)(t.ptr[i] - 'A') < 6;
+	if (!upper)
+		return t;
 	for (i = 0; i < 36; i++) {
 		char ch = t.ptr[i];
 
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (ch != '-')
-				return t;
-		} else if (ch >= 'A' && ch <= 'F') {
-			upper = 1;
-		} else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) {
+		if (i == 8 || i == 13 || i == 18 || i == 23
+			    ? ch != '-'
+			    : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
 			return t;
-		}
 	}
-	if (!upper)
-		return t;
 	for (i = 0; i < 36; i++)
 		buf[i] = t.ptr[i] >= 'A' && t.ptr[i] <= 'F' ? (char)(t.ptr[i] - 'A' + 'a') : t.ptr[i];
 	buf[36] = '\0';
