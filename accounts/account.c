@@ -29,6 +29,11 @@ const struct pb_account_field_name pb_account_fields[PB_ACCOUNT_NFIELDS] = {
 /* The format of the timestamps shown to users (UTC, to the second), a parameter of to_char. */
 #define UTC_TIME "YYYY-MM-DD\"T\"HH24:MI:SS\"Z\""
 
+/* The columns of struct pb_account, in its order, as text. */
+#define ACCOUNT_COLUMNS                                                                                            \
+	"alias, name, billing_country, is_reseller::text, parent_reseller, domain, email, first_name, last_name, " \
+	"address_line1, city, state, postal_code, phone"
+
 void pb_account_init(struct pb_account *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -188,6 +193,41 @@ int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *va
 	return 0;
 }
 
+/* Refuses a field that is required but has no value: "no name given". */
+static int require(const struct pb_account *a, enum pb_account_field f, struct pb_buf *err)
+{
+	if (a->v[f])
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "no %s given", pb_account_fields[f].column);
+	return PB_ACCOUNT_ERR_DATA;
+}
+
+/*
+ * Refuses a parent reseller that does not exist or is not a reseller. The row stays locked until the
+ * transaction ends, if any, so that it stays a reseller while the caller names it.
+ */
+static int check_parent(PGconn *conn, const char *parent, struct pb_buf *err)
+{
+	const char *q[1] = {parent};
+	PGresult *res;
+	int ret = 0;
+
+	res = pb_db_query(conn, "SELECT is_reseller FROM pb.clc_account WHERE alias = $1 FOR SHARE", 1, q, err);
+	if (!res)
+		return PB_ACCOUNT_ERR_DEPENDENCY;
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    PQntuples(res) ? "parent reseller '%s' is not a reseller"
+					   : "parent reseller '%s' does not exist",
+			    parent);
+		ret = PB_ACCOUNT_ERR_DATA;
+	}
+	PQclear(res);
+	return ret;
+}
+
 int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, enum pb_account_field *bad,
 		      struct pb_buf *err)
 {
@@ -195,34 +235,21 @@ int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, 
 	const char *p[PB_ACCOUNT_NFIELDS + 1];
 	PGresult *res = NULL;
 	size_t i;
-	int ret = PB_ACCOUNT_ERR_DATA;
+	int ret;
 
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		if (!a->v[required[i]]) {
+		ret = require(a, required[i], err);
+		if (ret < 0) {
 			*bad = required[i];
-			pb_buf_reset(err);
-			pb_buf_addf(err, "no %s given", pb_account_fields[required[i]].column);
 			goto out;
 		}
 	}
 	if (a->v[PB_ACCOUNT_PARENT]) {
-		const char *q[1] = {a->v[PB_ACCOUNT_PARENT]};
-
-		res = pb_db_query(conn, "SELECT is_reseller FROM pb.clc_account WHERE alias = $1", 1, q, err);
-		if (!res) {
-			ret = PB_ACCOUNT_ERR_DEPENDENCY;
-			goto out;
-		}
-		if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		ret = check_parent(conn, a->v[PB_ACCOUNT_PARENT], err);
+		if (ret < 0) {
 			*bad = PB_ACCOUNT_PARENT;
-			pb_buf_reset(err);
-			pb_buf_addf(err,
-				    PQntuples(res) ? "parent reseller '%s' is not a reseller"
-						   : "parent reseller '%s' does not exist",
-				    a->v[PB_ACCOUNT_PARENT]);
 			goto out;
 		}
-		PQclear(res);
 	}
 	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
 		p[i] = a->v[i];
@@ -245,6 +272,7 @@ int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, 
 		*bad = PB_ACCOUNT_ALIAS;
 		pb_buf_reset(err);
 		pb_buf_addf(err, "CLC account '%s' exists already", a->v[PB_ACCOUNT_ALIAS]);
+		ret = PB_ACCOUNT_ERR_DATA;
 		goto out;
 	}
 	ret = 0;
@@ -260,7 +288,8 @@ static int no_account(struct pb_buf *err, const char *alias)
 	return PB_ACCOUNT_ERR_DATA;
 }
 
-int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct pb_buf *err)
+/* pb_account_get, locking the row until the transaction ends when lock is set. */
+static int get_account(PGconn *conn, const char *alias, int lock, struct pb_account *a, struct pb_buf *err)
 {
 	const char *p[1] = {alias};
 	PGresult *res;
@@ -268,9 +297,8 @@ int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct
 	int ret = 0;
 
 	res = pb_db_query(conn,
-			  "SELECT alias, name, billing_country, is_reseller::text, parent_reseller, domain, email, "
-			  "first_name, last_name, address_line1, city, state, postal_code, phone "
-			  "FROM pb.clc_account WHERE alias = $1",
+			  lock ? "SELECT " ACCOUNT_COLUMNS " FROM pb.clc_account WHERE alias = $1 FOR UPDATE"
+			       : "SELECT " ACCOUNT_COLUMNS " FROM pb.clc_account WHERE alias = $1",
 			  1, p, err);
 	if (!res)
 		return PB_ACCOUNT_ERR_DEPENDENCY;
@@ -290,6 +318,162 @@ int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct
 		}
 	}
 	PQclear(res);
+	return ret;
+}
+
+int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct pb_buf *err)
+{
+	return get_account(conn, alias, 0, a, err);
+}
+
+/* Whether two values of a field are the same (NULL: no value). */
+static int same(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/*
+ * The accounts whose parent reseller is alias: returns whether there are any (or
+ * PB_ACCOUNT_ERR_DEPENDENCY) and appends the first few aliases to list.
+ */
+static int customers_of(PGconn *conn, const char *alias, struct pb_buf *list, struct pb_buf *err)
+{
+	enum { SHOWN = 5 };
+	const char *p[1] = {alias};
+	PGresult *res;
+	int r, n;
+
+	/* One more than are shown, to tell whether there are more. */
+	res = pb_db_query(conn, "SELECT alias FROM pb.clc_account WHERE parent_reseller = $1 ORDER BY alias LIMIT 6", 1,
+			  p, err);
+	if (!res)
+		return PB_ACCOUNT_ERR_DEPENDENCY;
+	n = PQntuples(res);
+	for (r = 0; r < n && r < SHOWN; r++)
+		pb_buf_addf(list, "%s%s", r ? ", " : "", PQgetvalue(res, r, 0));
+	if (n > SHOWN)
+		pb_buf_addstr(list, ", ...");
+	PQclear(res);
+	return n > 0;
+}
+
+/*
+ * Refuses the changes that would break the hierarchy of resellers and their customers: a parent that is
+ * the account itself, not a reseller, or given to an account with customers; and a reseller with
+ * customers that would stop being one.
+ */
+static int check_hierarchy(PGconn *conn, const char *alias, const struct pb_account *to, const int *changed,
+			   struct pb_buf *err)
+{
+	struct pb_buf list = PB_BUF_INIT;
+	const char *parent = changed[PB_ACCOUNT_PARENT] ? to->v[PB_ACCOUNT_PARENT] : NULL;
+	int stops = changed[PB_ACCOUNT_RESELLER] && strcmp(to->v[PB_ACCOUNT_RESELLER], "false") == 0;
+	int ret = 0, has;
+
+	if (parent && strcmp(parent, alias) == 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "parent reseller '%s' is the account itself", parent);
+		ret = PB_ACCOUNT_ERR_DATA;
+		goto out;
+	}
+	if (parent) {
+		ret = check_parent(conn, parent, err);
+		if (ret < 0)
+			goto out;
+	}
+	if (!parent && !stops)
+		goto out;
+	has = customers_of(conn, alias, &list, err);
+	if (has < 0) {
+		ret = has;
+		goto out;
+	}
+	if (has) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s is the parent reseller of %s: %s", alias, pb_buf_str(&list),
+			    parent ? "it cannot have a parent reseller itself" : "it must stay a reseller");
+		ret = PB_ACCOUNT_ERR_DATA;
+	}
+out:
+	pb_buf_release(&list);
+	return ret;
+}
+
+/* The UPDATE of the changed fields, with their values and by in p ($1 is the alias). Returns 0 or -1. */
+static int update_sql(const struct pb_account *to, const int *changed, const char *by, struct pb_buf *sql,
+		      const char **p, int *np)
+{
+	size_t i;
+
+	pb_buf_addstr(sql, "UPDATE pb.clc_account SET ");
+	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++) {
+		if (!changed[i])
+			continue;
+		p[*np] = to->v[i];
+		(*np)++;
+		pb_buf_addf(sql, "%s = $%d%s, ", pb_account_fields[i].column, *np,
+			    i == PB_ACCOUNT_RESELLER ? "::boolean" : "");
+	}
+	p[*np] = by;
+	(*np)++;
+	pb_buf_addf(sql, "updated_by = $%d, updated_at = now() WHERE alias = $1", *np);
+	return sql->failed ? -1 : 0;
+}
+
+int pb_account_update(PGconn *conn, const char *alias, const struct pb_account *to, const int *given, const char *by,
+		      struct pb_buf *changes, struct pb_buf *err)
+{
+	static const enum pb_account_field not_null[] = {PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY, PB_ACCOUNT_RESELLER};
+	struct pb_account old;
+	struct pb_buf sql = PB_BUF_INIT, ignore = PB_BUF_INIT;
+	const char *p[PB_ACCOUNT_NFIELDS + 1] = {alias};
+	int changed[PB_ACCOUNT_NFIELDS] = {0};
+	int ret = 0, begun = 0, n = 1, any = 0;
+	size_t i;
+
+	pb_account_init(&old);
+	for (i = 0; i < sizeof(not_null) / sizeof(not_null[0]) && ret == 0; i++)
+		if (given[not_null[i]])
+			ret = require(to, not_null[i], err);
+	if (ret < 0)
+		goto out;
+	ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		goto out;
+	begun = 1;
+	ret = get_account(conn, alias, 1, &old, err);
+	if (ret < 0)
+		goto out;
+	/* The alias names the account: it is never changed. */
+	for (i = PB_ACCOUNT_NAME; i < PB_ACCOUNT_NFIELDS; i++) {
+		changed[i] = given[i] && !same(old.v[i], to->v[i]);
+		any |= changed[i];
+	}
+	if (!any)
+		goto out;
+	ret = check_hierarchy(conn, alias, to, changed, err);
+	if (ret < 0)
+		goto out;
+	ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	if (update_sql(to, changed, by, &sql, p, &n) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		goto out;
+	}
+	if (pb_db_exec(conn, pb_buf_str(&sql), n, p, err) < 0 || pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
+		goto out;
+	begun = 0;
+	ret = 0;
+	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
+		if (changed[i])
+			pb_buf_addf(changes, "%s: %s %s -> %s\n", alias, pb_account_fields[i].column,
+				    old.v[i] ? old.v[i] : "(none)", to->v[i] ? to->v[i] : "(none)");
+out:
+	if (begun)
+		pb_db_exec(conn, "ROLLBACK", 0, NULL, &ignore);
+	pb_account_release(&old);
+	pb_buf_release(&sql);
+	pb_buf_release(&ignore);
 	return ret;
 }
 

@@ -75,6 +75,20 @@ int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, 
 int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct pb_buf *err);
 
 /*
+ * Changes the account alias: each field f with given[f] set (given has PB_ACCOUNT_NFIELDS entries; the
+ * alias is never changed) takes the value to->v[f], NULL clearing an optional field. The fields that hold
+ * their value already are left alone; the others change in one UPDATE that records by and the time, in a
+ * transaction of its own (the connection must not be in one) that locks the row. Appends a line
+ * "ALIAS: column OLD -> NEW" per changed field to changes, "(none)" standing for no value, and nothing
+ * when nothing changes. Returns 0; PB_ACCOUNT_ERR_DATA with a message: "no CLC account 'X'", a required
+ * field without a value, a parent that does not exist, is not a reseller or is the account itself, a
+ * parent given to an account with customers, a reseller with customers made not one; or
+ * PB_ACCOUNT_ERR_DEPENDENCY.
+ */
+int pb_account_update(PGconn *conn, const char *alias, const struct pb_account *to, const int *given, const char *by,
+		      struct pb_buf *changes, struct pb_buf *err);
+
+/*
  * Appends to out the account, its terms acceptances, partner account links and customer creation
  * requests, as "key: value" lines. Returns 0, PB_ACCOUNT_ERR_DATA or PB_ACCOUNT_ERR_DEPENDENCY.
  */

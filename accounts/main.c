@@ -30,7 +30,7 @@ enum { EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_DEPENDENCY = 3, EXIT_REFUSED = 4 };
 
 static const char *progname = "pb-accounts";
 
-/* Option values: the fields of an account (add), then every other option of every command. */
+/* Option values: the fields of an account (add, update), then every other option of every command. */
 enum {
 	OPT_FIELD = 1000, /* OPT_FIELD + enum pb_account_field */
 	OPT_VENDOR = 2000,
@@ -46,13 +46,15 @@ enum {
 	OPT_APPLY,
 	OPT_TIMEOUT,
 	OPT_HELP,
+	OPT_NO_RESELLER,
+	OPT_NO_PARENT,
 };
 
 struct options {
 	const char *field[PB_ACCOUNT_NFIELDS];
 	const char *vendor, *region, *version, *by, *partner_account, *config, *rules;
 	int32_t from, to, month;
-	int has_from, has_to, has_month, apply;
+	int has_from, has_to, has_month, apply, no_reseller, no_parent;
 	long timeout;
 	const char *args[2];
 	int nargs;
@@ -158,7 +160,6 @@ static int bad_value(const struct command *cmd, const char *opt, const char *wha
 /* Parses argv (argv[0] is the command). Returns 0, 1 when --help was shown, or an exit status. */
 static int parse(const struct command *cmd, int argc, char **argv, struct options *o)
 {
-	struct option longopts[PB_ACCOUNT_NFIELDS + 16];
 	static const struct option others[] = {
 		{"vendor", required_argument, NULL, OPT_VENDOR},
 		{"region", required_argument, NULL, OPT_REGION},
@@ -173,7 +174,10 @@ static int parse(const struct command *cmd, int argc, char **argv, struct option
 		{"apply", no_argument, NULL, OPT_APPLY},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"help", no_argument, NULL, OPT_HELP},
+		{"no-reseller", no_argument, NULL, OPT_NO_RESELLER},
+		{"no-parent", no_argument, NULL, OPT_NO_PARENT},
 	};
+	struct option longopts[PB_ACCOUNT_NFIELDS + sizeof(others) / sizeof(others[0]) + 1];
 	size_t n = 0, i;
 	int ch, idx;
 
@@ -256,6 +260,12 @@ static int parse(const struct command *cmd, int argc, char **argv, struct option
 			o->timeout = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || o->timeout <= 0 || o->timeout > 3600)
 				return bad_value(cmd, "timeout", "a number of seconds from 1 to 3600", optarg);
+			break;
+		case OPT_NO_RESELLER:
+			o->no_reseller = 1;
+			break;
+		case OPT_NO_PARENT:
+			o->no_parent = 1;
 			break;
 		case OPT_HELP:
 			printf("usage: pb-accounts %s\n\n%s\n%s", cmd->usage, cmd->help, exit_codes);
@@ -397,6 +407,75 @@ out:
 	PQfinish(conn);
 	pb_account_release(&a);
 	pb_buf_release(&err);
+	return rc;
+}
+
+/* --NAME and --no-NAME both given: a usage error. Returns 0 or the exit status. */
+static int exclusive(const struct command *cmd, const char *name, int given, int no)
+{
+	if (!given || !no)
+		return 0;
+	fprintf(stderr, "%s: %s: give --%s or --no-%s, not both\n", progname, cmd->name, name, name);
+	return usage_error(cmd);
+}
+
+static int cmd_update(const struct command *cmd, struct options *o)
+{
+	struct pb_account to;
+	struct pb_buf err = PB_BUF_INIT, changes = PB_BUF_INIT;
+	int given[PB_ACCOUNT_NFIELDS] = {0};
+	char alias[8];
+	PGconn *conn = NULL;
+	size_t i;
+	int rc, ret, any = 0;
+
+	pb_account_init(&to);
+	rc = alias_arg(o, alias);
+	if (rc)
+		goto out;
+	rc = exclusive(cmd, "reseller", o->field[PB_ACCOUNT_RESELLER] != NULL, o->no_reseller);
+	if (rc == 0)
+		rc = exclusive(cmd, "parent", o->field[PB_ACCOUNT_PARENT] != NULL, o->no_parent);
+	if (rc)
+		goto out;
+	if (o->no_reseller)
+		o->field[PB_ACCOUNT_RESELLER] = "false";
+	/* Empty text is no value: the parent is cleared. */
+	if (o->no_parent)
+		o->field[PB_ACCOUNT_PARENT] = "";
+	for (i = PB_ACCOUNT_NAME; i < PB_ACCOUNT_NFIELDS; i++) {
+		if (!o->field[i])
+			continue;
+		given[i] = 1;
+		any = 1;
+		ret = pb_account_set(&to, (enum pb_account_field)i, o->field[i], strlen(o->field[i]), &err);
+		if (ret < 0) {
+			rc = fail(ret, &err);
+			goto out;
+		}
+	}
+	if (!any) {
+		fprintf(stderr, "%s: %s: give a field to change, such as --country\n", progname, cmd->name);
+		rc = usage_error(cmd);
+		goto out;
+	}
+	conn = connect_db(&rc);
+	if (!conn)
+		goto out;
+	ret = pb_account_update(conn, alias, &to, given, who(o), &changes, &err);
+	if (ret < 0) {
+		rc = fail(ret, &err);
+		goto out;
+	}
+	if (changes.len)
+		fputs(pb_buf_str(&changes), stdout);
+	else
+		printf("%s: nothing to change\n", alias);
+out:
+	PQfinish(conn);
+	pb_account_release(&to);
+	pb_buf_release(&err);
+	pb_buf_release(&changes);
 	return rc;
 }
 
@@ -727,6 +806,28 @@ static const struct command commands[] = {
 	 "\n"
 	 "The company profile, which create-azure-customer sends to Partner Center (domain, email, first and\n"
 	 "last name, address, city and postal code are required there; state and phone are optional):\n"
+	 "  --domain NAME.onmicrosoft.com   --email ADDRESS   --first-name NAME   --last-name NAME\n"
+	 "  --address LINE   --city CITY   --state STATE   --postal-code CODE   --phone NUMBER\n"},
+	{"update", cmd_update, 1,
+	 " name country reseller no-reseller parent no-parent domain email first-name last-name address city state "
+	 "postal-code phone by help ",
+	 "update ALIAS [--name NAME] [--country CC] [--[no-]reseller] [--[no-]parent ...] [profile options]",
+	 "Changes the fields given of a CLC account, all in one statement, and prints a line per field that\n"
+	 "changed (\"ACME1: billing_country US -> GB\"), or \"nothing to change\" when each holds its value\n"
+	 "already. Values are checked as add checks them; an empty value clears an optional field. Who changed\n"
+	 "the account and when is recorded.\n"
+	 "\n"
+	 "  --name NAME           the company name\n"
+	 "  --country CC          the billing country; eligibility looks at the vendor terms accepted for the\n"
+	 "                        new country's region, those of the old one no longer count\n"
+	 "  --reseller            the account is a reseller\n"
+	 "  --no-reseller         it is not (refused while accounts name it as their parent reseller)\n"
+	 "  --parent ALIAS        the account is a customer of reseller ALIAS (refused for an account that\n"
+	 "                        other accounts name as their parent reseller)\n"
+	 "  --no-parent           it is no reseller's customer\n"
+	 "  --by NAME             who changes it (default: the login name)\n"
+	 "\n"
+	 "The company profile, as for add:\n"
 	 "  --domain NAME.onmicrosoft.com   --email ADDRESS   --first-name NAME   --last-name NAME\n"
 	 "  --address LINE   --city CITY   --state STATE   --postal-code CODE   --phone NUMBER\n"},
 	{"show", cmd_show, 1, " help ", "show ALIAS",

@@ -5,7 +5,8 @@
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 
 -- A CenturyLink Cloud account: what eligibility looks at, and the company profile a partner customer is
--- created with. A reseller's customers name it in parent_reseller.
+-- created with. A reseller's customers name it in parent_reseller. updated_by and updated_at: the last
+-- change made with pb-accounts update (NULL: never changed).
 CREATE TABLE pb.clc_account (
 	alias text PRIMARY KEY CHECK (alias ~ '^[A-Z0-9]{2,6}$'),
 	name text NOT NULL CHECK (name <> ''),
@@ -22,7 +23,9 @@ CREATE TABLE pb.clc_account (
 	postal_code text,
 	phone text,
 	created_by text NOT NULL,
-	created_at timestamptz NOT NULL DEFAULT now()
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_by text,
+	updated_at timestamptz
 );
 
 CREATE INDEX clc_account_parent ON pb.clc_account (parent_reseller);

@@ -2,8 +2,9 @@
 # Integration tests of pb-accounts against a throwaway PostgreSQL cluster and the Partner Center test server:
 # every eligibility rule with its exit status and message, terms per vendor and region, links that the
 # database itself keeps from overlapping, usage attributed by date, all-or-nothing imports, Azure customer
-# creation that never makes two customers (a timeout after the server made one, retries, refusals), and
-# mapping rules, a catastrophically backtracking one included. Everything is stopped when the script ends.
+# creation that never makes two customers (a timeout after the server made one, retries, refusals),
+# accounts changed in place with eligibility following them, and mapping rules, a catastrophically
+# backtracking one included. Everything is stopped when the script ends.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -54,7 +55,7 @@ check "the accounts migration applies as the pb role, with btree_gist" "applied 
 
 # ---- help and manual -------------------------------------------------------------------------------------
 
-COMMANDS="add show list import accept-terms check link unlink create-azure-customer suggest"
+COMMANDS="add update show list import accept-terms check link unlink create-azure-customer suggest"
 "$PBA" --help >"$TMP/out" 2>&1
 st=$?
 missing=""
@@ -204,6 +205,78 @@ t "terms for an unknown account" 1 "" "pb-accounts: no CLC account 'ZZ9'" \
 	"$PBA" accept-terms ZZ9 --vendor centurylink --version 1 --by x
 t "check of an unknown account" 1 "" "pb-accounts: no CLC account 'ZZ9'" "$PBA" check ZZ9 --vendor aws
 
+# ---- update ----------------------------------------------------------------------------------------------
+
+"$PBA" add UP1 --name "Up One" --country GB >/dev/null && accept_all UP1 GB
+t "before the change of country, the British account is eligible for azure" 0 "UP1: eligible for azure" "" \
+	"$PBA" check UP1 --vendor azure
+t "update changes the country and says what changed" 0 "UP1: billing_country GB -> US" "" \
+	"$PBA" update up1 --country us --by jane@clc
+t "check then wants the terms of the new region: those of the old one no longer count" 4 "" \
+	"pb-accounts: UP1: not eligible for azure: terms not accepted: azure in region US" "$PBA" check UP1 --vendor azure
+check "who changed the account and when is recorded" "jane@clc,t" \
+	"$(sql "SELECT updated_by, updated_at >= created_at FROM pb.clc_account WHERE alias = 'UP1'")"
+t "back to the old country" 0 "UP1: billing_country US -> GB" "" "$PBA" update UP1 --country GB
+t "and the account is eligible again" 0 "UP1: eligible for azure" "" "$PBA" check UP1 --vendor azure
+t "update changes the profile, a line per field" 0 "UP1: name Up One -> Up One Ltd
+UP1: domain (none) -> up1.onmicrosoft.com
+UP1: email (none) -> ops@up1.example
+UP1: city (none) -> Leeds
+UP1: phone (none) -> +44 113 496 0000" "" "$PBA" update UP1 --name "Up One Ltd" --domain UP1.onmicrosoft.com \
+	--email ops@up1.example --city Leeds --phone "+44 113 496 0000"
+t "an empty value clears an optional field" 0 "UP1: phone +44 113 496 0000 -> (none)" "" "$PBA" update UP1 --phone ""
+t "show has the new profile" 0 "alias: UP1
+name: Up One Ltd
+billing_country: GB
+is_reseller: false
+domain: up1.onmicrosoft.com
+email: ops@up1.example
+city: Leeds
+terms: centurylink version 2026-01 by ops at T
+terms: azure region GB version 7 by ops at T
+terms: aws region GB version 3 by ops at T" "" sh -c "'$PBA' show UP1 | sed 's/at [-0-9T:]*Z/at T/g'"
+ME=$(id -un)
+before=$(sql "SELECT updated_by, updated_at FROM pb.clc_account WHERE alias = 'UP1'")
+check "the last change is recorded, by the login name without --by" "$ME" "${before%%,*}"
+t "values that are stored already: nothing to change, exit 0" 0 "UP1: nothing to change" "" \
+	"$PBA" update UP1 --country gb --name "Up One Ltd" --city Leeds --domain up1.onmicrosoft.com --no-parent --by x
+t "an unknown account is bad input, as for show" 1 "" "pb-accounts: no CLC account 'ZZ9'" "$PBA" update zz9 --country US
+t "a bad country is refused as add refuses it" 1 "" \
+	"pb-accounts: bad billing country 'USA': a two-letter ISO 3166 code such as US" "$PBA" update UP1 --country USA
+t "so is a bad email" 1 "" "pb-accounts: bad email 'nobody': an address such as name@example.com" \
+	"$PBA" update UP1 --email nobody
+t "and an empty name" 1 "" "pb-accounts: no name given" "$PBA" update UP1 --name ""
+t "a parent that is not a reseller is refused as add refuses it, and nothing changes" 1 "" \
+	"pb-accounts: parent reseller 'US1' is not a reseller" "$PBA" update UP1 --city York --parent us1
+t "a parent that does not exist" 1 "" "pb-accounts: parent reseller 'NOPE' does not exist" \
+	"$PBA" update UP1 --parent NOPE
+t "the account itself is no parent" 1 "" "pb-accounts: parent reseller 'UP1' is the account itself" \
+	"$PBA" update UP1 --reseller --parent UP1
+check "neither the update with nothing to change nor the refused ones wrote anything" "$before|Leeds,false," \
+	"$(sql "SELECT updated_by, updated_at FROM pb.clc_account WHERE alias = 'UP1'")|$(
+		sql "SELECT city, is_reseller::text, parent_reseller FROM pb.clc_account WHERE alias = 'UP1'")"
+t "--parent and --no-parent together are a usage error" 2 "" "pb-accounts: update: give --parent or --no-parent, not both
+Try 'pb-accounts update --help'." "$PBA" update UP1 --parent RSL1 --no-parent
+t "--reseller and --no-reseller too" 2 "" "pb-accounts: update: give --reseller or --no-reseller, not both
+Try 'pb-accounts update --help'." "$PBA" update UP1 --no-reseller --reseller
+t "update without a field is a usage error" 2 "" "pb-accounts: update: give a field to change, such as --country
+Try 'pb-accounts update --help'." "$PBA" update UP1 --by x
+t "add takes no --no-parent" 2 "" "pb-accounts: add: unknown option '--no-parent'
+Try 'pb-accounts add --help'." "$PBA" add UP9 --name X --country US --no-parent
+t "a customer of a reseller can be made one" 0 "UP1: parent_reseller (none) -> RSL1" "" "$PBA" update UP1 --parent rsl1
+t "and is no longer eligible" 4 "" "pb-accounts: UP1: not eligible for azure: customer of reseller RSL1" \
+	"$PBA" check UP1 --vendor azure
+t "--no-parent makes it no one's customer again" 0 "UP1: parent_reseller RSL1 -> (none)" "" "$PBA" update UP1 --no-parent
+t "--reseller on a reseller with customers is fine" 0 "RSL1: nothing to change" "" "$PBA" update RSL1 --reseller
+"$PBA" add UP2 --name "Up Two" --country US >/dev/null
+t "--reseller makes an account a reseller" 0 "UP2: is_reseller false -> true" "" "$PBA" update UP2 --reseller
+t "a reseller with customers cannot get a parent" 1 "" \
+	"pb-accounts: RSL1 is the parent reseller of CUS1, CUS2: it cannot have a parent reseller itself" \
+	"$PBA" update RSL1 --parent UP2
+t "nor stop being a reseller" 1 "" "pb-accounts: RSL1 is the parent reseller of CUS1, CUS2: it must stay a reseller" \
+	"$PBA" update RSL1 --no-reseller
+t "a reseller without customers can" 0 "UP2: is_reseller true -> false" "" "$PBA" update UP2 --no-reseller
+
 # ---- links -----------------------------------------------------------------------------------------------
 
 P1=111111111111
@@ -266,7 +339,6 @@ t "the next day can: the partner account moves mid-month" 0 "linked aws partner 
 "$PBA" unlink US2 --vendor aws --partner-account $P1 --to 2026-10-20 >/dev/null
 t "and back: unlink, then relink the first account" 0 "linked aws partner account $P1 to US1 from 2026-10-21 (open-ended)" "" \
 	"$PBA" link US1 --vendor aws --partner-account $P1 --from 2026-10-21
-ME=$(id -un)
 check "the links, who made and ended them" "US1,2026-10-01,2026-10-15,link,ops,ops
 US2,2026-10-16,2026-10-20,link,$ME,$ME
 US1,2026-10-21,,link,$ME," "$(sql "SELECT alias, valid_from, valid_to, origin, created_by, ended_by FROM pb.partner_account
