@@ -60,6 +60,7 @@ INGEST_SRC := \
 	ingest/pc_export.c \
 	ingest/reduce.c \
 	ingest/store.c \
+	ingest/tags.c \
 	ingest/worker.c
 
 UNIT_TESTS := \

@@ -30,6 +30,8 @@ static const struct colspec cols[CUR_NCOLS] = {
 	[CUR_REGION] = {0, {"product/regionCode", "product/region"}, {"product_region_code", "product_region"}},
 	[CUR_INVOICE] = {0, {"bill/InvoiceId"}, {"bill_invoice_id"}},
 	[CUR_ACCOUNT_NAME] = {0, {"lineItem/UsageAccountName"}, {"line_item_usage_account_name"}},
+	/* Legacy reports spread tags over resourceTags/user:KEY columns; only CUR 2.0's map is read. */
+	[CUR_TAGS] = {0, {NULL}, {"resource_tags"}},
 };
 
 const char *pb_aws_cur_column_name(const struct pb_aws_cur *a, int col)
@@ -235,6 +237,7 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 	u->service = first_text(a, c, CUR_SERVICE);
 	u->region = first_text(a, c, CUR_REGION);
 	u->name = first_text(a, c, CUR_ACCOUNT_NAME);
+	u->tags = first_text(a, c, CUR_TAGS);
 	u->name_kind = PB_NAME_ACCOUNT;
 	st->lines++;
 	if (a->col[CUR_INVOICE] < 0 || c->fields[a->col[CUR_INVOICE]].len == 0)

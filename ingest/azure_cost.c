@@ -31,6 +31,7 @@ static const struct {
 	[AZ_REGION] = {0, {"ResourceLocation", "Location", "MeterRegion"}},
 	[AZ_SUB_NAME] = {0, {"SubscriptionName"}},
 	[AZ_CUSTOMER_NAME] = {0, {"customerName"}},
+	[AZ_TAGS] = {0, {"Tags"}},
 };
 
 int pb_azure_cost_bind(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_buf *err)
@@ -326,6 +327,7 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 		u->name = first_text(a, c, AZ_SUB_NAME);
 		u->name_kind = PB_NAME_SUBSCRIPTION;
 	}
+	u->tags = first_text(a, c, AZ_TAGS);
 	st->lines++;
 	return 0;
 }

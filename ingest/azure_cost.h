@@ -27,6 +27,7 @@ enum {
 	AZ_REGION,
 	AZ_SUB_NAME,
 	AZ_CUSTOMER_NAME,
+	AZ_TAGS,
 	AZ_NCOLS
 };
 

@@ -671,7 +671,7 @@ static int ingest_jsonl(struct run *r, const char *path)
 			continue;
 		rc = pb_reduce_add(red, &u);
 		if (rc == 0 && r->store)
-			rc = pb_worker_add_name(names, &u);
+			rc = pb_worker_add_name(names, &u, &err);
 		if (rc < 0) {
 			report(r, name, j.line, 1,
 			       rc == PB_MONEY_ERR_RANGE	     ? "sum out of range"

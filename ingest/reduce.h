@@ -13,7 +13,7 @@ struct pb_text {
 };
 
 /* What kind of name a line gives its partner account (pb.partner_account_name.kind). */
-enum pb_name_kind { PB_NAME_NONE, PB_NAME_ACCOUNT, PB_NAME_SUBSCRIPTION, PB_NAME_CUSTOMER };
+enum pb_name_kind { PB_NAME_NONE, PB_NAME_ACCOUNT, PB_NAME_SUBSCRIPTION, PB_NAME_CUSTOMER, PB_NAME_TAG };
 
 /* One normalized line item (shared/DESIGN.md, "The normalized record"). Strings are borrowed. */
 struct pb_usage {
@@ -23,6 +23,7 @@ struct pb_usage {
 	pb_money list_cost, billed_cost;
 	int has_list, has_billed; /* 0 when the export left the amount empty */
 	struct pb_text name;	  /* the partner account's name on this line, or empty */
+	struct pb_text tags;	  /* the line's resource tags as the export writes them (see tags.h), or empty */
 	enum pb_name_kind name_kind;
 };
 

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "date.h"
+#include "tags.h"
 
 #include "banned.h"
 
@@ -71,31 +72,49 @@ const char *pb_worker_name_kind(enum pb_name_kind kind)
 		return "subscription_name";
 	case PB_NAME_CUSTOMER:
 		return "customer_name";
+	case PB_NAME_TAG:
+		return "tag";
 	default:
 		return NULL;
 	}
 }
 
-int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u)
+/* Counts one line of (account, kind, name) in the names reduction. */
+static int add_one(struct pb_reduce *names, struct pb_text account, enum pb_name_kind kind, struct pb_text name)
 {
 	struct pb_usage n;
-	const char *kind = pb_worker_name_kind(u->name_kind);
+	const char *k = pb_worker_name_kind(kind);
 
-	if (!kind || u->name.len == 0)
-		return 0;
 	memset(&n, 0, sizeof(n));
-	n.account = u->account;
-	n.category.ptr = kind;
-	n.category.len = strlen(kind);
-	n.service = u->name;
+	n.account = account;
+	n.category.ptr = k;
+	n.category.len = strlen(k);
+	n.service = name;
 	n.region.ptr = n.currency.ptr = "";
 	return pb_reduce_add(names, &n);
+}
+
+int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u, struct pb_buf *scratch)
+{
+	struct pb_tags tags;
+	int rc = 0;
+
+	if (pb_worker_name_kind(u->name_kind) && u->name.len)
+		rc = add_one(names, u->account, u->name_kind, u->name);
+	/* Tags that are not a flat object are not names: the rest of that field is left. */
+	pb_tags_init(&tags, u->tags.ptr, u->tags.len);
+	while (rc == 0 && u->tags.len && pb_tags_next(&tags, scratch) == 1) {
+		struct pb_text t = {scratch->ptr, scratch->len};
+
+		rc = add_one(names, u->account, PB_NAME_TAG, t);
+	}
+	return rc;
 }
 
 void pb_worker_run(struct pb_worker *w)
 {
 	struct pb_csv *c = w->csv;
-	struct pb_buf err = PB_BUF_INIT;
+	struct pb_buf err = PB_BUF_INIT, scratch = PB_BUF_INIT;
 	struct pb_usage u;
 	size_t field, j = 0;
 	uint64_t line, rows = 0, pos;
@@ -143,7 +162,7 @@ void pb_worker_run(struct pb_worker *w)
 			continue;
 		rc = pb_reduce_add(w->reduce, &u);
 		if (rc == 0 && w->names)
-			rc = pb_worker_add_name(w->names, &u);
+			rc = pb_worker_add_name(w->names, &u, &scratch);
 		if (rc < 0) {
 			keep_error(w, c->line, 1,
 				   rc == PB_MONEY_ERR_RANGE	 ? "sum out of range"
@@ -158,6 +177,7 @@ void pb_worker_run(struct pb_worker *w)
 	w->stopped_at = j;
 	w->lines = c->next_line - 1;
 	pb_buf_release(&err);
+	pb_buf_release(&scratch);
 }
 
 void pb_worker_release(struct pb_worker *w)

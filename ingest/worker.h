@@ -53,8 +53,11 @@ void pb_worker_run(struct pb_worker *w);
  */
 const char *pb_worker_name_kind(enum pb_name_kind kind);
 
-/* Counts the line's partner account name into names, if it gives one. Returns as pb_reduce_add. */
-int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u);
+/*
+ * Counts the line's partner account name into names, if it gives one, and each of its resource tags as a
+ * name of kind tag, "key=value". scratch is the caller's buffer for the tag text. Returns as pb_reduce_add.
+ */
+int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u, struct pb_buf *scratch);
 
 /* Frees what the worker's results hold (errors), not csv or reduce. */
 void pb_worker_release(struct pb_worker *w);

@@ -605,6 +605,15 @@ azure,$AZS,Zed Nine,," "" "$PBA" suggest --month 2026-10 --rules "$TMP/rules"
 t "PB_MAPPING_RULES names the rules file; other months have other names" 0 "vendor,partner_account_id,name,alias,rule
 aws,888888888888,clc-US2-september,US2,$TMP/rules:2" "" env PB_MAPPING_RULES="$TMP/rules" "$PBA" suggest --month 2026-09
 
+# Tags are names too (kind tag, "key=value", as pb-ingest records resource tags): a rule can match them.
+sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+	(913, 'aws', '121212121212', 'tag', 'clc-alias=US3', 7), (913, 'aws', '121212121212', 'tag', 'env=prod', 7)" >/dev/null
+printf 'aws: ^clc-alias=(?<alias>[A-Z0-9]{2,6})$\n' >"$TMP/tag-rules"
+t "a rule on a resource tag proposes the alias the tag names" 0 "vendor,partner_account_id,name,alias,rule
+aws,121212121212,clc-alias=US3,US3,$TMP/tag-rules:1
+aws,121212121212,env=prod,,
+aws,888888888888,clc-US2-september,," "" "$PBA" suggest --month 2026-09 --rules "$TMP/tag-rules"
+
 # The catastrophic pattern: 2^40 ways to split 40 a's, bounded by the match limit.
 A40=$(printf 'a%.0s' $(seq 40))b
 sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES

@@ -208,7 +208,7 @@ def canonical(d):
 
 def expect(name, parts):
     """parts: the CSV bytes of one run's data blobs. Writes want/NAME.{line,accounts,daily}."""
-    groups, accounts, names, nlines = {}, {}, {}, 0
+    groups, accounts, names, tags, nlines = {}, {}, {}, {}, 0
     tl = tb = D(0)
     for data in parts:
         rows = list(csv.reader(io.StringIO(data.decode('utf-8-sig'), newline=''), strict=True))
@@ -232,6 +232,10 @@ def expect(name, parts):
             a[1] += billed
             nk = (v['subscriptionid'], v['subscriptionname'])
             names[nk] = names.get(nk, 0) + 1
+            # Tags: a flat JSON object; a number stays as written.
+            for tk, tv in json.loads(v['tags'] or '{}').items():
+                tkey = (v['subscriptionid'], '%s=%s' % (tk, tv))
+                tags[tkey] = tags.get(tkey, 0) + 1
             tl += listed
             tb += billed
     want = os.path.join(tmp, 'want')
@@ -245,6 +249,9 @@ def expect(name, parts):
     with open(os.path.join(want, name + '.names'), 'w') as f:
         for k in sorted(names, key=lambda k: (k[0].encode(), k[1].encode())):
             f.write('%s|%s|%d\n' % (k[0], k[1], names[k]))
+    with open(os.path.join(want, name + '.tags'), 'w') as f:
+        for k in sorted(tags, key=lambda k: (k[0].encode(), k[1].encode())):
+            f.write('%s|%s|%d\n' % (k[0], k[1], tags[k]))
     with open(os.path.join(want, name + '.daily'), 'w') as f:
         for key in sorted(groups, key=lambda k: tuple(x.encode() for x in k)):
             g = groups[key]
@@ -445,6 +452,10 @@ check "Shared Key: the audit lists run 2's two data blobs" \
 check "Shared Key: the subscription names are recorded with their line counts" "$(cat "$TMP/want/run2.names")" \
 	"$(sql "SELECT partner_account_id, name, line_count FROM pb.partner_account_name
 	WHERE import_id = ${id2:-0} AND vendor = 'azure' AND kind = 'subscription_name' ORDER BY partner_account_id COLLATE \"C\", name COLLATE \"C\"")"
+
+check "Shared Key: the resource tags are recorded as key=value, with their line counts" "$(cat "$TMP/want/run2.tags")" \
+	"$(sql "SELECT partner_account_id, name, line_count FROM pb.partner_account_name
+	WHERE import_id = ${id2:-0} AND kind = 'tag' ORDER BY partner_account_id COLLATE \"C\", name COLLATE \"C\"")"
 
 # 2. The same run again: nothing to do, no new import.
 n_before=$(sql "SELECT count(*) FROM pb.import")

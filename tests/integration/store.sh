@@ -228,21 +228,50 @@ for i, r in enumerate(rows[1:]):
     r.append({"444455556666": "clc-ACME1-prod"}.get(r[acct], "" if i % 2 else "Shared services"))
 csv.writer(open(sys.argv[2], "w", encoding="utf-8", newline=""), lineterminator="\n").writerows(rows)
 PY
+# Tags (resource_tags, a JSON map) are recorded too, as kind tag and "key=value".
 want_names=$(python3 - "$TMP/names/cur2-names.csv" <<'PY'
-import collections, csv, sys
+import collections, csv, json, sys
 rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))
-n = collections.Counter((r["line_item_usage_account_id"], r["line_item_usage_account_name"]) for r in rows
-                        if r["line_item_usage_account_name"])
-print("\n".join("aws,%s,account_name,%s,%d" % (a, name, c) for (a, name), c in sorted(n.items())))
+n = collections.Counter()
+for r in rows:
+    if r["line_item_usage_account_name"]:
+        n[(r["line_item_usage_account_id"], "account_name", r["line_item_usage_account_name"])] += 1
+    for k, v in json.loads(r["resource_tags"] or "{}").items():
+        n[(r["line_item_usage_account_id"], "tag", "%s=%s" % (k, v))] += 1
+key = lambda i: (i[0][0].encode(), i[0][2].encode())
+print("\n".join("aws,%s,%s,%s,%d" % (a, kind, name, c) for (a, kind, name), c in sorted(n.items(), key=key)))
 PY
 )
 "$PBI" --format aws-cur --no-progress --source file:///names-test "$TMP/names/cur2-names.csv" >"$TMP/out" 2>"$TMP/err"
 st=$?
 nid=$(sql "SELECT id FROM pb.import WHERE source = 'file:///names-test' AND status = 'committed'")
-check "CUR 2.0 account names are recorded with the import, one row per account and name, with line counts" \
+check "CUR 2.0 account names and resource tags are recorded with the import, with line counts" \
 	"0|$want_names" \
 	"$st|$(sql "SELECT vendor, partner_account_id, kind, name, line_count FROM pb.partner_account_name
-		WHERE import_id = ${nid:-0} ORDER BY partner_account_id, name")"
+		WHERE import_id = ${nid:-0} ORDER BY partner_account_id COLLATE \"C\", name COLLATE \"C\"")"
+
+# Azure tags in each form exports use: a JSON object, the older form without braces, escapes, numbers,
+# nested values (skipped), an empty object, and text that is no object (its tags are not read).
+cat >"$TMP/names/tags.csv" <<'CSV'
+SubscriptionId,SubscriptionName,Date,ChargeType,BillingCurrency,CostInBillingCurrency,Tags
+11111111-2222-4333-8444-555555555555,clc-ACME1-prod,10/01/2026,Usage,USD,1,"{""clc-alias"":""ACME1"",""env"":""prod""}"
+11111111-2222-4333-8444-555555555555,clc-ACME1-prod,10/02/2026,Usage,USD,1,"""clc-alias"": ""ACME1"",""cost center"": ""A\u00e9 \""x\"""""
+11111111-2222-4333-8444-555555555555,clc-ACME1-prod,10/03/2026,Usage,USD,1,"{""n"":42,""ok"":true,""nested"":{""a"":[1,""}""]},""last"":""z""}"
+11111111-2222-4333-8444-555555555555,clc-ACME1-prod,10/04/2026,Usage,USD,1,{}
+11111111-2222-4333-8444-555555555555,clc-ACME1-prod,10/05/2026,Usage,USD,1,not json
+CSV
+"$PBI" --format azure-cost --no-progress --source file:///tags-test "$TMP/names/tags.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+tid=$(sql "SELECT id FROM pb.import WHERE source = 'file:///tags-test' AND status = 'committed'")
+check "Azure tags in every form are recorded as key=value, with line counts" \
+	"0|clc-alias=ACME1,2
+cost center=Aé \"x\",1
+env=prod,1
+last=z,1
+n=42,1
+ok=true,1" \
+	"$st|$(sql "SELECT name, line_count FROM pb.partner_account_name WHERE import_id = ${tid:-0} AND kind = 'tag'
+		ORDER BY name COLLATE \"C\"")"
 
 # --history lists every import with its status.
 "$PBI" --history --month 2026-10 >"$TMP/out" 2>"$TMP/err"
