@@ -139,7 +139,7 @@ demo: deps all
 bench: all
 	bash bench/run.sh
 
-FUZZ_TARGETS := csv csv_paths jsonl money
+FUZZ_TARGETS := csv csv_paths jsonl money tags
 fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 

@@ -29,17 +29,18 @@ sources() {
 	csv | csv_paths) echo common/csv.c common/buf.c ;;
 	money) echo common/money.c ;;
 	jsonl) echo common/jsonl.c common/buf.c -lyajl ;;
+	tags) echo -Iingest ingest/tags.c common/buf.c ;;
 	*) return 1 ;;
 	esac
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money)
+[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money tags)
 
 found=0
 for t in "${targets[@]}"; do
 	if ! src=$(sources "$t"); then
-		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money)" >&2
+		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags)" >&2
 		found=1
 		continue
 	fi
