@@ -9,40 +9,50 @@
 
 #include "banned.h"
 
-/* Candidate header names per column, in order of preference: legacy first, then CUR 2.0. */
-struct colspec {
-	int required;
-	const char *legacy[4];
-	const char *cur2[4];
+/* Candidate header names per column, in order of preference: legacy reports, and CUR 2.0. */
+static const char *const legacy_names[CUR_NCOLS][PB_MAX_ALT] = {
+	[CUR_BILL_START] = {"bill/BillingPeriodStartDate"},
+	[CUR_ACCOUNT] = {"lineItem/UsageAccountId"},
+	[CUR_TYPE] = {"lineItem/LineItemType"},
+	[CUR_USAGE_START] = {"lineItem/UsageStartDate"},
+	[CUR_CURRENCY] = {"lineItem/CurrencyCode"},
+	[CUR_BILLED] = {"lineItem/UnblendedCost"},
+	[CUR_LIST] = {"pricing/publicOnDemandCost"},
+	[CUR_SERVICE] = {"product/ProductName", "product/servicename", "lineItem/ProductCode"},
+	[CUR_REGION] = {"product/regionCode", "product/region"},
+	[CUR_INVOICE] = {"bill/InvoiceId"},
+	[CUR_ACCOUNT_NAME] = {"lineItem/UsageAccountName"},
+	/* Legacy reports spread tags over resourceTags/user:KEY columns; only CUR 2.0's map is read. */
+	[CUR_TAGS] = {NULL},
 };
 
-static const struct colspec cols[CUR_NCOLS] = {
-	[CUR_BILL_START] = {1, {"bill/BillingPeriodStartDate"}, {"bill_billing_period_start_date"}},
-	[CUR_ACCOUNT] = {1, {"lineItem/UsageAccountId"}, {"line_item_usage_account_id"}},
-	[CUR_TYPE] = {1, {"lineItem/LineItemType"}, {"line_item_line_item_type"}},
-	[CUR_USAGE_START] = {1, {"lineItem/UsageStartDate"}, {"line_item_usage_start_date"}},
-	[CUR_CURRENCY] = {1, {"lineItem/CurrencyCode"}, {"line_item_currency_code"}},
-	[CUR_BILLED] = {1, {"lineItem/UnblendedCost"}, {"line_item_unblended_cost"}},
-	[CUR_LIST] = {1, {"pricing/publicOnDemandCost"}, {"pricing_public_on_demand_cost"}},
-	[CUR_SERVICE] = {0,
-			 {"product/ProductName", "product/servicename", "lineItem/ProductCode"},
-			 {"product_product_name", "product_servicename", "line_item_product_code"}},
-	[CUR_REGION] = {0, {"product/regionCode", "product/region"}, {"product_region_code", "product_region"}},
-	[CUR_INVOICE] = {0, {"bill/InvoiceId"}, {"bill_invoice_id"}},
-	[CUR_ACCOUNT_NAME] = {0, {"lineItem/UsageAccountName"}, {"line_item_usage_account_name"}},
-	/* Legacy reports spread tags over resourceTags/user:KEY columns; only CUR 2.0's map is read. */
-	[CUR_TAGS] = {0, {NULL}, {"resource_tags"}},
+static const char *const cur2_names[CUR_NCOLS][PB_MAX_ALT] = {
+	[CUR_BILL_START] = {"bill_billing_period_start_date"},
+	[CUR_ACCOUNT] = {"line_item_usage_account_id"},
+	[CUR_TYPE] = {"line_item_line_item_type"},
+	[CUR_USAGE_START] = {"line_item_usage_start_date"},
+	[CUR_CURRENCY] = {"line_item_currency_code"},
+	[CUR_BILLED] = {"line_item_unblended_cost"},
+	[CUR_LIST] = {"pricing_public_on_demand_cost"},
+	[CUR_SERVICE] = {"product_product_name", "product_servicename", "line_item_product_code"},
+	[CUR_REGION] = {"product_region_code", "product_region"},
+	[CUR_INVOICE] = {"bill_invoice_id"},
+	[CUR_ACCOUNT_NAME] = {"line_item_usage_account_name"},
+	[CUR_TAGS] = {"resource_tags"},
 };
+
+/* The columns every report must have: up to CUR_LIST. */
+#define CUR_NREQUIRED (CUR_LIST + 1)
 
 const char *pb_aws_cur_column_name(const struct pb_aws_cur *a, int col)
 {
-	return a->cur2 ? cols[col].cur2[0] : cols[col].legacy[0];
+	return a->cur2 ? cur2_names[col][0] : legacy_names[col][0];
 }
 
 int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *err)
 {
 	size_t i;
-	int k, j;
+	int k;
 
 	memset(a, 0, sizeof(*a));
 	/* CUR 2.0 has no slash names; legacy has nothing but. */
@@ -50,24 +60,11 @@ int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf 
 	for (i = 0; i < c->nfields; i++)
 		if (memchr(c->fields[i].ptr, '/', c->fields[i].len))
 			a->cur2 = 0;
-	for (k = 0; k < CUR_NCOLS; k++) {
-		const char *const *names = a->cur2 ? cols[k].cur2 : cols[k].legacy;
-
-		int nalt = 0;
-
-		a->col[k] = -1;
-		for (j = 0; j < 4; j++)
-			a->alt[k][j] = -1;
-		for (j = 0; j < 4 && names[j]; j++) {
-			long idx = pb_csv_find(c, names[j], 1);
-
-			if (idx >= 0)
-				a->alt[k][nalt++] = idx;
-		}
-		a->col[k] = a->alt[k][0];
-		if (a->col[k] < 0 && cols[k].required) {
+	pb_find_columns(c, a->cur2 ? cur2_names : legacy_names, CUR_NCOLS, a->alt);
+	for (k = 0; k < CUR_NREQUIRED; k++) {
+		if (a->alt[k][0] < 0) {
 			pb_buf_reset(err);
-			pb_buf_addf(err, "missing required column '%s'", names[0]);
+			pb_buf_addf(err, "missing required column '%s'", pb_aws_cur_column_name(a, k));
 			return -1;
 		}
 	}
@@ -76,14 +73,7 @@ int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf 
 
 size_t pb_aws_cur_columns(const struct pb_aws_cur *a, size_t *out)
 {
-	size_t n = 0;
-	int k, j;
-
-	for (k = 0; k < CUR_NCOLS; k++)
-		for (j = 0; j < 4; j++)
-			if (a->alt[k][j] >= 0)
-				out[n++] = (size_t)a->alt[k][j];
-	return n;
+	return pb_found_columns(a->alt, CUR_NCOLS, out);
 }
 
 const char *pb_aws_cur_category(const char *t, size_t n)
@@ -128,7 +118,7 @@ const char *pb_aws_cur_category(const char *t, size_t n)
 static int field_error(struct pb_aws_cur *a, const struct pb_csv *c, int col, const char *what, struct pb_buf *err,
 		       size_t *field)
 {
-	const struct pb_csv_field *f = &c->fields[a->col[col]];
+	const struct pb_csv_field *f = &c->fields[a->alt[col][0]];
 
 	pb_buf_reset(err);
 	if (strcmp(what, "empty") == 0) {
@@ -138,14 +128,14 @@ static int field_error(struct pb_aws_cur *a, const struct pb_csv *c, int col, co
 		pb_add_quoted_value(err, f->ptr, f->len);
 		pb_buf_addf(err, " in column '%s'", pb_aws_cur_column_name(a, col));
 	}
-	*field = (size_t)a->col[col];
+	*field = (size_t)a->alt[col][0];
 	return -1;
 }
 
 static int amount(struct pb_aws_cur *a, struct pb_format_stats *st, const struct pb_csv *c, int col, pb_money *out,
 		  int *has, struct pb_buf *err, size_t *field)
 {
-	const struct pb_csv_field *f = &c->fields[a->col[col]];
+	const struct pb_csv_field *f = &c->fields[a->alt[col][0]];
 	struct pb_money_parse_info info;
 
 	*has = 0;
@@ -161,24 +151,6 @@ static int amount(struct pb_aws_cur *a, struct pb_format_stats *st, const struct
 	return 0;
 }
 
-/* The first non-empty field among the column's candidates, or "". */
-static struct pb_text first_text(const struct pb_aws_cur *a, const struct pb_csv *c, int col)
-{
-	struct pb_text t = {"", 0};
-	int j;
-
-	for (j = 0; j < 4 && a->alt[col][j] >= 0; j++) {
-		const struct pb_csv_field *f = &c->fields[a->alt[col][j]];
-
-		if (f->len) {
-			t.ptr = f->ptr;
-			t.len = f->len;
-			break;
-		}
-	}
-	return t;
-}
-
 int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		   struct pb_buf *err, size_t *field)
 {
@@ -186,7 +158,7 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 	const char *cat;
 	int32_t day;
 
-	f = &c->fields[a->col[CUR_BILL_START]];
+	f = &c->fields[a->alt[CUR_BILL_START][0]];
 	if (f->len == a->last_bill_len && f->len && memcmp(f->ptr, a->last_bill, f->len) == 0) {
 		u->billing_month = a->last_bill_month;
 	} else {
@@ -199,17 +171,17 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 			a->last_bill_month = u->billing_month;
 		}
 	}
-	f = &c->fields[a->col[CUR_USAGE_START]];
+	f = &c->fields[a->alt[CUR_USAGE_START][0]];
 	if (pb_date_parse_iso(f->ptr, f->len, &u->usage_date) < 0)
 		return field_error(a, c, CUR_USAGE_START, "timestamp", err, field);
 
-	f = &c->fields[a->col[CUR_ACCOUNT]];
+	f = &c->fields[a->alt[CUR_ACCOUNT][0]];
 	u->account.ptr = f->ptr;
 	u->account.len = f->len;
 	if (f->len == 0)
 		return field_error(a, c, CUR_ACCOUNT, "empty", err, field);
 
-	f = &c->fields[a->col[CUR_TYPE]];
+	f = &c->fields[a->alt[CUR_TYPE][0]];
 	if (f->len == 0)
 		return field_error(a, c, CUR_TYPE, "empty", err, field);
 	cat = pb_aws_cur_category(f->ptr, f->len);
@@ -222,7 +194,7 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 		u->category.len = f->len;
 	}
 
-	f = &c->fields[a->col[CUR_CURRENCY]];
+	f = &c->fields[a->alt[CUR_CURRENCY][0]];
 	if (f->len == 0)
 		return field_error(a, c, CUR_CURRENCY, "empty", err, field);
 	if (!pb_valid_currency(f->ptr, f->len))
@@ -234,13 +206,13 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 		return -1;
 	if (amount(a, st, c, CUR_LIST, &u->list_cost, &u->has_list, err, field) < 0)
 		return -1;
-	u->service = first_text(a, c, CUR_SERVICE);
-	u->region = first_text(a, c, CUR_REGION);
-	u->name = first_text(a, c, CUR_ACCOUNT_NAME);
-	u->tags = first_text(a, c, CUR_TAGS);
+	u->service = pb_first_text(c, a->alt[CUR_SERVICE]);
+	u->region = pb_first_text(c, a->alt[CUR_REGION]);
+	u->name = pb_first_text(c, a->alt[CUR_ACCOUNT_NAME]);
+	u->tags = pb_first_text(c, a->alt[CUR_TAGS]);
 	u->name_kind = PB_NAME_ACCOUNT;
 	st->lines++;
-	if (a->col[CUR_INVOICE] < 0 || c->fields[a->col[CUR_INVOICE]].len == 0)
+	if (a->alt[CUR_INVOICE][0] < 0 || c->fields[a->alt[CUR_INVOICE][0]].len == 0)
 		st->no_invoice++;
 	return 0;
 }

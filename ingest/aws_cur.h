@@ -10,6 +10,7 @@
 #include "format.h"
 #include "reduce.h"
 
+/* The columns read; those up to CUR_LIST are required. */
 enum {
 	CUR_BILL_START,
 	CUR_ACCOUNT,
@@ -28,9 +29,11 @@ enum {
 
 /* Per-file state: where the columns are, and what was noticed along the way. */
 struct pb_aws_cur {
-	long col[CUR_NCOLS];
-	/* Every candidate column found, in order of preference: the first non-empty one wins per line. */
-	long alt[CUR_NCOLS][4];
+	/*
+	 * Every candidate column found, in order of preference (-1 after the last): alt[k][0] is the
+	 * column's field, or -1; for service and region the first non-empty one wins per line.
+	 */
+	long alt[CUR_NCOLS][PB_MAX_ALT];
 	int cur2;
 	/* The last billing period text seen and its month, since every line repeats it. */
 	char last_bill[40];
@@ -51,7 +54,7 @@ int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf 
 int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		   struct pb_buf *err, size_t *field);
 
-/* Writes the indexes of every column this format reads into cols (CUR_NCOLS * 4 room); returns the count. */
+/* Writes the indexes of every column this format reads into cols (CUR_NCOLS * PB_MAX_ALT room); returns the count. */
 size_t pb_aws_cur_columns(const struct pb_aws_cur *a, size_t *cols);
 
 /* The canonical name of a column in this file's naming, for messages. */

@@ -10,64 +10,65 @@
 #include "banned.h"
 
 /* Candidate header names per column, in order of preference; matched case-insensitively. */
-static const struct {
-	int required;
-	const char *names[AZ_MAX_ALT];
-} cols[AZ_NCOLS] = {
-	[AZ_TENANT] = {0, {"customerTenantId"}},
-	[AZ_SUBSCRIPTION] = {1, {"SubscriptionId", "SubscriptionGuid"}},
-	[AZ_DATE] = {1, {"Date", "UsageDate", "UsageDateTime"}},
-	[AZ_BILL_START] = {0, {"BillingPeriodStartDate"}},
-	[AZ_TYPE] = {1, {"ChargeType"}},
-	[AZ_CURRENCY] = {1, {"BillingCurrency", "BillingCurrencyCode", "Currency"}},
-	[AZ_BILLED] = {1, {"CostInBillingCurrency", "Cost"}},
-	[AZ_PAYG_COST] = {0, {"paygCostInBillingCurrency"}},
-	[AZ_PAYG_PRICE] = {0, {"PayGPrice"}},
-	[AZ_QUANTITY] = {0, {"Quantity"}},
-	[AZ_RATE] = {0, {"exchangeRatePricingToBilling"}},
-	[AZ_PUBLISHER_TYPE] = {0, {"PublisherType"}},
-	[AZ_PRICING_MODEL] = {0, {"PricingModel"}},
-	[AZ_SERVICE] = {0, {"MeterCategory", "ServiceName", "ConsumedService"}},
-	[AZ_REGION] = {0, {"ResourceLocation", "Location", "MeterRegion"}},
-	[AZ_SUB_NAME] = {0, {"SubscriptionName"}},
-	[AZ_CUSTOMER_NAME] = {0, {"customerName"}},
-	[AZ_TAGS] = {0, {"Tags"}},
+static const char *const names[AZ_NCOLS][PB_MAX_ALT] = {
+	[AZ_TENANT] = {"customerTenantId"},
+	[AZ_SUBSCRIPTION] = {"SubscriptionId", "SubscriptionGuid"},
+	[AZ_DATE] = {"Date", "UsageDate", "UsageDateTime"},
+	[AZ_BILL_START] = {"BillingPeriodStartDate"},
+	[AZ_TYPE] = {"ChargeType"},
+	[AZ_CURRENCY] = {"BillingCurrency", "BillingCurrencyCode", "Currency"},
+	[AZ_BILLED] = {"CostInBillingCurrency", "Cost"},
+	[AZ_PAYG_COST] = {"paygCostInBillingCurrency"},
+	[AZ_PAYG_PRICE] = {"PayGPrice"},
+	[AZ_QUANTITY] = {"Quantity"},
+	[AZ_RATE] = {"exchangeRatePricingToBilling"},
+	[AZ_PUBLISHER_TYPE] = {"PublisherType"},
+	[AZ_PRICING_MODEL] = {"PricingModel"},
+	[AZ_SERVICE] = {"MeterCategory", "ServiceName", "ConsumedService"},
+	[AZ_REGION] = {"ResourceLocation", "Location", "MeterRegion"},
+	[AZ_SUB_NAME] = {"SubscriptionName"},
+	[AZ_CUSTOMER_NAME] = {"customerName"},
+	[AZ_TAGS] = {"Tags"},
 };
+
+/* Whether a file must have the column: the subscription unless the file is CSP, a quantity for a price. */
+static int required(const struct pb_azure_cost *a, int k)
+{
+	switch (k) {
+	case AZ_SUBSCRIPTION:
+		return !a->csp;
+	case AZ_DATE:
+	case AZ_TYPE:
+	case AZ_CURRENCY:
+	case AZ_BILLED:
+		return 1;
+	case AZ_QUANTITY:
+		return a->alt[AZ_PAYG_PRICE][0] >= 0;
+	default:
+		return 0;
+	}
+}
 
 int pb_azure_cost_bind(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_buf *err)
 {
-	int k, j;
+	int k;
 
 	memset(a, 0, sizeof(*a));
+	pb_find_columns(c, names, AZ_NCOLS, a->alt);
 	for (k = 0; k < AZ_NCOLS; k++) {
-		int nalt = 0;
-
-		for (j = 0; j < AZ_MAX_ALT; j++)
-			a->alt[k][j] = -1;
-		for (j = 0; j < AZ_MAX_ALT && cols[k].names[j]; j++) {
-			long idx = pb_csv_find(c, cols[k].names[j], 1);
-
-			if (idx >= 0)
-				a->alt[k][nalt++] = idx;
-		}
-		a->col[k] = a->alt[k][0];
-		if (a->col[k] >= 0) {
-			const struct pb_csv_field *f = &c->fields[a->col[k]];
+		if (a->alt[k][0] >= 0) {
+			const struct pb_csv_field *f = &c->fields[a->alt[k][0]];
 
 			snprintf(a->name[k], sizeof(a->name[k]), "%.*s", (int)f->len, f->ptr);
 		} else {
-			snprintf(a->name[k], sizeof(a->name[k]), "%s", cols[k].names[0]);
+			snprintf(a->name[k], sizeof(a->name[k]), "%s", names[k][0]);
 		}
 	}
-	a->csp = a->col[AZ_TENANT] >= 0;
+	a->csp = a->alt[AZ_TENANT][0] >= 0;
 	for (k = 0; k < AZ_NCOLS; k++) {
-		int need = cols[k].required && !(k == AZ_SUBSCRIPTION && a->csp);
-
-		/* A list price needs its quantity. */
-		need |= k == AZ_QUANTITY && a->col[AZ_PAYG_PRICE] >= 0;
-		if (need && a->col[k] < 0) {
+		if (required(a, k) && a->alt[k][0] < 0) {
 			pb_buf_reset(err);
-			pb_buf_addf(err, "missing required column '%s'", cols[k].names[0]);
+			pb_buf_addf(err, "missing required column '%s'", names[k][0]);
 			return -1;
 		}
 	}
@@ -76,14 +77,7 @@ int pb_azure_cost_bind(struct pb_azure_cost *a, const struct pb_csv *c, struct p
 
 size_t pb_azure_cost_columns(const struct pb_azure_cost *a, size_t *out)
 {
-	size_t n = 0;
-	int k, j;
-
-	for (k = 0; k < AZ_NCOLS; k++)
-		for (j = 0; j < AZ_MAX_ALT; j++)
-			if (a->alt[k][j] >= 0)
-				out[n++] = (size_t)a->alt[k][j];
-	return n;
+	return pb_found_columns(a->alt, AZ_NCOLS, out);
 }
 
 const char *pb_azure_category(const char *t, size_t n)
@@ -115,7 +109,7 @@ const char *pb_azure_category(const char *t, size_t n)
 
 static const struct pb_csv_field *field_of(const struct pb_azure_cost *a, const struct pb_csv *c, int col)
 {
-	return &c->fields[a->col[col]];
+	return &c->fields[a->alt[col][0]];
 }
 
 static int field_error(const struct pb_azure_cost *a, const struct pb_csv *c, int col, const char *what,
@@ -131,26 +125,8 @@ static int field_error(const struct pb_azure_cost *a, const struct pb_csv *c, in
 		pb_add_quoted_value(err, f->ptr, f->len);
 		pb_buf_addf(err, " in column '%s'", a->name[col]);
 	}
-	*field = (size_t)a->col[col];
+	*field = (size_t)a->alt[col][0];
 	return -1;
-}
-
-/* The first non-empty field among the column's candidates, or "". */
-static struct pb_text first_text(const struct pb_azure_cost *a, const struct pb_csv *c, int col)
-{
-	struct pb_text t = {"", 0};
-	int j;
-
-	for (j = 0; j < AZ_MAX_ALT && a->alt[col][j] >= 0; j++) {
-		const struct pb_csv_field *f = &c->fields[a->alt[col][j]];
-
-		if (f->len) {
-			t.ptr = f->ptr;
-			t.len = f->len;
-			break;
-		}
-	}
-	return t;
 }
 
 /* Parses a date column, remembering the last text: a file repeats the same few dates. */
@@ -204,7 +180,7 @@ static int decimal_of(const struct pb_azure_cost *a, const struct pb_csv *c, int
 
 static int column_is(const struct pb_azure_cost *a, const struct pb_csv *c, int col, const char *value)
 {
-	if (a->col[col] < 0)
+	if (a->alt[col][0] < 0)
 		return 0;
 	return pb_text_is(field_of(a, c, col)->ptr, field_of(a, c, col)->len, value);
 }
@@ -224,13 +200,13 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 	size_t n = 2;
 
 	u->has_list = 0;
-	if (a->col[AZ_PAYG_COST] >= 0 && field_of(a, c, AZ_PAYG_COST)->len) {
+	if (a->alt[AZ_PAYG_COST][0] >= 0 && field_of(a, c, AZ_PAYG_COST)->len) {
 		if (money_of(a, st, c, AZ_PAYG_COST, &u->list_cost, err, field) < 0)
 			return -1;
 		u->has_list = 1;
 		return 0;
 	}
-	if (a->col[AZ_PAYG_PRICE] < 0 || field_of(a, c, AZ_PAYG_PRICE)->len == 0) {
+	if (a->alt[AZ_PAYG_PRICE][0] < 0 || field_of(a, c, AZ_PAYG_PRICE)->len == 0) {
 		st->no_list++;
 		return 0;
 	}
@@ -246,7 +222,7 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 	}
 	if (decimal_of(a, c, AZ_QUANTITY, &f[1], err, field) < 0)
 		return -1;
-	if (a->col[AZ_RATE] >= 0 && field_of(a, c, AZ_RATE)->len) {
+	if (a->alt[AZ_RATE][0] >= 0 && field_of(a, c, AZ_RATE)->len) {
 		if (decimal_of(a, c, AZ_RATE, &f[2], err, field) < 0)
 			return -1;
 		n = 3;
@@ -269,7 +245,7 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 	f = field_of(a, c, AZ_DATE);
 	if (date_of(f, a->last_date, sizeof(a->last_date), &a->last_date_len, &a->last_date_day, &u->usage_date) < 0)
 		return field_error(a, c, AZ_DATE, "date", err, field);
-	if (a->col[AZ_BILL_START] >= 0) {
+	if (a->alt[AZ_BILL_START][0] >= 0) {
 		f = field_of(a, c, AZ_BILL_START);
 		if (date_of(f, a->last_bill, sizeof(a->last_bill), &a->last_bill_len, &a->last_bill_month, &day) < 0)
 			return field_error(a, c, AZ_BILL_START, "date", err, field);
@@ -278,7 +254,7 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 		u->billing_month = pb_date_month_start(u->usage_date);
 	}
 
-	u->account = first_text(a, c, acct);
+	u->account = pb_first_text(c, a->alt[acct]);
 	if (u->account.len == 0)
 		return field_error(a, c, acct, "", err, field);
 	u->account = pb_azure_id(u->account, a->account);
@@ -305,7 +281,7 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 		u->category.len = f->len;
 	}
 
-	u->currency = first_text(a, c, AZ_CURRENCY);
+	u->currency = pb_first_text(c, a->alt[AZ_CURRENCY]);
 	if (!pb_valid_currency(u->currency.ptr, u->currency.len))
 		return field_error(a, c, AZ_CURRENCY, "currency code", err, field);
 
@@ -318,16 +294,16 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 	}
 	if (list_cost(a, st, c, u, err, field) < 0)
 		return -1;
-	u->service = first_text(a, c, AZ_SERVICE);
-	u->region = first_text(a, c, AZ_REGION);
+	u->service = pb_first_text(c, a->alt[AZ_SERVICE]);
+	u->region = pb_first_text(c, a->alt[AZ_REGION]);
 	if (a->csp) {
-		u->name = first_text(a, c, AZ_CUSTOMER_NAME);
+		u->name = pb_first_text(c, a->alt[AZ_CUSTOMER_NAME]);
 		u->name_kind = PB_NAME_CUSTOMER;
 	} else {
-		u->name = first_text(a, c, AZ_SUB_NAME);
+		u->name = pb_first_text(c, a->alt[AZ_SUB_NAME]);
 		u->name_kind = PB_NAME_SUBSCRIPTION;
 	}
-	u->tags = first_text(a, c, AZ_TAGS);
+	u->tags = pb_first_text(c, a->alt[AZ_TAGS]);
 	st->lines++;
 	return 0;
 }

@@ -31,12 +31,10 @@ enum {
 	AZ_NCOLS
 };
 
-#define AZ_MAX_ALT 3
-
 /* Per-file state: where the columns are, and the last texts seen, since lines repeat them. */
 struct pb_azure_cost {
-	long col[AZ_NCOLS];
-	long alt[AZ_NCOLS][AZ_MAX_ALT];
+	/* Every candidate column found, in order of preference (-1 after the last): alt[k][0] is the column. */
+	long alt[AZ_NCOLS][PB_MAX_ALT];
 	char name[AZ_NCOLS][48]; /* each bound column's header, as the file spells it, for messages */
 	int csp;		 /* customerTenantId present: the partner account is the customer's tenant */
 	char last_date[40], last_bill[40], last_type[24];
@@ -53,7 +51,7 @@ int pb_azure_cost_bind(struct pb_azure_cost *a, const struct pb_csv *c, struct p
 int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		      struct pb_buf *err, size_t *field);
 
-/* Writes the indexes of every column read into cols (AZ_NCOLS * AZ_MAX_ALT room); returns the count. */
+/* Writes the indexes of every column read into cols (AZ_NCOLS * PB_MAX_ALT room); returns the count. */
 size_t pb_azure_cost_columns(const struct pb_azure_cost *a, size_t *cols);
 
 /* FOCUS ChargeCategory for an Azure ChargeType (any case), or NULL when the type is unknown. */

@@ -72,6 +72,53 @@ void pb_stats_warn(FILE *out, const char *prog, const char *name, const struct p
 			(unsigned long long)s->unknown_other);
 }
 
+void pb_find_columns(const struct pb_csv *c, const char *const (*names)[PB_MAX_ALT], int n, long (*alt)[PB_MAX_ALT])
+{
+	int k, j;
+
+	for (k = 0; k < n; k++) {
+		int nalt = 0;
+
+		for (j = 0; j < PB_MAX_ALT; j++)
+			alt[k][j] = -1;
+		for (j = 0; j < PB_MAX_ALT && names[k][j]; j++) {
+			long idx = pb_csv_find(c, names[k][j], 1);
+
+			if (idx >= 0)
+				alt[k][nalt++] = idx;
+		}
+	}
+}
+
+size_t pb_found_columns(const long (*alt)[PB_MAX_ALT], int n, size_t *out)
+{
+	size_t count = 0;
+	int k, j;
+
+	for (k = 0; k < n; k++)
+		for (j = 0; j < PB_MAX_ALT; j++)
+			if (alt[k][j] >= 0)
+				out[count++] = (size_t)alt[k][j];
+	return count;
+}
+
+struct pb_text pb_first_text(const struct pb_csv *c, const long *alt)
+{
+	struct pb_text t = {"", 0};
+	int j;
+
+	for (j = 0; j < PB_MAX_ALT && alt[j] >= 0; j++) {
+		const struct pb_csv_field *f = &c->fields[alt[j]];
+
+		if (f->len) {
+			t.ptr = f->ptr;
+			t.len = f->len;
+			break;
+		}
+	}
+	return t;
+}
+
 void pb_add_quoted_value(struct pb_buf *err, const char *ptr, size_t len)
 {
 	if (len <= 40)

@@ -12,6 +12,21 @@
 
 #define PB_MAX_UNKNOWN 32
 
+/* How many header names a column may go by. */
+#define PB_MAX_ALT 4
+
+/*
+ * Finds each of n columns in the header record c by its candidate names (names[k][0..PB_MAX_ALT), ended
+ * by NULL; ASCII case-insensitive): alt[k] gets the indexes found, in order of preference, then -1.
+ */
+void pb_find_columns(const struct pb_csv *c, const char *const (*names)[PB_MAX_ALT], int n, long (*alt)[PB_MAX_ALT]);
+
+/* Writes every index alt holds for n columns into out (n * PB_MAX_ALT room); returns the count. */
+size_t pb_found_columns(const long (*alt)[PB_MAX_ALT], int n, size_t *out);
+
+/* The first non-empty field among a column's candidates alt (from pb_find_columns), or "". */
+struct pb_text pb_first_text(const struct pb_csv *c, const long *alt);
+
 /* What a file's lines showed beyond their values: counted per part, merged per file. */
 struct pb_format_stats {
 	uint64_t lines;	     /* lines converted */

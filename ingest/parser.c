@@ -36,13 +36,13 @@ size_t pb_parser_columns(const struct pb_parser *p, size_t *cols)
 size_t pb_parser_month_field(const struct pb_parser *p)
 {
 	if (p->kind == PB_FORMAT_AWS_CUR)
-		return (size_t)p->aws.col[CUR_BILL_START];
-	return (size_t)(p->az.col[AZ_BILL_START] >= 0 ? p->az.col[AZ_BILL_START] : p->az.col[AZ_DATE]);
+		return (size_t)p->aws.alt[CUR_BILL_START][0];
+	return (size_t)(p->az.alt[AZ_BILL_START][0] >= 0 ? p->az.alt[AZ_BILL_START][0] : p->az.alt[AZ_DATE][0]);
 }
 
 size_t pb_parser_date_field(const struct pb_parser *p)
 {
 	if (p->kind == PB_FORMAT_AWS_CUR)
-		return (size_t)p->aws.col[CUR_USAGE_START];
-	return (size_t)p->az.col[AZ_DATE];
+		return (size_t)p->aws.alt[CUR_USAGE_START][0];
+	return (size_t)p->az.alt[AZ_DATE][0];
 }

@@ -9,7 +9,7 @@
 enum pb_format_kind { PB_FORMAT_AWS_CUR, PB_FORMAT_AZURE_COST, PB_FORMAT_PARTNER_CENTER };
 
 /* Room pb_parser_columns needs. */
-#define PB_PARSER_MAXCOLS (AZ_NCOLS * AZ_MAX_ALT > CUR_NCOLS * 4 ? AZ_NCOLS * AZ_MAX_ALT : CUR_NCOLS * 4)
+#define PB_PARSER_MAXCOLS (((int)AZ_NCOLS > (int)CUR_NCOLS ? (int)AZ_NCOLS : (int)CUR_NCOLS) * PB_MAX_ALT)
 
 struct pb_parser {
 	enum pb_format_kind kind;
