@@ -196,8 +196,11 @@ int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retr
 	}
 }
 
-/* Appends s percent-encoded, keeping RFC 3986's unreserved characters and writing a space as space. */
-static void add_encoded(struct pb_buf *b, const char *s, const char *space)
+/*
+ * Appends s percent-encoded, keeping RFC 3986's unreserved characters (and '/' when slash is set) and
+ * writing a space as space.
+ */
+static void add_encoded(struct pb_buf *b, const char *s, const char *space, int slash)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -205,7 +208,7 @@ static void add_encoded(struct pb_buf *b, const char *s, const char *space)
 		unsigned char ch = (unsigned char)*s;
 
 		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		    ch == '_' || ch == '.' || ch == '~')
+		    ch == '_' || ch == '.' || ch == '~' || (slash && ch == '/'))
 			pb_buf_addch(b, (char)ch);
 		else if (ch == ' ')
 			pb_buf_addstr(b, space);
@@ -216,10 +219,15 @@ static void add_encoded(struct pb_buf *b, const char *s, const char *space)
 
 void pb_http_add_form_value(struct pb_buf *b, const char *s)
 {
-	add_encoded(b, s, "+");
+	add_encoded(b, s, "+", 0);
 }
 
 void pb_http_add_path_value(struct pb_buf *b, const char *s)
 {
-	add_encoded(b, s, "%20");
+	add_encoded(b, s, "%20", 0);
+}
+
+void pb_http_add_path(struct pb_buf *b, const char *s)
+{
+	add_encoded(b, s, "%20", 1);
 }

@@ -53,5 +53,7 @@ int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retr
 void pb_http_add_form_value(struct pb_buf *b, const char *s);
 /* Appends s to b percent-encoded as one segment of a URL path: only RFC 3986's unreserved characters stay. */
 void pb_http_add_path_value(struct pb_buf *b, const char *s);
+/* The same for a path of several segments (a blob name, a prefix): '/' stays as it is. */
+void pb_http_add_path(struct pb_buf *b, const char *s);
 
 #endif

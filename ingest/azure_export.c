@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "date.h"
+#include "http.h"
 #include "input.h"
 
 #include "banned.h"
@@ -36,22 +37,6 @@ static void listing_release(struct listing *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
-}
-
-/* Appends s percent-encoded, keeping unreserved characters and '/'. */
-static void add_encoded(struct pb_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		    ch == '_' || ch == '.' || ch == '~' || ch == '/')
-			pb_buf_addch(b, (char)ch);
-		else
-			pb_buf_addf(b, "%%%c%c", hex[ch >> 4], hex[ch & 15]);
-	}
 }
 
 /* The text between <tag> and </tag> from *p on, before end, XML entities decoded; NULL when absent. */
@@ -210,7 +195,7 @@ static char *blob_url(const struct where *w, const char *name)
 
 	pb_buf_addstr(&b, w->container);
 	pb_buf_addch(&b, '/');
-	add_encoded(&b, name);
+	pb_http_add_path(&b, name);
 	if (w->sas)
 		pb_buf_addf(&b, "?%s", w->sas);
 	r = b.failed ? NULL : strdup(pb_buf_str(&b));
@@ -229,10 +214,10 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 	do {
 		pb_buf_reset(&url);
 		pb_buf_addf(&url, "%s?restype=container&comp=list&prefix=", w->container);
-		add_encoded(&url, folder);
+		pb_http_add_path(&url, folder);
 		if (marker) {
 			pb_buf_addstr(&url, "&marker=");
-			add_encoded(&url, marker);
+			pb_http_add_path(&url, marker);
 			free(marker);
 			marker = NULL;
 		}
