@@ -527,13 +527,6 @@ int pb_decimal_product(const struct pb_decimal *f, size_t nf, uint32_t div, pb_m
 	return 0;
 }
 
-int pb_money_mul3(pb_money a, pb_money b, pb_money c, uint32_t div, pb_money *out, int *rounded)
-{
-	struct pb_decimal f[3] = {pb_decimal_from_money(a), pb_decimal_from_money(b), pb_decimal_from_money(c)};
-
-	return pb_decimal_product(f, 3, div, out, rounded);
-}
-
 int pb_money_round(pb_money a, int digits, pb_money *out)
 {
 	u128 m = magnitude(a.units), p, q, r;

@@ -47,14 +47,6 @@ int pb_money_sub(pb_money a, pb_money b, pb_money *out);
 /* a x b (a price times a quantity), rounded half-to-even to 18 places, once. */
 int pb_money_mul(pb_money a, pb_money b, pb_money *out, int *rounded);
 
-/*
- * a x b x c / div, computed exactly and rounded half-to-even to 18 places once: a price, a quantity, an
- * exchange rate (PB_MONEY_ONE when there is none) and a whole divisor (1 for none). Returns 0, or
- * PB_MONEY_ERR_RANGE when the result leaves the range or div is 0. *rounded (may be NULL) is set to 1 when
- * digits were dropped.
- */
-int pb_money_mul3(pb_money a, pb_money b, pb_money c, uint32_t div, pb_money *out, int *rounded);
-
 #define PB_MONEY_ONE ((pb_money){(__int128)1000000000000000000LL})
 
 /*
