@@ -630,7 +630,7 @@ static int open_input(struct run *r, const char *path, struct pb_input **in)
 /* Reads one Partner Center JSON lines file into the run's reduction. Returns 0, or -1 when the run must stop. */
 static int ingest_jsonl(struct run *r, const char *path)
 {
-	struct pb_buf err = PB_BUF_INIT;
+	struct pb_buf err = PB_BUF_INIT, scratch = PB_BUF_INIT;
 	struct pb_input *in = NULL;
 	struct pb_jsonl j;
 	struct pb_format_stats st;
@@ -671,7 +671,7 @@ static int ingest_jsonl(struct run *r, const char *path)
 			continue;
 		rc = pb_reduce_add(red, &u);
 		if (rc == 0 && r->store)
-			rc = pb_worker_add_name(names, &u, &err);
+			rc = pb_worker_add_name(names, &u, &scratch);
 		if (rc < 0) {
 			report(r, name, j.line, 1,
 			       rc == PB_MONEY_ERR_RANGE	     ? "sum out of range"
@@ -706,6 +706,7 @@ out:
 	pb_input_free(in);
 	pb_reduce_free(red);
 	pb_reduce_free(names);
+	pb_buf_release(&scratch);
 	pb_buf_release(&err);
 	return ret;
 }
