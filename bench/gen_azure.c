@@ -12,26 +12,15 @@
  * x exchangeRatePricingToBilling for MCA) has factors of at most 6, 6 and 12 places, so that a DECIMAL(38, s)
  * reference (bench/duckdb_azure_sum.mjs) reads every value exactly. */
 
-#include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "gen_common.h"
 
-#define OUT_SIZE (1u << 20)
 #define OUT_ROOM 16384u /* A row never needs more than this. */
-#define SCRATCH 1024u
 #define MICRO 1000000LL            /* Prices and quantities are integers in units of 1e-6. */
 #define RATE_ONE 1000000000000LL    /* The exchange rate is an integer in units of 1e-12. */
 #define RATE 912345678901LL         /* USD to EUR, 0.912345678901. */
 #define MONEY_PLACES 18             /* Costs are integers in units of 1e-18. */
 
 typedef __int128 i128;
-
-struct sink {
-	char *p;
-	size_t n;
-};
 
 /* Every column of either schema; EA and MCA each list theirs in their own order and spelling. */
 enum col {
@@ -389,121 +378,11 @@ struct gen {
 	int mca;
 };
 
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t next(struct gen *g)
-{
-	g->state += 0x9e3779b97f4a7c15ULL;
-	return mix64(g->state);
-}
-
-static uint64_t below(struct gen *g, uint64_t n)
-{
-	return (uint64_t)(((unsigned __int128)next(g) * n) >> 64);
-}
-
-static void put_mem(struct sink *s, const char *p, size_t n)
-{
-	memcpy(s->p + s->n, p, n);
-	s->n += n;
-}
-
-static void put_str(struct sink *s, const char *p)
-{
-	put_mem(s, p, strlen(p));
-}
-
-static void put_ch(struct sink *s, char c)
-{
-	s->p[s->n++] = c;
-}
-
-/* Writes v in decimal with at least width digits. */
-static void put_u128(struct sink *s, unsigned __int128 v, int width)
-{
-	char tmp[48];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v != 0);
-	while (n < width)
-		tmp[n++] = '0';
-	while (n > 0)
-		s->p[s->n++] = tmp[--n];
-}
-
-static void put_u64(struct sink *s, uint64_t v, int width)
-{
-	put_u128(s, v, width);
-}
-
 /* Writes v * 10^-places in its shortest form ("24", "0.096", "-350.5"); with tiny set, a magnitude below 1e-4
  * as .NET writes it ("1.204E-05"). */
 static void put_scaled(struct sink *s, i128 v, int places, int tiny)
 {
-	unsigned __int128 mag = v < 0 ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
-	unsigned __int128 one = 1;
-	unsigned __int128 ip, fp;
-	int p = places;
-
-	for (int i = 0; i < places; i++)
-		one *= 10;
-	if (v < 0)
-		put_ch(s, '-');
-	if (tiny && mag != 0 && mag * 10000 < one) {
-		char d[48];
-		struct sink digits = {d, 0};
-		int nd, exp, last;
-
-		put_u128(&digits, mag, 0);
-		nd = (int)digits.n;
-		exp = nd - 1 - places;
-		last = nd - 1;
-		while (last > 0 && d[last] == '0')
-			last--;
-		put_ch(s, d[0]);
-		if (last > 0) {
-			put_ch(s, '.');
-			put_mem(s, d + 1, (size_t)last);
-		}
-		put_str(s, "E-");
-		put_u64(s, (uint64_t)-exp, 2);
-		return;
-	}
-	ip = mag / one;
-	fp = mag % one;
-	put_u128(s, ip, 0);
-	if (fp == 0)
-		return;
-	while (fp % 10 == 0) {
-		fp /= 10;
-		p--;
-	}
-	put_ch(s, '.');
-	put_u128(s, fp, p);
-}
-
-/* Writes a field as CSV, quoting it when it holds a comma, quote or line break. */
-static void put_field(struct sink *s, const char *p, size_t n)
-{
-	if (memchr(p, ',', n) == NULL && memchr(p, '"', n) == NULL && memchr(p, '\n', n) == NULL) {
-		put_mem(s, p, n);
-		return;
-	}
-	put_ch(s, '"');
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '"')
-			put_ch(s, '"');
-		put_ch(s, p[i]);
-	}
-	put_ch(s, '"');
+	put_num(s, v, places, tiny ? NUM_DOTNET : NUM_SHORT);
 }
 
 /* A GUID made from h: 8-4-4-4-12 lower-case hex, version 4. */
@@ -620,20 +499,20 @@ static int64_t pick_qty(struct gen *g, const struct meter *m)
 	switch (m->q) {
 	case Q_HOURS:
 		/* Mostly a full day; now and then part of one, to the second. */
-		return below(g, 6) == 0 ? (int64_t)(1 + below(g, 86400)) * MICRO / (3600 * b) : 24 * MICRO / b;
+		return below(&g->state, 6) == 0 ? (int64_t)(1 + below(&g->state, 86400)) * MICRO / (3600 * b) : 24 * MICRO / b;
 	case Q_STORAGE_MONTH:
-		return (int64_t)(1 + below(g, 20000)) * MICRO / (31 * b);
+		return (int64_t)(1 + below(&g->state, 20000)) * MICRO / (31 * b);
 	case Q_OPS:
 		/* Now and then a handful of operations: costs below 1e-4, which exports write as 1.2E-05. */
-		return (int64_t)(1 + (below(g, 4) == 0 ? below(g, 200) : below(g, 2000000))) * MICRO / b;
+		return (int64_t)(1 + (below(&g->state, 4) == 0 ? below(&g->state, 200) : below(&g->state, 2000000))) * MICRO / b;
 	case Q_GB:
-		return (int64_t)below(g, 500 * MICRO) / b;
+		return (int64_t)below(&g->state, 500 * MICRO) / b;
 	case Q_MONTH:
 		return MICRO / (31 * b);
 	case Q_RU:
-		return (int64_t)(4 + below(g, 100)) * 100 * 24 * MICRO / b;
+		return (int64_t)(4 + below(&g->state, 100)) * 100 * 24 * MICRO / b;
 	case Q_GBSEC:
-		return (int64_t)below(g, 400000) * MICRO / b;
+		return (int64_t)below(&g->state, 400000) * MICRO / b;
 	}
 	return MICRO;
 }
@@ -663,14 +542,14 @@ static i128 cost_of(int64_t qty, int64_t price, int64_t rate)
 
 static void make_row(struct gen *g, struct row *r)
 {
-	uint64_t t = below(g, 1000);
-	uint64_t sub = below(g, 2) == 0 ? below(g, g->subs) : below(g, g->subs / 10 + 1);
+	uint64_t t = below(&g->state, 1000);
+	uint64_t sub = pick_skewed(&g->state, g->subs);
 	int64_t rate = g->mca ? RATE : 0;
 	const struct meter *m;
 
 	memset(r, 0, sizeof(*r));
 	r->sub = sub;
-	r->day = 1 + (unsigned)below(g, 31);
+	r->day = 1 + (unsigned)below(&g->state, 31);
 	r->type = t < 880 ? CT_USAGE
 		  : t < 920 ? CT_USAGE_RI
 		  : t < 940 ? CT_USAGE_SP
@@ -682,18 +561,17 @@ static void make_row(struct gen *g, struct row *r)
 		  : t < 990 ? CT_UNUSED_SP
 		  : t < 995 ? CT_REFUND_RI
 			    : CT_ROUNDING;
-	m = meter_by_permille[below(g, 1000)];
+	m = meter_by_permille[below(&g->state, 1000)];
 	if (r->type != CT_USAGE && r->type != CT_USAGE_SP)
-		m = &meters[below(g, 3)]; /* reservations, marketplace images: virtual machines, "1 Hour" */
+		m = &meters[below(&g->state, 3)]; /* reservations, marketplace images: virtual machines, "1 Hour" */
 	r->meter = m;
-	r->region = below(g, 5) == 0 ? &regions[below(g, N_REGIONS)] : home_region(sub);
-	r->resource = (unsigned)below(g, 40);
-	r->tags = below(g, 4) == 0 ? 0 : 1 + (unsigned)below(g, 40);
-	r->tiny_style = below(g, 3) == 0;
+	r->region = below(&g->state, 5) == 0 ? &regions[below(&g->state, N_REGIONS)] : home_region(sub);
+	r->resource = (unsigned)below(&g->state, 40);
+	r->tags = below(&g->state, 4) == 0 ? 0 : 1 + (unsigned)below(&g->state, 40);
+	r->tiny_style = below(&g->state, 3) == 0;
 	r->qty = pick_qty(g, m);
-	r->payg = m->price / 1000 * r->region->factor + m->price % 1000 * r->region->factor / 1000;
-	r->unit = r->payg / 1000 * (1000 - discount_per_mille(sub)) +
-		  r->payg % 1000 * (1000 - discount_per_mille(sub)) / 1000;
+	r->payg = (int64_t)scale((uint64_t)m->price, r->region->factor); /* Prices are positive. */
+	r->unit = (int64_t)scale((uint64_t)r->payg, 1000 - discount_per_mille(sub));
 	r->eff = r->unit;
 	switch (r->type) {
 	case CT_USAGE:
@@ -706,24 +584,24 @@ static void make_row(struct gen *g, struct row *r)
 		break;
 	case CT_MARKETPLACE:
 		r->payg = 0;
-		r->unit = r->eff = (int64_t)(1 + below(g, 40)) * 10000;
+		r->unit = r->eff = (int64_t)(1 + below(&g->state, 40)) * 10000;
 		break;
 	case CT_PURCHASE_RI:
 	case CT_PURCHASE_SP:
 	case CT_PURCHASE_MP:
 		r->payg = 0;
 		r->qty = MICRO;
-		r->unit = r->eff = (int64_t)(20 + below(g, 5000)) * MICRO / 4;
+		r->unit = r->eff = (int64_t)(20 + below(&g->state, 5000)) * MICRO / 4;
 		break;
 	case CT_REFUND_RI:
 		r->payg = 0;
 		r->qty = -MICRO;
-		r->unit = r->eff = (int64_t)(20 + below(g, 3000)) * MICRO / 4;
+		r->unit = r->eff = (int64_t)(20 + below(&g->state, 3000)) * MICRO / 4;
 		break;
 	case CT_UNUSED_RI:
 	case CT_UNUSED_SP:
 		r->payg = 0;
-		r->qty = (int64_t)(1 + below(g, 24)) * MICRO;
+		r->qty = (int64_t)(1 + below(&g->state, 24)) * MICRO;
 		break;
 	case CT_ROUNDING:
 		r->payg = 0;
@@ -735,7 +613,7 @@ static void make_row(struct gen *g, struct row *r)
 	r->cost_pricing = cost_of(r->qty, r->eff, 0);
 	r->cost = cost_of(r->qty, r->eff, rate);
 	if (r->type == CT_ROUNDING) {
-		r->cost = (i128)((int64_t)below(g, 2000) - 1000) * 10000000000000LL; /* within +-0.01 */
+		r->cost = (i128)((int64_t)below(&g->state, 2000) - 1000) * 10000000000000LL; /* within +-0.01 */
 		r->cost_pricing = r->cost;
 	}
 	if (g->mca) {
@@ -744,9 +622,9 @@ static void make_row(struct gen *g, struct row *r)
 		/* Most lines carry their pay-as-you-go cost; some leave pb-ingest to compute it; a reservation
 		 * purchase now and then says 0. */
 		if (r->payg != 0)
-			r->payg_cost_shown = below(g, 100) < 85;
+			r->payg_cost_shown = below(&g->state, 100) < 85;
 		else
-			r->payg_cost_shown = r->type == CT_PURCHASE_RI ? below(g, 10) < 3 : r->type == CT_ROUNDING;
+			r->payg_cost_shown = r->type == CT_PURCHASE_RI ? below(&g->state, 10) < 3 : r->type == CT_ROUNDING;
 	}
 }
 
@@ -848,15 +726,6 @@ static void put_product_name(struct sink *s, const struct row *r)
 	put_str(s, m->name);
 	put_str(s, " - ");
 	put_str(s, r->region->meter);
-}
-
-static void put_quoted(struct sink *s, void (*fill)(struct sink *, const struct row *), const struct row *r)
-{
-	char buf[SCRATCH];
-	struct sink tmp = {buf, 0};
-
-	fill(&tmp, r);
-	put_field(s, buf, tmp.n);
 }
 
 static const char *charge_type(const struct row *r)
@@ -1221,34 +1090,7 @@ static void put_col(struct gen *g, struct sink *s, enum col c, const struct row 
 	}
 }
 
-static int flush(struct sink *s)
-{
-	if (s->n != 0 && fwrite(s->p, 1, s->n, stdout) != s->n)
-		return -1;
-	s->n = 0;
-	return 0;
-}
-
-static int parse_u64(const char *arg, uint64_t *out)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	if (arg[0] < '0' || arg[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int usage_error(void)
-{
-	fputs("usage: gen_azure ROWS SEED [--subscriptions N] [--mca]\n", stderr);
-	return 2;
-}
+static const struct gen_usage cmdline = {"gen_azure", "--subscriptions", 10000000, "--mca"};
 
 int main(int argc, char **argv)
 {
@@ -1258,23 +1100,10 @@ int main(int argc, char **argv)
 	const struct colname *cols;
 	size_t ncols;
 	uint64_t rows = 0;
-	int npos = 0;
+	int status = parse_args(&cmdline, argc, argv, &rows, &g.seed, &g.subs, &g.mca);
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--mca") == 0)
-			g.mca = 1;
-		else if (strcmp(argv[i], "--subscriptions") == 0) {
-			if (i + 1 >= argc || parse_u64(argv[++i], &g.subs) < 0 || g.subs == 0 || g.subs > 10000000)
-				return usage_error();
-		} else if (npos == 0 && parse_u64(argv[i], &rows) == 0)
-			npos++;
-		else if (npos == 1 && parse_u64(argv[i], &g.seed) == 0)
-			npos++;
-		else
-			return usage_error();
-	}
-	if (npos != 2)
-		return usage_error();
+	if (status != 0)
+		return status;
 	g.state = mix64(g.seed ^ 0x417a757265ULL);
 	init_meters();
 	cols = g.mca ? mca_cols : ea_cols;
@@ -1285,7 +1114,7 @@ int main(int argc, char **argv)
 			put_ch(&s, ',');
 		put_str(&s, cols[c].name);
 	}
-	put_ch(&s, '\n');
+	end_line(&s, OUT_ROOM);
 
 	for (uint64_t i = 0; i < rows; i++) {
 		struct row r;
@@ -1296,13 +1125,8 @@ int main(int argc, char **argv)
 				put_ch(&s, ',');
 			put_col(&g, &s, cols[c].col, &r);
 		}
-		put_ch(&s, '\n');
-		if (s.n > OUT_SIZE - OUT_ROOM && flush(&s) < 0)
+		if (end_line(&s, OUT_ROOM) < 0)
 			break;
 	}
-	if (flush(&s) < 0 || fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "gen_azure: cannot write to stdout: %s\n", strerror(errno));
-		return 1;
-	}
-	return 0;
+	return finish(&s, "gen_azure");
 }

@@ -2,24 +2,11 @@
  * names with --cur2) for billing month 2026-10 to stdout, as benchmark input for pb-ingest.
  * usage: gen_cur ROWS SEED [--accounts N] [--cur2]; the same arguments always give the same bytes. */
 
-#include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "gen_common.h"
 
-#define OUT_SIZE (1u << 20)
 #define OUT_ROOM 8192u /* A row never needs more than this. */
-#define DESC_SIZE 512u
 #define UNITS_PER_DOLLAR 10000000000ULL /* Amounts are integers in units of 1e-10. */
 #define QTY_SCALE 10000ULL               /* Quantities are integers in units of 1e-4. */
-
-struct sink {
-	char *p;
-	size_t n;
-};
-
-enum amount_style { AMT_FIXED10, AMT_SHORT, AMT_JAVA };
 
 enum col {
 	C_LINEITEMID,
@@ -180,6 +167,21 @@ static const struct service services[N_KINDS] = {
 	           "CreateOperation", "Hrs", 1000000000, 2},
 };
 
+/* A usage line's description after its rate: the text, or the text before and after the instance type. */
+static const char *const rate_desc[N_KINDS][2] = {
+	[K_EC2] = {" per On Demand Linux ", " Instance Hour"},
+	[K_EBS] = {" per GB-month of gp3 storage", NULL},
+	[K_S3] = {" per GB - first 50 TB / month, Standard", NULL},
+	[K_RDS] = {" per RDS db.", " hour, PostgreSQL"},
+	[K_LAMBDA] = {" per GB-second, Total Compute", NULL},
+	[K_XFER] = {" per GB - first 10 TB / month data transfer out", NULL},
+	[K_CDN] = {" per GB, \"United States\" edge", NULL},
+	[K_DDB] = {" per read request unit", NULL},
+	[K_CW] = {" per metric-month - first 10,000 metrics", NULL},
+	[K_NAT] = {" per NAT Gateway Hour", NULL},
+	[K_EKS] = {" per EKS cluster hour", NULL},
+};
+
 enum litype { T_USAGE, T_DISCOUNTED, T_SPCOVERED, T_TAX, T_CREDIT, T_FEE };
 
 static const char *const litype_names[] = {
@@ -220,142 +222,17 @@ struct gen {
 	int cur2;
 };
 
-static uint64_t mix64(uint64_t z)
+/* Writes v (in 1e-10 units) the way cost exports do: NUM_FIXED (10 places), NUM_POINT (shortest with at least
+ * one place) or NUM_JAVA (NUM_POINT, or Java's Double.toString form "3.06E-7" for magnitudes below 0.001). */
+static void put_amount(struct sink *s, int64_t v, enum num_style style)
 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t next(struct gen *g)
-{
-	g->state += 0x9e3779b97f4a7c15ULL;
-	return mix64(g->state);
-}
-
-static uint64_t below(struct gen *g, uint64_t n)
-{
-	return (uint64_t)(((unsigned __int128)next(g) * n) >> 64);
-}
-
-static void put_mem(struct sink *s, const char *p, size_t n)
-{
-	memcpy(s->p + s->n, p, n);
-	s->n += n;
-}
-
-static void put_str(struct sink *s, const char *p)
-{
-	put_mem(s, p, strlen(p));
-}
-
-static void put_ch(struct sink *s, char c)
-{
-	s->p[s->n++] = c;
-}
-
-/* Writes v in decimal with at least width digits. */
-static void put_u64(struct sink *s, uint64_t v, int width)
-{
-	char tmp[24];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n < width)
-		tmp[n++] = '0';
-	while (n > 0)
-		s->p[s->n++] = tmp[--n];
-}
-
-/* Writes v (in 1e-10 units) the way cost exports do: fixed 10 places, shortest with at least one
- * place, or Java's Double.toString form ("3.06E-7") for magnitudes below 0.001. */
-static void put_amount(struct sink *s, int64_t v, enum amount_style style)
-{
-	uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	uint64_t ip = mag / UNITS_PER_DOLLAR;
-	uint64_t fp = mag % UNITS_PER_DOLLAR;
-	int places = 10;
-
-	if (v < 0)
-		put_ch(s, '-');
-	if (style == AMT_JAVA && mag != 0 && mag < UNITS_PER_DOLLAR / 1000) {
-		char d[24];
-		struct sink digits = {d, 0};
-		int nd;
-		int exp;
-		int last;
-
-		put_u64(&digits, mag, 0);
-		nd = (int)digits.n;
-		exp = nd - 1 - 10;
-		last = nd - 1;
-		while (last > 0 && d[last] == '0')
-			last--;
-		put_ch(s, d[0]);
-		put_ch(s, '.');
-		if (last == 0)
-			put_ch(s, '0');
-		else
-			put_mem(s, d + 1, (size_t)last);
-		put_ch(s, 'E');
-		put_ch(s, '-');
-		put_u64(s, (uint64_t)-exp, 0);
-		return;
-	}
-	put_u64(s, ip, 0);
-	if (style == AMT_FIXED10) {
-		put_ch(s, '.');
-		put_u64(s, fp, 10);
-		return;
-	}
-	put_ch(s, '.');
-	if (fp == 0) {
-		put_ch(s, '0');
-		return;
-	}
-	while (fp % 10 == 0) {
-		fp /= 10;
-		places--;
-	}
-	put_u64(s, fp, places);
+	put_num(s, v, 10, style);
 }
 
 /* Writes a quantity in 1e-4 units, shortest form. */
 static void put_qty(struct sink *s, uint64_t q)
 {
-	uint64_t fp = q % QTY_SCALE;
-	int places = 4;
-
-	put_u64(s, q / QTY_SCALE, 0);
-	put_ch(s, '.');
-	if (fp == 0) {
-		put_ch(s, '0');
-		return;
-	}
-	while (fp % 10 == 0) {
-		fp /= 10;
-		places--;
-	}
-	put_u64(s, fp, places);
-}
-
-/* Writes a field as CSV, quoting it when it holds a comma, quote or line break. */
-static void put_field(struct sink *s, const char *p, size_t n)
-{
-	if (memchr(p, ',', n) == NULL && memchr(p, '"', n) == NULL && memchr(p, '\n', n) == NULL) {
-		put_mem(s, p, n);
-		return;
-	}
-	put_ch(s, '"');
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '"')
-			put_ch(s, '"');
-		put_ch(s, p[i]);
-	}
-	put_ch(s, '"');
+	put_num(s, q, 4, NUM_POINT);
 }
 
 /* Writes day/hour of October 2026 (day 32 is November 1st) as an ISO timestamp. */
@@ -384,11 +261,6 @@ static uint64_t payer_id(uint64_t idx)
 	return (uint64_t)(((unsigned __int128)(idx / 50) * 137438953447ULL + 271828182845ULL) % 1000000000000ULL);
 }
 
-static uint64_t scale(uint64_t v, unsigned per_mille)
-{
-	return v / 1000 * per_mille + v % 1000 * per_mille / 1000;
-}
-
 /* Cost of q (1e-4 units) at rate r (1e-10 units per unit), truncated to 1e-10. */
 static int64_t cost_of(uint64_t r, uint64_t q)
 {
@@ -412,42 +284,42 @@ static void init_kinds(void)
 static uint64_t pick_qty(struct gen *g, enum kind k)
 {
 	if (k == K_EBS)
-		return (20 + below(g, 2000)) * QTY_SCALE / 744;
+		return (20 + below(&g->state, 2000)) * QTY_SCALE / 744;
 	if (k == K_S3)
-		return below(g, 50000000);
+		return below(&g->state, 50000000);
 	if (k == K_LAMBDA)
-		return below(g, 500000000);
+		return below(&g->state, 500000000);
 	if (k == K_XFER || k == K_CDN)
-		return below(g, 2000000);
+		return below(&g->state, 2000000);
 	if (k == K_DDB)
-		return below(g, 400000) * QTY_SCALE;
+		return below(&g->state, 400000) * QTY_SCALE;
 	if (k == K_CW)
-		return (1 + below(g, 50)) * QTY_SCALE / 744;
+		return (1 + below(&g->state, 50)) * QTY_SCALE / 744;
 	/* Hourly resources: mostly full hours. */
-	return below(g, 8) == 0 ? 1 + below(g, QTY_SCALE - 1) : QTY_SCALE;
+	return below(&g->state, 8) == 0 ? 1 + below(&g->state, QTY_SCALE - 1) : QTY_SCALE;
 }
 
 static void make_row(struct gen *g, struct row *r)
 {
-	uint64_t t = below(g, 1000);
-	uint64_t a = below(g, 2) == 0 ? below(g, g->accounts) : below(g, g->accounts / 10 + 1);
+	uint64_t t = below(&g->state, 1000);
+	uint64_t a = pick_skewed(&g->state, g->accounts);
 
 	r->account = a;
-	r->id_hash = next(g);
+	r->id_hash = next(&g->state);
 	r->type = t < 820 ? T_USAGE : t < 870 ? T_DISCOUNTED : t < 940 ? T_SPCOVERED : t < 970 ? T_TAX
 	          : t < 990 ? T_CREDIT : T_FEE;
-	r->kind = kind_by_percent[below(g, 100)];
+	r->kind = kind_by_percent[below(&g->state, 100)];
 	if (r->type == T_DISCOUNTED || r->type == T_SPCOVERED)
-		r->kind = below(g, 4) == 0 ? K_RDS : K_EC2;
-	r->region = below(g, 5) == 0 ? &regions[below(g, N_REGIONS)] : &regions[a % N_REGIONS];
-	r->itype = &itypes[below(g, N_ITYPES)];
-	r->day = 1 + (unsigned)below(g, 31);
-	r->hour = (unsigned)below(g, 24);
-	r->az = (unsigned)below(g, 3);
-	r->resource = (unsigned)below(g, 24);
-	r->tag_name = (unsigned)below(g, 2 * (sizeof(tag_names) / sizeof(tag_names[0])));
-	r->tag_env = (unsigned)below(g, sizeof(tag_envs) / sizeof(tag_envs[0]));
-	t = below(g, 1000);
+		r->kind = below(&g->state, 4) == 0 ? K_RDS : K_EC2;
+	r->region = below(&g->state, 5) == 0 ? &regions[below(&g->state, N_REGIONS)] : &regions[a % N_REGIONS];
+	r->itype = &itypes[below(&g->state, N_ITYPES)];
+	r->day = 1 + (unsigned)below(&g->state, 31);
+	r->hour = (unsigned)below(&g->state, 24);
+	r->az = (unsigned)below(&g->state, 3);
+	r->resource = (unsigned)below(&g->state, 24);
+	r->tag_name = (unsigned)below(&g->state, 2 * (sizeof(tag_names) / sizeof(tag_names[0])));
+	r->tag_env = (unsigned)below(&g->state, sizeof(tag_envs) / sizeof(tag_envs[0]));
+	t = below(&g->state, 1000);
 	r->tag_odd = t == 0 ? 2 : t < 4 ? 1 : 0;
 	r->qty = pick_qty(g, r->kind);
 	r->rate = services[r->kind].rate != 0 ? services[r->kind].rate : r->itype->rate;
@@ -465,25 +337,25 @@ static void make_row(struct gen *g, struct row *r)
 		r->cost = 0;
 		break;
 	case T_TAX:
-		r->cost = (int64_t)below(g, 200 * UNITS_PER_DOLLAR);
+		r->cost = (int64_t)below(&g->state, 200 * UNITS_PER_DOLLAR);
 		r->has_list = 0;
 		break;
 	case T_CREDIT:
-		r->cost = -(int64_t)(below(g, 5000000) * 100000);
+		r->cost = -(int64_t)(below(&g->state, 5000000) * 100000);
 		r->has_list = 0;
 		break;
 	case T_FEE:
-		r->cost = (int64_t)((1 + below(g, 400)) * UNITS_PER_DOLLAR / 4);
+		r->cost = (int64_t)((1 + below(&g->state, 400)) * UNITS_PER_DOLLAR / 4);
 		r->list = r->cost;
 		break;
 	}
 }
 
-static enum amount_style pick_style(struct gen *g)
+static enum num_style pick_style(struct gen *g)
 {
-	uint64_t t = below(g, 100);
+	uint64_t t = below(&g->state, 100);
 
-	return t < 30 ? AMT_FIXED10 : t < 97 ? AMT_SHORT : AMT_JAVA;
+	return t < 30 ? NUM_FIXED : t < 97 ? NUM_POINT : NUM_JAVA;
 }
 
 static int is_usage(const struct row *r)
@@ -503,6 +375,13 @@ static void put_usage_type(struct sink *s, const struct row *r)
 		put_str(s, r->itype->name);
 }
 
+/* Writes h as 16 hex digits, the lowest first. */
+static void put_hex16(struct sink *s, uint64_t h)
+{
+	for (int i = 0; i < 16; i++)
+		put_ch(s, hex[(h >> (4 * i)) & 15]);
+}
+
 static void put_resource(struct sink *s, const struct row *r)
 {
 	uint64_t h = mix64(account_id(r->account) * 131 + r->resource * 7 + (uint64_t)r->kind);
@@ -510,13 +389,11 @@ static void put_resource(struct sink *s, const struct row *r)
 	switch (r->kind) {
 	case K_EC2:
 		put_str(s, "i-0");
-		for (int i = 0; i < 16; i++)
-			put_ch(s, hex[(h >> (4 * i)) & 15]);
+		put_hex16(s, h);
 		break;
 	case K_EBS:
 		put_str(s, "vol-0");
-		for (int i = 0; i < 16; i++)
-			put_ch(s, hex[(h >> (4 * i)) & 15]);
+		put_hex16(s, h);
 		break;
 	case K_S3:
 		put_str(s, "partner-data-");
@@ -539,8 +416,7 @@ static void put_resource(struct sink *s, const struct row *r)
 		put_ch(s, ':');
 		put_u64(s, account_id(r->account), 12);
 		put_str(s, ":natgateway/nat-0");
-		for (int i = 0; i < 16; i++)
-			put_ch(s, hex[(h >> (4 * i)) & 15]);
+		put_hex16(s, h);
 		break;
 	case K_XFER:
 	case K_CDN:
@@ -553,7 +429,7 @@ static void put_resource(struct sink *s, const struct row *r)
 static void put_rate_text(struct sink *s, uint64_t rate)
 {
 	put_ch(s, '$');
-	put_amount(s, (int64_t)rate, AMT_SHORT);
+	put_amount(s, (int64_t)rate, NUM_POINT);
 }
 
 static void make_desc(struct sink *s, const struct row *r)
@@ -585,44 +461,10 @@ static void make_desc(struct sink *s, const struct row *r)
 		break;
 	}
 	put_rate_text(s, r->rate);
-	switch (r->kind) {
-	case K_EC2:
-		put_str(s, " per On Demand Linux ");
+	put_str(s, rate_desc[r->kind][0]);
+	if (rate_desc[r->kind][1] != NULL) {
 		put_str(s, r->itype->name);
-		put_str(s, " Instance Hour");
-		break;
-	case K_EBS:
-		put_str(s, " per GB-month of gp3 storage");
-		break;
-	case K_S3:
-		put_str(s, " per GB - first 50 TB / month, Standard");
-		break;
-	case K_RDS:
-		put_str(s, " per RDS db.");
-		put_str(s, r->itype->name);
-		put_str(s, " hour, PostgreSQL");
-		break;
-	case K_LAMBDA:
-		put_str(s, " per GB-second, Total Compute");
-		break;
-	case K_XFER:
-		put_str(s, " per GB - first 10 TB / month data transfer out");
-		break;
-	case K_CDN:
-		put_str(s, " per GB, \"United States\" edge");
-		break;
-	case K_DDB:
-		put_str(s, " per read request unit");
-		break;
-	case K_CW:
-		put_str(s, " per metric-month - first 10,000 metrics");
-		break;
-	case K_NAT:
-		put_str(s, " per NAT Gateway Hour");
-		break;
-	case K_EKS:
-		put_str(s, " per EKS cluster hour");
-		break;
+		put_str(s, rate_desc[r->kind][1]);
 	}
 }
 
@@ -650,16 +492,6 @@ static void put_cur2_tags(struct sink *s, const struct row *r)
 	put_str(s, "\",\"user_environment\":\"");
 	put_str(s, tag_envs[r->tag_env]);
 	put_str(s, "\"}");
-}
-
-/* Writes the text of a field that may need quoting, via a scratch buffer. */
-static void put_quoted(struct sink *s, void (*fill)(struct sink *, const struct row *), const struct row *r)
-{
-	char buf[DESC_SIZE];
-	struct sink tmp = {buf, 0};
-
-	fill(&tmp, r);
-	put_field(s, buf, tmp.n);
 }
 
 static void put_col(struct gen *g, struct sink *s, enum col c, const struct row *r)
@@ -848,93 +680,44 @@ static void put_col(struct gen *g, struct sink *s, enum col c, const struct row 
 	}
 }
 
-static int flush(struct sink *s)
-{
-	if (s->n != 0 && fwrite(s->p, 1, s->n, stdout) != s->n)
-		return -1;
-	s->n = 0;
-	return 0;
-}
-
-static int parse_u64(const char *arg, uint64_t *out)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	if (arg[0] < '0' || arg[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int usage_error(void)
-{
-	fputs("usage: gen_cur ROWS SEED [--accounts N] [--cur2]\n", stderr);
-	return 2;
-}
+static const struct gen_usage cmdline = {"gen_cur", "--accounts", 1000000000, "--cur2"};
 
 int main(int argc, char **argv)
 {
 	static char outbuf[OUT_SIZE];
 	struct sink s = {outbuf, 0};
 	struct gen g = {0, 0, 200, 0};
+	enum col cols[C_COUNT]; /* The columns of the naming, in order. */
+	int ncols = 0;
 	uint64_t rows = 0;
-	int npos = 0;
-	int first = 1;
+	int status = parse_args(&cmdline, argc, argv, &rows, &g.seed, &g.accounts, &g.cur2);
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--cur2") == 0)
-			g.cur2 = 1;
-		else if (strcmp(argv[i], "--accounts") == 0) {
-			if (i + 1 >= argc || parse_u64(argv[++i], &g.accounts) < 0 || g.accounts == 0 ||
-			    g.accounts > 1000000000)
-				return usage_error();
-		} else if (npos == 0 && parse_u64(argv[i], &rows) == 0)
-			npos++;
-		else if (npos == 1 && parse_u64(argv[i], &g.seed) == 0)
-			npos++;
-		else
-			return usage_error();
-	}
-	if (npos != 2)
-		return usage_error();
+	if (status != 0)
+		return status;
 	g.state = mix64(g.seed ^ 0x5042435552ULL);
 	init_kinds();
 
-	for (int c = 0; c < C_COUNT; c++) {
-		const char *name = col_names[c][g.cur2];
-		if (name == NULL)
-			continue;
-		if (!first)
+	for (int c = 0; c < C_COUNT; c++)
+		if (col_names[c][g.cur2] != NULL)
+			cols[ncols++] = (enum col)c;
+	for (int c = 0; c < ncols; c++) {
+		if (c)
 			put_ch(&s, ',');
-		first = 0;
-		put_str(&s, name);
+		put_str(&s, col_names[cols[c]][g.cur2]);
 	}
-	put_ch(&s, '\n');
+	end_line(&s, OUT_ROOM);
 
 	for (uint64_t i = 0; i < rows; i++) {
 		struct row r;
+
 		make_row(&g, &r);
-		first = 1;
-		for (int c = 0; c < C_COUNT; c++) {
-			if (col_names[c][g.cur2] == NULL)
-				continue;
-			if (!first)
+		for (int c = 0; c < ncols; c++) {
+			if (c)
 				put_ch(&s, ',');
-			first = 0;
-			put_col(&g, &s, (enum col)c, &r);
+			put_col(&g, &s, cols[c], &r);
 		}
-		put_ch(&s, '\n');
-		if (s.n > OUT_SIZE - OUT_ROOM && flush(&s) < 0)
+		if (end_line(&s, OUT_ROOM) < 0)
 			break;
 	}
-	if (flush(&s) < 0 || fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "gen_cur: cannot write to stdout: %s\n", strerror(errno));
-		return 1;
-	}
-	return 0;
+	return finish(&s, "gen_cur");
 }

@@ -63,64 +63,85 @@ label() {
 	fi
 }
 
-# The generator is rebuilt every run: it takes well under a second.
-cc -O2 -std=c11 -Wall -Wextra -Werror -o "$DIR/gen_cur" bench/gen_cur.c
+# A file name's part for a row count: 1000000 -> 1m, 20000 -> 20k.
+slug() {
+	label "$1" | tr 'MK' 'mk'
+}
+
+# build_gen NAME: bench/NAME.c to $DIR/NAME. A generator is rebuilt every run: it takes well under a second.
+build_gen() {
+	cc -O2 -std=c11 -Wall -Wextra -Werror -o "$DIR/$1" "bench/$1.c"
+}
+
+# gen_sum NAME: the checksum of generator NAME's source, the header it includes with it.
+gen_sum() {
+	cat "bench/$1.c" bench/gen_common.h | sha256sum | cut -d' ' -f1
+}
+
+build_gen gen_cur
 
 if [[ ! -f bench/node_modules/@duckdb/node-api/package.json ]]; then
 	echo "bench: installing @duckdb/node-api from bench/package-lock.json" >&2
 	npm ci --prefix bench --no-audit --no-fund >&2
 fi
 
-GEN_SUM=$(sha256sum bench/gen_cur.c | cut -d' ' -f1)
+# A generated file is cached with a stamp: what a cached file must match to be reused. GEN names the generator
+# ("gen=CHECKSUM", and its options), followed by the rows, the seed and the size.
 
-# stamp FILE ROWS: what a cached FILE must match to be reused (generator source, rows, seed, size).
+# stamp_of FILE ROWS GEN
 stamp_of() {
-	echo "gen=$GEN_SUM rows=$2 seed=$SEED size=$(stat -c %s "$1")"
+	echo "$3 rows=$2 seed=$SEED size=$(stat -c %s "$1")"
 }
 
+# fresh FILE ROWS GEN: whether FILE is cached with a matching stamp.
 fresh() {
-	local file=$1 rows=$2
-	[[ -f $file && -f $file.stamp ]] && [[ $(cat "$file.stamp") == "$(stamp_of "$file" "$rows")" ]]
+	local file=$1 rows=$2 gen=$3
+	[[ -f $file && -f $file.stamp ]] && [[ $(cat "$file.stamp") == "$(stamp_of "$file" "$rows" "$gen")" ]]
 }
 
-# make_csv FILE ROWS: generates FILE unless a matching one is cached.
+# make_csv FILE ROWS GEN NOTE CMD...: FILE from CMD's output unless a matching one is cached; NOTE follows the
+# row count in the message.
 make_csv() {
-	local file=$1 rows=$2 t0
-	if fresh "$file" "$rows"; then
+	local file=$1 rows=$2 gen=$3 note=$4 t0
+	shift 4
+	if fresh "$file" "$rows" "$gen"; then
 		echo "bench: reusing $file" >&2
 		return
 	fi
 	rm -f "$file" "$file.stamp" "$file.gz" "$file.gz.stamp"
-	echo "bench: generating $file ($rows rows)" >&2
+	echo "bench: generating $file ($rows rows$note)" >&2
 	t0=$EPOCHREALTIME
-	"$DIR/gen_cur" "$rows" "$SEED" >"$file.tmp"
+	"$@" >"$file.tmp"
 	mv "$file.tmp" "$file"
-	stamp_of "$file" "$rows" >"$file.stamp"
+	stamp_of "$file" "$rows" "$gen" >"$file.stamp"
 	echo "bench: generated $file in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" >&2
 }
 
-# make_gz FILE ROWS: FILE.gz from FILE unless a matching one is cached.
+# make_gz FILE ROWS GEN: FILE.gz from FILE unless a matching one is cached.
 make_gz() {
-	local file=$1 rows=$2
-	if fresh "$file.gz" "$rows"; then
+	local file=$1 rows=$2 gen=$3
+	if fresh "$file.gz" "$rows" "$gen"; then
 		echo "bench: reusing $file.gz" >&2
 		return
 	fi
 	echo "bench: compressing $file" >&2
 	pigz -c "$file" >"$file.gz.tmp"
 	mv "$file.gz.tmp" "$file.gz"
-	stamp_of "$file.gz" "$rows" >"$file.gz.stamp"
+	stamp_of "$file.gz" "$rows" "$gen" >"$file.gz.stamp"
 }
 
-# Disk space for the files still to be made (about 560 bytes a row, plus the gzip).
-need_kb() {
-	local total=0 rows file
+# check_space BYTES GEN ROWS:FILE...: dies unless $DIR has room for the files still to be made, at about BYTES a
+# row (the plain file and its gzip).
+check_space() {
+	local per_row=$1 gen=$2 total=0 rows file avail
+	shift 2
 	for spec in "$@"; do
 		rows=${spec%%:*}
 		file=${spec#*:}
-		fresh "$file" "$rows" || total=$((total + rows * 700 / 1024))
+		fresh "$file" "$rows" "$gen" || total=$((total + rows * per_row / 1024))
 	done
-	echo "$total"
+	avail=$(df -Pk "$DIR" | awk 'NR == 2 { print $4 }')
+	((total < avail)) || die "need about $((total / 1024)) MB free in $DIR, have $((avail / 1024)) MB"
 }
 
 # run NAME OUTFILE CMD...: runs CMD once under $TIME with stdout to OUTFILE; sets WALL and RSS_KB.
@@ -189,6 +210,11 @@ verdict() {
 	fi
 }
 
+# target TEXT SHOWN VALUE OP LIMIT: one line of targets, PASS when VALUE OP LIMIT holds (OP >= or <=).
+target() {
+	printf '  %-40s %10s  %s\n' "$1" "$2" "$(verdict "$3" "$4" "$5")"
+}
+
 # row INPUT TOOL KEY NOTE: one line of the table; MB/s is of the uncompressed CSV.
 row() {
 	local mbps
@@ -201,101 +227,94 @@ section() {
 	[[ $SECTIONS == *" $1 "* ]]
 }
 
-# ---- azure-cost: an Azure cost details export (EA or MCA columns), timed the same way as the CUR ----------
+# ---- what the CUR and azure-cost sections share: pb-ingest against DuckDB and pigz -dc on one file ----------
+#
+# In T (best wall seconds) and M (peak RSS in KB), and in the outputs $DIR/out-*.csv, a section's runs are
+# named with its prefix P: P=az_ gives T[az_pb_plain] and $DIR/out-az-pb-plain.csv.
 
-AZ_GEN_SUM=$(sha256sum bench/gen_azure.c | cut -d' ' -f1)
-
-az_stamp_of() {
-	echo "gen=$AZ_GEN_SUM schema=$AZ_SCHEMA rows=$2 seed=$SEED size=$(stat -c %s "$1")"
-}
-
-az_fresh() {
-	[[ -f $1 && -f $1.stamp ]] && [[ $(cat "$1.stamp") == "$(az_stamp_of "$1" "$2")" ]]
-}
-
-azure_section() {
-	local file t0 want avail
-	local -a gen=()
-	local -a args=(--format azure-cost --summary --no-progress)
-
-	[[ $AZ_SCHEMA == mca ]] && gen=(--mca)
-	cc -O2 -std=c11 -Wall -Wextra -Werror -o "$DIR/gen_azure" bench/gen_azure.c
-	file=$DIR/azure-$AZ_SCHEMA-$(label "$ROWS" | tr 'MK' 'mk').csv
-
-	# About 1 KB a row, plus the gzip.
-	want=0
-	az_fresh "$file" "$ROWS" || want=$((ROWS * 1150 / 1024))
-	avail=$(df -Pk "$DIR" | awk 'NR == 2 { print $4 }')
-	((want < avail)) || die "need about $((want / 1024)) MB free in $DIR, have $((avail / 1024)) MB"
-	if az_fresh "$file" "$ROWS"; then
-		echo "bench: reusing $file" >&2
-	else
-		rm -f "$file" "$file.stamp" "$file.gz" "$file.gz.stamp"
-		echo "bench: generating $file ($ROWS rows, $AZ_SCHEMA)" >&2
-		t0=$EPOCHREALTIME
-		"$DIR/gen_azure" "$ROWS" "$SEED" "${gen[@]}" >"$file.tmp"
-		mv "$file.tmp" "$file"
-		az_stamp_of "$file" "$ROWS" >"$file.stamp"
-		echo "bench: generated $file in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" >&2
-	fi
-	if az_fresh "$file.gz" "$ROWS"; then
-		echo "bench: reusing $file.gz" >&2
-	else
-		echo "bench: compressing $file" >&2
-		pigz -c "$file" >"$file.gz.tmp"
-		mv "$file.gz.tmp" "$file.gz"
-		az_stamp_of "$file.gz" "$ROWS" >"$file.gz.stamp"
-	fi
-
+# time_tools P WHAT FILE SCRIPT PB_ARGS...: (WHAT names the timing in a message) pb-ingest PB_ARGS and node SCRIPT (the DuckDB reference) on FILE and
+# FILE.gz, and pigz -dc on FILE.gz, best of RUNS each, as Ppb_plain, Ppb_gz, Pduck_plain, Pduck_gz and Ppigz.
+# Sets SPEED and SPEED_GZ (DuckDB's time over pb-ingest's), GZ_RATIO (pb-ingest gzip over pigz -dc) and RSS
+# (pb-ingest's peak).
+time_tools() {
+	local p=$1 what=$2 file=$3 script=$4
+	local o=$DIR/out-${p//_/-}
+	shift 4
 	warm "$file" "$file.gz"
-	echo "bench: azure-cost timing, best of $RUNS" >&2
-	best az_pb_plain "$DIR/out-az-pb-plain.csv" "$PB" "${args[@]}" "$file"
-	T[az_pb_plain]=$BEST M[az_pb_plain]=$PEAK
-	best az_pb_gz "$DIR/out-az-pb-gz.csv" "$PB" "${args[@]}" "$file.gz"
-	T[az_pb_gz]=$BEST M[az_pb_gz]=$PEAK
-	best az_duck_plain "$DIR/out-az-duck-plain.csv" node bench/duckdb_azure_sum.mjs "$file"
-	T[az_duck_plain]=$BEST M[az_duck_plain]=$PEAK
-	best az_duck_gz "$DIR/out-az-duck-gz.csv" node bench/duckdb_azure_sum.mjs "$file.gz"
-	T[az_duck_gz]=$BEST M[az_duck_gz]=$PEAK
-	best az_pigz /dev/null pigz -dc "$file.gz"
-	T[az_pigz]=$BEST M[az_pigz]=$PEAK
+	echo "bench: $what, best of $RUNS" >&2
+	best "${p}pb_plain" "${o}pb-plain.csv" "$PB" "$@" "$file"
+	T[${p}pb_plain]=$BEST M[${p}pb_plain]=$PEAK
+	best "${p}pb_gz" "${o}pb-gz.csv" "$PB" "$@" "$file.gz"
+	T[${p}pb_gz]=$BEST M[${p}pb_gz]=$PEAK
+	best "${p}duck_plain" "${o}duck-plain.csv" node "$script" "$file"
+	T[${p}duck_plain]=$BEST M[${p}duck_plain]=$PEAK
+	best "${p}duck_gz" "${o}duck-gz.csv" node "$script" "$file.gz"
+	T[${p}duck_gz]=$BEST M[${p}duck_gz]=$PEAK
+	best "${p}pigz" /dev/null pigz -dc "$file.gz"
+	T[${p}pigz]=$BEST M[${p}pigz]=$PEAK
 
-	local l speed speed_gz gz_ratio rss
+	SPEED=$(ratio "${T[${p}duck_plain]}" "${T[${p}pb_plain]}")
+	SPEED_GZ=$(ratio "${T[${p}duck_gz]}" "${T[${p}pb_gz]}")
+	GZ_RATIO=$(ratio "${T[${p}pb_gz]}" "${T[${p}pigz]}")
+	RSS=$((M[${p}pb_plain] > M[${p}pb_gz] ? M[${p}pb_plain] : M[${p}pb_gz]))
+}
+
+# report_table P TITLE FILE ROWS_TEXT: the heading and the table of time_tools P.
+report_table() {
+	local p=$1 title=$2 file=$3 rows_text=$4 l
 	l=$(label "$ROWS")
-	speed=$(ratio "${T[az_duck_plain]}" "${T[az_pb_plain]}")
-	speed_gz=$(ratio "${T[az_duck_gz]}" "${T[az_pb_gz]}")
-	gz_ratio=$(ratio "${T[az_pb_gz]}" "${T[az_pigz]}")
-	rss=$((M[az_pb_plain] > M[az_pb_gz] ? M[az_pb_plain] : M[az_pb_gz]))
-
 	echo
-	echo "azure-cost bench: $("$PB" --version 2>/dev/null || echo pb-ingest),"\
+	echo "$title: $("$PB" --version 2>/dev/null || echo pb-ingest),"\
 		"DuckDB $(node -p "require('./bench/node_modules/@duckdb/node-api/package.json').version"),"\
 		"$(nproc) cores, seed $SEED"
-	echo "input: $file, $ROWS rows ($AZ_SCHEMA), $(size_mb "$file") MB plain, $(size_mb "$file.gz") MB gzip;" \
+	echo "input: $file, $rows_text, $(size_mb "$file") MB plain, $(size_mb "$file.gz") MB gzip;" \
 		"wall = best of $RUNS (page cache warm), RSS = peak"
 	echo
 	PLAIN_BYTES=$(stat -c %s "$file")
 	printf '  %-10s %-10s %8s %8s %12s %10s\n' input tool wall_s MB/s peak_rss_MB "time/pb"
-	row "plain $l" pb-ingest az_pb_plain ""
-	row "plain $l" duckdb az_duck_plain "${speed}x"
-	row "gzip $l" pb-ingest az_pb_gz ""
-	row "gzip $l" duckdb az_duck_gz "${speed_gz}x"
-	row "gzip $l" "pigz -dc" az_pigz "$(ratio "${T[az_pigz]}" "${T[az_pb_gz]}")x"
-	echo "  pb-ingest gzip / pigz -dc = ${gz_ratio}x"
+	row "plain $l" pb-ingest "${p}pb_plain" ""
+	row "plain $l" duckdb "${p}duck_plain" "${SPEED}x"
+	row "gzip $l" pb-ingest "${p}pb_gz" ""
+	row "gzip $l" duckdb "${p}duck_gz" "${SPEED_GZ}x"
+	row "gzip $l" "pigz -dc" "${p}pigz" "$(ratio "${T[${p}pigz]}" "${T[${p}pb_gz]}")x"
+}
+
+# report_checks P: after the table of time_tools P, the comparison of the outputs and the targets.
+report_checks() {
+	local p=$1 l o=$DIR/out-${1//_/-}
+	l=$(label "$ROWS")
+	echo "  pb-ingest gzip / pigz -dc = ${GZ_RATIO}x"
 	echo
 	echo "outputs:"
-	compare "$DIR/out-az-pb-plain.csv" "$DIR/out-az-duck-plain.csv" "pb-ingest vs duckdb, plain $l"
-	compare "$DIR/out-az-pb-gz.csv" "$DIR/out-az-duck-gz.csv" "pb-ingest vs duckdb, gzip $l"
-	compare "$DIR/out-az-pb-plain.csv" "$DIR/out-az-pb-gz.csv" "pb-ingest plain vs gzip $l"
-	echo "  accounts: $(($(wc -l <"$DIR/out-az-pb-plain.csv") - 1))"
+	compare "${o}pb-plain.csv" "${o}duck-plain.csv" "pb-ingest vs duckdb, plain $l"
+	compare "${o}pb-gz.csv" "${o}duck-gz.csv" "pb-ingest vs duckdb, gzip $l"
+	compare "${o}pb-plain.csv" "${o}pb-gz.csv" "pb-ingest plain vs gzip $l"
+	echo "  accounts: $(($(wc -l <"${o}pb-plain.csv") - 1))"
 	echo
 	echo "targets:"
-	printf '  %-40s %10s  %s\n' ">= ${MIN_SPEEDUP}x faster than DuckDB, plain CSV" "${speed}x" \
-		"$(verdict "$speed" ">=" "$MIN_SPEEDUP")"
-	printf '  %-40s %10s  %s\n' "gzip time <= ${MAX_GZ_RATIO}x pigz -dc" "${gz_ratio}x" \
-		"$(verdict "$gz_ratio" "<=" "$MAX_GZ_RATIO")"
-	printf '  %-40s %10s  %s\n' "peak RSS <= 32 MB, $l rows" "$(mb "$rss") MB" \
-		"$(verdict "$rss" "<=" "$MAX_RSS_KB")"
+	target ">= ${MIN_SPEEDUP}x faster than DuckDB, plain CSV" "${SPEED}x" "$SPEED" ">=" "$MIN_SPEEDUP"
+	target "gzip time <= ${MAX_GZ_RATIO}x pigz -dc" "${GZ_RATIO}x" "$GZ_RATIO" "<=" "$MAX_GZ_RATIO"
+	target "peak RSS <= 32 MB, $l rows" "$(mb "$RSS") MB" "$RSS" "<=" "$MAX_RSS_KB"
+}
+
+# ---- azure-cost: an Azure cost details export (EA or MCA columns), timed the same way as the CUR ----------
+
+azure_section() {
+	local file gen
+	local -a opts=()
+
+	[[ $AZ_SCHEMA == mca ]] && opts=(--mca)
+	build_gen gen_azure
+	gen="gen=$(gen_sum gen_azure) schema=$AZ_SCHEMA"
+	file=$DIR/azure-$AZ_SCHEMA-$(slug "$ROWS").csv
+
+	check_space 1150 "$gen" "$ROWS:$file"
+	make_csv "$file" "$ROWS" "$gen" ", $AZ_SCHEMA" "$DIR/gen_azure" "$ROWS" "$SEED" "${opts[@]}"
+	make_gz "$file" "$ROWS" "$gen"
+
+	time_tools az_ "azure-cost timing" "$file" bench/duckdb_azure_sum.mjs --format azure-cost --summary --no-progress
+	report_table az_ "azure-cost bench" "$file" "$ROWS rows ($AZ_SCHEMA)"
+	report_checks az_
 }
 
 declare -A T M
@@ -307,37 +326,26 @@ if ! section cur; then
 	exit 0
 fi
 
-SMALL=$DIR/cur-$(label "$ROWS" | tr 'MK' 'mk').csv
-BIG=$DIR/cur-$(label "$BIG_ROWS" | tr 'MK' 'mk').csv
+GEN="gen=$(gen_sum gen_cur)"
+SMALL=$DIR/cur-$(slug "$ROWS").csv
+BIG=$DIR/cur-$(slug "$BIG_ROWS").csv
 DO_BIG=0
 if ((ROWS >= 1000000 && BIG_ROWS != ROWS)); then
 	DO_BIG=1
 fi
 
+# About 560 bytes a row, plus the gzip.
 specs=("$ROWS:$SMALL")
 ((DO_BIG)) && specs+=("$BIG_ROWS:$BIG")
-want=$(need_kb "${specs[@]}")
-avail=$(df -Pk "$DIR" | awk 'NR == 2 { print $4 }')
-((want < avail)) || die "need about $((want / 1024)) MB free in $DIR, have $((avail / 1024)) MB"
+check_space 700 "$GEN" "${specs[@]}"
 
-make_csv "$SMALL" "$ROWS"
-make_gz "$SMALL" "$ROWS"
-((DO_BIG)) && make_csv "$BIG" "$BIG_ROWS"
+make_csv "$SMALL" "$ROWS" "$GEN" "" "$DIR/gen_cur" "$ROWS" "$SEED"
+make_gz "$SMALL" "$ROWS" "$GEN"
+((DO_BIG)) && make_csv "$BIG" "$BIG_ROWS" "$GEN" "" "$DIR/gen_cur" "$BIG_ROWS" "$SEED"
 
 PB_ARGS=(--format aws-cur --summary --no-progress)
 
-warm "$SMALL" "$SMALL.gz"
-echo "bench: timing, best of $RUNS" >&2
-best pb_plain "$DIR/out-pb-plain.csv" "$PB" "${PB_ARGS[@]}" "$SMALL"
-T[pb_plain]=$BEST M[pb_plain]=$PEAK
-best pb_gz "$DIR/out-pb-gz.csv" "$PB" "${PB_ARGS[@]}" "$SMALL.gz"
-T[pb_gz]=$BEST M[pb_gz]=$PEAK
-best duck_plain "$DIR/out-duck-plain.csv" node bench/duckdb_sum.mjs "$SMALL"
-T[duck_plain]=$BEST M[duck_plain]=$PEAK
-best duck_gz "$DIR/out-duck-gz.csv" node bench/duckdb_sum.mjs "$SMALL.gz"
-T[duck_gz]=$BEST M[duck_gz]=$PEAK
-best pigz /dev/null pigz -dc "$SMALL.gz"
-T[pigz]=$BEST M[pigz]=$PEAK
+time_tools "" timing "$SMALL" bench/duckdb_sum.mjs "${PB_ARGS[@]}"
 
 if ((DO_BIG)); then
 	warm "$BIG"
@@ -347,48 +355,14 @@ if ((DO_BIG)); then
 fi
 
 L=$(label "$ROWS")
-speed=$(ratio "${T[duck_plain]}" "${T[pb_plain]}")
-speed_gz=$(ratio "${T[duck_gz]}" "${T[pb_gz]}")
-gz_ratio=$(ratio "${T[pb_gz]}" "${T[pigz]}")
-rss_small=$((M[pb_plain] > M[pb_gz] ? M[pb_plain] : M[pb_gz]))
-
-echo
-echo "partnerbill bench: $("$PB" --version 2>/dev/null || echo pb-ingest),"\
-	"DuckDB $(node -p "require('./bench/node_modules/@duckdb/node-api/package.json').version"),"\
-	"$(nproc) cores, seed $SEED"
-echo "input: $SMALL, $ROWS rows, $(size_mb "$SMALL") MB plain, $(size_mb "$SMALL.gz") MB gzip;" \
-	"wall = best of $RUNS (page cache warm), RSS = peak"
-echo
-PLAIN_BYTES=$(stat -c %s "$SMALL")
-
-printf '  %-10s %-10s %8s %8s %12s %10s\n' input tool wall_s MB/s peak_rss_MB "time/pb"
-row "plain $L" pb-ingest pb_plain ""
-row "plain $L" duckdb duck_plain "${speed}x"
-row "gzip $L" pb-ingest pb_gz ""
-row "gzip $L" duckdb duck_gz "${speed_gz}x"
-row "gzip $L" "pigz -dc" pigz "$(ratio "${T[pigz]}" "${T[pb_gz]}")x"
+report_table "" "partnerbill bench" "$SMALL" "$ROWS rows"
 if ((DO_BIG)); then
 	PLAIN_BYTES=$(stat -c %s "$BIG")
 	row "plain $(label "$BIG_ROWS")" pb-ingest pb_big "(1 run)"
 fi
-echo "  pb-ingest gzip / pigz -dc = ${gz_ratio}x"
-echo
-echo "outputs:"
-compare "$DIR/out-pb-plain.csv" "$DIR/out-duck-plain.csv" "pb-ingest vs duckdb, plain $L"
-compare "$DIR/out-pb-gz.csv" "$DIR/out-duck-gz.csv" "pb-ingest vs duckdb, gzip $L"
-compare "$DIR/out-pb-plain.csv" "$DIR/out-pb-gz.csv" "pb-ingest plain vs gzip $L"
-echo "  accounts: $(($(wc -l <"$DIR/out-pb-plain.csv") - 1))"
-echo
-echo "targets:"
-printf '  %-40s %10s  %s\n' ">= ${MIN_SPEEDUP}x faster than DuckDB, plain CSV" "${speed}x" \
-	"$(verdict "$speed" ">=" "$MIN_SPEEDUP")"
-printf '  %-40s %10s  %s\n' "gzip time <= ${MAX_GZ_RATIO}x pigz -dc" "${gz_ratio}x" \
-	"$(verdict "$gz_ratio" "<=" "$MAX_GZ_RATIO")"
-printf '  %-40s %10s  %s\n' "peak RSS <= 32 MB, $L rows" "$(mb "$rss_small") MB" \
-	"$(verdict "$rss_small" "<=" "$MAX_RSS_KB")"
+report_checks ""
 if ((DO_BIG)); then
-	printf '  %-40s %10s  %s\n' "peak RSS <= 32 MB, $(label "$BIG_ROWS") rows" "$(mb "${M[pb_big]}") MB" \
-		"$(verdict "${M[pb_big]}" "<=" "$MAX_RSS_KB")"
+	target "peak RSS <= 32 MB, $(label "$BIG_ROWS") rows" "$(mb "${M[pb_big]}") MB" "${M[pb_big]}" "<=" "$MAX_RSS_KB"
 else
 	printf '  %-40s %10s  %s\n' "peak RSS <= 32 MB, $(label "$BIG_ROWS") rows" "-" "SKIPPED (BENCH_ROWS < 1000000)"
 fi
@@ -413,12 +387,11 @@ printf '  %-12s %-22s %8s %10s\n' "input" "tool" "wall_s" "peak_rss_MB"
 printf '  %-12s %-22s %8s %10s\n' "plain $L" "pb-ingest --summary" "${T[pb_plain]}" "$(mb "${M[pb_plain]}")"
 printf '  %-12s %-22s %8s %10s\n' "plain $L" "pb-ingest (store)" "${T[pb_store]}" "$(mb "${M[pb_store]}")"
 echo "  $(cat "$DIR/out-pb-store.txt")"
-printf '  %-40s %10s  %s\n' "store <= ${MAX_STORE_RATIO}x --summary" "${store_ratio}x" \
-	"$(verdict "$store_ratio" "<=" "$MAX_STORE_RATIO")"
+target "store <= ${MAX_STORE_RATIO}x --summary" "${store_ratio}x" "$store_ratio" "<=" "$MAX_STORE_RATIO"
 
 # Downloads: the same report as gzip parts, from a local s3rver next to the same parts as local files.
 MAX_S3_RATIO=1.3
-PARTS_DIR=$DIR/parts-$(label "$ROWS" | tr 'MK' 'mk')
+PARTS_DIR=$DIR/parts-$(slug "$ROWS")
 if [ ! -f "$PARTS_DIR/done" ]; then
 	rm -rf "$PARTS_DIR"
 	mkdir -p "$PARTS_DIR"
@@ -456,8 +429,7 @@ printf '  %-24s %-22s %8s %10s\n' "4 gzip parts, local" "pb-ingest --summary" "$
 printf '  %-24s %-22s %8s %10s\n' "4 gzip parts, s3rver" "pb-ingest --summary" "${T[pb_s3]}" "$(mb "${M[pb_s3]}")"
 compare "$DIR/out-pb-parts.csv" "$DIR/out-pb-s3.csv" "pb-ingest local parts vs s3rver parts"
 compare "$DIR/out-pb-parts.csv" "$DIR/out-pb-plain.csv" "pb-ingest parts vs the whole file"
-printf '  %-40s %10s  %s\n' "s3rver <= ${MAX_S3_RATIO}x local files" "${s3_ratio}x" \
-	"$(verdict "$s3_ratio" "<=" "$MAX_S3_RATIO")"
+target "s3rver <= ${MAX_S3_RATIO}x local files" "${s3_ratio}x" "$s3_ratio" "<=" "$MAX_S3_RATIO"
 
 section azure-cost && azure_section
 
