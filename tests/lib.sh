@@ -1,9 +1,18 @@
 # shellcheck shell=bash
-# tests/lib.sh: what the test scripts share. Source it after setting ROOT (the work tree's top):
+# tests/lib.sh: what the test scripts share. Source it; it finds the work tree from where it lies:
+#   ROOT         the work tree's top
 #   BIN          the programs' folder: $PB_BIN (relative to the caller's folder) or $ROOT/bin
 #   ok NAME, notok NAME [DETAIL], check NAME WANT GOT   count results into passed and failed
 #   pb_tests_done   prints "N passed, N failed" and returns non-zero if any failed
+# For the scripts that run a throwaway PostgreSQL cluster (tests/integration/*.sh):
+#   pb_test_tmp NAME, pb_test_cluster_start [--no-migrate] [TEST], pb_test_cleanup, pb_sql QUERY [SEPARATOR],
+#   pb_test_need_servers
+# For pb-ingest's end-to-end scripts (tests/e2e/*/run.sh):
+#   pb_e2e_start NAME, check_run NAME STATUS STDOUT STDERR DIR STDIN ARG..., want NAME MODE FILE...,
+#   pb_want_compute EXPECTED_PY, pb_e2e_error_cases DIR
+# (each described where it is defined below).
 
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [ -n "${PB_BIN:-}" ]; then
 	case $PB_BIN in /*) BIN=$PB_BIN ;; *) BIN=$PWD/$PB_BIN ;; esac
 else
@@ -28,4 +37,174 @@ check() {
 pb_tests_done() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
+}
+
+# ---- a throwaway PostgreSQL cluster ----------------------------------------------------------------------
+
+# pb_test_tmp NAME: makes TMP, a scratch folder ($TMPDIR/pb-NAME.XXXXXX, readable by all), puts the cluster
+# there (PB_VAR_DIR=$TMP/var) and unsets what would point pb-db at another database. Exits 1 if it cannot.
+pb_test_tmp() {
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-$1.XXXXXX") || exit 1
+	chmod 755 "$TMP"
+	export PB_VAR_DIR=$TMP/var
+	unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT
+}
+
+# pb_test_cluster_start [--no-migrate] [TEST]: pb-db init, start and (unless --no-migrate) migrate, their
+# output in $TMP/init.log. When one fails: notok TEST (default "start a throwaway cluster") with that
+# output, the counts, and exit 1.
+# shellcheck disable=SC2120 # both arguments are optional
+pb_test_cluster_start() {
+	local migrate=yes
+	if [ "${1:-}" == --no-migrate ]; then
+		migrate=no
+		shift
+	fi
+	if ! { "$BIN/pb-db" init && "$BIN/pb-db" start && { [ $migrate == no ] || "$BIN/pb-db" migrate; }; } \
+		>"$TMP/init.log" 2>&1; then
+		notok "${1:-start a throwaway cluster}" "$(cat "$TMP/init.log")"
+		pb_tests_done
+		exit 1
+	fi
+}
+
+# pb_test_cleanup: stops the test servers (when tests/servers/lib.sh is sourced) and the cluster, and removes
+# TMP: a script's EXIT trap, or the last step of it.
+pb_test_cleanup() {
+	if declare -F pb_servers_stop >/dev/null; then pb_servers_stop; fi
+	"$BIN/pb-db" stop >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+
+# pb_test_need_servers: unless the test servers are installed (pb_servers_installed of tests/servers/lib.sh):
+# one failure, the counts, and exit 1.
+pb_test_need_servers() {
+	if ! pb_servers_installed; then
+		notok "the test servers are installed (npm ci --prefix tests/servers)"
+		pb_tests_done
+		exit 1
+	fi
+}
+
+# pb_sql QUERY [SEPARATOR]: runs QUERY in the cluster and prints its rows unaligned, without headers, fields
+# separated by SEPARATOR (default ","); a failure says "SQL FAILED: QUERY" on stderr.
+pb_sql() {
+	"$BIN/pb-db" psql -X -q -t -A -F"${2:-,}" -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
+}
+
+# ---- pb-ingest end to end --------------------------------------------------------------------------------
+
+# pb_e2e_start NAME: PB, the pb-ingest to run ($BIN/pb-ingest); TMP, a scratch folder ($TMPDIR/pb-NAME.XXXXXX,
+# removed at exit); E ($TMP/expected), where pb_want_compute puts what want declares. When PB is not an
+# executable: one failure, the counts, and exit 1.
+pb_e2e_start() {
+	PB=$BIN/pb-ingest
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-$1.XXXXXX") || exit 1
+	trap 'rm -rf "$TMP"' EXIT
+	if [ ! -x "$PB" ]; then
+		notok "$PB is not an executable"
+		pb_tests_done
+		exit 1
+	fi
+	E=$TMP/expected
+	mkdir -p "$E"
+	: >"$TMP/expected.spec"
+}
+
+# check_run NAME WANT_STATUS WANT_STDOUT WANT_STDERR DIR STDIN ARG...: runs $PB ARG... in DIR with STDIN as
+# standard input (for 20 s at most where coreutils' timeout is there, so that a hang fails one case instead
+# of the suite), then ok NAME, or notok NAME followed by what differs (at most CHECK_RUN_REPORT_LINES lines
+# of it when that is set).
+#   WANT_STDOUT: a file to match byte for byte, or one of: empty, nonempty, version ("pb-ingest X.Y.Z").
+#   WANT_STDERR: a golden file, or one of: empty, nonempty, any. The script defines how a golden file
+#   matches: stderr_differs GOLDEN ACTUAL prints nothing when ACTUAL matches, else what differs, its first
+#   line starting with "stderr".
+check_run() {
+	local name=$1 want_status=$2 want_out=$3 want_err=$4 dir=$5 input=$6
+	shift 6
+	local out=$TMP/stdout err=$TMP/stderr status report=$TMP/report limit=()
+	command -v timeout >/dev/null 2>&1 && limit=(timeout 20)
+	: >"$report"
+	(cd "$dir" && exec "${limit[@]}" "$PB" "$@") <"$input" >"$out" 2>"$err"
+	status=$?
+
+	if [ "$status" -ne "$want_status" ]; then
+		echo "exit status: expected $want_status, got $status" >>"$report"
+	fi
+	case $want_out in
+	empty) [ -s "$out" ] && echo "stdout: expected empty" >>"$report" ;;
+	nonempty) [ -s "$out" ] || echo "stdout: expected something" >>"$report" ;;
+	version)
+		if [ "$(wc -l <"$out")" -ne 1 ] || ! grep -Eq '^pb-ingest [0-9]+\.[0-9]+\.[0-9]+$' "$out"; then
+			echo "stdout: expected one line \"pb-ingest X.Y.Z\"" >>"$report"
+		fi
+		;;
+	*)
+		if ! cmp -s "$want_out" "$out"; then
+			echo "stdout differs (diff expected got):" >>"$report"
+			diff -u --label expected --label got "$want_out" "$out" >>"$report"
+		fi
+		;;
+	esac
+	case $want_err in
+	any) ;;
+	empty) [ -s "$err" ] && echo "stderr: expected empty" >>"$report" ;;
+	nonempty) [ -s "$err" ] || echo "stderr: expected a message" >>"$report" ;;
+	*) stderr_differs "$want_err" "$err" >>"$report" ;;
+	esac
+	# A wrong status or stdout alone does not show stderr: show it, it usually says why.
+	if [ -s "$report" ] && [ -s "$err" ] && ! grep -q '^stderr' "$report"; then
+		echo "stderr was:" >>"$report"
+		head -n 20 "$err" >>"$report"
+	fi
+
+	if [ ! -s "$report" ]; then
+		ok "$name"
+	elif [ -n "${CHECK_RUN_REPORT_LINES:-}" ]; then
+		notok "$name"
+		sed 's/^/#   /' "$report" | head -n "$CHECK_RUN_REPORT_LINES"
+	else
+		notok "$name"
+		sed 's/^/#   /' "$report"
+	fi
+}
+
+# want NAME MODE FILE...: declares that the script's expected.py is to compute its answer to MODE FILE...
+# (e.g. --summary=daily and plain fixtures) into $E/NAME, where a case then finds it. pb_want_compute
+# EXPECTED_PY computes all of them in one run of EXPECTED_PY --batch; one failure if it refuses a fixture.
+want() {
+	local IFS=$'\t'
+	echo "$*" >>"$TMP/expected.spec"
+}
+pb_want_compute() {
+	if ! python3 "$1" --batch "$E" <"$TMP/expected.spec" 2>"$TMP/expected.err"; then
+		notok "expected.py refused a fixture"
+		sed 's/^/#   /' "$TMP/expected.err"
+	fi
+}
+
+# pb_e2e_error_cases DIR: each folder of DIR with a file `args` (one argument a line) is an error case, run
+# by check_run under the folder's name in a copy of it ($TMP/cases/NAME): its `expected.status`, an empty
+# stdout, its `expected.stderr` (absent: any message will do), its `stdin` if it has one (else nothing), and
+# first its `prepare.sh` if it has one (run in the copy; its failure is the case's).
+pb_e2e_error_cases() {
+	local case_dir name work input want_err args
+	for case_dir in "$1"/*/; do
+		name=$(basename "$case_dir")
+		[ -f "$case_dir/args" ] || continue
+		work=$TMP/cases/$name
+		mkdir -p "$TMP/cases"
+		cp -R "$case_dir" "$work"
+		if [ -f "$work/prepare.sh" ] && ! (cd "$work" && bash ./prepare.sh) >"$TMP/prepare.err" 2>&1; then
+			notok "$name (prepare.sh failed)"
+			sed 's/^/#   /' "$TMP/prepare.err"
+			continue
+		fi
+		mapfile -t args <"$work/args"
+		input=/dev/null
+		[ -f "$work/stdin" ] && input=$work/stdin
+		want_err=nonempty
+		[ -f "$work/expected.stderr" ] && want_err=$work/expected.stderr
+		check_run "$name" "$(cat "$work/expected.status")" empty "$want_err" "$work" "$input" "${args[@]}"
+	done
 }

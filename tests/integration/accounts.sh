@@ -6,30 +6,21 @@
 # accounts changed in place with eligibility following them, and mapping rules, a catastrophically
 # backtracking one included. Everything is stopped when the script ends.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-. "$ROOT/tests/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 PBA=$BIN/pb-accounts
 PBDB=$BIN/pb-db
 . "$ROOT/tests/servers/lib.sh"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-accounts.XXXXXX") || exit 1
-chmod 755 "$TMP"
-export PB_VAR_DIR=$TMP/var
-unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT PB_MAPPING_RULES
+pb_test_tmp accounts
+unset PB_MAPPING_RULES
 unset AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET PB_PC_LOGIN_URL PB_PC_API_URL
 export PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
 cleanup() {
 	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
-	pb_servers_stop
-	"$PBDB" stop >/dev/null 2>&1
-	rm -rf "$TMP"
+	pb_test_cleanup
 }
 trap cleanup EXIT
-
-sql() {
-	"$PBDB" psql -X -q -t -A -F, -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
-}
 
 # t NAME STATUS STDOUT STDERR CMD...: runs CMD, then compares its exit status, stdout and stderr exactly.
 t() {
@@ -44,14 +35,9 @@ if [ ! -x "$PBA" ] || [ ! -x "$PBDB" ]; then
 	pb_tests_done
 	exit 1
 fi
-if ! "$PBDB" init >"$TMP/init.log" 2>&1 || ! "$PBDB" start >>"$TMP/init.log" 2>&1 ||
-	! "$PBDB" migrate >>"$TMP/init.log" 2>&1; then
-	notok "start a throwaway cluster and migrate it" "$(cat "$TMP/init.log")"
-	pb_tests_done
-	exit 1
-fi
+pb_test_cluster_start "start a throwaway cluster and migrate it"
 check "the accounts migration applies as the pb role, with btree_gist" "applied 003_accounts.sql|btree_gist" \
-	"$(grep -o 'applied 003_accounts.sql' "$TMP/init.log")|$(sql "SELECT extname FROM pg_extension WHERE extname = 'btree_gist'")"
+	"$(grep -o 'applied 003_accounts.sql' "$TMP/init.log")|$(pb_sql "SELECT extname FROM pg_extension WHERE extname = 'btree_gist'")"
 
 # ---- help and manual -------------------------------------------------------------------------------------
 
@@ -136,7 +122,7 @@ t "and for aws" 0 "US1: eligible for aws" "" "$PBA" check US1 --vendor aws
 check "who accepted which version, for which vendor and region, is recorded" "centurylink,,2026-01,jane@clc
 azure,GB,7,jane@clc
 azure,US,7,jane@clc
-aws,US,3,jane@clc" "$(sql "SELECT terms, region, version, accepted_by FROM pb.terms_acceptance WHERE alias = 'US1' AND accepted_at <= now() ORDER BY id")"
+aws,US,3,jane@clc" "$(pb_sql "SELECT terms, region, version, accepted_by FROM pb.terms_acceptance WHERE alias = 'US1' AND accepted_at <= now() ORDER BY id")"
 
 # accept_all ALIAS REGION: every terms for the region.
 accept_all() {
@@ -215,7 +201,7 @@ t "update changes the country and says what changed" 0 "UP1: billing_country GB 
 t "check then wants the terms of the new region: those of the old one no longer count" 4 "" \
 	"pb-accounts: UP1: not eligible for azure: terms not accepted: azure in region US" "$PBA" check UP1 --vendor azure
 check "who changed the account and when is recorded" "jane@clc,t" \
-	"$(sql "SELECT updated_by, updated_at >= created_at FROM pb.clc_account WHERE alias = 'UP1'")"
+	"$(pb_sql "SELECT updated_by, updated_at >= created_at FROM pb.clc_account WHERE alias = 'UP1'")"
 t "back to the old country" 0 "UP1: billing_country US -> GB" "" "$PBA" update UP1 --country GB
 t "and the account is eligible again" 0 "UP1: eligible for azure" "" "$PBA" check UP1 --vendor azure
 t "update changes the profile, a line per field" 0 "UP1: name Up One -> Up One Ltd
@@ -236,7 +222,7 @@ terms: centurylink version 2026-01 by ops at T
 terms: azure region GB version 7 by ops at T
 terms: aws region GB version 3 by ops at T" "" sh -c "'$PBA' show UP1 | sed 's/at [-0-9T:]*Z/at T/g'"
 ME=$(id -un)
-before=$(sql "SELECT updated_by, updated_at FROM pb.clc_account WHERE alias = 'UP1'")
+before=$(pb_sql "SELECT updated_by, updated_at FROM pb.clc_account WHERE alias = 'UP1'")
 check "the last change is recorded, by the login name without --by" "$ME" "${before%%,*}"
 t "values that are stored already: nothing to change, exit 0" 0 "UP1: nothing to change" "" \
 	"$PBA" update UP1 --country gb --name "Up One Ltd" --city Leeds --domain up1.onmicrosoft.com --no-parent --by x
@@ -253,8 +239,8 @@ t "a parent that does not exist" 1 "" "pb-accounts: parent reseller 'NOPE' does 
 t "the account itself is no parent" 1 "" "pb-accounts: parent reseller 'UP1' is the account itself" \
 	"$PBA" update UP1 --reseller --parent UP1
 check "neither the update with nothing to change nor the refused ones wrote anything" "$before|Leeds,false," \
-	"$(sql "SELECT updated_by, updated_at FROM pb.clc_account WHERE alias = 'UP1'")|$(
-		sql "SELECT city, is_reseller::text, parent_reseller FROM pb.clc_account WHERE alias = 'UP1'")"
+	"$(pb_sql "SELECT updated_by, updated_at FROM pb.clc_account WHERE alias = 'UP1'")|$(
+		pb_sql "SELECT city, is_reseller::text, parent_reseller FROM pb.clc_account WHERE alias = 'UP1'")"
 t "--parent and --no-parent together are a usage error" 2 "" "pb-accounts: update: give --parent or --no-parent, not both
 Try 'pb-accounts update --help'." "$PBA" update UP1 --parent RSL1 --no-parent
 t "--reseller and --no-reseller too" 2 "" "pb-accounts: update: give --reseller or --no-reseller, not both
@@ -285,7 +271,7 @@ t "link an ineligible account: exit 4 with every rule, nothing stored" 4 "" \
 	"$PBA" link FR1 --vendor aws --partner-account $P1 --from 2026-10-01
 t "link a reseller: exit 4" 4 "" "pb-accounts: RSL1: not eligible for aws: reseller accounts are excluded" \
 	"$PBA" link RSL1 --vendor aws --partner-account $P1 --from 2026-10-01
-check "nothing was linked" "0" "$(sql "SELECT count(*) FROM pb.partner_account")"
+check "nothing was linked" "0" "$(pb_sql "SELECT count(*) FROM pb.partner_account")"
 t "a bad AWS account id is bad input" 1 "" "pb-accounts: bad aws partner account id '12345': a 12-digit AWS account id" \
 	"$PBA" link US1 --vendor aws --partner-account 12345 --from 2026-10-01
 t "a bad date is a usage error" 2 "" "pb-accounts: link: --from takes a date YYYY-MM-DD, not '2026-10-32'
@@ -308,14 +294,14 @@ st=$?
 check "a raw INSERT that overlaps is refused by the database's exclusion constraint" \
 	"1|ERROR:  conflicting key value violates exclusion constraint \"partner_account_no_overlap\"" \
 	"$st|$(head -1 <<<"$out")"
-sql "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, created_by)
+pb_sql "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, created_by)
 	VALUES ('aws', '$P1', 'US2', '2026-09-01', '2026-09-30', 'raw sql')"
 out=$("$PBDB" psql -X -q -v ON_ERROR_STOP=1 -c "UPDATE pb.partner_account SET valid_to = '2026-10-01'
 	WHERE created_by = 'raw sql'" 2>&1)
 check "a raw UPDATE that makes an overlap is refused too" \
 	"1|ERROR:  conflicting key value violates exclusion constraint \"partner_account_no_overlap\"|2026-09-30" \
-	"$?|$(head -1 <<<"$out")|$(sql "SELECT valid_to FROM pb.partner_account WHERE created_by = 'raw sql'")"
-sql "DELETE FROM pb.partner_account WHERE created_by = 'raw sql'"
+	"$?|$(head -1 <<<"$out")|$(pb_sql "SELECT valid_to FROM pb.partner_account WHERE created_by = 'raw sql'")"
+pb_sql "DELETE FROM pb.partner_account WHERE created_by = 'raw sql'"
 # Azure ids are kept in lowercase, as pb-ingest stores them: a link typed in capitals still matches usage.
 t "an Azure link given in capitals is stored in lowercase" 0 \
 	"linked azure partner account 0c7e9a14-52b3-4d8f-a1e6-3f9b2d7c5e88 to US1 from 2026-10-01 (open-ended)" "" \
@@ -325,7 +311,7 @@ out=$("$PBDB" psql -X -q -v ON_ERROR_STOP=1 -c "INSERT INTO pb.partner_account (
 check "a raw INSERT of an Azure id in capitals is refused by the database" \
 	"1|ERROR:  new row for relation \"partner_account\" violates check constraint \"partner_account_azure_lowercase\"" \
 	"$?|$(head -1 <<<"$out")"
-sql "DELETE FROM pb.partner_account WHERE vendor = 'azure' AND partner_account_id = '0c7e9a14-52b3-4d8f-a1e6-3f9b2d7c5e88'"
+pb_sql "DELETE FROM pb.partner_account WHERE vendor = 'azure' AND partner_account_id = '0c7e9a14-52b3-4d8f-a1e6-3f9b2d7c5e88'"
 t "unlink ends the link on a day" 0 "the link of aws partner account $P1 to US1 ends on 2026-10-15" "" \
 	"$PBA" unlink US1 --vendor aws --partner-account $P1 --to 2026-10-15 --by ops
 t "unlink of a link that does not hold then is bad input" 1 "" \
@@ -341,7 +327,7 @@ t "and back: unlink, then relink the first account" 0 "linked aws partner accoun
 	"$PBA" link US1 --vendor aws --partner-account $P1 --from 2026-10-21
 check "the links, who made and ended them" "US1,2026-10-01,2026-10-15,link,ops,ops
 US2,2026-10-16,2026-10-20,link,$ME,$ME
-US1,2026-10-21,,link,$ME," "$(sql "SELECT alias, valid_from, valid_to, origin, created_by, ended_by FROM pb.partner_account
+US1,2026-10-21,,link,$ME," "$(pb_sql "SELECT alias, valid_from, valid_to, origin, created_by, ended_by FROM pb.partner_account
 	WHERE partner_account_id = '$P1' ORDER BY valid_from")"
 t "show lists an account's terms and links" 0 "alias: US2
 name: US Corp Two
@@ -355,7 +341,7 @@ link: aws $P1 from 2026-10-16 to 2026-10-20 origin link by $ME at T ended_by $ME
 
 # ---- usage attributed by date ----------------------------------------------------------------------------
 
-sql "SELECT pb.ensure_usage_partition('2026-10-01');
+pb_sql "SELECT pb.ensure_usage_partition('2026-10-01');
 INSERT INTO pb.import (id, vendor, source, billing_month, status) VALUES
 	(900, 'aws', 'test:attribution', '2026-10-01', 'committed'),
 	(901, 'aws', 'test:attribution-old', '2026-10-01', 'superseded');
@@ -371,7 +357,7 @@ INSERT INTO pb.usage_daily (import_id, vendor, billing_month, partner_account_id
 	(901, 'aws', '2026-10-01', '$P1', '2026-10-16', 'Usage', 'EC2', 'us-east-1', 'USD', 100, 100, 1)" >/dev/null
 check "usage is attributed to the account linked on its usage date, exactly" "US1,8.000000000000000008,8.800000000000000006,4
 US2,7.000000000000000007,7.7,2
-,7,7.7,1" "$(sql "SELECT coalesce(alias, ''), sum(list_cost), sum(billed_cost), count(*) FROM pb.usage_attributed
+,7,7.7,1" "$(pb_sql "SELECT coalesce(alias, ''), sum(list_cost), sum(billed_cost), count(*) FROM pb.usage_attributed
 	WHERE import_id IN (900, 901) GROUP BY alias ORDER BY alias NULLS LAST")"
 
 # ---- import ----------------------------------------------------------------------------------------------
@@ -385,13 +371,13 @@ EOF
 t "import adds every row" 0 "imported 3 CLC accounts from $TMP/accounts.csv" "" "$PBA" import "$TMP/accounts.csv"
 check "with every column" "IM1,\"Import One, Inc\",US,false,,im1.onmicrosoft.com,ops@im1.example
 IM2,Import Two,GB,false,IMR,,
-IMR,Import Reseller,GB,true,,," "$(sql "SELECT alias, '\"' || name || '\"', billing_country, is_reseller::text, parent_reseller, domain,
+IMR,Import Reseller,GB,true,,," "$(pb_sql "SELECT alias, '\"' || name || '\"', billing_country, is_reseller::text, parent_reseller, domain,
 	email FROM pb.clc_account WHERE alias LIKE 'IM%' ORDER BY alias" | sed 's/"\([^,]*\)"/\1/')"
-n=$(sql "SELECT count(*) FROM pb.clc_account")
+n=$(pb_sql "SELECT count(*) FROM pb.clc_account")
 # import_fails NAME WANT_ERR: the file $TMP/bad.csv is refused with exit 1 and nothing is added.
 import_fails() {
 	"$PBA" import "$TMP/bad.csv" >"$TMP/out" 2>"$TMP/err"
-	check "$1" "1||$2|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(sql "SELECT count(*) FROM pb.clc_account")"
+	check "$1" "1||$2|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
 }
 printf 'alias,name,billing_country\nOK1,Fine,US\nOK2,Fine too,US\nBAD3,Bad,USA\nOK4,Never read,US\n' >"$TMP/bad.csv"
 import_fails "a bad row stops the import: FILE:LINE:COL, nothing added" \
@@ -439,8 +425,8 @@ add_azure() {
 		--city Springfield --state IL --postal-code 62701 --phone "+1 555 0100" >/dev/null &&
 		accept_all "$1" US || notok "add $1"
 }
-request_of() { sql "SELECT request_id FROM pb.customer_creation_request WHERE alias = '$1' ORDER BY id DESC LIMIT 1"; }
-tenant_of() { sql "SELECT tenant_id FROM pb.customer_creation_request WHERE alias = '$1' AND status = 'succeeded'"; }
+request_of() { pb_sql "SELECT request_id FROM pb.customer_creation_request WHERE alias = '$1' ORDER BY id DESC LIMIT 1"; }
+tenant_of() { pb_sql "SELECT tenant_id FROM pb.customer_creation_request WHERE alias = '$1' AND status = 'succeeded'"; }
 TODAY=$(date -u +%Y-%m-%d)
 # pc_api PATH: GET PATH from Partner Center with a token of its own.
 pc_api() {
@@ -459,7 +445,7 @@ check "create-azure-customer creates the customer and links its tenant" "0|AZ1: 
 AZ1: linked azure partner account $T1 from $TODAY||customers_created=1 customer_posts=1 domain_checks=1 " \
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(stats customers_created customer_posts domain_checks)"
 check "the link and the request are recorded" "AZ1,$TODAY,,create-azure-customer request $R1|succeeded,1" \
-	"$(sql "SELECT alias, valid_from, valid_to, origin FROM pb.partner_account WHERE vendor = 'azure' AND partner_account_id = '$T1'")|$(sql "SELECT status, attempts FROM pb.customer_creation_request WHERE alias = 'AZ1'")"
+	"$(pb_sql "SELECT alias, valid_from, valid_to, origin FROM pb.partner_account WHERE vendor = 'azure' AND partner_account_id = '$T1'")|$(pb_sql "SELECT status, attempts FROM pb.customer_creation_request WHERE alias = 'AZ1'")"
 check "the server holds the customer with the account's profile" "az1.onmicrosoft.com|AZ1 Corp|Springfield|62701" \
 	"$(pc_api "/v1/customers/$T1" | python3 -c 'import json, sys
 c = json.load(sys.stdin)
@@ -479,8 +465,8 @@ st=$?
 R2=$(request_of AZ2)
 check "a timeout after the server made the customer: exit 3, the request stays pending" \
 	"3||pb-accounts: POST $PC_URL/v1/customers: no answer within 1 s; request $R2 stays pending: run 'pb-accounts create-azure-customer AZ2' again to finish it|pending|customers_created=1 " \
-	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZ2'")|$(stats customers_created)"
-check "nothing was linked" "0" "$(sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'AZ2'")"
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZ2'")|$(stats customers_created)"
+check "nothing was linked" "0" "$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'AZ2'")"
 "$PBA" create-azure-customer AZ2 --timeout 10 >"$TMP/out" 2>"$TMP/err"
 st=$?
 T2=$(tenant_of AZ2)
@@ -490,7 +476,7 @@ AZ2: created azure customer $T2 for domain az2.onmicrosoft.com (request $R2)
 AZ2: linked azure partner account $T2 from $TODAY||customers_created=1 customer_posts=2 domain_checks=2 " \
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(stats customers_created customer_posts domain_checks)"
 check "one request, sent twice, and one customer on the server for the domain" "1,succeeded,2|1" \
-	"$(sql "SELECT count(*), min(status), max(attempts) FROM pb.customer_creation_request WHERE alias = 'AZ2'")|$(
+	"$(pb_sql "SELECT count(*), min(status), max(attempts) FROM pb.customer_creation_request WHERE alias = 'AZ2'")|$(
 		pc_api "/v1/customers?size=500" | python3 -c 'import json, sys
 print(sum(1 for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"] == "az2.onmicrosoft.com"))')"
 
@@ -500,8 +486,8 @@ curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
 pb_pc_config '{"customers":{"fail_next_create_status":503}}'
 "$PBA" create-azure-customer AZ3 --from 2026-11-01 >"$TMP/out" 2>"$TMP/err"
 check "a 503 is retried and the customer made once" "0|customers_created=1 customer_posts=2 |succeeded,1|AZ3,2026-11-01" \
-	"$?|$(stats customers_created customer_posts)|$(sql "SELECT status, attempts FROM pb.customer_creation_request WHERE alias = 'AZ3'")|$(
-		sql "SELECT alias, valid_from FROM pb.partner_account WHERE partner_account_id = '$(tenant_of AZ3)'")"
+	"$?|$(stats customers_created customer_posts)|$(pb_sql "SELECT status, attempts FROM pb.customer_creation_request WHERE alias = 'AZ3'")|$(
+		pb_sql "SELECT alias, valid_from FROM pb.partner_account WHERE partner_account_id = '$(tenant_of AZ3)'")"
 
 # A 400 is a refusal: the request fails for good, and the next run makes a new one.
 add_azure AZ4
@@ -511,12 +497,12 @@ st=$?
 R4=$(request_of AZ4)
 check "Partner Center refusing the customer is exit 1, the request failed" \
 	"1||pb-accounts: POST $PC_URL/v1/customers: HTTP 400 (code 2000): The request failed.|failed" \
-	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(sql "SELECT status FROM pb.customer_creation_request WHERE request_id = '$R4'")"
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE request_id = '$R4'")"
 "$PBA" create-azure-customer AZ4 >"$TMP/out" 2>"$TMP/err"
 st=$?
 check "the next run sends a new request" "0|failed,succeeded|2" \
-	"$st|$(sql "SELECT string_agg(status, ',' ORDER BY id) FROM pb.customer_creation_request WHERE alias = 'AZ4'")|$(
-		sql "SELECT count(DISTINCT request_id) FROM pb.customer_creation_request WHERE alias = 'AZ4'")"
+	"$st|$(pb_sql "SELECT string_agg(status, ',' ORDER BY id) FROM pb.customer_creation_request WHERE alias = 'AZ4'")|$(
+		pb_sql "SELECT count(DISTINCT request_id) FROM pb.customer_creation_request WHERE alias = 'AZ4'")"
 
 add_azure AZ5 taken.onmicrosoft.com
 before=$(stats customer_posts)
@@ -524,7 +510,7 @@ t "a domain another customer has is refused before any request" 1 "" \
 	"pb-accounts: the domain taken.onmicrosoft.com is in use by another Partner Center customer" \
 	"$PBA" create-azure-customer AZ5
 check "no request was recorded or sent" "0|$before" \
-	"$(sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias = 'AZ5'")|$(stats customer_posts)"
+	"$(pb_sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias = 'AZ5'")|$(stats customer_posts)"
 
 "$PBA" add FR2 --name "FR Two" --country FR --domain fr2.onmicrosoft.com --email a@fr2.example --first-name A \
 	--last-name B --address "1 rue X" --city Paris --postal-code 75001 >/dev/null
@@ -543,26 +529,26 @@ t "missing credentials are a usage error" 2 "" \
 	"pb-accounts: Partner Center needs AZURE_CLIENT_ID, AZURE_CLIENT_SECRET in the environment" \
 	env -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET "$PBA" create-azure-customer AZ6
 check "none of these recorded a request" "0" \
-	"$(sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias IN ('AZ6', 'FR2', 'US3')")"
+	"$(pb_sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias IN ('AZ6', 'FR2', 'US3')")"
 
 # Two runs at once for one account: the second is refused while the first waits for its answer.
 pb_pc_config '{"customers":{"create_delay_seconds":2}}'
 "$PBA" create-azure-customer AZ6 --timeout 10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
 for _ in $(seq 100); do
-	[ "$(sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias = 'AZ6'")" = 1 ] && break
+	[ "$(pb_sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias = 'AZ6'")" = 1 ] && break
 	sleep 0.1
 done
 t "a second run while one runs is refused with exit 4" 4 "" \
 	"pb-accounts: a customer creation for AZ6 is running already" "$PBA" create-azure-customer AZ6
 wait "$BGPID"
-check "and the first run finishes" "0|succeeded" "$?|$(sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZ6'")"
+check "and the first run finishes" "0|succeeded" "$?|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZ6'")"
 BGPID=
 
 # ---- mapping rules ---------------------------------------------------------------------------------------
 
 AZS=0b5d6a7e-8f90-4a1b-b2c3-d4e5f6a7b8c9
-sql "INSERT INTO pb.import (id, vendor, source, billing_month, status) VALUES
+pb_sql "INSERT INTO pb.import (id, vendor, source, billing_month, status) VALUES
 	(910, 'aws', 'test:names', '2026-10-01', 'committed'), (911, 'aws', 'test:names-failed', '2026-10-01', 'failed'),
 	(912, 'azure', 'test:names', '2026-10-01', 'committed'), (913, 'aws', 'test:names', '2026-09-01', 'committed');
 INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
@@ -594,7 +580,7 @@ pb-accounts: aws partner account 666666666666: its names propose different alias
 pb-accounts: azure partner account $AZS: ZZ9: no CLC account 'ZZ9'" \
 	"$PBA" suggest --month 2026-10 --rules "$TMP/rules" --apply --by mapper
 check "the link made by the rule" "US3,2026-10-01,,suggest $TMP/rules:2,mapper" \
-	"$(sql "SELECT alias, valid_from, valid_to, origin, created_by FROM pb.partner_account WHERE partner_account_id = '333333333333'")"
+	"$(pb_sql "SELECT alias, valid_from, valid_to, origin, created_by FROM pb.partner_account WHERE partner_account_id = '333333333333'")"
 t "a mapped account is no longer listed" 0 "vendor,partner_account_id,name,alias,rule
 aws,444444444444,clc-RSL1-web,RSL1,$TMP/rules:2
 aws,555555555555,sandbox,,
@@ -606,7 +592,7 @@ t "PB_MAPPING_RULES names the rules file; other months have other names" 0 "vend
 aws,888888888888,clc-US2-september,US2,$TMP/rules:2" "" env PB_MAPPING_RULES="$TMP/rules" "$PBA" suggest --month 2026-09
 
 # Tags are names too (kind tag, "key=value", as pb-ingest records resource tags): a rule can match them.
-sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+pb_sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
 	(913, 'aws', '121212121212', 'tag', 'clc-alias=US3', 7), (913, 'aws', '121212121212', 'tag', 'env=prod', 7)" >/dev/null
 printf 'aws: ^clc-alias=(?<alias>[A-Z0-9]{2,6})$\n' >"$TMP/tag-rules"
 t "a rule on a resource tag proposes the alias the tag names" 0 "vendor,partner_account_id,name,alias,rule
@@ -616,7 +602,7 @@ aws,888888888888,clc-US2-september,," "" "$PBA" suggest --month 2026-09 --rules 
 
 # The catastrophic pattern: 2^40 ways to split 40 a's, bounded by the match limit.
 A40=$(printf 'a%.0s' $(seq 40))b
-sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+pb_sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
 	(910, 'aws', '555555555555', 'account_name', '$A40', 1),
 	(910, 'aws', '123123123123', 'account_name', 'clc-US3-x', 1)" >/dev/null
 printf 'aws: ^clc-(?<alias>[A-Za-z0-9]{2,6})-\n^(?<alias>a+)+$\n' >"$TMP/evil"
@@ -627,7 +613,7 @@ t "a catastrophically backtracking pattern stops at the match limit with exit 1"
 ms=$((($(date +%s%N) - start) / 1000000))
 if [ "$ms" -lt 2000 ]; then ok "and stops quickly (${ms} ms)"; else notok "and stops quickly" "${ms} ms"; fi
 check "nothing was linked by that run, though an eligible account's name matched before" "0" \
-	"$(sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '123123123123'")"
+	"$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '123123123123'")"
 printf 'aws: ^clc-(?<alias>[A-Z]+\n' >"$TMP/bad-rules"
 t "a pattern that does not compile is reported at its position" 1 "" \
 	"pb-accounts: $TMP/bad-rules:1:26: bad pattern: missing closing parenthesis" \

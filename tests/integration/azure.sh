@@ -5,11 +5,9 @@
 # runInfo.submittedTime with a manifest.json) is one import. Totals are computed independently here (Python's
 # decimal module) and compared to the last digit. Every server is stopped when the script ends.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-. "$ROOT/tests/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 PBI=$BIN/pb-ingest
-PBDB=$BIN/pb-db
 . "$ROOT/tests/servers/lib.sh"
 
 # ---- the texts pb-ingest prints, in one place ----------------------------------------------------------
@@ -43,27 +41,13 @@ AZURE_DENIED=AuthenticationFailed
 sas_source() { printf '%s' "${1%%\?*}"; }
 # ----------------------------------------------------------------------------------------------------------
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-azure.XXXXXX") || exit 1
-chmod 755 "$TMP"
-export PB_VAR_DIR=$TMP/var
-unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT
+pb_test_tmp azure
 unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_CONNECTION_STRING AZURE_STORAGE_SAS_TOKEN
-cleanup() {
-	pb_servers_stop
-	"$PBDB" stop >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap pb_test_cleanup EXIT
+pb_test_need_servers
 
-if ! pb_servers_installed; then
-	notok "the test servers are installed (npm ci --prefix tests/servers)"
-	pb_tests_done
-	exit 1
-fi
-
-sql() {
-	"$PBDB" psql -X -q -t -A -F'|' -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
-}
+# sql QUERY: fields separated by "|", as the expectations below are written.
+sql() { pb_sql "$1" '|'; }
 
 # ---- fixtures: the blobs (under $TMP/fx/SET/, laid out as in the container) and what they must give -------
 RUN1=f3a1c7e2-5b8d-4c9e-a1f0-7d2e4b6c8a01 # 2026-10-10, complete: superseded by run 2 before it is read
@@ -74,8 +58,14 @@ RUNS=a9e8d7c6-b5a4-4392-8170-6f5e4d3c2b09 # September's run, never to be touched
 RUN12=7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2912 # December: data blobs only, no manifest
 PREFIX=exports/ea-monthly
 export RUN1 RUN2 RUN3 RUN4 RUNS RUN12 PREFIX
-python3 - "$TMP" <<'PY' || exit 1
-import csv, datetime, decimal, gzip, io, json, os, random, sys
+python3 - "$TMP" "$ROOT/tests/e2e/ingest/expected.py" <<'PY' || exit 1
+import csv, datetime, decimal, gzip, importlib.util, io, json, os, random, sys
+
+# Amounts are printed as tests/e2e/ingest/expected.py prints them (its canonical()).
+_spec = importlib.util.spec_from_file_location('aws_expected', sys.argv[2])
+_aws = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_aws)
+canonical = _aws.canonical
 
 D = decimal.Decimal
 decimal.setcontext(decimal.Context(prec=200, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation]))
@@ -193,17 +183,6 @@ def parse_day(text):
         m, d, y = text.split('/')
         return datetime.date(int(y), int(m), int(d))
     return datetime.date.fromisoformat(text[:10])
-
-
-def canonical(d):
-    if d is None:
-        return ''
-    if d.is_zero():
-        return '0'
-    s = format(d, 'f')
-    if '.' in s:
-        s = s.rstrip('0').rstrip('.')
-    return s
 
 
 def expect(name, parts):
@@ -390,11 +369,7 @@ for c in "expired|$SAS_EXPIRED" "wrong signature|$SAS_BAD"; do
 done
 
 # ---- the store ----
-if ! { "$PBDB" init && "$PBDB" start && "$PBDB" migrate; } >"$TMP/init.log" 2>&1; then
-	notok "start a throwaway cluster" "$(cat "$TMP/init.log")"
-	pb_tests_done
-	exit 1
-fi
+pb_test_cluster_start
 
 # run WANT_STATUS CMD...: stdout to $TMP/out, stderr to $TMP/err; GOT is the status.
 run() {

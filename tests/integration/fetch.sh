@@ -3,32 +3,17 @@
 # loopback proxy that injects faults; each case ends with exactly the right totals or exit 3 with nothing
 # committed. Every server is stopped when the script ends.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-. "$ROOT/tests/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 PBI=$BIN/pb-ingest
-PBDB=$BIN/pb-db
 . "$ROOT/tests/servers/lib.sh"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-fetch.XXXXXX") || exit 1
-chmod 755 "$TMP"
-export PB_VAR_DIR=$TMP/var
-unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT AWS_PROFILE AWS_SESSION_TOKEN
+pb_test_tmp fetch
+unset AWS_PROFILE AWS_SESSION_TOKEN
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null
-cleanup() {
-	pb_servers_stop
-	"$PBDB" stop >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-
-if ! pb_servers_installed; then
-	notok "the test servers are installed (npm ci --prefix tests/servers)"
-	pb_tests_done
-	exit 1
-fi
+trap pb_test_cleanup EXIT
+pb_test_need_servers
 cc -O2 -o "$TMP/gen_cur" "$ROOT/bench/gen_cur.c" || exit 1
 "$TMP/gen_cur" 60000 9 | gzip -c >"$TMP/part-1.csv.gz"
 "$PBI" --format aws-cur --summary --no-progress "$TMP/part-1.csv.gz" >"$TMP/want.csv" || exit 1
@@ -195,16 +180,16 @@ else
 fi
 
 # Into the store: a download that fails commits nothing and leaves the previous import.
-"$PBDB" init >/dev/null && "$PBDB" start >/dev/null && "$PBDB" migrate >/dev/null || exit 1
+pb_test_cluster_start
 pb_fault_stop >/dev/null 2>&1
 # Request 1 is the look at the first line (for the billing month); the download proper fails for good.
 pb_fault_start "$S3_ENDPOINT" "2-:500" >/dev/null || exit 1
 "$PBI" --format aws-cur --no-progress --endpoint "$S3_ENDPOINT" "$URL" >"$TMP/out" 2>"$TMP/err" ||
 	notok "import from s3" "$(cat "$TMP/err")"
-before=$("$PBDB" psql -X -q -t -A -c "SELECT id, status, list_total, billed_total FROM pb.import ORDER BY id")
+before=$(pb_sql "SELECT id, status, list_total, billed_total FROM pb.import ORDER BY id" '|')
 run store-fail 3 "$PBI" --format aws-cur --no-progress --stall-timeout 2 --endpoint "$FAULT_ENDPOINT" "$URL"
-after=$("$PBDB" psql -X -q -t -A -c "SELECT id, status, list_total, billed_total FROM pb.import WHERE status <> 'failed' ORDER BY id")
-etag=$("$PBDB" psql -X -q -t -A -c "SELECT f.etag <> '' AND f.uri = '$URL' FROM pb.import_file f
+after=$(pb_sql "SELECT id, status, list_total, billed_total FROM pb.import WHERE status <> 'failed' ORDER BY id" '|')
+etag=$(pb_sql "SELECT f.etag <> '' AND f.uri = '$URL' FROM pb.import_file f
 	JOIN pb.import i ON i.id = f.import_id WHERE i.status = 'committed'")
 if [ "$GOT" -eq 3 ] && [ "$before" == "$after" ] && [ "$etag" == "t" ]; then
 	ok "a failed download commits nothing; the import keeps the part's URI and ETag"
@@ -213,7 +198,7 @@ else
 fi
 
 # Assemblies into the store: one commits, the same again is a no-op, a new one supersedes it.
-asm_sql() { "$PBDB" psql -X -q -t -A -F' ' -c "SELECT id, status, assembly_id, final FROM pb.import WHERE source = 's3://cur/cur/daily' ORDER BY id" | tr '\n' ';'; }
+asm_sql() { pb_sql "SELECT id, status, assembly_id, final FROM pb.import WHERE source = 's3://cur/cur/daily' ORDER BY id" ' ' | tr '\n' ';'; }
 if run asm1 0 "$PBI" --format aws-cur --no-progress --endpoint "$S3_ENDPOINT" --source s3://cur/cur/daily --month 2026-10 &&
 	grep -q "^import [0-9]* committed: aws 2026-10 from s3://cur/cur/daily: 3 files, 30000 lines" "$TMP/out"; then
 	ok "an assembly of three parts is one import"

@@ -5,24 +5,14 @@
 # with exactly the totals the fixtures hold (computed by tests/fixtures/partner-center/expected.py) or with
 # exit 3 and nothing committed. Every server is stopped when the script ends.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-. "$ROOT/tests/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 PBI=$BIN/pb-ingest
-PBDB=$BIN/pb-db
 FIX=$ROOT/tests/fixtures/partner-center
 . "$ROOT/tests/servers/lib.sh"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-pc.XXXXXX") || exit 1
-chmod 755 "$TMP"
-export PB_VAR_DIR=$TMP/var
-unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT
-cleanup() {
-	pb_servers_stop
-	"$PBDB" stop >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+pb_test_tmp pc
+trap pb_test_cleanup EXIT
 
 # Secrets hold the characters that form encoding must get right.
 SECRET='Xy8Q~aB3.cD_eF-gH+iJ/kL='
@@ -53,12 +43,7 @@ export PB_PC_LOGIN_URL=$PC_URL PB_PC_GRAPH_URL=$PC_URL
 pb_pc_config "{\"credentials\": {\"tenant\": \"$AZURE_TENANT_ID\", \"client_id\": \"$AZURE_CLIENT_ID\",
 	\"client_secret\": \"$SECRET\"}, \"export\": {\"files\": [\"$TMP/u1.json.gz\", \"$TMP/u2.json.gz\"]}}" || exit 1
 
-if ! "$PBDB" init >"$TMP/init.log" 2>&1 || ! "$PBDB" start >>"$TMP/init.log" 2>&1 ||
-	! "$PBDB" migrate >>"$TMP/init.log" 2>&1; then
-	notok "start a throwaway cluster" "$(cat "$TMP/init.log")"
-	pb_tests_done
-	exit 1
-fi
+pb_test_cluster_start
 
 # run NAME WANT_STATUS CMD...: stdout to $TMP/out, stderr to $TMP/err (both kept in $TMP/all.log).
 run() {
@@ -73,18 +58,17 @@ run() {
 	[ "$GOT" -eq "$want" ]
 }
 ingest() { "$PBI" --format partner-center --no-progress "$@"; }
-sql() { "$PBDB" psql -X -q -t -A -F, -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2; }
 # pj EXPR: a Python expression over the JSON on stdin (as d)
 pj() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 last_op() { pb_pc_get operations | pj "d['operations'][-1]$1" 2>/dev/null; }
 account_sums() { # the per-account totals of a source's committed import, as --summary prints them
 	echo "partner_account_id,list_cost,billed_cost"
-	sql "SELECT u.partner_account_id, coalesce(trim_scale(sum(u.list_cost))::text, ''),
+	pb_sql "SELECT u.partner_account_id, coalesce(trim_scale(sum(u.list_cost))::text, ''),
 	coalesce(trim_scale(sum(u.billed_cost))::text, '') FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
 	WHERE i.status = 'committed' AND i.source = '$1' GROUP BY 1 ORDER BY u.partner_account_id COLLATE \"C\""
 }
-committed() { sql "SELECT id, source, assembly_id, row_count FROM pb.import WHERE status = 'committed' ORDER BY id" | tr '\n' ' '; }
-import_id() { sql "SELECT coalesce(max(id), 0) FROM pb.import WHERE status = 'committed' AND source = '$1'"; }
+committed() { pb_sql "SELECT id, source, assembly_id, row_count FROM pb.import WHERE status = 'committed' ORDER BY id" | tr '\n' ' '; }
+import_id() { pb_sql "SELECT coalesce(max(id), 0) FROM pb.import WHERE status = 'committed' AND source = '$1'"; }
 # the times (seconds since the server started) and statuses of the requests whose path matches a pattern
 journal() { pb_pc_get requests | pj "' '.join('%s:%s' % (r['t'], r['status']) for r in d['requests'] if __import__('re').search(r'$1', r['path']))"; }
 # spaced "T:S T:S...": 1 when every request came at least 0.95 s after the one before it
@@ -107,16 +91,16 @@ check "stored: the import line names the source, two files and the exact totals"
 	"import $N committed: azure $MONTH from $SRC_U: $TOT_U" "$(cat "$TMP/out" "$TMP/err")"
 check "stored: the daily rows add up to the same per-account totals" "$SUM_U" "$(account_sums "$SRC_U")"
 check "stored: vendor azure, the month, the manifest's eTag as assembly id" "azure,$MONTH-01,$ETAG" \
-	"$(sql "SELECT vendor, billing_month, assembly_id FROM pb.import WHERE id = ${N:-0}")"
+	"$(pb_sql "SELECT vendor, billing_month, assembly_id FROM pb.import WHERE id = ${N:-0}")"
 check "stored: the customer names, with their line counts" "$NAMES_U" \
-	"$("$PBDB" psql -X -q -t -A -F'|' -c "SELECT partner_account_id, name, line_count FROM pb.partner_account_name
+	"$(pb_sql "SELECT partner_account_id, name, line_count FROM pb.partner_account_name
 	WHERE import_id = ${N:-0} AND vendor = 'azure' AND kind = 'customer_name'
-	ORDER BY partner_account_id COLLATE \"C\", name COLLATE \"C\"")"
+	ORDER BY partner_account_id COLLATE \"C\", name COLLATE \"C\"" '|')"
 SIG=$(last_op "['manifest']['sasToken']" | sed 's/.*&sig=//')
 SIGD=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1]))' "$SIG")
-if sql "SELECT f.uri FROM pb.import_file f WHERE f.import_id = $N UNION ALL SELECT coalesce(error, '') FROM pb.import" |
+if pb_sql "SELECT f.uri FROM pb.import_file f WHERE f.import_id = $N UNION ALL SELECT coalesce(error, '') FROM pb.import" |
 	grep -qF -e "$SIG" -e "$SIGD"; then
-	notok "the SAS signature is not stored" "$(sql "SELECT uri FROM pb.import_file WHERE import_id = $N")"
+	notok "the SAS signature is not stored" "$(pb_sql "SELECT uri FROM pb.import_file WHERE import_id = $N")"
 else
 	ok "the SAS signature is not stored"
 fi

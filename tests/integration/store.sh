@@ -3,40 +3,27 @@
 # only), pb-ingest writing imports into it, reruns, supersedes, a concurrent run, malformed input, and runs
 # killed with SIGKILL during reading, COPY and commit. The cluster is stopped whatever happens.
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-. "$ROOT/tests/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 PBI=$BIN/pb-ingest
 PBDB=$BIN/pb-db
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-store.XXXXXX") || exit 1
-chmod 755 "$TMP"
-export PB_VAR_DIR=$TMP/var
-unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT
+pb_test_tmp store
 cleanup() {
 	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
-	"$PBDB" stop >/dev/null 2>&1
-	rm -rf "$TMP"
+	pb_test_cleanup
 }
 trap cleanup EXIT
 
-sql() {
-	"$PBDB" psql -X -q -t -A -F, -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
-}
-
 # The daily rows of the current import of a source, without the import id: what must not change.
 current_rows() {
-	sql "SELECT u.vendor, u.billing_month, u.partner_account_id, u.usage_date, u.charge_category, u.service,
+	pb_sql "SELECT u.vendor, u.billing_month, u.partner_account_id, u.usage_date, u.charge_category, u.service,
 	u.region, u.currency, u.list_cost, u.billed_cost, u.line_count FROM pb.usage_daily u
 	JOIN pb.import i ON i.id = u.import_id WHERE i.status = 'committed' AND i.source = '$1' ORDER BY 3, 4, 5, 6, 7, 8"
 }
-imports() { sql "SELECT id, status FROM pb.import WHERE source = '$1' ORDER BY id" | tr '\n' ' '; }
+imports() { pb_sql "SELECT id, status FROM pb.import WHERE source = '$1' ORDER BY id" | tr '\n' ' '; }
 
-if ! "$PBDB" init >"$TMP/init.log" 2>&1 || ! "$PBDB" start >>"$TMP/init.log" 2>&1; then
-	notok "start a throwaway cluster" "$(cat "$TMP/init.log")"
-	pb_tests_done
-	exit 1
-fi
+pb_test_cluster_start --no-migrate
 ok "start a throwaway cluster"
 
 # The schema version these programs need: one migration per file in schemas/.
@@ -55,7 +42,7 @@ check "an unmigrated database is refused with exit 3" \
 	wait)
 "$PBDB" migrate >"$TMP/m3" 2>&1
 check "migrate twice at once, then again: version $NV, each applied once" "$NV|1|1|schema at version $NV" \
-	"$(sql 'SELECT max(version) FROM pb.schema_migrations')|$(cat "$TMP/m1" "$TMP/m2" | grep -c '^applied 001_init.sql')|$(cat "$TMP/m1" "$TMP/m2" | grep -c '^applied 002_partner_account_name.sql')|$(cat "$TMP/m3")"
+	"$(pb_sql 'SELECT max(version) FROM pb.schema_migrations')|$(cat "$TMP/m1" "$TMP/m2" | grep -c '^applied 001_init.sql')|$(cat "$TMP/m1" "$TMP/m2" | grep -c '^applied 002_partner_account_name.sql')|$(cat "$TMP/m3")"
 check "pb-db status gives the schema version" "local cluster in $PB_VAR_DIR/pg: running
 schema version $NV (these programs need $NV)" "$("$PBDB" status)"
 
@@ -82,14 +69,14 @@ check "the same files again give identical rows" "$first_rows" "$(current_rows "
 
 # The stored totals equal the --summary totals to the last digit.
 want=$("$PBI" --format aws-cur --summary --no-progress "$TMP/a/cur-1.csv" | tail -n +2)
-got=$(sql "SELECT u.partner_account_id, coalesce(trim_scale(sum(u.list_cost))::text, ''),
+got=$(pb_sql "SELECT u.partner_account_id, coalesce(trim_scale(sum(u.list_cost))::text, ''),
 	trim_scale(sum(u.billed_cost)) FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
 	WHERE i.status = 'committed' AND i.source = '$SRC_A' GROUP BY 1 ORDER BY u.partner_account_id COLLATE \"C\"")
 check "stored totals equal the --summary totals exactly" "$want" "$got"
 want=$("$PBI" --format aws-cur --summary=daily --no-progress "$TMP/a/cur-1.csv" | tail -n +2 |
 	python3 -c 'import csv,sys
 for r in csv.reader(sys.stdin): print(",".join(r))')
-got=$(sql "SELECT u.vendor, u.billing_month, u.partner_account_id, u.usage_date, u.charge_category, u.service,
+got=$(pb_sql "SELECT u.vendor, u.billing_month, u.partner_account_id, u.usage_date, u.charge_category, u.service,
 	u.region, u.currency, coalesce(trim_scale(u.list_cost)::text, ''), trim_scale(u.billed_cost), u.line_count
 	FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
 	WHERE i.status = 'committed' AND i.source = '$SRC_A' ORDER BY u.partner_account_id COLLATE \"C\", u.usage_date,
@@ -97,11 +84,11 @@ got=$(sql "SELECT u.vendor, u.billing_month, u.partner_account_id, u.usage_date,
 check "stored rows are exactly the --summary=daily rows" "$want" "$got"
 check "the audit keeps each file's size and SHA-256" \
 	"$(stat -c %s "$TMP/a/cur-1.csv"),$(sha256sum "$TMP/a/cur-1.csv" | cut -d' ' -f1)" \
-	"$(sql "SELECT f.bytes, f.sha256 FROM pb.import_file f JOIN pb.import i ON i.id = f.import_id
+	"$(pb_sql "SELECT f.bytes, f.sha256 FROM pb.import_file f JOIN pb.import i ON i.id = f.import_id
 	WHERE i.status = 'committed' AND i.source = '$SRC_A'")"
 
 # A changed file supersedes the old import; the totals move by exactly the change.
-before=$(sql "SELECT billed_total FROM pb.import WHERE status = 'committed' AND source = '$SRC_A'")
+before=$(pb_sql "SELECT billed_total FROM pb.import WHERE status = 'committed' AND source = '$SRC_A'")
 python3 - "$TMP/a/cur-1.csv" <<'PY'
 import csv, io, sys
 p = sys.argv[1]
@@ -113,7 +100,7 @@ csv.writer(out, lineterminator='\n').writerows(rows)
 open(p, 'w', newline='').write(out.getvalue())
 PY
 "$PBI" --format aws-cur --no-progress "$TMP/a/cur-1.csv" >"$TMP/out" 2>"$TMP/err"
-after=$(sql "SELECT billed_total - $before FROM pb.import WHERE status = 'committed' AND source = '$SRC_A'")
+after=$(pb_sql "SELECT billed_total - $before FROM pb.import WHERE status = 'committed' AND source = '$SRC_A'")
 check "a changed file supersedes, and the total moves by exactly the change" \
 	"0|1,superseded 2,superseded 3,committed |0.000000001" "$?|$(imports "$SRC_A")|$(sed 's/0*$//' <<<"$after")"
 
@@ -126,10 +113,10 @@ n=$(wc -l <"$TMP/a/cur-1.csv")
 check "a malformed file exits 1 with its position" \
 	"1|pb-ingest: $TMP/a/cur-1.csv:$n:1: expected 24 fields, found 1" "$st|$(cat "$TMP/err")"
 check "a malformed file leaves the committed import and its rows" "3,committed|$rows_before" \
-	"$(sql "SELECT id, status FROM pb.import WHERE source = '$SRC_A' AND status = 'committed'")|$(current_rows "$SRC_A")"
+	"$(pb_sql "SELECT id, status FROM pb.import WHERE source = '$SRC_A' AND status = 'committed'")|$(current_rows "$SRC_A")"
 check "the failed run is recorded with its error" \
 	"failed|$TMP/a/cur-1.csv:$n:1: expected 24 fields, found 1" \
-	"$(sql "SELECT status || '|' || error FROM pb.import WHERE source = '$SRC_A' ORDER BY id DESC LIMIT 1")"
+	"$(pb_sql "SELECT status || '|' || error FROM pb.import WHERE source = '$SRC_A' ORDER BY id DESC LIMIT 1")"
 
 # The audit hashes the bytes as stored, whatever the compression.
 mkdir -p "$TMP/z"
@@ -141,7 +128,7 @@ gzip -c "$TMP/z/cur-0.csv" >"$TMP/z/cur-1.csv.gz"
 check "the audit keeps the SHA-256 and size of gzip and zip files as stored" \
 	"$(stat -c %s "$TMP/z/cur-1.csv.gz"),$(sha256sum "$TMP/z/cur-1.csv.gz" | cut -d' ' -f1)
 $(stat -c %s "$TMP/z/cur-2.zip"),$(sha256sum "$TMP/z/cur-2.zip" | cut -d' ' -f1)" \
-	"$(sql "SELECT f.bytes, f.sha256 FROM pb.import_file f JOIN pb.import i ON i.id = f.import_id
+	"$(pb_sql "SELECT f.bytes, f.sha256 FROM pb.import_file f JOIN pb.import i ON i.id = f.import_id
 	WHERE i.status = 'committed' AND i.source = 'zipped' ORDER BY f.seq")"
 
 # A line outside the billing month is refused.
@@ -163,7 +150,7 @@ sed 's/2026-10-/2026-11-/g; s/2026-11-01T00:00:00Z,2026-11-01/2026-11-01T00:00:0
 "$PBI" --format aws-cur --no-progress "$TMP/two/oct.csv" "$TMP/two/nov.csv" >"$TMP/out" 2>"$TMP/err"
 st=$?
 if [ $st -eq 1 ] && grep -q "^pb-ingest: $TMP/two/nov.csv:2:[0-9]*: billing period starts 2026-11-01, but this import is for the month of 2026-10-01$" "$TMP/err" &&
-	[ "$(sql "SELECT count(*) FROM pb.import WHERE source = 'file://$TMP/two' AND status = 'committed'")" = 0 ]; then
+	[ "$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'file://$TMP/two' AND status = 'committed'")" = 0 ]; then
 	ok "files of two billing months in one import exit 1 and commit nothing"
 else
 	notok "files of two billing months in one import exit 1 and commit nothing" "status $st: $(cat "$TMP/err")"
@@ -189,21 +176,21 @@ kill_paused() {
 	notok "baseline import of the big file" "$(cat "$TMP/err")"
 base_rows=$(current_rows "$SRC_BIG")
 [ "$(wc -l <<<"$base_rows")" -gt 1000 ] || notok "the big import holds rows" "$base_rows"
-base_id=$(sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_BIG'")
+base_id=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_BIG'")
 for point in read copy commit; do
 	start_paused "$point"
 	kill_paused
 	sleep 0.3
 	check "kill -9 during $point leaves the previous import current" "$base_id|$base_rows" \
-		"$(sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_BIG'")|$(current_rows "$SRC_BIG")"
+		"$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_BIG'")|$(current_rows "$SRC_BIG")"
 done
 "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err"
 check "the rerun after the kills commits the same rows as an uninterrupted run" "0|$base_rows" \
 	"$?|$(current_rows "$SRC_BIG")"
 check "the rerun marked the killed runs failed" "failed,failed,failed" \
-	"$(sql "SELECT string_agg(status, ',' ORDER BY id) FROM pb.import WHERE source = '$SRC_BIG' AND id > $base_id AND status <> 'committed'")"
+	"$(pb_sql "SELECT string_agg(status, ',' ORDER BY id) FROM pb.import WHERE source = '$SRC_BIG' AND id > $base_id AND status <> 'committed'")"
 check "no orphaned rows are left behind" "0" \
-	"$(sql "SELECT count(*) FROM pb.usage_daily u LEFT JOIN pb.import i ON i.id = u.import_id WHERE i.status IS DISTINCT FROM 'committed'")"
+	"$(pb_sql "SELECT count(*) FROM pb.usage_daily u LEFT JOIN pb.import i ON i.id = u.import_id WHERE i.status IS DISTINCT FROM 'committed'")"
 
 # A second run of the same source and month while one runs exits 4 and names the holder.
 start_paused read
@@ -244,10 +231,10 @@ PY
 )
 "$PBI" --format aws-cur --no-progress --source file:///names-test "$TMP/names/cur2-names.csv" >"$TMP/out" 2>"$TMP/err"
 st=$?
-nid=$(sql "SELECT id FROM pb.import WHERE source = 'file:///names-test' AND status = 'committed'")
+nid=$(pb_sql "SELECT id FROM pb.import WHERE source = 'file:///names-test' AND status = 'committed'")
 check "CUR 2.0 account names and resource tags are recorded with the import, with line counts" \
 	"0|$want_names" \
-	"$st|$(sql "SELECT vendor, partner_account_id, kind, name, line_count FROM pb.partner_account_name
+	"$st|$(pb_sql "SELECT vendor, partner_account_id, kind, name, line_count FROM pb.partner_account_name
 		WHERE import_id = ${nid:-0} ORDER BY partner_account_id COLLATE \"C\", name COLLATE \"C\"")"
 
 # Azure tags in each form exports use: a JSON object, the older form without braces, escapes, numbers,
@@ -262,7 +249,7 @@ SubscriptionId,SubscriptionName,Date,ChargeType,BillingCurrency,CostInBillingCur
 CSV
 "$PBI" --format azure-cost --no-progress --source file:///tags-test "$TMP/names/tags.csv" >"$TMP/out" 2>"$TMP/err"
 st=$?
-tid=$(sql "SELECT id FROM pb.import WHERE source = 'file:///tags-test' AND status = 'committed'")
+tid=$(pb_sql "SELECT id FROM pb.import WHERE source = 'file:///tags-test' AND status = 'committed'")
 check "Azure tags in every form are recorded as key=value, with line counts" \
 	"0|clc-alias=ACME1,2
 cost center=Aé \"x\",1
@@ -270,7 +257,7 @@ env=prod,1
 last=z,1
 n=42,1
 ok=true,1" \
-	"$st|$(sql "SELECT name, line_count FROM pb.partner_account_name WHERE import_id = ${tid:-0} AND kind = 'tag'
+	"$st|$(pb_sql "SELECT name, line_count FROM pb.partner_account_name WHERE import_id = ${tid:-0} AND kind = 'tag'
 		ORDER BY name COLLATE \"C\"")"
 
 # --history lists every import with its status.

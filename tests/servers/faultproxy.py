@@ -70,14 +70,15 @@ import http.client
 import mimetypes
 import os
 import re
-import signal
 import socket
 import struct
 import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback import Server, serve
 
 CHUNK = 64 * 1024
 HOP_BY_HOP = {
@@ -590,12 +591,6 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
-
-
 def main():
     ap = argparse.ArgumentParser(description="Loopback HTTP fault-injecting proxy (see the file's header).")
     src = ap.add_mutually_exclusive_group(required=True)
@@ -644,23 +639,15 @@ def main():
         if server.upstream.scheme not in ("http", "https") or not server.upstream.hostname:
             ap.error(f"--upstream {a.upstream}: want http://HOST:PORT")
 
-    stop = threading.Event()
-    why = []
+    def announce(port):
+        server.state.note(f"listening on 127.0.0.1:{port} rules={[('per-path ' if r.per_path else '') + r.text for r in rules]}")
+        print(f"faultproxy listening on http://127.0.0.1:{port}", flush=True)
 
-    def on_signal(signum, _frame):
-        why.append(signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    port = server.server_address[1]
-    server.state.note(f"listening on 127.0.0.1:{port} rules={[('per-path ' if r.per_path else '') + r.text for r in rules]}")
-    print(f"faultproxy listening on http://127.0.0.1:{port}", flush=True)
-    if not stop.wait(a.max_seconds):
-        why.append(f"max-seconds {a.max_seconds:g} reached")
-        print(f"faultproxy: {why[-1]}, exiting", file=sys.stderr, flush=True)
-    server.state.note(f"exiting: {why[0]}")
+    why = serve(server, a.max_seconds, announce)
+    if why is None:
+        why = f"max-seconds {a.max_seconds:g} reached"
+        print(f"faultproxy: {why}, exiting", file=sys.stderr, flush=True)
+    server.state.note(f"exiting: {why}")
     if server.state.log:
         server.state.log.flush()
     # Requests still in progress (a stall, a long body) are cut off with the process.

@@ -161,6 +161,52 @@ _pb_fail() {
 	return 1
 }
 
+# _pb_running PID_VAR WHO: true (and says so) when the server whose pid is in PID_VAR is running already.
+_pb_running() {
+	local pid=${!1:-}
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		_pb_err "$2 is already running (pid $pid)"
+		return 0
+	fi
+	return 1
+}
+
+# _pb_up KEY NAME PID_VAR LOG SED_EXPR URL_VAR PATH [PROBE]: the end of every start, once the server runs in
+# the background with its pid in PID_VAR: registers it as KEY, waits until LOG has a line SED_EXPR turns into
+# its port, sets URL_VAR to http://127.0.0.1:PORT followed by PATH and, given PROBE, waits until URL_VAR's
+# value followed by PROBE gives an HTTP answer. A server that does not come up is reported under NAME (with
+# its log) and stopped, PID_VAR and URL_VAR are emptied and it is unregistered: returns 1.
+_pb_up() {
+	local key=$1 name=$2 pid_var=$3 log=$4 expr=$5 url_var=$6 path=$7 probe=${8-} port rc=0 why=""
+	_pb_register "$key"
+	port=$(_pb_wait_port "${!pid_var}" "$log" "$expr") || rc=$?
+	if [ $rc == 2 ]; then
+		why="it exited"
+	elif [ $rc != 0 ]; then
+		why="no port within ${PB_SERVER_TIMEOUT}s"
+	else
+		printf -v "$url_var" '%s' "http://127.0.0.1:$port$path"
+		if [ -n "$probe" ] && ! _pb_wait_http "${!pid_var}" "${!url_var}$probe"; then
+			why="no HTTP answer on ${!url_var}"
+		fi
+	fi
+	[ -z "$why" ] && return 0
+	_pb_fail "$name" "${!pid_var}" "$log" "$why"
+	printf -v "$pid_var" '%s' ""
+	printf -v "$url_var" '%s' ""
+	_pb_unregister "$key"
+	return 1
+}
+
+# _pb_down KEY PID_VAR URL_VAR: stops the server whose pid is in PID_VAR, empties PID_VAR and URL_VAR and
+# unregisters it (KEY).
+_pb_down() {
+	_pb_kill "${!2:-}"
+	printf -v "$2" '%s' ""
+	printf -v "$3" '%s' ""
+	_pb_unregister "$1"
+}
+
 # pb_servers_installed: true when `npm ci --prefix tests/servers` has been run.
 pb_servers_installed() {
 	[ -x "$PB_SERVERS_BIN/s3rver" ] && [ -x "$PB_SERVERS_BIN/azurite-blob" ]
@@ -188,12 +234,9 @@ s.close()'
 # pb_s3_start DIR: starts s3rver with its data in DIR (made if missing). Sets and exports S3_ENDPOINT
 # (http://127.0.0.1:PORT), S3_PID and S3_LOG (its output). Credentials: PB_S3_ACCESS_KEY, PB_S3_SECRET_KEY.
 pb_s3_start() {
-	local dir=${1:-} port rc=0
+	local dir=${1:-}
 	[ -n "$dir" ] || { _pb_err "usage: pb_s3_start DIR"; return 2; }
-	if [ -n "${S3_PID:-}" ] && kill -0 "$S3_PID" 2>/dev/null; then
-		_pb_err "pb_s3_start: s3rver is already running (pid $S3_PID)"
-		return 1
-	fi
+	_pb_running S3_PID "pb_s3_start: s3rver" && return 1
 	_pb_need s3rver || return 1
 	_pb_logdir || return 1
 	mkdir -p "$dir" || return 1
@@ -202,29 +245,12 @@ pb_s3_start() {
 	timeout -k 5 "$PB_SERVER_MAX_SECONDS" "$PB_SERVERS_BIN/s3rver" \
 		--directory "$dir" --address 127.0.0.1 --port 0 --no-vhost-buckets >>"$S3_LOG" 2>&1 </dev/null &
 	S3_PID=$!
-	_pb_register s3
-	port=$(_pb_wait_port "$S3_PID" "$S3_LOG" 's/^S3rver listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p') || rc=$?
-	if [ $rc != 0 ]; then
-		_pb_fail s3rver "$S3_PID" "$S3_LOG" "$([ $rc == 2 ] && echo "it exited" || echo "no port within ${PB_SERVER_TIMEOUT}s")"
-		S3_PID=""
-		_pb_unregister s3
-		return 1
-	fi
-	S3_ENDPOINT=http://127.0.0.1:$port
-	if ! _pb_wait_http "$S3_PID" "$S3_ENDPOINT/"; then
-		_pb_fail s3rver "$S3_PID" "$S3_LOG" "no HTTP answer on $S3_ENDPOINT"
-		S3_PID="" S3_ENDPOINT=""
-		_pb_unregister s3
-		return 1
-	fi
+	_pb_up s3 s3rver S3_PID "$S3_LOG" 's/^S3rver listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+		S3_ENDPOINT "" / || return 1
 	export S3_ENDPOINT S3_PID S3_LOG
 }
 
-pb_s3_stop() {
-	_pb_kill "${S3_PID:-}"
-	S3_PID="" S3_ENDPOINT=""
-	_pb_unregister s3
-}
+pb_s3_stop() { _pb_down s3 S3_PID S3_ENDPOINT; }
 
 # pb_s3_curl [CURL ARGS...]: curl, signed with SigV4 as PB_S3_ACCESS_KEY / PB_S3_SECRET_KEY (defaults
 # S3RVER / S3RVER) in PB_S3_REGION, with x-amz-content-sha256 set to PB_S3_PAYLOAD_HASH (default: the
@@ -292,12 +318,9 @@ pb_s3_get() {
 # AZURITE_BLOB_ENDPOINT (http://127.0.0.1:PORT/devstoreaccount1), AZURITE_ACCOUNT (devstoreaccount1),
 # AZURITE_ACCOUNT_KEY (the well-known key), AZURITE_PID, AZURITE_LOG.
 pb_azurite_start() {
-	local dir=${1:-} port rc=0
+	local dir=${1:-}
 	[ -n "$dir" ] || { _pb_err "usage: pb_azurite_start DIR"; return 2; }
-	if [ -n "${AZURITE_PID:-}" ] && kill -0 "$AZURITE_PID" 2>/dev/null; then
-		_pb_err "pb_azurite_start: azurite is already running (pid $AZURITE_PID)"
-		return 1
-	fi
+	_pb_running AZURITE_PID "pb_azurite_start: azurite" && return 1
 	_pb_need azurite-blob || return 1
 	_pb_logdir || return 1
 	mkdir -p "$dir" || return 1
@@ -308,32 +331,15 @@ pb_azurite_start() {
 		--blobHost 127.0.0.1 --blobPort 0 --location "$dir" --skipApiVersionCheck \
 		>>"$AZURITE_LOG" 2>&1 </dev/null &
 	AZURITE_PID=$!
-	_pb_register azurite
-	port=$(_pb_wait_port "$AZURITE_PID" "$AZURITE_LOG" \
-		's|.*successfully listens on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p') || rc=$?
-	if [ $rc != 0 ]; then
-		_pb_fail azurite "$AZURITE_PID" "$AZURITE_LOG" "$([ $rc == 2 ] && echo "it exited" || echo "no port within ${PB_SERVER_TIMEOUT}s")"
-		AZURITE_PID=""
-		_pb_unregister azurite
-		return 1
-	fi
-	AZURITE_BLOB_ENDPOINT=http://127.0.0.1:$port/$PB_AZURITE_ACCOUNT
-	if ! _pb_wait_http "$AZURITE_PID" "$AZURITE_BLOB_ENDPOINT?comp=list"; then
-		_pb_fail azurite "$AZURITE_PID" "$AZURITE_LOG" "no HTTP answer on $AZURITE_BLOB_ENDPOINT"
-		AZURITE_PID="" AZURITE_BLOB_ENDPOINT=""
-		_pb_unregister azurite
-		return 1
-	fi
+	_pb_up azurite azurite AZURITE_PID "$AZURITE_LOG" \
+		's|.*successfully listens on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' \
+		AZURITE_BLOB_ENDPOINT "/$PB_AZURITE_ACCOUNT" '?comp=list' || return 1
 	AZURITE_ACCOUNT=$PB_AZURITE_ACCOUNT
 	AZURITE_ACCOUNT_KEY=$PB_AZURITE_WELL_KNOWN_KEY
 	export AZURITE_BLOB_ENDPOINT AZURITE_ACCOUNT AZURITE_ACCOUNT_KEY AZURITE_PID AZURITE_LOG
 }
 
-pb_azurite_stop() {
-	_pb_kill "${AZURITE_PID:-}"
-	AZURITE_PID="" AZURITE_BLOB_ENDPOINT=""
-	_pb_unregister azurite
-}
+pb_azurite_stop() { _pb_down azurite AZURITE_PID AZURITE_BLOB_ENDPOINT; }
 
 # pb_azurite_mkcontainer NAME, pb_azurite_put CONTAINER BLOB FILE [CONTENT_TYPE],
 # pb_azurite_get CONTAINER BLOB [OUT]: Shared Key signed requests to AZURITE_BLOB_ENDPOINT (azput.mjs).
@@ -359,13 +365,10 @@ pb_azurite_sas() { node "$PB_SERVERS_DIR/azput.mjs" sas "$@"; }
 # request: count attempts with grep or pb_fault_count) and FAULT_OUT (the proxy's output).
 # One proxy at a time: pb_fault_stop, then start again to change the script (the request log starts afresh).
 pb_fault_start() {
-	local target=${1:-} script=${2:-} port rc=0 args=() path=""
+	local target=${1:-} script=${2:-} args=() path=""
 	if [ $# -lt 1 ]; then _pb_err "usage: pb_fault_start UPSTREAM_URL|DIR [SCRIPT] [ARGS...]"; return 2; fi
 	shift $(($# < 2 ? $# : 2))
-	if [ -n "${FAULT_PID:-}" ] && kill -0 "$FAULT_PID" 2>/dev/null; then
-		_pb_err "pb_fault_start: a fault proxy is already running (pid $FAULT_PID)"
-		return 1
-	fi
+	_pb_running FAULT_PID "pb_fault_start: a fault proxy" && return 1
 	case $target in
 	http://* | https://*)
 		args+=(--upstream "$target")
@@ -389,23 +392,12 @@ pb_fault_start() {
 	timeout -k 5 "$((PB_SERVER_MAX_SECONDS + 10))" python3 "$PB_SERVERS_DIR/faultproxy.py" "${args[@]}" \
 		--log "$FAULT_LOG" --max-seconds "$PB_SERVER_MAX_SECONDS" "$@" >>"$FAULT_OUT" 2>&1 </dev/null &
 	FAULT_PID=$!
-	_pb_register fault
-	port=$(_pb_wait_port "$FAULT_PID" "$FAULT_OUT" 's|^faultproxy listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p') || rc=$?
-	if [ $rc != 0 ]; then
-		_pb_fail faultproxy "$FAULT_PID" "$FAULT_OUT" "$([ $rc == 2 ] && echo "it exited" || echo "no port within ${PB_SERVER_TIMEOUT}s")"
-		FAULT_PID=""
-		_pb_unregister fault
-		return 1
-	fi
-	FAULT_ENDPOINT=http://127.0.0.1:$port${path%/}
+	_pb_up fault faultproxy FAULT_PID "$FAULT_OUT" 's|^faultproxy listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' \
+		FAULT_ENDPOINT "${path%/}" || return 1
 	export FAULT_ENDPOINT FAULT_PID FAULT_LOG FAULT_OUT
 }
 
-pb_fault_stop() {
-	_pb_kill "${FAULT_PID:-}"
-	FAULT_PID="" FAULT_ENDPOINT=""
-	_pb_unregister fault
-}
+pb_fault_stop() { _pb_down fault FAULT_PID FAULT_ENDPOINT; }
 
 # pb_fault_count [GREP ARGS...] PATTERN: how many requests in FAULT_LOG match (0 when none).
 pb_fault_count() {
@@ -420,12 +412,9 @@ pb_fault_count() {
 # Sets and exports PC_URL (http://127.0.0.1:PORT: use it as the login, Graph and Partner Center base URL),
 # PC_PID and PC_LOG (its output: one line per request, "pcserver: METHOD PATH STATUS").
 pb_pc_start() {
-	local dir=${1:-} conf=${2:-} port rc=0 args=()
+	local dir=${1:-} conf=${2:-} args=()
 	[ -n "$dir" ] || { _pb_err "usage: pb_pc_start DIR [CONFIG_FILE]"; return 2; }
-	if [ -n "${PC_PID:-}" ] && kill -0 "$PC_PID" 2>/dev/null; then
-		_pb_err "pb_pc_start: pcserver is already running (pid $PC_PID)"
-		return 1
-	fi
+	_pb_running PC_PID "pb_pc_start: pcserver" && return 1
 	if [ -n "$conf" ]; then
 		[ -f "$conf" ] || { _pb_err "pb_pc_start: no config file $conf"; return 1; }
 		args+=(--config "$(cd "$(dirname "$conf")" && pwd)/$(basename "$conf")")
@@ -437,23 +426,12 @@ pb_pc_start() {
 	(cd "$dir" && exec timeout -k 5 "$((PB_SERVER_MAX_SECONDS + 10))" python3 "$PB_SERVERS_DIR/pcserver.py" \
 		--port 0 --max-seconds "$PB_SERVER_MAX_SECONDS" "${args[@]}" >>"$PC_LOG" 2>&1 </dev/null) &
 	PC_PID=$!
-	_pb_register pc
-	port=$(_pb_wait_port "$PC_PID" "$PC_LOG" 's|^pcserver listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p') || rc=$?
-	if [ $rc != 0 ]; then
-		_pb_fail pcserver "$PC_PID" "$PC_LOG" "$([ $rc == 2 ] && echo "it exited" || echo "no port within ${PB_SERVER_TIMEOUT}s")"
-		PC_PID=""
-		_pb_unregister pc
-		return 1
-	fi
-	PC_URL=http://127.0.0.1:$port
+	_pb_up pc pcserver PC_PID "$PC_LOG" 's|^pcserver listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' \
+		PC_URL "" || return 1
 	export PC_URL PC_PID PC_LOG
 }
 
-pb_pc_stop() {
-	_pb_kill "${PC_PID:-}"
-	PC_PID="" PC_URL=""
-	_pb_unregister pc
-}
+pb_pc_stop() { _pb_down pc PC_PID PC_URL; }
 
 # pb_pc_config JSON: merges JSON into pcserver's configuration (POST /_pc/config); fails with the server's
 # message when it refuses it. pb_pc_get PATH: GETs a control endpoint (stats, config, operations, requests)

@@ -120,13 +120,14 @@ import json
 import os
 import re
 import secrets
-import signal
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback import Server, serve
 
 GRAPH_AUD = "https://graph.microsoft.com"
 PC_AUD = "https://api.partnercenter.microsoft.com"
@@ -1115,12 +1116,6 @@ class Handler(BaseHTTPRequestHandler):
         self._json(201, cust, self._pc_headers(), "application/json; charset=utf-8")
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
-
-
 def main():
     ap = argparse.ArgumentParser(description="Loopback Entra ID + Graph partner billing + Partner Center test "
                                              "server (see the file's header).")
@@ -1142,21 +1137,12 @@ def main():
 
     server = Server(("127.0.0.1", a.port), Handler)
     server.state = state
-    stop = threading.Event()
-    why = []
 
-    def on_signal(signum, _frame):
-        why.append(signal.Signals(signum).name)
-        stop.set()
+    def announce(port):
+        print(f"pcserver listening on http://127.0.0.1:{port}", flush=True)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    print(f"pcserver listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
-    if not stop.wait(a.max_seconds):
-        print(f"pcserver: max-seconds {a.max_seconds:g} reached, exiting", file=sys.stderr, flush=True)
-    else:
-        print(f"pcserver: {why[0]}, exiting", file=sys.stderr, flush=True)
+    why = serve(server, a.max_seconds, announce) or f"max-seconds {a.max_seconds:g} reached"
+    print(f"pcserver: {why}, exiting", file=sys.stderr, flush=True)
     # Requests still in progress (a delayed create) are cut off with the process.
     os._exit(0)
 

@@ -8,20 +8,31 @@ Usage: expected.py --summary[=accounts|daily] FILE...   (plain CSV files only)
 
 Written from the contract ("pb-ingest --format azure-cost") alone, with nothing shared with the C code:
 Python's csv module reads the files, Decimal does the arithmetic exactly, and the column choice, the date
-forms, the charge type map, the list cost rule and the number format are restated here. It refuses (exit 1)
-anything the contract leaves open, so a fixture cannot pass on a reading the contract does not make.
+forms, the charge type map and the list cost rule are restated here; the number format (the same as AWS's) is
+tests/e2e/ingest/expected.py's. It refuses (exit 1) anything the contract leaves open, so a fixture cannot pass
+on a reading the contract does not make.
 """
 import csv
 import datetime
 import decimal
+import importlib.util
 import os
 import re
 import sys
 
+# The number rules and format, the CSV reading, the summary's text, the batch mode and the command line of the
+# AWS fixtures: tests/e2e/ingest/expected.py. (Loading it sets its decimal context: this file's own is set after it.)
+_spec = importlib.util.spec_from_file_location(
+    'aws_expected', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'ingest', 'expected.py'))
+_aws = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_aws)
+AMOUNT_RE, QUANTUM, FixtureError, add, read_csv, records, summary_text, cli = (
+    _aws.AMOUNT_RE, _aws.QUANTUM, _aws.FixtureError, _aws.add, _aws.read_csv, _aws.records, _aws.summary_text,
+    _aws.cli)
+
 CTX = decimal.Context(prec=200, rounding=decimal.ROUND_HALF_EVEN,
                       traps=[decimal.InvalidOperation, decimal.Inexact, decimal.DivisionByZero])
 decimal.setcontext(CTX)
-QUANTUM = decimal.Decimal(1).scaleb(-18)
 
 # Columns, by lower-cased name; the first present name of each list is the one used.
 ACCOUNT_CSP = 'customertenantid'
@@ -51,13 +62,8 @@ CATEGORY = {
     'unusedsavingsplan': 'Usage',
 }
 
-AMOUNT_RE = re.compile(r'[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z')
 US_DATE_RE = re.compile(r'([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\Z')
 ISO_DATE_RE = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})(T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?Z?)?\Z')
-
-
-class FixtureError(Exception):
-    pass
 
 
 def exact(text, where, what):
@@ -92,32 +98,6 @@ def day_of(text, where, what):
         return datetime.date(year, month, day)
     except ValueError:
         raise FixtureError('%s: no such day in %s: %r' % (where, what, text))
-
-
-def canonical(d):
-    """Exact, no exponent, no '+', no trailing fractional zeros, '0' for zero."""
-    if d is None:
-        return ''
-    if d.is_zero():
-        return '0'
-    s = format(d, 'f')
-    if '.' in s:
-        s = s.rstrip('0').rstrip('.')
-    return s
-
-
-def csv_field(v):
-    if any(c in v for c in ',"\r\n'):
-        return '"' + v.replace('"', '""') + '"'
-    return v
-
-
-def add(a, b):
-    if b is None:
-        return a
-    if a is None:
-        return b
-    return a + b
 
 
 def first_present(index, names):
@@ -177,14 +157,7 @@ def list_cost(row, col, category_type, where, stats):
 
 
 def read_file(path, groups, accounts, stats):
-    with open(path, 'r', encoding='utf-8-sig', newline='') as f:
-        rows = list(csv.reader(f, strict=True))
-    if not rows:
-        raise FixtureError('%s: empty file' % path)
-    header = [h.lower() for h in rows[0]]
-    index = {h: i for i, h in enumerate(header)}
-    if len(index) != len(header):
-        raise FixtureError('%s: duplicate column' % path)
+    rows, header, index = read_csv(path)
 
     def required(names, what):
         c = first_present(index, names)
@@ -208,10 +181,7 @@ def read_file(path, groups, accounts, stats):
         'publisher': index.get(PUBLISHER_TYPE),
         'model': index.get(PRICING_MODEL),
     }
-    for n, row in enumerate(rows[1:], start=2):
-        where = '%s record %d' % (path, n)
-        if len(row) != len(header):
-            raise FixtureError('%s: %d fields, header has %d' % (where, len(row), len(header)))
+    for where, row in records(path, rows, header):
         account = row[col['account']]
         if account == '':
             raise FixtureError('%s: empty account' % where)
@@ -251,10 +221,6 @@ def read_file(path, groups, accounts, stats):
             raise FixtureError('%s: account %s in two currencies: --summary refuses that' % (where, account))
         a['list'] = add(a['list'], listed)
         a['billed'] = add(a['billed'], billed)
-
-
-def utf8_key(s):
-    return s.encode('utf-8')
 
 
 MODES = ('--summary', '--summary=accounts', '--summary=daily', '--stderr')
@@ -300,62 +266,14 @@ def summary(mode, paths):
     groups, accounts, stats = {}, {}, new_stats()
     for path in paths:
         read_file(path, groups, accounts, stats)
-    out = []
-    if mode == '--summary=daily':
-        out.append('vendor,billing_month,partner_account_id,usage_date,charge_category,service,region,currency,'
-                   'list_cost,billed_cost,line_count')
-        for key in sorted(groups, key=lambda k: tuple(utf8_key(x) for x in k)):
-            account, day, category, service, region, currency = key
-            g = groups[key]
-            fields = ['azure', g['month'], account, day, category, service, region, currency,
-                      canonical(g['list']), canonical(g['billed']), str(g['count'])]
-            out.append(','.join(csv_field(x) for x in fields))
-    else:
-        out.append('partner_account_id,list_cost,billed_cost')
-        for account in sorted(accounts, key=utf8_key):
-            a = accounts[account]
-            out.append(','.join(csv_field(x) for x in (account, canonical(a['list']), canonical(a['billed']))))
-    return ('\n'.join(out) + '\n').encode('utf-8')
-
-
-def batch(outdir):
-    """Reads lines NAME<TAB>MODE<TAB>FILE... from stdin and writes each answer to OUTDIR/NAME."""
-    status = 0
-    for line in sys.stdin:
-        fields = line.rstrip('\n').split('\t')
-        name, mode, paths = fields[0], fields[1], fields[2:]
-        try:
-            if mode not in MODES or not paths:
-                raise FixtureError('bad batch line %r' % line)
-            data = summary(mode, paths)
-        except ERRORS as e:
-            sys.stderr.write('expected.py: %s: %s\n' % (name, e))
-            status = 1
-            continue
-        with open(os.path.join(outdir, name), 'wb') as f:
-            f.write(data)
-    return status
+    return summary_text('azure', mode, groups, accounts)
 
 
 ERRORS = (FixtureError, csv.Error, UnicodeDecodeError, decimal.DecimalException, OSError)
-
-
-def main(argv):
-    if len(argv) == 2 and argv[0] == '--batch':
-        return batch(argv[1])
-    if len(argv) < 2 or argv[0] not in MODES:
-        sys.stderr.write('usage: expected.py --summary[=accounts|daily] FILE...\n'
-                         '       expected.py --stderr FILE...\n'
-                         '       expected.py --batch OUTDIR < lines of NAME<TAB>MODE<TAB>FILE...\n')
-        return 2
-    try:
-        data = summary(argv[0], argv[1:])
-    except ERRORS as e:
-        sys.stderr.write('expected.py: %s\n' % e)
-        return 1
-    sys.stdout.buffer.write(data)
-    return 0
+USAGE = ('usage: expected.py --summary[=accounts|daily] FILE...\n'
+         '       expected.py --stderr FILE...\n'
+         '       expected.py --batch OUTDIR < lines of NAME<TAB>MODE<TAB>FILE...\n')
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(cli(sys.argv[1:], MODES, summary, ERRORS, USAGE))

@@ -20,7 +20,8 @@
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=../../lib.sh
+. "$HERE/../../lib.sh"
 FIXTURES=$ROOT/tests/fixtures/azure-cost
 EXPECTED=$HERE/expected
 GOOD=(ea-basic mca-basic csp-basic mca-unknown-type)
@@ -36,42 +37,8 @@ if [ "${1:-}" = --regenerate ]; then
 	exit 0
 fi
 
-if [ -n "${PB_BIN:-}" ]; then
-	case $PB_BIN in
-	/*) PB=$PB_BIN/pb-ingest ;;
-	*) PB=$PWD/$PB_BIN/pb-ingest ;;
-	esac
-else
-	PB=$ROOT/bin/pb-ingest
-fi
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-azure-e2e.XXXXXX") || exit 1
-trap 'rm -rf "$TMP"' EXIT
-
-passed=0
-failed=0
-
-if [ ! -x "$PB" ]; then
-	echo "not ok - $PB is not an executable"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-
-if command -v timeout >/dev/null 2>&1; then
-	LIMIT=(timeout 20)
-else
-	LIMIT=()
-fi
-
-pass() {
-	echo "ok - $1"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "not ok - $1"
-	failed=$((failed + 1))
-}
+pb_e2e_start azure-e2e
+CHECK_RUN_REPORT_LINES=60
 
 # match_stderr GOLDEN ACTUAL: the same number of lines, each golden line matched by a different actual line,
 # in any order: exact lines first, then `<detail>` prefixes. ACTUAL must end with a line end.
@@ -98,64 +65,17 @@ for w in sorted(want, key=lambda w: w.endswith('<detail>')):
 EOF
 }
 
-# check NAME WANT_STATUS WANT_STDOUT WANT_STDERR DIR STDIN ARG...
-#   WANT_STDOUT: a file to match byte for byte, or: empty.
-#   WANT_STDERR: a golden file (see match_stderr; an empty file means nothing on stderr), or: empty, nonempty,
-#   any. Runs pb-ingest ARG... in DIR with STDIN as standard input.
-check() {
-	local name=$1 want_status=$2 want_out=$3 want_err=$4 dir=$5 input=$6
-	shift 6
-	local out=$TMP/stdout err=$TMP/stderr status report=$TMP/report
-	: >"$report"
-	(cd "$dir" && exec "${LIMIT[@]}" "$PB" "$@") <"$input" >"$out" 2>"$err"
-	status=$?
-
-	if [ "$status" -ne "$want_status" ]; then
-		echo "exit status: expected $want_status, got $status" >>"$report"
-	fi
-	case $want_out in
-	empty) [ -s "$out" ] && echo "stdout: expected empty" >>"$report" ;;
-	*)
-		if ! cmp -s "$want_out" "$out"; then
-			echo "stdout differs (diff expected got):" >>"$report"
-			diff -u --label expected --label got "$want_out" "$out" >>"$report"
-		fi
-		;;
-	esac
-	case $want_err in
-	any) ;;
-	empty) [ -s "$err" ] && echo "stderr: expected empty" >>"$report" ;;
-	nonempty) [ -s "$err" ] || echo "stderr: expected a message" >>"$report" ;;
-	*)
-		if ! match_stderr "$want_err" "$err"; then
-			echo "stderr differs (expected, in any order; then got):" >>"$report"
-			sed 's/^/  want: /' "$want_err" >>"$report"
-			sed 's/^/  got:  /' "$err" >>"$report"
-		fi
-		;;
-	esac
-	if [ -s "$report" ] && [ -s "$err" ] && ! grep -q '^stderr' "$report"; then
-		echo "stderr was:" >>"$report"
-		head -n 20 "$err" >>"$report"
-	fi
-
-	if [ -s "$report" ]; then
-		fail "$name"
-		sed 's/^/#   /' "$report" | head -n 60
-	else
-		pass "$name"
-	fi
+# stderr_differs GOLDEN ACTUAL: nothing when ACTUAL matches GOLDEN (see match_stderr; an empty GOLDEN means
+# nothing on stderr), else both.
+stderr_differs() {
+	match_stderr "$1" "$2" && return
+	echo "stderr differs (expected, in any order; then got):"
+	sed 's/^/  want: /' "$1"
+	sed 's/^/  got:  /' "$2"
 }
 
 # ---- the golden files are what expected.py computes ----------------------------------------------------
 
-E=$TMP/expected
-mkdir -p "$E"
-: >"$TMP/expected.spec"
-want() {
-	local IFS=$'\t'
-	echo "$*" >>"$TMP/expected.spec"
-}
 for f in "${GOOD[@]}"; do
 	want "$f.summary.csv" --summary "$FIXTURES/$f.csv"
 	want "$f.daily.csv" --summary=daily "$FIXTURES/$f.csv"
@@ -235,9 +155,9 @@ print('%d lines with paygCostInBillingCurrency and PayGPrice, %d with paygCostIn
       file=sys.stderr)
 sys.exit(1 if bad or checked == 0 else 0)
 EOF
-	pass "fixtures: paygCostInBillingCurrency is PayGPrice x Quantity x exchangeRatePricingToBilling, to 18 places ($(tail -n 1 "$TMP/payg.err"))"
+	ok "fixtures: paygCostInBillingCurrency is PayGPrice x Quantity x exchangeRatePricingToBilling, to 18 places ($(tail -n 1 "$TMP/payg.err"))"
 else
-	fail "fixtures: paygCostInBillingCurrency is PayGPrice x Quantity x exchangeRatePricingToBilling, to 18 places"
+	notok "fixtures: paygCostInBillingCurrency is PayGPrice x Quantity x exchangeRatePricingToBilling, to 18 places"
 	sed 's/^/#   /' "$TMP/payg.err"
 fi
 mapfile -t PAYG_ROWS <"$TMP/payg.list"
@@ -246,16 +166,13 @@ for r in "${PAYG_ROWS[@]}"; do
 	want "payg-$r.daily.csv" --summary=daily "$PAYG/$r.csv"
 	want "payg-$r-computed.stderr" --stderr "$PAYG/$r-computed.csv"
 done
-if ! python3 "$HERE/expected.py" --batch "$E" <"$TMP/expected.spec" 2>"$TMP/expected.err"; then
-	fail "expected.py refused a fixture"
-	sed 's/^/#   /' "$TMP/expected.err"
-fi
+pb_want_compute "$HERE/expected.py"
 for f in "${GOOD[@]}"; do
 	for kind in summary.csv daily.csv stderr; do
 		if cmp -s "$E/$f.$kind" "$EXPECTED/$f.$kind"; then
-			pass "expected/$f.$kind is what expected.py computes"
+			ok "expected/$f.$kind is what expected.py computes"
 		else
-			fail "expected/$f.$kind is what expected.py computes (run.sh --regenerate after changing a fixture)"
+			notok "expected/$f.$kind is what expected.py computes (run.sh --regenerate after changing a fixture)"
 			diff -u --label committed --label computed "$EXPECTED/$f.$kind" "$E/$f.$kind" 2>&1 |
 				head -n 20 | sed 's/^/#   /'
 		fi
@@ -274,9 +191,9 @@ for a, b in zip(one[1:], two[1:]):
         assert (a[i] == '' and b[i] == '') or decimal.Decimal(a[i]) * 2 == decimal.Decimal(b[i]), (a, b)
     assert int(a[10]) * 2 == int(b[10]), (a, b)
 EOF
-	pass "expected.py: ea-basic twice is every amount and line count doubled"
+	ok "expected.py: ea-basic twice is every amount and line count doubled"
 else
-	fail "expected.py: ea-basic twice is every amount and line count doubled"
+	notok "expected.py: ea-basic twice is every amount and line count doubled"
 fi
 
 # ---- inputs made at test time --------------------------------------------------------------------------
@@ -295,42 +212,42 @@ cat "$EXPECTED/ea-basic.stderr" "$TMP/ea-basic.gz.stderr" >"$TMP/ea-basic-plain-
 # ---- summaries of good inputs --------------------------------------------------------------------------
 
 for f in "${GOOD[@]}"; do
-	check "$f --summary" 0 "$EXPECTED/$f.summary.csv" "$EXPECTED/$f.stderr" "$V" /dev/null \
+	check_run "$f --summary" 0 "$EXPECTED/$f.summary.csv" "$EXPECTED/$f.stderr" "$V" /dev/null \
 		--format azure-cost --summary "$f.csv"
-	check "$f --summary=daily" 0 "$EXPECTED/$f.daily.csv" "$EXPECTED/$f.stderr" "$V" /dev/null \
+	check_run "$f --summary=daily" 0 "$EXPECTED/$f.daily.csv" "$EXPECTED/$f.stderr" "$V" /dev/null \
 		--format azure-cost --summary=daily "$f.csv"
-	check "$f gzip --summary" 0 "$EXPECTED/$f.summary.csv" "$TMP/$f.gz.stderr" "$V" /dev/null \
+	check_run "$f gzip --summary" 0 "$EXPECTED/$f.summary.csv" "$TMP/$f.gz.stderr" "$V" /dev/null \
 		--format azure-cost --summary "$f.csv.gz"
-	check "$f gzip --summary=daily" 0 "$EXPECTED/$f.daily.csv" "$TMP/$f.gz.stderr" "$V" /dev/null \
+	check_run "$f gzip --summary=daily" 0 "$EXPECTED/$f.daily.csv" "$TMP/$f.gz.stderr" "$V" /dev/null \
 		--format azure-cost --summary=daily "$f.csv.gz"
 done
-check "ea-basic --summary=accounts is --summary" 0 "$EXPECTED/ea-basic.summary.csv" "$EXPECTED/ea-basic.stderr" \
+check_run "ea-basic --summary=accounts is --summary" 0 "$EXPECTED/ea-basic.summary.csv" "$EXPECTED/ea-basic.stderr" \
 	"$V" /dev/null --format azure-cost --summary=accounts ea-basic.csv
 
 for f in ea-basic mca-basic csp-basic; do
-	check "$f twice --summary: never de-duplicated" 0 "$E/$f-twice.summary.csv" "$E/$f-twice.stderr" \
+	check_run "$f twice --summary: never de-duplicated" 0 "$E/$f-twice.summary.csv" "$E/$f-twice.stderr" \
 		"$V" /dev/null --format azure-cost --summary --no-progress "$f.csv" "$f.csv"
-	check "$f twice --summary=daily: never de-duplicated" 0 "$E/$f-twice.daily.csv" "$E/$f-twice.stderr" \
+	check_run "$f twice --summary=daily: never de-duplicated" 0 "$E/$f-twice.daily.csv" "$E/$f-twice.stderr" \
 		"$V" /dev/null --format azure-cost --summary=daily --no-progress "$f.csv" "$f.csv"
 done
-check "ea-basic plain and gzip --summary=daily: never de-duplicated" 0 "$E/ea-basic-twice.daily.csv" \
+check_run "ea-basic plain and gzip --summary=daily: never de-duplicated" 0 "$E/ea-basic-twice.daily.csv" \
 	"$TMP/ea-basic-plain-gz.stderr" "$V" /dev/null --format azure-cost --summary=daily --no-progress \
 	ea-basic.csv ea-basic.csv.gz
 
 ALL_REV=()
 for ((i = ${#ALL[@]} - 1; i >= 0; i--)); do ALL_REV+=("${ALL[i]}"); done
-check "EA, MCA and CSP files together --summary=daily" 0 "$E/all.daily.csv" "$E/all.stderr" \
+check_run "EA, MCA and CSP files together --summary=daily" 0 "$E/all.daily.csv" "$E/all.stderr" \
 	"$V" /dev/null --format azure-cost --summary=daily --no-progress "${ALL[@]}"
-check "EA, MCA and CSP files together, reverse order --summary" 0 "$E/all.summary.csv" "$E/all.stderr" \
+check_run "EA, MCA and CSP files together, reverse order --summary" 0 "$E/all.summary.csv" "$E/all.stderr" \
 	"$V" /dev/null --format azure-cost --summary --no-progress "${ALL_REV[@]}"
-check "csp-basic gzip on stdin --summary=daily" 0 "$EXPECTED/csp-basic.daily.csv" empty \
+check_run "csp-basic gzip on stdin --summary=daily" 0 "$EXPECTED/csp-basic.daily.csv" empty \
 	"$V" "$V/csp-basic.csv.gz" --format azure-cost --summary=daily -
 
 # A line with paygCostInBillingCurrency emptied: pb-ingest's PayGPrice x Quantity x rate is the very list cost
 # the line gives with it.
-((${#PAYG_ROWS[@]} >= 7)) || fail "at least 7 fixture lines with paygCostInBillingCurrency to compute (${#PAYG_ROWS[@]})"
+((${#PAYG_ROWS[@]} >= 7)) || notok "at least 7 fixture lines with paygCostInBillingCurrency to compute (${#PAYG_ROWS[@]})"
 for r in "${PAYG_ROWS[@]}"; do
-	check "$r with paygCostInBillingCurrency emptied: the same list cost from PayGPrice x Quantity x rate" 0 \
+	check_run "$r with paygCostInBillingCurrency emptied: the same list cost from PayGPrice x Quantity x rate" 0 \
 		"$E/payg-$r.daily.csv" "$E/payg-$r-computed.stderr" "$PAYG" /dev/null \
 		--format azure-cost --summary=daily "$r-computed.csv"
 done
@@ -343,22 +260,11 @@ printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurre
 	'Not-A-GUID-X,10/01/2026,Usage,USD,3,1,1' >"$TMP/case/case.csv"
 printf '%s\n' 'partner_account_id,list_cost,billed_cost' '6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,5,3.75' \
 	'Not-A-GUID-X,1,3' >"$TMP/case/case.summary.csv"
-check "a subscription GUID in capitals is the same account in lowercase" 0 "$TMP/case/case.summary.csv" empty \
+check_run "a subscription GUID in capitals is the same account in lowercase" 0 "$TMP/case/case.summary.csv" empty \
 	"$TMP/case" /dev/null --format azure-cost --summary case.csv
 
 # ---- error cases ---------------------------------------------------------------------------------------
 
-for case_dir in "$HERE"/*/; do
-	name=$(basename "$case_dir")
-	[ -f "$case_dir/args" ] || continue
-	work=$TMP/cases/$name
-	mkdir -p "$TMP/cases"
-	cp -R "$case_dir" "$work"
-	mapfile -t args <"$work/args"
-	want_err=nonempty
-	[ -f "$work/expected.stderr" ] && want_err=$work/expected.stderr
-	check "$name" "$(cat "$work/expected.status")" empty "$want_err" "$work" /dev/null "${args[@]}"
-done
+pb_e2e_error_cases "$HERE"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+pb_tests_done

@@ -7,6 +7,10 @@ Usage: expected.py --summary[=accounts|daily] FILE...   (plain CSV files only)
 Written from the contract alone, with nothing shared with the C code: Python's csv module reads the files,
 Decimal does the sums exactly, and the category map, the timestamp rule and the number format are restated
 here. It refuses (exit 1) anything that is not a clean fixture, so a broken fixture cannot pass silently.
+
+tests/e2e/azure/expected.py, tests/fixtures/partner-center/expected.py and tests/integration/azure.sh load this
+file for what they have in common with it: amounts (AMOUNT_RE, parse_amount, canonical, add), CSV reading (read_csv,
+records), the summary's text (summary_text) and the command line (batch, cli).
 """
 import csv
 import datetime
@@ -118,7 +122,9 @@ def add(a, b):
     return a + b
 
 
-def read_file(path, groups, accounts):
+def read_csv(path):
+    """The records of a CSV file (UTF-8, a BOM allowed), its lower-cased header and each column's index in it;
+    refuses an empty file and a column named twice."""
     with open(path, 'r', encoding='utf-8-sig', newline='') as f:
         rows = list(csv.reader(f, strict=True))
     if not rows:
@@ -127,6 +133,20 @@ def read_file(path, groups, accounts):
     index = {h: i for i, h in enumerate(header)}
     if len(index) != len(header):
         raise FixtureError('%s: duplicate column' % path)
+    return rows, header, index
+
+
+def records(path, rows, header):
+    """(where, record) for each record after the header, refusing one without the header's number of fields."""
+    for n, row in enumerate(rows[1:], start=2):
+        where = '%s record %d' % (path, n)
+        if len(row) != len(header):
+            raise FixtureError('%s: %d fields, header has %d' % (where, len(row), len(header)))
+        yield where, row
+
+
+def read_file(path, groups, accounts):
+    rows, header, index = read_csv(path)
     if LEGACY['account'].lower() in index:
         req, opt = LEGACY, LEGACY_OPT
     else:
@@ -141,10 +161,7 @@ def read_file(path, groups, accounts):
         if key == 'region' and len(present) > 1:
             raise FixtureError('%s: two region columns, the contract does not rank them' % path)
         col[key] = index[present[0].lower()] if present else None
-    for n, row in enumerate(rows[1:], start=2):
-        where = '%s record %d' % (path, n)
-        if len(row) != len(header):
-            raise FixtureError('%s: %d fields, header has %d' % (where, len(row), len(header)))
+    for where, row in records(path, rows, header):
         account = row[col['account']]
         if account == '':
             raise FixtureError('%s: empty account' % where)
@@ -185,6 +202,11 @@ def summary(mode, paths):
     groups, accounts = {}, {}
     for path in paths:
         read_file(path, groups, accounts)
+    return summary_text('aws', mode, groups, accounts)
+
+
+def summary_text(vendor, mode, groups, accounts):
+    """The stdout of pb-ingest --summary=daily (from groups) or --summary[=accounts] (from accounts), as bytes."""
     out = []
     if mode == '--summary=daily':
         out.append('vendor,billing_month,partner_account_id,usage_date,charge_category,service,region,currency,'
@@ -192,7 +214,7 @@ def summary(mode, paths):
         for key in sorted(groups, key=lambda k: tuple(utf8_key(x) for x in k)):
             account, day, category, service, region, currency = key
             g = groups[key]
-            fields = ['aws', g['month'], account, day, category, service, region, currency,
+            fields = [vendor, g['month'], account, day, category, service, region, currency,
                       canonical(g['list']), canonical(g['billed']), str(g['count'])]
             out.append(','.join(csv_field(x) for x in fields))
     else:
@@ -203,17 +225,17 @@ def summary(mode, paths):
     return ('\n'.join(out) + '\n').encode('utf-8')
 
 
-def batch(outdir):
-    """Reads lines NAME<TAB>MODE<TAB>FILE... from stdin and writes each summary to OUTDIR/NAME."""
+def batch(outdir, modes, answer, errors):
+    """Reads lines NAME<TAB>MODE<TAB>FILE... from stdin and writes each answer(MODE, FILES) to OUTDIR/NAME."""
     status = 0
     for line in sys.stdin:
         fields = line.rstrip('\n').split('\t')
         name, mode, paths = fields[0], fields[1], fields[2:]
         try:
-            if mode not in MODES or not paths:
+            if mode not in modes or not paths:
                 raise FixtureError('bad batch line %r' % line)
-            data = summary(mode, paths)
-        except ERRORS as e:
+            data = answer(mode, paths)
+        except errors as e:
             sys.stderr.write('expected.py: %s: %s\n' % (name, e))
             status = 1
             continue
@@ -222,24 +244,27 @@ def batch(outdir):
     return status
 
 
-ERRORS = (FixtureError, csv.Error, UnicodeDecodeError, decimal.InvalidOperation, OSError)
-
-
-def main(argv):
+def cli(argv, modes, answer, errors, usage):
+    """The command line: --batch OUTDIR, or MODE FILE... (MODE one of modes) answered by answer(MODE, FILES) on
+    stdout; errors (a tuple of exceptions) are a refused fixture (exit 1), a bad command line prints usage."""
     if len(argv) == 2 and argv[0] == '--batch':
-        return batch(argv[1])
-    if len(argv) < 2 or argv[0] not in MODES:
-        sys.stderr.write('usage: expected.py --summary[=accounts|daily] FILE...\n'
-                         '       expected.py --batch OUTDIR < lines of NAME<TAB>MODE<TAB>FILE...\n')
+        return batch(argv[1], modes, answer, errors)
+    if len(argv) < 2 or argv[0] not in modes:
+        sys.stderr.write(usage)
         return 2
     try:
-        data = summary(argv[0], argv[1:])
-    except ERRORS as e:
+        data = answer(argv[0], argv[1:])
+    except errors as e:
         sys.stderr.write('expected.py: %s\n' % e)
         return 1
     sys.stdout.buffer.write(data)
     return 0
 
 
+ERRORS = (FixtureError, csv.Error, UnicodeDecodeError, decimal.InvalidOperation, OSError)
+USAGE = ('usage: expected.py --summary[=accounts|daily] FILE...\n'
+         '       expected.py --batch OUTDIR < lines of NAME<TAB>MODE<TAB>FILE...\n')
+
+
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(cli(sys.argv[1:], MODES, summary, ERRORS, USAGE))

@@ -4,8 +4,8 @@
 # numbers of the whole file, in file order.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../../.." && pwd)
-. "$ROOT/tests/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../../lib.sh
+. "$HERE/../../lib.sh"
 PB=$BIN/pb-ingest
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-ingest-split.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
