@@ -32,7 +32,8 @@ LIB_SRC := \
 	common/input.c \
 	common/jsonl.c \
 	common/money.c \
-	common/progress.c
+	common/progress.c \
+	common/text.c
 
 ACCOUNTS_SRC := \
 	accounts/account.c \
@@ -67,7 +68,8 @@ UNIT_TESTS := \
 	csv \
 	date \
 	input \
-	money
+	money \
+	text
 
 LIB := $(BUILD)/libpb.a
 SCHEMAS := $(sort $(wildcard schemas/[0-9][0-9][0-9]_*.sql))

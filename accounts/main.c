@@ -11,6 +11,7 @@
 
 #include "account.h"
 #include "buf.h"
+#include "exitcode.h"
 #include "customer.h"
 #include "date.h"
 #include "db.h"
@@ -22,7 +23,6 @@
 
 #include "banned.h"
 
-enum { EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_DEPENDENCY = 3, EXIT_REFUSED = 4 };
 
 #define DEFAULT_TIMEOUT 60
 #define RULES_ENV "PB_MAPPING_RULES"

@@ -7,11 +7,11 @@
 #include "buf.h"
 #include "cluster.h"
 #include "db.h"
+#include "exitcode.h"
 #include "migrations.h"
 
 #include "banned.h"
 
-enum { EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_DEPENDENCY = 3 };
 
 static void usage(FILE *out)
 {

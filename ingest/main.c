@@ -12,6 +12,7 @@
 
 #include "azure_export.h"
 #include "buf.h"
+#include "exitcode.h"
 #include "csv.h"
 #include "date.h"
 #include "db.h"
@@ -29,7 +30,6 @@
 
 #include "banned.h"
 
-enum { EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_DEPENDENCY = 3, EXIT_REFUSED = 4 };
 enum summary_kind { SUMMARY_NONE, SUMMARY_ACCOUNTS, SUMMARY_DAILY };
 
 /* Plain files are split between up to MAX_THREADS threads, in parts of at least MIN_PART bytes. */

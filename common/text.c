@@ -1,0 +1,76 @@
+/* UTF-8 validation for text bound for the database: the common all-ASCII case takes a word at a time. */
+#include "text.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "banned.h"
+
+/* The length of the valid sequence starting at s (n bytes left), or 0 when it is not valid. */
+static size_t sequence(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && s[1] < 0xa0) /* overlong */
+			return 0;
+		if (c == 0xed && s[1] >= 0xa0) /* a surrogate */
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && s[1] < 0x90) /* overlong */
+			return 0;
+		if (c == 0xf4 && s[1] >= 0x90) /* above U+10FFFF */
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+int pb_text_check(const char *p, size_t len, size_t *bad, const char **why)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0, k;
+
+	while (i < len) {
+		uint64_t w;
+
+		if (len - i >= 8) {
+			memcpy(&w, s + i, 8);
+			/* Eight ASCII bytes, none of them NUL: the usual case. */
+			if (!(w & UINT64_C(0x8080808080808080)) &&
+			    !((w - UINT64_C(0x0101010101010101)) & ~w & UINT64_C(0x8080808080808080))) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] == 0) {
+			if (bad)
+				*bad = i;
+			if (why)
+				*why = "NUL byte";
+			return -1;
+		}
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = sequence(s + i, len - i);
+		if (!k) {
+			if (bad)
+				*bad = i;
+			if (why)
+				*why = "invalid UTF-8";
+			return -1;
+		}
+		i += k;
+	}
+	return 0;
+}

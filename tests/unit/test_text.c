@@ -1,0 +1,66 @@
+/* Unit tests of common/text.c: what UTF-8 PostgreSQL takes, and where the first bad byte is. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "text.h"
+
+#include "banned.h"
+
+static void bad_at(const char *s, size_t len, size_t want, const char *why)
+{
+	size_t at = 99;
+	const char *w = NULL;
+
+	assert_int_equal(pb_text_check(s, len, &at, &w), -1);
+	assert_int_equal(at, want);
+	assert_string_equal(w, why);
+}
+
+static void test_valid(void **state)
+{
+	static const char *ok[] = {
+		"",
+		"plain ASCII text, longer than one word of eight bytes",
+		"caf\xc3\xa9",
+		"\xe2\x82\xac 12",		/* euro sign */
+		"\xf0\x9f\x98\x80 after emoji", /* U+1F600 */
+		"\xf4\x8f\xbf\xbf",		/* U+10FFFF */
+		"\xed\x9f\xbf",			/* U+D7FF, just below the surrogates */
+		"\xee\x80\x80",			/* U+E000, just above them */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_int_equal(pb_text_check(ok[i], strlen(ok[i]), NULL, NULL), 0);
+}
+
+static void test_invalid(void **state)
+{
+	(void)state;
+	bad_at("abc\0def", 7, 3, "NUL byte");
+	bad_at("0123456789\0", 11, 10, "NUL byte");
+	bad_at("Caf\xe9 Latin-1", 12, 3, "invalid UTF-8");
+	bad_at("\xc0\xaf", 2, 0, "invalid UTF-8");	      /* overlong '/' */
+	bad_at("ab\xe0\x80\xaf", 5, 2, "invalid UTF-8");      /* overlong, three bytes */
+	bad_at("ab\xed\xa0\x80", 5, 2, "invalid UTF-8");      /* U+D800 */
+	bad_at("\xf4\x90\x80\x80", 4, 0, "invalid UTF-8");    /* above U+10FFFF */
+	bad_at("\xf0\x80\x80\x80", 4, 0, "invalid UTF-8");    /* overlong, four bytes */
+	bad_at("abcdefgh\xc3", 9, 8, "invalid UTF-8");	      /* cut at the end */
+	bad_at("abcdefghij\x80xyz", 14, 10, "invalid UTF-8"); /* a lone continuation byte */
+	bad_at("\xef\xbb", 2, 0, "invalid UTF-8");	      /* half a BOM */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_invalid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
