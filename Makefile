@@ -31,6 +31,7 @@ LIB_SRC := \
 	common/http.c \
 	common/input.c \
 	common/jsonl.c \
+	common/log.c \
 	common/money.c \
 	common/progress.c \
 	common/text.c
