@@ -184,6 +184,9 @@ static inline int add_field(struct pb_csv *c, size_t nf, char *ptr, size_t len, 
 	if (__builtin_expect(nf >= c->fields_alloc, 0)) {
 		size_t n = c->fields_alloc * 2;
 
+		/* The fast scanner stores only wanted fields, at their own index: one doubling may not reach it. */
+		while (n <= nf)
+			n *= 2;
 		if (n > MAX_FIELDS)
 			return -1;
 		f = realloc(c->fields, n * sizeof(*f));

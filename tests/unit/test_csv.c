@@ -765,6 +765,44 @@ static void test_roundtrip_random(void **state)
 	free(fields);
 }
 
+/*
+ * A projected reader that starts on a later part of a file has never seen the header: wanted fields far
+ * beyond its first field slots (index 300 of 301, past any single doubling) must still be stored safely.
+ */
+static void test_projection_wide_first_record(void **state)
+{
+	struct pb_buf doc = PB_BUF_INIT;
+	struct memsrc m;
+	struct pb_csv c;
+	size_t cols[] = {0, 3, 130, 299, 300};
+	int i, rec;
+
+	(void)state;
+	for (rec = 0; rec < 3; rec++) {
+		for (i = 0; i <= 300; i++)
+			pb_buf_addf(&doc, "%s%d", i ? "," : "", rec * 1000 + i);
+		pb_buf_addch(&doc, '\n');
+	}
+	/* One read brings every record: the fast scanner takes the first record before anything grew. */
+	src_init(&m, doc.ptr, doc.len, (size_t)1 << 20);
+	assert_int_equal(pb_csv_init(&c, mem_read, &m, 0), 0);
+	assert_int_equal(pb_csv_project(&c, cols, 5), 0);
+	for (rec = 0; rec < 3; rec++) {
+		char want[16];
+
+		assert_int_equal(pb_csv_next(&c), PB_CSV_RECORD);
+		assert_int_equal(c.nfields, 301);
+		for (i = 0; i < 5; i++) {
+			snprintf(want, sizeof(want), "%zu", (size_t)rec * 1000 + cols[i]);
+			assert_int_equal(c.fields[cols[i]].len, strlen(want));
+			assert_memory_equal(c.fields[cols[i]].ptr, want, strlen(want));
+		}
+	}
+	assert_int_equal(pb_csv_next(&c), PB_CSV_END);
+	pb_csv_release(&c);
+	pb_buf_release(&doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -794,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_long_record),
 		cmocka_unit_test(test_line_and_bytes),
 		cmocka_unit_test(test_roundtrip_random),
+		cmocka_unit_test(test_projection_wide_first_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
