@@ -14,7 +14,8 @@
 struct member {
 	size_t key, key_len, val, val_len;
 	enum pb_json_type type;
-	uint32_t col;
+	uint32_t col, key_col;
+	uint32_t hash; /* of the key, lowercased: to find a duplicate quickly */
 };
 
 struct pb_jsonl_state {
@@ -28,6 +29,9 @@ struct pb_jsonl_state {
 	struct member *m;
 	size_t nm, cap, fields_cap;
 	size_t pending_key, pending_len; /* the key just read at depth 1 */
+	uint32_t pending_hash, pending_col;
+	size_t duplicate; /* 1 + the index of the member whose key came again, or 0 */
+	size_t first_end; /* bytes of the line up to the end of its first object */
 	int depth, objects, not_object, nomem;
 	yajl_handle h;
 	uint64_t next_line;
@@ -64,6 +68,8 @@ static int add_member(struct pb_jsonl *j, const char *val, size_t len, enum pb_j
 	m = &s->m[s->nm++];
 	m->key = s->pending_key;
 	m->key_len = s->pending_len;
+	m->hash = s->pending_hash;
+	m->key_col = s->pending_col;
 	m->val = s->arena.len;
 	m->val_len = len;
 	m->type = type;
@@ -132,14 +138,43 @@ static int on_start_array(void *ctx)
 	return on_start(ctx);
 }
 
+static uint32_t key_hash(const unsigned char *k, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = k[i];
+
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 16777619u;
+	}
+	return h;
+}
+
+/* A key that came before in the same object (ASCII case-insensitively, as pb_jsonl_get finds keys) stops it. */
 static int on_key(void *ctx, const unsigned char *k, size_t len)
 {
 	struct pb_jsonl_state *s = state(ctx);
+	uint32_t h;
+	size_t i;
 
 	if (s->depth != 1)
 		return 1;
+	h = key_hash(k, len);
+	for (i = 0; i < s->nm; i++) {
+		if (s->m[i].hash == h && s->m[i].key_len == len &&
+		    strncasecmp(s->arena.ptr + s->m[i].key, (const char *)k, len) == 0) {
+			s->duplicate = i + 1;
+			s->pending_col = column(ctx);
+			return 0;
+		}
+	}
 	s->pending_key = s->arena.len;
 	s->pending_len = len;
+	s->pending_hash = h;
+	/* yajl has consumed the key and its closing quote: the key starts len + 1 bytes back. */
+	s->pending_col = column(ctx);
+	s->pending_col = s->pending_col > len + 1 ? s->pending_col - (uint32_t)len - 1 : 1;
 	if (len && pb_buf_add(&s->arena, k, len) < 0) {
 		s->nomem = 1;
 		return 0;
@@ -151,8 +186,8 @@ static int on_end(void *ctx)
 {
 	struct pb_jsonl_state *s = state(ctx);
 
-	if (--s->depth == 0)
-		s->objects++;
+	if (--s->depth == 0 && s->objects++ == 0)
+		s->first_end = yajl_get_bytes_consumed(s->h);
 	return 1;
 }
 
@@ -293,6 +328,128 @@ static void yajl_message(struct pb_jsonl *j, struct pb_buf *msg)
 		msg->ptr[--msg->len] = '\0';
 }
 
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * Escapes yajl decodes into what no database text may hold: \u0000 (a NUL character) and surrogates that
+ * are not a high one followed by a low one (yajl would write '?'). A pair, an emoji's, decodes as it should.
+ * Returns 0, or the column (from 1) of the bad escape with why set.
+ */
+static uint32_t bad_escape(const char *p, size_t n, const char **why)
+{
+	const char *q = p, *end = p + n;
+
+	while ((q = memchr(q, '\\', (size_t)(end - q))) != NULL) {
+		unsigned u, lo;
+
+		if (end - q < 2)
+			break;
+		if (q[1] != 'u' || end - q < 6 || hex4(q + 2, &u) < 0) {
+			q += 2;
+			continue;
+		}
+		if (u == 0) {
+			*why = "\\u0000 (a NUL character) in a string";
+			return (uint32_t)(q - p) + 1;
+		}
+		if (u >= 0xd800 && u <= 0xdbff) {
+			if (end - q >= 12 && q[6] == '\\' && q[7] == 'u' && hex4(q + 8, &lo) == 0 && lo >= 0xdc00 &&
+			    lo <= 0xdfff) {
+				q += 12;
+				continue;
+			}
+			*why = "unpaired surrogate escape in a string (a high surrogate without its low one)";
+			return (uint32_t)(q - p) + 1;
+		}
+		if (u >= 0xdc00 && u <= 0xdfff) {
+			*why = "unpaired surrogate escape in a string (a low surrogate alone)";
+			return (uint32_t)(q - p) + 1;
+		}
+		q += 6;
+	}
+	return 0;
+}
+
+/* The column of what follows the line's first object, past blanks. */
+static uint32_t after_first(const struct pb_jsonl_state *s, const char *p, size_t n)
+{
+	size_t i = s->first_end;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return (uint32_t)i + 1;
+}
+
+/* Parses one line's bytes as exactly one object. Returns 0, or PB_JSONL_ERR with the error set. */
+static int parse_line(struct pb_jsonl *j, uint64_t line, const char *p, size_t n)
+{
+	struct pb_jsonl_state *s = j->st;
+	const char *why = NULL;
+	uint32_t col = bad_escape(p, n, &why);
+	yajl_status st;
+	int rc;
+
+	if (col)
+		return fail(j, line, col, why);
+	s->objects = 0;
+	s->not_object = 0;
+	s->duplicate = 0;
+	/* Completing each line makes a value cut at its end (a trailing "12") count on this line, not the next. */
+	st = yajl_parse(s->h, (const unsigned char *)p, n);
+	if (st == yajl_status_ok && s->depth != 0)
+		return fail(j, line, (uint32_t)n + 1, "the object does not end on its line");
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(s->h);
+	if (st != yajl_status_ok) {
+		struct pb_buf msg = PB_BUF_INIT;
+
+		col = column(j);
+		if (s->nomem)
+			return fail(j, line, col, "out of memory");
+		if (s->duplicate) {
+			const struct member *m = &s->m[s->duplicate - 1];
+
+			pb_buf_addf(&msg, "duplicate member '%.*s' (first at column %u)", (int)m->key_len,
+				    s->arena.ptr + m->key, m->key_col);
+			rc = fail(j, line, s->pending_col, pb_buf_str(&msg));
+			pb_buf_release(&msg);
+			return rc;
+		}
+		if (s->not_object && s->objects)
+			return fail(j, line, after_first(s, p, n),
+				    "more than one value on a line: only one object may stand there");
+		if (s->not_object)
+			return fail(j, line, col, "a JSON lines record must be an object");
+		yajl_message(j, &msg);
+		rc = fail(j, line, col, pb_buf_str(&msg));
+		pb_buf_release(&msg);
+		return rc;
+	}
+	if (s->objects != 1)
+		return fail(j, line, after_first(s, p, n), "more than one object on a line");
+	return 0;
+}
+
 int pb_jsonl_next(struct pb_jsonl *j)
 {
 	struct pb_jsonl_state *s = j->st;
@@ -324,26 +481,8 @@ int pb_jsonl_next(struct pb_jsonl *j)
 			;
 		if (i == n)
 			continue;
-		s->objects = 0;
-		s->not_object = 0;
-		if (yajl_parse(s->h, (const unsigned char *)p, n) != yajl_status_ok) {
-			uint32_t col = column(j);
-
-			if (s->nomem)
-				return fail(j, line, col, "out of memory");
-			if (s->not_object)
-				return fail(j, line, col, "a JSON lines record must be an object");
-			struct pb_buf msg = PB_BUF_INIT;
-
-			yajl_message(j, &msg);
-			rc = fail(j, line, col, pb_buf_str(&msg));
-			pb_buf_release(&msg);
-			return rc;
-		}
-		if (s->depth != 0 || s->objects != 1)
-			return fail(j, line, (uint32_t)n + 1,
-				    s->depth ? "the object does not end on its line"
-					     : "more than one object on a line");
+		if (parse_line(j, line, p, n) < 0)
+			return PB_JSONL_ERR;
 		break;
 	}
 	/* Offsets to pointers, now that the arena stays put until the next line. */
