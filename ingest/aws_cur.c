@@ -41,15 +41,18 @@ static const char *const cur2_names[CUR_NCOLS][PB_MAX_ALT] = {
 	[CUR_TAGS] = {"resource_tags"},
 };
 
-/* The columns every report must have: up to CUR_LIST. */
-#define CUR_NREQUIRED (CUR_LIST + 1)
+/*
+ * The columns every report must have: up to CUR_BILLED. CUR 2.0 lets the user leave out the pricing
+ * columns, so pricing/publicOnDemandCost is read when present: without it no line has a list price.
+ */
+#define CUR_NREQUIRED (CUR_BILLED + 1)
 
 const char *pb_aws_cur_column_name(const struct pb_aws_cur *a, int col)
 {
 	return a->cur2 ? cur2_names[col][0] : legacy_names[col][0];
 }
 
-int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *err)
+int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *err, size_t *field)
 {
 	size_t i;
 	int k;
@@ -60,7 +63,8 @@ int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf 
 	for (i = 0; i < c->nfields; i++)
 		if (memchr(c->fields[i].ptr, '/', c->fields[i].len))
 			a->cur2 = 0;
-	pb_find_columns(c, a->cur2 ? cur2_names : legacy_names, CUR_NCOLS, a->alt);
+	if (pb_find_columns(c, a->cur2 ? cur2_names : legacy_names, CUR_NCOLS, a->alt, err, field) < 0)
+		return -1;
 	for (k = 0; k < CUR_NREQUIRED; k++) {
 		if (a->alt[k][0] < 0) {
 			pb_buf_reset(err);
@@ -123,6 +127,10 @@ static int field_error(struct pb_aws_cur *a, const struct pb_csv *c, int col, co
 	pb_buf_reset(err);
 	if (strcmp(what, "empty") == 0) {
 		pb_buf_addf(err, "empty value in column '%s'", pb_aws_cur_column_name(a, col));
+	} else if (strcmp(what, "account id") == 0) {
+		pb_buf_addstr(err, "bad account id ");
+		pb_add_quoted_value(err, f->ptr, f->len);
+		pb_buf_addf(err, " in column '%s': an AWS account id is 12 digits", pb_aws_cur_column_name(a, col));
 	} else {
 		pb_buf_addf(err, "bad %s ", what);
 		pb_add_quoted_value(err, f->ptr, f->len);
@@ -180,10 +188,14 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 	u->account.len = f->len;
 	if (f->len == 0)
 		return field_error(a, c, CUR_ACCOUNT, "empty", err, field);
+	if (!pb_valid_aws_account(f->ptr, f->len))
+		return field_error(a, c, CUR_ACCOUNT, "account id", err, field);
 
 	f = &c->fields[a->alt[CUR_TYPE][0]];
 	if (f->len == 0)
 		return field_error(a, c, CUR_TYPE, "empty", err, field);
+	u->charge_type.ptr = f->ptr;
+	u->charge_type.len = f->len;
 	cat = pb_aws_cur_category(f->ptr, f->len);
 	if (cat) {
 		u->category.ptr = cat;
@@ -204,8 +216,13 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 
 	if (amount(a, st, c, CUR_BILLED, &u->billed_cost, &u->has_billed, err, field) < 0)
 		return -1;
-	if (amount(a, st, c, CUR_LIST, &u->list_cost, &u->has_list, err, field) < 0)
+	u->has_list = 0;
+	if (a->alt[CUR_LIST][0] >= 0 && amount(a, st, c, CUR_LIST, &u->list_cost, &u->has_list, err, field) < 0)
 		return -1;
+	/* Usage without a public price is worth a warning; taxes, credits and negations have none by nature. */
+	if (!u->has_list && cat && strcmp(cat, "Usage") == 0 &&
+	    !pb_text_is(u->charge_type.ptr, u->charge_type.len, "SavingsPlanNegation"))
+		st->no_list++;
 	u->service = pb_first_text(c, a->alt[CUR_SERVICE]);
 	u->region = pb_first_text(c, a->alt[CUR_REGION]);
 	u->name = pb_first_text(c, a->alt[CUR_ACCOUNT_NAME]);

@@ -10,7 +10,7 @@
 #include "format.h"
 #include "reduce.h"
 
-/* The columns read; those up to CUR_LIST are required. */
+/* The columns read; those up to CUR_BILLED are required. */
 enum {
 	CUR_BILL_START,
 	CUR_ACCOUNT,
@@ -43,9 +43,9 @@ struct pb_aws_cur {
 
 /*
  * Finds the columns in the header record c (names matched case-insensitively). Returns 0, or -1 with
- * "missing required column 'lineItem/UnblendedCost'" in err.
+ * "missing required column 'lineItem/UnblendedCost'" (or a duplicate column, *field set to it) in err.
  */
-int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *err);
+int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *err, size_t *field);
 
 /*
  * Converts the current record of c into u (strings borrowed from c). Returns 0, or -1 with the reason in

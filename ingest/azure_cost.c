@@ -15,6 +15,7 @@ static const char *const names[AZ_NCOLS][PB_MAX_ALT] = {
 	[AZ_SUBSCRIPTION] = {"SubscriptionId", "SubscriptionGuid"},
 	[AZ_DATE] = {"Date", "UsageDate", "UsageDateTime"},
 	[AZ_BILL_START] = {"BillingPeriodStartDate"},
+	[AZ_SERVICE_PERIOD] = {"servicePeriodStartDate"},
 	[AZ_TYPE] = {"ChargeType"},
 	[AZ_CURRENCY] = {"BillingCurrency", "BillingCurrencyCode", "Currency"},
 	[AZ_BILLED] = {"CostInBillingCurrency", "Cost"},
@@ -49,12 +50,13 @@ static int required(const struct pb_azure_cost *a, int k)
 	}
 }
 
-int pb_azure_cost_bind(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_buf *err)
+int pb_azure_cost_bind(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_buf *err, size_t *field)
 {
 	int k;
 
 	memset(a, 0, sizeof(*a));
-	pb_find_columns(c, names, AZ_NCOLS, a->alt);
+	if (pb_find_columns(c, names, AZ_NCOLS, a->alt, err, field) < 0)
+		return -1;
 	for (k = 0; k < AZ_NCOLS; k++) {
 		if (a->alt[k][0] >= 0) {
 			const struct pb_csv_field *f = &c->fields[a->alt[k][0]];
@@ -120,6 +122,10 @@ static int field_error(const struct pb_azure_cost *a, const struct pb_csv *c, in
 	pb_buf_reset(err);
 	if (f->len == 0) {
 		pb_buf_addf(err, "empty value in column '%s'", a->name[col]);
+	} else if (strcmp(what, "id") == 0) {
+		pb_buf_addstr(err, "bad id ");
+		pb_add_quoted_value(err, f->ptr, f->len);
+		pb_buf_addf(err, " in column '%s': Azure subscription and tenant ids are GUIDs", a->name[col]);
 	} else {
 		pb_buf_addf(err, "bad %s ", what);
 		pb_add_quoted_value(err, f->ptr, f->len);
@@ -186,12 +192,23 @@ static int column_is(const struct pb_azure_cost *a, const struct pb_csv *c, int 
 }
 
 /*
+ * A line of a reservation or savings plan: its purchase, refund, or the usage it covers in an amortized
+ * export. There a zero PayGPrice (or paygCost) is a price Microsoft left out, not a free meter, as its own
+ * FinOps tooling documents it.
+ */
+static int commitment(const struct pb_azure_cost *a, const struct pb_csv *c)
+{
+	return column_is(a, c, AZ_PRICING_MODEL, "Reservation") || column_is(a, c, AZ_PRICING_MODEL, "Reservations") ||
+	       column_is(a, c, AZ_PRICING_MODEL, "SavingsPlan") || column_is(a, c, AZ_PRICING_MODEL, "Savings Plan");
+}
+
+/*
  * FOCUS ListCost: paygCostInBillingCurrency when the export has it, else PayGPrice x Quantity
  * (x exchangeRatePricingToBilling), exact and rounded once: the same product Microsoft defines
  * paygCostInBillingCurrency as. PayGPrice is the price of one UnitOfMeasure ("100 Hours") and Quantity
  * counts those units (0.24 of "100 Hours" is 24 hours), so the block is in both already and is never
- * applied again. No list price at all (an empty price, or a zero price on a marketplace line or a
- * reservation or savings plan purchase or refund) leaves it absent.
+ * applied again. No list price at all (an empty price, or a zero price on a marketplace line or any line
+ * of a reservation or savings plan) leaves it absent.
  */
 static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		     struct pb_buf *err, size_t *field)
@@ -203,6 +220,10 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 	if (a->alt[AZ_PAYG_COST][0] >= 0 && field_of(a, c, AZ_PAYG_COST)->len) {
 		if (money_of(a, st, c, AZ_PAYG_COST, &u->list_cost, err, field) < 0)
 			return -1;
+		if (pb_money_cmp(u->list_cost, PB_MONEY_ZERO) == 0 && commitment(a, c)) {
+			st->no_list++;
+			return 0;
+		}
 		u->has_list = 1;
 		return 0;
 	}
@@ -212,11 +233,7 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 	}
 	if (decimal_of(a, c, AZ_PAYG_PRICE, &f[0], err, field) < 0)
 		return -1;
-	if (f[0].mant == 0 &&
-	    (column_is(a, c, AZ_PUBLISHER_TYPE, "Marketplace") ||
-	     ((column_is(a, c, AZ_PRICING_MODEL, "Reservation") || column_is(a, c, AZ_PRICING_MODEL, "Reservations") ||
-	       column_is(a, c, AZ_PRICING_MODEL, "SavingsPlan")) &&
-	      (column_is(a, c, AZ_TYPE, "Purchase") || column_is(a, c, AZ_TYPE, "Refund"))))) {
+	if (f[0].mant == 0 && (column_is(a, c, AZ_PUBLISHER_TYPE, "Marketplace") || commitment(a, c))) {
 		st->no_list++;
 		return 0;
 	}
@@ -234,29 +251,70 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 	return 0;
 }
 
+/*
+ * The billing month: of BillingPeriodStartDate; where Cost Management leaves it empty (Azure plan
+ * subscriptions in daily actual-cost exports), of servicePeriodStartDate, else of the usage date.
+ */
+static int billing_month(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err,
+			 size_t *field)
+{
+	static const int cols[2] = {AZ_BILL_START, AZ_SERVICE_PERIOD};
+	int32_t day;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		const struct pb_csv_field *f;
+
+		if (a->alt[cols[k]][0] < 0 || field_of(a, c, cols[k])->len == 0)
+			continue;
+		f = field_of(a, c, cols[k]);
+		if (date_of(f, a->last_bill, sizeof(a->last_bill), &a->last_bill_len, &a->last_bill_month, &day) < 0)
+			return field_error(a, c, cols[k], "date", err, field);
+		u->billing_month = pb_date_month_start(day);
+		return 0;
+	}
+	u->billing_month = pb_date_month_start(u->usage_date);
+	return 0;
+}
+
+/* The source's charge type: ChargeType, with "/PricingModel" when the model is not on-demand. */
+static void charge_type(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_usage *u)
+{
+	struct pb_text t = {field_of(a, c, AZ_TYPE)->ptr, field_of(a, c, AZ_TYPE)->len};
+	struct pb_text m = {"", 0};
+	int n;
+
+	if (a->alt[AZ_PRICING_MODEL][0] >= 0) {
+		m.ptr = field_of(a, c, AZ_PRICING_MODEL)->ptr;
+		m.len = field_of(a, c, AZ_PRICING_MODEL)->len;
+	}
+	if (m.len == 0 || pb_text_is(m.ptr, m.len, "OnDemand") || pb_text_is(m.ptr, m.len, "On Demand")) {
+		u->charge_type = t;
+		return;
+	}
+	n = snprintf(a->charge_type, sizeof(a->charge_type), "%.*s/%.*s", (int)t.len, t.ptr, (int)m.len, m.ptr);
+	u->charge_type.ptr = a->charge_type;
+	u->charge_type.len = n < 0 ? 0 : (size_t)n < sizeof(a->charge_type) ? (size_t)n : sizeof(a->charge_type) - 1;
+}
+
 int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		      struct pb_buf *err, size_t *field)
 {
 	const struct pb_csv_field *f;
 	const char *cat;
-	int32_t day;
 	int acct = a->csp ? AZ_TENANT : AZ_SUBSCRIPTION;
 
 	f = field_of(a, c, AZ_DATE);
 	if (date_of(f, a->last_date, sizeof(a->last_date), &a->last_date_len, &a->last_date_day, &u->usage_date) < 0)
 		return field_error(a, c, AZ_DATE, "date", err, field);
-	if (a->alt[AZ_BILL_START][0] >= 0) {
-		f = field_of(a, c, AZ_BILL_START);
-		if (date_of(f, a->last_bill, sizeof(a->last_bill), &a->last_bill_len, &a->last_bill_month, &day) < 0)
-			return field_error(a, c, AZ_BILL_START, "date", err, field);
-		u->billing_month = pb_date_month_start(day);
-	} else {
-		u->billing_month = pb_date_month_start(u->usage_date);
-	}
+	if (billing_month(a, c, u, err, field) < 0)
+		return -1;
 
 	u->account = pb_first_text(c, a->alt[acct]);
 	if (u->account.len == 0)
 		return field_error(a, c, acct, "", err, field);
+	if (!pb_valid_guid(u->account.ptr, u->account.len))
+		return field_error(a, c, acct, "id", err, field);
 	u->account = pb_azure_id(u->account, a->account);
 
 	f = field_of(a, c, AZ_TYPE);
@@ -280,6 +338,7 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 		u->category.ptr = f->ptr;
 		u->category.len = f->len;
 	}
+	charge_type(a, c, u);
 
 	u->currency = pb_first_text(c, a->alt[AZ_CURRENCY]);
 	if (!pb_valid_currency(u->currency.ptr, u->currency.len))

@@ -14,6 +14,7 @@ enum {
 	AZ_SUBSCRIPTION,
 	AZ_DATE,
 	AZ_BILL_START,
+	AZ_SERVICE_PERIOD,
 	AZ_TYPE,
 	AZ_CURRENCY,
 	AZ_BILLED,
@@ -40,12 +41,16 @@ struct pb_azure_cost {
 	char last_date[40], last_bill[40], last_type[24];
 	size_t last_date_len, last_bill_len, last_type_len; /* last_type: a known type only */
 	const char *last_category;
-	char account[40]; /* the current line's account, when it had to be lowercased */
+	char account[40];     /* the current line's account, when it had to be lowercased */
+	char charge_type[96]; /* the current line's ChargeType/PricingModel */
 	int32_t last_date_day, last_bill_month;
 };
 
-/* Finds the columns in the header record (names matched case-insensitively). 0, or -1 with err set. */
-int pb_azure_cost_bind(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_buf *err);
+/*
+ * Finds the columns in the header record (names matched case-insensitively). 0, or -1 with err set (and
+ * *field at a duplicate column).
+ */
+int pb_azure_cost_bind(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_buf *err, size_t *field);
 
 /* Converts the current record. 0, or -1 with the reason in err and the offending field's index in *field. */
 int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "date.h"
+
 #include "banned.h"
 
 void pb_stats_unknown(struct pb_format_stats *s, const char *t, size_t n, uint64_t count)
@@ -72,7 +74,19 @@ void pb_stats_warn(FILE *out, const char *prog, const char *name, const struct p
 			(unsigned long long)s->unknown_other);
 }
 
-void pb_find_columns(const struct pb_csv *c, const char *const (*names)[PB_MAX_ALT], int n, long (*alt)[PB_MAX_ALT])
+/* The first field after index first equal to name (ASCII case-insensitive), or -1. */
+static long find_after(const struct pb_csv *c, const char *name, long first)
+{
+	size_t i, n = strlen(name);
+
+	for (i = (size_t)(first + 1); i < c->nfields; i++)
+		if (c->fields[i].len == n && strncasecmp(c->fields[i].ptr, name, n) == 0)
+			return (long)i;
+	return -1;
+}
+
+int pb_find_columns(const struct pb_csv *c, const char *const (*names)[PB_MAX_ALT], int n, long (*alt)[PB_MAX_ALT],
+		    struct pb_buf *err, size_t *field)
 {
 	int k, j;
 
@@ -82,12 +96,23 @@ void pb_find_columns(const struct pb_csv *c, const char *const (*names)[PB_MAX_A
 		for (j = 0; j < PB_MAX_ALT; j++)
 			alt[k][j] = -1;
 		for (j = 0; j < PB_MAX_ALT && names[k][j]; j++) {
-			long idx = pb_csv_find(c, names[k][j], 1);
+			long idx = pb_csv_find(c, names[k][j], 1), again;
 
-			if (idx >= 0)
-				alt[k][nalt++] = idx;
+			if (idx < 0)
+				continue;
+			/* Two columns of one name: which one holds the amount is anyone's guess. */
+			again = find_after(c, names[k][j], idx);
+			if (again >= 0) {
+				pb_buf_reset(err);
+				pb_buf_addf(err, "duplicate column '%.*s' (also column %ld of the header)",
+					    (int)c->fields[again].len, c->fields[again].ptr, idx + 1);
+				*field = (size_t)again;
+				return -1;
+			}
+			alt[k][nalt++] = idx;
 		}
 	}
+	return 0;
 }
 
 size_t pb_found_columns(const long (*alt)[PB_MAX_ALT], int n, size_t *out)
@@ -169,4 +194,63 @@ struct pb_text pb_azure_id(struct pb_text t, char buf[40])
 	buf[36] = '\0';
 	t.ptr = buf;
 	return t;
+}
+
+int pb_valid_guid(const char *ptr, size_t len)
+{
+	size_t i;
+
+	if (len != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		char c = ptr[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return 0;
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int pb_valid_aws_account(const char *ptr, size_t len)
+{
+	size_t i;
+
+	if (len != 12)
+		return 0;
+	for (i = 0; i < 12; i++)
+		if (ptr[i] < '0' || ptr[i] > '9')
+			return 0;
+	return 1;
+}
+
+int pb_month_check(int32_t month, int aws, const struct pb_usage *u, struct pb_buf *msg, int *usage_field)
+{
+	char want[11], got[11];
+	int y, m, d;
+	int32_t next;
+
+	pb_date_to_ymd(month, &y, &m, &d);
+	next = m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1);
+	pb_date_format(month, want);
+	pb_buf_reset(msg);
+	*usage_field = 0;
+	if (u->billing_month != month) {
+		pb_date_format(u->billing_month, got);
+		pb_buf_addf(msg, "billing period starts %s, but this import is for the month of %s", got, want);
+		return -1;
+	}
+	if (u->usage_date >= next || (aws && u->usage_date < month)) {
+		pb_date_format(u->usage_date, got);
+		*usage_field = 1;
+		if (u->usage_date >= next)
+			pb_buf_addf(msg, "usage date %s is after the billing month of %s", got, want);
+		else
+			pb_buf_addf(msg, "usage date %s is outside the billing month of %s", got, want);
+		return -1;
+	}
+	return 0;
 }

@@ -18,8 +18,10 @@
 /*
  * Finds each of n columns in the header record c by its candidate names (names[k][0..PB_MAX_ALT), ended
  * by NULL; ASCII case-insensitive): alt[k] gets the indexes found, in order of preference, then -1.
+ * Returns 0, or -1 when a name read is in the header twice (err says so, *field is the second one).
  */
-void pb_find_columns(const struct pb_csv *c, const char *const (*names)[PB_MAX_ALT], int n, long (*alt)[PB_MAX_ALT]);
+int pb_find_columns(const struct pb_csv *c, const char *const (*names)[PB_MAX_ALT], int n, long (*alt)[PB_MAX_ALT],
+		    struct pb_buf *err, size_t *field);
 
 /* Writes every index alt holds for n columns into out (n * PB_MAX_ALT room); returns the count. */
 size_t pb_found_columns(const long (*alt)[PB_MAX_ALT], int n, size_t *out);
@@ -32,7 +34,7 @@ struct pb_format_stats {
 	uint64_t lines;	     /* lines converted */
 	uint64_t rounded;    /* amounts rounded beyond 18 decimal places */
 	uint64_t no_invoice; /* AWS: lines without bill/InvoiceId (the report is not final) */
-	uint64_t no_list;    /* Azure: lines without a list price (list cost left empty) */
+	uint64_t no_list;    /* lines without a list price (list cost left empty) */
 	struct {
 		char name[64];
 		uint64_t count;
@@ -52,6 +54,12 @@ void pb_stats_warn(FILE *out, const char *prog, const char *name, const struct p
 /* Quotes at most 40 bytes of a bad value into err, so one wild field cannot flood the terminal. */
 void pb_add_quoted_value(struct pb_buf *err, const char *ptr, size_t len);
 
+/* 1 when the field is a GUID (8-4-4-4-12 hexadecimal digits, either case). */
+int pb_valid_guid(const char *ptr, size_t len);
+
+/* 1 when the field is an AWS account id: exactly 12 digits. */
+int pb_valid_aws_account(const char *ptr, size_t len);
+
 /* 1 when the field is three capital letters (an ISO 4217 code). */
 int pb_valid_currency(const char *ptr, size_t len);
 
@@ -60,6 +68,14 @@ int pb_valid_currency(const char *ptr, size_t len);
  * into buf in lowercase and returned from there; anything else is returned as it is.
  */
 struct pb_text pb_azure_id(struct pb_text t, char buf[40]);
+
+/*
+ * The one month rule of an import of month (the day number of its first day), in --summary and when
+ * storing alike: every line's billing month is the import's, and its usage date is not after that month
+ * (nor, for AWS, before it: Azure periods take late usage). Returns 0, or -1 with the reason in msg and
+ * *usage_field set when the usage date is at fault (else the billing period is).
+ */
+int pb_month_check(int32_t month, int aws, const struct pb_usage *u, struct pb_buf *msg, int *usage_field);
 
 /* Case-insensitive comparison of a field with a NUL-terminated name. */
 int pb_text_is(const char *ptr, size_t len, const char *name);

@@ -1,22 +1,42 @@
 /* Dispatch to the CSV export formats. */
 #include "parser.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "banned.h"
+
+const char *pb_format_name(enum pb_format_kind kind)
+{
+	return kind == PB_FORMAT_AWS_CUR ? "aws-cur" : kind == PB_FORMAT_AZURE_COST ? "azure-cost" : "partner-center";
+}
 
 const char *pb_format_vendor(enum pb_format_kind kind)
 {
 	return kind == PB_FORMAT_AWS_CUR ? "aws" : "azure";
 }
 
-int pb_parser_bind(struct pb_parser *p, enum pb_format_kind kind, const struct pb_csv *c, struct pb_buf *err)
+int pb_parser_bind(struct pb_parser *p, enum pb_format_kind kind, const struct pb_csv *c, struct pb_buf *err,
+		   size_t *field)
 {
+	size_t i;
+
 	memset(p, 0, sizeof(*p));
 	p->kind = kind;
+	*field = 0;
+	/* A file whose lines end in CR alone reads as one long header record: say so, not "missing column". */
+	for (i = 0; i < c->nfields; i++) {
+		if (memchr(c->fields[i].ptr, '\r', c->fields[i].len)) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "carriage return inside a header field: lines that end in CR alone are not "
+					   "read; convert them to LF or CR LF");
+			*field = i;
+			return -1;
+		}
+	}
 	if (kind == PB_FORMAT_AWS_CUR)
-		return pb_aws_cur_bind(&p->aws, c, err);
-	return pb_azure_cost_bind(&p->az, c, err);
+		return pb_aws_cur_bind(&p->aws, c, err, field);
+	return pb_azure_cost_bind(&p->az, c, err, field);
 }
 
 int pb_parser_row(struct pb_parser *p, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err, size_t *field)
@@ -45,4 +65,27 @@ size_t pb_parser_date_field(const struct pb_parser *p)
 	if (p->kind == PB_FORMAT_AWS_CUR)
 		return (size_t)p->aws.alt[CUR_USAGE_START][0];
 	return (size_t)p->az.alt[AZ_DATE][0];
+}
+
+size_t pb_parser_tags_field(const struct pb_parser *p)
+{
+	long f = p->kind == PB_FORMAT_AWS_CUR ? p->aws.alt[CUR_TAGS][0] : p->az.alt[AZ_TAGS][0];
+
+	return f < 0 ? SIZE_MAX : (size_t)f;
+}
+
+const char *pb_parser_field_name(const struct pb_parser *p, size_t field)
+{
+	int k, j;
+
+	for (k = 0; k < (p->kind == PB_FORMAT_AWS_CUR ? CUR_NCOLS : AZ_NCOLS); k++) {
+		for (j = 0; j < PB_MAX_ALT; j++) {
+			long f = p->kind == PB_FORMAT_AWS_CUR ? p->aws.alt[k][j] : p->az.alt[k][j];
+
+			if (f >= 0 && (size_t)f == field)
+				return p->kind == PB_FORMAT_AWS_CUR ? pb_aws_cur_column_name(&p->aws, k)
+								    : p->az.name[k];
+		}
+	}
+	return "?";
 }

@@ -18,17 +18,27 @@ struct pb_parser {
 	struct pb_format_stats st;
 };
 
+/* The format's name as --format and pb.import.format spell it. */
+const char *pb_format_name(enum pb_format_kind kind);
+
 /* The vendor a format's lines belong to: "aws" or "azure". */
 const char *pb_format_vendor(enum pb_format_kind kind);
 
-/* Binds the header record c for the given format. 0, or -1 with err set. */
-int pb_parser_bind(struct pb_parser *p, enum pb_format_kind kind, const struct pb_csv *c, struct pb_buf *err);
+/* Binds the header record c for the given format. 0, or -1 with err set and the offending field's index. */
+int pb_parser_bind(struct pb_parser *p, enum pb_format_kind kind, const struct pb_csv *c, struct pb_buf *err,
+		   size_t *field);
 
 /* Converts the current record into u. 0, or -1 with err and the offending field's index. */
 int pb_parser_row(struct pb_parser *p, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err, size_t *field);
 
 /* The indexes of every column read (PB_PARSER_MAXCOLS room); returns the count. */
 size_t pb_parser_columns(const struct pb_parser *p, size_t *cols);
+
+/* The field index of the tags column, or SIZE_MAX when the file has none. */
+size_t pb_parser_tags_field(const struct pb_parser *p);
+
+/* The name of the column read from field index field, for messages ("?" when none is). */
+const char *pb_parser_field_name(const struct pb_parser *p, size_t field);
 
 /* The field index of the billing period and of the usage date, for errors about them. */
 size_t pb_parser_month_field(const struct pb_parser *p);

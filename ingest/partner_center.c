@@ -9,17 +9,42 @@
 
 #include "banned.h"
 
-/* The member's text, or "" when it is absent or null. */
-static struct pb_text text_of(const struct pb_jsonl *j, const char *key)
+/* What a JSON type is called in a message. */
+static const char *type_name(const struct pb_json_field *f)
+{
+	switch (f->type) {
+	case PB_JSON_NULL:
+		return "null";
+	case PB_JSON_BOOL:
+		return "true or false";
+	case PB_JSON_NESTED:
+		return "an object or an array";
+	default:
+		return "text";
+	}
+}
+
+/*
+ * A member's text. Absent, null and "" give an empty text (optional members); an object, an array or
+ * true/false where a value is read is an error, never skipped.
+ */
+static int text_of(const struct pb_jsonl *j, const char *key, struct pb_text *t, struct pb_buf *err, uint32_t *col)
 {
 	const struct pb_json_field *f = pb_jsonl_get(j, key);
-	struct pb_text t = {"", 0};
 
-	if (f && (f->type == PB_JSON_STRING || f->type == PB_JSON_NUMBER)) {
-		t.ptr = f->val;
-		t.len = f->val_len;
+	t->ptr = "";
+	t->len = 0;
+	if (!f || f->type == PB_JSON_NULL)
+		return 0;
+	if (f->type == PB_JSON_NESTED || f->type == PB_JSON_BOOL) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "member '%s' is %s, not a value", key, type_name(f));
+		*col = f->col;
+		return -1;
 	}
-	return t;
+	t->ptr = f->val;
+	t->len = f->val_len;
+	return 0;
 }
 
 /* "bad WHAT "VALUE" in member 'KEY'[: WHY]", or why the member is unusable; *col points at it. */
@@ -31,10 +56,12 @@ static int member_error_why(const struct pb_jsonl *j, const char *key, const cha
 	pb_buf_reset(err);
 	if (!f)
 		pb_buf_addf(err, "missing member '%s'", key);
-	else if (f->type == PB_JSON_NULL || (f->type == PB_JSON_STRING && f->val_len == 0))
+	else if (f->type == PB_JSON_NULL)
+		pb_buf_addf(err, "member '%s' is null", key);
+	else if (f->type == PB_JSON_STRING && f->val_len == 0)
 		pb_buf_addf(err, "empty value in member '%s'", key);
 	else if (f->type == PB_JSON_NESTED || f->type == PB_JSON_BOOL)
-		pb_buf_addf(err, "member '%s' is not a %s", key, what);
+		pb_buf_addf(err, "member '%s' is %s, not a %s", key, type_name(f), what);
 	else {
 		pb_buf_addf(err, "bad %s ", what);
 		pb_add_quoted_value(err, f->val, f->val_len);
@@ -51,46 +78,47 @@ static int member_error(const struct pb_jsonl *j, const char *key, const char *w
 	return member_error_why(j, key, what, NULL, err, col);
 }
 
-/* A required text member. */
-static int need(const struct pb_jsonl *j, const char *key, struct pb_text *out, struct pb_buf *err, uint32_t *col)
+/* A required member: present, not null, not empty, and a string or a number. */
+static int need(const struct pb_jsonl *j, const char *key, const char *what, struct pb_text *out, struct pb_buf *err,
+		uint32_t *col)
 {
-	*out = text_of(j, key);
-	if (out->len == 0)
-		return member_error(j, key, "text", err, col);
+	const struct pb_json_field *f = pb_jsonl_get(j, key);
+
+	if (!f || (f->type != PB_JSON_STRING && f->type != PB_JSON_NUMBER) || f->val_len == 0)
+		return member_error(j, key, what, err, col);
+	out->ptr = f->val;
+	out->len = f->val_len;
 	return 0;
 }
 
-/* An amount or factor, as a JSON number or a string holding one. */
+/* A required amount or factor, as a JSON number or a string holding one. */
 static int decimal(const struct pb_jsonl *j, const char *key, struct pb_decimal *out, struct pb_buf *err, uint32_t *col)
 {
-	struct pb_text t = text_of(j, key);
+	struct pb_text t = {"", 0};
 	struct pb_money_parse_info info;
 
-	if (t.len == 0)
-		return member_error(j, key, "number", err, col);
+	if (need(j, key, "number", &t, err, col) < 0)
+		return -1;
 	if (pb_decimal_parse(t.ptr, t.len, out, &info) < 0)
 		return member_error_why(j, key, "number", info.reason, err, col);
 	return 0;
 }
 
 /*
- * ListCost: UnitPrice x Quantity (x PCToBCExchangeRate), from every digit of each, rounded once. A line
- * without a unit price has no list cost: absent, and counted.
+ * ListCost: UnitPrice x Quantity (x PCToBCExchangeRate when present), from every digit of each, rounded
+ * once. UnitPrice and Quantity are required: the list cost is never absent.
  */
-static int list_cost(struct pb_format_stats *st, const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf *err,
-		     uint32_t *col)
+static int list_cost(const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf *err, uint32_t *col)
 {
 	struct pb_decimal f[3];
+	struct pb_text rate;
 	size_t n = 2;
 
-	u->has_list = 0;
-	if (text_of(j, "UnitPrice").len == 0) {
-		st->no_list++;
-		return 0;
-	}
 	if (decimal(j, "UnitPrice", &f[0], err, col) < 0 || decimal(j, "Quantity", &f[1], err, col) < 0)
 		return -1;
-	if (text_of(j, "PCToBCExchangeRate").len) {
+	if (text_of(j, "PCToBCExchangeRate", &rate, err, col) < 0)
+		return -1;
+	if (rate.len) {
 		if (decimal(j, "PCToBCExchangeRate", &f[2], err, col) < 0)
 			return -1;
 		n = 3;
@@ -101,26 +129,34 @@ static int list_cost(struct pb_format_stats *st, const struct pb_jsonl *j, struc
 	return 0;
 }
 
-int pb_partner_center_row(struct pb_format_stats *st, const struct pb_jsonl *j, int32_t month, struct pb_usage *u,
-			  char account[40], struct pb_buf *err, uint32_t *col)
+/* The usage day: UsageDate, else ChargeStartDate when UsageDate is absent, null or empty. */
+static int usage_day(const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf *err, uint32_t *col)
 {
-	struct pb_text t;
-	struct pb_money_parse_info info;
-	const char *cat, *date_key = "UsageDate";
+	const char *key = "UsageDate";
+	struct pb_text t = {"", 0};
 
-	memset(u, 0, sizeof(*u));
-	if (need(j, "CustomerId", &u->account, err, col) < 0)
+	if (text_of(j, key, &t, err, col) < 0)
 		return -1;
-	u->account = pb_azure_id(u->account, account);
-	if (text_of(j, date_key).len == 0)
-		date_key = "ChargeStartDate";
-	t = text_of(j, date_key);
+	if (t.len == 0) {
+		key = "ChargeStartDate";
+		if (text_of(j, key, &t, err, col) < 0)
+			return -1;
+	}
 	if (t.len == 0 || pb_date_parse_any(t.ptr, t.len, &u->usage_date) < 0)
-		return member_error(j, date_key, "date", err, col);
-	u->billing_month = month ? month : pb_date_month_start(u->usage_date);
+		return member_error(j, key, "date", err, col);
+	return 0;
+}
 
-	if (need(j, "ChargeType", &t, err, col) < 0)
+/* ChargeType (required): the FOCUS category, and the type itself as the source's charge type. */
+static int charge(struct pb_format_stats *st, const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf *err,
+		  uint32_t *col)
+{
+	struct pb_text t = {"", 0};
+	const char *cat;
+
+	if (need(j, "ChargeType", "text", &t, err, col) < 0)
 		return -1;
+	u->charge_type = t;
 	cat = pb_azure_category(t.ptr, t.len);
 	if (cat) {
 		u->category.ptr = cat;
@@ -129,30 +165,58 @@ int pb_partner_center_row(struct pb_format_stats *st, const struct pb_jsonl *j, 
 		pb_stats_unknown(st, t.ptr, t.len, 1);
 		u->category = t;
 	}
+	return 0;
+}
 
-	if (need(j, "BillingCurrency", &u->currency, err, col) < 0)
+/* The optional texts: service, region, the customer's name. */
+static int texts(const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf *err, uint32_t *col)
+{
+	if (text_of(j, "MeterCategory", &u->service, err, col) < 0 ||
+	    text_of(j, "ResourceLocation", &u->region, err, col) < 0)
+		return -1;
+	if (u->region.len == 0 && text_of(j, "MeterRegion", &u->region, err, col) < 0)
+		return -1;
+	if (text_of(j, "CustomerName", &u->name, err, col) < 0)
+		return -1;
+	u->name_kind = PB_NAME_CUSTOMER;
+	return 0;
+}
+
+int pb_partner_center_row(struct pb_format_stats *st, const struct pb_jsonl *j, int32_t month, struct pb_usage *u,
+			  char account[40], struct pb_buf *err, uint32_t *col)
+{
+	struct pb_text t = {"", 0};
+	struct pb_money_parse_info info;
+
+	memset(u, 0, sizeof(*u));
+	if (need(j, "CustomerId", "text", &u->account, err, col) < 0)
+		return -1;
+	if (!pb_valid_guid(u->account.ptr, u->account.len))
+		return member_error_why(j, "CustomerId", "customer id",
+					"a Microsoft customer (tenant) id is a GUID such as "
+					"0f3ac2a8-8b1d-4c7e-9d2b-5e6f7a8b9c0d",
+					err, col);
+	u->account = pb_azure_id(u->account, account);
+	if (usage_day(j, u, err, col) < 0)
+		return -1;
+	u->billing_month = month ? month : pb_date_month_start(u->usage_date);
+	if (charge(st, j, u, err, col) < 0)
+		return -1;
+	if (need(j, "BillingCurrency", "text", &u->currency, err, col) < 0)
 		return -1;
 	if (!pb_valid_currency(u->currency.ptr, u->currency.len))
 		return member_error(j, "BillingCurrency", "currency code", err, col);
 
 	/* BilledCost: BillingPreTaxTotal, read exactly to 18 places. */
-	t = text_of(j, "BillingPreTaxTotal");
-	if (t.len == 0)
-		return member_error(j, "BillingPreTaxTotal", "number", err, col);
+	if (need(j, "BillingPreTaxTotal", "number", &t, err, col) < 0)
+		return -1;
 	if (pb_money_parse(t.ptr, t.len, &u->billed_cost, &info) < 0)
 		return member_error_why(j, "BillingPreTaxTotal", "amount", info.reason, err, col);
 	st->rounded += (uint64_t)info.rounded;
 	u->has_billed = 1;
 
-	if (list_cost(st, j, u, err, col) < 0)
+	if (list_cost(j, u, err, col) < 0 || texts(j, u, err, col) < 0)
 		return -1;
-
-	u->service = text_of(j, "MeterCategory");
-	u->region = text_of(j, "ResourceLocation");
-	if (u->region.len == 0)
-		u->region = text_of(j, "MeterRegion");
-	u->name = text_of(j, "CustomerName");
-	u->name_kind = PB_NAME_CUSTOMER;
 	st->lines++;
 	return 0;
 }

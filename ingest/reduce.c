@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 #include "banned.h"
 
 #define ARENA_BLOCK ((size_t)1 << 20)
 #define MAX_TEXT 65535
 
-enum { COL_ACCOUNT, COL_CATEGORY, COL_SERVICE, COL_REGION, COL_CURRENCY, NCOLS };
+enum { COL_ACCOUNT, COL_CATEGORY, COL_CHARGE_TYPE, COL_SERVICE, COL_REGION, COL_CURRENCY, NCOLS };
 
 struct block {
 	struct block *next;
@@ -38,6 +40,12 @@ struct key {
 	uint32_t id[NCOLS];
 };
 
+/* The last text checked per column outside the dictionaries (the accounts grain): lines repeat it. */
+struct checked {
+	char text[64];
+	size_t len;
+};
+
 struct entry {
 	struct key key;
 	pb_money list, billed;
@@ -56,6 +64,15 @@ struct pb_reduce {
 	const struct pb_daily **sorted;
 	pb_money list_total, billed_total;
 	uint64_t lines;
+	struct checked checked[NCOLS];
+	/* When cap is set: rows per account (by its id), and the lines left out past the cap. */
+	size_t cap;
+	uint32_t *per_account;
+	size_t per_account_alloc;
+	uint64_t capped_lines, capped_rows;
+	/* After PB_REDUCE_ERR_TEXT: the bad byte, inside the caller's text, and why. */
+	const char *bad_at, *bad_why;
+	int merging; /* texts from another reduction were checked there */
 };
 
 static char *arena_alloc(struct pb_reduce *r, size_t n)
@@ -119,7 +136,23 @@ static int dict_grow(struct dict *d)
 	return 0;
 }
 
-/* The id of t in d, adding it (copied into the arena) when new; -1 when memory cannot be had. */
+/* 1 when t is not text the database takes (see text.h), with where and why kept in r. */
+static int text_bad(struct pb_reduce *r, const struct pb_text *t)
+{
+	size_t at;
+	const char *why;
+
+	if (pb_text_check(t->ptr, t->len, &at, &why) == 0)
+		return 0;
+	r->bad_at = t->ptr + at;
+	r->bad_why = why;
+	return 1;
+}
+
+/*
+ * The id of t in d, adding it (copied into the arena) when new; PB_REDUCE_ERR_NOMEM, or
+ * PB_REDUCE_ERR_TEXT for a new text that is not valid UTF-8 or holds a NUL byte.
+ */
 static long intern(struct pb_reduce *r, struct dict *d, const struct pb_text *t)
 {
 	uint64_t h, want;
@@ -133,7 +166,7 @@ static long intern(struct pb_reduce *r, struct dict *d, const struct pb_text *t)
 			return d->last_id;
 	}
 	if ((d->n + 1) * 2 > d->nslots && dict_grow(d) < 0)
-		return -1;
+		return PB_REDUCE_ERR_NOMEM;
 	h = hash_bytes(t->ptr, t->len);
 	want = h >> 32 << 32;
 	for (j = h & (d->nslots - 1); d->slots[j]; j = (j + 1) & (d->nslots - 1)) {
@@ -148,23 +181,25 @@ static long intern(struct pb_reduce *r, struct dict *d, const struct pb_text *t)
 			}
 		}
 	}
+	if (!r->merging && text_bad(r, t))
+		return PB_REDUCE_ERR_TEXT;
 	if (d->n == d->alloc) {
 		size_t alloc = d->alloc ? d->alloc * 2 : 64;
 		struct pb_text *texts = realloc(d->texts, alloc * sizeof(*texts));
 		uint64_t *hashes;
 
 		if (!texts)
-			return -1;
+			return PB_REDUCE_ERR_NOMEM;
 		d->texts = texts;
 		hashes = realloc(d->hashes, alloc * sizeof(*hashes));
 		if (!hashes)
-			return -1;
+			return PB_REDUCE_ERR_NOMEM;
 		d->hashes = hashes;
 		d->alloc = alloc;
 	}
 	copy = arena_alloc(r, t->len + 1);
 	if (!copy)
-		return -1;
+		return PB_REDUCE_ERR_NOMEM;
 	memcpy(copy, t->ptr, t->len);
 	copy[t->len] = '\0';
 	d->texts[d->n].ptr = copy;
@@ -209,6 +244,7 @@ void pb_reduce_free(struct pb_reduce *r)
 		free(r->dicts[i].hashes);
 	}
 	free(r->entries);
+	free(r->per_account);
 	free(r->slots);
 	free(r->rows);
 	free(r->sorted);
@@ -219,10 +255,13 @@ static uint64_t hash_key(const struct key *k)
 {
 	uint64_t a, b, c;
 
+	uint64_t d;
+
 	memcpy(&a, &k->billing_month, 8);
 	memcpy(&b, &k->id[0], 8);
 	memcpy(&c, &k->id[2], 8);
-	return mix(mix(mix(a) ^ b) ^ c ^ ((uint64_t)k->id[4] << 17));
+	memcpy(&d, &k->id[4], 8);
+	return mix(mix(mix(mix(a) ^ b) ^ c) ^ d);
 }
 
 static int grow_slots(struct pb_reduce *r)
@@ -246,8 +285,35 @@ static int grow_slots(struct pb_reduce *r)
 	return 0;
 }
 
-/* Finds or creates the entry of k; NULL when memory cannot be had. */
-static struct entry *lookup(struct pb_reduce *r, const struct key *k)
+/* 1 when k would be a new row of an account that has cap rows already; counts it. -1: no memory. */
+static int over_cap(struct pb_reduce *r, const struct key *k)
+{
+	uint32_t a = k->id[COL_ACCOUNT];
+
+	if (a >= r->per_account_alloc) {
+		size_t n = r->per_account_alloc ? r->per_account_alloc : 64;
+		uint32_t *p;
+
+		while (n <= a)
+			n *= 2;
+		p = realloc(r->per_account, n * sizeof(*p));
+		if (!p)
+			return -1;
+		memset(p + r->per_account_alloc, 0, (n - r->per_account_alloc) * sizeof(*p));
+		r->per_account = p;
+		r->per_account_alloc = n;
+	}
+	if (r->per_account[a] >= r->cap)
+		return 1;
+	r->per_account[a]++;
+	return 0;
+}
+
+/*
+ * Finds or creates the entry of k. NULL when memory cannot be had, or (*capped set) when k would be a
+ * row past the cap of its account.
+ */
+static struct entry *lookup(struct pb_reduce *r, const struct key *k, int *capped)
 {
 	uint64_t h = hash_key(k), want = h >> 32 << 32;
 	size_t j;
@@ -259,6 +325,14 @@ static struct entry *lookup(struct pb_reduce *r, const struct key *k)
 			if (memcmp(&e->key, k, sizeof(*k)) == 0)
 				return e;
 		}
+	}
+	if (r->cap) {
+		int over = over_cap(r, k);
+
+		if (over)
+			*capped = over > 0;
+		if (over)
+			return NULL;
 	}
 	if (r->n == r->alloc) {
 		size_t alloc = r->alloc ? r->alloc * 2 : 256;
@@ -303,16 +377,42 @@ static int add_amounts(struct pb_reduce *r, struct entry *e, pb_money list, pb_m
 	return 0;
 }
 
+/*
+ * A text the accounts grain leaves out of its key is still checked, so that a summary refuses what the
+ * store would: the check is skipped when the text repeats the last one checked.
+ */
+static int check_unkeyed(struct pb_reduce *r, int col, const struct pb_text *t)
+{
+	struct checked *c = &r->checked[col];
+
+	if (t->len == c->len && memcmp(t->ptr, c->text, t->len) == 0)
+		return 0;
+	if (text_bad(r, t))
+		return PB_REDUCE_ERR_TEXT;
+	if (t->len <= sizeof(c->text)) {
+		memcpy(c->text, t->ptr, t->len);
+		c->len = t->len;
+	}
+	return 0;
+}
+
 /* The key of u at the reduction's grain; texts interned. */
 static int make_key(struct pb_reduce *r, const struct pb_usage *u, struct key *k)
 {
 	static const struct pb_text none = {"", 0};
-	const struct pb_text *t[NCOLS] = {&u->account, &u->category, &u->service, &u->region, &u->currency};
+	const struct pb_text *t[NCOLS] = {&u->account, &u->category, &u->charge_type,
+					  &u->service, &u->region,   &u->currency};
 	int i;
 
 	memset(k, 0, sizeof(*k));
 	if (r->grain == PB_GRAIN_ACCOUNT) {
-		t[COL_CATEGORY] = t[COL_SERVICE] = t[COL_REGION] = &none;
+		for (i = COL_CATEGORY; i <= COL_REGION; i++) {
+			long rc = t[i]->len > MAX_TEXT ? PB_REDUCE_ERR_TOOLONG : check_unkeyed(r, i, t[i]);
+
+			if (rc < 0)
+				return (int)rc;
+			t[i] = &none;
+		}
 	} else {
 		k->billing_month = u->billing_month;
 		k->usage_date = u->usage_date;
@@ -324,21 +424,32 @@ static int make_key(struct pb_reduce *r, const struct pb_usage *u, struct key *k
 			return PB_REDUCE_ERR_TOOLONG;
 		id = intern(r, &r->dicts[i], t[i]);
 		if (id < 0)
-			return PB_REDUCE_ERR_NOMEM;
+			return (int)id;
 		k->id[i] = (uint32_t)id;
 	}
 	return 0;
+}
+
+void pb_reduce_bad_text(const struct pb_reduce *r, const char **at, const char **why)
+{
+	*at = r->bad_at;
+	*why = r->bad_why;
 }
 
 int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 {
 	struct key k;
 	struct entry *e;
-	int rc = make_key(r, u, &k);
+	int rc = make_key(r, u, &k), capped = 0;
 
 	if (rc < 0)
 		return rc;
-	e = lookup(r, &k);
+	e = lookup(r, &k, &capped);
+	if (!e && capped) {
+		r->capped_lines++;
+		r->capped_rows++;
+		return 0;
+	}
 	if (!e)
 		return PB_REDUCE_ERR_NOMEM;
 	return add_amounts(r, e, u->has_list ? u->list_cost : PB_MONEY_ZERO,
@@ -349,21 +460,31 @@ int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src)
 {
 	size_t i;
-	int c;
+	int c, capped = 0;
 
+	dst->capped_lines += src->capped_lines;
+	dst->capped_rows += src->capped_rows;
 	for (i = 0; i < src->n; i++) {
 		const struct entry *s = &src->entries[i];
 		struct key k = s->key;
 		struct entry *e;
 
 		for (c = 0; c < NCOLS; c++) {
-			long id = intern(dst, &dst->dicts[c], &src->dicts[c].texts[s->key.id[c]]);
+			long id;
 
+			dst->merging = 1;
+			id = intern(dst, &dst->dicts[c], &src->dicts[c].texts[s->key.id[c]]);
+			dst->merging = 0;
 			if (id < 0)
-				return PB_REDUCE_ERR_NOMEM;
+				return (int)id;
 			k.id[c] = (uint32_t)id;
 		}
-		e = lookup(dst, &k);
+		e = lookup(dst, &k, &capped);
+		if (!e && capped) {
+			dst->capped_lines += s->lines;
+			dst->capped_rows++;
+			continue;
+		}
 		if (!e)
 			return PB_REDUCE_ERR_NOMEM;
 		if (add_amounts(dst, e, s->list, s->billed, s->lines, s->list_lines, s->billed_lines) < 0)
@@ -394,6 +515,9 @@ static int cmp_daily(const void *pa, const void *pb)
 	if (a->usage_date != b->usage_date)
 		return a->usage_date < b->usage_date ? -1 : 1;
 	c = cmp_text(&a->category, &b->category);
+	if (c)
+		return c;
+	c = cmp_text(&a->charge_type, &b->charge_type);
 	if (c)
 		return c;
 	c = cmp_text(&a->service, &b->service);
@@ -433,6 +557,7 @@ const struct pb_daily *const *pb_reduce_sorted(struct pb_reduce *r, size_t *n)
 		d->usage_date = e->key.usage_date;
 		d->account = r->dicts[COL_ACCOUNT].texts[e->key.id[COL_ACCOUNT]];
 		d->category = r->dicts[COL_CATEGORY].texts[e->key.id[COL_CATEGORY]];
+		d->charge_type = r->dicts[COL_CHARGE_TYPE].texts[e->key.id[COL_CHARGE_TYPE]];
 		d->service = r->dicts[COL_SERVICE].texts[e->key.id[COL_SERVICE]];
 		d->region = r->dicts[COL_REGION].texts[e->key.id[COL_REGION]];
 		d->currency = r->dicts[COL_CURRENCY].texts[e->key.id[COL_CURRENCY]];
@@ -467,4 +592,15 @@ int pb_reduce_sum_rows(const struct pb_daily *const *rows, size_t n, pb_money *l
 		*lines += rows[i]->line_count;
 	}
 	return 0;
+}
+
+void pb_reduce_set_cap(struct pb_reduce *r, size_t cap)
+{
+	r->cap = cap;
+}
+
+void pb_reduce_capped(const struct pb_reduce *r, uint64_t *rows, uint64_t *lines)
+{
+	*rows = r->capped_rows;
+	*lines = r->capped_lines;
 }

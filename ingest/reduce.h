@@ -20,6 +20,7 @@ struct pb_usage {
 	int32_t billing_month; /* day number of the period's first day */
 	int32_t usage_date;    /* day number, UTC */
 	struct pb_text account, category, service, region, currency;
+	struct pb_text charge_type; /* the source's own type (LineItemType, ChargeType[/PricingModel]) */
 	pb_money list_cost, billed_cost;
 	int has_list, has_billed; /* 0 when the export left the amount empty */
 	struct pb_text name;	  /* the partner account's name on this line, or empty */
@@ -30,7 +31,7 @@ struct pb_usage {
 /* One reduced row. Strings are owned by the reduction and live as long as it does. */
 struct pb_daily {
 	int32_t billing_month, usage_date;
-	struct pb_text account, category, service, region, currency;
+	struct pb_text account, category, charge_type, service, region, currency;
 	pb_money list_cost, billed_cost;
 	uint64_t line_count;
 	uint64_t list_lines, billed_lines; /* lines that carried the amount */
@@ -48,19 +49,33 @@ enum pb_reduce_grain { PB_GRAIN_DAILY, PB_GRAIN_ACCOUNT };
 struct pb_reduce *pb_reduce_new(enum pb_reduce_grain grain);
 void pb_reduce_free(struct pb_reduce *r);
 
-enum { PB_REDUCE_ERR_NOMEM = -1, PB_REDUCE_ERR_TOOLONG = -3 };
+enum { PB_REDUCE_ERR_NOMEM = -1, PB_REDUCE_ERR_TOOLONG = -3, PB_REDUCE_ERR_TEXT = -4 };
 
 /*
  * Folds u into its row. Returns 0, PB_REDUCE_ERR_NOMEM, PB_REDUCE_ERR_TOOLONG (a text over 65535
- * bytes), or PB_MONEY_ERR_RANGE when a sum leaves the money range (the row is then unchanged).
+ * bytes), PB_REDUCE_ERR_TEXT (a text that is not UTF-8 or holds a NUL byte: see pb_reduce_bad_text), or
+ * PB_MONEY_ERR_RANGE when a sum leaves the money range (the row is then unchanged).
  */
 int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u);
+
+/* After PB_REDUCE_ERR_TEXT: the bad byte (inside one of the texts of the usage added) and why. */
+void pb_reduce_bad_text(const struct pb_reduce *r, const char **at, const char **why);
+
+/*
+ * From now on an account gets at most cap rows (0: no cap): the lines of a new row past it are left out
+ * and counted (pb_reduce_capped). For the names reduction, where a hostile export could make one account
+ * carry a million distinct tag values.
+ */
+void pb_reduce_set_cap(struct pb_reduce *r, size_t cap);
+
+/* The rows (distinct keys, counted once per part) and lines left out by the cap. */
+void pb_reduce_capped(const struct pb_reduce *r, uint64_t *rows, uint64_t *lines);
 
 /* Adds every row of src into dst (src is unchanged). Same returns as pb_reduce_add. */
 int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src);
 
 /*
- * The rows, sorted by account, usage date, category, service, region, currency, billing month
+ * The rows, sorted by account, usage date, category, charge type, service, region, currency, billing month
  * (bytewise). The array is owned by r and valid until the next change to r. *n is set to the count.
  */
 const struct pb_daily *const *pb_reduce_sorted(struct pb_reduce *r, size_t *n);

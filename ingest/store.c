@@ -8,11 +8,13 @@
 
 #include "date.h"
 #include "db.h"
+#include "log.h"
 
 #include "banned.h"
 
 #define COPY_CHUNK ((size_t)256 << 10)
 
+#ifdef PB_TEST_HOOKS
 /*
  * The crash tests stop a run at a chosen point (PB_TEST_PAUSE=copy: halfway through COPY; commit: just
  * before COMMIT) and kill it there for real. The run says where it waits and then sleeps.
@@ -29,20 +31,26 @@ void pb_store_test_pause(const char *where)
 	for (i = 0; i < 600; i++)
 		sleep(1);
 }
+#else
+void pb_store_test_pause(const char *where)
+{
+	(void)where;
+}
+#endif
 
 /* The advisory lock's name; its key is the name's 64-bit hash, computed by the server. */
 static void lock_name(const struct pb_store_import *im, char *month, struct pb_buf *key)
 {
 	pb_date_format(im->billing_month, month);
 	pb_buf_reset(key);
-	pb_buf_addf(key, "pb-import|%s|%s|%s", im->vendor, im->source, month);
+	pb_buf_addf(key, "pb-import|%s|%s|%s|%s", im->vendor, im->format, im->source, month);
 }
 
 /* Says who holds the lock: the running import and the session behind it. */
 static void describe_holder(PGconn *conn, const struct pb_store_import *im, const char *key, const char *month,
 			    struct pb_buf *err)
 {
-	const char *p[4] = {key, im->vendor, im->source, month};
+	const char *p[5] = {key, im->vendor, im->source, month, im->format};
 	struct pb_buf ignore = PB_BUF_INIT;
 	PGresult *res;
 
@@ -51,11 +59,11 @@ static void describe_holder(PGconn *conn, const struct pb_store_import *im, cons
 			  "to_char(coalesce(i.started_at, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') "
 			  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
 			  "LEFT JOIN pb.import i ON i.status = 'running' AND i.vendor = $2 AND i.source = $3 "
-			  "AND i.billing_month = $4::date "
+			  "AND i.billing_month = $4::date AND i.format = $5 "
 			  "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
 			  "AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0) "
 			  "ORDER BY i.id DESC NULLS LAST LIMIT 1",
-			  4, p, &ignore);
+			  5, p, &ignore);
 	pb_buf_reset(err);
 	pb_buf_addf(err, "the %s import of '%s' for %.7s is running already", im->vendor, im->source, month);
 	if (res && PQntuples(res) == 1)
@@ -89,24 +97,25 @@ int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err)
 	res = NULL;
 	/* Holding the lock, any 'running' import of the key belongs to a run that died. */
 	{
-		const char *p[3] = {im->vendor, im->source, month};
+		const char *p[4] = {im->vendor, im->source, month, im->format};
 
 		if (pb_db_exec(conn,
 			       "UPDATE pb.import SET status = 'failed', finished_at = now(), "
 			       "error = 'interrupted: the run ended before it finished' "
-			       "WHERE vendor = $1 AND source = $2 AND billing_month = $3::date AND status = 'running'",
-			       3, p, err) < 0)
+			       "WHERE vendor = $1 AND source = $2 AND billing_month = $3::date AND format = $4 "
+			       "AND status = 'running'",
+			       4, p, err) < 0)
 			goto out;
 	}
 	gethostname(host, sizeof(host) - 1);
 	pb_buf_addf(&who, "pb-ingest pid %ld on %s", (long)getpid(), host);
 	{
-		const char *p[4] = {im->vendor, im->source, month, pb_buf_str(&who)};
+		const char *p[5] = {im->vendor, im->source, month, pb_buf_str(&who), im->format};
 
 		res = pb_db_query(conn,
-				  "INSERT INTO pb.import (vendor, source, billing_month, status, run_by) "
-				  "VALUES ($1, $2, $3::date, 'running', $4) RETURNING id",
-				  4, p, err);
+				  "INSERT INTO pb.import (vendor, format, source, billing_month, status, run_by) "
+				  "VALUES ($1, $5, $2, $3::date, 'running', $4) RETURNING id",
+				  5, p, err);
 	}
 	if (!res)
 		goto out;
@@ -198,8 +207,11 @@ static int copy_finish(PGconn *conn, struct pb_buf *b, int ok, struct pb_buf *er
 	PGresult *res;
 	int ret = -1;
 
-	if (!ok || put_copy(conn, b, err) < 0)
+	if (!ok || put_copy(conn, b, err) < 0) {
+		/* End the COPY as failed: until then PQgetResult would answer COPY_IN for ever. */
+		PQputCopyEnd(conn, "pb-ingest: the import stopped");
 		goto out;
+	}
 	if (PQputCopyEnd(conn, NULL) != 1) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
@@ -215,9 +227,14 @@ static int copy_finish(PGconn *conn, struct pb_buf *b, int ok, struct pb_buf *er
 	PQclear(res);
 	ret = 0;
 out:
-	/* Drain whatever results remain so the connection is usable for ROLLBACK. */
-	while ((res = PQgetResult(conn)))
+	/* Drain whatever results remain so the connection is usable for ROLLBACK; a COPY still open ends. */
+	while ((res = PQgetResult(conn))) {
+		ExecStatusType st = PQresultStatus(res);
+
 		PQclear(res);
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+			break;
+	}
 	pb_buf_release(b);
 	for (size_t k = 0; k < err->len; k++)
 		if (err->ptr[k] == '\n')
@@ -235,7 +252,8 @@ static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struc
 	snprintf(id, sizeof(id), "%lld", im->id);
 	if (copy_start(conn,
 		       "COPY pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, "
-		       "charge_category, service, region, currency, list_cost, billed_cost, line_count) FROM STDIN",
+		       "charge_category, charge_type, service, region, currency, list_cost, billed_cost, line_count) "
+		       "FROM STDIN",
 		       err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -247,6 +265,8 @@ static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struc
 		copy_text(&b, d->account.ptr, d->account.len);
 		pb_buf_addf(&b, "\t%s\t", date);
 		copy_text(&b, d->category.ptr, d->category.len);
+		pb_buf_addch(&b, '\t');
+		copy_text(&b, d->charge_type.ptr, d->charge_type.len);
 		pb_buf_addch(&b, '\t');
 		copy_text(&b, d->service.ptr, d->service.len);
 		pb_buf_addch(&b, '\t');
@@ -370,17 +390,172 @@ static int record_files(PGconn *conn, const struct pb_store_import *im, const st
 	return 0;
 }
 
-int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t nrows,
-		    const struct pb_store_file *files, size_t nfiles, struct pb_buf *err)
+int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err)
 {
-	char id[32], month[11], nf[32], lines_s[32], nrows_s[32], list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
+	char m[11], next[11];
+	int y, mo, d;
+	const char *p[2] = {m, next};
+
+	pb_date_format(month, m);
+	pb_date_to_ymd(month, &y, &mo, &d);
+	pb_date_format(mo == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, mo + 1, 1), next);
+	/* Autocommit: each call is its own short transaction, whose lock on the parent table is brief. */
+	if (pb_db_exec(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p, err) < 0 ||
+	    pb_db_exec(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p + 1, err) < 0)
+		return PB_STORE_ERR_DB;
+	return 0;
+}
+
+/* An import without line items never replaces one that had some, unless allowed. */
+static int refuse_empty(PGconn *conn, const struct pb_store_import *im, const char *month, uint64_t lines,
+			struct pb_buf *err)
+{
+	const char *p[4] = {im->vendor, im->format, im->source, month};
+	PGresult *res;
+	int ret = 0;
+
+	if (lines || im->allow_empty)
+		return 0;
+	res = pb_db_query(conn,
+			  "SELECT id, line_count FROM pb.import WHERE vendor = $1 AND format = $2 AND source = $3 "
+			  "AND billing_month = $4::date AND status = 'committed' AND line_count > 0",
+			  4, p, err);
+	if (!res)
+		return PB_STORE_ERR_DB;
+	if (PQntuples(res) == 1) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "no line items: the current import %s of %s %.7s from %s has %s lines; an empty export "
+			    "does not replace it (--allow-empty to do so)",
+			    PQgetvalue(res, 0, 0), im->vendor, month, im->source, PQgetvalue(res, 0, 1));
+		ret = PB_STORE_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/* The hashes as a PostgreSQL array literal ("{h1,h2}"). */
+static void hash_array(const struct pb_store_file *files, size_t nfiles, struct pb_buf *out)
+{
+	size_t i;
+
+	pb_buf_addch(out, '{');
+	for (i = 0; i < nfiles; i++)
+		pb_buf_addf(out, "%s%s", i ? "," : "", files[i].sha256);
+	pb_buf_addch(out, '}');
+}
+
+/*
+ * A file's bytes belong to at most one current import of a month: the same bytes under another source
+ * (a copy of the folder) or twice in this import would bill them twice.
+ */
+static int refuse_duplicates(PGconn *conn, const struct pb_store_import *im, const char *month,
+			     const struct pb_store_file *files, size_t nfiles, struct pb_buf *err)
+{
+	struct pb_buf hashes = PB_BUF_INIT;
+	char id[32];
+	const char *p[3] = {month, NULL, id};
+	PGresult *res;
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; i < nfiles; i++) {
+		for (j = 0; j < i; j++) {
+			if (strcmp(files[i].sha256, files[j].sha256) == 0) {
+				pb_buf_reset(err);
+				pb_buf_addf(err, "%s: the same bytes as %s (sha256 %s): a file is read once per import",
+					    files[i].uri, files[j].uri, files[i].sha256);
+				return PB_STORE_ERR_REFUSED;
+			}
+		}
+	}
+	hash_array(files, nfiles, &hashes);
+	p[1] = pb_buf_str(&hashes);
+	snprintf(id, sizeof(id), "%lld", im->id);
+	res = pb_db_query(
+		conn,
+		"SELECT f.sha256, i.id, i.format, i.source, f.uri FROM pb.import_file f "
+		"JOIN pb.import i ON i.id = f.import_id WHERE i.status = 'committed' "
+		"AND i.billing_month = $1::date AND f.sha256 = ANY ($2::text[]) AND i.id <> $3::bigint "
+		"AND NOT EXISTS (SELECT 1 FROM pb.import me WHERE me.id = $3::bigint AND me.vendor = i.vendor "
+		"AND me.format = i.format AND me.source = i.source) ORDER BY i.id, f.seq LIMIT 1",
+		3, p, err);
+	pb_buf_release(&hashes);
+	if (!res)
+		return PB_STORE_ERR_DB;
+	if (PQntuples(res) == 1) {
+		const char *uri = "?";
+
+		for (i = 0; i < nfiles; i++)
+			if (strcmp(files[i].sha256, PQgetvalue(res, 0, 0)) == 0)
+				uri = files[i].uri;
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "%s: the same bytes (sha256 %s) are in import %s of %.7s (%s from %s, file %s): refusing "
+			    "to bill them twice",
+			    uri, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), month, PQgetvalue(res, 0, 2),
+			    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+		ret = PB_STORE_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/* Per partner account: lines, totals and first and last day, from the rows (sorted by account). */
+static int copy_accounts(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
+			 struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char id[32], first[11], last[11], l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
+	size_t i = 0, j;
+
+	if (!n)
+		return 0;
+	snprintf(id, sizeof(id), "%lld", im->id);
+	if (copy_start(conn,
+		       "COPY pb.import_account (import_id, partner_account_id, line_count, list_total, billed_total, "
+		       "first_day, last_day) FROM STDIN",
+		       err) < 0)
+		return -1;
+	while (i < n) {
+		pb_money list = PB_MONEY_ZERO, billed = PB_MONEY_ZERO;
+		uint64_t lines = 0;
+		int32_t lo = INT32_MAX, hi = INT32_MIN;
+
+		for (j = i; j < n && rows[j]->account.len == rows[i]->account.len &&
+			    memcmp(rows[j]->account.ptr, rows[i]->account.ptr, rows[i]->account.len) == 0;
+		     j++) {
+			/* The rows add up already (the totals check): these sums cannot leave the range. */
+			pb_money_add(list, rows[j]->list_cost, &list);
+			pb_money_add(billed, rows[j]->billed_cost, &billed);
+			lines += rows[j]->line_count;
+			lo = rows[j]->usage_date < lo ? rows[j]->usage_date : lo;
+			hi = rows[j]->usage_date > hi ? rows[j]->usage_date : hi;
+		}
+		pb_money_format_canonical(list, l);
+		pb_money_format_canonical(billed, bl);
+		pb_date_format(lo, first);
+		pb_date_format(hi, last);
+		pb_buf_addf(&b, "%s\t", id);
+		copy_text(&b, rows[i]->account.ptr, rows[i]->account.len);
+		pb_buf_addf(&b, "\t%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)lines, l, bl, first, last);
+		if (b.len >= COPY_CHUNK && put_copy(conn, &b, err) < 0)
+			return copy_finish(conn, &b, 0, err);
+		i = j;
+	}
+	return copy_finish(conn, &b, 1, err);
+}
+
+/* Makes this import the current one of its key: the previous one superseded, its rows deleted. */
+static int make_current(PGconn *conn, const struct pb_store_import *im, const char *id, const char *month,
+			const struct pb_store_file *files, size_t nfiles, size_t nrows, struct pb_buf *err)
+{
+	char nf[32], lines_s[32], nrows_s[32], list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
 	pb_money lt = PB_MONEY_ZERO, bt = PB_MONEY_ZERO;
 	uint64_t lines = 0;
 	size_t i;
-	int rc;
+	const char *p[5] = {im->vendor, im->source, month, id, im->format};
 
-	snprintf(id, sizeof(id), "%lld", im->id);
-	pb_date_format(im->billing_month, month);
 	for (i = 0; i < nfiles; i++) {
 		pb_money_add(lt, files[i].list_total, &lt);
 		pb_money_add(bt, files[i].billed_total, &bt);
@@ -391,54 +566,103 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 	snprintf(nrows_s, sizeof(nrows_s), "%zu", nrows);
 	pb_money_format_canonical(lt, list);
 	pb_money_format_canonical(bt, billed);
+	if (pb_db_exec(conn,
+		       "WITH old AS (UPDATE pb.import SET status = 'superseded' WHERE vendor = $1 AND source = "
+		       "$2 AND billing_month = $3::date AND format = $5 AND status = 'committed' AND id <> $4::bigint "
+		       "RETURNING id) DELETE FROM pb.usage_daily WHERE import_id IN (SELECT id FROM old)",
+		       5, p, err) < 0)
+		return -1;
+	{
+		const char *q[8] = {id, nf, lines_s, nrows_s, list, billed, im->assembly_id, im->final ? "t" : "f"};
+
+		return pb_db_exec(conn,
+				  "UPDATE pb.import SET status = 'committed', finished_at = now(), file_count = "
+				  "$2::integer, line_count = $3::bigint, row_count = $4::bigint, list_total = "
+				  "$5::numeric, billed_total = $6::numeric, assembly_id = $7, final = $8::boolean "
+				  "WHERE id = $1::bigint",
+				  8, q, err);
+	}
+}
+
+/* The refusals that need the month's other imports: under a lock of the month, so two sources cannot race. */
+static int check_refusals(PGconn *conn, const struct pb_store_import *im, const char *month,
+			  const struct pb_store_file *files, size_t nfiles, uint64_t lines, struct pb_buf *err)
+{
+	const char *p[1] = {month};
+	int rc;
+
+	if (pb_db_exec(conn, "SELECT pg_advisory_xact_lock(hashtextextended('pb-import-month|' || $1, 0))", 1, p, err) <
+	    0)
+		return PB_STORE_ERR_DB;
+	rc = refuse_empty(conn, im, month, lines, err);
+	if (rc == 0)
+		rc = refuse_duplicates(conn, im, month, files, nfiles, err);
+	return rc;
+}
+
+int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t nrows,
+		    const struct pb_store_file *files, size_t nfiles, struct pb_buf *err)
+{
+	char id[32], month[11];
+	uint64_t lines = 0;
+	size_t i;
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", im->id);
+	pb_date_format(im->billing_month, month);
+	for (i = 0; i < nfiles; i++)
+		lines += files[i].lines;
+	if (pb_store_prepare(conn, im->billing_month, err) < 0)
+		return PB_STORE_ERR_DB;
 	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 		return PB_STORE_ERR_DB;
-	{
-		/* Partitions are made under a lock of their own, so two imports of one month do not race. */
-		const char *p[1] = {month};
-
-		if (pb_db_exec(conn, "SELECT pg_advisory_xact_lock(hashtextextended('pb-partitions', 0))", 0, NULL,
-			       err) < 0 ||
-		    pb_db_exec(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p, err) < 0)
-			goto fail;
-	}
-	if (copy_rows(conn, im, rows, nrows, err) < 0)
-		goto fail;
-	rc = verify_totals(conn, im, rows, nrows, err);
+	rc = check_refusals(conn, im, month, files, nfiles, lines, err);
+	if (rc == 0 && copy_rows(conn, im, rows, nrows, err) < 0)
+		rc = PB_STORE_ERR_DB;
+	if (rc == 0)
+		rc = verify_totals(conn, im, rows, nrows, err);
+	if (rc == 0 && (record_files(conn, im, files, nfiles, err) < 0 || copy_names(conn, im, err) < 0 ||
+			copy_accounts(conn, im, rows, nrows, err) < 0 ||
+			make_current(conn, im, id, month, files, nfiles, nrows, err) < 0))
+		rc = PB_STORE_ERR_DB;
 	if (rc < 0) {
 		PQclear(PQexec(conn, "ROLLBACK"));
 		return rc;
-	}
-	if (record_files(conn, im, files, nfiles, err) < 0 || copy_names(conn, im, err) < 0)
-		goto fail;
-	{
-		const char *p[4] = {im->vendor, im->source, month, id};
-
-		if (pb_db_exec(conn,
-			       "WITH old AS (UPDATE pb.import SET status = 'superseded' WHERE vendor = $1 AND source = "
-			       "$2 AND billing_month = $3::date AND status = 'committed' AND id <> $4::bigint "
-			       "RETURNING id) DELETE FROM pb.usage_daily WHERE import_id IN (SELECT id FROM old)",
-			       4, p, err) < 0)
-			goto fail;
-	}
-	{
-		const char *p[8] = {id, nf, lines_s, nrows_s, list, billed, im->assembly_id, im->final ? "t" : "f"};
-
-		if (pb_db_exec(
-			    conn,
-			    "UPDATE pb.import SET status = 'committed', finished_at = now(), file_count = "
-			    "$2::integer, line_count = $3::bigint, row_count = $4::bigint, list_total = $5::numeric, "
-			    "billed_total = $6::numeric, assembly_id = $7, final = $8::boolean WHERE id = $1::bigint",
-			    8, p, err) < 0)
-			goto fail;
 	}
 	pb_store_test_pause("commit");
 	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
 		return PB_STORE_ERR_DB;
 	return 0;
-fail:
-	PQclear(PQexec(conn, "ROLLBACK"));
-	return PB_STORE_ERR_DB;
+}
+
+long pb_store_overlaps(PGconn *conn, const char *vendor, int32_t month, const char *prefix, FILE *out,
+		       struct pb_buf *err)
+{
+	char m[11] = "";
+	const char *p[2] = {vendor ? vendor : "", m};
+	PGresult *res;
+	long n;
+	int i;
+
+	if (month)
+		pb_date_format(month, m);
+	res = pb_db_query(conn,
+			  "SELECT vendor, to_char(billing_month, 'YYYY-MM'), partner_account_id, "
+			  "array_to_string(imports, ', '), line_count, cardinality(imports) FROM pb.import_overlap "
+			  "WHERE ($1 = '' OR vendor = $1) AND ($2 = '' OR billing_month = nullif($2, '')::date) "
+			  "ORDER BY billing_month, vendor, partner_account_id",
+			  2, p, err);
+	if (!res)
+		return -1;
+	n = PQntuples(res);
+	for (i = 0; i < PQntuples(res); i++)
+		fprintf(out,
+			"%s%s partner account %s of %s is in %s current imports: %s (%s lines); its usage is billed "
+			"once per import\n",
+			prefix, PQgetvalue(res, i, 0), PQgetvalue(res, i, 2), PQgetvalue(res, i, 1),
+			PQgetvalue(res, i, 5), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
+	PQclear(res);
+	return n;
 }
 
 int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, long long *id, struct pb_buf *err)
@@ -490,23 +714,25 @@ int pb_store_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
 			  "SELECT id, vendor, to_char(billing_month, 'YYYY-MM'), status, "
 			  "coalesce(file_count::text, '-'), coalesce(line_count::text, '-'), "
 			  "coalesce(row_count::text, '-'), coalesce(list_total::text, '-'), "
-			  "coalesce(billed_total::text, '-'), to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), source, "
-			  "coalesce(error, '') FROM pb.import WHERE $1 = '' OR billing_month = nullif($1, '')::date "
-			  "ORDER BY id",
+			  "coalesce(billed_total::text, '-'), to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), format, "
+			  "source, coalesce(error, '') FROM pb.import "
+			  "WHERE $1 = '' OR billing_month = nullif($1, '')::date ORDER BY id",
 			  1, p, err);
 	if (!res)
 		return -1;
-	fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %s\n", "import", "vendor", "month", "status",
-		"files", "lines", "rows", "list_total", "billed_total", "started", "source");
+	fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %-14s  %s\n", "import", "vendor", "month",
+		"status", "files", "lines", "rows", "list_total", "billed_total", "started", "format", "source");
 	for (i = 0; i < PQntuples(res); i++) {
-		fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %s", PQgetvalue(res, i, 0),
+		fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %-14s  %s", PQgetvalue(res, i, 0),
 			PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
 			PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), PQgetvalue(res, i, 7), PQgetvalue(res, i, 8),
-			PQgetvalue(res, i, 9), PQgetvalue(res, i, 10));
-		if (*PQgetvalue(res, i, 11))
-			fprintf(out, "  (%s)", PQgetvalue(res, i, 11));
+			PQgetvalue(res, i, 9), PQgetvalue(res, i, 10), PQgetvalue(res, i, 11));
+		if (*PQgetvalue(res, i, 12))
+			fprintf(out, "  (%s)", PQgetvalue(res, i, 12));
 		fputc('\n', out);
 	}
 	PQclear(res);
+	if (pb_store_overlaps(conn, NULL, month, "warning: ", out, err) < 0)
+		return -1;
 	return 0;
 }

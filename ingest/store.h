@@ -19,13 +19,15 @@ struct pb_store_file {
 	pb_money list_total, billed_total;
 };
 
-/* One import: its key, and what the run read. */
+/* One import: its key (vendor, format, source, month), and what the run read. */
 struct pb_store_import {
 	const char *vendor;
+	const char *format; /* aws-cur, azure-cost, partner-center */
 	const char *source;
 	int32_t billing_month;	 /* day number of the month's first day */
 	const char *assembly_id; /* the delivery (manifest assemblyId), or NULL */
 	int final;		 /* every line carries an invoice id */
+	int allow_empty;	 /* no line items may replace an import that had some */
 	/* The names lines gave their partner accounts: account, kind (category), name (service), lines. */
 	const struct pb_daily *const *names;
 	size_t nnames;
@@ -39,7 +41,7 @@ struct pb_store_import {
 int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, long long *id, struct pb_buf *err);
 
 /* Exit-code classes of the store's failures. */
-enum { PB_STORE_ERR_DB = -1, PB_STORE_ERR_LOCKED = -4, PB_STORE_ERR_DATA = -2 };
+enum { PB_STORE_ERR_DB = -1, PB_STORE_ERR_LOCKED = -4, PB_STORE_ERR_DATA = -2, PB_STORE_ERR_REFUSED = -5 };
 
 /*
  * Takes the advisory lock of (vendor, source, month) for this session, marks imports of that key left
@@ -49,21 +51,44 @@ enum { PB_STORE_ERR_DB = -1, PB_STORE_ERR_LOCKED = -4, PB_STORE_ERR_DATA = -2 };
 int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err);
 
 /*
- * In one transaction: writes the rows with COPY, checks in the database that they add up to exactly the
- * lines read, records the files, marks the previous committed import of the key 'superseded' and
- * deletes its rows, and commits this one. On failure nothing of it stays. Returns 0,
- * PB_STORE_ERR_DATA (the totals disagree) or PB_STORE_ERR_DB.
+ * Makes the month's partition of the daily rows (and the next month's) if they are missing, each in a
+ * short transaction of its own. Returns 0 or PB_STORE_ERR_DB.
+ */
+int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err);
+
+/*
+ * In one transaction: refuses an import without line items that would replace one that had some (unless
+ * im->allow_empty) and a file whose bytes another current import of the month holds (or this one twice),
+ * both PB_STORE_ERR_REFUSED with the reason in err; writes the rows with COPY, checks in the database that
+ * they add up to exactly the lines read, records the files and the per-account totals, marks the previous
+ * committed import of the key 'superseded' and deletes its rows, and commits this one. On failure nothing
+ * of it stays. Returns 0, PB_STORE_ERR_REFUSED, PB_STORE_ERR_DATA (the totals disagree) or PB_STORE_ERR_DB.
  */
 int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t nrows,
 		    const struct pb_store_file *files, size_t nfiles, struct pb_buf *err);
 
+/*
+ * Writes one line per partner account that more than one current import of the vendor and month holds
+ * (of one vendor, or every one when vendor is NULL; of one month, or every one when month is 0), each
+ * starting with prefix, on out. Returns the count, or -1 with err set.
+ */
+long pb_store_overlaps(PGconn *conn, const char *vendor, int32_t month, const char *prefix, FILE *out,
+		       struct pb_buf *err);
+
 /* Marks the import 'failed' with the reason (best effort: the connection may be gone). */
 void pb_store_fail(PGconn *conn, const struct pb_store_import *im, const char *why);
 
-/* For the crash tests: waits here when PB_TEST_PAUSE names this point (read, copy, commit). */
+/*
+ * For the crash tests: waits here when PB_TEST_PAUSE names this point (read, copy, commit). Compiled in
+ * only when PB_TEST_HOOKS is defined (the test build), so a release build never sleeps on an environment
+ * variable.
+ */
 void pb_store_test_pause(const char *where);
 
-/* Prints the imports (of one month when month > 0) as an aligned table to out. Returns 0 or -1. */
+/*
+ * Prints the imports (of one month when month > 0) as an aligned table to out, then the partner accounts
+ * two current imports hold. Returns 0, or -1 (err set, or errno when writing out failed).
+ */
 int pb_store_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err);
 
 #endif

@@ -23,4 +23,29 @@ void pb_tags_init(struct pb_tags *t, const char *text, size_t len);
  */
 int pb_tags_next(struct pb_tags *t, struct pb_buf *out);
 
+/*
+ * The tag keys recorded as partner account names: the keys mapping rules read, so that an export with
+ * a million distinct tags does not become a million names. Owned strings; all: every key.
+ */
+struct pb_tag_keys {
+	char **keys;
+	size_t n;
+	int all;
+};
+
+/*
+ * The keys of the rules in the file at path: each rule whose pattern starts with "^KEY=" (after an
+ * optional "aws:" or "azure:" prefix), KEY being letters, digits and _ . : / + @ -. Returns 0, 1 when
+ * there is no such file (no keys), or -1 with err set.
+ */
+int pb_tag_keys_from_rules(struct pb_tag_keys *k, const char *path, struct pb_buf *err);
+
+/* The keys of a comma-separated list ("*": every key). Returns 0, or -1 when memory cannot be had. */
+int pb_tag_keys_parse(struct pb_tag_keys *k, const char *list);
+
+/* 1 when the tag text "key=value" has one of the keys (ASCII case-insensitive). */
+int pb_tag_keys_want(const struct pb_tag_keys *k, const char *tag, size_t len);
+
+void pb_tag_keys_release(struct pb_tag_keys *k);
+
 #endif

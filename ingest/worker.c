@@ -31,36 +31,55 @@ static void keep_error(struct pb_worker *w, uint64_t line, uint32_t col, const c
 	w->nerrors++;
 }
 
-/* The store takes one billing month per import, and for AWS usage inside it. */
+/* The month rule of format.h, reported at the field at fault. */
 static int check_month(struct pb_worker *w, struct pb_csv *c, const struct pb_usage *u)
 {
 	struct pb_buf msg = PB_BUF_INIT;
-	char want[11], got[11];
-	int y, m, d;
-	size_t col_index;
-	int32_t next;
 	uint64_t line;
 	uint32_t col;
+	int usage;
 
-	pb_date_to_ymd(w->month, &y, &m, &d);
-	next = m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1);
-	pb_date_format(w->month, want);
-	if (u->billing_month != w->month) {
-		pb_date_format(u->billing_month, got);
-		pb_buf_addf(&msg, "billing period starts %s, but this import is for the month of %s", got, want);
-		col_index = pb_parser_month_field(&w->parser);
-	} else if (w->parser.kind == PB_FORMAT_AWS_CUR && (u->usage_date < w->month || u->usage_date >= next)) {
-		/* AWS bills usage within its period; Azure's periods take usage that arrives late. */
-		pb_date_format(u->usage_date, got);
-		pb_buf_addf(&msg, "usage date %s is outside the billing month of %s", got, want);
-		col_index = pb_parser_date_field(&w->parser);
-	} else {
+	if (pb_month_check(w->month, w->parser.kind == PB_FORMAT_AWS_CUR, u, &msg, &usage) == 0) {
+		pb_buf_release(&msg);
 		return 0;
 	}
-	pb_csv_field_pos(c, col_index, &line, &col);
+	pb_csv_field_pos(c, usage ? pb_parser_date_field(&w->parser) : pb_parser_month_field(&w->parser), &line, &col);
 	keep_error(w, line, col, pb_buf_str(&msg));
 	pb_buf_release(&msg);
 	return -1;
+}
+
+/*
+ * A text the database would refuse: reported at the field that holds the bad byte, found by its
+ * address (a tag decoded from its escapes lies elsewhere: then the tags field).
+ */
+static void text_error(struct pb_worker *w, struct pb_csv *c, const struct pb_reduce *r)
+{
+	struct pb_buf msg = PB_BUF_INIT;
+	size_t cols[PB_PARSER_MAXCOLS], n = pb_parser_columns(&w->parser, cols), i, field = SIZE_MAX;
+	const char *at, *why;
+	uint64_t line;
+	uint32_t col;
+
+	pb_reduce_bad_text(r, &at, &why);
+	for (i = 0; i < n && field == SIZE_MAX; i++) {
+		const struct pb_csv_field *f = &c->fields[cols[i]];
+
+		if (at >= f->ptr && at < f->ptr + f->len)
+			field = cols[i];
+	}
+	if (field == SIZE_MAX)
+		field = pb_parser_tags_field(&w->parser);
+	if (field == SIZE_MAX) {
+		line = c->line;
+		col = 1;
+		pb_buf_addf(&msg, "%s in a text field", why);
+	} else {
+		pb_csv_field_pos(c, field, &line, &col);
+		pb_buf_addf(&msg, "%s in column '%s'", why, pb_parser_field_name(&w->parser, field));
+	}
+	keep_error(w, line, col, pb_buf_str(&msg));
+	pb_buf_release(&msg);
 }
 
 const char *pb_worker_name_kind(enum pb_name_kind kind)
@@ -94,7 +113,8 @@ static int add_one(struct pb_reduce *names, struct pb_text account, enum pb_name
 	return pb_reduce_add(names, &n);
 }
 
-int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u, struct pb_buf *scratch)
+int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u, const struct pb_tag_keys *keys,
+		       struct pb_buf *scratch)
 {
 	struct pb_tags tags;
 	int rc = 0;
@@ -106,7 +126,8 @@ int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u, struct
 	while (rc == 0 && u->tags.len && pb_tags_next(&tags, scratch) == 1) {
 		struct pb_text t = {scratch->ptr, scratch->len};
 
-		rc = add_one(names, u->account, PB_NAME_TAG, t);
+		if (keys && pb_tag_keys_want(keys, t.ptr, t.len))
+			rc = add_one(names, u->account, PB_NAME_TAG, t);
 	}
 	return rc;
 }
@@ -153,7 +174,9 @@ void pb_worker_run(struct pb_worker *w)
 				break;
 			continue;
 		}
-		if (w->month && check_month(w, c, &u) < 0) {
+		if (!w->month)
+			w->month = u.billing_month; /* standard input without --month: its first line's */
+		if (check_month(w, c, &u) < 0) {
 			if (w->nerrors >= w->max_errors || w->fatal)
 				break;
 			continue;
@@ -161,8 +184,18 @@ void pb_worker_run(struct pb_worker *w)
 		if (w->nerrors)
 			continue;
 		rc = pb_reduce_add(w->reduce, &u);
-		if (rc == 0 && w->names)
-			rc = pb_worker_add_name(w->names, &u, &scratch);
+		if (rc == PB_REDUCE_ERR_TEXT)
+			text_error(w, c, w->reduce);
+		if (rc == 0 && w->names) {
+			rc = pb_worker_add_name(w->names, &u, w->tag_keys, &scratch);
+			if (rc == PB_REDUCE_ERR_TEXT)
+				text_error(w, c, w->names);
+		}
+		if (rc == PB_REDUCE_ERR_TEXT) {
+			if (w->nerrors >= w->max_errors || w->fatal)
+				break;
+			continue;
+		}
 		if (rc < 0) {
 			keep_error(w, c->line, 1,
 				   rc == PB_MONEY_ERR_RANGE	 ? "sum out of range"

@@ -9,6 +9,7 @@
 #include "csv.h"
 #include "parser.h"
 #include "reduce.h"
+#include "tags.h"
 
 /* An error kept for reporting once the file order is known. line is relative to the worker's start; 0: none. */
 struct pb_worker_error {
@@ -23,10 +24,11 @@ struct pb_worker {
 	struct pb_parser parser;  /* the file's bound columns; per-part counters */
 	struct pb_reduce *reduce; /* this part's rows */
 	struct pb_reduce *names;  /* when set: the partner account names lines give (see pb_worker_name_kind) */
-	unsigned long max_errors; /* stop after this many */
-	int32_t month;		  /* when set: every line's billing month, and its usage date within it */
-	uint64_t start;		  /* absolute offset of csv's first byte */
-	const uint64_t *stops;	  /* absolute starts of the later parts, increasing */
+	const struct pb_tag_keys *tag_keys; /* the tags recorded as names (NULL: none) */
+	unsigned long max_errors;	    /* stop after this many */
+	int32_t month;			    /* every line's billing month (pb_month_check) */
+	uint64_t start;			    /* absolute offset of csv's first byte */
+	const uint64_t *stops;		    /* absolute starts of the later parts, increasing */
 	size_t nstops;
 
 	/* Progress, read by other threads while this one runs. */
@@ -54,10 +56,12 @@ void pb_worker_run(struct pb_worker *w);
 const char *pb_worker_name_kind(enum pb_name_kind kind);
 
 /*
- * Counts the line's partner account name into names, if it gives one, and each of its resource tags as a
- * name of kind tag, "key=value". scratch is the caller's buffer for the tag text. Returns as pb_reduce_add.
+ * Counts the line's partner account name into names, if it gives one, and each of its resource tags
+ * whose key is in keys (NULL: none) as a name of kind tag, "key=value". scratch is the caller's buffer for
+ * the tag text. Returns as pb_reduce_add.
  */
-int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u, struct pb_buf *scratch);
+int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u, const struct pb_tag_keys *keys,
+		       struct pb_buf *scratch);
 
 /* Frees what the worker's results hold (errors), not csv or reduce. */
 void pb_worker_release(struct pb_worker *w);

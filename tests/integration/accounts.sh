@@ -342,9 +342,9 @@ link: aws $P1 from 2026-10-16 to 2026-10-20 origin link by $ME at T ended_by $ME
 # ---- usage attributed by date ----------------------------------------------------------------------------
 
 pb_sql "SELECT pb.ensure_usage_partition('2026-10-01');
-INSERT INTO pb.import (id, vendor, source, billing_month, status) VALUES
-	(900, 'aws', 'test:attribution', '2026-10-01', 'committed'),
-	(901, 'aws', 'test:attribution-old', '2026-10-01', 'superseded');
+INSERT INTO pb.import (id, vendor, format, source, billing_month, status) VALUES
+	(900, 'aws', 'aws-cur', 'test:attribution', '2026-10-01', 'committed'),
+	(901, 'aws', 'aws-cur', 'test:attribution-old', '2026-10-01', 'superseded');
 INSERT INTO pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, charge_category,
 	service, region, currency, list_cost, billed_cost, line_count) VALUES
 	(900, 'aws', '2026-10-01', '$P1', '2026-10-14', 'Usage', 'EC2', 'us-east-1', 'USD', 1.000000000000000001, 1.1, 1),
@@ -548,9 +548,9 @@ BGPID=
 # ---- mapping rules ---------------------------------------------------------------------------------------
 
 AZS=0b5d6a7e-8f90-4a1b-b2c3-d4e5f6a7b8c9
-pb_sql "INSERT INTO pb.import (id, vendor, source, billing_month, status) VALUES
-	(910, 'aws', 'test:names', '2026-10-01', 'committed'), (911, 'aws', 'test:names-failed', '2026-10-01', 'failed'),
-	(912, 'azure', 'test:names', '2026-10-01', 'committed'), (913, 'aws', 'test:names', '2026-09-01', 'committed');
+pb_sql "INSERT INTO pb.import (id, vendor, format, source, billing_month, status) VALUES
+	(910, 'aws', 'aws-cur', 'test:names', '2026-10-01', 'committed'), (911, 'aws', 'aws-cur', 'test:names-failed', '2026-10-01', 'failed'),
+	(912, 'azure', 'azure-cost', 'test:names', '2026-10-01', 'committed'), (913, 'aws', 'aws-cur', 'test:names', '2026-09-01', 'committed');
 INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
 	(910, 'aws', '$P1', 'account_name', 'clc-US1-prod', 1),
 	(910, 'aws', '333333333333', 'account_name', 'clc-us3-prod', 4),

@@ -286,8 +286,16 @@ parts2 = [('part_0_0001.csv.gz', gz(p2[0]), half), ('part_0_0002.csv.gz', gz(p2[
 run('initial', OCT, RUN2, '2026-10-20T06:00:59.0000001Z', parts2)
 t2 = expect('run2', p2)
 assert t2 != t1 and t2 != (t1[0] + t2[0], t1[1] + t2[1])
-# The same run under another export folder, for the import read with a SAS.
-run('initial', OCT, RUN2, '2026-10-20T06:00:59.0000001Z', parts2, root=PREFIX + '-sas')
+# The same run's bytes copied into another folder: refused, never billed twice.
+run('initial', OCT, RUN2, '2026-10-20T06:00:59.0000001Z', parts2, root=PREFIX + '-copy')
+# Run 2's lines for two other subscriptions, under another export folder, for the import read with a SAS.
+OTHER = {SUB_A: 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f', SUB_B: 'f0e1d2c3-b4a5-4968-8776-655443322110'}
+l2s = [dict(ln, sub=OTHER[ln['sub']]) for ln in l2]
+p2s = [write_csv(l2s[:half], HEADER, 'us', bom=True, crlf=True), write_csv(l2s[half:], HEADER, 'iso')]
+run('initial', OCT, RUN2, '2026-10-20T06:00:59.0000001Z',
+    [('part_0_0001.csv.gz', gz(p2s[0]), half), ('part_0_0002.csv.gz', gz(p2s[1]), len(l2s) - half)],
+    root=PREFIX + '-sas')
+expect('run2sas', p2s)
 # Run 3: data blobs of a run still being written (newer, days 1 to 24, much larger amounts), no manifest.
 l3 = lines_for(RUN3, datetime.date(2026, 10, 1), october(24), D('1000'))
 run('initial', OCT, RUN3, None, [('part_0_0001.csv.gz', gz(write_csv(l3[:60], HEADER, 'us')), 60),
@@ -386,9 +394,10 @@ with_key() {
 	AZURE_STORAGE_ACCOUNT=$AZURITE_ACCOUNT AZURE_STORAGE_KEY=$key "$@"
 }
 shared_key() { with_key "$AZURITE_ACCOUNT_KEY" "$@"; }
-ingest() { "$PBI" --format azure-cost --no-progress "$@"; }
+ingest() { "$PBI" --format azure-cost --no-progress --tag-keys "*" "$@"; }
 # want_line RUN: "LINES ROWS LIST BILLED" of a run, as computed above.
 read -r L2 R2 X2 Y2 <"$TMP/want/run2.line"
+read -r L2S R2S X2S Y2S <"$TMP/want/run2sas.line"
 read -r L4 R4 X4 Y4 <"$TMP/want/run4.line"
 committed_id() { sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$1'"; }
 committed_all() { sql "SELECT id, source, assembly_id FROM pb.import WHERE status = 'committed' ORDER BY id"; }
@@ -451,13 +460,22 @@ pb_fault_stop
 run 0 ingest --summary --source "$SRC?$SAS" --month 2026-10
 check "SAS: --summary of the same export gives run 2's totals" "0|$(cat "$TMP/want/run2.accounts")|" \
 	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
+before=$(committed_all)
+run 4 shared_key ingest --source "$SRC-copy" --month 2026-10
+if [ "$GOT" -eq 4 ] && grep -q "are in import ${id2:-?} of 2026-10 (azure-cost from $SRC, file .*): refusing to bill them twice$" \
+	"$TMP/err" && [ "$(committed_all)" == "$before" ]; then
+	ok "the same run's bytes copied to another folder: exit 4, naming the import that holds them, nothing committed"
+else
+	notok "the same run's bytes copied to another folder: exit 4, naming the import that holds them, nothing committed" \
+		"status $GOT: $(cat "$TMP/err")"
+fi
 SRC_SAS=$SRC-sas
 run 0 ingest --source "$SRC_SAS?$SAS" --month 2026-10
 ids=$(committed_id "$(sas_source "$SRC_SAS?$SAS")")
-check "SAS: an import of the same run commits run 2's totals" \
-	"0|$(want_committed "${ids:-?}" "$(sas_source "$SRC_SAS?$SAS")" "$L2" "$R2" "$X2" "$Y2")|" \
+check "SAS: an import of another folder commits its run's totals" \
+	"0|$(want_committed "${ids:-?}" "$(sas_source "$SRC_SAS?$SAS")" "$L2S" "$R2S" "$X2S" "$Y2S")|" \
 	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
-check "SAS: the stored rows are run 2's" "$(cat "$TMP/want/run2.daily")" "$(rows_of "$ids")"
+check "SAS: the stored rows are that run's" "$(cat "$TMP/want/run2sas.daily")" "$(rows_of "$ids")"
 SIG_DEC=$(printf '%b' "${SIG//%/\\x}")
 leaks=$(sql "SELECT count(*) FROM pb.import i LEFT JOIN pb.import_file f ON f.import_id = i.id
 	WHERE strpos(i.source, 'sig=') > 0 OR strpos(coalesce(f.uri, ''), 'sig=') > 0

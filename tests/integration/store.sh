@@ -17,9 +17,10 @@ trap cleanup EXIT
 
 # The daily rows of the current import of a source, without the import id: what must not change.
 current_rows() {
-	pb_sql "SELECT u.vendor, u.billing_month, u.partner_account_id, u.usage_date, u.charge_category, u.service,
-	u.region, u.currency, u.list_cost, u.billed_cost, u.line_count FROM pb.usage_daily u
-	JOIN pb.import i ON i.id = u.import_id WHERE i.status = 'committed' AND i.source = '$1' ORDER BY 3, 4, 5, 6, 7, 8"
+	pb_sql "SELECT u.vendor, u.billing_month, u.partner_account_id, u.usage_date, u.charge_category, u.charge_type,
+	u.service, u.region, u.currency, u.list_cost, u.billed_cost, u.line_count FROM pb.usage_daily u
+	JOIN pb.import i ON i.id = u.import_id WHERE i.status = 'committed' AND i.source = '$1'
+	ORDER BY 3, 4, 5, 6, 7, 8, 9"
 }
 imports() { pb_sql "SELECT id, status FROM pb.import WHERE source = '$1' ORDER BY id" | tr '\n' ' '; }
 
@@ -57,7 +58,7 @@ SRC_BIG=file://$TMP/big
 "$PBI" --format aws-cur --no-progress "$TMP/a/cur-1.csv" >"$TMP/out" 2>"$TMP/err"
 st=$?
 first_rows=$(current_rows "$SRC_A")
-if [ $st -eq 0 ] && grep -q '^import 1 committed: aws 2026-10 from ' "$TMP/out" && [ "$(wc -l <<<"$first_rows")" -eq 12 ]; then
+if [ $st -eq 0 ] && grep -q '^import 1 committed: aws 2026-10 from ' "$TMP/out" && [ "$(wc -l <<<"$first_rows")" -eq 14 ]; then
 	ok "an import commits and says so"
 else
 	notok "an import commits and says so" "status $st: $(cat "$TMP/out" "$TMP/err")"
@@ -76,11 +77,12 @@ check "stored totals equal the --summary totals exactly" "$want" "$got"
 want=$("$PBI" --format aws-cur --summary=daily --no-progress "$TMP/a/cur-1.csv" | tail -n +2 |
 	python3 -c 'import csv,sys
 for r in csv.reader(sys.stdin): print(",".join(r))')
-got=$(pb_sql "SELECT u.vendor, u.billing_month, u.partner_account_id, u.usage_date, u.charge_category, u.service,
-	u.region, u.currency, coalesce(trim_scale(u.list_cost)::text, ''), trim_scale(u.billed_cost), u.line_count
-	FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
+got=$(pb_sql "SELECT u.vendor, u.billing_month, u.partner_account_id, u.usage_date, u.charge_category, u.charge_type,
+	u.service, u.region, u.currency, coalesce(trim_scale(u.list_cost)::text, ''), trim_scale(u.billed_cost),
+	u.line_count FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
 	WHERE i.status = 'committed' AND i.source = '$SRC_A' ORDER BY u.partner_account_id COLLATE \"C\", u.usage_date,
-	u.charge_category COLLATE \"C\", u.service COLLATE \"C\", u.region COLLATE \"C\", u.currency COLLATE \"C\"")
+	u.charge_category COLLATE \"C\", u.charge_type COLLATE \"C\", u.service COLLATE \"C\", u.region COLLATE \"C\",
+	u.currency COLLATE \"C\"")
 check "stored rows are exactly the --summary=daily rows" "$want" "$got"
 check "the audit keeps each file's size and SHA-256" \
 	"$(stat -c %s "$TMP/a/cur-1.csv"),$(sha256sum "$TMP/a/cur-1.csv" | cut -d' ' -f1)" \
@@ -133,7 +135,8 @@ $(stat -c %s "$TMP/z/cur-2.zip"),$(sha256sum "$TMP/z/cur-2.zip" | cut -d' ' -f1)
 
 # A line outside the billing month is refused.
 mkdir -p "$TMP/m"
-cp "$ROOT/tests/fixtures/aws-cur/legacy-crlf.csv" "$TMP/m/"
+sed 's/2026-10-01T10:00:00+09:00/2026-10-01T08:00:00+09:00/' "$ROOT/tests/fixtures/aws-cur/legacy-crlf.csv" \
+	>"$TMP/m/legacy-crlf.csv"
 "$PBI" --format aws-cur --no-progress "$TMP/m/legacy-crlf.csv" >"$TMP/out" 2>"$TMP/err"
 st=$?
 if [ $st -eq 1 ] && grep -q "outside the billing month of 2026-10-01" "$TMP/err" && [ ! -s "$TMP/out" ]; then
@@ -229,7 +232,7 @@ key = lambda i: (i[0][0].encode(), i[0][2].encode())
 print("\n".join("aws,%s,%s,%s,%d" % (a, kind, name, c) for (a, kind, name), c in sorted(n.items(), key=key)))
 PY
 )
-"$PBI" --format aws-cur --no-progress --source file:///names-test "$TMP/names/cur2-names.csv" >"$TMP/out" 2>"$TMP/err"
+"$PBI" --format aws-cur --no-progress --tag-keys '*' --source file:///names-test "$TMP/names/cur2-names.csv" >"$TMP/out" 2>"$TMP/err"
 st=$?
 nid=$(pb_sql "SELECT id FROM pb.import WHERE source = 'file:///names-test' AND status = 'committed'")
 check "CUR 2.0 account names and resource tags are recorded with the import, with line counts" \
@@ -247,7 +250,7 @@ SubscriptionId,SubscriptionName,Date,ChargeType,BillingCurrency,CostInBillingCur
 11111111-2222-4333-8444-555555555555,clc-ACME1-prod,10/04/2026,Usage,USD,1,{}
 11111111-2222-4333-8444-555555555555,clc-ACME1-prod,10/05/2026,Usage,USD,1,not json
 CSV
-"$PBI" --format azure-cost --no-progress --source file:///tags-test "$TMP/names/tags.csv" >"$TMP/out" 2>"$TMP/err"
+"$PBI" --format azure-cost --no-progress --tag-keys '*' --source file:///tags-test "$TMP/names/tags.csv" >"$TMP/out" 2>"$TMP/err"
 st=$?
 tid=$(pb_sql "SELECT id FROM pb.import WHERE source = 'file:///tags-test' AND status = 'committed'")
 check "Azure tags in every form are recorded as key=value, with line counts" \

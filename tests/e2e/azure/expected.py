@@ -119,8 +119,12 @@ def text_of(row, cols, where, what):
     return values[0]
 
 
-# PricingModel values whose zero-price purchases and refunds have no list price.
-NO_LIST_MODELS = ('Reservation', 'Reservations', 'SavingsPlan')
+# PricingModel values whose zero prices are prices left out, on any line (purchase, refund, amortized usage).
+NO_LIST_MODELS = ('Reservation', 'Reservations', 'SavingsPlan', 'Savings Plan')
+
+
+def model_of(row, col):
+    return row[col['model']] if col['model'] is not None else ''
 
 
 def list_cost(row, col, category_type, where, stats):
@@ -129,7 +133,10 @@ def list_cost(row, col, category_type, where, stats):
     places. PayGPrice is per UnitOfMeasure and Quantity counts UnitOfMeasure units ("100 Hours": 0.24 is 24
     hours), so UnitOfMeasure itself plays no part: there is no block division."""
     if col['payg_cost'] is not None and row[col['payg_cost']] != '':
-        return money(row[col['payg_cost']], where, 'paygCostInBillingCurrency', stats)
+        cost = money(row[col['payg_cost']], where, 'paygCostInBillingCurrency', stats)
+        if cost.is_zero() and model_of(row, col).lower() in [m.lower() for m in NO_LIST_MODELS]:
+            return None
+        return cost
     if col['payg_price'] is None:
         return None
     price_text = row[col['payg_price']]
@@ -145,7 +152,7 @@ def list_cost(row, col, category_type, where, stats):
                                    (where, value))
         if publisher == 'Marketplace':
             return None
-        if model in NO_LIST_MODELS and category_type.lower() in ('purchase', 'refund'):
+        if model in NO_LIST_MODELS:
             return None
     if col['quantity'] is None or row[col['quantity']] == '':
         raise FixtureError('%s: PayGPrice without a quantity: keep fixtures clear of it' % where)
@@ -169,6 +176,7 @@ def read_file(path, groups, accounts, stats):
         'account': index[ACCOUNT_CSP] if ACCOUNT_CSP in index else required(ACCOUNT, 'SubscriptionId'),
         'date': required(DATE, 'Date'),
         'billing_start': index.get(BILLING_START),
+        'service_start': index.get('serviceperiodstartdate'),
         'type': required([CHARGE_TYPE], 'ChargeType'),
         'service': [index[n] for n in SERVICE if n in index],
         'region': [index[n] for n in REGION if n in index],
@@ -199,17 +207,26 @@ def read_file(path, groups, accounts, stats):
         if not re.match(r'[A-Z]{3}\Z', currency):
             raise FixtureError('%s: bad currency %r' % (where, currency))
         day = day_of(row[col['date']], where, 'Date')
-        if col['billing_start'] is not None:
+        # An empty billing period (Azure plan subscriptions in daily exports) counts as an absent one.
+        if col['billing_start'] is not None and row[col['billing_start']] != '':
             month = day_of(row[col['billing_start']], where, 'BillingPeriodStartDate').replace(day=1)
+        elif col['service_start'] is not None and row[col['service_start']] != '':
+            month = day_of(row[col['service_start']], where, 'servicePeriodStartDate').replace(day=1)
         else:
             month = day.replace(day=1)
+        if day.replace(day=1) > month:
+            raise FixtureError('%s: usage day after its billing month: pb-ingest refuses it' % where)
+        if not re.match(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z', account):
+            raise FixtureError('%s: an Azure id is a GUID: %r' % (where, account))
+        model = model_of(row, col)
+        charge_type = line_type if model.lower() in ('', 'ondemand', 'on demand') else line_type + '/' + model
         billed = money(row[col['billed']], where, 'CostInBillingCurrency', stats)
         if billed is None:
             raise FixtureError('%s: empty billed cost: keep fixtures clear of it' % where)
         listed = list_cost(row, col, line_type, where, stats)
         if listed is None:
             stats['no_list'] += 1
-        key = (account, day.isoformat(), category, service, region, currency)
+        key = (account, day.isoformat(), category, charge_type, service, region, currency)
         g = groups.setdefault(key, {'month': month.isoformat(), 'list': None, 'billed': None, 'count': 0})
         if g['month'] != month.isoformat():
             raise FixtureError('%s: one daily row, two billing months' % where)

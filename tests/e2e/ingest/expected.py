@@ -154,6 +154,9 @@ def read_file(path, groups, accounts):
     col = {}
     for key, name in req.items():
         if name.lower() not in index:
+            if key == 'list':
+                col[key] = None  # CUR 2.0 lets the user leave out the pricing columns: no list price then
+                continue
             raise FixtureError('%s: missing %s' % (path, name))
         col[key] = index[name.lower()]
     for key, names in opt.items():
@@ -175,10 +178,15 @@ def read_file(path, groups, accounts):
         month = utc_day(row[col['billing_period']], where)
         day = utc_day(row[col['start']], where)
         billed = parse_amount(row[col['billed']], where)
-        listed = parse_amount(row[col['list']], where)
+        listed = parse_amount(row[col['list']], where) if col['list'] is not None else None
         if billed is None:
             raise FixtureError('%s: empty billed cost: keep fixtures clear of it' % where)
-        key = (account, day, category, service, region, currency)
+        if not re.match(r'[0-9]{12}\Z', account):
+            raise FixtureError('%s: an AWS account id is 12 digits: %r' % (where, account))
+        if day[:7] != month[:7] or month[8:] != '01':
+            raise FixtureError('%s: usage day %s outside its billing month %s: pb-ingest refuses it' %
+                               (where, day, month))
+        key = (account, day, category, line_type, service, region, currency)
         g = groups.setdefault(key, {'month': month, 'list': None, 'billed': None, 'count': 0})
         if g['month'] != month:
             raise FixtureError('%s: one daily row, two billing months' % where)
@@ -209,12 +217,12 @@ def summary_text(vendor, mode, groups, accounts):
     """The stdout of pb-ingest --summary=daily (from groups) or --summary[=accounts] (from accounts), as bytes."""
     out = []
     if mode == '--summary=daily':
-        out.append('vendor,billing_month,partner_account_id,usage_date,charge_category,service,region,currency,'
-                   'list_cost,billed_cost,line_count')
+        out.append('vendor,billing_month,partner_account_id,usage_date,charge_category,charge_type,service,region,'
+                   'currency,list_cost,billed_cost,line_count')
         for key in sorted(groups, key=lambda k: tuple(utf8_key(x) for x in k)):
-            account, day, category, service, region, currency = key
+            account, day, category, charge_type, service, region, currency = key
             g = groups[key]
-            fields = [vendor, g['month'], account, day, category, service, region, currency,
+            fields = [vendor, g['month'], account, day, category, charge_type, service, region, currency,
                       canonical(g['list']), canonical(g['billed']), str(g['count'])]
             out.append(','.join(csv_field(x) for x in fields))
     else:

@@ -82,7 +82,8 @@ fi
 
 # ---- summaries of good inputs --------------------------------------------------------------------------
 
-SINGLE=(legacy-basic legacy-crlf cur2-bom cur2-upper legacy-precision legacy-unknown-type legacy-header-only)
+SINGLE=(legacy-basic legacy-crlf cur2-bom cur2-upper legacy-precision legacy-unknown-type legacy-header-only
+	cur2-no-pricing)
 ALL=()
 ALL_FIX=()
 for f in "${SINGLE[@]}"; do
@@ -101,8 +102,9 @@ want twice--summary=daily --summary=daily "$FIXTURES/legacy-basic.csv" "$FIXTURE
 want basic-and-bom--summary --summary "$FIXTURES/legacy-basic.csv" "$FIXTURES/cur2-bom.csv"
 pb_want_compute "$HERE/expected.py"
 
-# Warnings only where a file has more than 18 decimal places or an unknown line item type.
-WARN_FILES=" legacy-precision legacy-unknown-type "
+# Warnings only where a file has more than 18 decimal places, an unknown line item type, or usage without a
+# list price (a CUR 2.0 report made without its pricing columns).
+WARN_FILES=" legacy-precision legacy-unknown-type cur2-no-pricing "
 for f in "${SINGLE[@]}"; do
 	if [[ $WARN_FILES == *" $f "* ]]; then werr=nonempty; else werr=empty; fi
 	for mode in --summary --summary=daily; do
@@ -123,6 +125,10 @@ check_run "clean files --summary=daily, nothing on stderr" 0 "$E/clean--summary=
 	cur2-upper.csv
 check_run "same file twice sums twice" 0 "$E/twice--summary=daily" empty \
 	"$V" /dev/null --format aws-cur --summary=daily legacy-basic.csv legacy-basic.csv
+printf '%s\n' "pb-ingest: cur2-no-pricing.csv: warning: 2 lines have no list price; their list cost is left empty" \
+	>"$TMP/no-pricing.err"
+check_run "CUR 2.0 without pricing columns: no list price, one warning" 0 "$E/cur2-no-pricing--summary=daily" \
+	"$TMP/no-pricing.err" "$V" /dev/null --format aws-cur --summary=daily cur2-no-pricing.csv
 check_run "--progress keeps stdout clean" 0 "$E/legacy-crlf--summary" any \
 	"$V" /dev/null --format aws-cur --summary --progress legacy-crlf.csv
 
@@ -149,11 +155,11 @@ if [ "$HAVE_ZIP" = yes ]; then
 	check_run "zip named .csv (magic bytes) --summary" 0 "$E/cur2-bom--summary" empty \
 		"$V" /dev/null --format aws-cur --summary cur2-bom-zip-named.csv
 	MIXED=(legacy-basic.csv.gz legacy-crlf.zip cur2-bom.csv cur2-upper.csv.gz legacy-precision.csv
-		legacy-unknown-type.csv.gz legacy-header-only.csv)
+		legacy-unknown-type.csv.gz legacy-header-only.csv cur2-no-pricing.csv)
 else
 	echo "# zip is not installed (Debian package zip): ZIP cases skipped"
 	MIXED=(legacy-basic.csv.gz legacy-crlf.csv cur2-bom.csv cur2-upper.csv.gz legacy-precision.csv
-		legacy-unknown-type.csv.gz legacy-header-only.csv)
+		legacy-unknown-type.csv.gz legacy-header-only.csv cur2-no-pricing.csv)
 fi
 check_run "plain, gzip and zip mixed --summary=daily" 0 "$E/all--summary=daily" nonempty \
 	"$V" /dev/null --format aws-cur --summary=daily "${MIXED[@]}"

@@ -1,0 +1,512 @@
+/* The run of shared/DESIGN.md's import protocol: delivery, lock, read, totals check, commit or summary. */
+#include "ingest.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "azure_export.h"
+#include "date.h"
+#include "db.h"
+#include "exitcode.h"
+#include "fetch.h"
+#include "log.h"
+#include "manifest.h"
+#include "pc_export.h"
+#include "read.h"
+#include "store.h"
+#include "summary.h"
+#include "tags.h"
+
+#include "banned.h"
+
+#define RULES_ENV "PB_MAPPING_RULES"
+#define RULES_DEFAULT "config/mapping-rules"
+
+/* Everything one run holds, released in one place. */
+struct run {
+	const struct pb_ingest_options *o;
+	struct pb_fetch_opts fetch;
+	struct pb_s3_config s3;
+	struct pb_azure_config azure;
+	struct pb_tag_keys keys;
+	struct pb_manifest man;
+	struct pb_read read;
+	struct pb_ingest_options opt; /* o with this run's fetch settings */
+	const char *const *files;
+	size_t nfiles;
+	PGconn *conn;
+	struct pb_store_import im;
+	char *source;
+	int bad_first; /* the first line item is bad: the read reports, nothing else is done */
+};
+
+/* YYYY-MM-DD of a day number, in a static buffer: for messages. */
+static const char *day_text(int32_t day)
+{
+	static char buf[11];
+
+	pb_date_format(day, buf);
+	return buf;
+}
+
+static int is_s3(const char *p)
+{
+	return p && strncmp(p, "s3://", 5) == 0;
+}
+
+/* Credentials for s3:// files and Shared Key for Blob Storage, from the environment, as the run needs them. */
+static int setup_fetch(struct run *run)
+{
+	const struct pb_ingest_options *o = run->o;
+	struct pb_buf err = PB_BUF_INIT;
+	int ret = 0, rc, s3 = is_s3(o->source);
+	size_t k;
+
+	run->opt = *o;
+	for (k = 0; k < o->nfiles; k++)
+		s3 |= is_s3(o->files[k]);
+	if (s3 && pb_fetch_s3_from_env(&run->s3, o->endpoint, &err) < 0)
+		ret = PB_ERR_USAGE;
+	if (s3 && ret == 0)
+		run->opt.fetch.s3 = &run->s3;
+	/* Shared Key signs Blob Storage requests only: other formats' URLs never get it. */
+	rc = ret == 0 && o->kind == PB_FORMAT_AZURE_COST ? pb_fetch_azure_from_env(&run->azure, &err) : 1;
+	if (rc < 0)
+		ret = PB_ERR_USAGE;
+	if (rc == 0)
+		run->opt.fetch.azure = &run->azure;
+	if (ret)
+		pb_error("%s", pb_buf_str(&err));
+	pb_buf_release(&err);
+	return ret;
+}
+
+/* The tag keys recorded as names: --tag-keys, else those the mapping rules read. */
+static int setup_tag_keys(struct run *run)
+{
+	const struct pb_ingest_options *o = run->o;
+	struct pb_buf err = PB_BUF_INIT;
+	const char *rules = o->rules ? o->rules : getenv(RULES_ENV) ? getenv(RULES_ENV) : RULES_DEFAULT;
+	int ret = 0;
+
+	if (o->tag_keys) {
+		if (pb_tag_keys_parse(&run->keys, o->tag_keys) < 0) {
+			pb_error("out of memory");
+			ret = PB_ERR_DATA;
+		}
+	} else if (pb_tag_keys_from_rules(&run->keys, rules, &err) < 0) {
+		pb_error("%s", pb_buf_str(&err));
+		ret = PB_ERR_USAGE;
+	}
+	pb_buf_release(&err);
+	return ret;
+}
+
+/* The Partner Center export's manifest. */
+static int load_pc_export(const struct pb_ingest_options *o, struct pb_manifest *m)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	struct pb_pc_export x = {o->month, o->invoice, o->currency, o->billing_period, o->poll_timeout};
+	int rc = pb_pc_export_load(m, &x, &err);
+
+	if (rc != 0)
+		pb_error("%s", pb_buf_str(&err));
+	pb_buf_release(&err);
+	return rc == 0 ? 0 : rc == -2 ? PB_ERR_USAGE : PB_ERR_DEPENDENCY;
+}
+
+/* The newest complete run of an Azure export in Blob Storage. */
+static int load_azure_export(const struct pb_ingest_options *o, struct pb_manifest *m)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	int rc = pb_azure_export_load(m, o->source, o->month, &o->fetch, stderr, &err);
+
+	if (rc != 0)
+		pb_error("%s", pb_buf_str(&err));
+	pb_buf_release(&err);
+	return rc == 0 ? 0 : rc == -2 ? PB_ERR_USAGE : rc == -1 ? PB_ERR_DATA : PB_ERR_DEPENDENCY;
+}
+
+/* Checks what an AWS manifest says against what the run asked for. */
+static int check_manifest(const struct pb_ingest_options *o, const struct pb_manifest *m)
+{
+	if (m->period_start != o->month) {
+		pb_error("%s: the manifest is for the billing period of %s, not %.7s", m->url,
+			 day_text(m->period_start), o->source ? day_text(o->month) : "");
+		return PB_ERR_DATA;
+	}
+	if (m->nparts == 0) {
+		pb_error("%s: the manifest lists no report files", m->url);
+		return PB_ERR_DATA;
+	}
+	return 0;
+}
+
+/* The legacy CUR manifest of the report at --source, else the CUR 2.0 one. */
+static int load_aws_manifest(const struct pb_ingest_options *o, struct pb_manifest *m)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	char *url[2] = {pb_manifest_url(o->source, o->month, 0), pb_manifest_url(o->source, o->month, 1)};
+	int i, rc = 1, ret = 0;
+
+	for (i = 0; i < 2 && rc == 1 && url[i]; i++) {
+		pb_manifest_release(m);
+		rc = pb_manifest_load(m, url[i], &o->fetch, &err);
+		if (i == 0 && strcmp(url[0], url[1]) == 0)
+			break;
+	}
+	if (rc == 1) {
+		int two = url[1] && strcmp(url[0], url[1]) != 0;
+
+		pb_error("no manifest for %.7s at %s%s%s", day_text(o->month), url[0], two ? " or " : "",
+			 two ? url[1] : "");
+		ret = PB_ERR_DEPENDENCY;
+	} else if (rc < 0) {
+		pb_error("%s", pb_buf_str(&err));
+		ret = rc == -3 ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
+	} else {
+		ret = check_manifest(o, m);
+	}
+	free(url[0]);
+	free(url[1]);
+	pb_buf_release(&err);
+	return ret;
+}
+
+/* The parts of the delivery the run reads when no file is named. */
+static int load_delivery(struct run *run)
+{
+	const struct pb_ingest_options *o = &run->opt;
+	int rc;
+
+	if (o->kind == PB_FORMAT_PARTNER_CENTER)
+		rc = load_pc_export(o, &run->man);
+	else if (o->kind == PB_FORMAT_AZURE_COST)
+		rc = load_azure_export(o, &run->man);
+	else
+		rc = load_aws_manifest(o, &run->man);
+	if (rc)
+		return rc;
+	run->files = (const char *const *)run->man.parts;
+	run->nfiles = run->man.nparts;
+	run->im.assembly_id = run->man.assembly_id;
+	return 0;
+}
+
+/* "file://" and an absolute path, to free; NULL when memory cannot be had. */
+static char *file_uri(const char *abs)
+{
+	char *u = NULL;
+
+	if (asprintf(&u, "file://%s", abs) < 0)
+		return NULL;
+	return u;
+}
+
+/* The default source: the folder of the first file, as a file:// URI, or of the first URL. */
+static char *default_source(const char *path)
+{
+	char abs[PATH_MAX], *slash;
+
+	if (strcmp(path, "-") == 0)
+		return strdup("stdin");
+	if (pb_fetch_is_url(path) || strncmp(path, "file://", 7) == 0) {
+		/* The folder of the object: s3://bucket/prefix/report for s3://bucket/prefix/report/part. */
+		size_t n = strcspn(path, "?");
+		const char *last = memrchr(path, '/', n);
+
+		return strndup(path, (size_t)(last - path));
+	}
+	if (!realpath(path, abs))
+		return NULL;
+	slash = strrchr(abs, '/');
+	if (slash && slash != abs)
+		*slash = '\0';
+	return file_uri(abs);
+}
+
+/* The source an import of the run replaces imports of. NULL (errno set) when it cannot be had. */
+static char *import_source(const struct pb_ingest_options *o, const char *first, int exported)
+{
+	char *s = NULL;
+
+	if (!o->source && exported) {
+		/* The Partner Center export: what it holds, not where its blobs happened to be. */
+		if (asprintf(&s, "partner-center:%s:%s", o->invoice ? "billed" : "unbilled",
+			     o->invoice ? o->invoice : o->currency) < 0)
+			s = NULL;
+		return s;
+	}
+	if (!o->source)
+		return default_source(first);
+	if (o->kind == PB_FORMAT_AWS_CUR)
+		return strdup(o->source);
+	return pb_azure_export_source(o->source); /* never a SAS signature in the database */
+}
+
+/* The run's billing month: --month, else the first line's (for standard input in --summary: lazily). */
+static int find_month(struct run *run)
+{
+	const char *first = run->files[0];
+	int32_t month = 0;
+	int rc;
+
+	if (run->opt.month)
+		return 0;
+	/*
+	 * A summary takes the month of its first line as it reads (standard input, downloads: they are never
+	 * split, so one reader sees every line in order); only a local file, which may be split, is peeked.
+	 */
+	if (!run->read.store && (strcmp(first, "-") == 0 || pb_fetch_is_url(first)))
+		return 0;
+	rc = pb_read_peek_month(&run->read, first, &month);
+	if (rc == PB_READ_BAD_FIRST) {
+		/* No month, so no lock: the read only reports what is wrong, and nothing is stored. */
+		run->read.store = 0;
+		run->bad_first = 1;
+		return 0;
+	}
+	if (rc < 0)
+		return run->read.remote_failed ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
+	if (rc == 0 && run->read.store) {
+		char *shown = pb_fetch_redact(first);
+		struct pb_log_where w = {.file = shown ? shown : "?"};
+
+		pb_log(PB_LOG_ERROR, &w, "no line items, so no billing month: give --month YYYY-MM");
+		free(shown);
+		return PB_ERR_DATA;
+	}
+	run->read.month = month;
+	return 0;
+}
+
+/* Connects, checks the schema, and takes the import's lock. Returns 0, 1 when there is nothing to do, or an error. */
+static int store_open(struct run *run)
+{
+	struct pb_store_import *im = &run->im;
+	struct pb_buf err = PB_BUF_INIT;
+	long long done = 0;
+	int rc, ret = 0;
+
+	run->conn = pb_db_connect("pb-ingest", &err);
+	if (!run->conn || pb_db_check_schema(run->conn, &err) < 0) {
+		ret = PB_ERR_DEPENDENCY;
+		goto out;
+	}
+	im->vendor = pb_format_vendor(run->opt.kind);
+	im->format = pb_format_name(run->opt.kind);
+	im->source = run->source;
+	im->billing_month = run->read.month;
+	im->allow_empty = run->opt.allow_empty;
+	if (im->assembly_id && pb_store_committed_assembly(run->conn, im, &done, &err) < 0) {
+		ret = PB_ERR_DEPENDENCY;
+		goto out;
+	}
+	if (done) {
+		printf("assembly %s of %s %.7s from %s is committed already as import %lld: nothing to do\n",
+		       im->assembly_id, im->vendor, day_text(im->billing_month), im->source, done);
+		ret = 1;
+		goto out;
+	}
+	rc = pb_store_begin(run->conn, im, &err);
+	if (rc < 0)
+		ret = rc == PB_STORE_ERR_LOCKED ? PB_ERR_REFUSED : PB_ERR_DEPENDENCY;
+out:
+	if (ret < 0)
+		pb_error("%s", pb_buf_str(&err));
+	pb_buf_release(&err);
+	return ret;
+}
+
+/* Reads every file of the run. Returns 0, or the error class the failure calls for. */
+static int read_all(struct run *run)
+{
+	struct pb_read *r = &run->read;
+	size_t k;
+
+	r->nparts = run->nfiles;
+	for (k = 0; k < run->nfiles; k++) {
+		r->part = k;
+		if (pb_read_file(r, run->files[k]) < 0 || r->errors)
+			break;
+		if (r->store)
+			pb_store_test_pause("read");
+	}
+	if (r->errors) {
+		pb_store_fail(run->conn, &run->im, pb_buf_str(&r->first_error));
+		return r->remote_failed ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
+	}
+	pb_progress_finish(&r->progress, "total", r->bytes_before, r->rows);
+	return 0;
+}
+
+/* The reduced rows must add up to exactly what was read, line by line. */
+static int check_totals(struct pb_reduce *red, const struct pb_daily *const *rows, size_t n)
+{
+	pb_money list, billed, raw_list, raw_billed;
+	uint64_t lines, raw_lines;
+
+	pb_reduce_totals(red, &raw_list, &raw_billed, &raw_lines);
+	if (pb_reduce_sum_rows(rows, n, &list, &billed, &lines) < 0 || pb_money_cmp(list, raw_list) ||
+	    pb_money_cmp(billed, raw_billed) || lines != raw_lines)
+		return -1;
+	return 0;
+}
+
+/* Says what the cap on names left out, if anything. */
+static void warn_capped(const struct pb_read *r)
+{
+	uint64_t rows, lines;
+
+	pb_reduce_capped(r->names, &rows, &lines);
+	if (rows)
+		pb_warning("%llu distinct names or tags of partner accounts past %d per account were not recorded "
+			   "(%llu lines)",
+			   (unsigned long long)rows, 256, (unsigned long long)lines);
+}
+
+/* Commits the import and says what it holds. */
+static int store_close(struct run *run, const struct pb_daily *const *rows, size_t n)
+{
+	struct pb_store_import *im = &run->im;
+	struct pb_buf err = PB_BUF_INIT;
+	char list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
+	pb_money lt, bt;
+	uint64_t lines;
+	int rc;
+
+	/* Only AWS marks a final report, with an invoice id on every line. */
+	im->final = run->opt.kind == PB_FORMAT_AWS_CUR && run->read.lines > 0 && run->read.no_invoice == 0;
+	im->names = pb_reduce_sorted(run->read.names, &im->nnames);
+	if (!im->names) {
+		pb_error("out of memory");
+		return PB_ERR_DATA;
+	}
+	warn_capped(&run->read);
+	rc = pb_store_commit(run->conn, im, rows, n, run->read.files, run->read.nfiles, &err);
+	if (rc < 0) {
+		pb_error("%s", pb_buf_str(&err));
+		pb_store_fail(run->conn, im, pb_buf_str(&err));
+		pb_buf_release(&err);
+		return rc == PB_STORE_ERR_DATA	    ? PB_ERR_DATA
+		       : rc == PB_STORE_ERR_REFUSED ? PB_ERR_REFUSED
+						    : PB_ERR_DEPENDENCY;
+	}
+	pb_reduce_totals(run->read.reduce, &lt, &bt, &lines);
+	pb_money_format_canonical(lt, list);
+	pb_money_format_canonical(bt, billed);
+	printf("import %lld committed: %s %.7s from %s: %zu file%s, %llu lines, %zu daily rows, list_cost %s, "
+	       "billed_cost %s\n",
+	       im->id, im->vendor, day_text(im->billing_month), im->source, run->read.nfiles,
+	       run->read.nfiles == 1 ? "" : "s", (unsigned long long)lines, n, list, billed);
+	{
+		char prefix[64];
+
+		snprintf(prefix, sizeof(prefix), "%s: warning: ", pb_log_program());
+		pb_store_overlaps(run->conn, im->vendor, im->billing_month, prefix, stderr, &err);
+	}
+	pb_buf_release(&err);
+	return 0;
+}
+
+/* The rows reduced, checked, then stored or printed. */
+static int finish(struct run *run)
+{
+	const struct pb_daily *const *rows;
+	size_t n;
+	int rc;
+
+	rows = pb_reduce_sorted(run->read.reduce, &n);
+	if (!rows) {
+		pb_error("out of memory");
+		return PB_ERR_DATA;
+	}
+	if (check_totals(run->read.reduce, rows, n) < 0) {
+		pb_error("internal error: daily rows do not add up to the lines read");
+		pb_store_fail(run->conn, &run->im, "internal error: daily rows do not add up to the lines read");
+		return PB_ERR_DATA;
+	}
+	if (run->read.store)
+		return store_close(run, rows, n);
+	rc = pb_summary_print(run->opt.summary, pb_format_vendor(run->opt.kind), rows, n, stdout);
+	if (rc == -1)
+		pb_error("cannot write output: %s", strerror(errno));
+	return rc == -1 ? PB_ERR_DATA : rc;
+}
+
+/* Everything before reading: fetch settings, the delivery, the month, the lock. 1: nothing to do. */
+static int prepare(struct run *run)
+{
+	int rc = setup_fetch(run);
+
+	if (rc == 0 && run->o->summary == PB_SUMMARY_NONE)
+		rc = setup_tag_keys(run);
+	if (rc)
+		return rc;
+	run->files = run->o->files;
+	run->nfiles = run->o->nfiles;
+	if (!run->nfiles)
+		rc = load_delivery(run);
+	if (rc)
+		return rc;
+	if (pb_read_init(&run->read, &run->opt, &run->keys, run->o->summary == PB_SUMMARY_NONE) < 0) {
+		pb_error("out of memory");
+		return PB_ERR_DATA;
+	}
+	rc = find_month(run);
+	if (rc || !run->read.store || run->bad_first)
+		return rc;
+	run->source =
+		import_source(&run->opt, run->files[0], !run->o->nfiles && run->o->kind == PB_FORMAT_PARTNER_CENTER);
+	if (!run->source) {
+		pb_error("cannot open '%s': %s", run->files[0], strerror(errno));
+		return PB_ERR_DATA;
+	}
+	return store_open(run);
+}
+
+int pb_ingest_run(const struct pb_ingest_options *o)
+{
+	struct run run;
+	int rc;
+
+	memset(&run, 0, sizeof(run));
+	run.o = o;
+	rc = prepare(&run);
+	if (rc == 0)
+		rc = read_all(&run);
+	if (rc == 0 && run.bad_first) {
+		pb_error("internal error: the first line item was bad, then read well");
+		rc = PB_ERR_DATA;
+	}
+	if (rc == 0)
+		rc = finish(&run);
+	if (rc == 1)
+		rc = 0;
+	pb_read_release(&run.read);
+	free(run.source);
+	pb_tag_keys_release(&run.keys);
+	pb_fetch_s3_release(&run.s3);
+	pb_fetch_azure_release(&run.azure);
+	pb_manifest_release(&run.man);
+	PQfinish(run.conn);
+	return rc;
+}
+
+int pb_ingest_history(const struct pb_ingest_options *o)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	PGconn *conn = pb_db_connect("pb-ingest", &err);
+	int ret = PB_ERR_DEPENDENCY;
+
+	if (conn && pb_db_check_schema(conn, &err) == 0 && pb_store_history(conn, o->month, stdout, &err) == 0)
+		ret = 0;
+	else
+		pb_error("%s", pb_buf_str(&err));
+	PQfinish(conn);
+	pb_buf_release(&err);
+	return ret;
+}

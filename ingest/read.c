@@ -1,0 +1,761 @@
+/* A run's files read: opened (downloaded, hashed), parsed, normalized and reduced, errors in file order. */
+#include "read.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "csv.h"
+#include "input.h"
+#include "jsonl.h"
+#include "log.h"
+#include "parser.h"
+#include "partner_center.h"
+#include "worker.h"
+
+#include "banned.h"
+
+/* Plain files are split in parts of at least MIN_PART bytes (PB_SPLIT_MIN_BYTES for the tests). */
+#define MIN_PART ((uint64_t)8 << 20)
+#define MAX_THREADS PB_INGEST_MAX_THREADS
+
+/* Distinct names and tags kept per partner account: past it, lines are counted, not recorded. */
+#define NAMES_PER_ACCOUNT 256
+
+int pb_read_init(struct pb_read *r, const struct pb_ingest_options *opt, const struct pb_tag_keys *keys, int store)
+{
+	memset(r, 0, sizeof(*r));
+	pb_buf_init(&r->first_error, 0);
+	pb_buf_init(&r->label, 0);
+	r->opt = opt;
+	r->store = store;
+	r->tag_keys = keys;
+	r->month = opt->month;
+	r->reduce = pb_reduce_new(opt->summary == PB_SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
+	r->names = pb_reduce_new(PB_GRAIN_DAILY);
+	if (!r->reduce || !r->names)
+		return -1;
+	pb_reduce_set_cap(r->names, NAMES_PER_ACCOUNT);
+	pb_progress_init(&r->progress, opt->progress ? stderr : NULL);
+	return 0;
+}
+
+void pb_read_release(struct pb_read *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->nfiles; k++)
+		free((char *)r->files[k].uri);
+	free(r->files);
+	pb_buf_release(&r->first_error);
+	pb_buf_release(&r->label);
+	pb_reduce_free(r->reduce);
+	pb_reduce_free(r->names);
+	memset(r, 0, sizeof(*r));
+}
+
+void pb_read_report(struct pb_read *r, const char *name, uint64_t line, uint32_t col, const char *msg)
+{
+	struct pb_log_where w = {0};
+
+	if (!r->errors) {
+		pb_buf_reset(&r->first_error);
+		if (line)
+			pb_buf_addf(&r->first_error, "%s:%llu:%u: %s", name, (unsigned long long)line, col, msg);
+		else
+			pb_buf_addstr(&r->first_error, msg);
+	}
+	if (line) {
+		w.file = name;
+		w.line = line;
+		w.column = col;
+	}
+	pb_log(PB_LOG_ERROR, line ? &w : NULL, "%s", msg);
+	r->errors++;
+}
+
+/* A file split into parts, one per thread; part 0 reads on from the header. */
+struct split {
+	size_t n;
+	uint64_t starts[MAX_THREADS];
+	struct pb_worker workers[MAX_THREADS];
+	struct pb_input *inputs[MAX_THREADS];
+	struct pb_csv csvs[MAX_THREADS];
+	int csv_ready[MAX_THREADS];
+	pthread_t threads[MAX_THREADS];
+	int started[MAX_THREADS];
+};
+
+static void *worker_main(void *arg)
+{
+	pb_worker_run(arg);
+	return NULL;
+}
+
+static uint64_t min_part(void)
+{
+	const char *env = getenv("PB_SPLIT_MIN_BYTES");
+
+	if (env && *env) {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 10);
+
+		if (!*end && v > 0)
+			return v;
+	}
+	return MIN_PART;
+}
+
+/*
+ * Chooses the part starts of a plain file of the given size whose header ends at data: line starts
+ * near equal shares. Parts smaller than min_part() are not made.
+ */
+static int plan_split(struct split *sp, const struct pb_input *in, uint64_t data, uint64_t size, size_t threads,
+		      struct pb_buf *err)
+{
+	uint64_t min = min_part(), pos;
+	size_t k;
+
+	sp->n = 1;
+	sp->starts[0] = data;
+	if (size <= data || (size - data) / min < 2)
+		return 0;
+	if ((size - data) / min < threads)
+		threads = (size_t)((size - data) / min);
+	for (k = 1; k < threads; k++) {
+		if (pb_input_next_line_start(in, data + (size - data) / threads * k, &pos, err) < 0)
+			return -1;
+		if (pos > sp->starts[sp->n - 1] && pos < size)
+			sp->starts[sp->n++] = pos;
+	}
+	return 0;
+}
+
+/* Sums the progress of every part and redraws. */
+static void show_progress(struct pb_read *r, const char *name, struct split *sp)
+{
+	uint64_t bytes = 0, rows = 0;
+	size_t k;
+
+	for (k = 0; k < sp->n; k++) {
+		bytes += atomic_load_explicit(&sp->workers[k].bytes, memory_order_relaxed);
+		rows += atomic_load_explicit(&sp->workers[k].rows, memory_order_relaxed);
+	}
+	pb_buf_reset(&r->label);
+	if (r->nparts > 1)
+		pb_buf_addf(&r->label, "part %zu of %zu, ", r->part + 1, r->nparts);
+	pb_buf_addstr(&r->label, name);
+	pb_progress_update(&r->progress, pb_buf_str(&r->label), r->bytes_before + bytes, r->rows + rows);
+}
+
+/* Merges a part's or a file's reductions into the run's; -1 after reporting. */
+static int merge(struct pb_read *r, const char *name, const struct pb_reduce *red, const struct pb_reduce *names)
+{
+	if (pb_reduce_merge(r->reduce, red) < 0 || (names && pb_reduce_merge(r->names, names) < 0)) {
+		pb_read_report(r, name, 0, 0, "out of memory or sum out of range");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Walks the parts in file order: a part that ended on a later part's start hands over to that part, so
+ * parts it passed over (begun inside a quoted field) are skipped. Reports errors with absolute lines.
+ */
+static int collect(struct pb_read *r, const char *name, struct split *sp, struct pb_format_stats *stats)
+{
+	size_t k = 0;
+	uint64_t base = 1;
+
+	while (k < sp->n) {
+		struct pb_worker *w = &sp->workers[k];
+		size_t i;
+
+		for (i = 0; i < w->nerrors && r->errors < r->opt->max_errors; i++)
+			pb_read_report(r, name, w->errors[i].line ? base + w->errors[i].line - 1 : 0, w->errors[i].col,
+				       w->errors[i].msg);
+		if (w->fatal || r->errors >= r->opt->max_errors)
+			return -1;
+		if (!r->errors && merge(r, name, w->reduce, w->names) < 0)
+			return -1;
+		pb_stats_merge(stats, &w->parser.st);
+		r->rows += atomic_load(&w->rows);
+		r->bytes_before += atomic_load(&w->bytes);
+		/* Part 0 counted lines from the file's start, the header's included; the others from their own. */
+		base += w->lines;
+		k = k + 1 + w->stopped_at;
+	}
+	return r->errors ? -1 : 0;
+}
+
+static void release_split(struct split *sp)
+{
+	size_t k;
+
+	for (k = 0; k < sp->n; k++) {
+		if (sp->started[k])
+			pthread_join(sp->threads[k], NULL);
+		pb_worker_release(&sp->workers[k]);
+		pb_reduce_free(sp->workers[k].reduce);
+		pb_reduce_free(sp->workers[k].names);
+		if (k > 0) {
+			if (sp->csv_ready[k])
+				pb_csv_release(&sp->csvs[k]);
+			pb_input_free(sp->inputs[k]);
+		}
+	}
+}
+
+/* "file://" and an absolute path, to free; NULL when memory cannot be had. */
+static char *file_uri(const char *abs)
+{
+	size_t n = strlen(abs);
+	char *u = malloc(n + 8);
+
+	if (u) {
+		memcpy(u, "file://", 7);
+		memcpy(u + 7, abs, n + 1);
+	}
+	return u;
+}
+
+/* The URI the audit records for path: never with a SAS. NULL when memory cannot be had. */
+static char *audit_uri(const char *path)
+{
+	char abs[PATH_MAX];
+
+	if (pb_fetch_is_url(path) || strncmp(path, "file://", 7) == 0)
+		return pb_fetch_without_sas(path);
+	if (strcmp(path, "-") == 0)
+		return strdup("stdin");
+	if (realpath(path, abs))
+		return file_uri(abs);
+	return strdup(path);
+}
+
+/* Keeps what the audit records of a file read for the store: its bytes, hash and totals. */
+static int record_file(struct pb_read *r, const char *path, const char *name, struct pb_input *in,
+		       struct pb_reduce *const *parts, size_t nparts)
+{
+	struct pb_store_file *f, *files;
+	size_t k;
+
+	files = realloc(r->files, (r->nfiles + 1) * sizeof(*files));
+	if (!files) {
+		pb_read_report(r, name, 0, 0, "out of memory");
+		return -1;
+	}
+	r->files = files;
+	f = &files[r->nfiles];
+	memset(f, 0, sizeof(*f));
+	if (pb_input_sha256(in, f->sha256) < 0) {
+		pb_read_report(r, name, 0, 0, "cannot compute the file's SHA-256");
+		return -1;
+	}
+	f->bytes = pb_input_raw_bytes(in);
+	snprintf(f->etag, sizeof(f->etag), "%s", pb_input_etag(in));
+	f->uri = audit_uri(path);
+	if (!f->uri) {
+		pb_read_report(r, name, 0, 0, "out of memory");
+		return -1;
+	}
+	r->nfiles++;
+	for (k = 0; k < nparts; k++) {
+		pb_money list, billed;
+		uint64_t lines;
+
+		pb_reduce_totals(parts[k], &list, &billed, &lines);
+		if (pb_money_add(f->list_total, list, &f->list_total) < 0 ||
+		    pb_money_add(f->billed_total, billed, &f->billed_total) < 0) {
+			pb_read_report(r, name, 0, 0, "sum out of range");
+			return -1;
+		}
+		f->lines += lines;
+	}
+	return 0;
+}
+
+/* Runs every part on a thread of its own; this thread draws the progress meanwhile. */
+static int run_parts(struct pb_read *r, const char *name, struct split *sp)
+{
+	size_t k;
+	int running = 1;
+
+	for (k = 0; k < sp->n; k++) {
+		if (pthread_create(&sp->threads[k], NULL, worker_main, &sp->workers[k]) != 0) {
+			pb_read_report(r, name, 0, 0, "cannot start a thread");
+			return -1;
+		}
+		sp->started[k] = 1;
+	}
+	while (r->progress.out && running) {
+		struct timespec ts = {0, 100 * 1000000L};
+
+		nanosleep(&ts, NULL);
+		show_progress(r, name, sp);
+		running = 0;
+		for (k = 0; k < sp->n; k++) {
+			if (sp->started[k] && pthread_tryjoin_np(sp->threads[k], NULL) == 0)
+				sp->started[k] = 0;
+			running |= sp->started[k];
+		}
+	}
+	for (k = 0; k < sp->n; k++) {
+		if (sp->started[k])
+			pthread_join(sp->threads[k], NULL);
+		sp->started[k] = 0;
+	}
+	return 0;
+}
+
+/* Prepares part k (k > 0) to read the file from its start. */
+static int open_part(struct pb_read *r, const char *path, const char *name, struct split *sp, size_t k, size_t nfields,
+		     const size_t *cols, size_t ncols)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	int ret = -1;
+
+	if (pb_input_open_at(path, sp->starts[k], &sp->inputs[k], &err) < 0) {
+		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
+		goto out;
+	}
+	if (pb_csv_init(&sp->csvs[k], pb_input_read, sp->inputs[k], 0) < 0) {
+		pb_read_report(r, name, 0, 0, "out of memory");
+		goto out;
+	}
+	sp->csv_ready[k] = 1;
+	pb_csv_expect_fields(&sp->csvs[k], nfields);
+	if (pb_csv_project(&sp->csvs[k], cols, ncols) < 0) {
+		pb_read_report(r, name, 0, 0, "out of memory");
+		goto out;
+	}
+	sp->workers[k].csv = &sp->csvs[k];
+	sp->workers[k].start = sp->starts[k];
+	ret = 0;
+out:
+	pb_buf_release(&err);
+	return ret;
+}
+
+/*
+ * Opens a file or URL of the run (hashed and fetched ahead when storing). Returns 0, or -1 when the run
+ * must stop (reported; a download that failed after its retries is marked).
+ */
+static int open_input(struct pb_read *r, const char *path, int flags, struct pb_input **in)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	int rc = pb_input_open_ex(path, flags, &r->opt->fetch, in, &err);
+
+	if (rc < 0) {
+		r->remote_failed |= rc == PB_INPUT_ERR_REMOTE;
+		pb_read_report(r, path, 0, 0, pb_buf_str(&err));
+	}
+	pb_buf_release(&err);
+	return rc < 0 ? -1 : 0;
+}
+
+static int store_flags(const struct pb_read *r)
+{
+	return r->store ? PB_INPUT_SHA256 | PB_INPUT_PREFETCH : 0;
+}
+
+/* What a reduction's failure means, for the message. */
+static const char *reduce_error(int rc)
+{
+	return rc == PB_MONEY_ERR_RANGE	     ? "sum out of range"
+	       : rc == PB_REDUCE_ERR_TOOLONG ? "a text value is longer than 65535 bytes"
+					     : "out of memory";
+}
+
+/* A JSON lines text the database would refuse: at the member holding the bad byte. */
+static void jsonl_text_error(struct pb_read *r, const char *name, const struct pb_jsonl *j, const struct pb_reduce *red)
+{
+	struct pb_buf msg = PB_BUF_INIT;
+	const char *at, *why;
+	uint32_t col = 1;
+	size_t i;
+
+	pb_reduce_bad_text(red, &at, &why);
+	pb_buf_addf(&msg, "%s in a text value", why);
+	for (i = 0; i < j->nfields; i++) {
+		const struct pb_json_field *f = &j->fields[i];
+
+		if (at >= f->val && at < f->val + f->val_len) {
+			pb_buf_reset(&msg);
+			pb_buf_addf(&msg, "%s in member '%.*s'", why, (int)f->key_len, f->key);
+			col = f->col;
+			break;
+		}
+	}
+	pb_read_report(r, name, j->line, col, pb_buf_str(&msg));
+	pb_buf_release(&msg);
+}
+
+/* Folds a converted record into the file's reductions. 0, 1 when reported and reading goes on, -1 to stop. */
+static int jsonl_fold(struct pb_read *r, const char *name, const struct pb_jsonl *j, const struct pb_usage *u,
+		      struct pb_reduce *red, struct pb_reduce *names, struct pb_buf *scratch)
+{
+	int rc = pb_reduce_add(red, u);
+
+	if (rc == 0 && r->store) {
+		rc = pb_worker_add_name(names, u, r->tag_keys, scratch);
+		red = names;
+	}
+	if (rc == PB_REDUCE_ERR_TEXT) {
+		jsonl_text_error(r, name, j, red);
+		return 1;
+	}
+	if (rc < 0) {
+		pb_read_report(r, name, j->line, 1, reduce_error(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* One JSON lines record into the file's reductions. 0, 1 when reported and reading goes on, -1 to stop. */
+static int jsonl_record(struct pb_read *r, const char *name, struct pb_jsonl *j, struct pb_format_stats *st,
+			struct pb_reduce *red, struct pb_reduce *names, struct pb_buf *scratch)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	struct pb_usage u;
+	char account[40];
+	uint32_t col;
+	int rc = 0, usage;
+
+	if (pb_partner_center_row(st, j, r->month, &u, account, &err, &col) < 0) {
+		pb_read_report(r, name, j->line, col, pb_buf_str(&err));
+		rc = 1;
+		goto out;
+	}
+	if (!r->month)
+		r->month = u.billing_month; /* standard input without --month: its first line's */
+	if (pb_month_check(r->month, 0, &u, &err, &usage) < 0) {
+		const struct pb_json_field *f = pb_jsonl_get(j, "UsageDate");
+
+		pb_read_report(r, name, j->line, f ? f->col : 1, pb_buf_str(&err));
+		rc = 1;
+	} else if (!r->errors) {
+		rc = jsonl_fold(r, name, j, &u, red, names, scratch);
+	}
+out:
+	if (rc == 1 && r->errors >= r->opt->max_errors)
+		rc = -1;
+	pb_buf_release(&err);
+	return rc;
+}
+
+/* The records of an open JSON lines file. 0, or -1 when the run must stop. */
+static int jsonl_records(struct pb_read *r, const char *name, struct pb_input *in, struct pb_jsonl *j,
+			 struct pb_format_stats *st, struct pb_reduce *red, struct pb_reduce *names)
+{
+	struct pb_buf scratch = PB_BUF_INIT;
+	uint64_t rows = 0;
+	int rc, ret = -1;
+
+	while ((rc = pb_jsonl_next(j)) == PB_JSONL_RECORD) {
+		if ((++rows & 0x3fff) == 0) {
+			pb_buf_reset(&r->label);
+			pb_buf_addstr(&r->label, name);
+			pb_progress_update(&r->progress, pb_buf_str(&r->label), r->bytes_before + j->bytes,
+					   r->rows + rows);
+		}
+		if (jsonl_record(r, name, j, st, red, names, &scratch) < 0)
+			goto out;
+	}
+	if (rc == PB_JSONL_ERR) {
+		r->remote_failed |= pb_input_remote_failed(in);
+		pb_read_report(r, name, j->err_line, j->err_col, pb_buf_str(&j->err));
+		goto out;
+	}
+	r->rows += rows;
+	r->bytes_before += j->bytes;
+	ret = r->errors ? -1 : 0;
+out:
+	pb_buf_release(&scratch);
+	return ret;
+}
+
+/* Reads one Partner Center JSON lines file into the run's reduction. Returns 0, or -1 when the run must stop. */
+static int read_jsonl(struct pb_read *r, const char *path)
+{
+	struct pb_input *in = NULL;
+	struct pb_jsonl j;
+	struct pb_format_stats st;
+	struct pb_reduce *red = NULL, *names = NULL;
+	const char *name = path;
+	int ret = -1, ready = 0;
+
+	pb_stats_reset(&st);
+	if (open_input(r, path, store_flags(r), &in) < 0)
+		goto out;
+	name = pb_input_name(in);
+	red = pb_reduce_new(r->opt->summary == PB_SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
+	names = pb_reduce_new(PB_GRAIN_DAILY);
+	if (!red || !names || pb_jsonl_init(&j, pb_input_read, in, (size_t)64 << 20) < 0) {
+		pb_read_report(r, name, 0, 0, "out of memory");
+		goto out;
+	}
+	ready = 1;
+	pb_reduce_set_cap(names, NAMES_PER_ACCOUNT);
+	if (jsonl_records(r, name, in, &j, &st, red, names) < 0)
+		goto out;
+	pb_stats_warn(stderr, pb_log_program(), name, &st);
+	r->lines += st.lines;
+	if (merge(r, name, red, names) < 0)
+		goto out;
+	if (r->store && record_file(r, path, name, in, &red, 1) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ready)
+		pb_jsonl_release(&j);
+	if (in && pb_input_remote_failed(in))
+		r->remote_failed = 1;
+	pb_input_free(in);
+	pb_reduce_free(red);
+	pb_reduce_free(names);
+	return ret;
+}
+
+/*
+ * Reads a CSV file's header and binds it (cols: the columns read). Returns 1 ready, 0 for an empty file,
+ * -1 after reporting.
+ */
+static int read_header(struct pb_read *r, const char *name, struct pb_csv *csv, struct pb_parser *parser, size_t *cols,
+		       size_t *ncols)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	uint64_t line;
+	uint32_t col;
+	size_t field;
+	int rc = pb_csv_next(csv), ret = -1;
+
+	if (rc == PB_CSV_END) {
+		ret = 0;
+	} else if (rc < 0) {
+		pb_read_report(r, name, csv->err_line, csv->err_col, pb_buf_str(&csv->err));
+	} else if (pb_parser_bind(parser, r->opt->kind, csv, &err, &field) < 0) {
+		pb_csv_field_pos(csv, field, &line, &col);
+		pb_read_report(r, name, line, col, pb_buf_str(&err));
+	} else {
+		pb_csv_expect_fields(csv, csv->nfields);
+		*ncols = pb_parser_columns(parser, cols);
+		if (pb_csv_project(csv, cols, *ncols) < 0)
+			pb_read_report(r, name, 0, 0, "out of memory");
+		else
+			ret = 1;
+	}
+	pb_buf_release(&err);
+	return ret;
+}
+
+/* Sets up the workers of a split file: part 0 reads on from the header in csv, the others open their own. */
+static int prepare_parts(struct pb_read *r, const char *path, const char *name, struct split *sp,
+			 const struct pb_parser *parser, struct pb_csv *csv, const size_t *cols, size_t ncols)
+{
+	size_t k;
+
+	for (k = 0; k < sp->n; k++) {
+		struct pb_worker *w = &sp->workers[k];
+
+		w->parser = *parser;
+		w->month = r->month;
+		w->max_errors = r->opt->max_errors;
+		w->stops = sp->starts + k + 1;
+		w->nstops = sp->n - k - 1;
+		w->tag_keys = r->tag_keys;
+		w->reduce = pb_reduce_new(r->opt->summary == PB_SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
+		if (r->store)
+			w->names = pb_reduce_new(PB_GRAIN_DAILY);
+		if (!w->reduce || (r->store && !w->names)) {
+			pb_read_report(r, name, 0, 0, "out of memory");
+			return -1;
+		}
+		if (w->names)
+			pb_reduce_set_cap(w->names, NAMES_PER_ACCOUNT);
+		if (k == 0)
+			w->csv = csv;
+		else if (open_part(r, path, name, sp, k, csv->nfields, cols, ncols) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads the records of a bound CSV file, split between threads when it is a plain local file. */
+static int read_records(struct pb_read *r, const char *path, const char *name, struct pb_input *in, struct pb_csv *csv,
+			struct pb_parser *parser, const size_t *cols, size_t ncols)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	struct split *sp = calloc(1, sizeof(*sp));
+	int ret = -1;
+	size_t k;
+
+	if (!sp) {
+		pb_read_report(r, name, 0, 0, "out of memory");
+		goto out;
+	}
+	if (plan_split(sp, in, csv->bytes, pb_input_plain_size(in), r->store ? 1 : r->opt->threads, &err) < 0) {
+		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
+		sp->n = 0;
+		goto out;
+	}
+	if (prepare_parts(r, path, name, sp, parser, csv, cols, ncols) < 0 || run_parts(r, name, sp) < 0)
+		goto out;
+	pb_stats_reset(&parser->st);
+	if (collect(r, name, sp, &parser->st) < 0)
+		goto out;
+	pb_stats_warn(stderr, pb_log_program(), name, &parser->st);
+	r->lines += parser->st.lines;
+	r->no_invoice += parser->st.no_invoice;
+	if (r->store) {
+		struct pb_reduce *parts[MAX_THREADS];
+
+		for (k = 0; k < sp->n; k++)
+			parts[k] = sp->workers[k].reduce;
+		if (record_file(r, path, name, in, parts, sp->n) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	if (sp) {
+		release_split(sp);
+		free(sp);
+	}
+	pb_buf_release(&err);
+	return ret;
+}
+
+/* Reads one CSV file into the run's reduction. Returns 0, or -1 when the run must stop. */
+static int read_csv(struct pb_read *r, const char *path)
+{
+	struct pb_input *in = NULL;
+	struct pb_csv csv;
+	struct pb_parser parser;
+	const char *name = path;
+	size_t cols[PB_PARSER_MAXCOLS], ncols = 0;
+	int rc, ret = -1, csv_ready = 0;
+
+	if (open_input(r, path, store_flags(r), &in) < 0)
+		goto out;
+	name = pb_input_name(in);
+	if (pb_csv_init(&csv, pb_input_read, in, 0) < 0) {
+		pb_read_report(r, name, 0, 0, "out of memory");
+		goto out;
+	}
+	csv_ready = 1;
+	rc = read_header(r, name, &csv, &parser, cols, &ncols);
+	if (rc == 0) {
+		pb_read_report(r, name, 0, 0, "empty file: no header line");
+		r->remote_failed |= pb_input_remote_failed(in);
+	}
+	if (rc <= 0)
+		goto out;
+	ret = read_records(r, path, name, in, &csv, &parser, cols, ncols);
+out:
+	if (csv_ready)
+		pb_csv_release(&csv);
+	if (in && pb_input_remote_failed(in))
+		r->remote_failed = 1;
+	pb_input_free(in);
+	return ret;
+}
+
+int pb_read_file(struct pb_read *r, const char *path)
+{
+	return r->opt->kind == PB_FORMAT_PARTNER_CENTER ? read_jsonl(r, path) : read_csv(r, path);
+}
+
+/* The first record's month of an open JSON lines file (see pb_read_peek_month). */
+static int peek_jsonl(struct pb_read *r, const char *name, struct pb_input *in, int32_t *month)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	struct pb_format_stats st;
+	struct pb_jsonl j;
+	struct pb_usage u;
+	char account[40];
+	uint32_t col;
+	int rc, ret = -1;
+
+	if (pb_jsonl_init(&j, pb_input_read, in, (size_t)64 << 20) < 0) {
+		pb_read_report(r, name, 0, 0, "out of memory");
+		return -1;
+	}
+	pb_stats_reset(&st);
+	rc = pb_jsonl_next(&j);
+	if (rc == PB_JSONL_END) {
+		ret = 0;
+	} else if (rc == PB_JSONL_ERR) {
+		r->remote_failed |= pb_input_remote_failed(in);
+		pb_read_report(r, name, j.err_line, j.err_col, pb_buf_str(&j.err));
+	} else if (pb_partner_center_row(&st, &j, 0, &u, account, &err, &col) < 0) {
+		ret = PB_READ_BAD_FIRST; /* the full read reports it, with the others */
+	} else {
+		*month = u.billing_month;
+		ret = 1;
+	}
+	pb_jsonl_release(&j);
+	pb_buf_release(&err);
+	return ret;
+}
+
+/* The first record's month of an open CSV file (see pb_read_peek_month). */
+static int peek_csv(struct pb_read *r, const char *name, struct pb_input *in, int32_t *month)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	struct pb_csv csv;
+	struct pb_parser parser;
+	struct pb_usage u;
+	size_t cols[PB_PARSER_MAXCOLS], ncols, field;
+	int rc, ret = -1;
+
+	if (pb_csv_init(&csv, pb_input_read, in, 0) < 0) {
+		pb_read_report(r, name, 0, 0, "out of memory");
+		return -1;
+	}
+	rc = read_header(r, name, &csv, &parser, cols, &ncols);
+	if (rc == 1) {
+		rc = pb_csv_next(&csv);
+		if (rc == PB_CSV_END) {
+			ret = 0;
+		} else if (rc < 0) {
+			pb_read_report(r, name, csv.err_line, csv.err_col, pb_buf_str(&csv.err));
+		} else if (pb_parser_row(&parser, &csv, &u, &err, &field) < 0) {
+			ret = PB_READ_BAD_FIRST; /* the full read reports it, with the others */
+		} else {
+			*month = u.billing_month;
+			ret = 1;
+		}
+	} else if (rc == 0) {
+		ret = 0;
+	}
+	r->remote_failed |= ret == -1 && pb_input_remote_failed(in);
+	pb_csv_release(&csv);
+	pb_buf_release(&err);
+	return ret;
+}
+
+int pb_read_peek_month(struct pb_read *r, const char *path, int32_t *month)
+{
+	struct pb_input *in = NULL;
+	const char *name;
+	int ret;
+
+	if (strcmp(path, "-") == 0) {
+		pb_read_report(r, path, 0, 0, "reading standard input into the store needs --month YYYY-MM");
+		return -1;
+	}
+	if (open_input(r, path, 0, &in) < 0)
+		return -1;
+	name = pb_input_name(in);
+	if (r->opt->kind == PB_FORMAT_PARTNER_CENTER)
+		ret = peek_jsonl(r, name, in, month);
+	else
+		ret = peek_csv(r, name, in, month);
+	pb_input_free(in);
+	return ret;
+}

@@ -1,0 +1,58 @@
+/* Reading a run's files into its reductions: CSV files split between threads, JSON lines on one. */
+#ifndef PB_INGEST_READ_H
+#define PB_INGEST_READ_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "options.h"
+#include "progress.h"
+#include "reduce.h"
+#include "store.h"
+#include "tags.h"
+
+/* The state of one run over all its files. */
+struct pb_read {
+	const struct pb_ingest_options *opt;
+	struct pb_reduce *reduce; /* the daily rows (or per-account totals for --summary) */
+	struct pb_reduce *names;  /* partner account names and tags, when storing */
+	const struct pb_tag_keys *tag_keys;
+	int store;     /* hash files and prefetch downloads */
+	int32_t month; /* every line's billing month (pb_month_check), or 0 before it is known */
+	struct pb_progress progress;
+	uint64_t bytes_before, rows;
+	unsigned long errors;
+	int remote_failed;	    /* a download failed after its retries */
+	uint64_t lines, no_invoice; /* for the final flag */
+	size_t part, nparts;	    /* for the progress line: part of parts */
+	struct pb_buf label;
+	struct pb_store_file *files; /* what the audit keeps of each file read, when storing */
+	size_t nfiles;
+	struct pb_buf first_error; /* recorded on a failed import */
+};
+
+/* Prepares r for a run (store: whether it stores). Returns 0, or -1 when memory cannot be had. */
+int pb_read_init(struct pb_read *r, const struct pb_ingest_options *opt, const struct pb_tag_keys *keys, int store);
+void pb_read_release(struct pb_read *r);
+
+/*
+ * Reads the file or URL at path into the run (the format of r->opt). Errors are reported on stderr as
+ * they are found, with their file, line and column, and counted in r->errors. Returns 0, or -1 when the
+ * run must stop.
+ */
+int pb_read_file(struct pb_read *r, const char *path);
+
+/*
+ * The billing month of the first line item of path, for a run given no --month. Returns 1 with *month
+ * set, 0 when the file has no line item, PB_READ_BAD_FIRST when the first line item is bad (not reported:
+ * the full read reports it at its line and column, with the bad lines after it), or -1 after reporting
+ * why the file cannot be read at all.
+ */
+#define PB_READ_BAD_FIRST (-2)
+
+int pb_read_peek_month(struct pb_read *r, const char *path, int32_t *month);
+
+/* Reports an error about name (line 0: no position), the first one kept for the import's record. */
+void pb_read_report(struct pb_read *r, const char *name, uint64_t line, uint32_t col, const char *msg);
+
+#endif
