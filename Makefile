@@ -29,6 +29,7 @@ LIB_SRC := \
 	common/buf.c \
 	common/cluster.c \
 	common/csv.c \
+	common/currency.c \
 	common/date.c \
 	common/db.c \
 	common/entra.c \
@@ -75,6 +76,7 @@ INGEST_SRC := \
 
 UNIT_TESTS := \
 	csv \
+	currency \
 	date \
 	input \
 	money \
