@@ -378,8 +378,13 @@ static int store_close(struct run *run, const struct pb_daily *const *rows, size
 	uint64_t lines;
 	int rc;
 
-	/* Only AWS marks a final report, with an invoice id on every line. */
-	im->final = run->opt.kind == PB_FORMAT_AWS_CUR && run->read.lines > 0 && run->read.no_invoice == 0;
+	/*
+	 * Final: an AWS report with an invoice id on every line, a Partner Center invoice's billed usage, or
+	 * what --final declares (an Azure export made after its billing period closed).
+	 */
+	im->final = run->opt.final ||
+		    (run->opt.kind == PB_FORMAT_AWS_CUR && run->read.lines > 0 && run->read.no_invoice == 0) ||
+		    (run->opt.kind == PB_FORMAT_PARTNER_CENTER && run->opt.invoice && !run->o->nfiles);
 	im->names = pb_reduce_sorted(run->read.names, &im->nnames);
 	if (!im->names) {
 		pb_error("out of memory");

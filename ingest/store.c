@@ -546,6 +546,84 @@ static int copy_accounts(PGconn *conn, const struct pb_store_import *im, const s
 	return copy_finish(conn, &b, 1, err);
 }
 
+/* One (charge category, charge type) of an import and its totals; texts are interned, so compared by address. */
+struct charge {
+	const struct pb_text *category, *type;
+	pb_money list, billed;
+	uint64_t lines;
+};
+
+/* Folds a row into the import's charges. -1 when memory cannot be had. */
+static int add_charge(struct charge **cs, size_t *n, const struct pb_daily *d)
+{
+	struct charge *c;
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		c = &(*cs)[i];
+		if (c->category->ptr == d->category.ptr && c->type->ptr == d->charge_type.ptr)
+			break;
+	}
+	if (i == *n) {
+		c = realloc(*cs, (*n + 1) * sizeof(*c));
+		if (!c)
+			return -1;
+		*cs = c;
+		c = &c[(*n)++];
+		memset(c, 0, sizeof(*c));
+		c->category = &d->category;
+		c->type = &d->charge_type;
+	}
+	c = &(*cs)[i];
+	/* The rows add up already (the totals check): these sums cannot leave the range. */
+	pb_money_add(c->list, d->list_cost, &c->list);
+	pb_money_add(c->billed, d->billed_cost, &c->billed);
+	c->lines += d->line_count;
+	return 0;
+}
+
+/* Per charge category and type: lines and totals. */
+static int copy_charges(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
+			struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	struct charge *cs = NULL;
+	size_t ncs = 0, i;
+	char id[32], l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (add_charge(&cs, &ncs, rows[i]) < 0) {
+			free(cs);
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "out of memory");
+			return -1;
+		}
+	}
+	if (!ncs)
+		return 0;
+	snprintf(id, sizeof(id), "%lld", im->id);
+	if (copy_start(conn,
+		       "COPY pb.import_charge (import_id, charge_category, charge_type, line_count, list_total, "
+		       "billed_total) FROM STDIN",
+		       err) < 0) {
+		free(cs);
+		return -1;
+	}
+	for (i = 0; i < ncs; i++) {
+		pb_money_format_canonical(cs[i].list, l);
+		pb_money_format_canonical(cs[i].billed, bl);
+		pb_buf_addf(&b, "%s\t", id);
+		copy_text(&b, cs[i].category->ptr, cs[i].category->len);
+		pb_buf_addch(&b, '\t');
+		copy_text(&b, cs[i].type->ptr, cs[i].type->len);
+		pb_buf_addf(&b, "\t%llu\t%s\t%s\n", (unsigned long long)cs[i].lines, l, bl);
+	}
+	free(cs);
+	ret = copy_finish(conn, &b, 1, err);
+	return ret;
+}
+
 /* Makes this import the current one of its key: the previous one superseded, its rows deleted. */
 static int make_current(PGconn *conn, const struct pb_store_import *im, const char *id, const char *month,
 			const struct pb_store_file *files, size_t nfiles, size_t nrows, struct pb_buf *err)
@@ -622,7 +700,7 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 	if (rc == 0)
 		rc = verify_totals(conn, im, rows, nrows, err);
 	if (rc == 0 && (record_files(conn, im, files, nfiles, err) < 0 || copy_names(conn, im, err) < 0 ||
-			copy_accounts(conn, im, rows, nrows, err) < 0 ||
+			copy_accounts(conn, im, rows, nrows, err) < 0 || copy_charges(conn, im, rows, nrows, err) < 0 ||
 			make_current(conn, im, id, month, files, nfiles, nrows, err) < 0))
 		rc = PB_STORE_ERR_DB;
 	if (rc < 0) {

@@ -34,6 +34,18 @@ CREATE TABLE pb.import_account (
 
 CREATE INDEX import_account_account ON pb.import_account (partner_account_id);
 
+-- Per import, charge category and the source's charge type: what the pricing rules are chosen by, without
+-- reading every daily row of a month to find them.
+CREATE TABLE pb.import_charge (
+	import_id bigint NOT NULL REFERENCES pb.import (id) ON DELETE CASCADE,
+	charge_category text NOT NULL,
+	charge_type text NOT NULL,
+	line_count bigint NOT NULL CHECK (line_count > 0),
+	list_total numeric NOT NULL,
+	billed_total numeric NOT NULL,
+	PRIMARY KEY (import_id, charge_category, charge_type)
+);
+
 -- The partner accounts that more than one current import of the same vendor and month holds.
 CREATE VIEW pb.import_overlap AS
 SELECT i.vendor, i.billing_month, a.partner_account_id,
