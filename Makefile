@@ -32,6 +32,7 @@ LIB_SRC := \
 	common/currency.c \
 	common/date.c \
 	common/db.c \
+	common/eligconf.c \
 	common/entra.c \
 	common/fetch.c \
 	common/http.c \
@@ -40,6 +41,7 @@ LIB_SRC := \
 	common/log.c \
 	common/money.c \
 	common/progress.c \
+	common/sha256.c \
 	common/text.c
 
 ACCOUNTS_SRC := \
