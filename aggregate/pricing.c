@@ -97,11 +97,15 @@ static int parse_rule(struct pb_pricing_rule *r, const char *name, unsigned line
 	if (k == 0)
 		return 1;
 	if (k < 4 || k > 5)
-		return line_error(err, name, line, k < 0 ? bad : k > 5 ? f[5].col : 1,
+		return line_error(err, name, line,
+				  k < 0	  ? bad
+				  : k > 5 ? f[5].col
+					  : 1,
 				  "a rule is VENDOR CATEGORY CHARGE_TYPE PRICE [REASON]");
 	memset(r, 0, sizeof(*r));
 	r->line = line;
-	if (copy_field(r->vendor, sizeof(r->vendor), &f[0]) < 0 || copy_field(r->category, sizeof(r->category), &f[1]) < 0 ||
+	if (copy_field(r->vendor, sizeof(r->vendor), &f[0]) < 0 ||
+	    copy_field(r->category, sizeof(r->category), &f[1]) < 0 ||
 	    copy_field(r->charge_type, sizeof(r->charge_type), &f[2]) < 0)
 		return line_error(err, name, line, f[0].col, "a field is empty or too long");
 	if (strcmp(r->vendor, "aws") != 0 && strcmp(r->vendor, "azure") != 0 && strcmp(r->vendor, "*") != 0)

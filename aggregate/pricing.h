@@ -7,10 +7,10 @@
 #include "buf.h"
 
 enum pb_price {
-	PB_PRICE_LIST,		/* the list cost; usage without one at its billed cost, counted in a warning */
+	PB_PRICE_LIST,		 /* the list cost; usage without one at its billed cost, counted in a warning */
 	PB_PRICE_LIST_OR_BILLED, /* the list cost where the export has one, else the billed cost */
-	PB_PRICE_BILLED,	/* passed through at the billed value (the partner's credits and refunds) */
-	PB_PRICE_EXCLUDE,	/* not the customer's: partner tax, the reseller's earned discounts, its commitments */
+	PB_PRICE_BILLED,	 /* passed through at the billed value (the partner's credits and refunds) */
+	PB_PRICE_EXCLUDE,	 /* not the customer's: partner tax, the reseller's earned discounts, its commitments */
 };
 
 /* One rule: vendor, charge category and charge type patterns ('*' wildcards, any case), and the price. */
@@ -24,8 +24,8 @@ struct pb_pricing_rule {
 struct pb_pricing {
 	struct pb_pricing_rule *rules;
 	size_t n;
-	char *file;	  /* where the rules were read */
-	char sha256[65];  /* of the file's bytes */
+	char *file;	 /* where the rules were read */
+	char sha256[65]; /* of the file's bytes */
 };
 
 /*

@@ -83,12 +83,12 @@ static int parse_line(const struct pb_csv *c, const char *name, const long *cols
 	if (pb_date_parse_iso(text, 10, &day) < 0)
 		return field_error(err, name, c, (size_t)cols[COL_MONTH], "the month is YYYY-MM");
 	memcpy(l->month, text, 11);
-	if (currency_of(c, name, cols[COL_FROM], l->from, err) < 0 || currency_of(c, name, cols[COL_TO], l->to, err) < 0)
+	if (currency_of(c, name, cols[COL_FROM], l->from, err) < 0 ||
+	    currency_of(c, name, cols[COL_TO], l->to, err) < 0)
 		return PB_ERR_DATA;
 	if (strcmp(l->from, l->to) == 0)
 		return field_error(err, name, c, (size_t)cols[COL_TO], "a rate converts between two currencies");
-	if (pb_decimal_parse(r->ptr, r->len, &d, &info) < 0 || d.neg || d.mant == 0 ||
-	    r->len >= sizeof(l->rate)) {
+	if (pb_decimal_parse(r->ptr, r->len, &d, &info) < 0 || d.neg || d.mant == 0 || r->len >= sizeof(l->rate)) {
 		pb_buf_reset(err);
 		field_error(err, name, c, (size_t)cols[COL_RATE], "the rate is a positive decimal number");
 		return PB_ERR_DATA;
@@ -144,7 +144,8 @@ static long load_records(PGconn *conn, struct pb_csv *c, const char *name, const
 	}
 	if (rc < 0) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "%s:%llu:%u: %s", name, (unsigned long long)c->err_line, c->err_col, pb_buf_str(&c->err));
+		pb_buf_addf(err, "%s:%llu:%u: %s", name, (unsigned long long)c->err_line, c->err_col,
+			    pb_buf_str(&c->err));
 		return PB_ERR_DATA;
 	}
 	return n;
@@ -194,11 +195,12 @@ int pb_rates_list(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
 
 	if (month)
 		pb_date_format(month, m);
-	res = pb_db_query(conn,
-			  "SELECT to_char(month, 'YYYY-MM'), from_currency, to_currency, rate::text, source, loaded_by, "
-			  "to_char(loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM pb.fx_rate "
-			  "WHERE $1 = '' OR month = nullif($1, '')::date ORDER BY month, from_currency, to_currency",
-			  1, p, err);
+	res = pb_db_query(
+		conn,
+		"SELECT to_char(month, 'YYYY-MM'), from_currency, to_currency, rate::text, source, loaded_by, "
+		"to_char(loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM pb.fx_rate "
+		"WHERE $1 = '' OR month = nullif($1, '')::date ORDER BY month, from_currency, to_currency",
+		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	fprintf(out, "month,from,to,rate,source,loaded_by,loaded_at\n");
@@ -220,8 +222,8 @@ int pb_rates_read(PGconn *conn, int32_t month, struct pb_rates *rates, struct pb
 	memset(rates, 0, sizeof(*rates));
 	rates->month = month;
 	pb_date_format(month, m);
-	res = pb_db_query(conn, "SELECT from_currency, to_currency, rate::text FROM pb.fx_rate WHERE month = $1::date", 1,
-			  p, err);
+	res = pb_db_query(conn, "SELECT from_currency, to_currency, rate::text FROM pb.fx_rate WHERE month = $1::date",
+			  1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	rates->r = calloc((size_t)PQntuples(res) + 1, sizeof(*rates->r));
@@ -266,8 +268,8 @@ int pb_rates_convert(const struct pb_rates *rates, const char *from, const char 
 	}
 	pb_date_format(rates->month, m);
 	pb_buf_reset(err);
-	pb_buf_addf(err, "no conversion rate from %s to %s for %.7s: load one with pb-aggregate rates --load FILE", from,
-		    to, m);
+	pb_buf_addf(err, "no conversion rate from %s to %s for %.7s: load one with pb-aggregate rates --load FILE",
+		    from, to, m);
 	return PB_ERR_DATA;
 }
 

@@ -144,6 +144,61 @@ int pb_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *pa
 	return 0;
 }
 
+/* Ends a COPY and collects its result; a failed COPY is ended as failed, so that no result loops. */
+static int copy_end(PGconn *conn, int ok, struct pb_buf *err)
+{
+	PGresult *res;
+	int ret = -1;
+
+	if (PQputCopyEnd(conn, ok ? NULL : "the copy stopped") != 1) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+	}
+	while ((res = PQgetResult(conn))) {
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st == PGRES_COMMAND_OK && ok) {
+			ret = 0;
+		} else if (st != PGRES_COMMAND_OK && ok) {
+			set_result_error(err, conn, res);
+			ok = 0;
+		}
+		PQclear(res);
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+			break;
+	}
+	return ret;
+}
+
+int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err)
+{
+	PGresult *res = PQexec(conn, sql);
+	char buf[1 << 16];
+	size_t n;
+	int ok = 1;
+
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		set_result_error(err, conn, res);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	rewind(f);
+	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (PQputCopyData(conn, buf, (int)n) != 1) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+			ok = 0;
+		}
+	}
+	if (ok && ferror(f)) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "cannot read back the rows to copy");
+		ok = 0;
+	}
+	return copy_end(conn, ok, err);
+}
+
 int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err)
 {
 	PGresult *res;

@@ -3,6 +3,7 @@
 #define PB_DB_H
 
 #include <libpq-fe.h>
+#include <stdio.h>
 
 #include "buf.h"
 
@@ -30,6 +31,12 @@ PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *co
 
 /* pb_db_query for a command whose result is not needed: 0 or -1. */
 int pb_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err);
+
+/*
+ * COPY sql (a "COPY ... FROM STDIN" in text format) with the bytes of f from its start, in chunks. Returns
+ * 0, or -1 with the server's message in err; the connection is usable afterwards either way.
+ */
+int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err);
 
 /* The schema version in the database (0 before any migration). Returns 0 or -1. */
 int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err);

@@ -501,44 +501,84 @@ static int refuse_duplicates(PGconn *conn, const struct pb_store_import *im, con
 	return ret;
 }
 
-/* Per partner account: lines, totals and first and last day, from the rows (sorted by account). */
+/* What one partner account holds in one currency. */
+struct account_total {
+	const struct pb_text *currency;
+	pb_money list, billed;
+	uint64_t lines;
+	int32_t lo, hi;
+};
+
+#define MAX_ACCOUNT_CURRENCIES 16
+
+/* Writes the COPY lines of one partner account's rows [i, j), one per currency. */
+static int account_lines(struct pb_buf *b, const char *id, const struct pb_daily *const *rows, size_t i, size_t j,
+			 struct pb_buf *err)
+{
+	struct account_total t[MAX_ACCOUNT_CURRENCIES];
+	char first[11], last[11], l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
+	size_t n = 0, k, r;
+
+	for (r = i; r < j; r++) {
+		const struct pb_daily *d = rows[r];
+
+		for (k = 0; k < n && t[k].currency->ptr != d->currency.ptr; k++)
+			;
+		if (k == n) {
+			if (n == MAX_ACCOUNT_CURRENCIES) {
+				pb_buf_reset(err);
+				pb_buf_addf(err, "partner account '%.*s' is billed in more than %d currencies",
+					    (int)d->account.len, d->account.ptr, MAX_ACCOUNT_CURRENCIES);
+				return -1;
+			}
+			memset(&t[n], 0, sizeof(t[n]));
+			t[n].currency = &d->currency;
+			t[n].lo = INT32_MAX;
+			t[n].hi = INT32_MIN;
+			n++;
+		}
+		/* The rows add up already (the totals check): these sums cannot leave the range. */
+		pb_money_add(t[k].list, d->list_cost, &t[k].list);
+		pb_money_add(t[k].billed, d->billed_cost, &t[k].billed);
+		t[k].lines += d->line_count;
+		t[k].lo = d->usage_date < t[k].lo ? d->usage_date : t[k].lo;
+		t[k].hi = d->usage_date > t[k].hi ? d->usage_date : t[k].hi;
+	}
+	for (k = 0; k < n; k++) {
+		pb_money_format_canonical(t[k].list, l);
+		pb_money_format_canonical(t[k].billed, bl);
+		pb_date_format(t[k].lo, first);
+		pb_date_format(t[k].hi, last);
+		pb_buf_addf(b, "%s\t", id);
+		copy_text(b, rows[i]->account.ptr, rows[i]->account.len);
+		pb_buf_addch(b, '\t');
+		copy_text(b, t[k].currency->ptr, t[k].currency->len);
+		pb_buf_addf(b, "\t%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)t[k].lines, l, bl, first, last);
+	}
+	return 0;
+}
+
+/* Per partner account and currency: lines, totals and first and last day, from the rows (sorted by account). */
 static int copy_accounts(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
 			 struct pb_buf *err)
 {
 	struct pb_buf b = PB_BUF_INIT;
-	char id[32], first[11], last[11], l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
+	char id[32];
 	size_t i = 0, j;
 
 	if (!n)
 		return 0;
 	snprintf(id, sizeof(id), "%lld", im->id);
 	if (copy_start(conn,
-		       "COPY pb.import_account (import_id, partner_account_id, line_count, list_total, billed_total, "
-		       "first_day, last_day) FROM STDIN",
+		       "COPY pb.import_account (import_id, partner_account_id, currency, line_count, list_total, "
+		       "billed_total, first_day, last_day) FROM STDIN",
 		       err) < 0)
 		return -1;
 	while (i < n) {
-		pb_money list = PB_MONEY_ZERO, billed = PB_MONEY_ZERO;
-		uint64_t lines = 0;
-		int32_t lo = INT32_MAX, hi = INT32_MIN;
-
-		for (j = i; j < n && rows[j]->account.len == rows[i]->account.len &&
-			    memcmp(rows[j]->account.ptr, rows[i]->account.ptr, rows[i]->account.len) == 0;
-		     j++) {
-			/* The rows add up already (the totals check): these sums cannot leave the range. */
-			pb_money_add(list, rows[j]->list_cost, &list);
-			pb_money_add(billed, rows[j]->billed_cost, &billed);
-			lines += rows[j]->line_count;
-			lo = rows[j]->usage_date < lo ? rows[j]->usage_date : lo;
-			hi = rows[j]->usage_date > hi ? rows[j]->usage_date : hi;
-		}
-		pb_money_format_canonical(list, l);
-		pb_money_format_canonical(billed, bl);
-		pb_date_format(lo, first);
-		pb_date_format(hi, last);
-		pb_buf_addf(&b, "%s\t", id);
-		copy_text(&b, rows[i]->account.ptr, rows[i]->account.len);
-		pb_buf_addf(&b, "\t%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)lines, l, bl, first, last);
+		for (j = i; j < n && rows[j]->account.ptr == rows[i]->account.ptr; j++)
+			;
+		if (account_lines(&b, id, rows, i, j, err) < 0)
+			return copy_finish(conn, &b, 0, err);
 		if (b.len >= COPY_CHUNK && put_copy(conn, &b, err) < 0)
 			return copy_finish(conn, &b, 0, err);
 		i = j;

@@ -19,17 +19,18 @@ CREATE INDEX import_file_sha256 ON pb.import_file (sha256);
 -- discount from a refund.
 ALTER TABLE pb.usage_daily ADD COLUMN charge_type text NOT NULL DEFAULT '';
 
--- Per import and partner account: what the import holds of it, for the reconciliation and for finding a
--- partner account that two current imports of one vendor and month both bill.
+-- Per import, partner account and currency: what the import holds of it, for the reconciliation and for
+-- finding a partner account that two current imports of one vendor and month both bill.
 CREATE TABLE pb.import_account (
 	import_id bigint NOT NULL REFERENCES pb.import (id) ON DELETE CASCADE,
 	partner_account_id text NOT NULL,
+	currency text NOT NULL,
 	line_count bigint NOT NULL CHECK (line_count > 0),
 	list_total numeric NOT NULL,
 	billed_total numeric NOT NULL,
 	first_day date NOT NULL,
 	last_day date NOT NULL,
-	PRIMARY KEY (import_id, partner_account_id)
+	PRIMARY KEY (import_id, partner_account_id, currency)
 );
 
 CREATE INDEX import_account_account ON pb.import_account (partner_account_id);
@@ -49,11 +50,11 @@ CREATE TABLE pb.import_charge (
 -- The partner accounts that more than one current import of the same vendor and month holds.
 CREATE VIEW pb.import_overlap AS
 SELECT i.vendor, i.billing_month, a.partner_account_id,
-	array_agg(i.id ORDER BY i.id) AS imports, sum(a.line_count) AS line_count
+	array_agg(DISTINCT i.id ORDER BY i.id) AS imports, sum(a.line_count) AS line_count
 FROM pb.import_account a
 JOIN pb.import i ON i.id = a.import_id AND i.status = 'committed'
 GROUP BY i.vendor, i.billing_month, a.partner_account_id
-HAVING count(*) > 1;
+HAVING count(DISTINCT i.id) > 1;
 
 -- Partitions are made ahead, each in a transaction of its own that takes the partition lock itself.
 CREATE OR REPLACE FUNCTION pb.ensure_usage_partition(month date) RETURNS void

@@ -3,6 +3,10 @@
 -- transaction and becomes the month's current run; earlier runs stay readable. An invoice freezes the run
 -- it bills: then nothing of that run, nor the month's conversion rates, can change.
 
+-- The account fields billing reads (pb-accounts sets them; made here too when absent, with their defaults).
+ALTER TABLE pb.clc_account ADD COLUMN IF NOT EXISTS invoice_currency text NOT NULL DEFAULT 'USD';
+ALTER TABLE pb.clc_account ADD COLUMN IF NOT EXISTS markup_percent numeric NOT NULL DEFAULT 0;
+
 -- One conversion rate per month and currency pair, exact.
 CREATE TABLE pb.fx_rate (
 	month date NOT NULL CHECK (extract(day FROM month) = 1),

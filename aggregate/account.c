@@ -1,0 +1,315 @@
+/* An account's month: its rows folded into totals and daily series, then its figures and estimates written. */
+#include "account.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "currency.h"
+#include "date.h"
+#include "estimate.h"
+#include "exitcode.h"
+
+#include "banned.h"
+
+int pb_agg_account_start(struct pb_agg_account *a, const char *alias, const char *currency, const char *markup,
+			 struct pb_buf *err)
+{
+	int v;
+
+	for (v = 0; v < PB_NVENDORS; v++) {
+		struct pb_agg_total *t = a->v[v].totals;
+		size_t alloc = a->v[v].alloc;
+
+		memset(&a->v[v], 0, sizeof(a->v[v]));
+		a->v[v].totals = t;
+		a->v[v].alloc = alloc;
+	}
+	snprintf(a->alias, sizeof(a->alias), "%s", alias);
+	snprintf(a->currency, sizeof(a->currency), "%s", currency);
+	a->minor_unit = pb_currency_minor_unit(currency, strlen(currency));
+	if (a->minor_unit < 0 || pb_decimal_parse(markup, strlen(markup), &a->markup, NULL) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "account %s: bad invoice currency '%s' or markup '%s'", alias, currency, markup);
+		return PB_ERR_DATA;
+	}
+	return 0;
+}
+
+void pb_agg_account_release(struct pb_agg_account *a)
+{
+	int v;
+
+	for (v = 0; v < PB_NVENDORS; v++)
+		free(a->v[v].totals);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The total of (category, currency), made when new; NULL when memory cannot be had. */
+static struct pb_agg_total *total_of(struct pb_agg_series *s, const char *category, const char *currency)
+{
+	size_t i;
+
+	for (i = 0; i < s->ntotals; i++)
+		if (strcmp(s->totals[i].category, category) == 0 && strcmp(s->totals[i].currency, currency) == 0)
+			return &s->totals[i];
+	if (s->ntotals == s->alloc) {
+		size_t alloc = s->alloc ? s->alloc * 2 : 8;
+		struct pb_agg_total *t = realloc(s->totals, alloc * sizeof(*t));
+
+		if (!t)
+			return NULL;
+		s->totals = t;
+		s->alloc = alloc;
+	}
+	memset(&s->totals[s->ntotals], 0, sizeof(s->totals[0]));
+	snprintf(s->totals[s->ntotals].category, sizeof(s->totals[0].category), "%s", category);
+	snprintf(s->totals[s->ntotals].currency, sizeof(s->totals[0].currency), "%s", currency);
+	return &s->totals[s->ntotals++];
+}
+
+static int range_error(struct pb_buf *err, const char *alias)
+{
+	pb_buf_reset(err);
+	pb_buf_addf(err, "account %s: a sum leaves the range of amounts", alias);
+	return PB_ERR_DATA;
+}
+
+/* The index of day in the daily series: days older than the history count on its first day. */
+static size_t day_index(const struct pb_agg_context *ctx, int32_t day)
+{
+	return day < ctx->first_day ? 0 : (size_t)(day - ctx->first_day);
+}
+
+int pb_agg_account_add(const struct pb_agg_context *ctx, struct pb_agg_account *a, const struct pb_agg_row *r,
+		       struct pb_buf *err)
+{
+	struct pb_agg_series *s = &a->v[r->vendor];
+	struct pb_agg_total *t = total_of(s, r->category, r->currency);
+	pb_money converted, *slot;
+	size_t d = day_index(ctx, r->day);
+	int rc;
+
+	if (!t) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return PB_ERR_DATA;
+	}
+	if (pb_money_add(t->amount, r->amount, &t->amount) < 0 || pb_money_add(t->billed, r->billed, &t->billed) < 0)
+		return range_error(err, a->alias);
+	t->lines += r->lines;
+	t->no_list += r->no_list;
+	rc = pb_rates_convert(ctx->rates, r->currency, a->currency, r->amount, &converted, err);
+	if (rc < 0)
+		return rc;
+	/* Usage of the month is the recurring series; everything else, and late usage of earlier days, is one-off. */
+	slot = strcmp(r->category, "Usage") == 0 && r->day >= ctx->month ? &s->usage[d] : &s->one_off[d];
+	if (pb_money_add(*slot, converted, slot) < 0)
+		return range_error(err, a->alias);
+	s->in_run[d] = 1;
+	s->present = 1;
+	return 0;
+}
+
+void pb_agg_account_history(const struct pb_agg_context *ctx, struct pb_agg_account *a, int vendor, int32_t day,
+			    pb_money usage)
+{
+	if (day >= ctx->first_day && day < ctx->month)
+		a->v[vendor].usage[day - ctx->first_day] = usage;
+}
+
+/* One vendor's month to date in the invoice currency: each currency's total converted once. */
+static int month_to_date(const struct pb_agg_context *ctx, const struct pb_agg_account *a, int v, pb_money *out,
+			 struct pb_buf *err)
+{
+	const struct pb_agg_series *s = &a->v[v];
+	size_t i, j;
+
+	*out = PB_MONEY_ZERO;
+	for (i = 0; i < s->ntotals; i++) {
+		pb_money sum = PB_MONEY_ZERO, c;
+		int first = 1;
+
+		for (j = 0; j < i && first; j++)
+			first = strcmp(s->totals[j].currency, s->totals[i].currency) != 0;
+		if (!first)
+			continue;
+		for (j = i; j < s->ntotals; j++)
+			if (strcmp(s->totals[j].currency, s->totals[i].currency) == 0 &&
+			    pb_money_add(sum, s->totals[j].amount, &sum) < 0)
+				return range_error(err, a->alias);
+		if (pb_rates_convert(ctx->rates, s->totals[i].currency, a->currency, sum, &c, err) < 0)
+			return PB_ERR_DATA;
+		if (pb_money_add(*out, c, out) < 0)
+			return range_error(err, a->alias);
+	}
+	return 0;
+}
+
+/* The figures of one series (a vendor, or every vendor together). */
+struct figures {
+	const char *vendor;
+	pb_money mtd, markup;
+	struct pb_estimate est;
+	int32_t complete_through;
+	int final;
+};
+
+static void add_money(FILE *f, pb_money m, int tab)
+{
+	char s[PB_MONEY_STRMAX];
+
+	pb_money_format_canonical(m, s);
+	fprintf(f, "%s%s", tab ? "\t" : "", s);
+}
+
+/* The markup or discount: month to date x percent / 100, rounded half-to-even to 18 places once. */
+static int markup_of(const struct pb_agg_account *a, pb_money mtd, pb_money *out, struct pb_buf *err)
+{
+	struct pb_decimal f[2];
+
+	f[0] = pb_decimal_from_money(mtd);
+	f[1] = a->markup;
+	if (pb_decimal_product(f, 2, 100, out, NULL) < 0)
+		return range_error(err, a->alias);
+	return 0;
+}
+
+/* The estimate of a recurring series (history and month) with the month to date. */
+static int estimate_of(const struct pb_agg_context *ctx, const struct pb_agg_account *a, const pb_money *usage,
+		       struct figures *fig, struct pb_buf *err)
+{
+	struct pb_estimate_series s;
+
+	memset(&s, 0, sizeof(s));
+	s.month_start = ctx->month;
+	s.as_of = ctx->as_of;
+	s.first_day = ctx->first_day;
+	s.ndays = (size_t)(ctx->as_of - ctx->first_day + 1);
+	s.recurring = usage;
+	s.month_to_date = fig->mtd;
+	s.final = fig->final;
+	s.minor_unit = a->minor_unit;
+	if (pb_estimate_compute(&s, &fig->est) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "account %s: the estimate of %s failed", a->alias, fig->vendor);
+		return PB_ERR_DATA;
+	}
+	return 0;
+}
+
+static void write_figures(struct pb_agg_context *ctx, const struct pb_agg_account *a, const struct figures *f)
+{
+	char day[11], month[11], as_of[11];
+
+	fprintf(ctx->accounts, "%s\t%s\t%s\t%s", ctx->run_id, a->alias, f->vendor, a->currency);
+	add_money(ctx->accounts, f->mtd, 1);
+	add_money(ctx->accounts, f->markup, 1);
+	add_money(ctx->accounts, f->est.estimate, 1);
+	add_money(ctx->accounts, f->est.low80, 1);
+	add_money(ctx->accounts, f->est.high80, 1);
+	add_money(ctx->accounts, f->est.low90, 1);
+	add_money(ctx->accounts, f->est.high90, 1);
+	if (f->complete_through)
+		pb_date_format(f->complete_through, day);
+	fprintf(ctx->accounts, "\t%s\t%s\t%s\n", f->est.method, f->complete_through ? day : "\\N",
+		f->final ? "t" : "f");
+	pb_date_format(ctx->month, month);
+	pb_date_format(ctx->as_of, as_of);
+	fprintf(ctx->history, "%s\t%s\t%s\t%s\t%s\t%s", ctx->run_id, month, a->alias, f->vendor, as_of, a->currency);
+	add_money(ctx->history, f->mtd, 1);
+	add_money(ctx->history, f->est.estimate, 1);
+	add_money(ctx->history, f->est.low80, 1);
+	add_money(ctx->history, f->est.high80, 1);
+	add_money(ctx->history, f->est.low90, 1);
+	add_money(ctx->history, f->est.high90, 1);
+	fprintf(ctx->history, "\t%s\n", f->est.method);
+}
+
+static void write_totals(struct pb_agg_context *ctx, const struct pb_agg_account *a, int v)
+{
+	const struct pb_agg_series *s = &a->v[v];
+	size_t i;
+
+	for (i = 0; i < s->ntotals; i++) {
+		const struct pb_agg_total *t = &s->totals[i];
+
+		fprintf(ctx->totals, "%s\t%s\t%s\t%s\t%s", ctx->run_id, a->alias, pb_vendor_names[v], t->category,
+			t->currency);
+		add_money(ctx->totals, t->amount, 1);
+		add_money(ctx->totals, t->billed, 1);
+		fprintf(ctx->totals, "\t%llu\t%llu\n", (unsigned long long)t->lines, (unsigned long long)t->no_list);
+		ctx->no_list_lines += t->no_list;
+	}
+}
+
+static void write_daily(struct pb_agg_context *ctx, const struct pb_agg_account *a, int v)
+{
+	const struct pb_agg_series *s = &a->v[v];
+	char day[11];
+	int32_t d;
+
+	for (d = 0; d <= ctx->as_of - ctx->first_day; d++) {
+		if (!s->in_run[d])
+			continue;
+		pb_date_format(ctx->first_day + d, day);
+		fprintf(ctx->daily, "%s\t%s\t%s\t%s", ctx->run_id, a->alias, pb_vendor_names[v], day);
+		add_money(ctx->daily, s->usage[d], 1);
+		add_money(ctx->daily, s->one_off[d], 1);
+		fputc('\n', ctx->daily);
+	}
+}
+
+/* Every vendor together: the sums of the vendors' series and figures. */
+static int all_vendors(struct pb_agg_context *ctx, const struct pb_agg_account *a, const struct figures *vf,
+		       struct pb_buf *err)
+{
+	pb_money usage[PB_AGG_MAX_DAYS];
+	struct figures all;
+	int v;
+	size_t d;
+
+	memset(&all, 0, sizeof(all));
+	memset(usage, 0, sizeof(usage));
+	all.vendor = "all";
+	all.final = 1;
+	for (v = 0; v < PB_NVENDORS; v++) {
+		for (d = 0; d < PB_AGG_MAX_DAYS; d++)
+			if (pb_money_add(usage[d], a->v[v].usage[d], &usage[d]) < 0)
+				return range_error(err, a->alias);
+		if (!a->v[v].present)
+			continue;
+		if (pb_money_add(all.mtd, vf[v].mtd, &all.mtd) < 0 ||
+		    pb_money_add(all.markup, vf[v].markup, &all.markup) < 0)
+			return range_error(err, a->alias);
+		all.final &= vf[v].final;
+		if (vf[v].complete_through && (!all.complete_through || vf[v].complete_through < all.complete_through))
+			all.complete_through = vf[v].complete_through;
+	}
+	if (estimate_of(ctx, a, usage, &all, err) < 0)
+		return PB_ERR_DATA;
+	write_figures(ctx, a, &all);
+	return 0;
+}
+
+int pb_agg_account_finish(struct pb_agg_context *ctx, struct pb_agg_account *a, struct pb_buf *err)
+{
+	struct figures f[PB_NVENDORS];
+	int v;
+
+	memset(f, 0, sizeof(f));
+	for (v = 0; v < PB_NVENDORS; v++) {
+		if (!a->v[v].present)
+			continue;
+		f[v].vendor = pb_vendor_names[v];
+		f[v].complete_through = ctx->complete_through[v];
+		f[v].final = ctx->final[v];
+		if (month_to_date(ctx, a, v, &f[v].mtd, err) < 0 || markup_of(a, f[v].mtd, &f[v].markup, err) < 0 ||
+		    estimate_of(ctx, a, a->v[v].usage, &f[v], err) < 0)
+			return PB_ERR_DATA;
+		write_totals(ctx, a, v);
+		write_figures(ctx, a, &f[v]);
+		write_daily(ctx, a, v);
+	}
+	ctx->naccounts++;
+	return all_vendors(ctx, a, f, err);
+}

@@ -1,0 +1,354 @@
+/* pb-aggregate: month-to-date totals, estimates and the reconciliation per CLC account; arguments and exit codes. */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "date.h"
+#include "db.h"
+#include "eligconf.h"
+#include "estimate_cli.h"
+#include "exitcode.h"
+#include "log.h"
+#include "pricing.h"
+#include "rates.h"
+#include "report.h"
+#include "run.h"
+
+#include "banned.h"
+
+enum {
+	OPT_MONTH = 256,
+	OPT_AS_OF,
+	OPT_STRICT,
+	OPT_PRICING,
+	OPT_CONFIG,
+	OPT_CSV,
+	OPT_UNMAPPED,
+	OPT_NO_RUN,
+	OPT_HISTORY,
+	OPT_LOG_FORMAT,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_LOAD,
+	OPT_LIST,
+};
+
+enum output { OUT_SUMMARY, OUT_CSV, OUT_UNMAPPED };
+
+struct args {
+	int32_t month, as_of;
+	int strict, no_run, history, done, rates, load, list;
+	enum output output;
+	const char *pricing, *config, *file;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pb-aggregate --month YYYY-MM [--as-of YYYY-MM-DD] [--strict] [--csv | --unmapped] [options]\n"
+		"       pb-aggregate --month YYYY-MM --no-run [--csv | --unmapped]\n"
+		"       pb-aggregate --history [--month YYYY-MM]\n"
+		"       pb-aggregate rates --load FILE.csv | --list [--month YYYY-MM]\n"
+		"       pb-aggregate estimate --as-of YYYY-MM-DD [--final] [--minor-unit N] FILE.csv\n"
+		"\n"
+		"Rolls the month's committed imports up per CLC account (each daily row through the link valid on\n"
+		"its usage date), priced by the pricing rules at the partners' list prices, with a month-end\n"
+		"estimate, and stores the result as the month's current aggregate run, in one transaction. Every\n"
+		"partner charge is accounted for: attributed, unmapped, ineligible or excluded.\n"
+		"\n"
+		"  --month YYYY-MM      the billing month\n"
+		"  --as-of YYYY-MM-DD   count usage dates up to this day (default: today, or the month's last day)\n"
+		"  --strict             exit 1 when any spend is unmapped or ineligible\n"
+		"  --csv                print one CSV row per CLC account and vendor instead of the summary\n"
+		"  --unmapped           print the unmapped, ineligible and excluded spend per partner account (CSV)\n"
+		"  --no-run             print the month's current run without computing a new one\n"
+		"  --pricing FILE       the pricing rules (default: $PB_PRICING_CONFIG, else config/pricing.conf)\n"
+		"  --config FILE        the eligibility config (default: $PB_ELIGIBILITY_CONFIG, else\n"
+		"                       config/eligibility.conf)\n"
+		"  --history            list the aggregate runs (of --month only, if given)\n"
+		"  --log-format FORMAT  plain (the default) or json\n"
+		"  --help, --version\n"
+		"\n"
+		"Exit status: 0 success, 1 bad data (a missing rate, a charge no rule prices; with --strict,\n"
+		"unmapped or ineligible spend), 2 usage error, 3 a dependency failed, 4 refused (another run of the\n"
+		"month is running, a month's rates frozen by its invoice).\n");
+}
+
+static int bad(const char *opt, const char *what, const char *value)
+{
+	pb_error("--%s takes %s, not '%s'", opt, what, value);
+	return -1;
+}
+
+static int parse_month(const char *s, int32_t *out)
+{
+	char buf[16];
+
+	if (strlen(s) != 7)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s-01", s);
+	return pb_date_parse_iso(buf, 10, out);
+}
+
+static int option(struct args *a, int ch, const char *v)
+{
+	switch (ch) {
+	case OPT_MONTH:
+		return parse_month(v, &a->month) < 0 ? bad("month", "YYYY-MM", v) : 0;
+	case OPT_AS_OF:
+		return strlen(v) != 10 || pb_date_parse_iso(v, 10, &a->as_of) < 0 ? bad("as-of", "YYYY-MM-DD", v) : 0;
+	case OPT_STRICT:
+		a->strict = 1;
+		return 0;
+	case OPT_PRICING:
+		a->pricing = v;
+		return 0;
+	case OPT_CONFIG:
+		a->config = v;
+		return 0;
+	case OPT_CSV:
+	case OPT_UNMAPPED:
+		a->output = ch == OPT_CSV ? OUT_CSV : OUT_UNMAPPED;
+		return 0;
+	case OPT_NO_RUN:
+		a->no_run = 1;
+		return 0;
+	case OPT_HISTORY:
+		a->history = 1;
+		return 0;
+	case OPT_LOAD:
+		a->load = 1;
+		a->file = v;
+		return 0;
+	case OPT_LIST:
+		a->list = 1;
+		return 0;
+	default: {
+		enum pb_log_format f;
+
+		if (pb_log_parse_format(v, &f) < 0)
+			return bad("log-format", "plain or json", v);
+		pb_log_setup("pb-aggregate", f, stderr);
+		return 0;
+	}
+	}
+}
+
+static int read_options(int argc, char **argv, struct args *a)
+{
+	static const struct option longopts[] = {
+		{"month", required_argument, NULL, OPT_MONTH},
+		{"as-of", required_argument, NULL, OPT_AS_OF},
+		{"strict", no_argument, NULL, OPT_STRICT},
+		{"pricing", required_argument, NULL, OPT_PRICING},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"csv", no_argument, NULL, OPT_CSV},
+		{"unmapped", no_argument, NULL, OPT_UNMAPPED},
+		{"no-run", no_argument, NULL, OPT_NO_RUN},
+		{"history", no_argument, NULL, OPT_HISTORY},
+		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{"load", required_argument, NULL, OPT_LOAD},
+		{"list", no_argument, NULL, OPT_LIST},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == OPT_HELP || ch == OPT_VERSION) {
+			if (ch == OPT_HELP)
+				usage(stdout);
+			else
+				printf("pb-aggregate %s\n", PB_VERSION);
+			a->done = 1;
+			return 0;
+		}
+		if (ch == '?') {
+			pb_error("option '%s' needs an argument or is unknown", argv[optind - 1]);
+			return -1;
+		}
+		if (option(a, ch, optarg) < 0)
+			return -1;
+	}
+	if (optind < argc) {
+		pb_error("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The default as-of day: today (UTC) for the current month, the last day for a past one. */
+static int default_as_of(struct args *a)
+{
+	int32_t today = (int32_t)(time(NULL) / 86400);
+	int y, m, d;
+	int32_t end;
+
+	pb_date_to_ymd(a->month, &y, &m, &d);
+	end = (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
+	if (!a->as_of)
+		a->as_of = today < end ? today : end;
+	if (a->as_of < a->month || a->as_of > end) {
+		pb_error("--as-of must be a day of the month %.7s", "");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_args(struct args *a)
+{
+	if (a->rates) {
+		if (a->load == a->list) {
+			pb_error("rates takes --load FILE or --list");
+			return -1;
+		}
+		return 0;
+	}
+	if (a->load || a->list) {
+		pb_error("--load and --list are options of 'pb-aggregate rates'");
+		return -1;
+	}
+	if (a->history)
+		return 0;
+	if (!a->month) {
+		pb_error("--month YYYY-MM is required");
+		return -1;
+	}
+	if (a->as_of && a->no_run) {
+		pb_error("--no-run shows the current run; --as-of makes a new one");
+		return -1;
+	}
+	return a->no_run ? 0 : default_as_of(a);
+}
+
+/* Who runs it, for the run's record: the login name and the host. */
+static void who(char *out, size_t n)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(out, n, "%s@%s", pw ? pw->pw_name : "?", host);
+}
+
+/* Computes and stores a run; prints what was asked. */
+static int run_month(PGconn *conn, const struct args *a)
+{
+	struct pb_buf err = PB_BUF_INIT, path = PB_BUF_INIT;
+	struct pb_pricing pricing;
+	struct pb_eligibility elig;
+	struct pb_agg_options o;
+	struct pb_agg_result res;
+	char by[300];
+	int rc;
+
+	memset(&pricing, 0, sizeof(pricing));
+	rc = pb_pricing_load(&pricing, a->pricing, &err);
+	if (rc < 0) {
+		rc = rc == -2 ? PB_ERR_USAGE : PB_ERR_DATA;
+		goto out;
+	}
+	rc = pb_eligibility_find(a->config, &path, &err);
+	if (rc == 0)
+		rc = pb_eligibility_load(&elig, pb_buf_str(&path), &err);
+	if (rc < 0)
+		goto out;
+	who(by, sizeof(by));
+	o.month = a->month;
+	o.as_of = a->as_of;
+	o.pricing = &pricing;
+	o.eligibility = &elig;
+	o.by = by;
+	rc = pb_aggregate_run(conn, &o, &res, &err);
+	if (rc < 0)
+		goto out;
+	rc = pb_agg_report_run(conn, res.run_id, a->output == OUT_SUMMARY ? stdout : stderr, stderr, &err);
+	if (rc > 0)
+		rc = a->strict ? PB_ERR_DATA : 0;
+	if (rc < 0 && rc != PB_ERR_DATA)
+		goto out;
+	if (rc == PB_ERR_DATA)
+		pb_buf_reset(&err);
+out:
+	if (err.len)
+		pb_error("%s", pb_buf_str(&err));
+	pb_pricing_release(&pricing);
+	pb_buf_release(&path);
+	pb_buf_release(&err);
+	return rc;
+}
+
+static int dispatch(const struct args *a)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	PGconn *conn = pb_db_connect("pb-aggregate", &err);
+	char by[300];
+	int rc = PB_ERR_DEPENDENCY;
+
+	if (!conn || pb_db_check_schema(conn, &err) < 0)
+		goto out;
+	if (a->rates) {
+		who(by, sizeof(by));
+		rc = a->load ? pb_rates_load(conn, a->file, by, stdout, &err)
+			     : pb_rates_list(conn, a->month, stdout, &err);
+		goto out;
+	}
+	if (a->history) {
+		rc = pb_agg_report_history(conn, a->month, stdout, &err);
+		goto out;
+	}
+	rc = a->no_run ? 0 : run_month(conn, a);
+	if (rc == 0 && a->output == OUT_CSV)
+		rc = pb_agg_report_csv(conn, a->month, stdout, &err);
+	if (rc == 0 && a->output == OUT_UNMAPPED)
+		rc = pb_agg_report_buckets(conn, a->month, stdout, &err);
+	if (rc == 0 && a->no_run && a->output == OUT_SUMMARY) {
+		pb_error("--no-run prints --csv or --unmapped");
+		rc = PB_ERR_USAGE;
+	}
+out:
+	if (err.len)
+		pb_error("%s", pb_buf_str(&err));
+	PQfinish(conn);
+	pb_buf_release(&err);
+	return rc;
+}
+
+/* What stdout holds must reach it: a full disk is an error, not a silent loss. */
+static int close_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		pb_error("cannot write output: %s", strerror(errno));
+		return status ? status : EXIT_DATA;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+
+	pb_log_setup("pb-aggregate", PB_LOG_PLAIN, stderr);
+	if (argc > 1 && strcmp(argv[1], "estimate") == 0)
+		return close_stdout(pb_estimate_cli(argc - 1, argv + 1));
+	memset(&a, 0, sizeof(a));
+	if (argc > 1 && strcmp(argv[1], "rates") == 0) {
+		a.rates = 1;
+		argc--;
+		argv++;
+	}
+	if (read_options(argc, argv, &a) < 0 || (!a.done && check_args(&a) < 0)) {
+		fprintf(stderr, "Try 'pb-aggregate --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (a.done)
+		return close_stdout(EXIT_OK);
+	return close_stdout(pb_exit_status(dispatch(&a)));
+}

@@ -1,0 +1,221 @@
+/* pb-aggregate's outputs, read back from the stored run: what is printed is what was stored. */
+#include "report.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "date.h"
+#include "db.h"
+#include "exitcode.h"
+#include "log.h"
+
+#include "banned.h"
+
+/* The id of the month's current run as text into id; PB_ERR_DATA when there is none. */
+static int current_run(PGconn *conn, int32_t month, char *id, size_t n, struct pb_buf *err)
+{
+	char m[11];
+	const char *p[1] = {m};
+	PGresult *res;
+	int ret = 0;
+
+	pb_date_format(month, m);
+	res = pb_db_query(conn, "SELECT id FROM pb.aggregate_run WHERE billing_month = $1::date AND status = 'current'",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 1) {
+		snprintf(id, n, "%s", PQgetvalue(res, 0, 0));
+	} else {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%.7s has no aggregate run: run pb-aggregate --month %.7s", m, m);
+		ret = PB_ERR_DATA;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/* Prints a result as CSV: a header, then each row, fields quoted where RFC 4180 needs it. */
+static void print_csv(PGresult *res, FILE *out)
+{
+	struct pb_buf line = PB_BUF_INIT;
+	int i, j;
+
+	for (j = 0; j < PQnfields(res); j++) {
+		pb_buf_addstr(&line, j ? "," : "");
+		pb_buf_addstr(&line, PQfname(res, j));
+	}
+	pb_buf_addch(&line, '\n');
+	for (i = 0; i < PQntuples(res); i++) {
+		for (j = 0; j < PQnfields(res); j++) {
+			const char *v = PQgetvalue(res, i, j);
+
+			pb_buf_addstr(&line, j ? "," : "");
+			pb_buf_add_csv_field(&line, v, strlen(v));
+		}
+		pb_buf_addch(&line, '\n');
+		if (line.len > 65536) {
+			fwrite(line.ptr, 1, line.len, out);
+			pb_buf_reset(&line);
+		}
+	}
+	if (line.len)
+		fwrite(line.ptr, 1, line.len, out);
+	pb_buf_release(&line);
+}
+
+/* Runs a query of the current run ($1) and prints it as CSV. */
+static int csv_of_run(PGconn *conn, int32_t month, const char *sql, FILE *out, struct pb_buf *err)
+{
+	char id[24];
+	const char *p[1] = {id};
+	PGresult *res;
+	int rc = current_run(conn, month, id, sizeof(id), err);
+
+	if (rc < 0)
+		return rc;
+	res = pb_db_query(conn, sql, 1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	print_csv(res, out);
+	PQclear(res);
+	return 0;
+}
+
+int pb_agg_report_csv(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
+{
+	return csv_of_run(
+		conn, month,
+		"SELECT alias, vendor, currency, trim_scale(month_to_date) AS month_to_date, estimate, low80, "
+		"high80, low90, high90, coalesce(complete_through::text, '') AS complete_through, "
+		"CASE WHEN final THEN 'true' ELSE 'false' END AS final FROM pb.aggregate_account "
+		"WHERE run_id = $1::bigint AND vendor <> 'all' ORDER BY alias COLLATE \"C\", vendor",
+		out, err);
+}
+
+int pb_agg_report_buckets(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
+{
+	return csv_of_run(
+		conn, month,
+		"SELECT bucket, vendor, partner_account_id, alias, reason, currency, trim_scale(list) AS list, "
+		"trim_scale(billed) AS billed, line_count FROM pb.aggregate_bucket WHERE run_id = $1::bigint "
+		"ORDER BY bucket, vendor, partner_account_id COLLATE \"C\", alias COLLATE \"C\", "
+		"reason COLLATE \"C\", currency",
+		out, err);
+}
+
+/* The reconciliation of the run, per currency: the total billed is the sum of its places, to the last digit. */
+static int print_recon(PGconn *conn, const char *id, FILE *out, struct pb_buf *err)
+{
+	const char *p[1] = {id};
+	PGresult *res;
+	int i;
+
+	res = pb_db_query(
+		conn,
+		"SELECT currency, place, trim_scale(billed)::text, line_count FROM pb.aggregate_recon "
+		"WHERE run_id = $1::bigint ORDER BY currency, CASE place WHEN 'total' THEN 0 WHEN 'attributed' "
+		"THEN 1 WHEN 'unmapped' THEN 2 WHEN 'ineligible' THEN 3 ELSE 4 END",
+		1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *place = PQgetvalue(res, i, 1);
+
+		if (strcmp(place, "total") == 0)
+			fprintf(out, "reconciliation %s, billed: %s (%s lines) =", PQgetvalue(res, i, 0),
+				PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+		else
+			fprintf(out, "%s %s %s", strcmp(place, "attributed") == 0 ? "" : " +", place,
+				PQgetvalue(res, i, 2));
+		if (strcmp(place, "excluded") == 0)
+			fputc('\n', out);
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* A warning per non-empty bucket of spend that no account is billed for. Returns how many. */
+static int warn_buckets(PGconn *conn, const char *id, FILE *warn, struct pb_buf *err)
+{
+	const char *p[1] = {id};
+	PGresult *res;
+	int i, n = 0;
+
+	res = pb_db_query(conn,
+			  "SELECT r.billing_month, b.bucket, b.currency, count(DISTINCT b.partner_account_id), "
+			  "sum(b.line_count), trim_scale(sum(b.billed))::text FROM pb.aggregate_bucket b "
+			  "JOIN pb.aggregate_run r ON r.id = b.run_id WHERE b.run_id = $1::bigint "
+			  "AND b.bucket IN ('unmapped', 'ineligible') GROUP BY 1, 2, 3 ORDER BY 2, 3",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	for (i = 0; i < PQntuples(res); i++) {
+		fprintf(warn,
+			"%s: warning: %.7s: %s spend of %s partner account%s: %s lines, billed %s %s (pb-aggregate "
+			"--month %.7s --unmapped lists them)\n",
+			pb_log_program(), PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 3),
+			strcmp(PQgetvalue(res, i, 3), "1") ? "s" : "", PQgetvalue(res, i, 4), PQgetvalue(res, i, 2),
+			PQgetvalue(res, i, 5), PQgetvalue(res, i, 0));
+		n++;
+	}
+	PQclear(res);
+	return n;
+}
+
+int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, struct pb_buf *err)
+{
+	char id[24];
+	const char *p[1] = {id};
+	PGresult *res;
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", run_id);
+	res = pb_db_query(conn,
+			  "SELECT to_char(r.billing_month, 'YYYY-MM'), r.as_of, cardinality(r.imports), "
+			  "(SELECT count(*) FROM pb.aggregate_account a WHERE a.run_id = r.id AND a.vendor = 'all'), "
+			  "r.no_list_lines FROM pb.aggregate_run r WHERE r.id = $1::bigint",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	fprintf(out, "aggregate run %s of %s as of %s: %s import%s, %s CLC account%s\n", id, PQgetvalue(res, 0, 0),
+		PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), strcmp(PQgetvalue(res, 0, 2), "1") ? "s" : "",
+		PQgetvalue(res, 0, 3), strcmp(PQgetvalue(res, 0, 3), "1") ? "s" : "");
+	if (strcmp(PQgetvalue(res, 0, 4), "0") != 0)
+		fprintf(warn,
+			"%s: warning: %s usage lines have no list price and are billed at their billed cost (see "
+			"pb.aggregate_total.no_list_lines per account)\n",
+			pb_log_program(), PQgetvalue(res, 0, 4));
+	PQclear(res);
+	rc = print_recon(conn, id, out, err);
+	if (rc < 0)
+		return rc;
+	return warn_buckets(conn, id, warn, err);
+}
+
+int pb_agg_report_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
+{
+	char m[11] = "";
+	const char *p[1] = {m};
+	PGresult *res;
+	int i;
+
+	if (month)
+		pb_date_format(month, m);
+	res = pb_db_query(conn,
+			  "SELECT id, to_char(billing_month, 'YYYY-MM'), as_of, status, cardinality(imports), "
+			  "unmapped_lines, ineligible_lines, CASE WHEN frozen THEN 'frozen' ELSE '' END, "
+			  "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM pb.aggregate_run "
+			  "WHERE $1 = '' OR billing_month = nullif($1, '')::date ORDER BY id",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	fprintf(out, "%6s  %-7s  %-10s  %-10s  %7s  %10s  %10s  %-6s  %s\n", "run", "month", "as_of", "status",
+		"imports", "unmapped", "ineligible", "frozen", "finished (UTC)");
+	for (i = 0; i < PQntuples(res); i++)
+		fprintf(out, "%6s  %-7s  %-10s  %-10s  %7s  %10s  %10s  %-6s  %s\n", PQgetvalue(res, i, 0),
+			PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+			PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), PQgetvalue(res, i, 7), PQgetvalue(res, i, 8));
+	PQclear(res);
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* What pb-aggregate prints: the run's summary and reconciliation, the accounts CSV, the buckets, the runs. */
+#ifndef PB_AGGREGATE_REPORT_H
+#define PB_AGGREGATE_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+
+/*
+ * The run's summary on out, then the reconciliation per currency; on warn (stderr) one warning per
+ * non-empty bucket. Returns the number of non-empty buckets (unmapped, ineligible), or PB_ERR_DEPENDENCY.
+ */
+int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, struct pb_buf *err);
+
+/*
+ * The month's current run, one CSV row per CLC account and vendor: alias, vendor, currency,
+ * month_to_date, estimate, low80, high80, low90, high90, complete_through, final. Returns 0,
+ * PB_ERR_DATA when the month has no run, or PB_ERR_DEPENDENCY.
+ */
+int pb_agg_report_csv(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err);
+
+/*
+ * The buckets of the month's current run as CSV: bucket, vendor, partner_account_id, alias, reason,
+ * currency, list, billed, line_count. Returns as pb_agg_report_csv.
+ */
+int pb_agg_report_buckets(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err);
+
+/* The runs (of month only when not 0), as an aligned table. Returns 0 or PB_ERR_DEPENDENCY. */
+int pb_agg_report_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err);
+
+#endif

@@ -1,0 +1,790 @@
+/*
+ * An aggregate run. One grouped query reads the month's daily rows once, each attributed through the link
+ * valid on its usage date and placed (attributed, unmapped, ineligible, excluded), sorted by account; the
+ * rows stream through a cursor so memory holds one account at a time, and what the run writes is spilled
+ * to files and copied in at the end, all in one transaction.
+ */
+#include "run.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "date.h"
+#include "db.h"
+#include "exitcode.h"
+#include "rates.h"
+
+#include "banned.h"
+
+#define FETCH_ROWS "10000"
+#define MAX_CURRENCIES 64
+
+/* The reconciliation's places, in the order of pb.aggregate_recon.place's values. */
+enum { P_TOTAL, P_ATTRIBUTED, P_UNMAPPED, P_INELIGIBLE, P_EXCLUDED, NPLACES };
+static const char *const place_names[NPLACES] = {"total", "attributed", "unmapped", "ineligible", "excluded"};
+
+struct recon {
+	char currency[4];
+	pb_money list[NPLACES], billed[NPLACES];
+	uint64_t lines[NPLACES];
+};
+
+/* Everything one run holds. */
+struct run {
+	PGconn *conn;
+	const struct pb_agg_options *o;
+	struct pb_agg_result *res;
+	struct pb_agg_context ctx;
+	struct pb_rates rates;
+	char month[11], as_of[11];
+	struct pb_buf imports; /* "{1,2}" */
+	struct pb_buf sources; /* COPY text of pb.aggregate_source */
+	FILE *buckets;
+	struct recon recon[MAX_CURRENCIES];
+	size_t nrecon;
+	int32_t last_day; /* the latest day any import holds */
+	struct pb_agg_account acct;
+	int in_account;
+	PGresult *hist; /* the current batch of history rows */
+	int hist_row, hist_done;
+};
+
+static int db_fail(struct pb_buf *err)
+{
+	(void)err;
+	return PB_ERR_DEPENDENCY;
+}
+
+/* The month's aggregate lock, for this session: a second run of the month is refused, naming the first. */
+static int take_lock(struct run *r, struct pb_buf *err)
+{
+	const char *p[1] = {r->month};
+	PGresult *res = pb_db_query(r->conn, "SELECT pg_try_advisory_lock(hashtextextended('pb-aggregate|' || $1, 0))",
+				    1, p, err);
+	int ret = 0;
+
+	if (!res)
+		return db_fail(err);
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		PQclear(res);
+		res = pb_db_query(
+			r->conn,
+			"SELECT a.pid, a.application_name, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') "
+			"FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+			"AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = "
+			"hashtextextended('pb-aggregate|' || $1, 0) LIMIT 1",
+			1, p, err);
+		pb_buf_reset(err);
+		pb_buf_addf(err, "the aggregation of %.7s is running already", r->month);
+		if (res && PQntuples(res) == 1)
+			pb_buf_addf(err, ": %s, server process %s, since %s", PQgetvalue(res, 0, 1),
+				    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 2));
+		ret = PB_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/* The month's committed imports: their ids, and per source the day through which it is complete. */
+static int read_sources(struct run *r, struct pb_buf *err)
+{
+	const char *p[1] = {r->month};
+	PGresult *res;
+	int i, v;
+
+	res = pb_db_query(r->conn,
+			  "SELECT i.id, i.vendor, i.format, i.source, i.final, "
+			  "(SELECT max(a.last_day) FROM pb.import_account a WHERE a.import_id = i.id)::text "
+			  "FROM pb.import i WHERE i.status = 'committed' AND i.billing_month = $1::date ORDER BY i.id",
+			  1, p, err);
+	if (!res)
+		return db_fail(err);
+	for (v = 0; v < PB_NVENDORS; v++)
+		r->ctx.final[v] = 1;
+	pb_buf_addch(&r->imports, '{');
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *last = PQgetvalue(res, i, 5);
+		int32_t last_day = 0, through = 0;
+		int final = PQgetvalue(res, i, 4)[0] == 't' && r->o->as_of >= r->ctx.month_end;
+
+		v = pb_vendor_index(PQgetvalue(res, i, 1));
+		if (*last && pb_date_parse_iso(last, strlen(last), &last_day) == 0) {
+			/* The last day present is partial until the next delivery, unless the data is final. */
+			through = final ? r->ctx.month_end : last_day - 1 < r->o->as_of ? last_day - 1 : r->o->as_of;
+			r->last_day = last_day > r->last_day ? last_day : r->last_day;
+		}
+		if (v >= 0) {
+			r->ctx.final[v] &= final;
+			if (!r->ctx.complete_through[v] || through < r->ctx.complete_through[v])
+				r->ctx.complete_through[v] = through;
+		}
+		pb_buf_addf(&r->imports, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+		pb_buf_addf(&r->sources, "%s\t%s\t%s\t%s\t%s\t%s\t", r->ctx.run_id, PQgetvalue(res, i, 1),
+			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 0), *last ? last : "\\N");
+		if (through) {
+			char t[11];
+
+			pb_date_format(through, t);
+			pb_buf_addf(&r->sources, "%s\t%s\n", t, final ? "t" : "f");
+		} else {
+			pb_buf_addf(&r->sources, "\\N\t%s\n", final ? "t" : "f");
+		}
+	}
+	pb_buf_addch(&r->imports, '}');
+	r->res->imports = PQntuples(res);
+	PQclear(res);
+	return 0;
+}
+
+/* The price of every charge of the month's imports, from the rules, in a temporary table. */
+static int price_charges(struct run *r, struct pb_buf *err)
+{
+	const char *p[1] = {pb_buf_str(&r->imports)};
+	struct pb_buf rows = PB_BUF_INIT;
+	FILE *f = NULL;
+	PGresult *res;
+	int i, ret = PB_ERR_DEPENDENCY;
+
+	res = pb_db_query(r->conn,
+			  "SELECT DISTINCT i.vendor, c.charge_category, c.charge_type FROM pb.import_charge c "
+			  "JOIN pb.import i ON i.id = c.import_id WHERE i.id = ANY ($1::bigint[]) ORDER BY 1, 2, 3",
+			  1, p, err);
+	if (!res)
+		goto out;
+	for (i = 0; i < PQntuples(res); i++) {
+		const struct pb_pricing_rule *rule = pb_pricing_match(r->o->pricing, PQgetvalue(res, i, 0),
+								      PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+
+		if (!rule) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: no pricing rule for %s charges of category '%s' and type '%s'",
+				    r->o->pricing->file, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+				    PQgetvalue(res, i, 2));
+			ret = PB_ERR_DATA;
+			goto out;
+		}
+		pb_buf_addf(&rows, "%s\t%s\t%s\t%d\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+			    PQgetvalue(res, i, 2), (int)rule->price, rule->reason);
+	}
+	f = tmpfile();
+	if (!f || rows.failed || fwrite(rows.ptr ? rows.ptr : "", 1, rows.len, f) != rows.len) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "cannot write a temporary file");
+		ret = PB_ERR_DATA;
+		goto out;
+	}
+	if (pb_db_exec(r->conn,
+		       "CREATE TEMP TABLE agg_price (vendor text, category text, charge_type text, price int, reason "
+		       "text) "
+		       "ON COMMIT DROP",
+		       0, NULL, err) < 0 ||
+	    pb_db_copy_file(r->conn, "COPY agg_price FROM STDIN", f, err) < 0 ||
+	    pb_db_exec(r->conn, "ANALYZE agg_price", 0, NULL, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (f)
+		fclose(f);
+	PQclear(res);
+	pb_buf_release(&rows);
+	return ret;
+}
+
+/* "{US,GB}": a vendor's allowed countries as an array. */
+static void countries(const struct pb_eligibility *e, int v, struct pb_buf *out)
+{
+	size_t i;
+
+	pb_buf_addch(out, '{');
+	for (i = 0; i < e->ncountries[v]; i++)
+		pb_buf_addf(out, "%s%s", i ? "," : "", e->countries[v][i]);
+	pb_buf_addch(out, '}');
+}
+
+/*
+ * Each account and vendor: whether its usage may be billed (eligible_from NULL: never), why not, its
+ * invoice currency and markup. The rules are applied as they stand when the run is made (the terms
+ * accepted by then); the link, not the rules, says which days' usage is the account's.
+ */
+static int eligibility(struct run *r, struct pb_buf *err)
+{
+	struct pb_buf aws = PB_BUF_INIT, azure = PB_BUF_INIT;
+	const char *p[2];
+	int ret = PB_ERR_DEPENDENCY;
+
+	countries(r->o->eligibility, PB_VENDOR_AWS, &aws);
+	countries(r->o->eligibility, PB_VENDOR_AZURE, &azure);
+	p[0] = pb_buf_str(&aws);
+	p[1] = pb_buf_str(&azure);
+	if (pb_db_exec(r->conn,
+		       "CREATE TEMP TABLE agg_elig (alias text, vendor text, invoice_currency text, markup text, "
+		       "eligible_from date, reason text) ON COMMIT DROP",
+		       0, NULL, err) < 0 ||
+	    pb_db_exec(r->conn,
+		       "INSERT INTO agg_elig SELECT a.alias, v.vendor, a.invoice_currency, a.markup_percent::text, "
+		       "CASE WHEN a.is_reseller OR a.parent_reseller IS NOT NULL OR NOT (a.billing_country = ANY "
+		       "(v.countries)) OR ct.day IS NULL OR vt.day IS NULL THEN NULL ELSE '-infinity'::date END, "
+		       "nullif(concat_ws('; ', CASE WHEN a.is_reseller THEN 'reseller accounts are excluded' END, "
+		       "CASE WHEN a.parent_reseller IS NOT NULL THEN 'customer of reseller ' || a.parent_reseller END, "
+		       "CASE WHEN NOT (a.billing_country = ANY (v.countries)) THEN 'billing country ' || "
+		       "a.billing_country || ' is not among ' || v.vendor || '''s allowed countries' END, "
+		       "CASE WHEN ct.day IS NULL THEN 'terms not accepted: centurylink' END, "
+		       "CASE WHEN vt.day IS NULL THEN 'terms not accepted: ' || v.vendor || ' in region ' || "
+		       "a.billing_country END), '') "
+		       "FROM pb.clc_account a CROSS JOIN (VALUES ('aws', $1::text[]), ('azure', $2::text[])) "
+		       "v (vendor, countries) "
+		       "LEFT JOIN LATERAL (SELECT min(t.accepted_at)::date AS day FROM pb.terms_acceptance t "
+		       "WHERE t.alias = a.alias AND t.terms = 'centurylink') ct ON true "
+		       "LEFT JOIN LATERAL (SELECT min(t.accepted_at)::date AS day FROM pb.terms_acceptance t "
+		       "WHERE t.alias = a.alias AND t.terms = v.vendor AND t.region = a.billing_country) vt ON true",
+		       2, p, err) < 0 ||
+	    pb_db_exec(r->conn, "ANALYZE agg_elig", 0, NULL, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	pb_buf_release(&aws);
+	pb_buf_release(&azure);
+	return ret;
+}
+
+/* The cursors: the month's rows grouped and placed, and the history of the months before. */
+static int open_cursors(struct run *r, struct pb_buf *err)
+{
+	char first[11], first_month[11];
+	const char *p[3] = {r->month, pb_buf_str(&r->imports), r->as_of};
+	const char *h[3] = {first_month, r->month, first};
+
+	pb_date_format(r->ctx.first_day, first);
+	pb_date_format(pb_date_month_start(r->ctx.first_day), first_month);
+	if (pb_db_exec(
+		    r->conn,
+		    "DECLARE agg_rows NO SCROLL CURSOR FOR "
+		    "SELECT place, alias, vendor, pa, reason, category, currency, day, price, "
+		    "coalesce(sum(list_cost), 0)::text, coalesce(sum(billed_cost), 0)::text, "
+		    "coalesce(sum(coalesce(list_cost, billed_cost)), 0)::text, sum(line_count)::text, "
+		    "coalesce(sum(line_count) FILTER (WHERE list_cost IS NULL), 0)::text, "
+		    "coalesce(max(invoice_currency), ''), coalesce(max(markup), '0') FROM ("
+		    "SELECT place, alias, vendor, currency, list_cost, billed_cost, line_count, invoice_currency, "
+		    "markup, "
+		    "CASE WHEN place = 'attributed' THEN '' ELSE partner_account_id END AS pa, "
+		    "CASE place WHEN 'ineligible' THEN elig_reason WHEN 'excluded' THEN rule_reason ELSE '' END AS "
+		    "reason, "
+		    "CASE WHEN place = 'attributed' THEN charge_category ELSE '' END AS category, "
+		    "CASE WHEN place = 'attributed' THEN usage_date END AS day, "
+		    "CASE WHEN place = 'attributed' THEN rule_price ELSE 0 END AS price FROM ("
+		    "SELECT CASE WHEN pa.alias IS NULL THEN 'unmapped' "
+		    "WHEN e.eligible_from IS NULL THEN 'ineligible' "
+		    "WHEN p.price = 3 THEN 'excluded' ELSE 'attributed' END AS place, coalesce(pa.alias, '') AS alias, "
+		    "u.vendor, u.partner_account_id, u.usage_date, u.charge_category, u.currency, p.price AS "
+		    "rule_price, "
+		    "p.reason AS rule_reason, e.reason AS elig_reason, e.eligible_from, u.list_cost, u.billed_cost, "
+		    "u.line_count, e.invoice_currency, e.markup FROM pb.usage_daily u "
+		    "JOIN agg_price p ON p.vendor = u.vendor AND p.category = u.charge_category "
+		    "AND p.charge_type = u.charge_type "
+		    "LEFT JOIN pb.partner_account pa ON pa.vendor = u.vendor "
+		    "AND pa.partner_account_id = u.partner_account_id AND pa.validity @> u.usage_date "
+		    "LEFT JOIN agg_elig e ON e.alias = pa.alias AND e.vendor = u.vendor "
+		    "WHERE u.billing_month = $1::date AND u.import_id = ANY ($2::bigint[]) AND u.usage_date <= $3::date"
+		    ") placed) named GROUP BY place, alias, vendor, pa, reason, category, currency, day, price "
+		    "ORDER BY place, alias COLLATE \"C\", vendor, category COLLATE \"C\", currency, day, price, "
+		    "pa COLLATE \"C\", reason COLLATE \"C\"",
+		    3, p, err) < 0 ||
+	    pb_db_exec(
+		    r->conn,
+		    "DECLARE agg_hist NO SCROLL CURSOR FOR SELECT d.alias, d.vendor, d.usage_date::text, d.usage::text "
+		    "FROM pb.aggregate_daily d JOIN pb.aggregate_run r ON r.id = d.run_id AND r.status = 'current' "
+		    "WHERE r.billing_month >= $1::date AND r.billing_month < $2::date AND d.usage_date >= $3::date "
+		    "AND d.usage_date < $2::date ORDER BY d.alias COLLATE \"C\", d.vendor, d.usage_date",
+		    3, h, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	return 0;
+}
+
+static int bad_amount(struct pb_buf *err, const char *text)
+{
+	pb_buf_reset(err);
+	pb_buf_addf(err, "internal error: the database gave '%s' for an amount", text);
+	return PB_ERR_DATA;
+}
+
+static int money_of(const char *text, pb_money *out, struct pb_buf *err)
+{
+	return pb_money_parse(text, strlen(text), out, NULL) < 0 ? bad_amount(err, text) : 0;
+}
+
+static struct recon *recon_of(struct run *r, const char *currency)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrecon; i++)
+		if (strcmp(r->recon[i].currency, currency) == 0)
+			return &r->recon[i];
+	if (r->nrecon == MAX_CURRENCIES)
+		return NULL;
+	memset(&r->recon[r->nrecon], 0, sizeof(r->recon[0]));
+	snprintf(r->recon[r->nrecon].currency, sizeof(r->recon[0].currency), "%s", currency);
+	return &r->recon[r->nrecon++];
+}
+
+/* Counts a row into its place of the reconciliation, and into the total. */
+static int reconcile(struct run *r, int place, const char *currency, pb_money list, pb_money billed, uint64_t lines,
+		     struct pb_buf *err)
+{
+	struct recon *c = recon_of(r, currency);
+	int k, at[2] = {P_TOTAL, place};
+
+	if (!c) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "more than 64 currencies in one month");
+		return PB_ERR_DATA;
+	}
+	for (k = 0; k < 2; k++) {
+		if (pb_money_add(c->list[at[k]], list, &c->list[at[k]]) < 0 ||
+		    pb_money_add(c->billed[at[k]], billed, &c->billed[at[k]]) < 0) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "the month's total leaves the range of amounts");
+			return PB_ERR_DATA;
+		}
+		c->lines[at[k]] += lines;
+	}
+	return 0;
+}
+
+/* Feeds the account the history rows of its alias from the history cursor. */
+static int feed_history(struct run *r, struct pb_buf *err)
+{
+	for (;;) {
+		const char *alias;
+		int c, v;
+		int32_t day;
+		pb_money usage;
+
+		if (!r->hist || r->hist_row >= PQntuples(r->hist)) {
+			if (r->hist_done)
+				return 0;
+			PQclear(r->hist);
+			r->hist = pb_db_query(r->conn, "FETCH " FETCH_ROWS " FROM agg_hist", 0, NULL, err);
+			r->hist_row = 0;
+			if (!r->hist)
+				return PB_ERR_DEPENDENCY;
+			r->hist_done = PQntuples(r->hist) == 0;
+			continue;
+		}
+		alias = PQgetvalue(r->hist, r->hist_row, 0);
+		c = strcmp(alias, r->acct.alias);
+		if (c > 0)
+			return 0;
+		if (c == 0) {
+			v = pb_vendor_index(PQgetvalue(r->hist, r->hist_row, 1));
+			if (v >= 0 && pb_date_parse_iso(PQgetvalue(r->hist, r->hist_row, 2), 10, &day) == 0 &&
+			    money_of(PQgetvalue(r->hist, r->hist_row, 3), &usage, err) == 0)
+				pb_agg_account_history(&r->ctx, &r->acct, v, day, usage);
+		}
+		r->hist_row++;
+	}
+}
+
+static int finish_account(struct run *r, struct pb_buf *err)
+{
+	if (!r->in_account)
+		return 0;
+	r->in_account = 0;
+	return pb_agg_account_finish(&r->ctx, &r->acct, err);
+}
+
+/* One attributed row: a new alias starts a new account. */
+static int attributed(struct run *r, PGresult *res, int i, pb_money amount, pb_money billed, uint64_t lines,
+		      struct pb_buf *err)
+{
+	const char *alias = PQgetvalue(res, i, 1);
+	struct pb_agg_row row;
+	int rc, price = (int)strtol(PQgetvalue(res, i, 8), NULL, 10);
+
+	if (!r->in_account || strcmp(alias, r->acct.alias) != 0) {
+		rc = finish_account(r, err);
+		if (rc == 0)
+			rc = pb_agg_account_start(&r->acct, alias, PQgetvalue(res, i, 14), PQgetvalue(res, i, 15), err);
+		if (rc == 0)
+			rc = feed_history(r, err);
+		if (rc < 0)
+			return rc;
+		r->in_account = 1;
+	}
+	memset(&row, 0, sizeof(row));
+	row.vendor = pb_vendor_index(PQgetvalue(res, i, 2));
+	row.category = PQgetvalue(res, i, 5);
+	row.currency = PQgetvalue(res, i, 6);
+	if (row.vendor < 0 || pb_date_parse_iso(PQgetvalue(res, i, 7), 10, &row.day) < 0)
+		return bad_amount(err, PQgetvalue(res, i, 7));
+	row.billed = billed;
+	row.lines = lines;
+	row.amount = price == PB_PRICE_BILLED ? billed : amount;
+	if (price == PB_PRICE_LIST)
+		row.no_list = strtoull(PQgetvalue(res, i, 13), NULL, 10);
+	return pb_agg_account_add(&r->ctx, &r->acct, &row, err);
+}
+
+/* One bucket row (unmapped, ineligible, excluded), written per partner account. */
+static int bucket(struct run *r, PGresult *res, int i, int place, const char *list, const char *billed, uint64_t lines)
+{
+	fprintf(r->buckets, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%llu\n", r->ctx.run_id, place_names[place],
+		PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 1), PQgetvalue(res, i, 4),
+		PQgetvalue(res, i, 6), list, billed, (unsigned long long)lines);
+	if (place == P_UNMAPPED)
+		r->res->unmapped_lines += lines;
+	else if (place == P_INELIGIBLE)
+		r->res->ineligible_lines += lines;
+	return 0;
+}
+
+static int place_of(const char *name)
+{
+	int k;
+
+	for (k = P_ATTRIBUTED; k < NPLACES; k++)
+		if (strcmp(place_names[k], name) == 0)
+			return k;
+	return -1;
+}
+
+/* One grouped row of the cursor. */
+static int one_row(struct run *r, PGresult *res, int i, struct pb_buf *err)
+{
+	pb_money list, billed, lob;
+	uint64_t lines = strtoull(PQgetvalue(res, i, 12), NULL, 10);
+	int place = place_of(PQgetvalue(res, i, 0)), rc;
+
+	if (place < 0)
+		return bad_amount(err, PQgetvalue(res, i, 0));
+	if (money_of(PQgetvalue(res, i, 9), &list, err) < 0 || money_of(PQgetvalue(res, i, 10), &billed, err) < 0 ||
+	    money_of(PQgetvalue(res, i, 11), &lob, err) < 0)
+		return PB_ERR_DATA;
+	rc = reconcile(r, place, PQgetvalue(res, i, 6), list, billed, lines, err);
+	if (rc < 0)
+		return rc;
+	if (place == P_ATTRIBUTED)
+		return attributed(r, res, i, lob, billed, lines, err);
+	rc = finish_account(r, err);
+	if (rc < 0)
+		return rc;
+	return bucket(r, res, i, place, PQgetvalue(res, i, 9), PQgetvalue(res, i, 10), lines);
+}
+
+/* Streams the month's rows through the accounts and buckets. */
+static int stream_rows(struct run *r, struct pb_buf *err)
+{
+	PGresult *res;
+	int i, n, rc = 0;
+
+	do {
+		res = pb_db_query(r->conn, "FETCH " FETCH_ROWS " FROM agg_rows", 0, NULL, err);
+		if (!res)
+			return PB_ERR_DEPENDENCY;
+		n = PQntuples(res);
+		for (i = 0; i < n && rc == 0; i++)
+			rc = one_row(r, res, i, err);
+		PQclear(res);
+	} while (n > 0 && rc == 0);
+	if (rc == 0)
+		rc = finish_account(r, err);
+	PQclear(r->hist);
+	r->hist = NULL;
+	if (rc == 0 && (pb_db_exec(r->conn, "CLOSE agg_rows", 0, NULL, err) < 0 ||
+			pb_db_exec(r->conn, "CLOSE agg_hist", 0, NULL, err) < 0))
+		rc = PB_ERR_DEPENDENCY;
+	return rc;
+}
+
+/*
+ * The identity: the places add up to the total (each row is in exactly one), and the total is what the
+ * imports hold, by their own per-account totals (or, for an as-of before their last day, by the rows).
+ */
+static int check_recon(struct run *r, struct pb_buf *err)
+{
+	const char *p[3] = {pb_buf_str(&r->imports), r->month, r->as_of};
+	PGresult *res;
+	size_t i, k;
+	int j, ret = 0;
+
+	if (r->o->as_of >= r->last_day)
+		res = pb_db_query(
+			r->conn,
+			"SELECT currency, sum(list_total)::text, sum(billed_total)::text, sum(line_count)::text "
+			"FROM pb.import_account WHERE import_id = ANY ($1::bigint[]) GROUP BY 1",
+			1, p, err);
+	else
+		res = pb_db_query(
+			r->conn,
+			"SELECT currency, coalesce(sum(list_cost), 0)::text, coalesce(sum(billed_cost), 0)::text, "
+			"sum(line_count)::text FROM pb.usage_daily WHERE import_id = ANY ($1::bigint[]) "
+			"AND billing_month = $2::date AND usage_date <= $3::date GROUP BY 1",
+			3, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	for (i = 0; i < r->nrecon && ret == 0; i++) {
+		struct recon *c = &r->recon[i];
+		pb_money l = PB_MONEY_ZERO, b = PB_MONEY_ZERO, il, ib;
+		uint64_t lines = 0;
+		int found = 0;
+
+		for (k = P_ATTRIBUTED; k < NPLACES; k++) {
+			pb_money_add(l, c->list[k], &l);
+			pb_money_add(b, c->billed[k], &b);
+			lines += c->lines[k];
+		}
+		for (j = 0; j < PQntuples(res); j++) {
+			if (strcmp(PQgetvalue(res, j, 0), c->currency) != 0)
+				continue;
+			found = money_of(PQgetvalue(res, j, 1), &il, err) == 0 &&
+				money_of(PQgetvalue(res, j, 2), &ib, err) == 0 && !pb_money_cmp(il, c->list[P_TOTAL]) &&
+				!pb_money_cmp(ib, c->billed[P_TOTAL]) &&
+				strtoull(PQgetvalue(res, j, 3), NULL, 10) == c->lines[P_TOTAL];
+		}
+		if (!found || pb_money_cmp(l, c->list[P_TOTAL]) || pb_money_cmp(b, c->billed[P_TOTAL]) ||
+		    lines != c->lines[P_TOTAL]) {
+			pb_buf_reset(err);
+			pb_buf_addf(err,
+				    "internal error: the %s reconciliation of %.7s does not add up to what the imports "
+				    "hold: nothing was stored",
+				    c->currency, r->month);
+			ret = PB_ERR_DATA;
+		}
+	}
+	if (ret == 0 && (size_t)PQntuples(res) != r->nrecon) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "internal error: a currency of the imports of %.7s is missing from the run", r->month);
+		ret = PB_ERR_DATA;
+	}
+	PQclear(res);
+	return ret;
+}
+
+static int write_recon(struct run *r, FILE *f)
+{
+	char l[PB_MONEY_STRMAX], b[PB_MONEY_STRMAX];
+	size_t i;
+	int k;
+
+	for (i = 0; i < r->nrecon; i++) {
+		for (k = 0; k < NPLACES; k++) {
+			pb_money_format_canonical(r->recon[i].list[k], l);
+			pb_money_format_canonical(r->recon[i].billed[k], b);
+			fprintf(f, "%s\t%s\t%s\t%s\t%s\t%llu\n", r->ctx.run_id, r->recon[i].currency, place_names[k], l,
+				b, (unsigned long long)r->recon[i].lines[k]);
+		}
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+/* Copies a spilled file into its table. */
+static int copy_in(struct run *r, const char *sql, FILE *f, struct pb_buf *err)
+{
+	if (fflush(f) != 0 || ferror(f)) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "cannot write a temporary file");
+		return PB_ERR_DATA;
+	}
+	return pb_db_copy_file(r->conn, sql, f, err) < 0 ? PB_ERR_DEPENDENCY : 0;
+}
+
+/* The run's record: the previous current run superseded (its daily series dropped unless frozen). */
+static int record_run(struct run *r, const char *started, struct pb_buf *err)
+{
+	char unmapped[24], ineligible[24], nolist[24];
+	const char *p[1] = {r->month};
+	const char *q[11] = {r->ctx.run_id,
+			     r->month,
+			     r->as_of,
+			     pb_buf_str(&r->imports),
+			     r->o->pricing->file,
+			     r->o->pricing->sha256,
+			     unmapped,
+			     ineligible,
+			     nolist,
+			     started,
+			     r->o->by};
+	PGresult *res;
+
+	res = pb_db_query(r->conn,
+			  "UPDATE pb.aggregate_run SET status = 'superseded' WHERE billing_month = $1::date "
+			  "AND status = 'current' RETURNING id, frozen",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 1) {
+		const char *d[1] = {PQgetvalue(res, 0, 0)};
+
+		r->res->superseded = strtoll(d[0], NULL, 10);
+		if (PQgetvalue(res, 0, 1)[0] != 't' &&
+		    pb_db_exec(r->conn, "DELETE FROM pb.aggregate_daily WHERE run_id = $1::bigint", 1, d, err) < 0) {
+			PQclear(res);
+			return PB_ERR_DEPENDENCY;
+		}
+	}
+	PQclear(res);
+	snprintf(unmapped, sizeof(unmapped), "%llu", (unsigned long long)r->res->unmapped_lines);
+	snprintf(ineligible, sizeof(ineligible), "%llu", (unsigned long long)r->res->ineligible_lines);
+	snprintf(nolist, sizeof(nolist), "%llu", (unsigned long long)r->ctx.no_list_lines);
+	if (pb_db_exec(r->conn,
+		       "INSERT INTO pb.aggregate_run (id, billing_month, as_of, status, imports, pricing_file, "
+		       "pricing_sha256, unmapped_lines, ineligible_lines, no_list_lines, started_at, run_by) VALUES "
+		       "($1::bigint, $2::date, $3::date, 'current', $4::bigint[], $5, $6, $7::bigint, $8::bigint, "
+		       "$9::bigint, $10::timestamptz, $11)",
+		       11, q, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	return 0;
+}
+
+/* Writes everything the run made. */
+static int store(struct run *r, const char *started, struct pb_buf *err)
+{
+	FILE *recon = tmpfile(), *sources = tmpfile();
+	int rc = recon && sources ? 0 : PB_ERR_DATA;
+
+	if (rc == 0 && (write_recon(r, recon) < 0 ||
+			fwrite(r->sources.ptr ? r->sources.ptr : "", 1, r->sources.len, sources) != r->sources.len))
+		rc = PB_ERR_DATA;
+	if (rc == PB_ERR_DATA) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "cannot write a temporary file");
+	}
+	if (rc == 0)
+		rc = record_run(r, started, err);
+	if (rc == 0)
+		rc = copy_in(r, "COPY pb.aggregate_source FROM STDIN", sources, err);
+	if (rc == 0)
+		rc = copy_in(r, "COPY pb.aggregate_total FROM STDIN", r->ctx.totals, err);
+	if (rc == 0)
+		rc = copy_in(r, "COPY pb.aggregate_account FROM STDIN", r->ctx.accounts, err);
+	if (rc == 0)
+		rc = copy_in(r, "COPY pb.aggregate_daily FROM STDIN", r->ctx.daily, err);
+	if (rc == 0)
+		rc = copy_in(r, "COPY pb.aggregate_bucket FROM STDIN", r->buckets, err);
+	if (rc == 0)
+		rc = copy_in(r, "COPY pb.aggregate_recon FROM STDIN", recon, err);
+	if (rc == 0)
+		rc = copy_in(r,
+			     "COPY pb.estimate_history (run_id, billing_month, alias, vendor, as_of, currency, "
+			     "month_to_date, estimate, low80, high80, low90, high90, method) FROM STDIN",
+			     r->ctx.history, err);
+	if (recon)
+		fclose(recon);
+	if (sources)
+		fclose(sources);
+	return rc;
+}
+
+/* Opens what the run writes into, and sets its dates. */
+static int prepare(struct run *r, struct pb_buf *err)
+{
+	PGresult *res;
+	int y, m, d;
+
+	pb_date_format(r->o->month, r->month);
+	pb_date_format(r->o->as_of, r->as_of);
+	pb_date_to_ymd(r->o->month, &y, &m, &d);
+	r->ctx.month = r->o->month;
+	r->ctx.month_end = (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
+	r->ctx.as_of = r->o->as_of;
+	r->ctx.first_day = r->o->month - PB_AGG_HISTORY_DAYS;
+	r->ctx.rates = &r->rates;
+	r->ctx.totals = tmpfile();
+	r->ctx.accounts = tmpfile();
+	r->ctx.daily = tmpfile();
+	r->ctx.history = tmpfile();
+	r->buckets = tmpfile();
+	if (!r->ctx.totals || !r->ctx.accounts || !r->ctx.daily || !r->ctx.history || !r->buckets) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "cannot open a temporary file");
+		return PB_ERR_DATA;
+	}
+	res = pb_db_query(r->conn, "SELECT nextval('pb.aggregate_run_id_seq')", 0, NULL, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	snprintf(r->ctx.run_id, sizeof(r->ctx.run_id), "%s", PQgetvalue(res, 0, 0));
+	r->res->run_id = strtoll(r->ctx.run_id, NULL, 10);
+	PQclear(res);
+	return pb_rates_read(r->conn, r->o->month, &r->rates, err);
+}
+
+static void release(struct run *r)
+{
+	FILE *files[5] = {r->ctx.totals, r->ctx.accounts, r->ctx.daily, r->ctx.history, r->buckets};
+	int k;
+
+	for (k = 0; k < 5; k++)
+		if (files[k])
+			fclose(files[k]);
+	PQclear(r->hist);
+	pb_agg_account_release(&r->acct);
+	pb_rates_release(&r->rates);
+	pb_buf_release(&r->imports);
+	pb_buf_release(&r->sources);
+}
+
+/* The run, inside its transaction. */
+static int compute(struct run *r, const char *started, struct pb_buf *err)
+{
+	int rc = prepare(r, err);
+
+	if (rc == 0)
+		rc = read_sources(r, err);
+	if (rc == 0)
+		rc = price_charges(r, err);
+	if (rc == 0)
+		rc = eligibility(r, err);
+	if (rc == 0)
+		rc = open_cursors(r, err);
+	if (rc == 0)
+		rc = stream_rows(r, err);
+	if (rc == 0)
+		rc = check_recon(r, err);
+	if (rc == 0)
+		rc = store(r, started, err);
+	r->res->accounts = r->ctx.naccounts;
+	r->res->no_list_lines = r->ctx.no_list_lines;
+	return rc;
+}
+
+int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg_result *res, struct pb_buf *err)
+{
+	struct run r;
+	const char *p[1];
+	char started[40];
+	PGresult *now;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(res, 0, sizeof(*res));
+	r.conn = conn;
+	r.o = o;
+	r.res = res;
+	pb_buf_init(&r.imports, 0);
+	pb_buf_init(&r.sources, 0);
+	pb_date_format(o->month, r.month);
+	rc = take_lock(&r, err);
+	if (rc < 0)
+		return rc;
+	now = pb_db_query(conn, "SELECT now()::text", 0, NULL, err);
+	if (!now)
+		return PB_ERR_DEPENDENCY;
+	snprintf(started, sizeof(started), "%s", PQgetvalue(now, 0, 0));
+	PQclear(now);
+	if (pb_db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, err) < 0 ||
+	    pb_db_exec(conn, "SET LOCAL TimeZone = 'UTC'", 0, NULL, err) < 0 ||
+	    pb_db_exec(conn, "SET LOCAL work_mem = '256MB'", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	rc = compute(&r, started, err);
+	if (rc == 0 && pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
+	if (rc < 0)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	release(&r);
+	p[0] = r.month;
+	PQclear(PQexecParams(conn, "SELECT pg_advisory_unlock(hashtextextended('pb-aggregate|' || $1, 0))", 1, NULL, p,
+			     NULL, NULL, 0));
+	return rc;
+}

@@ -1,0 +1,38 @@
+/* One aggregate run of a month: totals, estimates, buckets and the reconciliation, stored in one transaction. */
+#ifndef PB_AGGREGATE_RUN_H
+#define PB_AGGREGATE_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "eligconf.h"
+#include "money.h"
+#include "pricing.h"
+
+struct pb_agg_options {
+	int32_t month; /* day number of the month's first day */
+	int32_t as_of; /* the last usage date counted */
+	const struct pb_pricing *pricing;
+	const struct pb_eligibility *eligibility;
+	const char *by; /* who runs it, for the run's record */
+};
+
+/* What a run found, for its summary and warnings. */
+struct pb_agg_result {
+	long long run_id, superseded;
+	long accounts, imports;
+	uint64_t unmapped_lines, ineligible_lines, no_list_lines;
+};
+
+/*
+ * Computes the month as of o->as_of from the committed imports and stores it as the month's current run,
+ * in one transaction, holding the month's aggregate lock. Returns 0, PB_ERR_REFUSED (another run of the
+ * month holds the lock), PB_ERR_DATA (a charge no pricing rule matches, a missing conversion rate, a
+ * reconciliation that does not add up), or PB_ERR_DEPENDENCY; err says why.
+ */
+int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg_result *res, struct pb_buf *err);
+
+#endif
