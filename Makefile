@@ -42,6 +42,7 @@ LIB_SRC := \
 	common/money.c \
 	common/progress.c \
 	common/sha256.c \
+	common/testhook.c \
 	common/text.c
 
 ACCOUNTS_SRC := \
@@ -154,6 +155,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/azure.sh
 	PB_BIN=$(BIN) bash tests/integration/partner_center.sh
 	PB_BIN=$(BIN) bash tests/integration/accounts.sh
+	PB_BIN=$(BIN) bash tests/integration/aggregate.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps

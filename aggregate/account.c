@@ -162,6 +162,16 @@ static void add_money(FILE *f, pb_money m, int tab)
 	fprintf(f, "%s%s", tab ? "\t" : "", s);
 }
 
+/* An estimate with exactly the currency's decimals (it is rounded to them already). */
+static void add_minor(FILE *f, pb_money m, int minor)
+{
+	char s[PB_MONEY_STRMAX];
+
+	if (pb_money_format(m, minor, s) < 0)
+		pb_money_format_canonical(m, s);
+	fprintf(f, "\t%s", s);
+}
+
 /* The markup or discount: month to date x percent / 100, rounded half-to-even to 18 places once. */
 static int markup_of(const struct pb_agg_account *a, pb_money mtd, pb_money *out, struct pb_buf *err)
 {
@@ -204,11 +214,11 @@ static void write_figures(struct pb_agg_context *ctx, const struct pb_agg_accoun
 	fprintf(ctx->accounts, "%s\t%s\t%s\t%s", ctx->run_id, a->alias, f->vendor, a->currency);
 	add_money(ctx->accounts, f->mtd, 1);
 	add_money(ctx->accounts, f->markup, 1);
-	add_money(ctx->accounts, f->est.estimate, 1);
-	add_money(ctx->accounts, f->est.low80, 1);
-	add_money(ctx->accounts, f->est.high80, 1);
-	add_money(ctx->accounts, f->est.low90, 1);
-	add_money(ctx->accounts, f->est.high90, 1);
+	add_minor(ctx->accounts, f->est.estimate, a->minor_unit);
+	add_minor(ctx->accounts, f->est.low80, a->minor_unit);
+	add_minor(ctx->accounts, f->est.high80, a->minor_unit);
+	add_minor(ctx->accounts, f->est.low90, a->minor_unit);
+	add_minor(ctx->accounts, f->est.high90, a->minor_unit);
 	if (f->complete_through)
 		pb_date_format(f->complete_through, day);
 	fprintf(ctx->accounts, "\t%s\t%s\t%s\n", f->est.method, f->complete_through ? day : "\\N",
@@ -217,11 +227,11 @@ static void write_figures(struct pb_agg_context *ctx, const struct pb_agg_accoun
 	pb_date_format(ctx->as_of, as_of);
 	fprintf(ctx->history, "%s\t%s\t%s\t%s\t%s\t%s", ctx->run_id, month, a->alias, f->vendor, as_of, a->currency);
 	add_money(ctx->history, f->mtd, 1);
-	add_money(ctx->history, f->est.estimate, 1);
-	add_money(ctx->history, f->est.low80, 1);
-	add_money(ctx->history, f->est.high80, 1);
-	add_money(ctx->history, f->est.low90, 1);
-	add_money(ctx->history, f->est.high90, 1);
+	add_minor(ctx->history, f->est.estimate, a->minor_unit);
+	add_minor(ctx->history, f->est.low80, a->minor_unit);
+	add_minor(ctx->history, f->est.high80, a->minor_unit);
+	add_minor(ctx->history, f->est.low90, a->minor_unit);
+	add_minor(ctx->history, f->est.high90, a->minor_unit);
 	fprintf(ctx->history, "\t%s\n", f->est.method);
 }
 

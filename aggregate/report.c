@@ -183,9 +183,10 @@ int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, str
 		PQgetvalue(res, 0, 3), strcmp(PQgetvalue(res, 0, 3), "1") ? "s" : "");
 	if (strcmp(PQgetvalue(res, 0, 4), "0") != 0)
 		fprintf(warn,
-			"%s: warning: %s usage lines have no list price and are billed at their billed cost (see "
+			"%s: warning: %s usage line%s no list price and %s billed at the billed cost (see "
 			"pb.aggregate_total.no_list_lines per account)\n",
-			pb_log_program(), PQgetvalue(res, 0, 4));
+			pb_log_program(), PQgetvalue(res, 0, 4), strcmp(PQgetvalue(res, 0, 4), "1") ? "s have" : " has",
+			strcmp(PQgetvalue(res, 0, 4), "1") ? "are" : "is");
 	PQclear(res);
 	rc = print_recon(conn, id, out, err);
 	if (rc < 0)

@@ -16,6 +16,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "rates.h"
+#include "testhook.h"
 
 #include "banned.h"
 
@@ -778,6 +779,8 @@ int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg
 	    pb_db_exec(conn, "SET LOCAL work_mem = '256MB'", 0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	rc = compute(&r, started, err);
+	if (rc == 0)
+		pb_test_pause("aggregate-commit");
 	if (rc == 0 && pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
 		rc = PB_ERR_DEPENDENCY;
 	if (rc < 0)

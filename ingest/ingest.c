@@ -19,6 +19,7 @@
 #include "store.h"
 #include "summary.h"
 #include "tags.h"
+#include "testhook.h"
 
 #include "banned.h"
 
@@ -333,7 +334,7 @@ static int read_all(struct run *run)
 		if (pb_read_file(r, run->files[k]) < 0 || r->errors)
 			break;
 		if (r->store)
-			pb_store_test_pause("read");
+			pb_test_pause("read");
 	}
 	if (r->errors) {
 		pb_store_fail(run->conn, &run->im, pb_buf_str(&r->first_error));

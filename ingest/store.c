@@ -9,34 +9,11 @@
 #include "date.h"
 #include "db.h"
 #include "log.h"
+#include "testhook.h"
 
 #include "banned.h"
 
 #define COPY_CHUNK ((size_t)256 << 10)
-
-#ifdef PB_TEST_HOOKS
-/*
- * The crash tests stop a run at a chosen point (PB_TEST_PAUSE=copy: halfway through COPY; commit: just
- * before COMMIT) and kill it there for real. The run says where it waits and then sleeps.
- */
-void pb_store_test_pause(const char *where)
-{
-	const char *want = getenv("PB_TEST_PAUSE");
-	int i;
-
-	if (!want || strcmp(want, where) != 0)
-		return;
-	fprintf(stderr, "pb-ingest: test pause at %s\n", where);
-	fflush(stderr);
-	for (i = 0; i < 600; i++)
-		sleep(1);
-}
-#else
-void pb_store_test_pause(const char *where)
-{
-	(void)where;
-}
-#endif
 
 /* The advisory lock's name; its key is the name's 64-bit hash, computed by the server. */
 static void lock_name(const struct pb_store_import *im, char *month, struct pb_buf *key)
@@ -283,7 +260,7 @@ static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struc
 		if (i == n / 2) {
 			if (put_copy(conn, &b, err) < 0 || PQflush(conn) != 0)
 				return copy_finish(conn, &b, 0, err);
-			pb_store_test_pause("copy");
+			pb_test_pause("copy");
 		}
 	}
 	return copy_finish(conn, &b, 1, err);
@@ -747,7 +724,7 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 		PQclear(PQexec(conn, "ROLLBACK"));
 		return rc;
 	}
-	pb_store_test_pause("commit");
+	pb_test_pause("commit");
 	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
 		return PB_STORE_ERR_DB;
 	return 0;

@@ -79,13 +79,6 @@ long pb_store_overlaps(PGconn *conn, const char *vendor, int32_t month, const ch
 void pb_store_fail(PGconn *conn, const struct pb_store_import *im, const char *why);
 
 /*
- * For the crash tests: waits here when PB_TEST_PAUSE names this point (read, copy, commit). Compiled in
- * only when PB_TEST_HOOKS is defined (the test build), so a release build never sleeps on an environment
- * variable.
- */
-void pb_store_test_pause(const char *where);
-
-/*
  * Prints the imports (of one month when month > 0) as an aligned table to out, then the partner accounts
  * two current imports hold. Returns 0, or -1 (err set, or errno when writing out failed).
  */

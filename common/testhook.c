@@ -1,0 +1,31 @@
+/* PB_TEST_PAUSE: only in builds made with PB_TEST_HOOKS. */
+#include "testhook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#include "banned.h"
+
+#ifdef PB_TEST_HOOKS
+void pb_test_pause(const char *where)
+{
+	const char *want = getenv("PB_TEST_PAUSE");
+	int i;
+
+	if (!want || strcmp(want, where) != 0)
+		return;
+	fprintf(stderr, "%s: test pause at %s\n", pb_log_program(), where);
+	fflush(stderr);
+	for (i = 0; i < 600; i++)
+		sleep(1);
+}
+#else
+void pb_test_pause(const char *where)
+{
+	(void)where;
+}
+#endif

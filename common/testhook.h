@@ -1,0 +1,12 @@
+/* The test hook of the crash tests: a run stops at a named point, to be killed there for real. */
+#ifndef PB_TESTHOOK_H
+#define PB_TESTHOOK_H
+
+/*
+ * Waits (up to 600 s) when the environment's PB_TEST_PAUSE names this point, after saying "PROG: test
+ * pause at POINT" on stderr. Compiled in only when PB_TEST_HOOKS is defined (the development and test
+ * build); in a release build (make install) it does nothing, so no environment variable can stall a job.
+ */
+void pb_test_pause(const char *where);
+
+#endif

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Integration tests of pb-aggregate against a throwaway PostgreSQL cluster: every pricing rule, a partner
+# account that changes owner mid-month, the reconciliation with unmapped, ineligible and excluded spend,
+# --as-of, currency conversion and a missing rate, a rerun that changes nothing, a killed run, a concurrent
+# run, --strict, and the append-only estimate history. Amounts are asserted to the last digit; the inputs are
+# small exports written here, ingested by pb-ingest, so the whole path is the real one.
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PBI=$BIN/pb-ingest
+PBA=$BIN/pb-aggregate
+PBC=$BIN/pb-accounts
+
+pb_test_tmp aggregate
+cleanup() {
+	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
+	pb_test_cleanup
+}
+trap cleanup EXIT
+export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
+pb_test_cluster_start
+
+# ---- the month's exports -----------------------------------------------------------------------------------
+mkdir -p "$TMP/aws" "$TMP/azure"
+H=bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date
+H=$H,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_product_name
+line() { printf '2026-10-01T00:00:00Z,%s,%s,2026-10-%02dT05:00:00Z,USD,%s,%s,%s\n' "$@"; }
+{
+	echo "$H"
+	line 111111111111 Usage 1 8 10 EC2                     # list 10
+	line 111111111111 Usage 2 5 "" EC2                     # no list price: billed 5, counted
+	line 111111111111 DiscountedUsage 3 1 4 EC2            # an RI's usage at list: 4
+	line 111111111111 SavingsPlanCoveredUsage 3 3 3 EC2    # a Savings Plan's usage at list: 3
+	line 111111111111 SavingsPlanNegation 3 -3 "" EC2      # excluded: earned discount
+	line 111111111111 Fee 4 20 20 Support                  # a purchase at list: 20
+	line 111111111111 Fee 4 7 "" Marketplace               # a purchase without list: billed 7
+	line 111111111111 RIFee 1 30 30 EC2                    # excluded: the reseller's commitment
+	line 111111111111 Tax 5 2.5 "" EC2                     # excluded: tax
+	line 111111111111 EdpDiscount 5 -1.2 "" EC2            # excluded: earned discount
+	line 111111111111 Credit 6 -4 "" EC2                   # passed through: -4
+	line 111111111111 Refund 6 -0.5 "" EC2                 # passed through: -0.5
+	line 111111111111 Usage 25 90 100 EC2                  # after the as-of day of one test
+	line 222222222222 Usage 10 5 6 S3                      # ACME1's until the 15th
+	line 222222222222 Usage 20 7 9 S3                      # BETA2's from the 16th
+	line 333333333333 Usage 2 1 1 EC2                      # a reseller's: ineligible
+	line 444444444444 Usage 2 2 2 EC2                      # linked to nobody: unmapped
+	line 555555555555 Usage 3 40 50 EC2                    # EURO1, invoiced in EUR with a 10% markup
+	line 666666666666 Usage 7 3 3 EC2                      # a UK office: AWS is for US ones only
+} >"$TMP/aws/cur.csv"
+cat >"$TMP/azure/cost.csv" <<'CSV'
+SubscriptionId,Date,ChargeType,PricingModel,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory
+6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/02/2026,Usage,OnDemand,USD,5,2,3,Virtual Machines
+6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/02/2026,Purchase,Reservation,USD,100,0,1,Virtual Machines
+CSV
+"$PBI" --format aws-cur --no-progress --final "$TMP/aws/cur.csv" >"$TMP/out" 2>"$TMP/err" ||
+	notok "ingest the AWS export" "$(cat "$TMP/err")"
+"$PBI" --format azure-cost --no-progress --final "$TMP/azure/cost.csv" >"$TMP/out" 2>"$TMP/err" ||
+	notok "ingest the Azure export" "$(cat "$TMP/err")"
+
+# ---- the accounts ------------------------------------------------------------------------------------------
+cat >"$TMP/accounts.csv" <<'CSV'
+alias,name,billing_country,is_reseller,parent_reseller
+ACME1,Acme,US,false,
+BETA2,Beta,US,false,
+RSL1,Resellers Inc,US,true,
+UK1,Acme UK,GB,false,
+EURO1,Euro Co,US,false,
+CSV
+{
+	"$PBC" import "$TMP/accounts.csv" --by test
+	for a in ACME1 BETA2 RSL1 UK1 EURO1; do
+		"$PBC" accept-terms $a --vendor centurylink --version 1 --by test
+	done
+	for a in ACME1 BETA2 RSL1 EURO1; do "$PBC" accept-terms $a --vendor aws --region US --version 1 --by test; done
+	"$PBC" accept-terms UK1 --vendor aws --region GB --version 1 --by test
+	"$PBC" accept-terms ACME1 --vendor azure --region US --version 1 --by test
+	"$PBC" link ACME1 --vendor aws --partner-account 111111111111 --from 2026-09-01 --by test
+	"$PBC" link ACME1 --vendor aws --partner-account 222222222222 --from 2026-10-01 --to 2026-10-15 --by test
+	"$PBC" link BETA2 --vendor aws --partner-account 222222222222 --from 2026-10-16 --by test
+	"$PBC" link ACME1 --vendor azure --partner-account 6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01 --from 2026-10-01 --by test
+	"$PBC" link EURO1 --vendor aws --partner-account 555555555555 --from 2026-10-01 --by test
+} >"$TMP/setup.log" 2>&1 || notok "set up the accounts" "$(cat "$TMP/setup.log")"
+# Links the rules refuse are made in the database directly: the rules are checked again when billing.
+pb_sql "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, created_by) VALUES
+	('aws', '333333333333', 'RSL1', '2026-10-01', 'test'), ('aws', '666666666666', 'UK1', '2026-10-01', 'test');
+	UPDATE pb.clc_account SET invoice_currency = 'EUR', markup_percent = 10 WHERE alias = 'EURO1'" >/dev/null
+
+# ---- a missing rate ----------------------------------------------------------------------------------------
+"$PBA" --month 2026-10 >"$TMP/out" 2>"$TMP/err"
+check "a missing conversion rate: exit 1, naming the pair and the month, nothing stored" \
+	"1|pb-aggregate: no conversion rate from USD to EUR for 2026-10: load one with pb-aggregate rates --load FILE|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+
+printf 'month,from,to,rate\n2026-10,USD,EUR,0.9\n' >"$TMP/rates.csv"
+"$PBA" rates --load "$TMP/rates.csv" >"$TMP/out" 2>"$TMP/err"
+check "rates --load" "0|1 rate loaded from $TMP/rates.csv" "$?|$(cat "$TMP/out" "$TMP/err")"
+printf 'month,from,to,rate\n2026-10,USD,EUR,0.9\n2026-10,USD,ZZZ,1.1\n' >"$TMP/bad-rates.csv"
+"$PBA" rates --load "$TMP/bad-rates.csv" >"$TMP/out" 2>"$TMP/err"
+check "a bad rates file: exit 1 at its line and column, nothing loaded" \
+	"1|pb-aggregate: $TMP/bad-rates.csv:3:13: not an ISO 4217 currency code|1" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
+
+# ---- the month -----------------------------------------------------------------------------------------------
+"$PBA" --month 2026-10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+run1=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
+check "a run: exit 0, its summary and the reconciliation" "0|aggregate run $run1 of 2026-10 as of 2026-10-31: 2 imports, 3 CLC accounts
+reconciliation USD, billed: 320.8 (21 lines) = attributed 186.5 + unmapped 2 + ineligible 4 + excluded 128.3" \
+	"$st|$(cat "$TMP/out")"
+check "the warnings name the unmapped and ineligible spend and the usage without a list price" \
+	"pb-aggregate: warning: 1 usage line has no list price and is billed at the billed cost (see pb.aggregate_total.no_list_lines per account)
+pb-aggregate: warning: 2026-10: ineligible spend of 2 partner accounts: 2 lines, billed USD 4 (pb-aggregate --month 2026-10 --unmapped lists them)
+pb-aggregate: warning: 2026-10: unmapped spend of 1 partner account: 1 lines, billed USD 2 (pb-aggregate --month 2026-10 --unmapped lists them)" \
+	"$(cat "$TMP/err")"
+
+totals() {
+	pb_sql "SELECT alias, vendor, charge_category, currency, trim_scale(amount), trim_scale(billed), line_count,
+	no_list_lines FROM pb.aggregate_total WHERE run_id = $1 ORDER BY 1, 2, 3"
+}
+check "each pricing rule: usage at list (billed without a list price), purchases list-or-billed, credits billed" \
+	"ACME1,aws,Credit,USD,-4.5,-4.5,2,0
+ACME1,aws,Purchase,USD,27,27,2,0
+ACME1,aws,Usage,USD,128,112,6,1
+ACME1,azure,Usage,USD,6,5,1,0
+BETA2,aws,Usage,USD,9,7,1,0
+EURO1,aws,Usage,USD,50,40,1,0" "$(totals "$run1")"
+# ACME1's AWS: 10 + 5 + 4 + 3 + 100 + 6 (222222222222 until the 15th) usage, 20 + 7 purchases, -4 - 0.5 credits.
+check "per account and vendor: month to date, markup, currency, final" \
+	"ACME1,all,USD,156.5,0,t
+ACME1,aws,USD,150.5,0,t
+ACME1,azure,USD,6,0,t
+BETA2,all,USD,9,0,t
+BETA2,aws,USD,9,0,t
+EURO1,all,EUR,45,4.5,t
+EURO1,aws,EUR,45,4.5,t" \
+	"$(pb_sql "SELECT alias, vendor, currency, trim_scale(month_to_date), trim_scale(markup), final FROM pb.aggregate_account
+	WHERE run_id = $run1 ORDER BY 1, 2")"
+check "a final month: the estimate is the month to date, rounded to the currency's minor unit" \
+	"ACME1,aws,150.50,150.50,150.50,final" \
+	"$(pb_sql "SELECT alias, vendor, estimate, low90, high90, method FROM pb.aggregate_account WHERE run_id = $run1
+	AND alias = 'ACME1' AND vendor = 'aws'")"
+check "the buckets: unmapped, ineligible with the rule that failed, excluded with its reason" \
+	"excluded,aws,111111111111,ACME1,commitment,USD,30,30,1
+excluded,aws,111111111111,ACME1,earned-discount,USD,0,-4.2,2
+excluded,aws,111111111111,ACME1,tax,USD,0,2.5,1
+excluded,azure,6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,ACME1,commitment,USD,0,100,1
+ineligible,aws,333333333333,RSL1,reseller accounts are excluded,USD,1,1,1
+ineligible,aws,666666666666,UK1,billing country GB is not among aws's allowed countries,USD,3,3,1
+unmapped,aws,444444444444,,,USD,2,2,1" \
+	"$("$PBA" --month 2026-10 --no-run --unmapped | tail -n +2)"
+check "the owner change mid-month: 222222222222's usage goes to ACME1 until the 15th, to BETA2 after" \
+	"ACME1,2026-10-10,6|BETA2,2026-10-20,9" \
+	"$(pb_sql "SELECT alias, usage_date, trim_scale(usage) FROM pb.aggregate_daily WHERE run_id = $run1
+	AND usage_date IN ('2026-10-10', '2026-10-20') ORDER BY 1" | paste -sd'|')"
+
+# ---- a rerun -------------------------------------------------------------------------------------------------
+snapshot() {
+	for t in aggregate_total aggregate_account aggregate_daily aggregate_bucket aggregate_recon aggregate_source; do
+		pb_sql "SELECT to_jsonb(x) - 'run_id' FROM pb.$t x WHERE run_id = $1 ORDER BY 1::text"
+	done
+}
+before=$(snapshot "$run1")
+"$PBA" --month 2026-10 >"$TMP/out" 2>"$TMP/err"
+run2=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
+check "a rerun over the same imports: identical rows, a new current run, the first one superseded and readable" \
+	"0|$before|superseded|7" \
+	"$?|$(snapshot "$run2")|$(pb_sql "SELECT status FROM pb.aggregate_run WHERE id = $run1")|$(pb_sql "SELECT count(*) FROM pb.aggregate_account WHERE run_id = $run1")"
+"$PBA" --month 2026-10 --no-run --csv >"$TMP/csv"
+check "--csv: one row per CLC account and vendor" \
+	"alias,vendor,currency,month_to_date,estimate,low80,high80,low90,high90,complete_through,final
+ACME1,aws,USD,150.5,150.50,150.50,150.50,150.50,150.50,2026-10-31,true
+ACME1,azure,USD,6,6.00,6.00,6.00,6.00,6.00,2026-10-31,true
+BETA2,aws,USD,9,9.00,9.00,9.00,9.00,9.00,2026-10-31,true
+EURO1,aws,EUR,45,45.00,45.00,45.00,45.00,45.00,2026-10-31,true" "$(cat "$TMP/csv")"
+
+# ---- as of an earlier day ----------------------------------------------------------------------------------
+"$PBA" --month 2026-10 --as-of 2026-10-20 --csv >"$TMP/csv" 2>"$TMP/err"
+check "--as-of 2026-10-20 counts usage up to that day only, and the month is not final then" \
+	"0|ACME1,aws,USD,50.5,2026-10-20,false|BETA2,aws,USD,9,2026-10-20,false|EURO1,aws,EUR,45,2026-10-20,false" \
+	"$?|$(cut -d, -f1-4,10,11 "$TMP/csv" | grep aws | paste -sd'|')"
+run3=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
+check "the reconciliation as of the 20th (the day-25 line is not counted)" \
+	"230.8,96.5,128.3" \
+	"$(pb_sql "SELECT string_agg(trim_scale(billed)::text, ',' ORDER BY place) FROM pb.aggregate_recon WHERE run_id = $run3
+	AND place IN ('total', 'attributed', 'excluded')" | awk -F, '{print $3","$1","$2}')"
+
+# ---- strict, concurrency, a killed run ---------------------------------------------------------------------
+"$PBA" --month 2026-10 --strict >"$TMP/out" 2>"$TMP/err"
+check "--strict: exit 1 when spend is unmapped or ineligible (the run is stored)" "1|2" \
+	"$?|$(grep -c 'warning: 2026-10: \(unmapped\|ineligible\) spend' "$TMP/err" | tr -d ' ')"
+current=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
+rows=$(snapshot "$current")
+PB_TEST_PAUSE=aggregate-commit "$PBA" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 300); do grep -q "test pause at aggregate-commit" "$TMP/bg.err" && break; sleep 0.1; done
+"$PBA" --month 2026-10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+if [ $st -eq 4 ] && grep -q "^pb-aggregate: the aggregation of 2026-10 is running already: pb-aggregate, server process [0-9]*, since " "$TMP/err"; then
+	ok "a concurrent run of the month exits 4 and names the one running"
+else
+	notok "a concurrent run of the month exits 4 and names the one running" "status $st: $(cat "$TMP/err")"
+fi
+kill -9 $BGPID
+wait $BGPID 2>/dev/null
+BGPID=
+sleep 0.3
+check "kill -9 just before the commit leaves the previous run current and whole" "$current|$rows" \
+	"$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")|$(snapshot "$current")"
+
+# ---- the estimate history ------------------------------------------------------------------------------------
+check "every run appended its estimates to the history" \
+	"$(pb_sql "SELECT count(*) FROM pb.aggregate_account")" "$(pb_sql "SELECT count(*) FROM pb.estimate_history")"
+pb_sql "UPDATE pb.estimate_history SET estimate = 0" >/dev/null 2>"$TMP/err"
+check "the estimate history is never rewritten, even by plain SQL" "ERROR:  estimate_history rows are never changed" \
+	"$(head -1 "$TMP/err")"
+
+# ---- pricing rules that do not cover a charge ------------------------------------------------------------------
+printf 'aws Usage * list\n' >"$TMP/narrow.conf"
+"$PBA" --month 2026-10 --pricing "$TMP/narrow.conf" >"$TMP/out" 2>"$TMP/err"
+check "a charge no pricing rule prices: exit 1, naming it; nothing stored" \
+	"1|pb-aggregate: $TMP/narrow.conf: no pricing rule for aws charges of category 'Credit' and type 'Credit'|$current" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")"
+printf 'aws Usage * list\naws Tax * exclude\n' >"$TMP/bad.conf"
+"$PBA" --month 2026-10 --pricing "$TMP/bad.conf" >"$TMP/out" 2>"$TMP/err"
+check "a bad pricing rule: exit 1 at its line and column" \
+	"1|pb-aggregate: $TMP/bad.conf:2:11: exclude takes a reason (tax, earned-discount, ...)" "$?|$(cat "$TMP/err")"
+"$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
+check "--history >/dev/full: exit 1" "1|pb-aggregate: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
+
+pb_tests_done
