@@ -49,7 +49,8 @@ struct run {
 	int32_t last_day; /* the latest day any import holds */
 	struct pb_agg_account acct;
 	int in_account;
-	PGresult *hist; /* the current batch of history rows */
+	PGresult *hist;	    /* the current batch of history rows */
+	PGresult *accounts; /* alias, invoice currency, markup of every account */
 	int hist_row, hist_done;
 };
 
@@ -140,21 +141,35 @@ static int read_sources(struct run *r, struct pb_buf *err)
 	return 0;
 }
 
-/* The price of every charge of the month's imports, from the rules, in a temporary table. */
-static int price_charges(struct run *r, struct pb_buf *err)
+/* Appends s as an SQL string literal (quotes doubled: the texts come from the exports). */
+static void add_literal(struct pb_buf *b, const char *s)
+{
+	pb_buf_addch(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			pb_buf_addch(b, '\'');
+		pb_buf_addch(b, *s);
+	}
+	pb_buf_addch(b, '\'');
+}
+
+/*
+ * The price of every charge of the month's imports, from the rules, as a VALUES list in prices (a list the
+ * query carries itself: a temporary table would keep the query from running on parallel workers).
+ */
+static int price_charges(struct run *r, struct pb_buf *prices, struct pb_buf *err)
 {
 	const char *p[1] = {pb_buf_str(&r->imports)};
-	struct pb_buf rows = PB_BUF_INIT;
-	FILE *f = NULL;
 	PGresult *res;
-	int i, ret = PB_ERR_DEPENDENCY;
+	int i;
 
 	res = pb_db_query(r->conn,
 			  "SELECT DISTINCT i.vendor, c.charge_category, c.charge_type FROM pb.import_charge c "
 			  "JOIN pb.import i ON i.id = c.import_id WHERE i.id = ANY ($1::bigint[]) ORDER BY 1, 2, 3",
 			  1, p, err);
 	if (!res)
-		goto out;
+		return PB_ERR_DEPENDENCY;
+	pb_buf_addstr(prices, "VALUES ('', '', '', 0, '')");
 	for (i = 0; i < PQntuples(res); i++) {
 		const struct pb_pricing_rule *rule = pb_pricing_match(r->o->pricing, PQgetvalue(res, i, 0),
 								      PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
@@ -164,135 +179,135 @@ static int price_charges(struct run *r, struct pb_buf *err)
 			pb_buf_addf(err, "%s: no pricing rule for %s charges of category '%s' and type '%s'",
 				    r->o->pricing->file, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 				    PQgetvalue(res, i, 2));
-			ret = PB_ERR_DATA;
-			goto out;
+			PQclear(res);
+			return PB_ERR_DATA;
 		}
-		pb_buf_addf(&rows, "%s\t%s\t%s\t%d\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-			    PQgetvalue(res, i, 2), (int)rule->price, rule->reason);
+		pb_buf_addstr(prices, ", (");
+		add_literal(prices, PQgetvalue(res, i, 0));
+		pb_buf_addstr(prices, ", ");
+		add_literal(prices, PQgetvalue(res, i, 1));
+		pb_buf_addstr(prices, ", ");
+		add_literal(prices, PQgetvalue(res, i, 2));
+		pb_buf_addf(prices, ", %d, ", (int)rule->price);
+		add_literal(prices, rule->reason);
+		pb_buf_addch(prices, ')');
 	}
-	f = tmpfile();
-	if (!f || rows.failed || fwrite(rows.ptr ? rows.ptr : "", 1, rows.len, f) != rows.len) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "cannot write a temporary file");
-		ret = PB_ERR_DATA;
-		goto out;
-	}
-	if (pb_db_exec(r->conn,
-		       "CREATE TEMP TABLE agg_price (vendor text, category text, charge_type text, price int, reason "
-		       "text) "
-		       "ON COMMIT DROP",
-		       0, NULL, err) < 0 ||
-	    pb_db_copy_file(r->conn, "COPY agg_price FROM STDIN", f, err) < 0 ||
-	    pb_db_exec(r->conn, "ANALYZE agg_price", 0, NULL, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	if (f)
-		fclose(f);
 	PQclear(res);
-	pb_buf_release(&rows);
-	return ret;
+	return prices->failed ? PB_ERR_DATA : 0;
 }
 
-/* "{US,GB}": a vendor's allowed countries as an array. */
+/* "'{US,GB}'::text[]": a vendor's allowed countries (two capital letters each: the config is checked). */
 static void countries(const struct pb_eligibility *e, int v, struct pb_buf *out)
 {
 	size_t i;
 
-	pb_buf_addch(out, '{');
+	pb_buf_addstr(out, "'{");
 	for (i = 0; i < e->ncountries[v]; i++)
 		pb_buf_addf(out, "%s%s", i ? "," : "", e->countries[v][i]);
-	pb_buf_addch(out, '}');
+	pb_buf_addstr(out, "}'::text[]");
 }
 
 /*
- * Each account and vendor: whether its usage may be billed (eligible_from NULL: never), why not, its
- * invoice currency and markup. The rules are applied as they stand when the run is made (the terms
- * accepted by then); the link, not the rules, says which days' usage is the account's.
+ * Each account and vendor: whether its usage may be billed (eligible NULL: never) and why not. The rules
+ * are applied as they stand when the run is made (the terms accepted by then); the link, not the rules,
+ * says which days' usage is the account's.
  */
-static int eligibility(struct run *r, struct pb_buf *err)
+static void eligibility(const struct run *r, struct pb_buf *q)
 {
-	struct pb_buf aws = PB_BUF_INIT, azure = PB_BUF_INIT;
-	const char *p[2];
-	int ret = PB_ERR_DEPENDENCY;
-
-	countries(r->o->eligibility, PB_VENDOR_AWS, &aws);
-	countries(r->o->eligibility, PB_VENDOR_AZURE, &azure);
-	p[0] = pb_buf_str(&aws);
-	p[1] = pb_buf_str(&azure);
-	if (pb_db_exec(r->conn,
-		       "CREATE TEMP TABLE agg_elig (alias text, vendor text, invoice_currency text, markup text, "
-		       "eligible_from date, reason text) ON COMMIT DROP",
-		       0, NULL, err) < 0 ||
-	    pb_db_exec(r->conn,
-		       "INSERT INTO agg_elig SELECT a.alias, v.vendor, a.invoice_currency, a.markup_percent::text, "
-		       "CASE WHEN a.is_reseller OR a.parent_reseller IS NOT NULL OR NOT (a.billing_country = ANY "
-		       "(v.countries)) OR ct.day IS NULL OR vt.day IS NULL THEN NULL ELSE '-infinity'::date END, "
-		       "nullif(concat_ws('; ', CASE WHEN a.is_reseller THEN 'reseller accounts are excluded' END, "
-		       "CASE WHEN a.parent_reseller IS NOT NULL THEN 'customer of reseller ' || a.parent_reseller END, "
-		       "CASE WHEN NOT (a.billing_country = ANY (v.countries)) THEN 'billing country ' || "
-		       "a.billing_country || ' is not among ' || v.vendor || '''s allowed countries' END, "
-		       "CASE WHEN ct.day IS NULL THEN 'terms not accepted: centurylink' END, "
-		       "CASE WHEN vt.day IS NULL THEN 'terms not accepted: ' || v.vendor || ' in region ' || "
-		       "a.billing_country END), '') "
-		       "FROM pb.clc_account a CROSS JOIN (VALUES ('aws', $1::text[]), ('azure', $2::text[])) "
-		       "v (vendor, countries) "
-		       "LEFT JOIN LATERAL (SELECT min(t.accepted_at)::date AS day FROM pb.terms_acceptance t "
-		       "WHERE t.alias = a.alias AND t.terms = 'centurylink') ct ON true "
-		       "LEFT JOIN LATERAL (SELECT min(t.accepted_at)::date AS day FROM pb.terms_acceptance t "
-		       "WHERE t.alias = a.alias AND t.terms = v.vendor AND t.region = a.billing_country) vt ON true",
-		       2, p, err) < 0 ||
-	    pb_db_exec(r->conn, "ANALYZE agg_elig", 0, NULL, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	pb_buf_release(&aws);
-	pb_buf_release(&azure);
-	return ret;
+	pb_buf_addstr(q,
+		      "elig AS (SELECT a.alias, v.vendor, "
+		      "CASE WHEN a.is_reseller OR a.parent_reseller IS NOT NULL OR NOT (a.billing_country = ANY "
+		      "(v.countries)) OR ct.day IS NULL OR vt.day IS NULL THEN NULL ELSE true END AS eligible, "
+		      "nullif(concat_ws('; ', CASE WHEN a.is_reseller THEN 'reseller accounts are excluded' END, "
+		      "CASE WHEN a.parent_reseller IS NOT NULL THEN 'customer of reseller ' || a.parent_reseller END, "
+		      "CASE WHEN NOT (a.billing_country = ANY (v.countries)) THEN 'billing country ' || "
+		      "a.billing_country || ' is not among ' || v.vendor || '''s allowed countries' END, "
+		      "CASE WHEN ct.day IS NULL THEN 'terms not accepted: centurylink' END, "
+		      "CASE WHEN vt.day IS NULL THEN 'terms not accepted: ' || v.vendor || ' in region ' || "
+		      "a.billing_country END), '') AS reason "
+		      "FROM pb.clc_account a CROSS JOIN (VALUES ('aws', ");
+	countries(r->o->eligibility, PB_VENDOR_AWS, q);
+	pb_buf_addstr(q, "), ('azure', ");
+	countries(r->o->eligibility, PB_VENDOR_AZURE, q);
+	pb_buf_addstr(q,
+		      ")) v (vendor, countries) "
+		      "LEFT JOIN LATERAL (SELECT min(t.accepted_at)::date AS day FROM pb.terms_acceptance t "
+		      "WHERE t.alias = a.alias AND t.terms = 'centurylink') ct ON true "
+		      "LEFT JOIN LATERAL (SELECT min(t.accepted_at)::date AS day FROM pb.terms_acceptance t "
+		      "WHERE t.alias = a.alias AND t.terms = v.vendor AND t.region = a.billing_country) vt ON true)");
 }
 
-/* The cursors: the month's rows grouped and placed, and the history of the months before. */
+/* The grouped query's body after its CTEs: every row placed, priced and grouped. */
+static const char group_sql[] =
+	" SELECT CASE WHEN pa.alias IS NULL THEN 3 WHEN e.eligible IS NULL THEN 2 WHEN p.price = 3 THEN 1 "
+	"ELSE 0 END AS place, coalesce(pa.alias, '') AS alias, u.vendor, "
+	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 THEN u.partner_account_id END AS pa, "
+	"CASE WHEN pa.alias IS NULL THEN NULL WHEN e.eligible IS NULL THEN e.reason WHEN p.price = 3 "
+	"THEN p.reason END AS reason, "
+	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 THEN NULL ELSE u.charge_category "
+	"END AS category, u.currency, "
+	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 THEN NULL ELSE u.usage_date END AS day, "
+	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 THEN NULL ELSE p.price END AS price, "
+	"sum(u.list_cost) AS list, sum(u.billed_cost) AS billed, "
+	"sum(u.billed_cost) FILTER (WHERE u.list_cost IS NULL) AS billed_no_list, sum(u.line_count) AS lines, "
+	"sum(u.line_count) FILTER (WHERE u.list_cost IS NULL) AS lines_no_list "
+	"FROM pb.usage_daily u JOIN price p ON p.vendor = u.vendor AND p.category = u.charge_category "
+	"AND p.charge_type = u.charge_type "
+	"LEFT JOIN pb.partner_account pa ON pa.vendor = u.vendor "
+	"AND pa.partner_account_id = u.partner_account_id AND pa.validity @> u.usage_date "
+	"LEFT JOIN elig e ON e.alias = pa.alias AND e.vendor = u.vendor WHERE ";
+
+/*
+ * The month's rows, each through the link valid on its usage date, placed (0 attributed, 1 excluded by a
+ * pricing rule, 2 ineligible, 3 unmapped) and grouped: attributed rows per account, vendor, category,
+ * currency, day and price; the others per partner account and reason. Written to a temporary table by a
+ * query that may run on parallel workers (a cursor's may not), then read back in account order.
+ */
+static int group_rows(struct run *r, struct pb_buf *err)
+{
+	struct pb_buf q = PB_BUF_INIT;
+	int rc;
+
+	pb_buf_addstr(&q, "CREATE TEMP TABLE agg_groups ON COMMIT DROP AS WITH price (vendor, category, charge_type, "
+			  "price, reason) AS (");
+	rc = price_charges(r, &q, err);
+	if (rc < 0)
+		goto out;
+	pb_buf_addstr(&q, "), ");
+	eligibility(r, &q);
+	pb_buf_addstr(&q, group_sql);
+	/* Dates and import ids the run made itself: nothing from the data goes into the text unquoted. */
+	pb_buf_addf(&q, "u.billing_month = '%s' AND u.import_id = ANY ('%s'::bigint[]) AND u.usage_date <= '%s' ",
+		    r->month, pb_buf_str(&r->imports), r->as_of);
+	pb_buf_addstr(&q, "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9");
+	if (q.failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		rc = PB_ERR_DATA;
+		goto out;
+	}
+	rc = pb_db_exec(r->conn, pb_buf_str(&q), 0, NULL, err) < 0 ? PB_ERR_DEPENDENCY : 0;
+out:
+	pb_buf_release(&q);
+	return rc;
+}
+
+/* The cursors: the month's groups in account order, and the history of the months before. */
 static int open_cursors(struct run *r, struct pb_buf *err)
 {
 	char first[11], first_month[11];
-	const char *p[3] = {r->month, pb_buf_str(&r->imports), r->as_of};
 	const char *h[3] = {first_month, r->month, first};
 
 	pb_date_format(r->ctx.first_day, first);
 	pb_date_format(pb_date_month_start(r->ctx.first_day), first_month);
 	if (pb_db_exec(
 		    r->conn,
-		    "DECLARE agg_rows NO SCROLL CURSOR FOR "
-		    "SELECT place, alias, vendor, pa, reason, category, currency, day, price, "
-		    "coalesce(sum(list_cost), 0)::text, coalesce(sum(billed_cost), 0)::text, "
-		    "coalesce(sum(coalesce(list_cost, billed_cost)), 0)::text, sum(line_count)::text, "
-		    "coalesce(sum(line_count) FILTER (WHERE list_cost IS NULL), 0)::text, "
-		    "coalesce(max(invoice_currency), ''), coalesce(max(markup), '0') FROM ("
-		    "SELECT place, alias, vendor, currency, list_cost, billed_cost, line_count, invoice_currency, "
-		    "markup, "
-		    "CASE WHEN place = 'attributed' THEN '' ELSE partner_account_id END AS pa, "
-		    "CASE place WHEN 'ineligible' THEN elig_reason WHEN 'excluded' THEN rule_reason ELSE '' END AS "
-		    "reason, "
-		    "CASE WHEN place = 'attributed' THEN charge_category ELSE '' END AS category, "
-		    "CASE WHEN place = 'attributed' THEN usage_date END AS day, "
-		    "CASE WHEN place = 'attributed' THEN rule_price ELSE 0 END AS price FROM ("
-		    "SELECT CASE WHEN pa.alias IS NULL THEN 'unmapped' "
-		    "WHEN e.eligible_from IS NULL THEN 'ineligible' "
-		    "WHEN p.price = 3 THEN 'excluded' ELSE 'attributed' END AS place, coalesce(pa.alias, '') AS alias, "
-		    "u.vendor, u.partner_account_id, u.usage_date, u.charge_category, u.currency, p.price AS "
-		    "rule_price, "
-		    "p.reason AS rule_reason, e.reason AS elig_reason, e.eligible_from, u.list_cost, u.billed_cost, "
-		    "u.line_count, e.invoice_currency, e.markup FROM pb.usage_daily u "
-		    "JOIN agg_price p ON p.vendor = u.vendor AND p.category = u.charge_category "
-		    "AND p.charge_type = u.charge_type "
-		    "LEFT JOIN pb.partner_account pa ON pa.vendor = u.vendor "
-		    "AND pa.partner_account_id = u.partner_account_id AND pa.validity @> u.usage_date "
-		    "LEFT JOIN agg_elig e ON e.alias = pa.alias AND e.vendor = u.vendor "
-		    "WHERE u.billing_month = $1::date AND u.import_id = ANY ($2::bigint[]) AND u.usage_date <= $3::date"
-		    ") placed) named GROUP BY place, alias, vendor, pa, reason, category, currency, day, price "
+		    "DECLARE agg_rows NO SCROLL CURSOR FOR SELECT place, alias, vendor, pa, reason, category, "
+		    "currency, day, price, coalesce(list, 0)::text, coalesce(billed, 0)::text, "
+		    "coalesce(billed_no_list, 0)::text, lines::text, coalesce(lines_no_list, 0)::text FROM agg_groups "
 		    "ORDER BY place, alias COLLATE \"C\", vendor, category COLLATE \"C\", currency, day, price, "
 		    "pa COLLATE \"C\", reason COLLATE \"C\"",
-		    3, p, err) < 0 ||
+		    0, NULL, err) < 0 ||
 	    pb_db_exec(
 		    r->conn,
 		    "DECLARE agg_hist NO SCROLL CURSOR FOR SELECT d.alias, d.vendor, d.usage_date::text, d.usage::text "
@@ -302,6 +317,34 @@ static int open_cursors(struct run *r, struct pb_buf *err)
 		    3, h, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	return 0;
+}
+
+/* Every account's invoice currency and markup, sorted by alias (a few bytes an account). */
+static int read_accounts(struct run *r, struct pb_buf *err)
+{
+	r->accounts = pb_db_query(r->conn,
+				  "SELECT alias, invoice_currency, markup_percent::text FROM pb.clc_account "
+				  "ORDER BY alias COLLATE \"C\"",
+				  0, NULL, err);
+	return r->accounts ? 0 : PB_ERR_DEPENDENCY;
+}
+
+/* The row of alias in r->accounts, or -1. */
+static int account_row(const struct run *r, const char *alias)
+{
+	int lo = 0, hi = PQntuples(r->accounts) - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2, c = strcmp(PQgetvalue(r->accounts, mid, 0), alias);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
 }
 
 static int bad_amount(struct pb_buf *err, const char *text)
@@ -396,23 +439,37 @@ static int finish_account(struct run *r, struct pb_buf *err)
 	return pb_agg_account_finish(&r->ctx, &r->acct, err);
 }
 
+/* Starts the account of alias: its currency and markup, and its history. */
+static int start_account(struct run *r, const char *alias, struct pb_buf *err)
+{
+	int k = account_row(r, alias), rc = finish_account(r, err);
+
+	if (rc < 0)
+		return rc;
+	if (k < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "internal error: no CLC account '%s'", alias);
+		return PB_ERR_DATA;
+	}
+	rc = pb_agg_account_start(&r->acct, alias, PQgetvalue(r->accounts, k, 1), PQgetvalue(r->accounts, k, 2), err);
+	if (rc == 0)
+		rc = feed_history(r, err);
+	r->in_account = rc == 0;
+	return rc;
+}
+
 /* One attributed row: a new alias starts a new account. */
-static int attributed(struct run *r, PGresult *res, int i, pb_money amount, pb_money billed, uint64_t lines,
-		      struct pb_buf *err)
+static int attributed(struct run *r, PGresult *res, int i, pb_money list, pb_money billed, pb_money billed_no_list,
+		      uint64_t lines, struct pb_buf *err)
 {
 	const char *alias = PQgetvalue(res, i, 1);
 	struct pb_agg_row row;
 	int rc, price = (int)strtol(PQgetvalue(res, i, 8), NULL, 10);
 
 	if (!r->in_account || strcmp(alias, r->acct.alias) != 0) {
-		rc = finish_account(r, err);
-		if (rc == 0)
-			rc = pb_agg_account_start(&r->acct, alias, PQgetvalue(res, i, 14), PQgetvalue(res, i, 15), err);
-		if (rc == 0)
-			rc = feed_history(r, err);
+		rc = start_account(r, alias, err);
 		if (rc < 0)
 			return rc;
-		r->in_account = 1;
 	}
 	memset(&row, 0, sizeof(row));
 	row.vendor = pb_vendor_index(PQgetvalue(res, i, 2));
@@ -422,7 +479,11 @@ static int attributed(struct run *r, PGresult *res, int i, pb_money amount, pb_m
 		return bad_amount(err, PQgetvalue(res, i, 7));
 	row.billed = billed;
 	row.lines = lines;
-	row.amount = price == PB_PRICE_BILLED ? billed : amount;
+	/* The list cost, or where a line had none its billed cost; "billed" passes the billed value through. */
+	if (price == PB_PRICE_BILLED)
+		row.amount = billed;
+	else if (pb_money_add(list, billed_no_list, &row.amount) < 0)
+		return bad_amount(err, PQgetvalue(res, i, 9));
 	if (price == PB_PRICE_LIST)
 		row.no_list = strtoull(PQgetvalue(res, i, 13), NULL, 10);
 	return pb_agg_account_add(&r->ctx, &r->acct, &row, err);
@@ -441,33 +502,26 @@ static int bucket(struct run *r, PGresult *res, int i, int place, const char *li
 	return 0;
 }
 
-static int place_of(const char *name)
-{
-	int k;
-
-	for (k = P_ATTRIBUTED; k < NPLACES; k++)
-		if (strcmp(place_names[k], name) == 0)
-			return k;
-	return -1;
-}
-
 /* One grouped row of the cursor. */
 static int one_row(struct run *r, PGresult *res, int i, struct pb_buf *err)
 {
-	pb_money list, billed, lob;
+	static const int places[4] = {P_ATTRIBUTED, P_EXCLUDED, P_INELIGIBLE, P_UNMAPPED};
+	pb_money list, billed, billed_no_list;
 	uint64_t lines = strtoull(PQgetvalue(res, i, 12), NULL, 10);
-	int place = place_of(PQgetvalue(res, i, 0)), rc;
+	long k = strtol(PQgetvalue(res, i, 0), NULL, 10);
+	int place, rc;
 
-	if (place < 0)
+	if (k < 0 || k > 3)
 		return bad_amount(err, PQgetvalue(res, i, 0));
+	place = places[k];
 	if (money_of(PQgetvalue(res, i, 9), &list, err) < 0 || money_of(PQgetvalue(res, i, 10), &billed, err) < 0 ||
-	    money_of(PQgetvalue(res, i, 11), &lob, err) < 0)
+	    money_of(PQgetvalue(res, i, 11), &billed_no_list, err) < 0)
 		return PB_ERR_DATA;
 	rc = reconcile(r, place, PQgetvalue(res, i, 6), list, billed, lines, err);
 	if (rc < 0)
 		return rc;
 	if (place == P_ATTRIBUTED)
-		return attributed(r, res, i, lob, billed, lines, err);
+		return attributed(r, res, i, list, billed, billed_no_list, lines, err);
 	rc = finish_account(r, err);
 	if (rc < 0)
 		return rc;
@@ -720,6 +774,7 @@ static void release(struct run *r)
 		if (files[k])
 			fclose(files[k]);
 	PQclear(r->hist);
+	PQclear(r->accounts);
 	pb_agg_account_release(&r->acct);
 	pb_rates_release(&r->rates);
 	pb_buf_release(&r->imports);
@@ -734,9 +789,9 @@ static int compute(struct run *r, const char *started, struct pb_buf *err)
 	if (rc == 0)
 		rc = read_sources(r, err);
 	if (rc == 0)
-		rc = price_charges(r, err);
+		rc = read_accounts(r, err);
 	if (rc == 0)
-		rc = eligibility(r, err);
+		rc = group_rows(r, err);
 	if (rc == 0)
 		rc = open_cursors(r, err);
 	if (rc == 0)

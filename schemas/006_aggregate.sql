@@ -163,29 +163,45 @@ JOIN pb.aggregate_run r ON r.id = b.run_id AND r.status = 'current'
 GROUP BY r.billing_month, b.bucket, b.currency;
 
 -- What a frozen run holds never changes, whoever writes: the rows of a frozen run are neither updated nor
--- deleted; the run itself may only stop being current.
-CREATE FUNCTION pb.refuse_frozen_row() RETURNS trigger
+-- deleted (checked once per statement, so that dropping a superseded run's daily rows stays cheap); the run
+-- itself may only stop being current.
+CREATE FUNCTION pb.refuse_frozen_rows() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+	frozen_run bigint;
 BEGIN
-	IF EXISTS (SELECT 1 FROM pb.aggregate_run WHERE id = OLD.run_id AND frozen) THEN
-		RAISE EXCEPTION 'aggregate run % is frozen by an issued invoice: its rows cannot change', OLD.run_id;
+	SELECT min(o.run_id) INTO frozen_run FROM old_rows o JOIN pb.aggregate_run r ON r.id = o.run_id WHERE r.frozen;
+	IF frozen_run IS NOT NULL THEN
+		RAISE EXCEPTION 'aggregate run % is frozen by an issued invoice: its rows cannot change', frozen_run;
 	END IF;
-	RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+	RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER aggregate_source_frozen BEFORE UPDATE OR DELETE ON pb.aggregate_source
-	FOR EACH ROW EXECUTE FUNCTION pb.refuse_frozen_row();
-CREATE TRIGGER aggregate_total_frozen BEFORE UPDATE OR DELETE ON pb.aggregate_total
-	FOR EACH ROW EXECUTE FUNCTION pb.refuse_frozen_row();
-CREATE TRIGGER aggregate_account_frozen BEFORE UPDATE OR DELETE ON pb.aggregate_account
-	FOR EACH ROW EXECUTE FUNCTION pb.refuse_frozen_row();
-CREATE TRIGGER aggregate_daily_frozen BEFORE UPDATE OR DELETE ON pb.aggregate_daily
-	FOR EACH ROW EXECUTE FUNCTION pb.refuse_frozen_row();
-CREATE TRIGGER aggregate_bucket_frozen BEFORE UPDATE OR DELETE ON pb.aggregate_bucket
-	FOR EACH ROW EXECUTE FUNCTION pb.refuse_frozen_row();
-CREATE TRIGGER aggregate_recon_frozen BEFORE UPDATE OR DELETE ON pb.aggregate_recon
-	FOR EACH ROW EXECUTE FUNCTION pb.refuse_frozen_row();
+CREATE TRIGGER aggregate_source_frozen_update AFTER UPDATE ON pb.aggregate_source REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_source_frozen_delete AFTER DELETE ON pb.aggregate_source REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_total_frozen_update AFTER UPDATE ON pb.aggregate_total REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_total_frozen_delete AFTER DELETE ON pb.aggregate_total REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_account_frozen_update AFTER UPDATE ON pb.aggregate_account REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_account_frozen_delete AFTER DELETE ON pb.aggregate_account REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_daily_frozen_update AFTER UPDATE ON pb.aggregate_daily REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_daily_frozen_delete AFTER DELETE ON pb.aggregate_daily REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_bucket_frozen_update AFTER UPDATE ON pb.aggregate_bucket REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_bucket_frozen_delete AFTER DELETE ON pb.aggregate_bucket REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_recon_frozen_update AFTER UPDATE ON pb.aggregate_recon REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_recon_frozen_delete AFTER DELETE ON pb.aggregate_recon REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
 
 CREATE FUNCTION pb.refuse_frozen_run() RETURNS trigger
 LANGUAGE plpgsql AS $$
