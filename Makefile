@@ -187,7 +187,8 @@ install:
 	install -m 755 $(PROGRAMS:$(BIN)/%=build/release/bin/%) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -d $(DESTDIR)$(PREFIX)/share/partnerbill
-	install -m 644 config/eligibility.conf config/mapping-rules.example $(DESTDIR)$(PREFIX)/share/partnerbill/
+	install -m 644 config/eligibility.conf config/mapping-rules.example config/pricing.conf \
+		$(DESTDIR)$(PREFIX)/share/partnerbill/
 
 clean:
 	rm -rf build bin
