@@ -36,13 +36,14 @@ enum {
 	OPT_VERSION,
 	OPT_LOAD,
 	OPT_LIST,
+	OPT_DETAIL,
 };
 
 enum output { OUT_SUMMARY, OUT_CSV, OUT_UNMAPPED };
 
 struct args {
 	int32_t month, as_of;
-	int strict, no_run, history, done, rates, load, list;
+	int strict, no_run, history, done, rates, load, list, detail;
 	enum output output;
 	const char *pricing, *config, *file;
 };
@@ -64,6 +65,8 @@ static void usage(FILE *out)
 		"  --month YYYY-MM      the billing month\n"
 		"  --as-of YYYY-MM-DD   count usage dates up to this day (default: today, or the month's last day)\n"
 		"  --strict             exit 1 when any spend is unmapped or ineligible\n"
+		"  --detail             also store the amounts per account, vendor, service and category (what\n"
+		"                       an invoice's detail shows: pb-invoice --issue needs a run made with it)\n"
 		"  --csv                print one CSV row per CLC account and vendor instead of the summary\n"
 		"  --unmapped           print the unmapped, ineligible and excluded spend per partner account (CSV)\n"
 		"  --no-run             print the month's current run without computing a new one\n"
@@ -117,6 +120,9 @@ static int option(struct args *a, int ch, const char *v)
 		return 0;
 	case OPT_NO_RUN:
 		a->no_run = 1;
+		return 0;
+	case OPT_DETAIL:
+		a->detail = 1;
 		return 0;
 	case OPT_HISTORY:
 		a->history = 1;
@@ -266,6 +272,7 @@ static int run_month(PGconn *conn, const struct args *a)
 	o.pricing = &pricing;
 	o.eligibility = &elig;
 	o.by = by;
+	o.detail = a->detail;
 	rc = pb_aggregate_run(conn, &o, &res, &err);
 	if (rc < 0)
 		goto out;

@@ -43,6 +43,7 @@ struct run {
 	char month[11], as_of[11];
 	struct pb_buf imports; /* "{1,2}" */
 	struct pb_buf sources; /* COPY text of pb.aggregate_source */
+	struct pb_buf with;    /* the queries' common table expressions: prices and eligibility */
 	FILE *buckets;
 	struct recon recon[MAX_CURRENCIES];
 	size_t nrecon;
@@ -257,6 +258,44 @@ static const char group_sql[] =
 	"AND pa.partner_account_id = u.partner_account_id AND pa.validity @> u.usage_date "
 	"LEFT JOIN elig e ON e.alias = pa.alias AND e.vendor = u.vendor WHERE ";
 
+/* The common table expressions of the run's queries, made once: the prices and the eligibility. */
+static int with_clause(struct run *r, struct pb_buf *err)
+{
+	int rc;
+
+	pb_buf_addstr(&r->with, "WITH price (vendor, category, charge_type, price, reason) AS (");
+	rc = price_charges(r, &r->with, err);
+	if (rc < 0)
+		return rc;
+	pb_buf_addstr(&r->with, "), ");
+	eligibility(r, &r->with);
+	return 0;
+}
+
+/* Runs a query built of head, the common table expressions, body and the month's row filter, then tail. */
+static int run_query(struct run *r, const char *head, const char *body, const char *tail, struct pb_buf *err)
+{
+	struct pb_buf q = PB_BUF_INIT;
+	int rc;
+
+	pb_buf_addstr(&q, head);
+	pb_buf_addstr(&q, pb_buf_str(&r->with));
+	pb_buf_addstr(&q, body);
+	/* Dates and import ids the run made itself: nothing from the data goes into the text unquoted. */
+	pb_buf_addf(&q, "u.billing_month = '%s' AND u.import_id = ANY ('%s'::bigint[]) AND u.usage_date <= '%s' ",
+		    r->month, pb_buf_str(&r->imports), r->as_of);
+	pb_buf_addstr(&q, tail);
+	if (q.failed || r->with.failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		rc = PB_ERR_DATA;
+	} else {
+		rc = pb_db_exec(r->conn, pb_buf_str(&q), 0, NULL, err) < 0 ? PB_ERR_DEPENDENCY : 0;
+	}
+	pb_buf_release(&q);
+	return rc;
+}
+
 /*
  * The month's rows, each through the link valid on its usage date, placed (0 attributed, 1 excluded by a
  * pricing rule, 2 ineligible, 3 unmapped) and grouped: attributed rows per account, vendor, category,
@@ -265,30 +304,60 @@ static const char group_sql[] =
  */
 static int group_rows(struct run *r, struct pb_buf *err)
 {
-	struct pb_buf q = PB_BUF_INIT;
+	int rc = with_clause(r, err);
+
+	if (rc == 0)
+		rc = run_query(r, "CREATE TEMP TABLE agg_groups ON COMMIT DROP AS ", group_sql,
+			       "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9", err);
+	return rc;
+}
+
+/*
+ * The detail an invoice shows: per account, vendor, service, category and currency, what the attributed
+ * rows came to, priced as the totals were; in the same snapshot, and checked to add up to the totals.
+ */
+static int detail(struct run *r, struct pb_buf *err)
+{
+	struct pb_buf body = PB_BUF_INIT;
+	const char *p[1] = {r->ctx.run_id};
+	PGresult *res;
 	int rc;
 
-	pb_buf_addstr(&q, "CREATE TEMP TABLE agg_groups ON COMMIT DROP AS WITH price (vendor, category, charge_type, "
-			  "price, reason) AS (");
-	rc = price_charges(r, &q, err);
+	pb_buf_addf(
+		&body,
+		" SELECT %s, pa.alias, u.vendor, u.service, u.charge_category, u.currency, "
+		"coalesce(sum(CASE WHEN p.price = 2 THEN u.billed_cost ELSE coalesce(u.list_cost, u.billed_cost) "
+		"END), 0), coalesce(sum(u.billed_cost), 0), sum(u.line_count) "
+		"FROM pb.usage_daily u JOIN price p ON p.vendor = u.vendor AND p.category = u.charge_category "
+		"AND p.charge_type = u.charge_type AND p.price <> 3 "
+		"JOIN pb.partner_account pa ON pa.vendor = u.vendor AND pa.partner_account_id = u.partner_account_id "
+		"AND pa.validity @> u.usage_date JOIN elig e ON e.alias = pa.alias AND e.vendor = u.vendor "
+		"AND e.eligible WHERE ",
+		r->ctx.run_id);
+	rc = run_query(r,
+		       "INSERT INTO pb.aggregate_detail (run_id, alias, vendor, service, charge_category, currency, "
+		       "amount, billed, line_count) ",
+		       pb_buf_str(&body), "GROUP BY 2, 3, 4, 5, 6", err);
+	pb_buf_release(&body);
 	if (rc < 0)
-		goto out;
-	pb_buf_addstr(&q, "), ");
-	eligibility(r, &q);
-	pb_buf_addstr(&q, group_sql);
-	/* Dates and import ids the run made itself: nothing from the data goes into the text unquoted. */
-	pb_buf_addf(&q, "u.billing_month = '%s' AND u.import_id = ANY ('%s'::bigint[]) AND u.usage_date <= '%s' ",
-		    r->month, pb_buf_str(&r->imports), r->as_of);
-	pb_buf_addstr(&q, "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9");
-	if (q.failed) {
+		return rc;
+	res = pb_db_query(
+		r->conn,
+		"SELECT count(*) FROM (SELECT alias, vendor, charge_category, currency, sum(amount) AS amount "
+		"FROM pb.aggregate_detail WHERE run_id = $1::bigint GROUP BY 1, 2, 3, 4) d "
+		"FULL JOIN (SELECT * FROM pb.aggregate_total WHERE run_id = $1::bigint) t "
+		"USING (alias, vendor, charge_category, currency) WHERE d.amount IS DISTINCT FROM t.amount",
+		1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
 		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
+		pb_buf_addf(err,
+			    "internal error: the detail of run %s does not add up to its totals: nothing was stored",
+			    r->ctx.run_id);
 		rc = PB_ERR_DATA;
-		goto out;
 	}
-	rc = pb_db_exec(r->conn, pb_buf_str(&q), 0, NULL, err) < 0 ? PB_ERR_DEPENDENCY : 0;
-out:
-	pb_buf_release(&q);
+	PQclear(res);
 	return rc;
 }
 
@@ -650,7 +719,7 @@ static int record_run(struct run *r, const char *started, struct pb_buf *err)
 {
 	char unmapped[24], ineligible[24], nolist[24];
 	const char *p[1] = {r->month};
-	const char *q[11] = {r->ctx.run_id,
+	const char *q[12] = {r->ctx.run_id,
 			     r->month,
 			     r->as_of,
 			     pb_buf_str(&r->imports),
@@ -660,7 +729,8 @@ static int record_run(struct run *r, const char *started, struct pb_buf *err)
 			     ineligible,
 			     nolist,
 			     started,
-			     r->o->by};
+			     r->o->by,
+			     r->o->detail ? "t" : "f"};
 	PGresult *res;
 
 	res = pb_db_query(r->conn,
@@ -683,12 +753,13 @@ static int record_run(struct run *r, const char *started, struct pb_buf *err)
 	snprintf(unmapped, sizeof(unmapped), "%llu", (unsigned long long)r->res->unmapped_lines);
 	snprintf(ineligible, sizeof(ineligible), "%llu", (unsigned long long)r->res->ineligible_lines);
 	snprintf(nolist, sizeof(nolist), "%llu", (unsigned long long)r->ctx.no_list_lines);
-	if (pb_db_exec(r->conn,
-		       "INSERT INTO pb.aggregate_run (id, billing_month, as_of, status, imports, pricing_file, "
-		       "pricing_sha256, unmapped_lines, ineligible_lines, no_list_lines, started_at, run_by) VALUES "
-		       "($1::bigint, $2::date, $3::date, 'current', $4::bigint[], $5, $6, $7::bigint, $8::bigint, "
-		       "$9::bigint, $10::timestamptz, $11)",
-		       11, q, err) < 0)
+	if (pb_db_exec(
+		    r->conn,
+		    "INSERT INTO pb.aggregate_run (id, billing_month, as_of, status, imports, pricing_file, "
+		    "pricing_sha256, unmapped_lines, ineligible_lines, no_list_lines, started_at, run_by, detail) "
+		    "VALUES ($1::bigint, $2::date, $3::date, 'current', $4::bigint[], $5, $6, $7::bigint, $8::bigint, "
+		    "$9::bigint, $10::timestamptz, $11, $12::boolean)",
+		    12, q, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	return 0;
 }
@@ -779,6 +850,7 @@ static void release(struct run *r)
 	pb_rates_release(&r->rates);
 	pb_buf_release(&r->imports);
 	pb_buf_release(&r->sources);
+	pb_buf_release(&r->with);
 }
 
 /* The run, inside its transaction. */
@@ -800,6 +872,8 @@ static int compute(struct run *r, const char *started, struct pb_buf *err)
 		rc = check_recon(r, err);
 	if (rc == 0)
 		rc = store(r, started, err);
+	if (rc == 0 && r->o->detail)
+		rc = detail(r, err);
 	r->res->accounts = r->ctx.naccounts;
 	r->res->no_list_lines = r->ctx.no_list_lines;
 	return rc;
@@ -820,6 +894,7 @@ int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg
 	r.res = res;
 	pb_buf_init(&r.imports, 0);
 	pb_buf_init(&r.sources, 0);
+	pb_buf_init(&r.with, 0);
 	pb_date_format(o->month, r.month);
 	rc = take_lock(&r, err);
 	if (rc < 0)

@@ -18,6 +18,7 @@ struct pb_agg_options {
 	const struct pb_pricing *pricing;
 	const struct pb_eligibility *eligibility;
 	const char *by; /* who runs it, for the run's record */
+	int detail;	/* also the amounts per account, vendor, service and category (for an invoice) */
 };
 
 /* What a run found, for its summary and warnings. */

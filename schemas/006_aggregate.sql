@@ -33,6 +33,7 @@ CREATE TABLE pb.aggregate_run (
 	unmapped_lines bigint NOT NULL DEFAULT 0,
 	ineligible_lines bigint NOT NULL DEFAULT 0,
 	no_list_lines bigint NOT NULL DEFAULT 0,
+	detail boolean NOT NULL DEFAULT false, -- pb.aggregate_detail holds the run's detail
 	started_at timestamptz NOT NULL,
 	finished_at timestamptz NOT NULL DEFAULT now(),
 	run_by text NOT NULL,
@@ -103,6 +104,21 @@ CREATE TABLE pb.aggregate_daily (
 	usage numeric NOT NULL,
 	one_off numeric NOT NULL,
 	PRIMARY KEY (run_id, alias, vendor, usage_date)
+);
+
+-- What an invoice's detail shows (runs made with --detail): per CLC account, vendor, service, charge
+-- category and source currency, the amount priced as the totals are; it adds up to pb.aggregate_total.
+CREATE TABLE pb.aggregate_detail (
+	run_id bigint NOT NULL REFERENCES pb.aggregate_run (id),
+	alias text NOT NULL,
+	vendor text NOT NULL,
+	service text NOT NULL,
+	charge_category text NOT NULL,
+	currency text NOT NULL,
+	amount numeric NOT NULL,
+	billed numeric NOT NULL,
+	line_count bigint NOT NULL,
+	PRIMARY KEY (run_id, alias, vendor, service, charge_category, currency)
 );
 
 -- Where the rest went, per partner account: unmapped (no link on that day), ineligible (linked to an
@@ -197,6 +213,10 @@ CREATE TRIGGER aggregate_daily_frozen_delete AFTER DELETE ON pb.aggregate_daily 
 CREATE TRIGGER aggregate_bucket_frozen_update AFTER UPDATE ON pb.aggregate_bucket REFERENCING OLD TABLE AS old_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
 CREATE TRIGGER aggregate_bucket_frozen_delete AFTER DELETE ON pb.aggregate_bucket REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_detail_frozen_update AFTER UPDATE ON pb.aggregate_detail REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
+CREATE TRIGGER aggregate_detail_frozen_delete AFTER DELETE ON pb.aggregate_detail REFERENCING OLD TABLE AS old_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();
 CREATE TRIGGER aggregate_recon_frozen_update AFTER UPDATE ON pb.aggregate_recon REFERENCING OLD TABLE AS old_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION pb.refuse_frozen_rows();

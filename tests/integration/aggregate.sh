@@ -173,6 +173,20 @@ ACME1,azure,USD,6,6.00,6.00,6.00,6.00,6.00,2026-10-31,true
 BETA2,aws,USD,9,9.00,9.00,9.00,9.00,9.00,2026-10-31,true
 EURO1,aws,EUR,45,45.00,45.00,45.00,45.00,45.00,2026-10-31,true" "$(cat "$TMP/csv")"
 
+# ---- the detail an invoice shows ------------------------------------------------------------------------------
+"$PBA" --month 2026-10 --detail >"$TMP/out" 2>"$TMP/err"
+check "--detail: per account, vendor, service and category, adding up to the totals" \
+	"0|ACME1,aws,EC2,Credit,USD,-4.5
+ACME1,aws,EC2,Usage,USD,122
+ACME1,aws,Marketplace,Purchase,USD,7
+ACME1,aws,S3,Usage,USD,6
+ACME1,aws,Support,Purchase,USD,20
+ACME1,azure,Virtual Machines,Usage,USD,6
+BETA2,aws,S3,Usage,USD,9
+EURO1,aws,EC2,Usage,USD,50" \
+	"$?|$(pb_sql "SELECT alias, vendor, service, charge_category, currency, trim_scale(amount) FROM pb.aggregate_detail
+	WHERE run_id = (SELECT id FROM pb.aggregate_run WHERE status = 'current') ORDER BY 1, 2, 3, 4")"
+
 # ---- as of an earlier day ----------------------------------------------------------------------------------
 "$PBA" --month 2026-10 --as-of 2026-10-20 --csv >"$TMP/csv" 2>"$TMP/err"
 check "--as-of 2026-10-20 counts usage up to that day only, and the month is not final then" \
