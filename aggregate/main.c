@@ -162,6 +162,7 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"version", no_argument, NULL, OPT_VERSION},
 		{"load", required_argument, NULL, OPT_LOAD},
 		{"list", no_argument, NULL, OPT_LIST},
+		{"detail", no_argument, NULL, OPT_DETAIL},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
