@@ -25,6 +25,7 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 LIB_SRC := \
+	common/atomicfile.c \
 	common/azure.c \
 	common/buf.c \
 	common/cluster.c \
@@ -41,6 +42,7 @@ LIB_SRC := \
 	common/log.c \
 	common/money.c \
 	common/progress.c \
+	common/rates.c \
 	common/sha256.c \
 	common/testhook.c \
 	common/text.c
@@ -62,12 +64,17 @@ AGGREGATE_SRC := \
 	aggregate/estimate_cli.c \
 	aggregate/main.c \
 	aggregate/pricing.c \
-	aggregate/rates.c \
 	aggregate/report.c \
 	aggregate/run.c
 
 DB_SRC := \
 	db/main.c
+
+INVOICE_SRC := \
+	invoice/export.c \
+	invoice/issue.c \
+	invoice/lines.c \
+	invoice/main.c
 
 INGEST_SRC := \
 	ingest/aws_cur.c \
@@ -100,10 +107,11 @@ SCHEMAS := $(sort $(wildcard schemas/[0-9][0-9][0-9]_*.sql))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 ACCOUNTS_OBJ := $(ACCOUNTS_SRC:%.c=$(BUILD)/%.o)
 AGGREGATE_OBJ := $(AGGREGATE_SRC:%.c=$(BUILD)/%.o)
+INVOICE_OBJ := $(INVOICE_SRC:%.c=$(BUILD)/%.o)
 DB_OBJ := $(DB_SRC:%.c=$(BUILD)/%.o)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
-PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-db $(BIN)/pb-ingest
+PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-db $(BIN)/pb-ingest $(BIN)/pb-invoice
 
 all: $(PROGRAMS)
 
@@ -135,6 +143,10 @@ $(BIN)/pb-db: $(DB_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/pb-invoice: $(INVOICE_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BIN)/pb-ingest: $(INGEST_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -156,6 +168,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/partner_center.sh
 	PB_BIN=$(BIN) bash tests/integration/accounts.sh
 	PB_BIN=$(BIN) bash tests/integration/aggregate.sh
+	PB_BIN=$(BIN) bash tests/integration/invoice.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps
@@ -176,9 +189,9 @@ fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 
 lint:
-	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
+	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] invoice/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate common db ingest
+		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate common db ingest invoice
 
 # Installed programs are built apart, without the test hooks.
 install:
@@ -195,4 +208,4 @@ clean:
 
 .PHONY: all test check deps demo bench fuzz lint install clean
 
--include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d) $(INVOICE_OBJ:.o=.d)

@@ -99,7 +99,8 @@ static int parse_line(const struct pb_csv *c, const char *name, const long *cols
 }
 
 /* Writes one rate, or replaces the month's rate of the pair. */
-static int store_line(PGconn *conn, const struct rate_line *l, const char *source, const char *by, struct pb_buf *err)
+static int store_line(PGconn *conn, const struct rate_line *l, const char *source, uint64_t line, const char *by,
+		      struct pb_buf *err)
 {
 	const char *p[6] = {l->month, l->from, l->to, l->rate, source, by};
 
@@ -108,8 +109,14 @@ static int store_line(PGconn *conn, const struct rate_line *l, const char *sourc
 		       "VALUES ($1::date, $2, $3, $4::numeric, $5, $6) ON CONFLICT (month, from_currency, to_currency) "
 		       "DO UPDATE SET rate = excluded.rate, source = excluded.source, loaded_by = excluded.loaded_by, "
 		       "loaded_at = now() WHERE pb.fx_rate.rate <> excluded.rate",
-		       6, p, err) < 0)
-		return strstr(pb_buf_str(err), "are frozen") ? PB_ERR_REFUSED : PB_ERR_DEPENDENCY;
+		       6, p, err) < 0) {
+		if (!strstr(pb_buf_str(err), "are frozen"))
+			return PB_ERR_DEPENDENCY;
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s:%llu:1: the rates of %.7s are frozen: the month's invoice is issued", source,
+			    (unsigned long long)line, l->month);
+		return PB_ERR_REFUSED;
+	}
 	return 0;
 }
 
@@ -137,7 +144,7 @@ static long load_records(PGconn *conn, struct pb_csv *c, const char *name, const
 	while ((rc = pb_csv_next(c)) == PB_CSV_RECORD) {
 		rc = parse_line(c, name, cols, &l, err);
 		if (rc == 0)
-			rc = store_line(conn, &l, name, by, err);
+			rc = store_line(conn, &l, name, c->line, by, err);
 		if (rc < 0)
 			return rc;
 		n++;

@@ -1,0 +1,74 @@
+/* Temporary file, fsync, rename, fsync of the folder: the sequence that survives a crash at any point. */
+#include "atomicfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+static int fail(struct pb_buf *err, const char *path, int e)
+{
+	pb_buf_reset(err);
+	pb_buf_addf(err, "cannot write '%s': %s", path, strerror(e));
+	return -1;
+}
+
+/* fsync of the folder holding path, so that the rename itself is on disk. */
+static int sync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = -1;
+
+	if (!copy)
+		return -1;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(copy);
+	return rc;
+}
+
+int pb_file_write_atomic(const char *path, const void *data, size_t len, struct pb_buf *err)
+{
+	struct pb_buf tmp = PB_BUF_INIT;
+	const char *p = data;
+	size_t done = 0;
+	int fd, e = 0;
+
+	pb_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	if (tmp.failed)
+		return fail(err, path, ENOMEM);
+	fd = open(pb_buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		e = errno;
+		pb_buf_release(&tmp);
+		return fail(err, path, e);
+	}
+	while (done < len && e == 0) {
+		ssize_t n = write(fd, p + done, len - done);
+
+		if (n < 0 && errno != EINTR)
+			e = errno;
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	if (e == 0 && fsync(fd) != 0)
+		e = errno;
+	if (close(fd) != 0 && e == 0)
+		e = errno;
+	if (e == 0 && rename(pb_buf_str(&tmp), path) != 0)
+		e = errno;
+	if (e != 0)
+		unlink(pb_buf_str(&tmp));
+	else if (sync_dir(path) != 0)
+		e = errno;
+	pb_buf_release(&tmp);
+	return e ? fail(err, path, e) : 0;
+}

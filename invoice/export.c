@@ -1,0 +1,143 @@
+/* The export and detail CSVs, made from the stored lines and the run: the same data, the same bytes. */
+#include "export.h"
+
+#include <string.h>
+
+#include "date.h"
+#include "db.h"
+#include "exitcode.h"
+#include "rates.h"
+
+#include "banned.h"
+
+void pb_inv_csv_text(struct pb_buf *out, const char *s)
+{
+	/* A spreadsheet runs a cell starting with one of these as a formula: a quote first makes it text. */
+	if (s[0] && strchr("=+-@\t\r", s[0])) {
+		struct pb_buf t = PB_BUF_INIT;
+
+		pb_buf_addch(&t, '\'');
+		pb_buf_addstr(&t, s);
+		pb_buf_add_csv_field(out, pb_buf_str(&t), t.len);
+		pb_buf_release(&t);
+		return;
+	}
+	pb_buf_add_csv_field(out, s, strlen(s));
+}
+
+static void add_amount(struct pb_buf *out, pb_money m, int minor)
+{
+	char s[PB_MONEY_STRMAX];
+
+	if (pb_money_format(m, minor, s) < 0)
+		pb_money_format_canonical(m, s);
+	pb_buf_addf(out, ",%s", s);
+}
+
+static int32_t month_end(int32_t month)
+{
+	int y, m, d;
+
+	pb_date_to_ymd(month, &y, &m, &d);
+	return (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
+}
+
+void pb_inv_export_csv(const char *number, int32_t month, const struct pb_inv_lines *ls, struct pb_buf *out)
+{
+	char start[11], end[11], corrects[11];
+	size_t i;
+	int v;
+
+	pb_date_format(month, start);
+	pb_date_format(month_end(month), end);
+	pb_buf_addstr(out, "invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,"
+			   "line_item,line_type,corrects_period_start,currency,amount");
+	for (v = 0; v < PB_NVENDORS; v++)
+		pb_buf_addf(out, ",%s_amount", pb_vendor_names[v]);
+	pb_buf_addstr(out, "\r\n");
+	for (i = 0; i < ls->n; i++) {
+		const struct pb_inv_line *l = &ls->l[i];
+
+		pb_inv_csv_text(out, number);
+		pb_buf_addf(out, ",%s,%s,%zu,", start, end, i + 1);
+		pb_inv_csv_text(out, l->alias);
+		pb_buf_addch(out, ',');
+		pb_inv_csv_text(out, l->name ? l->name : "");
+		pb_buf_addf(out, ",%s,%s,", PB_INV_LINE_ITEM, l->kind);
+		if (l->corrects) {
+			pb_date_format(l->corrects, corrects);
+			pb_buf_addstr(out, corrects);
+		}
+		pb_buf_addf(out, ",%s", l->currency);
+		add_amount(out, l->amount, l->minor);
+		for (v = 0; v < PB_NVENDORS; v++)
+			add_amount(out, l->has_part[v] ? l->part[v] : PB_MONEY_ZERO, l->minor);
+		pb_buf_addstr(out, "\r\n");
+	}
+}
+
+/* The line number of alias's own line (not an adjustment), or 0. */
+static size_t line_of(const struct pb_inv_lines *ls, const char *alias)
+{
+	size_t i;
+
+	for (i = 0; i < ls->n; i++)
+		if (!ls->l[i].corrects && strcmp(ls->l[i].alias, alias) == 0)
+			return i + 1;
+	return 0;
+}
+
+/* One detail row: the source amount, and converted. */
+static int detail_row(PGresult *res, int i, const char *number, const struct pb_inv_lines *ls,
+		      const struct pb_rates *rates, struct pb_buf *out, struct pb_buf *err)
+{
+	const char *alias = PQgetvalue(res, i, 0), *from = PQgetvalue(res, i, 4), *to = PQgetvalue(res, i, 6);
+	const char *v = PQgetvalue(res, i, 5);
+	char a[PB_MONEY_STRMAX], c[PB_MONEY_STRMAX];
+	pb_money m, conv;
+
+	if (pb_money_parse(v, strlen(v), &m, NULL) < 0 || pb_rates_convert(rates, from, to, m, &conv, err) < 0)
+		return PB_ERR_DATA;
+	pb_money_format_canonical(m, a);
+	pb_money_format_canonical(conv, c);
+	pb_inv_csv_text(out, number);
+	pb_buf_addf(out, ",%zu,", line_of(ls, alias));
+	pb_inv_csv_text(out, alias);
+	pb_buf_addf(out, ",%s,", PQgetvalue(res, i, 1));
+	pb_inv_csv_text(out, PQgetvalue(res, i, 2));
+	pb_buf_addch(out, ',');
+	pb_inv_csv_text(out, PQgetvalue(res, i, 3));
+	pb_buf_addf(out, ",%s,%s,%s,%s\r\n", from, a, to, c);
+	return 0;
+}
+
+int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const char *run_id,
+		      const struct pb_inv_lines *ls, struct pb_buf *out, struct pb_buf *err)
+{
+	const char *p[1] = {run_id};
+	struct pb_rates rates;
+	PGresult *res;
+	int i, rc = pb_rates_read(conn, month, &rates, err);
+
+	if (rc < 0)
+		return rc;
+	res = pb_db_query(
+		conn,
+		"SELECT d.alias, d.vendor, d.service, d.charge_category, d.currency, d.amount::text, "
+		"c.currency FROM pb.aggregate_detail d JOIN pb.aggregate_account c "
+		"ON c.run_id = d.run_id AND c.alias = d.alias AND c.vendor = 'all' WHERE d.run_id = $1::bigint "
+		"ORDER BY d.alias COLLATE \"C\", d.vendor, d.service COLLATE \"C\", d.charge_category COLLATE "
+		"\"C\", d.currency",
+		1, p, err);
+	if (!res) {
+		pb_rates_release(&rates);
+		return PB_ERR_DEPENDENCY;
+	}
+	pb_buf_addstr(out, "invoice_number,line,account_alias,vendor,service,charge_category,source_currency,"
+			   "source_amount,currency,amount\r\n");
+	for (i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = detail_row(res, i, number, ls, &rates, out, err);
+	PQclear(res);
+	pb_rates_release(&rates);
+	return rc;
+}

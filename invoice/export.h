@@ -1,0 +1,30 @@
+/* The invoice files invoicing imports: the lines (schemas/invoice_csv.md) and the detail of each line. */
+#ifndef PB_INVOICE_EXPORT_H
+#define PB_INVOICE_EXPORT_H
+
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "lines.h"
+
+/*
+ * Appends the export CSV of the lines to out: RFC 4180, UTF-8, a header row, ISO dates, amounts with
+ * exactly the currency's decimals, text that a spreadsheet would take for a formula neutralized. No
+ * timestamp: the same lines give the same bytes.
+ */
+void pb_inv_export_csv(const char *number, int32_t month, const struct pb_inv_lines *ls, struct pb_buf *out);
+
+/*
+ * Appends the detail CSV to out: per account, vendor, service and charge category of the aggregate run
+ * run_id, in the source currency (exact) and converted to the invoice currency, with the number of the
+ * account's line. Returns 0, PB_ERR_DATA (a missing rate) or PB_ERR_DEPENDENCY.
+ */
+int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const char *run_id,
+		      const struct pb_inv_lines *ls, struct pb_buf *out, struct pb_buf *err);
+
+/* Appends s as a CSV field, with a leading ' when it starts with = + - @ or a tab or CR. */
+void pb_inv_csv_text(struct pb_buf *out, const char *s);
+
+#endif

@@ -1,0 +1,385 @@
+/* Issuing an invoice: checks, one transaction that stores the lines and freezes the run, then the files. */
+#include "issue.h"
+
+#include <string.h>
+
+#include "atomicfile.h"
+#include "currency.h"
+#include "date.h"
+#include "db.h"
+#include "exitcode.h"
+#include "export.h"
+#include "lines.h"
+#include "sha256.h"
+
+#include "banned.h"
+
+/* What issuing one month needs to know. */
+struct issue {
+	const struct pb_inv_options *o;
+	char month[11], number[24], run_id[24];
+	struct pb_inv_lines lines;
+	struct pb_buf export, detail;
+	char export_sha[65], detail_sha[65];
+};
+
+/* The month's current aggregate run; its as-of day and whether it holds the detail. */
+static int current_run(PGconn *conn, struct issue *s, int need_detail, struct pb_buf *err)
+{
+	const char *p[1] = {s->month};
+	PGresult *res;
+	int ret = 0;
+
+	res = pb_db_query(conn,
+			  "SELECT id, as_of = (billing_month + interval '1 month' - interval '1 day')::date, detail "
+			  "FROM pb.aggregate_run WHERE billing_month = $1::date AND status = 'current'",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	pb_buf_reset(err);
+	if (PQntuples(res) != 1) {
+		pb_buf_addf(err, "%.7s has no aggregate run: run pb-aggregate --month %.7s --detail", s->month,
+			    s->month);
+		ret = PB_ERR_DATA;
+	} else if (need_detail && PQgetvalue(res, 0, 1)[0] != 't' && !s->o->reason) {
+		pb_buf_addf(err,
+			    "the current aggregate run of %.7s is not as of the month's last day: run pb-aggregate "
+			    "--month %.7s --detail (or --force --reason TEXT)",
+			    s->month, s->month);
+		ret = PB_ERR_REFUSED;
+	} else if (need_detail && PQgetvalue(res, 0, 2)[0] != 't') {
+		pb_buf_addf(err,
+			    "the current aggregate run of %.7s has no detail: run pb-aggregate --month %.7s --detail",
+			    s->month, s->month);
+		ret = PB_ERR_DATA;
+	} else {
+		snprintf(s->run_id, sizeof(s->run_id), "%s", PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	return ret;
+}
+
+int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)
+{
+	struct issue s;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	pb_date_format(o->month, s.month);
+	snprintf(s.number, sizeof(s.number), "DRAFT-%.7s", s.month);
+	pb_buf_init(&s.export, 0);
+	rc = current_run(conn, &s, 0, err);
+	if (rc == 0)
+		rc = pb_inv_build(conn, o->month, s.run_id, &s.lines, err);
+	if (rc == 0) {
+		pb_inv_export_csv(s.number, o->month, &s.lines, &s.export);
+		fwrite(s.export.ptr ? s.export.ptr : "", 1, s.export.len, out);
+	}
+	pb_inv_lines_release(&s.lines);
+	pb_buf_release(&s.export);
+	return rc;
+}
+
+/* Refuses a month whose sources are not all final, naming them, unless forced. */
+static int check_final(PGconn *conn, const struct issue *s, struct pb_buf *err)
+{
+	const char *p[1] = {s->run_id};
+	PGresult *res;
+	int i, ret = 0;
+
+	res = pb_db_query(
+		conn,
+		"SELECT vendor, format, source FROM pb.aggregate_source WHERE run_id = $1::bigint AND NOT final "
+		"ORDER BY import_id",
+		1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) && !s->o->reason) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%.7s is not final: ", s->month);
+		for (i = 0; i < PQntuples(res); i++)
+			pb_buf_addf(err, "%s%s %s from %s", i ? ", " : "", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+				    PQgetvalue(res, i, 2));
+		pb_buf_addstr(err, " (--force --reason TEXT issues it all the same)");
+		ret = PB_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/* The export and detail files' bytes and hashes, from the lines and the run. */
+static int make_files(PGconn *conn, struct issue *s, struct pb_buf *err)
+{
+	int rc;
+
+	pb_inv_export_csv(s->number, s->o->month, &s->lines, &s->export);
+	rc = pb_inv_detail_csv(conn, s->number, s->o->month, s->run_id, &s->lines, &s->detail, err);
+	if (rc == 0 && (s->export.failed || s->detail.failed ||
+			pb_sha256_hex(s->export.ptr ? s->export.ptr : "", s->export.len, s->export_sha) < 0 ||
+			pb_sha256_hex(s->detail.ptr ? s->detail.ptr : "", s->detail.len, s->detail_sha) < 0)) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		rc = PB_ERR_DATA;
+	}
+	return rc;
+}
+
+static void add_money(struct pb_buf *b, pb_money m)
+{
+	char s[PB_MONEY_STRMAX];
+
+	pb_money_format_canonical(m, s);
+	pb_buf_addstr(b, s);
+}
+
+/* INSERTs the invoice, its lines and parts, as one statement each. */
+static int store_lines(PGconn *conn, struct issue *s, struct pb_buf *err)
+{
+	struct pb_buf q = PB_BUF_INIT;
+	char count[24];
+	const char *p[9] = {s->month,	  s->number,	 s->run_id,	s->o->by, s->o->reason ? "t" : "f",
+			    s->o->reason, s->export_sha, s->detail_sha, count};
+	size_t i;
+	int v, rc = 0;
+
+	snprintf(count, sizeof(count), "%zu", s->lines.n);
+	if (pb_db_exec(conn,
+		       "INSERT INTO pb.invoice (billing_month, number, run_id, issued_by, forced, force_reason, "
+		       "export_sha256, detail_sha256, line_count) VALUES ($1::date, $2, $3::bigint, $4, $5::boolean, "
+		       "$6, $7, $8, $9::integer)",
+		       9, p, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	for (i = 0; i < s->lines.n && rc == 0; i++) {
+		const struct pb_inv_line *l = &s->lines.l[i];
+		char c[11] = "";
+		const char *lp[7] = {count, l->alias, l->name ? l->name : "", l->kind, c, l->currency, NULL};
+
+		if (l->corrects)
+			pb_date_format(l->corrects, c);
+		snprintf(count, sizeof(count), "%zu", i + 1);
+		pb_buf_reset(&q);
+		add_money(&q, l->amount);
+		pb_buf_addch(&q, ' ');
+		add_money(&q, l->exact);
+		lp[6] = pb_buf_str(&q);
+		if (pb_db_exec(conn,
+			       "INSERT INTO pb.invoice_line (invoice_id, line, alias, account_name, line_item, kind, "
+			       "corrects_month, currency, amount, exact) SELECT currval('pb.invoice_id_seq'), "
+			       "$1::integer, "
+			       "$2, $3, '" PB_INV_LINE_ITEM
+			       "', $4, nullif($5, '')::date, $6, split_part($7, ' ', 1)::numeric, "
+			       "split_part($7, ' ', 2)::numeric",
+			       7, lp, err) < 0)
+			rc = PB_ERR_DEPENDENCY;
+		for (v = 0; v < PB_NVENDORS && rc == 0; v++) {
+			const char *pp[3] = {count, pb_vendor_names[v], NULL};
+
+			if (!l->has_part[v])
+				continue;
+			pb_buf_reset(&q);
+			add_money(&q, l->part[v]);
+			pb_buf_addch(&q, ' ');
+			add_money(&q, l->part_exact[v]);
+			pp[2] = pb_buf_str(&q);
+			if (pb_db_exec(
+				    conn,
+				    "INSERT INTO pb.invoice_part (invoice_id, line, vendor, amount, exact) SELECT "
+				    "currval('pb.invoice_id_seq'), $1::integer, $2, split_part($3, ' ', 1)::numeric, "
+				    "split_part($3, ' ', 2)::numeric",
+				    3, pp, err) < 0)
+				rc = PB_ERR_DEPENDENCY;
+		}
+	}
+	pb_buf_release(&q);
+	return rc;
+}
+
+/* Writes the two files into the folder. */
+static int write_files(const struct issue *s, struct pb_buf *err)
+{
+	struct pb_buf path = PB_BUF_INIT;
+	int rc;
+
+	pb_buf_addf(&path, "%s/invoice-%.7s.csv", s->o->dir, s->month);
+	rc = pb_file_write_atomic(pb_buf_str(&path), s->export.ptr ? s->export.ptr : "", s->export.len, err);
+	pb_buf_reset(&path);
+	pb_buf_addf(&path, "%s/invoice-%.7s-detail.csv", s->o->dir, s->month);
+	if (rc == 0)
+		rc = pb_file_write_atomic(pb_buf_str(&path), s->detail.ptr ? s->detail.ptr : "", s->detail.len, err);
+	pb_buf_release(&path);
+	return rc < 0 ? PB_ERR_DEPENDENCY : 0;
+}
+
+/*
+ * The invoice issued already: its files written again from what was stored, and checked to be the bytes
+ * whose hashes were stored. Returns 1 when there is one (done), 0 when not, or an error.
+ */
+static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *err)
+{
+	const char *p[1] = {s->month};
+	PGresult *res;
+	char id[24], esha[65], dsha[65];
+	int rc;
+
+	res = pb_db_query(conn,
+			  "SELECT id, number, run_id, export_sha256, detail_sha256, issued_by, "
+			  "to_char(issued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM pb.invoice "
+			  "WHERE billing_month = $1::date",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(s->number, sizeof(s->number), "%s", PQgetvalue(res, 0, 1));
+	snprintf(s->run_id, sizeof(s->run_id), "%s", PQgetvalue(res, 0, 2));
+	snprintf(esha, sizeof(esha), "%s", PQgetvalue(res, 0, 3));
+	snprintf(dsha, sizeof(dsha), "%s", PQgetvalue(res, 0, 4));
+	fprintf(out, "invoice %s of %.7s was issued already, by %s at %s UTC: nothing to do\n", s->number, s->month,
+		PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6));
+	PQclear(res);
+	rc = pb_inv_read(conn, id, &s->lines, err);
+	if (rc == 0)
+		rc = make_files(conn, s, err);
+	if (rc == 0 && (strcmp(esha, s->export_sha) != 0 || strcmp(dsha, s->detail_sha) != 0)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "invoice %s: the files made again from what was stored differ from the ones issued",
+			    s->number);
+		rc = PB_ERR_DATA;
+	}
+	if (rc == 0)
+		rc = write_files(s, err);
+	return rc < 0 ? rc : 1;
+}
+
+/* No aggregation of the month may commit while its run is frozen. */
+static int lock_month(PGconn *conn, const struct issue *s, struct pb_buf *err)
+{
+	const char *p[1] = {s->month};
+	PGresult *res;
+	int ret = 0;
+
+	res = pb_db_query(conn,
+			  "SELECT pg_advisory_xact_lock(hashtextextended('pb-invoice|' || $1, 0)), "
+			  "pg_try_advisory_xact_lock(hashtextextended('pb-aggregate|' || $1, 0))",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "an aggregation of %.7s is running: issue its invoice when it is done", s->month);
+		ret = PB_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/* The transaction: the lines stored and the run frozen, or nothing. */
+static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *err)
+{
+	const char *p[2] = {s->run_id, s->o->by};
+	int rc = current_run(conn, s, 1, err);
+
+	if (rc == 0)
+		rc = check_final(conn, s, err);
+	if (rc == 0)
+		rc = pb_inv_build(conn, s->o->month, s->run_id, &s->lines, err);
+	if (rc == 0)
+		rc = make_files(conn, s, err);
+	if (rc == 0)
+		rc = store_lines(conn, s, err);
+	if (rc == 0 && pb_db_exec(conn,
+				  "UPDATE pb.aggregate_run SET frozen = true, frozen_at = now(), frozen_by = $2 "
+				  "WHERE id = $1::bigint",
+				  2, p, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
+	if (rc == 0 && pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
+	if (rc < 0)
+		return rc;
+	fprintf(out, "invoice %s of %.7s issued: %zu line%s, aggregate run %s frozen%s\n", s->number, s->month,
+		s->lines.n, s->lines.n == 1 ? "" : "s", s->run_id, s->o->reason ? " (forced)" : "");
+	rc = write_files(s, err);
+	if (rc < 0)
+		pb_buf_addstr(err, " (the invoice is issued: run --issue again to write its files)");
+	return rc;
+}
+
+int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)
+{
+	struct issue s;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	pb_date_format(o->month, s.month);
+	snprintf(s.number, sizeof(s.number), "PB-%.7s", s.month);
+	pb_buf_init(&s.export, 0);
+	pb_buf_init(&s.detail, 0);
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	rc = lock_month(conn, &s, err);
+	if (rc == 0)
+		rc = issued_already(conn, &s, out, err);
+	if (rc == 0)
+		rc = issue_new(conn, &s, out, err);
+	PQclear(PQexec(conn, "ROLLBACK")); /* after COMMIT a warning only; it ends the transaction otherwise */
+	pb_inv_lines_release(&s.lines);
+	pb_buf_release(&s.export);
+	pb_buf_release(&s.detail);
+	return rc < 0 ? rc : 0;
+}
+
+int pb_inv_diff(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)
+{
+	char m[11];
+	const char *p[1] = {m};
+	PGresult *res;
+	int i;
+
+	pb_date_format(o->month, m);
+	res = pb_db_query(
+		conn,
+		"WITH billed AS (SELECT l.alias, l.currency, sum(l.amount) AS amount FROM pb.invoice_line l "
+		"JOIN pb.invoice i ON i.id = l.invoice_id WHERE (i.billing_month = $1::date AND l.kind <> "
+		"'adjustment') "
+		"OR l.corrects_month = $1::date GROUP BY 1, 2), "
+		"now AS (SELECT a.alias, a.currency, a.month_to_date + a.markup AS amount FROM pb.aggregate_account a "
+		"JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = $1::date "
+		"WHERE a.vendor = 'all') "
+		"SELECT coalesce(b.alias, n.alias), coalesce(b.currency, n.currency), coalesce(b.amount, 0)::text, "
+		"coalesce(n.amount, 0)::text, (SELECT EXISTS (SELECT 1 FROM pb.invoice WHERE billing_month = "
+		"$1::date)) "
+		"FROM billed b FULL JOIN now n ON n.alias = b.alias ORDER BY coalesce(b.alias, n.alias) COLLATE \"C\"",
+		1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 0 || PQgetvalue(res, 0, 4)[0] != 't') {
+		PQclear(res);
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%.7s has no issued invoice", m);
+		return PB_ERR_DATA;
+	}
+	fprintf(out, "account_alias,currency,invoiced,now,difference\n");
+	for (i = 0; i < PQntuples(res); i++) {
+		pb_money b, n, rn, d;
+		char bs[PB_MONEY_STRMAX], ns[PB_MONEY_STRMAX], ds[PB_MONEY_STRMAX];
+		int minor = 2;
+		const char *cur = PQgetvalue(res, i, 1);
+
+		pb_money_parse(PQgetvalue(res, i, 2), strlen(PQgetvalue(res, i, 2)), &b, NULL);
+		pb_money_parse(PQgetvalue(res, i, 3), strlen(PQgetvalue(res, i, 3)), &n, NULL);
+		minor = pb_currency_minor_unit(cur, strlen(cur));
+		pb_money_round(n, minor < 0 ? 2 : minor, &rn);
+		pb_money_sub(rn, b, &d);
+		pb_money_format(b, minor < 0 ? 2 : minor, bs);
+		pb_money_format(rn, minor < 0 ? 2 : minor, ns);
+		pb_money_format(d, minor < 0 ? 2 : minor, ds);
+		fprintf(out, "%s,%s,%s,%s,%s\n", PQgetvalue(res, i, 0), cur, bs, ns, ds);
+	}
+	PQclear(res);
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* Drafting, issuing and comparing a month's invoice. */
+#ifndef PB_INVOICE_ISSUE_H
+#define PB_INVOICE_ISSUE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+
+struct pb_inv_options {
+	int32_t month;
+	const char *by;	    /* who issues it */
+	const char *reason; /* --force: why a month whose data is not final is issued; NULL otherwise */
+	const char *dir;    /* where the files go */
+};
+
+/* Prints the lines the month's invoice would hold now, as the export CSV. Returns 0 or a PB_ERR_* class. */
+int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err);
+
+/*
+ * Issues the month's invoice from its current aggregate run (made with --detail, as of the month's last
+ * day, every source final unless o->reason): stores the lines, freezes the run, then writes
+ * DIR/invoice-YYYY-MM.csv and DIR/invoice-YYYY-MM-detail.csv (temporary file, fsync, rename). An invoice
+ * issued already is not touched: its files are written again from what was stored, byte for byte, and it
+ * says so on out. Returns 0, PB_ERR_REFUSED (data not final, a run of the month in progress), PB_ERR_DATA
+ * or PB_ERR_DEPENDENCY; err says why.
+ */
+int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err);
+
+/*
+ * Per account, what the month's invoice (and the adjustments since) billed, what the month's current run
+ * comes to now, and the difference, as CSV on out. Returns 0, PB_ERR_DATA (not issued) or PB_ERR_DEPENDENCY.
+ */
+int pb_inv_diff(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err);
+
+#endif

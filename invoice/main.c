@@ -1,0 +1,252 @@
+/* pb-invoice: the month's "CenturyLink Cloud 1.0" lines, issued once; arguments and exit codes. */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "date.h"
+#include "db.h"
+#include "exitcode.h"
+#include "issue.h"
+#include "log.h"
+
+#include "banned.h"
+
+enum {
+	OPT_MONTH = 256,
+	OPT_DRAFT,
+	OPT_ISSUE,
+	OPT_DIFF,
+	OPT_FOCUS,
+	OPT_REPORT,
+	OPT_FORCE,
+	OPT_REASON,
+	OPT_OUT,
+	OPT_LOG_FORMAT,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+struct args {
+	int32_t month;
+	int action, force, done;
+	const char *reason, *out, *file;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pb-invoice --month YYYY-MM --draft\n"
+		"       pb-invoice --month YYYY-MM --issue [--force --reason TEXT] [--out DIR]\n"
+		"       pb-invoice --month YYYY-MM --diff\n"
+		"       pb-invoice --month YYYY-MM --focus FILE.csv\n"
+		"       pb-invoice --month YYYY-MM --report FILE.html\n"
+		"\n"
+		"One \"CenturyLink Cloud 1.0\" line per CLC account and month, from the month's current aggregate\n"
+		"run: the month to date plus the markup, rounded once to the currency's minor unit (half away from\n"
+		"zero), with its per-vendor parts. An issued invoice never changes: what arrives later becomes an\n"
+		"adjustment line on the next month's invoice.\n"
+		"\n"
+		"  --month YYYY-MM      the billing month\n"
+		"  --draft              print the lines that would be issued now (the export CSV)\n"
+		"  --issue              issue the invoice: store its lines, freeze the aggregate run, write\n"
+		"                       DIR/invoice-YYYY-MM.csv and DIR/invoice-YYYY-MM-detail.csv; again: a no-op\n"
+		"                       that writes the same files\n"
+		"  --force              issue a month whose data is not final (needs --reason)\n"
+		"  --reason TEXT        why, recorded with who and when\n"
+		"  --out DIR            where the files go (default: $PB_VAR_DIR/invoices, else var/invoices)\n"
+		"  --diff               per account, what was invoiced, what the month comes to now, the difference\n"
+		"  --focus FILE.csv     the month as a FinOps FOCUS 1.2 cost and usage dataset\n"
+		"  --report FILE.html   the month's report: lines, month to date against estimates, buckets\n"
+		"  --log-format FORMAT  plain (the default) or json\n"
+		"  --help, --version\n"
+		"\n"
+		"Exit status: 0 success, 1 bad data, 2 usage error, 3 a dependency failed, 4 refused (the month is\n"
+		"not final, an aggregation of it is running).\n");
+}
+
+static int bad(const char *opt, const char *what, const char *value)
+{
+	pb_error("--%s takes %s, not '%s'", opt, what, value);
+	return -1;
+}
+
+static int option(struct args *a, int ch, const char *v)
+{
+	char buf[16];
+
+	switch (ch) {
+	case OPT_MONTH:
+		snprintf(buf, sizeof(buf), "%s-01", v);
+		return strlen(v) != 7 || pb_date_parse_iso(buf, 10, &a->month) < 0 ? bad("month", "YYYY-MM", v) : 0;
+	case OPT_DRAFT:
+	case OPT_ISSUE:
+	case OPT_DIFF:
+	case OPT_FOCUS:
+	case OPT_REPORT:
+		if (a->action) {
+			pb_error("give one of --draft, --issue, --diff, --focus, --report");
+			return -1;
+		}
+		a->action = ch;
+		a->file = v;
+		return 0;
+	case OPT_FORCE:
+		a->force = 1;
+		return 0;
+	case OPT_REASON:
+		a->reason = v;
+		return 0;
+	case OPT_OUT:
+		a->out = v;
+		return 0;
+	default: {
+		enum pb_log_format f;
+
+		if (pb_log_parse_format(v, &f) < 0)
+			return bad("log-format", "plain or json", v);
+		pb_log_setup("pb-invoice", f, stderr);
+		return 0;
+	}
+	}
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option longopts[] = {
+		{"month", required_argument, NULL, OPT_MONTH},
+		{"draft", no_argument, NULL, OPT_DRAFT},
+		{"issue", no_argument, NULL, OPT_ISSUE},
+		{"diff", no_argument, NULL, OPT_DIFF},
+		{"focus", required_argument, NULL, OPT_FOCUS},
+		{"report", required_argument, NULL, OPT_REPORT},
+		{"force", no_argument, NULL, OPT_FORCE},
+		{"reason", required_argument, NULL, OPT_REASON},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == OPT_HELP || ch == OPT_VERSION) {
+			if (ch == OPT_HELP)
+				usage(stdout);
+			else
+				printf("pb-invoice %s\n", PB_VERSION);
+			a->done = 1;
+			return 0;
+		}
+		if (ch == '?') {
+			pb_error("option '%s' needs an argument or is unknown", argv[optind - 1]);
+			return -1;
+		}
+		if (option(a, ch, optarg) < 0)
+			return -1;
+	}
+	if (optind < argc) {
+		pb_error("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (!a->month || !a->action) {
+		pb_error("--month YYYY-MM and one of --draft, --issue, --diff, --focus, --report are required");
+		return -1;
+	}
+	if (a->force != (a->reason != NULL) || (a->force && a->action != OPT_ISSUE)) {
+		pb_error("--force and --reason TEXT go together, with --issue");
+		return -1;
+	}
+	return 0;
+}
+
+/* Who runs it: the login name and the host. */
+static void who(char *out, size_t n)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(out, n, "%s@%s", pw ? pw->pw_name : "?", host);
+}
+
+/* The folder the files go to, made when missing. */
+static int out_dir(const struct args *a, struct pb_buf *dir)
+{
+	if (a->out)
+		pb_buf_addstr(dir, a->out);
+	else
+		pb_buf_addf(dir, "%s/invoices", pb_db_var_dir());
+	if (mkdir(pb_buf_str(dir), 0755) != 0 && errno != EEXIST) {
+		pb_error("cannot make '%s': %s", pb_buf_str(dir), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int dispatch(const struct args *a)
+{
+	struct pb_buf err = PB_BUF_INIT, dir = PB_BUF_INIT;
+	struct pb_inv_options o;
+	PGconn *conn = pb_db_connect("pb-invoice", &err);
+	char by[300];
+	int rc = PB_ERR_DEPENDENCY;
+
+	memset(&o, 0, sizeof(o));
+	who(by, sizeof(by));
+	o.month = a->month;
+	o.by = by;
+	o.reason = a->reason;
+	if (!conn || pb_db_check_schema(conn, &err) < 0)
+		goto out;
+	if (a->action == OPT_DRAFT) {
+		rc = pb_inv_draft(conn, &o, stdout, &err);
+	} else if (a->action == OPT_ISSUE) {
+		rc = out_dir(a, &dir) < 0 ? PB_ERR_DEPENDENCY : 0;
+		o.dir = pb_buf_str(&dir);
+		if (rc == 0)
+			rc = pb_inv_issue(conn, &o, stdout, &err);
+	} else if (a->action == OPT_DIFF) {
+		rc = pb_inv_diff(conn, &o, stdout, &err);
+	} else {
+		pb_buf_addstr(&err, "not built yet");
+		rc = PB_ERR_USAGE;
+	}
+out:
+	if (err.len)
+		pb_error("%s", pb_buf_str(&err));
+	PQfinish(conn);
+	pb_buf_release(&err);
+	pb_buf_release(&dir);
+	return rc;
+}
+
+static int close_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		pb_error("cannot write output: %s", strerror(errno));
+		return status ? status : EXIT_DATA;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+
+	pb_log_setup("pb-invoice", PB_LOG_PLAIN, stderr);
+	if (parse_args(argc, argv, &a) < 0) {
+		fprintf(stderr, "Try 'pb-invoice --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (a.done)
+		return close_stdout(EXIT_OK);
+	return close_stdout(pb_exit_status(dispatch(&a)));
+}

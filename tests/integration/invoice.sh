@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Integration tests of pb-invoice against a throwaway PostgreSQL cluster: the draft, a month refused until its
+# data is final, the issue (lines rounded once, half away from zero, in USD, JPY and BHD, both signs, parts
+# by largest remainder), the export and detail files byte for byte, issuing twice, an issued month that
+# refuses to change (also through plain SQL), a late credit that becomes one adjustment on the next month's
+# invoice and only there, --diff, and --force with its recorded reason.
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PBI=$BIN/pb-ingest
+PBA=$BIN/pb-aggregate
+PBC=$BIN/pb-accounts
+PBV=$BIN/pb-invoice
+
+pb_test_tmp invoice
+trap pb_test_cleanup EXIT
+export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
+pb_test_cluster_start
+OUT=$TMP/invoices
+
+H=bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date
+H=$H,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_product_name
+# cur MONTH FILE LINE...: a CUR 2.0 file of the month; each LINE is "ACCOUNT TYPE DAY BILLED LIST SERVICE".
+cur() {
+	local month=$1 file=$2 a t d b l s
+	shift 2
+	mkdir -p "$(dirname "$file")"
+	{
+		echo "$H"
+		for x in "$@"; do
+			read -r a t d b l s <<<"$x"
+			[ "$l" == - ] && l=
+			printf '%s-01T00:00:00Z,%s,%s,%s-%02dT01:00:00Z,USD,%s,%s,%s\n' "$month" "$a" "$t" "$month" "$d" "$b" "$l" "$s"
+		done
+	} >"$file"
+}
+cur 2026-10 "$TMP/oct/cur.csv" \
+	"100000000001 Usage 2 3 3.333 EC2" \
+	"100000000002 Usage 3 1 1 EC2" "100000000002 Credit 4 -3.005 - EC2" \
+	"100000000003 Usage 5 0.5 0.67 EC2" "100000000004 Credit 5 -0.67 - EC2" \
+	"100000000005 Usage 6 1 1.25125 EC2" "100000000006 Credit 6 -1.25125 - EC2" \
+	"100000000007 Usage 7 1 1 EC2" "100000000008 Usage 7 2 2 EC2"
+mkdir -p "$TMP/oct-azure"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory' \
+	'6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/02/2026,Usage,USD,6,6.672,1,Virtual Machines' >"$TMP/oct-azure/cost.csv"
+
+cat >"$TMP/accounts.csv" <<'CSV'
+alias,name,billing_country
+ACME1,Acme,US
+NEG1,Negative Co,US
+JP1,Yen Co,US
+JP2,Yen Credit Co,US
+BH1,Dinar Co,US
+BH2,Dinar Credit Co,US
+FORM1,"=HYPERLINK(""http://evil.example"",""click"")",US
+FORM2,@SUM(A1:A2),US
+CSV
+{
+	"$PBC" import "$TMP/accounts.csv" --by test
+	for a in ACME1 NEG1 JP1 JP2 BH1 BH2 FORM1 FORM2; do
+		"$PBC" accept-terms $a --vendor centurylink --version 1 --by test
+		"$PBC" accept-terms $a --vendor aws --region US --version 1 --by test
+	done
+	"$PBC" accept-terms ACME1 --vendor azure --region US --version 1 --by test
+	n=1
+	for a in ACME1 NEG1 JP1 JP2 BH1 BH2 FORM1 FORM2; do
+		"$PBC" link $a --vendor aws --partner-account "10000000000$n" --from 2026-01-01 --by test
+		n=$((n + 1))
+	done
+	"$PBC" link ACME1 --vendor azure --partner-account 6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01 --from 2026-01-01 --by test
+} >"$TMP/setup.log" 2>&1 || notok "set up the accounts" "$(cat "$TMP/setup.log")"
+pb_sql "UPDATE pb.clc_account SET invoice_currency = 'JPY' WHERE alias IN ('JP1', 'JP2');
+	UPDATE pb.clc_account SET invoice_currency = 'BHD' WHERE alias IN ('BH1', 'BH2')" >/dev/null
+printf 'month,from,to,rate\n2026-10,USD,JPY,150\n2026-10,USD,BHD,0.4\n' >"$TMP/rates.csv"
+"$PBA" rates --load "$TMP/rates.csv" >/dev/null || notok "load the rates"
+
+"$PBI" --format aws-cur --no-progress "$TMP/oct/cur.csv" >/dev/null 2>&1 || notok "ingest October"
+"$PBI" --format azure-cost --no-progress --final "$TMP/oct-azure/cost.csv" >/dev/null 2>&1 || notok "ingest Azure"
+"$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October"
+
+# ---- the draft, and a month that is not final -------------------------------------------------------------------
+"$PBV" --month 2026-10 --draft >"$TMP/draft.csv" 2>"$TMP/err"
+check "--draft: the lines, rounded once half away from zero (ties both signs in USD, JPY, BHD), parts by largest remainder, formulas neutralized" \
+	"0|invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,line_item,line_type,corrects_period_start,currency,amount,aws_amount,azure_amount
+DRAFT-2026-10,2026-10-01,2026-10-31,1,ACME1,Acme,CenturyLink Cloud 1.0,charge,,USD,10.01,3.34,6.67
+DRAFT-2026-10,2026-10-01,2026-10-31,2,BH1,Dinar Co,CenturyLink Cloud 1.0,charge,,BHD,0.501,0.501,0.000
+DRAFT-2026-10,2026-10-01,2026-10-31,3,BH2,Dinar Credit Co,CenturyLink Cloud 1.0,credit,,BHD,-0.501,-0.501,0.000
+DRAFT-2026-10,2026-10-01,2026-10-31,4,FORM1,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",CenturyLink Cloud 1.0,charge,,USD,1.00,1.00,0.00
+DRAFT-2026-10,2026-10-01,2026-10-31,5,FORM2,'@SUM(A1:A2),CenturyLink Cloud 1.0,charge,,USD,2.00,2.00,0.00
+DRAFT-2026-10,2026-10-01,2026-10-31,6,JP1,Yen Co,CenturyLink Cloud 1.0,charge,,JPY,101,101,0
+DRAFT-2026-10,2026-10-01,2026-10-31,7,JP2,Yen Credit Co,CenturyLink Cloud 1.0,credit,,JPY,-101,-101,0
+DRAFT-2026-10,2026-10-01,2026-10-31,8,NEG1,Negative Co,CenturyLink Cloud 1.0,credit,,USD,-2.01,-2.01,0.00|" \
+	"$?|$(tr -d '\r' <"$TMP/draft.csv")|$(cat "$TMP/err")"
+check "the export has CR LF line ends (RFC 4180)" "9" "$(grep -c $'\r$' "$TMP/draft.csv")"
+
+"$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "a month whose data is not final is refused with exit 4, naming the source; nothing issued" \
+	"4|pb-invoice: 2026-10 is not final: aws aws-cur from file://$TMP/oct (--force --reason TEXT issues it all the same)|0|f" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT bool_or(frozen) FROM pb.aggregate_run")"
+
+# ---- the issue ---------------------------------------------------------------------------------------------------
+"$PBI" --format aws-cur --no-progress --final "$TMP/oct/cur.csv" >/dev/null 2>&1 || notok "ingest October, final"
+"$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October again"
+run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'")
+"$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "--issue: exit 0, the lines stored, the run frozen" \
+	"0|invoice PB-2026-10 of 2026-10 issued: 8 lines, aggregate run $run frozen||8|t" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice_line")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")"
+check "the export is the draft's lines under the invoice's number" "$(sed 's/DRAFT-2026-10/PB-2026-10/' "$TMP/draft.csv")" \
+	"$(cat "$OUT/invoice-2026-10.csv")"
+check "the export's and the detail's SHA-256 are stored with the invoice" \
+	"$(sha256sum "$OUT/invoice-2026-10.csv" | cut -d' ' -f1)|$(sha256sum "$OUT/invoice-2026-10-detail.csv" | cut -d' ' -f1)" \
+	"$(pb_sql "SELECT export_sha256, detail_sha256 FROM pb.invoice" '|')"
+check "the detail: what made each line, per account, vendor, service and category, in both currencies" \
+	"invoice_number,line,account_alias,vendor,service,charge_category,source_currency,source_amount,currency,amount
+PB-2026-10,1,ACME1,aws,EC2,Usage,USD,3.333,USD,3.333
+PB-2026-10,1,ACME1,azure,Virtual Machines,Usage,USD,6.672,USD,6.672
+PB-2026-10,2,BH1,aws,EC2,Usage,USD,1.25125,BHD,0.5005
+PB-2026-10,3,BH2,aws,EC2,Credit,USD,-1.25125,BHD,-0.5005
+PB-2026-10,4,FORM1,aws,EC2,Usage,USD,1,USD,1
+PB-2026-10,5,FORM2,aws,EC2,Usage,USD,2,USD,2
+PB-2026-10,6,JP1,aws,EC2,Usage,USD,0.67,JPY,100.5
+PB-2026-10,7,JP2,aws,EC2,Credit,USD,-0.67,JPY,-100.5
+PB-2026-10,8,NEG1,aws,EC2,Credit,USD,-3.005,USD,-3.005
+PB-2026-10,8,NEG1,aws,EC2,Usage,USD,1,USD,1" "$(tr -d '\r' <"$OUT/invoice-2026-10-detail.csv")"
+
+cp "$OUT/invoice-2026-10.csv" "$TMP/first.csv"
+cp "$OUT/invoice-2026-10-detail.csv" "$TMP/first-detail.csv"
+before=$(pb_sql "SELECT to_jsonb(i) FROM pb.invoice i" && pb_sql "SELECT count(*) FROM pb.invoice_line")
+rm "$OUT/invoice-2026-10.csv"
+"$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+st=$?
+if [ $st -eq 0 ] && grep -q "^invoice PB-2026-10 of 2026-10 was issued already, by .* at .* UTC: nothing to do$" "$TMP/out" &&
+	cmp -s "$TMP/first.csv" "$OUT/invoice-2026-10.csv" && cmp -s "$TMP/first-detail.csv" "$OUT/invoice-2026-10-detail.csv" &&
+	[ "$before" == "$(pb_sql "SELECT to_jsonb(i) FROM pb.invoice i" && pb_sql "SELECT count(*) FROM pb.invoice_line")" ]; then
+	ok "issuing twice is a no-op that says so, and writes byte-identical files"
+else
+	notok "issuing twice is a no-op that says so, and writes byte-identical files" "status $st: $(cat "$TMP/out" "$TMP/err")"
+fi
+
+# ---- an issued month never changes ---------------------------------------------------------------------------------
+refused() { pb_sql "$1" 2>&1 >/dev/null | grep -m1 "^ERROR"; }
+check "plain SQL cannot change an issued line, its parts, or the invoice" \
+	"ERROR:  issued invoices never change (invoice_line)|ERROR:  issued invoices never change (invoice_line)|ERROR:  issued invoices never change (invoice_part)|ERROR:  issued invoices never change (invoice)|ERROR:  issued invoices never change (invoice_line)" \
+	"$(refused "UPDATE pb.invoice_line SET amount = 0")|$(refused "DELETE FROM pb.invoice_line")|$(refused "UPDATE pb.invoice_part SET amount = 0")|$(refused "DELETE FROM pb.invoice")|$(refused "TRUNCATE pb.invoice_line CASCADE")"
+check "nor the frozen run's rows, nor the month's rates" \
+	"ERROR:  aggregate run $run is frozen by an issued invoice: its rows cannot change|ERROR:  aggregate run $run is frozen by an issued invoice: only its status may change|ERROR:  the rates of 2026-10 are frozen: the month's invoice is issued" \
+	"$(refused "UPDATE pb.aggregate_total SET amount = 0 WHERE run_id = $run")|$(refused "UPDATE pb.aggregate_run SET as_of = '2026-10-02' WHERE id = $run")|$(refused "UPDATE pb.fx_rate SET rate = 2 WHERE month = '2026-10-01'")"
+printf 'month,from,to,rate\n2026-10,USD,JPY,151\n' >"$TMP/rates2.csv"
+"$PBA" rates --load "$TMP/rates2.csv" >"$TMP/out" 2>"$TMP/err"
+check "rates --load for an invoiced month: exit 4" \
+	"4|pb-aggregate: $TMP/rates2.csv:2:1: the rates of 2026-10 are frozen: the month's invoice is issued" \
+	"$?|$(cat "$TMP/err")"
+
+# ---- a late credit: the next month's adjustment, once --------------------------------------------------------------
+cur 2026-10 "$TMP/oct-late/cur.csv" "100000000001 Credit 28 -1.115 - EC2"
+"$PBI" --format aws-cur --no-progress --final "$TMP/oct-late/cur.csv" >/dev/null 2>&1 || notok "ingest October's late credit"
+"$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October with the late credit"
+"$PBV" --month 2026-10 --diff >"$TMP/out" 2>"$TMP/err"
+check "--diff: what changed since the issue, per account" "0|account_alias,currency,invoiced,now,difference
+ACME1,USD,10.01,8.89,-1.12
+BH1,BHD,0.501,0.501,0.000
+BH2,BHD,-0.501,-0.501,0.000
+FORM1,USD,1.00,1.00,0.00
+FORM2,USD,2.00,2.00,0.00
+JP1,JPY,101,101,0
+JP2,JPY,-101,-101,0
+NEG1,USD,-2.01,-2.01,0.00" "$?|$(cat "$TMP/out")"
+check "the issued invoice is untouched" "$(cat "$TMP/first.csv")" \
+	"$("$PBV" --month 2026-10 --issue --out "$TMP/again" >/dev/null 2>&1; cat "$TMP/again/invoice-2026-10.csv")"
+
+cur 2026-11 "$TMP/nov/cur.csv" "100000000001 Usage 3 5 5 EC2"
+"$PBI" --format aws-cur --no-progress --final "$TMP/nov/cur.csv" >/dev/null 2>&1 || notok "ingest November"
+"$PBA" --month 2026-11 --detail >/dev/null 2>&1 || notok "aggregate November"
+"$PBV" --month 2026-11 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "November's invoice: its own line and October's adjustment, referring to October" "0|invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,line_item,line_type,corrects_period_start,currency,amount,aws_amount,azure_amount
+PB-2026-11,2026-11-01,2026-11-30,1,ACME1,Acme,CenturyLink Cloud 1.0,charge,,USD,5.00,5.00,0.00
+PB-2026-11,2026-11-01,2026-11-30,2,ACME1,Acme,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,-1.12,-1.12,0.00" \
+	"$?|$(tr -d '\r' <"$OUT/invoice-2026-11.csv")"
+
+cur 2026-12 "$TMP/dec/cur.csv" "100000000001 Usage 3 7 7 EC2"
+"$PBI" --format aws-cur --no-progress "$TMP/dec/cur.csv" >/dev/null 2>&1 || notok "ingest December"
+"$PBA" --month 2026-12 --detail >/dev/null 2>&1 || notok "aggregate December"
+"$PBV" --month 2026-12 --issue --force --reason "the partner's final report is late; approved by finance" --out "$OUT" \
+	>"$TMP/out" 2>"$TMP/err"
+check "--force --reason issues a month that is not final, and records why; the adjustment is not repeated" \
+	"0|invoice PB-2026-12 of 2026-12 issued: 1 line, aggregate run $(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-12-01'") frozen (forced)|t|the partner's final report is late; approved by finance|1" \
+	"$?|$(cat "$TMP/out")|$(pb_sql "SELECT forced, force_reason FROM pb.invoice WHERE billing_month = '2026-12-01'" '|')|$(grep -c adjustment "$OUT/invoice-2026-11.csv")"
+check "December holds no adjustment" "0" "$(grep -c adjustment "$OUT/invoice-2026-12.csv")"
+
+"$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
+	"$?|$(head -1 "$TMP/err")"
+"$PBV" --month 2026-09 --draft >"$TMP/out" 2>"$TMP/err"
+check "a month without an aggregate run: exit 1" \
+	"1|pb-invoice: 2026-09 has no aggregate run: run pb-aggregate --month 2026-09 --detail" "$?|$(cat "$TMP/err")"
+
+pb_tests_done
