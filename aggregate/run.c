@@ -325,19 +325,21 @@ static int detail(struct run *r, struct pb_buf *err)
 
 	pb_buf_addf(
 		&body,
-		" SELECT %s, pa.alias, u.vendor, u.service, u.charge_category, u.currency, "
-		"coalesce(sum(CASE WHEN p.price = 2 THEN u.billed_cost ELSE coalesce(u.list_cost, u.billed_cost) "
-		"END), 0), coalesce(sum(u.billed_cost), 0), sum(u.line_count) "
+		" SELECT %s, pa.alias, u.vendor, u.partner_account_id, u.usage_date, u.service, u.region, "
+		"u.charge_category, u.currency, coalesce(sum(CASE WHEN p.price = 2 THEN u.billed_cost "
+		"ELSE coalesce(u.list_cost, u.billed_cost) END), 0), coalesce(sum(u.list_cost), 0), "
+		"coalesce(sum(u.billed_cost), 0), sum(u.line_count) "
 		"FROM pb.usage_daily u JOIN price p ON p.vendor = u.vendor AND p.category = u.charge_category "
 		"AND p.charge_type = u.charge_type AND p.price <> 3 "
 		"JOIN pb.partner_account pa ON pa.vendor = u.vendor AND pa.partner_account_id = u.partner_account_id "
 		"AND pa.validity @> u.usage_date JOIN elig e ON e.alias = pa.alias AND e.vendor = u.vendor "
 		"AND e.eligible WHERE ",
 		r->ctx.run_id);
-	rc = run_query(r,
-		       "INSERT INTO pb.aggregate_detail (run_id, alias, vendor, service, charge_category, currency, "
-		       "amount, billed, line_count) ",
-		       pb_buf_str(&body), "GROUP BY 2, 3, 4, 5, 6", err);
+	rc = run_query(
+		r,
+		"INSERT INTO pb.aggregate_detail (run_id, alias, vendor, partner_account_id, usage_date, service, "
+		"region, charge_category, currency, amount, list, billed, line_count) ",
+		pb_buf_str(&body), "GROUP BY 2, 3, 4, 5, 6, 7, 8, 9", err);
 	pb_buf_release(&body);
 	if (rc < 0)
 		return rc;

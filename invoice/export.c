@@ -123,9 +123,10 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 		return rc;
 	res = pb_db_query(
 		conn,
-		"SELECT d.alias, d.vendor, d.service, d.charge_category, d.currency, d.amount::text, "
+		"SELECT d.alias, d.vendor, d.service, d.charge_category, d.currency, sum(d.amount)::text, "
 		"c.currency FROM pb.aggregate_detail d JOIN pb.aggregate_account c "
 		"ON c.run_id = d.run_id AND c.alias = d.alias AND c.vendor = 'all' WHERE d.run_id = $1::bigint "
+		"GROUP BY d.alias, d.vendor, d.service, d.charge_category, d.currency, c.currency "
 		"ORDER BY d.alias COLLATE \"C\", d.vendor, d.service COLLATE \"C\", d.charge_category COLLATE "
 		"\"C\", d.currency",
 		1, p, err);

@@ -106,19 +106,24 @@ CREATE TABLE pb.aggregate_daily (
 	PRIMARY KEY (run_id, alias, vendor, usage_date)
 );
 
--- What an invoice's detail shows (runs made with --detail): per CLC account, vendor, service, charge
--- category and source currency, the amount priced as the totals are; it adds up to pb.aggregate_total.
+-- What an invoice's detail and its FOCUS dataset show (runs made with --detail): per CLC account, partner
+-- account, usage day, service, region, charge category and source currency, the amount priced as the totals
+-- are, and the list and billed costs; it adds up to pb.aggregate_total.
 CREATE TABLE pb.aggregate_detail (
 	run_id bigint NOT NULL REFERENCES pb.aggregate_run (id),
 	alias text NOT NULL,
 	vendor text NOT NULL,
+	partner_account_id text NOT NULL,
+	usage_date date NOT NULL,
 	service text NOT NULL,
+	region text NOT NULL,
 	charge_category text NOT NULL,
 	currency text NOT NULL,
 	amount numeric NOT NULL,
+	list numeric NOT NULL,
 	billed numeric NOT NULL,
 	line_count bigint NOT NULL,
-	PRIMARY KEY (run_id, alias, vendor, service, charge_category, currency)
+	PRIMARY KEY (run_id, alias, vendor, partner_account_id, usage_date, service, region, charge_category, currency)
 );
 
 -- Where the rest went, per partner account: unmapped (no link on that day), ineligible (linked to an

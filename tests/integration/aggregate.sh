@@ -184,8 +184,8 @@ ACME1,aws,Support,Purchase,USD,20
 ACME1,azure,Virtual Machines,Usage,USD,6
 BETA2,aws,S3,Usage,USD,9
 EURO1,aws,EC2,Usage,USD,50" \
-	"$?|$(pb_sql "SELECT alias, vendor, service, charge_category, currency, trim_scale(amount) FROM pb.aggregate_detail
-	WHERE run_id = (SELECT id FROM pb.aggregate_run WHERE status = 'current') ORDER BY 1, 2, 3, 4")"
+	"$?|$(pb_sql "SELECT alias, vendor, service, charge_category, currency, trim_scale(sum(amount)) FROM pb.aggregate_detail
+	WHERE run_id = (SELECT id FROM pb.aggregate_run WHERE status = 'current') GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4")"
 
 # ---- as of an earlier day ----------------------------------------------------------------------------------
 "$PBA" --month 2026-10 --as-of 2026-10-20 --csv >"$TMP/csv" 2>"$TMP/err"
