@@ -29,6 +29,7 @@ LIB_SRC := \
 	common/azure.c \
 	common/buf.c \
 	common/cluster.c \
+	common/conf.c \
 	common/csv.c \
 	common/currency.c \
 	common/date.c \
@@ -72,6 +73,7 @@ DB_SRC := \
 
 INVOICE_SRC := \
 	invoice/export.c \
+	invoice/focus.c \
 	invoice/issue.c \
 	invoice/lines.c \
 	invoice/main.c

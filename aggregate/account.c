@@ -27,6 +27,7 @@ int pb_agg_account_start(struct pb_agg_account *a, const char *alias, const char
 	snprintf(a->alias, sizeof(a->alias), "%s", alias);
 	snprintf(a->currency, sizeof(a->currency), "%s", currency);
 	a->minor_unit = pb_currency_minor_unit(currency, strlen(currency));
+	snprintf(a->markup_text, sizeof(a->markup_text), "%s", markup);
 	if (a->minor_unit < 0 || pb_decimal_parse(markup, strlen(markup), &a->markup, NULL) < 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "account %s: bad invoice currency '%s' or markup '%s'", alias, currency, markup);
@@ -213,6 +214,7 @@ static void write_figures(struct pb_agg_context *ctx, const struct pb_agg_accoun
 
 	fprintf(ctx->accounts, "%s\t%s\t%s\t%s", ctx->run_id, a->alias, f->vendor, a->currency);
 	add_money(ctx->accounts, f->mtd, 1);
+	fprintf(ctx->accounts, "\t%s", a->markup_text);
 	add_money(ctx->accounts, f->markup, 1);
 	add_minor(ctx->accounts, f->est.estimate, a->minor_unit);
 	add_minor(ctx->accounts, f->est.low80, a->minor_unit);

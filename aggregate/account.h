@@ -46,6 +46,7 @@ struct pb_agg_series {
 struct pb_agg_account {
 	char alias[16], currency[4];
 	struct pb_decimal markup; /* percent */
+	char markup_text[48];
 	int minor_unit;
 	struct pb_agg_series v[PB_NVENDORS];
 };

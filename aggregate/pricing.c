@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "input.h"
 #include "sha256.h"
 
@@ -25,13 +26,6 @@ const char *pb_pricing_name(enum pb_price price)
 	return price_names[price];
 }
 
-/* One field of a line: its text and the column it starts at. */
-struct field {
-	const char *p;
-	size_t n;
-	unsigned col;
-};
-
 static int line_error(struct pb_buf *err, const char *name, unsigned line, unsigned col, const char *what)
 {
 	pb_buf_reset(err);
@@ -39,43 +33,7 @@ static int line_error(struct pb_buf *err, const char *name, unsigned line, unsig
 	return -1;
 }
 
-/* Splits a line into blank-separated fields (a quoted field may hold blanks). Returns the count, or -1. */
-static int split(const char *s, size_t n, struct field *f, int max, unsigned *bad_col)
-{
-	size_t i = 0;
-	int k = 0;
-
-	for (;;) {
-		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
-			i++;
-		if (i >= n || s[i] == '#')
-			return k;
-		if (k == max) {
-			*bad_col = (unsigned)i + 1;
-			return -1;
-		}
-		f[k].col = (unsigned)i + 1;
-		if (s[i] == '"') {
-			const char *q = memchr(s + i + 1, '"', n - i - 1);
-
-			if (!q) {
-				*bad_col = (unsigned)i + 1;
-				return -2;
-			}
-			f[k].p = s + i + 1;
-			f[k].n = (size_t)(q - (s + i + 1));
-			i = (size_t)(q - s) + 1;
-		} else {
-			f[k].p = s + i;
-			while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '#')
-				i++;
-			f[k].n = (size_t)(s + i - f[k].p);
-		}
-		k++;
-	}
-}
-
-static int copy_field(char *dst, size_t cap, const struct field *f)
+static int copy_field(char *dst, size_t cap, const struct pb_conf_field *f)
 {
 	if (f->n == 0 || f->n >= cap)
 		return -1;
@@ -88,11 +46,11 @@ static int copy_field(char *dst, size_t cap, const struct field *f)
 static int parse_rule(struct pb_pricing_rule *r, const char *name, unsigned line, const char *s, size_t n,
 		      struct pb_buf *err)
 {
-	struct field f[MAX_FIELDS];
+	struct pb_conf_field f[MAX_FIELDS];
 	unsigned bad = 1;
-	int k = split(s, n, f, MAX_FIELDS, &bad), i;
+	int k = pb_conf_split(s, n, f, MAX_FIELDS, &bad), i;
 
-	if (k == -2)
+	if (k == PB_CONF_OPEN_QUOTE)
 		return line_error(err, name, line, bad, "a quoted field does not end on its line");
 	if (k == 0)
 		return 1;

@@ -72,3 +72,62 @@ int pb_file_write_atomic(const char *path, const void *data, size_t len, struct 
 	pb_buf_release(&tmp);
 	return e ? fail(err, path, e) : 0;
 }
+
+int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err)
+{
+	int fd;
+
+	memset(a, 0, sizeof(*a));
+	pb_buf_init(&a->tmp, 0);
+	pb_buf_init(&a->path, 0);
+	pb_buf_addstr(&a->path, path);
+	pb_buf_addf(&a->tmp, "%s.tmp.%ld", path, (long)getpid());
+	if (a->tmp.failed || a->path.failed)
+		return fail(err, path, ENOMEM);
+	fd = open(pb_buf_str(&a->tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || !(a->f = fdopen(fd, "w"))) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		pb_buf_release(&a->tmp);
+		pb_buf_release(&a->path);
+		return fail(err, path, e);
+	}
+	return 0;
+}
+
+void pb_atomic_abort(struct pb_atomic *a)
+{
+	if (a->f) {
+		fclose(a->f);
+		unlink(pb_buf_str(&a->tmp));
+	}
+	pb_buf_release(&a->tmp);
+	pb_buf_release(&a->path);
+	a->f = NULL;
+}
+
+int pb_atomic_commit(struct pb_atomic *a, struct pb_buf *err)
+{
+	int e = 0;
+
+	if (fflush(a->f) != 0 || ferror(a->f))
+		e = errno ? errno : EIO;
+	if (e == 0 && fsync(fileno(a->f)) != 0)
+		e = errno;
+	if (fclose(a->f) != 0 && e == 0)
+		e = errno;
+	a->f = NULL;
+	if (e == 0 && rename(pb_buf_str(&a->tmp), pb_buf_str(&a->path)) != 0)
+		e = errno;
+	if (e != 0)
+		unlink(pb_buf_str(&a->tmp));
+	else if (sync_dir(pb_buf_str(&a->path)) != 0)
+		e = errno;
+	if (e)
+		fail(err, pb_buf_str(&a->path), e);
+	pb_buf_release(&a->tmp);
+	pb_buf_release(&a->path);
+	return e ? -1 : 0;
+}

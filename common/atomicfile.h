@@ -3,6 +3,7 @@
 #define PB_ATOMICFILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "buf.h"
 
@@ -12,5 +13,24 @@
  * in err and path untouched.
  */
 int pb_file_write_atomic(const char *path, const void *data, size_t len, struct pb_buf *err);
+
+/* A file written in pieces, made visible whole by pb_atomic_commit. */
+struct pb_atomic {
+	FILE *f;
+	struct pb_buf tmp, path;
+};
+
+/* Opens a temporary file beside path to write into a->f. Returns 0, or -1 with err set. */
+int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err);
+
+/*
+ * Flushes, fsyncs and closes a->f, checking each, then renames it over the path and fsyncs the folder.
+ * On any failure (also one of an earlier write) the temporary file is removed and the path untouched.
+ * Returns 0, or -1 with err set. a is released either way.
+ */
+int pb_atomic_commit(struct pb_atomic *a, struct pb_buf *err);
+
+/* Gives up: removes the temporary file. Accepts an a never opened. */
+void pb_atomic_abort(struct pb_atomic *a);
 
 #endif

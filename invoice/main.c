@@ -11,6 +11,7 @@
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
+#include "focus.h"
 #include "issue.h"
 #include "log.h"
 
@@ -215,6 +216,14 @@ static int dispatch(const struct args *a)
 			rc = pb_inv_issue(conn, &o, stdout, &err);
 	} else if (a->action == OPT_DIFF) {
 		rc = pb_inv_diff(conn, &o, stdout, &err);
+	} else if (a->action == OPT_FOCUS) {
+		rc = pb_inv_focus(conn, a->month, a->file, NULL, &err);
+		if (rc == 0) {
+			char m[11];
+
+			pb_date_format(a->month, m);
+			printf("wrote %s: the FOCUS 1.2 dataset of %.7s\n", a->file, m);
+		}
 	} else {
 		pb_buf_addstr(&err, "not built yet");
 		rc = PB_ERR_USAGE;

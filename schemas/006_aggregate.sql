@@ -82,6 +82,7 @@ CREATE TABLE pb.aggregate_account (
 	vendor text NOT NULL CHECK (vendor IN ('aws', 'azure', 'all')),
 	currency text NOT NULL,
 	month_to_date numeric NOT NULL,
+	markup_percent numeric NOT NULL,
 	markup numeric NOT NULL,
 	estimate numeric NOT NULL,
 	low80 numeric NOT NULL,

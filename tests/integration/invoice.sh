@@ -138,6 +138,25 @@ else
 	notok "issuing twice is a no-op that says so, and writes byte-identical files" "status $st: $(cat "$TMP/out" "$TMP/err")"
 fi
 
+# ---- the FOCUS dataset -----------------------------------------------------------------------------------------
+"$PBV" --month 2026-10 --focus "$TMP/focus.csv" >"$TMP/out" 2>"$TMP/err"
+check "--focus: exit 0, says where" "0|wrote $TMP/focus.csv: the FOCUS 1.2 dataset of 2026-10|" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+check "the FOCUS dataset conforms: every Mandatory column, types, allowed values, null rules" "0|" \
+	"$(python3 "$ROOT/tests/integration/focus_check.py" "$TMP/focus.csv"; echo "$?|")" 
+check "FOCUS BilledCost per billing account adds up to the exact invoice amounts" \
+	"$(pb_sql "SELECT alias || ',' || trim_scale(month_to_date + markup) FROM pb.aggregate_account WHERE run_id = $run AND vendor = 'all' ORDER BY alias COLLATE \"C\"")" \
+	"$(python3 -c '
+import csv, decimal, sys
+t = {}
+for r in csv.DictReader(open(sys.argv[1], newline="")):
+    t[r["BillingAccountId"]] = t.get(r["BillingAccountId"], decimal.Decimal(0)) + decimal.Decimal(r["BilledCost"])
+for a in sorted(t):
+    v = t[a].normalize()
+    print("%s,%s" % (a, format(v, "f")))' "$TMP/focus.csv")"
+check "a FOCUS row: the customer's view (the reseller provides and invoices, the partner publishes)" \
+	"ACME1,Acme,USD,2026-11-01T00:00:00Z,2026-10-01T00:00:00Z,Usage,,\"EC2 Usage, no region\",2026-10-03T00:00:00Z,2026-10-02T00:00:00Z,3.333,3.333,CenturyLink Cloud,3.333,1,Service-Day,CenturyLink Cloud,Amazon Web Services,,Compute,EC2,100000000001,\"{\"\"clc-account\"\":\"\"ACME1\"\"}\"" \
+	"$(grep '^3.333,ACME1' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f2-)"
+
 # ---- an issued month never changes ---------------------------------------------------------------------------------
 refused() { pb_sql "$1" 2>&1 >/dev/null | grep -m1 "^ERROR"; }
 check "plain SQL cannot change an issued line, its parts, or the invoice" \

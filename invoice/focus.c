@@ -1,0 +1,322 @@
+/* FOCUS 1.2 rows, streamed from the run's detail through a cursor into a file made visible whole. */
+#include "focus.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomicfile.h"
+#include "conf.h"
+#include "date.h"
+#include "db.h"
+#include "eligconf.h"
+#include "exitcode.h"
+#include "input.h"
+#include "money.h"
+#include "rates.h"
+
+#include "banned.h"
+
+#define CATEGORIES_ENV "PB_SERVICE_CATEGORIES"
+#define CATEGORIES_LOCAL "config/service-categories.conf"
+#define PROVIDER "CenturyLink Cloud"
+#define FETCH_ROWS "10000"
+
+static const char *const service_categories[] = {
+	"AI and Machine Learning",
+	"Analytics",
+	"Business Applications",
+	"Compute",
+	"Databases",
+	"Developer Tools",
+	"Multicloud",
+	"Identity",
+	"Integration",
+	"Internet of Things",
+	"Management and Governance",
+	"Media",
+	"Migration",
+	"Mobile",
+	"Networking",
+	"Security",
+	"Storage",
+	"Web",
+	"Other",
+};
+
+static const char *const charge_categories[] = {"Usage", "Purchase", "Tax", "Credit", "Adjustment"};
+
+static const char *const publishers[PB_NVENDORS] = {"Amazon Web Services", "Microsoft"};
+
+struct category_rule {
+	char vendor[8], pattern[128];
+	const char *category;
+};
+
+struct categories {
+	struct category_rule *r;
+	size_t n;
+};
+
+static const char *allowed(const char *const *list, size_t n, const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(list[i]) == len && memcmp(list[i], p, len) == 0)
+			return list[i];
+	return NULL;
+}
+
+static int rule_error(struct pb_buf *err, const char *file, unsigned line, unsigned col, const char *what)
+{
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s:%u:%u: %s", file, line, col, what);
+	return PB_ERR_DATA;
+}
+
+/* One line of the mapping into c (blank and comment lines add nothing). */
+static int category_line(struct categories *c, const char *file, unsigned line, const char *s, size_t n,
+			 struct pb_buf *err)
+{
+	struct pb_conf_field f[4];
+	struct category_rule *r;
+	unsigned bad = 1;
+	int k = pb_conf_split(s, n, f, 4, &bad);
+
+	if (k == 0)
+		return 0;
+	if (k != 3)
+		return rule_error(err, file, line, k < 0 ? bad : 1, "a rule is VENDOR SERVICE_PATTERN CATEGORY");
+	r = realloc(c->r, (c->n + 1) * sizeof(*r));
+	if (!r)
+		return rule_error(err, file, line, 1, "out of memory");
+	c->r = r;
+	r = &c->r[c->n];
+	if (f[0].n >= sizeof(r->vendor) || f[1].n >= sizeof(r->pattern))
+		return rule_error(err, file, line, f[0].n >= sizeof(r->vendor) ? f[0].col : f[1].col, "too long");
+	memcpy(r->vendor, f[0].p, f[0].n);
+	r->vendor[f[0].n] = '\0';
+	memcpy(r->pattern, f[1].p, f[1].n);
+	r->pattern[f[1].n] = '\0';
+	r->category =
+		allowed(service_categories, sizeof(service_categories) / sizeof(service_categories[0]), f[2].p, f[2].n);
+	if (!r->category)
+		return rule_error(err, file, line, f[2].col, "not a FOCUS 1.2 ServiceCategory");
+	c->n++;
+	return 0;
+}
+
+static int load_categories(struct categories *c, const char *option, struct pb_buf *err)
+{
+	const char *env = getenv(CATEGORIES_ENV);
+	const char *file = option ? option : env && *env ? env : CATEGORIES_LOCAL;
+	struct pb_buf text = PB_BUF_INIT;
+	const char *s, *end;
+	unsigned line = 0;
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (pb_input_slurp(file, NULL, (size_t)1 << 20, &text, err) < 0) {
+		pb_buf_release(&text);
+		return PB_ERR_USAGE;
+	}
+	s = text.ptr ? text.ptr : "";
+	end = s + text.len;
+	while (s < end && rc == 0) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+
+		rc = category_line(c, file, ++line, s, n, err);
+		s += n + 1;
+	}
+	pb_buf_release(&text);
+	return rc;
+}
+
+static const char *category_of(const struct categories *c, const char *vendor, const char *service)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if ((strcmp(c->r[i].vendor, "*") == 0 || strcmp(c->r[i].vendor, vendor) == 0) &&
+		    fnmatch(c->r[i].pattern, service, FNM_CASEFOLD) == 0)
+			return c->r[i].category;
+	return "Other";
+}
+
+static const char header[] = "BilledCost,BillingAccountId,BillingAccountName,BillingCurrency,BillingPeriodEnd,"
+			     "BillingPeriodStart,ChargeCategory,ChargeClass,ChargeDescription,ChargePeriodEnd,"
+			     "ChargePeriodStart,ContractedCost,EffectiveCost,InvoiceIssuerName,ListCost,"
+			     "PricingQuantity,PricingUnit,ProviderName,PublisherName,RegionId,ServiceCategory,"
+			     "ServiceName,SubAccountId,Tags\r\n";
+
+static void add_text(struct pb_buf *b, const char *s)
+{
+	pb_buf_add_csv_field(b, s, strlen(s));
+	pb_buf_addch(b, ',');
+}
+
+static void add_money(struct pb_buf *b, pb_money m)
+{
+	char s[PB_MONEY_STRMAX];
+
+	pb_money_format_canonical(m, s);
+	pb_buf_addf(b, "%s,", s);
+}
+
+/* The customer's markup: billed = list x (100 + percent) / 100, exact, rounded half-to-even to 18 places. */
+static int with_markup(pb_money list, const char *pct, pb_money *billed)
+{
+	struct pb_decimal f[2];
+	pb_money p, hundred;
+
+	if (pb_money_parse(pct, strlen(pct), &p, NULL) < 0 || pb_money_parse("100", 3, &hundred, NULL) < 0 ||
+	    pb_money_add(p, hundred, &p) < 0)
+		return -1;
+	f[0] = pb_decimal_from_money(list);
+	f[1] = pb_decimal_from_money(p);
+	return pb_decimal_product(f, 2, 100, billed, NULL);
+}
+
+/* One FOCUS row. */
+static int focus_row(const struct categories *cats, const struct pb_rates *rates, const char *period[2], PGresult *res,
+		     int i, struct pb_buf *b, struct pb_buf *err)
+{
+	const char *alias = PQgetvalue(res, i, 0), *vendor = PQgetvalue(res, i, 4), *day = PQgetvalue(res, i, 6);
+	const char *service = PQgetvalue(res, i, 7), *region = PQgetvalue(res, i, 8), *cat = PQgetvalue(res, i, 9);
+	const char *focus_cat = allowed(charge_categories, 5, cat, strlen(cat));
+	int v = pb_vendor_index(vendor), quantity;
+	pb_money list, billed;
+	int32_t d;
+	char next[11];
+
+	if (pb_money_parse(PQgetvalue(res, i, 11), strlen(PQgetvalue(res, i, 11)), &list, NULL) < 0 ||
+	    pb_rates_convert(rates, PQgetvalue(res, i, 10), PQgetvalue(res, i, 2), list, &list, err) < 0 ||
+	    with_markup(list, PQgetvalue(res, i, 3), &billed) < 0 || v < 0 || pb_date_parse_iso(day, 10, &d) < 0) {
+		if (!err->len)
+			pb_buf_addf(err, "account %s: a row of %s cannot be converted", alias, day);
+		return PB_ERR_DATA;
+	}
+	pb_date_format(d + 1, next);
+	/* A charge category FOCUS does not know (an export's new type) is an adjustment to FOCUS. */
+	focus_cat = focus_cat ? focus_cat : "Adjustment";
+	quantity = strcmp(focus_cat, "Usage") == 0 || strcmp(focus_cat, "Purchase") == 0;
+	add_money(b, billed);
+	add_text(b, alias);
+	add_text(b, PQgetvalue(res, i, 1));
+	/* BillingCurrency, BillingPeriodEnd, BillingPeriodStart, ChargeCategory, ChargeClass (null: no correction). */
+	pb_buf_addf(b, "%s,%sT00:00:00Z,%sT00:00:00Z,%s,,", PQgetvalue(res, i, 2), period[1], period[0], focus_cat);
+	{
+		struct pb_buf desc = PB_BUF_INIT;
+
+		pb_buf_addf(&desc, "%s %s, %s", service, cat, *region ? region : "no region");
+		add_text(b, pb_buf_str(&desc));
+		pb_buf_release(&desc);
+	}
+	pb_buf_addf(b, "%sT00:00:00Z,%sT00:00:00Z,", next, day);
+	add_money(b, billed);
+	add_money(b, billed);
+	pb_buf_addf(b, "%s,", PROVIDER);
+	add_money(b, list);
+	pb_buf_addf(b, "%s,%s,%s,%s,", quantity ? "1" : "", quantity ? "Service-Day" : "", PROVIDER, publishers[v]);
+	add_text(b, region);
+	add_text(b, category_of(cats, vendor, service));
+	add_text(b, service);
+	add_text(b, PQgetvalue(res, i, 5));
+	pb_buf_addf(b, "\"{\"\"clc-account\"\":\"\"%s\"\"}\"\r\n", alias);
+	return 0;
+}
+
+/* Streams the run's detail through a cursor into f. */
+static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, struct pb_buf *err)
+{
+	struct categories cats;
+	struct pb_rates rates;
+	struct pb_buf b = PB_BUF_INIT;
+	const char *p[1] = {run_id};
+	char start[11], end[11];
+	const char *period[2] = {start, end};
+	int y, m, d, i, n, rc;
+
+	pb_date_format(month, start);
+	pb_date_to_ymd(month, &y, &m, &d);
+	pb_date_format(m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1), end);
+	rc = load_categories(&cats, NULL, err);
+	if (rc == 0)
+		rc = pb_rates_read(conn, month, &rates, err);
+	if (rc < 0) {
+		free(cats.r);
+		return rc;
+	}
+	if (pb_db_exec(
+		    conn,
+		    "DECLARE focus_rows NO SCROLL CURSOR FOR SELECT d.alias, c.name, a.currency, "
+		    "a.markup_percent::text, d.vendor, d.partner_account_id, d.usage_date::text, d.service, d.region, "
+		    "d.charge_category, d.currency, d.amount::text FROM pb.aggregate_detail d "
+		    "JOIN pb.aggregate_account a ON a.run_id = d.run_id AND a.alias = d.alias AND a.vendor = 'all' "
+		    "JOIN pb.clc_account c ON c.alias = d.alias WHERE d.run_id = $1::bigint "
+		    "ORDER BY d.alias COLLATE \"C\", d.partner_account_id COLLATE \"C\", d.usage_date, "
+		    "d.service COLLATE \"C\", d.region COLLATE \"C\", d.charge_category COLLATE \"C\", d.currency",
+		    1, p, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
+	fputs(header, f);
+	do {
+		PGresult *res =
+			rc == 0 ? pb_db_query(conn, "FETCH " FETCH_ROWS " FROM focus_rows", 0, NULL, err) : NULL;
+
+		if (!res) {
+			rc = rc ? rc : PB_ERR_DEPENDENCY;
+			break;
+		}
+		n = PQntuples(res);
+		for (i = 0; i < n && rc == 0; i++)
+			rc = focus_row(&cats, &rates, period, res, i, &b, err);
+		PQclear(res);
+		if (b.len && fwrite(b.ptr, 1, b.len, f) != b.len)
+			rc = PB_ERR_DEPENDENCY;
+		pb_buf_reset(&b);
+	} while (n > 0 && rc == 0);
+	pb_buf_release(&b);
+	pb_rates_release(&rates);
+	free(cats.r);
+	return rc;
+}
+
+int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *categories, struct pb_buf *err)
+{
+	struct pb_atomic out;
+	char m[11], run_id[24] = "";
+	const char *p[1] = {m};
+	PGresult *res;
+	int rc = 0;
+
+	(void)categories;
+	pb_date_format(month, m);
+	res = pb_db_query(
+		conn, "SELECT id, detail FROM pb.aggregate_run WHERE billing_month = $1::date AND status = 'current'",
+		1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't')
+		snprintf(run_id, sizeof(run_id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (!*run_id) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%.7s has no aggregate run with its detail: run pb-aggregate --month %.7s --detail", m,
+			    m);
+		return PB_ERR_DATA;
+	}
+	if (pb_atomic_open(&out, path, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
+	if (rc == 0)
+		rc = write_rows(conn, run_id, month, out.f, err);
+	PQclear(PQexec(conn, "ROLLBACK"));
+	if (rc < 0) {
+		pb_atomic_abort(&out);
+		return rc;
+	}
+	return pb_atomic_commit(&out, err) < 0 ? PB_ERR_DEPENDENCY : 0;
+}
