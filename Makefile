@@ -76,7 +76,8 @@ INVOICE_SRC := \
 	invoice/focus.c \
 	invoice/issue.c \
 	invoice/lines.c \
-	invoice/main.c
+	invoice/main.c \
+	invoice/report.c
 
 INGEST_SRC := \
 	ingest/aws_cur.c \

@@ -13,6 +13,7 @@
 #include "exitcode.h"
 #include "focus.h"
 #include "issue.h"
+#include "report.h"
 #include "log.h"
 
 #include "banned.h"
@@ -225,8 +226,9 @@ static int dispatch(const struct args *a)
 			printf("wrote %s: the FOCUS 1.2 dataset of %.7s\n", a->file, m);
 		}
 	} else {
-		pb_buf_addstr(&err, "not built yet");
-		rc = PB_ERR_USAGE;
+		rc = pb_inv_report(conn, a->month, a->file, &err);
+		if (rc == 0)
+			printf("wrote %s: the report of the month\n", a->file);
 	}
 out:
 	if (err.len)

@@ -7,6 +7,7 @@ pkgs=(
 	ca-certificates
 	clang
 	clang-format
+	chromium
 	cppcheck
 	gzip
 	libclang-rt-14-dev

@@ -157,6 +157,30 @@ check "a FOCUS row: the customer's view (the reseller provides and invoices, the
 	"ACME1,Acme,USD,2026-11-01T00:00:00Z,2026-10-01T00:00:00Z,Usage,,\"EC2 Usage, no region\",2026-10-03T00:00:00Z,2026-10-02T00:00:00Z,3.333,3.333,CenturyLink Cloud,3.333,1,Service-Day,CenturyLink Cloud,Amazon Web Services,,Compute,EC2,100000000001,\"{\"\"clc-account\"\":\"\"ACME1\"\"}\"" \
 	"$(grep '^3.333,ACME1' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f2-)"
 
+# ---- the report ------------------------------------------------------------------------------------------------
+"$PBV" --month 2026-10 --report "$TMP/report.html" >"$TMP/out" 2>"$TMP/err"
+check "--report: exit 0, one self-contained file (no script, nothing fetched)" \
+	"0|wrote $TMP/report.html: the report of the month||0|0" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(grep -ci '<script' "$TMP/report.html")|$(grep -Eci '(src|href)=\"(https?:)?//' "$TMP/report.html")"
+if command -v chromium >/dev/null 2>&1; then
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync --user-data-dir="$TMP/chrome" \
+		--enable-logging=stderr --v=0 --dump-dom "file://$TMP/report.html" >"$TMP/dom.html" 2>"$TMP/chrome.err"
+	st=$?
+	marks=$(python3 -c '
+import re, sys
+dom = open(sys.argv[1]).read()
+charts = re.findall(r"<svg class=\"chart\".*?</svg>", dom, re.S)
+print(len(charts), sorted(set(len(re.findall(r"class=\"day-mark\"", c)) for c in charts)))' "$TMP/dom.html")
+	check "the report renders in headless Chromium without a console error; each chart has one mark per day of October" \
+		"0|0|8 [31]" "$st|$(grep -c 'CONSOLE\|Uncaught' "$TMP/chrome.err")|$marks"
+	[ -n "${PB_REPORT_SCREENSHOT:-}" ] && timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync --user-data-dir="$TMP/chrome" \
+		--window-size=1100,2400 --screenshot="$PB_REPORT_SCREENSHOT" "file://$TMP/report.html" >/dev/null 2>&1
+else
+	notok "chromium is installed (scripts/deps.sh installs it)"
+fi
+
 # ---- an issued month never changes ---------------------------------------------------------------------------------
 refused() { pb_sql "$1" 2>&1 >/dev/null | grep -m1 "^ERROR"; }
 check "plain SQL cannot change an issued line, its parts, or the invoice" \

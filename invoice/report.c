@@ -1,0 +1,376 @@
+/*
+ * The monthly report in HTML. Charts are SVG drawn in integer arithmetic (amounts in minor units scaled to
+ * pixels): money never passes through floating point, not even to be drawn.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomicfile.h"
+#include "currency.h"
+#include "date.h"
+#include "db.h"
+#include "exitcode.h"
+#include "lines.h"
+
+#include "banned.h"
+
+#define CHARTS 12
+#define W 640
+#define H 220
+#define PAD 40
+
+static const char style[] =
+	"<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}h1{font-size:1.5em}"
+	"h2{font-size:1.15em;margin-top:2em}table{border-collapse:collapse;margin:.5em 0}"
+	"th,td{border-bottom:1px solid #ccc;padding:.25em .6em;text-align:left;white-space:nowrap}td.n,th.n{text-align:right;"
+	"font-variant-numeric:tabular-nums}.chart{margin:1em 0;page-break-inside:avoid}"
+	".band{fill:#cfe0f7}.est{fill:none;stroke:#2b6cb0;stroke-width:1.5}.day-mark{fill:#c05621}"
+	".axis{stroke:#555}.lbl{font-size:11px;fill:#333}"
+	"@media print{body{margin:0;font-size:11px}h2{page-break-after:avoid}}</style>";
+
+/* Appends s with the characters HTML gives a meaning escaped. */
+static void html(struct pb_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			pb_buf_addstr(b, "&lt;");
+			break;
+		case '>':
+			pb_buf_addstr(b, "&gt;");
+			break;
+		case '&':
+			pb_buf_addstr(b, "&amp;");
+			break;
+		case '"':
+			pb_buf_addstr(b, "&quot;");
+			break;
+		default:
+			pb_buf_addch(b, *s);
+		}
+	}
+}
+
+static void amount_cell(struct pb_buf *b, pb_money m, int minor)
+{
+	char s[PB_MONEY_STRMAX];
+
+	if (pb_money_format(m, minor, s) < 0)
+		pb_money_format_canonical(m, s);
+	pb_buf_addf(b, "<td class=\"n\">%s</td>", s);
+}
+
+/* The header: the invoice, or that this is a draft, and the run. */
+static int header(PGconn *conn, const char *month, const char *run_id, struct pb_buf *b, struct pb_buf *err)
+{
+	const char *p[2] = {month, run_id};
+	PGresult *res =
+		pb_db_query(conn,
+			    "SELECT coalesce((SELECT number || ', issued ' || to_char(issued_at AT TIME ZONE 'UTC', "
+			    "'YYYY-MM-DD HH24:MI') || ' UTC by ' || issued_by || CASE WHEN forced THEN "
+			    "' (forced: ' || force_reason || ')' ELSE '' END FROM pb.invoice WHERE billing_month = "
+			    "$1::date), 'draft: not issued'), as_of::text, frozen FROM pb.aggregate_run "
+			    "WHERE id = $2::bigint",
+			    2, p, err);
+
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	pb_buf_addf(b, "<h1>Partner cloud billing, %.7s</h1><p>Invoice: ", month);
+	html(b, PQgetvalue(res, 0, 0));
+	pb_buf_addf(b, ". Aggregate run %s, as of %s%s.</p>", run_id, PQgetvalue(res, 0, 1),
+		    PQgetvalue(res, 0, 2)[0] == 't' ? ", frozen by the invoice" : "");
+	PQclear(res);
+	return 0;
+}
+
+static void lines_table(const struct pb_inv_lines *ls, struct pb_buf *b)
+{
+	size_t i;
+	int v;
+
+	pb_buf_addstr(b, "<h2>Invoice lines</h2><table><tr><th>#</th><th>Account</th><th>Name</th><th>Line</th>"
+			 "<th>Type</th><th>Corrects</th><th>Currency</th><th class=\"n\">Amount</th>"
+			 "<th class=\"n\">AWS</th><th class=\"n\">Azure</th></tr>");
+	for (i = 0; i < ls->n; i++) {
+		const struct pb_inv_line *l = &ls->l[i];
+		char c[11] = "";
+
+		if (l->corrects)
+			pb_date_format(l->corrects, c);
+		pb_buf_addf(b, "<tr><td>%zu</td><td>", i + 1);
+		html(b, l->alias);
+		pb_buf_addstr(b, "</td><td>");
+		html(b, l->name ? l->name : "");
+		pb_buf_addf(b, "</td><td>%s</td><td>%s</td><td>%.7s</td><td>%s</td>", PB_INV_LINE_ITEM, l->kind, c,
+			    l->currency);
+		amount_cell(b, l->amount, l->minor);
+		for (v = 0; v < 2; v++)
+			amount_cell(b, l->has_part[v] ? l->part[v] : PB_MONEY_ZERO, l->minor);
+		pb_buf_addstr(b, "</tr>");
+	}
+	pb_buf_addstr(b, "</table>");
+}
+
+/* An amount in hundredths of its unit, as a whole number: what a chart needs, exactly. */
+static long long hundredths(const char *text)
+{
+	pb_money m;
+
+	if (pb_money_parse(text, strlen(text), &m, NULL) < 0)
+		return 0;
+	return (long long)(m.units / (__int128)10000000000000000LL);
+}
+
+struct day {
+	long long actual, est, lo, hi;
+	int has_est;
+};
+
+/* y in pixels of an amount in hundredths, with top the chart's largest amount. */
+static long long y_of(long long v, long long top)
+{
+	if (top <= 0)
+		return H - PAD / 2;
+	if (v < 0)
+		v = 0;
+	return (H - PAD / 2) - v * (H - PAD) / top;
+}
+
+static long long x_of(int d, int days)
+{
+	return PAD + (long long)(d - 1) * (W - 2 * PAD) / (days > 1 ? days - 1 : 1);
+}
+
+/* The SVG of one account's month: the 90% band and the estimate line where estimates exist, a mark per day. */
+static void chart_svg(const char *alias, const struct day *days, int n, struct pb_buf *b)
+{
+	long long top = 1;
+	int d, first = 1;
+
+	for (d = 0; d < n; d++) {
+		top = days[d].actual > top ? days[d].actual : top;
+		top = days[d].has_est && days[d].hi > top ? days[d].hi : top;
+	}
+	pb_buf_addf(b,
+		    "<svg class=\"chart\" data-account=\"%s\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		    "role=\"img\"><title>%s: month to date by day, and each day's estimate with its 90%% band</title>",
+		    alias, W, H, W, H, alias);
+	pb_buf_addstr(b, "<polygon class=\"band\" points=\"");
+	for (d = 0; d < n; d++)
+		if (days[d].has_est)
+			pb_buf_addf(b, "%lld,%lld ", x_of(d + 1, n), y_of(days[d].hi, top));
+	for (d = n - 1; d >= 0; d--)
+		if (days[d].has_est)
+			pb_buf_addf(b, "%lld,%lld ", x_of(d + 1, n), y_of(days[d].lo, top));
+	pb_buf_addstr(b, "\"/><polyline class=\"est\" points=\"");
+	for (d = 0; d < n; d++)
+		if (days[d].has_est)
+			pb_buf_addf(b, "%s%lld,%lld", first-- > 0 ? "" : " ", x_of(d + 1, n), y_of(days[d].est, top));
+	pb_buf_addf(b, "\"/><line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", PAD, H - PAD / 2, W - PAD,
+		    H - PAD / 2);
+	for (d = 0; d < n; d++)
+		pb_buf_addf(b,
+			    "<circle class=\"day-mark\" data-day=\"%d\" cx=\"%lld\" cy=\"%lld\" r=\"3\"><title>day %d: "
+			    "%lld.%02lld</title></circle>",
+			    d + 1, x_of(d + 1, n), y_of(days[d].actual, top), d + 1, days[d].actual / 100,
+			    llabs(days[d].actual % 100));
+	pb_buf_addf(b,
+		    "<text class=\"lbl\" x=\"%d\" y=\"%d\">1</text><text class=\"lbl\" x=\"%d\" y=\"%d\">%d</text>"
+		    "<text class=\"lbl\" x=\"4\" y=\"14\">%lld.%02lld</text></svg>",
+		    PAD, H - 4, W - PAD - 8, H - 4, n, top / 100, top % 100);
+}
+
+/* The days of one account: cumulative actual and the estimates made on each day. */
+static int account_days(PGconn *conn, const char *run_id, const char *month, const char *alias, struct day *days, int n,
+			struct pb_buf *err)
+{
+	const char *p[3] = {run_id, alias, month};
+	PGresult *res;
+	int i, d;
+	long long sum = 0;
+
+	memset(days, 0, (size_t)n * sizeof(*days));
+	res = pb_db_query(
+		conn,
+		"SELECT extract(day FROM usage_date)::int, sum(usage + one_off)::text FROM pb.aggregate_daily "
+		"WHERE run_id = $1::bigint AND alias = $2 AND usage_date >= $3::date GROUP BY 1 ORDER BY 1",
+		3, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	for (i = 0; i < PQntuples(res); i++) {
+		d = (int)strtol(PQgetvalue(res, i, 0), NULL, 10);
+		if (d >= 1 && d <= n)
+			days[d - 1].actual = hundredths(PQgetvalue(res, i, 1));
+	}
+	PQclear(res);
+	for (d = 0; d < n; d++) {
+		sum += days[d].actual;
+		days[d].actual = sum;
+	}
+	res = pb_db_query(conn,
+			  "SELECT DISTINCT ON (as_of) extract(day FROM as_of)::int, estimate::text, low90::text, "
+			  "high90::text FROM pb.estimate_history WHERE billing_month = $2::date AND alias = $1 "
+			  "AND vendor = 'all' ORDER BY as_of, id DESC",
+			  2, p + 1, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	for (i = 0; i < PQntuples(res); i++) {
+		d = (int)strtol(PQgetvalue(res, i, 0), NULL, 10);
+		if (d < 1 || d > n)
+			continue;
+		days[d - 1].has_est = 1;
+		days[d - 1].est = hundredths(PQgetvalue(res, i, 1));
+		days[d - 1].lo = hundredths(PQgetvalue(res, i, 2));
+		days[d - 1].hi = hundredths(PQgetvalue(res, i, 3));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Charts of the largest accounts by the month's total. */
+static int charts(PGconn *conn, const char *run_id, const char *month, int ndays, struct pb_buf *b, struct pb_buf *err)
+{
+	const char *p[1] = {run_id};
+	struct day days[31];
+	PGresult *res;
+	int i, rc = 0;
+
+	res = pb_db_query(conn,
+			  "SELECT alias, currency, month_to_date::text, estimate::text FROM pb.aggregate_account "
+			  "WHERE run_id = $1::bigint AND vendor = 'all' ORDER BY abs(month_to_date) DESC, alias LIMIT "
+			  "12",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	pb_buf_addf(b, "<h2>Month to date against the estimates (the %d largest accounts)</h2>", CHARTS);
+	for (i = 0; i < PQntuples(res) && rc == 0; i++) {
+		pb_buf_addstr(b, "<h3>");
+		html(b, PQgetvalue(res, i, 0));
+		pb_buf_addf(b, " (%s): month to date %s, estimate %s</h3>", PQgetvalue(res, i, 1),
+			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+		rc = account_days(conn, run_id, month, PQgetvalue(res, i, 0), days, ndays, err);
+		if (rc == 0)
+			chart_svg(PQgetvalue(res, i, 0), days, ndays, b);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* A query's rows as a table: the columns numeric from first_numeric on, right-aligned. */
+static int table(PGconn *conn, const char *title, const char *sql, const char *run_id, int first_numeric,
+		 struct pb_buf *b, struct pb_buf *err)
+{
+	const char *p[1] = {run_id};
+	PGresult *res = pb_db_query(conn, sql, 1, p, err);
+	int i, j;
+
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	pb_buf_addf(b, "<h2>%s</h2><table><tr>", title);
+	for (j = 0; j < PQnfields(res); j++)
+		pb_buf_addf(b, "<th%s>%s</th>", j >= first_numeric ? " class=\"n\"" : "", PQfname(res, j));
+	pb_buf_addstr(b, "</tr>");
+	for (i = 0; i < PQntuples(res); i++) {
+		pb_buf_addstr(b, "<tr>");
+		for (j = 0; j < PQnfields(res); j++) {
+			pb_buf_addf(b, "<td%s>", j >= first_numeric ? " class=\"n\"" : "");
+			html(b, PQgetvalue(res, i, j));
+			pb_buf_addstr(b, "</td>");
+		}
+		pb_buf_addstr(b, "</tr>");
+	}
+	if (PQntuples(res) == 0)
+		pb_buf_addf(b, "<tr><td colspan=\"%d\">none</td></tr>", PQnfields(res));
+	pb_buf_addstr(b, "</table>");
+	PQclear(res);
+	return 0;
+}
+
+/* The lines: issued ones as stored, else the draft. */
+static int lines_of(PGconn *conn, int32_t month, const char *m, const char *run_id, struct pb_inv_lines *ls,
+		    struct pb_buf *err)
+{
+	const char *p[1] = {m};
+	PGresult *res = pb_db_query(conn, "SELECT id FROM pb.invoice WHERE billing_month = $1::date", 1, p, err);
+	int rc;
+
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 1)
+		rc = pb_inv_read(conn, PQgetvalue(res, 0, 0), ls, err);
+	else
+		rc = pb_inv_build(conn, month, run_id, ls, err);
+	PQclear(res);
+	return rc;
+}
+
+static int body(PGconn *conn, int32_t month, const char *m, const char *run_id, struct pb_buf *b, struct pb_buf *err)
+{
+	struct pb_inv_lines ls = {0};
+	int y, mo, d, rc;
+
+	pb_date_to_ymd(month, &y, &mo, &d);
+	pb_buf_addf(b,
+		    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Partner cloud billing "
+		    "%.7s</title>%s</head><body>",
+		    m, style);
+	rc = header(conn, m, run_id, b, err);
+	if (rc == 0)
+		rc = lines_of(conn, month, m, run_id, &ls, err);
+	if (rc == 0)
+		lines_table(&ls, b);
+	if (rc == 0)
+		rc = charts(conn, run_id, m,
+			    (mo == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, mo + 1, 1)) - month, b,
+			    err);
+	if (rc == 0)
+		rc = table(
+			conn, "Spend no account is billed for",
+			"SELECT bucket, vendor, partner_account_id AS \"partner account\", alias AS account, reason, "
+			"currency, trim_scale(billed)::text AS billed, line_count AS lines FROM pb.aggregate_bucket "
+			"WHERE run_id = $1::bigint AND bucket <> 'excluded' ORDER BY bucket, vendor, "
+			"partner_account_id",
+			run_id, 6, b, err);
+	if (rc == 0)
+		rc = table(
+			conn, "Reconciliation (every partner charge, by where it went)",
+			"SELECT currency, place, trim_scale(billed)::text AS billed, trim_scale(list)::text AS list, "
+			"line_count AS lines FROM pb.aggregate_recon WHERE run_id = $1::bigint ORDER BY currency, "
+			"CASE place WHEN 'total' THEN 0 WHEN 'attributed' THEN 1 WHEN 'unmapped' THEN 2 "
+			"WHEN 'ineligible' THEN 3 ELSE 4 END",
+			run_id, 2, b, err);
+	pb_buf_addstr(b, "</body></html>\n");
+	pb_inv_lines_release(&ls);
+	return rc;
+}
+
+int pb_inv_report(PGconn *conn, int32_t month, const char *path, struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char m[11];
+	const char *p[1] = {m};
+	PGresult *res;
+	int rc;
+
+	pb_date_format(month, m);
+	res = pb_db_query(conn,
+			  "SELECT coalesce((SELECT run_id FROM pb.invoice WHERE billing_month = $1::date), "
+			  "(SELECT id FROM pb.aggregate_run WHERE billing_month = $1::date AND status = 'current'))",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%.7s has no aggregate run: run pb-aggregate --month %.7s", m, m);
+		return PB_ERR_DATA;
+	}
+	rc = body(conn, month, m, PQgetvalue(res, 0, 0), &b, err);
+	PQclear(res);
+	if (rc == 0 && (b.failed || pb_file_write_atomic(path, b.ptr, b.len, err) < 0))
+		rc = PB_ERR_DEPENDENCY;
+	pb_buf_release(&b);
+	return rc;
+}
