@@ -204,6 +204,7 @@ install:
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -d $(DESTDIR)$(PREFIX)/share/partnerbill
 	install -m 644 config/eligibility.conf config/mapping-rules.example config/pricing.conf \
+		config/service-categories.conf \
 		$(DESTDIR)$(PREFIX)/share/partnerbill/
 
 clean:
