@@ -1,6 +1,8 @@
 /* Civil-calendar arithmetic on day numbers: the era-based conversion, in integers only. */
 #include "date.h"
 
+#include <string.h>
+
 #include "banned.h"
 
 int32_t pb_date_from_ymd(int y, int m, int d)
@@ -144,6 +146,39 @@ int pb_date_parse_iso(const char *s, size_t len, int32_t *days)
 		*days = day;
 	}
 	(void)ss;
+	return 0;
+}
+
+int pb_date_parse_day(const char *s, int32_t *days)
+{
+	size_t i = 0, len = strlen(s);
+	int y, m, d;
+
+	y = digits(s, len, &i, 4);
+	if (y < 0 || expect(s, len, &i, '-') < 0)
+		return -1;
+	m = digits(s, len, &i, 2);
+	if (m < 0 || expect(s, len, &i, '-') < 0)
+		return -1;
+	d = digits(s, len, &i, 2);
+	if (d < 0 || i != len || !pb_date_valid(y, m, d))
+		return -1;
+	*days = pb_date_from_ymd(y, m, d);
+	return 0;
+}
+
+int pb_date_parse_month(const char *s, int32_t *days)
+{
+	size_t i = 0, len = strlen(s);
+	int y, m;
+
+	y = digits(s, len, &i, 4);
+	if (y < 0 || expect(s, len, &i, '-') < 0)
+		return -1;
+	m = digits(s, len, &i, 2);
+	if (m < 0 || i != len || !pb_date_valid(y, m, 1))
+		return -1;
+	*days = pb_date_from_ymd(y, m, 1);
 	return 0;
 }
 
