@@ -13,7 +13,7 @@ CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Icommon -I/usr/include/postgresql -MMD -MP
-LDLIBS := -ljansson -lyajl -lpcre2-8 -lcurl -lpq -lcrypto -lzip -lz -lpthread
+LDLIBS := -ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lcrypto -lzip -lz -lpthread
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -65,6 +65,17 @@ INGEST_SRC := \
 	ingest/tags.c \
 	ingest/worker.c
 
+RUNNER_SRC := \
+	runner/exec.c \
+	runner/job.c \
+	runner/main.c \
+	runner/metrics.c \
+	runner/param.c \
+	runner/plan.c \
+	runner/record.c \
+	runner/run.c \
+	runner/step.c
+
 UNIT_TESTS := \
 	csv \
 	date \
@@ -78,8 +89,9 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 ACCOUNTS_OBJ := $(ACCOUNTS_SRC:%.c=$(BUILD)/%.o)
 DB_OBJ := $(DB_SRC:%.c=$(BUILD)/%.o)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
+RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
-PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-db $(BIN)/pb-ingest
+PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-db $(BIN)/pb-ingest $(BIN)/pb-run
 
 all: $(PROGRAMS)
 
@@ -111,6 +123,10 @@ $(BIN)/pb-ingest: $(INGEST_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/pb-run: $(RUNNER_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS)
@@ -127,6 +143,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/azure.sh
 	PB_BIN=$(BIN) bash tests/integration/partner_center.sh
 	PB_BIN=$(BIN) bash tests/integration/accounts.sh
+	PB_BIN=$(BIN) bash tests/integration/runner.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps
@@ -142,14 +159,14 @@ demo: deps all
 bench: all
 	bash bench/run.sh
 
-FUZZ_TARGETS := csv csv_paths jsonl money tags
+FUZZ_TARGETS := csv csv_paths jsonl money tags job
 fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 
 lint:
-	clang-format --dry-run --Werror accounts/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
+	clang-format --dry-run --Werror accounts/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] runner/*.[ch] tests/unit/*.c fuzz/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts common db ingest
+		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts common db ingest runner
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
@@ -163,4 +180,4 @@ clean:
 
 .PHONY: all test check deps demo bench fuzz lint install clean
 
--include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d)
