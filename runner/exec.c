@@ -164,12 +164,16 @@ int pb_exec_find(const char *name, struct pb_buf *path, struct pb_buf *err)
 }
 
 /* In the child, between fork and exec: only calls that are safe there. Reports a failed exec's errno. */
-static void child(char *const argv[], int err_fd, int report_fd)
+static void child(char *const argv[], int err_fd, int report_fd, pid_t parent)
 {
 	int null_fd, e;
 	size_t i;
 
 	setpgid(0, 0);
+	/* A pb-run killed outright takes its step along rather than leave it running without a lock. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(127);
 	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++) {
 		struct sigaction old;
 
@@ -196,6 +200,8 @@ struct watch {
 	int fd;	   /* the read end of its stderr, -1 after its end */
 	int done;  /* pid was reaped */
 	int term_sent, kill_sent;
+	int tail_cut;	  /* the tail lost its beginning */
+	int tail_at_line; /* and what it kept starts a line */
 	uint64_t deadline, done_at, kill_at, give_up_at;
 	struct pb_buf line;
 	const struct pb_exec_opts *o;
@@ -215,6 +221,19 @@ static void emit_line(struct watch *w)
 	pb_buf_reset(&w->line);
 }
 
+/* Keeps the last PB_EXEC_TAIL_MAX bytes of the tail, noting whether they start a line. */
+static void cut_tail(struct watch *w)
+{
+	struct pb_buf *t = &w->r->tail;
+	size_t cut = t->len - PB_EXEC_TAIL_MAX;
+
+	w->tail_cut = 1;
+	w->tail_at_line = t->ptr[cut - 1] == '\n';
+	memmove(t->ptr, t->ptr + cut, PB_EXEC_TAIL_MAX);
+	t->len = PB_EXEC_TAIL_MAX;
+	t->ptr[t->len] = '\0';
+}
+
 /* Takes n bytes the step wrote on stderr: lines for the caller, the end kept as the tail. */
 static void take(struct watch *w, const char *buf, size_t n)
 {
@@ -222,11 +241,8 @@ static void take(struct watch *w, const char *buf, size_t n)
 	size_t i, start = 0;
 
 	pb_buf_add(t, buf, n);
-	if (t->len > 2 * PB_EXEC_TAIL_MAX) {
-		memmove(t->ptr, t->ptr + t->len - PB_EXEC_TAIL_MAX, PB_EXEC_TAIL_MAX);
-		t->len = PB_EXEC_TAIL_MAX;
-		t->ptr[t->len] = '\0';
-	}
+	if (t->len > 2 * PB_EXEC_TAIL_MAX)
+		cut_tail(w);
 	for (i = 0; i < n; i++) {
 		if (buf[i] != '\n' && w->line.len + (i - start) < LINE_MAX_BYTES)
 			continue;
@@ -355,20 +371,23 @@ static void watch(struct watch *w)
 		emit_line(w);
 }
 
-/* Keeps the last PB_EXEC_TAIL_MAX bytes of t, from a line's start when one begins in them. */
-static void trim_tail(struct pb_buf *t)
+/* Leaves the last PB_EXEC_TAIL_MAX bytes of the tail, from a line's start when one begins in them. */
+static void trim_tail(struct watch *w)
 {
+	struct pb_buf *t = &w->r->tail;
 	const char *nl;
-	size_t cut;
+	size_t skip;
 
-	if (t->len <= PB_EXEC_TAIL_MAX)
+	if (t->len > PB_EXEC_TAIL_MAX)
+		cut_tail(w);
+	if (!w->tail_cut || w->tail_at_line || !t->len)
 		return;
-	cut = t->len - PB_EXEC_TAIL_MAX;
-	nl = memchr(t->ptr + cut, '\n', PB_EXEC_TAIL_MAX);
-	if (nl && (size_t)(nl - t->ptr) + 1 < t->len)
-		cut = (size_t)(nl - t->ptr) + 1;
-	memmove(t->ptr, t->ptr + cut, t->len - cut);
-	t->len -= cut;
+	nl = memchr(t->ptr, '\n', t->len);
+	if (!nl || (size_t)(nl - t->ptr) + 1 == t->len)
+		return;
+	skip = (size_t)(nl - t->ptr) + 1;
+	memmove(t->ptr, t->ptr + skip, t->len - skip);
+	t->len -= skip;
 	t->ptr[t->len] = '\0';
 }
 
@@ -376,7 +395,7 @@ static void trim_tail(struct pb_buf *t)
 static pid_t start(char *const argv[], int *fd, struct pb_buf *err)
 {
 	int pipe_fd[2] = {-1, -1}, report[2] = {-1, -1}, e = 0, i;
-	pid_t pid = -1;
+	pid_t pid = -1, parent;
 	ssize_t n;
 
 	if (pipe2(pipe_fd, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) {
@@ -385,9 +404,10 @@ static pid_t start(char *const argv[], int *fd, struct pb_buf *err)
 	}
 	fflush(stdout);
 	fflush(stderr);
+	parent = getpid();
 	pid = fork();
 	if (pid == 0)
-		child(argv, pipe_fd[1], report[1]);
+		child(argv, pipe_fd[1], report[1], parent);
 	if (pid < 0) {
 		pb_buf_addf(err, "cannot start '%s': %s", argv[0], strerror(errno));
 		goto out;
@@ -436,7 +456,7 @@ int pb_exec_run(char *const argv[], const struct pb_exec_opts *o, struct pb_exec
 		return -1;
 	watch(&w);
 	r->ms = pb_now_ms() - t0;
-	trim_tail(&r->tail);
+	trim_tail(&w);
 	pb_buf_release(&w.line);
 	return 0;
 }
