@@ -80,6 +80,7 @@ UNIT_TESTS := \
 	csv \
 	date \
 	input \
+	job \
 	money \
 	text
 
@@ -126,6 +127,11 @@ $(BIN)/pb-ingest: $(INGEST_OBJ) $(LIB)
 $(BIN)/pb-run: $(RUNNER_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# runner/'s parsing modules are pb-run's own, not the library's: their test links them itself.
+$(BUILD)/tests/test_job: tests/unit/test_job.c $(BUILD)/runner/job.o $(BUILD)/runner/param.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Irunner $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(@D)
