@@ -1,4 +1,5 @@
 /* pb-run: runs a job file's steps for a month, or shows the history of runs; arguments and exit codes. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -184,13 +185,15 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
-	if (o.help) {
-		usage(stdout);
-		return fflush(stdout) == 0 ? 0 : EXIT_DATA;
-	}
-	if (o.version) {
-		printf("pb-run %s\n", PB_VERSION);
-		return fflush(stdout) == 0 ? 0 : EXIT_DATA;
+	if (o.help || o.version) {
+		if (o.help)
+			usage(stdout);
+		else
+			printf("pb-run %s\n", PB_VERSION);
+		if (fflush(stdout) == 0 && !ferror(stdout))
+			return 0;
+		fprintf(stderr, "%s: cannot write output: %s\n", progname, strerror(errno));
+		return EXIT_DATA;
 	}
 	pb_log_setup(progname, o.log_format, stderr);
 	if (o.history)

@@ -157,7 +157,7 @@ static int begin(const struct pb_run *run, struct session *s)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	struct pb_record_run rec;
-	char sha[65], as_of[11];
+	char sha[65], as_of[11], *path = NULL;
 	int ret = EXIT_DEPENDENCY, rc;
 
 	s->lock = pb_record_connect(&err);
@@ -175,7 +175,9 @@ static int begin(const struct pb_run *run, struct session *s)
 	rec.job = run->job.name;
 	rec.month = run->par.month;
 	rec.as_of = run->par.as_of;
-	rec.job_file = run->args->job_file;
+	/* The file's full name, which says which job file it was whatever folder pb-run ran in. */
+	path = realpath(run->args->job_file, NULL);
+	rec.job_file = path ? path : run->args->job_file;
 	rec.sha256 = sha;
 	if (pb_record_begin(s->ctx.conn, &rec, &err) < 0)
 		goto fail;
@@ -188,6 +190,7 @@ static int begin(const struct pb_run *run, struct session *s)
 fail:
 	pb_error("%s", pb_buf_str(&err));
 out:
+	free(path);
 	pb_buf_release(&err);
 	return ret;
 }

@@ -64,6 +64,8 @@ done < <(grep -oE -- '--[a-z][a-z-]+' "$TMP/out" | sort -u)
 check "every long option of --help is in the man page" "" "$missing"
 pbr --version
 check "--version" "0|pb-run 0.1.0" "$st|$(cat "$TMP/out")"
+"${LIMIT[@]}" "$PBR" --help >/dev/full 2>"$TMP/err"
+check "--help >/dev/full: exit 1" "1|pb-run: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
 pbr
 check "no job file: exit 2" "2|pb-run: no job file
 Try 'pb-run --help'." "$st|$(cat "$TMP/err")"
@@ -217,7 +219,7 @@ pb-run: step to-stderr started, attempt 1 of 3
 pb-run: step to-stderr finished in T s, exit 0
 pb-run: run $R succeeded in T s" "$(err_masked)"
 check "a run is recorded with its job file's SHA-256, by user@host pid N" \
-	"$R|example|2026-09-01|2026-09-30|succeeded|0|$FIX/example.yaml|$(sha256sum "$FIX/example.yaml" | cut -d' ' -f1)|t|" \
+	"$R|example|2026-09-01|2026-09-30|succeeded|0|$(realpath "$FIX/example.yaml")|$(sha256sum "$FIX/example.yaml" | cut -d' ' -f1)|t|" \
 	"$(sql "SELECT id, job, month, as_of, status, exit_status, job_file, job_sha256,
 	run_by ~ '^[^@ ]+@[^ ]+ pid [0-9]+\$', error FROM pb.job_run")"
 check "its steps: argv as run, the secret left as \${env:NAME}, stderr's tail" \
@@ -225,6 +227,9 @@ check "its steps: argv as run, the secret left as \${env:NAME}, stderr's tail" \
 2|to-stderr|1|{/bin/sh,-c,\"echo \\\"a line on stderr\\\" >&2; printf \\\"the last line, without a line end\\\" >&2\"}|succeeded|0||a line on stderr
 the last line, without a line end" \
 	"$(sql "SELECT seq, name, attempt, argv, status, exit_status, signal, stderr_tail FROM pb.job_step ORDER BY seq")"
+(cd "$FIX" && "${LIMIT[@]}" "$PBR" example.yaml --month 2026-08 --only show-args >/dev/null 2>&1)
+check "a job file named from its folder is recorded with its full name" "0|$(realpath "$FIX/example.yaml")" \
+	"$?|$(sql "SELECT job_file FROM pb.job_run ORDER BY id DESC LIMIT 1")"
 check "no secret in the database" "0" "$(sql "SELECT count(*) FROM pb.job_step WHERE array_to_string(argv, ' ') LIKE '%s3cr3t%'")"
 
 # A program named without a '/': beside pb-run first, then on PATH.
