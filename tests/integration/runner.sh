@@ -11,12 +11,21 @@ PBR=$BIN/pb-run
 FIX=$ROOT/tests/fixtures/jobs
 
 pb_test_tmp runner
-BGPIDS=()
+# Every process a run starts carries PB_RUNNER_TEST=$TMP in its environment (exported once the cluster is
+# up, so that the server does not): the cleanup ends what a failed test left, and nothing else.
+kill_steps() {
+	local d
+	for d in /proc/[0-9]*; do
+		[ "${d#/proc/}" != "$$" ] || continue
+		if { tr '\0' '\n' <"$d/environ"; } 2>/dev/null | grep -qxF "PB_RUNNER_TEST=$TMP"; then
+			kill -9 "${d#/proc/}" 2>/dev/null
+		fi
+	done
+}
 cleanup() {
 	local p
-	for p in "${BGPIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	# Whatever a test's steps left: every process group whose leader wrote a pid file.
-	for p in "$TMP"/w/*.pgid; do [ -f "$p" ] && kill -9 -- "-$(cat "$p")" 2>/dev/null; done
+	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
+	kill_steps
 	pb_test_cleanup
 }
 trap cleanup EXIT
@@ -199,6 +208,7 @@ check "--dry-run >/dev/full: exit 1" "1|pb-run: cannot write output: No space le
 
 pb_test_cluster_start
 ok "start a throwaway cluster"
+export PB_RUNNER_TEST=$TMP
 sql() { pb_sql "$1" '|'; }
 # next_run: R, the id the next run will get.
 next_run() { R=$(sql "SELECT last_value + is_called::int FROM pb.job_run_id_seq"); }
@@ -429,7 +439,6 @@ touch "$W/hold.fail"
 next_run
 "$PBR" "$f" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BG=$!
-BGPIDS+=("$BG")
 wait_file "$W/hold.pgid"
 pbr "$f" --month 2026-10
 if [ $st -eq 4 ] && grep -Eqx "pb-run: job 'hold' for 2026-10 is running already: run $R, by [^@ ]+@[^ ]+ pid $BG, since [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC" "$TMP/err"; then
@@ -462,7 +471,6 @@ EOF
 next_run
 "$PBR" "$f" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BG=$!
-BGPIDS+=("$BG")
 wait_file "$W/term-child.pid"
 kill -TERM "$BG"
 wait "$BG"
@@ -480,8 +488,7 @@ if env --default-signal=INT true 2>/dev/null; then
 	next_run
 	env --default-signal=INT "$PBR" "$f" --month 2026-11 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 	BG=$!
-	BGPIDS+=("$BG")
-	wait_file "$W/term-child.pid"
+		wait_file "$W/term-child.pid"
 	kill -INT "$BG"
 	wait "$BG"
 	check "SIGINT mid-step: exit 130, the run interrupted" "130|interrupted" \
@@ -492,7 +499,6 @@ fi
 rm -f "$W/term.pgid" "$W/term-child.pid"
 "$PBR" "$f" --month 2026-12 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BG=$!
-BGPIDS+=("$BG")
 wait_file "$W/term-child.pid"
 {
 	kill -KILL "$BG"
@@ -501,7 +507,7 @@ wait_file "$W/term-child.pid"
 step_pid=$(cat "$W/term.pgid")
 for _ in $(seq 50); do gone "$step_pid" && break; sleep 0.1; done
 if gone "$step_pid"; then ok "a pb-run killed outright takes its step along"; else notok "a pb-run killed outright takes its step along"; fi
-kill -9 -- "-$step_pid" 2>/dev/null
+kill_steps
 check "the dead run stays running" "running|running" \
 	"$(sql "SELECT r.status, s.status FROM pb.job_run r JOIN pb.job_step s ON s.run_id = r.id WHERE r.job = 'term' AND r.month = '2026-12-01'")"
 pbr "$f" --month 2026-12 --only never
@@ -635,6 +641,6 @@ pbr "$FIX/example.yaml"
 check "an old schema: exit 3" "3|pb-run: the database schema is at version $(sql "SELECT max(version) FROM pb.schema_migrations"); this program needs $NV: run 'pb-db migrate'" \
 	"$st|$(cat "$TMP/err")"
 
-pb_test_cleanup
+cleanup
 trap - EXIT
 pb_tests_done
