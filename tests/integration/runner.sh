@@ -635,11 +635,22 @@ if [ $? -eq 3 ] && grep -q '^pb-run: cannot connect to the database: ' "$TMP/err
 else
 	notok "no database: exit 3" "$(cat "$TMP/err")"
 fi
+# Migrations are numbered as work starts, so they may land out of order (007_jobs.sql before 004-006): a
+# missing one below the highest applied is refused, and pb-db migrate applies it.
+sql "DELETE FROM pb.schema_migrations WHERE version = 3" >/dev/null
+pbr "$FIX/example.yaml"
+check "a migration missing below the highest applied: exit 3" \
+	"3|pb-run: the database schema lacks migration 003_accounts.sql: run 'pb-db migrate'" "$st|$(cat "$TMP/err")"
+sql "INSERT INTO pb.schema_migrations (version, name) VALUES (3, '003_accounts.sql')" >/dev/null
 NV=$(sql "SELECT max(version) FROM pb.schema_migrations")
 sql "DELETE FROM pb.schema_migrations WHERE version = $NV" >/dev/null
 pbr "$FIX/example.yaml"
 check "an old schema: exit 3" "3|pb-run: the database schema is at version $(sql "SELECT max(version) FROM pb.schema_migrations"); this program needs $NV: run 'pb-db migrate'" \
 	"$st|$(cat "$TMP/err")"
+sql "DROP TABLE pb.job_step, pb.job_run" >/dev/null
+sql "INSERT INTO pb.schema_migrations (version, name) VALUES (99, '099_later.sql')" >/dev/null
+check "pb-db migrate applies a migration numbered below the highest applied" "applied 007_jobs.sql
+schema at version 99|0" "$("$BIN/pb-db" migrate 2>&1)|$(sql "SELECT count(*) FROM pb.job_run")"
 
 cleanup
 trap - EXIT
