@@ -151,35 +151,19 @@ int pb_date_parse_iso(const char *s, size_t len, int32_t *days)
 
 int pb_date_parse_day(const char *s, int32_t *days)
 {
-	size_t i = 0, len = strlen(s);
-	int y, m, d;
-
-	y = digits(s, len, &i, 4);
-	if (y < 0 || expect(s, len, &i, '-') < 0)
-		return -1;
-	m = digits(s, len, &i, 2);
-	if (m < 0 || expect(s, len, &i, '-') < 0)
-		return -1;
-	d = digits(s, len, &i, 2);
-	if (d < 0 || i != len || !pb_date_valid(y, m, d))
-		return -1;
-	*days = pb_date_from_ymd(y, m, d);
-	return 0;
+	/* Ten characters leave pb_date_parse_iso no room for a time. */
+	return strlen(s) == 10 ? pb_date_parse_iso(s, 10, days) : -1;
 }
 
 int pb_date_parse_month(const char *s, int32_t *days)
 {
-	size_t i = 0, len = strlen(s);
-	int y, m;
+	char day[11];
 
-	y = digits(s, len, &i, 4);
-	if (y < 0 || expect(s, len, &i, '-') < 0)
+	if (strlen(s) != 7)
 		return -1;
-	m = digits(s, len, &i, 2);
-	if (m < 0 || i != len || !pb_date_valid(y, m, 1))
-		return -1;
-	*days = pb_date_from_ymd(y, m, 1);
-	return 0;
+	memcpy(day, s, 7);
+	memcpy(day + 7, "-01", 4);
+	return pb_date_parse_iso(day, 10, days);
 }
 
 void pb_date_format(int32_t days, char *buf)
