@@ -35,10 +35,19 @@ static void label(struct pb_buf *out, const char *name, const char *value, int f
 	pb_buf_addch(out, '"');
 }
 
+/* A gauge of the job: HELP, TYPE and its one sample. */
+static void job_gauge(struct pb_buf *out, const char *metric, const char *help, const char *job, const char *value)
+{
+	family(out, metric, help);
+	pb_buf_addstr(out, metric);
+	label(out, "job", job, 1);
+	pb_buf_addf(out, "} %s\n", value);
+}
+
 /* The job's timestamps and exit status. */
 static int job_metrics(PGconn *conn, const struct pb_metrics_run *run, struct pb_buf *out, struct pb_buf *err)
 {
-	char id[24];
+	char id[24], status[16];
 	const char *p[2] = {run->job, id};
 	PGresult *res;
 
@@ -50,25 +59,17 @@ static int job_metrics(PGconn *conn, const struct pb_metrics_run *run, struct pb
 			  2, p, err);
 	if (!res)
 		return -1;
-	if (!PQgetisnull(res, 0, 0)) {
-		family(out, "pb_job_last_success_timestamp_seconds",
-		       "Unix time at which the last successful run of the job (of any month) finished.");
-		pb_buf_addstr(out, "pb_job_last_success_timestamp_seconds");
-		label(out, "job", run->job, 1);
-		pb_buf_addf(out, "} %s\n", PQgetvalue(res, 0, 0));
-	}
-	if (!PQgetisnull(res, 0, 1)) {
-		family(out, "pb_job_last_run_timestamp_seconds",
-		       "Unix time at which the last run of the job finished.");
-		pb_buf_addstr(out, "pb_job_last_run_timestamp_seconds");
-		label(out, "job", run->job, 1);
-		pb_buf_addf(out, "} %s\n", PQgetvalue(res, 0, 1));
-	}
+	if (!PQgetisnull(res, 0, 0))
+		job_gauge(out, "pb_job_last_success_timestamp_seconds",
+			  "Unix time at which the last successful run of the job (of any month) finished.", run->job,
+			  PQgetvalue(res, 0, 0));
+	if (!PQgetisnull(res, 0, 1))
+		job_gauge(out, "pb_job_last_run_timestamp_seconds",
+			  "Unix time at which the last run of the job finished.", run->job, PQgetvalue(res, 0, 1));
 	PQclear(res);
-	family(out, "pb_job_last_run_exit_status", "Exit status of the last run of the job (0: success).");
-	pb_buf_addstr(out, "pb_job_last_run_exit_status");
-	label(out, "job", run->job, 1);
-	pb_buf_addf(out, "} %d\n", run->exit_status);
+	snprintf(status, sizeof(status), "%d", run->exit_status);
+	job_gauge(out, "pb_job_last_run_exit_status", "Exit status of the last run of the job (0: success).", run->job,
+		  status);
 	return 0;
 }
 

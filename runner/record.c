@@ -151,17 +151,27 @@ static void add_array(struct pb_buf *b, char *const *argv, size_t argc)
 	pb_buf_addch(b, '}');
 }
 
+/* The key of a step attempt's row, as text parameters. */
+struct step_key {
+	char id[24], seq[16], attempt[16];
+};
+
+static void step_key(struct step_key *k, long long run_id, unsigned seq, unsigned attempt)
+{
+	snprintf(k->id, sizeof(k->id), "%lld", run_id);
+	snprintf(k->seq, sizeof(k->seq), "%u", seq);
+	snprintf(k->attempt, sizeof(k->attempt), "%u", attempt);
+}
+
 int pb_record_step_begin(PGconn *conn, long long run_id, unsigned seq, const char *name, unsigned attempt,
 			 char *const *argv, size_t argc, struct pb_buf *err)
 {
 	struct pb_buf arr = PB_BUF_INIT;
-	char id[24], s[16], a[16];
-	const char *p[5] = {id, s, name, a, NULL};
+	struct step_key k;
+	const char *p[5] = {k.id, k.seq, name, k.attempt, NULL};
 	int ret;
 
-	snprintf(id, sizeof(id), "%lld", run_id);
-	snprintf(s, sizeof(s), "%u", seq);
-	snprintf(a, sizeof(a), "%u", attempt);
+	step_key(&k, run_id, seq, attempt);
 	add_array(&arr, argv, argc);
 	p[4] = pb_buf_str(&arr);
 	ret = pb_db_exec(conn,
@@ -188,13 +198,12 @@ int pb_record_step_end(PGconn *conn, long long run_id, unsigned seq, unsigned at
 		       const struct pb_record_step_end *end, struct pb_buf *err)
 {
 	struct pb_buf tail = PB_BUF_INIT;
-	char id[24], s[16], a[16], st[16], sig[16];
-	const char *p[7] = {id, s, a, end->status, st, sig, NULL};
+	struct step_key k;
+	char st[16], sig[16];
+	const char *p[7] = {k.id, k.seq, k.attempt, end->status, st, sig, NULL};
 	int ret;
 
-	snprintf(id, sizeof(id), "%lld", run_id);
-	snprintf(s, sizeof(s), "%u", seq);
-	snprintf(a, sizeof(a), "%u", attempt);
+	step_key(&k, run_id, seq, attempt);
 	snprintf(st, sizeof(st), "%d", end->exit_status);
 	snprintf(sig, sizeof(sig), "%d", end->signal);
 	if (end->exit_status < 0)
