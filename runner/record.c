@@ -167,7 +167,7 @@ int pb_record_step_begin(PGconn *conn, long long run_id, unsigned seq, const cha
 			 char *const *argv, size_t argc, struct pb_buf *err)
 {
 	struct pb_buf arr = PB_BUF_INIT;
-	struct step_key k;
+	struct step_key k = {"", "", ""};
 	const char *p[5] = {k.id, k.seq, name, k.attempt, NULL};
 	int ret;
 
@@ -198,7 +198,7 @@ int pb_record_step_end(PGconn *conn, long long run_id, unsigned seq, unsigned at
 		       const struct pb_record_step_end *end, struct pb_buf *err)
 {
 	struct pb_buf tail = PB_BUF_INIT;
-	struct step_key k;
+	struct step_key k = {"", "", ""};
 	char st[16], sig[16];
 	const char *p[7] = {k.id, k.seq, k.attempt, end->status, st, sig, NULL};
 	int ret;
