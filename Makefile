@@ -15,7 +15,7 @@ CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Icommon -I/usr/include/postgresql -MMD -MP
-LDLIBS := -ljansson -lyajl -lpcre2-8 -lcurl -lpq -lcrypto -lzip -lz -lpthread
+LDLIBS := -ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lcrypto -lzip -lz -lpthread
 ifeq ($(RELEASE),)
 ALL_CFLAGS += -DPB_TEST_HOOKS
 endif
@@ -97,11 +97,23 @@ INGEST_SRC := \
 	ingest/tags.c \
 	ingest/worker.c
 
+RUNNER_SRC := \
+	runner/exec.c \
+	runner/job.c \
+	runner/main.c \
+	runner/metrics.c \
+	runner/param.c \
+	runner/plan.c \
+	runner/record.c \
+	runner/run.c \
+	runner/step.c
+
 UNIT_TESTS := \
 	csv \
 	currency \
 	date \
 	input \
+	job \
 	money \
 	text
 
@@ -113,8 +125,9 @@ AGGREGATE_OBJ := $(AGGREGATE_SRC:%.c=$(BUILD)/%.o)
 INVOICE_OBJ := $(INVOICE_SRC:%.c=$(BUILD)/%.o)
 DB_OBJ := $(DB_SRC:%.c=$(BUILD)/%.o)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
+RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
-PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-db $(BIN)/pb-ingest $(BIN)/pb-invoice
+PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-db $(BIN)/pb-ingest $(BIN)/pb-invoice $(BIN)/pb-run
 
 all: $(PROGRAMS)
 
@@ -154,6 +167,15 @@ $(BIN)/pb-ingest: $(INGEST_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/pb-run: $(RUNNER_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# runner/'s parsing modules are pb-run's own, not the library's: their test links them itself.
+$(BUILD)/tests/test_job: tests/unit/test_job.c $(BUILD)/runner/job.o $(BUILD)/runner/param.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Irunner $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS)
@@ -172,6 +194,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/accounts.sh
 	PB_BIN=$(BIN) bash tests/integration/aggregate.sh
 	PB_BIN=$(BIN) bash tests/integration/invoice.sh
+	PB_BIN=$(BIN) bash tests/integration/runner.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps
@@ -187,14 +210,14 @@ demo: deps all
 bench: all
 	bash bench/run.sh
 
-FUZZ_TARGETS := csv csv_paths jsonl money tags
+FUZZ_TARGETS := csv csv_paths jsonl money tags job
 fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 
 lint:
-	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] invoice/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
+	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] invoice/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] runner/*.[ch] tests/unit/*.c fuzz/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate common db ingest invoice
+		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate common db ingest invoice runner
 
 # Installed programs are built apart, without the test hooks.
 install:
@@ -212,4 +235,4 @@ clean:
 
 .PHONY: all test check deps demo bench fuzz lint install clean
 
--include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d) $(INVOICE_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d) $(INVOICE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d)

@@ -1,6 +1,8 @@
 /* Civil-calendar arithmetic on day numbers: the era-based conversion, in integers only. */
 #include "date.h"
 
+#include <string.h>
+
 #include "banned.h"
 
 int32_t pb_date_from_ymd(int y, int m, int d)
@@ -145,6 +147,23 @@ int pb_date_parse_iso(const char *s, size_t len, int32_t *days)
 	}
 	(void)ss;
 	return 0;
+}
+
+int pb_date_parse_day(const char *s, int32_t *days)
+{
+	/* Ten characters leave pb_date_parse_iso no room for a time. */
+	return strlen(s) == 10 ? pb_date_parse_iso(s, 10, days) : -1;
+}
+
+int pb_date_parse_month(const char *s, int32_t *days)
+{
+	char day[11];
+
+	if (strlen(s) != 7)
+		return -1;
+	memcpy(day, s, 7);
+	memcpy(day + 7, "-01", 4);
+	return pb_date_parse_iso(day, 10, days);
 }
 
 void pb_date_format(int32_t days, char *buf)

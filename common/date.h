@@ -27,6 +27,10 @@ int pb_date_parse_us(const char *s, size_t len, int32_t *days);
 /* pb_date_parse_iso for text that starts YYYY-, else pb_date_parse_us: either form, per value. */
 int pb_date_parse_any(const char *s, size_t len, int32_t *days);
 
+/* Exactly YYYY-MM (*days: the month's first day) or exactly YYYY-MM-DD, nothing before or after. 0 or -1. */
+int pb_date_parse_month(const char *s, int32_t *days);
+int pb_date_parse_day(const char *s, int32_t *days);
+
 /* Writes YYYY-MM-DD and a NUL into buf (11 bytes). */
 void pb_date_format(int32_t days, char *buf);
 

@@ -220,9 +220,49 @@ int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err)
 	return 0;
 }
 
+/* Sets *yes to whether migration version is recorded as applied. Returns 0 or -1. */
+static int applied(PGconn *conn, unsigned version, int *yes, struct pb_buf *err)
+{
+	char ver[32];
+	const char *p[1] = {ver};
+	PGresult *res;
+
+	snprintf(ver, sizeof(ver), "%u", version);
+	res = pb_db_query(conn, "SELECT count(*) FROM pb.schema_migrations WHERE version = $1::integer", 1, p, err);
+	if (!res)
+		return -1;
+	*yes = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	PQclear(res);
+	return 0;
+}
+
+/* How many of the migrations these programs carry are recorded as applied, in one query. */
+static int count_applied(PGconn *conn, unsigned *n, struct pb_buf *err)
+{
+	struct pb_buf versions = PB_BUF_INIT;
+	const char *p[1];
+	PGresult *res;
+	unsigned i;
+
+	pb_buf_addch(&versions, '{');
+	for (i = 0; i < pb_nmigrations; i++)
+		pb_buf_addf(&versions, "%s%u", i ? "," : "", pb_migrations[i].version);
+	pb_buf_addch(&versions, '}');
+	p[0] = pb_buf_str(&versions);
+	res = pb_db_query(conn, "SELECT count(*) FROM pb.schema_migrations WHERE version = ANY($1::integer[])", 1, p,
+			  err);
+	pb_buf_release(&versions);
+	if (!res)
+		return -1;
+	*n = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
 int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 {
-	unsigned have, need = pb_nmigrations ? pb_migrations[pb_nmigrations - 1].version : 0;
+	unsigned have, need = pb_nmigrations ? pb_migrations[pb_nmigrations - 1].version : 0, i, n;
+	int yes;
 
 	if (pb_db_schema_version(conn, &have, err) < 0)
 		return -1;
@@ -232,13 +272,26 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 			    have, need);
 		return -1;
 	}
+	/* Migrations are numbered as work starts, so one may land after a higher number was applied. */
+	if (count_applied(conn, &n, err) < 0)
+		return -1;
+	for (i = 0; n < pb_nmigrations && i < pb_nmigrations; i++) {
+		if (applied(conn, pb_migrations[i].version, &yes, err) < 0)
+			return -1;
+		if (!yes) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "the database schema lacks migration %s: run 'pb-db migrate'",
+				    pb_migrations[i].name);
+			return -1;
+		}
+	}
 	return 0;
 }
 
 int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 {
 	char key[32], ver[32];
-	unsigned i, have;
+	unsigned i;
 	int ret = -1, locked = 0;
 
 	snprintf(key, sizeof(key), "%d", MIGRATE_LOCK_KEY);
@@ -255,14 +308,16 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 		       "NULL, applied_at timestamptz NOT NULL DEFAULT now())",
 		       0, NULL, err) < 0)
 		goto out;
-	if (pb_db_schema_version(conn, &have, err) < 0)
-		goto out;
 	for (i = 0; i < pb_nmigrations; i++) {
 		const struct pb_migration *m = &pb_migrations[i];
 		const char *p[2] = {ver, m->name};
 		PGresult *res;
+		int done;
 
-		if (m->version <= have)
+		/* Each one missing, not only those above the highest applied: numbers may land out of order. */
+		if (applied(conn, m->version, &done, err) < 0)
+			goto out;
+		if (done)
 			continue;
 		snprintf(ver, sizeof(ver), "%u", m->version);
 		if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)

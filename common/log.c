@@ -109,6 +109,10 @@ static void format_json(struct pb_buf *b, enum pb_log_level level, const struct 
 		add_key(b, "month", w->month);
 	if (w && w->account)
 		add_key(b, "account", w->account);
+	if (w && w->run)
+		pb_buf_addf(b, ",\"run\":%lld", w->run);
+	if (w && w->step)
+		add_key(b, "step", w->step);
 	pb_buf_addstr(b, "}\n");
 }
 
@@ -152,6 +156,11 @@ void pb_log(enum pb_log_level level, const struct pb_log_where *where, const cha
 	va_start(ap, fmt);
 	vlog(level, where, fmt, ap);
 	va_end(ap);
+}
+
+void pb_vlog(enum pb_log_level level, const struct pb_log_where *where, const char *fmt, va_list ap)
+{
+	vlog(level, where, fmt, ap);
 }
 
 void pb_error(const char *fmt, ...)

@@ -2,6 +2,7 @@
 #ifndef PB_LOG_H
 #define PB_LOG_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -17,6 +18,8 @@ struct pb_log_where {
 	long long import;
 	const char *month;
 	const char *account;
+	long long run; /* a pb-run run */
+	const char *step;
 };
 
 /*
@@ -35,6 +38,10 @@ int pb_log_parse_format(const char *s, enum pb_log_format *out);
  */
 void pb_log(enum pb_log_level level, const struct pb_log_where *where, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* pb_log with a va_list, for a caller's own logging function. */
+void pb_vlog(enum pb_log_level level, const struct pb_log_where *where, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* pb_log(PB_LOG_ERROR, NULL, ...): the common case. */
 void pb_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets: fuzz/fuzz_<target>.c against the common/ sources it needs.
 #
-# Usage: fuzz/run.sh [target...]        (default: csv csv_paths money)
+# Usage: fuzz/run.sh [target...]        (default: csv csv_paths jsonl money tags job)
 #
 # Each target keeps its corpus in var/fuzz/<target>/corpus (seeded from fuzz/corpus/<target>/) and its
 # findings in var/fuzz/<target>/artifacts. Prints the executions of each target and whether it found
@@ -30,17 +30,18 @@ sources() {
 	money) echo common/money.c ;;
 	jsonl) echo common/jsonl.c common/buf.c -lyajl ;;
 	tags) echo -Iingest ingest/tags.c common/buf.c ;;
+	job) echo -Irunner runner/job.c runner/param.c common/date.c common/buf.c -lyaml ;;
 	*) return 1 ;;
 	esac
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money tags)
+[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money tags job)
 
 found=0
 for t in "${targets[@]}"; do
 	if ! src=$(sources "$t"); then
-		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags)" >&2
+		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags job)" >&2
 		found=1
 		continue
 	fi

@@ -334,6 +334,33 @@ static void test_month_start(void **state)
 	}
 }
 
+static void test_parse_month_and_day(void **state)
+{
+	static const char *const bad_months[] = {"",	     "2026",	 "2026-1",  "2026-13", "2026-00", "2026-10-01",
+						 "2026-10 ", " 2026-10", "0000-01", "2026/10", "20261-0", NULL};
+	static const char *const bad_days[] = {
+		"",	      "2026-10",    "2026-10-1", "2026-02-29", "2026-10-32", "2026-10-01T00:00", "2026-10-01 ",
+		"10/01/2026", "2026-10-0a", NULL};
+	int32_t d;
+	int i;
+
+	(void)state;
+	assert_int_equal(pb_date_parse_month("2026-10", &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(2026, 10, 1));
+	assert_int_equal(pb_date_parse_month("0001-01", &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(1, 1, 1));
+	assert_int_equal(pb_date_parse_day("2024-02-29", &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(2024, 2, 29));
+	assert_int_equal(pb_date_parse_day("9999-12-31", &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(9999, 12, 31));
+	for (i = 0; bad_months[i]; i++)
+		if (pb_date_parse_month(bad_months[i], &d) == 0)
+			fail_msg("month '%s' accepted", bad_months[i]);
+	for (i = 0; bad_days[i]; i++)
+		if (pb_date_parse_day(bad_days[i], &d) == 0)
+			fail_msg("day '%s' accepted", bad_days[i]);
+}
+
 int main(void)
 {
 	/* clang-format off */
@@ -349,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_parse_us),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_month_start),
+		cmocka_unit_test(test_parse_month_and_day),
 	};
 	/* clang-format on */
 

@@ -1,0 +1,108 @@
+/*
+ * libFuzzer target for runner/job.c and runner/param.c: any bytes give a job or an error with a place in
+ * the text, never a crash; a job has steps with unique names and programs; and every argument, quoted
+ * for a shell, reads back as the argument itself.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "param.h"
+
+#include "banned.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(int ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz_job: %s\n", what);
+		abort();
+	}
+}
+
+/* Reads back a word written by PB_PARAM_SHELL: bare characters, '...', and "${NAME}" as ${env:NAME}. */
+static void unquote(const char *s, struct pb_buf *out)
+{
+	while (*s) {
+		if (*s == '\'') {
+			const char *end = strchr(s + 1, '\'');
+
+			check(end != NULL, "an unterminated quote");
+			pb_buf_add(out, s + 1, (size_t)(end - s - 1));
+			s = end + 1;
+		} else if (*s == '\\') {
+			check(s[1] != '\0', "a backslash at the end");
+			pb_buf_addch(out, s[1]);
+			s += 2;
+		} else if (*s == '"') {
+			const char *end = strchr(s + 1, '"');
+
+			check(end != NULL && s[1] == '$' && s[2] == '{' && end[-1] == '}', "a bad variable");
+			pb_buf_addf(out, "${env:%.*s}", (int)(end - s - 4), s + 3);
+			s = end + 1;
+		} else {
+			check(strchr("\t\n $`;&|<>()*?[]#~!{}", *s) == NULL, "a special character left bare");
+			pb_buf_addch(out, *s++);
+		}
+	}
+}
+
+static void check_arg(const char *arg, const struct pb_param *par)
+{
+	struct pb_buf rec = PB_BUF_INIT, sh = PB_BUF_INIT, back = PB_BUF_INIT, err = PB_BUF_INIT;
+	int r1 = pb_param_expand(arg, PB_PARAM_RECORD, par, &rec, &err);
+	int r2 = pb_param_expand(arg, PB_PARAM_SHELL, par, &sh, &err);
+
+	check(r1 != PB_PARAM_ERR_SYNTAX && r1 == r2, "a checked argument fails to expand");
+	if (r1 == 0) {
+		check(sh.len > 0, "an empty shell word");
+		if (strcmp(sh.ptr, "''") != 0)
+			unquote(sh.ptr, &back);
+		check(strcmp(pb_buf_str(&back), pb_buf_str(&rec)) == 0, "the shell word reads back differently");
+	}
+	pb_buf_release(&rec);
+	pb_buf_release(&sh);
+	pb_buf_release(&back);
+	pb_buf_release(&err);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pb_job job;
+	struct pb_job_mark at;
+	struct pb_buf err = PB_BUF_INIT;
+	struct pb_param par;
+	int32_t month = 20727;
+	size_t i, j;
+	/* A copy of exactly size bytes, so that ASan sees any read past the end. */
+	char *text = malloc(size ? size : 1);
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	memset(&job, 0, sizeof(job));
+	if (pb_job_parse(&job, text, size, &at, &err) < 0) {
+		check(err.len > 0, "an error without a message");
+		check(job.name == NULL && job.nsteps == 0, "a failed parse leaves a job");
+		goto out;
+	}
+	check(job.name && job.nsteps > 0, "a job without a name or steps");
+	pb_param_resolve(&job, 20760, size % 2 ? &month : NULL, NULL, &par);
+	for (i = 0; i < job.nsteps; i++) {
+		const struct pb_job_step *st = &job.steps[i];
+
+		check(st->nrun > 0 && st->run[0].text[0] && st->timeout_ms > 0, "a step without a program or time");
+		check(pb_job_find_step(&job, st->name) == st, "a step name used twice");
+		for (j = 0; j < st->nrun; j++)
+			check_arg(st->run[j].text, &par);
+	}
+out:
+	pb_job_release(&job);
+	pb_buf_release(&err);
+	free(text);
+	return 0;
+}

@@ -1,0 +1,462 @@
+/*
+ * Steps as child processes. A step runs in a process group of its own, so that its timeout or pb-run's
+ * SIGTERM reaches every process it started; pb-run reaps its orphans (PR_SET_CHILD_SUBREAPER), so that it
+ * can tell when the last of them is gone.
+ */
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "progress.h"
+
+#include "banned.h"
+
+/* How long a step's group may take to vanish after the step exited before its leftovers are ended. */
+#define SETTLE_MS 100
+#define LINE_MAX_BYTES 4096
+
+/* The signal handler's state: the first signal received, and a pipe that wakes poll. */
+static volatile sig_atomic_t got_signal;
+static int wake_fd[2] = {-1, -1};
+static const int caught[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+	ssize_t n;
+
+	if (sig != SIGCHLD && !got_signal)
+		got_signal = sig;
+	n = write(wake_fd[1], &c, 1);
+	(void)n;
+	errno = saved;
+}
+
+int pb_exec_setup(struct pb_buf *err)
+{
+	struct sigaction sa, old;
+	size_t i;
+
+	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	/* Without it (an old kernel) orphans go to init, and the group's end is still seen, only later. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++) {
+		if ((caught[i] == SIGINT || caught[i] == SIGHUP) && sigaction(caught[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(caught[i], &sa, NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+int pb_exec_signal(void)
+{
+	return got_signal;
+}
+
+void pb_exec_signal_name(int sig, char *buf, size_t size)
+{
+	const char *name = sigabbrev_np(sig);
+
+	if (name)
+		snprintf(buf, size, "SIG%s", name);
+	else
+		snprintf(buf, size, "signal %d", sig);
+}
+
+static void drain_wake(void)
+{
+	char buf[64];
+
+	while (read(wake_fd[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+int pb_exec_sleep(uint64_t ms)
+{
+	uint64_t end = pb_now_ms() + ms, now;
+	struct pollfd pfd = {wake_fd[0], POLLIN, 0};
+
+	while (!got_signal && (now = pb_now_ms()) < end) {
+		uint64_t left = end - now;
+
+		poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		drain_wake();
+	}
+	return got_signal;
+}
+
+static int is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* Sets path to folder/name when that is an executable file. Returns 1 when it is, else 0. */
+static int try_folder(const char *folder, size_t len, const char *name, struct pb_buf *path)
+{
+	pb_buf_reset(path);
+	if (len)
+		pb_buf_add(path, folder, len);
+	else
+		pb_buf_addch(path, '.');
+	pb_buf_addf(path, "/%s", name);
+	return !path->failed && is_executable(pb_buf_str(path));
+}
+
+int pb_exec_find(const char *name, struct pb_buf *path, struct pb_buf *err)
+{
+	char self[PATH_MAX];
+	const char *dirs = getenv("PATH"), *p, *slash = NULL;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	pb_buf_reset(err);
+	if (strchr(name, '/')) {
+		pb_buf_reset(path);
+		pb_buf_addstr(path, name);
+		if (is_executable(name))
+			return 0;
+		pb_buf_addf(err, "cannot run '%s': %s", name, access(name, X_OK) < 0 ? strerror(errno) : "not a file");
+		return -1;
+	}
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+	}
+	if (slash && try_folder(self, (size_t)(slash - self), name, path))
+		return 0;
+	if (!dirs)
+		dirs = "/usr/local/bin:/usr/bin:/bin";
+	for (p = dirs;; p++) {
+		size_t len = strcspn(p, ":");
+
+		if (try_folder(p, len, name, path))
+			return 0;
+		p += len;
+		if (!*p)
+			break;
+	}
+	pb_buf_addf(err, "cannot find '%s' in '%.*s' or on PATH", name, slash ? (int)(slash - self) : 1,
+		    slash ? self : "?");
+	return -1;
+}
+
+/* In the child, between fork and exec: only calls that are safe there. Reports a failed exec's errno. */
+static void child(char *const argv[], int err_fd, int report_fd, pid_t parent)
+{
+	int null_fd, e;
+	size_t i;
+
+	setpgid(0, 0);
+	/* A pb-run killed outright takes its step along rather than leave it running without a lock. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(127);
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++) {
+		struct sigaction old;
+
+		if (sigaction(caught[i], NULL, &old) == 0 && old.sa_handler == on_signal)
+			signal(caught[i], SIG_DFL);
+	}
+	signal(SIGPIPE, SIG_DFL);
+	null_fd = open("/dev/null", O_RDONLY);
+	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(err_fd, 2) < 0)
+		goto fail;
+	/* Nothing of pb-run's (its database connections above all) is to outlive the exec. */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	execv(argv[0], argv);
+fail:
+	e = errno;
+	if (write(report_fd, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* What pb_exec_run watches while a step runs. */
+struct watch {
+	pid_t pid; /* the step's process, and its process group */
+	int fd;	   /* the read end of its stderr, -1 after its end */
+	int done;  /* pid was reaped */
+	int term_sent, kill_sent;
+	int tail_cut;	  /* the tail lost its beginning */
+	int tail_at_line; /* and what it kept starts a line */
+	uint64_t deadline, done_at, kill_at, give_up_at;
+	struct pb_buf line;
+	const struct pb_exec_opts *o;
+	struct pb_exec_result *r;
+};
+
+static void emit_line(struct watch *w)
+{
+	size_t n = w->line.len;
+
+	if (n && w->line.ptr[n - 1] == '\r')
+		n--;
+	if (w->o->line && !w->line.failed) {
+		w->line.ptr[n] = '\0';
+		w->o->line(w->o->arg, w->line.ptr, n);
+	}
+	pb_buf_reset(&w->line);
+}
+
+/* Keeps the last PB_EXEC_TAIL_MAX bytes of the tail, noting whether they start a line. */
+static void cut_tail(struct watch *w)
+{
+	struct pb_buf *t = &w->r->tail;
+	size_t cut = t->len - PB_EXEC_TAIL_MAX;
+
+	w->tail_cut = 1;
+	w->tail_at_line = t->ptr[cut - 1] == '\n';
+	memmove(t->ptr, t->ptr + cut, PB_EXEC_TAIL_MAX);
+	t->len = PB_EXEC_TAIL_MAX;
+	t->ptr[t->len] = '\0';
+}
+
+/* Takes n bytes the step wrote on stderr: lines for the caller, the end kept as the tail. */
+static void take(struct watch *w, const char *buf, size_t n)
+{
+	struct pb_buf *t = &w->r->tail;
+	size_t i, start = 0;
+
+	pb_buf_add(t, buf, n);
+	if (t->len > 2 * PB_EXEC_TAIL_MAX)
+		cut_tail(w);
+	for (i = 0; i < n; i++) {
+		if (buf[i] != '\n' && w->line.len + (i - start) < LINE_MAX_BYTES)
+			continue;
+		pb_buf_add(&w->line, buf + start, i - start);
+		emit_line(w);
+		start = buf[i] == '\n' ? i + 1 : i;
+	}
+	pb_buf_add(&w->line, buf + start, n - start);
+}
+
+/* Reads what the pipe holds; closes it at its end. */
+static void read_stderr(struct watch *w)
+{
+	char buf[8192];
+	ssize_t n = read(w->fd, buf, sizeof(buf));
+
+	if (n > 0) {
+		take(w, buf, (size_t)n);
+	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		close(w->fd);
+		w->fd = -1;
+	}
+}
+
+/* Reaps every child that ended: the step, and orphans handed to pb-run as their reaper. */
+static void reap(struct watch *w, uint64_t now)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid != w->pid)
+			continue;
+		w->done = 1;
+		w->done_at = now;
+		w->r->exited = WIFEXITED(st);
+		w->r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
+		w->r->signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	}
+}
+
+static int group_alive(pid_t pgid)
+{
+	return kill(-pgid, 0) == 0 || errno == EPERM;
+}
+
+static void signal_group(struct watch *w, int sig)
+{
+	if (kill(-w->pid, sig) < 0 && !w->done)
+		kill(w->pid, sig); /* it left its group */
+}
+
+static void terminate(struct watch *w, uint64_t now)
+{
+	signal_group(w, SIGTERM);
+	w->term_sent = 1;
+	w->kill_at = now + w->o->grace_ms;
+}
+
+/* Acts on the clock and on pb-run's signals: SIGTERM to the group, then SIGKILL. */
+static void enforce(struct watch *w, uint64_t now)
+{
+	if (!w->term_sent) {
+		if (got_signal && !w->done) {
+			w->r->interrupted = got_signal;
+			terminate(w, now);
+		} else if (now >= w->deadline && !w->done) {
+			w->r->timed_out = 1;
+			terminate(w, now);
+		} else if (w->done && now >= w->done_at + SETTLE_MS && group_alive(w->pid)) {
+			w->r->leftovers = 1;
+			terminate(w, now);
+		}
+	} else if (!w->kill_sent && now >= w->kill_at) {
+		signal_group(w, SIGKILL);
+		w->kill_sent = 1;
+		w->give_up_at = now + w->o->grace_ms;
+	}
+}
+
+/* Milliseconds until the next thing enforce may do, for poll; short ticks while the group is ending. */
+static int next_wait(const struct watch *w, uint64_t now)
+{
+	uint64_t at;
+
+	if (w->done || w->kill_sent)
+		at = now + 20;
+	else if (w->term_sent)
+		at = w->kill_at;
+	else
+		at = w->deadline;
+	if (at <= now)
+		return 0;
+	return at - now > 60000 ? 60000 : (int)(at - now);
+}
+
+/* Runs until the step and its whole group are gone (or survive SIGKILL past the grace). */
+static void watch(struct watch *w)
+{
+	for (;;) {
+		struct pollfd pfd[2] = {{wake_fd[0], POLLIN, 0}, {w->fd, POLLIN, 0}};
+		uint64_t now = pb_now_ms();
+
+		reap(w, now);
+		enforce(w, now);
+		if (w->done && !group_alive(w->pid))
+			break;
+		if (w->kill_sent && now >= w->give_up_at) {
+			w->r->stuck = 1;
+			break;
+		}
+		if (poll(pfd, w->fd >= 0 ? 2 : 1, next_wait(w, now)) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			drain_wake();
+		if (w->fd >= 0 && pfd[1].revents)
+			read_stderr(w);
+	}
+	/* What the step wrote last is still in the pipe, unless a process that left the group holds it. */
+	if (w->fd >= 0) {
+		fcntl(w->fd, F_SETFL, O_NONBLOCK);
+		while (w->fd >= 0)
+			read_stderr(w);
+	}
+	if (w->line.len)
+		emit_line(w);
+}
+
+/* Leaves the last PB_EXEC_TAIL_MAX bytes of the tail, from a line's start when one begins in them. */
+static void trim_tail(struct watch *w)
+{
+	struct pb_buf *t = &w->r->tail;
+	const char *nl;
+	size_t skip;
+
+	if (t->len > PB_EXEC_TAIL_MAX)
+		cut_tail(w);
+	if (!w->tail_cut || w->tail_at_line || !t->len)
+		return;
+	nl = memchr(t->ptr, '\n', t->len);
+	if (!nl || (size_t)(nl - t->ptr) + 1 == t->len)
+		return;
+	skip = (size_t)(nl - t->ptr) + 1;
+	memmove(t->ptr, t->ptr + skip, t->len - skip);
+	t->len -= skip;
+	t->ptr[t->len] = '\0';
+}
+
+/* Forks the step. Returns its pid, or -1 with err set; *fd is the read end of its stderr. */
+static pid_t start(char *const argv[], int *fd, struct pb_buf *err)
+{
+	int pipe_fd[2] = {-1, -1}, report[2] = {-1, -1}, e = 0, i;
+	pid_t pid = -1, parent;
+	ssize_t n;
+
+	if (pipe2(pipe_fd, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) {
+		pb_buf_addf(err, "cannot make a pipe: %s", strerror(errno));
+		goto out;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	parent = getpid();
+	pid = fork();
+	if (pid == 0)
+		child(argv, pipe_fd[1], report[1], parent);
+	if (pid < 0) {
+		pb_buf_addf(err, "cannot start '%s': %s", argv[0], strerror(errno));
+		goto out;
+	}
+	setpgid(pid, pid); /* also here, so that the group exists before any signal is sent to it */
+	close(report[1]);
+	report[1] = -1;
+	do
+		n = read(report[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(e)) {
+		waitpid(pid, NULL, 0);
+		pb_buf_addf(err, "cannot run '%s': %s", argv[0], strerror(e));
+		pid = -1;
+		goto out;
+	}
+	*fd = pipe_fd[0];
+	pipe_fd[0] = -1;
+out:
+	for (i = 0; i < 2; i++) {
+		if (pipe_fd[i] >= 0)
+			close(pipe_fd[i]);
+		if (report[i] >= 0)
+			close(report[i]);
+	}
+	return pid;
+}
+
+int pb_exec_run(char *const argv[], const struct pb_exec_opts *o, struct pb_exec_result *r, struct pb_buf *err)
+{
+	struct watch w;
+	uint64_t t0 = pb_now_ms();
+
+	pb_buf_reset(err);
+	pb_buf_reset(&r->tail);
+	r->exited = r->status = r->signal = r->timed_out = r->interrupted = r->leftovers = r->stuck = 0;
+	r->ms = 0;
+	memset(&w, 0, sizeof(w));
+	pb_buf_init(&w.line, 0);
+	w.o = o;
+	w.r = r;
+	w.fd = -1;
+	w.deadline = t0 + o->timeout_ms;
+	w.pid = start(argv, &w.fd, err);
+	if (w.pid < 0)
+		return -1;
+	watch(&w);
+	r->ms = pb_now_ms() - t0;
+	trim_tail(&w);
+	pb_buf_release(&w.line);
+	return 0;
+}

@@ -1,0 +1,206 @@
+/* pb-run: runs a job file's steps for a month, or shows the history of runs; arguments and exit codes. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "exitcode.h"
+#include "log.h"
+#include "run.h"
+
+#include "banned.h"
+
+#define HISTORY_LIMIT_DEFAULT 20
+#define HISTORY_LIMIT_MAX 10000
+
+static const char *progname = "pb-run";
+
+struct options {
+	struct pb_run_args run;
+	int32_t month, as_of;
+	int dry_run, history, help, version;
+	const char *job;
+	long limit;
+	enum pb_log_format log_format;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pb-run JOB.yaml [--month YYYY-MM] [--as-of YYYY-MM-DD] [--from STEP | --only STEP]\n"
+		"              [--dry-run] [--metrics-file FILE] [--log-format plain|json]\n"
+		"       pb-run --history [--job NAME] [--limit N]\n"
+		"\n"
+		"Runs the steps of a job file in order, each program as a child process with its own process\n"
+		"group, its stderr lines prefixed with [STEP]; records the run and each step in PostgreSQL\n"
+		"(PB_DATABASE_URL, else the local cluster) and holds a lock per job and month while it runs.\n"
+		"Exit status 3 from a step is retried as the step says; the first step that fails stops the run.\n"
+		"\n"
+		"  --month YYYY-MM         the month to run for (default: the job's, else the current month, UTC)\n"
+		"  --as-of YYYY-MM-DD      the as_of date (default: the job's; for a past --month, its last day)\n"
+		"  --from STEP             start at STEP (to resume after a failure)\n"
+		"  --only STEP             run STEP alone\n"
+		"  --dry-run               print the steps as they would run, quoted for a shell; run nothing\n"
+		"  --metrics-file FILE     after the run, replace FILE with its metrics (Prometheus text format)\n"
+		"  --log-format FORMAT     plain (default) or json, for pb-run's messages and the steps' stderr\n"
+		"  --history               list the latest runs and their steps, newest first\n"
+		"  --job NAME              --history: the runs of job NAME only\n"
+		"  --limit N               --history: the N latest runs (default 20)\n"
+		"  --help                  show this help\n"
+		"  --version               show the version\n"
+		"\n"
+		"Exit status: 0 success; 1 a bad job file; 2 usage error (also an unset ${env:NAME}, a program\n"
+		"not found); 3 the database failed or a step timed out; 4 the job runs already for the month;\n"
+		"else the failing step's exit status (128+N when signal N ended it); 143, 130 or 129 when pb-run\n"
+		"was stopped by SIGTERM, SIGINT or SIGHUP.\n");
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'pb-run --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* One option's value into o. Returns 0 or EXIT_USAGE, having said why. */
+static int take_option(int ch, const char *arg, struct options *o)
+{
+	char *end;
+
+	switch (ch) {
+	case 'm':
+		if (pb_date_parse_month(arg, &o->month) < 0)
+			return usage_error("--month takes YYYY-MM, not '%s'", arg);
+		o->run.month = &o->month;
+		break;
+	case 'a':
+		if (pb_date_parse_day(arg, &o->as_of) < 0)
+			return usage_error("--as-of takes YYYY-MM-DD, not '%s'", arg);
+		o->run.as_of = &o->as_of;
+		break;
+	case 'f':
+		o->run.from = arg;
+		break;
+	case 'o':
+		o->run.only = arg;
+		break;
+	case 'M':
+		o->run.metrics_file = arg;
+		break;
+	case 'L':
+		if (pb_log_parse_format(arg, &o->log_format) < 0)
+			return usage_error("--log-format takes plain or json, not '%s'", arg);
+		o->run.json_log = o->log_format == PB_LOG_JSON;
+		break;
+	case 'j':
+		o->job = arg;
+		break;
+	case 'n':
+		o->limit = strtol(arg, &end, 10);
+		if (end == arg || *end || o->limit < 1 || o->limit > HISTORY_LIMIT_MAX)
+			return usage_error("--limit takes a count from 1 to 10000, not '%s'", arg);
+		break;
+	}
+	return 0;
+}
+
+/* Which options go together. Returns 0 or EXIT_USAGE, having said why. */
+static int check_options(int argc, char **argv, struct options *o)
+{
+	int nargs = argc - optind;
+
+	if (o->history) {
+		if (nargs)
+			return usage_error("--history takes no job file ('%s')", argv[optind]);
+		if (o->run.month || o->run.as_of || o->run.from || o->run.only || o->dry_run || o->run.metrics_file)
+			return usage_error("--history takes only --job, --limit and --log-format");
+		return 0;
+	}
+	if (o->job || o->limit)
+		return usage_error("--job and --limit go with --history");
+	if (nargs != 1)
+		return usage_error(nargs ? "one job file at a time" : "no job file");
+	if (o->run.from && o->run.only)
+		return usage_error("--from and --only do not go together");
+	if (o->dry_run && o->run.metrics_file)
+		return usage_error("--dry-run writes no metrics file");
+	o->run.job_file = argv[optind];
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{"month", required_argument, NULL, 'm'},
+		{"as-of", required_argument, NULL, 'a'},
+		{"from", required_argument, NULL, 'f'},
+		{"only", required_argument, NULL, 'o'},
+		{"dry-run", no_argument, NULL, 'd'},
+		{"metrics-file", required_argument, NULL, 'M'},
+		{"log-format", required_argument, NULL, 'L'},
+		{"history", no_argument, NULL, 'H'},
+		{"job", required_argument, NULL, 'j'},
+		{"limit", required_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch, rc;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == '?') {
+			if (optopt)
+				return usage_error("option '%s' needs a value", argv[optind - 1]);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+		o->dry_run |= ch == 'd';
+		o->history |= ch == 'H';
+		o->help |= ch == 'h';
+		o->version |= ch == 'V';
+		rc = take_option(ch, optarg, o);
+		if (rc)
+			return rc;
+	}
+	if (o->help || o->version)
+		return 0;
+	return check_options(argc, argv, o);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct pb_run run;
+	int rc;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.help || o.version) {
+		if (o.help)
+			usage(stdout);
+		else
+			printf("pb-run %s\n", PB_VERSION);
+		if (fflush(stdout) == 0 && !ferror(stdout))
+			return 0;
+		fprintf(stderr, "%s: cannot write output: %s\n", progname, strerror(errno));
+		return EXIT_DATA;
+	}
+	pb_log_setup(progname, o.log_format, stderr);
+	if (o.history)
+		return pb_run_history(o.job, o.limit ? o.limit : HISTORY_LIMIT_DEFAULT, stdout);
+	rc = pb_run_prepare(&run, &o.run);
+	if (!rc)
+		rc = o.dry_run ? pb_run_dry(&run, stdout) : pb_run_execute(&run, stderr);
+	pb_run_release(&run);
+	return rc;
+}

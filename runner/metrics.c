@@ -1,0 +1,220 @@
+/* The textfile of a run's metrics: Prometheus' text format, values as the database writes them, replaced atomically. */
+#include "metrics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "date.h"
+#include "db.h"
+
+#include "banned.h"
+
+/* HELP and TYPE of a gauge. */
+static void family(struct pb_buf *out, const char *name, const char *help)
+{
+	pb_buf_addf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* A label's value, escaped as the text format wants. */
+static void label(struct pb_buf *out, const char *name, const char *value, int first)
+{
+	pb_buf_addf(out, "%s%s=\"", first ? "{" : ",", name);
+	for (; *value; value++) {
+		if (*value == '\\' || *value == '"')
+			pb_buf_addch(out, '\\');
+		if (*value == '\n')
+			pb_buf_addstr(out, "\\n");
+		else
+			pb_buf_addch(out, *value);
+	}
+	pb_buf_addch(out, '"');
+}
+
+/* A gauge of the job: HELP, TYPE and its one sample. */
+static void job_gauge(struct pb_buf *out, const char *metric, const char *help, const char *job, const char *value)
+{
+	family(out, metric, help);
+	pb_buf_addstr(out, metric);
+	label(out, "job", job, 1);
+	pb_buf_addf(out, "} %s\n", value);
+}
+
+/* The job's timestamps and exit status. */
+static int job_metrics(PGconn *conn, const struct pb_metrics_run *run, struct pb_buf *out, struct pb_buf *err)
+{
+	char id[24], status[16];
+	const char *p[2] = {run->job, id};
+	PGresult *res;
+
+	snprintf(id, sizeof(id), "%lld", run->run_id);
+	res = pb_db_query(conn,
+			  "SELECT (SELECT round(extract(epoch FROM max(finished_at)), 3)::text FROM pb.job_run "
+			  "WHERE job = $1 AND status = 'succeeded'), "
+			  "(SELECT round(extract(epoch FROM finished_at), 3)::text FROM pb.job_run WHERE id = $2)",
+			  2, p, err);
+	if (!res)
+		return -1;
+	if (!PQgetisnull(res, 0, 0))
+		job_gauge(out, "pb_job_last_success_timestamp_seconds",
+			  "Unix time at which the last successful run of the job (of any month) finished.", run->job,
+			  PQgetvalue(res, 0, 0));
+	if (!PQgetisnull(res, 0, 1))
+		job_gauge(out, "pb_job_last_run_timestamp_seconds",
+			  "Unix time at which the last run of the job finished.", run->job, PQgetvalue(res, 0, 1));
+	PQclear(res);
+	snprintf(status, sizeof(status), "%d", run->exit_status);
+	job_gauge(out, "pb_job_last_run_exit_status", "Exit status of the last run of the job (0: success).", run->job,
+		  status);
+	return 0;
+}
+
+static void step_metrics(const struct pb_metrics_run *run, struct pb_buf *out)
+{
+	size_t i;
+
+	if (!run->nsteps)
+		return;
+	family(out, "pb_job_step_duration_seconds",
+	       "Wall-clock seconds each step of the last run of the job took, retries and their waits included.");
+	for (i = 0; i < run->nsteps; i++) {
+		pb_buf_addstr(out, "pb_job_step_duration_seconds");
+		label(out, "job", run->job, 1);
+		label(out, "step", run->steps[i].name, 0);
+		pb_buf_addf(out, "} %llu.%03llu\n", (unsigned long long)(run->steps[i].ms / 1000),
+			    (unsigned long long)(run->steps[i].ms % 1000));
+	}
+}
+
+/* A sample per row of res whose first column is key: month, then the second column as label name, the third as value.
+ */
+static void samples(struct pb_buf *out, const PGresult *res, const char *key, const char *metric, const char *help,
+		    const char *month, const char *name)
+{
+	int i, n = 0;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		if (strcmp(PQgetvalue(res, i, 0), key) != 0)
+			continue;
+		if (!n++)
+			family(out, metric, help);
+		pb_buf_addstr(out, metric);
+		label(out, "month", month, 1);
+		label(out, name, PQgetvalue(res, i, 1), 0);
+		pb_buf_addf(out, "} %s\n", PQgetvalue(res, i, 2));
+	}
+}
+
+/* The month's lines by vendor, and the unmapped and ineligible amounts of its current aggregate run. */
+static int month_metrics(PGconn *conn, const struct pb_metrics_run *run, struct pb_buf *out, struct pb_buf *err)
+{
+	char day[11], month[8];
+	const char *p[1] = {day};
+	PGresult *res;
+
+	pb_date_format(run->month, day);
+	snprintf(month, sizeof(month), "%.7s", day);
+	res = pb_db_query(conn,
+			  "SELECT '', v, coalesce(sum(i.line_count), 0)::text "
+			  "FROM unnest(ARRAY['aws', 'azure']) v LEFT JOIN pb.import i ON i.vendor = v "
+			  "AND i.status = 'committed' AND i.billing_month = $1::date GROUP BY v ORDER BY v",
+			  1, p, err);
+	if (!res)
+		return -1;
+	samples(out, res, "", "pb_ingest_lines", "Source lines of the committed imports of the month, by vendor.",
+		month, "vendor");
+	PQclear(res);
+	res = pb_db_query(conn,
+			  "SELECT bucket, currency, trim_scale(sum(amount))::text FROM pb.aggregate_bucket_current "
+			  "WHERE billing_month = $1::date AND bucket IN ('unmapped', 'ineligible') "
+			  "GROUP BY bucket, currency ORDER BY bucket, currency COLLATE \"C\"",
+			  1, p, err);
+	if (!res)
+		return -1;
+	samples(out, res, "unmapped", "pb_unmapped_amount",
+		"Usage of the month that maps to no CLC account, by billing currency.", month, "currency");
+	samples(out, res, "ineligible", "pb_ineligible_amount",
+		"Usage of the month of CLC accounts not eligible for the vendor, by billing currency.", month,
+		"currency");
+	PQclear(res);
+	return 0;
+}
+
+int pb_metrics_format(PGconn *conn, const struct pb_metrics_run *run, struct pb_buf *out, struct pb_buf *err)
+{
+	if (job_metrics(conn, run, out, err) < 0)
+		return -1;
+	step_metrics(run, out);
+	if (month_metrics(conn, run, out, err) < 0)
+		return -1;
+	if (out->failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes all len bytes at text to fd. Returns 0 or -1 (errno). */
+static int write_all(int fd, const char *text, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, text, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		text += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int pb_metrics_write_file(const char *path, const char *text, size_t len, struct pb_buf *err)
+{
+	struct pb_buf tmp = PB_BUF_INIT, dir = PB_BUF_INIT;
+	const char *slash = strrchr(path, '/');
+	int fd = -1, created = 0, ret = -1, rc, dfd;
+
+	pb_buf_add(&dir, path, slash ? (size_t)(slash - path) + 1 : 0);
+	pb_buf_addf(&tmp, "%s.%s.XXXXXX", pb_buf_str(&dir), slash ? slash + 1 : path);
+	if (tmp.failed || dir.failed) {
+		errno = ENOMEM;
+		goto out;
+	}
+	fd = mkstemp(tmp.ptr);
+	if (fd < 0)
+		goto out;
+	created = 1;
+	if (fchmod(fd, 0644) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0)
+		goto out;
+	rc = close(fd);
+	fd = -1;
+	if (rc < 0 || rename(tmp.ptr, path) < 0)
+		goto out;
+	created = 0;
+	/* The rename itself survives a crash once the folder is synced. */
+	dfd = open(dir.len ? pb_buf_str(&dir) : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (created)
+			unlink(tmp.ptr);
+	}
+	pb_buf_release(&tmp);
+	pb_buf_release(&dir);
+	return ret;
+}

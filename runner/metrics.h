@@ -1,0 +1,43 @@
+/* The Prometheus textfile pb-run leaves after a run, for node_exporter's textfile collector. */
+#ifndef PB_METRICS_H
+#define PB_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+
+struct pb_metrics_step {
+	const char *name;
+	uint64_t ms; /* from its first attempt's start to its last attempt's end */
+};
+
+/* A finished run, as the metrics describe it. */
+struct pb_metrics_run {
+	const char *job;
+	long long run_id; /* its pb.job_run row, finished */
+	int32_t month;	  /* first day */
+	int exit_status;
+	const struct pb_metrics_step *steps; /* the steps this run ran, in order */
+	size_t nsteps;
+};
+
+/*
+ * Appends the text exposition of the run's metrics to out: pb_job_last_success_timestamp_seconds,
+ * pb_job_last_run_timestamp_seconds, pb_job_last_run_exit_status, pb_job_step_duration_seconds,
+ * pb_ingest_lines, and (once the view pb.aggregate_bucket_current exists) pb_unmapped_amount and
+ * pb_ineligible_amount, each with HELP and TYPE; a metric without samples is left out. Amounts are the
+ * database's numeric text. Returns 0, or -1 with a message in err.
+ */
+int pb_metrics_format(PGconn *conn, const struct pb_metrics_run *run, struct pb_buf *out, struct pb_buf *err);
+
+/*
+ * Replaces the file at path with the len bytes at text, atomically: a temporary file in the same folder
+ * (".NAME.XXXXXX", which the textfile collector skips), mode 0644, fsync, rename. Returns 0, or -1 with
+ * "cannot write 'PATH': ..." in err; no temporary file is left behind.
+ */
+int pb_metrics_write_file(const char *path, const char *text, size_t len, struct pb_buf *err);
+
+#endif

@@ -1,0 +1,319 @@
+/* pb.job_run and pb.job_step: the lock of a job's month, the run's row, one row per step attempt, history. */
+#include "record.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "date.h"
+#include "db.h"
+#include "exec.h"
+#include "text.h"
+
+#include "banned.h"
+
+PGconn *pb_record_connect(struct pb_buf *err)
+{
+	PGconn *conn = pb_db_connect("pb-run", err);
+
+	if (conn && (pb_db_exec(conn, "SET TIME ZONE 'UTC'", 0, NULL, err) < 0 || pb_db_check_schema(conn, err) < 0)) {
+		PQfinish(conn);
+		conn = NULL;
+	}
+	return conn;
+}
+
+/* The lock's name, whose 64-bit hash the server computes: "pb-run|JOB|YYYY-MM". */
+static void lock_name(const char *job, int32_t month, char *day, struct pb_buf *key)
+{
+	pb_date_format(month, day);
+	pb_buf_reset(key);
+	pb_buf_addf(key, "pb-run|%s|%.7s", job, day);
+}
+
+/* Says who holds the lock: the running run and the session behind it. */
+static void describe_holder(PGconn *conn, const char *key, const char *job, const char *day, struct pb_buf *err)
+{
+	const char *p[3] = {key, job, day};
+	struct pb_buf ignore = PB_BUF_INIT;
+	PGresult *res;
+
+	res = pb_db_query(conn,
+			  "SELECT r.id, coalesce(r.run_by, a.application_name || ' (server process ' || a.pid || ')'), "
+			  "to_char(coalesce(r.started_at, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') "
+			  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+			  "LEFT JOIN pb.job_run r ON r.status = 'running' AND r.job = $2 AND r.month = $3::date "
+			  "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+			  "AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0) "
+			  "ORDER BY r.id DESC NULLS LAST LIMIT 1",
+			  3, p, &ignore);
+	pb_buf_reset(err);
+	pb_buf_addf(err, "job '%s' for %.7s is running already", job, day);
+	if (res && PQntuples(res) == 1) {
+		pb_buf_addstr(err, ": ");
+		if (!PQgetisnull(res, 0, 0))
+			pb_buf_addf(err, "run %s, ", PQgetvalue(res, 0, 0));
+		pb_buf_addf(err, "by %s, since %s", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	}
+	PQclear(res);
+	pb_buf_release(&ignore);
+}
+
+int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *err)
+{
+	struct pb_buf key = PB_BUF_INIT;
+	char day[11];
+	const char *p[1];
+	PGresult *res;
+	int ret = -1;
+
+	lock_name(job, month, day, &key);
+	p[0] = pb_buf_str(&key);
+	res = pb_db_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
+	if (res && strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+		ret = 0;
+	} else if (res) {
+		describe_holder(conn, pb_buf_str(&key), job, day, err);
+		ret = PB_RECORD_LOCKED;
+	}
+	PQclear(res);
+	pb_buf_release(&key);
+	return ret;
+}
+
+/* "user@host pid N". */
+static void run_by(struct pb_buf *who)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	if (pw)
+		pb_buf_addstr(who, pw->pw_name);
+	else
+		pb_buf_addf(who, "%ld", (long)geteuid());
+	pb_buf_addf(who, "@%s pid %ld", host, (long)getpid());
+}
+
+int pb_record_begin(PGconn *conn, struct pb_record_run *run, struct pb_buf *err)
+{
+	struct pb_buf who = PB_BUF_INIT;
+	char month[11], as_of[11];
+	const char *p[6] = {run->job, month, as_of, NULL, run->job_file, run->sha256};
+	PGresult *res = NULL;
+	int ret = -1;
+
+	pb_date_format(run->month, month);
+	pb_date_format(run->as_of, as_of);
+	/* Holding the lock, a run of the job and month still 'running' belongs to a pb-run that died. */
+	if (pb_db_exec(conn,
+		       "WITH dead AS (UPDATE pb.job_run SET status = 'failed', finished_at = clock_timestamp(), "
+		       "error = 'pb-run ended before the run finished' "
+		       "WHERE job = $1 AND month = $2::date AND status = 'running' RETURNING id) "
+		       "UPDATE pb.job_step SET status = 'failed', finished_at = clock_timestamp() "
+		       "WHERE status = 'running' AND run_id IN (SELECT id FROM dead)",
+		       2, p, err) < 0)
+		goto out;
+	run_by(&who);
+	p[3] = pb_buf_str(&who);
+	res = pb_db_query(conn,
+			  "INSERT INTO pb.job_run (job, month, as_of, status, run_by, job_file, job_sha256) "
+			  "VALUES ($1, $2::date, $3::date, 'running', $4, $5, $6) RETURNING id",
+			  6, p, err);
+	if (!res)
+		goto out;
+	run->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	ret = 0;
+out:
+	PQclear(res);
+	pb_buf_release(&who);
+	return ret;
+}
+
+/* A text[] literal: every element in quotes, its quotes and backslashes escaped. */
+static void add_array(struct pb_buf *b, char *const *argv, size_t argc)
+{
+	size_t i;
+	const char *s;
+
+	pb_buf_addch(b, '{');
+	for (i = 0; i < argc; i++) {
+		pb_buf_addstr(b, i ? ",\"" : "\"");
+		for (s = argv[i]; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				pb_buf_addch(b, '\\');
+			pb_buf_addch(b, *s);
+		}
+		pb_buf_addch(b, '"');
+	}
+	pb_buf_addch(b, '}');
+}
+
+/* The key of a step attempt's row, as text parameters. */
+struct step_key {
+	char id[24], seq[16], attempt[16];
+};
+
+static void step_key(struct step_key *k, long long run_id, unsigned seq, unsigned attempt)
+{
+	snprintf(k->id, sizeof(k->id), "%lld", run_id);
+	snprintf(k->seq, sizeof(k->seq), "%u", seq);
+	snprintf(k->attempt, sizeof(k->attempt), "%u", attempt);
+}
+
+int pb_record_step_begin(PGconn *conn, long long run_id, unsigned seq, const char *name, unsigned attempt,
+			 char *const *argv, size_t argc, struct pb_buf *err)
+{
+	struct pb_buf arr = PB_BUF_INIT;
+	struct step_key k = {"", "", ""};
+	const char *p[5] = {k.id, k.seq, name, k.attempt, NULL};
+	int ret;
+
+	step_key(&k, run_id, seq, attempt);
+	add_array(&arr, argv, argc);
+	p[4] = pb_buf_str(&arr);
+	ret = pb_db_exec(conn,
+			 "INSERT INTO pb.job_step (run_id, seq, name, attempt, argv, status) "
+			 "VALUES ($1, $2, $3, $4, $5::text[], 'running')",
+			 5, p, err);
+	pb_buf_release(&arr);
+	return ret;
+}
+
+/* A copy of the len bytes at s that PostgreSQL takes as text: each byte of what is not UTF-8 as '?'. */
+static void add_text(struct pb_buf *b, const char *s, size_t len)
+{
+	size_t at = b->len, pos = 0, bad;
+
+	pb_buf_add(b, s, len);
+	while (!b->failed && pos < len && pb_text_check(b->ptr + at + pos, len - pos, &bad, NULL) < 0) {
+		b->ptr[at + pos + bad] = '?';
+		pos += bad + 1;
+	}
+}
+
+int pb_record_step_end(PGconn *conn, long long run_id, unsigned seq, unsigned attempt,
+		       const struct pb_record_step_end *end, struct pb_buf *err)
+{
+	struct pb_buf tail = PB_BUF_INIT;
+	struct step_key k = {"", "", ""};
+	char st[16], sig[16];
+	const char *p[7] = {k.id, k.seq, k.attempt, end->status, st, sig, NULL};
+	int ret;
+
+	step_key(&k, run_id, seq, attempt);
+	snprintf(st, sizeof(st), "%d", end->exit_status);
+	snprintf(sig, sizeof(sig), "%d", end->signal);
+	if (end->exit_status < 0)
+		p[4] = NULL;
+	if (!end->signal)
+		p[5] = NULL;
+	add_text(&tail, end->tail, end->tail_len);
+	p[6] = pb_buf_str(&tail);
+	ret = pb_db_exec(conn,
+			 "UPDATE pb.job_step SET status = $4, finished_at = clock_timestamp(), exit_status = $5, "
+			 "signal = $6, stderr_tail = $7 WHERE run_id = $1 AND seq = $2 AND attempt = $3",
+			 7, p, err);
+	pb_buf_release(&tail);
+	return ret;
+}
+
+int pb_record_finish(PGconn *conn, long long run_id, const char *status, int exit_status, const char *error,
+		     struct pb_buf *err)
+{
+	char id[24], st[16];
+	const char *p[4] = {id, status, st, error};
+
+	snprintf(id, sizeof(id), "%lld", run_id);
+	snprintf(st, sizeof(st), "%d", exit_status);
+	return pb_db_exec(conn,
+			  "UPDATE pb.job_run SET status = $2, finished_at = clock_timestamp(), exit_status = $3, "
+			  "error = $4 WHERE id = $1",
+			  4, p, err);
+}
+
+#define HISTORY_COLUMNS 11
+
+/*
+ * The history's cells of row i (-1: the header) into cell[]; sig is room for a signal's name. The query's
+ * first four columns order the rows and give the signal.
+ */
+static void history_cells(const PGresult *res, int i, const char **cell, char *sig, size_t sig_size)
+{
+	static const char *const header[HISTORY_COLUMNS] = {"run",    "job",  "month",	 "as_of",   "step", "attempt",
+							    "status", "exit", "started", "seconds", "by"};
+	int c;
+
+	for (c = 0; c < HISTORY_COLUMNS; c++)
+		cell[c] = i < 0 ? header[c] : PQgetvalue(res, i, c + 4);
+	if (i < 0)
+		return;
+	if (!*cell[7] && !PQgetisnull(res, i, 3)) {
+		pb_exec_signal_name((int)strtol(PQgetvalue(res, i, 3), NULL, 10), sig, sig_size);
+		cell[7] = sig;
+	}
+	for (c = 0; c < HISTORY_COLUMNS; c++)
+		if (!*cell[c] && (c == 7 || c == 9))
+			cell[c] = "-";
+}
+
+/* Appends row i (-1: the header) with the columns' widths; numbers to the right, no trailing blanks. */
+static void history_row(struct pb_buf *out, const PGresult *res, int i, const int *width)
+{
+	static const int right[HISTORY_COLUMNS] = {1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0};
+	const char *cell[HISTORY_COLUMNS];
+	char sig[32];
+	size_t start = out->len;
+	int c;
+
+	history_cells(res, i, cell, sig, sizeof(sig));
+	for (c = 0; c < HISTORY_COLUMNS; c++)
+		pb_buf_addf(out, right[c] ? "%s%*s" : "%s%-*s", c ? "  " : "", width[c], cell[c]);
+	while (out->len > start && out->ptr[out->len - 1] == ' ')
+		out->len--;
+	pb_buf_addch(out, '\n');
+}
+
+int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *out, struct pb_buf *err)
+{
+	char lim[24];
+	const char *p[2] = {job ? job : "", lim};
+	const char *cell[HISTORY_COLUMNS];
+	int width[HISTORY_COLUMNS] = {0};
+	char sig[32];
+	PGresult *res;
+	int i, c;
+
+	snprintf(lim, sizeof(lim), "%ld", limit);
+	res = pb_db_query(
+		conn,
+		"WITH r AS (SELECT * FROM pb.job_run WHERE $1 = '' OR job = $1 ORDER BY id DESC LIMIT $2::bigint) "
+		"SELECT id, 0, 0, NULL, id::text, job, to_char(month, 'YYYY-MM'), as_of::text, '', '', status, "
+		"coalesce(exit_status::text, ''), to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), "
+		"coalesce(round(extract(epoch FROM finished_at - started_at), 1)::text, ''), run_by FROM r "
+		"UNION ALL "
+		"SELECT s.run_id, s.seq, s.attempt, s.signal, '', '', '', '', s.name, s.attempt::text, "
+		"s.status, coalesce(s.exit_status::text, ''), to_char(s.started_at, 'YYYY-MM-DD HH24:MI:SS'), "
+		"coalesce(round(extract(epoch FROM s.finished_at - s.started_at), 1)::text, ''), '' "
+		"FROM pb.job_step s JOIN r ON r.id = s.run_id ORDER BY 1 DESC, 2, 3",
+		2, p, err);
+	if (!res)
+		return -1;
+	for (i = -1; i < PQntuples(res); i++) {
+		history_cells(res, i, cell, sig, sizeof(sig));
+		for (c = 0; c < HISTORY_COLUMNS; c++)
+			if ((int)strlen(cell[c]) > width[c])
+				width[c] = (int)strlen(cell[c]);
+	}
+	for (i = -1; i < PQntuples(res); i++)
+		history_row(out, res, i, width);
+	PQclear(res);
+	if (out->failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	return 0;
+}

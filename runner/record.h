@@ -1,0 +1,69 @@
+/* What pb-run keeps in the database: the lock of a job's month, its runs and steps (pb.job_run, pb.job_step). */
+#ifndef PB_RECORD_H
+#define PB_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+
+#define PB_RECORD_LOCKED 1
+
+/* A run, as pb_record_begin inserts it. */
+struct pb_record_run {
+	const char *job;
+	int32_t month; /* first day */
+	int32_t as_of;
+	const char *job_file;
+	const char *sha256; /* of the job file's text, 64 hex digits */
+	long long id;	    /* set by pb_record_begin */
+};
+
+/*
+ * Connects as pb-run, with UTC as the session's time zone, and checks the schema. Returns the connection
+ * (PQfinish it), or NULL with a message in err.
+ */
+PGconn *pb_record_connect(struct pb_buf *err);
+
+/*
+ * Takes the advisory lock of (job, month), held by conn's session until it closes. Returns 0;
+ * PB_RECORD_LOCKED with "job 'JOB' for YYYY-MM is running already: run N, by WHO, since WHEN" in err;
+ * or -1 with a message in err.
+ */
+int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *err);
+
+/*
+ * With the lock held: marks the runs of (job, month) left running by a pb-run that died, and their
+ * steps, failed; then inserts run as running, by "user@host pid N", and sets run->id. Returns 0 or -1.
+ */
+int pb_record_begin(PGconn *conn, struct pb_record_run *run, struct pb_buf *err);
+
+/* Inserts attempt number attempt of step seq (1-based) as running, with argv[0..argc-1]. 0 or -1. */
+int pb_record_step_begin(PGconn *conn, long long run_id, unsigned seq, const char *name, unsigned attempt,
+			 char *const *argv, size_t argc, struct pb_buf *err);
+
+/* How an attempt ended, for pb_record_step_end. */
+struct pb_record_step_end {
+	const char *status; /* succeeded, failed, timed_out or interrupted */
+	int exit_status;    /* < 0: none */
+	int signal;	    /* 0: none */
+	const char *tail;   /* its stderr's end; bytes that are not UTF-8 are stored as '?' */
+	size_t tail_len;
+};
+
+int pb_record_step_end(PGconn *conn, long long run_id, unsigned seq, unsigned attempt,
+		       const struct pb_record_step_end *end, struct pb_buf *err);
+
+/* Ends the run with status (succeeded, failed or interrupted), pb-run's exit status and error (NULL: none). */
+int pb_record_finish(PGconn *conn, long long run_id, const char *status, int exit_status, const char *error,
+		     struct pb_buf *err);
+
+/*
+ * Appends to out a table of the limit latest runs (of job only, unless it is NULL), newest first, each
+ * followed by its steps' attempts. Returns 0 or -1.
+ */
+int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *out, struct pb_buf *err);
+
+#endif

@@ -1,0 +1,299 @@
+/* A run from its job file to its exit status: prepare (no side effects), then lock, record, steps, metrics. */
+#include "run.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "date.h"
+#include "exec.h"
+#include "exitcode.h"
+#include "fetch.h"
+#include "input.h"
+#include "log.h"
+#include "metrics.h"
+#include "progress.h"
+#include "record.h"
+#include "step.h"
+
+#include "banned.h"
+
+#define JOB_FILE_MAX ((size_t)1 << 20)
+
+/* Reads and parses the job file into run. Returns 0 or EXIT_DATA, having said why. */
+static int load(struct pb_run *run, struct pb_buf *err)
+{
+	struct pb_log_where w;
+	struct pb_job_mark at;
+	const char *path = run->args->job_file;
+
+	memset(&w, 0, sizeof(w));
+	w.file = path;
+	if (pb_fetch_is_url(path)) {
+		pb_error("%s: a job file is a local file, not a URL", path);
+		return EXIT_DATA;
+	}
+	if (pb_input_slurp(path, NULL, JOB_FILE_MAX, &run->text, err) != 0) {
+		pb_error("%s", pb_buf_str(err));
+		return EXIT_DATA;
+	}
+	if (pb_job_parse(&run->job, run->text.ptr ? run->text.ptr : "", run->text.len, &at, err) < 0) {
+		w.line = at.line;
+		w.column = at.column;
+		pb_log(PB_LOG_ERROR, &w, "%s", pb_buf_str(err));
+		return EXIT_DATA;
+	}
+	return 0;
+}
+
+int pb_run_prepare(struct pb_run *run, const struct pb_run_args *args)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	struct pb_job_mark at;
+	struct pb_log_where w;
+	int ret, rc;
+
+	memset(run, 0, sizeof(*run));
+	run->args = args;
+	pb_buf_init(&run->text, 0);
+	ret = load(run, &err);
+	if (ret)
+		goto out;
+	pb_param_resolve(&run->job, pb_param_today(), args->month, args->as_of, &run->par);
+	rc = pb_plan_make(&run->plan, &run->job, &run->par, args->from, args->only, &at, &err);
+	if (rc < 0) {
+		memset(&w, 0, sizeof(w));
+		w.file = at.line ? args->job_file : NULL;
+		w.line = at.line;
+		w.column = at.column;
+		pb_log(PB_LOG_ERROR, &w, "%s", pb_buf_str(&err));
+		ret = rc == PB_PLAN_ERR_MEMORY ? EXIT_DATA : EXIT_USAGE;
+	}
+out:
+	pb_buf_release(&err);
+	return ret;
+}
+
+void pb_run_release(struct pb_run *run)
+{
+	pb_plan_release(&run->plan);
+	pb_job_release(&run->job);
+	pb_buf_release(&run->text);
+}
+
+/* Writes b on out, checked to the end. Returns 0, or EXIT_DATA having said why. */
+static int write_out(const struct pb_buf *b, FILE *out)
+{
+	if (b->failed) {
+		pb_error("out of memory");
+		return EXIT_DATA;
+	}
+	if (fwrite(pb_buf_str(b), 1, b->len, out) != b->len || fflush(out) != 0 || ferror(out)) {
+		pb_error("cannot write output: %s", strerror(errno));
+		return EXIT_DATA;
+	}
+	return 0;
+}
+
+int pb_run_dry(const struct pb_run *run, FILE *out)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char month[11], as_of[11];
+	size_t i;
+	int ret;
+
+	pb_date_format(run->par.month, month);
+	pb_date_format(run->par.as_of, as_of);
+	pb_buf_addf(&b, "job %s: month %.7s, as_of %s\n", run->job.name, month, as_of);
+	for (i = 0; i < run->plan.nsteps; i++)
+		pb_buf_addf(&b, "%s: %s\n", run->plan.steps[i].step->name, run->plan.steps[i].shell);
+	ret = write_out(&b, out);
+	pb_buf_release(&b);
+	return ret;
+}
+
+int pb_run_history(const char *job, long limit, FILE *out)
+{
+	struct pb_buf err = PB_BUF_INIT, table = PB_BUF_INIT;
+	PGconn *conn = pb_record_connect(&err);
+	int ret = EXIT_DEPENDENCY;
+
+	if (!conn || pb_record_history(conn, job, limit, &table, &err) < 0)
+		pb_error("%s", pb_buf_str(&err));
+	else
+		ret = write_out(&table, out);
+	PQfinish(conn);
+	pb_buf_release(&err);
+	pb_buf_release(&table);
+	return ret;
+}
+
+/* What a run holds while it runs: the lock's connection, and the one that records. */
+struct session {
+	PGconn *lock;
+	struct pb_step_ctx ctx;
+	char month[8];
+	uint64_t start_ms;
+	struct pb_metrics_step *times; /* of the steps that ran */
+	size_t ntimes;
+};
+
+static void sha256_hex(const char *text, size_t len, char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0, i;
+
+	hex[0] = '\0';
+	if (EVP_Digest(text, len, md, &n, EVP_sha256(), NULL) != 1)
+		n = 0;
+	for (i = 0; i < n && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Connects, takes the lock, and records the run as running. Returns 0 or an exit status, having said why. */
+static int begin(const struct pb_run *run, struct session *s)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	struct pb_record_run rec;
+	char sha[65], as_of[11], *path = NULL;
+	int ret = EXIT_DEPENDENCY, rc;
+
+	s->lock = pb_record_connect(&err);
+	if (s->lock)
+		s->ctx.conn = pb_record_connect(&err);
+	if (!s->ctx.conn)
+		goto fail;
+	rc = pb_record_lock(s->lock, run->job.name, run->par.month, &err);
+	if (rc == PB_RECORD_LOCKED)
+		ret = EXIT_REFUSED;
+	if (rc != 0 || pb_exec_setup(&err) < 0)
+		goto fail;
+	sha256_hex(pb_buf_str(&run->text), run->text.len, sha);
+	memset(&rec, 0, sizeof(rec));
+	rec.job = run->job.name;
+	rec.month = run->par.month;
+	rec.as_of = run->par.as_of;
+	/* The file's full name, which says which job file it was whatever folder pb-run ran in. */
+	path = realpath(run->args->job_file, NULL);
+	rec.job_file = path ? path : run->args->job_file;
+	rec.sha256 = sha;
+	if (pb_record_begin(s->ctx.conn, &rec, &err) < 0)
+		goto fail;
+	s->ctx.run_id = rec.id;
+	pb_date_format(run->par.as_of, as_of);
+	pb_step_log(&s->ctx, PB_LOG_INFO, NULL, "run %lld: job %s for %s, as_of %s", rec.id, run->job.name, s->month,
+		    as_of);
+	ret = 0;
+	goto out;
+fail:
+	pb_error("%s", pb_buf_str(&err));
+out:
+	free(path);
+	pb_buf_release(&err);
+	return ret;
+}
+
+/* Runs the plan's steps in order. Returns 0, or -1 with end filled by the step that stopped the run. */
+static int run_steps(const struct pb_run *run, struct session *s, struct pb_step_end *end)
+{
+	size_t i;
+
+	for (i = 0; i < run->plan.nsteps; i++) {
+		const struct pb_plan_step *ps = &run->plan.steps[i];
+		int started, rc;
+		uint64_t ms;
+
+		rc = pb_step_run(&s->ctx, ps, end, &started, &ms);
+		if (started) {
+			s->times[s->ntimes].name = ps->step->name;
+			s->times[s->ntimes].ms = ms;
+			s->ntimes++;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Writes the metrics file of the finished run. Returns 0, or -1 having said why. */
+static int write_metrics(const struct pb_run *run, const struct session *s, int exit_status)
+{
+	struct pb_metrics_run m;
+	struct pb_buf text = PB_BUF_INIT, err = PB_BUF_INIT;
+	int ret = -1;
+
+	m.job = run->job.name;
+	m.run_id = s->ctx.run_id;
+	m.month = run->par.month;
+	m.exit_status = exit_status;
+	m.steps = s->times;
+	m.nsteps = s->ntimes;
+	if (pb_metrics_format(s->ctx.conn, &m, &text, &err) == 0 &&
+	    pb_metrics_write_file(run->args->metrics_file, pb_buf_str(&text), text.len, &err) == 0)
+		ret = 0;
+	else
+		pb_error("metrics: %s", pb_buf_str(&err));
+	pb_buf_release(&text);
+	pb_buf_release(&err);
+	return ret;
+}
+
+/* Records the run's end, writes the metrics, says how it ended. Returns pb-run's exit status. */
+static int finish(const struct pb_run *run, struct session *s, int ok, const struct pb_step_end *end)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	int status = ok ? 0 : end->exit_status;
+	char secs[32];
+
+	if (pb_record_finish(s->ctx.conn, s->ctx.run_id, ok ? "succeeded" : end->status, status,
+			     ok ? NULL : pb_buf_str(&end->why), &err) < 0) {
+		pb_error("%s", pb_buf_str(&err));
+		if (!status)
+			status = EXIT_DEPENDENCY;
+	}
+	if (run->args->metrics_file && write_metrics(run, s, status) < 0 && !status)
+		status = EXIT_DEPENDENCY;
+	pb_step_seconds(pb_now_ms() - s->start_ms, secs);
+	if (ok)
+		pb_step_log(&s->ctx, PB_LOG_INFO, NULL, "run %lld succeeded in %s", s->ctx.run_id, secs);
+	else if (strcmp(end->status, "interrupted") == 0)
+		pb_step_log(&s->ctx, PB_LOG_ERROR, NULL, "run %lld %s", s->ctx.run_id, pb_buf_str(&end->why));
+	else
+		pb_step_log(&s->ctx, PB_LOG_ERROR, NULL, "run %lld failed: %s", s->ctx.run_id, pb_buf_str(&end->why));
+	pb_buf_release(&err);
+	return status;
+}
+
+int pb_run_execute(struct pb_run *run, FILE *err_out)
+{
+	struct session s;
+	struct pb_step_end end;
+	char day[11];
+	int status;
+
+	memset(&s, 0, sizeof(s));
+	memset(&end, 0, sizeof(end));
+	pb_buf_init(&end.why, 0);
+	pb_date_format(run->par.month, day);
+	snprintf(s.month, sizeof(s.month), "%.7s", day);
+	s.ctx.month = s.month;
+	s.ctx.err_out = err_out;
+	s.ctx.json_log = run->args->json_log;
+	s.ctx.grace_ms = PB_RUN_GRACE_MS;
+	s.start_ms = pb_now_ms();
+	s.times = calloc(run->plan.nsteps + 1, sizeof(*s.times));
+	if (!s.times) {
+		pb_error("out of memory");
+		return EXIT_DATA;
+	}
+	status = begin(run, &s);
+	if (!status)
+		status = finish(run, &s, run_steps(run, &s, &end) == 0, &end);
+	PQfinish(s.ctx.conn);
+	PQfinish(s.lock);
+	free(s.times);
+	pb_buf_release(&end.why);
+	return status;
+}

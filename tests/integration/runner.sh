@@ -1,0 +1,667 @@
+#!/usr/bin/env bash
+# Integration tests of pb-run: job files (substitution, errors with their place), --dry-run, and runs against
+# a throwaway PostgreSQL cluster: steps as child processes (stderr lines, timeouts that end the whole process
+# group, retries of exit status 3 only), the lock of a job's month, --from and --only, SIGTERM and SIGINT
+# mid-step, a run left running by a dead pb-run, --history, and the metrics textfile. Steps are small shell
+# snippets; the folder they work in is passed to them as ${env:W}.
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PBR=$BIN/pb-run
+FIX=$ROOT/tests/fixtures/jobs
+
+pb_test_tmp runner
+# Every process a run starts carries PB_RUNNER_TEST=$TMP in its environment (exported once the cluster is
+# up, so that the server does not): the cleanup ends what a failed test left, and nothing else.
+kill_steps() {
+	local d
+	for d in /proc/[0-9]*; do
+		[ "${d#/proc/}" != "$$" ] || continue
+		if { tr '\0' '\n' <"$d/environ"; } 2>/dev/null | grep -qxF "PB_RUNNER_TEST=$TMP"; then
+			kill -9 "${d#/proc/}" 2>/dev/null
+		fi
+	done
+}
+cleanup() {
+	local p
+	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
+	kill_steps
+	pb_test_cleanup
+}
+trap cleanup EXIT
+export W=$TMP/w
+mkdir -p "$W"
+
+LIMIT=()
+command -v timeout >/dev/null 2>&1 && LIMIT=(timeout 60)
+# pbr ARG...: runs pb-run; its stdout in $TMP/out, stderr in $TMP/err, exit status in $st.
+pbr() {
+	"${LIMIT[@]}" "$PBR" "$@" >"$TMP/out" 2>"$TMP/err"
+	st=$?
+}
+# The stderr of the last pbr with durations as "T s", for exact comparison.
+err_masked() { sed -E 's/ [0-9]+\.[0-9] s/ T s/g' "$TMP/err"; }
+# job NAME: writes $W/NAME.yaml from standard input, prints its path.
+job() {
+	cat >"$W/$1.yaml"
+	echo "$W/$1.yaml"
+}
+# wait_file FILE: waits up to 10 s for FILE to be non-empty.
+wait_file() {
+	for _ in $(seq 100); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+gone() { ! kill -0 "$1" 2>/dev/null; }
+group_gone() { ! kill -0 -- "-$1" 2>/dev/null; }
+
+THIS_MONTH=$(date -u +%Y-%m)
+TODAY=$(date -u +%Y-%m-%d)
+PREV_MONTH=$(date -u -d "$THIS_MONTH-01 -1 day" +%Y-%m)
+YESTERDAY=$(date -u -d "$TODAY -1 day" +%Y-%m-%d)
+
+# ---- the command line, --help and the man page -----------------------------------------------------------
+
+pbr --help
+if [ $st -eq 0 ] && grep -q '^usage: pb-run JOB.yaml' "$TMP/out"; then ok "--help"; else notok "--help" "$(cat "$TMP/out" "$TMP/err")"; fi
+missing=""
+while read -r opt; do
+	grep -qF -- "\\-\\-${opt#--}" "$ROOT/man/pb-run.1" || missing="$missing $opt"
+done < <(grep -oE -- '--[a-z][a-z-]+' "$TMP/out" | sort -u)
+check "every long option of --help is in the man page" "" "$missing"
+pbr --version
+check "--version" "0|pb-run 0.1.0" "$st|$(cat "$TMP/out")"
+"${LIMIT[@]}" "$PBR" --help >/dev/full 2>"$TMP/err"
+check "--help >/dev/full: exit 1" "1|pb-run: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
+pbr
+check "no job file: exit 2" "2|pb-run: no job file
+Try 'pb-run --help'." "$st|$(cat "$TMP/err")"
+pbr "$FIX/example.yaml" --month 2026-13
+check "a bad --month: exit 2" "2|pb-run: --month takes YYYY-MM, not '2026-13'
+Try 'pb-run --help'." "$st|$(cat "$TMP/err")"
+pbr "$FIX/example.yaml" --from a --only b
+check "--from with --only: exit 2" "2|pb-run: --from and --only do not go together
+Try 'pb-run --help'." "$st|$(cat "$TMP/err")"
+pbr "$FIX/example.yaml" --bogus
+check "an unknown option: exit 2" "2|pb-run: unknown option '--bogus'
+Try 'pb-run --help'." "$st|$(cat "$TMP/err")"
+pbr --history "$FIX/example.yaml"
+check "--history with a job file: exit 2" "2|pb-run: --history takes no job file ('$FIX/example.yaml')
+Try 'pb-run --help'." "$st|$(cat "$TMP/err")"
+
+# ---- job files: errors with their place -------------------------------------------------------------------
+
+pbr "$FIX/bad-syntax.yaml" --dry-run
+check "a malformed job file: exit 1 at FILE:LINE:COLUMN" \
+	"1|pb-run: $FIX/bad-syntax.yaml:5:9: did not find expected ',' or ']' (while parsing a flow sequence at line 4, column 10)" \
+	"$st|$(cat "$TMP/err")"
+pbr "$FIX/unknown-key.yaml" --dry-run
+check "an unknown key: exit 1 at its place" \
+	"1|pb-run: $FIX/unknown-key.yaml:6:5: unknown key 'retry' in a step (known: name, run, timeout, retries, backoff)" \
+	"$st|$(cat "$TMP/err")"
+pbr "$FIX/wrong-type.yaml" --dry-run
+check "a map where a list is wanted: exit 1 at its place" \
+	"1|pb-run: $FIX/wrong-type.yaml:5:7: 'run' must be a list, not a map" "$st|$(cat "$TMP/err")"
+pbr "$FIX/bad-substitution.yaml" --dry-run
+check "an unknown substitution: exit 1 at its place" \
+	"1|pb-run: $FIX/bad-substitution.yaml:6:9: unknown substitution '\${total}' (known: \${month}, \${as_of}, \${env:NAME})" \
+	"$st|$(cat "$TMP/err")"
+PB_TEST_USER=u "${LIMIT[@]}" "$PBR" "$FIX/missing-env.yaml" --dry-run >"$TMP/out" 2>"$TMP/err"
+check "an unset \${env:NAME}: exit 2 naming the step, the argument's line and column, and the variable" \
+	"2|pb-run: $FIX/missing-env.yaml:6:65: step 'upload': environment variable PB_TEST_UNSET_SECRET is not set|" \
+	"$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+pbr "$W/absent.yaml"
+check "a job file that is not there: exit 1" "1|pb-run: cannot open '$W/absent.yaml': No such file or directory" \
+	"$st|$(cat "$TMP/err")"
+f=$(job several <<'EOF'
+name: several
+steps:
+  - name: a
+    run: [/bin/true]
+    timeout: 0s
+EOF
+)
+pbr "$f" --dry-run
+check "a zero timeout: exit 1" "1|pb-run: $f:5:14: bad timeout '0s': a number and a unit, ms, s, m or h (30s, 10m, 2h), above zero" "$st|$(cat "$TMP/err")"
+f=$(job dup <<'EOF'
+name: dup
+steps:
+  - name: a
+    run: [/bin/true]
+  - {name: a, run: [/bin/false]}
+EOF
+)
+pbr "$f" --dry-run
+check "a step name used twice: exit 1" "1|pb-run: $f:5:12: step name 'a' is taken by the step at line 3" "$st|$(cat "$TMP/err")"
+f=$(job lone-dollar <<'EOF'
+name: lone-dollar
+steps:
+  - name: a
+    run: [/bin/sh, -c, 'echo $HOME']
+EOF
+)
+pbr "$f" --dry-run
+check "a \$ that starts no substitution: exit 1" \
+	"1|pb-run: $f:4:24: a '\$' must start \$\$, \${month}, \${as_of} or \${env:NAME}" "$st|$(cat "$TMP/err")"
+f=$(job noprog <<'EOF'
+name: noprog
+steps:
+  - name: a
+    run: [pb-no-such-program, x]
+EOF
+)
+pbr "$f" --dry-run
+check "a program that cannot be found: exit 2 before anything runs" \
+	"2|pb-run: $f:4:11: step 'a': cannot find 'pb-no-such-program' in '$BIN' or on PATH" "$st|$(cat "$TMP/err")"
+pbr "$FIX/example.yaml" --only nope --dry-run
+check "--only a step the job does not have: exit 2" \
+	"2|pb-run: job 'example' has no step 'nope' (its steps: show-args to-stderr)" "$st|$(cat "$TMP/err")"
+
+# ---- --dry-run: substitutions and parameters, no database -------------------------------------------------
+
+export PB_TEST_TOKEN='s3cr3t value'
+PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" "$PBR" "$FIX/example.yaml" --month 2026-09 --dry-run \
+	>"$TMP/out" 2>"$TMP/err"
+st=$?
+check "--dry-run: the steps after substitution, quoted for a shell, secrets as \"\${NAME}\"; no database" \
+	"0|job example: month 2026-09, as_of 2026-09-30
+show-args: /bin/sh -c 'printf \"%s\\n\" \"\$@\"' show-args 2026-09 --as-of=2026-09-30 token=\"\${PB_TEST_TOKEN}\" 'cost: \$5' 'it'\\''s'
+to-stderr: /bin/sh -c 'echo \"a line on stderr\" >&2; printf \"the last line, without a line end\" >&2'|" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
+pbr "$FIX/example.yaml" --dry-run
+check "the job's defaults: previous month, yesterday" "job example: month $PREV_MONTH, as_of $YESTERDAY" "$(head -n 1 "$TMP/out")"
+pbr "$FIX/example.yaml" --month "$THIS_MONTH" --dry-run
+check "--month of the current month: as_of stays the job's" "job example: month $THIS_MONTH, as_of $YESTERDAY" \
+	"$(head -n 1 "$TMP/out")"
+pbr "$FIX/example.yaml" --month 2026-02 --as-of 2026-03-05 --dry-run
+check "--as-of wins" "job example: month 2026-02, as_of 2026-03-05" "$(head -n 1 "$TMP/out")"
+f=$(job literal <<'EOF'
+name: literal
+params: {month: 2025-12, as_of: 2026-01-15}
+steps:
+  - {name: a, run: [/bin/echo, "${month}/${as_of}"]}
+EOF
+)
+pbr "$f" --dry-run
+check "literal params" "job literal: month 2025-12, as_of 2026-01-15
+a: /bin/echo 2025-12/2026-01-15" "$(cat "$TMP/out")"
+pbr "$f" --month 2024-02 --dry-run
+check "a literal as_of is explicit: --month does not move it" "job literal: month 2024-02, as_of 2026-01-15" \
+	"$(head -n 1 "$TMP/out")"
+f=$(job defaults <<'EOF'
+name: defaults
+steps:
+  - {name: a, run: [/bin/echo, "${month}", "${as_of}"]}
+EOF
+)
+pbr "$f" --dry-run
+check "no params: the current month, today" "a: /bin/echo $THIS_MONTH $TODAY" "$(tail -n 1 "$TMP/out")"
+pbr "$f" --month 2024-02 --dry-run
+check "--month of a past month: as_of is its last day (leap year)" "a: /bin/echo 2024-02 2024-02-29" \
+	"$(tail -n 1 "$TMP/out")"
+"${LIMIT[@]}" "$PBR" "$FIX/example.yaml" --dry-run >/dev/full 2>"$TMP/err"
+check "--dry-run >/dev/full: exit 1" "1|pb-run: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
+
+# ---- runs ---------------------------------------------------------------------------------------------------
+
+pb_test_cluster_start
+ok "start a throwaway cluster"
+export PB_RUNNER_TEST=$TMP
+sql() { pb_sql "$1" '|'; }
+# next_run: R, the id the next run will get.
+next_run() { R=$(sql "SELECT last_value + is_called::int FROM pb.job_run_id_seq"); }
+
+next_run
+pbr "$FIX/example.yaml" --month 2026-09
+check "a run: exit 0, the steps' stdout unchanged" "0|2026-09
+--as-of=2026-09-30
+token=s3cr3t value
+cost: \$5
+it's" "$st|$(cat "$TMP/out")"
+check "a run: its messages, and the steps' stderr lines after [STEP]" "pb-run: run $R: job example for 2026-09, as_of 2026-09-30
+pb-run: step show-args started
+pb-run: step show-args finished in T s, exit 0
+pb-run: step to-stderr started, attempt 1 of 3
+[to-stderr] a line on stderr
+[to-stderr] the last line, without a line end
+pb-run: step to-stderr finished in T s, exit 0
+pb-run: run $R succeeded in T s" "$(err_masked)"
+check "a run is recorded with its job file's SHA-256, by user@host pid N" \
+	"$R|example|2026-09-01|2026-09-30|succeeded|0|$(realpath "$FIX/example.yaml")|$(sha256sum "$FIX/example.yaml" | cut -d' ' -f1)|t|" \
+	"$(sql "SELECT id, job, month, as_of, status, exit_status, job_file, job_sha256,
+	run_by ~ '^[^@ ]+@[^ ]+ pid [0-9]+\$', error FROM pb.job_run")"
+check "its steps: argv as run, the secret left as \${env:NAME}, stderr's tail" \
+	"1|show-args|1|{/bin/sh,-c,\"printf \\\"%s\\\\n\\\" \\\"\$@\\\"\",show-args,2026-09,--as-of=2026-09-30,\"token=\${env:PB_TEST_TOKEN}\",\"cost: \$5\",it's}|succeeded|0||
+2|to-stderr|1|{/bin/sh,-c,\"echo \\\"a line on stderr\\\" >&2; printf \\\"the last line, without a line end\\\" >&2\"}|succeeded|0||a line on stderr
+the last line, without a line end" \
+	"$(sql "SELECT seq, name, attempt, argv, status, exit_status, signal, stderr_tail FROM pb.job_step ORDER BY seq")"
+(cd "$FIX" && "${LIMIT[@]}" "$PBR" example.yaml --month 2026-08 --only show-args >/dev/null 2>&1)
+check "a job file named from its folder is recorded with its full name" "0|$(realpath "$FIX/example.yaml")" \
+	"$?|$(sql "SELECT job_file FROM pb.job_run ORDER BY id DESC LIMIT 1")"
+check "no secret in the database" "0" "$(sql "SELECT count(*) FROM pb.job_step WHERE array_to_string(argv, ' ') LIKE '%s3cr3t%'")"
+
+# A program named without a '/': beside pb-run first, then on PATH.
+mkdir -p "$W/bin" "$W/path"
+cp "$PBR" "$W/bin/pb-run"
+printf '#!/bin/sh\necho "beside pb-run"\n' >"$W/bin/pb-hello"
+printf '#!/bin/sh\necho "on PATH"\n' >"$W/path/pb-hello"
+printf '#!/bin/sh\necho "only on PATH"\n' >"$W/path/pb-other"
+chmod +x "$W/bin/pb-hello" "$W/path/pb-hello" "$W/path/pb-other"
+f=$(job lookup <<'EOF'
+name: lookup
+steps:
+  - {name: a, run: [pb-hello]}
+  - {name: b, run: [pb-other]}
+EOF
+)
+PATH=$W/path:$PATH "${LIMIT[@]}" "$W/bin/pb-run" "$f" >"$TMP/out" 2>"$TMP/err"
+check "a program is looked for beside pb-run first, then on PATH" "0|beside pb-run
+only on PATH|$W/bin/pb-hello $W/path/pb-other" \
+	"$?|$(cat "$TMP/out")|$(sql "SELECT string_agg(argv[1], ' ' ORDER BY seq) FROM pb.job_step s JOIN pb.job_run r ON r.id = s.run_id WHERE r.job = 'lookup'")"
+
+# A timeout ends the step's whole process group: the shell and the sleep it forked.
+f=$(job slow <<'EOF'
+name: slow
+steps:
+  - name: sleepy
+    run: [/bin/sh, -c, 'echo $$$$ > "$$W/slow.pgid"; sleep 300 & echo $$! > "$$W/slow-child.pid"; echo waiting >&2; wait']
+    timeout: 1s
+  - {name: after, run: [/bin/true]}
+EOF
+)
+next_run
+pbr "$f" --month 2026-10
+check "a step at its timeout: exit 3, the run failed" "3|pb-run: run $R: job slow for 2026-10, as_of 2026-10-31
+pb-run: step sleepy started
+[sleepy] waiting
+pb-run: step sleepy finished in T s, killed by SIGTERM, at its timeout of 1s
+pb-run: run $R failed: step 'sleepy' timed out after 1s" "$st|$(err_masked)"
+if gone "$(cat "$W/slow-child.pid")" && group_gone "$(cat "$W/slow.pgid")"; then
+	ok "the timed-out step's child is gone too"
+else
+	notok "the timed-out step's child is gone too"
+fi
+check "the timed-out step is recorded with its signal, the run with exit 3" \
+	"failed|3|step 'sleepy' timed out after 1s|sleepy|timed_out||15|1" \
+	"$(sql "SELECT r.status, r.exit_status, r.error, s.name, s.status, s.exit_status, s.signal, count(*) OVER ()
+	FROM pb.job_run r JOIN pb.job_step s ON s.run_id = r.id WHERE r.job = 'slow'")"
+
+# A step that ignores SIGTERM gets SIGKILL after the grace.
+f=$(job stubborn <<'EOF'
+name: stubborn
+steps:
+  - name: deaf
+    run: [/bin/sh, -c, 'trap "" TERM; echo $$$$ > "$$W/deaf.pgid"; sleep 300 & wait; sleep 300']
+    timeout: 500ms
+EOF
+)
+t0=$(date +%s)
+pbr "$f"
+t1=$(date +%s)
+if [ $st -eq 3 ] && grep -q 'finished in .*, killed by SIGKILL, at its timeout of 500ms' "$TMP/err" &&
+	group_gone "$(cat "$W/deaf.pgid")" && [ $((t1 - t0)) -ge 5 ] && [ $((t1 - t0)) -le 9 ]; then
+	ok "a step that ignores SIGTERM gets SIGKILL 5 s later, its group too"
+else
+	notok "a step that ignores SIGTERM gets SIGKILL 5 s later, its group too" "$st, $((t1 - t0)) s: $(cat "$TMP/err")"
+fi
+
+# Exit status 3 is retried; the second attempt succeeds.
+f=$(job flaky <<'EOF'
+name: flaky
+steps:
+  - name: flaky
+    run: [/bin/sh, -c, 'n=$$(cat "$$W/flaky.n" 2>/dev/null || echo 0); echo $$((n + 1)) > "$$W/flaky.n"; [ "$$n" -ge 1 ] || { echo "server busy" >&2; exit 3; }']
+    retries: 3
+    backoff: 300ms
+EOF
+)
+next_run
+FLAKY=$R
+t0=$(date +%s%N)
+pbr "$f" --month 2026-10
+t1=$(date +%s%N)
+check "exit status 3 then 0: retried, exit 0" "0|pb-run: run $R: job flaky for 2026-10, as_of 2026-10-31
+pb-run: step flaky started, attempt 1 of 4
+[flaky] server busy
+pb-run: step flaky finished in T s, exit 3
+pb-run: warning: step flaky: exit status 3, attempt 1 of 4; retrying in T s
+pb-run: step flaky started, attempt 2 of 4
+pb-run: step flaky finished in T s, exit 0
+pb-run: run $R succeeded in T s" "$st|$(err_masked)"
+check "the step table shows 2 attempts" "flaky|1|failed|3|server busy
+flaky|2|succeeded|0|" "$(sql "SELECT name, attempt, status, exit_status, rtrim(stderr_tail, E'\\n') FROM pb.job_step WHERE run_id = $R ORDER BY attempt")"
+wait_ms=$(((t1 - t0) / 1000000))
+if [ "$wait_ms" -ge 300 ]; then ok "the retry waited its backoff"; else notok "the retry waited its backoff" "$wait_ms ms"; fi
+
+# Exit status 3 every time: the retries, each wait doubling, then exit 3.
+f=$(job down <<'EOF'
+name: down
+steps:
+  - {name: call, run: [/bin/sh, -c, 'exit 3'], retries: 2, backoff: 100ms}
+EOF
+)
+next_run
+pbr "$f"
+check "exit status 3 after every retry: exit 3, 3 attempts" "3|3|pb-run: run $R failed: step 'call' failed with exit status 3 (3 attempts)" \
+	"$st|$(sql "SELECT count(*) FROM pb.job_step WHERE run_id = $R")|$(tail -n 1 "$TMP/err")"
+if grep -q 'attempt 1 of 3; retrying in 0\.1 s' "$TMP/err" && grep -q 'attempt 2 of 3; retrying in 0\.2 s' "$TMP/err"; then
+	ok "the backoff doubles"
+else
+	notok "the backoff doubles" "$(cat "$TMP/err")"
+fi
+
+# Exit status 1 (bad data) is never retried; the steps after it do not run.
+f=$(job baddata <<'EOF'
+name: baddata
+steps:
+  - {name: load, run: [/bin/sh, -c, 'echo "cur.csv:3:1: bad amount" >&2; exit 1'], retries: 3, backoff: 100ms}
+  - {name: after, run: [/bin/sh, -c, 'touch "$$W/after-ran"']}
+EOF
+)
+next_run
+pbr "$f"
+check "exit status 1 is not retried: exit 1, one attempt, the next step not run" \
+	"1|pb-run: run $R failed: step 'load' failed with exit status 1|1|failed|1|no" \
+	"$st|$(tail -n 1 "$TMP/err")|$(sql "SELECT count(*), min(status), max(exit_status) FROM pb.job_step WHERE run_id = $R")|$([ -e "$W/after-ran" ] && echo yes || echo no)"
+f=$(job refused <<'EOF'
+name: refused
+steps:
+  - {name: check, run: [/bin/sh, -c, 'exit 4'], retries: 3}
+EOF
+)
+next_run
+pbr "$f"
+check "exit status 4 is not retried: exit 4" "4|1" "$st|$(sql "SELECT count(*) FROM pb.job_step WHERE run_id = $R")"
+f=$(job crash <<'EOF'
+name: crash
+steps:
+  - {name: segv, run: [/bin/sh, -c, 'kill -SEGV $$$$']}
+EOF
+)
+next_run
+pbr "$f"
+check "a step killed by a signal: exit 128+N" "139|pb-run: run $R failed: step 'segv' was killed by SIGSEGV|1" \
+	"$st|$(tail -n 1 "$TMP/err")|$(grep -c '^pb-run: step segv finished in .* s, killed by SIGSEGV$' "$TMP/err")"
+printf 'echo no interpreter line\n' >"$W/noshebang"
+chmod +x "$W/noshebang"
+f=$(job noexec <<EOF
+name: noexec
+steps:
+  - {name: bad, run: [$W/noshebang]}
+EOF
+)
+next_run
+pbr "$f"
+check "a program that cannot be run: exit 2" \
+	"2|pb-run: run $R failed: step 'bad' could not be started: cannot run '$W/noshebang': Exec format error|failed|" \
+	"$st|$(tail -n 1 "$TMP/err")|$(sql "SELECT status, exit_status FROM pb.job_step WHERE run_id = $R")"
+
+# A step that leaves a process behind: it is ended, with a warning.
+f=$(job leaves <<'EOF'
+name: leaves
+steps:
+  - {name: daemon, run: [/bin/sh, -c, 'sleep 300 & echo $$! > "$$W/left.pid"; exit 0']}
+EOF
+)
+pbr "$f"
+if [ $st -eq 0 ] && grep -qx 'pb-run: warning: step daemon left processes behind; they were ended' "$TMP/err" &&
+	gone "$(cat "$W/left.pid")"; then
+	ok "a process a step leaves behind is ended, with a warning"
+else
+	notok "a process a step leaves behind is ended, with a warning" "$st: $(cat "$TMP/err")"
+fi
+
+# The stderr tail: the last 4 KiB, from a line's start.
+f=$(job chatty <<'EOF'
+name: chatty
+steps:
+  - {name: talk, run: [/bin/sh, -c, 'i=0; while [ $$i -lt 1000 ]; do echo "line $$i of the step" >&2; i=$$((i + 1)); done']}
+EOF
+)
+pbr "$f"
+check "stderr: every line passed on, the tail the last 4 KiB from a line start" \
+	"1000|t|t|line 999 of the step" \
+	"$(grep -c '^\[talk\] line' "$TMP/err")|$(sql "SELECT length(stderr_tail) <= 4096, stderr_tail LIKE 'line %', split_part(rtrim(stderr_tail, E'\n'), E'\n', -1) FROM pb.job_step s JOIN pb.job_run r ON r.id = s.run_id WHERE r.job = 'chatty'")"
+
+# ---- the lock, --from and --only --------------------------------------------------------------------------
+
+f=$(job hold <<'EOF'
+name: hold
+steps:
+  - {name: first, run: [/bin/sh, -c, 'echo first']}
+  - {name: wait, run: [/bin/sh, -c, 'echo $$$$ > "$$W/hold.pgid"; while [ ! -e "$$W/hold.go" ]; do sleep 0.1; done; [ ! -e "$$W/hold.fail" ]']}
+  - {name: last, run: [/bin/sh, -c, 'echo last']}
+EOF
+)
+touch "$W/hold.fail"
+next_run
+"$PBR" "$f" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/hold.pgid"
+pbr "$f" --month 2026-10
+if [ $st -eq 4 ] && grep -Eqx "pb-run: job 'hold' for 2026-10 is running already: run $R, by [^@ ]+@[^ ]+ pid $BG, since [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC" "$TMP/err"; then
+	ok "a second run of the job and month: exit 4, the holder named"
+else
+	notok "a second run of the job and month: exit 4, the holder named" "$st: $(cat "$TMP/err")"
+fi
+pbr "$f" --month 2026-11 --only first
+check "another month of the same job runs meanwhile" "0|first" "$st|$(cat "$TMP/out")"
+touch "$W/hold.go"
+wait "$BG"
+check "the held run fails at its second step" "1|first" "$?|$(cat "$TMP/bg.out")"
+rm -f "$W/hold.fail" "$W/hold.pgid"
+pbr "$f" --month 2026-10 --from wait
+check "--from resumes at that step" "0|last|wait,last|2,3" \
+	"$st|$(cat "$TMP/out")|$(sql "SELECT string_agg(name, ',' ORDER BY seq), string_agg(seq::text, ',' ORDER BY seq) FROM pb.job_step WHERE run_id = (SELECT max(id) FROM pb.job_run)")"
+pbr "$f" --month 2026-10 --only last
+check "--only runs one step" "0|last|last|3" \
+	"$st|$(cat "$TMP/out")|$(sql "SELECT string_agg(name, ','), string_agg(seq::text, ',') FROM pb.job_step WHERE run_id = (SELECT max(id) FROM pb.job_run)")"
+
+# ---- signals ---------------------------------------------------------------------------------------------
+
+f=$(job term <<'EOF'
+name: term
+steps:
+  - {name: long, run: [/bin/sh, -c, 'echo $$$$ > "$$W/term.pgid"; sleep 300 & echo $$! > "$$W/term-child.pid"; wait']}
+  - {name: never, run: [/bin/sh, -c, 'touch "$$W/never-ran"']}
+EOF
+)
+next_run
+"$PBR" "$f" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/term-child.pid"
+kill -TERM "$BG"
+wait "$BG"
+st=$?
+cp "$TMP/bg.err" "$TMP/err"
+check "SIGTERM mid-step: exit 143, the step and the run interrupted" "143|pb-run: run $R interrupted by SIGTERM during step 'long'|interrupted|143|interrupted by SIGTERM during step 'long'|interrupted|15|no" \
+	"$st|$(tail -n 1 "$TMP/err")|$(sql "SELECT r.status, r.exit_status, r.error, s.status, s.signal FROM pb.job_run r JOIN pb.job_step s ON s.run_id = r.id WHERE r.id = $R")|$([ -e "$W/never-ran" ] && echo yes || echo no)"
+if group_gone "$(cat "$W/term.pgid")" && gone "$(cat "$W/term-child.pid")"; then
+	ok "SIGTERM mid-step: the step's process group is gone"
+else
+	notok "SIGTERM mid-step: the step's process group is gone"
+fi
+if env --default-signal=INT true 2>/dev/null; then
+	rm -f "$W/term-child.pid"
+	next_run
+	env --default-signal=INT "$PBR" "$f" --month 2026-11 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+	BG=$!
+		wait_file "$W/term-child.pid"
+	kill -INT "$BG"
+	wait "$BG"
+	check "SIGINT mid-step: exit 130, the run interrupted" "130|interrupted" \
+		"$?|$(sql "SELECT status FROM pb.job_run WHERE id = $R")"
+fi
+
+# A pb-run killed outright: its step gets SIGTERM, and the next run marks its run failed.
+rm -f "$W/term.pgid" "$W/term-child.pid"
+"$PBR" "$f" --month 2026-12 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/term-child.pid"
+{
+	kill -KILL "$BG"
+	wait "$BG"
+} 2>/dev/null
+step_pid=$(cat "$W/term.pgid")
+for _ in $(seq 50); do gone "$step_pid" && break; sleep 0.1; done
+if gone "$step_pid"; then ok "a pb-run killed outright takes its step along"; else notok "a pb-run killed outright takes its step along"; fi
+kill_steps
+check "the dead run stays running" "running|running" \
+	"$(sql "SELECT r.status, s.status FROM pb.job_run r JOIN pb.job_step s ON s.run_id = r.id WHERE r.job = 'term' AND r.month = '2026-12-01'")"
+pbr "$f" --month 2026-12 --only never
+check "the next run of the job and month marks it failed" "0|failed|pb-run ended before the run finished|failed|succeeded" \
+	"$st|$(sql "SELECT r.status, r.error, s.status FROM pb.job_run r JOIN pb.job_step s ON s.run_id = r.id WHERE r.job = 'term' AND r.month = '2026-12-01' ORDER BY r.id LIMIT 1")|$(sql "SELECT status FROM pb.job_run WHERE job = 'term' AND month = '2026-12-01' ORDER BY id DESC LIMIT 1")"
+
+# ---- --history ---------------------------------------------------------------------------------------------
+
+pbr --history --job flaky
+check "--history: an aligned table of runs and their steps' attempts" \
+	"0|run  job    month    as_of       step   attempt  status     exit  started              seconds  by
+  $FLAKY  flaky  2026-10  2026-10-31                  succeeded     0  D T        S  W
+                                 flaky        1  failed        3  D T        S
+                                 flaky        2  succeeded     0  D T        S" \
+	"$st|$(sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}/D T/; s/( +)[0-9]+\.[0-9]/\1  S/; s/  [^ ]+@[^ ]+ pid [0-9]+$/  W/' "$TMP/out")"
+pbr --history --limit 2
+check "--history --limit 2: the two latest runs, newest first" "$(sql "SELECT string_agg(id::text, ' ' ORDER BY id DESC) FROM (SELECT id FROM pb.job_run ORDER BY id DESC LIMIT 2) x")" \
+	"$(awk '$1 ~ /^[0-9]+$/ { printf "%s%s", sep, $1; sep = " " }' "$TMP/out")"
+pbr --history --limit 1 --job slow
+check "--history: a signal in the exit column" "SIGTERM" "$(awk 'NR == 3 { print $4 }' "$TMP/out")"
+"${LIMIT[@]}" "$PBR" --history >/dev/full 2>"$TMP/err"
+check "--history >/dev/full: exit 1" "1|pb-run: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
+pbr --history --limit 0
+check "--history --limit 0: exit 2" "2" "$st"
+
+# ---- --log-format json -------------------------------------------------------------------------------------
+
+pbr "$FIX/example.yaml" --month 2026-09 --log-format json
+if [ $st -eq 0 ] && python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert all(l["program"] == "pb-run" and "time" in l for l in lines)
+assert lines[0]["message"].startswith("run ") and lines[0]["month"] == "2026-09" and lines[0]["run"] > 0
+steps = [l for l in lines if l.get("step") == "to-stderr" and l["message"] == "a line on stderr"]
+assert len(steps) == 1 and steps[0]["level"] == "info"
+' "$TMP/err"; then
+	ok "--log-format json: every message a JSON object, the steps' lines with their step"
+else
+	notok "--log-format json: every message a JSON object, the steps' lines with their step" "$(cat "$TMP/err")"
+fi
+
+# ---- metrics --------------------------------------------------------------------------------------------------
+
+# Imports of the month, committed and not; the month is not aggregated yet.
+sql "INSERT INTO pb.import (vendor, format, source, billing_month, status, line_count) VALUES
+	('aws', 'aws-cur', 's1', '2026-10-01', 'committed', 1200), ('aws', 'aws-cur', 's2', '2026-10-01', 'committed', 34),
+	('aws', 'aws-cur', 's3', '2026-10-01', 'failed', 999), ('azure', 'azure-cost', 's4', '2026-10-01', 'committed', 56),
+	('azure', 'azure-cost', 's5', '2026-09-01', 'committed', 7)" >/dev/null
+M=$W/metrics/pb-metrics.prom
+mkdir -p "$W/metrics"
+f=$(job metrics <<'EOF'
+name: metrics
+steps:
+  - {name: one, run: [/bin/true]}
+  - {name: two, run: [/bin/sh, -c, 'exit $$(cat "$$W/metrics.exit" 2>/dev/null || echo 0)']}
+EOF
+)
+# mask_metrics: timestamps as TS and step durations as D.
+mask_metrics() { sed -E 's/(_timestamp_seconds\{job="metrics"\}) [0-9]+\.[0-9]{3}$/\1 TS/; s/(_duration_seconds\{.*\}) [0-9]+\.[0-9]{3}$/\1 D/' "$M"; }
+pbr "$f" --month 2026-10 --metrics-file "$M"
+check "the metrics file before the month is aggregated" "0|# HELP pb_job_last_success_timestamp_seconds Unix time at which the last successful run of the job (of any month) finished.
+# TYPE pb_job_last_success_timestamp_seconds gauge
+pb_job_last_success_timestamp_seconds{job=\"metrics\"} TS
+# HELP pb_job_last_run_timestamp_seconds Unix time at which the last run of the job finished.
+# TYPE pb_job_last_run_timestamp_seconds gauge
+pb_job_last_run_timestamp_seconds{job=\"metrics\"} TS
+# HELP pb_job_last_run_exit_status Exit status of the last run of the job (0: success).
+# TYPE pb_job_last_run_exit_status gauge
+pb_job_last_run_exit_status{job=\"metrics\"} 0
+# HELP pb_job_step_duration_seconds Wall-clock seconds each step of the last run of the job took, retries and their waits included.
+# TYPE pb_job_step_duration_seconds gauge
+pb_job_step_duration_seconds{job=\"metrics\",step=\"one\"} D
+pb_job_step_duration_seconds{job=\"metrics\",step=\"two\"} D
+# HELP pb_ingest_lines Source lines of the committed imports of the month, by vendor.
+# TYPE pb_ingest_lines gauge
+pb_ingest_lines{month=\"2026-10\",vendor=\"aws\"} 1234
+pb_ingest_lines{month=\"2026-10\",vendor=\"azure\"} 56" "$st|$(mask_metrics)"
+check "the timestamps are the run's end, from the database" \
+	"$(sql "SELECT round(extract(epoch FROM finished_at), 3) FROM pb.job_run WHERE job = 'metrics'")" \
+	"$(sed -n 's/^pb_job_last_run_timestamp_seconds{job="metrics"} //p' "$M")"
+check "the metrics file is readable by the collector (0644), no temporary file is left" "644|pb-metrics.prom" \
+	"$(stat -c %a "$M")|$(ls -A "$W/metrics")"
+inode1=$(stat -c %i "$M")
+success1=$(sed -n 's/^pb_job_last_success_timestamp_seconds{job="metrics"} //p' "$M")
+
+# Aggregate runs: the current one of the month counts; a superseded one and another month's do not.
+sql "INSERT INTO pb.aggregate_run (id, billing_month, as_of, status, imports, pricing_file, pricing_sha256, started_at, run_by)
+	VALUES (901, '2026-10-01', '2026-10-20', 'superseded', '{}', 'p', repeat('a', 64), now(), 't'),
+	(902, '2026-10-01', '2026-10-21', 'current', '{}', 'p', repeat('a', 64), now(), 't'),
+	(903, '2026-09-01', '2026-09-30', 'current', '{}', 'p', repeat('a', 64), now(), 't');
+	INSERT INTO pb.aggregate_bucket (run_id, bucket, vendor, partner_account_id, currency, list, billed, line_count)
+	VALUES (901, 'unmapped', 'aws', '111111111111', 'USD', 5, 5, 1),
+	(902, 'unmapped', 'aws', '111111111111', 'USD', 12.345678901234567890123, 12.345678901234567890123, 10),
+	(902, 'unmapped', 'aws', '222222222222', 'USD', 0.000000000000000001, 0.000000000000000001, 1),
+	(902, 'unmapped', 'azure', 'x', 'EUR', -3.50, -3.50, 2),
+	(902, 'ineligible', 'aws', '333333333333', 'USD', 1000000000000000000000.01, 1000000000000000000000.01, 3),
+	(902, 'excluded', 'aws', '333333333333', 'USD', 5, 5, 1),
+	(903, 'unmapped', 'aws', '111111111111', 'USD', 99, 99, 1)" >/dev/null
+echo 1 >"$W/metrics.exit"
+pbr "$f" --month 2026-10 --metrics-file "$M"
+check "a failed run: its exit status; the last success stays; exact amounts of the current aggregate run" "1|$success1|pb_job_last_run_exit_status{job=\"metrics\"} 1
+# HELP pb_ingest_lines Source lines of the committed imports of the month, by vendor.
+# TYPE pb_ingest_lines gauge
+pb_ingest_lines{month=\"2026-10\",vendor=\"aws\"} 1234
+pb_ingest_lines{month=\"2026-10\",vendor=\"azure\"} 56
+# HELP pb_unmapped_amount Usage of the month that maps to no CLC account, by billing currency.
+# TYPE pb_unmapped_amount gauge
+pb_unmapped_amount{month=\"2026-10\",currency=\"EUR\"} -3.5
+pb_unmapped_amount{month=\"2026-10\",currency=\"USD\"} 12.345678901234567891123
+# HELP pb_ineligible_amount Usage of the month of CLC accounts not eligible for the vendor, by billing currency.
+# TYPE pb_ineligible_amount gauge
+pb_ineligible_amount{month=\"2026-10\",currency=\"USD\"} 1000000000000000000000.01" \
+	"$st|$(sed -n 's/^pb_job_last_success_timestamp_seconds{job="metrics"} //p' "$M")|$(grep -v -e '^# .*pb_job_' -e '^pb_job_last_success' -e '^pb_job_last_run_timestamp' -e '^pb_job_step' "$M")"
+if [ "$(stat -c %i "$M")" != "$inode1" ] && [ "$(ls -A "$W/metrics")" == pb-metrics.prom ]; then
+	ok "the metrics file is replaced by a rename, not rewritten in place"
+else
+	notok "the metrics file is replaced by a rename, not rewritten in place"
+fi
+if command -v promtool >/dev/null 2>&1; then
+	if promtool check metrics <"$M" >"$TMP/promtool" 2>&1; then ok "promtool accepts the metrics file"; else notok "promtool accepts the metrics file" "$(cat "$TMP/promtool")"; fi
+fi
+rm -f "$W/metrics.exit"
+pbr "$f" --month 2026-10 --metrics-file "$W/no-such-folder/m.prom"
+check "a metrics file that cannot be written: exit 3, the run still recorded succeeded" \
+	"3|pb-run: metrics: cannot write '$W/no-such-folder/m.prom': No such file or directory|succeeded" \
+	"$st|$(grep metrics: "$TMP/err")|$(sql "SELECT status FROM pb.job_run WHERE job = 'metrics' ORDER BY id DESC LIMIT 1")"
+
+# ---- the database -------------------------------------------------------------------------------------------
+
+PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" "$PBR" "$FIX/example.yaml" >"$TMP/out" 2>"$TMP/err"
+if [ $? -eq 3 ] && grep -q '^pb-run: cannot connect to the database: ' "$TMP/err"; then
+	ok "no database: exit 3"
+else
+	notok "no database: exit 3" "$(cat "$TMP/err")"
+fi
+# Migrations are numbered as work starts, so they may land out of order (007_jobs.sql before 004-006): a
+# missing one below the highest applied is refused, and pb-db migrate applies it.
+sql "DELETE FROM pb.schema_migrations WHERE version = 3" >/dev/null
+pbr "$FIX/example.yaml"
+check "a migration missing below the highest applied: exit 3" \
+	"3|pb-run: the database schema lacks migration 003_accounts.sql: run 'pb-db migrate'" "$st|$(cat "$TMP/err")"
+sql "INSERT INTO pb.schema_migrations (version, name) VALUES (3, '003_accounts.sql')" >/dev/null
+NV=$(sql "SELECT max(version) FROM pb.schema_migrations")
+NN=$(sql "SELECT name FROM pb.schema_migrations WHERE version = $NV")
+sql "DELETE FROM pb.schema_migrations WHERE version = $NV" >/dev/null
+pbr "$FIX/example.yaml"
+check "an old schema: exit 3" "3|pb-run: the database schema is at version $(sql "SELECT max(version) FROM pb.schema_migrations"); this program needs $NV: run 'pb-db migrate'" \
+	"$st|$(cat "$TMP/err")"
+sql "INSERT INTO pb.schema_migrations (version, name) VALUES ($NV, '$NN')" >/dev/null
+sql "DELETE FROM pb.schema_migrations WHERE name = '007_jobs.sql'; DROP TABLE pb.job_step, pb.job_run" >/dev/null
+sql "INSERT INTO pb.schema_migrations (version, name) VALUES (99, '099_later.sql')" >/dev/null
+check "pb-db migrate applies a migration numbered below the highest applied" "applied 007_jobs.sql
+schema at version 99|0" "$("$BIN/pb-db" migrate 2>&1)|$(sql "SELECT count(*) FROM pb.job_run")"
+
+cleanup
+trap - EXIT
+pb_tests_done
