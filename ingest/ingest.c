@@ -302,6 +302,7 @@ static int store_open(struct run *run)
 	im->source = run->source;
 	im->billing_month = run->read.month;
 	im->allow_empty = run->opt.allow_empty;
+	im->allow_not_final = run->opt.allow_not_final;
 	if (im->assembly_id && pb_store_committed_assembly(run->conn, im, &done, &err) < 0) {
 		ret = PB_ERR_DEPENDENCY;
 		goto out;

@@ -39,6 +39,7 @@ enum {
 	OPT_BILLING_PERIOD,
 	OPT_POLL_TIMEOUT,
 	OPT_ALLOW_EMPTY,
+	OPT_ALLOW_NOT_FINAL,
 	OPT_FINAL,
 	OPT_TAG_KEYS,
 	OPT_RULES,
@@ -75,6 +76,7 @@ static void usage(FILE *out)
 		"                       folder of the first file)\n"
 		"  --month YYYY-MM      the billing month (default: the first line's); every line must be of it\n"
 		"  --allow-empty        an export without line items may replace an import that had some\n"
+		"  --allow-not-final    a delivery that is not final may replace the month's final import\n"
 		"  --final              the files are the month's final data (AWS reports with an invoice id\n"
 		"                       on every line and Partner Center invoices are final by themselves)\n"
 		"  --tag-keys K1,K2     record the resource tags with these keys (* for all; default: the keys\n"
@@ -221,6 +223,9 @@ static int option(struct args *a, int ch, const char *v)
 	case OPT_ALLOW_EMPTY:
 		a->o.allow_empty = 1;
 		return 0;
+	case OPT_ALLOW_NOT_FINAL:
+		a->o.allow_not_final = 1;
+		return 0;
 	case OPT_FINAL:
 		a->o.final = 1;
 		return 0;
@@ -260,6 +265,7 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"billing-period", required_argument, NULL, OPT_BILLING_PERIOD},
 		{"poll-timeout", required_argument, NULL, OPT_POLL_TIMEOUT},
 		{"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
+		{"allow-not-final", no_argument, NULL, OPT_ALLOW_NOT_FINAL},
 		{"final", no_argument, NULL, OPT_FINAL},
 		{"tag-keys", required_argument, NULL, OPT_TAG_KEYS},
 		{"rules", required_argument, NULL, OPT_RULES},

@@ -24,6 +24,7 @@ struct pb_ingest_options {
 	size_t threads;
 	int progress;	      /* draw progress on stderr */
 	int allow_empty;      /* an import without line items may replace one that had some */
+	int allow_not_final;  /* a delivery that is not final may replace a final import */
 	int final;	      /* --final: the delivery is the month's final data */
 	const char *tag_keys; /* --tag-keys, or NULL: the keys of the mapping rules */
 	const char *rules;    /* the mapping rules file whose tag keys are recorded */

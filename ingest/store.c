@@ -411,6 +411,36 @@ static int refuse_empty(PGconn *conn, const struct pb_store_import *im, const ch
 	return ret;
 }
 
+/*
+ * A month-to-date delivery never replaces the month's final data, unless allowed: a late or repeated nightly
+ * run must not undo a month close. A final delivery (a restatement) replaces a final one.
+ */
+static int refuse_not_final(PGconn *conn, const struct pb_store_import *im, const char *month, struct pb_buf *err)
+{
+	const char *p[4] = {im->vendor, im->format, im->source, month};
+	PGresult *res;
+	int ret = 0;
+
+	if (im->final || im->allow_not_final)
+		return 0;
+	res = pb_db_query(conn,
+			  "SELECT id FROM pb.import WHERE vendor = $1 AND format = $2 AND source = $3 "
+			  "AND billing_month = $4::date AND status = 'committed' AND final",
+			  4, p, err);
+	if (!res)
+		return PB_STORE_ERR_DB;
+	if (PQntuples(res) == 1) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "not final: the current import %s of %s %.7s from %s holds the month's final data; a "
+			    "delivery that is not final does not replace it (--allow-not-final to do so)",
+			    PQgetvalue(res, 0, 0), im->vendor, month, im->source);
+		ret = PB_STORE_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
 /* The hashes as a PostgreSQL array literal ("{h1,h2}"). */
 static void hash_array(const struct pb_store_file *files, size_t nfiles, struct pb_buf *out)
 {
@@ -690,6 +720,8 @@ static int check_refusals(PGconn *conn, const struct pb_store_import *im, const 
 	    0)
 		return PB_STORE_ERR_DB;
 	rc = refuse_empty(conn, im, month, lines, err);
+	if (rc == 0)
+		rc = refuse_not_final(conn, im, month, err);
 	if (rc == 0)
 		rc = refuse_duplicates(conn, im, month, files, nfiles, err);
 	return rc;

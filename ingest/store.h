@@ -28,6 +28,7 @@ struct pb_store_import {
 	const char *assembly_id; /* the delivery (manifest assemblyId), or NULL */
 	int final;		 /* every line carries an invoice id */
 	int allow_empty;	 /* no line items may replace an import that had some */
+	int allow_not_final;	 /* a delivery that is not final may replace a final import */
 	/* The names lines gave their partner accounts: account, kind (category), name (service), lines. */
 	const struct pb_daily *const *names;
 	size_t nnames;
@@ -58,7 +59,7 @@ int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err);
 
 /*
  * In one transaction: refuses an import without line items that would replace one that had some (unless
- * im->allow_empty) and a file whose bytes another current import of the month holds (or this one twice),
+ * im->allow_empty), one that is not final that would replace a final one (unless im->allow_not_final) and a file whose bytes another current import of the month holds (or this one twice),
  * both PB_STORE_ERR_REFUSED with the reason in err; writes the rows with COPY, checks in the database that
  * they add up to exactly the lines read, records the files and the per-account totals, marks the previous
  * committed import of the key 'superseded' and deletes its rows, and commits this one. On failure nothing

@@ -1,84 +1,108 @@
 #!/usr/bin/env bash
-# make demo: the zero-config local PostgreSQL, the sample exports imported into it, and what it now holds.
+# make demo: the zero-config local PostgreSQL, a few customers and their partner accounts, three closed months
+# of history, the nightly job through October, and October's month close: what a customer and finance get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-aws=(samples/aws-cur/2026-10/*)
-azure=(samples/azure-cost/2026-10/*)
-pc=(samples/partner-center/2026-10/*)
 export PB_VAR_DIR=${PB_VAR_DIR:-var}
+export PB_DEMO_DIR=$PB_VAR_DIR/demo PB_INVOICE_DIR=$PB_VAR_DIR/invoices
 unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT
+started=$SECONDS
 
-# from_store FOLDER: per partner account of the committed import of that sample folder (the default source
-# of a store run: the first file's folder as a file:// URI), its exact list and billed cost, lines and names.
-from_store() {
-	bin/pb-db psql -X -q -P footer=off -v "src=file://$(realpath "$1")" <<'SQL'
-SELECT u.partner_account_id, trim_scale(sum(u.list_cost)) AS list_cost,
-	trim_scale(sum(u.billed_cost)) AS billed_cost, sum(u.line_count) AS lines,
-	(SELECT string_agg(DISTINCT n.name, ', ') FROM pb.partner_account_name n
-	  WHERE n.import_id = i.id AND n.partner_account_id = u.partner_account_id) AS name
-	FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
-	WHERE i.status = 'committed' AND i.billing_month = '2026-10-01' AND i.source = :'src'
-	GROUP BY i.id, u.partner_account_id ORDER BY 1;
-SQL
+say() { printf '\n== %s\n' "$*"; }
+# job FILE ARGS...: runs the job with pb-run, printing its last line, or everything when it fails.
+job() {
+	local out
+	if ! out=$(bin/pb-run "$@" 2>&1); then
+		printf '%s\n' "$out" >&2
+		return 1
+	fi
+	printf '%s\n' "${out##*$'\n'}"
+}
+# quiet CMD...: runs CMD, showing its output only when it fails.
+quiet() {
+	local out
+	if ! out=$("$@" 2>&1); then
+		printf '%s\n' "$out" >&2
+		return 1
+	fi
 }
 
-echo "== pb-db init && pb-db start && pb-db migrate   (a private cluster in $PB_VAR_DIR/pg, Unix socket only)"
+say "pb-db init && pb-db start && pb-db migrate   (a private cluster in $PB_VAR_DIR/pg, Unix socket only)"
 bin/pb-db init
 bin/pb-db start
 # The demo leaves no server running behind it.
-trap 'echo; echo "== pb-db stop"; bin/pb-db stop' EXIT
+trap 'say "pb-db stop"; bin/pb-db stop' EXIT
 bin/pb-db migrate
-echo
-echo "== pb-ingest --format aws-cur ${aws[*]}"
-bin/pb-ingest --format aws-cur --no-progress "${aws[@]}"
-echo
-echo "== pb-ingest --format azure-cost ${azure[*]}   (an EA cost-details export)"
-bin/pb-ingest --format azure-cost --no-progress "${azure[@]}" 2>&1
-echo
-echo "== pb-ingest --format partner-center --month 2026-10 ${pc[*]}   (reconciliation JSON lines)"
-bin/pb-ingest --format partner-center --month 2026-10 --no-progress "${pc[@]}"
-echo
-echo "== pb-ingest --history --month 2026-10"
-bin/pb-ingest --history --month 2026-10
-echo
-echo "== AWS, per partner account, from the store (list and billed cost, exact)"
-from_store "${aws[0]%/*}"
-echo "== the same from the files alone: pb-ingest --format aws-cur --summary"
-bin/pb-ingest --format aws-cur --summary --no-progress "${aws[@]}"
-echo
-echo "== Azure cost export, per subscription, from the store"
-from_store "${azure[0]%/*}"
-echo "== the same from the file alone: pb-ingest --format azure-cost --summary"
-bin/pb-ingest --format azure-cost --summary --no-progress "${azure[@]}" 2>&1
-echo
-echo "== pb-accounts: the CLC accounts, their terms, and which partner accounts are theirs"
-if ! bin/pb-accounts show ACME1 >/dev/null 2>&1; then
-	bin/pb-accounts import samples/accounts/clc-accounts.csv --by demo
-	for a in ACME1 GLOB2 INIT3; do
+
+say "the partner exports: scripts/demo_data.py $PB_DEMO_DIR   (seeded; AWS CUR 2.0 and Azure cost details)"
+python3 scripts/demo_data.py "$PB_DEMO_DIR"
+(cd "$PB_DEMO_DIR" && find . -name '*.csv' | sort | sed 's|^\./|  |' | head -4 && echo "  ... $(find . -name '*.csv' | wc -l) files")
+
+say "pb-accounts: the CLC accounts, their terms, and which partner accounts are theirs"
+# Each step is skipped when done, so that the demo can run again on the same database.
+linked() {
+	[ "$(bin/pb-db psql -X -q -t -A -c "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '$1'")" != 0 ]
+}
+bin/pb-accounts show ACME1 >/dev/null 2>&1 || bin/pb-accounts import samples/accounts/clc-accounts.csv --by demo
+bin/pb-accounts show BETA4 >/dev/null 2>&1 || bin/pb-accounts add BETA4 --name "Beta Analytics" --country US
+if ! linked 111111111101; then
+	for a in ACME1 BETA4 GLOB2 INIT3; do
 		bin/pb-accounts accept-terms "$a" --vendor centurylink --version 2026-01 --by demo
 	done
-	bin/pb-accounts accept-terms ACME1 --vendor azure --region US --version 2026-01 --by demo
-	bin/pb-accounts accept-terms ACME1 --vendor aws --region US --version 2026-01 --by demo
+	for a in ACME1 BETA4 INIT3; do
+		bin/pb-accounts accept-terms "$a" --vendor aws --region US --version 2026-01 --by demo
+		bin/pb-accounts accept-terms "$a" --vendor azure --region US --version 2026-01 --by demo
+	done
 	bin/pb-accounts accept-terms GLOB2 --vendor azure --region GB --version 2026-01 --by demo
-	bin/pb-accounts accept-terms INIT3 --vendor azure --region US --version 2026-01 --by demo
 fi
+# The partner accounts the exports name, linked from July; BETA4's Azure subscription from October 15.
+for l in ACME1:aws:111111111101:2026-07-01 BETA4:aws:111111111102:2026-07-01 \
+	ACME1:azure:6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01:2026-07-01 \
+	GLOB2:azure:9a4d2e61-7c0b-4b95-8f3a-d2c6e1b0a947:2026-07-01 \
+	BETA4:azure:0c7e9a14-52b3-4d8f-a1e6-3f9b2d7c5e88:2026-10-15; do
+	IFS=: read -r a v p from <<<"$l"
+	linked "$p" || quiet bin/pb-accounts link "$a" --vendor "$v" --partner-account "$p" --from "$from"
+done
 bin/pb-accounts list
-echo "== pb-accounts check: ACME1 for azure, GLOB2 (a UK office) for aws, INIT3 (a reseller's customer) for azure"
-bin/pb-accounts check ACME1 --vendor azure
-bin/pb-accounts check GLOB2 --vendor aws || echo "(exit $?: refused)"
-bin/pb-accounts check INIT3 --vendor azure || echo "(exit $?: refused)"
-echo "== pb-accounts suggest --month 2026-10 --rules config/mapping-rules.example --apply"
-bin/pb-accounts suggest --month 2026-10 --rules config/mapping-rules.example --apply --by demo ||
-	echo "(exit $?: some accounts were refused and stay unlinked)"
-echo "== Azure usage of 2026-10 per CLC account, attributed by usage date (pb.usage_attributed)"
-bin/pb-db psql -X -q -P footer=off <<'SQL'
-SELECT coalesce(a.alias, '(unmapped)') AS clc_account, a.vendor, trim_scale(sum(a.list_cost)) AS list_cost,
-	trim_scale(sum(a.billed_cost)) AS billed_cost, sum(a.line_count) AS lines
-	FROM pb.usage_attributed a WHERE a.billing_month = '2026-10-01' AND a.vendor = 'azure'
-	GROUP BY 1, 2 ORDER BY 1, 2;
-SQL
+say "the rules at work: GLOB2 is a UK office (AWS is sold to US offices only), INIT3 a reseller's customer"
+bin/pb-accounts link GLOB2 --vendor aws --partner-account 111111111103 --from 2026-07-01 ||
+	echo "(exit $?: refused)"
+bin/pb-accounts link INIT3 --vendor aws --partner-account 111111111104 --from 2026-07-01 ||
+	echo "(exit $?: refused)"
+echo "(So AWS accounts 111111111103 and 111111111104, like 111111111105, map to no CLC account: their usage"
+echo " is reported as unmapped, never billed.)"
+
+say "history: pb-run jobs/demo-month-close.yaml for July, August and September (ingest, aggregate, issue)"
+for m in 2026-07 2026-08 2026-09; do
+	job jobs/demo-month-close.yaml --month "$m"
+done
+
+closed=$(bin/pb-db psql -X -q -t -A -c "SELECT count(*) FROM pb.invoice WHERE billing_month = '2026-10-01'")
+if [ "$closed" != 0 ]; then
+	say "October is closed already (its invoice is issued): the nightly runs are not replayed"
+	echo "(A month-to-date delivery never replaces a month's final import: pb-ingest refuses it with exit 4.)"
+else
+	say "October, night by night: pb-run jobs/demo-nightly.yaml --month 2026-10 --as-of D"
+	for d in 05 12 19 26; do
+		job jobs/demo-nightly.yaml --month 2026-10 --as-of "2026-10-$d"
+		bin/pb-aggregate --month 2026-10 --no-run --csv | awk -F, -v d="2026-10-$d" '$1 == "ACME1" {
+			printf "   as of %s, ACME1 %-5s month to date %10.2f, month-end estimate %9s (90%%: %s to %s)\n",
+				d, $2 ":", $4, $5, $8, $9 }'
+	done
+fi
+say "what the customer sees: pb-aggregate --month 2026-10 --no-run --csv"
+bin/pb-aggregate --month 2026-10 --no-run --csv | column -s, -t
+
+say "month close: pb-run jobs/demo-month-close.yaml --month 2026-10"
+bin/pb-run jobs/demo-month-close.yaml --month 2026-10 2>&1 | grep -v -E '^pb-run: step '
+[ "${PIPESTATUS[0]}" -eq 0 ]
+echo "(The reconciliation: every partner charge is attributed to a CLC account, unmapped, ineligible or excluded.)"
+say "what no CLC account is billed for: pb-aggregate --month 2026-10 --no-run --unmapped"
+bin/pb-aggregate --month 2026-10 --no-run --unmapped | column -s, -t
+say "the invoice lines finance imports: $PB_INVOICE_DIR/invoice-2026-10.csv"
+cat "$PB_INVOICE_DIR/invoice-2026-10.csv"
+say "pb-run --history --limit 4"
+bin/pb-run --history --limit 4
 echo
-echo "== Partner Center, per customer tenant, from the store"
-from_store "${pc[0]%/*}"
-echo "== the same from the file alone: pb-ingest --format partner-center --summary"
-bin/pb-ingest --format partner-center --summary --no-progress "${pc[@]}"
+echo "Also written: $PB_INVOICE_DIR/invoice-2026-10-detail.csv, focus-2026-10.csv (FOCUS 1.2) and"
+echo "report-2026-10.html (open it in a browser). Took $((SECONDS - started)) s."

@@ -264,6 +264,24 @@ ok=true,1" \
 	"$st|$(pb_sql "SELECT name, line_count FROM pb.partner_account_name WHERE import_id = ${tid:-0} AND kind = 'tag'
 		ORDER BY name COLLATE \"C\"")"
 
+# A month-to-date delivery never replaces the month's final data: a late nightly run must not undo a close.
+mkdir -p "$TMP/fin"
+printf '%s\n' 'bill_invoice_id,bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost' \
+	'80422026,2026-09-01T00:00:00.000Z,111111111101,Usage,2026-09-03T06:00:00.000Z,USD,8.30,10.00' \
+	'80422026,2026-09-01T00:00:00.000Z,111111111101,Usage,2026-09-29T06:00:00.000Z,USD,1.70,2.00' >"$TMP/fin/final.csv"
+head -n 2 "$TMP/fin/final.csv" | sed 's/^80422026,/,/' >"$TMP/fin/mtd.csv"
+"$PBI" --format aws-cur --no-progress --source fin:aws "$TMP/fin/final.csv" >/dev/null 2>&1
+"$PBI" --format aws-cur --no-progress --source fin:aws "$TMP/fin/mtd.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+fid=$(pb_sql "SELECT id FROM pb.import WHERE source = 'fin:aws' AND final AND status = 'committed'")
+check "a delivery that is not final over the month's final import: exit 4, the final import stays" 	"4|pb-ingest: not final: the current import $fid of aws 2026-09 from fin:aws holds the month's final data; a delivery that is not final does not replace it (--allow-not-final to do so)|12|1" \
+	"$st|$(cat "$TMP/err")|$(pb_sql "SELECT list_total FROM pb.import WHERE id = ${fid:-0} AND status = 'committed'")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'fin:aws' AND status = 'committed'")"
+"$PBI" --format aws-cur --no-progress --source fin:aws --allow-not-final "$TMP/fin/mtd.csv" >/dev/null 2>"$TMP/err"
+check "--allow-not-final replaces it" "0|f,10" "$?|$(pb_sql "SELECT final, list_total FROM pb.import WHERE source = 'fin:aws' AND status = 'committed'")"
+"$PBI" --format aws-cur --no-progress --source fin:aws "$TMP/fin/final.csv" >/dev/null 2>&1
+"$PBI" --format aws-cur --no-progress --source fin:aws "$TMP/fin/final.csv" >/dev/null 2>"$TMP/err"
+check "a final delivery (a restatement) replaces a final import" "0|t,12" "$?|$(pb_sql "SELECT final, list_total FROM pb.import WHERE source = 'fin:aws' AND status = 'committed'")"
+
 # --history lists every import with its status.
 "$PBI" --history --month 2026-10 >"$TMP/out" 2>"$TMP/err"
 if [ $? -eq 0 ] && grep -q 'committed' "$TMP/out" && grep -q 'superseded' "$TMP/out" && grep -q 'failed' "$TMP/out"; then
