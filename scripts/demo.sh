@@ -18,14 +18,6 @@ job() {
 	fi
 	printf '%s\n' "${out##*$'\n'}"
 }
-# quiet CMD...: runs CMD, showing its output only when it fails.
-quiet() {
-	local out
-	if ! out=$("$@" 2>&1); then
-		printf '%s\n' "$out" >&2
-		return 1
-	fi
-}
 
 say "pb-db init && pb-db start && pb-db migrate   (a private cluster in $PB_VAR_DIR/pg, Unix socket only)"
 bin/pb-db init
@@ -39,30 +31,7 @@ python3 scripts/demo_data.py "$PB_DEMO_DIR"
 (cd "$PB_DEMO_DIR" && find . -name '*.csv' | sort | sed 's|^\./|  |' | head -4 && echo "  ... $(find . -name '*.csv' | wc -l) files")
 
 say "pb-accounts: the CLC accounts, their terms, and which partner accounts are theirs"
-# Each step is skipped when done, so that the demo can run again on the same database.
-linked() {
-	[ "$(bin/pb-db psql -X -q -t -A -c "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '$1'")" != 0 ]
-}
-bin/pb-accounts show ACME1 >/dev/null 2>&1 || bin/pb-accounts import samples/accounts/clc-accounts.csv --by demo
-bin/pb-accounts show BETA4 >/dev/null 2>&1 || bin/pb-accounts add BETA4 --name "Beta Analytics" --country US
-if ! linked 111111111101; then
-	for a in ACME1 BETA4 GLOB2 INIT3; do
-		bin/pb-accounts accept-terms "$a" --vendor centurylink --version 2026-01 --by demo
-	done
-	for a in ACME1 BETA4 INIT3; do
-		bin/pb-accounts accept-terms "$a" --vendor aws --region US --version 2026-01 --by demo
-		bin/pb-accounts accept-terms "$a" --vendor azure --region US --version 2026-01 --by demo
-	done
-	bin/pb-accounts accept-terms GLOB2 --vendor azure --region GB --version 2026-01 --by demo
-fi
-# The partner accounts the exports name, linked from July; BETA4's Azure subscription from October 15.
-for l in ACME1:aws:111111111101:2026-07-01 BETA4:aws:111111111102:2026-07-01 \
-	ACME1:azure:6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01:2026-07-01 \
-	GLOB2:azure:9a4d2e61-7c0b-4b95-8f3a-d2c6e1b0a947:2026-07-01 \
-	BETA4:azure:0c7e9a14-52b3-4d8f-a1e6-3f9b2d7c5e88:2026-10-15; do
-	IFS=: read -r a v p from <<<"$l"
-	linked "$p" || quiet bin/pb-accounts link "$a" --vendor "$v" --partner-account "$p" --from "$from"
-done
+bash scripts/demo_accounts.sh
 bin/pb-accounts list
 say "the rules at work: GLOB2 is a UK office (AWS is sold to US offices only), INIT3 a reseller's customer"
 bin/pb-accounts link GLOB2 --vendor aws --partner-account 111111111103 --from 2026-07-01 ||

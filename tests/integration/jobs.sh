@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The jobs end to end, with the real programs: the demo's accounts and generated exports, September closed,
+# October night by night, October's month close, then what a finance rerun and a late nightly run must do:
+# a rerun of the month close writes byte-identical files and doubles nothing; a nightly run of a closed
+# month is refused and changes nothing.
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PBR=$BIN/pb-run
+
+pb_test_tmp jobs
+trap pb_test_cleanup EXIT
+pb_test_cluster_start
+export PB_DEMO_DIR=$TMP/demo PB_INVOICE_DIR=$TMP/invoices
+cd "$ROOT" || exit 1
+
+python3 scripts/demo_data.py "$PB_DEMO_DIR" && PB_BIN=$BIN bash scripts/demo_accounts.sh >"$TMP/accounts.log" 2>&1
+check "the demo's exports and accounts" "0" "$?"
+
+run() {
+	"$PBR" "$@" >"$TMP/out" 2>"$TMP/err"
+	st=$?
+}
+# state: what a rerun must leave as it is: the committed imports' totals, the attributed sums, the current
+# aggregate runs' totals and the invoices.
+state() {
+	pb_sql "SELECT vendor, billing_month, source, line_count, list_total, billed_total, final FROM pb.import
+		WHERE status = 'committed' ORDER BY 1, 2, 3"
+	pb_sql "SELECT billing_month, alias, vendor, sum(list_cost), sum(billed_cost) FROM pb.usage_attributed
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+	pb_sql "SELECT r.billing_month, t.* FROM pb.aggregate_total t JOIN pb.aggregate_run r ON r.id = t.run_id
+		AND r.status = 'current' ORDER BY 1, 3, 4, 5, 6, 7" | sed 's/^\([^,]*\),[0-9]*,/\1,RUN,/'
+	pb_sql "SELECT number, billing_month, export_sha256, detail_sha256 FROM pb.invoice ORDER BY 1"
+	pb_sql "SELECT * FROM pb.invoice_line ORDER BY 1, 2"
+}
+
+run jobs/demo-month-close.yaml --month 2026-09
+check "September's month close" "0" "$st"
+for d in 05 12 19 26; do
+	run jobs/demo-nightly.yaml --month 2026-10 --as-of 2026-10-$d
+	[ "$st" -eq 0 ] || break
+done
+check "October's nightly runs" "0|succeeded,4" "$st|$(pb_sql "SELECT status, count(*) FROM pb.job_run
+	WHERE job = 'demo-nightly' GROUP BY 1")"
+check "the month to date of 2026-10-26 as the customer sees it (exact, to the last digit)" \
+	"ACME1,aws,USD,5424.3953972
+ACME1,azure,USD,2303.4597237
+BETA4,aws,USD,1642.4532
+BETA4,azure,USD,329.148
+GLOB2,azure,USD,986.024" "$("$BIN/pb-aggregate" --month 2026-10 --no-run --csv | cut -d, -f1-4 | tail -n +2)"
+
+run jobs/demo-month-close.yaml --month 2026-10
+check "October's month close" "0" "$st"
+check "the invoice CSV, exact (RFC 4180: CRLF line ends)" "4|invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,line_item,line_type,corrects_period_start,currency,amount,aws_amount,azure_amount
+PB-2026-10,2026-10-01,2026-10-31,1,ACME1,Acme Manufacturing,CenturyLink Cloud 1.0,charge,,USD,9571.35,6682.87,2888.48
+PB-2026-10,2026-10-01,2026-10-31,2,BETA4,Beta Analytics,CenturyLink Cloud 1.0,charge,,USD,2514.87,1999.42,515.45
+PB-2026-10,2026-10-01,2026-10-31,3,GLOB2,Globex Europe,CenturyLink Cloud 1.0,charge,,USD,1218.52,0.00,1218.52" \
+	"$(grep -c $'\r$' "$PB_INVOICE_DIR/invoice-2026-10.csv")|$(tr -d '\r' <"$PB_INVOICE_DIR/invoice-2026-10.csv")"
+files=(invoice-2026-10.csv invoice-2026-10-detail.csv focus-2026-10.csv report-2026-10.html)
+(cd "$PB_INVOICE_DIR" && sha256sum "${files[@]}") >"$TMP/sums"
+state >"$TMP/state1"
+
+# A finance rerun of the month: the same bytes out, nothing doubled.
+run jobs/demo-month-close.yaml --month 2026-10
+state >"$TMP/state2"
+check "a rerun of the month close: exit 0, byte-identical files" "0|$(cat "$TMP/sums")" \
+	"$st|$(cd "$PB_INVOICE_DIR" && sha256sum "${files[@]}")"
+check "a rerun of the month close doubles nothing: imports, attributed sums, totals and invoice unchanged" \
+	"$(cat "$TMP/state1")" "$(cat "$TMP/state2")"
+check "the rerun says the invoice was issued already" "1" \
+	"$(grep -c '^invoice PB-2026-10 of 2026-10 was issued already, by .*: nothing to do$' "$TMP/out")"
+
+# A late nightly run of the closed month: refused by the store, so nothing changes.
+run jobs/demo-nightly.yaml --month 2026-10 --as-of 2026-10-26
+fid=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND billing_month = '2026-10-01' AND vendor = 'aws'")
+check "a nightly run of a closed month: exit 4 from its first step, the final import named" \
+	"4|[ingest-aws] pb-ingest: not final: the current import $fid of aws 2026-10 from demo:aws holds the month's final data; a delivery that is not final does not replace it (--allow-not-final to do so)" \
+	"$st|$(grep '^\[ingest-aws\] pb-ingest: ' "$TMP/err")"
+state >"$TMP/state3"
+check "a nightly run of a closed month changes nothing" "$(cat "$TMP/state1")" "$(cat "$TMP/state3")"
+check "and the files stay" "$(cat "$TMP/sums")" "$(cd "$PB_INVOICE_DIR" && sha256sum "${files[@]}")"
+
+pb_tests_done
