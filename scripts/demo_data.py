@@ -126,7 +126,7 @@ def main(out):
 
 
 if __name__ == '__main__':
-    if len(sys.argv) != 2:
-        sys.stderr.write(__doc__)
-        sys.exit(2)
+    if len(sys.argv) != 2 or sys.argv[1].startswith('-'):
+        (sys.stdout if sys.argv[1:] in (['--help'], ['-h']) else sys.stderr).write(__doc__)
+        sys.exit(0 if sys.argv[1:] in (['--help'], ['-h']) else 2)
     main(sys.argv[1])

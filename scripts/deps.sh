@@ -3,12 +3,14 @@
 set -euo pipefail
 
 pkgs=(
+	bsdextrautils
 	build-essential
 	ca-certificates
 	clang
 	clang-format
 	chromium
 	cppcheck
+	groff-base
 	gzip
 	libclang-rt-14-dev
 	libcmocka-dev
