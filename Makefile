@@ -115,6 +115,7 @@ UNIT_TESTS := \
 	input \
 	job \
 	money \
+	progress \
 	text
 
 LIB := $(BUILD)/libpb.a

@@ -6,6 +6,7 @@
 #include "banned.h"
 
 #define REDRAW_MS 200
+#define FIRST_DRAW_MS 1000
 
 uint64_t pb_now_ms(void)
 {
@@ -20,7 +21,53 @@ void pb_progress_init(struct pb_progress *p, FILE *out)
 	p->out = out;
 	p->start_ms = pb_now_ms();
 	p->last_ms = p->start_ms;
+	p->total = 0;
 	p->drawn = 0;
+}
+
+void pb_progress_set_total(struct pb_progress *p, uint64_t total)
+{
+	p->total = total;
+}
+
+void pb_progress_eta(uint64_t done, uint64_t total, uint64_t elapsed_ms, char *out, size_t size)
+{
+	uint64_t s;
+
+	out[0] = 0;
+	if (!done || done > total || !elapsed_ms || done > UINT64_MAX / 1000)
+		return;
+	/* elapsed * (total - done) / done, rounded up to seconds: the counts scaled to 32 bits keep the product
+	 * within 64 (the ratio is what matters); elapsed above 2^31 ms (24 days) does not happen. */
+	while (total > UINT32_MAX) {
+		total >>= 1;
+		done >>= 1;
+	}
+	if (!done || elapsed_ms > INT32_MAX)
+		return;
+	s = (elapsed_ms * (total - done) + done * 1000 - 1) / (done * 1000);
+	if (s < 60)
+		snprintf(out, size, "%llu s", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(out, size, "%llu min %llu s", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+	else
+		snprintf(out, size, "%llu h %llu min", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s % 3600 / 60));
+}
+
+/* ", 42%, 12 s left" when the total is known and done is within it. */
+static void share(const struct pb_progress *p, uint64_t done, uint64_t now)
+{
+	uint64_t pct;
+	char eta[32];
+
+	if (!p->total || done > p->total)
+		return;
+	pct = p->total > UINT64_MAX / 100 ? done / (p->total / 100) : done * 100 / p->total;
+	fprintf(p->out, ", %llu%%", (unsigned long long)pct);
+	pb_progress_eta(done, p->total, now - p->start_ms, eta, sizeof(eta));
+	if (eta[0] && done < p->total)
+		fprintf(p->out, ", %s left", eta);
 }
 
 static void draw(struct pb_progress *p, const char *label, uint64_t bytes, uint64_t rows, uint64_t now)
@@ -29,9 +76,11 @@ static void draw(struct pb_progress *p, const char *label, uint64_t bytes, uint6
 
 	if (ms)
 		rate10 = bytes / ms / 100;
-	fprintf(p->out, "\r%s: %llu.%llu MB, %llu rows, %llu.%llu MB/s\033[K", label, (unsigned long long)(mb10 / 10),
+	fprintf(p->out, "\r%s: %llu.%llu MB, %llu rows, %llu.%llu MB/s", label, (unsigned long long)(mb10 / 10),
 		(unsigned long long)(mb10 % 10), (unsigned long long)rows, (unsigned long long)(rate10 / 10),
 		(unsigned long long)(rate10 % 10));
+	share(p, bytes, now);
+	fputs("\033[K", p->out);
 	fflush(p->out);
 	p->drawn = 1;
 }
@@ -43,7 +92,7 @@ void pb_progress_update(struct pb_progress *p, const char *label, uint64_t bytes
 	if (!p->out)
 		return;
 	now = pb_now_ms();
-	if (now - p->last_ms < REDRAW_MS)
+	if (now - p->last_ms < REDRAW_MS || now - p->start_ms < FIRST_DRAW_MS)
 		return;
 	p->last_ms = now;
 	draw(p, label, bytes, rows, now);
@@ -51,9 +100,44 @@ void pb_progress_update(struct pb_progress *p, const char *label, uint64_t bytes
 
 void pb_progress_finish(struct pb_progress *p, const char *label, uint64_t bytes, uint64_t rows)
 {
-	if (!p->out)
+	if (!p->out || !p->drawn)
 		return;
 	draw(p, label, bytes, rows, pb_now_ms());
+	fputc('\n', p->out);
+	fflush(p->out);
+}
+
+static void draw_items(struct pb_progress *p, const char *label, uint64_t done, const char *unit, uint64_t now)
+{
+	if (p->total)
+		fprintf(p->out, "\r%s: %llu of %llu %s", label, (unsigned long long)done, (unsigned long long)p->total,
+			unit);
+	else
+		fprintf(p->out, "\r%s: %llu %s", label, (unsigned long long)done, unit);
+	share(p, done, now);
+	fputs("\033[K", p->out);
+	fflush(p->out);
+	p->drawn = 1;
+}
+
+void pb_progress_items(struct pb_progress *p, const char *label, uint64_t done, const char *unit)
+{
+	uint64_t now;
+
+	if (!p->out)
+		return;
+	now = pb_now_ms();
+	if (now - p->last_ms < REDRAW_MS || now - p->start_ms < FIRST_DRAW_MS)
+		return;
+	p->last_ms = now;
+	draw_items(p, label, done, unit, now);
+}
+
+void pb_progress_items_finish(struct pb_progress *p, const char *label, uint64_t done, const char *unit)
+{
+	if (!p->out || !p->drawn)
+		return;
+	draw_items(p, label, done, unit, pb_now_ms());
 	fputc('\n', p->out);
 	fflush(p->out);
 }

@@ -1,4 +1,7 @@
-/* A one-line progress display on a terminal: bytes, rows and throughput, redrawn at most a few times a second. */
+/*
+ * A one-line progress display on a terminal: bytes, rows and throughput (or items done of a total), with the
+ * share done and the time left when the total is known. Nothing is drawn for work that ends within a second.
+ */
 #ifndef PB_PROGRESS_H
 #define PB_PROGRESS_H
 
@@ -9,6 +12,7 @@ struct pb_progress {
 	FILE *out;	   /* NULL: disabled */
 	uint64_t start_ms; /* monotonic */
 	uint64_t last_ms;
+	uint64_t total; /* bytes or items the work comes to, or 0: unknown */
 	int drawn;
 };
 
@@ -16,8 +20,17 @@ struct pb_progress {
 void pb_progress_init(struct pb_progress *p, FILE *out);
 /* Redraws if enough time has passed: "label: 123.4 MB, 1234567 rows, 456.7 MB/s". */
 void pb_progress_update(struct pb_progress *p, const char *label, uint64_t bytes, uint64_t rows);
-/* Draws the final state and ends the line. */
+/* Draws the final state and ends the line, if anything was drawn. */
 void pb_progress_finish(struct pb_progress *p, const char *label, uint64_t bytes, uint64_t rows);
+/* The bytes (or items) the work comes to, for the share done and the time left; 0: unknown. */
+void pb_progress_set_total(struct pb_progress *p, uint64_t total);
+/* Redraws if enough time has passed: "label: 123 of 4567 UNIT, 2%, 12 s left". */
+void pb_progress_items(struct pb_progress *p, const char *label, uint64_t done, const char *unit);
+/* Ends an items line, if anything was drawn. */
+void pb_progress_items_finish(struct pb_progress *p, const char *label, uint64_t done, const char *unit);
+
+/* "12 s", "3 min 4 s" or "2 h 5 min": the time left when done of total took elapsed_ms; "" if unknown. */
+void pb_progress_eta(uint64_t done, uint64_t total, uint64_t elapsed_ms, char *out, size_t size);
 
 /* Milliseconds on the monotonic clock. */
 uint64_t pb_now_ms(void);

@@ -2,10 +2,13 @@
 #include "ingest.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "azure_export.h"
 #include "date.h"
@@ -323,6 +326,35 @@ out:
 	return ret;
 }
 
+/*
+ * The bytes the progress counts towards, when they are known: every file local, regular and not compressed
+ * (the first bytes say so, as for reading). 0 otherwise: downloads and compressed files show no time left.
+ */
+static uint64_t plain_bytes(const char *const *files, size_t n)
+{
+	uint64_t sum = 0;
+	unsigned char head[4];
+	struct stat st;
+	size_t k;
+	ssize_t got;
+	int fd;
+
+	for (k = 0; k < n; k++) {
+		if (strcmp(files[k], "-") == 0 || strstr(files[k], "://"))
+			return 0;
+		fd = open(files[k], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		got = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, head, sizeof(head)) : -1;
+		close(fd);
+		if (got < 0 || (got >= 2 && head[0] == 0x1f && head[1] == 0x8b) ||
+		    (got == 4 && memcmp(head, "PK\3\4", 4) == 0))
+			return 0;
+		sum += (uint64_t)st.st_size;
+	}
+	return sum;
+}
+
 /* Reads every file of the run. Returns 0, or the error class the failure calls for. */
 static int read_all(struct run *run)
 {
@@ -330,6 +362,8 @@ static int read_all(struct run *run)
 	size_t k;
 
 	r->nparts = run->nfiles;
+	if (r->progress.out)
+		pb_progress_set_total(&r->progress, plain_bytes(run->files, run->nfiles));
 	for (k = 0; k < run->nfiles; k++) {
 		r->part = k;
 		if (pb_read_file(r, run->files[k]) < 0 || r->errors)
