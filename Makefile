@@ -36,6 +36,11 @@ LIB_SRC := \
 	common/progress.c \
 	common/text.c
 
+AGGREGATE_SRC := \
+	aggregate/estimate.c \
+	aggregate/estimate_cli.c \
+	aggregate/main.c
+
 ACCOUNTS_SRC := \
 	accounts/account.c \
 	accounts/customer.c \
@@ -76,10 +81,11 @@ LIB := $(BUILD)/libpb.a
 SCHEMAS := $(sort $(wildcard schemas/[0-9][0-9][0-9]_*.sql))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 ACCOUNTS_OBJ := $(ACCOUNTS_SRC:%.c=$(BUILD)/%.o)
+AGGREGATE_OBJ := $(AGGREGATE_SRC:%.c=$(BUILD)/%.o)
 DB_OBJ := $(DB_SRC:%.c=$(BUILD)/%.o)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
-PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-db $(BIN)/pb-ingest
+PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-db $(BIN)/pb-ingest
 
 all: $(PROGRAMS)
 
@@ -102,6 +108,10 @@ $(LIB): $(LIB_OBJ)
 $(BIN)/pb-accounts: $(ACCOUNTS_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/pb-aggregate: $(AGGREGATE_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
 
 $(BIN)/pb-db: $(DB_OBJ) $(LIB)
 	@mkdir -p $(@D)
@@ -147,9 +157,9 @@ fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 
 lint:
-	clang-format --dry-run --Werror accounts/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
+	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts common db ingest
+		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate common db ingest
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
@@ -163,4 +173,4 @@ clean:
 
 .PHONY: all test check deps demo bench fuzz lint install clean
 
--include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d)
