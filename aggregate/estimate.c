@@ -54,6 +54,8 @@
 #define SPIKE_BLUR 0.3
 #define SPIKE_PRIOR_SIZE 5.0
 #define SPIKE_PRIOR_SPREAD 0.8
+/* A rate is drawn as if from this many days at least: a few days without a spike say little about spikes. */
+#define MIN_RATE_DAYS 28
 
 /* Tuning, measured by bench/estimate.sh on synthetic account-months. */
 static const struct tuning {
@@ -63,7 +65,7 @@ static const struct tuning {
 	double slope_shrink; /* a slope of t standard errors keeps t^2 / (t^2 + slope_shrink) of itself */
 	double damp;	     /* the slope's weight on the h-th day ahead is damp^h */
 	double widen;	     /* the level error's deviation is multiplied by this */
-} tuning = {30.0, 35.0, 28, 1.0, 0.98, 1.2};
+} tuning = {30.0, 35.0, 28, 1.0, 0.98, 1.3};
 
 /* A line through the log series at an origin day: the level there, the slope, their standard errors. */
 struct line {
@@ -652,7 +654,8 @@ static void project(const struct model *m, double *point, double q[4])
 	}
 	for (k = 0; k < NSIM; k++) {
 		double level = exp(sd * rng_t(&st, m->dof)), tot = 0;
-		double p_spike = rng_rate(&st, m->nspikes, m->npool), p_oneoff = 0;
+		double p_spike = rng_rate(&st, m->nspikes, m->npool > MIN_RATE_DAYS ? m->npool : MIN_RATE_DAYS);
+		double p_oneoff = 0;
 
 		if (m->noneoffs)
 			p_oneoff = rng_rate(&st, m->noneoffs, m->n);
@@ -673,7 +676,10 @@ static void project(const struct model *m, double *point, double q[4])
 	shortest(sims, 0.80, &q[1], &q[2]);
 }
 
-/* A level from fewer than MIN_DAYS days: their median, no trend, a typical spread and wide uncertainty. */
+/*
+ * A level from fewer than MIN_DAYS days: their median as it is, no trend, a typical spread and a wide
+ * uncertainty.
+ */
 static void short_level(struct model *m)
 {
 	double tmp[MAXD];
@@ -684,7 +690,7 @@ static void short_level(struct model *m)
 	m->line.sigma = 0.3;
 	m->line.se_level = sqrt(m->line.sigma * m->line.sigma * 1.57 / len + 0.1 * 0.1);
 	m->line.se_slope = 0;
-	m->smear = exp(m->line.sigma * m->line.sigma / 2);
+	m->smear = 1;
 	m->ar = 0;
 	m->last_res = 0;
 	m->nspikes = 0;

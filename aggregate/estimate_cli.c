@@ -45,13 +45,16 @@ static const char usage_text[] =
 enum { COL_SERIES, COL_DATE, COL_CATEGORY, COL_AMOUNT, NCOLS };
 static const char *const column_names[NCOLS] = {"series", "date", "charge_category", "amount"};
 
-/* One series as read: its key, its month-to-date, and its daily usage and one-offs from first_day on. */
+/*
+ * One series as read: its key, its month-to-date, and its daily usage and one-offs from first_day on (oneoff
+ * only once the series has one: most have none).
+ */
 struct series {
 	char *key;
 	size_t keylen;
 	pb_money mtd;
 	pb_money usage[PB_ESTIMATE_MAX_DAYS];
-	pb_money oneoff[PB_ESTIMATE_MAX_DAYS];
+	pb_money *oneoff;
 };
 
 /* The series read so far, and an open-addressing index of them by key. */
@@ -265,6 +268,7 @@ static void table_release(struct table *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i]->key);
+		free(t->v[i]->oneoff);
 		free(t->v[i]);
 	}
 	free(t->v);
@@ -369,6 +373,11 @@ static int read_row(struct run *r)
 	if (!s)
 		return -1;
 	usage = cat->len == 5 && strncasecmp(cat->ptr, "Usage", 5) == 0;
+	if (!usage && !s->oneoff) {
+		s->oneoff = calloc(PB_ESTIMATE_MAX_DAYS, sizeof(*s->oneoff));
+		if (!s->oneoff)
+			return -1;
+	}
 	sum = usage ? &s->usage[day - r->first_day] : &s->oneoff[day - r->first_day];
 	if (pb_money_add(*sum, v, sum) < 0 || (day >= r->month_start && pb_money_add(s->mtd, v, &s->mtd) < 0)) {
 		field_error(r, r->col[COL_AMOUNT], "amount out of range: the series' sum leaves the range of amounts");
