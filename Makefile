@@ -112,6 +112,7 @@ UNIT_TESTS := \
 	csv \
 	currency \
 	date \
+	estimate \
 	input \
 	job \
 	money \
@@ -181,12 +182,18 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS)
 
+# The estimator lives in aggregate/, not in libpb.a.
+$(BUILD)/tests/test_estimate: tests/unit/test_estimate.c $(BUILD)/aggregate/estimate.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iaggregate $(LDFLAGS) -o $@ $< $(BUILD)/aggregate/estimate.o $(LIB) -lcmocka $(LDLIBS) -lm
+
 # Tests: unit tests (cmocka) then the end-to-end suites against the real executables.
 test: $(PROGRAMS) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 	PB_BIN=$(BIN) bash tests/e2e/ingest/run.sh
 	PB_BIN=$(BIN) bash tests/e2e/ingest/split.sh
 	PB_BIN=$(BIN) bash tests/e2e/azure/run.sh
+	PB_BIN=$(BIN) bash tests/e2e/estimate/run.sh
 	bash tests/servers/selftest.sh
 	PB_BIN=$(BIN) bash tests/integration/store.sh
 	PB_BIN=$(BIN) bash tests/integration/fetch.sh

@@ -185,9 +185,9 @@ static int markup_of(const struct pb_agg_account *a, pb_money mtd, pb_money *out
 	return 0;
 }
 
-/* The estimate of a recurring series (history and month) with the month to date. */
+/* The estimate of a recurring series (history and month) and its one-off charges, with the month to date. */
 static int estimate_of(const struct pb_agg_context *ctx, const struct pb_agg_account *a, const pb_money *usage,
-		       struct figures *fig, struct pb_buf *err)
+		       const pb_money *one_off, struct figures *fig, struct pb_buf *err)
 {
 	struct pb_estimate_series s;
 
@@ -197,6 +197,7 @@ static int estimate_of(const struct pb_agg_context *ctx, const struct pb_agg_acc
 	s.first_day = ctx->first_day;
 	s.ndays = (size_t)(ctx->as_of - ctx->first_day + 1);
 	s.recurring = usage;
+	s.oneoff = one_off;
 	s.month_to_date = fig->mtd;
 	s.final = fig->final;
 	s.minor_unit = a->minor_unit;
@@ -275,18 +276,20 @@ static void write_daily(struct pb_agg_context *ctx, const struct pb_agg_account 
 static int all_vendors(struct pb_agg_context *ctx, const struct pb_agg_account *a, const struct figures *vf,
 		       struct pb_buf *err)
 {
-	pb_money usage[PB_AGG_MAX_DAYS];
+	pb_money usage[PB_AGG_MAX_DAYS], one_off[PB_AGG_MAX_DAYS];
 	struct figures all;
 	int v;
 	size_t d;
 
 	memset(&all, 0, sizeof(all));
 	memset(usage, 0, sizeof(usage));
+	memset(one_off, 0, sizeof(one_off));
 	all.vendor = "all";
 	all.final = 1;
 	for (v = 0; v < PB_NVENDORS; v++) {
 		for (d = 0; d < PB_AGG_MAX_DAYS; d++)
-			if (pb_money_add(usage[d], a->v[v].usage[d], &usage[d]) < 0)
+			if (pb_money_add(usage[d], a->v[v].usage[d], &usage[d]) < 0 ||
+			    pb_money_add(one_off[d], a->v[v].one_off[d], &one_off[d]) < 0)
 				return range_error(err, a->alias);
 		if (!a->v[v].present)
 			continue;
@@ -297,7 +300,7 @@ static int all_vendors(struct pb_agg_context *ctx, const struct pb_agg_account *
 		if (vf[v].complete_through && (!all.complete_through || vf[v].complete_through < all.complete_through))
 			all.complete_through = vf[v].complete_through;
 	}
-	if (estimate_of(ctx, a, usage, &all, err) < 0)
+	if (estimate_of(ctx, a, usage, one_off, &all, err) < 0)
 		return PB_ERR_DATA;
 	write_figures(ctx, a, &all);
 	return 0;
@@ -316,7 +319,7 @@ int pb_agg_account_finish(struct pb_agg_context *ctx, struct pb_agg_account *a, 
 		f[v].complete_through = ctx->complete_through[v];
 		f[v].final = ctx->final[v];
 		if (month_to_date(ctx, a, v, &f[v].mtd, err) < 0 || markup_of(a, f[v].mtd, &f[v].markup, err) < 0 ||
-		    estimate_of(ctx, a, a->v[v].usage, &f[v], err) < 0)
+		    estimate_of(ctx, a, a->v[v].usage, a->v[v].one_off, &f[v], err) < 0)
 			return PB_ERR_DATA;
 		write_totals(ctx, a, v);
 		write_figures(ctx, a, &f[v]);

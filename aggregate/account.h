@@ -7,11 +7,12 @@
 
 #include "buf.h"
 #include "eligconf.h"
+#include "estimate.h"
 #include "money.h"
 #include "rates.h"
 
 /* History before the month that the estimator reads, and the longest month. */
-#define PB_AGG_HISTORY_DAYS 90
+#define PB_AGG_HISTORY_DAYS PB_ESTIMATE_HISTORY
 #define PB_AGG_MAX_DAYS (PB_AGG_HISTORY_DAYS + 31)
 
 /* What the whole run shares: its dates, the sources' completeness, the rates, and where rows go. */

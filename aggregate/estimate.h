@@ -1,4 +1,4 @@
-/* The month-end estimate: a pure function of an account's daily history (no database, no I/O). */
+/* The month-end estimate of one series: its exact month-to-date plus a forecast of its recurring usage. */
 #ifndef PB_ESTIMATE_H
 #define PB_ESTIMATE_H
 
@@ -7,23 +7,57 @@
 
 #include "money.h"
 
-/* One series (an account, or an account and vendor): recurring usage per day, and the month to date. */
+/* How far before the month a series' days may go back. */
+#define PB_ESTIMATE_HISTORY 90
+/* The most days a series covers: the history and a 31-day month. */
+#define PB_ESTIMATE_MAX_DAYS (PB_ESTIMATE_HISTORY + 31)
+
+/*
+ * One series (an account, or an account and vendor), read-only to the estimator. Days are day numbers
+ * (common/date.h). recurring holds ndays amounts, for first_day .. as_of: the recurring usage of each day
+ * (charge category Usage), zero on days without any. month_to_date is the exact sum of every charge category
+ * from month_start through as_of: purchases, fees, credits, refunds and tax are in it and never projected.
+ * oneoff (NULL: none known) holds the other categories' sum per day like recurring: never projected either,
+ * but how often and how large they came widens the intervals.
+ */
 struct pb_estimate_series {
-	int32_t month_start, as_of; /* day numbers; as_of inside the month */
-	int32_t first_day;	    /* the day recurring[0] is of (up to 90 days before the month) */
-	size_t ndays;		    /* first_day..as_of */
-	const pb_money *recurring;  /* per day: recurring usage (charge category Usage) */
-	pb_money month_to_date;	    /* exact: every category, from the month's start through as_of */
-	int final;		    /* the month's data is final: the estimate is the month to date */
-	int minor_unit;		    /* the currency's decimals */
+	int32_t month_start; /* the first day of the month */
+	int32_t as_of;	     /* the last day with data: month_start .. the month's last day */
+	int32_t first_day;   /* the day of recurring[0]: month_start - PB_ESTIMATE_HISTORY .. month_start */
+	size_t ndays;	     /* as_of - first_day + 1 */
+	const pb_money *recurring;
+	const pb_money *oneoff;
+	pb_money month_to_date;
+	int final;	/* 1: the month's data is complete, the estimate is the month-to-date */
+	int minor_unit; /* decimals of the currency: 2 for USD, 0 for JPY, 3 for BHD (0..18) */
 };
 
+/*
+ * The estimated month total and its 80 % and 90 % prediction intervals, each rounded to the minor unit
+ * (half away from zero), with low90 <= low80 <= estimate <= high80 <= high90. The estimate is the month-to-date
+ * plus the expected usage of the rest of the month; the intervals also allow for spikes and one-offs at the
+ * rate the window had them. method is a static string:
+ *   final          the month is over or declared final: every figure is the month-to-date
+ *   no-usage       no recurring usage to project (none in the window, or none since it stopped)
+ *   short-history  fewer than a week of usage at the current level: a plain level, wide intervals
+ *   weekly         a robust local level and damped trend, with day-of-week factors
+ *   level          the same without day-of-week factors (the series shows no weekly pattern)
+ */
 struct pb_estimate {
-	pb_money estimate, low80, high80, low90, high90; /* rounded to the minor unit */
-	const char *method;				 /* a static name */
+	pb_money estimate, low80, high80, low90, high90;
+	const char *method;
 };
 
-/* Computes the estimate of s. Returns 0, or -1 when s is not usable. */
+enum {
+	PB_ESTIMATE_OK = 0,
+	PB_ESTIMATE_ERR_ARG = -1,   /* days or minor_unit out of their ranges */
+	PB_ESTIMATE_ERR_RANGE = -2, /* a figure leaves pb_money's range */
+};
+
+/*
+ * Estimates s's month total into *out. Pure: no I/O, no allocation, no global state; the same series gives
+ * the same figures. Returns PB_ESTIMATE_OK or a negative code (out is then unspecified).
+ */
 int pb_estimate_compute(const struct pb_estimate_series *s, struct pb_estimate *out);
 
 #endif

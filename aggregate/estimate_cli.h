@@ -1,8 +1,13 @@
-/* The estimator's own command-line face: pb-aggregate estimate --as-of DAY FILE.csv. */
+/* pb-aggregate estimate: the month-end estimator's command-line face, over a CSV file of daily amounts. */
 #ifndef PB_ESTIMATE_CLI_H
 #define PB_ESTIMATE_CLI_H
 
-/* Runs "estimate [options] FILE" (argv[0] is "estimate"). Returns the exit status. */
+/*
+ * Runs `estimate --as-of YYYY-MM-DD [--final] [--minor-unit N] FILE` (argv[0] is "estimate"): reads FILE
+ * ("-": stdin), a CSV file with the columns series, date, charge_category and amount, and writes one line of
+ * figures per series to stdout, sorted by series. Messages go through pb_log (the caller sets it up).
+ * Returns the exit status (common/exitcode.h).
+ */
 int pb_estimate_cli(int argc, char **argv);
 
 #endif

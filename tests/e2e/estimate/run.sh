@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# End-to-end tests of `pb-aggregate estimate`: the month-end estimates of small series made here (fixtures.py
+# writes the longer ones), checked to the cent, against the truth where the fixture knows it, and the errors
+# with their FILE:LINE:COLUMN and exit status.
+#
+# Usage: tests/e2e/estimate/run.sh           runs bin/pb-aggregate of this work tree
+#        PB_BIN=DIR tests/e2e/estimate/run.sh  runs DIR/pb-aggregate (a relative DIR is taken from the caller's
+#                                              folder), e.g. a sanitizer build
+
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../../lib.sh
+. "$HERE/../../lib.sh"
+PB=$BIN/pb-aggregate
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pb-estimate.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+HEADER=series,month,as_of,month_to_date,estimate,low80,high80,low90,high90,method
+
+if [ ! -x "$PB" ]; then
+	notok "$PB is not an executable"
+	pb_tests_done
+	exit 1
+fi
+if ! python3 "$HERE/fixtures.py" "$TMP" 2>"$TMP/fixtures.err"; then
+	notok "fixtures.py" "$(cat "$TMP/fixtures.err")"
+	pb_tests_done
+	exit 1
+fi
+
+# est ARG...: runs pb-aggregate estimate ARG... in TMP; OUT, ERR and RC are what it printed and returned.
+est() {
+	(cd "$TMP" && "$PB" estimate "$@") >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+	OUT=$(cat "$TMP/out")
+	ERR=$(cat "$TMP/err")
+}
+
+# line SERIES: the output line of SERIES (a key without commas or quotes).
+line() {
+	grep "^$1," <<<"$OUT"
+}
+
+# col SERIES N: field N (1-based) of the line of SERIES.
+col() {
+	line "$1" | cut -d, -f"$2"
+}
+
+# within NAME GOT WANT PERCENT: ok when GOT is within PERCENT % of WANT.
+within() {
+	if python3 -c 'import sys; from decimal import Decimal as D; g, w, p = map(D, sys.argv[1:]); sys.exit(abs(g - w) > abs(w) * p / 100)' \
+		"$2" "$3" "$4"; then
+		ok "$1"
+	else
+		notok "$1" "got $2, want $3 within $4 %"
+	fi
+}
+
+# ordered NAME SERIES: ok when low90 <= low80 <= estimate <= high80 <= high90 in the line of SERIES.
+ordered() {
+	if python3 -c 'import sys; from decimal import Decimal as D; v = [D(x) for x in sys.argv[1:]]; sys.exit(not (v[3] <= v[1] <= v[0] <= v[2] <= v[4]))' \
+		"$(col "$2" 5)" "$(col "$2" 6)" "$(col "$2" 7)" "$(col "$2" 8)" "$(col "$2" 9)"; then
+		ok "$1"
+	else
+		notok "$1" "$(line "$2")"
+	fi
+}
+
+# days FIRST LAST SERIES CATEGORY AMOUNT: one row a day from FIRST through LAST.
+days() {
+	python3 -c '
+import datetime, sys
+d, last = (datetime.date.fromisoformat(x) for x in sys.argv[1:3])
+while d <= last:
+    print(f"{sys.argv[3]},{d},{sys.argv[4]},{sys.argv[5]}")
+    d += datetime.timedelta(days=1)' "$@"
+}
+
+# minus A B: A - B, exactly.
+minus() {
+	python3 -c 'import sys; from decimal import Decimal as D; print(D(sys.argv[1]) - D(sys.argv[2]))' "$1" "$2"
+}
+
+# truth SERIES: the true month total of SERIES (fixtures.py).
+truth() {
+	awk -v s="$1" '$1 == s { print $2 }' "$TMP/truth"
+}
+
+# ---- a flat series: the daily rate times the days, to the cent -------------------------------------------
+
+{
+	echo "series,date,charge_category,amount"
+	days 2025-12-01 2026-03-10 flat Usage 10.00
+} >"$TMP/flat.csv"
+est --as-of 2026-03-10 flat.csv
+check "flat: exit 0, nothing on stderr" "0:" "$RC:$ERR"
+check "flat: header" "$HEADER" "$(head -n 1 <<<"$OUT")"
+check "flat: 100 to date, 31 days of 10.00" "flat,2026-03,2026-03-10,100,310.00,306.00,313.84,304.04,316.54,level" \
+	"$(line flat)"
+ordered "flat: intervals around the estimate" flat
+
+# The same from standard input, rows in reverse order, each day's 10.00 in two rows.
+{
+	echo "series,date,charge_category,amount"
+	{
+		days 2025-12-01 2026-03-10 flat Usage 4.25
+		days 2025-12-01 2026-03-10 flat Usage 5.75
+	} | sort -r
+} >"$TMP/flat-split.csv"
+(cd "$TMP" && "$PB" estimate --as-of 2026-03-10 - <flat-split.csv) >"$TMP/stdin.out" 2>&1
+check "flat from stdin, split and shuffled: the same figures" "$(cat "$TMP/out")" "$(cat "$TMP/stdin.out")"
+
+# Other currencies: JPY has no decimals, BHD three.
+est --as-of 2026-03-10 --minor-unit 0 flat.csv
+check "flat: minor unit 0" "flat,2026-03,2026-03-10,100,310,306,314,304,317,level" "$(line flat)"
+est --as-of 2026-03-10 --minor-unit 3 flat.csv
+check "flat: minor unit 3" "flat,2026-03,2026-03-10,100,310.000,306.004,313.841,304.038,316.539,level" "$(line flat)"
+
+# ---- one-offs are counted once, never projected --------------------------------------------------------
+
+{
+	cat "$TMP/flat.csv"
+	echo "flat,2026-03-05,Purchase,123.45"
+} >"$TMP/purchase.csv"
+est --as-of 2026-03-10 purchase.csv
+check "purchase: month-to-date and estimate up by exactly 123.45" "223.45,433.45" "$(col flat 4),$(col flat 5)"
+{
+	cat "$TMP/flat.csv"
+	echo "flat,2026-01-20,Purchase,500"
+	echo "flat,2026-03-02,Credit,-0.1"
+	echo "flat,2026-03-02,Tax,0.2"
+} >"$TMP/oneoffs.csv"
+est --as-of 2026-03-10 oneoffs.csv
+check "one-offs: history ignored, the month's exact sum in month-to-date" "100.1,310.10" "$(col flat 4),$(col flat 5)"
+check "one-offs: a past purchase widens the interval upwards" "1" \
+	"$(python3 -c 'import sys; from decimal import Decimal as D; print(int(D(sys.argv[1]) > D("316.54")))' "$(col flat 9)")"
+
+# ---- a weekly pattern: weekends lower -------------------------------------------------------------------
+
+est --as-of 2026-03-12 weekly.csv
+check "weekly: the figures" "weekly,2026-03,2026-03-12,1065.748,2636.02,2518.15,2757.42,2468.27,2809.70,weekly" \
+	"$(line weekly)"
+within "weekly: estimate within 5 % of the true total $(truth weekly)" "$(col weekly 5)" "$(truth weekly)" 5
+ordered "weekly: intervals around the estimate" weekly
+
+# ---- a workload that starts on the 12th, and one that steps up on the 12th -----------------------------
+
+est --as-of 2026-03-20 step.csv
+check "start: the figures" "new,2026-03,2026-03-20,445.0447,988.99,916.57,1057.61,895.62,1218.63,level" "$(line new)"
+within "start: estimate within 3 % of the true total $(truth new)" "$(col new 5)" "$(truth new)" 3
+check "step: the figures" "step,2026-03,2026-03-20,752.5337,1408.41,1370.60,1443.47,1354.69,1465.56,level" \
+	"$(line step)"
+within "step: estimate within 3 % of the true total $(truth step)" "$(col step 5)" "$(truth step)" 3
+
+# ---- an outlier day: one day of 50 times the usual ------------------------------------------------------
+
+est --as-of 2026-03-15 spike.csv
+check "spike: the figures of the calm series" \
+	"calm,2026-03,2026-03-15,456.081,938.23,917.90,963.97,908.95,971.73,level" "$(line calm)"
+check "spike: the figures of the spiky one" \
+	"spiky,2026-03,2026-03-15,1888.4735,2371.50,2329.94,2407.07,2325.25,3364.55,level" "$(line spiky)"
+within "spike: the projection moves less than 2 %" \
+	"$(minus "$(col spiky 5)" "$(col spiky 4)")" "$(minus "$(col calm 5)" "$(col calm 4)")" 2
+
+# ---- a final month --------------------------------------------------------------------------------------
+
+est --as-of 2026-03-10 --final purchase.csv
+check "final: every figure the month-to-date" "flat,2026-03,2026-03-10,223.45,223.45,223.45,223.45,223.45,223.45,final" \
+	"$(line flat)"
+{
+	echo "series,date,charge_category,amount"
+	days 2026-03-01 2026-03-31 whole Usage 0.333
+} >"$TMP/whole.csv"
+est --as-of 2026-03-31 whole.csv
+check "the month's last day: final, rounded once" "whole,2026-03,2026-03-31,10.323,10.32,10.32,10.32,10.32,10.32,final" \
+	"$(line whole)"
+
+# ---- too little history --------------------------------------------------------------------------------
+
+printf 'series,date,charge_category,amount\nnew,2026-03-10,Usage,30.00\n' >"$TMP/one-day.csv"
+est --as-of 2026-03-10 one-day.csv
+check "one day: short-history, the day's 30.00 for each of the 22 days, wide intervals" \
+	"new,2026-03,2026-03-10,30,660.00,273.85,1131.52,227.60,1460.09,short-history" "$(line new)"
+{
+	echo "series,date,charge_category,amount"
+	echo "credits,2026-03-03,Credit,-12.5"
+	echo "gone,2025-12-01,Usage,5"
+} >"$TMP/no-usage.csv"
+est --as-of 2026-03-10 no-usage.csv
+check "no usage to project" "$HEADER
+credits,2026-03,2026-03-10,-12.5,-12.50,-12.50,-12.50,-12.50,-12.50,no-usage
+gone,2026-03,2026-03-10,0,0.00,0.00,0.00,0.00,0.00,no-usage" "$OUT"
+
+# ---- series keys: sorted bytewise, quoted when needed ---------------------------------------------------
+
+cat >"$TMP/keys.csv" <<'EOF'
+series,date,charge_category,amount
+b,2026-03-01,Usage,1
+"a,1",2026-03-01,Usage,1
+A,2026-03-01,Usage,1
+"a""q",2026-03-01,Usage,1
+é,2026-03-01,Usage,1
+"two
+lines",2026-03-01,Usage,1
+EOF
+est --as-of 2026-03-01 --final keys.csv
+check "keys: sorted bytewise and quoted" "$HEADER
+A,2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
+\"a\"\"q\",2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
+\"a,1\",2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
+b,2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
+\"two
+lines\",2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
+é,2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final" "$OUT"
+
+# ---- errors ---------------------------------------------------------------------------------------------
+
+# error NAME WANT_RC WANT_STDERR ARG...: pb-aggregate estimate ARG... fails with that status and message, and
+# writes nothing on stdout.
+error() {
+	local name=$1 rc=$2 msg=$3
+	shift 3
+	est "$@"
+	check "$name" "$rc|$msg|" "$RC|$ERR|$OUT"
+}
+
+cat >"$TMP/in.csv" <<'EOF'
+series,date,charge_category,amount
+a,2026-03-01,Usage,1
+a,2026-03-02,Usage,1
+a,2026-03-03,Usage,1
+a,2026-03-04,Usage,1
+a,2026-03-05,Usage,1
+a,2026-13-01,Usage,1
+EOF
+error "bad date" 1 'pb-aggregate: in.csv:7:3: bad date "2026-13-01"' --as-of 2026-03-10 in.csv
+printf 'series,date,charge_category,amount\na,2026-03-11,Usage,1\n' >"$TMP/late.csv"
+error "date after the as-of day" 1 'pb-aggregate: late.csv:2:3: date 2026-03-11 is after the as-of day 2026-03-10' \
+	--as-of 2026-03-10 late.csv
+printf 'series,date,charge_category,amount\nlong key,2025-11-30,Usage,1\n' >"$TMP/early.csv"
+error "date more than 90 days before the month" 1 \
+	'pb-aggregate: early.csv:2:10: date 2025-11-30 is more than 90 days before the month (2026-03)' \
+	--as-of 2026-03-10 early.csv
+printf 'series,amount,date,charge_category\na,"1,5",2026-03-01,Usage\na,1e,2026-03-01,Usage\n' >"$TMP/amount.csv"
+error "bad amounts, columns in any order" 1 "pb-aggregate: amount.csv:2:3: bad amount \"1,5\": unexpected character ','
+pb-aggregate: amount.csv:3:3: bad amount \"1e\": exponent has no digits" --as-of 2026-03-10 amount.csv
+printf 'series,date,amount\n' >"$TMP/missing.csv"
+error "missing column" 1 "pb-aggregate: missing.csv:1:1: no column 'charge_category'" --as-of 2026-03-10 missing.csv
+printf 'series,date,charge_category,amount,note\n' >"$TMP/extra.csv"
+error "extra column" 1 "pb-aggregate: extra.csv:1:36: unknown column 'note'" --as-of 2026-03-10 extra.csv
+printf 'series,date,charge_category,amount\n,2026-03-01,Usage,1\na,2026-03-01,,1\na,2026-03-01,Usage\n' >"$TMP/empty.csv"
+error "empty fields, a short record" 1 "pb-aggregate: empty.csv:2:1: empty series
+pb-aggregate: empty.csv:3:14: empty charge_category
+pb-aggregate: empty.csv:4:1: expected 4 fields, found 3" --as-of 2026-03-10 empty.csv
+: >"$TMP/nothing.csv"
+error "empty file" 1 \
+	"pb-aggregate: nothing.csv:1:1: the file is empty: a header row series,date,charge_category,amount is needed" \
+	--as-of 2026-03-10 nothing.csv
+error "no such file" 1 "pb-aggregate: cannot open 'absent.csv': No such file or directory" --as-of 2026-03-10 absent.csv
+error "usage: no --as-of" 2 "pb-aggregate: estimate: --as-of YYYY-MM-DD is required
+Try 'pb-aggregate estimate --help'." in.csv
+error "usage: a bad --as-of" 2 "pb-aggregate: estimate: --as-of wants a date YYYY-MM-DD, not '2026-03-1'
+Try 'pb-aggregate estimate --help'." --as-of 2026-03-1 in.csv
+error "usage: a bad --minor-unit" 2 "pb-aggregate: estimate: --minor-unit wants a number of decimals 0..18, not '-1'
+Try 'pb-aggregate estimate --help'." --as-of 2026-03-10 --minor-unit -1 in.csv
+error "usage: no FILE" 2 "pb-aggregate: estimate: a FILE to read is required ('-': standard input)
+Try 'pb-aggregate estimate --help'." --as-of 2026-03-10
+error "usage: an unknown option" 2 "pb-aggregate: estimate: option '--month' needs a value or is unknown
+Try 'pb-aggregate estimate --help'." --as-of 2026-03-10 --month 2026-03 in.csv
+"$PB" frobnicate >"$TMP/out" 2>"$TMP/err"
+check "usage: an unknown command is an unexpected argument" "2|pb-aggregate: unexpected argument 'frobnicate'
+Try 'pb-aggregate --help'." "$?|$(cat "$TMP/err")"
+est --help
+check "estimate --help: the usage on stdout, exit 0" "0|usage: pb-aggregate estimate --as-of YYYY-MM-DD [--final] [--minor-unit N] FILE" \
+	"$RC|$(head -n 1 <<<"$OUT")"
+
+pb_tests_done
