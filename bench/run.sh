@@ -9,8 +9,9 @@
 #
 # Sections: cur (the above, then the store and the downloads) and azure-cost (`pb-ingest --format azure-cost
 # --summary` on a generated Azure cost details export of BENCH_ROWS rows, against DuckDB and `pigz -dc` the
-# same way). BENCH_SECTIONS (default "cur azure-cost") picks some; BENCH_AZURE_SCHEMA (default mca, or ea)
-# is the export's schema.
+# same way), aggregate (bench/aggregate.sh: pb-aggregate against a plain GROUP BY) and estimate
+# (bench/estimate.sh: the month-end estimator's accuracy against the usual forecasts). BENCH_SECTIONS (default
+# "cur azure-cost aggregate estimate") picks some; BENCH_AZURE_SCHEMA (default mca, or ea) is the export's schema.
 
 set -euo pipefail
 
@@ -30,7 +31,7 @@ MIN_SPEEDUP=8
 MAX_GZ_RATIO=1.1
 MAX_RSS_KB=$((32 * 1024))
 
-SECTIONS=" ${BENCH_SECTIONS:-cur azure-cost} "
+SECTIONS=" ${BENCH_SECTIONS:-cur azure-cost aggregate estimate} "
 AZ_SCHEMA=${BENCH_AZURE_SCHEMA:-mca}
 
 die() {
@@ -319,10 +320,17 @@ azure_section() {
 
 declare -A T M
 
-# BENCH_SECTIONS=azure-cost: that section alone, without the CUR files.
+# The sections that stand apart, in their own scripts, after the others.
+others() {
+	if section aggregate; then bash bench/aggregate.sh || MISMATCH=1; fi
+	if section estimate; then bash bench/estimate.sh || MISMATCH=1; fi
+}
+
+# BENCH_SECTIONS without cur: the other sections alone, without the CUR files.
 if ! section cur; then
-	section azure-cost && azure_section
-	((MISMATCH)) && die "outputs differ"
+	if section azure-cost; then azure_section; fi
+	others
+	((MISMATCH)) && die "outputs differ or a section failed"
 	exit 0
 fi
 
@@ -431,9 +439,10 @@ compare "$DIR/out-pb-parts.csv" "$DIR/out-pb-s3.csv" "pb-ingest local parts vs s
 compare "$DIR/out-pb-parts.csv" "$DIR/out-pb-plain.csv" "pb-ingest parts vs the whole file"
 target "s3rver <= ${MAX_S3_RATIO}x local files" "${s3_ratio}x" "$s3_ratio" "<=" "$MAX_S3_RATIO"
 
-section azure-cost && azure_section
+if section azure-cost; then azure_section; fi
+others
 
 if ((MISMATCH)); then
-	die "outputs differ"
+	die "outputs differ or a section failed"
 fi
 exit 0
