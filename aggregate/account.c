@@ -190,15 +190,27 @@ static int estimate_of(const struct pb_agg_context *ctx, const struct pb_agg_acc
 		       const pb_money *one_off, struct figures *fig, struct pb_buf *err)
 {
 	struct pb_estimate_series s;
+	int32_t through = ctx->as_of, d;
 
 	memset(&s, 0, sizeof(s));
+	s.month_to_date = fig->mtd;
+	/*
+	 * The days after the last complete one hold part of a day's usage (exports lag): the series ends at the
+	 * last complete day, so that a partial day is not read as a drop, and their usage leaves the month to date
+	 * the estimator adds its projection to (the projection covers those days in full; their one-off charges
+	 * stay counted as they stand).
+	 */
+	if (!fig->final && fig->complete_through >= ctx->month && fig->complete_through < ctx->as_of)
+		through = fig->complete_through;
+	for (d = through + 1; d <= ctx->as_of; d++)
+		if (pb_money_sub(s.month_to_date, usage[d - ctx->first_day], &s.month_to_date) < 0)
+			return range_error(err, a->alias);
 	s.month_start = ctx->month;
-	s.as_of = ctx->as_of;
+	s.as_of = through;
 	s.first_day = ctx->first_day;
-	s.ndays = (size_t)(ctx->as_of - ctx->first_day + 1);
+	s.ndays = (size_t)(through - ctx->first_day + 1);
 	s.recurring = usage;
 	s.oneoff = one_off;
-	s.month_to_date = fig->mtd;
 	s.final = fig->final;
 	s.minor_unit = a->minor_unit;
 	if (pb_estimate_compute(&s, &fig->est) < 0) {

@@ -238,6 +238,28 @@ printf 'aws Usage * list\naws Tax * exclude\n' >"$TMP/bad.conf"
 "$PBA" --month 2026-10 --pricing "$TMP/bad.conf" >"$TMP/out" 2>"$TMP/err"
 check "a bad pricing rule: exit 1 at its line and column" \
 	"1|pb-aggregate: $TMP/bad.conf:2:11: exclude takes a reason (tax, earned-discount, ...)" "$?|$(cat "$TMP/err")"
+# ---- a partial last day ------------------------------------------------------------------------------------
+# November so far: 100 a day through the 10th, and 30 of the 11th (exports lag: the last day is partial). The
+# estimate projects the complete days; the partial one is neither read as a drop nor counted twice.
+mkdir -p "$TMP/nov"
+{
+	echo "$H"
+	for d in $(seq 1 10); do printf '2026-11-01T00:00:00Z,777777777777,Usage,2026-11-%02dT05:00:00Z,USD,80,100,EC2\n' "$d"; done
+	printf '2026-11-01T00:00:00Z,777777777777,Usage,2026-11-11T01:00:00Z,USD,24,30,EC2\n'
+} >"$TMP/nov/cur.csv"
+printf 'alias,name,billing_country,is_reseller,parent_reseller\nFLAT1,Flat,US,false,\n' >"$TMP/flat.csv"
+{
+	"$PBI" --format aws-cur --no-progress "$TMP/nov/cur.csv" &&
+		"$PBC" import "$TMP/flat.csv" --by test &&
+		"$PBC" accept-terms FLAT1 --vendor centurylink --version 1 --by test &&
+		"$PBC" accept-terms FLAT1 --vendor aws --region US --version 1 --by test &&
+		"$PBC" link FLAT1 --vendor aws --partner-account 777777777777 --from 2026-11-01 --by test
+} >"$TMP/out" 2>&1 || notok "November's export and FLAT1" "$(cat "$TMP/out")"
+"$PBA" --month 2026-11 --as-of 2026-11-12 >"$TMP/out" 2>"$TMP/err"
+check "a partial last day: the month to date counts it, the estimate projects the complete days (100 x 30)" \
+	"0|FLAT1,aws,USD,1030,3000.00,2026-11-10,false" \
+	"$?|$("$PBA" --month 2026-11 --no-run --csv | awk -F, -v OFS=, '$1 == "FLAT1" { print $1, $2, $3, $4, $5, $10, $11 }')"
+
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 1" "1|pb-aggregate: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
 
