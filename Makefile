@@ -56,6 +56,20 @@ ACCOUNTS_SRC := \
 	accounts/rules.c \
 	accounts/suggest.c
 
+API_SRC := \
+	api/cache.c \
+	api/json.c \
+	api/listen.c \
+	api/main.c \
+	api/metrics.c \
+	api/pool.c \
+	api/queries.c \
+	api/ratelimit.c \
+	api/routes.c \
+	api/server.c \
+	api/token.c \
+	api/usage.c
+
 AGGREGATE_SRC := \
 	aggregate/account.c \
 	aggregate/estimate.c \
@@ -100,10 +114,11 @@ SCHEMAS := $(sort $(wildcard schemas/[0-9][0-9][0-9]_*.sql))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 ACCOUNTS_OBJ := $(ACCOUNTS_SRC:%.c=$(BUILD)/%.o)
 AGGREGATE_OBJ := $(AGGREGATE_SRC:%.c=$(BUILD)/%.o)
+API_OBJ := $(API_SRC:%.c=$(BUILD)/%.o)
 DB_OBJ := $(DB_SRC:%.c=$(BUILD)/%.o)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
-PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-db $(BIN)/pb-ingest
+PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-api $(BIN)/pb-db $(BIN)/pb-ingest
 
 all: $(PROGRAMS)
 
@@ -130,6 +145,10 @@ $(BIN)/pb-accounts: $(ACCOUNTS_OBJ) $(LIB)
 $(BIN)/pb-aggregate: $(AGGREGATE_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
+
+$(BIN)/pb-api: $(API_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lmicrohttpd $(LDLIBS)
 
 $(BIN)/pb-db: $(DB_OBJ) $(LIB)
 	@mkdir -p $(@D)
@@ -176,9 +195,9 @@ fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 
 lint:
-	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
+	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] api/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] tests/unit/*.c fuzz/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate common db ingest
+		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate api common db ingest
 
 # Installed programs are built apart, without the test hooks.
 install:
@@ -195,4 +214,4 @@ clean:
 
 .PHONY: all test check deps demo bench fuzz lint install clean
 
--include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d) $(API_OBJ:.o=.d)
