@@ -102,6 +102,7 @@ INGEST_SRC := \
 	ingest/worker.c
 
 UNIT_TESTS := \
+	api \
 	csv \
 	currency \
 	date \
@@ -157,6 +158,12 @@ $(BIN)/pb-db: $(DB_OBJ) $(LIB)
 $(BIN)/pb-ingest: $(INGEST_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# pb-api's modules that need no server, tested with their objects.
+API_UNIT_OBJ := $(addprefix $(BUILD)/api/,cache.o json.o ratelimit.o token.o usage.o)
+$(BUILD)/tests/test_api: tests/unit/test_api.c $(API_UNIT_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iapi $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(@D)

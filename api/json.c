@@ -33,11 +33,12 @@ void pb_api_json_open(struct pb_api_json *j, char bracket)
 	pb_buf_addch(j->out, bracket);
 	j->depth++;
 	j->comma[j->depth] = 0;
+	j->open[j->depth] = bracket;
 }
 
 void pb_api_json_close(struct pb_api_json *j, char bracket)
 {
-	if (j->depth == 0 || j->after_key || (bracket != '}' && bracket != ']')) {
+	if (j->depth == 0 || j->after_key || bracket != (j->open[j->depth] == '{' ? '}' : ']')) {
 		j->failed = 1;
 		return;
 	}

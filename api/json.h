@@ -17,6 +17,7 @@ struct pb_api_json {
 	int after_key;
 	int failed;
 	unsigned char comma[PB_API_JSON_MAX_DEPTH + 1];
+	char open[PB_API_JSON_MAX_DEPTH + 1]; /* the bracket that opened each level */
 };
 
 void pb_api_json_init(struct pb_api_json *j, struct pb_buf *out);
