@@ -175,7 +175,8 @@ static int start_parts(struct server *s, struct pb_buf *err)
 static int start_daemon(struct server *s, struct pb_buf *err)
 {
 	const struct pb_api_config *cfg = s->cfg;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+	unsigned flags =
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 	struct MHD_OptionItem tls[3] = {
 		{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
 	struct sockaddr_storage ss;

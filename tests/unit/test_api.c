@@ -93,7 +93,7 @@ static void test_cache_generations(void **state)
 	struct pb_api_cache_stats st;
 	uint64_t gen;
 	int got = 0, rc = 0, i;
-	char key[8];
+	char key[16];
 
 	(void)state;
 	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(1), pb_api_cache_generation(c)), 0); /* disabled */
