@@ -26,6 +26,7 @@ enum {
 	OPT_TLS_KEY,
 	OPT_INSECURE,
 	OPT_CACHE,
+	OPT_MAX_CONNECTIONS,
 	OPT_AUTH_FAILURES,
 	OPT_LOG_FORMAT,
 	OPT_ACCOUNT,
@@ -61,8 +62,10 @@ static void usage(FILE *out)
 		     "  --port N               TCP port, 0 for any free one (default 8080; $PB_API_PORT)\n"
 		     "  --database CONNINFO    libpq connection string or URI (default $PB_DATABASE_URL, else the\n"
 		     "                         local cluster)\n"
-		     "  --threads N            HTTP threads (default: one per CPU; $PB_API_THREADS)\n"
-		     "  --pool N               database connections (default: as many as threads; $PB_API_POOL)\n"
+		     "  --threads N            0 (the default): a thread per connection; N: N threads polling with\n"
+		     "                         epoll, for many more connections ($PB_API_THREADS)\n"
+		     "  --max-connections N    connections open at once (default 1024)\n"
+		     "  --pool N               database connections (default: one per CPU, at least 4; $PB_API_POOL)\n"
 		     "  --tls-cert FILE        PEM certificate chain, with --tls-key FILE: serve HTTPS\n"
 		     "                         ($PB_API_TLS_CERT, $PB_API_TLS_KEY)\n"
 		     "  --allow-insecure-http  plain HTTP on an address other than loopback (behind a TLS proxy)\n"
@@ -116,13 +119,19 @@ static int number_option(struct args *a, int ch, const char *v)
 		a->cfg.port = (unsigned)n;
 		return 0;
 	case OPT_THREADS:
-	case OPT_POOL:
-		if (number(ch == OPT_POOL ? "--pool" : "--threads", v, 1, 256, &n) < 0)
+		if (number("--threads", v, 0, 256, &n) < 0)
 			return -1;
-		if (ch == OPT_POOL)
-			a->cfg.pool = (unsigned)n;
-		else
-			a->cfg.threads = (unsigned)n;
+		a->cfg.threads = (unsigned)n;
+		return 0;
+	case OPT_POOL:
+		if (number("--pool", v, 1, 256, &n) < 0)
+			return -1;
+		a->cfg.pool = (unsigned)n;
+		return 0;
+	case OPT_MAX_CONNECTIONS:
+		if (number("--max-connections", v, 1, 100000, &n) < 0)
+			return -1;
+		a->cfg.max_connections = (unsigned)n;
 		return 0;
 	case OPT_CACHE:
 		if (number("--cache-entries", v, 1, 10000000, &n) < 0)
@@ -219,6 +228,7 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
 		{"allow-insecure-http", no_argument, NULL, OPT_INSECURE},
 		{"cache-entries", required_argument, NULL, OPT_CACHE},
+		{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
 		{"auth-failures", required_argument, NULL, OPT_AUTH_FAILURES},
 		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 		{"account", required_argument, NULL, OPT_ACCOUNT},

@@ -31,8 +31,9 @@ void pb_api_config_init(struct pb_api_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->listen = "127.0.0.1";
 	cfg->port = 8080;
-	cfg->threads = cpus > 0 && cpus < 64 ? (unsigned)cpus : 2;
-	cfg->pool = cfg->threads;
+	cfg->threads = 0;
+	cfg->max_connections = 1024;
+	cfg->pool = cpus > 4 && cpus < 64 ? (unsigned)cpus : 4;
 	cfg->cache_entries = 100000;
 	cfg->auth_failures = 10;
 }
@@ -172,36 +173,53 @@ static int start_parts(struct server *s, struct pb_buf *err)
 	return r->listener ? 0 : PB_ERR_DEPENDENCY;
 }
 
+/* The TLS options (cert and key in memory) into opts[0..1]; 0, or PB_ERR_USAGE with err. */
+static int tls_options(struct server *s, struct MHD_OptionItem *opts, struct pb_buf *err)
+{
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		pb_buf_addstr(err, "this libmicrohttpd has no TLS");
+		return PB_ERR_USAGE;
+	}
+	s->cert = read_pem(s->cfg->tls_cert, err);
+	s->key = s->cert ? read_pem(s->cfg->tls_key, err) : NULL;
+	if (!s->key)
+		return PB_ERR_USAGE;
+	opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
+	opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
+	return 0;
+}
+
+/*
+ * A thread per connection by default: a connection waits only for its own thread, so a CPU shared with other
+ * work delays one request at a time, not every connection a pool thread holds. --threads N polls with epoll
+ * on N threads instead, for many more connections than threads.
+ */
 static int start_daemon(struct server *s, struct pb_buf *err)
 {
 	const struct pb_api_config *cfg = s->cfg;
-	unsigned flags =
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-	struct MHD_OptionItem tls[3] = {
-		{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem opts[4];
 	struct sockaddr_storage ss;
+	int n = 0, rc;
 
 	sockaddr_of(cfg->listen, cfg->port, &ss);
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+	flags |= ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0;
+	flags |= cfg->threads ? MHD_USE_EPOLL | MHD_USE_TURBO : MHD_USE_THREAD_PER_CONNECTION;
+	if (cfg->threads)
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
 	if (cfg->tls_cert) {
-		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			pb_buf_addstr(err, "this libmicrohttpd has no TLS");
-			return PB_ERR_USAGE;
-		}
-		s->cert = read_pem(cfg->tls_cert, err);
-		s->key = s->cert ? read_pem(cfg->tls_key, err) : NULL;
-		if (!s->key)
-			return PB_ERR_USAGE;
+		rc = tls_options(s, opts + n, err);
+		if (rc < 0)
+			return rc;
+		n += 2;
 		flags |= MHD_USE_TLS;
-		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
-		tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
 	}
+	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, pb_api_routes_answer, &s->routes,
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR,
-				     (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-				     MHD_OPTION_CONNECTION_LIMIT, 10000u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-				     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+				     MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon) {
 		pb_buf_addf(err, "cannot listen on %s port %u%s", cfg->listen, cfg->port,
 			    cfg->tls_cert ? " with that certificate and key" : "");

@@ -10,14 +10,19 @@ struct pb_api_config {
 	const char *listen;		/* an IPv4 or IPv6 address (no host names) */
 	unsigned port;			/* 0: the kernel picks one (the log says which) */
 	const char *database;		/* a libpq connection string or URI; NULL: as pb_db_conninfo says */
-	unsigned threads, pool;		/* HTTP threads; database connections */
+	unsigned threads;		/* 0: a thread per connection; N: N threads polling with epoll */
+	unsigned max_connections;	/* connections open at once at most */
+	unsigned pool;			/* database connections */
 	const char *tls_cert, *tls_key; /* PEM files, both or neither */
 	int allow_insecure_http;	/* plain HTTP on an address other than loopback */
 	size_t cache_entries;		/* answers cached at most */
 	unsigned auth_failures;		/* failed authentications a client address may make per minute */
 };
 
-/* Fills the defaults: 127.0.0.1:8080, a thread and a connection per CPU, 100000 answers, 10 failures. */
+/*
+ * Fills the defaults: 127.0.0.1:8080, a thread per connection and at most 1024 of them, a database connection
+ * per CPU (at least 4), 100000 answers, 10 failures a minute.
+ */
 void pb_api_config_init(struct pb_api_config *cfg);
 
 /* 1 when addr is a loopback address (127.0.0.0/8, ::1, or IPv4-mapped 127/8), else 0. */

@@ -345,7 +345,7 @@ check "SIGTERM: exit 0 once the requests in progress are answered" "0|pb-api: SI
 
 # ---- starting without the database ---------------------------------------------------------------------------------
 "$BIN/pb-db" stop >/dev/null 2>&1
-start_api "$TMP/api2.log" --log-format json || exit 1
+start_api "$TMP/api2.log" --log-format json --threads 2 || exit 1
 req "" /healthz
 a=$CODE
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
@@ -356,7 +356,7 @@ for i in $(seq 100); do
 	[ "$CODE" == 200 ] && break
 	sleep 0.1
 done
-check "started without the database: 503 until it is there, then 200" "503|503|200" "$a|$CODE"
+check "started without the database (and with --threads 2: epoll): 503 until it is there, then 200" "503|503|200" "$a|$CODE"
 stop_api
 check "--log-format json: one JSON object a line" "0" \
 	"$(python3 -c 'import json, sys
