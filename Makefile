@@ -59,6 +59,20 @@ ACCOUNTS_SRC := \
 	accounts/rules.c \
 	accounts/suggest.c
 
+API_SRC := \
+	api/cache.c \
+	api/json.c \
+	api/listen.c \
+	api/main.c \
+	api/metrics.c \
+	api/pool.c \
+	api/queries.c \
+	api/ratelimit.c \
+	api/routes.c \
+	api/server.c \
+	api/token.c \
+	api/usage.c
+
 AGGREGATE_SRC := \
 	aggregate/account.c \
 	aggregate/estimate.c \
@@ -109,6 +123,7 @@ RUNNER_SRC := \
 	runner/step.c
 
 UNIT_TESTS := \
+	api \
 	csv \
 	currency \
 	date \
@@ -125,11 +140,12 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 ACCOUNTS_OBJ := $(ACCOUNTS_SRC:%.c=$(BUILD)/%.o)
 AGGREGATE_OBJ := $(AGGREGATE_SRC:%.c=$(BUILD)/%.o)
 INVOICE_OBJ := $(INVOICE_SRC:%.c=$(BUILD)/%.o)
+API_OBJ := $(API_SRC:%.c=$(BUILD)/%.o)
 DB_OBJ := $(DB_SRC:%.c=$(BUILD)/%.o)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
 RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
-PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-db $(BIN)/pb-ingest $(BIN)/pb-invoice $(BIN)/pb-run
+PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-api $(BIN)/pb-db $(BIN)/pb-ingest $(BIN)/pb-invoice $(BIN)/pb-run
 
 all: $(PROGRAMS)
 
@@ -157,6 +173,10 @@ $(BIN)/pb-aggregate: $(AGGREGATE_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
 
+$(BIN)/pb-api: $(API_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lmicrohttpd $(LDLIBS)
+
 $(BIN)/pb-db: $(DB_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -177,6 +197,12 @@ $(BIN)/pb-run: $(RUNNER_OBJ) $(LIB)
 $(BUILD)/tests/test_job: tests/unit/test_job.c $(BUILD)/runner/job.o $(BUILD)/runner/param.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Irunner $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
+
+# pb-api's modules that need no server, tested with their objects.
+API_UNIT_OBJ := $(addprefix $(BUILD)/api/,cache.o json.o ratelimit.o token.o usage.o)
+$(BUILD)/tests/test_api: tests/unit/test_api.c $(API_UNIT_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iapi $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(@D)
@@ -205,6 +231,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/runner.sh
 	PB_BIN=$(BIN) bash tests/integration/jobs.sh
 	PB_BIN=$(BIN) bash tests/integration/help.sh
+	PB_BIN=$(BIN) bash tests/integration/api.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps
@@ -225,9 +252,9 @@ fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 
 lint:
-	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] invoice/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] runner/*.[ch] tests/unit/*.c fuzz/*.c
+	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] api/*.[ch] invoice/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] runner/*.[ch] tests/unit/*.c fuzz/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate common db ingest invoice runner
+		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate api common db ingest invoice runner
 
 # Installed programs are built apart, without the test hooks.
 install:
@@ -245,4 +272,4 @@ clean:
 
 .PHONY: all test check deps demo bench fuzz lint install clean
 
--include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d) $(INVOICE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d) $(INVOICE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(API_OBJ:.o=.d)

@@ -10,8 +10,9 @@
 # Sections: cur (the above, then the store and the downloads) and azure-cost (`pb-ingest --format azure-cost
 # --summary` on a generated Azure cost details export of BENCH_ROWS rows, against DuckDB and `pigz -dc` the
 # same way), aggregate (bench/aggregate.sh: pb-aggregate against a plain GROUP BY) and estimate
-# (bench/estimate.sh: the month-end estimator's accuracy against the usual forecasts). BENCH_SECTIONS (default
-# "cur azure-cost aggregate estimate") picks some; BENCH_AZURE_SCHEMA (default mca, or ea) is the export's schema.
+# (bench/estimate.sh: the month-end estimator's accuracy against the usual forecasts) and api (bench/api.sh:
+# pb-api under wrk next to a Node.js peer). BENCH_SECTIONS (default "cur azure-cost aggregate estimate api")
+# picks some; BENCH_AZURE_SCHEMA (default mca, or ea) is the export's schema.
 
 set -euo pipefail
 
@@ -31,7 +32,7 @@ MIN_SPEEDUP=8
 MAX_GZ_RATIO=1.1
 MAX_RSS_KB=$((32 * 1024))
 
-SECTIONS=" ${BENCH_SECTIONS:-cur azure-cost aggregate estimate} "
+SECTIONS=" ${BENCH_SECTIONS:-cur azure-cost aggregate estimate api} "
 AZ_SCHEMA=${BENCH_AZURE_SCHEMA:-mca}
 
 die() {
@@ -324,6 +325,7 @@ declare -A T M
 others() {
 	if section aggregate; then bash bench/aggregate.sh || MISMATCH=1; fi
 	if section estimate; then bash bench/estimate.sh || MISMATCH=1; fi
+	if section api; then bash bench/api.sh || MISMATCH=1; fi
 }
 
 # BENCH_SECTIONS without cur: the other sections alone, without the CUR files.

@@ -27,6 +27,7 @@ pkgs=(
 	postgresql
 	python3
 	time
+	wrk
 	zip
 	zlib1g-dev
 )

@@ -1,0 +1,410 @@
+/* pb-api: month-to-date totals and estimates as a JSON API, and its tokens; arguments and exit codes. */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "exitcode.h"
+#include "log.h"
+#include "pool.h"
+#include "server.h"
+#include "token.h"
+
+#include "banned.h"
+
+enum {
+	OPT_LISTEN = 256,
+	OPT_PORT,
+	OPT_DATABASE,
+	OPT_THREADS,
+	OPT_POOL,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_INSECURE,
+	OPT_CACHE,
+	OPT_MAX_CONNECTIONS,
+	OPT_AUTH_FAILURES,
+	OPT_LOG_FORMAT,
+	OPT_ACCOUNT,
+	OPT_PLATFORM,
+	OPT_BY,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+enum command { CMD_SERVE, CMD_CREATE, CMD_LIST, CMD_REVOKE };
+
+struct args {
+	struct pb_api_config cfg;
+	enum command cmd;
+	const char *account, *by;
+	int platform, done;
+	long long id;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: pb-api [--listen ADDR] [--port N] [--tls-cert FILE --tls-key FILE] [options]\n"
+		     "       pb-api token create --account ALIAS | --platform [--by NAME]\n"
+		     "       pb-api token list\n"
+		     "       pb-api token revoke ID [--by NAME]\n"
+		     "\n"
+		     "Serves the month-to-date totals and month-end estimates of the current aggregate runs as JSON:\n"
+		     "GET /v1/accounts/{alias}/partner-usage?month=YYYY-MM, .../partner-usage/daily?month=YYYY-MM,\n"
+		     "/v1/partner-usage?month=YYYY-MM (platform tokens), /healthz and /metrics. Each request carries\n"
+		     "'Authorization: Bearer TOKEN'; an account token sees its own account only. Runs until SIGTERM.\n"
+		     "\n"
+		     "  --listen ADDR          IPv4 or IPv6 address (default 127.0.0.1; $PB_API_LISTEN)\n"
+		     "  --port N               TCP port, 0 for any free one (default 8080; $PB_API_PORT)\n"
+		     "  --database CONNINFO    libpq connection string or URI (default $PB_DATABASE_URL, else the\n"
+		     "                         local cluster)\n"
+		     "  --threads N            0 (the default): a thread per connection; N: N threads polling with\n"
+		     "                         epoll, for many more connections ($PB_API_THREADS)\n"
+		     "  --max-connections N    connections open at once (default 1024)\n"
+		     "  --pool N               database connections (default: one per CPU, at least 4; $PB_API_POOL)\n"
+		     "  --tls-cert FILE        PEM certificate chain, with --tls-key FILE: serve HTTPS\n"
+		     "                         ($PB_API_TLS_CERT, $PB_API_TLS_KEY)\n"
+		     "  --allow-insecure-http  plain HTTP on an address other than loopback (behind a TLS proxy)\n"
+		     "  --cache-entries N      answers kept in memory at most (default 100000)\n"
+		     "  --auth-failures N      failed authentications per client address and minute (default 10)\n"
+		     "  --log-format FORMAT    plain (the default) or json\n"
+		     "  --help, --version\n"
+		     "\n"
+		     "Exit status: 0 stopped by SIGTERM or SIGINT (or a token command done), 1 no such account or\n"
+		     "token, 2 usage error (a bad option, an address it cannot listen on, plain HTTP off loopback),\n"
+		     "3 a dependency failed.\n");
+}
+
+static int bad(const char *opt, const char *what, const char *value)
+{
+	pb_error("%s takes %s, not '%s'", opt, what, value);
+	return -1;
+}
+
+/* A whole number from lo to hi: 0 with *out, or -1. */
+static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || *end || *out < lo || *out > hi ? -1 : 0;
+}
+
+static int number(const char *opt, const char *v, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	char what[64];
+
+	if (parse_uint(v, lo, hi, out) == 0)
+		return 0;
+	snprintf(what, sizeof(what), "a whole number from %lu to %lu", lo, hi);
+	return bad(opt, what, v);
+}
+
+/* The options that need a number: 0 with it stored, or -1. */
+static int number_option(struct args *a, int ch, const char *v)
+{
+	unsigned long n;
+
+	switch (ch) {
+	case OPT_PORT:
+		if (number("--port", v, 0, 65535, &n) < 0)
+			return -1;
+		a->cfg.port = (unsigned)n;
+		return 0;
+	case OPT_THREADS:
+		if (number("--threads", v, 0, 256, &n) < 0)
+			return -1;
+		a->cfg.threads = (unsigned)n;
+		return 0;
+	case OPT_POOL:
+		if (number("--pool", v, 1, 256, &n) < 0)
+			return -1;
+		a->cfg.pool = (unsigned)n;
+		return 0;
+	case OPT_MAX_CONNECTIONS:
+		if (number("--max-connections", v, 1, 100000, &n) < 0)
+			return -1;
+		a->cfg.max_connections = (unsigned)n;
+		return 0;
+	case OPT_CACHE:
+		if (number("--cache-entries", v, 1, 10000000, &n) < 0)
+			return -1;
+		a->cfg.cache_entries = n;
+		return 0;
+	default:
+		if (number("--auth-failures", v, 1, 100000, &n) < 0)
+			return -1;
+		a->cfg.auth_failures = (unsigned)n;
+		return 0;
+	}
+}
+
+static int server_option(struct args *a, int ch, const char *v)
+{
+	switch (ch) {
+	case OPT_LISTEN:
+		a->cfg.listen = v;
+		return 0;
+	case OPT_DATABASE:
+		a->cfg.database = v;
+		return 0;
+	case OPT_TLS_CERT:
+		a->cfg.tls_cert = v;
+		return 0;
+	case OPT_TLS_KEY:
+		a->cfg.tls_key = v;
+		return 0;
+	case OPT_INSECURE:
+		a->cfg.allow_insecure_http = 1;
+		return 0;
+	default:
+		return number_option(a, ch, v);
+	}
+}
+
+static int option(struct args *a, int ch, const char *v)
+{
+	enum pb_log_format f;
+
+	switch (ch) {
+	case OPT_ACCOUNT:
+		a->account = v;
+		return 0;
+	case OPT_PLATFORM:
+		a->platform = 1;
+		return 0;
+	case OPT_BY:
+		a->by = v;
+		return 0;
+	case OPT_LOG_FORMAT:
+		if (pb_log_parse_format(v, &f) < 0)
+			return bad("--log-format", "plain or json", v);
+		pb_log_setup("pb-api", f, stderr);
+		return 0;
+	default:
+		return server_option(a, ch, v);
+	}
+}
+
+/* The environment's settings, which options override. */
+static int from_environment(struct args *a)
+{
+	static const struct {
+		const char *name;
+		int opt;
+	} vars[] = {
+		{"PB_API_LISTEN", OPT_LISTEN}, {"PB_API_PORT", OPT_PORT},	  {"PB_API_THREADS", OPT_THREADS},
+		{"PB_API_POOL", OPT_POOL},     {"PB_API_TLS_CERT", OPT_TLS_CERT}, {"PB_API_TLS_KEY", OPT_TLS_KEY},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i].name);
+
+		if (v && *v && server_option(a, vars[i].opt, v) < 0) {
+			pb_error("(from $%s)", vars[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int read_options(int argc, char **argv, struct args *a)
+{
+	static const struct option longopts[] = {
+		{"listen", required_argument, NULL, OPT_LISTEN},
+		{"port", required_argument, NULL, OPT_PORT},
+		{"database", required_argument, NULL, OPT_DATABASE},
+		{"threads", required_argument, NULL, OPT_THREADS},
+		{"pool", required_argument, NULL, OPT_POOL},
+		{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+		{"allow-insecure-http", no_argument, NULL, OPT_INSECURE},
+		{"cache-entries", required_argument, NULL, OPT_CACHE},
+		{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+		{"auth-failures", required_argument, NULL, OPT_AUTH_FAILURES},
+		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+		{"account", required_argument, NULL, OPT_ACCOUNT},
+		{"platform", no_argument, NULL, OPT_PLATFORM},
+		{"by", required_argument, NULL, OPT_BY},
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == OPT_HELP || ch == OPT_VERSION) {
+			if (ch == OPT_HELP)
+				usage(stdout);
+			else
+				printf("pb-api %s\n", PB_VERSION);
+			a->done = 1;
+			return 0;
+		}
+		if (ch == '?') {
+			pb_error("option '%s' needs an argument or is unknown", argv[optind - 1]);
+			return -1;
+		}
+		if (option(a, ch, optarg) < 0)
+			return -1;
+	}
+	return optind;
+}
+
+/* What follows the options: the token command's ID, nothing else. 0, or -1. */
+static int check_args(struct args *a, int argc, char **argv, int first)
+{
+	unsigned long long id;
+	char *end;
+
+	if (a->cmd == CMD_REVOKE) {
+		if (first != argc - 1) {
+			pb_error("token revoke takes one token ID");
+			return -1;
+		}
+		errno = 0;
+		id = strtoull(argv[first], &end, 10);
+		if (argv[first][0] < '1' || argv[first][0] > '9' || errno || *end || id > (1ULL << 62))
+			return bad("token revoke", "a token ID", argv[first]);
+		a->id = (long long)id;
+		first++;
+	}
+	if (first < argc) {
+		pb_error("unexpected argument '%s'", argv[first]);
+		return -1;
+	}
+	if (a->cmd == CMD_CREATE && !a->account == !a->platform) {
+		pb_error("token create takes --account ALIAS or --platform");
+		return -1;
+	}
+	if (a->cmd != CMD_CREATE && (a->account || a->platform)) {
+		pb_error("--account and --platform are options of 'pb-api token create'");
+		return -1;
+	}
+	if (a->by && a->cmd != CMD_CREATE && a->cmd != CMD_REVOKE) {
+		pb_error("--by is an option of 'pb-api token create' and 'token revoke'");
+		return -1;
+	}
+	return 0;
+}
+
+/* Who runs a token command, for the record: the login name and the host. */
+static void who(char *out, size_t n)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(out, n, "%s@%s", pw ? pw->pw_name : "?", host);
+}
+
+static int token_command(const struct args *a)
+{
+	struct pb_buf err = PB_BUF_INIT, info = PB_BUF_INIT;
+	PGconn *conn = NULL;
+	char by[300];
+	long long id = 0;
+	int rc = PB_ERR_DEPENDENCY;
+
+	if (a->cfg.database)
+		pb_buf_addstr(&info, a->cfg.database);
+	else if (pb_db_conninfo(&info, &err) < 0)
+		goto out;
+	conn = pb_api_pool_connect(pb_buf_str(&info), "pb-api", &err);
+	if (!conn || pb_db_check_schema(conn, &err) < 0)
+		goto out;
+	if (a->by)
+		snprintf(by, sizeof(by), "%s", a->by);
+	else
+		who(by, sizeof(by));
+	if (a->cmd == CMD_LIST) {
+		rc = pb_api_token_list(conn, stdout, &err);
+	} else if (a->cmd == CMD_CREATE) {
+		rc = pb_api_token_create(conn, a->account, by, stdout, &id, &err);
+		if (rc == 0)
+			pb_log(PB_LOG_INFO, NULL, "token %lld made for %s%s: it is shown this once", id,
+			       a->account ? "account " : "the platform", a->account ? a->account : "");
+	} else {
+		rc = pb_api_token_revoke(conn, a->id, by, &err);
+		if (rc >= 0)
+			pb_log(PB_LOG_INFO, NULL, "token %lld %s", a->id, rc ? "was revoked already" : "revoked");
+	}
+out:
+	if (err.len)
+		pb_error("%s", pb_buf_str(&err));
+	PQfinish(conn);
+	pb_buf_release(&info);
+	pb_buf_release(&err);
+	return rc;
+}
+
+static int serve(const struct args *a)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	int rc = pb_api_serve(&a->cfg, &err);
+
+	if (err.len)
+		pb_error("%s", pb_buf_str(&err));
+	pb_buf_release(&err);
+	return rc;
+}
+
+/* "token create|list|revoke": the command and how many words it took. */
+static int token_words(int argc, char **argv, enum command *cmd)
+{
+	if (argc < 2 || strcmp(argv[1], "token") != 0) {
+		*cmd = CMD_SERVE;
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[2], "create") == 0)
+		*cmd = CMD_CREATE;
+	else if (argc > 2 && strcmp(argv[2], "list") == 0)
+		*cmd = CMD_LIST;
+	else if (argc > 2 && strcmp(argv[2], "revoke") == 0)
+		*cmd = CMD_REVOKE;
+	else
+		return -1;
+	return 2;
+}
+
+/* What stdout holds must reach it: a full disk is an error, not a silent loss. */
+static int close_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		pb_error("cannot write output: %s", strerror(errno));
+		return status ? status : EXIT_DATA;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	int skip, first;
+
+	pb_log_setup("pb-api", PB_LOG_PLAIN, stderr);
+	memset(&a, 0, sizeof(a));
+	pb_api_config_init(&a.cfg);
+	skip = token_words(argc, argv, &a.cmd);
+	if (skip < 0)
+		pb_error("token takes create, list or revoke");
+	first = skip < 0 || from_environment(&a) < 0 ? -1 : read_options(argc - skip, argv + skip, &a);
+	if (first < 0 || (!a.done && check_args(&a, argc - skip, argv + skip, first) < 0)) {
+		fprintf(stderr, "Try 'pb-api --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (a.done)
+		return close_stdout(EXIT_OK);
+	if (a.cmd == CMD_SERVE)
+		return close_stdout(pb_exit_status(serve(&a)));
+	return close_stdout(pb_exit_status(token_command(&a)));
+}

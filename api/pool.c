@@ -1,0 +1,290 @@
+/* The pool: a slot per connection, taken under a mutex; a lost connection is made again on its next use. */
+#include "pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+
+#include "banned.h"
+
+/* After a failed connect, callers get 503 at once for this long instead of each trying again. */
+#define RETRY_MS 250
+
+struct slot {
+	PGconn *conn;
+	int busy;
+};
+
+struct pb_api_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	char *conninfo;
+	unsigned size, wait_ms, in_use;
+	struct slot *slots;
+	uint64_t down_until_ms;
+	int down; /* the last connect failed: logged once until one succeeds */
+	atomic_uint_fast64_t connects, connect_failures;
+	atomic_uint connected;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct pb_api_pool *pb_api_pool_new(const char *conninfo, unsigned size, unsigned wait_ms)
+{
+	struct pb_api_pool *p = calloc(1, sizeof(*p));
+	pthread_condattr_t attr;
+
+	if (!p)
+		return NULL;
+	p->conninfo = strdup(conninfo);
+	p->slots = calloc(size ? size : 1, sizeof(*p->slots));
+	if (!p->conninfo || !p->slots || pthread_mutex_init(&p->lock, NULL) != 0) {
+		free(p->conninfo);
+		free(p->slots);
+		free(p);
+		return NULL;
+	}
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->freed, &attr);
+	pthread_condattr_destroy(&attr);
+	p->size = size ? size : 1;
+	p->wait_ms = wait_ms;
+	atomic_init(&p->connects, 0);
+	atomic_init(&p->connect_failures, 0);
+	atomic_init(&p->connected, 0);
+	return p;
+}
+
+void pb_api_pool_free(struct pb_api_pool *p)
+{
+	unsigned i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->size; i++)
+		PQfinish(p->slots[i].conn);
+	pthread_cond_destroy(&p->freed);
+	pthread_mutex_destroy(&p->lock);
+	free(p->slots);
+	free(p->conninfo);
+	free(p);
+}
+
+/* Notices are not for the server's log. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* libpq's message on one line, without its trailing newline. */
+static void add_one_line(struct pb_buf *b, const char *msg)
+{
+	size_t n = strlen(msg), i;
+
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	for (i = 0; i < n; i++)
+		pb_buf_addch(b, msg[i] == '\n' ? ' ' : msg[i]);
+}
+
+PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struct pb_buf *err)
+{
+	/* A dead peer over TCP is noticed in about 25 s (ignored on a Unix socket, which says so at once). */
+	const char *keys[7] = {"dbname",
+			       "application_name",
+			       "connect_timeout",
+			       "keepalives_idle",
+			       "keepalives_interval",
+			       "keepalives_count",
+			       NULL};
+	const char *vals[7] = {conninfo, application, "5", "10", "5", "3", NULL};
+	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+
+	if (!conn || PQstatus(conn) != CONNECTION_OK) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "cannot connect to the database: ");
+		add_one_line(err, conn ? PQerrorMessage(conn) : "out of memory");
+		PQfinish(conn);
+		return NULL;
+	}
+	PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	return conn;
+}
+
+/* A new connection with the schema checked and every statement prepared; NULL with a message in err. */
+static PGconn *open_conn(const char *conninfo, struct pb_buf *err)
+{
+	PGconn *conn = pb_api_pool_connect(conninfo, "pb-api", err);
+	int i;
+
+	if (!conn)
+		return NULL;
+	if (pb_db_check_schema(conn, err) < 0)
+		goto fail;
+	for (i = 0; i < PB_API_NQUERIES; i++) {
+		const struct pb_api_query_def *q = &pb_api_queries[i];
+		PGresult *res = PQprepare(conn, q->name, q->sql, q->nparams, NULL);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot prepare %s: ", q->name);
+			add_one_line(err, PQresultErrorMessage(res));
+			PQclear(res);
+			goto fail;
+		}
+		PQclear(res);
+	}
+	return conn;
+fail:
+	PQfinish(conn);
+	return NULL;
+}
+
+/* Takes a free slot, waiting up to wait_ms; NULL when none came free. */
+static struct slot *acquire(struct pb_api_pool *p)
+{
+	struct timespec until;
+	struct slot *s = NULL;
+	unsigned i;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += p->wait_ms / 1000;
+	until.tv_nsec += (long)(p->wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		/* A connected slot first: a broken or absent one costs a connect. */
+		for (i = 0; i < p->size && !s; i++)
+			if (!p->slots[i].busy && p->slots[i].conn)
+				s = &p->slots[i];
+		for (i = 0; i < p->size && !s; i++)
+			if (!p->slots[i].busy)
+				s = &p->slots[i];
+		if (s || pthread_cond_timedwait(&p->freed, &p->lock, &until) == ETIMEDOUT)
+			break;
+	}
+	if (s) {
+		s->busy = 1;
+		p->in_use++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return s;
+}
+
+static void release(struct pb_api_pool *p, struct slot *s)
+{
+	pthread_mutex_lock(&p->lock);
+	s->busy = 0;
+	p->in_use--;
+	pthread_cond_signal(&p->freed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Connects slot s unless the last attempt failed moments ago. 0, or -1 (the database is down). */
+static int reconnect(struct pb_api_pool *p, struct slot *s)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	int wait;
+
+	pthread_mutex_lock(&p->lock);
+	wait = p->down && now_ms() < p->down_until_ms;
+	pthread_mutex_unlock(&p->lock);
+	if (wait)
+		return -1;
+	s->conn = open_conn(p->conninfo, &err);
+	atomic_fetch_add_explicit(s->conn ? &p->connects : &p->connect_failures, 1, memory_order_relaxed);
+	if (s->conn)
+		atomic_fetch_add_explicit(&p->connected, 1, memory_order_relaxed);
+	pthread_mutex_lock(&p->lock);
+	if (!s->conn) {
+		p->down_until_ms = now_ms() + RETRY_MS;
+		if (!p->down)
+			pb_warning("database unavailable: %s", pb_buf_str(&err));
+		p->down = 1;
+	} else if (p->down) {
+		p->down = 0;
+		pb_log(PB_LOG_INFO, NULL, "database available again");
+	}
+	pthread_mutex_unlock(&p->lock);
+	pb_buf_release(&err);
+	return s->conn ? 0 : -1;
+}
+
+/* Runs q on s once: the result, or NULL with *lost set when the connection broke. */
+static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *params, int *lost)
+{
+	const struct pb_api_query_def *d = &pb_api_queries[q];
+	PGresult *res = PQexecPrepared(s->conn, d->name, d->nparams, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	*lost = 0;
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	if (PQstatus(s->conn) == CONNECTION_BAD) {
+		*lost = 1;
+	} else {
+		struct pb_buf msg = PB_BUF_INIT;
+
+		add_one_line(&msg, PQresultErrorMessage(res));
+		pb_error("query %s failed: %s", d->name, pb_buf_str(&msg));
+		pb_buf_release(&msg);
+	}
+	PQclear(res);
+	return NULL;
+}
+
+PGresult *pb_api_pool_exec(struct pb_api_pool *p, enum pb_api_query q, const char *const *params,
+			   enum pb_api_pool_error *why)
+{
+	struct slot *s = acquire(p);
+	PGresult *res = NULL;
+	int attempt, lost = 0;
+
+	*why = PB_API_POOL_BUSY;
+	if (!s)
+		return NULL;
+	for (attempt = 0; attempt < 2; attempt++) {
+		*why = PB_API_POOL_DOWN;
+		if (!s->conn && reconnect(p, s) < 0)
+			break;
+		res = run(s, q, params, &lost);
+		if (res || !lost) {
+			*why = res ? PB_API_POOL_OK : PB_API_POOL_ERROR;
+			break;
+		}
+		PQfinish(s->conn);
+		s->conn = NULL;
+		atomic_fetch_sub_explicit(&p->connected, 1, memory_order_relaxed);
+		*why = PB_API_POOL_DOWN;
+	}
+	release(p, s);
+	return res;
+}
+
+void pb_api_pool_stats(struct pb_api_pool *p, struct pb_api_pool_stats *out)
+{
+	out->size = p->size;
+	pthread_mutex_lock(&p->lock);
+	out->in_use = p->in_use;
+	pthread_mutex_unlock(&p->lock);
+	out->connected = atomic_load_explicit(&p->connected, memory_order_relaxed);
+	out->connects = atomic_load_explicit(&p->connects, memory_order_relaxed);
+	out->connect_failures = atomic_load_explicit(&p->connect_failures, memory_order_relaxed);
+}

@@ -1,0 +1,50 @@
+/* A fixed pool of libpq connections with pb-api's statements prepared, reconnecting by itself. */
+#ifndef PB_API_POOL_H
+#define PB_API_POOL_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "queries.h"
+
+/*
+ * size connections to conninfo (a libpq connection string or URI, "" for libpq's defaults), made when
+ * first needed and made again when lost; none is needed to start. A caller waits at most wait_ms for a
+ * free one. Thread-safe.
+ */
+struct pb_api_pool;
+
+/* Returns NULL when out of memory. The pool keeps a copy of conninfo. */
+struct pb_api_pool *pb_api_pool_new(const char *conninfo, unsigned size, unsigned wait_ms);
+/* Closes every connection; no caller may be using the pool. */
+void pb_api_pool_free(struct pb_api_pool *p);
+
+enum pb_api_pool_error {
+	PB_API_POOL_OK,
+	PB_API_POOL_DOWN,  /* the database cannot be reached (or is too old for this program) */
+	PB_API_POOL_BUSY,  /* no connection came free within wait_ms */
+	PB_API_POOL_ERROR, /* the statement failed: the message is logged */
+};
+
+/*
+ * Runs statement q with params (text; as many as the statement takes) on a pool connection. A connection
+ * found broken is made again and the statement retried once. Returns the result (the caller PQclears it),
+ * or NULL with the reason in *why.
+ */
+PGresult *pb_api_pool_exec(struct pb_api_pool *p, enum pb_api_query q, const char *const *params,
+			   enum pb_api_pool_error *why);
+
+struct pb_api_pool_stats {
+	unsigned size, in_use, connected;
+	uint64_t connects, connect_failures;
+};
+void pb_api_pool_stats(struct pb_api_pool *p, struct pb_api_pool_stats *out);
+
+/*
+ * One connection to conninfo, named application in pg_stat_activity, that gives up after a few seconds.
+ * Returns it (PQfinish it), or NULL with the reason in err.
+ */
+PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struct pb_buf *err);
+
+#endif

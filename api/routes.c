@@ -1,0 +1,676 @@
+/*
+ * A request's way: route, method, client's failure budget, token, parameters, then the answer from the cache
+ * or the database. No endpoint takes a body: one sent is read and dropped.
+ */
+#include "routes.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "queries.h"
+#include "token.h"
+#include "usage.h"
+
+#include "banned.h"
+
+#define DEFAULT_LIMIT 100
+#define MAX_LIMIT 1000
+#define MAX_TOKENS 100000
+#define MAX_RUNS 10000
+#define JSON_TYPE "application/json"
+
+static const struct {
+	unsigned status;
+	const char *code, *message;
+} fixed_defs[PB_API_NFIXED] = {
+	[PB_API_FIX_NOT_FOUND] = {404, "not_found", "not found"},
+	[PB_API_FIX_UNAUTHORIZED] = {401, "unauthorized", "a valid bearer token is required"},
+	[PB_API_FIX_FORBIDDEN] = {403, "forbidden", "this endpoint is for platform tokens"},
+	[PB_API_FIX_BAD_MONTH] = {400, "bad_month", "month must be given as YYYY-MM"},
+	[PB_API_FIX_BAD_CURSOR] = {400, "bad_cursor", "cursor is not one that this month's listing gave"},
+	[PB_API_FIX_BAD_LIMIT] = {400, "bad_limit", "limit must be a whole number from 1 to 1000"},
+	[PB_API_FIX_METHOD] = {405, "method_not_allowed", "only GET and HEAD are served"},
+	[PB_API_FIX_UNAVAILABLE] = {503, "database_unavailable", "the database is unavailable; retry later"},
+	[PB_API_FIX_INTERNAL] = {500, "internal", "the server could not make this answer"},
+	[PB_API_FIX_HEALTHY] = {200, NULL, NULL},
+};
+
+/* Who a token is: a platform token, or the account one. */
+struct token_info {
+	long long id;
+	int platform;
+	char alias[8];
+};
+
+/* A cached answer: 200 with the body and 304 without, or neither when the account has nothing (404). */
+struct answer {
+	struct MHD_Response *ok, *not_modified;
+};
+
+struct request {
+	struct pb_api_routes *r;
+	struct MHD_Connection *conn;
+	enum pb_api_endpoint ep;
+	int alias_ok;
+	char alias[8], month[8], first_day[11];
+	struct token_info tok;
+};
+
+static void free_answer(void *value)
+{
+	struct answer *a = value;
+
+	if (!a)
+		return;
+	if (a->ok)
+		MHD_destroy_response(a->ok);
+	if (a->not_modified)
+		MHD_destroy_response(a->not_modified);
+	free(a);
+}
+
+static struct MHD_Response *json_response(const char *body, size_t len, const char *cache_control)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+
+	if (!resp)
+		return NULL;
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE) != MHD_YES ||
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control) != MHD_YES ||
+	    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES) {
+		MHD_destroy_response(resp);
+		return NULL;
+	}
+	return resp;
+}
+
+/* An error's body: {"code":...,"message":...}. */
+static void error_body(struct pb_buf *b, const char *code, const char *message)
+{
+	pb_buf_addf(b, "{\"code\":\"%s\",\"message\":\"%s\"}", code, message);
+}
+
+static struct MHD_Response *make_fixed(enum pb_api_fixed f)
+{
+	struct pb_buf body = PB_BUF_INIT;
+	struct MHD_Response *resp;
+	int ok = 1;
+
+	if (f == PB_API_FIX_HEALTHY)
+		pb_buf_addstr(&body, "{\"status\":\"ok\"}");
+	else
+		error_body(&body, fixed_defs[f].code, fixed_defs[f].message);
+	resp = body.failed ? NULL : json_response(body.ptr, body.len, "no-store");
+	pb_buf_release(&body);
+	if (!resp)
+		return NULL;
+	if (f == PB_API_FIX_UNAUTHORIZED)
+		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"partnerbill\"");
+	else if (f == PB_API_FIX_METHOD)
+		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	else if (f == PB_API_FIX_UNAVAILABLE)
+		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (ok != MHD_YES) {
+		MHD_destroy_response(resp);
+		return NULL;
+	}
+	return resp;
+}
+
+int pb_api_routes_init(struct pb_api_routes *r, size_t max_answers, struct pb_buf *err)
+{
+	int i;
+
+	for (i = 0; i < PB_API_NFIXED; i++) {
+		r->fixed[i] = make_fixed((enum pb_api_fixed)i);
+		if (!r->fixed[i]) {
+			pb_buf_addstr(err, "out of memory");
+			return -1;
+		}
+	}
+	r->tokens = pb_api_cache_new(MAX_TOKENS, free);
+	r->runs = pb_api_cache_new(MAX_RUNS, free);
+	r->answers = pb_api_cache_new(max_answers, free_answer);
+	if (!r->tokens || !r->runs || !r->answers) {
+		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void pb_api_routes_release(struct pb_api_routes *r)
+{
+	int i;
+
+	for (i = 0; i < PB_API_NFIXED; i++) {
+		if (r->fixed[i])
+			MHD_destroy_response(r->fixed[i]);
+		r->fixed[i] = NULL;
+	}
+	pb_api_cache_free(r->tokens);
+	pb_api_cache_free(r->runs);
+	pb_api_cache_free(r->answers);
+	r->tokens = r->runs = r->answers = NULL;
+}
+
+/* Queues resp; the status, or 0 when libmicrohttpd refused (the connection is then closed). */
+static unsigned queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp)
+{
+	return MHD_queue_response(conn, status, resp) == MHD_YES ? status : 0;
+}
+
+static unsigned fixed(const struct request *q, enum pb_api_fixed f)
+{
+	return queue(q->conn, fixed_defs[f].status, q->r->fixed[f]);
+}
+
+static unsigned too_many(const struct request *q, unsigned wait)
+{
+	struct pb_buf body = PB_BUF_INIT;
+	struct MHD_Response *resp;
+	char secs[16];
+	unsigned status = 0;
+
+	snprintf(secs, sizeof(secs), "%u", wait);
+	error_body(&body, "too_many_requests", "too many failed authentications from this address; retry later");
+	resp = body.failed ? NULL : json_response(body.ptr, body.len, "no-store");
+	if (resp && MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs) == MHD_YES)
+		status = queue(q->conn, 429, resp);
+	if (resp)
+		MHD_destroy_response(resp);
+	pb_buf_release(&body);
+	pb_api_metrics_event(q->r->metrics, PB_API_EV_RATE_LIMITED);
+	return status;
+}
+
+static unsigned db_failure(const struct request *q, enum pb_api_pool_error why)
+{
+	if (why == PB_API_POOL_BUSY)
+		pb_api_metrics_event(q->r->metrics, PB_API_EV_POOL_TIMEOUT);
+	else
+		pb_api_metrics_event(q->r->metrics, PB_API_EV_DB_ERROR);
+	return fixed(q, why == PB_API_POOL_ERROR ? PB_API_FIX_INTERNAL : PB_API_FIX_UNAVAILABLE);
+}
+
+/* The endpoint of url; for the per-account ones, the alias (alias_ok 0 when it cannot be one). */
+static void route(const char *url, struct request *q)
+{
+	static const char acc[] = "/v1/accounts/", usage[] = "/partner-usage", daily[] = "/partner-usage/daily";
+	const char *seg, *slash;
+	size_t n;
+
+	q->ep = PB_API_EP_OTHER;
+	if (strcmp(url, "/v1/partner-usage") == 0)
+		q->ep = PB_API_EP_LIST;
+	else if (strcmp(url, "/healthz") == 0)
+		q->ep = PB_API_EP_HEALTH;
+	else if (strcmp(url, "/metrics") == 0)
+		q->ep = PB_API_EP_METRICS;
+	if (q->ep != PB_API_EP_OTHER || strncmp(url, acc, sizeof(acc) - 1) != 0)
+		return;
+	seg = url + sizeof(acc) - 1;
+	slash = strchr(seg, '/');
+	if (!slash || slash == seg)
+		return;
+	if (strcmp(slash, usage) == 0)
+		q->ep = PB_API_EP_ACCOUNT;
+	else if (strcmp(slash, daily) == 0)
+		q->ep = PB_API_EP_DAILY;
+	else
+		return;
+	n = (size_t)(slash - seg);
+	if (n < sizeof(q->alias)) {
+		memcpy(q->alias, seg, n);
+		q->alias[n] = '\0';
+		q->alias_ok = pb_api_usage_alias_ok(q->alias);
+	}
+}
+
+static int copy_token(void *value, void *arg)
+{
+	*(struct token_info *)arg = *(const struct token_info *)value;
+	return 0;
+}
+
+/* Looks the token up in the database: 1 found, 0 unknown or revoked, -1 with the refusal queued (*status). */
+static int token_from_db(struct request *q, const char *hex, const unsigned char digest[32], unsigned *status)
+{
+	uint64_t gen = pb_api_cache_generation(q->r->tokens);
+	const char *params[1] = {hex};
+	enum pb_api_pool_error why;
+	PGresult *res = pb_api_pool_exec(q->r->pool, PB_API_Q_TOKEN, params, &why);
+	struct token_info *copy;
+	int found = 0;
+
+	if (!res) {
+		*status = db_failure(q, why);
+		return -1;
+	}
+	if (PQntuples(res) == 1 && pb_api_token_same_hex(PQgetvalue(res, 0, 3), hex)) {
+		q->tok.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		q->tok.platform = strcmp(PQgetvalue(res, 0, 1), "platform") == 0;
+		snprintf(q->tok.alias, sizeof(q->tok.alias), "%s", PQgetvalue(res, 0, 2));
+		copy = malloc(sizeof(*copy));
+		if (copy) {
+			*copy = q->tok;
+			pb_api_cache_put(q->r->tokens, digest, 32, copy, gen);
+		}
+		found = 1;
+	}
+	PQclear(res);
+	return found;
+}
+
+/* 0 when the request carries a live token (in q->tok); else the status of the refusal queued. */
+static unsigned authenticate(struct request *q)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *addr = ci ? ci->client_addr : NULL;
+	const char *hdr = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	unsigned wait = pb_api_ratelimit_wait(q->r->limit, addr), status = 0;
+	unsigned char digest[32];
+	const char *tok;
+	char hex[65];
+	size_t len;
+	int found = 0;
+
+	if (wait)
+		return too_many(q, wait);
+	if (hdr && pb_api_token_from_header(hdr, &tok, &len) == 0 && pb_api_token_well_formed(tok, len) &&
+	    pb_api_token_digest(tok, len, digest, hex) == 0) {
+		found = pb_api_cache_use(q->r->tokens, digest, 32, copy_token, &q->tok, NULL);
+		if (!found)
+			found = token_from_db(q, hex, digest, &status);
+		if (found < 0)
+			return status;
+	}
+	if (found)
+		return 0;
+	pb_api_ratelimit_fail(q->r->limit, addr);
+	pb_api_metrics_event(q->r->metrics, PB_API_EV_AUTH_FAILURE);
+	return fixed(q, PB_API_FIX_UNAUTHORIZED);
+}
+
+/* The month parameter, YYYY-MM with a month from 01 to 12: 0, or -1. */
+static int read_month(struct request *q)
+{
+	const char *m = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "month");
+	int i;
+
+	if (!m || strlen(m) != 7 || m[4] != '-')
+		return -1;
+	for (i = 0; i < 7; i++)
+		if (i != 4 && (m[i] < '0' || m[i] > '9'))
+			return -1;
+	if (memcmp(m, "0000", 4) == 0 || (m[5] == '0' && m[6] == '0') || m[5] > '1' || (m[5] == '1' && m[6] > '2'))
+		return -1;
+	memcpy(q->month, m, 8);
+	snprintf(q->first_day, sizeof(q->first_day), "%s-01", m);
+	return 0;
+}
+
+static int copy_run(void *value, void *arg)
+{
+	*(struct pb_api_run *)arg = *(const struct pb_api_run *)value;
+	return 0;
+}
+
+/*
+ * The run of a month (which PB_API_Q_RUN, param its first day) or of an id (PB_API_Q_RUN_BY_ID): 0 with run
+ * (run->found 0 when there is none), or -1 with the refusal queued (*status).
+ */
+static int find_run(const struct request *q, enum pb_api_query which, const char *param, struct pb_api_run *run,
+		    unsigned *status)
+{
+	const char *params[1] = {param};
+	enum pb_api_pool_error why;
+	struct pb_api_run *copy;
+	uint64_t gen;
+	PGresult *res;
+	char key[40];
+	int rc;
+
+	snprintf(key, sizeof(key), "%c%s", which == PB_API_Q_RUN ? 'm' : 'i', param);
+	if (pb_api_cache_use(q->r->runs, key, strlen(key), copy_run, run, NULL))
+		return 0;
+	gen = pb_api_cache_generation(q->r->runs);
+	res = pb_api_pool_exec(q->r->pool, which, params, &why);
+	if (!res) {
+		*status = db_failure(q, why);
+		return -1;
+	}
+	rc = pb_api_usage_run(res, run);
+	PQclear(res);
+	if (rc < 0) {
+		pb_error("the aggregate run of '%s' is not what this program reads", param);
+		*status = fixed(q, PB_API_FIX_INTERNAL);
+		return -1;
+	}
+	copy = malloc(sizeof(*copy));
+	if (copy) {
+		*copy = *run;
+		pb_api_cache_put(q->r->runs, key, strlen(key), copy, gen);
+	}
+	return 0;
+}
+
+/* 1 when an If-None-Match value names etag (weakly compared) or is "*". */
+static int etag_matches(const char *inm, const char *etag)
+{
+	const char *p = inm;
+	size_t n = strlen(etag);
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\t'))
+			return 1;
+		while (*p && *p != ',')
+			p++;
+	}
+	return 0;
+}
+
+struct serve {
+	const struct request *q;
+	int matches;
+	unsigned status;
+};
+
+/* Queues a cached answer: 404 for an account without figures, 304 when the client has it, else 200. */
+static int serve_answer(void *value, void *arg)
+{
+	const struct answer *a = value;
+	struct serve *s = arg;
+
+	if (!a->ok)
+		s->status = fixed(s->q, PB_API_FIX_NOT_FOUND);
+	else if (s->matches)
+		s->status = queue(s->q->conn, 304, a->not_modified);
+	else
+		s->status = queue(s->q->conn, 200, a->ok);
+	return 0;
+}
+
+/* The headers every answer with figures has: its run's ETag; revalidated on every use, by its client only. */
+static int answer_headers(struct MHD_Response *resp, const char *etag)
+{
+	return MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag) == MHD_YES &&
+			       MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Authorization") == MHD_YES
+		       ? 0
+		       : -1;
+}
+
+/* The JSON of the request's endpoint from res: 0, 1 when the account has nothing, -1 when the data is bad. */
+static int body_of(const struct request *q, const struct pb_api_run *run, PGresult *res, unsigned limit,
+		   struct pb_buf *body)
+{
+	if (q->ep == PB_API_EP_ACCOUNT)
+		return pb_api_usage_account(run, q->alias, res, body);
+	if (q->ep == PB_API_EP_DAILY)
+		return pb_api_usage_daily(run, q->alias, res, body);
+	return pb_api_usage_list(run, res, limit, body);
+}
+
+/* The answer made from res; NULL when the data is bad or memory ran out. */
+static struct answer *build_answer(const struct request *q, const struct pb_api_run *run, PGresult *res, unsigned limit,
+				   const char *etag)
+{
+	struct pb_buf body = PB_BUF_INIT;
+	struct answer *a = calloc(1, sizeof(*a));
+	int rc = body_of(q, run, res, limit, &body);
+
+	if (!a || rc < 0 || body.failed)
+		goto fail;
+	if (rc == 0) {
+		a->ok = json_response(pb_buf_str(&body), body.len, "private, no-cache");
+		a->not_modified = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		if (!a->ok || !a->not_modified || answer_headers(a->ok, etag) < 0 ||
+		    answer_headers(a->not_modified, etag) < 0 ||
+		    MHD_add_response_header(a->not_modified, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache") !=
+			    MHD_YES)
+			goto fail;
+	}
+	pb_buf_release(&body);
+	return a;
+fail:
+	if (rc < 0)
+		pb_error("aggregate run %lld holds figures this program cannot show (%s)", run->id,
+			 q->ep == PB_API_EP_LIST ? "listing" : q->alias);
+	pb_buf_release(&body);
+	free_answer(a);
+	return NULL;
+}
+
+/* Answers from the cache, or else from statement query with params, and caches what it made. */
+static unsigned answer(const struct request *q, const struct pb_api_run *run, const char *key, enum pb_api_query query,
+		       const char *const *params, unsigned limit)
+{
+	const char *inm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct serve s = {q, 0, 0};
+	enum pb_api_pool_error why;
+	struct answer *a;
+	char etag[40];
+	uint64_t gen;
+	PGresult *res;
+
+	snprintf(etag, sizeof(etag), "\"pb-run-%lld\"", run->id);
+	s.matches = inm && etag_matches(inm, etag);
+	if (pb_api_cache_use(q->r->answers, key, strlen(key), serve_answer, &s, NULL))
+		return s.status;
+	gen = pb_api_cache_generation(q->r->answers);
+	res = pb_api_pool_exec(q->r->pool, query, params, &why);
+	if (!res)
+		return db_failure(q, why);
+	a = build_answer(q, run, res, limit, etag);
+	PQclear(res);
+	if (!a)
+		return fixed(q, PB_API_FIX_INTERNAL);
+	serve_answer(a, &s);
+	pb_api_cache_put(q->r->answers, key, strlen(key), a, gen);
+	return s.status;
+}
+
+/* GET /v1/accounts/{alias}/partner-usage[/daily]: another account's alias is as unknown as one that is not. */
+static unsigned account_usage(const struct request *q)
+{
+	const char *params[2];
+	struct pb_api_run run;
+	unsigned status;
+	char key[64];
+
+	if (!q->alias_ok || (!q->tok.platform && strcmp(q->alias, q->tok.alias) != 0))
+		return fixed(q, PB_API_FIX_NOT_FOUND);
+	if (find_run(q, PB_API_Q_RUN, q->first_day, &run, &status) < 0)
+		return status;
+	if (!run.found)
+		return fixed(q, PB_API_FIX_NOT_FOUND);
+	snprintf(key, sizeof(key), "%c%s|%s", q->ep == PB_API_EP_DAILY ? 'd' : 'a', run.id_text, q->alias);
+	params[0] = run.id_text;
+	params[1] = q->alias;
+	return answer(q, &run, key, q->ep == PB_API_EP_DAILY ? PB_API_Q_DAILY : PB_API_Q_ACCOUNT, params, 0);
+}
+
+/* The limit parameter: 0 with *limit (DEFAULT_LIMIT when absent), or -1. */
+static int read_limit(const struct request *q, unsigned *limit)
+{
+	const char *s = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "limit");
+	unsigned v = 0;
+
+	*limit = DEFAULT_LIMIT;
+	if (!s)
+		return 0;
+	if (!*s || strlen(s) > 4)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v < 1 || v > MAX_LIMIT)
+		return -1;
+	*limit = v;
+	return 0;
+}
+
+/* GET /v1/partner-usage: platform tokens only; a cursor keeps to the run the listing started on. */
+static unsigned list_usage(const struct request *q)
+{
+	const char *cursor = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "cursor");
+	char after[8] = "", id[24], more[16], key[80];
+	const char *params[3];
+	struct pb_api_run run;
+	unsigned limit, status;
+	long long run_id;
+
+	if (!q->tok.platform)
+		return fixed(q, PB_API_FIX_FORBIDDEN);
+	if (read_limit(q, &limit) < 0)
+		return fixed(q, PB_API_FIX_BAD_LIMIT);
+	if (cursor) {
+		if (pb_api_usage_cursor(cursor, &run_id, after) < 0)
+			return fixed(q, PB_API_FIX_BAD_CURSOR);
+		snprintf(id, sizeof(id), "%lld", run_id);
+		if (find_run(q, PB_API_Q_RUN_BY_ID, id, &run, &status) < 0)
+			return status;
+		if (!run.found || strcmp(run.month, q->month) != 0)
+			return fixed(q, PB_API_FIX_BAD_CURSOR);
+	} else {
+		if (find_run(q, PB_API_Q_RUN, q->first_day, &run, &status) < 0)
+			return status;
+		if (!run.found)
+			return fixed(q, PB_API_FIX_NOT_FOUND);
+	}
+	snprintf(more, sizeof(more), "%u", limit + 1);
+	snprintf(key, sizeof(key), "l%s|%s|%u", run.id_text, after, limit);
+	params[0] = run.id_text;
+	params[1] = after;
+	params[2] = more;
+	return answer(q, &run, key, PB_API_Q_LIST, params, limit);
+}
+
+static void render_cache(struct pb_buf *b, const char *name, struct pb_api_cache *c)
+{
+	struct pb_api_cache_stats st;
+
+	pb_api_cache_stats(c, &st);
+	pb_buf_addf(b, "pb_api_cache_hits_total{cache=\"%s\"} %llu\n", name, (unsigned long long)st.hits);
+	pb_buf_addf(b, "pb_api_cache_misses_total{cache=\"%s\"} %llu\n", name, (unsigned long long)st.misses);
+	pb_buf_addf(b, "pb_api_cache_clears_total{cache=\"%s\"} %llu\n", name, (unsigned long long)st.clears);
+	pb_buf_addf(b, "pb_api_cache_entries{cache=\"%s\"} %zu\n", name, st.entries);
+}
+
+/* GET /metrics: the counters, then the pool's, the caches' and the database's state. */
+static unsigned metrics(const struct request *q)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	struct pb_api_pool_stats ps;
+	struct MHD_Response *resp = NULL;
+	unsigned status = 0;
+
+	pb_api_metrics_render(q->r->metrics, &b);
+	pb_api_pool_stats(q->r->pool, &ps);
+	pb_buf_addf(&b,
+		    "# HELP pb_api_pool_connections The database connection pool: its size, the connections made, "
+		    "and those in use.\n# TYPE pb_api_pool_connections gauge\n"
+		    "pb_api_pool_connections{state=\"size\"} %u\npb_api_pool_connections{state=\"connected\"} %u\n"
+		    "pb_api_pool_connections{state=\"in_use\"} %u\n",
+		    ps.size, ps.connected, ps.in_use);
+	pb_buf_addf(&b,
+		    "# HELP pb_api_pool_connects_total Connections the pool made, and attempts that failed.\n"
+		    "# TYPE pb_api_pool_connects_total counter\npb_api_pool_connects_total{result=\"ok\"} %llu\n"
+		    "pb_api_pool_connects_total{result=\"failed\"} %llu\n",
+		    (unsigned long long)ps.connects, (unsigned long long)ps.connect_failures);
+	pb_buf_addstr(&b, "# HELP pb_api_cache_hits_total Lookups answered from a cache.\n"
+			  "# TYPE pb_api_cache_hits_total counter\n");
+	render_cache(&b, "answers", q->r->answers);
+	render_cache(&b, "runs", q->r->runs);
+	render_cache(&b, "tokens", q->r->tokens);
+	pb_buf_addf(&b,
+		    "# HELP pb_api_database_up 1 while the server hears the database's notifications.\n"
+		    "# TYPE pb_api_database_up gauge\npb_api_database_up %d\n",
+		    pb_api_listener_up(q->r->listener));
+	if (!b.failed)
+		resp = MHD_create_response_from_buffer(b.len, b.ptr, MHD_RESPMEM_MUST_COPY);
+	if (resp &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8") ==
+		    MHD_YES &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES)
+		status = queue(q->conn, 200, resp);
+	if (resp)
+		MHD_destroy_response(resp);
+	pb_buf_release(&b);
+	return status ? status : fixed(q, PB_API_FIX_INTERNAL);
+}
+
+static unsigned dispatch(struct request *q)
+{
+	unsigned status;
+
+	switch (q->ep) {
+	case PB_API_EP_HEALTH:
+		return fixed(q, pb_api_listener_up(q->r->listener) ? PB_API_FIX_HEALTHY : PB_API_FIX_UNAVAILABLE);
+	case PB_API_EP_METRICS:
+		return metrics(q);
+	case PB_API_EP_OTHER:
+		return fixed(q, PB_API_FIX_NOT_FOUND);
+	default:
+		break;
+	}
+	status = authenticate(q);
+	if (status)
+		return status;
+	if (read_month(q) < 0)
+		return fixed(q, PB_API_FIX_BAD_MONTH);
+	return q->ep == PB_API_EP_LIST ? list_usage(q) : account_usage(q);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				     const char *version, const char *upload_data, size_t *upload_data_size,
+				     void **con_cls)
+{
+	static int headers_seen;
+	struct request q;
+	uint64_t start;
+	unsigned status;
+
+	(void)version;
+	(void)upload_data;
+	/*
+	 * The first call only says the headers are in. An answer queued then would make libmicrohttpd close the
+	 * connection afterwards (the request might still have a body): answer on the next call, keeping it.
+	 */
+	if (!*con_cls) {
+		*con_cls = &headers_seen;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	start = now_us();
+	memset(&q, 0, sizeof(q));
+	q.r = cls;
+	q.conn = conn;
+	route(url, &q);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		status = fixed(&q, PB_API_FIX_METHOD);
+	else
+		status = dispatch(&q);
+	pb_api_metrics_request(q.r->metrics, q.ep, status ? status : 500, now_us() - start);
+	return status ? MHD_YES : MHD_NO;
+}

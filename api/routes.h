@@ -1,0 +1,52 @@
+/* pb-api's requests: routing, authentication, the checks of each endpoint, and the cached answers. */
+#ifndef PB_API_ROUTES_H
+#define PB_API_ROUTES_H
+
+#include <microhttpd.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "cache.h"
+#include "listen.h"
+#include "metrics.h"
+#include "pool.h"
+#include "ratelimit.h"
+
+/* The fixed answers: one object each, shared by every request that gets it, so they are alike to the byte. */
+enum pb_api_fixed {
+	PB_API_FIX_NOT_FOUND,
+	PB_API_FIX_UNAUTHORIZED,
+	PB_API_FIX_FORBIDDEN,
+	PB_API_FIX_BAD_MONTH,
+	PB_API_FIX_BAD_CURSOR,
+	PB_API_FIX_BAD_LIMIT,
+	PB_API_FIX_METHOD,
+	PB_API_FIX_UNAVAILABLE,
+	PB_API_FIX_INTERNAL,
+	PB_API_FIX_HEALTHY,
+	PB_API_NFIXED
+};
+
+/*
+ * What answering needs. The server makes the parts and owns them; pb_api_routes_init makes the fixed
+ * answers and the caches, pb_api_routes_release frees what init made.
+ */
+struct pb_api_routes {
+	struct pb_api_pool *pool;
+	struct pb_api_ratelimit *limit;
+	struct pb_api_metrics *metrics;
+	struct pb_api_listener *listener;
+	struct pb_api_cache *tokens, *runs, *answers;
+	struct MHD_Response *fixed[PB_API_NFIXED];
+};
+
+/* Makes the fixed answers and the three caches (answers: at most max_answers). 0, or -1 with err. */
+int pb_api_routes_init(struct pb_api_routes *r, size_t max_answers, struct pb_buf *err);
+void pb_api_routes_release(struct pb_api_routes *r);
+
+/* libmicrohttpd's access handler; cls is the struct pb_api_routes. */
+enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				     const char *version, const char *upload_data, size_t *upload_data_size,
+				     void **con_cls);
+
+#endif

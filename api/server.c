@@ -1,0 +1,306 @@
+/* The server's life: parts made, libmicrohttpd started, SIGTERM awaited, then everything stopped in order. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "exitcode.h"
+#include "log.h"
+#include "routes.h"
+
+#include "banned.h"
+
+#define MAX_PEM (1 << 20)
+#define DRAIN_MS 5000 /* how long a stop waits for the connections to end */
+
+void pb_api_config_init(struct pb_api_config *cfg)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen = "127.0.0.1";
+	cfg->port = 8080;
+	cfg->threads = 0;
+	cfg->max_connections = 1024;
+	cfg->pool = cpus > 4 && cpus < 64 ? (unsigned)cpus : 4;
+	cfg->cache_entries = 100000;
+	cfg->auth_failures = 10;
+}
+
+/* The socket address of addr and port: 0, or -1 when addr is not an IP address. */
+static int sockaddr_of(const char *addr, unsigned port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	return -1;
+}
+
+int pb_api_is_loopback(const char *addr)
+{
+	struct sockaddr_storage ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+	const unsigned char *b = in6->sin6_addr.s6_addr;
+
+	if (sockaddr_of(addr, 0, &ss) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+		return 1;
+	return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && b[12] == 127;
+}
+
+int pb_api_config_check(const struct pb_api_config *cfg, struct pb_buf *err)
+{
+	struct sockaddr_storage ss;
+
+	if (sockaddr_of(cfg->listen, cfg->port, &ss) < 0) {
+		pb_buf_addf(err, "--listen takes an IPv4 or IPv6 address, not '%s'", cfg->listen);
+		return PB_ERR_USAGE;
+	}
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		pb_buf_addstr(err, "TLS needs both --tls-cert and --tls-key");
+		return PB_ERR_USAGE;
+	}
+	if (!cfg->tls_cert && !cfg->allow_insecure_http && !pb_api_is_loopback(cfg->listen)) {
+		pb_buf_addf(err,
+			    "refusing plain HTTP on %s, which is not a loopback address: give --tls-cert and "
+			    "--tls-key, or --allow-insecure-http behind a proxy that encrypts",
+			    cfg->listen);
+		return PB_ERR_USAGE;
+	}
+	return 0;
+}
+
+/* The whole of a PEM file, NUL-terminated (free it): NULL with a message in err. */
+static char *read_pem(const char *path, struct pb_buf *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t n = 0;
+
+	if (!f) {
+		pb_buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	data = malloc(MAX_PEM + 1);
+	if (data)
+		n = fread(data, 1, MAX_PEM + 1, f);
+	if (!data || ferror(f) || n == 0 || n > MAX_PEM) {
+		pb_buf_addf(err, "cannot read '%s': %s", path,
+			    !data	? "out of memory"
+			    : ferror(f) ? strerror(errno)
+			    : n		? "too large"
+					: "empty");
+		free(data);
+		data = NULL;
+	} else {
+		data[n] = '\0';
+	}
+	fclose(f);
+	return data;
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	struct pb_buf msg = PB_BUF_INIT;
+
+	(void)cls;
+	pb_buf_vaddf(&msg, fmt, ap);
+	while (msg.len && (msg.ptr[msg.len - 1] == '\n' || msg.ptr[msg.len - 1] == ' '))
+		msg.ptr[--msg.len] = '\0';
+	pb_warning("http: %s", pb_buf_str(&msg));
+	pb_buf_release(&msg);
+}
+
+struct server {
+	const struct pb_api_config *cfg;
+	struct pb_buf conninfo;
+	struct pb_api_routes routes;
+	struct MHD_Daemon *daemon;
+	MHD_socket quiesced;
+	char *cert, *key;
+};
+
+/* The pool, the caches and the notification thread. 0, or a negative pb_err with err. */
+static int start_parts(struct server *s, struct pb_buf *err)
+{
+	const struct pb_api_config *cfg = s->cfg;
+	struct pb_api_routes *r = &s->routes;
+	struct pb_api_listen_targets t;
+
+	if (cfg->database)
+		pb_buf_addstr(&s->conninfo, cfg->database);
+	else if (pb_db_conninfo(&s->conninfo, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	r->metrics = pb_api_metrics_new();
+	r->limit = pb_api_ratelimit_new(cfg->auth_failures, 60000 / (cfg->auth_failures ? cfg->auth_failures : 1));
+	r->pool = pb_api_pool_new(pb_buf_str(&s->conninfo), cfg->pool, 5000);
+	if (s->conninfo.failed || !r->metrics || !r->limit || !r->pool) {
+		pb_buf_addstr(err, "out of memory");
+		return PB_ERR_DEPENDENCY;
+	}
+	if (pb_api_routes_init(r, cfg->cache_entries, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	t.runs = r->runs;
+	t.answers = r->answers;
+	t.tokens = r->tokens;
+	t.metrics = r->metrics;
+	r->listener = pb_api_listener_start(pb_buf_str(&s->conninfo), &t, err);
+	return r->listener ? 0 : PB_ERR_DEPENDENCY;
+}
+
+/* The TLS options (cert and key in memory) into opts[0..1]; 0, or PB_ERR_USAGE with err. */
+static int tls_options(struct server *s, struct MHD_OptionItem *opts, struct pb_buf *err)
+{
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		pb_buf_addstr(err, "this libmicrohttpd has no TLS");
+		return PB_ERR_USAGE;
+	}
+	s->cert = read_pem(s->cfg->tls_cert, err);
+	s->key = s->cert ? read_pem(s->cfg->tls_key, err) : NULL;
+	if (!s->key)
+		return PB_ERR_USAGE;
+	opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
+	opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
+	return 0;
+}
+
+/*
+ * A thread per connection by default: a connection waits only for its own thread, so a CPU shared with other
+ * work delays one request at a time, not every connection a pool thread holds. --threads N polls with epoll
+ * on N threads instead, for many more connections than threads.
+ */
+static int start_daemon(struct server *s, struct pb_buf *err)
+{
+	const struct pb_api_config *cfg = s->cfg;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem opts[4];
+	struct sockaddr_storage ss;
+	int n = 0, rc;
+
+	sockaddr_of(cfg->listen, cfg->port, &ss);
+	flags |= ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0;
+	flags |= cfg->threads ? MHD_USE_EPOLL | MHD_USE_TURBO : MHD_USE_THREAD_PER_CONNECTION;
+	if (cfg->threads)
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
+	if (cfg->tls_cert) {
+		rc = tls_options(s, opts + n, err);
+		if (rc < 0)
+			return rc;
+		n += 2;
+		flags |= MHD_USE_TLS;
+	}
+	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, pb_api_routes_answer, &s->routes,
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR,
+				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+				     MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (!s->daemon) {
+		pb_buf_addf(err, "cannot listen on %s port %u%s", cfg->listen, cfg->port,
+			    cfg->tls_cert ? " with that certificate and key" : "");
+		return PB_ERR_USAGE;
+	}
+	return 0;
+}
+
+static void announce(const struct server *s)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	int v6 = strchr(s->cfg->listen, ':') != NULL;
+
+	pb_log(PB_LOG_INFO, NULL, "listening on %s://%s%s%s:%u", s->cfg->tls_cert ? "https" : "http", v6 ? "[" : "",
+	       s->cfg->listen, v6 ? "]" : "", info ? (unsigned)info->port : s->cfg->port);
+}
+
+/* Stops taking connections and gives those open up to DRAIN_MS to end. */
+static void drain(struct server *s)
+{
+	struct timespec tick = {0, 20L * 1000000L};
+	unsigned waited;
+
+	s->quiesced = MHD_quiesce_daemon(s->daemon);
+	for (waited = 0; waited < DRAIN_MS; waited += 20) {
+		const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+		if (!info || info->num_connections == 0)
+			break;
+		nanosleep(&tick, NULL);
+	}
+}
+
+static void stop_all(struct server *s)
+{
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	if (s->quiesced != MHD_INVALID_SOCKET)
+		close(s->quiesced);
+	pb_api_listener_stop(s->routes.listener);
+	pb_api_routes_release(&s->routes);
+	pb_api_pool_free(s->routes.pool);
+	pb_api_ratelimit_free(s->routes.limit);
+	pb_api_metrics_free(s->routes.metrics);
+	if (s->key)
+		explicit_bzero(s->key, strlen(s->key));
+	free(s->key);
+	free(s->cert);
+	pb_buf_release(&s->conninfo);
+}
+
+int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
+{
+	struct server s;
+	sigset_t stop;
+	int rc, sig = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.quiesced = MHD_INVALID_SOCKET;
+	pb_buf_init(&s.conninfo, 0);
+	/* Every thread started from here on inherits the blocked signals: this one alone waits for them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rc = pb_api_config_check(cfg, err);
+	if (rc == 0)
+		rc = start_parts(&s, err);
+	if (rc == 0)
+		rc = start_daemon(&s, err);
+	if (rc == 0) {
+		announce(&s);
+		while (sigwait(&stop, &sig) != 0)
+			;
+		pb_log(PB_LOG_INFO, NULL, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		drain(&s);
+	}
+	stop_all(&s);
+	if (rc == 0)
+		pb_log(PB_LOG_INFO, NULL, "stopped");
+	return rc;
+}

@@ -1,0 +1,428 @@
+#!/usr/bin/env bash
+# Integration tests of pb-api against a throwaway PostgreSQL cluster and a real server on 127.0.0.1: each
+# endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 304, 429, 503), 1,200
+# requests of account tokens for other accounts and for the all-accounts listing, tokens made, listed and
+# revoked (refused at once), the cache dropped when a new aggregate run commits, the database stopped and
+# started under the running server, TLS with a certificate made here, plain HTTP refused off loopback, and a
+# graceful SIGTERM. Every response is checked against schemas/openapi.json at the end. The month's data is
+# made by pb-ingest, pb-accounts and pb-aggregate as in aggregate.sh; one more month is written directly.
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PBI=$BIN/pb-ingest
+PBA=$BIN/pb-aggregate
+PBC=$BIN/pb-accounts
+API=$BIN/pb-api
+CHECK=$ROOT/tests/integration/api_check.py
+SPEC=$ROOT/schemas/openapi.json
+
+pb_test_tmp api
+API_PID=
+cleanup() {
+	[ -n "$API_PID" ] && kill -9 "$API_PID" 2>/dev/null
+	[ -n "${NS_PID:-}" ] && kill -9 "$NS_PID" 2>/dev/null
+	pb_test_cleanup
+}
+trap cleanup EXIT
+export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
+pb_test_cluster_start
+
+# ---- the month's data, as aggregate.sh makes it ----------------------------------------------------------------
+mkdir -p "$TMP/aws" "$TMP/azure" "$TMP/r"
+H=bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date
+H=$H,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_product_name
+line() { printf '2026-10-01T00:00:00Z,%s,%s,2026-10-%02dT05:00:00Z,USD,%s,%s,%s\n' "$@"; }
+{
+	echo "$H"
+	line 111111111111 Usage 1 8 10 EC2
+	line 111111111111 Usage 2 5 "" EC2
+	line 111111111111 DiscountedUsage 3 1 4 EC2
+	line 111111111111 Fee 4 20 20 Support
+	line 111111111111 Tax 5 2.5 "" EC2
+	line 111111111111 Credit 6 -4 "" EC2
+	line 111111111111 Usage 25 90 100 EC2
+	line 222222222222 Usage 20 7 9 S3
+	line 555555555555 Usage 3 40 50 EC2
+} >"$TMP/aws/cur.csv"
+cat >"$TMP/azure/cost.csv" <<'CSV'
+SubscriptionId,Date,ChargeType,PricingModel,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory
+6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/02/2026,Usage,OnDemand,USD,5,2,3,Virtual Machines
+CSV
+cat >"$TMP/accounts.csv" <<'CSV'
+alias,name,billing_country,is_reseller,parent_reseller
+ACME1,Acme,US,false,
+BETA2,Beta,US,false,
+EURO1,Euro Co,US,false,
+GAMMA3,Gamma,US,false,
+DELTA4,Delta,US,false,
+CSV
+printf 'month,from,to,rate\n2026-10,USD,EUR,0.9\n' >"$TMP/rates.csv"
+{
+	"$PBI" --format aws-cur --no-progress --final "$TMP/aws/cur.csv"
+	"$PBI" --format azure-cost --no-progress --final "$TMP/azure/cost.csv"
+	"$PBC" import "$TMP/accounts.csv" --by test
+	for a in ACME1 BETA2 EURO1; do
+		"$PBC" accept-terms $a --vendor centurylink --version 1 --by test
+		"$PBC" accept-terms $a --vendor aws --region US --version 1 --by test
+	done
+	"$PBC" accept-terms ACME1 --vendor azure --region US --version 1 --by test
+	"$PBC" link ACME1 --vendor aws --partner-account 111111111111 --from 2026-09-01 --by test
+	"$PBC" link BETA2 --vendor aws --partner-account 222222222222 --from 2026-10-01 --by test
+	"$PBC" link ACME1 --vendor azure --partner-account 6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01 --from 2026-10-01 --by test
+	"$PBC" link EURO1 --vendor aws --partner-account 555555555555 --from 2026-10-01 --by test
+	pb_sql "UPDATE pb.clc_account SET invoice_currency = 'EUR', markup_percent = 10 WHERE alias = 'EURO1'"
+	"$PBA" rates --load "$TMP/rates.csv"
+	"$PBA" --month 2026-10
+} >"$TMP/setup.log" 2>&1 || notok "make the month's data" "$(cat "$TMP/setup.log")"
+RUN=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
+FINISHED=$(pb_sql "SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM pb.aggregate_run WHERE id = $RUN")
+# November, written directly: an estimate with intervals, and amounts no double holds.
+pb_sql "INSERT INTO pb.aggregate_run (billing_month, as_of, status, imports, pricing_file, pricing_sha256, started_at,
+	finished_at, run_by) VALUES ('2026-11-01', '2026-11-10', 'current', '{}', 'test', repeat('0', 64), now(),
+	'2026-11-11 02:00:00+00', 'test');
+	INSERT INTO pb.aggregate_account (run_id, alias, vendor, currency, month_to_date, markup, estimate, low80,
+	high80, low90, high90, method, complete_through, final, markup_percent)
+	SELECT id, 'ACME1', v, 'USD', 12345678901234.123456789012345678, 0.000000000000000001,
+	98765432109876.54, 1.01, 2.02, 0.99, 3.03, 'trend', '2026-11-09', false, 0 FROM pb.aggregate_run,
+	unnest(ARRAY['all', 'aws']) v WHERE billing_month = '2026-11-01'" >/dev/null
+NOV=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE billing_month = '2026-11-01'")
+
+# ---- tokens --------------------------------------------------------------------------------------------------
+"$API" token create --account NOPE1 --by test >"$TMP/out" 2>"$TMP/err"
+check "token create for an account that does not exist: exit 1, nothing printed" \
+	"1||pb-api: no CLC account 'NOPE1'" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+"$API" token create --by test >"$TMP/out" 2>"$TMP/err"
+check "token create without --account or --platform: exit 2" "2" "$?"
+for a in ACME1 BETA2 EURO1 GAMMA3 DELTA4; do
+	tok=$("$API" token create --account $a --by test 2>>"$TMP/tokens.err")
+	echo "$a $tok" >>"$TMP/tokens"
+done
+TA=$(awk '$1 == "ACME1" {print $2}' "$TMP/tokens")
+TB=$(awk '$1 == "BETA2" {print $2}' "$TMP/tokens")
+TP=$("$API" token create --platform --by test 2>"$TMP/err")
+check "token create prints the token once (pbt_ and 43 base64url characters), its id on stderr" \
+	"5|pb-api: token 6 made for the platform: it is shown this once" \
+	"$(grep -cE '^[A-Z0-9]+ pbt_[A-Za-z0-9_-]{43}$' "$TMP/tokens")$([[ $TP =~ ^pbt_[A-Za-z0-9_-]{43}$ ]] && echo "|$(cat "$TMP/err")")"
+check "the database holds the tokens' SHA-256, never the tokens" \
+	"$(printf '%s' "$TA" | sha256sum | cut -d' ' -f1)|0" \
+	"$(pb_sql "SELECT sha256 FROM pb.api_token WHERE alias = 'ACME1'")|$(pb_sql "SELECT count(*) FROM pb.api_token t WHERE
+	to_jsonb(t)::text LIKE '%pbt_%'")"
+check "token list: every token, no secret" "id,kind,alias,created_by,revoked_at
+1,account,ACME1,test,
+6,platform,,test," "$("$API" token list | cut -d, -f1-3,5,6 | sed -n '1,2p;7p')"
+
+# ---- the server -----------------------------------------------------------------------------------------------
+# start_api LOG ARGS...: starts pb-api on 127.0.0.1 and a free port with ARGS; URL is its base URL.
+start_api() {
+	local log=$1 i
+	shift
+	"$API" --listen 127.0.0.1 --port 0 "$@" >"$log" 2>&1 &
+	API_PID=$!
+	URL=
+	for i in $(seq 100); do
+		URL=$(sed -n 's|.*listening on \(https\{0,1\}://127\.0\.0\.1:[0-9]*\).*|\1|p' "$log")
+		[ -n "$URL" ] && return 0
+		kill -0 $API_PID 2>/dev/null || break
+		sleep 0.05
+	done
+	notok "pb-api starts ($*)" "$(cat "$log")"
+	return 1
+}
+# stop_api: SIGTERM, and the exit status in STOPPED.
+stop_api() {
+	kill -TERM "$API_PID"
+	wait "$API_PID"
+	STOPPED=$?
+	API_PID=
+}
+# req TOKEN PATH [CURL ARGS...]: GET URL/PATH; CODE, and the body in $TMP/body ($TMP/headers). Each response is
+# kept for the validation against the OpenAPI document at the end.
+NREQ=0
+req() {
+	local tok=$1 path=$2 auth=()
+	shift 2
+	[ -n "$tok" ] && auth=(-H "Authorization: Bearer $tok")
+	NREQ=$((NREQ + 1))
+	: >"$TMP/r/$NREQ.b"
+	CODE=$(curl -s "${auth[@]}" -D "$TMP/r/$NREQ.h" -o "$TMP/r/$NREQ.b" -w '%{http_code}' "$@" "$URL$path")
+	cp "$TMP/r/$NREQ.b" "$TMP/body"
+	cp "$TMP/r/$NREQ.h" "$TMP/headers"
+	local method=GET
+	for a in "$@"; do [ "$a" == -I ] && method=HEAD; [ "$a" == POST ] && method=POST; done
+	printf '%s\t%s\t%s\t%s\n' "$method" "$URL$path" "$TMP/r/$NREQ.h" "$TMP/r/$NREQ.b" >>"$TMP/manifest"
+}
+header() { sed -n "s/^$1: \(.*\)\r$/\1/Ip" "$TMP/headers"; }
+json() { python3 "$CHECK" get "$TMP/body" "$1"; }
+
+start_api "$TMP/api.log" || exit 1
+for i in $(seq 50); do grep -q "listening for the database's notifications" "$TMP/api.log" && break; sleep 0.1; done
+req "" /healthz
+check "GET /healthz" '200|{"status":"ok"}' "$CODE|$(cat "$TMP/body")"
+
+# ACME1's AWS: usage 10 + 5 (no list price: billed) + 4 + 100, a purchase of 20, a credit of -4 (tax excluded).
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+F='"method":"final","complete_through":"2026-10-31","final":true'
+check "GET /v1/accounts/ACME1/partner-usage: total and per vendor, exact amounts, run, ETag, Cache-Control" \
+	"200|\"pb-run-$RUN\"|private, no-cache|{\"alias\":\"ACME1\",\"month\":\"2026-10\",\"run\":{\"id\":$RUN,\"as_of\":\"2026-10-31\",\"finished_at\":\"$FINISHED\"},\"total\":{\"currency\":\"USD\",\"month_to_date\":\"141\",\"markup\":\"0\",\"estimate\":\"141.00\",\"interval_80\":{\"low\":\"141.00\",\"high\":\"141.00\"},\"interval_90\":{\"low\":\"141.00\",\"high\":\"141.00\"},$F},\"vendors\":[{\"vendor\":\"aws\",\"currency\":\"USD\",\"month_to_date\":\"135\",\"markup\":\"0\",\"estimate\":\"135.00\",\"interval_80\":{\"low\":\"135.00\",\"high\":\"135.00\"},\"interval_90\":{\"low\":\"135.00\",\"high\":\"135.00\"},$F},{\"vendor\":\"azure\",\"currency\":\"USD\",\"month_to_date\":\"6\",\"markup\":\"0\",\"estimate\":\"6.00\",\"interval_80\":{\"low\":\"6.00\",\"high\":\"6.00\"},\"interval_90\":{\"low\":\"6.00\",\"high\":\"6.00\"},$F}]}" \
+	"$CODE|$(header ETag)|$(header Cache-Control)|$(cat "$TMP/body")"
+ETAG=$(header ETag)
+req "$(awk '$1 == "EURO1" {print $2}' "$TMP/tokens")" "/v1/accounts/EURO1/partner-usage?month=2026-10"
+check "an account invoiced in EUR: converted month to date, its markup in its own field" "200|EUR|45|4.5|45.00" \
+	"$CODE|$(json total.currency)|$(json total.month_to_date)|$(json total.markup)|$(json total.estimate)"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-11"
+check "amounts beyond a double's precision pass exactly, as strings; intervals and complete-through as stored" \
+	"200|12345678901234.123456789012345678|0.000000000000000001|98765432109876.54|1.01|2.02|0.99|3.03|trend|2026-11-09|false|$NOV" \
+	"$CODE|$(json total.month_to_date)|$(json total.markup)|$(json total.estimate)|$(json total.interval_80.low)|$(json total.interval_80.high)|$(json total.interval_90.low)|$(json total.interval_90.high)|$(json total.method)|$(json total.complete_through)|$(json total.final)|$(json run.id)"
+req "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10"
+check "GET .../partner-usage/daily: each vendor's days as the run holds them" \
+	"$(pb_sql "SELECT vendor, usage_date, trim_scale(usage), trim_scale(one_off) FROM pb.aggregate_daily WHERE run_id = $RUN
+	AND alias = 'ACME1' ORDER BY 1, 2")" \
+	"$(python3 -c 'import json, sys
+for v in json.load(open(sys.argv[1]))["vendors"]:
+    for d in v["days"]:
+        print(v["vendor"], d["date"], d["usage"], d["one_off"], sep=",")' "$TMP/body")"
+check "the daily answer's ETag and currency" "200|$ETAG|USD" "$CODE|$(header ETag)|$(json vendors.0.currency)"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -I
+check "HEAD: the headers, no body" "200|$ETAG|0" "$CODE|$(header ETag)|$(grep -c '^{' "$TMP/body")"
+
+# ---- conditional requests ---------------------------------------------------------------------------------------
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-None-Match: $ETAG"
+check "If-None-Match with the current ETag: 304, no body" "304|$ETAG|0" "$CODE|$(header ETag)|$(wc -c <"$TMP/body" | tr -d ' ')"
+req "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10" -H "If-None-Match: \"x\", W/$ETAG"
+check "If-None-Match with a list and a weak tag: 304" "304" "$CODE"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-None-Match: "pb-run-999999"'
+check "If-None-Match with another run's ETag: 200" "200" "$CODE"
+
+# ---- every account's, for platform tokens ----------------------------------------------------------------------
+req "$TP" "/v1/partner-usage?month=2026-10&limit=2"
+check "GET /v1/partner-usage: a page of 2 and a cursor" "200|ACME1 BETA2|$RUN.BETA2|$ETAG" \
+	"$CODE|$(json accounts.0.alias) $(json accounts.1.alias)|$(json next_cursor)|$(header ETag)"
+CURSOR=$(json next_cursor)
+req "$TP" "/v1/partner-usage?month=2026-10&limit=2&cursor=$CURSOR"
+check "the next page: the rest, and no cursor" "200|EURO1|null|45" \
+	"$CODE|$(json accounts.0.alias)|$(json next_cursor)|$(json accounts.0.total.month_to_date)"
+req "$TP" "/v1/partner-usage?month=2026-10"
+check "the default page holds every account of the run, in alias order" \
+	"$(pb_sql "SELECT string_agg(alias, ' ' ORDER BY alias) FROM pb.aggregate_account WHERE run_id = $RUN AND vendor = 'all'")" \
+	"$(python3 -c 'import json, sys; print(" ".join(a["alias"] for a in json.load(open(sys.argv[1]))["accounts"]))' "$TMP/body")"
+req "$TP" "/v1/accounts/BETA2/partner-usage?month=2026-10"
+check "a platform token reads any account" "200|9" "$CODE|$(json total.month_to_date)"
+for bad in "cursor=x" "cursor=$NOV.ACME1" "cursor=$RUN.acme1" "cursor=0.ACME1" "cursor=99999.ACME1"; do
+	req "$TP" "/v1/partner-usage?month=2026-10&$bad"
+	check "a bad cursor ($bad): 400 bad_cursor" "400|bad_cursor" "$CODE|$(json code)"
+done
+for bad in 0 1001 x -1 ""; do
+	req "$TP" "/v1/partner-usage?month=2026-10&limit=$bad"
+	check "a bad limit ($bad): 400 bad_limit" "400|bad_limit" "$CODE|$(json code)"
+done
+req "$TA" "/v1/partner-usage?month=2026-10"
+check "an account token on the all-accounts endpoint: 403" \
+	'403|{"code":"forbidden","message":"this endpoint is for platform tokens"}' "$CODE|$(cat "$TMP/body")"
+
+# ---- errors ----------------------------------------------------------------------------------------------------
+for m in 2026-13 2026-00 2026-1 0000-10 2026-10-01 abcd-ef "" 2026-10x; do
+	req "$TA" "/v1/accounts/ACME1/partner-usage?month=$m"
+	check "a malformed month ('$m'): 400 bad_month" \
+		'400|{"code":"bad_month","message":"month must be given as YYYY-MM"}' "$CODE|$(cat "$TMP/body")"
+done
+req "$TA" "/v1/accounts/ACME1/partner-usage"
+check "no month: 400 bad_month" "400|bad_month" "$CODE|$(json code)"
+req "$TB" "/v1/accounts/ACME1/partner-usage?month=2026-1x"
+check "another account's alias with a malformed month: the same 400 as one's own" "400|bad_month" "$CODE|$(json code)"
+UNAUTH='401|{"code":"unauthorized","message":"a valid bearer token is required"}|Bearer realm="partnerbill"'
+req "" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+check "no Authorization header: 401 with WWW-Authenticate" "$UNAUTH" "$CODE|$(cat "$TMP/body")|$(header WWW-Authenticate)"
+req "" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "Authorization: Basic $(printf 'a:b' | base64)"
+check "another scheme (Basic): 401" "$UNAUTH" "$CODE|$(cat "$TMP/body")|$(header WWW-Authenticate)"
+req "pbt_${TA:5}x" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+check "a malformed token: 401" "$UNAUTH" "$CODE|$(cat "$TMP/body")|$(header WWW-Authenticate)"
+req "pbt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "/v1/partner-usage?month=2026-10"
+check "a well-formed token that does not exist: 401" "$UNAUTH" "$CODE|$(cat "$TMP/body")|$(header WWW-Authenticate)"
+req "" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "Authorization: bearer   $TA  "
+check "the scheme in any case, blanks around the token: accepted" "200" "$CODE"
+NOTFOUND='404|{"code":"not_found","message":"not found"}'
+for path in /v1/accounts/BETA2/partner-usage /v1/accounts/NOPE9/partner-usage /v1/accounts/acme1/partner-usage \
+	/v1/accounts/ACME1X7/partner-usage /v1/accounts/BETA2/partner-usage/daily /v1/accounts/NOPE9/partner-usage/daily; do
+	req "$TA" "$path?month=2026-10"
+	check "$path with ACME1's token: 404, the same body" "$NOTFOUND" "$CODE|$(cat "$TMP/body")"
+done
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2025-01"
+check "a month without an aggregate run: 404" "$NOTFOUND" "$CODE|$(cat "$TMP/body")"
+req "$(awk '$1 == "GAMMA3" {print $2}' "$TMP/tokens")" "/v1/accounts/GAMMA3/partner-usage?month=2026-10"
+check "an account without figures in the run: 404" "$NOTFOUND" "$CODE|$(cat "$TMP/body")"
+req "$TA" "/v1/accounts/ACME1/usage?month=2026-10"
+check "an unknown path: 404" "$NOTFOUND" "$CODE|$(cat "$TMP/body")"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -X POST -d x
+check "POST: 405 with Allow" '405|method_not_allowed|GET, HEAD' "$CODE|$(json code)|$(header Allow)"
+
+# ---- 1,200 requests for what is not theirs ----------------------------------------------------------------------
+printf '%s\n' ACME1 BETA2 EURO1 GAMMA3 DELTA4 >"$TMP/existing"
+printf '%s\n' NOPE1 ZZ 999999 AAAAAA ACME2 B0 >"$TMP/unknown"
+python3 "$CHECK" leak "$SPEC" "$URL" "$TMP/tokens" "$TMP/existing" "$TMP/unknown" 1200 2026-10 >"$TMP/leak" 2>&1
+check "1,200 requests of account tokens for other accounts (existing or not) and for every account's: the same 404 or 403, byte for byte" \
+	"0|1200 requests refused alike: 400 for other accounts' aliases and 400 for unknown ones (404), 400 for every account's (403)" \
+	"$?|$(cat "$TMP/leak")"
+
+# ---- failed authentications are limited per client address ----------------------------------------------------
+codes=
+for i in $(seq 12); do
+	codes="$codes $(curl -s --interface 127.0.0.2 -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer pbt_nope' "$URL/v1/partner-usage?month=2026-10")"
+done
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" --interface 127.0.0.2
+retry=$(header Retry-After)
+[[ $retry =~ ^[1-6]$ ]] && retry=ok
+check "10 failed authentications from 127.0.0.2, then 429 with Retry-After (at most 6 s), even for a good token" \
+	" 401 401 401 401 401 401 401 401 401 401 429 429|429|too_many_requests|ok" "$codes|$CODE|$(json code)|$retry"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+check "127.0.0.1 is not limited by 127.0.0.2's failures" "200" "$CODE"
+
+# ---- a revoked token, at once -----------------------------------------------------------------------------------
+TR=$("$API" token create --account ACME1 --by test 2>/dev/null)
+TRID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+req "$TR" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+req "$TR" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+first=$CODE
+"$API" token revoke "$TRID" --by test >"$TMP/out" 2>"$TMP/err"
+st=$?
+req "$TR" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+check "a token the server has cached, revoked: refused on the very next request" \
+	"200|0|pb-api: token $TRID revoked|401" "$first|$st|$(cat "$TMP/err")|$CODE"
+"$API" token revoke "$TRID" >"$TMP/out" 2>"$TMP/err"
+check "revoking it again: exit 0, said so" "0|pb-api: token $TRID was revoked already" "$?|$(cat "$TMP/err")"
+"$API" token revoke 99999 >"$TMP/out" 2>"$TMP/err"
+check "revoking a token that does not exist: exit 1" "1|pb-api: no token 99999" "$?|$(cat "$TMP/err")"
+pb_sql "UPDATE pb.api_token SET revoked_at = NULL, revoked_by = NULL WHERE id = $TRID" >/dev/null 2>"$TMP/err"
+check "a revoked token cannot be restored, even by plain SQL" "ERROR:  api token $TRID is revoked: it cannot be restored" \
+	"$(head -1 "$TMP/err")"
+check "token list shows who revoked it" "$TRID,account,ACME1,test" \
+	"$("$API" token list | grep "^$TRID," | cut -d, -f1-3,7)"
+
+# ---- the cache, dropped when a new run commits --------------------------------------------------------------------
+hits() { curl -s "$URL/metrics" | sed -n 's/^pb_api_cache_hits_total{cache="answers"} //p'; }
+h0=$(hits)
+for i in 1 2 3; do req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-None-Match: $ETAG"; done
+check "answers come from the cache: 3 more hits, 304 each" "$((h0 + 3))|304" "$(hits)|$CODE"
+"$PBA" --month 2026-10 >"$TMP/out" 2>"$TMP/err" || notok "a new aggregate run" "$(cat "$TMP/err")"
+RUN2=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'")
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-None-Match: $ETAG"
+check "a new aggregate run commits: the next request gets 200 with the new run's ETag, no restart" \
+	"200|\"pb-run-$RUN2\"|$RUN2" "$CODE|$(header ETag)|$(json run.id)"
+req "$TP" "/v1/partner-usage?month=2026-10&limit=2&cursor=$CURSOR"
+check "a listing's cursor keeps to the run it started on" "200|$RUN|\"pb-run-$RUN\"" \
+	"$CODE|$(json run.id)|$(header ETag)"
+
+# ---- the database stopped and started under the running server ----------------------------------------------------
+"$BIN/pb-db" stop >/dev/null 2>&1
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a="$CODE|$(json code)|$(header Retry-After)"
+req "" /healthz
+check "the database stopped: 503 database_unavailable with Retry-After, /healthz 503" \
+	"503|database_unavailable|1|503" "$a|$CODE"
+req "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10"
+check "nothing cached is served while the notifications cannot be heard" "503" "$CODE"
+"$BIN/pb-db" start >/dev/null 2>&1
+for i in $(seq 100); do
+	req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+	[ "$CODE" == 200 ] && break
+	sleep 0.1
+done
+a="$CODE|$(json run.id)"
+for i in $(seq 100); do
+	req "" /healthz
+	[ "$CODE" == 200 ] && break
+	sleep 0.1
+done
+check "the database started again: the same server answers 200 by itself (/healthz once it listens again)" \
+	"200|$RUN2|200|1" "$a|$CODE|$(kill -0 $API_PID && echo 1)"
+
+# ---- metrics -----------------------------------------------------------------------------------------------------
+req "" /metrics
+check "GET /metrics: requests by endpoint and status, the latency histogram, pool, caches, database" "200|1|1|1|1|1|1|1" \
+	"$CODE|$(grep -c '^pb_api_requests_total{endpoint="account",status="404"} [1-9]' "$TMP/body")|$(grep -c '^pb_api_request_duration_seconds_bucket{endpoint="account",le="+Inf"} [1-9]' "$TMP/body")|$(grep -c '^pb_api_pool_connections{state="size"} [1-9]' "$TMP/body")|$(grep -c '^pb_api_cache_hits_total{cache="tokens"} [1-9]' "$TMP/body")|$(grep -c '^pb_api_database_up 1$' "$TMP/body")|$(grep -c '^pb_api_run_notifications_total [1-9]' "$TMP/body")|$(grep -c '^pb_api_rate_limited_total [1-9]' "$TMP/body")"
+check "no alias appears in the metrics" "0" "$(grep -c 'ACME1\|BETA2' "$TMP/body")"
+
+stop_api
+check "SIGTERM: exit 0 once the requests in progress are answered" "0|pb-api: SIGTERM: stopping|pb-api: stopped" \
+	"$STOPPED|$(tail -2 "$TMP/api.log" | paste -sd'|')"
+
+# ---- starting without the database ---------------------------------------------------------------------------------
+"$BIN/pb-db" stop >/dev/null 2>&1
+start_api "$TMP/api2.log" --log-format json --threads 2 || exit 1
+req "" /healthz
+a=$CODE
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a="$a|$CODE"
+"$BIN/pb-db" start >/dev/null 2>&1
+for i in $(seq 100); do
+	req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+	[ "$CODE" == 200 ] && break
+	sleep 0.1
+done
+check "started without the database (and with --threads 2: epoll): 503 until it is there, then 200" "503|503|200" "$a|$CODE"
+stop_api
+check "--log-format json: one JSON object a line" "0" \
+	"$(python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    json.loads(line)
+print(0)' "$TMP/api2.log" 2>&1)"
+
+# ---- TLS ------------------------------------------------------------------------------------------------------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+	-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 ||
+	notok "openssl makes a test certificate"
+start_api "$TMP/api3.log" --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" || exit 1
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" --cacert "$TMP/cert.pem"
+check "TLS: https with the test certificate (curl --cacert) answers" "https|200|141" \
+	"${URL%%:*}|$CODE|$(json total.month_to_date)"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")
+check "TLS: a client that does not trust the certificate is refused" "000" "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://${URL#https://}/healthz")
+check "TLS: plain HTTP to the TLS port gets no answer" "000" "$code"
+stop_api
+"$API" --port 0 --tls-cert "$TMP/cert.pem" >"$TMP/out" 2>"$TMP/err"
+check "--tls-cert without --tls-key: exit 2" "2|pb-api: TLS needs both --tls-cert and --tls-key" "$?|$(head -1 "$TMP/err")"
+"$API" --port 0 --tls-cert "$TMP/nothing.pem" --tls-key "$TMP/key.pem" >"$TMP/out" 2>"$TMP/err"
+check "a TLS file that cannot be read: exit 2" "2|pb-api: cannot open '$TMP/nothing.pem': No such file or directory" \
+	"$?|$(grep -v 'notifications\|database' "$TMP/err")"
+
+# ---- plain HTTP off loopback ------------------------------------------------------------------------------------------
+for addr in 192.0.2.10 0.0.0.0 ::; do
+	"$API" --listen $addr --port 0 >"$TMP/out" 2>"$TMP/err"
+	check "plain HTTP on $addr (not loopback): refused, exit 2" \
+		"2|pb-api: refusing plain HTTP on $addr, which is not a loopback address: give --tls-cert and --tls-key, or --allow-insecure-http behind a proxy that encrypts" \
+		"$?|$(head -1 "$TMP/err")"
+done
+# A network namespace of the test's own, where 192.0.2.10 is a local address: the server listens there only.
+cat >"$TMP/ns.sh" <<'NS'
+ip link set lo up && ip addr add 192.0.2.10/32 dev lo || exit 9
+"$1" --listen 192.0.2.10 --port 0 --allow-insecure-http >"$2" 2>&1 &
+pid=$!
+for i in $(seq 100); do
+	url=$(sed -n 's|^pb-api: listening on \(http://192\.0\.2\.10:[0-9]*\)$|\1|p' "$2")
+	[ -n "$url" ] && break
+	sleep 0.05
+done
+curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $3" "$url/v1/accounts/ACME1/partner-usage?month=2026-10"
+kill -TERM $pid
+wait $pid
+echo " $?"
+NS
+timeout 60 unshare -n bash "$TMP/ns.sh" "$API" "$TMP/api4.log" "$TA" >"$TMP/out" 2>&1
+check "--allow-insecure-http: plain HTTP on 192.0.2.10 (in a network namespace of the test's own) serves" \
+	"200 0" "$(cat "$TMP/out")"
+
+"$API" --port 70000 >"$TMP/out" 2>"$TMP/err"
+check "a bad option value: exit 2" "2|pb-api: --port takes a whole number from 0 to 65535, not '70000'" "$?|$(head -1 "$TMP/err")"
+"$API" --listen localhost >"$TMP/out" 2>"$TMP/err"
+check "--listen takes an address, not a name: exit 2" "2" "$?"
+"$API" --help >"$TMP/out"
+check "--help" "0|1" "$?|$(grep -c '^usage: pb-api' "$TMP/out")"
+check "--version" "pb-api 0.1.0" "$("$API" --version)"
+
+# ---- every response against the OpenAPI document ------------------------------------------------------------------
+python3 "$CHECK" validate "$SPEC" "$TMP/manifest" >"$TMP/valid" 2>&1
+check "every response of this test is valid against schemas/openapi.json" \
+	"0|$NREQ of $NREQ responses valid against the OpenAPI document" "$?|$(tail -1 "$TMP/valid")"
+[ -s "$TMP/valid" ] && [ "$(wc -l <"$TMP/valid")" -gt 1 ] && head -20 "$TMP/valid" | sed 's/^/#   /'
+
+pb_tests_done

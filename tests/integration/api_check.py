@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""pb-api's test helper, standard library only.
+
+  api_check.py validate SPEC MANIFEST
+      Checks every response listed in MANIFEST (one a line: METHOD, URL, HEADERS_FILE, BODY_FILE, tab-separated;
+      the headers as curl -D writes them) against the OpenAPI document SPEC: the status must be documented
+      for the operation, the documented required headers present and matching, the body of the documented
+      media type and valid against its schema. A response of no operation (a 405, an unknown path) is checked
+      against the Error schema. Prints "N responses valid" or one line per failure; exit 1 on any.
+  api_check.py leak SPEC BASE_URL TOKENS EXISTING UNKNOWN COUNT MONTH
+      Sends COUNT requests (keep-alive) of account tokens (TOKENS: "ALIAS TOKEN" lines) for aliases not
+      theirs, existing (EXISTING, one a line) and not (UNKNOWN), on both per-account endpoints, and for the
+      all-accounts endpoint; every answer must be the same 404 (or 403), byte for byte, headers alike but for
+      Date, and valid against SPEC. Prints the counts; exit 1 on any difference.
+  api_check.py get FILE PATH
+      Prints the value at PATH (dot-separated keys and list indexes) of the JSON in FILE: strings as they
+      are, null as "null", anything else as JSON.
+
+The JSON Schema subset it implements is the one schemas/openapi.json uses; a keyword it does not know is an
+error, so that nothing in the document goes unchecked.
+"""
+import datetime
+import decimal
+import http.client
+import json
+import random
+import re
+import sys
+import urllib.parse
+
+IGNORED = {"description", "title", "summary", "examples", "default", "$comment"}
+
+
+class Invalid(Exception):
+    pass
+
+
+def resolve(spec, node):
+    while isinstance(node, dict) and "$ref" in node:
+        path = node["$ref"]
+        if not path.startswith("#/"):
+            raise Invalid(f"unsupported $ref {path}")
+        node = spec
+        for part in path[2:].split("/"):
+            node = node[part]
+    return node
+
+
+def type_ok(value, t):
+    if t == "null":
+        return value is None
+    if t == "boolean":
+        return isinstance(value, bool)
+    if t == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if t == "number":
+        return isinstance(value, (int, decimal.Decimal)) and not isinstance(value, bool)
+    if t == "string":
+        return isinstance(value, str)
+    if t == "array":
+        return isinstance(value, list)
+    if t == "object":
+        return isinstance(value, dict)
+    raise Invalid(f"unknown type {t}")
+
+
+def check_format(value, fmt, where):
+    if not isinstance(value, str):
+        return
+    try:
+        if fmt == "date":
+            datetime.date.fromisoformat(value)
+        elif fmt == "date-time":
+            datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        else:
+            raise Invalid(f"{where}: unknown format {fmt}")
+    except ValueError:
+        raise Invalid(f"{where}: {value!r} is not a {fmt}")
+
+
+def check_object(spec, value, schema, where):
+    props = schema.get("properties", {})
+    for name in schema.get("required", []):
+        if name not in value:
+            raise Invalid(f"{where}: missing {name}")
+    for name, v in value.items():
+        if name in props:
+            validate(spec, v, props[name], f"{where}.{name}")
+        elif schema.get("additionalProperties", True) is False:
+            raise Invalid(f"{where}: unexpected member {name}")
+        elif isinstance(schema.get("additionalProperties"), dict):
+            validate(spec, v, schema["additionalProperties"], f"{where}.{name}")
+
+
+def validate(spec, value, schema, where="$"):
+    schema = resolve(spec, schema)
+    for key in schema:
+        if key not in IGNORED and key not in KEYWORDS:
+            raise Invalid(f"{where}: the validator does not know the keyword {key}")
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(type_ok(value, t) for t in types):
+            raise Invalid(f"{where}: {value!r} is not of type {schema['type']}")
+    if "const" in schema and value != schema["const"]:
+        raise Invalid(f"{where}: {value!r} is not {schema['const']!r}")
+    if "enum" in schema and value not in schema["enum"]:
+        raise Invalid(f"{where}: {value!r} is not one of {schema['enum']}")
+    if isinstance(value, str):
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            raise Invalid(f"{where}: {value!r} does not match {schema['pattern']}")
+        if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", len(value)):
+            raise Invalid(f"{where}: {value!r} has the wrong length")
+        if "format" in schema:
+            check_format(value, schema["format"], where)
+    if isinstance(value, (int, decimal.Decimal)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            raise Invalid(f"{where}: {value} < {schema['minimum']}")
+        if "maximum" in schema and value > schema["maximum"]:
+            raise Invalid(f"{where}: {value} > {schema['maximum']}")
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", len(value)):
+            raise Invalid(f"{where}: {len(value)} items")
+        if "items" in schema:
+            for i, v in enumerate(value):
+                validate(spec, v, schema["items"], f"{where}[{i}]")
+    if isinstance(value, dict):
+        check_object(spec, value, schema, where)
+
+
+KEYWORDS = {"$ref", "type", "const", "enum", "pattern", "minLength", "maxLength", "format", "minimum", "maximum",
+            "minItems", "maxItems", "items", "properties", "required", "additionalProperties"}
+
+
+def operation(spec, method, path):
+    """The operation of METHOD and PATH, or None when the document has none."""
+    segs = path.strip("/").split("/")
+    for template, item in spec["paths"].items():
+        tsegs = template.strip("/").split("/")
+        if len(tsegs) != len(segs):
+            continue
+        if all(t == s or (t.startswith("{") and t.endswith("}")) for t, s in zip(tsegs, segs)):
+            return item.get("get" if method in ("GET", "HEAD") else method.lower())
+    return None
+
+
+def parse_headers(text):
+    """The last response's status and headers (lowercase names) from curl -D output."""
+    blocks = [b for b in re.split(r"\r?\n\r?\n", text) if b.strip()]
+    lines = blocks[-1].splitlines()
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+def parse_json(body):
+    return json.loads(body.decode("utf-8"), parse_float=decimal.Decimal)
+
+
+def check_response(spec, method, url, status, headers, body):
+    path = urllib.parse.urlsplit(url).path
+    op = operation(spec, method, path)
+    if op is None:
+        validate(spec, parse_json(body), {"$ref": "#/components/schemas/Error"})
+        return
+    responses = op["responses"]
+    if str(status) not in responses:
+        raise Invalid(f"status {status} is not documented for {method} {path}")
+    resp = resolve(spec, responses[str(status)])
+    for name, h in resp.get("headers", {}).items():
+        h = resolve(spec, h)
+        if name.lower() not in headers:
+            if h.get("required"):
+                raise Invalid(f"header {name} missing")
+            continue
+        validate(spec, headers[name.lower()], h["schema"], f"header {name}")
+    content = resp.get("content")
+    if not content:
+        if body and method != "HEAD":
+            raise Invalid(f"status {status} has a body")
+        return
+    ctype = headers.get("content-type", "").split(";")[0].strip()
+    if ctype not in content:
+        raise Invalid(f"content type {ctype!r} is not among {list(content)}")
+    if method == "HEAD":
+        return
+    value = parse_json(body) if ctype == "application/json" else body.decode("utf-8")
+    validate(spec, value, content[ctype]["schema"])
+
+
+def cmd_validate(spec, manifest):
+    n = bad = 0
+    with open(manifest) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            method, url, hfile, bfile = line.rstrip("\n").split("\t")
+            n += 1
+            try:
+                with open(hfile, encoding="latin-1") as h:
+                    status, headers = parse_headers(h.read())
+                with open(bfile, "rb") as b:
+                    body = b.read()
+                check_response(spec, method, url, status, headers, body)
+            except (Invalid, ValueError, KeyError) as e:
+                bad += 1
+                print(f"{method} {url}: {e}")
+    print(f"{n - bad} of {n} responses valid against the OpenAPI document")
+    return 1 if bad or n == 0 else 0
+
+
+def fetch(conn, path, token):
+    conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+    r = conn.getresponse()
+    body = r.read()
+    headers = {k.lower(): v for k, v in r.getheaders() if k.lower() != "date"}
+    return r.status, headers, body
+
+
+def cmd_leak(spec, base, tokens_file, existing_file, unknown_file, count, month):
+    tokens = [line.split() for line in open(tokens_file) if line.strip()]
+    existing = [line.strip() for line in open(existing_file) if line.strip()]
+    unknown = [line.strip() for line in open(unknown_file) if line.strip()]
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    rng = random.Random(16)
+    ref = {}
+    counts = {"existing": 0, "unknown": 0, "list": 0}
+    for i in range(count):
+        alias, token = tokens[i % len(tokens)]
+        kind = ("existing", "unknown", "list")[i % 3]
+        if kind == "list":
+            path = f"/v1/partner-usage?month={month}"
+            want = 403
+        else:
+            target = rng.choice([a for a in existing if a != alias] if kind == "existing" else unknown)
+            path = f"/v1/accounts/{target}/partner-usage" + ("/daily" if rng.random() < 0.5 else "") + f"?month={month}"
+            want = 404
+        status, headers, body = fetch(conn, path, token)
+        if status != want:
+            print(f"{path} with {alias}'s token: {status}, not {want}: {body!r}")
+            return 1
+        if want not in ref:
+            try:
+                check_response(spec, "GET", path, status, headers, body)
+            except Invalid as e:
+                print(f"{path}: {e}")
+                return 1
+            ref[want] = (headers, body)
+        elif (headers, body) != ref[want]:
+            print(f"{path} with {alias}'s token: the answer differs: {headers} {body!r} vs {ref[want]}")
+            return 1
+        counts[kind] += 1
+    print(f"{count} requests refused alike: {counts['existing']} for other accounts' aliases and "
+          f"{counts['unknown']} for unknown ones (404), {counts['list']} for every account's (403)")
+    return 0
+
+
+def cmd_get(path_file, path):
+    with open(path_file, "rb") as f:
+        value = parse_json(f.read())
+    for part in path.split(".") if path else []:
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    if isinstance(value, str):
+        print(value)
+    elif value is None:
+        print("null")
+    else:
+        print(json.dumps(value, default=str))
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[1] == "validate":
+        with open(argv[2]) as f:
+            return cmd_validate(json.load(f), argv[3])
+    if len(argv) == 9 and argv[1] == "leak":
+        with open(argv[2]) as f:
+            return cmd_leak(json.load(f), argv[3], argv[4], argv[5], argv[6], int(argv[7]), argv[8])
+    if len(argv) == 4 and argv[1] == "get":
+        return cmd_get(argv[2], argv[3])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,234 @@
+/*
+ * Unit tests of pb-api's modules that need no server: the JSON writer (api/json.c), the cache's generations
+ * (api/cache.c), the failure buckets (api/ratelimit.c), token and header parsing (api/token.c) and the
+ * cursor and alias rules (api/usage.c). One file for the folder: each module's part is short.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "json.h"
+#include "ratelimit.h"
+#include "token.h"
+#include "usage.h"
+
+#include "banned.h"
+
+static void test_json_writer(void **state)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	struct pb_api_json j;
+
+	(void)state;
+	pb_api_json_init(&j, &b);
+	pb_api_json_open(&j, '{');
+	pb_api_json_key(&j, "a\"b");
+	pb_api_json_decimal(&j, "-12345678901234567890.123456789012345678");
+	pb_api_json_key(&j, "list");
+	pb_api_json_open(&j, '[');
+	pb_api_json_int(&j, -3);
+	pb_api_json_bool(&j, 1);
+	pb_api_json_null(&j);
+	pb_api_json_string(&j, "tab\there\n\x01");
+	pb_api_json_string(&j, NULL);
+	pb_api_json_close(&j, ']');
+	pb_api_json_close(&j, '}');
+	assert_int_equal(pb_api_json_finish(&j), 0);
+	assert_string_equal(pb_buf_str(&b),
+			    "{\"a\\\"b\":\"-12345678901234567890.123456789012345678\",\"list\":[-3,true,null,"
+			    "\"tab\\u0009here\\u000a\\u0001\",null]}");
+	pb_buf_release(&b);
+}
+
+static void test_json_refuses(void **state)
+{
+	static const char *not_decimal[] = {"", "-", "1.", ".5", "1e5", "NaN", "+1", "1,5", " 1", "0x10", "--1"};
+	struct pb_buf b = PB_BUF_INIT;
+	struct pb_api_json j;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(not_decimal) / sizeof(not_decimal[0]); i++)
+		assert_false(pb_api_json_is_decimal(not_decimal[i]));
+	assert_true(pb_api_json_is_decimal("0"));
+	assert_true(pb_api_json_is_decimal("-0.000000000000000001"));
+	pb_api_json_init(&j, &b);
+	pb_api_json_open(&j, '{');
+	pb_api_json_key(&j, "x");
+	pb_api_json_decimal(&j, "1e5");
+	pb_api_json_close(&j, '}');
+	assert_int_equal(pb_api_json_finish(&j), -1);
+	pb_buf_reset(&b);
+	pb_api_json_init(&j, &b);
+	pb_api_json_open(&j, '[');
+	assert_int_equal(pb_api_json_finish(&j), -1); /* unclosed */
+	pb_api_json_close(&j, '}');
+	assert_int_equal(pb_api_json_finish(&j), -1);
+	pb_buf_release(&b);
+}
+
+static int copy_int(void *value, void *arg)
+{
+	*(int *)arg = *(int *)value;
+	return 7;
+}
+
+static int *boxed(int v)
+{
+	int *p = malloc(sizeof(*p));
+
+	*p = v;
+	return p;
+}
+
+static void test_cache_generations(void **state)
+{
+	struct pb_api_cache *c = pb_api_cache_new(4, free);
+	struct pb_api_cache_stats st;
+	uint64_t gen;
+	int got = 0, rc = 0, i;
+	char key[16];
+
+	(void)state;
+	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(1), pb_api_cache_generation(c)), 0); /* disabled */
+	pb_api_cache_enable(c, 1);
+	gen = pb_api_cache_generation(c);
+	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(1), gen), 1);
+	assert_int_equal(pb_api_cache_use(c, "k", 1, copy_int, &got, &rc), 1);
+	assert_int_equal(got, 1);
+	assert_int_equal(rc, 7);
+	assert_int_equal(pb_api_cache_use(c, "kk", 2, copy_int, &got, NULL), 0);
+	/* What was read before a clear is not stored after it. */
+	gen = pb_api_cache_generation(c);
+	pb_api_cache_clear(c);
+	assert_int_equal(pb_api_cache_use(c, "k", 1, NULL, NULL, NULL), 0);
+	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(2), gen), 0);
+	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(3), pb_api_cache_generation(c)), 1);
+	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(4), pb_api_cache_generation(c)), 1); /* replaced */
+	assert_int_equal(pb_api_cache_use(c, "k", 1, copy_int, &got, NULL), 1);
+	assert_int_equal(got, 4);
+	/* Full: it starts afresh. */
+	for (i = 0; i < 5; i++) {
+		snprintf(key, sizeof(key), "n%d", i);
+		assert_int_equal(pb_api_cache_put(c, key, strlen(key), boxed(i), pb_api_cache_generation(c)), 1);
+	}
+	pb_api_cache_stats(c, &st);
+	assert_int_equal(st.entries, 2);
+	assert_true(st.enabled);
+	pb_api_cache_enable(c, 0);
+	assert_int_equal(pb_api_cache_use(c, "n4", 2, NULL, NULL, NULL), 0);
+	pb_api_cache_free(c);
+}
+
+static void test_ratelimit(void **state)
+{
+	struct pb_api_ratelimit *r = pb_api_ratelimit_new(3, 20000);
+	struct sockaddr_in a, b;
+	struct sockaddr_in6 c, d;
+	int i;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(0x7f000002);
+	b = a;
+	b.sin_addr.s_addr = htonl(0x7f000003);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(pb_api_ratelimit_wait(r, (struct sockaddr *)&a), 0);
+		pb_api_ratelimit_fail(r, (struct sockaddr *)&a);
+	}
+	i = (int)pb_api_ratelimit_wait(r, (struct sockaddr *)&a);
+	assert_true(i >= 19 && i <= 20);
+	assert_int_equal(pb_api_ratelimit_wait(r, (struct sockaddr *)&b), 0);
+	assert_int_equal(pb_api_ratelimit_wait(r, NULL), 0);
+	/* IPv6 clients count per /64. */
+	memset(&c, 0, sizeof(c));
+	c.sin6_family = AF_INET6;
+	c.sin6_addr.s6_addr[0] = 0x20;
+	c.sin6_addr.s6_addr[15] = 1;
+	d = c;
+	d.sin6_addr.s6_addr[15] = 2;
+	for (i = 0; i < 3; i++)
+		pb_api_ratelimit_fail(r, (struct sockaddr *)&c);
+	assert_true(pb_api_ratelimit_wait(r, (struct sockaddr *)&d) > 0);
+	pb_api_ratelimit_free(r);
+}
+
+static void test_token_parsing(void **state)
+{
+	const char *tok;
+	size_t len;
+	unsigned char digest[32];
+	char hex[65], good[48];
+
+	(void)state;
+	memcpy(good, "pbt_", 4);
+	memset(good + 4, 'A', 43);
+	good[46] = '_';
+	good[45] = '-';
+	good[47] = '\0';
+	assert_int_equal(pb_api_token_from_header("Bearer abc", &tok, &len), 0);
+	assert_int_equal(len, 3);
+	assert_memory_equal(tok, "abc", 3);
+	assert_int_equal(pb_api_token_from_header("  bEaReR \t abc  ", &tok, &len), 0);
+	assert_int_equal(len, 3);
+	assert_int_equal(pb_api_token_from_header("Bearer", &tok, &len), -1);
+	assert_int_equal(pb_api_token_from_header("Bearer ", &tok, &len), -1);
+	assert_int_equal(pb_api_token_from_header("Bearerabc", &tok, &len), -1);
+	assert_int_equal(pb_api_token_from_header("Bearer a b", &tok, &len), -1);
+	assert_int_equal(pb_api_token_from_header("Basic YTpi", &tok, &len), -1);
+	assert_true(pb_api_token_well_formed(good, 47));
+	assert_false(pb_api_token_well_formed(good, 46));
+	good[46] = '=';
+	assert_false(pb_api_token_well_formed(good, 47));
+	good[46] = '_';
+	good[2] = 'x';
+	assert_false(pb_api_token_well_formed(good, 47));
+	assert_false(pb_api_token_well_formed("pbt_AAAA", 8));
+	assert_int_equal(pb_api_token_digest("abc", 3, digest, hex), 0);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_true(pb_api_token_same_hex(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	assert_false(pb_api_token_same_hex(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ae"));
+	assert_false(pb_api_token_same_hex(hex, "ba78"));
+}
+
+static void test_cursor_and_alias(void **state)
+{
+	long long run = 0;
+	char alias[8];
+
+	(void)state;
+	assert_int_equal(pb_api_usage_cursor("12.ACME1", &run, alias), 0);
+	assert_int_equal(run, 12);
+	assert_string_equal(alias, "ACME1");
+	assert_int_equal(pb_api_usage_cursor("0.ACME1", &run, alias), -1);
+	assert_int_equal(pb_api_usage_cursor("12.acme1", &run, alias), -1);
+	assert_int_equal(pb_api_usage_cursor("12.ACME1X7", &run, alias), -1);
+	assert_int_equal(pb_api_usage_cursor("12", &run, alias), -1);
+	assert_int_equal(pb_api_usage_cursor(".ACME1", &run, alias), -1);
+	assert_int_equal(pb_api_usage_cursor("+12.ACME1", &run, alias), -1);
+	assert_int_equal(pb_api_usage_cursor("99999999999999999999.AB", &run, alias), -1);
+	assert_true(pb_api_usage_alias_ok("AB"));
+	assert_true(pb_api_usage_alias_ok("A00001"));
+	assert_false(pb_api_usage_alias_ok("A"));
+	assert_false(pb_api_usage_alias_ok("A000001"));
+	assert_false(pb_api_usage_alias_ok("ab"));
+	assert_false(pb_api_usage_alias_ok("A-1"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_writer),	  cmocka_unit_test(test_json_refuses),
+		cmocka_unit_test(test_cache_generations), cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_token_parsing),	  cmocka_unit_test(test_cursor_and_alias),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
