@@ -28,6 +28,7 @@ LIB_SRC := \
 	common/azure.c \
 	common/buf.c \
 	common/cluster.c \
+	common/country.c \
 	common/csv.c \
 	common/currency.c \
 	common/date.c \
@@ -88,6 +89,7 @@ INGEST_SRC := \
 	ingest/worker.c
 
 UNIT_TESTS := \
+	country \
 	csv \
 	currency \
 	date \
