@@ -220,9 +220,30 @@ int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err)
 	return 0;
 }
 
+/*
+ * Whether migration version is recorded as applied: 1, 0, or -1 with a message. A migration numbered below
+ * the newest applied one can arrive later (another branch took the number first), so each is looked up.
+ */
+static int applied(PGconn *conn, unsigned version, struct pb_buf *err)
+{
+	char ver[32];
+	const char *p[1] = {ver};
+	PGresult *res;
+	int ret;
+
+	snprintf(ver, sizeof(ver), "%u", version);
+	res = pb_db_query(conn, "SELECT 1 FROM pb.schema_migrations WHERE version = $1::integer", 1, p, err);
+	if (!res)
+		return -1;
+	ret = PQntuples(res) == 1;
+	PQclear(res);
+	return ret;
+}
+
 int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 {
-	unsigned have, need = pb_nmigrations ? pb_migrations[pb_nmigrations - 1].version : 0;
+	unsigned have, need = pb_nmigrations ? pb_migrations[pb_nmigrations - 1].version : 0, i;
+	int ret;
 
 	if (pb_db_schema_version(conn, &have, err) < 0)
 		return -1;
@@ -232,13 +253,24 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 			    have, need);
 		return -1;
 	}
+	for (i = 0; i < pb_nmigrations; i++) {
+		ret = applied(conn, pb_migrations[i].version, err);
+		if (ret < 0)
+			return -1;
+		if (ret == 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "the database schema lacks migration %s: run 'pb-db migrate'",
+				    pb_migrations[i].name);
+			return -1;
+		}
+	}
 	return 0;
 }
 
 int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 {
 	char key[32], ver[32];
-	unsigned i, have;
+	unsigned i;
 	int ret = -1, locked = 0;
 
 	snprintf(key, sizeof(key), "%d", MIGRATE_LOCK_KEY);
@@ -255,14 +287,15 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 		       "NULL, applied_at timestamptz NOT NULL DEFAULT now())",
 		       0, NULL, err) < 0)
 		goto out;
-	if (pb_db_schema_version(conn, &have, err) < 0)
-		goto out;
 	for (i = 0; i < pb_nmigrations; i++) {
 		const struct pb_migration *m = &pb_migrations[i];
 		const char *p[2] = {ver, m->name};
 		PGresult *res;
+		int done = applied(conn, m->version, err);
 
-		if (m->version <= have)
+		if (done < 0)
+			goto out;
+		if (done)
 			continue;
 		snprintf(ver, sizeof(ver), "%u", m->version);
 		if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
