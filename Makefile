@@ -48,6 +48,10 @@ LIB_SRC := \
 
 ACCOUNTS_SRC := \
 	accounts/account.c \
+	accounts/cli.c \
+	accounts/cmd_account.c \
+	accounts/cmd_link.c \
+	accounts/cmd_proposal.c \
 	accounts/customer.c \
 	accounts/eligibility.c \
 	accounts/import.c \
@@ -157,6 +161,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/azure.sh
 	PB_BIN=$(BIN) bash tests/integration/partner_center.sh
 	PB_BIN=$(BIN) bash tests/integration/accounts.sh
+	PB_BIN=$(BIN) bash tests/integration/accounts_review.sh
 	PB_BIN=$(BIN) bash tests/integration/aggregate.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.

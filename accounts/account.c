@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "exitcode.h"
 
 #include "banned.h"
 
@@ -73,7 +74,7 @@ int pb_account_alias(const char *alias, char *out, struct pb_buf *err)
 	if (n > 6 || !is_alias(out)) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "bad alias '%s': 2 to 6 letters and digits", alias);
-		return PB_ACCOUNT_ERR_DATA;
+		return PB_ERR_DATA;
 	}
 	return 0;
 }
@@ -114,7 +115,7 @@ static int set_bad(struct pb_buf *err, const char *what, const struct given *in,
 {
 	pb_buf_reset(err);
 	pb_buf_addf(err, "bad %s '%.*s': %s", what, (int)in->len, in->text, why);
-	return PB_ACCOUNT_ERR_DATA;
+	return PB_ERR_DATA;
 }
 
 /* Checks and normalizes v (a NUL-terminated copy of in, owned by the caller) for field f. */
@@ -175,19 +176,19 @@ int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *va
 	if (memchr(value, '\0', len)) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "bad %s: it holds a NUL byte", pb_account_fields[f].column);
-		return PB_ACCOUNT_ERR_DATA;
+		return PB_ERR_DATA;
 	}
 	v = malloc(len + 6);
 	if (!v) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	}
 	memcpy(v, value, len);
 	v[len] = '\0';
 	if (normalize(f, v, &in, err) < 0) {
 		free(v);
-		return PB_ACCOUNT_ERR_DATA;
+		return PB_ERR_DATA;
 	}
 	a->v[f] = v;
 	return 0;
@@ -200,7 +201,7 @@ static int require(const struct pb_account *a, enum pb_account_field f, struct p
 		return 0;
 	pb_buf_reset(err);
 	pb_buf_addf(err, "no %s given", pb_account_fields[f].column);
-	return PB_ACCOUNT_ERR_DATA;
+	return PB_ERR_DATA;
 }
 
 /*
@@ -215,14 +216,14 @@ static int check_parent(PGconn *conn, const char *parent, struct pb_buf *err)
 
 	res = pb_db_query(conn, "SELECT is_reseller FROM pb.clc_account WHERE alias = $1 FOR SHARE", 1, q, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err,
 			    PQntuples(res) ? "parent reseller '%s' is not a reseller"
 					   : "parent reseller '%s' does not exist",
 			    parent);
-		ret = PB_ACCOUNT_ERR_DATA;
+		ret = PB_ERR_DATA;
 	}
 	PQclear(res);
 	return ret;
@@ -265,14 +266,14 @@ int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, 
 		"ON CONFLICT (alias) DO NOTHING RETURNING alias",
 		PB_ACCOUNT_NFIELDS + 1, p, err);
 	if (!res) {
-		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
 	if (PQntuples(res) != 1) {
 		*bad = PB_ACCOUNT_ALIAS;
 		pb_buf_reset(err);
 		pb_buf_addf(err, "CLC account '%s' exists already", a->v[PB_ACCOUNT_ALIAS]);
-		ret = PB_ACCOUNT_ERR_DATA;
+		ret = PB_ERR_DATA;
 		goto out;
 	}
 	ret = 0;
@@ -285,7 +286,7 @@ static int no_account(struct pb_buf *err, const char *alias)
 {
 	pb_buf_reset(err);
 	pb_buf_addf(err, "no CLC account '%s'", alias);
-	return PB_ACCOUNT_ERR_DATA;
+	return PB_ERR_DATA;
 }
 
 /* pb_account_get, locking the row until the transaction ends when lock is set. */
@@ -301,7 +302,7 @@ static int get_account(PGconn *conn, const char *alias, int lock, struct pb_acco
 			       : "SELECT " ACCOUNT_COLUMNS " FROM pb.clc_account WHERE alias = $1",
 			  1, p, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		return no_account(err, alias);
@@ -314,7 +315,7 @@ static int get_account(PGconn *conn, const char *alias, int lock, struct pb_acco
 		if (!a->v[i]) {
 			pb_buf_reset(err);
 			pb_buf_addstr(err, "out of memory");
-			ret = PB_ACCOUNT_ERR_DEPENDENCY;
+			ret = PB_ERR_DEPENDENCY;
 		}
 	}
 	PQclear(res);
@@ -334,7 +335,7 @@ static int same(const char *a, const char *b)
 
 /*
  * The accounts whose parent reseller is alias: returns whether there are any (or
- * PB_ACCOUNT_ERR_DEPENDENCY) and appends the first few aliases to list.
+ * PB_ERR_DEPENDENCY) and appends the first few aliases to list.
  */
 static int customers_of(PGconn *conn, const char *alias, struct pb_buf *list, struct pb_buf *err)
 {
@@ -347,7 +348,7 @@ static int customers_of(PGconn *conn, const char *alias, struct pb_buf *list, st
 	res = pb_db_query(conn, "SELECT alias FROM pb.clc_account WHERE parent_reseller = $1 ORDER BY alias LIMIT 6", 1,
 			  p, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	n = PQntuples(res);
 	for (r = 0; r < n && r < SHOWN; r++)
 		pb_buf_addf(list, "%s%s", r ? ", " : "", PQgetvalue(res, r, 0));
@@ -373,7 +374,7 @@ static int check_hierarchy(PGconn *conn, const char *alias, const struct pb_acco
 	if (parent && strcmp(parent, alias) == 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "parent reseller '%s' is the account itself", parent);
-		ret = PB_ACCOUNT_ERR_DATA;
+		ret = PB_ERR_DATA;
 		goto out;
 	}
 	if (parent) {
@@ -392,7 +393,7 @@ static int check_hierarchy(PGconn *conn, const char *alias, const struct pb_acco
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s is the parent reseller of %s: %s", alias, pb_buf_str(&list),
 			    parent ? "it cannot have a parent reseller itself" : "it must stay a reseller");
-		ret = PB_ACCOUNT_ERR_DATA;
+		ret = PB_ERR_DATA;
 	}
 out:
 	pb_buf_release(&list);
@@ -437,7 +438,7 @@ int pb_account_update(PGconn *conn, const char *alias, const struct pb_account *
 			ret = require(to, not_null[i], err);
 	if (ret < 0)
 		goto out;
-	ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	ret = PB_ERR_DEPENDENCY;
 	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 		goto out;
 	begun = 1;
@@ -454,7 +455,7 @@ int pb_account_update(PGconn *conn, const char *alias, const struct pb_account *
 	ret = check_hierarchy(conn, alias, to, changed, err);
 	if (ret < 0)
 		goto out;
-	ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	ret = PB_ERR_DEPENDENCY;
 	if (update_sql(to, changed, by, &sql, p, &n) < 0) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
@@ -523,7 +524,7 @@ int pb_account_show(PGconn *conn, const char *alias, struct pb_buf *out, struct 
 		PGresult *res = pb_db_query(conn, queries[i][1], 2, p, err);
 
 		if (!res) {
-			ret = PB_ACCOUNT_ERR_DEPENDENCY;
+			ret = PB_ERR_DEPENDENCY;
 			goto out;
 		}
 		add_rows(out, queries[i][0], res);
@@ -544,7 +545,7 @@ int pb_account_list(PGconn *conn, struct pb_buf *out, struct pb_buf *err)
 			  "FROM pb.clc_account ORDER BY alias",
 			  0, NULL, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	pb_buf_addstr(out, "alias,name,billing_country,is_reseller,parent_reseller\n");
 	for (r = 0; r < PQntuples(res); r++) {
 		for (c = 0; c < PQnfields(res); c++) {
@@ -570,7 +571,7 @@ int pb_account_accept_terms(PGconn *conn, const char *alias, const char *terms, 
 			  "RETURNING to_char(accepted_at AT TIME ZONE 'UTC', $6)",
 			  6, p, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		return no_account(err, alias);

@@ -7,14 +7,7 @@
 #include <libpq-fe.h>
 
 #include "buf.h"
-
-/* What pb-accounts' modules return on failure; main.c turns -N into exit status N. */
-enum {
-	PB_ACCOUNT_ERR_DATA = -1,	/* bad input, or something named that does not exist */
-	PB_ACCOUNT_ERR_USAGE = -2,	/* a setting is missing */
-	PB_ACCOUNT_ERR_DEPENDENCY = -3, /* the database or Partner Center failed */
-	PB_ACCOUNT_ERR_REFUSED = -4,	/* a rule refused it */
-};
+#include "exitcode.h"
 
 /* The fields of a CLC account, in pb.clc_account's column order. */
 enum pb_account_field {
@@ -56,22 +49,22 @@ void pb_account_release(struct pb_account *a);
 /*
  * Sets a field from len bytes of text, checked and normalized (aliases and country codes upper-cased,
  * domains lower-cased, the reseller flag from true/false/yes/no/1/0, empty text: not given). Returns 0,
- * or PB_ACCOUNT_ERR_DATA with a message without position in err ("bad alias 'a-1': ...").
+ * or PB_ERR_DATA with a message without position in err ("bad alias 'a-1': ...").
  */
 int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *value, size_t len, struct pb_buf *err);
 
-/* Upper-cases an alias into out (8 bytes) and checks it: 0, or PB_ACCOUNT_ERR_DATA with a message. */
+/* Upper-cases an alias into out (8 bytes) and checks it: 0, or PB_ERR_DATA with a message. */
 int pb_account_alias(const char *alias, char *out, struct pb_buf *err);
 
 /*
- * Inserts the account (alias, name and country are required). Returns 0; PB_ACCOUNT_ERR_DATA with a
+ * Inserts the account (alias, name and country are required). Returns 0; PB_ERR_DATA with a
  * message and *bad set to the field at fault (an alias that exists, a parent that is not a reseller);
- * or PB_ACCOUNT_ERR_DEPENDENCY. Runs in the caller's transaction, if any.
+ * or PB_ERR_DEPENDENCY. Runs in the caller's transaction, if any.
  */
 int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, enum pb_account_field *bad,
 		      struct pb_buf *err);
 
-/* Reads the account alias into a. Returns 0, PB_ACCOUNT_ERR_DATA ("no CLC account 'X'") or _DEPENDENCY. */
+/* Reads the account alias into a. Returns 0, PB_ERR_DATA ("no CLC account 'X'") or _DEPENDENCY. */
 int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct pb_buf *err);
 
 /*
@@ -80,27 +73,27 @@ int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct
  * their value already are left alone; the others change in one UPDATE that records by and the time, in a
  * transaction of its own (the connection must not be in one) that locks the row. Appends a line
  * "ALIAS: column OLD -> NEW" per changed field to changes, "(none)" standing for no value, and nothing
- * when nothing changes. Returns 0; PB_ACCOUNT_ERR_DATA with a message: "no CLC account 'X'", a required
+ * when nothing changes. Returns 0; PB_ERR_DATA with a message: "no CLC account 'X'", a required
  * field without a value, a parent that does not exist, is not a reseller or is the account itself, a
  * parent given to an account with customers, a reseller with customers made not one; or
- * PB_ACCOUNT_ERR_DEPENDENCY.
+ * PB_ERR_DEPENDENCY.
  */
 int pb_account_update(PGconn *conn, const char *alias, const struct pb_account *to, const int *given, const char *by,
 		      struct pb_buf *changes, struct pb_buf *err);
 
 /*
  * Appends to out the account, its terms acceptances, partner account links and customer creation
- * requests, as "key: value" lines. Returns 0, PB_ACCOUNT_ERR_DATA or PB_ACCOUNT_ERR_DEPENDENCY.
+ * requests, as "key: value" lines. Returns 0, PB_ERR_DATA or PB_ERR_DEPENDENCY.
  */
 int pb_account_show(PGconn *conn, const char *alias, struct pb_buf *out, struct pb_buf *err);
 
-/* Appends every account to out as CSV with a header line. Returns 0 or PB_ACCOUNT_ERR_DEPENDENCY. */
+/* Appends every account to out as CSV with a header line. Returns 0 or PB_ERR_DEPENDENCY. */
 int pb_account_list(PGconn *conn, struct pb_buf *out, struct pb_buf *err);
 
 /*
  * Records that by accepted version of terms ("centurylink", "aws" or "azure") for alias, in region (a
  * two-letter country code; NULL for the CenturyLink terms). Appends the time recorded to when. Returns 0,
- * PB_ACCOUNT_ERR_DATA or PB_ACCOUNT_ERR_DEPENDENCY.
+ * PB_ERR_DATA or PB_ERR_DEPENDENCY.
  */
 int pb_account_accept_terms(PGconn *conn, const char *alias, const char *terms, const char *region, const char *version,
 			    const char *by, struct pb_buf *when, struct pb_buf *err);

@@ -8,35 +8,40 @@
 #include "account.h"
 #include "csv.h"
 #include "db.h"
+#include "exitcode.h"
 #include "input.h"
 
 #include "banned.h"
 
-/* Where the import is: the file, the reader, and which field holds which column. */
+/* Where the import is: the reader, which field holds which column, and where an error points. */
 struct import {
-	const char *name;
 	struct pb_csv csv;
 	long col[PB_ACCOUNT_NFIELDS]; /* field index of each account field, -1 when absent */
+	uint64_t *line;
+	uint32_t *col_no;
 };
 
-/* Sets err to "FILE:LINE:COL: " for field i of the current record; the caller appends the rest. */
+/* Points the error at field i of the current record and empties err for the message. */
 static void at_field(struct import *im, size_t i, struct pb_buf *err)
 {
-	uint64_t line;
-	uint32_t col;
-
-	pb_csv_field_pos(&im->csv, i, &line, &col);
+	pb_csv_field_pos(&im->csv, i, im->line, im->col_no);
 	pb_buf_reset(err);
-	pb_buf_addf(err, "%s:%llu:%u: ", im->name, (unsigned long long)line, col);
 }
 
-/* The reader's error as "FILE:LINE:COL: what". */
+/* Points the error at line, col and empties err for the message. */
+static void at(struct import *im, uint64_t line, uint32_t col, struct pb_buf *err)
+{
+	*im->line = line;
+	*im->col_no = col;
+	pb_buf_reset(err);
+}
+
+/* The reader's error, at its position. */
 static int csv_error(struct import *im, struct pb_buf *err)
 {
-	pb_buf_reset(err);
-	pb_buf_addf(err, "%s:%llu:%u: %s", im->name, (unsigned long long)im->csv.err_line, im->csv.err_col,
-		    pb_buf_str(&im->csv.err));
-	return PB_ACCOUNT_ERR_DATA;
+	at(im, im->csv.err_line, im->csv.err_col, err);
+	pb_buf_addstr(err, pb_buf_str(&im->csv.err));
+	return PB_ERR_DATA;
 }
 
 static int read_header(struct import *im, struct pb_buf *err)
@@ -46,9 +51,9 @@ static int read_header(struct import *im, struct pb_buf *err)
 	int rc = pb_csv_next(&im->csv);
 
 	if (rc == PB_CSV_END) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "%s:1:1: the file is empty: a header line naming the columns is needed", im->name);
-		return PB_ACCOUNT_ERR_DATA;
+		at(im, 1, 1, err);
+		pb_buf_addstr(err, "the file is empty: a header line naming the columns is needed");
+		return PB_ERR_DATA;
 	}
 	if (rc < 0)
 		return csv_error(im, err);
@@ -66,16 +71,15 @@ static int read_header(struct import *im, struct pb_buf *err)
 			pb_buf_addf(err,
 				    f == PB_ACCOUNT_NFIELDS ? "unknown column '%.*s'" : "column '%.*s' appears twice",
 				    (int)fd->len, fd->ptr);
-			return PB_ACCOUNT_ERR_DATA;
+			return PB_ERR_DATA;
 		}
 		im->col[f] = (long)i;
 	}
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		if (im->col[required[i]] < 0) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s:%llu:1: no column '%s'", im->name, (unsigned long long)im->csv.line,
-				    pb_account_fields[required[i]].column);
-			return PB_ACCOUNT_ERR_DATA;
+			at(im, im->csv.line, 1, err);
+			pb_buf_addf(err, "no column '%s'", pb_account_fields[required[i]].column);
+			return PB_ERR_DATA;
 		}
 	}
 	pb_csv_expect_fields(&im->csv, im->csv.nfields);
@@ -103,7 +107,7 @@ static int import_row(PGconn *conn, struct import *im, const char *by, struct pb
 	}
 	if (ret == 0)
 		ret = pb_account_insert(conn, &a, by, &bad, &why);
-	if (ret == PB_ACCOUNT_ERR_DATA) {
+	if (ret == PB_ERR_DATA) {
 		at_field(im, (size_t)im->col[bad], err);
 		pb_buf_addstr(err, pb_buf_str(&why));
 	} else if (ret < 0) {
@@ -115,27 +119,31 @@ static int import_row(PGconn *conn, struct import *im, const char *by, struct pb
 	return ret;
 }
 
-int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *count, struct pb_buf *err)
+int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *count, uint64_t *line, uint32_t *col,
+		       struct pb_buf *err)
 {
 	struct import im;
 	struct pb_input *in = NULL;
 	struct pb_buf ignore = PB_BUF_INIT;
-	int ret = PB_ACCOUNT_ERR_DATA, csv_ready = 0, begun = 0, rc;
+	int ret = PB_ERR_DATA, csv_ready = 0, begun = 0, rc;
 
 	*count = 0;
+	*line = 0;
+	*col = 0;
 	memset(&im, 0, sizeof(im));
+	im.line = line;
+	im.col_no = col;
 	if (pb_input_open(path, &in, err) < 0)
 		goto out;
-	im.name = pb_input_name(in);
 	if (pb_csv_init(&im.csv, pb_input_read, in, 0) < 0) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
-		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
 	csv_ready = 1;
 	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0) {
-		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
 	begun = 1;
@@ -156,7 +164,7 @@ int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *c
 		(*count)++;
 	}
 	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
-		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
 	begun = 0;

@@ -9,6 +9,7 @@
 #include "date.h"
 #include "db.h"
 #include "eligibility.h"
+#include "exitcode.h"
 
 #include "banned.h"
 
@@ -52,7 +53,7 @@ int pb_link_check_id(int vendor, const char *id, struct pb_buf *err)
 		    vendor == PB_VENDOR_AWS
 			    ? "a 12-digit AWS account id"
 			    : "a tenant or subscription id such as 8f0c3e6a-1b2d-4c5e-9f70-a1b2c3d4e5f6");
-	return PB_ACCOUNT_ERR_DATA;
+	return PB_ERR_DATA;
 }
 
 /*
@@ -94,7 +95,7 @@ static int describe_overlap(PGconn *conn, const char *const *p, struct pb_buf *e
 	pb_buf_addstr(err, ": a partner account maps to one CLC account at a time");
 	PQclear(res);
 	pb_buf_release(&ignore);
-	return PB_ACCOUNT_ERR_REFUSED;
+	return PB_ERR_REFUSED;
 }
 
 int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int32_t from, int32_t to,
@@ -103,7 +104,7 @@ int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int
 	char from_s[11], to_s[11], idbuf[64];
 	const char *p[7] = {pb_vendor_names[vendor], stored_id(vendor, id, idbuf), alias, from_s, NULL, origin, by};
 	PGresult *res = NULL;
-	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	int ret = PB_ERR_DEPENDENCY;
 
 	pb_date_format(from, from_s);
 	if (to != PB_LINK_OPEN) {
@@ -112,7 +113,7 @@ int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int
 		if (to < from) {
 			pb_buf_reset(err);
 			pb_buf_addf(err, "the link would end on %s, before it starts on %s", to_s, from_s);
-			return PB_ACCOUNT_ERR_DATA;
+			return PB_ERR_DATA;
 		}
 	}
 	res = pb_db_query(conn, "SELECT 1 FROM pb.clc_account WHERE alias = $1", 1, p + 2, err);
@@ -121,7 +122,7 @@ int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int
 	if (PQntuples(res) != 1) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "no CLC account '%s'", alias);
-		ret = PB_ACCOUNT_ERR_DATA;
+		ret = PB_ERR_DATA;
 		goto out;
 	}
 	PQclear(res);
@@ -170,12 +171,12 @@ int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int
 			  "RETURNING id",
 			  5, p, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s has no link of %s partner account %s valid on %s", alias, p[0], id, to_s);
-		return PB_ACCOUNT_ERR_DATA;
+		return PB_ERR_DATA;
 	}
 	PQclear(res);
 	return 0;

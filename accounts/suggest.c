@@ -7,6 +7,7 @@
 #include "account.h"
 #include "date.h"
 #include "db.h"
+#include "exitcode.h"
 #include "link.h"
 
 #include "banned.h"
@@ -41,7 +42,7 @@ static int match_all(struct pb_rules *rules, PGresult *res, struct proposals *p,
 	if (!p->alias || !p->line) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
-		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		ret = PB_ERR_DEPENDENCY;
 	}
 	for (i = 0; i < p->n && ret == 0; i++) {
 		int vendor = pb_vendor_index(PQgetvalue(res, i, 0));
@@ -54,7 +55,7 @@ static int match_all(struct pb_rules *rules, PGresult *res, struct proposals *p,
 			if (!p->alias[i]) {
 				pb_buf_reset(err);
 				pb_buf_addstr(err, "out of memory");
-				ret = PB_ACCOUNT_ERR_DEPENDENCY;
+				ret = PB_ERR_DEPENDENCY;
 			}
 		}
 	}
@@ -137,7 +138,7 @@ static int apply_account(PGconn *conn, const struct pb_eligibility *e, PGresult 
 		ret = pb_link_add(conn, pb_vendor_index(vendor), id, alias, month, PB_LINK_OPEN, pb_buf_str(&origin),
 				  by, err);
 	}
-	if (ret == PB_ACCOUNT_ERR_REFUSED || ret == PB_ACCOUNT_ERR_DATA) {
+	if (ret == PB_ERR_REFUSED || ret == PB_ERR_DATA) {
 		pb_buf_addf(&who, ": %s", alias);
 		if (why.len) {
 			pb_buf_addf(&who, ": not eligible for %s", vendor);
@@ -185,7 +186,7 @@ int pb_suggest(PGconn *conn, struct pb_rules *rules, const struct pb_eligibility
 			  "ORDER BY 1, 2, 3",
 			  1, params, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	ret = match_all(rules, res, &p, err);
 	if (ret < 0)
 		goto out;
@@ -206,7 +207,7 @@ int pb_suggest(PGconn *conn, struct pb_rules *rules, const struct pb_eligibility
 		goto out;
 	pb_buf_addf(out, "%u linked, %u refused, %u without a matching rule\n", t.linked, t.refused, t.unmatched);
 	if (t.refused)
-		ret = PB_ACCOUNT_ERR_REFUSED;
+		ret = PB_ERR_REFUSED;
 out:
 	proposals_release(&p);
 	PQclear(res);

@@ -17,8 +17,8 @@
  * matched). With apply, links each account whose names propose one alias from month's first day, open-ended
  * (eligibility enforced, origin "suggest RULES:LINE", recorded as by), appends "linked ..." lines and a
  * summary to out, and a line per refusal to refused. Every name is matched before anything is linked.
- * Returns 0; PB_ACCOUNT_ERR_REFUSED when something was refused; PB_ACCOUNT_ERR_DATA when a rule failed to
- * match (the match limit), nothing linked; or PB_ACCOUNT_ERR_DEPENDENCY.
+ * Returns 0; PB_ERR_REFUSED when something was refused; PB_ERR_DATA when a rule failed to
+ * match (the match limit), nothing linked; or PB_ERR_DEPENDENCY.
  */
 int pb_suggest(PGconn *conn, struct pb_rules *rules, const struct pb_eligibility *e, int32_t month, int apply,
 	       const char *by, struct pb_buf *out, struct pb_buf *refused, struct pb_buf *err);
