@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "country.h"
 #include "db.h"
 #include "exitcode.h"
 
@@ -118,6 +119,25 @@ static int set_bad(struct pb_buf *err, const char *what, const struct given *in,
 	return PB_ERR_DATA;
 }
 
+/* An ISO 3166-1 code, upper-cased in place; a reserved code is named with the one it stands for. */
+static int country(char *v, const struct given *in, struct pb_buf *err)
+{
+	const char *meant;
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		v[i] = (char)toupper((unsigned char)v[i]);
+	if (strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z')
+		return set_bad(err, "billing country", in, "a two-letter ISO 3166 code such as US");
+	if (pb_country_valid(v, 2))
+		return 0;
+	meant = pb_country_meant(v, 2);
+	set_bad(err, "billing country", in, "not an ISO 3166-1 country code");
+	if (meant)
+		pb_buf_addf(err, " (did you mean %s?)", meant);
+	return PB_ERR_DATA;
+}
+
 /* Checks and normalizes v (a NUL-terminated copy of in, owned by the caller) for field f. */
 static int normalize(enum pb_account_field f, char *v, const struct given *in, struct pb_buf *err)
 {
@@ -126,15 +146,14 @@ static int normalize(enum pb_account_field f, char *v, const struct given *in, s
 	switch (f) {
 	case PB_ACCOUNT_ALIAS:
 	case PB_ACCOUNT_PARENT:
-	case PB_ACCOUNT_COUNTRY:
 		for (i = 0; v[i]; i++)
 			v[i] = (char)toupper((unsigned char)v[i]);
-		if (f == PB_ACCOUNT_COUNTRY && (strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z'))
-			return set_bad(err, "billing country", in, "a two-letter ISO 3166 code such as US");
-		if (f != PB_ACCOUNT_COUNTRY && !is_alias(v))
+		if (!is_alias(v))
 			return set_bad(err, f == PB_ACCOUNT_ALIAS ? "alias" : "parent reseller", in,
 				       "2 to 6 letters and digits");
 		return 0;
+	case PB_ACCOUNT_COUNTRY:
+		return country(v, in, err);
 	case PB_ACCOUNT_RESELLER:
 		for (i = 0; v[i]; i++)
 			v[i] = (char)tolower((unsigned char)v[i]);
@@ -176,6 +195,12 @@ int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *va
 	if (memchr(value, '\0', len)) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "bad %s: it holds a NUL byte", pb_account_fields[f].column);
+		return PB_ERR_DATA;
+	}
+	if (len > PB_ACCOUNT_MAX_TEXT) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "bad %s: %zu bytes long, at most %d", pb_account_fields[f].column, len,
+			    PB_ACCOUNT_MAX_TEXT);
 		return PB_ERR_DATA;
 	}
 	v = malloc(len + 6);

@@ -46,10 +46,15 @@ struct pb_account {
 void pb_account_init(struct pb_account *a);
 void pb_account_release(struct pb_account *a);
 
+/* The longest text a field takes, in bytes. */
+#define PB_ACCOUNT_MAX_TEXT 500
+
 /*
  * Sets a field from len bytes of text, checked and normalized (aliases and country codes upper-cased,
- * domains lower-cased, the reseller flag from true/false/yes/no/1/0, empty text: not given). Returns 0,
- * or PB_ERR_DATA with a message without position in err ("bad alias 'a-1': ...").
+ * domains lower-cased, the reseller flag from true/false/yes/no/1/0, empty text: not given). A country
+ * must be an assigned ISO 3166-1 code; no field may be longer than PB_ACCOUNT_MAX_TEXT bytes. The text
+ * must be UTF-8 already (see text.h). Returns 0, or PB_ERR_DATA with a message without position in err
+ * ("bad alias 'a-1': ...").
  */
 int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *value, size_t len, struct pb_buf *err);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "country.h"
 #include "customer.h"
 #include "date.h"
 #include "eligibility.h"
@@ -18,6 +19,7 @@
 /* --region of accept-terms, upper-cased, into region (3 bytes); none for the CenturyLink terms. */
 static int region_option(const struct pb_cli *cli, int v, char *region)
 {
+	const char *meant;
 	int rc;
 
 	if (v == PB_NVENDORS) {
@@ -34,7 +36,11 @@ static int region_option(const struct pb_cli *cli, int v, char *region)
 	}
 	if (!isupper((unsigned char)region[0]) || !isupper((unsigned char)region[1]))
 		return pb_cli_bad_value(cli, "region", "a two-letter country code such as US", cli->region);
-	return 0;
+	if (pb_country_valid(region, 2))
+		return 0;
+	meant = pb_country_meant(region, 2);
+	return pb_cli_usage(cli, "--region takes an ISO 3166-1 country code, not '%s'%s%s%s", cli->region,
+			    meant ? " (did you mean " : "", meant ? meant : "", meant ? "?)" : "");
 }
 
 int pb_cmd_accept_terms(struct pb_cli *cli)

@@ -10,8 +10,12 @@
 #include "db.h"
 #include "exitcode.h"
 #include "input.h"
+#include "text.h"
 
 #include "banned.h"
+
+/* The longest record read: every field at PB_ACCOUNT_MAX_TEXT bytes fits many times over. */
+#define MAX_RECORD ((size_t)64 << 10)
 
 /* Where the import is: the reader, which field holds which column, and where an error points. */
 struct import {
@@ -44,6 +48,68 @@ static int csv_error(struct import *im, struct pb_buf *err)
 	return PB_ERR_DATA;
 }
 
+/* The name of the column field i of a record holds. */
+static const char *column_of(const struct import *im, size_t i)
+{
+	size_t f;
+
+	for (f = 0; f < PB_ACCOUNT_NFIELDS; f++)
+		if (im->col[f] == (long)i)
+			return pb_account_fields[f].column;
+	return "?";
+}
+
+/*
+ * Refuses a record with a field PostgreSQL would not take as text (not UTF-8, or holding a NUL byte),
+ * naming the field's column; in the header, where NUL bytes mean UTF-16 more often than not, saying so.
+ */
+static int check_text(struct import *im, int header, struct pb_buf *err)
+{
+	const char *why;
+	size_t i, bad;
+
+	for (i = 0; i < im->csv.nfields; i++) {
+		const struct pb_csv_field *fd = &im->csv.fields[i];
+
+		if (pb_text_check(fd->ptr, fd->len, &bad, &why) == 0)
+			continue;
+		at_field(im, i, err);
+		if (!header)
+			pb_buf_addf(err, "%s in column '%s'", why, column_of(im, i));
+		else if (fd->ptr[bad] == '\0')
+			pb_buf_addf(err, "%s in the header: is the file UTF-16? save it as UTF-8", why);
+		else
+			pb_buf_addf(err, "%s in the header", why);
+		return PB_ERR_DATA;
+	}
+	return 0;
+}
+
+/* What the header's bytes say before its names are read: UTF-16, not UTF-8, or lines ending in CR alone. */
+static int check_header_text(struct import *im, struct pb_buf *err)
+{
+	const struct pb_csv_field *first = &im->csv.fields[0];
+	size_t i;
+
+	if (first->len >= 2 && (memcmp(first->ptr, "\xFF\xFE", 2) == 0 || memcmp(first->ptr, "\xFE\xFF", 2) == 0)) {
+		at(im, im->csv.line, 1, err);
+		pb_buf_addstr(err, "the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8");
+		return PB_ERR_DATA;
+	}
+	if (check_text(im, 1, err) < 0)
+		return PB_ERR_DATA;
+	/* A file whose lines end in CR alone reads as one long header record: say so, not "unknown column". */
+	for (i = 0; i < im->csv.nfields; i++) {
+		if (memchr(im->csv.fields[i].ptr, '\r', im->csv.fields[i].len)) {
+			at_field(im, i, err);
+			pb_buf_addstr(err, "carriage return inside a header field: lines that end in CR alone are not "
+					   "read; convert them to LF or CR LF");
+			return PB_ERR_DATA;
+		}
+	}
+	return 0;
+}
+
 static int read_header(struct import *im, struct pb_buf *err)
 {
 	static const enum pb_account_field required[] = {PB_ACCOUNT_ALIAS, PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY};
@@ -57,6 +123,8 @@ static int read_header(struct import *im, struct pb_buf *err)
 	}
 	if (rc < 0)
 		return csv_error(im, err);
+	if (check_header_text(im, err) < 0)
+		return PB_ERR_DATA;
 	for (f = 0; f < PB_ACCOUNT_NFIELDS; f++)
 		im->col[f] = -1;
 	for (i = 0; i < im->csv.nfields; i++) {
@@ -95,6 +163,8 @@ static int import_row(PGconn *conn, struct import *im, const char *by, struct pb
 	size_t f;
 	int ret = 0;
 
+	if (check_text(im, 0, err) < 0)
+		return PB_ERR_DATA;
 	pb_account_init(&a);
 	for (f = 0; f < PB_ACCOUNT_NFIELDS && ret == 0; f++) {
 		const struct pb_csv_field *fd;
@@ -135,7 +205,7 @@ int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *c
 	im.col_no = col;
 	if (pb_input_open(path, &in, err) < 0)
 		goto out;
-	if (pb_csv_init(&im.csv, pb_input_read, in, 0) < 0) {
+	if (pb_csv_init(&im.csv, pb_input_read, in, MAX_RECORD) < 0) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
 		ret = PB_ERR_DEPENDENCY;

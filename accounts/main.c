@@ -13,6 +13,7 @@
 #include "date.h"
 #include "exitcode.h"
 #include "log.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -49,16 +50,16 @@ struct command {
 };
 
 static const char exit_codes[] =
-	"Exit status: 0 success, 1 bad input, 2 usage error, 3 a dependency (database, Partner Center) failed,\n"
-	"4 refused by a rule.\n";
+	"Exit status: 0 success, 1 bad input (or output that cannot be written), 2 usage error, 3 a dependency\n"
+	"(database, Partner Center) failed, 4 refused by a rule.\n";
 
 static const struct command commands[] = {
 	{"add", pb_cmd_add, 1,
 	 " name country reseller parent domain email first-name last-name address city state postal-code phone by "
 	 "help ",
 	 "add ALIAS --name NAME --country CC [--reseller | --parent ALIAS] [profile options]",
-	 "Adds a CLC account. ALIAS is 2 to 6 letters and digits (upper-cased); CC is the two-letter ISO 3166\n"
-	 "code of its billing address.\n"
+	 "Adds a CLC account. ALIAS is 2 to 6 letters and digits (upper-cased); CC is the ISO 3166-1 code of\n"
+	 "its billing country (GB for the United Kingdom, not UK). Values must be UTF-8 (exit 1 otherwise).\n"
 	 "\n"
 	 "  --name NAME           the company name (required)\n"
 	 "  --country CC          the billing country (required)\n"
@@ -101,8 +102,9 @@ static const struct command commands[] = {
 	 "Adds the accounts of a CSV file (\"-\": standard input) in one transaction: every row or none. The\n"
 	 "header names the columns, in any order and any case: alias, name, billing_country (required),\n"
 	 "is_reseller (true/false, yes/no, 1/0), parent_reseller, domain, email, first_name, last_name,\n"
-	 "address_line1, city, state, postal_code, phone. A reseller must come before its customers. The first\n"
-	 "bad row is reported as FILE:LINE:COLUMN and nothing is added.\n"
+	 "address_line1, city, state, postal_code, phone. A reseller must come before its customers. The file\n"
+	 "may be gzip-compressed; every field must be UTF-8 without NUL bytes, at most 500 bytes long. The\n"
+	 "first bad row is reported as FILE:LINE:COLUMN and nothing is added.\n"
 	 "\n"
 	 "  --by NAME             who adds them (default: the login name)\n"},
 	{"accept-terms", pb_cmd_accept_terms, 1, " vendor region version by help ",
@@ -364,6 +366,21 @@ static void find_log_format(struct pb_cli *cli, int argc, char **argv, const str
 			log_format(cli, optarg);
 }
 
+/*
+ * The value of an option bound for the database (every one but --config, a path) must be text PostgreSQL
+ * takes. Returns 0, or PB_ERR_DATA after a message.
+ */
+static int check_text(const char *name, const char *value)
+{
+	const char *why;
+	size_t bad;
+
+	if (pb_text_check(value, strlen(value), &bad, &why) == 0)
+		return 0;
+	pb_error("%s in --%s at byte %zu", why, name, bad + 1);
+	return PB_ERR_DATA;
+}
+
 /* The positional arguments, from optind on. Returns 0 or PB_ERR_USAGE after a message. */
 static int positional(const struct command *cmd, struct pb_cli *cli, int argc, char **argv)
 {
@@ -397,6 +414,8 @@ static int parse(const struct command *cmd, int argc, char **argv, struct pb_cli
 			return 1;
 		}
 		rc = set_option(cli, ch, optarg);
+		if (rc == 0 && optarg && ch != OPT_CONFIG)
+			rc = check_text(longopts[idx].name, optarg);
 		if (rc < 0)
 			return rc;
 	}

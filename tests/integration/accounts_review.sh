@@ -72,4 +72,104 @@ Try 'pb-accounts --help'." "$PBA" --log-format xml list
 t "--log-format plain is the default's format" 1 "" "pb-accounts: no CLC account 'ZZ9'" \
 	"$PBA" --log-format plain show ZZ9
 
+# ---- text PostgreSQL refuses -----------------------------------------------------------------------------
+
+n=$(pb_sql "SELECT count(*) FROM pb.clc_account")
+# import_fails NAME WANT_ERR: the file $TMP/bad.csv is refused with exit 1 and the database is unchanged.
+import_fails() {
+	local before
+	before=$(dump)
+	"$PBA" import "$TMP/bad.csv" >"$TMP/out" 2>"$TMP/err"
+	check "$1" "1||$2" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+	check "$1: nothing imported" "$before" "$(dump)"
+}
+printf 'alias,name,billing_country\nOK1,Fine,US\nLA1,Caf\xe9 Paris,FR\n' >"$TMP/bad.csv"
+import_fails "a Latin-1 name: exit 1 at its field" "pb-accounts: $TMP/bad.csv:3:5: invalid UTF-8 in column 'name'"
+printf 'alias,city,name,billing_country\nOK1,"Le\xc3\xa9\xc3",Fine,FR\n' >"$TMP/bad.csv"
+import_fails "a cut UTF-8 sequence in a quoted field" "pb-accounts: $TMP/bad.csv:2:5: invalid UTF-8 in column 'city'"
+printf 'alias,name,billing_country,city\nOK1,Fine,US,Spring\000field\n' >"$TMP/bad.csv"
+import_fails "a NUL byte: exit 1 at its field" "pb-accounts: $TMP/bad.csv:2:13: NUL byte in column 'city'"
+printf 'alias,n\xe4me,billing_country\n' >"$TMP/bad.csv"
+import_fails "a header that is not UTF-8" "pb-accounts: $TMP/bad.csv:1:7: invalid UTF-8 in the header"
+printf 'alias,name,billing_country\nOK1,%s,US\n' "$(head -c 501 /dev/zero | tr '\0' x)" >"$TMP/bad.csv"
+import_fails "a field longer than 500 bytes" "pb-accounts: $TMP/bad.csv:2:5: bad name: 501 bytes long, at most 500"
+LATIN=$(printf 'Caf\xe9')
+unchanged "add refuses a Latin-1 --name, and adds nothing" "$PBA" add LA1 --name "$LATIN" --country FR
+t "with exit 1 and the option and byte named" 1 "" "pb-accounts: invalid UTF-8 in --name at byte 4" \
+	"$PBA" add LA1 --name "$LATIN" --country FR
+unchanged "update refuses a Latin-1 --city, and changes nothing" "$PBA" update US1 --city "$LATIN" --name "New"
+t "with exit 1" 1 "" "pb-accounts: invalid UTF-8 in --city at byte 4" "$PBA" update US1 --city "$LATIN" --name New
+t "every option bound for the database is checked: --by" 1 "" "pb-accounts: invalid UTF-8 in --by at byte 4" \
+	"$PBA" accept-terms US1 --vendor centurylink --version 1 --by "$LATIN"
+t "an option value longer than 500 bytes" 1 "" "pb-accounts: bad name: 600 bytes long, at most 500" \
+	"$PBA" add LA1 --name "$(head -c 600 /dev/zero | tr '\0' x)" --country FR
+
+# ---- ISO 3166-1 country codes ----------------------------------------------------------------------------
+
+t "ZZ is no country" 1 "" "pb-accounts: bad billing country 'ZZ': not an ISO 3166-1 country code" \
+	"$PBA" add ZZ1 --name "Nowhere" --country ZZ
+t "UK is not the United Kingdom's code: GB is" 1 "" \
+	"pb-accounts: bad billing country 'uk': not an ISO 3166-1 country code (did you mean GB?)" \
+	"$PBA" add UK1 --name "Britain Ltd" --country uk
+t "update refuses it too" 1 "" \
+	"pb-accounts: bad billing country 'UK': not an ISO 3166-1 country code (did you mean GB?)" \
+	"$PBA" update US1 --country UK
+printf 'alias,name,billing_country\nGB1,Fine,GB\nUK1,Britain Ltd,UK\n' >"$TMP/bad.csv"
+import_fails "import names the row and column of UK" \
+	"pb-accounts: $TMP/bad.csv:3:17: bad billing country 'UK': not an ISO 3166-1 country code (did you mean GB?)"
+printf 'alias,billing_country,name\nXK1,XK,Kosovo Co\n' >"$TMP/bad.csv"
+import_fails "a user-assigned code (XK) is not assigned either" \
+	"pb-accounts: $TMP/bad.csv:2:5: bad billing country 'XK': not an ISO 3166-1 country code"
+t "a terms region must be a country too" 2 "" \
+	"pb-accounts: accept-terms: --region takes an ISO 3166-1 country code, not 'uk' (did you mean GB?)
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region uk --version 1 --by x
+# raw_sql_fails NAME SQL CONSTRAINT: the statement is refused by that check constraint.
+raw_sql_fails() {
+	local out st
+	out=$("$PBDB" psql -X -q -v ON_ERROR_STOP=1 -c "$2" 2>&1)
+	st=$?
+	check "$1" "1|$3" "$st|$(head -1 <<<"$out" | grep -o "violates check constraint \"$3\"" | sed 's/.*"\(.*\)"/\1/')"
+}
+raw_sql_fails "raw SQL cannot insert UK" "INSERT INTO pb.clc_account (alias, name, billing_country, created_by)
+	VALUES ('UK1', 'x', 'UK', 'sql')" clc_account_country_iso3166
+raw_sql_fails "nor change a country to ZZ" "UPDATE pb.clc_account SET billing_country = 'ZZ' WHERE alias = 'US1'" \
+	clc_account_country_iso3166
+raw_sql_fails "nor record terms for region UK" "INSERT INTO pb.terms_acceptance (alias, terms, region, version,
+	accepted_by) VALUES ('US1', 'aws', 'UK', '1', 'sql')" terms_acceptance_region_iso3166
+check "the database's list is common/country.c's: 249 codes, GB and not UK" "249|t|f" \
+	"$(pb_sql "SELECT count(*) FROM (SELECT chr(a) || chr(b) AS c FROM generate_series(65, 90) a, generate_series(65, 90) b) x
+		WHERE pb.iso3166_alpha2(c)")|$(pb_sql "SELECT pb.iso3166_alpha2('GB')")|$(pb_sql "SELECT pb.iso3166_alpha2('UK')")"
+
+# ---- output that cannot be written -----------------------------------------------------------------------
+
+# full NAME CMD...: CMD with its standard output on /dev/full exits 1 saying so.
+full() {
+	local name=$1
+	shift
+	"$@" >/dev/full 2>"$TMP/err"
+	check "$name >/dev/full: exit 1" "1|pb-accounts: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
+}
+full "--help" "$PBA" --help
+full "--version" "$PBA" --version
+full "list --help" "$PBA" list --help
+full "add (the account is added: only the report is lost)" "$PBA" add FU1 --name "Full One" --country US
+check "add wrote the account before its report failed" "FU1" "$(pb_sql "SELECT alias FROM pb.clc_account WHERE alias = 'FU1'")"
+full "update" "$PBA" update FU1 --city Leeds
+full "show" "$PBA" show FU1
+full "list" "$PBA" list
+printf 'alias,name,billing_country\nFU2,Full Two,US\n' >"$TMP/full.csv"
+full "import" "$PBA" import "$TMP/full.csv"
+full "accept-terms" "$PBA" accept-terms FU1 --vendor centurylink --version 1 --by ops
+"$PBA" accept-terms FU1 --vendor aws --region US --version 1 --by ops >/dev/null
+full "check" "$PBA" check FU1 --vendor aws
+full "link" "$PBA" link FU1 --vendor aws --partner-account 101010101010 --from 2026-10-01
+full "unlink" "$PBA" unlink FU1 --vendor aws --partner-account 101010101010 --to 2026-10-31
+"$PBA" accept-terms FU1 --vendor azure --region US --version 1 --by ops >/dev/null
+pb_sql "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, tenant_id, created_by)
+	VALUES ('FU1', gen_random_uuid(), 'fu1.onmicrosoft.com', 'succeeded', '5f1d0c2e-7a3b-4c9d-8e1f-2a3b4c5d6e7f', 'test')"
+full "create-azure-customer (a customer made before: nothing sent)" "$PBA" create-azure-customer FU1
+t "a command that fails writes nothing and keeps its status" 4 "" \
+	"pb-accounts: US1: not eligible for aws: terms not accepted: centurylink
+pb-accounts: US1: not eligible for aws: terms not accepted: aws in region US" sh -c "exec '$PBA' check US1 --vendor aws >/dev/full"
+
 pb_tests_done
