@@ -2,10 +2,12 @@
 #include "account.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "country.h"
+#include "currency.h"
 #include "db.h"
 #include "exitcode.h"
 
@@ -26,6 +28,8 @@ const struct pb_account_field_name pb_account_fields[PB_ACCOUNT_NFIELDS] = {
 	{"state", "state"},
 	{"postal_code", "postal-code"},
 	{"phone", "phone"},
+	{"invoice_currency", "invoice-currency"},
+	{"markup_percent", "markup"},
 };
 
 /* The format of the timestamps shown to users (UTC, to the second), a parameter of to_char. */
@@ -34,7 +38,7 @@ const struct pb_account_field_name pb_account_fields[PB_ACCOUNT_NFIELDS] = {
 /* The columns of struct pb_account, in its order, as text. */
 #define ACCOUNT_COLUMNS                                                                                            \
 	"alias, name, billing_country, is_reseller::text, parent_reseller, domain, email, first_name, last_name, " \
-	"address_line1, city, state, postal_code, phone"
+	"address_line1, city, state, postal_code, phone, invoice_currency, markup_percent::text"
 
 void pb_account_init(struct pb_account *a)
 {
@@ -138,6 +142,76 @@ static int country(char *v, const struct given *in, struct pb_buf *err)
 	return PB_ERR_DATA;
 }
 
+/* An active ISO 4217 code with a minor unit (what an invoice can be written in), upper-cased in place. */
+static int currency(char *v, const struct given *in, struct pb_buf *err)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		v[i] = (char)toupper((unsigned char)v[i]);
+	if (pb_currency_minor_unit(v, strlen(v)) < 0)
+		return set_bad(err, "invoice currency", in, "an ISO 4217 currency code such as USD or EUR");
+	return 0;
+}
+
+/* The digits of a decimal: [+-]digits[.digits], with at least one digit. */
+struct decimal {
+	int neg;
+	const char *ip, *fp; /* integer and fraction digits */
+	size_t ni, nf;
+};
+
+static int parse_decimal(const char *v, struct decimal *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (*v == '+' || *v == '-')
+		d->neg = *v++ == '-';
+	d->ip = v;
+	while (isdigit((unsigned char)*v))
+		v++;
+	d->ni = (size_t)(v - d->ip);
+	if (*v == '.') {
+		d->fp = ++v;
+		while (isdigit((unsigned char)*v))
+			v++;
+		d->nf = (size_t)(v - d->fp);
+	}
+	if (*v || (d->ni == 0 && d->nf == 0))
+		return -1;
+	/* The shortest form: no leading zeros, no trailing zeros after the point. */
+	while (d->ni && *d->ip == '0') {
+		d->ip++;
+		d->ni--;
+	}
+	while (d->nf && d->fp[d->nf - 1] == '0')
+		d->nf--;
+	return 0;
+}
+
+/* The markup: a percentage from -100 (free) to 1000, exact, rewritten in place in its shortest form. */
+static int markup(char *v, const struct given *in, struct pb_buf *err)
+{
+	struct decimal d;
+	char shortest[16]; /* sign, 4 digits, point, 6 digits */
+	long whole = 0;
+	size_t i;
+
+	if (parse_decimal(v, &d) < 0 || d.ni > 4 || d.nf > 6)
+		goto bad;
+	for (i = 0; i < d.ni; i++)
+		whole = whole * 10 + (d.ip[i] - '0');
+	if (whole > (d.neg ? 100 : 1000) || (whole == (d.neg ? 100 : 1000) && d.nf))
+		goto bad;
+	snprintf(shortest, sizeof(shortest), "%s%.*s%s%s%.*s", d.neg && (d.ni || d.nf) ? "-" : "", (int)d.ni, d.ip,
+		 d.ni ? "" : "0", d.nf ? "." : "", (int)d.nf, d.fp);
+	/* Never longer than the text given by more than the "0" before a bare point: v has room. */
+	memcpy(v, shortest, strlen(shortest) + 1);
+	return 0;
+bad:
+	return set_bad(err, "markup percent", in,
+		       "a percentage from -100 to 1000 with at most 6 decimals, such as 12.5 or -5");
+}
+
 /* Checks and normalizes v (a NUL-terminated copy of in, owned by the caller) for field f. */
 static int normalize(enum pb_account_field f, char *v, const struct given *in, struct pb_buf *err)
 {
@@ -154,6 +228,10 @@ static int normalize(enum pb_account_field f, char *v, const struct given *in, s
 		return 0;
 	case PB_ACCOUNT_COUNTRY:
 		return country(v, in, err);
+	case PB_ACCOUNT_INVOICE_CURRENCY:
+		return currency(v, in, err);
+	case PB_ACCOUNT_MARKUP:
+		return markup(v, in, err);
 	case PB_ACCOUNT_RESELLER:
 		for (i = 0; v[i]; i++)
 			v[i] = (char)tolower((unsigned char)v[i]);
@@ -287,7 +365,8 @@ int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, 
 		conn,
 		"INSERT INTO pb.clc_account (alias, name, billing_country, is_reseller, parent_reseller, "
 		"domain, email, first_name, last_name, address_line1, city, state, postal_code, phone, "
-		"created_by) VALUES ($1, $2, $3, $4::boolean, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+		"invoice_currency, markup_percent, created_by) VALUES ($1, $2, $3, $4::boolean, $5, $6, $7, $8, "
+		"$9, $10, $11, $12, $13, $14, coalesce($15, 'USD'), coalesce($16::numeric, 0), $17) "
 		"ON CONFLICT (alias) DO NOTHING RETURNING alias",
 		PB_ACCOUNT_NFIELDS + 1, p, err);
 	if (!res) {
@@ -438,7 +517,9 @@ static int update_sql(const struct pb_account *to, const int *changed, const cha
 		p[*np] = to->v[i];
 		(*np)++;
 		pb_buf_addf(sql, "%s = $%d%s, ", pb_account_fields[i].column, *np,
-			    i == PB_ACCOUNT_RESELLER ? "::boolean" : "");
+			    i == PB_ACCOUNT_RESELLER ? "::boolean"
+			    : i == PB_ACCOUNT_MARKUP ? "::numeric"
+						     : "");
 	}
 	p[*np] = by;
 	(*np)++;
@@ -449,7 +530,8 @@ static int update_sql(const struct pb_account *to, const int *changed, const cha
 int pb_account_update(PGconn *conn, const char *alias, const struct pb_account *to, const int *given, const char *by,
 		      struct pb_buf *changes, struct pb_buf *err)
 {
-	static const enum pb_account_field not_null[] = {PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY, PB_ACCOUNT_RESELLER};
+	static const enum pb_account_field not_null[] = {PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY, PB_ACCOUNT_RESELLER,
+							 PB_ACCOUNT_INVOICE_CURRENCY, PB_ACCOUNT_MARKUP};
 	struct pb_account old;
 	struct pb_buf sql = PB_BUF_INIT, ignore = PB_BUF_INIT;
 	const char *p[PB_ACCOUNT_NFIELDS + 1] = {alias};
@@ -566,12 +648,12 @@ int pb_account_list(PGconn *conn, struct pb_buf *out, struct pb_buf *err)
 	int r, c;
 
 	res = pb_db_query(conn,
-			  "SELECT alias, name, billing_country, is_reseller::text, parent_reseller "
-			  "FROM pb.clc_account ORDER BY alias",
+			  "SELECT alias, name, billing_country, is_reseller::text, parent_reseller, invoice_currency, "
+			  "markup_percent::text FROM pb.clc_account ORDER BY alias",
 			  0, NULL, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
-	pb_buf_addstr(out, "alias,name,billing_country,is_reseller,parent_reseller\n");
+	pb_buf_addstr(out, "alias,name,billing_country,is_reseller,parent_reseller,invoice_currency,markup_percent\n");
 	for (r = 0; r < PQntuples(res); r++) {
 		for (c = 0; c < PQnfields(res); c++) {
 			if (c)

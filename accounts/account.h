@@ -25,6 +25,8 @@ enum pb_account_field {
 	PB_ACCOUNT_STATE,
 	PB_ACCOUNT_POSTAL_CODE,
 	PB_ACCOUNT_PHONE,
+	PB_ACCOUNT_INVOICE_CURRENCY, /* ISO 4217, USD unless given */
+	PB_ACCOUNT_MARKUP,	     /* markup_percent: -100 to 1000, 0 unless given */
 	PB_ACCOUNT_NFIELDS
 };
 
@@ -52,7 +54,9 @@ void pb_account_release(struct pb_account *a);
 /*
  * Sets a field from len bytes of text, checked and normalized (aliases and country codes upper-cased,
  * domains lower-cased, the reseller flag from true/false/yes/no/1/0, empty text: not given). A country
- * must be an assigned ISO 3166-1 code; no field may be longer than PB_ACCOUNT_MAX_TEXT bytes. The text
+ * must be an assigned ISO 3166-1 code, an invoice currency an active ISO 4217 code with a minor unit, a
+ * markup a decimal from -100 to 1000 with at most 6 decimals (kept in its shortest form: "+012.50" is
+ * "12.5"); no field may be longer than PB_ACCOUNT_MAX_TEXT bytes. The text
  * must be UTF-8 already (see text.h). Returns 0, or PB_ERR_DATA with a message without position in err
  * ("bad alias 'a-1': ...").
  */
@@ -62,7 +66,8 @@ int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *va
 int pb_account_alias(const char *alias, char *out, struct pb_buf *err);
 
 /*
- * Inserts the account (alias, name and country are required). Returns 0; PB_ERR_DATA with a
+ * Inserts the account (alias, name and country are required; the invoice currency is USD and the markup 0
+ * unless given). Returns 0; PB_ERR_DATA with a
  * message and *bad set to the field at fault (an alias that exists, a parent that is not a reseller);
  * or PB_ERR_DEPENDENCY. Runs in the caller's transaction, if any.
  */

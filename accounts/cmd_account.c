@@ -27,6 +27,22 @@ static int set_fields(const struct pb_cli *cli, enum pb_account_field first, str
 	return ret;
 }
 
+/* "added CLC account ALIAS (NAME, CC...)", with what it is beyond the defaults. */
+static void print_added(struct pb_cli *cli, const struct pb_account *a)
+{
+	const char *cur = a->v[PB_ACCOUNT_INVOICE_CURRENCY], *markup = a->v[PB_ACCOUNT_MARKUP];
+
+	pb_cli_printf(cli, "added CLC account %s (%s, %s%s%s%s", a->v[PB_ACCOUNT_ALIAS], a->v[PB_ACCOUNT_NAME],
+		      a->v[PB_ACCOUNT_COUNTRY], a->v[PB_ACCOUNT_RESELLER] ? ", reseller" : "",
+		      a->v[PB_ACCOUNT_PARENT] ? ", customer of reseller " : "",
+		      a->v[PB_ACCOUNT_PARENT] ? a->v[PB_ACCOUNT_PARENT] : "");
+	if (cur && strcmp(cur, "USD") != 0)
+		pb_cli_printf(cli, ", invoiced in %s", cur);
+	if (markup && strcmp(markup, "0") != 0)
+		pb_cli_printf(cli, ", markup %s%%", markup);
+	pb_cli_printf(cli, ")\n");
+}
+
 int pb_cmd_add(struct pb_cli *cli)
 {
 	struct pb_account a;
@@ -53,10 +69,7 @@ int pb_cmd_add(struct pb_cli *cli)
 		pb_cli_fail(rc, &err);
 		goto out;
 	}
-	pb_cli_printf(cli, "added CLC account %s (%s, %s%s%s%s)\n", a.v[PB_ACCOUNT_ALIAS], a.v[PB_ACCOUNT_NAME],
-		      a.v[PB_ACCOUNT_COUNTRY], a.v[PB_ACCOUNT_RESELLER] ? ", reseller" : "",
-		      a.v[PB_ACCOUNT_PARENT] ? ", customer of reseller " : "",
-		      a.v[PB_ACCOUNT_PARENT] ? a.v[PB_ACCOUNT_PARENT] : "");
+	print_added(cli, &a);
 out:
 	PQfinish(conn);
 	pb_account_release(&a);

@@ -55,9 +55,9 @@ static const char exit_codes[] =
 
 static const struct command commands[] = {
 	{"add", pb_cmd_add, 1,
-	 " name country reseller parent domain email first-name last-name address city state postal-code phone by "
-	 "help ",
-	 "add ALIAS --name NAME --country CC [--reseller | --parent ALIAS] [profile options]",
+	 " name country reseller parent domain email first-name last-name address city state postal-code phone "
+	 "invoice-currency markup by help ",
+	 "add ALIAS --name NAME --country CC [--reseller | --parent ALIAS] [billing and profile options]",
 	 "Adds a CLC account. ALIAS is 2 to 6 letters and digits (upper-cased); CC is the ISO 3166-1 code of\n"
 	 "its billing country (GB for the United Kingdom, not UK). Values must be UTF-8 (exit 1 otherwise).\n"
 	 "\n"
@@ -67,14 +67,20 @@ static const struct command commands[] = {
 	 "  --parent ALIAS        the account is a customer of reseller ALIAS (never eligible)\n"
 	 "  --by NAME             who adds it (default: the login name)\n"
 	 "\n"
+	 "Billing:\n"
+	 "  --invoice-currency CODE  the ISO 4217 currency its invoices are in (default USD)\n"
+	 "  --markup PERCENT      added to its month's total, exact: 12.5, or -5 for a discount; from -100 to\n"
+	 "                        1000, at most 6 decimals (default 0)\n"
+	 "\n"
 	 "The company profile, which create-azure-customer sends to Partner Center (domain, email, first and\n"
 	 "last name, address, city and postal code are required there; state and phone are optional):\n"
 	 "  --domain NAME.onmicrosoft.com   --email ADDRESS   --first-name NAME   --last-name NAME\n"
 	 "  --address LINE   --city CITY   --state STATE   --postal-code CODE   --phone NUMBER\n"},
 	{"update", pb_cmd_update, 1,
 	 " name country reseller no-reseller parent no-parent domain email first-name last-name address city state "
-	 "postal-code phone by help ",
-	 "update ALIAS [--name NAME] [--country CC] [--[no-]reseller] [--[no-]parent ...] [profile options]",
+	 "postal-code phone invoice-currency markup by help ",
+	 "update ALIAS [--name NAME] [--country CC] [--[no-]reseller] [--[no-]parent ...] [billing and profile "
+	 "options]",
 	 "Changes the fields given of a CLC account, all in one statement, and prints a line per field that\n"
 	 "changed (\"ACME1: billing_country US -> GB\"), or \"nothing to change\" when each holds its value\n"
 	 "already. Values are checked as add checks them; an empty value clears an optional field. Who changed\n"
@@ -89,6 +95,7 @@ static const struct command commands[] = {
 	 "                        other accounts name as their parent reseller)\n"
 	 "  --no-parent           it is no reseller's customer\n"
 	 "  --by NAME             who changes it (default: the login name)\n"
+	 "  --invoice-currency CODE, --markup PERCENT  as for add (an empty value is refused)\n"
 	 "\n"
 	 "The company profile, as for add:\n"
 	 "  --domain NAME.onmicrosoft.com   --email ADDRESS   --first-name NAME   --last-name NAME\n"
@@ -97,12 +104,14 @@ static const struct command commands[] = {
 	 "Shows an account's fields, then a line per terms acceptance (terms:), partner account link (link:)\n"
 	 "and Partner Center customer creation request (customer_creation:).\n"},
 	{"list", pb_cmd_show, 0, " help ", "list",
-	 "Lists the accounts as CSV: alias,name,billing_country,is_reseller,parent_reseller.\n"},
+	 "Lists the accounts as CSV: alias,name,billing_country,is_reseller,parent_reseller,invoice_currency,\n"
+	 "markup_percent.\n"},
 	{"import", pb_cmd_import, 1, " by help ", "import FILE.csv [--by NAME]",
 	 "Adds the accounts of a CSV file (\"-\": standard input) in one transaction: every row or none. The\n"
 	 "header names the columns, in any order and any case: alias, name, billing_country (required),\n"
 	 "is_reseller (true/false, yes/no, 1/0), parent_reseller, domain, email, first_name, last_name,\n"
-	 "address_line1, city, state, postal_code, phone. A reseller must come before its customers. The file\n"
+	 "address_line1, city, state, postal_code, phone, invoice_currency (default USD), markup_percent\n"
+	 "(default 0). A reseller must come before its customers. The file\n"
 	 "may be gzip-compressed; every field must be UTF-8 without NUL bytes, at most 500 bytes long. The\n"
 	 "first bad row is reported as FILE:LINE:COLUMN and nothing is added.\n"
 	 "\n"

@@ -90,15 +90,15 @@ t "a bad country is bad input" 1 "" "pb-accounts: bad billing country 'USA': a t
 	"$PBA" add CUS2 --name "X" --country USA
 t "add without --name is a usage error" 2 "" "pb-accounts: add: --name is required
 Try 'pb-accounts add --help'." "$PBA" add CUS2 --country US
-t "list" 0 "alias,name,billing_country,is_reseller,parent_reseller
-CA1,Canada Inc,CA,false,
-CUS1,End Customer,US,false,RSL1
-FR1,France SA,FR,false,
-GB1,UK Ltd,GB,false,
-RSL1,Resell Co,US,true,
-US1,US Corp One,US,false,
-US2,US Corp Two,US,false,
-US3,US Corp Three,US,false," "" "$PBA" list
+t "list" 0 "alias,name,billing_country,is_reseller,parent_reseller,invoice_currency,markup_percent
+CA1,Canada Inc,CA,false,,USD,0
+CUS1,End Customer,US,false,RSL1,USD,0
+FR1,France SA,FR,false,,USD,0
+GB1,UK Ltd,GB,false,,USD,0
+RSL1,Resell Co,US,true,,USD,0
+US1,US Corp One,US,false,,USD,0
+US2,US Corp Two,US,false,,USD,0
+US3,US Corp Three,US,false,,USD,0" "" "$PBA" list
 t "show an unknown account" 1 "" "pb-accounts: no CLC account 'ZZ9'" "$PBA" show zz9
 
 # ---- terms and eligibility -------------------------------------------------------------------------------
@@ -218,6 +218,8 @@ is_reseller: false
 domain: up1.onmicrosoft.com
 email: ops@up1.example
 city: Leeds
+invoice_currency: USD
+markup_percent: 0
 terms: centurylink version 2026-01 by ops at T
 terms: azure region GB version 7 by ops at T
 terms: aws region GB version 3 by ops at T" "" sh -c "'$PBA' show UP1 | sed 's/at [-0-9T:]*Z/at T/g'"
@@ -333,6 +335,8 @@ t "show lists an account's terms and links" 0 "alias: US2
 name: US Corp Two
 billing_country: US
 is_reseller: false
+invoice_currency: USD
+markup_percent: 0
 terms: centurylink version 2026-01 by ops at T
 terms: azure region US version 7 by ops at T
 terms: aws region US version 3 by ops at T

@@ -172,4 +172,60 @@ t "a command that fails writes nothing and keeps its status" 4 "" \
 	"pb-accounts: US1: not eligible for aws: terms not accepted: centurylink
 pb-accounts: US1: not eligible for aws: terms not accepted: aws in region US" sh -c "exec '$PBA' check US1 --vendor aws >/dev/full"
 
+# ---- invoice currency and markup -------------------------------------------------------------------------
+
+t "add takes the invoice currency and the markup, exactly, in their shortest form" 0 \
+	"added CLC account EU1 (Euro SA, FR, invoiced in EUR, markup 12.5%)" "" \
+	"$PBA" add EU1 --name "Euro SA" --country FR --invoice-currency eur --markup +012.500
+t "a discount is a negative markup" 0 "added CLC account DI1 (Discount Co, US, markup -5%)" "" \
+	"$PBA" add DI1 --name "Discount Co" --country US --markup -5.0
+t "show has both" 0 "alias: EU1
+name: Euro SA
+billing_country: FR
+is_reseller: false
+invoice_currency: EUR
+markup_percent: 12.5" "" "$PBA" show EU1
+t "list has both" 0 "DI1,Discount Co,US,false,,USD,-5
+EU1,Euro SA,FR,false,,EUR,12.5" "" sh -c "'$PBA' list | grep -E '^(DI1|EU1),'"
+check "the defaults are USD and 0" "USD|0" "$(pb_sql "SELECT invoice_currency, markup_percent FROM pb.clc_account WHERE alias = 'US1'" '|')"
+for m in -100 1000 0.000001 -0 .5; do
+	"$PBA" update DI1 --markup "$m" >/dev/null 2>"$TMP/err" || notok "markup $m is allowed" "$(cat "$TMP/err")"
+done
+check "the bounds are allowed, and -0 and .5 are written 0 and 0.5" "0.5" \
+	"$(pb_sql "SELECT markup_percent FROM pb.clc_account WHERE alias = 'DI1'")"
+for m in 1000.000001 -100.5 1e3 12.3456789 10% "" abc 12,5 " 5" 99999; do
+	before=$(dump)
+	"$PBA" update DI1 --markup "$m" >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	want="pb-accounts: bad markup percent '$m': a percentage from -100 to 1000 with at most 6 decimals, such as 12.5 or -5"
+	[ -z "$m" ] && want="pb-accounts: no markup_percent given"
+	check "markup '$m' is refused, nothing changes" "1|$want|$before" "$st|$(cat "$TMP/err")|$(dump)"
+done
+t "update reports the markup that changes" 0 "EU1: markup_percent 12.5 -> -2.25" "" "$PBA" update EU1 --markup -2.250
+t "and nothing when the value is the same written otherwise" 0 "EU1: nothing to change" "" \
+	"$PBA" update EU1 --markup -02.25 --invoice-currency Eur
+t "an invoice currency must be an ISO 4217 code with a minor unit" 1 "" \
+	"pb-accounts: bad invoice currency 'XAU': an ISO 4217 currency code such as USD or EUR" \
+	"$PBA" update EU1 --invoice-currency XAU
+t "not a country's code" 1 "" "pb-accounts: bad invoice currency 'US': an ISO 4217 currency code such as USD or EUR" \
+	"$PBA" add XX1 --name X --country US --invoice-currency US
+t "update changes the currency" 0 "EU1: invoice_currency EUR -> GBP" "" "$PBA" update EU1 --invoice-currency gbp
+printf 'alias,name,billing_country,markup_percent,invoice_currency\nIM1,Imp One,US,7.5,JPY\nIM2,Imp Two,US,,\n' >"$TMP/billing.csv"
+t "import takes both as optional columns; empty is the default" 0 "imported 2 CLC accounts from $TMP/billing.csv" "" \
+	"$PBA" import "$TMP/billing.csv"
+check "as stored" "IM1|JPY|7.5
+IM2|USD|0" "$(pb_sql "SELECT alias, invoice_currency, markup_percent FROM pb.clc_account WHERE alias LIKE 'IM%' ORDER BY 1" '|')"
+printf 'alias,name,billing_country,markup_percent\nIM3,Imp Three,US,1001\n' >"$TMP/bad.csv"
+import_fails "an import row with a markup out of range" \
+	"pb-accounts: $TMP/bad.csv:2:18: bad markup percent '1001': a percentage from -100 to 1000 with at most 6 decimals, such as 12.5 or -5"
+printf 'alias,invoice_currency,name,billing_country\nIM3,EURO,Imp Three,US\n' >"$TMP/bad.csv"
+import_fails "an import row with a bad currency" \
+	"pb-accounts: $TMP/bad.csv:2:5: bad invoice currency 'EURO': an ISO 4217 currency code such as USD or EUR"
+raw_sql_fails "raw SQL cannot set a markup above 1000" "UPDATE pb.clc_account SET markup_percent = 1000.5 WHERE alias = 'US1'" \
+	clc_account_markup_percent
+raw_sql_fails "nor one with more than 6 decimals" "UPDATE pb.clc_account SET markup_percent = 1.1234567 WHERE alias = 'US1'" \
+	clc_account_markup_percent
+raw_sql_fails "nor a currency that is not ISO 4217" "UPDATE pb.clc_account SET invoice_currency = 'XAU' WHERE alias = 'US1'" \
+	clc_account_invoice_currency
+
 pb_tests_done
