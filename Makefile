@@ -58,6 +58,7 @@ ACCOUNTS_SRC := \
 	accounts/link.c \
 	accounts/main.c \
 	accounts/partner_center.c \
+	accounts/proposal.c \
 	accounts/rules.c \
 	accounts/suggest.c
 

@@ -143,7 +143,7 @@ int pb_cmd_check(struct pb_cli *cli)
 	}
 	if (rc == 0 && link)
 		rc = pb_link_add(conn, v, cli->partner_account, alias, cli->from, cli->has_to ? cli->to : PB_LINK_OPEN,
-				 "link", pb_cli_who(cli), &err);
+				 "link", pb_cli_who(cli), NULL, &err);
 	if (rc < 0)
 		pb_cli_fail(rc, &err);
 	else if (link)

@@ -161,7 +161,7 @@ static int link_tenant(PGconn *conn, const struct pb_eligibility *e, const char 
 	if (ret < 0)
 		return ret;
 	pb_buf_addf(&origin, "create-azure-customer request %s", request);
-	ret = pb_link_add(conn, PB_VENDOR_AZURE, tenant, alias, from, PB_LINK_OPEN, pb_buf_str(&origin), by, err);
+	ret = pb_link_add(conn, PB_VENDOR_AZURE, tenant, alias, from, PB_LINK_OPEN, pb_buf_str(&origin), by, NULL, err);
 	pb_buf_release(&origin);
 	if (ret < 0)
 		return ret;

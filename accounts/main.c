@@ -38,23 +38,28 @@ enum {
 	OPT_NO_RESELLER,
 	OPT_NO_PARENT,
 	OPT_LOG_FORMAT,
+	OPT_STATUS,
+	OPT_REASON,
 };
 
 struct command {
 	const char *name;
 	int (*run)(struct pb_cli *cli);
 	int nargs;	     /* positional arguments */
+	const char *arg;     /* what the first is, for the message when it is missing */
 	const char *allowed; /* the options it takes, as " name name " (--log-format: every command) */
 	const char *usage;
 	const char *help;
 };
+
+#define ALIAS "the CLC account alias"
 
 static const char exit_codes[] =
 	"Exit status: 0 success, 1 bad input (or output that cannot be written), 2 usage error, 3 a dependency\n"
 	"(database, Partner Center) failed, 4 refused by a rule.\n";
 
 static const struct command commands[] = {
-	{"add", pb_cmd_add, 1,
+	{"add", pb_cmd_add, 1, ALIAS,
 	 " name country reseller parent domain email first-name last-name address city state postal-code phone "
 	 "invoice-currency markup by help ",
 	 "add ALIAS --name NAME --country CC [--reseller | --parent ALIAS] [billing and profile options]",
@@ -76,7 +81,7 @@ static const struct command commands[] = {
 	 "last name, address, city and postal code are required there; state and phone are optional):\n"
 	 "  --domain NAME.onmicrosoft.com   --email ADDRESS   --first-name NAME   --last-name NAME\n"
 	 "  --address LINE   --city CITY   --state STATE   --postal-code CODE   --phone NUMBER\n"},
-	{"update", pb_cmd_update, 1,
+	{"update", pb_cmd_update, 1, ALIAS,
 	 " name country reseller no-reseller parent no-parent domain email first-name last-name address city state "
 	 "postal-code phone invoice-currency markup by help ",
 	 "update ALIAS [--name NAME] [--country CC] [--[no-]reseller] [--[no-]parent ...] [billing and profile "
@@ -100,13 +105,13 @@ static const struct command commands[] = {
 	 "The company profile, as for add:\n"
 	 "  --domain NAME.onmicrosoft.com   --email ADDRESS   --first-name NAME   --last-name NAME\n"
 	 "  --address LINE   --city CITY   --state STATE   --postal-code CODE   --phone NUMBER\n"},
-	{"show", pb_cmd_show, 1, " help ", "show ALIAS",
+	{"show", pb_cmd_show, 1, ALIAS, " help ", "show ALIAS",
 	 "Shows an account's fields, then a line per terms acceptance (terms:), partner account link (link:)\n"
 	 "and Partner Center customer creation request (customer_creation:).\n"},
-	{"list", pb_cmd_show, 0, " help ", "list",
+	{"list", pb_cmd_show, 0, NULL, " help ", "list",
 	 "Lists the accounts as CSV: alias,name,billing_country,is_reseller,parent_reseller,invoice_currency,\n"
 	 "markup_percent.\n"},
-	{"import", pb_cmd_import, 1, " by help ", "import FILE.csv [--by NAME]",
+	{"import", pb_cmd_import, 1, "the file", " by help ", "import FILE.csv [--by NAME]",
 	 "Adds the accounts of a CSV file (\"-\": standard input) in one transaction: every row or none. The\n"
 	 "header names the columns, in any order and any case: alias, name, billing_country (required),\n"
 	 "is_reseller (true/false, yes/no, 1/0), parent_reseller, domain, email, first_name, last_name,\n"
@@ -116,7 +121,7 @@ static const struct command commands[] = {
 	 "first bad row is reported as FILE:LINE:COLUMN and nothing is added.\n"
 	 "\n"
 	 "  --by NAME             who adds them (default: the login name)\n"},
-	{"accept-terms", pb_cmd_accept_terms, 1, " vendor region version by help ",
+	{"accept-terms", pb_cmd_accept_terms, 1, ALIAS, " vendor region version by help ",
 	 "accept-terms ALIAS --vendor centurylink|aws|azure [--region CC] --version VERSION --by NAME",
 	 "Records that NAME accepted VERSION of the CenturyLink terms (no region) or of a vendor's terms for\n"
 	 "a region. A region is a two-letter country code: the vendor's terms count for an account when they\n"
@@ -126,7 +131,7 @@ static const struct command commands[] = {
 	 "  --region CC           the region of aws and azure terms (required for them)\n"
 	 "  --version VERSION     the version of the terms accepted\n"
 	 "  --by NAME             who accepted them\n"},
-	{"check", pb_cmd_check, 1, " vendor config help ", "check ALIAS --vendor aws|azure [--config FILE]",
+	{"check", pb_cmd_check, 1, ALIAS, " vendor config help ", "check ALIAS --vendor aws|azure [--config FILE]",
 	 "Says whether the account may be offered the vendor's services. It may not when it is a reseller,\n"
 	 "a customer of a reseller, billed in a country the config file does not allow for the vendor, or\n"
 	 "when the CenturyLink terms or the vendor's terms for its billing country were not accepted. Every\n"
@@ -135,7 +140,7 @@ static const struct command commands[] = {
 	 "  --vendor VENDOR       aws or azure\n"
 	 "  --config FILE         the allowed countries per vendor (default: $PB_ELIGIBILITY_CONFIG, else\n"
 	 "                        config/eligibility.conf, else PREFIX/share/partnerbill/eligibility.conf)\n"},
-	{"link", pb_cmd_check, 1, " vendor partner-account from to by config help ",
+	{"link", pb_cmd_check, 1, ALIAS, " vendor partner-account from to by config help ",
 	 "link ALIAS --vendor aws|azure --partner-account ID --from DATE [--to DATE]",
 	 "Maps a partner account (an AWS account id, an Azure tenant or subscription id) to the CLC account\n"
 	 "from DATE to --to DATE, both days included (no --to: open-ended). The account must be eligible (see\n"
@@ -147,14 +152,14 @@ static const struct command commands[] = {
 	 "  --from DATE, --to DATE  YYYY-MM-DD\n"
 	 "  --by NAME             who links it (default: the login name)\n"
 	 "  --config FILE         as for check\n"},
-	{"unlink", pb_cmd_unlink, 1, " vendor partner-account to by help ",
+	{"unlink", pb_cmd_unlink, 1, ALIAS, " vendor partner-account to by help ",
 	 "unlink ALIAS --vendor aws|azure --partner-account ID --to DATE",
 	 "Ends the account's link of the partner account that is valid on DATE: it holds until DATE, included.\n"
 	 "Usage after DATE is no longer attributed to the account; link the partner account again from the\n"
 	 "next day to move it.\n"
 	 "\n"
 	 "  --by NAME             who ends it (default: the login name)\n"},
-	{"create-azure-customer", pb_cmd_create_azure_customer, 1, " from timeout by config help ",
+	{"create-azure-customer", pb_cmd_create_azure_customer, 1, ALIAS, " from timeout by config help ",
 	 "create-azure-customer ALIAS [--from DATE] [--timeout SECONDS]",
 	 "Creates the account's customer in Partner Center from its company profile and links the new tenant\n"
 	 "id for vendor azure from DATE (default: today, UTC). The account must be eligible for azure. The\n"
@@ -170,20 +175,47 @@ static const struct command commands[] = {
 	 "Environment: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET (the app's client credentials),\n"
 	 "PB_PC_LOGIN_URL (default https://login.microsoftonline.com), PB_PC_API_URL (default\n"
 	 "https://api.partnercenter.microsoft.com).\n"},
-	{"suggest", pb_cmd_suggest, 0, " month rules apply by config help ",
+	{"suggest", pb_cmd_suggest, 0, NULL, " month rules apply by config help ",
 	 "suggest --month YYYY-MM [--rules FILE] [--apply]",
 	 "Lists the partner accounts of the month's committed imports that no link covers on any day of the\n"
 	 "month, each name the exports gave them, and the CLC alias the first matching mapping rule proposes,\n"
-	 "as CSV: vendor,partner_account_id,name,alias,rule. A rules file holds one PCRE2 pattern per line with\n"
-	 "a group named alias, optionally after a vendor prefix (\"aws: \" or \"azure: \"); '#' starts a comment\n"
-	 "line. A pattern that exceeds the match limit stops the run with exit status 1.\n"
+	 "as CSV: vendor,partner_account_id,name,alias,rule,proposal,status. What a rule proposes is recorded\n"
+	 "as a link proposal (pb-accounts proposals), never linked: names and tags are the customer's to write,\n"
+	 "so a person approves each one (pb-accounts approve) or rejects it (reject). A proposal rejected\n"
+	 "before is not made again (status rejected). A rules file holds one PCRE2 pattern per line with a\n"
+	 "group named alias, optionally after a vendor prefix (\"aws: \" or \"azure: \"); '#' starts a comment\n"
+	 "line. A pattern that exceeds the match limit stops the run with exit status 1, nothing recorded.\n"
 	 "\n"
 	 "  --rules FILE          the rules (default: $PB_MAPPING_RULES, else config/mapping-rules)\n"
-	 "  --apply               link each account whose names propose one alias, from the month's first day,\n"
-	 "                        open-ended; accounts that are not eligible are refused (exit status 4)\n"
+	 "  --apply               link what the reseller itself assigned: the tenant create-azure-customer made\n"
+	 "                        for an account, from the month's first day, open-ended (an ineligible\n"
+	 "                        account is refused, exit status 4); record the rest as proposals and say\n"
+	 "                        how many wait for approval\n"
 	 "  --by NAME             who links them (default: the login name)\n"
 	 "  --config FILE         as for check\n"},
-	{NULL, NULL, 0, NULL, NULL, NULL},
+	{"proposals", pb_cmd_proposals, 0, NULL, " status help ", "proposals [--status proposed|approved|rejected]",
+	 "Lists the link proposals as CSV: id,status,vendor,partner_account_id,alias,month,rule,evidence_kind,\n"
+	 "evidence,decided_by,decided_at,reason,created_at (the rule as FILE:LINE, the evidence the name or tag\n"
+	 "it matched, times in UTC).\n"
+	 "\n"
+	 "  --status STATUS       only those proposed (waiting), approved or rejected\n"},
+	{"approve", pb_cmd_approve, 1, "the proposal id", " by from config help ", "approve ID --by NAME [--from DATE]",
+	 "Approves link proposal ID: links its partner account to its alias from the first day of the\n"
+	 "proposal's month (or --from DATE), open-ended, as link does: the account must be eligible (exit 4\n"
+	 "otherwise, every failing rule named) and no other link of the partner account may overlap (exit 4,\n"
+	 "naming it). The link and the decision are made together or not at all. A proposal decided already\n"
+	 "is refused (exit 4).\n"
+	 "\n"
+	 "  --by NAME             who approves it (required)\n"
+	 "  --from DATE           the link's first day, YYYY-MM-DD\n"
+	 "  --config FILE         as for check\n"},
+	{"reject", pb_cmd_reject, 1, "the proposal id", " by reason help ", "reject ID --by NAME --reason TEXT",
+	 "Rejects link proposal ID, recording who and why. suggest does not propose the same partner account\n"
+	 "and alias again. A proposal decided already is refused (exit 4).\n"
+	 "\n"
+	 "  --by NAME             who rejects it (required)\n"
+	 "  --reason TEXT         why (required)\n"},
+	{NULL, NULL, 0, NULL, NULL, NULL, NULL},
 };
 
 static void print_usage(FILE *out)
@@ -268,6 +300,8 @@ static const struct option others[] = {
 	{"no-reseller", no_argument, NULL, OPT_NO_RESELLER},
 	{"no-parent", no_argument, NULL, OPT_NO_PARENT},
 	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	{"status", required_argument, NULL, OPT_STATUS},
+	{"reason", required_argument, NULL, OPT_REASON},
 };
 
 #define NOPTIONS (PB_ACCOUNT_NFIELDS + sizeof(others) / sizeof(others[0]) + 1)
@@ -346,6 +380,12 @@ static int set_option(struct pb_cli *cli, int ch, const char *v)
 	case OPT_RULES:
 		cli->rules = v;
 		return 0;
+	case OPT_STATUS:
+		cli->status = v;
+		return 0;
+	case OPT_REASON:
+		cli->reason = v;
+		return *v ? 0 : pb_cli_bad_value(cli, "reason", "a reason", v);
 	case OPT_APPLY:
 		cli->apply = 1;
 		return 0;
@@ -399,8 +439,7 @@ static int positional(const struct command *cmd, struct pb_cli *cli, int argc, c
 		cli->args[cli->nargs++] = argv[optind];
 	}
 	if (cli->nargs < cmd->nargs)
-		return pb_cli_usage(cli, "%s is missing",
-				    strcmp(cmd->name, "import") == 0 ? "the file" : "the CLC account alias");
+		return pb_cli_usage(cli, "%s is missing", cmd->arg);
 	return 0;
 }
 

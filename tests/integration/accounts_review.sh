@@ -228,4 +228,142 @@ raw_sql_fails "nor one with more than 6 decimals" "UPDATE pb.clc_account SET mar
 raw_sql_fails "nor a currency that is not ISO 4217" "UPDATE pb.clc_account SET invoice_currency = 'XAU' WHERE alias = 'US1'" \
 	clc_account_invoice_currency
 
+# ---- links proposed from customer-controlled names -------------------------------------------------------
+
+# accept_all ALIAS: every terms for region US.
+accept_all() {
+	"$PBA" accept-terms "$1" --vendor centurylink --version 1 --by ops >/dev/null &&
+		"$PBA" accept-terms "$1" --vendor aws --region US --version 1 --by ops >/dev/null &&
+		"$PBA" accept-terms "$1" --vendor azure --region US --version 1 --by ops >/dev/null || notok "accept terms for $1"
+}
+for a in PR1 PR3 PRA PRB; do "$PBA" add $a --name "$a Corp" --country US >/dev/null || notok "add $a"; done
+"$PBA" add PR2 --name "PR2 Corp" --country US >/dev/null
+for a in PR1 PR3 PRA; do accept_all $a; done
+TA=7c9e6679-7425-40de-944b-e07fc1f90ae7
+TB=16fd2706-8baf-433b-82eb-8c7fada847da
+pb_sql "INSERT INTO pb.import (id, vendor, format, source, billing_month, status) VALUES
+	(920, 'aws', 'aws-cur', 'test:names', '2026-10-01', 'committed'),
+	(921, 'azure', 'azure-cost', 'test:names', '2026-10-01', 'committed'),
+	(922, 'aws', 'aws-cur', 'test:names', '2026-09-01', 'committed');
+INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+	(920, 'aws', '200000000001', 'tag', 'clc-alias=PR1', 3),
+	(920, 'aws', '200000000001', 'account_name', 'clc-PR2-x', 3),
+	(920, 'aws', '200000000002', 'account_name', 'clc-pr3-a', 1),
+	(920, 'aws', '200000000002', 'tag', 'clc-alias=PR3', 1),
+	(920, 'aws', '200000000003', 'account_name', 'clc-PR1-b', 1),
+	(920, 'aws', '200000000003', 'tag', 'clc-alias=PR3', 1),
+	(922, 'aws', '200000000002', 'account_name', 'clc-pr3-a', 1),
+	(921, 'azure', '$TA', 'customer_name', 'Evil (PR1)', 2),
+	(921, 'azure', '$TB', 'customer_name', 'B (PR1)', 2);
+INSERT INTO pb.import_account (import_id, partner_account_id, currency, line_count, list_total, billed_total,
+	first_day, last_day) VALUES (921, '$TA', 'USD', 2, 1, 1, '2026-10-01', '2026-10-02');
+INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, tenant_id, created_by) VALUES
+	('PRA', '11111111-2222-4333-8444-555555555555', 'pra.onmicrosoft.com', 'succeeded', upper('$TA'), 'test'),
+	('PRB', '66666666-7777-4888-9999-000000000000', 'prb.onmicrosoft.com', 'succeeded', '$TB', 'test')" >/dev/null
+printf 'aws: ^clc-(?<alias>[A-Za-z0-9]{2,6})-\n^clc-alias=(?<alias>[A-Z0-9]{2,6})$\nazure: \\((?<alias>[A-Z0-9]{2,6})\\)$\n' >"$TMP/rules"
+R=$TMP/rules
+links_before=$(pb_sql "SELECT count(*) FROM pb.partner_account")
+t "suggest records what the names propose, one proposal per partner account and alias" 0 \
+	"vendor,partner_account_id,name,alias,rule,proposal,status
+aws,200000000001,clc-PR2-x,PR2,$R:1,1,proposed
+aws,200000000001,clc-alias=PR1,PR1,$R:2,2,proposed
+aws,200000000002,clc-alias=PR3,PR3,$R:2,3,proposed
+aws,200000000002,clc-pr3-a,PR3,$R:1,3,proposed
+aws,200000000003,clc-PR1-b,PR1,$R:1,4,proposed
+aws,200000000003,clc-alias=PR3,PR3,$R:2,5,proposed
+azure,$TB,B (PR1),PR1,$R:3,6,proposed
+azure,$TA,Evil (PR1),PR1,$R:3,7,proposed" "" "$PBA" suggest --month 2026-10 --rules "$R"
+check "each with its rule, evidence and month; nothing linked" "1|aws|200000000001|PR2|$R:1|account_name|clc-PR2-x|2026-10-01|proposed
+2|aws|200000000001|PR1|$R:2|tag|clc-alias=PR1|2026-10-01|proposed
+3|aws|200000000002|PR3|$R:2|tag|clc-alias=PR3|2026-10-01|proposed|$links_before" \
+	"$(pb_sql "SELECT id, vendor, partner_account_id, alias, rule, evidence_kind, evidence_name, month, status
+		FROM pb.link_proposal WHERE id <= 3 ORDER BY id" '|')|$(pb_sql "SELECT count(*) FROM pb.partner_account")"
+"$PBA" suggest --month 2026-09 --rules "$R" >/dev/null
+"$PBA" suggest --month 2026-10 --rules "$R" >/dev/null
+check "a rerun refreshes the open proposals: no new ones, the earliest month kept" "7|2026-09-01|2026-10-01" \
+	"$(pb_sql "SELECT count(*) FROM pb.link_proposal")|$(pb_sql "SELECT month FROM pb.link_proposal WHERE id = 3")|$(
+		pb_sql "SELECT month FROM pb.link_proposal WHERE id = 2")"
+
+# --apply links the tenant create-azure-customer made for PRA, nothing the names say.
+"$PBA" suggest --month 2026-10 --rules "$R" --apply --by nightly >"$TMP/out" 2>"$TMP/err"
+check "suggest --apply links only the tenant the reseller made, refuses an ineligible account, counts what waits" \
+	"4|linked azure $TA to PRA from 2026-10-01: the tenant create-azure-customer made for it (request 11111111-2222-4333-8444-555555555555)
+1 linked, 1 refused, 6 proposed links wait for approval, 0 without a matching rule|pb-accounts: azure partner account $TB: PRB: not eligible for azure: terms not accepted: centurylink
+pb-accounts: azure partner account $TB: PRB: not eligible for azure: terms not accepted: azure in region US" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+check "the tenant's link" "PRA|2026-10-01||suggest: the tenant of create-azure-customer request 11111111-2222-4333-8444-555555555555|nightly" \
+	"$(pb_sql "SELECT alias, valid_from, valid_to, origin, created_by FROM pb.partner_account WHERE partner_account_id = '$TA'" '|')"
+check "no link from a name or a tag" "0" \
+	"$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id LIKE '20000000000%'")"
+
+t "proposals lists them" 0 "id,status,vendor,partner_account_id,alias,month,rule,evidence_kind,evidence,decided_by,decided_at,reason,created_at
+1,proposed,aws,200000000001,PR2,2026-10,$R:1,account_name,clc-PR2-x,,,,T" "" \
+	sh -c "'$PBA' proposals --status proposed | sed 's/,[-0-9T:]*Z\$/,T/' | head -2"
+t "--status takes a status" 2 "" "pb-accounts: proposals: --status takes proposed, approved or rejected, not 'open'
+Try 'pb-accounts proposals --help'." "$PBA" proposals --status open
+
+unchanged "approve of an ineligible account changes nothing" "$PBA" approve 1 --by jane
+t "it is refused with exit 4 and every rule, as link refuses it" 4 "" \
+	"pb-accounts: PR2: not eligible for aws: terms not accepted: centurylink
+pb-accounts: PR2: not eligible for aws: terms not accepted: aws in region US" "$PBA" approve 1 --by jane
+t "approve needs --by" 2 "" "pb-accounts: approve: --by is required
+Try 'pb-accounts approve --help'." "$PBA" approve 2
+t "approve of a proposal that does not exist" 1 "" "pb-accounts: no link proposal 999" "$PBA" approve 999 --by jane
+t "a proposal id is a number" 1 "" "pb-accounts: bad link proposal id 'two': a number such as 42 (see pb-accounts proposals)" \
+	"$PBA" approve two --by jane
+t "approve links the partner account as link does, from --from" 0 \
+	"approved link proposal 2: linked aws partner account 200000000001 to PR1 from 2026-10-05 (open-ended)" "" \
+	"$PBA" approve 2 --by jane --from 2026-10-05
+check "the link and the decision, together" "PR1|2026-10-05||proposal 2|jane|approved|jane|t" \
+	"$(pb_sql "SELECT pa.alias, pa.valid_from, pa.valid_to, pa.origin, pa.created_by, p.status, p.decided_by,
+		p.decided_at IS NOT NULL FROM pb.link_proposal p JOIN pb.partner_account pa ON pa.id = p.link_id WHERE p.id = 2" '|')"
+"$PBA" approve 2 --by joe >"$TMP/out" 2>"$TMP/err"
+check "a proposal approved already is refused with exit 4" "4|pb-accounts: link proposal 2 was approved by jane at T already" \
+	"$?|$(sed 's/at [-0-9T:]*Z/at T/' "$TMP/err")"
+t "the proposal month's first day is the default start" 0 \
+	"approved link proposal 3: linked aws partner account 200000000002 to PR3 from 2026-09-01 (open-ended)" "" \
+	"$PBA" approve 3 --by jane
+t "proposal 4 goes first" 0 \
+	"approved link proposal 4: linked aws partner account 200000000003 to PR1 from 2026-10-01 (open-ended)" "" \
+	"$PBA" approve 4 --by jane
+unchanged "a second proposal of the same partner account changes nothing" "$PBA" approve 5 --by jane
+t "it is refused by the database's overlap rule, exit 4, naming the link" 4 "" \
+	"pb-accounts: aws partner account 200000000003 is linked to PR1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time" \
+	"$PBA" approve 5 --by jane
+check "and stays proposed" "proposed" "$(pb_sql "SELECT status FROM pb.link_proposal WHERE id = 5")"
+
+t "reject needs --reason" 2 "" "pb-accounts: reject: --reason is required
+Try 'pb-accounts reject --help'." "$PBA" reject 6 --by jane
+t "reject records who and why" 0 "rejected link proposal 6: azure partner account $TB to PR1" "" \
+	"$PBA" reject 6 --by jane --reason "the tenant is PRB's, made by us"
+check "as stored" "rejected|jane|the tenant is PRB's, made by us|t|" \
+	"$(pb_sql "SELECT status, decided_by, reason, decided_at IS NOT NULL, link_id FROM pb.link_proposal WHERE id = 6" '|')"
+"$PBA" reject 6 --by joe --reason again >"$TMP/out" 2>"$TMP/err"
+check "a rejected proposal cannot be rejected again" "4|pb-accounts: link proposal 6 was rejected by jane at T already" \
+	"$?|$(sed 's/at [-0-9T:]*Z/at T/' "$TMP/err")"
+"$PBA" approve 6 --by joe >"$TMP/out" 2>"$TMP/err"
+check "nor approved" "4|pb-accounts: link proposal 6 was rejected by jane at T already" \
+	"$?|$(sed 's/at [-0-9T:]*Z/at T/' "$TMP/err")"
+t "reject of a proposal that does not exist" 1 "" "pb-accounts: no link proposal 998" "$PBA" reject 998 --by jane --reason x
+t "suggest does not propose a rejected pair again (the linked accounts are no longer listed)" 0 \
+	"vendor,partner_account_id,name,alias,rule,proposal,status
+azure,$TB,B (PR1),PR1,$R:3,6,rejected" "" "$PBA" suggest --month 2026-10 --rules "$R"
+check "no proposal was added" "7" "$(pb_sql "SELECT count(*) FROM pb.link_proposal")"
+raw_sql_fails "raw SQL cannot approve without a link" "UPDATE pb.link_proposal SET status = 'approved',
+	decided_by = 'x', decided_at = now() WHERE id = 1" link_proposal_approved_link
+raw_sql_fails "nor reject without a reason" "UPDATE pb.link_proposal SET status = 'rejected', decided_by = 'x',
+	decided_at = now() WHERE id = 1" link_proposal_rejected_why
+out=$("$PBDB" psql -X -q -v ON_ERROR_STOP=1 -c "INSERT INTO pb.link_proposal (vendor, partner_account_id, alias,
+	rule, evidence_kind, evidence_name, month) VALUES ('aws', '200000000001', 'PR2', 'x:1', 'tag', 'x', '2026-10-01')" 2>&1)
+check "nor add a second open proposal of a partner account and alias" \
+	"1|ERROR:  duplicate key value violates unique constraint \"link_proposal_open\"" "$?|$(head -1 <<<"$out")"
+
+full "suggest" "$PBA" suggest --month 2026-10 --rules "$R"
+full "proposals" "$PBA" proposals
+full "reject" "$PBA" reject 1 --by jane --reason "not ours"
+pb_sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+	(920, 'aws', '200000000004', 'account_name', 'clc-PR3-z', 1)" >/dev/null
+"$PBA" suggest --month 2026-10 --rules "$R" >/dev/null
+full "approve" "$PBA" approve "$(pb_sql "SELECT id FROM pb.link_proposal WHERE partner_account_id = '200000000004'")" --by jane
+
 pb_tests_done
