@@ -366,4 +366,44 @@ pb_sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_
 "$PBA" suggest --month 2026-10 --rules "$R" >/dev/null
 full "approve" "$PBA" approve "$(pb_sql "SELECT id FROM pb.link_proposal WHERE partner_account_id = '200000000004'")" --by jane
 
+# ---- migration 005 on a database that has rows to check, applied after 006 -------------------------------
+
+# A second database in the cluster plays one migrated before 005 existed: every migration but 005 applied
+# (006 was numbered and applied first), with rows 005 must check.
+pb_sql "CREATE DATABASE migtest" >/dev/null
+MIGDB="host=$PB_VAR_DIR/pg/run port=5432 user=pb dbname=migtest"
+PB_DATABASE_URL=$MIGDB "$PBDB" migrate >/dev/null 2>&1 || notok "migrate the second database"
+mig_sql() { PB_DATABASE_URL=$MIGDB pb_sql "$@"; }
+mig_sql "DROP TABLE pb.link_proposal;
+	ALTER TABLE pb.clc_account DROP CONSTRAINT clc_account_country_iso3166, DROP CONSTRAINT clc_account_invoice_currency,
+		DROP CONSTRAINT clc_account_markup_percent;
+	ALTER TABLE pb.terms_acceptance DROP CONSTRAINT terms_acceptance_region_iso3166;
+	DROP FUNCTION pb.iso3166_alpha2(text);
+	DROP FUNCTION pb.iso4217_currency(text);
+	DELETE FROM pb.schema_migrations WHERE version = 5;
+	INSERT INTO pb.clc_account (alias, name, billing_country, created_by) VALUES
+		('UK1', 'Britain Ltd', 'UK', 'old'), ('ZZ1', 'Nowhere', 'ZZ', 'old'), ('GB0', 'Already GB', 'GB', 'old');
+	INSERT INTO pb.terms_acceptance (alias, terms, region, version, accepted_by) VALUES
+		('UK1', 'azure', 'UK', '1', 'old'), ('UK1', 'centurylink', NULL, '1', 'old')" >/dev/null
+PB_DATABASE_URL=$MIGDB "$PBA" list >"$TMP/out" 2>"$TMP/err"
+check "a database without 005 is refused by name, though it is at version 6" \
+	"3|pb-accounts: the database schema lacks migration 005_accounts_review.sql: run 'pb-db migrate'" "$?|$(cat "$TMP/err")"
+PB_DATABASE_URL=$MIGDB "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
+check "005 stops at a country it cannot correct, naming the row, and changes nothing" \
+	"3|pb-db: migration 005_accounts_review.sql failed: database: ERROR:  codes that are not ISO 3166-1 countries: account ZZ1 billing_country ZZ; correct them with pb-db psql, then run pb-db migrate again|UK1|UK|UK" \
+	"$?|$(sed 's/ CONTEXT: .*//' "$TMP/err")|$(mig_sql "SELECT string_agg(alias, ',') FROM pb.clc_account WHERE billing_country = 'UK'")|$(
+		mig_sql "SELECT billing_country FROM pb.clc_account WHERE alias = 'UK1'")|$(mig_sql "SELECT region FROM pb.terms_acceptance WHERE terms = 'azure'")"
+mig_sql "UPDATE pb.clc_account SET billing_country = 'FR' WHERE alias = 'ZZ1'" >/dev/null
+PB_DATABASE_URL=$MIGDB "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
+check "once corrected, 005 applies after 006" "0|applied 005_accounts_review.sql
+schema at version 6|" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+check "UK became GB, in the account (recorded as the migration's change) and in its terms" \
+	"GB|migration 005_accounts_review (UK is GB in ISO 3166-1)|t|GB" \
+	"$(mig_sql "SELECT billing_country, updated_by, updated_at IS NOT NULL FROM pb.clc_account WHERE alias = 'UK1'" '|')|$(
+		mig_sql "SELECT region FROM pb.terms_acceptance WHERE terms = 'azure'")"
+t "and the programs take the database again" 0 "alias,name,billing_country,is_reseller,parent_reseller,invoice_currency,markup_percent
+GB0,Already GB,GB,false,,USD,0
+UK1,Britain Ltd,GB,false,,USD,0
+ZZ1,Nowhere,FR,false,,USD,0" "" env PB_DATABASE_URL="$MIGDB" "$PBA" list
+
 pb_tests_done
