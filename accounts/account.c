@@ -10,6 +10,7 @@
 #include "currency.h"
 #include "db.h"
 #include "exitcode.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -57,6 +58,28 @@ void pb_account_release(struct pb_account *a)
 	}
 }
 
+void pb_account_quote(struct pb_buf *b, const char *s, size_t len)
+{
+	const char *why;
+	size_t i = 0, bad;
+
+	while (i < len) {
+		/* The longest run that is UTF-8 without control characters goes as it is. */
+		size_t n = 0;
+
+		while (i + n < len && (unsigned char)s[i + n] >= 0x20 && s[i + n] != 0x7f)
+			n++;
+		if (n && pb_text_check(s + i, n, &bad, &why) < 0)
+			n = bad;
+		pb_buf_add(b, s + i, n);
+		i += n;
+		if (i < len) {
+			pb_buf_addf(b, "\\x%02x", (unsigned char)s[i]);
+			i++;
+		}
+	}
+}
+
 static int is_alias(const char *s)
 {
 	size_t n = strlen(s), i;
@@ -78,7 +101,9 @@ int pb_account_alias(const char *alias, char *out, struct pb_buf *err)
 	out[i] = '\0';
 	if (n > 6 || !is_alias(out)) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "bad alias '%s': 2 to 6 letters and digits", alias);
+		pb_buf_addstr(err, "bad alias '");
+		pb_account_quote(err, alias, n);
+		pb_buf_addstr(err, "': 2 to 6 letters and digits");
 		return PB_ERR_DATA;
 	}
 	return 0;
@@ -119,7 +144,9 @@ struct given {
 static int set_bad(struct pb_buf *err, const char *what, const struct given *in, const char *why)
 {
 	pb_buf_reset(err);
-	pb_buf_addf(err, "bad %s '%.*s': %s", what, (int)in->len, in->text, why);
+	pb_buf_addf(err, "bad %s '", what);
+	pb_account_quote(err, in->text, in->len);
+	pb_buf_addf(err, "': %s", why);
 	return PB_ERR_DATA;
 }
 

@@ -84,7 +84,24 @@ int pb_cli_usage(const struct pb_cli *cli, const char *fmt, ...)
 
 int pb_cli_bad_value(const struct pb_cli *cli, const char *opt, const char *what, const char *value)
 {
-	return pb_cli_usage(cli, "--%s takes %s, not '%s'", opt, what, value);
+	struct pb_buf shown = PB_BUF_INIT;
+	int rc;
+
+	pb_account_quote(&shown, value, strlen(value));
+	rc = pb_cli_usage(cli, "--%s takes %s, not '%s'", opt, what, pb_buf_str(&shown));
+	pb_buf_release(&shown);
+	return rc;
+}
+
+int pb_cli_bad_word(const struct pb_cli *cli, const char *before, const char *word, const char *after)
+{
+	struct pb_buf shown = PB_BUF_INIT;
+	int rc;
+
+	pb_account_quote(&shown, word, strlen(word));
+	rc = pb_cli_usage(cli, "%s'%s'%s", before, pb_buf_str(&shown), after);
+	pb_buf_release(&shown);
+	return rc;
 }
 
 int pb_cli_required(const struct pb_cli *cli, const char *opt, int given)

@@ -48,8 +48,11 @@ void pb_cli_try(const struct pb_cli *cli);
 /* Logs "NAME: MESSAGE", then pb_cli_try. Returns PB_ERR_USAGE. */
 int pb_cli_usage(const struct pb_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* "--OPT takes WHAT, not 'VALUE'" as pb_cli_usage. Returns PB_ERR_USAGE. */
+/* "--OPT takes WHAT, not 'VALUE'" as pb_cli_usage (VALUE as pb_cli_bad_word shows it). Returns PB_ERR_USAGE. */
 int pb_cli_bad_value(const struct pb_cli *cli, const char *opt, const char *what, const char *value);
+
+/* pb_cli_usage of "BEFORE'WORD'AFTER", control characters of word shown as \xNN. */
+int pb_cli_bad_word(const struct pb_cli *cli, const char *before, const char *word, const char *after);
 
 /* 0 when given, else "--OPT is required" as pb_cli_usage and PB_ERR_USAGE. */
 int pb_cli_required(const struct pb_cli *cli, const char *opt, int given);

@@ -136,9 +136,9 @@ static int read_header(struct import *im, struct pb_buf *err)
 				break;
 		if (f == PB_ACCOUNT_NFIELDS || im->col[f] >= 0) {
 			at_field(im, i, err);
-			pb_buf_addf(err,
-				    f == PB_ACCOUNT_NFIELDS ? "unknown column '%.*s'" : "column '%.*s' appears twice",
-				    (int)fd->len, fd->ptr);
+			pb_buf_addstr(err, f == PB_ACCOUNT_NFIELDS ? "unknown column '" : "column '");
+			pb_account_quote(err, fd->ptr, fd->len);
+			pb_buf_addstr(err, f == PB_ACCOUNT_NFIELDS ? "'" : "' appears twice");
 			return PB_ERR_DATA;
 		}
 		im->col[f] = (long)i;

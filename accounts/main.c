@@ -435,7 +435,7 @@ static int positional(const struct command *cmd, struct pb_cli *cli, int argc, c
 {
 	for (; optind < argc; optind++) {
 		if (cli->nargs == cmd->nargs)
-			return pb_cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+			return pb_cli_bad_word(cli, "unexpected argument ", argv[optind], "");
 		cli->args[cli->nargs++] = argv[optind];
 	}
 	if (cli->nargs < cmd->nargs)
@@ -454,7 +454,7 @@ static int parse(const struct command *cmd, int argc, char **argv, struct pb_cli
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
 		if (ch == '?' || ch == ':')
-			return pb_cli_usage(cli, "option '%s' needs a value or is unknown", argv[optind - 1]);
+			return pb_cli_bad_word(cli, "option ", argv[optind - 1], " needs a value or is unknown");
 		if (!option_allowed(cmd, longopts[idx].name))
 			return pb_cli_usage(cli, "unknown option '--%s'", longopts[idx].name);
 		if (ch == OPT_HELP) {
@@ -537,7 +537,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], c->name) == 0)
 			break;
 	if (!c->name) {
-		pb_cli_usage(&cli, "unknown command '%s'", argv[i]);
+		pb_cli_bad_word(&cli, "unknown command ", argv[i], "");
 		return finish(&cli, EXIT_USAGE);
 	}
 	cli.name = c->name;
