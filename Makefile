@@ -163,6 +163,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/partner_center.sh
 	PB_BIN=$(BIN) bash tests/integration/accounts.sh
 	PB_BIN=$(BIN) bash tests/integration/accounts_review.sh
+	PB_BIN=$(BIN) bash tests/corpus/accounts.sh
 	PB_BIN=$(BIN) bash tests/integration/aggregate.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
