@@ -67,9 +67,13 @@ echo "== pb-accounts check: ACME1 for azure, GLOB2 (a UK office) for aws, INIT3 
 bin/pb-accounts check ACME1 --vendor azure
 bin/pb-accounts check GLOB2 --vendor aws || echo "(exit $?: refused)"
 bin/pb-accounts check INIT3 --vendor azure || echo "(exit $?: refused)"
-echo "== pb-accounts suggest --month 2026-10 --rules config/mapping-rules.example --apply"
-bin/pb-accounts suggest --month 2026-10 --rules config/mapping-rules.example --apply --by demo ||
-	echo "(exit $?: some accounts were refused and stay unlinked)"
+echo "== pb-accounts suggest --month 2026-10 --rules config/mapping-rules.example"
+echo "   (names and tags are the customer's to write: a rule only proposes, a person approves)"
+bin/pb-accounts suggest --month 2026-10 --rules config/mapping-rules.example
+echo "== pb-accounts approve ID --by demo, for each open proposal"
+for id in $(bin/pb-accounts proposals --status proposed | tail -n +2 | cut -d, -f1); do
+	bin/pb-accounts approve "$id" --by demo || echo "(exit $?: refused, the proposal stays open)"
+done
 echo "== Azure usage of 2026-10 per CLC account, attributed by usage date (pb.usage_attributed)"
 bin/pb-db psql -X -q -P footer=off <<'SQL'
 SELECT coalesce(a.alias, '(unmapped)') AS clc_account, a.vendor, trim_scale(sum(a.list_cost)) AS list_cost,
