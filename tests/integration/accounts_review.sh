@@ -104,6 +104,11 @@ t "every option bound for the database is checked: --by" 1 "" "pb-accounts: inva
 t "an option value longer than 500 bytes" 1 "" "pb-accounts: bad name: 600 bytes long, at most 500" \
 	"$PBA" add LA1 --name "$(head -c 600 /dev/zero | tr '\0' x)" --country FR
 
+t "a message shows control characters of what it quotes as \\xNN" 1 "" \
+	"pb-accounts: bad alias 'a\\x1b[2Jb': 2 to 6 letters and digits" "$PBA" show "$(printf 'a\033[2Jb')"
+printf 'alias,name,billing_country\nGZ1,Gzip Co,US\n' | gzip >"$TMP/gzip.csv.gz"
+t "import reads a gzip-compressed file" 0 "imported 1 CLC account from $TMP/gzip.csv.gz" "" "$PBA" import "$TMP/gzip.csv.gz"
+
 # ---- ISO 3166-1 country codes ----------------------------------------------------------------------------
 
 t "ZZ is no country" 1 "" "pb-accounts: bad billing country 'ZZ': not an ISO 3166-1 country code" \
