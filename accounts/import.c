@@ -2,6 +2,8 @@
 #include "import.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -17,12 +19,20 @@
 /* The longest record read: every field at PB_ACCOUNT_MAX_TEXT bytes fits many times over. */
 #define MAX_RECORD ((size_t)64 << 10)
 
+/* An alias a row of the file holds, and the row's line. */
+struct seen {
+	char alias[8];
+	uint64_t line;
+};
+
 /* Where the import is: the reader, which field holds which column, and where an error points. */
 struct import {
 	struct pb_csv csv;
 	long col[PB_ACCOUNT_NFIELDS]; /* field index of each account field, -1 when absent */
 	uint64_t *line;
 	uint32_t *col_no;
+	struct seen *seen; /* the aliases of the rows read, with their lines */
+	size_t nseen, seen_alloc;
 };
 
 /* Points the error at field i of the current record and empties err for the message. */
@@ -154,6 +164,40 @@ static int read_header(struct import *im, struct pb_buf *err)
 	return 0;
 }
 
+/*
+ * Remembers the alias of the row at line. Returns 0; PB_ERR_DATA with a message when an earlier row of
+ * the file holds it (the database would say it exists, which hides that the file holds it twice); or
+ * PB_ERR_DEPENDENCY when out of memory.
+ */
+static int remember_alias(struct import *im, const char *alias, uint64_t line, struct pb_buf *why)
+{
+	struct seen *grown;
+	size_t i;
+
+	for (i = 0; i < im->nseen; i++) {
+		if (strcmp(im->seen[i].alias, alias) == 0) {
+			pb_buf_addf(why, "alias '%s' is on line %llu already", alias,
+				    (unsigned long long)im->seen[i].line);
+			return PB_ERR_DATA;
+		}
+	}
+	if (im->nseen == im->seen_alloc) {
+		size_t n = im->seen_alloc ? im->seen_alloc * 2 : 64;
+
+		grown = realloc(im->seen, n * sizeof(*grown));
+		if (!grown) {
+			pb_buf_addstr(why, "out of memory");
+			return PB_ERR_DEPENDENCY;
+		}
+		im->seen = grown;
+		im->seen_alloc = n;
+	}
+	snprintf(im->seen[im->nseen].alias, sizeof(im->seen[im->nseen].alias), "%s", alias);
+	im->seen[im->nseen].line = line;
+	im->nseen++;
+	return 0;
+}
+
 /* Checks and inserts the current record. */
 static int import_row(PGconn *conn, struct import *im, const char *by, struct pb_buf *err)
 {
@@ -174,6 +218,10 @@ static int import_row(PGconn *conn, struct import *im, const char *by, struct pb
 		fd = &im->csv.fields[im->col[f]];
 		ret = pb_account_set(&a, (enum pb_account_field)f, fd->ptr, fd->len, &why);
 		bad = (enum pb_account_field)f;
+	}
+	if (ret == 0 && a.v[PB_ACCOUNT_ALIAS]) {
+		bad = PB_ACCOUNT_ALIAS;
+		ret = remember_alias(im, a.v[PB_ACCOUNT_ALIAS], im->csv.line, &why);
 	}
 	if (ret == 0)
 		ret = pb_account_insert(conn, &a, by, &bad, &why);
@@ -246,6 +294,7 @@ out:
 		*count = 0;
 	if (csv_ready)
 		pb_csv_release(&im.csv);
+	free(im.seen);
 	pb_input_free(in);
 	pb_buf_release(&ignore);
 	return ret;
