@@ -64,7 +64,7 @@ static const struct command commands[] = {
 	 "invoice-currency markup by help ",
 	 "add ALIAS --name NAME --country CC [--reseller | --parent ALIAS] [billing and profile options]",
 	 "Adds a CLC account. ALIAS is 2 to 6 letters and digits (upper-cased); CC is the ISO 3166-1 code of\n"
-	 "its billing country (GB for the United Kingdom, not UK). Values must be UTF-8 (exit 1 otherwise).\n"
+	 "its billing country (GB for the United Kingdom, not UK). Values must be UTF-8 (exit 2 otherwise).\n"
 	 "\n"
 	 "  --name NAME           the company name (required)\n"
 	 "  --country CC          the billing country (required)\n"
@@ -417,17 +417,16 @@ static void find_log_format(struct pb_cli *cli, int argc, char **argv, const str
 
 /*
  * The value of an option bound for the database (every one but --config, a path) must be text PostgreSQL
- * takes. Returns 0, or PB_ERR_DATA after a message.
+ * takes: one that is not was mistyped on the command line. Returns 0, or PB_ERR_USAGE after a message.
  */
-static int check_text(const char *name, const char *value)
+static int check_text(const struct pb_cli *cli, const char *name, const char *value)
 {
 	const char *why;
 	size_t bad;
 
 	if (pb_text_check(value, strlen(value), &bad, &why) == 0)
 		return 0;
-	pb_error("%s in --%s at byte %zu", why, name, bad + 1);
-	return PB_ERR_DATA;
+	return pb_cli_usage(cli, "%s in --%s at byte %zu", why, name, bad + 1);
 }
 
 /* The positional arguments, from optind on. Returns 0 or PB_ERR_USAGE after a message. */
@@ -463,7 +462,7 @@ static int parse(const struct command *cmd, int argc, char **argv, struct pb_cli
 		}
 		rc = set_option(cli, ch, optarg);
 		if (rc == 0 && optarg && ch != OPT_CONFIG)
-			rc = check_text(longopts[idx].name, optarg);
+			rc = check_text(cli, longopts[idx].name, optarg);
 		if (rc < 0)
 			return rc;
 	}

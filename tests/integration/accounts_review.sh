@@ -95,11 +95,13 @@ printf 'alias,name,billing_country\nOK1,%s,US\n' "$(head -c 501 /dev/zero | tr '
 import_fails "a field longer than 500 bytes" "pb-accounts: $TMP/bad.csv:2:5: bad name: 501 bytes long, at most 500"
 LATIN=$(printf 'Caf\xe9')
 unchanged "add refuses a Latin-1 --name, and adds nothing" "$PBA" add LA1 --name "$LATIN" --country FR
-t "with exit 1 and the option and byte named" 1 "" "pb-accounts: invalid UTF-8 in --name at byte 4" \
-	"$PBA" add LA1 --name "$LATIN" --country FR
+t "a usage error (exit 2) naming the option and the byte" 2 "" "pb-accounts: add: invalid UTF-8 in --name at byte 4
+Try 'pb-accounts add --help'." "$PBA" add LA1 --name "$LATIN" --country FR
 unchanged "update refuses a Latin-1 --city, and changes nothing" "$PBA" update US1 --city "$LATIN" --name "New"
-t "with exit 1" 1 "" "pb-accounts: invalid UTF-8 in --city at byte 4" "$PBA" update US1 --city "$LATIN" --name New
-t "every option bound for the database is checked: --by" 1 "" "pb-accounts: invalid UTF-8 in --by at byte 4" \
+t "with exit 2" 2 "" "pb-accounts: update: invalid UTF-8 in --city at byte 4
+Try 'pb-accounts update --help'." "$PBA" update US1 --city "$LATIN" --name New
+t "every option bound for the database is checked: --by" 2 "" "pb-accounts: accept-terms: invalid UTF-8 in --by at byte 4
+Try 'pb-accounts accept-terms --help'." \
 	"$PBA" accept-terms US1 --vendor centurylink --version 1 --by "$LATIN"
 t "an option value longer than 500 bytes" 1 "" "pb-accounts: bad name: 600 bytes long, at most 500" \
 	"$PBA" add LA1 --name "$(head -c 600 /dev/zero | tr '\0' x)" --country FR
