@@ -98,6 +98,7 @@ UNIT_TESTS := \
 	csv \
 	currency \
 	date \
+	eligconf \
 	input \
 	money \
 	text

@@ -130,6 +130,14 @@ import_fails "a user-assigned code (XK) is not assigned either" \
 t "a terms region must be a country too" 2 "" \
 	"pb-accounts: accept-terms: --region takes an ISO 3166-1 country code, not 'uk' (did you mean GB?)
 Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region uk --version 1 --by x
+printf 'azure = US GB\naws = US ZZ\n' >"$TMP/elig.conf"
+t "the eligibility config must list assigned countries: ZZ at its line and column" 1 "" \
+	"pb-accounts: $TMP/elig.conf:2:10: bad country 'ZZ': not an ISO 3166-1 country code" \
+	"$PBA" check US1 --vendor aws --config "$TMP/elig.conf"
+printf 'azure = US UK\naws = US\n' >"$TMP/elig.conf"
+t "and UK is named as not GB there too" 1 "" \
+	"pb-accounts: $TMP/elig.conf:1:12: bad country 'UK': not an ISO 3166-1 country code (did you mean GB?)" \
+	"$PBA" link US1 --vendor aws --partner-account 111111111111 --from 2026-10-01 --config "$TMP/elig.conf"
 # raw_sql_fails NAME SQL CONSTRAINT: the statement is refused by that check constraint.
 raw_sql_fails() {
 	local out st
