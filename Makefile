@@ -166,7 +166,6 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/accounts_review.sh
 	PB_BIN=$(BIN) bash tests/corpus/accounts.sh
 	PB_BIN=$(BIN) bash tests/integration/aggregate.sh
-	PB_BIN=$(BIN) bash tests/corpus/accounts.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps
