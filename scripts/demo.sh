@@ -74,6 +74,11 @@ echo "== pb-accounts approve ID --by demo, for each open proposal"
 for id in $(bin/pb-accounts proposals --status proposed | tail -n +2 | cut -d, -f1); do
 	bin/pb-accounts approve "$id" --by demo || echo "(exit $?: refused, the proposal stays open)"
 done
+echo "== pb-accounts proposals   (each decision recorded: who, when)"
+bin/pb-accounts proposals | cut -d, -f1-5,10,11
+echo "== pb-accounts suggest --month 2026-10 --rules config/mapping-rules.example --apply"
+echo "   (links only what the reseller assigned itself: the tenants create-azure-customer made)"
+bin/pb-accounts suggest --month 2026-10 --rules config/mapping-rules.example --apply --by demo
 echo "== Azure usage of 2026-10 per CLC account, attributed by usage date (pb.usage_attributed)"
 bin/pb-db psql -X -q -P footer=off <<'SQL'
 SELECT coalesce(a.alias, '(unmapped)') AS clc_account, a.vendor, trim_scale(sum(a.list_cost)) AS list_cost,
