@@ -389,7 +389,7 @@ import_fails "a bad row stops the import: FILE:LINE:COL, nothing added" \
 printf 'alias,name,billing_country\nOK1,Fine,US\nUS1,Exists,US\n' >"$TMP/bad.csv"
 import_fails "an alias that exists fails its row" "pb-accounts: $TMP/bad.csv:3:1: CLC account 'US1' exists already"
 printf 'alias,name,billing_country\nOK1,Fine,US\nok1,Twice,US\n' >"$TMP/bad.csv"
-import_fails "an alias twice in the file fails the second" "pb-accounts: $TMP/bad.csv:3:1: CLC account 'OK1' exists already"
+import_fails "an alias twice in the file fails the second" "pb-accounts: $TMP/bad.csv:3:1: alias 'OK1' is on line 2 already"
 printf 'billing_country,name,alias,parent_reseller\nUS,Fine,OK1,\nUS,Child,OK2,OK3\n' >"$TMP/bad.csv"
 import_fails "a parent that is not there (yet) fails the row" "pb-accounts: $TMP/bad.csv:3:14: parent reseller 'OK3' does not exist"
 printf 'alias,name,billing_country\nOK1,,US\n' >"$TMP/bad.csv"
