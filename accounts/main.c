@@ -116,7 +116,7 @@ static const struct command commands[] = {
 	 "header names the columns, in any order and any case: alias, name, billing_country (required),\n"
 	 "is_reseller (true/false, yes/no, 1/0), parent_reseller, domain, email, first_name, last_name,\n"
 	 "address_line1, city, state, postal_code, phone, invoice_currency (default USD), markup_percent\n"
-	 "(default 0). A reseller must come before its customers. The file\n"
+	 "(default 0). A reseller must come before its customers; an alias may appear once. The file\n"
 	 "may be gzip-compressed; every field must be UTF-8 without NUL bytes, at most 500 bytes long. The\n"
 	 "first bad row is reported as FILE:LINE:COLUMN and nothing is added.\n"
 	 "\n"
