@@ -30,6 +30,7 @@ LIB_SRC := \
 	common/buf.c \
 	common/cluster.c \
 	common/conf.c \
+	common/country.c \
 	common/csv.c \
 	common/currency.c \
 	common/date.c \
@@ -50,12 +51,17 @@ LIB_SRC := \
 
 ACCOUNTS_SRC := \
 	accounts/account.c \
+	accounts/cli.c \
+	accounts/cmd_account.c \
+	accounts/cmd_link.c \
+	accounts/cmd_proposal.c \
 	accounts/customer.c \
 	accounts/eligibility.c \
 	accounts/import.c \
 	accounts/link.c \
 	accounts/main.c \
 	accounts/partner_center.c \
+	accounts/proposal.c \
 	accounts/rules.c \
 	accounts/suggest.c
 
@@ -124,9 +130,11 @@ RUNNER_SRC := \
 
 UNIT_TESTS := \
 	api \
+	country \
 	csv \
 	currency \
 	date \
+	eligconf \
 	estimate \
 	input \
 	job \
@@ -226,6 +234,8 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/azure.sh
 	PB_BIN=$(BIN) bash tests/integration/partner_center.sh
 	PB_BIN=$(BIN) bash tests/integration/accounts.sh
+	PB_BIN=$(BIN) bash tests/integration/accounts_review.sh
+	PB_BIN=$(BIN) bash tests/corpus/accounts.sh
 	PB_BIN=$(BIN) bash tests/integration/aggregate.sh
 	PB_BIN=$(BIN) bash tests/integration/invoice.sh
 	PB_BIN=$(BIN) bash tests/integration/runner.sh

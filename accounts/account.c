@@ -2,10 +2,15 @@
 #include "account.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "country.h"
+#include "currency.h"
 #include "db.h"
+#include "exitcode.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -24,6 +29,8 @@ const struct pb_account_field_name pb_account_fields[PB_ACCOUNT_NFIELDS] = {
 	{"state", "state"},
 	{"postal_code", "postal-code"},
 	{"phone", "phone"},
+	{"invoice_currency", "invoice-currency"},
+	{"markup_percent", "markup"},
 };
 
 /* The format of the timestamps shown to users (UTC, to the second), a parameter of to_char. */
@@ -32,7 +39,7 @@ const struct pb_account_field_name pb_account_fields[PB_ACCOUNT_NFIELDS] = {
 /* The columns of struct pb_account, in its order, as text. */
 #define ACCOUNT_COLUMNS                                                                                            \
 	"alias, name, billing_country, is_reseller::text, parent_reseller, domain, email, first_name, last_name, " \
-	"address_line1, city, state, postal_code, phone"
+	"address_line1, city, state, postal_code, phone, invoice_currency, markup_percent::text"
 
 void pb_account_init(struct pb_account *a)
 {
@@ -48,6 +55,28 @@ void pb_account_release(struct pb_account *a)
 	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++) {
 		free(a->v[i]);
 		a->v[i] = NULL;
+	}
+}
+
+void pb_account_quote(struct pb_buf *b, const char *s, size_t len)
+{
+	const char *why;
+	size_t i = 0, bad;
+
+	while (i < len) {
+		/* The longest run that is UTF-8 without control characters goes as it is. */
+		size_t n = 0;
+
+		while (i + n < len && (unsigned char)s[i + n] >= 0x20 && s[i + n] != 0x7f)
+			n++;
+		if (n && pb_text_check(s + i, n, &bad, &why) < 0)
+			n = bad;
+		pb_buf_add(b, s + i, n);
+		i += n;
+		if (i < len) {
+			pb_buf_addf(b, "\\x%02x", (unsigned char)s[i]);
+			i++;
+		}
 	}
 }
 
@@ -72,8 +101,10 @@ int pb_account_alias(const char *alias, char *out, struct pb_buf *err)
 	out[i] = '\0';
 	if (n > 6 || !is_alias(out)) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "bad alias '%s': 2 to 6 letters and digits", alias);
-		return PB_ACCOUNT_ERR_DATA;
+		pb_buf_addstr(err, "bad alias '");
+		pb_account_quote(err, alias, n);
+		pb_buf_addstr(err, "': 2 to 6 letters and digits");
+		return PB_ERR_DATA;
 	}
 	return 0;
 }
@@ -113,8 +144,99 @@ struct given {
 static int set_bad(struct pb_buf *err, const char *what, const struct given *in, const char *why)
 {
 	pb_buf_reset(err);
-	pb_buf_addf(err, "bad %s '%.*s': %s", what, (int)in->len, in->text, why);
-	return PB_ACCOUNT_ERR_DATA;
+	pb_buf_addf(err, "bad %s '", what);
+	pb_account_quote(err, in->text, in->len);
+	pb_buf_addf(err, "': %s", why);
+	return PB_ERR_DATA;
+}
+
+/* An ISO 3166-1 code, upper-cased in place; a reserved code is named with the one it stands for. */
+static int country(char *v, const struct given *in, struct pb_buf *err)
+{
+	const char *meant;
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		v[i] = (char)toupper((unsigned char)v[i]);
+	if (strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z')
+		return set_bad(err, "billing country", in, "a two-letter ISO 3166 code such as US");
+	if (pb_country_valid(v, 2))
+		return 0;
+	meant = pb_country_meant(v, 2);
+	set_bad(err, "billing country", in, "not an ISO 3166-1 country code");
+	if (meant)
+		pb_buf_addf(err, " (did you mean %s?)", meant);
+	return PB_ERR_DATA;
+}
+
+/* An active ISO 4217 code with a minor unit (what an invoice can be written in), upper-cased in place. */
+static int currency(char *v, const struct given *in, struct pb_buf *err)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		v[i] = (char)toupper((unsigned char)v[i]);
+	if (pb_currency_minor_unit(v, strlen(v)) < 0)
+		return set_bad(err, "invoice currency", in, "an ISO 4217 currency code such as USD or EUR");
+	return 0;
+}
+
+/* The digits of a decimal: [+-]digits[.digits], with at least one digit. */
+struct decimal {
+	int neg;
+	const char *ip, *fp; /* integer and fraction digits */
+	size_t ni, nf;
+};
+
+static int parse_decimal(const char *v, struct decimal *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (*v == '+' || *v == '-')
+		d->neg = *v++ == '-';
+	d->ip = v;
+	while (isdigit((unsigned char)*v))
+		v++;
+	d->ni = (size_t)(v - d->ip);
+	if (*v == '.') {
+		d->fp = ++v;
+		while (isdigit((unsigned char)*v))
+			v++;
+		d->nf = (size_t)(v - d->fp);
+	}
+	if (*v || (d->ni == 0 && d->nf == 0))
+		return -1;
+	/* The shortest form: no leading zeros, no trailing zeros after the point. */
+	while (d->ni && *d->ip == '0') {
+		d->ip++;
+		d->ni--;
+	}
+	while (d->nf && d->fp[d->nf - 1] == '0')
+		d->nf--;
+	return 0;
+}
+
+/* The markup: a percentage from -100 (free) to 1000, exact, rewritten in place in its shortest form. */
+static int markup(char *v, const struct given *in, struct pb_buf *err)
+{
+	struct decimal d;
+	char shortest[16]; /* sign, 4 digits, point, 6 digits */
+	long whole = 0;
+	size_t i;
+
+	if (parse_decimal(v, &d) < 0 || d.ni > 4 || d.nf > 6)
+		goto bad;
+	for (i = 0; i < d.ni; i++)
+		whole = whole * 10 + (d.ip[i] - '0');
+	if (whole > (d.neg ? 100 : 1000) || (whole == (d.neg ? 100 : 1000) && d.nf))
+		goto bad;
+	snprintf(shortest, sizeof(shortest), "%s%.*s%s%s%.*s", d.neg && (d.ni || d.nf) ? "-" : "", (int)d.ni, d.ip,
+		 d.ni ? "" : "0", d.nf ? "." : "", (int)d.nf, d.fp);
+	/* Never longer than the text given by more than the "0" before a bare point: v has room. */
+	memcpy(v, shortest, strlen(shortest) + 1);
+	return 0;
+bad:
+	return set_bad(err, "markup percent", in,
+		       "a percentage from -100 to 1000 with at most 6 decimals, such as 12.5 or -5");
 }
 
 /* Checks and normalizes v (a NUL-terminated copy of in, owned by the caller) for field f. */
@@ -125,15 +247,18 @@ static int normalize(enum pb_account_field f, char *v, const struct given *in, s
 	switch (f) {
 	case PB_ACCOUNT_ALIAS:
 	case PB_ACCOUNT_PARENT:
-	case PB_ACCOUNT_COUNTRY:
 		for (i = 0; v[i]; i++)
 			v[i] = (char)toupper((unsigned char)v[i]);
-		if (f == PB_ACCOUNT_COUNTRY && (strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z'))
-			return set_bad(err, "billing country", in, "a two-letter ISO 3166 code such as US");
-		if (f != PB_ACCOUNT_COUNTRY && !is_alias(v))
+		if (!is_alias(v))
 			return set_bad(err, f == PB_ACCOUNT_ALIAS ? "alias" : "parent reseller", in,
 				       "2 to 6 letters and digits");
 		return 0;
+	case PB_ACCOUNT_COUNTRY:
+		return country(v, in, err);
+	case PB_ACCOUNT_INVOICE_CURRENCY:
+		return currency(v, in, err);
+	case PB_ACCOUNT_MARKUP:
+		return markup(v, in, err);
 	case PB_ACCOUNT_RESELLER:
 		for (i = 0; v[i]; i++)
 			v[i] = (char)tolower((unsigned char)v[i]);
@@ -175,19 +300,25 @@ int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *va
 	if (memchr(value, '\0', len)) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "bad %s: it holds a NUL byte", pb_account_fields[f].column);
-		return PB_ACCOUNT_ERR_DATA;
+		return PB_ERR_DATA;
+	}
+	if (len > PB_ACCOUNT_MAX_TEXT) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "bad %s: %zu bytes long, at most %d", pb_account_fields[f].column, len,
+			    PB_ACCOUNT_MAX_TEXT);
+		return PB_ERR_DATA;
 	}
 	v = malloc(len + 6);
 	if (!v) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	}
 	memcpy(v, value, len);
 	v[len] = '\0';
 	if (normalize(f, v, &in, err) < 0) {
 		free(v);
-		return PB_ACCOUNT_ERR_DATA;
+		return PB_ERR_DATA;
 	}
 	a->v[f] = v;
 	return 0;
@@ -200,7 +331,7 @@ static int require(const struct pb_account *a, enum pb_account_field f, struct p
 		return 0;
 	pb_buf_reset(err);
 	pb_buf_addf(err, "no %s given", pb_account_fields[f].column);
-	return PB_ACCOUNT_ERR_DATA;
+	return PB_ERR_DATA;
 }
 
 /*
@@ -215,14 +346,14 @@ static int check_parent(PGconn *conn, const char *parent, struct pb_buf *err)
 
 	res = pb_db_query(conn, "SELECT is_reseller FROM pb.clc_account WHERE alias = $1 FOR SHARE", 1, q, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err,
 			    PQntuples(res) ? "parent reseller '%s' is not a reseller"
 					   : "parent reseller '%s' does not exist",
 			    parent);
-		ret = PB_ACCOUNT_ERR_DATA;
+		ret = PB_ERR_DATA;
 	}
 	PQclear(res);
 	return ret;
@@ -261,18 +392,19 @@ int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, 
 		conn,
 		"INSERT INTO pb.clc_account (alias, name, billing_country, is_reseller, parent_reseller, "
 		"domain, email, first_name, last_name, address_line1, city, state, postal_code, phone, "
-		"created_by) VALUES ($1, $2, $3, $4::boolean, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+		"invoice_currency, markup_percent, created_by) VALUES ($1, $2, $3, $4::boolean, $5, $6, $7, $8, "
+		"$9, $10, $11, $12, $13, $14, coalesce($15, 'USD'), coalesce($16::numeric, 0), $17) "
 		"ON CONFLICT (alias) DO NOTHING RETURNING alias",
 		PB_ACCOUNT_NFIELDS + 1, p, err);
 	if (!res) {
-		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
 	if (PQntuples(res) != 1) {
 		*bad = PB_ACCOUNT_ALIAS;
 		pb_buf_reset(err);
 		pb_buf_addf(err, "CLC account '%s' exists already", a->v[PB_ACCOUNT_ALIAS]);
-		ret = PB_ACCOUNT_ERR_DATA;
+		ret = PB_ERR_DATA;
 		goto out;
 	}
 	ret = 0;
@@ -285,7 +417,7 @@ static int no_account(struct pb_buf *err, const char *alias)
 {
 	pb_buf_reset(err);
 	pb_buf_addf(err, "no CLC account '%s'", alias);
-	return PB_ACCOUNT_ERR_DATA;
+	return PB_ERR_DATA;
 }
 
 /* pb_account_get, locking the row until the transaction ends when lock is set. */
@@ -301,7 +433,7 @@ static int get_account(PGconn *conn, const char *alias, int lock, struct pb_acco
 			       : "SELECT " ACCOUNT_COLUMNS " FROM pb.clc_account WHERE alias = $1",
 			  1, p, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		return no_account(err, alias);
@@ -314,7 +446,7 @@ static int get_account(PGconn *conn, const char *alias, int lock, struct pb_acco
 		if (!a->v[i]) {
 			pb_buf_reset(err);
 			pb_buf_addstr(err, "out of memory");
-			ret = PB_ACCOUNT_ERR_DEPENDENCY;
+			ret = PB_ERR_DEPENDENCY;
 		}
 	}
 	PQclear(res);
@@ -334,7 +466,7 @@ static int same(const char *a, const char *b)
 
 /*
  * The accounts whose parent reseller is alias: returns whether there are any (or
- * PB_ACCOUNT_ERR_DEPENDENCY) and appends the first few aliases to list.
+ * PB_ERR_DEPENDENCY) and appends the first few aliases to list.
  */
 static int customers_of(PGconn *conn, const char *alias, struct pb_buf *list, struct pb_buf *err)
 {
@@ -347,7 +479,7 @@ static int customers_of(PGconn *conn, const char *alias, struct pb_buf *list, st
 	res = pb_db_query(conn, "SELECT alias FROM pb.clc_account WHERE parent_reseller = $1 ORDER BY alias LIMIT 6", 1,
 			  p, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	n = PQntuples(res);
 	for (r = 0; r < n && r < SHOWN; r++)
 		pb_buf_addf(list, "%s%s", r ? ", " : "", PQgetvalue(res, r, 0));
@@ -373,7 +505,7 @@ static int check_hierarchy(PGconn *conn, const char *alias, const struct pb_acco
 	if (parent && strcmp(parent, alias) == 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "parent reseller '%s' is the account itself", parent);
-		ret = PB_ACCOUNT_ERR_DATA;
+		ret = PB_ERR_DATA;
 		goto out;
 	}
 	if (parent) {
@@ -392,7 +524,7 @@ static int check_hierarchy(PGconn *conn, const char *alias, const struct pb_acco
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s is the parent reseller of %s: %s", alias, pb_buf_str(&list),
 			    parent ? "it cannot have a parent reseller itself" : "it must stay a reseller");
-		ret = PB_ACCOUNT_ERR_DATA;
+		ret = PB_ERR_DATA;
 	}
 out:
 	pb_buf_release(&list);
@@ -412,7 +544,9 @@ static int update_sql(const struct pb_account *to, const int *changed, const cha
 		p[*np] = to->v[i];
 		(*np)++;
 		pb_buf_addf(sql, "%s = $%d%s, ", pb_account_fields[i].column, *np,
-			    i == PB_ACCOUNT_RESELLER ? "::boolean" : "");
+			    i == PB_ACCOUNT_RESELLER ? "::boolean"
+			    : i == PB_ACCOUNT_MARKUP ? "::numeric"
+						     : "");
 	}
 	p[*np] = by;
 	(*np)++;
@@ -423,7 +557,8 @@ static int update_sql(const struct pb_account *to, const int *changed, const cha
 int pb_account_update(PGconn *conn, const char *alias, const struct pb_account *to, const int *given, const char *by,
 		      struct pb_buf *changes, struct pb_buf *err)
 {
-	static const enum pb_account_field not_null[] = {PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY, PB_ACCOUNT_RESELLER};
+	static const enum pb_account_field not_null[] = {PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY, PB_ACCOUNT_RESELLER,
+							 PB_ACCOUNT_INVOICE_CURRENCY, PB_ACCOUNT_MARKUP};
 	struct pb_account old;
 	struct pb_buf sql = PB_BUF_INIT, ignore = PB_BUF_INIT;
 	const char *p[PB_ACCOUNT_NFIELDS + 1] = {alias};
@@ -437,7 +572,7 @@ int pb_account_update(PGconn *conn, const char *alias, const struct pb_account *
 			ret = require(to, not_null[i], err);
 	if (ret < 0)
 		goto out;
-	ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	ret = PB_ERR_DEPENDENCY;
 	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 		goto out;
 	begun = 1;
@@ -454,7 +589,7 @@ int pb_account_update(PGconn *conn, const char *alias, const struct pb_account *
 	ret = check_hierarchy(conn, alias, to, changed, err);
 	if (ret < 0)
 		goto out;
-	ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	ret = PB_ERR_DEPENDENCY;
 	if (update_sql(to, changed, by, &sql, p, &n) < 0) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
@@ -523,7 +658,7 @@ int pb_account_show(PGconn *conn, const char *alias, struct pb_buf *out, struct 
 		PGresult *res = pb_db_query(conn, queries[i][1], 2, p, err);
 
 		if (!res) {
-			ret = PB_ACCOUNT_ERR_DEPENDENCY;
+			ret = PB_ERR_DEPENDENCY;
 			goto out;
 		}
 		add_rows(out, queries[i][0], res);
@@ -540,12 +675,12 @@ int pb_account_list(PGconn *conn, struct pb_buf *out, struct pb_buf *err)
 	int r, c;
 
 	res = pb_db_query(conn,
-			  "SELECT alias, name, billing_country, is_reseller::text, parent_reseller "
-			  "FROM pb.clc_account ORDER BY alias",
+			  "SELECT alias, name, billing_country, is_reseller::text, parent_reseller, invoice_currency, "
+			  "markup_percent::text FROM pb.clc_account ORDER BY alias",
 			  0, NULL, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
-	pb_buf_addstr(out, "alias,name,billing_country,is_reseller,parent_reseller\n");
+		return PB_ERR_DEPENDENCY;
+	pb_buf_addstr(out, "alias,name,billing_country,is_reseller,parent_reseller,invoice_currency,markup_percent\n");
 	for (r = 0; r < PQntuples(res); r++) {
 		for (c = 0; c < PQnfields(res); c++) {
 			if (c)
@@ -570,7 +705,7 @@ int pb_account_accept_terms(PGconn *conn, const char *alias, const char *terms, 
 			  "RETURNING to_char(accepted_at AT TIME ZONE 'UTC', $6)",
 			  6, p, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		return no_account(err, alias);

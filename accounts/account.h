@@ -7,14 +7,7 @@
 #include <libpq-fe.h>
 
 #include "buf.h"
-
-/* What pb-accounts' modules return on failure; main.c turns -N into exit status N. */
-enum {
-	PB_ACCOUNT_ERR_DATA = -1,	/* bad input, or something named that does not exist */
-	PB_ACCOUNT_ERR_USAGE = -2,	/* a setting is missing */
-	PB_ACCOUNT_ERR_DEPENDENCY = -3, /* the database or Partner Center failed */
-	PB_ACCOUNT_ERR_REFUSED = -4,	/* a rule refused it */
-};
+#include "exitcode.h"
 
 /* The fields of a CLC account, in pb.clc_account's column order. */
 enum pb_account_field {
@@ -32,6 +25,8 @@ enum pb_account_field {
 	PB_ACCOUNT_STATE,
 	PB_ACCOUNT_POSTAL_CODE,
 	PB_ACCOUNT_PHONE,
+	PB_ACCOUNT_INVOICE_CURRENCY, /* ISO 4217, USD unless given */
+	PB_ACCOUNT_MARKUP,	     /* markup_percent: -100 to 1000, 0 unless given */
 	PB_ACCOUNT_NFIELDS
 };
 
@@ -53,25 +48,39 @@ struct pb_account {
 void pb_account_init(struct pb_account *a);
 void pb_account_release(struct pb_account *a);
 
+/* The longest text a field takes, in bytes. */
+#define PB_ACCOUNT_MAX_TEXT 500
+
 /*
  * Sets a field from len bytes of text, checked and normalized (aliases and country codes upper-cased,
- * domains lower-cased, the reseller flag from true/false/yes/no/1/0, empty text: not given). Returns 0,
- * or PB_ACCOUNT_ERR_DATA with a message without position in err ("bad alias 'a-1': ...").
+ * domains lower-cased, the reseller flag from true/false/yes/no/1/0, empty text: not given). A country
+ * must be an assigned ISO 3166-1 code, an invoice currency an active ISO 4217 code with a minor unit, a
+ * markup a decimal from -100 to 1000 with at most 6 decimals (kept in its shortest form: "+012.50" is
+ * "12.5"); no field may be longer than PB_ACCOUNT_MAX_TEXT bytes. The text
+ * must be UTF-8 already (see text.h). Returns 0, or PB_ERR_DATA with a message without position in err
+ * ("bad alias 'a-1': ...").
  */
 int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *value, size_t len, struct pb_buf *err);
 
-/* Upper-cases an alias into out (8 bytes) and checks it: 0, or PB_ACCOUNT_ERR_DATA with a message. */
+/*
+ * Appends len bytes of s as a message may show text from the user: control characters and bytes that are
+ * not UTF-8 as \xNN, everything else as it is.
+ */
+void pb_account_quote(struct pb_buf *b, const char *s, size_t len);
+
+/* Upper-cases an alias into out (8 bytes) and checks it: 0, or PB_ERR_DATA with a message. */
 int pb_account_alias(const char *alias, char *out, struct pb_buf *err);
 
 /*
- * Inserts the account (alias, name and country are required). Returns 0; PB_ACCOUNT_ERR_DATA with a
+ * Inserts the account (alias, name and country are required; the invoice currency is USD and the markup 0
+ * unless given). Returns 0; PB_ERR_DATA with a
  * message and *bad set to the field at fault (an alias that exists, a parent that is not a reseller);
- * or PB_ACCOUNT_ERR_DEPENDENCY. Runs in the caller's transaction, if any.
+ * or PB_ERR_DEPENDENCY. Runs in the caller's transaction, if any.
  */
 int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, enum pb_account_field *bad,
 		      struct pb_buf *err);
 
-/* Reads the account alias into a. Returns 0, PB_ACCOUNT_ERR_DATA ("no CLC account 'X'") or _DEPENDENCY. */
+/* Reads the account alias into a. Returns 0, PB_ERR_DATA ("no CLC account 'X'") or _DEPENDENCY. */
 int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct pb_buf *err);
 
 /*
@@ -80,27 +89,27 @@ int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct
  * their value already are left alone; the others change in one UPDATE that records by and the time, in a
  * transaction of its own (the connection must not be in one) that locks the row. Appends a line
  * "ALIAS: column OLD -> NEW" per changed field to changes, "(none)" standing for no value, and nothing
- * when nothing changes. Returns 0; PB_ACCOUNT_ERR_DATA with a message: "no CLC account 'X'", a required
+ * when nothing changes. Returns 0; PB_ERR_DATA with a message: "no CLC account 'X'", a required
  * field without a value, a parent that does not exist, is not a reseller or is the account itself, a
  * parent given to an account with customers, a reseller with customers made not one; or
- * PB_ACCOUNT_ERR_DEPENDENCY.
+ * PB_ERR_DEPENDENCY.
  */
 int pb_account_update(PGconn *conn, const char *alias, const struct pb_account *to, const int *given, const char *by,
 		      struct pb_buf *changes, struct pb_buf *err);
 
 /*
  * Appends to out the account, its terms acceptances, partner account links and customer creation
- * requests, as "key: value" lines. Returns 0, PB_ACCOUNT_ERR_DATA or PB_ACCOUNT_ERR_DEPENDENCY.
+ * requests, as "key: value" lines. Returns 0, PB_ERR_DATA or PB_ERR_DEPENDENCY.
  */
 int pb_account_show(PGconn *conn, const char *alias, struct pb_buf *out, struct pb_buf *err);
 
-/* Appends every account to out as CSV with a header line. Returns 0 or PB_ACCOUNT_ERR_DEPENDENCY. */
+/* Appends every account to out as CSV with a header line. Returns 0 or PB_ERR_DEPENDENCY. */
 int pb_account_list(PGconn *conn, struct pb_buf *out, struct pb_buf *err);
 
 /*
  * Records that by accepted version of terms ("centurylink", "aws" or "azure") for alias, in region (a
  * two-letter country code; NULL for the CenturyLink terms). Appends the time recorded to when. Returns 0,
- * PB_ACCOUNT_ERR_DATA or PB_ACCOUNT_ERR_DEPENDENCY.
+ * PB_ERR_DATA or PB_ERR_DEPENDENCY.
  */
 int pb_account_accept_terms(PGconn *conn, const char *alias, const char *terms, const char *region, const char *version,
 			    const char *by, struct pb_buf *when, struct pb_buf *err);

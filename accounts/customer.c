@@ -12,6 +12,7 @@
 #include "account.h"
 #include "date.h"
 #include "db.h"
+#include "exitcode.h"
 #include "link.h"
 #include "partner_center.h"
 
@@ -74,7 +75,7 @@ out:
 	return text;
 }
 
-/* Checks the profile: 0, or PB_ACCOUNT_ERR_DATA naming every missing field. */
+/* Checks the profile: 0, or PB_ERR_DATA naming every missing field. */
 static int check_profile(const struct pb_account *a, struct pb_buf *err)
 {
 	size_t i, missing = 0;
@@ -97,7 +98,7 @@ static int check_profile(const struct pb_account *a, struct pb_buf *err)
 			    a->v[PB_ACCOUNT_ALIAS], pb_buf_str(&list));
 		pb_buf_release(&list);
 	}
-	return PB_ACCOUNT_ERR_DATA;
+	return PB_ERR_DATA;
 }
 
 /* Takes the account's creation lock for this session: 1 taken, 0 held by another run, -1 failed. */
@@ -130,7 +131,7 @@ static int update_request(PGconn *conn, const char *request, const char *status,
 			  "UPDATE pb.customer_creation_request SET status = coalesce($2, status), tenant_id = $3, "
 			  "error = $4, attempts = attempts + $5::integer, updated_at = now() WHERE request_id = $1",
 			  5, p, err) < 0
-		       ? PB_ACCOUNT_ERR_DEPENDENCY
+		       ? PB_ERR_DEPENDENCY
 		       : 0;
 }
 
@@ -150,7 +151,7 @@ static int link_tenant(PGconn *conn, const struct pb_eligibility *e, const char 
 			  "ORDER BY valid_from DESC LIMIT 1",
 			  1, p, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) == 1) {
 		PQclear(res);
 		return 0;
@@ -160,7 +161,7 @@ static int link_tenant(PGconn *conn, const struct pb_eligibility *e, const char 
 	if (ret < 0)
 		return ret;
 	pb_buf_addf(&origin, "create-azure-customer request %s", request);
-	ret = pb_link_add(conn, PB_VENDOR_AZURE, tenant, alias, from, PB_LINK_OPEN, pb_buf_str(&origin), by, err);
+	ret = pb_link_add(conn, PB_VENDOR_AZURE, tenant, alias, from, PB_LINK_OPEN, pb_buf_str(&origin), by, NULL, err);
 	pb_buf_release(&origin);
 	if (ret < 0)
 		return ret;
@@ -181,11 +182,105 @@ static int new_request(PGconn *conn, const char *alias, const char *domain, cons
 			  "VALUES ($1, gen_random_uuid(), $2, 'pending', $3) RETURNING request_id",
 			  3, p, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	pb_buf_reset(request);
 	pb_buf_addstr(request, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return 0;
+}
+
+/* The account's open request (pending or succeeded), if any: its id in request, its tenant in tenant. */
+static int open_request(PGconn *conn, const char *alias, struct pb_buf *request, struct pb_buf *tenant, int *pending,
+			struct pb_buf *err)
+{
+	const char *p[1] = {alias};
+	PGresult *res;
+
+	res = pb_db_query(conn,
+			  "SELECT request_id, status, coalesce(tenant_id, '') FROM pb.customer_creation_request "
+			  "WHERE alias = $1 AND vendor = 'azure' AND status IN ('pending', 'succeeded')",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 1) {
+		pb_buf_addstr(request, PQgetvalue(res, 0, 0));
+		*pending = strcmp(PQgetvalue(res, 0, 1), "pending") == 0;
+		pb_buf_addstr(tenant, PQgetvalue(res, 0, 2));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Sends request (recorded already) with body and records what came of it; the new tenant in tenant. */
+static int send_request(PGconn *conn, struct pb_partner_center *pc, const char *alias, const char *request,
+			const char *body, struct pb_buf *tenant, struct pb_buf *err)
+{
+	struct pb_buf why = PB_BUF_INIT;
+	int ret;
+
+	ret = update_request(conn, request, NULL, NULL, NULL, 1, err);
+	if (ret < 0)
+		return ret;
+	ret = pb_partner_center_create_customer(pc, request, body, tenant, err);
+	if (ret == PB_ERR_DATA) {
+		update_request(conn, request, "failed", NULL, pb_buf_str(err), 0, &why);
+	} else if (ret < 0) {
+		update_request(conn, request, NULL, NULL, pb_buf_str(err), 0, &why);
+		pb_buf_addf(err,
+			    "; request %s stays pending: run 'pb-accounts create-azure-customer %s' again to finish it",
+			    request, alias);
+	} else {
+		ret = update_request(conn, request, "succeeded", pb_buf_str(tenant), NULL, 0, err);
+	}
+	pb_buf_release(&why);
+	return ret;
+}
+
+/*
+ * Makes the customer of account a: checks the domain, records a new request unless one is pending (its id
+ * in request), sends it. The new tenant in tenant.
+ */
+static int create(PGconn *conn, const struct pb_account *a, int pending, long timeout, const char *by,
+		  struct pb_buf *request, struct pb_buf *tenant, struct pb_buf *out, struct pb_buf *err)
+{
+	const char *alias = a->v[PB_ACCOUNT_ALIAS], *domain = a->v[PB_ACCOUNT_DOMAIN];
+	struct pb_partner_center pc;
+	char *body = NULL;
+	int ret, taken;
+
+	memset(&pc, 0, sizeof(pc));
+	body = customer_json(a);
+	if (!body) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot write the customer of %s as JSON (is its profile UTF-8?)", alias);
+		ret = PB_ERR_DATA;
+		goto out;
+	}
+	ret = pb_partner_center_init(&pc, timeout, err);
+	if (ret == 0)
+		ret = pb_partner_center_domain_taken(&pc, domain, &taken, err);
+	if (ret < 0)
+		goto out;
+	if (!pending && taken) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "the domain %s is in use by another Partner Center customer", domain);
+		ret = PB_ERR_DATA;
+		goto out;
+	}
+	if (pending)
+		pb_buf_addf(out, "%s: sending pending request %s again (domain %s is %s)\n", alias, pb_buf_str(request),
+			    domain, taken ? "taken: Partner Center made the customer before" : "still free");
+	else
+		ret = new_request(conn, alias, domain, by, request, err);
+	if (ret == 0)
+		ret = send_request(conn, &pc, alias, pb_buf_str(request), body, tenant, err);
+	if (ret == 0)
+		pb_buf_addf(out, "%s: created azure customer %s for domain %s (request %s)\n", alias,
+			    pb_buf_str(tenant), domain, pb_buf_str(request));
+out:
+	free(body);
+	pb_partner_center_release(&pc);
+	return ret;
 }
 
 int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const char *alias, int32_t from,
@@ -193,15 +288,10 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 			     struct pb_buf *err)
 {
 	struct pb_account a;
-	struct pb_partner_center pc;
 	struct pb_buf request = PB_BUF_INIT, tenant = PB_BUF_INIT, why = PB_BUF_INIT;
-	const char *p[1] = {alias};
-	PGresult *res = NULL;
-	char *body = NULL;
-	int ret, locked = 0, pending = 0, taken;
+	int ret, locked = 0, pending = 0;
 
 	pb_account_init(&a);
-	memset(&pc, 0, sizeof(pc));
 	ret = pb_account_get(conn, alias, &a, err);
 	if (ret < 0)
 		goto out;
@@ -211,92 +301,29 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 			pb_buf_reset(err);
 			pb_buf_addf(err, "a customer creation for %s is running already", alias);
 		}
-		ret = locked == 0 ? PB_ACCOUNT_ERR_REFUSED : PB_ACCOUNT_ERR_DEPENDENCY;
+		ret = locked == 0 ? PB_ERR_REFUSED : PB_ERR_DEPENDENCY;
 		locked = 0;
 		goto out;
 	}
-	res = pb_db_query(conn,
-			  "SELECT request_id, status, coalesce(tenant_id, '') FROM pb.customer_creation_request "
-			  "WHERE alias = $1 AND vendor = 'azure' AND status IN ('pending', 'succeeded')",
-			  1, p, err);
-	ret = PB_ACCOUNT_ERR_DEPENDENCY;
-	if (!res)
+	ret = open_request(conn, alias, &request, &tenant, &pending, err);
+	if (ret < 0)
 		goto out;
-	if (PQntuples(res) == 1) {
-		pb_buf_addstr(&request, PQgetvalue(res, 0, 0));
-		pending = strcmp(PQgetvalue(res, 0, 1), "pending") == 0;
-		pb_buf_addstr(&tenant, PQgetvalue(res, 0, 2));
-	}
-	PQclear(res);
-	res = NULL;
 	if (request.len && !pending) {
 		pb_buf_addf(out, "%s: the azure customer exists already: tenant %s (request %s)\n", alias,
 			    pb_buf_str(&tenant), pb_buf_str(&request));
+	} else {
+		ret = pb_eligibility_of(conn, e, alias, PB_VENDOR_AZURE, reasons, err);
+		if (ret == 0)
+			ret = check_profile(&a, err);
+		if (ret == 0)
+			ret = create(conn, &a, pending, timeout, by, &request, &tenant, out, err);
+	}
+	if (ret == 0)
 		ret = link_tenant(conn, e, alias, pb_buf_str(&tenant), pb_buf_str(&request), from, by, out, reasons,
 				  err);
-		goto out;
-	}
-	ret = pb_eligibility_of(conn, e, alias, PB_VENDOR_AZURE, reasons, err);
-	if (ret < 0)
-		goto out;
-	ret = check_profile(&a, err);
-	if (ret < 0)
-		goto out;
-	body = customer_json(&a);
-	if (!body) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot write the customer of %s as JSON (is its profile UTF-8?)", alias);
-		ret = PB_ACCOUNT_ERR_DATA;
-		goto out;
-	}
-	ret = pb_partner_center_init(&pc, timeout, err);
-	if (ret < 0)
-		goto out;
-	ret = pb_partner_center_domain_taken(&pc, a.v[PB_ACCOUNT_DOMAIN], &taken, err);
-	if (ret < 0)
-		goto out;
-	if (!pending && taken) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "the domain %s is in use by another Partner Center customer", a.v[PB_ACCOUNT_DOMAIN]);
-		ret = PB_ACCOUNT_ERR_DATA;
-		goto out;
-	}
-	if (pending) {
-		pb_buf_addf(out, "%s: sending pending request %s again (domain %s is %s)\n", alias,
-			    pb_buf_str(&request), a.v[PB_ACCOUNT_DOMAIN],
-			    taken ? "taken: Partner Center made the customer before" : "still free");
-	} else {
-		ret = new_request(conn, alias, a.v[PB_ACCOUNT_DOMAIN], by, &request, err);
-		if (ret < 0)
-			goto out;
-	}
-	ret = update_request(conn, pb_buf_str(&request), NULL, NULL, NULL, 1, err);
-	if (ret < 0)
-		goto out;
-	ret = pb_partner_center_create_customer(&pc, pb_buf_str(&request), body, &tenant, err);
-	if (ret == PB_ACCOUNT_ERR_DATA) {
-		update_request(conn, pb_buf_str(&request), "failed", NULL, pb_buf_str(err), 0, &why);
-		goto out;
-	}
-	if (ret < 0) {
-		update_request(conn, pb_buf_str(&request), NULL, NULL, pb_buf_str(err), 0, &why);
-		pb_buf_addf(err,
-			    "; request %s stays pending: run 'pb-accounts create-azure-customer %s' again to finish it",
-			    pb_buf_str(&request), alias);
-		goto out;
-	}
-	ret = update_request(conn, pb_buf_str(&request), "succeeded", pb_buf_str(&tenant), NULL, 0, err);
-	if (ret < 0)
-		goto out;
-	pb_buf_addf(out, "%s: created azure customer %s for domain %s (request %s)\n", alias, pb_buf_str(&tenant),
-		    a.v[PB_ACCOUNT_DOMAIN], pb_buf_str(&request));
-	ret = link_tenant(conn, e, alias, pb_buf_str(&tenant), pb_buf_str(&request), from, by, out, reasons, err);
 out:
 	if (locked)
 		lock_account(conn, alias, 0, &why);
-	PQclear(res);
-	free(body);
-	pb_partner_center_release(&pc);
 	pb_account_release(&a);
 	pb_buf_release(&request);
 	pb_buf_release(&tenant);

@@ -16,9 +16,9 @@
  * checks the domain, then sends that request again with the same id, so Partner Center answers with the
  * customer it made instead of making a second. A run after success changes nothing (it links the tenant if
  * that had failed). timeout bounds each HTTP request, in seconds. Appends what was done to out, one line
- * each. Returns 0; PB_ACCOUNT_ERR_REFUSED (a rule: reasons has a line per failing rule, or err says why);
- * PB_ACCOUNT_ERR_DATA (no account, an incomplete profile, a domain in use, Partner Center refused);
- * PB_ACCOUNT_ERR_USAGE (credentials not set); PB_ACCOUNT_ERR_DEPENDENCY (the request stays pending).
+ * each. Returns 0; PB_ERR_REFUSED (a rule: reasons has a line per failing rule, or err says why);
+ * PB_ERR_DATA (no account, an incomplete profile, a domain in use, Partner Center refused);
+ * PB_ERR_USAGE (credentials not set); PB_ERR_DEPENDENCY (the request stays pending).
  */
 int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const char *alias, int32_t from,
 			     long timeout, const char *by, struct pb_buf *out, struct pb_buf *reasons,

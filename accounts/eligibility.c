@@ -7,6 +7,7 @@
 
 #include "account.h"
 #include "db.h"
+#include "exitcode.h"
 
 #include "banned.h"
 
@@ -31,12 +32,12 @@ int pb_eligibility_facts(PGconn *conn, const char *alias, int vendor, struct pb_
 			  "FROM pb.clc_account a WHERE a.alias = $1",
 			  2, p, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		pb_buf_reset(err);
 		pb_buf_addf(err, "no CLC account '%s'", alias);
-		return PB_ACCOUNT_ERR_DATA;
+		return PB_ERR_DATA;
 	}
 	copy_text(f->alias, sizeof(f->alias), PQgetvalue(res, 0, 0));
 	copy_text(f->country, sizeof(f->country), PQgetvalue(res, 0, 1));
@@ -92,5 +93,5 @@ int pb_eligibility_of(PGconn *conn, const struct pb_eligibility *e, const char *
 
 	if (ret < 0)
 		return ret;
-	return pb_eligibility_check(e, vendor, &f, reasons) ? PB_ACCOUNT_ERR_REFUSED : 0;
+	return pb_eligibility_check(e, vendor, &f, reasons) ? PB_ERR_REFUSED : 0;
 }

@@ -20,8 +20,8 @@ struct pb_eligibility_facts {
 };
 
 /*
- * Reads the facts about alias for vendor. Returns 0, PB_ACCOUNT_ERR_DATA ("no CLC account 'X'") or
- * PB_ACCOUNT_ERR_DEPENDENCY.
+ * Reads the facts about alias for vendor. Returns 0, PB_ERR_DATA ("no CLC account 'X'") or
+ * PB_ERR_DEPENDENCY.
  */
 int pb_eligibility_facts(PGconn *conn, const char *alias, int vendor, struct pb_eligibility_facts *f,
 			 struct pb_buf *err);
@@ -35,7 +35,7 @@ int pb_eligibility_check(const struct pb_eligibility *e, int vendor, const struc
 			 struct pb_buf *reasons);
 
 /*
- * pb_eligibility_facts then pb_eligibility_check. Returns 0 when eligible, PB_ACCOUNT_ERR_REFUSED with
+ * pb_eligibility_facts then pb_eligibility_check. Returns 0 when eligible, PB_ERR_REFUSED with
  * one line per failing rule in reasons, or the error of pb_eligibility_facts.
  */
 int pb_eligibility_of(PGconn *conn, const struct pb_eligibility *e, const char *alias, int vendor,

@@ -3,6 +3,7 @@
 #define PB_IMPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -12,10 +13,14 @@
  * Inserts the accounts of the CSV file at path ("-": standard input) in one transaction, recording by.
  * Columns are found by their header names (pb.clc_account's column names, any case, in any order:
  * alias, name and billing_country are required, unknown names are errors). A reseller must come before
- * the accounts that name it as parent_reseller, or be in the database already. Returns 0 with the count
- * in *count; PB_ACCOUNT_ERR_DATA with "FILE:LINE:COL: what" for the first bad row, nothing inserted; or
- * PB_ACCOUNT_ERR_DEPENDENCY.
+ * the accounts that name it as parent_reseller, or be in the database already; an alias may appear on
+ * one row only (a second names the line of the first). Every field must be UTF-8
+ * without NUL bytes (a UTF-16 file is named as such), no record longer than 64 KiB. Returns 0 with the count
+ * in *count; PB_ERR_DATA with what is wrong in err and where in *line and *col (the first bad row's
+ * field; 0 when the error is not in the file's text, such as a file that cannot be opened), nothing
+ * inserted; or PB_ERR_DEPENDENCY.
  */
-int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *count, struct pb_buf *err);
+int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *count, uint64_t *line, uint32_t *col,
+		       struct pb_buf *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include "date.h"
 #include "db.h"
 #include "eligibility.h"
+#include "exitcode.h"
 
 #include "banned.h"
 
@@ -52,7 +53,7 @@ int pb_link_check_id(int vendor, const char *id, struct pb_buf *err)
 		    vendor == PB_VENDOR_AWS
 			    ? "a 12-digit AWS account id"
 			    : "a tenant or subscription id such as 8f0c3e6a-1b2d-4c5e-9f70-a1b2c3d4e5f6");
-	return PB_ACCOUNT_ERR_DATA;
+	return PB_ERR_DATA;
 }
 
 /*
@@ -94,16 +95,75 @@ static int describe_overlap(PGconn *conn, const char *const *p, struct pb_buf *e
 	pb_buf_addstr(err, ": a partner account maps to one CLC account at a time");
 	PQclear(res);
 	pb_buf_release(&ignore);
-	return PB_ACCOUNT_ERR_REFUSED;
+	return PB_ERR_REFUSED;
+}
+
+/* Refuses an alias that names no CLC account: 0, PB_ERR_DATA or PB_ERR_DEPENDENCY. */
+static int account_exists(PGconn *conn, const char *alias, struct pb_buf *err)
+{
+	const char *p[1] = {alias};
+	PGresult *res = pb_db_query(conn, "SELECT 1 FROM pb.clc_account WHERE alias = $1", 1, p, err);
+	int n;
+
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	n = PQntuples(res);
+	PQclear(res);
+	if (n == 1)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "no CLC account '%s'", alias);
+	return PB_ERR_DATA;
+}
+
+/*
+ * The INSERT of a link (p: vendor, id, alias, from, to, origin, by), straight to libpq: the SQLSTATE tells
+ * an overlap from any other failure. Inside a transaction it runs under a savepoint, so that the
+ * transaction lives on to say which link is in the way. Appends the new link's id to link_id (if not NULL).
+ */
+static int insert_link(PGconn *conn, const char *const *p, struct pb_buf *link_id, struct pb_buf *err)
+{
+	struct pb_buf ignore = PB_BUF_INIT;
+	int in_tx = PQtransactionStatus(conn) == PQTRANS_INTRANS, ret = PB_ERR_DEPENDENCY;
+	const char *state, *msg;
+	PGresult *res = NULL;
+
+	if (in_tx && pb_db_exec(conn, "SAVEPOINT pb_link_add", 0, NULL, err) < 0)
+		goto out;
+	res = PQexecParams(conn,
+			   "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, "
+			   "origin, created_by) VALUES ($1, $2, $3, $4::date, $5::date, $6, $7) RETURNING id",
+			   7, NULL, p, NULL, NULL, 0);
+	if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		if (link_id)
+			pb_buf_addstr(link_id, PQgetvalue(res, 0, 0));
+		ret = in_tx && pb_db_exec(conn, "RELEASE SAVEPOINT pb_link_add", 0, NULL, err) < 0 ? PB_ERR_DEPENDENCY
+												   : 0;
+		goto out;
+	}
+	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+	pb_buf_reset(err);
+	pb_buf_addf(err, "database: %.*s", (int)strcspn(msg, "\n"), msg);
+	if (in_tx)
+		pb_db_exec(conn, "ROLLBACK TO SAVEPOINT pb_link_add", 0, NULL, &ignore);
+	if (state && strcmp(state, EXCLUSION_VIOLATION) == 0) {
+		const char *q[4] = {p[0], p[1], p[3], p[4]};
+
+		ret = describe_overlap(conn, q, err);
+	}
+out:
+	PQclear(res);
+	pb_buf_release(&ignore);
+	return ret;
 }
 
 int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int32_t from, int32_t to,
-		const char *origin, const char *by, struct pb_buf *err)
+		const char *origin, const char *by, struct pb_buf *link_id, struct pb_buf *err)
 {
 	char from_s[11], to_s[11], idbuf[64];
 	const char *p[7] = {pb_vendor_names[vendor], stored_id(vendor, id, idbuf), alias, from_s, NULL, origin, by};
-	PGresult *res = NULL;
-	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	int ret;
 
 	pb_date_format(from, from_s);
 	if (to != PB_LINK_OPEN) {
@@ -112,47 +172,12 @@ int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int
 		if (to < from) {
 			pb_buf_reset(err);
 			pb_buf_addf(err, "the link would end on %s, before it starts on %s", to_s, from_s);
-			return PB_ACCOUNT_ERR_DATA;
+			return PB_ERR_DATA;
 		}
 	}
-	res = pb_db_query(conn, "SELECT 1 FROM pb.clc_account WHERE alias = $1", 1, p + 2, err);
-	if (!res)
-		goto out;
-	if (PQntuples(res) != 1) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "no CLC account '%s'", alias);
-		ret = PB_ACCOUNT_ERR_DATA;
-		goto out;
-	}
-	PQclear(res);
-	/* Straight to libpq: the SQLSTATE tells an overlap from any other failure. */
-	res = PQexecParams(conn,
-			   "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, "
-			   "origin, created_by) VALUES ($1, $2, $3, $4::date, $5::date, $6, $7)",
-			   7, NULL, p, NULL, NULL, 0);
-	if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
-		ret = 0;
-		goto out;
-	}
-	if (res) {
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-		if (state && strcmp(state, EXCLUSION_VIOLATION) == 0) {
-			const char *q[4] = {p[0], p[1], p[3], p[4]};
-
-			ret = describe_overlap(conn, q, err);
-			goto out;
-		}
-	}
-	{
-		const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
-		size_t n = strcspn(msg, "\n");
-
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: %.*s", (int)n, msg);
-	}
-out:
-	PQclear(res);
+	ret = account_exists(conn, alias, err);
+	if (ret == 0)
+		ret = insert_link(conn, p, link_id, err);
 	return ret;
 }
 
@@ -170,12 +195,12 @@ int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int
 			  "RETURNING id",
 			  5, p, err);
 	if (!res)
-		return PB_ACCOUNT_ERR_DEPENDENCY;
+		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s has no link of %s partner account %s valid on %s", alias, p[0], id, to_s);
-		return PB_ACCOUNT_ERR_DATA;
+		return PB_ERR_DATA;
 	}
 	PQclear(res);
 	return 0;

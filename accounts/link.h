@@ -13,23 +13,24 @@
 
 /*
  * Checks a partner account id of vendor (PB_VENDOR_AWS: 12 digits; PB_VENDOR_AZURE: a tenant or
- * subscription GUID). Returns 0, or PB_ACCOUNT_ERR_DATA with a message.
+ * subscription GUID). Returns 0, or PB_ERR_DATA with a message.
  */
 int pb_link_check_id(int vendor, const char *id, struct pb_buf *err);
 
 /*
  * Maps vendor's partner account id to alias from day from to day to (both included; PB_LINK_OPEN: no
- * end), recording origin and by. The database refuses an overlap with another link of the same partner
- * account (constraint partner_account_no_overlap); this returns PB_ACCOUNT_ERR_REFUSED then, naming the
- * link in the way. Other returns: 0, PB_ACCOUNT_ERR_DATA (no such account, an end before the start),
- * PB_ACCOUNT_ERR_DEPENDENCY. Not for use inside a transaction: a refusal is read after the failed insert.
+ * end), recording origin and by, and appends the new link's id to link_id (unless NULL). The database
+ * refuses an overlap with another link of the same partner account (constraint
+ * partner_account_no_overlap); this returns PB_ERR_REFUSED then, naming the link in the way. Other
+ * returns: 0, PB_ERR_DATA (no such account, an end before the start), PB_ERR_DEPENDENCY. Inside a
+ * transaction, the insert runs under a savepoint: a refusal leaves the transaction usable.
  */
 int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int32_t from, int32_t to,
-		const char *origin, const char *by, struct pb_buf *err);
+		const char *origin, const char *by, struct pb_buf *link_id, struct pb_buf *err);
 
 /*
  * Ends alias's link of vendor's partner account id that is valid on day to: it holds until to, included.
- * Returns 0, PB_ACCOUNT_ERR_DATA when there is no such link, or PB_ACCOUNT_ERR_DEPENDENCY.
+ * Returns 0, PB_ERR_DATA when there is no such link, or PB_ERR_DEPENDENCY.
  */
 int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int32_t to, const char *by,
 		struct pb_buf *err);

@@ -9,8 +9,8 @@
 
 #include <jansson.h>
 
-#include "account.h"
 #include "entra.h"
+#include "exitcode.h"
 #include "http.h"
 
 #include "banned.h"
@@ -76,7 +76,7 @@ int pb_partner_center_init(struct pb_partner_center *pc, long timeout, struct pb
 	if (missing) {
 		pb_buf_addstr(err, " in the environment");
 		pb_partner_center_release(pc);
-		return PB_ACCOUNT_ERR_USAGE;
+		return PB_ERR_USAGE;
 	}
 	pc->login_url = env_url("PB_PC_LOGIN_URL", DEFAULT_LOGIN_URL);
 	pc->api_url = env_url("PB_PC_API_URL", DEFAULT_API_URL);
@@ -87,7 +87,7 @@ nomem:
 	pb_partner_center_release(pc);
 	pb_buf_reset(err);
 	pb_buf_addstr(err, "out of memory");
-	return PB_ACCOUNT_ERR_DEPENDENCY;
+	return PB_ERR_DEPENDENCY;
 }
 
 void pb_partner_center_release(struct pb_partner_center *pc)
@@ -107,7 +107,7 @@ static int fetch_token(struct pb_partner_center *pc, struct pb_buf *err)
 {
 	struct pb_entra_credentials cred = {pc->login_url, pc->tenant, pc->client_id, pc->client_secret};
 	struct pb_buf bearer = PB_BUF_INIT;
-	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	int ret = PB_ERR_DEPENDENCY;
 
 	if (pb_entra_token(&cred, SCOPE, pc->timeout, &retry, &bearer, err) < 0)
 		goto out;
@@ -128,7 +128,7 @@ out:
 /*
  * Sends one Partner Center request with its headers (and, with request_id, those of an idempotent POST of a
  * JSON body), fetching a token first if need be, retried as retry says. Returns 0 with the answer in rs
- * whatever its status, or PB_ACCOUNT_ERR_DEPENDENCY with err set (rs then holds nothing).
+ * whatever its status, or PB_ERR_DEPENDENCY with err set (rs then holds nothing).
  */
 static int send_request(struct pb_partner_center *pc, const char *method, const char *url, const char *request_id,
 			const char *body, struct pb_http_response *rs, struct pb_buf *err)
@@ -136,7 +136,7 @@ static int send_request(struct pb_partner_center *pc, const char *method, const 
 	const char *hdr[6] = {"Accept: application/json", "X-Locale: en-US"};
 	struct pb_buf rid = PB_BUF_INIT, cid = PB_BUF_INIT;
 	struct pb_http_request rq = {method, url, hdr, 2, body, body ? strlen(body) : 0, pc->timeout, USER_AGENT};
-	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	int ret = PB_ERR_DEPENDENCY;
 
 	memset(rs, 0, sizeof(*rs));
 	if (!pc->token && fetch_token(pc, err) < 0)
@@ -182,7 +182,7 @@ int pb_partner_center_domain_taken(struct pb_partner_center *pc, const char *dom
 	if (url.failed) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
-		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
 	ret = send_request(pc, "HEAD", pb_buf_str(&url), NULL, NULL, &rs, err);
@@ -192,7 +192,7 @@ int pb_partner_center_domain_taken(struct pb_partner_center *pc, const char *dom
 		*taken = rs.status == 200;
 	} else {
 		describe_answer(err, "HEAD", pb_buf_str(&url), &rs);
-		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		ret = PB_ERR_DEPENDENCY;
 	}
 	pb_http_response_release(&rs);
 out:
@@ -205,7 +205,7 @@ static int read_customer(const struct pb_http_response *rs, const char *url, str
 {
 	json_t *root = json_loadb(pb_buf_str(&rs->body), rs->body.len, 0, NULL);
 	const char *id = json_string_value(json_object_get(root, "id"));
-	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	int ret = PB_ERR_DEPENDENCY;
 
 	if (!id)
 		id = json_string_value(json_object_get(json_object_get(root, "companyProfile"), "tenantId"));
@@ -215,7 +215,7 @@ static int read_customer(const struct pb_http_response *rs, const char *url, str
 	} else {
 		pb_buf_reset(tenant);
 		pb_buf_addstr(tenant, id);
-		ret = tenant->failed ? PB_ACCOUNT_ERR_DEPENDENCY : 0;
+		ret = tenant->failed ? PB_ERR_DEPENDENCY : 0;
 	}
 	json_decref(root);
 	return ret;
@@ -232,7 +232,7 @@ int pb_partner_center_create_customer(struct pb_partner_center *pc, const char *
 	if (url.failed) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
-		ret = PB_ACCOUNT_ERR_DEPENDENCY;
+		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
 	ret = send_request(pc, "POST", pb_buf_str(&url), request_id, body, &rs, err);
@@ -245,9 +245,9 @@ int pb_partner_center_create_customer(struct pb_partner_center *pc, const char *
 		/* A refusal: nothing was created. Anything else leaves the outcome unknown. */
 		if (rs.status >= 400 && rs.status < 500 && rs.status != 401 && rs.status != 403 && rs.status != 408 &&
 		    rs.status != 429)
-			ret = PB_ACCOUNT_ERR_DATA;
+			ret = PB_ERR_DATA;
 		else
-			ret = PB_ACCOUNT_ERR_DEPENDENCY;
+			ret = PB_ERR_DEPENDENCY;
 	}
 	pb_http_response_release(&rs);
 out:

@@ -16,7 +16,7 @@ struct pb_partner_center {
 };
 
 /*
- * Fills pc from the environment, with timeout seconds per request. Returns 0, or PB_ACCOUNT_ERR_USAGE
+ * Fills pc from the environment, with timeout seconds per request. Returns 0, or PB_ERR_USAGE
  * with a message naming the variables that are not set. Free with pb_partner_center_release.
  */
 int pb_partner_center_init(struct pb_partner_center *pc, long timeout, struct pb_buf *err);
@@ -24,7 +24,7 @@ void pb_partner_center_release(struct pb_partner_center *pc);
 
 /*
  * HEAD /v1/domains/DOMAIN: sets *taken to 1 when a customer has the domain, 0 when it is free. Fetches a
- * token first if need be. Returns 0 or PB_ACCOUNT_ERR_DEPENDENCY with a message.
+ * token first if need be. Returns 0 or PB_ERR_DEPENDENCY with a message.
  */
 int pb_partner_center_domain_taken(struct pb_partner_center *pc, const char *domain, int *taken, struct pb_buf *err);
 
@@ -32,8 +32,8 @@ int pb_partner_center_domain_taken(struct pb_partner_center *pc, const char *dom
  * POST /v1/customers with the JSON body and MS-RequestId request_id (the same id again returns the
  * customer that request made). Server errors (5xx, 429) and failed connections are retried, up to 3
  * attempts in all, with the same id; a request that times out is not. Returns 0 with the new customer's
- * tenant id in tenant; PB_ACCOUNT_ERR_DATA when Partner Center refused the request (4xx other than 401,
- * 403, 408 and 429: nothing was created); or PB_ACCOUNT_ERR_DEPENDENCY when the outcome is unknown. The
+ * tenant id in tenant; PB_ERR_DATA when Partner Center refused the request (4xx other than 401,
+ * 403, 408 and 429: nothing was created); or PB_ERR_DEPENDENCY when the outcome is unknown. The
  * message in err names the URL and what Partner Center said.
  */
 int pb_partner_center_create_customer(struct pb_partner_center *pc, const char *request_id, const char *body,

@@ -9,8 +9,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "account.h"
 #include "eligibility.h"
+#include "exitcode.h"
 #include "input.h"
 
 #include "banned.h"
@@ -57,7 +57,7 @@ static int out_of_memory(struct pb_buf *err)
 {
 	pb_buf_reset(err);
 	pb_buf_addstr(err, "out of memory");
-	return PB_ACCOUNT_ERR_DEPENDENCY;
+	return PB_ERR_DEPENDENCY;
 }
 
 /* The vendor prefix of a rule ("aws:" or "azure:" and the blanks after it): its length, and the vendor. */
@@ -104,14 +104,14 @@ static int add_rule(struct pb_rules *r, const char *s, size_t len, size_t line, 
 	if (skip == len) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s:%zu:%zu: no pattern after the vendor", r->name, line, skip + 1);
-		return PB_ACCOUNT_ERR_DATA;
+		return PB_ERR_DATA;
 	}
 	ru->code = pcre2_compile((PCRE2_SPTR)(s + skip), len - skip, PCRE2_UTF, &errcode, &erroffset, NULL);
 	if (!ru->code) {
 		pcre2_get_error_message(errcode, msg, sizeof(msg));
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s:%zu:%zu: bad pattern: %s", r->name, line, skip + erroffset + 1, (const char *)msg);
-		return PB_ACCOUNT_ERR_DATA;
+		return PB_ERR_DATA;
 	}
 	r->n++;
 	group = pcre2_substring_number_from_name(ru->code, (PCRE2_SPTR) "alias");
@@ -119,7 +119,7 @@ static int add_rule(struct pb_rules *r, const char *s, size_t len, size_t line, 
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s:%zu:%zu: the pattern has no group named 'alias', such as (?<alias>[A-Z0-9]{2,6})",
 			    r->name, line, skip + 1);
-		return PB_ACCOUNT_ERR_DATA;
+		return PB_ERR_DATA;
 	}
 	ru->group = (uint32_t)group;
 	ru->md = pcre2_match_data_create_from_pattern(ru->code, NULL);
@@ -132,7 +132,7 @@ int pb_rules_parse(const char *name, const char *text, size_t len, struct pb_rul
 {
 	struct pb_rules *r;
 	size_t pos = 0, line = 0;
-	int ret = PB_ACCOUNT_ERR_DEPENDENCY;
+	int ret = PB_ERR_DEPENDENCY;
 
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
@@ -174,7 +174,7 @@ out:
 int pb_rules_load(const char *path, struct pb_rules **out, struct pb_buf *err)
 {
 	struct pb_buf text = PB_BUF_INIT;
-	int ret = PB_ACCOUNT_ERR_DATA;
+	int ret = PB_ERR_DATA;
 
 	*out = NULL;
 	if (pb_input_slurp(path, NULL, MAX_RULES_BYTES, &text, err) == 0)
@@ -211,7 +211,7 @@ int pb_rules_match(struct pb_rules *r, int vendor, const char *name, struct pb_b
 				pb_buf_addf(err, "%s:%zu: matching failed on '%s': %s", r->name, ru->line, name,
 					    (const char *)msg);
 			}
-			return PB_ACCOUNT_ERR_DATA;
+			return PB_ERR_DATA;
 		}
 		ov = pcre2_get_ovector_pointer(ru->md);
 		/* A group left out of the match (in an alternative not taken) proposes nothing. */

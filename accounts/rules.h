@@ -20,7 +20,7 @@ struct pb_rules;
  * Compiles rules from len bytes of text (name is used in messages). One rule per line: an optional vendor
  * prefix "aws:" or "azure:" followed by blanks, then a PCRE2 pattern (UTF mode) with a named group
  * "alias"; blank lines and lines starting with '#' are skipped. Returns 0 and *out (free with
- * pb_rules_free), or PB_ACCOUNT_ERR_DATA with "NAME:LINE:COL: what" in err.
+ * pb_rules_free), or PB_ERR_DATA with "NAME:LINE:COL: what" in err.
  */
 int pb_rules_parse(const char *name, const char *text, size_t len, struct pb_rules **out, struct pb_buf *err);
 
@@ -30,7 +30,7 @@ int pb_rules_load(const char *path, struct pb_rules **out, struct pb_buf *err);
 /*
  * Matches name (a partner account of vendor, PB_VENDOR_AWS or PB_VENDOR_AZURE) against the rules in
  * order. Returns 1 with the first matching rule's alias group, upper-cased, in alias and its line in
- * *line; 0 when no rule matches; PB_ACCOUNT_ERR_DATA with "NAME:LINE: pattern exceeded the match limit
+ * *line; 0 when no rule matches; PB_ERR_DATA with "NAME:LINE: pattern exceeded the match limit
  * on 'NAME'" (or another matching error) in err.
  */
 int pb_rules_match(struct pb_rules *r, int vendor, const char *name, struct pb_buf *alias, size_t *line,

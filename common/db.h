@@ -43,13 +43,16 @@ int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err);
 
 /*
  * Refuses a database older than the migrations these programs carry: returns 0, or -1 with
- * "the database schema is at version N; this program needs M: run 'pb-db migrate'" in err.
+ * "the database schema is at version N; this program needs M: run 'pb-db migrate'" in err, or, when one
+ * numbered below the newest applied one is missing, "the database schema lacks migration NNN_name.sql:
+ * run 'pb-db migrate'".
  */
 int pb_db_check_schema(PGconn *conn, struct pb_buf *err);
 
 /*
- * Applies the missing migrations in order, each in its own transaction, under an advisory lock so that
- * concurrent runs wait for each other. Appends a line per applied migration to log. Returns 0 or -1.
+ * Applies the missing migrations in order (every one not recorded as applied, below the newest applied
+ * one too), each in its own transaction, under an advisory lock so that concurrent runs wait for each
+ * other. Appends a line per applied migration to log. Returns 0 or -1.
  */
 int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err);
 

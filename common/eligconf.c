@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "country.h"
 #include "exitcode.h"
 #include "input.h"
 
@@ -98,6 +99,42 @@ static int config_error(struct pb_buf *err, const char *name, size_t line, size_
 	return PB_ERR_DATA;
 }
 
+/* Adds the country of len bytes at s, column col of line lineno, to vendor v's list. */
+static int add_country(struct pb_eligibility *e, int v, const char *name, size_t lineno, const char *s, size_t len,
+		       size_t col, struct pb_buf *err)
+{
+	size_t k;
+
+	if (len != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z') {
+		config_error(err, name, lineno, col);
+		pb_buf_addf(err, "bad country '%.*s': a two-letter ISO 3166 code in capitals, such as US", (int)len, s);
+		return PB_ERR_DATA;
+	}
+	if (!pb_country_valid(s, 2)) {
+		config_error(err, name, lineno, col);
+		pb_buf_addf(err, "bad country '%.2s': not an ISO 3166-1 country code", s);
+		if (pb_country_meant(s, 2))
+			pb_buf_addf(err, " (did you mean %s?)", pb_country_meant(s, 2));
+		return PB_ERR_DATA;
+	}
+	for (k = 0; k < e->ncountries[v]; k++) {
+		if (memcmp(e->countries[v][k], s, 2) == 0) {
+			config_error(err, name, lineno, col);
+			pb_buf_addf(err, "country %.2s is listed twice", s);
+			return PB_ERR_DATA;
+		}
+	}
+	if (e->ncountries[v] == PB_ELIGIBILITY_MAX_COUNTRIES) {
+		config_error(err, name, lineno, col);
+		pb_buf_addstr(err, "too many countries");
+		return PB_ERR_DATA;
+	}
+	memcpy(e->countries[v][e->ncountries[v]], s, 2);
+	e->countries[v][e->ncountries[v]][2] = '\0';
+	e->ncountries[v]++;
+	return 0;
+}
+
 /* One line "VENDOR = CC CC ..." of len bytes at s. */
 static int parse_line(struct pb_eligibility *e, int *seen, const char *name, size_t lineno, const char *s, size_t len,
 		      struct pb_buf *err)
@@ -143,27 +180,8 @@ static int parse_line(struct pb_eligibility *e, int *seen, const char *name, siz
 		start = i;
 		while (i < len && !is_blank(s[i]) && s[i] != '#')
 			i++;
-		if (i - start != 2 || s[start] < 'A' || s[start] > 'Z' || s[start + 1] < 'A' || s[start + 1] > 'Z') {
-			config_error(err, name, lineno, start + 1);
-			pb_buf_addf(err, "bad country '%.*s': a two-letter ISO 3166 code in capitals, such as US",
-				    (int)(i - start), s + start);
+		if (add_country(e, v, name, lineno, s + start, i - start, start + 1, err) < 0)
 			return PB_ERR_DATA;
-		}
-		for (k = 0; k < e->ncountries[v]; k++) {
-			if (memcmp(e->countries[v][k], s + start, 2) == 0) {
-				config_error(err, name, lineno, start + 1);
-				pb_buf_addf(err, "country %.2s is listed twice", s + start);
-				return PB_ERR_DATA;
-			}
-		}
-		if (e->ncountries[v] == PB_ELIGIBILITY_MAX_COUNTRIES) {
-			config_error(err, name, lineno, start + 1);
-			pb_buf_addstr(err, "too many countries");
-			return PB_ERR_DATA;
-		}
-		memcpy(e->countries[v][e->ncountries[v]], s + start, 2);
-		e->countries[v][e->ncountries[v]][2] = '\0';
-		e->ncountries[v]++;
 	}
 	return 0;
 }

@@ -31,7 +31,8 @@ int pb_eligibility_find(const char *option, struct pb_buf *path, struct pb_buf *
 
 /*
  * Reads the config from len bytes of text (name is used in messages): lines "VENDOR = CC CC ...", '#'
- * comments and blank lines; every vendor must have a line, which may list no country. Returns 0, or
+ * comments and blank lines; every vendor must have a line, which may list no country, and every country
+ * must be an assigned ISO 3166-1 code (pb_country_valid; UK is refused naming GB). Returns 0, or
  * PB_ERR_DATA with "NAME:LINE:COL: what" in err.
  */
 int pb_eligibility_parse(struct pb_eligibility *e, const char *name, const char *text, size_t len, struct pb_buf *err);

@@ -41,7 +41,7 @@ check "the accounts migration applies as the pb role, with btree_gist" "applied 
 
 # ---- help and manual -------------------------------------------------------------------------------------
 
-COMMANDS="add update show list import accept-terms check link unlink create-azure-customer suggest"
+COMMANDS="add update show list import accept-terms check link unlink create-azure-customer suggest proposals approve reject"
 "$PBA" --help >"$TMP/out" 2>&1
 st=$?
 missing=""
@@ -90,15 +90,15 @@ t "a bad country is bad input" 1 "" "pb-accounts: bad billing country 'USA': a t
 	"$PBA" add CUS2 --name "X" --country USA
 t "add without --name is a usage error" 2 "" "pb-accounts: add: --name is required
 Try 'pb-accounts add --help'." "$PBA" add CUS2 --country US
-t "list" 0 "alias,name,billing_country,is_reseller,parent_reseller
-CA1,Canada Inc,CA,false,
-CUS1,End Customer,US,false,RSL1
-FR1,France SA,FR,false,
-GB1,UK Ltd,GB,false,
-RSL1,Resell Co,US,true,
-US1,US Corp One,US,false,
-US2,US Corp Two,US,false,
-US3,US Corp Three,US,false," "" "$PBA" list
+t "list" 0 "alias,name,billing_country,is_reseller,parent_reseller,invoice_currency,markup_percent
+CA1,Canada Inc,CA,false,,USD,0
+CUS1,End Customer,US,false,RSL1,USD,0
+FR1,France SA,FR,false,,USD,0
+GB1,UK Ltd,GB,false,,USD,0
+RSL1,Resell Co,US,true,,USD,0
+US1,US Corp One,US,false,,USD,0
+US2,US Corp Two,US,false,,USD,0
+US3,US Corp Three,US,false,,USD,0" "" "$PBA" list
 t "show an unknown account" 1 "" "pb-accounts: no CLC account 'ZZ9'" "$PBA" show zz9
 
 # ---- terms and eligibility -------------------------------------------------------------------------------
@@ -218,6 +218,8 @@ is_reseller: false
 domain: up1.onmicrosoft.com
 email: ops@up1.example
 city: Leeds
+invoice_currency: USD
+markup_percent: 0
 terms: centurylink version 2026-01 by ops at T
 terms: azure region GB version 7 by ops at T
 terms: aws region GB version 3 by ops at T" "" sh -c "'$PBA' show UP1 | sed 's/at [-0-9T:]*Z/at T/g'"
@@ -333,6 +335,8 @@ t "show lists an account's terms and links" 0 "alias: US2
 name: US Corp Two
 billing_country: US
 is_reseller: false
+invoice_currency: USD
+markup_percent: 0
 terms: centurylink version 2026-01 by ops at T
 terms: azure region US version 7 by ops at T
 terms: aws region US version 3 by ops at T
@@ -385,7 +389,7 @@ import_fails "a bad row stops the import: FILE:LINE:COL, nothing added" \
 printf 'alias,name,billing_country\nOK1,Fine,US\nUS1,Exists,US\n' >"$TMP/bad.csv"
 import_fails "an alias that exists fails its row" "pb-accounts: $TMP/bad.csv:3:1: CLC account 'US1' exists already"
 printf 'alias,name,billing_country\nOK1,Fine,US\nok1,Twice,US\n' >"$TMP/bad.csv"
-import_fails "an alias twice in the file fails the second" "pb-accounts: $TMP/bad.csv:3:1: CLC account 'OK1' exists already"
+import_fails "an alias twice in the file fails the second" "pb-accounts: $TMP/bad.csv:3:1: alias 'OK1' is on line 2 already"
 printf 'billing_country,name,alias,parent_reseller\nUS,Fine,OK1,\nUS,Child,OK2,OK3\n' >"$TMP/bad.csv"
 import_fails "a parent that is not there (yet) fails the row" "pb-accounts: $TMP/bad.csv:3:14: parent reseller 'OK3' does not exist"
 printf 'alias,name,billing_country\nOK1,,US\n' >"$TMP/bad.csv"
@@ -563,42 +567,45 @@ INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind
 	(912, 'azure', '$AZS', 'subscription_name', 'Production (ZZ9)', 3),
 	(912, 'azure', '$AZS', 'customer_name', 'Zed Nine', 3)" >/dev/null
 printf '# aws accounts\naws: ^clc-(?<alias>[A-Za-z0-9]{2,6})-\n\nazure: \\((?<alias>[A-Z0-9]{2,6})\\)$\n' >"$TMP/rules"
-t "suggest lists the unmapped accounts of the month with the alias a rule proposes" 0 \
-	"vendor,partner_account_id,name,alias,rule
-aws,333333333333,clc-us3-prod,US3,$TMP/rules:2
-aws,444444444444,clc-RSL1-web,RSL1,$TMP/rules:2
-aws,555555555555,sandbox,,
-aws,666666666666,clc-GB1-b,GB1,$TMP/rules:2
-aws,666666666666,clc-US2-a,US2,$TMP/rules:2
-azure,$AZS,Production (ZZ9),ZZ9,$TMP/rules:4
-azure,$AZS,Zed Nine,," "" "$PBA" suggest --month 2026-10 --rules "$TMP/rules"
-t "suggest --apply links what it can, refuses the rest with exit 4" 4 \
-	"linked aws 333333333333 (clc-us3-prod) to US3 from 2026-10-01 by rule $TMP/rules:2
-1 linked, 3 refused, 1 without a matching rule" \
-	"pb-accounts: aws partner account 444444444444: RSL1: not eligible for aws: reseller accounts are excluded
-pb-accounts: aws partner account 666666666666: its names propose different aliases: GB1 (clc-GB1-b) US2 (clc-US2-a)
-pb-accounts: azure partner account $AZS: ZZ9: no CLC account 'ZZ9'" \
+t "suggest lists the unmapped accounts of the month with the alias a rule proposes, each a proposal" 0 \
+	"vendor,partner_account_id,name,alias,rule,proposal,status
+aws,333333333333,clc-us3-prod,US3,$TMP/rules:2,1,proposed
+aws,444444444444,clc-RSL1-web,RSL1,$TMP/rules:2,2,proposed
+aws,555555555555,sandbox,,,,
+aws,666666666666,clc-GB1-b,GB1,$TMP/rules:2,3,proposed
+aws,666666666666,clc-US2-a,US2,$TMP/rules:2,4,proposed
+azure,$AZS,Production (ZZ9),ZZ9,$TMP/rules:4,5,proposed
+azure,$AZS,Zed Nine,,,," "" "$PBA" suggest --month 2026-10 --rules "$TMP/rules"
+# Names are the customer's to write: --apply links none of them, it says what waits for a person.
+t "suggest --apply links nothing from names: the proposals wait for approval" 0 \
+	"0 linked, 0 refused, 5 proposed links wait for approval, 1 without a matching rule" "" \
 	"$PBA" suggest --month 2026-10 --rules "$TMP/rules" --apply --by mapper
-check "the link made by the rule" "US3,2026-10-01,,suggest $TMP/rules:2,mapper" \
+check "nothing was linked, and a rerun made no second proposal" "0|5" \
+	"$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id IN ('333333333333', '444444444444', '666666666666', '$AZS')")|$(
+		pb_sql "SELECT count(*) FROM pb.link_proposal")"
+t "a person approves a proposal: the link is made" 0 \
+	"approved link proposal 1: linked aws partner account 333333333333 to US3 from 2026-10-01 (open-ended)" "" \
+	"$PBA" approve 1 --by mapper
+check "the link made by the approval" "US3,2026-10-01,,proposal 1,mapper" \
 	"$(pb_sql "SELECT alias, valid_from, valid_to, origin, created_by FROM pb.partner_account WHERE partner_account_id = '333333333333'")"
-t "a mapped account is no longer listed" 0 "vendor,partner_account_id,name,alias,rule
-aws,444444444444,clc-RSL1-web,RSL1,$TMP/rules:2
-aws,555555555555,sandbox,,
-aws,666666666666,clc-GB1-b,GB1,$TMP/rules:2
-aws,666666666666,clc-US2-a,US2,$TMP/rules:2
-azure,$AZS,Production (ZZ9),ZZ9,$TMP/rules:4
-azure,$AZS,Zed Nine,," "" "$PBA" suggest --month 2026-10 --rules "$TMP/rules"
-t "PB_MAPPING_RULES names the rules file; other months have other names" 0 "vendor,partner_account_id,name,alias,rule
-aws,888888888888,clc-US2-september,US2,$TMP/rules:2" "" env PB_MAPPING_RULES="$TMP/rules" "$PBA" suggest --month 2026-09
+t "a mapped account is no longer listed" 0 "vendor,partner_account_id,name,alias,rule,proposal,status
+aws,444444444444,clc-RSL1-web,RSL1,$TMP/rules:2,2,proposed
+aws,555555555555,sandbox,,,,
+aws,666666666666,clc-GB1-b,GB1,$TMP/rules:2,3,proposed
+aws,666666666666,clc-US2-a,US2,$TMP/rules:2,4,proposed
+azure,$AZS,Production (ZZ9),ZZ9,$TMP/rules:4,5,proposed
+azure,$AZS,Zed Nine,,,," "" "$PBA" suggest --month 2026-10 --rules "$TMP/rules"
+t "PB_MAPPING_RULES names the rules file; other months have other names" 0 "vendor,partner_account_id,name,alias,rule,proposal,status
+aws,888888888888,clc-US2-september,US2,$TMP/rules:2,6,proposed" "" env PB_MAPPING_RULES="$TMP/rules" "$PBA" suggest --month 2026-09
 
 # Tags are names too (kind tag, "key=value", as pb-ingest records resource tags): a rule can match them.
 pb_sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
 	(913, 'aws', '121212121212', 'tag', 'clc-alias=US3', 7), (913, 'aws', '121212121212', 'tag', 'env=prod', 7)" >/dev/null
 printf 'aws: ^clc-alias=(?<alias>[A-Z0-9]{2,6})$\n' >"$TMP/tag-rules"
-t "a rule on a resource tag proposes the alias the tag names" 0 "vendor,partner_account_id,name,alias,rule
-aws,121212121212,clc-alias=US3,US3,$TMP/tag-rules:1
-aws,121212121212,env=prod,,
-aws,888888888888,clc-US2-september,," "" "$PBA" suggest --month 2026-09 --rules "$TMP/tag-rules"
+t "a rule on a resource tag proposes the alias the tag names" 0 "vendor,partner_account_id,name,alias,rule,proposal,status
+aws,121212121212,clc-alias=US3,US3,$TMP/tag-rules:1,7,proposed
+aws,121212121212,env=prod,,,,
+aws,888888888888,clc-US2-september,,,," "" "$PBA" suggest --month 2026-09 --rules "$TMP/tag-rules"
 
 # The catastrophic pattern: 2^40 ways to split 40 a's, bounded by the match limit.
 A40=$(printf 'a%.0s' $(seq 40))b
@@ -612,8 +619,9 @@ t "a catastrophically backtracking pattern stops at the match limit with exit 1"
 	"$PBA" suggest --month 2026-10 --rules "$TMP/evil" --apply
 ms=$((($(date +%s%N) - start) / 1000000))
 if [ "$ms" -lt 2000 ]; then ok "and stops quickly (${ms} ms)"; else notok "and stops quickly" "${ms} ms"; fi
-check "nothing was linked by that run, though an eligible account's name matched before" "0" \
-	"$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '123123123123'")"
+check "nothing was linked or proposed by that run, though an eligible account's name matched before" "0|0" \
+	"$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '123123123123'")|$(
+		pb_sql "SELECT count(*) FROM pb.link_proposal WHERE partner_account_id = '123123123123'")"
 printf 'aws: ^clc-(?<alias>[A-Z]+\n' >"$TMP/bad-rules"
 t "a pattern that does not compile is reported at its position" 1 "" \
 	"pb-accounts: $TMP/bad-rules:1:26: bad pattern: missing closing parenthesis" \

@@ -1,0 +1,425 @@
+#!/usr/bin/env bash
+# Integration tests of the pb-accounts review against a throwaway PostgreSQL cluster: messages as JSON lines,
+# output that cannot be written, text PostgreSQL would refuse, ISO 3166-1 country codes (in the program and
+# in the database), the invoice currency and markup of an account, links proposed from customer-controlled
+# names that wait for a person's approval, and migration 005 on a database that has rows it must check.
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PBA=$BIN/pb-accounts
+PBDB=$BIN/pb-db
+
+pb_test_tmp accounts-review
+unset PB_MAPPING_RULES
+export PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
+trap pb_test_cleanup EXIT
+
+# t NAME STATUS STDOUT STDERR CMD...: runs CMD, then compares its exit status, stdout and stderr exactly.
+t() {
+	local name=$1 st=$2 out=$3 err=$4
+	shift 4
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	check "$name" "$st|$out|$err" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+}
+# dump: the accounts, terms, links and proposals, to compare before and after a command that must change nothing.
+dump() {
+	pb_sql "SELECT * FROM pb.clc_account ORDER BY alias" '|'
+	pb_sql "SELECT * FROM pb.terms_acceptance ORDER BY id" '|'
+	pb_sql "SELECT * FROM pb.partner_account ORDER BY id" '|'
+	pb_sql "SELECT * FROM pb.link_proposal ORDER BY id" '|'
+}
+# unchanged NAME CMD...: CMD leaves the database as it was.
+unchanged() {
+	local name=$1 before
+	shift
+	before=$(dump)
+	"$@" >/dev/null 2>&1
+	check "$name" "$before" "$(dump)"
+}
+
+if [ ! -x "$PBA" ] || [ ! -x "$PBDB" ]; then
+	notok "the programs are built" "no $PBA or $PBDB"
+	pb_tests_done
+	exit 1
+fi
+pb_test_cluster_start "start a throwaway cluster and migrate it"
+
+# ---- messages as JSON lines ------------------------------------------------------------------------------
+
+"$PBA" add US1 --name "US One" --country US >/dev/null
+"$PBA" --log-format json check US1 --vendor aws >"$TMP/out" 2>"$TMP/err"
+check "--log-format json before the command: one JSON object a line, with the account" \
+	"4|2|error|US1|US1: not eligible for aws: terms not accepted: centurylink|pb-accounts" \
+	"$?|$(wc -l <"$TMP/err")|$(python3 -c 'import json, sys
+m = [json.loads(l) for l in open(sys.argv[1])]
+print(m[0]["level"], m[0]["account"], m[0]["message"], m[0]["program"], sep="|")' "$TMP/err")"
+printf 'alias,name,billing_country\nJS1,Json,US\nJS2,Json,USA\n' >"$TMP/json.csv"
+"$PBA" import "$TMP/json.csv" --log-format json >"$TMP/out" 2>"$TMP/err"
+check "--log-format json after the command: an import error carries file, line and column" \
+	"1|$TMP/json.csv|3|10|bad billing country 'USA': a two-letter ISO 3166 code such as US" \
+	"$?|$(python3 -c 'import json, sys
+m = json.loads(open(sys.argv[1]).read())
+print(m["file"], m["line"], m["column"], m["message"], sep="|")' "$TMP/err")"
+"$PBA" check US1 --vendor gcp --log-format=json >"$TMP/out" 2>"$TMP/err"
+check "--log-format=json applies to the messages about options too, and leaves out the Try line" \
+	"2|1|{\"program\": \"pb-accounts\", \"level\": \"error\", \"message\": \"check: --vendor takes aws or azure, not 'gcp'\"}" \
+	"$?|$(wc -l <"$TMP/err")|$(python3 -c 'import json, sys
+m = json.loads(open(sys.argv[1]).read())
+del m["time"]
+print(json.dumps(m))' "$TMP/err")"
+t "a bad --log-format is a usage error" 2 "" "pb-accounts: --log-format takes plain or json, not 'xml'
+Try 'pb-accounts --help'." "$PBA" --log-format xml list
+t "--log-format plain is the default's format" 1 "" "pb-accounts: no CLC account 'ZZ9'" \
+	"$PBA" --log-format plain show ZZ9
+
+# ---- text PostgreSQL refuses -----------------------------------------------------------------------------
+
+n=$(pb_sql "SELECT count(*) FROM pb.clc_account")
+# import_fails NAME WANT_ERR: the file $TMP/bad.csv is refused with exit 1 and the database is unchanged.
+import_fails() {
+	local before
+	before=$(dump)
+	"$PBA" import "$TMP/bad.csv" >"$TMP/out" 2>"$TMP/err"
+	check "$1" "1||$2" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+	check "$1: nothing imported" "$before" "$(dump)"
+}
+printf 'alias,name,billing_country\nOK1,Fine,US\nLA1,Caf\xe9 Paris,FR\n' >"$TMP/bad.csv"
+import_fails "a Latin-1 name: exit 1 at its field" "pb-accounts: $TMP/bad.csv:3:5: invalid UTF-8 in column 'name'"
+printf 'alias,city,name,billing_country\nOK1,"Le\xc3\xa9\xc3",Fine,FR\n' >"$TMP/bad.csv"
+import_fails "a cut UTF-8 sequence in a quoted field" "pb-accounts: $TMP/bad.csv:2:5: invalid UTF-8 in column 'city'"
+printf 'alias,name,billing_country,city\nOK1,Fine,US,Spring\000field\n' >"$TMP/bad.csv"
+import_fails "a NUL byte: exit 1 at its field" "pb-accounts: $TMP/bad.csv:2:13: NUL byte in column 'city'"
+printf 'alias,n\xe4me,billing_country\n' >"$TMP/bad.csv"
+import_fails "a header that is not UTF-8" "pb-accounts: $TMP/bad.csv:1:7: invalid UTF-8 in the header"
+printf 'alias,name,billing_country\nOK1,%s,US\n' "$(head -c 501 /dev/zero | tr '\0' x)" >"$TMP/bad.csv"
+import_fails "a field longer than 500 bytes" "pb-accounts: $TMP/bad.csv:2:5: bad name: 501 bytes long, at most 500"
+LATIN=$(printf 'Caf\xe9')
+unchanged "add refuses a Latin-1 --name, and adds nothing" "$PBA" add LA1 --name "$LATIN" --country FR
+t "a usage error (exit 2) naming the option and the byte" 2 "" "pb-accounts: add: invalid UTF-8 in --name at byte 4
+Try 'pb-accounts add --help'." "$PBA" add LA1 --name "$LATIN" --country FR
+unchanged "update refuses a Latin-1 --city, and changes nothing" "$PBA" update US1 --city "$LATIN" --name "New"
+t "with exit 2" 2 "" "pb-accounts: update: invalid UTF-8 in --city at byte 4
+Try 'pb-accounts update --help'." "$PBA" update US1 --city "$LATIN" --name New
+t "every option bound for the database is checked: --by" 2 "" "pb-accounts: accept-terms: invalid UTF-8 in --by at byte 4
+Try 'pb-accounts accept-terms --help'." \
+	"$PBA" accept-terms US1 --vendor centurylink --version 1 --by "$LATIN"
+t "an option value longer than 500 bytes" 1 "" "pb-accounts: bad name: 600 bytes long, at most 500" \
+	"$PBA" add LA1 --name "$(head -c 600 /dev/zero | tr '\0' x)" --country FR
+
+t "a message shows control characters of what it quotes as \\xNN" 1 "" \
+	"pb-accounts: bad alias 'a\\x1b[2Jb': 2 to 6 letters and digits" "$PBA" show "$(printf 'a\033[2Jb')"
+printf 'alias,name,billing_country\nGZ1,Gzip Co,US\n' | gzip >"$TMP/gzip.csv.gz"
+t "import reads a gzip-compressed file" 0 "imported 1 CLC account from $TMP/gzip.csv.gz" "" "$PBA" import "$TMP/gzip.csv.gz"
+
+# ---- ISO 3166-1 country codes ----------------------------------------------------------------------------
+
+t "ZZ is no country" 1 "" "pb-accounts: bad billing country 'ZZ': not an ISO 3166-1 country code" \
+	"$PBA" add ZZ1 --name "Nowhere" --country ZZ
+t "UK is not the United Kingdom's code: GB is" 1 "" \
+	"pb-accounts: bad billing country 'uk': not an ISO 3166-1 country code (did you mean GB?)" \
+	"$PBA" add UK1 --name "Britain Ltd" --country uk
+t "update refuses it too" 1 "" \
+	"pb-accounts: bad billing country 'UK': not an ISO 3166-1 country code (did you mean GB?)" \
+	"$PBA" update US1 --country UK
+printf 'alias,name,billing_country\nGB1,Fine,GB\nUK1,Britain Ltd,UK\n' >"$TMP/bad.csv"
+import_fails "import names the row and column of UK" \
+	"pb-accounts: $TMP/bad.csv:3:17: bad billing country 'UK': not an ISO 3166-1 country code (did you mean GB?)"
+printf 'alias,billing_country,name\nXK1,XK,Kosovo Co\n' >"$TMP/bad.csv"
+import_fails "a user-assigned code (XK) is not assigned either" \
+	"pb-accounts: $TMP/bad.csv:2:5: bad billing country 'XK': not an ISO 3166-1 country code"
+t "a terms region must be a country too" 2 "" \
+	"pb-accounts: accept-terms: --region takes an ISO 3166-1 country code, not 'uk' (did you mean GB?)
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region uk --version 1 --by x
+printf 'azure = US GB\naws = US ZZ\n' >"$TMP/elig.conf"
+t "the eligibility config must list assigned countries: ZZ at its line and column" 1 "" \
+	"pb-accounts: $TMP/elig.conf:2:10: bad country 'ZZ': not an ISO 3166-1 country code" \
+	"$PBA" check US1 --vendor aws --config "$TMP/elig.conf"
+printf 'azure = US UK\naws = US\n' >"$TMP/elig.conf"
+t "and UK is named as not GB there too" 1 "" \
+	"pb-accounts: $TMP/elig.conf:1:12: bad country 'UK': not an ISO 3166-1 country code (did you mean GB?)" \
+	"$PBA" link US1 --vendor aws --partner-account 111111111111 --from 2026-10-01 --config "$TMP/elig.conf"
+# raw_sql_fails NAME SQL CONSTRAINT: the statement is refused by that check constraint.
+raw_sql_fails() {
+	local out st
+	out=$("$PBDB" psql -X -q -v ON_ERROR_STOP=1 -c "$2" 2>&1)
+	st=$?
+	check "$1" "1|$3" "$st|$(head -1 <<<"$out" | grep -o "violates check constraint \"$3\"" | sed 's/.*"\(.*\)"/\1/')"
+}
+raw_sql_fails "raw SQL cannot insert UK" "INSERT INTO pb.clc_account (alias, name, billing_country, created_by)
+	VALUES ('UK1', 'x', 'UK', 'sql')" clc_account_country_iso3166
+raw_sql_fails "nor change a country to ZZ" "UPDATE pb.clc_account SET billing_country = 'ZZ' WHERE alias = 'US1'" \
+	clc_account_country_iso3166
+raw_sql_fails "nor record terms for region UK" "INSERT INTO pb.terms_acceptance (alias, terms, region, version,
+	accepted_by) VALUES ('US1', 'aws', 'UK', '1', 'sql')" terms_acceptance_region_iso3166
+check "the database's list is common/country.c's: 249 codes, GB and not UK" "249|t|f" \
+	"$(pb_sql "SELECT count(*) FROM (SELECT chr(a) || chr(b) AS c FROM generate_series(65, 90) a, generate_series(65, 90) b) x
+		WHERE pb.iso3166_alpha2(c)")|$(pb_sql "SELECT pb.iso3166_alpha2('GB')")|$(pb_sql "SELECT pb.iso3166_alpha2('UK')")"
+
+# ---- output that cannot be written -----------------------------------------------------------------------
+
+# full NAME CMD...: CMD with its standard output on /dev/full exits 1 saying so.
+full() {
+	local name=$1
+	shift
+	"$@" >/dev/full 2>"$TMP/err"
+	check "$name >/dev/full: exit 1" "1|pb-accounts: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
+}
+full "--help" "$PBA" --help
+full "--version" "$PBA" --version
+full "list --help" "$PBA" list --help
+full "add (the account is added: only the report is lost)" "$PBA" add FU1 --name "Full One" --country US
+check "add wrote the account before its report failed" "FU1" "$(pb_sql "SELECT alias FROM pb.clc_account WHERE alias = 'FU1'")"
+full "update" "$PBA" update FU1 --city Leeds
+full "show" "$PBA" show FU1
+full "list" "$PBA" list
+printf 'alias,name,billing_country\nFU2,Full Two,US\n' >"$TMP/full.csv"
+full "import" "$PBA" import "$TMP/full.csv"
+full "accept-terms" "$PBA" accept-terms FU1 --vendor centurylink --version 1 --by ops
+"$PBA" accept-terms FU1 --vendor aws --region US --version 1 --by ops >/dev/null
+full "check" "$PBA" check FU1 --vendor aws
+full "link" "$PBA" link FU1 --vendor aws --partner-account 101010101010 --from 2026-10-01
+full "unlink" "$PBA" unlink FU1 --vendor aws --partner-account 101010101010 --to 2026-10-31
+"$PBA" accept-terms FU1 --vendor azure --region US --version 1 --by ops >/dev/null
+pb_sql "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, tenant_id, created_by)
+	VALUES ('FU1', gen_random_uuid(), 'fu1.onmicrosoft.com', 'succeeded', '5f1d0c2e-7a3b-4c9d-8e1f-2a3b4c5d6e7f', 'test')"
+full "create-azure-customer (a customer made before: nothing sent)" "$PBA" create-azure-customer FU1
+t "a command that fails writes nothing and keeps its status" 4 "" \
+	"pb-accounts: US1: not eligible for aws: terms not accepted: centurylink
+pb-accounts: US1: not eligible for aws: terms not accepted: aws in region US" sh -c "exec '$PBA' check US1 --vendor aws >/dev/full"
+
+# ---- invoice currency and markup -------------------------------------------------------------------------
+
+t "add takes the invoice currency and the markup, exactly, in their shortest form" 0 \
+	"added CLC account EU1 (Euro SA, FR, invoiced in EUR, markup 12.5%)" "" \
+	"$PBA" add EU1 --name "Euro SA" --country FR --invoice-currency eur --markup +012.500
+t "a discount is a negative markup" 0 "added CLC account DI1 (Discount Co, US, markup -5%)" "" \
+	"$PBA" add DI1 --name "Discount Co" --country US --markup -5.0
+t "show has both" 0 "alias: EU1
+name: Euro SA
+billing_country: FR
+is_reseller: false
+invoice_currency: EUR
+markup_percent: 12.5" "" "$PBA" show EU1
+t "list has both" 0 "DI1,Discount Co,US,false,,USD,-5
+EU1,Euro SA,FR,false,,EUR,12.5" "" sh -c "'$PBA' list | grep -E '^(DI1|EU1),'"
+check "the defaults are USD and 0" "USD|0" "$(pb_sql "SELECT invoice_currency, markup_percent FROM pb.clc_account WHERE alias = 'US1'" '|')"
+for m in -100 1000 0.000001 -0 .5; do
+	"$PBA" update DI1 --markup "$m" >/dev/null 2>"$TMP/err" || notok "markup $m is allowed" "$(cat "$TMP/err")"
+done
+check "the bounds are allowed, and -0 and .5 are written 0 and 0.5" "0.5" \
+	"$(pb_sql "SELECT markup_percent FROM pb.clc_account WHERE alias = 'DI1'")"
+for m in 1000.000001 -100.5 1e3 12.3456789 10% "" abc 12,5 " 5" 99999; do
+	before=$(dump)
+	"$PBA" update DI1 --markup "$m" >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	want="pb-accounts: bad markup percent '$m': a percentage from -100 to 1000 with at most 6 decimals, such as 12.5 or -5"
+	[ -z "$m" ] && want="pb-accounts: no markup_percent given"
+	check "markup '$m' is refused, nothing changes" "1|$want|$before" "$st|$(cat "$TMP/err")|$(dump)"
+done
+t "update reports the markup that changes" 0 "EU1: markup_percent 12.5 -> -2.25" "" "$PBA" update EU1 --markup -2.250
+t "and nothing when the value is the same written otherwise" 0 "EU1: nothing to change" "" \
+	"$PBA" update EU1 --markup -02.25 --invoice-currency Eur
+t "an invoice currency must be an ISO 4217 code with a minor unit" 1 "" \
+	"pb-accounts: bad invoice currency 'XAU': an ISO 4217 currency code such as USD or EUR" \
+	"$PBA" update EU1 --invoice-currency XAU
+t "not a country's code" 1 "" "pb-accounts: bad invoice currency 'US': an ISO 4217 currency code such as USD or EUR" \
+	"$PBA" add XX1 --name X --country US --invoice-currency US
+t "update changes the currency" 0 "EU1: invoice_currency EUR -> GBP" "" "$PBA" update EU1 --invoice-currency gbp
+printf 'alias,name,billing_country,markup_percent,invoice_currency\nIM1,Imp One,US,7.5,JPY\nIM2,Imp Two,US,,\n' >"$TMP/billing.csv"
+t "import takes both as optional columns; empty is the default" 0 "imported 2 CLC accounts from $TMP/billing.csv" "" \
+	"$PBA" import "$TMP/billing.csv"
+check "as stored" "IM1|JPY|7.5
+IM2|USD|0" "$(pb_sql "SELECT alias, invoice_currency, markup_percent FROM pb.clc_account WHERE alias LIKE 'IM%' ORDER BY 1" '|')"
+printf 'alias,name,billing_country,markup_percent\nIM3,Imp Three,US,1001\n' >"$TMP/bad.csv"
+import_fails "an import row with a markup out of range" \
+	"pb-accounts: $TMP/bad.csv:2:18: bad markup percent '1001': a percentage from -100 to 1000 with at most 6 decimals, such as 12.5 or -5"
+printf 'alias,invoice_currency,name,billing_country\nIM3,EURO,Imp Three,US\n' >"$TMP/bad.csv"
+import_fails "an import row with a bad currency" \
+	"pb-accounts: $TMP/bad.csv:2:5: bad invoice currency 'EURO': an ISO 4217 currency code such as USD or EUR"
+raw_sql_fails "raw SQL cannot set a markup above 1000" "UPDATE pb.clc_account SET markup_percent = 1000.5 WHERE alias = 'US1'" \
+	clc_account_markup_percent
+raw_sql_fails "nor one with more than 6 decimals" "UPDATE pb.clc_account SET markup_percent = 1.1234567 WHERE alias = 'US1'" \
+	clc_account_markup_percent
+raw_sql_fails "nor a currency that is not ISO 4217" "UPDATE pb.clc_account SET invoice_currency = 'XAU' WHERE alias = 'US1'" \
+	clc_account_invoice_currency
+
+# ---- links proposed from customer-controlled names -------------------------------------------------------
+
+# accept_all ALIAS: every terms for region US.
+accept_all() {
+	"$PBA" accept-terms "$1" --vendor centurylink --version 1 --by ops >/dev/null &&
+		"$PBA" accept-terms "$1" --vendor aws --region US --version 1 --by ops >/dev/null &&
+		"$PBA" accept-terms "$1" --vendor azure --region US --version 1 --by ops >/dev/null || notok "accept terms for $1"
+}
+for a in PR1 PR3 PRA PRB; do "$PBA" add $a --name "$a Corp" --country US >/dev/null || notok "add $a"; done
+"$PBA" add PR2 --name "PR2 Corp" --country US >/dev/null
+for a in PR1 PR3 PRA; do accept_all $a; done
+TA=7c9e6679-7425-40de-944b-e07fc1f90ae7
+TB=16fd2706-8baf-433b-82eb-8c7fada847da
+pb_sql "INSERT INTO pb.import (id, vendor, format, source, billing_month, status) VALUES
+	(920, 'aws', 'aws-cur', 'test:names', '2026-10-01', 'committed'),
+	(921, 'azure', 'azure-cost', 'test:names', '2026-10-01', 'committed'),
+	(922, 'aws', 'aws-cur', 'test:names', '2026-09-01', 'committed');
+INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+	(920, 'aws', '200000000001', 'tag', 'clc-alias=PR1', 3),
+	(920, 'aws', '200000000001', 'account_name', 'clc-PR2-x', 3),
+	(920, 'aws', '200000000002', 'account_name', 'clc-pr3-a', 1),
+	(920, 'aws', '200000000002', 'tag', 'clc-alias=PR3', 1),
+	(920, 'aws', '200000000003', 'account_name', 'clc-PR1-b', 1),
+	(920, 'aws', '200000000003', 'tag', 'clc-alias=PR3', 1),
+	(922, 'aws', '200000000002', 'account_name', 'clc-pr3-a', 1),
+	(921, 'azure', '$TA', 'customer_name', 'Evil (PR1)', 2),
+	(921, 'azure', '$TB', 'customer_name', 'B (PR1)', 2);
+INSERT INTO pb.import_account (import_id, partner_account_id, currency, line_count, list_total, billed_total,
+	first_day, last_day) VALUES (921, '$TA', 'USD', 2, 1, 1, '2026-10-01', '2026-10-02');
+INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, tenant_id, created_by) VALUES
+	('PRA', '11111111-2222-4333-8444-555555555555', 'pra.onmicrosoft.com', 'succeeded', upper('$TA'), 'test'),
+	('PRB', '66666666-7777-4888-9999-000000000000', 'prb.onmicrosoft.com', 'succeeded', '$TB', 'test')" >/dev/null
+printf 'aws: ^clc-(?<alias>[A-Za-z0-9]{2,6})-\n^clc-alias=(?<alias>[A-Z0-9]{2,6})$\nazure: \\((?<alias>[A-Z0-9]{2,6})\\)$\n' >"$TMP/rules"
+R=$TMP/rules
+links_before=$(pb_sql "SELECT count(*) FROM pb.partner_account")
+t "suggest records what the names propose, one proposal per partner account and alias" 0 \
+	"vendor,partner_account_id,name,alias,rule,proposal,status
+aws,200000000001,clc-PR2-x,PR2,$R:1,1,proposed
+aws,200000000001,clc-alias=PR1,PR1,$R:2,2,proposed
+aws,200000000002,clc-alias=PR3,PR3,$R:2,3,proposed
+aws,200000000002,clc-pr3-a,PR3,$R:1,3,proposed
+aws,200000000003,clc-PR1-b,PR1,$R:1,4,proposed
+aws,200000000003,clc-alias=PR3,PR3,$R:2,5,proposed
+azure,$TB,B (PR1),PR1,$R:3,6,proposed
+azure,$TA,Evil (PR1),PR1,$R:3,7,proposed" "" "$PBA" suggest --month 2026-10 --rules "$R"
+check "each with its rule, evidence and month; nothing linked" "1|aws|200000000001|PR2|$R:1|account_name|clc-PR2-x|2026-10-01|proposed
+2|aws|200000000001|PR1|$R:2|tag|clc-alias=PR1|2026-10-01|proposed
+3|aws|200000000002|PR3|$R:2|tag|clc-alias=PR3|2026-10-01|proposed|$links_before" \
+	"$(pb_sql "SELECT id, vendor, partner_account_id, alias, rule, evidence_kind, evidence_name, month, status
+		FROM pb.link_proposal WHERE id <= 3 ORDER BY id" '|')|$(pb_sql "SELECT count(*) FROM pb.partner_account")"
+"$PBA" suggest --month 2026-09 --rules "$R" >/dev/null
+"$PBA" suggest --month 2026-10 --rules "$R" >/dev/null
+check "a rerun refreshes the open proposals: no new ones, the earliest month kept" "7|2026-09-01|2026-10-01" \
+	"$(pb_sql "SELECT count(*) FROM pb.link_proposal")|$(pb_sql "SELECT month FROM pb.link_proposal WHERE id = 3")|$(
+		pb_sql "SELECT month FROM pb.link_proposal WHERE id = 2")"
+
+# --apply links the tenant create-azure-customer made for PRA, nothing the names say.
+"$PBA" suggest --month 2026-10 --rules "$R" --apply --by nightly >"$TMP/out" 2>"$TMP/err"
+check "suggest --apply links only the tenant the reseller made, refuses an ineligible account, counts what waits" \
+	"4|linked azure $TA to PRA from 2026-10-01: the tenant create-azure-customer made for it (request 11111111-2222-4333-8444-555555555555)
+1 linked, 1 refused, 6 proposed links wait for approval, 0 without a matching rule|pb-accounts: azure partner account $TB: PRB: not eligible for azure: terms not accepted: centurylink
+pb-accounts: azure partner account $TB: PRB: not eligible for azure: terms not accepted: azure in region US" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+check "the tenant's link" "PRA|2026-10-01||suggest: the tenant of create-azure-customer request 11111111-2222-4333-8444-555555555555|nightly" \
+	"$(pb_sql "SELECT alias, valid_from, valid_to, origin, created_by FROM pb.partner_account WHERE partner_account_id = '$TA'" '|')"
+check "no link from a name or a tag" "0" \
+	"$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id LIKE '20000000000%'")"
+
+t "proposals lists them" 0 "id,status,vendor,partner_account_id,alias,month,rule,evidence_kind,evidence,decided_by,decided_at,reason,created_at
+1,proposed,aws,200000000001,PR2,2026-10,$R:1,account_name,clc-PR2-x,,,,T" "" \
+	sh -c "'$PBA' proposals --status proposed | sed 's/,[-0-9T:]*Z\$/,T/' | head -2"
+t "--status takes a status" 2 "" "pb-accounts: proposals: --status takes proposed, approved or rejected, not 'open'
+Try 'pb-accounts proposals --help'." "$PBA" proposals --status open
+
+unchanged "approve of an ineligible account changes nothing" "$PBA" approve 1 --by jane
+t "it is refused with exit 4 and every rule, as link refuses it" 4 "" \
+	"pb-accounts: PR2: not eligible for aws: terms not accepted: centurylink
+pb-accounts: PR2: not eligible for aws: terms not accepted: aws in region US" "$PBA" approve 1 --by jane
+t "approve needs --by" 2 "" "pb-accounts: approve: --by is required
+Try 'pb-accounts approve --help'." "$PBA" approve 2
+t "approve of a proposal that does not exist" 1 "" "pb-accounts: no link proposal 999" "$PBA" approve 999 --by jane
+t "a proposal id is a number" 1 "" "pb-accounts: bad link proposal id 'two': a number such as 42 (see pb-accounts proposals)" \
+	"$PBA" approve two --by jane
+t "approve links the partner account as link does, from --from" 0 \
+	"approved link proposal 2: linked aws partner account 200000000001 to PR1 from 2026-10-05 (open-ended)" "" \
+	"$PBA" approve 2 --by jane --from 2026-10-05
+check "the link and the decision, together" "PR1|2026-10-05||proposal 2|jane|approved|jane|t" \
+	"$(pb_sql "SELECT pa.alias, pa.valid_from, pa.valid_to, pa.origin, pa.created_by, p.status, p.decided_by,
+		p.decided_at IS NOT NULL FROM pb.link_proposal p JOIN pb.partner_account pa ON pa.id = p.link_id WHERE p.id = 2" '|')"
+"$PBA" approve 2 --by joe >"$TMP/out" 2>"$TMP/err"
+check "a proposal approved already is refused with exit 4" "4|pb-accounts: link proposal 2 was approved by jane at T already" \
+	"$?|$(sed 's/at [-0-9T:]*Z/at T/' "$TMP/err")"
+t "the proposal month's first day is the default start" 0 \
+	"approved link proposal 3: linked aws partner account 200000000002 to PR3 from 2026-09-01 (open-ended)" "" \
+	"$PBA" approve 3 --by jane
+t "proposal 4 goes first" 0 \
+	"approved link proposal 4: linked aws partner account 200000000003 to PR1 from 2026-10-01 (open-ended)" "" \
+	"$PBA" approve 4 --by jane
+unchanged "a second proposal of the same partner account changes nothing" "$PBA" approve 5 --by jane
+t "it is refused by the database's overlap rule, exit 4, naming the link" 4 "" \
+	"pb-accounts: aws partner account 200000000003 is linked to PR1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time" \
+	"$PBA" approve 5 --by jane
+check "and stays proposed" "proposed" "$(pb_sql "SELECT status FROM pb.link_proposal WHERE id = 5")"
+
+t "reject needs --reason" 2 "" "pb-accounts: reject: --reason is required
+Try 'pb-accounts reject --help'." "$PBA" reject 6 --by jane
+t "reject records who and why" 0 "rejected link proposal 6: azure partner account $TB to PR1" "" \
+	"$PBA" reject 6 --by jane --reason "the tenant is PRB's, made by us"
+check "as stored" "rejected|jane|the tenant is PRB's, made by us|t|" \
+	"$(pb_sql "SELECT status, decided_by, reason, decided_at IS NOT NULL, link_id FROM pb.link_proposal WHERE id = 6" '|')"
+"$PBA" reject 6 --by joe --reason again >"$TMP/out" 2>"$TMP/err"
+check "a rejected proposal cannot be rejected again" "4|pb-accounts: link proposal 6 was rejected by jane at T already" \
+	"$?|$(sed 's/at [-0-9T:]*Z/at T/' "$TMP/err")"
+"$PBA" approve 6 --by joe >"$TMP/out" 2>"$TMP/err"
+check "nor approved" "4|pb-accounts: link proposal 6 was rejected by jane at T already" \
+	"$?|$(sed 's/at [-0-9T:]*Z/at T/' "$TMP/err")"
+t "reject of a proposal that does not exist" 1 "" "pb-accounts: no link proposal 998" "$PBA" reject 998 --by jane --reason x
+t "suggest does not propose a rejected pair again (the linked accounts are no longer listed)" 0 \
+	"vendor,partner_account_id,name,alias,rule,proposal,status
+azure,$TB,B (PR1),PR1,$R:3,6,rejected" "" "$PBA" suggest --month 2026-10 --rules "$R"
+check "no proposal was added" "7" "$(pb_sql "SELECT count(*) FROM pb.link_proposal")"
+raw_sql_fails "raw SQL cannot approve without a link" "UPDATE pb.link_proposal SET status = 'approved',
+	decided_by = 'x', decided_at = now() WHERE id = 1" link_proposal_approved_link
+raw_sql_fails "nor reject without a reason" "UPDATE pb.link_proposal SET status = 'rejected', decided_by = 'x',
+	decided_at = now() WHERE id = 1" link_proposal_rejected_why
+out=$("$PBDB" psql -X -q -v ON_ERROR_STOP=1 -c "INSERT INTO pb.link_proposal (vendor, partner_account_id, alias,
+	rule, evidence_kind, evidence_name, month) VALUES ('aws', '200000000001', 'PR2', 'x:1', 'tag', 'x', '2026-10-01')" 2>&1)
+check "nor add a second open proposal of a partner account and alias" \
+	"1|ERROR:  duplicate key value violates unique constraint \"link_proposal_open\"" "$?|$(head -1 <<<"$out")"
+
+full "suggest" "$PBA" suggest --month 2026-10 --rules "$R"
+full "proposals" "$PBA" proposals
+full "reject" "$PBA" reject 1 --by jane --reason "not ours"
+pb_sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+	(920, 'aws', '200000000004', 'account_name', 'clc-PR3-z', 1)" >/dev/null
+"$PBA" suggest --month 2026-10 --rules "$R" >/dev/null
+full "approve" "$PBA" approve "$(pb_sql "SELECT id FROM pb.link_proposal WHERE partner_account_id = '200000000004'")" --by jane
+
+# ---- migration 005 on a database that has rows to check, applied after 006 -------------------------------
+
+# A second database in the cluster plays one migrated before 005 existed: every migration but 005 applied
+# (006 was numbered and applied first), with rows 005 must check.
+pb_sql "CREATE DATABASE migtest" >/dev/null
+MIGDB="host=$PB_VAR_DIR/pg/run port=5432 user=pb dbname=migtest"
+PB_DATABASE_URL=$MIGDB "$PBDB" migrate >/dev/null 2>&1 || notok "migrate the second database"
+mig_sql() { PB_DATABASE_URL=$MIGDB pb_sql "$@"; }
+mig_sql "DROP TABLE pb.link_proposal;
+	ALTER TABLE pb.clc_account DROP CONSTRAINT clc_account_country_iso3166, DROP CONSTRAINT clc_account_invoice_currency,
+		DROP CONSTRAINT clc_account_markup_percent;
+	ALTER TABLE pb.terms_acceptance DROP CONSTRAINT terms_acceptance_region_iso3166;
+	DROP FUNCTION pb.iso3166_alpha2(text);
+	DROP FUNCTION pb.iso4217_currency(text);
+	DELETE FROM pb.schema_migrations WHERE version = 5;
+	INSERT INTO pb.clc_account (alias, name, billing_country, created_by) VALUES
+		('UK1', 'Britain Ltd', 'UK', 'old'), ('ZZ1', 'Nowhere', 'ZZ', 'old'), ('GB0', 'Already GB', 'GB', 'old');
+	INSERT INTO pb.terms_acceptance (alias, terms, region, version, accepted_by) VALUES
+		('UK1', 'azure', 'UK', '1', 'old'), ('UK1', 'centurylink', NULL, '1', 'old')" >/dev/null
+PB_DATABASE_URL=$MIGDB "$PBA" list >"$TMP/out" 2>"$TMP/err"
+check "a database without 005 is refused by name, though it is at version 6" \
+	"3|pb-accounts: the database schema lacks migration 005_accounts_review.sql: run 'pb-db migrate'" "$?|$(cat "$TMP/err")"
+PB_DATABASE_URL=$MIGDB "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
+check "005 stops at a country it cannot correct, naming the row, and changes nothing" \
+	"3|pb-db: migration 005_accounts_review.sql failed: database: ERROR:  codes that are not ISO 3166-1 countries: account ZZ1 billing_country ZZ; correct them with pb-db psql, then run pb-db migrate again|UK1|UK|UK" \
+	"$?|$(sed 's/ CONTEXT: .*//' "$TMP/err")|$(mig_sql "SELECT string_agg(alias, ',') FROM pb.clc_account WHERE billing_country = 'UK'")|$(
+		mig_sql "SELECT billing_country FROM pb.clc_account WHERE alias = 'UK1'")|$(mig_sql "SELECT region FROM pb.terms_acceptance WHERE terms = 'azure'")"
+mig_sql "UPDATE pb.clc_account SET billing_country = 'FR' WHERE alias = 'ZZ1'" >/dev/null
+PB_DATABASE_URL=$MIGDB "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
+NV=$(find "$ROOT/schemas" -name '[0-9][0-9][0-9]_*.sql' | sed 's|.*/0*\([0-9][0-9]*\)_[^/]*$|\1|' | sort -n | tail -n 1)
+check "once corrected, 005 applies after the later ones" "0|applied 005_accounts_review.sql
+schema at version $NV|" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+check "UK became GB, in the account (recorded as the migration's change) and in its terms" \
+	"GB|migration 005_accounts_review (UK is GB in ISO 3166-1)|t|GB" \
+	"$(mig_sql "SELECT billing_country, updated_by, updated_at IS NOT NULL FROM pb.clc_account WHERE alias = 'UK1'" '|')|$(
+		mig_sql "SELECT region FROM pb.terms_acceptance WHERE terms = 'azure'")"
+t "and the programs take the database again" 0 "alias,name,billing_country,is_reseller,parent_reseller,invoice_currency,markup_percent
+GB0,Already GB,GB,false,,USD,0
+UK1,Britain Ltd,GB,false,,USD,0
+ZZ1,Nowhere,FR,false,,USD,0" "" env PB_DATABASE_URL="$MIGDB" "$PBA" list
+
+pb_tests_done
