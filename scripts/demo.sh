@@ -70,6 +70,26 @@ say "what no CLC account is billed for: pb-aggregate --month 2026-10 --no-run --
 bin/pb-aggregate --month 2026-10 --no-run --unmapped | column -s, -t
 say "the invoice lines finance imports: $PB_INVOICE_DIR/invoice-2026-10.csv"
 cat "$PB_INVOICE_DIR/invoice-2026-10.csv"
+say "the same figures over HTTP: pb-api, with ACME1's own token"
+token=$(bin/pb-api token create --account ACME1 --by demo)
+bin/pb-api --port 0 2>"$PB_VAR_DIR/pb-api.log" &
+api=$!
+trap 'kill $api 2>/dev/null; wait $api 2>/dev/null; say "pb-db stop"; bin/pb-db stop' EXIT
+for _ in $(seq 50); do
+	url=$(sed -n 's/^pb-api: listening on \(http:[^ ]*\)$/\1/p' "$PB_VAR_DIR/pb-api.log")
+	[ -n "$url" ] && break
+	sleep 0.1
+done
+echo "GET $url/v1/accounts/ACME1/partner-usage?month=2026-10"
+curl -sS -H "Authorization: Bearer $token" "$url/v1/accounts/ACME1/partner-usage?month=2026-10" |
+	python3 -c 'import json, sys; d = json.load(sys.stdin); t = d["total"]; print("  ", d["alias"], d["month"], "run", d["run"]["id"], "month to date", t["month_to_date"], t["currency"], "estimate", t["estimate"], "final" if t["final"] else "")'
+echo "GET $url/v1/accounts/BETA4/partner-usage?month=2026-10   (another account's, with ACME1's token)"
+curl -sS -o /dev/null -w '   HTTP %{http_code}, the same answer as for an account that does not exist\n' \
+	-H "Authorization: Bearer $token" "$url/v1/accounts/BETA4/partner-usage?month=2026-10"
+kill $api
+wait $api 2>/dev/null || true
+trap 'say "pb-db stop"; bin/pb-db stop' EXIT
+
 say "pb-run --history --limit 4"
 bin/pb-run --history --limit 4
 echo
