@@ -1,6 +1,7 @@
 /* Progress on stderr, in integer arithmetic: tenths of a megabyte and of MB/s. */
 #include "progress.h"
 
+#include <stdlib.h>
 #include <time.h>
 
 #include "banned.h"
@@ -23,6 +24,12 @@ void pb_progress_init(struct pb_progress *p, FILE *out)
 	p->last_ms = p->start_ms;
 	p->total = 0;
 	p->drawn = 0;
+	p->quiet_ms = FIRST_DRAW_MS;
+#ifdef PB_TEST_HOOKS
+	/* The tests of what progress shows: drawn from the start, in the development and test build only. */
+	if (getenv("PB_TEST_PROGRESS_NOW"))
+		p->quiet_ms = 0;
+#endif
 }
 
 void pb_progress_set_total(struct pb_progress *p, uint64_t total)
@@ -92,7 +99,7 @@ void pb_progress_update(struct pb_progress *p, const char *label, uint64_t bytes
 	if (!p->out)
 		return;
 	now = pb_now_ms();
-	if (now - p->last_ms < REDRAW_MS || now - p->start_ms < FIRST_DRAW_MS)
+	if (now - p->last_ms < REDRAW_MS || now - p->start_ms < p->quiet_ms)
 		return;
 	p->last_ms = now;
 	draw(p, label, bytes, rows, now);
@@ -127,7 +134,7 @@ void pb_progress_items(struct pb_progress *p, const char *label, uint64_t done, 
 	if (!p->out)
 		return;
 	now = pb_now_ms();
-	if (now - p->last_ms < REDRAW_MS || now - p->start_ms < FIRST_DRAW_MS)
+	if (now - p->last_ms < REDRAW_MS || now - p->start_ms < p->quiet_ms)
 		return;
 	p->last_ms = now;
 	draw_items(p, label, done, unit, now);

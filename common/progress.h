@@ -12,7 +12,8 @@ struct pb_progress {
 	FILE *out;	   /* NULL: disabled */
 	uint64_t start_ms; /* monotonic */
 	uint64_t last_ms;
-	uint64_t total; /* bytes or items the work comes to, or 0: unknown */
+	uint64_t total;	   /* bytes or items the work comes to, or 0: unknown */
+	uint64_t quiet_ms; /* nothing is drawn before this much time has passed */
 	int drawn;
 };
 

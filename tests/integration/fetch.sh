@@ -172,7 +172,7 @@ if run fileurl 0 "$PBI" --format aws-cur --summary --no-progress "file://$TMP/pa
 else
 	notok "a single file:// URL" "status $GOT: $(cat "$TMP/err")"
 fi
-if run progress 0 "$PBI" --format aws-cur --summary --progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10 &&
+if PB_TEST_PROGRESS_NOW=1 run progress 0 "$PBI" --format aws-cur --summary --progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10 &&
 	grep -q "part [1-3] of 3, file://.* rows, .* MB/s" "$TMP/err" && grep -q "total: .* MB, 30000 rows, .* MB/s" "$TMP/err"; then
 	ok "progress names the part of the parts, bytes, rows and MB/s"
 else
