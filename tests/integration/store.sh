@@ -235,6 +235,7 @@ PY
 )
 "$PBI" --format aws-cur --no-progress --tag-keys '*' --source file:///names-test "$TMP/names/cur2-names.csv" >"$TMP/out" 2>"$TMP/err"
 st=$?
+[ "$st" = 0 ] || sed 's/^/# pb-ingest: /' "$TMP/err"
 nid=$(pb_sql "SELECT id FROM pb.import WHERE source = 'file:///names-test' AND status = 'committed'")
 check "CUR 2.0 account names and resource tags are recorded with the import, with line counts" \
 	"0|$want_names" \
@@ -253,6 +254,7 @@ SubscriptionId,SubscriptionName,Date,ChargeType,BillingCurrency,CostInBillingCur
 CSV
 "$PBI" --format azure-cost --no-progress --tag-keys '*' --source file:///tags-test "$TMP/names/tags.csv" >"$TMP/out" 2>"$TMP/err"
 st=$?
+[ "$st" = 0 ] || sed 's/^/# pb-ingest: /' "$TMP/err"
 tid=$(pb_sql "SELECT id FROM pb.import WHERE source = 'file:///tags-test' AND status = 'committed'")
 check "Azure tags in every form are recorded as key=value, with line counts" \
 	"0|clc-alias=ACME1,2
