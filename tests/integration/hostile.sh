@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# What a careless or hostile user does to pb-aggregate, pb-invoice and pb-run, against a throwaway PostgreSQL
+# cluster: an issued month re-aggregated after a late credit (no adjustment line of nothing for accounts whose
+# total rounds to zero).
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PBI=$BIN/pb-ingest
+PBA=$BIN/pb-aggregate
+PBC=$BIN/pb-accounts
+PBV=$BIN/pb-invoice
+
+pb_test_tmp hostile
+trap pb_test_cleanup EXIT
+export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
+export PB_SERVICE_CATEGORIES=$ROOT/config/service-categories.conf
+pb_test_cluster_start
+OUT=$TMP/invoices
+
+H=bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date
+H=$H,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_product_name
+# cur MONTH FILE LINE...: a CUR 2.0 file of the month; each LINE is "ACCOUNT TYPE DAY BILLED LIST SERVICE".
+cur() {
+	local month=$1 file=$2 a t d b l s
+	shift 2
+	mkdir -p "$(dirname "$file")"
+	{
+		echo "$H"
+		for x in "$@"; do
+			read -r a t d b l s <<<"$x"
+			[ "$l" == - ] && l=
+			printf '%s-01T00:00:00Z,%s,%s,%s-%02dT01:00:00Z,USD,%s,%s,%s\n' "$month" "$a" "$t" "$month" "$d" "$b" "$l" "$s"
+		done
+	} >"$file"
+}
+# quiet NAME COMMAND...: runs it, a failure named NAME with its output.
+quiet() {
+	local name=$1
+	shift
+	"$@" >"$TMP/quiet.log" 2>&1 || notok "$name" "$(cat "$TMP/quiet.log")"
+}
+
+cat >"$TMP/accounts.csv" <<'CSV'
+alias,name,billing_country
+ACME1,Acme,US
+ZERO1,Zero Co,US
+TINY1,Tiny Co,US
+CSV
+{
+	"$PBC" import "$TMP/accounts.csv" --by test
+	n=1
+	for a in ACME1 ZERO1 TINY1; do
+		"$PBC" accept-terms $a --vendor centurylink --version 1 --by test
+		"$PBC" accept-terms $a --vendor aws --region US --version 1 --by test
+		"$PBC" link $a --vendor aws --partner-account "50000000000$n" --from 2026-01-01 --by test
+		n=$((n + 1))
+	done
+} >"$TMP/setup.log" 2>&1 || notok "set up the accounts" "$(cat "$TMP/setup.log")"
+
+# ---- an issued month re-aggregated after a late credit -------------------------------------------------------
+# ZERO1's charges cancel out and TINY1's round to nothing: neither is on October's invoice, nor may either get
+# an adjustment line of 0.00 when October changes for another account.
+cur 2026-10 "$TMP/oct/cur.csv" "500000000001 Usage 2 3 3 EC2" \
+	"500000000002 Usage 3 1 1 EC2" "500000000002 Credit 4 -1 - EC2" "500000000003 Usage 5 0.004 0.004 EC2"
+quiet "ingest October" "$PBI" --format aws-cur --no-progress --final "$TMP/oct/cur.csv"
+quiet "aggregate October" "$PBA" --month 2026-10 --detail
+quiet "issue October" "$PBV" --month 2026-10 --issue --out "$OUT"
+cur 2026-10 "$TMP/oct-late/cur.csv" "500000000001 Credit 28 -1 - EC2"
+quiet "ingest October's late credit" "$PBI" --format aws-cur --no-progress --final "$TMP/oct-late/cur.csv"
+quiet "aggregate October again" "$PBA" --month 2026-10 --detail
+cur 2026-11 "$TMP/nov/cur.csv" "500000000001 Usage 3 5 5 EC2"
+quiet "ingest November" "$PBI" --format aws-cur --no-progress --final "$TMP/nov/cur.csv"
+quiet "aggregate November" "$PBA" --month 2026-11 --detail
+"$PBV" --month 2026-11 --draft >"$TMP/out" 2>"$TMP/err"
+check "a late credit: one adjustment for the account it changed, none of 0.00 for accounts never invoiced" \
+	"0|invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,line_item,line_type,corrects_period_start,currency,amount,aws_amount,azure_amount
+DRAFT-2026-11,2026-11-01,2026-11-30,1,ACME1,Acme,CenturyLink Cloud 1.0,charge,,USD,5.00,5.00,0.00
+DRAFT-2026-11,2026-11-01,2026-11-30,2,ACME1,Acme,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,-1.00,-1.00,0.00|" \
+	"$?|$(tr -d '\r' <"$TMP/out")|$(cat "$TMP/err")"
+
+pb_tests_done
