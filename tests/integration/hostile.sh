@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What a careless or hostile user does to pb-aggregate, pb-invoice and pb-run, against a throwaway PostgreSQL
 # cluster: an issued month re-aggregated after a late credit (no adjustment line of nothing for accounts whose
-# total rounds to zero).
+# total rounds to zero) and after its accounts' terms changed (it keeps the invoice's currency and markup).
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -45,11 +45,12 @@ alias,name,billing_country
 ACME1,Acme,US
 ZERO1,Zero Co,US
 TINY1,Tiny Co,US
+BETA1,Beta,US
 CSV
 {
 	"$PBC" import "$TMP/accounts.csv" --by test
 	n=1
-	for a in ACME1 ZERO1 TINY1; do
+	for a in ACME1 ZERO1 TINY1 BETA1; do
 		"$PBC" accept-terms $a --vendor centurylink --version 1 --by test
 		"$PBC" accept-terms $a --vendor aws --region US --version 1 --by test
 		"$PBC" link $a --vendor aws --partner-account "50000000000$n" --from 2026-01-01 --by test
@@ -61,7 +62,8 @@ CSV
 # ZERO1's charges cancel out and TINY1's round to nothing: neither is on October's invoice, nor may either get
 # an adjustment line of 0.00 when October changes for another account.
 cur 2026-10 "$TMP/oct/cur.csv" "500000000001 Usage 2 3 3 EC2" \
-	"500000000002 Usage 3 1 1 EC2" "500000000002 Credit 4 -1 - EC2" "500000000003 Usage 5 0.004 0.004 EC2"
+	"500000000002 Usage 3 1 1 EC2" "500000000002 Credit 4 -1 - EC2" "500000000003 Usage 5 0.004 0.004 EC2" \
+	"500000000004 Usage 6 4 4 EC2"
 quiet "ingest October" "$PBI" --format aws-cur --no-progress --final "$TMP/oct/cur.csv"
 quiet "aggregate October" "$PBA" --month 2026-10 --detail
 quiet "issue October" "$PBV" --month 2026-10 --issue --out "$OUT"
@@ -77,5 +79,25 @@ check "a late credit: one adjustment for the account it changed, none of 0.00 fo
 DRAFT-2026-11,2026-11-01,2026-11-30,1,ACME1,Acme,CenturyLink Cloud 1.0,charge,,USD,5.00,5.00,0.00
 DRAFT-2026-11,2026-11-01,2026-11-30,2,ACME1,Acme,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,-1.00,-1.00,0.00|" \
 	"$?|$(tr -d '\r' <"$TMP/out")|$(cat "$TMP/err")"
+
+
+# ---- new terms, then the month close of an issued month run again ----------------------------------------------
+# Finance raises ACME1's markup from November on. A rerun of October's month close (its aggregation again) keeps
+# the markup October was invoiced with: no adjustment for it on November's invoice.
+pb_sql "UPDATE pb.clc_account SET markup_percent = 10 WHERE alias = 'ACME1'" >/dev/null
+quiet "aggregate October with the new markup" "$PBA" --month 2026-10 --detail
+quiet "aggregate November with the new markup" "$PBA" --month 2026-11 --detail
+check "the next invoice: the new markup on its own month only; October's adjustment is the late credit alone" \
+	"DRAFT-2026-11,2026-11-01,2026-11-30,1,ACME1,Acme,CenturyLink Cloud 1.0,charge,,USD,5.50,5.50,0.00
+DRAFT-2026-11,2026-11-01,2026-11-30,2,ACME1,Acme,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,-1.00,-1.00,0.00" \
+	"$("$PBV" --month 2026-11 --draft 2>&1 | tr -d '\r' | tail -n +2)"
+# BETA1 moves to EUR: October, whose rates are frozen, is aggregated again in USD as it was invoiced.
+pb_sql "UPDATE pb.clc_account SET invoice_currency = 'EUR' WHERE alias = 'BETA1'" >/dev/null
+"$PBA" --month 2026-10 --detail >"$TMP/out" 2>"$TMP/err"
+check "an issued month aggregated again keeps the currency and markup of its invoice" \
+	"0||ACME1,USD,0,0|BETA1,USD,0,0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT alias, currency, trim_scale(markup_percent), trim_scale(markup) FROM pb.aggregate_account a
+	JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2026-10-01'
+	WHERE vendor = 'all' AND alias IN ('ACME1', 'BETA1') ORDER BY 1" | paste -sd'|')"
 
 pb_tests_done
