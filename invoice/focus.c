@@ -293,9 +293,12 @@ int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *cate
 
 	(void)categories;
 	pb_date_format(month, m);
-	res = pb_db_query(
-		conn, "SELECT id, detail FROM pb.aggregate_run WHERE billing_month = $1::date AND status = 'current'",
-		1, p, err);
+	/* An issued month is the run its invoice billed, whatever was aggregated since (adjustments come later). */
+	res = pb_db_query(conn,
+			  "SELECT id, detail FROM pb.aggregate_run WHERE id = coalesce((SELECT run_id FROM pb.invoice "
+			  "WHERE billing_month = $1::date), (SELECT id FROM pb.aggregate_run WHERE billing_month = "
+			  "$1::date AND status = 'current'))",
+			  1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't')

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a careless or hostile user does to pb-aggregate, pb-invoice and pb-run, against a throwaway PostgreSQL
 # cluster: an issued month re-aggregated after a late credit (no adjustment line of nothing for accounts whose
-# total rounds to zero) and after its accounts' terms changed (it keeps the invoice's currency and markup).
+# total rounds to zero) and after its accounts' terms changed (it keeps the invoice's currency and markup); the
+# FOCUS dataset of an issued month (the invoice's).
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -99,5 +100,22 @@ check "an issued month aggregated again keeps the currency and markup of its inv
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT alias, currency, trim_scale(markup_percent), trim_scale(markup) FROM pb.aggregate_account a
 	JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2026-10-01'
 	WHERE vendor = 'all' AND alias IN ('ACME1', 'BETA1') ORDER BY 1" | paste -sd'|')"
+
+# ---- the FOCUS dataset of an issued month ----------------------------------------------------------------------
+# October has changed since its invoice (the late credit): its FOCUS dataset is still the invoice's, whose
+# BilledCost adds up per account to the exact figure each line was rounded from.
+"$BIN/pb-invoice" --month 2026-10 --focus "$TMP/focus.csv" >"$TMP/out" 2>"$TMP/err"
+check "--focus of an issued month: the invoiced run's rows, adding up to the invoice's exact amounts" \
+	"0|$(pb_sql "SELECT a.alias || ',' || trim_scale(a.month_to_date + a.markup) FROM pb.aggregate_account a
+	JOIN pb.invoice i ON i.run_id = a.run_id AND i.billing_month = '2026-10-01' WHERE a.vendor = 'all'
+	AND a.month_to_date + a.markup <> 0 ORDER BY a.alias COLLATE \"C\"")" \
+	"$?|$(python3 -c '
+import csv, decimal, sys
+t = {}
+for r in csv.DictReader(open(sys.argv[1], newline="")):
+    t[r["BillingAccountId"]] = t.get(r["BillingAccountId"], decimal.Decimal(0)) + decimal.Decimal(r["BilledCost"])
+for a in sorted(t):
+    if t[a]:
+        print("%s,%s" % (a, format(t[a].normalize(), "f")))' "$TMP/focus.csv")"
 
 pb_tests_done
