@@ -11,6 +11,7 @@
 #include "db.h"
 #include "eligconf.h"
 #include "exitcode.h"
+#include "export.h"
 #include "input.h"
 #include "money.h"
 #include "rates.h"
@@ -151,9 +152,10 @@ static const char header[] = "BilledCost,BillingAccountId,BillingAccountName,Bil
 			     "PricingQuantity,PricingUnit,ProviderName,PublisherName,RegionId,ServiceCategory,"
 			     "ServiceName,SubAccountId,Tags\r\n";
 
+/* A text field from the data (a name, a partner's service): a formula to a spreadsheet is neutralized. */
 static void add_text(struct pb_buf *b, const char *s)
 {
-	pb_buf_add_csv_field(b, s, strlen(s));
+	pb_inv_csv_text(b, s);
 	pb_buf_addch(b, ',');
 }
 

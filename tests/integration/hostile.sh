@@ -2,7 +2,7 @@
 # What a careless or hostile user does to pb-aggregate, pb-invoice and pb-run, against a throwaway PostgreSQL
 # cluster: an issued month re-aggregated after a late credit (no adjustment line of nothing for accounts whose
 # total rounds to zero) and after its accounts' terms changed (it keeps the invoice's currency and markup); the
-# FOCUS dataset of an issued month (the invoice's).
+# FOCUS dataset of an issued month (the invoice's, formulas neutralized).
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -47,11 +47,12 @@ ACME1,Acme,US
 ZERO1,Zero Co,US
 TINY1,Tiny Co,US
 BETA1,Beta,US
+FORM1,=1+2,US
 CSV
 {
 	"$PBC" import "$TMP/accounts.csv" --by test
 	n=1
-	for a in ACME1 ZERO1 TINY1 BETA1; do
+	for a in ACME1 ZERO1 TINY1 BETA1 FORM1; do
 		"$PBC" accept-terms $a --vendor centurylink --version 1 --by test
 		"$PBC" accept-terms $a --vendor aws --region US --version 1 --by test
 		"$PBC" link $a --vendor aws --partner-account "50000000000$n" --from 2026-01-01 --by test
@@ -64,7 +65,7 @@ CSV
 # an adjustment line of 0.00 when October changes for another account.
 cur 2026-10 "$TMP/oct/cur.csv" "500000000001 Usage 2 3 3 EC2" \
 	"500000000002 Usage 3 1 1 EC2" "500000000002 Credit 4 -1 - EC2" "500000000003 Usage 5 0.004 0.004 EC2" \
-	"500000000004 Usage 6 4 4 EC2"
+	"500000000004 Usage 6 4 4 EC2" "500000000005 Usage 7 2 2 =cmd|'/C calc'!A0"
 quiet "ingest October" "$PBI" --format aws-cur --no-progress --final "$TMP/oct/cur.csv"
 quiet "aggregate October" "$PBA" --month 2026-10 --detail
 quiet "issue October" "$PBV" --month 2026-10 --issue --out "$OUT"
@@ -117,5 +118,8 @@ for r in csv.DictReader(open(sys.argv[1], newline="")):
 for a in sorted(t):
     if t[a]:
         print("%s,%s" % (a, format(t[a].normalize(), "f")))' "$TMP/focus.csv")"
+check "FOCUS text a spreadsheet would run as a formula is neutralized, as in the invoice files" \
+	"2,FORM1,'=1+2,\"'=cmd|'/C calc'!A0 Usage, no region\",'=cmd|'/C calc'!A0,500000000005" \
+	"$(awk -F, '$2 == "FORM1"' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f1-3,9-10,23-24)"
 
 pb_tests_done
