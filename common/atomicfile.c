@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -15,6 +16,21 @@ static int fail(struct pb_buf *err, const char *path, int e)
 {
 	pb_buf_reset(err);
 	pb_buf_addf(err, "cannot write '%s': %s", path, strerror(e));
+	return -1;
+}
+
+/*
+ * What is at path already must be a regular file: the rename would put a new file in place of a device, a
+ * FIFO, a link (/dev/stdout, /dev/full) or a folder's entry, whatever it was.
+ */
+static int check_target(const char *path, struct pb_buf *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0 || S_ISREG(st.st_mode))
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "cannot write '%s': not a regular file", path);
 	return -1;
 }
 
@@ -42,6 +58,8 @@ int pb_file_write_atomic(const char *path, const void *data, size_t len, struct 
 	size_t done = 0;
 	int fd, e = 0;
 
+	if (check_target(path, err) < 0)
+		return -1;
 	pb_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	if (tmp.failed)
 		return fail(err, path, ENOMEM);
@@ -80,6 +98,8 @@ int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err)
 	memset(a, 0, sizeof(*a));
 	pb_buf_init(&a->tmp, 0);
 	pb_buf_init(&a->path, 0);
+	if (check_target(path, err) < 0)
+		return -1;
 	pb_buf_addstr(&a->path, path);
 	pb_buf_addf(&a->tmp, "%s.tmp.%ld", path, (long)getpid());
 	if (a->tmp.failed || a->path.failed)

@@ -122,4 +122,18 @@ check "FOCUS text a spreadsheet would run as a formula is neutralized, as in the
 	"2,FORM1,'=1+2,\"'=cmd|'/C calc'!A0 Usage, no region\",'=cmd|'/C calc'!A0,500000000005" \
 	"$(awk -F, '$2 == "FORM1"' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f1-3,9-10,23-24)"
 
+# ---- where the files go -----------------------------------------------------------------------------------------
+# A careless --report /dev/stdout, --focus /dev/full or a FIFO: as root the temporary file made beside it was
+# renamed over the device node or the link in /dev. A path that is there must be a regular file.
+mkfifo "$TMP/fifo"
+echo precious >"$TMP/target.html"
+ln -s target.html "$TMP/link.html"
+"$PBV" --month 2026-10 --report "$TMP/fifo" >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBV" --month 2026-10 --focus "$TMP/link.html" >>"$TMP/out" 2>>"$TMP/err"
+check "an output path that is a FIFO or a symbolic link: exit 3, left as it was, nothing else written" \
+	"3|3|pb-invoice: cannot write '$TMP/fifo': not a regular file
+pb-invoice: cannot write '$TMP/link.html': not a regular file|fifo|symbolic link|precious|" \
+	"$st|$?|$(cat "$TMP/err")|$(stat -c %F "$TMP/fifo" | sed 's/^.*fifo$/fifo/')|$(stat -c %F "$TMP/link.html")|$(cat "$TMP/target.html")|$(cd "$TMP" && ls ./*.tmp.* 2>/dev/null)"
+
 pb_tests_done
