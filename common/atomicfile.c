@@ -34,6 +34,37 @@ static int check_target(const char *path, struct pb_buf *err)
 	return -1;
 }
 
+/*
+ * A new temporary file beside path, PATH.tmp.XXXXXX: made by mkostemp (O_EXCL, a name no one can guess, so a
+ * link planted in a shared folder is never followed), then given the mode a plain create would have.
+ * Returns the descriptor, or -1 with errno set (tmp then holds no name).
+ */
+static int open_temp(const char *path, struct pb_buf *tmp)
+{
+	mode_t mask = umask(0);
+	int fd;
+
+	umask(mask);
+	pb_buf_addf(tmp, "%s.tmp.XXXXXX", path);
+	if (tmp->failed) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = mkostemp(tmp->ptr, O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0644 & ~mask) != 0) {
+		int e = errno;
+
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp->ptr);
+		}
+		pb_buf_reset(tmp);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 /* fsync of the folder holding path, so that the rename itself is on disk. */
 static int sync_dir(const char *path)
 {
@@ -60,10 +91,7 @@ int pb_file_write_atomic(const char *path, const void *data, size_t len, struct 
 
 	if (check_target(path, err) < 0)
 		return -1;
-	pb_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	if (tmp.failed)
-		return fail(err, path, ENOMEM);
-	fd = open(pb_buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open_temp(path, &tmp);
 	if (fd < 0) {
 		e = errno;
 		pb_buf_release(&tmp);
@@ -101,15 +129,16 @@ int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err)
 	if (check_target(path, err) < 0)
 		return -1;
 	pb_buf_addstr(&a->path, path);
-	pb_buf_addf(&a->tmp, "%s.tmp.%ld", path, (long)getpid());
-	if (a->tmp.failed || a->path.failed)
+	if (a->path.failed)
 		return fail(err, path, ENOMEM);
-	fd = open(pb_buf_str(&a->tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open_temp(path, &a->tmp);
 	if (fd < 0 || !(a->f = fdopen(fd, "w"))) {
 		int e = errno;
 
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			unlink(pb_buf_str(&a->tmp));
+		}
 		pb_buf_release(&a->tmp);
 		pb_buf_release(&a->path);
 		return fail(err, path, e);

@@ -8,7 +8,8 @@
 #include "buf.h"
 
 /*
- * Writes len bytes to path: to a temporary file in the same folder, fsynced and closed with every error
+ * Writes len bytes to path: to a temporary file in the same folder (PATH.tmp.XXXXXX, made exclusively under
+ * a name no one can guess), fsynced and closed with every error
  * checked, then renamed over path and the folder fsynced. A path that is there must be a regular file (not
  * a link, a device, a FIFO or a folder). Returns 0, or -1 with "cannot write 'PATH': why" in err and path
  * untouched.

@@ -135,5 +135,19 @@ check "an output path that is a FIFO or a symbolic link: exit 3, left as it was,
 	"3|3|pb-invoice: cannot write '$TMP/fifo': not a regular file
 pb-invoice: cannot write '$TMP/link.html': not a regular file|fifo|symbolic link|precious|" \
 	"$st|$?|$(cat "$TMP/err")|$(stat -c %F "$TMP/fifo" | sed 's/^.*fifo$/fifo/')|$(stat -c %F "$TMP/link.html")|$(cat "$TMP/target.html")|$(cd "$TMP" && ls ./*.tmp.* 2>/dev/null)"
+# The temporary file beside the path was PATH.tmp.PID, opened without O_EXCL: a link planted under that name
+# (a shared folder) made the writer truncate and fill the file it points to. Run as process 1 of a PID
+# namespace, the name is known in advance.
+mkdir "$TMP/shared"
+echo precious >"$TMP/victim"
+ln -s ../victim "$TMP/shared/report.html.tmp.1"
+if unshare --pid --fork true 2>/dev/null; then
+	unshare --pid --fork "$PBV" --month 2026-10 --report "$TMP/shared/report.html" >"$TMP/out" 2>"$TMP/err"
+	check "a link planted where the temporary file would go is not followed" \
+		"0|precious|regular file|1" \
+		"$?|$(head -c 20 "$TMP/victim")|$(stat -c %F "$TMP/shared/report.html")|$(grep -c '<h1>Partner cloud billing, 2026-10</h1>' "$TMP/shared/report.html")"
+else
+	ok "a link planted where the temporary file would go is not followed (skipped: no PID namespace here)"
+fi
 
 pb_tests_done
