@@ -48,11 +48,12 @@ ZERO1,Zero Co,US
 TINY1,Tiny Co,US
 BETA1,Beta,US
 FORM1,=1+2,US
+BIG1,Big,US
 CSV
 {
 	"$PBC" import "$TMP/accounts.csv" --by test
 	n=1
-	for a in ACME1 ZERO1 TINY1 BETA1 FORM1; do
+	for a in ACME1 ZERO1 TINY1 BETA1 FORM1 BIG1; do
 		"$PBC" accept-terms $a --vendor centurylink --version 1 --by test
 		"$PBC" accept-terms $a --vendor aws --region US --version 1 --by test
 		"$PBC" link $a --vendor aws --partner-account "50000000000$n" --from 2026-01-01 --by test
@@ -149,5 +150,16 @@ if unshare --pid --fork true 2>/dev/null; then
 else
 	ok "a link planted where the temporary file would go is not followed (skipped: no PID namespace here)"
 fi
+
+# ---- amounts near the top of the range ---------------------------------------------------------------------------
+# The report's charts counted hundredths in a long long: past 92 quadrillion a day's figure wrapped, and far below
+# that the pixel arithmetic overflowed (undefined behaviour; the sanitizers stop the program).
+cur 2026-08 "$TMP/aug/cur.csv" "500000000006 Usage 2 1 50000000000000000000 EC2" "500000000006 Usage 3 1 3000000000000000 EC2"
+quiet "ingest August" "$PBI" --format aws-cur --no-progress --final "$TMP/aug/cur.csv"
+quiet "aggregate August" "$PBA" --month 2026-08 --detail
+"$PBV" --month 2026-08 --report "$TMP/aug.html" >"$TMP/out" 2>"$TMP/err"
+check "--report with a total near the range's end: the exact figures, every mark inside the chart" \
+	"0||day 2: 50000000000000000000.00|day 3: 50003000000000000000.00|50003000000000000000.00|20 200" \
+	"$?|$(cat "$TMP/err")|$(grep -o 'day [23]: [0-9.]*' "$TMP/aug.html" | paste -sd'|')|$(grep -o 'y="14">[0-9.]*' "$TMP/aug.html" | cut -d'>' -f2)|$(grep -o 'cy="[-0-9]*"' "$TMP/aug.html" | tr -dc '0-9\n-' | sort -n | sed -n '1p;$p' | paste -sd' ')"
 
 pb_tests_done
