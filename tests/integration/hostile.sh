@@ -162,4 +162,12 @@ check "--report with a total near the range's end: the exact figures, every mark
 	"0||day 2: 50000000000000000000.00|day 3: 50003000000000000000.00|50003000000000000000.00|20 200" \
 	"$?|$(cat "$TMP/err")|$(grep -o 'day [23]: [0-9.]*' "$TMP/aug.html" | paste -sd'|')|$(grep -o 'y="14">[0-9.]*' "$TMP/aug.html" | cut -d'>' -f2)|$(grep -o 'cy="[-0-9]*"' "$TMP/aug.html" | tr -dc '0-9\n-' | sort -n | sed -n '1p;$p' | paste -sd' ')"
 
+# ---- the rates ---------------------------------------------------------------------------------------------------
+# A pair given twice for one month in one file (a pasted line, a typo fixed below the old one): which one wins?
+printf 'month,from,to,rate\n2026-12,USD,EUR,0.9\n2026-12,USD,JPY,150\n2026-12,USD,EUR,9.0\n' >"$TMP/rates.csv"
+"$PBA" rates --load "$TMP/rates.csv" >"$TMP/out" 2>"$TMP/err"
+check "rates --load: a pair repeated for a month is refused at its second line, nothing loaded" \
+	"1|pb-aggregate: $TMP/rates.csv:4:1: the rate of 2026-12 from USD to EUR is on line 2 already|0" \
+	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate WHERE month = '2026-12-01'")"
+
 pb_tests_done
