@@ -170,4 +170,14 @@ check "rates --load: a pair repeated for a month is refused at its second line, 
 	"1|pb-aggregate: $TMP/rates.csv:4:1: the rate of 2026-12 from USD to EUR is on line 2 already|0" \
 	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate WHERE month = '2026-12-01'")"
 
+# ---- the pricing rules -------------------------------------------------------------------------------------------
+# A rules file saved in Latin-1: its bytes went into the run's query and PostgreSQL refused them, an exit 3 (a
+# dependency failed, which pb-run retries) instead of the bad file at its line and column.
+printf '# pricing\n* * * exclude "r\351duction"\n' >"$TMP/latin1.conf"
+current=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE billing_month = '2026-10-01' AND status = 'current'")
+"$PBA" --month 2026-10 --pricing "$TMP/latin1.conf" >"$TMP/out" 2>"$TMP/err"
+check "a pricing file that is not UTF-8: exit 1 at its line and column, nothing stored" \
+	"1|pb-aggregate: $TMP/latin1.conf:2:17: invalid UTF-8|$current" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT id FROM pb.aggregate_run WHERE billing_month = '2026-10-01' AND status = 'current'")"
+
 pb_tests_done
