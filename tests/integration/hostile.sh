@@ -180,4 +180,14 @@ check "a pricing file that is not UTF-8: exit 1 at its line and column, nothing 
 	"1|pb-aggregate: $TMP/latin1.conf:2:17: invalid UTF-8|$current" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT id FROM pb.aggregate_run WHERE billing_month = '2026-10-01' AND status = 'current'")"
 
+# ---- options -------------------------------------------------------------------------------------------------------
+"$PBA" --month 2026-10 --as-of 2026-11-01 >"$TMP/out" 2>"$TMP/err"
+check "--as-of outside the month: exit 2, naming the month" \
+	"2|pb-aggregate: --as-of must be a day of the month 2026-10, not 2026-11-01" "$?|$(head -1 "$TMP/err")"
+"$PBA" --month 2999-01 >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "a month not begun, without --as-of: exit 2, saying so" \
+	"2|pb-aggregate: 2999-01 has not begun (today is $(date -u +%Y-%m-%d)): give --as-of, a day of the month" \
+	"$st|$(head -1 "$TMP/err")"
+
 pb_tests_done
