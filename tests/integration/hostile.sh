@@ -189,5 +189,15 @@ st=$?
 check "a month not begun, without --as-of: exit 2, saying so" \
 	"2|pb-aggregate: 2999-01 has not begun (today is $(date -u +%Y-%m-%d)): give --as-of, a day of the month" \
 	"$st|$(head -1 "$TMP/err")"
+cur 2026-07 "$TMP/jul/cur.csv" "500000000001 Usage 3 5 5 EC2"
+quiet "ingest July (not final)" "$PBI" --format aws-cur --no-progress "$TMP/jul/cur.csv"
+quiet "aggregate July" "$PBA" --month 2026-07 --detail
+"$PBV" --month 2026-07 --issue --force --reason "" --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBV" --month 2026-07 --issue --force --reason "  " --out "$OUT" >>"$TMP/out" 2>>"$TMP/err"
+check "--force with an empty or blank --reason: exit 2, nothing issued" \
+	"2|2|pb-invoice: --reason takes a text saying why the month is issued, not ''
+pb-invoice: --reason takes a text saying why the month is issued, not '  '|0" \
+	"$st|$?|$(grep -v '^Try' "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2026-07-01'")"
 
 pb_tests_done
