@@ -200,4 +200,11 @@ check "--force with an empty or blank --reason: exit 2, nothing issued" \
 pb-invoice: --reason takes a text saying why the month is issued, not '  '|0" \
 	"$st|$?|$(grep -v '^Try' "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2026-07-01'")"
 
+# ---- job files -----------------------------------------------------------------------------------------------------
+# A key written "name\0x" (a NUL through an escape) was read as name: only the six known keys are keys.
+printf '"name\\0x": a\nsteps:\n  - name: s\n    run: [/bin/true]\n' >"$TMP/nul-key.yaml"
+"$BIN/pb-run" "$TMP/nul-key.yaml" --month 2026-10 --dry-run >"$TMP/out" 2>"$TMP/err"
+check "a job file's key holding a NUL: exit 1 at its place" \
+	"1|pb-run: $TMP/nul-key.yaml:1:1: a key holds a NUL character|" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+
 pb_tests_done
