@@ -242,6 +242,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/jobs.sh
 	PB_BIN=$(BIN) bash tests/integration/help.sh
 	PB_BIN=$(BIN) bash tests/integration/api.sh
+	PB_BIN=$(BIN) bash tests/integration/hostile.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.
 check: deps

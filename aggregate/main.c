@@ -197,13 +197,21 @@ static int default_as_of(struct args *a)
 	int32_t today = (int32_t)(time(NULL) / 86400);
 	int y, m, d;
 	int32_t end;
+	char month[11], day[11];
 
 	pb_date_to_ymd(a->month, &y, &m, &d);
 	end = (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
+	pb_date_format(a->month, month);
+	if (!a->as_of && today < a->month) {
+		pb_date_format(today, day);
+		pb_error("%.7s has not begun (today is %s): give --as-of, a day of the month", month, day);
+		return -1;
+	}
 	if (!a->as_of)
 		a->as_of = today < end ? today : end;
 	if (a->as_of < a->month || a->as_of > end) {
-		pb_error("--as-of must be a day of the month %.7s", "");
+		pb_date_format(a->as_of, day);
+		pb_error("--as-of must be a day of the month %.7s, not %s", month, day);
 		return -1;
 	}
 	return 0;

@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "input.h"
 #include "sha256.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -91,9 +92,16 @@ int pb_pricing_parse(struct pb_pricing *p, const char *name, const char *text, s
 	memset(p, 0, sizeof(*p));
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s), bad;
 		struct pb_pricing_rule r;
-		int rc = parse_rule(&r, name, ++line, s, n, err);
+		const char *why;
+		int rc;
+
+		/* The patterns and reasons go to the database: text it takes, or the line's own error. */
+		if (pb_text_check(s, n, &bad, &why) < 0)
+			rc = line_error(err, name, ++line, (unsigned)bad + 1, why);
+		else
+			rc = parse_rule(&r, name, ++line, s, n, err);
 
 		if (rc < 0) {
 			pb_pricing_release(p);

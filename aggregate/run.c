@@ -390,13 +390,23 @@ static int open_cursors(struct run *r, struct pb_buf *err)
 	return 0;
 }
 
-/* Every account's invoice currency and markup, sorted by alias (a few bytes an account). */
+/*
+ * Every account's invoice currency and markup, sorted by alias (a few bytes an account). An account on the
+ * month's issued invoice keeps the terms it was invoiced with, as the month's rates do: a change of terms
+ * applies from then on, and never reprices (or, for lack of a frozen rate, blocks) a closed month.
+ */
 static int read_accounts(struct run *r, struct pb_buf *err)
 {
-	r->accounts = pb_db_query(r->conn,
-				  "SELECT alias, invoice_currency, markup_percent::text FROM pb.clc_account "
-				  "ORDER BY alias COLLATE \"C\"",
-				  0, NULL, err);
+	const char *p[1] = {r->month};
+
+	r->accounts = pb_db_query(
+		r->conn,
+		"SELECT c.alias, coalesce(f.currency, c.invoice_currency), "
+		"coalesce(f.markup_percent, c.markup_percent)::text FROM pb.clc_account c "
+		"LEFT JOIN pb.aggregate_account f ON f.alias = c.alias AND f.vendor = 'all' "
+		"AND f.run_id = (SELECT i.run_id FROM pb.invoice i WHERE i.billing_month = $1::date) "
+		"ORDER BY c.alias COLLATE \"C\"",
+		1, p, err);
 	return r->accounts ? 0 : PB_ERR_DEPENDENCY;
 }
 

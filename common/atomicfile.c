@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -16,6 +17,52 @@ static int fail(struct pb_buf *err, const char *path, int e)
 	pb_buf_reset(err);
 	pb_buf_addf(err, "cannot write '%s': %s", path, strerror(e));
 	return -1;
+}
+
+/*
+ * What is at path already must be a regular file: the rename would put a new file in place of a device, a
+ * FIFO, a link (/dev/stdout, /dev/full) or a folder's entry, whatever it was.
+ */
+static int check_target(const char *path, struct pb_buf *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0 || S_ISREG(st.st_mode))
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "cannot write '%s': not a regular file", path);
+	return -1;
+}
+
+/*
+ * A new temporary file beside path, PATH.tmp.XXXXXX: made by mkostemp (O_EXCL, a name no one can guess, so a
+ * link planted in a shared folder is never followed), then given the mode a plain create would have.
+ * Returns the descriptor, or -1 with errno set (tmp then holds no name).
+ */
+static int open_temp(const char *path, struct pb_buf *tmp)
+{
+	mode_t mask = umask(0);
+	int fd;
+
+	umask(mask);
+	pb_buf_addf(tmp, "%s.tmp.XXXXXX", path);
+	if (tmp->failed) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = mkostemp(tmp->ptr, O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0644 & ~mask) != 0) {
+		int e = errno;
+
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp->ptr);
+		}
+		pb_buf_reset(tmp);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 /* fsync of the folder holding path, so that the rename itself is on disk. */
@@ -42,10 +89,9 @@ int pb_file_write_atomic(const char *path, const void *data, size_t len, struct 
 	size_t done = 0;
 	int fd, e = 0;
 
-	pb_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	if (tmp.failed)
-		return fail(err, path, ENOMEM);
-	fd = open(pb_buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (check_target(path, err) < 0)
+		return -1;
+	fd = open_temp(path, &tmp);
 	if (fd < 0) {
 		e = errno;
 		pb_buf_release(&tmp);
@@ -80,16 +126,19 @@ int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err)
 	memset(a, 0, sizeof(*a));
 	pb_buf_init(&a->tmp, 0);
 	pb_buf_init(&a->path, 0);
+	if (check_target(path, err) < 0)
+		return -1;
 	pb_buf_addstr(&a->path, path);
-	pb_buf_addf(&a->tmp, "%s.tmp.%ld", path, (long)getpid());
-	if (a->tmp.failed || a->path.failed)
+	if (a->path.failed)
 		return fail(err, path, ENOMEM);
-	fd = open(pb_buf_str(&a->tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open_temp(path, &a->tmp);
 	if (fd < 0 || !(a->f = fdopen(fd, "w"))) {
 		int e = errno;
 
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			unlink(pb_buf_str(&a->tmp));
+		}
 		pb_buf_release(&a->tmp);
 		pb_buf_release(&a->path);
 		return fail(err, path, e);

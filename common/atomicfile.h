@@ -8,9 +8,11 @@
 #include "buf.h"
 
 /*
- * Writes len bytes to path: to a temporary file in the same folder, fsynced and closed with every error
- * checked, then renamed over path and the folder fsynced. Returns 0, or -1 with "cannot write 'PATH': why"
- * in err and path untouched.
+ * Writes len bytes to path: to a temporary file in the same folder (PATH.tmp.XXXXXX, made exclusively under
+ * a name no one can guess), fsynced and closed with every error
+ * checked, then renamed over path and the folder fsynced. A path that is there must be a regular file (not
+ * a link, a device, a FIFO or a folder). Returns 0, or -1 with "cannot write 'PATH': why" in err and path
+ * untouched.
  */
 int pb_file_write_atomic(const char *path, const void *data, size_t len, struct pb_buf *err);
 
@@ -20,7 +22,7 @@ struct pb_atomic {
 	struct pb_buf tmp, path;
 };
 
-/* Opens a temporary file beside path to write into a->f. Returns 0, or -1 with err set. */
+/* Opens a temporary file beside path (a regular file, if it is there) to write into a->f. 0, or -1 with err set. */
 int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err);
 
 /*

@@ -120,10 +120,50 @@ static int store_line(PGconn *conn, const struct rate_line *l, const char *sourc
 	return 0;
 }
 
+/* A pair of a month as the file gave it, and where. */
+struct seen {
+	char key[18]; /* YYYY-MM-DD, from and to */
+	uint64_t line;
+};
+
+static int by_key_line(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * A file gives each pair of a month once: the earliest line that repeats one is an error naming the first
+ * (two rates for one pair leave no way to tell which was meant). Sorts s.
+ */
+static int repeated(struct seen *s, size_t n, const char *name, struct pb_buf *err)
+{
+	size_t i, at = 0;
+
+	if (n < 2)
+		return 0;
+	qsort(s, n, sizeof(*s), by_key_line);
+	/* The second line of each pair given more than once; the earliest of them. */
+	for (i = 1; i < n; i++)
+		if (strcmp(s[i].key, s[i - 1].key) == 0 && (i < 2 || strcmp(s[i].key, s[i - 2].key) != 0) &&
+		    (!at || s[i].line < s[at].line))
+			at = i;
+	if (!at)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s:%llu:1: the rate of %.7s from %.3s to %.3s is on line %llu already", name,
+		    (unsigned long long)s[at].line, s[at].key, s[at].key + 10, s[at].key + 13,
+		    (unsigned long long)s[at - 1].line);
+	return PB_ERR_DATA;
+}
+
 /* Reads and stores every record of the open reader. Returns the count, or an error. */
 static long load_records(PGconn *conn, struct pb_csv *c, const char *name, const char *by, struct pb_buf *err)
 {
 	struct rate_line l;
+	struct seen *seen = NULL;
 	long cols[NCOLS], n = 0;
 	int rc = pb_csv_next(c);
 
@@ -143,19 +183,37 @@ static long load_records(PGconn *conn, struct pb_csv *c, const char *name, const
 	pb_csv_expect_fields(c, NCOLS);
 	while ((rc = pb_csv_next(c)) == PB_CSV_RECORD) {
 		rc = parse_line(c, name, cols, &l, err);
-		if (rc == 0)
+		if (rc == 0 && (n & (n - 1)) == 0) {
+			struct seen *grown = realloc(seen, (size_t)(n ? 2 * n : 1) * sizeof(*seen));
+
+			if (!grown) {
+				pb_buf_reset(err);
+				pb_buf_addstr(err, "out of memory");
+				rc = PB_ERR_DATA;
+			}
+			seen = grown ? grown : seen;
+		}
+		if (rc == 0) {
+			snprintf(seen[n].key, sizeof(seen[n].key), "%.10s%s%s", l.month, l.from, l.to);
+			seen[n].line = c->line;
 			rc = store_line(conn, &l, name, c->line, by, err);
-		if (rc < 0)
+		}
+		if (rc < 0) {
+			free(seen);
 			return rc;
+		}
 		n++;
 	}
 	if (rc < 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s:%llu:%u: %s", name, (unsigned long long)c->err_line, c->err_col,
 			    pb_buf_str(&c->err));
+		free(seen);
 		return PB_ERR_DATA;
 	}
-	return n;
+	rc = repeated(seen, (size_t)n, name, err);
+	free(seen);
+	return rc < 0 ? rc : n;
 }
 
 int pb_rates_load(PGconn *conn, const char *path, const char *by, FILE *out, struct pb_buf *err)

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "eligconf.h"
 #include "exitcode.h"
+#include "export.h"
 #include "input.h"
 #include "money.h"
 #include "rates.h"
@@ -151,9 +152,10 @@ static const char header[] = "BilledCost,BillingAccountId,BillingAccountName,Bil
 			     "PricingQuantity,PricingUnit,ProviderName,PublisherName,RegionId,ServiceCategory,"
 			     "ServiceName,SubAccountId,Tags\r\n";
 
+/* A text field from the data (a name, a partner's service): a formula to a spreadsheet is neutralized. */
 static void add_text(struct pb_buf *b, const char *s)
 {
-	pb_buf_add_csv_field(b, s, strlen(s));
+	pb_inv_csv_text(b, s);
 	pb_buf_addch(b, ',');
 }
 
@@ -293,9 +295,12 @@ int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *cate
 
 	(void)categories;
 	pb_date_format(month, m);
-	res = pb_db_query(
-		conn, "SELECT id, detail FROM pb.aggregate_run WHERE billing_month = $1::date AND status = 'current'",
-		1, p, err);
+	/* An issued month is the run its invoice billed, whatever was aggregated since (adjustments come later). */
+	res = pb_db_query(conn,
+			  "SELECT id, detail FROM pb.aggregate_run WHERE id = coalesce((SELECT run_id FROM pb.invoice "
+			  "WHERE billing_month = $1::date), (SELECT id FROM pb.aggregate_run WHERE billing_month = "
+			  "$1::date AND status = 'current'))",
+			  1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't')

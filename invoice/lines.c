@@ -234,7 +234,8 @@ static int adjust_one(struct pb_inv_line *now, const struct pb_inv_line *was, in
 			    now->currency);
 		return PB_ERR_DATA;
 	}
-	if (was && now->amount.units == was->amount.units)
+	/* Nothing invoiced counts as zero: an account whose total still rounds to nothing gets no line. */
+	if (now->amount.units == (was ? was->amount.units : 0))
 		return 0;
 	rc = need_line(out, err);
 	if (rc < 0)

@@ -101,6 +101,9 @@ static int option(struct args *a, int ch, const char *v)
 		a->force = 1;
 		return 0;
 	case OPT_REASON:
+		/* The reason is the record of why a month not final was invoiced: it must say something. */
+		if (!v[strspn(v, " \t\r\n")])
+			return bad("reason", "a text saying why the month is issued", v);
 		a->reason = v;
 		return 0;
 	case OPT_OUT:

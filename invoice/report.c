@@ -113,29 +113,53 @@ static void lines_table(const struct pb_inv_lines *ls, struct pb_buf *b)
 	pb_buf_addstr(b, "</table>");
 }
 
-/* An amount in hundredths of its unit, as a whole number: what a chart needs, exactly. */
-static long long hundredths(const char *text)
+/*
+ * An amount in hundredths of its unit, as a whole number: what a chart needs, exactly. 128 bits: any amount's
+ * hundredths, and sums and products of them with a month's days and a chart's pixels, fit.
+ */
+static __int128 hundredths(const char *text)
 {
 	pb_money m;
 
 	if (pb_money_parse(text, strlen(text), &m, NULL) < 0)
 		return 0;
-	return (long long)(m.units / (__int128)10000000000000000LL);
+	return m.units / (__int128)10000000000000000LL;
+}
+
+/* Writes hundredths as a decimal with two places ("-12.05") into buf (64 bytes). */
+static void hundredths_text(__int128 v, char *buf)
+{
+	unsigned __int128 u = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
+	char digits[48];
+	int n = 0, i = 0;
+
+	do {
+		digits[n++] = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u || n < 3);
+	if (v < 0)
+		buf[i++] = '-';
+	while (n > 2)
+		buf[i++] = digits[--n];
+	buf[i++] = '.';
+	buf[i++] = digits[1];
+	buf[i++] = digits[0];
+	buf[i] = '\0';
 }
 
 struct day {
-	long long actual, est, lo, hi;
+	__int128 actual, est, lo, hi;
 	int has_est;
 };
 
 /* y in pixels of an amount in hundredths, with top the chart's largest amount. */
-static long long y_of(long long v, long long top)
+static long long y_of(__int128 v, __int128 top)
 {
 	if (top <= 0)
 		return H - PAD / 2;
 	if (v < 0)
 		v = 0;
-	return (H - PAD / 2) - v * (H - PAD) / top;
+	return (long long)((H - PAD / 2) - v * (H - PAD) / top);
 }
 
 static long long x_of(int d, int days)
@@ -146,7 +170,8 @@ static long long x_of(int d, int days)
 /* The SVG of one account's month: the 90% band and the estimate line where estimates exist, a mark per day. */
 static void chart_svg(const char *alias, const struct day *days, int n, struct pb_buf *b)
 {
-	long long top = 1;
+	__int128 top = 1;
+	char text[64];
 	int d, first = 1;
 
 	for (d = 0; d < n; d++) {
@@ -170,16 +195,18 @@ static void chart_svg(const char *alias, const struct day *days, int n, struct p
 			pb_buf_addf(b, "%s%lld,%lld", first-- > 0 ? "" : " ", x_of(d + 1, n), y_of(days[d].est, top));
 	pb_buf_addf(b, "\"/><line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", PAD, H - PAD / 2, W - PAD,
 		    H - PAD / 2);
-	for (d = 0; d < n; d++)
+	for (d = 0; d < n; d++) {
+		hundredths_text(days[d].actual, text);
 		pb_buf_addf(b,
 			    "<circle class=\"day-mark\" data-day=\"%d\" cx=\"%lld\" cy=\"%lld\" r=\"3\"><title>day %d: "
-			    "%lld.%02lld</title></circle>",
-			    d + 1, x_of(d + 1, n), y_of(days[d].actual, top), d + 1, days[d].actual / 100,
-			    llabs(days[d].actual % 100));
+			    "%s</title></circle>",
+			    d + 1, x_of(d + 1, n), y_of(days[d].actual, top), d + 1, text);
+	}
+	hundredths_text(top, text);
 	pb_buf_addf(b,
 		    "<text class=\"lbl\" x=\"%d\" y=\"%d\">1</text><text class=\"lbl\" x=\"%d\" y=\"%d\">%d</text>"
-		    "<text class=\"lbl\" x=\"4\" y=\"14\">%lld.%02lld</text></svg>",
-		    PAD, H - 4, W - PAD - 8, H - 4, n, top / 100, top % 100);
+		    "<text class=\"lbl\" x=\"4\" y=\"14\">%s</text></svg>",
+		    PAD, H - 4, W - PAD - 8, H - 4, n, text);
 }
 
 /* The days of one account: cumulative actual and the estimates made on each day. */
@@ -189,7 +216,7 @@ static int account_days(PGconn *conn, const char *run_id, const char *month, con
 	const char *p[3] = {run_id, alias, month};
 	PGresult *res;
 	int i, d;
-	long long sum = 0;
+	__int128 sum = 0;
 
 	memset(days, 0, (size_t)n * sizeof(*days));
 	res = pb_db_query(

@@ -162,6 +162,9 @@ static int next_key(struct parser *p, const char *const *keys, unsigned *seen, c
 		return -2;
 	if (p->ev.type != YAML_SCALAR_EVENT)
 		return fail(p, p->ev.start_mark, "a key must be a scalar, not %s", kind_of(&p->ev));
+	/* Compared as C strings, "name\0x" would be name. */
+	if (memchr(p->ev.data.scalar.value, '\0', p->ev.data.scalar.length))
+		return fail(p, p->ev.start_mark, "a key holds a NUL character");
 	k = (const char *)p->ev.data.scalar.value;
 	for (i = 0; keys[i]; i++) {
 		if (strcmp(k, keys[i]) != 0)

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# What a careless or hostile user does to pb-aggregate, pb-invoice and pb-run, against a throwaway PostgreSQL
+# cluster: an issued month re-aggregated after a late credit (no adjustment line of nothing for accounts whose
+# total rounds to zero) and after its accounts' terms changed (it keeps the invoice's currency and markup); the
+# FOCUS dataset of an issued month (the invoice's, formulas neutralized).
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PBI=$BIN/pb-ingest
+PBA=$BIN/pb-aggregate
+PBC=$BIN/pb-accounts
+PBV=$BIN/pb-invoice
+
+pb_test_tmp hostile
+trap pb_test_cleanup EXIT
+export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
+export PB_SERVICE_CATEGORIES=$ROOT/config/service-categories.conf
+pb_test_cluster_start
+OUT=$TMP/invoices
+
+H=bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date
+H=$H,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_product_name
+# cur MONTH FILE LINE...: a CUR 2.0 file of the month; each LINE is "ACCOUNT TYPE DAY BILLED LIST SERVICE".
+cur() {
+	local month=$1 file=$2 a t d b l s
+	shift 2
+	mkdir -p "$(dirname "$file")"
+	{
+		echo "$H"
+		for x in "$@"; do
+			read -r a t d b l s <<<"$x"
+			[ "$l" == - ] && l=
+			printf '%s-01T00:00:00Z,%s,%s,%s-%02dT01:00:00Z,USD,%s,%s,%s\n' "$month" "$a" "$t" "$month" "$d" "$b" "$l" "$s"
+		done
+	} >"$file"
+}
+# quiet NAME COMMAND...: runs it, a failure named NAME with its output.
+quiet() {
+	local name=$1
+	shift
+	"$@" >"$TMP/quiet.log" 2>&1 || notok "$name" "$(cat "$TMP/quiet.log")"
+}
+
+cat >"$TMP/accounts.csv" <<'CSV'
+alias,name,billing_country
+ACME1,Acme,US
+ZERO1,Zero Co,US
+TINY1,Tiny Co,US
+BETA1,Beta,US
+FORM1,=1+2,US
+BIG1,Big,US
+CSV
+{
+	"$PBC" import "$TMP/accounts.csv" --by test
+	n=1
+	for a in ACME1 ZERO1 TINY1 BETA1 FORM1 BIG1; do
+		"$PBC" accept-terms $a --vendor centurylink --version 1 --by test
+		"$PBC" accept-terms $a --vendor aws --region US --version 1 --by test
+		"$PBC" link $a --vendor aws --partner-account "50000000000$n" --from 2026-01-01 --by test
+		n=$((n + 1))
+	done
+} >"$TMP/setup.log" 2>&1 || notok "set up the accounts" "$(cat "$TMP/setup.log")"
+
+# ---- an issued month re-aggregated after a late credit -------------------------------------------------------
+# ZERO1's charges cancel out and TINY1's round to nothing: neither is on October's invoice, nor may either get
+# an adjustment line of 0.00 when October changes for another account.
+cur 2026-10 "$TMP/oct/cur.csv" "500000000001 Usage 2 3 3 EC2" \
+	"500000000002 Usage 3 1 1 EC2" "500000000002 Credit 4 -1 - EC2" "500000000003 Usage 5 0.004 0.004 EC2" \
+	"500000000004 Usage 6 4 4 EC2" "500000000005 Usage 7 2 2 =cmd|'/C calc'!A0"
+quiet "ingest October" "$PBI" --format aws-cur --no-progress --final "$TMP/oct/cur.csv"
+quiet "aggregate October" "$PBA" --month 2026-10 --detail
+quiet "issue October" "$PBV" --month 2026-10 --issue --out "$OUT"
+cur 2026-10 "$TMP/oct-late/cur.csv" "500000000001 Credit 28 -1 - EC2"
+quiet "ingest October's late credit" "$PBI" --format aws-cur --no-progress --final "$TMP/oct-late/cur.csv"
+quiet "aggregate October again" "$PBA" --month 2026-10 --detail
+cur 2026-11 "$TMP/nov/cur.csv" "500000000001 Usage 3 5 5 EC2"
+quiet "ingest November" "$PBI" --format aws-cur --no-progress --final "$TMP/nov/cur.csv"
+quiet "aggregate November" "$PBA" --month 2026-11 --detail
+"$PBV" --month 2026-11 --draft >"$TMP/out" 2>"$TMP/err"
+check "a late credit: one adjustment for the account it changed, none of 0.00 for accounts never invoiced" \
+	"0|invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,line_item,line_type,corrects_period_start,currency,amount,aws_amount,azure_amount
+DRAFT-2026-11,2026-11-01,2026-11-30,1,ACME1,Acme,CenturyLink Cloud 1.0,charge,,USD,5.00,5.00,0.00
+DRAFT-2026-11,2026-11-01,2026-11-30,2,ACME1,Acme,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,-1.00,-1.00,0.00|" \
+	"$?|$(tr -d '\r' <"$TMP/out")|$(cat "$TMP/err")"
+
+
+# ---- new terms, then the month close of an issued month run again ----------------------------------------------
+# Finance raises ACME1's markup from November on. A rerun of October's month close (its aggregation again) keeps
+# the markup October was invoiced with: no adjustment for it on November's invoice.
+pb_sql "UPDATE pb.clc_account SET markup_percent = 10 WHERE alias = 'ACME1'" >/dev/null
+quiet "aggregate October with the new markup" "$PBA" --month 2026-10 --detail
+quiet "aggregate November with the new markup" "$PBA" --month 2026-11 --detail
+check "the next invoice: the new markup on its own month only; October's adjustment is the late credit alone" \
+	"DRAFT-2026-11,2026-11-01,2026-11-30,1,ACME1,Acme,CenturyLink Cloud 1.0,charge,,USD,5.50,5.50,0.00
+DRAFT-2026-11,2026-11-01,2026-11-30,2,ACME1,Acme,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,-1.00,-1.00,0.00" \
+	"$("$PBV" --month 2026-11 --draft 2>&1 | tr -d '\r' | tail -n +2)"
+# BETA1 moves to EUR: October, whose rates are frozen, is aggregated again in USD as it was invoiced.
+pb_sql "UPDATE pb.clc_account SET invoice_currency = 'EUR' WHERE alias = 'BETA1'" >/dev/null
+"$PBA" --month 2026-10 --detail >"$TMP/out" 2>"$TMP/err"
+check "an issued month aggregated again keeps the currency and markup of its invoice" \
+	"0||ACME1,USD,0,0|BETA1,USD,0,0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT alias, currency, trim_scale(markup_percent), trim_scale(markup) FROM pb.aggregate_account a
+	JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2026-10-01'
+	WHERE vendor = 'all' AND alias IN ('ACME1', 'BETA1') ORDER BY 1" | paste -sd'|')"
+
+# ---- the FOCUS dataset of an issued month ----------------------------------------------------------------------
+# October has changed since its invoice (the late credit): its FOCUS dataset is still the invoice's, whose
+# BilledCost adds up per account to the exact figure each line was rounded from.
+"$BIN/pb-invoice" --month 2026-10 --focus "$TMP/focus.csv" >"$TMP/out" 2>"$TMP/err"
+check "--focus of an issued month: the invoiced run's rows, adding up to the invoice's exact amounts" \
+	"0|$(pb_sql "SELECT a.alias || ',' || trim_scale(a.month_to_date + a.markup) FROM pb.aggregate_account a
+	JOIN pb.invoice i ON i.run_id = a.run_id AND i.billing_month = '2026-10-01' WHERE a.vendor = 'all'
+	AND a.month_to_date + a.markup <> 0 ORDER BY a.alias COLLATE \"C\"")" \
+	"$?|$(python3 -c '
+import csv, decimal, sys
+t = {}
+for r in csv.DictReader(open(sys.argv[1], newline="")):
+    t[r["BillingAccountId"]] = t.get(r["BillingAccountId"], decimal.Decimal(0)) + decimal.Decimal(r["BilledCost"])
+for a in sorted(t):
+    if t[a]:
+        print("%s,%s" % (a, format(t[a].normalize(), "f")))' "$TMP/focus.csv")"
+check "FOCUS text a spreadsheet would run as a formula is neutralized, as in the invoice files" \
+	"2,FORM1,'=1+2,\"'=cmd|'/C calc'!A0 Usage, no region\",'=cmd|'/C calc'!A0,500000000005" \
+	"$(awk -F, '$2 == "FORM1"' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f1-3,9-10,23-24)"
+
+# ---- where the files go -----------------------------------------------------------------------------------------
+# A careless --report /dev/stdout, --focus /dev/full or a FIFO: as root the temporary file made beside it was
+# renamed over the device node or the link in /dev. A path that is there must be a regular file.
+mkfifo "$TMP/fifo"
+echo precious >"$TMP/target.html"
+ln -s target.html "$TMP/link.html"
+"$PBV" --month 2026-10 --report "$TMP/fifo" >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBV" --month 2026-10 --focus "$TMP/link.html" >>"$TMP/out" 2>>"$TMP/err"
+check "an output path that is a FIFO or a symbolic link: exit 3, left as it was, nothing else written" \
+	"3|3|pb-invoice: cannot write '$TMP/fifo': not a regular file
+pb-invoice: cannot write '$TMP/link.html': not a regular file|fifo|symbolic link|precious|" \
+	"$st|$?|$(cat "$TMP/err")|$(stat -c %F "$TMP/fifo" | sed 's/^.*fifo$/fifo/')|$(stat -c %F "$TMP/link.html")|$(cat "$TMP/target.html")|$(cd "$TMP" && ls ./*.tmp.* 2>/dev/null)"
+# The temporary file beside the path was PATH.tmp.PID, opened without O_EXCL: a link planted under that name
+# (a shared folder) made the writer truncate and fill the file it points to. Run as process 1 of a PID
+# namespace, the name is known in advance.
+mkdir "$TMP/shared"
+echo precious >"$TMP/victim"
+ln -s ../victim "$TMP/shared/report.html.tmp.1"
+if unshare --pid --fork true 2>/dev/null; then
+	unshare --pid --fork "$PBV" --month 2026-10 --report "$TMP/shared/report.html" >"$TMP/out" 2>"$TMP/err"
+	check "a link planted where the temporary file would go is not followed" \
+		"0|precious|regular file|1" \
+		"$?|$(head -c 20 "$TMP/victim")|$(stat -c %F "$TMP/shared/report.html")|$(grep -c '<h1>Partner cloud billing, 2026-10</h1>' "$TMP/shared/report.html")"
+else
+	ok "a link planted where the temporary file would go is not followed (skipped: no PID namespace here)"
+fi
+
+# ---- amounts near the top of the range ---------------------------------------------------------------------------
+# The report's charts counted hundredths in a long long: past 92 quadrillion a day's figure wrapped, and far below
+# that the pixel arithmetic overflowed (undefined behaviour; the sanitizers stop the program).
+cur 2026-08 "$TMP/aug/cur.csv" "500000000006 Usage 2 1 50000000000000000000 EC2" "500000000006 Usage 3 1 3000000000000000 EC2"
+quiet "ingest August" "$PBI" --format aws-cur --no-progress --final "$TMP/aug/cur.csv"
+quiet "aggregate August" "$PBA" --month 2026-08 --detail
+"$PBV" --month 2026-08 --report "$TMP/aug.html" >"$TMP/out" 2>"$TMP/err"
+check "--report with a total near the range's end: the exact figures, every mark inside the chart" \
+	"0||day 2: 50000000000000000000.00|day 3: 50003000000000000000.00|50003000000000000000.00|20 200" \
+	"$?|$(cat "$TMP/err")|$(grep -o 'day [23]: [0-9.]*' "$TMP/aug.html" | paste -sd'|')|$(grep -o 'y="14">[0-9.]*' "$TMP/aug.html" | cut -d'>' -f2)|$(grep -o 'cy="[-0-9]*"' "$TMP/aug.html" | tr -dc '0-9\n-' | sort -n | sed -n '1p;$p' | paste -sd' ')"
+
+# ---- the rates ---------------------------------------------------------------------------------------------------
+# A pair given twice for one month in one file (a pasted line, a typo fixed below the old one): which one wins?
+printf 'month,from,to,rate\n2026-12,USD,EUR,0.9\n2026-12,USD,JPY,150\n2026-12,USD,EUR,9.0\n' >"$TMP/rates.csv"
+"$PBA" rates --load "$TMP/rates.csv" >"$TMP/out" 2>"$TMP/err"
+check "rates --load: a pair repeated for a month is refused at its second line, nothing loaded" \
+	"1|pb-aggregate: $TMP/rates.csv:4:1: the rate of 2026-12 from USD to EUR is on line 2 already|0" \
+	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate WHERE month = '2026-12-01'")"
+
+# ---- the pricing rules -------------------------------------------------------------------------------------------
+# A rules file saved in Latin-1: its bytes went into the run's query and PostgreSQL refused them, an exit 3 (a
+# dependency failed, which pb-run retries) instead of the bad file at its line and column.
+printf '# pricing\n* * * exclude "r\351duction"\n' >"$TMP/latin1.conf"
+current=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE billing_month = '2026-10-01' AND status = 'current'")
+"$PBA" --month 2026-10 --pricing "$TMP/latin1.conf" >"$TMP/out" 2>"$TMP/err"
+check "a pricing file that is not UTF-8: exit 1 at its line and column, nothing stored" \
+	"1|pb-aggregate: $TMP/latin1.conf:2:17: invalid UTF-8|$current" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT id FROM pb.aggregate_run WHERE billing_month = '2026-10-01' AND status = 'current'")"
+
+# ---- options -------------------------------------------------------------------------------------------------------
+"$PBA" --month 2026-10 --as-of 2026-11-01 >"$TMP/out" 2>"$TMP/err"
+check "--as-of outside the month: exit 2, naming the month" \
+	"2|pb-aggregate: --as-of must be a day of the month 2026-10, not 2026-11-01" "$?|$(head -1 "$TMP/err")"
+"$PBA" --month 2999-01 >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "a month not begun, without --as-of: exit 2, saying so" \
+	"2|pb-aggregate: 2999-01 has not begun (today is $(date -u +%Y-%m-%d)): give --as-of, a day of the month" \
+	"$st|$(head -1 "$TMP/err")"
+cur 2026-07 "$TMP/jul/cur.csv" "500000000001 Usage 3 5 5 EC2"
+quiet "ingest July (not final)" "$PBI" --format aws-cur --no-progress "$TMP/jul/cur.csv"
+quiet "aggregate July" "$PBA" --month 2026-07 --detail
+"$PBV" --month 2026-07 --issue --force --reason "" --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBV" --month 2026-07 --issue --force --reason "  " --out "$OUT" >>"$TMP/out" 2>>"$TMP/err"
+check "--force with an empty or blank --reason: exit 2, nothing issued" \
+	"2|2|pb-invoice: --reason takes a text saying why the month is issued, not ''
+pb-invoice: --reason takes a text saying why the month is issued, not '  '|0" \
+	"$st|$?|$(grep -v '^Try' "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2026-07-01'")"
+
+# ---- job files -----------------------------------------------------------------------------------------------------
+# A key written "name\0x" (a NUL through an escape) was read as name: only the six known keys are keys.
+printf '"name\\0x": a\nsteps:\n  - name: s\n    run: [/bin/true]\n' >"$TMP/nul-key.yaml"
+"$BIN/pb-run" "$TMP/nul-key.yaml" --month 2026-10 --dry-run >"$TMP/out" 2>"$TMP/err"
+check "a job file's key holding a NUL: exit 1 at its place" \
+	"1|pb-run: $TMP/nul-key.yaml:1:1: a key holds a NUL character|" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+
+pb_tests_done
