@@ -43,7 +43,8 @@ LIB_SRC := \
 	common/progress.c \
 	common/sha256.c \
 	common/testhook.c \
-	common/text.c
+	common/text.c \
+	common/url.c
 
 ACCOUNTS_SRC := \
 	accounts/account.c \
@@ -93,7 +94,8 @@ UNIT_TESTS := \
 	date \
 	input \
 	money \
-	text
+	text \
+	url
 
 LIB := $(BUILD)/libpb.a
 SCHEMAS := $(sort $(wildcard schemas/[0-9][0-9][0-9]_*.sql))

@@ -12,6 +12,7 @@
 #include "account.h"
 #include "entra.h"
 #include "http.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -166,7 +167,9 @@ out:
 static void describe_answer(struct pb_buf *err, const char *method, const char *url, const struct pb_http_response *rs)
 {
 	pb_buf_reset(err);
-	pb_buf_addf(err, "%s %s: ", method, url);
+	pb_buf_addf(err, "%s ", method);
+	pb_url_add(err, url);
+	pb_buf_addstr(err, ": ");
 	pb_entra_describe(rs, err);
 }
 
@@ -211,7 +214,9 @@ static int read_customer(const struct pb_http_response *rs, const char *url, str
 		id = json_string_value(json_object_get(json_object_get(root, "companyProfile"), "tenantId"));
 	if (!id || !*id) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "POST %s: HTTP %ld without the customer's id", url, rs->status);
+		pb_buf_addstr(err, "POST ");
+		pb_url_add(err, url);
+		pb_buf_addf(err, ": HTTP %ld without the customer's id", rs->status);
 	} else {
 		pb_buf_reset(tenant);
 		pb_buf_addstr(tenant, id);

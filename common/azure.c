@@ -1,4 +1,4 @@
-/* Azure Storage: Shared Key request signing and SAS redaction. */
+/* Azure Storage: Shared Key request signing. */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -234,39 +234,4 @@ out:
 	free(params);
 	pb_buf_release(&s);
 	return ret;
-}
-
-char *pb_fetch_redact(const char *url)
-{
-	const char *q = strchr(url, '?'), *p;
-	struct pb_buf b = PB_BUF_INIT;
-	char *r;
-
-	if (!q)
-		return strdup(url);
-	pb_buf_add(&b, url, (size_t)(q - url) + 1);
-	for (p = q + 1; *p;) {
-		const char *amp = strchr(p, '&');
-		size_t n = amp ? (size_t)(amp - p) : strlen(p);
-
-		if (n >= 4 && strncasecmp(p, "sig=", 4) == 0)
-			pb_buf_addstr(&b, "sig=REDACTED");
-		else
-			pb_buf_add(&b, p, n);
-		p += n;
-		if (*p == '&')
-			pb_buf_addch(&b, *p++);
-	}
-	r = b.failed ? NULL : strdup(pb_buf_str(&b));
-	pb_buf_release(&b);
-	return r;
-}
-
-char *pb_fetch_without_sas(const char *url)
-{
-	const char *q = strchr(url, '?');
-
-	if (q && (strstr(q, "?sig=") || strstr(q, "&sig=")))
-		return strndup(url, (size_t)(q - url));
-	return strdup(url);
 }

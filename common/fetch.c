@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "url.h"
+
 #include "banned.h"
 
 #define RING_CHUNK ((size_t)1 << 20)
@@ -553,26 +555,26 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 	pb_buf_init(&f->errbody, ERRBODY_MAX * 2);
 	f->full_length = -1;
 	f->content_length = -1;
-	f->url = pb_fetch_redact(url);
+	f->url = pb_url_redact(url);
 	if (strncmp(url, "s3://", 5) == 0) {
 		if (!f->opts.s3) {
 			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: no S3 configuration", url);
+			pb_url_add(err, url);
+			pb_buf_addstr(err, ": no S3 configuration");
 			goto fail;
 		}
 		f->http_url = s3_http_url(url, f->opts.s3);
 		if (!f->http_url) {
 			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: not an S3 object URL (s3://BUCKET/KEY)", url);
+			pb_url_add(err, url);
+			pb_buf_addstr(err, ": not an S3 object URL (s3://BUCKET/KEY)");
 			goto fail;
 		}
 	} else {
-		const char *q = strchr(url, '?');
-
 		f->http_url = strdup(url);
 		f->opts.s3 = NULL;
 		/* A SAS carries its own signature. */
-		if (q && (strstr(q, "?sig=") || strstr(q, "&sig=")))
+		if (pb_url_has_sas(url))
 			f->opts.azure = NULL;
 	}
 	f->curl = curl_easy_init();

@@ -48,12 +48,6 @@ void pb_fetch_azure_release(struct pb_azure_config *c);
 int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, const char *url,
 			const char *const *headers, size_t nheaders, struct pb_buf *out);
 
-/* A copy of url with a SAS signature's value hidden (sig=REDACTED), for messages and records; NULL: no memory. */
-char *pb_fetch_redact(const char *url);
-
-/* A copy of url without its query when that is a SAS (it has sig=), for what is recorded; NULL: no memory. */
-char *pb_fetch_without_sas(const char *url);
-
 struct pb_fetch_opts {
 	long connect_timeout_ms;       /* 0: 10 s */
 	long stall_seconds;	       /* a transfer under 1 byte/s for this long fails (0: 30 s) */

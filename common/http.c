@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "fetch.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -84,15 +84,14 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 static void no_answer(const struct pb_http_request *rq, CURLcode rc, const char *detail, long timeout_s,
 		      struct pb_buf *err)
 {
-	char *shown = pb_fetch_redact(rq->url);
-
 	pb_buf_reset(err);
-	pb_buf_addf(err, "%s %s: ", rq->method, shown ? shown : "?");
+	pb_buf_addf(err, "%s ", rq->method);
+	pb_url_add(err, rq->url);
+	pb_buf_addstr(err, ": ");
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		pb_buf_addf(err, "no answer within %ld s", timeout_s);
 	else
 		pb_buf_addstr(err, detail[0] ? detail : curl_easy_strerror(rc));
-	free(shown);
 }
 
 int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, int *timed_out, struct pb_buf *err)

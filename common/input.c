@@ -16,6 +16,8 @@
 #include <zip.h>
 #include <zlib.h>
 
+#include "url.h"
+
 #include "banned.h"
 
 #define RAW_CHUNK ((size_t)256 << 10)
@@ -448,7 +450,7 @@ int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo
 		in->name = strdup("stdin");
 		in->fd = STDIN_FILENO;
 	} else if (pb_fetch_is_url(path)) {
-		in->name = pb_fetch_redact(path);
+		in->name = pb_url_redact(path);
 		if (pb_fetch_open(path, fo, &in->fetch, err) < 0)
 			goto fail;
 	} else if (strncmp(path, "file://", 7) == 0) {
@@ -512,7 +514,8 @@ int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo
 	return 0;
 nomem:
 	pb_buf_reset(err);
-	pb_buf_addf(err, "%s: out of memory", path);
+	pb_url_add(err, path);
+	pb_buf_addstr(err, ": out of memory");
 fail : {
 	int remote = in && in->remote_failed;
 

@@ -12,6 +12,7 @@
 #include "date.h"
 #include "http.h"
 #include "input.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -122,7 +123,7 @@ struct where {
 	char *container; /* scheme://host[/account]/container */
 	char *prefix;	 /* path/export/ */
 	char *sas;	 /* the query without '?', or NULL */
-	char *shown;	 /* the source without its query, for messages */
+	char *shown;	 /* the source without its query, as pb_url_redact shows it, for messages */
 };
 
 static void where_release(struct where *w)
@@ -141,12 +142,15 @@ static int split_source(const char *source, struct where *w, struct pb_buf *err)
 {
 	const char *q = strchr(source, '?'), *host, *path, *seg;
 	size_t n = q ? (size_t)(q - source) : strlen(source);
+	char *bare;
 	int skip;
 
 	memset(w, 0, sizeof(*w));
 	while (n && source[n - 1] == '/')
 		n--;
-	w->shown = strndup(source, n);
+	bare = strndup(source, n);
+	w->shown = bare ? pb_url_redact(bare) : NULL;
+	free(bare);
 	if (q && q[1])
 		w->sas = strdup(q + 1);
 	host = strstr(source, "://");
@@ -177,7 +181,7 @@ bad:
 	pb_buf_addf(err,
 		    "%s: not an export folder URL (https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH, or "
 		    "http://HOST:PORT/ACCOUNT/CONTAINER/PATH for an emulator)",
-		    w->shown ? w->shown : source);
+		    w->shown ? w->shown : "the source");
 	where_release(w);
 	return -1;
 nomem:
@@ -338,7 +342,7 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (!url || !(shown = pb_fetch_redact(url))) {
+	if (!url || !(shown = pb_url_redact(url))) {
 		rc = -1;
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");

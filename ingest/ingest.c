@@ -20,6 +20,7 @@
 #include "summary.h"
 #include "tags.h"
 #include "testhook.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -160,10 +161,14 @@ static int load_aws_manifest(const struct pb_ingest_options *o, struct pb_manife
 			break;
 	}
 	if (rc == 1) {
-		int two = url[1] && strcmp(url[0], url[1]) != 0;
-
-		pb_error("no manifest for %.7s at %s%s%s", day_text(o->month), url[0], two ? " or " : "",
-			 two ? url[1] : "");
+		pb_buf_reset(&err);
+		pb_buf_addf(&err, "no manifest for %.7s at ", day_text(o->month));
+		pb_url_add(&err, url[0]);
+		if (url[1] && strcmp(url[0], url[1]) != 0) {
+			pb_buf_addstr(&err, " or ");
+			pb_url_add(&err, url[1]);
+		}
+		pb_error("%s", pb_buf_str(&err));
 		ret = PB_ERR_DEPENDENCY;
 	} else if (rc < 0) {
 		pb_error("%s", pb_buf_str(&err));
@@ -273,7 +278,7 @@ static int find_month(struct run *run)
 	if (rc < 0)
 		return run->read.remote_failed ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
 	if (rc == 0 && run->read.store) {
-		char *shown = pb_fetch_redact(first);
+		char *shown = pb_url_redact(first);
 		struct pb_log_where w = {.file = shown ? shown : "?"};
 
 		pb_log(PB_LOG_ERROR, &w, "no line items, so no billing month: give --month YYYY-MM");
@@ -468,7 +473,11 @@ static int prepare(struct run *run)
 	run->source =
 		import_source(&run->opt, run->files[0], !run->o->nfiles && run->o->kind == PB_FORMAT_PARTNER_CENTER);
 	if (!run->source) {
-		pb_error("cannot open '%s': %s", run->files[0], strerror(errno));
+		int e = errno;
+		char *shown = pb_url_redact(run->files[0]);
+
+		pb_error("cannot open '%s': %s", shown ? shown : "?", strerror(e));
+		free(shown);
 		return PB_ERR_DATA;
 	}
 	return store_open(run);

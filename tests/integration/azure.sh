@@ -552,4 +552,71 @@ $(accounts_of "$id4")"
 check "run 4: the SAS import of the other folder is untouched" "${ids:-?}" \
 	"$(committed_id "$(sas_source "$SRC_SAS?$SAS")")"
 
+# 6. No error path shows the SAS: not its signature, not even "sig=", on stderr, on stdout or in the database.
+RUNE=3c5e7a9b-1d2f-4a6c-8e0b-2d4f6a8c0e06
+python3 - "$TMP/fx/leaks" "$PREFIX" "$RUNE" "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz" <<'PY' || exit 1
+import json, os, sys
+root, prefix, run, good = sys.argv[1:]
+data = open(good, 'rb').read()
+def put(name, body):
+    path = os.path.join(root, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'wb') as f:
+        f.write(body)
+    return len(body)
+def export(folder, parts, manifest=None):
+    base = '%s-%s/20261001-20261031/%s' % (prefix, folder, run)
+    blobs = [{'blobName': base + '/' + n, 'byteCount': put(base + '/' + n, b)} for n, b in parts]
+    put(base + '/manifest.json', manifest if manifest is not None else json.dumps(
+        {'blobs': blobs, 'runInfo': {'runId': run, 'submittedTime': '2026-10-21T06:00:00Z',
+                                     'startDate': '2026-10-01T00:00:00'}}).encode())
+export('empty', [('part_0_0001.csv.gz', data), ('part_0_0002.csv', b'')])
+export('badmanifest', [('part_0_0001.csv.gz', data)], manifest=b'{"blobs": [')
+PY
+if upload leaks; then ok "upload the exports of the error paths"; else notok "upload the exports of the error paths"; fi
+mapfile -t forms < <(sig_forms "$SIG")
+# no_sas NAME WANT_STATUS WANT_LINE_RE: the last run exited WANT_STATUS with a line matching WANT_LINE_RE, and
+# neither its output nor any import or file the database records holds the signature or "sig=".
+no_sas() {
+	local name=$1 want=$2 re=$3 stored bad=""
+	stored=$(sql "SELECT count(*) FROM pb.import i LEFT JOIN pb.import_file f ON f.import_id = i.id
+		WHERE strpos(row_to_json(i)::text || coalesce(row_to_json(f)::text, ''), 'sig=') > 0")
+	grep -qF -e 'sig=' -e "${forms[0]}" -e "${forms[1]}" "$TMP/err" "$TMP/out" && bad=" the SAS shown;"
+	[ "$stored" == 0 ] || bad="$bad $stored imports keep a sig=;"
+	if [ "$GOT" -eq "$want" ] && grep -qE "$re" "$TMP/err" && [ -z "$bad" ]; then
+		ok "$name"
+	else
+		notok "$name" "status $GOT,$bad want /$re/: $(cat "$TMP/err" "$TMP/out")"
+	fi
+}
+# re URL: URL as an extended regex.
+re() { sed 's/[][\.*^$?+(){}|/]/\\&/g' <<<"$1"; }
+EMPTY_PART=$CONT/$PREFIX-empty/$OCT/$RUNE/part_0_0002.csv
+run 1 ingest --source "$SRC-empty?$SAS" --month 2026-10
+no_sas "SAS, an empty part: exit 1, the part named without its SAS, nothing with sig= stored" 1 \
+	"^pb-ingest: $(re "$EMPTY_PART"): empty file: no header line$"
+run 1 ingest --summary --source "$SRC-empty?$SAS" --month 2026-10
+no_sas "SAS, an empty part, --summary: exit 1, no SAS shown" 1 "^pb-ingest: $(re "$EMPTY_PART"): empty file"
+run 1 ingest --source "$SRC-badmanifest?$SAS" --month 2026-10
+no_sas "SAS, a manifest that is not JSON: exit 1, the manifest named without its SAS" 1 \
+	"^pb-ingest: $(re "$CONT/$PREFIX-badmanifest/$OCT/$RUNE/manifest.json"):1:[0-9]+: not an export manifest"
+PART=$PREFIX-sas/$OCT/$RUN2/part_0_0002.csv.gz
+for f in "403|3|HTTP 403 \\(AccessDenied\\), not retried" "404|3|HTTP 404 \\(NoSuchKey\\), not retried" \
+	"truncate=100|3|failed after 5 attempts: .*"; do
+	IFS='|' read -r fault st msg <<<"$f"
+	pb_fault_start "$AZURITE_BLOB_ENDPOINT" "*@*/$PART:$fault" >/dev/null || exit 1
+	run "$st" ingest --source "$FAULT_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+	no_sas "SAS, a part answered $fault: exit $st, the part named without its SAS, nothing with sig= stored" "$st" \
+		"^pb-ingest: $(re "$FAULT_ENDPOINT/costexports/$PART"): $msg$"
+	run "$st" ingest --summary --source "$FAULT_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+	no_sas "SAS, a part answered $fault, --summary: exit $st, no SAS shown" "$st" \
+		"^pb-ingest: $(re "$FAULT_ENDPOINT/costexports/$PART"): $msg$"
+	pb_fault_stop
+done
+pb_fault_start "$AZURITE_BLOB_ENDPOINT" "*@*/manifest.json:404" >/dev/null || exit 1
+run 3 ingest --source "$FAULT_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+no_sas "SAS, a manifest gone while it was read: exit 3, the note names it without its SAS" 3 \
+	"^pb-ingest: $(re "$FAULT_ENDPOINT/costexports/$PREFIX-sas/$OCT/$RUN2/manifest.json"): gone while it was read \\(skipped\\)$"
+pb_fault_stop
+
 pb_tests_done
