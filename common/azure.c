@@ -7,12 +7,16 @@
 #include <strings.h>
 
 #include "fetch.h"
+#include "url.h"
 
 #include "banned.h"
+
+#define ENDPOINT_ENV "AZURE_STORAGE_BLOB_ENDPOINT"
 
 int pb_fetch_azure_from_env(struct pb_azure_config *c, struct pb_buf *err)
 {
 	const char *account = getenv("AZURE_STORAGE_ACCOUNT"), *key = getenv("AZURE_STORAGE_KEY");
+	const char *endpoint = getenv(ENDPOINT_ENV);
 	size_t n;
 	int len;
 
@@ -42,8 +46,14 @@ int pb_fetch_azure_from_env(struct pb_azure_config *c, struct pb_buf *err)
 		len--;
 	}
 	c->key_len = (size_t)len;
+	if (endpoint && *endpoint && pb_url_check_secret_endpoint(ENDPOINT_ENV, endpoint, err) < 0) {
+		pb_fetch_azure_release(c);
+		return -1;
+	}
 	c->account = strdup(account);
-	if (!c->account) {
+	c->endpoint = endpoint && *endpoint ? strdup(endpoint) : NULL;
+	if (!c->account || (endpoint && *endpoint && !c->endpoint)) {
+		pb_fetch_azure_release(c);
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
 		return -1;
@@ -54,7 +64,41 @@ int pb_fetch_azure_from_env(struct pb_azure_config *c, struct pb_buf *err)
 void pb_fetch_azure_release(struct pb_azure_config *c)
 {
 	free(c->account);
+	free(c->endpoint);
 	memset(c, 0, sizeof(*c));
+}
+
+/* 1 when o is https://ACCOUNT.blob.core.windows.net (port 443), the account's own endpoint. */
+static int is_account_endpoint(const struct pb_azure_config *c, const struct pb_url_origin *o)
+{
+	static const char suffix[] = ".blob.core.windows.net";
+	size_t n = strlen(c->account);
+
+	return strcmp(o->scheme, "https") == 0 && o->port == 443 && strncasecmp(o->host, c->account, n) == 0 &&
+	       strcmp(o->host + n, suffix) == 0;
+}
+
+int pb_azure_key_allowed(const struct pb_azure_config *c, const char *url, struct pb_buf *err)
+{
+	struct pb_url_origin o, e;
+
+	if (pb_url_has_sas(url) || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+		return 0;
+	if (pb_url_origin(url, &o) == 0) {
+		if (pb_url_is_loopback(&o) || is_account_endpoint(c, &o))
+			return 0;
+		if (c->endpoint && pb_url_origin(c->endpoint, &e) == 0 && pb_url_same_origin(&o, &e))
+			return 0;
+	}
+	pb_buf_reset(err);
+	pb_buf_addf(err, "refusing to send the Shared Key of account '%s' to ", c->account);
+	pb_url_add(err, url);
+	if (pb_url_origin(url, &o) == 0 && strcmp(o.scheme, "https") != 0)
+		pb_buf_addstr(err, ": plain http (only https, or a loopback address)");
+	else
+		pb_buf_addf(err, ": not the account's endpoint (https://%s.blob.core.windows.net/ or %s)", c->account,
+			    c->endpoint ? "that of " ENDPOINT_ENV : "the one " ENDPOINT_ENV " names");
+	return -1;
 }
 
 static int hexval(char ch)

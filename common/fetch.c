@@ -573,9 +573,11 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 	} else {
 		f->http_url = strdup(url);
 		f->opts.s3 = NULL;
-		/* A SAS carries its own signature. */
+		/* A SAS carries its own signature; the Shared Key goes only to the account. */
 		if (pb_url_has_sas(url))
 			f->opts.azure = NULL;
+		if (f->opts.azure && pb_azure_key_allowed(f->opts.azure, url, err) < 0)
+			goto fail;
 	}
 	f->curl = curl_easy_init();
 	if (!f->url || !f->http_url || !f->curl)

@@ -26,19 +26,33 @@ void pb_fetch_s3_release(struct pb_s3_config *c);
 /* The Blob service REST version our requests ask for. */
 #define PB_AZURE_API_VERSION "2021-10-04"
 
-/* Azure Blob Storage Shared Key: the account and its key (AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY). */
+/*
+ * Azure Blob Storage Shared Key: the account and its key (AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY), and
+ * the account's Blob endpoint when it is not https://ACCOUNT.blob.core.windows.net/
+ * (AZURE_STORAGE_BLOB_ENDPOINT: another cloud, a custom domain).
+ */
 struct pb_azure_config {
 	char *account;
+	char *endpoint; /* or NULL */
 	unsigned char key[128];
 	size_t key_len;
 };
 
 /*
- * Fills c from AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY. Returns 1 when they are not set, 0, or -1 with
- * a message (never the key) in err.
+ * Fills c from AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY and AZURE_STORAGE_BLOB_ENDPOINT. Returns 1 when the
+ * key is not set, 0, or -1 with a message (never the key) in err; an endpoint must be https (plain http
+ * only to a loopback address). Free with pb_fetch_azure_release.
  */
 int pb_fetch_azure_from_env(struct pb_azure_config *c, struct pb_buf *err);
 void pb_fetch_azure_release(struct pb_azure_config *c);
+
+/*
+ * Whether a request to url may carry c's Shared Key: 0 when it may (or when url signs itself with a SAS,
+ * or is no http(s) URL, so that the key is not used), -1 with a message naming the URL (redacted) in err
+ * when it goes anywhere but https to the account's own endpoint (https://ACCOUNT.blob.core.windows.net/,
+ * or the host and port of c->endpoint) or to a loopback address (any scheme: a local emulator).
+ */
+int pb_azure_key_allowed(const struct pb_azure_config *c, const char *url, struct pb_buf *err);
 
 /*
  * The Authorization header value ("SharedKey account:signature") of a request, for Azure Storage's
@@ -54,7 +68,10 @@ struct pb_fetch_opts {
 	int max_attempts;	       /* 0: 5 */
 	long backoff_ms;	       /* first retry delay before jitter (0: 200 ms); doubles, capped at 10 s */
 	const struct pb_s3_config *s3; /* for s3:// URLs */
-	/* When set: http(s) URLs without a SAS signature (sig=) are signed with this account's Shared Key. */
+	/*
+	 * When set: http(s) URLs without a SAS signature (sig=) are signed with this account's Shared Key,
+	 * and pb_fetch_open refuses those that pb_azure_key_allowed refuses.
+	 */
 	const struct pb_azure_config *azure;
 };
 

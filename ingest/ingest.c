@@ -80,6 +80,13 @@ static int setup_fetch(struct run *run)
 		ret = PB_ERR_USAGE;
 	if (rc == 0)
 		run->opt.fetch.azure = &run->azure;
+	/* A URL the key may not go to is refused before anything is sent. */
+	for (k = 0; rc == 0 && ret == 0 && k <= o->nfiles; k++) {
+		const char *url = k < o->nfiles ? o->files[k] : o->source;
+
+		if (url && pb_azure_key_allowed(&run->azure, url, &err) < 0)
+			ret = PB_ERR_USAGE;
+	}
 	if (ret)
 		pb_error("%s", pb_buf_str(&err));
 	pb_buf_release(&err);

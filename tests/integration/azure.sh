@@ -619,4 +619,60 @@ no_sas "SAS, a manifest gone while it was read: exit 3, the note names it withou
 	"^pb-ingest: $(re "$FAULT_ENDPOINT/costexports/$PREFIX-sas/$OCT/$RUN2/manifest.json"): gone while it was read \\(skipped\\)$"
 pb_fault_stop
 
+# 7. The Shared Key goes only over https to the account's own endpoint, or to a loopback address (azurite):
+# anything else is refused before a request is made, exit 2, naming the URL. A loopback HTTP proxy (http_proxy)
+# stands in for every other host and logs what reached it, and with which headers.
+mkdir -p "$TMP/nothing"
+pb_headers_start "$TMP/nothing" >/dev/null || exit 1
+# stranger WANT_STATUS CMD...: CMD with its http(s) requests sent through the header-logging server.
+stranger() { http_proxy=$HEADERS_ENDPOINT https_proxy=$HEADERS_ENDPOINT run "$@"; }
+# refused NAME WHY URL: the last run was refused at its start for URL (shown without its SAS), for WHY, and no
+# request reached the logging server (its log holds no request line).
+refused() {
+	local want
+	want="pb-ingest: refusing to send the Shared Key of account '$AZURITE_ACCOUNT' to $(sas_source "$3"): $2"
+	if [ "$GOT" -eq 2 ] && [ "$(cat "$TMP/err")" == "$want" ] && [ ! -s "$TMP/out" ] && ! grep -q '^n=' "$HEADERS_LOG"; then
+		ok "$1"
+	else
+		notok "$1" "status $GOT, want 2 and '$want': $(cat "$TMP/err" "$TMP/out"); reached: $(cat "$HEADERS_LOG")"
+	fi
+	: >"$HEADERS_LOG"
+}
+PLAIN="plain http (only https, or a loopback address)"
+ELSEWHERE="not the account's endpoint (https://$AZURITE_ACCOUNT.blob.core.windows.net/ or the one AZURE_STORAGE_BLOB_ENDPOINT names)"
+u=http://storage.example/costexports/$PREFIX
+stranger 2 shared_key ingest --source "$u" --month 2026-10
+refused "Shared Key to another host over http: refused, exit 2, nothing sent" "$PLAIN" "$u"
+u=http://$AZURITE_ACCOUNT.blob.core.windows.net/costexports/$PREFIX
+stranger 2 shared_key ingest --source "$u" --month 2026-10
+refused "Shared Key to the account's own host over plain http: refused, exit 2, nothing sent" "$PLAIN" "$u"
+u=https://storage.example/costexports/$PREFIX
+stranger 2 shared_key ingest --source "$u" --month 2026-10
+refused "Shared Key to another host over https: refused, exit 2, nothing sent" "$ELSEWHERE" "$u"
+u=https://$AZURITE_ACCOUNT.blob.core.windows.net.example/costexports/x.csv
+stranger 2 shared_key ingest --summary "$u"
+refused "Shared Key to a host that only starts like the account's: refused, exit 2" "$ELSEWHERE" "$u"
+u=https://$AZURITE_ACCOUNT.blob.core.windows.net:8443/costexports/x.csv
+stranger 2 shared_key ingest --summary "$u"
+refused "Shared Key to the account's host on another port: refused, exit 2" "$ELSEWHERE" "$u"
+u=https://blob.example:8443/costexports/$PREFIX
+stranger 2 shared_key env AZURE_STORAGE_BLOB_ENDPOINT=https://other.example:8443 "$PBI" --format azure-cost \
+	--no-progress --tag-keys "*" --source "$u" --month 2026-10
+refused "Shared Key to a host that AZURE_STORAGE_BLOB_ENDPOINT does not name: refused, exit 2" \
+	"not the account's endpoint (https://$AZURITE_ACCOUNT.blob.core.windows.net/ or that of AZURE_STORAGE_BLOB_ENDPOINT)" "$u"
+stranger 2 shared_key env AZURE_STORAGE_BLOB_ENDPOINT=http://blob.example "$PBI" --format azure-cost --no-progress \
+	--tag-keys "*" --source "http://blob.example/costexports/$PREFIX" --month 2026-10
+check "AZURE_STORAGE_BLOB_ENDPOINT over plain http: exit 2, nothing sent" \
+	"2|pb-ingest: AZURE_STORAGE_BLOB_ENDPOINT: 'http://blob.example' is not an https URL (plain http only to localhost, 127.0.0.1 or ::1)|" \
+	"$GOT|$(cat "$TMP/err")|$(grep '^n=' "$HEADERS_LOG")"
+# A SAS signs its own request: it may go anywhere, and no Authorization goes with it.
+stranger 3 shared_key ingest --summary --source "http://storage.example/costexports/$PREFIX?$SAS" --month 2026-10
+if [ "$GOT" -eq 3 ] && grep -q ' path=http://storage\.example/costexports/' "$HEADERS_LOG" &&
+	! grep -q 'headers=.*authorization' "$HEADERS_LOG"; then
+	ok "a SAS URL elsewhere is fetched as it is, without the Shared Key"
+else
+	notok "a SAS URL elsewhere is fetched as it is, without the Shared Key" "status $GOT: $(cat "$TMP/err" "$HEADERS_LOG")"
+fi
+pb_headers_stop
+
 pb_tests_done
