@@ -48,6 +48,7 @@ struct pb_fetch {
 	long status;
 	int body_ok;
 	char etag[256];
+	char location[1024]; /* of a redirect answer */
 	int64_t content_length, full_length, range_start;
 	long retry_after;
 	struct pb_buf errbody;
@@ -135,6 +136,7 @@ int pb_fetch_s3_from_env(struct pb_s3_config *c, const char *endpoint, struct pb
 	c->key_id = dup_env("AWS_ACCESS_KEY_ID");
 	c->secret = dup_env("AWS_SECRET_ACCESS_KEY");
 	c->token = dup_env("AWS_SESSION_TOKEN");
+	c->ca_bundle = dup_env("AWS_CA_BUNDLE");
 	if (!c->key_id || !c->secret)
 		read_credentials_file(c);
 	if (!c->key_id || !c->secret) {
@@ -157,6 +159,7 @@ void pb_fetch_s3_release(struct pb_s3_config *c)
 		memset(c->secret, 0, strlen(c->secret));
 	free(c->secret);
 	free(c->token);
+	free(c->ca_bundle);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -268,6 +271,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->content_length = -1;
 		f->range_start = -1;
 		f->retry_after = 0;
+		f->location[0] = '\0';
 		f->body_ok = f->status == 200 || f->status == 206;
 		if (f->status == 200 && f->attempt_from > 0)
 			f->skip = f->attempt_from; /* the server ignored Range: drop what we have */
@@ -285,6 +289,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->content_length = strtoll(v, NULL, 10);
 	else if (strcasecmp(line, "Retry-After") == 0)
 		f->retry_after = strtol(v, NULL, 10);
+	else if (strcasecmp(line, "Location") == 0)
+		snprintf(f->location, sizeof(f->location), "%s", v);
 	else if (strcasecmp(line, "Content-Range") == 0 && strncmp(v, "bytes ", 6) == 0) {
 		char *slash = strchr(v, '/');
 
@@ -360,13 +366,16 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	curl_easy_setopt(f->curl, CURLOPT_CONNECTTIMEOUT_MS, f->opts.connect_timeout_ms);
 	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_TIME, f->opts.stall_seconds);
-	curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, 1L);
+	/* Signed requests are not redirected: custom headers (x-amz-security-token) would follow to any host. */
+	curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, f->opts.s3 || f->opts.azure ? 0L : 1L);
 	curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(f->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(f->curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	/* TLS certificates are verified (libcurl's default, stated); proxies come from the environment. */
 	curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (f->opts.s3 && f->opts.s3->ca_bundle)
+		curl_easy_setopt(f->curl, CURLOPT_CAINFO, f->opts.s3->ca_bundle);
 	if (f->opts.s3) {
 		snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", f->opts.s3->region);
 		snprintf(userpwd, sizeof(userpwd), "%s:%s", f->opts.s3->key_id, f->opts.s3->secret);
@@ -439,6 +448,12 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 		pb_buf_addf(why, "HTTP %ld%s%s%s", f->status, code[0] ? " (" : "", code, code[0] ? ")" : "");
 		if (f->status == 412) {
 			pb_buf_addstr(why, ": the object changed while it was downloaded");
+			return -1;
+		}
+		if (f->status >= 300 && f->status < 400 && f->location[0]) {
+			pb_buf_addstr(why, " to ");
+			pb_url_add(why, f->location);
+			pb_buf_addstr(why, ": a signed request is not redirected");
 			return -1;
 		}
 		return f->status >= 500 || f->status == 429 || f->status == 408 ? 1 : -1;

@@ -12,11 +12,12 @@ struct pb_s3_config {
 	char *endpoint; /* AWS_ENDPOINT_URL or --endpoint: http(s)://host[:port], path-style; NULL: AWS */
 	char *region;	/* AWS_REGION, AWS_DEFAULT_REGION, else us-east-1 */
 	char *key_id, *secret, *token;
+	char *ca_bundle; /* AWS_CA_BUNDLE: the certificates to trust for the endpoint (PEM), or NULL: the system's */
 };
 
 /*
  * Fills c from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,
- * AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, else the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
+ * AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, AWS_CA_BUNDLE, else the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
  * ~/.aws/credentials, profile AWS_PROFILE or default). endpoint, when not NULL, wins over the
  * environment. Returns 0, or -1 with a message (never a secret) in err. Free with pb_fetch_s3_release.
  */
@@ -88,7 +89,10 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
  * in err: "s3://b/k: 403 Forbidden (InvalidAccessKeyId), not retried" or "https://...: failed after 5
  * attempts: ...". Transient failures (connection errors, resets, stalls, 5xx, 429, a body cut short) are
  * retried with exponential backoff and jitter, honouring Retry-After, resuming from the bytes already
- * delivered with a Range request bound to the first response's ETag.
+ * delivered with a Range request bound to the first response's ETag. A signed request (SigV4, Shared Key)
+ * is never redirected, so that its signature and session token go nowhere else: a redirect answer is a
+ * failure ("HTTP 307 to URL: a signed request is not redirected"); an unsigned one follows up to 5 https
+ * redirects.
  */
 long pb_fetch_read(void *f, char *buf, size_t n, struct pb_buf *err);
 
