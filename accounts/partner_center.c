@@ -83,6 +83,12 @@ int pb_partner_center_init(struct pb_partner_center *pc, long timeout, struct pb
 	pc->api_url = env_url("PB_PC_API_URL", DEFAULT_API_URL);
 	if (!pc->login_url || !pc->api_url)
 		goto nomem;
+	/* The client secret and the token go to these: https only, or a test server on loopback. */
+	if (pb_url_check_secret_endpoint("PB_PC_LOGIN_URL", pc->login_url, err) < 0 ||
+	    pb_url_check_secret_endpoint("PB_PC_API_URL", pc->api_url, err) < 0) {
+		pb_partner_center_release(pc);
+		return PB_ACCOUNT_ERR_USAGE;
+	}
 	return 0;
 nomem:
 	pb_partner_center_release(pc);

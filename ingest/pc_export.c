@@ -113,7 +113,8 @@ static int request_export(const char *graph, const struct pb_pc_export *x, const
 		pb_url_message(err, rq.url);
 		pb_buf_addstr(err, "the export was not accepted: ");
 		pb_entra_describe(&rs, err);
-	} else {
+	} else if (pb_url_check_secret_endpoint("the export operation's Location", rs.location, err) == 0) {
+		/* The token goes there to poll. */
 		pb_buf_reset(loc);
 		pb_buf_addstr(loc, rs.location);
 		*wait = rs.retry_after;
@@ -211,7 +212,7 @@ static int get_manifest(json_t *op, const char *loc, const char *bearer, json_t 
 		pb_buf_addstr(err, "the finished export names no manifest (resourceLocation)");
 		return -1;
 	}
-	if (exchange(&rq, &rs, err) < 0)
+	if (pb_url_check_secret_endpoint("the manifest's link", link, err) < 0 || exchange(&rq, &rs, err) < 0)
 		return -1;
 	if (rs.status == 200)
 		*out = json_loadb(rs.body.ptr ? rs.body.ptr : "", rs.body.len, 0, NULL);
@@ -282,6 +283,10 @@ int pb_pc_export_load(struct pb_manifest *m, const struct pb_pc_export *x, struc
 
 	memset(m, 0, sizeof(*m));
 	m->period_start = x->month;
+	/* The client secret and the token go to these: https only, or a test server on loopback. */
+	if (pb_url_check_secret_endpoint("PB_PC_LOGIN_URL", login, err) < 0 ||
+	    pb_url_check_secret_endpoint("PB_PC_GRAPH_URL", graph, err) < 0)
+		return -2;
 	rc = token(login, &bearer, err);
 	if (rc == 0 && (rc = request_export(graph, x, pb_buf_str(&bearer), &loc, &wait, err)) == 0 &&
 	    (rc = poll(pb_buf_str(&loc), pb_buf_str(&bearer), wait, x->timeout_s, &op, err)) == 0 &&

@@ -198,6 +198,20 @@ else
 		"status $st: $(cat "$TMP/out" "$TMP/err")"
 fi
 
+# The endpoint settings (for test servers) that the client secret and the token go to: https only, or plain http
+# to a loopback address; anything else is refused at the start, exit 2, before a request is made. A loopback
+# HTTP proxy (http_proxy) stands in for every other host and logs what reaches it.
+mkdir -p "$TMP/nothing"
+pb_headers_start "$TMP/nothing" >/dev/null || exit 1
+for v in PB_PC_LOGIN_URL=http://login.example PB_PC_GRAPH_URL=http://graph.example:8080/ \
+	PB_PC_LOGIN_URL=ftp://login.example PB_PC_GRAPH_URL=graph.example; do
+	run hook 2 env "$v" http_proxy="$HEADERS_ENDPOINT" "$PBI" --format partner-center --no-progress --month "$MONTH"
+	check "$v is refused at the start: exit 2, nothing sent" \
+		"2|pb-ingest: ${v%%=*}: '${v#*=}' is not an https URL (plain http only to localhost, 127.0.0.1 or ::1)|0" \
+		"$GOT|$(cat "$TMP/err")|$(grep -c '^n=' "$HEADERS_LOG")"
+done
+pb_headers_stop
+
 if grep -qF -e "$SECRET" -e "$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$SECRET")" \
 	"$TMP/all.log" "$PC_LOG"; then
 	notok "the client secret shows nowhere in the output or the server log" "$(grep -F "$SECRET" "$TMP/all.log" | head -3)"
