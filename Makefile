@@ -41,6 +41,8 @@ LIB_SRC := \
 	common/log.c \
 	common/money.c \
 	common/progress.c \
+	common/retry.c \
+	common/ring.c \
 	common/sha256.c \
 	common/testhook.c \
 	common/text.c \
@@ -94,6 +96,7 @@ UNIT_TESTS := \
 	date \
 	input \
 	money \
+	ring \
 	text \
 	url
 
