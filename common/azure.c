@@ -165,8 +165,8 @@ static void lower_names(char **v, size_t n)
 				*p = (char)(*p - 'A' + 'a');
 }
 
-int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, const char *url,
-			const char *const *headers, size_t nheaders, struct pb_buf *out)
+/* The standard headers of the string to sign, one value a line, in their fixed order. */
+static void add_standard_headers(struct pb_buf *s, const char *const *headers, size_t nheaders)
 {
 	static const char *const std[] = {"Content-Encoding",
 					  "Content-Language",
@@ -179,10 +179,103 @@ int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, con
 					  "If-None-Match",
 					  "If-Unmodified-Since",
 					  "Range"};
+	size_t i, len;
+
+	for (i = 0; i < sizeof(std) / sizeof(std[0]); i++) {
+		const char *v = header(headers, nheaders, std[i], &len);
+
+		/* Since version 2015-02-21 a zero Content-Length is signed as empty. */
+		if (!(strcmp(std[i], "Content-Length") == 0 && len == 1 && v[0] == '0'))
+			pb_buf_add(s, v, len);
+		pb_buf_addch(s, '\n');
+	}
+}
+
+/* Frees the n strings of v and v itself. */
+static void free_strings(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* CanonicalizedHeaders: x-ms-* in lowercase, sorted, "name:value\n". Returns 0, or -1 without memory. */
+static int add_canonical_headers(struct pb_buf *s, const char *const *headers, size_t nheaders)
+{
+	char **xms = calloc(nheaders + 1, sizeof(*xms));
+	size_t i, nx = 0;
+	int ret = -1;
+
+	if (!xms)
+		return -1;
+	for (i = 0; i < nheaders; i++) {
+		const char *colon = strchr(headers[i], ':'), *v;
+
+		if (strncasecmp(headers[i], "x-ms-", 5) != 0 || !colon)
+			continue;
+		for (v = colon + 1; *v == ' '; v++)
+			;
+		if (asprintf(&xms[nx], "%.*s:%s", (int)(colon - headers[i]), headers[i], v) < 0)
+			goto out;
+		nx++;
+	}
+	lower_names(xms, nx);
+	qsort(xms, nx, sizeof(*xms), cmp_str);
+	for (i = 0; i < nx; i++) {
+		pb_buf_addstr(s, xms[i]);
+		pb_buf_addch(s, '\n');
+	}
+	ret = 0;
+out:
+	free_strings(xms, nx);
+	return ret;
+}
+
+/* The query's parameters as "\nname:value", decoded, names in lowercase, sorted. Returns 0, or -1. */
+static int add_canonical_query(struct pb_buf *s, const char *q)
+{
+	char **params = calloc(strlen(q) + 2, sizeof(*params));
+	size_t i, np = 0;
+	int ret = -1;
+
+	if (!params)
+		return -1;
+	while (*q) {
+		const char *amp = strchr(q, '&'), *eq;
+		size_t n = amp ? (size_t)(amp - q) : strlen(q);
+		struct pb_buf one = PB_BUF_INIT;
+
+		eq = memchr(q, '=', n);
+		add_decoded(&one, q, eq ? (size_t)(eq - q) : n);
+		pb_buf_addch(&one, ':');
+		if (eq)
+			add_decoded(&one, eq + 1, n - (size_t)(eq + 1 - q));
+		params[np] = one.failed ? NULL : strdup(pb_buf_str(&one));
+		pb_buf_release(&one);
+		if (!params[np])
+			goto out;
+		np++;
+		q += n + (amp ? 1 : 0);
+	}
+	lower_names(params, np);
+	qsort(params, np, sizeof(*params), cmp_str);
+	for (i = 0; i < np; i++) {
+		pb_buf_addch(s, '\n');
+		pb_buf_addstr(s, params[i]);
+	}
+	ret = 0;
+out:
+	free_strings(params, np);
+	return ret;
+}
+
+int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, const char *url,
+			const char *const *headers, size_t nheaders, struct pb_buf *out)
+{
 	struct pb_buf s = PB_BUF_INIT;
 	const char *path, *query, *p;
-	char **xms = NULL, **params = NULL;
-	size_t i, nx = 0, np = 0, len;
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	char sig[EVP_MAX_MD_SIZE * 2];
@@ -190,38 +283,10 @@ int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, con
 
 	pb_buf_addstr(&s, method);
 	pb_buf_addch(&s, '\n');
-	for (i = 0; i < sizeof(std) / sizeof(std[0]); i++) {
-		const char *v = header(headers, nheaders, std[i], &len);
-
-		/* Since version 2015-02-21 a zero Content-Length is signed as empty. */
-		if (!(strcmp(std[i], "Content-Length") == 0 && len == 1 && v[0] == '0'))
-			pb_buf_add(&s, v, len);
-		pb_buf_addch(&s, '\n');
-	}
-	/* CanonicalizedHeaders: x-ms-* in lowercase, sorted, "name:value\n". */
-	xms = calloc(nheaders + 1, sizeof(*xms));
-	if (!xms)
+	add_standard_headers(&s, headers, nheaders);
+	if (add_canonical_headers(&s, headers, nheaders) < 0)
 		goto out;
-	for (i = 0; i < nheaders; i++) {
-		if (strncasecmp(headers[i], "x-ms-", 5) == 0) {
-			const char *colon = strchr(headers[i], ':'), *v;
-
-			if (!colon)
-				continue;
-			for (v = colon + 1; *v == ' '; v++)
-				;
-			if (asprintf(&xms[nx], "%.*s:%s", (int)(colon - headers[i]), headers[i], v) < 0)
-				goto out;
-			nx++;
-		}
-	}
-	lower_names(xms, nx);
-	qsort(xms, nx, sizeof(*xms), cmp_str);
-	for (i = 0; i < nx; i++) {
-		pb_buf_addstr(&s, xms[i]);
-		pb_buf_addch(&s, '\n');
-	}
-	/* CanonicalizedResource: /account/path, then each query parameter, decoded, sorted by name. */
+	/* CanonicalizedResource: /account/path, then each query parameter. */
 	p = strstr(url, "://");
 	p = p ? p + 3 : url;
 	path = strchr(p, '/');
@@ -230,38 +295,7 @@ int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, con
 	query = strchr(path, '?');
 	pb_buf_addf(&s, "/%s", c->account);
 	pb_buf_add(&s, path, query ? (size_t)(query - path) : strlen(path));
-	if (query) {
-		const char *q = query + 1;
-
-		params = calloc(strlen(q) + 2, sizeof(*params));
-		if (!params)
-			goto out;
-		while (*q) {
-			const char *amp = strchr(q, '&'), *eq;
-			size_t n = amp ? (size_t)(amp - q) : strlen(q);
-			struct pb_buf one = PB_BUF_INIT;
-
-			eq = memchr(q, '=', n);
-			add_decoded(&one, q, eq ? (size_t)(eq - q) : n);
-			pb_buf_addch(&one, ':');
-			if (eq)
-				add_decoded(&one, eq + 1, n - (size_t)(eq + 1 - q));
-			if (one.failed || !(params[np] = strdup(pb_buf_str(&one)))) {
-				pb_buf_release(&one);
-				goto out;
-			}
-			pb_buf_release(&one);
-			np++;
-			q += n + (amp ? 1 : 0);
-		}
-		lower_names(params, np);
-		qsort(params, np, sizeof(*params), cmp_str);
-		for (i = 0; i < np; i++) {
-			pb_buf_addch(&s, '\n');
-			pb_buf_addstr(&s, params[i]);
-		}
-	}
-	if (s.failed)
+	if ((query && add_canonical_query(&s, query + 1) < 0) || s.failed)
 		goto out;
 	if (!HMAC(EVP_sha256(), c->key, (int)c->key_len, (const unsigned char *)s.ptr, s.len, mac, &maclen))
 		goto out;
@@ -270,12 +304,6 @@ int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, con
 	pb_buf_addf(out, "SharedKey %s:%s", c->account, sig);
 	ret = out->failed ? -1 : 0;
 out:
-	for (i = 0; i < nx; i++)
-		free(xms[i]);
-	free(xms);
-	for (i = 0; i < np; i++)
-		free(params[i]);
-	free(params);
 	pb_buf_release(&s);
 	return ret;
 }
