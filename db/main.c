@@ -146,29 +146,39 @@ static int conninfo_to_env(const char *info, struct pb_buf *rest, struct pb_buf 
 static int cmd_psql(int argc, char **argv)
 {
 	struct pb_buf err = PB_BUF_INIT, info = PB_BUF_INIT, rest = PB_BUF_INIT;
-	char **args;
-	int i, n = 0;
+	char **args = NULL;
+	int i, n = 0, rc = EXIT_DEPENDENCY;
 
-	if (pb_db_conninfo(&info, &err) < 0)
-		return fail(NULL, &err, EXIT_DEPENDENCY);
-	if (conninfo_to_env(pb_buf_str(&info), &rest, &err) < 0)
-		return fail("psql", &err, EXIT_USAGE);
-	if (info.ptr)
-		memset(info.ptr, 0, info.len);
-	pb_buf_release(&info);
+	if (pb_db_conninfo(&info, &err) < 0) {
+		fail(NULL, &err, rc);
+		goto out;
+	}
+	if (conninfo_to_env(pb_buf_str(&info), &rest, &err) < 0) {
+		rc = fail("psql", &err, EXIT_USAGE);
+		goto out;
+	}
 	args = calloc((size_t)argc + 3, sizeof(*args));
-	if (!args || rest.failed)
-		return EXIT_DATA;
+	if (!args || rest.failed) {
+		rc = EXIT_DATA;
+		goto out;
+	}
 	args[n++] = "psql";
 	if (rest.len)
 		args[n++] = (char *)pb_buf_str(&rest);
 	for (i = 0; i < argc; i++)
 		args[n++] = argv[i];
+	if (info.ptr)
+		memset(info.ptr, 0, info.len);
 	execvp("psql", args);
 	perror("pb-db: cannot run psql");
+out:
+	if (info.ptr)
+		memset(info.ptr, 0, info.len);
 	free(args);
+	pb_buf_release(&info);
 	pb_buf_release(&rest);
-	return EXIT_DEPENDENCY;
+	pb_buf_release(&err);
+	return rc;
 }
 
 int main(int argc, char **argv)
