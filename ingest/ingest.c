@@ -230,8 +230,11 @@ static char *default_source(const char *path)
 		/* The folder of the object: s3://bucket/prefix/report for s3://bucket/prefix/report/part. */
 		size_t n = strcspn(path, "?");
 		const char *last = memrchr(path, '/', n);
+		char *folder = strndup(path, (size_t)(last - path)), *shown;
 
-		return strndup(path, (size_t)(last - path));
+		shown = folder ? pb_url_redact(folder) : NULL;
+		free(folder);
+		return shown;
 	}
 	if (!realpath(path, abs))
 		return NULL;
@@ -256,7 +259,7 @@ static char *import_source(const struct pb_ingest_options *o, const char *first,
 	if (!o->source)
 		return default_source(first);
 	if (o->kind == PB_FORMAT_AWS_CUR)
-		return strdup(o->source);
+		return pb_url_redact(o->source);
 	return pb_azure_export_source(o->source); /* never a SAS signature in the database */
 }
 
