@@ -45,9 +45,12 @@ LIB_SRC := \
 	common/money.c \
 	common/progress.c \
 	common/rates.c \
+	common/retry.c \
+	common/ring.c \
 	common/sha256.c \
 	common/testhook.c \
-	common/text.c
+	common/text.c \
+	common/url.c
 
 ACCOUNTS_SRC := \
 	accounts/account.c \
@@ -140,7 +143,9 @@ UNIT_TESTS := \
 	job \
 	money \
 	progress \
-	text
+	ring \
+	text \
+	url
 
 LIB := $(BUILD)/libpb.a
 SCHEMAS := $(sort $(wildcard schemas/[0-9][0-9][0-9]_*.sql))
@@ -230,6 +235,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/e2e/estimate/run.sh
 	bash tests/servers/selftest.sh
 	PB_BIN=$(BIN) bash tests/integration/store.sh
+	PB_BIN=$(BIN) bash tests/integration/db.sh
 	PB_BIN=$(BIN) bash tests/integration/fetch.sh
 	PB_BIN=$(BIN) bash tests/integration/azure.sh
 	PB_BIN=$(BIN) bash tests/integration/partner_center.sh

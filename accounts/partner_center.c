@@ -12,6 +12,7 @@
 #include "entra.h"
 #include "exitcode.h"
 #include "http.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -82,6 +83,12 @@ int pb_partner_center_init(struct pb_partner_center *pc, long timeout, struct pb
 	pc->api_url = env_url("PB_PC_API_URL", DEFAULT_API_URL);
 	if (!pc->login_url || !pc->api_url)
 		goto nomem;
+	/* The client secret and the token go to these: https only, or a test server on loopback. */
+	if (pb_url_check_secret_endpoint("PB_PC_LOGIN_URL", pc->login_url, err) < 0 ||
+	    pb_url_check_secret_endpoint("PB_PC_API_URL", pc->api_url, err) < 0) {
+		pb_partner_center_release(pc);
+		return PB_ERR_USAGE;
+	}
 	return 0;
 nomem:
 	pb_partner_center_release(pc);
@@ -166,7 +173,9 @@ out:
 static void describe_answer(struct pb_buf *err, const char *method, const char *url, const struct pb_http_response *rs)
 {
 	pb_buf_reset(err);
-	pb_buf_addf(err, "%s %s: ", method, url);
+	pb_buf_addf(err, "%s ", method);
+	pb_url_add(err, url);
+	pb_buf_addstr(err, ": ");
 	pb_entra_describe(rs, err);
 }
 
@@ -211,7 +220,9 @@ static int read_customer(const struct pb_http_response *rs, const char *url, str
 		id = json_string_value(json_object_get(json_object_get(root, "companyProfile"), "tenantId"));
 	if (!id || !*id) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "POST %s: HTTP %ld without the customer's id", url, rs->status);
+		pb_buf_addstr(err, "POST ");
+		pb_url_add(err, url);
+		pb_buf_addf(err, ": HTTP %ld without the customer's id", rs->status);
 	} else {
 		pb_buf_reset(tenant);
 		pb_buf_addstr(tenant, id);

@@ -4,6 +4,8 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "url.h"
+
 #include "banned.h"
 
 void pb_entra_describe(const struct pb_http_response *rs, struct pb_buf *out)
@@ -91,7 +93,9 @@ int pb_entra_token(const struct pb_entra_credentials *cred, const char *scope, l
 		goto out;
 	}
 	pb_buf_reset(err);
-	pb_buf_addf(err, "POST %s: ", rq.url);
+	pb_buf_addstr(err, "POST ");
+	pb_url_add(err, rq.url);
+	pb_buf_addstr(err, ": ");
 	pb_entra_describe(&rs, err);
 	if (rs.status == 200)
 		pb_buf_addstr(err, " without an access token");

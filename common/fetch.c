@@ -15,49 +15,45 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http.h"
+#include "retry.h"
+#include "ring.h"
+#include "url.h"
+
 #include "banned.h"
 
 #define RING_CHUNK ((size_t)1 << 20)
 #define RING_SLOTS 4
 #define ERRBODY_MAX 4096
 #define BACKOFF_CAP_MS 10000
+#define RETRY_AFTER_CAP_MS 60000
 
 struct pb_fetch {
-	char *url;	/* as given, for messages */
+	char *url;	/* as messages show it */
 	char *http_url; /* what curl fetches */
 	struct pb_fetch_opts opts;
+	struct pb_retry_policy policy;
 	CURL *curl;
 
 	pthread_t thread;
 	int started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	char *ring[RING_SLOTS];
-	size_t len[RING_SLOTS];
-	size_t head, count, consumed;
-	int done, failed, stop;
-	struct pb_buf err;
+	struct pb_ring ring;
 
 	/* The producer's state. */
-	size_t fill;	       /* bytes in the slot being filled (head + count) */
+	char *slot;	       /* the chunk being filled, or NULL */
+	size_t fill;	       /* bytes in it */
 	uint64_t delivered;    /* body bytes taken so far, across attempts */
 	uint64_t skip;	       /* bytes to drop from a 200 that ignored our Range */
 	uint64_t attempt_from; /* delivered when the attempt began */
 	long status;
 	int body_ok;
 	char etag[256];
+	char location[1024]; /* of a redirect answer */
 	int64_t content_length, full_length, range_start;
 	long retry_after;
 	struct pb_buf errbody;
 	int attempts;
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 int pb_fetch_is_url(const char *path)
 {
@@ -133,6 +129,7 @@ int pb_fetch_s3_from_env(struct pb_s3_config *c, const char *endpoint, struct pb
 	c->key_id = dup_env("AWS_ACCESS_KEY_ID");
 	c->secret = dup_env("AWS_SECRET_ACCESS_KEY");
 	c->token = dup_env("AWS_SESSION_TOKEN");
+	c->ca_bundle = dup_env("AWS_CA_BUNDLE");
 	if (!c->key_id || !c->secret)
 		read_credentials_file(c);
 	if (!c->key_id || !c->secret) {
@@ -155,6 +152,7 @@ void pb_fetch_s3_release(struct pb_s3_config *c)
 		memset(c->secret, 0, strlen(c->secret));
 	free(c->secret);
 	free(c->token);
+	free(c->ca_bundle);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -182,28 +180,12 @@ static char *s3_http_url(const char *url, const struct pb_s3_config *s3)
 	return out;
 }
 
-/* Takes the next free slot for the producer; 0, or -1 when asked to stop. */
-static int wait_slot(struct pb_fetch *f)
+/* Puts the chunk being filled, if it holds anything. */
+static void put_slot(struct pb_fetch *f)
 {
-	pthread_mutex_lock(&f->mu);
-	while (f->count == RING_SLOTS && !f->stop)
-		pthread_cond_wait(&f->cv, &f->mu);
-	pthread_mutex_unlock(&f->mu);
-	return f->stop ? -1 : 0;
-}
-
-static void publish(struct pb_fetch *f)
-{
-	size_t tail;
-
-	if (!f->fill)
-		return;
-	pthread_mutex_lock(&f->mu);
-	tail = (f->head + f->count) % RING_SLOTS;
-	f->len[tail] = f->fill;
-	f->count++;
-	pthread_cond_broadcast(&f->cv);
-	pthread_mutex_unlock(&f->mu);
+	if (f->fill)
+		pb_ring_put(&f->ring, f->fill);
+	f->slot = NULL;
 	f->fill = 0;
 }
 
@@ -226,23 +208,20 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 		left -= k;
 	}
 	while (left) {
-		size_t tail, k;
+		size_t k;
 
-		if (f->fill == 0 && wait_slot(f) < 0)
-			return 0;
-		pthread_mutex_lock(&f->mu);
-		tail = (f->head + f->count) % RING_SLOTS;
-		pthread_mutex_unlock(&f->mu);
+		if (!f->slot && !(f->slot = pb_ring_slot(&f->ring)))
+			return 0; /* stopped: curl ends the transfer */
 		k = RING_CHUNK - f->fill;
 		if (k > left)
 			k = left;
-		memcpy(f->ring[tail] + f->fill, data, k);
+		memcpy(f->slot + f->fill, data, k);
 		f->fill += k;
 		f->delivered += k;
 		data += k;
 		left -= k;
 		if (f->fill == RING_CHUNK)
-			publish(f);
+			put_slot(f);
 	}
 	return n;
 }
@@ -266,6 +245,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->content_length = -1;
 		f->range_start = -1;
 		f->retry_after = 0;
+		f->location[0] = '\0';
 		f->body_ok = f->status == 200 || f->status == 206;
 		if (f->status == 200 && f->attempt_from > 0)
 			f->skip = f->attempt_from; /* the server ignored Range: drop what we have */
@@ -283,6 +263,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->content_length = strtoll(v, NULL, 10);
 	else if (strcasecmp(line, "Retry-After") == 0)
 		f->retry_after = strtol(v, NULL, 10);
+	else if (strcasecmp(line, "Location") == 0)
+		snprintf(f->location, sizeof(f->location), "%s", v);
 	else if (strcasecmp(line, "Content-Range") == 0 && strncmp(v, "bytes ", 6) == 0) {
 		char *slash = strchr(v, '/');
 
@@ -305,49 +287,30 @@ static void error_code(const struct pb_buf *body, char *out, size_t n)
 		snprintf(out, n, "%.*s", (int)(b - a - 6), a + 6);
 }
 
-static uint64_t jitter_state;
-
-static uint64_t next_random(void)
+static int stopped(void *arg)
 {
-	uint64_t x = __atomic_load_n(&jitter_state, __ATOMIC_RELAXED);
-
-	if (!x)
-		x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ULL;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	__atomic_store_n(&jitter_state, x, __ATOMIC_RELAXED);
-	return x;
+	return pb_ring_stopped(arg);
 }
 
-/* Sleeps ms milliseconds in short steps, so that a stop is not kept waiting. */
-static void pause_ms(struct pb_fetch *f, long ms)
-{
-	while (ms > 0 && !f->stop) {
-		long step = ms < 50 ? ms : 50;
-		struct timespec ts = {0, step * 1000000L};
+/* What one attempt sends besides the URL; lives until the attempt ends. */
+struct request {
+	struct curl_slist *hdr;
+	char range[64], ifmatch[300], sigv4[128], userpwd[1024], token[2048], date[64];
+	struct pb_buf auth;
+};
 
-		nanosleep(&ts, NULL);
-		ms -= step;
-	}
+static void request_release(struct request *rq)
+{
+	curl_slist_free_all(rq->hdr);
+	memset(rq->userpwd, 0, sizeof(rq->userpwd));
+	memset(rq->token, 0, sizeof(rq->token));
+	if (rq->auth.ptr)
+		memset(rq->auth.ptr, 0, rq->auth.len);
+	pb_buf_release(&rq->auth);
 }
 
-/* One attempt. Returns 0 when the body is complete, 1 to retry, -1 on a final failure (message set). */
-static int attempt(struct pb_fetch *f, struct pb_buf *why)
+static void set_options(struct pb_fetch *f)
 {
-	struct curl_slist *hdr = NULL;
-	char range[64], ifmatch[300], sigv4[128], userpwd[1024], tok[2048], code[64], date[64];
-	const char *signed_hdr[4];
-	size_t nsigned = 0;
-	struct pb_buf auth = PB_BUF_INIT;
-	CURLcode rc;
-	int ret;
-
-	f->attempt_from = f->delivered;
-	f->status = 0;
-	f->skip = 0;
-	f->body_ok = 0;
-	pb_buf_reset(&f->errbody);
 	curl_easy_reset(f->curl);
 	curl_easy_setopt(f->curl, CURLOPT_URL, f->http_url);
 	curl_easy_setopt(f->curl, CURLOPT_NOSIGNAL, 1L);
@@ -358,64 +321,107 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	curl_easy_setopt(f->curl, CURLOPT_CONNECTTIMEOUT_MS, f->opts.connect_timeout_ms);
 	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_TIME, f->opts.stall_seconds);
-	curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, 1L);
+	/* Signed requests are not redirected: custom headers (x-amz-security-token) would follow to any host. */
+	curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, f->opts.s3 || f->opts.azure ? 0L : 1L);
 	curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(f->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(f->curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	/* TLS certificates are verified (libcurl's default, stated); proxies come from the environment. */
 	curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (f->opts.s3) {
-		snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", f->opts.s3->region);
-		snprintf(userpwd, sizeof(userpwd), "%s:%s", f->opts.s3->key_id, f->opts.s3->secret);
-		curl_easy_setopt(f->curl, CURLOPT_AWS_SIGV4, sigv4);
-		curl_easy_setopt(f->curl, CURLOPT_USERPWD, userpwd);
-		hdr = curl_slist_append(hdr, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
-		if (f->opts.s3->token) {
-			snprintf(tok, sizeof(tok), "x-amz-security-token: %s", f->opts.s3->token);
-			hdr = curl_slist_append(hdr, tok);
-		}
-	}
-	if (f->delivered > 0) {
-		snprintf(range, sizeof(range), "Range: bytes=%llu-", (unsigned long long)f->delivered);
-		hdr = curl_slist_append(hdr, range);
-		if (f->etag[0]) {
-			snprintf(ifmatch, sizeof(ifmatch), "If-Match: %s", f->etag);
-			hdr = curl_slist_append(hdr, ifmatch);
-		}
-	}
-	if (f->opts.azure) {
-		time_t now = time(NULL);
-		struct tm tm;
+	if (f->opts.s3 && f->opts.s3->ca_bundle)
+		curl_easy_setopt(f->curl, CURLOPT_CAINFO, f->opts.s3->ca_bundle);
+}
 
-		gmtime_r(&now, &tm);
-		strftime(date, sizeof(date), "x-ms-date: %a, %d %b %Y %H:%M:%S GMT", &tm);
-		signed_hdr[nsigned++] = date;
-		signed_hdr[nsigned++] = "x-ms-version: " PB_AZURE_API_VERSION;
-		if (f->delivered > 0) {
-			signed_hdr[nsigned++] = range;
-			if (f->etag[0])
-				signed_hdr[nsigned++] = ifmatch;
-		}
-		hdr = curl_slist_append(hdr, date);
-		hdr = curl_slist_append(hdr, "x-ms-version: " PB_AZURE_API_VERSION);
-		if (pb_azure_shared_key(f->opts.azure, "GET", f->http_url, signed_hdr, nsigned, &auth) == 0) {
-			struct pb_buf line = PB_BUF_INIT;
+/* SigV4 by libcurl, with the payload hash s3rver and S3 want and the session token. */
+static void sign_s3(struct pb_fetch *f, struct request *rq)
+{
+	const struct pb_s3_config *s3 = f->opts.s3;
 
-			pb_buf_addf(&line, "Authorization: %s", pb_buf_str(&auth));
-			hdr = curl_slist_append(hdr, pb_buf_str(&line));
-			pb_buf_release(&line);
-		}
+	snprintf(rq->sigv4, sizeof(rq->sigv4), "aws:amz:%s:s3", s3->region);
+	snprintf(rq->userpwd, sizeof(rq->userpwd), "%s:%s", s3->key_id, s3->secret);
+	curl_easy_setopt(f->curl, CURLOPT_AWS_SIGV4, rq->sigv4);
+	curl_easy_setopt(f->curl, CURLOPT_USERPWD, rq->userpwd);
+	rq->hdr = curl_slist_append(rq->hdr, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+	if (s3->token) {
+		snprintf(rq->token, sizeof(rq->token), "x-amz-security-token: %s", s3->token);
+		rq->hdr = curl_slist_append(rq->hdr, rq->token);
 	}
-	if (hdr)
-		curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, hdr);
-	rc = curl_easy_perform(f->curl);
-	pb_buf_release(&auth);
+}
+
+/* Shared Key over the x-ms-* headers and the resume headers (Range, If-Match) when there are any. */
+static void sign_azure(struct pb_fetch *f, struct request *rq)
+{
+	const char *signed_hdr[4];
+	size_t n = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(rq->date, sizeof(rq->date), "x-ms-date: %a, %d %b %Y %H:%M:%S GMT", &tm);
+	signed_hdr[n++] = rq->date;
+	signed_hdr[n++] = "x-ms-version: " PB_AZURE_API_VERSION;
+	if (rq->range[0])
+		signed_hdr[n++] = rq->range;
+	if (rq->ifmatch[0])
+		signed_hdr[n++] = rq->ifmatch;
+	rq->hdr = curl_slist_append(rq->hdr, rq->date);
+	rq->hdr = curl_slist_append(rq->hdr, "x-ms-version: " PB_AZURE_API_VERSION);
+	if (pb_azure_shared_key(f->opts.azure, "GET", f->http_url, signed_hdr, n, &rq->auth) == 0) {
+		struct pb_buf line = PB_BUF_INIT;
+
+		pb_buf_addf(&line, "Authorization: %s", pb_buf_str(&rq->auth));
+		rq->hdr = curl_slist_append(rq->hdr, pb_buf_str(&line));
+		if (line.ptr)
+			memset(line.ptr, 0, line.len);
+		pb_buf_release(&line);
+	}
+}
+
+/* The headers of an attempt: signing, and a Range bound to the ETag when bytes were received before. */
+static void add_headers(struct pb_fetch *f, struct request *rq)
+{
 	if (f->opts.s3)
-		memset(userpwd, 0, sizeof(userpwd));
-	curl_slist_free_all(hdr);
+		sign_s3(f, rq);
+	if (f->delivered > 0) {
+		snprintf(rq->range, sizeof(rq->range), "Range: bytes=%llu-", (unsigned long long)f->delivered);
+		rq->hdr = curl_slist_append(rq->hdr, rq->range);
+		if (f->etag[0]) {
+			snprintf(rq->ifmatch, sizeof(rq->ifmatch), "If-Match: %s", f->etag);
+			rq->hdr = curl_slist_append(rq->hdr, rq->ifmatch);
+		}
+	}
+	if (f->opts.azure)
+		sign_azure(f, rq);
+	if (rq->hdr)
+		curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, rq->hdr);
+}
+
+/* An answer that is no body: 1 to retry (5xx, 429, 408), else -1, with why. */
+static int judge_status(struct pb_fetch *f, struct pb_buf *why)
+{
+	char code[64];
+
+	error_code(&f->errbody, code, sizeof(code));
+	pb_buf_addf(why, "HTTP %ld%s%s%s", f->status, code[0] ? " (" : "", code, code[0] ? ")" : "");
+	if (f->status == 412) {
+		pb_buf_addstr(why, ": the object changed while it was downloaded");
+		return -1;
+	}
+	if (f->status >= 300 && f->status < 400 && f->location[0]) {
+		pb_buf_addstr(why, " to ");
+		pb_url_add(why, f->location);
+		pb_buf_addstr(why, ": a signed request is not redirected");
+		return -1;
+	}
+	return f->status >= 500 || f->status == 429 || f->status == 408 ? 1 : -1;
+}
+
+/* How an attempt ended: 0 when the body is complete, 1 to retry, -1 on a final failure (why says it). */
+static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
+{
 	pb_buf_reset(why);
-	if (f->stop) {
+	if (pb_ring_stopped(&f->ring)) {
 		pb_buf_addstr(why, "stopped");
 		return -1;
 	}
@@ -432,15 +438,8 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 		}
 		return 0;
 	}
-	if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR) {
-		error_code(&f->errbody, code, sizeof(code));
-		pb_buf_addf(why, "HTTP %ld%s%s%s", f->status, code[0] ? " (" : "", code, code[0] ? ")" : "");
-		if (f->status == 412) {
-			pb_buf_addstr(why, ": the object changed while it was downloaded");
-			return -1;
-		}
-		return f->status >= 500 || f->status == 429 || f->status == 408 ? 1 : -1;
-	}
+	if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR)
+		return judge_status(f, why);
 	pb_buf_addstr(why, curl_easy_strerror(rc));
 	switch (rc) {
 	case CURLE_UNSUPPORTED_PROTOCOL:
@@ -448,97 +447,97 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
-		ret = -1;
-		break;
+		return -1;
 	default:
-		ret = 1;
+		return 1;
 	}
-	return ret;
+}
+
+/* One attempt. Returns 0 when the body is complete, 1 to retry, -1 on a final failure (message set). */
+static int attempt(struct pb_fetch *f, struct pb_buf *why)
+{
+	struct request rq;
+	CURLcode rc;
+
+	memset(&rq, 0, sizeof(rq));
+	pb_buf_init(&rq.auth, 0);
+	f->attempt_from = f->delivered;
+	f->status = 0;
+	f->skip = 0;
+	f->body_ok = 0;
+	pb_buf_reset(&f->errbody);
+	set_options(f);
+	add_headers(f, &rq);
+	rc = curl_easy_perform(f->curl);
+	request_release(&rq);
+	return judge(f, rc, why);
 }
 
 static void *producer(void *arg)
 {
 	struct pb_fetch *f = arg;
-	struct pb_buf why = PB_BUF_INIT;
-	long delay = f->opts.backoff_ms;
+	struct pb_buf why = PB_BUF_INIT, msg = PB_BUF_INIT;
+	struct pb_retry r;
 	int rc = 1;
 
-	while (rc > 0 && f->attempts < f->opts.max_attempts && !f->stop) {
-		f->attempts++;
+	pb_retry_init(&r, &f->policy);
+	while (rc > 0 && !pb_ring_stopped(&f->ring) && pb_retry_begin(&r)) {
+		f->attempts = r.attempt;
 		rc = attempt(f, &why);
-		if (rc > 0 && f->attempts < f->opts.max_attempts) {
-			long wait = delay / 2 + (long)(next_random() % (uint64_t)(delay / 2 + 1));
-
-			if (f->retry_after > 0 && f->retry_after * 1000 > wait)
-				wait = f->retry_after * 1000 > 60000 ? 60000 : f->retry_after * 1000;
-			pause_ms(f, wait);
-			delay = delay * 2 > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : delay * 2;
-		}
+		if (rc > 0 && pb_retry_left(&r))
+			pb_retry_sleep_ms(
+				pb_retry_wait_ms(&r, f->retry_after > 0 ? pb_retry_after_ms(f->retry_after) : -1),
+				stopped, &f->ring);
 	}
 	if (rc == 0)
-		publish(f);
-	pthread_mutex_lock(&f->mu);
-	if (rc != 0) {
-		pb_buf_reset(&f->err);
-		if (rc > 0)
-			pb_buf_addf(&f->err, "%s: failed after %d attempts: %s", f->url, f->attempts, pb_buf_str(&why));
-		else
-			pb_buf_addf(&f->err, "%s: %s, not retried", f->url, pb_buf_str(&why));
-		f->failed = 1;
-	}
-	f->done = 1;
-	pthread_cond_broadcast(&f->cv);
-	pthread_mutex_unlock(&f->mu);
+		put_slot(f);
+	else if (rc > 0)
+		pb_buf_addf(&msg, "%s: failed after %d attempts: %s", f->url, f->attempts, pb_buf_str(&why));
+	else
+		pb_buf_addf(&msg, "%s: %s, not retried", f->url, pb_buf_str(&why));
+	pb_ring_close(&f->ring, rc == 0 ? NULL : msg.failed ? "download failed" : pb_buf_str(&msg));
 	pb_buf_release(&why);
+	pb_buf_release(&msg);
 	return NULL;
 }
 
 long pb_fetch_read(void *arg, char *buf, size_t n, struct pb_buf *err)
 {
 	struct pb_fetch *f = arg;
-	size_t k;
 
-	pthread_mutex_lock(&f->mu);
-	while (f->count == 0 && !f->done)
-		pthread_cond_wait(&f->cv, &f->mu);
-	if (f->count == 0) {
-		int failed = f->failed;
+	return pb_ring_get(&f->ring, buf, n, err);
+}
 
-		pthread_mutex_unlock(&f->mu);
-		if (failed) {
-			pb_buf_reset(err);
-			pb_buf_addstr(err, pb_buf_str(&f->err));
+/* Where the download goes and how it is signed. Returns 0, or -1 with a message in err. */
+static int resolve(struct pb_fetch *f, const char *url, struct pb_buf *err)
+{
+	if (strncmp(url, "s3://", 5) == 0) {
+		if (!f->opts.s3) {
+			pb_url_message(err, url);
+			pb_buf_addstr(err, "no S3 configuration");
+			return -1;
+		}
+		f->http_url = s3_http_url(url, f->opts.s3);
+		if (!f->http_url) {
+			pb_url_message(err, url);
+			pb_buf_addstr(err, "not an S3 object URL (s3://BUCKET/KEY)");
 			return -1;
 		}
 		return 0;
 	}
-	pthread_mutex_unlock(&f->mu);
-	k = f->len[f->head] - f->consumed;
-	if (k > n)
-		k = n;
-	memcpy(buf, f->ring[f->head] + f->consumed, k);
-	f->consumed += k;
-	if (f->consumed == f->len[f->head]) {
-		pthread_mutex_lock(&f->mu);
-		f->consumed = 0;
-		f->head = (f->head + 1) % RING_SLOTS;
-		f->count--;
-		pthread_cond_broadcast(&f->cv);
-		pthread_mutex_unlock(&f->mu);
-	}
-	return (long)k;
+	f->http_url = strdup(url);
+	f->opts.s3 = NULL;
+	/* A SAS carries its own signature; the Shared Key goes only to the account. */
+	if (pb_url_has_sas(url))
+		f->opts.azure = NULL;
+	if (f->opts.azure && pb_azure_key_allowed(f->opts.azure, url, err) < 0)
+		return -1;
+	return 0;
 }
 
-int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_fetch **out, struct pb_buf *err)
+/* The options with their defaults filled in, and the retry schedule they make. */
+static void set_defaults(struct pb_fetch *f, const struct pb_fetch_opts *opts)
 {
-	struct pb_fetch *f;
-	int i;
-
-	*out = NULL;
-	pthread_once(&curl_once, curl_init_once);
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		goto nomem;
 	if (opts)
 		f->opts = *opts;
 	if (!f->opts.connect_timeout_ms)
@@ -549,53 +548,45 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 		f->opts.max_attempts = 5;
 	if (!f->opts.backoff_ms)
 		f->opts.backoff_ms = 200;
-	pb_buf_init(&f->err, 4096);
+	/* Jittered backoff doubling to 10 s; a Retry-After lengthens a wait, up to a minute. */
+	f->policy.attempts = f->opts.max_attempts;
+	f->policy.first_ms = f->opts.backoff_ms;
+	f->policy.cap_ms = BACKOFF_CAP_MS;
+	f->policy.retry_after_cap_ms = RETRY_AFTER_CAP_MS;
+	f->policy.jitter = 1;
+	f->policy.retry_after_at_least = 1;
+}
+
+int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_fetch **out, struct pb_buf *err)
+{
+	struct pb_fetch *f;
+
+	*out = NULL;
+	pb_http_global_init();
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		goto nomem;
+	set_defaults(f, opts);
 	pb_buf_init(&f->errbody, ERRBODY_MAX * 2);
 	f->full_length = -1;
 	f->content_length = -1;
-	f->url = pb_fetch_redact(url);
-	if (strncmp(url, "s3://", 5) == 0) {
-		if (!f->opts.s3) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: no S3 configuration", url);
-			goto fail;
-		}
-		f->http_url = s3_http_url(url, f->opts.s3);
-		if (!f->http_url) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: not an S3 object URL (s3://BUCKET/KEY)", url);
-			goto fail;
-		}
-	} else {
-		const char *q = strchr(url, '?');
-
-		f->http_url = strdup(url);
-		f->opts.s3 = NULL;
-		/* A SAS carries its own signature. */
-		if (q && (strstr(q, "?sig=") || strstr(q, "&sig=")))
-			f->opts.azure = NULL;
-	}
+	f->url = pb_url_redact(url);
+	if (resolve(f, url, err) < 0)
+		goto fail;
 	f->curl = curl_easy_init();
-	if (!f->url || !f->http_url || !f->curl)
+	if (!f->url || !f->http_url || !f->curl || pb_ring_init(&f->ring, RING_SLOTS, RING_CHUNK) < 0)
 		goto nomem;
-	for (i = 0; i < RING_SLOTS; i++) {
-		f->ring[i] = malloc(RING_CHUNK);
-		if (!f->ring[i])
-			goto nomem;
-	}
-	pthread_mutex_init(&f->mu, NULL);
-	pthread_cond_init(&f->cv, NULL);
 	if (pthread_create(&f->thread, NULL, producer, f) != 0) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: cannot start the download thread", f->url ? f->url : "a URL");
+		pb_url_message(err, url);
+		pb_buf_addstr(err, "cannot start the download thread");
 		goto fail;
 	}
 	f->started = 1;
 	*out = f;
 	return 0;
 nomem:
-	pb_buf_reset(err);
-	pb_buf_addf(err, "%s: out of memory", f && f->url ? f->url : "a download");
+	pb_url_message(err, url);
+	pb_buf_addstr(err, "out of memory");
 fail:
 	pb_fetch_free(f);
 	return -1;
@@ -618,34 +609,21 @@ int pb_fetch_attempts(const struct pb_fetch *f)
 
 void pb_fetch_cancel(struct pb_fetch *f)
 {
-	if (!f || !f->started)
-		return;
-	pthread_mutex_lock(&f->mu);
-	f->stop = 1;
-	pthread_cond_broadcast(&f->cv);
-	pthread_mutex_unlock(&f->mu);
+	if (f && f->started)
+		pb_ring_stop(&f->ring);
 }
 
 void pb_fetch_free(struct pb_fetch *f)
 {
-	int i;
-
 	if (!f)
 		return;
 	if (f->started) {
-		pthread_mutex_lock(&f->mu);
-		f->stop = 1;
-		pthread_cond_broadcast(&f->cv);
-		pthread_mutex_unlock(&f->mu);
+		pb_ring_stop(&f->ring);
 		pthread_join(f->thread, NULL);
-		pthread_mutex_destroy(&f->mu);
-		pthread_cond_destroy(&f->cv);
 	}
 	if (f->curl)
 		curl_easy_cleanup(f->curl);
-	for (i = 0; i < RING_SLOTS; i++)
-		free(f->ring[i]);
-	pb_buf_release(&f->err);
+	pb_ring_release(&f->ring);
 	pb_buf_release(&f->errbody);
 	free(f->url);
 	free(f->http_url);

@@ -12,11 +12,12 @@ struct pb_s3_config {
 	char *endpoint; /* AWS_ENDPOINT_URL or --endpoint: http(s)://host[:port], path-style; NULL: AWS */
 	char *region;	/* AWS_REGION, AWS_DEFAULT_REGION, else us-east-1 */
 	char *key_id, *secret, *token;
+	char *ca_bundle; /* AWS_CA_BUNDLE: the certificates to trust for the endpoint (PEM), or NULL: the system's */
 };
 
 /*
  * Fills c from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,
- * AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, else the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
+ * AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, AWS_CA_BUNDLE, else the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
  * ~/.aws/credentials, profile AWS_PROFILE or default). endpoint, when not NULL, wins over the
  * environment. Returns 0, or -1 with a message (never a secret) in err. Free with pb_fetch_s3_release.
  */
@@ -26,19 +27,33 @@ void pb_fetch_s3_release(struct pb_s3_config *c);
 /* The Blob service REST version our requests ask for. */
 #define PB_AZURE_API_VERSION "2021-10-04"
 
-/* Azure Blob Storage Shared Key: the account and its key (AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY). */
+/*
+ * Azure Blob Storage Shared Key: the account and its key (AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY), and
+ * the account's Blob endpoint when it is not https://ACCOUNT.blob.core.windows.net/
+ * (AZURE_STORAGE_BLOB_ENDPOINT: another cloud, a custom domain).
+ */
 struct pb_azure_config {
 	char *account;
+	char *endpoint; /* or NULL */
 	unsigned char key[128];
 	size_t key_len;
 };
 
 /*
- * Fills c from AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY. Returns 1 when they are not set, 0, or -1 with
- * a message (never the key) in err.
+ * Fills c from AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY and AZURE_STORAGE_BLOB_ENDPOINT. Returns 1 when the
+ * key is not set, 0, or -1 with a message (never the key) in err; an endpoint must be https (plain http
+ * only to a loopback address). Free with pb_fetch_azure_release.
  */
 int pb_fetch_azure_from_env(struct pb_azure_config *c, struct pb_buf *err);
 void pb_fetch_azure_release(struct pb_azure_config *c);
+
+/*
+ * Whether a request to url may carry c's Shared Key: 0 when it may (or when url signs itself with a SAS,
+ * or is no http(s) URL, so that the key is not used), -1 with a message naming the URL (redacted) in err
+ * when it goes anywhere but https to the account's own endpoint (https://ACCOUNT.blob.core.windows.net/,
+ * or the host and port of c->endpoint) or to a loopback address (any scheme: a local emulator).
+ */
+int pb_azure_key_allowed(const struct pb_azure_config *c, const char *url, struct pb_buf *err);
 
 /*
  * The Authorization header value ("SharedKey account:signature") of a request, for Azure Storage's
@@ -48,19 +63,16 @@ void pb_fetch_azure_release(struct pb_azure_config *c);
 int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, const char *url,
 			const char *const *headers, size_t nheaders, struct pb_buf *out);
 
-/* A copy of url with a SAS signature's value hidden (sig=REDACTED), for messages and records; NULL: no memory. */
-char *pb_fetch_redact(const char *url);
-
-/* A copy of url without its query when that is a SAS (it has sig=), for what is recorded; NULL: no memory. */
-char *pb_fetch_without_sas(const char *url);
-
 struct pb_fetch_opts {
 	long connect_timeout_ms;       /* 0: 10 s */
 	long stall_seconds;	       /* a transfer under 1 byte/s for this long fails (0: 30 s) */
 	int max_attempts;	       /* 0: 5 */
 	long backoff_ms;	       /* first retry delay before jitter (0: 200 ms); doubles, capped at 10 s */
 	const struct pb_s3_config *s3; /* for s3:// URLs */
-	/* When set: http(s) URLs without a SAS signature (sig=) are signed with this account's Shared Key. */
+	/*
+	 * When set: http(s) URLs without a SAS signature (sig=) are signed with this account's Shared Key,
+	 * and pb_fetch_open refuses those that pb_azure_key_allowed refuses.
+	 */
 	const struct pb_azure_config *azure;
 };
 
@@ -77,7 +89,10 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
  * in err: "s3://b/k: 403 Forbidden (InvalidAccessKeyId), not retried" or "https://...: failed after 5
  * attempts: ...". Transient failures (connection errors, resets, stalls, 5xx, 429, a body cut short) are
  * retried with exponential backoff and jitter, honouring Retry-After, resuming from the bytes already
- * delivered with a Range request bound to the first response's ETag.
+ * delivered with a Range request bound to the first response's ETag. A signed request (SigV4, Shared Key)
+ * is never redirected, so that its signature and session token go nowhere else: a redirect answer is a
+ * failure ("HTTP 307 to URL: a signed request is not redirected"); an unsigned one follows up to 5 https
+ * redirects.
  */
 long pb_fetch_read(void *f, char *buf, size_t n, struct pb_buf *err);
 

@@ -11,7 +11,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "fetch.h"
+#include "retry.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -23,6 +24,11 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void init_once(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void pb_http_global_init(void)
+{
+	pthread_once(&once, init_once);
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -84,15 +90,14 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 static void no_answer(const struct pb_http_request *rq, CURLcode rc, const char *detail, long timeout_s,
 		      struct pb_buf *err)
 {
-	char *shown = pb_fetch_redact(rq->url);
-
 	pb_buf_reset(err);
-	pb_buf_addf(err, "%s %s: ", rq->method, shown ? shown : "?");
+	pb_buf_addf(err, "%s ", rq->method);
+	pb_url_add(err, rq->url);
+	pb_buf_addstr(err, ": ");
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		pb_buf_addf(err, "no answer within %ld s", timeout_s);
 	else
 		pb_buf_addstr(err, detail[0] ? detail : curl_easy_strerror(rc));
-	free(shown);
 }
 
 int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, int *timed_out, struct pb_buf *err)
@@ -104,7 +109,7 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	CURLcode rc;
 	size_t i;
 
-	pthread_once(&once, init_once);
+	pb_http_global_init();
 	memset(rs, 0, sizeof(*rs));
 	pb_buf_init(&rs->body, BODY_MAX + 1);
 	rs->retry_after = -1;
@@ -164,35 +169,31 @@ void pb_http_response_release(struct pb_http_response *rs)
 	pb_buf_release(&rs->body);
 }
 
-static void sleep_s(long s)
-{
-	struct timespec ts = {s, 0};
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
 int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retry *retry, struct pb_http_response *rs,
 		     int *timed_out, struct pb_buf *err)
 {
-	long delay = 1;
-	int attempt;
+	/* 1 s, 2 s, 4 s... or what Retry-After asks, shorter or longer, at most max_wait_s. */
+	const struct pb_retry_policy policy = {retry->attempts,		 1000, retry->max_wait_s * 1000,
+					       retry->max_wait_s * 1000, 0,    0};
+	struct pb_retry r;
 
-	for (attempt = 1;; attempt++) {
-		int late, rc = pb_http_do(rq, rs, &late, err);
+	pb_retry_init(&r, &policy);
+	for (;;) {
+		int late, rc;
 		long wait;
 
+		pb_retry_begin(&r);
+		rc = pb_http_do(rq, rs, &late, err);
 		if (timed_out)
 			*timed_out = late;
 		if (rc == 0 && rs->status != 429 && rs->status < 500)
 			return 0;
-		if ((rc < 0 && late && !retry->timeouts) || attempt >= retry->attempts)
+		if ((rc < 0 && late && !retry->timeouts) || !pb_retry_left(&r))
 			return rc;
-		wait = rc == 0 && rs->retry_after >= 0 ? rs->retry_after : delay;
+		wait = pb_retry_wait_ms(&r, rc == 0 ? pb_retry_after_ms(rs->retry_after) : -1);
 		if (rc == 0)
 			pb_http_response_release(rs);
-		sleep_s(wait < retry->max_wait_s ? wait : retry->max_wait_s);
-		delay = delay <= retry->max_wait_s - delay ? delay * 2 : retry->max_wait_s;
+		pb_retry_sleep_ms(wait, NULL, NULL);
 	}
 }
 

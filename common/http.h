@@ -49,6 +49,9 @@ void pb_http_response_release(struct pb_http_response *rs);
 int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retry *retry, struct pb_http_response *rs,
 		     int *timed_out, struct pb_buf *err);
 
+/* libcurl's global initialization, done once for the process (pthread_once): every user of libcurl calls it first. */
+void pb_http_global_init(void);
+
 /* Appends s to b in application/x-www-form-urlencoded form. */
 void pb_http_add_form_value(struct pb_buf *b, const char *s);
 /* Appends s to b percent-encoded as one segment of a URL path: only RFC 3986's unreserved characters stay. */

@@ -16,16 +16,14 @@
 #include <zip.h>
 #include <zlib.h>
 
+#include "ring.h"
+#include "url.h"
+
 #include "banned.h"
 
 #define RAW_CHUNK ((size_t)256 << 10)
 #define RING_CHUNK ((size_t)1 << 20)
 #define RING_SLOTS 4
-
-struct slot {
-	char *data;
-	size_t len;
-};
 
 struct pb_input {
 	char *name;
@@ -56,16 +54,11 @@ struct pb_input {
 	zip_t *za;
 	zip_file_t *zf;
 
-	/* The producer thread and its ring (gzip only). */
+	/* The producer thread and its ring (gzip, and plain files read ahead). */
 	pthread_t thread;
 	int threaded;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct slot ring[RING_SLOTS];
-	size_t head_slot, count, consumed;
-	int done, stop;
+	struct pb_ring ring;
 	struct pb_buf thread_err;
-	int thread_failed;
 };
 
 const char *pb_input_name(const struct pb_input *in)
@@ -210,114 +203,54 @@ static long direct_read(struct pb_input *in, char *buf, size_t n, struct pb_buf 
 	}
 }
 
+/* Fills the ring's chunks from the file, whole chunks but the last, until the end, an error or a stop. */
 static void *producer(void *arg)
 {
 	struct pb_input *in = arg;
-	size_t fill, tail;
-	long r;
+	char *slot;
+	long r = 1;
 
-	for (;;) {
-		pthread_mutex_lock(&in->mu);
-		while (in->count == RING_SLOTS && !in->stop)
-			pthread_cond_wait(&in->cv, &in->mu);
-		if (in->stop) {
-			pthread_mutex_unlock(&in->mu);
-			return NULL;
-		}
-		tail = (in->head_slot + in->count) % RING_SLOTS;
-		pthread_mutex_unlock(&in->mu);
+	while (r > 0 && (slot = pb_ring_slot(&in->ring))) {
+		size_t fill = 0;
 
-		/* The slot at tail belongs to this thread until count covers it. */
-		fill = 0;
-		r = 1;
 		while (fill < RING_CHUNK) {
-			r = direct_read(in, in->ring[tail].data + fill, RING_CHUNK - fill, &in->thread_err);
+			r = direct_read(in, slot + fill, RING_CHUNK - fill, &in->thread_err);
 			if (r <= 0)
 				break;
 			fill += (size_t)r;
 		}
-		pthread_mutex_lock(&in->mu);
-		in->ring[tail].len = fill;
-		if (fill)
-			in->count++;
-		if (r <= 0) {
-			in->done = 1;
-			in->thread_failed = r < 0;
-		}
-		pthread_cond_broadcast(&in->cv);
-		pthread_mutex_unlock(&in->mu);
-		if (r <= 0)
-			return NULL;
+		pb_ring_put(&in->ring, fill);
 	}
+	if (r <= 0)
+		pb_ring_close(&in->ring, r < 0 ? pb_buf_str(&in->thread_err) : NULL);
+	return NULL;
 }
 
 long pb_input_read(void *arg, char *buf, size_t n, struct pb_buf *err)
 {
 	struct pb_input *in = arg;
-	struct slot *s;
-	size_t k;
 
 	if (!in->threaded)
 		return direct_read(in, buf, n, err);
-	pthread_mutex_lock(&in->mu);
-	while (in->count == 0 && !in->done)
-		pthread_cond_wait(&in->cv, &in->mu);
-	if (in->count == 0) {
-		int failed = in->thread_failed;
-
-		pthread_mutex_unlock(&in->mu);
-		if (failed) {
-			pb_buf_reset(err);
-			pb_buf_addstr(err, pb_buf_str(&in->thread_err));
-			return -1;
-		}
-		return 0;
-	}
-	pthread_mutex_unlock(&in->mu);
-
-	/* The head slot is the consumer's until count drops. */
-	s = &in->ring[in->head_slot];
-	k = s->len - in->consumed;
-	if (k > n)
-		k = n;
-	memcpy(buf, s->data + in->consumed, k);
-	in->consumed += k;
-	if (in->consumed == s->len) {
-		pthread_mutex_lock(&in->mu);
-		in->consumed = 0;
-		in->head_slot = (in->head_slot + 1) % RING_SLOTS;
-		in->count--;
-		pthread_cond_broadcast(&in->cv);
-		pthread_mutex_unlock(&in->mu);
-	}
-	return (long)k;
+	return pb_ring_get(&in->ring, buf, n, err);
 }
 
 static int start_thread(struct pb_input *in, struct pb_buf *err)
 {
-	int i;
-
-	for (i = 0; i < RING_SLOTS; i++) {
-		in->ring[i].data = malloc(RING_CHUNK);
-		if (!in->ring[i].data)
-			goto nomem;
+	if (pb_ring_init(&in->ring, RING_SLOTS, RING_CHUNK) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: out of memory", in->name);
+		return -1;
 	}
 	pb_buf_init(&in->thread_err, 4096);
-	pthread_mutex_init(&in->mu, NULL);
-	pthread_cond_init(&in->cv, NULL);
 	if (pthread_create(&in->thread, NULL, producer, in) != 0) {
-		pthread_mutex_destroy(&in->mu);
-		pthread_cond_destroy(&in->cv);
+		pb_ring_release(&in->ring);
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s: cannot start the decompression thread", in->name);
 		return -1;
 	}
 	in->threaded = 1;
 	return 0;
-nomem:
-	pb_buf_reset(err);
-	pb_buf_addf(err, "%s: out of memory", in->name);
-	return -1;
 }
 
 static int open_zip(struct pb_input *in, const char *path, struct pb_buf *err)
@@ -428,11 +361,82 @@ int pb_input_open_flags(const char *path, int flags, struct pb_input **out, stru
 	return pb_input_open_ex(path, flags, NULL, out, err);
 }
 
+/* Opens a local file by its path; the name in messages is name. Returns 0, or -1 with err set. */
+static int open_file(struct pb_input *in, const char *path, const char *name, struct pb_buf *err)
+{
+	in->name = strdup(name);
+	in->fd = open(path, O_RDONLY | O_CLOEXEC);
+	in->own_fd = 1;
+	if (in->fd < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot open '%s': %s", name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens what path names: standard input, a download, a file:// URL or a file. Returns 0, or -1 with err set. */
+static int open_source(struct pb_input *in, const char *path, const struct pb_fetch_opts *fo, struct pb_buf *err)
+{
+	if (strcmp(path, "-") == 0) {
+		in->name = strdup("stdin");
+		in->fd = STDIN_FILENO;
+		return 0;
+	}
+	if (pb_fetch_is_url(path)) {
+		in->name = pb_url_redact(path);
+		return pb_fetch_open(path, fo, &in->fetch, err);
+	}
+	/* file:///abs/path: a local file named as a URL. */
+	return open_file(in, strncmp(path, "file://", 7) == 0 ? path + 7 : path, path, err);
+}
+
+/* Reads the first bytes (handed out again by raw_read) and sets up what they say: gzip, ZIP, or plain. */
+static int detect(struct pb_input *in, const char *path, int flags, struct pb_buf *err)
+{
+	long r;
+
+	while (in->head_len < sizeof(in->head)) {
+		r = file_read(in, in->head + in->head_len, sizeof(in->head) - in->head_len, err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		in->head_len += (size_t)r;
+	}
+	if (in->head_len >= 2 && in->head[0] == 0x1f && in->head[1] == 0x8b) {
+		in->kind = PB_INPUT_GZIP;
+		in->raw = malloc(RAW_CHUNK);
+		if (!in->raw || inflateInit2(&in->zs, 15 + 16) != Z_OK) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: out of memory", in->name);
+			return -1;
+		}
+		in->zs_ready = 1;
+		return start_thread(in, err);
+	}
+	if (in->head_len >= 4 && memcmp(in->head, "PK\x03\x04", 4) == 0) {
+		in->kind = PB_INPUT_ZIP;
+		if (in->fetch) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: a zip archive must be a local file", in->name);
+			return -1;
+		}
+		if (open_zip(in, path, err) < 0)
+			return -1;
+		/* The sniffed bytes were hashed already: start over on the whole file. */
+		if (in->sha && (EVP_DigestInit_ex(in->sha, EVP_sha256(), NULL) != 1 || hash_whole_file(in, err) < 0))
+			return -1;
+		return 0;
+	}
+	return flags & PB_INPUT_PREFETCH ? start_thread(in, err) : 0;
+}
+
 int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo, struct pb_input **out,
 		     struct pb_buf *err)
 {
 	struct pb_input *in;
-	long r;
+	int remote;
 
 	*out = NULL;
 	in = calloc(1, sizeof(*in));
@@ -444,81 +448,21 @@ int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo
 		if (!in->sha || EVP_DigestInit_ex(in->sha, EVP_sha256(), NULL) != 1)
 			goto nomem;
 	}
-	if (strcmp(path, "-") == 0) {
-		in->name = strdup("stdin");
-		in->fd = STDIN_FILENO;
-	} else if (pb_fetch_is_url(path)) {
-		in->name = pb_fetch_redact(path);
-		if (pb_fetch_open(path, fo, &in->fetch, err) < 0)
-			goto fail;
-	} else if (strncmp(path, "file://", 7) == 0) {
-		/* file:///abs/path: a local file named as a URL. */
-		in->name = strdup(path);
-		in->fd = open(path + 7, O_RDONLY | O_CLOEXEC);
-		in->own_fd = 1;
-		if (in->fd < 0) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
-			goto fail;
-		}
-	} else {
-		in->name = strdup(path);
-		in->fd = open(path, O_RDONLY | O_CLOEXEC);
-		in->own_fd = 1;
-		if (in->fd < 0) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
-			goto fail;
-		}
-	}
+	if (open_source(in, path, fo, err) < 0)
+		goto fail;
 	if (!in->name)
 		goto nomem;
-	/* Sniff the first bytes; they are handed out again by raw_read. */
-	while (in->head_len < sizeof(in->head)) {
-		r = file_read(in, in->head + in->head_len, sizeof(in->head) - in->head_len, err);
-		if (r < 0)
-			goto fail;
-		if (r == 0)
-			break;
-		in->head_len += (size_t)r;
-	}
-	if (in->head_len >= 2 && in->head[0] == 0x1f && in->head[1] == 0x8b) {
-		in->kind = PB_INPUT_GZIP;
-		in->raw = malloc(RAW_CHUNK);
-		if (!in->raw)
-			goto nomem;
-		if (inflateInit2(&in->zs, 15 + 16) != Z_OK)
-			goto nomem;
-		in->zs_ready = 1;
-		if (start_thread(in, err) < 0)
-			goto fail;
-	} else if (in->head_len >= 4 && memcmp(in->head, "PK\x03\x04", 4) == 0) {
-		in->kind = PB_INPUT_ZIP;
-		if (in->fetch) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: a zip archive must be a local file", in->name);
-			goto fail;
-		}
-		if (open_zip(in, path, err) < 0)
-			goto fail;
-		/* The sniffed bytes were hashed already: start over on the whole file. */
-		if (in->sha && (EVP_DigestInit_ex(in->sha, EVP_sha256(), NULL) != 1 || hash_whole_file(in, err) < 0))
-			goto fail;
-	} else if (flags & PB_INPUT_PREFETCH) {
-		if (start_thread(in, err) < 0)
-			goto fail;
-	}
+	if (detect(in, path, flags, err) < 0)
+		goto fail;
 	*out = in;
 	return 0;
 nomem:
-	pb_buf_reset(err);
-	pb_buf_addf(err, "%s: out of memory", path);
-fail : {
-	int remote = in && in->remote_failed;
-
+	pb_url_message(err, path);
+	pb_buf_addstr(err, "out of memory");
+fail:
+	remote = in && in->remote_failed;
 	pb_input_free(in);
 	return remote ? PB_INPUT_ERR_REMOTE : -1;
-}
 }
 
 int pb_input_open_at(const char *path, uint64_t offset, struct pb_input **out, struct pb_buf *err)
@@ -584,25 +528,17 @@ int pb_input_next_line_start(const struct pb_input *in, uint64_t from, uint64_t 
 
 void pb_input_free(struct pb_input *in)
 {
-	int i;
-
 	if (!in)
 		return;
 	/* A decompressing thread may wait on the download: stop that first. */
 	pb_fetch_cancel(in->fetch);
 	if (in->threaded) {
-		pthread_mutex_lock(&in->mu);
-		in->stop = 1;
-		pthread_cond_broadcast(&in->cv);
-		pthread_mutex_unlock(&in->mu);
+		pb_ring_stop(&in->ring);
 		pthread_join(in->thread, NULL);
-		pthread_mutex_destroy(&in->mu);
-		pthread_cond_destroy(&in->cv);
 	}
+	pb_ring_release(&in->ring);
 	pb_buf_release(&in->thread_err);
 	EVP_MD_CTX_free(in->sha);
-	for (i = 0; i < RING_SLOTS; i++)
-		free(in->ring[i].data);
 	if (in->zs_ready)
 		inflateEnd(&in->zs);
 	pb_fetch_free(in->fetch);

@@ -1,4 +1,5 @@
 /* pb-db: the local PostgreSQL cluster (init, start, stop, status), migrations, and psql. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,6 @@
 
 #include "banned.h"
 
-
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: pb-db COMMAND\n"
@@ -22,7 +22,7 @@ static void usage(FILE *out)
 		     "  stop      stop the local cluster\n"
 		     "  status    say whether the local cluster runs, and the schema version of the database\n"
 		     "  migrate   apply the schema migrations the database lacks (safe to run again)\n"
-		     "  psql      open psql on the configured database\n"
+		     "  psql      open psql on the configured database (settings in its environment, not argv)\n"
 		     "\n"
 		     "The database is PB_DATABASE_URL when set (any libpq connection string), else the local cluster.\n"
 		     "Exit status: 0 success, 1 failure, 2 usage error, 3 the database failed.\n");
@@ -88,24 +88,97 @@ static int cmd_status(void)
 	return rc;
 }
 
+/* Appends keyword='value' to a connection string. */
+static void add_setting(struct pb_buf *b, const char *keyword, const char *value)
+{
+	pb_buf_addf(b, "%s%s='", b->len ? " " : "", keyword);
+	for (; *value; value++) {
+		if (*value == '\'' || *value == '\\')
+			pb_buf_addch(b, '\\');
+		pb_buf_addch(b, *value);
+	}
+	pb_buf_addch(b, '\'');
+}
+
+/*
+ * Moves the settings of a connection string into the environment variables libpq reads (PGHOST,
+ * PGPASSWORD...), so that no secret reaches psql's command line, which every user of the machine can read
+ * (ps, /proc/PID/cmdline); the environment is the user's alone. The few settings without a variable
+ * (keepalives...) are left in rest, a connection string for the command line; a secret without one
+ * (sslpassword) is refused. Returns 0, or -1 with a message.
+ */
+static int conninfo_to_env(const char *info, struct pb_buf *rest, struct pb_buf *err)
+{
+	PQconninfoOption *opts, *o;
+	char *msg = NULL;
+	int ret = 0;
+
+	if (!*info)
+		return 0;
+	opts = PQconninfoParse(info, &msg);
+	if (!opts) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "bad connection string: %s", msg ? msg : "out of memory");
+		PQfreemem(msg);
+		return -1;
+	}
+	for (o = opts; o->keyword && ret == 0; o++) {
+		if (!o->val)
+			continue;
+		if (o->envvar && setenv(o->envvar, o->val, 1) < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot set %s: %s", o->envvar, strerror(errno));
+			ret = -1;
+		} else if (!o->envvar && strchr(o->dispchar, '*')) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "the connection string sets %s, which psql could only get on its command line",
+				    o->keyword);
+			ret = -1;
+		} else if (!o->envvar) {
+			add_setting(rest, o->keyword, o->val);
+		}
+	}
+	PQconninfoFree(opts);
+	return ret;
+}
+
+/* psql on the configured database, its settings in the environment (see conninfo_to_env). */
 static int cmd_psql(int argc, char **argv)
 {
-	struct pb_buf err = PB_BUF_INIT, info = PB_BUF_INIT;
-	char **args;
-	int i;
+	struct pb_buf err = PB_BUF_INIT, info = PB_BUF_INIT, rest = PB_BUF_INIT;
+	char **args = NULL;
+	int i, n = 0, rc = EXIT_DEPENDENCY;
 
-	if (pb_db_conninfo(&info, &err) < 0)
-		return fail(NULL, &err, EXIT_DEPENDENCY);
+	if (pb_db_conninfo(&info, &err) < 0) {
+		fail(NULL, &err, rc);
+		goto out;
+	}
+	if (conninfo_to_env(pb_buf_str(&info), &rest, &err) < 0) {
+		rc = fail("psql", &err, EXIT_USAGE);
+		goto out;
+	}
 	args = calloc((size_t)argc + 3, sizeof(*args));
-	if (!args)
-		return EXIT_DATA;
-	args[0] = "psql";
-	args[1] = (char *)pb_buf_str(&info);
+	if (!args || rest.failed) {
+		rc = EXIT_DATA;
+		goto out;
+	}
+	args[n++] = "psql";
+	if (rest.len)
+		args[n++] = (char *)pb_buf_str(&rest);
 	for (i = 0; i < argc; i++)
-		args[i + 2] = argv[i];
+		args[n++] = argv[i];
+	if (info.ptr)
+		memset(info.ptr, 0, info.len);
 	execvp("psql", args);
 	perror("pb-db: cannot run psql");
-	return EXIT_DEPENDENCY;
+out:
+	if (info.ptr)
+		memset(info.ptr, 0, info.len);
+	free(args);
+	pb_buf_release(&info);
+	pb_buf_release(&rest);
+	pb_buf_release(&err);
+	return rc;
 }
 
 int main(int argc, char **argv)

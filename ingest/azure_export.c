@@ -12,6 +12,7 @@
 #include "date.h"
 #include "http.h"
 #include "input.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -122,7 +123,7 @@ struct where {
 	char *container; /* scheme://host[/account]/container */
 	char *prefix;	 /* path/export/ */
 	char *sas;	 /* the query without '?', or NULL */
-	char *shown;	 /* the source without its query, for messages */
+	char *shown;	 /* the source without its query, as pb_url_redact shows it, for messages */
 };
 
 static void where_release(struct where *w)
@@ -141,12 +142,15 @@ static int split_source(const char *source, struct where *w, struct pb_buf *err)
 {
 	const char *q = strchr(source, '?'), *host, *path, *seg;
 	size_t n = q ? (size_t)(q - source) : strlen(source);
+	char *bare;
 	int skip;
 
 	memset(w, 0, sizeof(*w));
 	while (n && source[n - 1] == '/')
 		n--;
-	w->shown = strndup(source, n);
+	bare = strndup(source, n);
+	w->shown = bare ? pb_url_redact(bare) : NULL;
+	free(bare);
 	if (q && q[1])
 		w->sas = strdup(q + 1);
 	host = strstr(source, "://");
@@ -177,7 +181,7 @@ bad:
 	pb_buf_addf(err,
 		    "%s: not an export folder URL (https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH, or "
 		    "http://HOST:PORT/ACCOUNT/CONTAINER/PATH for an emulator)",
-		    w->shown ? w->shown : source);
+		    w->shown ? w->shown : "the source");
 	where_release(w);
 	return -1;
 nomem:
@@ -322,58 +326,41 @@ static const char *jstr(json_t *o, const char *a, const char *b)
 }
 
 /*
- * Reads the manifest of a run and checks it against the listing. Returns 0 (complete: *r filled), 1
- * (incomplete or for another month: skipped, *why says why), or an input error code with err set.
+ * Parses a run's manifest: root gets the document (release it) when it has blobs[], runInfo.runId and
+ * runInfo.submittedTime. Returns 0, or -1 with err naming the manifest (shown).
  */
-static int read_run(const struct where *w, const char *name, int32_t month, const struct listing *l,
-		    const struct pb_fetch_opts *fo, struct run_info *r, struct pb_buf *why, struct pb_buf *err)
+static int parse_manifest(const struct pb_buf *body, const char *shown, json_t **root, struct pb_buf *err)
 {
-	struct pb_buf body = PB_BUF_INIT;
-	json_t *root = NULL, *blobs, *v;
 	json_error_t jerr;
-	char *url = blob_url(w, name), *shown = NULL;
-	const char *id, *sub, *start;
-	int32_t day;
-	size_t i;
-	int rc;
+	const char *id;
 
-	memset(r, 0, sizeof(*r));
-	if (!url || !(shown = pb_fetch_redact(url))) {
-		rc = -1;
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-		goto out;
-	}
-	rc = pb_input_slurp(url, fo, MANIFEST_MAX, &body, err);
-	if (rc == 1) {
-		pb_buf_addf(why, "%s: gone while it was read", shown);
-		goto out;
-	}
-	if (rc != 0)
-		goto out;
-	root = json_loadb(body.ptr ? body.ptr : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
-	blobs = json_object_get(root, "blobs");
-	id = jstr(root, "runInfo", "runId");
-	sub = jstr(root, "runInfo", "submittedTime");
-	start = jstr(root, "runInfo", "startDate");
-	if (!root || !json_is_array(blobs) || !id || !*id || !sub) {
-		rc = -1;
-		pb_buf_reset(err);
-		if (!root)
-			pb_buf_addf(err, "%s:%d:%d: not an export manifest: %s", shown, jerr.line, jerr.column,
-				    jerr.text);
-		else
-			pb_buf_addf(err,
-				    "%s: not an export manifest: it needs blobs[], runInfo.runId and "
-				    "runInfo.submittedTime",
-				    shown);
-		goto out;
-	}
-	if (start && pb_date_parse_iso(start, strlen(start), &day) == 0 && pb_date_month_start(day) != month) {
-		rc = 1;
-		pb_buf_addf(why, "%s: the run starts %.10s, outside the month", shown, start);
-		goto out;
-	}
+	*root = json_loadb(body->ptr ? body->ptr : "", body->len, JSON_REJECT_DUPLICATES, &jerr);
+	id = jstr(*root, "runInfo", "runId");
+	if (*root && json_is_array(json_object_get(*root, "blobs")) && id && *id &&
+	    jstr(*root, "runInfo", "submittedTime"))
+		return 0;
+	pb_buf_reset(err);
+	if (!*root)
+		pb_buf_addf(err, "%s:%d:%d: not an export manifest: %s", shown, jerr.line, jerr.column, jerr.text);
+	else
+		pb_buf_addf(err,
+			    "%s: not an export manifest: it needs blobs[], runInfo.runId and runInfo.submittedTime",
+			    shown);
+	json_decref(*root);
+	*root = NULL;
+	return -1;
+}
+
+/*
+ * Checks the manifest's blobs against the listing and keeps their names in r. Returns 0, 1 when the run is
+ * incomplete (why says why), or -1 with err set.
+ */
+static int check_blobs(json_t *blobs, const char *shown, const char *id, const struct listing *l, struct run_info *r,
+		       struct pb_buf *why, struct pb_buf *err)
+{
+	json_t *v;
+	size_t i;
+
 	r->blobs = calloc(json_array_size(blobs) + 1, sizeof(*r->blobs));
 	if (!r->blobs)
 		goto nomem;
@@ -384,30 +371,64 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 		const struct blob *b;
 
 		if (!bn || !*bn) {
-			rc = -1;
 			pb_buf_reset(err);
 			pb_buf_addf(err, "%s: blobs[%zu] has no blobName", shown, i);
-			goto out;
+			return -1;
 		}
 		b = find_blob(l, bn);
 		if (!b || (json_is_integer(bc) && json_integer_value(bc) != b->size)) {
-			rc = 1;
 			pb_buf_addf(why, "%s: run %s is incomplete: %s is %s", shown, id, bn,
 				    b ? "not the size the manifest gives" : "missing");
-			goto out;
+			return 1;
 		}
 		r->blobs[r->nblobs] = strdup(bn);
 		if (!r->blobs[r->nblobs])
 			goto nomem;
 		r->nblobs++;
 	}
-	r->run_id = strdup(id);
-	r->submitted = strdup(sub);
-	r->manifest = strdup(shown);
-	if (!r->run_id || !r->submitted || !r->manifest)
+	return 0;
+nomem:
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "out of memory");
+	return -1;
+}
+
+/*
+ * Reads the manifest of a run and checks it against the listing. Returns 0 (complete: *r filled), 1
+ * (incomplete or for another month: skipped, *why says why), or an input error code with err set.
+ */
+static int read_run(const struct where *w, const char *name, int32_t month, const struct listing *l,
+		    const struct pb_fetch_opts *fo, struct run_info *r, struct pb_buf *why, struct pb_buf *err)
+{
+	struct pb_buf body = PB_BUF_INIT;
+	json_t *root = NULL;
+	char *url = blob_url(w, name), *shown = NULL;
+	const char *start;
+	int32_t day;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (!url || !(shown = pb_url_redact(url)))
 		goto nomem;
-	rc = 0;
-	goto out;
+	rc = pb_input_slurp(url, fo, MANIFEST_MAX, &body, err);
+	if (rc == 1)
+		pb_buf_addf(why, "%s: gone while it was read", shown);
+	if (rc != 0 || (rc = parse_manifest(&body, shown, &root, err)) < 0)
+		goto out;
+	start = jstr(root, "runInfo", "startDate");
+	if (start && pb_date_parse_iso(start, strlen(start), &day) == 0 && pb_date_month_start(day) != month) {
+		rc = 1;
+		pb_buf_addf(why, "%s: the run starts %.10s, outside the month", shown, start);
+		goto out;
+	}
+	rc = check_blobs(json_object_get(root, "blobs"), shown, jstr(root, "runInfo", "runId"), l, r, why, err);
+	if (rc != 0)
+		goto out;
+	r->run_id = strdup(jstr(root, "runInfo", "runId"));
+	r->submitted = strdup(jstr(root, "runInfo", "submittedTime"));
+	r->manifest = strdup(shown);
+	if (r->run_id && r->submitted && r->manifest)
+		goto out;
 nomem:
 	rc = -1;
 	pb_buf_reset(err);

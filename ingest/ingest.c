@@ -23,6 +23,7 @@
 #include "summary.h"
 #include "tags.h"
 #include "testhook.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -82,6 +83,13 @@ static int setup_fetch(struct run *run)
 		ret = PB_ERR_USAGE;
 	if (rc == 0)
 		run->opt.fetch.azure = &run->azure;
+	/* A URL the key may not go to is refused before anything is sent. */
+	for (k = 0; rc == 0 && ret == 0 && k <= o->nfiles; k++) {
+		const char *url = k < o->nfiles ? o->files[k] : o->source;
+
+		if (url && pb_azure_key_allowed(&run->azure, url, &err) < 0)
+			ret = PB_ERR_USAGE;
+	}
 	if (ret)
 		pb_error("%s", pb_buf_str(&err));
 	pb_buf_release(&err);
@@ -163,10 +171,14 @@ static int load_aws_manifest(const struct pb_ingest_options *o, struct pb_manife
 			break;
 	}
 	if (rc == 1) {
-		int two = url[1] && strcmp(url[0], url[1]) != 0;
-
-		pb_error("no manifest for %.7s at %s%s%s", day_text(o->month), url[0], two ? " or " : "",
-			 two ? url[1] : "");
+		pb_buf_reset(&err);
+		pb_buf_addf(&err, "no manifest for %.7s at ", day_text(o->month));
+		pb_url_add(&err, url[0]);
+		if (url[1] && strcmp(url[0], url[1]) != 0) {
+			pb_buf_addstr(&err, " or ");
+			pb_url_add(&err, url[1]);
+		}
+		pb_error("%s", pb_buf_str(&err));
 		ret = PB_ERR_DEPENDENCY;
 	} else if (rc < 0) {
 		pb_error("%s", pb_buf_str(&err));
@@ -221,8 +233,11 @@ static char *default_source(const char *path)
 		/* The folder of the object: s3://bucket/prefix/report for s3://bucket/prefix/report/part. */
 		size_t n = strcspn(path, "?");
 		const char *last = memrchr(path, '/', n);
+		char *folder = strndup(path, (size_t)(last - path)), *shown;
 
-		return strndup(path, (size_t)(last - path));
+		shown = folder ? pb_url_redact(folder) : NULL;
+		free(folder);
+		return shown;
 	}
 	if (!realpath(path, abs))
 		return NULL;
@@ -247,7 +262,7 @@ static char *import_source(const struct pb_ingest_options *o, const char *first,
 	if (!o->source)
 		return default_source(first);
 	if (o->kind == PB_FORMAT_AWS_CUR)
-		return strdup(o->source);
+		return pb_url_redact(o->source);
 	return pb_azure_export_source(o->source); /* never a SAS signature in the database */
 }
 
@@ -276,7 +291,7 @@ static int find_month(struct run *run)
 	if (rc < 0)
 		return run->read.remote_failed ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
 	if (rc == 0 && run->read.store) {
-		char *shown = pb_fetch_redact(first);
+		char *shown = pb_url_redact(first);
 		struct pb_log_where w = {.file = shown ? shown : "?"};
 
 		pb_log(PB_LOG_ERROR, &w, "no line items, so no billing month: give --month YYYY-MM");
@@ -503,7 +518,11 @@ static int prepare(struct run *run)
 	run->source =
 		import_source(&run->opt, run->files[0], !run->o->nfiles && run->o->kind == PB_FORMAT_PARTNER_CENTER);
 	if (!run->source) {
-		pb_error("cannot open '%s': %s", run->files[0], strerror(errno));
+		int e = errno;
+		char *shown = pb_url_redact(run->files[0]);
+
+		pb_error("cannot open '%s': %s", shown ? shown : "?", strerror(e));
+		free(shown);
 		return PB_ERR_DATA;
 	}
 	return store_open(run);

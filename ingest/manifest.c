@@ -8,6 +8,7 @@
 
 #include "date.h"
 #include "input.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -141,7 +142,7 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 	int ret = -1, rc;
 
 	memset(m, 0, sizeof(*m));
-	m->url = strdup(url);
+	m->url = pb_url_redact(url);
 	if (strncmp(url, "file://", 7) == 0 && access(url + 7, F_OK) != 0)
 		return 1;
 	rc = pb_input_slurp(url, fo, MANIFEST_MAX, &body, err);
@@ -152,7 +153,8 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 	root = json_loadb(body.ptr ? body.ptr : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root || !json_is_object(root)) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "%s:%d:%d: not a manifest: %s", url, jerr.line, jerr.column,
+		pb_url_add(err, url);
+		pb_buf_addf(err, ":%d:%d: not a manifest: %s", jerr.line, jerr.column,
 			    root ? "not a JSON object" : jerr.text);
 		goto out;
 	}
@@ -166,11 +168,9 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 	if (!id || !*id || !json_is_array(keys) || !json_is_object(period) ||
 	    !json_string_value(json_object_get(period, "start")) ||
 	    period_day(json_string_value(json_object_get(period, "start")), &m->period_start) < 0) {
-		pb_buf_reset(err);
-		pb_buf_addf(err,
-			    "%s: not a report manifest: it needs assemblyId (or executionId), reportKeys (or "
-			    "dataFiles) and billingPeriod.start",
-			    url);
+		pb_url_message(err, url);
+		pb_buf_addstr(err, "not a report manifest: it needs assemblyId (or executionId), reportKeys (or "
+				   "dataFiles) and billingPeriod.start");
 		goto out;
 	}
 	m->assembly_id = strdup(id);
@@ -184,8 +184,8 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 
 		if (!key || !*key || (!bucket && strncmp(key, "s3://", 5) != 0) ||
 		    add_part(m, bucket ? bucket : "", key) < 0) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: report key %zu is not a string naming an object", url, i + 1);
+			pb_url_message(err, url);
+			pb_buf_addf(err, "report key %zu is not a string naming an object", i + 1);
 			goto out;
 		}
 	}

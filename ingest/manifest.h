@@ -9,7 +9,7 @@
 #include "fetch.h"
 
 struct pb_manifest {
-	char *url;	   /* where it was read */
+	char *url;	   /* where it was read, as messages show it (pb_url_redact) */
 	char *assembly_id; /* legacy assemblyId, CUR 2.0 executionId */
 	int32_t period_start;
 	char **parts; /* s3:// URLs of the data files, in order */

@@ -14,6 +14,7 @@
 #include "entra.h"
 #include "http.h"
 #include "input.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -51,8 +52,8 @@ static int exchange(const struct pb_http_request *rq, struct pb_http_response *r
 		return -1;
 	if (rs->status != 429 && rs->status < 500)
 		return 0;
-	pb_buf_reset(err);
-	pb_buf_addf(err, "%s: failed after %d attempts: ", rq->url, retry.attempts);
+	pb_url_message(err, rq->url);
+	pb_buf_addf(err, "failed after %d attempts: ", retry.attempts);
 	pb_entra_describe(rs, err);
 	pb_http_response_release(rs);
 	return -1;
@@ -109,10 +110,11 @@ static int request_export(const char *graph, const struct pb_pc_export *x, const
 	if (exchange(&rq, &rs, err) < 0)
 		goto out;
 	if (rs.status != 202 || !rs.location[0]) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: the export was not accepted: ", rq.url);
+		pb_url_message(err, rq.url);
+		pb_buf_addstr(err, "the export was not accepted: ");
 		pb_entra_describe(&rs, err);
-	} else {
+	} else if (pb_url_check_secret_endpoint("the export operation's Location", rs.location, err) == 0) {
+		/* The token goes there to poll. */
 		pb_buf_reset(loc);
 		pb_buf_addstr(loc, rs.location);
 		*wait = rs.retry_after;
@@ -145,8 +147,8 @@ static int poll(const char *loc, const char *bearer, long wait, long timeout_s, 
 		root = json_loadb(rs.body.ptr ? rs.body.ptr : "", rs.body.len, 0, NULL);
 		status = json_string_value(json_object_get(root, "status"));
 		if (rs.status != 200 || !status) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: not an export operation: ", loc);
+			pb_url_message(err, loc);
+			pb_buf_addstr(err, "not an export operation: ");
 			pb_entra_describe(&rs, err);
 			json_decref(root);
 			pb_http_response_release(&rs);
@@ -164,15 +166,15 @@ static int poll(const char *loc, const char *bearer, long wait, long timeout_s, 
 			const char *code = json_string_value(json_object_get(e, "code"));
 			const char *msg = json_string_value(json_object_get(e, "message"));
 
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: the export failed: %s: %s", loc, code ? code : "no code",
+			pb_url_message(err, loc);
+			pb_buf_addf(err, "the export failed: %s: %s", code ? code : "no code",
 				    msg ? msg : "no message");
 			json_decref(root);
 			return -1;
 		}
 		if (strcmp(status, "notStarted") != 0 && strcmp(status, "running") != 0) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: unknown operation status '%s'", loc, status);
+			pb_url_message(err, loc);
+			pb_buf_addf(err, "unknown operation status '%s'", status);
 			json_decref(root);
 			return -1;
 		}
@@ -180,8 +182,8 @@ static int poll(const char *loc, const char *bearer, long wait, long timeout_s, 
 		if (wait > MAX_WAIT_S)
 			wait = MAX_WAIT_S;
 		if (time(NULL) - start + wait > timeout_s) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: the export is still %s after %ld seconds", loc, status, timeout_s);
+			pb_url_message(err, loc);
+			pb_buf_addf(err, "the export is still %s after %ld seconds", status, timeout_s);
 			return -1;
 		}
 		sleep_s(wait);
@@ -206,17 +208,17 @@ static int get_manifest(json_t *op, const char *loc, const char *bearer, json_t 
 	}
 	*out = NULL;
 	if (!link) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: the finished export names no manifest (resourceLocation)", loc);
+		pb_url_message(err, loc);
+		pb_buf_addstr(err, "the finished export names no manifest (resourceLocation)");
 		return -1;
 	}
-	if (exchange(&rq, &rs, err) < 0)
+	if (pb_url_check_secret_endpoint("the manifest's link", link, err) < 0 || exchange(&rq, &rs, err) < 0)
 		return -1;
 	if (rs.status == 200)
 		*out = json_loadb(rs.body.ptr ? rs.body.ptr : "", rs.body.len, 0, NULL);
 	if (!json_is_object(*out)) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: no manifest: ", link);
+		pb_url_message(err, link);
+		pb_buf_addstr(err, "no manifest: ");
 		pb_entra_describe(&rs, err);
 		json_decref(*out);
 		*out = NULL;
@@ -235,10 +237,9 @@ static int read_manifest(json_t *r, const char *loc, struct pb_manifest *m, stru
 	size_t i, n;
 
 	if (!root || !sas || !etag || !*etag || !json_is_array(blobs) || json_array_size(blobs) == 0) {
-		pb_buf_reset(err);
-		pb_buf_addf(err,
-			    "%s: the finished export has no usable manifest (rootDirectory, sasToken, eTag, blobs[])",
-			    loc);
+		pb_url_message(err, loc);
+		pb_buf_addstr(err,
+			      "the finished export has no usable manifest (rootDirectory, sasToken, eTag, blobs[])");
 		return -1;
 	}
 	n = strlen(root);
@@ -246,7 +247,7 @@ static int read_manifest(json_t *r, const char *loc, struct pb_manifest *m, stru
 		n--;
 	m->parts = calloc(json_array_size(blobs) + 1, sizeof(*m->parts));
 	m->assembly_id = strdup(etag);
-	m->url = strdup(loc);
+	m->url = pb_url_redact(loc);
 	if (!m->parts || !m->assembly_id || !m->url)
 		goto nomem;
 	json_array_foreach(blobs, i, b)
@@ -254,8 +255,8 @@ static int read_manifest(json_t *r, const char *loc, struct pb_manifest *m, stru
 		const char *name = json_string_value(json_object_get(b, "name"));
 
 		if (!name || !*name) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: blobs[%zu] has no name", loc, i);
+			pb_url_message(err, loc);
+			pb_buf_addf(err, "blobs[%zu] has no name", i);
 			return -1;
 		}
 		if (asprintf(&m->parts[i], "%.*s/%s%s%s", (int)n, root, name, *sas ? "?" : "", sas) < 0) {
@@ -282,6 +283,10 @@ int pb_pc_export_load(struct pb_manifest *m, const struct pb_pc_export *x, struc
 
 	memset(m, 0, sizeof(*m));
 	m->period_start = x->month;
+	/* The client secret and the token go to these: https only, or a test server on loopback. */
+	if (pb_url_check_secret_endpoint("PB_PC_LOGIN_URL", login, err) < 0 ||
+	    pb_url_check_secret_endpoint("PB_PC_GRAPH_URL", graph, err) < 0)
+		return -2;
 	rc = token(login, &bearer, err);
 	if (rc == 0 && (rc = request_export(graph, x, pb_buf_str(&bearer), &loc, &wait, err)) == 0 &&
 	    (rc = poll(pb_buf_str(&loc), pb_buf_str(&bearer), wait, x->timeout_s, &op, err)) == 0 &&

@@ -19,7 +19,9 @@ struct pb_pc_export {
  * Gets a token (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET at PB_PC_LOGIN_URL), requests the
  * export at PB_PC_GRAPH_URL, polls the operation (honouring Retry-After; 429 and 5xx retried) and reads
  * its manifest: the blob URLs (rootDirectory/name?sasToken) in m->parts, the eTag in m->assembly_id.
- * Returns 0, -2 when the credentials are not set, or -1 (err names the URL and what the service said).
+ * The secret and the token go only to https URLs, or plain http to a loopback address (test servers).
+ * Returns 0, -2 when the credentials are not set or PB_PC_LOGIN_URL or PB_PC_GRAPH_URL is such a URL, or
+ * -1 (err names the URL and what the service said; also when an answer points the token elsewhere).
  */
 int pb_pc_export_load(struct pb_manifest *m, const struct pb_pc_export *x, struct pb_buf *err);
 

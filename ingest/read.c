@@ -16,6 +16,7 @@
 #include "log.h"
 #include "parser.h"
 #include "partner_center.h"
+#include "url.h"
 #include "worker.h"
 
 #include "banned.h"
@@ -230,7 +231,7 @@ static char *audit_uri(const char *path)
 	char abs[PATH_MAX];
 
 	if (pb_fetch_is_url(path) || strncmp(path, "file://", 7) == 0)
-		return pb_fetch_without_sas(path);
+		return pb_url_redact(path);
 	if (strcmp(path, "-") == 0)
 		return strdup("stdin");
 	if (realpath(path, abs))
@@ -650,7 +651,11 @@ static int read_csv(struct pb_read *r, const char *path)
 	csv_ready = 1;
 	rc = read_header(r, name, &csv, &parser, cols, &ncols);
 	if (rc == 0) {
-		pb_read_report(r, name, 0, 0, "empty file: no header line");
+		struct pb_buf msg = PB_BUF_INIT;
+
+		pb_buf_addf(&msg, "%s: empty file: no header line", name);
+		pb_read_report(r, name, 0, 0, msg.failed ? "empty file: no header line" : pb_buf_str(&msg));
+		pb_buf_release(&msg);
 		r->remote_failed |= pb_input_remote_failed(in);
 	}
 	if (rc <= 0)

@@ -155,10 +155,14 @@ static int text_bad(struct pb_reduce *r, const struct pb_text *t)
  */
 static long intern(struct pb_reduce *r, struct dict *d, const struct pb_text *t)
 {
+	static const struct pb_text empty = {"", 0};
 	uint64_t h, want;
 	size_t j;
 	char *copy;
 
+	/* An empty text may come without a pointer; memcmp and memcpy want one. */
+	if (!t->ptr)
+		t = &empty;
 	if (d->have_last) {
 		const struct pb_text *l = &d->texts[d->last_id];
 

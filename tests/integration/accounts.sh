@@ -532,6 +532,18 @@ t "a wrong client secret is exit 3, with Entra ID's reason" 3 "" \
 t "missing credentials are a usage error" 2 "" \
 	"pb-accounts: Partner Center needs AZURE_CLIENT_ID, AZURE_CLIENT_SECRET in the environment" \
 	env -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET "$PBA" create-azure-customer AZ6
+# The endpoint settings (for test servers) that the client secret and the token go to: https only, or plain
+# http to a loopback address; anything else is refused before a request is made. A loopback HTTP proxy
+# (http_proxy) stands in for every other host and logs what reaches it.
+mkdir -p "$TMP/nothing"
+pb_headers_start "$TMP/nothing" >/dev/null || exit 1
+for v in PB_PC_LOGIN_URL=http://login.example PB_PC_API_URL=http://api.example:8080 PB_PC_API_URL=api.example; do
+	t "$v is refused before a request: exit 2" 2 "" \
+		"pb-accounts: ${v%%=*}: '${v#*=}' is not an https URL (plain http only to localhost, 127.0.0.1 or ::1)" \
+		env "$v" http_proxy="$HEADERS_ENDPOINT" "$PBA" create-azure-customer AZ6
+done
+check "nothing reached another host" 0 "$(grep -c '^n=' "$HEADERS_LOG")"
+pb_headers_stop
 check "none of these recorded a request" "0" \
 	"$(pb_sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias IN ('AZ6', 'FR2', 'US3')")"
 

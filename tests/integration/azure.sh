@@ -552,4 +552,127 @@ $(accounts_of "$id4")"
 check "run 4: the SAS import of the other folder is untouched" "${ids:-?}" \
 	"$(committed_id "$(sas_source "$SRC_SAS?$SAS")")"
 
+# 6. No error path shows the SAS: not its signature, not even "sig=", on stderr, on stdout or in the database.
+RUNE=3c5e7a9b-1d2f-4a6c-8e0b-2d4f6a8c0e06
+python3 - "$TMP/fx/leaks" "$PREFIX" "$RUNE" "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz" <<'PY' || exit 1
+import json, os, sys
+root, prefix, run, good = sys.argv[1:]
+data = open(good, 'rb').read()
+def put(name, body):
+    path = os.path.join(root, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'wb') as f:
+        f.write(body)
+    return len(body)
+def export(folder, parts, manifest=None):
+    base = '%s-%s/20261001-20261031/%s' % (prefix, folder, run)
+    blobs = [{'blobName': base + '/' + n, 'byteCount': put(base + '/' + n, b)} for n, b in parts]
+    put(base + '/manifest.json', manifest if manifest is not None else json.dumps(
+        {'blobs': blobs, 'runInfo': {'runId': run, 'submittedTime': '2026-10-21T06:00:00Z',
+                                     'startDate': '2026-10-01T00:00:00'}}).encode())
+export('empty', [('part_0_0001.csv.gz', data), ('part_0_0002.csv', b'')])
+export('badmanifest', [('part_0_0001.csv.gz', data)], manifest=b'{"blobs": [')
+PY
+if upload leaks; then ok "upload the exports of the error paths"; else notok "upload the exports of the error paths"; fi
+mapfile -t forms < <(sig_forms "$SIG")
+# no_sas NAME WANT_STATUS WANT_LINE_RE: the last run exited WANT_STATUS with a line matching WANT_LINE_RE, and
+# neither its output nor any import or file the database records holds the signature or "sig=".
+no_sas() {
+	local name=$1 want=$2 re=$3 stored bad=""
+	stored=$(sql "SELECT count(*) FROM pb.import i LEFT JOIN pb.import_file f ON f.import_id = i.id
+		WHERE strpos(row_to_json(i)::text || coalesce(row_to_json(f)::text, ''), 'sig=') > 0")
+	grep -qF -e 'sig=' -e "${forms[0]}" -e "${forms[1]}" "$TMP/err" "$TMP/out" && bad=" the SAS shown;"
+	[ "$stored" == 0 ] || bad="$bad $stored imports keep a sig=;"
+	if [ "$GOT" -eq "$want" ] && grep -qE "$re" "$TMP/err" && [ -z "$bad" ]; then
+		ok "$name"
+	else
+		notok "$name" "status $GOT,$bad want /$re/: $(cat "$TMP/err" "$TMP/out")"
+	fi
+}
+# re URL: URL as an extended regex.
+re() { sed 's/[][\.*^$?+(){}|/]/\\&/g' <<<"$1"; }
+EMPTY_PART=$CONT/$PREFIX-empty/$OCT/$RUNE/part_0_0002.csv
+run 1 ingest --source "$SRC-empty?$SAS" --month 2026-10
+no_sas "SAS, an empty part: exit 1, the part named without its SAS, nothing with sig= stored" 1 \
+	"^pb-ingest: $(re "$EMPTY_PART"): empty file: no header line$"
+run 1 ingest --summary --source "$SRC-empty?$SAS" --month 2026-10
+no_sas "SAS, an empty part, --summary: exit 1, no SAS shown" 1 "^pb-ingest: $(re "$EMPTY_PART"): empty file"
+run 1 ingest --source "$SRC-badmanifest?$SAS" --month 2026-10
+no_sas "SAS, a manifest that is not JSON: exit 1, the manifest named without its SAS" 1 \
+	"^pb-ingest: $(re "$CONT/$PREFIX-badmanifest/$OCT/$RUNE/manifest.json"):1:[0-9]+: not an export manifest"
+PART=$PREFIX-sas/$OCT/$RUN2/part_0_0002.csv.gz
+for f in "403|3|HTTP 403 \\(AccessDenied\\), not retried" "404|3|HTTP 404 \\(NoSuchKey\\), not retried" \
+	"truncate=100|3|failed after 5 attempts: .*"; do
+	IFS='|' read -r fault st msg <<<"$f"
+	pb_fault_start "$AZURITE_BLOB_ENDPOINT" "*@*/$PART:$fault" >/dev/null || exit 1
+	run "$st" ingest --source "$FAULT_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+	no_sas "SAS, a part answered $fault: exit $st, the part named without its SAS, nothing with sig= stored" "$st" \
+		"^pb-ingest: $(re "$FAULT_ENDPOINT/costexports/$PART"): $msg$"
+	run "$st" ingest --summary --source "$FAULT_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+	no_sas "SAS, a part answered $fault, --summary: exit $st, no SAS shown" "$st" \
+		"^pb-ingest: $(re "$FAULT_ENDPOINT/costexports/$PART"): $msg$"
+	pb_fault_stop
+done
+pb_fault_start "$AZURITE_BLOB_ENDPOINT" "*@*/manifest.json:404" >/dev/null || exit 1
+run 3 ingest --source "$FAULT_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+no_sas "SAS, a manifest gone while it was read: exit 3, the note names it without its SAS" 3 \
+	"^pb-ingest: $(re "$FAULT_ENDPOINT/costexports/$PREFIX-sas/$OCT/$RUN2/manifest.json"): gone while it was read \\(skipped\\)$"
+pb_fault_stop
+
+# 7. The Shared Key goes only over https to the account's own endpoint, or to a loopback address (azurite):
+# anything else is refused before a request is made, exit 2, naming the URL. A loopback HTTP proxy (http_proxy)
+# stands in for every other host and logs what reached it, and with which headers.
+mkdir -p "$TMP/nothing"
+pb_headers_start "$TMP/nothing" >/dev/null || exit 1
+# stranger WANT_STATUS CMD...: CMD with its http(s) requests sent through the header-logging server.
+stranger() { http_proxy=$HEADERS_ENDPOINT https_proxy=$HEADERS_ENDPOINT run "$@"; }
+# refused NAME WHY URL: the last run was refused at its start for URL (shown without its SAS), for WHY, and no
+# request reached the logging server (its log holds no request line).
+refused() {
+	local want
+	want="pb-ingest: refusing to send the Shared Key of account '$AZURITE_ACCOUNT' to $(sas_source "$3"): $2"
+	if [ "$GOT" -eq 2 ] && [ "$(cat "$TMP/err")" == "$want" ] && [ ! -s "$TMP/out" ] && ! grep -q '^n=' "$HEADERS_LOG"; then
+		ok "$1"
+	else
+		notok "$1" "status $GOT, want 2 and '$want': $(cat "$TMP/err" "$TMP/out"); reached: $(cat "$HEADERS_LOG")"
+	fi
+	: >"$HEADERS_LOG"
+}
+PLAIN="plain http (only https, or a loopback address)"
+ELSEWHERE="not the account's endpoint (https://$AZURITE_ACCOUNT.blob.core.windows.net/ or the one AZURE_STORAGE_BLOB_ENDPOINT names)"
+u=http://storage.example/costexports/$PREFIX
+stranger 2 shared_key ingest --source "$u" --month 2026-10
+refused "Shared Key to another host over http: refused, exit 2, nothing sent" "$PLAIN" "$u"
+u=http://$AZURITE_ACCOUNT.blob.core.windows.net/costexports/$PREFIX
+stranger 2 shared_key ingest --source "$u" --month 2026-10
+refused "Shared Key to the account's own host over plain http: refused, exit 2, nothing sent" "$PLAIN" "$u"
+u=https://storage.example/costexports/$PREFIX
+stranger 2 shared_key ingest --source "$u" --month 2026-10
+refused "Shared Key to another host over https: refused, exit 2, nothing sent" "$ELSEWHERE" "$u"
+u=https://$AZURITE_ACCOUNT.blob.core.windows.net.example/costexports/x.csv
+stranger 2 shared_key ingest --summary "$u"
+refused "Shared Key to a host that only starts like the account's: refused, exit 2" "$ELSEWHERE" "$u"
+u=https://$AZURITE_ACCOUNT.blob.core.windows.net:8443/costexports/x.csv
+stranger 2 shared_key ingest --summary "$u"
+refused "Shared Key to the account's host on another port: refused, exit 2" "$ELSEWHERE" "$u"
+u=https://blob.example:8443/costexports/$PREFIX
+stranger 2 shared_key env AZURE_STORAGE_BLOB_ENDPOINT=https://other.example:8443 "$PBI" --format azure-cost \
+	--no-progress --tag-keys "*" --source "$u" --month 2026-10
+refused "Shared Key to a host that AZURE_STORAGE_BLOB_ENDPOINT does not name: refused, exit 2" \
+	"not the account's endpoint (https://$AZURITE_ACCOUNT.blob.core.windows.net/ or that of AZURE_STORAGE_BLOB_ENDPOINT)" "$u"
+stranger 2 shared_key env AZURE_STORAGE_BLOB_ENDPOINT=http://blob.example "$PBI" --format azure-cost --no-progress \
+	--tag-keys "*" --source "http://blob.example/costexports/$PREFIX" --month 2026-10
+check "AZURE_STORAGE_BLOB_ENDPOINT over plain http: exit 2, nothing sent" \
+	"2|pb-ingest: AZURE_STORAGE_BLOB_ENDPOINT: 'http://blob.example' is not an https URL (plain http only to localhost, 127.0.0.1 or ::1)|" \
+	"$GOT|$(cat "$TMP/err")|$(grep '^n=' "$HEADERS_LOG")"
+# A SAS signs its own request: it may go anywhere, and no Authorization goes with it.
+stranger 3 shared_key ingest --summary --source "http://storage.example/costexports/$PREFIX?$SAS" --month 2026-10
+if [ "$GOT" -eq 3 ] && grep -q ' path=http://storage\.example/costexports/' "$HEADERS_LOG" &&
+	! grep -q 'headers=.*authorization' "$HEADERS_LOG"; then
+	ok "a SAS URL elsewhere is fetched as it is, without the Shared Key"
+else
+	notok "a SAS URL elsewhere is fetched as it is, without the Shared Key" "status $GOT: $(cat "$TMP/err" "$HEADERS_LOG")"
+fi
+pb_headers_stop
+
 pb_tests_done

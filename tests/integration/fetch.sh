@@ -98,6 +98,40 @@ grep -q "^pb-ingest: $URL: failed after 5 attempts: HTTP 500 (InternalError)$" "
 	notok "the message names the URL and the last error" "$(cat "$TMP/err")"
 fault_case "a 403 is not retried" 3 1 "1:403:code=AccessDenied"
 
+# Over https (a loopback proxy with a certificate of its own, trusted through AWS_CA_BUNDLE). A redirect of a
+# signed request is not followed: its SigV4 signature and session token go to no other server. The proxy
+# answers every request with a 307 to another loopback port, where a server logs whatever reaches it.
+pb_fault_stop >/dev/null 2>&1
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/tls.key" -out "$TMP/tls.crt" -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 || notok "make a certificate for 127.0.0.1"
+TLS=(--tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key")
+pb_fault_start "$S3_ENDPOINT" "" "${TLS[@]}" --log-headers >/dev/null || exit 1
+if run tls 0 env AWS_CA_BUNDLE="$TMP/tls.crt" "$PBI" --format aws-cur --summary --no-progress \
+	--endpoint "$FAULT_ENDPOINT" "$URL" && cmp -s "$TMP/out" "$TMP/want.csv" && [[ $FAULT_ENDPOINT == https://* ]]; then
+	ok "an https endpoint whose certificate AWS_CA_BUNDLE holds: the same totals"
+else
+	notok "an https endpoint whose certificate AWS_CA_BUNDLE holds: the same totals" "status $GOT: $(cat "$TMP/err")"
+fi
+run tls-untrusted 3 "$PBI" --format aws-cur --summary --no-progress --endpoint "$FAULT_ENDPOINT" "$URL"
+check "without AWS_CA_BUNDLE the same endpoint is not trusted: exit 3, not retried" \
+	"3|1" "$GOT|$(grep -c "^pb-ingest: $URL: .*certificate.*, not retried$" "$TMP/err")"
+pb_fault_stop
+mkdir -p "$TMP/elsewhere/cur/report"
+cp "$TMP/part-1.csv.gz" "$TMP/elsewhere/cur/report/"
+pb_headers_start "$TMP/elsewhere" "${TLS[@]}" >/dev/null || exit 1
+port=${HEADERS_ENDPOINT##*:}
+pb_fault_start "$S3_ENDPOINT" "*:redirect=$port" "${TLS[@]}" --log-headers >/dev/null || exit 1
+run redirect 3 env AWS_SESSION_TOKEN=session-token-42 AWS_CA_BUNDLE="$TMP/tls.crt" "$PBI" --format aws-cur --summary \
+	--no-progress --endpoint "$FAULT_ENDPOINT" "$URL"
+check "a signed request answered 307 to another server: exit 3 naming the redirect, not followed" \
+	"3|pb-ingest: $URL: HTTP 307 to https://127.0.0.1:$port/cur/report/part-1.csv.gz: a signed request is not redirected, not retried|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+check "the endpoint got the session token and the signature; the other server got nothing" \
+	"1 1|0" "$(pb_fault_count 'headers=.*authorization') $(pb_fault_count 'headers=.*x-amz-security-token')|$(grep -c '^n=' "$HEADERS_LOG")"
+if grep -q session-token-42 "$TMP/err" "$HEADERS_LOG"; then notok "the session token is shown nowhere"; else ok "the session token is shown nowhere"; fi
+pb_fault_stop
+pb_headers_stop
+
 # Reports delivered with a manifest: a legacy CUR assembly of three gzip parts, and a CUR 2.0 export.
 "$TMP/gen_cur" 30000 21 >"$TMP/full.csv"
 head -n 1 "$TMP/full.csv" >"$TMP/hdr.csv"

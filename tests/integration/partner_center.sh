@@ -174,13 +174,15 @@ st=$GOT
 BLOBROOT=$(last_op "['manifest']['rootDirectory']")
 SIG=$(last_op "['manifest']['sasToken']" | sed 's/.*&sig=//')
 SIGD=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1]))' "$SIG")
-named=$(grep -F "pb-ingest: $BLOBROOT/part-0000" "$TMP/err" | grep -F 'sig=REDACTED' | grep -cF 'HTTP 403 (AuthenticationFailed), not retried')
-if [ "$st" -eq 3 ] && [ "$named" -ge 1 ] && ! grep -qF -e "$SIG" -e "$SIGD" "$TMP/err" && [ ! -s "$TMP/out" ] &&
-	[ "$(committed)" == "$before" ]; then
-	ok "an expired SAS: exit 3, HTTP 403 (AuthenticationFailed) naming the blob with sig=REDACTED, nothing committed"
+named=$(grep -cE "^pb-ingest: $BLOBROOT/part-0000[0-9]*\.json(\.gz)?: HTTP 403 \(AuthenticationFailed\), not retried$" "$TMP/err")
+stored=$(pb_sql "SELECT count(*) FROM pb.import i LEFT JOIN pb.import_file f ON f.import_id = i.id
+	WHERE strpos(row_to_json(i)::text || coalesce(row_to_json(f)::text, ''), 'sig=') > 0")
+if [ "$st" -eq 3 ] && [ "$named" -ge 1 ] && ! grep -qF -e "$SIG" -e "$SIGD" -e 'sig=' "$TMP/err" && [ ! -s "$TMP/out" ] &&
+	[ "$stored" == 0 ] && [ "$(committed)" == "$before" ]; then
+	ok "an expired SAS: exit 3, HTTP 403 (AuthenticationFailed) naming the blob without its SAS, nothing committed"
 else
-	notok "an expired SAS: exit 3, HTTP 403 (AuthenticationFailed) naming the blob with sig=REDACTED, nothing committed" \
-		"status $st: $(cat "$TMP/out" "$TMP/err")"
+	notok "an expired SAS: exit 3, HTTP 403 (AuthenticationFailed) naming the blob without its SAS, nothing committed" \
+		"status $st, $stored imports keep a sig=: $(cat "$TMP/out" "$TMP/err")"
 fi
 
 pb_pc_config '{"export": {"etag": "pc-secret-1", "sas_expired": false}}'
@@ -195,6 +197,20 @@ else
 	notok "a bad client secret: exit 3 naming the token URL and AADSTS7000215, no secret shown, nothing exported" \
 		"status $st: $(cat "$TMP/out" "$TMP/err")"
 fi
+
+# The endpoint settings (for test servers) that the client secret and the token go to: https only, or plain http
+# to a loopback address; anything else is refused at the start, exit 2, before a request is made. A loopback
+# HTTP proxy (http_proxy) stands in for every other host and logs what reaches it.
+mkdir -p "$TMP/nothing"
+pb_headers_start "$TMP/nothing" >/dev/null || exit 1
+for v in PB_PC_LOGIN_URL=http://login.example PB_PC_GRAPH_URL=http://graph.example:8080/ \
+	PB_PC_LOGIN_URL=ftp://login.example PB_PC_GRAPH_URL=graph.example; do
+	run hook 2 env "$v" http_proxy="$HEADERS_ENDPOINT" "$PBI" --format partner-center --no-progress --month "$MONTH"
+	check "$v is refused at the start: exit 2, nothing sent" \
+		"2|pb-ingest: ${v%%=*}: '${v#*=}' is not an https URL (plain http only to localhost, 127.0.0.1 or ::1)|0" \
+		"$GOT|$(cat "$TMP/err")|$(grep -c '^n=' "$HEADERS_LOG")"
+done
+pb_headers_stop
 
 if grep -qF -e "$SECRET" -e "$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$SECRET")" \
 	"$TMP/all.log" "$PC_LOG"; then

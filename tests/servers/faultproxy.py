@@ -9,11 +9,14 @@ by a fault script get a fault instead. It listens on 127.0.0.1 only, streams bod
 directions (files of 100 MB are fine), exits on SIGTERM or SIGINT, and exits by itself after --max-seconds.
 
 Usage:
-  faultproxy.py (--upstream URL | --dir DIR) [--port N] [--log FILE] [--max-seconds S]
+  faultproxy.py (--upstream URL | --dir DIR) [--port N] [--log FILE] [--log-headers] [--max-seconds S]
+                [--tls-cert FILE --tls-key FILE]
                 [--fault RULE]... [--fault-per-path RULE]... [--script TEXT] [--script-file FILE]
 
   --port 0 (the default) takes a free port. Once listening it prints one line to stdout:
-  "faultproxy listening on http://127.0.0.1:PORT".
+  "faultproxy listening on http://127.0.0.1:PORT" (https:// with --tls-cert: it then speaks TLS with that
+  certificate and key, PEM files; the upstream is still reached as its URL says).
+  --log-headers adds the names (never the values) of each request's headers to its log line.
 
 Fault rules
   RULE    := WHEN ":" ACTION [":" OPTION]...
@@ -42,6 +45,9 @@ Fault rules
                           only the first N body bytes, then close (curl exit 18)
              options:     hold=S  keep the connection open S seconds after the N bytes before closing;
                           rst  close with a TCP RST instead of a FIN
+           | redirect=PORT  answer 307 with Location: the proxy's own scheme, 127.0.0.1:PORT and the request's
+                          path and query (a redirect to another server on loopback)
+             options:     status=N  another redirect status (301, 302, 303, 308)
            | pass         pass through (to exempt requests from a later rule)
 
   Examples:  --fault 1:500 --fault 2:429:retry-after=1 --fault 3:reset --fault 4:stall=30
@@ -58,6 +64,8 @@ Fault rules
 Request log (--log FILE): one line per request, written when the proxy has acted on it (a stall is logged
 when it begins), so a test can count attempts:
   n=3 path_n=1 method=GET path=/bkt/a.gz query=- fault=reset status=- bytes=0 ms=2
+and with --log-headers the header names, lower case, in the order received:
+  n=1 path_n=1 method=GET path=/bkt/a.gz query=- fault=pass status=200 bytes=9 ms=1 headers=host,authorization
 n is the request's number, path_n its number among requests for the same path, fault the rule's action
 ("pass" when none matched), status the status sent ("-" when none), bytes the response body bytes sent.
 Paths and queries are logged as received (percent-encoded, no spaces). Count attempts for a key with
@@ -71,6 +79,7 @@ import mimetypes
 import os
 import re
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -159,6 +168,13 @@ class Rule:
             self._allow_options("hold", "rst")
             if "hold" in self.options:
                 self.options["hold"] = self._number(self.options["hold"], float)
+        elif name == "redirect":
+            self.kind = name
+            self.port = self._number(arg, int)
+            self._allow_options("status")
+            self.status = self._number(self.options.get("status", "307"), int)
+            if self.status not in (301, 302, 303, 307, 308):
+                raise ScriptError(f"rule {text!r}: status {self.status} is not a redirect")
         else:
             raise ScriptError(f"rule {text!r}: unknown action {action!r}")
         self.label = action if not opts else action + ":" + ":".join(opts)
@@ -247,6 +263,17 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # the request log replaces the default stderr lines
         pass
 
+    def setup(self):
+        if self.server.tls:
+            self.request.settimeout(30)
+            try:
+                self.request.do_handshake()
+            except (OSError, ssl.SSLError):
+                self.request.close()
+                raise
+            self.request.settimeout(None)
+        super().setup()
+
     def do_GET(self):
         self._handle()
 
@@ -273,6 +300,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._forward()
             elif rule.kind == "status":
                 self._fault_status(rule)
+            elif rule.kind == "redirect":
+                self._redirect(rule)
             elif rule.kind in ("reset", "close"):
                 self._read_body(discard=True, send_continue=False)
                 self._log(label)
@@ -306,6 +335,8 @@ class Handler(BaseHTTPRequestHandler):
         )
         if note:
             line += f" note={note}"
+        if self.server.log_headers:
+            line += " headers=" + ",".join(k.lower() for k in self.headers.keys())
         self.server.state.write_log(line)
 
     def _continue(self):
@@ -427,6 +458,12 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self._send_piece(body)
         self.wfile.flush()
+
+    def _redirect(self, rule):
+        self._read_body(discard=True, send_continue=True)
+        scheme = "https" if self.server.tls else "http"
+        where = f"{scheme}://127.0.0.1:{rule.port}{self.path}"
+        self._simple(rule.status, http.client.responses.get(rule.status, "Redirect"), [("Location", where)])
 
     # -- pass-through -------------------------------------------------------------------------------------
 
@@ -598,6 +635,9 @@ def main():
     src.add_argument("--dir", help="serve the files of this folder instead")
     ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
     ap.add_argument("--log", help="request log file (appended)")
+    ap.add_argument("--log-headers", action="store_true", help="log the names of each request's headers")
+    ap.add_argument("--tls-cert", help="serve https with this certificate (PEM; needs --tls-key)")
+    ap.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
     ap.add_argument("--max-seconds", type=float, default=600, help="exit after this long (default 600)")
     ap.add_argument("--upstream-timeout", type=float, default=120, help="socket timeout towards the upstream")
     ap.add_argument("--fault", action="append", default=[], type=lambda s: ("g", s), dest="rules", metavar="RULE",
@@ -625,7 +665,19 @@ def main():
     except (ScriptError, OSError) as e:
         ap.error(str(e))
 
+    if bool(a.tls_cert) != bool(a.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
     server = Server(("127.0.0.1", a.port), Handler)
+    server.tls = bool(a.tls_cert)
+    if server.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        except (OSError, ssl.SSLError) as e:
+            ap.error(f"--tls-cert {a.tls_cert}: {e}")
+        # The handshake happens on the request's own thread (see Handler.setup), not in the accept loop.
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    server.log_headers = a.log_headers
     server.state = State(rules, a.log)
     server.upstream_timeout = a.upstream_timeout
     server.dir = None
@@ -641,7 +693,7 @@ def main():
 
     def announce(port):
         server.state.note(f"listening on 127.0.0.1:{port} rules={[('per-path ' if r.per_path else '') + r.text for r in rules]}")
-        print(f"faultproxy listening on http://127.0.0.1:{port}", flush=True)
+        print(f"faultproxy listening on {'https' if server.tls else 'http'}://127.0.0.1:{port}", flush=True)
 
     why = serve(server, a.max_seconds, announce)
     if why is None:

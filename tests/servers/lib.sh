@@ -8,6 +8,7 @@
 #   pb_fault_start "$S3_ENDPOINT" '1:500; per-path 1@*.gz:reset' || exit 1   # FAULT_ENDPOINT, FAULT_PID
 #   ... run the program against $FAULT_ENDPOINT ...
 #   grep -c ' path=/cur/2026/01/part-1.csv.gz ' "$FAULT_LOG"                  # attempts made
+#   pb_headers_start "$TMP/empty" || exit 1   # HEADERS_ENDPOINT, HEADERS_LOG: who reached it, with which headers
 #   pb_pc_start "$TMP/pc" || exit 1      # PC_URL, PC_PID: Entra ID + Graph partner billing + Partner Center
 #   pb_pc_config '{"credentials": {...}, "export": {"files": ["..."]}}' && pb_pc_stats   # see pcserver.py
 #
@@ -60,7 +61,7 @@ PB_AZURITE_WELL_KNOWN_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UV
 # sha256 of the empty body, the x-amz-content-sha256 of a request without one
 PB_EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-_PB_STARTED=()        # names of running servers, in start order: s3 azurite fault pc
+_PB_STARTED=()        # names of running servers, in start order: s3 azurite fault headers pc
 _PB_LOGDIR_OWNED=""   # a logs folder the library made, removed by pb_servers_stop
 _PB_FAULT_RUN=0
 
@@ -364,10 +365,12 @@ pb_azurite_sas() { node "$PB_SERVERS_DIR/azput.mjs" sas "$@"; }
 # so it replaces the upstream's endpoint as it is), FAULT_PID, FAULT_LOG (the request log, one line per
 # request: count attempts with grep or pb_fault_count) and FAULT_OUT (the proxy's output).
 # One proxy at a time: pb_fault_stop, then start again to change the script (the request log starts afresh).
+# PROXY ARGS --tls-cert CERT --tls-key KEY make it serve https (FAULT_ENDPOINT then starts with https://).
 pb_fault_start() {
-	local target=${1:-} script=${2:-} args=() path=""
+	local target=${1:-} script=${2:-} args=() path="" a tls=""
 	if [ $# -lt 1 ]; then _pb_err "usage: pb_fault_start UPSTREAM_URL|DIR [SCRIPT] [ARGS...]"; return 2; fi
 	shift $(($# < 2 ? $# : 2))
+	for a in "$@"; do [ "$a" == --tls-cert ] && tls=1; done
 	_pb_running FAULT_PID "pb_fault_start: a fault proxy" && return 1
 	case $target in
 	http://* | https://*)
@@ -392,12 +395,39 @@ pb_fault_start() {
 	timeout -k 5 "$((PB_SERVER_MAX_SECONDS + 10))" python3 "$PB_SERVERS_DIR/faultproxy.py" "${args[@]}" \
 		--log "$FAULT_LOG" --max-seconds "$PB_SERVER_MAX_SECONDS" "$@" >>"$FAULT_OUT" 2>&1 </dev/null &
 	FAULT_PID=$!
-	_pb_up fault faultproxy FAULT_PID "$FAULT_OUT" 's|^faultproxy listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' \
+	_pb_up fault faultproxy FAULT_PID "$FAULT_OUT" 's|^faultproxy listening on https\{0,1\}://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' \
 		FAULT_ENDPOINT "${path%/}" || return 1
+	[ -n "$tls" ] && FAULT_ENDPOINT=https://${FAULT_ENDPOINT#http://}
 	export FAULT_ENDPOINT FAULT_PID FAULT_LOG FAULT_OUT
 }
 
 pb_fault_stop() { _pb_down fault FAULT_PID FAULT_ENDPOINT; }
+
+# pb_headers_start DIR [PROXY ARGS...]: a second faultproxy, serving the files of DIR with no faults, that logs
+# the names of every request's headers (--log-headers): a server that should never be reached, or never be
+# sent a credential. Sets HEADERS_ENDPOINT (http://127.0.0.1:PORT, https:// with --tls-cert CERT --tls-key KEY),
+# HEADERS_PID and HEADERS_LOG (its request log; see faultproxy.py). Runs beside pb_fault_start's proxy.
+pb_headers_start() {
+	local dir=${1:-} a tls="" out
+	[ -d "$dir" ] || { _pb_err "usage: pb_headers_start DIR [ARGS...]"; return 2; }
+	shift
+	for a in "$@"; do [ "$a" == --tls-cert ] && tls=1; done
+	_pb_running HEADERS_PID "pb_headers_start: a header-logging server" && return 1
+	_pb_logdir || return 1
+	HEADERS_LOG=$PB_SERVERS_LOGDIR/headers.requests
+	out=$PB_SERVERS_LOGDIR/headers.out
+	: >"$HEADERS_LOG"
+	: >"$out"
+	timeout -k 5 "$((PB_SERVER_MAX_SECONDS + 10))" python3 "$PB_SERVERS_DIR/faultproxy.py" --dir "$dir" --log-headers \
+		--log "$HEADERS_LOG" --max-seconds "$PB_SERVER_MAX_SECONDS" "$@" >>"$out" 2>&1 </dev/null &
+	HEADERS_PID=$!
+	_pb_up headers faultproxy HEADERS_PID "$out" 's|^faultproxy listening on https\{0,1\}://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' \
+		HEADERS_ENDPOINT "" || return 1
+	[ -n "$tls" ] && HEADERS_ENDPOINT=https://${HEADERS_ENDPOINT#http://}
+	export HEADERS_ENDPOINT HEADERS_PID HEADERS_LOG
+}
+
+pb_headers_stop() { _pb_down headers HEADERS_PID HEADERS_ENDPOINT; }
 
 # pb_fault_count [GREP ARGS...] PATTERN: how many requests in FAULT_LOG match (0 when none).
 pb_fault_count() {
@@ -462,6 +492,7 @@ pb_servers_stop() {
 		s3) pb_s3_stop ;;
 		azurite) pb_azurite_stop ;;
 		fault) pb_fault_stop ;;
+		headers) pb_headers_stop ;;
 		pc) pb_pc_stop ;;
 		esac
 	done

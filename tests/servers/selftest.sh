@@ -200,6 +200,34 @@ else
 	notok "fault proxy starts on a folder with a script file"
 fi
 
+# a server that logs header names, over https, and a proxy that redirects to it
+if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/tls.key" -out "$TMP/tls.crt" -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 &&
+	pb_headers_start "$TMP/files" --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key"; then
+	check "headers: the endpoint is https" "https" "${HEADERS_ENDPOINT%%://*}"
+	r=$(curl -sS --max-time 10 --cacert "$TMP/tls.crt" -H 'X-Secret-Thing: value-not-logged' -o "$TMP/h1" \
+		-w '%{http_code} 0' "$HEADERS_ENDPOINT/a/big.bin")
+	if [ "$r" == "200 0" ] && cmp -s "$BIG" "$TMP/h1"; then ok "headers: serves the folder over TLS"; else notok "headers: serves the folder over TLS" "$r"; fi
+	if grep -q ' path=/a/big.bin .* headers=host,user-agent,accept,x-secret-thing$' "$HEADERS_LOG" &&
+		! grep -q value-not-logged "$HEADERS_LOG"; then
+		ok "headers: the log has the header names, not their values"
+	else
+		notok "headers: the log has the header names, not their values" "$(cat "$HEADERS_LOG")"
+	fi
+	if pb_fault_start "$TMP/files" "1:redirect=${HEADERS_ENDPOINT##*:}; 2:redirect=1234:status=301"; then
+		r=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "$FAULT_ENDPOINT/a/big.bin?x=1")
+		check "redirect: a 307 to the other port, path and query kept" \
+			"307 http://127.0.0.1:${HEADERS_ENDPOINT##*:}/a/big.bin?x=1" "$r"
+		check "redirect: status=301" "301" "$(curl -sS -o /dev/null -w '%{http_code}' "$FAULT_ENDPOINT/a/big.bin")"
+		pb_fault_stop
+	else
+		notok "fault proxy starts with a redirect script"
+	fi
+	pb_headers_stop
+else
+	notok "a header-logging server starts over TLS"
+fi
+
 # a proxy that cannot start fails quickly and says why
 err=$(pb_fault_start "$S3_ENDPOINT" '1:explode' 2>&1) && notok "a bad fault script is refused" "$err"
 if grep -q "did not come up" <<<"$err" && grep -q "unknown action" <<<"$err"; then

@@ -1,0 +1,207 @@
+/* URLs for messages and records with their secrets left out, and the origin a URL points to. */
+#include "url.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "banned.h"
+
+/* Query parameters that sign a request or carry a credential: a query holding one is never shown. */
+static const char *const secret_params[] = {"sig", "x-amz-signature", "x-amz-credential", "x-amz-security-token"};
+
+/* The length of url's "scheme" when it starts with "scheme://", else 0. */
+static size_t scheme_len(const char *url)
+{
+	size_t n = 0;
+
+	if (!((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z')))
+		return 0;
+	while ((url[n] >= 'a' && url[n] <= 'z') || (url[n] >= 'A' && url[n] <= 'Z') ||
+	       (url[n] >= '0' && url[n] <= '9') || url[n] == '+' || url[n] == '-' || url[n] == '.')
+		n++;
+	return strncmp(url + n, "://", 3) == 0 ? n : 0;
+}
+
+/* 1 when the query q[0..n) (without '?') has a parameter named one of names (any case). */
+static int query_has(const char *q, size_t n, const char *const *names, size_t nnames)
+{
+	const char *end = q + n;
+
+	while (q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q)), *stop = amp ? amp : end;
+		const char *eq = memchr(q, '=', (size_t)(stop - q));
+		size_t k = (size_t)((eq ? eq : stop) - q), i;
+
+		for (i = 0; i < nnames; i++)
+			if (strlen(names[i]) == k && strncasecmp(q, names[i], k) == 0)
+				return 1;
+		q = stop + (amp ? 1 : 0);
+	}
+	return 0;
+}
+
+/* The query of url (after '?', before any '#'), or NULL. */
+static const char *query_of(const char *url, size_t *n)
+{
+	const char *q = url + strcspn(url, "?#");
+
+	if (*q != '?')
+		return NULL;
+	q++;
+	*n = strcspn(q, "#");
+	return q;
+}
+
+void pb_url_add(struct pb_buf *b, const char *url)
+{
+	size_t s = scheme_len(url), n;
+	const char *rest = url, *q;
+
+	if (s) {
+		const char *auth = url + s + 3, *at = NULL, *p;
+		size_t alen = strcspn(auth, "/?#");
+
+		pb_buf_add(b, url, s + 3);
+		/* The last '@' ends the credentials: a password may hold one. */
+		for (p = auth; p < auth + alen; p++)
+			if (*p == '@')
+				at = p;
+		if (at) {
+			alen -= (size_t)(at + 1 - auth);
+			auth = at + 1;
+		}
+		pb_buf_add(b, auth, alen);
+		rest = auth + alen;
+	}
+	q = query_of(rest, &n);
+	if (q && query_has(q, n, secret_params, sizeof(secret_params) / sizeof(secret_params[0])))
+		pb_buf_add(b, rest, (size_t)(q - 1 - rest));
+	else
+		pb_buf_addstr(b, rest);
+}
+
+void pb_url_message(struct pb_buf *b, const char *url)
+{
+	pb_buf_reset(b);
+	pb_url_add(b, url);
+	pb_buf_addstr(b, ": ");
+}
+
+char *pb_url_redact(const char *url)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char *r;
+
+	pb_url_add(&b, url);
+	r = b.failed ? NULL : strdup(pb_buf_str(&b));
+	pb_buf_release(&b);
+	return r;
+}
+
+int pb_url_has_sas(const char *url)
+{
+	static const char *const sig[] = {"sig"};
+	size_t n;
+	const char *q = query_of(url, &n);
+
+	return q && query_has(q, n, sig, 1);
+}
+
+/* Copies s[0..n) into out (size cap) in lower case. Returns 0, or -1 when it does not fit or is empty. */
+static int copy_lower(char *out, size_t cap, const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n >= cap)
+		return -1;
+	for (i = 0; i < n; i++)
+		out[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+	out[n] = '\0';
+	return 0;
+}
+
+/* The port after the host: digits up to the authority's end. Returns 0, or -1. */
+static int parse_port(const char *p, const char *end, unsigned *port)
+{
+	unsigned long v = 0;
+
+	if (p == end)
+		return -1;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > 65535)
+			return -1;
+	}
+	if (v == 0)
+		return -1;
+	*port = (unsigned)v;
+	return 0;
+}
+
+int pb_url_origin(const char *url, struct pb_url_origin *o)
+{
+	size_t s = scheme_len(url), alen;
+	const char *auth, *end, *at, *host, *hend;
+
+	memset(o, 0, sizeof(*o));
+	if (!s || copy_lower(o->scheme, sizeof(o->scheme), url, s) < 0 ||
+	    (strcmp(o->scheme, "http") != 0 && strcmp(o->scheme, "https") != 0))
+		return -1;
+	auth = url + s + 3;
+	alen = strcspn(auth, "/?#");
+	end = auth + alen;
+	for (at = auth, host = auth; at < end; at++)
+		if (*at == '@')
+			host = at + 1;
+	if (*host == '[') {
+		hend = memchr(host, ']', (size_t)(end - host));
+		if (!hend || copy_lower(o->host, sizeof(o->host), host + 1, (size_t)(hend - host - 1)) < 0)
+			return -1;
+		hend++;
+	} else {
+		hend = memchr(host, ':', (size_t)(end - host));
+		if (!hend)
+			hend = end;
+		if (copy_lower(o->host, sizeof(o->host), host, (size_t)(hend - host)) < 0)
+			return -1;
+	}
+	o->port = strcmp(o->scheme, "https") == 0 ? 443 : 80;
+	if (hend < end && (*hend != ':' || parse_port(hend + 1, end, &o->port) < 0))
+		return -1;
+	return 0;
+}
+
+int pb_url_is_loopback(const struct pb_url_origin *o)
+{
+	unsigned char a[16];
+
+	if (strcmp(o->host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, o->host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, o->host, a) == 1)
+		return memcmp(a, &in6addr_loopback, sizeof(a)) == 0;
+	return 0;
+}
+
+int pb_url_same_origin(const struct pb_url_origin *a, const struct pb_url_origin *b)
+{
+	return strcmp(a->scheme, b->scheme) == 0 && strcmp(a->host, b->host) == 0 && a->port == b->port;
+}
+
+int pb_url_check_secret_endpoint(const char *name, const char *url, struct pb_buf *err)
+{
+	struct pb_url_origin o;
+
+	if (pb_url_origin(url, &o) == 0 && (strcmp(o.scheme, "https") == 0 || pb_url_is_loopback(&o)))
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s: '", name);
+	pb_url_add(err, url);
+	pb_buf_addstr(err, "' is not an https URL (plain http only to localhost, 127.0.0.1 or ::1)");
+	return -1;
+}

@@ -1,0 +1,48 @@
+/* URLs as they may be shown or recorded (secrets hidden), and where a URL points: what the network checks need. */
+#ifndef PB_URL_H
+#define PB_URL_H
+
+#include "buf.h"
+
+/*
+ * Appends url to b as it may be shown in a message or a log, or recorded in the database: the
+ * credentials of its authority (user:password@) are left out, and so is its whole query when that
+ * carries a signature or a token (an Azure SAS's sig=, an S3 presigned URL's X-Amz-Signature=,
+ * X-Amz-Credential= or X-Amz-Security-Token=). The one way a URL reaches a message: never print a URL
+ * any other way.
+ */
+void pb_url_add(struct pb_buf *b, const char *url);
+
+/* Empties b and starts a message about url: the URL as pb_url_add shows it, then ": ". */
+void pb_url_message(struct pb_buf *b, const char *url);
+
+/* What pb_url_add appends, as a new string (free it). NULL when memory cannot be had. */
+char *pb_url_redact(const char *url);
+
+/* 1 when url's query holds an Azure SAS signature (a sig= parameter): the URL signs its own request. */
+int pb_url_has_sas(const char *url);
+
+/* Where an http(s) URL points. */
+struct pb_url_origin {
+	char scheme[8]; /* "http" or "https", lower case */
+	char host[256]; /* lower case, an IPv6 address without its brackets */
+	unsigned port;	/* as given, else 80 or 443 */
+};
+
+/* Fills o from an http:// or https:// URL. Returns 0, or -1 for anything else (or a host too long). */
+int pb_url_origin(const char *url, struct pb_url_origin *o);
+
+/* 1 when o's host is this machine: localhost, 127.0.0.0/8 or ::1. */
+int pb_url_is_loopback(const struct pb_url_origin *o);
+
+/* 1 when a and b are the same scheme, host and port. */
+int pb_url_same_origin(const struct pb_url_origin *a, const struct pb_url_origin *b);
+
+/*
+ * For a URL that a secret is sent to (a token endpoint, an API that gets a bearer token): 0 when it is
+ * https, or http to this machine (a test server on loopback); else -1 with "NAME: 'URL' is not an https
+ * URL (plain http only to localhost, 127.0.0.1 or ::1)" in err, the URL redacted.
+ */
+int pb_url_check_secret_endpoint(const char *name, const char *url, struct pb_buf *err);
+
+#endif

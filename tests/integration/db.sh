@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Integration tests of pb-db psql against a throwaway PostgreSQL cluster whose role needs a password: psql gets
+# the connection settings in its environment, and its command line (/proc/PID/cmdline, what ps shows every user
+# of the machine) never holds the password. The cluster is stopped whatever happens.
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PBDB=$BIN/pb-db
+
+pb_test_tmp db
+cleanup() {
+	[ -n "${PSQL_PID:-}" ] && kill -9 "$PSQL_PID" 2>/dev/null
+	pb_test_cleanup
+}
+trap cleanup EXIT
+pb_test_cluster_start --no-migrate
+ok "start a throwaway cluster"
+
+SOCK=$TMP/var/pg/run
+PW="pw-Secret-$$-x'y"
+PWSQL=${PW//\'/\'\'}
+# A role that must give its password over the socket (scram-sha-256), ahead of the cluster's trust rule.
+HBA=$TMP/var/pg/data/pg_hba.conf
+if pb_sql "CREATE ROLE pwuser LOGIN PASSWORD '$PWSQL'" >/dev/null &&
+	{ printf 'local all pwuser scram-sha-256\n'; cat "$HBA"; } >"$TMP/hba" && cat "$TMP/hba" >"$HBA" &&
+	[ "$(pb_sql 'SELECT pg_reload_conf()')" == t ]; then
+	ok "a role that needs a password"
+else
+	notok "a role that needs a password"
+fi
+sleep 0.5
+
+# The role is refused without its password: the tests below do use it.
+PB_DATABASE_URL="host=$SOCK port=5432 user=pwuser dbname=partnerbill" "$PBDB" psql -X -w -A -t -c 'SELECT 1' \
+	>"$TMP/out" 2>"$TMP/err"
+if [ $? -ne 0 ] && grep -q 'password' "$TMP/err"; then
+	ok "without the password the role is refused"
+else
+	notok "without the password the role is refused" "$(cat "$TMP/out" "$TMP/err")"
+fi
+
+# argv_during NAME CONNINFO: runs pb-db psql on CONNINFO (PB_DATABASE_URL) for a two-second query and checks
+# that it connected as pwuser and that psql's command line, read while it runs, holds no part of the password.
+argv_during() {
+	local name=$1 cmdline="" comm i
+	PB_DATABASE_URL=$2 "$PBDB" psql -X -w -A -t -c 'SELECT current_user, pg_sleep(2)' >"$TMP/out" 2>"$TMP/err" &
+	PSQL_PID=$!
+	# pb-db execs psql: the same process, once its name is psql.
+	for ((i = 0; i < 100; i++)); do
+		comm=$(cat "/proc/$PSQL_PID/comm" 2>/dev/null)
+		if [ "$comm" == psql ]; then
+			cmdline=$(tr '\0' ' ' <"/proc/$PSQL_PID/cmdline")
+			break
+		fi
+		sleep 0.02
+	done
+	wait "$PSQL_PID"
+	local st=$?
+	PSQL_PID=
+	if [ "$st" -eq 0 ] && [ "$(cat "$TMP/out")" == "pwuser|" ] && [ -n "$cmdline" ] &&
+		! grep -qF -e "$PW" -e "pw-Secret" <<<"$cmdline"; then
+		ok "$name"
+	else
+		notok "$name" "status $st, psql's argv: '$cmdline'; $(cat "$TMP/out" "$TMP/err")"
+	fi
+}
+argv_during "a keyword=value string: psql connects, its command line holds no password" \
+	"host=$SOCK port=5432 user=pwuser dbname=partnerbill password='${PW//\'/\\\'}'"
+ENC=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$PW")
+argv_during "a URI with the password in it: psql connects, its command line holds no password" \
+	"postgresql://pwuser:$ENC@/partnerbill?host=$SOCK&port=5432"
+argv_during "a setting with no variable (keepalives) stays on the command line, the password does not" \
+	"host=$SOCK port=5432 user=pwuser dbname=partnerbill keepalives=1 password='${PW//\'/\\\'}'"
+
+PB_DATABASE_URL="host=$SOCK user=pwuser dbname=partnerbill sslpassword=abc" "$PBDB" psql -X -c 'SELECT 1' \
+	>"$TMP/out" 2>"$TMP/err"
+check "a secret with no variable (sslpassword) is refused, exit 2" \
+	"2|pb-db: psql: the connection string sets sslpassword, which psql could only get on its command line" \
+	"$?|$(cat "$TMP/err")"
+
+# The local cluster as before (no PB_DATABASE_URL): the settings go the same way.
+check "the local cluster: pb-db psql runs there" "pb" "$("$PBDB" psql -X -A -t -c 'SELECT current_user')"
+
+pb_tests_done

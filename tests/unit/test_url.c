@@ -1,0 +1,175 @@
+/* Unit tests of common/url.c: what a URL looks like in a message, and where it points. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "url.h"
+
+#include "banned.h"
+
+static void shown(const char *url, const char *want)
+{
+	char *got = pb_url_redact(url);
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_redact(void **state)
+{
+	(void)state;
+	shown("https://a.blob.core.windows.net/c/x.csv", "https://a.blob.core.windows.net/c/x.csv");
+	/* A query without a signature stays: it says which request failed. */
+	shown("https://a.blob.core.windows.net/c?restype=container&comp=list",
+	      "https://a.blob.core.windows.net/c?restype=container&comp=list");
+	/* A SAS goes whole, wherever its sig is, and so does a fragment after it. */
+	shown("https://a.blob.core.windows.net/c/x.csv?sv=2021-08-06&sr=c&sp=rl&sig=AbC%2Bd%3D",
+	      "https://a.blob.core.windows.net/c/x.csv");
+	shown("http://127.0.0.1:10000/devstoreaccount1/c?sig=x&restype=container",
+	      "http://127.0.0.1:10000/devstoreaccount1/c");
+	shown("https://h/p?SIG=x#frag", "https://h/p");
+	shown("https://h/p?sv=1&sig", "https://h/p");
+	/* S3 presigned URLs and session tokens. */
+	shown("https://b.s3.amazonaws.com/"
+	      "k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F1&X-Amz-Signature=ff",
+	      "https://b.s3.amazonaws.com/k");
+	shown("https://b.s3.amazonaws.com/k?x-amz-security-token=T", "https://b.s3.amazonaws.com/k");
+	/* Parameters that only look alike are kept. */
+	shown("https://h/p?signature=x&mysig=y&sigx=z", "https://h/p?signature=x&mysig=y&sigx=z");
+	/* Credentials in the authority, a password holding '@' too. */
+	shown("https://user:pa%40ss@host:8443/p?q=1", "https://host:8443/p?q=1");
+	shown("https://user:p@ss@host/p", "https://host/p");
+	shown("https://user@host", "https://host");
+	/* Not URLs: as they are, but a query with a signature still goes. */
+	shown("s3://bucket/key.csv.gz", "s3://bucket/key.csv.gz");
+	shown("/data/cur/part-1.csv", "/data/cur/part-1.csv");
+	shown("part.csv?sig=x", "part.csv");
+	shown("", "");
+}
+
+static void test_add_appends(void **state)
+{
+	struct pb_buf b = PB_BUF_INIT;
+
+	(void)state;
+	pb_buf_addstr(&b, "GET ");
+	pb_url_add(&b, "https://u:p@h/x?a=1&sig=s");
+	pb_buf_addstr(&b, ": HTTP 403");
+	assert_string_equal(pb_buf_str(&b), "GET https://h/x: HTTP 403");
+	pb_buf_release(&b);
+}
+
+static void test_has_sas(void **state)
+{
+	(void)state;
+	assert_int_equal(pb_url_has_sas("https://h/c/x?sv=1&sig=abc"), 1);
+	assert_int_equal(pb_url_has_sas("https://h/c/x?sig=abc"), 1);
+	assert_int_equal(pb_url_has_sas("https://h/c/x?restype=container&comp=list"), 0);
+	assert_int_equal(pb_url_has_sas("https://h/c/x?mysig=1"), 0);
+	assert_int_equal(pb_url_has_sas("https://h/c/x"), 0);
+	assert_int_equal(pb_url_has_sas("https://h/c/x#?sig=1"), 0);
+}
+
+static void origin_is(const char *url, const char *scheme, const char *host, unsigned port)
+{
+	struct pb_url_origin o;
+
+	assert_int_equal(pb_url_origin(url, &o), 0);
+	assert_string_equal(o.scheme, scheme);
+	assert_string_equal(o.host, host);
+	assert_int_equal(o.port, port);
+}
+
+static void test_origin(void **state)
+{
+	struct pb_url_origin o;
+
+	(void)state;
+	origin_is("https://Acct.Blob.Core.Windows.Net/c/x", "https", "acct.blob.core.windows.net", 443);
+	origin_is("HTTP://127.0.0.1:10000/devstoreaccount1", "http", "127.0.0.1", 10000);
+	origin_is("http://[::1]:8080/x?y", "http", "::1", 8080);
+	origin_is("http://[::1]", "http", "::1", 80);
+	origin_is("https://user:pw@host.example:8443?x", "https", "host.example", 8443);
+	origin_is("https://h#frag", "https", "h", 443);
+	assert_int_equal(pb_url_origin("s3://bucket/key", &o), -1);
+	assert_int_equal(pb_url_origin("file:///tmp/x", &o), -1);
+	assert_int_equal(pb_url_origin("https://", &o), -1);
+	assert_int_equal(pb_url_origin("https://h:/x", &o), -1);
+	assert_int_equal(pb_url_origin("https://h:0/x", &o), -1);
+	assert_int_equal(pb_url_origin("https://h:65536/x", &o), -1);
+	assert_int_equal(pb_url_origin("https://h:80x/x", &o), -1);
+	assert_int_equal(pb_url_origin("https://[::1/x", &o), -1);
+	assert_int_equal(pb_url_origin("/local/path", &o), -1);
+}
+
+static int loopback(const char *url)
+{
+	struct pb_url_origin o;
+
+	assert_int_equal(pb_url_origin(url, &o), 0);
+	return pb_url_is_loopback(&o);
+}
+
+static void test_loopback(void **state)
+{
+	(void)state;
+	assert_int_equal(loopback("http://127.0.0.1:1/"), 1);
+	assert_int_equal(loopback("http://127.1.2.3/"), 1);
+	assert_int_equal(loopback("http://LOCALHOST:5/"), 1);
+	assert_int_equal(loopback("http://[::1]:5/"), 1);
+	assert_int_equal(loopback("http://[0:0:0:0:0:0:0:1]/"), 1);
+	assert_int_equal(loopback("http://128.0.0.1/"), 0);
+	assert_int_equal(loopback("http://10.0.0.1/"), 0);
+	assert_int_equal(loopback("http://127.0.0.1.evil.example/"), 0);
+	assert_int_equal(loopback("http://localhost.evil.example/"), 0);
+	assert_int_equal(loopback("http://127.0.0.1@evil.example/"), 0);
+	assert_int_equal(loopback("http://[::2]/"), 0);
+}
+
+static void test_same_origin(void **state)
+{
+	struct pb_url_origin a, b;
+
+	(void)state;
+	assert_int_equal(pb_url_origin("https://h.example/a", &a), 0);
+	assert_int_equal(pb_url_origin("https://H.example:443/b?c", &b), 0);
+	assert_int_equal(pb_url_same_origin(&a, &b), 1);
+	assert_int_equal(pb_url_origin("http://h.example/a", &b), 0);
+	assert_int_equal(pb_url_same_origin(&a, &b), 0);
+	assert_int_equal(pb_url_origin("https://h.example:8443/a", &b), 0);
+	assert_int_equal(pb_url_same_origin(&a, &b), 0);
+}
+
+static void test_secret_endpoint(void **state)
+{
+	struct pb_buf err = PB_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(pb_url_check_secret_endpoint("X", "https://login.microsoftonline.com", &err), 0);
+	assert_int_equal(pb_url_check_secret_endpoint("X", "http://127.0.0.1:4000", &err), 0);
+	assert_int_equal(pb_url_check_secret_endpoint("X", "http://localhost:4000/", &err), 0);
+	assert_int_equal(pb_url_check_secret_endpoint("X", "http://[::1]:4000", &err), 0);
+	assert_int_equal(pb_url_check_secret_endpoint("PB_PC_LOGIN_URL", "http://login.example:80/x?sig=1", &err), -1);
+	assert_string_equal(pb_buf_str(&err), "PB_PC_LOGIN_URL: 'http://login.example:80/x' is not an https URL (plain "
+					      "http only to localhost, 127.0.0.1 or ::1)");
+	assert_int_equal(pb_url_check_secret_endpoint("X", "ftp://h/", &err), -1);
+	assert_int_equal(pb_url_check_secret_endpoint("X", "login.example", &err), -1);
+	pb_buf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_redact),		cmocka_unit_test(test_add_appends),
+		cmocka_unit_test(test_has_sas),		cmocka_unit_test(test_origin),
+		cmocka_unit_test(test_loopback),	cmocka_unit_test(test_same_origin),
+		cmocka_unit_test(test_secret_endpoint),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
