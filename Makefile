@@ -114,6 +114,7 @@ UNIT_TESTS := \
 	date \
 	input \
 	job \
+	jsonl \
 	money \
 	text
 

@@ -28,7 +28,7 @@ sources() {
 	case $1 in
 	csv | csv_paths) echo common/csv.c common/buf.c ;;
 	money) echo common/money.c ;;
-	jsonl) echo common/jsonl.c common/buf.c -lyajl ;;
+	jsonl) echo common/jsonl.c common/buf.c common/text.c -lyajl ;;
 	tags) echo -Iingest ingest/tags.c common/buf.c ;;
 	job) echo -Irunner runner/job.c runner/param.c common/date.c common/buf.c -lyaml ;;
 	*) return 1 ;;
