@@ -449,7 +449,8 @@ static int prepare(struct run *run)
 {
 	int rc = setup_fetch(run);
 
-	if (rc == 0 && run->o->summary == PB_SUMMARY_NONE)
+	/* A summary reads the tags the store would record too, to refuse what the store would refuse. */
+	if (rc == 0)
 		rc = setup_tag_keys(run);
 	if (rc)
 		return rc;
