@@ -57,7 +57,7 @@ size_t pb_parser_month_field(const struct pb_parser *p)
 {
 	if (p->kind == PB_FORMAT_AWS_CUR)
 		return (size_t)p->aws.alt[CUR_BILL_START][0];
-	return (size_t)(p->az.alt[AZ_BILL_START][0] >= 0 ? p->az.alt[AZ_BILL_START][0] : p->az.alt[AZ_DATE][0]);
+	return (size_t)p->az.month_field;
 }
 
 size_t pb_parser_date_field(const struct pb_parser *p)

@@ -441,7 +441,11 @@ static int jsonl_record(struct pb_read *r, const char *name, struct pb_jsonl *j,
 	if (!r->month)
 		r->month = u.billing_month; /* standard input without --month: its first line's */
 	if (pb_month_check(r->month, 0, &u, &err, &usage) < 0) {
+		/* The usage day came from UsageDate, or from ChargeStartDate where UsageDate is null or empty. */
 		const struct pb_json_field *f = pb_jsonl_get(j, "UsageDate");
+
+		if (!f || f->type == PB_JSON_NULL || f->val_len == 0)
+			f = pb_jsonl_get(j, "ChargeStartDate");
 
 		pb_read_report(r, name, j->line, f ? f->col : 1, pb_buf_str(&err));
 		rc = 1;
