@@ -660,7 +660,11 @@ static int read_csv(struct pb_read *r, const char *path)
 	csv_ready = 1;
 	rc = read_header(r, name, &csv, &parser, cols, &ncols);
 	if (rc == 0) {
-		pb_read_report(r, name, 0, 0, "empty file: no header line");
+		struct pb_buf msg = PB_BUF_INIT;
+
+		pb_buf_addf(&msg, "%s: empty file: no header line", name);
+		pb_read_report(r, name, 0, 0, pb_buf_str(&msg));
+		pb_buf_release(&msg);
 		r->remote_failed |= pb_input_remote_failed(in);
 	}
 	if (rc <= 0)
