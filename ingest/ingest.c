@@ -413,7 +413,8 @@ static int store_close(struct run *run, const struct pb_daily *const *rows, size
 		char prefix[64];
 
 		snprintf(prefix, sizeof(prefix), "%s: warning: ", pb_log_program());
-		pb_store_overlaps(run->conn, im->vendor, im->billing_month, prefix, stderr, &err);
+		/* The accounts this import shares: other imports' overlaps are --history's to tell. */
+		pb_store_overlaps(run->conn, im->vendor, im->billing_month, im->id, prefix, stderr, &err);
 	}
 	pb_buf_release(&err);
 	return 0;
