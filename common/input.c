@@ -492,7 +492,9 @@ int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo
 		in->zs_ready = 1;
 		if (start_thread(in, err) < 0)
 			goto fail;
-	} else if (in->head_len >= 4 && memcmp(in->head, "PK\x03\x04", 4) == 0) {
+	} else if (in->head_len >= 4 &&
+		   (memcmp(in->head, "PK\x03\x04", 4) == 0 || memcmp(in->head, "PK\x05\x06", 4) == 0)) {
+		/* A local file header, or the end record that is all an archive without entries holds. */
 		in->kind = PB_INPUT_ZIP;
 		if (in->fetch) {
 			pb_buf_reset(err);
