@@ -459,6 +459,21 @@ static uint32_t after_first(const struct pb_jsonl_state *s, const char *p, size_
 	return (uint32_t)i + 1;
 }
 
+/*
+ * Why a second value (what: "value" or "object") stands after the line's first object: a carriage return
+ * there means the file's lines end in CR alone, and says so.
+ */
+static const char *more_than_one(const struct pb_jsonl_state *s, const char *p, size_t n, const char *what)
+{
+	uint32_t col = after_first(s, p, n);
+
+	if (col <= n && p[col - 1] == '\r')
+		return "a carriage return after the object: lines that end in CR alone are not read; convert them to "
+		       "LF or CR LF";
+	return strcmp(what, "value") == 0 ? "more than one value on a line: only one object may stand there"
+					  : "more than one object on a line";
+}
+
 /* The column of the line's first token, past blanks. */
 static uint32_t first_token(const char *p, size_t n)
 {
@@ -518,8 +533,7 @@ static int parse_line(struct pb_jsonl *j, uint64_t line, const char *p, size_t n
 			return rc;
 		}
 		if (s->not_object && s->objects)
-			return fail(j, line, after_first(s, p, n),
-				    "more than one value on a line: only one object may stand there");
+			return fail(j, line, after_first(s, p, n), more_than_one(s, p, n, "value"));
 		if (s->not_object)
 			return fail(j, line, first_token(p, n), "a JSON lines record must be an object");
 		yajl_message(j, &msg);
@@ -531,7 +545,7 @@ static int parse_line(struct pb_jsonl *j, uint64_t line, const char *p, size_t n
 		return rc;
 	}
 	if (s->objects != 1)
-		return fail(j, line, after_first(s, p, n), "more than one object on a line");
+		return fail(j, line, after_first(s, p, n), more_than_one(s, p, n, "object"));
 	return 0;
 }
 

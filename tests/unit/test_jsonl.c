@@ -155,6 +155,9 @@ static void test_line_errors(void **state)
 	expect_error("  \"text\"\n", 1, 3, "a JSON lines record must be an object");
 	expect_error("\t[1]\n", 1, 2, "a JSON lines record must be an object");
 	expect_error("{\"a\":1,\n\"b\":2}\n", 1, 8, "the object does not end on its line");
+	expect_error("{\"a\":1}\r{\"a\":2}\r{\"a\":3}\r", 1, 8,
+		     "a carriage return after the object: lines that end in CR alone are not read; convert them to LF "
+		     "or CR LF");
 	expect_error("{'a':1}\n", 1, 2, "bad JSON: lexical error: invalid char in json text.");
 	expect_error("{\"a\":1}\n\xef\xbb\xbf{\"a\":1}\n", 2, 1, "bad JSON: lexical error: invalid char in json text.");
 }
