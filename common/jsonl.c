@@ -49,6 +49,12 @@ static struct pb_jsonl_state *state(void *ctx)
 	return ((struct pb_jsonl *)ctx)->st;
 }
 
+/* The text at offset off of the arena, which holds nothing yet while every name and value read is empty. */
+static const char *arena_at(const struct pb_jsonl_state *s, size_t off)
+{
+	return s->arena.ptr ? s->arena.ptr + off : "";
+}
+
 static uint32_t column(struct pb_jsonl *j)
 {
 	return (uint32_t)yajl_get_bytes_consumed(j->st->h) + 1;
@@ -222,7 +228,7 @@ static int on_key(void *ctx, const unsigned char *k, size_t len)
 	h = key_hash(k, len);
 	for (i = 0; i < s->nm; i++) {
 		if (s->m[i].hash == h && s->m[i].key_len == len &&
-		    strncasecmp(s->arena.ptr + s->m[i].key, (const char *)k, len) == 0) {
+		    strncasecmp(arena_at(s, s->m[i].key), (const char *)k, len) == 0) {
 			s->duplicate = i + 1;
 			s->pending_col = string_col(s);
 			return 0;
@@ -517,7 +523,7 @@ static int parse_line(struct pb_jsonl *j, uint64_t line, const char *p, size_t n
 			const struct member *m = &s->m[s->duplicate - 1];
 
 			pb_buf_addf(&msg, "duplicate member '%.*s' (first at column %u)", (int)m->key_len,
-				    s->arena.ptr + m->key, m->key_col);
+				    arena_at(s, m->key), m->key_col);
 			rc = fail(j, line, s->pending_col, pb_buf_str(&msg));
 			pb_buf_release(&msg);
 			return rc;
@@ -527,7 +533,7 @@ static int parse_line(struct pb_jsonl *j, uint64_t line, const char *p, size_t n
 				pb_buf_addf(&msg, "%s in a member name", s->text_why);
 			else
 				pb_buf_addf(&msg, "%s in member '%.*s'", s->text_why, (int)s->pending_len,
-					    s->arena.ptr + s->pending_key);
+					    arena_at(s, s->pending_key));
 			rc = fail(j, line, s->text_col, pb_buf_str(&msg));
 			pb_buf_release(&msg);
 			return rc;
@@ -593,7 +599,7 @@ int pb_jsonl_next(struct pb_jsonl *j)
 		j->fields = f;
 		s->fields_cap = s->cap;
 	}
-	base = s->arena.ptr ? s->arena.ptr : "";
+	base = arena_at(s, 0);
 	for (i = 0; i < s->nm; i++) {
 		struct pb_json_field *f = &j->fields[i];
 

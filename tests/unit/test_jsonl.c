@@ -145,6 +145,16 @@ static void test_text_the_database_refuses(void **state)
 		     "unpaired surrogate escape in a string (a low surrogate alone)");
 }
 
+/* A member named "" is a name like any other: found twice, or holding a value that is not text. */
+static void test_empty_member_name(void **state)
+{
+	(void)state;
+	expect_member("{\"\":\"x\"}\n", "", PB_JSON_STRING, "x", 5);
+	expect_error("{\"\":null,\"\":null}\n", 1, 10, "duplicate member '' (first at column 2)");
+	expect_error("{\"\":{\"a\xa2\":1}}\n", 1, 6, "invalid UTF-8 in member ''");
+	expect_error("{\"\":[\"\xff\"]}\n", 1, 6, "invalid UTF-8 in member ''");
+}
+
 /* yajl's own errors where it stops: a character it cannot lex at all is pointed at. */
 static void test_line_errors(void **state)
 {
@@ -170,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_columns_after_bom),
 		cmocka_unit_test(test_duplicate_member),
 		cmocka_unit_test(test_text_the_database_refuses),
+		cmocka_unit_test(test_empty_member_name),
 		cmocka_unit_test(test_line_errors),
 	};
 
