@@ -480,6 +480,17 @@ static const char *more_than_one(const struct pb_jsonl_state *s, const char *p, 
 					  : "more than one object on a line";
 }
 
+/* Whether the n bytes at p are all white space to yajl. */
+static int blank(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\v' && p[i] != '\f' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
 /* The column of the line's first token, past blanks. */
 static uint32_t first_token(const char *p, size_t n)
 {
@@ -507,10 +518,17 @@ static int parse_line(struct pb_jsonl *j, uint64_t line, const char *p, size_t n
 	s->text_why = NULL;
 	s->cur = p;
 	s->cur_len = n;
-	/* Completing each line makes a value cut at its end (a trailing "12") count on this line, not the next. */
 	st = yajl_parse(s->h, (const unsigned char *)p, n);
 	if (st == yajl_status_ok && s->depth != 0)
 		return fail(j, line, (uint32_t)n + 1, "the object does not end on its line");
+	/*
+	 * yajl holds back a token cut at the end of what it was given (a trailing "12", an unterminated string,
+	 * "tru"), and completing the parse drops some of them unread: what follows the object must be blank.
+	 */
+	if (st == yajl_status_ok && s->objects == 0)
+		return fail(j, line, first_token(p, n), "a JSON lines record must be an object");
+	if (st == yajl_status_ok && s->objects == 1 && !blank(p + s->first_end, n - s->first_end))
+		return fail(j, line, after_first(s, p, n), more_than_one(s, p, n, "value"));
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(s->h);
 	if (st != yajl_status_ok) {

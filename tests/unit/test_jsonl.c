@@ -162,6 +162,18 @@ static void test_line_errors(void **state)
 	expect_error("{\"a\":1}\n{\"a\":1} 12\n{\"a\":1}\n", 2, 9,
 		     "more than one value on a line: only one object may stand there");
 	expect_error("{\"a\":1}  {\"b\":2}\n", 1, 10, "more than one object on a line");
+	/* A token cut at the line's end is a value after the object too, at its first byte. */
+	expect_error("{\"a\":1} \"x\n", 1, 9, "more than one value on a line: only one object may stand there");
+	expect_error("{\"a\":1}\"\n", 1, 8, "more than one value on a line: only one object may stand there");
+	expect_error("{\"a\":1} \"\\u00\n", 1, 9, "more than one value on a line: only one object may stand there");
+	expect_error("{\"a\":1}\ttru\n", 1, 9, "more than one value on a line: only one object may stand there");
+	expect_error("{\"a\":1} -\n", 1, 9, "more than one value on a line: only one object may stand there");
+	expect_error("{\"a\":1} 1e\n", 1, 9, "more than one value on a line: only one object may stand there");
+	expect_error("{\"a\":1}\r\"x\n", 1, 8,
+		     "a carriage return after the object: lines that end in CR alone are not read; convert them to LF "
+		     "or CR LF");
+	expect_error("  \"abc\n", 1, 3, "a JSON lines record must be an object");
+	expect_error("nul\n", 1, 1, "a JSON lines record must be an object");
 	expect_error("  \"text\"\n", 1, 3, "a JSON lines record must be an object");
 	expect_error("\t[1]\n", 1, 2, "a JSON lines record must be an object");
 	expect_error("{\"a\":1,\n\"b\":2}\n", 1, 8, "the object does not end on its line");
