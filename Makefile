@@ -116,6 +116,7 @@ UNIT_TESTS := \
 	job \
 	jsonl \
 	money \
+	reduce \
 	text
 
 LIB := $(BUILD)/libpb.a
@@ -176,6 +177,11 @@ $(BIN)/pb-run: $(RUNNER_OBJ) $(LIB)
 $(BUILD)/tests/test_job: tests/unit/test_job.c $(BUILD)/runner/job.o $(BUILD)/runner/param.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Irunner $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
+
+# So are ingest/'s: the reduction's test links it itself.
+$(BUILD)/tests/test_reduce: tests/unit/test_reduce.c $(BUILD)/ingest/reduce.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iingest $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(@D)
