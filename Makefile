@@ -195,6 +195,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/e2e/azure/run.sh
 	bash tests/servers/selftest.sh
 	PB_BIN=$(BIN) bash tests/integration/store.sh
+	PB_BIN=$(BIN) bash tests/integration/ingest_review.sh
 	PB_BIN=$(BIN) bash tests/integration/fetch.sh
 	PB_BIN=$(BIN) bash tests/integration/azure.sh
 	PB_BIN=$(BIN) bash tests/integration/partner_center.sh
