@@ -141,8 +141,10 @@ UNIT_TESTS := \
 	estimate \
 	input \
 	job \
+	jsonl \
 	money \
 	progress \
+	reduce \
 	ring \
 	text \
 	url
@@ -217,6 +219,11 @@ $(BUILD)/tests/test_api: tests/unit/test_api.c $(API_UNIT_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iapi $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+# So are ingest/'s: the reduction's test links it itself.
+$(BUILD)/tests/test_reduce: tests/unit/test_reduce.c $(BUILD)/ingest/reduce.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iingest $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS)
@@ -236,6 +243,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	bash tests/servers/selftest.sh
 	PB_BIN=$(BIN) bash tests/integration/store.sh
 	PB_BIN=$(BIN) bash tests/integration/db.sh
+	PB_BIN=$(BIN) bash tests/integration/ingest_review.sh
 	PB_BIN=$(BIN) bash tests/integration/fetch.sh
 	PB_BIN=$(BIN) bash tests/integration/azure.sh
 	PB_BIN=$(BIN) bash tests/integration/partner_center.sh

@@ -6,6 +6,8 @@
 #include <strings.h>
 #include <yajl/yajl_parse.h>
 
+#include "text.h"
+
 #include "banned.h"
 
 #define CHUNK 65536
@@ -30,7 +32,12 @@ struct pb_jsonl_state {
 	size_t nm, cap, fields_cap;
 	size_t pending_key, pending_len; /* the key just read at depth 1 */
 	uint32_t pending_hash, pending_col;
-	size_t duplicate; /* 1 + the index of the member whose key came again, or 0 */
+	size_t duplicate;     /* 1 + the index of the member whose key came again, or 0 */
+	const char *text_why; /* a string that is not UTF-8 text: why, and where (text_col) */
+	uint32_t text_col;
+	int text_in_key;
+	const char *cur; /* the line being parsed */
+	size_t cur_len;
 	size_t first_end; /* bytes of the line up to the end of its first object */
 	int depth, objects, not_object, nomem;
 	yajl_handle h;
@@ -42,9 +49,42 @@ static struct pb_jsonl_state *state(void *ctx)
 	return ((struct pb_jsonl *)ctx)->st;
 }
 
+/* The text at offset off of the arena, which holds nothing yet while every name and value read is empty. */
+static const char *arena_at(const struct pb_jsonl_state *s, size_t off)
+{
+	return s->arena.ptr ? s->arena.ptr + off : "";
+}
+
 static uint32_t column(struct pb_jsonl *j)
 {
 	return (uint32_t)yajl_get_bytes_consumed(j->st->h) + 1;
+}
+
+/* Whether the byte at i is escaped: an odd number of backslashes before it. */
+static int escaped(const char *p, size_t i)
+{
+	size_t n = 0;
+
+	while (i > n && p[i - n - 1] == '\\')
+		n++;
+	return (int)(n % 2);
+}
+
+/*
+ * The column of the opening quote of the string (or key) yajl has just read: yajl stands past its closing
+ * quote, and its decoded text may be shorter than the raw one (escapes), so the raw line is searched back
+ * for the first quote that is not escaped.
+ */
+static uint32_t string_col(const struct pb_jsonl_state *s)
+{
+	size_t i = yajl_get_bytes_consumed(s->h);
+
+	if (i > s->cur_len)
+		i = s->cur_len;
+	i = i >= 2 ? i - 2 : 0;
+	while (i > 0 && (s->cur[i] != '"' || escaped(s->cur, i)))
+		i--;
+	return (uint32_t)i + 1;
 }
 
 static int add_member(struct pb_jsonl *j, const char *val, size_t len, enum pb_json_type type)
@@ -73,12 +113,16 @@ static int add_member(struct pb_jsonl *j, const char *val, size_t len, enum pb_j
 	m->val = s->arena.len;
 	m->val_len = len;
 	m->type = type;
-	/* Where the value began: exact for numbers, and for strings without escapes. */
-	m->col = column(j);
-	if (type == PB_JSON_NUMBER && m->col > len)
-		m->col -= (uint32_t)len;
-	else if (type == PB_JSON_STRING && m->col > len + 1)
-		m->col -= (uint32_t)len + 1;
+	/* Where the value began: its first byte (a string's opening quote, a nested value's bracket). */
+	if (type == PB_JSON_STRING) {
+		m->col = string_col(s);
+	} else {
+		/* yajl stands past the value: a number, true or false is its text, null four bytes, a bracket one. */
+		size_t raw = type == PB_JSON_NULL ? 4 : type == PB_JSON_NESTED ? 1 : len;
+		uint32_t end = column(j);
+
+		m->col = end > raw ? end - (uint32_t)raw : 1;
+	}
 	if (len && pb_buf_add(&s->arena, val, len) < 0) {
 		s->nomem = 1;
 		return 0;
@@ -101,8 +145,27 @@ static int on_number(void *ctx, const char *v, size_t len)
 	return add_member(ctx, v, len, PB_JSON_NUMBER);
 }
 
+/*
+ * A string (key or value, at any depth) must be text the database takes: UTF-8 without NUL bytes. yajl is
+ * told not to check, so that this check names the member and points at the string's opening quote.
+ */
+static int text_ok(void *ctx, const unsigned char *v, size_t len, int key)
+{
+	struct pb_jsonl_state *s = state(ctx);
+	const char *why;
+
+	if (pb_text_check((const char *)v, len, NULL, &why) == 0)
+		return 1;
+	s->text_why = why;
+	s->text_col = string_col(s);
+	s->text_in_key = key && s->depth == 1;
+	return 0;
+}
+
 static int on_string(void *ctx, const unsigned char *v, size_t len)
 {
+	if (!text_ok(ctx, v, len, 0))
+		return 0;
 	return add_member(ctx, (const char *)v, len, PB_JSON_STRING);
 }
 
@@ -158,23 +221,23 @@ static int on_key(void *ctx, const unsigned char *k, size_t len)
 	uint32_t h;
 	size_t i;
 
+	if (!text_ok(ctx, k, len, 1))
+		return 0;
 	if (s->depth != 1)
 		return 1;
 	h = key_hash(k, len);
 	for (i = 0; i < s->nm; i++) {
 		if (s->m[i].hash == h && s->m[i].key_len == len &&
-		    strncasecmp(s->arena.ptr + s->m[i].key, (const char *)k, len) == 0) {
+		    strncasecmp(arena_at(s, s->m[i].key), (const char *)k, len) == 0) {
 			s->duplicate = i + 1;
-			s->pending_col = column(ctx);
+			s->pending_col = string_col(s);
 			return 0;
 		}
 	}
 	s->pending_key = s->arena.len;
 	s->pending_len = len;
 	s->pending_hash = h;
-	/* yajl has consumed the key and its closing quote: the key starts len + 1 bytes back. */
-	s->pending_col = column(ctx);
-	s->pending_col = s->pending_col > len + 1 ? s->pending_col - (uint32_t)len - 1 : 1;
+	s->pending_col = string_col(s);
 	if (len && pb_buf_add(&s->arena, k, len) < 0) {
 		s->nomem = 1;
 		return 0;
@@ -246,6 +309,8 @@ int pb_jsonl_init(struct pb_jsonl *j, pb_read_fn read, void *ctx, size_t max_lin
 		return -1;
 	}
 	yajl_config(s->h, yajl_allow_multiple_values, 1);
+	/* Strings are checked by text_ok, which can say where and in which member. */
+	yajl_config(s->h, yajl_dont_validate_strings, 1);
 	return 0;
 }
 
@@ -400,6 +465,42 @@ static uint32_t after_first(const struct pb_jsonl_state *s, const char *p, size_
 	return (uint32_t)i + 1;
 }
 
+/*
+ * Why a second value (what: "value" or "object") stands after the line's first object: a carriage return
+ * there means the file's lines end in CR alone, and says so.
+ */
+static const char *more_than_one(const struct pb_jsonl_state *s, const char *p, size_t n, const char *what)
+{
+	uint32_t col = after_first(s, p, n);
+
+	if (col <= n && p[col - 1] == '\r')
+		return "a carriage return after the object: lines that end in CR alone are not read; convert them to "
+		       "LF or CR LF";
+	return strcmp(what, "value") == 0 ? "more than one value on a line: only one object may stand there"
+					  : "more than one object on a line";
+}
+
+/* Whether the n bytes at p are all white space to yajl. */
+static int blank(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\v' && p[i] != '\f' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* The column of the line's first token, past blanks. */
+static uint32_t first_token(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return (uint32_t)i + 1;
+}
+
 /* Parses one line's bytes as exactly one object. Returns 0, or PB_JSONL_ERR with the error set. */
 static int parse_line(struct pb_jsonl *j, uint64_t line, const char *p, size_t n)
 {
@@ -414,10 +515,20 @@ static int parse_line(struct pb_jsonl *j, uint64_t line, const char *p, size_t n
 	s->objects = 0;
 	s->not_object = 0;
 	s->duplicate = 0;
-	/* Completing each line makes a value cut at its end (a trailing "12") count on this line, not the next. */
+	s->text_why = NULL;
+	s->cur = p;
+	s->cur_len = n;
 	st = yajl_parse(s->h, (const unsigned char *)p, n);
 	if (st == yajl_status_ok && s->depth != 0)
 		return fail(j, line, (uint32_t)n + 1, "the object does not end on its line");
+	/*
+	 * yajl holds back a token cut at the end of what it was given (a trailing "12", an unterminated string,
+	 * "tru"), and completing the parse drops some of them unread: what follows the object must be blank.
+	 */
+	if (st == yajl_status_ok && s->objects == 0)
+		return fail(j, line, first_token(p, n), "a JSON lines record must be an object");
+	if (st == yajl_status_ok && s->objects == 1 && !blank(p + s->first_end, n - s->first_end))
+		return fail(j, line, after_first(s, p, n), more_than_one(s, p, n, "value"));
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(s->h);
 	if (st != yajl_status_ok) {
@@ -430,23 +541,35 @@ static int parse_line(struct pb_jsonl *j, uint64_t line, const char *p, size_t n
 			const struct member *m = &s->m[s->duplicate - 1];
 
 			pb_buf_addf(&msg, "duplicate member '%.*s' (first at column %u)", (int)m->key_len,
-				    s->arena.ptr + m->key, m->key_col);
+				    arena_at(s, m->key), m->key_col);
 			rc = fail(j, line, s->pending_col, pb_buf_str(&msg));
 			pb_buf_release(&msg);
 			return rc;
 		}
+		if (s->text_why) {
+			if (s->text_in_key || s->depth == 0)
+				pb_buf_addf(&msg, "%s in a member name", s->text_why);
+			else
+				pb_buf_addf(&msg, "%s in member '%.*s'", s->text_why, (int)s->pending_len,
+					    arena_at(s, s->pending_key));
+			rc = fail(j, line, s->text_col, pb_buf_str(&msg));
+			pb_buf_release(&msg);
+			return rc;
+		}
 		if (s->not_object && s->objects)
-			return fail(j, line, after_first(s, p, n),
-				    "more than one value on a line: only one object may stand there");
+			return fail(j, line, after_first(s, p, n), more_than_one(s, p, n, "value"));
 		if (s->not_object)
-			return fail(j, line, col, "a JSON lines record must be an object");
+			return fail(j, line, first_token(p, n), "a JSON lines record must be an object");
 		yajl_message(j, &msg);
+		/* yajl stands past a character it cannot lex at all; other errors it reports where they are. */
+		if (strstr(pb_buf_str(&msg), "invalid char in json text") && col > 1)
+			col--;
 		rc = fail(j, line, col, pb_buf_str(&msg));
 		pb_buf_release(&msg);
 		return rc;
 	}
 	if (s->objects != 1)
-		return fail(j, line, after_first(s, p, n), "more than one object on a line");
+		return fail(j, line, after_first(s, p, n), more_than_one(s, p, n, "object"));
 	return 0;
 }
 
@@ -494,7 +617,7 @@ int pb_jsonl_next(struct pb_jsonl *j)
 		j->fields = f;
 		s->fields_cap = s->cap;
 	}
-	base = s->arena.ptr ? s->arena.ptr : "";
+	base = arena_at(s, 0);
 	for (i = 0; i < s->nm; i++) {
 		struct pb_json_field *f = &j->fields[i];
 

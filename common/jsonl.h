@@ -18,7 +18,7 @@ struct pb_json_field {
 	const char *key, *val; /* not NUL-terminated; valid until the next pb_jsonl_next */
 	size_t key_len, val_len;
 	enum pb_json_type type;
-	uint32_t col; /* column of the value on its line, from 1 (its first byte; for a string with escapes, near it) */
+	uint32_t col; /* column of the value on its line, from 1: its first byte (a string's opening quote) */
 };
 
 struct pb_jsonl_state;

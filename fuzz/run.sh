@@ -4,7 +4,7 @@
 # Usage: fuzz/run.sh [target...]        (default: csv csv_paths jsonl money tags job)
 #
 # Each target keeps its corpus in var/fuzz/<target>/corpus (seeded from fuzz/corpus/<target>/) and its
-# findings in var/fuzz/<target>/artifacts. Prints the executions of each target and whether it found
+# findings in var/fuzz/<target>/artifacts; fuzz/<target>.dict, when there is one, is its dictionary. Prints the executions of each target and whether it found
 # anything; exits non-zero if any did (a crash, a sanitizer report, or an undefined behaviour report).
 #
 # Environment: FUZZ_RUNS (default 1000000) executions per target; FUZZ_ARGS more libFuzzer options
@@ -28,8 +28,8 @@ sources() {
 	case $1 in
 	csv | csv_paths) echo common/csv.c common/buf.c ;;
 	money) echo common/money.c ;;
-	jsonl) echo common/jsonl.c common/buf.c -lyajl ;;
-	tags) echo -Iingest ingest/tags.c common/buf.c ;;
+	jsonl) echo common/jsonl.c common/buf.c common/text.c -lyajl ;;
+	tags) echo -Iingest ingest/tags.c common/buf.c common/text.c ;;
 	job) echo -Irunner runner/job.c runner/param.c common/date.c common/buf.c -lyaml ;;
 	*) return 1 ;;
 	esac
@@ -58,8 +58,10 @@ for t in "${targets[@]}"; do
 		cp -n fuzz/corpus/"$t"/* "$dir/corpus/" 2>/dev/null
 	fi
 	log=$dir/last.log
+	dict=()
+	[ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
 	# shellcheck disable=SC2086
-	"$bin" -runs="$RUNS" -print_final_stats=1 -artifact_prefix="$dir/artifacts/" ${FUZZ_ARGS:-} \
+	"$bin" -runs="$RUNS" -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "${dict[@]}" ${FUZZ_ARGS:-} \
 		"$dir/corpus" >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

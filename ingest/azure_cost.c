@@ -271,9 +271,11 @@ static int billing_month(struct pb_azure_cost *a, const struct pb_csv *c, struct
 		if (date_of(f, a->last_bill, sizeof(a->last_bill), &a->last_bill_len, &a->last_bill_month, &day) < 0)
 			return field_error(a, c, cols[k], "date", err, field);
 		u->billing_month = pb_date_month_start(day);
+		a->month_field = a->alt[cols[k]][0];
 		return 0;
 	}
 	u->billing_month = pb_date_month_start(u->usage_date);
+	a->month_field = a->alt[AZ_DATE][0];
 	return 0;
 }
 

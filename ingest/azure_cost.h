@@ -44,6 +44,7 @@ struct pb_azure_cost {
 	char account[40];     /* the current line's account, when it had to be lowercased */
 	char charge_type[96]; /* the current line's ChargeType/PricingModel */
 	int32_t last_date_day, last_bill_month;
+	long month_field; /* the column the current line's billing month came from */
 };
 
 /*

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "date.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -144,12 +145,42 @@ struct pb_text pb_first_text(const struct pb_csv *c, const long *alt)
 	return t;
 }
 
+/* The length of the UTF-8 sequence at p (at most n bytes) when it is a visible character's, else 0. */
+static size_t visible_utf8(const unsigned char *p, size_t n)
+{
+	size_t len = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
+
+	if (!len || len > n || pb_text_check((const char *)p, len, NULL, NULL) < 0)
+		return 0;
+	/* A byte order mark or a C1 control shows nothing: it is what a reader must be shown. */
+	if ((len == 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) || (len == 2 && p[0] == 0xC2 && p[1] < 0xA0))
+		return 0;
+	return len;
+}
+
 void pb_add_quoted_value(struct pb_buf *err, const char *ptr, size_t len)
 {
-	if (len <= 40)
-		pb_buf_addf(err, "\"%.*s\"", (int)len, ptr);
-	else
-		pb_buf_addf(err, "\"%.40s...\"", ptr);
+	const unsigned char *p = (const unsigned char *)ptr;
+	size_t i = 0, n = len < 40 ? len : 40;
+
+	/* Invisible and invalid bytes as \xHH, so that the message shows what is wrong and stays UTF-8. */
+	pb_buf_addch(err, '"');
+	while (i < n) {
+		size_t k = p[i] >= 0x80 ? visible_utf8(p + i, len - i) : 0;
+
+		if (k) {
+			pb_buf_add(err, ptr + i, k);
+			i += k;
+		} else if (p[i] < 0x20 || p[i] >= 0x7F) {
+			pb_buf_addf(err, "\\x%02x", p[i++]);
+		} else if (p[i] == '\\') {
+			pb_buf_addstr(err, "\\\\");
+			i++;
+		} else {
+			pb_buf_addch(err, ptr[i++]);
+		}
+	}
+	pb_buf_addstr(err, len > i ? "...\"" : "\"");
 }
 
 int pb_valid_currency(const char *ptr, size_t len)

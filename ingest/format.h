@@ -51,7 +51,11 @@ void pb_stats_reset(struct pb_format_stats *s);
 /* The warnings a file's statistics call for, one line each on out, as "PROG: NAME: warning: ...". */
 void pb_stats_warn(FILE *out, const char *prog, const char *name, const struct pb_format_stats *s);
 
-/* Quotes at most 40 bytes of a bad value into err, so one wild field cannot flood the terminal. */
+/*
+ * Quotes at most 40 bytes of a bad value into err (and "..." when there are more), so one wild field cannot
+ * flood the terminal; a control character, a byte order mark and a byte that is not UTF-8 are written
+ * \xHH (and a backslash \\), so that the message shows them and stays UTF-8.
+ */
 void pb_add_quoted_value(struct pb_buf *err, const char *ptr, size_t len);
 
 /* 1 when the field is a GUID (8-4-4-4-12 hexadecimal digits, either case). */

@@ -462,7 +462,8 @@ static int store_close(struct run *run, const struct pb_daily *const *rows, size
 		char prefix[64];
 
 		snprintf(prefix, sizeof(prefix), "%s: warning: ", pb_log_program());
-		pb_store_overlaps(run->conn, im->vendor, im->billing_month, prefix, stderr, &err);
+		/* The accounts this import shares: other imports' overlaps are --history's to tell. */
+		pb_store_overlaps(run->conn, im->vendor, im->billing_month, im->id, prefix, stderr, &err);
 	}
 	pb_buf_release(&err);
 	return 0;
@@ -498,7 +499,8 @@ static int prepare(struct run *run)
 {
 	int rc = setup_fetch(run);
 
-	if (rc == 0 && run->o->summary == PB_SUMMARY_NONE)
+	/* A summary reads the tags the store would record too, to refuse what the store would refuse. */
+	if (rc == 0)
 		rc = setup_tag_keys(run);
 	if (rc)
 		return rc;

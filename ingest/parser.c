@@ -24,6 +24,23 @@ int pb_parser_bind(struct pb_parser *p, enum pb_format_kind kind, const struct p
 	memset(p, 0, sizeof(*p));
 	p->kind = kind;
 	*field = 0;
+	/* UTF-16 (Excel's "Unicode text") reads as fields full of NUL bytes: say so, not "missing column". */
+	if (c->nfields && c->fields[0].len >= 2 &&
+	    (memcmp(c->fields[0].ptr, "\xFF\xFE", 2) == 0 || memcmp(c->fields[0].ptr, "\xFE\xFF", 2) == 0)) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "a UTF-16 byte order mark: a CSV export is read as UTF-8 text");
+		return -1;
+	}
+	for (i = 0; i < c->nfields; i++) {
+		if (memchr(c->fields[i].ptr, '\0', c->fields[i].len)) {
+			pb_buf_reset(err);
+			pb_buf_addstr(
+				err,
+				"NUL byte in the header: a CSV export is read as UTF-8 text (is this one UTF-16?)");
+			*field = i;
+			return -1;
+		}
+	}
 	/* A file whose lines end in CR alone reads as one long header record: say so, not "missing column". */
 	for (i = 0; i < c->nfields; i++) {
 		if (memchr(c->fields[i].ptr, '\r', c->fields[i].len)) {
@@ -57,7 +74,7 @@ size_t pb_parser_month_field(const struct pb_parser *p)
 {
 	if (p->kind == PB_FORMAT_AWS_CUR)
 		return (size_t)p->aws.alt[CUR_BILL_START][0];
-	return (size_t)(p->az.alt[AZ_BILL_START][0] >= 0 ? p->az.alt[AZ_BILL_START][0] : p->az.alt[AZ_DATE][0]);
+	return (size_t)p->az.month_field;
 }
 
 size_t pb_parser_date_field(const struct pb_parser *p)

@@ -40,7 +40,7 @@ size_t pb_parser_tags_field(const struct pb_parser *p);
 /* The name of the column read from field index field, for messages ("?" when none is). */
 const char *pb_parser_field_name(const struct pb_parser *p, size_t field);
 
-/* The field index of the billing period and of the usage date, for errors about them. */
+/* The field the current line's billing month came from, and that of its usage date, for errors about them. */
 size_t pb_parser_month_field(const struct pb_parser *p);
 size_t pb_parser_date_field(const struct pb_parser *p);
 

@@ -373,15 +373,14 @@ static const char *reduce_error(int rc)
 					     : "out of memory";
 }
 
-/* A JSON lines text the database would refuse: at the member holding the bad byte. */
-static void jsonl_text_error(struct pb_read *r, const char *name, const struct pb_jsonl *j, const struct pb_reduce *red)
+/* A JSON lines text the database would refuse: at the member holding the bad byte at. */
+static void jsonl_text_error(struct pb_read *r, const char *name, const struct pb_jsonl *j, const char *at,
+			     const char *why)
 {
 	struct pb_buf msg = PB_BUF_INIT;
-	const char *at, *why;
 	uint32_t col = 1;
 	size_t i;
 
-	pb_reduce_bad_text(red, &at, &why);
 	pb_buf_addf(&msg, "%s in a text value", why);
 	for (i = 0; i < j->nfields; i++) {
 		const struct pb_json_field *f = &j->fields[i];
@@ -401,14 +400,21 @@ static void jsonl_text_error(struct pb_read *r, const char *name, const struct p
 static int jsonl_fold(struct pb_read *r, const char *name, const struct pb_jsonl *j, const struct pb_usage *u,
 		      struct pb_reduce *red, struct pb_reduce *names, struct pb_buf *scratch)
 {
+	const char *at = NULL, *why = NULL;
 	int rc = pb_reduce_add(red, u);
 
-	if (rc == 0 && r->store) {
+	if (rc == PB_REDUCE_ERR_TEXT) {
+		pb_reduce_bad_text(red, &at, &why);
+	} else if (rc == 0 && r->store) {
 		rc = pb_worker_add_name(names, u, r->tag_keys, scratch);
-		red = names;
+		if (rc == PB_REDUCE_ERR_TEXT)
+			pb_reduce_bad_text(names, &at, &why);
+	} else if (rc == 0) {
+		/* A summary checks the names as the store would, without keeping them. */
+		rc = pb_worker_check_name(u, r->tag_keys, scratch, &at, &why);
 	}
 	if (rc == PB_REDUCE_ERR_TEXT) {
-		jsonl_text_error(r, name, j, red);
+		jsonl_text_error(r, name, j, at, why);
 		return 1;
 	}
 	if (rc < 0) {
@@ -436,7 +442,11 @@ static int jsonl_record(struct pb_read *r, const char *name, struct pb_jsonl *j,
 	if (!r->month)
 		r->month = u.billing_month; /* standard input without --month: its first line's */
 	if (pb_month_check(r->month, 0, &u, &err, &usage) < 0) {
+		/* The usage day came from UsageDate, or from ChargeStartDate where UsageDate is null or empty. */
 		const struct pb_json_field *f = pb_jsonl_get(j, "UsageDate");
+
+		if (!f || f->type == PB_JSON_NULL || f->val_len == 0)
+			f = pb_jsonl_get(j, "ChargeStartDate");
 
 		pb_read_report(r, name, j->line, f ? f->col : 1, pb_buf_str(&err));
 		rc = 1;

@@ -15,7 +15,7 @@
 struct pb_read {
 	const struct pb_ingest_options *opt;
 	struct pb_reduce *reduce; /* the daily rows (or per-account totals for --summary) */
-	struct pb_reduce *names;  /* partner account names and tags, when storing */
+	struct pb_reduce *names;  /* partner account names and tags, when storing (a summary only checks them) */
 	const struct pb_tag_keys *tag_keys;
 	int store;     /* hash files and prefetch downloads */
 	int32_t month; /* every line's billing month (pb_month_check), or 0 before it is known */

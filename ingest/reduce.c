@@ -149,6 +149,35 @@ static int text_bad(struct pb_reduce *r, const struct pb_text *t)
 	return 1;
 }
 
+/* The id of t (whose hash is h) in d, or -1 with *slot set to the empty slot where it would go. */
+static long probe(const struct dict *d, const struct pb_text *t, uint64_t h, size_t *slot)
+{
+	uint64_t want = h >> 32 << 32;
+	size_t j;
+
+	for (j = h & (d->nslots - 1); d->slots[j]; j = (j + 1) & (d->nslots - 1)) {
+		if ((d->slots[j] & 0xFFFFFFFF00000000ULL) == want) {
+			uint32_t id = (uint32_t)(d->slots[j] & 0xFFFFFFFFu) - 1;
+			const struct pb_text *x = &d->texts[id];
+
+			if (x->len == t->len && memcmp(x->ptr, t->ptr, t->len) == 0)
+				return id;
+		}
+	}
+	*slot = j;
+	return -1;
+}
+
+/* The id of t in d, or -1 when d does not hold it; nothing is added. */
+static long dict_find(const struct dict *d, const struct pb_text *t)
+{
+	size_t slot;
+
+	if (!d->nslots)
+		return -1;
+	return probe(d, t, hash_bytes(t->ptr, t->len), &slot);
+}
+
 /*
  * The id of t in d, adding it (copied into the arena) when new; PB_REDUCE_ERR_NOMEM, or
  * PB_REDUCE_ERR_TEXT for a new text that is not valid UTF-8 or holds a NUL byte.
@@ -158,6 +187,7 @@ static long intern(struct pb_reduce *r, struct dict *d, const struct pb_text *t)
 	static const struct pb_text empty = {"", 0};
 	uint64_t h, want;
 	size_t j;
+	long id;
 	char *copy;
 
 	/* An empty text may come without a pointer; memcmp and memcpy want one. */
@@ -173,17 +203,11 @@ static long intern(struct pb_reduce *r, struct dict *d, const struct pb_text *t)
 		return PB_REDUCE_ERR_NOMEM;
 	h = hash_bytes(t->ptr, t->len);
 	want = h >> 32 << 32;
-	for (j = h & (d->nslots - 1); d->slots[j]; j = (j + 1) & (d->nslots - 1)) {
-		if ((d->slots[j] & 0xFFFFFFFF00000000ULL) == want) {
-			uint32_t id = (uint32_t)(d->slots[j] & 0xFFFFFFFFu) - 1;
-			const struct pb_text *x = &d->texts[id];
-
-			if (x->len == t->len && memcmp(x->ptr, t->ptr, t->len) == 0) {
-				d->last_id = id;
-				d->have_last = 1;
-				return id;
-			}
-		}
+	id = probe(d, t, h, &j);
+	if (id >= 0) {
+		d->last_id = (uint32_t)id;
+		d->have_last = 1;
+		return id;
 	}
 	if (!r->merging && text_bad(r, t))
 		return PB_REDUCE_ERR_TEXT;
@@ -317,9 +341,10 @@ static int over_cap(struct pb_reduce *r, const struct key *k)
  * Finds or creates the entry of k. NULL when memory cannot be had, or (*capped set) when k would be a
  * row past the cap of its account.
  */
-static struct entry *lookup(struct pb_reduce *r, const struct key *k, int *capped)
+/* The entry of k (whose hash is h), or NULL with *slot set to the empty slot where it would go. */
+static struct entry *find_entry(const struct pb_reduce *r, const struct key *k, uint64_t h, size_t *slot)
 {
-	uint64_t h = hash_key(k), want = h >> 32 << 32;
+	uint64_t want = h >> 32 << 32;
 	size_t j;
 	struct entry *e;
 
@@ -330,6 +355,18 @@ static struct entry *lookup(struct pb_reduce *r, const struct key *k, int *cappe
 				return e;
 		}
 	}
+	*slot = j;
+	return NULL;
+}
+
+static struct entry *lookup(struct pb_reduce *r, const struct key *k, int *capped)
+{
+	uint64_t h = hash_key(k), want = h >> 32 << 32;
+	size_t j;
+	struct entry *e = find_entry(r, k, h, &j);
+
+	if (e)
+		return e;
 	if (r->cap) {
 		int over = over_cap(r, k);
 
@@ -400,38 +437,76 @@ static int check_unkeyed(struct pb_reduce *r, int col, const struct pb_text *t)
 	return 0;
 }
 
-/* The key of u at the reduction's grain; texts interned. */
-static int make_key(struct pb_reduce *r, const struct pb_usage *u, struct key *k)
+/* The texts (t) and dates (in k) of u's key at the reduction's grain; texts the key leaves out are checked. */
+static int key_texts(struct pb_reduce *r, const struct pb_usage *u, const struct pb_text *t[NCOLS], struct key *k)
 {
 	static const struct pb_text none = {"", 0};
-	const struct pb_text *t[NCOLS] = {&u->account, &u->category, &u->charge_type,
-					  &u->service, &u->region,   &u->currency};
 	int i;
 
 	memset(k, 0, sizeof(*k));
+	t[COL_ACCOUNT] = &u->account;
+	t[COL_CATEGORY] = &u->category;
+	t[COL_CHARGE_TYPE] = &u->charge_type;
+	t[COL_SERVICE] = &u->service;
+	t[COL_REGION] = &u->region;
+	t[COL_CURRENCY] = &u->currency;
+	for (i = 0; i < NCOLS; i++)
+		if (t[i]->len > MAX_TEXT)
+			return PB_REDUCE_ERR_TOOLONG;
 	if (r->grain == PB_GRAIN_ACCOUNT) {
 		for (i = COL_CATEGORY; i <= COL_REGION; i++) {
-			long rc = t[i]->len > MAX_TEXT ? PB_REDUCE_ERR_TOOLONG : check_unkeyed(r, i, t[i]);
+			int rc = check_unkeyed(r, i, t[i]);
 
 			if (rc < 0)
-				return (int)rc;
+				return rc;
 			t[i] = &none;
 		}
 	} else {
 		k->billing_month = u->billing_month;
 		k->usage_date = u->usage_date;
 	}
-	for (i = 0; i < NCOLS; i++) {
-		long id;
+	return 0;
+}
 
-		if (t[i]->len > MAX_TEXT)
-			return PB_REDUCE_ERR_TOOLONG;
-		id = intern(r, &r->dicts[i], t[i]);
+/* The ids of the texts t into k, interned. */
+static int intern_key(struct pb_reduce *r, const struct pb_text *const t[NCOLS], struct key *k)
+{
+	int i;
+
+	for (i = 0; i < NCOLS; i++) {
+		long id = intern(r, &r->dicts[i], t[i]);
+
 		if (id < 0)
 			return (int)id;
 		k->id[i] = (uint32_t)id;
 	}
 	return 0;
+}
+
+/*
+ * 1 when the row of the texts t (and k's dates) would be a new one of an account that has its cap of
+ * rows already, found without interning anything: values past the cap take no memory, however many
+ * distinct ones an export holds. Their texts are still checked (unless merging: they were, where they came
+ * from), so that the store refuses what a summary refuses. 0 otherwise; PB_REDUCE_ERR_TEXT.
+ */
+static int past_cap(struct pb_reduce *r, const struct pb_text *const t[NCOLS], const struct key *k)
+{
+	struct key found = *k;
+	long a = dict_find(&r->dicts[COL_ACCOUNT], t[COL_ACCOUNT]);
+	int i, is_new = 0;
+	size_t slot;
+
+	if (!r->cap || a < 0 || (size_t)a >= r->per_account_alloc || r->per_account[a] < r->cap)
+		return 0;
+	for (i = 0; i < NCOLS; i++) {
+		long id = dict_find(&r->dicts[i], t[i]);
+
+		if (id < 0 && !r->merging && text_bad(r, t[i]))
+			return PB_REDUCE_ERR_TEXT;
+		is_new |= id < 0;
+		found.id[i] = id < 0 ? 0 : (uint32_t)id;
+	}
+	return is_new || !find_entry(r, &found, hash_key(&found), &slot);
 }
 
 void pb_reduce_bad_text(const struct pb_reduce *r, const char **at, const char **why)
@@ -442,10 +517,20 @@ void pb_reduce_bad_text(const struct pb_reduce *r, const char **at, const char *
 
 int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 {
+	const struct pb_text *t[NCOLS];
 	struct key k;
 	struct entry *e;
-	int rc = make_key(r, u, &k), capped = 0;
+	int rc = key_texts(r, u, t, &k), capped = 0;
 
+	if (rc == 0)
+		rc = past_cap(r, t, &k);
+	if (rc == 1) {
+		r->capped_lines++;
+		r->capped_rows++;
+		return 0;
+	}
+	if (rc == 0)
+		rc = intern_key(r, t, &k);
 	if (rc < 0)
 		return rc;
 	e = lookup(r, &k, &capped);
@@ -470,19 +555,24 @@ int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src)
 	dst->capped_rows += src->capped_rows;
 	for (i = 0; i < src->n; i++) {
 		const struct entry *s = &src->entries[i];
+		const struct pb_text *t[NCOLS];
 		struct key k = s->key;
 		struct entry *e;
 
-		for (c = 0; c < NCOLS; c++) {
-			long id;
-
-			dst->merging = 1;
-			id = intern(dst, &dst->dicts[c], &src->dicts[c].texts[s->key.id[c]]);
-			dst->merging = 0;
-			if (id < 0)
-				return (int)id;
-			k.id[c] = (uint32_t)id;
+		for (c = 0; c < NCOLS; c++)
+			t[c] = &src->dicts[c].texts[s->key.id[c]];
+		dst->merging = 1;
+		c = past_cap(dst, t, &k);
+		if (c == 0)
+			c = intern_key(dst, t, &k);
+		dst->merging = 0;
+		if (c == 1) {
+			dst->capped_lines += s->lines;
+			dst->capped_rows++;
+			continue;
 		}
+		if (c < 0)
+			return c;
 		e = lookup(dst, &k, &capped);
 		if (!e && capped) {
 			dst->capped_lines += s->lines;

@@ -63,12 +63,15 @@ void pb_reduce_bad_text(const struct pb_reduce *r, const char **at, const char *
 
 /*
  * From now on an account gets at most cap rows (0: no cap): the lines of a new row past it are left out
- * and counted (pb_reduce_capped). For the names reduction, where a hostile export could make one account
- * carry a million distinct tag values.
+ * and counted (pb_reduce_capped), and nothing of them is kept, not even their texts. For the names
+ * reduction, where a hostile export could make one account carry a million distinct tag values.
  */
 void pb_reduce_set_cap(struct pb_reduce *r, size_t cap);
 
-/* The rows (distinct keys, counted once per part) and lines left out by the cap. */
+/*
+ * The rows and lines left out by the cap. Since nothing of a row left out is kept, it is counted again
+ * with each of its lines (and once for each part merged): rows counts distinct keys only when each came once.
+ */
 void pb_reduce_capped(const struct pb_reduce *r, uint64_t *rows, uint64_t *lines);
 
 /* Adds every row of src into dst (src is unchanged). Same returns as pb_reduce_add. */

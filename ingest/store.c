@@ -762,23 +762,25 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 	return 0;
 }
 
-long pb_store_overlaps(PGconn *conn, const char *vendor, int32_t month, const char *prefix, FILE *out,
-		       struct pb_buf *err)
+long pb_store_overlaps(PGconn *conn, const char *vendor, int32_t month, long long import_id, const char *prefix,
+		       FILE *out, struct pb_buf *err)
 {
-	char m[11] = "";
-	const char *p[2] = {vendor ? vendor : "", m};
+	char m[11] = "", id[32];
+	const char *p[3] = {vendor ? vendor : "", m, id};
 	PGresult *res;
 	long n;
 	int i;
 
 	if (month)
 		pb_date_format(month, m);
+	snprintf(id, sizeof(id), "%lld", import_id);
 	res = pb_db_query(conn,
 			  "SELECT vendor, to_char(billing_month, 'YYYY-MM'), partner_account_id, "
 			  "array_to_string(imports, ', '), line_count, cardinality(imports) FROM pb.import_overlap "
 			  "WHERE ($1 = '' OR vendor = $1) AND ($2 = '' OR billing_month = nullif($2, '')::date) "
+			  "AND ($3::bigint = 0 OR $3::bigint = ANY (imports)) "
 			  "ORDER BY billing_month, vendor, partner_account_id",
-			  2, p, err);
+			  3, p, err);
 	if (!res)
 		return -1;
 	n = PQntuples(res);
@@ -859,7 +861,7 @@ int pb_store_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
 		fputc('\n', out);
 	}
 	PQclear(res);
-	if (pb_store_overlaps(conn, NULL, month, "warning: ", out, err) < 0)
+	if (pb_store_overlaps(conn, NULL, month, 0, "warning: ", out, err) < 0)
 		return -1;
 	return 0;
 }

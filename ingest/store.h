@@ -59,9 +59,10 @@ int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err);
 
 /*
  * In one transaction: refuses an import without line items that would replace one that had some (unless
- * im->allow_empty), one that is not final that would replace a final one (unless im->allow_not_final) and a file whose bytes another current import of the month holds (or this one twice),
- * both PB_STORE_ERR_REFUSED with the reason in err; writes the rows with COPY, checks in the database that
- * they add up to exactly the lines read, records the files and the per-account totals, marks the previous
+ * im->allow_empty), one that is not final that would replace a final one (unless im->allow_not_final) and
+ * a file whose bytes another current import of the month holds (or this one twice), all three
+ * PB_STORE_ERR_REFUSED with the reason in err; writes the rows with COPY, checks in the database that they
+ * add up to exactly the lines read, records the files and the per-account totals, marks the previous
  * committed import of the key 'superseded' and deletes its rows, and commits this one. On failure nothing
  * of it stays. Returns 0, PB_STORE_ERR_REFUSED, PB_STORE_ERR_DATA (the totals disagree) or PB_STORE_ERR_DB.
  */
@@ -70,11 +71,12 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 
 /*
  * Writes one line per partner account that more than one current import of the vendor and month holds
- * (of one vendor, or every one when vendor is NULL; of one month, or every one when month is 0), each
- * starting with prefix, on out. Returns the count, or -1 with err set.
+ * (of one vendor, or every one when vendor is NULL; of one month, or every one when month is 0; of those
+ * import_id is one of, or all when import_id is 0), each starting with prefix, on out. Returns the count,
+ * or -1 with err set.
  */
-long pb_store_overlaps(PGconn *conn, const char *vendor, int32_t month, const char *prefix, FILE *out,
-		       struct pb_buf *err);
+long pb_store_overlaps(PGconn *conn, const char *vendor, int32_t month, long long import_id, const char *prefix,
+		       FILE *out, struct pb_buf *err);
 
 /* Marks the import 'failed' with the reason (best effort: the connection may be gone). */
 void pb_store_fail(PGconn *conn, const struct pb_store_import *im, const char *why);

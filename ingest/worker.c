@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "date.h"
 #include "tags.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -50,18 +51,16 @@ static int check_month(struct pb_worker *w, struct pb_csv *c, const struct pb_us
 }
 
 /*
- * A text the database would refuse: reported at the field that holds the bad byte, found by its
+ * A text the database would refuse: reported at the field that holds the bad byte at, found by its
  * address (a tag decoded from its escapes lies elsewhere: then the tags field).
  */
-static void text_error(struct pb_worker *w, struct pb_csv *c, const struct pb_reduce *r)
+static void text_error(struct pb_worker *w, struct pb_csv *c, const char *at, const char *why)
 {
 	struct pb_buf msg = PB_BUF_INIT;
 	size_t cols[PB_PARSER_MAXCOLS], n = pb_parser_columns(&w->parser, cols), i, field = SIZE_MAX;
-	const char *at, *why;
 	uint64_t line;
 	uint32_t col;
 
-	pb_reduce_bad_text(r, &at, &why);
 	for (i = 0; i < n && field == SIZE_MAX; i++) {
 		const struct pb_csv_field *f = &c->fields[cols[i]];
 
@@ -121,14 +120,65 @@ int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u, const 
 
 	if (pb_worker_name_kind(u->name_kind) && u->name.len)
 		rc = add_one(names, u->account, u->name_kind, u->name);
+	/* No key recorded: the tags are not read at all. */
+	if (!keys || (!keys->all && keys->n == 0))
+		return rc;
 	/* Tags that are not a flat object are not names: the rest of that field is left. */
 	pb_tags_init(&tags, u->tags.ptr, u->tags.len);
 	while (rc == 0 && u->tags.len && pb_tags_next(&tags, scratch) == 1) {
 		struct pb_text t = {scratch->ptr, scratch->len};
 
-		if (keys && pb_tag_keys_want(keys, t.ptr, t.len))
+		if (pb_tag_keys_want(keys, t.ptr, t.len))
 			rc = add_one(names, u->account, PB_NAME_TAG, t);
 	}
+	return rc;
+}
+
+/* A text the names reduction would refuse (see reduce.h). */
+static int name_text_bad(const char *p, size_t len, const char **at, const char **why)
+{
+	size_t bad;
+
+	if (len > 65535)
+		return PB_REDUCE_ERR_TOOLONG;
+	if (pb_text_check(p, len, &bad, why) == 0)
+		return 0;
+	*at = p + bad;
+	return PB_REDUCE_ERR_TEXT;
+}
+
+int pb_worker_check_name(const struct pb_usage *u, const struct pb_tag_keys *keys, struct pb_buf *scratch,
+			 const char **at, const char **why)
+{
+	struct pb_tags tags;
+	int rc = 0;
+
+	if (pb_worker_name_kind(u->name_kind) && u->name.len)
+		rc = name_text_bad(u->name.ptr, u->name.len, at, why);
+	if (!keys || (!keys->all && keys->n == 0))
+		return rc;
+	pb_tags_init(&tags, u->tags.ptr, u->tags.len);
+	while (rc == 0 && u->tags.len && pb_tags_next(&tags, scratch) == 1)
+		if (pb_tag_keys_want(keys, scratch->ptr, scratch->len))
+			rc = name_text_bad(scratch->ptr, scratch->len, at, why);
+	return rc;
+}
+
+/* Records (or, in a summary, checks) the line's names. Returns as pb_reduce_add; a bad text is reported. */
+static int add_names(struct pb_worker *w, struct pb_csv *c, const struct pb_usage *u, struct pb_buf *scratch)
+{
+	const char *at = NULL, *why = NULL;
+	int rc;
+
+	if (w->names) {
+		rc = pb_worker_add_name(w->names, u, w->tag_keys, scratch);
+		if (rc == PB_REDUCE_ERR_TEXT)
+			pb_reduce_bad_text(w->names, &at, &why);
+	} else {
+		rc = pb_worker_check_name(u, w->tag_keys, scratch, &at, &why);
+	}
+	if (rc == PB_REDUCE_ERR_TEXT)
+		text_error(w, c, at, why);
 	return rc;
 }
 
@@ -184,13 +234,14 @@ void pb_worker_run(struct pb_worker *w)
 		if (w->nerrors)
 			continue;
 		rc = pb_reduce_add(w->reduce, &u);
-		if (rc == PB_REDUCE_ERR_TEXT)
-			text_error(w, c, w->reduce);
-		if (rc == 0 && w->names) {
-			rc = pb_worker_add_name(w->names, &u, w->tag_keys, &scratch);
-			if (rc == PB_REDUCE_ERR_TEXT)
-				text_error(w, c, w->names);
+		if (rc == PB_REDUCE_ERR_TEXT) {
+			const char *at, *why;
+
+			pb_reduce_bad_text(w->reduce, &at, &why);
+			text_error(w, c, at, why);
 		}
+		if (rc == 0)
+			rc = add_names(w, c, &u, &scratch);
 		if (rc == PB_REDUCE_ERR_TEXT) {
 			if (w->nerrors >= w->max_errors || w->fatal)
 				break;

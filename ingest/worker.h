@@ -20,10 +20,10 @@ struct pb_worker_error {
 
 struct pb_worker {
 	/* Set by the caller. */
-	struct pb_csv *csv;	  /* positioned at start (after the header for the first part) */
-	struct pb_parser parser;  /* the file's bound columns; per-part counters */
-	struct pb_reduce *reduce; /* this part's rows */
-	struct pb_reduce *names;  /* when set: the partner account names lines give (see pb_worker_name_kind) */
+	struct pb_csv *csv;		    /* positioned at start (after the header for the first part) */
+	struct pb_parser parser;	    /* the file's bound columns; per-part counters */
+	struct pb_reduce *reduce;	    /* this part's rows */
+	struct pb_reduce *names;	    /* the account names lines give (pb_worker_name_kind); NULL: checked only */
 	const struct pb_tag_keys *tag_keys; /* the tags recorded as names (NULL: none) */
 	unsigned long max_errors;	    /* stop after this many */
 	int32_t month;			    /* every line's billing month (pb_month_check) */
@@ -62,6 +62,15 @@ const char *pb_worker_name_kind(enum pb_name_kind kind);
  */
 int pb_worker_add_name(struct pb_reduce *names, const struct pb_usage *u, const struct pb_tag_keys *keys,
 		       struct pb_buf *scratch);
+
+/*
+ * Checks what pb_worker_add_name would record, without recording it, so that a summary refuses what the
+ * store would: the name and the tags of keys must be text the database takes, of at most 65535 bytes.
+ * Returns 0, PB_REDUCE_ERR_TOOLONG, or PB_REDUCE_ERR_TEXT with the bad byte in *at (inside u's name, or
+ * in scratch for a decoded tag) and why in *why.
+ */
+int pb_worker_check_name(const struct pb_usage *u, const struct pb_tag_keys *keys, struct pb_buf *scratch,
+			 const char **at, const char **why);
 
 /* Frees what the worker's results hold (errors), not csv or reduce. */
 void pb_worker_release(struct pb_worker *w);

@@ -6,7 +6,7 @@
 #   pb_tests_done   prints "N passed, N failed" and returns non-zero if any failed
 # For the scripts that run a throwaway PostgreSQL cluster (tests/integration/*.sh):
 #   pb_test_tmp NAME, pb_test_cluster_start [--no-migrate] [TEST], pb_test_cleanup, pb_sql QUERY [SEPARATOR],
-#   pb_test_need_servers
+#   pb_sql_session_start and pb_sql_in QUERY, pb_test_need_servers
 # For pb-ingest's end-to-end scripts (tests/e2e/*/run.sh):
 #   pb_e2e_start NAME, check_run NAME STATUS STDOUT STDERR DIR STDIN ARG..., want NAME MODE FILE...,
 #   pb_want_compute EXPECTED_PY, pb_e2e_error_cases DIR
@@ -71,6 +71,7 @@ pb_test_cluster_start() {
 # pb_test_cleanup: stops the test servers (when tests/servers/lib.sh is sourced) and the cluster, and removes
 # TMP: a script's EXIT trap, or the last step of it.
 pb_test_cleanup() {
+	pb_sql_session_end
 	if declare -F pb_servers_stop >/dev/null; then pb_servers_stop; fi
 	"$BIN/pb-db" stop >/dev/null 2>&1
 	rm -rf "$TMP"
@@ -90,6 +91,34 @@ pb_test_need_servers() {
 # separated by SEPARATOR (default ","); a failure says "SQL FAILED: QUERY" on stderr.
 pb_sql() {
 	"$BIN/pb-db" psql -X -q -t -A -F"${2:-,}" -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
+}
+
+# pb_sql_session_start, then pb_sql_in QUERY: the same as pb_sql, through one psql kept open for the whole
+# script (a psql a query costs a script that checks the store after each of hundreds of runs most of its
+# time). pb_sql_in sets SQL_ROWS (the rows, or "SQL FAILED: ..." with psql's message) instead of printing,
+# since the session's descriptors do not reach a subshell; pb_test_cleanup ends the session.
+pb_sql_session_start() {
+	coproc PB_PSQL { exec "$BIN/pb-db" psql -X -q -t -A -F, -v ON_ERROR_STOP=0 2>&1; }
+}
+pb_sql_in() {
+	local line
+	SQL_ROWS=
+	printf '%s;\n\\echo @@pb-sql-end@@\n' "$1" >&"${PB_PSQL[1]}" || {
+		SQL_ROWS="SQL FAILED: no session: $1"
+		return 1
+	}
+	while IFS= read -r -t 120 line <&"${PB_PSQL[0]}"; do
+		[ "$line" == @@pb-sql-end@@ ] && return 0
+		SQL_ROWS+=${SQL_ROWS:+$'\n'}$line
+	done
+	SQL_ROWS="SQL FAILED: no answer: $1"
+	return 1
+}
+pb_sql_session_end() {
+	if [ -n "${PB_PSQL_PID:-}" ]; then
+		{ echo '\q' >&"${PB_PSQL[1]}"; } 2>/dev/null
+		wait "$PB_PSQL_PID" 2>/dev/null
+	fi
 }
 
 # ---- pb-ingest end to end --------------------------------------------------------------------------------

@@ -284,6 +284,24 @@ check "--allow-not-final replaces it" "0|f,10" "$?|$(pb_sql "SELECT final, list_
 "$PBI" --format aws-cur --no-progress --source fin:aws "$TMP/fin/final.csv" >/dev/null 2>"$TMP/err"
 check "a final delivery (a restatement) replaces a final import" "0|t,12" "$?|$(pb_sql "SELECT final, list_total FROM pb.import WHERE source = 'fin:aws' AND status = 'committed'")"
 
+# At commit, the partner accounts the new import shares with another current import are reported, and only
+# those: an import that shares none warns of nothing, whatever other imports of the month overlap.
+mkdir -p "$TMP/ov"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,PayGPrice,Quantity,CostInBillingCurrency' \
+	'22222222-3333-4444-8555-666666666666,10/01/2026,Usage,USD,1,1,1' >"$TMP/ov/one.csv"
+sed 's/,1$/,2/' "$TMP/ov/one.csv" >"$TMP/ov/two.csv"
+sed 's/^22222222/33333333/' "$TMP/ov/one.csv" >"$TMP/ov/other.csv"
+"$PBI" --format azure-cost --no-progress --source ov:one "$TMP/ov/one.csv" >/dev/null 2>&1
+"$PBI" --format azure-cost --no-progress --source ov:two "$TMP/ov/two.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+ov=$(pb_sql "SELECT string_agg(id::text, ', ' ORDER BY id) FROM pb.import WHERE status = 'committed' AND source IN ('ov:one', 'ov:two')")
+check "an import that shares a partner account with another current import warns of it at commit" \
+	"0|pb-ingest: warning: azure partner account 22222222-3333-4444-8555-666666666666 of 2026-10 is in 2 current imports: $ov (2 lines); its usage is billed once per import" \
+	"$st|$(cat "$TMP/err")"
+"$PBI" --format azure-cost --no-progress --source ov:other "$TMP/ov/other.csv" >"$TMP/out" 2>"$TMP/err"
+check "an import that shares no partner account warns of nothing, whatever other imports overlap" "0|" \
+	"$?|$(cat "$TMP/err")"
+
 # --history lists every import with its status.
 "$PBI" --history --month 2026-10 >"$TMP/out" 2>"$TMP/err"
 if [ $? -eq 0 ] && grep -q 'committed' "$TMP/out" && grep -q 'superseded' "$TMP/out" && grep -q 'failed' "$TMP/out"; then

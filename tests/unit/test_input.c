@@ -529,6 +529,23 @@ static void test_zip_two_entries(void **state)
 	pb_buf_release(&want);
 }
 
+/* An archive without entries is only its end record ("PK\5\6"): a ZIP file still, not text. */
+static void test_zip_no_entry(void **state)
+{
+	struct fixture *f = *state;
+	static const char empty[22] = "PK\x05\x06";
+	const char *path = tmp_file(f, empty, sizeof(empty));
+	struct pb_buf err = PB_BUF_INIT, want = PB_BUF_INIT;
+	struct pb_input *in;
+
+	assert_int_equal(pb_input_open(path, &in, &err), -1);
+	assert_null(in);
+	pb_buf_addf(&want, "%s: zip archive holds 0 entries; expected one", path);
+	assert_string_equal(pb_buf_str(&err), want.ptr);
+	pb_buf_release(&err);
+	pb_buf_release(&want);
+}
+
 static void test_nonexistent(void **state)
 {
 	struct fixture *f = *state;
@@ -816,6 +833,7 @@ int main(void)
 		T(test_gzip_corrupt_middle),
 		T(test_zip_one_entry),
 		T(test_zip_two_entries),
+		T(test_zip_no_entry),
 		T(test_nonexistent),
 		T(test_directory),
 		T(test_plain_split_helpers),

@@ -56,4 +56,22 @@ for threads in 1 4 16; do
 	fi
 done
 
+# Issue 11's heap overflow: a 20 MB CUR 2.0 file of 257 columns, the columns read last, split between threads
+# at the default part size (8 MiB: two parts), must give exactly what one thread gives, and say nothing.
+python3 "$HERE/gen_wide.py" 20000000 257 >"$TMP/wide.csv"
+"$PB" --threads 1 --no-progress --format aws-cur --summary=daily "$TMP/wide.csv" >"$TMP/wide-one.csv" 2>"$TMP/wide-one.err"
+for threads in 2 4; do
+	"$PB" --threads $threads --no-progress --format aws-cur --summary=daily "$TMP/wide.csv" >"$TMP/wide-got.csv" \
+		2>"$TMP/wide.err"
+	status=$?
+	if [ $status -eq 0 ] && [ -s "$TMP/wide-one.csv" ] && cmp -s "$TMP/wide-one.csv" "$TMP/wide-got.csv" &&
+		[ ! -s "$TMP/wide.err" ] && [ ! -s "$TMP/wide-one.err" ]; then
+		ok "a 20 MB file of 257 columns split between $threads threads"
+	else
+		notok "a 20 MB file of 257 columns split between $threads threads (status $status)"
+		head -5 "$TMP/wide.err" "$TMP/wide-one.err"
+		diff "$TMP/wide-one.csv" "$TMP/wide-got.csv" | head -5
+	fi
+done
+
 pb_tests_done

@@ -1,0 +1,643 @@
+#!/usr/bin/env bash
+# The pb-ingest items of the ingest review, each against a throwaway PostgreSQL cluster: the same data never
+# billed twice (an import's identity includes its format; the same bytes in two current imports refused;
+# partner accounts two current imports hold reported), an empty export never replacing a good import, the
+# first line's errors at their position in store mode without --month, text PostgreSQL refuses caught at
+# its field, duplicate columns and members, one JSON object a line, ids and months checked alike in
+# --summary and in the store, output errors of --history, empty Azure billing periods, reservation lines
+# without a list price, CUR 2.0 without its pricing column, partitions made without blocking readers, and
+# the tags recorded. Each refusal is checked for its exit status, its exact message with FILE:LINE:COLUMN,
+# an empty standard output, and a store left as it was (the committed imports, their rows, files and
+# names; a refused run leaves at most a row of its own marked failed).
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PBI=$BIN/pb-ingest
+
+pb_test_tmp ingest-review
+cleanup() {
+	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
+	pb_test_cleanup
+}
+trap cleanup EXIT
+pb_test_cluster_start
+pb_sql_session_start
+
+# ---- helpers ---------------------------------------------------------------------------------------------
+
+# state: STATE, what a refused run must leave as it was: the committed imports with their totals, the number
+# of imports that did not fail, the daily rows, the files and the names.
+state() {
+	pb_sql_in "SELECT (SELECT coalesce(string_agg(id || ' ' || source || ' ' || line_count || ' '
+		|| coalesce(list_total::text, '-') || ' ' || billed_total, '; ' ORDER BY id), 'none')
+		FROM pb.import WHERE status = 'committed')
+	|| ' | ' || (SELECT count(*) FROM pb.import WHERE status <> 'failed') || ' not failed'
+	|| ' | ' || (SELECT count(*) || ' rows ' || coalesce(sum(line_count), 0) || ' lines '
+		|| coalesce(sum(list_cost), 0) || ' list ' || coalesce(sum(billed_cost), 0) || ' billed'
+		FROM pb.usage_daily)
+	|| ' | ' || (SELECT count(*) FROM pb.import_file) || ' files ' || (SELECT count(*) FROM pb.partner_account_name)
+		|| ' names'"
+	STATE=$SQL_ROWS
+	# A query that fails must not compare equal to itself: two unreadable states prove nothing.
+	case $STATE in *ERROR:* | "SQL FAILED"*) STATE="unreadable ($RANDOM$RANDOM): $STATE" ;; esac
+}
+
+# run DIR ARG...: pb-ingest ARG... in DIR; st, and out and err (the files of its stdout and stderr);
+# stored=no when it was a --summary (which never opens the database).
+out=$TMP/out
+err=$TMP/err
+run() {
+	local dir=$1 a
+	shift
+	stored=yes
+	for a in "$@"; do
+		case $a in --summary*) stored=no ;; esac
+	done
+	(cd "$dir" && exec "$PBI" --no-progress "$@") >"$out" 2>"$err"
+	st=$?
+}
+
+# at FILE LINE TEXT: FILE:LINE:COLUMN where COLUMN is the byte column of TEXT's first byte on that line of
+# FILE (found relative to the current folder or $TMP).
+at() {
+	local path=$1
+	[ -e "$path" ] || path=$TMP/$1
+	NEEDLE=$3 LC_ALL=C awk -v l="$2" -v f="$1" 'NR == l { i = index($0, ENVIRON["NEEDLE"]); if (i) print f ":" l ":" i; else print f ":" l ": TEXT NOT FOUND"; exit }' "$path"
+}
+
+# refused NAME STATUS MESSAGE BEFORE: the last run exited STATUS with exactly MESSAGE on stderr and nothing
+# on stdout, and, when it was not a --summary, the store is as BEFORE says.
+refused() {
+	check "$1: exit $2 and the message" "$2|$3|" "$st|$(cat "$err")|$(cat "$out")"
+	if [ "$stored" == yes ]; then
+		state
+		check "$1: the store is unchanged" "$4" "$STATE"
+	fi
+}
+
+# committed SOURCE: the committed imports of a source, "id format" a line.
+committed() {
+	pb_sql "SELECT id, format FROM pb.import WHERE status = 'committed' AND source = '$1' ORDER BY id" ' '
+}
+
+# ---- fixtures --------------------------------------------------------------------------------------------
+
+CUR_H='identity_line_item_id,bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_product_code,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_region_code'
+cur_row() {
+	echo "$1,${2:-2026-10-01T00:00:00.000Z},${3:-444455556666},Usage,${4:-2026-10-01T03:00:00.000Z},AmazonS3,USD,${5:-0.1},${6:-0.12},us-east-1"
+}
+TENANT=1b4e28ba-2fa1-11d2-883f-0016d3cca427
+pc_line() {
+	echo "{\"CustomerId\":\"${1:-$TENANT}\",\"CustomerName\":\"Contoso Ltd\",\"UsageDate\":\"${2:-2026-10-03T00:00:00Z}\",\"ChargeType\":\"Usage\",\"MeterCategory\":\"Virtual Machines\",\"ResourceLocation\":\"eastus\",\"UnitPrice\":${3:-\"0.5\"},\"Quantity\":4,\"BillingPreTaxTotal\":${4:-\"1.75\"},\"BillingCurrency\":\"USD\"${5:-}}"
+}
+CSP_H='customerTenantId,customerName,SubscriptionId,Date,ChargeType,BillingCurrency,PayGPrice,Quantity,CostInBillingCurrency,MeterCategory'
+csp_row() {
+	echo "${1:-$TENANT},Contoso Ltd,6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,${2:-10/02/2026},Usage,USD,0.2,10,${3:-1.5},Storage"
+}
+
+mkdir -p "$TMP/a" "$TMP/b" "$TMP/mix" "$TMP/pc" "$TMP/bad" "$TMP/az" "$TMP/e"
+{
+	echo "$CUR_H"
+	cur_row m1
+	cur_row m2 2026-10-01T00:00:00.000Z 111122223333 2026-10-02T05:00:00.000Z 2.5 3
+} >"$TMP/a/cur.csv"
+
+# ---- 2. the same data billed twice ----------------------------------------------------------------------
+
+run "$TMP/a" --format aws-cur cur.csv
+check "2: an AWS import commits" "0" "$st"
+A_ID=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = 'file://$TMP/a'")
+A_SHA=$(sha256sum "$TMP/a/cur.csv" | cut -d' ' -f1)
+
+# The same file copied into a second folder: another source, the same bytes.
+cp "$TMP/a/cur.csv" "$TMP/b/cur.csv"
+state
+before=$STATE
+run "$TMP/b" --format aws-cur cur.csv
+refused "2: the same file in a second folder" 4 \
+	"pb-ingest: file://$TMP/b/cur.csv: the same bytes (sha256 $A_SHA) are in import $A_ID of 2026-10 (aws-cur from file://$TMP/a, file file://$TMP/a/cur.csv): refusing to bill them twice" \
+	"$before"
+run "$TMP/b" --format aws-cur --month 2026-10 --source copy-of-a cur.csv
+refused "2: the same file under another --source" 4 \
+	"pb-ingest: file://$TMP/b/cur.csv: the same bytes (sha256 $A_SHA) are in import $A_ID of 2026-10 (aws-cur from file://$TMP/a, file file://$TMP/a/cur.csv): refusing to bill them twice" \
+	"$before"
+
+# One file given twice in one import: a copy of it under another name, and the same name twice.
+{
+	echo "$CUR_H"
+	cur_row m9 2026-10-01T00:00:00.000Z 444455556666 2026-10-03T03:00:00.000Z 7
+} >"$TMP/b/other.csv"
+cp "$TMP/b/other.csv" "$TMP/b/other-copy.csv"
+O_SHA=$(sha256sum "$TMP/b/other.csv" | cut -d' ' -f1)
+run "$TMP/b" --format aws-cur --source copies other.csv other-copy.csv
+refused "2: a file and its copy in one import" 4 \
+	"pb-ingest: file://$TMP/b/other-copy.csv: the same bytes as file://$TMP/b/other.csv (sha256 $O_SHA): a file is read once per import" \
+	"$before"
+run "$TMP/b" --format aws-cur --source copies other.csv other.csv
+refused "2: one file named twice" 4 \
+	"pb-ingest: file://$TMP/b/other.csv: the same bytes as file://$TMP/b/other.csv (sha256 $O_SHA): a file is read once per import" \
+	"$before"
+
+# A Partner Center file and an Azure cost file in one folder are two sources: neither replaces the other.
+# They bill the same customer tenant, which both commits report, and so does --history.
+{
+	echo "$CSP_H"
+	csp_row
+	csp_row "$TENANT" 10/05/2026 2.25
+} >"$TMP/mix/azure.csv"
+pc_line >"$TMP/mix/pc.jsonl"
+run "$TMP/mix" --format azure-cost azure.csv
+AZ_ID=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = 'file://$TMP/mix'")
+check "2: an Azure CSP import commits, no overlap yet" \
+	"0|import $AZ_ID committed: azure 2026-10 from file://$TMP/mix: 1 file, 2 lines, 2 daily rows, list_cost 4, billed_cost 3.75|" \
+	"$st|$(cat "$out")|$(cat "$err")"
+run "$TMP/mix" --format partner-center --month 2026-10 pc.jsonl
+PC_ID=$((AZ_ID + 1))
+check "2: a Partner Center import of the same folder commits and warns of the tenant both hold" \
+	"0|import $PC_ID committed: azure 2026-10 from file://$TMP/mix: 1 file, 1 lines, 1 daily rows, list_cost 2, billed_cost 1.75|pb-ingest: warning: azure partner account $TENANT of 2026-10 is in 2 current imports: $AZ_ID, $PC_ID (3 lines); its usage is billed once per import" \
+	"$st|$(cat "$out")|$(cat "$err")"
+check "2: both imports of the folder are current, one per format" "$AZ_ID azure-cost
+$PC_ID partner-center" "$(committed "file://$TMP/mix")"
+run "$TMP" --history --month 2026-10
+check "2: --history lists the overlap last, with exit 0" \
+	"0|warning: azure partner account $TENANT of 2026-10 is in 2 current imports: $AZ_ID, $PC_ID (3 lines); its usage is billed once per import|" \
+	"$st|$(tail -n 1 "$out")|$(cat "$err")"
+# The same Azure file again replaces its own import only (its format's), and still reports the overlap.
+run "$TMP/mix" --format azure-cost azure.csv
+check "2: a rerun of the Azure file replaces the Azure import, not the Partner Center one" \
+	"0|$PC_ID partner-center
+$((PC_ID + 1)) azure-cost" "$st|$(committed "file://$TMP/mix")"
+
+# ---- 4. an empty export never replaces a good import -------------------------------------------------------
+
+pc_line >"$TMP/pc/part-1.jsonl"
+pc_line "$TENANT" 2026-10-04T00:00:00Z '"0.25"' '"1.5"' >>"$TMP/pc/part-1.jsonl"
+run "$TMP/pc" --format partner-center --month 2026-10 --source pc:unbilled part-1.jsonl
+PCG=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = 'pc:unbilled'")
+check "4: a good Partner Center import commits" "0|2" \
+	"$st|$(pb_sql "SELECT line_count FROM pb.import WHERE id = ${PCG:-0}")"
+: >"$TMP/pc/empty.jsonl"
+gzip -n -c </dev/null >"$TMP/pc/empty.jsonl.gz"
+printf '\357\273\277' >"$TMP/pc/bom.jsonl"
+printf '\n \n\r\n\t\n' >"$TMP/pc/blank.jsonl"
+state
+before=$STATE
+for f in empty.jsonl empty.jsonl.gz bom.jsonl blank.jsonl; do
+	run "$TMP/pc" --format partner-center --month 2026-10 --source pc:unbilled "$f"
+	refused "4: an empty export ($f) over a good import" 4 \
+		"pb-ingest: no line items: the current import $PCG of azure 2026-10 from pc:unbilled has 2 lines; an empty export does not replace it (--allow-empty to do so)" \
+		"$before"
+done
+# The same for a CSV file with a header and no line item.
+echo "$CUR_H" >"$TMP/a/header-only.csv"
+run "$TMP/a" --format aws-cur --month 2026-10 header-only.csv
+refused "4: a CSV export with a header only over a good import" 4 \
+	"pb-ingest: no line items: the current import $A_ID of aws 2026-10 from file://$TMP/a has 2 lines; an empty export does not replace it (--allow-empty to do so)" \
+	"$before"
+# CR-only line ends: refused at the header field that holds the first CR, not read as a header only.
+tr '\n' '\r' <"$TMP/a/cur.csv" >"$TMP/a/cr.csv"
+cr_at=$(at a/cur.csv 1 product_region_code)
+CR_MSG="pb-ingest: cr.csv:1:${cr_at##*:}: carriage return inside a header field: lines that end in CR alone are not read; convert them to LF or CR LF"
+run "$TMP/a" --format aws-cur --month 2026-10 cr.csv
+refused "4: CR-only line ends are refused at the header field that holds the first CR" 1 "$CR_MSG" "$before"
+run "$TMP/a" --format aws-cur cr.csv
+refused "4: CR-only line ends, without --month" 1 "$CR_MSG" "$before"
+run "$TMP/a" --format aws-cur --summary cr.csv
+refused "4: CR-only line ends, in --summary" 1 "$CR_MSG" "$before"
+# --allow-empty says an empty export is meant: it replaces the good import.
+run "$TMP/pc" --format partner-center --month 2026-10 --source pc:unbilled --allow-empty empty.jsonl
+check "4: --allow-empty replaces it with an import of no lines" "0|0" \
+	"$st|$(pb_sql "SELECT line_count FROM pb.import WHERE status = 'committed' AND source = 'pc:unbilled'")"
+
+# ---- 5. store mode without --month: the first line's error at its position -----------------------------
+
+{
+	echo "$CUR_H"
+	cur_row m1 2026-10-01T00:00:00.000Z 444455556666 2026-10-01T03:00:00.000Z x1
+	cur_row m2 2026-10-01T00:00:00.000Z 444455556666 2026-10-01T04:00:00.000Z 0.5
+	cur_row m3 2026-10-01T00:00:00.000Z 444455556666 2026-10-01T05:00:00.000Z 1,5
+} >"$TMP/bad/first-amount.csv"
+{
+	echo "$CUR_H"
+	cur_row m1 2026-1
+	cur_row m2
+} >"$TMP/bad/first-month.csv"
+state
+before=$STATE
+run "$TMP/bad" --format aws-cur first-amount.csv
+refused "5: a bad amount on the first line, store mode without --month" 1 \
+	"pb-ingest: $(at bad/first-amount.csv 2 x1 | cut -d/ -f2): bad amount \"x1\" in column 'line_item_unblended_cost': unexpected character 'x'" \
+	"$before"
+run "$TMP/bad" --format aws-cur --summary first-amount.csv
+refused "5: the same in --summary" 1 \
+	"pb-ingest: $(at bad/first-amount.csv 2 x1 | cut -d/ -f2): bad amount \"x1\" in column 'line_item_unblended_cost': unexpected character 'x'" \
+	"$before"
+run "$TMP/bad" --format aws-cur --max-errors 5 first-amount.csv
+refused "5: every bad line, store mode without --month and --max-errors 5" 1 \
+	"pb-ingest: $(at bad/first-amount.csv 2 x1 | cut -d/ -f2): bad amount \"x1\" in column 'line_item_unblended_cost': unexpected character 'x'
+pb-ingest: first-amount.csv:4:1: expected 10 fields, found 11" \
+	"$before"
+run "$TMP/bad" --format aws-cur first-month.csv
+refused "5: a first line whose billing month cannot be read, store mode without --month" 1 \
+	"pb-ingest: $(at bad/first-month.csv 2 2026-1, | cut -d/ -f2): bad timestamp \"2026-1\" in column 'bill_billing_period_start_date'" \
+	"$before"
+{
+	echo "SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency"
+	echo "6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/32/2026,Usage,USD,1"
+} >"$TMP/bad/first-date.csv"
+run "$TMP/bad" --format azure-cost first-date.csv
+refused "5: an Azure first line without a readable date, store mode without --month" 1 \
+	"pb-ingest: $(at bad/first-date.csv 2 10/32 | cut -d/ -f2): bad date \"10/32/2026\" in column 'Date'" \
+	"$before"
+
+# ---- 6. text PostgreSQL refuses, caught at its field in --summary and in the store alike -----------------
+
+AZ_H='SubscriptionId,SubscriptionName,Date,ChargeType,BillingCurrency,CostInBillingCurrency,MeterCategory,Tags'
+SUB=6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01
+{
+	echo "$AZ_H"
+	echo "$SUB,prod-web,10/01/2026,Usage,USD,1,Storage,"
+	printf '%s\n' "$SUB,prod-web,10/02/2026,Usage,USD,1,Sto$(printf '\001')rage," | tr '\001' '\000'
+} >"$TMP/bad/nul.csv"
+{
+	echo "$AZ_H"
+	echo "$SUB,prod-web,10/01/2026,Usage,USD,1,Storage,"
+	printf '%s\n' "$SUB,caf$(printf '\351'),10/02/2026,Usage,USD,1,Storage,"
+} >"$TMP/bad/latin1-name.csv"
+{
+	echo "$AZ_H"
+	printf '%s\n' "$SUB,prod-web,10/02/2026,Usage,USD,1,Storage,\"{\"\"clc-alias\"\":\"\"ACME1\"\",\"\"owner\"\":\"\"Fran$(printf '\347')ois\"\"}\""
+} >"$TMP/bad/latin1-tag.csv"
+for mode in "" "--month 2026-10" "--summary"; do
+	# shellcheck disable=SC2086 # a mode is zero to two words
+	run "$TMP/bad" --format azure-cost $mode nul.csv
+	refused "6: a NUL byte ${mode:-(store)}" 1 \
+		"pb-ingest: nul.csv:3:$(at bad/nul.csv 2 Storage | cut -d: -f3): NUL byte in column 'MeterCategory'" "$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format azure-cost $mode latin1-name.csv
+	refused "6: a Latin-1 subscription name ${mode:-(store)}" 1 \
+		"pb-ingest: latin1-name.csv:3:$(at bad/latin1-name.csv 3 caf | cut -d: -f3): invalid UTF-8 in column 'SubscriptionName'" "$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format azure-cost --tag-keys owner $mode latin1-tag.csv
+	refused "6: a Latin-1 tag value of a recorded key ${mode:-(store)}" 1 \
+		"pb-ingest: latin1-tag.csv:2:$(at bad/latin1-tag.csv 2 '"{' | cut -d: -f3): invalid UTF-8 in column 'Tags'" "$before"
+done
+# A tag the store does not record is not read: its bytes do not matter.
+run "$TMP/bad" --format azure-cost --tag-keys clc-alias --summary latin1-tag.csv
+check "6: a Latin-1 tag value of a key not recorded is not read" "0" "$st"
+
+# JSON escapes: \u0000 and unpaired surrogates are refused at the escape; a pair (an emoji) is decoded.
+pc_line >"$TMP/bad/esc.jsonl"
+pc_line | sed 's/"Contoso Ltd"/"Contoso\\u0000Ltd"/' >>"$TMP/bad/esc.jsonl"
+pc_line | sed 's/"Virtual Machines"/"VM \\ud83d"/' >"$TMP/bad/hi.jsonl"
+pc_line | sed 's/"Virtual Machines"/"VM \\ude00\\ud83d"/' >"$TMP/bad/lo.jsonl"
+printf '%s\n' "$(pc_line | sed "s/\"Contoso Ltd\"/\"Contoso S.$(printf '\340') r.l.\"/")" >"$TMP/bad/latin1.jsonl"
+for mode in "--month 2026-10" "--summary"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode esc.jsonl
+	refused "6: \\u0000 in a JSON string $mode" 1 \
+		"pb-ingest: $(at bad/esc.jsonl 2 '\u0000' | cut -d/ -f2): \\u0000 (a NUL character) in a string" "$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode hi.jsonl
+	refused "6: a high surrogate alone $mode" 1 \
+		"pb-ingest: $(at bad/hi.jsonl 1 '\ud83d' | cut -d/ -f2): unpaired surrogate escape in a string (a high surrogate without its low one)" "$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode lo.jsonl
+	refused "6: a low surrogate before a high one $mode" 1 \
+		"pb-ingest: $(at bad/lo.jsonl 1 '\ude00' | cut -d/ -f2): unpaired surrogate escape in a string (a low surrogate alone)" "$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode latin1.jsonl
+	refused "6: a Latin-1 customer name $mode" 1 \
+		"pb-ingest: $(at bad/latin1.jsonl 1 '"Contoso S.' | cut -d/ -f2): invalid UTF-8 in member 'CustomerName'" "$before"
+done
+pc_line | sed 's/"Contoso Ltd"/"Contoso \\ud83d\\ude00"/; s/"Virtual Machines"/"VM \\uD83D\\uDE00"/' >"$TMP/e/emoji.jsonl"
+run "$TMP/e" --format partner-center --month 2026-10 --source pc:emoji emoji.jsonl
+EMOJI=$'\xf0\x9f\x98\x80'
+check "6: an emoji as a surrogate pair is stored as its UTF-8 (name and service)" "0|Contoso $EMOJI|VM $EMOJI" \
+	"$st|$(pb_sql "SELECT n.name FROM pb.partner_account_name n JOIN pb.import i ON i.id = n.import_id
+		WHERE i.source = 'pc:emoji' AND i.status = 'committed'")|$(pb_sql "SELECT u.service FROM pb.usage_daily u
+		JOIN pb.import i ON i.id = u.import_id WHERE i.source = 'pc:emoji' AND i.status = 'committed'")"
+state
+before=$STATE
+
+# ---- 7. duplicate columns and members ---------------------------------------------------------------------
+
+{
+	echo "$CUR_H,line_item_unblended_cost"
+	echo "$(cur_row m1),0.2"
+} >"$TMP/bad/dup.csv"
+{
+	echo "SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,costInBillingCurrency"
+	echo "$SUB,10/01/2026,Usage,USD,1,2"
+} >"$TMP/bad/dup-case.csv"
+pc_line >"$TMP/bad/dup.jsonl"
+pc_line "$TENANT" 2026-10-04T00:00:00Z '"0.25"' '"1.5"' ',"BillingPreTaxTotal":"15"' >>"$TMP/bad/dup.jsonl"
+pc_line "$TENANT" 2026-10-04T00:00:00Z '"0.25"' '"1.5"' ',"billingPreTaxTotal":"15"' >"$TMP/bad/dup-case.jsonl"
+for mode in "" "--month 2026-10" "--summary"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format aws-cur $mode dup.csv
+	refused "7: a CSV column twice ${mode:-(store)}" 1 \
+		"pb-ingest: dup.csv:1:$((${#CUR_H} + 2)): duplicate column 'line_item_unblended_cost' (also column 8 of the header)" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format azure-cost $mode dup-case.csv
+	refused "7: a CSV column twice, in another case ${mode:-(store)}" 1 \
+		"pb-ingest: $(at bad/dup-case.csv 1 costIn | cut -d/ -f2): duplicate column 'costInBillingCurrency' (also column 5 of the header)" \
+		"$before"
+done
+for mode in "--month 2026-10" "--summary"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode dup.jsonl
+	refused "7: a JSON member twice $mode" 1 \
+		"pb-ingest: $(at bad/dup.jsonl 2 '"BillingPreTaxTotal":"15"' | cut -d/ -f2): duplicate member 'BillingPreTaxTotal' (first at column $(at bad/dup.jsonl 2 '"BillingPreTaxTotal"' | cut -d: -f3))" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode dup-case.jsonl
+	refused "7: a JSON member twice, in another case $mode" 1 \
+		"pb-ingest: $(at bad/dup-case.jsonl 1 '"billingPreTaxTotal"' | cut -d/ -f2): duplicate member 'BillingPreTaxTotal' (first at column $(at bad/dup-case.jsonl 1 '"BillingPreTaxTotal"' | cut -d: -f3))" \
+		"$before"
+done
+
+# ---- 8. JSON lines: one object a line, values of the right kind -------------------------------------------
+
+{
+	pc_line
+	pc_line "$TENANT" 2026-10-04T00:00:00Z | sed 's/$/ 12/'
+	pc_line "$TENANT" 2026-10-05T00:00:00Z
+} >"$TMP/bad/trailing.jsonl"
+pc_line "$TENANT" 2026-10-04T00:00:00Z '{"value":"0.5"}' >"$TMP/bad/price-object.jsonl"
+pc_line "$TENANT" 2026-10-04T00:00:00Z true >"$TMP/bad/price-true.jsonl"
+pc_line "$TENANT" 2026-10-04T00:00:00Z null >"$TMP/bad/price-null.jsonl"
+pc_line "$TENANT" 2026-10-04T00:00:00Z '"0.5"' '"1.75"' ',"PCToBCExchangeRate":{"rate":"0.9"}' >"$TMP/bad/rate-object.jsonl"
+pc_line "$TENANT" 2026-10-04T00:00:00Z '"0.5"' '"1.75"' | sed 's/"UnitPrice":"0.5",//' >"$TMP/bad/price-absent.jsonl"
+for mode in "--month 2026-10" "--summary"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode trailing.jsonl
+	refused "8: a value after the object, on its own line $mode" 1 \
+		"pb-ingest: $(at bad/trailing.jsonl 2 '} 12' | cut -d/ -f2 | awk -F: '{ print $1 ":" $2 ":" $3 + 2 }'): more than one value on a line: only one object may stand there" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode price-object.jsonl
+	refused "8: UnitPrice an object $mode" 1 \
+		"pb-ingest: $(at bad/price-object.jsonl 1 '{"value"' | cut -d/ -f2): member 'UnitPrice' is an object or an array, not a number" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode price-true.jsonl
+	refused "8: UnitPrice true $mode" 1 \
+		"pb-ingest: $(at bad/price-true.jsonl 1 'true' | cut -d/ -f2): member 'UnitPrice' is true or false, not a number" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode price-null.jsonl
+	refused "8: UnitPrice null $mode" 1 \
+		"pb-ingest: $(at bad/price-null.jsonl 1 'null' | cut -d/ -f2): member 'UnitPrice' is null" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode rate-object.jsonl
+	refused "8: a nested exchange rate $mode" 1 \
+		"pb-ingest: $(at bad/rate-object.jsonl 1 '{"rate"' | cut -d/ -f2): member 'PCToBCExchangeRate' is an object or an array, not a value" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode price-absent.jsonl
+	refused "8: UnitPrice is required, as the man page says $mode" 1 \
+		"pb-ingest: price-absent.jsonl:1:1: missing member 'UnitPrice'" "$before"
+done
+
+# ---- 9. partner account ids -------------------------------------------------------------------------------
+
+BOM=$'\xef\xbb\xbf'
+{
+	echo "$CUR_H"
+	cur_row m1
+	cur_row m2 2026-10-01T00:00:00.000Z 44445555666
+} >"$TMP/bad/aws-11.csv"
+{
+	echo "$CUR_H"
+	cur_row m1
+	cur_row m2 2026-10-01T00:00:00.000Z "${BOM}444455556666"
+} >"$TMP/bad/aws-bom.csv"
+{
+	echo "SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency"
+	echo "$SUB,10/01/2026,Usage,USD,1"
+	echo "prod-subscription,10/01/2026,Usage,USD,1"
+} >"$TMP/bad/az-id.csv"
+{
+	echo "SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency"
+	echo "$SUB,10/01/2026,Usage,USD,1"
+	echo "${BOM}$SUB,10/01/2026,Usage,USD,1"
+} >"$TMP/bad/az-bom.csv"
+{
+	pc_line
+	pc_line "contoso.onmicrosoft.com"
+} >"$TMP/bad/pc-id.jsonl"
+for mode in "" "--month 2026-10" "--summary"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format aws-cur $mode aws-11.csv
+	refused "9: an AWS id of 11 digits ${mode:-(store)}" 1 \
+		"pb-ingest: $(at bad/aws-11.csv 3 44445555666 | cut -d/ -f2): bad account id \"44445555666\" in column 'line_item_usage_account_id': an AWS account id is 12 digits" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format aws-cur $mode aws-bom.csv
+	refused "9: a BOM inside a line, before an AWS id ${mode:-(store)}" 1 \
+		"pb-ingest: $(at bad/aws-bom.csv 3 "$BOM" | cut -d/ -f2): bad account id \"\\xef\\xbb\\xbf444455556666\" in column 'line_item_usage_account_id': an AWS account id is 12 digits" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format azure-cost $mode az-id.csv
+	refused "9: an Azure subscription id that is no GUID ${mode:-(store)}" 1 \
+		"pb-ingest: az-id.csv:3:1: bad id \"prod-subscription\" in column 'SubscriptionId': Azure subscription and tenant ids are GUIDs" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format azure-cost $mode az-bom.csv
+	refused "9: a BOM inside a line, before an Azure id ${mode:-(store)}" 1 \
+		"pb-ingest: az-bom.csv:3:1: bad id \"\\xef\\xbb\\xbf$SUB\" in column 'SubscriptionId': Azure subscription and tenant ids are GUIDs" \
+		"$before"
+done
+for mode in "--month 2026-10" "--summary"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode pc-id.jsonl
+	refused "9: a Partner Center customer id that is no GUID $mode" 1 \
+		"pb-ingest: $(at bad/pc-id.jsonl 2 '"contoso.' | cut -d/ -f2): bad customer id \"contoso.onmicrosoft.com\" in member 'CustomerId': a Microsoft customer (tenant) id is a GUID such as 0f3ac2a8-8b1d-4c7e-9d2b-5e6f7a8b9c0d" \
+		"$before"
+done
+
+# A message about a bad id stays UTF-8, so that --log-format json writes JSON whatever the bytes.
+printf '%s\n%s\n' "$CUR_H" "$(cur_row m1 2026-10-01T00:00:00.000Z $'4444555\xe96666')" >"$TMP/bad/aws-latin1.csv"
+run "$TMP/bad" --format aws-cur --log-format json aws-latin1.csv
+check "9: --log-format json: one JSON object, its message with the Latin-1 byte as \\xe9" \
+	"1|bad account id \"4444555\\xe96666\" in column 'line_item_usage_account_id': an AWS account id is 12 digits|aws-latin1.csv|2|29" \
+	"$st|$(python3 -c 'import json, sys
+lines = open(sys.argv[1], "rb").read().splitlines()
+o = json.loads(lines[0].decode("utf-8"))
+print("%s|%s|%s|%s" % (o["message"], o["file"], o["line"], o["column"]) if len(lines) == 1 else "%d lines" % len(lines))' "$err" 2>&1)"
+
+# ---- 10. months: one check in --summary and in the store ------------------------------------------------
+
+{
+	echo "$CUR_H"
+	cur_row m1 2026-11-01T00:00:00.000Z 444455556666 2026-11-01T03:00:00.000Z
+} >"$TMP/bad/november.csv"
+{
+	echo "SubscriptionId,Date,BillingPeriodStartDate,ChargeType,BillingCurrency,CostInBillingCurrency"
+	echo "$SUB,10/31/2026,10/01/2026,Usage,USD,1"
+	echo "$SUB,11/01/2026,10/01/2026,Usage,USD,1"
+} >"$TMP/bad/az-after.csv"
+{
+	pc_line
+	pc_line "$TENANT" 2026-11-01T00:00:00Z
+} >"$TMP/bad/pc-after.jsonl"
+for mode in "--month 2026-10" "--summary=daily --month 2026-10"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format aws-cur $mode november.csv
+	refused "10: a November file given --month 2026-10 ($mode)" 1 \
+		"pb-ingest: $(at bad/november.csv 2 2026-11-01T00 | cut -d/ -f2): billing period starts 2026-11-01, but this import is for the month of 2026-10-01" \
+		"$before"
+done
+for mode in "" "--month 2026-10" "--summary=daily" "--summary=daily --month 2026-10"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format azure-cost $mode az-after.csv
+	refused "10: Azure usage after its billing month ${mode:-(store)}" 1 \
+		"pb-ingest: $(at bad/az-after.csv 3 11/01 | cut -d/ -f2): usage date 2026-11-01 is after the billing month of 2026-10-01" \
+		"$before"
+done
+for mode in "--month 2026-10" "--summary=daily --month 2026-10" "--summary=daily"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode pc-after.jsonl
+	refused "10: Partner Center usage after its billing month ($mode)" 1 \
+		"pb-ingest: $(at bad/pc-after.jsonl 2 '"2026-11-01T' | cut -d/ -f2): usage date 2026-11-01 is after the billing month of 2026-10-01" \
+		"$before"
+done
+
+# ---- 12. output errors -----------------------------------------------------------------------------------
+
+"$PBI" --history >/dev/full 2>"$err"
+check "12: --history >/dev/full exits 1 and says why" \
+	"1|pb-ingest: cannot write output: No space left on device" "$?|$(cat "$err")"
+"$PBI" --history --month 2026-10 >/dev/full 2>"$err"
+check "12: --history --month >/dev/full exits 1 and says why" \
+	"1|pb-ingest: cannot write output: No space left on device" "$?|$(cat "$err")"
+"$PBI" --format aws-cur --summary=daily --no-progress "$TMP/a/cur.csv" >/dev/full 2>"$err"
+check "12: --summary=daily >/dev/full exits 1 and says why" \
+	"1|pb-ingest: cannot write output: No space left on device" "$?|$(cat "$err")"
+
+# ---- 13. empty Azure billing periods: the month of servicePeriodStartDate, else of the usage date ---------
+
+{
+	echo "billingPeriodStartDate,billingPeriodEndDate,servicePeriodStartDate,date,SubscriptionId,chargeType,billingCurrency,costInBillingCurrency"
+	echo ",,2026-10-01,2026-10-03,$SUB,Usage,EUR,2.5"
+	echo ",,,2026-10-04,$SUB,Usage,EUR,1.25"
+	echo "2026-10-01,2026-10-31,2026-10-01,2026-10-05,$SUB,Usage,EUR,1"
+} >"$TMP/az/mca-empty-period.csv"
+run "$TMP/az" --format azure-cost --summary=daily mca-empty-period.csv
+check "13: empty billing periods: the month from servicePeriodStartDate or the usage date" \
+	"0|azure,2026-10-01,$SUB,2026-10-03,Usage,Usage,,,EUR,,2.5,1
+azure,2026-10-01,$SUB,2026-10-04,Usage,Usage,,,EUR,,1.25,1
+azure,2026-10-01,$SUB,2026-10-05,Usage,Usage,,,EUR,,1,1|pb-ingest: mca-empty-period.csv: warning: 3 lines have no list price; their list cost is left empty" \
+	"$st|$(tail -n +2 "$out")|$(cat "$err")"
+run "$TMP/az" --format azure-cost mca-empty-period.csv
+check "13: empty billing periods: stored as October" "0|2026-10-01|3|4.75" \
+	"$st|$(pb_sql "SELECT billing_month, line_count, billed_total FROM pb.import WHERE status = 'committed'
+		AND source = 'file://$TMP/az'" '|')"
+{
+	echo "billingPeriodStartDate,servicePeriodStartDate,date,SubscriptionId,chargeType,billingCurrency,costInBillingCurrency"
+	echo ",2026-11-01,2026-10-03,$SUB,Usage,EUR,2.5"
+} >"$TMP/bad/service-period-november.csv"
+state
+before=$STATE
+run "$TMP/bad" --format azure-cost --month 2026-10 service-period-november.csv
+refused "13: a servicePeriodStartDate of another month, where the billing period is empty" 1 \
+	"pb-ingest: $(at bad/service-period-november.csv 2 2026-11-01 | cut -d/ -f2): billing period starts 2026-11-01, but this import is for the month of 2026-10-01" \
+	"$before"
+
+# ---- 14. reservation and savings plan lines with PayGPrice 0 have no list price ---------------------------
+
+{
+	echo "SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,PayGPrice,Quantity,CostInBillingCurrency,MeterCategory"
+	echo "$SUB,10/01/2026,Usage,Reservation,Microsoft,USD,0,24,3.5,VM"
+	echo "$SUB,10/01/2026,Usage,SavingsPlan,Microsoft,USD,0,24,2.5,VM"
+	echo "$SUB,10/01/2026,Usage,OnDemand,Microsoft,USD,0,24,0,Free"
+	echo "$SUB,10/01/2026,Usage,OnDemand,Microsoft,USD,0.25,24,6,VM"
+} >"$TMP/az/amortized.csv"
+run "$TMP/az" --format azure-cost --summary=daily amortized.csv
+check "14: PayGPrice 0 on reservation and savings plan usage: no list price, counted in the warning" \
+	"0|azure,2026-10-01,$SUB,2026-10-01,Usage,Usage,Free,,USD,0,0,1
+azure,2026-10-01,$SUB,2026-10-01,Usage,Usage,VM,,USD,6,6,1
+azure,2026-10-01,$SUB,2026-10-01,Usage,Usage/Reservation,VM,,USD,,3.5,1
+azure,2026-10-01,$SUB,2026-10-01,Usage,Usage/SavingsPlan,VM,,USD,,2.5,1|pb-ingest: amortized.csv: warning: 2 lines have no list price; their list cost is left empty" \
+	"$st|$(tail -n +2 "$out")|$(cat "$err")"
+{
+	echo "SubscriptionId,Date,ChargeType,PricingModel,BillingCurrency,paygCostInBillingCurrency,CostInBillingCurrency"
+	echo "$SUB,10/01/2026,Usage,Reservation,USD,0,3.5"
+	echo "$SUB,10/01/2026,Usage,OnDemand,USD,0,0"
+} >"$TMP/az/amortized-payg-cost.csv"
+run "$TMP/az" --format azure-cost --summary amortized-payg-cost.csv
+check "14: paygCostInBillingCurrency 0 on reservation usage: no list price either" \
+	"0|$SUB,0,3.5|pb-ingest: amortized-payg-cost.csv: warning: 1 line has no list price; its list cost is left empty" \
+	"$st|$(tail -n +2 "$out")|$(cat "$err")"
+
+# ---- 15. CUR 2.0 without pricing/publicOnDemandCost: no list price, as Azure without PayGPrice ----------
+
+{
+	echo "${CUR_H/,pricing_public_on_demand_cost/}"
+	echo "m1,2026-10-01T00:00:00.000Z,444455556666,Usage,2026-10-01T03:00:00.000Z,AmazonS3,USD,0.1,us-east-1"
+	echo "m2,2026-10-01T00:00:00.000Z,444455556666,Tax,2026-10-01T00:00:00.000Z,AmazonS3,USD,0.02,us-east-1"
+} >"$TMP/e/cur2-no-pricing.csv"
+run "$TMP/e" --format aws-cur --summary cur2-no-pricing.csv
+check "15: CUR 2.0 without its pricing column: an empty list cost, the usage line counted in the warning" \
+	"0|partner_account_id,list_cost,billed_cost
+444455556666,,0.12|pb-ingest: cur2-no-pricing.csv: warning: 1 line has no list price; its list cost is left empty" \
+	"$st|$(cat "$out")|$(cat "$err")"
+run "$TMP/e" --format aws-cur --source cur2:no-pricing cur2-no-pricing.csv
+check "15: stored with a NULL list cost" "0|2|0.12|" \
+	"$st|$(pb_sql "SELECT count(*), sum(u.billed_cost), coalesce(sum(u.list_cost)::text, '') FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id WHERE i.source = 'cur2:no-pricing' AND i.status = 'committed'" '|')"
+
+# ---- 17. a new month's partition never blocks the readers of other months --------------------------------
+
+{
+	echo "$CUR_H"
+	cur_row n1 2027-01-01T00:00:00.000Z 444455556666 2027-01-02T00:00:00.000Z
+} >"$TMP/e/january.csv"
+PB_TEST_PAUSE=copy "$PBI" --format aws-cur --no-progress --source pause:january "$TMP/e/january.csv" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 300); do
+	grep -q "test pause at copy" "$TMP/bg.err" && break
+	sleep 0.1
+done
+paused=yes
+grep -q "test pause at copy" "$TMP/bg.err" || paused=$(cat "$TMP/bg.err")
+check "17: an import of a new month waits inside its COPY" "yes" "$paused"
+check "17: meanwhile, October is read at once (no lock on pb.usage_daily held through the COPY)" "ok" \
+	"$("$BIN/pb-db" psql -X -q -t -A -v ON_ERROR_STOP=1 \
+		-c "SET lock_timeout = '3s'" \
+		-c "SELECT 'ok' FROM (SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01') c" 2>&1)"
+check "17: and the partition of January exists already, outside the import's transaction" "1" \
+	"$(pb_sql "SELECT count(*) FROM pg_class WHERE relname = 'usage_daily_2027_01'")"
+kill -9 "$BGPID"
+wait "$BGPID" 2>/dev/null
+BGPID=
+
+# ---- 18. tags: only the keys the mapping rules read, at most 256 names per partner account ----------------
+
+python3 - "$TMP/e/tags.csv" 7c2a9e41-5b3d-4f6e-8a1c-2d4e6f8a0b1c <<'PY'
+import json, sys
+rows = ['SubscriptionId,SubscriptionName,Date,ChargeType,BillingCurrency,CostInBillingCurrency,Tags']
+for i in range(300):
+    tags = json.dumps({'clc-alias': 'ACME1', 'env': 'v%03d' % i}).replace('"', '""')
+    rows.append('%s,sub-%d,10/%02d/2026,Usage,USD,1,"%s"' % (sys.argv[2], i % 3, i % 28 + 1, tags))
+open(sys.argv[1], 'w').write('\n'.join(rows) + '\n')
+PY
+sed 's/sub-0/sub-a/; s/^7c2a9e41/8d3b0f52/' "$TMP/e/tags.csv" >"$TMP/e/tags-all.csv"
+run "$TMP/e" --format azure-cost --source tags:rules --rules "$ROOT/config/mapping-rules.example" tags.csv
+check "18: with the example rules, only the tag key they read is recorded" \
+	"0|subscription_name sub-0 100
+subscription_name sub-1 100
+subscription_name sub-2 100
+tag clc-alias=ACME1 300|pb-ingest: tags.csv: warning: 300 lines have no list price; their list cost is left empty" \
+	"$st|$(pb_sql "SELECT n.kind, n.name, n.line_count FROM pb.partner_account_name n JOIN pb.import i ON i.id = n.import_id
+		WHERE i.source = 'tags:rules' AND i.status = 'committed' ORDER BY 1, 2" ' ')|$(cat "$err")"
+run "$TMP/e" --format azure-cost --source tags:all --tag-keys '*' tags-all.csv
+check "18: every key: at most 256 names per partner account, the rest counted in a warning" \
+	"0|256|pb-ingest: tags-all.csv: warning: 300 lines have no list price; their list cost is left empty
+pb-ingest: warning: 48 distinct names or tags of partner accounts past 256 per account were not recorded (48 lines)" \
+	"$st|$(pb_sql "SELECT count(*) FROM pb.partner_account_name n JOIN pb.import i ON i.id = n.import_id
+		WHERE i.source = 'tags:all' AND i.status = 'committed'")|$(cat "$err")"
+
+pb_tests_done

@@ -1,0 +1,147 @@
+/*
+ * Unit tests of ingest/reduce.c's cap on rows per account (the names reduction): rows past the cap are
+ * counted, not kept, and take no memory, so that an export with a million distinct tag values on one
+ * account costs what one with 256 does; their text is still checked as a kept row's would be.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reduce.h"
+
+#include "banned.h"
+
+static struct pb_text text(const char *s)
+{
+	struct pb_text t = {s, strlen(s)};
+
+	return t;
+}
+
+/* A names row: account, kind "tag", the name, on 2026-10-01. */
+static int add(struct pb_reduce *r, const char *account, const char *name)
+{
+	struct pb_usage u;
+
+	memset(&u, 0, sizeof(u));
+	u.billing_month = u.usage_date = 20727;
+	u.account = text(account);
+	u.category = text("tag");
+	u.service = text(name);
+	u.region = u.currency = u.charge_type = text("");
+	return pb_reduce_add(r, &u);
+}
+
+/* The rows of account, in order. */
+static size_t rows_of(struct pb_reduce *r, const char *account, char *names, size_t size)
+{
+	const struct pb_daily *const *rows;
+	size_t n, i, k = 0;
+
+	rows = pb_reduce_sorted(r, &n);
+	assert_non_null(rows);
+	names[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (rows[i]->account.len != strlen(account) || memcmp(rows[i]->account.ptr, account, strlen(account)))
+			continue;
+		snprintf(names + strlen(names), size - strlen(names), "%s%.*s:%llu", k ? " " : "",
+			 (int)rows[i]->service.len, rows[i]->service.ptr, (unsigned long long)rows[i]->line_count);
+		k++;
+	}
+	return k;
+}
+
+static void test_cap_keeps_the_first_rows(void **state)
+{
+	struct pb_reduce *r = pb_reduce_new(PB_GRAIN_DAILY);
+	char got[256], name[16];
+	uint64_t rows, lines;
+	int i;
+
+	(void)state;
+	pb_reduce_set_cap(r, 3);
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "k=v%d", i);
+		assert_int_equal(add(r, "a", name), 0);
+		assert_int_equal(add(r, "a", name), 0);
+		assert_int_equal(add(r, "b", name), 0);
+	}
+	/* A row kept before the cap was reached takes its lines still. */
+	assert_int_equal(add(r, "a", "k=v0"), 0);
+	assert_int_equal(rows_of(r, "a", got, sizeof(got)), 3);
+	assert_string_equal(got, "k=v0:3 k=v1:2 k=v2:2");
+	assert_int_equal(rows_of(r, "b", got, sizeof(got)), 3);
+	pb_reduce_capped(r, &rows, &lines);
+	assert_int_equal(lines, 7 * 2 + 7);
+	pb_reduce_free(r);
+}
+
+/* Bytes the allocator has handed out (glibc's arenas: 0 where a sanitizer's allocator stands in). */
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 m = mallinfo2();
+
+	return m.uordblks + m.hblkhd;
+}
+
+static void test_rows_past_the_cap_take_no_memory(void **state)
+{
+	struct pb_reduce *r = pb_reduce_new(PB_GRAIN_DAILY), *part = pb_reduce_new(PB_GRAIN_DAILY);
+	char name[64];
+	size_t before;
+	uint64_t rows, lines;
+	int i;
+
+	(void)state;
+	pb_reduce_set_cap(r, 2);
+	pb_reduce_set_cap(part, 2);
+	assert_int_equal(add(r, "a", "k=first"), 0);
+	assert_int_equal(add(r, "a", "k=second"), 0);
+	assert_int_equal(add(part, "a", "k=first"), 0);
+	assert_int_equal(add(part, "a", "k=other"), 0);
+	before = heap_in_use();
+	/* 200000 distinct values of 40 bytes: 8 MB of text, were it kept. */
+	for (i = 0; i < 200000; i++) {
+		snprintf(name, sizeof(name), "k=%038d", i);
+		assert_int_equal(add(r, "a", name), 0);
+	}
+	/* Merging a part whose rows are past the cap of the whole keeps nothing of them either. */
+	assert_int_equal(pb_reduce_merge(r, part), 0);
+	assert_true(heap_in_use() - before < 256 * 1024);
+	pb_reduce_capped(r, &rows, &lines);
+	assert_int_equal(lines, 200001);
+	pb_reduce_free(part);
+	pb_reduce_free(r);
+}
+
+/* A text the store would refuse is refused past the cap too, as it is in a summary, which has no cap. */
+static void test_text_past_the_cap_is_checked(void **state)
+{
+	struct pb_reduce *r = pb_reduce_new(PB_GRAIN_DAILY);
+	const char *at, *why;
+
+	(void)state;
+	pb_reduce_set_cap(r, 1);
+	assert_int_equal(add(r, "a", "k=ok"), 0);
+	assert_int_equal(add(r, "a", "k=caf\xe9"), PB_REDUCE_ERR_TEXT);
+	pb_reduce_bad_text(r, &at, &why);
+	assert_int_equal(*at, '\xe9');
+	assert_string_equal(why, "invalid UTF-8");
+	pb_reduce_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cap_keeps_the_first_rows),
+		cmocka_unit_test(test_rows_past_the_cap_take_no_memory),
+		cmocka_unit_test(test_text_past_the_cap_is_checked),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
