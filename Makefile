@@ -85,6 +85,7 @@ INGEST_SRC := \
 	ingest/azure_export.c \
 	ingest/format.c \
 	ingest/ingest.c \
+	ingest/listprice.c \
 	ingest/main.c \
 	ingest/manifest.c \
 	ingest/parser.c \
