@@ -98,6 +98,16 @@ INGEST_SRC := \
 	ingest/tags.c \
 	ingest/worker.c
 
+PRICES_SRC := \
+	prices/csvlist.c \
+	prices/load.c \
+	prices/main.c \
+	prices/offer.c \
+	prices/reader.c \
+	prices/retail.c \
+	prices/run.c \
+	prices/show.c
+
 RUNNER_SRC := \
 	runner/exec.c \
 	runner/job.c \
@@ -128,9 +138,11 @@ AGGREGATE_OBJ := $(AGGREGATE_SRC:%.c=$(BUILD)/%.o)
 INVOICE_OBJ := $(INVOICE_SRC:%.c=$(BUILD)/%.o)
 DB_OBJ := $(DB_SRC:%.c=$(BUILD)/%.o)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
+PRICES_OBJ := $(PRICES_SRC:%.c=$(BUILD)/%.o)
 RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
-PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-db $(BIN)/pb-ingest $(BIN)/pb-invoice $(BIN)/pb-run
+PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-db $(BIN)/pb-ingest $(BIN)/pb-invoice $(BIN)/pb-prices \
+	$(BIN)/pb-run
 
 all: $(PROGRAMS)
 
@@ -167,6 +179,10 @@ $(BIN)/pb-invoice: $(INVOICE_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/pb-ingest: $(INGEST_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/pb-prices: $(PRICES_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -226,9 +242,9 @@ fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 
 lint:
-	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] invoice/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] runner/*.[ch] tests/unit/*.c fuzz/*.c
+	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] invoice/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] prices/*.[ch] runner/*.[ch] tests/unit/*.c fuzz/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate common db ingest invoice runner
+		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate common db ingest invoice prices runner
 
 # Installed programs are built apart, without the test hooks.
 install:
@@ -246,4 +262,4 @@ clean:
 
 .PHONY: all test check deps demo bench fuzz lint install clean
 
--include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d) $(INVOICE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d) $(INVOICE_OBJ:.o=.d) $(PRICES_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d)
