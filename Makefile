@@ -221,6 +221,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/invoice.sh
 	PB_BIN=$(BIN) bash tests/integration/runner.sh
 	PB_BIN=$(BIN) bash tests/integration/jobs.sh
+	PB_BIN=$(BIN) bash tests/integration/prices.sh
 	PB_BIN=$(BIN) bash tests/integration/help.sh
 
 # make check: install what is missing, then every test, plainly and under the sanitizers.

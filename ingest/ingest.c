@@ -450,8 +450,14 @@ static void print_priced(const struct pb_daily *const *rows, size_t n)
 			continue;
 		}
 		if (k == nload) {
-			load[nload] = rows[i]->price_load;
-			lines[nload++] = 0;
+			/* In load order. */
+			for (k = nload; k > 0 && load[k - 1] > rows[i]->price_load; k--) {
+				load[k] = load[k - 1];
+				lines[k] = lines[k - 1];
+			}
+			load[k] = rows[i]->price_load;
+			lines[k] = 0;
+			nload++;
 		}
 		lines[k] += rows[i]->line_count;
 	}

@@ -1076,23 +1076,35 @@ uint64_t pb_listprice_missed(const struct pb_listprice *p, enum pb_listprice_mis
 void pb_listprice_report(const struct pb_listprice *p, const char *prog, FILE *out)
 {
 	static const char *const why[PB_NMISS] = {
-		[PB_MISS_KEY] = "name no meter or SKU",
-		[PB_MISS_QUANTITY] = "have no quantity",
-		[PB_MISS_METER] = "have a meter or SKU no price list holds",
-		[PB_MISS_DATE] = "have no price in force on their usage date",
-		[PB_MISS_REGION] = "have prices in other regions only",
-		[PB_MISS_UNIT] = "have prices per another unit of measure only",
-		[PB_MISS_CURRENCY] = "have prices in another currency and no exchange rate",
-		[PB_MISS_AMBIGUOUS] = "have a usage type and operation that SKUs of different prices share",
-		[PB_MISS_RANGE] = "have a list cost out of range",
+		[PB_MISS_KEY] = "the line names no meter or SKU",
+		[PB_MISS_QUANTITY] = "the line has no quantity",
+		[PB_MISS_METER] = "no price list holds its meter or SKU",
+		[PB_MISS_DATE] = "no price of it is in force on its usage date",
+		[PB_MISS_REGION] = "its meter is priced in other regions only",
+		[PB_MISS_UNIT] = "its meter is priced per another unit of measure only",
+		[PB_MISS_CURRENCY] = "its price is in another currency, and the line gives no exchange rate to it",
+		[PB_MISS_AMBIGUOUS] = "SKUs of different prices share its usage type, operation and region",
+		[PB_MISS_RANGE] = "its list cost leaves the range of amounts",
 	};
 	size_t i;
 
 	if (!p)
 		return;
+	if (p->loaded && !p->nmeters) {
+		uint64_t n = 0;
+
+		for (i = 0; i < PB_NMISS; i++)
+			n += p->missed[i];
+		fprintf(out,
+			"%s: warning: %llu usage line%s without a list price in the export: no %s price list is loaded "
+			"(pb-prices load)\n",
+			prog, (unsigned long long)n, n == 1 ? "" : "s", p->vendor);
+		return;
+	}
 	for (i = 0; i < PB_NMISS; i++)
 		if (p->missed[i])
 			fprintf(out,
-				"%s: warning: %llu usage line%s without a list price in the export %s: no list price\n",
+				"%s: warning: %llu usage line%s without a list price in the export got none from the price "
+				"lists: %s\n",
 				prog, (unsigned long long)p->missed[i], p->missed[i] == 1 ? "" : "s", why[i]);
 }

@@ -10,6 +10,7 @@
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
+#include "testhook.h"
 
 #include "banned.h"
 
@@ -510,6 +511,8 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 		rc = record_files(l, id, err);
 	if (rc == 0)
 		rc = make_current(l, id, sha, res, err);
+	if (rc == 0)
+		pb_test_pause("prices-commit");
 	if (rc == 0 && pb_db_exec(l->conn, "COMMIT", 0, NULL, err) < 0)
 		rc = db_error(err);
 	if (rc == 0)
