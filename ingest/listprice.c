@@ -1104,7 +1104,8 @@ void pb_listprice_report(const struct pb_listprice *p, const char *prog, FILE *o
 	for (i = 0; i < PB_NMISS; i++)
 		if (p->missed[i])
 			fprintf(out,
-				"%s: warning: %llu usage line%s without a list price in the export got none from the price "
+				"%s: warning: %llu usage line%s without a list price in the export got none from the "
+				"price "
 				"lists: %s\n",
 				prog, (unsigned long long)p->missed[i], p->missed[i] == 1 ? "" : "s", why[i]);
 }
