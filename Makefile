@@ -126,6 +126,7 @@ UNIT_TESTS := \
 	estimate \
 	input \
 	job \
+	listprice \
 	money \
 	progress \
 	text
@@ -203,6 +204,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 $(BUILD)/tests/test_estimate: tests/unit/test_estimate.c $(BUILD)/aggregate/estimate.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iaggregate $(LDFLAGS) -o $@ $< $(BUILD)/aggregate/estimate.o $(LIB) -lcmocka $(LDLIBS) -lm
+
+# The list price lookups live in ingest/, not in libpb.a.
+$(BUILD)/tests/test_listprice: tests/unit/test_listprice.c $(BUILD)/ingest/listprice.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iingest $(LDFLAGS) -o $@ $< $(BUILD)/ingest/listprice.o $(LIB) -lcmocka $(LDLIBS)
 
 # Tests: unit tests (cmocka) then the end-to-end suites against the real executables.
 test: $(PROGRAMS) $(UNIT_BIN)
