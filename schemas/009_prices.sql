@@ -64,7 +64,8 @@ ALTER TABLE pb.usage_daily ADD COLUMN list_source text NOT NULL DEFAULT 'export'
 UPDATE pb.usage_daily SET list_source = 'none' WHERE list_cost IS NULL;
 ALTER TABLE pb.usage_daily ALTER COLUMN list_source DROP DEFAULT;
 ALTER TABLE pb.usage_daily ADD CONSTRAINT usage_daily_list_source CHECK (list_source IN ('export', 'price-list', 'none'));
-ALTER TABLE pb.usage_daily ADD COLUMN price_load_id bigint REFERENCES pb.price_load (id);
+-- No foreign key: it would cost a lookup per daily row of an import, and a load is never deleted.
+ALTER TABLE pb.usage_daily ADD COLUMN price_load_id bigint;
 ALTER TABLE pb.usage_daily ADD CONSTRAINT usage_daily_price_load CHECK ((list_source = 'price-list') = (price_load_id IS NOT NULL));
 
 -- Per import and list source: lines and totals, for the reconciliation.
