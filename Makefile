@@ -108,6 +108,7 @@ INGEST_SRC := \
 	ingest/azure_export.c \
 	ingest/format.c \
 	ingest/ingest.c \
+	ingest/listprice.c \
 	ingest/main.c \
 	ingest/manifest.c \
 	ingest/parser.c \
@@ -119,6 +120,16 @@ INGEST_SRC := \
 	ingest/summary.c \
 	ingest/tags.c \
 	ingest/worker.c
+
+PRICES_SRC := \
+	prices/csvlist.c \
+	prices/load.c \
+	prices/main.c \
+	prices/offer.c \
+	prices/reader.c \
+	prices/retail.c \
+	prices/run.c \
+	prices/show.c
 
 RUNNER_SRC := \
 	runner/exec.c \
@@ -142,6 +153,7 @@ UNIT_TESTS := \
 	input \
 	job \
 	jsonl \
+	listprice \
 	money \
 	progress \
 	reduce \
@@ -158,9 +170,11 @@ INVOICE_OBJ := $(INVOICE_SRC:%.c=$(BUILD)/%.o)
 API_OBJ := $(API_SRC:%.c=$(BUILD)/%.o)
 DB_OBJ := $(DB_SRC:%.c=$(BUILD)/%.o)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
+PRICES_OBJ := $(PRICES_SRC:%.c=$(BUILD)/%.o)
 RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
-PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-api $(BIN)/pb-db $(BIN)/pb-ingest $(BIN)/pb-invoice $(BIN)/pb-run
+PROGRAMS := $(BIN)/pb-accounts $(BIN)/pb-aggregate $(BIN)/pb-api $(BIN)/pb-db $(BIN)/pb-ingest $(BIN)/pb-invoice \
+	$(BIN)/pb-prices $(BIN)/pb-run
 
 all: $(PROGRAMS)
 
@@ -204,6 +218,10 @@ $(BIN)/pb-ingest: $(INGEST_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/pb-prices: $(PRICES_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BIN)/pb-run: $(RUNNER_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -233,6 +251,11 @@ $(BUILD)/tests/test_estimate: tests/unit/test_estimate.c $(BUILD)/aggregate/esti
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iaggregate $(LDFLAGS) -o $@ $< $(BUILD)/aggregate/estimate.o $(LIB) -lcmocka $(LDLIBS) -lm
 
+# The list price lookups live in ingest/, not in libpb.a.
+$(BUILD)/tests/test_listprice: tests/unit/test_listprice.c $(BUILD)/ingest/listprice.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iingest $(LDFLAGS) -o $@ $< $(BUILD)/ingest/listprice.o $(LIB) -lcmocka $(LDLIBS)
+
 # Tests: unit tests (cmocka) then the end-to-end suites against the real executables.
 test: $(PROGRAMS) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -255,6 +278,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/invoice.sh
 	PB_BIN=$(BIN) bash tests/integration/runner.sh
 	PB_BIN=$(BIN) bash tests/integration/jobs.sh
+	PB_BIN=$(BIN) bash tests/integration/prices.sh
 	PB_BIN=$(BIN) bash tests/integration/help.sh
 	PB_BIN=$(BIN) bash tests/integration/api.sh
 	PB_BIN=$(BIN) bash tests/integration/hostile.sh
@@ -278,9 +302,9 @@ fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 
 lint:
-	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] api/*.[ch] invoice/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] runner/*.[ch] tests/unit/*.c fuzz/*.c
+	clang-format --dry-run --Werror accounts/*.[ch] aggregate/*.[ch] api/*.[ch] invoice/*.[ch] common/*.[ch] db/*.[ch] ingest/*.[ch] prices/*.[ch] runner/*.[ch] tests/unit/*.c fuzz/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate api common db ingest invoice runner
+		--suppress=missingIncludeSystem -Icommon -I/usr/include/postgresql accounts aggregate api common db ingest invoice prices runner
 
 # Installed programs are built apart, without the test hooks.
 install:
@@ -298,4 +322,4 @@ clean:
 
 .PHONY: all test check deps demo bench fuzz lint install clean
 
--include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d) $(INVOICE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(API_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d) $(INVOICE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(API_OBJ:.o=.d) $(PRICES_OBJ:.o=.d)

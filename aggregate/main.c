@@ -29,6 +29,7 @@ enum {
 	OPT_CONFIG,
 	OPT_CSV,
 	OPT_UNMAPPED,
+	OPT_NO_LIST,
 	OPT_NO_RUN,
 	OPT_HISTORY,
 	OPT_LOG_FORMAT,
@@ -39,7 +40,7 @@ enum {
 	OPT_DETAIL,
 };
 
-enum output { OUT_SUMMARY, OUT_CSV, OUT_UNMAPPED };
+enum output { OUT_SUMMARY, OUT_CSV, OUT_UNMAPPED, OUT_NO_LIST };
 
 struct args {
 	int32_t month, as_of;
@@ -51,8 +52,9 @@ struct args {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pb-aggregate --month YYYY-MM [--as-of YYYY-MM-DD] [--strict] [--csv | --unmapped] [options]\n"
-		"       pb-aggregate --month YYYY-MM --no-run [--csv | --unmapped]\n"
+		"usage: pb-aggregate --month YYYY-MM [--as-of YYYY-MM-DD] [--strict] [--csv | --unmapped | --no-list]\n"
+		"                    [options]\n"
+		"       pb-aggregate --month YYYY-MM --no-run [--csv | --unmapped | --no-list]\n"
 		"       pb-aggregate --history [--month YYYY-MM]\n"
 		"       pb-aggregate rates --load FILE.csv | --list [--month YYYY-MM]\n"
 		"       pb-aggregate estimate --as-of YYYY-MM-DD [--final] [--minor-unit N] FILE.csv\n"
@@ -69,6 +71,8 @@ static void usage(FILE *out)
 		"                       an invoice's detail shows: pb-invoice --issue needs a run made with it)\n"
 		"  --csv                print one CSV row per CLC account and vendor instead of the summary\n"
 		"  --unmapped           print the unmapped, ineligible and excluded spend per partner account (CSV)\n"
+		"  --no-list            print the usage billed at its billed cost for want of a list price (in the\n"
+		"                       export or a price list) per partner account (CSV)\n"
 		"  --no-run             print the month's current run without computing a new one\n"
 		"  --pricing FILE       the pricing rules (default: $PB_PRICING_CONFIG, else config/pricing.conf)\n"
 		"  --config FILE        the eligibility config (default: $PB_ELIGIBILITY_CONFIG, else\n"
@@ -116,7 +120,8 @@ static int option(struct args *a, int ch, const char *v)
 		return 0;
 	case OPT_CSV:
 	case OPT_UNMAPPED:
-		a->output = ch == OPT_CSV ? OUT_CSV : OUT_UNMAPPED;
+	case OPT_NO_LIST:
+		a->output = ch == OPT_CSV ? OUT_CSV : ch == OPT_UNMAPPED ? OUT_UNMAPPED : OUT_NO_LIST;
 		return 0;
 	case OPT_NO_RUN:
 		a->no_run = 1;
@@ -155,6 +160,7 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"csv", no_argument, NULL, OPT_CSV},
 		{"unmapped", no_argument, NULL, OPT_UNMAPPED},
+		{"no-list", no_argument, NULL, OPT_NO_LIST},
 		{"no-run", no_argument, NULL, OPT_NO_RUN},
 		{"history", no_argument, NULL, OPT_HISTORY},
 		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
@@ -325,8 +331,10 @@ static int dispatch(const struct args *a)
 		rc = pb_agg_report_csv(conn, a->month, stdout, &err);
 	if (rc == 0 && a->output == OUT_UNMAPPED)
 		rc = pb_agg_report_buckets(conn, a->month, stdout, &err);
+	if (rc == 0 && a->output == OUT_NO_LIST)
+		rc = pb_agg_report_no_list(conn, a->month, stdout, &err);
 	if (rc == 0 && a->no_run && a->output == OUT_SUMMARY) {
-		pb_error("--no-run prints --csv or --unmapped");
+		pb_error("--no-run prints --csv, --unmapped or --no-list");
 		rc = PB_ERR_USAGE;
 	}
 out:

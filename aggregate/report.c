@@ -1,6 +1,7 @@
 /* pb-aggregate's outputs, read back from the stored run: what is printed is what was stored. */
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -104,6 +105,16 @@ int pb_agg_report_buckets(PGconn *conn, int32_t month, FILE *out, struct pb_buf 
 		out, err);
 }
 
+int pb_agg_report_no_list(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
+{
+	return csv_of_run(
+		conn, month,
+		"SELECT vendor, partner_account_id, alias, currency, line_count, trim_scale(billed) AS billed "
+		"FROM pb.aggregate_no_list WHERE run_id = $1::bigint ORDER BY vendor, partner_account_id "
+		"COLLATE \"C\", alias COLLATE \"C\", currency",
+		out, err);
+}
+
 /* The reconciliation of the run, per currency: the total billed is the sum of its places, to the last digit. */
 static int print_recon(PGconn *conn, const char *id, FILE *out, struct pb_buf *err)
 {
@@ -131,6 +142,55 @@ static int print_recon(PGconn *conn, const char *id, FILE *out, struct pb_buf *e
 		if (strcmp(place, "excluded") == 0)
 			fputc('\n', out);
 	}
+	PQclear(res);
+	return 0;
+}
+
+/* No more partner accounts without a list price are printed than this (the query asks for one more). */
+#define NO_LIST_SHOWN 20
+
+/*
+ * Where the list costs came from, when price lists gave some, and the usage billed at its billed cost for want
+ * of any list price, per partner account (the first NO_LIST_SHOWN; --no-list lists them all).
+ */
+static int print_list_sources(PGconn *conn, const char *id, FILE *out, struct pb_buf *err)
+{
+	const char *p[1] = {id};
+	PGresult *res;
+	int i, n;
+
+	res = pb_db_query(conn,
+			  "SELECT l.price_load_id, sum(l.line_count) FROM pb.import_list l JOIN pb.aggregate_run r ON "
+			  "l.import_id = ANY (r.imports) WHERE r.id = $1::bigint AND l.list_source = 'price-list' "
+			  "GROUP BY 1 ORDER BY 1",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	for (i = 0; i < PQntuples(res); i++)
+		fprintf(out, "%s price list load %s: the list cost of %s line%s the exports left without one\n",
+			i ? "" : "list prices:", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+			strcmp(PQgetvalue(res, i, 1), "1") ? "s" : "");
+	PQclear(res);
+	res = pb_db_query(
+		conn,
+		"SELECT n.vendor, n.partner_account_id, n.alias, n.currency, n.line_count, "
+		"trim_scale(n.billed)::text, to_char(r.billing_month, 'YYYY-MM'), count(*) OVER () FROM "
+		"pb.aggregate_no_list n JOIN pb.aggregate_run r ON r.id = n.run_id WHERE n.run_id = $1::bigint "
+		"ORDER BY n.vendor, n.partner_account_id COLLATE \"C\", n.alias, n.currency LIMIT 21",
+		1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	n = PQntuples(res);
+	for (i = 0; i < n && i < NO_LIST_SHOWN; i++)
+		fprintf(out,
+			"no list price: %s partner account %s (%s): %s usage line%s billed at the billed cost, %s %s\n",
+			PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 4),
+			strcmp(PQgetvalue(res, i, 4), "1") ? "s" : "", PQgetvalue(res, i, 3), PQgetvalue(res, i, 5));
+	if (n > NO_LIST_SHOWN)
+		fprintf(out,
+			"no list price: %lld partner accounts and currencies in all (pb-aggregate --month %s --no-run "
+			"--no-list lists them)\n",
+			strtoll(PQgetvalue(res, 0, 7), NULL, 10), PQgetvalue(res, 0, 6));
 	PQclear(res);
 	return 0;
 }
@@ -183,12 +243,14 @@ int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, str
 		PQgetvalue(res, 0, 3), strcmp(PQgetvalue(res, 0, 3), "1") ? "s" : "");
 	if (strcmp(PQgetvalue(res, 0, 4), "0") != 0)
 		fprintf(warn,
-			"%s: warning: %s usage line%s no list price and %s billed at the billed cost (see "
-			"pb.aggregate_total.no_list_lines per account)\n",
+			"%s: warning: %s usage line%s no list price and %s billed at the billed cost (pb-aggregate "
+			"--month %s --no-run --no-list lists them per partner account)\n",
 			pb_log_program(), PQgetvalue(res, 0, 4), strcmp(PQgetvalue(res, 0, 4), "1") ? "s have" : " has",
-			strcmp(PQgetvalue(res, 0, 4), "1") ? "are" : "is");
+			strcmp(PQgetvalue(res, 0, 4), "1") ? "are" : "is", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	rc = print_recon(conn, id, out, err);
+	if (rc == 0)
+		rc = print_list_sources(conn, id, out, err);
 	if (rc < 0)
 		return rc;
 	return warn_buckets(conn, id, warn, err);

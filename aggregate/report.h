@@ -10,8 +10,9 @@
 #include "buf.h"
 
 /*
- * The run's summary on out, then the reconciliation per currency; on warn (stderr) one warning per
- * non-empty bucket. Returns the number of non-empty buckets (unmapped, ineligible), or PB_ERR_DEPENDENCY.
+ * The run's summary on out, then the reconciliation per currency, the price list loads that gave list
+ * costs and the usage left without one per partner account; on warn (stderr) one warning per non-empty
+ * bucket. Returns the number of non-empty buckets (unmapped, ineligible), or PB_ERR_DEPENDENCY.
  */
 int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, struct pb_buf *err);
 
@@ -27,6 +28,13 @@ int pb_agg_report_csv(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err
  * currency, list, billed, line_count. Returns as pb_agg_report_csv.
  */
 int pb_agg_report_buckets(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err);
+
+/*
+ * The usage the month's current run bills at its billed cost because neither its export nor a price list gave
+ * it a list price, as CSV: vendor, partner_account_id, alias, currency, line_count, billed. Returns as
+ * pb_agg_report_csv.
+ */
+int pb_agg_report_no_list(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err);
 
 /* The runs (of month only when not 0), as an aligned table. Returns 0 or PB_ERR_DEPENDENCY. */
 int pb_agg_report_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err);

@@ -242,7 +242,8 @@ static void eligibility(const struct run *r, struct pb_buf *q)
 static const char group_sql[] =
 	" SELECT CASE WHEN pa.alias IS NULL THEN 3 WHEN e.eligible IS NULL THEN 2 WHEN p.price = 3 THEN 1 "
 	"ELSE 0 END AS place, coalesce(pa.alias, '') AS alias, u.vendor, "
-	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 THEN u.partner_account_id END AS pa, "
+	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 OR (p.price = 0 AND u.list_cost IS NULL) "
+	"THEN u.partner_account_id END AS pa, "
 	"CASE WHEN pa.alias IS NULL THEN NULL WHEN e.eligible IS NULL THEN e.reason WHEN p.price = 3 "
 	"THEN p.reason END AS reason, "
 	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 THEN NULL ELSE u.charge_category "
@@ -299,7 +300,8 @@ static int run_query(struct run *r, const char *head, const char *body, const ch
 /*
  * The month's rows, each through the link valid on its usage date, placed (0 attributed, 1 excluded by a
  * pricing rule, 2 ineligible, 3 unmapped) and grouped: attributed rows per account, vendor, category,
- * currency, day and price; the others per partner account and reason. Written to a temporary table by a
+ * currency, day and price (and per partner account where usage priced at list has no list cost, which the
+ * run counts per partner account); the others per partner account and reason. Written to a temporary table by a
  * query that may run on parallel workers (a cursor's may not), then read back in account order.
  */
 static int group_rows(struct run *r, struct pb_buf *err)
@@ -726,6 +728,22 @@ static int copy_in(struct run *r, const char *sql, FILE *f, struct pb_buf *err)
 	return pb_db_copy_file(r->conn, sql, f, err) < 0 ? PB_ERR_DEPENDENCY : 0;
 }
 
+/* The usage billed at its billed cost for want of a list price, per partner account: from the groups. */
+static int no_list(struct run *r, struct pb_buf *err)
+{
+	const char *p[1] = {r->ctx.run_id};
+
+	return pb_db_exec(
+		       r->conn,
+		       "INSERT INTO pb.aggregate_no_list (run_id, vendor, partner_account_id, alias, currency, "
+		       "line_count, billed) SELECT $1::bigint, vendor, pa, alias, currency, sum(lines_no_list), "
+		       "coalesce(sum(billed_no_list), 0) FROM agg_groups WHERE place = 0 AND price = 0 AND pa IS NOT "
+		       "NULL GROUP BY vendor, pa, alias, currency",
+		       1, p, err) < 0
+		       ? PB_ERR_DEPENDENCY
+		       : 0;
+}
+
 /* The run's record: the previous current run superseded (its daily series dropped unless frozen). */
 static int record_run(struct run *r, const char *started, struct pb_buf *err)
 {
@@ -803,6 +821,8 @@ static int store(struct run *r, const char *started, struct pb_buf *err)
 		rc = copy_in(r, "COPY pb.aggregate_bucket FROM STDIN", r->buckets, err);
 	if (rc == 0)
 		rc = copy_in(r, "COPY pb.aggregate_recon FROM STDIN", recon, err);
+	if (rc == 0)
+		rc = no_list(r, err);
 	if (rc == 0)
 		rc = copy_in(r,
 			     "COPY pb.estimate_history (run_id, billing_month, alias, vendor, as_of, currency, "

@@ -24,6 +24,12 @@ static const char *const legacy_names[CUR_NCOLS][PB_MAX_ALT] = {
 	[CUR_ACCOUNT_NAME] = {"lineItem/UsageAccountName"},
 	/* Legacy reports spread tags over resourceTags/user:KEY columns; only CUR 2.0's map is read. */
 	[CUR_TAGS] = {NULL},
+	[CUR_SKU] = {"product/sku"},
+	[CUR_PRICING_UNIT] = {"pricing/unit"},
+	[CUR_REGION_CODE] = {"product/regionCode"},
+	[CUR_USAGE_AMOUNT] = {"lineItem/UsageAmount"},
+	[CUR_USAGE_TYPE] = {"lineItem/UsageType"},
+	[CUR_OPERATION] = {"lineItem/Operation"},
 };
 
 static const char *const cur2_names[CUR_NCOLS][PB_MAX_ALT] = {
@@ -39,6 +45,12 @@ static const char *const cur2_names[CUR_NCOLS][PB_MAX_ALT] = {
 	[CUR_INVOICE] = {"bill_invoice_id"},
 	[CUR_ACCOUNT_NAME] = {"line_item_usage_account_name"},
 	[CUR_TAGS] = {"resource_tags"},
+	[CUR_SKU] = {"product_sku"},
+	[CUR_PRICING_UNIT] = {"pricing_unit"},
+	[CUR_REGION_CODE] = {"product_region_code"},
+	[CUR_USAGE_AMOUNT] = {"line_item_usage_amount"},
+	[CUR_USAGE_TYPE] = {"line_item_usage_type"},
+	[CUR_OPERATION] = {"line_item_operation"},
 };
 
 /*
@@ -159,6 +171,46 @@ static int amount(struct pb_aws_cur *a, struct pb_format_stats *st, const struct
 	return 0;
 }
 
+/* A text of an optional column, or "". */
+static struct pb_text text_of(const struct pb_aws_cur *a, const struct pb_csv *c, int col)
+{
+	struct pb_text t = {"", 0};
+
+	if (a->alt[col][0] >= 0) {
+		t.ptr = c->fields[a->alt[col][0]].ptr;
+		t.len = c->fields[a->alt[col][0]].len;
+	}
+	return t;
+}
+
+/*
+ * What a usage line without a list cost is looked up by in the price lists: its SKU, else its usage type,
+ * operation and region; and its usage amount in the price's unit.
+ */
+static int price_ref(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err,
+		     size_t *field)
+{
+	struct pb_price_ref *r = &u->ref;
+	struct pb_money_parse_info info;
+	struct pb_text amount = text_of(a, c, CUR_USAGE_AMOUNT);
+
+	r->wants = 1;
+	r->meter = text_of(a, c, CUR_SKU);
+	r->unit = text_of(a, c, CUR_PRICING_UNIT);
+	r->region = text_of(a, c, CUR_REGION_CODE);
+	r->usage_type = text_of(a, c, CUR_USAGE_TYPE);
+	r->operation = text_of(a, c, CUR_OPERATION);
+	if (amount.len == 0)
+		return 0;
+	if (pb_decimal_parse(amount.ptr, amount.len, &r->quantity, &info) < 0) {
+		field_error(a, c, CUR_USAGE_AMOUNT, "usage amount", err, field);
+		pb_buf_addf(err, ": %s", info.reason);
+		return -1;
+	}
+	r->has_quantity = 1;
+	return 0;
+}
+
 int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		   struct pb_buf *err, size_t *field)
 {
@@ -217,12 +269,20 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 	if (amount(a, st, c, CUR_BILLED, &u->billed_cost, &u->has_billed, err, field) < 0)
 		return -1;
 	u->has_list = 0;
+	u->price_load = 0;
+	memset(&u->ref, 0, sizeof(u->ref));
 	if (a->alt[CUR_LIST][0] >= 0 && amount(a, st, c, CUR_LIST, &u->list_cost, &u->has_list, err, field) < 0)
 		return -1;
-	/* Usage without a public price is worth a warning; taxes, credits and negations have none by nature. */
+	/*
+	 * Usage without a public price is worth a warning, and a look in the price lists; taxes, credits and
+	 * negations have none by nature.
+	 */
 	if (!u->has_list && cat && strcmp(cat, "Usage") == 0 &&
-	    !pb_text_is(u->charge_type.ptr, u->charge_type.len, "SavingsPlanNegation"))
+	    !pb_text_is(u->charge_type.ptr, u->charge_type.len, "SavingsPlanNegation")) {
 		st->no_list++;
+		if (price_ref(a, c, u, err, field) < 0)
+			return -1;
+	}
 	u->service = pb_first_text(c, a->alt[CUR_SERVICE]);
 	u->region = pb_first_text(c, a->alt[CUR_REGION]);
 	u->name = pb_first_text(c, a->alt[CUR_ACCOUNT_NAME]);

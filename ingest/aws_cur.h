@@ -24,6 +24,13 @@ enum {
 	CUR_INVOICE,
 	CUR_ACCOUNT_NAME,
 	CUR_TAGS,
+	/* What a line without pricing columns is priced by, from the price lists (see pb_price_ref). */
+	CUR_SKU,
+	CUR_PRICING_UNIT,
+	CUR_REGION_CODE,
+	CUR_USAGE_AMOUNT,
+	CUR_USAGE_TYPE,
+	CUR_OPERATION,
 	CUR_NCOLS
 };
 

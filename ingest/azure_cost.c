@@ -30,6 +30,11 @@ static const char *const names[AZ_NCOLS][PB_MAX_ALT] = {
 	[AZ_SUB_NAME] = {"SubscriptionName"},
 	[AZ_CUSTOMER_NAME] = {"customerName"},
 	[AZ_TAGS] = {"Tags"},
+	[AZ_METER_ID] = {"MeterId"},
+	[AZ_UNIT] = {"UnitOfMeasure"},
+	[AZ_METER_REGION] = {"MeterRegion"},
+	[AZ_LOCATION] = {"ResourceLocation", "Location"},
+	[AZ_PRICING_CURRENCY] = {"PricingCurrency", "pricingCurrencyCode"},
 };
 
 /* Whether a file must have the column: the subscription unless the file is CSP, a quantity for a price. */
@@ -202,6 +207,48 @@ static int commitment(const struct pb_azure_cost *a, const struct pb_csv *c)
 	       column_is(a, c, AZ_PRICING_MODEL, "SavingsPlan") || column_is(a, c, AZ_PRICING_MODEL, "Savings Plan");
 }
 
+/* A text of an optional column, or "". */
+static struct pb_text text_of(const struct pb_azure_cost *a, const struct pb_csv *c, int col)
+{
+	struct pb_text t = {"", 0};
+
+	if (a->alt[col][0] >= 0) {
+		t.ptr = field_of(a, c, col)->ptr;
+		t.len = field_of(a, c, col)->len;
+	}
+	return t;
+}
+
+/*
+ * What a usage line without a list price is looked up by in the price lists: its meter, unit of measure,
+ * region and quantity (in that unit), and what converts the price's currency to the billing currency.
+ */
+static int price_ref(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err,
+		     size_t *field)
+{
+	struct pb_price_ref *r = &u->ref;
+
+	if (!pb_text_is(u->category.ptr, u->category.len, "Usage"))
+		return 0;
+	r->wants = 1;
+	r->meter = text_of(a, c, AZ_METER_ID);
+	r->unit = text_of(a, c, AZ_UNIT);
+	r->region = text_of(a, c, AZ_METER_REGION);
+	r->region2 = text_of(a, c, AZ_LOCATION);
+	r->pricing_currency = text_of(a, c, AZ_PRICING_CURRENCY);
+	if (a->alt[AZ_QUANTITY][0] >= 0 && field_of(a, c, AZ_QUANTITY)->len) {
+		if (decimal_of(a, c, AZ_QUANTITY, &r->quantity, err, field) < 0)
+			return -1;
+		r->has_quantity = 1;
+	}
+	if (a->alt[AZ_RATE][0] >= 0 && field_of(a, c, AZ_RATE)->len) {
+		if (decimal_of(a, c, AZ_RATE, &r->rate, err, field) < 0)
+			return -1;
+		r->has_rate = 1;
+	}
+	return 0;
+}
+
 /*
  * FOCUS ListCost: paygCostInBillingCurrency when the export has it, else PayGPrice x Quantity
  * (x exchangeRatePricingToBilling), exact and rounded once: the same product Microsoft defines
@@ -217,25 +264,27 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 	size_t n = 2;
 
 	u->has_list = 0;
+	u->price_load = 0;
+	memset(&u->ref, 0, sizeof(u->ref));
 	if (a->alt[AZ_PAYG_COST][0] >= 0 && field_of(a, c, AZ_PAYG_COST)->len) {
 		if (money_of(a, st, c, AZ_PAYG_COST, &u->list_cost, err, field) < 0)
 			return -1;
 		if (pb_money_cmp(u->list_cost, PB_MONEY_ZERO) == 0 && commitment(a, c)) {
 			st->no_list++;
-			return 0;
+			return price_ref(a, c, u, err, field);
 		}
 		u->has_list = 1;
 		return 0;
 	}
 	if (a->alt[AZ_PAYG_PRICE][0] < 0 || field_of(a, c, AZ_PAYG_PRICE)->len == 0) {
 		st->no_list++;
-		return 0;
+		return price_ref(a, c, u, err, field);
 	}
 	if (decimal_of(a, c, AZ_PAYG_PRICE, &f[0], err, field) < 0)
 		return -1;
 	if (f[0].mant == 0 && (column_is(a, c, AZ_PUBLISHER_TYPE, "Marketplace") || commitment(a, c))) {
 		st->no_list++;
-		return 0;
+		return price_ref(a, c, u, err, field);
 	}
 	if (decimal_of(a, c, AZ_QUANTITY, &f[1], err, field) < 0)
 		return -1;

@@ -29,6 +29,12 @@ enum {
 	AZ_SUB_NAME,
 	AZ_CUSTOMER_NAME,
 	AZ_TAGS,
+	/* What a line without a list price is priced by, from the price lists (see pb_price_ref). */
+	AZ_METER_ID,
+	AZ_UNIT,
+	AZ_METER_REGION,
+	AZ_LOCATION,
+	AZ_PRICING_CURRENCY,
 	AZ_NCOLS
 };
 

@@ -37,6 +37,7 @@ void pb_stats_merge(struct pb_format_stats *dst, const struct pb_format_stats *s
 	dst->rounded += src->rounded;
 	dst->no_invoice += src->no_invoice;
 	dst->no_list += src->no_list;
+	dst->priced += src->priced;
 	dst->unknown_other += src->unknown_other;
 	for (i = 0; i < src->nunknown; i++)
 		pb_stats_unknown(dst, src->unknown[i].name, strlen(src->unknown[i].name), src->unknown[i].count);

@@ -35,6 +35,7 @@ struct pb_format_stats {
 	uint64_t rounded;    /* amounts rounded beyond 18 decimal places */
 	uint64_t no_invoice; /* AWS: lines without bill/InvoiceId (the report is not final) */
 	uint64_t no_list;    /* lines without a list price (list cost left empty) */
+	uint64_t priced;     /* lines without one in the export that a price list priced */
 	struct {
 		char name[64];
 		uint64_t count;

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "fetch.h"
+#include "listprice.h"
 #include "log.h"
 #include "manifest.h"
 #include "pc_export.h"
@@ -44,6 +45,7 @@ struct run {
 	size_t nfiles;
 	PGconn *conn;
 	struct pb_store_import im;
+	struct pb_listprice *prices;
 	char *source;
 	int bad_first; /* the first line item is bad: the read reports, nothing else is done */
 };
@@ -302,6 +304,26 @@ static int find_month(struct run *run)
 	return 0;
 }
 
+/*
+ * The price lists that fill the list costs the export leaves out (CSV formats): the prices in force in the
+ * month, and for Azure in the month before too, since its periods take late usage.
+ */
+static int open_prices(struct run *run)
+{
+	int32_t month = run->read.month, first = month, last;
+	int y, m, d;
+
+	if (run->opt.kind == PB_FORMAT_PARTNER_CENTER)
+		return 0;
+	pb_date_to_ymd(month, &y, &m, &d);
+	last = (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
+	if (run->opt.kind == PB_FORMAT_AZURE_COST)
+		first = pb_date_month_start(month - 1);
+	run->prices = pb_listprice_new(run->conn, pb_format_vendor(run->opt.kind), first, last);
+	run->read.prices = run->prices;
+	return run->prices ? 0 : -1;
+}
+
 /* Connects, checks the schema, and takes the import's lock. Returns 0, 1 when there is nothing to do, or an error. */
 static int store_open(struct run *run)
 {
@@ -334,6 +356,11 @@ static int store_open(struct run *run)
 	rc = pb_store_begin(run->conn, im, &err);
 	if (rc < 0)
 		ret = rc == PB_STORE_ERR_LOCKED ? PB_ERR_REFUSED : PB_ERR_DEPENDENCY;
+	if (ret == 0 && open_prices(run) < 0) {
+		pb_buf_reset(&err);
+		pb_buf_addstr(&err, "out of memory");
+		ret = PB_ERR_DATA;
+	}
 out:
 	if (ret < 0)
 		pb_error("%s", pb_buf_str(&err));
@@ -391,6 +418,7 @@ static int read_all(struct run *run)
 		return r->remote_failed ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
 	}
 	pb_progress_finish(&r->progress, "total", r->bytes_before, r->rows);
+	pb_listprice_report(run->prices, pb_log_program(), stderr);
 	return 0;
 }
 
@@ -417,6 +445,46 @@ static void warn_capped(const struct pb_read *r)
 		pb_warning("%llu distinct names or tags of partner accounts past %d per account were not recorded "
 			   "(%llu lines)",
 			   (unsigned long long)rows, 256, (unsigned long long)lines);
+}
+
+/* Says how many lines the price lists gave a list cost, per load, when any did. */
+static void print_priced(const struct pb_daily *const *rows, size_t n)
+{
+	int64_t load[16];
+	uint64_t lines[16], other = 0, total = 0;
+	size_t i, k, nload = 0;
+
+	for (i = 0; i < n; i++) {
+		if (rows[i]->list_source != PB_LIST_PRICE)
+			continue;
+		total += rows[i]->line_count;
+		for (k = 0; k < nload && load[k] != rows[i]->price_load; k++)
+			;
+		if (k == nload && nload == 16) {
+			other += rows[i]->line_count;
+			continue;
+		}
+		if (k == nload) {
+			/* In load order. */
+			for (k = nload; k > 0 && load[k - 1] > rows[i]->price_load; k--) {
+				load[k] = load[k - 1];
+				lines[k] = lines[k - 1];
+			}
+			load[k] = rows[i]->price_load;
+			lines[k] = 0;
+			nload++;
+		}
+		lines[k] += rows[i]->line_count;
+	}
+	if (!total)
+		return;
+	printf("list prices: %llu line%s without a list cost in the export priced from price lists:",
+	       (unsigned long long)total, total == 1 ? "" : "s");
+	for (k = 0; k < nload; k++)
+		printf("%s load %lld (%llu)", k ? "," : "", (long long)load[k], (unsigned long long)lines[k]);
+	if (other)
+		printf(", other loads (%llu)", (unsigned long long)other);
+	printf("\n");
 }
 
 /* Commits the import and says what it holds. */
@@ -458,6 +526,7 @@ static int store_close(struct run *run, const struct pb_daily *const *rows, size
 	       "billed_cost %s\n",
 	       im->id, im->vendor, day_text(im->billing_month), im->source, run->read.nfiles,
 	       run->read.nfiles == 1 ? "" : "s", (unsigned long long)lines, n, list, billed);
+	print_priced(rows, n);
 	{
 		char prefix[64];
 
@@ -554,6 +623,7 @@ int pb_ingest_run(const struct pb_ingest_options *o)
 	pb_fetch_s3_release(&run.s3);
 	pb_fetch_azure_release(&run.azure);
 	pb_manifest_release(&run.man);
+	pb_listprice_free(run.prices);
 	PQfinish(run.conn);
 	return rc;
 }

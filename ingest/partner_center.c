@@ -126,6 +126,8 @@ static int list_cost(const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf
 	if (pb_decimal_product(f, n, 1, &u->list_cost, NULL) < 0)
 		return member_error(j, "UnitPrice", "list cost (UnitPrice x Quantity out of range)", err, col);
 	u->has_list = 1;
+	u->price_load = 0;
+	memset(&u->ref, 0, sizeof(u->ref));
 	return 0;
 }
 

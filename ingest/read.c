@@ -28,6 +28,14 @@
 /* Distinct names and tags kept per partner account: past it, lines are counted, not recorded. */
 #define NAMES_PER_ACCOUNT 256
 
+/* The grain of the run's rows: per-account totals, the daily rows of --summary=daily, or the store's. */
+static enum pb_reduce_grain grain(const struct pb_ingest_options *opt)
+{
+	if (opt->summary == PB_SUMMARY_ACCOUNTS)
+		return PB_GRAIN_ACCOUNT;
+	return opt->summary == PB_SUMMARY_DAILY ? PB_GRAIN_DAILY : PB_GRAIN_STORE;
+}
+
 int pb_read_init(struct pb_read *r, const struct pb_ingest_options *opt, const struct pb_tag_keys *keys, int store)
 {
 	memset(r, 0, sizeof(*r));
@@ -37,7 +45,7 @@ int pb_read_init(struct pb_read *r, const struct pb_ingest_options *opt, const s
 	r->store = store;
 	r->tag_keys = keys;
 	r->month = opt->month;
-	r->reduce = pb_reduce_new(opt->summary == PB_SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
+	r->reduce = pb_reduce_new(grain(opt));
 	r->names = pb_reduce_new(PB_GRAIN_DAILY);
 	if (!r->reduce || !r->names)
 		return -1;
@@ -180,6 +188,7 @@ static int collect(struct pb_read *r, const char *name, struct split *sp, struct
 		for (i = 0; i < w->nerrors && r->errors < r->opt->max_errors; i++)
 			pb_read_report(r, name, w->errors[i].line ? base + w->errors[i].line - 1 : 0, w->errors[i].col,
 				       w->errors[i].msg);
+		r->remote_failed |= w->dependency;
 		if (w->fatal || r->errors >= r->opt->max_errors)
 			return -1;
 		if (!r->errors && merge(r, name, w->reduce, w->names) < 0)
@@ -505,7 +514,7 @@ static int read_jsonl(struct pb_read *r, const char *path)
 	if (open_input(r, path, store_flags(r), &in) < 0)
 		goto out;
 	name = pb_input_name(in);
-	red = pb_reduce_new(r->opt->summary == PB_SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
+	red = pb_reduce_new(grain(r->opt));
 	names = pb_reduce_new(PB_GRAIN_DAILY);
 	if (!red || !names || pb_jsonl_init(&j, pb_input_read, in, (size_t)64 << 20) < 0) {
 		pb_read_report(r, name, 0, 0, "out of memory");
@@ -580,7 +589,8 @@ static int prepare_parts(struct pb_read *r, const char *path, const char *name, 
 		w->stops = sp->starts + k + 1;
 		w->nstops = sp->n - k - 1;
 		w->tag_keys = r->tag_keys;
-		w->reduce = pb_reduce_new(r->opt->summary == PB_SUMMARY_ACCOUNTS ? PB_GRAIN_ACCOUNT : PB_GRAIN_DAILY);
+		w->prices = r->prices;
+		w->reduce = pb_reduce_new(grain(r->opt));
 		if (r->store)
 			w->names = pb_reduce_new(PB_GRAIN_DAILY);
 		if (!w->reduce || (r->store && !w->names)) {

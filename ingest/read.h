@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "listprice.h"
 #include "options.h"
 #include "progress.h"
 #include "reduce.h"
@@ -17,12 +18,13 @@ struct pb_read {
 	struct pb_reduce *reduce; /* the daily rows (or per-account totals for --summary) */
 	struct pb_reduce *names;  /* partner account names and tags, when storing (a summary only checks them) */
 	const struct pb_tag_keys *tag_keys;
-	int store;     /* hash files and prefetch downloads */
-	int32_t month; /* every line's billing month (pb_month_check), or 0 before it is known */
+	struct pb_listprice *prices; /* when set: list prices for usage lines without one (not owned) */
+	int store;		     /* hash files and prefetch downloads */
+	int32_t month;		     /* every line's billing month (pb_month_check), or 0 before it is known */
 	struct pb_progress progress;
 	uint64_t bytes_before, rows;
 	unsigned long errors;
-	int remote_failed;	    /* a download failed after its retries */
+	int remote_failed;	    /* a download failed after its retries, or the price lists could not be read */
 	uint64_t lines, no_invoice; /* for the final flag */
 	size_t part, nparts;	    /* for the progress line: part of parts */
 	struct pb_buf label;

@@ -38,6 +38,8 @@ struct dict {
 struct key {
 	int32_t billing_month, usage_date;
 	uint32_t id[NCOLS];
+	uint32_t list_source, pad; /* PB_GRAIN_STORE: where the list cost came from (pad stays 0) */
+	int64_t price_load;
 };
 
 /* The last text checked per column outside the dictionaries (the accounts grain): lines repeat it. */
@@ -281,15 +283,14 @@ void pb_reduce_free(struct pb_reduce *r)
 
 static uint64_t hash_key(const struct key *k)
 {
-	uint64_t a, b, c;
-
-	uint64_t d;
+	uint64_t a, b, c, d, e;
 
 	memcpy(&a, &k->billing_month, 8);
 	memcpy(&b, &k->id[0], 8);
 	memcpy(&c, &k->id[2], 8);
 	memcpy(&d, &k->id[4], 8);
-	return mix(mix(mix(mix(a) ^ b) ^ c) ^ d);
+	e = (uint64_t)k->list_source ^ ((uint64_t)k->price_load << 2);
+	return mix(mix(mix(mix(mix(a) ^ b) ^ c) ^ d) ^ e);
 }
 
 static int grow_slots(struct pb_reduce *r)
@@ -465,6 +466,10 @@ static int key_texts(struct pb_reduce *r, const struct pb_usage *u, const struct
 		k->billing_month = u->billing_month;
 		k->usage_date = u->usage_date;
 	}
+	if (r->grain == PB_GRAIN_STORE) {
+		k->list_source = (uint32_t)pb_usage_list_source(u);
+		k->price_load = u->price_load;
+	}
 	return 0;
 }
 
@@ -507,6 +512,13 @@ static int past_cap(struct pb_reduce *r, const struct pb_text *const t[NCOLS], c
 		found.id[i] = id < 0 ? 0 : (uint32_t)id;
 	}
 	return is_new || !find_entry(r, &found, hash_key(&found), &slot);
+}
+
+enum pb_list_source pb_usage_list_source(const struct pb_usage *u)
+{
+	if (!u->has_list)
+		return PB_LIST_NONE;
+	return u->price_load ? PB_LIST_PRICE : PB_LIST_EXPORT;
 }
 
 void pb_reduce_bad_text(const struct pb_reduce *r, const char **at, const char **why)
@@ -625,6 +637,10 @@ static int cmp_daily(const void *pa, const void *pb)
 		return c;
 	if (a->billing_month != b->billing_month)
 		return a->billing_month < b->billing_month ? -1 : 1;
+	if (a->list_source != b->list_source)
+		return a->list_source < b->list_source ? -1 : 1;
+	if (a->price_load != b->price_load)
+		return a->price_load < b->price_load ? -1 : 1;
 	return 0;
 }
 
@@ -660,6 +676,10 @@ const struct pb_daily *const *pb_reduce_sorted(struct pb_reduce *r, size_t *n)
 		d->line_count = e->lines;
 		d->list_lines = e->list_lines;
 		d->billed_lines = e->billed_lines;
+		d->list_source = r->grain == PB_GRAIN_STORE ? (enum pb_list_source)e->key.list_source
+				 : e->list_lines	    ? PB_LIST_EXPORT
+							    : PB_LIST_NONE;
+		d->price_load = e->key.price_load;
 		r->sorted[i] = d;
 	}
 	qsort(r->sorted, r->n, sizeof(*r->sorted), cmp_daily);

@@ -12,6 +12,22 @@ struct pb_text {
 	size_t len;
 };
 
+/* Where a line's list cost came from (pb.usage_daily.list_source). */
+enum pb_list_source { PB_LIST_NONE, PB_LIST_EXPORT, PB_LIST_PRICE };
+
+/*
+ * What a usage line without a list cost carries to look its list price up by (texts borrowed, empty when the
+ * export has no such column): Azure MeterId, UnitOfMeasure, MeterRegion and the resource's location,
+ * Quantity, exchangeRatePricingToBilling and the pricing currency; AWS product/sku, pricing/unit,
+ * product/regionCode, lineItem/UsageAmount, lineItem/UsageType and lineItem/Operation.
+ */
+struct pb_price_ref {
+	int wants; /* the line is usage without a list cost: look its price up */
+	struct pb_text meter, unit, region, region2, pricing_currency, usage_type, operation;
+	struct pb_decimal quantity, rate;
+	int has_quantity, has_rate;
+};
+
 /* What kind of name a line gives its partner account (pb.partner_account_name.kind). */
 enum pb_name_kind { PB_NAME_NONE, PB_NAME_ACCOUNT, PB_NAME_SUBSCRIPTION, PB_NAME_CUSTOMER, PB_NAME_TAG };
 
@@ -26,6 +42,8 @@ struct pb_usage {
 	struct pb_text name;	  /* the partner account's name on this line, or empty */
 	struct pb_text tags;	  /* the line's resource tags as the export writes them (see tags.h), or empty */
 	enum pb_name_kind name_kind;
+	struct pb_price_ref ref; /* set by the CSV formats for a line without a list cost, else zeroed */
+	int64_t price_load;	 /* the price load that gave the list cost, or 0: the export's own, or none */
 };
 
 /* One reduced row. Strings are owned by the reduction and live as long as it does. */
@@ -35,15 +53,22 @@ struct pb_daily {
 	pb_money list_cost, billed_cost;
 	uint64_t line_count;
 	uint64_t list_lines, billed_lines; /* lines that carried the amount */
+	enum pb_list_source list_source;   /* PB_GRAIN_STORE only; else PB_LIST_EXPORT or PB_LIST_NONE */
+	int64_t price_load;		   /* for PB_LIST_PRICE: the load */
 };
 
 struct pb_reduce;
 
 /*
- * What a row's key holds: the daily grain of the store, or only account and currency (usage date,
- * billing month, category, service and region left empty) for per-account totals.
+ * What a row's key holds: the daily grain of --summary=daily; the store's, which is that and where the
+ * list cost came from (the export, a price load, none: a row never mixes lines with and without a list
+ * cost); or only account and currency (usage date, billing month, category, service and region left empty)
+ * for per-account totals.
  */
-enum pb_reduce_grain { PB_GRAIN_DAILY, PB_GRAIN_ACCOUNT };
+enum pb_reduce_grain { PB_GRAIN_DAILY, PB_GRAIN_STORE, PB_GRAIN_ACCOUNT };
+
+/* Where u's list cost came from. */
+enum pb_list_source pb_usage_list_source(const struct pb_usage *u);
 
 /* Returns a new, empty reduction, or NULL when memory cannot be had. Free with pb_reduce_free. */
 struct pb_reduce *pb_reduce_new(enum pb_reduce_grain grain);
@@ -79,7 +104,8 @@ int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src);
 
 /*
  * The rows, sorted by account, usage date, category, charge type, service, region, currency, billing month
- * (bytewise). The array is owned by r and valid until the next change to r. *n is set to the count.
+ * (bytewise), list source and price load. The array is owned by r and valid until the next change to r. *n is set to
+ * the count.
  */
 const struct pb_daily *const *pb_reduce_sorted(struct pb_reduce *r, size_t *n);
 

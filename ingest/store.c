@@ -219,6 +219,12 @@ out:
 	return ret;
 }
 
+/* pb.usage_daily.list_source's text. */
+static const char *list_source_name(enum pb_list_source s)
+{
+	return s == PB_LIST_PRICE ? "price-list" : s == PB_LIST_EXPORT ? "export" : "none";
+}
+
 static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
 		     struct pb_buf *err)
 {
@@ -229,8 +235,8 @@ static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struc
 	snprintf(id, sizeof(id), "%lld", im->id);
 	if (copy_start(conn,
 		       "COPY pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, "
-		       "charge_category, charge_type, service, region, currency, list_cost, billed_cost, line_count) "
-		       "FROM STDIN",
+		       "charge_category, charge_type, service, region, currency, list_cost, billed_cost, line_count, "
+		       "list_source, price_load_id) FROM STDIN",
 		       err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -254,7 +260,11 @@ static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struc
 		copy_amount(&b, d->list_cost, d->list_lines);
 		pb_buf_addch(&b, '\t');
 		copy_amount(&b, d->billed_cost, d->billed_lines);
-		pb_buf_addf(&b, "\t%llu\n", (unsigned long long)d->line_count);
+		pb_buf_addf(&b, "\t%llu\t%s\t", (unsigned long long)d->line_count, list_source_name(d->list_source));
+		if (d->list_source == PB_LIST_PRICE)
+			pb_buf_addf(&b, "%lld\n", (long long)d->price_load);
+		else
+			pb_buf_addstr(&b, "\\N\n");
 		if (b.len >= COPY_CHUNK && put_copy(conn, &b, err) < 0)
 			return copy_finish(conn, &b, 0, err);
 		if (i == n / 2) {
@@ -671,6 +681,72 @@ static int copy_charges(PGconn *conn, const struct pb_store_import *im, const st
 	return ret;
 }
 
+/* One list source of an import (a price load apart from another) and its totals. */
+struct list_total {
+	enum pb_list_source source;
+	int64_t load;
+	pb_money list, billed;
+	uint64_t lines;
+};
+
+/* Per list source (and price load): lines and totals, for the reconciliation. */
+static int copy_lists(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
+		      struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	struct list_total *t = NULL, *nt;
+	size_t nt_count = 0, i, k;
+	char id[32], l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
+
+	for (i = 0; i < n; i++) {
+		const struct pb_daily *d = rows[i];
+
+		for (k = 0; k < nt_count && (t[k].source != d->list_source || t[k].load != d->price_load); k++)
+			;
+		if (k == nt_count) {
+			nt = realloc(t, (nt_count + 1) * sizeof(*t));
+			if (!nt) {
+				free(t);
+				pb_buf_reset(err);
+				pb_buf_addstr(err, "out of memory");
+				return -1;
+			}
+			t = nt;
+			memset(&t[k], 0, sizeof(t[k]));
+			t[k].source = d->list_source;
+			t[k].load = d->price_load;
+			nt_count++;
+		}
+		/* The rows add up already (the totals check): these sums cannot leave the range. */
+		pb_money_add(t[k].list, d->list_cost, &t[k].list);
+		pb_money_add(t[k].billed, d->billed_cost, &t[k].billed);
+		t[k].lines += d->line_count;
+	}
+	if (!nt_count)
+		return 0;
+	snprintf(id, sizeof(id), "%lld", im->id);
+	if (copy_start(
+		    conn,
+		    "COPY pb.import_list (import_id, list_source, price_load_id, line_count, list_total, billed_total) "
+		    "FROM STDIN",
+		    err) < 0) {
+		free(t);
+		return -1;
+	}
+	for (k = 0; k < nt_count; k++) {
+		pb_money_format_canonical(t[k].list, l);
+		pb_money_format_canonical(t[k].billed, bl);
+		pb_buf_addf(&b, "%s\t%s\t", id, list_source_name(t[k].source));
+		if (t[k].source == PB_LIST_PRICE)
+			pb_buf_addf(&b, "%lld", (long long)t[k].load);
+		else
+			pb_buf_addstr(&b, "\\N");
+		pb_buf_addf(&b, "\t%llu\t%s\t%s\n", (unsigned long long)t[k].lines, l, bl);
+	}
+	free(t);
+	return copy_finish(conn, &b, 1, err);
+}
+
 /* Makes this import the current one of its key: the previous one superseded, its rows deleted. */
 static int make_current(PGconn *conn, const struct pb_store_import *im, const char *id, const char *month,
 			const struct pb_store_file *files, size_t nfiles, size_t nrows, struct pb_buf *err)
@@ -750,6 +826,7 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 		rc = verify_totals(conn, im, rows, nrows, err);
 	if (rc == 0 && (record_files(conn, im, files, nfiles, err) < 0 || copy_names(conn, im, err) < 0 ||
 			copy_accounts(conn, im, rows, nrows, err) < 0 || copy_charges(conn, im, rows, nrows, err) < 0 ||
+			copy_lists(conn, im, rows, nrows, err) < 0 ||
 			make_current(conn, im, id, month, files, nfiles, nrows, err) < 0))
 		rc = PB_STORE_ERR_DB;
 	if (rc < 0) {

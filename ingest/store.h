@@ -60,11 +60,12 @@ int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err);
 /*
  * In one transaction: refuses an import without line items that would replace one that had some (unless
  * im->allow_empty), one that is not final that would replace a final one (unless im->allow_not_final) and
- * a file whose bytes another current import of the month holds (or this one twice), all three
- * PB_STORE_ERR_REFUSED with the reason in err; writes the rows with COPY, checks in the database that they
- * add up to exactly the lines read, records the files and the per-account totals, marks the previous
- * committed import of the key 'superseded' and deletes its rows, and commits this one. On failure nothing
- * of it stays. Returns 0, PB_STORE_ERR_REFUSED, PB_STORE_ERR_DATA (the totals disagree) or PB_STORE_ERR_DB.
+ * a file whose bytes another current import of the month holds (or this one twice), each
+ * PB_STORE_ERR_REFUSED with the reason in err; writes the rows with COPY (with where each row's list cost
+ * came from), checks in the database that they add up to exactly the lines read, records the files and the
+ * totals per account, charge and list source, marks the previous committed import of the key 'superseded'
+ * and deletes its rows, and commits this one. On failure nothing of it stays. Returns 0,
+ * PB_STORE_ERR_REFUSED, PB_STORE_ERR_DATA (the totals disagree) or PB_STORE_ERR_DB.
  */
 int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t nrows,
 		    const struct pb_store_file *files, size_t nfiles, struct pb_buf *err);

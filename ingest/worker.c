@@ -233,6 +233,16 @@ void pb_worker_run(struct pb_worker *w)
 		}
 		if (w->nerrors)
 			continue;
+		if (w->prices && u.ref.wants && !u.has_list) {
+			rc = pb_listprice_fill(w->prices, &u, &err);
+			if (rc < 0) {
+				keep_error(w, 0, 0, pb_buf_str(&err));
+				w->fatal = w->dependency = 1;
+				break;
+			}
+			w->parser.st.priced += (uint64_t)rc;
+			w->parser.st.no_list -= (uint64_t)rc;
+		}
 		rc = pb_reduce_add(w->reduce, &u);
 		if (rc == PB_REDUCE_ERR_TEXT) {
 			const char *at, *why;

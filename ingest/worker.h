@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "csv.h"
+#include "listprice.h"
 #include "parser.h"
 #include "reduce.h"
 #include "tags.h"
@@ -25,6 +26,7 @@ struct pb_worker {
 	struct pb_reduce *reduce;	    /* this part's rows */
 	struct pb_reduce *names;	    /* the account names lines give (pb_worker_name_kind); NULL: checked only */
 	const struct pb_tag_keys *tag_keys; /* the tags recorded as names (NULL: none) */
+	struct pb_listprice *prices;	    /* when set: list prices for usage lines without one */
 	unsigned long max_errors;	    /* stop after this many */
 	int32_t month;			    /* every line's billing month (pb_month_check) */
 	uint64_t start;			    /* absolute offset of csv's first byte */
@@ -38,6 +40,7 @@ struct pb_worker {
 	struct pb_worker_error *errors;
 	size_t nerrors;
 	int fatal;	   /* reading could not go on */
+	int dependency;	   /* because the price lists could not be read */
 	size_t stopped_at; /* index into stops where the part ended, or nstops at the end of input */
 	uint64_t lines;	   /* lines consumed, relative to start */
 };

@@ -105,10 +105,11 @@ check "a bad rates file: exit 1 at its line and column, nothing loaded" \
 st=$?
 run1=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
 check "a run: exit 0, its summary and the reconciliation" "0|aggregate run $run1 of 2026-10 as of 2026-10-31: 2 imports, 3 CLC accounts
-reconciliation USD, billed: 320.8 (21 lines) = attributed 186.5 + unmapped 2 + ineligible 4 + excluded 128.3" \
+reconciliation USD, billed: 320.8 (21 lines) = attributed 186.5 + unmapped 2 + ineligible 4 + excluded 128.3
+no list price: aws partner account 111111111111 (ACME1): 1 usage line billed at the billed cost, USD 5" \
 	"$st|$(cat "$TMP/out")"
 check "the warnings name the unmapped and ineligible spend and the usage without a list price" \
-	"pb-aggregate: warning: 1 usage line has no list price and is billed at the billed cost (see pb.aggregate_total.no_list_lines per account)
+	"pb-aggregate: warning: 1 usage line has no list price and is billed at the billed cost (pb-aggregate --month 2026-10 --no-run --no-list lists them per partner account)
 pb-aggregate: warning: 2026-10: ineligible spend of 2 partner accounts: 2 lines, billed USD 4 (pb-aggregate --month 2026-10 --unmapped lists them)
 pb-aggregate: warning: 2026-10: unmapped spend of 1 partner account: 1 lines, billed USD 2 (pb-aggregate --month 2026-10 --unmapped lists them)" \
 	"$(cat "$TMP/err")"

@@ -11,7 +11,7 @@ man_text() { sed 's/\\-/-/g; s/\\f[BIRP]//g' "$ROOT/man/$1.1"; }
 # options TEXT: the long options TEXT names, one a line.
 options() { grep -o -- '--[a-z][a-z0-9-]*' <<<"$1" | sort -u; }
 
-for p in pb-accounts pb-aggregate pb-api pb-db pb-ingest pb-invoice pb-run; do
+for p in pb-accounts pb-aggregate pb-api pb-db pb-ingest pb-invoice pb-prices pb-run; do
 	help=$("$BIN/$p" --help 2>&1)
 	st=$?
 	version=$("$BIN/$p" --version 2>&1)

@@ -61,7 +61,7 @@ PB_AZURITE_WELL_KNOWN_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UV
 # sha256 of the empty body, the x-amz-content-sha256 of a request without one
 PB_EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-_PB_STARTED=()        # names of running servers, in start order: s3 azurite fault headers pc
+_PB_STARTED=()        # names of running servers, in start order: s3 azurite fault headers pc retail
 _PB_LOGDIR_OWNED=""   # a logs folder the library made, removed by pb_servers_stop
 _PB_FAULT_RUN=0
 
@@ -481,6 +481,28 @@ pb_pc_stat() {
 	pb_pc_get stats | python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "${1:?usage: pb_pc_stat NAME}"
 }
 
+# ---- Azure Retail Prices API (retailprices.py) -----------------------------------------------------------
+
+# pb_retail_start ITEMS_FILE [PAGE_SIZE]: starts retailprices.py serving the price items of ITEMS_FILE (a JSON
+# array, read again on every request; see its header) PAGE_SIZE (default 100) a page. Sets and exports
+# RETAIL_URL (http://127.0.0.1:PORT/api/retail/prices), RETAIL_PID and RETAIL_LOG (one line per request).
+pb_retail_start() {
+	local items=${1:-} size=${2:-100}
+	[ -f "$items" ] || { _pb_err "usage: pb_retail_start ITEMS_FILE [PAGE_SIZE]"; return 2; }
+	_pb_running RETAIL_PID "pb_retail_start: retailprices" && return 1
+	_pb_logdir || return 1
+	RETAIL_LOG=$PB_SERVERS_LOGDIR/retailprices.log
+	: >"$RETAIL_LOG"
+	timeout -k 5 "$((PB_SERVER_MAX_SECONDS + 10))" python3 "$PB_SERVERS_DIR/retailprices.py" --items "$items" \
+		--page-size "$size" --port 0 --max-seconds "$PB_SERVER_MAX_SECONDS" >>"$RETAIL_LOG" 2>&1 </dev/null &
+	RETAIL_PID=$!
+	_pb_up retail retailprices RETAIL_PID "$RETAIL_LOG" \
+		's|^retailprices listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' RETAIL_URL /api/retail/prices || return 1
+	export RETAIL_URL RETAIL_PID RETAIL_LOG
+}
+
+pb_retail_stop() { _pb_down retail RETAIL_PID RETAIL_URL; }
+
 # ---- all -------------------------------------------------------------------------------------------------
 
 # pb_servers_stop: stops every server started here (last started first) and removes the logs folder the
@@ -494,6 +516,7 @@ pb_servers_stop() {
 		fault) pb_fault_stop ;;
 		headers) pb_headers_stop ;;
 		pc) pb_pc_stop ;;
+		retail) pb_retail_stop ;;
 		esac
 	done
 	_PB_STARTED=()

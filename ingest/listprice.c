@@ -1,0 +1,1114 @@
+/*
+ * The run's price table. The rows come from the database sorted by meter, then newest load first, then latest
+ * effective start first, so that a meter's prices are one run of the entry array; meters are found through an
+ * open-addressing table of their names, and AWS SKUs also by usage type, operation and region. The price in
+ * force on a day comes from the newest load that has one in force that day: a reload decides the days it
+ * covers, and the loads it superseded still price the days before.
+ */
+#include "listprice.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "date.h"
+#include "money.h"
+
+#include "banned.h"
+
+#define MAX_TIERS 32
+#define OPEN_END INT32_MAX
+#define NFIELDS 11
+
+/* A decimal kept small: mant x 10^exp; a value that does not fit (mant < 0) is big[exp]. */
+struct dec {
+	int64_t mant;
+	int32_t exp;
+};
+
+struct entry {
+	struct dec price, tier;
+	int32_t start, end; /* end: the first day not in force, or OPEN_END */
+	uint32_t load;	    /* index into loads */
+	uint32_t unit, region, currency;
+};
+
+struct meter {
+	uint32_t name, name_len;		/* in the names arena */
+	uint32_t first, n;			/* its entries */
+	uint32_t nregions;			/* distinct regions among them */
+	uint32_t usage_type, operation, region; /* AWS: of its first entry */
+	uint32_t next_alt;			/* AWS: the next meter of the same usage type, operation, region, + 1 */
+};
+
+/* Interned texts: ids index offs; the table holds id + 1. */
+struct strs {
+	char *arena;
+	size_t len, alloc;
+	uint32_t *off, *slen;
+	uint64_t *hash;
+	size_t n, cap;
+	uint32_t *slots;
+	size_t nslots;
+};
+
+/* A unit of measure's count and base (pb_unit_parse), per unit id; ok 0: not parsed yet, -1: unparseable. */
+struct unit_info {
+	uint32_t count, base;
+	int ok;
+};
+
+/* One partner account's cumulative quantity of a tiered meter this month, in the price's unit. */
+struct ledger {
+	uint32_t account, meter, unit; /* account: an id in accounts */
+	pb_money cum;
+};
+
+struct pb_listprice {
+	PGconn *conn;
+	char vendor[8];
+	int32_t first, last;
+	int loaded, failed;
+	struct pb_buf error;
+	struct entry *entries;
+	size_t nentries, entries_alloc;
+	struct meter *meters;
+	size_t nmeters, meters_alloc;
+	uint32_t *meter_slots; /* meter index + 1 */
+	size_t nmeter_slots;
+	uint32_t *alt_slots; /* AWS: first meter of a (usage type, operation, region) + 1 */
+	size_t nalt_slots;
+	struct pb_decimal *big;
+	size_t nbig, big_alloc;
+	struct strs names, texts, accounts;
+	struct unit_info *units;
+	size_t units_alloc;
+	int64_t *loads;
+	uint64_t *priced; /* per load */
+	size_t nloads, loads_alloc;
+	uint64_t missed[PB_NMISS];
+	struct ledger *ledger;
+	size_t nledger, ledger_alloc;
+	uint32_t *ledger_slots;
+	size_t nledger_slots;
+};
+
+static inline uint64_t mix(uint64_t h)
+{
+	__uint128_t m = (__uint128_t)h * 0x9E3779B97F4A7C15ULL;
+
+	return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 0x2545F4914F6CDD1DULL ^ n, w;
+
+	for (; n >= 8; n -= 8, p += 8) {
+		memcpy(&w, p, 8);
+		h = mix(h ^ w);
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, p, n);
+		h = mix(h ^ w ^ 0xD6E8FEB86659FD93ULL);
+	}
+	return mix(h);
+}
+
+/* Grows *arr (of *alloc items of size sz) to hold n + 1. 0, or -1 when memory cannot be had. */
+static int grow(void *arr, size_t *alloc, size_t n, size_t sz)
+{
+	void **a = arr, *na;
+	size_t k;
+
+	if (n < *alloc)
+		return 0;
+	k = *alloc ? *alloc * 2 : 64;
+	na = realloc(*a, k * sz);
+	if (!na)
+		return -1;
+	*a = na;
+	*alloc = k;
+	return 0;
+}
+
+static void strs_release(struct strs *s)
+{
+	free(s->arena);
+	free(s->off);
+	free(s->slen);
+	free(s->hash);
+	free(s->slots);
+	memset(s, 0, sizeof(*s));
+}
+
+static int strs_rehash(struct strs *s)
+{
+	size_t n = s->nslots ? s->nslots * 2 : 256, i, j;
+	uint32_t *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	for (i = 0; i < s->n; i++) {
+		for (j = s->hash[i] & (n - 1); slots[j]; j = (j + 1) & (n - 1))
+			;
+		slots[j] = (uint32_t)i + 1;
+	}
+	free(s->slots);
+	s->slots = slots;
+	s->nslots = n;
+	return 0;
+}
+
+static const char *strs_text(const struct strs *s, uint32_t id)
+{
+	return s->arena + s->off[id];
+}
+
+/* The id of the len bytes at t, added when new; -1 when memory cannot be had. */
+static long strs_intern(struct strs *s, const char *t, size_t len)
+{
+	uint64_t h = hash_bytes(t, len);
+	size_t j;
+
+	if ((s->n + 1) * 2 > s->nslots && strs_rehash(s) < 0)
+		return -1;
+	for (j = h & (s->nslots - 1); s->slots[j]; j = (j + 1) & (s->nslots - 1)) {
+		uint32_t id = s->slots[j] - 1;
+
+		if (s->hash[id] == h && s->slen[id] == len && memcmp(s->arena + s->off[id], t, len) == 0)
+			return id;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		uint32_t *off = realloc(s->off, cap * sizeof(*off)), *slen;
+		uint64_t *hash;
+
+		if (!off)
+			return -1;
+		s->off = off;
+		slen = realloc(s->slen, cap * sizeof(*slen));
+		if (!slen)
+			return -1;
+		s->slen = slen;
+		hash = realloc(s->hash, cap * sizeof(*hash));
+		if (!hash)
+			return -1;
+		s->hash = hash;
+		s->cap = cap;
+	}
+	while (s->len + len + 1 > s->alloc) {
+		size_t a = s->alloc ? s->alloc * 2 : 4096;
+		char *na = realloc(s->arena, a);
+
+		if (!na)
+			return -1;
+		s->arena = na;
+		s->alloc = a;
+	}
+	memcpy(s->arena + s->len, t, len);
+	s->arena[s->len + len] = '\0';
+	s->off[s->n] = (uint32_t)s->len;
+	s->slen[s->n] = (uint32_t)len;
+	s->hash[s->n] = h;
+	s->len += len + 1;
+	s->slots[j] = (uint32_t)s->n + 1;
+	return (long)s->n++;
+}
+
+struct pb_listprice *pb_listprice_new(PGconn *conn, const char *vendor, int32_t first, int32_t last)
+{
+	struct pb_listprice *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->conn = conn;
+	snprintf(p->vendor, sizeof(p->vendor), "%s", vendor);
+	p->first = first;
+	p->last = last;
+	pb_buf_init(&p->error, 4096);
+	return p;
+}
+
+void pb_listprice_free(struct pb_listprice *p)
+{
+	if (!p)
+		return;
+	free(p->entries);
+	free(p->meters);
+	free(p->meter_slots);
+	free(p->alt_slots);
+	free(p->big);
+	strs_release(&p->names);
+	strs_release(&p->texts);
+	strs_release(&p->accounts);
+	free(p->units);
+	free(p->loads);
+	free(p->priced);
+	free(p->ledger);
+	free(p->ledger_slots);
+	pb_buf_release(&p->error);
+	free(p);
+}
+
+/* ---- reading the prices ------------------------------------------------------------------------------- */
+
+/* Decodes a COPY text field in place (\\, \t, \n, \r and the like); returns its new length. */
+static size_t copy_unescape(char *s, size_t n)
+{
+	size_t i, o = 0;
+
+	if (!memchr(s, '\\', n))
+		return n;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '\\' && i + 1 < n) {
+			ch = s[++i];
+			ch = ch == 't'	 ? '\t'
+			     : ch == 'n' ? '\n'
+			     : ch == 'r' ? '\r'
+			     : ch == 'b' ? '\b'
+			     : ch == 'f' ? '\f'
+					 : ch;
+		}
+		s[o++] = ch;
+	}
+	return o;
+}
+
+static int to_dec(struct pb_listprice *p, const char *s, size_t n, struct dec *out)
+{
+	struct pb_decimal d;
+
+	if (pb_decimal_parse(s, n, &d, NULL) < 0 || d.neg)
+		return -1;
+	if (d.mant <= (unsigned __int128)INT64_MAX) {
+		out->mant = (int64_t)d.mant;
+		out->exp = d.exp;
+		return 0;
+	}
+	if (grow(&p->big, &p->big_alloc, p->nbig, sizeof(*p->big)) < 0)
+		return -1;
+	p->big[p->nbig] = d;
+	out->mant = -1;
+	out->exp = (int32_t)p->nbig++;
+	return 0;
+}
+
+static struct pb_decimal from_dec(const struct pb_listprice *p, struct dec d)
+{
+	struct pb_decimal r;
+
+	if (d.mant < 0)
+		return p->big[d.exp];
+	r.mant = (unsigned __int128)d.mant;
+	r.exp = d.exp;
+	r.neg = 0;
+	return r;
+}
+
+static int dec_equal(const struct pb_listprice *p, struct dec a, struct dec b)
+{
+	pb_money x, y;
+	struct pb_decimal one = {1, 0, 0}, f[2];
+
+	if (a.mant >= 0 && b.mant >= 0 && a.mant == b.mant && a.exp == b.exp)
+		return 1;
+	f[0] = from_dec(p, a);
+	f[1] = one;
+	if (pb_decimal_product(f, 2, 1, &x, NULL) < 0)
+		return 0;
+	f[0] = from_dec(p, b);
+	if (pb_decimal_product(f, 2, 1, &y, NULL) < 0)
+		return 0;
+	return pb_money_cmp(x, y) == 0;
+}
+
+/* Lowercase letters and digits only: "US East" and "useast", "East US 2" and "eastus2" compare alike. */
+static size_t region_key(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && o + 1 < cap; i++) {
+		char ch = s[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			out[o++] = (char)(ch - 'A' + 'a');
+		else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+			out[o++] = ch;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static long load_index(struct pb_listprice *p, int64_t id)
+{
+	size_t i;
+
+	for (i = p->nloads; i > 0; i--)
+		if (p->loads[i - 1] == id)
+			return (long)(i - 1);
+	if (p->nloads == p->loads_alloc) {
+		size_t n = p->loads_alloc ? p->loads_alloc * 2 : 16;
+		int64_t *loads = realloc(p->loads, n * sizeof(*loads));
+		uint64_t *priced;
+
+		if (!loads)
+			return -1;
+		p->loads = loads;
+		priced = realloc(p->priced, n * sizeof(*priced));
+		if (!priced)
+			return -1;
+		p->priced = priced;
+		p->loads_alloc = n;
+	}
+	p->loads[p->nloads] = id;
+	p->priced[p->nloads] = 0;
+	return (long)p->nloads++;
+}
+
+/* One row of the COPY: meter, region, unit, tier_min, start, end, price, currency, load, usage type, operation. */
+static int add_row(struct pb_listprice *p, char *row, size_t len)
+{
+	char *f[NFIELDS], *s = row, *end = row + len, region[128];
+	size_t n[NFIELDS], k;
+	struct entry e;
+	struct meter *m;
+	long id, load, ut, op;
+	char *stop;
+
+	if (len && row[len - 1] == '\n')
+		end--;
+	for (k = 0; k < NFIELDS; k++) {
+		char *tab = memchr(s, '\t', (size_t)(end - s));
+
+		if (!tab && k + 1 < NFIELDS)
+			return -1;
+		f[k] = s;
+		n[k] = copy_unescape(s, (size_t)((tab ? tab : end) - s));
+		s = tab ? tab + 1 : end;
+	}
+	memset(&e, 0, sizeof(e));
+	if (to_dec(p, f[3], n[3], &e.tier) < 0 || to_dec(p, f[6], n[6], &e.price) < 0 ||
+	    pb_date_parse_iso(f[4], n[4], &e.start) < 0)
+		return -1;
+	e.end = OPEN_END;
+	if (n[5] && pb_date_parse_iso(f[5], n[5], &e.end) < 0)
+		return -1;
+	f[8][n[8]] = '\0';
+	load = load_index(p, strtoll(f[8], &stop, 10));
+	id = strs_intern(&p->texts, f[2], n[2]);
+	if (load < 0 || id < 0)
+		return -1;
+	e.load = (uint32_t)load;
+	e.unit = (uint32_t)id;
+	id = strs_intern(&p->texts, region, region_key(f[1], n[1], region, sizeof(region)));
+	if (id < 0)
+		return -1;
+	e.region = (uint32_t)id;
+	id = strs_intern(&p->texts, f[7], n[7]);
+	if (id < 0)
+		return -1;
+	e.currency = (uint32_t)id;
+	m = p->nmeters ? &p->meters[p->nmeters - 1] : NULL;
+	if (!m || m->name_len != n[0] || memcmp(strs_text(&p->names, m->name), f[0], n[0]) != 0) {
+		id = strs_intern(&p->names, f[0], n[0]);
+		ut = strs_intern(&p->texts, f[9], n[9]);
+		op = strs_intern(&p->texts, f[10], n[10]);
+		if (id < 0 || ut < 0 || op < 0 || grow(&p->meters, &p->meters_alloc, p->nmeters, sizeof(*m)) < 0)
+			return -1;
+		m = &p->meters[p->nmeters++];
+		memset(m, 0, sizeof(*m));
+		m->name = (uint32_t)id;
+		m->name_len = (uint32_t)n[0];
+		m->first = (uint32_t)p->nentries;
+		m->usage_type = (uint32_t)ut;
+		m->operation = (uint32_t)op;
+		m->region = e.region;
+	}
+	if (grow(&p->entries, &p->entries_alloc, p->nentries, sizeof(e)) < 0)
+		return -1;
+	for (k = m->first; k < p->nentries && p->entries[k].region != e.region; k++)
+		;
+	if (k == p->nentries)
+		m->nregions++;
+	p->entries[p->nentries++] = e;
+	m->n++;
+	return 0;
+}
+
+static int build_index(struct pb_listprice *p)
+{
+	size_t i, j;
+
+	p->nmeter_slots = 256;
+	while (p->nmeter_slots < p->nmeters * 2)
+		p->nmeter_slots *= 2;
+	p->meter_slots = calloc(p->nmeter_slots, sizeof(*p->meter_slots));
+	if (!p->meter_slots)
+		return -1;
+	for (i = 0; i < p->nmeters; i++) {
+		const struct meter *m = &p->meters[i];
+
+		for (j = p->names.hash[m->name] & (p->nmeter_slots - 1); p->meter_slots[j];
+		     j = (j + 1) & (p->nmeter_slots - 1))
+			;
+		p->meter_slots[j] = (uint32_t)i + 1;
+	}
+	if (strcmp(p->vendor, "aws") != 0)
+		return 0;
+	p->nalt_slots = p->nmeter_slots;
+	p->alt_slots = calloc(p->nalt_slots, sizeof(*p->alt_slots));
+	if (!p->alt_slots)
+		return -1;
+	for (i = 0; i < p->nmeters; i++) {
+		struct meter *m = &p->meters[i];
+		uint64_t h = mix(mix(m->usage_type) ^ ((uint64_t)m->operation << 32) ^ m->region);
+
+		if (!p->texts.slen[m->usage_type])
+			continue;
+		for (j = h & (p->nalt_slots - 1); p->alt_slots[j]; j = (j + 1) & (p->nalt_slots - 1)) {
+			struct meter *o = &p->meters[p->alt_slots[j] - 1];
+
+			if (o->usage_type == m->usage_type && o->operation == m->operation && o->region == m->region)
+				break;
+		}
+		m->next_alt = p->alt_slots[j];
+		p->alt_slots[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+static int db_error(struct pb_listprice *p, const char *what)
+{
+	pb_buf_reset(&p->error);
+	pb_buf_addf(&p->error, "database: cannot read the price lists: %s", what);
+	for (size_t k = 0; k < p->error.len; k++)
+		if (p->error.ptr[k] == '\n')
+			p->error.ptr[k] = ' ';
+	p->failed = 1;
+	return -1;
+}
+
+/* Reads the prices of the vendor in force on some day of the run's range, from committed or superseded loads. */
+static int load(struct pb_listprice *p)
+{
+	char sql[1024], from[11], to[11];
+	PGresult *res;
+	char *row = NULL;
+	int n, bad = 0;
+
+	pb_date_format(p->first, from);
+	pb_date_format(p->last, to);
+	/* The vendor and dates are the run's own: nothing from the data goes into the text. */
+	snprintf(sql, sizeof(sql),
+		 "COPY (SELECT p.meter, p.region, p.unit, p.tier_min, p.effective_start, "
+		 "coalesce(p.effective_end::text, ''), p.unit_price, p.currency, p.load_id, p.usage_type, p.operation "
+		 "FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id AND l.status IN ('committed', 'superseded') "
+		 "WHERE p.vendor = '%s' AND p.effective_start <= '%s' AND (p.effective_end IS NULL OR "
+		 "p.effective_end > '%s') ORDER BY p.meter COLLATE \"C\", p.load_id DESC, p.effective_start DESC, "
+		 "p.tier_min) TO STDOUT",
+		 p->vendor, to, from);
+	res = PQexec(p->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		db_error(p, PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	while ((n = PQgetCopyData(p->conn, &row, 0)) > 0) {
+		if (!bad && add_row(p, row, (size_t)n) < 0)
+			bad = 1;
+		PQfreemem(row);
+	}
+	if (n == -2)
+		return db_error(p, PQerrorMessage(p->conn));
+	res = PQgetResult(p->conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db_error(p, PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	while ((res = PQgetResult(p->conn)))
+		PQclear(res);
+	if (bad || build_index(p) < 0)
+		return db_error(p, "out of memory, or a price the database gave could not be read");
+	p->loaded = 1;
+	return 0;
+}
+
+/* ---- units -------------------------------------------------------------------------------------------- */
+
+int pb_unit_parse(const char *s, size_t len, uint32_t *count, char *base, size_t cap)
+{
+	const char *end = s + len;
+	uint64_t c = 0;
+	size_t o = 0, word = 0;
+	int digits = 0, blank = 0;
+
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	while (s < end && *s >= '0' && *s <= '9' && c <= 1000000000) {
+		c = c * 10 + (uint64_t)(*s++ - '0');
+		digits++;
+	}
+	if (digits && s < end && (*s == 'K' || *s == 'M') && (s + 1 == end || s[1] == ' ' || s[1] == '/')) {
+		c *= *s == 'K' ? 1000 : 1000000;
+		s++;
+	}
+	if (!digits)
+		c = 1;
+	if (c < 1 || c > 1000000000)
+		return -1;
+	*count = (uint32_t)c;
+	/* "1/Hour" is "1 Hour". */
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s < end && *s == '/')
+		s++;
+	for (; s <= end; s++) {
+		char ch = s < end ? *s : '\0';
+
+		/* At a word's end: drop the plural 's' of a word of four letters or more ("hours", not "hrs"). */
+		if (ch == '\0' || ch == ' ' || ch == '\t' || ch == '/' || ch == '-') {
+			if (o - word >= 4 && base[o - 1] == 's' && base[o - 2] != 's')
+				o--;
+			if (ch == '\0')
+				break;
+			if (ch == ' ' || ch == '\t') {
+				blank = 1;
+				word = o;
+				continue;
+			}
+		}
+		if (blank && o > 0) {
+			if (o + 1 >= cap)
+				return -1;
+			base[o++] = ' ';
+		}
+		blank = 0;
+		if (o + 1 >= cap)
+			return -1;
+		base[o++] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+		if (ch == '/' || ch == '-')
+			word = o;
+	}
+	while (o > 0 && base[o - 1] == ' ')
+		o--;
+	base[o] = '\0';
+	return 0;
+}
+
+/* The count and base of unit id (from the texts). 0, or -1 when the unit cannot be read as one. */
+static int unit_of(struct pb_listprice *p, uint32_t id, uint32_t *count, uint32_t *base)
+{
+	struct unit_info *u;
+	char b[128];
+
+	while (p->units_alloc <= id) {
+		size_t n = p->units_alloc ? p->units_alloc * 2 : 64;
+		struct unit_info *nu = realloc(p->units, n * sizeof(*nu));
+
+		if (!nu)
+			return -1;
+		memset(nu + p->units_alloc, 0, (n - p->units_alloc) * sizeof(*nu));
+		p->units = nu;
+		p->units_alloc = n;
+	}
+	u = &p->units[id];
+	if (!u->ok) {
+		long bid = -1;
+
+		if (pb_unit_parse(strs_text(&p->texts, id), p->texts.slen[id], &u->count, b, sizeof(b)) == 0)
+			bid = strs_intern(&p->texts, b, strlen(b));
+		u = &p->units[id]; /* the texts may have grown, not the units */
+		u->ok = bid < 0 ? -1 : 1;
+		u->base = bid < 0 ? 0 : (uint32_t)bid;
+	}
+	*count = u->count;
+	*base = u->base;
+	return u->ok > 0 ? 0 : -1;
+}
+
+/* ---- the lookup --------------------------------------------------------------------------------------- */
+
+/* What a line is priced with: the tiers of one unit of one load, lowest first. */
+struct choice {
+	const struct entry *tier[MAX_TIERS];
+	size_t n;
+	uint32_t meter;
+};
+
+/* The line's side of a lookup: its usage date, normalized regions and unit. */
+struct line {
+	int32_t day;
+	char region[64], region2[64];
+	int has_unit;
+	uint32_t unit_count, unit_base;
+	struct pb_text unit;
+};
+
+static long find_meter(const struct pb_listprice *p, const char *name, size_t len)
+{
+	uint64_t h;
+	size_t j;
+
+	if (!p->nmeter_slots)
+		return -1;
+	h = hash_bytes(name, len);
+	for (j = h & (p->nmeter_slots - 1); p->meter_slots[j]; j = (j + 1) & (p->nmeter_slots - 1)) {
+		const struct meter *m = &p->meters[p->meter_slots[j] - 1];
+
+		if (m->name_len == len && p->names.hash[m->name] == h &&
+		    memcmp(strs_text(&p->names, m->name), name, len) == 0)
+			return (long)(p->meter_slots[j] - 1);
+	}
+	return -1;
+}
+
+static int region_ok(const struct pb_listprice *p, const struct meter *m, const struct entry *e, const struct line *l)
+{
+	const char *r = strs_text(&p->texts, e->region);
+
+	return m->nregions < 2 || (l->region[0] && strcmp(r, l->region) == 0) ||
+	       (l->region2[0] && strcmp(r, l->region2) == 0);
+}
+
+static int unit_ok(struct pb_listprice *p, const struct entry *e, const struct line *l)
+{
+	uint32_t count, base;
+
+	if (!l->has_unit)
+		return 1;
+	return unit_of(p, e->unit, &count, &base) == 0 && base == l->unit_base;
+}
+
+static int tier_less(const struct pb_listprice *p, const struct entry *a, const struct entry *b)
+{
+	struct pb_decimal f[2] = {from_dec(p, a->tier), {1, 0, 0}};
+	pb_money x, y;
+
+	pb_decimal_product(f, 2, 1, &x, NULL);
+	f[0] = from_dec(p, b->tier);
+	pb_decimal_product(f, 2, 1, &y, NULL);
+	return pb_money_cmp(x, y) < 0;
+}
+
+/*
+ * The prices of meter mi for the line: of the newest load with one in force on its day (for its region
+ * where the meter has several, for its unit's base), the latest in force per tier. 0, or a miss.
+ */
+static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, struct choice *c)
+{
+	const struct meter *m = &p->meters[mi];
+	const struct entry *e, *pick = NULL;
+	int region_seen = 0, unit_seen = 0;
+	size_t i, k;
+
+	c->n = 0;
+	c->meter = mi;
+	for (i = 0; i < m->n && !pick; i++) {
+		e = &p->entries[m->first + i];
+		if (!region_ok(p, m, e, l))
+			continue;
+		region_seen = 1;
+		if (!unit_ok(p, e, l))
+			continue;
+		unit_seen = 1;
+		if (e->start <= l->day && l->day < e->end)
+			pick = e;
+	}
+	if (!pick)
+		return !region_seen ? PB_MISS_REGION : !unit_seen ? PB_MISS_UNIT : PB_MISS_DATE;
+	/* Within the load, the line's own unit text when it has it, else the first one found. */
+	for (i = 0; i < m->n && l->has_unit; i++) {
+		e = &p->entries[m->first + i];
+		if (e->load == pick->load && e->start <= l->day && l->day < e->end && region_ok(p, m, e, l) &&
+		    p->texts.slen[e->unit] == l->unit.len &&
+		    strncasecmp(strs_text(&p->texts, e->unit), l->unit.ptr, l->unit.len) == 0) {
+			pick = e;
+			break;
+		}
+	}
+	for (i = 0; i < m->n; i++) {
+		e = &p->entries[m->first + i];
+		if (e->load != pick->load || e->unit != pick->unit || e->start > l->day || l->day >= e->end ||
+		    !region_ok(p, m, e, l))
+			continue;
+		for (k = 0; k < c->n && !dec_equal(p, c->tier[k]->tier, e->tier); k++)
+			;
+		if (k < c->n || c->n == MAX_TIERS)
+			continue; /* a later start of this tier came first */
+		/* Insert in tier order. */
+		for (k = c->n; k > 0 && tier_less(p, e, c->tier[k - 1]); k--)
+			c->tier[k] = c->tier[k - 1];
+		c->tier[k] = e;
+		c->n++;
+	}
+	return 0;
+}
+
+static long account_id(struct pb_listprice *p, const struct pb_text *a)
+{
+	return strs_intern(&p->accounts, a->ptr, a->len);
+}
+
+/* The cumulative quantity of (account, meter, unit) this run, made when new. NULL: no memory. */
+static pb_money *ledger_of(struct pb_listprice *p, uint32_t account, uint32_t meter, uint32_t unit)
+{
+	uint64_t h = mix(((uint64_t)account << 32) ^ meter ^ ((uint64_t)unit << 48));
+	size_t j, i;
+
+	if ((p->nledger + 1) * 2 > p->nledger_slots) {
+		size_t n = p->nledger_slots ? p->nledger_slots * 2 : 64;
+		uint32_t *slots = calloc(n, sizeof(*slots));
+
+		if (!slots)
+			return NULL;
+		for (i = 0; i < p->nledger; i++) {
+			const struct ledger *g = &p->ledger[i];
+			uint64_t gh = mix(((uint64_t)g->account << 32) ^ g->meter ^ ((uint64_t)g->unit << 48));
+
+			for (j = gh & (n - 1); slots[j]; j = (j + 1) & (n - 1))
+				;
+			slots[j] = (uint32_t)i + 1;
+		}
+		free(p->ledger_slots);
+		p->ledger_slots = slots;
+		p->nledger_slots = n;
+	}
+	for (j = h & (p->nledger_slots - 1); p->ledger_slots[j]; j = (j + 1) & (p->nledger_slots - 1)) {
+		struct ledger *g = &p->ledger[p->ledger_slots[j] - 1];
+
+		if (g->account == account && g->meter == meter && g->unit == unit)
+			return &g->cum;
+	}
+	if (grow(&p->ledger, &p->ledger_alloc, p->nledger, sizeof(*p->ledger)) < 0)
+		return NULL;
+	p->ledger[p->nledger].account = account;
+	p->ledger[p->nledger].meter = meter;
+	p->ledger[p->nledger].unit = unit;
+	p->ledger[p->nledger].cum = PB_MONEY_ZERO;
+	p->ledger_slots[j] = (uint32_t)p->nledger + 1;
+	return &p->ledger[p->nledger++].cum;
+}
+
+static pb_money money_of_dec(const struct pb_listprice *p, struct dec d)
+{
+	struct pb_decimal f[2] = {from_dec(p, d), {1, 0, 0}};
+	pb_money m = PB_MONEY_ZERO;
+
+	pb_decimal_product(f, 2, 1, &m, NULL);
+	return m;
+}
+
+/*
+ * The cost of [lo, hi) units (in the price's unit) over the graduated tiers, each tier's part price x
+ * quantity (x rate), rounded once per part. 0, or PB_MISS_RANGE.
+ */
+static int graduated(const struct pb_listprice *p, const struct choice *c, pb_money lo, pb_money hi,
+		     const struct pb_decimal *rate, pb_money *out)
+{
+	size_t k;
+
+	*out = PB_MONEY_ZERO;
+	for (k = 0; k < c->n; k++) {
+		pb_money from = k == 0 ? PB_MONEY_ZERO : money_of_dec(p, c->tier[k]->tier), part, a, b;
+		struct pb_decimal f[3];
+
+		a = pb_money_cmp(lo, from) > 0 ? lo : from;
+		b = hi;
+		if (k + 1 < c->n) {
+			pb_money next = money_of_dec(p, c->tier[k + 1]->tier);
+
+			b = pb_money_cmp(hi, next) < 0 ? hi : next;
+		}
+		if (pb_money_cmp(a, b) >= 0)
+			continue;
+		f[0] = from_dec(p, c->tier[k]->price);
+		if (pb_money_sub(b, a, &part) < 0)
+			return PB_MISS_RANGE;
+		f[1] = pb_decimal_from_money(part);
+		if (rate)
+			f[2] = *rate;
+		if (pb_decimal_product(f, rate ? 3 : 2, 1, &part, NULL) < 0 || pb_money_add(*out, part, out) < 0)
+			return PB_MISS_RANGE;
+	}
+	return 0;
+}
+
+/* The list cost of the line with the prices chosen. 0, or a miss. */
+static int cost(struct pb_listprice *p, const struct choice *c, const struct pb_usage *u, const struct line *l,
+		pb_money *out)
+{
+	const struct entry *e = c->tier[0];
+	const char *cur = strs_text(&p->texts, e->currency);
+	const struct pb_decimal *rate = NULL;
+	struct pb_decimal f[4];
+	uint32_t count, base;
+	size_t n = 0;
+	pb_money q, *cum;
+	long account;
+
+	if (!(u->currency.len == p->texts.slen[e->currency] && memcmp(u->currency.ptr, cur, u->currency.len) == 0)) {
+		/* A price in the pricing currency, with the line's rate to its billing currency. */
+		if (!u->ref.has_rate || u->ref.pricing_currency.len != p->texts.slen[e->currency] ||
+		    strncasecmp(u->ref.pricing_currency.ptr, cur, u->ref.pricing_currency.len) != 0)
+			return PB_MISS_CURRENCY;
+		rate = &u->ref.rate;
+	}
+	if (unit_of(p, e->unit, &count, &base) < 0)
+		count = 1;
+	/* The quantity in the price's unit: line units x their count / the price unit's count. */
+	f[n++] = u->ref.quantity;
+	if (l->has_unit && l->unit_count != 1)
+		f[n++] = (struct pb_decimal){l->unit_count, 0, 0};
+	if (!l->has_unit)
+		count = 1;
+	if (c->n == 1) {
+		f[n++] = from_dec(p, e->price);
+		if (rate)
+			f[n++] = *rate;
+		return pb_decimal_product(f, n, count, out, NULL) < 0 ? PB_MISS_RANGE : 0;
+	}
+	if (pb_decimal_product(f, n, count, &q, NULL) < 0)
+		return PB_MISS_RANGE;
+	account = account_id(p, &u->account);
+	cum = account < 0 ? NULL : ledger_of(p, (uint32_t)account, c->meter, e->unit);
+	if (!cum)
+		return PB_MISS_RANGE;
+	{
+		pb_money lo = *cum, hi;
+		int neg = q.units < 0, rc;
+
+		if (pb_money_add(*cum, q, &hi) < 0)
+			return PB_MISS_RANGE;
+		rc = graduated(p, c, neg ? hi : lo, neg ? lo : hi, rate, out);
+		if (rc)
+			return rc;
+		if (neg)
+			out->units = -out->units;
+		*cum = hi;
+	}
+	return 0;
+}
+
+/* Two choices price alike: the same single price, unit, currency and load. */
+static int same_price(const struct pb_listprice *p, const struct choice *a, const struct choice *b)
+{
+	const struct entry *x = a->tier[0], *y = b->tier[0];
+
+	return a->n == 1 && b->n == 1 && x->unit == y->unit && x->currency == y->currency && x->load == y->load &&
+	       dec_equal(p, x->price, y->price);
+}
+
+/* AWS without product/sku: every SKU of the line's usage type, operation and region must price it alike. */
+static int choose_alt(struct pb_listprice *p, const struct pb_usage *u, const struct line *l, struct choice *c)
+{
+	long ut = -1, op = -1, rg = -1;
+	char region[128];
+	size_t j, nr = region_key(u->ref.region.ptr, u->ref.region.len, region, sizeof(region));
+	uint32_t mi;
+	int found = 0, rc = PB_MISS_METER;
+	struct choice other;
+
+	if (!p->nalt_slots)
+		return PB_MISS_METER;
+	/* Looked up without adding: a text never interned has no SKU. */
+	{
+		uint64_t h;
+		size_t k;
+		const struct pb_text t[3] = {u->ref.usage_type, u->ref.operation, {region, nr}};
+		long *ids[3] = {&ut, &op, &rg};
+
+		for (k = 0; k < 3; k++) {
+			h = hash_bytes(t[k].ptr, t[k].len);
+			for (j = h & (p->texts.nslots - 1); p->texts.slots[j]; j = (j + 1) & (p->texts.nslots - 1)) {
+				uint32_t id = p->texts.slots[j] - 1;
+
+				if (p->texts.hash[id] == h && p->texts.slen[id] == t[k].len &&
+				    memcmp(strs_text(&p->texts, id), t[k].ptr, t[k].len) == 0) {
+					*ids[k] = id;
+					break;
+				}
+			}
+			if (*ids[k] < 0)
+				return PB_MISS_METER;
+		}
+	}
+	{
+		uint64_t h = mix(mix((uint64_t)ut) ^ ((uint64_t)op << 32) ^ (uint64_t)rg);
+
+		for (j = h & (p->nalt_slots - 1); p->alt_slots[j]; j = (j + 1) & (p->nalt_slots - 1)) {
+			const struct meter *o = &p->meters[p->alt_slots[j] - 1];
+
+			if (o->usage_type == (uint32_t)ut && o->operation == (uint32_t)op && o->region == (uint32_t)rg)
+				break;
+		}
+		mi = p->alt_slots[j];
+	}
+	for (; mi; mi = p->meters[mi - 1].next_alt) {
+		int r = choose(p, mi - 1, l, found ? &other : c);
+
+		if (r) {
+			rc = found ? rc : r;
+			continue;
+		}
+		if (found && !same_price(p, c, &other))
+			return PB_MISS_AMBIGUOUS;
+		if (!found && c->n != 1 && p->meters[mi - 1].next_alt)
+			return PB_MISS_AMBIGUOUS;
+		found = 1;
+		rc = 0;
+	}
+	return rc;
+}
+
+/* The line's side: its day, regions and unit. 0, or PB_MISS_UNIT for a unit that cannot be read. */
+static int line_of(struct pb_listprice *p, const struct pb_usage *u, struct line *l)
+{
+	char base[128];
+	long id;
+
+	l->day = u->usage_date;
+	region_key(u->ref.region.ptr, u->ref.region.len, l->region, sizeof(l->region));
+	region_key(u->ref.region2.ptr, u->ref.region2.len, l->region2, sizeof(l->region2));
+	l->unit = u->ref.unit;
+	l->has_unit = u->ref.unit.len > 0;
+	if (!l->has_unit)
+		return 0;
+	if (pb_unit_parse(u->ref.unit.ptr, u->ref.unit.len, &l->unit_count, base, sizeof(base)) < 0)
+		return PB_MISS_UNIT;
+	id = strs_intern(&p->texts, base, strlen(base));
+	if (id < 0)
+		return PB_MISS_RANGE;
+	l->unit_base = (uint32_t)id;
+	return 0;
+}
+
+/* An Azure meter id in lowercase, as the price lists keep it. */
+static struct pb_text meter_key(const struct pb_listprice *p, struct pb_text t, char *buf, size_t cap)
+{
+	size_t i;
+
+	if (strcmp(p->vendor, "azure") != 0 || t.len >= cap)
+		return t;
+	for (i = 0; i < t.len && !(t.ptr[i] >= 'A' && t.ptr[i] <= 'Z'); i++)
+		;
+	if (i == t.len)
+		return t;
+	for (i = 0; i < t.len; i++)
+		buf[i] = t.ptr[i] >= 'A' && t.ptr[i] <= 'Z' ? (char)(t.ptr[i] - 'A' + 'a') : t.ptr[i];
+	t.ptr = buf;
+	return t;
+}
+
+static int lookup(struct pb_listprice *p, struct pb_usage *u)
+{
+	struct choice c;
+	struct line l;
+	char buf[64];
+	pb_money out;
+	long mi;
+	int rc;
+
+	if (!u->ref.meter.len && !(u->ref.usage_type.len && strcmp(p->vendor, "aws") == 0))
+		return PB_MISS_KEY;
+	if (!u->ref.has_quantity)
+		return PB_MISS_QUANTITY;
+	rc = line_of(p, u, &l);
+	if (rc)
+		return rc;
+	if (u->ref.meter.len) {
+		struct pb_text k = meter_key(p, u->ref.meter, buf, sizeof(buf));
+
+		mi = find_meter(p, k.ptr, k.len);
+		rc = mi < 0 ? PB_MISS_METER : choose(p, (uint32_t)mi, &l, &c);
+	} else {
+		rc = choose_alt(p, u, &l, &c);
+	}
+	if (rc == 0)
+		rc = cost(p, &c, u, &l, &out);
+	if (rc)
+		return rc;
+	u->list_cost = out;
+	u->has_list = 1;
+	u->price_load = p->loads[c.tier[0]->load];
+	p->priced[c.tier[0]->load]++;
+	return 0;
+}
+
+int pb_listprice_fill(struct pb_listprice *p, struct pb_usage *u, struct pb_buf *err)
+{
+	int rc;
+
+	if (p->failed || (!p->loaded && load(p) < 0)) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_buf_str(&p->error));
+		return -1;
+	}
+	rc = lookup(p, u);
+	if (rc) {
+		p->missed[rc]++;
+		return 0;
+	}
+	return 1;
+}
+
+uint64_t pb_listprice_priced(const struct pb_listprice *p)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; p && i < p->nloads; i++)
+		n += p->priced[i];
+	return n;
+}
+
+uint64_t pb_listprice_missed(const struct pb_listprice *p, enum pb_listprice_miss why)
+{
+	return p ? p->missed[why] : 0;
+}
+
+void pb_listprice_report(const struct pb_listprice *p, const char *prog, FILE *out)
+{
+	static const char *const why[PB_NMISS] = {
+		[PB_MISS_KEY] = "the line names no meter or SKU",
+		[PB_MISS_QUANTITY] = "the line has no quantity",
+		[PB_MISS_METER] = "no price list holds its meter or SKU",
+		[PB_MISS_DATE] = "no price of it is in force on its usage date",
+		[PB_MISS_REGION] = "its meter is priced in other regions only",
+		[PB_MISS_UNIT] = "its meter is priced per another unit of measure only",
+		[PB_MISS_CURRENCY] = "its price is in another currency, and the line gives no exchange rate to it",
+		[PB_MISS_AMBIGUOUS] = "SKUs of different prices share its usage type, operation and region",
+		[PB_MISS_RANGE] = "its list cost leaves the range of amounts",
+	};
+	size_t i;
+
+	if (!p)
+		return;
+	if (p->loaded && !p->nmeters) {
+		uint64_t n = 0;
+
+		/* Lines that name no meter or SKU could not be priced by any list: the files' warnings count them. */
+		for (i = PB_MISS_QUANTITY; i < PB_NMISS; i++)
+			n += p->missed[i];
+		if (!n)
+			return;
+		fprintf(out,
+			"%s: warning: %llu usage line%s without a list price in the export: no %s price list is loaded "
+			"(pb-prices load)\n",
+			prog, (unsigned long long)n, n == 1 ? "" : "s", p->vendor);
+		return;
+	}
+	for (i = 0; i < PB_NMISS; i++)
+		if (p->missed[i])
+			fprintf(out,
+				"%s: warning: %llu usage line%s without a list price in the export got none from the "
+				"price "
+				"lists: %s\n",
+				prog, (unsigned long long)p->missed[i], p->missed[i] == 1 ? "" : "s", why[i]);
+}

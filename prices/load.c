@@ -1,0 +1,570 @@
+/* The load protocol: lock, one transaction, COPY into a staging table, then the prices kept and made current. */
+#include "load.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "date.h"
+#include "db.h"
+#include "exitcode.h"
+#include "testhook.h"
+
+#include "banned.h"
+
+#define COPY_CHUNK ((size_t)256 << 10)
+
+struct load_file {
+	char *uri;
+	uint64_t bytes, items;
+	char sha256[65];
+	char *etag;
+};
+
+struct pb_price_load {
+	PGconn *conn;
+	char vendor[8], format[24];
+	char *source;
+	struct pb_buf lock; /* the advisory lock's name */
+	int locked, in_tx, in_copy;
+	struct pb_buf copy; /* COPY text not sent yet */
+	EVP_MD_CTX *sha;    /* of the COPY text: the prices kept, in the order read */
+	uint64_t items, skipped;
+	struct load_file *files;
+	size_t nfiles;
+};
+
+static void one_line(struct pb_buf *err)
+{
+	size_t k;
+
+	for (k = 0; k < err->len; k++)
+		if (err->ptr[k] == '\n')
+			err->ptr[k] = ' ';
+	while (err->len && err->ptr[err->len - 1] == ' ')
+		err->ptr[--err->len] = '\0';
+}
+
+static int db_error(struct pb_buf *err)
+{
+	one_line(err);
+	return PB_ERR_DEPENDENCY;
+}
+
+/* Says who holds the source's lock: the server process and its program. */
+static int locked_by(struct pb_price_load *l, struct pb_buf *err)
+{
+	const char *p[1] = {pb_buf_str(&l->lock)};
+	struct pb_buf ignore = PB_BUF_INIT;
+	PGresult *res =
+		pb_db_query(l->conn,
+			    "SELECT a.pid, a.application_name, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') "
+			    "FROM pg_locks k "
+			    "JOIN pg_stat_activity a ON a.pid = k.pid WHERE k.locktype = 'advisory' AND k.granted AND "
+			    "k.objsubid = 1 "
+			    "AND ((k.classid::bigint << 32) | k.objid::bigint) = hashtextextended($1, 0) LIMIT 1",
+			    1, p, &ignore);
+
+	pb_buf_reset(err);
+	pb_buf_addf(err, "a load of the %s prices of '%s' is running already", l->vendor, l->source);
+	if (res && PQntuples(res) == 1)
+		pb_buf_addf(err, ": %s, server process %s, since %s", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0),
+			    PQgetvalue(res, 0, 2));
+	PQclear(res);
+	pb_buf_release(&ignore);
+	return PB_ERR_REFUSED;
+}
+
+int pb_price_load_begin(PGconn *conn, const char *vendor, const char *format, const char *source,
+			struct pb_price_load **out, struct pb_buf *err)
+{
+	struct pb_price_load *l = calloc(1, sizeof(*l));
+	PGresult *res;
+	const char *p[1];
+	int rc = PB_ERR_DEPENDENCY;
+
+	*out = l;
+	if (!l)
+		goto nomem;
+	l->conn = conn;
+	snprintf(l->vendor, sizeof(l->vendor), "%s", vendor);
+	snprintf(l->format, sizeof(l->format), "%s", format);
+	l->source = strdup(source);
+	pb_buf_init(&l->lock, 0);
+	pb_buf_init(&l->copy, 0);
+	l->sha = EVP_MD_CTX_new();
+	if (!l->source || !l->sha || EVP_DigestInit_ex(l->sha, EVP_sha256(), NULL) != 1)
+		goto nomem;
+	pb_buf_addf(&l->lock, "pb-prices|%s|%s|%s", vendor, format, source);
+	p[0] = pb_buf_str(&l->lock);
+	res = pb_db_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
+	if (!res)
+		return db_error(err);
+	l->locked = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!l->locked)
+		return locked_by(l, err);
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		return db_error(err);
+	l->in_tx = 1;
+	if (pb_db_exec(conn,
+		       "CREATE TEMP TABLE price_stage (meter text, region text, unit text, tier_min numeric, "
+		       "effective_start date, effective_end date, unit_price numeric, currency text, usage_type text, "
+		       "operation text, product text) ON COMMIT DROP",
+		       0, NULL, err) < 0)
+		return db_error(err);
+	res = PQexec(conn, "COPY price_stage FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: cannot start COPY: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return db_error(err);
+	}
+	PQclear(res);
+	l->in_copy = 1;
+	return 0;
+nomem:
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "out of memory");
+	return rc;
+}
+
+/* Appends s as a COPY text field (tabs, line breaks and backslashes escaped). */
+static void copy_text(struct pb_buf *b, const char *s, size_t len)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < len; i++) {
+		const char *esc = s[i] == '\\'	 ? "\\\\"
+				  : s[i] == '\t' ? "\\t"
+				  : s[i] == '\n' ? "\\n"
+				  : s[i] == '\r' ? "\\r"
+						 : NULL;
+
+		if (!esc)
+			continue;
+		pb_buf_add(b, s + start, i - start);
+		pb_buf_addstr(b, esc);
+		start = i + 1;
+	}
+	pb_buf_add(b, s + start, len - start);
+}
+
+/* A non-negative decimal as plain digits: mant x 10^exp. */
+static void copy_decimal(struct pb_buf *b, const struct pb_decimal *d)
+{
+	char digits[48];
+	int n = 0, i;
+	unsigned __int128 m = d->mant;
+
+	do {
+		digits[n++] = (char)('0' + (int)(m % 10));
+		m /= 10;
+	} while (m);
+	if (d->mant == 0) {
+		pb_buf_addch(b, '0');
+		return;
+	}
+	if (d->exp >= 0) {
+		for (i = n - 1; i >= 0; i--)
+			pb_buf_addch(b, digits[i]);
+		for (i = 0; i < d->exp; i++)
+			pb_buf_addch(b, '0');
+		return;
+	}
+	/* -exp digits after the point: leading zeros where the mantissa is shorter. */
+	if (n <= -d->exp) {
+		pb_buf_addstr(b, "0.");
+		for (i = 0; i < -d->exp - n; i++)
+			pb_buf_addch(b, '0');
+		for (i = n - 1; i >= 0; i--)
+			pb_buf_addch(b, digits[i]);
+	} else {
+		for (i = n - 1; i >= 0; i--) {
+			pb_buf_addch(b, digits[i]);
+			if (i == -d->exp)
+				pb_buf_addch(b, '.');
+		}
+	}
+}
+
+static int flush_copy(struct pb_price_load *l, struct pb_buf *err)
+{
+	if (l->copy.failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return PB_ERR_DEPENDENCY;
+	}
+	if (EVP_DigestUpdate(l->sha, l->copy.ptr ? l->copy.ptr : "", l->copy.len) != 1 ||
+	    (l->copy.len && PQputCopyData(l->conn, l->copy.ptr, (int)l->copy.len) != 1)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(l->conn));
+		return db_error(err);
+	}
+	pb_buf_reset(&l->copy);
+	return 0;
+}
+
+int pb_price_load_add(struct pb_price_load *l, const struct pb_price_item *it, struct pb_buf *err)
+{
+	struct pb_buf *b = &l->copy;
+	char day[11];
+	size_t i;
+
+	l->items++;
+	/* Azure meter ids are GUIDs: kept in lowercase, as pb-ingest looks them up. */
+	for (i = 0; i < it->meter.len; i++) {
+		char ch = it->meter.ptr[i];
+
+		pb_buf_addch(b,
+			     strcmp(l->vendor, "azure") == 0 && ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch);
+	}
+	if (memchr(it->meter.ptr, '\\', it->meter.len) || memchr(it->meter.ptr, '\t', it->meter.len)) {
+		/* Rare: written again with escapes. */
+		b->len -= it->meter.len;
+		b->ptr[b->len] = '\0';
+		copy_text(b, it->meter.ptr, it->meter.len);
+	}
+	pb_buf_addch(b, '\t');
+	copy_text(b, it->region.ptr, it->region.len);
+	pb_buf_addch(b, '\t');
+	copy_text(b, it->unit.ptr, it->unit.len);
+	pb_buf_addch(b, '\t');
+	copy_decimal(b, &it->tier_min);
+	pb_date_format(it->start, day);
+	pb_buf_addf(b, "\t%s\t", day);
+	if (it->end) {
+		pb_date_format(it->end, day);
+		pb_buf_addstr(b, day);
+	} else {
+		pb_buf_addstr(b, "\\N");
+	}
+	pb_buf_addch(b, '\t');
+	copy_decimal(b, &it->price);
+	pb_buf_addch(b, '\t');
+	copy_text(b, it->currency.ptr, it->currency.len);
+	pb_buf_addch(b, '\t');
+	copy_text(b, it->usage_type.ptr, it->usage_type.len);
+	pb_buf_addch(b, '\t');
+	copy_text(b, it->operation.ptr, it->operation.len);
+	pb_buf_addch(b, '\t');
+	copy_text(b, it->product.ptr, it->product.len);
+	pb_buf_addch(b, '\n');
+	if (b->len >= COPY_CHUNK || b->failed)
+		return flush_copy(l, err);
+	return 0;
+}
+
+void pb_price_load_skip(struct pb_price_load *l, uint64_t n)
+{
+	l->items += n;
+	l->skipped += n;
+}
+
+uint64_t pb_price_load_kept(const struct pb_price_load *l)
+{
+	return l->items - l->skipped;
+}
+
+int pb_price_load_file(struct pb_price_load *l, const char *uri, uint64_t bytes, const char *sha256, const char *etag,
+		       uint64_t items)
+{
+	struct load_file *f = realloc(l->files, (l->nfiles + 1) * sizeof(*f));
+
+	if (!f)
+		return -1;
+	l->files = f;
+	f = &f[l->nfiles];
+	memset(f, 0, sizeof(*f));
+	f->uri = strdup(uri);
+	f->etag = strdup(etag ? etag : "");
+	f->bytes = bytes;
+	f->items = items;
+	snprintf(f->sha256, sizeof(f->sha256), "%s", sha256);
+	if (!f->uri || !f->etag) {
+		free(f->uri);
+		free(f->etag);
+		return -1;
+	}
+	l->nfiles++;
+	return 0;
+}
+
+/* Ends the COPY; ok 0 ends it as failed. 0, or PB_ERR_DEPENDENCY. */
+static int end_copy(struct pb_price_load *l, int ok, struct pb_buf *err)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (!l->in_copy)
+		return 0;
+	l->in_copy = 0;
+	if (ok && flush_copy(l, err) < 0) {
+		ok = 0;
+		rc = PB_ERR_DEPENDENCY;
+	}
+	if (PQputCopyEnd(l->conn, ok ? NULL : "pb-prices: the load stopped") != 1 && ok) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(l->conn));
+		rc = db_error(err);
+	}
+	while ((res = PQgetResult(l->conn))) {
+		if (ok && rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "database: COPY failed: %s", PQresultErrorMessage(res));
+			rc = db_error(err);
+		}
+		PQclear(res);
+	}
+	return rc;
+}
+
+/* The current load of the source with the same prices, into *id (0: none). */
+static int unchanged(struct pb_price_load *l, const char *sha, long long *id, struct pb_buf *err)
+{
+	const char *p[4] = {l->vendor, l->format, l->source, sha};
+	PGresult *res = pb_db_query(l->conn,
+				    "SELECT id FROM pb.price_load WHERE vendor = $1 AND format = $2 AND source = $3 "
+				    "AND status = 'committed' AND content_sha256 = $4",
+				    4, p, err);
+
+	if (!res)
+		return db_error(err);
+	*id = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return 0;
+}
+
+/* Runs sql with params and gives the count of rows it affected. */
+static int exec_count(PGconn *conn, const char *sql, int n, const char *const *p, uint64_t *count, struct pb_buf *err)
+{
+	PGresult *res = pb_db_query(conn, sql, n, p, err);
+
+	if (!res)
+		return db_error(err);
+	*count = strtoull(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+/* The load's own row, running until it commits: its id. */
+static int insert_load(struct pb_price_load *l, long long *id, struct pb_buf *err)
+{
+	char host[256] = "", who[320];
+	const char *p[4] = {l->vendor, l->format, l->source, who};
+	PGresult *res;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(who, sizeof(who), "pb-prices pid %ld on %s", (long)getpid(), host);
+	res = pb_db_query(l->conn,
+			  "INSERT INTO pb.price_load (vendor, format, source, status, run_by) VALUES ($1, $2, $3, "
+			  "'running', $4) RETURNING id",
+			  4, p, err);
+	if (!res)
+		return db_error(err);
+	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * The prices kept, once each: items repeated with the same price are one row; a key (meter, region, unit,
+ * tier, start) priced two ways (another price, currency or end) is not stored and counted as a conflict.
+ */
+static int store_prices(struct pb_price_load *l, const char *id, struct pb_price_load_result *res, struct pb_buf *err)
+{
+	const char *p[2] = {id, l->vendor};
+	PGresult *r;
+
+	r = pb_db_query(
+		l->conn,
+		"WITH g AS (SELECT meter, region, unit, tier_min, effective_start, min(effective_end) AS "
+		"effective_end, "
+		"min(unit_price) AS unit_price, min(currency) AS currency, min(usage_type) AS usage_type, "
+		"min(operation) AS operation, min(product) AS product, "
+		"count(DISTINCT (unit_price, currency, coalesce(effective_end, 'infinity'))) AS ways FROM price_stage "
+		"GROUP BY meter, region, unit, tier_min, effective_start), "
+		"ins AS (INSERT INTO pb.price (load_id, vendor, meter, region, unit, tier_min, effective_start, "
+		"effective_end, unit_price, currency, usage_type, operation, product) SELECT $1::bigint, $2, meter, "
+		"region, unit, tier_min, effective_start, effective_end, unit_price, currency, usage_type, operation, "
+		"product FROM g WHERE ways = 1 RETURNING 1) "
+		"SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM g WHERE ways > 1)",
+		2, p, err);
+	if (!r)
+		return db_error(err);
+	res->stored = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	res->conflicts = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+/*
+ * The older loads' prices this one makes unreachable: a row of the same meter, region and unit whose days all
+ * lie within one row of this load is never the newest load's price on any day.
+ */
+static int prune(struct pb_price_load *l, const char *id, uint64_t *pruned, struct pb_buf *err)
+{
+	const char *p[2] = {id, l->vendor};
+
+	return exec_count(
+		l->conn,
+		"DELETE FROM pb.price o USING pb.price n WHERE n.load_id = $1::bigint AND o.vendor = $2 "
+		"AND o.load_id < $1::bigint AND o.meter = n.meter AND o.region = n.region AND o.unit = n.unit "
+		"AND o.effective_start >= n.effective_start AND (n.effective_end IS NULL OR "
+		"(o.effective_end IS NOT NULL AND o.effective_end <= n.effective_end))",
+		2, p, pruned, err);
+}
+
+static int record_files(struct pb_price_load *l, const char *id, struct pb_buf *err)
+{
+	char seq[24], bytes[24], items[24];
+	size_t i;
+
+	for (i = 0; i < l->nfiles; i++) {
+		const struct load_file *f = &l->files[i];
+		const char *p[7] = {id, seq, f->uri, bytes, f->sha256, f->etag[0] ? f->etag : NULL, items};
+
+		snprintf(seq, sizeof(seq), "%zu", i + 1);
+		snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)f->bytes);
+		snprintf(items, sizeof(items), "%llu", (unsigned long long)f->items);
+		if (pb_db_exec(l->conn,
+			       "INSERT INTO pb.price_load_file (load_id, seq, uri, bytes, sha256, etag, item_count) "
+			       "VALUES ($1::bigint, $2::integer, $3, $4::bigint, $5, $6, $7::bigint)",
+			       7, p, err) < 0)
+			return db_error(err);
+	}
+	return 0;
+}
+
+/* The previous current load superseded, this one committed with its counts. */
+static int make_current(struct pb_price_load *l, const char *id, const char *sha, struct pb_price_load_result *res,
+			struct pb_buf *err)
+{
+	char files[24], items[24], kept[24], skipped[24];
+	const char *p[4] = {l->vendor, l->format, l->source, id};
+	const char *q[6] = {id, files, items, kept, skipped, sha};
+	PGresult *r;
+
+	r = pb_db_query(
+		l->conn,
+		"UPDATE pb.price_load SET status = 'superseded' WHERE vendor = $1 AND format = $2 AND source = $3 "
+		"AND status = 'committed' AND id <> $4::bigint RETURNING id",
+		4, p, err);
+	if (!r)
+		return db_error(err);
+	res->superseded = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	snprintf(files, sizeof(files), "%zu", l->nfiles);
+	snprintf(items, sizeof(items), "%llu", (unsigned long long)l->items);
+	snprintf(kept, sizeof(kept), "%llu", (unsigned long long)res->stored);
+	snprintf(skipped, sizeof(skipped), "%llu", (unsigned long long)l->skipped);
+	if (pb_db_exec(
+		    l->conn,
+		    "UPDATE pb.price_load SET status = 'committed', finished_at = now(), file_count = $2::integer, "
+		    "item_count = $3::bigint, row_count = $4::bigint, skipped_count = $5::bigint, content_sha256 = $6 "
+		    "WHERE id = $1::bigint",
+		    6, q, err) < 0)
+		return db_error(err);
+	return 0;
+}
+
+int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *res, struct pb_buf *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+	char sha[65], id[24];
+	long long load_id;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = end_copy(l, 1, err);
+	if (rc < 0)
+		return rc;
+	if (EVP_DigestFinal_ex(l->sha, md, &n) != 1 || n != 32) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "cannot compute the SHA-256 of the prices");
+		return PB_ERR_DEPENDENCY;
+	}
+	for (i = 0; i < 32; i++)
+		snprintf(sha + 2 * i, 3, "%02x", md[i]);
+	res->items = l->items;
+	res->skipped = l->skipped;
+	res->kept = l->items - l->skipped;
+	res->files = l->nfiles;
+	rc = unchanged(l, sha, &res->unchanged, err);
+	if (rc < 0 || res->unchanged) {
+		PQclear(PQexec(l->conn, "ROLLBACK"));
+		l->in_tx = 0;
+		return rc;
+	}
+	rc = insert_load(l, &load_id, err);
+	if (rc < 0)
+		return rc;
+	res->id = load_id;
+	snprintf(id, sizeof(id), "%lld", load_id);
+	rc = store_prices(l, id, res, err);
+	if (rc == 0)
+		rc = prune(l, id, &res->pruned, err);
+	if (rc == 0)
+		rc = record_files(l, id, err);
+	if (rc == 0)
+		rc = make_current(l, id, sha, res, err);
+	if (rc == 0)
+		pb_test_pause("prices-commit");
+	if (rc == 0 && pb_db_exec(l->conn, "COMMIT", 0, NULL, err) < 0)
+		rc = db_error(err);
+	if (rc == 0)
+		l->in_tx = 0;
+	return rc;
+}
+
+void pb_price_load_fail(struct pb_price_load *l, const char *why)
+{
+	struct pb_buf ignore = PB_BUF_INIT;
+	char host[256] = "", who[320];
+	const char *p[5] = {l ? l->vendor : "", l ? l->format : "", l ? l->source : "", who, why};
+
+	if (!l || !l->conn || PQstatus(l->conn) != CONNECTION_OK)
+		return;
+	end_copy(l, 0, &ignore);
+	if (l->in_tx)
+		PQclear(PQexec(l->conn, "ROLLBACK"));
+	l->in_tx = 0;
+	if (l->locked) {
+		gethostname(host, sizeof(host) - 1);
+		snprintf(who, sizeof(who), "pb-prices pid %ld on %s", (long)getpid(), host);
+		pb_db_exec(l->conn,
+			   "INSERT INTO pb.price_load (vendor, format, source, status, run_by, finished_at, error) "
+			   "VALUES ($1, $2, $3, 'failed', $4, now(), $5)",
+			   5, p, &ignore);
+	}
+	pb_buf_release(&ignore);
+}
+
+void pb_price_load_free(struct pb_price_load *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	if (l->in_copy || l->in_tx)
+		pb_price_load_fail(l, "the load stopped");
+	if (l->locked) {
+		const char *p[1] = {pb_buf_str(&l->lock)};
+
+		PQclear(PQexecParams(l->conn, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", 1, NULL, p, NULL,
+				     NULL, 0));
+	}
+	for (i = 0; i < l->nfiles; i++) {
+		free(l->files[i].uri);
+		free(l->files[i].etag);
+	}
+	free(l->files);
+	free(l->source);
+	EVP_MD_CTX_free(l->sha);
+	pb_buf_release(&l->lock);
+	pb_buf_release(&l->copy);
+	free(l);
+}

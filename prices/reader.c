@@ -1,0 +1,119 @@
+/* Opening, hashing and recording the files of a price list. */
+#include "reader.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "exitcode.h"
+#include "url.h"
+
+#include "banned.h"
+
+int pb_price_reader_open(struct pb_price_reader *r, const char *path, struct pb_input **in, struct pb_buf *err)
+{
+	int rc = pb_input_open_ex(path, PB_INPUT_SHA256, r->fetch, in, err);
+
+	r->file_items = 0;
+	if (rc == PB_INPUT_ERR_REMOTE)
+		return PB_ERR_DEPENDENCY;
+	return rc < 0 ? PB_ERR_DATA : 0;
+}
+
+int pb_price_reader_failed(const struct pb_input *in)
+{
+	return pb_input_remote_failed(in) ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
+}
+
+void pb_price_reader_progress(struct pb_price_reader *r, const struct pb_input *in)
+{
+	pb_progress_update(&r->progress, r->label, r->bytes + pb_input_raw_bytes(in), r->items + r->file_items);
+}
+
+/* The URI the audit records: a URL without a SAS, or file:// and the absolute path. NULL: no memory. */
+static char *audit_uri(const char *path)
+{
+	char abs[PATH_MAX], *u = NULL;
+
+	if (pb_fetch_is_url(path) || strncmp(path, "file://", 7) == 0)
+		return pb_url_redact(path);
+	if (!realpath(path, abs))
+		return strdup(path);
+	if (asprintf(&u, "file://%s", abs) < 0)
+		return NULL;
+	return u;
+}
+
+int pb_price_reader_done(struct pb_price_reader *r, const char *path, struct pb_input *in, struct pb_buf *err)
+{
+	char sha[65];
+	char *uri = audit_uri(path);
+	int ret = 0;
+
+	if (!uri || pb_input_sha256(in, sha) < 0 ||
+	    pb_price_load_file(r->load, uri, pb_input_raw_bytes(in), sha, pb_input_etag(in), r->file_items) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: out of memory, or the file was not read to its end", pb_input_name(in));
+		ret = PB_ERR_DATA;
+	}
+	r->bytes += pb_input_raw_bytes(in);
+	r->items += r->file_items;
+	r->file_items = 0;
+	r->files++;
+	free(uri);
+	pb_input_free(in);
+	return ret;
+}
+
+/* name without case, blanks and underscores equals the len bytes at p the same way. */
+static int same_name(const char *name, const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	for (;;) {
+		while (*name == ' ' || *name == '_')
+			name++;
+		while (p < end && (*p == ' ' || *p == '_'))
+			p++;
+		if (!*name || p == end)
+			return !*name && p == end;
+		if ((*name | 0x20) != (*p | 0x20))
+			return 0;
+		name++;
+		p++;
+	}
+}
+
+long pb_price_column(const struct pb_csv *c, const char *const *names)
+{
+	size_t i;
+
+	for (; *names; names++)
+		for (i = 0; i < c->nfields; i++)
+			if (same_name(*names, c->fields[i].ptr, c->fields[i].len))
+				return (long)i;
+	return -1;
+}
+
+int pb_price_currency_ok(const char *p, size_t n)
+{
+	return n == 3 && p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z' && p[2] >= 'A' && p[2] <= 'Z';
+}
+
+int pb_price_end_day(const char *s, size_t n, int32_t *day)
+{
+	static const char *const midnight[] = {"00:00:00Z",	 "00:00:00", "00:00:00.000Z",
+					       "00:00:00+00:00", "00:00Z",   "00:00"};
+	size_t k;
+
+	if (pb_date_parse_any(s, n, day) < 0)
+		return -1;
+	if (n > 11 && (s[10] == 'T' || s[10] == ' ')) {
+		for (k = 0; k < sizeof(midnight) / sizeof(midnight[0]); k++)
+			if (n - 11 == strlen(midnight[k]) && memcmp(s + 11, midnight[k], n - 11) == 0)
+				return 0;
+	}
+	(*day)++;
+	return 0;
+}

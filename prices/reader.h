@@ -1,0 +1,61 @@
+/* What the price list readers share: the load they feed, the downloads, the progress, and each file's audit. */
+#ifndef PB_PRICES_READER_H
+#define PB_PRICES_READER_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "csv.h"
+#include "fetch.h"
+#include "input.h"
+#include "load.h"
+#include "progress.h"
+
+struct pb_price_reader {
+	struct pb_price_load *load;
+	const struct pb_fetch_opts *fetch;
+	struct pb_progress progress;
+	const char *label;     /* what the progress line calls the work */
+	uint64_t bytes, items; /* of the files done */
+	uint64_t file_items;   /* of the file being read */
+	size_t files;
+};
+
+/*
+ * Opens a file or URL of the list (downloads retried and resumed by pb_fetch), hashing its bytes. Returns 0
+ * and *in, PB_ERR_DEPENDENCY when a download failed (err names the URL), or PB_ERR_DATA.
+ */
+int pb_price_reader_open(struct pb_price_reader *r, const char *path, struct pb_input **in, struct pb_buf *err);
+
+/*
+ * After an error while reading in: PB_ERR_DEPENDENCY when the download failed after its retries (err says so),
+ * else PB_ERR_DATA.
+ */
+int pb_price_reader_failed(const struct pb_input *in);
+
+/* Redraws the progress with the bytes of in read so far. */
+void pb_price_reader_progress(struct pb_price_reader *r, const struct pb_input *in);
+
+/*
+ * Records the file read to its end into the load's audit (URI, bytes, SHA-256, ETag, items) and frees in.
+ * Returns 0, or PB_ERR_DATA.
+ */
+int pb_price_reader_done(struct pb_price_reader *r, const char *path, struct pb_input *in, struct pb_buf *err);
+
+/*
+ * The field of the header record c named one of names (NULL-terminated), compared without case, blanks and
+ * underscores ("Unit of Measure" is "unitOfMeasure"), the first name found winning; -1 when none is there.
+ */
+long pb_price_column(const struct pb_csv *c, const char *const *names);
+
+/* An ISO 4217 code: three capital letters. */
+int pb_price_currency_ok(const char *p, size_t n);
+
+/*
+ * An effective end date as a price list writes it into the first day no longer in force: a day itself
+ * ("2026-03-31") is the last day in force, a timestamp at midnight ("2026-04-01T00:00:00Z") the first
+ * day after. Returns 0, or -1 when the text is no date.
+ */
+int pb_price_end_day(const char *s, size_t n, int32_t *day);
+
+#endif

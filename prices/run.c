@@ -1,0 +1,254 @@
+/* One pb-prices load: the source named, the list read page by page or file by file, then committed or failed. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csvlist.h"
+#include "db.h"
+#include "exitcode.h"
+#include "load.h"
+#include "log.h"
+#include "offer.h"
+#include "options.h"
+#include "reader.h"
+#include "retail.h"
+#include "url.h"
+
+#include "banned.h"
+
+/* A loop of NextPageLink is cut off here. */
+#define MAX_PAGES 1000000
+
+const char *pb_prices_format_name(enum pb_prices_format f)
+{
+	return f == PB_PRICES_AZURE_RETAIL  ? "azure-retail"
+	       : f == PB_PRICES_AZURE_SHEET ? "azure-pricesheet"
+					    : "aws-offer";
+}
+
+const char *pb_prices_format_vendor(enum pb_prices_format f)
+{
+	return f == PB_PRICES_AWS_OFFER ? "aws" : "azure";
+}
+
+static void add_list(struct pb_buf *b, const char *name, const char *const *v, size_t n)
+{
+	size_t k;
+
+	if (!n)
+		return;
+	pb_buf_addf(b, "%s%s=", strchr(pb_buf_str(b), '?') ? "&" : "?", name);
+	for (k = 0; k < n; k++)
+		pb_buf_addf(b, "%s%s", k ? "," : "", v[k]);
+}
+
+/*
+ * What a reload replaces: --source; else the folder of the first file (file:// and its absolute path, or the
+ * URL's folder); else the API or index URL with the services, regions and currency asked for.
+ */
+static char *source_of(const struct pb_prices_options *o)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char abs[PATH_MAX], *s;
+
+	if (o->source)
+		return strdup(o->source);
+	if (o->nfiles) {
+		const char *f = o->files[0], *slash;
+
+		if (pb_fetch_is_url(f)) {
+			char *plain = pb_url_redact(f);
+
+			slash = plain ? strrchr(plain, '/') : NULL;
+			if (slash)
+				plain[slash - plain] = '\0';
+			return plain;
+		}
+		if (!realpath(f, abs))
+			return strdup(f);
+		s = strrchr(abs, '/');
+		if (s && s != abs)
+			*s = '\0';
+		pb_buf_addf(&b, "file://%s", abs);
+	} else {
+		pb_buf_addstr(&b, o->url);
+		add_list(&b, "services", o->services, o->nservices);
+		add_list(&b, "regions", o->regions, o->nregions);
+		if (o->currency)
+			add_list(&b, "currency", &o->currency, 1);
+	}
+	s = b.failed ? NULL : strdup(pb_buf_str(&b));
+	pb_buf_release(&b);
+	return s;
+}
+
+/* Every page of one query of the Retail Prices API, following NextPageLink. */
+static int retail_query(struct pb_price_reader *r, const char *first, struct pb_buf *err)
+{
+	char *url = strdup(first), *next = NULL, **seen = NULL;
+	size_t nseen = 0, k;
+	int rc = 0;
+
+	while (url && rc == 0) {
+		char **s = realloc(seen, (nseen + 1) * sizeof(*s));
+
+		if (!s) {
+			free(url);
+			url = NULL;
+			break;
+		}
+		seen = s;
+		seen[nseen++] = url;
+		rc = pb_retail_page(r, url, &next, err);
+		if (rc || !next)
+			break;
+		for (k = 0; k < nseen && strcmp(seen[k], next) != 0; k++)
+			;
+		if (k < nseen || nseen >= MAX_PAGES) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: NextPageLink %s%s", url, next,
+				    k < nseen ? " comes back to a page read already" : ": too many pages");
+			rc = PB_ERR_DATA;
+			free(next);
+			break;
+		}
+		url = next;
+	}
+	if (!url && rc == 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		rc = PB_ERR_DATA;
+	}
+	for (k = 0; k < nseen; k++)
+		free(seen[k]);
+	free(seen);
+	return rc;
+}
+
+/* The Retail Prices API: one paged query per service and region asked for (none: all of them). */
+static int read_retail(const struct pb_prices_options *o, struct pb_price_reader *r, struct pb_buf *err)
+{
+	size_t s, g, ns = o->nservices ? o->nservices : 1, ng = o->nregions ? o->nregions : 1;
+	int rc = 0;
+
+	for (s = 0; s < ns && rc == 0; s++) {
+		for (g = 0; g < ng && rc == 0; g++) {
+			char *url = pb_retail_url(o->url, o->nservices ? o->services[s] : NULL,
+						  o->nregions ? o->regions[g] : NULL, o->currency);
+
+			if (!url) {
+				pb_buf_reset(err);
+				pb_buf_addstr(err, "out of memory");
+				return PB_ERR_DATA;
+			}
+			rc = retail_query(r, url, err);
+			free(url);
+		}
+	}
+	return rc;
+}
+
+/* The files named, or the URLs the source gives; each read whole. */
+static int read_all(const struct pb_prices_options *o, struct pb_price_reader *r, struct pb_buf *err)
+{
+	char **urls = NULL, *next = NULL;
+	size_t n = 0, k;
+	int rc = 0;
+
+	if (o->format == PB_PRICES_AZURE_RETAIL && !o->nfiles)
+		return read_retail(o, r, err);
+	if (o->format == PB_PRICES_AWS_OFFER && !o->nfiles)
+		rc = pb_offer_urls(o->url, o->services, o->nservices, o->regions, o->nregions, &o->fetch, &urls, &n,
+				   err);
+	for (k = 0; rc == 0 && k < (urls ? n : o->nfiles); k++) {
+		const char *path = urls ? urls[k] : o->files[k];
+
+		if (o->format == PB_PRICES_AZURE_RETAIL) {
+			/* A saved copy is one page: its NextPageLink points at the API, not at the next file. */
+			rc = pb_retail_page(r, path, &next, err);
+			free(next);
+		} else {
+			rc = pb_csvlist_read(
+				r, o->format == PB_PRICES_AWS_OFFER ? PB_CSVLIST_AWS_OFFER : PB_CSVLIST_AZURE_SHEET,
+				path, err);
+		}
+	}
+	for (k = 0; k < n; k++)
+		free(urls[k]);
+	free(urls);
+	return rc;
+}
+
+static void print_result(const struct pb_prices_options *o, const char *source, const struct pb_price_load_result *res)
+{
+	const char *vendor = pb_prices_format_vendor(o->format), *format = pb_prices_format_name(o->format);
+
+	if (res->unchanged) {
+		printf("prices of %s %s from %s unchanged: load %lld is current with the same %llu prices: nothing to "
+		       "do\n",
+		       vendor, format, source, res->unchanged, (unsigned long long)res->kept);
+		return;
+	}
+	printf("price load %lld committed: %s %s from %s: %zu file%s, %llu items, %llu prices stored, %llu not list "
+	       "prices skipped",
+	       res->id, vendor, format, source, res->files, res->files == 1 ? "" : "s", (unsigned long long)res->items,
+	       (unsigned long long)res->stored, (unsigned long long)res->skipped);
+	if (res->superseded)
+		printf(", load %lld superseded", res->superseded);
+	if (res->pruned)
+		printf(", %llu older prices it covers dropped", (unsigned long long)res->pruned);
+	printf("\n");
+	if (res->conflicts)
+		pb_warning(
+			"%llu prices (meter, region, unit, tier and start) appear with different prices in the list: "
+			"not stored, so lines of them are priced by an older load, or not at all",
+			(unsigned long long)res->conflicts);
+}
+
+int pb_prices_load(const struct pb_prices_options *o)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	struct pb_price_reader r;
+	struct pb_price_load_result res;
+	char *source = source_of(o);
+	PGconn *conn = NULL;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (!source) {
+		pb_error("out of memory");
+		return PB_ERR_DATA;
+	}
+	conn = pb_db_connect("pb-prices", &err);
+	rc = !conn || pb_db_check_schema(conn, &err) < 0 ? PB_ERR_DEPENDENCY : 0;
+	if (rc == 0)
+		rc = pb_price_load_begin(conn, pb_prices_format_vendor(o->format), pb_prices_format_name(o->format),
+					 source, &r.load, &err);
+	if (rc == 0) {
+		r.fetch = &o->fetch;
+		r.label = "prices";
+		pb_progress_init(&r.progress, o->progress ? stderr : NULL);
+		rc = read_all(o, &r, &err);
+		pb_progress_finish(&r.progress, r.label, r.bytes, r.items);
+	}
+	if (rc == 0 && pb_price_load_kept(r.load) == 0) {
+		pb_buf_reset(&err);
+		pb_buf_addf(&err, "no list price read from %s: nothing stored (are the services and regions right?)",
+			    source);
+		rc = PB_ERR_DATA;
+	}
+	if (rc == 0)
+		rc = pb_price_load_commit(r.load, &res, &err);
+	if (rc == 0)
+		print_result(o, source, &res);
+	if (rc < 0 && r.load)
+		pb_price_load_fail(r.load, pb_buf_str(&err));
+	if (rc < 0)
+		pb_error("%s", pb_buf_str(&err));
+	pb_price_load_free(r.load);
+	PQfinish(conn);
+	free(source);
+	pb_buf_release(&err);
+	return rc;
+}

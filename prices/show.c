@@ -1,0 +1,229 @@
+/* The periods of a meter's prices, worked out from every load's rows with the rule pb-ingest applies. */
+#include "show.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "db.h"
+#include "exitcode.h"
+
+#include "banned.h"
+
+#define OPEN_END INT32_MAX
+
+/* One stored price, in the query's order: region, unit, newest load first, latest start first, tier. */
+struct row {
+	const char *region, *unit, *tier, *price, *currency, *product;
+	long long load;
+	int32_t start, end;
+};
+
+static int in_force(const struct row *r, int32_t day)
+{
+	return r->start <= day && day < r->end;
+}
+
+/* The rows of the newest load in force on day among rows[0..n), one per tier (latest start): into pick. */
+static size_t prices_on(const struct row *rows, size_t n, int32_t day, const struct row **pick)
+{
+	long long load = -1;
+	size_t i, k, np = 0;
+
+	for (i = 0; i < n && load < 0; i++)
+		if (in_force(&rows[i], day))
+			load = rows[i].load;
+	for (i = 0; i < n; i++) {
+		if (rows[i].load != load || !in_force(&rows[i], day))
+			continue;
+		for (k = 0; k < np && strcmp(pick[k]->tier, rows[i].tier) != 0; k++)
+			;
+		if (k == np)
+			pick[np++] = &rows[i];
+	}
+	return np;
+}
+
+static int same_prices(const struct row *const *a, size_t na, const struct row *const *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (a[i]->load != b[i]->load || strcmp(a[i]->tier, b[i]->tier) || strcmp(a[i]->price, b[i]->price) ||
+		    strcmp(a[i]->currency, b[i]->currency))
+			return 0;
+	return 1;
+}
+
+static int cmp_day(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Prints one period's prices: from, to (inclusive, "-" when open), then per tier. */
+static void print_period(FILE *out, int32_t from, int32_t to, const struct row *const *p, size_t n)
+{
+	char f[11], t[11] = "-";
+	size_t i;
+
+	pb_date_format(from, f);
+	if (to != OPEN_END)
+		pb_date_format(to - 1, t);
+	for (i = 0; i < n; i++)
+		fprintf(out, "%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5lld\n", f, t, p[i]->region, p[i]->unit,
+			p[i]->tier, p[i]->price, p[i]->currency, p[i]->load);
+}
+
+/* One region and unit: the boundaries of every row, and the prices between each two. */
+static int show_group(const struct row *rows, size_t n, FILE *out)
+{
+	int32_t *days = malloc(2 * n * sizeof(*days));
+	const struct row **cur = malloc(n * sizeof(*cur)), **prev = malloc(n * sizeof(*prev)), **swap;
+	size_t nd = 0, i, ncur, nprev = 0;
+	int32_t from = 0;
+
+	if (!days || !cur || !prev) {
+		free(days);
+		free(cur);
+		free(prev);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		days[nd++] = rows[i].start;
+		if (rows[i].end != OPEN_END)
+			days[nd++] = rows[i].end;
+	}
+	qsort(days, nd, sizeof(*days), cmp_day);
+	for (i = 0; i < nd; i++) {
+		if (i && days[i] == days[i - 1])
+			continue;
+		ncur = prices_on(rows, n, days[i], cur);
+		if (same_prices(cur, ncur, prev, nprev))
+			continue;
+		if (nprev)
+			print_period(out, from, days[i], prev, nprev);
+		from = days[i];
+		swap = prev;
+		prev = cur;
+		cur = swap;
+		nprev = ncur;
+	}
+	if (nprev)
+		print_period(out, from, OPEN_END, prev, nprev);
+	free(days);
+	free(cur);
+	free(prev);
+	return 0;
+}
+
+int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *out, struct pb_buf *err)
+{
+	char *key = strdup(meter);
+	const char *p[2] = {vendor, key};
+	struct row *rows = NULL;
+	PGresult *res = NULL;
+	size_t i, n, g;
+	int rc = 0;
+
+	if (!key) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return PB_ERR_DATA;
+	}
+	for (i = 0; key[i] && strcmp(vendor, "azure") == 0; i++)
+		if (key[i] >= 'A' && key[i] <= 'Z')
+			key[i] = (char)(key[i] - 'A' + 'a');
+	res = pb_db_query(conn,
+			  "SELECT p.region, p.unit, trim_scale(p.tier_min)::text, p.effective_start::text, "
+			  "coalesce(p.effective_end::text, ''), trim_scale(p.unit_price)::text, p.currency, p.load_id, "
+			  "p.product FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id AND l.status IN "
+			  "('committed', 'superseded') WHERE p.vendor = $1 AND p.meter = $2 ORDER BY p.region COLLATE "
+			  "\"C\", p.unit COLLATE \"C\", p.load_id DESC, p.effective_start DESC, p.tier_min",
+			  2, p, err);
+	if (!res) {
+		rc = PB_ERR_DEPENDENCY;
+		goto out;
+	}
+	n = (size_t)PQntuples(res);
+	if (!n) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "no price of %s %s %s in any load", vendor,
+			    strcmp(vendor, "aws") == 0 ? "SKU" : "meter", key);
+		rc = PB_ERR_DATA;
+		goto out;
+	}
+	rows = calloc(n, sizeof(*rows));
+	if (!rows) {
+		rc = PB_ERR_DATA;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct row *r = &rows[i];
+		const char *end = PQgetvalue(res, (int)i, 4);
+
+		r->region = PQgetvalue(res, (int)i, 0);
+		r->unit = PQgetvalue(res, (int)i, 1);
+		r->tier = PQgetvalue(res, (int)i, 2);
+		r->price = PQgetvalue(res, (int)i, 5);
+		r->currency = PQgetvalue(res, (int)i, 6);
+		r->load = strtoll(PQgetvalue(res, (int)i, 7), NULL, 10);
+		r->product = PQgetvalue(res, (int)i, 8);
+		r->end = OPEN_END;
+		pb_date_parse_iso(PQgetvalue(res, (int)i, 3), 10, &r->start);
+		if (*end)
+			pb_date_parse_iso(end, strlen(end), &r->end);
+	}
+	fprintf(out, "%s %s %s%s%s%s: the prices in force, from the newest load that has one each day\n", vendor,
+		strcmp(vendor, "aws") == 0 ? "SKU" : "meter", key, rows[0].product[0] ? " (" : "", rows[0].product,
+		rows[0].product[0] ? ")" : "");
+	fprintf(out, "%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5s\n", "from", "to", "region", "unit", "tier_min",
+		"unit_price", "currency", "load");
+	for (i = 0; i < n && rc == 0; i = g) {
+		for (g = i; g < n && !strcmp(rows[g].region, rows[i].region) && !strcmp(rows[g].unit, rows[i].unit);
+		     g++)
+			;
+		if (show_group(rows + i, g - i, out) < 0) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "out of memory");
+			rc = PB_ERR_DATA;
+		}
+	}
+out:
+	free(rows);
+	PQclear(res);
+	free(key);
+	return rc;
+}
+
+int pb_prices_history(PGconn *conn, const char *vendor, FILE *out, struct pb_buf *err)
+{
+	const char *p[1] = {vendor ? vendor : ""};
+	PGresult *res;
+	int i;
+
+	res = pb_db_query(conn,
+			  "SELECT id, vendor, format, status, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), "
+			  "coalesce(file_count::text, '-'), coalesce(item_count::text, '-'), coalesce(row_count::text, "
+			  "'-'), coalesce(skipped_count::text, '-'), source, coalesce(error, '') FROM pb.price_load "
+			  "WHERE $1 = '' OR vendor = $1 ORDER BY id",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	fprintf(out, "%5s  %-6s %-16s  %-10s  %-19s %6s %10s %10s %10s  %s\n", "load", "vendor", "format", "status",
+		"started", "files", "items", "prices", "skipped", "source");
+	for (i = 0; i < PQntuples(res); i++) {
+		fprintf(out, "%5s  %-6s %-16s  %-10s  %-19s %6s %10s %10s %10s  %s", PQgetvalue(res, i, 0),
+			PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+			PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), PQgetvalue(res, i, 7), PQgetvalue(res, i, 8),
+			PQgetvalue(res, i, 9));
+		if (*PQgetvalue(res, i, 10))
+			fprintf(out, "  (%s)", PQgetvalue(res, i, 10));
+		fputc('\n', out);
+	}
+	PQclear(res);
+	return ferror(out) ? PB_ERR_DATA : 0;
+}

@@ -1,0 +1,424 @@
+#!/usr/bin/env bash
+# Integration tests of pb-prices and of the list prices pb-ingest fills from it, against a throwaway PostgreSQL
+# cluster and real servers on loopback: the Azure Retail Prices API (tests/servers/retailprices.py: Items,
+# NextPageLink, Count, paging) behind faultproxy.py (a 429 with Retry-After, a body cut once, a body cut every
+# time), and AWS Price List files (offer index, region index, offer CSV) served by faultproxy.py from a folder.
+# Then an Azure export with reservation, savings plan and marketplace usage and an AWS CUR 2.0 export without
+# pricing columns are ingested: each line gets its list cost exactly (a price changing mid-month by usage date,
+# a "100 Hours" meter, graduated tiers, a region, a price sheet), a line no list prices is counted per partner
+# account, never priced at 0, and pb-aggregate's totals hold the list costs to the last digit. Every server is
+# stopped when the script ends.
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PBP=$BIN/pb-prices
+PBI=$BIN/pb-ingest
+PBA=$BIN/pb-aggregate
+PBC=$BIN/pb-accounts
+. "$ROOT/tests/servers/lib.sh"
+
+pb_test_tmp prices
+cleanup() {
+	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
+	pb_test_cleanup
+}
+trap cleanup EXIT
+export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
+pb_test_cluster_start
+
+# run WANT_STATUS CMD...: stdout to $TMP/out, stderr to $TMP/err; true when the status is WANT_STATUS (GOT).
+run() {
+	local want=$1
+	shift
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	GOT=$?
+	[ "$GOT" -eq "$want" ]
+}
+
+M1=11111111-aaaa-4bbb-8ccc-000000000001 # a VM meter, 0.1 an hour, 0.2 from October 16th
+M2=11111111-aaaa-4bbb-8ccc-000000000002 # a price with more digits than a double holds
+M3=11111111-aaaa-4bbb-8ccc-000000000003 # priced per "100 Hours"
+M4=11111111-aaaa-4bbb-8ccc-000000000004 # storage in graduated tiers: 5 GB free, 0.5 to 10 GB, 0.4 beyond
+M5=11111111-aaaa-4bbb-8ccc-000000000005 # one meter id in two regions
+M6=11111111-aaaa-4bbb-8ccc-000000000006 # from the price sheet: 0.3 until October 14th, 0.35 from the 15th
+M9=11111111-aaaa-4bbb-8ccc-000000000009 # in no price list
+
+# item METER SERVICE REGION UNIT PRICE START [TIER [TYPE]]: one item of the Retail Prices API.
+item() {
+	printf '{"currencyCode": "USD", "tierMinimumUnits": "%s", "retailPrice": "%s", "unitPrice": "%s", "armRegionName": "%s", "location": "%s", "effectiveStartDate": "%sT00:00:00Z", "meterId": "%s", "meterName": "%s meter", "productName": "%s", "skuName": "Standard", "serviceName": "%s", "unitOfMeasure": "%s", "type": "%s", "isPrimaryMeterRegion": true}' \
+		"${7:-0.0}" "$5" "$5" "$3" "$([ "$3" == westus ] && echo "US West" || echo "US East")" "$6" "$1" "$2" "$2" "$2" \
+		"$4" "${8:-Consumption}"
+}
+# The price list as the API gives it on October 1st, and (items_v2) from October 16th on.
+items_v1() {
+	echo "["
+	item $M1 "Virtual Machines" eastus "1 Hour" 0.1 2026-09-01 && echo ","
+	item $M1 "Virtual Machines" eastus "1 Hour" 876 2026-09-01 0.0 Reservation && echo ","
+	item $M2 "Virtual Machines" eastus "1 Hour" 0.12345678901234567890123 2026-09-01 && echo ","
+	item $M3 "Virtual Machines" eastus "100 Hours" 12.5 2026-09-01 && echo ","
+	item $M5 "Virtual Machines" eastus "1 Hour" 1.0 2026-09-01 && echo ","
+	item $M5 "Virtual Machines" westus "1 Hour" 2.0 2026-09-01 && echo ","
+	item $M4 Storage eastus "1 GB" 0 2026-09-01 0.0 && echo ","
+	item $M4 Storage eastus "1 GB" 0.5 2026-09-01 5.0 && echo ","
+	item $M4 Storage eastus "1 GB" 0.4 2026-09-01 10.0
+	echo "]"
+}
+items_v1 >"$TMP/items.json"
+pb_retail_start "$TMP/items.json" 2 >/dev/null || exit 1
+RETAIL=$RETAIL_URL
+# The same source whichever way the API is reached: through the fault proxy or not.
+SRC=azure-retail-test
+LOAD=(load --format azure-retail --no-progress --service "Virtual Machines" --service Storage --region eastus
+	--region westus --source $SRC)
+
+# ---- the Retail Prices API: paging, a 429 with Retry-After, a body cut once -------------------------------
+pb_fault_start "$RETAIL" '2:429:retry-after=1; 4:truncate=120' >/dev/null || exit 1
+t0=$SECONDS
+if run 0 "$PBP" "${LOAD[@]}" --url "$FAULT_ENDPOINT"; then
+	ok "azure-retail through NextPageLink, a 429 and a cut body: exit 0"
+else
+	notok "azure-retail through NextPageLink, a 429 and a cut body: exit 0" "status $GOT: $(cat "$TMP/err")"
+fi
+check "the load says what it stored" \
+	"price load 1 committed: azure azure-retail from $SRC: 6 files, 8 items, 8 prices stored, 0 not list prices skipped" \
+	"$(cat "$TMP/out")"
+# Four queries (two services in two regions), six pages: the last of a query has no NextPageLink.
+check "every page once, the 429 and the cut page again: 8 requests" \
+	"8|1|1" "$(pb_fault_count '^n=')|$(pb_fault_count ' status=429 ')|$(pb_fault_count 'fault=truncate=120')"
+check "Retry-After is honoured" "yes" "$([ $((SECONDS - t0)) -ge 1 ] && echo yes)"
+check "the pages are recorded with their bytes and SHA-256" \
+	"6|6|6" "$(pb_sql "SELECT count(*), count(DISTINCT sha256), sum(CASE WHEN bytes > 0 THEN 1 END)
+	FROM pb.price_load_file WHERE load_id = 1" '|')"
+check "the prices keep every digit of their text; meters in lowercase" \
+	"0.12345678901234567890123|1 Hour|eastus" \
+	"$(pb_sql "SELECT unit_price, unit, region FROM pb.price WHERE meter = '$M2'" '|')"
+
+# ---- a reload of the same prices changes nothing ----------------------------------------------------------
+if run 0 "$PBP" "${LOAD[@]}" --url "$FAULT_ENDPOINT" &&
+	[ "$(cat "$TMP/out")" == "prices of azure azure-retail from $SRC unchanged: load 1 is current with the same 8 prices: nothing to do" ]; then
+	ok "a reload of the same prices: nothing to do"
+else
+	notok "a reload of the same prices: nothing to do" "status $GOT: $(cat "$TMP/out" "$TMP/err")"
+fi
+check "... and no load is added" "1|committed" "$(pb_sql "SELECT count(*), min(status) FROM pb.price_load" '|')"
+
+# ---- a body cut every time: exit 3 naming the URL, the previous load stays current ------------------------
+pb_fault_stop
+pb_fault_start "$RETAIL" '*:truncate=100' >/dev/null || exit 1
+if run 3 "$PBP" "${LOAD[@]}" --url "$FAULT_ENDPOINT" &&
+	grep -q "^pb-prices: $FAULT_ENDPOINT?\$filter=.*: failed after 5 attempts: " "$TMP/err"; then
+	ok "a body cut every time: exit 3, the message names the URL"
+else
+	notok "a body cut every time: exit 3, the message names the URL" "status $GOT: $(cat "$TMP/err")"
+fi
+check "... load 1 stays current, the failure is recorded" "1|committed|2|failed" \
+	"$(pb_sql "SELECT id, status FROM pb.price_load ORDER BY id" '|' | paste -sd'|')"
+pb_fault_stop
+
+# ---- a price changing mid-month: the API's list from October 16th ------------------------------------------
+sed -e "s/\"retailPrice\": \"0.1\", \"unitPrice\": \"0.1\"\(.*\)2026-09-01T/\"retailPrice\": \"0.2\", \"unitPrice\": \"0.2\"\12026-10-16T/" \
+	"$TMP/items.json" >"$TMP/items2.json"
+mv "$TMP/items2.json" "$TMP/items.json"
+if run 0 "$PBP" "${LOAD[@]}" --url "$RETAIL" &&
+	[ "$(cat "$TMP/out")" == "price load 3 committed: azure azure-retail from $SRC: 6 files, 8 items, 8 prices stored, 0 not list prices skipped, load 1 superseded, 7 older prices it covers dropped" ]; then
+	ok "a new price from October 16th: a new load"
+else
+	notok "a new price from October 16th: a new load" "status $GOT: $(cat "$TMP/out" "$TMP/err")"
+fi
+# Of load 1, superseded, only the price load 3 does not cover stays: the history.
+check "the older prices the new load covers are dropped, the history it does not cover stays" \
+	"1|$M1|0.1|2026-09-01" "$(pb_sql "SELECT load_id, meter, unit_price, effective_start FROM pb.price WHERE load_id <> 3" '|')"
+run 0 "$PBP" show --vendor azure --meter "${M1^^}"
+check "show: the prices in force over time" \
+	"azure meter $M1 (Virtual Machines / Standard / Virtual Machines meter): the prices in force, from the newest load that has one each day
+from        to          region            unit            tier_min      unit_price  currency   load
+2026-09-01  2026-10-15  eastus            1 Hour                 0             0.1  USD           1
+2026-10-16  -           eastus            1 Hour                 0             0.2  USD           3" "$(cat "$TMP/out")"
+run 0 "$PBP" show --vendor azure --meter "$M4"
+check "show: graduated tiers" \
+	"2026-09-01  -           eastus            1 GB                   0               0  USD           3
+2026-09-01  -           eastus            1 GB                   5             0.5  USD           3
+2026-09-01  -           eastus            1 GB                  10             0.4  USD           3" "$(tail -n +3 "$TMP/out")"
+if run 1 "$PBP" show --vendor azure --meter "$M9" && [ "$(cat "$TMP/err")" == "pb-prices: no price of azure meter $M9 in any load" ]; then
+	ok "show: a meter no load prices is exit 1"
+else
+	notok "show: a meter no load prices is exit 1" "status $GOT: $(cat "$TMP/err")"
+fi
+
+# ---- a price sheet: a price changing on October 15th within one file -----------------------------------------
+cat >"$TMP/pricesheet.csv" <<CSV
+meterId,meterName,meterCategory,meterRegion,unitOfMeasure,tierMinimumUnits,unitPrice,marketPrice,currency,effectiveStartDate,effectiveEndDate,priceType
+$M6,Backup,Backup,US East,1 GB/Month,0,0.25,0.3,USD,09/01/2026,10/14/2026,Consumption
+$M6,Backup,Backup,US East,1 GB/Month,0,0.3,0.35,USD,10/15/2026,,Consumption
+$M6,Backup,Backup,US East,1 GB/Month,0,100,120,USD,10/01/2026,,ReservedInstance
+CSV
+if run 0 "$PBP" load --format azure-pricesheet --no-progress "$TMP/pricesheet.csv" &&
+	[ "$(cat "$TMP/out")" == "price load 4 committed: azure azure-pricesheet from file://$TMP: 1 file, 3 items, 2 prices stored, 1 not list prices skipped" ]; then
+	ok "a price sheet: its marketPrice, Consumption rows only"
+else
+	notok "a price sheet: its marketPrice, Consumption rows only" "status $GOT: $(cat "$TMP/out" "$TMP/err")"
+fi
+
+# ---- AWS: the offer index, a region index and an offer file, from a folder on loopback ----------------------
+O=$TMP/aws/offers/v1.0/aws
+mkdir -p "$O/AmazonEC2/current" "$O/AmazonEC2/20261001000000/us-east-1"
+cat >"$O/index.json" <<'JSON'
+{"formatVersion": "v1.0", "disclaimer": "For tests.", "publicationDate": "2026-10-01T00:00:00Z",
+ "offers": {"AmazonEC2": {"offerCode": "AmazonEC2", "versionIndexUrl": "/offers/v1.0/aws/AmazonEC2/index.json",
+   "currentVersionUrl": "/offers/v1.0/aws/AmazonEC2/current/index.json",
+   "currentRegionIndexUrl": "/offers/v1.0/aws/AmazonEC2/current/region_index.json"}}}
+JSON
+cat >"$O/AmazonEC2/current/region_index.json" <<'JSON'
+{"formatVersion": "v1.0", "disclaimer": "For tests.", "publicationDate": "2026-10-01T00:00:00Z",
+ "regions": {"us-east-1": {"regionCode": "us-east-1",
+   "currentVersionUrl": "/offers/v1.0/aws/AmazonEC2/20261001000000/us-east-1/index.json"}}}
+JSON
+{
+	cat <<'CSV'
+"FormatVersion","v1.0"
+"Disclaimer","This pricing list is for informational purposes only."
+"Publication Date","2026-10-01T00:00:00Z"
+"Version","20261001000000"
+"OfferCode","AmazonEC2"
+"SKU","OfferTermCode","RateCode","TermType","PriceDescription","EffectiveDate","StartingRange","EndingRange","Unit","PricePerUnit","Currency","RelatedTo","LeaseContractLength","PurchaseOption","OfferingClass","Product Family","serviceCode","Location","Location Type","Instance Type","usageType","operation","Region Code"
+"SKU1TESTAAAAAAAA","JRTCKXETXF","SKU1TESTAAAAAAAA.JRTCKXETXF.6YS6EN2CT7","OnDemand","$0.0104 per On Demand Linux t3.micro Instance Hour","2026-10-01","0","Inf","Hrs","0.0104000000","USD","","","","","Compute Instance","AmazonEC2","US East (N. Virginia)","AWS Region","t3.micro","BoxUsage:t3.micro","RunInstances","us-east-1"
+"SKU1TESTAAAAAAAA","4NA7Y494T4","SKU1TESTAAAAAAAA.4NA7Y494T4.6YS6EN2CT7","Reserved","Linux/UNIX (Amazon VPC), t3.micro reserved instance applied","2026-10-01","0","Inf","Hrs","0.0065000000","USD","","1yr","No Upfront","standard","Compute Instance","AmazonEC2","US East (N. Virginia)","AWS Region","t3.micro","BoxUsage:t3.micro","RunInstances","us-east-1"
+"SKU2TESTBBBBBBBB","JRTCKXETXF","SKU2TESTBBBBBBBB.JRTCKXETXF.6YS6EN2CT7","OnDemand","$0.08 per GB-month of General Purpose (gp3) provisioned storage","2026-10-01","0","Inf","GB-Mo","0.0800000000","USD","","","","","Storage","AmazonEC2","US East (N. Virginia)","AWS Region","","EBS:VolumeUsage.gp3","CreateVolume-Gp3","us-east-1"
+"SKU3TESTCCCCCCCC","JRTCKXETXF","SKU3TESTCCCCCCCC.JRTCKXETXF.8EEUB22XNJ","OnDemand","$0.09 per GB - first 10 TB / month data transfer out","2026-10-01","0","10240","GB","0.0900000000","USD","","","","","Data Transfer","AWSDataTransfer","US East (N. Virginia)","AWS Region","","DataTransfer-Out-Bytes","","us-east-1"
+"SKU3TESTCCCCCCCC","JRTCKXETXF","SKU3TESTCCCCCCCC.JRTCKXETXF.N9EW5UVVPA","OnDemand","$0.085 per GB - next 40 TB / month data transfer out","2026-10-01","10240","51200","GB","0.0850000000","USD","","","","","Data Transfer","AWSDataTransfer","US East (N. Virginia)","AWS Region","","DataTransfer-Out-Bytes","","us-east-1"
+CSV
+} >"$O/AmazonEC2/20261001000000/us-east-1/index.csv"
+pb_fault_start "$TMP/aws" '' >/dev/null || exit 1
+if run 0 "$PBP" load --format aws-offer --no-progress --url "$FAULT_ENDPOINT/offers/v1.0/aws/index.json" \
+	--service AmazonEC2 --region us-east-1 &&
+	[ "$(cat "$TMP/out")" == "price load 5 committed: aws aws-offer from $FAULT_ENDPOINT/offers/v1.0/aws/index.json?services=AmazonEC2&regions=us-east-1: 1 file, 5 items, 4 prices stored, 1 not list prices skipped" ]; then
+	ok "aws-offer: the index, the region index, then the offer CSV after its metadata lines; OnDemand only"
+else
+	notok "aws-offer: the index, the region index, then the offer CSV after its metadata lines; OnDemand only" \
+		"status $GOT: $(cat "$TMP/out" "$TMP/err")"
+fi
+check "... its requests" "3" "$(pb_fault_count ' status=200 ')"
+run 0 "$PBP" show --vendor aws --sku SKU3TESTCCCCCCCC
+check "show --sku: the tiers of the SKU" \
+	"2026-10-01  -           us-east-1         GB                     0            0.09  USD           5
+2026-10-01  -           us-east-1         GB                 10240           0.085  USD           5" "$(tail -n +3 "$TMP/out")"
+pb_fault_stop
+
+# ---- errors: a page that is not JSON, a bad price, an offer file without its price column ---------------------
+printf '{"Items": [\n  {"meterId": "x", "retailPrice": 1.2.3}\n]}\n' >"$TMP/bad-page.json"
+if run 1 "$PBP" load --format azure-retail --no-progress "$TMP/bad-page.json" &&
+	grep -q "^pb-prices: $TMP/bad-page.json:2:3[0-9]: bad JSON: " "$TMP/err"; then
+	ok "a saved page that is not JSON: exit 1 at its line and column"
+else
+	notok "a saved page that is not JSON: exit 1 at its line and column" "status $GOT: $(cat "$TMP/err")"
+fi
+{
+	echo '{"Items": ['
+	item $M1 "Virtual Machines" eastus "1 Hour" 0.1 2026-09-01 | sed 's/"retailPrice": "0.1"/"retailPrice": "1,5"/'
+	echo '], "NextPageLink": null, "Count": 1}'
+} | sed 's/"1,5"/"1,5"/' >"$TMP/bad-price.json"
+if run 1 "$PBP" load --format azure-retail --no-progress "$TMP/bad-price.json" &&
+	grep -q "^pb-prices: $TMP/bad-price.json:2:[0-9]*: item 1: bad retailPrice \"1,5\": unexpected character ','$" "$TMP/err"; then
+	ok "a price that is not a number: exit 1 naming the item, its line and column"
+else
+	notok "a price that is not a number: exit 1 naming the item, its line and column" "status $GOT: $(cat "$TMP/err")"
+fi
+sed 's/"PricePerUnit"/"Price"/' "$O/AmazonEC2/20261001000000/us-east-1/index.csv" >"$TMP/offer-bad.csv"
+if run 1 "$PBP" load --format aws-offer --no-progress "$TMP/offer-bad.csv" &&
+	[ "$(cat "$TMP/err")" == "pb-prices: $TMP/offer-bad.csv:6:1: missing required column 'PricePerUnit' (the price): not an AWS offer file?" ]; then
+	ok "an offer file without PricePerUnit: exit 1 naming it"
+else
+	notok "an offer file without PricePerUnit: exit 1 naming it" "status $GOT: $(cat "$TMP/err")"
+fi
+check "no failed load leaves a price behind" "1,3,4,5" "$(pb_sql "SELECT string_agg(DISTINCT load_id::text, ',') FROM pb.price")"
+
+# ---- a load while another of the source runs: refused; a load killed before its commit leaves nothing -------
+sed 's/,0.35,USD,10\/15/,0.36,USD,10\/15/' "$TMP/pricesheet.csv" >"$TMP/pricesheet2.csv"
+mkdir -p "$TMP/sheet2" && mv "$TMP/pricesheet2.csv" "$TMP/sheet2/pricesheet.csv"
+PB_TEST_PAUSE=prices-commit "$PBP" load --format azure-pricesheet --no-progress --source "file://$TMP" \
+	"$TMP/sheet2/pricesheet.csv" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 600); do
+	grep -q "test pause at prices-commit" "$TMP/bg.err" && break
+	sleep 0.1
+done
+if run 4 "$PBP" load --format azure-pricesheet --no-progress --source "file://$TMP" "$TMP/sheet2/pricesheet.csv" &&
+	grep -q "^pb-prices: a load of the azure prices of 'file://$TMP' is running already: pb-prices, server process [0-9]*, since " "$TMP/err"; then
+	ok "a second load of a source while one runs: exit 4, naming the first"
+else
+	notok "a second load of a source while one runs: exit 4, naming the first" "status $GOT: $(cat "$TMP/err")"
+fi
+kill -9 "$BGPID"
+wait "$BGPID" 2>/dev/null
+BGPID=
+sleep 0.5
+check "a load killed before its commit: the sheet's load 4 stays current, no price of the killed one" \
+	"4|committed|0.35" "$(pb_sql "SELECT l.id, l.status, p.unit_price FROM pb.price_load l JOIN pb.price p ON p.load_id = l.id
+	WHERE l.format = 'azure-pricesheet' AND p.effective_start = '2026-10-15'" '|')"
+
+# ---- filling at ingest: an Azure export whose usage lacks its list price ----------------------------------------
+S1=6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01
+S2=7c2f4d3b-9e5f-4a8b-8c3d-2f6e8b0d4a02
+mkdir -p "$TMP/azure"
+cat >"$TMP/azure/cost.csv" <<CSV
+SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation
+$S1,10/10/2026,Usage,Reservation,Azure,USD,0.5,0,10,Virtual Machines,${M1^^},1 Hour,US East,eastus
+$S1,10/20/2026,Usage,Reservation,Azure,USD,0.5,0,10,Virtual Machines,$M1,1 Hour,US East,eastus
+$S1,10/05/2026,Usage,Reservation,Azure,USD,0.3,0,3,Virtual Machines,$M2,1 Hour,US East,eastus
+$S1,10/05/2026,Usage,Reservation,Azure,USD,1,0,0.24,Virtual Machines,$M3,100 Hours,US East,eastus
+$S1,10/05/2026,Usage,Reservation,Azure,USD,0.2,0,7,Virtual Machines,$M3,1 Hour,US East,eastus
+$S1,10/01/2026,Usage,OnDemand,Azure,USD,0.1,,4,Storage,$M4,1 GB,US East,eastus
+$S1,10/02/2026,Usage,OnDemand,Azure,USD,0.1,,4,Storage,$M4,1 GB,US East,eastus
+$S1,10/03/2026,Usage,OnDemand,Azure,USD,0.1,,6,Storage,$M4,1 GB,US East,eastus
+$S1,10/05/2026,Usage,Reservation,Azure,USD,0.6,0,1,Virtual Machines,$M5,1 Hour,US West,westus
+$S1,10/06/2026,Usage,OnDemand,Marketplace,USD,1.5,0,1,Marketplace Software,$M9,1 Hour,US East,eastus
+$S1,10/06/2026,Usage,SavingsPlan,Azure,USD,0.7,0,2,Virtual Machines,$M9,1 Hour,US East,eastus
+$S1,10/06/2026,Usage,OnDemand,Azure,USD,5,2,3,Virtual Machines,$M1,1 Hour,US East,eastus
+$S2,10/07/2026,Usage,Reservation,Azure,USD,0.4,0,1,Virtual Machines,$M9,1 Hour,US East,eastus
+$S1,10/14/2026,Usage,OnDemand,Azure,USD,0.2,,10,Backup,$M6,1 GB/Month,US East,eastus
+$S1,10/15/2026,Usage,OnDemand,Azure,USD,0.2,,10,Backup,$M6,1 GB/Month,US East,eastus
+$S1,10/06/2026,Purchase,Reservation,Azure,USD,100,0,1,Virtual Machines,,1 Hour,US East,eastus
+CSV
+if run 0 "$PBI" --format azure-cost --no-progress --final "$TMP/azure/cost.csv"; then
+	ok "ingest the Azure export"
+else
+	notok "ingest the Azure export" "status $GOT: $(cat "$TMP/err")"
+fi
+check "the commit says how many lines price lists priced, per load" \
+	"list prices: 11 lines without a list cost in the export priced from price lists: load 1 (1), load 3 (8), load 4 (2)" \
+	"$(tail -n 1 "$TMP/out")"
+check "the lines no price list prices are counted, by reason" \
+	"pb-ingest: $TMP/azure/cost.csv: warning: 4 lines have no list price; their list cost is left empty
+pb-ingest: warning: 3 usage lines without a list price in the export got none from the price lists: no price list holds its meter or SKU" \
+	"$(cat "$TMP/err")"
+daily() {
+	pb_sql "SELECT partner_account_id, usage_date, charge_type, service, region, coalesce(list_cost::text, '-'),
+	billed_cost, u.line_count, list_source, coalesce(price_load_id::text, '-') FROM pb.usage_daily u
+	JOIN pb.import i ON i.id = u.import_id AND i.status = 'committed' WHERE u.vendor = '$1'
+	ORDER BY 1, 2, 3, 4, 5, 9"
+}
+# October 10th: 10 h x 0.1 (load 1, the price before the 16th); the 20th: 10 h x 0.2 (load 3). The 5th: 3 h x
+# 0.12345678901234567890123 = 0.37037036703703703670369, rounded once to 18 places; 0.24 of "100 Hours" x 12.5
+# = 3; 7 h ("1 Hour") of a meter priced per "100 Hours": 7 / 100 x 12.5 = 0.875. Storage, 5 GB free, then 0.5
+# to 10 GB, then 0.4: 4 GB free, 4 GB = 1 free + 3 x 0.5, 6 GB = 2 x 0.5 + 4 x 0.4. West US's price of M5: 2. The
+# price sheet: 10 GB x 0.3 on the 14th, 10 GB x 0.35 from the 15th.
+check "each Azure line's list cost, exactly, and where it came from" \
+	"$S1,2026-10-01,Usage,Storage,eastus,0,0.1,1,price-list,3
+$S1,2026-10-02,Usage,Storage,eastus,1.5,0.1,1,price-list,3
+$S1,2026-10-03,Usage,Storage,eastus,2.6,0.1,1,price-list,3
+$S1,2026-10-05,Usage/Reservation,Virtual Machines,eastus,4.245370367037037037,1.5,3,price-list,3
+$S1,2026-10-05,Usage/Reservation,Virtual Machines,westus,2,0.6,1,price-list,3
+$S1,2026-10-06,Purchase/Reservation,Virtual Machines,eastus,-,100,1,none,-
+$S1,2026-10-06,Usage,Marketplace Software,eastus,-,1.5,1,none,-
+$S1,2026-10-06,Usage,Virtual Machines,eastus,6,5,1,export,-
+$S1,2026-10-06,Usage/SavingsPlan,Virtual Machines,eastus,-,0.7,1,none,-
+$S1,2026-10-10,Usage/Reservation,Virtual Machines,eastus,1,0.5,1,price-list,1
+$S1,2026-10-14,Usage,Backup,eastus,3,0.2,1,price-list,4
+$S1,2026-10-15,Usage,Backup,eastus,3.5,0.2,1,price-list,4
+$S1,2026-10-20,Usage/Reservation,Virtual Machines,eastus,2,0.5,1,price-list,3
+$S2,2026-10-07,Usage/Reservation,Virtual Machines,eastus,-,0.4,1,none,-" "$(daily azure)"
+check "the import's totals per list source" \
+	"export,-,1,6|none,-,4,0|price-list,1,1,1|price-list,3,8,12.345370367037037037|price-list,4,2,6.5" \
+	"$(pb_sql "SELECT list_source, coalesce(price_load_id::text, '-'), line_count, list_total FROM pb.import_list
+	ORDER BY 1, 2" | paste -sd'|')"
+before=$(daily azure)
+if run 0 "$PBI" --format azure-cost --no-progress --final "$TMP/azure/cost.csv" && [ "$(daily azure)" == "$before" ]; then
+	ok "the same export again: the same rows"
+else
+	notok "the same export again: the same rows" "status $GOT: $(cat "$TMP/err")"
+fi
+
+# ---- filling at ingest: an AWS CUR 2.0 export without the pricing columns ---------------------------------------
+mkdir -p "$TMP/aws-cur"
+H=bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date
+H=$H,line_item_currency_code,line_item_unblended_cost,product_product_name,product_sku,line_item_usage_amount
+H=$H,line_item_usage_type,line_item_operation,product_region_code
+cur() { printf '2026-10-01T00:00:00Z,111111111111,%s,2026-10-%02dT00:00:00Z,USD,%s,EC2,%s,%s,%s,%s,us-east-1\n' "$@"; }
+{
+	echo "$H"
+	cur Usage 2 0.2 SKU1TESTAAAAAAAA 24 BoxUsage:t3.micro RunInstances       # 24 h x 0.0104
+	cur DiscountedUsage 2 0 SKU1TESTAAAAAAAA 10 BoxUsage:t3.micro RunInstances # an RI's usage at list: 10 x 0.0104
+	cur Usage 2 7 "" 100 EBS:VolumeUsage.gp3 CreateVolume-Gp3                 # no SKU: usage type and operation
+	cur Usage 2 800 SKU3TESTCCCCCCCC 10000 DataTransfer-Out-Bytes ""          # 10000 GB x 0.09
+	cur Usage 3 40 SKU3TESTCCCCCCCC 500 DataTransfer-Out-Bytes ""             # 240 GB x 0.09 + 260 GB x 0.085
+	cur Usage 2 1 NOSUCHSKU00000000 5 BoxUsage:t9.nano RunInstances           # in no price list
+	cur Tax 2 1.5 "" "" "" ""
+} >"$TMP/aws-cur/cur.csv"
+if run 0 "$PBI" --format aws-cur --no-progress --final "$TMP/aws-cur/cur.csv"; then
+	ok "ingest the AWS export without pricing columns"
+else
+	notok "ingest the AWS export without pricing columns" "status $GOT: $(cat "$TMP/err")"
+fi
+check "each AWS line's list cost, exactly" \
+	"111111111111,2026-10-02,DiscountedUsage,EC2,us-east-1,0.104,0,1,price-list,5
+111111111111,2026-10-02,Tax,EC2,us-east-1,-,1.5,1,none,-
+111111111111,2026-10-02,Usage,EC2,us-east-1,-,1,1,none,-
+111111111111,2026-10-02,Usage,EC2,us-east-1,908.2496,807.2,3,price-list,5
+111111111111,2026-10-03,Usage,EC2,us-east-1,43.7,40,1,price-list,5" "$(daily aws)"
+
+# ---- pb-aggregate: the list costs in the totals, the lines without one per partner account ------------------------
+cat >"$TMP/accounts.csv" <<'CSV'
+alias,name,billing_country,is_reseller,parent_reseller
+ACME1,Acme,US,false,
+BETA2,Beta,US,false,
+CSV
+{
+	"$PBC" import "$TMP/accounts.csv" --by test
+	for a in ACME1 BETA2; do
+		"$PBC" accept-terms $a --vendor centurylink --version 1 --by test
+		"$PBC" accept-terms $a --vendor azure --region US --version 1 --by test
+		"$PBC" accept-terms $a --vendor aws --region US --version 1 --by test
+	done
+	"$PBC" link ACME1 --vendor azure --partner-account $S1 --from 2026-09-01 --by test
+	"$PBC" link BETA2 --vendor azure --partner-account $S2 --from 2026-09-01 --by test
+	"$PBC" link ACME1 --vendor aws --partner-account 111111111111 --from 2026-09-01 --by test
+} >"$TMP/acc.out" 2>&1 || notok "set up the accounts" "$(cat "$TMP/acc.out")"
+if run 0 "$PBA" --month 2026-10 --as-of 2026-10-31; then
+	ok "pb-aggregate of the month: exit 0"
+else
+	notok "pb-aggregate of the month: exit 0" "status $GOT: $(cat "$TMP/err")"
+fi
+run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
+# ACME1's Azure usage: the list costs above, 25.845370367037037037, and the billed cost of the two lines
+# without one (1.5 + 0.7); its AWS usage 908.2496 + 0.104 + 43.7 and the 1 billed of the line without one.
+check "pb-aggregate's totals hold the filled list costs to the last digit; lines without one at their billed cost" \
+	"ACME1,aws,Usage,953.0536,848.2,6,1
+ACME1,azure,Usage,28.045370367037037037,11,14,2
+BETA2,azure,Usage,0.4,0.4,1,1" \
+	"$(pb_sql "SELECT alias, vendor, charge_category, trim_scale(amount), trim_scale(billed), line_count, no_list_lines
+	FROM pb.aggregate_total WHERE run_id = $run AND charge_category = 'Usage' ORDER BY 1, 2")"
+check "the reconciliation names the price list loads and the usage without a list price per partner account" \
+	"list prices: price list load 1: the list cost of 1 line the exports left without one
+ price list load 3: the list cost of 8 lines the exports left without one
+ price list load 4: the list cost of 2 lines the exports left without one
+ price list load 5: the list cost of 5 lines the exports left without one
+no list price: aws partner account 111111111111 (ACME1): 1 usage line billed at the billed cost, USD 1
+no list price: azure partner account $S1 (ACME1): 2 usage lines billed at the billed cost, USD 2.2
+no list price: azure partner account $S2 (BETA2): 1 usage line billed at the billed cost, USD 0.4" \
+	"$(tail -n +3 "$TMP/out")"
+run 0 "$PBA" --month 2026-10 --no-run --no-list
+check "--no-list: per partner account, never priced at 0" \
+	"vendor,partner_account_id,alias,currency,line_count,billed
+aws,111111111111,ACME1,USD,1,1
+azure,$S1,ACME1,USD,2,2.2
+azure,$S2,BETA2,USD,1,0.4" "$(cat "$TMP/out")"
+
+# A usage line that names no meter finds no price: counted as such, never as priced.
+mkdir -p "$TMP/nokey"
+cat >"$TMP/nokey/cost.csv" <<CSV
+SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation
+$S2,11/08/2026,Usage,Reservation,Azure,USD,0.9,0,1,Virtual Machines,,1 Hour,US East,eastus
+CSV
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/nokey/cost.csv"
+check "a usage line without a meter: no list price, and the reason" \
+	"pb-ingest: $TMP/nokey/cost.csv: warning: 1 line has no list price; its list cost is left empty
+pb-ingest: warning: 1 usage line without a list price in the export got none from the price lists: the line names no meter or SKU|none" \
+	"$(cat "$TMP/err")|$(pb_sql "SELECT u.list_source FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
+	WHERE i.status = 'committed' AND u.billing_month = '2026-11-01'")"
+
+run 0 "$PBP" --history
+check "--history lists every load, the failed one with its reason" \
+	"1 superseded|2 failed|3 committed|4 committed|5 committed|6 failed|7 failed|8 failed|failed after 5 attempts" \
+	"$(awk 'NR > 1 { print $1, $4 }' "$TMP/out" | paste -sd'|')|$(grep -o 'failed after 5 attempts' "$TMP/out")"
+
+pb_tests_done
