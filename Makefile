@@ -257,36 +257,47 @@ $(BUILD)/tests/test_listprice: tests/unit/test_listprice.c $(BUILD)/ingest/listp
 	$(CC) $(ALL_CFLAGS) -Iingest $(LDFLAGS) -o $@ $< $(BUILD)/ingest/listprice.o $(LIB) -lcmocka $(LDLIBS)
 
 # Tests: unit tests (cmocka) then the end-to-end suites against the real executables.
+# The suites of end-to-end and integration tests, each with its own throwaway cluster and servers, so that
+# tests/run-suites.sh runs them side by side; the longest first.
+SUITES := \
+	tests/integration/accounts_review.sh \
+	tests/integration/runner.sh \
+	tests/integration/store.sh \
+	tests/integration/accounts.sh \
+	tests/integration/api.sh \
+	tests/integration/azure.sh \
+	tests/integration/partner_center.sh \
+	tests/integration/fetch.sh \
+	tests/corpus/ingest.sh \
+	tests/integration/ingest_review.sh \
+	tests/integration/jobs.sh \
+	tests/integration/prices.sh \
+	tests/corpus/accounts.sh \
+	tests/integration/invoice.sh \
+	tests/integration/aggregate.sh \
+	tests/e2e/azure/run.sh \
+	tests/integration/db.sh \
+	tests/e2e/estimate/run.sh \
+	tests/integration/hostile.sh \
+	tests/integration/help.sh \
+	tests/e2e/ingest/run.sh \
+	tests/e2e/ingest/split.sh
+SAN := BUILD=build/san BIN=build/san/bin SANITIZE=address,undefined CFLAGS='-O1 -g'
+
 test: $(PROGRAMS) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
-	PB_BIN=$(BIN) bash tests/e2e/ingest/run.sh
-	PB_BIN=$(BIN) bash tests/e2e/ingest/split.sh
-	PB_BIN=$(BIN) bash tests/e2e/azure/run.sh
-	PB_BIN=$(BIN) bash tests/e2e/estimate/run.sh
-	bash tests/servers/selftest.sh
-	PB_BIN=$(BIN) bash tests/integration/store.sh
-	PB_BIN=$(BIN) bash tests/integration/db.sh
-	PB_BIN=$(BIN) bash tests/integration/ingest_review.sh
-	PB_BIN=$(BIN) bash tests/corpus/ingest.sh
-	PB_BIN=$(BIN) bash tests/integration/fetch.sh
-	PB_BIN=$(BIN) bash tests/integration/azure.sh
-	PB_BIN=$(BIN) bash tests/integration/partner_center.sh
-	PB_BIN=$(BIN) bash tests/integration/accounts.sh
-	PB_BIN=$(BIN) bash tests/integration/accounts_review.sh
-	PB_BIN=$(BIN) bash tests/corpus/accounts.sh
-	PB_BIN=$(BIN) bash tests/integration/aggregate.sh
-	PB_BIN=$(BIN) bash tests/integration/invoice.sh
-	PB_BIN=$(BIN) bash tests/integration/runner.sh
-	PB_BIN=$(BIN) bash tests/integration/jobs.sh
-	PB_BIN=$(BIN) bash tests/integration/prices.sh
-	PB_BIN=$(BIN) bash tests/integration/help.sh
-	PB_BIN=$(BIN) bash tests/integration/api.sh
-	PB_BIN=$(BIN) bash tests/integration/hostile.sh
+	bash tests/run-suites.sh tests/servers/selftest.sh $(SUITES:%=$(BIN):%)
 
-# make check: install what is missing, then every test, plainly and under the sanitizers.
+# The programs and unit tests, built and run, without the suites.
+unit: $(PROGRAMS) $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# make check: install what is missing, then every test, plainly and under the sanitizers (ASan, UBSan),
+# the suites of both builds side by side.
 check: deps
-	$(MAKE) test
-	$(MAKE) BUILD=build/san BIN=build/san/bin SANITIZE=address,undefined CFLAGS='-O1 -g' test
+	$(MAKE) unit
+	$(MAKE) $(SAN) unit
+	bash tests/run-suites.sh tests/servers/selftest.sh $(foreach s,$(SUITES),build/san/bin:$(s) $(BIN):$(s))
 
 deps:
 	bash scripts/deps.sh
@@ -320,6 +331,6 @@ install:
 clean:
 	rm -rf build bin
 
-.PHONY: all test check deps demo bench fuzz lint install clean
+.PHONY: all test unit check deps demo bench fuzz lint install clean
 
 -include $(LIB_OBJ:.o=.d) $(INGEST_OBJ:.o=.d) $(DB_OBJ:.o=.d) $(ACCOUNTS_OBJ:.o=.d) $(AGGREGATE_OBJ:.o=.d) $(INVOICE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(API_OBJ:.o=.d) $(PRICES_OBJ:.o=.d)

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs test suites side by side, PB_TEST_JOBS at a time (default: twice the cores; most of a suite's time is
+# spent waiting on PostgreSQL and its servers, each suite with its own throwaway cluster and free ports).
+#
+# Arguments: SUITE or BIN:SUITE, a script run with PB_BIN=BIN (the programs under test) or without PB_BIN.
+# Each suite's output is printed whole when it ends, after a line naming it, its programs, its status and its
+# time; the exit status is 1 when any suite failed, and the suites that failed are listed last.
+set -u
+jobs=${PB_TEST_JOBS:-$(($(nproc) * 2))}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/pb-suites.XXXXXX")
+trap 'kill $(jobs -p) 2>/dev/null; wait; rm -rf "$dir"' EXIT
+trap 'exit 130' INT TERM
+
+specs=("$@")
+printed=()
+failed=()
+
+# flush: prints every suite that has ended and is not printed yet.
+flush() {
+	local i spec rc
+	for i in "${!specs[@]}"; do
+		[ -n "${printed[$i]:-}" ] && continue
+		[ -f "$dir/$i.rc" ] || continue
+		spec=${specs[$i]}
+		rc=$(cat "$dir/$i.rc")
+		printf '== %s (%s, exit %s, %s s)\n' "${spec#*:}" "$([ "$spec" != "${spec#*:}" ] && echo "${spec%%:*}" || echo "no programs")" \
+			"$rc" "$(cat "$dir/$i.time")"
+		cat "$dir/$i.out"
+		[ "$rc" = 0 ] || failed+=("$spec")
+		printed[$i]=1
+	done
+}
+
+start=$SECONDS
+running=0
+for i in "${!specs[@]}"; do
+	while [ "$running" -ge "$jobs" ]; do
+		wait -n
+		running=$((running - 1))
+		flush
+	done
+	spec=${specs[$i]}
+	(
+		t0=$SECONDS
+		if [ "$spec" != "${spec#*:}" ]; then
+			PB_BIN=${spec%%:*} bash "${spec#*:}" >"$dir/$i.out" 2>&1 </dev/null
+		else
+			bash "$spec" >"$dir/$i.out" 2>&1 </dev/null
+		fi
+		rc=$?
+		echo $((SECONDS - t0)) >"$dir/$i.time"
+		echo "$rc" >"$dir/$i.rc.tmp" && mv "$dir/$i.rc.tmp" "$dir/$i.rc"
+	) &
+	running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+	wait -n
+	running=$((running - 1))
+	flush
+done
+wait
+flush
+printf '== %d suites, %d at a time, in %d s\n' "${#specs[@]}" "$jobs" $((SECONDS - start))
+if [ ${#failed[@]} -gt 0 ]; then
+	printf '== failed: %s\n' "${failed[@]}"
+	exit 1
+fi
