@@ -30,7 +30,7 @@ struct pb_pricing {
 
 /*
  * Parses rules from len bytes of text (name in messages): one rule a line, "VENDOR CATEGORY CHARGE_TYPE
- * PRICE [REASON]", fields separated by blanks (a field with blanks in double quotes), PRICE one of list,
+ * PRICE [REASON]", fields separated by blanks (a field with blanks in quotation marks), PRICE one of list,
  * list-or-billed, billed, exclude (which takes a REASON); '#' starts a comment. Returns 0, or -1 with
  * "NAME:LINE:COL: what" in err. Release with pb_pricing_release.
  */

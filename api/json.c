@@ -1,4 +1,4 @@
-/* The JSON writer of pb-api: no number ever passes through a double on its way out. */
+/* The JSON writer of pb-api: no number ever passes through floating point on its way out. */
 #include "json.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The config files' line format: blank-separated fields, a field with blanks in double quotes, '#' comments. */
+/* The config files' line format: blank-separated fields, a field with blanks in quotation marks, '#' comments. */
 #ifndef PB_CONF_H
 #define PB_CONF_H
 

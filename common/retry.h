@@ -9,7 +9,7 @@
 struct pb_retry_policy {
 	int attempts;		 /* in all, the first one included */
 	long first_ms;		 /* the delay after the first attempt, before jitter */
-	long cap_ms;		 /* delays double up to this (first_ms should not exceed it) */
+	long cap_ms;		 /* delays grow twofold up to this (first_ms should not exceed it) */
 	long retry_after_cap_ms; /* a Retry-After is honoured up to this */
 	int jitter;		 /* 1: each delay is drawn from [d/2, d] */
 	/*

@@ -1,6 +1,6 @@
 /*
  * A page of the Azure Retail Prices API, streamed through yajl's callbacks: the members of each item of
- * Items are kept as text (numbers as yajl's number callback hands them over, never through a double), and
+ * Items are kept as text (numbers as yajl's number callback hands them over, never through floating point), and
  * each item is stored as it ends. Positions are counted as the bytes go by, so that a message names the
  * page's line and column.
  */

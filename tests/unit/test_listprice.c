@@ -44,7 +44,7 @@ static void test_bases(void **state)
 	expect_unit("Requests", 1, "request");
 	/* Short words keep their 's': "hrs" is not "hr", "gbs" stays. */
 	expect_unit("GBs", 1, "gbs");
-	/* A double s is not a plural. */
+	/* Two s at the end are not a plural. */
 	expect_unit("1 Access", 1, "access");
 }
 
