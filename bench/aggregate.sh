@@ -35,14 +35,14 @@ SELECT pb.ensure_usage_partition(date_trunc('month', :'day0'::date)::date);
 INSERT INTO pb.import (id, vendor, format, source, billing_month, status, final)
 	VALUES (:imp, 'aws', 'aws-cur', 'bench:' || :imp, date_trunc('month', :'day0'::date), 'committed', false);
 INSERT INTO pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, charge_category,
-	charge_type, service, region, currency, list_cost, billed_cost, line_count)
+	charge_type, service, region, currency, list_cost, billed_cost, line_count, list_source)
 SELECT :imp, 'aws', date_trunc('month', :'day0'::date), lpad((100000000000 + a)::text, 12, '0'), :'day0'::date + d,
 	CASE WHEN s = 10 THEN 'Tax' WHEN s = 9 THEN 'Credit' WHEN s = 8 THEN 'Purchase' ELSE 'Usage' END,
 	CASE WHEN s = 10 THEN 'Tax' WHEN s = 9 THEN 'EdpDiscount' WHEN s = 8 THEN 'Fee' ELSE 'Usage' END,
 	'Service ' || s, 'us-east-1', 'USD',
 	CASE WHEN s >= 9 THEN NULL ELSE round((((a * 7919 + d * 104729 + s * 13) % 100000) / 10000.0)::numeric, 10) END,
 	round((((a * 6007 + d * 7907 + s * 17) % 100000) / 11000.0)::numeric, 10) * CASE WHEN s = 9 THEN -1 ELSE 1 END,
-	1 + (a + d + s) % 24
+	1 + (a + d + s) % 24, CASE WHEN s >= 9 THEN 'none' ELSE 'export' END
 FROM generate_series(1, :pas) a, generate_series(0, :days - 1) d, generate_series(1, :per) s;
 INSERT INTO pb.import_account (import_id, partner_account_id, currency, line_count, list_total, billed_total,
 	first_day, last_day)

@@ -350,15 +350,15 @@ INSERT INTO pb.import (id, vendor, format, source, billing_month, status) VALUES
 	(900, 'aws', 'aws-cur', 'test:attribution', '2026-10-01', 'committed'),
 	(901, 'aws', 'aws-cur', 'test:attribution-old', '2026-10-01', 'superseded');
 INSERT INTO pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, charge_category,
-	service, region, currency, list_cost, billed_cost, line_count) VALUES
-	(900, 'aws', '2026-10-01', '$P1', '2026-10-14', 'Usage', 'EC2', 'us-east-1', 'USD', 1.000000000000000001, 1.1, 1),
-	(900, 'aws', '2026-10-01', '$P1', '2026-10-15', 'Usage', 'EC2', 'us-east-1', 'USD', 2.000000000000000002, 2.2, 1),
-	(900, 'aws', '2026-10-01', '$P1', '2026-10-16', 'Usage', 'EC2', 'us-east-1', 'USD', 3.000000000000000003, 3.3, 1),
-	(900, 'aws', '2026-10-01', '$P1', '2026-10-20', 'Usage', 'EC2', 'us-east-1', 'USD', 4.000000000000000004, 4.4, 1),
-	(900, 'aws', '2026-10-01', '$P1', '2026-10-21', 'Usage', 'EC2', 'us-east-1', 'USD', 5.000000000000000005, 5.5, 1),
-	(900, 'aws', '2026-10-01', '$P1', '2026-10-31', 'Tax', 'EC2', 'us-east-1', 'USD', NULL, 0.000000000000000006, 1),
-	(900, 'aws', '2026-10-01', '999999999999', '2026-10-02', 'Usage', 'S3', 'us-east-1', 'USD', 7, 7.7, 2),
-	(901, 'aws', '2026-10-01', '$P1', '2026-10-16', 'Usage', 'EC2', 'us-east-1', 'USD', 100, 100, 1)" >/dev/null
+	service, region, currency, list_cost, billed_cost, line_count, list_source) VALUES
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-14', 'Usage', 'EC2', 'us-east-1', 'USD', 1.000000000000000001, 1.1, 1, 'export'),
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-15', 'Usage', 'EC2', 'us-east-1', 'USD', 2.000000000000000002, 2.2, 1, 'export'),
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-16', 'Usage', 'EC2', 'us-east-1', 'USD', 3.000000000000000003, 3.3, 1, 'export'),
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-20', 'Usage', 'EC2', 'us-east-1', 'USD', 4.000000000000000004, 4.4, 1, 'export'),
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-21', 'Usage', 'EC2', 'us-east-1', 'USD', 5.000000000000000005, 5.5, 1, 'export'),
+	(900, 'aws', '2026-10-01', '$P1', '2026-10-31', 'Tax', 'EC2', 'us-east-1', 'USD', NULL, 0.000000000000000006, 1, 'none'),
+	(900, 'aws', '2026-10-01', '999999999999', '2026-10-02', 'Usage', 'S3', 'us-east-1', 'USD', 7, 7.7, 2, 'export'),
+	(901, 'aws', '2026-10-01', '$P1', '2026-10-16', 'Usage', 'EC2', 'us-east-1', 'USD', 100, 100, 1, 'export')" >/dev/null
 check "usage is attributed to the account linked on its usage date, exactly" "US1,8.000000000000000008,8.800000000000000006,4
 US2,7.000000000000000007,7.7,2
 ,7,7.7,1" "$(pb_sql "SELECT coalesce(alias, ''), sum(list_cost), sum(billed_cost), count(*) FROM pb.usage_attributed
