@@ -162,7 +162,8 @@ static long probe(const struct dict *d, const struct pb_text *t, uint64_t h, siz
 			uint32_t id = (uint32_t)(d->slots[j] & 0xFFFFFFFFu) - 1;
 			const struct pb_text *x = &d->texts[id];
 
-			if (x->len == t->len && memcmp(x->ptr, t->ptr, t->len) == 0)
+			/* An empty text may come without a pointer: memcmp wants one. */
+			if (x->len == t->len && (!t->len || memcmp(x->ptr, t->ptr, t->len) == 0))
 				return id;
 		}
 	}
