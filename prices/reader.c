@@ -96,6 +96,22 @@ long pb_price_column(const struct pb_csv *c, const char *const *names)
 	return -1;
 }
 
+int pb_price_decimal_ok(const struct pb_decimal *d)
+{
+	unsigned __int128 m = d->mant;
+	long exp = d->exp, digits = 0;
+
+	if (m == 0)
+		return 1;
+	while (m % 10 == 0) {
+		m /= 10;
+		exp++;
+	}
+	for (; m; m /= 10)
+		digits++;
+	return exp >= -38 && digits + exp <= 20;
+}
+
 int pb_price_currency_ok(const char *p, size_t n)
 {
 	return n == 3 && p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z' && p[2] >= 'A' && p[2] <= 'Z';

@@ -300,6 +300,11 @@ static int decimal_of(struct page *pg, int f, struct pb_decimal *out)
 		     member_names[f], v->text);
 		return -1;
 	}
+	if (!pb_price_decimal_ok(out)) {
+		fail(pg, v->line, v->col, "item %llu: %s %.40s is " PB_PRICE_RANGE, (unsigned long long)pg->items,
+		     member_names[f], v->text);
+		return -1;
+	}
 	out->neg = 0;
 	return 0;
 }

@@ -10,6 +10,8 @@ PBI=$BIN/pb-ingest
 PBA=$BIN/pb-aggregate
 PBC=$BIN/pb-accounts
 PBV=$BIN/pb-invoice
+PBP=$BIN/pb-prices
+. "$ROOT/tests/servers/lib.sh"
 
 pb_test_tmp hostile
 trap pb_test_cleanup EXIT
@@ -206,5 +208,52 @@ printf '"name\\0x": a\nsteps:\n  - name: s\n    run: [/bin/true]\n' >"$TMP/nul-k
 "$BIN/pb-run" "$TMP/nul-key.yaml" --month 2026-10 --dry-run >"$TMP/out" 2>"$TMP/err"
 check "a job file's key holding a NUL: exit 1 at its place" \
 	"1|pb-run: $TMP/nul-key.yaml:1:1: a key holds a NUL character|" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+
+# ---- price lists -------------------------------------------------------------------------------------------------
+M=33333333-aaaa-4bbb-8ccc-00000000000
+# A tier minimum past the range of amounts was stored; pb-ingest then ordered the meter's tiers by values it could
+# not compute and priced 10 GB at the tier from 10^21 GB on (1, not 5). A price of 1e-99999 reached the database,
+# which refused it: exit 3 (a dependency failed, retried) without the file's line.
+printf '{"Items": [\n{"meterId": "%s1", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "tierMinimumUnits": 0, "retailPrice": 0.5},\n{"meterId": "%s1", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "tierMinimumUnits": 1e21, "retailPrice": 0.1}\n]}\n' \
+	"$M" "$M" >"$TMP/tier.json"
+"$PBP" load --format azure-retail --no-progress "$TMP/tier.json" >"$TMP/out" 2>"$TMP/err"
+check "a tier minimum past the range of amounts: exit 1 at its line and column, nothing stored" \
+	"1|pb-prices: $TMP/tier.json:3:157: item 2: tierMinimumUnits 1e21 is out of range (more than 20 digits before the point or 38 after)|0" \
+	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price")"
+printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate\n%s2,1 Hour,1e-99999,USD,2026-09-01\n' "$M" >"$TMP/sheet.csv"
+"$PBP" load --format azure-pricesheet --no-progress "$TMP/sheet.csv" >"$TMP/out" 2>"$TMP/err"
+check "a price with an exponent past the range: exit 1 at its line and column, naming the sheet's column" \
+	"1|pb-prices: $TMP/sheet.csv:2:45: price \"1e-99999\" in column 'unitPrice' is out of range (more than 20 digits before the point or 38 after)" \
+	"$?|$(cat "$TMP/out" "$TMP/err")"
+printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate\n%s2,1 Hour,-1,USD,2026-09-01\n' "$M" >"$TMP/sheet.csv"
+"$PBP" load --format azure-pricesheet --no-progress "$TMP/sheet.csv" >"$TMP/out" 2>"$TMP/err"
+check "a negative price: the message names the column the sheet has (unitPrice), not the first it could have" \
+	"1|pb-prices: $TMP/sheet.csv:2:45: negative price \"-1\" in column 'unitPrice'" "$?|$(cat "$TMP/out" "$TMP/err")"
+printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate\n%s2,1 Hour,1.5E-3,USD,2026-09-01\n' "$M" >"$TMP/sheet.csv"
+"$PBP" load --format azure-pricesheet --no-progress --source sheet "$TMP/sheet.csv" >"$TMP/out" 2>"$TMP/err"
+check "a price in exponent notation is kept exactly" "0||0.0015" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT unit_price FROM pb.price WHERE meter = '${M}2'")"
+
+# NextPageLink was opened as whatever it named: a local file (its prices loaded), another server, s3:// with the
+# AWS credentials. A page's next page is at the API's own scheme, host and port.
+mkdir -p "$TMP/api"
+printf '{"Items": [{"meterId": "%s9", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "retailPrice": 99}]}\n' "$M" >"$TMP/planted.json"
+printf '{"Items": [{"meterId": "%s3", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "retailPrice": 1}], "NextPageLink": "%s"}\n' \
+	"$M" "$TMP/planted.json" >"$TMP/api/local.json"
+printf '{"Items": [], "NextPageLink": "http://127.0.0.1:1/api/retail/prices?$skip=100"}\n' >"$TMP/api/port.json"
+printf '{"Items": [], "NextPageLink": "s3://bucket/prices.json"}\n' >"$TMP/api/s3.json"
+pb_fault_start "$TMP/api" '' >/dev/null || exit 1
+for p in local port s3; do
+	"$PBP" load --format azure-retail --no-progress --url "$FAULT_ENDPOINT/$p.json" >"$TMP/out" 2>>"$TMP/err.next"
+	echo "$?" >>"$TMP/err.next"
+done
+check "a NextPageLink to a local file, another port or s3://: exit 1 naming it, nothing read there" \
+	"pb-prices: $FAULT_ENDPOINT/local.json?\$filter=priceType%20eq%20%27Consumption%27: NextPageLink '$TMP/planted.json' is not a page of the same API (its scheme, host and port)
+1
+pb-prices: $FAULT_ENDPOINT/port.json?\$filter=priceType%20eq%20%27Consumption%27: NextPageLink 'http://127.0.0.1:1/api/retail/prices?\$skip=100' is not a page of the same API (its scheme, host and port)
+1
+pb-prices: $FAULT_ENDPOINT/s3.json?\$filter=priceType%20eq%20%27Consumption%27: NextPageLink 's3://bucket/prices.json' is not a page of the same API (its scheme, host and port)
+1|0" "$(cat "$TMP/err.next")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '${M}9'")"
+pb_fault_stop
 
 pb_tests_done
