@@ -14,7 +14,12 @@ PBP=$BIN/pb-prices
 . "$ROOT/tests/servers/lib.sh"
 
 pb_test_tmp hostile
-trap pb_test_cleanup EXIT
+API_PID=
+cleanup() {
+	[ -n "$API_PID" ] && kill -9 "$API_PID" 2>/dev/null
+	pb_test_cleanup
+}
+trap cleanup EXIT
 export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
 export PB_SERVICE_CATEGORIES=$ROOT/config/service-categories.conf
 pb_test_cluster_start
@@ -255,5 +260,34 @@ pb-prices: $FAULT_ENDPOINT/port.json?\$filter=priceType%20eq%20%27Consumption%27
 pb-prices: $FAULT_ENDPOINT/s3.json?\$filter=priceType%20eq%20%27Consumption%27: NextPageLink 's3://bucket/prices.json' is not a page of the same API (its scheme, host and port)
 1|0" "$(cat "$TMP/err.next")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '${M}9'")"
 pb_fault_stop
+
+# ---- pb-api: a slow client ---------------------------------------------------------------------------------------
+# One client that opens connections and never finishes a request (slow loris) held every connection the server
+# takes: others were refused until it let go. A client address gets a share of them.
+"$BIN/pb-api" --listen 127.0.0.1 --port 0 --max-connections 100 >"$TMP/api.log" 2>&1 &
+API_PID=$!
+for _ in $(seq 100); do
+	URL=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$TMP/api.log")
+	[ -n "$URL" ] && grep -q "listening for the database's notifications" "$TMP/api.log" && break
+	sleep 0.05
+done
+python3 - "${URL##*:}" >"$TMP/out" 2>&1 <<'PY'
+import socket, subprocess, sys
+port = int(sys.argv[1])
+held = []
+for _ in range(100):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    held.append(s)
+other = subprocess.run(["curl", "-s", "-m", "5", "--interface", "127.0.0.2", "-w", " %{http_code}",
+                        "http://127.0.0.1:%d/healthz" % port], capture_output=True, text=True)
+print(other.stdout)
+PY
+check "a client holding connections open without finishing a request: another client is served" \
+	'{"status":"ok"} 200' "$(cat "$TMP/out")"
+kill -TERM "$API_PID"
+wait "$API_PID"
+check "... and the server stops as usual" "0" "$?"
+API_PID=
 
 pb_tests_done
