@@ -213,6 +213,13 @@ printf '"name\\0x": a\nsteps:\n  - name: s\n    run: [/bin/true]\n' >"$TMP/nul-k
 "$BIN/pb-run" "$TMP/nul-key.yaml" --month 2026-10 --dry-run >"$TMP/out" 2>"$TMP/err"
 check "a job file's key holding a NUL: exit 1 at its place" \
 	"1|pb-run: $TMP/nul-key.yaml:1:1: a key holds a NUL character|" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+# A job file saved with a UTF-8 byte order mark (Windows editors): libyaml counted the mark as a column, so the
+# keys below the first line fell outside its map: "the job has no 'steps'".
+printf '\357\273\277name: bom\nsteps:\n  - name: s\n    run: [/bin/echo, "${month}"]\n' >"$TMP/bom.yaml"
+"$BIN/pb-run" "$TMP/bom.yaml" --month 2026-10 --dry-run >"$TMP/out" 2>"$TMP/err"
+check "a job file that starts with a byte order mark is read as without it" \
+	"0||job bom: month 2026-10, as_of 2026-10-31
+s: /bin/echo 2026-10" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
 
 # ---- price lists -------------------------------------------------------------------------------------------------
 M=33333333-aaaa-4bbb-8ccc-00000000000
