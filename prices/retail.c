@@ -6,6 +6,7 @@
  */
 #include "retail.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,14 @@ static int set_value(struct page *pg, const char *s, size_t len, size_t back)
 	if (pg->field < 0)
 		return 1;
 	v = &pg->v[pg->field];
+	if (v->set) {
+		uint64_t line;
+		uint32_t col;
+
+		here(pg, back, &line, &col);
+		return fail(pg, line, col, "item %llu: %s is given twice", (unsigned long long)pg->items + 1,
+			    member_names[pg->field]);
+	}
 	pg->field = -1;
 	v->set = 1;
 	v->too_long = len >= VALUE_MAX;
@@ -156,7 +165,7 @@ static int top_value(struct page *pg, const char *s, size_t len, int is_null, in
 {
 	uint64_t line;
 	uint32_t col;
-	char *end;
+	char digits[24], *end;
 
 	if (pg->top == TOP_NEXT) {
 		pg->has_next = !is_null && len > 0;
@@ -166,7 +175,15 @@ static int top_value(struct page *pg, const char *s, size_t len, int is_null, in
 		here(pg, len, &line, &col);
 		if (!is_number)
 			return fail(pg, line, col, "Count is not a number");
-		pg->count = strtoll(s, &end, 10);
+		/* yajl's text is not NUL-terminated, and 1e3 or 2.0 would stop strtoll short. */
+		if (len == 0 || len >= sizeof(digits) || strspn(s, "0123456789") < len)
+			return fail(pg, line, col, "Count is not a whole number");
+		memcpy(digits, s, len);
+		digits[len] = '\0';
+		errno = 0;
+		pg->count = strtoll(digits, &end, 10);
+		if (errno)
+			return fail(pg, line, col, "Count is not a whole number");
 		pg->has_count = 1;
 	} else if (pg->top == TOP_ITEMS) {
 		here(pg, len, &line, &col);

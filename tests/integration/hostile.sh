@@ -246,6 +246,20 @@ printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate\n%s2,1 Hour,
 check "a price in exponent notation is kept exactly" "0||0.0015" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT unit_price FROM pb.price WHERE meter = '${M}2'")"
 
+# A page's item naming its price twice, or a Count in exponent notation: the second price won silently, and
+# Count 1e3 was read as 1.
+printf '{"Items": [\n{"meterId": "%s4", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "retailPrice": 1, "retailPrice": 2}\n]}\n' \
+	"$M" >"$TMP/twice.json"
+printf '{"Items": [\n{"meterId": "%s4", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "retailPrice": 1}\n], "Count": 1e3}\n' \
+	"$M" >"$TMP/count.json"
+"$PBP" load --format azure-retail --no-progress "$TMP/twice.json" >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBP" load --format azure-retail --no-progress "$TMP/count.json" >>"$TMP/out" 2>>"$TMP/err"
+check "an item with its price twice, a Count that is not a whole number: exit 1 at their place" \
+	"1|1|pb-prices: $TMP/twice.json:2:170: item 1: retailPrice is given twice
+pb-prices: $TMP/count.json:3:13: Count is not a whole number|0" \
+	"$st|$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '${M}4'")"
+
 # NextPageLink was opened as whatever it named: a local file (its prices loaded), another server, s3:// with the
 # AWS credentials. A page's next page is at the API's own scheme, host and port.
 mkdir -p "$TMP/api"
