@@ -130,6 +130,11 @@ int pb_price_end_day(const char *s, size_t n, int32_t *day)
 			if (n - 11 == strlen(midnight[k]) && memcmp(s + 11, midnight[k], n - 11) == 0)
 				return 0;
 	}
+	/* In force through the calendar's last day, a common way to say "no end": no day after it is written. */
+	if (*day >= pb_date_from_ymd(9999, 12, 31)) {
+		*day = 0;
+		return 0;
+	}
 	(*day)++;
 	return 0;
 }

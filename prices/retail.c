@@ -403,7 +403,8 @@ static int item(struct page *pg)
 		return fail(pg, pg->v[F_START].line, pg->v[F_START].col, "item %llu: bad effectiveStartDate \"%.40s\"",
 			    (unsigned long long)pg->items, pg->v[F_START].text);
 	if (pg->v[F_END].set && pg->v[F_END].len) {
-		if (pb_price_end_day(pg->v[F_END].text, pg->v[F_END].len, &it.end) < 0 || it.end <= it.start)
+		if (pb_price_end_day(pg->v[F_END].text, pg->v[F_END].len, &it.end) < 0 ||
+		    (it.end && it.end <= it.start))
 			return fail(pg, pg->v[F_END].line, pg->v[F_END].col,
 				    "item %llu: bad effectiveEndDate \"%.40s\" (not a date after the start)",
 				    (unsigned long long)pg->items, pg->v[F_END].text);

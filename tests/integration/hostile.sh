@@ -260,6 +260,18 @@ check "an item with its price twice, a Count that is not a whole number: exit 1 
 pb-prices: $TMP/count.json:3:13: Count is not a whole number|0" \
 	"$st|$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '${M}4'")"
 
+# An effective end on the calendar's last day (9999-12-31, a common "no end"): the first day after it was written
+# as year 0000, which the database refused: exit 3 (retried) without the file's line, for a sheet that is fine.
+printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate,effectiveEndDate\n%s5,1 Hour,1,USD,2026-09-01,12/31/9999\n' \
+	"$M" >"$TMP/sheet.csv"
+"$PBP" load --format azure-pricesheet --no-progress --source end "$TMP/sheet.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+printf '{"Items": [{"meterId": "%s6", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "effectiveEndDate": "9999-12-31T23:59:59Z", "retailPrice": 1}]}\n' \
+	"$M" >"$TMP/end.json"
+"$PBP" load --format azure-retail --no-progress --source end2 "$TMP/end.json" >>"$TMP/out" 2>>"$TMP/err"
+check "an effective end of 9999-12-31: no end" "0|0||${M}5,-|${M}6,-" \
+	"$st|$?|$(cat "$TMP/err")|$(pb_sql "SELECT meter, coalesce(effective_end::text, '-') FROM pb.price WHERE meter IN ('${M}5', '${M}6') ORDER BY 1" | paste -sd'|')"
+
 # NextPageLink was opened as whatever it named: a local file (its prices loaded), another server, s3:// with the
 # AWS credentials. A page's next page is at the API's own scheme, host and port.
 mkdir -p "$TMP/api"
