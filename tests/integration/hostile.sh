@@ -292,6 +292,15 @@ pb-prices: $FAULT_ENDPOINT/port.json?\$filter=priceType%20eq%20%27Consumption%27
 1
 pb-prices: $FAULT_ENDPOINT/s3.json?\$filter=priceType%20eq%20%27Consumption%27: NextPageLink 's3://bucket/prices.json' is not a page of the same API (its scheme, host and port)
 1|0" "$(cat "$TMP/err.next")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '${M}9'")"
+# The offer index named the offer files wherever it liked: a URL of another server was read like its own paths.
+mkdir -p "$TMP/api/offers"
+printf '{"offers": {"AmazonEC2": {"currentVersionUrl": "http://127.0.0.1:1/offers/AmazonEC2/index.json"}}}\n' \
+	>"$TMP/api/offers/index.json"
+"$PBP" load --format aws-offer --no-progress --service AmazonEC2 --url "$FAULT_ENDPOINT/offers/index.json" \
+	>"$TMP/out" 2>"$TMP/err"
+check "an offer index naming a file on another server: exit 1 naming it, nothing read there" \
+	"1|pb-prices: $FAULT_ENDPOINT/offers/index.json: offer AmazonEC2: currentVersionUrl 'http://127.0.0.1:1/offers/AmazonEC2/index.json' is not on the index's server" \
+	"$?|$(cat "$TMP/out" "$TMP/err")"
 pb_fault_stop
 
 # ---- pb-api: a slow client ---------------------------------------------------------------------------------------
