@@ -115,10 +115,10 @@ static int retail_query(struct pb_price_reader *r, const char *first, struct pb_
 		if (rc || !next)
 			break;
 		if (!same_api(url, next)) {
-			pb_buf_reset(err);
-			pb_buf_addf(err,
-				    "%s: NextPageLink '%s' is not a page of the same API (its scheme, host and port)",
-				    url, next);
+			pb_url_message(err, url);
+			pb_buf_addstr(err, "NextPageLink '");
+			pb_url_add(err, next);
+			pb_buf_addstr(err, "' is not a page of the same API (its scheme, host and port)");
 			rc = PB_ERR_DATA;
 			free(next);
 			break;
@@ -126,9 +126,10 @@ static int retail_query(struct pb_price_reader *r, const char *first, struct pb_
 		for (k = 0; k < nseen && strcmp(seen[k], next) != 0; k++)
 			;
 		if (k < nseen || nseen >= MAX_PAGES) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: NextPageLink %s%s", url, next,
-				    k < nseen ? " comes back to a page read already" : ": too many pages");
+			pb_url_message(err, url);
+			pb_buf_addstr(err, "NextPageLink ");
+			pb_url_add(err, next);
+			pb_buf_addstr(err, k < nseen ? " comes back to a page read already" : ": too many pages");
 			rc = PB_ERR_DATA;
 			free(next);
 			break;

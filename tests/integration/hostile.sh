@@ -292,6 +292,12 @@ pb-prices: $FAULT_ENDPOINT/port.json?\$filter=priceType%20eq%20%27Consumption%27
 1
 pb-prices: $FAULT_ENDPOINT/s3.json?\$filter=priceType%20eq%20%27Consumption%27: NextPageLink 's3://bucket/prices.json' is not a page of the same API (its scheme, host and port)
 1|0" "$(cat "$TMP/err.next")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '${M}9'")"
+# A NextPageLink back to the page itself, the API's URL signed with a SAS: refused, the signature not shown.
+Q="$FAULT_ENDPOINT/loop.json?sig=s3cr3t&\$filter=priceType%20eq%20%27Consumption%27"
+printf '{"Items": [], "NextPageLink": "%s"}\n' "$Q" >"$TMP/api/loop.json"
+"$PBP" load --format azure-retail --no-progress --url "$FAULT_ENDPOINT/loop.json?sig=s3cr3t" >"$TMP/out" 2>"$TMP/err"
+check "a NextPageLink back to a page read already: exit 1, a signature in the URL not shown" \
+	"1|0|1" "$?|$(grep -c s3cr3t "$TMP/err")|$(grep -c "NextPageLink .* comes back to a page read already$" "$TMP/err")"
 # The offer index named the offer files wherever it liked: a URL of another server was read like its own paths.
 mkdir -p "$TMP/api/offers"
 printf '{"offers": {"AmazonEC2": {"currentVersionUrl": "http://127.0.0.1:1/offers/AmazonEC2/index.json"}}}\n' \
