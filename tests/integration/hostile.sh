@@ -272,6 +272,21 @@ printf '{"Items": [{"meterId": "%s6", "unitOfMeasure": "1 GB", "currencyCode": "
 check "an effective end of 9999-12-31: no end" "0|0||${M}5,-|${M}6,-" \
 	"$st|$?|$(cat "$TMP/err")|$(pb_sql "SELECT meter, coalesce(effective_end::text, '-') FROM pb.price WHERE meter IN ('${M}5', '${M}6') ORDER BY 1" | paste -sd'|')"
 
+# The same meter in two currencies, the euro list loaded last: the euro load dropped the dollar prices as "older
+# prices it covers", and pb-ingest chose the newest load's price whatever its currency, so every dollar line lost
+# its list price ("its price is in another currency").
+for c in USD:0.1 EUR:0.09; do
+	printf '{"Items": [{"meterId": "%s7", "unitOfMeasure": "1 Hour", "currencyCode": "%s", "effectiveStartDate": "2026-09-01", "retailPrice": %s}]}\n' \
+		"$M" "${c%%:*}" "${c#*:}" >"$TMP/cur.json"
+	"$PBP" load --format azure-retail --no-progress --source "list-${c%%:*}" "$TMP/cur.json" >>"$TMP/cur.err" 2>&1
+done
+mkdir -p "$TMP/azure-cur"
+printf 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure\n%s,10/05/2026,Usage,Reservation,Azure,USD,0.5,0,10,Virtual Machines,%s7,1 Hour\n' \
+	6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f77 "$M" >"$TMP/azure-cur/cost.csv"
+"$PBI" --format azure-cost --no-progress --final "$TMP/azure-cur/cost.csv" >"$TMP/out" 2>"$TMP/err"
+check "a dollar line of a meter listed in dollars and then in euros: the dollar price" "0|0||1" \
+	"$?|$(grep -c dropped "$TMP/cur.err")|$(cat "$TMP/err")|$(pb_sql "SELECT trim_scale(list_cost) FROM pb.usage_daily WHERE partner_account_id = '6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f77'")"
+
 # NextPageLink was opened as whatever it named: a local file (its prices loaded), another server, s3:// with the
 # AWS credentials. A page's next page is at the API's own scheme, host and port.
 mkdir -p "$TMP/api"
