@@ -110,7 +110,7 @@ static int field_fail(struct list *l, int c, const char *fmt, ...) __attribute__
 /* "NAME:LINE:COL: what" at column c of the current record. */
 static int field_fail(struct list *l, int c, const char *fmt, ...)
 {
-	uint64_t line = l->csv.line;
+	uint64_t line = l->csv.line ? l->csv.line : 1; /* an empty file has no line, but is read at 1:1 */
 	uint32_t col = 1;
 	va_list ap;
 

@@ -287,6 +287,12 @@ printf 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrenc
 check "a dollar line of a meter listed in dollars and then in euros: the dollar price" "0|0||1" \
 	"$?|$(grep -c dropped "$TMP/cur.err")|$(cat "$TMP/err")|$(pb_sql "SELECT trim_scale(list_cost) FROM pb.usage_daily WHERE partner_account_id = '6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f77'")"
 
+# An empty file given as a price sheet: its message named line 0.
+: >"$TMP/empty.csv"
+"$PBP" load --format azure-pricesheet --no-progress "$TMP/empty.csv" >"$TMP/out" 2>"$TMP/err"
+check "an empty price sheet: exit 1 at line 1" "1|pb-prices: $TMP/empty.csv:1:1: no header: not an Azure price sheet" \
+	"$?|$(cat "$TMP/out" "$TMP/err")"
+
 # NextPageLink was opened as whatever it named: a local file (its prices loaded), another server, s3:// with the
 # AWS credentials. A page's next page is at the API's own scheme, host and port.
 mkdir -p "$TMP/api"
