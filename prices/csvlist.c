@@ -160,6 +160,11 @@ static int header(struct list *l, const struct pb_input *in)
 			return field_fail(l, -1, "no header: not %s", l->f->what);
 		if (rc < 0)
 			return csv_fail(l, in);
+		/* UTF-16 (Excel's "Unicode text") reads as fields full of NUL bytes: say so, not "missing column". */
+		if (n == 0 && l->csv.nfields && l->csv.fields[0].len >= 2 &&
+		    (memcmp(l->csv.fields[0].ptr, "\xFF\xFE", 2) == 0 ||
+		     memcmp(l->csv.fields[0].ptr, "\xFE\xFF", 2) == 0))
+			return field_fail(l, -1, "a UTF-16 byte order mark: a price list is read as UTF-8 text");
 		if (!l->f->metadata ||
 		    (l->csv.nfields && l->csv.fields[0].len == 3 && strncasecmp(l->csv.fields[0].ptr, "SKU", 3) == 0))
 			break;

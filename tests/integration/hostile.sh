@@ -293,6 +293,14 @@ check "a dollar line of a meter listed in dollars and then in euros: the dollar 
 check "an empty price sheet: exit 1 at line 1" "1|pb-prices: $TMP/empty.csv:1:1: no header: not an Azure price sheet" \
 	"$?|$(cat "$TMP/out" "$TMP/err")"
 
+# A price sheet saved as Excel's "Unicode text" (UTF-16): "missing required column 'meterId'", as if the sheet
+# were another file.
+printf '\377\376m\000e\000t\000e\000r\000I\000d\000\n\000' >"$TMP/utf16.csv"
+"$PBP" load --format azure-pricesheet --no-progress "$TMP/utf16.csv" >"$TMP/out" 2>"$TMP/err"
+check "a UTF-16 price sheet: exit 1, saying so" \
+	"1|pb-prices: $TMP/utf16.csv:1:1: a UTF-16 byte order mark: a price list is read as UTF-8 text" \
+	"$?|$(cat "$TMP/out" "$TMP/err")"
+
 # NextPageLink was opened as whatever it named: a local file (its prices loaded), another server, s3:// with the
 # AWS credentials. A page's next page is at the API's own scheme, host and port.
 mkdir -p "$TMP/api"
