@@ -2,7 +2,10 @@
 # What a careless or hostile user does to pb-aggregate, pb-invoice and pb-run, against a throwaway PostgreSQL
 # cluster: an issued month re-aggregated after a late credit (no adjustment line of nothing for accounts whose
 # total rounds to zero) and after its accounts' terms changed (it keeps the invoice's currency and markup); the
-# FOCUS dataset of an issued month (the invoice's, formulas neutralized).
+# FOCUS dataset of an issued month (the invoice's, formulas neutralized). Then pb-prices fed price lists that are
+# malformed or hostile (numbers past the range of amounts, members given twice, an end of 9999-12-31, UTF-16,
+# NextPageLink and offer-index URLs leaving the API's server, a meter listed in two currencies), pb-api held by a
+# slow client, and a pb-run job file with a byte order mark.
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
