@@ -218,6 +218,7 @@ check "a job file's key holding a NUL: exit 1 at its place" \
 	"1|pb-run: $TMP/nul-key.yaml:1:1: a key holds a NUL character|" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
 # A job file saved with a UTF-8 byte order mark (Windows editors): libyaml counted the mark as a column, so the
 # keys below the first line fell outside its map: "the job has no 'steps'".
+# shellcheck disable=SC2016 # literal text
 printf '\357\273\277name: bom\nsteps:\n  - name: s\n    run: [/bin/echo, "${month}"]\n' >"$TMP/bom.yaml"
 "$BIN/pb-run" "$TMP/bom.yaml" --month 2026-10 --dry-run >"$TMP/out" 2>"$TMP/err"
 check "a job file that starts with a byte order mark is read as without it" \
@@ -310,6 +311,7 @@ mkdir -p "$TMP/api"
 printf '{"Items": [{"meterId": "%s9", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "retailPrice": 99}]}\n' "$M" >"$TMP/planted.json"
 printf '{"Items": [{"meterId": "%s3", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "retailPrice": 1}], "NextPageLink": "%s"}\n' \
 	"$M" "$TMP/planted.json" >"$TMP/api/local.json"
+# shellcheck disable=SC2016 # literal text
 printf '{"Items": [], "NextPageLink": "http://127.0.0.1:1/api/retail/prices?$skip=100"}\n' >"$TMP/api/port.json"
 printf '{"Items": [], "NextPageLink": "s3://bucket/prices.json"}\n' >"$TMP/api/s3.json"
 pb_fault_start "$TMP/api" '' >/dev/null || exit 1
