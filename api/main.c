@@ -27,6 +27,7 @@ enum {
 	OPT_INSECURE,
 	OPT_CACHE,
 	OPT_MAX_CONNECTIONS,
+	OPT_MAX_PER_CLIENT,
 	OPT_AUTH_FAILURES,
 	OPT_LOG_FORMAT,
 	OPT_ACCOUNT,
@@ -65,6 +66,9 @@ static void usage(FILE *out)
 		     "  --threads N            0 (the default): a thread per connection; N: N threads polling with\n"
 		     "                         epoll, for many more connections ($PB_API_THREADS)\n"
 		     "  --max-connections N    connections open at once (default 1024)\n"
+		     "  --max-connections-per-client N\n"
+		     "                         of them from one client address (default 64; behind a proxy, its\n"
+		     "                         connections to this server)\n"
 		     "  --pool N               database connections (default: one per CPU, at least 4; $PB_API_POOL)\n"
 		     "  --tls-cert FILE        PEM certificate chain, with --tls-key FILE: serve HTTPS\n"
 		     "                         ($PB_API_TLS_CERT, $PB_API_TLS_KEY)\n"
@@ -132,6 +136,11 @@ static int number_option(struct args *a, int ch, const char *v)
 		if (number("--max-connections", v, 1, 100000, &n) < 0)
 			return -1;
 		a->cfg.max_connections = (unsigned)n;
+		return 0;
+	case OPT_MAX_PER_CLIENT:
+		if (number("--max-connections-per-client", v, 1, 100000, &n) < 0)
+			return -1;
+		a->cfg.max_per_client = (unsigned)n;
 		return 0;
 	case OPT_CACHE:
 		if (number("--cache-entries", v, 1, 10000000, &n) < 0)
@@ -229,6 +238,7 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"allow-insecure-http", no_argument, NULL, OPT_INSECURE},
 		{"cache-entries", required_argument, NULL, OPT_CACHE},
 		{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+		{"max-connections-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT},
 		{"auth-failures", required_argument, NULL, OPT_AUTH_FAILURES},
 		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 		{"account", required_argument, NULL, OPT_ACCOUNT},

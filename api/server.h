@@ -12,6 +12,7 @@ struct pb_api_config {
 	const char *database;		/* a libpq connection string or URI; NULL: as pb_db_conninfo says */
 	unsigned threads;		/* 0: a thread per connection; N: N threads polling with epoll */
 	unsigned max_connections;	/* connections open at once at most */
+	unsigned max_per_client;	/* of them from one client address */
 	unsigned pool;			/* database connections */
 	const char *tls_cert, *tls_key; /* PEM files, both or neither */
 	int allow_insecure_http;	/* plain HTTP on an address other than loopback */
@@ -20,7 +21,8 @@ struct pb_api_config {
 };
 
 /*
- * Fills the defaults: 127.0.0.1:8080, a thread per connection and at most 1024 of them, a database connection
+ * Fills the defaults: 127.0.0.1:8080, a thread per connection and at most 1024 of them (64 from one client
+ * address), a database connection
  * per CPU (at least 4), 100000 answers, 10 failures a minute.
  */
 void pb_api_config_init(struct pb_api_config *cfg);

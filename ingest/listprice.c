@@ -642,13 +642,14 @@ struct choice {
 	uint32_t meter;
 };
 
-/* The line's side of a lookup: its usage date, normalized regions and unit. */
+/* The line's side of a lookup: its usage date, normalized regions and unit, and the usage line itself. */
 struct line {
 	int32_t day;
 	char region[64], region2[64];
 	int has_unit;
 	uint32_t unit_count, unit_base;
 	struct pb_text unit;
+	const struct pb_usage *u;
 };
 
 static long find_meter(const struct pb_listprice *p, const char *name, size_t len)
@@ -686,6 +687,18 @@ static int unit_ok(struct pb_listprice *p, const struct entry *e, const struct l
 	return unit_of(p, e->unit, &count, &base) == 0 && base == l->unit_base;
 }
 
+/* The price is in the line's currency, or in its pricing currency when the line gives the rate to it. */
+static int currency_ok(const struct pb_listprice *p, const struct entry *e, const struct line *l)
+{
+	const struct pb_usage *u = l->u;
+	const char *cur = strs_text(&p->texts, e->currency);
+	size_t n = p->texts.slen[e->currency];
+
+	return (u->currency.len == n && memcmp(u->currency.ptr, cur, n) == 0) ||
+	       (u->ref.has_rate && u->ref.pricing_currency.len == n &&
+		strncasecmp(u->ref.pricing_currency.ptr, cur, n) == 0);
+}
+
 static int tier_less(const struct pb_listprice *p, const struct entry *a, const struct entry *b)
 {
 	struct pb_decimal f[2] = {from_dec(p, a->tier), {1, 0, 0}};
@@ -705,7 +718,7 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 {
 	const struct meter *m = &p->meters[mi];
 	const struct entry *e, *pick = NULL;
-	int region_seen = 0, unit_seen = 0;
+	int region_seen = 0, unit_seen = 0, currency_seen = 0;
 	size_t i, k;
 
 	c->n = 0;
@@ -718,16 +731,23 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 		if (!unit_ok(p, e, l))
 			continue;
 		unit_seen = 1;
+		/* A load in another currency the line cannot convert to does not hide one in its own. */
+		if (!currency_ok(p, e, l))
+			continue;
+		currency_seen = 1;
 		if (e->start <= l->day && l->day < e->end)
 			pick = e;
 	}
 	if (!pick)
-		return !region_seen ? PB_MISS_REGION : !unit_seen ? PB_MISS_UNIT : PB_MISS_DATE;
+		return !region_seen	? PB_MISS_REGION
+		       : !unit_seen	? PB_MISS_UNIT
+		       : !currency_seen ? PB_MISS_CURRENCY
+					: PB_MISS_DATE;
 	/* Within the load, the line's own unit text when it has it, else the first one found. */
 	for (i = 0; i < m->n && l->has_unit; i++) {
 		e = &p->entries[m->first + i];
-		if (e->load == pick->load && e->start <= l->day && l->day < e->end && region_ok(p, m, e, l) &&
-		    p->texts.slen[e->unit] == l->unit.len &&
+		if (e->load == pick->load && e->currency == pick->currency && e->start <= l->day && l->day < e->end &&
+		    region_ok(p, m, e, l) && p->texts.slen[e->unit] == l->unit.len &&
 		    strncasecmp(strs_text(&p->texts, e->unit), l->unit.ptr, l->unit.len) == 0) {
 			pick = e;
 			break;
@@ -735,8 +755,8 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 	}
 	for (i = 0; i < m->n; i++) {
 		e = &p->entries[m->first + i];
-		if (e->load != pick->load || e->unit != pick->unit || e->start > l->day || l->day >= e->end ||
-		    !region_ok(p, m, e, l))
+		if (e->load != pick->load || e->unit != pick->unit || e->currency != pick->currency ||
+		    e->start > l->day || l->day >= e->end || !region_ok(p, m, e, l))
 			continue;
 		for (k = 0; k < c->n && !dec_equal(p, c->tier[k]->tier, e->tier); k++)
 			;
@@ -973,6 +993,7 @@ static int line_of(struct pb_listprice *p, const struct pb_usage *u, struct line
 	char base[128];
 	long id;
 
+	l->u = u;
 	l->day = u->usage_date;
 	region_key(u->ref.region.ptr, u->ref.region.len, l->region, sizeof(l->region));
 	region_key(u->ref.region2.ptr, u->ref.region2.len, l->region2, sizeof(l->region2));

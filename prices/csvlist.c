@@ -102,6 +102,7 @@ struct list {
 	const char *name;
 	struct pb_buf *err;
 	long col[C_N];
+	char header_name[C_N][64]; /* each column's name as the header writes it */
 };
 
 static int field_fail(struct list *l, int c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -109,7 +110,7 @@ static int field_fail(struct list *l, int c, const char *fmt, ...) __attribute__
 /* "NAME:LINE:COL: what" at column c of the current record. */
 static int field_fail(struct list *l, int c, const char *fmt, ...)
 {
-	uint64_t line = l->csv.line;
+	uint64_t line = l->csv.line ? l->csv.line : 1; /* an empty file has no line, but is read at 1:1 */
 	uint32_t col = 1;
 	va_list ap;
 
@@ -159,6 +160,11 @@ static int header(struct list *l, const struct pb_input *in)
 			return field_fail(l, -1, "no header: not %s", l->f->what);
 		if (rc < 0)
 			return csv_fail(l, in);
+		/* UTF-16 (Excel's "Unicode text") reads as fields full of NUL bytes: say so, not "missing column". */
+		if (n == 0 && l->csv.nfields && l->csv.fields[0].len >= 2 &&
+		    (memcmp(l->csv.fields[0].ptr, "\xFF\xFE", 2) == 0 ||
+		     memcmp(l->csv.fields[0].ptr, "\xFE\xFF", 2) == 0))
+			return field_fail(l, -1, "a UTF-16 byte order mark: a price list is read as UTF-8 text");
 		if (!l->f->metadata ||
 		    (l->csv.nfields && l->csv.fields[0].len == 3 && strncasecmp(l->csv.fields[0].ptr, "SKU", 3) == 0))
 			break;
@@ -171,6 +177,12 @@ static int header(struct list *l, const struct pb_input *in)
 		if (l->col[k] < 0 && (l->f->required & BIT(k)))
 			return field_fail(l, -1, "missing required column '%s' (the %s): not %s?", l->f->names[k][0],
 					  column_names[k], l->f->what);
+		if (l->col[k] >= 0) {
+			const struct pb_csv_field *h = &l->csv.fields[l->col[k]];
+
+			snprintf(l->header_name[k], sizeof(l->header_name[k]), "%.*s", h->len > 63 ? 63 : (int)h->len,
+				 h->ptr);
+		}
 	}
 	pb_csv_expect_fields(&l->csv, l->csv.nfields);
 	{
@@ -192,10 +204,13 @@ static int decimal(struct list *l, int c, struct pb_decimal *out)
 
 	if (pb_decimal_parse(t.ptr, t.len, out, &info) < 0)
 		return field_fail(l, c, "bad %s \"%.*s\" in column '%s': %s", column_names[c],
-				  t.len > 40 ? 40 : (int)t.len, t.ptr, l->f->names[c][0], info.reason);
+				  t.len > 40 ? 40 : (int)t.len, t.ptr, l->header_name[c], info.reason);
 	if (out->neg && out->mant)
 		return field_fail(l, c, "negative %s \"%.*s\" in column '%s'", column_names[c],
-				  t.len > 40 ? 40 : (int)t.len, t.ptr, l->f->names[c][0]);
+				  t.len > 40 ? 40 : (int)t.len, t.ptr, l->header_name[c]);
+	if (!pb_price_decimal_ok(out))
+		return field_fail(l, c, "%s \"%.*s\" in column '%s' is " PB_PRICE_RANGE, column_names[c],
+				  t.len > 40 ? 40 : (int)t.len, t.ptr, l->header_name[c]);
 	out->neg = 0;
 	return 0;
 }
@@ -207,7 +222,7 @@ static int date(struct list *l, int c, int32_t *day, int end)
 
 	if (rc < 0)
 		return field_fail(l, c, "bad %s date \"%.*s\" in column '%s'", column_names[c],
-				  t.len > 40 ? 40 : (int)t.len, t.ptr, l->f->names[c][0]);
+				  t.len > 40 ? 40 : (int)t.len, t.ptr, l->header_name[c]);
 	return 0;
 }
 
@@ -216,10 +231,10 @@ static int needed(struct list *l, int c, struct pb_price_text *t)
 {
 	*t = text(l, c);
 	if (t->len == 0 && (l->f->required & BIT(c)))
-		return field_fail(l, c, "empty %s in column '%s'", column_names[c], l->f->names[c][0]);
+		return field_fail(l, c, "empty %s in column '%s'", column_names[c], l->header_name[c]);
 	if (pb_text_check(t->ptr, t->len, NULL, NULL) < 0)
 		return field_fail(l, c, "the %s in column '%s' is not text (invalid UTF-8 or a NUL byte)",
-				  column_names[c], l->f->names[c][0]);
+				  column_names[c], l->header_name[c]);
 	return 0;
 }
 
@@ -250,7 +265,7 @@ static int row(struct list *l)
 		return rc;
 	if (!pb_price_currency_ok(it.currency.ptr, it.currency.len))
 		return field_fail(l, C_CURRENCY, "bad currency \"%.*s\" in column '%s'", (int)it.currency.len,
-				  it.currency.ptr, l->f->names[C_CURRENCY][0]);
+				  it.currency.ptr, l->header_name[C_CURRENCY]);
 	if (decimal(l, C_PRICE, &it.price) < 0)
 		return PB_ERR_DATA;
 	if (text(l, C_TIER).len && decimal(l, C_TIER, &it.tier_min) < 0)

@@ -401,8 +401,9 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 }
 
 /*
- * The older loads' prices this one makes unreachable: a row of the same meter, region and unit whose days all
- * lie within one row of this load is never the newest load's price on any day.
+ * The older loads' prices this one makes unreachable: a row of the same meter, region, unit and currency whose
+ * days all lie within one row of this load is never the newest load's price on any day. A price in another
+ * currency stays: it prices the lines billed in that currency.
  */
 static int prune(struct pb_price_load *l, const char *id, uint64_t *pruned, struct pb_buf *err)
 {
@@ -412,6 +413,7 @@ static int prune(struct pb_price_load *l, const char *id, uint64_t *pruned, stru
 		l->conn,
 		"DELETE FROM pb.price o USING pb.price n WHERE n.load_id = $1::bigint AND o.vendor = $2 "
 		"AND o.load_id < $1::bigint AND o.meter = n.meter AND o.region = n.region AND o.unit = n.unit "
+		"AND o.currency = n.currency "
 		"AND o.effective_start >= n.effective_start AND (n.effective_end IS NULL OR "
 		"(o.effective_end IS NOT NULL AND o.effective_end <= n.effective_end))",
 		2, p, pruned, err);

@@ -7,6 +7,7 @@
 
 #include "exitcode.h"
 #include "input.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -71,6 +72,16 @@ static char *resolve(const char *index_url, const char *path, const char *ext)
 	return out;
 }
 
+/* 1 when path, a URL an index gives, names another scheme, host or port than the index's own. */
+static int foreign(const char *index_url, const char *path)
+{
+	struct pb_url_origin a, b;
+
+	if (strncmp(path, "http://", 7) != 0 && strncmp(path, "https://", 8) != 0)
+		return 0;
+	return pb_url_origin(index_url, &a) < 0 || pb_url_origin(path, &b) < 0 || !pb_url_same_origin(&a, &b);
+}
+
 static int add_url(char ***urls, size_t *n, char *url, struct pb_buf *err)
 {
 	char **u = url ? realloc(*urls, (*n + 1) * sizeof(*u)) : NULL;
@@ -96,12 +107,17 @@ static const char *string_at(json_t *obj, const char *key)
 static int service_urls(const char *index_url, json_t *offer, const char *service, const char *const *regions,
 			size_t nregions, const struct pb_fetch_opts *fo, char ***urls, size_t *n, struct pb_buf *err)
 {
-	const char *path = string_at(offer, nregions ? "currentRegionIndexUrl" : "currentVersionUrl");
+	const char *key = nregions ? "currentRegionIndexUrl" : "currentVersionUrl", *path = string_at(offer, key);
 	json_t *rindex = NULL, *list;
 	char *url;
 	size_t k;
 	int rc = 0;
 
+	if (path && foreign(index_url, path)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: offer %s: %s '%s' is not on the index's server", index_url, service, key, path);
+		return PB_ERR_DATA;
+	}
 	if (!path || !(url = resolve(index_url, path, nregions ? ".json" : ".csv"))) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s: offer %s has no %s ending in .json", index_url, service,
@@ -114,9 +130,14 @@ static int service_urls(const char *index_url, json_t *offer, const char *servic
 	list = rindex ? json_object_get(rindex, "regions") : NULL;
 	for (k = 0; rc == 0 && k < nregions; k++) {
 		const char *p = string_at(json_object_get(list, regions[k]), "currentVersionUrl");
-		char *csv = p ? resolve(url, p, ".csv") : NULL;
+		char *csv = p && !foreign(url, p) ? resolve(url, p, ".csv") : NULL;
 
-		if (!csv) {
+		if (p && foreign(url, p)) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: region %s: currentVersionUrl '%s' is not on the index's server", url,
+				    regions[k], p);
+			rc = PB_ERR_DATA;
+		} else if (!csv) {
 			pb_buf_reset(err);
 			pb_buf_addf(err, "%s: no region %s with a currentVersionUrl ending in .json", url, regions[k]);
 			rc = PB_ERR_DATA;

@@ -96,6 +96,22 @@ long pb_price_column(const struct pb_csv *c, const char *const *names)
 	return -1;
 }
 
+int pb_price_decimal_ok(const struct pb_decimal *d)
+{
+	unsigned __int128 m = d->mant;
+	long exp = d->exp, digits = 0;
+
+	if (m == 0)
+		return 1;
+	while (m % 10 == 0) {
+		m /= 10;
+		exp++;
+	}
+	for (; m; m /= 10)
+		digits++;
+	return exp >= -38 && digits + exp <= 20;
+}
+
 int pb_price_currency_ok(const char *p, size_t n)
 {
 	return n == 3 && p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z' && p[2] >= 'A' && p[2] <= 'Z';
@@ -113,6 +129,11 @@ int pb_price_end_day(const char *s, size_t n, int32_t *day)
 		for (k = 0; k < sizeof(midnight) / sizeof(midnight[0]); k++)
 			if (n - 11 == strlen(midnight[k]) && memcmp(s + 11, midnight[k], n - 11) == 0)
 				return 0;
+	}
+	/* In force through the calendar's last day, a common way to say "no end": no day after it is written. */
+	if (*day >= pb_date_from_ymd(9999, 12, 31)) {
+		*day = 0;
+		return 0;
 	}
 	(*day)++;
 	return 0;

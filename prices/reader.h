@@ -48,13 +48,22 @@ int pb_price_reader_done(struct pb_price_reader *r, const char *path, struct pb_
  */
 long pb_price_column(const struct pb_csv *c, const char *const *names);
 
+/*
+ * 1 when d, a price or a tier minimum, is one pb-ingest can compute with: below 10^20 (the range of amounts)
+ * and no digit past the 38th decimal place; else 0.
+ */
+int pb_price_decimal_ok(const struct pb_decimal *d);
+
+/* What a price or tier that pb_price_decimal_ok refuses is, for a message. */
+#define PB_PRICE_RANGE "out of range (more than 20 digits before the point or 38 after)"
+
 /* An ISO 4217 code: three capital letters. */
 int pb_price_currency_ok(const char *p, size_t n);
 
 /*
  * An effective end date as a price list writes it into the first day no longer in force: a day itself
  * ("2026-03-31") is the last day in force, a timestamp at midnight ("2026-04-01T00:00:00Z") the first
- * day after. Returns 0, or -1 when the text is no date.
+ * day after. A price in force through 9999-12-31 has no end: *day 0. Returns 0, or -1 when the text is no date.
  */
 int pb_price_end_day(const char *s, size_t n, int32_t *day);
 

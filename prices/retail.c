@@ -6,6 +6,7 @@
  */
 #include "retail.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,14 @@ static int set_value(struct page *pg, const char *s, size_t len, size_t back)
 	if (pg->field < 0)
 		return 1;
 	v = &pg->v[pg->field];
+	if (v->set) {
+		uint64_t line;
+		uint32_t col;
+
+		here(pg, back, &line, &col);
+		return fail(pg, line, col, "item %llu: %s is given twice", (unsigned long long)pg->items + 1,
+			    member_names[pg->field]);
+	}
 	pg->field = -1;
 	v->set = 1;
 	v->too_long = len >= VALUE_MAX;
@@ -156,7 +165,7 @@ static int top_value(struct page *pg, const char *s, size_t len, int is_null, in
 {
 	uint64_t line;
 	uint32_t col;
-	char *end;
+	char digits[24], *end;
 
 	if (pg->top == TOP_NEXT) {
 		pg->has_next = !is_null && len > 0;
@@ -166,7 +175,15 @@ static int top_value(struct page *pg, const char *s, size_t len, int is_null, in
 		here(pg, len, &line, &col);
 		if (!is_number)
 			return fail(pg, line, col, "Count is not a number");
-		pg->count = strtoll(s, &end, 10);
+		/* yajl's text is not NUL-terminated, and 1e3 or 2.0 would stop strtoll short. */
+		if (len == 0 || len >= sizeof(digits) || strspn(s, "0123456789") < len)
+			return fail(pg, line, col, "Count is not a whole number");
+		memcpy(digits, s, len);
+		digits[len] = '\0';
+		errno = 0;
+		pg->count = strtoll(digits, &end, 10);
+		if (errno)
+			return fail(pg, line, col, "Count is not a whole number");
 		pg->has_count = 1;
 	} else if (pg->top == TOP_ITEMS) {
 		here(pg, len, &line, &col);
@@ -300,6 +317,11 @@ static int decimal_of(struct page *pg, int f, struct pb_decimal *out)
 		     member_names[f], v->text);
 		return -1;
 	}
+	if (!pb_price_decimal_ok(out)) {
+		fail(pg, v->line, v->col, "item %llu: %s %.40s is " PB_PRICE_RANGE, (unsigned long long)pg->items,
+		     member_names[f], v->text);
+		return -1;
+	}
 	out->neg = 0;
 	return 0;
 }
@@ -381,7 +403,8 @@ static int item(struct page *pg)
 		return fail(pg, pg->v[F_START].line, pg->v[F_START].col, "item %llu: bad effectiveStartDate \"%.40s\"",
 			    (unsigned long long)pg->items, pg->v[F_START].text);
 	if (pg->v[F_END].set && pg->v[F_END].len) {
-		if (pb_price_end_day(pg->v[F_END].text, pg->v[F_END].len, &it.end) < 0 || it.end <= it.start)
+		if (pb_price_end_day(pg->v[F_END].text, pg->v[F_END].len, &it.end) < 0 ||
+		    (it.end && it.end <= it.start))
 			return fail(pg, pg->v[F_END].line, pg->v[F_END].col,
 				    "item %llu: bad effectiveEndDate \"%.40s\" (not a date after the start)",
 				    (unsigned long long)pg->items, pg->v[F_END].text);

@@ -83,6 +83,17 @@ static char *source_of(const struct pb_prices_options *o)
 	return s;
 }
 
+/*
+ * A next page is read from where the query went: an http(s) URL of the same scheme, host and port, never a
+ * local file, s3:// (signed with the AWS credentials) or another server.
+ */
+static int same_api(const char *url, const char *next)
+{
+	struct pb_url_origin a, b;
+
+	return pb_url_origin(url, &a) == 0 && pb_url_origin(next, &b) == 0 && pb_url_same_origin(&a, &b);
+}
+
 /* Every page of one query of the Retail Prices API, following NextPageLink. */
 static int retail_query(struct pb_price_reader *r, const char *first, struct pb_buf *err)
 {
@@ -103,12 +114,22 @@ static int retail_query(struct pb_price_reader *r, const char *first, struct pb_
 		rc = pb_retail_page(r, url, &next, err);
 		if (rc || !next)
 			break;
+		if (!same_api(url, next)) {
+			pb_url_message(err, url);
+			pb_buf_addstr(err, "NextPageLink '");
+			pb_url_add(err, next);
+			pb_buf_addstr(err, "' is not a page of the same API (its scheme, host and port)");
+			rc = PB_ERR_DATA;
+			free(next);
+			break;
+		}
 		for (k = 0; k < nseen && strcmp(seen[k], next) != 0; k++)
 			;
 		if (k < nseen || nseen >= MAX_PAGES) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: NextPageLink %s%s", url, next,
-				    k < nseen ? " comes back to a page read already" : ": too many pages");
+			pb_url_message(err, url);
+			pb_buf_addstr(err, "NextPageLink ");
+			pb_url_add(err, next);
+			pb_buf_addstr(err, k < nseen ? " comes back to a page read already" : ": too many pages");
 			rc = PB_ERR_DATA;
 			free(next);
 			break;

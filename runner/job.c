@@ -504,6 +504,11 @@ int pb_job_parse(struct pb_job *job, const char *text, size_t len, struct pb_job
 	int ret;
 
 	memset(&p, 0, sizeof(p));
+	/* libyaml counts a byte order mark as a column: the keys under the first would leave the job's map. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
 	p.text = text;
 	p.at = at;
 	p.err = err;

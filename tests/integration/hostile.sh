@@ -2,7 +2,10 @@
 # What a careless or hostile user does to pb-aggregate, pb-invoice and pb-run, against a throwaway PostgreSQL
 # cluster: an issued month re-aggregated after a late credit (no adjustment line of nothing for accounts whose
 # total rounds to zero) and after its accounts' terms changed (it keeps the invoice's currency and markup); the
-# FOCUS dataset of an issued month (the invoice's, formulas neutralized).
+# FOCUS dataset of an issued month (the invoice's, formulas neutralized). Then pb-prices fed price lists that are
+# malformed or hostile (numbers past the range of amounts, members given twice, an end of 9999-12-31, UTF-16,
+# NextPageLink and offer-index URLs leaving the API's server, a meter listed in two currencies), pb-api held by a
+# slow client, and a pb-run job file with a byte order mark.
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -10,9 +13,16 @@ PBI=$BIN/pb-ingest
 PBA=$BIN/pb-aggregate
 PBC=$BIN/pb-accounts
 PBV=$BIN/pb-invoice
+PBP=$BIN/pb-prices
+. "$ROOT/tests/servers/lib.sh"
 
 pb_test_tmp hostile
-trap pb_test_cleanup EXIT
+API_PID=
+cleanup() {
+	[ -n "$API_PID" ] && kill -9 "$API_PID" 2>/dev/null
+	pb_test_cleanup
+}
+trap cleanup EXIT
 export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
 export PB_SERVICE_CATEGORIES=$ROOT/config/service-categories.conf
 pb_test_cluster_start
@@ -206,5 +216,160 @@ printf '"name\\0x": a\nsteps:\n  - name: s\n    run: [/bin/true]\n' >"$TMP/nul-k
 "$BIN/pb-run" "$TMP/nul-key.yaml" --month 2026-10 --dry-run >"$TMP/out" 2>"$TMP/err"
 check "a job file's key holding a NUL: exit 1 at its place" \
 	"1|pb-run: $TMP/nul-key.yaml:1:1: a key holds a NUL character|" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+# A job file saved with a UTF-8 byte order mark (Windows editors): libyaml counted the mark as a column, so the
+# keys below the first line fell outside its map: "the job has no 'steps'".
+# shellcheck disable=SC2016 # literal text
+printf '\357\273\277name: bom\nsteps:\n  - name: s\n    run: [/bin/echo, "${month}"]\n' >"$TMP/bom.yaml"
+"$BIN/pb-run" "$TMP/bom.yaml" --month 2026-10 --dry-run >"$TMP/out" 2>"$TMP/err"
+check "a job file that starts with a byte order mark is read as without it" \
+	"0||job bom: month 2026-10, as_of 2026-10-31
+s: /bin/echo 2026-10" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+
+# ---- price lists -------------------------------------------------------------------------------------------------
+M=33333333-aaaa-4bbb-8ccc-00000000000
+# A tier minimum past the range of amounts was stored; pb-ingest then ordered the meter's tiers by values it could
+# not compute and priced 10 GB at the tier from 10^21 GB on (1, not 5). A price of 1e-99999 reached the database,
+# which refused it: exit 3 (a dependency failed, retried) without the file's line.
+printf '{"Items": [\n{"meterId": "%s1", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "tierMinimumUnits": 0, "retailPrice": 0.5},\n{"meterId": "%s1", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "tierMinimumUnits": 1e21, "retailPrice": 0.1}\n]}\n' \
+	"$M" "$M" >"$TMP/tier.json"
+"$PBP" load --format azure-retail --no-progress "$TMP/tier.json" >"$TMP/out" 2>"$TMP/err"
+check "a tier minimum past the range of amounts: exit 1 at its line and column, nothing stored" \
+	"1|pb-prices: $TMP/tier.json:3:157: item 2: tierMinimumUnits 1e21 is out of range (more than 20 digits before the point or 38 after)|0" \
+	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price")"
+printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate\n%s2,1 Hour,1e-99999,USD,2026-09-01\n' "$M" >"$TMP/sheet.csv"
+"$PBP" load --format azure-pricesheet --no-progress "$TMP/sheet.csv" >"$TMP/out" 2>"$TMP/err"
+check "a price with an exponent past the range: exit 1 at its line and column, naming the sheet's column" \
+	"1|pb-prices: $TMP/sheet.csv:2:45: price \"1e-99999\" in column 'unitPrice' is out of range (more than 20 digits before the point or 38 after)" \
+	"$?|$(cat "$TMP/out" "$TMP/err")"
+printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate\n%s2,1 Hour,-1,USD,2026-09-01\n' "$M" >"$TMP/sheet.csv"
+"$PBP" load --format azure-pricesheet --no-progress "$TMP/sheet.csv" >"$TMP/out" 2>"$TMP/err"
+check "a negative price: the message names the column the sheet has (unitPrice), not the first it could have" \
+	"1|pb-prices: $TMP/sheet.csv:2:45: negative price \"-1\" in column 'unitPrice'" "$?|$(cat "$TMP/out" "$TMP/err")"
+printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate\n%s2,1 Hour,1.5E-3,USD,2026-09-01\n' "$M" >"$TMP/sheet.csv"
+"$PBP" load --format azure-pricesheet --no-progress --source sheet "$TMP/sheet.csv" >"$TMP/out" 2>"$TMP/err"
+check "a price in exponent notation is kept exactly" "0||0.0015" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT unit_price FROM pb.price WHERE meter = '${M}2'")"
+
+# A page's item naming its price twice, or a Count in exponent notation: the second price won silently, and
+# Count 1e3 was read as 1.
+printf '{"Items": [\n{"meterId": "%s4", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "retailPrice": 1, "retailPrice": 2}\n]}\n' \
+	"$M" >"$TMP/twice.json"
+printf '{"Items": [\n{"meterId": "%s4", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "retailPrice": 1}\n], "Count": 1e3}\n' \
+	"$M" >"$TMP/count.json"
+"$PBP" load --format azure-retail --no-progress "$TMP/twice.json" >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBP" load --format azure-retail --no-progress "$TMP/count.json" >>"$TMP/out" 2>>"$TMP/err"
+check "an item with its price twice, a Count that is not a whole number: exit 1 at their place" \
+	"1|1|pb-prices: $TMP/twice.json:2:170: item 1: retailPrice is given twice
+pb-prices: $TMP/count.json:3:13: Count is not a whole number|0" \
+	"$st|$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '${M}4'")"
+
+# An effective end on the calendar's last day (9999-12-31, a common "no end"): the first day after it was written
+# as year 0000, which the database refused: exit 3 (retried) without the file's line, for a sheet that is fine.
+printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate,effectiveEndDate\n%s5,1 Hour,1,USD,2026-09-01,12/31/9999\n' \
+	"$M" >"$TMP/sheet.csv"
+"$PBP" load --format azure-pricesheet --no-progress --source end "$TMP/sheet.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+printf '{"Items": [{"meterId": "%s6", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "effectiveEndDate": "9999-12-31T23:59:59Z", "retailPrice": 1}]}\n' \
+	"$M" >"$TMP/end.json"
+"$PBP" load --format azure-retail --no-progress --source end2 "$TMP/end.json" >>"$TMP/out" 2>>"$TMP/err"
+check "an effective end of 9999-12-31: no end" "0|0||${M}5,-|${M}6,-" \
+	"$st|$?|$(cat "$TMP/err")|$(pb_sql "SELECT meter, coalesce(effective_end::text, '-') FROM pb.price WHERE meter IN ('${M}5', '${M}6') ORDER BY 1" | paste -sd'|')"
+
+# The same meter in two currencies, the euro list loaded last: the euro load dropped the dollar prices as "older
+# prices it covers", and pb-ingest chose the newest load's price whatever its currency, so every dollar line lost
+# its list price ("its price is in another currency").
+for c in USD:0.1 EUR:0.09; do
+	printf '{"Items": [{"meterId": "%s7", "unitOfMeasure": "1 Hour", "currencyCode": "%s", "effectiveStartDate": "2026-09-01", "retailPrice": %s}]}\n' \
+		"$M" "${c%%:*}" "${c#*:}" >"$TMP/cur.json"
+	"$PBP" load --format azure-retail --no-progress --source "list-${c%%:*}" "$TMP/cur.json" >>"$TMP/cur.err" 2>&1
+done
+mkdir -p "$TMP/azure-cur"
+printf 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure\n%s,10/05/2026,Usage,Reservation,Azure,USD,0.5,0,10,Virtual Machines,%s7,1 Hour\n' \
+	6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f77 "$M" >"$TMP/azure-cur/cost.csv"
+"$PBI" --format azure-cost --no-progress --final "$TMP/azure-cur/cost.csv" >"$TMP/out" 2>"$TMP/err"
+check "a dollar line of a meter listed in dollars and then in euros: the dollar price" "0|0||1" \
+	"$?|$(grep -c dropped "$TMP/cur.err")|$(cat "$TMP/err")|$(pb_sql "SELECT trim_scale(list_cost) FROM pb.usage_daily WHERE partner_account_id = '6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f77'")"
+
+# An empty file given as a price sheet: its message named line 0.
+: >"$TMP/empty.csv"
+"$PBP" load --format azure-pricesheet --no-progress "$TMP/empty.csv" >"$TMP/out" 2>"$TMP/err"
+check "an empty price sheet: exit 1 at line 1" "1|pb-prices: $TMP/empty.csv:1:1: no header: not an Azure price sheet" \
+	"$?|$(cat "$TMP/out" "$TMP/err")"
+
+# A price sheet saved as Excel's "Unicode text" (UTF-16): "missing required column 'meterId'", as if the sheet
+# were another file.
+printf '\377\376m\000e\000t\000e\000r\000I\000d\000\n\000' >"$TMP/utf16.csv"
+"$PBP" load --format azure-pricesheet --no-progress "$TMP/utf16.csv" >"$TMP/out" 2>"$TMP/err"
+check "a UTF-16 price sheet: exit 1, saying so" \
+	"1|pb-prices: $TMP/utf16.csv:1:1: a UTF-16 byte order mark: a price list is read as UTF-8 text" \
+	"$?|$(cat "$TMP/out" "$TMP/err")"
+
+# NextPageLink was opened as whatever it named: a local file (its prices loaded), another server, s3:// with the
+# AWS credentials. A page's next page is at the API's own scheme, host and port.
+mkdir -p "$TMP/api"
+printf '{"Items": [{"meterId": "%s9", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "retailPrice": 99}]}\n' "$M" >"$TMP/planted.json"
+printf '{"Items": [{"meterId": "%s3", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "retailPrice": 1}], "NextPageLink": "%s"}\n' \
+	"$M" "$TMP/planted.json" >"$TMP/api/local.json"
+# shellcheck disable=SC2016 # literal text
+printf '{"Items": [], "NextPageLink": "http://127.0.0.1:1/api/retail/prices?$skip=100"}\n' >"$TMP/api/port.json"
+printf '{"Items": [], "NextPageLink": "s3://bucket/prices.json"}\n' >"$TMP/api/s3.json"
+pb_fault_start "$TMP/api" '' >/dev/null || exit 1
+for p in local port s3; do
+	"$PBP" load --format azure-retail --no-progress --url "$FAULT_ENDPOINT/$p.json" >"$TMP/out" 2>>"$TMP/err.next"
+	echo "$?" >>"$TMP/err.next"
+done
+check "a NextPageLink to a local file, another port or s3://: exit 1 naming it, nothing read there" \
+	"pb-prices: $FAULT_ENDPOINT/local.json?\$filter=priceType%20eq%20%27Consumption%27: NextPageLink '$TMP/planted.json' is not a page of the same API (its scheme, host and port)
+1
+pb-prices: $FAULT_ENDPOINT/port.json?\$filter=priceType%20eq%20%27Consumption%27: NextPageLink 'http://127.0.0.1:1/api/retail/prices?\$skip=100' is not a page of the same API (its scheme, host and port)
+1
+pb-prices: $FAULT_ENDPOINT/s3.json?\$filter=priceType%20eq%20%27Consumption%27: NextPageLink 's3://bucket/prices.json' is not a page of the same API (its scheme, host and port)
+1|0" "$(cat "$TMP/err.next")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '${M}9'")"
+# A NextPageLink back to the page itself, the API's URL signed with a SAS: refused, the signature not shown.
+Q="$FAULT_ENDPOINT/loop.json?sig=s3cr3t&\$filter=priceType%20eq%20%27Consumption%27"
+printf '{"Items": [], "NextPageLink": "%s"}\n' "$Q" >"$TMP/api/loop.json"
+"$PBP" load --format azure-retail --no-progress --url "$FAULT_ENDPOINT/loop.json?sig=s3cr3t" >"$TMP/out" 2>"$TMP/err"
+check "a NextPageLink back to a page read already: exit 1, a signature in the URL not shown" \
+	"1|0|1" "$?|$(grep -c s3cr3t "$TMP/err")|$(grep -c "NextPageLink .* comes back to a page read already$" "$TMP/err")"
+# The offer index named the offer files wherever it liked: a URL of another server was read like its own paths.
+mkdir -p "$TMP/api/offers"
+printf '{"offers": {"AmazonEC2": {"currentVersionUrl": "http://127.0.0.1:1/offers/AmazonEC2/index.json"}}}\n' \
+	>"$TMP/api/offers/index.json"
+"$PBP" load --format aws-offer --no-progress --service AmazonEC2 --url "$FAULT_ENDPOINT/offers/index.json" \
+	>"$TMP/out" 2>"$TMP/err"
+check "an offer index naming a file on another server: exit 1 naming it, nothing read there" \
+	"1|pb-prices: $FAULT_ENDPOINT/offers/index.json: offer AmazonEC2: currentVersionUrl 'http://127.0.0.1:1/offers/AmazonEC2/index.json' is not on the index's server" \
+	"$?|$(cat "$TMP/out" "$TMP/err")"
+pb_fault_stop
+
+# ---- pb-api: a slow client ---------------------------------------------------------------------------------------
+# One client that opens connections and never finishes a request (slow loris) held every connection the server
+# takes: others were refused until it let go. A client address gets a share of them.
+"$BIN/pb-api" --listen 127.0.0.1 --port 0 --max-connections 100 >"$TMP/api.log" 2>&1 &
+API_PID=$!
+for _ in $(seq 100); do
+	URL=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$TMP/api.log")
+	[ -n "$URL" ] && grep -q "listening for the database's notifications" "$TMP/api.log" && break
+	sleep 0.05
+done
+python3 - "${URL##*:}" >"$TMP/out" 2>&1 <<'PY'
+import socket, subprocess, sys
+port = int(sys.argv[1])
+held = []
+for _ in range(100):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    held.append(s)
+other = subprocess.run(["curl", "-s", "-m", "5", "--interface", "127.0.0.2", "-w", " %{http_code}",
+                        "http://127.0.0.1:%d/healthz" % port], capture_output=True, text=True)
+print(other.stdout)
+PY
+check "a client holding connections open without finishing a request: another client is served" \
+	'{"status":"ok"} 200' "$(cat "$TMP/out")"
+kill -TERM "$API_PID"
+wait "$API_PID"
+check "... and the server stops as usual" "0" "$?"
+API_PID=
 
 pb_tests_done
