@@ -74,3 +74,15 @@ int pb_text_check(const char *p, size_t len, size_t *bad, const char **why)
 	}
 	return 0;
 }
+
+void pb_text_put_visible(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if ((*p < 0x20 && *p != '\n') || *p == 0x7F)
+			fprintf(out, "\\x%02x", *p);
+		else
+			putc(*p, out);
+	}
+}

@@ -3,6 +3,7 @@
 #define PB_TEXT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * Checks that the len bytes at p are valid UTF-8 (no overlong forms, no surrogates, nothing above
@@ -10,5 +11,11 @@
  * static reason ("NUL byte", "invalid UTF-8") in *why. bad and why may be NULL.
  */
 int pb_text_check(const char *p, size_t len, size_t *bad, const char **why);
+
+/*
+ * Writes the string s to out with each control character but the line end (C0, DEL) shown as \xHH, so that
+ * text from outside (a price list, an export) shown on a terminal can never move its cursor or clear it.
+ */
+void pb_text_put_visible(FILE *out, const char *s);
 
 #endif

@@ -1,12 +1,14 @@
 /* The periods of a meter's prices, worked out from every load's rows with the rule pb-ingest applies. */
 #include "show.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -64,6 +66,19 @@ static int cmp_day(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Prints a line made by fmt: the price list's text in it with its control characters shown as \xHH. */
+static void __attribute__((format(printf, 2, 3))) put_line(FILE *out, const char *fmt, ...)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	pb_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	pb_text_put_visible(out, pb_buf_str(&b));
+	pb_buf_release(&b);
+}
+
 /* Prints one period's prices: from, to (inclusive, "-" when open), then per tier. */
 static void print_period(FILE *out, int32_t from, int32_t to, const struct row *const *p, size_t n)
 {
@@ -74,8 +89,8 @@ static void print_period(FILE *out, int32_t from, int32_t to, const struct row *
 	if (to != OPEN_END)
 		pb_date_format(to - 1, t);
 	for (i = 0; i < n; i++)
-		fprintf(out, "%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5lld\n", f, t, p[i]->region, p[i]->unit,
-			p[i]->tier, p[i]->price, p[i]->currency, p[i]->load);
+		put_line(out, "%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5lld\n", f, t, p[i]->region, p[i]->unit,
+			 p[i]->tier, p[i]->price, p[i]->currency, p[i]->load);
 }
 
 /* One region and unit: the boundaries of every row, and the prices between each two. */
@@ -177,9 +192,9 @@ int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *ou
 		if (*end)
 			pb_date_parse_iso(end, strlen(end), &r->end);
 	}
-	fprintf(out, "%s %s %s%s%s%s: the prices in force, from the newest load that has one each day\n", vendor,
-		strcmp(vendor, "aws") == 0 ? "SKU" : "meter", key, rows[0].product[0] ? " (" : "", rows[0].product,
-		rows[0].product[0] ? ")" : "");
+	put_line(out, "%s %s %s%s%s%s: the prices in force, from the newest load that has one each day\n", vendor,
+		 strcmp(vendor, "aws") == 0 ? "SKU" : "meter", key, rows[0].product[0] ? " (" : "", rows[0].product,
+		 rows[0].product[0] ? ")" : "");
 	fprintf(out, "%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5s\n", "from", "to", "region", "unit", "tier_min",
 		"unit_price", "currency", "load");
 	for (i = 0; i < n && rc == 0; i = g) {
@@ -216,12 +231,12 @@ int pb_prices_history(PGconn *conn, const char *vendor, FILE *out, struct pb_buf
 	fprintf(out, "%5s  %-6s %-16s  %-10s  %-19s %6s %10s %10s %10s  %s\n", "load", "vendor", "format", "status",
 		"started", "files", "items", "prices", "skipped", "source");
 	for (i = 0; i < PQntuples(res); i++) {
-		fprintf(out, "%5s  %-6s %-16s  %-10s  %-19s %6s %10s %10s %10s  %s", PQgetvalue(res, i, 0),
-			PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-			PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), PQgetvalue(res, i, 7), PQgetvalue(res, i, 8),
-			PQgetvalue(res, i, 9));
+		put_line(out, "%5s  %-6s %-16s  %-10s  %-19s %6s %10s %10s %10s  %s", PQgetvalue(res, i, 0),
+			 PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+			 PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), PQgetvalue(res, i, 7), PQgetvalue(res, i, 8),
+			 PQgetvalue(res, i, 9));
 		if (*PQgetvalue(res, i, 10))
-			fprintf(out, "  (%s)", PQgetvalue(res, i, 10));
+			put_line(out, "  (%s)", PQgetvalue(res, i, 10));
 		fputc('\n', out);
 	}
 	PQclear(res);

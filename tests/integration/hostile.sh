@@ -276,6 +276,16 @@ printf '{"Items": [{"meterId": "%s6", "unitOfMeasure": "1 GB", "currencyCode": "
 check "an effective end of 9999-12-31: no end" "0|0||${M}5,-|${M}6,-" \
 	"$st|$?|$(cat "$TMP/err")|$(pb_sql "SELECT meter, coalesce(effective_end::text, '-') FROM pb.price WHERE meter IN ('${M}5', '${M}6') ORDER BY 1" | paste -sd'|')"
 
+# Text of a price list shown on the operator's terminal: a control character (an escape sequence) is shown as
+# \xHH, never sent to the terminal as it is.
+printf '{"Items": [{"meterId": "%s8", "productName": "Evil\\u001b[2J\\u0007", "unitOfMeasure": "1 GB", "currencyCode": "USD", "armRegionName": "eastus\\u001b", "effectiveStartDate": "2026-09-01", "retailPrice": 1}]}\n' \
+	"$M" >"$TMP/esc.json"
+"$PBP" load --format azure-retail --no-progress --source esc "$TMP/esc.json" >/dev/null 2>"$TMP/err"
+"$PBP" show --vendor azure --meter "${M}8" >"$TMP/out" 2>>"$TMP/err"
+check "show: control characters of a price list are shown as \\xHH" "0||0" \
+	"$?|$(cat "$TMP/err")|$(LC_ALL=C grep -c $'[\x01-\x1f\x7f]' "$TMP/out")"
+check "... and named" "yes" "$(grep -qF 'Evil\x1b[2J\x07' "$TMP/out" && grep -qF 'eastus\x1b' "$TMP/out" && echo yes)"
+
 # The same meter in two currencies, the euro list loaded last: the euro load dropped the dollar prices as "older
 # prices it covers", and pb-ingest chose the newest load's price whatever its currency, so every dollar line lost
 # its list price ("its price is in another currency").
