@@ -572,6 +572,27 @@ def export(folder, parts, manifest=None):
                                      'startDate': '2026-10-01T00:00:00'}}).encode())
 export('empty', [('part_0_0001.csv.gz', data), ('part_0_0002.csv', b'')])
 export('badmanifest', [('part_0_0001.csv.gz', data)], manifest=b'{"blobs": [')
+# What a manifest declares against what is read: a part cut at a line boundary (its byteCount that of the cut
+# blob, as the listing shows it, but the dataRowCount of the whole), the run's dataRowCount and its blobCount.
+import gzip
+lines = [x for x in gzip.decompress(data).split(b'\n') if x]
+rows = len(lines) - 1
+cut = gzip.compress(b'\n'.join(lines[:-3]) + b'\n')
+def declared(folder, blob, body, **top):
+    base = '%s-%s/20261001-20261031/%s' % (prefix, folder, run)
+    b = {'blobName': base + '/part_0_0001.csv.gz', 'byteCount': put(base + '/part_0_0001.csv.gz', body)}
+    b.update(blob)
+    m = {'byteCount': b['byteCount'], 'blobCount': 1, 'dataRowCount': rows, 'blobs': [b],
+         'runInfo': {'runId': run, 'submittedTime': '2026-10-21T06:00:00Z', 'startDate': '2026-10-01T00:00:00'}}
+    m.update(top)
+    put(base + '/manifest.json', json.dumps(m).encode())
+declared('cutrows', {'dataRowCount': rows}, cut)
+declared('totalrows', {'dataRowCount': rows}, data, dataRowCount=rows + 1)
+declared('totalbytes', {'dataRowCount': rows}, data, byteCount=len(data) - 1)
+declared('blobcount', {'dataRowCount': rows}, data, blobCount=2)
+declared('rowsok', {'dataRowCount': rows}, data)
+with open(os.path.join(root, 'rows'), 'w') as f:
+    f.write('%d %d\n' % (rows, len(data)))
 PY
 if upload leaks; then ok "upload the exports of the error paths"; else notok "upload the exports of the error paths"; fi
 mapfile -t forms < <(sig_forms "$SIG")
@@ -600,6 +621,30 @@ no_sas "SAS, an empty part, --summary: exit 1, no SAS shown" 1 "^pb-ingest: $(re
 run 1 ingest --source "$SRC-badmanifest?$SAS" --month 2026-10
 no_sas "SAS, a manifest that is not JSON: exit 1, the manifest named without its SAS" 1 \
 	"^pb-ingest: $(re "$CONT/$PREFIX-badmanifest/$OCT/$RUNE/manifest.json"):1:[0-9]+: not an export manifest"
+# What the manifest declares is what was read, else exit 1 naming the part (or the run) and both figures.
+read -r ROWS BYTES <"$TMP/fx/leaks/rows"
+mpath() { echo "$CONT/$PREFIX-$1/$OCT/$RUNE/manifest.json"; }
+ppath() { echo "$CONT/$PREFIX-$1/$OCT/$RUNE/part_0_0001.csv.gz"; }
+run 0 ingest --summary --source "$SRC-rowsok?$SAS" --month 2026-10
+check "a run whose dataRowCount and byteCount are those read: read, exit 0" "0" "$GOT"
+run 1 ingest --source "$SRC-cutrows?$SAS" --month 2026-10
+no_sas "a part cut at a line boundary: exit 1, its dataRowCount and the rows read named, no SAS shown" 1 \
+	"^pb-ingest: $(re "$(ppath cutrows)"): the manifest $(re "$(mpath cutrows)") declares $ROWS data rows, $((ROWS - 3)) were read$"
+check "a part cut short commits nothing" "0" \
+	"$(sql "SELECT count(*) FROM pb.import WHERE source LIKE '%$PREFIX-cutrows%' AND status <> 'failed'")"
+run 1 ingest --summary --source "$SRC-cutrows?$SAS" --month 2026-10
+no_sas "a part cut at a line boundary, --summary: exit 1 likewise, nothing printed" 1 \
+	"^pb-ingest: $(re "$(ppath cutrows)"): the manifest .* declares $ROWS data rows, $((ROWS - 3)) were read$"
+[ -s "$TMP/out" ] && notok "a part cut short prints no summary" "$(cat "$TMP/out")"
+run 1 ingest --summary --source "$SRC-totalrows?$SAS" --month 2026-10
+no_sas "a run whose dataRowCount is not the rows read: exit 1, both figures named" 1 \
+	"^pb-ingest: the delivery: the manifest $(re "$(mpath totalrows)") declares $((ROWS + 1)) data rows, $ROWS were read$"
+run 1 ingest --summary --source "$SRC-totalbytes?$SAS" --month 2026-10
+no_sas "a run whose byteCount is not the bytes read: exit 1, both figures named" 1 \
+	"^pb-ingest: the delivery: the manifest $(re "$(mpath totalbytes)") declares $((BYTES - 1)) bytes, $BYTES were read$"
+run 1 ingest --summary --source "$SRC-blobcount?$SAS" --month 2026-10
+no_sas "a manifest whose blobCount is not the blobs it lists: exit 1" 1 \
+	"^pb-ingest: $(re "$(mpath blobcount)"): the manifest declares 2 blobs \\(blobCount\\) but lists 1$"
 PART=$PREFIX-sas/$OCT/$RUN2/part_0_0002.csv.gz
 for f in "403|3|HTTP 403 \\(AccessDenied\\), not retried" "404|3|HTTP 404 \\(NoSuchKey\\), not retried" \
 	"truncate=100|3|failed after 5 attempts: .*"; do

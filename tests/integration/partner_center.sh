@@ -185,7 +185,12 @@ else
 		"status $st, $stored imports keep a sig=: $(cat "$TMP/out" "$TMP/err")"
 fi
 
-pb_pc_config '{"export": {"etag": "pc-secret-1", "sas_expired": false}}'
+# The manifest's blobCount against the blobs it lists: a difference is a data error, exit 1, nothing read.
+pb_pc_config '{"export": {"etag": "pc-count-1", "sas_expired": false, "blob_count": 7}}'
+run blobcount 1 ingest --month "$MONTH"
+check "a manifest whose blobCount is not the blobs it lists: exit 1 naming both figures, nothing committed" \
+	"1|1|$before" "$GOT|$(grep -c 'the manifest declares 7 blobs (blobCount) but lists [0-9]*$' "$TMP/err")|$(committed)"
+pb_pc_config '{"export": {"etag": "pc-secret-1", "blob_count": null}}'
 curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
 run badsecret 3 env AZURE_CLIENT_SECRET=NotTheSecret-42 "$PBI" --format partner-center --no-progress --month "$MONTH"
 st=$GOT
