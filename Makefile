@@ -269,6 +269,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/integration/ingest_review.sh
 	PB_BIN=$(BIN) bash tests/corpus/ingest.sh
 	PB_BIN=$(BIN) bash tests/integration/fetch.sh
+	PB_BIN=$(BIN) bash tests/integration/tls.sh
 	PB_BIN=$(BIN) bash tests/integration/azure.sh
 	PB_BIN=$(BIN) bash tests/integration/partner_center.sh
 	PB_BIN=$(BIN) bash tests/integration/accounts.sh
