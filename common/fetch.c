@@ -424,6 +424,8 @@ static int judge_status(struct pb_fetch *f, struct pb_buf *why)
 /* How an attempt ended: 0 when the body is complete, 1 to retry, -1 on a final failure (why says it). */
 static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 {
+	long connect_code = 0;
+
 	pb_buf_reset(why);
 	if (pb_ring_stopped(&f->ring)) {
 		pb_buf_addstr(why, "stopped");
@@ -444,7 +446,12 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 	}
 	if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR)
 		return judge_status(f, why);
-	pb_buf_addstr(why, f->curl_err[0] ? f->curl_err : curl_easy_strerror(rc));
+	/* The proxy refused the tunnel for want of (the right) credentials: asking again changes nothing. */
+	if (curl_easy_getinfo(f->curl, CURLINFO_HTTP_CONNECTCODE, &connect_code) == CURLE_OK && connect_code == 407) {
+		pb_buf_addstr(why, "the proxy refused the request: HTTP 407 (Proxy Authentication Required)");
+		return -1;
+	}
+	pb_url_add_text(why, f->curl_err[0] ? f->curl_err : curl_easy_strerror(rc));
 	switch (rc) {
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:

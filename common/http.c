@@ -99,7 +99,7 @@ static void no_answer(const struct pb_http_request *rq, CURLcode rc, const char 
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		pb_buf_addf(err, "no answer within %ld s", timeout_s);
 	else
-		pb_buf_addstr(err, detail[0] ? detail : curl_easy_strerror(rc));
+		pb_url_add_text(err, detail[0] ? detail : curl_easy_strerror(rc));
 }
 
 int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, int *timed_out, struct pb_buf *err)

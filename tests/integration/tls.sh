@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# TLS, for real: a loopback https server (faultproxy serving a folder laid out like a bucket) whose certificate
+# TLS and proxies, for real: a loopback https server (faultproxy serving a folder laid out like a bucket) whose certificate
 # a test CA made here signed. Without the CA a download is refused (exit 3, a message naming the certificate
 # problem); with it, given as --cacert, CURL_CA_BUNDLE or SSL_CERT_FILE, the same totals as the files on disk.
 # An expired certificate and one for another host name are refused even with the CA. Every certificate is
@@ -54,8 +54,9 @@ printf '{"assemblyId":"asm-1","bucket":"cur","billingPeriod":{"start":"20261001T
 run() {
 	local want=$1
 	shift
-	BEFORE=0
+	BEFORE=0 LOGSEEN=0
 	[ -n "${FAULT_PID:-}" ] && BEFORE=$(pb_fault_count daily-Manifest.json)
+	[ -n "${PROXY_PID:-}" ] && LOGSEEN=$(wc -l <"$PROXY_LOG")
 	"$@" >"$TMP/out" 2>"$TMP/err"
 	GOT=$?
 	[ "$GOT" -eq "$want" ]
@@ -102,7 +103,57 @@ run 2 ingest --cacert "$C/missing.crt"
 check "--cacert FILE that cannot be read: exit 2 before anything is sent" \
 	"2|pb-ingest: --cacert: cannot read '$C/missing.crt': No such file or directory|0" \
 	"$GOT|$(head -1 "$TMP/err")|$(($(pb_fault_count daily-Manifest.json) - BEFORE))"
+
+# Proxies from the environment, as libcurl takes them: https_proxy or HTTPS_PROXY for https (a CONNECT tunnel),
+# http_proxy (lowercase only: libcurl ignores HTTP_PROXY) for http, NO_PROXY or no_proxy for the hosts that
+# go direct. The loopback proxy logs every request; credentials in a proxy URL are never shown.
+pb_proxy_start >/dev/null || exit 1
+PORT=${FAULT_ENDPOINT##*:}
+# via x PATTERN: how many lines of the proxy's log matching PATTERN the last run added.
+via() { tail -n +$((LOGSEEN + 1)) "$PROXY_LOG" | grep -c "$2"; }
+run 0 env https_proxy="$PROXY_ENDPOINT" "$PBI" --format aws-cur --summary --no-progress --cacert "$C/ca.crt" \
+	--source "$FAULT_ENDPOINT/cur/cur/daily" --month 2026-10
+same "https_proxy: the same totals through the proxy"
+check "https_proxy: the manifest and both parts went through CONNECT tunnels" "3" "$(via x "^CONNECT 127.0.0.1:$PORT auth=no 200$")"
+run 0 env HTTPS_PROXY="$PROXY_ENDPOINT" "$PBI" --format aws-cur --summary --no-progress --cacert "$C/ca.crt" \
+	--source "$FAULT_ENDPOINT/cur/cur/daily" --month 2026-10
+same "HTTPS_PROXY: the same totals"
+check "HTTPS_PROXY: through the proxy too" "3" "$(via x "^CONNECT 127.0.0.1:$PORT ")"
+for np in NO_PROXY=127.0.0.1 no_proxy=127.0.0.1 NO_PROXY='*'; do
+	run 0 env https_proxy="$PROXY_ENDPOINT" "$np" "$PBI" --format aws-cur --summary --no-progress --cacert "$C/ca.crt" \
+		--source "$FAULT_ENDPOINT/cur/cur/daily" --month 2026-10
+	same "https_proxy with $np: the same totals"
+	check "https_proxy with $np: nothing went through the proxy" "0" "$(via x .)"
+done
+run 0 env https_proxy="http://billing:pr0xy-S3cret@127.0.0.1:${PROXY_ENDPOINT##*:}" "$PBI" --format aws-cur --summary \
+	--no-progress --cacert "$C/ca.crt" --source "$FAULT_ENDPOINT/cur/cur/daily" --month 2026-10
+same "a proxy URL with credentials: the same totals"
+check "the credentials went to the proxy as Proxy-Authorization" "3" "$(via x "auth=yes 200$")"
+pb_proxy_stop
+pb_proxy_start --auth billing:pr0xy-S3cret >/dev/null || exit 1
+run 3 env https_proxy="http://billing:NotTheS3cret@127.0.0.1:${PROXY_ENDPOINT##*:}" "$PBI" --format aws-cur --summary \
+	--no-progress --cacert "$C/ca.crt" --source "$FAULT_ENDPOINT/cur/cur/daily" --month 2026-10
+check "a proxy that refuses the credentials: exit 3, HTTP 407 named, not retried, no credential shown" \
+	"3|pb-ingest: $FAULT_ENDPOINT/cur/cur/daily/20261001-20261101/daily-Manifest.json: the proxy refused the request: HTTP 407 (Proxy Authentication Required), not retried|0|1" \
+	"$GOT|$(cat "$TMP/err")|$(grep -c -e S3cret -e billing "$TMP/err" "$TMP/out" | awk -F: '{s += $2} END {print s}')|$(via x " 407$")"
 pb_fault_stop
+pb_proxy_stop
+# http_proxy for plain http: absolute-URI requests; HTTP_PROXY is not libcurl's, and not taken.
+pb_proxy_start >/dev/null || exit 1
+pb_fault_start "$TMP/site" "" >/dev/null || exit 1
+run 0 env http_proxy="$PROXY_ENDPOINT" "$PBI" --format aws-cur --summary --no-progress \
+	--source "$FAULT_ENDPOINT/cur/cur/daily" --month 2026-10
+same "http_proxy: the same totals over plain http"
+check "http_proxy: the manifest and both parts went through the proxy" "3" "$(via x "^GET $FAULT_ENDPOINT/.* auth=no fwd$")"
+run 0 env HTTP_PROXY="$PROXY_ENDPOINT" "$PBI" --format aws-cur --summary --no-progress \
+	--source "$FAULT_ENDPOINT/cur/cur/daily" --month 2026-10
+same "HTTP_PROXY (upper case): the same totals"
+check "HTTP_PROXY (upper case) is not taken, as libcurl does not: nothing through the proxy" "0" "$(via x .)"
+run 0 env http_proxy="$PROXY_ENDPOINT" no_proxy=localhost,127.0.0.1 "$PBI" --format aws-cur --summary --no-progress \
+	--source "$FAULT_ENDPOINT/cur/cur/daily" --month 2026-10
+check "http_proxy with no_proxy=localhost,127.0.0.1: direct" "0|0" "$GOT|$(via x .)"
+pb_fault_stop
+pb_proxy_stop
 
 pb_fault_start "$TMP/site" "" --tls-cert "$C/expired.crt" --tls-key "$C/expired.key" >/dev/null || exit 1
 run 3 ingest --cacert "$C/ca.crt"
