@@ -664,6 +664,24 @@ no_sas "SAS, a manifest gone while it was read: exit 3, the note names it withou
 	"^pb-ingest: $(re "$FAULT_ENDPOINT/costexports/$PREFIX-sas/$OCT/$RUN2/manifest.json"): gone while it was read \\(skipped\\)$"
 pb_fault_stop
 
+# Blob Storage over https (the same export behind a loopback TLS proxy whose certificate a test CA signed):
+# refused without the CA, exit 3, the listing named without its SAS; with --cacert, the totals of plain http.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.crt" -days 2 -subj /CN=pb-test-ca \
+	>/dev/null 2>&1 && openssl req -newkey rsa:2048 -nodes -keyout "$TMP/tls.key" -out "$TMP/tls.csr" \
+	-subj /CN=127.0.0.1 >/dev/null 2>&1 && printf 'subjectAltName=IP:127.0.0.1\n' >"$TMP/tls.ext" &&
+	openssl x509 -req -in "$TMP/tls.csr" -CA "$TMP/ca.crt" -CAkey "$TMP/ca.key" -CAcreateserial -days 2 \
+		-extfile "$TMP/tls.ext" -out "$TMP/tls.crt" >/dev/null 2>&1 || notok "make a CA and a certificate"
+run 0 ingest --summary --source "$AZURITE_BLOB_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+cp "$TMP/out" "$TMP/want-tls.csv"
+pb_fault_start "$AZURITE_BLOB_ENDPOINT" "" --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" >/dev/null || exit 1
+run 3 ingest --summary --source "$FAULT_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+no_sas "Blob Storage over https without the CA: exit 3, what TLS said, no SAS shown" 3 \
+	"^pb-ingest: .*$(re "$FAULT_ENDPOINT/costexports").*SSL certificate problem: unable to get local issuer certificate"
+run 0 ingest --summary --cacert "$TMP/ca.crt" --source "$FAULT_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+check "Blob Storage over https with --cacert: the listing, the manifest and the blobs, the totals of plain http" \
+	"0|$(cat "$TMP/want-tls.csv")|https" "$GOT|$(cat "$TMP/out")|${FAULT_ENDPOINT%%:*}"
+pb_fault_stop
+
 # 7. The Shared Key goes only over https to the account's own endpoint, or to a loopback address (azurite):
 # anything else is refused before a request is made, exit 2, naming the URL. A loopback HTTP proxy (http_proxy)
 # stands in for every other host and logs what reached it, and with which headers.
