@@ -108,7 +108,8 @@ static int add_one(struct pb_reduce *names, struct pb_text account, enum pb_name
 	n.category.ptr = k;
 	n.category.len = strlen(k);
 	n.service = name;
-	n.region.ptr = n.currency.ptr = "";
+	/* Every text set: past the cap the reduction compares them all, a NULL one included (UBSan). */
+	n.region.ptr = n.currency.ptr = n.charge_type.ptr = "";
 	return pb_reduce_add(names, &n);
 }
 
