@@ -268,6 +268,7 @@ SUITES := \
 	tests/integration/azure.sh \
 	tests/integration/partner_center.sh \
 	tests/integration/fetch.sh \
+	tests/integration/tls.sh \
 	tests/corpus/ingest.sh \
 	tests/integration/ingest_review.sh \
 	tests/integration/jobs.sh \

@@ -12,6 +12,7 @@
 #include "cmd_proposal.h"
 #include "date.h"
 #include "exitcode.h"
+#include "http.h"
 #include "log.h"
 #include "text.h"
 
@@ -223,7 +224,7 @@ static void print_usage(FILE *out)
 	const struct command *c;
 
 	fprintf(out,
-		"usage: pb-accounts [--log-format plain|json] COMMAND [options]\n"
+		"usage: pb-accounts [--log-format plain|json] [--cacert FILE] COMMAND [options]\n"
 		"\n"
 		"CLC accounts, the terms accepted for them, their eligibility for AWS and Azure, the mapping of\n"
 		"partner accounts to them over time, and their Azure customers in Partner Center. The database is\n"
@@ -235,6 +236,8 @@ static void print_usage(FILE *out)
 		"\n"
 		"  --log-format FORMAT   messages on stderr as plain lines (the default) or JSON lines; before or\n"
 		"                        after the command\n"
+		"  --cacert FILE         before the command: trust the certificates in FILE (PEM) for https\n"
+		"                        (default: CURL_CA_BUNDLE, else SSL_CERT_FILE, else the system's)\n"
 		"\n'pb-accounts COMMAND --help' describes a command; 'man pb-accounts' says more.\n%s",
 		exit_codes);
 }
@@ -478,14 +481,27 @@ static int global_options(struct pb_cli *cli, int argc, char **argv, int *status
 	int i = 1;
 
 	*status = EXIT_OK;
-	while (i < argc && strncmp(argv[i], "--log-format", 12) == 0 && (argv[i][12] == '=' || !argv[i][12])) {
-		const char *v = argv[i][12] ? argv[i] + 13 : i + 1 < argc ? argv[i + 1] : NULL;
+	for (;;) {
+		if (i < argc && strncmp(argv[i], "--log-format", 12) == 0 && (argv[i][12] == '=' || !argv[i][12])) {
+			const char *v = argv[i][12] ? argv[i] + 13 : i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!v || log_format(cli, v) < 0) {
-			pb_cli_bad_value(cli, "log-format", "plain or json", v ? v : "");
-			return -1;
+			if (!v || log_format(cli, v) < 0) {
+				pb_cli_bad_value(cli, "log-format", "plain or json", v ? v : "");
+				return -1;
+			}
+			i += argv[i][12] ? 1 : 2;
+		} else if (i < argc && strncmp(argv[i], "--cacert", 8) == 0 && (argv[i][8] == '=' || !argv[i][8])) {
+			const char *v = argv[i][8] ? argv[i] + 9 : i + 1 < argc ? argv[i + 1] : NULL;
+
+			if (!v || pb_tls_check_ca_option(v) < 0) {
+				if (!v)
+					pb_cli_usage(cli, "--cacert needs a FILE");
+				return -1;
+			}
+			i += argv[i][8] ? 1 : 2;
+		} else {
+			break;
 		}
-		i += argv[i][12] ? 1 : 2;
 	}
 	if (i >= argc) {
 		print_usage(stderr);

@@ -48,7 +48,8 @@ struct pb_fetch {
 	long status;
 	int body_ok;
 	char etag[256];
-	char location[1024]; /* of a redirect answer */
+	char location[1024];		/* of a redirect answer */
+	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
 	long retry_after;
 	struct pb_buf errbody;
@@ -326,10 +327,13 @@ static void set_options(struct pb_fetch *f)
 	curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(f->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(f->curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	/* TLS certificates are verified (libcurl's default, stated); proxies come from the environment. */
-	curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (f->opts.s3 && f->opts.s3->ca_bundle)
+	/*
+	 * TLS certificates are verified (libcurl's default, stated), against --cacert, else AWS_CA_BUNDLE for
+	 * the S3 endpoint, else CURL_CA_BUNDLE or SSL_CERT_FILE; proxies come from the environment.
+	 */
+	curl_easy_setopt(f->curl, CURLOPT_ERRORBUFFER, f->curl_err);
+	pb_tls_setopt(f->curl);
+	if (f->opts.s3 && f->opts.s3->ca_bundle && !pb_tls_ca_given())
 		curl_easy_setopt(f->curl, CURLOPT_CAINFO, f->opts.s3->ca_bundle);
 }
 
@@ -420,6 +424,8 @@ static int judge_status(struct pb_fetch *f, struct pb_buf *why)
 /* How an attempt ended: 0 when the body is complete, 1 to retry, -1 on a final failure (why says it). */
 static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 {
+	long connect_code = 0;
+
 	pb_buf_reset(why);
 	if (pb_ring_stopped(&f->ring)) {
 		pb_buf_addstr(why, "stopped");
@@ -440,7 +446,12 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 	}
 	if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR)
 		return judge_status(f, why);
-	pb_buf_addstr(why, curl_easy_strerror(rc));
+	/* The proxy refused the tunnel for want of (the right) credentials: asking again changes nothing. */
+	if (curl_easy_getinfo(f->curl, CURLINFO_HTTP_CONNECTCODE, &connect_code) == CURLE_OK && connect_code == 407) {
+		pb_buf_addstr(why, "the proxy refused the request: HTTP 407 (Proxy Authentication Required)");
+		return -1;
+	}
+	pb_url_add_text(why, f->curl_err[0] ? f->curl_err : curl_easy_strerror(rc));
 	switch (rc) {
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
@@ -468,6 +479,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	pb_buf_reset(&f->errbody);
 	set_options(f);
 	add_headers(f, &rq);
+	f->curl_err[0] = '\0';
 	rc = curl_easy_perform(f->curl);
 	request_release(&rq);
 	return judge(f, rc, why);

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "retry.h"
 #include "url.h"
 
@@ -97,7 +99,7 @@ static void no_answer(const struct pb_http_request *rq, CURLcode rc, const char 
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		pb_buf_addf(err, "no answer within %ld s", timeout_s);
 	else
-		pb_buf_addstr(err, detail[0] ? detail : curl_easy_strerror(rc));
+		pb_url_add_text(err, detail[0] ? detail : curl_easy_strerror(rc));
 }
 
 int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, int *timed_out, struct pb_buf *err)
@@ -136,8 +138,7 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	pb_tls_setopt(c);
 	if (rq->user_agent)
 		curl_easy_setopt(c, CURLOPT_USERAGENT, rq->user_agent);
 	if (strcmp(rq->method, "HEAD") == 0) {
@@ -231,4 +232,50 @@ void pb_http_add_path_value(struct pb_buf *b, const char *s)
 void pb_http_add_path(struct pb_buf *b, const char *s)
 {
 	add_encoded(b, s, "%20", 1);
+}
+
+/* Set once by the option parser, before any thread starts. */
+static const char *tls_ca_option;
+
+void pb_tls_set_ca_file(const char *path)
+{
+	tls_ca_option = path;
+}
+
+int pb_tls_ca_given(void)
+{
+	return tls_ca_option != NULL;
+}
+
+const char *pb_tls_ca_file(void)
+{
+	const char *e;
+
+	if (tls_ca_option)
+		return tls_ca_option;
+	e = getenv("CURL_CA_BUNDLE");
+	if (e && *e)
+		return e;
+	e = getenv("SSL_CERT_FILE");
+	return e && *e ? e : NULL;
+}
+
+void pb_tls_setopt(void *curl)
+{
+	const char *ca = pb_tls_ca_file();
+
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
+}
+
+int pb_tls_check_ca_option(const char *path)
+{
+	if (access(path, R_OK) != 0) {
+		pb_error("--cacert: cannot read '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	pb_tls_set_ca_file(path);
+	return 0;
 }

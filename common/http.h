@@ -49,6 +49,21 @@ void pb_http_response_release(struct pb_http_response *rs);
 int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retry *retry, struct pb_http_response *rs,
 		     int *timed_out, struct pb_buf *err);
 
+/*
+ * TLS: every connection verifies the server's certificate and host name; nothing turns that off. The
+ * certificates trusted are those of the file --cacert names (pb_tls_set_ca_file, before any request), else
+ * of CURL_CA_BUNDLE, else of SSL_CERT_FILE, else the system's.
+ */
+void pb_tls_set_ca_file(const char *path);
+/* The file given by --cacert, else CURL_CA_BUNDLE or SSL_CERT_FILE when set, else NULL (the system's). */
+const char *pb_tls_ca_file(void);
+/* 1 when --cacert was given (it then wins over AWS_CA_BUNDLE too). */
+int pb_tls_ca_given(void);
+/* Sets verification and the trusted certificates on a libcurl easy handle (a CURL *). */
+void pb_tls_setopt(void *curl);
+/* Checks --cacert's FILE at the start: 0, or -1 after saying why it cannot be read. */
+int pb_tls_check_ca_option(const char *path);
+
 /* libcurl's global initialization, done once for the process (pthread_once): every user of libcurl calls it first. */
 void pb_http_global_init(void);
 

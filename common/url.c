@@ -89,6 +89,33 @@ void pb_url_message(struct pb_buf *b, const char *url)
 	pb_buf_addstr(b, ": ");
 }
 
+void pb_url_add_text(struct pb_buf *b, const char *text)
+{
+	size_t word = b->len;
+	const char *p;
+
+	for (p = text; *p; p++) {
+		if (*p == '@') {
+			/* Cut back to the word's start, or to just after its "://". */
+			size_t k;
+
+			for (k = word; k + 3 <= b->len; k++)
+				if (memcmp(b->ptr + k, "://", 3) == 0) {
+					word = k + 3;
+					break;
+				}
+			if (!b->failed && b->len > word) {
+				b->len = word;
+				b->ptr[word] = '\0';
+			}
+			continue;
+		}
+		pb_buf_addch(b, *p);
+		if (*p == ' ' || *p == '\'' || *p == '"' || *p == '(' || *p == '<')
+			word = b->len;
+	}
+}
+
 char *pb_url_redact(const char *url)
 {
 	struct pb_buf b = PB_BUF_INIT;

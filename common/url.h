@@ -13,6 +13,13 @@
  */
 void pb_url_add(struct pb_buf *b, const char *url);
 
+/*
+ * Appends text from another library (libcurl's error buffer) to b with the credentials of any URL in it
+ * left out: whatever comes before an '@' in the same word ("'http://user:secret@proxy:3128'" shows as
+ * "'http://proxy:3128'"). libcurl quotes a bad proxy setting whole.
+ */
+void pb_url_add_text(struct pb_buf *b, const char *text);
+
 /* Empties b and starts a message about url: the URL as pb_url_add shows it, then ": ". */
 void pb_url_message(struct pb_buf *b, const char *url);
 

@@ -22,7 +22,7 @@ static const char *const legacy_names[CUR_NCOLS][PB_MAX_ALT] = {
 	[CUR_REGION] = {"product/regionCode", "product/region"},
 	[CUR_INVOICE] = {"bill/InvoiceId"},
 	[CUR_ACCOUNT_NAME] = {"lineItem/UsageAccountName"},
-	/* Legacy reports spread tags over resourceTags/user:KEY columns; only CUR 2.0's map is read. */
+	/* Legacy reports spread tags over resourceTags/user:KEY columns: see bind_tags. */
 	[CUR_TAGS] = {NULL},
 	[CUR_SKU] = {"product/sku"},
 	[CUR_PRICING_UNIT] = {"pricing/unit"},
@@ -64,6 +64,96 @@ const char *pb_aws_cur_column_name(const struct pb_aws_cur *a, int col)
 	return a->cur2 ? cur2_names[col][0] : legacy_names[col][0];
 }
 
+#define TAG_PREFIX "resourceTags/"
+
+/*
+ * The key CUR 2.0 gives in resource_tags to a legacy tag column's KEY (after resourceTags/): an underscore
+ * before each capital that does not follow one, capitals lowered, and anything but letters and digits an
+ * underscore (user:CostCenter is user_cost_center, aws:createdBy aws_created_by). Returns its length, or 0
+ * when it does not fit in room.
+ */
+static size_t tag_key(const char *p, size_t n, char *out, size_t room)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (k + 3 > room)
+			return 0;
+		if (ch >= 'A' && ch <= 'Z') {
+			if (k && out[k - 1] != '_')
+				out[k++] = '_';
+			out[k++] = (char)(ch - 'A' + 'a');
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
+			out[k++] = (char)ch;
+		} else {
+			out[k++] = '_';
+		}
+	}
+	out[k] = '\0';
+	return k;
+}
+
+/* Finds a legacy report's resourceTags/ columns. Returns 0, or -1 with err set when there are too many. */
+static int bind_tags(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *err, size_t *field)
+{
+	size_t i, used = 0, plen = strlen(TAG_PREFIX), k;
+
+	for (i = 0; i < c->nfields; i++) {
+		const struct pb_csv_field *f = &c->fields[i];
+
+		if (f->len <= plen || strncasecmp(f->ptr, TAG_PREFIX, plen) != 0)
+			continue;
+		k = a->ntags < CUR_MAX_TAGS
+			    ? tag_key(f->ptr + plen, f->len - plen, a->tag_names + used, sizeof(a->tag_names) - used)
+			    : 0;
+		if (k == 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err,
+				    "more tag columns (resourceTags/) than can be read: at most %d, with keys of %d "
+				    "bytes in all",
+				    CUR_MAX_TAGS, CUR_TAG_NAMES);
+			*field = i;
+			return -1;
+		}
+		a->tag_field[a->ntags] = (uint32_t)i;
+		a->tag_name[a->ntags++] = (uint32_t)used;
+		used += k + 1;
+	}
+	return 0;
+}
+
+int pb_aws_cur_legacy_tags(const struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *out)
+{
+	size_t k, i;
+
+	pb_buf_reset(out);
+	pb_buf_addch(out, '{');
+	for (k = 0; k < a->ntags; k++) {
+		const struct pb_csv_field *f = &c->fields[a->tag_field[k]];
+
+		if (f->len == 0)
+			continue;
+		if (out->len > 1)
+			pb_buf_addch(out, ',');
+		pb_buf_addf(out, "\"%s\":\"", a->tag_names + a->tag_name[k]);
+		for (i = 0; i < f->len; i++) {
+			unsigned char ch = (unsigned char)f->ptr[i];
+
+			if (ch == '"' || ch == '\\')
+				pb_buf_addf(out, "\\%c", ch);
+			else if (ch < 0x20)
+				pb_buf_addf(out, "\\u%04x", ch);
+			else
+				pb_buf_addch(out, (char)ch);
+		}
+		pb_buf_addch(out, '"');
+	}
+	pb_buf_addch(out, '}');
+	return out->failed ? -1 : 0;
+}
+
 int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *err, size_t *field)
 {
 	size_t i;
@@ -77,6 +167,8 @@ int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf 
 			a->cur2 = 0;
 	if (pb_find_columns(c, a->cur2 ? cur2_names : legacy_names, CUR_NCOLS, a->alt, err, field) < 0)
 		return -1;
+	if (!a->cur2 && bind_tags(a, c, err, field) < 0)
+		return -1;
 	for (k = 0; k < CUR_NREQUIRED; k++) {
 		if (a->alt[k][0] < 0) {
 			pb_buf_reset(err);
@@ -89,7 +181,11 @@ int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf 
 
 size_t pb_aws_cur_columns(const struct pb_aws_cur *a, size_t *out)
 {
-	return pb_found_columns(a->alt, CUR_NCOLS, out);
+	size_t n = pb_found_columns(a->alt, CUR_NCOLS, out), k;
+
+	for (k = 0; k < a->ntags; k++)
+		out[n++] = a->tag_field[k];
+	return n;
 }
 
 const char *pb_aws_cur_category(const char *t, size_t n)

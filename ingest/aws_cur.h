@@ -34,6 +34,13 @@ enum {
 	CUR_NCOLS
 };
 
+/*
+ * Legacy reports' resourceTags/KEY columns read (the rest are left), and the room for their keys as CUR 2.0
+ * names them in resource_tags ("resourceTags/user:CostCenter" is user_cost_center).
+ */
+#define CUR_MAX_TAGS 512
+#define CUR_TAG_NAMES 32768
+
 /* Per-file state: where the columns are, and what was noticed along the way. */
 struct pb_aws_cur {
 	/*
@@ -42,6 +49,11 @@ struct pb_aws_cur {
 	 */
 	long alt[CUR_NCOLS][PB_MAX_ALT];
 	int cur2;
+	/* Legacy resourceTags/ columns: their fields, and their keys (offsets into tag_names, each ended by NUL). */
+	size_t ntags;
+	uint32_t tag_field[CUR_MAX_TAGS];
+	uint32_t tag_name[CUR_MAX_TAGS];
+	char tag_names[CUR_TAG_NAMES];
 	/* The last billing period text seen and its month, since every line repeats it. */
 	char last_bill[40];
 	size_t last_bill_len;
@@ -61,7 +73,17 @@ int pb_aws_cur_bind(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf 
 int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		   struct pb_buf *err, size_t *field);
 
-/* Writes the indexes of every column this format reads into cols (CUR_NCOLS * PB_MAX_ALT room); returns the count. */
+/*
+ * The tags of the current record of a legacy report, as the flat JSON object CUR 2.0 writes in
+ * resource_tags: {"user_cost_center":"cc-1004",...}, empty values left out. Returns 0, or -1 when memory
+ * cannot be had.
+ */
+int pb_aws_cur_legacy_tags(const struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *out);
+
+/*
+ * Writes the indexes of every column this format reads into cols (CUR_NCOLS * PB_MAX_ALT + CUR_MAX_TAGS
+ * room); returns the count.
+ */
 size_t pb_aws_cur_columns(const struct pb_aws_cur *a, size_t *cols);
 
 /* The canonical name of a column in this file's naming, for messages. */

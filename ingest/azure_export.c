@@ -268,6 +268,8 @@ static const struct blob *find_blob(const struct listing *l, const char *name)
 struct run_info {
 	char *run_id, *submitted, *manifest;
 	char **blobs;
+	struct pb_part_decl *decl; /* what the manifest declares of each blob */
+	struct pb_part_decl total; /* and of the whole run */
 	size_t nblobs;
 };
 
@@ -281,6 +283,7 @@ static void run_release(struct run_info *r)
 	for (i = 0; i < r->nblobs; i++)
 		free(r->blobs[i]);
 	free(r->blobs);
+	free(r->decl);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -362,12 +365,13 @@ static int check_blobs(json_t *blobs, const char *shown, const char *id, const s
 	size_t i;
 
 	r->blobs = calloc(json_array_size(blobs) + 1, sizeof(*r->blobs));
-	if (!r->blobs)
+	r->decl = calloc(json_array_size(blobs) + 1, sizeof(*r->decl));
+	if (!r->blobs || !r->decl)
 		goto nomem;
 	json_array_foreach(blobs, i, v)
 	{
 		const char *bn = jstr(v, "blobName", NULL);
-		json_t *bc = json_object_get(v, "byteCount");
+		struct pb_part_decl *d = &r->decl[i];
 		const struct blob *b;
 
 		if (!bn || !*bn) {
@@ -375,8 +379,15 @@ static int check_blobs(json_t *blobs, const char *shown, const char *id, const s
 			pb_buf_addf(err, "%s: blobs[%zu] has no blobName", shown, i);
 			return -1;
 		}
+		if (pb_manifest_figure(v, "byteCount", PB_DECL_BYTES, d) < 0 ||
+		    pb_manifest_figure(v, "dataRowCount", PB_DECL_ROWS, d) < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%s: blobs[%zu] (%s): byteCount and dataRowCount must be whole numbers", shown,
+				    i, bn);
+			return -1;
+		}
 		b = find_blob(l, bn);
-		if (!b || (json_is_integer(bc) && json_integer_value(bc) != b->size)) {
+		if (!b || ((d->declared & PB_DECL_BYTES) && (b->size < 0 || d->bytes != (uint64_t)b->size))) {
 			pb_buf_addf(why, "%s: run %s is incomplete: %s is %s", shown, id, bn,
 				    b ? "not the size the manifest gives" : "missing");
 			return 1;
@@ -391,6 +402,30 @@ nomem:
 	pb_buf_reset(err);
 	pb_buf_addstr(err, "out of memory");
 	return -1;
+}
+
+/*
+ * The figures a manifest declares of the whole run: byteCount and dataRowCount (checked against what is
+ * read), blobCount (against its blobs[]). Returns 0, or -1 with err set.
+ */
+static int check_totals(json_t *root, const char *shown, struct run_info *r, struct pb_buf *err)
+{
+	json_t *bc = json_object_get(root, "blobCount");
+
+	if (pb_manifest_figure(root, "byteCount", PB_DECL_BYTES, &r->total) < 0 ||
+	    pb_manifest_figure(root, "dataRowCount", PB_DECL_ROWS, &r->total) < 0 ||
+	    (bc && (!json_is_integer(bc) || json_integer_value(bc) < 0))) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: byteCount, dataRowCount and blobCount must be whole numbers", shown);
+		return -1;
+	}
+	if (bc && (uint64_t)json_integer_value(bc) != r->nblobs) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: the manifest declares %lld blobs (blobCount) but lists %zu", shown,
+			    (long long)json_integer_value(bc), r->nblobs);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -422,7 +457,7 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 		goto out;
 	}
 	rc = check_blobs(json_object_get(root, "blobs"), shown, jstr(root, "runInfo", "runId"), l, r, why, err);
-	if (rc != 0)
+	if (rc != 0 || (rc = check_totals(root, shown, r, err)) != 0)
 		goto out;
 	r->run_id = strdup(jstr(root, "runInfo", "runId"));
 	r->submitted = strdup(jstr(root, "runInfo", "submittedTime"));
@@ -500,6 +535,9 @@ int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t mont
 	m->assembly_id = best.run_id;
 	best.manifest = best.run_id = NULL;
 	m->period_start = month;
+	m->decl = best.decl;
+	m->total = best.total;
+	best.decl = NULL;
 	m->parts = calloc(best.nblobs + 1, sizeof(*m->parts));
 	if (!m->parts)
 		goto nomem;

@@ -129,7 +129,7 @@ static int load_pc_export(const struct pb_ingest_options *o, struct pb_manifest 
 	if (rc != 0)
 		pb_error("%s", pb_buf_str(&err));
 	pb_buf_release(&err);
-	return rc == 0 ? 0 : rc == -2 ? PB_ERR_USAGE : PB_ERR_DEPENDENCY;
+	return rc == 0 ? 0 : rc == -2 ? PB_ERR_USAGE : rc == -3 ? PB_ERR_DATA : PB_ERR_DEPENDENCY;
 }
 
 /* The newest complete run of an Azure export in Blob Storage. */
@@ -406,13 +406,19 @@ static int read_all(struct run *run)
 	r->nparts = run->nfiles;
 	if (r->progress.out)
 		pb_progress_set_total(&r->progress, plain_bytes(run->files, run->nfiles));
+	r->manifest = run->man.url;
+	r->columns = (const char *const *)run->man.columns;
+	r->ncolumns = run->man.ncolumns;
 	for (k = 0; k < run->nfiles; k++) {
 		r->part = k;
+		r->decl = run->man.decl ? &run->man.decl[k] : NULL;
 		if (pb_read_file(r, run->files[k]) < 0 || r->errors)
 			break;
 		if (r->store)
 			pb_test_pause("read");
 	}
+	if (!r->errors)
+		pb_read_check_total(r, &run->man.total);
 	if (r->errors) {
 		pb_store_fail(run->conn, &run->im, pb_buf_str(&r->first_error));
 		return r->remote_failed ? PB_ERR_DEPENDENCY : PB_ERR_DATA;

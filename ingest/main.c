@@ -10,6 +10,7 @@
 #include "date.h"
 #include "exitcode.h"
 #include "format.h"
+#include "http.h"
 #include "ingest.h"
 #include "log.h"
 #include "options.h"
@@ -44,6 +45,7 @@ enum {
 	OPT_TAG_KEYS,
 	OPT_RULES,
 	OPT_LOG_FORMAT,
+	OPT_CACERT,
 };
 
 /* What the command line said, beyond the options modules read. */
@@ -85,6 +87,8 @@ static void usage(FILE *out)
 		"                       else config/mapping-rules)\n"
 		"  --endpoint URL       an S3-compatible endpoint for s3:// files (default: AWS_ENDPOINT_URL)\n"
 		"  --stall-timeout S    a download that moves no byte for S seconds is retried (default 30)\n"
+		"  --cacert FILE        trust the certificates in FILE (PEM) for https (default: CURL_CA_BUNDLE,\n"
+		"                       else SSL_CERT_FILE, else the system's; AWS_CA_BUNDLE for the S3 endpoint)\n"
 		"  --invoice ID         partner-center without files: the billed usage of invoice ID\n"
 		"                       (default: the unbilled usage of --month, the current or last month)\n"
 		"  --currency CODE      partner-center unbilled usage: its currency (default USD)\n"
@@ -208,6 +212,8 @@ static int option(struct args *a, int ch, const char *v)
 	case OPT_ENDPOINT:
 		a->o.endpoint = v;
 		return 0;
+	case OPT_CACERT:
+		return pb_tls_check_ca_option(v);
 	case OPT_INVOICE:
 		a->o.invoice = v;
 		return 0;
@@ -251,6 +257,7 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"source", required_argument, NULL, OPT_SOURCE},
 		{"endpoint", required_argument, NULL, OPT_ENDPOINT},
 		{"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+		{"cacert", required_argument, NULL, OPT_CACERT},
 		{"month", required_argument, NULL, OPT_MONTH},
 		{"history", no_argument, NULL, OPT_HISTORY},
 		{"summary", optional_argument, NULL, OPT_SUMMARY},

@@ -1,7 +1,11 @@
-/* Reading report manifests with jansson: only strings are taken from them, never numbers. */
+/*
+ * Reading report manifests with jansson: strings, and the whole numbers they declare of their parts
+ * (never money).
+ */
 #include "manifest.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -131,6 +135,62 @@ static int period_day(const char *s, int32_t *day)
 	return strlen(s) >= 10 ? pb_date_parse_iso(s, 10, day) : -1;
 }
 
+int pb_manifest_figure(const json_t *o, const char *name, unsigned flag, struct pb_part_decl *d)
+{
+	json_t *v = json_object_get(o, name);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	d->bytes = flag == PB_DECL_BYTES ? (uint64_t)json_integer_value(v) : d->bytes;
+	d->rows = flag == PB_DECL_ROWS ? (uint64_t)json_integer_value(v) : d->rows;
+	d->declared |= flag;
+	return 0;
+}
+
+/*
+ * The header a legacy manifest declares: columns[] of {category, name}, each the header's "category/name".
+ * An empty or absent list declares nothing. Returns 0, or -1 with err set.
+ */
+static int read_columns(struct pb_manifest *m, json_t *cols, const char *url, struct pb_buf *err)
+{
+	json_t *v;
+	size_t i;
+
+	if (!cols || (json_is_array(cols) && json_array_size(cols) == 0))
+		return 0;
+	if (!json_is_array(cols)) {
+		pb_url_message(err, url);
+		pb_buf_addstr(err, "columns is not a list");
+		return -1;
+	}
+	m->columns = calloc(json_array_size(cols), sizeof(*m->columns));
+	if (!m->columns)
+		goto nomem;
+	json_array_foreach(cols, i, v)
+	{
+		const char *cat = json_string_value(json_object_get(v, "category"));
+		const char *name = json_string_value(json_object_get(v, "name"));
+
+		if (!cat || !*cat || !name || !*name) {
+			pb_url_message(err, url);
+			pb_buf_addf(err, "column %zu has no category and name", i + 1);
+			return -1;
+		}
+		if (asprintf(&m->columns[i], "%s/%s", cat, name) < 0) {
+			m->columns[i] = NULL;
+			goto nomem;
+		}
+		m->ncolumns++;
+	}
+	return 0;
+nomem:
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "out of memory");
+	return -1;
+}
+
 int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fetch_opts *fo, struct pb_buf *err)
 {
 	struct pb_buf body = PB_BUF_INIT;
@@ -139,7 +199,7 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 	char *bucket = NULL;
 	const char *id;
 	size_t i;
-	int ret = -1, rc;
+	int ret = -1, rc, legacy;
 
 	memset(m, 0, sizeof(*m));
 	m->url = pb_url_redact(url);
@@ -162,6 +222,7 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 	if (!id)
 		id = json_string_value(json_object_get(root, "executionId"));
 	keys = json_object_get(root, "reportKeys");
+	legacy = keys != NULL;
 	if (!keys)
 		keys = json_object_get(root, "dataFiles");
 	period = json_object_get(root, "billingPeriod");
@@ -189,6 +250,9 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 			goto out;
 		}
 	}
+	/* CUR 2.0 lists columns too, but no document says in which order its files hold them. */
+	if (legacy && read_columns(m, json_object_get(root, "columns"), url, err) < 0)
+		goto out;
 	ret = 0;
 out:
 	json_decref(root);
@@ -211,6 +275,10 @@ void pb_manifest_release(struct pb_manifest *m)
 	for (i = 0; i < m->nparts; i++)
 		free(m->parts[i]);
 	free(m->parts);
+	free(m->decl);
+	for (i = 0; i < m->ncolumns; i++)
+		free(m->columns[i]);
+	free(m->columns);
 	free(m->assembly_id);
 	free(m->url);
 	memset(m, 0, sizeof(*m));

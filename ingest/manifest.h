@@ -2,11 +2,23 @@
 #ifndef PB_MANIFEST_H
 #define PB_MANIFEST_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
 #include "fetch.h"
+
+/* Which figures of a pb_part_decl a manifest declares. */
+#define PB_DECL_BYTES 1u
+#define PB_DECL_ROWS 2u
+
+/* What a manifest declares of one part, or of the whole delivery. Zeroed: nothing. */
+struct pb_part_decl {
+	unsigned declared; /* PB_DECL_BYTES | PB_DECL_ROWS */
+	uint64_t bytes;	   /* the size as stored (compressed when it is) */
+	uint64_t rows;	   /* data rows, headers left out */
+};
 
 struct pb_manifest {
 	char *url;	   /* where it was read, as messages show it (pb_url_redact) */
@@ -14,6 +26,10 @@ struct pb_manifest {
 	int32_t period_start;
 	char **parts; /* s3:// URLs of the data files, in order */
 	size_t nparts;
+	struct pb_part_decl *decl; /* per part, or NULL when the manifest declares nothing of them */
+	struct pb_part_decl total; /* of the whole delivery */
+	char **columns;		   /* the header every part must have (legacy CUR: category/name), or NULL */
+	size_t ncolumns;
 };
 
 /*
@@ -25,12 +41,19 @@ struct pb_manifest {
 char *pb_manifest_url(const char *source, int32_t month, int cur2);
 
 /*
- * Downloads and reads the manifest at url. Legacy manifests list reportKeys (keys of their bucket),
- * CUR 2.0 ones dataFiles (s3:// URLs or keys). Returns 0, 1 when there is no manifest there (404), or -1
+ * Downloads and reads the manifest at url. Legacy manifests list reportKeys (keys of their bucket) and
+ * their columns[] ({category, name}: the header "category/name"), CUR 2.0 ones dataFiles (s3:// URLs or
+ * keys). Returns 0, 1 when there is no manifest there (404), or -1
  * with a message in err (PB_INPUT_ERR_REMOTE-like failures are reported as -3). Free with
  * pb_manifest_release.
  */
 int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fetch_opts *fo, struct pb_buf *err);
 void pb_manifest_release(struct pb_manifest *m);
+
+/*
+ * Reads the figure name of JSON object o into d (flag: PB_DECL_BYTES or PB_DECL_ROWS) when it is there.
+ * Returns 0, or -1 when it is there but not a whole number of at least 0.
+ */
+int pb_manifest_figure(const json_t *o, const char *name, unsigned flag, struct pb_part_decl *d);
 
 #endif

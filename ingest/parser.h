@@ -9,7 +9,8 @@
 enum pb_format_kind { PB_FORMAT_AWS_CUR, PB_FORMAT_AZURE_COST, PB_FORMAT_PARTNER_CENTER };
 
 /* Room pb_parser_columns needs. */
-#define PB_PARSER_MAXCOLS (((int)AZ_NCOLS > (int)CUR_NCOLS ? (int)AZ_NCOLS : (int)CUR_NCOLS) * PB_MAX_ALT)
+#define PB_PARSER_MAXCOLS \
+	(((int)AZ_NCOLS > (int)CUR_NCOLS ? (int)AZ_NCOLS : (int)CUR_NCOLS) * PB_MAX_ALT + CUR_MAX_TAGS)
 
 struct pb_parser {
 	enum pb_format_kind kind;

@@ -230,7 +230,7 @@ static int get_manifest(json_t *op, const char *loc, const char *bearer, json_t 
 /* The manifest to the blob URLs and the eTag. */
 static int read_manifest(json_t *r, const char *loc, struct pb_manifest *m, struct pb_buf *err)
 {
-	json_t *blobs = json_object_get(r, "blobs"), *b;
+	json_t *blobs = json_object_get(r, "blobs"), *b, *bc;
 	const char *root = json_string_value(json_object_get(r, "rootDirectory"));
 	const char *sas = json_string_value(json_object_get(r, "sasToken"));
 	const char *etag = json_string_value(json_object_get(r, "eTag"));
@@ -241,6 +241,18 @@ static int read_manifest(json_t *r, const char *loc, struct pb_manifest *m, stru
 		pb_buf_addstr(err,
 			      "the finished export has no usable manifest (rootDirectory, sasToken, eTag, blobs[])");
 		return -1;
+	}
+	bc = json_object_get(r, "blobCount");
+	if (bc && !json_is_integer(bc)) {
+		pb_url_message(err, loc);
+		pb_buf_addstr(err, "the manifest's blobCount is not a whole number");
+		return -3;
+	}
+	if (bc && json_integer_value(bc) != (json_int_t)json_array_size(blobs)) {
+		pb_url_message(err, loc);
+		pb_buf_addf(err, "the manifest declares %lld blobs (blobCount) but lists %zu",
+			    (long long)json_integer_value(bc), json_array_size(blobs));
+		return -3;
 	}
 	n = strlen(root);
 	while (n && root[n - 1] == '/')

@@ -21,7 +21,8 @@ struct pb_pc_export {
  * its manifest: the blob URLs (rootDirectory/name?sasToken) in m->parts, the eTag in m->assembly_id.
  * The secret and the token go only to https URLs, or plain http to a loopback address (test servers).
  * Returns 0, -2 when the credentials are not set or PB_PC_LOGIN_URL or PB_PC_GRAPH_URL is such a URL, or
- * -1 (err names the URL and what the service said; also when an answer points the token elsewhere).
+ * -1 (err names the URL and what the service said; also when an answer points the token elsewhere), or -3
+ * when the manifest's blobCount is not the number of blobs it lists (a data error).
  */
 int pb_pc_export_load(struct pb_manifest *m, const struct pb_pc_export *x, struct pb_buf *err);
 

@@ -542,6 +542,66 @@ out:
 	return ret;
 }
 
+/* Reports that the figure what of name declared by the manifest is not what was read. */
+static void figure_differs(struct pb_read *r, const char *name, const char *what, uint64_t declared, uint64_t got)
+{
+	struct pb_buf msg = PB_BUF_INIT;
+
+	pb_buf_addf(&msg, "%s: the manifest %s declares %llu %s, %llu were read", name, r->manifest,
+		    (unsigned long long)declared, what, (unsigned long long)got);
+	pb_read_report(r, name, 0, 0, msg.failed ? "a part is not what its manifest declares" : pb_buf_str(&msg));
+	pb_buf_release(&msg);
+}
+
+/* Compares what the manifest declares of a part (or of them all) with what was read of it. */
+static int check_decl(struct pb_read *r, const char *name, const struct pb_part_decl *d, uint64_t bytes, uint64_t rows)
+{
+	int ret = 0;
+
+	if (!d)
+		return 0;
+	if ((d->declared & PB_DECL_BYTES) && d->bytes != bytes) {
+		figure_differs(r, name, "bytes", d->bytes, bytes);
+		ret = -1;
+	}
+	if ((d->declared & PB_DECL_ROWS) && d->rows != rows) {
+		figure_differs(r, name, "data rows", d->rows, rows);
+		ret = -1;
+	}
+	return ret;
+}
+
+int pb_read_check_total(struct pb_read *r, const struct pb_part_decl *d)
+{
+	return check_decl(r, "the delivery", d, r->stored_bytes, r->rows);
+}
+
+/* The header of a part against the columns its manifest declares: the same names in the same order. */
+static int check_columns(struct pb_read *r, const char *name, const struct pb_csv *csv)
+{
+	struct pb_buf msg = PB_BUF_INIT;
+	size_t i, n = csv->nfields < r->ncolumns ? csv->nfields : r->ncolumns;
+
+	if (!r->columns)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strlen(r->columns[i]) != csv->fields[i].len ||
+		    memcmp(r->columns[i], csv->fields[i].ptr, csv->fields[i].len) != 0)
+			break;
+	if (i == n && csv->nfields == r->ncolumns)
+		return 0;
+	pb_buf_addf(&msg, "%s: the header is not the columns the manifest %s declares: ", name, r->manifest);
+	if (i < n)
+		pb_buf_addf(&msg, "column %zu is '%.*s', the manifest says '%s'", i + 1, (int)csv->fields[i].len,
+			    csv->fields[i].ptr, r->columns[i]);
+	else
+		pb_buf_addf(&msg, "%zu columns, the manifest declares %zu", csv->nfields, r->ncolumns);
+	pb_read_report(r, name, 0, 0,
+		       msg.failed ? "the header is not the columns its manifest declares" : pb_buf_str(&msg));
+	pb_buf_release(&msg);
+	return -1;
+}
+
 /*
  * Reads a CSV file's header and binds it (cols: the columns read). Returns 1 ready, 0 for an empty file,
  * -1 after reporting.
@@ -559,6 +619,8 @@ static int read_header(struct pb_read *r, const char *name, struct pb_csv *csv, 
 		ret = 0;
 	} else if (rc < 0) {
 		pb_read_report(r, name, csv->err_line, csv->err_col, pb_buf_str(&csv->err));
+	} else if (check_columns(r, name, csv) < 0) {
+		/* reported */
 	} else if (pb_parser_bind(parser, r->opt->kind, csv, &err, &field) < 0) {
 		pb_csv_field_pos(csv, field, &line, &col);
 		pb_read_report(r, name, line, col, pb_buf_str(&err));
@@ -659,6 +721,7 @@ static int read_csv(struct pb_read *r, const char *path)
 	struct pb_parser parser;
 	const char *name = path;
 	size_t cols[PB_PARSER_MAXCOLS], ncols = 0;
+	uint64_t rows;
 	int rc, ret = -1, csv_ready = 0;
 
 	if (open_input(r, path, store_flags(r), &in) < 0)
@@ -680,7 +743,15 @@ static int read_csv(struct pb_read *r, const char *path)
 	}
 	if (rc <= 0)
 		goto out;
+	rows = r->rows;
 	ret = read_records(r, path, name, in, &csv, &parser, cols, ncols);
+	if (ret == 0) {
+		/* A plain file split between threads was read whole; this input read its first part only. */
+		uint64_t bytes = pb_input_plain_size(in) ? pb_input_plain_size(in) : pb_input_raw_bytes(in);
+
+		r->stored_bytes += bytes;
+		ret = check_decl(r, name, r->decl, bytes, r->rows - rows);
+	}
 out:
 	if (csv_ready)
 		pb_csv_release(&csv);

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "listprice.h"
+#include "manifest.h"
 #include "options.h"
 #include "progress.h"
 #include "reduce.h"
@@ -31,6 +32,12 @@ struct pb_read {
 	struct pb_store_file *files; /* what the audit keeps of each file read, when storing */
 	size_t nfiles;
 	struct pb_buf first_error; /* recorded on a failed import */
+	/* What the delivery's manifest declares of the file read next (NULL: nothing), for messages. */
+	const char *manifest;
+	const struct pb_part_decl *decl;
+	const char *const *columns; /* the header, or NULL */
+	size_t ncolumns;
+	uint64_t stored_bytes; /* of the files read, as stored (compressed when they are) */
 };
 
 /* Prepares r for a run (store: whether it stores). Returns 0, or -1 when memory cannot be had. */
@@ -53,6 +60,12 @@ int pb_read_file(struct pb_read *r, const char *path);
 #define PB_READ_BAD_FIRST (-2)
 
 int pb_read_peek_month(struct pb_read *r, const char *path, int32_t *month);
+
+/*
+ * Compares what the manifest declares of the whole delivery (d) with what the files read held, and reports
+ * every difference. Returns 0, or -1 after reporting.
+ */
+int pb_read_check_total(struct pb_read *r, const struct pb_part_decl *d);
 
 /* Reports an error about name (line 0: no position), the first one kept for the import's record. */
 void pb_read_report(struct pb_read *r, const char *name, uint64_t line, uint32_t col, const char *msg);

@@ -108,7 +108,8 @@ static int add_one(struct pb_reduce *names, struct pb_text account, enum pb_name
 	n.category.ptr = k;
 	n.category.len = strlen(k);
 	n.service = name;
-	n.region.ptr = n.currency.ptr = "";
+	/* Every text set: past the cap the reduction compares them all, a NULL one included (UBSan). */
+	n.region.ptr = n.currency.ptr = n.charge_type.ptr = "";
 	return pb_reduce_add(names, &n);
 }
 
@@ -185,7 +186,10 @@ static int add_names(struct pb_worker *w, struct pb_csv *c, const struct pb_usag
 void pb_worker_run(struct pb_worker *w)
 {
 	struct pb_csv *c = w->csv;
-	struct pb_buf err = PB_BUF_INIT, scratch = PB_BUF_INIT;
+	struct pb_buf err = PB_BUF_INIT, scratch = PB_BUF_INIT, tags = PB_BUF_INIT;
+	/* A legacy CUR's tag columns, when tags are recorded: as CUR 2.0's resource_tags, through the same path. */
+	int legacy_tags = w->parser.kind == PB_FORMAT_AWS_CUR && w->parser.aws.ntags && w->tag_keys &&
+			  (w->tag_keys->all || w->tag_keys->n);
 	struct pb_usage u;
 	size_t field, j = 0;
 	uint64_t line, rows = 0, pos;
@@ -250,6 +254,11 @@ void pb_worker_run(struct pb_worker *w)
 			pb_reduce_bad_text(w->reduce, &at, &why);
 			text_error(w, c, at, why);
 		}
+		if (rc == 0 && legacy_tags) {
+			rc = pb_aws_cur_legacy_tags(&w->parser.aws, c, &tags) < 0 ? PB_REDUCE_ERR_NOMEM : 0;
+			u.tags.ptr = tags.ptr;
+			u.tags.len = tags.len;
+		}
 		if (rc == 0)
 			rc = add_names(w, c, &u, &scratch);
 		if (rc == PB_REDUCE_ERR_TEXT) {
@@ -272,6 +281,7 @@ void pb_worker_run(struct pb_worker *w)
 	w->lines = c->next_line - 1;
 	pb_buf_release(&err);
 	pb_buf_release(&scratch);
+	pb_buf_release(&tags);
 }
 
 void pb_worker_release(struct pb_worker *w)

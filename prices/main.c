@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "exitcode.h"
+#include "http.h"
 #include "log.h"
 #include "offer.h"
 #include "options.h"
@@ -35,6 +36,7 @@ enum {
 	OPT_LOG_FORMAT,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_CACERT,
 };
 
 enum command { CMD_NONE, CMD_LOAD, CMD_SHOW };
@@ -77,6 +79,8 @@ static void usage(FILE *out)
 		"  --source NAME        what a reload replaces (default: the URL with the services, regions and\n"
 		"                       currency asked for, or the folder of the first file)\n"
 		"  --stall-timeout S    a download that moves no byte for S seconds is retried (default 30)\n"
+		"  --cacert FILE        trust the certificates in FILE (PEM) for https (default: CURL_CA_BUNDLE,\n"
+		"                       else SSL_CERT_FILE, else the system's)\n"
 		"  --vendor VENDOR      show and --history: aws or azure\n"
 		"  --meter ID           show: an Azure meterId\n"
 		"  --sku SKU            show: an AWS SKU\n"
@@ -116,6 +120,8 @@ static int option(struct args *a, int ch, const char *v)
 	case OPT_FORMAT:
 		a->format = v;
 		return 0;
+	case OPT_CACERT:
+		return pb_tls_check_ca_option(v);
 	case OPT_URL:
 		a->o.url = v;
 		return 0;
@@ -177,6 +183,7 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"currency", required_argument, NULL, OPT_CURRENCY},
 		{"source", required_argument, NULL, OPT_SOURCE},
 		{"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+		{"cacert", required_argument, NULL, OPT_CACERT},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"vendor", required_argument, NULL, OPT_VENDOR},

@@ -572,6 +572,27 @@ def export(folder, parts, manifest=None):
                                      'startDate': '2026-10-01T00:00:00'}}).encode())
 export('empty', [('part_0_0001.csv.gz', data), ('part_0_0002.csv', b'')])
 export('badmanifest', [('part_0_0001.csv.gz', data)], manifest=b'{"blobs": [')
+# What a manifest declares against what is read: a part cut at a line boundary (its byteCount that of the cut
+# blob, as the listing shows it, but the dataRowCount of the whole), the run's dataRowCount and its blobCount.
+import gzip
+lines = [x for x in gzip.decompress(data).split(b'\n') if x]
+rows = len(lines) - 1
+cut = gzip.compress(b'\n'.join(lines[:-3]) + b'\n')
+def declared(folder, blob, body, **top):
+    base = '%s-%s/20261001-20261031/%s' % (prefix, folder, run)
+    b = {'blobName': base + '/part_0_0001.csv.gz', 'byteCount': put(base + '/part_0_0001.csv.gz', body)}
+    b.update(blob)
+    m = {'byteCount': b['byteCount'], 'blobCount': 1, 'dataRowCount': rows, 'blobs': [b],
+         'runInfo': {'runId': run, 'submittedTime': '2026-10-21T06:00:00Z', 'startDate': '2026-10-01T00:00:00'}}
+    m.update(top)
+    put(base + '/manifest.json', json.dumps(m).encode())
+declared('cutrows', {'dataRowCount': rows}, cut)
+declared('totalrows', {'dataRowCount': rows}, data, dataRowCount=rows + 1)
+declared('totalbytes', {'dataRowCount': rows}, data, byteCount=len(data) - 1)
+declared('blobcount', {'dataRowCount': rows}, data, blobCount=2)
+declared('rowsok', {'dataRowCount': rows}, data)
+with open(os.path.join(root, 'rows'), 'w') as f:
+    f.write('%d %d\n' % (rows, len(data)))
 PY
 if upload leaks; then ok "upload the exports of the error paths"; else notok "upload the exports of the error paths"; fi
 mapfile -t forms < <(sig_forms "$SIG")
@@ -600,6 +621,30 @@ no_sas "SAS, an empty part, --summary: exit 1, no SAS shown" 1 "^pb-ingest: $(re
 run 1 ingest --source "$SRC-badmanifest?$SAS" --month 2026-10
 no_sas "SAS, a manifest that is not JSON: exit 1, the manifest named without its SAS" 1 \
 	"^pb-ingest: $(re "$CONT/$PREFIX-badmanifest/$OCT/$RUNE/manifest.json"):1:[0-9]+: not an export manifest"
+# What the manifest declares is what was read, else exit 1 naming the part (or the run) and both figures.
+read -r ROWS BYTES <"$TMP/fx/leaks/rows"
+mpath() { echo "$CONT/$PREFIX-$1/$OCT/$RUNE/manifest.json"; }
+ppath() { echo "$CONT/$PREFIX-$1/$OCT/$RUNE/part_0_0001.csv.gz"; }
+run 0 ingest --summary --source "$SRC-rowsok?$SAS" --month 2026-10
+check "a run whose dataRowCount and byteCount are those read: read, exit 0" "0" "$GOT"
+run 1 ingest --source "$SRC-cutrows?$SAS" --month 2026-10
+no_sas "a part cut at a line boundary: exit 1, its dataRowCount and the rows read named, no SAS shown" 1 \
+	"^pb-ingest: $(re "$(ppath cutrows)"): the manifest $(re "$(mpath cutrows)") declares $ROWS data rows, $((ROWS - 3)) were read$"
+check "a part cut short commits nothing" "0" \
+	"$(sql "SELECT count(*) FROM pb.import WHERE source LIKE '%$PREFIX-cutrows%' AND status <> 'failed'")"
+run 1 ingest --summary --source "$SRC-cutrows?$SAS" --month 2026-10
+no_sas "a part cut at a line boundary, --summary: exit 1 likewise, nothing printed" 1 \
+	"^pb-ingest: $(re "$(ppath cutrows)"): the manifest .* declares $ROWS data rows, $((ROWS - 3)) were read$"
+[ -s "$TMP/out" ] && notok "a part cut short prints no summary" "$(cat "$TMP/out")"
+run 1 ingest --summary --source "$SRC-totalrows?$SAS" --month 2026-10
+no_sas "a run whose dataRowCount is not the rows read: exit 1, both figures named" 1 \
+	"^pb-ingest: the delivery: the manifest $(re "$(mpath totalrows)") declares $((ROWS + 1)) data rows, $ROWS were read$"
+run 1 ingest --summary --source "$SRC-totalbytes?$SAS" --month 2026-10
+no_sas "a run whose byteCount is not the bytes read: exit 1, both figures named" 1 \
+	"^pb-ingest: the delivery: the manifest $(re "$(mpath totalbytes)") declares $((BYTES - 1)) bytes, $BYTES were read$"
+run 1 ingest --summary --source "$SRC-blobcount?$SAS" --month 2026-10
+no_sas "a manifest whose blobCount is not the blobs it lists: exit 1" 1 \
+	"^pb-ingest: $(re "$(mpath blobcount)"): the manifest declares 2 blobs \\(blobCount\\) but lists 1$"
 PART=$PREFIX-sas/$OCT/$RUN2/part_0_0002.csv.gz
 for f in "403|3|HTTP 403 \\(AccessDenied\\), not retried" "404|3|HTTP 404 \\(NoSuchKey\\), not retried" \
 	"truncate=100|3|failed after 5 attempts: .*"; do
@@ -617,6 +662,24 @@ pb_fault_start "$AZURITE_BLOB_ENDPOINT" "*@*/manifest.json:404" >/dev/null || ex
 run 3 ingest --source "$FAULT_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
 no_sas "SAS, a manifest gone while it was read: exit 3, the note names it without its SAS" 3 \
 	"^pb-ingest: $(re "$FAULT_ENDPOINT/costexports/$PREFIX-sas/$OCT/$RUN2/manifest.json"): gone while it was read \\(skipped\\)$"
+pb_fault_stop
+
+# Blob Storage over https (the same export behind a loopback TLS proxy whose certificate a test CA signed):
+# refused without the CA, exit 3, the listing named without its SAS; with --cacert, the totals of plain http.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.crt" -days 2 -subj /CN=pb-test-ca \
+	>/dev/null 2>&1 && openssl req -newkey rsa:2048 -nodes -keyout "$TMP/tls.key" -out "$TMP/tls.csr" \
+	-subj /CN=127.0.0.1 >/dev/null 2>&1 && printf 'subjectAltName=IP:127.0.0.1\n' >"$TMP/tls.ext" &&
+	openssl x509 -req -in "$TMP/tls.csr" -CA "$TMP/ca.crt" -CAkey "$TMP/ca.key" -CAcreateserial -days 2 \
+		-extfile "$TMP/tls.ext" -out "$TMP/tls.crt" >/dev/null 2>&1 || notok "make a CA and a certificate"
+run 0 ingest --summary --source "$AZURITE_BLOB_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+cp "$TMP/out" "$TMP/want-tls.csv"
+pb_fault_start "$AZURITE_BLOB_ENDPOINT" "" --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" >/dev/null || exit 1
+run 3 ingest --summary --source "$FAULT_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+no_sas "Blob Storage over https without the CA: exit 3, what TLS said, no SAS shown" 3 \
+	"^pb-ingest: .*$(re "$FAULT_ENDPOINT/costexports").*SSL certificate problem: unable to get local issuer certificate"
+run 0 ingest --summary --cacert "$TMP/ca.crt" --source "$FAULT_ENDPOINT/costexports/$PREFIX-sas?$SAS" --month 2026-10
+check "Blob Storage over https with --cacert: the listing, the manifest and the blobs, the totals of plain http" \
+	"0|$(cat "$TMP/want-tls.csv")|https" "$GOT|$(cat "$TMP/out")|${FAULT_ENDPOINT%%:*}"
 pb_fault_stop
 
 # 7. The Shared Key goes only over https to the account's own endpoint, or to a loopback address (azurite):

@@ -192,6 +192,39 @@ if run filemanifest 0 "$PBI" --format aws-cur --summary --no-progress --source "
 else
 	notok "a file:// manifest finds its parts on disk" "status $GOT: $(cat "$TMP/err")"
 fi
+# A legacy manifest's columns[] is each part's header, in order: a part whose header differs is refused.
+DISKM=$TMP/disk/cur/cur/daily/20261001-20261101/daily-Manifest.json
+# with_columns HOW: the disk manifest with the columns of hdr.csv, as they are (same), two swapped (swap) or
+# the last left out (short).
+with_columns() {
+	python3 - "$TMP/manifest.json" "$TMP/hdr.csv" "$1" >"$DISKM" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+cols = [dict(zip(('category', 'name'), h.split('/', 1))) for h in open(sys.argv[2]).read().strip().split(',')]
+if sys.argv[3] == 'swap':
+    cols[3], cols[4] = cols[4], cols[3]
+elif sys.argv[3] == 'short':
+    cols.pop()
+m['columns'] = [dict(c, type='String') for c in cols]
+print(json.dumps(m))
+PY
+}
+PART1=file://$TMP/disk/cur/cur/daily/20261001-20261101/11111111-aaaa/daily-00001.csv.gz
+with_columns same
+run cols-same 0 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a legacy manifest whose columns are the parts' headers: the same totals" "0|" \
+	"$GOT|$(cmp "$TMP/out" "$TMP/want-disk.csv" 2>&1)"
+with_columns swap
+run cols-swap 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a header in another order than the manifest's columns: exit 1 naming the part, the column and both names" \
+	"1|pb-ingest: $PART1: the header is not the columns the manifest file://$DISKM declares: column 4 is 'bill/BillingEntity', the manifest says 'bill/BillType'|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+with_columns short
+run cols-short 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a header with a column the manifest does not declare: exit 1, both counts named" \
+	"1|pb-ingest: $PART1: the header is not the columns the manifest file://$DISKM declares: $(head -1 "$TMP/hdr.csv" | tr ',' '\n' | wc -l) columns, the manifest declares $(($(head -1 "$TMP/hdr.csv" | tr ',' '\n' | wc -l) - 1))" \
+	"$GOT|$(cat "$TMP/err")"
+cp "$TMP/manifest.json" "$DISKM"
 pb_fault_stop >/dev/null 2>&1
 pb_fault_start "$TMP/disk" "" >/dev/null || exit 1
 if run httpmanifest 0 "$PBI" --format aws-cur --summary --no-progress \

@@ -122,6 +122,23 @@ check "a billed export: it asked for the invoice, all attributes; per-account to
 	"billed {'invoiceId': 'G012345678', 'attributeSet': 'full'}|$SUM_B" \
 	"$(last_op "['kind']") $(last_op "['request']")|$(account_sums "$SRC_B")"
 
+# ---- over https: the token endpoint behind a loopback TLS proxy whose certificate a test CA signed ------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.crt" -days 2 -subj /CN=pb-test-ca \
+	>/dev/null 2>&1 && openssl req -newkey rsa:2048 -nodes -keyout "$TMP/tls.key" -out "$TMP/tls.csr" \
+	-subj /CN=127.0.0.1 >/dev/null 2>&1 && printf 'subjectAltName=IP:127.0.0.1\n' >"$TMP/tls.ext" &&
+	openssl x509 -req -in "$TMP/tls.csr" -CA "$TMP/ca.crt" -CAkey "$TMP/ca.key" -CAcreateserial -days 2 \
+		-extfile "$TMP/tls.ext" -out "$TMP/tls.crt" >/dev/null 2>&1 || notok "make a CA and a certificate"
+pb_fault_start "$PC_URL" "" --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" >/dev/null || exit 1
+run tls-untrusted 3 env PB_PC_LOGIN_URL="$FAULT_ENDPOINT" "$PBI" --format partner-center --no-progress --summary \
+	--month "$LAST" --invoice G012345678
+check "the login endpoint over https without the CA: exit 3 naming it and what TLS said, no secret shown" \
+	"3|1|0" "$GOT|$(grep -c "^pb-ingest: .*$FAULT_ENDPOINT/$AZURE_TENANT_ID/oauth2/v2.0/token.*SSL certificate problem: unable to get local issuer certificate" "$TMP/err")|$(grep -c -F "$SECRET" "$TMP/err")"
+run tls-trusted 0 env PB_PC_LOGIN_URL="$FAULT_ENDPOINT" "$PBI" --format partner-center --no-progress --summary \
+	--month "$LAST" --invoice G012345678 --cacert "$TMP/ca.crt"
+check "the login endpoint over https with --cacert: the token, then the export's per-account totals" \
+	"0|$SUM_B|1" "$GOT|$(cat "$TMP/out")|$(pb_fault_count 'oauth2/v2.0/token')"
+pb_fault_stop
+
 # ---- an operation that runs for three polls ----------------------------------------------------------
 pb_pc_config "{\"export\": {\"files\": [\"$TMP/u1.json.gz\", \"$TMP/u2.json.gz\"], \"etag\": \"pc-polls-1\",
 	\"polls_running\": 3}}"
@@ -185,7 +202,12 @@ else
 		"status $st, $stored imports keep a sig=: $(cat "$TMP/out" "$TMP/err")"
 fi
 
-pb_pc_config '{"export": {"etag": "pc-secret-1", "sas_expired": false}}'
+# The manifest's blobCount against the blobs it lists: a difference is a data error, exit 1, nothing read.
+pb_pc_config '{"export": {"etag": "pc-count-1", "sas_expired": false, "blob_count": 7}}'
+run blobcount 1 ingest --month "$MONTH"
+check "a manifest whose blobCount is not the blobs it lists: exit 1 naming both figures, nothing committed" \
+	"1|1|$before" "$GOT|$(grep -c 'the manifest declares 7 blobs (blobCount) but lists [0-9]*$' "$TMP/err")|$(committed)"
+pb_pc_config '{"export": {"etag": "pc-secret-1", "blob_count": null}}'
 curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
 run badsecret 3 env AZURE_CLIENT_SECRET=NotTheSecret-42 "$PBI" --format partner-center --no-progress --month "$MONTH"
 st=$GOT

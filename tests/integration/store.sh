@@ -266,6 +266,53 @@ ok=true,1" \
 	"$st|$(pb_sql "SELECT name, line_count FROM pb.partner_account_name WHERE import_id = ${tid:-0} AND kind = 'tag'
 		ORDER BY name COLLATE \"C\"")"
 
+# A legacy CUR's resourceTags/KEY columns are recorded like CUR 2.0's resource_tags, under CUR 2.0's key
+# names (user:CostCenter is user_cost_center): the same lines in both forms give the same tags. Empty cells
+# are no tag; --tag-keys and the cap of 256 names per partner account hold for them as for CUR 2.0.
+LH='bill/InvoiceId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/CurrencyCode,lineItem/UnblendedCost'
+CH='bill_invoice_id,bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_currency_code,line_item_unblended_cost'
+L1='7,2026-10-01T00:00:00Z,111111111101,Usage,2026-10-01T00:00:00Z,USD,1'
+L2='7,2026-10-01T00:00:00Z,111111111101,Usage,2026-10-02T00:00:00Z,USD,2'
+L3='7,2026-10-01T00:00:00Z,111111111102,Usage,2026-10-03T00:00:00Z,USD,3'
+printf '%s\n' "$LH,resourceTags/user:Environment,resourceTags/user:CostCenter,resourceTags/aws:createdBy" \
+	"$L1,prod,cc-1," "$L2,prod,\"a \"\"b\"\", c\",IAMUser:x" "$L3,,," >"$TMP/names/legacy-tags.csv"
+python3 - "$TMP/names/legacy-tags.csv" "$TMP/names/cur2-tags.csv" "$CH" <<'PY'
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+keys = {"resourceTags/user:Environment": "user_environment", "resourceTags/user:CostCenter": "user_cost_center",
+        "resourceTags/aws:createdBy": "aws_created_by"}
+out = [sys.argv[3].split(",") + ["resource_tags"]]
+for r in rows[1:]:
+    out.append(r[:7] + [json.dumps({keys[h]: v for h, v in zip(rows[0][7:], r[7:]) if v})])
+csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n").writerows(out)
+PY
+tags_of() {
+	pb_sql "SELECT n.partner_account_id, n.name, n.line_count FROM pb.partner_account_name n JOIN pb.import i
+		ON i.id = n.import_id WHERE i.source = '$1' AND i.status = 'committed' AND n.kind = 'tag'
+		ORDER BY n.partner_account_id, n.name COLLATE \"C\"" '|'
+}
+"$PBI" --format aws-cur --no-progress --tag-keys '*' --source file:///legacy-tags "$TMP/names/legacy-tags.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBI" --format aws-cur --no-progress --tag-keys '*' --source file:///cur2-tags "$TMP/names/cur2-tags.csv" >"$TMP/out" 2>>"$TMP/err"
+st="$st $?"
+want='111111111101|aws_created_by=IAMUser:x|1
+111111111101|user_cost_center=a "b", c|1
+111111111101|user_cost_center=cc-1|1
+111111111101|user_environment=prod|2'
+check "legacy resourceTags/ columns are recorded as CUR 2.0 resource_tags are: the same key=value, the same counts" \
+	"0 0|$want|$want" "$st|$(tags_of file:///legacy-tags)|$(tags_of file:///cur2-tags)"
+"$PBI" --format aws-cur --no-progress --tag-keys user_environment --source file:///legacy-tags "$TMP/names/legacy-tags.csv" >"$TMP/out" 2>"$TMP/err"
+check "legacy tags: --tag-keys user_environment records that key only" "0|111111111101|user_environment=prod|2" \
+	"$?|$(tags_of file:///legacy-tags)"
+{
+	echo "$LH,resourceTags/user:Name"
+	for i in $(seq 1 300); do echo "7,2026-10-01T00:00:00Z,111111111101,Usage,2026-10-01T00:00:00Z,USD,1,web-$i"; done
+} >"$TMP/names/legacy-many.csv"
+"$PBI" --format aws-cur --no-progress --tag-keys '*' --source file:///legacy-many "$TMP/names/legacy-many.csv" >"$TMP/out" 2>"$TMP/err"
+check "legacy tags past 256 per partner account are not recorded, and the run says so" \
+	"0|256|pb-ingest: warning: 44 distinct names or tags of partner accounts past 256 per account were not recorded (44 lines)" \
+	"$?|$(tags_of file:///legacy-many | wc -l)|$(grep 'past 256' "$TMP/err")"
+
 # A month-to-date delivery never replaces the month's final data: a late nightly run must not undo a close.
 mkdir -p "$TMP/fin"
 printf '%s\n' 'bill_invoice_id,bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost' \

@@ -429,6 +429,27 @@ pb_headers_start() {
 
 pb_headers_stop() { _pb_down headers HEADERS_PID HEADERS_ENDPOINT; }
 
+# pb_proxy_start [--auth USER:PASSWORD]: a loopback proxy (connectproxy.py) for https_proxy (CONNECT) and
+# http_proxy (absolute-URI requests), to 127.0.0.1 only. Sets PROXY_ENDPOINT (http://127.0.0.1:PORT), PROXY_PID
+# and PROXY_LOG (one line a request: "METHOD TARGET auth=yes|no STATUS"). Runs beside the other servers.
+pb_proxy_start() {
+	local out
+	_pb_running PROXY_PID "pb_proxy_start: a proxy" && return 1
+	_pb_logdir || return 1
+	PROXY_LOG=$PB_SERVERS_LOGDIR/proxy.requests
+	out=$PB_SERVERS_LOGDIR/proxy.out
+	: >"$PROXY_LOG"
+	: >"$out"
+	timeout -k 5 "$((PB_SERVER_MAX_SECONDS + 10))" python3 "$PB_SERVERS_DIR/connectproxy.py" --log "$PROXY_LOG" \
+		--max-seconds "$PB_SERVER_MAX_SECONDS" "$@" >>"$out" 2>&1 </dev/null &
+	PROXY_PID=$!
+	_pb_up proxy connectproxy PROXY_PID "$out" 's|^connectproxy listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$|\1|p' \
+		PROXY_ENDPOINT "" || return 1
+	export PROXY_ENDPOINT PROXY_PID PROXY_LOG
+}
+
+pb_proxy_stop() { _pb_down proxy PROXY_PID PROXY_ENDPOINT; }
+
 # pb_fault_count [GREP ARGS...] PATTERN: how many requests in FAULT_LOG match (0 when none).
 pb_fault_count() {
 	grep -c "$@" "$FAULT_LOG" 2>/dev/null || true
@@ -517,6 +538,7 @@ pb_servers_stop() {
 		headers) pb_headers_stop ;;
 		pc) pb_pc_stop ;;
 		retail) pb_retail_stop ;;
+		proxy) pb_proxy_stop ;;
 		esac
 	done
 	_PB_STARTED=()

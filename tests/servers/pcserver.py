@@ -90,6 +90,7 @@ Control (test-only, no authentication), JSON in and out:
                 "files": [],               paths of the blobs to serve (.json.gz, served as they are)
                 "blob_names": null,        their names (default part-00001.json.gz, part-00002.json.gz, ...)
                 "etag": null,              the manifest eTag (default: derived from the files' bytes)
+                "blob_count": null,        the manifest's blobCount (default: the number of files)
                 "manifest_inline": true,   false: a finished operation links its manifest only
                                            (resourceLocation@odata.navigationLink), as Graph v1.0's example
                 "partner_tenant_id": "..."},
@@ -165,6 +166,7 @@ def default_config():
             "files": [],
             "blob_names": None,
             "etag": None,
+            "blob_count": None,
             "partner_tenant_id": "3f0c6a57-2d4e-4b1a-9c8d-7e6f5a4b3c2d",
         },
         "customers": {"create_delay_seconds": 0, "fail_next_create_status": 0},
@@ -339,6 +341,8 @@ class State:
             return want_int(v, name)
         if k == "sas_ttl_seconds":
             return want_int(v, name, 1)
+        if k == "blob_count":
+            return None if v is None else want_int(v, name)
         if k == "manifest_inline":
             if not isinstance(v, bool):
                 raise ConfigError(f"{name}: want true or false")
@@ -909,7 +913,7 @@ class Handler(BaseHTTPRequestHandler):
             "partnerTenantId": pt,
             "rootDirectory": f"{self._base()}{url_dir}",
             "sasToken": sas,
-            "blobCount": len(files),
+            "blobCount": len(files) if cfg["blob_count"] is None else cfg["blob_count"],
             "blobs": [{"name": n, "partitionValue": "default"} for n in names],
         }
 

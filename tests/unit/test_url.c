@@ -162,13 +162,30 @@ static void test_secret_endpoint(void **state)
 	pb_buf_release(&err);
 }
 
+static void test_add_text(void **state)
+{
+	struct pb_buf b = PB_BUF_INIT;
+
+	(void)state;
+	pb_buf_addstr(&b, "x: ");
+	pb_url_add_text(&b, "Unsupported proxy scheme for 'bogus://user:s3cret@127.0.0.1:1'");
+	assert_string_equal(pb_buf_str(&b), "x: Unsupported proxy scheme for 'bogus://127.0.0.1:1'");
+	pb_buf_reset(&b);
+	pb_url_add_text(&b, "Unsupported proxy syntax in 'us er:p@ss@[::1'");
+	assert_string_equal(pb_buf_str(&b), "Unsupported proxy syntax in 'us [::1'");
+	pb_buf_reset(&b);
+	pb_url_add_text(&b, "proxy user:pw@h: Failed to connect to 127.0.0.1 port 1");
+	assert_string_equal(pb_buf_str(&b), "proxy h: Failed to connect to 127.0.0.1 port 1");
+	pb_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_redact),		cmocka_unit_test(test_add_appends),
 		cmocka_unit_test(test_has_sas),		cmocka_unit_test(test_origin),
 		cmocka_unit_test(test_loopback),	cmocka_unit_test(test_same_origin),
-		cmocka_unit_test(test_secret_endpoint),
+		cmocka_unit_test(test_secret_endpoint), cmocka_unit_test(test_add_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
