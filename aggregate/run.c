@@ -401,14 +401,13 @@ static int read_accounts(struct run *r, struct pb_buf *err)
 {
 	const char *p[1] = {r->month};
 
-	r->accounts = pb_db_query(
-		r->conn,
-		"SELECT c.alias, coalesce(f.currency, c.invoice_currency), "
-		"coalesce(f.markup_percent, c.markup_percent)::text FROM pb.clc_account c "
-		"LEFT JOIN pb.aggregate_account f ON f.alias = c.alias AND f.vendor = 'all' "
-		"AND f.run_id = (SELECT i.run_id FROM pb.invoice i WHERE i.billing_month = $1::date) "
-		"ORDER BY c.alias COLLATE \"C\"",
-		1, p, err);
+	r->accounts = pb_db_query(r->conn,
+				  "SELECT c.alias, coalesce(f.currency, c.invoice_currency), "
+				  "coalesce(f.markup_percent, c.markup_percent)::text FROM pb.clc_account c "
+				  "LEFT JOIN pb.aggregate_account f ON f.alias = c.alias AND f.vendor = 'all' "
+				  "AND f.run_id = (SELECT i.run_id FROM pb.invoice i WHERE i.billing_month = $1::date) "
+				  "ORDER BY c.alias COLLATE \"C\"",
+				  1, p, err);
 	return r->accounts ? 0 : PB_ERR_DEPENDENCY;
 }
 

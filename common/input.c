@@ -415,8 +415,7 @@ static int detect(struct pb_input *in, const char *path, int flags, struct pb_bu
 		in->zs_ready = 1;
 		return start_thread(in, err);
 	}
-	if (in->head_len >= 4 &&
-	    (memcmp(in->head, "PK\x03\x04", 4) == 0 || memcmp(in->head, "PK\x05\x06", 4) == 0)) {
+	if (in->head_len >= 4 && (memcmp(in->head, "PK\x03\x04", 4) == 0 || memcmp(in->head, "PK\x05\x06", 4) == 0)) {
 		/* A local file header, or the end record that is all an archive without entries holds. */
 		in->kind = PB_INPUT_ZIP;
 		if (in->fetch) {

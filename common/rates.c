@@ -146,10 +146,14 @@ static int repeated(struct seen *s, size_t n, const char *name, struct pb_buf *e
 		return 0;
 	qsort(s, n, sizeof(*s), by_key_line);
 	/* The second line of each pair given more than once; the earliest of them. */
-	for (i = 1; i < n; i++)
-		if (strcmp(s[i].key, s[i - 1].key) == 0 && (i < 2 || strcmp(s[i].key, s[i - 2].key) != 0) &&
-		    (!at || s[i].line < s[at].line))
+	for (i = 1; i < n; i++) {
+		if (strcmp(s[i].key, s[i - 1].key) != 0)
+			continue;
+		if (i >= 2 && strcmp(s[i].key, s[i - 2].key) == 0)
+			continue; /* a third line of the pair: the second is the one named */
+		if (!at || s[i].line < s[at].line)
 			at = i;
+	}
 	if (!at)
 		return 0;
 	pb_buf_reset(err);

@@ -79,7 +79,7 @@ static void test_items_with_total(void **state)
 	pb_progress_items(&p, "aggregate", 50, "accounts");
 	pb_progress_items_finish(&p, "aggregate", 200, "accounts");
 	assert_string_equal(drawn(f, buf, sizeof(buf)), "\raggregate: 50 of 200 accounts, 25%, 12 s left\033[K"
-							 "\raggregate: 200 of 200 accounts, 100%\033[K\n");
+							"\raggregate: 200 of 200 accounts, 100%\033[K\n");
 	fclose(f);
 }
 
@@ -99,9 +99,8 @@ static void test_bytes_with_total(void **state)
 	/* More bytes than the total (a compressed file): no share and no time left. */
 	p.last_ms -= 2000;
 	pb_progress_update(&p, "cur.csv", 50000000, 23456);
-	assert_string_equal(drawn(f, buf, sizeof(buf)),
-			    "\rcur.csv: 10.0 MB, 12345 rows, 5.0 MB/s, 25%, 6 s left\033[K"
-			    "\rcur.csv: 50.0 MB, 23456 rows, 25.0 MB/s\033[K");
+	assert_string_equal(drawn(f, buf, sizeof(buf)), "\rcur.csv: 10.0 MB, 12345 rows, 5.0 MB/s, 25%, 6 s left\033[K"
+							"\rcur.csv: 50.0 MB, 23456 rows, 25.0 MB/s\033[K");
 	fclose(f);
 }
 
