@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "csv.h"
+#include "db.h"
 #include "input.h"
 #include "jsonl.h"
 #include "log.h"
@@ -25,6 +26,9 @@
 #define MIN_PART ((uint64_t)8 << 20)
 #define MAX_THREADS PB_INGEST_MAX_THREADS
 
+/* The store's memory, in megabytes, unless PB_STORE_MEMORY says otherwise. */
+#define DEFAULT_STORE_MB 64
+
 /* Distinct names and tags kept per partner account: past it, lines are counted, not recorded. */
 #define NAMES_PER_ACCOUNT 256
 
@@ -34,6 +38,29 @@ static enum pb_reduce_grain grain(const struct pb_ingest_options *opt)
 	if (opt->summary == PB_SUMMARY_ACCOUNTS)
 		return PB_GRAIN_ACCOUNT;
 	return opt->summary == PB_SUMMARY_DAILY ? PB_GRAIN_DAILY : PB_GRAIN_STORE;
+}
+
+/*
+ * The memory the store's daily rows may take: PB_STORE_MEMORY megabytes (default 64) for the whole run, of
+ * which the rows' table gets five eighths, the rest being for reading, the texts and COPY. Past it, rows are
+ * spilled to a temporary file under the runtime folder (PB_VAR_DIR, else var) and merged back in order.
+ */
+static void set_memory(struct pb_reduce *red)
+{
+	const char *env = getenv("PB_STORE_MEMORY");
+	unsigned long long mb = DEFAULT_STORE_MB;
+	struct pb_buf dir = PB_BUF_INIT;
+
+	if (env && *env) {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 10);
+
+		if (!*end && v > 0 && v < ((unsigned long long)1 << 40))
+			mb = v;
+	}
+	pb_buf_addf(&dir, "%s/tmp", pb_db_var_dir());
+	pb_reduce_set_memory(red, (size_t)(mb << 20) / 8 * 5, dir.failed ? NULL : pb_buf_str(&dir));
+	pb_buf_release(&dir);
 }
 
 int pb_read_init(struct pb_read *r, const struct pb_ingest_options *opt, const struct pb_tag_keys *keys, int store)
@@ -50,6 +77,8 @@ int pb_read_init(struct pb_read *r, const struct pb_ingest_options *opt, const s
 	if (!r->reduce || !r->names)
 		return -1;
 	pb_reduce_set_cap(r->names, NAMES_PER_ACCOUNT);
+	if (store)
+		set_memory(r->reduce);
 	pb_progress_init(&r->progress, opt->progress ? stderr : NULL);
 	return 0;
 }
@@ -98,6 +127,7 @@ struct split {
 	int csv_ready[MAX_THREADS];
 	pthread_t threads[MAX_THREADS];
 	int started[MAX_THREADS];
+	int borrowed; /* the one part reduces into the run's own reduction (storing) */
 };
 
 static void *worker_main(void *arg)
@@ -165,7 +195,7 @@ static void show_progress(struct pb_read *r, const char *name, struct split *sp)
 /* Merges a part's or a file's reductions into the run's; -1 after reporting. */
 static int merge(struct pb_read *r, const char *name, const struct pb_reduce *red, const struct pb_reduce *names)
 {
-	if (pb_reduce_merge(r->reduce, red) < 0 || (names && pb_reduce_merge(r->names, names) < 0)) {
+	if ((red && pb_reduce_merge(r->reduce, red) < 0) || (names && pb_reduce_merge(r->names, names) < 0)) {
 		pb_read_report(r, name, 0, 0, "out of memory or sum out of range");
 		return -1;
 	}
@@ -191,7 +221,7 @@ static int collect(struct pb_read *r, const char *name, struct split *sp, struct
 		r->remote_failed |= w->dependency;
 		if (w->fatal || r->errors >= r->opt->max_errors)
 			return -1;
-		if (!r->errors && merge(r, name, w->reduce, w->names) < 0)
+		if (!r->errors && merge(r, name, sp->borrowed ? NULL : w->reduce, w->names) < 0)
 			return -1;
 		pb_stats_merge(stats, &w->parser.st);
 		r->rows += atomic_load(&w->rows);
@@ -211,7 +241,8 @@ static void release_split(struct split *sp)
 		if (sp->started[k])
 			pthread_join(sp->threads[k], NULL);
 		pb_worker_release(&sp->workers[k]);
-		pb_reduce_free(sp->workers[k].reduce);
+		if (!sp->borrowed)
+			pb_reduce_free(sp->workers[k].reduce);
 		pb_reduce_free(sp->workers[k].names);
 		if (k > 0) {
 			if (sp->csv_ready[k])
@@ -248,12 +279,17 @@ static char *audit_uri(const char *path)
 	return strdup(path);
 }
 
+/* What a file's lines add up to. */
+struct file_totals {
+	pb_money list, billed;
+	uint64_t lines;
+};
+
 /* Keeps what the audit records of a file read for the store: its bytes, hash and totals. */
 static int record_file(struct pb_read *r, const char *path, const char *name, struct pb_input *in,
-		       struct pb_reduce *const *parts, size_t nparts)
+		       const struct file_totals *t)
 {
 	struct pb_store_file *f, *files;
-	size_t k;
 
 	files = realloc(r->files, (r->nfiles + 1) * sizeof(*files));
 	if (!files) {
@@ -275,18 +311,22 @@ static int record_file(struct pb_read *r, const char *path, const char *name, st
 		return -1;
 	}
 	r->nfiles++;
-	for (k = 0; k < nparts; k++) {
-		pb_money list, billed;
-		uint64_t lines;
+	f->list_total = t->list;
+	f->billed_total = t->billed;
+	f->lines = t->lines;
+	return 0;
+}
 
-		pb_reduce_totals(parts[k], &list, &billed, &lines);
-		if (pb_money_add(f->list_total, list, &f->list_total) < 0 ||
-		    pb_money_add(f->billed_total, billed, &f->billed_total) < 0) {
-			pb_read_report(r, name, 0, 0, "sum out of range");
-			return -1;
-		}
-		f->lines += lines;
-	}
+/* The totals red gained since it held before. */
+static int totals_since(const struct pb_reduce *red, const struct file_totals *before, struct file_totals *t)
+{
+	pb_money list, billed;
+	uint64_t lines;
+
+	pb_reduce_totals(red, &list, &billed, &lines);
+	if (pb_money_sub(list, before->list, &t->list) < 0 || pb_money_sub(billed, before->billed, &t->billed) < 0)
+		return -1;
+	t->lines = lines - before->lines;
 	return 0;
 }
 
@@ -379,6 +419,7 @@ static const char *reduce_error(int rc)
 {
 	return rc == PB_MONEY_ERR_RANGE	     ? "sum out of range"
 	       : rc == PB_REDUCE_ERR_TOOLONG ? "a text value is longer than 65535 bytes"
+	       : rc == PB_REDUCE_ERR_SPILL   ? "cannot write the temporary file of the daily rows"
 					     : "out of memory";
 }
 
@@ -528,8 +569,13 @@ static int read_jsonl(struct pb_read *r, const char *path)
 	r->lines += st.lines;
 	if (merge(r, name, red, names) < 0)
 		goto out;
-	if (r->store && record_file(r, path, name, in, &red, 1) < 0)
-		goto out;
+	if (r->store) {
+		struct file_totals t;
+
+		pb_reduce_totals(red, &t.list, &t.billed, &t.lines);
+		if (record_file(r, path, name, in, &t) < 0)
+			goto out;
+	}
 	ret = 0;
 out:
 	if (ready)
@@ -590,7 +636,9 @@ static int prepare_parts(struct pb_read *r, const char *path, const char *name, 
 		w->nstops = sp->n - k - 1;
 		w->tag_keys = r->tag_keys;
 		w->prices = r->prices;
-		w->reduce = pb_reduce_new(grain(r->opt));
+		/* Storing reads a file on one thread, straight into the run's reduction: no copy to merge. */
+		sp->borrowed = r->store && sp->n == 1;
+		w->reduce = sp->borrowed ? r->reduce : pb_reduce_new(grain(r->opt));
 		if (r->store)
 			w->names = pb_reduce_new(PB_GRAIN_DAILY);
 		if (!w->reduce || (r->store && !w->names)) {
@@ -613,9 +661,11 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 {
 	struct pb_buf err = PB_BUF_INIT;
 	struct split *sp = calloc(1, sizeof(*sp));
-	int ret = -1;
+	struct file_totals before, t0 = {PB_MONEY_ZERO, PB_MONEY_ZERO, 0};
+	int ret = -1, rc;
 	size_t k;
 
+	pb_reduce_totals(r->reduce, &before.list, &before.billed, &before.lines);
 	if (!sp) {
 		pb_read_report(r, name, 0, 0, "out of memory");
 		goto out;
@@ -634,11 +684,21 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 	r->lines += parser->st.lines;
 	r->no_invoice += parser->st.no_invoice;
 	if (r->store) {
-		struct pb_reduce *parts[MAX_THREADS];
+		struct file_totals t = {PB_MONEY_ZERO, PB_MONEY_ZERO, 0}, part;
 
-		for (k = 0; k < sp->n; k++)
-			parts[k] = sp->workers[k].reduce;
-		if (record_file(r, path, name, in, parts, sp->n) < 0)
+		for (k = 0; k < sp->n; k++) {
+			if (sp->borrowed)
+				rc = totals_since(r->reduce, &before, &part);
+			else
+				rc = totals_since(sp->workers[k].reduce, &t0, &part);
+			if (rc < 0 || pb_money_add(t.list, part.list, &t.list) < 0 ||
+			    pb_money_add(t.billed, part.billed, &t.billed) < 0) {
+				pb_read_report(r, name, 0, 0, "sum out of range");
+				goto out;
+			}
+			t.lines += part.lines;
+		}
+		if (record_file(r, path, name, in, &t) < 0)
 			goto out;
 	}
 	ret = 0;

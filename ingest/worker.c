@@ -261,6 +261,7 @@ void pb_worker_run(struct pb_worker *w)
 			keep_error(w, c->line, 1,
 				   rc == PB_MONEY_ERR_RANGE	 ? "sum out of range"
 				   : rc == PB_REDUCE_ERR_TOOLONG ? "a text value is longer than 65535 bytes"
+				   : rc == PB_REDUCE_ERR_SPILL	 ? "cannot write the temporary file of the daily rows"
 								 : "out of memory");
 			w->fatal = 1;
 			break;
