@@ -8,7 +8,8 @@
 #
 # Environment: BENCH_ROWS (default 1000000) lines per file; BENCH_STORE_RUNS (default 3) runs of each, best
 # wall time and greatest RSS kept; BENCH_STORE_BIG=N also stores an Azure file of N lines once (10000000 for
-# the issue's check: its peak RSS must be the 1M one's; about 10 GB of disk). PB_STORE_MEMORY is passed on.
+# the issue's check: its peak RSS must be the 1M one's; about 10 GB of disk). PB_BIN (default bin): the programs'
+# folder, to time another build. PB_STORE_MEMORY is passed on.
 # Exit status: 0 when everything ran and the stored rows match --summary=daily's, whatever the targets say.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,7 +21,8 @@ SEED=20261001
 DIR=$PWD/var/bench
 VAR=$DIR/store-pg
 TIME=/usr/bin/time
-PB=bin/pb-ingest
+BIN=${PB_BIN:-bin}
+PB=$BIN/pb-ingest
 MAX_CUR_RATIO=2
 MAX_AZ_RATIO=3
 MAX_RSS_KB=$((64 * 1024))
@@ -36,7 +38,7 @@ for n in "$ROWS" "$RUNS"; do
 	[[ $n =~ ^[1-9][0-9]*$ ]] || die "'$n' is not a positive whole number"
 done
 [[ $BIG =~ ^[0-9]+$ ]] || die "BENCH_STORE_BIG '$BIG' is not a whole number"
-[[ -x $PB && -x bin/pb-db ]] || die "run make first"
+[[ -x $PB && -x "$BIN/pb-db" ]] || die "run make first"
 [[ -x $TIME ]] || die "$TIME not found (apt-get install time)"
 mkdir -p "$DIR"
 chmod 755 var "$DIR" 2>/dev/null || true
@@ -75,10 +77,10 @@ fi
 rm -rf "$VAR"
 mkdir -p "$VAR"
 chmod 755 "$VAR"
-stop() { bin/pb-db stop >/dev/null 2>&1 || true; rm -rf "$VAR"; }
+stop() { "$BIN/pb-db" stop >/dev/null 2>&1 || true; rm -rf "$VAR"; }
 trap stop EXIT
-{ bin/pb-db init && bin/pb-db start && bin/pb-db migrate; } >/dev/null || die "cannot start the bench cluster"
-sql() { bin/pb-db psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
+{ "$BIN/pb-db" init && "$BIN/pb-db" start && "$BIN/pb-db" migrate; } >/dev/null || die "cannot start the bench cluster"
+sql() { "$BIN/pb-db" psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 
 # once NAME CMD...: one run under $TIME; WALL seconds and RSS_KB, stdout in $DIR/store-NAME.out.
 once() {
@@ -191,7 +193,7 @@ one() {
 	best "${p}_summary" "$PB" --format "$format" --summary --no-progress "$file"
 	best "${p}_store" "$PB" --format "$format" --no-progress --source "bench:$p" "$file"
 	"$peer" "$file" >"$DIR/store-$p-peer.sql"
-	best "${p}_peer" bin/pb-db psql -X -q -v ON_ERROR_STOP=1 -f "$DIR/store-$p-peer.sql"
+	best "${p}_peer" "$BIN/pb-db" psql -X -q -v ON_ERROR_STOP=1 -f "$DIR/store-$p-peer.sql"
 	if stored_matches "$format" "$file" "bench:$p"; then
 		echo "  $format: the stored rows are --summary=daily's rows: MATCH" >>"$DIR/store-checks.txt"
 	else
