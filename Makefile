@@ -265,6 +265,7 @@ test: $(PROGRAMS) $(UNIT_BIN)
 	PB_BIN=$(BIN) bash tests/e2e/estimate/run.sh
 	bash tests/servers/selftest.sh
 	PB_BIN=$(BIN) bash tests/integration/store.sh
+	PB_BIN=$(BIN) bash tests/integration/store_spill.sh
 	PB_BIN=$(BIN) bash tests/integration/db.sh
 	PB_BIN=$(BIN) bash tests/integration/ingest_review.sh
 	PB_BIN=$(BIN) bash tests/corpus/ingest.sh

@@ -670,6 +670,9 @@ static void print_timing(const struct run *run)
 	for (i = 0; i < RUN_NPHASES + PB_STORE_NPHASES; i++)
 		fprintf(stderr, "%s: timing: %-28s %lld.%03lld s\n", pb_log_program(), names[i],
 			(long long)(run->ns[i] / 1000000000), (long long)(run->ns[i] / 1000000 % 1000));
+	if (run->read.reduce)
+		fprintf(stderr, "%s: timing: %-28s %llu\n", pb_log_program(), "runs spilled",
+			(unsigned long long)pb_reduce_spilled(run->read.reduce));
 }
 
 int pb_ingest_run(const struct pb_ingest_options *o)
