@@ -649,7 +649,7 @@ static struct entry *lookup(struct pb_reduce *r, const struct key *k, int *cappe
 		if (over)
 			return NULL;
 	}
-	if (r->max_entries && r->n == r->max_entries) {
+	if (r->max_entries && r->n >= r->max_entries) {
 		if (spill(r) < 0)
 			return NULL;
 		find_entry(r, k, h, &j); /* the table is empty now: the slot to fill */
@@ -659,7 +659,7 @@ static struct entry *lookup(struct pb_reduce *r, const struct key *k, int *cappe
 		struct entry *ne;
 
 		if (r->max_entries && alloc > r->max_entries)
-			alloc = r->max_entries;
+			alloc = r->max_entries > r->n ? r->max_entries : r->n + 1;
 		ne = table_realloc(r->entries, r->n * sizeof(*ne), alloc * sizeof(*ne));
 		if (!ne)
 			return NULL;
@@ -1181,4 +1181,37 @@ int pb_reduce_walk_next(struct pb_reduce *r, struct pb_daily *d)
 	}
 	fill_daily(r, &acc, d);
 	return 1;
+}
+
+int pb_reduce_absorb(struct pb_reduce *dst, struct pb_reduce *src)
+{
+	struct pb_daily d;
+	int rc = pb_reduce_walk_start(src), capped = 0;
+
+	dst->capped_lines += src->capped_lines;
+	dst->capped_rows += src->capped_rows;
+	while (rc == 0 && (rc = pb_reduce_walk_next(src, &d)) == 1) {
+		const struct pb_text *t[NCOLS] = {&d.account, &d.category, &d.charge_type,
+						  &d.service, &d.region,   &d.currency};
+		struct key k;
+		struct entry *e;
+
+		memset(&k, 0, sizeof(k));
+		k.billing_month = d.billing_month;
+		k.usage_date = d.usage_date;
+		if (dst->grain == PB_GRAIN_STORE) {
+			k.list_source = (uint32_t)d.list_source;
+			k.price_load = d.price_load;
+		}
+		dst->merging = 1;
+		rc = intern_key(dst, t, &k);
+		dst->merging = 0;
+		if (rc < 0)
+			return rc;
+		e = lookup(dst, &k, &capped);
+		if (!e)
+			return dst->spill_failed ? PB_REDUCE_ERR_SPILL : PB_REDUCE_ERR_NOMEM;
+		rc = add_amounts(dst, e, d.list_cost, d.billed_cost, d.line_count, d.list_lines, d.billed_lines);
+	}
+	return rc;
 }

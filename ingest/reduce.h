@@ -85,6 +85,12 @@ enum { PB_REDUCE_ERR_NOMEM = -1, PB_REDUCE_ERR_TOOLONG = -3, PB_REDUCE_ERR_TEXT 
  */
 void pb_reduce_set_memory(struct pb_reduce *r, size_t bytes, const char *spill_dir);
 
+/*
+ * Adds every row of src into dst by walking src (so src may have spilled; its walk is used up): for reductions
+ * of the same grain without a cap. Same returns as pb_reduce_merge, or those of the walk.
+ */
+int pb_reduce_absorb(struct pb_reduce *dst, struct pb_reduce *src);
+
 /* The runs r spilled so far. */
 uint64_t pb_reduce_spilled(const struct pb_reduce *r);
 
