@@ -253,7 +253,7 @@ target "Azure store peak RSS <= 64 MB" "$(mb "${M[az_store]}") MB" "${M[az_store
 target "CUR store >= ${MIN_PEER}x faster than the peer" "${cur_peer}x" "$cur_peer" ">=" "$MIN_PEER"
 target "Azure store >= ${MIN_PEER}x faster than the peer" "${az_peer}x" "$az_peer" ">=" "$MIN_PEER"
 if ((BIG)); then
-	target "Azure $(label "$BIG") store peak RSS <= 1M's + 10%" "$(mb "${M[az_big]}") MB" "${M[az_big]}" "<=" \
+	target "Azure $(label "$BIG") store peak RSS <= $L's + 10%" "$(mb "${M[az_big]}") MB" "${M[az_big]}" "<=" \
 		"$((M[az_store] * 11 / 10))"
 else
 	printf '  %-44s %10s  %s\n' "Azure 10M store peak RSS = the 1M one's" "-" "SKIPPED (BENCH_STORE_BIG=10000000)"
