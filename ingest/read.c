@@ -136,6 +136,7 @@ struct split {
 	int started[MAX_THREADS];
 	int borrowed; /* storing: part 0 reduces into the run's own reduction, the others are absorbed into it */
 	struct file_totals before; /* what the run's reduction held before the file */
+	pthread_mutex_t prices_lock;
 };
 
 static void *worker_main(void *arg)
@@ -736,6 +737,7 @@ static int prepare_parts(struct pb_read *r, const char *path, const char *name, 
 		w->nstops = sp->n - k - 1;
 		w->tag_keys = r->tag_keys;
 		w->prices = r->prices;
+		w->prices_lock = &sp->prices_lock;
 		/*
 		 * Storing, part 0 reads straight into the run's reduction and the others into reductions of their
 		 * own, each with its share of the memory, absorbed into the run's after.
@@ -776,6 +778,7 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 		pb_read_report(r, name, 0, 0, "out of memory");
 		goto out;
 	}
+	pthread_mutex_init(&sp->prices_lock, NULL);
 	pb_reduce_totals(r->reduce, &sp->before.list, &sp->before.billed, &sp->before.lines);
 	if (plan_split(sp, in, csv->bytes, pb_input_plain_size(in), r->opt->threads, &err) < 0) {
 		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
@@ -808,6 +811,7 @@ out:
 	pb_buf_release(&hash.err);
 	if (sp) {
 		release_split(sp);
+		pthread_mutex_destroy(&sp->prices_lock);
 		free(sp);
 	}
 	/* The parts' reductions are gone: the run's has the whole memory again. */

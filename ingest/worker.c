@@ -234,7 +234,10 @@ void pb_worker_run(struct pb_worker *w)
 		if (w->nerrors)
 			continue;
 		if (w->prices && u.ref.wants && !u.has_list) {
+			/* The price lists and their connection serve one reader at a time. */
+			pthread_mutex_lock(w->prices_lock);
 			rc = pb_listprice_fill(w->prices, &u, &err);
+			pthread_mutex_unlock(w->prices_lock);
 			if (rc < 0) {
 				keep_error(w, 0, 0, pb_buf_str(&err));
 				w->fatal = w->dependency = 1;

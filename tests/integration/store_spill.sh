@@ -80,15 +80,18 @@ stored() {
 	WHERE status = 'committed' AND source = '$1'"
 }
 
-# spill_case NAME FORMAT FILE...: stored in memory, then with PB_STORE_MEMORY=1 (a table of 4096 rows).
+# spill_case NAME FORMAT FILE...: stored in memory, then with PB_STORE_MEMORY=1 (a table of 4096 rows, or
+# half that per part); SPLIT: PB_SPLIT_MIN_BYTES, to split the file between threads.
 spill_case() {
 	local name=$1 format=$2 mem spilled runs
 	shift 2
-	"$PBI" --format "$format" --no-progress --source "spill:$name" "$@" >"$TMP/out" 2>"$TMP/err" ||
+	PB_SPLIT_MIN_BYTES=${SPLIT:-} "$PBI" --format "$format" --no-progress --source "spill:$name" "$@" \
+		>"$TMP/out" 2>"$TMP/err" ||
 		notok "$name: store in memory" "$(cat "$TMP/err")"
 	mem=$(stored "spill:$name")
 	rm -rf "$PB_VAR_DIR/tmp"
-	PB_STORE_MEMORY=1 PB_INGEST_TIMING=1 "$PBI" --format "$format" --no-progress --source "spill:$name" "$@" \
+	PB_SPLIT_MIN_BYTES=${SPLIT:-} PB_STORE_MEMORY=1 PB_INGEST_TIMING=1 "$PBI" --format "$format" --no-progress \
+		--source "spill:$name" "$@" \
 		>"$TMP/out" 2>"$TMP/err" || notok "$name: store with PB_STORE_MEMORY=1" "$(cat "$TMP/err")"
 	spilled=$(stored "spill:$name")
 	[ "$(wc -l <<<"$mem")" -gt 4000 ] || notok "$name: enough rows to spill" "$(wc -l <<<"$mem")"
@@ -100,5 +103,9 @@ spill_case() {
 spill_case cur aws-cur "$TMP/cur/cur-1.csv"
 spill_case cur-two-files aws-cur "$TMP/two/cur-1.csv" "$TMP/two/cur-2.csv"
 spill_case azure azure-cost "$TMP/az/az.csv"
+# A file split between threads: each part reduces on its own (spilling too), then is absorbed.
+mkdir -p "$TMP/split"
+"$TMP/gen_cur" 12000 11 >"$TMP/split/cur.csv"
+SPLIT=1000000 spill_case cur-split aws-cur "$TMP/split/cur.csv"
 
 pb_tests_done
