@@ -264,6 +264,7 @@ SUITES := \
 	tests/integration/runner.sh \
 	tests/integration/store.sh \
 	tests/integration/accounts.sh \
+	tests/integration/store_spill.sh \
 	tests/integration/api.sh \
 	tests/integration/azure.sh \
 	tests/integration/partner_center.sh \

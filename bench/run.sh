@@ -11,7 +11,8 @@
 # --summary` on a generated Azure cost details export of BENCH_ROWS rows, against DuckDB and `pigz -dc` the
 # same way), aggregate (bench/aggregate.sh: pb-aggregate against a plain GROUP BY) and estimate
 # (bench/estimate.sh: the month-end estimator's accuracy against the usual forecasts) and api (bench/api.sh:
-# pb-api under wrk next to a Node.js peer). BENCH_SECTIONS (default "cur azure-cost aggregate estimate api")
+# pb-api under wrk next to a Node.js peer) and store (bench/store.sh: storing a CUR and an Azure export next to
+# --summary and to COPY + GROUP BY in PostgreSQL). BENCH_SECTIONS (default "cur azure-cost aggregate estimate api store")
 # picks some; BENCH_AZURE_SCHEMA (default mca, or ea) is the export's schema.
 
 set -euo pipefail
@@ -32,7 +33,7 @@ MIN_SPEEDUP=8
 MAX_GZ_RATIO=1.1
 MAX_RSS_KB=$((32 * 1024))
 
-SECTIONS=" ${BENCH_SECTIONS:-cur azure-cost aggregate estimate api} "
+SECTIONS=" ${BENCH_SECTIONS:-cur azure-cost aggregate estimate api store} "
 AZ_SCHEMA=${BENCH_AZURE_SCHEMA:-mca}
 
 die() {
@@ -326,6 +327,7 @@ others() {
 	if section aggregate; then bash bench/aggregate.sh || MISMATCH=1; fi
 	if section estimate; then bash bench/estimate.sh || MISMATCH=1; fi
 	if section api; then bash bench/api.sh || MISMATCH=1; fi
+	if section store; then BENCH_ROWS=$ROWS bash bench/store.sh || MISMATCH=1; fi
 }
 
 # BENCH_SECTIONS without cur: the other sections alone, without the CUR files.

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "azure_export.h"
@@ -27,6 +28,9 @@
 #include "url.h"
 
 #include "banned.h"
+
+/* The phases of a run PB_INGEST_TIMING shows, before the store's. */
+enum { RUN_PREPARE, RUN_READ, RUN_SORT, RUN_NPHASES };
 
 #define RULES_ENV "PB_MAPPING_RULES"
 #define RULES_DEFAULT "config/mapping-rules"
@@ -48,6 +52,9 @@ struct run {
 	struct pb_listprice *prices;
 	char *source;
 	int bad_first; /* the first line item is bad: the read reports, nothing else is done */
+	/* PB_INGEST_TIMING: nanoseconds per phase of the run, then of the store's commit. */
+	int64_t ns[RUN_NPHASES + PB_STORE_NPHASES];
+	struct timespec t;
 };
 
 /* YYYY-MM-DD of a day number, in a static buffer: for messages. */
@@ -57,6 +64,16 @@ static const char *day_text(int32_t day)
 
 	pb_date_format(day, buf);
 	return buf;
+}
+
+/* Adds the time since the last mark to phase which. */
+static void mark(struct run *run, int which)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	run->ns[which] += (int64_t)(now.tv_sec - run->t.tv_sec) * 1000000000 + (now.tv_nsec - run->t.tv_nsec);
+	run->t = now;
 }
 
 static int is_s3(const char *p)
@@ -453,54 +470,91 @@ static void warn_capped(const struct pb_read *r)
 			   (unsigned long long)rows, 256, (unsigned long long)lines);
 }
 
-/* Says how many lines the price lists gave a list cost, per load, when any did. */
-static void print_priced(const struct pb_daily *const *rows, size_t n)
-{
+/* The lines the price lists gave a list cost, per load (the first 16 loads; the others together). */
+struct priced {
 	int64_t load[16];
-	uint64_t lines[16], other = 0, total = 0;
-	size_t i, k, nload = 0;
+	uint64_t lines[16], other, total;
+	size_t nload;
+};
 
-	for (i = 0; i < n; i++) {
-		if (rows[i]->list_source != PB_LIST_PRICE)
-			continue;
-		total += rows[i]->line_count;
-		for (k = 0; k < nload && load[k] != rows[i]->price_load; k++)
-			;
-		if (k == nload && nload == 16) {
-			other += rows[i]->line_count;
-			continue;
-		}
-		if (k == nload) {
-			/* In load order. */
-			for (k = nload; k > 0 && load[k - 1] > rows[i]->price_load; k--) {
-				load[k] = load[k - 1];
-				lines[k] = lines[k - 1];
-			}
-			load[k] = rows[i]->price_load;
-			lines[k] = 0;
-			nload++;
-		}
-		lines[k] += rows[i]->line_count;
+static void priced_add(struct priced *p, const struct pb_daily *d)
+{
+	size_t k;
+
+	if (d->list_source != PB_LIST_PRICE)
+		return;
+	p->total += d->line_count;
+	for (k = 0; k < p->nload && p->load[k] != d->price_load; k++)
+		;
+	if (k == p->nload && p->nload == 16) {
+		p->other += d->line_count;
+		return;
 	}
-	if (!total)
+	if (k == p->nload) {
+		/* In load order. */
+		for (k = p->nload; k > 0 && p->load[k - 1] > d->price_load; k--) {
+			p->load[k] = p->load[k - 1];
+			p->lines[k] = p->lines[k - 1];
+		}
+		p->load[k] = d->price_load;
+		p->lines[k] = 0;
+		p->nload++;
+	}
+	p->lines[k] += d->line_count;
+}
+
+/* Says how many lines the price lists gave a list cost, per load, when any did. */
+static void print_priced(const struct priced *p)
+{
+	size_t k;
+
+	if (!p->total)
 		return;
 	printf("list prices: %llu line%s without a list cost in the export priced from price lists:",
-	       (unsigned long long)total, total == 1 ? "" : "s");
-	for (k = 0; k < nload; k++)
-		printf("%s load %lld (%llu)", k ? "," : "", (long long)load[k], (unsigned long long)lines[k]);
-	if (other)
-		printf(", other loads (%llu)", (unsigned long long)other);
+	       (unsigned long long)p->total, p->total == 1 ? "" : "s");
+	for (k = 0; k < p->nload; k++)
+		printf("%s load %lld (%llu)", k ? "," : "", (long long)p->load[k], (unsigned long long)p->lines[k]);
+	if (p->other)
+		printf(", other loads (%llu)", (unsigned long long)p->other);
 	printf("\n");
 }
 
+/* The store's row source: the run's reduction walked in order, the priced lines counted on the way. */
+struct walker {
+	struct pb_reduce *red;
+	struct priced priced;
+	int rc;
+};
+
+static int walk_next(void *ctx, struct pb_daily *d)
+{
+	struct walker *w = ctx;
+
+	w->rc = pb_reduce_walk_next(w->red, d);
+	if (w->rc == 1)
+		priced_add(&w->priced, d);
+	return w->rc;
+}
+
+static const char *walk_error(void *ctx)
+{
+	const struct walker *w = ctx;
+
+	return w->rc == PB_MONEY_ERR_RANGE    ? "sum out of range"
+	       : w->rc == PB_REDUCE_ERR_SPILL ? "cannot read back the temporary file of the daily rows"
+					      : "out of memory";
+}
+
 /* Commits the import and says what it holds. */
-static int store_close(struct run *run, const struct pb_daily *const *rows, size_t n)
+static int store_close(struct run *run)
 {
 	struct pb_store_import *im = &run->im;
 	struct pb_buf err = PB_BUF_INIT;
 	char list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
+	struct walker w = {.red = run->read.reduce};
+	struct pb_store_rows rows = {walk_next, walk_error, &w, 0};
+	uint64_t lines, n = 0;
 	pb_money lt, bt;
-	uint64_t lines;
 	int rc;
 
 	/*
@@ -511,12 +565,16 @@ static int store_close(struct run *run, const struct pb_daily *const *rows, size
 		    (run->opt.kind == PB_FORMAT_AWS_CUR && run->read.lines > 0 && run->read.no_invoice == 0) ||
 		    (run->opt.kind == PB_FORMAT_PARTNER_CENTER && run->opt.invoice && !run->o->nfiles);
 	im->names = pb_reduce_sorted(run->read.names, &im->nnames);
-	if (!im->names) {
+	rc = im->names ? pb_reduce_walk_start(run->read.reduce) : PB_REDUCE_ERR_NOMEM;
+	mark(run, RUN_SORT);
+	if (rc < 0) {
 		pb_error("out of memory");
+		pb_store_fail(run->conn, im, "out of memory");
 		return PB_ERR_DATA;
 	}
+	rows.pause_at = pb_reduce_count(run->read.reduce) / 2 + 1;
 	warn_capped(&run->read);
-	rc = pb_store_commit(run->conn, im, rows, n, run->read.files, run->read.nfiles, &err);
+	rc = pb_store_commit(run->conn, im, &rows, run->read.files, run->read.nfiles, &n, &err);
 	if (rc < 0) {
 		pb_error("%s", pb_buf_str(&err));
 		pb_store_fail(run->conn, im, pb_buf_str(&err));
@@ -528,11 +586,11 @@ static int store_close(struct run *run, const struct pb_daily *const *rows, size
 	pb_reduce_totals(run->read.reduce, &lt, &bt, &lines);
 	pb_money_format_canonical(lt, list);
 	pb_money_format_canonical(bt, billed);
-	printf("import %lld committed: %s %.7s from %s: %zu file%s, %llu lines, %zu daily rows, list_cost %s, "
+	printf("import %lld committed: %s %.7s from %s: %zu file%s, %llu lines, %llu daily rows, list_cost %s, "
 	       "billed_cost %s\n",
 	       im->id, im->vendor, day_text(im->billing_month), im->source, run->read.nfiles,
-	       run->read.nfiles == 1 ? "" : "s", (unsigned long long)lines, n, list, billed);
-	print_priced(rows, n);
+	       run->read.nfiles == 1 ? "" : "s", (unsigned long long)lines, (unsigned long long)n, list, billed);
+	print_priced(&w.priced);
 	{
 		char prefix[64];
 
@@ -544,13 +602,15 @@ static int store_close(struct run *run, const struct pb_daily *const *rows, size
 	return 0;
 }
 
-/* The rows reduced, checked, then stored or printed. */
+/* The rows reduced, checked, then stored (the store checks them as it sends them) or printed. */
 static int finish(struct run *run)
 {
 	const struct pb_daily *const *rows;
 	size_t n;
 	int rc;
 
+	if (run->read.store)
+		return store_close(run);
 	rows = pb_reduce_sorted(run->read.reduce, &n);
 	if (!rows) {
 		pb_error("out of memory");
@@ -558,11 +618,8 @@ static int finish(struct run *run)
 	}
 	if (check_totals(run->read.reduce, rows, n) < 0) {
 		pb_error("internal error: daily rows do not add up to the lines read");
-		pb_store_fail(run->conn, &run->im, "internal error: daily rows do not add up to the lines read");
 		return PB_ERR_DATA;
 	}
-	if (run->read.store)
-		return store_close(run, rows, n);
 	rc = pb_summary_print(run->opt.summary, pb_format_vendor(run->opt.kind), rows, n, stdout);
 	if (rc == -1)
 		pb_error("cannot write output: %s", strerror(errno));
@@ -605,6 +662,25 @@ static int prepare(struct run *run)
 	return store_open(run);
 }
 
+/* PB_INGEST_TIMING=1: where the run's time went, on stderr. */
+static void print_timing(const struct run *run)
+{
+	static const char *const names[RUN_NPHASES + PB_STORE_NPHASES] = {
+		"connect, lock",	"read, parse, reduce", "sort",	 "refusals", "COPY (rows merged and sent)",
+		"files, names, totals", "supersede",	       "attach", "commit"};
+	const char *env = getenv("PB_INGEST_TIMING");
+	int i;
+
+	if (!env || strcmp(env, "1") != 0)
+		return;
+	for (i = 0; i < RUN_NPHASES + PB_STORE_NPHASES; i++)
+		fprintf(stderr, "%s: timing: %-28s %lld.%03lld s\n", pb_log_program(), names[i],
+			(long long)(run->ns[i] / 1000000000), (long long)(run->ns[i] / 1000000 % 1000));
+	if (run->read.reduce)
+		fprintf(stderr, "%s: timing: %-28s %llu\n", pb_log_program(), "runs spilled",
+			(unsigned long long)pb_reduce_spilled(run->read.reduce));
+}
+
 int pb_ingest_run(const struct pb_ingest_options *o)
 {
 	struct run run;
@@ -612,15 +688,20 @@ int pb_ingest_run(const struct pb_ingest_options *o)
 
 	memset(&run, 0, sizeof(run));
 	run.o = o;
+	run.im.phase_ns = run.ns + RUN_NPHASES;
+	clock_gettime(CLOCK_MONOTONIC, &run.t);
 	rc = prepare(&run);
+	mark(&run, RUN_PREPARE);
 	if (rc == 0)
 		rc = read_all(&run);
+	mark(&run, RUN_READ);
 	if (rc == 0 && run.bad_first) {
 		pb_error("internal error: the first line item was bad, then read well");
 		rc = PB_ERR_DATA;
 	}
 	if (rc == 0)
 		rc = finish(&run);
+	print_timing(&run);
 	if (rc == 1)
 		rc = 0;
 	pb_read_release(&run.read);

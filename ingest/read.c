@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "csv.h"
+#include "db.h"
 #include "input.h"
 #include "jsonl.h"
 #include "log.h"
@@ -25,6 +26,9 @@
 #define MIN_PART ((uint64_t)8 << 20)
 #define MAX_THREADS PB_INGEST_MAX_THREADS
 
+/* The store's memory, in megabytes, unless PB_STORE_MEMORY says otherwise. */
+#define DEFAULT_STORE_MB 64
+
 /* Distinct names and tags kept per partner account: past it, lines are counted, not recorded. */
 #define NAMES_PER_ACCOUNT 256
 
@@ -34,6 +38,30 @@ static enum pb_reduce_grain grain(const struct pb_ingest_options *opt)
 	if (opt->summary == PB_SUMMARY_ACCOUNTS)
 		return PB_GRAIN_ACCOUNT;
 	return opt->summary == PB_SUMMARY_DAILY ? PB_GRAIN_DAILY : PB_GRAIN_STORE;
+}
+
+/*
+ * The memory the store's daily rows may take: PB_STORE_MEMORY megabytes (default 64) for the whole run, of
+ * which the rows' tables get half (shared by the parts of a file read at once), the rest being for
+ * reading, the texts and COPY. Past it, rows are
+ * spilled to a temporary file under the runtime folder (PB_VAR_DIR, else var) and merged back in order.
+ */
+static void set_memory(struct pb_reduce *red, size_t parts)
+{
+	const char *env = getenv("PB_STORE_MEMORY");
+	unsigned long long mb = DEFAULT_STORE_MB;
+	struct pb_buf dir = PB_BUF_INIT;
+
+	if (env && *env) {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 10);
+
+		if (!*end && v > 0 && v < ((unsigned long long)1 << 40))
+			mb = v;
+	}
+	pb_buf_addf(&dir, "%s/tmp", pb_db_var_dir());
+	pb_reduce_set_memory(red, (size_t)(mb << 20) / 2 / parts, dir.failed ? NULL : pb_buf_str(&dir));
+	pb_buf_release(&dir);
 }
 
 int pb_read_init(struct pb_read *r, const struct pb_ingest_options *opt, const struct pb_tag_keys *keys, int store)
@@ -50,6 +78,8 @@ int pb_read_init(struct pb_read *r, const struct pb_ingest_options *opt, const s
 	if (!r->reduce || !r->names)
 		return -1;
 	pb_reduce_set_cap(r->names, NAMES_PER_ACCOUNT);
+	if (store)
+		set_memory(r->reduce, 1);
 	pb_progress_init(&r->progress, opt->progress ? stderr : NULL);
 	return 0;
 }
@@ -88,6 +118,12 @@ void pb_read_report(struct pb_read *r, const char *name, uint64_t line, uint32_t
 	r->errors++;
 }
 
+/* What a file's lines add up to. */
+struct file_totals {
+	pb_money list, billed;
+	uint64_t lines;
+};
+
 /* A file split into parts, one per thread; part 0 reads on from the header. */
 struct split {
 	size_t n;
@@ -98,6 +134,9 @@ struct split {
 	int csv_ready[MAX_THREADS];
 	pthread_t threads[MAX_THREADS];
 	int started[MAX_THREADS];
+	int borrowed; /* storing: part 0 reduces into the run's own reduction, the others are absorbed into it */
+	struct file_totals before; /* what the run's reduction held before the file */
+	pthread_mutex_t prices_lock;
 };
 
 static void *worker_main(void *arg)
@@ -165,18 +204,71 @@ static void show_progress(struct pb_read *r, const char *name, struct split *sp)
 /* Merges a part's or a file's reductions into the run's; -1 after reporting. */
 static int merge(struct pb_read *r, const char *name, const struct pb_reduce *red, const struct pb_reduce *names)
 {
-	if (pb_reduce_merge(r->reduce, red) < 0 || (names && pb_reduce_merge(r->names, names) < 0)) {
+	if ((red && pb_reduce_merge(r->reduce, red) < 0) || (names && pb_reduce_merge(r->names, names) < 0)) {
 		pb_read_report(r, name, 0, 0, "out of memory or sum out of range");
 		return -1;
 	}
 	return 0;
 }
 
+/* The totals red gained since it held before. */
+static int totals_since(const struct pb_reduce *red, const struct file_totals *before, struct file_totals *t)
+{
+	pb_money list, billed;
+	uint64_t lines;
+
+	pb_reduce_totals(red, &list, &billed, &lines);
+	if (pb_money_sub(list, before->list, &t->list) < 0 || pb_money_sub(billed, before->billed, &t->billed) < 0)
+		return -1;
+	t->lines = lines - before->lines;
+	return 0;
+}
+
+/* Adds b to a. -1 when the sum leaves the range. */
+static int add_totals(struct file_totals *a, const struct file_totals *b)
+{
+	if (pb_money_add(a->list, b->list, &a->list) < 0 || pb_money_add(a->billed, b->billed, &a->billed) < 0)
+		return -1;
+	a->lines += b->lines;
+	return 0;
+}
+
+/*
+ * Takes part k's rows into the run's: merged, or, when storing, read there already (part 0) or absorbed (its
+ * reduction may have spilled); what it read is added to t.
+ */
+static int add_part(struct pb_read *r, const char *name, struct split *sp, size_t k, struct file_totals *t)
+{
+	struct pb_worker *w = &sp->workers[k];
+	struct file_totals part;
+	int rc = 0;
+
+	if (sp->borrowed && k == 0) {
+		rc = totals_since(r->reduce, &sp->before, &part);
+	} else {
+		pb_reduce_totals(w->reduce, &part.list, &part.billed, &part.lines);
+		if (sp->borrowed)
+			rc = pb_reduce_absorb(r->reduce, w->reduce);
+		else if (pb_reduce_merge(r->reduce, w->reduce) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && w->names && pb_reduce_merge(r->names, w->names) < 0)
+		rc = -1;
+	if (rc == 0 && add_totals(t, &part) < 0)
+		rc = PB_MONEY_ERR_RANGE;
+	if (rc < 0)
+		pb_read_report(r, name, 0, 0,
+			       rc == PB_REDUCE_ERR_SPILL ? "cannot use the temporary file of the daily rows"
+							 : "out of memory or sum out of range");
+	return rc < 0 ? -1 : 0;
+}
+
 /*
  * Walks the parts in file order: a part that ended on a later part's start hands over to that part, so
  * parts it passed over (begun inside a quoted field) are skipped. Reports errors with absolute lines.
  */
-static int collect(struct pb_read *r, const char *name, struct split *sp, struct pb_format_stats *stats)
+static int collect(struct pb_read *r, const char *name, struct split *sp, struct pb_format_stats *stats,
+		   struct file_totals *t)
 {
 	size_t k = 0;
 	uint64_t base = 1;
@@ -191,7 +283,7 @@ static int collect(struct pb_read *r, const char *name, struct split *sp, struct
 		r->remote_failed |= w->dependency;
 		if (w->fatal || r->errors >= r->opt->max_errors)
 			return -1;
-		if (!r->errors && merge(r, name, w->reduce, w->names) < 0)
+		if (!r->errors && add_part(r, name, sp, k, t) < 0)
 			return -1;
 		pb_stats_merge(stats, &w->parser.st);
 		r->rows += atomic_load(&w->rows);
@@ -211,7 +303,8 @@ static void release_split(struct split *sp)
 		if (sp->started[k])
 			pthread_join(sp->threads[k], NULL);
 		pb_worker_release(&sp->workers[k]);
-		pb_reduce_free(sp->workers[k].reduce);
+		if (!sp->borrowed || k > 0)
+			pb_reduce_free(sp->workers[k].reduce);
 		pb_reduce_free(sp->workers[k].names);
 		if (k > 0) {
 			if (sp->csv_ready[k])
@@ -248,12 +341,65 @@ static char *audit_uri(const char *path)
 	return strdup(path);
 }
 
+/* The SHA-256 of a whole plain file, computed on a thread of its own while its parts are read. */
+struct file_hash {
+	const char *path;
+	pthread_t thread;
+	int started, joined, failed;
+	char hex[65];
+	uint64_t bytes;
+	struct pb_buf err;
+};
+
+static void *hash_main(void *arg)
+{
+	struct file_hash *h = arg;
+	struct pb_input *in = NULL;
+	char *buf = malloc((size_t)1 << 20);
+	long n = 0;
+
+	h->failed = 1;
+	if (buf && pb_input_open_flags(h->path, PB_INPUT_SHA256, &in, &h->err) == 0) {
+		while ((n = pb_input_read(in, buf, (size_t)1 << 20, &h->err)) > 0)
+			;
+		if (n == 0 && pb_input_sha256(in, h->hex) == 0) {
+			h->bytes = pb_input_raw_bytes(in);
+			h->failed = 0;
+		} else if (n == 0) {
+			pb_buf_reset(&h->err);
+			pb_buf_addstr(&h->err, "cannot compute the file's SHA-256");
+		}
+	} else if (!buf) {
+		pb_buf_addstr(&h->err, "out of memory");
+	}
+	pb_input_free(in);
+	free(buf);
+	return NULL;
+}
+
+static int start_hash(struct file_hash *h, const char *path)
+{
+	h->path = path;
+	if (pthread_create(&h->thread, NULL, hash_main, h) != 0)
+		return -1;
+	h->started = 1;
+	return 0;
+}
+
+/* Waits for the hash. Returns 0, or -1 with the reason in h->err. */
+static int finish_hash(struct file_hash *h)
+{
+	if (!h->joined)
+		pthread_join(h->thread, NULL);
+	h->joined = 1;
+	return h->failed ? -1 : 0;
+}
+
 /* Keeps what the audit records of a file read for the store: its bytes, hash and totals. */
 static int record_file(struct pb_read *r, const char *path, const char *name, struct pb_input *in,
-		       struct pb_reduce *const *parts, size_t nparts)
+		       const struct file_hash *hash, const struct file_totals *t)
 {
 	struct pb_store_file *f, *files;
-	size_t k;
 
 	files = realloc(r->files, (r->nfiles + 1) * sizeof(*files));
 	if (!files) {
@@ -263,11 +409,15 @@ static int record_file(struct pb_read *r, const char *path, const char *name, st
 	r->files = files;
 	f = &files[r->nfiles];
 	memset(f, 0, sizeof(*f));
-	if (pb_input_sha256(in, f->sha256) < 0) {
+	if (hash) {
+		memcpy(f->sha256, hash->hex, sizeof(f->sha256));
+		f->bytes = hash->bytes;
+	} else if (pb_input_sha256(in, f->sha256) < 0) {
 		pb_read_report(r, name, 0, 0, "cannot compute the file's SHA-256");
 		return -1;
+	} else {
+		f->bytes = pb_input_raw_bytes(in);
 	}
-	f->bytes = pb_input_raw_bytes(in);
 	snprintf(f->etag, sizeof(f->etag), "%s", pb_input_etag(in));
 	f->uri = audit_uri(path);
 	if (!f->uri) {
@@ -275,18 +425,9 @@ static int record_file(struct pb_read *r, const char *path, const char *name, st
 		return -1;
 	}
 	r->nfiles++;
-	for (k = 0; k < nparts; k++) {
-		pb_money list, billed;
-		uint64_t lines;
-
-		pb_reduce_totals(parts[k], &list, &billed, &lines);
-		if (pb_money_add(f->list_total, list, &f->list_total) < 0 ||
-		    pb_money_add(f->billed_total, billed, &f->billed_total) < 0) {
-			pb_read_report(r, name, 0, 0, "sum out of range");
-			return -1;
-		}
-		f->lines += lines;
-	}
+	f->list_total = t->list;
+	f->billed_total = t->billed;
+	f->lines = t->lines;
 	return 0;
 }
 
@@ -379,6 +520,7 @@ static const char *reduce_error(int rc)
 {
 	return rc == PB_MONEY_ERR_RANGE	     ? "sum out of range"
 	       : rc == PB_REDUCE_ERR_TOOLONG ? "a text value is longer than 65535 bytes"
+	       : rc == PB_REDUCE_ERR_SPILL   ? "cannot write the temporary file of the daily rows"
 					     : "out of memory";
 }
 
@@ -528,8 +670,13 @@ static int read_jsonl(struct pb_read *r, const char *path)
 	r->lines += st.lines;
 	if (merge(r, name, red, names) < 0)
 		goto out;
-	if (r->store && record_file(r, path, name, in, &red, 1) < 0)
-		goto out;
+	if (r->store) {
+		struct file_totals t;
+
+		pb_reduce_totals(red, &t.list, &t.billed, &t.lines);
+		if (record_file(r, path, name, in, NULL, &t) < 0)
+			goto out;
+	}
 	ret = 0;
 out:
 	if (ready)
@@ -652,7 +799,15 @@ static int prepare_parts(struct pb_read *r, const char *path, const char *name, 
 		w->nstops = sp->n - k - 1;
 		w->tag_keys = r->tag_keys;
 		w->prices = r->prices;
-		w->reduce = pb_reduce_new(grain(r->opt));
+		w->prices_lock = &sp->prices_lock;
+		/*
+		 * Storing, part 0 reads straight into the run's reduction and the others into reductions of their
+		 * own, each with its share of the memory, absorbed into the run's after.
+		 */
+		sp->borrowed = r->store;
+		w->reduce = sp->borrowed && k == 0 ? r->reduce : pb_reduce_new(grain(r->opt));
+		if (w->reduce && r->store)
+			set_memory(w->reduce, sp->n);
 		if (r->store)
 			w->names = pb_reduce_new(PB_GRAIN_DAILY);
 		if (!w->reduce || (r->store && !w->names)) {
@@ -675,40 +830,55 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 {
 	struct pb_buf err = PB_BUF_INIT;
 	struct split *sp = calloc(1, sizeof(*sp));
+	struct file_totals t = {PB_MONEY_ZERO, PB_MONEY_ZERO, 0};
+	struct file_hash hash;
 	int ret = -1;
-	size_t k;
 
+	memset(&hash, 0, sizeof(hash));
+	pb_buf_init(&hash.err, 0);
 	if (!sp) {
 		pb_read_report(r, name, 0, 0, "out of memory");
 		goto out;
 	}
-	if (plan_split(sp, in, csv->bytes, pb_input_plain_size(in), r->store ? 1 : r->opt->threads, &err) < 0) {
+	pthread_mutex_init(&sp->prices_lock, NULL);
+	pb_reduce_totals(r->reduce, &sp->before.list, &sp->before.billed, &sp->before.lines);
+	if (plan_split(sp, in, csv->bytes, pb_input_plain_size(in), r->opt->threads, &err) < 0) {
 		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
 		sp->n = 0;
+		goto out;
+	}
+	/* Part 0 stops before the file's end: the whole file is hashed on a thread of its own meanwhile. */
+	if (r->store && sp->n > 1 && start_hash(&hash, path) < 0) {
+		pb_read_report(r, name, 0, 0, "cannot start a thread");
 		goto out;
 	}
 	if (prepare_parts(r, path, name, sp, parser, csv, cols, ncols) < 0 || run_parts(r, name, sp) < 0)
 		goto out;
 	pb_stats_reset(&parser->st);
-	if (collect(r, name, sp, &parser->st) < 0)
+	if (collect(r, name, sp, &parser->st, &t) < 0)
 		goto out;
 	pb_stats_warn(stderr, pb_log_program(), name, &parser->st);
 	r->lines += parser->st.lines;
 	r->no_invoice += parser->st.no_invoice;
-	if (r->store) {
-		struct pb_reduce *parts[MAX_THREADS];
-
-		for (k = 0; k < sp->n; k++)
-			parts[k] = sp->workers[k].reduce;
-		if (record_file(r, path, name, in, parts, sp->n) < 0)
-			goto out;
+	if (hash.started && finish_hash(&hash) < 0) {
+		pb_read_report(r, name, 0, 0, pb_buf_str(&hash.err));
+		goto out;
 	}
+	if (r->store && record_file(r, path, name, in, hash.started ? &hash : NULL, &t) < 0)
+		goto out;
 	ret = 0;
 out:
+	if (hash.started)
+		finish_hash(&hash);
+	pb_buf_release(&hash.err);
 	if (sp) {
 		release_split(sp);
+		pthread_mutex_destroy(&sp->prices_lock);
 		free(sp);
 	}
+	/* The parts' reductions are gone: the run's has the whole memory again. */
+	if (r->store)
+		set_memory(r->reduce, 1);
 	pb_buf_release(&err);
 	return ret;
 }

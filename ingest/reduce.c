@@ -6,8 +6,14 @@
  */
 #include "reduce.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "text.h"
 
@@ -54,6 +60,24 @@ struct entry {
 	uint64_t lines, list_lines, billed_lines;
 };
 
+/* A sorted run of entries spilled to the file, and the part of it read back while walking. */
+struct spill_run {
+	uint64_t off, n; /* first record and count, in records */
+	uint64_t next;	 /* records read back so far */
+	struct entry *buf;
+	size_t have, at; /* records in buf, and the one the walk is at */
+};
+
+/* The walk over the rows in order: the entries in memory, in order, merged with the spilled runs. */
+struct walk {
+	uint32_t *rank[NCOLS]; /* each column's text ids in bytewise order */
+	uint32_t *order;       /* the entries in memory, in order */
+	size_t at;
+	size_t *heap; /* sources (runs, then memory as nruns) by their current entry */
+	size_t nheap;
+	int started;
+};
+
 struct pb_reduce {
 	enum pb_reduce_grain grain;
 	struct dict dicts[NCOLS];
@@ -75,7 +99,60 @@ struct pb_reduce {
 	/* After PB_REDUCE_ERR_TEXT: the bad byte, inside the caller's text, and why. */
 	const char *bad_at, *bad_why;
 	int merging; /* texts from another reduction were checked there */
+	/* When max_entries is set: past it, the entries are sorted and spilled to a temporary file. */
+	size_t max_entries;
+	char *spill_dir;
+	int spill_fd;
+	int spill_failed; /* the temporary file could not be made or written */
+	uint64_t spill_records;
+	struct spill_run *runs;
+	size_t nruns;
+	struct walk walk;
 };
+
+/*
+ * The row table and its slots are probed at random, one line after another: past a few megabytes each probe
+ * would miss the TLB too, so they are asked for in huge pages where the kernel gives them on request.
+ */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *table_alloc(size_t size)
+{
+	void *p;
+
+	if (size < 2 * HUGE_PAGE)
+		return malloc(size ? size : 1);
+	size = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	p = aligned_alloc(HUGE_PAGE, size);
+	if (p)
+		madvise(p, size, MADV_HUGEPAGE);
+	return p;
+}
+
+/* table_alloc, keeping the first old bytes of old (freed). NULL (old kept) when memory cannot be had. */
+static void *table_realloc(void *old, size_t old_size, size_t size)
+{
+	void *p;
+
+	if (size < 2 * HUGE_PAGE)
+		return realloc(old, size ? size : 1);
+	p = table_alloc(size);
+	if (!p)
+		return NULL;
+	if (old_size)
+		memcpy(p, old, old_size);
+	free(old);
+	return p;
+}
+
+static void *table_calloc(size_t n, size_t size)
+{
+	void *p = table_alloc(n * size);
+
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
 
 static char *arena_alloc(struct pb_reduce *r, size_t n)
 {
@@ -249,6 +326,7 @@ struct pb_reduce *pb_reduce_new(enum pb_reduce_grain grain)
 	if (!r)
 		return NULL;
 	r->grain = grain;
+	r->spill_fd = -1;
 	r->nslots = 1024;
 	r->slots = calloc(r->nslots, sizeof(*r->slots));
 	if (!r->slots) {
@@ -274,6 +352,16 @@ void pb_reduce_free(struct pb_reduce *r)
 		free(r->dicts[i].texts);
 		free(r->dicts[i].hashes);
 	}
+	for (i = 0; i < NCOLS; i++)
+		free(r->walk.rank[i]);
+	free(r->walk.order);
+	free(r->walk.heap);
+	for (size_t k = 0; k < r->nruns; k++)
+		free(r->runs[k].buf);
+	free(r->runs);
+	free(r->spill_dir);
+	if (r->spill_fd >= 0)
+		close(r->spill_fd);
 	free(r->entries);
 	free(r->per_account);
 	free(r->slots);
@@ -297,7 +385,7 @@ static uint64_t hash_key(const struct key *k)
 static int grow_slots(struct pb_reduce *r)
 {
 	size_t nslots = r->nslots * 2, i, j;
-	uint64_t *slots = calloc(nslots, sizeof(*slots));
+	uint64_t *slots = table_calloc(nslots, sizeof(*slots));
 
 	if (!slots)
 		return -1;
@@ -313,6 +401,191 @@ static int grow_slots(struct pb_reduce *r)
 	r->slots = slots;
 	r->nslots = nslots;
 	return 0;
+}
+
+/* Each column's text ids ranked in bytewise order, so that entries compare as their texts do. */
+static int cmp_text_ids(const void *pa, const void *pb, void *arg)
+{
+	const struct dict *d = arg;
+	const struct pb_text *a = &d->texts[*(const uint32_t *)pa], *b = &d->texts[*(const uint32_t *)pb];
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = n ? memcmp(a->ptr, b->ptr, n) : 0;
+
+	if (c)
+		return c;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+static int rank_texts(struct pb_reduce *r)
+{
+	uint32_t *ids = NULL;
+	int i;
+
+	for (i = 0; i < NCOLS; i++) {
+		const struct dict *d = &r->dicts[i];
+		uint32_t *rank = realloc(r->walk.rank[i], (d->n ? d->n : 1) * sizeof(*rank));
+		size_t k;
+
+		if (!rank)
+			goto fail;
+		r->walk.rank[i] = rank;
+		ids = malloc((d->n ? d->n : 1) * sizeof(*ids));
+		if (!ids)
+			goto fail;
+		for (k = 0; k < d->n; k++)
+			ids[k] = (uint32_t)k;
+		qsort_r(ids, d->n, sizeof(*ids), cmp_text_ids, (void *)d);
+		for (k = 0; k < d->n; k++)
+			rank[ids[k]] = (uint32_t)k;
+		free(ids);
+		ids = NULL;
+	}
+	return 0;
+fail:
+	free(ids);
+	return -1;
+}
+
+static int cmp_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* The order of pb_reduce_sorted, by the ranks of the texts (rank_texts). */
+static int cmp_entry(const struct pb_reduce *r, const struct entry *a, const struct entry *b)
+{
+	static const int cols[] = {COL_CATEGORY, COL_CHARGE_TYPE, COL_SERVICE, COL_REGION, COL_CURRENCY};
+	uint32_t *const *rank = r->walk.rank;
+	int c = cmp_u32(rank[COL_ACCOUNT][a->key.id[COL_ACCOUNT]], rank[COL_ACCOUNT][b->key.id[COL_ACCOUNT]]);
+	size_t i;
+
+	if (c)
+		return c;
+	if (a->key.usage_date != b->key.usage_date)
+		return a->key.usage_date < b->key.usage_date ? -1 : 1;
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		c = cmp_u32(rank[cols[i]][a->key.id[cols[i]]], rank[cols[i]][b->key.id[cols[i]]]);
+		if (c)
+			return c;
+	}
+	if (a->key.billing_month != b->key.billing_month)
+		return a->key.billing_month < b->key.billing_month ? -1 : 1;
+	if (a->key.list_source != b->key.list_source)
+		return a->key.list_source < b->key.list_source ? -1 : 1;
+	if (a->key.price_load != b->key.price_load)
+		return a->key.price_load < b->key.price_load ? -1 : 1;
+	return 0;
+}
+
+static int cmp_order(const void *pa, const void *pb, void *arg)
+{
+	const struct pb_reduce *r = arg;
+
+	return cmp_entry(r, &r->entries[*(const uint32_t *)pa], &r->entries[*(const uint32_t *)pb]);
+}
+
+/* The entries in memory, in order, in r->walk.order. */
+static int order_entries(struct pb_reduce *r)
+{
+	uint32_t *order;
+	size_t i;
+
+	if (rank_texts(r) < 0)
+		return -1;
+	order = realloc(r->walk.order, (r->n ? r->n : 1) * sizeof(*order));
+	if (!order)
+		return -1;
+	r->walk.order = order;
+	for (i = 0; i < r->n; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, r->n, sizeof(*order), cmp_order, r);
+	return 0;
+}
+
+/* The temporary file of the spilled runs: made in spill_dir (else $TMPDIR, else /tmp), unlinked at once. */
+static int spill_open(struct pb_reduce *r)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *dirs[3] = {r->spill_dir, tmp && *tmp ? tmp : "/tmp", "/tmp"};
+	char path[4096];
+	int i;
+
+	for (i = 0; i < 3 && r->spill_fd < 0; i++) {
+		if (!dirs[i])
+			continue;
+		if (i == 0)
+			mkdir(dirs[i], 0700);
+		if (snprintf(path, sizeof(path), "%s/pb-ingest-spill-XXXXXX", dirs[i]) >= (int)sizeof(path))
+			continue;
+		r->spill_fd = mkostemp(path, O_CLOEXEC);
+		if (r->spill_fd >= 0)
+			unlink(path);
+	}
+	return r->spill_fd >= 0 ? 0 : -1;
+}
+
+static int write_all(int fd, const void *p, size_t n, uint64_t off)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = pwrite(fd, c, n, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Writes the entries in memory, in order, as a run at the end of the spill file, and empties the table:
+ * the dictionaries stay, so a run's entries keep their text ids.
+ */
+static int spill(struct pb_reduce *r)
+{
+	enum { CHUNK = 4096 };
+	struct spill_run *runs;
+	struct entry *buf = NULL;
+	size_t i, k;
+	uint64_t off;
+	int ret = -1;
+
+	if ((r->spill_fd < 0 && spill_open(r) < 0) || order_entries(r) < 0)
+		goto out;
+	runs = realloc(r->runs, (r->nruns + 1) * sizeof(*runs));
+	if (!runs)
+		goto out;
+	r->runs = runs;
+	buf = malloc(CHUNK * sizeof(*buf));
+	if (!buf)
+		goto out;
+	off = r->spill_records;
+	for (i = 0; i < r->n; i += k) {
+		for (k = 0; k < CHUNK && i + k < r->n; k++)
+			buf[k] = r->entries[r->walk.order[i + k]];
+		if (write_all(r->spill_fd, buf, k * sizeof(*buf), (off + i) * sizeof(*buf)) < 0)
+			goto out;
+	}
+	memset(&r->runs[r->nruns], 0, sizeof(r->runs[0]));
+	r->runs[r->nruns].off = off;
+	r->runs[r->nruns].n = r->n;
+	r->nruns++;
+	r->spill_records += r->n;
+	r->n = 0;
+	memset(r->slots, 0, r->nslots * sizeof(*r->slots));
+	free(r->walk.order);
+	r->walk.order = NULL;
+	ret = 0;
+out:
+	free(buf);
+	if (ret < 0)
+		r->spill_failed = 1;
+	return ret;
 }
 
 /* 1 when k would be a new row of an account that has cap rows already; counts it. -1: no memory. */
@@ -377,10 +650,18 @@ static struct entry *lookup(struct pb_reduce *r, const struct key *k, int *cappe
 		if (over)
 			return NULL;
 	}
+	if (r->max_entries && r->n >= r->max_entries) {
+		if (spill(r) < 0)
+			return NULL;
+		find_entry(r, k, h, &j); /* the table is empty now: the slot to fill */
+	}
 	if (r->n == r->alloc) {
 		size_t alloc = r->alloc ? r->alloc * 2 : 256;
-		struct entry *ne = realloc(r->entries, alloc * sizeof(*ne));
+		struct entry *ne;
 
+		if (r->max_entries && alloc > r->max_entries)
+			alloc = r->max_entries > r->n ? r->max_entries : r->n + 1;
+		ne = table_realloc(r->entries, r->n * sizeof(*ne), alloc * sizeof(*ne));
 		if (!ne)
 			return NULL;
 		r->entries = ne;
@@ -553,7 +834,7 @@ int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 		return 0;
 	}
 	if (!e)
-		return PB_REDUCE_ERR_NOMEM;
+		return r->spill_failed ? PB_REDUCE_ERR_SPILL : PB_REDUCE_ERR_NOMEM;
 	return add_amounts(r, e, u->has_list ? u->list_cost : PB_MONEY_ZERO,
 			   u->has_billed ? u->billed_cost : PB_MONEY_ZERO, 1, (uint64_t)(u->has_list != 0),
 			   (uint64_t)(u->has_billed != 0));
@@ -564,6 +845,8 @@ int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src)
 	size_t i;
 	int c, capped = 0;
 
+	if (src->nruns)
+		return PB_REDUCE_ERR_NOMEM; /* a reduction that spilled is walked, never merged */
 	dst->capped_lines += src->capped_lines;
 	dst->capped_rows += src->capped_rows;
 	for (i = 0; i < src->n; i++) {
@@ -593,7 +876,7 @@ int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src)
 			continue;
 		}
 		if (!e)
-			return PB_REDUCE_ERR_NOMEM;
+			return dst->spill_failed ? PB_REDUCE_ERR_SPILL : PB_REDUCE_ERR_NOMEM;
 		if (add_amounts(dst, e, s->list, s->billed, s->lines, s->list_lines, s->billed_lines) < 0)
 			return PB_MONEY_ERR_RANGE;
 	}
@@ -645,11 +928,34 @@ static int cmp_daily(const void *pa, const void *pb)
 	return 0;
 }
 
+static void fill_daily(const struct pb_reduce *r, const struct entry *e, struct pb_daily *d)
+{
+	d->billing_month = e->key.billing_month;
+	d->usage_date = e->key.usage_date;
+	d->account = r->dicts[COL_ACCOUNT].texts[e->key.id[COL_ACCOUNT]];
+	d->category = r->dicts[COL_CATEGORY].texts[e->key.id[COL_CATEGORY]];
+	d->charge_type = r->dicts[COL_CHARGE_TYPE].texts[e->key.id[COL_CHARGE_TYPE]];
+	d->service = r->dicts[COL_SERVICE].texts[e->key.id[COL_SERVICE]];
+	d->region = r->dicts[COL_REGION].texts[e->key.id[COL_REGION]];
+	d->currency = r->dicts[COL_CURRENCY].texts[e->key.id[COL_CURRENCY]];
+	d->list_cost = e->list;
+	d->billed_cost = e->billed;
+	d->line_count = e->lines;
+	d->list_lines = e->list_lines;
+	d->billed_lines = e->billed_lines;
+	d->list_source = r->grain == PB_GRAIN_STORE ? (enum pb_list_source)e->key.list_source
+			 : e->list_lines	    ? PB_LIST_EXPORT
+						    : PB_LIST_NONE;
+	d->price_load = e->key.price_load;
+}
+
 const struct pb_daily *const *pb_reduce_sorted(struct pb_reduce *r, size_t *n)
 {
 	size_t i;
 
 	*n = r->n;
+	if (r->nruns)
+		return NULL; /* spilled: see pb_reduce_walk */
 	if (r->sorted)
 		return r->sorted;
 	free(r->rows);
@@ -661,27 +967,8 @@ const struct pb_daily *const *pb_reduce_sorted(struct pb_reduce *r, size_t *n)
 		return NULL;
 	}
 	for (i = 0; i < r->n; i++) {
-		const struct entry *e = &r->entries[i];
-		struct pb_daily *d = &r->rows[i];
-
-		d->billing_month = e->key.billing_month;
-		d->usage_date = e->key.usage_date;
-		d->account = r->dicts[COL_ACCOUNT].texts[e->key.id[COL_ACCOUNT]];
-		d->category = r->dicts[COL_CATEGORY].texts[e->key.id[COL_CATEGORY]];
-		d->charge_type = r->dicts[COL_CHARGE_TYPE].texts[e->key.id[COL_CHARGE_TYPE]];
-		d->service = r->dicts[COL_SERVICE].texts[e->key.id[COL_SERVICE]];
-		d->region = r->dicts[COL_REGION].texts[e->key.id[COL_REGION]];
-		d->currency = r->dicts[COL_CURRENCY].texts[e->key.id[COL_CURRENCY]];
-		d->list_cost = e->list;
-		d->billed_cost = e->billed;
-		d->line_count = e->lines;
-		d->list_lines = e->list_lines;
-		d->billed_lines = e->billed_lines;
-		d->list_source = r->grain == PB_GRAIN_STORE ? (enum pb_list_source)e->key.list_source
-				 : e->list_lines	    ? PB_LIST_EXPORT
-							    : PB_LIST_NONE;
-		d->price_load = e->key.price_load;
-		r->sorted[i] = d;
+		fill_daily(r, &r->entries[i], &r->rows[i]);
+		r->sorted[i] = &r->rows[i];
 	}
 	qsort(r->sorted, r->n, sizeof(*r->sorted), cmp_daily);
 	return r->sorted;
@@ -718,4 +1005,214 @@ void pb_reduce_capped(const struct pb_reduce *r, uint64_t *rows, uint64_t *lines
 {
 	*rows = r->capped_rows;
 	*lines = r->capped_lines;
+}
+
+void pb_reduce_set_memory(struct pb_reduce *r, size_t bytes, const char *spill_dir)
+{
+	size_t per = sizeof(struct entry) + sizeof(uint32_t), slots = 128;
+
+	/* The largest table that fits in bytes: its slots, at most half full, and its entries with their order. */
+	while ((slots * 2) * sizeof(uint64_t) + slots * per <= bytes)
+		slots *= 2;
+	r->max_entries = slots / 2;
+	free(r->spill_dir);
+	r->spill_dir = spill_dir ? strdup(spill_dir) : NULL;
+}
+
+uint64_t pb_reduce_spilled(const struct pb_reduce *r)
+{
+	return r->nruns;
+}
+
+uint64_t pb_reduce_count(const struct pb_reduce *r)
+{
+	return r->n + r->spill_records;
+}
+
+/* The entry source s is at: a run's, or (s == nruns) the next one in memory. */
+static const struct entry *current(const struct pb_reduce *r, size_t s)
+{
+	if (s == r->nruns)
+		return &r->entries[r->walk.order[r->walk.at]];
+	return &r->runs[s].buf[r->runs[s].at];
+}
+
+/* Reads the next part of run s into its buffer. Returns the records read (0 at its end), or -1. */
+static long refill(struct pb_reduce *r, struct spill_run *run, size_t cap)
+{
+	size_t want = run->n - run->next < cap ? (size_t)(run->n - run->next) : cap, got = 0;
+	char *p = (char *)run->buf;
+
+	while (got < want * sizeof(struct entry)) {
+		ssize_t n = pread(r->spill_fd, p + got, want * sizeof(struct entry) - got,
+				  (off_t)((run->off + run->next) * sizeof(struct entry) + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	run->next += want;
+	run->have = want;
+	run->at = 0;
+	return (long)want;
+}
+
+static size_t run_buffer(const struct pb_reduce *r)
+{
+	/* About 4 MB of buffers for the runs together, at least 64 records each. */
+	size_t n = ((size_t)4 << 20) / sizeof(struct entry) / (r->nruns ? r->nruns : 1);
+
+	return n < 64 ? 64 : n;
+}
+
+/* Moves source s on; 1 when it has an entry, 0 when it has none left, -1 on a read error. */
+static int advance(struct pb_reduce *r, size_t s)
+{
+	struct spill_run *run;
+
+	if (s == r->nruns)
+		return ++r->walk.at < r->n;
+	run = &r->runs[s];
+	if (++run->at < run->have)
+		return 1;
+	if (run->next == run->n)
+		return 0;
+	return refill(r, run, run_buffer(r)) > 0 ? 1 : -1;
+}
+
+static int heap_less(const struct pb_reduce *r, size_t a, size_t b)
+{
+	int c = cmp_entry(r, current(r, a), current(r, b));
+
+	return c < 0 || (c == 0 && a < b);
+}
+
+static void sift_down(struct pb_reduce *r, size_t i)
+{
+	size_t *h = r->walk.heap, n = r->walk.nheap;
+
+	for (;;) {
+		size_t l = 2 * i + 1, m = i, t;
+
+		if (l < n && heap_less(r, h[l], h[m]))
+			m = l;
+		if (l + 1 < n && heap_less(r, h[l + 1], h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/* Moves the source on top of the heap on. Returns 0, or -1 on a read error. */
+static int advance_top(struct pb_reduce *r)
+{
+	int rc = advance(r, r->walk.heap[0]);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		r->walk.heap[0] = r->walk.heap[--r->walk.nheap];
+	if (r->walk.nheap)
+		sift_down(r, 0);
+	return 0;
+}
+
+int pb_reduce_walk_start(struct pb_reduce *r)
+{
+	size_t k, cap = run_buffer(r);
+
+	if (order_entries(r) < 0)
+		return PB_REDUCE_ERR_NOMEM;
+	r->walk.at = 0;
+	r->walk.nheap = 0;
+	r->walk.started = 1;
+	free(r->walk.heap);
+	r->walk.heap = malloc((r->nruns + 1) * sizeof(*r->walk.heap));
+	if (!r->walk.heap)
+		return PB_REDUCE_ERR_NOMEM;
+	for (k = 0; k < r->nruns; k++) {
+		struct spill_run *run = &r->runs[k];
+		long got;
+
+		free(run->buf);
+		run->buf = malloc(cap * sizeof(*run->buf));
+		if (!run->buf)
+			return PB_REDUCE_ERR_NOMEM;
+		run->next = 0;
+		got = refill(r, run, cap);
+		if (got < 0)
+			return PB_REDUCE_ERR_SPILL;
+		if (got > 0)
+			r->walk.heap[r->walk.nheap++] = k;
+	}
+	if (r->n)
+		r->walk.heap[r->walk.nheap++] = r->nruns;
+	for (k = r->walk.nheap; k-- > 0;)
+		sift_down(r, k);
+	return 0;
+}
+
+int pb_reduce_walk_next(struct pb_reduce *r, struct pb_daily *d)
+{
+	struct entry acc;
+
+	if (!r->walk.started || !r->walk.nheap)
+		return 0;
+	acc = *current(r, r->walk.heap[0]);
+	if (advance_top(r) < 0)
+		return PB_REDUCE_ERR_SPILL;
+	/* A key spilled more than once: its runs' parts add up. */
+	while (r->walk.nheap && cmp_entry(r, current(r, r->walk.heap[0]), &acc) == 0) {
+		const struct entry *e = current(r, r->walk.heap[0]);
+
+		if (pb_money_add(acc.list, e->list, &acc.list) < 0 ||
+		    pb_money_add(acc.billed, e->billed, &acc.billed) < 0)
+			return PB_MONEY_ERR_RANGE;
+		acc.lines += e->lines;
+		acc.list_lines += e->list_lines;
+		acc.billed_lines += e->billed_lines;
+		if (advance_top(r) < 0)
+			return PB_REDUCE_ERR_SPILL;
+	}
+	fill_daily(r, &acc, d);
+	return 1;
+}
+
+int pb_reduce_absorb(struct pb_reduce *dst, struct pb_reduce *src)
+{
+	struct pb_daily d;
+	int rc = pb_reduce_walk_start(src), capped = 0;
+
+	dst->capped_lines += src->capped_lines;
+	dst->capped_rows += src->capped_rows;
+	while (rc == 0 && (rc = pb_reduce_walk_next(src, &d)) == 1) {
+		const struct pb_text *t[NCOLS] = {&d.account, &d.category, &d.charge_type,
+						  &d.service, &d.region,   &d.currency};
+		struct key k;
+		struct entry *e;
+
+		memset(&k, 0, sizeof(k));
+		k.billing_month = d.billing_month;
+		k.usage_date = d.usage_date;
+		if (dst->grain == PB_GRAIN_STORE) {
+			k.list_source = (uint32_t)d.list_source;
+			k.price_load = d.price_load;
+		}
+		dst->merging = 1;
+		rc = intern_key(dst, t, &k);
+		dst->merging = 0;
+		if (rc < 0)
+			return rc;
+		e = lookup(dst, &k, &capped);
+		if (!e)
+			return dst->spill_failed ? PB_REDUCE_ERR_SPILL : PB_REDUCE_ERR_NOMEM;
+		rc = add_amounts(dst, e, d.list_cost, d.billed_cost, d.line_count, d.list_lines, d.billed_lines);
+	}
+	return rc;
 }

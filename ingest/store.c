@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "date.h"
@@ -14,6 +15,17 @@
 #include "banned.h"
 
 #define COPY_CHUNK ((size_t)256 << 10)
+
+/* Adds the time since *t to the import's phase, if it keeps them, and restarts *t. */
+static void phase(const struct pb_store_import *im, int which, struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (im->phase_ns)
+		im->phase_ns[which] += (int64_t)(now.tv_sec - t->tv_sec) * 1000000000 + (now.tv_nsec - t->tv_nsec);
+	*t = now;
+}
 
 /* The advisory lock's name; its key is the name's 64-bit hash, computed by the server. */
 static void lock_name(const struct pb_store_import *im, char *month, struct pb_buf *key)
@@ -178,8 +190,11 @@ static int copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
 	return 0;
 }
 
-/* Sends what b holds and ends the COPY (ok: the rows went well so far). Returns 0 or -1 with err set. */
-static int copy_finish(PGconn *conn, struct pb_buf *b, int ok, struct pb_buf *err)
+/*
+ * Sends what b holds and ends the COPY (ok: the rows went well so far); the rows the server took in *count
+ * unless it is NULL. Returns 0 or -1 with err set.
+ */
+static int copy_finish(PGconn *conn, struct pb_buf *b, int ok, uint64_t *count, struct pb_buf *err)
 {
 	PGresult *res;
 	int ret = -1;
@@ -201,6 +216,8 @@ static int copy_finish(PGconn *conn, struct pb_buf *b, int ok, struct pb_buf *er
 		PQclear(res);
 		goto out;
 	}
+	if (count)
+		*count = strtoull(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	ret = 0;
 out:
@@ -225,55 +242,338 @@ static const char *list_source_name(enum pb_list_source s)
 	return s == PB_LIST_PRICE ? "price-list" : s == PB_LIST_EXPORT ? "export" : "none";
 }
 
-static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
-		     struct pb_buf *err)
+/* What one partner account holds in one currency. */
+struct account_total {
+	const char *currency; /* interned: compared by address */
+	size_t currency_len;
+	pb_money list, billed;
+	uint64_t lines;
+	int32_t lo, hi;
+};
+
+#define MAX_ACCOUNT_CURRENCIES 16
+
+/* One (charge category, charge type) of an import and its totals; texts are interned, so compared by address. */
+struct charge {
+	struct pb_text category, type;
+	pb_money list, billed;
+	uint64_t lines;
+};
+
+/* One list source of an import (a price load apart from another) and its totals. */
+struct list_total {
+	enum pb_list_source source;
+	int64_t load;
+	pb_money list, billed;
+	uint64_t lines;
+};
+
+/*
+ * What the import's rows add up to per partner account and currency (the COPY lines of pb.import_account,
+ * made as each account's rows end: they come sorted by account), per charge and per list source, tallied
+ * while the rows are sent.
+ */
+struct tally {
+	const char *id;
+	struct pb_buf accounts;
+	struct pb_text account; /* the account whose rows are being sent */
+	struct account_total t[MAX_ACCOUNT_CURRENCIES];
+	size_t nt;
+	struct charge *cs;
+	size_t ncs;
+	struct list_total *ls;
+	size_t nls;
+};
+
+static void tally_release(struct tally *y)
 {
-	struct pb_buf b = PB_BUF_INIT;
-	char id[32], date[11], month[11];
+	pb_buf_release(&y->accounts);
+	free(y->cs);
+	free(y->ls);
+}
+
+/* Writes the COPY lines of the account whose rows ended. */
+static void flush_account(struct tally *y)
+{
+	char first[11], last[11], l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
+	size_t k;
+
+	for (k = 0; k < y->nt; k++) {
+		pb_money_format_canonical(y->t[k].list, l);
+		pb_money_format_canonical(y->t[k].billed, bl);
+		pb_date_format(y->t[k].lo, first);
+		pb_date_format(y->t[k].hi, last);
+		pb_buf_addf(&y->accounts, "%s\t", y->id);
+		copy_text(&y->accounts, y->account.ptr, y->account.len);
+		pb_buf_addch(&y->accounts, '\t');
+		copy_text(&y->accounts, y->t[k].currency, y->t[k].currency_len);
+		pb_buf_addf(&y->accounts, "\t%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)y->t[k].lines, l, bl, first,
+			    last);
+	}
+	y->nt = 0;
+}
+
+static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_buf *err)
+{
+	struct account_total *t;
+	size_t k;
+
+	if (d->account.ptr != y->account.ptr) {
+		flush_account(y);
+		y->account = d->account;
+	}
+	for (k = 0; k < y->nt && y->t[k].currency != d->currency.ptr; k++)
+		;
+	if (k == y->nt) {
+		if (k == MAX_ACCOUNT_CURRENCIES) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "partner account '%.*s' is billed in more than %d currencies",
+				    (int)d->account.len, d->account.ptr, MAX_ACCOUNT_CURRENCIES);
+			return -1;
+		}
+		t = &y->t[y->nt++];
+		memset(t, 0, sizeof(*t));
+		t->currency = d->currency.ptr;
+		t->currency_len = d->currency.len;
+		t->lo = INT32_MAX;
+		t->hi = INT32_MIN;
+	}
+	t = &y->t[k];
+	/* The rows add up already (the reduction's check): these sums cannot leave the range. */
+	pb_money_add(t->list, d->list_cost, &t->list);
+	pb_money_add(t->billed, d->billed_cost, &t->billed);
+	t->lines += d->line_count;
+	t->lo = d->usage_date < t->lo ? d->usage_date : t->lo;
+	t->hi = d->usage_date > t->hi ? d->usage_date : t->hi;
+	return 0;
+}
+
+static int tally_charge(struct tally *y, const struct pb_daily *d)
+{
+	struct charge *c;
 	size_t i;
 
-	snprintf(id, sizeof(id), "%lld", im->id);
+	for (i = 0; i < y->ncs; i++)
+		if (y->cs[i].category.ptr == d->category.ptr && y->cs[i].type.ptr == d->charge_type.ptr)
+			break;
+	if (i == y->ncs) {
+		c = realloc(y->cs, (y->ncs + 1) * sizeof(*c));
+		if (!c)
+			return -1;
+		y->cs = c;
+		memset(&c[i], 0, sizeof(*c));
+		c[i].category = d->category;
+		c[i].type = d->charge_type;
+		y->ncs++;
+	}
+	c = &y->cs[i];
+	pb_money_add(c->list, d->list_cost, &c->list);
+	pb_money_add(c->billed, d->billed_cost, &c->billed);
+	c->lines += d->line_count;
+	return 0;
+}
+
+static int tally_list(struct tally *y, const struct pb_daily *d)
+{
+	struct list_total *t;
+	size_t k;
+
+	for (k = 0; k < y->nls && (y->ls[k].source != d->list_source || y->ls[k].load != d->price_load); k++)
+		;
+	if (k == y->nls) {
+		t = realloc(y->ls, (y->nls + 1) * sizeof(*t));
+		if (!t)
+			return -1;
+		y->ls = t;
+		memset(&t[k], 0, sizeof(*t));
+		t[k].source = d->list_source;
+		t[k].load = d->price_load;
+		y->nls++;
+	}
+	t = &y->ls[k];
+	pb_money_add(t->list, d->list_cost, &t->list);
+	pb_money_add(t->billed, d->billed_cost, &t->billed);
+	t->lines += d->line_count;
+	return 0;
+}
+
+/* Folds a row sent into the tallies. -1 with err set. */
+static int tally_row(struct tally *y, const struct pb_daily *d, struct pb_buf *err)
+{
+	if (tally_account(y, d, err) < 0)
+		return -1;
+	if (tally_charge(y, d) < 0 || tally_list(y, d) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Per partner account and currency: lines, totals and first and last day. */
+static int copy_accounts(PGconn *conn, struct tally *y, struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT;
+
+	flush_account(y);
+	if (!y->accounts.len)
+		return 0;
+	if (y->accounts.failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
 	if (copy_start(conn,
-		       "COPY pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, "
-		       "charge_category, charge_type, service, region, currency, list_cost, billed_cost, line_count, "
-		       "list_source, price_load_id) FROM STDIN",
+		       "COPY pb.import_account (import_id, partner_account_id, currency, line_count, list_total, "
+		       "billed_total, first_day, last_day) FROM STDIN",
 		       err) < 0)
 		return -1;
-	for (i = 0; i < n; i++) {
-		const struct pb_daily *d = rows[i];
+	pb_buf_add(&b, y->accounts.ptr, y->accounts.len);
+	return copy_finish(conn, &b, 1, NULL, err);
+}
 
-		pb_date_format(d->billing_month, month);
-		pb_date_format(d->usage_date, date);
-		pb_buf_addf(&b, "%s\t%s\t%s\t", id, im->vendor, month);
-		copy_text(&b, d->account.ptr, d->account.len);
-		pb_buf_addf(&b, "\t%s\t", date);
-		copy_text(&b, d->category.ptr, d->category.len);
+/* Per charge category and type: lines and totals. */
+static int copy_charges(PGconn *conn, const struct tally *y, struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
+	size_t i;
+
+	if (!y->ncs)
+		return 0;
+	if (copy_start(conn,
+		       "COPY pb.import_charge (import_id, charge_category, charge_type, line_count, list_total, "
+		       "billed_total) FROM STDIN",
+		       err) < 0)
+		return -1;
+	for (i = 0; i < y->ncs; i++) {
+		pb_money_format_canonical(y->cs[i].list, l);
+		pb_money_format_canonical(y->cs[i].billed, bl);
+		pb_buf_addf(&b, "%s\t", y->id);
+		copy_text(&b, y->cs[i].category.ptr, y->cs[i].category.len);
 		pb_buf_addch(&b, '\t');
-		copy_text(&b, d->charge_type.ptr, d->charge_type.len);
-		pb_buf_addch(&b, '\t');
-		copy_text(&b, d->service.ptr, d->service.len);
-		pb_buf_addch(&b, '\t');
-		copy_text(&b, d->region.ptr, d->region.len);
-		pb_buf_addch(&b, '\t');
-		copy_text(&b, d->currency.ptr, d->currency.len);
-		pb_buf_addch(&b, '\t');
-		copy_amount(&b, d->list_cost, d->list_lines);
-		pb_buf_addch(&b, '\t');
-		copy_amount(&b, d->billed_cost, d->billed_lines);
-		pb_buf_addf(&b, "\t%llu\t%s\t", (unsigned long long)d->line_count, list_source_name(d->list_source));
-		if (d->list_source == PB_LIST_PRICE)
-			pb_buf_addf(&b, "%lld\n", (long long)d->price_load);
+		copy_text(&b, y->cs[i].type.ptr, y->cs[i].type.len);
+		pb_buf_addf(&b, "\t%llu\t%s\t%s\n", (unsigned long long)y->cs[i].lines, l, bl);
+	}
+	return copy_finish(conn, &b, 1, NULL, err);
+}
+
+/* Per list source (and price load): lines and totals, for the reconciliation. */
+static int copy_lists(PGconn *conn, const struct tally *y, struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
+	size_t k;
+
+	if (!y->nls)
+		return 0;
+	if (copy_start(
+		    conn,
+		    "COPY pb.import_list (import_id, list_source, price_load_id, line_count, list_total, billed_total) "
+		    "FROM STDIN",
+		    err) < 0)
+		return -1;
+	for (k = 0; k < y->nls; k++) {
+		pb_money_format_canonical(y->ls[k].list, l);
+		pb_money_format_canonical(y->ls[k].billed, bl);
+		pb_buf_addf(&b, "%s\t%s\t", y->id, list_source_name(y->ls[k].source));
+		if (y->ls[k].source == PB_LIST_PRICE)
+			pb_buf_addf(&b, "%lld", (long long)y->ls[k].load);
 		else
-			pb_buf_addstr(&b, "\\N\n");
-		if (b.len >= COPY_CHUNK && put_copy(conn, &b, err) < 0)
-			return copy_finish(conn, &b, 0, err);
-		if (i == n / 2) {
-			if (put_copy(conn, &b, err) < 0 || PQflush(conn) != 0)
-				return copy_finish(conn, &b, 0, err);
-			pb_test_pause("copy");
+			pb_buf_addstr(&b, "\\N");
+		pb_buf_addf(&b, "\t%llu\t%s\t%s\n", (unsigned long long)y->ls[k].lines, l, bl);
+	}
+	return copy_finish(conn, &b, 1, NULL, err);
+}
+
+/* What the rows sent add up to, for the totals check. */
+struct sent {
+	pb_money list, billed;
+	uint64_t lines, sent, rows; /* rows: what the server says it took */
+};
+
+/* Appends one daily row as a COPY line; prefix is the import id, vendor and month, tab-ended. */
+static void copy_row(struct pb_buf *b, const char *prefix, size_t prefix_len, const struct pb_daily *d)
+{
+	char date[11];
+
+	pb_date_format(d->usage_date, date);
+	pb_buf_add(b, prefix, prefix_len);
+	copy_text(b, d->account.ptr, d->account.len);
+	pb_buf_addch(b, '\t');
+	pb_buf_add(b, date, 10);
+	pb_buf_addch(b, '\t');
+	copy_text(b, d->category.ptr, d->category.len);
+	pb_buf_addch(b, '\t');
+	copy_text(b, d->charge_type.ptr, d->charge_type.len);
+	pb_buf_addch(b, '\t');
+	copy_text(b, d->service.ptr, d->service.len);
+	pb_buf_addch(b, '\t');
+	copy_text(b, d->region.ptr, d->region.len);
+	pb_buf_addch(b, '\t');
+	copy_text(b, d->currency.ptr, d->currency.len);
+	pb_buf_addch(b, '\t');
+	copy_amount(b, d->list_cost, d->list_lines);
+	pb_buf_addch(b, '\t');
+	copy_amount(b, d->billed_cost, d->billed_lines);
+	pb_buf_addf(b, "\t%llu\t%s\t", (unsigned long long)d->line_count, list_source_name(d->list_source));
+	if (d->list_source == PB_LIST_PRICE)
+		pb_buf_addf(b, "%lld\n", (long long)d->price_load);
+	else
+		pb_buf_add(b, "\\N\n", 3);
+}
+
+/*
+ * Creates the import's own table of daily rows (in this transaction, so COPY writes it frozen and no index
+ * is kept up) and fills it from the row source, tallying what is sent in *sent and y.
+ */
+static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struct pb_store_rows *rows,
+		     struct sent *sent, struct tally *y, struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT, sql = PB_BUF_INIT, prefix = PB_BUF_INIT;
+	char month[11];
+	const char *p[2] = {y->id, month};
+	struct pb_daily d;
+	PGresult *res;
+	int rc, ok = 1;
+
+	pb_date_format(im->billing_month, month);
+	res = pb_db_query(conn, "SELECT pb.create_import_rows($1::bigint, $2::date)", 2, p, err);
+	if (!res)
+		return -1;
+	pb_buf_addf(&sql,
+		    "COPY pb.\"%s\" (import_id, vendor, billing_month, partner_account_id, usage_date, "
+		    "charge_category, charge_type, service, region, currency, list_cost, billed_cost, line_count, "
+		    "list_source, price_load_id) FROM STDIN WITH (FREEZE)",
+		    PQgetvalue(res, 0, 0));
+	PQclear(res);
+	rc = copy_start(conn, pb_buf_str(&sql), err);
+	pb_buf_release(&sql);
+	if (rc < 0)
+		return -1;
+	memset(sent, 0, sizeof(*sent));
+	pb_buf_addf(&prefix, "%s\t%s\t%s\t", y->id, im->vendor, month);
+	while (ok && (rc = rows->next(rows->ctx, &d)) == 1) {
+		copy_row(&b, prefix.ptr, prefix.len, &d);
+		/* The rows add up already (the reduction's check): these sums cannot leave the range. */
+		pb_money_add(sent->list, d.list_cost, &sent->list);
+		pb_money_add(sent->billed, d.billed_cost, &sent->billed);
+		sent->lines += d.line_count;
+		sent->sent++;
+		ok = tally_row(y, &d, err) == 0 && (b.len < COPY_CHUNK || put_copy(conn, &b, err) == 0);
+		if (ok && sent->sent == rows->pause_at) {
+			ok = put_copy(conn, &b, err) == 0 && PQflush(conn) == 0;
+			if (ok)
+				pb_test_pause("copy");
 		}
 	}
-	return copy_finish(conn, &b, 1, err);
+	if (ok && rc < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, rows->error ? rows->error(rows->ctx) : "cannot read the daily rows");
+		ok = 0;
+	}
+	pb_buf_release(&prefix);
+	return copy_finish(conn, &b, ok, &sent->rows, err);
 }
 
 /* The partner account names the lines gave: rows of account, kind (in category), name (in service). */
@@ -302,51 +602,43 @@ static int copy_names(PGconn *conn, const struct pb_store_import *im, struct pb_
 		copy_text(&b, d->service.ptr, d->service.len);
 		pb_buf_addf(&b, "\t%llu\n", (unsigned long long)d->line_count);
 		if (b.len >= COPY_CHUNK && put_copy(conn, &b, err) < 0)
-			return copy_finish(conn, &b, 0, err);
+			return copy_finish(conn, &b, 0, NULL, err);
 	}
-	return copy_finish(conn, &b, 1, err);
+	return copy_finish(conn, &b, 1, NULL, err);
 }
 
-/* The sums the database holds for the import must be exactly the sums of the lines read. */
-static int verify_totals(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
-			 struct pb_buf *err)
+/*
+ * The rows sent must add up to exactly the lines read (the files' totals, counted as they were read), and the
+ * server must have taken every row sent: then the database holds what was read, without reading it back.
+ */
+static int verify_totals(const struct sent *sent, const struct pb_store_file *files, size_t nfiles, struct pb_buf *err)
 {
-	pb_money list, billed, db_list, db_billed;
-	uint64_t lines;
-	char id[32];
-	const char *p[1] = {id};
-	PGresult *res;
-	int ret = PB_STORE_ERR_DATA;
+	pb_money list = PB_MONEY_ZERO, billed = PB_MONEY_ZERO;
+	uint64_t lines = 0;
+	size_t i;
+	char l[PB_MONEY_STRMAX], b[PB_MONEY_STRMAX], sl[PB_MONEY_STRMAX], sb[PB_MONEY_STRMAX];
 
-	if (pb_reduce_sum_rows(rows, n, &list, &billed, &lines) < 0)
-		return PB_STORE_ERR_DATA;
-	snprintf(id, sizeof(id), "%lld", im->id);
-	res = pb_db_query(conn,
-			  "SELECT coalesce(sum(list_cost), 0)::text, coalesce(sum(billed_cost), 0)::text, "
-			  "coalesce(sum(line_count), 0)::text, count(*) FROM pb.usage_daily WHERE import_id = $1",
-			  1, p, err);
-	if (!res)
-		return PB_STORE_ERR_DB;
-	if (pb_money_parse(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), &db_list, NULL) == 0 &&
-	    pb_money_parse(PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)), &db_billed, NULL) == 0 &&
-	    pb_money_cmp(db_list, list) == 0 && pb_money_cmp(db_billed, billed) == 0 &&
-	    strtoull(PQgetvalue(res, 0, 2), NULL, 10) == lines && strtoull(PQgetvalue(res, 0, 3), NULL, 10) == n) {
-		ret = 0;
-	} else {
-		char l[PB_MONEY_STRMAX], b[PB_MONEY_STRMAX];
-
-		pb_money_format_canonical(list, l);
-		pb_money_format_canonical(billed, b);
-		pb_buf_reset(err);
-		pb_buf_addf(
-			err,
-			"the stored rows do not add up to the lines read (stored list %s, billed %s, lines %s; read "
-			"list %s, billed %s, lines %llu): nothing was committed",
-			PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), l, b,
-			(unsigned long long)lines);
+	for (i = 0; i < nfiles; i++) {
+		if (pb_money_add(list, files[i].list_total, &list) < 0 ||
+		    pb_money_add(billed, files[i].billed_total, &billed) < 0)
+			break;
+		lines += files[i].lines;
 	}
-	PQclear(res);
-	return ret;
+	if (i == nfiles && pb_money_cmp(sent->list, list) == 0 && pb_money_cmp(sent->billed, billed) == 0 &&
+	    sent->lines == lines && sent->rows == sent->sent)
+		return 0;
+	pb_money_format_canonical(list, l);
+	pb_money_format_canonical(billed, b);
+	pb_money_format_canonical(sent->list, sl);
+	pb_money_format_canonical(sent->billed, sb);
+	pb_buf_reset(err);
+	pb_buf_addf(
+		err,
+		"the stored rows do not add up to the lines read (stored list %s, billed %s, lines %llu, rows %llu; "
+		"read list %s, billed %s, lines %llu, rows %llu): nothing was committed",
+		sl, sb, (unsigned long long)sent->lines, (unsigned long long)sent->rows, l, b,
+		(unsigned long long)lines, (unsigned long long)sent->sent);
+	return PB_STORE_ERR_DATA;
 }
 
 static int record_files(PGconn *conn, const struct pb_store_import *im, const struct pb_store_file *files,
@@ -518,238 +810,10 @@ static int refuse_duplicates(PGconn *conn, const struct pb_store_import *im, con
 	return ret;
 }
 
-/* What one partner account holds in one currency. */
-struct account_total {
-	const struct pb_text *currency;
-	pb_money list, billed;
-	uint64_t lines;
-	int32_t lo, hi;
-};
-
-#define MAX_ACCOUNT_CURRENCIES 16
-
-/* Writes the COPY lines of one partner account's rows [i, j), one per currency. */
-static int account_lines(struct pb_buf *b, const char *id, const struct pb_daily *const *rows, size_t i, size_t j,
-			 struct pb_buf *err)
-{
-	struct account_total t[MAX_ACCOUNT_CURRENCIES];
-	char first[11], last[11], l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
-	size_t n = 0, k, r;
-
-	for (r = i; r < j; r++) {
-		const struct pb_daily *d = rows[r];
-
-		for (k = 0; k < n && t[k].currency->ptr != d->currency.ptr; k++)
-			;
-		if (k == n) {
-			if (n == MAX_ACCOUNT_CURRENCIES) {
-				pb_buf_reset(err);
-				pb_buf_addf(err, "partner account '%.*s' is billed in more than %d currencies",
-					    (int)d->account.len, d->account.ptr, MAX_ACCOUNT_CURRENCIES);
-				return -1;
-			}
-			memset(&t[n], 0, sizeof(t[n]));
-			t[n].currency = &d->currency;
-			t[n].lo = INT32_MAX;
-			t[n].hi = INT32_MIN;
-			n++;
-		}
-		/* The rows add up already (the totals check): these sums cannot leave the range. */
-		pb_money_add(t[k].list, d->list_cost, &t[k].list);
-		pb_money_add(t[k].billed, d->billed_cost, &t[k].billed);
-		t[k].lines += d->line_count;
-		t[k].lo = d->usage_date < t[k].lo ? d->usage_date : t[k].lo;
-		t[k].hi = d->usage_date > t[k].hi ? d->usage_date : t[k].hi;
-	}
-	for (k = 0; k < n; k++) {
-		pb_money_format_canonical(t[k].list, l);
-		pb_money_format_canonical(t[k].billed, bl);
-		pb_date_format(t[k].lo, first);
-		pb_date_format(t[k].hi, last);
-		pb_buf_addf(b, "%s\t", id);
-		copy_text(b, rows[i]->account.ptr, rows[i]->account.len);
-		pb_buf_addch(b, '\t');
-		copy_text(b, t[k].currency->ptr, t[k].currency->len);
-		pb_buf_addf(b, "\t%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)t[k].lines, l, bl, first, last);
-	}
-	return 0;
-}
-
-/* Per partner account and currency: lines, totals and first and last day, from the rows (sorted by account). */
-static int copy_accounts(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
-			 struct pb_buf *err)
-{
-	struct pb_buf b = PB_BUF_INIT;
-	char id[32];
-	size_t i = 0, j;
-
-	if (!n)
-		return 0;
-	snprintf(id, sizeof(id), "%lld", im->id);
-	if (copy_start(conn,
-		       "COPY pb.import_account (import_id, partner_account_id, currency, line_count, list_total, "
-		       "billed_total, first_day, last_day) FROM STDIN",
-		       err) < 0)
-		return -1;
-	while (i < n) {
-		for (j = i; j < n && rows[j]->account.ptr == rows[i]->account.ptr; j++)
-			;
-		if (account_lines(&b, id, rows, i, j, err) < 0)
-			return copy_finish(conn, &b, 0, err);
-		if (b.len >= COPY_CHUNK && put_copy(conn, &b, err) < 0)
-			return copy_finish(conn, &b, 0, err);
-		i = j;
-	}
-	return copy_finish(conn, &b, 1, err);
-}
-
-/* One (charge category, charge type) of an import and its totals; texts are interned, so compared by address. */
-struct charge {
-	const struct pb_text *category, *type;
-	pb_money list, billed;
-	uint64_t lines;
-};
-
-/* Folds a row into the import's charges. -1 when memory cannot be had. */
-static int add_charge(struct charge **cs, size_t *n, const struct pb_daily *d)
-{
-	struct charge *c;
-	size_t i;
-
-	for (i = 0; i < *n; i++) {
-		c = &(*cs)[i];
-		if (c->category->ptr == d->category.ptr && c->type->ptr == d->charge_type.ptr)
-			break;
-	}
-	if (i == *n) {
-		c = realloc(*cs, (*n + 1) * sizeof(*c));
-		if (!c)
-			return -1;
-		*cs = c;
-		c = &c[(*n)++];
-		memset(c, 0, sizeof(*c));
-		c->category = &d->category;
-		c->type = &d->charge_type;
-	}
-	c = &(*cs)[i];
-	/* The rows add up already (the totals check): these sums cannot leave the range. */
-	pb_money_add(c->list, d->list_cost, &c->list);
-	pb_money_add(c->billed, d->billed_cost, &c->billed);
-	c->lines += d->line_count;
-	return 0;
-}
-
-/* Per charge category and type: lines and totals. */
-static int copy_charges(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
-			struct pb_buf *err)
-{
-	struct pb_buf b = PB_BUF_INIT;
-	struct charge *cs = NULL;
-	size_t ncs = 0, i;
-	char id[32], l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
-	int ret;
-
-	for (i = 0; i < n; i++) {
-		if (add_charge(&cs, &ncs, rows[i]) < 0) {
-			free(cs);
-			pb_buf_reset(err);
-			pb_buf_addstr(err, "out of memory");
-			return -1;
-		}
-	}
-	if (!ncs)
-		return 0;
-	snprintf(id, sizeof(id), "%lld", im->id);
-	if (copy_start(conn,
-		       "COPY pb.import_charge (import_id, charge_category, charge_type, line_count, list_total, "
-		       "billed_total) FROM STDIN",
-		       err) < 0) {
-		free(cs);
-		return -1;
-	}
-	for (i = 0; i < ncs; i++) {
-		pb_money_format_canonical(cs[i].list, l);
-		pb_money_format_canonical(cs[i].billed, bl);
-		pb_buf_addf(&b, "%s\t", id);
-		copy_text(&b, cs[i].category->ptr, cs[i].category->len);
-		pb_buf_addch(&b, '\t');
-		copy_text(&b, cs[i].type->ptr, cs[i].type->len);
-		pb_buf_addf(&b, "\t%llu\t%s\t%s\n", (unsigned long long)cs[i].lines, l, bl);
-	}
-	free(cs);
-	ret = copy_finish(conn, &b, 1, err);
-	return ret;
-}
-
-/* One list source of an import (a price load apart from another) and its totals. */
-struct list_total {
-	enum pb_list_source source;
-	int64_t load;
-	pb_money list, billed;
-	uint64_t lines;
-};
-
-/* Per list source (and price load): lines and totals, for the reconciliation. */
-static int copy_lists(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t n,
-		      struct pb_buf *err)
-{
-	struct pb_buf b = PB_BUF_INIT;
-	struct list_total *t = NULL, *nt;
-	size_t nt_count = 0, i, k;
-	char id[32], l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
-
-	for (i = 0; i < n; i++) {
-		const struct pb_daily *d = rows[i];
-
-		for (k = 0; k < nt_count && (t[k].source != d->list_source || t[k].load != d->price_load); k++)
-			;
-		if (k == nt_count) {
-			nt = realloc(t, (nt_count + 1) * sizeof(*t));
-			if (!nt) {
-				free(t);
-				pb_buf_reset(err);
-				pb_buf_addstr(err, "out of memory");
-				return -1;
-			}
-			t = nt;
-			memset(&t[k], 0, sizeof(t[k]));
-			t[k].source = d->list_source;
-			t[k].load = d->price_load;
-			nt_count++;
-		}
-		/* The rows add up already (the totals check): these sums cannot leave the range. */
-		pb_money_add(t[k].list, d->list_cost, &t[k].list);
-		pb_money_add(t[k].billed, d->billed_cost, &t[k].billed);
-		t[k].lines += d->line_count;
-	}
-	if (!nt_count)
-		return 0;
-	snprintf(id, sizeof(id), "%lld", im->id);
-	if (copy_start(
-		    conn,
-		    "COPY pb.import_list (import_id, list_source, price_load_id, line_count, list_total, billed_total) "
-		    "FROM STDIN",
-		    err) < 0) {
-		free(t);
-		return -1;
-	}
-	for (k = 0; k < nt_count; k++) {
-		pb_money_format_canonical(t[k].list, l);
-		pb_money_format_canonical(t[k].billed, bl);
-		pb_buf_addf(&b, "%s\t%s\t", id, list_source_name(t[k].source));
-		if (t[k].source == PB_LIST_PRICE)
-			pb_buf_addf(&b, "%lld", (long long)t[k].load);
-		else
-			pb_buf_addstr(&b, "\\N");
-		pb_buf_addf(&b, "\t%llu\t%s\t%s\n", (unsigned long long)t[k].lines, l, bl);
-	}
-	free(t);
-	return copy_finish(conn, &b, 1, err);
-}
-
 /* Makes this import the current one of its key: the previous one superseded, its rows deleted. */
 static int make_current(PGconn *conn, const struct pb_store_import *im, const char *id, const char *month,
-			const struct pb_store_file *files, size_t nfiles, size_t nrows, struct pb_buf *err)
+			const struct pb_store_file *files, size_t nfiles, uint64_t nrows, struct timespec *t,
+			struct pb_buf *err)
 {
 	char nf[32], lines_s[32], nrows_s[32], list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
 	pb_money lt = PB_MONEY_ZERO, bt = PB_MONEY_ZERO;
@@ -764,15 +828,21 @@ static int make_current(PGconn *conn, const struct pb_store_import *im, const ch
 	}
 	snprintf(nf, sizeof(nf), "%zu", nfiles);
 	snprintf(lines_s, sizeof(lines_s), "%llu", (unsigned long long)lines);
-	snprintf(nrows_s, sizeof(nrows_s), "%zu", nrows);
+	snprintf(nrows_s, sizeof(nrows_s), "%llu", (unsigned long long)nrows);
 	pb_money_format_canonical(lt, list);
 	pb_money_format_canonical(bt, billed);
+	/* The previous import's table is dropped, and this one's becomes a partition: no row is read or deleted. */
 	if (pb_db_exec(conn,
 		       "WITH old AS (UPDATE pb.import SET status = 'superseded' WHERE vendor = $1 AND source = "
 		       "$2 AND billing_month = $3::date AND format = $5 AND status = 'committed' AND id <> $4::bigint "
-		       "RETURNING id) DELETE FROM pb.usage_daily WHERE import_id IN (SELECT id FROM old)",
+		       "RETURNING id) SELECT pb.drop_import_rows(id, $3::date) FROM old",
 		       5, p, err) < 0)
 		return -1;
+	phase(im, PB_STORE_PHASE_SUPERSEDE, t);
+	if (pb_db_exec(conn, "SELECT pb.attach_import_rows($1::bigint, $2::date)", 2, (const char *[]){id, month},
+		       err) < 0)
+		return -1;
+	phase(im, PB_STORE_PHASE_ATTACH, t);
 	{
 		const char *q[8] = {id, nf, lines_s, nrows_s, list, billed, im->assembly_id, im->final ? "t" : "f"};
 
@@ -803,32 +873,45 @@ static int check_refusals(PGconn *conn, const struct pb_store_import *im, const 
 	return rc;
 }
 
-int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t nrows,
-		    const struct pb_store_file *files, size_t nfiles, struct pb_buf *err)
+int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct pb_store_rows *rows,
+		    const struct pb_store_file *files, size_t nfiles, uint64_t *nrows, struct pb_buf *err)
 {
 	char id[32], month[11];
+	struct sent sent;
+	struct tally y;
+	struct timespec t;
 	uint64_t lines = 0;
 	size_t i;
 	int rc;
 
 	snprintf(id, sizeof(id), "%lld", im->id);
 	pb_date_format(im->billing_month, month);
+	memset(&y, 0, sizeof(y));
+	memset(&sent, 0, sizeof(sent));
+	y.id = id;
+	pb_buf_init(&y.accounts, 0);
 	for (i = 0; i < nfiles; i++)
 		lines += files[i].lines;
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	if (pb_store_prepare(conn, im->billing_month, err) < 0)
 		return PB_STORE_ERR_DB;
 	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 		return PB_STORE_ERR_DB;
 	rc = check_refusals(conn, im, month, files, nfiles, lines, err);
-	if (rc == 0 && copy_rows(conn, im, rows, nrows, err) < 0)
+	phase(im, PB_STORE_PHASE_REFUSALS, &t);
+	if (rc == 0 && copy_rows(conn, im, rows, &sent, &y, err) < 0)
 		rc = PB_STORE_ERR_DB;
 	if (rc == 0)
-		rc = verify_totals(conn, im, rows, nrows, err);
-	if (rc == 0 && (record_files(conn, im, files, nfiles, err) < 0 || copy_names(conn, im, err) < 0 ||
-			copy_accounts(conn, im, rows, nrows, err) < 0 || copy_charges(conn, im, rows, nrows, err) < 0 ||
-			copy_lists(conn, im, rows, nrows, err) < 0 ||
-			make_current(conn, im, id, month, files, nfiles, nrows, err) < 0))
+		rc = verify_totals(&sent, files, nfiles, err);
+	phase(im, PB_STORE_PHASE_COPY, &t);
+	if (rc == 0 &&
+	    (record_files(conn, im, files, nfiles, err) < 0 || copy_names(conn, im, err) < 0 ||
+	     copy_accounts(conn, &y, err) < 0 || copy_charges(conn, &y, err) < 0 || copy_lists(conn, &y, err) < 0))
 		rc = PB_STORE_ERR_DB;
+	phase(im, PB_STORE_PHASE_RECORDS, &t);
+	if (rc == 0 && make_current(conn, im, id, month, files, nfiles, sent.sent, &t, err) < 0)
+		rc = PB_STORE_ERR_DB;
+	tally_release(&y);
 	if (rc < 0) {
 		PQclear(PQexec(conn, "ROLLBACK"));
 		return rc;
@@ -836,6 +919,8 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 	pb_test_pause("commit");
 	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
 		return PB_STORE_ERR_DB;
+	phase(im, PB_STORE_PHASE_COMMIT, &t);
+	*nrows = sent.sent;
 	return 0;
 }
 

@@ -32,7 +32,19 @@ struct pb_store_import {
 	/* The names lines gave their partner accounts: account, kind (category), name (service), lines. */
 	const struct pb_daily *const *names;
 	size_t nnames;
-	long long id; /* set by pb_store_begin */
+	long long id;	   /* set by pb_store_begin */
+	int64_t *phase_ns; /* when set: nanoseconds spent in each PB_STORE_PHASE_*, added by pb_store_commit */
+};
+
+/* The steps of pb_store_commit, for --timing. */
+enum {
+	PB_STORE_PHASE_REFUSALS,
+	PB_STORE_PHASE_COPY,
+	PB_STORE_PHASE_RECORDS,
+	PB_STORE_PHASE_SUPERSEDE,
+	PB_STORE_PHASE_ATTACH,
+	PB_STORE_PHASE_COMMIT,
+	PB_STORE_NPHASES
 };
 
 /*
@@ -58,17 +70,31 @@ int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err)
 int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err);
 
 /*
+ * The import's daily rows, one at a time, sorted by account (as pb_reduce_sorted sorts them): next fills *d
+ * (its texts valid until the commit ends; equal texts at one address) and returns 1, 0 after the last row,
+ * or a negative value, then error (may be NULL) says why. The "copy" test pause is taken after pause_at rows.
+ */
+struct pb_store_rows {
+	int (*next)(void *ctx, struct pb_daily *d);
+	const char *(*error)(void *ctx);
+	void *ctx;
+	uint64_t pause_at;
+};
+
+/*
  * In one transaction: refuses an import without line items that would replace one that had some (unless
  * im->allow_empty), one that is not final that would replace a final one (unless im->allow_not_final) and
  * a file whose bytes another current import of the month holds (or this one twice), each
- * PB_STORE_ERR_REFUSED with the reason in err; writes the rows with COPY (with where each row's list cost
- * came from), checks in the database that they add up to exactly the lines read, records the files and the
- * totals per account, charge and list source, marks the previous committed import of the key 'superseded'
- * and deletes its rows, and commits this one. On failure nothing of it stays. Returns 0,
- * PB_STORE_ERR_REFUSED, PB_STORE_ERR_DATA (the totals disagree) or PB_STORE_ERR_DB.
+ * PB_STORE_ERR_REFUSED with the reason in err; creates the import's own table and writes the rows into it
+ * with COPY (with where each row's list cost came from), checks that the rows sent add up to exactly the
+ * files' totals as they were read and that the server took every one, records the files and the totals per
+ * account, charge and list source, marks the previous committed import of the key 'superseded' and drops its
+ * rows (its table), makes this import's table a partition of its month, and commits. On failure nothing of it
+ * stays. Returns 0 with the rows stored in *nrows, PB_STORE_ERR_REFUSED, PB_STORE_ERR_DATA (the totals
+ * disagree) or PB_STORE_ERR_DB.
  */
-int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct pb_daily *const *rows, size_t nrows,
-		    const struct pb_store_file *files, size_t nfiles, struct pb_buf *err);
+int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct pb_store_rows *rows,
+		    const struct pb_store_file *files, size_t nfiles, uint64_t *nrows, struct pb_buf *err);
 
 /*
  * Writes one line per partner account that more than one current import of the vendor and month holds

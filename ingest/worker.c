@@ -238,7 +238,10 @@ void pb_worker_run(struct pb_worker *w)
 		if (w->nerrors)
 			continue;
 		if (w->prices && u.ref.wants && !u.has_list) {
+			/* The price lists and their connection serve one reader at a time. */
+			pthread_mutex_lock(w->prices_lock);
 			rc = pb_listprice_fill(w->prices, &u, &err);
+			pthread_mutex_unlock(w->prices_lock);
 			if (rc < 0) {
 				keep_error(w, 0, 0, pb_buf_str(&err));
 				w->fatal = w->dependency = 1;
@@ -270,6 +273,7 @@ void pb_worker_run(struct pb_worker *w)
 			keep_error(w, c->line, 1,
 				   rc == PB_MONEY_ERR_RANGE	 ? "sum out of range"
 				   : rc == PB_REDUCE_ERR_TOOLONG ? "a text value is longer than 65535 bytes"
+				   : rc == PB_REDUCE_ERR_SPILL	 ? "cannot write the temporary file of the daily rows"
 								 : "out of memory");
 			w->fatal = 1;
 			break;

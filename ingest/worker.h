@@ -2,6 +2,7 @@
 #ifndef PB_WORKER_H
 #define PB_WORKER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,7 @@ struct pb_worker {
 	struct pb_reduce *names;	    /* the account names lines give (pb_worker_name_kind); NULL: checked only */
 	const struct pb_tag_keys *tag_keys; /* the tags recorded as names (NULL: none) */
 	struct pb_listprice *prices;	    /* when set: list prices for usage lines without one */
+	pthread_mutex_t *prices_lock;	    /* held around prices: the parts of a file share them */
 	unsigned long max_errors;	    /* stop after this many */
 	int32_t month;			    /* every line's billing month (pb_month_check) */
 	uint64_t start;			    /* absolute offset of csv's first byte */
