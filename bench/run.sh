@@ -12,7 +12,9 @@
 # same way), aggregate (bench/aggregate.sh: pb-aggregate against a plain GROUP BY) and estimate
 # (bench/estimate.sh: the month-end estimator's accuracy against the usual forecasts) and api (bench/api.sh:
 # pb-api under wrk next to a Node.js peer) and store (bench/store.sh: storing a CUR and an Azure export next to
-# --summary and to COPY + GROUP BY in PostgreSQL). BENCH_SECTIONS (default "cur azure-cost aggregate estimate api store")
+# --summary and to COPY + GROUP BY in PostgreSQL) and prices (bench/prices.sh: pb-prices loading a retail
+# price list and an offer file, and pb-ingest with every list price looked up next to the same export with
+# them). BENCH_SECTIONS (default "cur azure-cost aggregate estimate api store prices")
 # picks some; BENCH_AZURE_SCHEMA (default mca, or ea) is the export's schema.
 
 set -euo pipefail
@@ -33,7 +35,7 @@ MIN_SPEEDUP=8
 MAX_GZ_RATIO=1.1
 MAX_RSS_KB=$((32 * 1024))
 
-SECTIONS=" ${BENCH_SECTIONS:-cur azure-cost aggregate estimate api store} "
+SECTIONS=" ${BENCH_SECTIONS:-cur azure-cost aggregate estimate api store prices} "
 AZ_SCHEMA=${BENCH_AZURE_SCHEMA:-mca}
 
 die() {
@@ -328,6 +330,7 @@ others() {
 	if section estimate; then bash bench/estimate.sh || MISMATCH=1; fi
 	if section api; then bash bench/api.sh || MISMATCH=1; fi
 	if section store; then BENCH_ROWS=$ROWS bash bench/store.sh || MISMATCH=1; fi
+	if section prices; then bash bench/prices.sh || MISMATCH=1; fi
 }
 
 # BENCH_SECTIONS without cur: the other sections alone, without the CUR files.
