@@ -338,7 +338,23 @@ static int open_prices(struct run *run)
 		first = pb_date_month_start(month - 1);
 	run->prices = pb_listprice_new(run->conn, pb_format_vendor(run->opt.kind), first, last);
 	run->read.prices = run->prices;
-	return run->prices ? 0 : -1;
+	if (!run->prices)
+		return -1;
+	{
+		const char *p[1] = {pb_format_vendor(run->opt.kind)};
+		struct pb_buf err = PB_BUF_INIT;
+		PGresult *res =
+			pb_db_query(run->conn,
+				    "SELECT EXISTS (SELECT 1 FROM pb.price_load WHERE vendor = $1 AND status IN "
+				    "('committed', 'superseded'))",
+				    1, p, &err);
+
+		/* Unknown: in order, to be safe. */
+		run->read.in_order = !res || strcmp(PQgetvalue(res, 0, 0), "f") != 0;
+		PQclear(res);
+		pb_buf_release(&err);
+	}
+	return 0;
 }
 
 /* Connects, checks the schema, and takes the import's lock. Returns 0, 1 when there is nothing to do, or an error. */

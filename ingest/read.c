@@ -842,7 +842,7 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 	}
 	pthread_mutex_init(&sp->prices_lock, NULL);
 	pb_reduce_totals(r->reduce, &sp->before.list, &sp->before.billed, &sp->before.lines);
-	if (plan_split(sp, in, csv->bytes, pb_input_plain_size(in), r->opt->threads, &err) < 0) {
+	if (plan_split(sp, in, csv->bytes, pb_input_plain_size(in), r->in_order ? 1 : r->opt->threads, &err) < 0) {
 		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
 		sp->n = 0;
 		goto out;

@@ -20,8 +20,13 @@ struct pb_read {
 	struct pb_reduce *names;  /* partner account names and tags, when storing (a summary only checks them) */
 	const struct pb_tag_keys *tag_keys;
 	struct pb_listprice *prices; /* when set: list prices for usage lines without one (not owned) */
-	int store;		     /* hash files and prefetch downloads */
-	int32_t month;		     /* every line's billing month (pb_month_check), or 0 before it is known */
+	/*
+	 * Price lists of the vendor are loaded: lines are priced in the file's order, one thread, since a tiered
+	 * price's share of each day follows the usage before it, and a rerun must give the same daily rows.
+	 */
+	int in_order;
+	int store;     /* hash files and prefetch downloads */
+	int32_t month; /* every line's billing month (pb_month_check), or 0 before it is known */
 	struct pb_progress progress;
 	uint64_t bytes_before, rows;
 	unsigned long errors;
