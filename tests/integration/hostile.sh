@@ -382,4 +382,14 @@ wait "$API_PID"
 check "... and the server stops as usual" "0" "$?"
 API_PID=
 
+# PB_STORE_MEMORY that is not a positive number of megabytes is refused before anything is read (it was
+# silently taken as the default 64).
+cur 2026-10 "$TMP/mem.csv" "ACME1 Usage 1 1.00 1.00 AmazonEC2"
+for v in abc 0 -1 64x 99999999999999999999; do
+	PB_STORE_MEMORY=$v "$PBI" --format aws-cur --month 2026-10 "$TMP/mem.csv" >"$TMP/out" 2>&1
+	check "PB_STORE_MEMORY=$v: exit status 2 and a message naming it" \
+		"2 pb-ingest: PB_STORE_MEMORY '$v' is not a number of megabytes from 1 to 1099511627775" \
+		"$? $(head -1 "$TMP/out")"
+done
+
 pb_tests_done
