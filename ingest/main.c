@@ -347,12 +347,33 @@ static int parse_format(struct args *a)
 	return 0;
 }
 
+/* PB_STORE_MEMORY, if set, is a number of megabytes the store reads (read.c); anything else is refused. */
+static int check_store_memory(void)
+{
+	const char *env = getenv("PB_STORE_MEMORY");
+	unsigned long long v;
+	char *end;
+
+	if (!env || !*env)
+		return 0;
+	errno = 0;
+	v = strtoull(env, &end, 10);
+	if (*env < '0' || *env > '9' || *end || errno || v == 0 || v >= ((unsigned long long)1 << 40)) {
+		pb_error("PB_STORE_MEMORY '%s' is not a number of megabytes from 1 to %llu", env,
+			 ((unsigned long long)1 << 40) - 1);
+		return -1;
+	}
+	return 0;
+}
+
 /* The checks between options, once all are read. */
 static int check_args(struct args *a)
 {
 	struct pb_ingest_options *o = &a->o;
 	int pc = o->kind == PB_FORMAT_PARTNER_CENTER;
 
+	if (check_store_memory() < 0)
+		return -1;
 	if (pc && !o->nfiles && check_export(a) < 0)
 		return -1;
 	if ((!pc || o->nfiles) && (o->invoice || o->billing_period || a->currency_given)) {
