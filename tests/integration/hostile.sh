@@ -392,4 +392,14 @@ for v in abc 0 -1 64x 99999999999999999999; do
 		"$? $(head -1 "$TMP/out")"
 done
 
+# --cacert naming a directory or an empty file is refused at the start (it was taken, and every https request
+# then failed, retried as if the network were down).
+: >"$TMP/empty.pem"
+"$PBI" --format aws-cur --month 2026-10 --cacert "$TMP" --source https://127.0.0.1:1/r >"$TMP/out" 2>&1
+check "--cacert naming a directory: exit status 2 naming it" \
+	"2 pb-ingest: --cacert: '$TMP' is not a file" "$? $(head -1 "$TMP/out")"
+"$PBI" --format aws-cur --month 2026-10 --cacert "$TMP/empty.pem" --source https://127.0.0.1:1/r >"$TMP/out" 2>&1
+check "--cacert naming an empty file: exit status 2 naming it" \
+	"2 pb-ingest: --cacert: '$TMP/empty.pem' is empty" "$? $(head -1 "$TMP/out")"
+
 pb_tests_done
