@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -272,8 +273,18 @@ void pb_tls_setopt(void *curl)
 
 int pb_tls_check_ca_option(const char *path)
 {
-	if (access(path, R_OK) != 0) {
+	struct stat st;
+
+	if (access(path, R_OK) != 0 || stat(path, &st) != 0) {
 		pb_error("--cacert: cannot read '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		pb_error("--cacert: '%s' is not a file", path);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		pb_error("--cacert: '%s' is empty", path);
 		return -1;
 	}
 	pb_tls_set_ca_file(path);
