@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "date.h"
+#include "hash.h"
 #include "money.h"
 
 #include "banned.h"
@@ -93,29 +94,6 @@ struct pb_listprice {
 	size_t nledger_slots;
 };
 
-static inline uint64_t mix(uint64_t h)
-{
-	__uint128_t m = (__uint128_t)h * 0x9E3779B97F4A7C15ULL;
-
-	return (uint64_t)m ^ (uint64_t)(m >> 64);
-}
-
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 0x2545F4914F6CDD1DULL ^ n, w;
-
-	for (; n >= 8; n -= 8, p += 8) {
-		memcpy(&w, p, 8);
-		h = mix(h ^ w);
-	}
-	if (n) {
-		w = 0;
-		memcpy(&w, p, n);
-		h = mix(h ^ w ^ 0xD6E8FEB86659FD93ULL);
-	}
-	return mix(h);
-}
-
 /* Grows *arr (of *alloc items of size sz) to hold n + 1. 0, or -1 when memory cannot be had. */
 static int grow(void *arr, size_t *alloc, size_t n, size_t sz)
 {
@@ -169,7 +147,7 @@ static const char *strs_text(const struct strs *s, uint32_t id)
 /* The id of the len bytes at t, added when new; -1 when memory cannot be had. */
 static long strs_intern(struct strs *s, const char *t, size_t len)
 {
-	uint64_t h = hash_bytes(t, len);
+	uint64_t h = pb_hash_bytes(t, len);
 	size_t j;
 
 	if ((s->n + 1) * 2 > s->nslots && strs_rehash(s) < 0)
@@ -465,7 +443,7 @@ static int build_index(struct pb_listprice *p)
 		return -1;
 	for (i = 0; i < p->nmeters; i++) {
 		struct meter *m = &p->meters[i];
-		uint64_t h = mix(mix(m->usage_type) ^ ((uint64_t)m->operation << 32) ^ m->region);
+		uint64_t h = pb_hash_mix(pb_hash_mix(m->usage_type) ^ ((uint64_t)m->operation << 32) ^ m->region);
 
 		if (!p->texts.slen[m->usage_type])
 			continue;
@@ -659,7 +637,7 @@ static long find_meter(const struct pb_listprice *p, const char *name, size_t le
 
 	if (!p->nmeter_slots)
 		return -1;
-	h = hash_bytes(name, len);
+	h = pb_hash_bytes(name, len);
 	for (j = h & (p->nmeter_slots - 1); p->meter_slots[j]; j = (j + 1) & (p->nmeter_slots - 1)) {
 		const struct meter *m = &p->meters[p->meter_slots[j] - 1];
 
@@ -779,7 +757,7 @@ static long account_id(struct pb_listprice *p, const struct pb_text *a)
 /* The cumulative quantity of (account, meter, unit) this run, made when new. NULL: no memory. */
 static pb_money *ledger_of(struct pb_listprice *p, uint32_t account, uint32_t meter, uint32_t unit)
 {
-	uint64_t h = mix(((uint64_t)account << 32) ^ meter ^ ((uint64_t)unit << 48));
+	uint64_t h = pb_hash_mix(((uint64_t)account << 32) ^ meter ^ ((uint64_t)unit << 48));
 	size_t j, i;
 
 	if ((p->nledger + 1) * 2 > p->nledger_slots) {
@@ -790,7 +768,7 @@ static pb_money *ledger_of(struct pb_listprice *p, uint32_t account, uint32_t me
 			return NULL;
 		for (i = 0; i < p->nledger; i++) {
 			const struct ledger *g = &p->ledger[i];
-			uint64_t gh = mix(((uint64_t)g->account << 32) ^ g->meter ^ ((uint64_t)g->unit << 48));
+			uint64_t gh = pb_hash_mix(((uint64_t)g->account << 32) ^ g->meter ^ ((uint64_t)g->unit << 48));
 
 			for (j = gh & (n - 1); slots[j]; j = (j + 1) & (n - 1))
 				;
@@ -945,7 +923,7 @@ static int choose_alt(struct pb_listprice *p, const struct pb_usage *u, const st
 		long *ids[3] = {&ut, &op, &rg};
 
 		for (k = 0; k < 3; k++) {
-			h = hash_bytes(t[k].ptr, t[k].len);
+			h = pb_hash_bytes(t[k].ptr, t[k].len);
 			for (j = h & (p->texts.nslots - 1); p->texts.slots[j]; j = (j + 1) & (p->texts.nslots - 1)) {
 				uint32_t id = p->texts.slots[j] - 1;
 
@@ -960,7 +938,7 @@ static int choose_alt(struct pb_listprice *p, const struct pb_usage *u, const st
 		}
 	}
 	{
-		uint64_t h = mix(mix((uint64_t)ut) ^ ((uint64_t)op << 32) ^ (uint64_t)rg);
+		uint64_t h = pb_hash_mix(pb_hash_mix((uint64_t)ut) ^ ((uint64_t)op << 32) ^ (uint64_t)rg);
 
 		for (j = h & (p->nalt_slots - 1); p->alt_slots[j]; j = (j + 1) & (p->nalt_slots - 1)) {
 			const struct meter *o = &p->meters[p->alt_slots[j] - 1];

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "text.h"
 
 #include "banned.h"
@@ -173,29 +174,6 @@ static char *arena_alloc(struct pb_reduce *r, size_t n)
 	return b->data + b->used - n;
 }
 
-static inline uint64_t mix(uint64_t h)
-{
-	__uint128_t m = (__uint128_t)h * 0x9E3779B97F4A7C15ULL;
-
-	return (uint64_t)m ^ (uint64_t)(m >> 64);
-}
-
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 0x2545F4914F6CDD1DULL ^ n, w;
-
-	for (; n >= 8; n -= 8, p += 8) {
-		memcpy(&w, p, 8);
-		h = mix(h ^ w);
-	}
-	if (n) {
-		w = 0;
-		memcpy(&w, p, n);
-		h = mix(h ^ w ^ 0xD6E8FEB86659FD93ULL);
-	}
-	return mix(h);
-}
-
 static int dict_grow(struct dict *d)
 {
 	size_t nslots = d->nslots ? d->nslots * 2 : 64, i, j;
@@ -255,7 +233,7 @@ static long dict_find(const struct dict *d, const struct pb_text *t)
 
 	if (!d->nslots)
 		return -1;
-	return probe(d, t, hash_bytes(t->ptr, t->len), &slot);
+	return probe(d, t, pb_hash_bytes(t->ptr, t->len), &slot);
 }
 
 /*
@@ -281,7 +259,7 @@ static long intern(struct pb_reduce *r, struct dict *d, const struct pb_text *t)
 	}
 	if ((d->n + 1) * 2 > d->nslots && dict_grow(d) < 0)
 		return PB_REDUCE_ERR_NOMEM;
-	h = hash_bytes(t->ptr, t->len);
+	h = pb_hash_bytes(t->ptr, t->len);
 	want = h >> 32 << 32;
 	id = probe(d, t, h, &j);
 	if (id >= 0) {
@@ -379,7 +357,7 @@ static uint64_t hash_key(const struct key *k)
 	memcpy(&c, &k->id[2], 8);
 	memcpy(&d, &k->id[4], 8);
 	e = (uint64_t)k->list_source ^ ((uint64_t)k->price_load << 2);
-	return mix(mix(mix(mix(mix(a) ^ b) ^ c) ^ d) ^ e);
+	return pb_hash_mix(pb_hash_mix(pb_hash_mix(pb_hash_mix(pb_hash_mix(a) ^ b) ^ c) ^ d) ^ e);
 }
 
 static int grow_slots(struct pb_reduce *r)
