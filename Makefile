@@ -43,6 +43,7 @@ LIB_SRC := \
 	common/jsonl.c \
 	common/log.c \
 	common/money.c \
+	common/pgcopy.c \
 	common/progress.c \
 	common/rates.c \
 	common/retry.c \
@@ -155,6 +156,7 @@ UNIT_TESTS := \
 	jsonl \
 	listprice \
 	money \
+	pgcopy \
 	progress \
 	reduce \
 	ring \

@@ -10,6 +10,7 @@
 #include "date.h"
 #include "db.h"
 #include "log.h"
+#include "pgcopy.h"
 #include "testhook.h"
 
 #include "banned.h"
@@ -146,18 +147,6 @@ static void copy_text(struct pb_buf *b, const char *s, size_t len)
 		start = i + 1;
 	}
 	pb_buf_add(b, s + start, len - start);
-}
-
-static void copy_amount(struct pb_buf *b, pb_money m, uint64_t lines)
-{
-	char num[PB_MONEY_STRMAX];
-
-	if (!lines) {
-		pb_buf_addstr(b, "\\N");
-		return;
-	}
-	pb_money_format_canonical(m, num);
-	pb_buf_addstr(b, num);
 }
 
 static int put_copy(PGconn *conn, struct pb_buf *b, struct pb_buf *err)
@@ -492,35 +481,39 @@ struct sent {
 	uint64_t lines, sent, rows; /* rows: what the server says it took */
 };
 
-/* Appends one daily row as a COPY line; prefix is the import id, vendor and month, tab-ended. */
+/*
+ * Appends one daily row as a tuple of the binary COPY format (its 15 fields, in the order of copy_rows's
+ * column list); prefix is the import id, vendor and month fields, the same for every row.
+ */
 static void copy_row(struct pb_buf *b, const char *prefix, size_t prefix_len, const struct pb_daily *d)
 {
-	char date[11];
-
-	pb_date_format(d->usage_date, date);
+	pb_pgcopy_tuple(b, 15);
 	pb_buf_add(b, prefix, prefix_len);
-	copy_text(b, d->account.ptr, d->account.len);
-	pb_buf_addch(b, '\t');
-	pb_buf_add(b, date, 10);
-	pb_buf_addch(b, '\t');
-	copy_text(b, d->category.ptr, d->category.len);
-	pb_buf_addch(b, '\t');
-	copy_text(b, d->charge_type.ptr, d->charge_type.len);
-	pb_buf_addch(b, '\t');
-	copy_text(b, d->service.ptr, d->service.len);
-	pb_buf_addch(b, '\t');
-	copy_text(b, d->region.ptr, d->region.len);
-	pb_buf_addch(b, '\t');
-	copy_text(b, d->currency.ptr, d->currency.len);
-	pb_buf_addch(b, '\t');
-	copy_amount(b, d->list_cost, d->list_lines);
-	pb_buf_addch(b, '\t');
-	copy_amount(b, d->billed_cost, d->billed_lines);
-	pb_buf_addf(b, "\t%llu\t%s\t", (unsigned long long)d->line_count, list_source_name(d->list_source));
-	if (d->list_source == PB_LIST_PRICE)
-		pb_buf_addf(b, "%lld\n", (long long)d->price_load);
+	pb_pgcopy_text(b, d->account.ptr, d->account.len);
+	pb_pgcopy_date(b, d->usage_date);
+	pb_pgcopy_text(b, d->category.ptr, d->category.len);
+	pb_pgcopy_text(b, d->charge_type.ptr, d->charge_type.len);
+	pb_pgcopy_text(b, d->service.ptr, d->service.len);
+	pb_pgcopy_text(b, d->region.ptr, d->region.len);
+	pb_pgcopy_text(b, d->currency.ptr, d->currency.len);
+	if (d->list_lines)
+		pb_pgcopy_numeric(b, d->list_cost);
 	else
-		pb_buf_add(b, "\\N\n", 3);
+		pb_pgcopy_null(b);
+	if (d->billed_lines)
+		pb_pgcopy_numeric(b, d->billed_cost);
+	else
+		pb_pgcopy_null(b);
+	pb_pgcopy_int8(b, (int64_t)d->line_count);
+	{
+		const char *src = list_source_name(d->list_source);
+
+		pb_pgcopy_text(b, src, strlen(src));
+	}
+	if (d->list_source == PB_LIST_PRICE)
+		pb_pgcopy_int8(b, d->price_load);
+	else
+		pb_pgcopy_null(b);
 }
 
 /*
@@ -544,7 +537,7 @@ static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struc
 	pb_buf_addf(&sql,
 		    "COPY pb.\"%s\" (import_id, vendor, billing_month, partner_account_id, usage_date, "
 		    "charge_category, charge_type, service, region, currency, list_cost, billed_cost, line_count, "
-		    "list_source, price_load_id) FROM STDIN WITH (FREEZE)",
+		    "list_source, price_load_id) FROM STDIN WITH (FREEZE, FORMAT binary)",
 		    PQgetvalue(res, 0, 0));
 	PQclear(res);
 	rc = copy_start(conn, pb_buf_str(&sql), err);
@@ -552,7 +545,10 @@ static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struc
 	if (rc < 0)
 		return -1;
 	memset(sent, 0, sizeof(*sent));
-	pb_buf_addf(&prefix, "%s\t%s\t%s\t", y->id, im->vendor, month);
+	pb_pgcopy_header(&b);
+	pb_pgcopy_int8(&prefix, im->id);
+	pb_pgcopy_text(&prefix, im->vendor, strlen(im->vendor));
+	pb_pgcopy_date(&prefix, im->billing_month);
 	while (ok && (rc = rows->next(rows->ctx, &d)) == 1) {
 		copy_row(&b, prefix.ptr, prefix.len, &d);
 		/* The rows add up already (the reduction's check): these sums cannot leave the range. */
@@ -573,6 +569,8 @@ static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struc
 		ok = 0;
 	}
 	pb_buf_release(&prefix);
+	if (ok)
+		pb_pgcopy_trailer(&b);
 	return copy_finish(conn, &b, ok, &sent->rows, err);
 }
 
