@@ -80,7 +80,10 @@ static void fields(void **state)
 	pb_pgcopy_null(&b);
 	pb_pgcopy_trailer(&b);
 	assert_int_equal(b.len, 2 + 6 + 4 + 4 + 2);
-	assert_memory_equal(b.ptr, "\0\x0f\0\0\0\x02" "ab\0\0\0\0\xff\xff\xff\xff\xff\xff", b.len);
+	assert_memory_equal(b.ptr,
+			    "\0\x0f\0\0\0\x02"
+			    "ab\0\0\0\0\xff\xff\xff\xff\xff\xff",
+			    b.len);
 	pb_buf_release(&b);
 }
 
