@@ -97,7 +97,7 @@ size_t pb_pgcopy_numeric_field(pb_money m, unsigned char *out)
 	u128 ip = mag / (u128)1000000000000000000ULL;
 	uint64_t fp = (uint64_t)(mag % (u128)1000000000000000000ULL), t;
 	int nint = 0, first, last, dscale = 0, i;
-	uint16_t tmp[5];
+	u128 f;
 	unsigned char *p = out + 4;
 
 	/* The decimals of the canonical text: 18 less the trailing zeros. */
@@ -106,19 +106,16 @@ size_t pb_pgcopy_numeric_field(pb_money m, unsigned char *out)
 		for (t = fp; t % 10 == 0; t /= 10)
 			dscale--;
 	}
-	while (ip) {
-		tmp[nint++] = (uint16_t)(ip % 10000);
+	for (f = ip; f; f /= 10000)
+		nint++;
+	for (i = nint - 1; i >= 0; i--) {
+		groups[i] = (uint16_t)(ip % 10000);
 		ip /= 10000;
 	}
-	for (i = 0; i < nint; i++)
-		groups[i] = tmp[nint - 1 - i];
-	{
-		u128 f = (u128)fp * 100; /* 20 decimal digits: five groups */
-
-		for (i = 4; i >= 0; i--) {
-			groups[nint + i] = (uint16_t)(f % 10000);
-			f /= 10000;
-		}
+	f = (u128)fp * 100; /* 20 decimal digits: five groups */
+	for (i = 4; i >= 0; i--) {
+		groups[nint + i] = (uint16_t)(f % 10000);
+		f /= 10000;
 	}
 	first = 0;
 	last = nint + 5;
