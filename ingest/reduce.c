@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,11 +463,96 @@ static int cmp_order(const void *pa, const void *pb, void *arg)
 	return cmp_entry(r, &r->entries[*(const uint32_t *)pa], &r->entries[*(const uint32_t *)pb]);
 }
 
+/* The bits that hold the values 0 .. n-1. */
+static int bits_for(uint64_t n)
+{
+	int b = 0;
+
+	while (b < 64 && n > ((uint64_t)1 << b))
+		b++;
+	return b;
+}
+
+static int cmp_u128(const void *pa, const void *pb)
+{
+	unsigned __int128 a, b;
+
+	memcpy(&a, pa, sizeof(a));
+	memcpy(&b, pb, sizeof(b));
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * The order of the entries in memory as one 128-bit number each: the fields of cmp_entry in its order, each
+ * in as few bits as its values in the table need (ranks, dates less the least one), then the entry's index.
+ * Sorting these numbers sorts the entries as cmp_entry would, without reading the entries again. 0 when
+ * they do not fit (then cmp_order sorts), 1 when order is filled, -1 when memory cannot be had.
+ */
+static int order_packed(struct pb_reduce *r, uint32_t *order)
+{
+	static const int cols[] = {COL_CATEGORY, COL_CHARGE_TYPE, COL_SERVICE, COL_REGION, COL_CURRENCY};
+	int32_t dmin = INT32_MAX, dmax = INT32_MIN, mmin = INT32_MAX, mmax = INT32_MIN;
+	int64_t pmin = INT64_MAX, pmax = INT64_MIN;
+	uint32_t smax = 0;
+	int w[NCOLS], wd, wm, ws, wp, wi, total, c;
+	unsigned __int128 *keys;
+	size_t i, k;
+
+	if (!r->n)
+		return 1;
+	for (i = 0; i < r->n; i++) {
+		const struct key *e = &r->entries[i].key;
+
+		dmin = e->usage_date < dmin ? e->usage_date : dmin;
+		dmax = e->usage_date > dmax ? e->usage_date : dmax;
+		mmin = e->billing_month < mmin ? e->billing_month : mmin;
+		mmax = e->billing_month > mmax ? e->billing_month : mmax;
+		pmin = e->price_load < pmin ? e->price_load : pmin;
+		pmax = e->price_load > pmax ? e->price_load : pmax;
+		smax = e->list_source > smax ? e->list_source : smax;
+	}
+	for (c = 0; c < NCOLS; c++)
+		w[c] = bits_for(r->dicts[c].n);
+	wd = bits_for((uint64_t)((int64_t)dmax - dmin) + 1);
+	wm = bits_for((uint64_t)((int64_t)mmax - mmin) + 1);
+	ws = bits_for((uint64_t)smax + 1);
+	if ((uint64_t)pmax - (uint64_t)pmin == UINT64_MAX)
+		return 0;
+	wp = bits_for((uint64_t)pmax - (uint64_t)pmin + 1);
+	wi = bits_for(r->n);
+	total = wd + wm + ws + wp + wi;
+	for (c = 0; c < NCOLS; c++)
+		total += w[c];
+	if (total > 128)
+		return 0;
+	keys = malloc(r->n * sizeof(*keys));
+	if (!keys)
+		return -1;
+	for (i = 0; i < r->n; i++) {
+		const struct key *e = &r->entries[i].key;
+		unsigned __int128 x = r->walk.rank[COL_ACCOUNT][e->id[COL_ACCOUNT]];
+
+		x = (x << wd) | (uint32_t)((int64_t)e->usage_date - dmin);
+		for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
+			x = (x << w[cols[k]]) | r->walk.rank[cols[k]][e->id[cols[k]]];
+		x = (x << wm) | (uint32_t)((int64_t)e->billing_month - mmin);
+		x = (x << ws) | e->list_source;
+		x = (x << wp) | ((uint64_t)e->price_load - (uint64_t)pmin);
+		keys[i] = (x << wi) | i;
+	}
+	qsort(keys, r->n, sizeof(*keys), cmp_u128);
+	for (i = 0; i < r->n; i++)
+		order[i] = (uint32_t)(keys[i] & (((unsigned __int128)1 << wi) - 1));
+	free(keys);
+	return 1;
+}
+
 /* The entries in memory, in order, in r->walk.order. */
 static int order_entries(struct pb_reduce *r)
 {
 	uint32_t *order;
 	size_t i;
+	int rc;
 
 	if (rank_texts(r) < 0)
 		return -1;
@@ -474,9 +560,14 @@ static int order_entries(struct pb_reduce *r)
 	if (!order)
 		return -1;
 	r->walk.order = order;
-	for (i = 0; i < r->n; i++)
-		order[i] = (uint32_t)i;
-	qsort_r(order, r->n, sizeof(*order), cmp_order, r);
+	rc = order_packed(r, order);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		for (i = 0; i < r->n; i++)
+			order[i] = (uint32_t)i;
+		qsort_r(order, r->n, sizeof(*order), cmp_order, r);
+	}
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 /*
  * Unit tests of ingest/reduce.c's cap on rows per account (the names reduction): rows past the cap are
  * counted, not kept, and take no memory, so that an export with a million distinct tag values on one
- * account costs what one with 256 does; their text is still checked as a kept row's would be.
+ * account costs what one with 256 does; their text is still checked as a kept row's would be. And the order
+ * of the store's walk over its rows, whether it sorts them as packed numbers or with the comparison, in
+ * memory or spilled.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -135,12 +137,110 @@ static void test_text_past_the_cap_is_checked(void **state)
 	pb_reduce_free(r);
 }
 
+/* Bytewise order of two texts. */
+static int cmp_text(const struct pb_text *a, const struct pb_text *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = n ? memcmp(a->ptr, b->ptr, n) : 0;
+
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* The walk's documented order: account, date, category, charge type, service, region, currency, month, source, load. */
+static int cmp_daily(const struct pb_daily *a, const struct pb_daily *b)
+{
+	const struct pb_text *ta[] = {&a->category, &a->charge_type, &a->service, &a->region, &a->currency};
+	const struct pb_text *tb[] = {&b->category, &b->charge_type, &b->service, &b->region, &b->currency};
+	int c = cmp_text(&a->account, &b->account), i;
+
+	if (c)
+		return c;
+	if (a->usage_date != b->usage_date)
+		return a->usage_date < b->usage_date ? -1 : 1;
+	for (i = 0; i < 5; i++)
+		if ((c = cmp_text(ta[i], tb[i])) != 0)
+			return c;
+	if (a->billing_month != b->billing_month)
+		return a->billing_month < b->billing_month ? -1 : 1;
+	if (a->list_source != b->list_source)
+		return a->list_source < b->list_source ? -1 : 1;
+	return (a->price_load > b->price_load) - (a->price_load < b->price_load);
+}
+
+/*
+ * Stores 20,000 lines of pseudo-random keys (with price loads from lo to hi) and walks them: every row
+ * strictly after the one before in the documented order, and the lines all there.
+ */
+static void walk_in_order(int64_t lo, int64_t hi, size_t memory)
+{
+	static const char *const accounts[] = {"b", "a", "ab", "", "\xc3\xa9", "a\x01", "zz", "A"};
+	static const char *const words[] = {"x", "", "Usage", "usage", "eastus", "EUR", "USD", "Tax"};
+	struct pb_reduce *r = pb_reduce_new(PB_GRAIN_STORE);
+	struct pb_daily prev, d;
+	uint64_t seed = 42, lines = 0, rows = 0;
+	int i, rc;
+
+	assert_non_null(r);
+	if (memory)
+		pb_reduce_set_memory(r, memory, NULL);
+	for (i = 0; i < 20000; i++) {
+		struct pb_usage u;
+
+		memset(&u, 0, sizeof(u));
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		u.billing_month = 20727 - (int32_t)((seed >> 60) & 1) * 30;
+		u.usage_date = u.billing_month + (int32_t)((seed >> 40) % 31);
+		u.account = text(accounts[(seed >> 10) & 7]);
+		u.category = text(words[(seed >> 13) & 7]);
+		u.charge_type = text(words[(seed >> 16) & 3]);
+		u.service = text(words[(seed >> 19) & 7]);
+		u.region = text(words[(seed >> 22) & 7]);
+		u.currency = text(words[(seed >> 25) & 1]);
+		u.has_list = u.has_billed = 1;
+		u.price_load = (seed >> 30) & 1 ? ((seed >> 31) & 1 ? hi : lo) : 0;
+		assert_int_equal(pb_reduce_add(r, &u), 0);
+	}
+	assert_int_equal(pb_reduce_walk_start(r), 0);
+	while ((rc = pb_reduce_walk_next(r, &d)) == 1) {
+		if (rows)
+			assert_true(cmp_daily(&prev, &d) < 0);
+		prev = d;
+		rows++;
+		lines += d.line_count;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(lines, 20000);
+	assert_true(rows > 1000);
+	if (memory)
+		assert_true(pb_reduce_spilled(r) > 0);
+	pb_reduce_free(r);
+}
+
+/* Packed: the fields fit in 128 bits. */
+static void test_walk_order_packed(void **state)
+{
+	(void)state;
+	walk_in_order(7, 9, 0);
+	walk_in_order(7, 9, 64 << 10);
+}
+
+/* Price loads from INT64_MIN to INT64_MAX do not fit: the comparison sorts. */
+static void test_walk_order_compared(void **state)
+{
+	(void)state;
+	walk_in_order(INT64_MIN, INT64_MAX, 0);
+	walk_in_order(INT64_MIN, INT64_MAX, 64 << 10);
+	walk_in_order(-1, INT64_MAX, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cap_keeps_the_first_rows),
 		cmocka_unit_test(test_rows_past_the_cap_take_no_memory),
 		cmocka_unit_test(test_text_past_the_cap_is_checked),
+		cmocka_unit_test(test_walk_order_packed),
+		cmocka_unit_test(test_walk_order_compared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
