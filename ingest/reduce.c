@@ -848,11 +848,15 @@ static int intern_key(struct pb_reduce *r, const struct pb_text *const t[NCOLS],
 static int past_cap(struct pb_reduce *r, const struct pb_text *const t[NCOLS], const struct key *k)
 {
 	struct key found = *k;
-	long a = dict_find(&r->dicts[COL_ACCOUNT], t[COL_ACCOUNT]);
+	long a;
 	int i, is_new = 0;
 	size_t slot;
 
-	if (!r->cap || a < 0 || (size_t)a >= r->per_account_alloc || r->per_account[a] < r->cap)
+	/* Without a cap (the store's rows) there is nothing to find. */
+	if (!r->cap)
+		return 0;
+	a = dict_find(&r->dicts[COL_ACCOUNT], t[COL_ACCOUNT]);
+	if (a < 0 || (size_t)a >= r->per_account_alloc || r->per_account[a] < r->cap)
 		return 0;
 	for (i = 0; i < NCOLS; i++) {
 		long id = dict_find(&r->dicts[i], t[i]);
