@@ -85,6 +85,7 @@ struct pb_reduce {
 	struct dict dicts[NCOLS];
 	struct entry *entries;
 	size_t n, alloc;
+	size_t last;	 /* the entry pb_reduce_add added to last, + 1; 0: none */
 	uint64_t *slots; /* (hash << 32) | (entry index + 1) */
 	size_t nslots;
 	struct block *arena;
@@ -646,6 +647,7 @@ static int spill(struct pb_reduce *r)
 	r->nruns++;
 	r->spill_records += r->n;
 	r->n = 0;
+	r->last = 0;
 	memset(r->slots, 0, r->nslots * sizeof(*r->slots));
 	free(r->walk.order);
 	r->walk.order = NULL;
@@ -882,6 +884,24 @@ void pb_reduce_bad_text(const struct pb_reduce *r, const char **at, const char *
 	*why = r->bad_why;
 }
 
+/* Whether e is the row of the texts t and the rest of k (its text ids not yet set). */
+static int same_row(const struct pb_reduce *r, const struct entry *e, const struct pb_text *const t[NCOLS],
+		    const struct key *k)
+{
+	int i;
+
+	if (e->key.usage_date != k->usage_date || e->key.billing_month != k->billing_month ||
+	    e->key.list_source != k->list_source || e->key.price_load != k->price_load)
+		return 0;
+	for (i = 0; i < NCOLS; i++) {
+		const struct pb_text *x = &r->dicts[i].texts[e->key.id[i]];
+
+		if (x->len != t[i]->len || (x->len && memcmp(x->ptr, t[i]->ptr, x->len) != 0))
+			return 0;
+	}
+	return 1;
+}
+
 int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 {
 	const struct pb_text *t[NCOLS];
@@ -889,8 +909,14 @@ int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 	struct entry *e;
 	int rc = key_texts(r, u, t, &k), capped = 0;
 
-	if (rc == 0)
-		rc = past_cap(r, t, &k);
+	if (rc < 0)
+		return rc;
+	/* Lines often repeat the row of the line before: then nothing is looked up. */
+	if (r->last && same_row(r, &r->entries[r->last - 1], t, &k))
+		return add_amounts(r, &r->entries[r->last - 1], u->has_list ? u->list_cost : PB_MONEY_ZERO,
+				   u->has_billed ? u->billed_cost : PB_MONEY_ZERO, 1, (uint64_t)(u->has_list != 0),
+				   (uint64_t)(u->has_billed != 0));
+	rc = past_cap(r, t, &k);
 	if (rc == 1) {
 		r->capped_lines++;
 		r->capped_rows++;
@@ -908,6 +934,7 @@ int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 	}
 	if (!e)
 		return r->spill_failed ? PB_REDUCE_ERR_SPILL : PB_REDUCE_ERR_NOMEM;
+	r->last = (size_t)(e - r->entries) + 1;
 	return add_amounts(r, e, u->has_list ? u->list_cost : PB_MONEY_ZERO,
 			   u->has_billed ? u->billed_cost : PB_MONEY_ZERO, 1, (uint64_t)(u->has_list != 0),
 			   (uint64_t)(u->has_billed != 0));

@@ -233,6 +233,62 @@ static void test_walk_order_compared(void **state)
 	walk_in_order(-1, INT64_MAX, 0);
 }
 
+/*
+ * Lines that repeat the row before are added to it without a lookup: runs of repeats between rows that
+ * differ in one text or the date only, with spills in between (a tiny memory), give each row exactly its lines.
+ */
+static void test_repeated_rows(void **state)
+{
+	static const char *const services[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"};
+	struct pb_reduce *r = pb_reduce_new(PB_GRAIN_STORE);
+	uint64_t want[10][31] = {{0}};
+	struct pb_daily d;
+	int i, k, rc;
+	size_t rows = 0;
+
+	(void)state;
+	assert_non_null(r);
+	pb_reduce_set_memory(r, 16 << 10, NULL);
+	for (i = 0; i < 6000; i++) {
+		struct pb_usage u;
+		/* Consecutive lines differ in the service only, then in the date only. */
+		int s = i < 3000 ? i % 10 : (i / 31) % 10, day = i < 3000 ? (i / 10) % 31 : i % 31;
+
+		memset(&u, 0, sizeof(u));
+		u.billing_month = 20727;
+		u.usage_date = 20727 + day;
+		u.account = text("acct");
+		u.category = text("Usage");
+		u.charge_type = text("Usage");
+		u.region = text("eastus");
+		u.currency = text("USD");
+		u.service = text(services[s]);
+		u.has_billed = 1;
+		u.billed_cost.units = 1;
+		/* Each line once, some twice, some three times in a row. */
+		for (k = 0; k <= i % 3; k++) {
+			assert_int_equal(pb_reduce_add(r, &u), 0);
+			want[s][day]++;
+		}
+	}
+	assert_true(pb_reduce_spilled(r) > 0);
+	assert_int_equal(pb_reduce_walk_start(r), 0);
+	while ((rc = pb_reduce_walk_next(r, &d)) == 1) {
+		int s = d.service.ptr[0] - 'a', day = d.usage_date - 20727;
+
+		assert_int_equal(d.line_count, want[s][day]);
+		assert_true(d.billed_cost.units == (__int128)want[s][day]);
+		want[s][day] = 0;
+		rows++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(rows, 310);
+	for (i = 0; i < 10; i++)
+		for (k = 0; k < 31; k++)
+			assert_int_equal(want[i][k], 0);
+	pb_reduce_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_text_past_the_cap_is_checked),
 		cmocka_unit_test(test_walk_order_packed),
 		cmocka_unit_test(test_walk_order_compared),
+		cmocka_unit_test(test_repeated_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
