@@ -538,9 +538,17 @@ static void print_priced(const struct priced *p)
 /* The store's row source: the run's reduction walked in order, the priced lines counted on the way. */
 struct walker {
 	struct pb_reduce *red;
+	struct pb_read *read;
 	struct priced priced;
 	int rc;
 };
+
+static int walk_files_ready(void *ctx, struct pb_buf *err)
+{
+	struct walker *w = ctx;
+
+	return pb_read_finish_hash(w->read, err);
+}
 
 static int walk_next(void *ctx, struct pb_daily *d)
 {
@@ -567,8 +575,8 @@ static int store_close(struct run *run)
 	struct pb_store_import *im = &run->im;
 	struct pb_buf err = PB_BUF_INIT;
 	char list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
-	struct walker w = {.red = run->read.reduce};
-	struct pb_store_rows rows = {walk_next, walk_error, &w, 0};
+	struct walker w = {.red = run->read.reduce, .read = &run->read};
+	struct pb_store_rows rows = {walk_next, walk_error, &w, 0, walk_files_ready};
 	uint64_t lines, n = 0;
 	pb_money lt, bt;
 	int rc;

@@ -26,6 +26,9 @@
 #define MIN_PART ((uint64_t)8 << 20)
 #define MAX_THREADS PB_INGEST_MAX_THREADS
 
+struct pb_file_hash;
+static void free_hash(struct pb_file_hash *h);
+
 /* The store's memory, in megabytes, unless PB_STORE_MEMORY says otherwise. */
 #define DEFAULT_STORE_MB 64
 
@@ -88,6 +91,7 @@ void pb_read_release(struct pb_read *r)
 {
 	size_t k;
 
+	free_hash(r->pending_hash);
 	for (k = 0; k < r->nfiles; k++)
 		free((char *)r->files[k].uri);
 	free(r->files);
@@ -342,8 +346,8 @@ static char *audit_uri(const char *path)
 }
 
 /* The SHA-256 of a whole plain file, computed on a thread of its own while its parts are read. */
-struct file_hash {
-	const char *path;
+struct pb_file_hash {
+	char *path;
 	pthread_t thread;
 	int started, joined, failed;
 	char hex[65];
@@ -353,7 +357,7 @@ struct file_hash {
 
 static void *hash_main(void *arg)
 {
-	struct file_hash *h = arg;
+	struct pb_file_hash *h = arg;
 	struct pb_input *in = NULL;
 	char *buf = malloc((size_t)1 << 20);
 	long n = 0;
@@ -377,9 +381,11 @@ static void *hash_main(void *arg)
 	return NULL;
 }
 
-static int start_hash(struct file_hash *h, const char *path)
+static int start_hash(struct pb_file_hash *h, const char *path)
 {
-	h->path = path;
+	h->path = strdup(path);
+	if (!h->path)
+		return -1;
 	if (pthread_create(&h->thread, NULL, hash_main, h) != 0)
 		return -1;
 	h->started = 1;
@@ -387,7 +393,7 @@ static int start_hash(struct file_hash *h, const char *path)
 }
 
 /* Waits for the hash. Returns 0, or -1 with the reason in h->err. */
-static int finish_hash(struct file_hash *h)
+static int finish_hash(struct pb_file_hash *h)
 {
 	if (!h->joined)
 		pthread_join(h->thread, NULL);
@@ -395,9 +401,42 @@ static int finish_hash(struct file_hash *h)
 	return h->failed ? -1 : 0;
 }
 
+static void free_hash(struct pb_file_hash *h)
+{
+	if (!h)
+		return;
+	if (h->started)
+		finish_hash(h);
+	pb_buf_release(&h->err);
+	free(h->path);
+	free(h);
+}
+
+int pb_read_finish_hash(struct pb_read *r, struct pb_buf *err)
+{
+	struct pb_file_hash *h = r->pending_hash;
+	struct pb_store_file *f;
+	int ret = 0;
+
+	if (!h)
+		return 0;
+	r->pending_hash = NULL;
+	if (finish_hash(h) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_buf_str(&h->err));
+		ret = -1;
+	} else {
+		f = &r->files[r->pending_file];
+		memcpy(f->sha256, h->hex, sizeof(f->sha256));
+		f->bytes = h->bytes;
+	}
+	free_hash(h);
+	return ret;
+}
+
 /* Keeps what the audit records of a file read for the store: its bytes, hash and totals. */
 static int record_file(struct pb_read *r, const char *path, const char *name, struct pb_input *in,
-		       const struct file_hash *hash, const struct file_totals *t)
+		       const struct pb_file_hash *hash, const struct file_totals *t)
 {
 	struct pb_store_file *f, *files;
 
@@ -410,8 +449,8 @@ static int record_file(struct pb_read *r, const char *path, const char *name, st
 	f = &files[r->nfiles];
 	memset(f, 0, sizeof(*f));
 	if (hash) {
-		memcpy(f->sha256, hash->hex, sizeof(f->sha256));
-		f->bytes = hash->bytes;
+		/* Its hash comes later (pb_read_finish_hash). */
+		f->bytes = pb_input_plain_size(in);
 	} else if (pb_input_sha256(in, f->sha256) < 0) {
 		pb_read_report(r, name, 0, 0, "cannot compute the file's SHA-256");
 		return -1;
@@ -831,11 +870,9 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 	struct pb_buf err = PB_BUF_INIT;
 	struct split *sp = calloc(1, sizeof(*sp));
 	struct file_totals t = {PB_MONEY_ZERO, PB_MONEY_ZERO, 0};
-	struct file_hash hash;
+	struct pb_file_hash *hash = NULL;
 	int ret = -1;
 
-	memset(&hash, 0, sizeof(hash));
-	pb_buf_init(&hash.err, 0);
 	if (!sp) {
 		pb_read_report(r, name, 0, 0, "out of memory");
 		goto out;
@@ -848,9 +885,12 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 		goto out;
 	}
 	/* Part 0 stops before the file's end: the whole file is hashed on a thread of its own meanwhile. */
-	if (r->store && sp->n > 1 && start_hash(&hash, path) < 0) {
-		pb_read_report(r, name, 0, 0, "cannot start a thread");
-		goto out;
+	if (r->store && sp->n > 1) {
+		hash = calloc(1, sizeof(*hash));
+		if (!hash || (pb_buf_init(&hash->err, 0), start_hash(hash, path)) < 0) {
+			pb_read_report(r, name, 0, 0, "cannot start a thread");
+			goto out;
+		}
 	}
 	if (prepare_parts(r, path, name, sp, parser, csv, cols, ncols) < 0 || run_parts(r, name, sp) < 0)
 		goto out;
@@ -860,17 +900,17 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 	pb_stats_warn(stderr, pb_log_program(), name, &parser->st);
 	r->lines += parser->st.lines;
 	r->no_invoice += parser->st.no_invoice;
-	if (hash.started && finish_hash(&hash) < 0) {
-		pb_read_report(r, name, 0, 0, pb_buf_str(&hash.err));
+	if (r->store && record_file(r, path, name, in, hash, &t) < 0)
 		goto out;
+	/* The hash goes on while the rows are stored; the file's record gets it from pb_read_finish_hash. */
+	if (hash) {
+		r->pending_hash = hash;
+		r->pending_file = r->nfiles - 1;
+		hash = NULL;
 	}
-	if (r->store && record_file(r, path, name, in, hash.started ? &hash : NULL, &t) < 0)
-		goto out;
 	ret = 0;
 out:
-	if (hash.started)
-		finish_hash(&hash);
-	pb_buf_release(&hash.err);
+	free_hash(hash);
 	if (sp) {
 		release_split(sp);
 		pthread_mutex_destroy(&sp->prices_lock);
@@ -933,6 +973,17 @@ out:
 
 int pb_read_file(struct pb_read *r, const char *path)
 {
+	/* One file's hash at a time goes on after its read. */
+	if (r->pending_hash) {
+		struct pb_buf err = PB_BUF_INIT;
+		int rc = pb_read_finish_hash(r, &err);
+
+		if (rc < 0)
+			pb_read_report(r, path, 0, 0, pb_buf_str(&err));
+		pb_buf_release(&err);
+		if (rc < 0)
+			return -1;
+	}
 	return r->opt->kind == PB_FORMAT_PARTNER_CENTER ? read_jsonl(r, path) : read_csv(r, path);
 }
 

@@ -43,6 +43,12 @@ struct pb_read {
 	const char *const *columns; /* the header, or NULL */
 	size_t ncolumns;
 	uint64_t stored_bytes; /* of the files read, as stored (compressed when they are) */
+	/*
+	 * The SHA-256 of the last plain file read, still being computed on its own thread (NULL: none): its
+	 * file's record gets it from pb_read_finish_hash, so that the hash overlaps what follows the read.
+	 */
+	struct pb_file_hash *pending_hash;
+	size_t pending_file;
 };
 
 /* Prepares r for a run (store: whether it stores). Returns 0, or -1 when memory cannot be had. */
@@ -55,6 +61,12 @@ void pb_read_release(struct pb_read *r);
  * run must stop.
  */
 int pb_read_file(struct pb_read *r, const char *path);
+
+/*
+ * Waits for the SHA-256 of the last file read, if it is still being computed, and puts it in its record.
+ * Returns 0, or -1 with the reason in err.
+ */
+int pb_read_finish_hash(struct pb_read *r, struct pb_buf *err);
 
 /*
  * The billing month of the first line item of path, for a run given no --month. Returns 1 with *month

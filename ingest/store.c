@@ -854,8 +854,8 @@ static int make_current(PGconn *conn, const struct pb_store_import *im, const ch
 }
 
 /* The refusals that need the month's other imports: under a lock of the month, so two sources cannot race. */
-static int check_refusals(PGconn *conn, const struct pb_store_import *im, const char *month,
-			  const struct pb_store_file *files, size_t nfiles, uint64_t lines, struct pb_buf *err)
+static int check_refusals(PGconn *conn, const struct pb_store_import *im, const char *month, uint64_t lines,
+			  struct pb_buf *err)
 {
 	const char *p[1] = {month};
 	int rc;
@@ -866,8 +866,6 @@ static int check_refusals(PGconn *conn, const struct pb_store_import *im, const 
 	rc = refuse_empty(conn, im, month, lines, err);
 	if (rc == 0)
 		rc = refuse_not_final(conn, im, month, err);
-	if (rc == 0)
-		rc = refuse_duplicates(conn, im, month, files, nfiles, err);
 	return rc;
 }
 
@@ -895,10 +893,15 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 		return PB_STORE_ERR_DB;
 	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 		return PB_STORE_ERR_DB;
-	rc = check_refusals(conn, im, month, files, nfiles, lines, err);
+	rc = check_refusals(conn, im, month, lines, err);
 	phase(im, PB_STORE_PHASE_REFUSALS, &t);
 	if (rc == 0 && copy_rows(conn, im, rows, &sent, &y, err) < 0)
 		rc = PB_STORE_ERR_DB;
+	/* The files' hashes, the last one's computed while the rows were sent, then the refusal that needs them. */
+	if (rc == 0 && rows->files_ready && rows->files_ready(rows->ctx, err) < 0)
+		rc = PB_STORE_ERR_DATA;
+	if (rc == 0)
+		rc = refuse_duplicates(conn, im, month, files, nfiles, err);
 	if (rc == 0)
 		rc = verify_totals(&sent, files, nfiles, err);
 	phase(im, PB_STORE_PHASE_COPY, &t);

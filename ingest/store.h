@@ -79,19 +79,24 @@ struct pb_store_rows {
 	const char *(*error)(void *ctx);
 	void *ctx;
 	uint64_t pause_at;
+	/*
+	 * When set: called once the rows are sent, before the files' hashes are compared with the month's other
+	 * imports; it completes them (the last file's is computed while the rows are sent). 0, or -1 with err set.
+	 */
+	int (*files_ready)(void *ctx, struct pb_buf *err);
 };
 
 /*
  * In one transaction: refuses an import without line items that would replace one that had some (unless
- * im->allow_empty), one that is not final that would replace a final one (unless im->allow_not_final) and
- * a file whose bytes another current import of the month holds (or this one twice), each
- * PB_STORE_ERR_REFUSED with the reason in err; creates the import's own table and writes the rows into it
- * with COPY (with where each row's list cost came from), checks that the rows sent add up to exactly the
- * files' totals as they were read and that the server took every one, records the files and the totals per
- * account, charge and list source, marks the previous committed import of the key 'superseded' and drops its
+ * im->allow_empty) and one that is not final that would replace a final one (unless im->allow_not_final),
+ * each PB_STORE_ERR_REFUSED with the reason in err; creates the import's own table and writes the rows into
+ * it with COPY (with where each row's list cost came from); refuses a file whose bytes another current import
+ * of the month holds (or this one twice), once rows->files_ready has completed the hashes; checks that the rows sent
+ * add up to exactly the files' totals as they were read and that the server took every one, records the files and the
+ * totals per account, charge and list source, marks the previous committed import of the key 'superseded' and drops its
  * rows (its table), makes this import's table a partition of its month, and commits. On failure nothing of it
  * stays. Returns 0 with the rows stored in *nrows, PB_STORE_ERR_REFUSED, PB_STORE_ERR_DATA (the totals
- * disagree) or PB_STORE_ERR_DB.
+ * disagree, or a file's hash could not be computed) or PB_STORE_ERR_DB.
  */
 int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct pb_store_rows *rows,
 		    const struct pb_store_file *files, size_t nfiles, uint64_t *nrows, struct pb_buf *err);

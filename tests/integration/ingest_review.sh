@@ -138,6 +138,37 @@ refused "2: one file named twice" 4 \
 	"pb-ingest: file://$TMP/b/other.csv: the same bytes as file://$TMP/b/other.csv (sha256 $O_SHA): a file is read once per import" \
 	"$before"
 
+# The same with files split between threads: a split file is hashed on a thread of its own, the last one
+# while the rows are sent, so its hash is recorded and compared after the COPY.
+{
+	echo "$CUR_H"
+	for i in $(seq 1 400); do
+		cur_row "s$i" 2026-10-01T00:00:00.000Z 777788889999 "2026-10-$(printf %02d $((i % 28 + 1)))T01:00:00.000Z" 0.5 0.75
+	done
+} >"$TMP/b/split.csv"
+sed 's/^s/t/' "$TMP/b/split.csv" >"$TMP/b/split2.csv"
+cp "$TMP/b/split.csv" "$TMP/b/split-copy.csv"
+cp "$TMP/b/split2.csv" "$TMP/b/split2-copy.csv"
+S_SHA=$(sha256sum "$TMP/b/split.csv" | cut -d' ' -f1)
+S2_SHA=$(sha256sum "$TMP/b/split2.csv" | cut -d' ' -f1)
+export PB_SPLIT_MIN_BYTES=1024
+run "$TMP/b" --format aws-cur --month 2026-10 --source split split.csv
+check "2: a file split between threads commits" "0" "$st"
+S_ID=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = 'split'")
+check "2: a split file's hash and size are recorded" "$S_SHA $(stat -c %s "$TMP/b/split.csv")" \
+	"$(pb_sql "SELECT sha256, bytes FROM pb.import_file WHERE import_id = $S_ID" ' ')"
+state
+before=$STATE
+run "$TMP/b" --format aws-cur --month 2026-10 --source split-again split-copy.csv
+refused "2: a split file's copy under another --source" 4 \
+	"pb-ingest: file://$TMP/b/split-copy.csv: the same bytes (sha256 $S_SHA) are in import $S_ID of 2026-10 (aws-cur from split, file file://$TMP/b/split.csv): refusing to bill them twice" \
+	"$before"
+run "$TMP/b" --format aws-cur --month 2026-10 --source split-twice split2.csv split2-copy.csv
+refused "2: two split files of the same bytes in one import" 4 \
+	"pb-ingest: file://$TMP/b/split2-copy.csv: the same bytes as file://$TMP/b/split2.csv (sha256 $S2_SHA): a file is read once per import" \
+	"$before"
+unset PB_SPLIT_MIN_BYTES
+
 # A Partner Center file and an Azure cost file in one folder are two sources: neither replaces the other.
 # They bill the same customer tenant, which both commits report, and so does --history.
 {
