@@ -537,7 +537,7 @@ static void print_priced(const struct priced *p)
 
 /* The store's row source: the run's reduction walked in order, the priced lines counted on the way. */
 struct walker {
-	struct pb_reduce *red;
+	struct pb_reduce_walks walks;
 	struct pb_read *read;
 	struct priced priced;
 	int rc;
@@ -554,7 +554,7 @@ static int walk_next(void *ctx, struct pb_daily *d)
 {
 	struct walker *w = ctx;
 
-	w->rc = pb_reduce_walk_next(w->red, d);
+	w->rc = pb_reduce_walks_next(&w->walks, d);
 	if (w->rc == 1)
 		priced_add(&w->priced, d);
 	return w->rc;
@@ -575,7 +575,7 @@ static int store_close(struct run *run)
 	struct pb_store_import *im = &run->im;
 	struct pb_buf err = PB_BUF_INIT;
 	char list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
-	struct walker w = {.red = run->read.reduce, .read = &run->read};
+	struct walker w = {.read = &run->read};
 	struct pb_store_rows rows = {walk_next, walk_error, &w, 0, walk_files_ready};
 	uint64_t lines, n = 0;
 	pb_money lt, bt;
@@ -589,16 +589,18 @@ static int store_close(struct run *run)
 		    (run->opt.kind == PB_FORMAT_AWS_CUR && run->read.lines > 0 && run->read.no_invoice == 0) ||
 		    (run->opt.kind == PB_FORMAT_PARTNER_CENTER && run->opt.invoice && !run->o->nfiles);
 	im->names = pb_reduce_sorted(run->read.names, &im->nnames);
-	rc = im->names ? pb_reduce_walk_start(run->read.reduce) : PB_REDUCE_ERR_NOMEM;
+	rc = im->names ? pb_read_walk_start(&run->read, &w.walks) : PB_REDUCE_ERR_NOMEM;
 	mark(run, RUN_SORT);
 	if (rc < 0) {
+		pb_reduce_walks_release(&w.walks);
 		pb_error("out of memory");
 		pb_store_fail(run->conn, im, "out of memory");
 		return PB_ERR_DATA;
 	}
-	rows.pause_at = pb_reduce_count(run->read.reduce) / 2 + 1;
+	rows.pause_at = pb_read_row_count(&run->read) / 2 + 1;
 	warn_capped(&run->read);
 	rc = pb_store_commit(run->conn, im, &rows, run->read.files, run->read.nfiles, &n, &err);
+	pb_reduce_walks_release(&w.walks);
 	if (rc < 0) {
 		pb_error("%s", pb_buf_str(&err));
 		pb_store_fail(run->conn, im, pb_buf_str(&err));
@@ -607,7 +609,7 @@ static int store_close(struct run *run)
 		       : rc == PB_STORE_ERR_REFUSED ? PB_ERR_REFUSED
 						    : PB_ERR_DEPENDENCY;
 	}
-	pb_reduce_totals(run->read.reduce, &lt, &bt, &lines);
+	pb_read_totals(&run->read, &lt, &bt, &lines);
 	pb_money_format_canonical(lt, list);
 	pb_money_format_canonical(bt, billed);
 	printf("import %lld committed: %s %.7s from %s: %zu file%s, %llu lines, %llu daily rows, list_cost %s, "
@@ -702,7 +704,7 @@ static void print_timing(const struct run *run)
 			(long long)(run->ns[i] / 1000000000), (long long)(run->ns[i] / 1000000 % 1000));
 	if (run->read.reduce)
 		fprintf(stderr, "%s: timing: %-28s %llu\n", pb_log_program(), "runs spilled",
-			(unsigned long long)pb_reduce_spilled(run->read.reduce));
+			(unsigned long long)pb_read_spilled(&run->read));
 }
 
 int pb_ingest_run(const struct pb_ingest_options *o)

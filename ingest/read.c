@@ -92,6 +92,9 @@ void pb_read_release(struct pb_read *r)
 	size_t k;
 
 	free_hash(r->pending_hash);
+	for (k = 0; k < r->nextra; k++)
+		pb_reduce_free(r->extra[k]);
+	free(r->extra);
 	for (k = 0; k < r->nfiles; k++)
 		free((char *)r->files[k].uri);
 	free(r->files);
@@ -241,6 +244,86 @@ static int add_totals(struct file_totals *a, const struct file_totals *b)
  * Takes part k's rows into the run's: merged, or, when storing, read there already (part 0) or absorbed (its
  * reduction may have spilled); what it read is added to t.
  */
+/* Keeps a part's reduction to be walked with the run's (pb_read_walk_start). 0, or -1 without memory. */
+static int keep_extra(struct pb_read *r, struct pb_worker *w)
+{
+	struct pb_reduce **extra = realloc(r->extra, (r->nextra + 1) * sizeof(*extra));
+
+	if (!extra)
+		return -1;
+	r->extra = extra;
+	r->extra[r->nextra++] = w->reduce;
+	w->reduce = NULL;
+	return 0;
+}
+
+/* Absorbs the kept parts' reductions into the run's, which gets the whole memory again. */
+static int absorb_extra(struct pb_read *r)
+{
+	int rc = 0;
+	size_t k;
+
+	for (k = 0; k < r->nextra; k++) {
+		if (rc == 0)
+			rc = pb_reduce_absorb(r->reduce, r->extra[k]);
+		pb_reduce_free(r->extra[k]);
+	}
+	free(r->extra);
+	r->extra = NULL;
+	r->nextra = 0;
+	if (r->store)
+		set_memory(r->reduce, 1);
+	return rc;
+}
+
+int pb_read_walk_start(struct pb_read *r, struct pb_reduce_walks *w)
+{
+	struct pb_reduce *all[1 + PB_INGEST_MAX_THREADS];
+	size_t n = 0, k;
+
+	all[n++] = r->reduce;
+	for (k = 0; k < r->nextra && n < sizeof(all) / sizeof(all[0]); k++)
+		all[n++] = r->extra[k];
+	return pb_reduce_walks_start(w, all, n);
+}
+
+void pb_read_totals(const struct pb_read *r, pb_money *list, pb_money *billed, uint64_t *lines)
+{
+	size_t k;
+
+	pb_reduce_totals(r->reduce, list, billed, lines);
+	for (k = 0; k < r->nextra; k++) {
+		pb_money l, b;
+		uint64_t n;
+
+		/* The parts were added up as they were collected: their sums stay in range. */
+		pb_reduce_totals(r->extra[k], &l, &b, &n);
+		pb_money_add(*list, l, list);
+		pb_money_add(*billed, b, billed);
+		*lines += n;
+	}
+}
+
+uint64_t pb_read_row_count(const struct pb_read *r)
+{
+	uint64_t n = pb_reduce_count(r->reduce);
+	size_t k;
+
+	for (k = 0; k < r->nextra; k++)
+		n += pb_reduce_count(r->extra[k]);
+	return n;
+}
+
+uint64_t pb_read_spilled(const struct pb_read *r)
+{
+	uint64_t n = r->reduce ? pb_reduce_spilled(r->reduce) : 0;
+	size_t k;
+
+	for (k = 0; k < r->nextra; k++)
+		n += pb_reduce_spilled(r->extra[k]);
+	return n;
+}
+
 static int add_part(struct pb_read *r, const char *name, struct split *sp, size_t k, struct file_totals *t)
 {
 	struct pb_worker *w = &sp->workers[k];
@@ -252,7 +335,7 @@ static int add_part(struct pb_read *r, const char *name, struct split *sp, size_
 	} else {
 		pb_reduce_totals(w->reduce, &part.list, &part.billed, &part.lines);
 		if (sp->borrowed)
-			rc = pb_reduce_absorb(r->reduce, w->reduce);
+			rc = keep_extra(r, w);
 		else if (pb_reduce_merge(r->reduce, w->reduce) < 0)
 			rc = -1;
 	}
@@ -916,8 +999,8 @@ out:
 		pthread_mutex_destroy(&sp->prices_lock);
 		free(sp);
 	}
-	/* The parts' reductions are gone: the run's has the whole memory again. */
-	if (r->store)
+	/* The parts' reductions are gone (or kept, with their share): the run's has the whole memory again. */
+	if (r->store && !r->nextra)
 		set_memory(r->reduce, 1);
 	pb_buf_release(&err);
 	return ret;
@@ -973,6 +1056,11 @@ out:
 
 int pb_read_file(struct pb_read *r, const char *path)
 {
+	/* The last file's parts are walked apart only if it is the last one read. */
+	if (r->nextra && absorb_extra(r) < 0) {
+		pb_read_report(r, path, 0, 0, "out of memory, or cannot use the temporary file of the daily rows");
+		return -1;
+	}
 	/* One file's hash at a time goes on after its read. */
 	if (r->pending_hash) {
 		struct pb_buf err = PB_BUF_INIT;

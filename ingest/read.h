@@ -49,6 +49,12 @@ struct pb_read {
 	 */
 	struct pb_file_hash *pending_hash;
 	size_t pending_file;
+	/*
+	 * Storing: the reductions of the other parts of the last file split between threads, walked with
+	 * reduce's (pb_read_walk_start) rather than absorbed into it; absorbed when another file is read.
+	 */
+	struct pb_reduce **extra;
+	size_t nextra;
 };
 
 /* Prepares r for a run (store: whether it stores). Returns 0, or -1 when memory cannot be had. */
@@ -67,6 +73,13 @@ int pb_read_file(struct pb_read *r, const char *path);
  * Returns 0, or -1 with the reason in err.
  */
 int pb_read_finish_hash(struct pb_read *r, struct pb_buf *err);
+
+/* The store's rows: those of reduce and of the extra parts' reductions, walked together, in order. */
+int pb_read_walk_start(struct pb_read *r, struct pb_reduce_walks *w);
+/* What the rows add up to, their count (as pb_reduce_count) and the runs spilled, over every reduction. */
+void pb_read_totals(const struct pb_read *r, pb_money *list, pb_money *billed, uint64_t *lines);
+uint64_t pb_read_row_count(const struct pb_read *r);
+uint64_t pb_read_spilled(const struct pb_read *r);
 
 /*
  * The billing month of the first line item of path, for a run given no --month. Returns 1 with *month

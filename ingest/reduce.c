@@ -1028,6 +1028,11 @@ static int cmp_daily(const void *pa, const void *pb)
 	return 0;
 }
 
+static int cmp_daily_rows(const struct pb_daily *a, const struct pb_daily *b)
+{
+	return cmp_daily(&a, &b);
+}
+
 static void fill_daily(const struct pb_reduce *r, const struct entry *e, struct pb_daily *d)
 {
 	d->billing_month = e->key.billing_month;
@@ -1282,6 +1287,77 @@ int pb_reduce_walk_next(struct pb_reduce *r, struct pb_daily *d)
 	}
 	fill_daily(r, &acc, d);
 	return 1;
+}
+
+int pb_reduce_walks_start(struct pb_reduce_walks *w, struct pb_reduce *const *r, size_t n)
+{
+	size_t i;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->r = malloc((n ? n : 1) * sizeof(*w->r));
+	w->head = malloc((n ? n : 1) * sizeof(*w->head));
+	w->has = calloc(n ? n : 1, sizeof(*w->has));
+	if (!w->r || !w->head || !w->has)
+		return PB_REDUCE_ERR_NOMEM;
+	w->n = n;
+	for (i = 0; i < n; i++) {
+		w->r[i] = r[i];
+		rc = pb_reduce_walk_start(r[i]);
+		if (rc == 0)
+			rc = pb_reduce_walk_next(r[i], &w->head[i]);
+		if (rc < 0)
+			return rc;
+		w->has[i] = rc;
+	}
+	return 0;
+}
+
+/* Takes the next row of walk i into its head. 0, or an error of pb_reduce_walk_next. */
+static int walks_advance(struct pb_reduce_walks *w, size_t i)
+{
+	int rc = pb_reduce_walk_next(w->r[i], &w->head[i]);
+
+	w->has[i] = rc == 1;
+	return rc < 0 ? rc : 0;
+}
+
+int pb_reduce_walks_next(struct pb_reduce_walks *w, struct pb_daily *d)
+{
+	size_t i, first = w->n;
+	int rc;
+
+	for (i = 0; i < w->n; i++) {
+		if (!w->has[i])
+			continue;
+		if (first == w->n || cmp_daily_rows(&w->head[i], &w->head[first]) < 0)
+			first = i;
+	}
+	if (first == w->n)
+		return 0;
+	*d = w->head[first];
+	rc = walks_advance(w, first);
+	/* The same key in the other walks (each walk gives a key once): added up. */
+	for (i = first + 1; rc == 0 && i < w->n; i++) {
+		if (!w->has[i] || cmp_daily_rows(&w->head[i], d) != 0)
+			continue;
+		if (pb_money_add(d->list_cost, w->head[i].list_cost, &d->list_cost) < 0 ||
+		    pb_money_add(d->billed_cost, w->head[i].billed_cost, &d->billed_cost) < 0)
+			return PB_MONEY_ERR_RANGE;
+		d->line_count += w->head[i].line_count;
+		d->list_lines += w->head[i].list_lines;
+		d->billed_lines += w->head[i].billed_lines;
+		rc = walks_advance(w, i);
+	}
+	return rc < 0 ? rc : 1;
+}
+
+void pb_reduce_walks_release(struct pb_reduce_walks *w)
+{
+	free(w->r);
+	free(w->head);
+	free(w->has);
+	memset(w, 0, sizeof(*w));
 }
 
 int pb_reduce_absorb(struct pb_reduce *dst, struct pb_reduce *src)

@@ -107,6 +107,24 @@ int pb_reduce_walk_start(struct pb_reduce *r);
 int pb_reduce_walk_next(struct pb_reduce *r, struct pb_daily *d);
 
 /*
+ * The walk of several reductions of one grain at once (the parts of a file read by threads), in the same
+ * order, rows of one key added up: as if they had been absorbed into one, without building it. The
+ * reductions must stay as they are until the end; the texts of a row are owned by one of them.
+ */
+struct pb_reduce_walks {
+	struct pb_reduce **r;
+	size_t n;
+	struct pb_daily *head; /* each walk's next row */
+	int *has;	       /* whether head[i] is there */
+};
+
+/* Starts the walks of r[0..n-1]; returns as pb_reduce_walk_start. Release it whatever it returns. */
+int pb_reduce_walks_start(struct pb_reduce_walks *w, struct pb_reduce *const *r, size_t n);
+/* As pb_reduce_walk_next. */
+int pb_reduce_walks_next(struct pb_reduce_walks *w, struct pb_daily *d);
+void pb_reduce_walks_release(struct pb_reduce_walks *w);
+
+/*
  * Folds u into its row. Returns 0, PB_REDUCE_ERR_NOMEM, PB_REDUCE_ERR_TOOLONG (a text over 65535
  * bytes), PB_REDUCE_ERR_TEXT (a text that is not UTF-8 or holds a NUL byte: see pb_reduce_bad_text), or
  * PB_MONEY_ERR_RANGE when a sum leaves the money range (the row is then unchanged).

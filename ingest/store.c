@@ -233,7 +233,7 @@ static const char *list_source_name(enum pb_list_source s)
 
 /* What one partner account holds in one currency. */
 struct account_total {
-	const char *currency; /* interned: compared by address */
+	const char *currency; /* compared by content: rows may come from several reductions */
 	size_t currency_len;
 	pb_money list, billed;
 	uint64_t lines;
@@ -266,6 +266,7 @@ struct tally {
 	const char *id;
 	struct pb_buf accounts;
 	struct pb_text account; /* the account whose rows are being sent */
+	int have_account;
 	struct account_total t[MAX_ACCOUNT_CURRENCIES];
 	size_t nt;
 	struct charge *cs;
@@ -302,16 +303,23 @@ static void flush_account(struct tally *y)
 	y->nt = 0;
 }
 
+/* Whether t holds the len bytes at p (the rows' texts are compared by content, not address). */
+static int same_text(const struct pb_text *t, const char *p, size_t len)
+{
+	return t->len == len && (!len || (t->ptr && p && memcmp(t->ptr, p, len) == 0));
+}
+
 static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_buf *err)
 {
 	struct account_total *t;
 	size_t k;
 
-	if (d->account.ptr != y->account.ptr) {
+	if (!y->have_account || !same_text(&d->account, y->account.ptr, y->account.len)) {
 		flush_account(y);
 		y->account = d->account;
+		y->have_account = 1;
 	}
-	for (k = 0; k < y->nt && y->t[k].currency != d->currency.ptr; k++)
+	for (k = 0; k < y->nt && !same_text(&d->currency, y->t[k].currency, y->t[k].currency_len); k++)
 		;
 	if (k == y->nt) {
 		if (k == MAX_ACCOUNT_CURRENCIES) {
@@ -343,7 +351,8 @@ static int tally_charge(struct tally *y, const struct pb_daily *d)
 	size_t i;
 
 	for (i = 0; i < y->ncs; i++)
-		if (y->cs[i].category.ptr == d->category.ptr && y->cs[i].type.ptr == d->charge_type.ptr)
+		if (same_text(&d->category, y->cs[i].category.ptr, y->cs[i].category.len) &&
+		    same_text(&d->charge_type, y->cs[i].type.ptr, y->cs[i].type.len))
 			break;
 	if (i == y->ncs) {
 		c = realloc(y->cs, (y->ncs + 1) * sizeof(*c));

@@ -289,6 +289,79 @@ static void test_repeated_rows(void **state)
 	pb_reduce_free(r);
 }
 
+/* One pseudo-random store line (seed steps on). */
+static void random_line(uint64_t *seed, struct pb_usage *u)
+{
+	static const char *const accounts[] = {"b", "a", "ab", "zz", "A", "c"};
+	static const char *const words[] = {"x", "", "Usage", "usage", "eastus", "EUR", "USD", "Tax"};
+
+	memset(u, 0, sizeof(*u));
+	*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	u->billing_month = 20727;
+	u->usage_date = 20727 + (int32_t)((*seed >> 40) % 31);
+	u->account = text(accounts[(*seed >> 10) % 6]);
+	u->category = text(words[(*seed >> 13) & 7]);
+	u->charge_type = text(words[(*seed >> 16) & 3]);
+	u->service = text(words[(*seed >> 19) & 7]);
+	u->region = text(words[(*seed >> 22) & 7]);
+	u->currency = text(words[5 + ((*seed >> 25) & 1)]);
+	u->has_list = (*seed >> 27) & 1;
+	u->has_billed = 1;
+	u->list_cost.units = (__int128)((*seed >> 28) & 0xFFFF) * 1000000000000LL;
+	u->billed_cost.units = (__int128)((*seed >> 44) & 0xFFFF) - 30000;
+}
+
+/*
+ * The parts of a file reduced apart and walked together give exactly the rows of one reduction of every
+ * line: same order, texts, sums and counts, whether the parts spilled or not.
+ */
+static void test_walks_of_parts(void **state)
+{
+	struct pb_reduce *all = pb_reduce_new(PB_GRAIN_STORE), *part[3];
+	struct pb_reduce_walks w;
+	struct pb_daily a, b;
+	uint64_t seed = 7, rows = 0;
+	int i, ra, rb;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		part[i] = pb_reduce_new(PB_GRAIN_STORE);
+		assert_non_null(part[i]);
+	}
+	pb_reduce_set_memory(part[1], 16 << 10, NULL);
+	for (i = 0; i < 30000; i++) {
+		struct pb_usage u;
+
+		random_line(&seed, &u);
+		assert_int_equal(pb_reduce_add(all, &u), 0);
+		/* Runs of lines to one part, then the next, as threads reading a file's thirds would. */
+		assert_int_equal(pb_reduce_add(part[i / 10000], &u), 0);
+	}
+	assert_true(pb_reduce_spilled(part[1]) > 0);
+	assert_int_equal(pb_reduce_walk_start(all), 0);
+	assert_int_equal(pb_reduce_walks_start(&w, part, 3), 0);
+	for (;;) {
+		ra = pb_reduce_walk_next(all, &a);
+		rb = pb_reduce_walks_next(&w, &b);
+		assert_int_equal(ra, rb);
+		if (ra != 1)
+			break;
+		assert_int_equal(cmp_daily(&a, &b), 0);
+		assert_true(a.list_cost.units == b.list_cost.units);
+		assert_true(a.billed_cost.units == b.billed_cost.units);
+		assert_int_equal(a.line_count, b.line_count);
+		assert_int_equal(a.list_lines, b.list_lines);
+		assert_int_equal(a.billed_lines, b.billed_lines);
+		rows++;
+	}
+	assert_int_equal(ra, 0);
+	assert_true(rows > 5000);
+	pb_reduce_walks_release(&w);
+	pb_reduce_free(all);
+	for (i = 0; i < 3; i++)
+		pb_reduce_free(part[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_walk_order_packed),
 		cmocka_unit_test(test_walk_order_compared),
 		cmocka_unit_test(test_repeated_rows),
+		cmocka_unit_test(test_walks_of_parts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
