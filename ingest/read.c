@@ -12,6 +12,7 @@
 
 #include "csv.h"
 #include "db.h"
+#include "format.h"
 #include "input.h"
 #include "jsonl.h"
 #include "log.h"
@@ -849,7 +850,9 @@ int pb_read_check_total(struct pb_read *r, const struct pb_part_decl *d)
 static int check_columns(struct pb_read *r, const char *name, const struct pb_csv *csv)
 {
 	struct pb_buf msg = PB_BUF_INIT;
-	size_t i, n = csv->nfields < r->ncolumns ? csv->nfields : r->ncolumns;
+	size_t i, n = csv->nfields < r->ncolumns ? csv->nfields : r->ncolumns, at;
+	uint64_t line;
+	uint32_t col;
 
 	if (!r->columns)
 		return 0;
@@ -859,13 +862,19 @@ static int check_columns(struct pb_read *r, const char *name, const struct pb_cs
 			break;
 	if (i == n && csv->nfields == r->ncolumns)
 		return 0;
-	pb_buf_addf(&msg, "%s: the header is not the columns the manifest %s declares: ", name, r->manifest);
-	if (i < n)
-		pb_buf_addf(&msg, "column %zu is '%.*s', the manifest says '%s'", i + 1, (int)csv->fields[i].len,
-			    csv->fields[i].ptr, r->columns[i]);
-	else
+	/* At the first column that differs, or the first one past the manifest's, or the header's last. */
+	at = i < csv->nfields ? i : csv->nfields - 1;
+	pb_csv_field_pos(csv, at, &line, &col);
+	pb_buf_addf(&msg, "the header is not the columns the manifest %s declares: ", r->manifest);
+	if (i < n) {
+		pb_buf_addf(&msg, "column %zu is ", i + 1);
+		pb_add_quoted_value(&msg, csv->fields[i].ptr, csv->fields[i].len);
+		pb_buf_addstr(&msg, ", the manifest says ");
+		pb_add_quoted_value(&msg, r->columns[i], strlen(r->columns[i]));
+	} else {
 		pb_buf_addf(&msg, "%zu columns, the manifest declares %zu", csv->nfields, r->ncolumns);
-	pb_read_report(r, name, 0, 0,
+	}
+	pb_read_report(r, name, line, col,
 		       msg.failed ? "the header is not the columns its manifest declares" : pb_buf_str(&msg));
 	pb_buf_release(&msg);
 	return -1;

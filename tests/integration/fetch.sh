@@ -205,6 +205,8 @@ if sys.argv[3] == 'swap':
     cols[3], cols[4] = cols[4], cols[3]
 elif sys.argv[3] == 'short':
     cols.pop()
+elif sys.argv[3] == 'ctrl':
+    cols[4]['name'] = cols[4]['name'][:4] + '\x1b[2J' + cols[4]['name'][4:]
 m['columns'] = [dict(c, type='String') for c in cols]
 print(json.dumps(m))
 PY
@@ -214,16 +216,24 @@ with_columns same
 run cols-same 0 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
 check "a legacy manifest whose columns are the parts' headers: the same totals" "0|" \
 	"$GOT|$(cmp "$TMP/out" "$TMP/want-disk.csv" 2>&1)"
+# hdr_col N: the byte column where the header's field N (from 1) starts.
+hdr_col() { head -1 "$TMP/hdr.csv" | awk -F, -v n="$1" '{ c = 1; for (i = 1; i < n; i++) c += length($i) + 1; print c }'; }
+NCOLS=$(head -1 "$TMP/hdr.csv" | tr ',' '\n' | wc -l)
 with_columns swap
 run cols-swap 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
-check "a header in another order than the manifest's columns: exit 1 naming the part, the column and both names" \
-	"1|pb-ingest: $PART1: the header is not the columns the manifest file://$DISKM declares: column 4 is 'bill/BillingEntity', the manifest says 'bill/BillType'|" \
+check "a header in another order than the manifest's columns: exit 1 at the part's line 1 and the column, both names" \
+	"1|pb-ingest: $PART1:1:$(hdr_col 4): the header is not the columns the manifest file://$DISKM declares: column 4 is \"bill/BillingEntity\", the manifest says \"bill/BillType\"|" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
 with_columns short
 run cols-short 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
-check "a header with a column the manifest does not declare: exit 1, both counts named" \
-	"1|pb-ingest: $PART1: the header is not the columns the manifest file://$DISKM declares: $(head -1 "$TMP/hdr.csv" | tr ',' '\n' | wc -l) columns, the manifest declares $(($(head -1 "$TMP/hdr.csv" | tr ',' '\n' | wc -l) - 1))" \
+check "a header with a column the manifest does not declare: exit 1 at that column, both counts named" \
+	"1|pb-ingest: $PART1:1:$(hdr_col "$NCOLS"): the header is not the columns the manifest file://$DISKM declares: $NCOLS columns, the manifest declares $((NCOLS - 1))" \
 	"$GOT|$(cat "$TMP/err")"
+with_columns ctrl
+run cols-ctrl 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a manifest column with a terminal escape: shown as \\xHH, never sent to the terminal" \
+	"1|pb-ingest: $PART1:1:$(hdr_col 5): the header is not the columns the manifest file://$DISKM declares: column 5 is \"bill/BillType\", the manifest says \"bill/Bill\\x1b[2JType\"|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
 cp "$TMP/manifest.json" "$DISKM"
 pb_fault_stop >/dev/null 2>&1
 pb_fault_start "$TMP/disk" "" >/dev/null || exit 1
