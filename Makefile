@@ -43,6 +43,7 @@ LIB_SRC := \
 	common/jsonl.c \
 	common/log.c \
 	common/money.c \
+	common/opts.c \
 	common/pgcopy.c \
 	common/progress.c \
 	common/rates.c \

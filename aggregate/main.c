@@ -14,6 +14,7 @@
 #include "estimate_cli.h"
 #include "exitcode.h"
 #include "log.h"
+#include "opts.h"
 #include "pricing.h"
 #include "rates.h"
 #include "report.h"
@@ -102,8 +103,10 @@ static int parse_month(const char *s, int32_t *out)
 	return pb_date_parse_iso(buf, 10, out);
 }
 
-static int option(struct args *a, int ch, const char *v)
+static int option(void *ctx, int ch, const char *v)
 {
+	struct args *a = ctx;
+
 	switch (ch) {
 	case OPT_MONTH:
 		return parse_month(v, &a->month) < 0 ? bad("month", "YYYY-MM", v) : 0;
@@ -171,27 +174,14 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"detail", no_argument, NULL, OPT_DETAIL},
 		{NULL, 0, NULL, 0},
 	};
-	int ch;
+	const struct pb_opts o = {"pb-aggregate", longopts, OPT_HELP, OPT_VERSION, usage, option, a};
+	int first;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch == OPT_HELP || ch == OPT_VERSION) {
-			if (ch == OPT_HELP)
-				usage(stdout);
-			else
-				printf("pb-aggregate %s\n", PB_VERSION);
-			a->done = 1;
-			return 0;
-		}
-		if (ch == '?') {
-			pb_error("option '%s' needs an argument or is unknown", argv[optind - 1]);
-			return -1;
-		}
-		if (option(a, ch, optarg) < 0)
-			return -1;
-	}
-	if (optind < argc) {
-		pb_error("unexpected argument '%s'", argv[optind]);
+	first = pb_opts_parse(&o, argc, argv, &a->done);
+	if (first <= 0)
+		return first;
+	if (first < argc) {
+		pb_error("unexpected argument '%s'", argv[first]);
 		return -1;
 	}
 	return 0;

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
+#include "opts.h"
 #include "options.h"
 #include "pc_export.h"
 
@@ -200,8 +201,10 @@ static int word_option(struct args *a, int ch, const char *v)
 }
 
 /* One option. Returns 0, or -1 after saying what is wrong. */
-static int option(struct args *a, int ch, const char *v)
+static int option(void *ctx, int ch, const char *v)
 {
+	struct args *a = ctx;
+
 	switch (ch) {
 	case OPT_FORMAT:
 		a->format = v;
@@ -279,29 +282,12 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 		{NULL, 0, NULL, 0},
 	};
-	int ch;
+	const struct pb_opts o = {"pb-ingest", longopts, OPT_HELP, OPT_VERSION, usage, option, a};
+	int first;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch == OPT_HELP || ch == OPT_VERSION) {
-			if (ch == OPT_HELP)
-				usage(stdout);
-			else
-				printf("pb-ingest %s\n", PB_VERSION);
-			a->done = 1;
-			return 0;
-		}
-		if (ch == '?' || ch == ':') {
-			if (optopt)
-				pb_error("option '%s' needs an argument or is unknown", argv[optind - 1]);
-			else
-				pb_error("unknown option '%s'", argv[optind - 1]);
-			return -1;
-		}
-		if (option(a, ch, optarg) < 0)
-			return -1;
-	}
-	return 0;
+	/* The files are the operands from optind on. */
+	first = pb_opts_parse(&o, argc, argv, &a->done);
+	return first < 0 ? -1 : 0;
 }
 
 /* The Partner Center export's own checks: its month, and which usage it asks for. */

@@ -15,6 +15,7 @@
 #include "issue.h"
 #include "report.h"
 #include "log.h"
+#include "opts.h"
 
 #include "banned.h"
 
@@ -77,8 +78,10 @@ static int bad(const char *opt, const char *what, const char *value)
 	return -1;
 }
 
-static int option(struct args *a, int ch, const char *v)
+static int option(void *ctx, int ch, const char *v)
 {
+	struct args *a = ctx;
+
 	char buf[16];
 
 	switch (ch) {
@@ -137,28 +140,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
-	int ch;
+	const struct pb_opts o = {"pb-invoice", longopts, OPT_HELP, OPT_VERSION, usage, option, a};
+	int first;
 
 	memset(a, 0, sizeof(*a));
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch == OPT_HELP || ch == OPT_VERSION) {
-			if (ch == OPT_HELP)
-				usage(stdout);
-			else
-				printf("pb-invoice %s\n", PB_VERSION);
-			a->done = 1;
-			return 0;
-		}
-		if (ch == '?') {
-			pb_error("option '%s' needs an argument or is unknown", argv[optind - 1]);
-			return -1;
-		}
-		if (option(a, ch, optarg) < 0)
-			return -1;
-	}
-	if (optind < argc) {
-		pb_error("unexpected argument '%s'", argv[optind]);
+	first = pb_opts_parse(&o, argc, argv, &a->done);
+	if (first <= 0)
+		return first;
+	if (first < argc) {
+		pb_error("unexpected argument '%s'", argv[first]);
 		return -1;
 	}
 	if (!a->month || !a->action) {

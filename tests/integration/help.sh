@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every option a program's --help (and each pb-accounts command's --help) names is in its man page, and
-# --help and --version exit 0. No database.
+# --help and --version exit 0; an unknown option or one without its value exits 2, named. No database.
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -31,6 +31,15 @@ for p in pb-accounts pb-aggregate pb-api pb-db pb-ingest pb-invoice pb-prices pb
 	done
 	check "every option of $p --help is in man/$p.1" "" "$missing"
 	check "man/$p.1 renders without a warning" "" "$(groff -t -man -ww -z -Tutf8 "$ROOT/man/$p.1" 2>&1)"
+done
+
+# The option loop the programs share (common/opts.c): an unknown option, an option without its value.
+for p in pb-aggregate pb-ingest pb-invoice; do
+	err=$("$BIN/$p" --bogus 2>&1 >/dev/null)
+	check "$p --bogus: exit 2, named" "2|$p: unknown option '--bogus'" "$?|$(head -n 1 <<<"$err")"
+	err=$("$BIN/$p" --month 2>&1 >/dev/null)
+	check "$p --month without its value: exit 2, named" "2|$p: option '--month' needs a value" \
+		"$?|$(head -n 1 <<<"$err")"
 done
 
 pb_tests_done

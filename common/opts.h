@@ -1,0 +1,27 @@
+/* The option loop of the programs' main.c: long options only, --help and --version answered, errors said. */
+#ifndef PB_OPTS_H
+#define PB_OPTS_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+struct pb_opts {
+	const char *program;				   /* as --version prints it */
+	const struct option *longopts;			   /* ending with a zeroed entry */
+	int help, version;				   /* the values longopts gives --help and --version */
+	void (*usage)(FILE *out);			   /* the --help text */
+	int (*option)(void *ctx, int ch, const char *arg); /* takes one option: 0, or -1 after saying why */
+	void *ctx;
+};
+
+/*
+ * Runs getopt_long over argv with o. Returns the index of the first operand; 0 with *done set when --help or
+ * --version was answered on stdout; -1 after saying what is wrong (an unknown option, one without its
+ * value, or what o->option refused).
+ */
+int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done);
+
+/* Says what is wrong with the option getopt_long refused at argv[optind - 1] (prefix: "" or "COMMAND: "). */
+void pb_opts_refused(const char *prefix, char **argv);
+
+#endif
