@@ -140,10 +140,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
-	const struct pb_opts o = {"pb-invoice", longopts, OPT_HELP, OPT_VERSION, usage, option, a};
+	struct pb_opts o = {"pb-invoice", longopts, OPT_HELP, OPT_VERSION, usage, option, NULL};
 	int first;
 
 	memset(a, 0, sizeof(*a));
+	o.ctx = a;
 	first = pb_opts_parse(&o, argc, argv, &a->done);
 	if (first <= 0)
 		return first;
