@@ -335,23 +335,13 @@ out:
 	return rc;
 }
 
-/* What stdout holds must reach it: a full disk is an error, not a silent loss. */
-static int close_stdout(int status)
-{
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		pb_error("cannot write output: %s", strerror(errno));
-		return status ? status : EXIT_DATA;
-	}
-	return status;
-}
-
 int main(int argc, char **argv)
 {
 	struct args a;
 
 	pb_log_setup("pb-aggregate", PB_LOG_PLAIN, stderr);
 	if (argc > 1 && strcmp(argv[1], "estimate") == 0)
-		return close_stdout(pb_estimate_cli(argc - 1, argv + 1));
+		return pb_close_stdout(pb_estimate_cli(argc - 1, argv + 1));
 	memset(&a, 0, sizeof(a));
 	if (argc > 1 && strcmp(argv[1], "rates") == 0) {
 		a.rates = 1;
@@ -363,6 +353,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (a.done)
-		return close_stdout(EXIT_OK);
-	return close_stdout(pb_exit_status(dispatch(&a)));
+		return pb_close_stdout(EXIT_OK);
+	return pb_close_stdout(pb_exit_status(dispatch(&a)));
 }

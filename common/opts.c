@@ -1,6 +1,10 @@
-/* The option loop of the programs' main.c (see opts.h). */
+/* What the programs' main.c share (see opts.h). */
 #include "opts.h"
 
+#include <errno.h>
+#include <string.h>
+
+#include "exitcode.h"
 #include "log.h"
 
 #include "banned.h"
@@ -39,4 +43,13 @@ int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done)
 			return -1;
 	}
 	return optind;
+}
+
+int pb_close_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		pb_error("cannot write output: %s", strerror(errno));
+		return status ? status : EXIT_DATA;
+	}
+	return status;
 }

@@ -1,4 +1,7 @@
-/* The option loop of the programs' main.c: long options only, --help and --version answered, errors said. */
+/*
+ * What the programs' main.c share: the option loop (long options only, --help and --version answered, errors
+ * said) and the end of stdout.
+ */
 #ifndef PB_OPTS_H
 #define PB_OPTS_H
 
@@ -23,5 +26,11 @@ int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done);
 
 /* Says what is wrong with the option getopt_long refused at argv[optind - 1] (prefix: "" or "COMMAND: "). */
 void pb_opts_refused(const char *prefix, char **argv);
+
+/*
+ * Flushes and closes stdout: what it holds must reach it, a full disk is an error, not a silent loss. Returns
+ * status, or EXIT_DATA (when status was 0) after saying why the output could not be written.
+ */
+int pb_close_stdout(int status);
 
 #endif

@@ -410,16 +410,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* What stdout holds must reach it: a full disk is an error, not a silent loss. */
-static int close_stdout(int status)
-{
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		pb_error("cannot write output: %s", strerror(errno));
-		return status ? status : EXIT_DATA;
-	}
-	return status;
-}
-
 int main(int argc, char **argv)
 {
 	struct args a;
@@ -431,7 +421,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (a.done)
-		return close_stdout(EXIT_OK);
+		return pb_close_stdout(EXIT_OK);
 	rc = a.history ? pb_ingest_history(&a.o) : pb_ingest_run(&a.o);
-	return close_stdout(pb_exit_status(rc));
+	return pb_close_stdout(pb_exit_status(rc));
 }

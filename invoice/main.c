@@ -233,15 +233,6 @@ out:
 	return rc;
 }
 
-static int close_stdout(int status)
-{
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		pb_error("cannot write output: %s", strerror(errno));
-		return status ? status : EXIT_DATA;
-	}
-	return status;
-}
-
 int main(int argc, char **argv)
 {
 	struct args a;
@@ -252,6 +243,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (a.done)
-		return close_stdout(EXIT_OK);
-	return close_stdout(pb_exit_status(dispatch(&a)));
+		return pb_close_stdout(EXIT_OK);
+	return pb_close_stdout(pb_exit_status(dispatch(&a)));
 }
