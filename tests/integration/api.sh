@@ -192,6 +192,15 @@ req "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10" -H "If-None-Mat
 check "If-None-Match with a list and a weak tag: 304" "304" "$CODE"
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-None-Match: "pb-run-999999"'
 check "If-None-Match with another run's ETag: 200" "200" "$CODE"
+python3 "$CHECK" not-modified "$URL" "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" >"$TMP/304" 2>&1
+check "a 304's exact headers on a raw socket: the 200's ETag, Vary and Cache-Control, Content-Length the 200's length (never 0), no body" \
+	"HTTP/1.1 304 Not Modified
+Cache-Control: private, no-cache
+Content-Length: =200
+Date: *
+ETag: $ETAG
+Vary: Authorization
+next: HTTP/1.1 200 OK" "$(cat "$TMP/304")"
 
 # ---- every account's, for platform tokens ----------------------------------------------------------------------
 req "$TP" "/v1/partner-usage?month=2026-10&limit=2"
