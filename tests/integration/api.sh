@@ -110,6 +110,27 @@ check "the database holds the tokens' SHA-256, never the tokens" \
 check "token list: every token, no secret" "id,kind,alias,created_by,revoked_at
 1,account,ACME1,test,
 6,platform,,test," "$("$API" token list | cut -d, -f1-3,5,6 | sed -n '1,2p;7p')"
+check "token list: a last_used_at column, empty for tokens not used yet" \
+	"id,kind,alias,created_at,created_by,revoked_at,revoked_by,last_used_at|0" \
+	"$("$API" token list | head -1)|$("$API" token list | tail -n +2 | cut -d, -f8 | grep -c .)"
+# A token never used, and one only ever sent with its last character changed: neither gets a last use.
+TN=$("$API" token create --account DELTA4 --by test 2>/dev/null)
+TNID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+TW=$("$API" token create --account DELTA4 --by test 2>/dev/null)
+TWID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+T0=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# last_use ID: the token's last use in $TMP/list (token list's output); used ID: "ok" when it is a time
+# from T0 to now, else what it is.
+last_use() { awk -F, -v id="$1" '$1 == id {print $8}' "$TMP/list"; }
+used() {
+	local t
+	t=$(last_use "$1")
+	if [[ $t =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ && ! $t < $T0 && ! $t > $(date -u +%Y-%m-%dT%H:%M:%SZ) ]]; then
+		echo ok
+	else
+		echo "'$t'"
+	fi
+}
 
 # ---- the server -----------------------------------------------------------------------------------------------
 # start_api LOG ARGS...: starts pb-api on 127.0.0.1 and a free port with ARGS; URL is its base URL.
@@ -154,7 +175,7 @@ req() {
 header() { sed -n "s/^$1: \(.*\)\r$/\1/Ip" "$TMP/headers"; }
 json() { python3 "$CHECK" get "$TMP/body" "$1"; }
 
-start_api "$TMP/api.log" || exit 1
+PB_API_LAST_USE_SECONDS=1 start_api "$TMP/api.log" || exit 1
 for i in $(seq 50); do grep -q "listening for the database's notifications" "$TMP/api.log" && break; sleep 0.1; done
 req "" /healthz
 check "GET /healthz" '200|{"status":"ok"}' "$CODE|$(cat "$TMP/body")"
@@ -306,6 +327,18 @@ check "a revoked token cannot be restored, even by plain SQL" "ERROR:  api token
 check "token list shows who revoked it" "$TRID,account,ACME1,test" \
 	"$("$API" token list | grep "^$TRID," | cut -d, -f1-3,7)"
 
+# ---- the tokens' last use ------------------------------------------------------------------------------------------
+wrong=${TW:0:46}$([ "${TW: -1}" == A ] && echo B || echo A)
+req "$wrong" "/v1/accounts/DELTA4/partner-usage?month=2026-10" --interface 127.0.0.3
+a=$CODE
+for i in $(seq 50); do
+	[ "$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id IN (1, 6, $TRID)")" == 3 ] && break
+	sleep 0.1
+done
+"$API" token list >"$TMP/list"
+check "token list: the last use of the tokens used (one revoked since), written while the server runs (PB_API_LAST_USE_SECONDS=1); none for one never used or sent wrong" \
+	"401|ok|ok|ok|''|''" "$a|$(used 1)|$(used 6)|$(used "$TRID")|'$(last_use "$TNID")'|'$(last_use "$TWID")'"
+
 # ---- the cache, dropped when a new run commits --------------------------------------------------------------------
 hits() { curl -s "$URL/metrics" | sed -n 's/^pb_api_cache_hits_total{cache="answers"} //p'; }
 h0=$(hits)
@@ -374,6 +407,20 @@ check "--log-format json: one JSON object a line" "0" \
 for line in open(sys.argv[1]):
     json.loads(line)
 print(0)' "$TMP/api2.log" 2>&1)"
+
+# ---- the last use written at SIGTERM --------------------------------------------------------------------------------
+TS=$("$API" token create --account ACME1 --by test 2>/dev/null)
+TSID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+start_api "$TMP/api5.log" || exit 1
+req "$TS" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a=$CODE
+"$API" token revoke "$TSID" --by test 2>/dev/null
+sleep 1.2
+a="$a|$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TSID")"
+stop_api
+"$API" token list >"$TMP/list"
+check "the default interval (60 s): a use not written while serving, written at SIGTERM, the token revoked meanwhile" \
+	"200|0|0|ok" "$a|$STOPPED|$(used "$TSID")"
 
 # ---- TLS ------------------------------------------------------------------------------------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
