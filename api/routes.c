@@ -398,6 +398,26 @@ static int serve_answer(void *value, void *arg)
 	return 0;
 }
 
+/* A 304's body is never read: libmicrohttpd sends no content with that status. */
+static ssize_t no_content(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/*
+ * The 304 of a 200 whose body is len bytes. libmicrohttpd 0.9.75 writes a Content-Length in every 304 (or, for
+ * a size it does not know, Transfer-Encoding: chunked or the connection's close), taken from the response's
+ * size: give it the 200's, which RFC 9110 (8.6) allows, not 0, which would tell a cache the content is empty.
+ */
+static struct MHD_Response *not_modified_response(size_t len)
+{
+	return MHD_create_response_from_callback(len, 1, no_content, NULL, NULL);
+}
+
 /* The headers every answer with figures has: its run's ETag; revalidated on every use, by its client only. */
 static int answer_headers(struct MHD_Response *resp, const char *etag)
 {
@@ -430,7 +450,7 @@ static struct answer *build_answer(const struct request *q, const struct pb_api_
 		goto fail;
 	if (rc == 0) {
 		a->ok = json_response(pb_buf_str(&body), body.len, "private, no-cache");
-		a->not_modified = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		a->not_modified = not_modified_response(body.len);
 		if (!a->ok || !a->not_modified || answer_headers(a->ok, etag) < 0 ||
 		    answer_headers(a->not_modified, etag) < 0 ||
 		    MHD_add_response_header(a->not_modified, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache") !=
