@@ -469,6 +469,9 @@ check "--allow-insecure-http: plain HTTP on 192.0.2.10 (in a network namespace o
 
 "$API" --port 70000 >"$TMP/out" 2>"$TMP/err"
 check "a bad option value: exit 2" "2|pb-api: --port takes a whole number from 0 to 65535, not '70000'" "$?|$(head -1 "$TMP/err")"
+PB_API_LAST_USE_SECONDS=0 "$API" --port 0 >"$TMP/out" 2>"$TMP/err"
+check "PB_API_LAST_USE_SECONDS out of range: exit 2" \
+	"2|pb-api: PB_API_LAST_USE_SECONDS takes a whole number from 1 to 3600, not '0'" "$?|$(head -1 "$TMP/err")"
 "$API" --listen localhost >"$TMP/out" 2>"$TMP/err"
 check "--listen takes an address, not a name: exit 2" "2" "$?"
 "$API" --help >"$TMP/out"
