@@ -338,6 +338,23 @@ done
 "$API" token list >"$TMP/list"
 check "token list: the last use of the tokens used (one revoked since), written while the server runs (PB_API_LAST_USE_SECONDS=1); none for one never used or sent wrong" \
 	"401|ok|ok|ok|''|''" "$a|$(used 1)|$(used 6)|$(used "$TRID")|'$(last_use "$TNID")'|'$(last_use "$TWID")'"
+# The platform token's row held by another transaction: the write gives up after 2 s, and is made once it is free.
+pb_sql_session_start
+pb_sql_in "BEGIN; SELECT id FROM pb.api_token WHERE id = 6 FOR UPDATE"
+before=$(pb_sql "SELECT last_used_at FROM pb.api_token WHERE id = 6")
+sleep 1.1
+req "$TP" "/v1/partner-usage?month=2026-10"
+for i in $(seq 60); do grep -q "lock timeout" "$TMP/api.log" && break; sleep 0.1; done
+a="$(grep -c "^pb-api: warning: cannot record the tokens' last use: ERROR:  canceling statement due to lock timeout" "$TMP/api.log")"
+a="$a|$(pb_sql "SELECT last_used_at = '$before' FROM pb.api_token WHERE id = 6")"
+pb_sql_in "ROLLBACK"
+pb_sql_session_end
+for i in $(seq 50); do
+	[ "$(pb_sql "SELECT last_used_at > '$before' FROM pb.api_token WHERE id = 6")" == t ] && break
+	sleep 0.1
+done
+check "a token's row locked by another transaction: the write waits 2 s, says so, keeps the use and writes it once the row is free" \
+	"1|t|t" "$a|$(pb_sql "SELECT last_used_at > '$before' FROM pb.api_token WHERE id = 6")"
 
 # ---- the cache, dropped when a new run commits --------------------------------------------------------------------
 hits() { curl -s "$URL/metrics" | sed -n 's/^pb_api_cache_hits_total{cache="answers"} //p'; }
