@@ -123,13 +123,56 @@ struct pb_api_lastuse_entry *pb_api_lastuse_take(struct pb_api_lastuse *u, size_
 	return slots;
 }
 
+/* Runs sql (with params when nparams) on conn: 0, or -1 with PostgreSQL's message in err. */
+static int run(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
+{
+	PGresult *res = nparams ? PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) : PQexec(conn, sql);
+	const char *msg;
+	size_t len, i;
+
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		PQclear(res);
+		return 0;
+	}
+	/* libpq's message on one line (an UPDATE's has a CONTEXT line), without its trailing newline. */
+	msg = PQresultErrorMessage(res);
+	len = strlen(msg);
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		len--;
+	pb_buf_addstr(err, "cannot record the tokens' last use: ");
+	for (i = 0; i < len; i++)
+		pb_buf_addch(err, msg[i] == '\n' ? ' ' : msg[i]);
+	PQclear(res);
+	return -1;
+}
+
+/*
+ * The UPDATE in a transaction of its own that waits 2 s at most for a row another transaction holds: the
+ * connection may be the one that hears the notifications, which must not wait long.
+ */
+static int write_down(PGconn *conn, const char *ids, const char *whens, struct pb_buf *err)
+{
+	const char *params[2] = {ids, whens};
+
+	if (run(conn, "BEGIN; SET LOCAL lock_timeout = '2s'", 0, NULL, err) < 0)
+		return -1;
+	if (run(conn,
+		"UPDATE pb.api_token t SET last_used_at = to_timestamp(u.at) FROM unnest($1::bigint[], "
+		"$2::bigint[]) AS u(id, at) WHERE t.id = u.id AND (t.last_used_at IS NULL OR "
+		"t.last_used_at < to_timestamp(u.at))",
+		2, params, err) < 0 ||
+	    run(conn, "COMMIT", 0, NULL, err) < 0) {
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return -1;
+	}
+	return 0;
+}
+
 int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, struct pb_buf *err)
 {
 	struct pb_buf ids = PB_BUF_INIT, whens = PB_BUF_INIT;
 	size_t n = 0, i;
 	struct pb_api_lastuse_entry *e = pb_api_lastuse_take(u, &n);
-	const char *params[2];
-	PGresult *res = NULL;
 	int rc = -1;
 
 	if (!e)
@@ -142,32 +185,13 @@ int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, struct pb_buf *
 	}
 	pb_buf_addch(&ids, '}');
 	pb_buf_addch(&whens, '}');
-	if (ids.failed || whens.failed) {
+	if (ids.failed || whens.failed)
 		pb_buf_addstr(err, "out of memory");
-		goto out;
-	}
-	params[0] = pb_buf_str(&ids);
-	params[1] = pb_buf_str(&whens);
-	res = PQexecParams(conn,
-			   "UPDATE pb.api_token t SET last_used_at = to_timestamp(u.at) FROM unnest($1::bigint[], "
-			   "$2::bigint[]) AS u(id, at) WHERE t.id = u.id AND (t.last_used_at IS NULL OR "
-			   "t.last_used_at < to_timestamp(u.at))",
-			   2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		const char *msg = PQresultErrorMessage(res);
-		size_t len = strlen(msg);
-
-		while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-			len--;
-		pb_buf_addf(err, "cannot record the tokens' last use: %.*s", (int)len, msg);
-		goto out;
-	}
-	rc = (int)(n > INT32_MAX ? INT32_MAX : n);
-out:
+	else if (write_down(conn, pb_buf_str(&ids), pb_buf_str(&whens), err) == 0)
+		rc = (int)(n > INT32_MAX ? INT32_MAX : n);
 	if (rc < 0)
 		for (i = 0; i < n; i++)
 			pb_api_lastuse_note(u, e[i].id, e[i].when);
-	PQclear(res);
 	pb_buf_release(&ids);
 	pb_buf_release(&whens);
 	free(e);

@@ -114,8 +114,9 @@ static void flush_due(struct pb_api_listener *l)
 {
 	if (now_ms() < l->next_flush_ms)
 		return;
-	l->next_flush_ms = now_ms() + (uint64_t)l->t.lastuse_seconds * 1000;
 	flush_lastuse(l, l->conn);
+	/* From its end: a flush that waited on a lock leaves the next interval whole to the notifications. */
+	l->next_flush_ms = now_ms() + (uint64_t)l->t.lastuse_seconds * 1000;
 	if (PQstatus(l->conn) != CONNECTION_OK) {
 		lost(l, "the connection ended");
 		return;
