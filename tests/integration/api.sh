@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Integration tests of pb-api against a throwaway PostgreSQL cluster and a real server on 127.0.0.1: each
-# endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 304, 429, 503), 1,200
-# requests of account tokens for other accounts and for the all-accounts listing, tokens made, listed and
-# revoked (refused at once), the cache dropped when a new aggregate run commits, the database stopped and
+# endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 304, 429, 503), a 304's
+# exact headers on a raw socket, 1,200 requests of account tokens for other accounts and for the all-accounts
+# listing, tokens made, listed and revoked (refused at once), their last use (written every
+# PB_API_LAST_USE_SECONDS, past a locked row, and at SIGTERM), the cache dropped when a new aggregate run commits, the database stopped and
 # started under the running server, TLS with a certificate made here, plain HTTP refused off loopback, and a
 # graceful SIGTERM. Every response is checked against schemas/openapi.json at the end. The month's data is
 # made by pb-ingest, pb-accounts and pb-aggregate as in aggregate.sh; one more month is written directly.
