@@ -18,8 +18,10 @@ struct pb_api_lastuse;
 struct pb_api_lastuse *pb_api_lastuse_new(void);
 void pb_api_lastuse_free(struct pb_api_lastuse *u);
 
-/* Token id was used at when (seconds since the epoch); an earlier time than one noted is ignored. 0, or -1 when
- * memory ran out (the use is then not noted). */
+/*
+ * Token id was used at when (seconds since the epoch); a time earlier than the one noted is ignored. 0, or -1
+ * when memory ran out (the use is then not noted).
+ */
 int pb_api_lastuse_note(struct pb_api_lastuse *u, long long id, int64_t when);
 
 /* How many tokens were noted since the record was last taken. */
