@@ -29,6 +29,7 @@ enum {
 	OPT_MAX_CONNECTIONS,
 	OPT_MAX_PER_CLIENT,
 	OPT_AUTH_FAILURES,
+	OPT_LAST_USE,
 	OPT_LOG_FORMAT,
 	OPT_ACCOUNT,
 	OPT_PLATFORM,
@@ -76,6 +77,9 @@ static void usage(FILE *out)
 		     "  --cache-entries N      answers kept in memory at most (default 100000)\n"
 		     "  --auth-failures N      failed authentications per client address and minute (default 10)\n"
 		     "  --log-format FORMAT    plain (the default) or json\n"
+		     "  $PB_API_LAST_USE_SECONDS\n"
+		     "                         seconds between writes of the tokens' last use to the database\n"
+		     "                         (default 60; and once more at SIGTERM)\n"
 		     "  --help, --version\n"
 		     "\n"
 		     "Exit status: 0 stopped by SIGTERM or SIGINT (or a token command done), 1 no such account or\n"
@@ -147,6 +151,11 @@ static int number_option(struct args *a, int ch, const char *v)
 			return -1;
 		a->cfg.cache_entries = n;
 		return 0;
+	case OPT_LAST_USE:
+		if (number("PB_API_LAST_USE_SECONDS", v, 1, 3600, &n) < 0)
+			return -1;
+		a->cfg.last_use_seconds = (unsigned)n;
+		return 0;
 	default:
 		if (number("--auth-failures", v, 1, 100000, &n) < 0)
 			return -1;
@@ -209,8 +218,13 @@ static int from_environment(struct args *a)
 		const char *name;
 		int opt;
 	} vars[] = {
-		{"PB_API_LISTEN", OPT_LISTEN}, {"PB_API_PORT", OPT_PORT},	  {"PB_API_THREADS", OPT_THREADS},
-		{"PB_API_POOL", OPT_POOL},     {"PB_API_TLS_CERT", OPT_TLS_CERT}, {"PB_API_TLS_KEY", OPT_TLS_KEY},
+		{"PB_API_LISTEN", OPT_LISTEN},
+		{"PB_API_PORT", OPT_PORT},
+		{"PB_API_THREADS", OPT_THREADS},
+		{"PB_API_POOL", OPT_POOL},
+		{"PB_API_TLS_CERT", OPT_TLS_CERT},
+		{"PB_API_TLS_KEY", OPT_TLS_KEY},
+		{"PB_API_LAST_USE_SECONDS", OPT_LAST_USE},
 	};
 	size_t i;
 

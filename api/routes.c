@@ -4,6 +4,7 @@
  */
 #include "routes.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +43,12 @@ struct token_info {
 	long long id;
 	int platform;
 	char alias[8];
+};
+
+/* A token as the cache keeps it: the second its last use was noted, so that it is noted once a second at most. */
+struct cached_token {
+	struct token_info info;
+	_Atomic int64_t noted;
 };
 
 /* A cached answer: 200 with the body and 304 without, or neither when the account has nothing (404). */
@@ -228,20 +235,34 @@ static void route(const char *url, struct request *q)
 	}
 }
 
+struct token_use {
+	struct token_info *tok;
+	int64_t now;
+	int note; /* set when this second's use is not noted yet */
+};
+
 static int copy_token(void *value, void *arg)
 {
-	*(struct token_info *)arg = *(const struct token_info *)value;
+	struct cached_token *c = value;
+	struct token_use *use = arg;
+
+	*use->tok = c->info;
+	if (atomic_load_explicit(&c->noted, memory_order_relaxed) != use->now) {
+		atomic_store_explicit(&c->noted, use->now, memory_order_relaxed);
+		use->note = 1;
+	}
 	return 0;
 }
 
 /* Looks the token up in the database: 1 found, 0 unknown or revoked, -1 with the refusal queued (*status). */
-static int token_from_db(struct request *q, const char *hex, const unsigned char digest[32], unsigned *status)
+static int token_from_db(struct request *q, const char *hex, const unsigned char digest[32], int64_t now,
+			 unsigned *status)
 {
 	uint64_t gen = pb_api_cache_generation(q->r->tokens);
 	const char *params[1] = {hex};
 	enum pb_api_pool_error why;
 	PGresult *res = pb_api_pool_exec(q->r->pool, PB_API_Q_TOKEN, params, &why);
-	struct token_info *copy;
+	struct cached_token *copy;
 	int found = 0;
 
 	if (!res) {
@@ -254,7 +275,8 @@ static int token_from_db(struct request *q, const char *hex, const unsigned char
 		snprintf(q->tok.alias, sizeof(q->tok.alias), "%s", PQgetvalue(res, 0, 2));
 		copy = malloc(sizeof(*copy));
 		if (copy) {
-			*copy = q->tok;
+			copy->info = q->tok;
+			atomic_init(&copy->noted, now);
 			pb_api_cache_put(q->r->tokens, digest, 32, copy, gen);
 		}
 		found = 1;
@@ -270,6 +292,7 @@ static unsigned authenticate(struct request *q)
 	const struct sockaddr *addr = ci ? ci->client_addr : NULL;
 	const char *hdr = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	unsigned wait = pb_api_ratelimit_wait(q->r->limit, addr), status = 0;
+	struct token_use use = {&q->tok, (int64_t)time(NULL), 0};
 	unsigned char digest[32];
 	const char *tok;
 	char hex[65];
@@ -280,14 +303,20 @@ static unsigned authenticate(struct request *q)
 		return too_many(q, wait);
 	if (hdr && pb_api_token_from_header(hdr, &tok, &len) == 0 && pb_api_token_well_formed(tok, len) &&
 	    pb_api_token_digest(tok, len, digest, hex) == 0) {
-		found = pb_api_cache_use(q->r->tokens, digest, 32, copy_token, &q->tok, NULL);
-		if (!found)
-			found = token_from_db(q, hex, digest, &status);
+		found = pb_api_cache_use(q->r->tokens, digest, 32, copy_token, &use, NULL);
+		if (!found) {
+			found = token_from_db(q, hex, digest, use.now, &status);
+			use.note = found > 0;
+		}
 		if (found < 0)
 			return status;
 	}
-	if (found)
+	if (found) {
+		/* In memory only: the listener writes the uses down once a minute. */
+		if (use.note)
+			pb_api_lastuse_note(q->r->lastuse, q->tok.id, use.now);
 		return 0;
+	}
 	pb_api_ratelimit_fail(q->r->limit, addr);
 	pb_api_metrics_event(q->r->metrics, PB_API_EV_AUTH_FAILURE);
 	return fixed(q, PB_API_FIX_UNAUTHORIZED);
@@ -398,6 +427,26 @@ static int serve_answer(void *value, void *arg)
 	return 0;
 }
 
+/* A 304's body is never read: libmicrohttpd sends no content with that status. */
+static ssize_t no_content(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/*
+ * The 304 of a 200 whose body is len bytes. libmicrohttpd 0.9.75 writes a Content-Length in every 304 (or, for
+ * a size it does not know, Transfer-Encoding: chunked or the connection's close), taken from the response's
+ * size: give it the 200's, which RFC 9110 (8.6) allows, not 0, which would tell a cache the content is empty.
+ */
+static struct MHD_Response *not_modified_response(size_t len)
+{
+	return MHD_create_response_from_callback(len, 1, no_content, NULL, NULL);
+}
+
 /* The headers every answer with figures has: its run's ETag; revalidated on every use, by its client only. */
 static int answer_headers(struct MHD_Response *resp, const char *etag)
 {
@@ -430,7 +479,7 @@ static struct answer *build_answer(const struct request *q, const struct pb_api_
 		goto fail;
 	if (rc == 0) {
 		a->ok = json_response(pb_buf_str(&body), body.len, "private, no-cache");
-		a->not_modified = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		a->not_modified = not_modified_response(body.len);
 		if (!a->ok || !a->not_modified || answer_headers(a->ok, etag) < 0 ||
 		    answer_headers(a->not_modified, etag) < 0 ||
 		    MHD_add_response_header(a->not_modified, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache") !=

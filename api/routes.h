@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "cache.h"
+#include "lastuse.h"
 #include "listen.h"
 #include "metrics.h"
 #include "pool.h"
@@ -36,6 +37,7 @@ struct pb_api_routes {
 	struct pb_api_ratelimit *limit;
 	struct pb_api_metrics *metrics;
 	struct pb_api_listener *listener;
+	struct pb_api_lastuse *lastuse; /* the tokens that authenticate requests, and when */
 	struct pb_api_cache *tokens, *runs, *answers;
 	struct MHD_Response *fixed[PB_API_NFIXED];
 };

@@ -37,6 +37,7 @@ void pb_api_config_init(struct pb_api_config *cfg)
 	cfg->pool = cpus > 4 && cpus < 64 ? (unsigned)cpus : 4;
 	cfg->cache_entries = 100000;
 	cfg->auth_failures = 10;
+	cfg->last_use_seconds = 60;
 }
 
 /* The socket address of addr and port: 0, or -1 when addr is not an IP address. */
@@ -160,7 +161,8 @@ static int start_parts(struct server *s, struct pb_buf *err)
 	r->metrics = pb_api_metrics_new();
 	r->limit = pb_api_ratelimit_new(cfg->auth_failures, 60000 / (cfg->auth_failures ? cfg->auth_failures : 1));
 	r->pool = pb_api_pool_new(pb_buf_str(&s->conninfo), cfg->pool, 5000);
-	if (s->conninfo.failed || !r->metrics || !r->limit || !r->pool) {
+	r->lastuse = pb_api_lastuse_new();
+	if (s->conninfo.failed || !r->metrics || !r->limit || !r->pool || !r->lastuse) {
 		pb_buf_addstr(err, "out of memory");
 		return PB_ERR_DEPENDENCY;
 	}
@@ -170,6 +172,8 @@ static int start_parts(struct server *s, struct pb_buf *err)
 	t.answers = r->answers;
 	t.tokens = r->tokens;
 	t.metrics = r->metrics;
+	t.lastuse = r->lastuse;
+	t.lastuse_seconds = cfg->last_use_seconds;
 	r->listener = pb_api_listener_start(pb_buf_str(&s->conninfo), &t, err);
 	return r->listener ? 0 : PB_ERR_DEPENDENCY;
 }
@@ -261,7 +265,9 @@ static void stop_all(struct server *s)
 		MHD_stop_daemon(s->daemon);
 	if (s->quiesced != MHD_INVALID_SOCKET)
 		close(s->quiesced);
+	/* The requests are over: the listener writes down the tokens' last use before it stops. */
 	pb_api_listener_stop(s->routes.listener);
+	pb_api_lastuse_free(s->routes.lastuse);
 	pb_api_routes_release(&s->routes);
 	pb_api_pool_free(s->routes.pool);
 	pb_api_ratelimit_free(s->routes.limit);

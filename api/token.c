@@ -156,17 +156,19 @@ int pb_api_token_list(PGconn *conn, FILE *out, struct pb_buf *err)
 		conn,
 		"SELECT id, kind, coalesce(alias, ''), to_char(created_at AT TIME ZONE 'UTC', "
 		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), created_by, coalesce(to_char(revoked_at AT TIME ZONE 'UTC', "
-		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), coalesce(revoked_by, '') FROM pb.api_token ORDER BY id",
+		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), coalesce(revoked_by, ''), "
+		"coalesce(to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') "
+		"FROM pb.api_token ORDER BY id",
 		0, NULL, err);
 	struct pb_buf line = PB_BUF_INIT;
 	int i, j;
 
 	if (!res)
 		return PB_ERR_DEPENDENCY;
-	fprintf(out, "id,kind,alias,created_at,created_by,revoked_at,revoked_by\n");
+	fprintf(out, "id,kind,alias,created_at,created_by,revoked_at,revoked_by,last_used_at\n");
 	for (i = 0; i < PQntuples(res); i++) {
 		pb_buf_reset(&line);
-		for (j = 0; j < 7; j++) {
+		for (j = 0; j < 8; j++) {
 			if (j)
 				pb_buf_addch(&line, ',');
 			pb_buf_add_csv_field(&line, PQgetvalue(res, i, j), (size_t)PQgetlength(res, i, j));

@@ -35,7 +35,10 @@ int pb_api_token_same_hex(const char *a, const char *b);
  */
 int pb_api_token_create(PGconn *conn, const char *alias, const char *by, FILE *out, long long *id, struct pb_buf *err);
 
-/* Writes every token as CSV (id,kind,alias,created_at,created_by,revoked_at,revoked_by); never a hash. */
+/*
+ * Writes every token as CSV (id,kind,alias,created_at,created_by,revoked_at,revoked_by,last_used_at; times in
+ * UTC, empty when none); never a hash.
+ */
 int pb_api_token_list(PGconn *conn, FILE *out, struct pb_buf *err);
 
 /*

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Integration tests of pb-api against a throwaway PostgreSQL cluster and a real server on 127.0.0.1: each
-# endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 304, 429, 503), 1,200
-# requests of account tokens for other accounts and for the all-accounts listing, tokens made, listed and
-# revoked (refused at once), the cache dropped when a new aggregate run commits, the database stopped and
+# endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 304, 429, 503), a 304's
+# exact headers on a raw socket, 1,200 requests of account tokens for other accounts and for the all-accounts
+# listing, tokens made, listed and revoked (refused at once), their last use (written every
+# PB_API_LAST_USE_SECONDS, past a locked row, and at SIGTERM), the cache dropped when a new aggregate run commits, the database stopped and
 # started under the running server, TLS with a certificate made here, plain HTTP refused off loopback, and a
 # graceful SIGTERM. Every response is checked against schemas/openapi.json at the end. The month's data is
 # made by pb-ingest, pb-accounts and pb-aggregate as in aggregate.sh; one more month is written directly.
@@ -110,6 +111,27 @@ check "the database holds the tokens' SHA-256, never the tokens" \
 check "token list: every token, no secret" "id,kind,alias,created_by,revoked_at
 1,account,ACME1,test,
 6,platform,,test," "$("$API" token list | cut -d, -f1-3,5,6 | sed -n '1,2p;7p')"
+check "token list: a last_used_at column, empty for tokens not used yet" \
+	"id,kind,alias,created_at,created_by,revoked_at,revoked_by,last_used_at|0" \
+	"$("$API" token list | head -1)|$("$API" token list | tail -n +2 | cut -d, -f8 | grep -c .)"
+# A token never used, and one only ever sent with its last character changed: neither gets a last use.
+TN=$("$API" token create --account DELTA4 --by test 2>/dev/null)
+TNID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+TW=$("$API" token create --account DELTA4 --by test 2>/dev/null)
+TWID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+T0=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# last_use ID: the token's last use in $TMP/list (token list's output); used ID: "ok" when it is a time
+# from T0 to now, else what it is.
+last_use() { awk -F, -v id="$1" '$1 == id {print $8}' "$TMP/list"; }
+used() {
+	local t
+	t=$(last_use "$1")
+	if [[ $t =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ && ! $t < $T0 && ! $t > $(date -u +%Y-%m-%dT%H:%M:%SZ) ]]; then
+		echo ok
+	else
+		echo "'$t'"
+	fi
+}
 
 # ---- the server -----------------------------------------------------------------------------------------------
 # start_api LOG ARGS...: starts pb-api on 127.0.0.1 and a free port with ARGS; URL is its base URL.
@@ -154,7 +176,7 @@ req() {
 header() { sed -n "s/^$1: \(.*\)\r$/\1/Ip" "$TMP/headers"; }
 json() { python3 "$CHECK" get "$TMP/body" "$1"; }
 
-start_api "$TMP/api.log" || exit 1
+PB_API_LAST_USE_SECONDS=1 start_api "$TMP/api.log" || exit 1
 for i in $(seq 50); do grep -q "listening for the database's notifications" "$TMP/api.log" && break; sleep 0.1; done
 req "" /healthz
 check "GET /healthz" '200|{"status":"ok"}' "$CODE|$(cat "$TMP/body")"
@@ -192,6 +214,15 @@ req "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10" -H "If-None-Mat
 check "If-None-Match with a list and a weak tag: 304" "304" "$CODE"
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-None-Match: "pb-run-999999"'
 check "If-None-Match with another run's ETag: 200" "200" "$CODE"
+python3 "$CHECK" not-modified "$URL" "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" >"$TMP/304" 2>&1
+check "a 304's exact headers on a raw socket: the 200's ETag, Vary and Cache-Control, Content-Length the 200's length (never 0), no body" \
+	"HTTP/1.1 304 Not Modified
+Cache-Control: private, no-cache
+Content-Length: =200
+Date: *
+ETag: $ETAG
+Vary: Authorization
+next: HTTP/1.1 200 OK" "$(cat "$TMP/304")"
 
 # ---- every account's, for platform tokens ----------------------------------------------------------------------
 req "$TP" "/v1/partner-usage?month=2026-10&limit=2"
@@ -297,6 +328,35 @@ check "a revoked token cannot be restored, even by plain SQL" "ERROR:  api token
 check "token list shows who revoked it" "$TRID,account,ACME1,test" \
 	"$("$API" token list | grep "^$TRID," | cut -d, -f1-3,7)"
 
+# ---- the tokens' last use ------------------------------------------------------------------------------------------
+wrong=${TW:0:46}$([ "${TW: -1}" == A ] && echo B || echo A)
+req "$wrong" "/v1/accounts/DELTA4/partner-usage?month=2026-10" --interface 127.0.0.3
+a=$CODE
+for i in $(seq 50); do
+	[ "$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id IN (1, 6, $TRID)")" == 3 ] && break
+	sleep 0.1
+done
+"$API" token list >"$TMP/list"
+check "token list: the last use of the tokens used (one revoked since), written while the server runs (PB_API_LAST_USE_SECONDS=1); none for one never used or sent wrong" \
+	"401|ok|ok|ok|''|''" "$a|$(used 1)|$(used 6)|$(used "$TRID")|'$(last_use "$TNID")'|'$(last_use "$TWID")'"
+# The platform token's row held by another transaction: the write gives up after 2 s, and is made once it is free.
+pb_sql_session_start
+pb_sql_in "BEGIN; SELECT id FROM pb.api_token WHERE id = 6 FOR UPDATE"
+before=$(pb_sql "SELECT last_used_at FROM pb.api_token WHERE id = 6")
+sleep 1.1
+req "$TP" "/v1/partner-usage?month=2026-10"
+for i in $(seq 60); do grep -q "lock timeout" "$TMP/api.log" && break; sleep 0.1; done
+a="$(grep -c "^pb-api: warning: cannot record the tokens' last use: ERROR:  canceling statement due to lock timeout" "$TMP/api.log")"
+a="$a|$(pb_sql "SELECT last_used_at = '$before' FROM pb.api_token WHERE id = 6")"
+pb_sql_in "ROLLBACK"
+pb_sql_session_end
+for i in $(seq 50); do
+	[ "$(pb_sql "SELECT last_used_at > '$before' FROM pb.api_token WHERE id = 6")" == t ] && break
+	sleep 0.1
+done
+check "a token's row locked by another transaction: the write waits 2 s, says so, keeps the use and writes it once the row is free" \
+	"1|t|t" "$a|$(pb_sql "SELECT last_used_at > '$before' FROM pb.api_token WHERE id = 6")"
+
 # ---- the cache, dropped when a new run commits --------------------------------------------------------------------
 hits() { curl -s "$URL/metrics" | sed -n 's/^pb_api_cache_hits_total{cache="answers"} //p'; }
 h0=$(hits)
@@ -366,6 +426,20 @@ for line in open(sys.argv[1]):
     json.loads(line)
 print(0)' "$TMP/api2.log" 2>&1)"
 
+# ---- the last use written at SIGTERM --------------------------------------------------------------------------------
+TS=$("$API" token create --account ACME1 --by test 2>/dev/null)
+TSID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+start_api "$TMP/api5.log" || exit 1
+req "$TS" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a=$CODE
+"$API" token revoke "$TSID" --by test 2>/dev/null
+sleep 1.2
+a="$a|$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TSID")"
+stop_api
+"$API" token list >"$TMP/list"
+check "the default interval (60 s): a use not written while serving, written at SIGTERM, the token revoked meanwhile" \
+	"200|0|0|ok" "$a|$STOPPED|$(used "$TSID")"
+
 # ---- TLS ------------------------------------------------------------------------------------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
 	-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 ||
@@ -413,6 +487,9 @@ check "--allow-insecure-http: plain HTTP on 192.0.2.10 (in a network namespace o
 
 "$API" --port 70000 >"$TMP/out" 2>"$TMP/err"
 check "a bad option value: exit 2" "2|pb-api: --port takes a whole number from 0 to 65535, not '70000'" "$?|$(head -1 "$TMP/err")"
+PB_API_LAST_USE_SECONDS=0 "$API" --port 0 >"$TMP/out" 2>"$TMP/err"
+check "PB_API_LAST_USE_SECONDS out of range: exit 2" \
+	"2|pb-api: PB_API_LAST_USE_SECONDS takes a whole number from 1 to 3600, not '0'" "$?|$(head -1 "$TMP/err")"
 "$API" --listen localhost >"$TMP/out" 2>"$TMP/err"
 check "--listen takes an address, not a name: exit 2" "2" "$?"
 "$API" --help >"$TMP/out"

@@ -12,6 +12,11 @@
       theirs, existing (EXISTING, one a line) and not (UNKNOWN), on both per-account endpoints, and for the
       all-accounts endpoint; every answer must be the same 404 (or 403), byte for byte, headers alike but for
       Date, and valid against SPEC. Prints the counts; exit 1 on any difference.
+  api_check.py not-modified BASE_URL TOKEN PATH
+      On one raw socket (HTTP/1.1, keep-alive): GET PATH with TOKEN, then the same with the 200's ETag in
+      If-None-Match, then GET /healthz. Prints the 304's status line and its headers, one a line, sorted, as
+      sent (Date's value as "*", a Content-Length equal to the 200's body length as "=200"), then the status
+      line of the answer after it on the connection ("next: ..."): the 304 carried no body bytes.
   api_check.py get FILE PATH
       Prints the value at PATH (dot-separated keys and list indexes) of the JSON in FILE: strings as they
       are, null as "null", anything else as JSON.
@@ -258,6 +263,57 @@ def cmd_leak(spec, base, tokens_file, existing_file, unknown_file, count, month)
     return 0
 
 
+def read_head(sock, buf):
+    """The status line and header lines of the next response on sock, and what follows them in buf."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise Invalid("the connection ended inside a response head")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    return lines[0], lines[1:], rest
+
+
+def read_exact(sock, buf, n):
+    while len(buf) < n:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise Invalid("the connection ended inside a body")
+        buf += chunk
+    return buf[:n], buf[n:]
+
+
+def cmd_not_modified(base, token, path):
+    import socket
+
+    url = urllib.parse.urlsplit(base)
+    host = url.netloc
+    sock = socket.create_connection((url.hostname, url.port), timeout=10)
+    auth = f"Authorization: Bearer {token}\r\n"
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode())
+    status, lines, buf = read_head(sock, b"")
+    ok = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}
+    if not status.startswith("HTTP/1.1 200 ") or "content-length" not in ok:
+        raise Invalid(f"the unconditional GET: {status}, {sorted(ok)}")
+    body, buf = read_exact(sock, buf, int(ok["content-length"]))
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}If-None-Match: {ok['etag']}\r\n\r\n".encode())
+    status, lines, buf = read_head(sock, buf)
+    print(status)
+    for line in sorted(lines, key=str.lower):
+        name, value = line.split(": ", 1)
+        if name.lower() == "date":
+            value = "*"
+        elif name.lower() == "content-length" and value == str(len(body)):
+            value = "=200"
+        print(f"{name}: {value}")
+    sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    status, lines, buf = read_head(sock, buf)
+    print(f"next: {status}")
+    sock.close()
+    return 0
+
+
 def cmd_get(path_file, path):
     with open(path_file, "rb") as f:
         value = parse_json(f.read())
@@ -279,6 +335,8 @@ def main(argv):
     if len(argv) == 9 and argv[1] == "leak":
         with open(argv[2]) as f:
             return cmd_leak(json.load(f), argv[3], argv[4], argv[5], argv[6], int(argv[7]), argv[8])
+    if len(argv) == 5 and argv[1] == "not-modified":
+        return cmd_not_modified(argv[2], argv[3], argv[4])
     if len(argv) == 4 and argv[1] == "get":
         return cmd_get(argv[2], argv[3])
     print(__doc__, file=sys.stderr)

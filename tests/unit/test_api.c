@@ -1,7 +1,8 @@
 /*
  * Unit tests of pb-api's modules that need no server: the JSON writer (api/json.c), the cache's generations
- * (api/cache.c), the failure buckets (api/ratelimit.c), token and header parsing (api/token.c) and the
- * cursor and alias rules (api/usage.c). One file for the folder: each module's part is short.
+ * (api/cache.c), the tokens' last use (api/lastuse.c), the failure buckets (api/ratelimit.c), token and
+ * header parsing (api/token.c) and the cursor and alias rules (api/usage.c). One file for the folder: each
+ * module's part is short.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include "cache.h"
 #include "json.h"
+#include "lastuse.h"
 #include "ratelimit.h"
 #include "token.h"
 #include "usage.h"
@@ -126,6 +128,57 @@ static void test_cache_generations(void **state)
 	pb_api_cache_free(c);
 }
 
+static int by_id(const void *a, const void *b)
+{
+	const struct pb_api_lastuse_entry *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static void test_lastuse(void **state)
+{
+	struct pb_api_lastuse *u = pb_api_lastuse_new();
+	struct pb_api_lastuse_entry *e;
+	long long id;
+	size_t n;
+
+	(void)state;
+	assert_non_null(u);
+	assert_null(pb_api_lastuse_take(u, &n));
+	assert_int_equal(n, 0);
+	/* The latest time of each token, whatever the order its uses are noted in. */
+	assert_int_equal(pb_api_lastuse_note(u, 7, 1000), 0);
+	assert_int_equal(pb_api_lastuse_note(u, 3, 1005), 0);
+	assert_int_equal(pb_api_lastuse_note(u, 7, 1010), 0);
+	assert_int_equal(pb_api_lastuse_note(u, 3, 1001), 0);
+	assert_int_equal(pb_api_lastuse_count(u), 2);
+	e = pb_api_lastuse_take(u, &n);
+	assert_non_null(e);
+	assert_int_equal(n, 2);
+	qsort(e, n, sizeof(*e), by_id);
+	assert_int_equal(e[0].id, 3);
+	assert_int_equal(e[0].when, 1005);
+	assert_int_equal(e[1].id, 7);
+	assert_int_equal(e[1].when, 1010);
+	free(e);
+	/* Taken: the record is empty, and fills again from nothing. */
+	assert_int_equal(pb_api_lastuse_count(u), 0);
+	assert_null(pb_api_lastuse_take(u, &n));
+	for (id = 1; id <= 5000; id++)
+		assert_int_equal(pb_api_lastuse_note(u, id * 64, 2000 + id), 0);
+	assert_int_equal(pb_api_lastuse_note(u, 64, 1), 0);
+	e = pb_api_lastuse_take(u, &n);
+	assert_int_equal(n, 5000);
+	qsort(e, n, sizeof(*e), by_id);
+	for (id = 1; id <= 5000; id++) {
+		assert_int_equal(e[id - 1].id, id * 64);
+		assert_int_equal(e[id - 1].when, 2000 + id);
+	}
+	free(e);
+	pb_api_lastuse_free(u);
+	pb_api_lastuse_free(NULL);
+}
+
 static void test_ratelimit(void **state)
 {
 	struct pb_api_ratelimit *r = pb_api_ratelimit_new(3, 20000);
@@ -228,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_json_writer),	  cmocka_unit_test(test_json_refuses),
 		cmocka_unit_test(test_cache_generations), cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_token_parsing),	  cmocka_unit_test(test_cursor_and_alias),
+		cmocka_unit_test(test_lastuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
