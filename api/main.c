@@ -10,6 +10,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "log.h"
+#include "opts.h"
 #include "pool.h"
 #include "server.h"
 #include "token.h"
@@ -187,8 +188,9 @@ static int server_option(struct args *a, int ch, const char *v)
 	}
 }
 
-static int option(struct args *a, int ch, const char *v)
+static int option(void *ctx, int ch, const char *v)
 {
+	struct args *a = ctx;
 	enum pb_log_format f;
 
 	switch (ch) {
@@ -262,26 +264,9 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
-	int ch;
+	const struct pb_opts o = {"pb-api", longopts, OPT_HELP, OPT_VERSION, usage, option, a};
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch == OPT_HELP || ch == OPT_VERSION) {
-			if (ch == OPT_HELP)
-				usage(stdout);
-			else
-				printf("pb-api %s\n", PB_VERSION);
-			a->done = 1;
-			return 0;
-		}
-		if (ch == '?') {
-			pb_error("option '%s' needs an argument or is unknown", argv[optind - 1]);
-			return -1;
-		}
-		if (option(a, ch, optarg) < 0)
-			return -1;
-	}
-	return optind;
+	return pb_opts_parse(&o, argc, argv, &a->done);
 }
 
 /* What follows the options: the token command's ID, nothing else. 0, or -1. */
@@ -400,16 +385,6 @@ static int token_words(int argc, char **argv, enum command *cmd)
 	return 2;
 }
 
-/* What stdout holds must reach it: a full disk is an error, not a silent loss. */
-static int close_stdout(int status)
-{
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		pb_error("cannot write output: %s", strerror(errno));
-		return status ? status : EXIT_DATA;
-	}
-	return status;
-}
-
 int main(int argc, char **argv)
 {
 	struct args a;
@@ -427,8 +402,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (a.done)
-		return close_stdout(EXIT_OK);
+		return pb_close_stdout(EXIT_OK);
 	if (a.cmd == CMD_SERVE)
-		return close_stdout(pb_exit_status(serve(&a)));
-	return close_stdout(pb_exit_status(token_command(&a)));
+		return pb_close_stdout(pb_exit_status(serve(&a)));
+	return pb_close_stdout(pb_exit_status(token_command(&a)));
 }
