@@ -39,7 +39,7 @@ for p in pb-aggregate pb-api pb-ingest pb-invoice; do
 	check "$p --bogus: exit 2, named" "2|$p: unknown option '--bogus'" "$?|$(head -n 1 <<<"$err")"
 	o=--month
 	[ "$p" == pb-api ] && o=--port
-	err=$("$BIN/$p" $o 2>&1 >/dev/null)
+	err=$("$BIN/$p" "$o" 2>&1 >/dev/null)
 	check "$p $o without its value: exit 2, named" "2|$p: option '$o' needs a value" "$?|$(head -n 1 <<<"$err")"
 done
 
