@@ -46,12 +46,27 @@ struct row {
 	uint32_t meter, usage_type, operation;
 };
 
+/* A meter: one cache line, with the head of its name, so that a lookup reads the rest only on a match. */
+#define NAME_HEAD 44
 struct meter {
-	uint32_t name, name_len;		/* in the names arena */
-	uint32_t first, n;			/* its entries */
-	uint32_t nregions;			/* distinct regions among them */
-	uint32_t usage_type, operation, region; /* AWS: of its first entry */
-	uint32_t next_alt;			/* AWS: the next meter of the same usage type, operation, region, + 1 */
+	uint32_t first, n;	 /* its entries */
+	uint32_t nregions;	 /* distinct regions among them */
+	uint32_t name, name_len; /* in the names arena */
+	char head[NAME_HEAD];	 /* the name's first bytes */
+};
+
+/*
+ * A slot of the meter table: the upper half of the name's hash, the meter index + 1 (0: empty), and where
+ * its entries start, so that they are asked for while the meter is read to check the name.
+ */
+struct meter_slot {
+	uint32_t tag, meter, first, unused;
+};
+
+/* AWS: a meter's (usage type, operation, region), of its first entry, and the next meter that shares them + 1. */
+struct alt {
+	uint32_t usage_type, operation, region;
+	uint32_t next_alt;
 };
 
 /* Interned texts: ids index offs; a slot holds the upper half of the text's hash and its id + 1. */
@@ -89,7 +104,8 @@ struct pb_listprice {
 	size_t nentries;
 	struct meter *meters;
 	size_t nmeters, meters_alloc;
-	uint64_t *meter_slots; /* upper half of the name's hash, meter index + 1 */
+	struct alt *alts; /* AWS, per meter */
+	struct meter_slot *meter_slots;
 	size_t nmeter_slots;
 	uint32_t last_meter; /* the meter the last line named, + 1: lines of a meter often come together */
 	uint32_t *alt_slots; /* AWS: first meter of a (usage type, operation, region) + 1 */
@@ -129,6 +145,22 @@ static void *table_alloc(size_t size)
 	return p;
 }
 
+/* table_alloc, keeping the first old_size bytes of old (freed). NULL (old kept) when memory cannot be had. */
+static void *table_realloc(void *old, size_t old_size, size_t size)
+{
+	void *p;
+
+	if (size < 2 * HUGE_PAGE)
+		return realloc(old, size ? size : 1);
+	p = table_alloc(size);
+	if (!p)
+		return NULL;
+	if (old_size)
+		memcpy(p, old, old_size);
+	free(old);
+	return p;
+}
+
 /* Grows *arr (of *alloc items of size sz) to hold n + 1. 0, or -1 when memory cannot be had. */
 static int grow(void *arr, size_t *alloc, size_t n, size_t sz)
 {
@@ -138,7 +170,7 @@ static int grow(void *arr, size_t *alloc, size_t n, size_t sz)
 	if (n < *alloc)
 		return 0;
 	k = *alloc ? *alloc * 2 : 64;
-	na = realloc(*a, k * sz);
+	na = table_realloc(*a, *alloc * sz, k * sz);
 	if (!na)
 		return -1;
 	*a = na;
@@ -159,10 +191,11 @@ static void strs_release(struct strs *s)
 static int strs_rehash(struct strs *s)
 {
 	size_t n = s->nslots ? s->nslots * 2 : 256, i, j;
-	uint64_t *slots = calloc(n, sizeof(*slots));
+	uint64_t *slots = table_alloc(n * sizeof(*slots));
 
 	if (!slots)
 		return -1;
+	memset(slots, 0, n * sizeof(*slots));
 	for (i = 0; i < s->n; i++) {
 		for (j = s->hash[i] & (n - 1); slots[j]; j = (j + 1) & (n - 1))
 			;
@@ -218,17 +251,17 @@ static long strs_intern(struct strs *s, const char *t, size_t len)
 		return (long)(s->slots[j] & 0xFFFFFFFFu) - 1;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
-		uint32_t *off = realloc(s->off, cap * sizeof(*off)), *slen;
+		uint32_t *off = table_realloc(s->off, s->cap * sizeof(*off), cap * sizeof(*off)), *slen;
 		uint64_t *hash;
 
 		if (!off)
 			return -1;
 		s->off = off;
-		slen = realloc(s->slen, cap * sizeof(*slen));
+		slen = table_realloc(s->slen, s->cap * sizeof(*slen), cap * sizeof(*slen));
 		if (!slen)
 			return -1;
 		s->slen = slen;
-		hash = realloc(s->hash, cap * sizeof(*hash));
+		hash = table_realloc(s->hash, s->cap * sizeof(*hash), cap * sizeof(*hash));
 		if (!hash)
 			return -1;
 		s->hash = hash;
@@ -236,7 +269,7 @@ static long strs_intern(struct strs *s, const char *t, size_t len)
 	}
 	while (s->len + len + 1 > s->alloc) {
 		size_t a = s->alloc ? s->alloc * 2 : 4096;
-		char *na = realloc(s->arena, a);
+		char *na = table_realloc(s->arena, s->alloc, a);
 
 		if (!na)
 			return -1;
@@ -274,6 +307,7 @@ void pb_listprice_free(struct pb_listprice *p)
 	free(p->rows);
 	free(p->entries);
 	free(p->meters);
+	free(p->alts);
 	free(p->meter_slots);
 	free(p->alt_slots);
 	free(p->big);
@@ -481,6 +515,7 @@ static int add_row(struct pb_listprice *p, char *row, size_t len)
 		memset(m, 0, sizeof(*m));
 		m->name = p->names.off[id];
 		m->name_len = (uint32_t)n[0];
+		memcpy(m->head, f[0], n[0] < NAME_HEAD ? n[0] : NAME_HEAD);
 	}
 	r->meter = (uint32_t)id;
 	p->meters[id].n++;
@@ -566,13 +601,13 @@ static int build_alt(struct pb_listprice *p)
 	if (!p->alt_slots)
 		return -1;
 	for (i = 0; i < p->nmeters; i++) {
-		struct meter *m = &p->meters[i];
+		struct alt *m = &p->alts[i];
 		uint64_t h = pb_hash_mix(pb_hash_mix(m->usage_type) ^ ((uint64_t)m->operation << 32) ^ m->region);
 
 		if (!p->texts.slen[m->usage_type])
 			continue;
 		for (j = h & (p->nalt_slots - 1); p->alt_slots[j]; j = (j + 1) & (p->nalt_slots - 1)) {
-			struct meter *o = &p->meters[p->alt_slots[j] - 1];
+			struct alt *o = &p->alts[p->alt_slots[j] - 1];
 
 			if (o->usage_type == m->usage_type && o->operation == m->operation && o->region == m->region)
 				break;
@@ -585,7 +620,7 @@ static int build_alt(struct pb_listprice *p)
 		uint32_t mi;
 
 		nchain = 0;
-		for (mi = p->alt_slots[j]; mi; mi = p->meters[mi - 1].next_alt) {
+		for (mi = p->alt_slots[j]; mi; mi = p->alts[mi - 1].next_alt) {
 			if (grow(&chain, &chain_alloc, nchain, sizeof(*chain)) < 0) {
 				free(chain);
 				return -1;
@@ -603,7 +638,7 @@ static int build_alt(struct pb_listprice *p)
 		}
 		p->alt_slots[j] = chain[0] + 1;
 		for (i = 0; i < nchain; i++)
-			p->meters[chain[i]].next_alt = i + 1 < nchain ? chain[i + 1] + 1 : 0;
+			p->alts[chain[i]].next_alt = i + 1 < nchain ? chain[i + 1] + 1 : 0;
 	}
 	free(chain);
 	return 0;
@@ -622,7 +657,9 @@ static int build_index(struct pb_listprice *p)
 	while (p->nmeter_slots < p->nmeters * 2)
 		p->nmeter_slots *= 2;
 	p->meter_slots = table_alloc(p->nmeter_slots * sizeof(*p->meter_slots));
-	if (!v || !p->entries || !p->meter_slots)
+	if (strcmp(p->vendor, "aws") == 0)
+		p->alts = calloc(p->nmeters ? p->nmeters : 1, sizeof(*p->alts));
+	if (!v || !p->entries || !p->meter_slots || (strcmp(p->vendor, "aws") == 0 && !p->alts))
 		goto out;
 	memset(p->meter_slots, 0, p->nmeter_slots * sizeof(*p->meter_slots));
 	for (i = 0; i < p->nmeters; i++) {
@@ -641,9 +678,11 @@ static int build_index(struct pb_listprice *p)
 		uint64_t h = p->names.hash[i];
 
 		sort_rows(p, mv, m->n);
-		m->usage_type = mv[0]->usage_type;
-		m->operation = mv[0]->operation;
-		m->region = mv[0]->e.region;
+		if (p->alts) {
+			p->alts[i].usage_type = mv[0]->usage_type;
+			p->alts[i].operation = mv[0]->operation;
+			p->alts[i].region = mv[0]->e.region;
+		}
 		for (j = 0; j < m->n; j++) {
 			struct entry *e = &p->entries[m->first + j];
 
@@ -657,9 +696,11 @@ static int build_index(struct pb_listprice *p)
 				e->unit_base = NO_BASE;
 			}
 		}
-		for (j = h & (p->nmeter_slots - 1); p->meter_slots[j]; j = (j + 1) & (p->nmeter_slots - 1))
+		for (j = h & (p->nmeter_slots - 1); p->meter_slots[j].meter; j = (j + 1) & (p->nmeter_slots - 1))
 			;
-		p->meter_slots[j] = (h & HASH_TAG) | ((uint64_t)i + 1);
+		p->meter_slots[j].tag = (uint32_t)(h >> 32);
+		p->meter_slots[j].meter = (uint32_t)i + 1;
+		p->meter_slots[j].first = m->first;
 	}
 	p->nentries = p->nrows;
 	if (strcmp(p->vendor, "aws") == 0 && build_alt(p) < 0)
@@ -888,24 +929,30 @@ static int meter_is(const struct pb_listprice *p, uint32_t mi, const char *name,
 {
 	const struct meter *m = &p->meters[mi];
 
-	return m->name_len == len && memcmp(p->names.arena + m->name, name, len) == 0;
+	if (m->name_len != len || memcmp(m->head, name, len < NAME_HEAD ? len : NAME_HEAD) != 0)
+		return 0;
+	return len <= NAME_HEAD || memcmp(p->names.arena + m->name + NAME_HEAD, name + NAME_HEAD, len - NAME_HEAD) == 0;
 }
 
 /* The meter named by the len bytes at name, or -1. A slot whose hash half differs is passed unread. */
 static long find_meter(const struct pb_listprice *p, const char *name, size_t len)
 {
-	uint64_t h, want;
+	const struct meter_slot *sl;
+	uint64_t h;
+	uint32_t want;
 	size_t j;
 
 	if (!p->nmeter_slots)
 		return -1;
 	h = pb_hash_bytes(name, len);
-	want = h & HASH_TAG;
-	for (j = h & (p->nmeter_slots - 1); p->meter_slots[j]; j = (j + 1) & (p->nmeter_slots - 1)) {
-		uint32_t mi = (uint32_t)(p->meter_slots[j] & 0xFFFFFFFFu) - 1;
-
-		if ((p->meter_slots[j] & HASH_TAG) == want && meter_is(p, mi, name, len))
-			return (long)mi;
+	want = (uint32_t)(h >> 32);
+	for (j = h & (p->nmeter_slots - 1); p->meter_slots[j].meter; j = (j + 1) & (p->nmeter_slots - 1)) {
+		sl = &p->meter_slots[j];
+		if (sl->tag != want)
+			continue;
+		__builtin_prefetch(&p->entries[sl->first]);
+		if (meter_is(p, sl->meter - 1, name, len))
+			return (long)sl->meter - 1;
 	}
 	return -1;
 }
@@ -1192,14 +1239,14 @@ static int choose_alt(struct pb_listprice *p, const struct pb_usage *u, const st
 		uint64_t h = pb_hash_mix(pb_hash_mix((uint64_t)ut) ^ ((uint64_t)op << 32) ^ (uint64_t)rg);
 
 		for (j = h & (p->nalt_slots - 1); p->alt_slots[j]; j = (j + 1) & (p->nalt_slots - 1)) {
-			const struct meter *o = &p->meters[p->alt_slots[j] - 1];
+			const struct alt *o = &p->alts[p->alt_slots[j] - 1];
 
 			if (o->usage_type == (uint32_t)ut && o->operation == (uint32_t)op && o->region == (uint32_t)rg)
 				break;
 		}
 		mi = p->alt_slots[j];
 	}
-	for (; mi; mi = p->meters[mi - 1].next_alt) {
+	for (; mi; mi = p->alts[mi - 1].next_alt) {
 		int r = choose(p, mi - 1, l, found ? &other : c);
 
 		if (r) {
@@ -1208,7 +1255,7 @@ static int choose_alt(struct pb_listprice *p, const struct pb_usage *u, const st
 		}
 		if (found && !same_price(p, c, &other))
 			return PB_MISS_AMBIGUOUS;
-		if (!found && c->n != 1 && p->meters[mi - 1].next_alt)
+		if (!found && c->n != 1 && p->alts[mi - 1].next_alt)
 			return PB_MISS_AMBIGUOUS;
 		found = 1;
 		rc = 0;
