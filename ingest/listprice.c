@@ -51,7 +51,7 @@ struct row {
 struct meter {
 	uint32_t first, n;	 /* its entries */
 	uint32_t nregions;	 /* distinct regions among them */
-	uint32_t name, name_len; /* in the names arena */
+	uint32_t name, name_len; /* a name longer than NAME_HEAD: where it is in names */
 	char head[NAME_HEAD];	 /* the name's first bytes */
 };
 
@@ -112,7 +112,9 @@ struct pb_listprice {
 	size_t nalt_slots;
 	struct pb_decimal *big;
 	size_t nbig, big_alloc;
-	struct strs names, texts, accounts;
+	char *names; /* the names longer than NAME_HEAD */
+	size_t names_len, names_alloc;
+	struct strs texts, accounts;
 	struct unit_info *units;
 	size_t units_alloc;
 	int64_t *loads;
@@ -311,7 +313,7 @@ void pb_listprice_free(struct pb_listprice *p)
 	free(p->meter_slots);
 	free(p->alt_slots);
 	free(p->big);
-	strs_release(&p->names);
+	free(p->names);
 	strs_release(&p->texts);
 	strs_release(&p->accounts);
 	free(p->units);
@@ -453,6 +455,87 @@ static long load_index(struct pb_listprice *p, int64_t id)
 }
 static int unit_of(struct pb_listprice *p, uint32_t id, uint32_t *count, uint32_t *base);
 
+static const char *meter_name(const struct pb_listprice *p, const struct meter *m)
+{
+	return m->name_len <= NAME_HEAD ? m->head : p->names + m->name;
+}
+
+static int meter_is(const struct pb_listprice *p, uint32_t mi, const char *name, size_t len)
+{
+	const struct meter *m = &p->meters[mi];
+
+	if (m->name_len != len || memcmp(m->head, name, len < NAME_HEAD ? len : NAME_HEAD) != 0)
+		return 0;
+	return len <= NAME_HEAD || memcmp(p->names + m->name + NAME_HEAD, name + NAME_HEAD, len - NAME_HEAD) == 0;
+}
+
+/* The meter table twice as large (or made), its slots placed again. 0, or -1 when memory cannot be had. */
+static int meter_rehash(struct pb_listprice *p, size_t want)
+{
+	size_t n = p->nmeter_slots ? p->nmeter_slots : 256, i, j;
+	struct meter_slot *slots;
+
+	while (n < want * 2)
+		n *= 2;
+	slots = table_alloc(n * sizeof(*slots));
+	if (!slots)
+		return -1;
+	memset(slots, 0, n * sizeof(*slots));
+	for (i = 0; i < p->nmeters; i++) {
+		const struct meter *m = &p->meters[i];
+		uint64_t h = pb_hash_bytes(meter_name(p, m), m->name_len);
+
+		for (j = h & (n - 1); slots[j].meter; j = (j + 1) & (n - 1))
+			;
+		slots[j].tag = (uint32_t)(h >> 32);
+		slots[j].meter = (uint32_t)i + 1;
+	}
+	free(p->meter_slots);
+	p->meter_slots = slots;
+	p->nmeter_slots = n;
+	return 0;
+}
+
+/* The index of the meter named by the len bytes at name, made when new; -1 when memory cannot be had. */
+static long meter_intern(struct pb_listprice *p, const char *name, size_t len)
+{
+	uint64_t h = pb_hash_bytes(name, len);
+	uint32_t want = (uint32_t)(h >> 32);
+	struct meter *m;
+	size_t j;
+
+	if ((p->nmeters + 1) * 2 > p->nmeter_slots && meter_rehash(p, p->nmeters + 1) < 0)
+		return -1;
+	for (j = h & (p->nmeter_slots - 1); p->meter_slots[j].meter; j = (j + 1) & (p->nmeter_slots - 1))
+		if (p->meter_slots[j].tag == want && meter_is(p, p->meter_slots[j].meter - 1, name, len))
+			return (long)p->meter_slots[j].meter - 1;
+	if (len > UINT32_MAX || grow(&p->meters, &p->meters_alloc, p->nmeters, sizeof(*m)) < 0)
+		return -1;
+	m = &p->meters[p->nmeters];
+	memset(m, 0, sizeof(*m));
+	m->name_len = (uint32_t)len;
+	memcpy(m->head, name, len < NAME_HEAD ? len : NAME_HEAD);
+	if (len > NAME_HEAD) {
+		while (p->names_len + len > p->names_alloc) {
+			size_t a = p->names_alloc ? p->names_alloc * 2 : 4096;
+			char *na = realloc(p->names, a);
+
+			if (!na)
+				return -1;
+			p->names = na;
+			p->names_alloc = a;
+		}
+		if (p->names_len > UINT32_MAX - len)
+			return -1;
+		memcpy(p->names + p->names_len, name, len);
+		m->name = (uint32_t)p->names_len;
+		p->names_len += len;
+	}
+	p->meter_slots[j].tag = want;
+	p->meter_slots[j].meter = (uint32_t)p->nmeters + 1;
+	return (long)p->nmeters++;
+}
+
 /* One row of the COPY: meter, region, unit, tier_min, start, end, price, currency, load, usage type, operation. */
 static int add_row(struct pb_listprice *p, char *row, size_t len)
 {
@@ -502,21 +585,9 @@ static int add_row(struct pb_listprice *p, char *row, size_t len)
 	r->e.currency = (uint32_t)id;
 	r->usage_type = (uint32_t)ut;
 	r->operation = (uint32_t)op;
-	/* The names are the meters': a new name is a new meter. */
-	id = strs_intern(&p->names, f[0], n[0]);
+	id = meter_intern(p, f[0], n[0]);
 	if (id < 0)
 		return -1;
-	if ((size_t)id == p->nmeters) {
-		struct meter *m;
-
-		if (grow(&p->meters, &p->meters_alloc, p->nmeters, sizeof(*m)) < 0)
-			return -1;
-		m = &p->meters[p->nmeters++];
-		memset(m, 0, sizeof(*m));
-		m->name = p->names.off[id];
-		m->name_len = (uint32_t)n[0];
-		memcpy(m->head, f[0], n[0] < NAME_HEAD ? n[0] : NAME_HEAD);
-	}
 	r->meter = (uint32_t)id;
 	p->meters[id].n++;
 	p->nrows++;
@@ -586,7 +657,7 @@ static int name_less(const struct pb_listprice *p, uint32_t a, uint32_t b)
 {
 	const struct meter *x = &p->meters[a], *y = &p->meters[b];
 	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
-	int c = memcmp(p->names.arena + x->name, p->names.arena + y->name, n);
+	int c = memcmp(meter_name(p, x), meter_name(p, y), n);
 
 	return c ? c < 0 : x->name_len < y->name_len;
 }
@@ -653,15 +724,12 @@ static int build_index(struct pb_listprice *p)
 
 	v = malloc((p->nrows ? p->nrows : 1) * sizeof(*v));
 	p->entries = table_alloc((p->nrows ? p->nrows : 1) * sizeof(*p->entries));
-	p->nmeter_slots = 256;
-	while (p->nmeter_slots < p->nmeters * 2)
-		p->nmeter_slots *= 2;
-	p->meter_slots = table_alloc(p->nmeter_slots * sizeof(*p->meter_slots));
+	if (!p->nmeter_slots && meter_rehash(p, 1) < 0)
+		goto out;
 	if (strcmp(p->vendor, "aws") == 0)
 		p->alts = calloc(p->nmeters ? p->nmeters : 1, sizeof(*p->alts));
-	if (!v || !p->entries || !p->meter_slots || (strcmp(p->vendor, "aws") == 0 && !p->alts))
+	if (!v || !p->entries || (strcmp(p->vendor, "aws") == 0 && !p->alts))
 		goto out;
-	memset(p->meter_slots, 0, p->nmeter_slots * sizeof(*p->meter_slots));
 	for (i = 0; i < p->nmeters; i++) {
 		p->meters[i].first = (uint32_t)at;
 		at += p->meters[i].n;
@@ -675,7 +743,6 @@ static int build_index(struct pb_listprice *p)
 	for (i = 0; i < p->nmeters; i++) {
 		struct meter *m = &p->meters[i];
 		const struct row **mv = v + m->first;
-		uint64_t h = p->names.hash[i];
 
 		sort_rows(p, mv, m->n);
 		if (p->alts) {
@@ -696,12 +763,10 @@ static int build_index(struct pb_listprice *p)
 				e->unit_base = NO_BASE;
 			}
 		}
-		for (j = h & (p->nmeter_slots - 1); p->meter_slots[j].meter; j = (j + 1) & (p->nmeter_slots - 1))
-			;
-		p->meter_slots[j].tag = (uint32_t)(h >> 32);
-		p->meter_slots[j].meter = (uint32_t)i + 1;
-		p->meter_slots[j].first = m->first;
 	}
+	for (j = 0; j < p->nmeter_slots; j++)
+		if (p->meter_slots[j].meter)
+			p->meter_slots[j].first = p->meters[p->meter_slots[j].meter - 1].first;
 	p->nentries = p->nrows;
 	if (strcmp(p->vendor, "aws") == 0 && build_alt(p) < 0)
 		goto out;
@@ -725,26 +790,56 @@ static int db_error(struct pb_listprice *p, const char *what)
 	return -1;
 }
 
-/* The names' table and ids served the load; the meters keep the names' places in the arena. */
-static void drop_name_ids(struct pb_listprice *p)
-{
-	free(p->names.off);
-	free(p->names.slen);
-	free(p->names.hash);
-	free(p->names.slots);
-	p->names.off = p->names.slen = NULL;
-	p->names.hash = p->names.slots = NULL;
-	p->names.n = p->names.cap = p->names.nslots = 0;
-}
-
 /* The rows read, grouped and indexed; the error of load when they cannot be. */
 static int finish_load(struct pb_listprice *p, int bad)
 {
 	if (bad || build_index(p) < 0)
 		return db_error(p, "out of memory, or a price the database gave could not be read");
-	drop_name_ids(p);
 	p->loaded = 1;
 	return 0;
+}
+
+/*
+ * Makes room for about n rows and meters at once, so that the tables are not copied as they grow: best
+ * effort, a table that cannot be had now grows as the rows come.
+ */
+static void reserve(struct pb_listprice *p, size_t n)
+{
+	struct row *rows;
+	struct meter *meters;
+
+	if (n < 1024 || n > ((size_t)1 << 28) || p->rows_alloc || p->meters_alloc)
+		return;
+	rows = table_alloc(n * sizeof(*rows));
+	meters = table_alloc(n * sizeof(*meters));
+	if (!rows || !meters) {
+		free(rows);
+		free(meters);
+		return;
+	}
+	p->rows = rows;
+	p->rows_alloc = n;
+	p->meters = meters;
+	p->meters_alloc = n;
+	if (meter_rehash(p, n) < 0)
+		return;
+}
+
+/* The prices the current loads of the vendor kept when they were made: about the rows the load will read. */
+static size_t rows_expected(struct pb_listprice *p)
+{
+	const char *params[1] = {p->vendor};
+	PGresult *res = PQexecParams(p->conn,
+				     "SELECT coalesce(sum(row_count), 0) FROM pb.price_load WHERE vendor = $1 AND "
+				     "status = 'committed'",
+				     1, NULL, params, NULL, NULL, 0);
+	unsigned long long n = 0;
+	char *end;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		n = strtoull(PQgetvalue(res, 0, 0), &end, 10);
+	PQclear(res);
+	return (size_t)n;
 }
 
 /* Reads the prices of the vendor in force on some day of the run's range, from committed or superseded loads. */
@@ -755,6 +850,7 @@ static int load(struct pb_listprice *p)
 	char *row = NULL;
 	int n, bad = 0;
 
+	reserve(p, rows_expected(p));
 	pb_date_format(p->first, from);
 	pb_date_format(p->last, to);
 	/* The vendor and dates are the run's own: nothing from the data goes into the text. */
@@ -924,15 +1020,6 @@ struct line {
 	struct pb_text unit;
 	const struct pb_usage *u;
 };
-
-static int meter_is(const struct pb_listprice *p, uint32_t mi, const char *name, size_t len)
-{
-	const struct meter *m = &p->meters[mi];
-
-	if (m->name_len != len || memcmp(m->head, name, len < NAME_HEAD ? len : NAME_HEAD) != 0)
-		return 0;
-	return len <= NAME_HEAD || memcmp(p->names.arena + m->name + NAME_HEAD, name + NAME_HEAD, len - NAME_HEAD) == 0;
-}
 
 /* The meter named by the len bytes at name, or -1. A slot whose hash half differs is passed unread. */
 static long find_meter(const struct pb_listprice *p, const char *name, size_t len)
