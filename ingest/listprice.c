@@ -108,6 +108,9 @@ struct pb_listprice {
 	struct meter_slot *meter_slots;
 	size_t nmeter_slots;
 	uint32_t last_meter; /* the meter the last line named, + 1: lines of a meter often come together */
+	char last_unit[64];  /* and its unit of measure (when it fits), read as: */
+	size_t last_unit_len;
+	uint32_t last_unit_count, last_unit_base;
 	uint32_t *alt_slots; /* AWS: first meter of a (usage type, operation, region) + 1 */
 	size_t nalt_slots;
 	struct pb_decimal *big;
@@ -1358,18 +1361,39 @@ static int line_of(struct pb_listprice *p, const struct pb_usage *u, struct line
 
 	l->u = u;
 	l->day = u->usage_date;
-	region_key(u->ref.region.ptr, u->ref.region.len, l->region, sizeof(l->region));
-	region_key(u->ref.region2.ptr, u->ref.region2.len, l->region2, sizeof(l->region2));
+	l->region[0] = l->region2[0] = '\0'; /* read only for a meter priced in several regions: line_regions */
 	l->unit = u->ref.unit;
 	l->has_unit = u->ref.unit.len > 0;
 	if (!l->has_unit)
 		return 0;
+	/* Lines in a row mostly give the same unit: it is read once. */
+	if (p->last_unit_len && u->ref.unit.len == p->last_unit_len &&
+	    memcmp(u->ref.unit.ptr, p->last_unit, p->last_unit_len) == 0) {
+		l->unit_count = p->last_unit_count;
+		l->unit_base = p->last_unit_base;
+		return 0;
+	}
 	if (pb_unit_parse(u->ref.unit.ptr, u->ref.unit.len, &l->unit_count, base, sizeof(base)) < 0)
 		return PB_MISS_UNIT;
 	/* A base no price's unit has matches none: it need not be added. */
 	id = strs_find(&p->texts, base, strlen(base));
 	l->unit_base = id < 0 ? NO_BASE : (uint32_t)id;
+	p->last_unit_len = 0;
+	if (u->ref.unit.len < sizeof(p->last_unit)) {
+		memcpy(p->last_unit, u->ref.unit.ptr, u->ref.unit.len);
+		p->last_unit_len = u->ref.unit.len;
+		p->last_unit_count = l->unit_count;
+		p->last_unit_base = l->unit_base;
+	}
 	return 0;
+}
+
+static void line_regions(struct line *l)
+{
+	const struct pb_usage *u = l->u;
+
+	region_key(u->ref.region.ptr, u->ref.region.len, l->region, sizeof(l->region));
+	region_key(u->ref.region2.ptr, u->ref.region2.len, l->region2, sizeof(l->region2));
 }
 
 /* An Azure meter id in lowercase, as the price lists keep it. */
@@ -1414,8 +1438,11 @@ static int lookup(struct pb_listprice *p, struct pb_usage *u)
 			mi = find_meter(p, k.ptr, k.len);
 		if (mi >= 0)
 			p->last_meter = (uint32_t)mi + 1;
+		if (mi >= 0 && p->meters[mi].nregions > 1)
+			line_regions(&l);
 		rc = mi < 0 ? PB_MISS_METER : choose(p, (uint32_t)mi, &l, &c);
 	} else {
+		line_regions(&l);
 		rc = choose_alt(p, u, &l, &c);
 	}
 	if (rc == 0)

@@ -105,8 +105,8 @@ static struct pb_listprice *table(const int *order)
 	return p;
 }
 
-/* The list cost p gives 2 hours of meter on October day, as text; "none" when not priced. */
-static const char *price(struct pb_listprice *p, const char *meter, int day)
+/* The list cost p gives 2 of unit of meter on October day, as text; "none" when not priced. */
+static const char *price_in(struct pb_listprice *p, const char *meter, int day, const char *unit)
 {
 	static char out[64];
 	struct pb_usage u;
@@ -119,7 +119,7 @@ static const char *price(struct pb_listprice *p, const char *meter, int day)
 	u.account = (struct pb_text){"acct", 4};
 	u.ref.wants = 1;
 	u.ref.meter = (struct pb_text){meter, strlen(meter)};
-	u.ref.unit = (struct pb_text){"1 Hour", 6};
+	u.ref.unit = (struct pb_text){unit, strlen(unit)};
 	u.ref.region = (struct pb_text){"US East", 7};
 	assert_int_equal(pb_decimal_parse("2", 1, &u.ref.quantity, NULL), 0);
 	u.ref.has_quantity = 1;
@@ -132,6 +132,11 @@ static const char *price(struct pb_listprice *p, const char *meter, int day)
 	assert_int_equal(u.price_load, 1);
 	pb_money_format(u.list_cost, 2, out);
 	return out;
+}
+
+static const char *price(struct pb_listprice *p, const char *meter, int day)
+{
+	return price_in(p, meter, day, "1 Hour");
 }
 
 static void test_meters_alike(void **state)
@@ -175,6 +180,64 @@ static void test_effective_start(void **state)
 	pb_listprice_free(p);
 }
 
+static void test_units_in_a_row(void **state)
+{
+	static const int order[] = {0, 1, 2, 3, 4};
+	struct pb_listprice *p = table(order);
+
+	(void)state;
+	/* The unit read for the last line must not be taken for the next one's. */
+	assert_string_equal(price_in(p, MA, 20, "1 Hour"), "1.40");
+	assert_string_equal(price_in(p, MA, 20, "100 Hours"), "140.00");
+	assert_string_equal(price_in(p, MA, 20, "1 Hour"), "1.40");
+	assert_string_equal(price_in(p, MA, 20, "1 GB"), "none");
+	assert_string_equal(price_in(p, MA, 20, "10 Hours"), "14.00");
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_UNIT), 1);
+	pb_listprice_free(p);
+}
+
+static void test_regions(void **state)
+{
+	static const char text[] = MA "\tUS East\t1 Hour\t0\t2026-10-01\t\t1\tUSD\t1\t\t\n" MA
+				      "\tEU West\t1 Hour\t0\t2026-10-01\t\t2\tUSD\t1\t\t\n" MB
+				      "\tUS East\t1 Hour\t0\t2026-10-01\t\t3\tUSD\t1\t\t\n";
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	struct pb_usage u;
+	struct pb_buf err = PB_BUF_INIT;
+	char out[64];
+	static const struct {
+		const char *meter, *region, *price;
+	} lines[] = {
+		{MA, "US East", "2.00"}, {MA, "eu west", "4.00"}, {MB, "EU West", "6.00"}, /* one region: any */
+		{MA, "Asia", "none"},	 {MA, "US East", "2.00"},
+	};
+	size_t k;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+	for (k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+		memset(&u, 0, sizeof(u));
+		u.usage_date = pb_date_from_ymd(2026, 10, 20);
+		u.currency = (struct pb_text){"USD", 3};
+		u.ref.wants = 1;
+		u.ref.meter = (struct pb_text){lines[k].meter, strlen(lines[k].meter)};
+		u.ref.unit = (struct pb_text){"1 Hour", 6};
+		u.ref.region = (struct pb_text){lines[k].region, strlen(lines[k].region)};
+		assert_int_equal(pb_decimal_parse("2", 1, &u.ref.quantity, NULL), 0);
+		u.ref.has_quantity = 1;
+		if (pb_listprice_fill(p, &u, &err) == 1)
+			pb_money_format(u.list_cost, 2, out);
+		else
+			snprintf(out, sizeof(out), "none");
+		assert_string_equal(out, lines[k].price);
+	}
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_REGION), 1);
+	pb_buf_release(&err);
+	pb_listprice_free(p);
+}
+
 static void test_row_order(void **state)
 {
 	static const int orders[][5] = {{4, 3, 1, 2, 0}, {1, 0, 4, 2, 3}, {2, 4, 0, 3, 1}};
@@ -200,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_counts),		cmocka_unit_test(test_bases),
 		cmocka_unit_test(test_refusals),	cmocka_unit_test(test_meters_alike),
 		cmocka_unit_test(test_effective_start), cmocka_unit_test(test_row_order),
+		cmocka_unit_test(test_units_in_a_row),	cmocka_unit_test(test_regions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
