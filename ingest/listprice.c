@@ -40,10 +40,11 @@ struct entry {
 	uint32_t unit_count, unit_base; /* the unit read by pb_unit_parse; unit_count 0: it cannot be read */
 };
 
-/* A price row as read, before the rows are grouped by meter. */
+/* A price row as read, before the rows are grouped by meter (in place: the entries take their memory). */
 struct row {
 	struct entry e;
 	uint32_t meter, usage_type, operation;
+	uint32_t seq; /* the order it came in */
 };
 
 /* A meter: one cache line, with the head of its name, so that a lookup reads the rest only on a match. */
@@ -563,6 +564,7 @@ static int add_row(struct pb_listprice *p, char *row, size_t len)
 		return -1;
 	r = &p->rows[p->nrows];
 	memset(r, 0, sizeof(*r));
+	r->seq = (uint32_t)p->nrows;
 	if (to_dec(p, f[3], n[3], &r->e.tier) < 0 || to_dec(p, f[6], n[6], &r->e.price) < 0 ||
 	    pb_date_parse_iso(f[4], n[4], &r->e.start) < 0)
 		return -1;
@@ -630,15 +632,15 @@ static int row_cmp(const struct pb_listprice *p, const struct row *a, const stru
 
 static int row_cmp_r(const void *a, const void *b, void *p)
 {
-	const struct row *x = *(const struct row *const *)a, *y = *(const struct row *const *)b;
+	const struct row *x = a, *y = b;
 	int c = row_cmp(p, x, y);
 
 	/* Rows alike in everything: in the order read, which is then of no consequence. */
-	return c ? c : x < y ? -1 : x > y;
+	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Sorts the n rows at v (pointers into rows) by row_cmp: by insertion when few, as nearly all meters are. */
-static void sort_rows(struct pb_listprice *p, const struct row **v, size_t n)
+/* Sorts the n rows at v by row_cmp: by insertion when few, as nearly all meters' are. */
+static void sort_rows(struct pb_listprice *p, struct row *v, size_t n)
 {
 	size_t i, k;
 
@@ -647,9 +649,9 @@ static void sort_rows(struct pb_listprice *p, const struct row **v, size_t n)
 		return;
 	}
 	for (i = 1; i < n; i++) {
-		const struct row *x = v[i];
+		struct row x = v[i];
 
-		for (k = i; k > 0 && row_cmp(p, v[k - 1], x) > 0; k--)
+		for (k = i; k > 0 && row_cmp(p, &v[k - 1], &x) > 0; k--)
 			v[k] = v[k - 1];
 		v[k] = x;
 	}
@@ -718,21 +720,42 @@ static int build_alt(struct pb_listprice *p)
 	return 0;
 }
 
-/* Groups the rows read by meter into the entries, and makes the tables the lookups use. */
+/* Moves each row to place dest[i] (where nothing is left to move, dest[i] == i), following each cycle once. */
+static void place_rows(struct row *rows, uint32_t *dest, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		while (dest[i] != i) {
+			uint32_t d = dest[i];
+			struct row t = rows[d];
+
+			rows[d] = rows[i];
+			rows[i] = t;
+			dest[i] = dest[d];
+			dest[d] = d;
+		}
+	}
+}
+
+/*
+ * Groups the rows read by meter, in place, and makes them the entries: an entry is smaller than a row, so
+ * entry i overwrites only rows up to i, read already. Then makes the tables the lookups use.
+ */
 static int build_index(struct pb_listprice *p)
 {
-	const struct row **v = NULL;
+	uint32_t *dest = malloc((p->nrows ? p->nrows : 1) * sizeof(*dest));
+	struct entry *entries = (struct entry *)p->rows;
 	size_t i, j, k, at = 0;
 	int ret = -1;
 
-	v = malloc((p->nrows ? p->nrows : 1) * sizeof(*v));
-	p->entries = table_alloc((p->nrows ? p->nrows : 1) * sizeof(*p->entries));
-	if (!p->nmeter_slots && meter_rehash(p, 1) < 0)
+	if (!dest || (!p->nmeter_slots && meter_rehash(p, 1) < 0))
 		goto out;
-	if (strcmp(p->vendor, "aws") == 0)
+	if (strcmp(p->vendor, "aws") == 0) {
 		p->alts = calloc(p->nmeters ? p->nmeters : 1, sizeof(*p->alts));
-	if (!v || !p->entries || (strcmp(p->vendor, "aws") == 0 && !p->alts))
-		goto out;
+		if (!p->alts)
+			goto out;
+	}
 	for (i = 0; i < p->nmeters; i++) {
 		p->meters[i].first = (uint32_t)at;
 		at += p->meters[i].n;
@@ -741,44 +764,44 @@ static int build_index(struct pb_listprice *p)
 	for (i = 0; i < p->nrows; i++) {
 		struct meter *m = &p->meters[p->rows[i].meter];
 
-		v[m->first + m->n++] = &p->rows[i];
+		dest[i] = m->first + m->n++;
 	}
+	place_rows(p->rows, dest, p->nrows);
 	for (i = 0; i < p->nmeters; i++) {
 		struct meter *m = &p->meters[i];
-		const struct row **mv = v + m->first;
 
-		sort_rows(p, mv, m->n);
+		sort_rows(p, p->rows + m->first, m->n);
 		if (p->alts) {
-			p->alts[i].usage_type = mv[0]->usage_type;
-			p->alts[i].operation = mv[0]->operation;
-			p->alts[i].region = mv[0]->e.region;
+			p->alts[i].usage_type = p->rows[m->first].usage_type;
+			p->alts[i].operation = p->rows[m->first].operation;
+			p->alts[i].region = p->rows[m->first].e.region;
 		}
 		for (j = 0; j < m->n; j++) {
-			struct entry *e = &p->entries[m->first + j];
+			struct entry e = p->rows[m->first + j].e;
 
-			*e = mv[j]->e;
-			for (k = 0; k < j && p->entries[m->first + k].region != e->region; k++)
+			for (k = 0; k < j && entries[m->first + k].region != e.region; k++)
 				;
 			if (k == j)
 				m->nregions++;
-			if (unit_of(p, e->unit, &e->unit_count, &e->unit_base) < 0) {
-				e->unit_count = 0;
-				e->unit_base = NO_BASE;
+			if (unit_of(p, e.unit, &e.unit_count, &e.unit_base) < 0) {
+				e.unit_count = 0;
+				e.unit_base = NO_BASE;
 			}
+			entries[m->first + j] = e;
 		}
 	}
 	for (j = 0; j < p->nmeter_slots; j++)
 		if (p->meter_slots[j].meter)
 			p->meter_slots[j].first = p->meters[p->meter_slots[j].meter - 1].first;
+	p->entries = entries;
 	p->nentries = p->nrows;
+	p->rows = NULL;
+	p->nrows = p->rows_alloc = 0;
 	if (strcmp(p->vendor, "aws") == 0 && build_alt(p) < 0)
 		goto out;
 	ret = 0;
 out:
-	free(v);
-	free(p->rows);
-	p->rows = NULL;
-	p->nrows = p->rows_alloc = 0;
+	free(dest);
 	return ret;
 }
 
