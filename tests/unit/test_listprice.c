@@ -238,6 +238,80 @@ static void test_regions(void **state)
 	pb_listprice_free(p);
 }
 
+/* An AWS line without a SKU, priced by every SKU of its usage type, operation and region: 0, or the miss. */
+static int aws_price(struct pb_listprice *p, const char *usage_type, const char *operation, char *out)
+{
+	struct pb_usage u;
+	struct pb_buf err = PB_BUF_INIT;
+	uint64_t missed[PB_NMISS];
+	int rc, k;
+
+	for (k = 0; k < PB_NMISS; k++)
+		missed[k] = pb_listprice_missed(p, (enum pb_listprice_miss)k);
+	memset(&u, 0, sizeof(u));
+	u.usage_date = pb_date_from_ymd(2026, 10, 20);
+	u.currency = (struct pb_text){"USD", 3};
+	u.ref.wants = 1;
+	u.ref.usage_type = (struct pb_text){usage_type, strlen(usage_type)};
+	u.ref.operation = (struct pb_text){operation, strlen(operation)};
+	u.ref.region = (struct pb_text){"us-east-1", 9};
+	u.ref.unit = (struct pb_text){"Hrs", 3};
+	assert_int_equal(pb_decimal_parse("2", 1, &u.ref.quantity, NULL), 0);
+	u.ref.has_quantity = 1;
+	rc = pb_listprice_fill(p, &u, &err);
+	pb_buf_release(&err);
+	if (rc == 1) {
+		pb_money_format(u.list_cost, 4, out);
+		return 0;
+	}
+	for (k = 0; k < PB_NMISS; k++)
+		if (pb_listprice_missed(p, (enum pb_listprice_miss)k) != missed[k])
+			return k;
+	return -1;
+}
+
+static void test_aws_skus_alike(void **state)
+{
+	static const char *const aws_rows[] = {
+		"SKUA\tus-east-1\tHrs\t0\t2026-10-01\t\t0.01\tUSD\t1\tBoxUsage:t3.micro\tRunInstances\n",
+		"SKUB\tus-east-1\tHrs\t0\t2026-10-01\t\t0.01\tUSD\t1\tBoxUsage:t3.micro\tRunInstances\n",
+		"SKUC\tus-east-1\tHrs\t0\t2026-10-01\t\t0.02\tUSD\t1\tBoxUsage:t3.large\tRunInstances\n",
+		"SKUD\tus-east-1\tHrs\t0\t2026-10-01\t\t0.03\tUSD\t1\tBoxUsage:t3.large\tRunInstances\n",
+		/* Neither prices the line: SKUE is per GB, SKUF's price starts after its day. */
+		"SKUE\tus-east-1\tGB\t0\t2026-10-01\t\t0.05\tUSD\t1\tDataTransfer\tOut\n",
+		"SKUF\tus-east-1\tHrs\t0\t2026-10-25\t\t0.05\tUSD\t1\tDataTransfer\tOut\n",
+	};
+	static const int orders[][6] = {{0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {1, 5, 2, 0, 4, 3}};
+	size_t k, i;
+
+	(void)state;
+	for (k = 0; k < sizeof(orders) / sizeof(orders[0]); k++) {
+		struct pb_listprice *p =
+			pb_listprice_new(NULL, "aws", pb_date_from_ymd(2026, 10, 1), pb_date_from_ymd(2026, 10, 31));
+		char text[1024] = "", out[64];
+		size_t len = 0;
+
+		assert_non_null(p);
+		for (i = 0; i < 6; i++) {
+			size_t n = strlen(aws_rows[orders[k][i]]);
+
+			memcpy(text + len, aws_rows[orders[k][i]], n);
+			len += n;
+		}
+		assert_int_equal(pb_listprice_load_rows(p, text, len), 0);
+		assert_int_equal(aws_price(p, "BoxUsage:t3.micro", "RunInstances", out), 0);
+		assert_string_equal(out, "0.0200");
+		assert_int_equal(aws_price(p, "BoxUsage:t3.large", "RunInstances", out), PB_MISS_AMBIGUOUS);
+		assert_int_equal(aws_price(p, "BoxUsage:t3.nano", "RunInstances", out), PB_MISS_METER);
+		/*
+		 * The SKUs are tried from the greatest name to the least, as when the rows came sorted by it, and
+		 * the reason given is the last one's (SKUE's unit), whatever the order the rows came in.
+		 */
+		assert_int_equal(aws_price(p, "DataTransfer", "Out", out), PB_MISS_UNIT);
+		pb_listprice_free(p);
+	}
+}
+
 static void test_row_order(void **state)
 {
 	static const int orders[][5] = {{4, 3, 1, 2, 0}, {1, 0, 4, 2, 3}, {2, 4, 0, 3, 1}};
@@ -264,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),	cmocka_unit_test(test_meters_alike),
 		cmocka_unit_test(test_effective_start), cmocka_unit_test(test_row_order),
 		cmocka_unit_test(test_units_in_a_row),	cmocka_unit_test(test_regions),
+		cmocka_unit_test(test_aws_skus_alike),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
