@@ -403,16 +403,19 @@ static int dec_equal(const struct pb_listprice *p, struct dec a, struct dec b)
 	return pb_money_cmp(x, y) == 0;
 }
 
-/* a < b, as amounts. */
-static int dec_less(const struct pb_listprice *p, struct dec a, struct dec b)
+/* a against b as amounts: < 0, 0 or > 0; those past the range of amounts are alike, and greater than any other. */
+static int dec_cmp(const struct pb_listprice *p, struct dec a, struct dec b)
 {
 	struct pb_decimal f[2] = {from_dec(p, a), {1, 0, 0}};
 	pb_money x, y;
+	int xa, ya;
 
-	pb_decimal_product(f, 2, 1, &x, NULL);
+	xa = pb_decimal_product(f, 2, 1, &x, NULL) == 0;
 	f[0] = from_dec(p, b);
-	pb_decimal_product(f, 2, 1, &y, NULL);
-	return pb_money_cmp(x, y) < 0;
+	ya = pb_decimal_product(f, 2, 1, &y, NULL) == 0;
+	if (!xa || !ya)
+		return xa == ya ? 0 : xa ? -1 : 1;
+	return pb_money_cmp(x, y);
 }
 
 /* Lowercase letters and digits only: "US East" and "useast", "East US 2" and "eastus2" compare alike. */
@@ -618,15 +621,16 @@ static int row_cmp(const struct pb_listprice *p, const struct row *a, const stru
 		return la > lb ? -1 : 1;
 	if (a->e.start != b->e.start)
 		return a->e.start > b->e.start ? -1 : 1;
-	if (!dec_equal(p, a->e.tier, b->e.tier))
-		return dec_less(p, a->e.tier, b->e.tier) ? -1 : 1;
+	c = dec_cmp(p, a->e.tier, b->e.tier);
+	if (c)
+		return c;
 	c = text_cmp(p, a->e.region, b->e.region);
 	if (!c)
 		c = text_cmp(p, a->e.unit, b->e.unit);
 	if (!c)
 		c = text_cmp(p, a->e.currency, b->e.currency);
-	if (!c && !dec_equal(p, a->e.price, b->e.price))
-		c = dec_less(p, a->e.price, b->e.price) ? -1 : 1;
+	if (!c)
+		c = dec_cmp(p, a->e.price, b->e.price);
 	return c;
 }
 
@@ -1097,7 +1101,7 @@ static int currency_ok(const struct pb_listprice *p, const struct entry *e, cons
 
 static int tier_less(const struct pb_listprice *p, const struct entry *a, const struct entry *b)
 {
-	return dec_less(p, a->tier, b->tier);
+	return dec_cmp(p, a->tier, b->tier) < 0;
 }
 
 /*
