@@ -460,6 +460,7 @@ static long load_index(struct pb_listprice *p, int64_t id)
 	p->priced[p->nloads] = 0;
 	return (long)p->nloads++;
 }
+
 static int unit_of(struct pb_listprice *p, uint32_t id, uint32_t *count, uint32_t *base);
 
 static const char *meter_name(const struct pb_listprice *p, const struct meter *m)
@@ -476,7 +477,7 @@ static int meter_is(const struct pb_listprice *p, uint32_t mi, const char *name,
 	return len <= NAME_HEAD || memcmp(p->names + m->name + NAME_HEAD, name + NAME_HEAD, len - NAME_HEAD) == 0;
 }
 
-/* The meter table twice as large (or made), its slots placed again. 0, or -1 when memory cannot be had. */
+/* The meter table made or grown to at least twice want slots, its meters placed again. 0, or -1: no memory. */
 static int meter_rehash(struct pb_listprice *p, size_t want)
 {
 	size_t n = p->nmeter_slots ? p->nmeter_slots : 256, i, j;
@@ -851,8 +852,8 @@ static void reserve(struct pb_listprice *p, size_t n)
 	p->rows_alloc = n;
 	p->meters = meters;
 	p->meters_alloc = n;
-	if (meter_rehash(p, n) < 0)
-		return;
+	/* Without it, the meter table grows as the meters come. */
+	(void)meter_rehash(p, n);
 }
 
 /* The prices the current loads of the vendor kept when they were made: about the rows the load will read. */
