@@ -1,15 +1,18 @@
 /*
- * The run's price table. The rows come from the database sorted by meter, then newest load first, then latest
- * effective start first, so that a meter's prices are one run of the entry array; meters are found through an
- * open-addressing table of their names, and AWS SKUs also by usage type, operation and region. The price in
- * force on a day comes from the newest load that has one in force that day: a reload decides the days it
- * covers, and the loads it superseded still price the days before.
+ * The run's price table. The rows come from the database in no order (a sort there would hold the first row
+ * back until the last is read); they are grouped here by meter, newest load first, then latest effective
+ * start first, so that a meter's prices are one run of the entry array. Meters are found through an
+ * open-addressing table of their names whose slots carry the upper half of the name's hash, so that a probe
+ * reads a meter only on a likely match; AWS SKUs are also found by usage type, operation and region. The
+ * price in force on a day comes from the newest load that has one in force that day: a reload decides the
+ * days it covers, and the loads it superseded still price the days before.
  */
 #include "listprice.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "date.h"
 #include "hash.h"
@@ -20,6 +23,8 @@
 #define MAX_TIERS 32
 #define OPEN_END INT32_MAX
 #define NFIELDS 11
+#define NO_BASE UINT32_MAX
+#define HASH_TAG 0xFFFFFFFF00000000ULL
 
 /* A decimal kept small: mant x 10^exp; a value that does not fit (mant < 0) is big[exp]. */
 struct dec {
@@ -32,24 +37,47 @@ struct entry {
 	int32_t start, end; /* end: the first day not in force, or OPEN_END */
 	uint32_t load;	    /* index into loads */
 	uint32_t unit, region, currency;
+	uint32_t unit_count, unit_base; /* the unit read by pb_unit_parse; unit_count 0: it cannot be read */
 };
 
+/* A price row as read, before the rows are grouped by meter (in place: the entries take their memory). */
+struct row {
+	struct entry e;
+	uint32_t meter, usage_type, operation;
+	uint32_t seq; /* the order it came in */
+};
+
+/* A meter: one cache line, with the head of its name, so that a lookup reads the rest only on a match. */
+#define NAME_HEAD 44
 struct meter {
-	uint32_t name, name_len;		/* in the names arena */
-	uint32_t first, n;			/* its entries */
-	uint32_t nregions;			/* distinct regions among them */
-	uint32_t usage_type, operation, region; /* AWS: of its first entry */
-	uint32_t next_alt;			/* AWS: the next meter of the same usage type, operation, region, + 1 */
+	uint32_t first, n;	 /* its entries */
+	uint32_t nregions;	 /* distinct regions among them */
+	uint32_t name, name_len; /* a name longer than NAME_HEAD: where it is in names */
+	char head[NAME_HEAD];	 /* the name's first bytes */
 };
 
-/* Interned texts: ids index offs; the table holds id + 1. */
+/*
+ * A slot of the meter table: the upper half of the name's hash, the meter index + 1 (0: empty), and where
+ * its entries start, so that they are asked for while the meter is read to check the name.
+ */
+struct meter_slot {
+	uint32_t tag, meter, first, unused;
+};
+
+/* AWS: a meter's (usage type, operation, region), of its first entry, and the next meter that shares them + 1. */
+struct alt {
+	uint32_t usage_type, operation, region;
+	uint32_t next_alt;
+};
+
+/* Interned texts: ids index offs; a slot holds the upper half of the text's hash and its id + 1. */
 struct strs {
 	char *arena;
 	size_t len, alloc;
 	uint32_t *off, *slen;
 	uint64_t *hash;
 	size_t n, cap;
-	uint32_t *slots;
+	uint64_t *slots;
 	size_t nslots;
 };
 
@@ -71,17 +99,26 @@ struct pb_listprice {
 	int32_t first, last;
 	int loaded, failed;
 	struct pb_buf error;
+	struct row *rows; /* while loading */
+	size_t nrows, rows_alloc;
 	struct entry *entries;
-	size_t nentries, entries_alloc;
+	size_t nentries;
 	struct meter *meters;
 	size_t nmeters, meters_alloc;
-	uint32_t *meter_slots; /* meter index + 1 */
+	struct alt *alts; /* AWS, per meter */
+	struct meter_slot *meter_slots;
 	size_t nmeter_slots;
+	uint32_t last_meter; /* the meter the last line named, + 1: lines of a meter often come together */
+	char last_unit[64];  /* and its unit of measure (when it fits), read as: */
+	size_t last_unit_len;
+	uint32_t last_unit_count, last_unit_base;
 	uint32_t *alt_slots; /* AWS: first meter of a (usage type, operation, region) + 1 */
 	size_t nalt_slots;
 	struct pb_decimal *big;
 	size_t nbig, big_alloc;
-	struct strs names, texts, accounts;
+	char *names; /* the names longer than NAME_HEAD */
+	size_t names_len, names_alloc;
+	struct strs texts, accounts;
 	struct unit_info *units;
 	size_t units_alloc;
 	int64_t *loads;
@@ -94,6 +131,42 @@ struct pb_listprice {
 	size_t nledger_slots;
 };
 
+/*
+ * The meter table, its slots and the entries are read at random, one line after another: past a few
+ * megabytes each read would miss the TLB too, so they are asked for in huge pages where the kernel gives
+ * them on request (as the reduction's tables are).
+ */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *table_alloc(size_t size)
+{
+	void *p;
+
+	if (size < 2 * HUGE_PAGE)
+		return malloc(size ? size : 1);
+	size = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	p = aligned_alloc(HUGE_PAGE, size);
+	if (p)
+		madvise(p, size, MADV_HUGEPAGE);
+	return p;
+}
+
+/* table_alloc, keeping the first old_size bytes of old (freed). NULL (old kept) when memory cannot be had. */
+static void *table_realloc(void *old, size_t old_size, size_t size)
+{
+	void *p;
+
+	if (size < 2 * HUGE_PAGE)
+		return realloc(old, size ? size : 1);
+	p = table_alloc(size);
+	if (!p)
+		return NULL;
+	if (old_size)
+		memcpy(p, old, old_size);
+	free(old);
+	return p;
+}
+
 /* Grows *arr (of *alloc items of size sz) to hold n + 1. 0, or -1 when memory cannot be had. */
 static int grow(void *arr, size_t *alloc, size_t n, size_t sz)
 {
@@ -103,7 +176,7 @@ static int grow(void *arr, size_t *alloc, size_t n, size_t sz)
 	if (n < *alloc)
 		return 0;
 	k = *alloc ? *alloc * 2 : 64;
-	na = realloc(*a, k * sz);
+	na = table_realloc(*a, *alloc * sz, k * sz);
 	if (!na)
 		return -1;
 	*a = na;
@@ -124,14 +197,15 @@ static void strs_release(struct strs *s)
 static int strs_rehash(struct strs *s)
 {
 	size_t n = s->nslots ? s->nslots * 2 : 256, i, j;
-	uint32_t *slots = calloc(n, sizeof(*slots));
+	uint64_t *slots = table_alloc(n * sizeof(*slots));
 
 	if (!slots)
 		return -1;
+	memset(slots, 0, n * sizeof(*slots));
 	for (i = 0; i < s->n; i++) {
 		for (j = s->hash[i] & (n - 1); slots[j]; j = (j + 1) & (n - 1))
 			;
-		slots[j] = (uint32_t)i + 1;
+		slots[j] = (s->hash[i] & HASH_TAG) | ((uint64_t)i + 1);
 	}
 	free(s->slots);
 	s->slots = slots;
@@ -144,6 +218,32 @@ static const char *strs_text(const struct strs *s, uint32_t id)
 	return s->arena + s->off[id];
 }
 
+/* The slot of the len bytes at t (hash h): the one that holds them, or the empty one where they would go. */
+static size_t strs_slot(const struct strs *s, const char *t, size_t len, uint64_t h)
+{
+	size_t j;
+
+	for (j = h & (s->nslots - 1); s->slots[j]; j = (j + 1) & (s->nslots - 1)) {
+		uint32_t id = (uint32_t)(s->slots[j] & 0xFFFFFFFFu) - 1;
+
+		if ((s->slots[j] & HASH_TAG) == (h & HASH_TAG) && s->slen[id] == len &&
+		    memcmp(s->arena + s->off[id], t, len) == 0)
+			break;
+	}
+	return j;
+}
+
+/* The id of the len bytes at t, or -1 when they are not among the texts. */
+static long strs_find(const struct strs *s, const char *t, size_t len)
+{
+	size_t j;
+
+	if (!s->nslots)
+		return -1;
+	j = strs_slot(s, t, len, pb_hash_bytes(t, len));
+	return s->slots[j] ? (long)(s->slots[j] & 0xFFFFFFFFu) - 1 : -1;
+}
+
 /* The id of the len bytes at t, added when new; -1 when memory cannot be had. */
 static long strs_intern(struct strs *s, const char *t, size_t len)
 {
@@ -152,25 +252,22 @@ static long strs_intern(struct strs *s, const char *t, size_t len)
 
 	if ((s->n + 1) * 2 > s->nslots && strs_rehash(s) < 0)
 		return -1;
-	for (j = h & (s->nslots - 1); s->slots[j]; j = (j + 1) & (s->nslots - 1)) {
-		uint32_t id = s->slots[j] - 1;
-
-		if (s->hash[id] == h && s->slen[id] == len && memcmp(s->arena + s->off[id], t, len) == 0)
-			return id;
-	}
+	j = strs_slot(s, t, len, h);
+	if (s->slots[j])
+		return (long)(s->slots[j] & 0xFFFFFFFFu) - 1;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
-		uint32_t *off = realloc(s->off, cap * sizeof(*off)), *slen;
+		uint32_t *off = table_realloc(s->off, s->cap * sizeof(*off), cap * sizeof(*off)), *slen;
 		uint64_t *hash;
 
 		if (!off)
 			return -1;
 		s->off = off;
-		slen = realloc(s->slen, cap * sizeof(*slen));
+		slen = table_realloc(s->slen, s->cap * sizeof(*slen), cap * sizeof(*slen));
 		if (!slen)
 			return -1;
 		s->slen = slen;
-		hash = realloc(s->hash, cap * sizeof(*hash));
+		hash = table_realloc(s->hash, s->cap * sizeof(*hash), cap * sizeof(*hash));
 		if (!hash)
 			return -1;
 		s->hash = hash;
@@ -178,7 +275,7 @@ static long strs_intern(struct strs *s, const char *t, size_t len)
 	}
 	while (s->len + len + 1 > s->alloc) {
 		size_t a = s->alloc ? s->alloc * 2 : 4096;
-		char *na = realloc(s->arena, a);
+		char *na = table_realloc(s->arena, s->alloc, a);
 
 		if (!na)
 			return -1;
@@ -191,7 +288,7 @@ static long strs_intern(struct strs *s, const char *t, size_t len)
 	s->slen[s->n] = (uint32_t)len;
 	s->hash[s->n] = h;
 	s->len += len + 1;
-	s->slots[j] = (uint32_t)s->n + 1;
+	s->slots[j] = (h & HASH_TAG) | ((uint64_t)s->n + 1);
 	return (long)s->n++;
 }
 
@@ -213,12 +310,14 @@ void pb_listprice_free(struct pb_listprice *p)
 {
 	if (!p)
 		return;
+	free(p->rows);
 	free(p->entries);
 	free(p->meters);
+	free(p->alts);
 	free(p->meter_slots);
 	free(p->alt_slots);
 	free(p->big);
-	strs_release(&p->names);
+	free(p->names);
 	strs_release(&p->texts);
 	strs_release(&p->accounts);
 	free(p->units);
@@ -304,6 +403,21 @@ static int dec_equal(const struct pb_listprice *p, struct dec a, struct dec b)
 	return pb_money_cmp(x, y) == 0;
 }
 
+/* a against b as amounts: < 0, 0 or > 0; those past the range of amounts are alike, and greater than any other. */
+static int dec_cmp(const struct pb_listprice *p, struct dec a, struct dec b)
+{
+	struct pb_decimal f[2] = {from_dec(p, a), {1, 0, 0}};
+	pb_money x, y;
+	int xa, ya;
+
+	xa = pb_decimal_product(f, 2, 1, &x, NULL) == 0;
+	f[0] = from_dec(p, b);
+	ya = pb_decimal_product(f, 2, 1, &y, NULL) == 0;
+	if (!xa || !ya)
+		return xa == ya ? 0 : xa ? -1 : 1;
+	return pb_money_cmp(x, y);
+}
+
 /* Lowercase letters and digits only: "US East" and "useast", "East US 2" and "eastus2" compare alike. */
 static size_t region_key(const char *s, size_t n, char *out, size_t cap)
 {
@@ -347,13 +461,95 @@ static long load_index(struct pb_listprice *p, int64_t id)
 	return (long)p->nloads++;
 }
 
+static int unit_of(struct pb_listprice *p, uint32_t id, uint32_t *count, uint32_t *base);
+
+static const char *meter_name(const struct pb_listprice *p, const struct meter *m)
+{
+	return m->name_len <= NAME_HEAD ? m->head : p->names + m->name;
+}
+
+static int meter_is(const struct pb_listprice *p, uint32_t mi, const char *name, size_t len)
+{
+	const struct meter *m = &p->meters[mi];
+
+	if (m->name_len != len || memcmp(m->head, name, len < NAME_HEAD ? len : NAME_HEAD) != 0)
+		return 0;
+	return len <= NAME_HEAD || memcmp(p->names + m->name + NAME_HEAD, name + NAME_HEAD, len - NAME_HEAD) == 0;
+}
+
+/* The meter table made or grown to at least twice want slots, its meters placed again. 0, or -1: no memory. */
+static int meter_rehash(struct pb_listprice *p, size_t want)
+{
+	size_t n = p->nmeter_slots ? p->nmeter_slots : 256, i, j;
+	struct meter_slot *slots;
+
+	while (n < want * 2)
+		n *= 2;
+	slots = table_alloc(n * sizeof(*slots));
+	if (!slots)
+		return -1;
+	memset(slots, 0, n * sizeof(*slots));
+	for (i = 0; i < p->nmeters; i++) {
+		const struct meter *m = &p->meters[i];
+		uint64_t h = pb_hash_bytes(meter_name(p, m), m->name_len);
+
+		for (j = h & (n - 1); slots[j].meter; j = (j + 1) & (n - 1))
+			;
+		slots[j].tag = (uint32_t)(h >> 32);
+		slots[j].meter = (uint32_t)i + 1;
+	}
+	free(p->meter_slots);
+	p->meter_slots = slots;
+	p->nmeter_slots = n;
+	return 0;
+}
+
+/* The index of the meter named by the len bytes at name, made when new; -1 when memory cannot be had. */
+static long meter_intern(struct pb_listprice *p, const char *name, size_t len)
+{
+	uint64_t h = pb_hash_bytes(name, len);
+	uint32_t want = (uint32_t)(h >> 32);
+	struct meter *m;
+	size_t j;
+
+	if ((p->nmeters + 1) * 2 > p->nmeter_slots && meter_rehash(p, p->nmeters + 1) < 0)
+		return -1;
+	for (j = h & (p->nmeter_slots - 1); p->meter_slots[j].meter; j = (j + 1) & (p->nmeter_slots - 1))
+		if (p->meter_slots[j].tag == want && meter_is(p, p->meter_slots[j].meter - 1, name, len))
+			return (long)p->meter_slots[j].meter - 1;
+	if (len > UINT32_MAX || grow(&p->meters, &p->meters_alloc, p->nmeters, sizeof(*m)) < 0)
+		return -1;
+	m = &p->meters[p->nmeters];
+	memset(m, 0, sizeof(*m));
+	m->name_len = (uint32_t)len;
+	memcpy(m->head, name, len < NAME_HEAD ? len : NAME_HEAD);
+	if (len > NAME_HEAD) {
+		while (p->names_len + len > p->names_alloc) {
+			size_t a = p->names_alloc ? p->names_alloc * 2 : 4096;
+			char *na = realloc(p->names, a);
+
+			if (!na)
+				return -1;
+			p->names = na;
+			p->names_alloc = a;
+		}
+		if (p->names_len > UINT32_MAX - len)
+			return -1;
+		memcpy(p->names + p->names_len, name, len);
+		m->name = (uint32_t)p->names_len;
+		p->names_len += len;
+	}
+	p->meter_slots[j].tag = want;
+	p->meter_slots[j].meter = (uint32_t)p->nmeters + 1;
+	return (long)p->nmeters++;
+}
+
 /* One row of the COPY: meter, region, unit, tier_min, start, end, price, currency, load, usage type, operation. */
 static int add_row(struct pb_listprice *p, char *row, size_t len)
 {
 	char *f[NFIELDS], *s = row, *end = row + len, region[128];
 	size_t n[NFIELDS], k;
-	struct entry e;
-	struct meter *m;
+	struct row *r;
 	long id, load, ut, op;
 	char *stop;
 
@@ -368,87 +564,131 @@ static int add_row(struct pb_listprice *p, char *row, size_t len)
 		n[k] = copy_unescape(s, (size_t)((tab ? tab : end) - s));
 		s = tab ? tab + 1 : end;
 	}
-	memset(&e, 0, sizeof(e));
-	if (to_dec(p, f[3], n[3], &e.tier) < 0 || to_dec(p, f[6], n[6], &e.price) < 0 ||
-	    pb_date_parse_iso(f[4], n[4], &e.start) < 0)
+	if (grow(&p->rows, &p->rows_alloc, p->nrows, sizeof(*r)) < 0)
 		return -1;
-	e.end = OPEN_END;
-	if (n[5] && pb_date_parse_iso(f[5], n[5], &e.end) < 0)
+	r = &p->rows[p->nrows];
+	memset(r, 0, sizeof(*r));
+	r->seq = (uint32_t)p->nrows;
+	if (to_dec(p, f[3], n[3], &r->e.tier) < 0 || to_dec(p, f[6], n[6], &r->e.price) < 0 ||
+	    pb_date_parse_iso(f[4], n[4], &r->e.start) < 0)
+		return -1;
+	r->e.end = OPEN_END;
+	if (n[5] && pb_date_parse_iso(f[5], n[5], &r->e.end) < 0)
 		return -1;
 	f[8][n[8]] = '\0';
 	load = load_index(p, strtoll(f[8], &stop, 10));
 	id = strs_intern(&p->texts, f[2], n[2]);
 	if (load < 0 || id < 0)
 		return -1;
-	e.load = (uint32_t)load;
-	e.unit = (uint32_t)id;
+	r->e.load = (uint32_t)load;
+	r->e.unit = (uint32_t)id;
 	id = strs_intern(&p->texts, region, region_key(f[1], n[1], region, sizeof(region)));
 	if (id < 0)
 		return -1;
-	e.region = (uint32_t)id;
+	r->e.region = (uint32_t)id;
 	id = strs_intern(&p->texts, f[7], n[7]);
+	ut = strs_intern(&p->texts, f[9], n[9]);
+	op = strs_intern(&p->texts, f[10], n[10]);
+	if (id < 0 || ut < 0 || op < 0)
+		return -1;
+	r->e.currency = (uint32_t)id;
+	r->usage_type = (uint32_t)ut;
+	r->operation = (uint32_t)op;
+	id = meter_intern(p, f[0], n[0]);
 	if (id < 0)
 		return -1;
-	e.currency = (uint32_t)id;
-	m = p->nmeters ? &p->meters[p->nmeters - 1] : NULL;
-	if (!m || m->name_len != n[0] || memcmp(strs_text(&p->names, m->name), f[0], n[0]) != 0) {
-		id = strs_intern(&p->names, f[0], n[0]);
-		ut = strs_intern(&p->texts, f[9], n[9]);
-		op = strs_intern(&p->texts, f[10], n[10]);
-		if (id < 0 || ut < 0 || op < 0 || grow(&p->meters, &p->meters_alloc, p->nmeters, sizeof(*m)) < 0)
-			return -1;
-		m = &p->meters[p->nmeters++];
-		memset(m, 0, sizeof(*m));
-		m->name = (uint32_t)id;
-		m->name_len = (uint32_t)n[0];
-		m->first = (uint32_t)p->nentries;
-		m->usage_type = (uint32_t)ut;
-		m->operation = (uint32_t)op;
-		m->region = e.region;
-	}
-	if (grow(&p->entries, &p->entries_alloc, p->nentries, sizeof(e)) < 0)
-		return -1;
-	for (k = m->first; k < p->nentries && p->entries[k].region != e.region; k++)
-		;
-	if (k == p->nentries)
-		m->nregions++;
-	p->entries[p->nentries++] = e;
-	m->n++;
+	r->meter = (uint32_t)id;
+	p->meters[id].n++;
+	p->nrows++;
 	return 0;
 }
 
-static int build_index(struct pb_listprice *p)
+static int text_cmp(const struct pb_listprice *p, uint32_t a, uint32_t b)
 {
-	size_t i, j;
+	return a == b ? 0 : strcmp(strs_text(&p->texts, a), strs_text(&p->texts, b));
+}
 
-	p->nmeter_slots = 256;
-	while (p->nmeter_slots < p->nmeters * 2)
-		p->nmeter_slots *= 2;
-	p->meter_slots = calloc(p->nmeter_slots, sizeof(*p->meter_slots));
-	if (!p->meter_slots)
-		return -1;
-	for (i = 0; i < p->nmeters; i++) {
-		const struct meter *m = &p->meters[i];
+/*
+ * A meter's order of rows: newest load first, then latest effective start, then lowest tier (the order
+ * choose relies on); rows alike in those by region, unit, currency and price, so that the order does not
+ * depend on the order the database sent them in.
+ */
+static int row_cmp(const struct pb_listprice *p, const struct row *a, const struct row *b)
+{
+	int64_t la = p->loads[a->e.load], lb = p->loads[b->e.load];
+	int c;
 
-		for (j = p->names.hash[m->name] & (p->nmeter_slots - 1); p->meter_slots[j];
-		     j = (j + 1) & (p->nmeter_slots - 1))
-			;
-		p->meter_slots[j] = (uint32_t)i + 1;
+	if (la != lb)
+		return la > lb ? -1 : 1;
+	if (a->e.start != b->e.start)
+		return a->e.start > b->e.start ? -1 : 1;
+	c = dec_cmp(p, a->e.tier, b->e.tier);
+	if (c)
+		return c;
+	c = text_cmp(p, a->e.region, b->e.region);
+	if (!c)
+		c = text_cmp(p, a->e.unit, b->e.unit);
+	if (!c)
+		c = text_cmp(p, a->e.currency, b->e.currency);
+	if (!c)
+		c = dec_cmp(p, a->e.price, b->e.price);
+	return c;
+}
+
+static int row_cmp_r(const void *a, const void *b, void *p)
+{
+	const struct row *x = a, *y = b;
+	int c = row_cmp(p, x, y);
+
+	/* Rows alike in everything: in the order read, which is then of no consequence. */
+	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sorts the n rows at v by row_cmp: by insertion when few, as nearly all meters' are. */
+static void sort_rows(struct pb_listprice *p, struct row *v, size_t n)
+{
+	size_t i, k;
+
+	if (n > 16) {
+		qsort_r(v, n, sizeof(*v), row_cmp_r, p);
+		return;
 	}
-	if (strcmp(p->vendor, "aws") != 0)
-		return 0;
+	for (i = 1; i < n; i++) {
+		struct row x = v[i];
+
+		for (k = i; k > 0 && row_cmp(p, &v[k - 1], &x) > 0; k--)
+			v[k] = v[k - 1];
+		v[k] = x;
+	}
+}
+
+/* Orders the meters of a (usage type, operation, region) by name, the greatest first, as they were chained. */
+static int name_less(const struct pb_listprice *p, uint32_t a, uint32_t b)
+{
+	const struct meter *x = &p->meters[a], *y = &p->meters[b];
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = memcmp(meter_name(p, x), meter_name(p, y), n);
+
+	return c ? c < 0 : x->name_len < y->name_len;
+}
+
+static int build_alt(struct pb_listprice *p)
+{
+	uint32_t *chain = NULL;
+	size_t nchain = 0, chain_alloc = 0, i, j, k;
+
 	p->nalt_slots = p->nmeter_slots;
 	p->alt_slots = calloc(p->nalt_slots, sizeof(*p->alt_slots));
 	if (!p->alt_slots)
 		return -1;
 	for (i = 0; i < p->nmeters; i++) {
-		struct meter *m = &p->meters[i];
+		struct alt *m = &p->alts[i];
 		uint64_t h = pb_hash_mix(pb_hash_mix(m->usage_type) ^ ((uint64_t)m->operation << 32) ^ m->region);
 
 		if (!p->texts.slen[m->usage_type])
 			continue;
 		for (j = h & (p->nalt_slots - 1); p->alt_slots[j]; j = (j + 1) & (p->nalt_slots - 1)) {
-			struct meter *o = &p->meters[p->alt_slots[j] - 1];
+			struct alt *o = &p->alts[p->alt_slots[j] - 1];
 
 			if (o->usage_type == m->usage_type && o->operation == m->operation && o->region == m->region)
 				break;
@@ -456,7 +696,118 @@ static int build_index(struct pb_listprice *p)
 		m->next_alt = p->alt_slots[j];
 		p->alt_slots[j] = (uint32_t)i + 1;
 	}
+	/* Each chain from the greatest name to the least, as when the meters came sorted by name. */
+	for (j = 0; j < p->nalt_slots; j++) {
+		uint32_t mi;
+
+		nchain = 0;
+		for (mi = p->alt_slots[j]; mi; mi = p->alts[mi - 1].next_alt) {
+			if (grow(&chain, &chain_alloc, nchain, sizeof(*chain)) < 0) {
+				free(chain);
+				return -1;
+			}
+			chain[nchain++] = mi - 1;
+		}
+		if (nchain < 2)
+			continue;
+		for (i = 1; i < nchain; i++) {
+			uint32_t x = chain[i];
+
+			for (k = i; k > 0 && name_less(p, chain[k - 1], x); k--)
+				chain[k] = chain[k - 1];
+			chain[k] = x;
+		}
+		p->alt_slots[j] = chain[0] + 1;
+		for (i = 0; i < nchain; i++)
+			p->alts[chain[i]].next_alt = i + 1 < nchain ? chain[i + 1] + 1 : 0;
+	}
+	free(chain);
 	return 0;
+}
+
+/* Moves each row to place dest[i] (where nothing is left to move, dest[i] == i), following each cycle once. */
+static void place_rows(struct row *rows, uint32_t *dest, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		while (dest[i] != i) {
+			uint32_t d = dest[i];
+			struct row t = rows[d];
+
+			rows[d] = rows[i];
+			rows[i] = t;
+			dest[i] = dest[d];
+			dest[d] = d;
+		}
+	}
+}
+
+/*
+ * Groups the rows read by meter, in place, and makes them the entries: an entry is smaller than a row, so
+ * entry i overwrites only rows up to i, read already. Then makes the tables the lookups use.
+ */
+static int build_index(struct pb_listprice *p)
+{
+	uint32_t *dest = malloc((p->nrows ? p->nrows : 1) * sizeof(*dest));
+	struct entry *entries = (struct entry *)p->rows;
+	size_t i, j, k, at = 0;
+	int ret = -1;
+
+	if (!dest || (!p->nmeter_slots && meter_rehash(p, 1) < 0))
+		goto out;
+	if (strcmp(p->vendor, "aws") == 0) {
+		p->alts = calloc(p->nmeters ? p->nmeters : 1, sizeof(*p->alts));
+		if (!p->alts)
+			goto out;
+	}
+	for (i = 0; i < p->nmeters; i++) {
+		p->meters[i].first = (uint32_t)at;
+		at += p->meters[i].n;
+		p->meters[i].n = 0;
+	}
+	for (i = 0; i < p->nrows; i++) {
+		struct meter *m = &p->meters[p->rows[i].meter];
+
+		dest[i] = m->first + m->n++;
+	}
+	place_rows(p->rows, dest, p->nrows);
+	for (i = 0; i < p->nmeters; i++) {
+		struct meter *m = &p->meters[i];
+
+		sort_rows(p, p->rows + m->first, m->n);
+		if (p->alts) {
+			p->alts[i].usage_type = p->rows[m->first].usage_type;
+			p->alts[i].operation = p->rows[m->first].operation;
+			p->alts[i].region = p->rows[m->first].e.region;
+		}
+		for (j = 0; j < m->n; j++) {
+			struct entry e = p->rows[m->first + j].e;
+
+			for (k = 0; k < j && entries[m->first + k].region != e.region; k++)
+				;
+			if (k == j)
+				m->nregions++;
+			if (unit_of(p, e.unit, &e.unit_count, &e.unit_base) < 0) {
+				e.unit_count = 0;
+				e.unit_base = NO_BASE;
+			}
+			entries[m->first + j] = e;
+		}
+	}
+	for (j = 0; j < p->nmeter_slots; j++)
+		if (p->meter_slots[j].meter)
+			p->meter_slots[j].first = p->meters[p->meter_slots[j].meter - 1].first;
+	p->entries = entries;
+	p->nentries = p->nrows;
+	p->rows = NULL;
+	p->nrows = p->rows_alloc = 0;
+	if (strcmp(p->vendor, "aws") == 0 && build_alt(p) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(dest);
+	return ret;
 }
 
 static int db_error(struct pb_listprice *p, const char *what)
@@ -470,6 +821,58 @@ static int db_error(struct pb_listprice *p, const char *what)
 	return -1;
 }
 
+/* The rows read, grouped and indexed; the error of load when they cannot be. */
+static int finish_load(struct pb_listprice *p, int bad)
+{
+	if (bad || build_index(p) < 0)
+		return db_error(p, "out of memory, or a price the database gave could not be read");
+	p->loaded = 1;
+	return 0;
+}
+
+/*
+ * Makes room for about n rows and meters at once, so that the tables are not copied as they grow: best
+ * effort, a table that cannot be had now grows as the rows come.
+ */
+static void reserve(struct pb_listprice *p, size_t n)
+{
+	struct row *rows;
+	struct meter *meters;
+
+	if (n < 1024 || n > ((size_t)1 << 28) || p->rows_alloc || p->meters_alloc)
+		return;
+	rows = table_alloc(n * sizeof(*rows));
+	meters = table_alloc(n * sizeof(*meters));
+	if (!rows || !meters) {
+		free(rows);
+		free(meters);
+		return;
+	}
+	p->rows = rows;
+	p->rows_alloc = n;
+	p->meters = meters;
+	p->meters_alloc = n;
+	/* Without it, the meter table grows as the meters come. */
+	(void)meter_rehash(p, n);
+}
+
+/* The prices the current loads of the vendor kept when they were made: about the rows the load will read. */
+static size_t rows_expected(struct pb_listprice *p)
+{
+	const char *params[1] = {p->vendor};
+	PGresult *res = PQexecParams(p->conn,
+				     "SELECT coalesce(sum(row_count), 0) FROM pb.price_load WHERE vendor = $1 AND "
+				     "status = 'committed'",
+				     1, NULL, params, NULL, NULL, 0);
+	unsigned long long n = 0;
+	char *end;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		n = strtoull(PQgetvalue(res, 0, 0), &end, 10);
+	PQclear(res);
+	return (size_t)n;
+}
+
 /* Reads the prices of the vendor in force on some day of the run's range, from committed or superseded loads. */
 static int load(struct pb_listprice *p)
 {
@@ -478,6 +881,7 @@ static int load(struct pb_listprice *p)
 	char *row = NULL;
 	int n, bad = 0;
 
+	reserve(p, rows_expected(p));
 	pb_date_format(p->first, from);
 	pb_date_format(p->last, to);
 	/* The vendor and dates are the run's own: nothing from the data goes into the text. */
@@ -486,8 +890,7 @@ static int load(struct pb_listprice *p)
 		 "coalesce(p.effective_end::text, ''), p.unit_price, p.currency, p.load_id, p.usage_type, p.operation "
 		 "FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id AND l.status IN ('committed', 'superseded') "
 		 "WHERE p.vendor = '%s' AND p.effective_start <= '%s' AND (p.effective_end IS NULL OR "
-		 "p.effective_end > '%s') ORDER BY p.meter COLLATE \"C\", p.load_id DESC, p.effective_start DESC, "
-		 "p.tier_min) TO STDOUT",
+		 "p.effective_end > '%s')) TO STDOUT",
 		 p->vendor, to, from);
 	res = PQexec(p->conn, sql);
 	if (PQresultStatus(res) != PGRES_COPY_OUT) {
@@ -512,10 +915,29 @@ static int load(struct pb_listprice *p)
 	PQclear(res);
 	while ((res = PQgetResult(p->conn)))
 		PQclear(res);
-	if (bad || build_index(p) < 0)
-		return db_error(p, "out of memory, or a price the database gave could not be read");
-	p->loaded = 1;
-	return 0;
+	return finish_load(p, bad);
+}
+
+int pb_listprice_load_rows(struct pb_listprice *p, const char *rows, size_t len)
+{
+	char *copy = malloc(len + 1), *s, *end;
+	int bad = 0;
+
+	if (p->loaded || p->failed || !copy) {
+		free(copy);
+		return -1;
+	}
+	memcpy(copy, rows, len);
+	copy[len] = '\0';
+	for (s = copy; s < copy + len && !bad; s = end + 1) {
+		end = memchr(s, '\n', (size_t)(copy + len - s));
+		if (!end)
+			end = copy + len;
+		if (end > s && add_row(p, s, (size_t)(end - s)) < 0)
+			bad = 1;
+	}
+	free(copy);
+	return finish_load(p, bad);
 }
 
 /* ---- units -------------------------------------------------------------------------------------------- */
@@ -630,20 +1052,25 @@ struct line {
 	const struct pb_usage *u;
 };
 
+/* The meter named by the len bytes at name, or -1. A slot whose hash half differs is passed unread. */
 static long find_meter(const struct pb_listprice *p, const char *name, size_t len)
 {
+	const struct meter_slot *sl;
 	uint64_t h;
+	uint32_t want;
 	size_t j;
 
 	if (!p->nmeter_slots)
 		return -1;
 	h = pb_hash_bytes(name, len);
-	for (j = h & (p->nmeter_slots - 1); p->meter_slots[j]; j = (j + 1) & (p->nmeter_slots - 1)) {
-		const struct meter *m = &p->meters[p->meter_slots[j] - 1];
-
-		if (m->name_len == len && p->names.hash[m->name] == h &&
-		    memcmp(strs_text(&p->names, m->name), name, len) == 0)
-			return (long)(p->meter_slots[j] - 1);
+	want = (uint32_t)(h >> 32);
+	for (j = h & (p->nmeter_slots - 1); p->meter_slots[j].meter; j = (j + 1) & (p->nmeter_slots - 1)) {
+		sl = &p->meter_slots[j];
+		if (sl->tag != want)
+			continue;
+		__builtin_prefetch(&p->entries[sl->first]);
+		if (meter_is(p, sl->meter - 1, name, len))
+			return (long)sl->meter - 1;
 	}
 	return -1;
 }
@@ -656,13 +1083,9 @@ static int region_ok(const struct pb_listprice *p, const struct meter *m, const 
 	       (l->region2[0] && strcmp(r, l->region2) == 0);
 }
 
-static int unit_ok(struct pb_listprice *p, const struct entry *e, const struct line *l)
+static int unit_ok(const struct entry *e, const struct line *l)
 {
-	uint32_t count, base;
-
-	if (!l->has_unit)
-		return 1;
-	return unit_of(p, e->unit, &count, &base) == 0 && base == l->unit_base;
+	return !l->has_unit || (e->unit_count && e->unit_base == l->unit_base);
 }
 
 /* The price is in the line's currency, or in its pricing currency when the line gives the rate to it. */
@@ -679,13 +1102,7 @@ static int currency_ok(const struct pb_listprice *p, const struct entry *e, cons
 
 static int tier_less(const struct pb_listprice *p, const struct entry *a, const struct entry *b)
 {
-	struct pb_decimal f[2] = {from_dec(p, a->tier), {1, 0, 0}};
-	pb_money x, y;
-
-	pb_decimal_product(f, 2, 1, &x, NULL);
-	f[0] = from_dec(p, b->tier);
-	pb_decimal_product(f, 2, 1, &y, NULL);
-	return pb_money_cmp(x, y) < 0;
+	return dec_cmp(p, a->tier, b->tier) < 0;
 }
 
 /*
@@ -706,7 +1123,7 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 		if (!region_ok(p, m, e, l))
 			continue;
 		region_seen = 1;
-		if (!unit_ok(p, e, l))
+		if (!unit_ok(e, l))
 			continue;
 		unit_seen = 1;
 		/* A load in another currency the line cannot convert to does not hide one in its own. */
@@ -846,7 +1263,7 @@ static int cost(struct pb_listprice *p, const struct choice *c, const struct pb_
 	const char *cur = strs_text(&p->texts, e->currency);
 	const struct pb_decimal *rate = NULL;
 	struct pb_decimal f[4];
-	uint32_t count, base;
+	uint32_t count;
 	size_t n = 0;
 	pb_money q, *cum;
 	long account;
@@ -858,8 +1275,7 @@ static int cost(struct pb_listprice *p, const struct choice *c, const struct pb_
 			return PB_MISS_CURRENCY;
 		rate = &u->ref.rate;
 	}
-	if (unit_of(p, e->unit, &count, &base) < 0)
-		count = 1;
+	count = e->unit_count ? e->unit_count : 1;
 	/* The quantity in the price's unit: line units x their count / the price unit's count. */
 	f[n++] = u->ref.quantity;
 	if (l->has_unit && l->unit_count != 1)
@@ -941,14 +1357,14 @@ static int choose_alt(struct pb_listprice *p, const struct pb_usage *u, const st
 		uint64_t h = pb_hash_mix(pb_hash_mix((uint64_t)ut) ^ ((uint64_t)op << 32) ^ (uint64_t)rg);
 
 		for (j = h & (p->nalt_slots - 1); p->alt_slots[j]; j = (j + 1) & (p->nalt_slots - 1)) {
-			const struct meter *o = &p->meters[p->alt_slots[j] - 1];
+			const struct alt *o = &p->alts[p->alt_slots[j] - 1];
 
 			if (o->usage_type == (uint32_t)ut && o->operation == (uint32_t)op && o->region == (uint32_t)rg)
 				break;
 		}
 		mi = p->alt_slots[j];
 	}
-	for (; mi; mi = p->meters[mi - 1].next_alt) {
+	for (; mi; mi = p->alts[mi - 1].next_alt) {
 		int r = choose(p, mi - 1, l, found ? &other : c);
 
 		if (r) {
@@ -957,7 +1373,7 @@ static int choose_alt(struct pb_listprice *p, const struct pb_usage *u, const st
 		}
 		if (found && !same_price(p, c, &other))
 			return PB_MISS_AMBIGUOUS;
-		if (!found && c->n != 1 && p->meters[mi - 1].next_alt)
+		if (!found && c->n != 1 && p->alts[mi - 1].next_alt)
 			return PB_MISS_AMBIGUOUS;
 		found = 1;
 		rc = 0;
@@ -973,19 +1389,39 @@ static int line_of(struct pb_listprice *p, const struct pb_usage *u, struct line
 
 	l->u = u;
 	l->day = u->usage_date;
-	region_key(u->ref.region.ptr, u->ref.region.len, l->region, sizeof(l->region));
-	region_key(u->ref.region2.ptr, u->ref.region2.len, l->region2, sizeof(l->region2));
+	l->region[0] = l->region2[0] = '\0'; /* read only for a meter priced in several regions: line_regions */
 	l->unit = u->ref.unit;
 	l->has_unit = u->ref.unit.len > 0;
 	if (!l->has_unit)
 		return 0;
+	/* Lines in a row mostly give the same unit: it is read once. */
+	if (p->last_unit_len && u->ref.unit.len == p->last_unit_len &&
+	    memcmp(u->ref.unit.ptr, p->last_unit, p->last_unit_len) == 0) {
+		l->unit_count = p->last_unit_count;
+		l->unit_base = p->last_unit_base;
+		return 0;
+	}
 	if (pb_unit_parse(u->ref.unit.ptr, u->ref.unit.len, &l->unit_count, base, sizeof(base)) < 0)
 		return PB_MISS_UNIT;
-	id = strs_intern(&p->texts, base, strlen(base));
-	if (id < 0)
-		return PB_MISS_RANGE;
-	l->unit_base = (uint32_t)id;
+	/* A base no price's unit has matches none: it need not be added. */
+	id = strs_find(&p->texts, base, strlen(base));
+	l->unit_base = id < 0 ? NO_BASE : (uint32_t)id;
+	p->last_unit_len = 0;
+	if (u->ref.unit.len < sizeof(p->last_unit)) {
+		memcpy(p->last_unit, u->ref.unit.ptr, u->ref.unit.len);
+		p->last_unit_len = u->ref.unit.len;
+		p->last_unit_count = l->unit_count;
+		p->last_unit_base = l->unit_base;
+	}
 	return 0;
+}
+
+static void line_regions(struct line *l)
+{
+	const struct pb_usage *u = l->u;
+
+	region_key(u->ref.region.ptr, u->ref.region.len, l->region, sizeof(l->region));
+	region_key(u->ref.region2.ptr, u->ref.region2.len, l->region2, sizeof(l->region2));
 }
 
 /* An Azure meter id in lowercase, as the price lists keep it. */
@@ -1024,9 +1460,17 @@ static int lookup(struct pb_listprice *p, struct pb_usage *u)
 	if (u->ref.meter.len) {
 		struct pb_text k = meter_key(p, u->ref.meter, buf, sizeof(buf));
 
-		mi = find_meter(p, k.ptr, k.len);
+		if (p->last_meter && meter_is(p, p->last_meter - 1, k.ptr, k.len))
+			mi = p->last_meter - 1;
+		else
+			mi = find_meter(p, k.ptr, k.len);
+		if (mi >= 0)
+			p->last_meter = (uint32_t)mi + 1;
+		if (mi >= 0 && p->meters[mi].nregions > 1)
+			line_regions(&l);
 		rc = mi < 0 ? PB_MISS_METER : choose(p, (uint32_t)mi, &l, &c);
 	} else {
+		line_regions(&l);
 		rc = choose_alt(p, u, &l, &c);
 	}
 	if (rc == 0)

@@ -46,6 +46,14 @@ void pb_listprice_free(struct pb_listprice *p);
  */
 int pb_listprice_fill(struct pb_listprice *p, struct pb_usage *u, struct pb_buf *err);
 
+/*
+ * Loads p's prices from rows (len bytes) instead of the database: lines of tab-separated fields as the load's
+ * COPY gives them (meter, region, unit, tier_min, effective_start, effective_end or empty, unit_price,
+ * currency, load_id, usage_type, operation), in any order; for tests. Returns 0, or -1 when a row cannot be
+ * read, memory cannot be had, or p has its prices already (then pb_listprice_fill fails with the reason).
+ */
+int pb_listprice_load_rows(struct pb_listprice *p, const char *rows, size_t len);
+
 /* The lines priced (per load) and those left without a price (per reason) so far. */
 uint64_t pb_listprice_priced(const struct pb_listprice *p);
 uint64_t pb_listprice_missed(const struct pb_listprice *p, enum pb_listprice_miss why);

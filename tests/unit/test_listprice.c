@@ -1,4 +1,8 @@
-/* Unit tests of ingest/listprice.c's units of measure: the count and base a line's quantity and a price are per. */
+/*
+ * Unit tests of ingest/listprice.c: the units of measure (the count and base a line's quantity and a price are
+ * per), and lookups in a price table loaded from rows: meters whose slots look alike, the meter kept from the
+ * last line, a usage date on either side of an effective start, rows in any order.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +10,10 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "date.h"
+#include "hash.h"
 #include "listprice.h"
+#include "money.h"
 
 #include "banned.h"
 
@@ -60,12 +67,278 @@ static void test_refusals(void **state)
 	assert_int_equal(pb_unit_parse("1 Gigabyte Months", 17, &n, base, sizeof(base)), -1);
 }
 
+/*
+ * Two meter ids whose hashes share the upper half (what a slot keeps) and the low byte (the home slot in a
+ * table of 256): found by search, so that only their names tell them apart.
+ */
+#define MA "11111111-aaaa-4bbb-8ccc-000000004581"
+#define MB "11111111-aaaa-4bbb-8ccc-0000003e2381"
+/* Two names alike in their first 44 bytes (what a meter holds of its name), not after. */
+#define LONG1 "11111111-aaaa-4bbb-8ccc-000000000001/long-name-part-1"
+#define LONG2 "11111111-aaaa-4bbb-8ccc-000000000001/long-name-part-2"
+
+/* The rows in the COPY's form: meter, region, unit, tier, start, end, price, currency, load, usage type, op. */
+static const char *const rows[] = {
+	MA "\tUS East\t1 Hour\t0\t2026-10-01\t\t0.5\tUSD\t1\t\t\n",
+	MA "\tUS East\t1 Hour\t0\t2026-10-15\t\t0.7\tUSD\t1\t\t\n",
+	MB "\tUS East\t1 Hour\t0\t2026-10-01\t\t2\tUSD\t1\t\t\n",
+	LONG1 "\tUS East\t1 Hour\t0\t2026-10-01\t\t3\tUSD\t1\t\t\n",
+	LONG2 "\tUS East\t1 Hour\t0\t2026-10-01\t\t5\tUSD\t1\t\t\n",
+};
+
+static struct pb_listprice *table(const int *order)
+{
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	char text[1024] = "";
+	size_t i, len = 0;
+
+	assert_non_null(p);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t n = strlen(rows[order[i]]);
+
+		assert_true(len + n < sizeof(text));
+		memcpy(text + len, rows[order[i]], n);
+		len += n;
+	}
+	assert_int_equal(pb_listprice_load_rows(p, text, len), 0);
+	return p;
+}
+
+/* The list cost p gives 2 of unit of meter on October day, as text; "none" when not priced. */
+static const char *price_in(struct pb_listprice *p, const char *meter, int day, const char *unit)
+{
+	static char out[64];
+	struct pb_usage u;
+	struct pb_buf err = PB_BUF_INIT;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.usage_date = pb_date_from_ymd(2026, 10, day);
+	u.currency = (struct pb_text){"USD", 3};
+	u.account = (struct pb_text){"acct", 4};
+	u.ref.wants = 1;
+	u.ref.meter = (struct pb_text){meter, strlen(meter)};
+	u.ref.unit = (struct pb_text){unit, strlen(unit)};
+	u.ref.region = (struct pb_text){"US East", 7};
+	assert_int_equal(pb_decimal_parse("2", 1, &u.ref.quantity, NULL), 0);
+	u.ref.has_quantity = 1;
+	rc = pb_listprice_fill(p, &u, &err);
+	pb_buf_release(&err);
+	assert_true(rc >= 0);
+	if (rc == 0)
+		return "none";
+	assert_int_equal(u.has_list, 1);
+	assert_int_equal(u.price_load, 1);
+	pb_money_format(u.list_cost, 2, out);
+	return out;
+}
+
+static const char *price(struct pb_listprice *p, const char *meter, int day)
+{
+	return price_in(p, meter, day, "1 Hour");
+}
+
+static void test_meters_alike(void **state)
+{
+	static const int order[] = {0, 1, 2, 3, 4};
+	uint64_t a = pb_hash_bytes(MA, strlen(MA)), b = pb_hash_bytes(MB, strlen(MB));
+	struct pb_listprice *p;
+
+	(void)state;
+	/* The premise: the slots of MA and MB differ only in the meter they point to. */
+	assert_true(a >> 32 == b >> 32 && (a & 0xFF) == (b & 0xFF));
+	p = table(order);
+	/* Each line after one of the other meter: the meter kept from the last line must not be taken. */
+	assert_string_equal(price(p, MA, 20), "1.40");
+	assert_string_equal(price(p, MB, 20), "4.00");
+	assert_string_equal(price(p, MA, 20), "1.40");
+	assert_string_equal(price(p, MB, 20), "4.00");
+	assert_string_equal(price(p, LONG1, 20), "6.00");
+	assert_string_equal(price(p, LONG2, 20), "10.00");
+	assert_string_equal(price(p, LONG1, 20), "6.00");
+	/* Not in the table, with MA's head; and MA in capitals, as exports write meter ids. */
+	assert_string_equal(price(p, "11111111-aaaa-4bbb-8ccc-000000004582", 20), "none");
+	assert_string_equal(price(p, "11111111-AAAA-4BBB-8CCC-000000004581", 20), "1.40");
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_METER), 1);
+	assert_int_equal(pb_listprice_priced(p), 8);
+	pb_listprice_free(p);
+}
+
+static void test_effective_start(void **state)
+{
+	static const int order[] = {0, 1, 2, 3, 4};
+	struct pb_listprice *p = table(order);
+
+	(void)state;
+	/* The same meter line after line, its usage date either side of October 15th, when 0.7 replaces 0.5. */
+	assert_string_equal(price(p, MA, 14), "1.00");
+	assert_string_equal(price(p, MA, 15), "1.40");
+	assert_string_equal(price(p, MA, 14), "1.00");
+	assert_string_equal(price(p, MA, 31), "1.40");
+	assert_string_equal(price(p, MA, 1), "1.00");
+	pb_listprice_free(p);
+}
+
+static void test_units_in_a_row(void **state)
+{
+	static const int order[] = {0, 1, 2, 3, 4};
+	struct pb_listprice *p = table(order);
+
+	(void)state;
+	/* The unit read for the last line must not be taken for the next one's. */
+	assert_string_equal(price_in(p, MA, 20, "1 Hour"), "1.40");
+	assert_string_equal(price_in(p, MA, 20, "100 Hours"), "140.00");
+	assert_string_equal(price_in(p, MA, 20, "1 Hour"), "1.40");
+	assert_string_equal(price_in(p, MA, 20, "1 GB"), "none");
+	assert_string_equal(price_in(p, MA, 20, "10 Hours"), "14.00");
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_UNIT), 1);
+	pb_listprice_free(p);
+}
+
+static void test_regions(void **state)
+{
+	static const char text[] = MA "\tUS East\t1 Hour\t0\t2026-10-01\t\t1\tUSD\t1\t\t\n" MA
+				      "\tEU West\t1 Hour\t0\t2026-10-01\t\t2\tUSD\t1\t\t\n" MB
+				      "\tUS East\t1 Hour\t0\t2026-10-01\t\t3\tUSD\t1\t\t\n";
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	struct pb_usage u;
+	struct pb_buf err = PB_BUF_INIT;
+	char out[64];
+	static const struct {
+		const char *meter, *region, *price;
+	} lines[] = {
+		{MA, "US East", "2.00"}, {MA, "eu west", "4.00"}, {MB, "EU West", "6.00"}, /* one region: any */
+		{MA, "Asia", "none"},	 {MA, "US East", "2.00"},
+	};
+	size_t k;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+	for (k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+		memset(&u, 0, sizeof(u));
+		u.usage_date = pb_date_from_ymd(2026, 10, 20);
+		u.currency = (struct pb_text){"USD", 3};
+		u.ref.wants = 1;
+		u.ref.meter = (struct pb_text){lines[k].meter, strlen(lines[k].meter)};
+		u.ref.unit = (struct pb_text){"1 Hour", 6};
+		u.ref.region = (struct pb_text){lines[k].region, strlen(lines[k].region)};
+		assert_int_equal(pb_decimal_parse("2", 1, &u.ref.quantity, NULL), 0);
+		u.ref.has_quantity = 1;
+		if (pb_listprice_fill(p, &u, &err) == 1)
+			pb_money_format(u.list_cost, 2, out);
+		else
+			snprintf(out, sizeof(out), "none");
+		assert_string_equal(out, lines[k].price);
+	}
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_REGION), 1);
+	pb_buf_release(&err);
+	pb_listprice_free(p);
+}
+
+/* An AWS line without a SKU, priced by every SKU of its usage type, operation and region: 0, or the miss. */
+static int aws_price(struct pb_listprice *p, const char *usage_type, const char *operation, char *out)
+{
+	struct pb_usage u;
+	struct pb_buf err = PB_BUF_INIT;
+	uint64_t missed[PB_NMISS];
+	int rc, k;
+
+	for (k = 0; k < PB_NMISS; k++)
+		missed[k] = pb_listprice_missed(p, (enum pb_listprice_miss)k);
+	memset(&u, 0, sizeof(u));
+	u.usage_date = pb_date_from_ymd(2026, 10, 20);
+	u.currency = (struct pb_text){"USD", 3};
+	u.ref.wants = 1;
+	u.ref.usage_type = (struct pb_text){usage_type, strlen(usage_type)};
+	u.ref.operation = (struct pb_text){operation, strlen(operation)};
+	u.ref.region = (struct pb_text){"us-east-1", 9};
+	u.ref.unit = (struct pb_text){"Hrs", 3};
+	assert_int_equal(pb_decimal_parse("2", 1, &u.ref.quantity, NULL), 0);
+	u.ref.has_quantity = 1;
+	rc = pb_listprice_fill(p, &u, &err);
+	pb_buf_release(&err);
+	if (rc == 1) {
+		pb_money_format(u.list_cost, 4, out);
+		return 0;
+	}
+	for (k = 0; k < PB_NMISS; k++)
+		if (pb_listprice_missed(p, (enum pb_listprice_miss)k) != missed[k])
+			return k;
+	return -1;
+}
+
+static void test_aws_skus_alike(void **state)
+{
+	static const char *const aws_rows[] = {
+		"SKUA\tus-east-1\tHrs\t0\t2026-10-01\t\t0.01\tUSD\t1\tBoxUsage:t3.micro\tRunInstances\n",
+		"SKUB\tus-east-1\tHrs\t0\t2026-10-01\t\t0.01\tUSD\t1\tBoxUsage:t3.micro\tRunInstances\n",
+		"SKUC\tus-east-1\tHrs\t0\t2026-10-01\t\t0.02\tUSD\t1\tBoxUsage:t3.large\tRunInstances\n",
+		"SKUD\tus-east-1\tHrs\t0\t2026-10-01\t\t0.03\tUSD\t1\tBoxUsage:t3.large\tRunInstances\n",
+		/* Neither prices the line: SKUE is per GB, SKUF's price starts after its day. */
+		"SKUE\tus-east-1\tGB\t0\t2026-10-01\t\t0.05\tUSD\t1\tDataTransfer\tOut\n",
+		"SKUF\tus-east-1\tHrs\t0\t2026-10-25\t\t0.05\tUSD\t1\tDataTransfer\tOut\n",
+	};
+	static const int orders[][6] = {{0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {1, 5, 2, 0, 4, 3}};
+	size_t k, i;
+
+	(void)state;
+	for (k = 0; k < sizeof(orders) / sizeof(orders[0]); k++) {
+		struct pb_listprice *p =
+			pb_listprice_new(NULL, "aws", pb_date_from_ymd(2026, 10, 1), pb_date_from_ymd(2026, 10, 31));
+		char text[1024] = "", out[64];
+		size_t len = 0;
+
+		assert_non_null(p);
+		for (i = 0; i < 6; i++) {
+			size_t n = strlen(aws_rows[orders[k][i]]);
+
+			memcpy(text + len, aws_rows[orders[k][i]], n);
+			len += n;
+		}
+		assert_int_equal(pb_listprice_load_rows(p, text, len), 0);
+		assert_int_equal(aws_price(p, "BoxUsage:t3.micro", "RunInstances", out), 0);
+		assert_string_equal(out, "0.0200");
+		assert_int_equal(aws_price(p, "BoxUsage:t3.large", "RunInstances", out), PB_MISS_AMBIGUOUS);
+		assert_int_equal(aws_price(p, "BoxUsage:t3.nano", "RunInstances", out), PB_MISS_METER);
+		/*
+		 * The SKUs are tried from the greatest name to the least, as when the rows came sorted by it, and
+		 * the reason given is the last one's (SKUE's unit), whatever the order the rows came in.
+		 */
+		assert_int_equal(aws_price(p, "DataTransfer", "Out", out), PB_MISS_UNIT);
+		pb_listprice_free(p);
+	}
+}
+
+static void test_row_order(void **state)
+{
+	static const int orders[][5] = {{4, 3, 1, 2, 0}, {1, 0, 4, 2, 3}, {2, 4, 0, 3, 1}};
+	size_t k;
+
+	(void)state;
+	/* The database sends the rows in no order: the prices are the same whatever it is. */
+	for (k = 0; k < sizeof(orders) / sizeof(orders[0]); k++) {
+		struct pb_listprice *p = table(orders[k]);
+
+		assert_string_equal(price(p, MA, 14), "1.00");
+		assert_string_equal(price(p, MA, 15), "1.40");
+		assert_string_equal(price(p, MB, 15), "4.00");
+		assert_string_equal(price(p, LONG2, 1), "10.00");
+		assert_string_equal(price(p, LONG1, 1), "6.00");
+		pb_listprice_free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counts),
-		cmocka_unit_test(test_bases),
-		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_counts),		cmocka_unit_test(test_bases),
+		cmocka_unit_test(test_refusals),	cmocka_unit_test(test_meters_alike),
+		cmocka_unit_test(test_effective_start), cmocka_unit_test(test_row_order),
+		cmocka_unit_test(test_units_in_a_row),	cmocka_unit_test(test_regions),
+		cmocka_unit_test(test_aws_skus_alike),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
