@@ -80,5 +80,9 @@ check "a secret with no variable (sslpassword) is refused, exit 2" \
 
 # The local cluster as before (no PB_DATABASE_URL): the settings go the same way.
 check "the local cluster: pb-db psql runs there" "pb" "$("$PBDB" psql -X -A -t -c 'SELECT current_user')"
+# It keeps no WAL for replication or archiving: an import's table, made in its transaction, is written
+# without WAL and synced at commit (man pb-db).
+check "the local cluster: wal_level minimal, no WAL senders" "minimal|0" \
+	"$("$PBDB" psql -X -A -t -c 'SHOW wal_level')|$("$PBDB" psql -X -A -t -c 'SHOW max_wal_senders')"
 
 pb_tests_done
