@@ -243,6 +243,12 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 	}
 	/* No TCP listener: the socket in run/ is the only way in. */
 	fprintf(f, "listen_addresses = ''\nunix_socket_directories = '%s'\n", pb_buf_str(&p.run));
+	/*
+	 * No WAL kept for replicas or archives: a table made and filled in one transaction (an import's daily
+	 * rows) is then written without WAL and synced at commit, instead of going to disk twice. Crash
+	 * recovery is the same; a cluster to replicate is one's own server (PB_DATABASE_URL).
+	 */
+	fprintf(f, "wal_level = minimal\nmax_wal_senders = 0\n");
 	if (fclose(f) != 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "cannot write '%s': %s", pb_buf_str(&conf), strerror(errno));
