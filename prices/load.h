@@ -63,8 +63,9 @@ int pb_price_load_file(struct pb_price_load *l, const char *uri, uint64_t bytes,
  * Ends the COPY and, unless the prices kept are those of the source's current load already (then nothing
  * changes and res->unchanged names it), stores them: one row per price (an item repeated with the same price
  * once, a key the list prices two ways not at all: counted as conflicts), drops the older loads' prices that
- * this load covers from day to day, supersedes the current load and commits. Returns 0, or
- * PB_ERR_DEPENDENCY (err says why; nothing of the load stays).
+ * this load covers from day to day, supersedes the current load and commits. Returns 0, PB_ERR_DATA when no
+ * price is left to store (every one a conflict: err names the source), or PB_ERR_DEPENDENCY (err says why).
+ * On an error nothing of the load stays; call pb_price_load_fail.
  */
 int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *res, struct pb_buf *err);
 

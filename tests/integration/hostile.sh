@@ -353,6 +353,29 @@ check "an offer index naming a file on another server: exit 1 naming it, nothing
 	"$?|$(cat "$TMP/out" "$TMP/err")"
 pb_fault_stop
 
+# ---- price lists that yield nothing, loop, or say too little -------------------------------------------------
+N=44444444-aaaa-4bbb-8ccc-0000000000
+# price ID PRICE [TIER [REGION]]: one item of a Retail Prices API page.
+price() {
+	printf '{"meterId": "%s", "armRegionName": "%s", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "tierMinimumUnits": %s, "retailPrice": %s}' \
+		"$1" "${4:-eastus}" "${3:-0}" "$2"
+}
+
+# A load in which every price is given twice with different values stored 0 prices, with a warning, and
+# superseded the source's previous load: show and pb-ingest lost the source's prices.
+printf '{"Items": [%s]}\n' "$(price "${N}10" 0.5)" >"$TMP/dup-good.json"
+quiet "load the prices of source dup" "$PBP" load --format azure-retail --no-progress --source dup "$TMP/dup-good.json"
+good=$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'dup' AND status = 'committed'")
+printf '{"Items": [\n%s,\n%s,\n%s,\n%s\n]}\n' "$(price "${N}10" 0.6)" "$(price "${N}10" 0.7)" "$(price "${N}11" 1)" \
+	"$(price "${N}11" 2)" >"$TMP/dup.json"
+"$PBP" load --format azure-retail --no-progress --source dup "$TMP/dup.json" >"$TMP/out" 2>"$TMP/err"
+check "a load whose every price is a conflicting duplicate: exit 1 naming the source and why, nothing committed" \
+	"1|pb-prices: no usable price from dup: all 4 prices read are conflicting duplicates (2 keys of meter, region, unit, tier and start priced two ways): nothing stored|$good|failed" \
+	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'dup' AND status = 'committed'")|$(pb_sql "SELECT status FROM pb.price_load WHERE source = 'dup' ORDER BY id DESC LIMIT 1")"
+"$PBP" show --vendor azure --meter "${N}10" >"$TMP/out" 2>"$TMP/err"
+check "... and the previous load stays current: show answers with its price" \
+	"0|2026-09-01 - eastus 1 GB 0 0.5 USD $good|" "$?|$(tail -n +3 "$TMP/out" | tr -s ' ')|$(cat "$TMP/err")"
+
 # ---- pb-api: a slow client ---------------------------------------------------------------------------------------
 # One client that opens connections and never finishes a request (slow loris) held every connection the server
 # takes: others were refused until it let go. A client address gets a share of them.
