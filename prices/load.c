@@ -508,7 +508,8 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 	snprintf(id, sizeof(id), "%lld", load_id);
 	rc = store_prices(l, id, res, err);
 	if (rc == 0 && res->stored == 0) {
-		/* Committed, it would supersede the source's current load with nothing: pb-ingest would lose its prices. */
+		/* Committed, it would supersede the source's current load with nothing: pb-ingest would lose its
+		 * prices. */
 		pb_buf_reset(err);
 		pb_buf_addf(err,
 			    "no usable price from %s: all %llu prices read are conflicting duplicates (%llu keys of "

@@ -10,6 +10,7 @@
 #include "exitcode.h"
 #include "http.h"
 #include "log.h"
+#include "opts.h"
 #include "offer.h"
 #include "options.h"
 #include "retail.h"
@@ -111,8 +112,9 @@ static int add(const char **list, size_t *n, const char *opt, const char *v)
 	return 0;
 }
 
-static int option(struct args *a, int ch, const char *v)
+static int option(void *ctx, int ch, const char *v)
 {
+	struct args *a = ctx;
 	char *end;
 	long n;
 
@@ -195,27 +197,13 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
-	int ch;
+	const struct pb_opts o = {"pb-prices", longopts, OPT_HELP, OPT_VERSION, usage, option, a};
+	int first = pb_opts_parse(&o, argc, argv, &a->done);
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch == OPT_HELP || ch == OPT_VERSION) {
-			if (ch == OPT_HELP)
-				usage(stdout);
-			else
-				printf("pb-prices %s\n", PB_VERSION);
-			a->done = 1;
-			return 0;
-		}
-		if (ch == '?') {
-			pb_error("option '%s' needs an argument or is unknown", argv[optind - 1]);
-			return -1;
-		}
-		if (option(a, ch, optarg) < 0)
-			return -1;
-	}
-	a->o.files = (const char *const *)argv + optind;
-	a->o.nfiles = (size_t)(argc - optind);
+	if (first <= 0)
+		return first;
+	a->o.files = (const char *const *)argv + first;
+	a->o.nfiles = (size_t)(argc - first);
 	a->o.services = a->services;
 	a->o.regions = a->regions;
 	return 0;
@@ -302,16 +290,6 @@ static int dispatch(const struct args *a)
 	return rc;
 }
 
-/* What stdout holds must reach it: a full disk is an error, not a silent loss. */
-static int close_stdout(int status)
-{
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		pb_error("cannot write output: %s", strerror(errno));
-		return status ? status : EXIT_DATA;
-	}
-	return status;
-}
-
 int main(int argc, char **argv)
 {
 	struct args a;
@@ -328,7 +306,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (a.done)
-		return close_stdout(EXIT_OK);
+		return pb_close_stdout(EXIT_OK);
 	a.o.progress = a.progress > 0 || (a.progress == 0 && isatty(STDERR_FILENO));
-	return close_stdout(pb_exit_status(dispatch(&a)));
+	return pb_close_stdout(pb_exit_status(dispatch(&a)));
 }

@@ -34,11 +34,12 @@ for p in pb-accounts pb-aggregate pb-api pb-db pb-ingest pb-invoice pb-prices pb
 done
 
 # The option loop the programs share (common/opts.c): an unknown option, an option without its value.
-for p in pb-aggregate pb-api pb-ingest pb-invoice; do
+for p in pb-aggregate pb-api pb-ingest pb-invoice pb-prices; do
 	err=$("$BIN/$p" --bogus 2>&1 >/dev/null)
 	check "$p --bogus: exit 2, named" "2|$p: unknown option '--bogus'" "$?|$(head -n 1 <<<"$err")"
 	o=--month
 	[ "$p" == pb-api ] && o=--port
+	[ "$p" == pb-prices ] && o=--source
 	err=$("$BIN/$p" "$o" 2>&1 >/dev/null)
 	check "$p $o without its value: exit 2, named" "2|$p: option '$o' needs a value" "$?|$(head -n 1 <<<"$err")"
 done
