@@ -705,6 +705,9 @@ static void print_timing(const struct run *run)
 	if (run->read.reduce)
 		fprintf(stderr, "%s: timing: %-28s %llu\n", pb_log_program(), "runs spilled",
 			(unsigned long long)pb_read_spilled(&run->read));
+	if (run->read.reduce)
+		fprintf(stderr, "%s: timing: %-28s %llu\n", pb_log_program(), "dictionaries started over",
+			(unsigned long long)pb_read_dict_resets(&run->read));
 }
 
 int pb_ingest_run(const struct pb_ingest_options *o)

@@ -325,6 +325,16 @@ uint64_t pb_read_spilled(const struct pb_read *r)
 	return n;
 }
 
+uint64_t pb_read_dict_resets(const struct pb_read *r)
+{
+	uint64_t n = r->reduce ? pb_reduce_dict_resets(r->reduce) : 0;
+	size_t k;
+
+	for (k = 0; k < r->nextra; k++)
+		n += pb_reduce_dict_resets(r->extra[k]);
+	return n;
+}
+
 static int add_part(struct pb_read *r, const char *name, struct split *sp, size_t k, struct file_totals *t)
 {
 	struct pb_worker *w = &sp->workers[k];

@@ -80,6 +80,8 @@ int pb_read_walk_start(struct pb_read *r, struct pb_reduce_walks *w);
 void pb_read_totals(const struct pb_read *r, pb_money *list, pb_money *billed, uint64_t *lines);
 uint64_t pb_read_row_count(const struct pb_read *r);
 uint64_t pb_read_spilled(const struct pb_read *r);
+/* The times the reductions' dictionaries of texts outgrew their bound and started over. */
+uint64_t pb_read_dict_resets(const struct pb_read *r);
 
 /*
  * The billing month of the first line item of path, for a run given no --month. Returns 1 with *month

@@ -62,12 +62,26 @@ struct entry {
 	uint64_t lines, list_lines, billed_lines;
 };
 
-/* A sorted run of entries spilled to the file, and the part of it read back while walking. */
+/*
+ * A sorted run spilled to the file: each row a record (struct record, then its six texts, each followed by a
+ * NUL), so that a run needs no dictionary to be read back. The part of it read back while walking is in buf,
+ * and the record the walk is at decoded in cur.
+ */
 struct spill_run {
-	uint64_t off, n; /* first record and count, in records */
-	uint64_t next;	 /* records read back so far */
-	struct entry *buf;
-	size_t have, at; /* records in buf, and the one the walk is at */
+	uint64_t next, end; /* the file's offset of the next byte to read, and of the run's end */
+	char *buf;
+	size_t cap, have, at; /* buf's size, the bytes in it, and where the current record starts */
+	size_t size;	      /* the current record's bytes */
+	struct pb_daily cur;
+};
+
+struct record {
+	int32_t billing_month, usage_date;
+	uint32_t list_source;
+	uint16_t len[NCOLS];
+	int64_t price_load;
+	pb_money list, billed;
+	uint64_t lines, list_lines, billed_lines;
 };
 
 /* The walk over the rows in order: the entries in memory, in order, merged with the spilled runs. */
@@ -75,9 +89,14 @@ struct walk {
 	uint32_t *rank[NCOLS]; /* each column's text ids in bytewise order */
 	uint32_t *order;       /* the entries in memory, in order */
 	size_t at;
-	size_t *heap; /* sources (runs, then memory as nruns) by their current entry */
+	struct pb_daily mem; /* the entry in memory the walk is at, when there are runs */
+	size_t *heap;	     /* sources (runs, then memory as nruns) by their current row */
 	size_t nheap;
 	int started;
+	/* The texts of the rows given, two rows apart: a row stays whole until the next one is asked for. */
+	char *text[2];
+	size_t text_cap[2];
+	int flip;
 };
 
 struct pb_reduce {
@@ -106,10 +125,17 @@ struct pb_reduce {
 	size_t max_entries;
 	char *spill_dir;
 	int spill_fd;
-	int spill_failed; /* the temporary file could not be made or written */
-	uint64_t spill_records;
+	int spill_failed;	/* the temporary file could not be made or written */
+	uint64_t spill_records; /* the rows in the runs */
+	uint64_t spill_bytes;	/* the file's size: the runs, one after another */
 	struct spill_run *runs;
 	size_t nruns;
+	/*
+	 * The dictionaries' bytes (texts, arrays and tables) and, when max_entries is set, their bound: past it,
+	 * the entries are spilled and the dictionaries start over (not with a cap, whose counts are by account id).
+	 */
+	size_t dict_bytes, max_dict, arena_block;
+	uint64_t dict_resets;
 	struct walk walk;
 };
 
@@ -162,11 +188,12 @@ static char *arena_alloc(struct pb_reduce *r, size_t n)
 	struct block *b = r->arena;
 
 	if (!b || b->size - b->used < n) {
-		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		size_t block = r->arena_block ? r->arena_block : ARENA_BLOCK, size = n > block ? n : block;
 
 		b = malloc(sizeof(*b) + size);
 		if (!b)
 			return NULL;
+		r->dict_bytes += sizeof(*b) + size;
 		b->next = r->arena;
 		b->used = 0;
 		b->size = size;
@@ -176,13 +203,14 @@ static char *arena_alloc(struct pb_reduce *r, size_t n)
 	return b->data + b->used - n;
 }
 
-static int dict_grow(struct dict *d)
+static int dict_grow(struct pb_reduce *r, struct dict *d)
 {
 	size_t nslots = d->nslots ? d->nslots * 2 : 64, i, j;
 	uint64_t *slots = calloc(nslots, sizeof(*slots));
 
 	if (!slots)
 		return -1;
+	r->dict_bytes += (nslots - d->nslots) * sizeof(*slots);
 	for (i = 0; i < d->n; i++) {
 		j = d->hashes[i] & (nslots - 1);
 		while (slots[j])
@@ -259,7 +287,7 @@ static long intern(struct pb_reduce *r, struct dict *d, const struct pb_text *t)
 		if (l->len == t->len && memcmp(l->ptr, t->ptr, t->len) == 0)
 			return d->last_id;
 	}
-	if ((d->n + 1) * 2 > d->nslots && dict_grow(d) < 0)
+	if ((d->n + 1) * 2 > d->nslots && dict_grow(r, d) < 0)
 		return PB_REDUCE_ERR_NOMEM;
 	h = pb_hash_bytes(t->ptr, t->len);
 	want = h >> 32 << 32;
@@ -283,6 +311,7 @@ static long intern(struct pb_reduce *r, struct dict *d, const struct pb_text *t)
 		if (!hashes)
 			return PB_REDUCE_ERR_NOMEM;
 		d->hashes = hashes;
+		r->dict_bytes += (alloc - d->alloc) * (sizeof(*texts) + sizeof(*hashes));
 		d->alloc = alloc;
 	}
 	copy = arena_alloc(r, t->len + 1);
@@ -316,26 +345,39 @@ struct pb_reduce *pb_reduce_new(enum pb_reduce_grain grain)
 	return r;
 }
 
-void pb_reduce_free(struct pb_reduce *r)
+/* Frees the dictionaries and their texts, and starts them over empty. */
+static void dicts_release(struct pb_reduce *r)
 {
 	struct block *b, *next;
 	int i;
 
-	if (!r)
-		return;
 	for (b = r->arena; b; b = next) {
 		next = b->next;
 		free(b);
 	}
+	r->arena = NULL;
 	for (i = 0; i < NCOLS; i++) {
 		free(r->dicts[i].slots);
 		free(r->dicts[i].texts);
 		free(r->dicts[i].hashes);
 	}
+	memset(r->dicts, 0, sizeof(r->dicts));
+	r->dict_bytes = 0;
+}
+
+void pb_reduce_free(struct pb_reduce *r)
+{
+	int i;
+
+	if (!r)
+		return;
+	dicts_release(r);
 	for (i = 0; i < NCOLS; i++)
 		free(r->walk.rank[i]);
 	free(r->walk.order);
 	free(r->walk.heap);
+	free(r->walk.text[0]);
+	free(r->walk.text[1]);
 	for (size_t k = 0; k < r->nruns; k++)
 		free(r->runs[k].buf);
 	free(r->runs);
@@ -612,16 +654,57 @@ static int write_all(int fd, const void *p, size_t n, uint64_t off)
 	return 0;
 }
 
+/* The bytes of e's record in a run: the record, then each text and a NUL. */
+static size_t record_size(const struct pb_reduce *r, const struct entry *e)
+{
+	size_t n = sizeof(struct record);
+	int c;
+
+	for (c = 0; c < NCOLS; c++)
+		n += r->dicts[c].texts[e->key.id[c]].len + 1;
+	return n;
+}
+
+/* Writes e's record at p (record_size bytes). */
+static void record_put(const struct pb_reduce *r, const struct entry *e, char *p)
+{
+	struct record h;
+	int c;
+
+	memset(&h, 0, sizeof(h));
+	h.billing_month = e->key.billing_month;
+	h.usage_date = e->key.usage_date;
+	h.list_source = e->key.list_source;
+	h.price_load = e->key.price_load;
+	h.list = e->list;
+	h.billed = e->billed;
+	h.lines = e->lines;
+	h.list_lines = e->list_lines;
+	h.billed_lines = e->billed_lines;
+	for (c = 0; c < NCOLS; c++)
+		h.len[c] = (uint16_t)r->dicts[c].texts[e->key.id[c]].len;
+	memcpy(p, &h, sizeof(h));
+	p += sizeof(h);
+	for (c = 0; c < NCOLS; c++) {
+		const struct pb_text *t = &r->dicts[c].texts[e->key.id[c]];
+
+		if (t->len)
+			memcpy(p, t->ptr, t->len);
+		p[t->len] = '\0';
+		p += t->len + 1;
+	}
+}
+
 /*
- * Writes the entries in memory, in order, as a run at the end of the spill file, and empties the table:
- * the dictionaries stay, so a run's entries keep their text ids.
+ * Writes the entries in memory, in order, as a run at the end of the spill file, and empties the table.
+ * The records carry their texts, so the dictionaries may start over after it (dicts_reset).
  */
 static int spill(struct pb_reduce *r)
 {
-	enum { CHUNK = 4096 };
+	enum { CHUNK = 1 << 20 };
 	struct spill_run *runs;
-	struct entry *buf = NULL;
-	size_t i, k;
+	char *buf = NULL;
+	size_t i, used = 0;
 	uint64_t off;
 	int ret = -1;
 
@@ -631,20 +714,45 @@ static int spill(struct pb_reduce *r)
 	if (!runs)
 		goto out;
 	r->runs = runs;
-	buf = malloc(CHUNK * sizeof(*buf));
+	buf = malloc(CHUNK);
 	if (!buf)
 		goto out;
-	off = r->spill_records;
-	for (i = 0; i < r->n; i += k) {
-		for (k = 0; k < CHUNK && i + k < r->n; k++)
-			buf[k] = r->entries[r->walk.order[i + k]];
-		if (write_all(r->spill_fd, buf, k * sizeof(*buf), (off + i) * sizeof(*buf)) < 0)
-			goto out;
+	off = r->spill_bytes;
+	for (i = 0; i < r->n; i++) {
+		const struct entry *e = &r->entries[r->walk.order[i]];
+		size_t size = record_size(r, e);
+
+		if (used + size > CHUNK) {
+			if (write_all(r->spill_fd, buf, used, off) < 0)
+				goto out;
+			off += used;
+			used = 0;
+		}
+		if (size > CHUNK) {
+			char *big = malloc(size);
+
+			if (!big)
+				goto out;
+			record_put(r, e, big);
+			if (write_all(r->spill_fd, big, size, off) < 0) {
+				free(big);
+				goto out;
+			}
+			free(big);
+			off += size;
+			continue;
+		}
+		record_put(r, e, buf + used);
+		used += size;
 	}
+	if (used && write_all(r->spill_fd, buf, used, off) < 0)
+		goto out;
+	off += used;
 	memset(&r->runs[r->nruns], 0, sizeof(r->runs[0]));
-	r->runs[r->nruns].off = off;
-	r->runs[r->nruns].n = r->n;
+	r->runs[r->nruns].next = r->spill_bytes;
+	r->runs[r->nruns].end = off;
 	r->nruns++;
+	r->spill_bytes = off;
 	r->spill_records += r->n;
 	r->n = 0;
 	r->last = 0;
@@ -657,6 +765,22 @@ out:
 	if (ret < 0)
 		r->spill_failed = 1;
 	return ret;
+}
+
+/*
+ * When the dictionaries have outgrown their bound: the entries spilled, and the dictionaries started over,
+ * so that however many distinct texts an export holds, they take about max_dict bytes. 0, or -1 when the run
+ * could not be written.
+ */
+static int dicts_bound(struct pb_reduce *r)
+{
+	if (!r->max_dict || r->dict_bytes <= r->max_dict || r->cap)
+		return 0;
+	if (r->n && spill(r) < 0)
+		return -1;
+	dicts_release(r);
+	r->dict_resets++;
+	return 0;
 }
 
 /* 1 when k would be a new row of an account that has cap rows already; counts it. -1: no memory. */
@@ -911,6 +1035,8 @@ int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 
 	if (rc < 0)
 		return rc;
+	if (r->dict_bytes > r->max_dict && r->max_dict && dicts_bound(r) < 0)
+		return PB_REDUCE_ERR_SPILL;
 	/* Lines often repeat the row of the line before: then nothing is looked up. */
 	if (r->last && same_row(r, &r->entries[r->last - 1], t, &k))
 		return add_amounts(r, &r->entries[r->last - 1], u->has_list ? u->list_cost : PB_MONEY_ZERO,
@@ -957,6 +1083,8 @@ int pb_reduce_merge(struct pb_reduce *dst, const struct pb_reduce *src)
 
 		for (c = 0; c < NCOLS; c++)
 			t[c] = &src->dicts[c].texts[s->key.id[c]];
+		if (dicts_bound(dst) < 0)
+			return PB_REDUCE_ERR_SPILL;
 		dst->merging = 1;
 		c = past_cap(dst, t, &k);
 		if (c == 0)
@@ -1114,14 +1242,29 @@ void pb_reduce_capped(const struct pb_reduce *r, uint64_t *rows, uint64_t *lines
 
 void pb_reduce_set_memory(struct pb_reduce *r, size_t bytes, const char *spill_dir)
 {
-	size_t per = sizeof(struct entry) + sizeof(uint32_t), slots = 128;
+	size_t per = sizeof(struct entry) + sizeof(uint32_t), slots = 128, table;
 
-	/* The largest table that fits in bytes: its slots, at most half full, and its entries with their order. */
-	while ((slots * 2) * sizeof(uint64_t) + slots * per <= bytes)
+	/*
+	 * An eighth for the dictionaries (at least 64 kB; their texts in blocks of an eighth of that), the rest
+	 * for the largest table that fits: its slots (a power of two, at most half full), its entries and their
+	 * order.
+	 */
+	r->max_dict = bytes / 8 > ((size_t)64 << 10) ? bytes / 8 : (size_t)64 << 10;
+	r->arena_block = r->max_dict / 8 < ARENA_BLOCK ? r->max_dict / 8 : ARENA_BLOCK;
+	table = bytes > r->max_dict ? bytes - r->max_dict : 0;
+	while (slots * 2 * sizeof(uint64_t) + slots * per <= table)
 		slots *= 2;
+	/* slots / 2 entries fit in slots slots; past them the slots double, and as many more as the bytes left hold. */
 	r->max_entries = slots / 2;
+	if (table > slots * 2 * sizeof(uint64_t) && (table - slots * 2 * sizeof(uint64_t)) / per > slots / 2)
+		r->max_entries = (table - slots * 2 * sizeof(uint64_t)) / per;
 	free(r->spill_dir);
 	r->spill_dir = spill_dir ? strdup(spill_dir) : NULL;
+}
+
+uint64_t pb_reduce_dict_resets(const struct pb_reduce *r)
+{
+	return r->dict_resets;
 }
 
 uint64_t pb_reduce_spilled(const struct pb_reduce *r)
@@ -1134,62 +1277,135 @@ uint64_t pb_reduce_count(const struct pb_reduce *r)
 	return r->n + r->spill_records;
 }
 
-/* The entry source s is at: a run's, or (s == nruns) the next one in memory. */
-static const struct entry *current(const struct pb_reduce *r, size_t s)
+/* The row of entry e, its list source its key's (what the walk compares and adds up by). */
+static void key_daily(const struct pb_reduce *r, const struct entry *e, struct pb_daily *d)
 {
-	if (s == r->nruns)
-		return &r->entries[r->walk.order[r->walk.at]];
-	return &r->runs[s].buf[r->runs[s].at];
+	fill_daily(r, e, d);
+	d->list_source = (enum pb_list_source)e->key.list_source;
 }
 
-/* Reads the next part of run s into its buffer. Returns the records read (0 at its end), or -1. */
-static long refill(struct pb_reduce *r, struct spill_run *run, size_t cap)
+/* The row source s is at: a run's, or (s == nruns) the next entry in memory. */
+static const struct pb_daily *current(const struct pb_reduce *r, size_t s)
 {
-	size_t want = run->n - run->next < cap ? (size_t)(run->n - run->next) : cap, got = 0;
-	char *p = (char *)run->buf;
+	return s == r->nruns ? &r->walk.mem : &r->runs[s].cur;
+}
 
-	while (got < want * sizeof(struct entry)) {
-		ssize_t n = pread(r->spill_fd, p + got, want * sizeof(struct entry) - got,
-				  (off_t)((run->off + run->next) * sizeof(struct entry) + got));
+/*
+ * Moves the bytes of run not yet walked to the start of its buffer, and reads after them until the buffer
+ * is full or the run ends, with the buffer grown first to hold at least need bytes. 0, or -1.
+ */
+static int refill(struct pb_reduce *r, struct spill_run *run, size_t need)
+{
+	size_t want;
+
+	if (run->at) {
+		memmove(run->buf, run->buf + run->at, run->have - run->at);
+		run->have -= run->at;
+		run->at = 0;
+	}
+	if (need > run->cap) {
+		char *p = realloc(run->buf, need);
+
+		if (!p)
+			return -1;
+		run->buf = p;
+		run->cap = need;
+	}
+	want = run->end - run->next < run->cap - run->have ? (size_t)(run->end - run->next) : run->cap - run->have;
+	while (want) {
+		ssize_t n = pread(r->spill_fd, run->buf + run->have, want, (off_t)run->next);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
-		got += (size_t)n;
+		run->have += (size_t)n;
+		run->next += (uint64_t)n;
+		want -= (size_t)n;
 	}
-	run->next += want;
-	run->have = want;
-	run->at = 0;
-	return (long)want;
+	return 0;
 }
 
-static size_t run_buffer(const struct pb_reduce *r)
+/* Decodes the record at the run's position into run->cur. 1, 0 at the run's end, or -1 (unreadable). */
+static int decode(struct pb_reduce *r, struct spill_run *run)
 {
-	/* About 4 MB of buffers for the runs together, at least 64 records each. */
-	size_t n = ((size_t)4 << 20) / sizeof(struct entry) / (r->nruns ? r->nruns : 1);
+	struct record h;
+	size_t size = sizeof(h);
+	const char *p;
+	int c;
 
-	return n < 64 ? 64 : n;
+	if (run->have - run->at < sizeof(h)) {
+		if (run->have == run->at && run->next == run->end)
+			return 0;
+		if (refill(r, run, sizeof(h)) < 0 || run->have - run->at < sizeof(h))
+			return -1;
+	}
+	memcpy(&h, run->buf + run->at, sizeof(h));
+	for (c = 0; c < NCOLS; c++)
+		size += (size_t)h.len[c] + 1;
+	if (run->have - run->at < size && (refill(r, run, size) < 0 || run->have - run->at < size))
+		return -1;
+	p = run->buf + run->at + sizeof(h);
+	run->cur.billing_month = h.billing_month;
+	run->cur.usage_date = h.usage_date;
+	run->cur.list_source = (enum pb_list_source)h.list_source;
+	run->cur.price_load = h.price_load;
+	run->cur.list_cost = h.list;
+	run->cur.billed_cost = h.billed;
+	run->cur.line_count = h.lines;
+	run->cur.list_lines = h.list_lines;
+	run->cur.billed_lines = h.billed_lines;
+	for (c = 0; c < NCOLS; c++) {
+		struct pb_text t = {p, h.len[c]};
+
+		if (p[h.len[c]] != '\0')
+			return -1;
+		switch (c) {
+		case COL_ACCOUNT:
+			run->cur.account = t;
+			break;
+		case COL_CATEGORY:
+			run->cur.category = t;
+			break;
+		case COL_CHARGE_TYPE:
+			run->cur.charge_type = t;
+			break;
+		case COL_SERVICE:
+			run->cur.service = t;
+			break;
+		case COL_REGION:
+			run->cur.region = t;
+			break;
+		default:
+			run->cur.currency = t;
+			break;
+		}
+		p += h.len[c] + 1;
+	}
+	run->size = size;
+	return 1;
 }
 
-/* Moves source s on; 1 when it has an entry, 0 when it has none left, -1 on a read error. */
+/* Moves source s on; 1 when it has a row, 0 when it has none left, -1 on a read error. */
 static int advance(struct pb_reduce *r, size_t s)
 {
 	struct spill_run *run;
 
-	if (s == r->nruns)
-		return ++r->walk.at < r->n;
-	run = &r->runs[s];
-	if (++run->at < run->have)
+	if (s == r->nruns) {
+		if (++r->walk.at >= r->n)
+			return 0;
+		key_daily(r, &r->entries[r->walk.order[r->walk.at]], &r->walk.mem);
 		return 1;
-	if (run->next == run->n)
-		return 0;
-	return refill(r, run, run_buffer(r)) > 0 ? 1 : -1;
+	}
+	run = &r->runs[s];
+	run->at += run->size;
+	run->size = 0;
+	return decode(r, run);
 }
 
 static int heap_less(const struct pb_reduce *r, size_t a, size_t b)
 {
-	int c = cmp_entry(r, current(r, a), current(r, b));
+	int c = cmp_daily_rows(current(r, a), current(r, b));
 
 	return c < 0 || (c == 0 && a < b);
 }
@@ -1230,8 +1446,10 @@ static int advance_top(struct pb_reduce *r)
 
 int pb_reduce_walk_start(struct pb_reduce *r)
 {
-	size_t k, cap = run_buffer(r);
+	/* About 4 MB of buffers for the runs together, at least 64 kB each (a longer record grows its own). */
+	size_t k, cap = ((size_t)4 << 20) / (r->nruns ? r->nruns : 1);
 
+	cap = cap < ((size_t)64 << 10) ? (size_t)64 << 10 : cap;
 	if (order_entries(r) < 0)
 		return PB_REDUCE_ERR_NOMEM;
 	r->walk.at = 0;
@@ -1243,49 +1461,95 @@ int pb_reduce_walk_start(struct pb_reduce *r)
 		return PB_REDUCE_ERR_NOMEM;
 	for (k = 0; k < r->nruns; k++) {
 		struct spill_run *run = &r->runs[k];
-		long got;
+		int got;
 
 		free(run->buf);
-		run->buf = malloc(cap * sizeof(*run->buf));
+		run->buf = malloc(cap);
 		if (!run->buf)
 			return PB_REDUCE_ERR_NOMEM;
-		run->next = 0;
-		got = refill(r, run, cap);
+		run->cap = cap;
+		run->have = run->at = run->size = 0;
+		got = decode(r, run);
 		if (got < 0)
 			return PB_REDUCE_ERR_SPILL;
 		if (got > 0)
 			r->walk.heap[r->walk.nheap++] = k;
 	}
-	if (r->n)
+	if (r->n) {
+		if (r->nruns)
+			key_daily(r, &r->entries[r->walk.order[0]], &r->walk.mem);
 		r->walk.heap[r->walk.nheap++] = r->nruns;
+	}
 	for (k = r->walk.nheap; k-- > 0;)
 		sift_down(r, k);
 	return 0;
 }
 
+/* Copies d's texts into the walk's buffer of this turn, so that they outlive the runs' buffers. */
+static int keep_texts(struct pb_reduce *r, struct pb_daily *d)
+{
+	struct pb_text *t[NCOLS] = {&d->account, &d->category, &d->charge_type, &d->service, &d->region, &d->currency};
+	int f = r->walk.flip, c;
+	size_t need = 0;
+	char *p;
+
+	for (c = 0; c < NCOLS; c++)
+		need += t[c]->len + 1;
+	if (need > r->walk.text_cap[f]) {
+		p = realloc(r->walk.text[f], need);
+		if (!p)
+			return -1;
+		r->walk.text[f] = p;
+		r->walk.text_cap[f] = need;
+	}
+	p = r->walk.text[f];
+	for (c = 0; c < NCOLS; c++) {
+		if (t[c]->len)
+			memcpy(p, t[c]->ptr, t[c]->len);
+		p[t[c]->len] = '\0';
+		t[c]->ptr = p;
+		p += t[c]->len + 1;
+	}
+	r->walk.flip = !f;
+	return 0;
+}
+
 int pb_reduce_walk_next(struct pb_reduce *r, struct pb_daily *d)
 {
-	struct entry acc;
+	struct pb_daily acc;
 
-	if (!r->walk.started || !r->walk.nheap)
+	if (!r->walk.started)
+		return 0;
+	/* Nothing spilled: the entries in memory, in order, each key once. */
+	if (!r->nruns) {
+		if (r->walk.at >= r->n)
+			return 0;
+		fill_daily(r, &r->entries[r->walk.order[r->walk.at++]], d);
+		return 1;
+	}
+	if (!r->walk.nheap)
 		return 0;
 	acc = *current(r, r->walk.heap[0]);
+	if (keep_texts(r, &acc) < 0)
+		return PB_REDUCE_ERR_NOMEM;
 	if (advance_top(r) < 0)
 		return PB_REDUCE_ERR_SPILL;
 	/* A key spilled more than once: its runs' parts add up. */
-	while (r->walk.nheap && cmp_entry(r, current(r, r->walk.heap[0]), &acc) == 0) {
-		const struct entry *e = current(r, r->walk.heap[0]);
+	while (r->walk.nheap && cmp_daily_rows(current(r, r->walk.heap[0]), &acc) == 0) {
+		const struct pb_daily *e = current(r, r->walk.heap[0]);
 
-		if (pb_money_add(acc.list, e->list, &acc.list) < 0 ||
-		    pb_money_add(acc.billed, e->billed, &acc.billed) < 0)
+		if (pb_money_add(acc.list_cost, e->list_cost, &acc.list_cost) < 0 ||
+		    pb_money_add(acc.billed_cost, e->billed_cost, &acc.billed_cost) < 0)
 			return PB_MONEY_ERR_RANGE;
-		acc.lines += e->lines;
+		acc.line_count += e->line_count;
 		acc.list_lines += e->list_lines;
 		acc.billed_lines += e->billed_lines;
 		if (advance_top(r) < 0)
 			return PB_REDUCE_ERR_SPILL;
 	}
-	fill_daily(r, &acc, d);
+	if (r->grain != PB_GRAIN_STORE)
+		acc.list_source = acc.list_lines ? PB_LIST_EXPORT : PB_LIST_NONE;
+	*d = acc;
 	return 1;
 }
 
@@ -1380,6 +1644,8 @@ int pb_reduce_absorb(struct pb_reduce *dst, struct pb_reduce *src)
 			k.list_source = (uint32_t)d.list_source;
 			k.price_load = d.price_load;
 		}
+		if (dicts_bound(dst) < 0)
+			return PB_REDUCE_ERR_SPILL;
 		dst->merging = 1;
 		rc = intern_key(dst, t, &k);
 		dst->merging = 0;

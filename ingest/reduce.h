@@ -77,11 +77,13 @@ void pb_reduce_free(struct pb_reduce *r);
 enum { PB_REDUCE_ERR_NOMEM = -1, PB_REDUCE_ERR_TOOLONG = -3, PB_REDUCE_ERR_TEXT = -4, PB_REDUCE_ERR_SPILL = -5 };
 
 /*
- * Bounds the memory of r's rows to about bytes (the dictionaries of distinct texts aside): past it, the rows
+ * Bounds the memory of r's rows and of its dictionaries of distinct texts to about bytes: past it, the rows
  * are sorted and written as a run to a temporary file (made in spill_dir, else $TMPDIR, else /tmp, and
- * unlinked at once), and the table starts over. Such a reduction is read with pb_reduce_walk_start and
- * pb_reduce_walk_next, which merge the runs: pb_reduce_sorted returns NULL and pb_reduce_merge refuses it as
- * a source. Its pb_reduce_add and pb_reduce_merge may return PB_REDUCE_ERR_SPILL (the file cannot be written).
+ * unlinked at once), and the table starts over; a run's rows carry their texts, so when the dictionaries
+ * outgrow their share (an eighth) they start over too (not in a reduction with a cap). Such a reduction is read with
+ * pb_reduce_walk_start and pb_reduce_walk_next, which merge the runs: pb_reduce_sorted returns NULL and pb_reduce_merge
+ * refuses it as a source. Its pb_reduce_add and pb_reduce_merge may return PB_REDUCE_ERR_SPILL (the file cannot be
+ * written).
  */
 void pb_reduce_set_memory(struct pb_reduce *r, size_t bytes, const char *spill_dir);
 
@@ -94,14 +96,18 @@ int pb_reduce_absorb(struct pb_reduce *dst, struct pb_reduce *src);
 /* The runs r spilled so far. */
 uint64_t pb_reduce_spilled(const struct pb_reduce *r);
 
+/* The times r's dictionaries outgrew their bound and started over. */
+uint64_t pb_reduce_dict_resets(const struct pb_reduce *r);
+
 /* The rows in memory and in the runs spilled: the rows' count, or more when a key was spilled twice. */
 uint64_t pb_reduce_count(const struct pb_reduce *r);
 
 /*
  * Walks the rows in the order of pb_reduce_sorted (except that a row's list source is its key's in every
  * grain), merged from memory and the spilled runs. Start returns 0, PB_REDUCE_ERR_NOMEM or
- * PB_REDUCE_ERR_SPILL; next fills *d (its texts owned by r) and returns 1, 0 at the end, or
- * PB_REDUCE_ERR_SPILL or PB_MONEY_ERR_RANGE. r must not change during a walk.
+ * PB_REDUCE_ERR_SPILL; next fills *d (its texts owned by r, valid until the next call but one) and returns
+ * 1, 0 at the end, or PB_REDUCE_ERR_SPILL, PB_REDUCE_ERR_NOMEM or PB_MONEY_ERR_RANGE. r must not change
+ * during a walk.
  */
 int pb_reduce_walk_start(struct pb_reduce *r);
 int pb_reduce_walk_next(struct pb_reduce *r, struct pb_daily *d);

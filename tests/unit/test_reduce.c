@@ -362,6 +362,112 @@ static void test_walks_of_parts(void **state)
 		pb_reduce_free(part[i]);
 }
 
+/*
+ * Distinct texts past the dictionaries' bound: 300,000 lines, each with its own 40-byte service and region
+ * and one of a few accounts, some lines repeating an earlier key. With 1 MB of memory the dictionaries start
+ * over many times (12 MB of text, were it all kept), and the walk gives
+ * exactly the rows of the reduction without a bound: texts, amounts and counts, in order.
+ */
+static void test_distinct_texts_past_the_bound(void **state)
+{
+	struct pb_reduce *all = pb_reduce_new(PB_GRAIN_STORE), *small = pb_reduce_new(PB_GRAIN_STORE);
+	char service[64], region[64], account[16];
+	struct pb_daily a, b, prev;
+	uint64_t rows = 0, seed = 11;
+	int i, ra, rb;
+
+	(void)state;
+	assert_non_null(all);
+	assert_non_null(small);
+	pb_reduce_set_memory(small, 1 << 20, NULL);
+	for (i = 0; i < 300000; i++) {
+		struct pb_usage u;
+		/* One line in four repeats the key of a line a few thousand before it. */
+		int n = i % 4 == 3 && i > 5000 ? i - 4999 : i;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		memset(&u, 0, sizeof(u));
+		u.billing_month = 20727;
+		u.usage_date = 20727 + n % 28;
+		snprintf(account, sizeof(account), "acct-%d", n % 7);
+		snprintf(service, sizeof(service), "service-%032d", n);
+		snprintf(region, sizeof(region), "region-%033d", n * 7);
+		u.account = text(account);
+		u.category = text("Usage");
+		u.charge_type = text(n % 3 ? "Usage" : "Tax");
+		u.service = text(service);
+		u.region = text(region);
+		u.currency = text("USD");
+		u.has_list = u.has_billed = 1;
+		u.list_cost.units = (__int128)(seed >> 20) * 1000000;
+		u.billed_cost.units = (__int128)(seed >> 24) * 1000000;
+		assert_int_equal(pb_reduce_add(small, &u), 0);
+		assert_int_equal(pb_reduce_add(all, &u), 0);
+	}
+	assert_true(pb_reduce_dict_resets(small) > 10);
+	assert_true(pb_reduce_spilled(small) > 10);
+	assert_int_equal(pb_reduce_dict_resets(all), 0);
+	assert_int_equal(pb_reduce_spilled(all), 0);
+	assert_int_equal(pb_reduce_walk_start(all), 0);
+	assert_int_equal(pb_reduce_walk_start(small), 0);
+	for (;;) {
+		ra = pb_reduce_walk_next(all, &a);
+		rb = pb_reduce_walk_next(small, &b);
+		assert_int_equal(ra, rb);
+		if (ra != 1)
+			break;
+		assert_int_equal(cmp_daily(&a, &b), 0);
+		assert_true(a.list_cost.units == b.list_cost.units);
+		assert_true(a.billed_cost.units == b.billed_cost.units);
+		assert_int_equal(a.line_count, b.line_count);
+		assert_int_equal(a.list_lines, b.list_lines);
+		assert_int_equal(a.billed_lines, b.billed_lines);
+		/* The row before is still whole: its texts last until the next call but one. */
+		if (rows)
+			assert_true(cmp_daily(&prev, &b) < 0);
+		prev = b;
+		rows++;
+	}
+	assert_int_equal(ra, 0);
+	/* 300,000 lines less the 73,750 that repeat a key (i % 4 == 3 from 5003 on). */
+	assert_int_equal(rows, 226250);
+	pb_reduce_free(all);
+	pb_reduce_free(small);
+}
+
+/* The bounded reduction alone: its heap stays near its bound however many distinct texts come. */
+static void test_distinct_texts_take_bounded_memory(void **state)
+{
+	struct pb_reduce *r = pb_reduce_new(PB_GRAIN_STORE);
+	char service[64];
+	size_t before, peak = 0;
+	int i;
+
+	(void)state;
+	assert_non_null(r);
+	pb_reduce_set_memory(r, 1 << 20, NULL);
+	before = heap_in_use();
+	for (i = 0; i < 400000; i++) {
+		struct pb_usage u;
+
+		memset(&u, 0, sizeof(u));
+		u.billing_month = u.usage_date = 20727;
+		snprintf(service, sizeof(service), "service-%032d", i);
+		u.account = text("a");
+		u.category = u.charge_type = text("Usage");
+		u.service = text(service);
+		u.region = text("eastus");
+		u.currency = text("USD");
+		assert_int_equal(pb_reduce_add(r, &u), 0);
+		if (i % 1000 == 0 && heap_in_use() - before > peak)
+			peak = heap_in_use() - before;
+	}
+	/* 400,000 texts of 40 bytes (16 MB and their tables, were they kept) in about 1 MB, and the spill's buffer. */
+	assert_true(peak < (size_t)3 << 20);
+	assert_true(pb_reduce_dict_resets(r) > 10);
+	pb_reduce_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +478,8 @@ int main(void)
 		cmocka_unit_test(test_walk_order_compared),
 		cmocka_unit_test(test_repeated_rows),
 		cmocka_unit_test(test_walks_of_parts),
+		cmocka_unit_test(test_distinct_texts_past_the_bound),
+		cmocka_unit_test(test_distinct_texts_take_bounded_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
