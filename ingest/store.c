@@ -233,7 +233,7 @@ static const char *list_source_name(enum pb_list_source s)
 
 /* What one partner account holds in one currency. */
 struct account_total {
-	const char *currency; /* compared by content: rows may come from several reductions */
+	char *currency; /* a copy: a row's texts last only until the next row */
 	size_t currency_len;
 	pb_money list, billed;
 	uint64_t lines;
@@ -242,7 +242,7 @@ struct account_total {
 
 #define MAX_ACCOUNT_CURRENCIES 16
 
-/* One (charge category, charge type) of an import and its totals; texts are interned, so compared by address. */
+/* One (charge category, charge type) of an import and its totals; the texts are copies. */
 struct charge {
 	struct pb_text category, type;
 	pb_money list, billed;
@@ -265,7 +265,8 @@ struct list_total {
 struct tally {
 	const char *id;
 	struct pb_buf accounts;
-	struct pb_text account; /* the account whose rows are being sent */
+	struct pb_text account; /* the account whose rows are being sent: its text in account_text */
+	struct pb_buf account_text;
 	int have_account;
 	struct account_total t[MAX_ACCOUNT_CURRENCIES];
 	size_t nt;
@@ -277,7 +278,16 @@ struct tally {
 
 static void tally_release(struct tally *y)
 {
+	size_t k;
+
+	for (k = 0; k < y->nt; k++)
+		free(y->t[k].currency);
+	for (k = 0; k < y->ncs; k++) {
+		free((char *)y->cs[k].category.ptr);
+		free((char *)y->cs[k].type.ptr);
+	}
 	pb_buf_release(&y->accounts);
+	pb_buf_release(&y->account_text);
 	free(y->cs);
 	free(y->ls);
 }
@@ -299,11 +309,25 @@ static void flush_account(struct tally *y)
 		copy_text(&y->accounts, y->t[k].currency, y->t[k].currency_len);
 		pb_buf_addf(&y->accounts, "\t%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)y->t[k].lines, l, bl, first,
 			    last);
+		free(y->t[k].currency);
 	}
 	y->nt = 0;
 }
 
-/* Whether t holds the len bytes at p (the rows' texts are compared by content, not address). */
+/* A copy of t, NUL-terminated (a row's texts last only until the next row), or NULL. */
+static char *dup_text(const struct pb_text *t)
+{
+	char *p = malloc(t->len + 1);
+
+	if (p) {
+		if (t->len)
+			memcpy(p, t->ptr, t->len);
+		p[t->len] = '\0';
+	}
+	return p;
+}
+
+/* Whether t holds the len bytes at p. */
 static int same_text(const struct pb_text *t, const char *p, size_t len)
 {
 	return t->len == len && (!len || (t->ptr && p && memcmp(t->ptr, p, len) == 0));
@@ -316,7 +340,11 @@ static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_bu
 
 	if (!y->have_account || !same_text(&d->account, y->account.ptr, y->account.len)) {
 		flush_account(y);
-		y->account = d->account;
+		pb_buf_reset(&y->account_text);
+		if (pb_buf_add(&y->account_text, d->account.ptr ? d->account.ptr : "", d->account.len) < 0)
+			goto nomem;
+		y->account.ptr = y->account_text.ptr;
+		y->account.len = d->account.len;
 		y->have_account = 1;
 	}
 	for (k = 0; k < y->nt && !same_text(&d->currency, y->t[k].currency, y->t[k].currency_len); k++)
@@ -328,9 +356,12 @@ static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_bu
 				    (int)d->account.len, d->account.ptr, MAX_ACCOUNT_CURRENCIES);
 			return -1;
 		}
-		t = &y->t[y->nt++];
+		t = &y->t[y->nt];
 		memset(t, 0, sizeof(*t));
-		t->currency = d->currency.ptr;
+		t->currency = dup_text(&d->currency);
+		if (!t->currency)
+			goto nomem;
+		y->nt++;
 		t->currency_len = d->currency.len;
 		t->lo = INT32_MAX;
 		t->hi = INT32_MIN;
@@ -343,6 +374,10 @@ static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_bu
 	t->lo = d->usage_date < t->lo ? d->usage_date : t->lo;
 	t->hi = d->usage_date > t->hi ? d->usage_date : t->hi;
 	return 0;
+nomem:
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "out of memory");
+	return -1;
 }
 
 static int tally_charge(struct tally *y, const struct pb_daily *d)
@@ -360,9 +395,13 @@ static int tally_charge(struct tally *y, const struct pb_daily *d)
 			return -1;
 		y->cs = c;
 		memset(&c[i], 0, sizeof(*c));
-		c[i].category = d->category;
-		c[i].type = d->charge_type;
+		c[i].category.ptr = dup_text(&d->category);
+		c[i].category.len = d->category.len;
+		c[i].type.ptr = dup_text(&d->charge_type);
+		c[i].type.len = d->charge_type.len;
 		y->ncs++;
+		if (!c[i].category.ptr || !c[i].type.ptr)
+			return -1;
 	}
 	c = &y->cs[i];
 	pb_money_add(c->list, d->list_cost, &c->list);
@@ -895,6 +934,7 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 	memset(&sent, 0, sizeof(sent));
 	y.id = id;
 	pb_buf_init(&y.accounts, 0);
+	pb_buf_init(&y.account_text, 0);
 	for (i = 0; i < nfiles; i++)
 		lines += files[i].lines;
 	clock_gettime(CLOCK_MONOTONIC, &t);
