@@ -80,8 +80,9 @@ stored() {
 	WHERE status = 'committed' AND source = '$1'"
 }
 
-# spill_case NAME FORMAT FILE...: stored in memory, then with PB_STORE_MEMORY=1 (a table of 4096 rows, or
-# half that per part); SPLIT: PB_SPLIT_MIN_BYTES, to split the file between threads.
+# spill_case NAME FORMAT FILE...: stored in memory, then with PB_STORE_MEMORY=1 (half a megabyte for the
+# reduction: a table of about 4000 rows and 64 kB of dictionaries, or less per part); SPLIT:
+# PB_SPLIT_MIN_BYTES, to split the file between threads. RESETS: the times the dictionaries started over.
 spill_case() {
 	local name=$1 format=$2 mem spilled runs
 	shift 2
@@ -97,6 +98,7 @@ spill_case() {
 	[ "$(wc -l <<<"$mem")" -gt 4000 ] || notok "$name: enough rows to spill" "$(wc -l <<<"$mem")"
 	check "$name: the rows and totals stored through spilled runs are those stored in memory" "$mem" "$spilled"
 	runs=$(sed -n 's/^pb-ingest: timing: runs spilled *//p' "$TMP/err")
+	RESETS=$(sed -n 's/^pb-ingest: timing: dictionaries started over *//p' "$TMP/err")
 	check "$name: the rows were spilled in runs under var/tmp, and the spill file is gone" "yes|" \
 		"$([ "${runs:-0}" -gt 0 ] && [ -d "$PB_VAR_DIR/tmp" ] && echo yes)|$(ls -A "$PB_VAR_DIR/tmp" 2>&1)"
 }
@@ -107,5 +109,15 @@ spill_case azure azure-cost "$TMP/az/az.csv"
 mkdir -p "$TMP/split"
 "$TMP/gen_cur" 12000 11 >"$TMP/split/cur.csv"
 SPLIT=1000000 spill_case cur-split aws-cur "$TMP/split/cur.csv"
+
+# Distinct texts past the dictionaries' bound: every EC2 line its own service name (about 1 MB of distinct
+# text against the 64 kB that PB_STORE_MEMORY=1 leaves the dictionaries), so they start over many times.
+mkdir -p "$TMP/distinct"
+"$TMP/gen_cur" 40000 12 | awk '{ sub(/,Amazon Elastic Compute Cloud,/, ",Amazon Elastic Compute Cloud " NR ","); print }' \
+	>"$TMP/distinct/cur.csv"
+spill_case distinct-texts aws-cur "$TMP/distinct/cur.csv"
+check "distinct-texts: the services are distinct, and the dictionaries started over more than 10 times" "yes|yes" \
+	"$([ "$(pb_sql "SELECT count(DISTINCT u.service) FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
+	WHERE i.status = 'committed' AND i.source = 'spill:distinct-texts'")" -gt 10000 ] && echo yes)|$([ "${RESETS:-0}" -gt 10 ] && echo yes)"
 
 pb_tests_done
