@@ -46,9 +46,10 @@ static enum pb_reduce_grain grain(const struct pb_ingest_options *opt)
 
 /*
  * The memory the store's daily rows may take: PB_STORE_MEMORY megabytes (default 64) for the whole run, of
- * which the rows' tables get half (shared by the parts of a file read at once), the rest being for
- * reading, the texts and COPY. Past it, rows are
- * spilled to a temporary file under the runtime folder (PB_VAR_DIR, else var) and merged back in order.
+ * which the reductions get three eighths (shared by the parts of a file read at once), the rest being for
+ * the program and its libraries (about 13 MB, what --summary takes), reading, the merge of spilled runs
+ * (about 5 MB) and COPY. Past it, rows are spilled to a temporary file under the runtime folder
+ * (PB_VAR_DIR, else var) and merged back in order.
  */
 static void set_memory(struct pb_reduce *red, size_t parts)
 {
@@ -64,7 +65,7 @@ static void set_memory(struct pb_reduce *red, size_t parts)
 			mb = v;
 	}
 	pb_buf_addf(&dir, "%s/tmp", pb_db_var_dir());
-	pb_reduce_set_memory(red, (size_t)(mb << 20) / 2 / parts, dir.failed ? NULL : pb_buf_str(&dir));
+	pb_reduce_set_memory(red, (size_t)(mb << 20) / 8 * 3 / parts, dir.failed ? NULL : pb_buf_str(&dir));
 	pb_buf_release(&dir);
 }
 

@@ -22,6 +22,8 @@
 #include "banned.h"
 
 #define ARENA_BLOCK ((size_t)1 << 20)
+/* The runs merged into one at a time, and so at most this many of each level before the walk (compact). */
+#define RUN_FANIN 16
 #define MAX_TEXT 65535
 
 enum { COL_ACCOUNT, COL_CATEGORY, COL_CHARGE_TYPE, COL_SERVICE, COL_REGION, COL_CURRENCY, NCOLS };
@@ -69,6 +71,9 @@ struct entry {
  */
 struct spill_run {
 	uint64_t next, end; /* the file's offset of the next byte to read, and of the run's end */
+	uint64_t start;	    /* the file's offset of the run's first byte */
+	uint64_t records;   /* the rows in it */
+	unsigned level;	    /* 0 when spilled from memory; n + 1 when RUN_FANIN runs of level n were merged into it */
 	char *buf;
 	size_t cap, have, at; /* buf's size, the bytes in it, and where the current record starts */
 	size_t size;	      /* the current record's bytes */
@@ -127,6 +132,7 @@ struct pb_reduce {
 	int spill_fd;
 	int spill_failed;	/* the temporary file could not be made or written */
 	uint64_t spill_records; /* the rows in the runs */
+	uint64_t spills;	/* the runs spilled from memory, merged since or not */
 	uint64_t spill_bytes;	/* the file's size: the runs, one after another */
 	struct spill_run *runs;
 	size_t nruns;
@@ -654,46 +660,122 @@ static int write_all(int fd, const void *p, size_t n, uint64_t off)
 	return 0;
 }
 
-/* The bytes of e's record in a run: the record, then each text and a NUL. */
-static size_t record_size(const struct pb_reduce *r, const struct entry *e)
+/* d's texts, in the order of the key's columns. */
+static void daily_texts(const struct pb_daily *d, const struct pb_text *t[NCOLS])
 {
+	t[COL_ACCOUNT] = &d->account;
+	t[COL_CATEGORY] = &d->category;
+	t[COL_CHARGE_TYPE] = &d->charge_type;
+	t[COL_SERVICE] = &d->service;
+	t[COL_REGION] = &d->region;
+	t[COL_CURRENCY] = &d->currency;
+}
+
+/* The bytes of d's record in a run: the record, then each text and a NUL. */
+static size_t record_size(const struct pb_daily *d)
+{
+	const struct pb_text *t[NCOLS];
 	size_t n = sizeof(struct record);
 	int c;
 
+	daily_texts(d, t);
 	for (c = 0; c < NCOLS; c++)
-		n += r->dicts[c].texts[e->key.id[c]].len + 1;
+		n += t[c]->len + 1;
 	return n;
 }
 
-/* Writes e's record at p (record_size bytes). */
-static void record_put(const struct pb_reduce *r, const struct entry *e, char *p)
+/* Writes d's record at p (record_size bytes). */
+static void record_put(const struct pb_daily *d, char *p)
 {
+	const struct pb_text *t[NCOLS];
 	struct record h;
 	int c;
 
+	daily_texts(d, t);
 	memset(&h, 0, sizeof(h));
-	h.billing_month = e->key.billing_month;
-	h.usage_date = e->key.usage_date;
-	h.list_source = e->key.list_source;
-	h.price_load = e->key.price_load;
-	h.list = e->list;
-	h.billed = e->billed;
-	h.lines = e->lines;
-	h.list_lines = e->list_lines;
-	h.billed_lines = e->billed_lines;
+	h.billing_month = d->billing_month;
+	h.usage_date = d->usage_date;
+	h.list_source = (uint32_t)d->list_source;
+	h.price_load = d->price_load;
+	h.list = d->list_cost;
+	h.billed = d->billed_cost;
+	h.lines = d->line_count;
+	h.list_lines = d->list_lines;
+	h.billed_lines = d->billed_lines;
 	for (c = 0; c < NCOLS; c++)
-		h.len[c] = (uint16_t)r->dicts[c].texts[e->key.id[c]].len;
+		h.len[c] = (uint16_t)t[c]->len;
 	memcpy(p, &h, sizeof(h));
 	p += sizeof(h);
 	for (c = 0; c < NCOLS; c++) {
-		const struct pb_text *t = &r->dicts[c].texts[e->key.id[c]];
-
-		if (t->len)
-			memcpy(p, t->ptr, t->len);
-		p[t->len] = '\0';
-		p += t->len + 1;
+		if (t[c]->len)
+			memcpy(p, t[c]->ptr, t[c]->len);
+		p[t[c]->len] = '\0';
+		p += t[c]->len + 1;
 	}
 }
+
+/* A run being written at the end of the spill file, through a buffer. */
+struct run_writer {
+	char *buf;
+	size_t used;
+	uint64_t start, off, records;
+};
+
+enum { WRITER_CHUNK = 1 << 20 };
+
+static int writer_start(struct pb_reduce *r, struct run_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->start = w->off = r->spill_bytes;
+	w->buf = malloc(WRITER_CHUNK);
+	return w->buf ? 0 : -1;
+}
+
+static int writer_put(struct pb_reduce *r, struct run_writer *w, const struct pb_daily *d)
+{
+	size_t size = record_size(d);
+
+	w->records++;
+	if (w->used + size > WRITER_CHUNK) {
+		if (write_all(r->spill_fd, w->buf, w->used, w->off) < 0)
+			return -1;
+		w->off += w->used;
+		w->used = 0;
+	}
+	if (size > WRITER_CHUNK) {
+		char *big = malloc(size);
+		int rc;
+
+		if (!big)
+			return -1;
+		record_put(d, big);
+		rc = write_all(r->spill_fd, big, size, w->off);
+		free(big);
+		w->off += size;
+		return rc;
+	}
+	record_put(d, w->buf + w->used);
+	w->used += size;
+	return 0;
+}
+
+/* Writes what is left in the buffer; the run is then [start, off) and the file's end is off. */
+static int writer_end(struct pb_reduce *r, struct run_writer *w)
+{
+	int rc = 0;
+
+	if (w->used && (rc = write_all(r->spill_fd, w->buf, w->used, w->off)) == 0)
+		w->off += w->used;
+	w->used = 0;
+	free(w->buf);
+	w->buf = NULL;
+	if (rc == 0)
+		r->spill_bytes = w->off;
+	return rc;
+}
+
+static void key_daily(const struct pb_reduce *r, const struct entry *e, struct pb_daily *d);
+static int compact(struct pb_reduce *r);
 
 /*
  * Writes the entries in memory, in order, as a run at the end of the spill file, and empties the table.
@@ -701,11 +783,10 @@ static void record_put(const struct pb_reduce *r, const struct entry *e, char *p
  */
 static int spill(struct pb_reduce *r)
 {
-	enum { CHUNK = 1 << 20 };
 	struct spill_run *runs;
-	char *buf = NULL;
-	size_t i, used = 0;
-	uint64_t off;
+	struct run_writer w = {0};
+	struct pb_daily d;
+	size_t i;
 	int ret = -1;
 
 	if ((r->spill_fd < 0 && spill_open(r) < 0) || order_entries(r) < 0)
@@ -714,54 +795,30 @@ static int spill(struct pb_reduce *r)
 	if (!runs)
 		goto out;
 	r->runs = runs;
-	buf = malloc(CHUNK);
-	if (!buf)
+	if (writer_start(r, &w) < 0)
 		goto out;
-	off = r->spill_bytes;
 	for (i = 0; i < r->n; i++) {
-		const struct entry *e = &r->entries[r->walk.order[i]];
-		size_t size = record_size(r, e);
-
-		if (used + size > CHUNK) {
-			if (write_all(r->spill_fd, buf, used, off) < 0)
-				goto out;
-			off += used;
-			used = 0;
-		}
-		if (size > CHUNK) {
-			char *big = malloc(size);
-
-			if (!big)
-				goto out;
-			record_put(r, e, big);
-			if (write_all(r->spill_fd, big, size, off) < 0) {
-				free(big);
-				goto out;
-			}
-			free(big);
-			off += size;
-			continue;
-		}
-		record_put(r, e, buf + used);
-		used += size;
+		key_daily(r, &r->entries[r->walk.order[i]], &d);
+		if (writer_put(r, &w, &d) < 0)
+			goto out;
 	}
-	if (used && write_all(r->spill_fd, buf, used, off) < 0)
+	if (writer_end(r, &w) < 0)
 		goto out;
-	off += used;
 	memset(&r->runs[r->nruns], 0, sizeof(r->runs[0]));
-	r->runs[r->nruns].next = r->spill_bytes;
-	r->runs[r->nruns].end = off;
+	r->runs[r->nruns].start = r->runs[r->nruns].next = w.start;
+	r->runs[r->nruns].end = w.off;
+	r->runs[r->nruns].records = w.records;
 	r->nruns++;
-	r->spill_bytes = off;
+	r->spills++;
 	r->spill_records += r->n;
 	r->n = 0;
 	r->last = 0;
 	memset(r->slots, 0, r->nslots * sizeof(*r->slots));
 	free(r->walk.order);
 	r->walk.order = NULL;
-	ret = 0;
+	ret = compact(r);
 out:
-	free(buf);
+	free(w.buf);
 	if (ret < 0)
 		r->spill_failed = 1;
 	return ret;
@@ -1269,7 +1326,7 @@ uint64_t pb_reduce_dict_resets(const struct pb_reduce *r)
 
 uint64_t pb_reduce_spilled(const struct pb_reduce *r)
 {
-	return r->nruns;
+	return r->spills;
 }
 
 uint64_t pb_reduce_count(const struct pb_reduce *r)
@@ -1514,19 +1571,11 @@ static int keep_texts(struct pb_reduce *r, struct pb_daily *d)
 	return 0;
 }
 
-int pb_reduce_walk_next(struct pb_reduce *r, struct pb_daily *d)
+/* The next row of a walk over spilled runs, its list source its key's. 1, 0 at the end, or an error. */
+static int walk_row(struct pb_reduce *r, struct pb_daily *d)
 {
 	struct pb_daily acc;
 
-	if (!r->walk.started)
-		return 0;
-	/* Nothing spilled: the entries in memory, in order, each key once. */
-	if (!r->nruns) {
-		if (r->walk.at >= r->n)
-			return 0;
-		fill_daily(r, &r->entries[r->walk.order[r->walk.at++]], d);
-		return 1;
-	}
 	if (!r->walk.nheap)
 		return 0;
 	acc = *current(r, r->walk.heap[0]);
@@ -1547,10 +1596,80 @@ int pb_reduce_walk_next(struct pb_reduce *r, struct pb_daily *d)
 		if (advance_top(r) < 0)
 			return PB_REDUCE_ERR_SPILL;
 	}
-	if (r->grain != PB_GRAIN_STORE)
-		acc.list_source = acc.list_lines ? PB_LIST_EXPORT : PB_LIST_NONE;
 	*d = acc;
 	return 1;
+}
+
+int pb_reduce_walk_next(struct pb_reduce *r, struct pb_daily *d)
+{
+	int rc;
+
+	if (!r->walk.started)
+		return 0;
+	/* Nothing spilled: the entries in memory, in order, each key once. */
+	if (!r->nruns) {
+		if (r->walk.at >= r->n)
+			return 0;
+		fill_daily(r, &r->entries[r->walk.order[r->walk.at++]], d);
+		return 1;
+	}
+	rc = walk_row(r, d);
+	if (rc == 1 && r->grain != PB_GRAIN_STORE)
+		d->list_source = d->list_lines ? PB_LIST_EXPORT : PB_LIST_NONE;
+	return rc;
+}
+
+/*
+ * Keeps the runs few, so that the walk's buffers stay bounded however much is spilled: whenever the last
+ * RUN_FANIN runs are of one level (the runs' levels never increase along the file), they are merged into
+ * one run of the next level, written at the file's end, and the disk they took is given back. Each row is
+ * so rewritten once per level: log base RUN_FANIN of the number of runs spilled from memory. Called with
+ * the table empty, between spills. 0, or -1.
+ */
+static int compact(struct pb_reduce *r)
+{
+	while (r->nruns >= RUN_FANIN && r->runs[r->nruns - RUN_FANIN].level == r->runs[r->nruns - 1].level) {
+		struct spill_run *all = r->runs, merged;
+		size_t nall = r->nruns, base = nall - RUN_FANIN, k;
+		struct run_writer w = {0};
+		struct pb_daily d;
+		int rc;
+
+		/* The walk, over the last RUN_FANIN runs only. */
+		r->runs = all + base;
+		r->nruns = RUN_FANIN;
+		rc = pb_reduce_walk_start(r) == 0 && writer_start(r, &w) == 0 ? 1 : -1;
+		while (rc == 1 && (rc = walk_row(r, &d)) == 1)
+			if (writer_put(r, &w, &d) < 0)
+				rc = -1;
+		if (rc == 0 && writer_end(r, &w) < 0)
+			rc = -1;
+		free(w.buf);
+		r->walk.started = 0;
+		r->walk.nheap = 0;
+		r->runs = all;
+		r->nruns = nall;
+		if (rc < 0)
+			return -1;
+		memset(&merged, 0, sizeof(merged));
+		merged.start = merged.next = w.start;
+		merged.end = w.off;
+		merged.records = w.records;
+		merged.level = all[base].level + 1;
+#ifdef FALLOC_FL_PUNCH_HOLE
+		/* The merged runs' bytes are not read again; a file system that cannot free them keeps them. */
+		(void)fallocate(r->spill_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)all[base].start,
+				(off_t)(all[nall - 1].end - all[base].start));
+#endif
+		for (k = base; k < nall; k++) {
+			r->spill_records -= all[k].records;
+			free(all[k].buf);
+		}
+		r->spill_records += merged.records;
+		all[base] = merged;
+		r->nruns = base + 1;
+	}
+	return 0;
 }
 
 int pb_reduce_walks_start(struct pb_reduce_walks *w, struct pb_reduce *const *r, size_t n)

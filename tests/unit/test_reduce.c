@@ -465,6 +465,25 @@ static void test_distinct_texts_take_bounded_memory(void **state)
 	/* 400,000 texts of 40 bytes (16 MB and their tables, were they kept) in about 1 MB, and the spill's buffer. */
 	assert_true(peak < (size_t)3 << 20);
 	assert_true(pb_reduce_dict_resets(r) > 10);
+	assert_true(pb_reduce_spilled(r) > 150);
+	/* Its walk too: the runs are merged as they come, so their buffers stay few whatever was spilled. */
+	assert_int_equal(pb_reduce_walk_start(r), 0);
+	for (i = 0;; i++) {
+		struct pb_daily d;
+		int rc = pb_reduce_walk_next(r, &d);
+
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, 1);
+		snprintf(service, sizeof(service), "service-%032d", i);
+		assert_int_equal(d.service.len, strlen(service));
+		assert_memory_equal(d.service.ptr, service, d.service.len);
+		assert_int_equal(d.line_count, 1);
+		if (i % 1000 == 0 && heap_in_use() - before > peak)
+			peak = heap_in_use() - before;
+	}
+	assert_int_equal(i, 400000);
+	assert_true(peak < (size_t)6 << 20);
 	pb_reduce_free(r);
 }
 
