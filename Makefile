@@ -269,6 +269,7 @@ SUITES := \
 	tests/integration/store.sh \
 	tests/integration/accounts.sh \
 	tests/integration/store_spill.sh \
+	tests/integration/store_hostile.sh \
 	tests/integration/api.sh \
 	tests/integration/azure.sh \
 	tests/integration/partner_center.sh \

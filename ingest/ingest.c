@@ -447,8 +447,11 @@ static int read_all(struct run *run)
 		r->decl = run->man.decl ? &run->man.decl[k] : NULL;
 		if (pb_read_file(r, run->files[k]) < 0 || r->errors)
 			break;
-		if (r->store)
+		if (r->store) {
 			pb_test_pause("read");
+			if (pb_read_spilled(r) > 0)
+				pb_test_pause("spill");
+		}
 	}
 	if (!r->errors)
 		pb_read_check_total(r, &run->man.total);
