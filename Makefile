@@ -40,6 +40,7 @@ LIB_SRC := \
 	common/fetch.c \
 	common/http.c \
 	common/input.c \
+	common/interrupt.c \
 	common/jsonl.c \
 	common/log.c \
 	common/money.c \

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "interrupt.h"
 #include "retry.h"
 #include "ring.h"
 #include "url.h"
@@ -290,7 +291,18 @@ static void error_code(const struct pb_buf *body, char *out, size_t n)
 
 static int stopped(void *arg)
 {
-	return pb_ring_stopped(arg);
+	return pb_ring_stopped(arg) || pb_interrupted();
+}
+
+/* Called by libcurl at least once a second: a signal asking to stop ends the transfer. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)arg;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return pb_interrupted() ? 1 : 0;
 }
 
 /* What one attempt sends besides the URL; lives until the attempt ends. */
@@ -319,6 +331,8 @@ static void set_options(struct pb_fetch *f)
 	curl_easy_setopt(f->curl, CURLOPT_WRITEDATA, f);
 	curl_easy_setopt(f->curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, f);
+	curl_easy_setopt(f->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(f->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(f->curl, CURLOPT_CONNECTTIMEOUT_MS, f->opts.connect_timeout_ms);
 	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_TIME, f->opts.stall_seconds);
@@ -429,6 +443,10 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 	pb_buf_reset(why);
 	if (pb_ring_stopped(&f->ring)) {
 		pb_buf_addstr(why, "stopped");
+		return -1;
+	}
+	if (pb_interrupted()) {
+		pb_buf_addstr(why, pb_interrupt_reason());
 		return -1;
 	}
 	if (rc == CURLE_OK && f->body_ok) {

@@ -16,6 +16,7 @@
 #include <zip.h>
 #include <zlib.h>
 
+#include "interrupt.h"
 #include "ring.h"
 #include "url.h"
 
@@ -230,6 +231,11 @@ long pb_input_read(void *arg, char *buf, size_t n, struct pb_buf *err)
 {
 	struct pb_input *in = arg;
 
+	if (pb_interrupted()) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_interrupt_reason());
+		return -1;
+	}
 	if (!in->threaded)
 		return direct_read(in, buf, n, err);
 	return pb_ring_get(&in->ring, buf, n, err);

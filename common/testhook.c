@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "log.h"
 
 #include "banned.h"
@@ -20,7 +21,7 @@ void pb_test_pause(const char *where)
 		return;
 	fprintf(stderr, "%s: test pause at %s\n", pb_log_program(), where);
 	fflush(stderr);
-	for (i = 0; i < 600; i++)
+	for (i = 0; i < 600 && !pb_interrupted(); i++)
 		sleep(1);
 }
 #else

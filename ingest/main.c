@@ -12,6 +12,7 @@
 #include "format.h"
 #include "http.h"
 #include "ingest.h"
+#include "interrupt.h"
 #include "log.h"
 #include "opts.h"
 #include "options.h"
@@ -422,6 +423,10 @@ int main(int argc, char **argv)
 	}
 	if (a.done)
 		return pb_close_stdout(EXIT_OK);
+	pb_interrupt_install();
 	rc = a.history ? pb_ingest_history(&a.o) : pb_ingest_run(&a.o);
-	return pb_close_stdout(pb_exit_status(rc));
+	rc = pb_close_stdout(pb_exit_status(rc));
+	/* Interrupted: the run was failed and recorded so; the caller sees the signal that stopped it. */
+	pb_interrupt_exit();
+	return rc;
 }

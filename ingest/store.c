@@ -9,6 +9,7 @@
 
 #include "date.h"
 #include "db.h"
+#include "interrupt.h"
 #include "log.h"
 #include "pgcopy.h"
 #include "testhook.h"
@@ -151,6 +152,11 @@ static void copy_text(struct pb_buf *b, const char *s, size_t len)
 
 static int put_copy(PGconn *conn, struct pb_buf *b, struct pb_buf *err)
 {
+	if (pb_interrupted()) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_interrupt_reason());
+		return -1;
+	}
 	if (b->failed) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
@@ -967,6 +973,13 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 		return rc;
 	}
 	pb_test_pause("commit");
+	/* A signal asking to stop, up to the last moment: nothing is committed. */
+	if (pb_interrupted()) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_interrupt_reason());
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return PB_STORE_ERR_DB;
+	}
 	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
 		return PB_STORE_ERR_DB;
 	phase(im, PB_STORE_PHASE_COMMIT, &t);
