@@ -104,22 +104,32 @@ out:
 	return conn;
 }
 
+void pb_db_message(struct pb_buf *err, const char *what, const char *msg)
+{
+	int space = 0;
+
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s: ", what);
+	for (; msg && *msg; msg++) {
+		if (*msg == '\n' || *msg == '\t' || *msg == '\r' || *msg == ' ') {
+			space = 1;
+			continue;
+		}
+		if (space && err->len && err->ptr[err->len - 1] != ' ')
+			pb_buf_addch(err, ' ');
+		space = 0;
+		pb_buf_addch(err, *msg);
+	}
+}
+
 /* The server's message on one line. */
 static void set_result_error(struct pb_buf *err, PGconn *conn, PGresult *res)
 {
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
-	size_t n;
 
 	if (!msg || !*msg)
 		msg = PQerrorMessage(conn);
-	n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		n--;
-	pb_buf_reset(err);
-	pb_buf_addf(err, "database: %.*s", (int)n, msg);
-	for (size_t i = 0; i < err->len; i++)
-		if (err->ptr[i] == '\n')
-			err->ptr[i] = ' ';
+	pb_db_message(err, "database", msg);
 }
 
 PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)

@@ -14,14 +14,14 @@
 #ifdef PB_TEST_HOOKS
 void pb_test_pause(const char *where)
 {
-	const char *want = getenv("PB_TEST_PAUSE");
-	int i;
+	const char *want = getenv("PB_TEST_PAUSE"), *secs = getenv("PB_TEST_PAUSE_SECONDS");
+	long i, n = secs && *secs ? strtol(secs, NULL, 10) : 600;
 
 	if (!want || strcmp(want, where) != 0)
 		return;
 	fprintf(stderr, "%s: test pause at %s\n", pb_log_program(), where);
 	fflush(stderr);
-	for (i = 0; i < 600 && !pb_interrupted(); i++)
+	for (i = 0; i < n && !pb_interrupted(); i++)
 		sleep(1);
 }
 #else

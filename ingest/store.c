@@ -163,8 +163,7 @@ static int put_copy(PGconn *conn, struct pb_buf *b, struct pb_buf *err)
 		return -1;
 	}
 	if (b->len && PQputCopyData(conn, b->ptr, (int)b->len) != 1) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		pb_db_message(err, "database: COPY failed", PQerrorMessage(conn));
 		return -1;
 	}
 	pb_buf_reset(b);
@@ -176,8 +175,7 @@ static int copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
 	PGresult *res = PQexec(conn, sql);
 
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: cannot start COPY: %s", PQresultErrorMessage(res));
+		pb_db_message(err, "database: cannot start COPY", PQresultErrorMessage(res));
 		PQclear(res);
 		return -1;
 	}
@@ -200,14 +198,12 @@ static int copy_finish(PGconn *conn, struct pb_buf *b, int ok, uint64_t *count, 
 		goto out;
 	}
 	if (PQputCopyEnd(conn, NULL) != 1) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		pb_db_message(err, "database: COPY failed", PQerrorMessage(conn));
 		goto out;
 	}
 	res = PQgetResult(conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQresultErrorMessage(res));
+		pb_db_message(err, "database: COPY failed", PQresultErrorMessage(res));
 		PQclear(res);
 		goto out;
 	}
@@ -1045,7 +1041,16 @@ void pb_store_fail(PGconn *conn, const struct pb_store_import *im, const char *w
 	char id[32];
 	const char *p[2] = {id, why};
 
-	if (!conn || im->id <= 0 || PQstatus(conn) != CONNECTION_OK)
+	if (!conn || im->id <= 0)
+		return;
+	/*
+	 * The server ended the session (terminated, restarted): its transaction is gone, so one new session
+	 * records the failure now rather than leaving it to the next run of the key. A server that stays away
+	 * leaves the import 'running', and the next run that takes the lock marks it failed.
+	 */
+	if (PQstatus(conn) != CONNECTION_OK)
+		PQreset(conn);
+	if (PQstatus(conn) != CONNECTION_OK)
 		return;
 	snprintf(id, sizeof(id), "%lld", im->id);
 	pb_db_exec(conn,
