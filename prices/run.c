@@ -1,8 +1,11 @@
 /* One pb-prices load: the source named, the list read page by page or file by file, then committed or failed. */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "csvlist.h"
 #include "db.h"
@@ -17,8 +20,65 @@
 
 #include "banned.h"
 
-/* A loop of NextPageLink is cut off here. */
-#define MAX_PAGES 1000000
+/*
+ * A chain of NextPageLink is cut off here: the whole Azure retail list is a few thousand pages of 1,000
+ * items, so a hundred thousand is a server that never ends.
+ */
+#define MAX_PAGES 100000
+
+/* MAX_PAGES; a test build (PB_TEST_HOOKS) takes PB_TEST_MAX_PAGES instead, to reach it in a test. */
+static unsigned long max_pages(void)
+{
+#ifdef PB_TEST_HOOKS
+	const char *v = getenv("PB_TEST_MAX_PAGES");
+
+	if (v && *v)
+		return strtoul(v, NULL, 10);
+#endif
+	return MAX_PAGES;
+}
+
+/* The pages read of one query, as the first 128 bits of their URL's SHA-256, in an open-addressed set. */
+struct seen_pages {
+	uint64_t (*slot)[2];
+	size_t n, cap;
+};
+
+/* Adds url: 1 when it was there already, 0 when added, -1 out of memory. */
+static int seen_add(struct seen_pages *s, const char *url)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	uint64_t key[2];
+	size_t i;
+
+	if (EVP_Digest(url, strlen(url), md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 16)
+		return -1;
+	memcpy(key, md, sizeof(key));
+	if (2 * (s->n + 1) > s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64, k;
+		uint64_t(*slot)[2] = calloc(cap, sizeof(*slot));
+
+		if (!slot)
+			return -1;
+		for (k = 0; k < s->cap; k++) {
+			if (!s->slot[k][0] && !s->slot[k][1])
+				continue;
+			for (i = s->slot[k][0] & (cap - 1); slot[i][0] || slot[i][1]; i = (i + 1) & (cap - 1))
+				;
+			memcpy(slot[i], s->slot[k], sizeof(slot[i]));
+		}
+		free(s->slot);
+		s->slot = slot;
+		s->cap = cap;
+	}
+	for (i = key[0] & (s->cap - 1); s->slot[i][0] || s->slot[i][1]; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i][0] == key[0] && s->slot[i][1] == key[1])
+			return 1;
+	memcpy(s->slot[i], key, sizeof(key));
+	s->n++;
+	return 0;
+}
 
 const char *pb_prices_format_name(enum pb_prices_format f)
 {
@@ -97,20 +157,14 @@ static int same_api(const char *url, const char *next)
 /* Every page of one query of the Retail Prices API, following NextPageLink. */
 static int retail_query(struct pb_price_reader *r, const char *first, struct pb_buf *err)
 {
-	char *url = strdup(first), *next = NULL, **seen = NULL;
-	size_t nseen = 0, k;
-	int rc = 0;
+	struct seen_pages seen = {NULL, 0, 0};
+	char *url = strdup(first), *next = NULL;
+	unsigned long most = max_pages();
+	int rc = 0, again = 0;
 
-	while (url && rc == 0) {
-		char **s = realloc(seen, (nseen + 1) * sizeof(*s));
-
-		if (!s) {
-			free(url);
-			url = NULL;
-			break;
-		}
-		seen = s;
-		seen[nseen++] = url;
+	if (!url || seen_add(&seen, url) < 0)
+		goto oom;
+	for (;;) {
 		rc = pb_retail_page(r, url, &next, err);
 		if (rc || !next)
 			break;
@@ -120,31 +174,36 @@ static int retail_query(struct pb_price_reader *r, const char *first, struct pb_
 			pb_url_add(err, next);
 			pb_buf_addstr(err, "' is not a page of the same API (its scheme, host and port)");
 			rc = PB_ERR_DATA;
-			free(next);
 			break;
 		}
-		for (k = 0; k < nseen && strcmp(seen[k], next) != 0; k++)
-			;
-		if (k < nseen || nseen >= MAX_PAGES) {
+		again = seen_add(&seen, next);
+		if (again < 0)
+			goto oom;
+		if (again || seen.n > most) {
 			pb_url_message(err, url);
-			pb_buf_addstr(err, "NextPageLink ");
+			pb_buf_addstr(err, "NextPageLink '");
 			pb_url_add(err, next);
-			pb_buf_addstr(err, k < nseen ? " comes back to a page read already" : ": too many pages");
+			if (again)
+				pb_buf_addstr(err, "' comes back to a page read already");
+			else
+				pb_buf_addf(err, "': more than %lu pages", most);
 			rc = PB_ERR_DATA;
-			free(next);
 			break;
 		}
+		free(url);
 		url = next;
+		next = NULL;
 	}
-	if (!url && rc == 0) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-		rc = PB_ERR_DATA;
-	}
-	for (k = 0; k < nseen; k++)
-		free(seen[k]);
-	free(seen);
+	free(url);
+	free(next);
+	free(seen.slot);
 	return rc;
+oom:
+	free(url);
+	free(seen.slot);
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "out of memory");
+	return PB_ERR_DATA;
 }
 
 /* The Retail Prices API: one paged query per service and region asked for (none: all of them). */

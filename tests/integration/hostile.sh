@@ -342,6 +342,13 @@ printf '{"Items": [], "NextPageLink": "%s"}\n' "$Q" >"$TMP/api/loop.json"
 "$PBP" load --format azure-retail --no-progress --url "$FAULT_ENDPOINT/loop.json?sig=s3cr3t" >"$TMP/out" 2>"$TMP/err"
 check "a NextPageLink back to a page read already: exit 1, a signature in the URL not shown" \
 	"1|0|1" "$?|$(grep -c s3cr3t "$TMP/err")|$(grep -c "NextPageLink .* comes back to a page read already$" "$TMP/err")"
+# A NextPageLink chain that never ends, each page new: cut off at the most pages (5 in this test build).
+for i in 0 1 2 3 4 5 6; do
+	printf '{"Items": [], "NextPageLink": "%s/chain%d.json"}\n' "$FAULT_ENDPOINT" $((i + 1)) >"$TMP/api/chain$i.json"
+done
+PB_TEST_MAX_PAGES=5 "$PBP" load --format azure-retail --no-progress --url "$FAULT_ENDPOINT/chain0.json" >"$TMP/out" 2>"$TMP/err"
+check "a NextPageLink chain past the most pages: exit 1 naming the last page" \
+	"1|pb-prices: $FAULT_ENDPOINT/chain4.json: NextPageLink '$FAULT_ENDPOINT/chain5.json': more than 5 pages" "$?|$(cat "$TMP/err")"
 # The offer index named the offer files wherever it liked: a URL of another server was read like its own paths.
 mkdir -p "$TMP/api/offers"
 printf '{"offers": {"AmazonEC2": {"currentVersionUrl": "http://127.0.0.1:1/offers/AmazonEC2/index.json"}}}\n' \
