@@ -521,6 +521,8 @@ static void *producer(void *arg)
 	}
 	if (rc == 0)
 		put_slot(f);
+	else if (pb_interrupted())
+		pb_buf_addf(&msg, "%s: %s", f->url, pb_interrupt_reason());
 	else if (rc > 0)
 		pb_buf_addf(&msg, "%s: failed after %d attempts: %s", f->url, f->attempts, pb_buf_str(&why));
 	else

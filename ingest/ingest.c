@@ -544,6 +544,7 @@ struct walker {
 	struct pb_read *read;
 	struct priced priced;
 	int rc;
+	struct pb_buf msg; /* walk_error's, when it is made */
 };
 
 static int walk_files_ready(void *ctx, struct pb_buf *err)
@@ -565,11 +566,15 @@ static int walk_next(void *ctx, struct pb_daily *d)
 
 static const char *walk_error(void *ctx)
 {
-	const struct walker *w = ctx;
+	struct walker *w = ctx;
 
-	return w->rc == PB_MONEY_ERR_RANGE    ? "sum out of range"
-	       : w->rc == PB_REDUCE_ERR_SPILL ? "cannot read back the temporary file of the daily rows"
-					      : "out of memory";
+	if (w->rc == PB_REDUCE_ERR_SPILL) {
+		pb_buf_reset(&w->msg);
+		pb_read_spill_message(w->read, &w->msg);
+		return w->msg.len && !w->msg.failed ? pb_buf_str(&w->msg)
+						    : "cannot read back the temporary file of the daily rows";
+	}
+	return w->rc == PB_MONEY_ERR_RANGE ? "sum out of range" : "out of memory";
 }
 
 /* Commits the import and says what it holds. */
@@ -596,6 +601,7 @@ static int store_close(struct run *run)
 	mark(run, RUN_SORT);
 	if (rc < 0) {
 		pb_reduce_walks_release(&w.walks);
+		pb_buf_release(&w.msg);
 		pb_error("out of memory");
 		pb_store_fail(run->conn, im, "out of memory");
 		return PB_ERR_DATA;
@@ -604,6 +610,7 @@ static int store_close(struct run *run)
 	warn_capped(&run->read);
 	rc = pb_store_commit(run->conn, im, &rows, run->read.files, run->read.nfiles, &n, &err);
 	pb_reduce_walks_release(&w.walks);
+	pb_buf_release(&w.msg);
 	if (rc < 0) {
 		pb_error("%s", pb_buf_str(&err));
 		pb_store_fail(run->conn, im, pb_buf_str(&err));

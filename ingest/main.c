@@ -426,7 +426,11 @@ int main(int argc, char **argv)
 	pb_interrupt_install();
 	rc = a.history ? pb_ingest_history(&a.o) : pb_ingest_run(&a.o);
 	rc = pb_close_stdout(pb_exit_status(rc));
-	/* Interrupted: the run was failed and recorded so; the caller sees the signal that stopped it. */
-	pb_interrupt_exit();
+	/*
+	 * Stopped by a signal: the run was failed and recorded so, and the caller sees the signal. A signal that
+	 * came once the import was committed stopped nothing: the run succeeded, and says so by exit 0.
+	 */
+	if (rc != EXIT_OK)
+		pb_interrupt_exit();
 	return rc;
 }

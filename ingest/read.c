@@ -260,14 +260,50 @@ static int keep_extra(struct pb_read *r, struct pb_worker *w)
 }
 
 /* Absorbs the kept parts' reductions into the run's, which gets the whole memory again. */
-static int absorb_extra(struct pb_read *r)
+/*
+ * When the temporary file of the spilled rows failed in r's reduction, its extra ones or red: reports it
+ * (no line: the file being read is not at fault), counts it as a dependency failure (exit 3) and returns 1.
+ */
+static int spill_report(struct pb_read *r, const char *name, const struct pb_reduce *red)
+{
+	struct pb_buf msg = PB_BUF_INIT;
+	size_t k;
+	int found = pb_reduce_spill_message(red, &msg) || pb_reduce_spill_message(r->reduce, &msg);
+
+	for (k = 0; !found && k < r->nextra; k++)
+		found = pb_reduce_spill_message(r->extra[k], &msg);
+	if (found) {
+		pb_read_report(r, name, 0, 0,
+			       msg.failed ? "cannot use the temporary file of the daily rows" : pb_buf_str(&msg));
+		r->remote_failed = 1;
+	}
+	pb_buf_release(&msg);
+	return found;
+}
+
+void pb_read_spill_message(const struct pb_read *r, struct pb_buf *out)
+{
+	size_t k;
+
+	if (pb_reduce_spill_message(r->reduce, out))
+		return;
+	for (k = 0; k < r->nextra; k++)
+		if (pb_reduce_spill_message(r->extra[k], out))
+			return;
+}
+
+static int absorb_extra(struct pb_read *r, const char *name)
 {
 	int rc = 0;
 	size_t k;
 
 	for (k = 0; k < r->nextra; k++) {
-		if (rc == 0)
+		if (rc == 0) {
 			rc = pb_reduce_absorb(r->reduce, r->extra[k]);
+			if (rc < 0 && !spill_report(r, name, r->extra[k]))
+				pb_read_report(r, name, 0, 0,
+					       rc == PB_MONEY_ERR_RANGE ? "sum out of range" : "out of memory");
+		}
 		pb_reduce_free(r->extra[k]);
 	}
 	free(r->extra);
@@ -355,10 +391,8 @@ static int add_part(struct pb_read *r, const char *name, struct split *sp, size_
 		rc = -1;
 	if (rc == 0 && add_totals(t, &part) < 0)
 		rc = PB_MONEY_ERR_RANGE;
-	if (rc < 0)
-		pb_read_report(r, name, 0, 0,
-			       rc == PB_REDUCE_ERR_SPILL ? "cannot use the temporary file of the daily rows"
-							 : "out of memory or sum out of range");
+	if (rc < 0 && !spill_report(r, name, w->reduce))
+		pb_read_report(r, name, 0, 0, "out of memory or sum out of range");
 	return rc < 0 ? -1 : 0;
 }
 
@@ -703,7 +737,8 @@ static int jsonl_fold(struct pb_read *r, const char *name, const struct pb_jsonl
 		return 1;
 	}
 	if (rc < 0) {
-		pb_read_report(r, name, j->line, 1, reduce_error(rc));
+		if (rc != PB_REDUCE_ERR_SPILL || !spill_report(r, name, NULL))
+			pb_read_report(r, name, j->line, 1, reduce_error(rc));
 		return -1;
 	}
 	return 0;
@@ -1077,10 +1112,8 @@ out:
 int pb_read_file(struct pb_read *r, const char *path)
 {
 	/* The last file's parts are walked apart only if it is the last one read. */
-	if (r->nextra && absorb_extra(r) < 0) {
-		pb_read_report(r, path, 0, 0, "out of memory, or cannot use the temporary file of the daily rows");
+	if (r->nextra && absorb_extra(r, path) < 0)
 		return -1;
-	}
 	/* One file's hash at a time goes on after its read. */
 	if (r->pending_hash) {
 		struct pb_buf err = PB_BUF_INIT;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "hash.h"
 #include "text.h"
 
@@ -131,6 +132,8 @@ struct pb_reduce {
 	char *spill_dir;
 	int spill_fd;
 	int spill_failed;	/* the temporary file could not be made or written */
+	int spill_errno;	/* and why (errno) */
+	char *spill_where;	/* the folder of the temporary file, or the first one tried */
 	uint64_t spill_records; /* the rows in the runs */
 	uint64_t spills;	/* the runs spilled from memory, merged since or not */
 	uint64_t spill_bytes;	/* the file's size: the runs, one after another */
@@ -388,6 +391,7 @@ void pb_reduce_free(struct pb_reduce *r)
 		free(r->runs[k].buf);
 	free(r->runs);
 	free(r->spill_dir);
+	free(r->spill_where);
 	if (r->spill_fd >= 0)
 		close(r->spill_fd);
 	free(r->entries);
@@ -620,13 +624,22 @@ static int order_entries(struct pb_reduce *r)
 	return 0;
 }
 
+/* Notes a failure of the temporary file, with the errno of the call that failed (the first one kept). -1. */
+static int spill_fail(struct pb_reduce *r, int err)
+{
+	if (!r->spill_errno)
+		r->spill_errno = err ? err : EIO;
+	r->spill_failed = 1;
+	return -1;
+}
+
 /* The temporary file of the spilled runs: made in spill_dir (else $TMPDIR, else /tmp), unlinked at once. */
 static int spill_open(struct pb_reduce *r)
 {
 	const char *tmp = getenv("TMPDIR");
 	const char *dirs[3] = {r->spill_dir, tmp && *tmp ? tmp : "/tmp", "/tmp"};
 	char path[4096];
-	int i;
+	int i, first = 0;
 
 	for (i = 0; i < 3 && r->spill_fd < 0; i++) {
 		if (!dirs[i])
@@ -636,10 +649,20 @@ static int spill_open(struct pb_reduce *r)
 		if (snprintf(path, sizeof(path), "%s/pb-ingest-spill-XXXXXX", dirs[i]) >= (int)sizeof(path))
 			continue;
 		r->spill_fd = mkostemp(path, O_CLOEXEC);
-		if (r->spill_fd >= 0)
+		if (r->spill_fd >= 0) {
 			unlink(path);
+			free(r->spill_where);
+			r->spill_where = strdup(dirs[i]);
+		} else if (!first++) {
+			free(r->spill_where);
+			r->spill_where = strdup(dirs[i]);
+			r->spill_errno = errno;
+		}
 	}
-	return r->spill_fd >= 0 ? 0 : -1;
+	if (r->spill_fd < 0)
+		return spill_fail(r, r->spill_errno);
+	r->spill_errno = 0;
+	return 0;
 }
 
 static int write_all(int fd, const void *p, size_t n, uint64_t off)
@@ -651,8 +674,11 @@ static int write_all(int fd, const void *p, size_t n, uint64_t off)
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
 			return -1;
+		}
 		c += w;
 		n -= (size_t)w;
 		off += (uint64_t)w;
@@ -738,7 +764,7 @@ static int writer_put(struct pb_reduce *r, struct run_writer *w, const struct pb
 	w->records++;
 	if (w->used + size > WRITER_CHUNK) {
 		if (write_all(r->spill_fd, w->buf, w->used, w->off) < 0)
-			return -1;
+			return spill_fail(r, errno);
 		w->off += w->used;
 		w->used = 0;
 	}
@@ -750,6 +776,8 @@ static int writer_put(struct pb_reduce *r, struct run_writer *w, const struct pb
 			return -1;
 		record_put(d, big);
 		rc = write_all(r->spill_fd, big, size, w->off);
+		if (rc < 0)
+			spill_fail(r, errno);
 		free(big);
 		w->off += size;
 		return rc;
@@ -766,6 +794,8 @@ static int writer_end(struct pb_reduce *r, struct run_writer *w)
 
 	if (w->used && (rc = write_all(r->spill_fd, w->buf, w->used, w->off)) == 0)
 		w->off += w->used;
+	else if (rc < 0)
+		spill_fail(r, errno);
 	w->used = 0;
 	free(w->buf);
 	w->buf = NULL;
@@ -820,7 +850,7 @@ static int spill(struct pb_reduce *r)
 out:
 	free(w.buf);
 	if (ret < 0)
-		r->spill_failed = 1;
+		spill_fail(r, errno);
 	return ret;
 }
 
@@ -1319,6 +1349,16 @@ void pb_reduce_set_memory(struct pb_reduce *r, size_t bytes, const char *spill_d
 	r->spill_dir = spill_dir ? strdup(spill_dir) : NULL;
 }
 
+int pb_reduce_spill_message(const struct pb_reduce *r, struct pb_buf *out)
+{
+	if (!r || !r->spill_failed)
+		return 0;
+	pb_buf_addf(out, "cannot write or read back the temporary file of the daily rows in %s: %s",
+		    r->spill_where ? r->spill_where : "the temporary folder",
+		    strerror(r->spill_errno ? r->spill_errno : EIO));
+	return 1;
+}
+
 uint64_t pb_reduce_dict_resets(const struct pb_reduce *r)
 {
 	return r->dict_resets;
@@ -1375,7 +1415,7 @@ static int refill(struct pb_reduce *r, struct spill_run *run, size_t need)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return -1;
+			return spill_fail(r, n < 0 ? errno : EIO);
 		run->have += (size_t)n;
 		run->next += (uint64_t)n;
 		want -= (size_t)n;

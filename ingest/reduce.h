@@ -7,6 +7,8 @@
 
 #include "money.h"
 
+struct pb_buf;
+
 struct pb_text {
 	const char *ptr;
 	size_t len;
@@ -85,6 +87,13 @@ enum { PB_REDUCE_ERR_NOMEM = -1, PB_REDUCE_ERR_TOOLONG = -3, PB_REDUCE_ERR_TEXT 
  * refuses it as a source. Its pb_reduce_add and pb_reduce_merge may return PB_REDUCE_ERR_SPILL (the file cannot be
  * written).
  */
+/*
+ * When the temporary file of the spilled rows failed (PB_REDUCE_ERR_SPILL): appends to out "cannot write or
+ * read back the temporary file of the daily rows in FOLDER: REASON" (the errno of the call that failed) and
+ * returns 1; else 0.
+ */
+int pb_reduce_spill_message(const struct pb_reduce *r, struct pb_buf *out);
+
 void pb_reduce_set_memory(struct pb_reduce *r, size_t bytes, const char *spill_dir);
 
 /*

@@ -978,6 +978,7 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 	}
 	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
 		return PB_STORE_ERR_DB;
+	pb_test_pause("committed");
 	phase(im, PB_STORE_PHASE_COMMIT, &t);
 	*nrows = sent.sent;
 	return 0;

@@ -269,11 +269,23 @@ void pb_worker_run(struct pb_worker *w)
 				break;
 			continue;
 		}
+		if (rc == PB_REDUCE_ERR_SPILL) {
+			/* The disk, not the file: no line, and a dependency failure (exit 3). */
+			struct pb_buf msg = PB_BUF_INIT;
+
+			if (!pb_reduce_spill_message(w->reduce, &msg) || msg.failed) {
+				pb_buf_reset(&msg);
+				pb_buf_addstr(&msg, "cannot write the temporary file of the daily rows");
+			}
+			keep_error(w, 0, 0, pb_buf_str(&msg));
+			pb_buf_release(&msg);
+			w->fatal = w->dependency = 1;
+			break;
+		}
 		if (rc < 0) {
 			keep_error(w, c->line, 1,
 				   rc == PB_MONEY_ERR_RANGE	 ? "sum out of range"
 				   : rc == PB_REDUCE_ERR_TOOLONG ? "a text value is longer than 65535 bytes"
-				   : rc == PB_REDUCE_ERR_SPILL	 ? "cannot write the temporary file of the daily rows"
 								 : "out of memory");
 			w->fatal = 1;
 			break;

@@ -178,6 +178,19 @@ st=$?
 echo "# TMPDIR a file: $st: $(cat "$TMP/err")"
 check "TMPDIR a file: not used (the spill goes under var/tmp), the run commits" "0|$REF" "$st|$(current_rows "$BIG")"
 
+# A spill that cannot be written (the file size limit stands in for a full disk; SIGXFSZ ignored, so the
+# write fails with EFBIG): the disk is named, not a line of the export, and it is a dependency failure.
+(
+	trap '' XFSZ
+	ulimit -f 2048
+	PB_STORE_MEMORY=1 exec "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err"
+)
+st=$?
+WHY="cannot write or read back the temporary file of the daily rows in $PB_VAR_DIR/tmp: File too large"
+check "a spill file that cannot grow: exit 3 naming the folder and the reason, recorded failed" \
+	"3|pb-ingest: $WHY|failed|$WHY" "$st|$(cat "$TMP/err")|$(last_status)"
+after "a spill file that cannot grow"
+
 # ---- 7. SIGTERM and SIGINT during read and COPY ----------------------------------------------------------
 for sig in TERM INT; do
 	for at in read copy; do
@@ -196,6 +209,14 @@ for sig in TERM INT; do
 	done
 done
 rerun "after the signals"
+
+# A signal once the import is committed stops nothing: the run ends as it succeeded.
+PB_TEST_PAUSE=committed env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+BGPID=$!
+wait_pause "$TMP/err" committed
+kill -TERM $BGPID; wait $BGPID; st=$?; BGPID=
+check "SIGTERM after the commit: exit 0, the import committed and current, its rows those of an uninterrupted run" \
+	"0|committed||0|$REF" "$st|$(last_status)|$(grep -c interrupted "$TMP/err")|$(current_rows "$BIG")"
 
 # ---- 8. a bad PB_STORE_MEMORY ------------------------------------------------------------------------------
 for v in garbage -5 0 99999999999999999999 12MB; do
