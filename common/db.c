@@ -106,19 +106,21 @@ out:
 
 void pb_db_message(struct pb_buf *err, const char *what, const char *msg)
 {
-	int space = 0;
+	size_t n = msg ? strlen(msg) : 0;
 
+	/* The message as libpq wrote it, but each line break (and the indent after it) one space. */
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '\t'))
+		n--;
 	pb_buf_reset(err);
 	pb_buf_addf(err, "%s: ", what);
-	for (; msg && *msg; msg++) {
-		if (*msg == '\n' || *msg == '\t' || *msg == '\r' || *msg == ' ') {
-			space = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (msg[i] != '\n') {
+			pb_buf_addch(err, msg[i]);
 			continue;
 		}
-		if (space && err->len && err->ptr[err->len - 1] != ' ')
-			pb_buf_addch(err, ' ');
-		space = 0;
-		pb_buf_addch(err, *msg);
+		while (i + 1 < n && (msg[i + 1] == '\t' || msg[i + 1] == ' '))
+			i++;
+		pb_buf_addch(err, ' ');
 	}
 }
 

@@ -27,7 +27,7 @@ PGconn *pb_db_connect(const char *application, struct pb_buf *err);
  * Runs sql with params ($1... as text; NULL is SQL NULL). Returns the result (PQclear it) when it
  * succeeded, else NULL with the server's message in err.
  */
-/* err = "WHAT: MSG", a libpq message on one line: its line breaks, tabs and runs of spaces one space. */
+/* err = "WHAT: MSG", a libpq message on one line: each line break, with the indent after it, one space. */
 void pb_db_message(struct pb_buf *err, const char *what, const char *msg);
 
 PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err);
