@@ -267,11 +267,8 @@ static int keep_extra(struct pb_read *r, struct pb_worker *w)
 static int spill_report(struct pb_read *r, const char *name, const struct pb_reduce *red)
 {
 	struct pb_buf msg = PB_BUF_INIT;
-	size_t k;
-	int found = pb_reduce_spill_message(red, &msg) || pb_reduce_spill_message(r->reduce, &msg);
+	int found = pb_reduce_spill_message(red, &msg) || pb_read_spill_message(r, &msg);
 
-	for (k = 0; !found && k < r->nextra; k++)
-		found = pb_reduce_spill_message(r->extra[k], &msg);
 	if (found) {
 		pb_read_report(r, name, 0, 0,
 			       msg.failed ? "cannot use the temporary file of the daily rows" : pb_buf_str(&msg));
@@ -281,15 +278,16 @@ static int spill_report(struct pb_read *r, const char *name, const struct pb_red
 	return found;
 }
 
-void pb_read_spill_message(const struct pb_read *r, struct pb_buf *out)
+int pb_read_spill_message(const struct pb_read *r, struct pb_buf *out)
 {
 	size_t k;
 
 	if (pb_reduce_spill_message(r->reduce, out))
-		return;
+		return 1;
 	for (k = 0; k < r->nextra; k++)
 		if (pb_reduce_spill_message(r->extra[k], out))
-			return;
+			return 1;
+	return 0;
 }
 
 static int absorb_extra(struct pb_read *r, const char *name)
@@ -342,34 +340,30 @@ void pb_read_totals(const struct pb_read *r, pb_money *list, pb_money *billed, u
 	}
 }
 
-uint64_t pb_read_row_count(const struct pb_read *r)
+/* A count of the run's reduction and its extra ones, added up. */
+static uint64_t sum_reductions(const struct pb_read *r, uint64_t (*count)(const struct pb_reduce *))
 {
-	uint64_t n = pb_reduce_count(r->reduce);
+	uint64_t n = r->reduce ? count(r->reduce) : 0;
 	size_t k;
 
 	for (k = 0; k < r->nextra; k++)
-		n += pb_reduce_count(r->extra[k]);
+		n += count(r->extra[k]);
 	return n;
+}
+
+uint64_t pb_read_row_count(const struct pb_read *r)
+{
+	return sum_reductions(r, pb_reduce_count);
 }
 
 uint64_t pb_read_spilled(const struct pb_read *r)
 {
-	uint64_t n = r->reduce ? pb_reduce_spilled(r->reduce) : 0;
-	size_t k;
-
-	for (k = 0; k < r->nextra; k++)
-		n += pb_reduce_spilled(r->extra[k]);
-	return n;
+	return sum_reductions(r, pb_reduce_spilled);
 }
 
 uint64_t pb_read_dict_resets(const struct pb_read *r)
 {
-	uint64_t n = r->reduce ? pb_reduce_dict_resets(r->reduce) : 0;
-	size_t k;
-
-	for (k = 0; k < r->nextra; k++)
-		n += pb_reduce_dict_resets(r->extra[k]);
-	return n;
+	return sum_reductions(r, pb_reduce_dict_resets);
 }
 
 static int add_part(struct pb_read *r, const char *name, struct split *sp, size_t k, struct file_totals *t)

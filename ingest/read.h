@@ -83,8 +83,8 @@ uint64_t pb_read_spilled(const struct pb_read *r);
 /* The times the reductions' dictionaries of texts outgrew their bound and started over. */
 uint64_t pb_read_dict_resets(const struct pb_read *r);
 
-/* Appends why the temporary file of the spilled rows failed (pb_reduce_spill_message), if it did. */
-void pb_read_spill_message(const struct pb_read *r, struct pb_buf *out);
+/* Appends why the temporary file of the spilled rows failed (pb_reduce_spill_message) and returns 1, if it did. */
+int pb_read_spill_message(const struct pb_read *r, struct pb_buf *out);
 
 /*
  * The billing month of the first line item of path, for a run given no --month. Returns 1 with *month

@@ -1341,7 +1341,8 @@ void pb_reduce_set_memory(struct pb_reduce *r, size_t bytes, const char *spill_d
 	table = bytes > r->max_dict ? bytes - r->max_dict : 0;
 	while (slots * 2 * sizeof(uint64_t) + slots * per <= table)
 		slots *= 2;
-	/* slots / 2 entries fit in slots slots; past them the slots double, and as many more as the bytes left hold. */
+	/* slots / 2 entries fit in slots slots; past them the slots grow twofold, and as many more as the bytes left
+	 * hold. */
 	r->max_entries = slots / 2;
 	if (table > slots * 2 * sizeof(uint64_t) && (table - slots * 2 * sizeof(uint64_t)) / per > slots / 2)
 		r->max_entries = (table - slots * 2 * sizeof(uint64_t)) / per;
