@@ -311,6 +311,17 @@ static void random_line(uint64_t *seed, struct pb_usage *u)
 	u->billed_cost.units = (__int128)((*seed >> 44) & 0xFFFF) - 30000;
 }
 
+/* Two walks' rows are the same row: key, amounts and counts. */
+static void assert_same_row(const struct pb_daily *a, const struct pb_daily *b)
+{
+	assert_int_equal(cmp_daily(a, b), 0);
+	assert_true(a->list_cost.units == b->list_cost.units);
+	assert_true(a->billed_cost.units == b->billed_cost.units);
+	assert_int_equal(a->line_count, b->line_count);
+	assert_int_equal(a->list_lines, b->list_lines);
+	assert_int_equal(a->billed_lines, b->billed_lines);
+}
+
 /*
  * The parts of a file reduced apart and walked together give exactly the rows of one reduction of every
  * line: same order, texts, sums and counts, whether the parts spilled or not.
@@ -346,12 +357,7 @@ static void test_walks_of_parts(void **state)
 		assert_int_equal(ra, rb);
 		if (ra != 1)
 			break;
-		assert_int_equal(cmp_daily(&a, &b), 0);
-		assert_true(a.list_cost.units == b.list_cost.units);
-		assert_true(a.billed_cost.units == b.billed_cost.units);
-		assert_int_equal(a.line_count, b.line_count);
-		assert_int_equal(a.list_lines, b.list_lines);
-		assert_int_equal(a.billed_lines, b.billed_lines);
+		assert_same_row(&a, &b);
 		rows++;
 	}
 	assert_int_equal(ra, 0);
@@ -416,12 +422,7 @@ static void test_distinct_texts_past_the_bound(void **state)
 		assert_int_equal(ra, rb);
 		if (ra != 1)
 			break;
-		assert_int_equal(cmp_daily(&a, &b), 0);
-		assert_true(a.list_cost.units == b.list_cost.units);
-		assert_true(a.billed_cost.units == b.billed_cost.units);
-		assert_int_equal(a.line_count, b.line_count);
-		assert_int_equal(a.list_lines, b.list_lines);
-		assert_int_equal(a.billed_lines, b.billed_lines);
+		assert_same_row(&a, &b);
 		/* The row before is still whole: its texts last until the next call but one. */
 		if (rows)
 			assert_true(cmp_daily(&prev, &b) < 0);
