@@ -4,8 +4,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "migrations.h"
 
 #include "banned.h"
@@ -154,6 +156,90 @@ int pb_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *pa
 		return -1;
 	PQclear(res);
 	return 0;
+}
+
+/*
+ * One attempt's lock_timeout: the server's deadlock_timeout and half a second (1.5 s by default), so that an
+ * autovacuum in the way is cancelled, as the server does for a lock waited on for deadlock_timeout.
+ */
+#define SLICE                                                                                                     \
+	"SELECT set_config('lock_timeout', (extract(epoch FROM current_setting('deadlock_timeout')::interval) * " \
+	"1000 + 500)::bigint || 'ms', true)"
+
+/* Sleeps ms milliseconds, in slices, ending early when a signal asks to stop. */
+static void pause_unless_interrupted(long ms)
+{
+	struct timespec slice = {0, 50L * 1000000};
+
+	for (; ms > 0 && !pb_interrupted(); ms -= 50)
+		nanosleep(&slice, NULL);
+}
+
+/* Runs sql (no parameters; it may hold several statements): 0, or -1 with the server's message. */
+static int exec_simple(PGconn *conn, const char *sql, struct pb_buf *err)
+{
+	PGresult *res = PQexec(conn, sql);
+	int ok = res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK);
+
+	if (!ok)
+		set_result_error(err, conn, res);
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *const *params,
+			void (*waiting)(PGconn *conn, void *ctx), void *ctx, struct pb_buf *err)
+{
+	int own = PQtransactionStatus(conn) == PQTRANS_IDLE, told = 0, timed_out;
+	long pause_ms = 50;
+	char before[64] = "";
+	PGresult *res;
+
+	if (!own) {
+		/* The caller's lock_timeout, given back for the rest of its transaction. */
+		if (!(res = pb_db_query(conn, "SELECT current_setting('lock_timeout')", 0, NULL, err)))
+			return -1;
+		snprintf(before, sizeof(before), "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	for (;;) {
+		if (pb_interrupted()) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, pb_interrupt_reason());
+			return -1;
+		}
+		if (exec_simple(conn, own ? "BEGIN; " SLICE : "SAVEPOINT pb_yield; " SLICE, err) < 0)
+			return -1;
+		res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+		if (res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)) {
+			PQclear(res);
+			if (own)
+				return exec_simple(conn, "COMMIT", err);
+			if (exec_simple(conn, "RELEASE SAVEPOINT pb_yield", err) < 0)
+				return -1;
+			return pb_db_exec(conn, "SELECT set_config('lock_timeout', $1, true)", 1,
+					  (const char *const[]){before}, err);
+		}
+		timed_out = res && PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
+			    strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "55P03") == 0;
+		set_result_error(err, conn, res);
+		PQclear(res);
+		if (!timed_out) {
+			if (own)
+				PQclear(PQexec(conn, "ROLLBACK"));
+			return -1;
+		}
+		/* Gave way: the sessions queued behind this one's lock go on while it pauses. */
+		if (exec_simple(conn, own ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT pb_yield; RELEASE SAVEPOINT pb_yield",
+				err) < 0)
+			return -1;
+		if (!told && waiting)
+			waiting(conn, ctx);
+		told = 1;
+		pause_unless_interrupted(pause_ms);
+		if (pause_ms < 1000)
+			pause_ms *= 2;
+	}
 }
 
 /* Ends a COPY and collects its result; a failed COPY is ended as failed, so that no result loops. */

@@ -36,6 +36,20 @@ PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *co
 int pb_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err);
 
 /*
+ * pb_db_exec for a statement that may wait for a lock other sessions hold (a table's readers, another
+ * import), without holding up the sessions that come after it: PostgreSQL queues them behind the waiting
+ * lock, so one long reader would stall every reader that follows. Each attempt waits for its locks at most
+ * the server's deadlock_timeout and half a second (1.5 s by default: long enough for the server to cancel an
+ * autovacuum in the way); then the attempt is undone (to a savepoint inside the caller's transaction, else
+ * its own transaction is rolled back), the queue behind it goes on, and the statement is tried again after
+ * a pause of 50 ms doubling up to 1 s, until it succeeds or fails otherwise. Before the first retry,
+ * waiting(conn, ctx), when not NULL, may say on whom it waits (conn is usable). A signal (interrupt.h) ends
+ * the waiting: -1 with "interrupted by SIGTERM" in err. Returns 0 or -1.
+ */
+int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *const *params,
+			void (*waiting)(PGconn *conn, void *ctx), void *ctx, struct pb_buf *err);
+
+/*
  * COPY sql (a "COPY ... FROM STDIN" in text format) with the bytes of f from its start, in chunks. Returns
  * 0, or -1 with the server's message in err; the connection is usable afterwards either way.
  */

@@ -717,6 +717,71 @@ static int record_files(PGconn *conn, const struct pb_store_import *im, const st
 	return 0;
 }
 
+/* Says on whom a statement of the commit waits (pb_db_exec_yielding): sql names the sessions from $1, the month. */
+static void say_waiting(PGconn *conn, const char *month, const char *what, const char *sql)
+{
+	struct pb_buf ignore = PB_BUF_INIT;
+	const char *p[1] = {month};
+	PGresult *res = pb_db_query(conn, sql, 1, p, &ignore);
+
+	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		pb_log(PB_LOG_INFO, NULL, "waiting for %s: %s", what, PQgetvalue(res, 0, 0));
+	else
+		pb_log(PB_LOG_INFO, NULL, "waiting for %s", what);
+	PQclear(res);
+	pb_buf_release(&ignore);
+}
+
+/* "server process 123 (psql, in a transaction since ...)" for each session a's whose pid is in the subquery. */
+#define SESSIONS_HOLDING(pids)                                                                                 \
+	"SELECT string_agg(format('server process %s (%s, in a transaction since %s)', a.pid, "                \
+	"coalesce(nullif(a.application_name, ''), a.backend_type), "                                           \
+	"to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ')), ', ' ORDER BY a.pid) " \
+	"FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.pid IN (" pids ")"
+
+struct waiting_month {
+	const char *month; /* YYYY-MM-DD */
+	char label[8];	   /* YYYY-MM */
+};
+
+static void waiting_for_readers(PGconn *conn, void *ctx)
+{
+	struct waiting_month *w = ctx;
+	char what[96];
+
+	snprintf(what, sizeof(what), "other sessions to release the daily rows of %s", w->label);
+	say_waiting(conn, w->month, what,
+		    SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+				     "WHERE l.granted AND c.relnamespace = 'pb'::regnamespace AND "
+				     "left(c.relname, 19) = format('usage_daily_%s', to_char($1::date, 'YYYY_MM'))"));
+}
+
+static void waiting_for_month(PGconn *conn, void *ctx)
+{
+	struct waiting_month *w = ctx;
+	char what[64];
+
+	snprintf(what, sizeof(what), "another import of %s to finish", w->label);
+	say_waiting(conn, w->month, what,
+		    SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+				     "AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = "
+				     "hashtextextended('pb-import-month|' || $1, 0)"));
+}
+
+static void waiting_for_table(PGconn *conn, void *ctx)
+{
+	(void)ctx;
+	say_waiting(conn, "", "other sessions to release pb.usage_daily",
+		    SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l WHERE l.granted AND l.relation = "
+				     "'pb.usage_daily'::regclass AND $1 = $1"));
+}
+
+static void waiting_month_init(struct waiting_month *w, const char *month)
+{
+	w->month = month;
+	snprintf(w->label, sizeof(w->label), "%.7s", month);
+}
+
 int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err)
 {
 	char m[11], next[11];
@@ -726,9 +791,14 @@ int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err)
 	pb_date_format(month, m);
 	pb_date_to_ymd(month, &y, &mo, &d);
 	pb_date_format(mo == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, mo + 1, 1), next);
-	/* Autocommit: each call is its own short transaction, whose lock on the parent table is brief. */
-	if (pb_db_exec(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p, err) < 0 ||
-	    pb_db_exec(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p + 1, err) < 0)
+	/*
+	 * Autocommit: each call is its own short transaction, whose lock on the parent table is brief; making a
+	 * month's partition waits for the table's readers without holding up those that come after them.
+	 */
+	if (pb_db_exec_yielding(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p, waiting_for_table, NULL,
+				err) < 0 ||
+	    pb_db_exec_yielding(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p + 1, waiting_for_table, NULL,
+				err) < 0)
 		return PB_STORE_ERR_DB;
 	return 0;
 }
@@ -879,16 +949,23 @@ static int make_current(PGconn *conn, const struct pb_store_import *im, const ch
 	snprintf(nrows_s, sizeof(nrows_s), "%llu", (unsigned long long)nrows);
 	pb_money_format_canonical(lt, list);
 	pb_money_format_canonical(bt, billed);
-	/* The previous import's table is dropped, and this one's becomes a partition: no row is read or deleted. */
-	if (pb_db_exec(conn,
-		       "WITH old AS (UPDATE pb.import SET status = 'superseded' WHERE vendor = $1 AND source = "
-		       "$2 AND billing_month = $3::date AND format = $5 AND status = 'committed' AND id <> $4::bigint "
-		       "RETURNING id) SELECT pb.drop_import_rows(id, $3::date) FROM old",
-		       5, p, err) < 0)
+	struct waiting_month w;
+
+	waiting_month_init(&w, month);
+	/*
+	 * The previous import's table is dropped, and this one's becomes a partition: no row is read or deleted.
+	 * Both wait for the month's readers, without holding up the readers that come after them.
+	 */
+	if (pb_db_exec_yielding(
+		    conn,
+		    "WITH old AS (UPDATE pb.import SET status = 'superseded' WHERE vendor = $1 AND source = "
+		    "$2 AND billing_month = $3::date AND format = $5 AND status = 'committed' AND id <> "
+		    "$4::bigint RETURNING id) SELECT pb.drop_import_rows(id, $3::date) FROM old",
+		    5, p, waiting_for_readers, &w, err) < 0)
 		return -1;
 	phase(im, PB_STORE_PHASE_SUPERSEDE, t);
-	if (pb_db_exec(conn, "SELECT pb.attach_import_rows($1::bigint, $2::date)", 2, (const char *[]){id, month},
-		       err) < 0)
+	if (pb_db_exec_yielding(conn, "SELECT pb.attach_import_rows($1::bigint, $2::date)", 2,
+				(const char *[]){id, month}, waiting_for_readers, &w, err) < 0)
 		return -1;
 	phase(im, PB_STORE_PHASE_ATTACH, t);
 	{
@@ -908,10 +985,12 @@ static int check_refusals(PGconn *conn, const struct pb_store_import *im, const 
 			  struct pb_buf *err)
 {
 	const char *p[1] = {month};
+	struct waiting_month w;
 	int rc;
 
-	if (pb_db_exec(conn, "SELECT pg_advisory_xact_lock(hashtextextended('pb-import-month|' || $1, 0))", 1, p, err) <
-	    0)
+	waiting_month_init(&w, month);
+	if (pb_db_exec_yielding(conn, "SELECT pg_advisory_xact_lock(hashtextextended('pb-import-month|' || $1, 0))", 1,
+				p, waiting_for_month, &w, err) < 0)
 		return PB_STORE_ERR_DB;
 	rc = refuse_empty(conn, im, month, lines, err);
 	if (rc == 0)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A hostile pass over the store: runs killed (SIGKILL, SIGTERM, SIGINT) while spilling, reading and in COPY,
 # the server ending the COPY, imports of one key or of two sources at once, a reader holding the month while
-# an import commits, an unusable spill folder and a bad PB_STORE_MEMORY. After each: the exit status and
+# an import commits (other readers are served meanwhile; a signal stops the waiting run), an unusable spill
+# folder and a bad PB_STORE_MEMORY. After each: the exit status and
 # message, the imports' statuses, the current rows unchanged, no orphan import table, no spill file left, and
 # a rerun giving the rows of an uninterrupted run.
 set -u
@@ -32,6 +33,26 @@ orphans() {
 	t=$(pb_sql "SELECT count(*) FROM pg_class WHERE relname LIKE 'usage_daily%import%' AND relkind = 'r'")
 	c=$(pb_sql "SELECT count(*) FROM pb.import WHERE status = 'committed'")
 	[ "$t" = "$c" ] && echo "1/1" || echo "$t/$c"
+}
+# wait_line FILE REGEX: until FILE has a line matching REGEX (30 s at most).
+wait_line() {
+	local i
+	for i in $(seq 300); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_exit PID: its exit status, or 124 after 30 s without it ending (it is then killed).
+wait_exit() {
+	local i
+	for i in $(seq 300); do
+		kill -0 "$1" 2>/dev/null || { wait "$1"; return; }
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 124
 }
 spill_left() { ls -A "$PB_VAR_DIR/tmp" 2>/dev/null; }
 # wait_pause FILE WHERE: until the run says it paused there (30 s at most).
@@ -155,6 +176,78 @@ wait $READER_PID; READER_PID=
 wait $BGPID; st=$?; BGPID=
 echo "# reader: run status $st after $(( $(date +%s) - start )) s: $(cat "$TMP/err")"
 check "a reader holding the month: the import waits for it, then commits" "0|$REF" "$st|$(current_rows "$BIG")"
+
+# ---- 5b. waiting for a reader, the import holds no other reader up, says whom it waits for, stops on a signal --
+MONTH_ROWS=$(pb_sql "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01'")
+"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
+READER_PID=$!
+exec 7>"$TMP/reader.in"
+echo "BEGIN; SELECT count(*) FROM pb.usage_daily;" >&7
+sleep 1
+env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+BGPID=$!
+wait_line "$TMP/err" "waiting for other sessions"
+echo "# reader held: $(cat "$TMP/err")"
+check "a reader held: the run says it waits, naming the reader's server process" "yes" \
+	"$(grep -qE "^pb-ingest: waiting for other sessions to release the daily rows of 2026-10: server process $(pb_sql "SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' ORDER BY pid LIMIT 1") \(psql, in a transaction since [0-9-]+ [0-9:]+ [A-Z]+\)$" "$TMP/err" && echo yes)"
+# Another reader of the month is served while the import waits (it is not queued behind the import's lock).
+other=$("$BIN/pb-db" psql -X -q -t -A -c "SET statement_timeout = '10s'" \
+	-c "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01'" 2>&1)
+check "a reader held: another reader of the month is served meanwhile" "$MONTH_ROWS" "$other"
+kill -TERM $BGPID
+wait_exit $BGPID; st=$?; BGPID=
+check "a reader held: SIGTERM ends the waiting run while the reader still reads, saying so" \
+	"143|pb-ingest: interrupted by SIGTERM|yes" "$st|$(tail -n 1 "$TMP/err")|$(kill -0 $READER_PID 2>/dev/null && echo yes)"
+check "a reader held: the run is recorded failed, interrupted" "failed|interrupted by SIGTERM" "$(last_status)"
+echo "COMMIT;" >&7
+exec 7>&-
+wait $READER_PID; READER_PID=
+after "SIGTERM waiting for a reader"
+
+# ---- 5c. waiting for another import of the month: says so, stops on a signal -----------------------------
+"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
+READER_PID=$!
+exec 7>"$TMP/reader.in"
+echo "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('pb-import-month|2026-10-01', 0));" >&7
+sleep 1
+env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+BGPID=$!
+wait_line "$TMP/err" "waiting for another import"
+echo "# month lock held: $(cat "$TMP/err")"
+check "the month held by another import: the run says it waits for it" "yes" \
+	"$(grep -qE "^pb-ingest: waiting for another import of 2026-10 to finish: server process [0-9]+ \(psql, in a transaction since [0-9-]+ [0-9:]+ [A-Z]+\)$" "$TMP/err" && echo yes)"
+kill -TERM $BGPID
+wait_exit $BGPID; st=$?; BGPID=
+check "the month held by another import: SIGTERM ends the waiting run, saying so" \
+	"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM" "$st|$(tail -n 1 "$TMP/err")|$(last_status)"
+echo "COMMIT;" >&7
+exec 7>&-
+wait $READER_PID; READER_PID=
+after "SIGTERM waiting for the month"
+rerun "after waiting"
+
+# ---- 5d. a month's partition to make while a reader holds the table: waits for it, holding no one up -------
+pb_sql "DROP TABLE pb.usage_daily_2026_11" >/dev/null
+"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
+READER_PID=$!
+exec 7>"$TMP/reader.in"
+echo "BEGIN; SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-09-01';" >&7
+sleep 1
+"$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+BGPID=$!
+wait_line "$TMP/err" "waiting for other sessions"
+echo "# table held: $(cat "$TMP/err")"
+check "a reader of the table while a month's partition is made: the run says it waits for it" "yes" \
+	"$(grep -qE "^pb-ingest: waiting for other sessions to release pb.usage_daily: server process [0-9]+ \(psql, in a transaction since [0-9-]+ [0-9:]+ [A-Z]+\)$" "$TMP/err" && echo yes)"
+other=$("$BIN/pb-db" psql -X -q -t -A -c "SET statement_timeout = '10s'" \
+	-c "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01'" 2>&1)
+check "a reader of the table while a month's partition is made: another reader is served meanwhile" "$MONTH_ROWS" "$other"
+echo "COMMIT;" >&7
+exec 7>&-
+wait $READER_PID; READER_PID=
+wait_exit $BGPID; st=$?; BGPID=
+check "a reader of the table while a month's partition is made: the run then commits the same rows" \
+	"0|$REF|1/1|1" "$st|$(current_rows "$BIG")|$(orphans)|$(pb_sql "SELECT count(*) FROM pg_class WHERE relname = 'usage_daily_2026_11'")"
 
 # ---- 6. an unusable spill folder -------------------------------------------------------------------------
 rm -rf "${PB_VAR_DIR:?}/tmp"; echo x >"$PB_VAR_DIR/tmp"
