@@ -717,69 +717,45 @@ static int record_files(PGconn *conn, const struct pb_store_import *im, const st
 	return 0;
 }
 
-/* Says on whom a statement of the commit waits (pb_db_exec_yielding): sql names the sessions from $1, the month. */
-static void say_waiting(PGconn *conn, const char *month, const char *what, const char *sql)
-{
-	struct pb_buf ignore = PB_BUF_INIT;
-	const char *p[1] = {month};
-	PGresult *res = pb_db_query(conn, sql, 1, p, &ignore);
-
-	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		pb_log(PB_LOG_INFO, NULL, "waiting for %s: %s", what, PQgetvalue(res, 0, 0));
-	else
-		pb_log(PB_LOG_INFO, NULL, "waiting for %s", what);
-	PQclear(res);
-	pb_buf_release(&ignore);
-}
-
-/* "server process 123 (psql, in a transaction since ...)" for each session a's whose pid is in the subquery. */
+/* "server process 123 (psql, in a transaction since ...)" for each session whose pid the subquery gives. */
 #define SESSIONS_HOLDING(pids)                                                                                 \
 	"SELECT string_agg(format('server process %s (%s, in a transaction since %s)', a.pid, "                \
 	"coalesce(nullif(a.application_name, ''), a.backend_type), "                                           \
 	"to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ')), ', ' ORDER BY a.pid) " \
 	"FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.pid IN (" pids ")"
 
-struct waiting_month {
-	const char *month; /* YYYY-MM-DD */
-	char label[8];	   /* YYYY-MM */
+/* The sessions that hold a month's tables ($1: its first day), its advisory lock, the parent table. */
+#define MONTH_READERS                                                                                          \
+	SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.granted " \
+			 "AND c.relnamespace = 'pb'::regnamespace AND "                                        \
+			 "left(c.relname, 19) = format('usage_daily_%s', to_char($1::date, 'YYYY_MM'))")
+#define MONTH_IMPORTS                                                                                \
+	SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted " \
+			 "AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = "   \
+			 "hashtextextended('pb-import-month|' || $1, 0)")
+#define TABLE_READERS                                                                     \
+	SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l WHERE l.granted AND l.relation = " \
+			 "'pb.usage_daily'::regclass AND $1 = $1")
+
+/* On whom a statement of the store waits: what, and sql naming the sessions in the way from param ($1). */
+struct waiting {
+	const char *param, *sql;
+	char what[96];
 };
 
-static void waiting_for_readers(PGconn *conn, void *ctx)
+/* pb_db_exec_yielding's waiting: "pb-ingest: waiting for WHAT: server process ...". */
+static void say_waiting(PGconn *conn, void *ctx)
 {
-	struct waiting_month *w = ctx;
-	char what[96];
+	const struct waiting *w = ctx;
+	struct pb_buf ignore = PB_BUF_INIT;
+	PGresult *res = pb_db_query(conn, w->sql, 1, &w->param, &ignore);
 
-	snprintf(what, sizeof(what), "other sessions to release the daily rows of %s", w->label);
-	say_waiting(conn, w->month, what,
-		    SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-				     "WHERE l.granted AND c.relnamespace = 'pb'::regnamespace AND "
-				     "left(c.relname, 19) = format('usage_daily_%s', to_char($1::date, 'YYYY_MM'))"));
-}
-
-static void waiting_for_month(PGconn *conn, void *ctx)
-{
-	struct waiting_month *w = ctx;
-	char what[64];
-
-	snprintf(what, sizeof(what), "another import of %s to finish", w->label);
-	say_waiting(conn, w->month, what,
-		    SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
-				     "AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = "
-				     "hashtextextended('pb-import-month|' || $1, 0)"));
-}
-
-static void waiting_for_table(PGconn *conn, void *ctx)
-{
-	(void)ctx;
-	say_waiting(conn, "", "other sessions to release pb.usage_daily",
-		    SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l WHERE l.granted AND l.relation = "
-				     "'pb.usage_daily'::regclass AND $1 = $1"));
-}
-
-static void waiting_month_init(struct waiting_month *w, const char *month)
-{
-	w->month = month;
-	snprintf(w->label, sizeof(w->label), "%.7s", month);
+	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		pb_log(PB_LOG_INFO, NULL, "waiting for %s: %s", w->what, PQgetvalue(res, 0, 0));
+	else
+		pb_log(PB_LOG_INFO, NULL, "waiting for %s", w->what);
+	PQclear(res);
+	pb_buf_release(&ignore);
 }
 
 int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err)
@@ -787,6 +763,7 @@ int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err)
 	char m[11], next[11];
 	int y, mo, d;
 	const char *p[2] = {m, next};
+	struct waiting w = {"", TABLE_READERS, "other sessions to release pb.usage_daily"};
 
 	pb_date_format(month, m);
 	pb_date_to_ymd(month, &y, &mo, &d);
@@ -795,10 +772,8 @@ int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err)
 	 * Autocommit: each call is its own short transaction, whose lock on the parent table is brief; making a
 	 * month's partition waits for the table's readers without holding up those that come after them.
 	 */
-	if (pb_db_exec_yielding(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p, waiting_for_table, NULL,
-				err) < 0 ||
-	    pb_db_exec_yielding(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p + 1, waiting_for_table, NULL,
-				err) < 0)
+	if (pb_db_exec_yielding(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p, say_waiting, &w, err) < 0 ||
+	    pb_db_exec_yielding(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p + 1, say_waiting, &w, err) < 0)
 		return PB_STORE_ERR_DB;
 	return 0;
 }
@@ -938,6 +913,7 @@ static int make_current(PGconn *conn, const struct pb_store_import *im, const ch
 	uint64_t lines = 0;
 	size_t i;
 	const char *p[5] = {im->vendor, im->source, month, id, im->format};
+	struct waiting w = {month, MONTH_READERS, ""};
 
 	for (i = 0; i < nfiles; i++) {
 		pb_money_add(lt, files[i].list_total, &lt);
@@ -949,9 +925,7 @@ static int make_current(PGconn *conn, const struct pb_store_import *im, const ch
 	snprintf(nrows_s, sizeof(nrows_s), "%llu", (unsigned long long)nrows);
 	pb_money_format_canonical(lt, list);
 	pb_money_format_canonical(bt, billed);
-	struct waiting_month w;
-
-	waiting_month_init(&w, month);
+	snprintf(w.what, sizeof(w.what), "other sessions to release the daily rows of %.7s", month);
 	/*
 	 * The previous import's table is dropped, and this one's becomes a partition: no row is read or deleted.
 	 * Both wait for the month's readers, without holding up the readers that come after them.
@@ -961,11 +935,11 @@ static int make_current(PGconn *conn, const struct pb_store_import *im, const ch
 		    "WITH old AS (UPDATE pb.import SET status = 'superseded' WHERE vendor = $1 AND source = "
 		    "$2 AND billing_month = $3::date AND format = $5 AND status = 'committed' AND id <> "
 		    "$4::bigint RETURNING id) SELECT pb.drop_import_rows(id, $3::date) FROM old",
-		    5, p, waiting_for_readers, &w, err) < 0)
+		    5, p, say_waiting, &w, err) < 0)
 		return -1;
 	phase(im, PB_STORE_PHASE_SUPERSEDE, t);
 	if (pb_db_exec_yielding(conn, "SELECT pb.attach_import_rows($1::bigint, $2::date)", 2,
-				(const char *[]){id, month}, waiting_for_readers, &w, err) < 0)
+				(const char *[]){id, month}, say_waiting, &w, err) < 0)
 		return -1;
 	phase(im, PB_STORE_PHASE_ATTACH, t);
 	{
@@ -985,12 +959,12 @@ static int check_refusals(PGconn *conn, const struct pb_store_import *im, const 
 			  struct pb_buf *err)
 {
 	const char *p[1] = {month};
-	struct waiting_month w;
+	struct waiting w = {month, MONTH_IMPORTS, ""};
 	int rc;
 
-	waiting_month_init(&w, month);
+	snprintf(w.what, sizeof(w.what), "another import of %.7s to finish", month);
 	if (pb_db_exec_yielding(conn, "SELECT pg_advisory_xact_lock(hashtextextended('pb-import-month|' || $1, 0))", 1,
-				p, waiting_for_month, &w, err) < 0)
+				p, say_waiting, &w, err) < 0)
 		return PB_STORE_ERR_DB;
 	rc = refuse_empty(conn, im, month, lines, err);
 	if (rc == 0)

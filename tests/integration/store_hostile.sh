@@ -54,6 +54,21 @@ wait_exit() {
 	wait "$1" 2>/dev/null
 	return 124
 }
+# hold SQL: a session that runs SQL in a transaction it keeps open (a second after it starts) until release.
+hold() {
+	[ -p "$TMP/reader.in" ] || mkfifo "$TMP/reader.in"
+	"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
+	READER_PID=$!
+	exec 7>"$TMP/reader.in"
+	echo "BEGIN; $1" >&7
+	sleep 1
+}
+release() {
+	echo "COMMIT;" >&7
+	exec 7>&-
+	wait "$READER_PID"
+	READER_PID=
+}
 spill_left() { ls -A "$PB_VAR_DIR/tmp" 2>/dev/null; }
 # wait_pause FILE WHERE: until the run says it paused there (30 s at most).
 wait_pause() {
@@ -158,32 +173,21 @@ pb_sql "DELETE FROM pb.import WHERE source = '$OTHER' AND status <> 'committed'"
 OTHER_ID=$(pb_sql "SELECT id FROM pb.import WHERE source = '$OTHER' AND status = 'committed'")
 
 # ---- 5. a reader holds the month while an import commits ---------------------------------------------------
-mkfifo "$TMP/reader.in"
-"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
-READER_PID=$!
-exec 7>"$TMP/reader.in"
-echo "BEGIN; SELECT count(*) FROM pb.usage_daily;" >&7
-sleep 1
+hold "SELECT count(*) FROM pb.usage_daily;"
 start=$(date +%s)
 timeout 60 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 BGPID=$!
 sleep 5
 waiting=$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
 echo "# reader: after 5 s, sessions waiting on a lock: $waiting; run alive: $(kill -0 $BGPID 2>/dev/null && echo yes)"
-echo "COMMIT;" >&7
-exec 7>&-
-wait $READER_PID; READER_PID=
+release
 wait $BGPID; st=$?; BGPID=
 echo "# reader: run status $st after $(( $(date +%s) - start )) s: $(cat "$TMP/err")"
 check "a reader holding the month: the import waits for it, then commits" "0|$REF" "$st|$(current_rows "$BIG")"
 
 # ---- 5b. waiting for a reader, the import holds no other reader up, says whom it waits for, stops on a signal --
 MONTH_ROWS=$(pb_sql "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01'")
-"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
-READER_PID=$!
-exec 7>"$TMP/reader.in"
-echo "BEGIN; SELECT count(*) FROM pb.usage_daily;" >&7
-sleep 1
+hold "SELECT count(*) FROM pb.usage_daily;"
 env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 BGPID=$!
 wait_line "$TMP/err" "waiting for other sessions"
@@ -199,17 +203,11 @@ wait_exit $BGPID; st=$?; BGPID=
 check "a reader held: SIGTERM ends the waiting run while the reader still reads, saying so" \
 	"143|pb-ingest: interrupted by SIGTERM|yes" "$st|$(tail -n 1 "$TMP/err")|$(kill -0 $READER_PID 2>/dev/null && echo yes)"
 check "a reader held: the run is recorded failed, interrupted" "failed|interrupted by SIGTERM" "$(last_status)"
-echo "COMMIT;" >&7
-exec 7>&-
-wait $READER_PID; READER_PID=
+release
 after "SIGTERM waiting for a reader"
 
 # ---- 5c. waiting for another import of the month: says so, stops on a signal -----------------------------
-"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
-READER_PID=$!
-exec 7>"$TMP/reader.in"
-echo "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('pb-import-month|2026-10-01', 0));" >&7
-sleep 1
+hold "SELECT pg_advisory_xact_lock(hashtextextended('pb-import-month|2026-10-01', 0));"
 env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 BGPID=$!
 wait_line "$TMP/err" "waiting for another import"
@@ -220,19 +218,13 @@ kill -TERM $BGPID
 wait_exit $BGPID; st=$?; BGPID=
 check "the month held by another import: SIGTERM ends the waiting run, saying so" \
 	"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM" "$st|$(tail -n 1 "$TMP/err")|$(last_status)"
-echo "COMMIT;" >&7
-exec 7>&-
-wait $READER_PID; READER_PID=
+release
 after "SIGTERM waiting for the month"
 rerun "after waiting"
 
 # ---- 5d. a month's partition to make while a reader holds the table: waits for it, holding no one up -------
 pb_sql "DROP TABLE pb.usage_daily_2026_11" >/dev/null
-"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
-READER_PID=$!
-exec 7>"$TMP/reader.in"
-echo "BEGIN; SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-09-01';" >&7
-sleep 1
+hold "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-09-01';"
 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 BGPID=$!
 wait_line "$TMP/err" "waiting for other sessions"
@@ -242,9 +234,7 @@ check "a reader of the table while a month's partition is made: the run says it 
 other=$("$BIN/pb-db" psql -X -q -t -A -c "SET statement_timeout = '10s'" \
 	-c "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01'" 2>&1)
 check "a reader of the table while a month's partition is made: another reader is served meanwhile" "$MONTH_ROWS" "$other"
-echo "COMMIT;" >&7
-exec 7>&-
-wait $READER_PID; READER_PID=
+release
 wait_exit $BGPID; st=$?; BGPID=
 check "a reader of the table while a month's partition is made: the run then commits the same rows" \
 	"0|$REF|1/1|1" "$st|$(current_rows "$BIG")|$(orphans)|$(pb_sql "SELECT count(*) FROM pg_class WHERE relname = 'usage_daily_2026_11'")"
