@@ -284,6 +284,19 @@ else
 	notok "an import role that is no superuser: migrate and a first import as that role" "$(cat "$TMP/out")"
 fi
 
+# ---- 5f. deadlock_timeout at its maximum: an attempt's lock_timeout must still be a valid setting -------------
+# deadlock_timeout = 2147483647ms (INT_MAX, its maximum) is a valid server setting; deadlock_timeout + 500 ms is
+# not a valid lock_timeout. No other session is in the way: the import has nothing to wait for.
+PGOPTIONS="-c deadlock_timeout=2147483647ms" "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+echo "# deadlock_timeout at its maximum: $st: $(cat "$TMP/err")"
+# Observed: exit 3 'ERROR: invalid value for parameter "lock_timeout": "2147484147ms"', and the import left
+# 'running' (its own transaction, begun for the partition, stays open and aborted: the failure is not recorded).
+check "deadlock_timeout at its maximum: the import commits, no import left running" \
+	"0||committed||0" \
+	"$st|$(cat "$TMP/err")|$(last_status)|$(pb_sql "SELECT count(*) FROM pb.import WHERE status = 'running'")"
+after "deadlock_timeout at its maximum"
+
 # ---- 6. an unusable spill folder -------------------------------------------------------------------------
 rm -rf "${PB_VAR_DIR:?}/tmp"; echo x >"$PB_VAR_DIR/tmp"
 PB_STORE_MEMORY=1 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err"
