@@ -239,6 +239,54 @@ wait_exit $BGPID; st=$?; BGPID=
 check "a reader of the table while a month's partition is made: the run then commits the same rows" \
 	"0|$REF|1/1|1" "$st|$(current_rows "$BIG")|$(orphans)|$(pb_sql "SELECT count(*) FROM pg_class WHERE relname = 'usage_daily_2026_11'")"
 
+# ---- 5e. the import's role is no superuser: the message names the reader, with no empty field -----------------
+# The usual deployment: the schema's owner imports, a reporting role reads. pg_stat_activity shows such a role
+# the pid of another role's session, but not its application name, backend type or times.
+ROLES="host=$PB_VAR_DIR/pg/run port=5432 dbname=pb_roles"
+pb_sql "CREATE ROLE pb_importer LOGIN" >/dev/null
+pb_sql "CREATE ROLE pb_reporter LOGIN" >/dev/null
+pb_sql "CREATE DATABASE pb_roles OWNER pb_importer" >/dev/null
+if PB_DATABASE_URL="$ROLES user=pb_importer" "$BIN/pb-db" migrate >"$TMP/out" 2>&1 &&
+	PB_DATABASE_URL="$ROLES user=pb_importer" "$BIN/pb-db" psql -X -q -v ON_ERROR_STOP=1 \
+		-c "GRANT USAGE ON SCHEMA pb TO pb_reporter" -c "GRANT SELECT ON ALL TABLES IN SCHEMA pb TO pb_reporter" \
+		>>"$TMP/out" 2>&1 &&
+	PB_DATABASE_URL="$ROLES user=pb_importer" "$PBI" --format aws-cur --no-progress "$TMP/other/cur.csv" >>"$TMP/out" 2>&1; then
+	PB_DATABASE_URL="$ROLES user=pb_reporter" "$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
+	READER_PID=$!
+	exec 7>"$TMP/reader.in"
+	echo "BEGIN; SELECT count(*) FROM pb.usage_daily;" >&7
+	sleep 1
+	RPID=$(pb_sql "SELECT pid FROM pg_stat_activity WHERE usename = 'pb_reporter'")
+	PB_DATABASE_URL="$ROLES user=pb_importer" "$PBI" --format aws-cur --no-progress "$TMP/other/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+	BGPID=$!
+	wait_line "$TMP/err" "waiting for other sessions"
+	echo "# no superuser: $(cat "$TMP/err")"
+	# Observed: "server process 4242 (, in a transaction since )": the fields the role may not see, printed empty.
+	check "an import role that is no superuser: the message names the reader's server process, with no empty field" \
+		"yes|no" \
+		"$(grep -qE "^pb-ingest: waiting for other sessions to release the daily rows of 2026-10: server process $RPID([^0-9]|$)" "$TMP/err" && echo yes || echo no)|$(grep -qE '\(,|\( |since \)|\(\)' "$TMP/err" && echo yes || echo no)"
+	echo "COMMIT;" >&7
+	exec 7>&-
+	wait $READER_PID; READER_PID=
+	wait_exit $BGPID; st=$?; BGPID=
+	check "an import role that is no superuser: the run then commits" "0" "$st"
+else
+	notok "an import role that is no superuser: migrate and a first import as that role" "$(cat "$TMP/out")"
+fi
+
+# ---- 5f. deadlock_timeout at its maximum: an attempt's lock_timeout must still be a valid setting -------------
+# deadlock_timeout = 2147483647ms (INT_MAX, its maximum) is a valid server setting; deadlock_timeout + 500 ms is
+# not a valid lock_timeout. No other session is in the way: the import has nothing to wait for.
+PGOPTIONS="-c deadlock_timeout=2147483647ms" "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+echo "# deadlock_timeout at its maximum: $st: $(cat "$TMP/err")"
+# Observed: exit 3 'ERROR: invalid value for parameter "lock_timeout": "2147484147ms"', and the import left
+# 'running' (its own transaction, begun for the partition, stays open and aborted: the failure is not recorded).
+check "deadlock_timeout at its maximum: the import commits, no import left running" \
+	"0||committed||0" \
+	"$st|$(cat "$TMP/err")|$(last_status)|$(pb_sql "SELECT count(*) FROM pb.import WHERE status = 'running'")"
+after "deadlock_timeout at its maximum"
+
 # ---- 6. an unusable spill folder -------------------------------------------------------------------------
 rm -rf "${PB_VAR_DIR:?}/tmp"; echo x >"$PB_VAR_DIR/tmp"
 PB_STORE_MEMORY=1 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err"
