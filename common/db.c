@@ -160,11 +160,12 @@ int pb_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *pa
 
 /*
  * One attempt's lock_timeout: the server's deadlock_timeout and half a second (1.5 s by default), so that an
- * autovacuum in the way is cancelled, as the server does for a lock waited on for deadlock_timeout.
+ * autovacuum in the way is cancelled, as the server does for a lock waited on for deadlock_timeout; at most
+ * the largest lock_timeout there is.
  */
-#define SLICE                                                                                                     \
-	"SELECT set_config('lock_timeout', (extract(epoch FROM current_setting('deadlock_timeout')::interval) * " \
-	"1000 + 500)::bigint || 'ms', true)"
+#define SLICE                                                         \
+	"SELECT set_config('lock_timeout', least(extract(epoch FROM " \
+	"current_setting('deadlock_timeout')::interval) * 1000 + 500, 2147483647)::bigint || 'ms', true)"
 
 /* Sleeps ms milliseconds, in slices, ending early when a signal asks to stop. */
 static void pause_unless_interrupted(long ms)
@@ -208,8 +209,11 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 			pb_buf_addstr(err, pb_interrupt_reason());
 			return -1;
 		}
-		if (exec_simple(conn, own ? "BEGIN; " SLICE : "SAVEPOINT pb_yield; " SLICE, err) < 0)
+		if (exec_simple(conn, own ? "BEGIN; " SLICE : "SAVEPOINT pb_yield; " SLICE, err) < 0) {
+			if (own)
+				PQclear(PQexec(conn, "ROLLBACK"));
 			return -1;
+		}
 		res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 		if (res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)) {
 			PQclear(res);

@@ -717,12 +717,15 @@ static int record_files(PGconn *conn, const struct pb_store_import *im, const st
 	return 0;
 }
 
-/* "server process 123 (psql, in a transaction since ...)" for each session whose pid the subquery gives. */
-#define SESSIONS_HOLDING(pids)                                                                                 \
-	"SELECT string_agg(format('server process %s (%s, in a transaction since %s)', a.pid, "                \
-	"coalesce(nullif(a.application_name, ''), a.backend_type), "                                           \
-	"to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ')), ', ' ORDER BY a.pid) " \
-	"FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.pid IN (" pids ")"
+/*
+ * "server process 123 (psql, in a transaction since ...)" for each session whose pid the subquery gives; a
+ * role that may not see another role's session details gets what it may see ("server process 123").
+ */
+#define SESSIONS_HOLDING(pids)                                                                             \
+	"SELECT string_agg('server process ' || a.pid || coalesce(' (' || nullif(concat_ws(', ', "         \
+	"coalesce(nullif(a.application_name, ''), a.backend_type), 'in a transaction since ' || "          \
+	"to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ')), '') || ')', ''), " \
+	"', ' ORDER BY a.pid) FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.pid IN (" pids ")"
 
 /* The sessions that hold a month's tables ($1: its first day), its advisory lock, the parent table. */
 #define MONTH_READERS                                                                                          \
@@ -1106,6 +1109,9 @@ void pb_store_fail(PGconn *conn, const struct pb_store_import *im, const char *w
 		PQreset(conn);
 	if (PQstatus(conn) != CONNECTION_OK)
 		return;
+	/* A transaction the failure left open (aborted, or not) is ended first: the record must not be in it. */
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+		PQclear(PQexec(conn, "ROLLBACK"));
 	snprintf(id, sizeof(id), "%lld", im->id);
 	pb_db_exec(conn,
 		   "UPDATE pb.import SET status = 'failed', finished_at = now(), error = $2 WHERE id = $1::bigint "
