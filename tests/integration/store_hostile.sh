@@ -15,6 +15,7 @@ cleanup() {
 	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
 	[ -n "${BGPID2:-}" ] && kill -9 "$BGPID2" 2>/dev/null
 	[ -n "${READER_PID:-}" ] && kill -9 "$READER_PID" 2>/dev/null
+	[ -n "${READER2_PID:-}" ] && kill -9 "$READER2_PID" 2>/dev/null
 	pb_test_cleanup
 }
 trap cleanup EXIT
@@ -296,6 +297,42 @@ check "deadlock_timeout at its maximum: the import commits, no import left runni
 	"0||committed||0" \
 	"$st|$(cat "$TMP/err")|$(last_status)|$(pb_sql "SELECT count(*) FROM pb.import WHERE status = 'running'")"
 after "deadlock_timeout at its maximum"
+
+# ---- 5g. a session of another database holds the same month's lock: it is not in the way, so not named --------
+# Advisory locks are per database (pg_locks.database): a partnerbill database beside this one in the cluster
+# (a staging copy, another tenant) importing the same month does not hold this import up.
+pb_sql "CREATE DATABASE pb_other" >/dev/null
+mkfifo "$TMP/reader2.in"
+MONTH_LOCK="BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('pb-import-month|2026-10-01', 0));"
+"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
+READER_PID=$!
+exec 7>"$TMP/reader.in"
+echo "$MONTH_LOCK" >&7
+PB_DATABASE_URL="host=$PB_VAR_DIR/pg/run port=5432 user=pb dbname=pb_other" \
+	"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader2.in" >"$TMP/reader2.out" 2>&1 7>&- &
+READER2_PID=$!
+exec 8>"$TMP/reader2.in"
+echo "$MONTH_LOCK" >&8
+sleep 1
+HOLDER=$(pb_sql "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'")
+env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" 7>&- 8>&- &
+BGPID=$!
+wait_line "$TMP/err" "waiting for another import"
+echo "# month lock held here and in another database: $(cat "$TMP/err")"
+# Observed: both sessions named, "server process <this one> (...), server process <the other database's> (...)".
+check "the month's lock held here and in another database: the message names only this database's session" \
+	"pb-ingest: waiting for another import of 2026-10 to finish: server process $HOLDER" \
+	"$(grep '^pb-ingest: waiting' "$TMP/err" | sed -E 's/ \([^)]*\)//g')"
+kill -TERM $BGPID
+wait_exit $BGPID; st=$?; BGPID=
+check "the month's lock held here and in another database: SIGTERM ends the waiting run" \
+	"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM" "$st|$(tail -n 1 "$TMP/err")|$(last_status)"
+echo "COMMIT;" >&7
+echo "COMMIT;" >&8
+exec 7>&- 8>&-
+wait $READER_PID; READER_PID=
+wait $READER2_PID; READER2_PID=
+after "the month's lock held in two databases"
 
 # ---- 6. an unusable spill folder -------------------------------------------------------------------------
 rm -rf "${PB_VAR_DIR:?}/tmp"; echo x >"$PB_VAR_DIR/tmp"
