@@ -334,6 +334,35 @@ wait $READER_PID; READER_PID=
 wait $READER2_PID; READER2_PID=
 after "the month's lock held in two databases"
 
+# ---- 5h. a deadlock the import's own attempt makes: it gives way, as for a lock timeout ---------------------
+# A session reads the month's default partition, then the month through pb.usage_daily. The import's drop
+# takes the month's partition (AccessExclusive) and waits for the default partition; the reader then waits for
+# the month's partition: a deadlock, found by the import (it waited first) after deadlock_timeout. Both locks of
+# the import were taken by the attempt, so rolling back to its savepoint ends the deadlock, as a lock timeout does.
+"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
+READER_PID=$!
+exec 7>"$TMP/reader.in"
+echo "BEGIN; SELECT count(*) FROM pb.usage_daily_2026_10_default;" >&7
+sleep 1
+"$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" 7>&- &
+BGPID=$!
+for i in $(seq 600); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted
+		AND l.mode = 'AccessExclusiveLock' AND c.relname = 'usage_daily_2026_10_default'")" = 1 ] && break
+	sleep 0.05
+done
+echo "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01';" >&7
+sleep 2.5
+echo "COMMIT;" >&7
+exec 7>&-
+wait $READER_PID; READER_PID=
+wait_exit $BGPID; st=$?; BGPID=
+echo "# deadlock of an attempt: $st: $(cat "$TMP/err")"
+# Observed: exit 3, 'pb-ingest: database: ERROR:  deadlock detected ... DROP TABLE pb.usage_daily_2026_10_import_N'.
+check "a deadlock made by the import's attempt: the import gives way, the reader reads, then the import commits" \
+	"0|0|0|$REF|1/1" \
+	"$st|$(grep -c 'deadlock detected' "$TMP/err")|$(grep -c ERROR "$TMP/reader.out")|$(current_rows "$BIG")|$(orphans)"
+
 # ---- 6. an unusable spill folder -------------------------------------------------------------------------
 rm -rf "${PB_VAR_DIR:?}/tmp"; echo x >"$PB_VAR_DIR/tmp"
 PB_STORE_MEMORY=1 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err"
