@@ -2,9 +2,10 @@
 # A hostile pass over the store: runs killed (SIGKILL, SIGTERM, SIGINT) while spilling, reading and in COPY,
 # the server ending the COPY, imports of one key or of two sources at once, a reader holding the month while
 # an import commits (other readers are served meanwhile; a signal stops the waiting run), an unusable spill
-# folder and a bad PB_STORE_MEMORY. After each: the exit status and
-# message, the imports' statuses, the current rows unchanged, no orphan import table, no spill file left, and
-# a rerun giving the rows of an uninterrupted run.
+# folder and a bad PB_STORE_MEMORY; the waiting message for an import role that is no superuser, a session of
+# another database and a prepared transaction, deadlock_timeout at its maximum, a deadlock made by an attempt.
+# After each: the exit status and message, the imports' statuses, the current rows unchanged, no orphan import
+# table, no spill file left, and a rerun giving the rows of an uninterrupted run.
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -435,5 +436,27 @@ for v in garbage -5 0 99999999999999999999 12MB; do
 		"$st|$(head -n 1 "$TMP/err")"
 	after "PB_STORE_MEMORY=$v"
 done
+
+# ---- 9. a prepared transaction holds the month: the message names it -----------------------------------------
+# A transaction prepared for two-phase commit keeps its locks with no session (pg_locks.pid is null): nothing in
+# pg_stat_activity stands for it, only its gid in pg_prepared_xacts, and it holds the month until someone
+# commits or rolls it back by that gid.
+printf 'max_prepared_transactions = 2\n' >>"$PB_VAR_DIR/pg/data/postgresql.auto.conf"
+"$BIN/pb-db" stop >/dev/null 2>&1
+"$BIN/pb-db" start >/dev/null 2>&1
+"$BIN/pb-db" psql -X -q -c "BEGIN" -c "SELECT count(*) FROM pb.usage_daily" -c "PREPARE TRANSACTION 'monthly-report'" >/dev/null
+env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+BGPID=$!
+wait_line "$TMP/err" "waiting for other sessions"
+echo "# prepared transaction: $(grep -v 'warning:' "$TMP/err")"
+# Observed: "pb-ingest: waiting for other sessions to release the daily rows of 2026-10", naming nothing.
+check "a prepared transaction holds the month: the waiting message names it by its gid" "yes" \
+	"$(grep '^pb-ingest: waiting' "$TMP/err" | grep -q "monthly-report" && echo yes || echo no)"
+kill -TERM $BGPID
+wait_exit $BGPID; st=$?; BGPID=
+check "a prepared transaction holds the month: SIGTERM ends the waiting run" \
+	"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM" "$st|$(tail -n 1 "$TMP/err")|$(last_status)"
+pb_sql "ROLLBACK PREPARED 'monthly-report'" >/dev/null
+after "a prepared transaction holding the month"
 
 pb_tests_done
