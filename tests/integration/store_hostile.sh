@@ -347,7 +347,7 @@ echo "BEGIN; SELECT count(*) FROM pb.usage_daily_2026_10_default;" >&7
 sleep 1
 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" 7>&- &
 BGPID=$!
-for i in $(seq 600); do
+for _ in $(seq 600); do
 	[ "$(pb_sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted
 		AND l.mode = 'AccessExclusiveLock' AND c.relname = 'usage_daily_2026_10_default'")" = 1 ] && break
 	sleep 0.05
