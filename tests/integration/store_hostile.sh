@@ -2,9 +2,10 @@
 # A hostile pass over the store: runs killed (SIGKILL, SIGTERM, SIGINT) while spilling, reading and in COPY,
 # the server ending the COPY, imports of one key or of two sources at once, a reader holding the month while
 # an import commits (other readers are served meanwhile; a signal stops the waiting run), an unusable spill
-# folder and a bad PB_STORE_MEMORY. After each: the exit status and
-# message, the imports' statuses, the current rows unchanged, no orphan import table, no spill file left, and
-# a rerun giving the rows of an uninterrupted run.
+# folder and a bad PB_STORE_MEMORY; the waiting message for an import role that is no superuser, a session of
+# another database and a prepared transaction, deadlock_timeout at its maximum, a deadlock made by an attempt.
+# After each: the exit status and message, the imports' statuses, the current rows unchanged, no orphan import
+# table, no spill file left, and a rerun giving the rows of an uninterrupted run.
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -15,6 +16,7 @@ cleanup() {
 	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
 	[ -n "${BGPID2:-}" ] && kill -9 "$BGPID2" 2>/dev/null
 	[ -n "${READER_PID:-}" ] && kill -9 "$READER_PID" 2>/dev/null
+	[ -n "${READER2_PID:-}" ] && kill -9 "$READER2_PID" 2>/dev/null
 	pb_test_cleanup
 }
 trap cleanup EXIT
@@ -287,6 +289,71 @@ check "deadlock_timeout at its maximum: the import commits, no import left runni
 	"$st|$(grep -v 'warning: aws partner account .* current imports' "$TMP/err")|$(last_status)|$(pb_sql "SELECT count(*) FROM pb.import WHERE status = 'running'")"
 after "deadlock_timeout at its maximum"
 
+# ---- 5g. a session of another database holds the same month's lock: it is not in the way, so not named --------
+# Advisory locks are per database (pg_locks.database): a partnerbill database beside this one in the cluster
+# (a staging copy, another tenant) importing the same month does not hold this import up.
+pb_sql "CREATE DATABASE pb_other" >/dev/null
+mkfifo "$TMP/reader2.in"
+MONTH_LOCK="BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('pb-import-month|2026-10-01', 0));"
+"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
+READER_PID=$!
+exec 7>"$TMP/reader.in"
+echo "$MONTH_LOCK" >&7
+PB_DATABASE_URL="host=$PB_VAR_DIR/pg/run port=5432 user=pb dbname=pb_other" \
+	"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader2.in" >"$TMP/reader2.out" 2>&1 7>&- &
+READER2_PID=$!
+exec 8>"$TMP/reader2.in"
+echo "$MONTH_LOCK" >&8
+sleep 1
+HOLDER=$(pb_sql "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'")
+env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" 7>&- 8>&- &
+BGPID=$!
+wait_line "$TMP/err" "waiting for another import"
+echo "# month lock held here and in another database: $(cat "$TMP/err")"
+# Observed: both sessions named, "server process <this one> (...), server process <the other database's> (...)".
+check "the month's lock held here and in another database: the message names only this database's session" \
+	"pb-ingest: waiting for another import of 2026-10 to finish: server process $HOLDER" \
+	"$(grep '^pb-ingest: waiting' "$TMP/err" | sed -E 's/ \([^)]*\)//g')"
+kill -TERM $BGPID
+wait_exit $BGPID; st=$?; BGPID=
+check "the month's lock held here and in another database: SIGTERM ends the waiting run" \
+	"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM" "$st|$(tail -n 1 "$TMP/err")|$(last_status)"
+echo "COMMIT;" >&7
+echo "COMMIT;" >&8
+exec 7>&- 8>&-
+wait $READER_PID; READER_PID=
+wait $READER2_PID; READER2_PID=
+after "the month's lock held in two databases"
+
+# ---- 5h. a deadlock the import's own attempt makes: it gives way, as for a lock timeout ---------------------
+# A session reads the month's default partition, then the month through pb.usage_daily. The import's drop
+# takes the month's partition (AccessExclusive) and waits for the default partition; the reader then waits for
+# the month's partition: a deadlock, found by the import (it waited first) after deadlock_timeout. Both locks of
+# the import were taken by the attempt, so rolling back to its savepoint ends the deadlock, as a lock timeout does.
+"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
+READER_PID=$!
+exec 7>"$TMP/reader.in"
+echo "BEGIN; SELECT count(*) FROM pb.usage_daily_2026_10_default;" >&7
+sleep 1
+"$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" 7>&- &
+BGPID=$!
+for _ in $(seq 600); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted
+		AND l.mode = 'AccessExclusiveLock' AND c.relname = 'usage_daily_2026_10_default'")" = 1 ] && break
+	sleep 0.05
+done
+echo "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01';" >&7
+sleep 2.5
+echo "COMMIT;" >&7
+exec 7>&-
+wait $READER_PID; READER_PID=
+wait_exit $BGPID; st=$?; BGPID=
+echo "# deadlock of an attempt: $st: $(cat "$TMP/err")"
+# Observed: exit 3, 'pb-ingest: database: ERROR:  deadlock detected ... DROP TABLE pb.usage_daily_2026_10_import_N'.
+check "a deadlock made by the import's attempt: the import gives way, the reader reads, then the import commits" \
+	"0|0|0|$REF|1/1" \
+	"$st|$(grep -c 'deadlock detected' "$TMP/err")|$(grep -c ERROR "$TMP/reader.out")|$(current_rows "$BIG")|$(orphans)"
+
 # ---- 6. an unusable spill folder -------------------------------------------------------------------------
 rm -rf "${PB_VAR_DIR:?}/tmp"; echo x >"$PB_VAR_DIR/tmp"
 PB_STORE_MEMORY=1 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err"
@@ -359,5 +426,27 @@ for v in garbage -5 0 99999999999999999999 12MB; do
 		"$st|$(head -n 1 "$TMP/err")"
 	after "PB_STORE_MEMORY=$v"
 done
+
+# ---- 9. a prepared transaction holds the month: the message names it -----------------------------------------
+# A transaction prepared for two-phase commit keeps its locks with no session (pg_locks.pid is null): nothing in
+# pg_stat_activity stands for it, only its gid in pg_prepared_xacts, and it holds the month until someone
+# commits or rolls it back by that gid.
+printf 'max_prepared_transactions = 2\n' >>"$PB_VAR_DIR/pg/data/postgresql.auto.conf"
+"$BIN/pb-db" stop >/dev/null 2>&1
+"$BIN/pb-db" start >/dev/null 2>&1
+"$BIN/pb-db" psql -X -q -c "BEGIN" -c "SELECT count(*) FROM pb.usage_daily" -c "PREPARE TRANSACTION 'monthly-report'" >/dev/null
+env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+BGPID=$!
+wait_line "$TMP/err" "waiting for other sessions"
+echo "# prepared transaction: $(grep -v 'warning:' "$TMP/err")"
+# Observed: "pb-ingest: waiting for other sessions to release the daily rows of 2026-10", naming nothing.
+check "a prepared transaction holds the month: the waiting message names it by its gid" "yes" \
+	"$(grep '^pb-ingest: waiting' "$TMP/err" | grep -q "monthly-report" && echo yes || echo no)"
+kill -TERM $BGPID
+wait_exit $BGPID; st=$?; BGPID=
+check "a prepared transaction holds the month: SIGTERM ends the waiting run" \
+	"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM" "$st|$(tail -n 1 "$TMP/err")|$(last_status)"
+pb_sql "ROLLBACK PREPARED 'monthly-report'" >/dev/null
+after "a prepared transaction holding the month"
 
 pb_tests_done
