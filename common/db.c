@@ -167,6 +167,9 @@ int pb_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *pa
 	"SELECT set_config('lock_timeout', least(extract(epoch FROM " \
 	"current_setting('deadlock_timeout')::interval) * 1000 + 500, 2147483647)::bigint || 'ms', true)"
 
+/* How many deadlocks in a row an attempt gives way to before it fails with the server's message. */
+#define DEADLOCKS_IN_A_ROW 3
+
 /* Sleeps ms milliseconds, in slices, ending early when a signal asks to stop. */
 static void pause_unless_interrupted(long ms)
 {
@@ -191,7 +194,8 @@ static int exec_simple(PGconn *conn, const char *sql, struct pb_buf *err)
 int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *const *params,
 			void (*waiting)(PGconn *conn, void *ctx), void *ctx, struct pb_buf *err)
 {
-	int own = PQtransactionStatus(conn) == PQTRANS_IDLE, told = 0, timed_out;
+	int own = PQtransactionStatus(conn) == PQTRANS_IDLE, told = 0, give_way, deadlocks = 0;
+	const char *state;
 	long pause_ms = 50;
 	char before[64] = "";
 	PGresult *res;
@@ -224,11 +228,19 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 			return pb_db_exec(conn, "SELECT set_config('lock_timeout', $1, true)", 1,
 					  (const char *const[]){before}, err);
 		}
-		timed_out = res && PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
-			    strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "55P03") == 0;
+		state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		/*
+		 * A lock timeout gives way; so does a deadlock, a few times in a row: rolling back to the savepoint
+		 * frees the attempt's own locks, but one the other side waits for that was taken before the attempt
+		 * would make the same deadlock at every attempt, for ever.
+		 */
+		if (state && strcmp(state, "55P03") == 0)
+			deadlocks = 0;
+		give_way = state && (strcmp(state, "55P03") == 0 ||
+				     (strcmp(state, "40P01") == 0 && ++deadlocks <= DEADLOCKS_IN_A_ROW));
 		set_result_error(err, conn, res);
 		PQclear(res);
-		if (!timed_out) {
+		if (!give_way) {
 			if (own)
 				PQclear(PQexec(conn, "ROLLBACK"));
 			return -1;

@@ -42,7 +42,9 @@ int pb_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *pa
  * the server's deadlock_timeout and half a second (1.5 s by default: long enough for the server to cancel an
  * autovacuum in the way); then the attempt is undone (to a savepoint inside the caller's transaction, else
  * its own transaction is rolled back), the queue behind it goes on, and the statement is tried again after
- * a pause of 50 ms doubling up to 1 s, until it succeeds or fails otherwise. Before the first retry,
+ * a pause of 50 ms doubling up to 1 s, until it succeeds or fails otherwise. A deadlock the attempt is
+ * chosen to end gives way the same, up to 3 times in a row (a lock taken before the attempt would make it
+ * again at every attempt), then fails with the server's message. Before the first retry,
  * waiting(conn, ctx), when not NULL, may say on whom it waits (conn is usable). A signal (interrupt.h) ends
  * the waiting: -1 with "interrupted by SIGTERM" in err. Returns 0 or -1.
  */

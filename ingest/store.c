@@ -718,27 +718,32 @@ static int record_files(PGconn *conn, const struct pb_store_import *im, const st
 }
 
 /*
- * "server process 123 (psql, in a transaction since ...)" for each session whose pid the subquery gives; a
- * role that may not see another role's session details gets what it may see ("server process 123").
+ * What holds the granted locks of this database that cond picks (on pg_locks l): "server process 123 (psql, in
+ * a transaction since ...)" for a session (a role that may not see another role's session details gets what it
+ * may see: "server process 123"), "prepared transaction 'gid' (since ...)" for a transaction prepared for
+ * two-phase commit, which holds its locks with no session.
  */
-#define SESSIONS_HOLDING(pids)                                                                             \
-	"SELECT string_agg('server process ' || a.pid || coalesce(' (' || nullif(concat_ws(', ', "         \
-	"coalesce(nullif(a.application_name, ''), a.backend_type), 'in a transaction since ' || "          \
-	"to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ')), '') || ')', ''), " \
-	"', ' ORDER BY a.pid) FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.pid IN (" pids ")"
+#define HOLDERS(cond)                                                                                            \
+	"WITH held AS (SELECT DISTINCT l.pid, l.virtualtransaction FROM pg_locks l WHERE l.granted AND "         \
+	"l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND (" cond ")) "         \
+	"SELECT string_agg(who, ', ' ORDER BY k, who) FROM ("                                                    \
+	"SELECT a.pid AS k, 'server process ' || a.pid || coalesce(' (' || nullif(concat_ws(', ', "              \
+	"coalesce(nullif(a.application_name, ''), a.backend_type), 'in a transaction since ' || "                \
+	"to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ')), '') || ')', '') AS who " \
+	"FROM held h JOIN pg_stat_activity a ON a.pid = h.pid WHERE a.pid <> pg_backend_pid() UNION ALL "        \
+	"SELECT 0, format('prepared transaction %L (since %s)', p.gid, "                                         \
+	"to_char(p.prepared, 'YYYY-MM-DD HH24:MI:SS TZ')) FROM held h JOIN pg_locks x ON h.pid IS NULL AND "     \
+	"x.pid IS NULL AND x.locktype = 'transactionid' AND x.virtualtransaction = h.virtualtransaction "        \
+	"JOIN pg_prepared_xacts p ON p.transaction = x.transactionid) s"
 
-/* The sessions that hold a month's tables ($1: its first day), its advisory lock, the parent table. */
-#define MONTH_READERS                                                                                          \
-	SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.granted " \
-			 "AND c.relnamespace = 'pb'::regnamespace AND "                                        \
-			 "left(c.relname, 19) = format('usage_daily_%s', to_char($1::date, 'YYYY_MM'))")
-#define MONTH_IMPORTS                                                                                \
-	SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted " \
-			 "AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = "   \
-			 "hashtextextended('pb-import-month|' || $1, 0)")
-#define TABLE_READERS                                                                     \
-	SESSIONS_HOLDING("SELECT l.pid FROM pg_locks l WHERE l.granted AND l.relation = " \
-			 "'pb.usage_daily'::regclass AND $1 = $1")
+/* The holders of a month's tables ($1: its first day), of its imports' advisory lock, of the parent table. */
+#define MONTH_READERS                                                                                    \
+	HOLDERS("l.relation IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'pb'::regnamespace " \
+		"AND left(c.relname, 19) = format('usage_daily_%s', to_char($1::date, 'YYYY_MM')))")
+#define MONTH_IMPORTS                                                                          \
+	HOLDERS("l.locktype = 'advisory' AND l.objsubid = 1 AND ((l.classid::bigint << 32) | " \
+		"l.objid::bigint) = hashtextextended('pb-import-month|' || $1, 0)")
+#define TABLE_READERS HOLDERS("l.relation = 'pb.usage_daily'::regclass AND $1 = $1")
 
 /* On whom a statement of the store waits: what, and sql naming the sessions in the way from param ($1). */
 struct waiting {
