@@ -73,14 +73,7 @@ release() {
 }
 spill_left() { ls -A "$PB_VAR_DIR/tmp" 2>/dev/null; }
 # wait_pause FILE WHERE: until the run says it paused there (30 s at most).
-wait_pause() {
-	local i
-	for i in $(seq 300); do
-		grep -q "test pause at $2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_pause() { wait_line "$1" "test pause at $2"; }
 
 cc -O2 -o "$TMP/gen_cur" "$ROOT/bench/gen_cur.c" || exit 1
 mkdir -p "$TMP/big" "$TMP/other"
