@@ -56,6 +56,13 @@ wait_exit() {
 	wait "$1" 2>/dev/null
 	return 124
 }
+# run_until_waiting REGEX: an import of the big file in the background (BGPID; SIGTERM ends it), once its
+# stderr has a line matching REGEX (30 s at most).
+run_until_waiting() {
+	env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+	BGPID=$!
+	wait_line "$TMP/err" "$1"
+}
 # hold SQL: a session that runs SQL in a transaction it keeps open (a second after it starts) until release.
 hold() {
 	[ -p "$TMP/reader.in" ] || mkfifo "$TMP/reader.in"
@@ -183,9 +190,7 @@ check "a reader holding the month: the import waits for it, then commits" "0|$RE
 # ---- 5b. waiting for a reader, the import holds no other reader up, says whom it waits for, stops on a signal --
 MONTH_ROWS=$(pb_sql "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01'")
 hold "SELECT count(*) FROM pb.usage_daily;"
-env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
-BGPID=$!
-wait_line "$TMP/err" "waiting for other sessions"
+run_until_waiting "waiting for other sessions"
 echo "# reader held: $(cat "$TMP/err")"
 check "a reader held: the run says it waits, naming the reader's server process" "yes" \
 	"$(grep -qE "^pb-ingest: waiting for other sessions to release the daily rows of 2026-10: server process $(pb_sql "SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' ORDER BY pid LIMIT 1") \(psql, in a transaction since [0-9-]+ [0-9:]+ [A-Z]+\)$" "$TMP/err" && echo yes)"
@@ -203,9 +208,7 @@ after "SIGTERM waiting for a reader"
 
 # ---- 5c. waiting for another import of the month: says so, stops on a signal -----------------------------
 hold "SELECT pg_advisory_xact_lock(hashtextextended('pb-import-month|2026-10-01', 0));"
-env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
-BGPID=$!
-wait_line "$TMP/err" "waiting for another import"
+run_until_waiting "waiting for another import"
 echo "# month lock held: $(cat "$TMP/err")"
 check "the month held by another import: the run says it waits for it" "yes" \
 	"$(grep -qE "^pb-ingest: waiting for another import of 2026-10 to finish: server process [0-9]+ \(psql, in a transaction since [0-9-]+ [0-9:]+ [A-Z]+\)$" "$TMP/err" && echo yes)"
@@ -428,9 +431,7 @@ printf 'max_prepared_transactions = 2\n' >>"$PB_VAR_DIR/pg/data/postgresql.auto.
 "$BIN/pb-db" stop >/dev/null 2>&1
 "$BIN/pb-db" start >/dev/null 2>&1
 "$BIN/pb-db" psql -X -q -c "BEGIN" -c "SELECT count(*) FROM pb.usage_daily" -c "PREPARE TRANSACTION 'monthly-report'" >/dev/null
-env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
-BGPID=$!
-wait_line "$TMP/err" "waiting for other sessions"
+run_until_waiting "waiting for other sessions"
 echo "# prepared transaction: $(grep -v 'warning:' "$TMP/err")"
 # Observed: "pb-ingest: waiting for other sessions to release the daily rows of 2026-10", naming nothing.
 check "a prepared transaction holds the month: the waiting message names it by its gid" "yes" \
