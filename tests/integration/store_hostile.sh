@@ -63,14 +63,14 @@ run_until_waiting() {
 	BGPID=$!
 	wait_line "$TMP/err" "$1"
 }
-# hold SQL: a session that runs SQL in a transaction it keeps open (a second after it starts) until release.
+# hold SQL: a session that runs SQL in a transaction it keeps open until release; returns once SQL has run.
 hold() {
 	[ -p "$TMP/reader.in" ] || mkfifo "$TMP/reader.in"
 	"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
 	READER_PID=$!
 	exec 7>"$TMP/reader.in"
-	echo "BEGIN; $1" >&7
-	sleep 1
+	printf 'BEGIN; %s\n\\echo held\n' "$1" >&7
+	wait_line "$TMP/reader.out" '^held$'
 }
 release() {
 	echo "COMMIT;" >&7
