@@ -208,11 +208,8 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 		PQclear(res);
 	}
 	for (;;) {
-		if (pb_interrupted()) {
-			pb_buf_reset(err);
-			pb_buf_addstr(err, pb_interrupt_reason());
+		if (pb_interrupt_check(err) < 0)
 			return -1;
-		}
 		if (exec_simple(conn, own ? "BEGIN; " SLICE : "SAVEPOINT pb_yield; " SLICE, err) < 0) {
 			if (own)
 				PQclear(PQexec(conn, "ROLLBACK"));

@@ -231,11 +231,8 @@ long pb_input_read(void *arg, char *buf, size_t n, struct pb_buf *err)
 {
 	struct pb_input *in = arg;
 
-	if (pb_interrupted()) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, pb_interrupt_reason());
+	if (pb_interrupt_check(err) < 0)
 		return -1;
-	}
 	if (!in->threaded)
 		return direct_read(in, buf, n, err);
 	return pb_ring_get(&in->ring, buf, n, err);

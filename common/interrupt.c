@@ -51,6 +51,15 @@ const char *pb_interrupt_reason(void)
 	}
 }
 
+int pb_interrupt_check(struct pb_buf *err)
+{
+	if (!received)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addstr(err, pb_interrupt_reason());
+	return -1;
+}
+
 void pb_interrupt_exit(void)
 {
 	int sig = received;

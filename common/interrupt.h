@@ -7,6 +7,8 @@
 #ifndef PB_INTERRUPT_H
 #define PB_INTERRUPT_H
 
+#include "buf.h"
+
 /* Installs the handler for SIGINT, SIGTERM and SIGHUP (a signal ignored at the start stays ignored). */
 void pb_interrupt_install(void);
 
@@ -15,6 +17,9 @@ int pb_interrupted(void);
 
 /* "interrupted by SIGTERM" (or SIGINT, SIGHUP), or NULL when no signal came. */
 const char *pb_interrupt_reason(void);
+
+/* When a signal came: err = its reason ("interrupted by SIGTERM", replacing what err held) and -1. Else 0. */
+int pb_interrupt_check(struct pb_buf *err);
 
 /* When a signal came: ends the process by it, with the default action restored. Else returns. */
 void pb_interrupt_exit(void);

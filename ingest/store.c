@@ -152,11 +152,8 @@ static void copy_text(struct pb_buf *b, const char *s, size_t len)
 
 static int put_copy(PGconn *conn, struct pb_buf *b, struct pb_buf *err)
 {
-	if (pb_interrupted()) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, pb_interrupt_reason());
+	if (pb_interrupt_check(err) < 0)
 		return -1;
-	}
 	if (b->failed) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
@@ -1031,9 +1028,7 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 	}
 	pb_test_pause("commit");
 	/* A signal asking to stop, up to the last moment: nothing is committed. */
-	if (pb_interrupted()) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, pb_interrupt_reason());
+	if (pb_interrupt_check(err) < 0) {
 		PQclear(PQexec(conn, "ROLLBACK"));
 		return PB_STORE_ERR_DB;
 	}
