@@ -81,8 +81,8 @@ static void draw(struct pb_progress *p, const char *label, uint64_t bytes, uint6
 {
 	uint64_t ms = now - p->start_ms, mb10 = bytes / 100000, rate10 = 0;
 
-	if (ms)
-		rate10 = bytes / ms / 100;
+	if (ms) /* bytes per ms is kB/s; tenths of MB/s, rounded to the nearest */
+		rate10 = (bytes / ms + 50) / 100;
 	fprintf(p->out, "\r%s: %llu.%llu MB, %llu rows, %llu.%llu MB/s", label, (unsigned long long)(mb10 / 10),
 		(unsigned long long)(mb10 % 10), (unsigned long long)rows, (unsigned long long)(rate10 / 10),
 		(unsigned long long)(rate10 % 10));

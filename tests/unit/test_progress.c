@@ -94,11 +94,12 @@ static void test_bytes_with_total(void **state)
 	assert_non_null(f);
 	pb_progress_init(&p, f);
 	/*
-	 * The clock is the real one: the work is made to have started 2,000 s ago, so that the milliseconds the
-	 * test itself takes (many, under a sanitizer on a busy machine) do not move the rate's last digit.
+	 * The clock is the real one: the work is made to have started 2,000.001 s ago, so that the milliseconds
+	 * the test itself takes (many, under a sanitizer on a busy machine) do not move the rate's last digit:
+	 * 24.99... MB/s is shown rounded, 25.0 (it was truncated to 24.9 whenever a millisecond had passed).
 	 */
 	pb_progress_set_total(&p, 40000000000);
-	p.start_ms -= 2000000;
+	p.start_ms -= 2000001;
 	p.last_ms -= 2000;
 	pb_progress_update(&p, "cur.csv", 10000000000, 12345);
 	/* More bytes than the total (a compressed file): no share and no time left. */
