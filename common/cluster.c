@@ -24,8 +24,7 @@
 /* The child's exit status when it cannot open its log as the server user. */
 #define CANNOT_REACH 125
 
-/* The folder holding initdb and pg_ctl: PB_PG_BINDIR, else the newest /usr/lib/postgresql/N/bin. */
-static int find_bindir(char *out, size_t n, struct pb_buf *err)
+int pb_cluster_bindir(char *out, size_t n, struct pb_buf *err)
 {
 	const char *env = getenv("PB_PG_BINDIR");
 	DIR *d;
@@ -207,7 +206,7 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 	int failed, rc, ret = -1;
 	FILE *f;
 
-	if (paths_init(&p, var, 1, err) < 0 || find_bindir(bindir, sizeof(bindir), err) < 0)
+	if (paths_init(&p, var, 1, err) < 0 || pb_cluster_bindir(bindir, sizeof(bindir), err) < 0)
 		goto out;
 	if (access(pb_buf_str(&p.version), F_OK) == 0) {
 		ret = 1;
@@ -270,7 +269,7 @@ int pb_cluster_status(const char *var, struct pb_buf *err)
 	if (paths_init(&p, var, 0, err) < 0 || access(pb_buf_str(&p.version), F_OK) != 0)
 		goto out;
 	ret = -1;
-	if (find_bindir(bindir, sizeof(bindir), err) < 0)
+	if (pb_cluster_bindir(bindir, sizeof(bindir), err) < 0)
 		goto out;
 	{
 		char *argv[] = {"pg_ctl", "-D", (char *)pb_buf_str(&p.data), "status", NULL};
@@ -326,7 +325,7 @@ static int pg_ctl(const struct paths *p, const char *verb, struct pb_buf *err)
 	char bindir[PATH_MAX];
 	int rc;
 
-	if (find_bindir(bindir, sizeof(bindir), err) < 0)
+	if (pb_cluster_bindir(bindir, sizeof(bindir), err) < 0)
 		return -1;
 	if (strcmp(verb, "start") == 0) {
 		char *argv[] = {"pg_ctl",

@@ -7,6 +7,8 @@
 /* Results of pb_cluster_status. */
 enum { PB_CLUSTER_RUNNING = 0, PB_CLUSTER_STOPPED = 1, PB_CLUSTER_ABSENT = 2 };
 
+/* The folder holding initdb, pg_ctl and psql: PB_PG_BINDIR, else the newest /usr/lib/postgresql/N/bin. */
+int pb_cluster_bindir(char *out, size_t n, struct pb_buf *err);
 /*
  * Creates the cluster in var/pg (initdb: superuser pb, trust over the socket only, UTF-8, no TCP
  * listener). Returns 0, 1 when it exists already, or -1 with a message in err.

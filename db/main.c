@@ -1,5 +1,6 @@
 /* pb-db: the local PostgreSQL cluster (init, start, stop, status), migrations, and psql. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,19 @@ static int cmd_psql(int argc, char **argv)
 		args[n++] = argv[i];
 	if (info.ptr)
 		memset(info.ptr, 0, info.len);
+	/*
+	 * The psql beside the server's programs, else the one on PATH: Debian's /usr/bin/psql is a Perl
+	 * wrapper that picks a version, which costs more than psql's own start.
+	 */
+	{
+		char bindir[PATH_MAX], path[PATH_MAX + 8];
+		struct pb_buf ignore = PB_BUF_INIT;
+
+		if (pb_cluster_bindir(bindir, sizeof(bindir), &ignore) == 0 &&
+		    (size_t)snprintf(path, sizeof(path), "%s/psql", bindir) < sizeof(path) && access(path, X_OK) == 0)
+			execv(path, args);
+		pb_buf_release(&ignore);
+	}
 	execvp("psql", args);
 	perror("pb-db: cannot run psql");
 out:
