@@ -295,6 +295,7 @@ SUITES := \
 # (every suite starts its cluster with pb-db) and help.sh.
 SAN_SUITES := $(filter-out tests/integration/accounts_review.sh tests/integration/runner.sh \
 	tests/integration/db.sh tests/integration/help.sh,$(SUITES))
+PARALLEL = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
 SAN := BUILD=build/san BIN=build/san/bin SANITIZE=address,undefined CFLAGS='-O1 -g'
 
 test: $(PROGRAMS) $(UNIT_BIN)
@@ -307,9 +308,10 @@ unit: $(PROGRAMS) $(UNIT_BIN)
 
 # make check: install what is missing, then every test, plainly and under the sanitizers (ASan, UBSan),
 # the suites of both builds side by side.
+# The builds take every core unless make was given -j already.
 check: deps
-	$(MAKE) unit
-	$(MAKE) $(SAN) unit
+	$(MAKE) $(PARALLEL) unit
+	$(MAKE) $(PARALLEL) $(SAN) unit
 	bash tests/run-suites.sh tests/servers/selftest.sh $(SAN_SUITES:%=build/san/bin:%) $(SUITES:%=$(BIN):%)
 
 deps:

@@ -11,6 +11,12 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/pb-suites.XXXXXX")
 trap 'kill $(jobs -p) 2>/dev/null; wait; rm -rf "$dir"' EXIT
 trap 'exit 130' INT TERM
 
+# python3 resolved once: a version manager's shim (pyenv's is a chain of scripts, 0.25 s a call) would
+# otherwise resolve it again at each of the suites' calls.
+if py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) && [ -x "$py" ]; then
+	mkdir "$dir/path" && ln -s "$py" "$dir/path/python3" && export PATH="$dir/path:$PATH"
+fi
+
 specs=("$@")
 printed=()
 failed=()
