@@ -122,6 +122,10 @@ PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struc
 		return NULL;
 	}
 	PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	if (pb_db_session(conn, 0, err) < 0) {
+		PQfinish(conn);
+		return NULL;
+	}
 	return conn;
 }
 

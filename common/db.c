@@ -100,10 +100,36 @@ PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 		conn = NULL;
 	} else {
 		PQsetNoticeProcessor(conn, ignore_notice, NULL);
+		if (pb_db_session(conn, 1, err) < 0) {
+			PQfinish(conn);
+			conn = NULL;
+		}
 	}
 out:
 	pb_buf_release(&info);
 	return conn;
+}
+
+int pb_db_session(PGconn *conn, int batch, struct pb_buf *err)
+{
+	static const char common[] = "SET DateStyle = ISO, YMD; SET IntervalStyle = postgres; SET TimeZone = 'UTC'; "
+				     "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
+				     "SET default_transaction_isolation = 'read committed'";
+	static const char timeouts[] = "; SET statement_timeout = 0; SET lock_timeout = 0; "
+				       "SET idle_in_transaction_session_timeout = 0";
+	char sql[sizeof(common) + sizeof(timeouts)];
+	PGresult *res;
+	int rc = 0;
+
+	snprintf(sql, sizeof(sql), "%s%s", common, batch ? timeouts : "");
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pb_db_message(err, "cannot set the session's settings",
+			      res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+		rc = -1;
+	}
+	PQclear(res);
+	return rc;
 }
 
 void pb_db_message(struct pb_buf *err, const char *what, const char *msg)

@@ -24,6 +24,16 @@ const char *pb_db_var_dir(void);
 PGconn *pb_db_connect(const char *application, struct pb_buf *err);
 
 /*
+ * Sets the session settings the programs' SQL assumes, whatever the server, database, role or PGOPTIONS
+ * default to: dates and intervals printed in ISO form, times in UTC (texts that are parsed, compared and
+ * written to invoices), UTF-8 texts, read committed, standard strings. With batch (pb_db_connect's
+ * programs), also no statement, lock or idle-in-transaction timeout, as pg_dump and pg_restore do: a long
+ * COPY or a wait on a lock is bounded by the program (its lock waits, pb-run's step timeouts). 0, or -1
+ * with the server's message in err.
+ */
+int pb_db_session(PGconn *conn, int batch, struct pb_buf *err);
+
+/*
  * Runs sql with params ($1... as text; NULL is SQL NULL). Returns the result (PQclear it) when it
  * succeeded, else NULL with the server's message in err.
  */

@@ -93,9 +93,10 @@ pb_test_need_servers() {
 }
 
 # pb_sql QUERY [SEPARATOR]: runs QUERY in the cluster and prints its rows unaligned, without headers, fields
-# separated by SEPARATOR (default ","); a failure says "SQL FAILED: QUERY" on stderr.
+# separated by SEPARATOR (default ","); the session has the server's defaults, whatever PGOPTIONS or
+# PGCLIENTENCODING a suite sets for the programs; a failure says "SQL FAILED: QUERY" on stderr.
 pb_sql() {
-	"$BIN/pb-db" psql -X -q -t -A -F"${2:-,}" -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
+	env -u PGOPTIONS -u PGCLIENTENCODING "$BIN/pb-db" psql -X -q -t -A -F"${2:-,}" -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
 }
 
 # pb_sql_session_start, then pb_sql_in QUERY: the same as pb_sql, through one psql kept open for the whole
@@ -103,7 +104,7 @@ pb_sql() {
 # time). pb_sql_in sets SQL_ROWS (the rows, or "SQL FAILED: ..." with psql's message) instead of printing,
 # since the session's descriptors do not reach a subshell; pb_test_cleanup ends the session.
 pb_sql_session_start() {
-	coproc PB_PSQL { exec "$BIN/pb-db" psql -X -q -t -A -F, -v ON_ERROR_STOP=0 2>&1; }
+	coproc PB_PSQL { exec env -u PGOPTIONS -u PGCLIENTENCODING "$BIN/pb-db" psql -X -q -t -A -F, -v ON_ERROR_STOP=0 2>&1; }
 }
 pb_sql_in() {
 	local line

@@ -2,7 +2,7 @@
 # The jobs end to end, with the real programs: the demo's accounts and generated exports, September closed,
 # October night by night, October's month close, then what a finance rerun and a late nightly run must do:
 # a rerun of the month close writes byte-identical files and doubles nothing; a nightly run of a closed
-# month is refused and changes nothing.
+# month is refused and changes nothing; all of it with session settings of a DBA's choosing.
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -16,6 +16,13 @@ cd "$ROOT" || exit 1
 
 python3 scripts/demo_data.py "$PB_DEMO_DIR" && PB_BIN=$BIN bash scripts/demo_accounts.sh >"$TMP/accounts.log" 2>&1
 check "the demo's exports and accounts" "0" "$?"
+
+# From here the programs' sessions start with settings a DBA may give a role or a database (here through
+# PGOPTIONS, which pb_sql leaves out): another date style, interval style and time zone, another client
+# encoding, serializable transactions, and timeouts of a millisecond. What the jobs write must not change.
+export PGOPTIONS="-c DateStyle=SQL,DMY -c IntervalStyle=sql_standard -c TimeZone=Pacific/Kiritimati \
+-c default_transaction_isolation=serializable -c statement_timeout=1 -c lock_timeout=1 \
+-c idle_in_transaction_session_timeout=1" PGCLIENTENCODING=LATIN1
 
 run() {
 	"$PBR" "$@" >"$TMP/out" 2>"$TMP/err"
