@@ -27,6 +27,10 @@ cleanup() {
 trap cleanup EXIT
 export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
 pb_test_cluster_start
+# The programs' sessions start with another date style, interval style, time zone and client encoding
+# (settings a DBA may give a role; pb_sql leaves them out): the JSON must not change.
+export PGOPTIONS="-c DateStyle=SQL,DMY -c IntervalStyle=sql_standard -c TimeZone=Pacific/Kiritimati" \
+	PGCLIENTENCODING=LATIN1
 
 # ---- the month's data, as aggregate.sh makes it ----------------------------------------------------------------
 mkdir -p "$TMP/aws" "$TMP/azure" "$TMP/r"
