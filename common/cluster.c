@@ -19,6 +19,8 @@
 
 #include <libpq-fe.h>
 
+#include "db.h"
+
 #include "banned.h"
 
 /* The child's exit status when it cannot open its log as the server user. */
@@ -78,6 +80,30 @@ static const struct passwd *server_user(struct pb_buf *err, int *failed)
 }
 
 /*
+ * Removes the PG* variables of the environment (in the child about to run a server program): the server
+ * would take PGPORT, PGDATESTYLE and PGCLIENTENCODING as its defaults, and pg_ctl PGOPTIONS, so a shell set
+ * up for another cluster would start this one on another socket. Its configuration alone decides.
+ */
+static void drop_pg_environment(void)
+{
+	extern char **environ;
+	size_t i = 0;
+
+	while (environ && environ[i]) {
+		const char *eq = strchr(environ[i], '=');
+		char name[256];
+
+		if (strncmp(environ[i], "PG", 2) != 0 || !eq || (size_t)(eq - environ[i]) >= sizeof(name)) {
+			i++;
+			continue;
+		}
+		memcpy(name, environ[i], (size_t)(eq - environ[i]));
+		name[eq - environ[i]] = '\0';
+		unsetenv(name); /* environ[i] is now the next variable */
+	}
+}
+
+/*
  * Runs bindir/prog with argv, as the server user when root, output appended to logfile. Returns the
  * exit status, or -1 with a message.
  */
@@ -108,6 +134,7 @@ static int run(const char *bindir, const char *prog, char *const argv[], const c
 			_exit(CANNOT_REACH);
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
+		drop_pg_environment();
 		execv(path, argv);
 		_exit(127);
 	}
@@ -285,8 +312,8 @@ out:
 
 static int ensure_database(const char *run_dir, struct pb_buf *err)
 {
-	const char *keys[] = {"host", "user", "dbname", NULL};
-	const char *vals[] = {run_dir, "pb", "postgres", NULL};
+	const char *keys[] = {"host", "port", "user", "dbname", NULL};
+	const char *vals[] = {run_dir, "5432", "pb", "postgres", NULL};
 	PGconn *conn;
 	PGresult *res;
 	int ret = -1;
@@ -297,6 +324,8 @@ static int ensure_database(const char *run_dir, struct pb_buf *err)
 		pb_buf_addf(err, "cannot connect to the local cluster: %s", PQerrorMessage(conn));
 		goto out;
 	}
+	if (pb_db_session(conn, 1, err) < 0)
+		goto out;
 	res = PQexec(conn, "SELECT 1 FROM pg_database WHERE datname = 'partnerbill'");
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
 		PQclear(res);

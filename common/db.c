@@ -115,13 +115,14 @@ int pb_db_session(PGconn *conn, int batch, struct pb_buf *err)
 	static const char common[] = "SET DateStyle = ISO, YMD; SET IntervalStyle = postgres; SET TimeZone = 'UTC'; "
 				     "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
 				     "SET default_transaction_isolation = 'read committed'";
-	static const char timeouts[] = "; SET statement_timeout = 0; SET lock_timeout = 0; "
-				       "SET idle_in_transaction_session_timeout = 0";
+	/* First, so that a timeout of a millisecond cannot end the settings themselves. */
+	static const char timeouts[] = "SET statement_timeout = 0; SET lock_timeout = 0; "
+				       "SET idle_in_transaction_session_timeout = 0; ";
 	char sql[sizeof(common) + sizeof(timeouts)];
 	PGresult *res;
 	int rc = 0;
 
-	snprintf(sql, sizeof(sql), "%s%s", common, batch ? timeouts : "");
+	snprintf(sql, sizeof(sql), "%s%s", batch ? timeouts : "", common);
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		pb_db_message(err, "cannot set the session's settings",

@@ -85,4 +85,20 @@ check "the local cluster: pb-db psql runs there" "pb" "$("$PBDB" psql -X -A -t -
 check "the local cluster: wal_level minimal, no WAL senders" "minimal|0" \
 	"$("$PBDB" psql -X -A -t -c 'SHOW wal_level')|$("$PBDB" psql -X -A -t -c 'SHOW max_wal_senders')"
 
+# The server's settings come from its configuration alone, not from the shell that starts it: a DBA's PGPORT
+# (another cluster of theirs), PGDATESTYLE, PGCLIENTENCODING and PGOPTIONS (here with a statement timeout of
+# a millisecond, which would cancel the creation of the database).
+"$PBDB" stop >/dev/null 2>&1
+rm -rf "$TMP/var2"
+PB_VAR_DIR=$TMP/var2 "$PBDB" init >/dev/null 2>&1
+PB_VAR_DIR=$TMP/var2 PGPORT=5433 PGDATESTYLE="SQL, DMY" PGCLIENTENCODING=LATIN1 \
+	PGOPTIONS="-c statement_timeout=1" "$PBDB" start >"$TMP/start.out" 2>&1
+st=$?
+check "pb-db start with PG* variables of another cluster: the local cluster on its own socket and settings" \
+	"0|.s.PGSQL.5432|0|5432,ISO, MDY,UTF8" \
+	"$st|$(ls -A "$TMP/var2/pg/run" | grep -v lock)|$(PB_VAR_DIR=$TMP/var2 PGPORT=5433 "$PBDB" migrate >/dev/null 2>&1; echo $?)|$(
+		PB_VAR_DIR=$TMP/var2 PGPORT=5433 "$PBDB" psql -X -A -t -F, -c 'SELECT current_setting($$port$$),
+		current_setting($$DateStyle$$), current_setting($$client_encoding$$)' 2>&1)"
+PB_VAR_DIR=$TMP/var2 "$PBDB" stop >/dev/null 2>&1
+
 pb_tests_done
