@@ -312,8 +312,8 @@ out:
 
 static int ensure_database(const char *run_dir, struct pb_buf *err)
 {
-	const char *keys[] = {"host", "port", "user", "dbname", NULL};
-	const char *vals[] = {run_dir, "5432", "pb", "postgres", NULL};
+	const char *keys[] = {"host", "port", "user", "dbname", "options", NULL};
+	const char *vals[] = {run_dir, "5432", "pb", "postgres", PB_DB_BATCH_OPTIONS, NULL};
 	PGconn *conn;
 	PGresult *res;
 	int ret = -1;

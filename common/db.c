@@ -74,18 +74,41 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
+/*
+ * The startup packet's options: the user's (the connection string's, else PGOPTIONS), then the batch
+ * timeouts, which the server applies before the first statement (a SET could itself be cancelled by a
+ * timeout of a millisecond). A later -c wins; an options keyword replaces the string's and PGOPTIONS.
+ */
+static void session_options(const char *conninfo, struct pb_buf *out)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL), *o;
+	const char *user = NULL;
+
+	for (o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "options") == 0 && o->val && *o->val)
+			user = o->val;
+	if (!user)
+		user = getenv("PGOPTIONS");
+	if (user && *user)
+		pb_buf_addf(out, "%s ", user);
+	pb_buf_addstr(out, PB_DB_BATCH_OPTIONS);
+	PQconninfoFree(opts);
+}
+
 PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 {
-	struct pb_buf info = PB_BUF_INIT;
-	const char *keys[3] = {"dbname", "application_name", NULL};
-	const char *vals[3];
+	struct pb_buf info = PB_BUF_INIT, options = PB_BUF_INIT;
+	const char *keys[4] = {"dbname", "application_name", "options", NULL};
+	const char *vals[4];
 	PGconn *conn = NULL;
 
 	if (pb_db_conninfo(&info, err) < 0)
 		goto out;
+	session_options(pb_buf_str(&info), &options);
 	vals[0] = pb_buf_str(&info);
 	vals[1] = application;
-	vals[2] = NULL;
+	vals[2] = pb_buf_str(&options);
+	vals[3] = NULL;
 	/* expand_dbname lets dbname carry a whole connection string or URI. */
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
@@ -107,6 +130,7 @@ PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 	}
 out:
 	pb_buf_release(&info);
+	pb_buf_release(&options);
 	return conn;
 }
 

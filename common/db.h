@@ -33,6 +33,9 @@ PGconn *pb_db_connect(const char *application, struct pb_buf *err);
  */
 int pb_db_session(PGconn *conn, int batch, struct pb_buf *err);
 
+/* The batch programs' timeouts as startup options (pb_db_connect sends them after the user's). */
+#define PB_DB_BATCH_OPTIONS "-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0"
+
 /*
  * Runs sql with params ($1... as text; NULL is SQL NULL). Returns the result (PQclear it) when it
  * succeeded, else NULL with the server's message in err.
