@@ -136,22 +136,42 @@ out:
 
 int pb_db_session(PGconn *conn, int batch, struct pb_buf *err)
 {
-	static const char common[] = "SET DateStyle = ISO, YMD; SET IntervalStyle = postgres; SET TimeZone = 'UTC'; "
-				     "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
-				     "SET default_transaction_isolation = 'read committed'";
-	/* First, so that a timeout of a millisecond cannot end the settings themselves. */
-	static const char timeouts[] = "SET statement_timeout = 0; SET lock_timeout = 0; "
-				       "SET idle_in_transaction_session_timeout = 0; ";
-	char sql[sizeof(common) + sizeof(timeouts)];
+	static const char common[] =
+		"SET DateStyle = ISO, YMD; SET IntervalStyle = postgres; SET TimeZone = 'UTC'; "
+		"SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
+		"SET default_transaction_isolation = 'read committed'; "
+		"SELECT current_setting('session_replication_role'), current_setting('server_encoding'), "
+		"current_database()";
+	/*
+	 * First, so that a timeout of a millisecond cannot end the settings themselves (pb_db_connect also
+	 * sends the first three as startup options). idle_session_timeout is PostgreSQL 14's: set where it
+	 * exists. A commit is durable before the programs write what follows from it (invoice files).
+	 */
+	static const char batch_sql[] =
+		"SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
+		"SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; "
+		"SET synchronous_commit = on; ";
+	char sql[sizeof(common) + sizeof(batch_sql)];
 	PGresult *res;
-	int rc = 0;
+	int rc = -1;
 
-	snprintf(sql, sizeof(sql), "%s%s", batch ? timeouts : "", common);
+	snprintf(sql, sizeof(sql), "%s%s", batch ? batch_sql : "", common);
 	res = PQexec(conn, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 3) {
 		pb_db_message(err, "cannot set the session's settings",
 			      res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-		rc = -1;
+	} else if (strcmp(PQgetvalue(res, 0, 0), "origin") != 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "the session's session_replication_role is '%s', under which partnerbill's triggers do "
+			    "not run: set it to 'origin' for this role and database",
+			    PQgetvalue(res, 0, 0));
+	} else if (strcmp(PQgetvalue(res, 0, 1), "UTF8") != 0 && strcmp(PQgetvalue(res, 0, 1), "SQL_ASCII") != 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database %s is encoded %s: partnerbill stores UTF-8 text and needs a UTF8 database",
+			    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1));
+	} else {
+		rc = 0;
 	}
 	PQclear(res);
 	return rc;

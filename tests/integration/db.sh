@@ -85,6 +85,19 @@ check "the local cluster: pb-db psql runs there" "pb" "$("$PBDB" psql -X -A -t -
 check "the local cluster: wal_level minimal, no WAL senders" "minimal|0" \
 	"$("$PBDB" psql -X -A -t -c 'SHOW wal_level')|$("$PBDB" psql -X -A -t -c 'SHOW max_wal_senders')"
 
+# Settings under which the programs cannot keep their promises are refused at connection, naming them: a
+# database that is not UTF-8 (a name with '–' would fail at COPY, with no position in the file) and
+# session_replication_role = replica (the triggers that guard frozen months and notify pb-api never fire).
+pb_sql "CREATE DATABASE latin1db ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null
+PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=latin1db" "$PBDB" migrate >"$TMP/out" 2>&1
+check "a LATIN1 database: migrate refuses it, exit 3, saying why" \
+	"3|pb-db: database latin1db is encoded LATIN1: partnerbill stores UTF-8 text and needs a UTF8 database" \
+	"$?|$(cat "$TMP/out")"
+PGOPTIONS="-c session_replication_role=replica" "$PBDB" migrate >"$TMP/out" 2>&1
+check "session_replication_role = replica: refused, exit 3, saying why" \
+	"3|pb-db: the session's session_replication_role is 'replica', under which partnerbill's triggers do not run: set it to 'origin' for this role and database" \
+	"$?|$(cat "$TMP/out")"
+
 # The server's settings come from its configuration alone, not from the shell that starts it: a DBA's PGPORT
 # (another cluster of theirs), PGDATESTYLE, PGCLIENTENCODING and PGOPTIONS (here with a statement timeout of
 # a millisecond, which would cancel the creation of the database).
