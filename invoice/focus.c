@@ -1,6 +1,7 @@
 /* FOCUS 1.2 rows, streamed from the run's detail through a cursor into a file made visible whole. */
 #include "focus.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,7 +232,8 @@ static int focus_row(const struct categories *cats, const struct pb_rates *rates
 }
 
 /* Streams the run's detail through a cursor into f. */
-static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, struct pb_buf *err)
+static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, const char *path,
+		      struct pb_buf *err)
 {
 	struct categories cats;
 	struct pb_rates rates;
@@ -275,8 +277,11 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, 
 		for (i = 0; i < n && rc == 0; i++)
 			rc = focus_row(&cats, &rates, period, res, i, &b, err);
 		PQclear(res);
-		if (b.len && fwrite(b.ptr, 1, b.len, f) != b.len)
+		if (b.len && fwrite(b.ptr, 1, b.len, f) != b.len) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
 			rc = PB_ERR_DEPENDENCY;
+		}
 		pb_buf_reset(&b);
 	} while (n > 0 && rc == 0);
 	pb_buf_release(&b);
@@ -317,7 +322,7 @@ int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *cate
 	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 		rc = PB_ERR_DEPENDENCY;
 	if (rc == 0)
-		rc = write_rows(conn, run_id, month, out.f, err);
+		rc = write_rows(conn, run_id, month, out.f, path, err);
 	PQclear(PQexec(conn, "ROLLBACK"));
 	if (rc < 0) {
 		pb_atomic_abort(&out);

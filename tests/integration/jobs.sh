@@ -92,4 +92,17 @@ state >"$TMP/state3"
 check "a nightly run of a closed month changes nothing" "$(cat "$TMP/state1")" "$(cat "$TMP/state3")"
 check "and the files stay" "$(cat "$TMP/sums")" "$(cd "$PB_INVOICE_DIR" && sha256sum "${files[@]}")"
 
+# A disk that fills while the FOCUS rows are written (the file size limit stands in for it; SIGXFSZ ignored,
+# so the write fails with EFBIG): exit 3 naming the file and why, the previous dataset as it was.
+cp "$PB_INVOICE_DIR/focus-2026-10.csv" "$TMP/focus.csv"
+sum=$(sha256sum <"$TMP/focus.csv")
+(
+	trap '' XFSZ
+	ulimit -f 16
+	exec "$BIN/pb-invoice" --month 2026-10 --focus "$TMP/focus.csv"
+) >"$TMP/out" 2>"$TMP/err"
+check "--focus on a full disk: exit 3, the file and the reason named, the previous dataset kept, no temporary file" \
+	"3|pb-invoice: cannot write '$TMP/focus.csv': File too large|$sum|0" \
+	"$?|$(cat "$TMP/err")|$(sha256sum <"$TMP/focus.csv")|$(find "$TMP" -maxdepth 1 -name 'focus.csv.tmp.*' | wc -l)"
+
 pb_tests_done
