@@ -232,8 +232,7 @@ static int focus_row(const struct categories *cats, const struct pb_rates *rates
 }
 
 /* Streams the run's detail through a cursor into f. */
-static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, const char *path,
-		      struct pb_buf *err)
+static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, const char *path, struct pb_buf *err)
 {
 	struct categories cats;
 	struct pb_rates rates;
