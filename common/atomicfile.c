@@ -148,16 +148,16 @@ int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err)
 
 void pb_atomic_abort(struct pb_atomic *a)
 {
-	if (a->f) {
+	if (a->f)
 		fclose(a->f);
+	if (a->tmp.len)
 		unlink(pb_buf_str(&a->tmp));
-	}
 	pb_buf_release(&a->tmp);
 	pb_buf_release(&a->path);
 	a->f = NULL;
 }
 
-int pb_atomic_commit(struct pb_atomic *a, struct pb_buf *err)
+int pb_atomic_stage(struct pb_atomic *a, struct pb_buf *err)
 {
 	int e = 0;
 
@@ -168,15 +168,34 @@ int pb_atomic_commit(struct pb_atomic *a, struct pb_buf *err)
 	if (fclose(a->f) != 0 && e == 0)
 		e = errno;
 	a->f = NULL;
-	if (e == 0 && rename(pb_buf_str(&a->tmp), pb_buf_str(&a->path)) != 0)
+	if (e) {
+		fail(err, pb_buf_str(&a->path), e);
+		pb_atomic_abort(a);
+		return -1;
+	}
+	return 0;
+}
+
+int pb_atomic_publish(struct pb_atomic *a, struct pb_buf *err)
+{
+	int e = 0;
+
+	if (rename(pb_buf_str(&a->tmp), pb_buf_str(&a->path)) != 0) {
 		e = errno;
-	if (e != 0)
 		unlink(pb_buf_str(&a->tmp));
-	else if (sync_dir(pb_buf_str(&a->path)) != 0)
+	} else if (sync_dir(pb_buf_str(&a->path)) != 0) {
 		e = errno;
+	}
 	if (e)
 		fail(err, pb_buf_str(&a->path), e);
 	pb_buf_release(&a->tmp);
 	pb_buf_release(&a->path);
 	return e ? -1 : 0;
+}
+
+int pb_atomic_commit(struct pb_atomic *a, struct pb_buf *err)
+{
+	if (pb_atomic_stage(a, err) < 0)
+		return -1;
+	return pb_atomic_publish(a, err);
 }

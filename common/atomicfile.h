@@ -32,7 +32,16 @@ int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err);
  */
 int pb_atomic_commit(struct pb_atomic *a, struct pb_buf *err);
 
-/* Gives up: removes the temporary file. Accepts an a never opened. */
+/*
+ * pb_atomic_commit in two steps, for files that must all be on disk before what they follow from commits:
+ * stage flushes, fsyncs and closes (on failure the temporary file is removed and a released: -1 with err
+ * set); publish renames over the path and fsyncs the folder (a released either way). pb_atomic_abort
+ * removes a staged file that is not to be published.
+ */
+int pb_atomic_stage(struct pb_atomic *a, struct pb_buf *err);
+int pb_atomic_publish(struct pb_atomic *a, struct pb_buf *err);
+
+/* Gives up: removes the temporary file (open or staged). Accepts an a never opened or released. */
 void pb_atomic_abort(struct pb_atomic *a);
 
 #endif

@@ -1,6 +1,7 @@
 /* Issuing an invoice: checks, one transaction that stores the lines and freezes the run, then the files. */
 #include "issue.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "atomicfile.h"
@@ -195,20 +196,58 @@ static int store_lines(PGconn *conn, struct issue *s, struct pb_buf *err)
 	return rc;
 }
 
+/*
+ * The detail file, then the export, each to a temporary file in the folder, flushed and fsynced: all that
+ * can fail for lack of room or rights is done (out[0] the detail, out[1] the export). 0, or
+ * PB_ERR_DEPENDENCY with "cannot write 'PATH': why" in err and no file left.
+ */
+static int stage_files(const struct issue *s, struct pb_atomic out[2], struct pb_buf *err)
+{
+	struct pb_buf path = PB_BUF_INIT;
+	const struct pb_buf *data[2] = {&s->detail, &s->export};
+	int i, rc = 0;
+
+	memset(out, 0, 2 * sizeof(*out));
+	for (i = 0; i < 2 && rc == 0; i++) {
+		pb_buf_reset(&path);
+		pb_buf_addf(&path, "%s/invoice-%.7s%s.csv", s->o->dir, s->month, i == 0 ? "-detail" : "");
+		if (pb_atomic_open(&out[i], pb_buf_str(&path), err) < 0) {
+			rc = -1;
+			break;
+		}
+		if (data[i]->len && fwrite(data[i]->ptr, 1, data[i]->len, out[i].f) != data[i]->len) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot write '%s': %s", pb_buf_str(&path), strerror(errno));
+			rc = -1;
+			pb_atomic_abort(&out[i]);
+			break;
+		}
+		rc = pb_atomic_stage(&out[i], err);
+	}
+	if (rc < 0)
+		for (i = 0; i < 2; i++)
+			pb_atomic_abort(&out[i]);
+	pb_buf_release(&path);
+	return rc < 0 ? PB_ERR_DEPENDENCY : 0;
+}
+
+/* The staged files in place: the detail first, so that the export is never there without it. */
+static int publish_files(struct pb_atomic out[2], struct pb_buf *err)
+{
+	if (pb_atomic_publish(&out[0], err) < 0) {
+		pb_atomic_abort(&out[1]);
+		return PB_ERR_DEPENDENCY;
+	}
+	return pb_atomic_publish(&out[1], err) < 0 ? PB_ERR_DEPENDENCY : 0;
+}
+
 /* Writes the two files into the folder. */
 static int write_files(const struct issue *s, struct pb_buf *err)
 {
-	struct pb_buf path = PB_BUF_INIT;
-	int rc;
+	struct pb_atomic out[2];
+	int rc = stage_files(s, out, err);
 
-	pb_buf_addf(&path, "%s/invoice-%.7s.csv", s->o->dir, s->month);
-	rc = pb_file_write_atomic(pb_buf_str(&path), s->export.ptr ? s->export.ptr : "", s->export.len, err);
-	pb_buf_reset(&path);
-	pb_buf_addf(&path, "%s/invoice-%.7s-detail.csv", s->o->dir, s->month);
-	if (rc == 0)
-		rc = pb_file_write_atomic(pb_buf_str(&path), s->detail.ptr ? s->detail.ptr : "", s->detail.len, err);
-	pb_buf_release(&path);
-	return rc < 0 ? PB_ERR_DEPENDENCY : 0;
+	return rc < 0 ? rc : publish_files(out, err);
 }
 
 /*
@@ -281,6 +320,7 @@ static int lock_month(PGconn *conn, const struct issue *s, struct pb_buf *err)
 static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *err)
 {
 	const char *p[2] = {s->run_id, s->o->by};
+	struct pb_atomic files[2];
 	int rc = current_run(conn, s, 1, err);
 
 	if (rc == 0)
@@ -296,13 +336,19 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 				  "WHERE id = $1::bigint",
 				  2, p, err) < 0)
 		rc = PB_ERR_DEPENDENCY;
-	if (rc == 0 && pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
-		rc = PB_ERR_DEPENDENCY;
+	/* The files on disk before the commit: a full disk or a folder it may not write issues nothing. */
+	if (rc == 0)
+		rc = stage_files(s, files, err);
 	if (rc < 0)
 		return rc;
+	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
+		pb_atomic_abort(&files[0]);
+		pb_atomic_abort(&files[1]);
+		return PB_ERR_DEPENDENCY;
+	}
 	fprintf(out, "invoice %s of %.7s issued: %zu line%s, aggregate run %s frozen%s\n", s->number, s->month,
 		s->lines.n, s->lines.n == 1 ? "" : "s", s->run_id, s->o->reason ? " (forced)" : "");
-	rc = write_files(s, err);
+	rc = publish_files(files, err);
 	if (rc < 0)
 		pb_buf_addstr(err, " (the invoice is issued: run --issue again to write its files)");
 	return rc;

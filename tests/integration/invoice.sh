@@ -102,6 +102,17 @@ check "a month whose data is not final is refused with exit 4, naming the source
 "$PBI" --format aws-cur --no-progress --final "$TMP/oct/cur.csv" >/dev/null 2>&1 || notok "ingest October, final"
 "$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October again"
 run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'")
+# A folder whose disk is full (the file size limit stands in for it, SIGXFSZ ignored; the output goes through
+# a pipe, which has no limit): the files are written before the invoice commits, so nothing is issued and no
+# file, whole or partial, is left.
+out=$(
+	trap '' XFSZ
+	ulimit -f 0
+	exec "$PBV" --month 2026-10 --issue --out "$OUT" 2>&1
+)
+check "--issue on a full disk: exit 3, the file and the reason named, nothing issued, no file left" \
+	"3|pb-invoice: cannot write '$OUT/invoice-2026-10-detail.csv': File too large|0|f|0" \
+	"$?|$out|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")|$(find "$OUT" -name 'invoice-2026-10*' | wc -l)"
 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--issue: exit 0, the lines stored, the run frozen" \
 	"0|invoice PB-2026-10 of 2026-10 issued: 8 lines, aggregate run $run frozen||8|t" \
