@@ -16,7 +16,6 @@
 
 #define CONFIG_ENV "PB_PRICING_CONFIG"
 #define CONFIG_LOCAL "config/pricing.conf"
-#define CONFIG_INSTALLED "share/partnerbill/pricing.conf"
 #define MAX_CONFIG_BYTES ((size_t)1 << 20)
 #define MAX_FIELDS 6
 
@@ -126,28 +125,6 @@ int pb_pricing_parse(struct pb_pricing *p, const char *name, const char *text, s
 	return 0;
 }
 
-/* The installed config: PREFIX/share/partnerbill/pricing.conf for a program in PREFIX/bin. */
-static int installed_path(struct pb_buf *path)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	slash[1] = '\0';
-	pb_buf_reset(path);
-	pb_buf_addf(path, "%s%s", exe, CONFIG_INSTALLED);
-	return path->failed ? -1 : 0;
-}
-
 /* Where the rules are: see pb_pricing_load. 0, or -1 with err naming the places looked in. */
 static int find(const char *option, struct pb_buf *path, struct pb_buf *err)
 {
@@ -160,7 +137,7 @@ static int find(const char *option, struct pb_buf *path, struct pb_buf *err)
 		pb_buf_addstr(path, env);
 	else if (access(CONFIG_LOCAL, F_OK) == 0)
 		pb_buf_addstr(path, CONFIG_LOCAL);
-	else if (installed_path(path) < 0 || access(pb_buf_str(path), F_OK) != 0) {
+	else if (pb_conf_installed("pricing.conf", path) < 0 || access(pb_buf_str(path), F_OK) != 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "no pricing rules: give --pricing FILE, or set %s, or run in a work tree with %s",
 			    CONFIG_ENV, CONFIG_LOCAL);

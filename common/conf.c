@@ -1,7 +1,9 @@
 /* Splitting a config line into fields. */
 #include "conf.h"
 
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -43,4 +45,26 @@ int pb_conf_split(const char *s, size_t n, struct pb_conf_field *f, int max, uns
 		}
 		k++;
 	}
+}
+
+int pb_conf_installed(const char *name, struct pb_buf *path)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	slash[1] = '\0';
+	pb_buf_reset(path);
+	pb_buf_addf(path, "%sshare/partnerbill/%s", exe, name);
+	return path->failed ? -1 : 0;
 }

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 /* One field of a line: its text (not NUL-terminated) and the column it starts at, from 1. */
 struct pb_conf_field {
 	const char *p;
@@ -18,5 +20,11 @@ enum { PB_CONF_TOO_MANY = -1, PB_CONF_OPEN_QUOTE = -2 };
  * PB_CONF_TOO_MANY or PB_CONF_OPEN_QUOTE with *bad_col at the offending field.
  */
 int pb_conf_split(const char *s, size_t n, struct pb_conf_field *f, int max, unsigned *bad_col);
+
+/*
+ * The installed copy of a config file: PREFIX/share/partnerbill/NAME for a program in PREFIX/bin (as make
+ * install lays them out), into path. 0, or -1 when the program's own path cannot be read.
+ */
+int pb_conf_installed(const char *name, struct pb_buf *path);
 
 #endif

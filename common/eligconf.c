@@ -11,11 +11,12 @@
 #include "exitcode.h"
 #include "input.h"
 
+#include "conf.h"
+
 #include "banned.h"
 
 #define CONFIG_ENV "PB_ELIGIBILITY_CONFIG"
 #define CONFIG_LOCAL "config/eligibility.conf"
-#define CONFIG_INSTALLED "share/partnerbill/eligibility.conf"
 #define MAX_CONFIG_BYTES ((size_t)1 << 20)
 
 const char *const pb_vendor_names[PB_NVENDORS] = {"aws", "azure"};
@@ -28,29 +29,6 @@ int pb_vendor_index(const char *name)
 		if (strcmp(name, pb_vendor_names[i]) == 0)
 			return i;
 	return -1;
-}
-
-/* The installed config: PREFIX/share/partnerbill/eligibility.conf for a program in PREFIX/bin. */
-static int installed_path(struct pb_buf *path)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	slash[1] = '\0';
-	pb_buf_reset(path);
-	pb_buf_addf(path, "%s%s", exe, CONFIG_INSTALLED);
-	return path->failed ? -1 : 0;
 }
 
 int pb_eligibility_find(const char *option, struct pb_buf *path, struct pb_buf *err)
@@ -72,7 +50,7 @@ int pb_eligibility_find(const char *option, struct pb_buf *path, struct pb_buf *
 		pb_buf_addstr(path, CONFIG_LOCAL);
 		goto out;
 	}
-	have_installed = installed_path(&installed) == 0;
+	have_installed = pb_conf_installed("eligibility.conf", &installed) == 0;
 	if (have_installed && access(pb_buf_str(&installed), F_OK) == 0) {
 		pb_buf_addstr(path, pb_buf_str(&installed));
 		goto out;

@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomicfile.h"
 #include "conf.h"
@@ -113,14 +114,19 @@ static int load_categories(struct categories *c, const char *option, struct pb_b
 {
 	const char *env = getenv(CATEGORIES_ENV);
 	const char *file = option ? option : env && *env ? env : CATEGORIES_LOCAL;
-	struct pb_buf text = PB_BUF_INIT;
+	struct pb_buf text = PB_BUF_INIT, installed = PB_BUF_INIT;
 	const char *s, *end;
 	unsigned line = 0;
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
+	/* Outside a work tree, the installed copy (PREFIX/share/partnerbill), as the other configs are found. */
+	if (!option && !(env && *env) && access(CATEGORIES_LOCAL, F_OK) != 0 &&
+	    pb_conf_installed("service-categories.conf", &installed) == 0 && access(pb_buf_str(&installed), F_OK) == 0)
+		file = pb_buf_str(&installed);
 	if (pb_input_slurp(file, NULL, (size_t)1 << 20, &text, err) < 0) {
 		pb_buf_release(&text);
+		pb_buf_release(&installed);
 		return PB_ERR_USAGE;
 	}
 	s = text.ptr ? text.ptr : "";
@@ -133,6 +139,7 @@ static int load_categories(struct categories *c, const char *option, struct pb_b
 		s += n + 1;
 	}
 	pb_buf_release(&text);
+	pb_buf_release(&installed);
 	return rc;
 }
 

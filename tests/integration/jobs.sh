@@ -105,4 +105,15 @@ check "--focus on a full disk: exit 3, the file and the reason named, the previo
 	"3|pb-invoice: cannot write '$TMP/focus.csv': File too large|$sum|0" \
 	"$?|$(cat "$TMP/err")|$(sha256sum <"$TMP/focus.csv")|$(find "$TMP" -maxdepth 1 -name 'focus.csv.tmp.*' | wc -l)"
 
+# An installed layout (PREFIX/bin, PREFIX/share/partnerbill, as make install makes it), run from a folder
+# without config/: the FOCUS dataset finds its service categories as the pricing and eligibility find theirs.
+mkdir -p "$TMP/inst/bin" "$TMP/inst/share/partnerbill" "$TMP/elsewhere"
+cp "$BIN/pb-invoice" "$TMP/inst/bin/" && cp config/service-categories.conf "$TMP/inst/share/partnerbill/"
+(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$TMP/inst/bin/pb-invoice" --month 2026-10 \
+	--focus "$TMP/elsewhere/focus.csv") >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "installed: --focus reads PREFIX/share/partnerbill/service-categories.conf, the same dataset" \
+	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
+	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus.csv" 2>/dev/null)"
+
 pb_tests_done
