@@ -484,6 +484,29 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 			goto out;
 	}
 	locked = 1;
+	/* A schema pb with objects but no record of migrations is another application's: not adopted. */
+	{
+		PGresult *res = pb_db_query(
+			conn,
+			"SELECT current_database(), to_regclass('pb.schema_migrations') IS NULL AND "
+			"(EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+			"n.nspname = 'pb') OR EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = "
+			"p.pronamespace WHERE n.nspname = 'pb'))",
+			0, NULL, err);
+
+		if (!res)
+			goto out;
+		if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err,
+				    "database %s has a schema pb that partnerbill's migrations did not make (it holds "
+				    "objects but no pb.schema_migrations): migrate into a database of its own",
+				    PQgetvalue(res, 0, 0));
+			PQclear(res);
+			goto out;
+		}
+		PQclear(res);
+	}
 	if (pb_db_exec(conn, "CREATE SCHEMA IF NOT EXISTS pb", 0, NULL, err) < 0 ||
 	    pb_db_exec(conn,
 		       "CREATE TABLE IF NOT EXISTS pb.schema_migrations (version integer PRIMARY KEY, name text NOT "

@@ -98,6 +98,18 @@ check "session_replication_role = replica: refused, exit 3, saying why" \
 	"3|pb-db: the session's session_replication_role is 'replica', under which partnerbill's triggers do not run: set it to 'origin' for this role and database" \
 	"$?|$(cat "$TMP/out")"
 
+# A schema pb that another application made (objects, no pb.schema_migrations) is not adopted: migrate
+# refuses, naming it, and adds nothing to it.
+pb_sql "CREATE DATABASE otherapp" >/dev/null
+PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=otherapp" "$PBDB" psql -X -q -c 'CREATE SCHEMA pb' \
+	-c 'CREATE TABLE pb.invoice (id int)' >/dev/null 2>&1
+PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=otherapp" "$PBDB" migrate >"$TMP/out" 2>&1
+st=$?
+check "a schema pb of another application: migrate refuses it, exit 3, and adds nothing" \
+	"3|pb-db: database otherapp has a schema pb that partnerbill's migrations did not make (it holds objects but no pb.schema_migrations): migrate into a database of its own|1" \
+	"$st|$(cat "$TMP/out")|$(PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=otherapp" "$PBDB" psql -X -A -t \
+		-c "SELECT count(*) FROM pg_class WHERE relnamespace = 'pb'::regnamespace")"
+
 # The server's settings come from its configuration alone, not from the shell that starts it: a DBA's PGPORT
 # (another cluster of theirs), PGDATESTYLE, PGCLIENTENCODING and PGOPTIONS (here with a statement timeout of
 # a millisecond, which would cancel the creation of the database).
