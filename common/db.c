@@ -112,13 +112,7 @@ PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 	/* expand_dbname lets dbname carry a whole connection string or URI. */
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
-		const char *msg = conn ? PQerrorMessage(conn) : "out of memory";
-		size_t n = strlen(msg);
-
-		while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-			n--;
-		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot connect to the database: %.*s", (int)n, msg);
+		pb_db_message(err, "cannot connect to the database", conn ? PQerrorMessage(conn) : "out of memory");
 		PQfinish(conn);
 		conn = NULL;
 	} else {
