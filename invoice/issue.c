@@ -1,8 +1,10 @@
 /* Issuing an invoice: checks, one transaction that stores the lines and freezes the run, then the files. */
 #include "issue.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomicfile.h"
 #include "currency.h"
@@ -241,6 +243,38 @@ static int publish_files(struct pb_atomic out[2], struct pb_buf *err)
 	return pb_atomic_publish(&out[1], err) < 0 ? PB_ERR_DEPENDENCY : 0;
 }
 
+/*
+ * Removes the temporary files of the month's invoice a killed run left in the folder (PATH.tmp.XXXXXX of
+ * the export and the detail): they may hold an invoice that was never issued. Called under the month's
+ * lock, so no other run of the month is writing them.
+ */
+static void remove_leftovers(const struct issue *s)
+{
+	char names[2][64];
+	struct pb_buf path = PB_BUF_INIT;
+	struct dirent *e;
+	DIR *d = opendir(s->o->dir);
+	int i;
+
+	if (!d)
+		return;
+	snprintf(names[0], sizeof(names[0]), "invoice-%.7s.csv.tmp.", s->month);
+	snprintf(names[1], sizeof(names[1]), "invoice-%.7s-detail.csv.tmp.", s->month);
+	while ((e = readdir(d)))
+		for (i = 0; i < 2; i++) {
+			size_t n = strlen(names[i]);
+
+			if (strncmp(e->d_name, names[i], n) != 0 || strlen(e->d_name + n) != 6)
+				continue;
+			pb_buf_reset(&path);
+			pb_buf_addf(&path, "%s/%s", s->o->dir, e->d_name);
+			if (!path.failed)
+				unlink(pb_buf_str(&path));
+		}
+	closedir(d);
+	pb_buf_release(&path);
+}
+
 /* Writes the two files into the folder. */
 static int write_files(const struct issue *s, struct pb_buf *err)
 {
@@ -368,6 +402,8 @@ int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	rc = lock_month(conn, &s, err);
+	if (rc == 0)
+		remove_leftovers(&s);
 	if (rc == 0)
 		rc = issued_already(conn, &s, out, err);
 	if (rc == 0)

@@ -113,10 +113,18 @@ out=$(
 check "--issue on a full disk: exit 3, the file and the reason named, nothing issued, no file left" \
 	"3|pb-invoice: cannot write '$OUT/invoice-2026-10-detail.csv': File too large|0|f|0" \
 	"$?|$out|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")|$(find "$OUT" -name 'invoice-2026-10*' | wc -l)"
+# What a run killed between writing its files and its commit leaves: temporary files holding an invoice that
+# was never issued. The next --issue of the month removes them (another month's stays).
+printf 'PB-2026-10,never issued\r\n' >"$OUT/invoice-2026-10.csv.tmp.AbC123"
+printf 'PB-2026-10,never issued\r\n' >"$OUT/invoice-2026-10-detail.csv.tmp.dEf456"
+printf 'PB-2026-11,another month\r\n' >"$OUT/invoice-2026-11.csv.tmp.GhI789"
 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "--issue removes the month's temporary files a killed run left, not another month's" \
+	"invoice-2026-11.csv.tmp.GhI789" "$(cd "$OUT" && ls -- *.tmp.*)"
 check "--issue: exit 0, the lines stored, the run frozen" \
 	"0|invoice PB-2026-10 of 2026-10 issued: 8 lines, aggregate run $run frozen||8|t" \
-	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice_line")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")"
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice_line")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")"
 check "the export is the draft's lines under the invoice's number" "$(sed 's/DRAFT-2026-10/PB-2026-10/' "$TMP/draft.csv")" \
 	"$(cat "$OUT/invoice-2026-10.csv")"
 check "the export's and the detail's SHA-256 are stored with the invoice" \
