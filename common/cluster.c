@@ -318,10 +318,11 @@ static int ensure_database(const char *run_dir, struct pb_buf *err)
 	PGresult *res;
 	int ret = -1;
 
+	/* The shell's libpq variables (PGHOSTADDR, PGSERVICE, PGTARGETSESSIONATTRS...) are for other servers. */
+	drop_pg_environment();
 	conn = PQconnectdbParams(keys, vals, 0);
 	if (PQstatus(conn) != CONNECTION_OK) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot connect to the local cluster: %s", PQerrorMessage(conn));
+		pb_db_message(err, "cannot connect to the local cluster", PQerrorMessage(conn));
 		goto out;
 	}
 	if (pb_db_session(conn, 1, err) < 0)

@@ -79,20 +79,27 @@ static void ignore_notice(void *arg, const char *message)
  * timeouts, which the server applies before the first statement (a SET could itself be cancelled by a
  * timeout of a millisecond). A later -c wins; an options keyword replaces the string's and PGOPTIONS.
  */
-static void session_options(const char *conninfo, struct pb_buf *out)
+static int session_options(const char *conninfo, struct pb_buf *out)
 {
 	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL), *o;
-	const char *user = NULL;
+	const char *user = NULL, *service = getenv("PGSERVICE");
 
-	for (o = opts; o && o->keyword; o++)
+	for (o = opts; o && o->keyword; o++) {
 		if (strcmp(o->keyword, "options") == 0 && o->val && *o->val)
 			user = o->val;
+		if (strcmp(o->keyword, "service") == 0 && o->val && *o->val)
+			service = o->val;
+	}
 	if (!user)
 		user = getenv("PGOPTIONS");
+	PQconninfoFree(opts);
+	/* A service file's options would be replaced, unseen: then the SETs of pb_db_session alone. */
+	if (!(user && *user) && service && *service)
+		return 0;
 	if (user && *user)
 		pb_buf_addf(out, "%s ", user);
 	pb_buf_addstr(out, PB_DB_BATCH_OPTIONS);
-	PQconninfoFree(opts);
+	return 1;
 }
 
 PGconn *pb_db_connect(const char *application, struct pb_buf *err)
@@ -104,11 +111,13 @@ PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 
 	if (pb_db_conninfo(&info, err) < 0)
 		goto out;
-	session_options(pb_buf_str(&info), &options);
 	vals[0] = pb_buf_str(&info);
 	vals[1] = application;
 	vals[2] = pb_buf_str(&options);
 	vals[3] = NULL;
+	if (!session_options(pb_buf_str(&info), &options))
+		keys[2] = NULL;
+	vals[2] = pb_buf_str(&options);
 	/* expand_dbname lets dbname carry a whole connection string or URI. */
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
@@ -134,16 +143,17 @@ int pb_db_session(PGconn *conn, int batch, struct pb_buf *err)
 		"SET DateStyle = ISO, YMD; SET IntervalStyle = postgres; SET TimeZone = 'UTC'; "
 		"SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
 		"SET default_transaction_isolation = 'read committed'; "
+		"SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; "
 		"SELECT current_setting('session_replication_role'), current_setting('server_encoding'), "
 		"current_database()";
 	/*
 	 * First, so that a timeout of a millisecond cannot end the settings themselves (pb_db_connect also
-	 * sends the first three as startup options). idle_session_timeout is PostgreSQL 14's: set where it
-	 * exists. A commit is durable before the programs write what follows from it (invoice files).
+	 * sends them as startup options). A commit is durable before the programs write what follows from it
+	 * (invoice files). In common: no idle_session_timeout (PostgreSQL 14's: set where it exists), since
+	 * pb-api's pool and listener idle by design.
 	 */
 	static const char batch_sql[] =
 		"SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
-		"SELECT set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; "
 		"SET synchronous_commit = on; ";
 	char sql[sizeof(common) + sizeof(batch_sql)];
 	PGresult *res;

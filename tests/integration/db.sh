@@ -116,7 +116,8 @@ check "a schema pb of another application: migrate refuses it, exit 3, and adds 
 "$PBDB" stop >/dev/null 2>&1
 rm -rf "$TMP/var2"
 PB_VAR_DIR=$TMP/var2 "$PBDB" init >/dev/null 2>&1
-PB_VAR_DIR=$TMP/var2 PGPORT=5433 PGDATESTYLE="SQL, DMY" PGCLIENTENCODING=LATIN1 \
+PB_VAR_DIR=$TMP/var2 PGPORT=5433 PGDATESTYLE="SQL, DMY" PGCLIENTENCODING=LATIN1 PGHOSTADDR=192.0.2.1 \
+	PGTARGETSESSIONATTRS=standby PGCONNECT_TIMEOUT=2 \
 	PGOPTIONS="-c statement_timeout=1" "$PBDB" start >"$TMP/start.out" 2>&1
 st=$?
 check "pb-db start with PG* variables of another cluster: the local cluster on its own socket and settings" \
@@ -124,6 +125,13 @@ check "pb-db start with PG* variables of another cluster: the local cluster on i
 	"$st|$(ls -A "$TMP/var2/pg/run" | grep -v lock)|$(PB_VAR_DIR=$TMP/var2 PGPORT=5433 "$PBDB" migrate >/dev/null 2>&1; echo $?)|$(
 		PB_VAR_DIR=$TMP/var2 PGPORT=5433 "$PBDB" psql -X -A -t -F, -c 'SELECT current_setting($$port$$),
 		current_setting($$DateStyle$$), current_setting($$client_encoding$$)' 2>&1)"
+# A service file's options (here: read-only transactions) are kept: a write is refused by the server.
+printf '[ro]\nhost=%s\nport=5432\nuser=pb\ndbname=partnerbill\noptions=-c default_transaction_read_only=on\n' \
+	"$TMP/var2/pg/run" >"$TMP/services"
+PB_DATABASE_URL=service=ro PGSERVICEFILE=$TMP/services "$BIN/pb-accounts" add RO1 --name "Read Only" --country US \
+	>"$TMP/out" 2>&1
+check "a service file's options are kept (read-only: the write refused, exit 3)" \
+	"3|1" "$?|$(grep -c 'read-only transaction' "$TMP/out")"
 PB_VAR_DIR=$TMP/var2 "$PBDB" stop >/dev/null 2>&1
 
 pb_tests_done
