@@ -111,13 +111,12 @@ PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 
 	if (pb_db_conninfo(&info, err) < 0)
 		goto out;
+	if (!session_options(pb_buf_str(&info), &options))
+		keys[2] = NULL;
 	vals[0] = pb_buf_str(&info);
 	vals[1] = application;
 	vals[2] = pb_buf_str(&options);
 	vals[3] = NULL;
-	if (!session_options(pb_buf_str(&info), &options))
-		keys[2] = NULL;
-	vals[2] = pb_buf_str(&options);
 	/* expand_dbname lets dbname carry a whole connection string or URI. */
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
