@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "conf.h"
 #include "input.h"
@@ -15,7 +14,6 @@
 #include "banned.h"
 
 #define CONFIG_ENV "PB_PRICING_CONFIG"
-#define CONFIG_LOCAL "config/pricing.conf"
 #define MAX_CONFIG_BYTES ((size_t)1 << 20)
 #define MAX_FIELDS 6
 
@@ -125,34 +123,15 @@ int pb_pricing_parse(struct pb_pricing *p, const char *name, const char *text, s
 	return 0;
 }
 
-/* Where the rules are: see pb_pricing_load. 0, or -1 with err naming the places looked in. */
-static int find(const char *option, struct pb_buf *path, struct pb_buf *err)
-{
-	const char *env = getenv(CONFIG_ENV);
-
-	pb_buf_reset(path);
-	if (option)
-		pb_buf_addstr(path, option);
-	else if (env && *env)
-		pb_buf_addstr(path, env);
-	else if (access(CONFIG_LOCAL, F_OK) == 0)
-		pb_buf_addstr(path, CONFIG_LOCAL);
-	else if (pb_conf_installed("pricing.conf", path) < 0 || access(pb_buf_str(path), F_OK) != 0) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "no pricing rules: give --pricing FILE, or set %s, or run in a work tree with %s",
-			    CONFIG_ENV, CONFIG_LOCAL);
-		return -1;
-	}
-	return 0;
-}
-
 int pb_pricing_load(struct pb_pricing *p, const char *option, struct pb_buf *err)
 {
 	struct pb_buf path = PB_BUF_INIT, text = PB_BUF_INIT;
 	int ret = -2;
 
 	memset(p, 0, sizeof(*p));
-	if (find(option, &path, err) < 0 || pb_input_slurp(pb_buf_str(&path), NULL, MAX_CONFIG_BYTES, &text, err) < 0)
+	if (pb_conf_find(option, CONFIG_ENV, "pricing.conf", "no pricing rules: give --pricing FILE or set " CONFIG_ENV,
+			 &path, err) < 0 ||
+	    pb_input_slurp(pb_buf_str(&path), NULL, MAX_CONFIG_BYTES, &text, err) < 0)
 		goto out;
 	ret = -1;
 	if (pb_pricing_parse(p, pb_buf_str(&path), text.ptr ? text.ptr : "", text.len, err) < 0)

@@ -2,6 +2,7 @@
 #include "conf.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,4 +68,42 @@ int pb_conf_installed(const char *name, struct pb_buf *path)
 	pb_buf_reset(path);
 	pb_buf_addf(path, "%sshare/partnerbill/%s", exe, name);
 	return path->failed ? -1 : 0;
+}
+
+int pb_conf_find(const char *option, const char *env, const char *name, const char *missing, struct pb_buf *path,
+		 struct pb_buf *err)
+{
+	const char *value = getenv(env);
+	struct pb_buf installed = PB_BUF_INIT;
+	int have_installed, ret = 0;
+
+	pb_buf_reset(path);
+	if (option) {
+		pb_buf_addstr(path, option);
+		goto out;
+	}
+	if (value && *value) {
+		pb_buf_addstr(path, value);
+		goto out;
+	}
+	have_installed = pb_conf_installed(name, &installed) == 0;
+	if (have_installed && access(pb_buf_str(&installed), F_OK) == 0) {
+		pb_buf_addstr(path, pb_buf_str(&installed));
+		goto out;
+	}
+	pb_buf_addf(path, "config/%s", name);
+	if (access(pb_buf_str(path), F_OK) == 0)
+		goto out;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s (looked for %s%sconfig/%s)", missing, have_installed ? pb_buf_str(&installed) : "",
+		    have_installed ? " and " : "", name);
+	ret = -1;
+out:
+	pb_buf_release(&installed);
+	if (ret == 0 && path->failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		ret = -1;
+	}
+	return ret;
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "country.h"
 #include "exitcode.h"
@@ -16,7 +15,6 @@
 #include "banned.h"
 
 #define CONFIG_ENV "PB_ELIGIBILITY_CONFIG"
-#define CONFIG_LOCAL "config/eligibility.conf"
 #define MAX_CONFIG_BYTES ((size_t)1 << 20)
 
 const char *const pb_vendor_names[PB_NVENDORS] = {"aws", "azure"};
@@ -33,35 +31,10 @@ int pb_vendor_index(const char *name)
 
 int pb_eligibility_find(const char *option, struct pb_buf *path, struct pb_buf *err)
 {
-	const char *env = getenv(CONFIG_ENV);
-	struct pb_buf installed = PB_BUF_INIT;
-	int have_installed, ret = 0;
-
-	pb_buf_reset(path);
-	if (option) {
-		pb_buf_addstr(path, option);
-		goto out;
-	}
-	if (env && *env) {
-		pb_buf_addstr(path, env);
-		goto out;
-	}
-	if (access(CONFIG_LOCAL, F_OK) == 0) {
-		pb_buf_addstr(path, CONFIG_LOCAL);
-		goto out;
-	}
-	have_installed = pb_conf_installed("eligibility.conf", &installed) == 0;
-	if (have_installed && access(pb_buf_str(&installed), F_OK) == 0) {
-		pb_buf_addstr(path, pb_buf_str(&installed));
-		goto out;
-	}
-	pb_buf_reset(err);
-	pb_buf_addf(err, "no eligibility config: give --config FILE or set %s (looked for %s%s%s)", CONFIG_ENV,
-		    CONFIG_LOCAL, have_installed ? " and " : "", have_installed ? pb_buf_str(&installed) : "");
-	ret = PB_ERR_USAGE;
-out:
-	pb_buf_release(&installed);
-	return ret;
+	return pb_conf_find(option, CONFIG_ENV, "eligibility.conf",
+			    "no eligibility config: give --config FILE or set " CONFIG_ENV, path, err) < 0
+		       ? PB_ERR_USAGE
+		       : 0;
 }
 
 static int is_blank(char c)

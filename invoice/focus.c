@@ -5,7 +5,6 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "atomicfile.h"
 #include "conf.h"
@@ -21,7 +20,6 @@
 #include "banned.h"
 
 #define CATEGORIES_ENV "PB_SERVICE_CATEGORIES"
-#define CATEGORIES_LOCAL "config/service-categories.conf"
 #define PROVIDER "CenturyLink Cloud"
 #define FETCH_ROWS "10000"
 
@@ -112,23 +110,20 @@ static int category_line(struct categories *c, const char *file, unsigned line, 
 
 static int load_categories(struct categories *c, const char *option, struct pb_buf *err)
 {
-	const char *env = getenv(CATEGORIES_ENV);
-	const char *file = option ? option : env && *env ? env : CATEGORIES_LOCAL;
-	struct pb_buf text = PB_BUF_INIT, installed = PB_BUF_INIT;
-	const char *s, *end;
+	struct pb_buf text = PB_BUF_INIT, path = PB_BUF_INIT;
+	const char *file, *s, *end;
 	unsigned line = 0;
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
-	/* Outside a work tree, the installed copy (PREFIX/share/partnerbill), as the other configs are found. */
-	if (!option && !(env && *env) && access(CATEGORIES_LOCAL, F_OK) != 0 &&
-	    pb_conf_installed("service-categories.conf", &installed) == 0 && access(pb_buf_str(&installed), F_OK) == 0)
-		file = pb_buf_str(&installed);
-	if (pb_input_slurp(file, NULL, (size_t)1 << 20, &text, err) < 0) {
+	if (pb_conf_find(option, CATEGORIES_ENV, "service-categories.conf",
+			 "no service categories: set " CATEGORIES_ENV " to a FILE", &path, err) < 0 ||
+	    pb_input_slurp(pb_buf_str(&path), NULL, (size_t)1 << 20, &text, err) < 0) {
 		pb_buf_release(&text);
-		pb_buf_release(&installed);
+		pb_buf_release(&path);
 		return PB_ERR_USAGE;
 	}
+	file = pb_buf_str(&path);
 	s = text.ptr ? text.ptr : "";
 	end = s + text.len;
 	while (s < end && rc == 0) {
@@ -139,7 +134,7 @@ static int load_categories(struct categories *c, const char *option, struct pb_b
 		s += n + 1;
 	}
 	pb_buf_release(&text);
-	pb_buf_release(&installed);
+	pb_buf_release(&path);
 	return rc;
 }
 

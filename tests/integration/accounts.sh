@@ -162,7 +162,7 @@ t "the repository's config is the default from its top folder" 4 "" \
 	"pb-accounts: CA1: not eligible for aws: billing country CA is not among aws's allowed countries (US)" \
 	sh -c "cd '$ROOT' && unset PB_ELIGIBILITY_CONFIG && exec '$PBA' check CA1 --vendor aws"
 t "no config anywhere is a usage error" 2 "" \
-	"pb-accounts: no eligibility config: give --config FILE or set PB_ELIGIBILITY_CONFIG (looked for config/eligibility.conf and $(dirname "$BIN")/share/partnerbill/eligibility.conf)
+	"pb-accounts: no eligibility config: give --config FILE or set PB_ELIGIBILITY_CONFIG (looked for $(dirname "$BIN")/share/partnerbill/eligibility.conf and config/eligibility.conf)
 Try 'pb-accounts check --help'." sh -c "cd '$TMP' && unset PB_ELIGIBILITY_CONFIG && exec '$PBA' check CA1 --vendor aws"
 printf 'azure = US GB\naws = US usa\n' >"$TMP/bad.conf"
 t "a bad country in the config is reported with its position" 1 "" \

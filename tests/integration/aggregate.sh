@@ -85,6 +85,14 @@ pb_sql "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid
 	('aws', '333333333333', 'RSL1', '2026-10-01', 'test'), ('aws', '666666666666', 'UK1', '2026-10-01', 'test');
 	UPDATE pb.clc_account SET invoice_currency = 'EUR', markup_percent = 10 WHERE alias = 'EURO1'" >/dev/null
 
+# ---- no pricing rules -------------------------------------------------------------------------------------
+# Outside a work tree, with no installed copy and no PB_PRICING_CONFIG: a usage error naming where it looked.
+(cd "$TMP" && env -u PB_PRICING_CONFIG "$PBA" --month 2026-10) >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "no pricing rules anywhere: exit 2 naming the places looked in, nothing stored" \
+	"2|pb-aggregate: no pricing rules: give --pricing FILE or set PB_PRICING_CONFIG (looked for $(dirname "$BIN")/share/partnerbill/pricing.conf and config/pricing.conf)|0" \
+	"$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+
 # ---- a missing rate ----------------------------------------------------------------------------------------
 "$PBA" --month 2026-10 >"$TMP/out" 2>"$TMP/err"
 check "a missing conversion rate: exit 1, naming the pair and the month, nothing stored" \

@@ -116,4 +116,24 @@ check "installed: --focus reads PREFIX/share/partnerbill/service-categories.conf
 	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
 	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus.csv" 2>/dev/null)"
 
+# An installed program run from a folder that has its own config/ (a checkout, another project's) keeps to
+# the installed copy: what the current folder holds does not change a dataset behind the operator's back.
+mkdir -p "$TMP/elsewhere/config"
+printf '* * Other\n' >"$TMP/elsewhere/config/service-categories.conf"
+(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$TMP/inst/bin/pb-invoice" --month 2026-10 \
+	--focus "$TMP/elsewhere/focus2.csv") >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "installed, run from a folder with its own config/: the installed categories, the same dataset" \
+	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
+	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus2.csv" 2>/dev/null)"
+
+# Neither an installed copy nor config/ in the current folder: a usage error naming both places looked in.
+rm "$TMP/inst/share/partnerbill/service-categories.conf" "$TMP/elsewhere/config/service-categories.conf"
+(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$TMP/inst/bin/pb-invoice" --month 2026-10 \
+	--focus "$TMP/elsewhere/focus3.csv") >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "installed, no categories anywhere: exit 2, both places named, no file" \
+	"2|pb-invoice: no service categories: set PB_SERVICE_CATEGORIES to a FILE (looked for $TMP/inst/share/partnerbill/service-categories.conf and config/service-categories.conf)|no file" \
+	"$st|$(cat "$TMP/err")|$(test -e "$TMP/elsewhere/focus3.csv" && echo file || echo no file)"
+
 pb_tests_done
