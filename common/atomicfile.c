@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,78 @@ static int check_target(const char *path, struct pb_buf *err)
 }
 
 /*
+ * The temporary files that exist now, for the signal handler to remove: a slot's path is written before it
+ * is marked used, and it is unmarked only once the file is renamed or removed. More files at once than slots
+ * are simply not removed on a signal.
+ */
+enum { TEMP_SLOTS = 8 };
+static char temp_path[TEMP_SLOTS][PATH_MAX];
+static volatile sig_atomic_t temp_used[TEMP_SLOTS];
+
+static void remember_temp(const char *tmp)
+{
+	size_t n = strlen(tmp);
+	int i;
+
+	if (n >= PATH_MAX)
+		return;
+	for (i = 0; i < TEMP_SLOTS; i++)
+		if (!temp_used[i]) {
+			memcpy(temp_path[i], tmp, n + 1);
+			atomic_signal_fence(memory_order_seq_cst);
+			temp_used[i] = 1;
+			return;
+		}
+}
+
+static void forget_temp(const char *tmp)
+{
+	int i;
+
+	for (i = 0; i < TEMP_SLOTS; i++)
+		if (temp_used[i] && strcmp(temp_path[i], tmp) == 0) {
+			temp_used[i] = 0;
+			return;
+		}
+}
+
+static void remove_temps_and_die(int sig)
+{
+	int i;
+
+	for (i = 0; i < TEMP_SLOTS; i++)
+		if (temp_used[i])
+			unlink(temp_path[i]);
+	signal(sig, SIG_DFL);
+	raise(sig); /* delivered when the handler returns: the program ends by the signal */
+}
+
+void pb_atomic_remove_on_signal(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa, old;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = remove_temps_and_die;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue; /* nohup, or a background job's SIGINT: keep ignoring it */
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+/* Removes the temporary file tmp and forgets it. */
+static void drop_temp(const char *tmp)
+{
+	unlink(tmp);
+	forget_temp(tmp);
+}
+
+/*
  * A new temporary file beside path, PATH.tmp.XXXXXX: made by mkostemp (O_EXCL, a name no one can guess, so a
  * link planted in a shared folder is never followed), then given the mode a plain create would have.
  * Returns the descriptor, or -1 with errno set (tmp then holds no name).
@@ -51,12 +126,14 @@ static int open_temp(const char *path, struct pb_buf *tmp)
 		return -1;
 	}
 	fd = mkostemp(tmp->ptr, O_CLOEXEC);
+	if (fd >= 0)
+		remember_temp(tmp->ptr);
 	if (fd < 0 || fchmod(fd, 0644 & ~mask) != 0) {
 		int e = errno;
 
 		if (fd >= 0) {
 			close(fd);
-			unlink(tmp->ptr);
+			drop_temp(tmp->ptr);
 		}
 		pb_buf_reset(tmp);
 		errno = e;
@@ -113,7 +190,8 @@ int pb_file_write_atomic(const char *path, const void *data, size_t len, struct 
 		e = errno;
 	if (e != 0)
 		unlink(pb_buf_str(&tmp));
-	else if (sync_dir(path) != 0)
+	forget_temp(pb_buf_str(&tmp));
+	if (e == 0 && sync_dir(path) != 0)
 		e = errno;
 	pb_buf_release(&tmp);
 	return e ? fail(err, path, e) : 0;
@@ -137,7 +215,7 @@ int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err)
 
 		if (fd >= 0) {
 			close(fd);
-			unlink(pb_buf_str(&a->tmp));
+			drop_temp(pb_buf_str(&a->tmp));
 		}
 		pb_buf_release(&a->tmp);
 		pb_buf_release(&a->path);
@@ -151,7 +229,7 @@ void pb_atomic_abort(struct pb_atomic *a)
 	if (a->f)
 		fclose(a->f);
 	if (a->tmp.len)
-		unlink(pb_buf_str(&a->tmp));
+		drop_temp(pb_buf_str(&a->tmp));
 	pb_buf_release(&a->tmp);
 	pb_buf_release(&a->path);
 	a->f = NULL;
@@ -183,9 +261,10 @@ int pb_atomic_publish(struct pb_atomic *a, struct pb_buf *err)
 	if (rename(pb_buf_str(&a->tmp), pb_buf_str(&a->path)) != 0) {
 		e = errno;
 		unlink(pb_buf_str(&a->tmp));
-	} else if (sync_dir(pb_buf_str(&a->path)) != 0) {
-		e = errno;
 	}
+	forget_temp(pb_buf_str(&a->tmp));
+	if (e == 0 && sync_dir(pb_buf_str(&a->path)) != 0)
+		e = errno;
 	if (e)
 		fail(err, pb_buf_str(&a->path), e);
 	pb_buf_release(&a->tmp);

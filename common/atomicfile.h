@@ -44,4 +44,12 @@ int pb_atomic_publish(struct pb_atomic *a, struct pb_buf *err);
 /* Gives up: removes the temporary file (open or staged). Accepts an a never opened or released. */
 void pb_atomic_abort(struct pb_atomic *a);
 
+/*
+ * For programs that do not stop on a signal the cooperative way (interrupt.h): on SIGINT, SIGTERM or SIGHUP
+ * (those not ignored at the call), removes the temporary files of this module that exist at that moment
+ * (open, staged, or being written by pb_file_write_atomic; up to 8 at once), then ends the program by the
+ * signal. A file already renamed into place stays. Meant for one thread writing files.
+ */
+void pb_atomic_remove_on_signal(void);
+
 #endif

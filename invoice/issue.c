@@ -15,6 +15,8 @@
 #include "lines.h"
 #include "sha256.h"
 
+#include "testhook.h"
+
 #include "banned.h"
 
 /* What issuing one month needs to know. */
@@ -375,6 +377,7 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 		rc = stage_files(s, files, err);
 	if (rc < 0)
 		return rc;
+	pb_test_pause("invoice-staged");
 	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
 		pb_atomic_abort(&files[0]);
 		pb_atomic_abort(&files[1]);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
@@ -238,6 +239,7 @@ int main(int argc, char **argv)
 	struct args a;
 
 	pb_log_setup("pb-invoice", PB_LOG_PLAIN, stderr);
+	pb_atomic_remove_on_signal(); /* a stop leaves no temporary file of an invoice, report or dataset */
 	if (parse_args(argc, argv, &a) < 0) {
 		fprintf(stderr, "Try 'pb-invoice --help'.\n");
 		return EXIT_USAGE;

@@ -113,6 +113,21 @@ out=$(
 check "--issue on a full disk: exit 3, the file and the reason named, nothing issued, no file left" \
 	"3|pb-invoice: cannot write '$OUT/invoice-2026-10-detail.csv': File too large|0|f|0" \
 	"$?|$out|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")|$(find "$OUT" -name 'invoice-2026-10*' | wc -l)"
+# SIGTERM while --issue has its two files staged and waits to commit (as a stopped job or a shutdown sends it):
+# the program ends by the signal, nothing is issued, and it removes its own temporary files. SIGHUP the same
+# (a script's background job ignores SIGINT).
+for sig in TERM HUP; do
+	PB_TEST_PAUSE=invoice-staged "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/bg.err" &
+	bg=$!
+	for _ in $(seq 300); do grep -q "test pause at invoice-staged" "$TMP/bg.err" && break; sleep 0.1; done
+	staged=$(find "$OUT" -name 'invoice-2026-10*.tmp.*' | wc -l)
+	kill -$sig $bg
+	wait $bg
+	st=$?
+	check "SIG$sig with the files staged: ends by the signal, its temporary files removed, nothing issued" \
+		"2|$((128 + $(kill -l $sig)))|0|0|f" \
+		"$staged|$st|$(find "$OUT" -name 'invoice-2026-10*' | wc -l)|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")"
+done
 # What a run killed between writing its files and its commit leaves: temporary files holding an invoice that
 # was never issued. The next --issue of the month removes them (another month's stays).
 printf 'PB-2026-10,never issued\r\n' >"$OUT/invoice-2026-10.csv.tmp.AbC123"
