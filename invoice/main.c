@@ -1,6 +1,7 @@
 /* pb-invoice: the month's "CenturyLink Cloud 1.0" lines, issued once; arguments and exit codes. */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,27 @@ static int option(void *ctx, int ch, const char *v)
 	}
 }
 
+/*
+ * Whether the folder path is to go in is there: a missing one is a mistake on the command line (a typo in a
+ * job file), said before anything is read, and not a failure pb-run would retry. 1, or 0 with the message.
+ */
+static int in_folder(const char *path)
+{
+	char *copy = strdup(path);
+	struct stat st;
+	int there;
+
+	if (!copy) {
+		pb_error("out of memory");
+		return 0;
+	}
+	there = stat(dirname(copy), &st) == 0 && S_ISDIR(st.st_mode);
+	if (!there)
+		pb_error("no folder '%s' for '%s'", copy, path);
+	free(copy);
+	return there;
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
@@ -161,6 +183,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		pb_error("--force and --reason TEXT go together, with --issue");
 		return -1;
 	}
+	if (a->action == OPT_ISSUE ? a->out && !in_folder(a->out) : a->file && !in_folder(a->file))
+		return -1;
 	return 0;
 }
 

@@ -93,6 +93,18 @@ DRAFT-2026-10,2026-10-01,2026-10-31,8,NEG1,Negative Co,CenturyLink Cloud 1.0,cre
 	"$?|$(tr -d '\r' <"$TMP/draft.csv")|$(cat "$TMP/err")"
 check "the export has CR LF line ends (RFC 4180)" "9" "$(grep -c $'\r$' "$TMP/draft.csv")"
 
+# A folder that is not there (a typo in a job file) is a mistake on the command line: exit 2, which pb-run
+# does not retry, before anything is read or issued.
+for args in "--issue --out $TMP/nowhere/invoices" "--focus $TMP/nowhere/focus.csv" "--report $TMP/nowhere/r.html"; do
+	# shellcheck disable=SC2086 # the arguments, split
+	"$PBV" --month 2026-10 $args >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	check "${args%% *} into a folder that is not there: exit 2 naming it, nothing written or issued" \
+		"2|pb-invoice: no folder '$TMP/nowhere' for '${args##* }'
+Try 'pb-invoice --help'.|0|f" \
+		"$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(test -e "$TMP/nowhere" && echo t || echo f)"
+done
+
 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "a month whose data is not final is refused with exit 4, naming the source; nothing issued" \
 	"4|pb-invoice: 2026-10 is not final: aws aws-cur from file://$TMP/oct (--force --reason TEXT issues it all the same)|0|f" \
