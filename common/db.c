@@ -148,8 +148,8 @@ int pb_db_session(PGconn *conn, int batch, struct pb_buf *err)
 	/*
 	 * First, so that a timeout of a millisecond cannot end the settings themselves (pb_db_connect also
 	 * sends them as startup options). A commit is durable before the programs write what follows from it
-	 * (invoice files). PostgreSQL 17's transaction_timeout is off where it exists. In common: no idle_session_timeout (PostgreSQL 14's: set where it exists), since
-	 * pb-api's pool and listener idle by design.
+	 * (invoice files). PostgreSQL 17's transaction_timeout is off where it exists. In common: no
+	 * idle_session_timeout (PostgreSQL 14's: set where it exists), since pb-api's pool and listener idle by design.
 	 */
 	static const char batch_sql[] =
 		"SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
