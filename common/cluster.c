@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,6 +177,8 @@ static void paths_release(struct paths *p)
 }
 
 /* Fills p from var (created when create is set). Returns 0, or -1 with a message. */
+#define SOCKET_NAME "/.s.PGSQL.5432"
+
 static int paths_init(struct paths *p, const char *var, int create, struct pb_buf *err)
 {
 	char abs[PATH_MAX];
@@ -204,6 +207,16 @@ static int paths_init(struct paths *p, const char *var, int create, struct pb_bu
 	if (p->pg.failed || p->data.failed || p->run.failed || p->log.failed || p->version.failed) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	/* The server's socket, run/.s.PGSQL.5432, must fit in a socket address (sun_path, with its NUL). */
+	if (p->run.len + sizeof(SOCKET_NAME) > sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "the cluster's socket '%s" SOCKET_NAME "' would be %zu bytes, more than a socket's %zu: "
+			    "give PB_VAR_DIR a shorter folder",
+			    pb_buf_str(&p->run), p->run.len + sizeof(SOCKET_NAME) - 1,
+			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		return -1;
 	}
 	return 0;

@@ -134,4 +134,14 @@ check "a service file's options are kept (read-only: the write refused, exit 3)"
 	"3|1" "$?|$(grep -c 'read-only transaction' "$TMP/out")"
 PB_VAR_DIR=$TMP/var2 "$PBDB" stop >/dev/null 2>&1
 
+# A folder so deep that the server's socket would not fit in a socket address (107 bytes): init says so and
+# makes nothing, rather than start failing later with only "see server.log".
+long=$TMP/$(printf 'd%.0s' $(seq 80))
+PB_VAR_DIR=$long "$PBDB" init >"$TMP/out" 2>"$TMP/err"
+st=$?
+sock=$long/pg/run/.s.PGSQL.5432
+check "a var folder too deep for the socket: init refuses naming it, nothing made" \
+	"3||pb-db: init: the cluster's socket '$sock' would be ${#sock} bytes, more than a socket's 107: give PB_VAR_DIR a shorter folder|f" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$long/pg" && echo t || echo f)"
+
 pb_tests_done
