@@ -110,6 +110,21 @@ check "a schema pb of another application: migrate refuses it, exit 3, and adds 
 	"$st|$(cat "$TMP/out")|$(PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=otherapp" "$PBDB" psql -X -A -t \
 		-c "SELECT count(*) FROM pg_class WHERE relnamespace = 'pb'::regnamespace")"
 
+# A database whose search_path is empty (as a hardened role or database may have it): migrate makes every
+# object where it belongs and the programs work, the extension put in pb since there is nowhere else.
+pb_sql "CREATE DATABASE nosearch" >/dev/null
+pb_sql "ALTER DATABASE nosearch SET search_path = ''" >/dev/null
+PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=nosearch" "$PBDB" migrate >"$TMP/out" 2>&1
+st=$?
+PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=nosearch" "$BIN/pb-accounts" add NS1 --name "No Search" \
+	--country US >"$TMP/out2" 2>&1
+st2=$?
+check "an empty search_path: migrate applies every migration, the extension in pb, and the programs work" \
+	"0|$(find schemas -name '[0-9]*.sql' | wc -l)|pb|0" \
+	"$st|$(PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=nosearch" "$PBDB" psql -X -A -t -c \
+		"SELECT count(*) FROM pb.schema_migrations" -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'btree_gist'" |
+		paste -sd'|')|$st2"
+
 # The server's settings come from its configuration alone, not from the shell that starts it: a DBA's PGPORT
 # (another cluster of theirs), PGDATESTYLE, PGCLIENTENCODING and PGOPTIONS (here with a statement timeout of
 # a millisecond, which would cancel the creation of the database).
