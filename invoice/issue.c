@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomicfile.h"
@@ -286,6 +287,39 @@ static int write_files(const struct issue *s, struct pb_buf *err)
 	return rc < 0 ? rc : publish_files(out, err);
 }
 
+enum file_state { FILE_AS_ISSUED, FILE_MISSING, FILE_CHANGED };
+
+/* Whether the export (export 1) or the detail file in the folder holds the bytes made in s. */
+static enum file_state file_state(const struct issue *s, int export)
+{
+	const struct pb_buf *want = export ? &s->export : &s->detail;
+	struct pb_buf path = PB_BUF_INIT;
+	char chunk[65536];
+	size_t at = 0, n;
+	enum file_state st = FILE_CHANGED;
+	struct stat sb;
+	FILE *f;
+
+	pb_buf_addf(&path, "%s/invoice-%.7s%s.csv", s->o->dir, s->month, export ? "" : "-detail");
+	f = path.failed ? NULL : fopen(pb_buf_str(&path), "rb");
+	if (!f) {
+		if (!path.failed && errno == ENOENT)
+			st = FILE_MISSING;
+		pb_buf_release(&path);
+		return st;
+	}
+	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && (size_t)sb.st_size == want->len) {
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && at + n <= want->len &&
+		       memcmp(chunk, want->ptr + at, n) == 0)
+			at += n;
+		if (n == 0 && !ferror(f) && at == want->len)
+			st = FILE_AS_ISSUED;
+	}
+	fclose(f);
+	pb_buf_release(&path);
+	return st;
+}
+
 /*
  * The invoice issued already: its files written again from what was stored, and checked to be the bytes
  * whose hashes were stored. Returns 1 when there is one (done), 0 when not, or an error.
@@ -294,8 +328,9 @@ static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_bu
 {
 	const char *p[1] = {s->month};
 	PGresult *res;
-	char id[24], esha[65], dsha[65];
-	int rc;
+	char id[24], esha[65], dsha[65], by[300];
+	enum file_state state[2];
+	int rc, i;
 
 	res = pb_db_query(conn,
 			  "SELECT id, number, run_id, export_sha256, detail_sha256, issued_by, "
@@ -313,8 +348,7 @@ static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_bu
 	snprintf(s->run_id, sizeof(s->run_id), "%s", PQgetvalue(res, 0, 2));
 	snprintf(esha, sizeof(esha), "%s", PQgetvalue(res, 0, 3));
 	snprintf(dsha, sizeof(dsha), "%s", PQgetvalue(res, 0, 4));
-	fprintf(out, "invoice %s of %.7s was issued already, by %s at %s UTC: nothing to do\n", s->number, s->month,
-		PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6));
+	snprintf(by, sizeof(by), "by %s at %s UTC", PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6));
 	PQclear(res);
 	rc = pb_inv_read(conn, id, &s->lines, err);
 	if (rc == 0)
@@ -325,9 +359,24 @@ static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_bu
 			    s->number);
 		rc = PB_ERR_DATA;
 	}
-	if (rc == 0)
-		rc = write_files(s, err);
-	return rc < 0 ? rc : 1;
+	if (rc < 0)
+		return rc;
+	state[0] = file_state(s, 1);
+	state[1] = file_state(s, 0);
+	if (state[0] == FILE_AS_ISSUED && state[1] == FILE_AS_ISSUED) {
+		fprintf(out, "invoice %s of %.7s was issued already, %s: nothing to do\n", s->number, s->month, by);
+		return 1;
+	}
+	rc = write_files(s, err);
+	if (rc < 0)
+		return rc;
+	fprintf(out, "invoice %s of %.7s was issued already, %s: its files written again (", s->number, s->month, by);
+	for (i = 0; i < 2; i++)
+		if (state[i] != FILE_AS_ISSUED)
+			fprintf(out, "%sthe %s %s", i && state[0] != FILE_AS_ISSUED ? "; " : "", i ? "detail" : "export",
+				state[i] == FILE_MISSING ? "was not there" : "was not the one issued");
+	fprintf(out, ")\n");
+	return 1;
 }
 
 /* No aggregation of the month may commit while its run is frozen. */

@@ -176,13 +176,26 @@ before=$(pb_sql "SELECT to_jsonb(i) FROM pb.invoice i" && pb_sql "SELECT count(*
 rm "$OUT/invoice-2026-10.csv"
 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 st=$?
-if [ $st -eq 0 ] && grep -q "^invoice PB-2026-10 of 2026-10 was issued already, by .* at .* UTC: nothing to do$" "$TMP/out" &&
+if [ $st -eq 0 ] && grep -q "^invoice PB-2026-10 of 2026-10 was issued already, by .* at .* UTC: its files written again (the export was not there)$" "$TMP/out" &&
 	cmp -s "$TMP/first.csv" "$OUT/invoice-2026-10.csv" && cmp -s "$TMP/first-detail.csv" "$OUT/invoice-2026-10-detail.csv" &&
 	[ "$before" == "$(pb_sql "SELECT to_jsonb(i) FROM pb.invoice i" && pb_sql "SELECT count(*) FROM pb.invoice_line")" ]; then
-	ok "issuing twice is a no-op that says so, and writes byte-identical files"
+	ok "issuing twice issues nothing, writes the missing file again byte for byte, and says so"
 else
-	notok "issuing twice is a no-op that says so, and writes byte-identical files" "status $st: $(cat "$TMP/out" "$TMP/err")"
+	notok "issuing twice issues nothing, writes the missing file again byte for byte, and says so" "status $st: $(cat "$TMP/out" "$TMP/err")"
 fi
+# A file of an issued invoice changed by hand: the issued bytes put back, and said.
+sed -i 's/NEG1/NEG2/' "$OUT/invoice-2026-10-detail.csv"
+"$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "a changed file of an issued invoice: the issued bytes put back, and said" \
+	"0|its files written again (the detail was not the one issued)||t" \
+	"$st|$(sed 's/.* UTC: //' "$TMP/out")|$(cat "$TMP/err")|$(cmp -s "$TMP/first-detail.csv" "$OUT/invoice-2026-10-detail.csv" && echo t)"
+touch -d '2000-01-01' "$OUT/invoice-2026-10.csv" "$OUT/invoice-2026-10-detail.csv"
+"$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "both files as issued: nothing to do, nothing written" \
+	"0|nothing to do||2000-01-01 2000-01-01" \
+	"$st|$(sed 's/.* UTC: //' "$TMP/out")|$(cat "$TMP/err")|$(date -u -r "$OUT/invoice-2026-10.csv" +%F) $(date -u -r "$OUT/invoice-2026-10-detail.csv" +%F)"
 
 # ---- the FOCUS dataset -----------------------------------------------------------------------------------------
 "$PBV" --month 2026-10 --focus "$TMP/focus.csv" >"$TMP/out" 2>"$TMP/err"
