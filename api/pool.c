@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -90,17 +91,6 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
-/* libpq's message on one line, without its trailing newline. */
-static void add_one_line(struct pb_buf *b, const char *msg)
-{
-	size_t n = strlen(msg), i;
-
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		n--;
-	for (i = 0; i < n; i++)
-		pb_buf_addch(b, msg[i] == '\n' ? ' ' : msg[i]);
-}
-
 PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struct pb_buf *err)
 {
 	/* A dead peer over TCP is noticed in about 25 s (ignored on a Unix socket, which says so at once). */
@@ -115,9 +105,7 @@ PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struc
 	PGconn *conn = PQconnectdbParams(keys, vals, 1);
 
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "cannot connect to the database: ");
-		add_one_line(err, conn ? PQerrorMessage(conn) : "out of memory");
+		pb_db_message(err, "cannot connect to the database", conn ? PQerrorMessage(conn) : "out of memory");
 		PQfinish(conn);
 		return NULL;
 	}
@@ -144,9 +132,10 @@ static PGconn *open_conn(const char *conninfo, struct pb_buf *err)
 		PGresult *res = PQprepare(conn, q->name, q->sql, q->nparams, NULL);
 
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "cannot prepare %s: ", q->name);
-			add_one_line(err, PQresultErrorMessage(res));
+			char what[128];
+
+			snprintf(what, sizeof(what), "cannot prepare %s", q->name);
+			pb_db_message(err, what, PQresultErrorMessage(res));
 			PQclear(res);
 			goto fail;
 		}
@@ -245,9 +234,11 @@ static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *par
 		*lost = 1;
 	} else {
 		struct pb_buf msg = PB_BUF_INIT;
+		char what[128];
 
-		add_one_line(&msg, PQresultErrorMessage(res));
-		pb_error("query %s failed: %s", d->name, pb_buf_str(&msg));
+		snprintf(what, sizeof(what), "query %s failed", d->name);
+		pb_db_message(&msg, what, PQresultErrorMessage(res));
+		pb_error("%s", pb_buf_str(&msg));
 		pb_buf_release(&msg);
 	}
 	PQclear(res);

@@ -373,7 +373,8 @@ static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_bu
 	fprintf(out, "invoice %s of %.7s was issued already, %s: its files written again (", s->number, s->month, by);
 	for (i = 0; i < 2; i++)
 		if (state[i] != FILE_AS_ISSUED)
-			fprintf(out, "%sthe %s %s", i && state[0] != FILE_AS_ISSUED ? "; " : "", i ? "detail" : "export",
+			fprintf(out, "%sthe %s %s", i && state[0] != FILE_AS_ISSUED ? "; " : "",
+				i ? "detail" : "export",
 				state[i] == FILE_MISSING ? "was not there" : "was not the one issued");
 	fprintf(out, ")\n");
 	return 1;
