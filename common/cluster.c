@@ -176,9 +176,9 @@ static void paths_release(struct paths *p)
 	pb_buf_release(&p->version);
 }
 
-/* Fills p from var (created when create is set). Returns 0, or -1 with a message. */
 #define SOCKET_NAME "/.s.PGSQL.5432"
 
+/* Fills p from var (created when create is set). Returns 0, or -1 with a message. */
 static int paths_init(struct paths *p, const char *var, int create, struct pb_buf *err)
 {
 	char abs[PATH_MAX];

@@ -48,7 +48,11 @@ int pb_conf_split(const char *s, size_t n, struct pb_conf_field *f, int max, uns
 	}
 }
 
-int pb_conf_installed(const char *name, struct pb_buf *path)
+/*
+ * The installed copy of config file NAME, PREFIX/share/partnerbill/NAME for a program in PREFIX/bin, into
+ * path. 0, or -1 when the program's own path cannot be read.
+ */
+static int installed_copy(const char *name, struct pb_buf *path)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -86,7 +90,7 @@ int pb_conf_find(const char *option, const char *env, const char *name, const ch
 		pb_buf_addstr(path, value);
 		goto out;
 	}
-	have_installed = pb_conf_installed(name, &installed) == 0;
+	have_installed = installed_copy(name, &installed) == 0;
 	if (have_installed && access(pb_buf_str(&installed), F_OK) == 0) {
 		pb_buf_addstr(path, pb_buf_str(&installed));
 		goto out;

@@ -22,16 +22,11 @@ enum { PB_CONF_TOO_MANY = -1, PB_CONF_OPEN_QUOTE = -2 };
 int pb_conf_split(const char *s, size_t n, struct pb_conf_field *f, int max, unsigned *bad_col);
 
 /*
- * The installed copy of a config file: PREFIX/share/partnerbill/NAME for a program in PREFIX/bin (as make
- * install lays them out), into path. 0, or -1 when the program's own path cannot be read.
- */
-int pb_conf_installed(const char *name, struct pb_buf *path);
-
-/*
  * Where config file NAME is, into path: option when given; else the value of environment variable env when
- * set and not empty; else the installed copy (pb_conf_installed) when it exists, so that an installed program
- * never takes its config from whatever folder it is run in; else config/NAME in the current folder (a work
- * tree's programs). 0, or -1 with err "MISSING (looked for INSTALLED and config/NAME)".
+ * set and not empty; else the installed copy, PREFIX/share/partnerbill/NAME for a program in PREFIX/bin (as
+ * make install lays them out), when it exists, so that an installed program never takes its config from
+ * whatever folder it is run in; else config/NAME in the current folder (a work tree's programs). 0, or -1
+ * with err "MISSING (looked for INSTALLED and config/NAME)".
  */
 int pb_conf_find(const char *option, const char *env, const char *name, const char *missing, struct pb_buf *path,
 		 struct pb_buf *err);
