@@ -209,6 +209,14 @@ static void set_result_error(struct pb_buf *err, PGconn *conn, PGresult *res)
 	if (!msg || !*msg)
 		msg = PQerrorMessage(conn);
 	pb_db_message(err, "database", msg);
+	/* insufficient_privilege: the programs need what the owner of schema pb has. */
+	if (res && strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
+			  "42501") == 0)
+		pb_buf_addf(
+			err,
+			" (role '%s' lacks a privilege: run partnerbill's programs as the role that owns schema pb, "
+			"which ran pb-db migrate, or a member of it)",
+			PQuser(conn));
 }
 
 PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)

@@ -125,6 +125,22 @@ check "an empty search_path: migrate applies every migration, the extension in p
 		"SELECT count(*) FROM pb.schema_migrations" -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'btree_gist'" |
 		paste -sd'|')|$st2"
 
+# A role granted less than the programs need (here: reading only) gets the server's refusal and what to do;
+# a member of the role that owns schema pb (that ran the migrations) may do everything.
+NS="host=$SOCK port=5432 user=clerk dbname=nosearch"
+pb_sql "CREATE ROLE clerk LOGIN" >/dev/null
+PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=nosearch" "$PBDB" psql -X -q -c "GRANT USAGE ON SCHEMA pb TO clerk" \
+	-c "GRANT SELECT ON ALL TABLES IN SCHEMA pb TO clerk" >/dev/null 2>&1
+PB_DATABASE_URL=$NS "$BIN/pb-accounts" add CL1 --name Clerk --country US >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "a role without the privileges: exit 3, the refusal and what to do" \
+	"3|pb-accounts: database: ERROR:  permission denied for table clc_account (role 'clerk' lacks a privilege: run partnerbill's programs as the role that owns schema pb, which ran pb-db migrate, or a member of it)" \
+	"$st|$(cat "$TMP/err")"
+PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=nosearch" "$PBDB" psql -X -q -c "GRANT pb TO clerk" >/dev/null 2>&1
+PB_DATABASE_URL=$NS "$BIN/pb-accounts" add CL1 --name Clerk --country US >"$TMP/out" 2>"$TMP/err"
+check "a member of the owning role: the same command works" "0|added CLC account CL1 (Clerk, US)|" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+
 # The server's settings come from its configuration alone, not from the shell that starts it: a DBA's PGPORT
 # (another cluster of theirs), PGDATESTYLE, PGCLIENTENCODING and PGOPTIONS (here with a statement timeout of
 # a millisecond, which would cancel the creation of the database).
