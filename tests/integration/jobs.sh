@@ -68,6 +68,13 @@ PB-2026-10,2026-10-01,2026-10-31,1,ACME1,Acme Manufacturing,CenturyLink Cloud 1.
 PB-2026-10,2026-10-01,2026-10-31,2,BETA4,Beta Analytics,CenturyLink Cloud 1.0,charge,,USD,2514.87,1999.42,515.45
 PB-2026-10,2026-10-01,2026-10-31,3,GLOB2,Globex Europe,CenturyLink Cloud 1.0,charge,,USD,1218.52,0.00,1218.52" \
 	"$(grep -c $'\r$' "$PB_INVOICE_DIR/invoice-2026-10.csv")|$(tr -d '\r' <"$PB_INVOICE_DIR/invoice-2026-10.csv")"
+# The same amounts computed from the raw exports alone, by a script that shares nothing with partnerbill
+# (demo_invoice.py), for both closed months.
+for m in 2026-09 2026-10; do
+	check "$m's invoice amounts are what the raw exports give, computed independently" \
+		"$(python3 tests/integration/demo_invoice.py "$PB_DEMO_DIR" $m)" \
+		"$(tr -d '\r' <"$PB_INVOICE_DIR/invoice-$m.csv" | tail -n +2 | cut -d, -f5,11-13)"
+done
 files=(invoice-2026-10.csv invoice-2026-10-detail.csv focus-2026-10.csv report-2026-10.html)
 (cd "$PB_INVOICE_DIR" && sha256sum "${files[@]}") >"$TMP/sums"
 state >"$TMP/state1"
