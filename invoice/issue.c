@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -299,16 +300,21 @@ static enum file_state file_state(const struct issue *s, int export)
 	enum file_state st = FILE_CHANGED;
 	struct stat sb;
 	FILE *f;
+	int fd;
 
 	pb_buf_addf(&path, "%s/invoice-%.7s%s.csv", s->o->dir, s->month, export ? "" : "-detail");
-	f = path.failed ? NULL : fopen(pb_buf_str(&path), "rb");
+	/* Not followed if a link, not waited on if a FIFO: only a regular file can be the one issued. */
+	fd = path.failed ? -1 : open(pb_buf_str(&path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	f = fd < 0 ? NULL : fdopen(fd, "rb");
 	if (!f) {
-		if (!path.failed && errno == ENOENT)
+		if (!path.failed && fd < 0 && errno == ENOENT)
 			st = FILE_MISSING;
+		if (fd >= 0)
+			close(fd);
 		pb_buf_release(&path);
 		return st;
 	}
-	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && (size_t)sb.st_size == want->len) {
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (size_t)sb.st_size == want->len) {
 		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && at + n <= want->len &&
 		       memcmp(chunk, want->ptr + at, n) == 0)
 			at += n;

@@ -196,6 +196,20 @@ st=$?
 check "both files as issued: nothing to do, nothing written" \
 	"0|nothing to do||2000-01-01 2000-01-01" \
 	"$st|$(sed 's/.* UTC: //' "$TMP/out")|$(cat "$TMP/err")|$(date -u -r "$OUT/invoice-2026-10.csv" +%F) $(date -u -r "$OUT/invoice-2026-10-detail.csv" +%F)"
+# What is at an issued file's path and is not a regular file is never opened (a FIFO would block the run,
+# and the month's locks with it) nor followed (a link to the same bytes elsewhere is not the file): refused.
+mv "$OUT/invoice-2026-10.csv" "$TMP/export.keep"
+mkfifo "$OUT/invoice-2026-10.csv"
+timeout 20 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "a FIFO where the issued export goes: exit 3 at once, naming it" \
+	"3|pb-invoice: cannot write '$OUT/invoice-2026-10.csv': not a regular file" "$?|$(cat "$TMP/err")"
+rm "$OUT/invoice-2026-10.csv"
+ln -s "$TMP/export.keep" "$OUT/invoice-2026-10.csv"
+"$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "a link to the issued bytes where the export goes: not taken for the file, exit 3" \
+	"3|pb-invoice: cannot write '$OUT/invoice-2026-10.csv': not a regular file" "$?|$(cat "$TMP/err")"
+rm "$OUT/invoice-2026-10.csv"
+mv "$TMP/export.keep" "$OUT/invoice-2026-10.csv"
 
 # ---- the FOCUS dataset -----------------------------------------------------------------------------------------
 "$PBV" --month 2026-10 --focus "$TMP/focus.csv" >"$TMP/out" 2>"$TMP/err"
