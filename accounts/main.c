@@ -140,7 +140,8 @@ static const struct command commands[] = {
 	 "\n"
 	 "  --vendor VENDOR       aws or azure\n"
 	 "  --config FILE         the allowed countries per vendor (default: $PB_ELIGIBILITY_CONFIG, else\n"
-	 "                        config/eligibility.conf, else PREFIX/share/partnerbill/eligibility.conf)\n"},
+	 "                        the installed PREFIX/share/partnerbill/eligibility.conf, else\n"
+	 "                        config/eligibility.conf here)\n"},
 	{"link", pb_cmd_check, 1, ALIAS, " vendor partner-account from to by config help ",
 	 "link ALIAS --vendor aws|azure --partner-account ID --from DATE [--to DATE]",
 	 "Maps a partner account (an AWS account id, an Azure tenant or subscription id) to the CLC account\n"

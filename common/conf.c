@@ -1,9 +1,12 @@
 /* Splitting a config line into fields. */
 #include "conf.h"
 
+#include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -74,6 +77,23 @@ static int installed_copy(const char *name, struct pb_buf *path)
 	return path->failed ? -1 : 0;
 }
 
+/*
+ * Whether the program runs from an installed layout: the folder of its installed copies (the folder of
+ * copy) is there, or cannot be looked at for a reason other than its absence.
+ */
+static int installed_layout(const char *copy)
+{
+	char *dir = strdup(copy);
+	struct stat st;
+	int there;
+
+	if (!dir)
+		return 1; /* out of memory: the safe side, which never reads the current folder */
+	there = lstat(dirname(dir), &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
+	free(dir);
+	return there;
+}
+
 int pb_conf_find(const char *option, const char *env, const char *name, const char *missing, struct pb_buf *path,
 		 struct pb_buf *err)
 {
@@ -91,7 +111,19 @@ int pb_conf_find(const char *option, const char *env, const char *name, const ch
 		goto out;
 	}
 	have_installed = installed_copy(name, &installed) == 0;
-	if (have_installed && access(pb_buf_str(&installed), F_OK) == 0) {
+	if (have_installed && installed_layout(pb_buf_str(&installed))) {
+		/* Installed: its own copy or nothing, whatever the current folder holds. */
+		if (access(pb_buf_str(&installed), R_OK) != 0) {
+			int e = errno;
+
+			pb_buf_reset(err);
+			pb_buf_addf(err,
+				    "%s (cannot read the installed copy '%s': %s; an installed program does not read "
+				    "config/ in the current folder)",
+				    missing, pb_buf_str(&installed), strerror(e));
+			ret = -1;
+			goto out;
+		}
 		pb_buf_addstr(path, pb_buf_str(&installed));
 		goto out;
 	}

@@ -23,10 +23,11 @@ int pb_conf_split(const char *s, size_t n, struct pb_conf_field *f, int max, uns
 
 /*
  * Where config file NAME is, into path: option when given; else the value of environment variable env when
- * set and not empty; else the installed copy, PREFIX/share/partnerbill/NAME for a program in PREFIX/bin (as
- * make install lays them out), when it exists, so that an installed program never takes its config from
- * whatever folder it is run in; else config/NAME in the current folder (a work tree's programs). 0, or -1
- * with err "MISSING (looked for INSTALLED and config/NAME)".
+ * set and not empty; else, for an installed program (PREFIX/share/partnerbill is there beside its PREFIX/bin,
+ * as make install lays them out), its installed copy PREFIX/share/partnerbill/NAME or nothing, so that an
+ * installed program never takes its config from whatever folder it is run in; else config/NAME in the
+ * current folder (a work tree's programs). 0, or -1 with err "MISSING (why)": the installed copy that
+ * cannot be read and why, or the two places looked in.
  */
 int pb_conf_find(const char *option, const char *env, const char *name, const char *missing, struct pb_buf *path,
 		 struct pb_buf *err);

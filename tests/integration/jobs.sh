@@ -134,13 +134,27 @@ check "installed, run from a folder with its own config/: the installed categori
 	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
 	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus2.csv" 2>/dev/null)"
 
-# Neither an installed copy nor config/ in the current folder: a usage error naming both places looked in.
-rm "$TMP/inst/share/partnerbill/service-categories.conf" "$TMP/elsewhere/config/service-categories.conf"
-(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$TMP/inst/bin/pb-invoice" --month 2026-10 \
+# An installed program (PREFIX/share/partnerbill is there) whose copy is gone or cannot be read, run from a
+# folder with its own config/: a usage error naming the installed copy, never the current folder's file.
+rm "$TMP/inst/share/partnerbill/service-categories.conf"
+for how in gone link; do
+	[ $how == link ] && ln -s "$TMP/nowhere.conf" "$TMP/inst/share/partnerbill/service-categories.conf"
+	(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$TMP/inst/bin/pb-invoice" --month 2026-10 \
+		--focus "$TMP/elsewhere/focus3.csv") >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	check "installed, its categories $how, a config/ here: exit 2 naming the installed copy, no file" \
+		"2|pb-invoice: no service categories: set PB_SERVICE_CATEGORIES to a FILE (cannot read the installed copy '$TMP/inst/share/partnerbill/service-categories.conf': No such file or directory; an installed program does not read config/ in the current folder)|no file" \
+		"$st|$(cat "$TMP/err")|$(test -e "$TMP/elsewhere/focus3.csv" && echo file || echo no file)"
+done
+
+# A program with no installed layout beside it and no config/ here: a usage error naming both places.
+mkdir -p "$TMP/copy/bin" && cp "$BIN/pb-invoice" "$TMP/copy/bin/"
+rm "$TMP/elsewhere/config/service-categories.conf"
+(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$TMP/copy/bin/pb-invoice" --month 2026-10 \
 	--focus "$TMP/elsewhere/focus3.csv") >"$TMP/out" 2>"$TMP/err"
 st=$?
-check "installed, no categories anywhere: exit 2, both places named, no file" \
-	"2|pb-invoice: no service categories: set PB_SERVICE_CATEGORIES to a FILE (looked for $TMP/inst/share/partnerbill/service-categories.conf and config/service-categories.conf)|no file" \
+check "no categories anywhere: exit 2, both places named, no file" \
+	"2|pb-invoice: no service categories: set PB_SERVICE_CATEGORIES to a FILE (looked for $TMP/copy/share/partnerbill/service-categories.conf and config/service-categories.conf)|no file" \
 	"$st|$(cat "$TMP/err")|$(test -e "$TMP/elsewhere/focus3.csv" && echo file || echo no file)"
 
 pb_tests_done
