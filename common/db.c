@@ -520,12 +520,11 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 		PQclear(res);
 	}
 	/*
-	 * The migrations name their own objects pb.*; an extension goes to the first schema of the search_path.
-	 * A search_path with no schema in it (set to '' for the role or database) has none: then pb.
+	 * The migrations name their own objects pb.*; an extension goes to the first schema of the search_path,
+	 * whatever the role's or database's is (none, pg_temp, another application's schema): pb, always.
 	 */
 	if (pb_db_exec(conn, "CREATE SCHEMA IF NOT EXISTS pb", 0, NULL, err) < 0 ||
-	    pb_db_exec(conn, "SELECT set_config('search_path', 'pb', false) WHERE current_schema() IS NULL", 0, NULL,
-		       err) < 0 ||
+	    pb_db_exec(conn, "SET search_path = pb", 0, NULL, err) < 0 ||
 	    pb_db_exec(conn,
 		       "CREATE TABLE IF NOT EXISTS pb.schema_migrations (version integer PRIMARY KEY, name text NOT "
 		       "NULL, applied_at timestamptz NOT NULL DEFAULT now())",

@@ -125,6 +125,18 @@ check "an empty search_path: migrate applies every migration, the extension in p
 		"SELECT count(*) FROM pb.schema_migrations" -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'btree_gist'" |
 		paste -sd'|')|$st2"
 
+# pg_temp first in the search_path (the extension would land in the session's temporary schema and vanish
+# with it): migrate puts it in pb all the same.
+pb_sql "CREATE DATABASE tempfirst" >/dev/null
+pb_sql "ALTER DATABASE tempfirst SET search_path = pg_temp, public" >/dev/null
+PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=tempfirst" "$PBDB" migrate >"$TMP/out" 2>&1
+st=$?
+check "pg_temp first in the search_path: migrate applies every migration, the extension in pb" \
+	"0|$(find schemas -name '[0-9]*.sql' | wc -l)|pb" \
+	"$st|$(PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=tempfirst" "$PBDB" psql -X -A -t -c \
+		"SELECT count(*) FROM pb.schema_migrations" -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'btree_gist'" |
+		paste -sd'|')"
+
 # A role granted less than the programs need (here: reading only) gets the server's refusal and what to do;
 # a member of the role that owns schema pb (that ran the migrations) may do everything.
 NS="host=$SOCK port=5432 user=clerk dbname=nosearch"
