@@ -133,17 +133,44 @@ static int in_folder(const char *path)
 {
 	char *copy = strdup(path);
 	struct stat st;
-	int there;
+	int there = 0, e;
 
 	if (!copy) {
 		pb_error("out of memory");
 		return 0;
 	}
-	there = stat(dirname(copy), &st) == 0 && S_ISDIR(st.st_mode);
-	if (!there)
+	e = stat(dirname(copy), &st) == 0 ? (S_ISDIR(st.st_mode) ? 0 : ENOTDIR) : errno;
+	if (e == 0)
+		there = 1;
+	else if (e == ENOENT)
 		pb_error("no folder '%s' for '%s'", copy, path);
+	else if (e == ENOTDIR)
+		pb_error("'%s' is not a folder (for '%s')", copy, path);
+	else
+		pb_error("cannot reach folder '%s' for '%s': %s", copy, path, strerror(e));
 	free(copy);
 	return there;
+}
+
+/* The output names given: a folder for --out, a file name (not empty, not ending in '/') for the others. */
+static int outputs_valid(const struct args *a)
+{
+	const char *file = a->file, *opt = a->action == OPT_FOCUS ? "--focus" : "--report";
+
+	if (a->action == OPT_ISSUE) {
+		if (a->out && !*a->out) {
+			pb_error("--out needs a folder, not ''");
+			return 0;
+		}
+		return !a->out || in_folder(a->out);
+	}
+	if (!file)
+		return 1;
+	if (!*file || file[strlen(file) - 1] == '/') {
+		pb_error("%s needs a file name, not '%s'", opt, file);
+		return 0;
+	}
+	return in_folder(file);
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -183,7 +210,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		pb_error("--force and --reason TEXT go together, with --issue");
 		return -1;
 	}
-	if (a->action == OPT_ISSUE ? a->out && !in_folder(a->out) : a->file && !in_folder(a->file))
+	if (!outputs_valid(a))
 		return -1;
 	return 0;
 }

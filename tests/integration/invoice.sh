@@ -104,6 +104,29 @@ for args in "--issue --out $TMP/nowhere/invoices" "--focus $TMP/nowhere/focus.cs
 Try 'pb-invoice --help'.|0|f" \
 		"$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(test -e "$TMP/nowhere" && echo t || echo f)"
 done
+# A file where the folder should be, and names that are no file: also mistakes on the command line.
+touch "$TMP/afile"
+for args in "--issue --out $TMP/afile/invoices|'$TMP/afile' is not a folder (for '$TMP/afile/invoices')" \
+	"--focus $TMP/afile/f.csv|'$TMP/afile' is not a folder (for '$TMP/afile/f.csv')" \
+	"--focus $TMP/|--focus needs a file name, not '$TMP/'" "--report |--report needs a file name, not ''" \
+	"--issue --out |--out needs a folder, not ''"; do
+	# shellcheck disable=SC2086 # the arguments, split; an empty last one kept
+	set -- ${args%%|*}
+	[ "${args%%|*}" != "${args%% |*} " ] || set -- "$@" ""
+	"$PBV" --month 2026-10 "$@" >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	check "$* : exit 2, saying what is wrong, nothing issued" \
+		"2|pb-invoice: ${args#*|}
+Try 'pb-invoice --help'.|0" "$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")"
+done
+# A folder that is there but out of the user's reach is not said to be missing.
+if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null; then
+	mkdir -p "$TMP/locked/sub" && chmod 700 "$TMP/locked"
+	runuser -u nobody -- "$PBV" --month 2026-10 --focus "$TMP/locked/sub/f.csv" >"$TMP/out" 2>"$TMP/err"
+	check "a folder out of reach: exit 2, the reason, not 'no folder'" \
+		"2|pb-invoice: cannot reach folder '$TMP/locked/sub' for '$TMP/locked/sub/f.csv': Permission denied" \
+		"$?|$(head -n 1 "$TMP/err")"
+fi
 
 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "a month whose data is not final is refused with exit 4, naming the source; nothing issued" \
@@ -134,7 +157,7 @@ for sig in TERM HUP; do
 	for _ in $(seq 300); do grep -q "test pause at invoice-staged" "$TMP/bg.err" && break; sleep 0.1; done
 	staged=$(find "$OUT" -name 'invoice-2026-10*.tmp.*' | wc -l)
 	kill -$sig $bg
-	wait $bg
+	wait $bg 2>/dev/null # no "Hangup" notice from the shell
 	st=$?
 	check "SIG$sig with the files staged: ends by the signal, its temporary files removed, nothing issued" \
 		"2|$((128 + $(kill -l $sig)))|0|0|f" \
