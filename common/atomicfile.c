@@ -73,32 +73,37 @@ static void forget_temp(const char *tmp)
 		}
 }
 
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
 static void remove_temps_and_die(int sig)
 {
-	int i;
+	size_t i;
 
 	for (i = 0; i < TEMP_SLOTS; i++)
 		if (temp_used[i])
 			unlink(temp_path[i]);
+	/* Another stop signal that came meanwhile (blocked, pending) is dropped: the program ends by the first. */
+	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		if (stop_signals[i] != sig)
+			signal(stop_signals[i], SIG_IGN);
 	signal(sig, SIG_DFL);
 	raise(sig); /* delivered when the handler returns: the program ends by the signal */
 }
 
 void pb_atomic_remove_on_signal(void)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
 	struct sigaction sa, old;
 	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = remove_temps_and_die;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&sa.sa_mask, sigs[i]);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(&sa.sa_mask, stop_signals[i]);
+	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
+		if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
 			continue; /* nohup, or a background job's SIGINT: keep ignoring it */
-		sigaction(sigs[i], &sa, NULL);
+		sigaction(stop_signals[i], &sa, NULL);
 	}
 }
 
