@@ -209,16 +209,20 @@ static int paths_init(struct paths *p, const char *var, int create, struct pb_bu
 		pb_buf_addstr(err, "out of memory");
 		return -1;
 	}
-	/* The server's socket, run/.s.PGSQL.5432, must fit in a socket address (sun_path, with its NUL). */
-	if (p->run.len + sizeof(SOCKET_NAME) > sizeof(((struct sockaddr_un *)0)->sun_path)) {
-		pb_buf_reset(err);
-		pb_buf_addf(err,
-			    "the cluster's socket '%s" SOCKET_NAME "' would be %zu bytes, more than a socket's %zu: "
-			    "give PB_VAR_DIR a shorter folder",
-			    pb_buf_str(&p->run), p->run.len + sizeof(SOCKET_NAME) - 1,
-			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-		return -1;
-	}
+	return 0;
+}
+
+/* Whether the server's socket, run/.s.PGSQL.5432, fits in a socket address (sun_path, with its NUL). */
+static int socket_fits(const struct paths *p, struct pb_buf *err)
+{
+	if (p->run.len + sizeof(SOCKET_NAME) <= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return 1;
+	pb_buf_reset(err);
+	pb_buf_addf(err,
+		    "the cluster's socket '%s" SOCKET_NAME "' would be %zu bytes, more than a socket's %zu: give "
+		    "PB_VAR_DIR a shorter folder",
+		    pb_buf_str(&p->run), p->run.len + sizeof(SOCKET_NAME) - 1,
+		    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 	return 0;
 }
 
@@ -243,10 +247,18 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 	struct pb_buf conf = PB_BUF_INIT;
 	char bindir[PATH_MAX];
 	const struct passwd *pw;
-	int failed, rc, ret = -1;
+	int failed, rc, had_var, ret = -1;
 	FILE *f;
 
-	if (paths_init(&p, var, 1, err) < 0 || pb_cluster_bindir(bindir, sizeof(bindir), err) < 0)
+	had_var = access(var, F_OK) == 0;
+	if (paths_init(&p, var, 1, err) < 0)
+		goto out;
+	if (!socket_fits(&p, err)) {
+		if (!had_var)
+			rmdir(var); /* made just now, and empty: nothing left behind */
+		goto out;
+	}
+	if (pb_cluster_bindir(bindir, sizeof(bindir), err) < 0)
 		goto out;
 	if (access(pb_buf_str(&p.version), F_OK) == 0) {
 		ret = 1;
@@ -401,7 +413,7 @@ int pb_cluster_start(const char *var, struct pb_buf *err)
 	struct paths p;
 	int rc = pb_cluster_status(var, err), ret = -1;
 
-	if (paths_init(&p, var, 0, err) < 0 || rc < 0)
+	if (paths_init(&p, var, 0, err) < 0 || rc < 0 || !socket_fits(&p, err))
 		goto out;
 	if (rc == PB_CLUSTER_ABSENT) {
 		pb_buf_reset(err);

@@ -74,7 +74,7 @@ static int cmd_status(void)
 		       : st == PB_CLUSTER_STOPPED ? "stopped"
 						  : "not created");
 		if (st != PB_CLUSTER_RUNNING)
-			return st == PB_CLUSTER_STOPPED ? 3 : 3;
+			return EXIT_DEPENDENCY;
 	}
 	conn = pb_db_connect("pb-db", &err);
 	if (!conn)

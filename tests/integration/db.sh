@@ -185,6 +185,15 @@ st=$?
 sock=$long/pg/run/.s.PGSQL.5432
 check "a var folder too deep for the socket: init refuses naming it, nothing made" \
 	"3||pb-db: init: the cluster's socket '$sock' would be ${#sock} bytes, more than a socket's 107: give PB_VAR_DIR a shorter folder|f" \
-	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$long/pg" && echo t || echo f)"
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$long" && echo t || echo f)"
+# A cluster made in a short folder that was then moved deeper: status still tells its state; start refuses.
+PB_VAR_DIR=$TMP/v3 "$PBDB" init >/dev/null 2>&1 && mv "$TMP/v3" "$long"
+PB_VAR_DIR=$long "$PBDB" status >"$TMP/out" 2>"$TMP/err"
+st=$?
+PB_VAR_DIR=$long "$PBDB" start >"$TMP/out2" 2>"$TMP/err2"
+st2=$?
+check "a cluster moved too deep: status says it is stopped; start refuses naming the socket" \
+	"3|local cluster in $long/pg: stopped|3|pb-db: start: the cluster's socket '$sock' would be ${#sock} bytes, more than a socket's 107: give PB_VAR_DIR a shorter folder" \
+	"$st|$(cat "$TMP/out" "$TMP/err")|$st2|$(cat "$TMP/err2")"
 
 pb_tests_done
