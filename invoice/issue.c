@@ -202,6 +202,13 @@ static int store_lines(PGconn *conn, struct issue *s, struct pb_buf *err)
 	return rc;
 }
 
+/* The path of the month's export (detail 0) or detail file (detail 1) in the folder, into path. */
+static void file_path(const struct issue *s, int detail, struct pb_buf *path)
+{
+	pb_buf_reset(path);
+	pb_buf_addf(path, "%s/invoice-%.7s%s.csv", s->o->dir, s->month, detail ? "-detail" : "");
+}
+
 /*
  * The detail file, then the export, each to a temporary file in the folder, flushed and fsynced: all that
  * can fail for lack of room or rights is done (out[0] the detail, out[1] the export). 0, or
@@ -215,8 +222,7 @@ static int stage_files(const struct issue *s, struct pb_atomic out[2], struct pb
 
 	memset(out, 0, 2 * sizeof(*out));
 	for (i = 0; i < 2 && rc == 0; i++) {
-		pb_buf_reset(&path);
-		pb_buf_addf(&path, "%s/invoice-%.7s%s.csv", s->o->dir, s->month, i == 0 ? "-detail" : "");
+		file_path(s, i == 0, &path);
 		if (pb_atomic_open(&out[i], pb_buf_str(&path), err) < 0) {
 			rc = -1;
 			break;
@@ -302,7 +308,7 @@ static enum file_state file_state(const struct issue *s, int export)
 	FILE *f;
 	int fd;
 
-	pb_buf_addf(&path, "%s/invoice-%.7s%s.csv", s->o->dir, s->month, export ? "" : "-detail");
+	file_path(s, !export, &path);
 	/* Not followed if a link, not waited on if a FIFO: only a regular file can be the one issued. */
 	fd = path.failed ? -1 : open(pb_buf_str(&path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	f = fd < 0 ? NULL : fdopen(fd, "rb");
