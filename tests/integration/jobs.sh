@@ -112,13 +112,18 @@ check "--focus on a full disk: exit 3, the file and the reason named, the previo
 	"3|pb-invoice: cannot write '$TMP/focus.csv': File too large|$sum|0" \
 	"$?|$(cat "$TMP/err")|$(sha256sum <"$TMP/focus.csv")|$(find "$TMP" -maxdepth 1 -name 'focus.csv.tmp.*' | wc -l)"
 
+# focus_elsewhere PROGRAM FILE: PROGRAM's FOCUS dataset of October into FILE, run from $TMP/elsewhere without
+# PB_SERVICE_CATEGORIES (its status in st).
+focus_elsewhere() {
+	(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$1" --month 2026-10 --focus "$2") >"$TMP/out" 2>"$TMP/err"
+	st=$?
+}
+
 # An installed layout (PREFIX/bin, PREFIX/share/partnerbill, as make install makes it), run from a folder
 # without config/: the FOCUS dataset finds its service categories as the pricing and eligibility find theirs.
 mkdir -p "$TMP/inst/bin" "$TMP/inst/share/partnerbill" "$TMP/elsewhere"
 cp "$BIN/pb-invoice" "$TMP/inst/bin/" && cp config/service-categories.conf "$TMP/inst/share/partnerbill/"
-(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$TMP/inst/bin/pb-invoice" --month 2026-10 \
-	--focus "$TMP/elsewhere/focus.csv") >"$TMP/out" 2>"$TMP/err"
-st=$?
+focus_elsewhere "$TMP/inst/bin/pb-invoice" "$TMP/elsewhere/focus.csv"
 check "installed: --focus reads PREFIX/share/partnerbill/service-categories.conf, the same dataset" \
 	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
 	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus.csv" 2>/dev/null)"
@@ -127,9 +132,7 @@ check "installed: --focus reads PREFIX/share/partnerbill/service-categories.conf
 # the installed copy: what the current folder holds does not change a dataset behind the operator's back.
 mkdir -p "$TMP/elsewhere/config"
 printf '* * Other\n' >"$TMP/elsewhere/config/service-categories.conf"
-(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$TMP/inst/bin/pb-invoice" --month 2026-10 \
-	--focus "$TMP/elsewhere/focus2.csv") >"$TMP/out" 2>"$TMP/err"
-st=$?
+focus_elsewhere "$TMP/inst/bin/pb-invoice" "$TMP/elsewhere/focus2.csv"
 check "installed, run from a folder with its own config/: the installed categories, the same dataset" \
 	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
 	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus2.csv" 2>/dev/null)"
@@ -139,9 +142,7 @@ check "installed, run from a folder with its own config/: the installed categori
 rm "$TMP/inst/share/partnerbill/service-categories.conf"
 for how in gone link; do
 	[ $how == link ] && ln -s "$TMP/nowhere.conf" "$TMP/inst/share/partnerbill/service-categories.conf"
-	(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$TMP/inst/bin/pb-invoice" --month 2026-10 \
-		--focus "$TMP/elsewhere/focus3.csv") >"$TMP/out" 2>"$TMP/err"
-	st=$?
+	focus_elsewhere "$TMP/inst/bin/pb-invoice" "$TMP/elsewhere/focus3.csv"
 	check "installed, its categories $how, a config/ here: exit 2 naming the installed copy, no file" \
 		"2|pb-invoice: no service categories: set PB_SERVICE_CATEGORIES to a FILE (cannot read the installed copy '$TMP/inst/share/partnerbill/service-categories.conf': No such file or directory; an installed program does not read config/ in the current folder)|no file" \
 		"$st|$(cat "$TMP/err")|$(test -e "$TMP/elsewhere/focus3.csv" && echo file || echo no file)"
@@ -150,9 +151,7 @@ done
 # A program with no installed layout beside it and no config/ here: a usage error naming both places.
 mkdir -p "$TMP/copy/bin" && cp "$BIN/pb-invoice" "$TMP/copy/bin/"
 rm "$TMP/elsewhere/config/service-categories.conf"
-(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$TMP/copy/bin/pb-invoice" --month 2026-10 \
-	--focus "$TMP/elsewhere/focus3.csv") >"$TMP/out" 2>"$TMP/err"
-st=$?
+focus_elsewhere "$TMP/copy/bin/pb-invoice" "$TMP/elsewhere/focus3.csv"
 check "no categories anywhere: exit 2, both places named, no file" \
 	"2|pb-invoice: no service categories: set PB_SERVICE_CATEGORIES to a FILE (looked for $TMP/copy/share/partnerbill/service-categories.conf and config/service-categories.conf)|no file" \
 	"$st|$(cat "$TMP/err")|$(test -e "$TMP/elsewhere/focus3.csv" && echo file || echo no file)"
