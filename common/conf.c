@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,29 +53,43 @@ int pb_conf_split(const char *s, size_t n, struct pb_conf_field *f, int max, uns
 }
 
 /*
- * The installed copy of config file NAME, PREFIX/share/partnerbill/NAME for a program in PREFIX/bin, into
- * path. 0, or -1 when the program's own path cannot be read.
+ * The installed copy of config file NAME for a program at prog, PREFIX/share/partnerbill/NAME for prog in
+ * PREFIX/bin (taken from the text of prog, so that a link on the way is not resolved), into path. 0, or -1
+ * when prog has no folder.
  */
-static int installed_copy(const char *name, struct pb_buf *path)
+static int installed_copy(const char *prog, const char *name, struct pb_buf *path)
+{
+	const char *bin = strrchr(prog, '/'), *prefix_end;
+
+	if (!bin)
+		return -1;
+	for (prefix_end = bin; prefix_end > prog && prefix_end[-1] != '/'; prefix_end--)
+		;
+	pb_buf_reset(path);
+	if (prefix_end == prog && prog[0] != '/')
+		pb_buf_addstr(path, "./"); /* "bin/pb-x": the current folder is the prefix */
+	pb_buf_addf(path, "%.*sshare/partnerbill/%s", (int)(prefix_end - prog), prog, name);
+	return path->failed ? -1 : 0;
+}
+
+/*
+ * The installed copies of NAME for the program as the kernel resolved it (/proc/self/exe) and as it was run
+ * (AT_EXECFN: a linked bin folder at another depth, or no /proc in a sandbox). Returns how many, 0 to 2.
+ */
+static int installed_copies(const char *name, struct pb_buf copies[2])
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
+	const char *run = (const char *)getauxval(AT_EXECFN);
+	int k = 0;
 
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	slash[1] = '\0';
-	pb_buf_reset(path);
-	pb_buf_addf(path, "%sshare/partnerbill/%s", exe, name);
-	return path->failed ? -1 : 0;
+	if (n > 0) {
+		exe[n] = '\0';
+		k += installed_copy(exe, name, &copies[k]) == 0;
+	}
+	if (run)
+		k += installed_copy(run, name, &copies[k]) == 0;
+	return k;
 }
 
 /*
@@ -98,8 +113,8 @@ int pb_conf_find(const char *option, const char *env, const char *name, const ch
 		 struct pb_buf *err)
 {
 	const char *value = getenv(env);
-	struct pb_buf installed = PB_BUF_INIT;
-	int have_installed, ret = 0;
+	struct pb_buf copies[2] = {PB_BUF_INIT, PB_BUF_INIT};
+	int ncopies = 0, i, ret = 0;
 
 	pb_buf_reset(path);
 	if (option) {
@@ -110,32 +125,37 @@ int pb_conf_find(const char *option, const char *env, const char *name, const ch
 		pb_buf_addstr(path, value);
 		goto out;
 	}
-	have_installed = installed_copy(name, &installed) == 0;
-	if (have_installed && installed_layout(pb_buf_str(&installed))) {
+	ncopies = installed_copies(name, copies);
+	for (i = 0; i < ncopies; i++) {
+		const char *copy = pb_buf_str(&copies[i]);
+
+		if (!installed_layout(copy))
+			continue;
 		/* Installed: its own copy or nothing, whatever the current folder holds. */
-		if (access(pb_buf_str(&installed), R_OK) != 0) {
+		if (access(copy, R_OK) != 0) {
 			int e = errno;
 
 			pb_buf_reset(err);
 			pb_buf_addf(err,
 				    "%s (cannot read the installed copy '%s': %s; an installed program does not read "
 				    "config/ in the current folder)",
-				    missing, pb_buf_str(&installed), strerror(e));
+				    missing, copy, strerror(e));
 			ret = -1;
 			goto out;
 		}
-		pb_buf_addstr(path, pb_buf_str(&installed));
+		pb_buf_addstr(path, copy);
 		goto out;
 	}
 	pb_buf_addf(path, "config/%s", name);
 	if (access(pb_buf_str(path), F_OK) == 0)
 		goto out;
 	pb_buf_reset(err);
-	pb_buf_addf(err, "%s (looked for %s%sconfig/%s)", missing, have_installed ? pb_buf_str(&installed) : "",
-		    have_installed ? " and " : "", name);
+	pb_buf_addf(err, "%s (looked for %s%sconfig/%s)", missing, ncopies ? pb_buf_str(&copies[0]) : "",
+		    ncopies ? " and " : "", name);
 	ret = -1;
 out:
-	pb_buf_release(&installed);
+	pb_buf_release(&copies[0]);
+	pb_buf_release(&copies[1]);
 	if (ret == 0 && path->failed) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");

@@ -137,6 +137,25 @@ check "installed, run from a folder with its own config/: the installed categori
 	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
 	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus2.csv" 2>/dev/null)"
 
+# The same installed program where its own path cannot be read (no /proc: a chroot, a sandbox), and an
+# installed tree reached through a link to its bin folder at another depth: the installed categories still,
+# never the current folder's.
+if unshare -m true 2>/dev/null; then
+	(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES unshare -m sh -c 'mount -t tmpfs none /proc && exec "$0" "$@"' \
+		"$TMP/inst/bin/pb-invoice" --month 2026-10 --focus "$TMP/elsewhere/focus4.csv") >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	check "installed, no /proc, a config/ here: the installed categories, the same dataset" \
+		"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
+		"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus4.csv" 2>/dev/null)"
+fi
+mkdir -p "$TMP/linked/opt" "$TMP/linked/share"
+cp -a "$TMP/inst/bin" "$TMP/linked/opt/bin" && cp -a "$TMP/inst/share/partnerbill" "$TMP/linked/share/"
+ln -s opt/bin "$TMP/linked/bin"
+focus_elsewhere "$TMP/linked/bin/pb-invoice" "$TMP/elsewhere/focus5.csv"
+check "installed, bin a link to a folder at another depth, a config/ here: the installed categories" \
+	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
+	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus5.csv" 2>/dev/null)"
+
 # An installed program (PREFIX/share/partnerbill is there) whose copy is gone or cannot be read, run from a
 # folder with its own config/: a usage error naming the installed copy, never the current folder's file.
 rm "$TMP/inst/share/partnerbill/service-categories.conf"
