@@ -59,8 +59,8 @@ static void usage(FILE *out)
 		"  --month YYYY-MM      the billing month\n"
 		"  --draft              print the lines that would be issued now (the export CSV)\n"
 		"  --issue              issue the invoice: store its lines, freeze the aggregate run, write\n"
-		"                       DIR/invoice-YYYY-MM.csv and DIR/invoice-YYYY-MM-detail.csv; again: a no-op\n"
-		"                       that writes the same files\n"
+		"                       DIR/invoice-YYYY-MM.csv and DIR/invoice-YYYY-MM-detail.csv; again: issues\n"
+		"                       nothing, and writes the issued files again where they are missing or changed\n"
 		"  --force              issue a month whose data is not final (needs --reason)\n"
 		"  --reason TEXT        why, recorded with who and when\n"
 		"  --out DIR            where the files go (default: $PB_VAR_DIR/invoices, else var/invoices)\n"
@@ -156,10 +156,11 @@ static int in_folder(const char *path)
 static int outputs_valid(const struct args *a)
 {
 	const char *file = a->file, *opt = a->action == OPT_FOCUS ? "--focus" : "--report";
+	struct stat st;
 
 	if (a->action == OPT_ISSUE) {
-		if (a->out && !*a->out) {
-			pb_error("--out needs a folder, not ''");
+		if (a->out && (!*a->out || (stat(a->out, &st) == 0 && !S_ISDIR(st.st_mode)))) {
+			pb_error("--out needs a folder, not '%s'", a->out);
 			return 0;
 		}
 		return !a->out || in_folder(a->out);
@@ -168,6 +169,10 @@ static int outputs_valid(const struct args *a)
 		return 1;
 	if (!*file || file[strlen(file) - 1] == '/') {
 		pb_error("%s needs a file name, not '%s'", opt, file);
+		return 0;
+	}
+	if (stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
+		pb_error("%s needs a file name, not '%s' (a folder)", opt, file);
 		return 0;
 	}
 	return in_folder(file);
