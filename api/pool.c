@@ -237,7 +237,7 @@ static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *par
 		char what[128];
 
 		snprintf(what, sizeof(what), "query %s failed", d->name);
-		pb_db_message(&msg, what, PQresultErrorMessage(res));
+		pb_db_result_message(&msg, what, s->conn, res);
 		pb_error("%s", pb_buf_str(&msg));
 		pb_buf_release(&msg);
 	}

@@ -202,21 +202,25 @@ void pb_db_message(struct pb_buf *err, const char *what, const char *msg)
 }
 
 /* The server's message on one line. */
-static void set_result_error(struct pb_buf *err, PGconn *conn, PGresult *res)
+void pb_db_result_message(struct pb_buf *err, const char *what, PGconn *conn, const PGresult *res)
 {
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
 	if (!msg || !*msg)
 		msg = PQerrorMessage(conn);
-	pb_db_message(err, "database", msg);
+	pb_db_message(err, what, msg);
 	/* insufficient_privilege: the programs need what the owner of schema pb has. */
-	if (res && strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
-			  "42501") == 0)
-		pb_buf_addf(
-			err,
-			" (role '%s' lacks a privilege: run partnerbill's programs as the role that owns schema pb, "
-			"which ran pb-db migrate, or a member of it)",
-			PQuser(conn));
+	if (state && strcmp(state, "42501") == 0)
+		pb_buf_addf(err,
+			    " (role '%s' lacks a privilege: partnerbill's programs run as the role that owns schema pb "
+			    "or a member of it, and pb-db migrate needs CREATE on the database)",
+			    PQuser(conn));
+}
+
+static void set_result_error(struct pb_buf *err, PGconn *conn, PGresult *res)
+{
+	pb_db_result_message(err, "database", conn, res);
 }
 
 PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)

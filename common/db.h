@@ -44,6 +44,12 @@ int pb_db_session(PGconn *conn, int batch, struct pb_buf *err);
 /* err = "WHAT: MSG", a libpq message on one line: each line break, with the indent after it, one space. */
 void pb_db_message(struct pb_buf *err, const char *what, const char *msg);
 
+/*
+ * err = "WHAT: MSG" (pb_db_message) with the error of res (or of conn when res is NULL or says nothing); a
+ * refusal for want of a privilege (SQLSTATE 42501) also names the role and the privileges partnerbill needs.
+ */
+void pb_db_result_message(struct pb_buf *err, const char *what, PGconn *conn, const PGresult *res);
+
 PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err);
 
 /* pb_db_query for a command whose result is not needed: 0 or -1. */

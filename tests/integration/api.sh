@@ -444,6 +444,16 @@ stop_api
 check "the default interval (60 s): a use not written while serving, written at SIGTERM, the token revoked meanwhile" \
 	"200|0|0|ok" "$a|$STOPPED|$(used "$TSID")"
 
+# ---- a role that may not read the tokens ----------------------------------------------------------------------------
+# The refusal in pb-api's log says what is missing and what to do, as the batch programs' do.
+pb_sql "CREATE ROLE apiro LOGIN; GRANT USAGE ON SCHEMA pb TO apiro; GRANT SELECT ON ALL TABLES IN SCHEMA pb TO apiro;
+	REVOKE SELECT ON pb.api_token FROM apiro" >/dev/null
+PB_DATABASE_URL="host=$PB_VAR_DIR/pg/run port=5432 user=apiro dbname=partnerbill" start_api "$TMP/api6.log" || exit 1
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+stop_api
+check "a role that may not read the tokens: 500, and the log names the role and what to do" \
+	"500|1" "$CODE|$(grep -c "query [a-z_]* failed: ERROR:  permission denied for table api_token (role 'apiro' lacks a privilege" "$TMP/api6.log")"
+
 # ---- TLS ------------------------------------------------------------------------------------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
 	-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 ||

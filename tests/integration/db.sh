@@ -146,7 +146,7 @@ PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=nosearch" "$PBDB" psql -X -
 PB_DATABASE_URL=$NS "$BIN/pb-accounts" add CL1 --name Clerk --country US >"$TMP/out" 2>"$TMP/err"
 st=$?
 check "a role without the privileges: exit 3, the refusal and what to do" \
-	"3|pb-accounts: database: ERROR:  permission denied for table clc_account (role 'clerk' lacks a privilege: run partnerbill's programs as the role that owns schema pb, which ran pb-db migrate, or a member of it)" \
+	"3|pb-accounts: database: ERROR:  permission denied for table clc_account (role 'clerk' lacks a privilege: partnerbill's programs run as the role that owns schema pb or a member of it, and pb-db migrate needs CREATE on the database)" \
 	"$st|$(cat "$TMP/err")"
 PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=nosearch" "$PBDB" psql -X -q -c "GRANT pb TO clerk" >/dev/null 2>&1
 PB_DATABASE_URL=$NS "$BIN/pb-accounts" add CL1 --name Clerk --country US >"$TMP/out" 2>"$TMP/err"
