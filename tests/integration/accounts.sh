@@ -164,6 +164,9 @@ t "the repository's config is the default from its top folder" 4 "" \
 t "no config anywhere is a usage error" 2 "" \
 	"pb-accounts: no eligibility config: give --config FILE or set PB_ELIGIBILITY_CONFIG (looked for $(dirname "$BIN")/share/partnerbill/eligibility.conf and config/eligibility.conf)
 Try 'pb-accounts check --help'." sh -c "cd '$TMP' && unset PB_ELIGIBILITY_CONFIG && exec '$PBA' check CA1 --vendor aws"
+t "a --config that is not there is a usage error, as a --pricing that is not" 2 "" \
+	"pb-accounts: cannot open '$TMP/none.conf': No such file or directory
+Try 'pb-accounts check --help'." "$PBA" check CA1 --vendor aws --config "$TMP/none.conf"
 printf 'azure = US GB\naws = US usa\n' >"$TMP/bad.conf"
 t "a bad country in the config is reported with its position" 1 "" \
 	"pb-accounts: $TMP/bad.conf:2:10: bad country 'usa': a two-letter ISO 3166 code in capitals, such as US" \
