@@ -457,6 +457,56 @@ static int count_applied(PGconn *conn, unsigned *n, struct pb_buf *err)
 	return 0;
 }
 
+/*
+ * The exclusion constraint that keeps a partner account's links from overlapping (003_accounts.sql) needs
+ * btree_gist: dropping that extension with CASCADE (it may live in a schema another application owns)
+ * drops the rule with it, silently. *yes = whether it is there. 0, or -1 with err set.
+ */
+static int overlap_rule_present(PGconn *conn, int *yes, struct pb_buf *err)
+{
+	PGresult *res = pb_db_query(conn,
+				    "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = "
+				    "'pb.partner_account'::regclass AND conname = 'partner_account_no_overlap')",
+				    0, NULL, err);
+
+	if (!res)
+		return -1;
+	*yes = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
+/* Puts the overlap rule back where it was dropped (see overlap_rule_present), with the extension. */
+static int restore_overlap_rule(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
+{
+	int yes;
+
+	if (overlap_rule_present(conn, &yes, err) < 0)
+		return -1;
+	if (yes)
+		return 0;
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		return -1;
+	if (pb_db_exec(conn, "CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA pb", 0, NULL, err) < 0 ||
+	    pb_db_exec(conn,
+		       "ALTER TABLE pb.partner_account ADD CONSTRAINT partner_account_no_overlap EXCLUDE USING gist "
+		       "(vendor WITH =, partner_account_id WITH =, validity WITH &&)",
+		       0, NULL, err) < 0 ||
+	    pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
+		struct pb_buf why = PB_BUF_INIT;
+
+		pb_buf_addstr(&why, pb_buf_str(err));
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot restore partner_account_no_overlap: %s", pb_buf_str(&why));
+		pb_buf_release(&why);
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return -1;
+	}
+	if (log)
+		pb_buf_addstr(log, "restored partner_account_no_overlap (and the btree_gist extension it needs)\n");
+	return 0;
+}
+
 int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 {
 	unsigned have, need = pb_nmigrations ? pb_migrations[pb_nmigrations - 1].version : 0, i, n;
@@ -482,6 +532,15 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 				    pb_migrations[i].name);
 			return -1;
 		}
+	}
+	if (overlap_rule_present(conn, &yes, err) < 0)
+		return -1;
+	if (!yes) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "the database lacks pb.partner_account's rule against overlapping links "
+				   "(partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db "
+				   "migrate' to restore it");
+		return -1;
 	}
 	return 0;
 }
@@ -571,6 +630,8 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 		if (log)
 			pb_buf_addf(log, "applied %s\n", m->name);
 	}
+	if (restore_overlap_rule(conn, log, err) < 0)
+		goto out;
 	ret = 0;
 out:
 	if (locked) {

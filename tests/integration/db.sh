@@ -125,6 +125,19 @@ check "an empty search_path: migrate applies every migration, the extension in p
 		"SELECT count(*) FROM pb.schema_migrations" -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'btree_gist'" |
 		paste -sd'|')|$st2"
 
+# The extension dropped with CASCADE (by another application that shared it, or by hand) takes pb's rule
+# against overlapping links with it: no program runs without the rule, and migrate puts both back.
+NSU="host=$SOCK port=5432 user=pb dbname=nosearch"
+PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "DROP EXTENSION btree_gist CASCADE" >/dev/null 2>&1
+PB_DATABASE_URL=$NSU "$BIN/pb-accounts" add NS2 --name "No Rule" --country US >"$TMP/out" 2>"$TMP/err"
+st=$?
+PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out2" 2>&1
+st2=$?
+PB_DATABASE_URL=$NSU "$BIN/pb-accounts" add NS2 --name "No Rule" --country US >"$TMP/out3" 2>&1
+check "the no-overlap rule dropped: programs refuse, naming it; migrate restores it; programs run again" \
+	"3|pb-accounts: the database lacks pb.partner_account's rule against overlapping links (partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db migrate' to restore it|0|restored partner_account_no_overlap (and the btree_gist extension it needs)|0|added CLC account NS2 (No Rule, US)" \
+	"$st|$(cat "$TMP/err")|$st2|$(grep -v '^schema at version' "$TMP/out2")|$?|$(cat "$TMP/out3")"
+
 # pg_temp first in the search_path (the extension would land in the session's temporary schema and vanish
 # with it): migrate puts it in pb all the same.
 pb_sql "CREATE DATABASE tempfirst" >/dev/null
