@@ -171,6 +171,11 @@ static int outputs_valid(const struct args *a)
 		pb_error("%s needs a file name, not '%s'", opt, file);
 		return 0;
 	}
+	if (strcmp(file, "-") == 0) {
+		pb_error("%s needs a file name, not '-' (it writes a file, whole or not at all; not standard output)",
+			 opt);
+		return 0;
+	}
 	if (stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
 		pb_error("%s needs a file name, not '%s' (a folder)", opt, file);
 		return 0;

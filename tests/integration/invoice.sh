@@ -110,7 +110,8 @@ for args in "--issue --out $TMP/afile/invoices|'$TMP/afile' is not a folder (for
 	"--focus $TMP/afile/f.csv|'$TMP/afile' is not a folder (for '$TMP/afile/f.csv')" \
 	"--focus $TMP/|--focus needs a file name, not '$TMP/'" "--report |--report needs a file name, not ''" \
 	"--issue --out |--out needs a folder, not ''" "--issue --out $TMP/afile|--out needs a folder, not '$TMP/afile'" \
-	"--focus $TMP|--focus needs a file name, not '$TMP' (a folder)" "--report .|--report needs a file name, not '.' (a folder)"; do
+	"--focus $TMP|--focus needs a file name, not '$TMP' (a folder)" "--report .|--report needs a file name, not '.' (a folder)" \
+	"--focus -|--focus needs a file name, not '-' (it writes a file, whole or not at all; not standard output)"; do
 	# shellcheck disable=SC2086 # the arguments, split; an empty last one kept
 	set -- ${args%%|*}
 	[ "${args%%|*}" != "${args%% |*} " ] || set -- "$@" ""
