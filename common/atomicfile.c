@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -122,7 +123,9 @@ static void drop_temp(const char *tmp)
 static int open_temp(const char *path, struct pb_buf *tmp)
 {
 	mode_t mask = umask(0);
-	int fd;
+	sigset_t stop, before;
+	size_t i;
+	int fd, e;
 
 	umask(mask);
 	pb_buf_addf(tmp, "%s.tmp.XXXXXX", path);
@@ -130,12 +133,19 @@ static int open_temp(const char *path, struct pb_buf *tmp)
 		errno = ENOMEM;
 		return -1;
 	}
+	/* No stop signal between the file's making and its noting: the handler would not know to remove it. */
+	sigemptyset(&stop);
+	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(&stop, stop_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &stop, &before);
 	fd = mkostemp(tmp->ptr, O_CLOEXEC);
+	e = errno;
 	if (fd >= 0)
 		remember_temp(tmp->ptr);
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
+	errno = e;
 	if (fd < 0 || fchmod(fd, 0644 & ~mask) != 0) {
-		int e = errno;
-
+		e = errno;
 		if (fd >= 0) {
 			close(fd);
 			drop_temp(tmp->ptr);
