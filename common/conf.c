@@ -54,27 +54,43 @@ int pb_conf_split(const char *s, size_t n, struct pb_conf_field *f, int max, uns
 
 /*
  * The installed copy of config file NAME for a program at prog, PREFIX/share/partnerbill/NAME for prog in
- * PREFIX/bin (taken from the text of prog, so that a link on the way is not resolved), into path. 0, or -1
- * when prog has no folder.
+ * PREFIX/bin, into path. PREFIX is taken from the text of prog, so that a link on the way is not resolved;
+ * empty and "." components do not count ("bin//x", "bin/./x"), and "x" or "./x" has ".." as its PREFIX.
+ * 0, or -1 when out of memory.
  */
 static int installed_copy(const char *prog, const char *name, struct pb_buf *path)
 {
-	const char *bin = strrchr(prog, '/'), *prefix_end;
+	const char *comp[PATH_MAX / 2], *p = prog;
+	size_t len[PATH_MAX / 2], n = 0, k;
 
-	if (!bin)
-		return -1;
-	for (prefix_end = bin; prefix_end > prog && prefix_end[-1] != '/'; prefix_end--)
-		;
+	while (*p && n < sizeof(comp) / sizeof(comp[0])) {
+		size_t m = strcspn(p, "/");
+
+		if (m && !(m == 1 && p[0] == '.')) {
+			comp[n] = p;
+			len[n++] = m;
+		}
+		p += m;
+		p += *p == '/';
+	}
 	pb_buf_reset(path);
-	if (prefix_end == prog && prog[0] != '/')
-		pb_buf_addstr(path, "./"); /* "bin/pb-x": the current folder is the prefix */
-	pb_buf_addf(path, "%.*sshare/partnerbill/%s", (int)(prefix_end - prog), prog, name);
+	if (prog[0] == '/')
+		pb_buf_addch(path, '/');
+	/* comp[n - 1] is the program, comp[n - 2] its bin folder, the ones before PREFIX. */
+	for (k = 0; n >= 2 && k + 2 < n; k++)
+		pb_buf_addf(path, "%.*s/", (int)len[k], comp[k]);
+	if (n < 2 && prog[0] != '/')
+		pb_buf_addstr(path, "../");
+	else if (n == 2 && prog[0] != '/')
+		pb_buf_addstr(path, "./");
+	pb_buf_addf(path, "share/partnerbill/%s", name);
 	return path->failed ? -1 : 0;
 }
 
 /*
- * The installed copies of NAME for the program as the kernel resolved it (/proc/self/exe) and as it was run
- * (AT_EXECFN: a linked bin folder at another depth, or no /proc in a sandbox). Returns how many, 0 to 2.
+ * The installed copies of NAME for the program as the links to it resolve (/proc/self/exe, or without /proc
+ * the path it was run as, resolved) and as it was run (AT_EXECFN: for a bin folder that is a link to another
+ * depth). The resolved one is first, with or without /proc. Returns how many, 0 to 2.
  */
 static int installed_copies(const char *name, struct pb_buf copies[2])
 {
@@ -83,12 +99,12 @@ static int installed_copies(const char *name, struct pb_buf copies[2])
 	const char *run = (const char *)getauxval(AT_EXECFN);
 	int k = 0;
 
-	if (n > 0) {
+	if (n > 0)
 		exe[n] = '\0';
-		k += installed_copy(exe, name, &copies[k]) == 0;
-	}
-	if (run)
-		k += installed_copy(run, name, &copies[k]) == 0;
+	if ((n > 0 || (run && realpath(run, exe))) && installed_copy(exe, name, &copies[k]) == 0)
+		k++;
+	if (run && installed_copy(run, name, &copies[k]) == 0)
+		k++;
 	return k;
 }
 

@@ -147,6 +147,18 @@ if unshare -m true 2>/dev/null; then
 	check "installed, no /proc, a config/ here: the installed categories, the same dataset" \
 		"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
 		"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus4.csv" 2>/dev/null)"
+	# Run by a path that is not written plainly (a PATH entry ending in '/' gives bin//pb-invoice), or as
+	# ./pb-invoice from inside bin: the same installed copy.
+	for prog in "$TMP/inst/bin//pb-invoice" "$TMP/inst/bin/./pb-invoice" "./pb-invoice"; do
+		rm -f "$TMP/elsewhere/focus6.csv"
+		(cd "$TMP/elsewhere" && [ "$prog" != ./pb-invoice ] || cd "$TMP/inst/bin"
+		env -u PB_SERVICE_CATEGORIES unshare -m sh -c 'mount -t tmpfs none /proc && exec "$0" "$@"' \
+			"$prog" --month 2026-10 --focus "$TMP/elsewhere/focus6.csv") >"$TMP/out" 2>"$TMP/err"
+		st=$?
+		check "installed, no /proc, run as $prog: the installed categories" \
+			"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
+			"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus6.csv" 2>/dev/null)"
+	done
 fi
 mkdir -p "$TMP/linked/opt" "$TMP/linked/share"
 cp -a "$TMP/inst/bin" "$TMP/linked/opt/bin" && cp -a "$TMP/inst/share/partnerbill" "$TMP/linked/share/"
@@ -155,6 +167,26 @@ focus_elsewhere "$TMP/linked/bin/pb-invoice" "$TMP/elsewhere/focus5.csv"
 check "installed, bin a link to a folder at another depth, a config/ here: the installed categories" \
 	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
 	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus5.csv" 2>/dev/null)"
+
+# A link to the installed program from another tree that has its own share/partnerbill: the program's own
+# tree decides, with /proc or without.
+mkdir -p "$TMP/other/bin" "$TMP/other/share/partnerbill"
+ln -s "$TMP/inst/bin/pb-invoice" "$TMP/other/bin/pb-invoice"
+printf '* * Other\n' >"$TMP/other/share/partnerbill/service-categories.conf"
+for proc in with without; do
+	[ $proc == without ] && ! unshare -m true 2>/dev/null && continue
+	rm -f "$TMP/elsewhere/focus7.csv"
+	if [ $proc == with ]; then
+		focus_elsewhere "$TMP/other/bin/pb-invoice" "$TMP/elsewhere/focus7.csv"
+	else
+		(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES unshare -m sh -c 'mount -t tmpfs none /proc && exec "$0" "$@"' \
+			"$TMP/other/bin/pb-invoice" --month 2026-10 --focus "$TMP/elsewhere/focus7.csv") >"$TMP/out" 2>"$TMP/err"
+		st=$?
+	fi
+	check "a link from another tree, $proc /proc: the program's own installed categories" \
+		"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
+		"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus7.csv" 2>/dev/null)"
+done
 
 # An installed program (PREFIX/share/partnerbill is there) whose copy is gone or cannot be read, run from a
 # folder with its own config/: a usage error naming the installed copy, never the current folder's file.
