@@ -180,6 +180,11 @@ static int outputs_valid(const struct args *a)
 		pb_error("%s needs a file name, not '%s' (a folder)", opt, file);
 		return 0;
 	}
+	/* A link, a device or a FIFO would be replaced by the new file, not written through (atomicfile.h). */
+	if (lstat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
+		pb_error("%s needs a regular file, not '%s' (it replaces the file whole)", opt, file);
+		return 0;
+	}
 	return in_folder(file);
 }
 

@@ -106,12 +106,15 @@ Try 'pb-invoice --help'.|0|f" \
 done
 # A file where the folder should be, and names that are no file: also mistakes on the command line.
 touch "$TMP/afile"
+ln -s afile "$TMP/alink"
 for args in "--issue --out $TMP/afile/invoices|'$TMP/afile' is not a folder (for '$TMP/afile/invoices')" \
 	"--focus $TMP/afile/f.csv|'$TMP/afile' is not a folder (for '$TMP/afile/f.csv')" \
 	"--focus $TMP/|--focus needs a file name, not '$TMP/'" "--report |--report needs a file name, not ''" \
 	"--issue --out |--out needs a folder, not ''" "--issue --out $TMP/afile|--out needs a folder, not '$TMP/afile'" \
 	"--focus $TMP|--focus needs a file name, not '$TMP' (a folder)" "--report .|--report needs a file name, not '.' (a folder)" \
-	"--focus -|--focus needs a file name, not '-' (it writes a file, whole or not at all; not standard output)"; do
+	"--focus -|--focus needs a file name, not '-' (it writes a file, whole or not at all; not standard output)" \
+	"--report /dev/stdout|--report needs a regular file, not '/dev/stdout' (it replaces the file whole)" \
+	"--focus $TMP/alink|--focus needs a regular file, not '$TMP/alink' (it replaces the file whole)"; do
 	# shellcheck disable=SC2086 # the arguments, split; an empty last one kept
 	set -- ${args%%|*}
 	[ "${args%%|*}" != "${args%% |*} " ] || set -- "$@" ""
