@@ -142,9 +142,11 @@ ln -s target.html "$TMP/link.html"
 "$PBV" --month 2026-10 --report "$TMP/fifo" >"$TMP/out" 2>"$TMP/err"
 st=$?
 "$PBV" --month 2026-10 --focus "$TMP/link.html" >>"$TMP/out" 2>>"$TMP/err"
-check "an output path that is a FIFO or a symbolic link: exit 3, left as it was, nothing else written" \
-	"3|3|pb-invoice: cannot write '$TMP/fifo': not a regular file
-pb-invoice: cannot write '$TMP/link.html': not a regular file|fifo|symbolic link|precious|" \
+check "an output path that is a FIFO or a symbolic link: a usage error (exit 2), left as it was, nothing else written" \
+	"2|2|pb-invoice: --report needs a regular file, not '$TMP/fifo' (it replaces the file whole)
+Try 'pb-invoice --help'.
+pb-invoice: --focus needs a regular file, not '$TMP/link.html' (it replaces the file whole)
+Try 'pb-invoice --help'.|fifo|symbolic link|precious|" \
 	"$st|$?|$(cat "$TMP/err")|$(stat -c %F "$TMP/fifo" | sed 's/^.*fifo$/fifo/')|$(stat -c %F "$TMP/link.html")|$(cat "$TMP/target.html")|$(cd "$TMP" && ls ./*.tmp.* 2>/dev/null)"
 # The temporary file beside the path was PATH.tmp.PID, opened without O_EXCL: a link planted under that name
 # (a shared folder) made the writer truncate and fill the file it points to. Run as process 1 of a PID
