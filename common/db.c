@@ -457,12 +457,7 @@ static int count_applied(PGconn *conn, unsigned *n, struct pb_buf *err)
 	return 0;
 }
 
-/*
- * The exclusion constraint that keeps a partner account's links from overlapping (003_accounts.sql) needs
- * btree_gist: dropping that extension with CASCADE (it may live in a schema another application owns)
- * drops the rule with it, silently. *yes = whether it is there. 0, or -1 with err set.
- */
-static int overlap_rule_present(PGconn *conn, int *yes, struct pb_buf *err)
+int pb_db_link_rule(PGconn *conn, int *yes, struct pb_buf *err)
 {
 	PGresult *res = pb_db_query(conn,
 				    "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = "
@@ -476,15 +471,19 @@ static int overlap_rule_present(PGconn *conn, int *yes, struct pb_buf *err)
 	return 0;
 }
 
-/* Puts the overlap rule back where it was dropped (see overlap_rule_present), with the extension. */
+/*
+ * Puts the rule against overlapping links back where it was dropped (pb_db_link_rule), with the extension,
+ * and says where the extension lives when that is not pb (dropped there, it takes the rule with it again).
+ */
 static int restore_overlap_rule(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 {
+	PGresult *res;
 	int yes;
 
-	if (overlap_rule_present(conn, &yes, err) < 0)
+	if (pb_db_link_rule(conn, &yes, err) < 0)
 		return -1;
 	if (yes)
-		return 0;
+		goto where;
 	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 		return -1;
 	if (pb_db_exec(conn, "CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA pb", 0, NULL, err) < 0 ||
@@ -497,13 +496,32 @@ static int restore_overlap_rule(PGconn *conn, struct pb_buf *log, struct pb_buf 
 
 		pb_buf_addstr(&why, pb_buf_str(err));
 		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot restore partner_account_no_overlap: %s", pb_buf_str(&why));
+		pb_buf_addf(
+			err, "cannot restore partner_account_no_overlap, the rule against overlapping links: %s%s",
+			pb_buf_str(&why),
+			strstr(pb_buf_str(&why), "conflicts with")
+				? " (links overlap: end one with 'pb-accounts unlink', then run 'pb-db migrate' again)"
+				: "");
 		pb_buf_release(&why);
 		PQclear(PQexec(conn, "ROLLBACK"));
 		return -1;
 	}
 	if (log)
-		pb_buf_addstr(log, "restored partner_account_no_overlap (and the btree_gist extension it needs)\n");
+		pb_buf_addstr(log, "restored partner_account_no_overlap, the rule against overlapping links\n");
+where:
+	res = pb_db_query(conn,
+			  "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+			  "WHERE e.extname = 'btree_gist' AND n.nspname <> 'pb'",
+			  0, NULL, err);
+	if (!res)
+		return -1;
+	if (PQntuples(res) == 1 && log)
+		pb_buf_addf(log,
+			    "note: the btree_gist extension is in schema %s, not pb: dropped there with CASCADE, it "
+			    "takes the rule against overlapping links with it (pb-aggregate then refuses to run "
+			    "until pb-db migrate restores it)\n",
+			    PQgetvalue(res, 0, 0));
+	PQclear(res);
 	return 0;
 }
 
@@ -532,15 +550,6 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 				    pb_migrations[i].name);
 			return -1;
 		}
-	}
-	if (overlap_rule_present(conn, &yes, err) < 0)
-		return -1;
-	if (!yes) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "the database lacks pb.partner_account's rule against overlapping links "
-				   "(partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db "
-				   "migrate' to restore it");
-		return -1;
 	}
 	return 0;
 }

@@ -45,6 +45,14 @@ int pb_db_session(PGconn *conn, int batch, struct pb_buf *err);
 void pb_db_message(struct pb_buf *err, const char *what, const char *msg);
 
 /*
+ * The exclusion constraint that keeps a partner account's links from overlapping (003_accounts.sql) needs
+ * btree_gist: dropping that extension with CASCADE (it may live in a schema another application owns)
+ * drops the rule with it, silently, and pb-migrate restores it. *yes = whether it is there. 0, or -1 with
+ * err set.
+ */
+int pb_db_link_rule(PGconn *conn, int *yes, struct pb_buf *err);
+
+/*
  * err = "WHAT: MSG" (pb_db_message) with the error of res (or of conn when res is NULL or says nothing); a
  * refusal for want of a privilege (SQLSTATE 42501) also names the role and the privileges partnerbill needs.
  */

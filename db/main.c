@@ -79,11 +79,22 @@ static int cmd_status(void)
 	conn = pb_db_connect("pb-db", &err);
 	if (!conn)
 		return fail(NULL, &err, EXIT_DEPENDENCY);
-	if (pb_db_schema_version(conn, &version, &err) < 0)
+	if (pb_db_schema_version(conn, &version, &err) < 0) {
 		rc = fail(NULL, &err, EXIT_DEPENDENCY);
-	else
+	} else {
+		int rule = 1;
+
 		printf("schema version %u (these programs need %u)%s\n", version, need,
 		       version < need ? ": run 'pb-db migrate'" : "");
+		/* From the accounts' migration on, the rule against overlapping links must be there. */
+		if (version >= 3 && pb_db_link_rule(conn, &rule, &err) < 0)
+			rc = fail(NULL, &err, EXIT_DEPENDENCY);
+		else if (!rule) {
+			printf("the rule against overlapping links (partner_account_no_overlap) is missing: run 'pb-db "
+			       "migrate'\n");
+			rc = EXIT_DEPENDENCY;
+		}
+	}
 	PQfinish(conn);
 	pb_buf_release(&err);
 	return rc;

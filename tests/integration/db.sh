@@ -126,17 +126,37 @@ check "an empty search_path: migrate applies every migration, the extension in p
 		paste -sd'|')|$st2"
 
 # The extension dropped with CASCADE (by another application that shared it, or by hand) takes pb's rule
-# against overlapping links with it: no program runs without the rule, and migrate puts both back.
+# against overlapping links with it. pb-aggregate, which attributes usage through the links, refuses to run
+# (exit 4); pb-accounts still runs, to end an overlapping link; status says so; migrate puts both back,
+# and says where the extension is when it is not in pb.
 NSU="host=$SOCK port=5432 user=pb dbname=nosearch"
 PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "DROP EXTENSION btree_gist CASCADE" >/dev/null 2>&1
-PB_DATABASE_URL=$NSU "$BIN/pb-accounts" add NS2 --name "No Rule" --country US >"$TMP/out" 2>"$TMP/err"
+PB_DATABASE_URL=$NSU "$BIN/pb-aggregate" --month 2026-10 >"$TMP/out" 2>"$TMP/err"
 st=$?
+PB_DATABASE_URL=$NSU "$BIN/pb-accounts" add NS2 --name "No Rule" --country US >"$TMP/out3" 2>&1
+st3=$?
+PB_DATABASE_URL=$NSU "$PBDB" status >"$TMP/out4" 2>&1
+st4=$?
+check "the no-overlap rule dropped: pb-aggregate refuses naming it, pb-accounts runs, status says so" \
+	"4|pb-aggregate: the database lacks pb.partner_account's rule against overlapping links (partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db migrate' to restore it|0|3|the rule against overlapping links (partner_account_no_overlap) is missing: run 'pb-db migrate'" \
+	"$st|$(cat "$TMP/err")|$st3|$st4|$(tail -n 1 "$TMP/out4")"
+PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "CREATE SCHEMA otherapp" -c "CREATE EXTENSION btree_gist SCHEMA otherapp" \
+	>/dev/null 2>&1
 PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out2" 2>&1
 st2=$?
-PB_DATABASE_URL=$NSU "$BIN/pb-accounts" add NS2 --name "No Rule" --country US >"$TMP/out3" 2>&1
-check "the no-overlap rule dropped: programs refuse, naming it; migrate restores it; programs run again" \
-	"3|pb-accounts: the database lacks pb.partner_account's rule against overlapping links (partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db migrate' to restore it|0|restored partner_account_no_overlap (and the btree_gist extension it needs)|0|added CLC account NS2 (No Rule, US)" \
-	"$st|$(cat "$TMP/err")|$st2|$(grep -v '^schema at version' "$TMP/out2")|$?|$(cat "$TMP/out3")"
+PB_DATABASE_URL=$NSU "$PBDB" status >"$TMP/out4" 2>&1
+check "migrate restores the rule, and says the extension is in another application's schema; status is clean" \
+	"0|restored partner_account_no_overlap, the rule against overlapping links
+note: the btree_gist extension is in schema otherapp, not pb: dropped there with CASCADE, it takes the rule against overlapping links with it (pb-aggregate then refuses to run until pb-db migrate restores it)|0" \
+	"$st2|$(grep -v '^schema at version' "$TMP/out2")|$?"
+# Links that overlap, made while the rule was gone: migrate cannot restore it, and says what to do.
+PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "DROP SCHEMA otherapp CASCADE" \
+	-c "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, created_by) VALUES
+		('aws', '111122223333', 'NS2', '2026-10-01', 'test'), ('aws', '111122223333', 'NS1', '2026-10-05', 'test')" \
+	>/dev/null 2>&1
+PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out2" 2>&1
+check "overlapping links: migrate cannot restore the rule, exit 3, saying to end one with pb-accounts unlink" \
+	"3|1" "$?|$(grep -c "links overlap: end one with 'pb-accounts unlink', then run 'pb-db migrate' again)$" "$TMP/out2")"
 
 # pg_temp first in the search_path (the extension would land in the session's temporary schema and vanish
 # with it): migrate puts it in pb all the same.
