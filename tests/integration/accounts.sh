@@ -167,6 +167,9 @@ Try 'pb-accounts check --help'." sh -c "cd '$TMP' && unset PB_ELIGIBILITY_CONFIG
 t "a --config that is not there is a usage error, as a --pricing that is not" 2 "" \
 	"pb-accounts: cannot open '$TMP/none.conf': No such file or directory
 Try 'pb-accounts check --help'." "$PBA" check CA1 --vendor aws --config "$TMP/none.conf"
+head -c 1100000 /dev/zero | tr '\0' '#' >"$TMP/huge.conf"
+t "a --config that is there but too large is bad data, not a usage error" 1 "" \
+	"pb-accounts: $TMP/huge.conf: larger than 1048576 bytes" "$PBA" check CA1 --vendor aws --config "$TMP/huge.conf"
 printf 'azure = US GB\naws = US usa\n' >"$TMP/bad.conf"
 t "a bad country in the config is reported with its position" 1 "" \
 	"pb-accounts: $TMP/bad.conf:2:10: bad country 'usa': a two-letter ISO 3166 code in capitals, such as US" \
