@@ -117,11 +117,27 @@ check "--focus on a full disk: exit 3, the file and the reason named, the previo
 no_proc_works() {
 	unshare -m true 2>/dev/null && ! ldd "$BIN/pb-invoice" 2>/dev/null | grep -q libasan
 }
-# focus_elsewhere PROGRAM FILE: PROGRAM's FOCUS dataset of October into FILE, run from $TMP/elsewhere without
-# PB_SERVICE_CATEGORIES (its status in st).
+# focus_elsewhere [--no-proc] [--in DIR] PROGRAM FILE: PROGRAM's FOCUS dataset of October into FILE (removed
+# first), run from DIR ($TMP/elsewhere) without PB_SERVICE_CATEGORIES, and without /proc with --no-proc; its
+# status in st.
 focus_elsewhere() {
-	(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES "$1" --month 2026-10 --focus "$2") >"$TMP/out" 2>"$TMP/err"
+	local noproc= dir=$TMP/elsewhere
+	[ "$1" == --no-proc ] && { noproc=1; shift; }
+	[ "$1" == --in ] && { dir=$2; shift 2; }
+	rm -f "$2"
+	if [ -n "$noproc" ]; then
+		(cd "$dir" && env -u PB_SERVICE_CATEGORIES unshare -m sh -c 'mount -t tmpfs none /proc && exec "$0" "$@"' \
+			"$1" --month 2026-10 --focus "$2")
+	else
+		(cd "$dir" && env -u PB_SERVICE_CATEGORIES "$1" --month 2026-10 --focus "$2")
+	fi >"$TMP/out" 2>"$TMP/err"
 	st=$?
+}
+# check_installed NAME FILE: the run exited 0 saying nothing, and FILE is the dataset the installed service
+# categories give (the month close's own).
+check_installed() {
+	check "$1" "0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
+		"$st|$(cat "$TMP/err")|$(sha256sum <"$2" 2>/dev/null)"
 }
 
 # An installed layout (PREFIX/bin, PREFIX/share/partnerbill, as make install makes it), run from a folder
@@ -129,69 +145,53 @@ focus_elsewhere() {
 mkdir -p "$TMP/inst/bin" "$TMP/inst/share/partnerbill" "$TMP/elsewhere"
 cp "$BIN/pb-invoice" "$TMP/inst/bin/" && cp config/service-categories.conf "$TMP/inst/share/partnerbill/"
 focus_elsewhere "$TMP/inst/bin/pb-invoice" "$TMP/elsewhere/focus.csv"
-check "installed: --focus reads PREFIX/share/partnerbill/service-categories.conf, the same dataset" \
-	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
-	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus.csv" 2>/dev/null)"
+check_installed "installed: --focus reads PREFIX/share/partnerbill/service-categories.conf, the same dataset" \
+	"$TMP/elsewhere/focus.csv"
 
 # An installed program run from a folder that has its own config/ (a checkout, another project's) keeps to
 # the installed copy: what the current folder holds does not change a dataset behind the operator's back.
 mkdir -p "$TMP/elsewhere/config"
 printf '* * Other\n' >"$TMP/elsewhere/config/service-categories.conf"
 focus_elsewhere "$TMP/inst/bin/pb-invoice" "$TMP/elsewhere/focus2.csv"
-check "installed, run from a folder with its own config/: the installed categories, the same dataset" \
-	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
-	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus2.csv" 2>/dev/null)"
+check_installed "installed, run from a folder with its own config/: the installed categories, the same dataset" \
+	"$TMP/elsewhere/focus2.csv"
 
-# The same installed program where its own path cannot be read (no /proc: a chroot, a sandbox), and an
-# installed tree reached through a link to its bin folder at another depth: the installed categories still,
-# never the current folder's.
+# The same installed program where its own path cannot be read (no /proc: a chroot, a sandbox), also run by
+# a path not written plainly (a PATH entry ending in '/' gives bin//pb-invoice) or as ./pb-invoice from
+# inside bin; and an installed tree reached through a link to its bin folder at another depth: the installed
+# categories still, never the current folder's.
 if no_proc_works; then
-	(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES unshare -m sh -c 'mount -t tmpfs none /proc && exec "$0" "$@"' \
-		"$TMP/inst/bin/pb-invoice" --month 2026-10 --focus "$TMP/elsewhere/focus4.csv") >"$TMP/out" 2>"$TMP/err"
-	st=$?
-	check "installed, no /proc, a config/ here: the installed categories, the same dataset" \
-		"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
-		"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus4.csv" 2>/dev/null)"
-	# Run by a path that is not written plainly (a PATH entry ending in '/' gives bin//pb-invoice), or as
-	# ./pb-invoice from inside bin: the same installed copy.
+	focus_elsewhere --no-proc "$TMP/inst/bin/pb-invoice" "$TMP/elsewhere/focus4.csv"
+	check_installed "installed, no /proc, a config/ here: the installed categories, the same dataset" \
+		"$TMP/elsewhere/focus4.csv"
 	for prog in "$TMP/inst/bin//pb-invoice" "$TMP/inst/bin/./pb-invoice" "./pb-invoice"; do
-		rm -f "$TMP/elsewhere/focus6.csv"
-		(cd "$TMP/elsewhere" && [ "$prog" != ./pb-invoice ] || cd "$TMP/inst/bin"
-		env -u PB_SERVICE_CATEGORIES unshare -m sh -c 'mount -t tmpfs none /proc && exec "$0" "$@"' \
-			"$prog" --month 2026-10 --focus "$TMP/elsewhere/focus6.csv") >"$TMP/out" 2>"$TMP/err"
-		st=$?
-		check "installed, no /proc, run as $prog: the installed categories" \
-			"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
-			"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus6.csv" 2>/dev/null)"
+		if [ "$prog" == ./pb-invoice ]; then
+			focus_elsewhere --no-proc --in "$TMP/inst/bin" "$prog" "$TMP/elsewhere/focus6.csv"
+		else
+			focus_elsewhere --no-proc "$prog" "$TMP/elsewhere/focus6.csv"
+		fi
+		check_installed "installed, no /proc, run as $prog: the installed categories" "$TMP/elsewhere/focus6.csv"
 	done
 fi
 mkdir -p "$TMP/linked/opt" "$TMP/linked/share"
 cp -a "$TMP/inst/bin" "$TMP/linked/opt/bin" && cp -a "$TMP/inst/share/partnerbill" "$TMP/linked/share/"
 ln -s opt/bin "$TMP/linked/bin"
 focus_elsewhere "$TMP/linked/bin/pb-invoice" "$TMP/elsewhere/focus5.csv"
-check "installed, bin a link to a folder at another depth, a config/ here: the installed categories" \
-	"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
-	"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus5.csv" 2>/dev/null)"
+check_installed "installed, bin a link to a folder at another depth, a config/ here: the installed categories" \
+	"$TMP/elsewhere/focus5.csv"
 
 # A link to the installed program from another tree that has its own share/partnerbill: the program's own
 # tree decides, with /proc or without.
 mkdir -p "$TMP/other/bin" "$TMP/other/share/partnerbill"
 ln -s "$TMP/inst/bin/pb-invoice" "$TMP/other/bin/pb-invoice"
 printf '* * Other\n' >"$TMP/other/share/partnerbill/service-categories.conf"
-for proc in with without; do
-	[ $proc == without ] && ! no_proc_works && continue
-	rm -f "$TMP/elsewhere/focus7.csv"
-	if [ $proc == with ]; then
-		focus_elsewhere "$TMP/other/bin/pb-invoice" "$TMP/elsewhere/focus7.csv"
-	else
-		(cd "$TMP/elsewhere" && env -u PB_SERVICE_CATEGORIES unshare -m sh -c 'mount -t tmpfs none /proc && exec "$0" "$@"' \
-			"$TMP/other/bin/pb-invoice" --month 2026-10 --focus "$TMP/elsewhere/focus7.csv") >"$TMP/out" 2>"$TMP/err"
-		st=$?
-	fi
-	check "a link from another tree, $proc /proc: the program's own installed categories" \
-		"0||$(sha256sum <"$PB_INVOICE_DIR/focus-2026-10.csv")" \
-		"$st|$(cat "$TMP/err")|$(sha256sum <"$TMP/elsewhere/focus7.csv" 2>/dev/null)"
-done
+focus_elsewhere "$TMP/other/bin/pb-invoice" "$TMP/elsewhere/focus7.csv"
+check_installed "a link from another tree, with /proc: the program's own installed categories" "$TMP/elsewhere/focus7.csv"
+if no_proc_works; then
+	focus_elsewhere --no-proc "$TMP/other/bin/pb-invoice" "$TMP/elsewhere/focus7.csv"
+	check_installed "a link from another tree, without /proc: the program's own installed categories" \
+		"$TMP/elsewhere/focus7.csv"
+fi
 
 # An installed program (PREFIX/share/partnerbill is there) whose copy is gone or cannot be read, run from a
 # folder with its own config/: a usage error naming the installed copy, never the current folder's file.
