@@ -250,6 +250,23 @@ static void who(char *out, size_t n)
 	snprintf(out, n, "%s@%s", pw ? pw->pw_name : "?", host);
 }
 
+/*
+ * A month is attributed only while the rule against overlapping links holds: without it, a partner
+ * account's day could go to two accounts and be billed twice. 0, or a PB_ERR_* with err set.
+ */
+static int link_rule_kept(PGconn *conn, struct pb_buf *err)
+{
+	int yes;
+
+	if (pb_db_link_rule(conn, &yes, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	if (yes)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addstr(err, PB_DB_LINK_RULE_MISSING);
+	return PB_ERR_REFUSED;
+}
+
 /* Computes and stores a run; prints what was asked. */
 static int run_month(PGconn *conn, const struct args *a)
 {
@@ -262,6 +279,9 @@ static int run_month(PGconn *conn, const struct args *a)
 	int rc;
 
 	memset(&pricing, 0, sizeof(pricing));
+	rc = link_rule_kept(conn, &err);
+	if (rc < 0)
+		goto out;
 	rc = pb_pricing_load(&pricing, a->pricing, &err);
 	if (rc < 0) {
 		rc = rc == -2 ? PB_ERR_USAGE : PB_ERR_DATA;
@@ -298,25 +318,6 @@ out:
 	return rc;
 }
 
-/*
- * A month is attributed only while the rule against overlapping links holds: without it, a partner
- * account's day could go to two accounts and be billed twice. 0, or a PB_ERR_* with err set.
- */
-static int link_rule_kept(PGconn *conn, struct pb_buf *err)
-{
-	int yes;
-
-	if (pb_db_link_rule(conn, &yes, err) < 0)
-		return PB_ERR_DEPENDENCY;
-	if (yes)
-		return 0;
-	pb_buf_reset(err);
-	pb_buf_addstr(err, "the database lacks pb.partner_account's rule against overlapping links "
-			   "(partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db migrate' "
-			   "to restore it");
-	return PB_ERR_REFUSED;
-}
-
 static int dispatch(const struct args *a)
 {
 	struct pb_buf err = PB_BUF_INIT;
@@ -336,9 +337,7 @@ static int dispatch(const struct args *a)
 		rc = pb_agg_report_history(conn, a->month, stdout, &err);
 		goto out;
 	}
-	rc = a->no_run ? 0 : link_rule_kept(conn, &err);
-	if (rc == 0 && !a->no_run)
-		rc = run_month(conn, a);
+	rc = a->no_run ? 0 : run_month(conn, a);
 	if (rc == 0 && a->output == OUT_CSV)
 		rc = pb_agg_report_csv(conn, a->month, stdout, &err);
 	if (rc == 0 && a->output == OUT_UNMAPPED)

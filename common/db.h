@@ -52,6 +52,11 @@ void pb_db_message(struct pb_buf *err, const char *what, const char *msg);
  */
 int pb_db_link_rule(PGconn *conn, int *yes, struct pb_buf *err);
 
+/* What to say when the rule is missing. */
+#define PB_DB_LINK_RULE_MISSING                                                                                \
+	"the database lacks pb.partner_account's rule against overlapping links (partner_account_no_overlap, " \
+	"dropped with the btree_gist extension?): run 'pb-db migrate' to restore it"
+
 /*
  * err = "WHAT: MSG" (pb_db_message) with the error of res (or of conn when res is NULL or says nothing); a
  * refusal for want of a privilege (SQLSTATE 42501) also names the role and the privileges partnerbill needs.

@@ -90,8 +90,7 @@ static int cmd_status(void)
 		if (version >= 3 && pb_db_link_rule(conn, &rule, &err) < 0)
 			rc = fail(NULL, &err, EXIT_DEPENDENCY);
 		else if (!rule) {
-			printf("the rule against overlapping links (partner_account_no_overlap) is missing: run 'pb-db "
-			       "migrate'\n");
+			printf("%s\n", PB_DB_LINK_RULE_MISSING);
 			rc = EXIT_DEPENDENCY;
 		}
 	}

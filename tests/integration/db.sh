@@ -138,7 +138,7 @@ st3=$?
 PB_DATABASE_URL=$NSU "$PBDB" status >"$TMP/out4" 2>&1
 st4=$?
 check "the no-overlap rule dropped: pb-aggregate refuses naming it, pb-accounts runs, status says so" \
-	"4|pb-aggregate: the database lacks pb.partner_account's rule against overlapping links (partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db migrate' to restore it|0|3|the rule against overlapping links (partner_account_no_overlap) is missing: run 'pb-db migrate'" \
+	"4|pb-aggregate: the database lacks pb.partner_account's rule against overlapping links (partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db migrate' to restore it|0|3|the database lacks pb.partner_account's rule against overlapping links (partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db migrate' to restore it" \
 	"$st|$(cat "$TMP/err")|$st3|$st4|$(tail -n 1 "$TMP/out4")"
 PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "CREATE SCHEMA otherapp" -c "CREATE EXTENSION btree_gist SCHEMA otherapp" \
 	>/dev/null 2>&1
