@@ -52,6 +52,21 @@ int pb_conf_split(const char *s, size_t n, struct pb_conf_field *f, int max, uns
 	}
 }
 
+/* The next component of the path at p that counts (not empty, not "."), its length in *len; NULL at the end. */
+static const char *next_component(const char *p, size_t *len)
+{
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			return NULL;
+		*len = strcspn(p, "/");
+		if (!(*len == 1 && p[0] == '.'))
+			return p;
+		p += *len;
+	}
+}
+
 /*
  * The installed copy of config file NAME for a program at prog, PREFIX/share/partnerbill/NAME for prog in
  * PREFIX/bin, into path. PREFIX is taken from the text of prog, so that a link on the way is not resolved;
@@ -60,25 +75,17 @@ int pb_conf_split(const char *s, size_t n, struct pb_conf_field *f, int max, uns
  */
 static int installed_copy(const char *prog, const char *name, struct pb_buf *path)
 {
-	const char *comp[PATH_MAX / 2], *p = prog;
-	size_t len[PATH_MAX / 2], n = 0, k;
+	size_t n = 0, k = 0, m;
+	const char *p;
 
-	while (*p && n < sizeof(comp) / sizeof(comp[0])) {
-		size_t m = strcspn(p, "/");
-
-		if (m && !(m == 1 && p[0] == '.')) {
-			comp[n] = p;
-			len[n++] = m;
-		}
-		p += m;
-		p += *p == '/';
-	}
+	for (p = prog; (p = next_component(p, &m)); p += m)
+		n++;
 	pb_buf_reset(path);
 	if (prog[0] == '/')
 		pb_buf_addch(path, '/');
-	/* comp[n - 1] is the program, comp[n - 2] its bin folder, the ones before PREFIX. */
-	for (k = 0; n >= 2 && k + 2 < n; k++)
-		pb_buf_addf(path, "%.*s/", (int)len[k], comp[k]);
+	/* The last component is the program, the one before it its bin folder, the ones before PREFIX. */
+	for (p = prog; k + 2 < n && (p = next_component(p, &m)); p += m, k++)
+		pb_buf_addf(path, "%.*s/", (int)m, p);
 	if (n < 2 && prog[0] != '/')
 		pb_buf_addstr(path, "../");
 	else if (n == 2 && prog[0] != '/')
