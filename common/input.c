@@ -35,6 +35,7 @@ struct pb_input {
 
 	/* The file's hash, fed by raw_read (or over the whole file for ZIP). */
 	EVP_MD_CTX *sha;
+	_Atomic int sha_off; /* pb_input_stop_sha256: the hash is taken elsewhere */
 	int at_end;
 
 	/* Bytes read ahead while sniffing the format, handed out first. */
@@ -117,7 +118,8 @@ static long file_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *e
 	}
 got:
 	atomic_fetch_add(&in->raw_bytes, (uint64_t)r);
-	if (in->sha && r > 0 && EVP_DigestUpdate(in->sha, buf, (size_t)r) != 1) {
+	if (in->sha && r > 0 && !atomic_load_explicit(&in->sha_off, memory_order_relaxed) &&
+	    EVP_DigestUpdate(in->sha, buf, (size_t)r) != 1) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s: cannot hash the file", in->name);
 		return -1;
@@ -332,12 +334,17 @@ static int hash_whole_file(struct pb_input *in, struct pb_buf *err)
 	return 0;
 }
 
+void pb_input_stop_sha256(struct pb_input *in)
+{
+	atomic_store(&in->sha_off, 1);
+}
+
 int pb_input_sha256(struct pb_input *in, char *hex)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0, i;
 
-	if (!in->sha || !in->at_end || EVP_DigestFinal_ex(in->sha, md, &n) != 1 || n != 32)
+	if (!in->sha || atomic_load(&in->sha_off) || !in->at_end || EVP_DigestFinal_ex(in->sha, md, &n) != 1 || n != 32)
 		return -1;
 	for (i = 0; i < n; i++) {
 		hex[2 * i] = "0123456789abcdef"[md[i] >> 4];

@@ -60,6 +60,12 @@ const char *pb_input_etag(const struct pb_input *in);
 int pb_input_sha256(struct pb_input *in, char *hex);
 
 /*
+ * Stops hashing in's bytes from now on (its read-ahead thread included), for a file whose hash is taken by
+ * another reader of it: pb_input_sha256 then returns -1.
+ */
+void pb_input_stop_sha256(struct pb_input *in);
+
+/*
  * Opens the plain file path for reading from byte offset on, with no format detection: one part of a
  * file split between threads. Same returns as pb_input_open.
  */

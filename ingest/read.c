@@ -1023,6 +1023,8 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 			pb_read_report(r, name, 0, 0, "cannot start a thread");
 			goto out;
 		}
+		/* Part 0's input (and its read-ahead) need not hash the bytes it reads a second time. */
+		pb_input_stop_sha256(in);
 	}
 	if (prepare_parts(r, path, name, sp, parser, csv, cols, ncols) < 0 || run_parts(r, name, sp) < 0)
 		goto out;
