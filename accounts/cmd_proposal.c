@@ -37,6 +37,8 @@ int pb_cmd_suggest(struct pb_cli *cli)
 	rc = pb_rules_load(rules_path(cli), &rules, &err);
 	if (rc < 0) {
 		pb_cli_fail(rc, &err);
+		if (rc == PB_ERR_USAGE)
+			pb_cli_try(cli);
 		goto out;
 	}
 	rc = cli->apply ? pb_cli_eligibility(cli, &e) : 0;

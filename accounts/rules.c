@@ -11,7 +11,7 @@
 
 #include "eligibility.h"
 #include "exitcode.h"
-#include "input.h"
+#include "conf.h"
 
 #include "banned.h"
 
@@ -174,10 +174,11 @@ out:
 int pb_rules_load(const char *path, struct pb_rules **out, struct pb_buf *err)
 {
 	struct pb_buf text = PB_BUF_INIT;
-	int ret = PB_ERR_DATA;
+	int ret;
 
 	*out = NULL;
-	if (pb_input_slurp(path, NULL, MAX_RULES_BYTES, &text, err) == 0)
+	ret = pb_conf_read(path, MAX_RULES_BYTES, &text, err);
+	if (ret == 0)
 		ret = pb_rules_parse(path, pb_buf_str(&text), text.len, out, err);
 	pb_buf_release(&text);
 	return ret;

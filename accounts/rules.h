@@ -24,7 +24,7 @@ struct pb_rules;
  */
 int pb_rules_parse(const char *name, const char *text, size_t len, struct pb_rules **out, struct pb_buf *err);
 
-/* pb_rules_parse on the file at path. */
+/* pb_rules_parse on the file at path, read by pb_conf_read: 0, or its error or pb_rules_parse's. */
 int pb_rules_load(const char *path, struct pb_rules **out, struct pb_buf *err);
 
 /*

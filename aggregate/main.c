@@ -283,10 +283,8 @@ static int run_month(PGconn *conn, const struct args *a)
 	if (rc < 0)
 		goto out;
 	rc = pb_pricing_load(&pricing, a->pricing, &err);
-	if (rc < 0) {
-		rc = rc == -2 ? PB_ERR_USAGE : PB_ERR_DATA;
+	if (rc < 0)
 		goto out;
-	}
 	rc = pb_eligibility_find(a->config, &path, &err);
 	if (rc == 0)
 		rc = pb_eligibility_load(&elig, pb_buf_str(&path), &err);

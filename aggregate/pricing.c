@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "conf.h"
-#include "input.h"
+#include "exitcode.h"
 #include "sha256.h"
 #include "text.h"
 
@@ -126,14 +126,16 @@ int pb_pricing_parse(struct pb_pricing *p, const char *name, const char *text, s
 int pb_pricing_load(struct pb_pricing *p, const char *option, struct pb_buf *err)
 {
 	struct pb_buf path = PB_BUF_INIT, text = PB_BUF_INIT;
-	int ret = -2;
+	int ret = PB_ERR_USAGE;
 
 	memset(p, 0, sizeof(*p));
 	if (pb_conf_find(option, CONFIG_ENV, "pricing.conf", "no pricing rules: give --pricing FILE or set " CONFIG_ENV,
-			 &path, err) < 0 ||
-	    pb_input_slurp(pb_buf_str(&path), NULL, MAX_CONFIG_BYTES, &text, err) < 0)
+			 &path, err) < 0)
 		goto out;
-	ret = -1;
+	ret = pb_conf_read(pb_buf_str(&path), MAX_CONFIG_BYTES, &text, err);
+	if (ret < 0)
+		goto out;
+	ret = PB_ERR_DATA;
 	if (pb_pricing_parse(p, pb_buf_str(&path), text.ptr ? text.ptr : "", text.len, err) < 0)
 		goto out;
 	p->file = strdup(pb_buf_str(&path));

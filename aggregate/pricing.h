@@ -38,8 +38,9 @@ int pb_pricing_parse(struct pb_pricing *p, const char *name, const char *text, s
 
 /*
  * Finds the rules (option when not NULL, else $PB_PRICING_CONFIG, else config/pricing.conf, else
- * PREFIX/share/partnerbill/pricing.conf next to the installed program), reads and parses them. Returns 0,
- * -2 when no file is found or it cannot be read (a usage error), or -1 for bad rules.
+ * PREFIX/share/partnerbill/pricing.conf next to the installed program), reads (pb_conf_read) and parses them.
+ * Returns 0, PB_ERR_USAGE when no file is found or it was named wrong, PB_ERR_DEPENDENCY when its download
+ * failed, or PB_ERR_DATA for bad rules.
  */
 int pb_pricing_load(struct pb_pricing *p, const char *option, struct pb_buf *err);
 

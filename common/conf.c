@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exitcode.h"
+#include "input.h"
+
 #include "banned.h"
 
 static int blank(char c)
@@ -185,4 +188,18 @@ out:
 		ret = -1;
 	}
 	return ret;
+}
+
+int pb_conf_read(const char *path, size_t max, struct pb_buf *text, struct pb_buf *err)
+{
+	int rc = pb_input_slurp(path, NULL, max, text, err);
+
+	if (rc == 0)
+		return 0;
+	if (rc == 1)
+		return PB_ERR_USAGE;
+	if (rc == PB_INPUT_ERR_REMOTE)
+		return PB_ERR_DEPENDENCY;
+	/* A local file that cannot be read was named wrong; one that is there and too large is bad data. */
+	return strstr(path, "://") || access(path, R_OK) == 0 ? PB_ERR_DATA : PB_ERR_USAGE;
 }

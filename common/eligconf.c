@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "country.h"
 #include "exitcode.h"
@@ -173,10 +172,9 @@ int pb_eligibility_parse(struct pb_eligibility *e, const char *name, const char 
 int pb_eligibility_load(struct pb_eligibility *e, const char *path, struct pb_buf *err)
 {
 	struct pb_buf text = PB_BUF_INIT;
-	/* A local file that cannot be read was named wrong, as a pricing file is; one too large is bad data. */
-	int ret = strstr(path, "://") || access(path, R_OK) == 0 ? PB_ERR_DATA : PB_ERR_USAGE;
+	int ret = pb_conf_read(path, MAX_CONFIG_BYTES, &text, err);
 
-	if (pb_input_slurp(path, NULL, MAX_CONFIG_BYTES, &text, err) == 0)
+	if (ret == 0)
 		ret = pb_eligibility_parse(e, path, pb_buf_str(&text), text.len, err);
 	pb_buf_release(&text);
 	return ret;

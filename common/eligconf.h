@@ -38,8 +38,8 @@ int pb_eligibility_find(const char *option, struct pb_buf *path, struct pb_buf *
 int pb_eligibility_parse(struct pb_eligibility *e, const char *name, const char *text, size_t len, struct pb_buf *err);
 
 /*
- * pb_eligibility_parse on the file at path. Returns 0, PB_ERR_USAGE when a local file cannot be read, or
- * PB_ERR_DATA.
+ * pb_eligibility_parse on the file at path, read by pb_conf_read. Returns 0, or pb_conf_read's or
+ * pb_eligibility_parse's error.
  */
 int pb_eligibility_load(struct pb_eligibility *e, const char *path, struct pb_buf *err);
 

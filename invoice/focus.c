@@ -13,7 +13,6 @@
 #include "eligconf.h"
 #include "exitcode.h"
 #include "export.h"
-#include "input.h"
 #include "money.h"
 #include "rates.h"
 
@@ -117,11 +116,14 @@ static int load_categories(struct categories *c, const char *option, struct pb_b
 
 	memset(c, 0, sizeof(*c));
 	if (pb_conf_find(option, CATEGORIES_ENV, "service-categories.conf",
-			 "no service categories: set " CATEGORIES_ENV " to a FILE", &path, err) < 0 ||
-	    pb_input_slurp(pb_buf_str(&path), NULL, (size_t)1 << 20, &text, err) < 0) {
+			 "no service categories: set " CATEGORIES_ENV " to a FILE", &path, err) < 0)
+		rc = PB_ERR_USAGE;
+	else
+		rc = pb_conf_read(pb_buf_str(&path), (size_t)1 << 20, &text, err);
+	if (rc < 0) {
 		pb_buf_release(&text);
 		pb_buf_release(&path);
-		return PB_ERR_USAGE;
+		return rc;
 	}
 	file = pb_buf_str(&path);
 	s = text.ptr ? text.ptr : "";

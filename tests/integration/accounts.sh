@@ -438,6 +438,24 @@ add_azure() {
 request_of() { pb_sql "SELECT request_id FROM pb.customer_creation_request WHERE alias = '$1' ORDER BY id DESC LIMIT 1"; }
 tenant_of() { pb_sql "SELECT tenant_id FROM pb.customer_creation_request WHERE alias = '$1' AND status = 'succeeded'"; }
 TODAY=$(date -u +%Y-%m-%d)
+# An eligibility config named by URL: a download that fails after its retries is the network's failure
+# (exit 3, which pb-run retries), an address the server does not have was named wrong (exit 2).
+port=$(pb_free_port)
+"$PBA" check US1 --vendor aws --config "http://127.0.0.1:$port/elig.conf" >"$TMP/out" 2>"$TMP/err"
+check "an eligibility config whose download fails is exit 3, naming the URL" \
+	"3|pb-accounts: http://127.0.0.1:$port/elig.conf: failed after 5 attempts: Failed to connect to 127.0.0.1 port $port: Couldn't connect to server" \
+	"$?|$(sed 's/ after [0-9]* ms//' "$TMP/err")"
+"$PBA" check US1 --vendor aws --config "$PC_URL/no-such/eligibility.conf" >"$TMP/out" 2>"$TMP/err"
+check "an eligibility config the server does not have is a usage error" \
+	"2|pb-accounts: $PC_URL/no-such/eligibility.conf: HTTP 404, not retried" "$?|$(head -n 1 "$TMP/err")"
+# Mapping rules the same.
+"$PBA" suggest --month 2026-10 --rules "http://127.0.0.1:$port/rules" >"$TMP/out" 2>"$TMP/err"
+check "mapping rules whose download fails: exit 3, naming the URL" \
+	"3|pb-accounts: http://127.0.0.1:$port/rules: failed after 5 attempts: Failed to connect to 127.0.0.1 port $port: Couldn't connect to server" \
+	"$?|$(sed 's/ after [0-9]* ms//' "$TMP/err")"
+"$PBA" suggest --month 2026-10 --rules "$PC_URL/no-such/rules" >"$TMP/out" 2>"$TMP/err"
+check "mapping rules the server does not have: a usage error, not rules that match nothing" \
+	"2|pb-accounts: $PC_URL/no-such/rules: HTTP 404, not retried" "$?|$(head -n 1 "$TMP/err")"
 # pc_api PATH: GET PATH from Partner Center with a token of its own.
 pc_api() {
 	local tok
@@ -648,8 +666,8 @@ printf '# none\n^clc-([A-Z]+)-\n' >"$TMP/bad-rules"
 t "a pattern without the alias group is refused" 1 "" \
 	"pb-accounts: $TMP/bad-rules:2:1: the pattern has no group named 'alias', such as (?<alias>[A-Z0-9]{2,6})" \
 	"$PBA" suggest --month 2026-10 --rules "$TMP/bad-rules"
-t "a rules file that is not there is bad input" 1 "" "pb-accounts: cannot open '$TMP/no-rules': No such file or directory" \
-	"$PBA" suggest --month 2026-10 --rules "$TMP/no-rules"
+t "a rules file that is not there is a usage error, as a --pricing that is not" 2 "" "pb-accounts: cannot open '$TMP/no-rules': No such file or directory
+Try 'pb-accounts suggest --help'." "$PBA" suggest --month 2026-10 --rules "$TMP/no-rules"
 t "suggest needs --month" 2 "" "pb-accounts: suggest: --month is required
 Try 'pb-accounts suggest --help'." "$PBA" suggest --rules "$TMP/rules"
 

@@ -133,6 +133,38 @@ check "FOCUS text a spreadsheet would run as a formula is neutralized, as in the
 	"2,FORM1,'=1+2,\"'=cmd|'/C calc'!A0 Usage, no region\",'=cmd|'/C calc'!A0,500000000005" \
 	"$(awk -F, '$2 == "FORM1"' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f1-3,9-10,23-24)"
 
+# ---- config read from an address ---------------------------------------------------------------------------------
+# An address the server does not have was named wrong (exit 2); one that cannot be reached is the network's failure
+# (exit 3, which pb-run retries). Neither is read as an empty file: no "no pricing rule", no FOCUS file written
+# without its categories.
+mkdir -p "$TMP/empty"
+port=$(pb_free_port)
+runs=$(pb_sql "SELECT count(*) FROM pb.aggregate_run")
+if pb_headers_start "$TMP/empty" >/dev/null; then
+	rm -f "$TMP/focus2.csv"
+	PB_SERVICE_CATEGORIES=$HEADERS_ENDPOINT/service-categories.conf "$PBV" --month 2026-10 --focus "$TMP/focus2.csv" \
+		>"$TMP/out" 2>"$TMP/err"
+	check "a FOCUS category file the server does not have: exit 2, HTTP 404, no file written" \
+		"2|pb-invoice: $HEADERS_ENDPOINT/service-categories.conf: HTTP 404, not retried|no file" \
+		"$?|$(head -n 1 "$TMP/err")|$(test -e "$TMP/focus2.csv" && echo file || echo no file)"
+	"$PBA" --month 2026-10 --pricing "$HEADERS_ENDPOINT/pricing.conf" >"$TMP/out" 2>"$TMP/err"
+	check "a pricing file the server does not have: exit 2, HTTP 404, nothing aggregated" \
+		"2|pb-aggregate: $HEADERS_ENDPOINT/pricing.conf: HTTP 404, not retried|$runs" \
+		"$?|$(head -n 1 "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+	pb_headers_stop
+else
+	notok "start a file server"
+fi
+PB_SERVICE_CATEGORIES=http://127.0.0.1:$port/service-categories.conf "$PBV" --month 2026-10 --focus "$TMP/focus2.csv" \
+	>"$TMP/out" 2>"$TMP/err"
+check "a FOCUS category file that cannot be downloaded: exit 3, naming the address, no file written" \
+	"3|pb-invoice: http://127.0.0.1:$port/service-categories.conf: failed after 5 attempts: Failed to connect to 127.0.0.1 port $port: Couldn't connect to server|no file" \
+	"$?|$(sed 's/ after [0-9]* ms//' "$TMP/err")|$(test -e "$TMP/focus2.csv" && echo file || echo no file)"
+"$PBA" --month 2026-10 --pricing "http://127.0.0.1:$port/pricing.conf" >"$TMP/out" 2>"$TMP/err"
+check "a pricing file that cannot be downloaded: exit 3, naming the address, nothing aggregated" \
+	"3|pb-aggregate: http://127.0.0.1:$port/pricing.conf: failed after 5 attempts: Failed to connect to 127.0.0.1 port $port: Couldn't connect to server|$runs" \
+	"$?|$(sed 's/ after [0-9]* ms//' "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+
 # ---- where the files go -----------------------------------------------------------------------------------------
 # A careless --report /dev/stdout, --focus /dev/full or a FIFO: as root the temporary file made beside it was
 # renamed over the device node or the link in /dev. A path that is there must be a regular file.
