@@ -34,9 +34,10 @@ int pb_conf_find(const char *option, const char *env, const char *name, const ch
 
 /*
  * Reads the config file or address at path (as pb_conf_find gives it) whole into text, at most max bytes.
- * Returns 0; PB_ERR_USAGE when it was named wrong (a local file that cannot be read, an address the server
- * answers 404 for); PB_ERR_DEPENDENCY when its download failed after the retries; or PB_ERR_DATA (larger than
- * max, or a read that failed midway). err names the path and says why.
+ * Returns 0; PB_ERR_USAGE when it was named wrong (a file that cannot be opened, file:// or not; an address
+ * the server answers 404 for; a scheme or store that is not set up); PB_ERR_DEPENDENCY when its download
+ * failed after the retries; or PB_ERR_DATA (larger than max, or a read that failed midway). err names the
+ * path and says why.
  */
 int pb_conf_read(const char *path, size_t max, struct pb_buf *text, struct pb_buf *err);
 

@@ -160,6 +160,10 @@ PB_SERVICE_CATEGORIES=http://127.0.0.1:$port/service-categories.conf "$PBV" --mo
 check "a FOCUS category file that cannot be downloaded: exit 3, naming the address, no file written" \
 	"3|pb-invoice: http://127.0.0.1:$port/service-categories.conf: failed after 5 attempts: Failed to connect to 127.0.0.1 port $port: Couldn't connect to server|no file" \
 	"$?|$(sed 's/ after [0-9]* ms//' "$TMP/err")|$(test -e "$TMP/focus2.csv" && echo file || echo no file)"
+"$PBA" --month 2026-10 --pricing "file://$TMP/no-pricing.conf" >"$TMP/out" 2>"$TMP/err"
+check "a pricing file named by a file:// address that is not there: a usage error, as its path is" \
+	"2|pb-aggregate: cannot open 'file://$TMP/no-pricing.conf': No such file or directory|$runs" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
 "$PBA" --month 2026-10 --pricing "http://127.0.0.1:$port/pricing.conf" >"$TMP/out" 2>"$TMP/err"
 check "a pricing file that cannot be downloaded: exit 3, naming the address, nothing aggregated" \
 	"3|pb-aggregate: http://127.0.0.1:$port/pricing.conf: failed after 5 attempts: Failed to connect to 127.0.0.1 port $port: Couldn't connect to server|$runs" \
