@@ -193,8 +193,6 @@ out:
 int pb_conf_read(const char *path, size_t max, struct pb_buf *text, struct pb_buf *err)
 {
 	struct pb_input *in = NULL;
-	char buf[65536];
-	long r;
 	int rc = pb_input_open_ex(path, 0, NULL, &in, err);
 
 	pb_buf_reset(text);
@@ -202,24 +200,14 @@ int pb_conf_read(const char *path, size_t max, struct pb_buf *text, struct pb_bu
 	 * Named wrong: a file that cannot be opened, an address the server does not have, a scheme or a store
 	 * that is not set up. A download that failed after its retries is the network's failure.
 	 */
-	if (rc < 0)
-		return rc == PB_INPUT_ERR_REMOTE && !strstr(pb_buf_str(err), "HTTP 404") ? PB_ERR_DEPENDENCY
-											  : PB_ERR_USAGE;
-	while ((r = pb_input_read(in, buf, sizeof(buf), err)) > 0) {
-		if (text->len + (size_t)r > max) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: larger than %zu bytes", pb_input_name(in), max);
-			r = -1;
-			break;
-		}
-		pb_buf_add(text, buf, (size_t)r);
+	if (rc < 0) {
+		if (rc == PB_INPUT_ERR_REMOTE && !strstr(pb_buf_str(err), "HTTP 404"))
+			return PB_ERR_DEPENDENCY;
+		return PB_ERR_USAGE;
 	}
-	if (r == 0 && text->failed) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: out of memory", pb_input_name(in));
-		r = -1;
-	}
-	rc = r == 0 ? 0 : pb_input_remote_failed(in) ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
+	rc = 0;
+	if (pb_input_read_all(in, max, text, err) < 0)
+		rc = pb_input_remote_failed(in) ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
 	pb_input_free(in);
 	return rc;
 }

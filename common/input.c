@@ -567,31 +567,36 @@ void pb_input_free(struct pb_input *in)
 int pb_input_slurp(const char *path, const struct pb_fetch_opts *fo, size_t max, struct pb_buf *out, struct pb_buf *err)
 {
 	struct pb_input *in = NULL;
-	char buf[65536];
-	long r;
 	int rc;
 
 	pb_buf_reset(out);
 	rc = pb_input_open_ex(path, 0, fo, &in, err);
 	if (rc < 0)
 		return strstr(pb_buf_str(err), "HTTP 404") ? 1 : rc;
+	rc = 0;
+	if (pb_input_read_all(in, max, out, err) < 0)
+		rc = strstr(pb_buf_str(err), "HTTP 404") ? 1 : pb_input_remote_failed(in) ? PB_INPUT_ERR_REMOTE : -1;
+	pb_input_free(in);
+	return rc;
+}
+
+int pb_input_read_all(struct pb_input *in, size_t max, struct pb_buf *out, struct pb_buf *err)
+{
+	char buf[65536];
+	long r;
+
 	while ((r = pb_input_read(in, buf, sizeof(buf), err)) > 0) {
 		if (out->len + (size_t)r > max) {
 			pb_buf_reset(err);
 			pb_buf_addf(err, "%s: larger than %zu bytes", pb_input_name(in), max);
-			r = -1;
-			break;
+			return -1;
 		}
 		pb_buf_add(out, buf, (size_t)r);
 	}
 	if (r == 0 && out->failed) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s: out of memory", pb_input_name(in));
-		r = -1;
+		return -1;
 	}
-	rc = 0;
-	if (r < 0)
-		rc = strstr(pb_buf_str(err), "HTTP 404") ? 1 : pb_input_remote_failed(in) ? PB_INPUT_ERR_REMOTE : -1;
-	pb_input_free(in);
-	return rc;
+	return r < 0 ? -1 : 0;
 }

@@ -46,6 +46,12 @@ int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo
 int pb_input_slurp(const char *path, const struct pb_fetch_opts *fo, size_t max, struct pb_buf *out,
 		   struct pb_buf *err);
 
+/*
+ * Appends the rest of in to out, at most max bytes in all. Returns 0, or -1 with err set (larger than max:
+ * "NAME: larger than MAX bytes"; out of memory; the read's own error).
+ */
+int pb_input_read_all(struct pb_input *in, size_t max, struct pb_buf *out, struct pb_buf *err);
+
 /* 1 when a download failed after its retries (a dependency, not the data, is at fault). */
 int pb_input_remote_failed(const struct pb_input *in);
 
