@@ -456,26 +456,65 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 		pb_buf_addf(why, "%s: the run starts %.10s, outside the month", shown, start);
 		goto out;
 	}
-	rc = check_blobs(json_object_get(root, "blobs"), shown, jstr(root, "runInfo", "runId"), l, r, why, err);
-	if (rc != 0 || (rc = check_totals(root, shown, r, err)) != 0)
-		goto out;
 	r->run_id = strdup(jstr(root, "runInfo", "runId"));
 	r->submitted = strdup(jstr(root, "runInfo", "submittedTime"));
+	if (!r->run_id || !r->submitted)
+		goto nomem;
+	rc = check_blobs(json_object_get(root, "blobs"), shown, r->run_id, l, r, why, err);
+	if (rc != 0 || (rc = check_totals(root, shown, r, err)) != 0)
+		goto out;
 	r->manifest = strdup(shown);
-	if (r->run_id && r->submitted && r->manifest)
+	if (r->manifest)
 		goto out;
 nomem:
 	rc = -1;
 	pb_buf_reset(err);
 	pb_buf_addstr(err, "out of memory");
 out:
-	if (rc != 0)
+	/* A run of the month skipped as incomplete keeps its runId and submittedTime: see pb_azure_export_load. */
+	if (rc < 0 || (rc == 1 && !r->run_id))
 		run_release(r);
 	json_decref(root);
 	pb_buf_release(&body);
 	free(url);
 	free(shown);
 	return rc;
+}
+
+/* Keeps the runId and submittedTime of a run of the month skipped as incomplete (moved out of r). -1: no memory. */
+static int keep_skipped(struct pb_manifest *m, struct run_info *r)
+{
+	char **ids = realloc(m->newer_runs, (m->nnewer + 1) * sizeof(*ids)), **times;
+
+	if (!ids)
+		return -1;
+	m->newer_runs = ids;
+	times = realloc(m->newer_submitted, (m->nnewer + 1) * sizeof(*times));
+	if (!times)
+		return -1;
+	m->newer_submitted = times;
+	ids[m->nnewer] = r->run_id;
+	times[m->nnewer] = r->submitted;
+	r->run_id = r->submitted = NULL;
+	m->nnewer++;
+	return 0;
+}
+
+/* Of the runs skipped, keeps those submitted after the run chosen (submitted then), which it must not replace. */
+static void keep_newer(struct pb_manifest *m, const char *submitted)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < m->nnewer; i++) {
+		if (time_cmp(m->newer_submitted[i], submitted) > 0) {
+			m->newer_runs[k] = m->newer_runs[i];
+			m->newer_submitted[k++] = m->newer_submitted[i];
+		} else {
+			free(m->newer_runs[i]);
+			free(m->newer_submitted[i]);
+		}
+	}
+	m->nnewer = k;
 }
 
 int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t month, const struct pb_fetch_opts *fo,
@@ -515,6 +554,10 @@ int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t mont
 		if (rc == 1) {
 			if (notes)
 				fprintf(notes, "pb-ingest: %s (skipped)\n", pb_buf_str(&why));
+			rc = cur.run_id ? keep_skipped(m, &cur) : 0;
+			run_release(&cur);
+			if (rc < 0)
+				goto nomem;
 			continue;
 		}
 		if (!best.run_id || time_cmp(cur.submitted, best.submitted) > 0) {
@@ -531,9 +574,11 @@ int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t mont
 			    (int)(folder.len - strlen(w.prefix) - 1), pb_buf_str(&folder) + strlen(w.prefix));
 		goto out;
 	}
+	keep_newer(m, best.submitted);
 	m->url = best.manifest;
 	m->assembly_id = best.run_id;
-	best.manifest = best.run_id = NULL;
+	m->submitted = best.submitted;
+	best.manifest = best.run_id = best.submitted = NULL;
 	m->period_start = month;
 	m->decl = best.decl;
 	m->total = best.total;
@@ -554,6 +599,8 @@ nomem:
 	pb_buf_reset(err);
 	pb_buf_addstr(err, "out of memory");
 out:
+	if (rc != 0)
+		pb_manifest_release(m);
 	run_release(&best);
 	listing_release(&l);
 	where_release(&w);

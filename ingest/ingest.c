@@ -158,6 +158,11 @@ static int load_azure_export(const struct pb_ingest_options *o, struct pb_manife
 	if (rc != 0)
 		pb_error("%s", pb_buf_str(&err));
 	pb_buf_release(&err);
+	if (rc == 0 && m->nparts == 0) {
+		/* As an AWS manifest that lists no report files: never an import of nothing. */
+		pb_error("%s: the run's manifest lists no blobs", m->url);
+		return PB_ERR_DATA;
+	}
 	return rc == 0 ? 0 : rc == -2 ? PB_ERR_USAGE : rc == -1 ? PB_ERR_DATA : PB_ERR_DEPENDENCY;
 }
 
@@ -228,6 +233,10 @@ static int load_delivery(struct run *run)
 	run->files = (const char *const *)run->man.parts;
 	run->nfiles = run->man.nparts;
 	run->im.assembly_id = run->man.assembly_id;
+	run->im.submitted = run->man.submitted;
+	run->im.newer_runs = (const char *const *)run->man.newer_runs;
+	run->im.newer_submitted = (const char *const *)run->man.newer_submitted;
+	run->im.nnewer = run->man.nnewer;
 	return 0;
 }
 

@@ -281,5 +281,12 @@ void pb_manifest_release(struct pb_manifest *m)
 	free(m->columns);
 	free(m->assembly_id);
 	free(m->url);
+	free(m->submitted);
+	for (i = 0; i < m->nnewer; i++) {
+		free(m->newer_runs[i]);
+		free(m->newer_submitted[i]);
+	}
+	free(m->newer_runs);
+	free(m->newer_submitted);
 	memset(m, 0, sizeof(*m));
 }

@@ -30,6 +30,13 @@ struct pb_manifest {
 	struct pb_part_decl total; /* of the whole delivery */
 	char **columns;		   /* the header every part must have (legacy CUR: category/name), or NULL */
 	size_t ncolumns;
+	/*
+	 * An Azure export's run: when it was submitted, and the runs of the month submitted after it that were
+	 * skipped as incomplete (their runIds and submittedTimes), which an import of it must not go back from.
+	 */
+	char *submitted;
+	char **newer_runs, **newer_submitted;
+	size_t nnewer;
 };
 
 /*

@@ -841,6 +841,59 @@ static int refuse_not_final(PGconn *conn, const struct pb_store_import *im, cons
 	return ret;
 }
 
+/*
+ * An Azure export run never replaces the import of a run submitted after it, which is incomplete now (its
+ * blobs deleted or being rewritten): that would go back to older data without anyone asking.
+ */
+static int refuse_older_run(PGconn *conn, const struct pb_store_import *im, const char *month, struct pb_buf *err)
+{
+	struct pb_buf runs = PB_BUF_INIT;
+	const char *p[5] = {im->vendor, im->format, im->source, month, NULL};
+	PGresult *res;
+	size_t i;
+	int ret = 0;
+
+	if (!im->nnewer)
+		return 0;
+	pb_buf_addch(&runs, '{');
+	for (i = 0; i < im->nnewer; i++) {
+		const char *c;
+
+		/* Each runId quoted in the array literal, its quotes and backslashes escaped. */
+		pb_buf_addstr(&runs, i ? ",\"" : "\"");
+		for (c = im->newer_runs[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				pb_buf_addch(&runs, '\\');
+			pb_buf_addch(&runs, *c);
+		}
+		pb_buf_addch(&runs, '"');
+	}
+	pb_buf_addch(&runs, '}');
+	p[4] = pb_buf_str(&runs);
+	res = pb_db_query(conn,
+			  "SELECT id, assembly_id FROM pb.import WHERE vendor = $1 AND format = $2 AND source = $3 "
+			  "AND billing_month = $4::date AND status = 'committed' AND assembly_id = ANY ($5::text[])",
+			  5, p, err);
+	pb_buf_release(&runs);
+	if (!res)
+		return PB_STORE_ERR_DB;
+	for (i = 0; PQntuples(res) == 1 && i < im->nnewer; i++) {
+		if (strcmp(im->newer_runs[i], PQgetvalue(res, 0, 1)) != 0)
+			continue;
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "run %s (submitted %s) is older than run %s (submitted %s) of the current import %s of %s "
+			    "%.7s from %s, which is incomplete now: an older run does not replace it (remove run %s's "
+			    "manifest.json to go back to an older run)",
+			    im->assembly_id, im->submitted, im->newer_runs[i], im->newer_submitted[i],
+			    PQgetvalue(res, 0, 0), im->vendor, month, im->source, im->newer_runs[i]);
+		ret = PB_STORE_ERR_REFUSED;
+		break;
+	}
+	PQclear(res);
+	return ret;
+}
+
 /* The hashes as a PostgreSQL array literal ("{h1,h2}"). */
 static void hash_array(const struct pb_store_file *files, size_t nfiles, struct pb_buf *out)
 {
@@ -974,6 +1027,8 @@ static int check_refusals(PGconn *conn, const struct pb_store_import *im, const 
 	rc = refuse_empty(conn, im, month, lines, err);
 	if (rc == 0)
 		rc = refuse_not_final(conn, im, month, err);
+	if (rc == 0)
+		rc = refuse_older_run(conn, im, month, err);
 	return rc;
 }
 

@@ -29,6 +29,13 @@ struct pb_store_import {
 	int final;		 /* every line carries an invoice id */
 	int allow_empty;	 /* no line items may replace an import that had some */
 	int allow_not_final;	 /* a delivery that is not final may replace a final import */
+	/*
+	 * An Azure export run: when it was submitted, and the runs submitted after it but incomplete now
+	 * (runIds, submittedTimes): the import of one of those is not replaced by this older one.
+	 */
+	const char *submitted;
+	const char *const *newer_runs, *const *newer_submitted;
+	size_t nnewer;
 	/* The names lines gave their partner accounts: account, kind (category), name (service), lines. */
 	const struct pb_daily *const *names;
 	size_t nnames;

@@ -552,6 +552,32 @@ $(accounts_of "$id4")"
 check "run 4: the SAS import of the other folder is untouched" "${ids:-?}" \
 	"$(committed_id "$(sas_source "$SRC_SAS?$SAS")")"
 
+# 5b. Run 4's plain part gone (deleted, or a run rewritten in place): run 4 is incomplete now, and the newest
+# complete run is run 2, older than run 4, which is the current import. An older run never replaces a newer
+# one: refused (exit 4), naming both, and run 4's import stays current. With the part back, nothing to do.
+DSAS=$(pb_azurite_sas costexports --permissions rld)
+curl -sS -o /dev/null -X DELETE "$CONT/$PREFIX/$OCT/$RUN4/part_0_0002.csv?$DSAS"
+run 4 shared_key ingest --source "$SRC" --month 2026-10
+check "run 4 incomplete now: run 2, older, does not replace its import: exit 4, run 4 stays current" \
+	"4|pb-ingest: $SRC/$OCT/$RUN4/manifest.json: run $RUN4 is incomplete: $PREFIX/$OCT/$RUN4/part_0_0002.csv is missing (skipped)
+pb-ingest: run $RUN2 (submitted 2026-10-20T06:00:59.0000001Z) is older than run $RUN4 (submitted 2026-10-27T06:02:03.7654321Z) of the current import ${id4:-?} of azure 2026-10 from $SRC, which is incomplete now: an older run does not replace it (remove run $RUN4's manifest.json to go back to an older run)||${id4:-?}|committed|$RUN4" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(sql "SELECT id, status, assembly_id FROM pb.import WHERE source = '$SRC' AND status = 'committed'")"
+if upload run4; then ok "upload run 4 again"; else notok "upload run 4 again"; fi
+run 0 shared_key ingest --source "$SRC" --month 2026-10
+check "run 4 whole again: nothing to do" "0|$(want_nothing "$RUN4" "$SRC" "${id4:-?}")|" "$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
+
+# 5c. A run whose manifest lists no blobs is bad data (exit 1), as an AWS manifest that lists no report files:
+# never an import of nothing that could be closed as the month's final data.
+RUN0=9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c00
+mkdir -p "$TMP/fx/noblobs/$PREFIX-noblobs/$OCT/$RUN0"
+printf '{"blobCount":0,"blobs":[],"runInfo":{"runId":"%s","submittedTime":"2026-10-21T06:00:00Z","startDate":"2026-10-01T00:00:00"}}' \
+	"$RUN0" >"$TMP/fx/noblobs/$PREFIX-noblobs/$OCT/$RUN0/manifest.json"
+if upload noblobs; then ok "upload a run without blobs"; else notok "upload a run without blobs"; fi
+run 1 shared_key ingest --source "$SRC-noblobs" --month 2026-10 --final
+check "a run whose manifest lists no blobs: exit 1 naming it, nothing imported" \
+	"1|pb-ingest: $SRC-noblobs/$OCT/$RUN0/manifest.json: the run's manifest lists no blobs||0" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(sql "SELECT count(*) FROM pb.import WHERE source = '$SRC-noblobs' AND status = 'committed'")"
+
 # 6. No error path shows the SAS: not its signature, not even "sig=", on stderr, on stdout or in the database.
 RUNE=3c5e7a9b-1d2f-4a6c-8e0b-2d4f6a8c0e06
 python3 - "$TMP/fx/leaks" "$PREFIX" "$RUNE" "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz" <<'PY' || exit 1
