@@ -31,6 +31,7 @@ LIB_SRC := \
 	common/cluster.c \
 	common/conf.c \
 	common/country.c \
+	common/coverage.c \
 	common/csv.c \
 	common/currency.c \
 	common/date.c \

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "coverage.h"
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
@@ -223,6 +224,19 @@ static int warn_buckets(PGconn *conn, const char *id, FILE *warn, struct pb_buf 
 	return n;
 }
 
+/* A warning when a vendor that accounts are linked to in the month has no import in the run. */
+static int warn_missing(PGconn *conn, const char *month, const char *id, FILE *warn, struct pb_buf *err)
+{
+	struct pb_buf gaps = PB_BUF_INIT;
+	int n = pb_missing_vendors(conn, month, id, &gaps, err);
+
+	if (n > 0)
+		fprintf(warn, "%s: warning: %.7s has %s: those charges are missing\n", pb_log_program(), month,
+			pb_buf_str(&gaps));
+	pb_buf_release(&gaps);
+	return n < 0 ? PB_ERR_DEPENDENCY : 0;
+}
+
 int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, struct pb_buf *err)
 {
 	char id[24];
@@ -234,7 +248,7 @@ int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, str
 	res = pb_db_query(conn,
 			  "SELECT to_char(r.billing_month, 'YYYY-MM'), r.as_of, cardinality(r.imports), "
 			  "(SELECT count(*) FROM pb.aggregate_account a WHERE a.run_id = r.id AND a.vendor = 'all'), "
-			  "r.no_list_lines FROM pb.aggregate_run r WHERE r.id = $1::bigint",
+			  "r.no_list_lines, r.billing_month::text FROM pb.aggregate_run r WHERE r.id = $1::bigint",
 			  1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
@@ -247,8 +261,10 @@ int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, str
 			"--month %s --no-run --no-list lists them per partner account)\n",
 			pb_log_program(), PQgetvalue(res, 0, 4), strcmp(PQgetvalue(res, 0, 4), "1") ? "s have" : " has",
 			strcmp(PQgetvalue(res, 0, 4), "1") ? "are" : "is", PQgetvalue(res, 0, 0));
+	rc = warn_missing(conn, PQgetvalue(res, 0, 5), id, warn, err);
 	PQclear(res);
-	rc = print_recon(conn, id, out, err);
+	if (rc == 0)
+		rc = print_recon(conn, id, out, err);
 	if (rc == 0)
 		rc = print_list_sources(conn, id, out, err);
 	if (rc < 0)

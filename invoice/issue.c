@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "coverage.h"
 #include "currency.h"
 #include "date.h"
 #include "db.h"
@@ -92,8 +93,9 @@ int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 static int check_final(PGconn *conn, const struct issue *s, struct pb_buf *err)
 {
 	const char *p[1] = {s->run_id};
+	struct pb_buf gaps = PB_BUF_INIT;
 	PGresult *res;
-	int i, ret = 0;
+	int i, missing, ret = 0;
 
 	res = pb_db_query(
 		conn,
@@ -102,16 +104,25 @@ static int check_final(PGconn *conn, const struct issue *s, struct pb_buf *err)
 		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
-	if (PQntuples(res) && !s->o->reason) {
+	/* A vendor that accounts are linked to but that has no import in the month is missing, so not final. */
+	missing = pb_missing_vendors(conn, s->month, s->run_id, &gaps, err);
+	if (missing < 0) {
+		PQclear(res);
+		pb_buf_release(&gaps);
+		return PB_ERR_DEPENDENCY;
+	}
+	if ((PQntuples(res) || missing) && !s->o->reason) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%.7s is not final: ", s->month);
 		for (i = 0; i < PQntuples(res); i++)
 			pb_buf_addf(err, "%s%s %s from %s", i ? ", " : "", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 				    PQgetvalue(res, i, 2));
+		pb_buf_addf(err, "%s%s", PQntuples(res) && missing ? "; " : "", pb_buf_str(&gaps));
 		pb_buf_addstr(err, " (--force --reason TEXT issues it all the same)");
 		ret = PB_ERR_REFUSED;
 	}
 	PQclear(res);
+	pb_buf_release(&gaps);
 	return ret;
 }
 
