@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "csv.h"
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "parser.h"
 #include "partner_center.h"
+#include "testhook.h"
 #include "url.h"
 #include "worker.h"
 
@@ -475,8 +477,29 @@ struct pb_file_hash {
 	int started, joined, failed;
 	char hex[65];
 	uint64_t bytes;
+	struct stat before; /* the file as it was split: the bytes hashed must be those */
 	struct pb_buf err;
 };
+
+/*
+ * 1 with a message in err when the file at path is not the one before describes (another size, inode, or
+ * time of change) or when bytes (when not 0) is not its size: it changed while it was read, so what was
+ * parsed and what was hashed may differ. 0 otherwise.
+ */
+static int changed(const char *path, const struct stat *before, uint64_t bytes, struct pb_buf *err)
+{
+	struct stat now;
+
+	if (stat(path, &now) == 0 && now.st_dev == before->st_dev && now.st_ino == before->st_ino &&
+	    now.st_size == before->st_size && now.st_mtim.tv_sec == before->st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == before->st_mtim.tv_nsec && now.st_ctim.tv_sec == before->st_ctim.tv_sec &&
+	    now.st_ctim.tv_nsec == before->st_ctim.tv_nsec && (!bytes || bytes == (uint64_t)before->st_size))
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s: the file changed while it was read (%lld bytes when it was opened): read it again once it "
+		    "is whole", path, (long long)before->st_size);
+	return 1;
+}
 
 static void *hash_main(void *arg)
 {
@@ -491,7 +514,7 @@ static void *hash_main(void *arg)
 			;
 		if (n == 0 && pb_input_sha256(in, h->hex) == 0) {
 			h->bytes = pb_input_raw_bytes(in);
-			h->failed = 0;
+			h->failed = changed(h->path, &h->before, h->bytes, &h->err);
 		} else if (n == 0) {
 			pb_buf_reset(&h->err);
 			pb_buf_addstr(&h->err, "cannot compute the file's SHA-256");
@@ -504,8 +527,9 @@ static void *hash_main(void *arg)
 	return NULL;
 }
 
-static int start_hash(struct pb_file_hash *h, const char *path)
+static int start_hash(struct pb_file_hash *h, const char *path, const struct stat *before)
 {
+	h->before = *before;
 	h->path = strdup(path);
 	if (!h->path)
 		return -1;
@@ -1003,6 +1027,9 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 	struct split *sp = calloc(1, sizeof(*sp));
 	struct file_totals t = {PB_MONEY_ZERO, PB_MONEY_ZERO, 0};
 	struct pb_file_hash *hash = NULL;
+	/* A file:// URL names a local file: its parts open the path. */
+	const char *local = strncmp(path, "file://", 7) == 0 ? path + 7 : path;
+	struct stat before;
 	int ret = -1;
 
 	if (!sp) {
@@ -1016,18 +1043,32 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 		sp->n = 0;
 		goto out;
 	}
+	/* The other parts open the file again: it must stay the file that was split (see changed). */
+	if (sp->n > 1 && stat(local, &before) < 0) {
+		pb_buf_reset(&err);
+		pb_buf_addf(&err, "cannot read '%s': %s", local, strerror(errno));
+		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
+		sp->n = 0;
+		goto out;
+	}
+	if (sp->n > 1)
+		pb_test_pause("split");
 	/* Part 0 stops before the file's end: the whole file is hashed on a thread of its own meanwhile. */
 	if (r->store && sp->n > 1) {
 		hash = calloc(1, sizeof(*hash));
-		if (!hash || (pb_buf_init(&hash->err, 0), start_hash(hash, path)) < 0) {
+		if (!hash || (pb_buf_init(&hash->err, 0), start_hash(hash, local, &before)) < 0) {
 			pb_read_report(r, name, 0, 0, "cannot start a thread");
 			goto out;
 		}
 		/* Part 0's input (and its read-ahead) need not hash the bytes it reads a second time. */
 		pb_input_stop_sha256(in);
 	}
-	if (prepare_parts(r, path, name, sp, parser, csv, cols, ncols) < 0 || run_parts(r, name, sp) < 0)
+	if (prepare_parts(r, local, name, sp, parser, csv, cols, ncols) < 0 || run_parts(r, name, sp) < 0)
 		goto out;
+	if (sp->n > 1 && changed(local, &before, 0, &err)) {
+		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
+		goto out;
+	}
 	pb_stats_reset(&parser->st);
 	if (collect(r, name, sp, &parser->st, &t) < 0)
 		goto out;

@@ -443,4 +443,35 @@ check "a prepared transaction holds the month: SIGTERM ends the waiting run" \
 pb_sql "ROLLBACK PREPARED 'monthly-report'" >/dev/null
 after "a prepared transaction holding the month"
 
+# ---- 10. the file changes while its parts are read ------------------------------------------------------------
+# A plain file is split: its other parts open it again and a thread hashes it whole. Appended to, cut or rewritten
+# meanwhile, the lines stored and the hash recorded would be of different bytes (it used to commit, exit 0). The
+# run fails (exit 1) naming the file, and the current import stays.
+size=$(stat -c %s "$TMP/big/cur.csv")
+half=$(head -n 100000 "$TMP/big/cur.csv" | wc -c)
+cp "$TMP/big/cur.csv" "$TMP/big.orig"
+for how in appended cut rewritten; do
+	PB_TEST_PAUSE=split PB_TEST_PAUSE_SECONDS=2 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+	BGPID=$!
+	wait_pause "$TMP/err" split
+	case $how in
+	appended) tail -n 1 "$TMP/big.orig" >>"$TMP/big/cur.csv" ;;
+	cut) truncate -s "$half" "$TMP/big/cur.csv" ;;
+	rewritten) printf '9' | dd of="$TMP/big/cur.csv" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null ;;
+	esac
+	wait_exit $BGPID
+	st=$?
+	BGPID=
+	WHY="$TMP/big/cur.csv: the file changed while it was read ($size bytes when it was opened): read it again once it is whole"
+	check "the file $how while its parts are read: exit 1 naming it, recorded failed" \
+		"1|pb-ingest: $WHY|failed|$WHY" "$st|$(grep -v 'test pause' "$TMP/err")|$(last_status)"
+	cp "$TMP/big.orig" "$TMP/big/cur.csv"
+	after "the file $how while it is read"
+done
+# A file:// URL names the same local file: split too, and read as its path is.
+"$PBI" --format aws-cur --no-progress --summary "$TMP/big/cur.csv" >"$TMP/want" 2>&1
+"$PBI" --format aws-cur --no-progress --summary "file://$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err"
+check "a large file named by a file:// URL is read (split) as its path is" "0|$(cat "$TMP/want")|" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+
 pb_tests_done
