@@ -496,8 +496,10 @@ static int changed(const char *path, const struct stat *before, uint64_t bytes, 
 	    now.st_ctim.tv_nsec == before->st_ctim.tv_nsec && (!bytes || bytes == (uint64_t)before->st_size))
 		return 0;
 	pb_buf_reset(err);
-	pb_buf_addf(err, "%s: the file changed while it was read (%lld bytes when it was opened): read it again once it "
-		    "is whole", path, (long long)before->st_size);
+	pb_buf_addf(err,
+		    "%s: the file changed while it was read (%lld bytes when it was opened): read it again once it "
+		    "is whole",
+		    path, (long long)before->st_size);
 	return 1;
 }
 
