@@ -163,6 +163,13 @@ int pb_rules_parse(const char *name, const char *text, size_t len, struct pb_rul
 		if (ret < 0)
 			goto out;
 	}
+	/* Rules that match nothing would propose nothing, silently: an empty file is a mistake. */
+	if (!r->n) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: no rule", name);
+		ret = PB_ERR_DATA;
+		goto out;
+	}
 	*out = r;
 	r = NULL;
 	ret = 0;
@@ -173,14 +180,15 @@ out:
 
 int pb_rules_load(const char *path, struct pb_rules **out, struct pb_buf *err)
 {
-	struct pb_buf text = PB_BUF_INIT;
+	struct pb_buf text = PB_BUF_INIT, shown = PB_BUF_INIT;
 	int ret;
 
 	*out = NULL;
-	ret = pb_conf_read(path, MAX_RULES_BYTES, &text, err);
+	ret = pb_conf_read(path, MAX_RULES_BYTES, &text, &shown, err);
 	if (ret == 0)
-		ret = pb_rules_parse(path, pb_buf_str(&text), text.len, out, err);
+		ret = pb_rules_parse(pb_buf_str(&shown), pb_buf_str(&text), text.len, out, err);
 	pb_buf_release(&text);
+	pb_buf_release(&shown);
 	return ret;
 }
 

@@ -125,20 +125,20 @@ int pb_pricing_parse(struct pb_pricing *p, const char *name, const char *text, s
 
 int pb_pricing_load(struct pb_pricing *p, const char *option, struct pb_buf *err)
 {
-	struct pb_buf path = PB_BUF_INIT, text = PB_BUF_INIT;
+	struct pb_buf path = PB_BUF_INIT, text = PB_BUF_INIT, shown = PB_BUF_INIT;
 	int ret = PB_ERR_USAGE;
 
 	memset(p, 0, sizeof(*p));
 	if (pb_conf_find(option, CONFIG_ENV, "pricing.conf", "no pricing rules: give --pricing FILE or set " CONFIG_ENV,
 			 &path, err) < 0)
 		goto out;
-	ret = pb_conf_read(pb_buf_str(&path), MAX_CONFIG_BYTES, &text, err);
+	ret = pb_conf_read(pb_buf_str(&path), MAX_CONFIG_BYTES, &text, &shown, err);
 	if (ret < 0)
 		goto out;
 	ret = PB_ERR_DATA;
-	if (pb_pricing_parse(p, pb_buf_str(&path), text.ptr ? text.ptr : "", text.len, err) < 0)
+	if (pb_pricing_parse(p, pb_buf_str(&shown), text.ptr ? text.ptr : "", text.len, err) < 0)
 		goto out;
-	p->file = strdup(pb_buf_str(&path));
+	p->file = strdup(pb_buf_str(&shown));
 	if (!p->file || pb_sha256_hex(text.ptr ? text.ptr : "", text.len, p->sha256) < 0) {
 		pb_pricing_release(p);
 		pb_buf_reset(err);
@@ -149,6 +149,7 @@ int pb_pricing_load(struct pb_pricing *p, const char *option, struct pb_buf *err
 out:
 	pb_buf_release(&path);
 	pb_buf_release(&text);
+	pb_buf_release(&shown);
 	return ret;
 }
 

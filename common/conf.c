@@ -12,6 +12,7 @@
 
 #include "exitcode.h"
 #include "input.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -190,20 +191,43 @@ out:
 	return ret;
 }
 
-int pb_conf_read(const char *path, size_t max, struct pb_buf *text, struct pb_buf *err)
+/* The local file a config path names, or NULL for an address (file:// names a local file). */
+static const char *local_file(const char *path)
+{
+	if (strncmp(path, "file://", 7) == 0)
+		return path + 7;
+	return strstr(path, "://") ? NULL : path;
+}
+
+int pb_conf_read(const char *path, size_t max, struct pb_buf *text, struct pb_buf *shown, struct pb_buf *err)
 {
 	struct pb_input *in = NULL;
-	int rc = pb_input_open_ex(path, 0, NULL, &in, err);
+	const char *file = local_file(path);
+	struct stat st;
+	int rc;
 
 	pb_buf_reset(text);
+	pb_buf_reset(shown);
+	pb_url_add(shown, path);
+	/* Standard input, a FIFO or a device would be read as the config, or wait for ever: named wrong. */
+	if (strcmp(path, "-") == 0 || (file && stat(file, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "'%s' is not a file: a config is a regular file or an address", path);
+		return PB_ERR_USAGE;
+	}
+	rc = pb_input_open_ex(path, 0, NULL, &in, err);
 	/*
 	 * Named wrong: a file that cannot be opened, an address the server does not have, a scheme or a store
-	 * that is not set up. A download that failed after its retries is the network's failure.
+	 * that is not set up. A download that failed after its retries is the network's failure; a local file
+	 * that is there and readable but cannot be opened as what it says it is (a bad zip) is bad data.
 	 */
 	if (rc < 0) {
-		if (rc == PB_INPUT_ERR_REMOTE && !strstr(pb_buf_str(err), "HTTP 404"))
+		if (pb_input_not_there(err))
+			return PB_ERR_USAGE;
+		if (rc == PB_INPUT_ERR_REMOTE)
 			return PB_ERR_DEPENDENCY;
-		return PB_ERR_USAGE;
+		return file && access(file, R_OK) == 0 && stat(file, &st) == 0 && S_ISREG(st.st_mode) ? PB_ERR_DATA
+												      : PB_ERR_USAGE;
 	}
 	rc = 0;
 	if (pb_input_read_all(in, max, text, err) < 0)

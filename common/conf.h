@@ -37,8 +37,9 @@ int pb_conf_find(const char *option, const char *env, const char *name, const ch
  * Returns 0; PB_ERR_USAGE when it was named wrong (a file that cannot be opened, file:// or not; an address
  * the server answers 404 for; a scheme or store that is not set up); PB_ERR_DEPENDENCY when its download
  * failed after the retries; or PB_ERR_DATA (larger than max, or a read that failed midway). err names the
- * path and says why.
+ * path and says why. shown gets the path as messages and records name it: an address without its password or
+ * signature (pb_url_add).
  */
-int pb_conf_read(const char *path, size_t max, struct pb_buf *text, struct pb_buf *err);
+int pb_conf_read(const char *path, size_t max, struct pb_buf *text, struct pb_buf *shown, struct pb_buf *err);
 
 #endif

@@ -171,11 +171,12 @@ int pb_eligibility_parse(struct pb_eligibility *e, const char *name, const char 
 
 int pb_eligibility_load(struct pb_eligibility *e, const char *path, struct pb_buf *err)
 {
-	struct pb_buf text = PB_BUF_INIT;
-	int ret = pb_conf_read(path, MAX_CONFIG_BYTES, &text, err);
+	struct pb_buf text = PB_BUF_INIT, shown = PB_BUF_INIT;
+	int ret = pb_conf_read(path, MAX_CONFIG_BYTES, &text, &shown, err);
 
 	if (ret == 0)
-		ret = pb_eligibility_parse(e, path, pb_buf_str(&text), text.len, err);
+		ret = pb_eligibility_parse(e, pb_buf_str(&shown), pb_buf_str(&text), text.len, err);
 	pb_buf_release(&text);
+	pb_buf_release(&shown);
 	return ret;
 }

@@ -564,6 +564,19 @@ void pb_input_free(struct pb_input *in)
 	free(in);
 }
 
+int pb_input_not_there(const struct pb_buf *err)
+{
+	/* The download's message: "URL: HTTP 404, not retried", or with the server's code "HTTP 404 (Code), ...". */
+	static const char *const said[] = {": HTTP 404, not retried", ": HTTP 404 (", ": HTTP 410, not retried",
+					   ": HTTP 410 ("};
+	size_t i;
+
+	for (i = 0; i < sizeof(said) / sizeof(said[0]); i++)
+		if (strstr(pb_buf_str(err), said[i]))
+			return 1;
+	return 0;
+}
+
 int pb_input_slurp(const char *path, const struct pb_fetch_opts *fo, size_t max, struct pb_buf *out, struct pb_buf *err)
 {
 	struct pb_input *in = NULL;
@@ -572,10 +585,10 @@ int pb_input_slurp(const char *path, const struct pb_fetch_opts *fo, size_t max,
 	pb_buf_reset(out);
 	rc = pb_input_open_ex(path, 0, fo, &in, err);
 	if (rc < 0)
-		return strstr(pb_buf_str(err), "HTTP 404") ? 1 : rc;
+		return pb_input_not_there(err) ? 1 : rc;
 	rc = 0;
 	if (pb_input_read_all(in, max, out, err) < 0)
-		rc = strstr(pb_buf_str(err), "HTTP 404") ? 1 : pb_input_remote_failed(in) ? PB_INPUT_ERR_REMOTE : -1;
+		rc = pb_input_not_there(err) ? 1 : pb_input_remote_failed(in) ? PB_INPUT_ERR_REMOTE : -1;
 	pb_input_free(in);
 	return rc;
 }

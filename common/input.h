@@ -39,9 +39,16 @@ int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo
 		     struct pb_buf *err);
 
 /*
+ * 1 when err is a download's message saying the server does not have the document (HTTP 404 or 410, not
+ * retried), as pb_input_open_ex and pb_input_read set it; 0 otherwise (a server's error code that happens to
+ * read "HTTP 404" does not count).
+ */
+int pb_input_not_there(const struct pb_buf *err);
+
+/*
  * Reads the whole of a small document (a manifest, a listing) at path into out. Returns 0, 1 when the
- * server answered 404, PB_INPUT_ERR_REMOTE when the download failed, or -1 (err names the path; also
- * when the document is larger than max bytes).
+ * server does not have it (pb_input_not_there), PB_INPUT_ERR_REMOTE when the download failed, or -1 (err names the
+ * path; also when the document is larger than max bytes).
  */
 int pb_input_slurp(const char *path, const struct pb_fetch_opts *fo, size_t max, struct pb_buf *out,
 		   struct pb_buf *err);

@@ -109,7 +109,7 @@ static int category_line(struct categories *c, const char *file, unsigned line, 
 
 static int load_categories(struct categories *c, const char *option, struct pb_buf *err)
 {
-	struct pb_buf text = PB_BUF_INIT, path = PB_BUF_INIT;
+	struct pb_buf text = PB_BUF_INIT, path = PB_BUF_INIT, shown = PB_BUF_INIT;
 	const char *file, *s, *end;
 	unsigned line = 0;
 	int rc = 0;
@@ -119,13 +119,14 @@ static int load_categories(struct categories *c, const char *option, struct pb_b
 			 "no service categories: set " CATEGORIES_ENV " to a FILE", &path, err) < 0)
 		rc = PB_ERR_USAGE;
 	else
-		rc = pb_conf_read(pb_buf_str(&path), (size_t)1 << 20, &text, err);
+		rc = pb_conf_read(pb_buf_str(&path), (size_t)1 << 20, &text, &shown, err);
 	if (rc < 0) {
 		pb_buf_release(&text);
 		pb_buf_release(&path);
+		pb_buf_release(&shown);
 		return rc;
 	}
-	file = pb_buf_str(&path);
+	file = pb_buf_str(&shown);
 	s = text.ptr ? text.ptr : "";
 	end = s + text.len;
 	while (s < end && rc == 0) {
@@ -135,8 +136,15 @@ static int load_categories(struct categories *c, const char *option, struct pb_b
 		rc = category_line(c, file, ++line, s, n, err);
 		s += n + 1;
 	}
+	/* Without a rule every service would be 'Other', silently. */
+	if (rc == 0 && !c->n) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: no service category", file);
+		rc = PB_ERR_DATA;
+	}
 	pb_buf_release(&text);
 	pb_buf_release(&path);
+	pb_buf_release(&shown);
 	return rc;
 }
 

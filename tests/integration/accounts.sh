@@ -668,6 +668,9 @@ t "a pattern without the alias group is refused" 1 "" \
 	"$PBA" suggest --month 2026-10 --rules "$TMP/bad-rules"
 t "a rules file that is not there is a usage error, as a --pricing that is not" 2 "" "pb-accounts: cannot open '$TMP/no-rules': No such file or directory
 Try 'pb-accounts suggest --help'." "$PBA" suggest --month 2026-10 --rules "$TMP/no-rules"
+: >"$TMP/empty-rules"
+t "an empty rules file is bad input, not rules that match nothing" 1 "" "pb-accounts: $TMP/empty-rules: no rule" \
+	"$PBA" suggest --month 2026-10 --rules "$TMP/empty-rules"
 t "suggest needs --month" 2 "" "pb-accounts: suggest: --month is required
 Try 'pb-accounts suggest --help'." "$PBA" suggest --rules "$TMP/rules"
 

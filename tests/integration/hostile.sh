@@ -151,6 +151,11 @@ if pb_headers_start "$TMP/empty" >/dev/null; then
 	check "a pricing file the server does not have: exit 2, HTTP 404, nothing aggregated" \
 		"2|pb-aggregate: $HEADERS_ENDPOINT/pricing.conf: HTTP 404, not retried|$runs" \
 		"$?|$(head -n 1 "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+	printf 'aws Usage\n' >"$TMP/empty/bad-pricing.conf"
+	secret=${HEADERS_ENDPOINT/http:\/\//http://alice:s3cr3tPW@}/bad-pricing.conf?sig=SECRETSIG
+	"$PBA" --month 2026-10 --pricing "$secret" >"$TMP/out" 2>"$TMP/err"
+	check "a config address with a password and a signature: neither is shown in a parse error" "1|no" \
+		"$?|$(grep -c 's3cr3tPW\|SECRETSIG' "$TMP/err" | sed 's/^0$/no/')"
 	pb_headers_stop
 else
 	notok "start a file server"
@@ -160,6 +165,24 @@ PB_SERVICE_CATEGORIES=http://127.0.0.1:$port/service-categories.conf "$PBV" --mo
 check "a FOCUS category file that cannot be downloaded: exit 3, naming the address, no file written" \
 	"3|pb-invoice: http://127.0.0.1:$port/service-categories.conf: failed after 5 attempts: Failed to connect to 127.0.0.1 port $port: Couldn't connect to server|no file" \
 	"$?|$(sed 's/ after [0-9]* ms//' "$TMP/err")|$(test -e "$TMP/focus2.csv" && echo file || echo no file)"
+# Not a file: standard input, a FIFO (which would wait for ever) or a device is named wrong; an empty categories
+# file is bad data, as an empty pricing file is: never every service 'Other'.
+mkfifo "$TMP/fifo.conf"
+for c in - "$TMP/fifo.conf" /dev/null; do
+	timeout 20 "$PBA" --month 2026-10 --pricing "$c" >"$TMP/out" 2>"$TMP/err" </dev/null
+	check "a pricing config '$c': exit 2, not a file" "2|pb-aggregate: '$c' is not a file: a config is a regular file or an address" \
+		"$?|$(cat "$TMP/err")"
+done
+: >"$TMP/empty.conf"
+rm -f "$TMP/focus2.csv"
+PB_SERVICE_CATEGORIES=$TMP/empty.conf "$PBV" --month 2026-10 --focus "$TMP/focus2.csv" >"$TMP/out" 2>"$TMP/err"
+check "an empty service categories file: exit 1, no file written" \
+	"1|pb-invoice: $TMP/empty.conf: no service category|no file" \
+	"$?|$(cat "$TMP/err")|$(test -e "$TMP/focus2.csv" && echo file || echo no file)"
+printf 'PK\003\004garbage' >"$TMP/bad.zip"
+"$PBA" --month 2026-10 --pricing "$TMP/bad.zip" >"$TMP/out" 2>"$TMP/err"
+check "a pricing file that is a broken zip: bad data (exit 1), not a usage error" \
+	"1|pb-aggregate: $TMP/bad.zip: cannot open zip archive: Not a zip archive" "$?|$(cat "$TMP/err")"
 "$PBA" --month 2026-10 --pricing "file://$TMP/no-pricing.conf" >"$TMP/out" 2>"$TMP/err"
 check "a pricing file named by a file:// address that is not there: a usage error, as its path is" \
 	"2|pb-aggregate: cannot open 'file://$TMP/no-pricing.conf': No such file or directory|$runs" \
