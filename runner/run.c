@@ -7,11 +7,11 @@
 
 #include <openssl/evp.h>
 
+#include "conf.h"
 #include "date.h"
 #include "exec.h"
 #include "exitcode.h"
 #include "fetch.h"
-#include "input.h"
 #include "log.h"
 #include "metrics.h"
 #include "progress.h"
@@ -27,6 +27,7 @@ static int load(struct pb_run *run, struct pb_buf *err)
 {
 	struct pb_log_where w;
 	struct pb_job_mark at;
+	struct pb_buf shown = PB_BUF_INIT;
 	const char *path = run->args->job_file;
 
 	memset(&w, 0, sizeof(w));
@@ -35,10 +36,13 @@ static int load(struct pb_run *run, struct pb_buf *err)
 		pb_error("%s: a job file is a local file, not a URL", path);
 		return EXIT_DATA;
 	}
-	if (pb_input_slurp(path, NULL, JOB_FILE_MAX, &run->text, err) != 0) {
+	/* Read as a config is: a FIFO or a device is refused, not waited on for ever. */
+	if (pb_conf_read(path, JOB_FILE_MAX, &run->text, &shown, err) != 0) {
+		pb_buf_release(&shown);
 		pb_error("%s", pb_buf_str(err));
 		return EXIT_DATA;
 	}
+	pb_buf_release(&shown);
 	if (pb_job_parse(&run->job, run->text.ptr ? run->text.ptr : "", run->text.len, &at, err) < 0) {
 		w.line = at.line;
 		w.column = at.column;

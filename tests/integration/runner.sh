@@ -115,6 +115,11 @@ check "an unset \${env:NAME}: exit 2 naming the step, the argument's line and co
 pbr "$W/absent.yaml"
 check "a job file that is not there: exit 1" "1|pb-run: cannot open '$W/absent.yaml': No such file or directory" \
 	"$st|$(cat "$TMP/err")"
+# A FIFO (or a device) as the job file waited for ever for a writer.
+mkfifo "$W/fifo.yaml"
+timeout 20 "$BIN/pb-run" "$W/fifo.yaml" >"$TMP/out" 2>"$TMP/err" </dev/null
+check "a job file that is a FIFO: exit 1 at once, not a file" "1|pb-run: '$W/fifo.yaml' is not a file: a config is a regular file or an address" \
+	"$?|$(cat "$TMP/err")"
 f=$(job several <<'EOF'
 name: several
 steps:
