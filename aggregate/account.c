@@ -284,6 +284,23 @@ static void write_daily(struct pb_agg_context *ctx, const struct pb_agg_account 
 	}
 }
 
+static int cmp_alias(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether alias is linked to a vendor that has no import in the month (see pb_agg_context.unserved). */
+static int unserved(const struct pb_agg_context *ctx, const char *alias)
+{
+	int v;
+
+	for (v = 0; v < PB_NVENDORS; v++)
+		if (ctx->nunserved[v] &&
+		    bsearch(&alias, ctx->unserved[v], ctx->nunserved[v], sizeof(char *), cmp_alias))
+			return 1;
+	return 0;
+}
+
 /* Every vendor together: the sums of the vendors' series and figures. */
 static int all_vendors(struct pb_agg_context *ctx, const struct pb_agg_account *a, const struct figures *vf,
 		       struct pb_buf *err)
@@ -297,7 +314,7 @@ static int all_vendors(struct pb_agg_context *ctx, const struct pb_agg_account *
 	memset(usage, 0, sizeof(usage));
 	memset(one_off, 0, sizeof(one_off));
 	all.vendor = "all";
-	all.final = 1;
+	all.final = !unserved(ctx, a->alias);
 	for (v = 0; v < PB_NVENDORS; v++) {
 		for (d = 0; d < PB_AGG_MAX_DAYS; d++)
 			if (pb_money_add(usage[d], a->v[v].usage[d], &usage[d]) < 0 ||

@@ -21,6 +21,12 @@ struct pb_agg_context {
 	int32_t month, month_end, as_of, first_day; /* first_day: the first day of history */
 	int32_t complete_through[PB_NVENDORS];	    /* 0: the vendor has no source this month */
 	int final[PB_NVENDORS];
+	/*
+	 * Per vendor without any import in the month: the aliases linked to it in the month, sorted bytewise. Their
+	 * totals are not final, whatever their other vendors' data: that vendor's charges are missing.
+	 */
+	char **unserved[PB_NVENDORS];
+	size_t nunserved[PB_NVENDORS];
 	const struct pb_rates *rates;
 	/* COPY text of each table, spilled to files so that memory does not grow with the month. */
 	FILE *totals, *accounts, *daily, *history;

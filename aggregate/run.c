@@ -91,12 +91,43 @@ static int take_lock(struct run *r, struct pb_buf *err)
 	return ret;
 }
 
+/* The aliases linked in the month to vendor v, which has no import in it (pb_agg_context.unserved). */
+static int read_unserved(struct run *r, int v, struct pb_buf *err)
+{
+	const char *p[2] = {pb_vendor_names[v], r->month};
+	PGresult *res;
+	int i, n;
+
+	res = pb_db_query(r->conn,
+			  "SELECT alias FROM pb.partner_account WHERE vendor = $1 AND validity && "
+			  "daterange($2::date, ($2::date + interval '1 month')::date) GROUP BY alias "
+			  "ORDER BY alias COLLATE \"C\"",
+			  2, p, err);
+	if (!res)
+		return -1;
+	n = PQntuples(res);
+	r->ctx.unserved[v] = calloc((size_t)n + 1, sizeof(char *));
+	for (i = 0; r->ctx.unserved[v] && i < n; i++) {
+		r->ctx.unserved[v][i] = strdup(PQgetvalue(res, i, 0));
+		if (!r->ctx.unserved[v][i])
+			break;
+		r->ctx.nunserved[v]++;
+	}
+	PQclear(res);
+	if ((size_t)n != r->ctx.nunserved[v]) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* The month's committed imports: their ids, and per source the day through which it is complete. */
 static int read_sources(struct run *r, struct pb_buf *err)
 {
 	const char *p[1] = {r->month};
 	PGresult *res;
-	int i, v;
+	int i, v, served[PB_NVENDORS];
 
 	res = pb_db_query(r->conn,
 			  "SELECT i.id, i.vendor, i.format, i.source, i.final, "
@@ -138,7 +169,17 @@ static int read_sources(struct run *r, struct pb_buf *err)
 	}
 	pb_buf_addch(&r->imports, '}');
 	r->res->imports = PQntuples(res);
+	for (v = 0; v < PB_NVENDORS; v++)
+		served[v] = 0;
+	for (i = 0; i < PQntuples(res); i++) {
+		v = pb_vendor_index(PQgetvalue(res, i, 1));
+		if (v >= 0)
+			served[v] = 1;
+	}
 	PQclear(res);
+	for (v = 0; v < PB_NVENDORS; v++)
+		if (!served[v] && read_unserved(r, v, err) < 0)
+			return db_fail(err);
 	return 0;
 }
 
@@ -870,11 +911,17 @@ static int prepare(struct run *r, struct pb_buf *err)
 static void release(struct run *r)
 {
 	FILE *files[5] = {r->ctx.totals, r->ctx.accounts, r->ctx.daily, r->ctx.history, r->buckets};
+	size_t i;
 	int k;
 
 	for (k = 0; k < 5; k++)
 		if (files[k])
 			fclose(files[k]);
+	for (k = 0; k < PB_NVENDORS; k++) {
+		for (i = 0; i < r->ctx.nunserved[k]; i++)
+			free(r->ctx.unserved[k][i]);
+		free(r->ctx.unserved[k]);
+	}
 	PQclear(r->hist);
 	PQclear(r->accounts);
 	pb_agg_account_release(&r->acct);

@@ -319,6 +319,13 @@ cur 2026-11 "$TMP/nov/cur.csv" "100000000001 Usage 3 5 5 EC2"
 check "aggregating a month without any import of a vendor that accounts are linked to warns, naming them" \
 	"pb-aggregate: warning: 2026-11 has no azure import, though ACME1 has azure links in the month: those charges are missing" \
 	"$(cat "$TMP/err")"
+# What pb-api serves: ACME1's November is not final while its Azure charges are missing (its AWS data is).
+nov_final() {
+	pb_sql "SELECT a.vendor || ':' || a.final FROM pb.aggregate_account a JOIN pb.aggregate_run r ON r.id = a.run_id
+	AND r.status = 'current' AND r.billing_month = '2026-11-01' WHERE a.alias = 'ACME1' ORDER BY a.vendor" | paste -sd' '
+}
+check "a month without any import of a vendor an account is linked to: the account's total is not final" \
+	"all:false aws:true" "$(nov_final)"
 # A month whose final AWS data is in but whose Azure export never came: issuing it would bill ACME1 without
 # its Azure charges, and close the month. Refused like data that is not final.
 "$PBV" --month 2026-11 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
@@ -330,6 +337,7 @@ printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurre
 	'6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,11/02/2026,Usage,USD,0,0,1,Virtual Machines' >"$TMP/nov-azure/cost.csv"
 "$PBI" --format azure-cost --no-progress --final "$TMP/nov-azure/cost.csv" >/dev/null 2>&1 || notok "ingest November's Azure"
 "$PBA" --month 2026-11 --detail >/dev/null 2>&1 || notok "aggregate November with its Azure data"
+check "with its Azure data in, ACME1's November is final" "all:true aws:true azure:true" "$(nov_final)"
 "$PBV" --month 2026-11 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "November's invoice: its own line and October's adjustment, referring to October" "0|invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,line_item,line_type,corrects_period_start,currency,amount,aws_amount,azure_amount
 PB-2026-11,2026-11-01,2026-11-30,1,ACME1,Acme,CenturyLink Cloud 1.0,charge,,USD,5.00,5.00,0.00
