@@ -500,6 +500,13 @@ int pb_input_open_at(const char *path, uint64_t offset, struct pb_input **out, s
 	return 0;
 }
 
+int pb_input_fstat(const struct pb_input *in, struct stat *st)
+{
+	if (in->fd < 0 || fstat(in->fd, st) < 0)
+		return -1;
+	return 0;
+}
+
 uint64_t pb_input_plain_size(const struct pb_input *in)
 {
 	struct stat st;

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "fetch.h"
@@ -83,6 +84,9 @@ void pb_input_stop_sha256(struct pb_input *in);
  * file split between threads. Same returns as pb_input_open.
  */
 int pb_input_open_at(const char *path, uint64_t offset, struct pb_input **out, struct pb_buf *err);
+
+/* fstat(2) of the file behind in. Returns 0, or -1 when it has none (a download, standard input...) or fails. */
+int pb_input_fstat(const struct pb_input *in, struct stat *st);
 
 /* The size of the file behind in when it is a plain regular file (splittable), else 0. */
 uint64_t pb_input_plain_size(const struct pb_input *in);

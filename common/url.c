@@ -9,7 +9,21 @@
 #include "banned.h"
 
 /* Query parameters that sign a request or carry a credential: a query holding one is never shown. */
-static const char *const secret_params[] = {"sig", "x-amz-signature", "x-amz-credential", "x-amz-security-token"};
+static const char *const secret_params[] = {"sig",
+					    "x-amz-signature",
+					    "x-amz-credential",
+					    "x-amz-security-token",
+					    "x-goog-signature",
+					    "x-goog-credential",
+					    "token",
+					    "access_token",
+					    "code",
+					    "key",
+					    "api_key",
+					    "apikey",
+					    "password",
+					    "secret",
+					    "client_secret"};
 
 /* The length of url's "scheme" when it starts with "scheme://", else 0. */
 static size_t scheme_len(const char *url)

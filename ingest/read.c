@@ -481,19 +481,30 @@ struct pb_file_hash {
 	struct pb_buf err;
 };
 
+/* Whether st is the file before describes, with the same bytes as far as its size and time of change tell. */
+static int same_file(const struct stat *st, const struct stat *before)
+{
+	return st->st_dev == before->st_dev && st->st_ino == before->st_ino && st->st_size == before->st_size &&
+	       st->st_mtim.tv_sec == before->st_mtim.tv_sec && st->st_mtim.tv_nsec == before->st_mtim.tv_nsec;
+}
+
 /*
- * 1 with a message in err when the file at path is not the one before describes (another size, inode, or
- * time of change) or when bytes (when not 0) is not its size: it changed while it was read, so what was
- * parsed and what was hashed may differ. 0 otherwise.
+ * 1 with a message in err when the file it was split from (before, taken from part 0's open file) changed
+ * while it was read: the file at path now, or one of the n inputs (opened again by the other parts, or by the
+ * hash), is not that file, or has another size or time of modification, or bytes (when not 0) is not its
+ * size. What was parsed and what was hashed could then be different bytes. 0 otherwise. Changes of owner,
+ * mode or links alone do not count.
  */
-static int changed(const char *path, const struct stat *before, uint64_t bytes, struct pb_buf *err)
+static int changed(const char *path, const struct stat *before, struct pb_input *const *inputs, size_t n,
+		   uint64_t bytes, struct pb_buf *err)
 {
 	struct stat now;
+	size_t k;
+	int same = stat(path, &now) == 0 && same_file(&now, before) && (!bytes || bytes == (uint64_t)before->st_size);
 
-	if (stat(path, &now) == 0 && now.st_dev == before->st_dev && now.st_ino == before->st_ino &&
-	    now.st_size == before->st_size && now.st_mtim.tv_sec == before->st_mtim.tv_sec &&
-	    now.st_mtim.tv_nsec == before->st_mtim.tv_nsec && now.st_ctim.tv_sec == before->st_ctim.tv_sec &&
-	    now.st_ctim.tv_nsec == before->st_ctim.tv_nsec && (!bytes || bytes == (uint64_t)before->st_size))
+	for (k = 0; same && k < n; k++)
+		same = inputs[k] && pb_input_fstat(inputs[k], &now) == 0 && same_file(&now, before);
+	if (same)
 		return 0;
 	pb_buf_reset(err);
 	pb_buf_addf(err,
@@ -516,7 +527,7 @@ static void *hash_main(void *arg)
 			;
 		if (n == 0 && pb_input_sha256(in, h->hex) == 0) {
 			h->bytes = pb_input_raw_bytes(in);
-			h->failed = changed(h->path, &h->before, h->bytes, &h->err);
+			h->failed = changed(h->path, &h->before, &in, 1, h->bytes, &h->err);
 		} else if (n == 0) {
 			pb_buf_reset(&h->err);
 			pb_buf_addstr(&h->err, "cannot compute the file's SHA-256");
@@ -1021,6 +1032,19 @@ static int prepare_parts(struct pb_read *r, const char *path, const char *name, 
 	return 0;
 }
 
+/* changed, for the parts of a split file: part 0 read in, the others their own inputs. */
+static int parts_changed(const char *path, const struct stat *before, struct pb_input *in, const struct split *sp,
+			 struct pb_buf *err)
+{
+	struct pb_input *inputs[MAX_THREADS];
+	size_t k;
+
+	inputs[0] = in;
+	for (k = 1; k < sp->n; k++)
+		inputs[k] = sp->inputs[k];
+	return changed(path, before, inputs, sp->n, 0, err);
+}
+
 /* Reads the records of a bound CSV file, split between threads when it is a plain local file. */
 static int read_records(struct pb_read *r, const char *path, const char *name, struct pb_input *in, struct pb_csv *csv,
 			struct pb_parser *parser, const size_t *cols, size_t ncols)
@@ -1045,8 +1069,8 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 		sp->n = 0;
 		goto out;
 	}
-	/* The other parts open the file again: it must stay the file that was split (see changed). */
-	if (sp->n > 1 && stat(local, &before) < 0) {
+	/* The other parts open the file again: it must stay the file part 0 opened (see changed). */
+	if (sp->n > 1 && pb_input_fstat(in, &before) < 0) {
 		pb_buf_reset(&err);
 		pb_buf_addf(&err, "cannot read '%s': %s", local, strerror(errno));
 		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
@@ -1067,7 +1091,7 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 	}
 	if (prepare_parts(r, local, name, sp, parser, csv, cols, ncols) < 0 || run_parts(r, name, sp) < 0)
 		goto out;
-	if (sp->n > 1 && changed(local, &before, 0, &err)) {
+	if (sp->n > 1 && parts_changed(local, &before, in, sp, &err)) {
 		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
 		goto out;
 	}

@@ -450,7 +450,8 @@ after "a prepared transaction holding the month"
 size=$(stat -c %s "$TMP/big/cur.csv")
 half=$(head -n 100000 "$TMP/big/cur.csv" | wc -c)
 cp "$TMP/big/cur.csv" "$TMP/big.orig"
-for how in appended cut rewritten; do
+sed 's/,1\./,2./' "$TMP/big.orig" >"$TMP/big.other" # same size, same line breaks, other amounts
+for how in appended cut rewritten replaced; do
 	PB_TEST_PAUSE=split PB_TEST_PAUSE_SECONDS=2 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
 	wait_pause "$TMP/err" split
@@ -458,6 +459,7 @@ for how in appended cut rewritten; do
 	appended) tail -n 1 "$TMP/big.orig" >>"$TMP/big/cur.csv" ;;
 	cut) truncate -s "$half" "$TMP/big/cur.csv" ;;
 	rewritten) printf '9' | dd of="$TMP/big/cur.csv" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null ;;
+	replaced) cp "$TMP/big.other" "$TMP/big/new.csv" && mv "$TMP/big/new.csv" "$TMP/big/cur.csv" ;;
 	esac
 	wait_exit $BGPID
 	st=$?
@@ -468,6 +470,19 @@ for how in appended cut rewritten; do
 	cp "$TMP/big.orig" "$TMP/big/cur.csv"
 	after "the file $how while it is read"
 done
+# Its owner, mode or links changing is no change of its bytes: the run goes on.
+PB_TEST_PAUSE=split PB_TEST_PAUSE_SECONDS=2 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+BGPID=$!
+wait_pause "$TMP/err" split
+chmod 600 "$TMP/big/cur.csv"
+ln "$TMP/big/cur.csv" "$TMP/big/link.csv"
+wait_exit $BGPID
+st=$?
+BGPID=
+check "the file's mode and links changed while it is read: the run commits" "0|committed" \
+	"$st|$(last_status | cut -d'|' -f1)"
+rm -f "$TMP/big/link.csv"
+after "the file's mode and links changed while it is read"
 # A file:// URL names the same local file: split too, and read as its path is.
 "$PBI" --format aws-cur --no-progress --summary "$TMP/big/cur.csv" >"$TMP/want" 2>&1
 "$PBI" --format aws-cur --no-progress --summary "file://$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err"

@@ -39,6 +39,13 @@ static void test_redact(void **state)
 	      "k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F1&X-Amz-Signature=ff",
 	      "https://b.s3.amazonaws.com/k");
 	shown("https://b.s3.amazonaws.com/k?x-amz-security-token=T", "https://b.s3.amazonaws.com/k");
+	/* Google Cloud Storage signed URLs, and tokens, keys and secrets given in the query. */
+	shown("https://storage.googleapis.com/b/k?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Signature=ab",
+	      "https://storage.googleapis.com/b/k");
+	shown("https://h/pricing.conf?token=T", "https://h/pricing.conf");
+	shown("https://h/pricing.conf?v=1&access_token=T", "https://h/pricing.conf");
+	shown("https://h/p?api_key=K", "https://h/p");
+	shown("https://h/p?client_secret=S&x=1", "https://h/p");
 	/* Parameters that only look alike are kept. */
 	shown("https://h/p?signature=x&mysig=y&sigx=z", "https://h/p?signature=x&mysig=y&sigx=z");
 	/* Credentials in the authority, a password holding '@' too. */
