@@ -85,7 +85,7 @@ void pb_input_stop_sha256(struct pb_input *in);
  */
 int pb_input_open_at(const char *path, uint64_t offset, struct pb_input **out, struct pb_buf *err);
 
-/* fstat(2) of the file behind in. Returns 0, or -1 when it has none (a download, standard input...) or fails. */
+/* fstat(2) of the file behind in. Returns 0, or -1 when it has no file descriptor (a download) or fstat fails. */
 int pb_input_fstat(const struct pb_input *in, struct stat *st);
 
 /* The size of the file behind in when it is a plain regular file (splittable), else 0. */

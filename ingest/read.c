@@ -481,7 +481,7 @@ struct pb_file_hash {
 	struct pb_buf err;
 };
 
-/* Whether st is the file before describes, with the same bytes as far as its size and time of change tell. */
+/* Whether st is the file before describes, with the same bytes as far as its size and modification time tell. */
 static int same_file(const struct stat *st, const struct stat *before)
 {
 	return st->st_dev == before->st_dev && st->st_ino == before->st_ino && st->st_size == before->st_size &&
