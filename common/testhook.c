@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "interrupt.h"
@@ -15,14 +16,16 @@
 void pb_test_pause(const char *where)
 {
 	const char *want = getenv("PB_TEST_PAUSE"), *secs = getenv("PB_TEST_PAUSE_SECONDS");
-	long i, n = secs && *secs ? strtol(secs, NULL, 10) : 600;
+	const char *resume = getenv("PB_TEST_RESUME_FILE");
+	const struct timespec tenth = {0, 100L * 1000000};
+	long i, n = (secs && *secs ? strtol(secs, NULL, 10) : 600) * 10;
 
 	if (!want || strcmp(want, where) != 0)
 		return;
 	fprintf(stderr, "%s: test pause at %s\n", pb_log_program(), where);
 	fflush(stderr);
-	for (i = 0; i < n && !pb_interrupted(); i++)
-		sleep(1);
+	for (i = 0; i < n && !pb_interrupted() && !(resume && *resume && access(resume, F_OK) == 0); i++)
+		nanosleep(&tenth, NULL);
 }
 #else
 void pb_test_pause(const char *where)

@@ -3,8 +3,9 @@
 #define PB_TESTHOOK_H
 
 /*
- * Waits (PB_TEST_PAUSE_SECONDS, default 600, or until a signal asks the program to stop) when the
- * environment's PB_TEST_PAUSE names this point, after saying "PROG: test pause at POINT" on stderr. Compiled in only
+ * Waits (PB_TEST_PAUSE_SECONDS, default 600, or until a signal asks the program to stop, or until the file
+ * PB_TEST_RESUME_FILE names exists) when the environment's PB_TEST_PAUSE names this point, after saying
+ * "PROG: test pause at POINT" on stderr. Compiled in only
  * when PB_TEST_HOOKS is defined (the development and test build); in a release build (make install) it does nothing, so
  * no environment variable can stall a job.
  */

@@ -36,19 +36,20 @@ orphans() {
 	c=$(pb_sql "SELECT count(*) FROM pb.import WHERE status = 'committed'")
 	[ "$t" = "$c" ] && echo "1/1" || echo "$t/$c"
 }
-# wait_line FILE REGEX: until FILE has a line matching REGEX (30 s at most).
+# wait_line FILE REGEX [TENTHS]: until FILE has a line matching REGEX (TENTHS of a second at most, 30 s by default).
 wait_line() {
 	local i
-	for i in $(seq 300); do
+	for i in $(seq "${3:-300}"); do
 		grep -qE "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
 }
-# wait_exit PID: its exit status, or 124 after 30 s without it ending (it is then killed).
+# wait_exit PID [TENTHS]: its exit status, or 124 after TENTHS of a second (30 s by default) without it ending (it is
+# then killed).
 wait_exit() {
 	local i
-	for i in $(seq 300); do
+	for i in $(seq "${2:-300}"); do
 		kill -0 "$1" 2>/dev/null || { wait "$1"; return; }
 		sleep 0.1
 	done
@@ -61,7 +62,9 @@ wait_exit() {
 run_until_waiting() {
 	env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
-	wait_line "$TMP/err" "$1"
+	# It reads the whole file first: under the load of the whole suite (the sanitized builds beside it) that
+	# took over 30 s once.
+	wait_line "$TMP/err" "$1" 1200
 }
 # hold SQL: a session that runs SQL in a transaction it keeps open until release; returns once SQL has run.
 hold() {
@@ -452,7 +455,9 @@ half=$(head -n 100000 "$TMP/big/cur.csv" | wc -c)
 cp "$TMP/big/cur.csv" "$TMP/big.orig"
 sed 's/,1\./,2./' "$TMP/big.orig" >"$TMP/big.other" # same size, same line breaks, other amounts
 for how in appended cut rewritten replaced; do
-	PB_TEST_PAUSE=split PB_TEST_PAUSE_SECONDS=2 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+	rm -f "$TMP/resume"
+	PB_TEST_PAUSE=split PB_TEST_RESUME_FILE=$TMP/resume "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" \
+		>"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
 	wait_pause "$TMP/err" split
 	case $how in
@@ -461,7 +466,8 @@ for how in appended cut rewritten replaced; do
 	rewritten) printf '9' | dd of="$TMP/big/cur.csv" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null ;;
 	replaced) cp "$TMP/big.other" "$TMP/big/new.csv" && mv "$TMP/big/new.csv" "$TMP/big/cur.csv" ;;
 	esac
-	wait_exit $BGPID
+	touch "$TMP/resume"
+	wait_exit $BGPID 1200
 	st=$?
 	BGPID=
 	WHY="$TMP/big/cur.csv: the file changed while it was read ($size bytes when it was opened): read it again once it is whole"
@@ -471,12 +477,15 @@ for how in appended cut rewritten replaced; do
 	after "the file $how while it is read"
 done
 # Its owner, mode or links changing is no change of its bytes: the run goes on.
-PB_TEST_PAUSE=split PB_TEST_PAUSE_SECONDS=2 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+rm -f "$TMP/resume"
+PB_TEST_PAUSE=split PB_TEST_RESUME_FILE=$TMP/resume "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" \
+	>"$TMP/out" 2>"$TMP/err" &
 BGPID=$!
 wait_pause "$TMP/err" split
 chmod 600 "$TMP/big/cur.csv"
 ln "$TMP/big/cur.csv" "$TMP/big/link.csv"
-wait_exit $BGPID
+touch "$TMP/resume"
+wait_exit $BGPID 1200
 st=$?
 BGPID=
 check "the file's mode and links changed while it is read: the run commits" "0|committed" \
