@@ -235,6 +235,24 @@ PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *co
 	return NULL;
 }
 
+void pb_db_text_array(struct pb_buf *b, const char *const *items, size_t n)
+{
+	size_t i;
+	const char *s;
+
+	pb_buf_addch(b, '{');
+	for (i = 0; i < n; i++) {
+		pb_buf_addstr(b, i ? ",\"" : "\"");
+		for (s = items[i]; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				pb_buf_addch(b, '\\');
+			pb_buf_addch(b, *s);
+		}
+		pb_buf_addch(b, '"');
+	}
+	pb_buf_addch(b, '}');
+}
+
 int pb_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
 {
 	PGresult *res = pb_db_query(conn, sql, nparams, params, err);

@@ -69,6 +69,12 @@ PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *co
 int pb_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err);
 
 /*
+ * Appends the n texts as a PostgreSQL array literal, for a text[] parameter: {"a","b"}, each element quoted,
+ * its quotes and backslashes escaped.
+ */
+void pb_db_text_array(struct pb_buf *b, const char *const *items, size_t n);
+
+/*
  * pb_db_exec for a statement that may wait for a lock other sessions hold (a table's readers, another
  * import), without holding up the sessions that come after it: PostgreSQL queues them behind the waiting
  * lock, so one long reader would stall every reader that follows. Each attempt waits for its locks at most

@@ -855,20 +855,7 @@ static int refuse_older_run(PGconn *conn, const struct pb_store_import *im, cons
 
 	if (!im->nnewer)
 		return 0;
-	pb_buf_addch(&runs, '{');
-	for (i = 0; i < im->nnewer; i++) {
-		const char *c;
-
-		/* Each runId quoted in the array literal, its quotes and backslashes escaped. */
-		pb_buf_addstr(&runs, i ? ",\"" : "\"");
-		for (c = im->newer_runs[i]; *c; c++) {
-			if (*c == '"' || *c == '\\')
-				pb_buf_addch(&runs, '\\');
-			pb_buf_addch(&runs, *c);
-		}
-		pb_buf_addch(&runs, '"');
-	}
-	pb_buf_addch(&runs, '}');
+	pb_db_text_array(&runs, im->newer_runs, im->nnewer);
 	p[4] = pb_buf_str(&runs);
 	res = pb_db_query(conn,
 			  "SELECT id, assembly_id FROM pb.import WHERE vendor = $1 AND format = $2 AND source = $3 "

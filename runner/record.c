@@ -132,25 +132,6 @@ out:
 	return ret;
 }
 
-/* A text[] literal: every element in quotes, its quotes and backslashes escaped. */
-static void add_array(struct pb_buf *b, char *const *argv, size_t argc)
-{
-	size_t i;
-	const char *s;
-
-	pb_buf_addch(b, '{');
-	for (i = 0; i < argc; i++) {
-		pb_buf_addstr(b, i ? ",\"" : "\"");
-		for (s = argv[i]; *s; s++) {
-			if (*s == '"' || *s == '\\')
-				pb_buf_addch(b, '\\');
-			pb_buf_addch(b, *s);
-		}
-		pb_buf_addch(b, '"');
-	}
-	pb_buf_addch(b, '}');
-}
-
 /* The key of a step attempt's row, as text parameters. */
 struct step_key {
 	char id[24], seq[16], attempt[16];
@@ -172,7 +153,7 @@ int pb_record_step_begin(PGconn *conn, long long run_id, unsigned seq, const cha
 	int ret;
 
 	step_key(&k, run_id, seq, attempt);
-	add_array(&arr, argv, argc);
+	pb_db_text_array(&arr, (const char *const *)argv, argc);
 	p[4] = pb_buf_str(&arr);
 	ret = pb_db_exec(conn,
 			 "INSERT INTO pb.job_step (run_id, seq, name, attempt, argv, status) "
