@@ -157,11 +157,21 @@ check "--issue on a full disk: exit 3, the file and the reason named, nothing is
 # the program ends by the signal, nothing is issued, and it removes its own temporary files. SIGHUP the same
 # (a script's background job ignores SIGINT).
 for sig in TERM HUP; do
+	# The run before was killed: its server session may linger a moment, holding the month's lock.
+	for _ in $(seq 300); do
+		[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-invoice'")" = 0 ] && break
+		sleep 0.1
+	done
 	PB_TEST_PAUSE=invoice-staged "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/bg.err" &
 	bg=$!
-	for _ in $(seq 300); do grep -q "test pause at invoice-staged" "$TMP/bg.err" && break; sleep 0.1; done
+	# Until it pauses, or ends (then its pid must not be signalled: it may belong to another process by then).
+	for _ in $(seq 1200); do
+		grep -q "test pause at invoice-staged" "$TMP/bg.err" && break
+		kill -0 $bg 2>/dev/null || break
+		sleep 0.1
+	done
 	staged=$(find "$OUT" -name 'invoice-2026-10*.tmp.*' | wc -l)
-	kill -$sig $bg
+	grep -q "test pause at invoice-staged" "$TMP/bg.err" && kill -$sig $bg
 	wait $bg 2>/dev/null # no "Hangup" notice from the shell
 	st=$?
 	check "SIG$sig with the files staged: ends by the signal, its temporary files removed, nothing issued" \
