@@ -162,6 +162,7 @@ fi
 
 # start_paused POINT: imports the big file in the background until it waits at POINT (BGPID is its pid).
 start_paused() {
+	: >"$TMP/err"
 	PB_TEST_PAUSE=$1 "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
 	for _ in $(seq 600); do
