@@ -162,6 +162,8 @@ for sig in TERM HUP; do
 		[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-invoice'")" = 0 ] && break
 		sleep 0.1
 	done
+	# Emptied first: the shell empties it only once the run starts, and the run before paused too.
+	: >"$TMP/bg.err"
 	PB_TEST_PAUSE=invoice-staged "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/bg.err" &
 	bg=$!
 	# Until it pauses, or ends (then its pid must not be signalled: it may belong to another process by then).
