@@ -461,27 +461,38 @@ after "a prepared transaction holding the month"
 # A plain file is split: its other parts open it again and a thread hashes it whole. Appended to, cut or rewritten
 # meanwhile, the lines stored and the hash recorded would be of different bytes (it used to commit, exit 0). The
 # run fails (exit 1) naming the file, and the current import stays.
-size=$(stat -c %s "$TMP/big/cur.csv")
-half=$(head -n 100000 "$TMP/big/cur.csv" | wc -c)
-cp "$TMP/big/cur.csv" "$TMP/big.orig"
-sed 's/,1\./,2./' "$TMP/big.orig" >"$TMP/big.other" # same size, same line breaks, other amounts
-for how in appended cut rewritten replaced; do
+# start_split_paused: an import of the big file in the background (BGPID), paused once the file is split;
+# resume_split: lets it go on and returns its exit status.
+start_split_paused() {
 	rm -f "$TMP/resume"
 	: >"$TMP/err"
 	PB_TEST_PAUSE=split PB_TEST_RESUME_FILE=$TMP/resume "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" \
 		>"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
 	wait_pause "$TMP/err" split
+}
+resume_split() {
+	local st
+	touch "$TMP/resume"
+	wait_exit $BGPID 1200
+	st=$?
+	BGPID=
+	return $st
+}
+size=$(stat -c %s "$TMP/big/cur.csv")
+half=$(head -n 100000 "$TMP/big/cur.csv" | wc -c)
+cp "$TMP/big/cur.csv" "$TMP/big.orig"
+sed 's/,1\./,2./' "$TMP/big.orig" >"$TMP/big.other" # same size, same line breaks, other amounts
+for how in appended cut rewritten replaced; do
+	start_split_paused
 	case $how in
 	appended) tail -n 1 "$TMP/big.orig" >>"$TMP/big/cur.csv" ;;
 	cut) truncate -s "$half" "$TMP/big/cur.csv" ;;
 	rewritten) printf '9' | dd of="$TMP/big/cur.csv" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null ;;
 	replaced) cp "$TMP/big.other" "$TMP/big/new.csv" && mv "$TMP/big/new.csv" "$TMP/big/cur.csv" ;;
 	esac
-	touch "$TMP/resume"
-	wait_exit $BGPID 1200
+	resume_split
 	st=$?
-	BGPID=
 	WHY="$TMP/big/cur.csv: the file changed while it was read ($size bytes when it was opened): read it again once it is whole"
 	check "the file $how while its parts are read: exit 1 naming it, recorded failed" \
 		"1|pb-ingest: $WHY|failed|$WHY" "$st|$(grep -v 'test pause' "$TMP/err")|$(last_status)"
@@ -489,18 +500,11 @@ for how in appended cut rewritten replaced; do
 	after "the file $how while it is read"
 done
 # Its owner, mode or links changing is no change of its bytes: the run goes on.
-rm -f "$TMP/resume"
-: >"$TMP/err"
-PB_TEST_PAUSE=split PB_TEST_RESUME_FILE=$TMP/resume "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" \
-	>"$TMP/out" 2>"$TMP/err" &
-BGPID=$!
-wait_pause "$TMP/err" split
+start_split_paused
 chmod 600 "$TMP/big/cur.csv"
 ln "$TMP/big/cur.csv" "$TMP/big/link.csv"
-touch "$TMP/resume"
-wait_exit $BGPID 1200
+resume_split
 st=$?
-BGPID=
 check "the file's mode and links changed while it is read: the run commits" "0|committed" \
 	"$st|$(last_status | cut -d'|' -f1)"
 rm -f "$TMP/big/link.csv"
