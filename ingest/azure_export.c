@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "date.h"
+#include "exitcode.h"
 #include "http.h"
 #include "input.h"
 #include "url.h"
@@ -205,6 +206,15 @@ static char *blob_url(const struct where *w, const char *name)
 	r = b.failed ? NULL : strdup(pb_buf_str(&b));
 	pb_buf_release(&b);
 	return r;
+}
+
+/* The URL of blob name as messages show it: without the SAS signature. NULL: no memory. */
+static char *shown_blob(const struct where *w, const char *name)
+{
+	char *url = blob_url(w, name), *shown = url ? pb_url_redact(url) : NULL;
+
+	free(url);
+	return shown;
 }
 
 /* Every blob under folder, following NextMarker. Returns 0, or an input error code with err set. */
@@ -443,7 +453,7 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (!url || !(shown = pb_url_redact(url)))
+	if (!url || !(shown = shown_blob(w, name)))
 		goto nomem;
 	rc = pb_input_slurp(url, fo, MANIFEST_MAX, &body, err);
 	if (rc == 1)
@@ -479,6 +489,73 @@ out:
 	free(url);
 	free(shown);
 	return rc;
+}
+
+struct run_seen {
+	char *manifest; /* its blob name */
+	char *run_id;
+};
+
+struct runs_seen {
+	struct run_seen *v;
+	size_t n;
+};
+
+static void runs_release(struct runs_seen *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].manifest);
+		free(s->v[i].run_id);
+	}
+	free(s->v);
+}
+
+/*
+ * Notes that the manifest name gives run_id. The run id is what an import records and what "committed already"
+ * compares, so two manifests of one run are bad data, whichever is complete. Returns 0, or PB_ERR_DATA with err
+ * naming both (or saying that memory ran out).
+ */
+static int same_run(const struct where *w, struct runs_seen *s, const char *name, const char *run_id,
+		    struct pb_buf *err)
+{
+	struct run_seen *v;
+	char *a, *b;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		if (strcmp(s->v[i].run_id, run_id) != 0)
+			continue;
+		a = shown_blob(w, name);
+		b = shown_blob(w, s->v[i].manifest);
+		pb_buf_reset(err);
+		if (a && b)
+			pb_buf_addf(err, "%s: runId %s is the run of %s too: one run cannot have two manifests", a,
+				    run_id, b);
+		else
+			pb_buf_addstr(err, "out of memory");
+		free(a);
+		free(b);
+		return PB_ERR_DATA;
+	}
+	v = realloc(s->v, (s->n + 1) * sizeof(*v));
+	if (!v)
+		goto nomem;
+	s->v = v;
+	v[s->n].manifest = strdup(name);
+	v[s->n].run_id = strdup(run_id);
+	if (!v[s->n].manifest || !v[s->n].run_id) {
+		free(v[s->n].manifest);
+		free(v[s->n].run_id);
+		goto nomem;
+	}
+	s->n++;
+	return 0;
+nomem:
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "out of memory");
+	return PB_ERR_DATA;
 }
 
 /* Keeps the runId and submittedTime of a run of the month skipped as incomplete (moved out of r). -1: no memory. */
@@ -524,6 +601,7 @@ int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t mont
 	struct listing l = {NULL, 0};
 	struct run_info best, cur;
 	struct pb_buf folder = PB_BUF_INIT, why = PB_BUF_INIT;
+	struct runs_seen seen = {NULL, 0}; /* the manifests of the month read, with their runId */
 	char first[11], last[11];
 	int y, mo, d, rc;
 	size_t i, k;
@@ -551,6 +629,11 @@ int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t mont
 		rc = read_run(&w, l.v[i].name, month, &l, fo, &cur, &why, err);
 		if (rc < 0)
 			goto out;
+		if (cur.run_id && same_run(&w, &seen, l.v[i].name, cur.run_id, err) != 0) {
+			run_release(&cur);
+			rc = PB_ERR_DATA;
+			goto out;
+		}
 		if (rc == 1) {
 			if (notes)
 				fprintf(notes, "pb-ingest: %s (skipped)\n", pb_buf_str(&why));
@@ -603,6 +686,7 @@ out:
 		pb_manifest_release(m);
 	run_release(&best);
 	listing_release(&l);
+	runs_release(&seen);
 	where_release(&w);
 	pb_buf_release(&folder);
 	pb_buf_release(&why);

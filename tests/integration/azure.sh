@@ -578,6 +578,29 @@ check "a run whose manifest lists no blobs: exit 1 naming it, nothing imported" 
 	"1|pb-ingest: $SRC-noblobs/$OCT/$RUN0/manifest.json: the run's manifest lists no blobs||0" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(sql "SELECT count(*) FROM pb.import WHERE source = '$SRC-noblobs' AND status = 'committed'")"
 
+# 5d. Two manifests in the month's folder that give the same runId: the run id is what an import records (and
+# what "committed already" compares), so a second manifest under it, with other blobs, is bad data (exit 1)
+# naming both, never "nothing to do" and never a choice between them. The import of the first stays current.
+RUNB=0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e
+twice() { # SET FOLDER SUBMITTED PART: a run folder whose manifest says it is run 2, with one blob
+	local base="$PREFIX-twice/$OCT/$2"
+	mkdir -p "$TMP/fx/$1/$base"
+	cp "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/$4" "$TMP/fx/$1/$base/$4"
+	printf '{"blobs":[{"blobName":"%s/%s"}],"runInfo":{"runId":"%s","submittedTime":"%s","startDate":"2026-10-01T00:00:00"}}' \
+		"$base" "$4" "$RUN2" "$3" >"$TMP/fx/$1/$base/manifest.json"
+}
+twice twice-a "$RUN2" 2026-10-20T06:00:59Z part_0_0001.csv.gz
+twice twice-b "$RUNB" 2026-10-28T06:00:00Z part_0_0002.csv.gz
+if upload twice-a; then ok "upload a run"; else notok "upload a run"; fi
+run 0 shared_key ingest --source "$SRC-twice" --month 2026-10
+idt=$(committed_id "$SRC-twice")
+check "a run alone in its export: committed" "0|1" "$GOT|$(echo "$idt" | grep -c .)"
+if upload twice-b; then ok "upload a second manifest of the same run"; else notok "upload a second manifest of the same run"; fi
+run 1 shared_key ingest --source "$SRC-twice" --month 2026-10
+check "two manifests give one runId: exit 1 naming both, the first import stays current" \
+	"1|pb-ingest: $SRC-twice/$OCT/$RUN2/manifest.json: runId $RUN2 is the run of $SRC-twice/$OCT/$RUNB/manifest.json too: one run cannot have two manifests||${idt:-?}|$RUN2" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(sql "SELECT id, assembly_id FROM pb.import WHERE source = '$SRC-twice' AND status = 'committed'" | tr '\n' ' ' | sed 's/ $//')"
+
 # 6. No error path shows the SAS: not its signature, not even "sig=", on stderr, on stdout or in the database.
 RUNE=3c5e7a9b-1d2f-4a6c-8e0b-2d4f6a8c0e06
 python3 - "$TMP/fx/leaks" "$PREFIX" "$RUNE" "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz" <<'PY' || exit 1
