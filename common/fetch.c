@@ -469,6 +469,13 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		pb_buf_addstr(why, "the proxy refused the request: HTTP 407 (Proxy Authentication Required)");
 		return -1;
 	}
+	/* A redirect libcurl would not follow (CURLOPT_REDIR_PROTOCOLS_STR): say so, not "Protocol not supported". */
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL && f->status >= 300 && f->status < 400 && f->location[0]) {
+		pb_buf_addf(why, "HTTP %ld to ", f->status);
+		pb_url_add(why, f->location);
+		pb_buf_addstr(why, ": a download is redirected only to https");
+		return -1;
+	}
 	pb_url_add_text(why, f->curl_err[0] ? f->curl_err : curl_easy_strerror(rc));
 	switch (rc) {
 	case CURLE_UNSUPPORTED_PROTOCOL:

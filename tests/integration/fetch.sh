@@ -131,6 +131,18 @@ check "the endpoint got the session token and the signature; the other server go
 if grep -q session-token-42 "$TMP/err" "$HEADERS_LOG"; then notok "the session token is shown nowhere"; else ok "the session token is shown nowhere"; fi
 pb_fault_stop
 pb_headers_stop
+# A download (not signed) redirected to plain http: not followed, and the message says why, not libcurl's
+# "Protocol "http" not supported or disabled".
+pb_headers_start "$TMP/elsewhere" >/dev/null || exit 1
+port=${HEADERS_ENDPOINT##*:}
+pb_fault_start "$S3_ENDPOINT" "*:redirect=$port" >/dev/null || exit 1
+PLAIN="$FAULT_ENDPOINT/cur/report/part-1.csv.gz"
+run redirect-http 3 "$PBI" --format aws-cur --summary --no-progress "$PLAIN"
+check "a download redirected to http: exit 3 naming the redirect, not followed, not retried" \
+	"3|pb-ingest: $PLAIN: HTTP 307 to http://127.0.0.1:$port/cur/report/part-1.csv.gz: a download is redirected only to https, not retried||1|0" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_fault_count 'GET')|$(grep -c '^n=' "$HEADERS_LOG")"
+pb_fault_stop
+pb_headers_stop
 
 # Reports delivered with a manifest: a legacy CUR assembly of three gzip parts, and a CUR 2.0 export.
 "$TMP/gen_cur" 30000 21 >"$TMP/full.csv"
