@@ -165,7 +165,10 @@ static int month_lines(PGconn *conn, const char *run_id, struct pb_inv_lines *ou
 	return rc;
 }
 
-/* What was invoiced for month (its lines and the adjustments since), per account, into ls (rounded amounts). */
+/*
+ * What was invoiced for month (its lines and the adjustments since), per account and vendor, into ls (rounded
+ * amounts), under the account's name now: its lines may carry older names.
+ */
 static int invoiced(PGconn *conn, const char *month, struct pb_inv_lines *ls, struct pb_buf *err)
 {
 	const char *p[1] = {month};
@@ -174,8 +177,9 @@ static int invoiced(PGconn *conn, const char *month, struct pb_inv_lines *ls, st
 
 	res = pb_db_query(
 		conn,
-		"SELECT l.alias, l.account_name, coalesce(p.vendor, ''), l.currency, sum(coalesce(p.amount, "
+		"SELECT l.alias, c.name, coalesce(p.vendor, ''), l.currency, sum(coalesce(p.amount, "
 		"l.amount))::text FROM pb.invoice_line l JOIN pb.invoice i ON i.id = l.invoice_id "
+		"JOIN pb.clc_account c ON c.alias = l.alias "
 		"LEFT JOIN pb.invoice_part p ON p.invoice_id = l.invoice_id AND p.line = l.line "
 		"WHERE (i.billing_month = $1::date AND l.kind <> 'adjustment') OR l.corrects_month = $1::date "
 		"GROUP BY 1, 2, 3, 4 ORDER BY l.alias COLLATE \"C\", 3",
@@ -199,13 +203,20 @@ static int invoiced(PGconn *conn, const char *month, struct pb_inv_lines *ls, st
 			l = &ls->l[ls->n++];
 			snprintf(l->alias, sizeof(l->alias), "%s", PQgetvalue(res, i, 0));
 			snprintf(l->currency, sizeof(l->currency), "%s", PQgetvalue(res, i, 3));
+			l->minor = pb_currency_minor_unit(l->currency, strlen(l->currency));
 			l->name = strdup(PQgetvalue(res, i, 1));
+			if (!l->name || l->minor < 0) {
+				rc = bad_value(err, "a currency", l->currency);
+				break;
+			}
 		}
 		if (k >= 0) {
-			l->part[k] = m;
 			l->has_part[k] = 1;
+			if (pb_money_add(l->part[k], m, &l->part[k]) < 0)
+				rc = bad_value(err, "a sum", v);
 		}
-		pb_money_add(l->amount, m, &l->amount);
+		if (pb_money_add(l->amount, m, &l->amount) < 0)
+			rc = bad_value(err, "a sum", v);
 	}
 	PQclear(res);
 	return rc;

@@ -366,6 +366,42 @@ check "--force --reason issues a month that is not final, and records why; the a
 	"$?|$(cat "$TMP/out")|$(pb_sql "SELECT forced, force_reason FROM pb.invoice WHERE billing_month = '2026-12-01'" '|')|$(grep -c adjustment "$OUT/invoice-2026-11.csv")"
 check "December holds no adjustment" "0" "$(grep -c adjustment "$OUT/invoice-2026-12.csv")"
 
+# ---- adjustments after a rename, and for an account gone from its month ------------------------------------------
+# late_azure DIR AMOUNT: a late, final Azure charge of ACME1's for October 20, as a source of its own.
+late_azure() {
+	mkdir -p "$1"
+	printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory' \
+		"6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/20/2026,Usage,USD,$2,$2,1,Virtual Machines" >"$1/cost.csv"
+	"$PBI" --format azure-cost --no-progress --final "$1/cost.csv" >/dev/null 2>&1 || notok "ingest $1"
+	"$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October again"
+}
+# issue_empty MONTH LAST_DAY: a month without data, issued (forced: its vendors have no import).
+issue_empty() {
+	"$PBA" --month "$1" --as-of "$2" --detail >"$TMP/agg" 2>&1 || notok "aggregate $1" "$(cat "$TMP/agg")"
+	"$PBV" --month "$1" --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+}
+"$PBC" update ACME1 --name "Acme Renamed" >/dev/null 2>&1 || notok "rename ACME1"
+"$PBC" unlink FORM2 --vendor aws --partner-account 100000000008 --to 2026-09-30 >"$TMP/unlink" 2>&1 ||
+	notok "end FORM2's link before October" "$(cat "$TMP/unlink")"
+late_azure "$TMP/oct-late2" 2
+issue_empty 2027-01 2027-01-31
+check "January: October's adjustments, ACME1's under its new name, and FORM2's whole line back, in exact decimals" \
+	"0|invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,line_item,line_type,corrects_period_start,currency,amount,aws_amount,azure_amount
+PB-2027-01,2027-01-01,2027-01-31,1,ACME1,Acme Renamed,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,2.00,0.00,2.00
+PB-2027-01,2027-01-01,2027-01-31,2,FORM2,'@SUM(A1:A2),CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,-2.00,-2.00,0.00" \
+	"$?|$(tr -d '\r' <"$OUT/invoice-2027-01.csv")"
+cp "$OUT/invoice-2027-01.csv" "$TMP/jan.csv"
+"$PBV" --month 2027-01 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "issuing January again: exit 0, the same file" "0||same" \
+	"$?|$(cat "$TMP/err")|$(cmp -s "$TMP/jan.csv" "$OUT/invoice-2027-01.csv" && echo same)"
+# October's lines now carry two names (Acme, Acme Renamed): what was invoiced per vendor is summed over both.
+late_azure "$TMP/oct-late3" 1
+issue_empty 2027-02 2027-02-28
+check "February: October's second adjustment, its parts adding up per vendor across the rename" \
+	"0|invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,line_item,line_type,corrects_period_start,currency,amount,aws_amount,azure_amount
+PB-2027-02,2027-02-01,2027-02-28,1,ACME1,Acme Renamed,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,1.00,0.00,1.00" \
+	"$?|$(tr -d '\r' <"$OUT/invoice-2027-02.csv")"
+
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
