@@ -126,6 +126,40 @@ static int check_final(PGconn *conn, const struct issue *s, struct pb_buf *err)
 	return ret;
 }
 
+/*
+ * Refuses a run that is not the month's data now: an import of the month committed after it (or one it read,
+ * superseded since). Forced or not: the invoice would bill data that is not the month's, and aggregating again
+ * is all it takes.
+ */
+static int check_current(PGconn *conn, const struct issue *s, struct pb_buf *err)
+{
+	const char *p[2] = {s->run_id, s->month};
+	PGresult *res;
+	int ret = 0;
+
+	res = pb_db_query(conn,
+			  "SELECT i.id, i.vendor, i.source, 'is not in it' FROM pb.import i "
+			  "WHERE i.billing_month = $2::date AND i.status = 'committed' AND NOT EXISTS (SELECT 1 FROM "
+			  "pb.aggregate_source a WHERE a.run_id = $1::bigint AND a.import_id = i.id) "
+			  "UNION ALL SELECT a.import_id, a.vendor, a.source, 'is no longer current' "
+			  "FROM pb.aggregate_source a WHERE a.run_id = $1::bigint AND NOT EXISTS (SELECT 1 FROM "
+			  "pb.import i WHERE i.id = a.import_id AND i.status = 'committed') ORDER BY 1 LIMIT 1",
+			  2, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "aggregate run %s of %.7s is out of date: import %s (%s from %s) %s: run pb-aggregate "
+			    "--month %.7s --detail first",
+			    s->run_id, s->month, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+			    PQgetvalue(res, 0, 3), s->month);
+		ret = PB_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
 /* The export and detail files' bytes and hashes, from the lines and the run. */
 static int make_files(PGconn *conn, struct issue *s, struct pb_buf *err)
 {
@@ -432,6 +466,8 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 	struct pb_atomic files[2];
 	int rc = current_run(conn, s, 1, err);
 
+	if (rc == 0)
+		rc = check_current(conn, s, err);
 	if (rc == 0)
 		rc = check_final(conn, s, err);
 	if (rc == 0)

@@ -375,7 +375,7 @@ late_azure() {
 	"$PBI" --format azure-cost --no-progress --final "$1/cost.csv" >/dev/null 2>&1 || notok "ingest $1"
 	"$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October again"
 }
-# issue_empty MONTH LAST_DAY: a month without data, issued (forced: its vendors have no import).
+# issue_empty MONTH LAST_DAY: a month aggregated and issued (forced: its data is not all there).
 issue_empty() {
 	"$PBA" --month "$1" --as-of "$2" --detail >"$TMP/agg" 2>&1 || notok "aggregate $1" "$(cat "$TMP/agg")"
 	"$PBV" --month "$1" --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
@@ -396,10 +396,22 @@ check "issuing January again: exit 0, the same file" "0||same" \
 	"$?|$(cat "$TMP/err")|$(cmp -s "$TMP/jan.csv" "$OUT/invoice-2027-01.csv" && echo same)"
 # October's lines now carry two names (Acme, Acme Renamed): what was invoiced per vendor is summed over both.
 late_azure "$TMP/oct-late3" 1
+# February's data comes in after February was aggregated: its run is out of date, and issuing it would bill the
+# month without that import. Refused (even forced: aggregating again is what it takes), naming the import.
+"$PBA" --month 2027-02 --as-of 2027-02-28 --detail >/dev/null 2>&1 || notok "aggregate February"
+feb_run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2027-02-01'")
+cur 2027-02 "$TMP/feb/cur.csv" "100000000001 Usage 3 4 4 EC2"
+"$PBI" --format aws-cur --no-progress "$TMP/feb/cur.csv" >"$TMP/ingest" 2>&1 || notok "ingest February" "$(cat "$TMP/ingest")"
+feb_import=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND billing_month = '2027-02-01'")
+"$PBV" --month 2027-02 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "an aggregate run older than an import of its month: exit 4, naming the import, nothing issued" \
+	"4|pb-invoice: aggregate run ${feb_run:-?} of 2027-02 is out of date: import ${feb_import:-?} (aws from file://$TMP/feb) is not in it: run pb-aggregate --month 2027-02 --detail first|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2027-02-01'")"
 issue_empty 2027-02 2027-02-28
-check "February: October's second adjustment, its parts adding up per vendor across the rename" \
+check "February: its own line, and October's second adjustment, its parts adding up per vendor across the rename" \
 	"0|invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,line_item,line_type,corrects_period_start,currency,amount,aws_amount,azure_amount
-PB-2027-02,2027-02-01,2027-02-28,1,ACME1,Acme Renamed,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,1.00,0.00,1.00" \
+PB-2027-02,2027-02-01,2027-02-28,1,ACME1,Acme Renamed,CenturyLink Cloud 1.0,charge,,USD,4.00,4.00,0.00
+PB-2027-02,2027-02-01,2027-02-28,2,ACME1,Acme Renamed,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,1.00,0.00,1.00" \
 	"$?|$(tr -d '\r' <"$OUT/invoice-2027-02.csv")"
 
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
