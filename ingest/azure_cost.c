@@ -207,6 +207,12 @@ static int commitment(const struct pb_azure_cost *a, const struct pb_csv *c)
 	       column_is(a, c, AZ_PRICING_MODEL, "SavingsPlan") || column_is(a, c, AZ_PRICING_MODEL, "Savings Plan");
 }
 
+/* A line whose zero price is a price left out: a marketplace line, or a commitment's (see commitment). */
+static int no_price(const struct pb_azure_cost *a, const struct pb_csv *c)
+{
+	return column_is(a, c, AZ_PUBLISHER_TYPE, "Marketplace") || commitment(a, c);
+}
+
 /* A text of an optional column, or "". */
 static struct pb_text text_of(const struct pb_azure_cost *a, const struct pb_csv *c, int col)
 {
@@ -269,7 +275,7 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 	if (a->alt[AZ_PAYG_COST][0] >= 0 && field_of(a, c, AZ_PAYG_COST)->len) {
 		if (money_of(a, st, c, AZ_PAYG_COST, &u->list_cost, err, field) < 0)
 			return -1;
-		if (pb_money_cmp(u->list_cost, PB_MONEY_ZERO) == 0 && commitment(a, c)) {
+		if (pb_money_cmp(u->list_cost, PB_MONEY_ZERO) == 0 && no_price(a, c)) {
 			st->no_list++;
 			return price_ref(a, c, u, err, field);
 		}
@@ -282,7 +288,7 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 	}
 	if (decimal_of(a, c, AZ_PAYG_PRICE, &f[0], err, field) < 0)
 		return -1;
-	if (f[0].mant == 0 && (column_is(a, c, AZ_PUBLISHER_TYPE, "Marketplace") || commitment(a, c))) {
+	if (f[0].mant == 0 && no_price(a, c)) {
 		st->no_list++;
 		return price_ref(a, c, u, err, field);
 	}

@@ -328,6 +328,17 @@ else
 	notok "the same export again: the same rows" "status $GOT: $(cat "$TMP/err")"
 fi
 
+# A zero paygCostInBillingCurrency on a marketplace line is a price Microsoft left out, as a zero PayGPrice is:
+# no list cost (a free first-party meter's zero stays a list cost of 0).
+printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,paygCostInBillingCurrency,Quantity,MeterCategory' \
+	"$S1,10/06/2026,Usage,OnDemand,Marketplace,USD,5,0,1,Marketplace Software" \
+	"$S1,10/07/2026,Usage,OnDemand,Azure,USD,0,0,1,Bandwidth" >"$TMP/azure-payg.csv"
+run 0 "$PBI" --format azure-cost --no-progress --summary=daily "$TMP/azure-payg.csv"
+check "a marketplace line whose paygCostInBillingCurrency is 0: no list cost; a first-party one: 0" \
+	"0|azure,2026-10-01,$S1,2026-10-06,Usage,Usage,Marketplace Software,,USD,,5,1
+azure,2026-10-01,$S1,2026-10-07,Usage,Usage,Bandwidth,,USD,0,0,1|pb-ingest: $TMP/azure-payg.csv: warning: 1 line has no list price; its list cost is left empty" \
+	"$GOT|$(tail -n +2 "$TMP/out")|$(cat "$TMP/err")"
+
 # ---- filling at ingest: an AWS CUR 2.0 export without the pricing columns ---------------------------------------
 mkdir -p "$TMP/aws-cur"
 H=bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date

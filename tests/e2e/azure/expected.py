@@ -134,7 +134,9 @@ def list_cost(row, col, category_type, where, stats):
     hours), so UnitOfMeasure itself plays no part: there is no block division."""
     if col['payg_cost'] is not None and row[col['payg_cost']] != '':
         cost = money(row[col['payg_cost']], where, 'paygCostInBillingCurrency', stats)
-        if cost.is_zero() and model_of(row, col).lower() in [m.lower() for m in NO_LIST_MODELS]:
+        publisher = row[col['publisher']] if col['publisher'] is not None else ''
+        if cost.is_zero() and (publisher == 'Marketplace' or
+                               model_of(row, col).lower() in [m.lower() for m in NO_LIST_MODELS]):
             return None
         return cost
     if col['payg_price'] is None:
