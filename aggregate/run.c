@@ -251,13 +251,15 @@ static void countries(const struct pb_eligibility *e, int v, struct pb_buf *out)
 
 /*
  * Each account and vendor: whether its usage may be billed (eligible NULL: never) and why not. The rules
- * are applied as they stand when the run is made (the terms accepted by then); the link, not the rules,
- * says which days' usage is the account's.
+ * are applied as they stand when the run is made (the terms accepted by then), except in a month whose
+ * invoice is issued: there an account the frozen run holds keeps the eligibility that run gave it (a change
+ * of country, reseller or terms applies to the months after, as a change of currency or markup does). The
+ * link, not the rules, says which days' usage is the account's.
  */
 static void eligibility(const struct run *r, struct pb_buf *q)
 {
 	pb_buf_addstr(q,
-		      "elig AS (SELECT a.alias, v.vendor, "
+		      "elig_now AS (SELECT a.alias, v.vendor, "
 		      "CASE WHEN a.is_reseller OR a.parent_reseller IS NOT NULL OR NOT (a.billing_country = ANY "
 		      "(v.countries)) OR ct.day IS NULL OR vt.day IS NULL THEN NULL ELSE true END AS eligible, "
 		      "nullif(concat_ws('; ', CASE WHEN a.is_reseller THEN 'reseller accounts are excluded' END, "
@@ -276,7 +278,14 @@ static void eligibility(const struct run *r, struct pb_buf *q)
 		      "LEFT JOIN LATERAL (SELECT min(t.accepted_at)::date AS day FROM pb.terms_acceptance t "
 		      "WHERE t.alias = a.alias AND t.terms = 'centurylink') ct ON true "
 		      "LEFT JOIN LATERAL (SELECT min(t.accepted_at)::date AS day FROM pb.terms_acceptance t "
-		      "WHERE t.alias = a.alias AND t.terms = v.vendor AND t.region = a.billing_country) vt ON true)");
+		      "WHERE t.alias = a.alias AND t.terms = v.vendor AND t.region = a.billing_country) vt ON true), ");
+	pb_buf_addf(q,
+		    "elig AS (SELECT n.alias, n.vendor, CASE WHEN f.run_id IS NULL THEN n.eligible "
+		    "WHEN f.eligible THEN true END AS eligible, "
+		    "CASE WHEN f.run_id IS NULL THEN n.reason ELSE nullif(f.reason, '') END AS reason FROM elig_now n "
+		    "LEFT JOIN pb.aggregate_eligibility f ON f.alias = n.alias AND f.vendor = n.vendor "
+		    "AND f.run_id = (SELECT i.run_id FROM pb.invoice i WHERE i.billing_month = '%s'::date))",
+		    r->month);
 }
 
 /* The grouped query's body after its CTEs: every row placed, priced and grouped. */
@@ -814,7 +823,9 @@ static int record_run(struct run *r, const char *started, struct pb_buf *err)
 
 		r->res->superseded = strtoll(d[0], NULL, 10);
 		if (PQgetvalue(res, 0, 1)[0] != 't' &&
-		    pb_db_exec(r->conn, "DELETE FROM pb.aggregate_daily WHERE run_id = $1::bigint", 1, d, err) < 0) {
+		    (pb_db_exec(r->conn, "DELETE FROM pb.aggregate_daily WHERE run_id = $1::bigint", 1, d, err) < 0 ||
+		     pb_db_exec(r->conn, "DELETE FROM pb.aggregate_eligibility WHERE run_id = $1::bigint", 1, d, err) <
+			     0)) {
 			PQclear(res);
 			return PB_ERR_DEPENDENCY;
 		}
@@ -834,6 +845,27 @@ static int record_run(struct run *r, const char *started, struct pb_buf *err)
 	return 0;
 }
 
+/* Each account's eligibility per vendor as the run applied it (what an issued month keeps). */
+static int record_eligibility(struct run *r, struct pb_buf *err)
+{
+	struct pb_buf q = PB_BUF_INIT;
+	const char *p[1] = {r->ctx.run_id};
+	int rc = 0;
+
+	pb_buf_addstr(&q, pb_buf_str(&r->with));
+	pb_buf_addstr(&q, " INSERT INTO pb.aggregate_eligibility (run_id, alias, vendor, eligible, reason) "
+			  "SELECT $1::bigint, alias, vendor, eligible IS NOT NULL, coalesce(reason, '') FROM elig");
+	if (q.failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		rc = PB_ERR_DATA;
+	} else if (pb_db_exec(r->conn, pb_buf_str(&q), 1, p, err) < 0) {
+		rc = PB_ERR_DEPENDENCY;
+	}
+	pb_buf_release(&q);
+	return rc;
+}
+
 /* Writes everything the run made. */
 static int store(struct run *r, const char *started, struct pb_buf *err)
 {
@@ -849,6 +881,8 @@ static int store(struct run *r, const char *started, struct pb_buf *err)
 	}
 	if (rc == 0)
 		rc = record_run(r, started, err);
+	if (rc == 0)
+		rc = record_eligibility(r, err);
 	if (rc == 0)
 		rc = copy_in(r, "COPY pb.aggregate_source FROM STDIN", sources, err);
 	if (rc == 0)

@@ -414,6 +414,26 @@ PB-2027-02,2027-02-01,2027-02-28,1,ACME1,Acme Renamed,CenturyLink Cloud 1.0,char
 PB-2027-02,2027-02-01,2027-02-28,2,ACME1,Acme Renamed,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,1.00,0.00,1.00" \
 	"$?|$(tr -d '\r' <"$OUT/invoice-2027-02.csv")"
 
+# ---- an issued month keeps the eligibility it was invoiced under ------------------------------------------------
+# ACME1 moves to the UK, where AWS is not offered: its months to come lose their AWS charges, but October, issued,
+# is not refunded when it is aggregated again (as its currency and markup, its eligibility is the invoice's).
+"$PBC" update ACME1 --country GB >/dev/null 2>&1 || notok "move ACME1 to GB"
+"$PBC" accept-terms ACME1 --vendor azure --region GB --version 1 --by test >/dev/null 2>&1 || notok "ACME1's Azure terms in GB"
+"$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October after the move"
+"$PBV" --month 2026-10 --diff >"$TMP/out" 2>"$TMP/err"
+check "October aggregated after the account's country changed: nothing to adjust" "0|ACME1,USD,11.89,11.89,0.00" \
+	"$?|$(grep '^ACME1,' "$TMP/out")"
+check "October's run: no charge of ACME1's is ineligible" "0" \
+	"$(pb_sql "SELECT count(*) FROM pb.aggregate_bucket b JOIN pb.aggregate_run r ON r.id = b.run_id AND r.status = 'current'
+	AND r.billing_month = '2026-10-01' WHERE b.bucket = 'ineligible' AND b.alias = 'ACME1'")"
+cur 2027-03 "$TMP/mar/cur.csv" "100000000001 Usage 3 4 4 EC2"
+"$PBI" --format aws-cur --no-progress "$TMP/mar/cur.csv" >/dev/null 2>&1 || notok "ingest March"
+"$PBA" --month 2027-03 --as-of 2027-03-31 --detail >/dev/null 2>&1 || notok "aggregate March"
+check "March, not invoiced: ACME1's AWS charges are ineligible under its new country" \
+	"ineligible|ACME1|billing country GB is not among aws's allowed countries; terms not accepted: aws in region GB|4" \
+	"$(pb_sql "SELECT b.bucket, b.alias, b.reason, b.billed FROM pb.aggregate_bucket b JOIN pb.aggregate_run r ON r.id = b.run_id
+	AND r.status = 'current' AND r.billing_month = '2027-03-01' WHERE b.alias = 'ACME1'" '|')"
+
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
