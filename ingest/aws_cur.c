@@ -30,6 +30,8 @@ static const char *const legacy_names[CUR_NCOLS][PB_MAX_ALT] = {
 	[CUR_USAGE_AMOUNT] = {"lineItem/UsageAmount"},
 	[CUR_USAGE_TYPE] = {"lineItem/UsageType"},
 	[CUR_OPERATION] = {"lineItem/Operation"},
+	[CUR_RESERVATION_ARN] = {"reservation/ReservationARN"},
+	[CUR_SAVINGS_PLAN_ARN] = {"savingsPlan/SavingsPlanARN"},
 };
 
 static const char *const cur2_names[CUR_NCOLS][PB_MAX_ALT] = {
@@ -51,6 +53,8 @@ static const char *const cur2_names[CUR_NCOLS][PB_MAX_ALT] = {
 	[CUR_USAGE_AMOUNT] = {"line_item_usage_amount"},
 	[CUR_USAGE_TYPE] = {"line_item_usage_type"},
 	[CUR_OPERATION] = {"line_item_operation"},
+	[CUR_RESERVATION_ARN] = {"reservation_reservation_a_r_n"},
+	[CUR_SAVINGS_PLAN_ARN] = {"savings_plan_savings_plan_a_r_n"},
 };
 
 /*
@@ -307,6 +311,29 @@ static int price_ref(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_usa
 	return 0;
 }
 
+/*
+ * AWS reports a reservation's upfront payment as a Fee, and the refund of a reservation or Savings Plan as a
+ * Refund, each with the commitment's ARN: they become "Fee/Reservation", "Refund/Reservation" and
+ * "Refund/SavingsPlan" (as Azure's charge types carry their pricing model), so that the pricing rules can
+ * tell the reseller's commitments from a customer's fee or refund.
+ */
+static void commitment_type(const struct pb_aws_cur *a, const struct pb_csv *c, struct pb_text *type)
+{
+	int fee = pb_text_is(type->ptr, type->len, "Fee"), refund = pb_text_is(type->ptr, type->len, "Refund");
+	const char *t = NULL;
+
+	if (!fee && !refund)
+		return;
+	if (text_of(a, c, CUR_RESERVATION_ARN).len)
+		t = fee ? "Fee/Reservation" : "Refund/Reservation";
+	else if (refund && text_of(a, c, CUR_SAVINGS_PLAN_ARN).len)
+		t = "Refund/SavingsPlan";
+	if (t) {
+		type->ptr = t;
+		type->len = strlen(t);
+	}
+}
+
 int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		   struct pb_buf *err, size_t *field)
 {
@@ -344,6 +371,7 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 		return field_error(a, c, CUR_TYPE, "empty", err, field);
 	u->charge_type.ptr = f->ptr;
 	u->charge_type.len = f->len;
+	commitment_type(a, c, &u->charge_type);
 	cat = pb_aws_cur_category(f->ptr, f->len);
 	if (cat) {
 		u->category.ptr = cat;

@@ -31,6 +31,9 @@ enum {
 	CUR_USAGE_AMOUNT,
 	CUR_USAGE_TYPE,
 	CUR_OPERATION,
+	/* What tells a Fee or Refund of a reservation or Savings Plan from any other (see pb_aws_cur_row). */
+	CUR_RESERVATION_ARN,
+	CUR_SAVINGS_PLAN_ARN,
 	CUR_NCOLS
 };
 

@@ -24,7 +24,11 @@ pb_test_cluster_start
 mkdir -p "$TMP/aws" "$TMP/azure"
 H=bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date
 H=$H,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_product_name
-line() { printf '2026-10-01T00:00:00Z,%s,%s,2026-10-%02dT05:00:00Z,USD,%s,%s,%s\n' "$@"; }
+H=$H,reservation_reservation_a_r_n,savings_plan_savings_plan_a_r_n
+# line ACCOUNT TYPE DAY BILLED LIST SERVICE [RESERVATION_ARN [SAVINGS_PLAN_ARN]]
+line() { printf '2026-10-01T00:00:00Z,%s,%s,2026-10-%02dT05:00:00Z,USD,%s,%s,%s,%s,%s\n' "$@"; }
+RI=arn:aws:ec2:us-east-1:111111111111:reserved-instances/4a3c5b1e-0d2f-4e6a-9b8c-7d1e2f3a4b5c
+SP=arn:aws:savingsplans::111111111111:savingsplan/0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f
 {
 	echo "$H"
 	line 111111111111 Usage 1 8 10 EC2                     # list 10
@@ -35,6 +39,9 @@ line() { printf '2026-10-01T00:00:00Z,%s,%s,2026-10-%02dT05:00:00Z,USD,%s,%s,%s\
 	line 111111111111 Fee 4 20 20 Support                  # a purchase at list: 20
 	line 111111111111 Fee 4 7 "" Marketplace               # a purchase without list: billed 7
 	line 111111111111 RIFee 1 30 30 EC2                    # excluded: the reseller's commitment
+	line 111111111111 Fee 1 300 "" EC2 "$RI"               # excluded: an RI's upfront fee is a Fee with its ARN
+	line 111111111111 Refund 6 -30 "" EC2 "$RI"            # excluded: the refund of a commitment
+	line 111111111111 Refund 6 -12 "" "Savings Plans" "" "$SP" # excluded likewise
 	line 111111111111 Tax 5 2.5 "" EC2                     # excluded: tax
 	line 111111111111 EdpDiscount 5 -1.2 "" EC2            # excluded: earned discount
 	line 111111111111 Credit 6 -4 "" EC2                   # passed through: -4
@@ -113,7 +120,7 @@ check "a bad rates file: exit 1 at its line and column, nothing loaded" \
 st=$?
 run1=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
 check "a run: exit 0, its summary and the reconciliation" "0|aggregate run $run1 of 2026-10 as of 2026-10-31: 2 imports, 3 CLC accounts
-reconciliation USD, billed: 320.8 (21 lines) = attributed 186.5 + unmapped 2 + ineligible 4 + excluded 128.3
+reconciliation USD, billed: 578.8 (24 lines) = attributed 186.5 + unmapped 2 + ineligible 4 + excluded 386.3
 no list price: aws partner account 111111111111 (ACME1): 1 usage line billed at the billed cost, USD 5" \
 	"$st|$(cat "$TMP/out")"
 check "the warnings name the unmapped and ineligible spend and the usage without a list price" \
@@ -149,7 +156,7 @@ check "a final month: the estimate is the month to date, rounded to the currency
 	"$(pb_sql "SELECT alias, vendor, estimate, low90, high90, method FROM pb.aggregate_account WHERE run_id = $run1
 	AND alias = 'ACME1' AND vendor = 'aws'")"
 check "the buckets: unmapped, ineligible with the rule that failed, excluded with its reason" \
-	"excluded,aws,111111111111,ACME1,commitment,USD,30,30,1
+	"excluded,aws,111111111111,ACME1,commitment,USD,30,288,4
 excluded,aws,111111111111,ACME1,earned-discount,USD,0,-4.2,2
 excluded,aws,111111111111,ACME1,tax,USD,0,2.5,1
 excluded,azure,6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,ACME1,commitment,USD,0,100,1
@@ -203,7 +210,7 @@ check "--as-of 2026-10-20 counts usage up to that day only, and the month is not
 	"$?|$(cut -d, -f1-4,10,11 "$TMP/csv" | grep aws | paste -sd'|')"
 run3=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
 check "the reconciliation as of the 20th (the day-25 line is not counted)" \
-	"230.8,96.5,128.3" \
+	"488.8,96.5,386.3" \
 	"$(pb_sql "SELECT string_agg(trim_scale(billed)::text, ',' ORDER BY place) FROM pb.aggregate_recon WHERE run_id = $run3
 	AND place IN ('total', 'attributed', 'excluded')" | awk -F, '{print $3","$1","$2}')"
 
@@ -253,8 +260,8 @@ check "a bad pricing rule: exit 1 at its line and column" \
 mkdir -p "$TMP/nov"
 {
 	echo "$H"
-	for d in $(seq 1 10); do printf '2026-11-01T00:00:00Z,777777777777,Usage,2026-11-%02dT05:00:00Z,USD,80,100,EC2\n' "$d"; done
-	printf '2026-11-01T00:00:00Z,777777777777,Usage,2026-11-11T01:00:00Z,USD,24,30,EC2\n'
+	for d in $(seq 1 10); do printf '2026-11-01T00:00:00Z,777777777777,Usage,2026-11-%02dT05:00:00Z,USD,80,100,EC2,,\n' "$d"; done
+	printf '2026-11-01T00:00:00Z,777777777777,Usage,2026-11-11T01:00:00Z,USD,24,30,EC2,,\n'
 } >"$TMP/nov/cur.csv"
 printf 'alias,name,billing_country,is_reseller,parent_reseller\nFLAT1,Flat,US,false,\n' >"$TMP/flat.csv"
 {
