@@ -123,12 +123,16 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 		return rc;
 	res = pb_db_query(
 		conn,
-		"SELECT d.alias, d.vendor, d.service, d.charge_category, d.currency, sum(d.amount)::text, "
-		"c.currency FROM pb.aggregate_detail d JOIN pb.aggregate_account c "
+		"SELECT alias, vendor, service, category, currency, amount, invoice_currency FROM ("
+		"SELECT d.alias, d.vendor, d.service, d.charge_category AS category, d.currency, "
+		"sum(d.amount)::text AS amount, c.currency AS invoice_currency, 0 AS markup "
+		"FROM pb.aggregate_detail d JOIN pb.aggregate_account c "
 		"ON c.run_id = d.run_id AND c.alias = d.alias AND c.vendor = 'all' WHERE d.run_id = $1::bigint "
 		"GROUP BY d.alias, d.vendor, d.service, d.charge_category, d.currency, c.currency "
-		"ORDER BY d.alias COLLATE \"C\", d.vendor, d.service COLLATE \"C\", d.charge_category COLLATE "
-		"\"C\", d.currency",
+		/* The account's markup (or discount) on the vendor, last: what the line adds to the charges. */
+		"UNION ALL SELECT a.alias, a.vendor, '', 'Markup', a.currency, a.markup::text, a.currency, 1 "
+		"FROM pb.aggregate_account a WHERE a.run_id = $1::bigint AND a.vendor <> 'all' AND a.markup <> 0) x "
+		"ORDER BY alias COLLATE \"C\", vendor, markup, service COLLATE \"C\", category COLLATE \"C\", currency",
 		1, p, err);
 	if (!res) {
 		pb_rates_release(&rates);

@@ -434,6 +434,21 @@ check "March, not invoiced: ACME1's AWS charges are ineligible under its new cou
 	"$(pb_sql "SELECT b.bucket, b.alias, b.reason, b.billed FROM pb.aggregate_bucket b JOIN pb.aggregate_run r ON r.id = b.run_id
 	AND r.status = 'current' AND r.billing_month = '2027-03-01' WHERE b.alias = 'ACME1'" '|')"
 
+# ---- the detail holds the markup: it adds up to the exact figures each line was rounded from ------------------
+"$PBC" update ACME1 --markup 12.5 >/dev/null 2>&1 || notok "a markup of 12.5% for ACME1"
+mkdir -p "$TMP/mar-azure"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory' \
+	'6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,03/02/2027,Usage,USD,3,3.333,1,Virtual Machines' >"$TMP/mar-azure/cost.csv"
+"$PBI" --format azure-cost --no-progress --final "$TMP/mar-azure/cost.csv" >/dev/null 2>&1 || notok "ingest March's Azure"
+issue_empty 2027-03 2027-03-31
+check "March: ACME1's line, 3.333 with 12.5% markup" \
+	"0|PB-2027-03,2027-03-01,2027-03-31,1,ACME1,Acme Renamed,CenturyLink Cloud 1.0,charge,,USD,3.75,0.00,3.75" \
+	"$?|$(tr -d '\r' <"$OUT/invoice-2027-03.csv" | tail -n +2)"
+check "March's detail: the usage, then the markup, adding up to 3.749625" \
+	"invoice_number,line,account_alias,vendor,service,charge_category,source_currency,source_amount,currency,amount
+PB-2027-03,1,ACME1,azure,Virtual Machines,Usage,USD,3.333,USD,3.333
+PB-2027-03,1,ACME1,azure,,Markup,USD,0.416625,USD,0.416625" "$(tr -d '\r' <"$OUT/invoice-2027-03-detail.csv")"
+
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
