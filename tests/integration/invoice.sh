@@ -307,6 +307,13 @@ printf 'month,from,to,rate\n2026-10,USD,JPY,151\n' >"$TMP/rates2.csv"
 check "rates --load for an invoiced month: exit 4" \
 	"4|pb-aggregate: $TMP/rates2.csv:2:1: the rates of 2026-10 are frozen: the month's invoice is issued" \
 	"$?|$(cat "$TMP/err")"
+# A pair the month lacks (a late charge in a currency it had none of) may still be added: the issued invoice used
+# no rate of it, and without it the month could never be aggregated again. The same rates again change nothing.
+printf 'month,from,to,rate\n2026-10,USD,JPY,150\n2026-10,GBP,USD,1.25\n' >"$TMP/rates3.csv"
+"$PBA" rates --load "$TMP/rates3.csv" >"$TMP/out" 2>"$TMP/err"
+check "rates --load for an invoiced month: a new pair is added, a frozen one given again is unchanged" \
+	"0||GBP>USD 1.25|USD>BHD 0.4|USD>JPY 150" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT from_currency || '>' || to_currency || ' ' || rate FROM pb.fx_rate WHERE month = '2026-10-01' ORDER BY 1" | paste -sd'|')"
 
 # ---- a late credit: the next month's adjustment, once --------------------------------------------------------------
 cur 2026-10 "$TMP/oct-late/cur.csv" "100000000001 Credit 28 -1.115 - EC2"
