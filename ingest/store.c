@@ -16,6 +16,10 @@
 
 #include "banned.h"
 
+/* The sources of Partner Center's unbilled usage of a month and of an invoice's billed usage (+ currency, invoice). */
+#define PC_UNBILLED "partner-center:unbilled:"
+#define PC_BILLED "partner-center:billed:"
+
 #define COPY_CHUNK ((size_t)256 << 10)
 
 /* Adds the time since *t to the import's phase, if it keeps them, and restarts *t. */
@@ -982,6 +986,19 @@ static int make_current(PGconn *conn, const struct pb_store_import *im, const ch
 		    "$4::bigint RETURNING id) SELECT pb.drop_import_rows(id, $3::date) FROM old",
 		    5, p, say_waiting, &w, err) < 0)
 		return -1;
+	/*
+	 * A Partner Center invoice's billed usage replaces the month's unbilled usage in its currencies (what was
+	 * read of the month before it was invoiced): both current would bill the month's usage twice.
+	 */
+	if (strcmp(im->format, "partner-center") == 0 && strncmp(im->source, PC_BILLED, strlen(PC_BILLED)) == 0 &&
+	    pb_db_exec_yielding(conn,
+				"WITH old AS (UPDATE pb.import i SET status = 'superseded' WHERE i.vendor = $1 "
+				"AND i.billing_month = $2::date AND i.format = 'partner-center' AND i.status = "
+				"'committed' AND i.source IN (SELECT '" PC_UNBILLED "' || a.currency FROM "
+				"pb.import_account a WHERE a.import_id = $3::bigint) RETURNING i.id) "
+				"SELECT pb.drop_import_rows(id, $2::date) FROM old",
+				3, (const char *[]){im->vendor, month, id}, say_waiting, &w, err) < 0)
+		return -1;
 	phase(im, PB_STORE_PHASE_SUPERSEDE, t);
 	if (pb_db_exec_yielding(conn, "SELECT pb.attach_import_rows($1::bigint, $2::date)", 2,
 				(const char *[]){id, month}, say_waiting, &w, err) < 0)
@@ -997,6 +1014,39 @@ static int make_current(PGconn *conn, const struct pb_store_import *im, const ch
 				  "WHERE id = $1::bigint",
 				  8, q, err);
 	}
+}
+
+/*
+ * Partner Center's unbilled usage of a month is what its invoice's billed usage replaces (see make_current):
+ * once the billed usage of the month is in, in the currency, unbilled usage in it no longer counts.
+ */
+static int refuse_unbilled(PGconn *conn, const struct pb_store_import *im, const char *month, struct pb_buf *err)
+{
+	const char *p[3] = {im->vendor, month, NULL};
+	PGresult *res;
+	int ret = 0;
+
+	if (strcmp(im->format, "partner-center") != 0 || strncmp(im->source, PC_UNBILLED, strlen(PC_UNBILLED)) != 0)
+		return 0;
+	p[2] = im->source + strlen(PC_UNBILLED);
+	res = pb_db_query(conn,
+			  "SELECT i.id, i.source FROM pb.import i WHERE i.vendor = $1 AND i.billing_month = $2::date "
+			  "AND i.format = 'partner-center' AND i.status = 'committed' AND i.source LIKE '" PC_BILLED
+			  "%' AND EXISTS (SELECT 1 FROM pb.import_account a WHERE a.import_id = i.id AND a.currency = $3) "
+			  "ORDER BY i.id LIMIT 1",
+			  3, p, err);
+	if (!res)
+		return PB_STORE_ERR_DB;
+	if (PQntuples(res)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "%s %.7s has the billed usage of a Partner Center invoice in %s (import %s from %s): its "
+			    "unbilled usage in %s no longer counts",
+			    im->vendor, month, p[2], PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), p[2]);
+		ret = PB_STORE_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
 }
 
 /* The refusals that need the month's other imports: under a lock of the month, so two sources cannot race. */
@@ -1016,6 +1066,8 @@ static int check_refusals(PGconn *conn, const struct pb_store_import *im, const 
 		rc = refuse_not_final(conn, im, month, err);
 	if (rc == 0)
 		rc = refuse_older_run(conn, im, month, err);
+	if (rc == 0)
+		rc = refuse_unbilled(conn, im, month, err);
 	return rc;
 }
 

@@ -30,7 +30,8 @@ remonth() { gzip -dc "$1" | sed "s/2026-10-/$2-/g" | gzip -nc >"$3"; }
 remonth "$FIX/unbilled-part-00001.json.gz" "$MONTH" "$TMP/u1.json.gz"
 remonth "$FIX/unbilled-part-00002.json.gz" "$MONTH" "$TMP/u2.json.gz"
 remonth "$FIX/billed-part-00001.json.gz" "$LAST" "$TMP/b1.json.gz"
-for f in u1 u2 b1; do [ -s "$TMP/$f.json.gz" ] || { notok "prepare $f"; pb_tests_done; exit 1; }; done
+remonth "$FIX/unbilled-part-00001.json.gz" "$LAST" "$TMP/ul.json.gz"
+for f in u1 u2 b1 ul; do [ -s "$TMP/$f.json.gz" ] || { notok "prepare $f"; pb_tests_done; exit 1; }; done
 expected() { python3 "$FIX/expected.py" "$@" || echo "expected.py failed"; }
 SUM_U=$(expected summary "$TMP/u1.json.gz" "$TMP/u2.json.gz")
 TOT_U=$(expected totals "$TMP/u1.json.gz" "$TMP/u2.json.gz")
@@ -113,6 +114,10 @@ check "the same eTag again: nothing to do, exit 0, imports unchanged" \
 	"$GOT|$(cat "$TMP/out" "$TMP/err")|$(committed)"
 
 # ---- a billed export, by invoice ---------------------------------------------------------------------
+# Last month's unbilled usage first (as the nightly job takes it until the month closes).
+pb_pc_config "{\"export\": {\"files\": [\"$TMP/ul.json.gz\"]}}"
+run unbilled-last 0 ingest --month "$LAST" || notok "last month's unbilled usage" "$(cat "$TMP/err")"
+NUL=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_U' AND billing_month = '$LAST-01'")
 pb_pc_config "{\"export\": {\"files\": [\"$TMP/b1.json.gz\"]}}"
 run billed 0 ingest --month "$LAST" --invoice G012345678
 NB=$(import_id "$SRC_B")
@@ -121,6 +126,19 @@ check "a billed export: the invoice's import, exact totals" "import $NB committe
 check "a billed export: it asked for the invoice, all attributes; per-account totals" \
 	"billed {'invoiceId': 'G012345678', 'attributeSet': 'full'}|$SUM_B" \
 	"$(last_op "['kind']") $(last_op "['request']")|$(account_sums "$SRC_B")"
+# The invoice's billed usage is what the unbilled usage was the month's estimate of: it replaces it (in its
+# currency), or the month's Azure CSP usage would be billed twice. This month's unbilled import stays.
+check "the invoice's billed usage supersedes the month's unbilled usage in its currency; this month's stays" \
+	"${NUL:-?}|superseded ${N:-?}|committed" \
+	"$(pb_sql "SELECT id || '|' || status FROM pb.import WHERE id IN (${NUL:-0}, ${N:-0}) ORDER BY billing_month" | paste -sd' ')"
+# Unbilled usage of a month whose billed usage is in no longer counts: refused, nothing committed.
+pb_pc_config "{\"export\": {\"files\": [\"$TMP/ul.json.gz\"]}}"
+before=$(committed)
+run unbilled-after 4 ingest --month "$LAST"
+check "unbilled usage of a month whose invoice's billed usage is in: exit 4, naming it, nothing committed" \
+	"4|pb-ingest: azure $LAST has the billed usage of a Partner Center invoice in USD (import $NB from $SRC_B): its unbilled usage in USD no longer counts|$before" \
+	"$GOT|$(cat "$TMP/err")|$(committed)"
+pb_pc_config "{\"export\": {\"files\": [\"$TMP/b1.json.gz\"]}}"
 
 # ---- over https: the token endpoint behind a loopback TLS proxy whose certificate a test CA signed ------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.crt" -days 2 -subj /CN=pb-test-ca \
