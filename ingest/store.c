@@ -1029,12 +1029,13 @@ static int refuse_unbilled(PGconn *conn, const struct pb_store_import *im, const
 	if (strcmp(im->format, "partner-center") != 0 || strncmp(im->source, PC_UNBILLED, strlen(PC_UNBILLED)) != 0)
 		return 0;
 	p[2] = im->source + strlen(PC_UNBILLED);
-	res = pb_db_query(conn,
-			  "SELECT i.id, i.source FROM pb.import i WHERE i.vendor = $1 AND i.billing_month = $2::date "
-			  "AND i.format = 'partner-center' AND i.status = 'committed' AND i.source LIKE '" PC_BILLED
-			  "%' AND EXISTS (SELECT 1 FROM pb.import_account a WHERE a.import_id = i.id AND a.currency = $3) "
-			  "ORDER BY i.id LIMIT 1",
-			  3, p, err);
+	res = pb_db_query(
+		conn,
+		"SELECT i.id, i.source FROM pb.import i WHERE i.vendor = $1 AND i.billing_month = $2::date "
+		"AND i.format = 'partner-center' AND i.status = 'committed' AND i.source LIKE '" PC_BILLED
+		"%' AND EXISTS (SELECT 1 FROM pb.import_account a WHERE a.import_id = i.id AND a.currency = $3) "
+		"ORDER BY i.id LIMIT 1",
+		3, p, err);
 	if (!res)
 		return PB_STORE_ERR_DB;
 	if (PQntuples(res)) {
