@@ -952,6 +952,47 @@ static int refuse_duplicates(PGconn *conn, const struct pb_store_import *im, con
 	return ret;
 }
 
+/*
+ * The same lines in other bytes (gzipped, other line endings) under another source: every partner account's
+ * line count, totals and days are those of another current import of the vendor and month, which only the
+ * same data gives. Refused as the same bytes are (refuse_duplicates). Needs the import's pb.import_account rows.
+ */
+static int refuse_same_lines(PGconn *conn, const struct pb_store_import *im, const char *id, const char *month,
+			     struct pb_buf *err)
+{
+	const char *p[3] = {id, im->vendor, month};
+	PGresult *res;
+	int ret = 0;
+
+	res = pb_db_query(
+		conn,
+		"WITH me AS (SELECT partner_account_id, currency, line_count, list_total, billed_total, first_day, "
+		"last_day FROM pb.import_account WHERE import_id = $1::bigint), "
+		"them AS (SELECT DISTINCT a.import_id FROM pb.import_account a JOIN me USING (partner_account_id, "
+		"currency, line_count, list_total, billed_total, first_day, last_day) WHERE a.import_id <> $1::bigint) "
+		"SELECT i.id, i.format, i.source FROM pb.import i JOIN them t ON t.import_id = i.id "
+		"JOIN pb.import me_i ON me_i.id = $1::bigint WHERE i.status = 'committed' AND i.vendor = $2 "
+		"AND i.billing_month = $3::date AND (i.format, i.source) IS DISTINCT FROM (me_i.format, me_i.source) "
+		"AND NOT EXISTS (SELECT partner_account_id, currency, line_count, list_total, billed_total, first_day, "
+		"last_day FROM pb.import_account WHERE import_id = i.id EXCEPT SELECT * FROM me) "
+		"AND NOT EXISTS (SELECT * FROM me EXCEPT SELECT partner_account_id, currency, line_count, list_total, "
+		"billed_total, first_day, last_day FROM pb.import_account WHERE import_id = i.id) ORDER BY i.id LIMIT "
+		"1",
+		3, p, err);
+	if (!res)
+		return PB_STORE_ERR_DB;
+	if (PQntuples(res)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "%s: the same lines as import %s of %.7s (%s from %s): every partner account's line count, "
+			    "totals and days alike: refusing to bill them twice",
+			    im->source, PQgetvalue(res, 0, 0), month, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+		ret = PB_STORE_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
 /* Makes this import the current one of its key: the previous one superseded, its rows deleted. */
 static int make_current(PGconn *conn, const struct pb_store_import *im, const char *id, const char *month,
 			const struct pb_store_file *files, size_t nfiles, uint64_t nrows, struct timespec *t,
@@ -1113,6 +1154,8 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 	    (record_files(conn, im, files, nfiles, err) < 0 || copy_names(conn, im, err) < 0 ||
 	     copy_accounts(conn, &y, err) < 0 || copy_charges(conn, &y, err) < 0 || copy_lists(conn, &y, err) < 0))
 		rc = PB_STORE_ERR_DB;
+	if (rc == 0)
+		rc = refuse_same_lines(conn, im, id, month, err);
 	phase(im, PB_STORE_PHASE_RECORDS, &t);
 	if (rc == 0 && make_current(conn, im, id, month, files, nfiles, sent.sent, &t, err) < 0)
 		rc = PB_STORE_ERR_DB;

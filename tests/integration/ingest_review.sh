@@ -121,6 +121,19 @@ run "$TMP/b" --format aws-cur --month 2026-10 --source copy-of-a cur.csv
 refused "2: the same file under another --source" 4 \
 	"pb-ingest: file://$TMP/b/cur.csv: the same bytes (sha256 $A_SHA) are in import $A_ID of 2026-10 (aws-cur from file://$TMP/a, file file://$TMP/a/cur.csv): refusing to bill them twice" \
 	"$before"
+# The same lines in other bytes (gzipped, CRLF line endings): every partner account's lines, totals and days
+# are the first import's, which only the same data gives. Refused as the same bytes are.
+mkdir -p "$TMP/gz" "$TMP/crlf"
+gzip -nc "$TMP/a/cur.csv" >"$TMP/gz/cur.csv.gz"
+sed 's/$/\r/' "$TMP/a/cur.csv" >"$TMP/crlf/cur.csv"
+run "$TMP/gz" --format aws-cur cur.csv.gz
+refused "2: the same file gzipped, in another folder" 4 \
+	"pb-ingest: file://$TMP/gz: the same lines as import $A_ID of 2026-10 (aws-cur from file://$TMP/a): every partner account's line count, totals and days alike: refusing to bill them twice" \
+	"$before"
+run "$TMP/crlf" --format aws-cur --month 2026-10 --source crlf-of-a cur.csv
+refused "2: the same file with CRLF line endings, under another --source" 4 \
+	"pb-ingest: crlf-of-a: the same lines as import $A_ID of 2026-10 (aws-cur from file://$TMP/a): every partner account's line count, totals and days alike: refusing to bill them twice" \
+	"$before"
 
 # One file given twice in one import: a copy of it under another name, and the same name twice.
 {
@@ -341,7 +354,7 @@ for mode in "--month 2026-10" "--summary"; do
 	refused "6: a Latin-1 customer name $mode" 1 \
 		"pb-ingest: $(at bad/latin1.jsonl 1 '"Contoso S.' | cut -d/ -f2): invalid UTF-8 in member 'CustomerName'" "$before"
 done
-pc_line | sed 's/"Contoso Ltd"/"Contoso \\ud83d\\ude00"/; s/"Virtual Machines"/"VM \\uD83D\\uDE00"/' >"$TMP/e/emoji.jsonl"
+pc_line "$TENANT" 2026-10-04T00:00:00Z | sed 's/"Contoso Ltd"/"Contoso \\ud83d\\ude00"/; s/"Virtual Machines"/"VM \\uD83D\\uDE00"/' >"$TMP/e/emoji.jsonl"
 run "$TMP/e" --format partner-center --month 2026-10 --source pc:emoji emoji.jsonl
 EMOJI=$'\xf0\x9f\x98\x80'
 check "6: an emoji as a surrogate pair is stored as its UTF-8 (name and service)" "0|Contoso $EMOJI|VM $EMOJI" \
