@@ -590,7 +590,7 @@ static const char *walk_error(void *ctx)
 static int store_close(struct run *run)
 {
 	struct pb_store_import *im = &run->im;
-	struct pb_buf err = PB_BUF_INIT;
+	struct pb_buf err = PB_BUF_INIT, lists = PB_BUF_INIT, billeds = PB_BUF_INIT;
 	char list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
 	struct walker w = {.read = &run->read};
 	struct pb_store_rows rows = {walk_next, walk_error, &w, 0, walk_files_ready};
@@ -631,10 +631,18 @@ static int store_close(struct run *run)
 	pb_read_totals(&run->read, &lt, &bt, &lines);
 	pb_money_format_canonical(lt, list);
 	pb_money_format_canonical(bt, billed);
+	/* An import in several currencies: its totals per currency, never one sum of both (the sum stays stored). */
+	if (pb_store_currency_totals(run->conn, im->id, &lists, &billeds, &err) < 0) {
+		pb_error("warning: %s", pb_buf_str(&err));
+		pb_buf_reset(&err);
+	}
 	printf("import %lld committed: %s %.7s from %s: %zu file%s, %llu lines, %llu daily rows, list_cost %s, "
 	       "billed_cost %s\n",
 	       im->id, im->vendor, day_text(im->billing_month), im->source, run->read.nfiles,
-	       run->read.nfiles == 1 ? "" : "s", (unsigned long long)lines, (unsigned long long)n, list, billed);
+	       run->read.nfiles == 1 ? "" : "s", (unsigned long long)lines, (unsigned long long)n,
+	       lists.len ? pb_buf_str(&lists) : list, billeds.len ? pb_buf_str(&billeds) : billed);
+	pb_buf_release(&lists);
+	pb_buf_release(&billeds);
 	print_priced(&w.priced);
 	{
 		char prefix[64];

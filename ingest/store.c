@@ -1178,6 +1178,30 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 	return 0;
 }
 
+int pb_store_currency_totals(PGconn *conn, long long import_id, struct pb_buf *list, struct pb_buf *billed,
+			     struct pb_buf *err)
+{
+	char id[32];
+	const char *p[1] = {id};
+	PGresult *res;
+	int i, n;
+
+	snprintf(id, sizeof(id), "%lld", import_id);
+	res = pb_db_query(conn,
+			  "SELECT currency, trim_scale(sum(list_total))::text, trim_scale(sum(billed_total))::text "
+			  "FROM pb.import_account WHERE import_id = $1::bigint GROUP BY currency ORDER BY currency",
+			  1, p, err);
+	if (!res)
+		return -1;
+	n = PQntuples(res);
+	for (i = 0; n > 1 && i < n; i++) {
+		pb_buf_addf(list, "%s%s %s", i ? " + " : "", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+		pb_buf_addf(billed, "%s%s %s", i ? " + " : "", PQgetvalue(res, i, 0), PQgetvalue(res, i, 2));
+	}
+	PQclear(res);
+	return n;
+}
+
 long pb_store_overlaps(PGconn *conn, const char *vendor, int32_t month, long long import_id, const char *prefix,
 		       FILE *out, struct pb_buf *err)
 {

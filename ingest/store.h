@@ -114,6 +114,13 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
  * import_id is one of, or all when import_id is 0), each starting with prefix, on out. Returns the count,
  * or -1 with err set.
  */
+/*
+ * An import's list and billed totals per currency, as "EUR 10.004 + USD 1", into list and billed, when it holds
+ * more than one currency. Returns the number of currencies (list and billed untouched below 2), or -1 with err.
+ */
+int pb_store_currency_totals(PGconn *conn, long long import_id, struct pb_buf *list, struct pb_buf *billed,
+			     struct pb_buf *err);
+
 long pb_store_overlaps(PGconn *conn, const char *vendor, int32_t month, long long import_id, const char *prefix,
 		       FILE *out, struct pb_buf *err);
 

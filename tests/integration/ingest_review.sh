@@ -684,4 +684,14 @@ pb-ingest: warning: 48 distinct names or tags of partner accounts past 256 per a
 	"$st|$(pb_sql "SELECT count(*) FROM pb.partner_account_name n JOIN pb.import i ON i.id = n.import_id
 		WHERE i.source = 'tags:all' AND i.status = 'committed'")|$(cat "$err")"
 
+# ---- 19. an import in two currencies: its totals per currency, never one sum of both -------------------------
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory' \
+	'9e4d1c2b-3a5f-4b6c-8d7e-0f1a2b3c4d5e,10/02/2026,Usage,EUR,9,10.004,1,Storage' \
+	'9e4d1c2b-3a5f-4b6c-8d7e-0f1a2b3c4d5e,10/03/2026,Usage,USD,1,1,1,Storage' >"$TMP/e/two-currencies.csv"
+run "$TMP/e" --format azure-cost --source two-currencies two-currencies.csv
+id=$(pb_sql "SELECT id FROM pb.import WHERE source = 'two-currencies' AND status = 'committed'")
+check "19: the commit line gives an import's totals per currency when it has several" \
+	"0|import ${id:-?} committed: azure 2026-10 from two-currencies: 1 file, 2 lines, 2 daily rows, list_cost EUR 10.004 + USD 1, billed_cost EUR 9 + USD 1|" \
+	"$st|$(cat "$out")|$(cat "$err")"
+
 pb_tests_done
