@@ -8,9 +8,15 @@ enum pb_api_query {
 	PB_API_Q_RUN_BY_ID, /* $1 run id: the same columns */
 	PB_API_Q_ACCOUNT,   /* $1 run, $2 alias: the figures, 'all' first (columns: PB_API_FIG_*) */
 	PB_API_Q_DAILY,	    /* $1 run, $2 alias: vendor, currency, date, usage, one_off, by vendor and date */
-	PB_API_Q_LIST,	    /* $1 run, $2 after alias, $3 aliases: alias, then the figures' columns */
+	PB_API_Q_LIST,	    /* $1 run, $2 after alias, $3 aliases, $4 current only: alias, the figures' columns */
 	PB_API_NQUERIES
 };
+
+/*
+ * PB_API_Q_ACCOUNT, PB_API_Q_DAILY and PB_API_Q_LIST (with $4 true) read the run's rows in the statement that
+ * finds it current: no row at all when it is not (a newer run committed since it was looked up); one row of
+ * NULLs when it is but holds nothing for the account (or the page).
+ */
 
 /* The columns of a figures row (PB_API_Q_ACCOUNT; PB_API_Q_LIST from column 1). */
 enum {

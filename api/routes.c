@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "queries.h"
+#include "testhook.h"
 #include "token.h"
 #include "usage.h"
 
@@ -20,6 +21,7 @@
 #define MAX_LIMIT 1000
 #define MAX_TOKENS 100000
 #define MAX_RUNS 10000
+#define RUN_TRIES 3 /* runs looked up for one answer, each superseded before its figures were read */
 #define JSON_TYPE "application/json"
 
 static const struct {
@@ -497,9 +499,12 @@ fail:
 	return NULL;
 }
 
-/* Answers from the cache, or else from statement query with params, and caches what it made. */
-static unsigned answer(const struct request *q, const struct pb_api_run *run, const char *key, enum pb_api_query query,
-		       const char *const *params, unsigned limit)
+/*
+ * Answers from the cache, or else from statement query with params, and caches what it made: 0 with the
+ * status in *status, or 1, queueing nothing, when the statement found run no longer current (see queries.h).
+ */
+static int answer(const struct request *q, const struct pb_api_run *run, const char *key, enum pb_api_query query,
+		  const char *const *params, unsigned limit, unsigned *status)
 {
 	const char *inm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	struct serve s = {q, 0, 0};
@@ -511,19 +516,49 @@ static unsigned answer(const struct request *q, const struct pb_api_run *run, co
 
 	snprintf(etag, sizeof(etag), "\"pb-run-%lld\"", run->id);
 	s.matches = inm && etag_matches(inm, etag);
-	if (pb_api_cache_use(q->r->answers, key, strlen(key), serve_answer, &s, NULL))
-		return s.status;
+	if (pb_api_cache_use(q->r->answers, key, strlen(key), serve_answer, &s, NULL)) {
+		*status = s.status;
+		return 0;
+	}
 	gen = pb_api_cache_generation(q->r->answers);
+	/* The integration test's pause point: a new run commits here, after this one was looked up. */
+	pb_test_pause("api-figures");
 	res = pb_api_pool_exec(q->r->pool, query, params, &why);
-	if (!res)
-		return db_failure(q, why);
+	if (!res) {
+		*status = db_failure(q, why);
+		return 0;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 1;
+	}
 	a = build_answer(q, run, res, limit, etag);
 	PQclear(res);
-	if (!a)
-		return fixed(q, PB_API_FIX_INTERNAL);
+	if (!a) {
+		*status = fixed(q, PB_API_FIX_INTERNAL);
+		return 0;
+	}
 	serve_answer(a, &s);
 	pb_api_cache_put(q->r->answers, key, strlen(key), a, gen);
-	return s.status;
+	*status = s.status;
+	return 0;
+}
+
+/*
+ * A month's run was superseded between its lookup and the read of its figures: the runs cached are not to
+ * be believed until the notification of the new run (on its way, or late) arrives, so they are dropped now.
+ */
+static void run_superseded(const struct request *q)
+{
+	pb_api_cache_clear(q->r->runs);
+}
+
+/* 503 after RUN_TRIES runs, each superseded before its figures could be read. */
+static unsigned runs_too_quick(const struct request *q)
+{
+	pb_warning("%d aggregate runs of %s were superseded while a request read them: answered 503", RUN_TRIES,
+		   q->month);
+	return fixed(q, PB_API_FIX_UNAVAILABLE);
 }
 
 /* GET /v1/accounts/{alias}/partner-usage[/daily]: another account's alias is as unknown as one that is not. */
@@ -533,17 +568,24 @@ static unsigned account_usage(const struct request *q)
 	struct pb_api_run run;
 	unsigned status;
 	char key[64];
+	int i;
 
 	if (!q->alias_ok || (!q->tok.platform && strcmp(q->alias, q->tok.alias) != 0))
 		return fixed(q, PB_API_FIX_NOT_FOUND);
-	if (find_run(q, PB_API_Q_RUN, q->first_day, &run, &status) < 0)
-		return status;
-	if (!run.found)
-		return fixed(q, PB_API_FIX_NOT_FOUND);
-	snprintf(key, sizeof(key), "%c%s|%s", q->ep == PB_API_EP_DAILY ? 'd' : 'a', run.id_text, q->alias);
-	params[0] = run.id_text;
-	params[1] = q->alias;
-	return answer(q, &run, key, q->ep == PB_API_EP_DAILY ? PB_API_Q_DAILY : PB_API_Q_ACCOUNT, params, 0);
+	for (i = 0; i < RUN_TRIES; i++) {
+		if (find_run(q, PB_API_Q_RUN, q->first_day, &run, &status) < 0)
+			return status;
+		if (!run.found)
+			return fixed(q, PB_API_FIX_NOT_FOUND);
+		snprintf(key, sizeof(key), "%c%s|%s", q->ep == PB_API_EP_DAILY ? 'd' : 'a', run.id_text, q->alias);
+		params[0] = run.id_text;
+		params[1] = q->alias;
+		if (answer(q, &run, key, q->ep == PB_API_EP_DAILY ? PB_API_Q_DAILY : PB_API_Q_ACCOUNT, params, 0,
+			   &status) == 0)
+			return status;
+		run_superseded(q);
+	}
+	return runs_too_quick(q);
 }
 
 /* The limit parameter: 0 with *limit (DEFAULT_LIMIT when absent), or -1. */
@@ -568,15 +610,34 @@ static int read_limit(const struct request *q, unsigned *limit)
 	return 0;
 }
 
+/*
+ * The page of run after alias after (the listing's first: ""): 0 with the status in *status, or 1, queueing
+ * nothing, when current_only and the run is no longer the month's current one.
+ */
+static int list_page(const struct request *q, const struct pb_api_run *run, const char *after, unsigned limit,
+		     int current_only, unsigned *status)
+{
+	char more[16], key[80];
+	const char *params[4];
+
+	snprintf(more, sizeof(more), "%u", limit + 1);
+	snprintf(key, sizeof(key), "l%s|%s|%u", run->id_text, after, limit);
+	params[0] = run->id_text;
+	params[1] = after;
+	params[2] = more;
+	params[3] = current_only ? "t" : "f";
+	return answer(q, run, key, PB_API_Q_LIST, params, limit, status);
+}
+
 /* GET /v1/partner-usage: platform tokens only; a cursor keeps to the run the listing started on. */
 static unsigned list_usage(const struct request *q)
 {
 	const char *cursor = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "cursor");
-	char after[8] = "", id[24], more[16], key[80];
-	const char *params[3];
+	char after[8] = "", id[24];
 	struct pb_api_run run;
 	unsigned limit, status;
 	long long run_id;
+	int i;
 
 	if (!q->tok.platform)
 		return fixed(q, PB_API_FIX_FORBIDDEN);
@@ -590,18 +651,19 @@ static unsigned list_usage(const struct request *q)
 			return status;
 		if (!run.found || strcmp(run.month, q->month) != 0)
 			return fixed(q, PB_API_FIX_BAD_CURSOR);
-	} else {
+		/* Current or not; no row only when the run is gone. */
+		return list_page(q, &run, after, limit, 0, &status) == 0 ? status : fixed(q, PB_API_FIX_BAD_CURSOR);
+	}
+	for (i = 0; i < RUN_TRIES; i++) {
 		if (find_run(q, PB_API_Q_RUN, q->first_day, &run, &status) < 0)
 			return status;
 		if (!run.found)
 			return fixed(q, PB_API_FIX_NOT_FOUND);
+		if (list_page(q, &run, "", limit, 1, &status) == 0)
+			return status;
+		run_superseded(q);
 	}
-	snprintf(more, sizeof(more), "%u", limit + 1);
-	snprintf(key, sizeof(key), "l%s|%s|%u", run.id_text, after, limit);
-	params[0] = run.id_text;
-	params[1] = after;
-	params[2] = more;
-	return answer(q, &run, key, PB_API_Q_LIST, params, limit);
+	return runs_too_quick(q);
 }
 
 static void render_cache(struct pb_buf *b, const char *name, struct pb_api_cache *c)

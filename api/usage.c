@@ -125,10 +125,10 @@ int pb_api_usage_account(const struct pb_api_run *run, const char *alias, PGresu
 {
 	struct pb_api_json j;
 
-	if (PQntuples(res) == 0)
-		return 1;
 	if (PQnfields(res) != PB_API_FIG_NCOLUMNS)
 		return -1;
+	if (PQntuples(res) == 0 || PQgetisnull(res, 0, PB_API_FIG_VENDOR))
+		return 1;
 	pb_api_json_init(&j, out);
 	pb_api_json_open(&j, '{');
 	pb_api_json_key(&j, "alias");
@@ -169,10 +169,10 @@ int pb_api_usage_daily(const struct pb_api_run *run, const char *alias, PGresult
 	struct pb_api_json j;
 	int i, end, n = PQntuples(res);
 
-	if (n == 0)
-		return 1;
 	if (PQnfields(res) != 5)
 		return -1;
+	if (n == 0 || PQgetisnull(res, 0, 0))
+		return 1;
 	pb_api_json_init(&j, out);
 	pb_api_json_open(&j, '{');
 	pb_api_json_key(&j, "alias");
@@ -204,6 +204,9 @@ static int add_accounts(struct pb_api_json *j, PGresult *res, unsigned limit, ch
 	int i, end, n = PQntuples(res);
 	unsigned count = 0;
 
+	/* A page without accounts is one row of NULLs. */
+	if (n == 1 && PQgetisnull(res, 0, 0))
+		n = 0;
 	next[0] = '\0';
 	pb_api_json_key(j, "accounts");
 	pb_api_json_open(j, '[');

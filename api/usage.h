@@ -21,16 +21,16 @@ int pb_api_usage_run(PGresult *res, struct pb_api_run *run);
 
 /*
  * Each answer is written to out from its statement's result (see queries.h). Returns 0, 1 when the result
- * holds nothing for the account (not found), or -1 when a value is not what the schema promises (an amount
- * that is not a decimal, a missing 'all' row).
+ * holds nothing for the account (no row, or one of NULLs: not found), or -1 when a value is not what the
+ * schema promises (an amount that is not a decimal, a missing 'all' row).
  */
 int pb_api_usage_account(const struct pb_api_run *run, const char *alias, PGresult *res, struct pb_buf *out);
 int pb_api_usage_daily(const struct pb_api_run *run, const char *alias, PGresult *res, struct pb_buf *out);
 
 /*
- * A page of the accounts of run: res holds the rows of up to limit + 1 accounts (PB_API_Q_LIST); the first
- * limit are written, and next_cursor names where the next page starts when there is one (else null).
- * Returns 0 or -1.
+ * A page of the accounts of run: res holds the rows of up to limit + 1 accounts (PB_API_Q_LIST; one row of
+ * NULLs for none); the first limit are written, and next_cursor names where the next page starts when there
+ * is one (else null). Returns 0 or -1.
  */
 int pb_api_usage_list(const struct pb_api_run *run, PGresult *res, unsigned limit, struct pb_buf *out);
 

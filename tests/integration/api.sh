@@ -3,8 +3,9 @@
 # endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 304, 429, 503), a 304's
 # exact headers on a raw socket, 1,200 requests of account tokens for other accounts and for the all-accounts
 # listing, tokens made, listed and revoked (refused at once), their last use (written every
-# PB_API_LAST_USE_SECONDS, past a locked row, and at SIGTERM), the cache dropped when a new aggregate run commits, the database stopped and
-# started under the running server, TLS with a certificate made here, plain HTTP refused off loopback, and a
+# PB_API_LAST_USE_SECONDS, past a locked row, and at SIGTERM), the cache dropped when a new aggregate run commits,
+# a new run that commits between a run's lookup and the read of its figures (a test pause), the database
+# stopped and started under the running server, TLS with a certificate made here, plain HTTP refused off loopback, and a
 # graceful SIGTERM. Every response is checked against schemas/openapi.json at the end. The month's data is
 # made by pb-ingest, pb-accounts and pb-aggregate as in aggregate.sh; one more month is written directly.
 set -u
@@ -408,6 +409,56 @@ check "no alias appears in the metrics" "0" "$(grep -c 'ACME1\|BETA2' "$TMP/body
 stop_api
 check "SIGTERM: exit 0 once the requests in progress are answered" "0|pb-api: SIGTERM: stopping|pb-api: stopped" \
 	"$STOPPED|$(tail -2 "$TMP/api.log" | paste -sd'|')"
+
+# ---- a new run commits between the run's lookup and the reading of its figures -----------------------------------
+# The server pauses (PB_TEST_PAUSE=api-figures) once it has the month's run and before it reads the run's
+# figures; a new run commits meanwhile (removing the daily series of the run it supersedes, in the same
+# transaction); then the server goes on. Its answer is the new run's, whole: never the old run's with its
+# days gone, nor a run that is no longer the month's.
+touch "$TMP/resume"
+PB_TEST_PAUSE=api-figures PB_TEST_RESUME_FILE=$TMP/resume start_api "$TMP/api7.log" || exit 1
+# raced TOKEN PATH: GET PATH, held at the pause while pb-aggregate makes a new run of 2026-10 (its id in NEW);
+# CODE, $TMP/body and $TMP/headers as req leaves them.
+raced() {
+	local n0 bg i
+	n0=$(grep -c "test pause at api-figures" "$TMP/api7.log")
+	rm -f "$TMP/resume"
+	NREQ=$((NREQ + 1))
+	: >"$TMP/r/$NREQ.b"
+	curl -s -H "Authorization: Bearer $1" -D "$TMP/r/$NREQ.h" -o "$TMP/r/$NREQ.b" -w '%{http_code}' "$URL$2" \
+		>"$TMP/code" &
+	bg=$!
+	for i in $(seq 600); do
+		[ "$(grep -c "test pause at api-figures" "$TMP/api7.log")" -gt "$n0" ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c "test pause at api-figures" "$TMP/api7.log")" -gt "$n0" ] || notok "the server pauses at api-figures ($2)"
+	"$PBA" --month 2026-10 >"$TMP/out" 2>"$TMP/err" || notok "a new aggregate run" "$(cat "$TMP/err")"
+	NEW=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'")
+	touch "$TMP/resume"
+	wait $bg
+	CODE=$(cat "$TMP/code")
+	cp "$TMP/r/$NREQ.b" "$TMP/body"
+	cp "$TMP/r/$NREQ.h" "$TMP/headers"
+	printf '%s\t%s\t%s\t%s\n' GET "$URL$2" "$TMP/r/$NREQ.h" "$TMP/r/$NREQ.b" >>"$TMP/manifest"
+}
+raced "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10"
+check "daily: a new run commits after the run is looked up, before its days are read: the new run's days, all of them" \
+	"200|\"pb-run-$NEW\"|$NEW|$(pb_sql "SELECT vendor, usage_date, trim_scale(usage), trim_scale(one_off) FROM
+	pb.aggregate_daily WHERE run_id = $NEW AND alias = 'ACME1' ORDER BY 1, 2")" \
+	"$CODE|$(header ETag)|$(json run.id)|$(python3 -c 'import json, sys
+for v in json.load(open(sys.argv[1]))["vendors"]:
+    for d in v["days"]:
+        print(v["vendor"], d["date"], d["usage"], d["one_off"], sep=",")' "$TMP/body")"
+raced "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+check "an account's figures: a new run commits after the run is looked up: the new run's figures" \
+	"200|\"pb-run-$NEW\"|$NEW|141|135|6" \
+	"$CODE|$(header ETag)|$(json run.id)|$(json total.month_to_date)|$(json vendors.0.month_to_date)|$(json vendors.1.month_to_date)"
+raced "$TP" "/v1/partner-usage?month=2026-10&limit=2"
+check "the listing's first page: a new run commits after the run is looked up: the new run's page" \
+	"200|\"pb-run-$NEW\"|$NEW|ACME1 BETA2|$NEW.BETA2|141" \
+	"$CODE|$(header ETag)|$(json run.id)|$(json accounts.0.alias) $(json accounts.1.alias)|$(json next_cursor)|$(json accounts.0.total.month_to_date)"
+stop_api
 
 # ---- starting without the database ---------------------------------------------------------------------------------
 "$BIN/pb-db" stop >/dev/null 2>&1
