@@ -76,6 +76,7 @@ API_SRC := \
 	api/cache.c \
 	api/json.c \
 	api/lastuse.c \
+	api/lastuse_writer.c \
 	api/listen.c \
 	api/main.c \
 	api/metrics.c \

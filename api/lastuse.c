@@ -1,10 +1,13 @@
 /* The record is an open-addressing table by token id under a mutex, swapped out whole when taken. */
 #include "lastuse.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "banned.h"
 
@@ -123,52 +126,103 @@ struct pb_api_lastuse_entry *pb_api_lastuse_take(struct pb_api_lastuse *u, size_
 	return slots;
 }
 
-/* Runs sql (with params when nparams) on conn: 0, or -1 with PostgreSQL's message in err. */
-static int run(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
+/* Milliseconds on the monotonic clock. */
+static uint64_t now_ms(void)
 {
-	PGresult *res = nparams ? PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) : PQexec(conn, sql);
-	const char *msg;
-	size_t len, i;
+	struct timespec ts;
 
-	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-		PQclear(res);
-		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Waits until conn's next result can be taken without blocking: 0, or -1 when deadline (now_ms) passed. */
+static int await(PGconn *conn, uint64_t deadline)
+{
+	while (PQisBusy(conn)) {
+		struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+		uint64_t now = now_ms();
+
+		if (now >= deadline)
+			return -1;
+		if (poll(&pfd, 1, (int)(deadline - now)) < 0 && errno != EINTR)
+			return -1;
+		/* A connection that broke gives its error as the next result. */
+		if (!PQconsumeInput(conn))
+			return 0;
 	}
-	/* libpq's message on one line (an UPDATE's has a CONTEXT line), without its trailing newline. */
-	msg = PQresultErrorMessage(res);
-	len = strlen(msg);
+	return 0;
+}
+
+/* Adds libpq's message msg to err, on one line (an UPDATE's has a CONTEXT line), without the trailing newline. */
+static void add_message(struct pb_buf *err, const char *msg)
+{
+	size_t len = strlen(msg), i;
+
 	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
 		len--;
 	pb_buf_addstr(err, "cannot record the tokens' last use: ");
 	for (i = 0; i < len; i++)
 		pb_buf_addch(err, msg[i] == '\n' ? ' ' : msg[i]);
-	PQclear(res);
-	return -1;
 }
 
 /*
- * The UPDATE in a transaction of its own that waits 2 s at most for a row another transaction holds: the
- * connection may be the one that hears the notifications, which must not wait long.
+ * Runs sql (with params when nparams) on conn, waiting for its answer until deadline at most: 0, or -1 with
+ * PostgreSQL's message in err. A statement without its answer by then is left running.
  */
-static int write_down(PGconn *conn, const char *ids, const char *whens, struct pb_buf *err)
+static int run(PGconn *conn, const char *sql, int nparams, const char *const *params, uint64_t deadline,
+	       struct pb_buf *err)
+{
+	int sent =
+		nparams ? PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) : PQsendQuery(conn, sql);
+	PGresult *res;
+	int rc = 0;
+
+	if (!sent) {
+		add_message(err, PQerrorMessage(conn));
+		return -1;
+	}
+	for (;;) {
+		if (await(conn, deadline) < 0) {
+			if (rc == 0)
+				pb_buf_addstr(
+					err, "cannot record the tokens' last use: the database did not answer in time");
+			return -1;
+		}
+		res = PQgetResult(conn);
+		if (!res)
+			break;
+		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			add_message(err, PQresultErrorMessage(res));
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	return rc;
+}
+
+/* The UPDATE in a transaction of its own that waits 2 s at most for a row another transaction holds. */
+static int write_down(PGconn *conn, const char *ids, const char *whens, unsigned timeout_ms, struct pb_buf *err)
 {
 	const char *params[2] = {ids, whens};
+	uint64_t deadline = now_ms() + timeout_ms;
+	struct pb_buf ignored = PB_BUF_INIT;
 
-	if (run(conn, "BEGIN; SET LOCAL lock_timeout = '2s'", 0, NULL, err) < 0)
-		return -1;
-	if (run(conn,
+	if (run(conn, "BEGIN; SET LOCAL lock_timeout = '2s'", 0, NULL, deadline, err) == 0 &&
+	    run(conn,
 		"UPDATE pb.api_token t SET last_used_at = to_timestamp(u.at) FROM unnest($1::bigint[], "
 		"$2::bigint[]) AS u(id, at) WHERE t.id = u.id AND (t.last_used_at IS NULL OR "
 		"t.last_used_at < to_timestamp(u.at))",
-		2, params, err) < 0 ||
-	    run(conn, "COMMIT", 0, NULL, err) < 0) {
-		PQclear(PQexec(conn, "ROLLBACK"));
-		return -1;
-	}
-	return 0;
+		2, params, deadline, err) == 0 &&
+	    run(conn, "COMMIT", 0, NULL, deadline, err) == 0)
+		return 0;
+	/* A statement refused (a lock waited for too long) leaves the transaction open: ended here. */
+	if (PQtransactionStatus(conn) == PQTRANS_INTRANS || PQtransactionStatus(conn) == PQTRANS_INERROR)
+		run(conn, "ROLLBACK", 0, NULL, now_ms() + 1000, &ignored);
+	pb_buf_release(&ignored);
+	return -1;
 }
 
-int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, struct pb_buf *err)
+int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, unsigned timeout_ms, struct pb_buf *err)
 {
 	struct pb_buf ids = PB_BUF_INIT, whens = PB_BUF_INIT;
 	size_t n = 0, i;
@@ -187,7 +241,7 @@ int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, struct pb_buf *
 	pb_buf_addch(&whens, '}');
 	if (ids.failed || whens.failed)
 		pb_buf_addstr(err, "out of memory");
-	else if (write_down(conn, pb_buf_str(&ids), pb_buf_str(&whens), err) == 0)
+	else if (write_down(conn, pb_buf_str(&ids), pb_buf_str(&whens), timeout_ms, err) == 0)
 		rc = (int)(n > INT32_MAX ? INT32_MAX : n);
 	if (rc < 0)
 		for (i = 0; i < n; i++)

@@ -41,9 +41,11 @@ struct pb_api_lastuse_entry *pb_api_lastuse_take(struct pb_api_lastuse *u, size_
 /*
  * Takes what was noted and writes it to pb.api_token.last_used_at on conn in one UPDATE, in a transaction
  * of its own that waits 2 s at most for a locked row, never moving a stored time back (several servers may
- * share the database). When it fails what was taken is noted again for the next flush. Returns the tokens
- * taken (0: nothing to write), or -1 with the reason in err.
+ * share the database). It waits timeout_ms at most for the database's answers: past that a statement is
+ * left running, and conn is no longer fit for use (PQtransactionStatus is not PQTRANS_IDLE). When it fails
+ * what was taken is noted again for the next flush. Returns the tokens taken (0: nothing to write), or -1
+ * with the reason in err.
  */
-int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, struct pb_buf *err);
+int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, unsigned timeout_ms, struct pb_buf *err);
 
 #endif

@@ -22,16 +22,7 @@ struct pb_api_listener {
 	struct pb_api_listen_targets t;
 	atomic_int stop, up;
 	PGconn *conn;
-	uint64_t next_flush_ms;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void set_caches(struct pb_api_listener *l, int on)
 {
@@ -94,36 +85,6 @@ static void take_notifications(struct pb_api_listener *l)
 	}
 }
 
-/* Writes the tokens' last use down on conn; 0, or -1 (logged) when it could not. */
-static int flush_lastuse(struct pb_api_listener *l, PGconn *conn)
-{
-	struct pb_buf err = PB_BUF_INIT;
-	int rc = pb_api_lastuse_flush(l->t.lastuse, conn, &err);
-
-	if (rc < 0)
-		pb_warning("%s", pb_buf_str(&err));
-	pb_buf_release(&err);
-	return rc < 0 ? -1 : 0;
-}
-
-/*
- * The periodic flush, when its time has come. Notifications that arrive during the UPDATE are read with its
- * result, not signalled on the socket again: they are taken here.
- */
-static void flush_due(struct pb_api_listener *l)
-{
-	if (now_ms() < l->next_flush_ms)
-		return;
-	flush_lastuse(l, l->conn);
-	/* From its end: a flush that waited on a lock leaves the next interval whole to the notifications. */
-	l->next_flush_ms = now_ms() + (uint64_t)l->t.lastuse_seconds * 1000;
-	if (PQstatus(l->conn) != CONNECTION_OK) {
-		lost(l, "the connection ended");
-		return;
-	}
-	take_notifications(l);
-}
-
 /* Waits up to TICK_MS for the connection to have something, then takes every notification it holds. */
 static void listen_once(struct pb_api_listener *l)
 {
@@ -140,26 +101,6 @@ static void listen_once(struct pb_api_listener *l)
 		return;
 	}
 	take_notifications(l);
-}
-
-/* The last flush, as the server stops: on the connection it has, or on one made for it. */
-static void final_flush(struct pb_api_listener *l)
-{
-	struct pb_buf err = PB_BUF_INIT;
-	PGconn *conn = l->conn;
-
-	if (pb_api_lastuse_count(l->t.lastuse) == 0)
-		goto out;
-	if (!conn)
-		conn = pb_api_pool_connect(l->conninfo, "pb-api last use", &err);
-	if (conn)
-		flush_lastuse(l, conn);
-	else
-		pb_warning("the tokens' last use since the last flush is not recorded: %s", pb_buf_str(&err));
-	if (conn != l->conn)
-		PQfinish(conn);
-out:
-	pb_buf_release(&err);
 }
 
 static void sleep_ms(struct pb_api_listener *l, unsigned ms)
@@ -181,8 +122,6 @@ static void *loop(void *arg)
 	while (!atomic_load(&l->stop)) {
 		if (l->conn) {
 			listen_once(l);
-			if (l->conn)
-				flush_due(l);
 			continue;
 		}
 		if (connect_listen(l, &err) < 0) {
@@ -200,7 +139,6 @@ static void *loop(void *arg)
 		backoff = 50;
 		said = 0;
 	}
-	final_flush(l);
 	pb_buf_release(&err);
 	return NULL;
 }
@@ -218,9 +156,6 @@ struct pb_api_listener *pb_api_listener_start(const char *conninfo, const struct
 		return NULL;
 	}
 	l->t = *t;
-	if (!l->t.lastuse_seconds)
-		l->t.lastuse_seconds = 60;
-	l->next_flush_ms = now_ms() + (uint64_t)l->t.lastuse_seconds * 1000;
 	atomic_init(&l->stop, 0);
 	atomic_init(&l->up, 0);
 	if (pthread_create(&l->thread, NULL, loop, l) != 0) {

@@ -1,13 +1,9 @@
-/*
- * The database's notifications: a thread that LISTENs and drops cached answers and tokens when told to. On
- * the same connection it writes down the tokens' last use.
- */
+/* The database's notifications: a thread that LISTENs and drops cached answers and tokens when told to. */
 #ifndef PB_API_LISTEN_H
 #define PB_API_LISTEN_H
 
 #include "buf.h"
 #include "cache.h"
-#include "lastuse.h"
 #include "metrics.h"
 
 /*
@@ -15,15 +11,10 @@
  * pb_aggregate_run), tokens when one is revoked (channel pb_api_token). While it is not listening (no
  * database, or the connection was lost) the three caches are disabled: a notification could be missed, so
  * nothing may be served from them. It enables them once it listens again.
- *
- * Every lastuse_seconds, and once more when it stops, it flushes lastuse (pb_api_lastuse_flush); a flush
- * that fails is tried again at the next, and what is noted meanwhile waits in memory.
  */
 struct pb_api_listen_targets {
 	struct pb_api_cache *runs, *answers, *tokens;
 	struct pb_api_metrics *metrics;
-	struct pb_api_lastuse *lastuse;
-	unsigned lastuse_seconds;
 };
 
 struct pb_api_listener;
@@ -36,10 +27,7 @@ struct pb_api_listener;
 struct pb_api_listener *pb_api_listener_start(const char *conninfo, const struct pb_api_listen_targets *t,
 					      struct pb_buf *err);
 
-/*
- * Stops the thread, after a last flush of the tokens' last use (on a new connection if it had none), closes
- * its connection and frees it. NULL is accepted.
- */
+/* Stops the thread, closes its connection and frees it. NULL is accepted. */
 void pb_api_listener_stop(struct pb_api_listener *l);
 
 /* 1 while it listens (the database is there and the caches are in use), else 0. */

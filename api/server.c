@@ -16,6 +16,7 @@
 
 #include "db.h"
 #include "exitcode.h"
+#include "lastuse_writer.h"
 #include "log.h"
 #include "routes.h"
 
@@ -142,12 +143,13 @@ struct server {
 	const struct pb_api_config *cfg;
 	struct pb_buf conninfo;
 	struct pb_api_routes routes;
+	struct pb_api_lastuse_writer *writer;
 	struct MHD_Daemon *daemon;
 	MHD_socket quiesced;
 	char *cert, *key;
 };
 
-/* The pool, the caches and the notification thread. 0, or a negative pb_err with err. */
+/* The pool, the caches, the notification thread and the last-use writer. 0, or a negative pb_err with err. */
 static int start_parts(struct server *s, struct pb_buf *err)
 {
 	const struct pb_api_config *cfg = s->cfg;
@@ -172,10 +174,11 @@ static int start_parts(struct server *s, struct pb_buf *err)
 	t.answers = r->answers;
 	t.tokens = r->tokens;
 	t.metrics = r->metrics;
-	t.lastuse = r->lastuse;
-	t.lastuse_seconds = cfg->last_use_seconds;
 	r->listener = pb_api_listener_start(pb_buf_str(&s->conninfo), &t, err);
-	return r->listener ? 0 : PB_ERR_DEPENDENCY;
+	if (!r->listener)
+		return PB_ERR_DEPENDENCY;
+	s->writer = pb_api_lastuse_writer_start(pb_buf_str(&s->conninfo), r->lastuse, cfg->last_use_seconds, err);
+	return s->writer ? 0 : PB_ERR_DEPENDENCY;
 }
 
 /* The TLS options (cert and key in memory) into opts[0..1]; 0, or PB_ERR_USAGE with err. */
@@ -265,7 +268,8 @@ static void stop_all(struct server *s)
 		MHD_stop_daemon(s->daemon);
 	if (s->quiesced != MHD_INVALID_SOCKET)
 		close(s->quiesced);
-	/* The requests are over: the listener writes down the tokens' last use before it stops. */
+	/* The requests are over: the tokens' last use is written down a last time. */
+	pb_api_lastuse_writer_stop(s->writer);
 	pb_api_listener_stop(s->routes.listener);
 	pb_api_lastuse_free(s->routes.lastuse);
 	pb_api_routes_release(&s->routes);

@@ -2,12 +2,13 @@
 # Integration tests of pb-api against a throwaway PostgreSQL cluster and a real server on 127.0.0.1: each
 # endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 304, 429, 503), a 304's
 # exact headers on a raw socket, 1,200 requests of account tokens for other accounts and for the all-accounts
-# listing, tokens made, listed and revoked (refused at once), their last use (written every
-# PB_API_LAST_USE_SECONDS, past a locked row, and at SIGTERM), the cache dropped when a new aggregate run commits,
-# a new run that commits between a run's lookup and the read of its figures (a test pause), the database
-# stopped and started under the running server, TLS with a certificate made here, plain HTTP refused off loopback, and a
-# graceful SIGTERM. Every response is checked against schemas/openapi.json at the end. The month's data is
-# made by pb-ingest, pb-accounts and pb-aggregate as in aggregate.sh; one more month is written directly.
+# listing, tokens made, listed and revoked (refused at once, also while the last-use write waits for a locked
+# row), their last use (written every PB_API_LAST_USE_SECONDS, past a locked row, and at SIGTERM), the
+# cache dropped when a new aggregate run commits, a new run that commits between a run's lookup and the read
+# of its figures (a test pause), the database stopped and started under the running server, TLS with a
+# certificate made here, plain HTTP refused off loopback, and a graceful SIGTERM. Every response is checked
+# against schemas/openapi.json at the end. The month's data is made by pb-ingest, pb-accounts and
+# pb-aggregate as in aggregate.sh; one more month is written directly.
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -361,6 +362,42 @@ for i in $(seq 50); do
 done
 check "a token's row locked by another transaction: the write waits 2 s, says so, keeps the use and writes it once the row is free" \
 	"1|t|t" "$a|$(pb_sql "SELECT last_used_at > '$before' FROM pb.api_token WHERE id = 6")"
+
+# ---- a revocation is not held up by the last-use write ----------------------------------------------------------------
+# Another transaction holds a token's row, so that the server's last-use write waits for it (2 s at most); a
+# token revoked meanwhile is refused on its very next request all the same.
+TX=$("$API" token create --account ACME1 --by test 2>/dev/null)
+TXID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+TY=$("$API" token create --account ACME1 --by test 2>/dev/null)
+TYID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+req "$TX" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a=$CODE
+# TX's use written: the write that waits below holds no lock on TX's row.
+for i in $(seq 100); do
+	[ "$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TXID")" == 1 ] && break
+	sleep 0.1
+done
+pb_sql_session_start
+pb_sql_in "BEGIN; SELECT id FROM pb.api_token WHERE id = $TYID FOR UPDATE"
+req "$TY" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a="$a|$CODE"
+waiting=
+for i in $(seq 300); do
+	waiting=$(pb_sql "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'pb-api%'
+		AND wait_event_type = 'Lock'")
+	[ -n "$waiting" ] && break
+	sleep 0.1
+done
+"$API" token revoke "$TXID" --by test >"$TMP/out" 2>&1
+a="$a|$?"
+req "$TX" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a="$a|$CODE"
+pb_sql_in "ROLLBACK"
+pb_sql_session_end
+check "a token revoked while the last-use write waits for another token's row: refused on the very next request" \
+	"200|200|0|401" "$a"
+check "the last-use write waits on a connection of its own, not on the one that hears the notifications" \
+	"pb-api last use" "$waiting"
 
 # ---- the cache, dropped when a new run commits --------------------------------------------------------------------
 hits() { curl -s "$URL/metrics" | sed -n 's/^pb_api_cache_hits_total{cache="answers"} //p'; }

@@ -1,0 +1,142 @@
+/* A thread asleep on a condition variable between writes, so that a stop wakes it at once. */
+#include "lastuse_writer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "pool.h"
+
+#include "banned.h"
+
+#define FLUSH_MS 5000 /* how long a write waits for the database at most: its lock wait is 2 s */
+
+struct pb_api_lastuse_writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop; /* under lock */
+	char *conninfo;
+	struct pb_api_lastuse *u;
+	unsigned seconds;
+	PGconn *conn;
+};
+
+/* Writes what was noted; final: the last write, whose failure to connect is said. */
+static void flush(struct pb_api_lastuse_writer *w, int final)
+{
+	struct pb_buf err = PB_BUF_INIT;
+
+	if (pb_api_lastuse_count(w->u) == 0)
+		goto out;
+	if (!w->conn)
+		w->conn = pb_api_pool_connect(w->conninfo, "pb-api last use", &err);
+	if (!w->conn) {
+		/* The uses stay noted for the next write; the pool says when the database is away. */
+		if (final)
+			pb_warning("the tokens' last use since the last write is not recorded: %s", pb_buf_str(&err));
+		goto out;
+	}
+	if (pb_api_lastuse_flush(w->u, w->conn, FLUSH_MS, &err) < 0)
+		pb_warning("%s", pb_buf_str(&err));
+	/* Broken, or left in the middle of a statement that did not answer in time: made again next time. */
+	if (PQstatus(w->conn) != CONNECTION_OK || PQtransactionStatus(w->conn) != PQTRANS_IDLE) {
+		PQfinish(w->conn);
+		w->conn = NULL;
+	}
+out:
+	pb_buf_release(&err);
+}
+
+/* now + ms on the monotonic clock, as pthread_cond_timedwait takes it. */
+static struct timespec after_ms(uint64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+static void *loop(void *arg)
+{
+	struct pb_api_lastuse_writer *w = arg;
+	struct timespec next = after_ms((uint64_t)w->seconds * 1000);
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		if (pthread_cond_timedwait(&w->wake, &w->lock, &next) != ETIMEDOUT)
+			continue;
+		pthread_mutex_unlock(&w->lock);
+		flush(w, 0);
+		/* From its end: a write that waited on a lock leaves the next interval whole. */
+		next = after_ms((uint64_t)w->seconds * 1000);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	flush(w, 1);
+	return NULL;
+}
+
+struct pb_api_lastuse_writer *pb_api_lastuse_writer_start(const char *conninfo, struct pb_api_lastuse *u,
+							  unsigned seconds, struct pb_buf *err)
+{
+	struct pb_api_lastuse_writer *w = calloc(1, sizeof(*w));
+	pthread_condattr_t attr;
+	int made = 0;
+
+	if (w)
+		w->conninfo = strdup(conninfo);
+	if (!w || !w->conninfo) {
+		free(w);
+		pb_buf_addstr(err, "out of memory");
+		return NULL;
+	}
+	w->u = u;
+	w->seconds = seconds ? seconds : 60;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (pthread_mutex_init(&w->lock, NULL) == 0) {
+		made = 1;
+		if (pthread_cond_init(&w->wake, &attr) == 0) {
+			made = 2;
+			if (pthread_create(&w->thread, NULL, loop, w) == 0)
+				made = 3;
+		}
+	}
+	pthread_condattr_destroy(&attr);
+	if (made == 3)
+		return w;
+	if (made >= 2)
+		pthread_cond_destroy(&w->wake);
+	if (made >= 1)
+		pthread_mutex_destroy(&w->lock);
+	free(w->conninfo);
+	free(w);
+	pb_buf_addstr(err, "cannot start the thread that records the tokens' last use");
+	return NULL;
+}
+
+void pb_api_lastuse_writer_stop(struct pb_api_lastuse_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	PQfinish(w->conn);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w->conninfo);
+	free(w);
+}
