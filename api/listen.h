@@ -10,7 +10,8 @@
  * What the listener clears: runs and answers when a new aggregate run becomes current (channel
  * pb_aggregate_run), tokens when one is revoked (channel pb_api_token). While it is not listening (no
  * database, or the connection was lost) the three caches are disabled: a notification could be missed, so
- * nothing may be served from them. It enables them once it listens again.
+ * nothing may be served from them. It enables them once it listens again. A thread held up (its server
+ * process stopped answering) cannot disable them: pb_api_listener_up says whether they may be used.
  */
 struct pb_api_listen_targets {
 	struct pb_api_cache *runs, *answers, *tokens;
@@ -30,7 +31,13 @@ struct pb_api_listener *pb_api_listener_start(const char *conninfo, const struct
 /* Stops the thread, closes its connection and frees it. NULL is accepted. */
 void pb_api_listener_stop(struct pb_api_listener *l);
 
-/* 1 while it listens (the database is there and the caches are in use), else 0. */
+/*
+ * 1 while it listens: the LISTEN was answered, and a round trip on its connection (one a second) was
+ * answered within the last 3 seconds, so that every notification committed before then has been taken.
+ * Else 0: a notification may be waiting unheard (its server process stopped answering, say), and nothing
+ * may be served from the caches; past those 3 s the thread gives the connection up and connects again.
+ * Cheap: for every request.
+ */
 int pb_api_listener_up(struct pb_api_listener *l);
 
 #endif

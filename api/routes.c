@@ -63,6 +63,7 @@ struct request {
 	struct MHD_Connection *conn;
 	enum pb_api_endpoint ep;
 	int alias_ok;
+	int cached; /* the caches may be used: the notifications are heard (pb_api_listener_up) */
 	char alias[8], month[8], first_day[11];
 	struct token_info tok;
 };
@@ -305,7 +306,7 @@ static unsigned authenticate(struct request *q)
 		return too_many(q, wait);
 	if (hdr && pb_api_token_from_header(hdr, &tok, &len) == 0 && pb_api_token_well_formed(tok, len) &&
 	    pb_api_token_digest(tok, len, digest, hex) == 0) {
-		found = pb_api_cache_use(q->r->tokens, digest, 32, copy_token, &use, NULL);
+		found = q->cached && pb_api_cache_use(q->r->tokens, digest, 32, copy_token, &use, NULL);
 		if (!found) {
 			found = token_from_db(q, hex, digest, use.now, &status);
 			use.note = found > 0;
@@ -364,7 +365,7 @@ static int find_run(const struct request *q, enum pb_api_query which, const char
 	int rc;
 
 	snprintf(key, sizeof(key), "%c%s", which == PB_API_Q_RUN ? 'm' : 'i', param);
-	if (pb_api_cache_use(q->r->runs, key, strlen(key), copy_run, run, NULL))
+	if (q->cached && pb_api_cache_use(q->r->runs, key, strlen(key), copy_run, run, NULL))
 		return 0;
 	gen = pb_api_cache_generation(q->r->runs);
 	res = pb_api_pool_exec(q->r->pool, which, params, &why);
@@ -516,7 +517,7 @@ static int answer(const struct request *q, const struct pb_api_run *run, const c
 
 	snprintf(etag, sizeof(etag), "\"pb-run-%lld\"", run->id);
 	s.matches = inm && etag_matches(inm, etag);
-	if (pb_api_cache_use(q->r->answers, key, strlen(key), serve_answer, &s, NULL)) {
+	if (q->cached && pb_api_cache_use(q->r->answers, key, strlen(key), serve_answer, &s, NULL)) {
 		*status = s.status;
 		return 0;
 	}
@@ -734,6 +735,12 @@ static unsigned dispatch(struct request *q)
 	default:
 		break;
 	}
+	/*
+	 * Once for the request. A value stored meanwhile is safe: one the database changes later is dropped
+	 * by the notification that says so (or with the caches, if the connection is lost) before the caches
+	 * are used again.
+	 */
+	q->cached = pb_api_listener_up(q->r->listener);
 	status = authenticate(q);
 	if (status)
 		return status;

@@ -3,12 +3,13 @@
 # endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 304, 429, 503), a 304's
 # exact headers on a raw socket, 1,200 requests of account tokens for other accounts and for the all-accounts
 # listing, tokens made, listed and revoked (refused at once, also while the last-use write waits for a locked
-# row), their last use (written every PB_API_LAST_USE_SECONDS, past a locked row, and at SIGTERM), the
-# cache dropped when a new aggregate run commits, a new run that commits between a run's lookup and the read
-# of its figures (a test pause), the database stopped and started under the running server, TLS with a
-# certificate made here, plain HTTP refused off loopback, and a graceful SIGTERM. Every response is checked
-# against schemas/openapi.json at the end. The month's data is made by pb-ingest, pb-accounts and
-# pb-aggregate as in aggregate.sh; one more month is written directly.
+# row, and within seconds while the notifications' server process is stopped, /healthz 503 meanwhile), their
+# last use (written every PB_API_LAST_USE_SECONDS, past a locked row, and at SIGTERM), the cache dropped when
+# a new aggregate run commits, a new run that commits between a run's lookup and the read of its figures (a
+# test pause), the database stopped and started under the running server, TLS with a certificate made here,
+# plain HTTP refused off loopback, and a graceful SIGTERM. Every response is checked against
+# schemas/openapi.json at the end. The month's data is made by pb-ingest, pb-accounts and pb-aggregate as in
+# aggregate.sh; one more month is written directly.
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -24,6 +25,8 @@ API_PID=
 cleanup() {
 	[ -n "$API_PID" ] && kill -9 "$API_PID" 2>/dev/null
 	[ -n "${NS_PID:-}" ] && kill -9 "$NS_PID" 2>/dev/null
+	# A server process stopped by a test would hold the cluster's stop up.
+	[ -n "${STOPPED_BACKEND:-}" ] && kill -CONT "$STOPPED_BACKEND" 2>/dev/null
 	pb_test_cleanup
 }
 trap cleanup EXIT
@@ -398,6 +401,58 @@ check "a token revoked while the last-use write waits for another token's row: r
 	"200|200|0|401" "$a"
 check "the last-use write waits on a connection of its own, not on the one that hears the notifications" \
 	"pb-api last use" "$waiting"
+
+# ---- the notifications' session stops answering ---------------------------------------------------------------------
+# Its server process is stopped (SIGSTOP): a token revoked then is refused within a few seconds all the same,
+# /healthz says 503 while the notifications cannot be heard (the database refusing new sessions meanwhile, so
+# that the server cannot listen on another one), the other tokens are checked against the database, and all
+# is well again once sessions may connect.
+DB=$(pb_sql "SELECT current_database()")
+# connections true|false: whether the database takes new sessions (said from another database: a session
+# may not refuse its own).
+connections() {
+	env -u PGOPTIONS -u PGCLIENTENCODING "$BIN/pb-db" psql -X -q -d postgres -v ON_ERROR_STOP=1 \
+		-c "ALTER DATABASE \"$DB\" ALLOW_CONNECTIONS $1" >/dev/null || echo "SQL FAILED: connections $1" >&2
+}
+TZ=$("$API" token create --account ACME1 --by test 2>/dev/null)
+TZID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+req "$TZ" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a=$CODE
+LISTENER=$(pb_sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'pb-api notifications'")
+kill -STOP "$LISTENER" && STOPPED_BACKEND=$LISTENER
+"$API" token revoke "$TZID" --by test >"$TMP/out" 2>&1
+a="$a|$?"
+connections false
+t0=$SECONDS
+for i in $(seq 300); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TZ" \
+		"$URL/v1/accounts/ACME1/partner-usage?month=2026-10")" == 401 ] && break
+	sleep 0.1
+done
+req "$TZ" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a="$a|$CODE|$((SECONDS - t0 <= 15))"
+req "" /healthz
+a="$a|$CODE"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a="$a|$CODE|$(json total.month_to_date)"
+connections true
+kill -CONT "$LISTENER"
+STOPPED_BACKEND=
+for i in $(seq 300); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" == 200 ] && break
+	sleep 0.1
+done
+req "" /healthz
+a="$a|$CODE"
+req "$TZ" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a="$a|$CODE"
+# The caches started empty: ACME1's answer is cached again (the next section counts on it).
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a="$a|$CODE"
+check "the notifications' session stopped: a token revoked meanwhile is refused within 15 s, /healthz 503, other tokens checked against the database; /healthz 200 once it listens again" \
+	"200|0|401|1|503|200|141|200|401|200" "$a"
+check "the server says it lost the notifications" "1" \
+	"$(($(grep -c "lost the database's notifications (no answer within 3 s)" "$TMP/api.log") >= 1))"
 
 # ---- the cache, dropped when a new run commits --------------------------------------------------------------------
 hits() { curl -s "$URL/metrics" | sed -n 's/^pb_api_cache_hits_total{cache="answers"} //p'; }
