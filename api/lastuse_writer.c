@@ -25,29 +25,45 @@ struct pb_api_lastuse_writer {
 	PGconn *conn;
 };
 
-/* Writes what was noted; final: the last write, whose failure to connect is said. */
-static void flush(struct pb_api_lastuse_writer *w, int final)
+/* Closes the connection when it broke, or was left in the middle of a statement that did not answer in time. */
+static void check_conn(struct pb_api_lastuse_writer *w)
 {
-	struct pb_buf err = PB_BUF_INIT;
-
-	if (pb_api_lastuse_count(w->u) == 0)
-		goto out;
-	if (!w->conn)
-		w->conn = pb_api_pool_connect(w->conninfo, "pb-api last use", &err);
-	if (!w->conn) {
-		/* The uses stay noted for the next write; the pool says when the database is away. */
-		if (final)
-			pb_warning("the tokens' last use since the last write is not recorded: %s", pb_buf_str(&err));
-		goto out;
-	}
-	if (pb_api_lastuse_flush(w->u, w->conn, FLUSH_MS, &err) < 0)
-		pb_warning("%s", pb_buf_str(&err));
-	/* Broken, or left in the middle of a statement that did not answer in time: made again next time. */
-	if (PQstatus(w->conn) != CONNECTION_OK || PQtransactionStatus(w->conn) != PQTRANS_IDLE) {
+	if (w->conn && (PQstatus(w->conn) != CONNECTION_OK || PQtransactionStatus(w->conn) != PQTRANS_IDLE)) {
 		PQfinish(w->conn);
 		w->conn = NULL;
 	}
-out:
+}
+
+/*
+ * Writes what was noted; final: the last write, whose failure to connect is said (the pool says when the
+ * database is away). Uses not written stay noted for the next write.
+ */
+static void flush(struct pb_api_lastuse_writer *w, int final)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	int attempt, kept, broken, rc;
+
+	for (attempt = 0; attempt < 2 && pb_api_lastuse_count(w->u) > 0; attempt++) {
+		kept = w->conn != NULL;
+		pb_buf_reset(&err);
+		if (!w->conn)
+			w->conn = pb_api_pool_connect(w->conninfo, "pb-api last use", &err);
+		if (!w->conn) {
+			if (final)
+				pb_warning("the tokens' last use since the last write is not recorded: %s",
+					   pb_buf_str(&err));
+			break;
+		}
+		rc = pb_api_lastuse_flush(w->u, w->conn, FLUSH_MS, &err);
+		broken = rc < 0 && PQstatus(w->conn) != CONNECTION_OK;
+		check_conn(w);
+		/* A connection kept since the last write may have ended meanwhile (a restart): once more, anew. */
+		if (rc >= 0 || !kept || !broken) {
+			if (rc < 0)
+				pb_warning("%s", pb_buf_str(&err));
+			break;
+		}
+	}
 	pb_buf_release(&err);
 }
 

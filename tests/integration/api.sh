@@ -402,6 +402,25 @@ check "a token revoked while the last-use write waits for another token's row: r
 check "the last-use write waits on a connection of its own, not on the one that hears the notifications" \
 	"pb-api last use" "$waiting"
 
+# The writer's session ended (terminated, as a restart of the database ends it): the next write is made on a
+# new one at once, without a warning.
+for i in $(seq 100); do
+	[ "$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TYID")" == 1 ] && break
+	sleep 0.1
+done
+n0=$(grep -c "cannot record the tokens' last use" "$TMP/api.log")
+a=$(pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api last use'")
+TU=$("$API" token create --account ACME1 --by test 2>/dev/null)
+TUID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+req "$TU" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a="$a|$CODE"
+for i in $(seq 100); do
+	[ "$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TUID")" == 1 ] && break
+	sleep 0.1
+done
+check "the last-use writer's session ended: the next write is made on a new session, without a warning" \
+	"1|200|1|$n0" "$a|$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TUID")|$(grep -c "cannot record the tokens' last use" "$TMP/api.log")"
+
 # ---- the notifications' session stops answering ---------------------------------------------------------------------
 # Its server process is stopped (SIGSTOP): a token revoked then is refused within a few seconds all the same,
 # /healthz says 503 while the notifications cannot be heard (the database refusing new sessions meanwhile, so
