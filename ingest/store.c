@@ -960,25 +960,24 @@ static int refuse_duplicates(PGconn *conn, const struct pb_store_import *im, con
 static int refuse_same_lines(PGconn *conn, const struct pb_store_import *im, const char *id, const char *month,
 			     struct pb_buf *err)
 {
+#define ACCOUNT_FIGURES "partner_account_id, currency, line_count, list_total, billed_total, first_day, last_day"
 	const char *p[3] = {id, im->vendor, month};
 	PGresult *res;
 	int ret = 0;
 
 	res = pb_db_query(
 		conn,
-		"WITH me AS (SELECT partner_account_id, currency, line_count, list_total, billed_total, first_day, "
-		"last_day FROM pb.import_account WHERE import_id = $1::bigint), "
-		"them AS (SELECT DISTINCT a.import_id FROM pb.import_account a JOIN me USING (partner_account_id, "
-		"currency, line_count, list_total, billed_total, first_day, last_day) WHERE a.import_id <> $1::bigint) "
+		"WITH me AS (SELECT " ACCOUNT_FIGURES " FROM pb.import_account WHERE import_id = $1::bigint), "
+		"them AS (SELECT DISTINCT a.import_id FROM pb.import_account a JOIN me USING (" ACCOUNT_FIGURES
+		") WHERE a.import_id <> $1::bigint) "
 		"SELECT i.id, i.format, i.source FROM pb.import i JOIN them t ON t.import_id = i.id "
 		"JOIN pb.import me_i ON me_i.id = $1::bigint WHERE i.status = 'committed' AND i.vendor = $2 "
-		"AND i.billing_month = $3::date AND (i.format, i.source) IS DISTINCT FROM (me_i.format, me_i.source) "
-		"AND NOT EXISTS (SELECT partner_account_id, currency, line_count, list_total, billed_total, first_day, "
-		"last_day FROM pb.import_account WHERE import_id = i.id EXCEPT SELECT * FROM me) "
-		"AND NOT EXISTS (SELECT * FROM me EXCEPT SELECT partner_account_id, currency, line_count, list_total, "
-		"billed_total, first_day, last_day FROM pb.import_account WHERE import_id = i.id) ORDER BY i.id LIMIT "
-		"1",
+		"AND i.billing_month = $3::date AND (i.format, i.source) IS DISTINCT FROM (me_i.format, "
+		"me_i.source) AND NOT EXISTS (SELECT " ACCOUNT_FIGURES " FROM pb.import_account WHERE "
+		"import_id = i.id EXCEPT SELECT * FROM me) AND NOT EXISTS (SELECT * FROM me EXCEPT "
+		"SELECT " ACCOUNT_FIGURES " FROM pb.import_account WHERE import_id = i.id) ORDER BY i.id LIMIT 1",
 		3, p, err);
+#undef ACCOUNT_FIGURES
 	if (!res)
 		return PB_STORE_ERR_DB;
 	if (PQntuples(res)) {
