@@ -87,17 +87,70 @@ static size_t line_of(const struct pb_inv_lines *ls, const char *alias)
 	return 0;
 }
 
-/* One detail row: the source amount, and converted. */
+/*
+ * What an account's rows of one vendor and source currency have come to so far, in that currency and converted.
+ * A row's converted amount is what the sum converts to with it less without it, so that the rows add up to the
+ * sum converted once, as the month to date is (each row converted alone could be 10^-18 off each).
+ */
+struct so_far {
+	char alias[16], vendor[8];
+	struct {
+		char currency[4];
+		pb_money source, converted;
+	} c[16];
+	int n;
+};
+
+/* The index of currency's running sums for alias and vendor (started over for another account or vendor), or -1. */
+static int running(struct so_far *f, const char *alias, const char *vendor, const char *currency)
+{
+	int k;
+
+	if (strcmp(f->alias, alias) != 0 || strcmp(f->vendor, vendor) != 0) {
+		snprintf(f->alias, sizeof(f->alias), "%s", alias);
+		snprintf(f->vendor, sizeof(f->vendor), "%s", vendor);
+		f->n = 0;
+	}
+	for (k = 0; k < f->n; k++)
+		if (strcmp(f->c[k].currency, currency) == 0)
+			return k;
+	if (f->n == (int)(sizeof(f->c) / sizeof(f->c[0])))
+		return -1;
+	snprintf(f->c[f->n].currency, sizeof(f->c[0].currency), "%s", currency);
+	f->c[f->n].source = PB_MONEY_ZERO;
+	f->c[f->n].converted = PB_MONEY_ZERO;
+	return f->n++;
+}
+
+/* One detail row: the source amount, and converted (see struct so_far). */
 static int detail_row(PGresult *res, int i, const char *number, const struct pb_inv_lines *ls,
-		      const struct pb_rates *rates, struct pb_buf *out, struct pb_buf *err)
+		      const struct pb_rates *rates, struct so_far *f, struct pb_buf *out, struct pb_buf *err)
 {
 	const char *alias = PQgetvalue(res, i, 0), *from = PQgetvalue(res, i, 4), *to = PQgetvalue(res, i, 6);
 	const char *v = PQgetvalue(res, i, 5);
 	char a[PB_MONEY_STRMAX], c[PB_MONEY_STRMAX];
-	pb_money m, conv;
+	pb_money m, conv, sum, sum_conv;
+	int k = running(f, alias, PQgetvalue(res, i, 1), from);
 
-	if (pb_money_parse(v, strlen(v), &m, NULL) < 0 || pb_rates_convert(rates, from, to, m, &conv, err) < 0)
+	if (k < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "account %s: more than 16 currencies for one vendor", alias);
 		return PB_ERR_DATA;
+	}
+	if (pb_money_parse(v, strlen(v), &m, NULL) < 0 || pb_money_add(f->c[k].source, m, &sum) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "account %s: the detail's amounts leave the range of amounts", alias);
+		return PB_ERR_DATA;
+	}
+	if (pb_rates_convert(rates, from, to, sum, &sum_conv, err) < 0)
+		return PB_ERR_DATA;
+	if (pb_money_sub(sum_conv, f->c[k].converted, &conv) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "account %s: the detail's amounts leave the range of amounts", alias);
+		return PB_ERR_DATA;
+	}
+	f->c[k].source = sum;
+	f->c[k].converted = sum_conv;
 	pb_money_format_canonical(m, a);
 	pb_money_format_canonical(conv, c);
 	pb_inv_csv_text(out, number);
@@ -116,6 +169,7 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 {
 	const char *p[1] = {run_id};
 	struct pb_rates rates;
+	struct so_far so_far = {.n = 0};
 	PGresult *res;
 	int i, rc = pb_rates_read(conn, month, &rates, err);
 
@@ -141,7 +195,7 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 	pb_buf_addstr(out, "invoice_number,line,account_alias,vendor,service,charge_category,source_currency,"
 			   "source_amount,currency,amount\r\n");
 	for (i = 0; i < PQntuples(res) && rc == 0; i++)
-		rc = detail_row(res, i, number, ls, &rates, out, err);
+		rc = detail_row(res, i, number, ls, &rates, &so_far, out, err);
 	PQclear(res);
 	pb_rates_release(&rates);
 	return rc;

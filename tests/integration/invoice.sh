@@ -456,6 +456,42 @@ check "March's detail: the usage, then the markup, adding up to 3.749625" \
 PB-2027-03,1,ACME1,azure,Virtual Machines,Usage,USD,3.333,USD,3.333
 PB-2027-03,1,ACME1,azure,,Markup,USD,0.416625,USD,0.416625" "$(tr -d '\r' <"$OUT/invoice-2027-03-detail.csv")"
 
+# ---- the detail's conversions add up to the month to date, to the last of 18 places -----------------------------
+# EUR1 is billed EUR 10 and seven charges of EUR 1e-18, invoiced in USD at a rate of 19 places. Each charge
+# converts to 1.2e-19, which rounds to 0; the month to date converts the EUR total once: 1.234567890123456790.
+# The detail converts what has been summed so far, each row the difference, so its rows add up to that.
+printf 'alias,name,billing_country\nEUR1,Euro Co,US\n' >"$TMP/eur1.csv"
+{
+	"$PBC" import "$TMP/eur1.csv" --by test
+	"$PBC" accept-terms EUR1 --vendor centurylink --version 1 --by test
+	"$PBC" accept-terms EUR1 --vendor aws --region US --version 1 --by test
+	"$PBC" link EUR1 --vendor aws --partner-account 100000000099 --from 2026-01-01 --by test
+} >"$TMP/eur1.log" 2>&1 || notok "set up EUR1" "$(cat "$TMP/eur1.log")"
+{
+	echo "$H"
+	printf '2027-04-01T00:00:00Z,100000000099,Usage,2027-04-02T01:00:00Z,EUR,10,10,S0\n'
+	for i in 1 2 3 4 5 6 7; do
+		printf '2027-04-01T00:00:00Z,100000000099,Usage,2027-04-02T01:00:00Z,EUR,1E-18,1E-18,S%s\n' "$i"
+	done
+} >"$TMP/apr-eur.csv"
+"$PBI" --format aws-cur --no-progress "$TMP/apr-eur.csv" >/dev/null 2>&1 || notok "ingest April"
+printf 'month,from,to,rate\n2027-04,EUR,USD,0.1234567890123456789\n' >"$TMP/rates-apr.csv"
+"$PBA" rates --load "$TMP/rates-apr.csv" >/dev/null 2>&1 || notok "load April's rate"
+issue_empty 2027-04 2027-04-30
+check "April: EUR1's month to date is the EUR total converted once" "0|1.23456789012345679" \
+	"$?|$(pb_sql "SELECT trim_scale(a.month_to_date) FROM pb.aggregate_account a JOIN pb.aggregate_run r ON r.id = a.run_id
+	AND r.status = 'current' AND r.billing_month = '2027-04-01' WHERE a.alias = 'EUR1' AND a.vendor = 'aws'")"
+check "April's detail: the converted rows add up to it exactly" \
+	"PB-2027-04,1,EUR1,aws,S0,Usage,EUR,10,USD,1.234567890123456789
+PB-2027-04,1,EUR1,aws,S1,Usage,EUR,0.000000000000000001,USD,0
+PB-2027-04,1,EUR1,aws,S2,Usage,EUR,0.000000000000000001,USD,0
+PB-2027-04,1,EUR1,aws,S3,Usage,EUR,0.000000000000000001,USD,0
+PB-2027-04,1,EUR1,aws,S4,Usage,EUR,0.000000000000000001,USD,0
+PB-2027-04,1,EUR1,aws,S5,Usage,EUR,0.000000000000000001,USD,0.000000000000000001
+PB-2027-04,1,EUR1,aws,S6,Usage,EUR,0.000000000000000001,USD,0
+PB-2027-04,1,EUR1,aws,S7,Usage,EUR,0.000000000000000001,USD,0" \
+	"$(tr -d '\r' <"$OUT/invoice-2027-04-detail.csv" | grep ',EUR1,')"
+
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
