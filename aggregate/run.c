@@ -933,6 +933,27 @@ static int prepare(struct run *r, struct pb_buf *err)
 		pb_buf_addstr(err, "cannot open a temporary file");
 		return PB_ERR_DATA;
 	}
+	if (r->ctx.as_of < r->ctx.month_end) {
+		/*
+		 * An issued month's run as of an earlier day would become its current run, and the next invoice would
+		 * credit back all that came after that day: an issued month is aggregated as of its last day only.
+		 */
+		const char *p[1] = {r->month};
+		char last[11];
+
+		res = pb_db_query(r->conn, "SELECT number FROM pb.invoice WHERE billing_month = $1::date", 1, p, err);
+		if (!res)
+			return PB_ERR_DEPENDENCY;
+		if (PQntuples(res)) {
+			pb_date_format(r->ctx.month_end, last);
+			pb_buf_reset(err);
+			pb_buf_addf(err, "%.7s is issued (%s): it is aggregated as of its last day, %s, not %s", r->month,
+				    PQgetvalue(res, 0, 0), last, r->as_of);
+			PQclear(res);
+			return PB_ERR_REFUSED;
+		}
+		PQclear(res);
+	}
 	res = pb_db_query(r->conn, "SELECT nextval('pb.aggregate_run_id_seq')", 0, NULL, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;

@@ -492,6 +492,15 @@ PB-2027-04,1,EUR1,aws,S6,Usage,EUR,0.000000000000000001,USD,0
 PB-2027-04,1,EUR1,aws,S7,Usage,EUR,0.000000000000000001,USD,0" \
 	"$(tr -d '\r' <"$OUT/invoice-2027-04-detail.csv" | grep ',EUR1,')"
 
+# ---- an issued month is aggregated as of its last day only -------------------------------------------------------
+# A run of October as of the 5th would become its current run, and the next invoice would credit back all that
+# came after the 5th as an adjustment. Refused: what the month was on the 5th is in its estimate history.
+oct_run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'")
+"$PBA" --month 2026-10 --as-of 2026-10-05 >"$TMP/out" 2>"$TMP/err"
+check "an issued month as of a day before its last: exit 4, its current run unchanged" \
+	"4|pb-aggregate: 2026-10 is issued (PB-2026-10): it is aggregated as of its last day, 2026-10-31, not 2026-10-05|${oct_run:-?}" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'")"
+
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
