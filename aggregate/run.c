@@ -947,8 +947,8 @@ static int prepare(struct run *r, struct pb_buf *err)
 		if (PQntuples(res)) {
 			pb_date_format(r->ctx.month_end, last);
 			pb_buf_reset(err);
-			pb_buf_addf(err, "%.7s is issued (%s): it is aggregated as of its last day, %s, not %s", r->month,
-				    PQgetvalue(res, 0, 0), last, r->as_of);
+			pb_buf_addf(err, "%.7s is issued (%s): it is aggregated as of its last day, %s, not %s",
+				    r->month, PQgetvalue(res, 0, 0), last, r->as_of);
 			PQclear(res);
 			return PB_ERR_REFUSED;
 		}
