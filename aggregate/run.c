@@ -251,8 +251,8 @@ static void countries(const struct pb_eligibility *e, int v, struct pb_buf *out)
 
 /*
  * Each account and vendor: whether its usage may be billed (eligible NULL: never) and why not. The rules
- * are applied as they stand when the run is made (the terms accepted by then), except in a month whose
- * invoice is issued: there an account the frozen run holds keeps the eligibility that run gave it (a change
+ * are applied as they stand when the run is made (the terms accepted by then), except for an account a frozen
+ * run of the month holds (see read_accounts): it keeps the eligibility the latest such run gave it (a change
  * of country, reseller or terms applies to the months after, as a change of currency or markup does). The
  * link, not the rules, says which days' usage is the account's.
  */
@@ -283,8 +283,9 @@ static void eligibility(const struct run *r, struct pb_buf *q)
 		    "elig AS (SELECT n.alias, n.vendor, CASE WHEN f.run_id IS NULL THEN n.eligible "
 		    "WHEN f.eligible THEN true END AS eligible, "
 		    "CASE WHEN f.run_id IS NULL THEN n.reason ELSE nullif(f.reason, '') END AS reason FROM elig_now n "
-		    "LEFT JOIN pb.aggregate_eligibility f ON f.alias = n.alias AND f.vendor = n.vendor "
-		    "AND f.run_id = (SELECT i.run_id FROM pb.invoice i WHERE i.billing_month = '%s'::date))",
+		    "LEFT JOIN LATERAL (SELECT e.run_id, e.eligible, e.reason FROM pb.aggregate_eligibility e "
+		    "JOIN pb.aggregate_run fr ON fr.id = e.run_id AND fr.frozen AND fr.billing_month = '%s'::date "
+		    "WHERE e.alias = n.alias AND e.vendor = n.vendor ORDER BY fr.id DESC LIMIT 1) f ON true)",
 		    r->month);
 }
 
@@ -443,21 +444,24 @@ static int open_cursors(struct run *r, struct pb_buf *err)
 }
 
 /*
- * Every account's invoice currency and markup, sorted by alias (a few bytes an account). An account on the
- * month's issued invoice keeps the terms it was invoiced with, as the month's rates do: a change of terms
- * applies from then on, and never reprices (or, for lack of a frozen rate, blocks) a closed month.
+ * Every account's invoice currency and markup, sorted by alias (a few bytes an account). An account a frozen
+ * run of the month holds (the run its invoice billed, or one a later invoice's adjustments billed) keeps the
+ * terms of the latest such run, as the month's rates do: a change of terms applies from then on, and never
+ * reprices (or, for lack of a frozen rate, blocks) a month once it is billed.
  */
 static int read_accounts(struct run *r, struct pb_buf *err)
 {
 	const char *p[1] = {r->month};
 
-	r->accounts = pb_db_query(r->conn,
-				  "SELECT c.alias, coalesce(f.currency, c.invoice_currency), "
-				  "coalesce(f.markup_percent, c.markup_percent)::text FROM pb.clc_account c "
-				  "LEFT JOIN pb.aggregate_account f ON f.alias = c.alias AND f.vendor = 'all' "
-				  "AND f.run_id = (SELECT i.run_id FROM pb.invoice i WHERE i.billing_month = $1::date) "
-				  "ORDER BY c.alias COLLATE \"C\"",
-				  1, p, err);
+	r->accounts = pb_db_query(
+		r->conn,
+		"SELECT c.alias, coalesce(f.currency, c.invoice_currency), "
+		"coalesce(f.markup_percent, c.markup_percent)::text FROM pb.clc_account c "
+		"LEFT JOIN LATERAL (SELECT a.currency, a.markup_percent FROM pb.aggregate_account a "
+		"JOIN pb.aggregate_run fr ON fr.id = a.run_id AND fr.frozen AND fr.billing_month = $1::date "
+		"WHERE a.alias = c.alias AND a.vendor = 'all' ORDER BY fr.id DESC LIMIT 1) f ON true "
+		"ORDER BY c.alias COLLATE \"C\"",
+		1, p, err);
 	return r->accounts ? 0 : PB_ERR_DEPENDENCY;
 }
 

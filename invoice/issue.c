@@ -459,6 +459,65 @@ static int lock_month(PGconn *conn, const struct issue *s, struct pb_buf *err)
 	return ret;
 }
 
+/*
+ * No aggregation of an earlier issued month may commit while this invoice adjusts it: the run an adjustment is
+ * made from is the one frozen with it (see freeze_adjusted).
+ */
+static int lock_adjusted(PGconn *conn, const struct issue *s, struct pb_buf *err)
+{
+	const char *p[1] = {s->month};
+	PGresult *res;
+	int i, ret = 0;
+
+	res = pb_db_query(conn,
+			  "SELECT billing_month::text, pg_try_advisory_xact_lock(hashtextextended('pb-aggregate|' || "
+			  "billing_month::text, 0)) FROM pb.invoice WHERE billing_month < $1::date ORDER BY 1",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	for (i = 0; i < PQntuples(res) && ret == 0; i++) {
+		if (strcmp(PQgetvalue(res, i, 1), "t") != 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "an aggregation of %.7s is running: issue the invoice of %.7s when it is done",
+				    PQgetvalue(res, i, 0), s->month);
+			ret = PB_ERR_REFUSED;
+		}
+	}
+	PQclear(res);
+	return ret;
+}
+
+/*
+ * The runs this invoice's adjustments bill are frozen with it: an account first billed for a month by an
+ * adjustment keeps the terms and eligibility it was billed under (pb-aggregate reads them from the month's
+ * frozen runs), and the figures an adjustment was made from stay as they were.
+ */
+static int freeze_adjusted(PGconn *conn, const struct issue *s, struct pb_buf *err)
+{
+	struct pb_buf months = PB_BUF_INIT;
+	const char *p[2] = {NULL, s->o->by};
+	char day[11];
+	size_t i;
+	int rc = 0, n = 0;
+
+	pb_buf_addch(&months, '{');
+	for (i = 0; i < s->lines.n; i++) {
+		if (!s->lines.l[i].corrects)
+			continue;
+		pb_date_format(s->lines.l[i].corrects, day);
+		pb_buf_addf(&months, "%s%s", n++ ? "," : "", day);
+	}
+	pb_buf_addch(&months, '}');
+	p[0] = pb_buf_str(&months);
+	if (n && pb_db_exec(conn,
+			    "UPDATE pb.aggregate_run SET frozen = true, frozen_at = now(), frozen_by = $2 "
+			    "WHERE status = 'current' AND NOT frozen AND billing_month = ANY ($1::date[])",
+			    2, p, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
+	pb_buf_release(&months);
+	return rc;
+}
+
 /* The transaction: the lines stored and the run frozen, or nothing. */
 static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *err)
 {
@@ -471,11 +530,15 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 	if (rc == 0)
 		rc = check_final(conn, s, err);
 	if (rc == 0)
+		rc = lock_adjusted(conn, s, err);
+	if (rc == 0)
 		rc = pb_inv_build(conn, s->o->month, s->run_id, &s->lines, err);
 	if (rc == 0)
 		rc = make_files(conn, s, err);
 	if (rc == 0)
 		rc = store_lines(conn, s, err);
+	if (rc == 0)
+		rc = freeze_adjusted(conn, s, err);
 	if (rc == 0 && pb_db_exec(conn,
 				  "UPDATE pb.aggregate_run SET frozen = true, frozen_at = now(), frozen_by = $2 "
 				  "WHERE id = $1::bigint",

@@ -501,6 +501,29 @@ check "an issued month as of a day before its last: exit 4, its current run unch
 	"4|pb-aggregate: 2026-10 is issued (PB-2026-10): it is aggregated as of its last day, 2026-10-31, not 2026-10-05|${oct_run:-?}" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'")"
 
+# ---- an account first billed for a month by an adjustment keeps the terms it was billed under ---------------------
+# ADJ1's October charge comes late: May's invoice bills it as an adjustment. Its markup, invoice currency and
+# country change afterwards; October aggregated again must not reprice, refund or block it.
+printf 'alias,name,billing_country\nADJ1,Late Co,US\n' >"$TMP/adj1.csv"
+{
+	"$PBC" import "$TMP/adj1.csv" --by test
+	"$PBC" accept-terms ADJ1 --vendor centurylink --version 1 --by test
+	"$PBC" accept-terms ADJ1 --vendor aws --region US --version 1 --by test
+	"$PBC" link ADJ1 --vendor aws --partner-account 100000000077 --from 2026-01-01 --by test
+} >"$TMP/adj1.log" 2>&1 || notok "set up ADJ1" "$(cat "$TMP/adj1.log")"
+cur 2026-10 "$TMP/oct-adj/cur.csv" "100000000077 Usage 20 10 10 EC2"
+"$PBI" --format aws-cur --no-progress --final "$TMP/oct-adj/cur.csv" >/dev/null 2>&1 || notok "ingest ADJ1's October"
+"$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October with ADJ1"
+issue_empty 2027-05 2027-05-31
+check "May: ADJ1's October, first billed by an adjustment" \
+	"0|PB-2027-05,2027-05-01,2027-05-31,1,ADJ1,Late Co,CenturyLink Cloud 1.0,adjustment,2026-10-01,USD,10.00,10.00,0.00" \
+	"$?|$(tr -d '\r' <"$OUT/invoice-2027-05.csv" | grep ',ADJ1,')"
+"$PBC" update ADJ1 --markup 50 --invoice-currency JPY --country GB >"$TMP/upd" 2>&1 || notok "change ADJ1's terms" "$(cat "$TMP/upd")"
+"$PBA" --month 2026-10 --detail >"$TMP/agg" 2>&1 || notok "aggregate October after ADJ1's change" "$(cat "$TMP/agg")"
+"$PBV" --month 2026-10 --diff >"$TMP/out" 2>"$TMP/err"
+check "October aggregated after ADJ1's markup, currency and country changed: nothing to adjust" \
+	"0|ADJ1,USD,10.00,10.00,0.00" "$?|$(grep '^ADJ1,' "$TMP/out")"
+
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
