@@ -203,7 +203,8 @@ static int estimate_of(const struct pb_agg_context *ctx, const struct pb_agg_acc
 	if (!fig->final && fig->complete_through >= ctx->month && fig->complete_through < ctx->as_of)
 		through = fig->complete_through;
 	for (d = through + 1; d <= ctx->as_of; d++)
-		if (pb_money_sub(s.month_to_date, usage[d - ctx->first_day], &s.month_to_date) < 0)
+		if (pb_money_sub(s.month_to_date, usage[d - ctx->first_day], &s.month_to_date) < 0 ||
+		    pb_money_add(s.partial, usage[d - ctx->first_day], &s.partial) < 0)
 			return range_error(err, a->alias);
 	s.month_start = ctx->month;
 	s.as_of = through;

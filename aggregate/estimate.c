@@ -793,6 +793,17 @@ static int stopped(const struct model *m)
 	       m->d[dow(m, n - 2)] > STOP_DOW;
 }
 
+/* Nothing to project: every figure is what was spent, the partial days' usage with it. */
+static int no_usage(const struct pb_estimate_series *s, struct pb_estimate *out)
+{
+	static const double none[4] = {0, 0, 0, 0};
+	struct pb_estimate_series spent = *s;
+
+	if (pb_money_add(s->month_to_date, s->partial, &spent.month_to_date) < 0)
+		return PB_ESTIMATE_ERR_RANGE;
+	return set_figures(&spent, 0, none, out);
+}
+
 int pb_estimate_compute(const struct pb_estimate_series *s, struct pb_estimate *out)
 {
 	static const double none[4] = {0, 0, 0, 0};
@@ -810,7 +821,7 @@ int pb_estimate_compute(const struct pb_estimate_series *s, struct pb_estimate *
 	}
 	if (!prepare(s, month_end, &m)) {
 		out->method = "no-usage";
-		return set_figures(s, 0, none, out);
+		return no_usage(s, out);
 	}
 	weekly_factors(&m);
 	for (t = m.a; t < m.n; t++)
@@ -821,7 +832,7 @@ int pb_estimate_compute(const struct pb_estimate_series *s, struct pb_estimate *
 		find_segments(&m);
 	if (stopped(&m)) {
 		out->method = "no-usage";
-		return set_figures(s, 0, none, out);
+		return no_usage(s, out);
 	}
 	if (m.n - m.s < MIN_DAYS) {
 		short_level(&m);

@@ -28,8 +28,10 @@ struct pb_estimate_series {
 	const pb_money *recurring;
 	const pb_money *oneoff;
 	pb_money month_to_date;
-	int final;	/* 1: the month's data is complete, the estimate is the month-to-date */
-	int minor_unit; /* decimals of the currency: 2 for USD, 0 for JPY, 3 for BHD (0..18) */
+	pb_money
+		partial; /* usage of the partial days after as_of, not in month_to_date: added when none is projected */
+	int final;	 /* 1: the month's data is complete, the estimate is the month-to-date */
+	int minor_unit;	 /* decimals of the currency: 2 for USD, 0 for JPY, 3 for BHD (0..18) */
 };
 
 /*

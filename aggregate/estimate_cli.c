@@ -443,6 +443,7 @@ static int add_line(struct run *r, const struct options *o, const struct series 
 	const pb_money *fig[5] = {&e.estimate, &e.low80, &e.high80, &e.low90, &e.high90};
 	char day[11], num[PB_MONEY_STRMAX];
 
+	memset(&in, 0, sizeof(in)); /* no partial days: the file's series end at as_of */
 	in.month_start = r->month_start;
 	in.as_of = r->as_of;
 	in.first_day = r->first_day;

@@ -198,6 +198,19 @@ static void test_no_usage(void **state)
 	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_OK);
 	assert_string_equal(e.method, "no-usage");
 	assert_money(e.estimate, "0");
+
+	/*
+	 * The first usage in a partial last day: left out of the series and of the month to date, to be
+	 * projected in full; with nothing to project, the estimate is what was spent all the same.
+	 */
+	setup_series(&f, 9);
+	f.s.month_to_date = PB_MONEY_ZERO;
+	f.s.partial = money("250");
+	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_OK);
+	assert_string_equal(e.method, "no-usage");
+	assert_money(e.estimate, "250");
+	assert_money(e.low90, "250");
+	assert_money(e.high90, "250");
 }
 
 static void test_short_history(void **state)
