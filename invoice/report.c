@@ -148,7 +148,8 @@ static void hundredths_text(__int128 v, char *buf)
 }
 
 struct day {
-	__int128 actual, est, lo, hi;
+	__int128 actual, est, lo, hi; /* in hundredths, for the chart's geometry */
+	pb_money total;		      /* the month to date through the day, exact */
 	int has_est;
 };
 
@@ -168,8 +169,9 @@ static long long x_of(int d, int days)
 }
 
 /* The SVG of one account's month: the 90% band and the estimate line where estimates exist, a mark per day. */
-static void chart_svg(const char *alias, const struct day *days, int n, struct pb_buf *b)
+static void chart_svg(const char *alias, int minor, const struct day *days, int n, struct pb_buf *b)
 {
+	pb_money r;
 	__int128 top = 1;
 	char text[64];
 	int d, first = 1;
@@ -196,7 +198,9 @@ static void chart_svg(const char *alias, const struct day *days, int n, struct p
 	pb_buf_addf(b, "\"/><line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", PAD, H - PAD / 2, W - PAD,
 		    H - PAD / 2);
 	for (d = 0; d < n; d++) {
-		hundredths_text(days[d].actual, text);
+		/* The day's figure as the invoice would show it: the exact sum, rounded once to the minor unit. */
+		if (pb_money_round(days[d].total, minor, &r) < 0 || pb_money_format(r, minor, text) < 0)
+			pb_money_format_canonical(days[d].total, text);
 		pb_buf_addf(b,
 			    "<circle class=\"day-mark\" data-day=\"%d\" cx=\"%lld\" cy=\"%lld\" r=\"3\"><title>day %d: "
 			    "%s</title></circle>",
@@ -216,7 +220,7 @@ static int account_days(PGconn *conn, const char *run_id, const char *month, con
 	const char *p[3] = {run_id, alias, month};
 	PGresult *res;
 	int i, d;
-	__int128 sum = 0;
+	pb_money sum = PB_MONEY_ZERO;
 
 	memset(days, 0, (size_t)n * sizeof(*days));
 	res = pb_db_query(
@@ -227,14 +231,19 @@ static int account_days(PGconn *conn, const char *run_id, const char *month, con
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	for (i = 0; i < PQntuples(res); i++) {
+		const char *v = PQgetvalue(res, i, 1);
+
 		d = (int)strtol(PQgetvalue(res, i, 0), NULL, 10);
-		if (d >= 1 && d <= n)
-			days[d - 1].actual = hundredths(PQgetvalue(res, i, 1));
+		if (d >= 1 && d <= n && pb_money_parse(v, strlen(v), &days[d - 1].total, NULL) < 0)
+			days[d - 1].total = PB_MONEY_ZERO;
 	}
 	PQclear(res);
+	/* Summed exactly, then scaled: never each day cut to hundredths and the cuts summed. */
 	for (d = 0; d < n; d++) {
-		sum += days[d].actual;
-		days[d].actual = sum;
+		if (pb_money_add(sum, days[d].total, &sum) < 0)
+			sum = days[d].total;
+		days[d].total = sum;
+		days[d].actual = sum.units / (__int128)10000000000000000LL;
 	}
 	res = pb_db_query(conn,
 			  "SELECT DISTINCT ON (as_of) extract(day FROM as_of)::int, estimate::text, low90::text, "
@@ -279,7 +288,8 @@ static int charts(PGconn *conn, const char *run_id, const char *month, int ndays
 			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
 		rc = account_days(conn, run_id, month, PQgetvalue(res, i, 0), days, ndays, err);
 		if (rc == 0)
-			chart_svg(PQgetvalue(res, i, 0), days, ndays, b);
+			chart_svg(PQgetvalue(res, i, 0), pb_currency_minor_unit(PQgetvalue(res, i, 1), 3), days, ndays,
+				  b);
 	}
 	PQclear(res);
 	return rc;

@@ -275,6 +275,16 @@ check "a FOCUS row: the customer's view (the reseller provides and invoices, the
 check "--report: exit 0, one self-contained file (no script, nothing fetched)" \
 	"0|wrote $TMP/report.html: the report of the month||0|0" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(grep -ci '<script' "$TMP/report.html")|$(grep -Eci '(src|href)=\"(https?:)?//' "$TMP/report.html")"
+check "--report: each chart's last day is the month to date, summed exactly and rounded to the currency's minor unit" \
+	"ACME1 10.01|BH1 0.501|JP1 101" \
+	"$(python3 -c '
+import re, sys
+html = open(sys.argv[1]).read()
+out = []
+for a in ("ACME1", "BH1", "JP1"):
+    svg = re.search(r"<svg class=\"chart\" data-account=\"%s\".*?</svg>" % a, html, re.S).group(0)
+    out.append("%s %s" % (a, re.findall(r"<title>day 31: ([^<]*)</title>", svg)[0]))
+print("|".join(out))' "$TMP/report.html")"
 if command -v chromium >/dev/null 2>&1; then
 	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync --user-data-dir="$TMP/chrome" \
