@@ -194,21 +194,72 @@ static int with_markup(pb_money list, const char *pct, pb_money *billed)
 	return pb_decimal_product(f, 2, 100, billed, NULL);
 }
 
+/*
+ * What an account's rows have come to so far: per vendor and source currency, in that currency and converted;
+ * per vendor, converted and with the markup. A row's ListCost is what the sum converts to with it less without
+ * it, and its BilledCost likewise with the markup, so that the rows add up, to the last of 18 places, to the
+ * month to date (each currency's total converted once) and to the invoice's exact figure (the markup on it
+ * rounded once), as each row converted and marked up alone would not.
+ */
+struct so_far {
+	char alias[16];
+	struct {
+		int vendor;
+		char currency[4];
+		pb_money source, converted;
+	} c[32];
+	int n;
+	pb_money list[PB_NVENDORS], billed[PB_NVENDORS];
+};
+
+/* This row's ListCost and BilledCost from its source amount, and the running sums moved on (see struct so_far). */
+static int row_costs(struct so_far *f, const char *alias, int v, const char *from, const char *to, const char *pct,
+		     pb_money amount, const struct pb_rates *rates, pb_money *list, pb_money *billed,
+		     struct pb_buf *err)
+{
+	pb_money sum, conv, total, marked;
+	int k;
+
+	if (strcmp(f->alias, alias) != 0) {
+		memset(f, 0, sizeof(*f));
+		snprintf(f->alias, sizeof(f->alias), "%s", alias);
+	}
+	for (k = 0; k < f->n && (f->c[k].vendor != v || strcmp(f->c[k].currency, from) != 0); k++)
+		;
+	if (k == f->n) {
+		if (f->n == (int)(sizeof(f->c) / sizeof(f->c[0])))
+			return -1;
+		f->c[k].vendor = v;
+		snprintf(f->c[k].currency, sizeof(f->c[k].currency), "%s", from);
+		f->n++;
+	}
+	if (pb_money_add(f->c[k].source, amount, &sum) < 0 || pb_rates_convert(rates, from, to, sum, &conv, err) < 0 ||
+	    pb_money_sub(conv, f->c[k].converted, list) < 0 || pb_money_add(f->list[v], *list, &total) < 0 ||
+	    with_markup(total, pct, &marked) < 0 || pb_money_sub(marked, f->billed[v], billed) < 0)
+		return -1;
+	f->c[k].source = sum;
+	f->c[k].converted = conv;
+	f->list[v] = total;
+	f->billed[v] = marked;
+	return 0;
+}
+
 /* One FOCUS row. */
 static int focus_row(const struct categories *cats, const struct pb_rates *rates, const char *period[2], PGresult *res,
-		     int i, struct pb_buf *b, struct pb_buf *err)
+		     int i, struct so_far *f, struct pb_buf *b, struct pb_buf *err)
 {
 	const char *alias = PQgetvalue(res, i, 0), *vendor = PQgetvalue(res, i, 4), *day = PQgetvalue(res, i, 6);
 	const char *service = PQgetvalue(res, i, 7), *region = PQgetvalue(res, i, 8), *cat = PQgetvalue(res, i, 9);
 	const char *focus_cat = allowed(charge_categories, 5, cat, strlen(cat));
 	int v = pb_vendor_index(vendor), quantity;
-	pb_money list, billed;
+	pb_money amount, list, billed;
 	int32_t d;
 	char next[11];
 
-	if (pb_money_parse(PQgetvalue(res, i, 11), strlen(PQgetvalue(res, i, 11)), &list, NULL) < 0 ||
-	    pb_rates_convert(rates, PQgetvalue(res, i, 10), PQgetvalue(res, i, 2), list, &list, err) < 0 ||
-	    with_markup(list, PQgetvalue(res, i, 3), &billed) < 0 || v < 0 || pb_date_parse_iso(day, 10, &d) < 0) {
+	if (pb_money_parse(PQgetvalue(res, i, 11), strlen(PQgetvalue(res, i, 11)), &amount, NULL) < 0 || v < 0 ||
+	    row_costs(f, alias, v, PQgetvalue(res, i, 10), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), amount, rates,
+		      &list, &billed, err) < 0 ||
+	    pb_date_parse_iso(day, 10, &d) < 0) {
 		if (!err->len)
 			pb_buf_addf(err, "account %s: a row of %s cannot be converted", alias, day);
 		return PB_ERR_DATA;
@@ -248,12 +299,14 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, 
 {
 	struct categories cats;
 	struct pb_rates rates;
+	struct so_far so_far;
 	struct pb_buf b = PB_BUF_INIT;
 	const char *p[1] = {run_id};
 	char start[11], end[11];
 	const char *period[2] = {start, end};
 	int y, m, d, i, n, rc;
 
+	memset(&so_far, 0, sizeof(so_far));
 	pb_date_format(month, start);
 	pb_date_to_ymd(month, &y, &m, &d);
 	pb_date_format(m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1), end);
@@ -286,7 +339,7 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, 
 		}
 		n = PQntuples(res);
 		for (i = 0; i < n && rc == 0; i++)
-			rc = focus_row(&cats, &rates, period, res, i, &b, err);
+			rc = focus_row(&cats, &rates, period, res, i, &so_far, &b, err);
 		PQclear(res);
 		if (b.len && fwrite(b.ptr, 1, b.len, f) != b.len) {
 			pb_buf_reset(err);

@@ -501,6 +501,17 @@ PB-2027-04,1,EUR1,aws,S5,Usage,EUR,0.000000000000000001,USD,0.000000000000000001
 PB-2027-04,1,EUR1,aws,S6,Usage,EUR,0.000000000000000001,USD,0
 PB-2027-04,1,EUR1,aws,S7,Usage,EUR,0.000000000000000001,USD,0" \
 	"$(tr -d '\r' <"$OUT/invoice-2027-04-detail.csv" | grep ',EUR1,')"
+"$PBV" --month 2027-04 --focus "$TMP/focus-apr.csv" >/dev/null 2>&1 || notok "April's FOCUS"
+check "FOCUS: EUR1's ListCost and BilledCost add up to its month to date and to it with the markup, exactly" \
+	"$(pb_sql "SELECT trim_scale(a.month_to_date) || ' ' || trim_scale(a.month_to_date + a.markup) FROM pb.aggregate_account a
+	JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2027-04-01'
+	WHERE a.alias = 'EUR1' AND a.vendor = 'all'")" \
+	"$(python3 -c '
+import csv, decimal, sys
+decimal.getcontext().prec = 60
+rows = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["BillingAccountId"] == "EUR1"]
+print(format(sum(decimal.Decimal(r["ListCost"]) for r in rows).normalize(), "f"),
+      format(sum(decimal.Decimal(r["BilledCost"]) for r in rows).normalize(), "f"))' "$TMP/focus-apr.csv")"
 
 # ---- an issued month is aggregated as of its last day only -------------------------------------------------------
 # A run of October as of the 5th would become its current run, and the next invoice would credit back all that
