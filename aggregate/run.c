@@ -436,6 +436,9 @@ static int open_cursors(struct run *r, struct pb_buf *err)
 		    r->conn,
 		    "DECLARE agg_hist NO SCROLL CURSOR FOR SELECT d.alias, d.vendor, d.usage_date::text, d.usage::text "
 		    "FROM pb.aggregate_daily d JOIN pb.aggregate_run r ON r.id = d.run_id AND r.status = 'current' "
+		    /* In the account's invoice currency now: a month aggregated in another says nothing of it. */
+		    "JOIN pb.aggregate_account a ON a.run_id = d.run_id AND a.alias = d.alias AND a.vendor = 'all' "
+		    "JOIN pb.clc_account c ON c.alias = d.alias AND c.invoice_currency = a.currency "
 		    "WHERE r.billing_month >= $1::date AND r.billing_month < $2::date AND d.usage_date >= $3::date "
 		    "AND d.usage_date < $2::date ORDER BY d.alias COLLATE \"C\", d.vendor, d.usage_date",
 		    3, h, err) < 0)

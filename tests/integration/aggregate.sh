@@ -276,6 +276,37 @@ check "a partial last day: the month to date counts it, the estimate projects th
 	"0|FLAT1,aws,USD,1030,3000.00,2026-11-10,false" \
 	"$?|$("$PBA" --month 2026-11 --no-run --csv | awk -F, -v OFS=, '$1 == "FLAT1" { print $1, $2, $3, $4, $5, $10, $11 }')"
 
+# ---- an account whose invoice currency changed: the estimate's history is in the currency it is now ------------
+# FLAT2 used 100 USD a day through October and November, aggregated in JPY (15000 a day); from December it is
+# invoiced in USD. Its December estimate must not read November's yen as dollars (a 99% drop: "no usage").
+printf 'alias,name,billing_country,is_reseller,parent_reseller\nFLAT2,Flat Two,US,false,\n' >"$TMP/flat2.csv"
+for m in 10 11 12; do
+	mkdir -p "$TMP/f2-$m"
+	last=$( [ "$m" == 12 ] && echo 3 || date -d "2026-$m-01 +1 month -1 day" +%d)
+	{
+		echo "$H"
+		for d in $(seq 1 "$last"); do printf '2026-%s-01T00:00:00Z,777777777776,Usage,2026-%s-%02dT05:00:00Z,USD,100,100,EC2,,\n' "$m" "$m" "$d"; done
+	} >"$TMP/f2-$m/cur.csv"
+done
+printf 'month,from,to,rate\n2026-11,USD,JPY,150\n2026-10,USD,JPY,150\n' >"$TMP/f2-rates.csv"
+{
+	"$PBC" import "$TMP/flat2.csv" --by test &&
+		"$PBC" accept-terms FLAT2 --vendor centurylink --version 1 --by test &&
+		"$PBC" accept-terms FLAT2 --vendor aws --region US --version 1 --by test &&
+		"$PBC" link FLAT2 --vendor aws --partner-account 777777777776 --from 2026-10-01 --by test &&
+		"$PBC" update FLAT2 --invoice-currency JPY &&
+		"$PBA" rates --load "$TMP/f2-rates.csv" &&
+		"$PBI" --format aws-cur --no-progress --source f2-10 "$TMP/f2-10/cur.csv" &&
+		"$PBI" --format aws-cur --no-progress --source f2-11 "$TMP/f2-11/cur.csv" &&
+		"$PBI" --format aws-cur --no-progress --source f2-12 "$TMP/f2-12/cur.csv" &&
+		"$PBA" --month 2026-10 && "$PBA" --month 2026-11 &&
+		"$PBC" update FLAT2 --invoice-currency USD
+} >"$TMP/out" 2>&1 || notok "FLAT2's months in JPY" "$(cat "$TMP/out")"
+"$PBA" --month 2026-12 --as-of 2026-12-04 >"$TMP/out" 2>"$TMP/err"
+check "an estimate after the invoice currency changed reads no history of the other currency" \
+	"0|FLAT2,aws,USD,300,3100.00|short-history" \
+	"$?|$("$PBA" --month 2026-12 --no-run --csv | awk -F, -v OFS=, '$1 == "FLAT2" { print $1, $2, $3, $4, $5 }')|$(pb_sql "SELECT a.method FROM pb.aggregate_account a JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2026-12-01' WHERE a.alias = 'FLAT2' AND a.vendor = 'aws'")"
+
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 1" "1|pb-aggregate: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
 
