@@ -85,6 +85,7 @@ API_SRC := \
 	api/ratelimit.c \
 	api/routes.c \
 	api/server.c \
+	api/tls.c \
 	api/token.c \
 	api/usage.c
 
@@ -211,7 +212,7 @@ $(BIN)/pb-aggregate: $(AGGREGATE_OBJ) $(LIB)
 
 $(BIN)/pb-api: $(API_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lmicrohttpd $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lmicrohttpd -lgnutls $(LDLIBS)
 
 $(BIN)/pb-db: $(DB_OBJ) $(LIB)
 	@mkdir -p $(@D)

@@ -84,7 +84,8 @@ static void usage(FILE *out)
 		     "  --help, --version\n"
 		     "\n"
 		     "Exit status: 0 stopped by SIGTERM or SIGINT (or a token command done), 1 no such account or\n"
-		     "token, 2 usage error (a bad option, an address it cannot listen on, plain HTTP off loopback),\n"
+		     "token, or TLS files that are not a certificate and its unencrypted key, 2 usage error (a bad\n"
+		     "option, an address it cannot listen on, a file it cannot read, plain HTTP off loopback),\n"
 		     "3 a dependency failed.\n");
 }
 

@@ -19,10 +19,10 @@
 #include "lastuse_writer.h"
 #include "log.h"
 #include "routes.h"
+#include "tls.h"
 
 #include "banned.h"
 
-#define MAX_PEM (1 << 20)
 #define DRAIN_MS 5000 /* how long a stop waits for the connections to end */
 
 void pb_api_config_init(struct pb_api_config *cfg)
@@ -98,35 +98,6 @@ int pb_api_config_check(const struct pb_api_config *cfg, struct pb_buf *err)
 	return 0;
 }
 
-/* The whole of a PEM file, NUL-terminated (free it): NULL with a message in err. */
-static char *read_pem(const char *path, struct pb_buf *err)
-{
-	FILE *f = fopen(path, "rb");
-	char *data = NULL;
-	size_t n = 0;
-
-	if (!f) {
-		pb_buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	data = malloc(MAX_PEM + 1);
-	if (data)
-		n = fread(data, 1, MAX_PEM + 1, f);
-	if (!data || ferror(f) || n == 0 || n > MAX_PEM) {
-		pb_buf_addf(err, "cannot read '%s': %s", path,
-			    !data	? "out of memory"
-			    : ferror(f) ? strerror(errno)
-			    : n		? "too large"
-					: "empty");
-		free(data);
-		data = NULL;
-	} else {
-		data[n] = '\0';
-	}
-	fclose(f);
-	return data;
-}
-
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	struct pb_buf msg = PB_BUF_INIT;
@@ -181,20 +152,19 @@ static int start_parts(struct server *s, struct pb_buf *err)
 	return s->writer ? 0 : PB_ERR_DEPENDENCY;
 }
 
-/* The TLS options (cert and key in memory) into opts[0..1]; 0, or PB_ERR_USAGE with err. */
-static int tls_options(struct server *s, struct MHD_OptionItem *opts, struct pb_buf *err)
+/*
+ * The certificate and key, read and checked before anything starts: 0, or a negative pb_err with err
+ * (PB_ERR_DATA for files that are not what they should be, the file named).
+ */
+static int load_tls(struct server *s, struct pb_buf *err)
 {
+	if (!s->cfg->tls_cert)
+		return 0;
 	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 		pb_buf_addstr(err, "this libmicrohttpd has no TLS");
 		return PB_ERR_USAGE;
 	}
-	s->cert = read_pem(s->cfg->tls_cert, err);
-	s->key = s->cert ? read_pem(s->cfg->tls_key, err) : NULL;
-	if (!s->key)
-		return PB_ERR_USAGE;
-	opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
-	opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
-	return 0;
+	return pb_api_tls_load(s->cfg->tls_cert, s->cfg->tls_key, &s->cert, &s->key, err);
 }
 
 /*
@@ -208,18 +178,16 @@ static int start_daemon(struct server *s, struct pb_buf *err)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem opts[4];
 	struct sockaddr_storage ss;
-	int n = 0, rc;
+	int n = 0;
 
 	sockaddr_of(cfg->listen, cfg->port, &ss);
 	flags |= ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0;
 	flags |= cfg->threads ? MHD_USE_EPOLL | MHD_USE_TURBO : MHD_USE_THREAD_PER_CONNECTION;
 	if (cfg->threads)
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
-	if (cfg->tls_cert) {
-		rc = tls_options(s, opts + n, err);
-		if (rc < 0)
-			return rc;
-		n += 2;
+	if (s->cert) {
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
 		flags |= MHD_USE_TLS;
 	}
 	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
@@ -300,6 +268,8 @@ int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	rc = pb_api_config_check(cfg, err);
+	if (rc == 0)
+		rc = load_tls(&s, err);
 	if (rc == 0)
 		rc = start_parts(&s, err);
 	if (rc == 0)

@@ -15,6 +15,7 @@ pkgs=(
 	libclang-rt-14-dev
 	libcmocka-dev
 	libcurl4-openssl-dev
+	libgnutls28-dev
 	libjansson-dev
 	libmicrohttpd-dev
 	libpcre2-dev

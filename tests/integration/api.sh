@@ -634,6 +634,32 @@ check "--tls-cert without --tls-key: exit 2" "2|pb-api: TLS needs both --tls-cer
 "$API" --port 0 --tls-cert "$TMP/nothing.pem" --tls-key "$TMP/key.pem" >"$TMP/out" 2>"$TMP/err"
 check "a TLS file that cannot be read: exit 2" "2|pb-api: cannot open '$TMP/nothing.pem': No such file or directory" \
 	"$?|$(grep -v 'notifications\|database' "$TMP/err")"
+# Files that can be read but are not what they should be: exit 1, the file and its fault named, nothing started.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+	-keyout "$TMP/key2.pem" -out "$TMP/cert2.pem" >/dev/null 2>&1 || notok "openssl makes a second test certificate"
+echo garbage >"$TMP/garbage.pem"
+: >"$TMP/empty.pem"
+openssl pkey -in "$TMP/key.pem" -aes256 -passout pass:secret -out "$TMP/enc8.pem" 2>/dev/null &&
+	openssl ec -in "$TMP/key.pem" -aes256 -passout pass:secret -out "$TMP/enc1.pem" 2>/dev/null ||
+	notok "openssl encrypts the test key"
+# tls_refused NAME CERT KEY MESSAGE: pb-api with CERT and KEY exits 1 with MESSAGE alone on stderr.
+tls_refused() {
+	timeout 60 "$API" --port 0 --tls-cert "$2" --tls-key "$3" >"$TMP/out" 2>"$TMP/err"
+	check "$1: exit 1, the file and its fault named" "1|pb-api: $4" "$?|$(cat "$TMP/err")"
+}
+tls_refused "garbage as the certificate" "$TMP/garbage.pem" "$TMP/key.pem" "--tls-cert $TMP/garbage.pem: not a PEM certificate"
+tls_refused "an empty certificate file" "$TMP/empty.pem" "$TMP/key.pem" "--tls-cert $TMP/empty.pem: not a PEM certificate (the file is empty)"
+tls_refused "a key that does not match the certificate" "$TMP/cert.pem" "$TMP/key2.pem" \
+	"--tls-key $TMP/key2.pem: the key does not match the certificate in $TMP/cert.pem"
+tls_refused "certificate and key swapped" "$TMP/key.pem" "$TMP/cert.pem" \
+	"--tls-cert $TMP/key.pem: a private key, not a certificate (swapped with --tls-key?)"
+tls_refused "the certificate as the key too" "$TMP/cert.pem" "$TMP/cert.pem" \
+	"--tls-key $TMP/cert.pem: a certificate, not a private key (swapped with --tls-cert?)"
+tls_refused "garbage as the key" "$TMP/cert.pem" "$TMP/garbage.pem" "--tls-key $TMP/garbage.pem: not a PEM private key"
+tls_refused "an encrypted key (PKCS #8)" "$TMP/cert.pem" "$TMP/enc8.pem" \
+	"--tls-key $TMP/enc8.pem: an encrypted key is not supported: give it decrypted (openssl pkey -in FILE -out FILE)"
+tls_refused "an encrypted key (OpenSSL's traditional form)" "$TMP/cert.pem" "$TMP/enc1.pem" \
+	"--tls-key $TMP/enc1.pem: an encrypted key is not supported: give it decrypted (openssl pkey -in FILE -out FILE)"
 
 # ---- plain HTTP off loopback ------------------------------------------------------------------------------------------
 for addr in 192.0.2.10 0.0.0.0 ::; do
