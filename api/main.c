@@ -40,6 +40,8 @@ enum {
 };
 
 enum command { CMD_SERVE, CMD_CREATE, CMD_LIST, CMD_REVOKE };
+static const char *const command_names[] = {"pb-api", "pb-api token create", "pb-api token list",
+					    "pb-api token revoke"};
 
 struct args {
 	struct pb_api_config cfg;
@@ -47,6 +49,29 @@ struct args {
 	const char *account, *by;
 	int platform, done;
 	long long id;
+};
+
+/* Every option, the server's and the token commands'. */
+static const struct option longopts[] = {
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"port", required_argument, NULL, OPT_PORT},
+	{"database", required_argument, NULL, OPT_DATABASE},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"pool", required_argument, NULL, OPT_POOL},
+	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+	{"allow-insecure-http", no_argument, NULL, OPT_INSECURE},
+	{"cache-entries", required_argument, NULL, OPT_CACHE},
+	{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	{"max-connections-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT},
+	{"auth-failures", required_argument, NULL, OPT_AUTH_FAILURES},
+	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	{"account", required_argument, NULL, OPT_ACCOUNT},
+	{"platform", no_argument, NULL, OPT_PLATFORM},
+	{"by", required_argument, NULL, OPT_BY},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
 };
 
 static void usage(FILE *out)
@@ -189,11 +214,32 @@ static int server_option(struct args *a, int ch, const char *v)
 	}
 }
 
+/* An option's name, for messages. */
+static const char *option_name(int ch)
+{
+	const struct option *o;
+
+	for (o = longopts; o->name; o++)
+		if (o->val == ch)
+			return o->name;
+	return "?";
+}
+
+/* 1 for the options that only the server takes: a token command refuses them rather than ignore them. */
+static int server_only(int ch)
+{
+	return ch != OPT_DATABASE && ch != OPT_LOG_FORMAT && ch != OPT_ACCOUNT && ch != OPT_PLATFORM && ch != OPT_BY;
+}
+
 static int option(void *ctx, int ch, const char *v)
 {
 	struct args *a = ctx;
 	enum pb_log_format f;
 
+	if (a->cmd != CMD_SERVE && server_only(ch)) {
+		pb_error("--%s is an option of the server, not of '%s'", option_name(ch), command_names[a->cmd]);
+		return -1;
+	}
 	switch (ch) {
 	case OPT_ACCOUNT:
 		a->account = v;
@@ -242,32 +288,71 @@ static int from_environment(struct args *a)
 	return 0;
 }
 
+static void bad_id(const char *v)
+{
+	pb_error("token revoke takes a token ID, a whole number from 1, not '%s'", v);
+}
+
+/* 1 when arg is an option (or an unambiguous start of one, as getopt_long takes it) whose value follows it. */
+static int value_follows(const char *arg)
+{
+	const struct option *o, *match = NULL;
+	size_t n;
+	int matches = 0;
+
+	if (strncmp(arg, "--", 2) != 0 || strchr(arg, '=') || !arg[2])
+		return 0;
+	n = strlen(arg + 2);
+	for (o = longopts; o->name; o++) {
+		if (strncmp(o->name, arg + 2, n) != 0)
+			continue;
+		if (!o->name[n])
+			return o->has_arg == required_argument;
+		match = o;
+		matches++;
+	}
+	return matches == 1 && match->has_arg == required_argument;
+}
+
+/*
+ * token revoke's ID written as a negative number ("-1"), which getopt would take for an unknown option: 0,
+ * or -1 with that said. What follows "--" is left to check_args.
+ */
+static int negative_id(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9') {
+			bad_id(argv[i]);
+			return -1;
+		}
+		if (value_follows(argv[i]))
+			i++;
+	}
+	return 0;
+}
+
 static int read_options(int argc, char **argv, struct args *a)
 {
-	static const struct option longopts[] = {
-		{"listen", required_argument, NULL, OPT_LISTEN},
-		{"port", required_argument, NULL, OPT_PORT},
-		{"database", required_argument, NULL, OPT_DATABASE},
-		{"threads", required_argument, NULL, OPT_THREADS},
-		{"pool", required_argument, NULL, OPT_POOL},
-		{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
-		{"allow-insecure-http", no_argument, NULL, OPT_INSECURE},
-		{"cache-entries", required_argument, NULL, OPT_CACHE},
-		{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
-		{"max-connections-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT},
-		{"auth-failures", required_argument, NULL, OPT_AUTH_FAILURES},
-		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-		{"account", required_argument, NULL, OPT_ACCOUNT},
-		{"platform", no_argument, NULL, OPT_PLATFORM},
-		{"by", required_argument, NULL, OPT_BY},
-		{"help", no_argument, NULL, OPT_HELP},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
-	};
 	const struct pb_opts o = {"pb-api", longopts, OPT_HELP, OPT_VERSION, usage, option, a};
 
+	if (a->cmd == CMD_REVOKE && negative_id(argc, argv) < 0)
+		return -1;
 	return pb_opts_parse(&o, argc, argv, &a->done);
+}
+
+/* 0 when name may name who makes or revokes a token; else -1, said with what (for the message). */
+static int check_name(const char *what, const char *name)
+{
+	const char *fault = pb_api_token_name_fault(name);
+
+	if (!fault)
+		return 0;
+	pb_error("%s %s (a name is 1 to %d printable UTF-8 characters, without a comma or double quote, not "
+		 "beginning or ending with a blank)",
+		 what, fault, PB_API_NAME_MAX);
+	return -1;
 }
 
 /* What follows the options: the token command's ID, nothing else. 0, or -1. */
@@ -283,8 +368,10 @@ static int check_args(struct args *a, int argc, char **argv, int first)
 		}
 		errno = 0;
 		id = strtoull(argv[first], &end, 10);
-		if (argv[first][0] < '1' || argv[first][0] > '9' || errno || *end || id > (1ULL << 62))
-			return bad("token revoke", "a token ID", argv[first]);
+		if (argv[first][0] < '1' || argv[first][0] > '9' || errno || *end || id > (1ULL << 62)) {
+			bad_id(argv[first]);
+			return -1;
+		}
 		a->id = (long long)id;
 		first++;
 	}
@@ -304,7 +391,7 @@ static int check_args(struct args *a, int argc, char **argv, int first)
 		pb_error("--by is an option of 'pb-api token create' and 'token revoke'");
 		return -1;
 	}
-	return 0;
+	return a->by ? check_name("--by: the name", a->by) : 0;
 }
 
 /* Who runs a token command, for the record: the login name and the host. */
@@ -321,10 +408,21 @@ static int token_command(const struct args *a)
 {
 	struct pb_buf err = PB_BUF_INIT, info = PB_BUF_INIT;
 	PGconn *conn = NULL;
-	char by[300];
+	const char *by = a->by, *fault;
+	char login[300];
 	long long id = 0;
 	int rc = PB_ERR_DEPENDENCY;
 
+	if (!by && a->cmd != CMD_LIST) {
+		who(login, sizeof(login));
+		fault = pb_api_token_name_fault(login);
+		if (fault) {
+			pb_buf_addf(&err, "the login name and host %s as a name for the record: give --by NAME", fault);
+			rc = PB_ERR_USAGE;
+			goto out;
+		}
+		by = login;
+	}
 	if (a->cfg.database)
 		pb_buf_addstr(&info, a->cfg.database);
 	else if (pb_db_conninfo(&info, &err) < 0)
@@ -332,10 +430,6 @@ static int token_command(const struct args *a)
 	conn = pb_api_pool_connect(pb_buf_str(&info), "pb-api", &err);
 	if (!conn || pb_db_check_schema(conn, &err) < 0)
 		goto out;
-	if (a->by)
-		snprintf(by, sizeof(by), "%s", a->by);
-	else
-		who(by, sizeof(by));
 	if (a->cmd == CMD_LIST) {
 		rc = pb_api_token_list(conn, stdout, &err);
 	} else if (a->cmd == CMD_CREATE) {

@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "exitcode.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -78,6 +79,53 @@ int pb_api_token_same_hex(const char *a, const char *b)
 	if (strlen(a) != 64 || strlen(b) != 64)
 		return 0;
 	return CRYPTO_memcmp(a, b, 64) == 0;
+}
+
+/* The code point of the valid UTF-8 sequence at *p, which moves past it. */
+static unsigned next_code_point(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	unsigned c = s[0];
+	int n = c < 0x80 ? 0 : c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3, i;
+
+	if (n)
+		c &= 0x3fu >> n;
+	for (i = 1; i <= n; i++)
+		c = c << 6 | (s[i] & 0x3fu);
+	*p = s + n + 1;
+	return c;
+}
+
+/* Characters that move or hide text on a terminal or in a listing: controls, line breaks, direction marks. */
+static int is_control(unsigned c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
+}
+
+_Static_assert(PB_API_NAME_MAX == 100, "pb_api_token_name_fault's phrase says 100");
+
+const char *pb_api_token_name_fault(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t len = strlen(name), chars = 0;
+
+	if (len == 0)
+		return "is empty";
+	if (pb_text_check(name, len, NULL, NULL) < 0)
+		return "is not UTF-8";
+	while (*p) {
+		unsigned c = next_code_point(&p);
+
+		if (is_control(c))
+			return "holds a control character";
+		if (c == ',' || c == '"')
+			return "holds a comma or double quote";
+		chars++;
+	}
+	if (name[0] == ' ' || name[len - 1] == ' ')
+		return "begins or ends with a blank";
+	return chars > PB_API_NAME_MAX ? "is longer than 100 characters" : NULL;
 }
 
 /* A new token's text: the prefix and 32 random bytes in base64url. 0, or -1 when there is no randomness. */

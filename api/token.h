@@ -27,6 +27,19 @@ int pb_api_token_digest(const char *tok, size_t len, unsigned char digest[32], c
 /* Equal 64-digit hex strings, compared in constant time: 1 or 0. */
 int pb_api_token_same_hex(const char *a, const char *b);
 
+/* The longest name, in characters, that a token's maker or revoker (--by) may have. */
+#define PB_API_NAME_MAX 100
+
+/*
+ * Why name cannot name who makes or revokes a token, or NULL when it can: it is 1 to PB_API_NAME_MAX
+ * characters of UTF-8 with no control character (C0, DEL, C1, line and paragraph separators, bidirectional
+ * controls, the byte order mark), no comma or double quote (token list's CSV shows it as it is), and does
+ * not begin or end with a blank. The reason is a static phrase: "is empty", "is not UTF-8", "holds a
+ * control character", "holds a comma or double quote", "begins or ends with a blank", "is longer than 100
+ * characters".
+ */
+const char *pb_api_token_name_fault(const char *name);
+
 /*
  * Makes a token for the CLC account alias (NULL: a platform token), stores its SHA-256 with by as its
  * maker, and writes the token and a newline to out: the only time it is shown. Sets *id. Returns 0,

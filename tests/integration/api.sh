@@ -123,6 +123,56 @@ check "token list: every token, no secret" "id,kind,alias,created_by,revoked_at
 check "token list: a last_used_at column, empty for tokens not used yet" \
 	"id,kind,alias,created_at,created_by,revoked_at,revoked_by,last_used_at|0" \
 	"$("$API" token list | head -1)|$("$API" token list | tail -n +2 | cut -d, -f8 | grep -c .)"
+# ---- the token commands' arguments ------------------------------------------------------------------------------
+# --by names who made or revoked a token in pb.api_token and token list's CSV: printable UTF-8 only, up to 100
+# characters, never cut short. An option of the server is a usage error, not ignored; an ID is a whole number.
+RULE="a name is 1 to 100 printable UTF-8 characters, without a comma or double quote, not beginning or ending with a blank"
+"$API" token create --account ACME1 --by test >/dev/null 2>&1
+TKID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+ntok=$(pb_sql "SELECT count(*) FROM pb.api_token")
+# by_refused NAME WHY: token create and token revoke with --by NAME exit 2, saying WHY, and store nothing.
+by_refused() {
+	local a
+	"$API" token create --account ACME1 --by "$1" >"$TMP/out" 2>"$TMP/err"
+	a="$?|$(cat "$TMP/out")|$(head -1 "$TMP/err")"
+	"$API" token revoke "$TKID" --by "$1" >"$TMP/out" 2>"$TMP/err"
+	a="$a|$?|$(head -1 "$TMP/err")"
+	check "--by $3: exit 2 (token create and token revoke), nothing stored" \
+		"2||pb-api: --by: the name $2 ($RULE)|2|pb-api: --by: the name $2 ($RULE)|$ntok|" \
+		"$a|$(pb_sql "SELECT count(*) FROM pb.api_token")|$(pb_sql "SELECT revoked_by FROM pb.api_token WHERE id = $TKID")"
+}
+by_refused "" "is empty" "''"
+by_refused "$(printf 'eve\nroot')" "holds a control character" "with a newline"
+by_refused "$(printf 'eve\troot')" "holds a control character" "with a tab"
+by_refused "eve,root" "holds a comma or double quote" "with a comma"
+by_refused 'eve "root"' "holds a comma or double quote" "with a double quote"
+by_refused " eve" "begins or ends with a blank" "with a leading blank"
+by_refused "$(printf 'eve\xff')" "is not UTF-8" "not UTF-8"
+by_refused "$(printf '%101s' | tr ' ' e)" "is longer than 100 characters" "of 101 characters"
+by_refused "$(printf '%100000s' | tr ' ' e)" "is longer than 100 characters" "of 100,000 characters"
+name100=$(printf '%100s' | tr ' ' x | sed 's/x/é/g')
+"$API" token create --account ACME1 --by "$name100" >"$TMP/out" 2>"$TMP/err"
+a="$?|$(pb_sql "SELECT created_by FROM pb.api_token WHERE id = (SELECT max(id) FROM pb.api_token)")"
+"$API" token create --account ACME1 --by "Zoë O'Brien (ops)" >"$TMP/out" 2>"$TMP/err"
+check "--by of 100 characters (200 bytes of UTF-8), and one with an apostrophe: stored as given" \
+	"0|$name100|0|Zoë O'Brien (ops)" \
+	"$a|$?|$(pb_sql "SELECT created_by FROM pb.api_token WHERE id = (SELECT max(id) FROM pb.api_token)")"
+"$API" token create --account ACME1 --port 9 >"$TMP/out" 2>"$TMP/err"
+a="$?|$(cat "$TMP/out")|$(head -1 "$TMP/err")"
+"$API" token list --tls-cert "$TMP/x.pem" >"$TMP/out" 2>"$TMP/err"
+a="$a|$?|$(cat "$TMP/out")|$(head -1 "$TMP/err")"
+"$API" token revoke "$TKID" --allow-insecure-http >"$TMP/out" 2>"$TMP/err"
+check "a server option given to a token command: exit 2, named" \
+	"2||pb-api: --port is an option of the server, not of 'pb-api token create'|2||pb-api: --tls-cert is an option of the server, not of 'pb-api token list'|2|pb-api: --allow-insecure-http is an option of the server, not of 'pb-api token revoke'" \
+	"$a|$?|$(head -1 "$TMP/err")"
+PB_API_PORT=9 PB_API_TLS_CERT=$TMP/x.pem "$API" token list >"$TMP/out" 2>"$TMP/err"
+check "the server's environment variables do not stop a token command" "0|id,kind" "$?|$(head -1 "$TMP/out" | cut -d, -f1,2)"
+for id in -1 0 -0 1x 1.5 "" 99999999999999999999; do
+	"$API" token revoke "$id" >"$TMP/out" 2>"$TMP/err"
+	check "token revoke '$id': exit 2, the ID must be a positive whole number" \
+		"2|pb-api: token revoke takes a token ID, a whole number from 1, not '$id'" "$?|$(head -1 "$TMP/err")"
+done
+
 # A token never used, and one only ever sent with its last character changed: neither gets a last use.
 TN=$("$API" token create --account DELTA4 --by test 2>/dev/null)
 TNID=$(pb_sql "SELECT max(id) FROM pb.api_token")

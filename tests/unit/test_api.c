@@ -251,6 +251,39 @@ static void test_token_parsing(void **state)
 	assert_false(pb_api_token_same_hex(hex, "ba78"));
 }
 
+static void test_token_names(void **state)
+{
+	char name[402];
+	int i;
+
+	(void)state;
+	assert_null(pb_api_token_name_fault("alice@build-7"));
+	assert_null(pb_api_token_name_fault("Zo\xc3\xab O'Brien (ops)"));
+	assert_null(pb_api_token_name_fault("\xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x94\x91"));
+	assert_string_equal(pb_api_token_name_fault(""), "is empty");
+	assert_string_equal(pb_api_token_name_fault("eve\nroot"), "holds a control character");
+	assert_string_equal(pb_api_token_name_fault("eve\x7f"), "holds a control character");
+	assert_string_equal(pb_api_token_name_fault("eve\xc2\x85"), "holds a control character"); /* NEL */
+	assert_string_equal(pb_api_token_name_fault("eve\xe2\x80\xa8"), "holds a control character");
+	assert_string_equal(pb_api_token_name_fault("\xe2\x80\xae"
+						    "eve"),
+			    "holds a control character"); /* RLO */
+	assert_string_equal(pb_api_token_name_fault("eve,root"), "holds a comma or double quote");
+	assert_string_equal(pb_api_token_name_fault("\"eve\""), "holds a comma or double quote");
+	assert_string_equal(pb_api_token_name_fault(" eve"), "begins or ends with a blank");
+	assert_string_equal(pb_api_token_name_fault("eve "), "begins or ends with a blank");
+	assert_string_equal(pb_api_token_name_fault("eve\xff"), "is not UTF-8");
+	assert_string_equal(pb_api_token_name_fault("\xc0\xaf"), "is not UTF-8");     /* overlong '/' */
+	assert_string_equal(pb_api_token_name_fault("\xed\xa0\x80"), "is not UTF-8"); /* a surrogate */
+	/* 100 characters of two bytes each pass; one more does not. */
+	for (i = 0; i < 100; i++)
+		memcpy(name + 2 * i, "\xc3\xa9", 2);
+	name[200] = '\0';
+	assert_null(pb_api_token_name_fault(name));
+	memcpy(name + 200, "e", 2);
+	assert_string_equal(pb_api_token_name_fault(name), "is longer than 100 characters");
+}
+
 static void test_cursor_and_alias(void **state)
 {
 	long long run = 0;
@@ -281,7 +314,7 @@ int main(void)
 		cmocka_unit_test(test_json_writer),	  cmocka_unit_test(test_json_refuses),
 		cmocka_unit_test(test_cache_generations), cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_token_parsing),	  cmocka_unit_test(test_cursor_and_alias),
-		cmocka_unit_test(test_lastuse),
+		cmocka_unit_test(test_lastuse),		  cmocka_unit_test(test_token_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
