@@ -50,6 +50,7 @@ static uint64_t now_ms(void)
 static void set_caches(struct pb_api_listener *l, int on)
 {
 	pb_api_cache_enable(l->t.runs, on);
+	pb_api_cache_enable(l->t.no_runs, on);
 	pb_api_cache_enable(l->t.answers, on);
 	pb_api_cache_enable(l->t.tokens, on);
 }
@@ -105,6 +106,7 @@ static void handle(struct pb_api_listener *l, const PGnotify *n)
 {
 	if (strcmp(n->relname, "pb_aggregate_run") == 0) {
 		pb_api_cache_clear(l->t.runs);
+		pb_api_cache_clear(l->t.no_runs);
 		pb_api_cache_clear(l->t.answers);
 		pb_api_metrics_event(l->t.metrics, PB_API_EV_NOTIFY_RUN);
 		pb_log(PB_LOG_INFO, NULL, "a new aggregate run of %s is current: cached answers dropped", n->extra);

@@ -7,14 +7,14 @@
 #include "metrics.h"
 
 /*
- * What the listener clears: runs and answers when a new aggregate run becomes current (channel
- * pb_aggregate_run), tokens when one is revoked (channel pb_api_token). While it is not listening (no
- * database, or the connection was lost) the three caches are disabled: a notification could be missed, so
+ * What the listener clears: runs, months without one and answers when a new aggregate run becomes current
+ * (channel pb_aggregate_run), tokens when one is revoked (channel pb_api_token). While it is not listening
+ * (no database, or the connection was lost) the caches are disabled: a notification could be missed, so
  * nothing may be served from them. It enables them once it listens again. A thread held up (its server
  * process stopped answering) cannot disable them: pb_api_listener_up says whether they may be used.
  */
 struct pb_api_listen_targets {
-	struct pb_api_cache *runs, *answers, *tokens;
+	struct pb_api_cache *runs, *no_runs, *answers, *tokens;
 	struct pb_api_metrics *metrics;
 };
 

@@ -21,7 +21,8 @@
 #define MAX_LIMIT 1000
 #define MAX_TOKENS 100000
 #define MAX_RUNS 10000
-#define RUN_TRIES 3 /* runs looked up for one answer, each superseded before its figures were read */
+#define MAX_NO_RUNS 1000 /* the months served since 2000 and then some: cursors may name any run id */
+#define RUN_TRIES 3	 /* runs looked up for one answer, each superseded before its figures were read */
 #define JSON_TYPE "application/json"
 
 static const struct {
@@ -32,6 +33,7 @@ static const struct {
 	[PB_API_FIX_UNAUTHORIZED] = {401, "unauthorized", "a valid bearer token is required"},
 	[PB_API_FIX_FORBIDDEN] = {403, "forbidden", "this endpoint is for platform tokens"},
 	[PB_API_FIX_BAD_MONTH] = {400, "bad_month", "month must be given as YYYY-MM"},
+	[PB_API_FIX_MONTH_RANGE] = {400, "bad_month", "month must be from 2000-01 to next month"},
 	[PB_API_FIX_BAD_CURSOR] = {400, "bad_cursor", "cursor is not one that this month's listing gave"},
 	[PB_API_FIX_BAD_LIMIT] = {400, "bad_limit", "limit must be a whole number from 1 to 1000"},
 	[PB_API_FIX_METHOD] = {405, "method_not_allowed", "only GET and HEAD are served"},
@@ -142,8 +144,9 @@ int pb_api_routes_init(struct pb_api_routes *r, size_t max_answers, struct pb_bu
 	}
 	r->tokens = pb_api_cache_new(MAX_TOKENS, free);
 	r->runs = pb_api_cache_new(MAX_RUNS, free);
+	r->no_runs = pb_api_cache_new(MAX_NO_RUNS, free);
 	r->answers = pb_api_cache_new(max_answers, free_answer);
-	if (!r->tokens || !r->runs || !r->answers) {
+	if (!r->tokens || !r->runs || !r->no_runs || !r->answers) {
 		pb_buf_addstr(err, "out of memory");
 		return -1;
 	}
@@ -161,8 +164,9 @@ void pb_api_routes_release(struct pb_api_routes *r)
 	}
 	pb_api_cache_free(r->tokens);
 	pb_api_cache_free(r->runs);
+	pb_api_cache_free(r->no_runs);
 	pb_api_cache_free(r->answers);
-	r->tokens = r->runs = r->answers = NULL;
+	r->tokens = r->runs = r->no_runs = r->answers = NULL;
 }
 
 /* Queues resp; the status, or 0 when libmicrohttpd refused (the connection is then closed). */
@@ -325,21 +329,17 @@ static unsigned authenticate(struct request *q)
 	return fixed(q, PB_API_FIX_UNAUTHORIZED);
 }
 
-/* The month parameter, YYYY-MM with a month from 01 to 12: 0, or -1. */
-static int read_month(struct request *q)
+/* The month parameter (see pb_api_usage_month): 0, or -1 with the refusal queued (*status). */
+static int read_month(struct request *q, unsigned *status)
 {
 	const char *m = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "month");
-	int i;
+	int rc = pb_api_usage_month(m, (int64_t)time(NULL), q->month);
 
-	if (!m || strlen(m) != 7 || m[4] != '-')
+	if (rc < 0) {
+		*status = fixed(q, rc == -1 ? PB_API_FIX_BAD_MONTH : PB_API_FIX_MONTH_RANGE);
 		return -1;
-	for (i = 0; i < 7; i++)
-		if (i != 4 && (m[i] < '0' || m[i] > '9'))
-			return -1;
-	if (memcmp(m, "0000", 4) == 0 || (m[5] == '0' && m[6] == '0') || m[5] > '1' || (m[5] == '1' && m[6] > '2'))
-		return -1;
-	memcpy(q->month, m, 8);
-	snprintf(q->first_day, sizeof(q->first_day), "%s-01", m);
+	}
+	snprintf(q->first_day, sizeof(q->first_day), "%s-01", q->month);
 	return 0;
 }
 
@@ -351,7 +351,9 @@ static int copy_run(void *value, void *arg)
 
 /*
  * The run of a month (which PB_API_Q_RUN, param its first day) or of an id (PB_API_Q_RUN_BY_ID): 0 with run
- * (run->found 0 when there is none), or -1 with the refusal queued (*status).
+ * (run->found 0 when there is none), or -1 with the refusal queued (*status). What was not found is kept
+ * apart, in no_runs: any client may ask for months and run ids without a run, and those must never push
+ * the runs that answer requests out of their cache.
  */
 static int find_run(const struct request *q, enum pb_api_query which, const char *param, struct pb_api_run *run,
 		    unsigned *status)
@@ -359,15 +361,17 @@ static int find_run(const struct request *q, enum pb_api_query which, const char
 	const char *params[1] = {param};
 	enum pb_api_pool_error why;
 	struct pb_api_run *copy;
-	uint64_t gen;
+	uint64_t gen, gen_none;
 	PGresult *res;
 	char key[40];
 	int rc;
 
 	snprintf(key, sizeof(key), "%c%s", which == PB_API_Q_RUN ? 'm' : 'i', param);
-	if (q->cached && pb_api_cache_use(q->r->runs, key, strlen(key), copy_run, run, NULL))
+	if (q->cached && (pb_api_cache_use(q->r->runs, key, strlen(key), copy_run, run, NULL) ||
+			  pb_api_cache_use(q->r->no_runs, key, strlen(key), copy_run, run, NULL)))
 		return 0;
 	gen = pb_api_cache_generation(q->r->runs);
+	gen_none = pb_api_cache_generation(q->r->no_runs);
 	res = pb_api_pool_exec(q->r->pool, which, params, &why);
 	if (!res) {
 		*status = db_failure(q, why);
@@ -383,7 +387,10 @@ static int find_run(const struct request *q, enum pb_api_query which, const char
 	copy = malloc(sizeof(*copy));
 	if (copy) {
 		*copy = *run;
-		pb_api_cache_put(q->r->runs, key, strlen(key), copy, gen);
+		if (run->found)
+			pb_api_cache_put(q->r->runs, key, strlen(key), copy, gen);
+		else
+			pb_api_cache_put(q->r->no_runs, key, strlen(key), copy, gen_none);
 	}
 	return 0;
 }
@@ -703,6 +710,7 @@ static unsigned metrics(const struct request *q)
 			  "# TYPE pb_api_cache_hits_total counter\n");
 	render_cache(&b, "answers", q->r->answers);
 	render_cache(&b, "runs", q->r->runs);
+	render_cache(&b, "no_runs", q->r->no_runs);
 	render_cache(&b, "tokens", q->r->tokens);
 	pb_buf_addf(&b,
 		    "# HELP pb_api_database_up 1 while the server hears the database's notifications.\n"
@@ -744,8 +752,8 @@ static unsigned dispatch(struct request *q)
 	status = authenticate(q);
 	if (status)
 		return status;
-	if (read_month(q) < 0)
-		return fixed(q, PB_API_FIX_BAD_MONTH);
+	if (read_month(q, &status) < 0)
+		return status;
 	return q->ep == PB_API_EP_LIST ? list_usage(q) : account_usage(q);
 }
 

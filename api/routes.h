@@ -19,6 +19,7 @@ enum pb_api_fixed {
 	PB_API_FIX_UNAUTHORIZED,
 	PB_API_FIX_FORBIDDEN,
 	PB_API_FIX_BAD_MONTH,
+	PB_API_FIX_MONTH_RANGE,
 	PB_API_FIX_BAD_CURSOR,
 	PB_API_FIX_BAD_LIMIT,
 	PB_API_FIX_METHOD,
@@ -39,10 +40,11 @@ struct pb_api_routes {
 	struct pb_api_listener *listener;
 	struct pb_api_lastuse *lastuse; /* the tokens that authenticate requests, and when */
 	struct pb_api_cache *tokens, *runs, *answers;
+	struct pb_api_cache *no_runs; /* the months and run ids looked up and not found, apart from the runs */
 	struct MHD_Response *fixed[PB_API_NFIXED];
 };
 
-/* Makes the fixed answers and the three caches (answers: at most max_answers). 0, or -1 with err. */
+/* Makes the fixed answers and the caches (answers: at most max_answers). 0, or -1 with err. */
 int pb_api_routes_init(struct pb_api_routes *r, size_t max_answers, struct pb_buf *err);
 void pb_api_routes_release(struct pb_api_routes *r);
 

@@ -142,6 +142,7 @@ static int start_parts(struct server *s, struct pb_buf *err)
 	if (pb_api_routes_init(r, cfg->cache_entries, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	t.runs = r->runs;
+	t.no_runs = r->no_runs;
 	t.answers = r->answers;
 	t.tokens = r->tokens;
 	t.metrics = r->metrics;

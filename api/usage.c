@@ -5,10 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
 #include "json.h"
 #include "queries.h"
 
 #include "banned.h"
+
+#define FIRST_MONTH (2000 * 12 + 1) /* 2000-01, as a year * 12 + month */
+
+int pb_api_usage_month(const char *s, int64_t now, char month[8])
+{
+	int i, y, m, d, ny, nm;
+
+	if (!s || strlen(s) != 7 || s[4] != '-')
+		return -1;
+	for (i = 0; i < 7; i++)
+		if (i != 4 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	y = ((s[0] - '0') * 10 + (s[1] - '0')) * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	if (y == 0 || m < 1 || m > 12)
+		return -1;
+	pb_date_to_ymd((int32_t)(now / 86400), &ny, &nm, &d);
+	if (y * 12 + m < FIRST_MONTH || y * 12 + m > ny * 12 + nm + 1)
+		return -2;
+	memcpy(month, s, 8);
+	return 0;
+}
 
 int pb_api_usage_alias_ok(const char *s)
 {

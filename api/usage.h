@@ -3,6 +3,7 @@
 #define PB_API_USAGE_H
 
 #include <libpq-fe.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -36,6 +37,14 @@ int pb_api_usage_list(const struct pb_api_run *run, PGresult *res, unsigned limi
 
 /* A page cursor, "RUN.ALIAS": 0 with the run and the alias (7 bytes) it names, or -1 when s is not one. */
 int pb_api_usage_cursor(const char *s, long long *run, char alias[8]);
+
+/*
+ * The month parameter s (NULL when absent) into month: YYYY-MM with a month from 01 to 12 and a year from
+ * 0001 is one; it is served from 2000-01 to the month after now's (UTC, seconds since 1970), so that no
+ * client can make the server ask the database for centuries of months. Returns 0, -1 when s is not a
+ * month, -2 when it is one out of that range.
+ */
+int pb_api_usage_month(const char *s, int64_t now, char month[8]);
 
 /* 1 when s can be a CLC account's alias (pb.clc_account's rule: 2 to 6 of A-Z and 0-9), else 0. */
 int pb_api_usage_alias_ok(const char *s);

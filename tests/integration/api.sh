@@ -345,6 +345,42 @@ check "an unknown path: 404" "$NOTFOUND" "$CODE|$(cat "$TMP/body")"
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -X POST -d x
 check "POST: 405 with Allow" '405|method_not_allowed|GET, HEAD' "$CODE|$(json code)|$(header Allow)"
 
+# ---- months served ------------------------------------------------------------------------------------------------
+# From 2000-01 to next month (UTC): a month outside is refused before the database is asked, and a month
+# without a run is remembered apart from the runs, so that asking for many never pushes real runs out.
+NEXT=$(date -u -d "$(date -u +%Y-%m-15) +1 month" +%Y-%m)
+AFTER=$(date -u -d "$(date -u +%Y-%m-15) +2 month" +%Y-%m)
+for m in 1000-01 1899-12 1999-12 "$AFTER" 9999-12; do
+	req "$TA" "/v1/accounts/ACME1/partner-usage?month=$m"
+	check "a month out of range ($m): 400 bad_month" \
+		'400|{"code":"bad_month","message":"month must be from 2000-01 to next month"}' "$CODE|$(cat "$TMP/body")"
+done
+req "$TP" "/v1/partner-usage?month=1999-12"
+check "a month out of range on the listing: 400 bad_month" "400|bad_month" "$CODE|$(json code)"
+for m in 2000-01 "$NEXT"; do
+	req "$TA" "/v1/accounts/ACME1/partner-usage?month=$m"
+	check "the first and the last month served ($m), without a run: 404" "$NOTFOUND" "$CODE|$(cat "$TMP/body")"
+done
+# cache_metric NAME CACHE: the cache's pb_api_cache_NAME value in /metrics.
+cache_metric() { curl -s "$URL/metrics" | sed -n "s/^pb_api_cache_$1{cache=\"$2\"} //p"; }
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a="$CODE|$(cache_metric entries runs)|$(cache_metric clears_total runs)"
+codes=
+for m in 2024-01 2024-02 2024-03 2024-04 2024-05 2024-06; do
+	req "$TA" "/v1/accounts/ACME1/partner-usage?month=$m"
+	codes="$codes $CODE"
+done
+for id in 900001 900002 900003; do
+	req "$TP" "/v1/partner-usage?month=2026-10&cursor=$id.ACME1"
+	codes="$codes $CODE"
+done
+h0=$(cache_metric hits_total no_runs)
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2024-01"
+check "months and run ids without a run (404, 400) are kept apart: the runs cache holds what it held, and a month asked again is answered from memory" \
+	"$a| 404 404 404 404 404 404 400 400 400|404|$((h0 + 1))" \
+	"200|$(cache_metric entries runs)|$(cache_metric clears_total runs)|$codes|$CODE|$(cache_metric hits_total no_runs)"
+
 # ---- 1,200 requests for what is not theirs ----------------------------------------------------------------------
 printf '%s\n' ACME1 BETA2 EURO1 GAMMA3 DELTA4 >"$TMP/existing"
 printf '%s\n' NOPE1 ZZ 999999 AAAAAA ACME2 B0 >"$TMP/unknown"

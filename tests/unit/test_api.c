@@ -284,6 +284,34 @@ static void test_token_names(void **state)
 	assert_string_equal(pb_api_token_name_fault(name), "is longer than 100 characters");
 }
 
+static void test_months(void **state)
+{
+	static const char *malformed[] = {"2026-13",	"2026-00", "2026-1", "0000-10",
+					  "2026-10-01", "abcd-ef", "",	     "2026-10x"};
+	const int64_t nov_2026 = 1794787200; /* 2026-11-16T00:00:00Z */
+	const int64_t dec_31 = 1798761599;   /* 2026-12-31T23:59:59Z */
+	char m[8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++)
+		assert_int_equal(pb_api_usage_month(malformed[i], nov_2026, m), -1);
+	assert_int_equal(pb_api_usage_month(NULL, nov_2026, m), -1);
+	assert_int_equal(pb_api_usage_month("2026-10", nov_2026, m), 0);
+	assert_string_equal(m, "2026-10");
+	assert_int_equal(pb_api_usage_month("2000-01", nov_2026, m), 0);
+	assert_int_equal(pb_api_usage_month("2026-12", nov_2026, m), 0); /* next month */
+	assert_int_equal(pb_api_usage_month("1999-12", nov_2026, m), -2);
+	assert_int_equal(pb_api_usage_month("1000-01", nov_2026, m), -2);
+	assert_int_equal(pb_api_usage_month("2027-01", nov_2026, m), -2);
+	assert_int_equal(pb_api_usage_month("9999-12", nov_2026, m), -2);
+	/* Next month across a year's end, to the last second of December. */
+	assert_int_equal(pb_api_usage_month("2027-01", dec_31, m), 0);
+	assert_int_equal(pb_api_usage_month("2027-02", dec_31, m), -2);
+	assert_int_equal(pb_api_usage_month("2027-01", dec_31 + 1, m), 0);
+	assert_int_equal(pb_api_usage_month("2027-02", dec_31 + 1, m), 0);
+}
+
 static void test_cursor_and_alias(void **state)
 {
 	long long run = 0;
@@ -311,10 +339,15 @@ static void test_cursor_and_alias(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_writer),	  cmocka_unit_test(test_json_refuses),
-		cmocka_unit_test(test_cache_generations), cmocka_unit_test(test_ratelimit),
-		cmocka_unit_test(test_token_parsing),	  cmocka_unit_test(test_cursor_and_alias),
-		cmocka_unit_test(test_lastuse),		  cmocka_unit_test(test_token_names),
+		cmocka_unit_test(test_json_writer),
+		cmocka_unit_test(test_json_refuses),
+		cmocka_unit_test(test_cache_generations),
+		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_token_parsing),
+		cmocka_unit_test(test_cursor_and_alias),
+		cmocka_unit_test(test_lastuse),
+		cmocka_unit_test(test_token_names),
+		cmocka_unit_test(test_months),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
