@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "log.h"
@@ -36,6 +37,13 @@ static const struct {
 	[PB_API_FIX_MONTH_RANGE] = {400, "bad_month", "month must be from 2000-01 to next month"},
 	[PB_API_FIX_BAD_CURSOR] = {400, "bad_cursor", "cursor is not one that this month's listing gave"},
 	[PB_API_FIX_BAD_LIMIT] = {400, "bad_limit", "limit must be a whole number from 1 to 1000"},
+	[PB_API_FIX_UNKNOWN_PARAMETER] = {400, "bad_parameter",
+					  "unknown query parameter (names are case-sensitive; see the API's "
+					  "documentation)"},
+	[PB_API_FIX_PARAMETER_TWICE] = {400, "bad_parameter", "a query parameter is given twice"},
+	[PB_API_FIX_NUL] = {400, "bad_request", "the request target holds an encoded NUL (%00)"},
+	[PB_API_FIX_HOST] = {400, "bad_request", "a request needs exactly one Host header (HTTP/1.0: at most one)"},
+	[PB_API_FIX_TWO_AUTHORIZATIONS] = {400, "bad_request", "a request may have one Authorization header at most"},
 	[PB_API_FIX_METHOD] = {405, "method_not_allowed", "only GET and HEAD are served"},
 	[PB_API_FIX_UNAVAILABLE] = {503, "database_unavailable", "the database is unavailable; retry later"},
 	[PB_API_FIX_INTERNAL] = {500, "internal", "the server could not make this answer"},
@@ -58,6 +66,15 @@ struct cached_token {
 /* A cached answer: 200 with the body and 304 without, or neither when the account has nothing (404). */
 struct answer {
 	struct MHD_Response *ok, *not_modified;
+};
+
+/*
+ * What the request target was as sent (the URI log callback sees it before libmicrohttpd unescapes it, and
+ * cuts it at an encoded NUL), and whether the handler has been called yet: the request's context.
+ */
+struct request_ctx {
+	int nul;	/* the target holds %00 */
+	int headers_in; /* the handler has been called once: the headers are in */
 };
 
 struct request {
@@ -259,6 +276,96 @@ static int copy_token(void *value, void *arg)
 		use->note = 1;
 	}
 	return 0;
+}
+
+/* The header fields that must come once at most, counted. */
+struct header_count {
+	unsigned host, authorization;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+				    const char *value, size_t value_size)
+{
+	struct header_count *h = cls;
+
+	(void)kind;
+	(void)value;
+	(void)value_size;
+	if (key_size == 4 && strncasecmp(key, "Host", 4) == 0)
+		h->host++;
+	else if (key_size == 13 && strncasecmp(key, "Authorization", 13) == 0)
+		h->authorization++;
+	return MHD_YES;
+}
+
+/*
+ * What HTTP allows once, once, whatever the endpoint, before anything else is read: an encoded NUL in the
+ * target (libmicrohttpd would cut the path or value at it), a Host header missing from HTTP/1.1 or given
+ * twice (RFC 9112, 3.2), a second Authorization header (which one would count?). 0, or -1 with the
+ * refusal queued (*status).
+ */
+static int check_request(const struct request *q, const struct request_ctx *c, const char *version, unsigned *status)
+{
+	struct header_count h = {0, 0};
+	enum pb_api_fixed f;
+
+	MHD_get_connection_values_n(q->conn, MHD_HEADER_KIND, count_header, &h);
+	if (c->nul)
+		f = PB_API_FIX_NUL;
+	else if (h.host > 1 || (h.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
+		f = PB_API_FIX_HOST;
+	else if (h.authorization > 1)
+		f = PB_API_FIX_TWO_AUTHORIZATIONS;
+	else
+		return 0;
+	*status = fixed(q, f);
+	return -1;
+}
+
+/* The query parameters seen: which of the endpoint's, and the first fault. */
+struct params {
+	const char *const *names; /* the endpoint's, NULL-terminated */
+	unsigned seen;		  /* a bit for each of names */
+	enum pb_api_fixed fault;  /* PB_API_NFIXED: none */
+};
+
+static enum MHD_Result see_param(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+				 const char *value, size_t value_size)
+{
+	struct params *p = cls;
+	unsigned i;
+
+	(void)kind;
+	(void)value_size;
+	/* "?&month=...&&": an empty piece of the query string is no parameter. */
+	if (key_size == 0 && !value)
+		return MHD_YES;
+	for (i = 0; p->names[i]; i++)
+		if (strlen(p->names[i]) == key_size && memcmp(p->names[i], key, key_size) == 0)
+			break;
+	if (!p->names[i])
+		p->fault = PB_API_FIX_UNKNOWN_PARAMETER;
+	else if (p->seen & (1u << i))
+		p->fault = PB_API_FIX_PARAMETER_TWICE;
+	else
+		p->seen |= 1u << i;
+	return p->fault == PB_API_NFIXED ? MHD_YES : MHD_NO;
+}
+
+/*
+ * The query's parameters are the endpoint's, by their exact names (libmicrohttpd's lookups ignore case),
+ * each once: 0, or -1 with the refusal queued (*status).
+ */
+static int check_params(const struct request *q, unsigned *status)
+{
+	static const char *const account[] = {"month", NULL}, *const list[] = {"month", "limit", "cursor", NULL};
+	struct params p = {q->ep == PB_API_EP_LIST ? list : account, 0, PB_API_NFIXED};
+
+	MHD_get_connection_values_n(q->conn, MHD_GET_ARGUMENT_KIND, see_param, &p);
+	if (p.fault == PB_API_NFIXED)
+		return 0;
+	*status = fixed(q, p.fault);
+	return -1;
 }
 
 /* Looks the token up in the database: 1 found, 0 unknown or revoked, -1 with the refusal queued (*status). */
@@ -752,7 +859,7 @@ static unsigned dispatch(struct request *q)
 	status = authenticate(q);
 	if (status)
 		return status;
-	if (read_month(q, &status) < 0)
+	if (check_params(q, &status) < 0 || read_month(q, &status) < 0)
 		return status;
 	return q->ep == PB_API_EP_LIST ? list_usage(q) : account_usage(q);
 }
@@ -765,23 +872,49 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request_ctx *c = calloc(1, sizeof(*c));
+
+	(void)cls;
+	(void)conn;
+	if (c && uri)
+		c->nul = strstr(uri, "%00") != NULL;
+	return c;
+}
+
+void pb_api_routes_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			     enum MHD_RequestTerminationCode why)
+{
+	(void)cls;
+	(void)conn;
+	(void)why;
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
 enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				     const char *version, const char *upload_data, size_t *upload_data_size,
 				     void **con_cls)
 {
-	static int headers_seen;
+	struct request_ctx *c = *con_cls;
 	struct request q;
 	uint64_t start;
 	unsigned status;
 
-	(void)version;
 	(void)upload_data;
+	memset(&q, 0, sizeof(q));
+	q.r = cls;
+	q.conn = conn;
+	/* No context: the URI log callback ran out of memory. */
+	if (!c)
+		return fixed(&q, PB_API_FIX_INTERNAL) ? MHD_YES : MHD_NO;
 	/*
 	 * The first call only says the headers are in. An answer queued then would make libmicrohttpd close the
 	 * connection afterwards (the request might still have a body): answer on the next call, keeping it.
 	 */
-	if (!*con_cls) {
-		*con_cls = &headers_seen;
+	if (!c->headers_in) {
+		c->headers_in = 1;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -789,14 +922,11 @@ enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, con
 		return MHD_YES;
 	}
 	start = now_us();
-	memset(&q, 0, sizeof(q));
-	q.r = cls;
-	q.conn = conn;
 	route(url, &q);
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		status = fixed(&q, PB_API_FIX_METHOD);
-	else
-		status = dispatch(&q);
+	if (check_request(&q, c, version, &status) == 0)
+		status = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0
+				 ? dispatch(&q)
+				 : fixed(&q, PB_API_FIX_METHOD);
 	pb_api_metrics_request(q.r->metrics, q.ep, status ? status : 500, now_us() - start);
 	return status ? MHD_YES : MHD_NO;
 }

@@ -22,6 +22,11 @@ enum pb_api_fixed {
 	PB_API_FIX_MONTH_RANGE,
 	PB_API_FIX_BAD_CURSOR,
 	PB_API_FIX_BAD_LIMIT,
+	PB_API_FIX_UNKNOWN_PARAMETER,
+	PB_API_FIX_PARAMETER_TWICE,
+	PB_API_FIX_NUL,
+	PB_API_FIX_HOST,
+	PB_API_FIX_TWO_AUTHORIZATIONS,
 	PB_API_FIX_METHOD,
 	PB_API_FIX_UNAVAILABLE,
 	PB_API_FIX_INTERNAL,
@@ -47,6 +52,15 @@ struct pb_api_routes {
 /* Makes the fixed answers and the caches (answers: at most max_answers). 0, or -1 with err. */
 int pb_api_routes_init(struct pb_api_routes *r, size_t max_answers, struct pb_buf *err);
 void pb_api_routes_release(struct pb_api_routes *r);
+
+/*
+ * libmicrohttpd's URI log callback (MHD_OPTION_URI_LOG_CALLBACK), called with the request target as sent,
+ * before it is unescaped: it makes the request's context (*con_cls), which pb_api_routes_completed frees
+ * (MHD_OPTION_NOTIFY_COMPLETED). cls is not used.
+ */
+void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn);
+void pb_api_routes_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			     enum MHD_RequestTerminationCode why);
 
 /* libmicrohttpd's access handler; cls is the struct pb_api_routes. */
 enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, const char *url, const char *method,

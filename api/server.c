@@ -192,12 +192,13 @@ static int start_daemon(struct server *s, struct pb_buf *err)
 		flags |= MHD_USE_TLS;
 	}
 	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-	s->daemon =
-		MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, pb_api_routes_answer, &s->routes,
-				 MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR,
-				 (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-				 MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_client, MHD_OPTION_CONNECTION_TIMEOUT,
-				 60u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, pb_api_routes_answer, &s->routes,
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR,
+				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_client,
+				     MHD_OPTION_URI_LOG_CALLBACK, pb_api_routes_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+				     pb_api_routes_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+				     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon) {
 		pb_buf_addf(err, "cannot listen on %s port %u%s", cfg->listen, cfg->port,
 			    cfg->tls_cert ? " with that certificate and key" : "");

@@ -228,9 +228,23 @@ req() {
 	CODE=$(curl -s "${auth[@]}" -D "$TMP/r/$NREQ.h" -o "$TMP/r/$NREQ.b" -w '%{http_code}' "$@" "$URL$path")
 	cp "$TMP/r/$NREQ.b" "$TMP/body"
 	cp "$TMP/r/$NREQ.h" "$TMP/headers"
-	local method=GET
-	for a in "$@"; do [ "$a" == -I ] && method=HEAD; [ "$a" == POST ] && method=POST; done
+	local method=GET arg
+	for arg in "$@"; do [ "$arg" == -I ] && method=HEAD; [ "$arg" == POST ] && method=POST; done
 	printf '%s\t%s\t%s\t%s\n' "$method" "$URL$path" "$TMP/r/$NREQ.h" "$TMP/r/$NREQ.b" >>"$TMP/manifest"
+}
+# raw REQUEST_LINE [HEADER...]: the request on a raw socket, exactly as given (api_check.py raw: no Host
+# unless given); CODE, $TMP/body and $TMP/headers as req leaves them, the answer kept for the validation.
+raw() {
+	local target=${1#* }
+	NREQ=$((NREQ + 1))
+	: >"$TMP/r/$NREQ.b"
+	: >"$TMP/r/$NREQ.h"
+	CODE=$(python3 "$CHECK" raw "$URL" "$TMP/r/$NREQ.h" "$TMP/r/$NREQ.b" "$@")
+	cp "$TMP/r/$NREQ.b" "$TMP/body"
+	cp "$TMP/r/$NREQ.h" "$TMP/headers"
+	if [ "$CODE" != 000 ]; then
+		printf '%s\t%s\t%s\t%s\n' "${1%% *}" "$URL${target% *}" "$TMP/r/$NREQ.h" "$TMP/r/$NREQ.b" >>"$TMP/manifest"
+	fi
 }
 header() { sed -n "s/^$1: \(.*\)\r$/\1/Ip" "$TMP/headers"; }
 json() { python3 "$CHECK" get "$TMP/body" "$1"; }
@@ -380,6 +394,50 @@ req "$TA" "/v1/accounts/ACME1/partner-usage?month=2024-01"
 check "months and run ids without a run (404, 400) are kept apart: the runs cache holds what it held, and a month asked again is answered from memory" \
 	"$a| 404 404 404 404 404 404 400 400 400|404|$((h0 + 1))" \
 	"200|$(cache_metric entries runs)|$(cache_metric clears_total runs)|$codes|$CODE|$(cache_metric hits_total no_runs)"
+
+# ---- HTTP taken strictly ----------------------------------------------------------------------------------------------
+# What a lenient parser would guess at is refused: a second Authorization or Host header, a query parameter
+# it does not know (names are case-sensitive) or given twice, an encoded NUL, HTTP/1.1 without Host.
+BADREQ='400|{"code":"bad_request","message":'
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "Authorization: Bearer pbt_nope"
+a="$CODE|$(cat "$TMP/body")"
+req "pbt_nope" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "Authorization: Bearer $TA" --interface 127.0.0.4
+check "two Authorization headers, the good one first or second: 400 bad_request" \
+	"$BADREQ\"a request may have one Authorization header at most\"}|$BADREQ\"a request may have one Authorization header at most\"}" \
+	"$a|$CODE|$(cat "$TMP/body")"
+UNKNOWN='400|{"code":"bad_parameter","message":"unknown query parameter (names are case-sensitive; see the API'"'"'s documentation)"}'
+TWICE='400|{"code":"bad_parameter","message":"a query parameter is given twice"}'
+for q in MONTH=2026-11 Month=2026-10 "month=2026-10&foo=1" "month=2026-10&limit=1" "month=2026-10&x" "month=2026-10&Month=2026-10"; do
+	req "$TA" "/v1/accounts/ACME1/partner-usage?$q"
+	check "an unknown query parameter ($q): 400 bad_parameter" "$UNKNOWN" "$CODE|$(cat "$TMP/body")"
+done
+for q in "month=2026-10&LIMIT=1" "month=2026-10&Cursor=$CURSOR"; do
+	req "$TP" "/v1/partner-usage?$q"
+	check "an unknown query parameter on the listing ($q): 400 bad_parameter" "$UNKNOWN" "$CODE|$(cat "$TMP/body")"
+done
+req "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10&month=2026-11"
+a="$CODE|$(cat "$TMP/body")"
+req "$TP" "/v1/partner-usage?month=2026-10&limit=1&limit=2"
+check "a query parameter given twice: 400 bad_parameter" "$TWICE|$TWICE" "$a|$CODE|$(cat "$TMP/body")"
+req "$TA" "/v1/accounts/ACME1/partner-usage?&month=2026-10&&"
+check "empty pieces of a query string are nothing: 200" "200|141" "$CODE|$(json total.month_to_date)"
+NUL="$BADREQ\"the request target holds an encoded NUL (%00)\"}"
+for path in "/v1/accounts/ACME1/partner-usage?month=2026-10%00x" "/v1/accounts/ACME1/partner-usage?month=2026-10%00" \
+	"/v1/accounts/ACME1/partner-usage%00x?month=2026-10" "/healthz%00"; do
+	req "$TA" "$path"
+	check "an encoded NUL ($path): 400 bad_request" "$NUL" "$CODE|$(cat "$TMP/body")"
+done
+HOST="$BADREQ\"a request needs exactly one Host header (HTTP/1.0: at most one)\"}"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "Host:"
+a="$CODE|$(cat "$TMP/body")"
+raw "GET /healthz HTTP/1.1" "Connection: close"
+a="$a|$CODE|$(cat "$TMP/body")"
+raw "GET /healthz HTTP/1.1" "Host: 127.0.0.1" "Host: 127.0.0.2" "Connection: close"
+a="$a|$CODE|$(cat "$TMP/body")"
+raw "GET /healthz HTTP/1.0" "Host: 127.0.0.1" "Host: 127.0.0.2"
+check "HTTP/1.1 without Host, or two Host headers: 400 bad_request" "$HOST|$HOST|$HOST|$HOST" "$a|$CODE|$(cat "$TMP/body")"
+raw "GET /healthz HTTP/1.0"
+check "HTTP/1.0 without Host: answered" '200|{"status":"ok"}' "$CODE|$(cat "$TMP/body")"
 
 # ---- 1,200 requests for what is not theirs ----------------------------------------------------------------------
 printf '%s\n' ACME1 BETA2 EURO1 GAMMA3 DELTA4 >"$TMP/existing"

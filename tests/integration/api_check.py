@@ -17,6 +17,11 @@
       If-None-Match, then GET /healthz. Prints the 304's status line and its headers, one a line, sorted, as
       sent (Date's value as "*", a Content-Length equal to the 200's body length as "=200"), then the status
       line of the answer after it on the connection ("next: ..."): the 304 carried no body bytes.
+  api_check.py raw BASE_URL HEADERS_FILE BODY_FILE REQUEST_LINE [HEADER...]
+      On one raw socket: REQUEST_LINE, each HEADER and an empty line, each ended by CRLF, as given (nothing is
+      added: no Host unless a HEADER is one). Writes the answer's head to HEADERS_FILE as curl -D does and
+      its body (Content-Length's bytes, else up to the connection's end) to BODY_FILE, and prints its status
+      code; 000, as curl, when the connection ends without an answer. For GET: a HEAD's answer has no body.
   api_check.py get FILE PATH
       Prints the value at PATH (dot-separated keys and list indexes) of the JSON in FILE: strings as they
       are, null as "null", anything else as JSON.
@@ -314,6 +319,39 @@ def cmd_not_modified(base, token, path):
     return 0
 
 
+def cmd_raw(base, headers_file, body_file, line, headers):
+    import socket
+
+    url = urllib.parse.urlsplit(base)
+    sock = socket.create_connection((url.hostname, url.port), timeout=60)
+    try:
+        sock.sendall("".join(f"{h}\r\n" for h in [line, *headers, ""]).encode("latin-1"))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # refused before it was all sent: the answer may be there all the same
+    try:
+        status, lines, buf = read_head(sock, b"")
+    except (Invalid, ConnectionResetError):
+        print("000")
+        return 0
+    fields = {k.lower(): v for k, v in (h.split(": ", 1) for h in lines)}
+    if "content-length" in fields:
+        body, _ = read_exact(sock, buf, int(fields["content-length"]))
+    else:
+        body = buf
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    sock.close()
+    with open(headers_file, "w", encoding="latin-1") as f:
+        f.write("".join(f"{h}\r\n" for h in [status, *lines, ""]))
+    with open(body_file, "wb") as f:
+        f.write(body)
+    print(status.split()[1])
+    return 0
+
+
 def cmd_get(path_file, path):
     with open(path_file, "rb") as f:
         value = parse_json(f.read())
@@ -337,6 +375,8 @@ def main(argv):
             return cmd_leak(json.load(f), argv[3], argv[4], argv[5], argv[6], int(argv[7]), argv[8])
     if len(argv) == 5 and argv[1] == "not-modified":
         return cmd_not_modified(argv[2], argv[3], argv[4])
+    if len(argv) >= 6 and argv[1] == "raw":
+        return cmd_raw(argv[2], argv[3], argv[4], argv[5], argv[6:])
     if len(argv) == 4 and argv[1] == "get":
         return cmd_get(argv[2], argv[3])
     print(__doc__, file=sys.stderr)
