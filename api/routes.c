@@ -41,6 +41,8 @@ static const struct {
 					  "unknown query parameter (names are case-sensitive; see the API's "
 					  "documentation)"},
 	[PB_API_FIX_PARAMETER_TWICE] = {400, "bad_parameter", "a query parameter is given twice"},
+	[PB_API_FIX_URI_TOO_LONG] = {414, "uri_too_long", "the request target is longer than 32768 bytes"},
+	[PB_API_FIX_HEADERS_TOO_LARGE] = {431, "headers_too_large", "the header fields take more than 32768 bytes"},
 	[PB_API_FIX_NUL] = {400, "bad_request", "the request target holds an encoded NUL (%00)"},
 	[PB_API_FIX_HOST] = {400, "bad_request", "a request needs exactly one Host header (HTTP/1.0: at most one)"},
 	[PB_API_FIX_TWO_AUTHORIZATIONS] = {400, "bad_request", "a request may have one Authorization header at most"},
@@ -73,6 +75,7 @@ struct answer {
  * cuts it at an encoded NUL), and whether the handler has been called yet: the request's context.
  */
 struct request_ctx {
+	size_t target_len;
 	int nul;	/* the target holds %00 */
 	int headers_in; /* the handler has been called once: the headers are in */
 };
@@ -278,8 +281,9 @@ static int copy_token(void *value, void *arg)
 	return 0;
 }
 
-/* The header fields that must come once at most, counted. */
+/* The header fields' bytes, and those that must come once at most, counted. */
 struct header_count {
+	size_t bytes;
 	unsigned host, authorization;
 };
 
@@ -290,7 +294,7 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 
 	(void)kind;
 	(void)value;
-	(void)value_size;
+	h->bytes += key_size + value_size + 4;
 	if (key_size == 4 && strncasecmp(key, "Host", 4) == 0)
 		h->host++;
 	else if (key_size == 13 && strncasecmp(key, "Authorization", 13) == 0)
@@ -299,18 +303,22 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 }
 
 /*
- * What HTTP allows once, once, whatever the endpoint, before anything else is read: an encoded NUL in the
- * target (libmicrohttpd would cut the path or value at it), a Host header missing from HTTP/1.1 or given
- * twice (RFC 9112, 3.2), a second Authorization header (which one would count?). 0, or -1 with the
- * refusal queued (*status).
+ * What HTTP allows, whatever the endpoint, before anything else is read: a target and header fields
+ * within their sizes, no encoded NUL in the target (libmicrohttpd would cut the path or value at it), one
+ * Host header (RFC 9112, 3.2; HTTP/1.0 may leave it out), one Authorization header at most (which one would
+ * count?). 0, or -1 with the refusal queued (*status).
  */
 static int check_request(const struct request *q, const struct request_ctx *c, const char *version, unsigned *status)
 {
-	struct header_count h = {0, 0};
+	struct header_count h = {0, 0, 0};
 	enum pb_api_fixed f;
 
 	MHD_get_connection_values_n(q->conn, MHD_HEADER_KIND, count_header, &h);
-	if (c->nul)
+	if (c->target_len > PB_API_MAX_TARGET)
+		f = PB_API_FIX_URI_TOO_LONG;
+	else if (h.bytes > PB_API_MAX_HEADERS)
+		f = PB_API_FIX_HEADERS_TOO_LARGE;
+	else if (c->nul)
 		f = PB_API_FIX_NUL;
 	else if (h.host > 1 || (h.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
 		f = PB_API_FIX_HOST;
@@ -878,8 +886,10 @@ void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 	(void)cls;
 	(void)conn;
-	if (c && uri)
+	if (c && uri) {
+		c->target_len = strlen(uri);
 		c->nul = strstr(uri, "%00") != NULL;
+	}
 	return c;
 }
 

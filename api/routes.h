@@ -13,6 +13,14 @@
 #include "pool.h"
 #include "ratelimit.h"
 
+/*
+ * The request target and the header fields (each counted as its line, "Name: value" and CRLF) may take
+ * this many bytes each: past that, 414 and 431. libmicrohttpd's memory per connection (see server.c) holds
+ * both, and the records of some 2,000 query parameters and header fields besides.
+ */
+#define PB_API_MAX_TARGET 32768
+#define PB_API_MAX_HEADERS 32768
+
 /* The fixed answers: one object each, shared by every request that gets it, so they are alike to the byte. */
 enum pb_api_fixed {
 	PB_API_FIX_NOT_FOUND,
@@ -24,6 +32,8 @@ enum pb_api_fixed {
 	PB_API_FIX_BAD_LIMIT,
 	PB_API_FIX_UNKNOWN_PARAMETER,
 	PB_API_FIX_PARAMETER_TWICE,
+	PB_API_FIX_URI_TOO_LONG,
+	PB_API_FIX_HEADERS_TOO_LARGE,
 	PB_API_FIX_NUL,
 	PB_API_FIX_HOST,
 	PB_API_FIX_TWO_AUTHORIZATIONS,

@@ -24,6 +24,15 @@
 #include "banned.h"
 
 #define DRAIN_MS 5000 /* how long a stop waits for the connections to end */
+/*
+ * libmicrohttpd's memory for a connection: the request's line and headers, a 64-byte record for each query
+ * parameter and header field, and the answer's headers. With its default, 32 KiB, some 500 parameters in
+ * 3.4 KB ran it out while it parsed the request line, and it closed the connection without an answer
+ * (libmicrohttpd 0.9.75 ignores that failure there). 256 KiB holds a 32 KiB target and 32 KiB of header
+ * fields (routes.h's limits) with some 3,000 records besides; a keep-alive connection keeps and clears all
+ * of it for each request, so --max-connections 1024 can hold 256 MiB.
+ */
+#define CONNECTION_MEMORY ((size_t)256 * 1024)
 
 void pb_api_config_init(struct pb_api_config *cfg)
 {
@@ -192,13 +201,13 @@ static int start_daemon(struct server *s, struct pb_buf *err)
 		flags |= MHD_USE_TLS;
 	}
 	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, pb_api_routes_answer, &s->routes,
-				     MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR,
-				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_client,
-				     MHD_OPTION_URI_LOG_CALLBACK, pb_api_routes_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-				     pb_api_routes_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-				     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	s->daemon = MHD_start_daemon(
+		flags, (uint16_t)cfg->port, NULL, NULL, pb_api_routes_answer, &s->routes, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+		cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_client,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, pb_api_routes_uri,
+		NULL, MHD_OPTION_NOTIFY_COMPLETED, pb_api_routes_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon) {
 		pb_buf_addf(err, "cannot listen on %s port %u%s", cfg->listen, cfg->port,
 			    cfg->tls_cert ? " with that certificate and key" : "");

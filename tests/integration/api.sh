@@ -6,10 +6,13 @@
 # row, and within seconds while the notifications' server process is stopped, /healthz 503 meanwhile), their
 # last use (written every PB_API_LAST_USE_SECONDS, past a locked row, and at SIGTERM), the cache dropped when
 # a new aggregate run commits, a new run that commits between a run's lookup and the read of its figures (a
-# test pause), the database stopped and started under the running server, TLS with a certificate made here,
-# plain HTTP refused off loopback, and a graceful SIGTERM. Every response is checked against
-# schemas/openapi.json at the end. The month's data is made by pb-ingest, pb-accounts and pb-aggregate as in
-# aggregate.sh; one more month is written directly.
+# test pause), the database stopped and started under the running server, TLS with a certificate made here
+# (and files that are not what they should be, each named), plain HTTP refused off loopback, and a graceful
+# SIGTERM. Hostile input too: --by names and the token commands' arguments, months out of range (and months
+# without a run kept apart from the runs), what HTTP allows once given twice, unknown query parameters, %00,
+# and requests at and just past the sizes served (on raw sockets where curl will not). Every response is
+# checked against schemas/openapi.json at the end. The month's data is made by pb-ingest, pb-accounts and
+# pb-aggregate as in aggregate.sh; one more month is written directly.
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -438,6 +441,43 @@ raw "GET /healthz HTTP/1.0" "Host: 127.0.0.1" "Host: 127.0.0.2"
 check "HTTP/1.1 without Host, or two Host headers: 400 bad_request" "$HOST|$HOST|$HOST|$HOST" "$a|$CODE|$(cat "$TMP/body")"
 raw "GET /healthz HTTP/1.0"
 check "HTTP/1.0 without Host: answered" '200|{"status":"ok"}' "$CODE|$(cat "$TMP/body")"
+
+# ---- request sizes ------------------------------------------------------------------------------------------------------
+# The request target and the header fields may take 32768 bytes each (a header field counted as its line:
+# "Name: value" and CRLF), with some 2,000 query parameters and header fields together: answered. Past that,
+# 414 or 431, in JSON.
+pad() { printf "%$1s" "" | tr ' ' x; }
+q=$(for i in $(seq 500); do printf '&p%d=%d' "$i" "$i"; done)
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10$q"
+check "a request of 500 query parameters (3.4 KB) is answered: 400 bad_parameter" "$UNKNOWN" "$CODE|$(cat "$TMP/body")"
+q=$(for i in $(seq 1995); do printf '&p%04d=%06d' "$i" "$i"; done)
+t="/healthz?${q:1}"
+t="$t&pad=$(pad $((32768 - ${#t} - 5)))"
+req "" "$t"
+a="$CODE|$(cat "$TMP/body")|${#t}"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10$q"
+check "a request target of 32768 bytes and 1996 query parameters is answered (/healthz: 200; /v1: 400 bad_parameter)" \
+	"200|{\"status\":\"ok\"}|32768|$UNKNOWN" "$a|$CODE|$(cat "$TMP/body")"
+req "" "${t}x"
+check "a request target of 32769 bytes: 414 uri_too_long" \
+	'414|{"code":"uri_too_long","message":"the request target is longer than 32768 bytes"}' "$CODE|$(cat "$TMP/body")"
+req "" "/healthz?pad=$(pad 100000)"
+check "a request target of 100 KB: 414 uri_too_long" "414|uri_too_long" "$CODE|$(json code)"
+# Host, Authorization, Connection and X-Pad: 32768 bytes of header lines, then 32769.
+h=("Host: 127.0.0.1" "Authorization: Bearer $TA" "Connection: close")
+n=0
+for x in "${h[@]}"; do n=$((n + ${#x} + 2)); done
+xpad="X-Pad: $(pad $((32768 - n - 9)))"
+raw "GET /v1/accounts/ACME1/partner-usage?month=2026-10 HTTP/1.1" "${h[@]}" "$xpad"
+a="$CODE|$(json total.month_to_date)|$((n + ${#xpad} + 2))"
+raw "GET /v1/accounts/ACME1/partner-usage?month=2026-10 HTTP/1.1" "${h[@]}" "${xpad}x"
+check "header fields of 32768 bytes are answered (200), of 32769 bytes: 431 headers_too_large" \
+	'200|141|32768|431|{"code":"headers_too_large","message":"the header fields take more than 32768 bytes"}' \
+	"$a|$CODE|$(cat "$TMP/body")"
+hs=()
+for i in $(seq 1990); do hs+=("X-H$i: $i"); done
+raw "GET /healthz HTTP/1.1" "Host: 127.0.0.1" "${hs[@]}" "Connection: close"
+check "1,990 header fields are answered" '200|{"status":"ok"}' "$CODE|$(cat "$TMP/body")"
 
 # ---- 1,200 requests for what is not theirs ----------------------------------------------------------------------
 printf '%s\n' ACME1 BETA2 EURO1 GAMMA3 DELTA4 >"$TMP/existing"
