@@ -273,11 +273,19 @@ static int charts(PGconn *conn, const char *run_id, const char *month, int ndays
 	PGresult *res;
 	int i, rc = 0;
 
-	res = pb_db_query(conn,
-			  "SELECT alias, currency, month_to_date::text, estimate::text FROM pb.aggregate_account "
-			  "WHERE run_id = $1::bigint AND vendor = 'all' ORDER BY abs(month_to_date) DESC, alias LIMIT "
-			  "12",
-			  1, p, err);
+	res = pb_db_query(
+		conn,
+		/*
+		 * Ranked in USD through the month's rates (a ranking, not an amount: the division is
+		 * never shown), else as they stand: 101 JPY is not larger than 10 USD.
+		 */
+		"SELECT a.alias, a.currency, a.month_to_date::text, a.estimate::text FROM pb.aggregate_account a "
+		"JOIN pb.aggregate_run r ON r.id = a.run_id WHERE a.run_id = $1::bigint AND a.vendor = 'all' "
+		"ORDER BY abs(a.month_to_date / coalesce((SELECT f.rate FROM pb.fx_rate f WHERE f.month = "
+		"r.billing_month AND f.from_currency = 'USD' AND f.to_currency = a.currency), (SELECT 1 / f.rate "
+		"FROM pb.fx_rate f WHERE f.month = r.billing_month AND f.from_currency = a.currency AND "
+		"f.to_currency = 'USD'), 1)) DESC, a.alias LIMIT 12",
+		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	pb_buf_addf(b, "<h2>Month to date against the estimates (the %d largest accounts)</h2>", CHARTS);

@@ -285,6 +285,9 @@ for a in ("ACME1", "BH1", "JP1"):
     svg = re.search(r"<svg class=\"chart\" data-account=\"%s\".*?</svg>" % a, html, re.S).group(0)
     out.append("%s %s" % (a, re.findall(r"<title>day 31: ([^<]*)</title>", svg)[0]))
 print("|".join(out))' "$TMP/report.html")"
+check "--report: the largest accounts are ranked in one currency (USD through the month's rates), not in yen against dollars" \
+	"ACME1 NEG1 FORM2 BH1 BH2 FORM1 JP1 JP2" \
+	"$(grep -o 'class="chart" data-account="[A-Z0-9]*"' "$TMP/report.html" | sed 's/.*="//; s/"$//' | paste -sd' ')"
 if command -v chromium >/dev/null 2>&1; then
 	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync --user-data-dir="$TMP/chrome" \
