@@ -473,13 +473,17 @@ PB-2027-03,1,ACME1,azure,,Markup,USD,0.416625,USD,0.416625" "$(tr -d '\r' <"$OUT
 # EUR1 is billed EUR 10 and seven charges of EUR 1e-18, invoiced in USD at a rate of 19 places. Each charge
 # converts to 1.2e-19, which rounds to 0; the month to date converts the EUR total once: 1.234567890123456790.
 # The detail converts what has been summed so far, each row the difference, so its rows add up to that.
-printf 'alias,name,billing_country\nEUR1,Euro Co,US\n' >"$TMP/eur1.csv"
-{
-	"$PBC" import "$TMP/eur1.csv" --by test
-	"$PBC" accept-terms EUR1 --vendor centurylink --version 1 --by test
-	"$PBC" accept-terms EUR1 --vendor aws --region US --version 1 --by test
-	"$PBC" link EUR1 --vendor aws --partner-account 100000000099 --from 2026-01-01 --by test
-} >"$TMP/eur1.log" 2>&1 || notok "set up EUR1" "$(cat "$TMP/eur1.log")"
+# us_aws_account ALIAS NAME PARTNER_ACCOUNT: a US account with its terms accepted, the partner account its AWS one.
+us_aws_account() {
+	printf 'alias,name,billing_country\n%s,%s,US\n' "$1" "$2" >"$TMP/$1.csv"
+	{
+		"$PBC" import "$TMP/$1.csv" --by test &&
+			"$PBC" accept-terms "$1" --vendor centurylink --version 1 --by test &&
+			"$PBC" accept-terms "$1" --vendor aws --region US --version 1 --by test &&
+			"$PBC" link "$1" --vendor aws --partner-account "$3" --from 2026-01-01 --by test
+	} >"$TMP/$1.log" 2>&1 || notok "set up $1" "$(cat "$TMP/$1.log")"
+}
+us_aws_account EUR1 "Euro Co" 100000000099
 {
 	echo "$H"
 	printf '2027-04-01T00:00:00Z,100000000099,Usage,2027-04-02T01:00:00Z,EUR,10,10,S0\n'
@@ -528,13 +532,7 @@ check "an issued month as of a day before its last: exit 4, its current run unch
 # ---- an account first billed for a month by an adjustment keeps the terms it was billed under ---------------------
 # ADJ1's October charge comes late: May's invoice bills it as an adjustment. Its markup, invoice currency and
 # country change afterwards; October aggregated again must not reprice, refund or block it.
-printf 'alias,name,billing_country\nADJ1,Late Co,US\n' >"$TMP/adj1.csv"
-{
-	"$PBC" import "$TMP/adj1.csv" --by test
-	"$PBC" accept-terms ADJ1 --vendor centurylink --version 1 --by test
-	"$PBC" accept-terms ADJ1 --vendor aws --region US --version 1 --by test
-	"$PBC" link ADJ1 --vendor aws --partner-account 100000000077 --from 2026-01-01 --by test
-} >"$TMP/adj1.log" 2>&1 || notok "set up ADJ1" "$(cat "$TMP/adj1.log")"
+us_aws_account ADJ1 "Late Co" 100000000077
 cur 2026-10 "$TMP/oct-adj/cur.csv" "100000000077 Usage 20 10 10 EC2"
 "$PBI" --format aws-cur --no-progress --final "$TMP/oct-adj/cur.csv" >/dev/null 2>&1 || notok "ingest ADJ1's October"
 "$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October with ADJ1"
