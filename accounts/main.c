@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "http.h"
 #include "log.h"
+#include "opts.h"
 #include "text.h"
 
 #include "banned.h"
@@ -414,7 +415,7 @@ static void find_log_format(struct pb_cli *cli, int argc, char **argv, const str
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1)
+	while ((ch = getopt_long(argc, argv, PB_OPTSTRING, longopts, &idx)) != -1)
 		if (ch == OPT_LOG_FORMAT)
 			log_format(cli, optarg);
 }
@@ -446,6 +447,20 @@ static int positional(const struct command *cmd, struct pb_cli *cli, int argc, c
 	return 0;
 }
 
+/* What getopt_long refused (ch '?' or ':'), its control characters shown escaped. Returns PB_ERR_USAGE. */
+static int refused(const struct pb_cli *cli, int ch, int argc, char **argv)
+{
+	struct pb_buf shown = PB_BUF_INIT;
+	char why[256];
+	int rc;
+
+	pb_opts_refusal(ch, argc, argv, why, sizeof(why));
+	pb_account_quote(&shown, why, strlen(why));
+	rc = pb_cli_usage(cli, "%s", pb_buf_str(&shown));
+	pb_buf_release(&shown);
+	return rc;
+}
+
 /* Parses argv (argv[0] is the command). Returns 0, 1 when --help was shown, or PB_ERR_USAGE. */
 static int parse(const struct command *cmd, int argc, char **argv, struct pb_cli *cli)
 {
@@ -455,9 +470,9 @@ static int parse(const struct command *cmd, int argc, char **argv, struct pb_cli
 	long_options(longopts);
 	find_log_format(cli, argc, argv, longopts);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
+	while ((ch = getopt_long(argc, argv, PB_OPTSTRING, longopts, &idx)) != -1) {
 		if (ch == '?' || ch == ':')
-			return pb_cli_bad_word(cli, "option ", argv[optind - 1], " needs a value or is unknown");
+			return refused(cli, ch, argc, argv);
 		if (!option_allowed(cmd, longopts[idx].name))
 			return pb_cli_usage(cli, "unknown option '--%s'", longopts[idx].name);
 		if (ch == OPT_HELP) {

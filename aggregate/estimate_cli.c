@@ -17,6 +17,7 @@
 #include "exitcode.h"
 #include "input.h"
 #include "log.h"
+#include "opts.h"
 #include "money.h"
 
 #include "banned.h"
@@ -119,7 +120,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->minor_unit = 2;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, PB_OPTSTRING, longopts, NULL)) != -1) {
 		char *end;
 		long v;
 
@@ -144,8 +145,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'h':
 			fputs(usage_text, stdout);
 			return -1;
-		default:
-			return usage_error("option '%s' needs a value or is unknown", argv[optind - 1]);
+		default: {
+			char why[256];
+
+			pb_opts_refusal(ch, argc, argv, why, sizeof(why));
+			return usage_error("%s", why);
+		}
 		}
 	}
 	if (!o->has_as_of)

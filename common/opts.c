@@ -9,13 +9,40 @@
 
 #include "banned.h"
 
-void pb_opts_refused(const char *prefix, char **argv)
+/* 1 when arg is a short option or a bundle of them ("-x", "-xyz"), none of which the programs have. */
+static int is_short(const char *arg)
 {
-	/* getopt_long sets optopt to the option's value when its value is missing, 0 when it is unknown. */
-	if (optopt)
-		pb_error("%soption '%s' needs a value", prefix, argv[optind - 1]);
+	return arg && arg[0] == '-' && arg[1] && arg[1] != '-';
+}
+
+void pb_opts_refusal(int ch, int argc, char **argv, char *buf, size_t size)
+{
+	const char *arg = argv[optind - 1];
+
+	/*
+	 * A short option: getopt_long stays on a bundle ("-xyz") while characters are left in it, and moves past
+	 * a lone one ("-x"); it refuses the first character either way, so the argument before is never named.
+	 */
+	if (ch == '?' && optopt > 0 && optopt < 128 && optind < argc && is_short(argv[optind]) &&
+	    argv[optind][1] == optopt && argv[optind][2])
+		snprintf(buf, size, "unknown option '-%c'", optopt);
+	else if (ch == ':')
+		snprintf(buf, size, "option '%s' needs a value", arg);
+	else if (is_short(arg))
+		snprintf(buf, size, "unknown option '-%c'", arg[1]);
+	else if (optopt && strchr(arg, '='))
+		/* getopt_long sets optopt to a long option's value when it was given a value it does not take. */
+		snprintf(buf, size, "option '%.*s' takes no value", (int)(strchr(arg, '=') - arg), arg);
 	else
-		pb_error("%sunknown option '%s'", prefix, argv[optind - 1]);
+		snprintf(buf, size, "unknown option '%s'", arg);
+}
+
+void pb_opts_refused(const char *prefix, int ch, int argc, char **argv)
+{
+	char why[256];
+
+	pb_opts_refusal(ch, argc, argv, why, sizeof(why));
+	pb_error("%s%s", prefix, why);
 }
 
 int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done)
@@ -24,7 +51,7 @@ int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done)
 
 	*done = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", o->longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, PB_OPTSTRING, o->longopts, NULL)) != -1) {
 		if (ch == o->help) {
 			o->usage(stdout);
 			*done = 1;
@@ -36,7 +63,7 @@ int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done)
 			return 0;
 		}
 		if (ch == '?' || ch == ':') {
-			pb_opts_refused("", argv);
+			pb_opts_refused("", ch, argc, argv);
 			return -1;
 		}
 		if (o->option(o->ctx, ch, optarg) < 0)

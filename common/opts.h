@@ -24,8 +24,21 @@ struct pb_opts {
  */
 int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done);
 
-/* Says what is wrong with the option getopt_long refused at argv[optind - 1] (prefix: "" or "COMMAND: "). */
-void pb_opts_refused(const char *prefix, char **argv);
+/*
+ * The option string of every getopt_long loop: no short options, and ':' returned (not '?') for an option
+ * without its value, so that pb_opts_refusal can tell the two apart.
+ */
+#define PB_OPTSTRING ":"
+
+/*
+ * What is wrong with the option getopt_long refused by returning ch ('?' or ':'), written to buf: an unknown
+ * option (a short one named alone, even first in a bundle), one without its value, or a value given to one
+ * that takes none.
+ */
+void pb_opts_refusal(int ch, int argc, char **argv, char *buf, size_t size);
+
+/* Says pb_opts_refusal's text as an error (prefix: "" or "COMMAND: "). */
+void pb_opts_refused(const char *prefix, int ch, int argc, char **argv);
 
 /*
  * Flushes and closes stdout: what it holds must reach it, a full disk is an error, not a silent loss. Returns

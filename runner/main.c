@@ -9,6 +9,7 @@
 #include "date.h"
 #include "exitcode.h"
 #include "log.h"
+#include "opts.h"
 #include "run.h"
 
 #include "banned.h"
@@ -157,11 +158,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch == '?') {
-			if (optopt)
-				return usage_error("option '%s' needs a value", argv[optind - 1]);
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+	while ((ch = getopt_long(argc, argv, PB_OPTSTRING, longopts, NULL)) != -1) {
+		if (ch == '?' || ch == ':') {
+			char why[256];
+
+			pb_opts_refusal(ch, argc, argv, why, sizeof(why));
+			return usage_error("%s", why);
 		}
 		o->dry_run |= ch == 'd';
 		o->history |= ch == 'H';

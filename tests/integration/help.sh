@@ -44,4 +44,24 @@ for p in pb-aggregate pb-api pb-ingest pb-invoice pb-prices; do
 	check "$p $o without its value: exit 2, named" "2|$p: option '$o' needs a value" "$?|$(head -n 1 <<<"$err")"
 done
 
+# A short option (there are none): named itself, alone or first of a bundle, never the argument before it; a
+# value given to an option that takes none is named as such.
+for p in pb-accounts pb-aggregate pb-api pb-ingest pb-invoice pb-prices pb-run; do
+	pre=()
+	name=$p
+	[ "$p" == pb-accounts ] && pre=(list) && name="$p: list"
+	err=$("$BIN/$p" "${pre[@]}" -x 2>&1 >/dev/null)
+	check "$p -x: exit 2, an unknown option" "2|$name: unknown option '-x'" "$?|$(head -n 1 <<<"$err")"
+	err=$("$BIN/$p" "${pre[@]}" --help=1 2>&1 >/dev/null)
+	check "$p --help=1: exit 2, takes no value" "2|$name: option '--help' takes no value" "$?|$(head -n 1 <<<"$err")"
+done
+for a in "pb-ingest --format aws-cur -qz f" "pb-run --job j --dry-run -qz" "pb-invoice --month 2026-10 -qz"; do
+	read -r -a argv <<<"$a"
+	err=$("$BIN/${argv[0]}" "${argv[@]:1}" 2>&1 >/dev/null)
+	check "${argv[0]} -qz after another option: exit 2, -q named" "2|${argv[0]}: unknown option '-q'" \
+		"$?|$(head -n 1 <<<"$err")"
+done
+err=$("$BIN/pb-aggregate" estimate -x 2>&1 >/dev/null)
+check "pb-aggregate estimate -x: exit 2, named" "2|pb-aggregate: estimate: unknown option '-x'" "$?|$(head -n 1 <<<"$err")"
+
 pb_tests_done

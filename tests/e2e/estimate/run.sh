@@ -265,7 +265,7 @@ error "usage: a bad --minor-unit" 2 "pb-aggregate: estimate: --minor-unit wants 
 Try 'pb-aggregate estimate --help'." --as-of 2026-03-10 --minor-unit -1 in.csv
 error "usage: no FILE" 2 "pb-aggregate: estimate: a FILE to read is required ('-': standard input)
 Try 'pb-aggregate estimate --help'." --as-of 2026-03-10
-error "usage: an unknown option" 2 "pb-aggregate: estimate: option '--month' needs a value or is unknown
+error "usage: an unknown option" 2 "pb-aggregate: estimate: unknown option '--month'
 Try 'pb-aggregate estimate --help'." --as-of 2026-03-10 --month 2026-03 in.csv
 "$PB" frobnicate >"$TMP/out" 2>"$TMP/err"
 check "usage: an unknown command is an unexpected argument" "2|pb-aggregate: unexpected argument 'frobnicate'
