@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 #include <zip.h>
@@ -385,6 +386,29 @@ static int open_file(struct pb_input *in, const char *path, const char *name, st
 	return 0;
 }
 
+/*
+ * An address whose scheme partnerbill does not read, or writes in capitals: refused, never taken for a local
+ * path (which would say "No such file" and show its password or signature). Returns -1 with err set.
+ */
+static int refuse_scheme(struct pb_input *in, const char *path, struct pb_buf *err)
+{
+	static const char *const known[] = {"https", "http", "s3", "file"};
+	size_t n = pb_url_scheme_len(path), i;
+
+	in->name = pb_url_redact(path);
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "cannot open '");
+	pb_url_add(err, path);
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i]) == n && strncasecmp(path, known[i], n) == 0) {
+			pb_buf_addf(err, "': an address's scheme is written in lower case (%s://)", known[i]);
+			return -1;
+		}
+	pb_buf_addf(err, "': partnerbill reads https://, http://, s3:// and file:// addresses, not %.*s://", (int)n,
+		    path);
+	return -1;
+}
+
 /* Opens what path names: standard input, a download, a file:// URL or a file. Returns 0, or -1 with err set. */
 static int open_source(struct pb_input *in, const char *path, const struct pb_fetch_opts *fo, struct pb_buf *err)
 {
@@ -397,6 +421,8 @@ static int open_source(struct pb_input *in, const char *path, const struct pb_fe
 		in->name = pb_url_redact(path);
 		return pb_fetch_open(path, fo, &in->fetch, err);
 	}
+	if (strncmp(path, "file://", 7) != 0 && pb_url_scheme_len(path))
+		return refuse_scheme(in, path, err);
 	/* file:///abs/path: a local file named as a URL. */
 	return open_file(in, strncmp(path, "file://", 7) == 0 ? path + 7 : path, path, err);
 }

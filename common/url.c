@@ -26,7 +26,7 @@ static const char *const secret_params[] = {"sig",
 					    "client_secret"};
 
 /* The length of url's "scheme" when it starts with "scheme://", else 0. */
-static size_t scheme_len(const char *url)
+size_t pb_url_scheme_len(const char *url)
 {
 	size_t n = 0;
 
@@ -70,7 +70,7 @@ static const char *query_of(const char *url, size_t *n)
 
 void pb_url_add(struct pb_buf *b, const char *url)
 {
-	size_t s = scheme_len(url), n;
+	size_t s = pb_url_scheme_len(url), n;
 	const char *rest = url, *q;
 
 	if (s) {
@@ -185,7 +185,7 @@ static int parse_port(const char *p, const char *end, unsigned *port)
 
 int pb_url_origin(const char *url, struct pb_url_origin *o)
 {
-	size_t s = scheme_len(url), alen;
+	size_t s = pb_url_scheme_len(url), alen;
 	const char *auth, *end, *at, *host, *hend;
 
 	memset(o, 0, sizeof(*o));

@@ -26,6 +26,9 @@ void pb_url_message(struct pb_buf *b, const char *url);
 /* What pb_url_add appends, as a new string (free it). NULL when memory cannot be had. */
 char *pb_url_redact(const char *url);
 
+/* The length of url's scheme when it starts with one followed by "://" ("HTTPS" in "HTTPS://h/"), else 0. */
+size_t pb_url_scheme_len(const char *url);
+
 /* 1 when url's query holds an Azure SAS signature (a sig= parameter): the URL signs its own request. */
 int pb_url_has_sas(const char *url);
 
