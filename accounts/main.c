@@ -244,22 +244,6 @@ static void print_usage(FILE *out)
 		exit_codes);
 }
 
-/* A day from YYYY-MM-DD only. */
-static int parse_day(const char *s, int32_t *out)
-{
-	return strlen(s) == 10 && pb_date_parse_iso(s, 10, out) == 0 ? 0 : -1;
-}
-
-static int parse_month(const char *s, int32_t *out)
-{
-	char buf[16];
-
-	if (strlen(s) != 7)
-		return -1;
-	snprintf(buf, sizeof(buf), "%s-01", s);
-	return pb_date_parse_iso(buf, 10, out);
-}
-
 static int option_allowed(const struct command *cmd, const char *name)
 {
 	const char *p = cmd->allowed;
@@ -338,13 +322,13 @@ static int value_option(struct pb_cli *cli, int ch, const char *v)
 	switch (ch) {
 	case OPT_FROM:
 		cli->has_from = 1;
-		return parse_day(v, &cli->from) < 0 ? pb_cli_bad_value(cli, "from", "a date YYYY-MM-DD", v) : 0;
+		return pb_date_parse_day(v, &cli->from) < 0 ? pb_cli_bad_value(cli, "from", "a date YYYY-MM-DD", v) : 0;
 	case OPT_TO:
 		cli->has_to = 1;
-		return parse_day(v, &cli->to) < 0 ? pb_cli_bad_value(cli, "to", "a date YYYY-MM-DD", v) : 0;
+		return pb_date_parse_day(v, &cli->to) < 0 ? pb_cli_bad_value(cli, "to", "a date YYYY-MM-DD", v) : 0;
 	case OPT_MONTH:
 		cli->has_month = 1;
-		return parse_month(v, &cli->month) < 0 ? pb_cli_bad_value(cli, "month", "YYYY-MM", v) : 0;
+		return pb_date_parse_month(v, &cli->month) < 0 ? pb_cli_bad_value(cli, "month", "YYYY-MM", v) : 0;
 	case OPT_TIMEOUT:
 		errno = 0;
 		cli->timeout = strtol(v, &end, 10);

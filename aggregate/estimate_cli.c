@@ -98,12 +98,6 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* A day given as exactly YYYY-MM-DD. */
-static int parse_day(const char *s, size_t len, int32_t *day)
-{
-	return len == 10 && pb_date_parse_iso(s, len, day) == 0 ? 0 : -1;
-}
-
 /* Parses argv (argv[0] is "estimate"). Returns 0, -1 when --help was shown, or an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -126,7 +120,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 		switch (ch) {
 		case 'a':
-			if (parse_day(optarg, strlen(optarg), &o->as_of) < 0)
+			if (pb_date_parse_day(optarg, &o->as_of) < 0)
 				return usage_error("--as-of wants a date YYYY-MM-DD, not '%s'", optarg);
 			o->has_as_of = 1;
 			break;
@@ -344,7 +338,7 @@ static int read_row(struct run *r)
 		field_error(r, r->col[COL_SERIES], "empty series");
 		return 1;
 	}
-	if (parse_day(date->ptr, date->len, &day) < 0) {
+	if (date->len != 10 || pb_date_parse_iso(date->ptr, 10, &day) < 0) {
 		struct pb_buf msg = PB_BUF_INIT;
 
 		add_quoted(&msg, date);

@@ -94,23 +94,13 @@ static int bad(const char *opt, const char *what, const char *value)
 	return -1;
 }
 
-static int parse_month(const char *s, int32_t *out)
-{
-	char buf[16];
-
-	if (strlen(s) != 7)
-		return -1;
-	snprintf(buf, sizeof(buf), "%s-01", s);
-	return pb_date_parse_iso(buf, 10, out);
-}
-
 static int option(void *ctx, int ch, const char *v)
 {
 	struct args *a = ctx;
 
 	switch (ch) {
 	case OPT_MONTH:
-		return parse_month(v, &a->month) < 0 ? bad("month", "YYYY-MM", v) : 0;
+		return pb_date_parse_month(v, &a->month) < 0 ? bad("month", "YYYY-MM", v) : 0;
 	case OPT_AS_OF:
 		return strlen(v) != 10 || pb_date_parse_iso(v, 10, &a->as_of) < 0 ? bad("as-of", "YYYY-MM-DD", v) : 0;
 	case OPT_STRICT:

@@ -108,17 +108,6 @@ static void usage(FILE *out)
 		"Exit status: 0 success, 1 bad input, 2 usage error, 3 a dependency failed, 4 refused by a rule.\n");
 }
 
-/* YYYY-MM to the day number of the month's first day. */
-static int parse_month(const char *s, int32_t *out)
-{
-	char buf[16];
-
-	if (strlen(s) != 7)
-		return -1;
-	snprintf(buf, sizeof(buf), "%s-01", s);
-	return pb_date_parse_iso(buf, strlen(buf), out) < 0 ? -1 : 0;
-}
-
 /* A whole number from lo to hi. */
 static int parse_count(const char *s, long lo, long hi, long *out)
 {
@@ -195,7 +184,7 @@ static int word_option(struct args *a, int ch, const char *v)
 		pb_log_setup("pb-ingest", a->log_format, stderr);
 		return 0;
 	default: /* OPT_MONTH */
-		if (parse_month(v, &a->o.month) < 0)
+		if (pb_date_parse_month(v, &a->o.month) < 0)
 			return bad("month", "YYYY-MM", v);
 		return 0;
 	}
