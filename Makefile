@@ -326,7 +326,7 @@ demo: deps all
 bench: all
 	bash bench/run.sh
 
-FUZZ_TARGETS := csv csv_paths jsonl money tags job
+FUZZ_TARGETS := csv csv_paths jsonl money tags job conf
 fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets: fuzz/fuzz_<target>.c against the common/ sources it needs.
 #
-# Usage: fuzz/run.sh [target...]        (default: csv csv_paths jsonl money tags job)
+# Usage: fuzz/run.sh [target...]        (default: csv csv_paths jsonl money tags job conf)
 #
 # Each target keeps its corpus in var/fuzz/<target>/corpus (seeded from fuzz/corpus/<target>/) and its
 # findings in var/fuzz/<target>/artifacts; fuzz/<target>.dict, when there is one, is its dictionary. Prints the executions of each target and whether it found
@@ -31,17 +31,20 @@ sources() {
 	jsonl) echo common/jsonl.c common/buf.c common/text.c -lyajl ;;
 	tags) echo -Iingest ingest/tags.c common/buf.c common/text.c ;;
 	job) echo -Irunner runner/job.c runner/param.c common/date.c common/buf.c -lyaml ;;
+	# The configs are read by pb_conf_read, which downloads too: common/ is linked, but for the database.
+	conf) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iaggregate -Iaccounts -I/usr/include/postgresql \
+		aggregate/pricing.c accounts/rules.c $(ls common/*.c | grep -v -e common/db.c -e common/cluster.c -e common/coverage.c -e common/rates.c) -ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lcrypto -lzip -lz -lpthread ;;
 	*) return 1 ;;
 	esac
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money tags job)
+[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money tags job conf)
 
 found=0
 for t in "${targets[@]}"; do
 	if ! src=$(sources "$t"); then
-		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags job)" >&2
+		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags job conf)" >&2
 		found=1
 		continue
 	fi
