@@ -146,10 +146,11 @@ static int link_tenant(PGconn *conn, const struct pb_eligibility *e, const char 
 	PGresult *res;
 	int ret;
 
-	res = pb_db_query(conn,
-			  "SELECT alias FROM pb.partner_account WHERE vendor = 'azure' AND partner_account_id = $1 "
-			  "ORDER BY valid_from DESC LIMIT 1",
-			  1, p, err);
+	res = pb_db_query(
+		conn,
+		"SELECT alias FROM pb.partner_account WHERE vendor = 'azure' AND partner_account_id = lower($1) "
+		"ORDER BY valid_from DESC LIMIT 1",
+		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) == 1) {

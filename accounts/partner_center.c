@@ -4,6 +4,7 @@
  */
 #include "partner_center.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,8 +225,10 @@ static int read_customer(const struct pb_http_response *rs, const char *url, str
 		pb_url_add(err, url);
 		pb_buf_addf(err, ": HTTP %ld without the customer's id", rs->status);
 	} else {
+		/* A GUID in whatever case Partner Center writes it, kept in lowercase as links and exports keep it. */
 		pb_buf_reset(tenant);
-		pb_buf_addstr(tenant, id);
+		for (; *id; id++)
+			pb_buf_addch(tenant, (char)tolower((unsigned char)*id));
 		ret = tenant->failed ? PB_ERR_DEPENDENCY : 0;
 	}
 	json_decref(root);

@@ -32,7 +32,7 @@ int pb_partner_center_domain_taken(struct pb_partner_center *pc, const char *dom
  * POST /v1/customers with the JSON body and MS-RequestId request_id (the same id again returns the
  * customer that request made). Server errors (5xx, 429) and failed connections are retried, up to 3
  * attempts in all, with the same id; a request that times out is not. Returns 0 with the new customer's
- * tenant id in tenant; PB_ERR_DATA when Partner Center refused the request (4xx other than 401,
+ * tenant id in tenant, in lowercase; PB_ERR_DATA when Partner Center refused the request (4xx other than 401,
  * 403, 408 and 429: nothing was created); or PB_ERR_DEPENDENCY when the outcome is unknown. The
  * message in err names the URL and what Partner Center said.
  */

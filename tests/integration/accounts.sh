@@ -585,6 +585,30 @@ wait "$BGPID"
 check "and the first run finishes" "0|succeeded" "$?|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZ6'")"
 BGPID=
 
+# Partner Center may write a tenant id in capitals: a GUID is one whatever its case. The tenant is recorded and
+# linked in lowercase, as the exports name it, and a repeat finds its link, ended or not, and links nothing.
+add_azure AZ7
+pb_pc_config '{"customers":{"uppercase_ids":true}}'
+"$PBA" create-azure-customer AZ7 --from 2026-10-01 --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+T7U=$(pc_api "/v1/customers?size=100" | python3 -c 'import json, sys
+print(*[c["id"] for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"] == "az7.onmicrosoft.com"])')
+T7=$(tr A-F a-f <<<"$T7U")
+R7=$(request_of AZ7)
+check "a tenant id in capitals is recorded and linked in lowercase" "0|AZ7: created azure customer $T7 for domain az7.onmicrosoft.com (request $R7)
+AZ7: linked azure partner account $T7 from 2026-10-01||$T7|AZ7,2026-10-01," \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(tenant_of AZ7)|$(pb_sql "SELECT alias, valid_from, valid_to FROM pb.partner_account WHERE partner_account_id = '$T7'")"
+check "the server wrote it in capitals" "$T7U" "$(tr a-f A-F <<<"$T7U")"
+t "a repeat finds the link and sends nothing" 0 "AZ7: the azure customer exists already: tenant $T7 (request $R7)" "" \
+	"$PBA" create-azure-customer AZ7
+"$PBA" unlink AZ7 --vendor azure --partner-account "$T7U" --to 2026-10-31 >/dev/null 2>&1 || notok "unlink AZ7"
+pb_sql "UPDATE pb.customer_creation_request SET tenant_id = '$T7U' WHERE alias = 'AZ7'"
+t "a repeat after the link ended, with a tenant recorded in capitals before, links nothing again" 0 \
+	"AZ7: the azure customer exists already: tenant $T7U (request $R7)" "" "$PBA" create-azure-customer AZ7
+check "the one link, ended" "AZ7,2026-10-01,2026-10-31" \
+	"$(pb_sql "SELECT alias, valid_from, valid_to FROM pb.partner_account WHERE vendor = 'azure' AND lower(partner_account_id) = '$T7'")"
+pb_pc_config '{"customers":{"uppercase_ids":false}}'
+
 # ---- mapping rules ---------------------------------------------------------------------------------------
 
 AZS=0b5d6a7e-8f90-4a1b-b2c3-d4e5f6a7b8c9

@@ -96,6 +96,7 @@ Control (test-only, no authentication), JSON in and out:
                 "partner_tenant_id": "..."},
      "customers": {"create_delay_seconds": 0,    the next create creates, then waits this long to answer
                    "fail_next_create_status": 0, the next create gets this status and creates nothing
+                   "uppercase_ids": false,       new customers' ids in capitals (GUIDs are not case-sensitive)
                    "seed": [{"domain","companyName","id"?}]}}   customers that exist already
     An export setting applies to the exports POSTed after it. Unknown keys get 400.
   GET  /_pc/config       the configuration (secrets masked)
@@ -169,7 +170,7 @@ def default_config():
             "blob_count": None,
             "partner_tenant_id": "3f0c6a57-2d4e-4b1a-9c8d-7e6f5a4b3c2d",
         },
-        "customers": {"create_delay_seconds": 0, "fail_next_create_status": 0},
+        "customers": {"create_delay_seconds": 0, "fail_next_create_status": 0, "uppercase_ids": False},
     }
 
 
@@ -304,6 +305,10 @@ class State:
                         v = want_int(v, "customers." + k)
                         if v and not 400 <= v <= 599:
                             raise ConfigError("customers.fail_next_create_status: want 0 or 400-599")
+                        new["customers"][k] = v
+                    elif k == "uppercase_ids":
+                        if not isinstance(v, bool):
+                            raise ConfigError("customers.uppercase_ids: want true or false")
                         new["customers"][k] = v
                     elif k == "seed":
                         if not isinstance(v, list):
@@ -1104,7 +1109,8 @@ class Handler(BaseHTTPRequestHandler):
                     taken = True
                 else:
                     taken = False
-                    cust = new_customer(body)
+                    upper = st.config["customers"].get("uppercase_ids")
+                    cust = new_customer(body, str(uuid.uuid4()).upper() if upper else None)
                     cust["companyProfile"]["domain"] = dom
                     st._add_customer(cust)
                     if rid:
