@@ -310,6 +310,18 @@ check "the tenant's link" "PRA|2026-10-01||suggest: the tenant of create-azure-c
 	"$(pb_sql "SELECT alias, valid_from, valid_to, origin, created_by FROM pb.partner_account WHERE partner_account_id = '$TA'" '|')"
 check "no link from a name or a tag" "0" \
 	"$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id LIKE '20000000000%'")"
+# A tenant whose link was ended (the customer left at the end of October) is not linked again by --apply when a
+# later month bills it: the reseller's own evidence is the link it made, and that link was ended on purpose.
+"$PBA" unlink PRA --vendor azure --partner-account "$TA" --to 2026-10-31 >/dev/null || notok "unlink PRA"
+pb_sql "INSERT INTO pb.import (id, vendor, format, source, billing_month, status) VALUES
+	(923, 'azure', 'azure-cost', 'test:names', '2026-11-01', 'committed');
+INSERT INTO pb.import_account (import_id, partner_account_id, currency, line_count, list_total, billed_total,
+	first_day, last_day) VALUES (923, '$TA', 'USD', 3, 9, 9, '2026-11-02', '2026-11-04')" >/dev/null
+t "suggest --apply does not link again a tenant whose link was ended" 0 \
+	"0 linked, 0 refused, 0 proposed links wait for approval, 0 without a matching rule" "" \
+	"$PBA" suggest --month 2026-11 --rules "$R" --apply --by nightly
+check "its one link, ended on 2026-10-31" "PRA|2026-10-01|2026-10-31" \
+	"$(pb_sql "SELECT alias, valid_from, valid_to FROM pb.partner_account WHERE partner_account_id = '$TA'" '|')"
 
 t "proposals lists them" 0 "id,status,vendor,partner_account_id,alias,month,rule,evidence_kind,evidence,decided_by,decided_at,reason,created_at
 1,proposed,aws,200000000001,PR2,2026-10,$R:1,account_name,clc-PR2-x,,,,T" "" \
