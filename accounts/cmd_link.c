@@ -136,14 +136,16 @@ int pb_cmd_check(struct pb_cli *cli)
 	conn = pb_cli_connect(&rc);
 	if (!conn)
 		goto out;
-	rc = pb_eligibility_of(conn, e, alias, v, &reasons, &err);
-	if (rc == PB_ERR_REFUSED) {
+	if (link)
+		rc = pb_link_add_eligible(conn, e, v, cli->partner_account, alias, cli->from,
+					  cli->has_to ? cli->to : PB_LINK_OPEN, "link", pb_cli_who(cli), NULL, &reasons,
+					  &err);
+	else
+		rc = pb_eligibility_of(conn, e, alias, v, &reasons, &err);
+	if (rc == PB_ERR_REFUSED && reasons.len) {
 		pb_cli_refuse(alias, cli->vendor, &reasons);
 		goto out;
 	}
-	if (rc == 0 && link)
-		rc = pb_link_add(conn, v, cli->partner_account, alias, cli->from, cli->has_to ? cli->to : PB_LINK_OPEN,
-				 "link", pb_cli_who(cli), NULL, &err);
 	if (rc < 0)
 		pb_cli_fail(rc, &err);
 	else if (link)

@@ -158,11 +158,9 @@ static int link_tenant(PGconn *conn, const struct pb_eligibility *e, const char 
 		return 0;
 	}
 	PQclear(res);
-	ret = pb_eligibility_of(conn, e, alias, PB_VENDOR_AZURE, reasons, err);
-	if (ret < 0)
-		return ret;
 	pb_buf_addf(&origin, "create-azure-customer request %s", request);
-	ret = pb_link_add(conn, PB_VENDOR_AZURE, tenant, alias, from, PB_LINK_OPEN, pb_buf_str(&origin), by, NULL, err);
+	ret = pb_link_add_eligible(conn, e, PB_VENDOR_AZURE, tenant, alias, from, PB_LINK_OPEN, pb_buf_str(&origin), by,
+				   NULL, reasons, err);
 	pb_buf_release(&origin);
 	if (ret < 0)
 		return ret;

@@ -29,7 +29,7 @@ int pb_eligibility_facts(PGconn *conn, const char *alias, int vendor, struct pb_
 			  "AND t.terms = 'centurylink'), "
 			  "EXISTS (SELECT 1 FROM pb.terms_acceptance t WHERE t.alias = a.alias "
 			  "AND t.terms = $2 AND t.region = a.billing_country) "
-			  "FROM pb.clc_account a WHERE a.alias = $1",
+			  "FROM pb.clc_account a WHERE a.alias = $1 FOR SHARE OF a",
 			  2, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "eligibility.h"
 #include "exitcode.h"
+#include "testhook.h"
 
 #include "banned.h"
 
@@ -178,6 +179,28 @@ int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int
 	ret = account_exists(conn, alias, err);
 	if (ret == 0)
 		ret = insert_link(conn, p, link_id, err);
+	return ret;
+}
+
+int pb_link_add_eligible(PGconn *conn, const struct pb_eligibility *e, int vendor, const char *id, const char *alias,
+			 int32_t from, int32_t to, const char *origin, const char *by, struct pb_buf *link_id,
+			 struct pb_buf *reasons, struct pb_buf *err)
+{
+	struct pb_buf ignore = PB_BUF_INIT;
+	int own = PQtransactionStatus(conn) != PQTRANS_INTRANS, ret;
+
+	if (own && pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	ret = pb_eligibility_of(conn, e, alias, vendor, reasons, err);
+	if (ret == 0) {
+		pb_test_pause("link-checked");
+		ret = pb_link_add(conn, vendor, id, alias, from, to, origin, by, link_id, err);
+	}
+	if (own && ret == 0 && pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
+		ret = PB_ERR_DEPENDENCY;
+	if (own && ret < 0)
+		pb_db_exec(conn, "ROLLBACK", 0, NULL, &ignore);
+	pb_buf_release(&ignore);
 	return ret;
 }
 

@@ -28,6 +28,18 @@ int pb_link_check_id(int vendor, const char *id, struct pb_buf *err);
 int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int32_t from, int32_t to,
 		const char *origin, const char *by, struct pb_buf *link_id, struct pb_buf *err);
 
+struct pb_eligibility;
+
+/*
+ * pb_link_add for an account eligible for vendor under the rules e, checked in the same transaction
+ * (begun and ended here unless the caller has one) with the account's row locked, so that no change of
+ * the account can come between the check and the link. Returns PB_ERR_REFUSED with one line per failing
+ * rule in reasons when the account is not eligible, else what pb_link_add returns.
+ */
+int pb_link_add_eligible(PGconn *conn, const struct pb_eligibility *e, int vendor, const char *id, const char *alias,
+			 int32_t from, int32_t to, const char *origin, const char *by, struct pb_buf *link_id,
+			 struct pb_buf *reasons, struct pb_buf *err);
+
 /*
  * Ends alias's link of vendor's partner account id that is valid on day to: it holds until to, included.
  * Returns 0, PB_ERR_DATA when there is no such link, or PB_ERR_DEPENDENCY.

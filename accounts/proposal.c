@@ -146,12 +146,10 @@ static int link_proposed(PGconn *conn, const struct pb_eligibility *e, const cha
 	const char *alias = PQgetvalue(row, 0, COL_ALIAS), *account = PQgetvalue(row, 0, COL_ACCOUNT);
 
 	ret = pb_link_check_id(vendor, account, err);
-	if (ret == 0)
-		ret = pb_eligibility_of(conn, e, alias, vendor, reasons, err);
 	if (ret == 0) {
 		pb_buf_addf(&origin, "proposal %s", id);
-		ret = pb_link_add(conn, vendor, account, alias, from, PB_LINK_OPEN, pb_buf_str(&origin), by, link_id,
-				  err);
+		ret = pb_link_add_eligible(conn, e, vendor, account, alias, from, PB_LINK_OPEN, pb_buf_str(&origin), by,
+					   link_id, reasons, err);
 	}
 	pb_buf_release(&origin);
 	return ret;

@@ -192,10 +192,8 @@ static int link_tenant(struct run *r, const struct pb_eligibility *e, PGresult *
 	int ret;
 
 	pb_buf_addf(&origin, "suggest: the tenant of create-azure-customer request %s", request);
-	ret = pb_eligibility_of(r->conn, e, alias, PB_VENDOR_AZURE, &why, err);
-	if (ret == 0)
-		ret = pb_link_add(r->conn, PB_VENDOR_AZURE, tenant, alias, r->month, PB_LINK_OPEN, pb_buf_str(&origin),
-				  by, NULL, err);
+	ret = pb_link_add_eligible(r->conn, e, PB_VENDOR_AZURE, tenant, alias, r->month, PB_LINK_OPEN,
+				   pb_buf_str(&origin), by, NULL, &why, err);
 	if (ret == PB_ERR_REFUSED || ret == PB_ERR_DATA) {
 		pb_buf_addf(&who, "azure partner account %s: %s", tenant, alias);
 		if (why.len)

@@ -349,6 +349,27 @@ terms: aws region US version 3 by ops at T
 link: aws $P1 from 2026-10-16 to 2026-10-20 origin link by $ME at T ended_by $ME ended_at T" "" \
 	sh -c "'$PBA' show US2 | sed 's/at [-0-9T:]*Z/at T/g'"
 
+# A change that makes the account ineligible while link runs waits for the link: link never makes a link
+# for an account that is not eligible when the link is stored, and says so (the change comes after).
+"$PBA" add LK1 --name "Link Race" --country US >/dev/null && accept_all LK1 US
+rm -f "$TMP/resume"
+PB_TEST_PAUSE=link-checked PB_TEST_RESUME_FILE=$TMP/resume "$PBA" link LK1 --vendor aws --partner-account 770000000001 \
+	--from 2026-10-01 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 300); do grep -q "test pause at link-checked" "$TMP/bg.err" && break; sleep 0.1; done
+(
+	sleep 1
+	touch "$TMP/resume"
+) &
+"$PBA" update LK1 --country FR >"$TMP/out" 2>"$TMP/err"
+st=$?
+linked=$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '770000000001'")
+wait "$BGPID"
+check "a country change while link runs comes after the link" "0|1|0|linked aws partner account 770000000001 to LK1 from 2026-10-01 (open-ended)|pb-accounts: test pause at link-checked" \
+	"$st|$linked|$?|$(cat "$TMP/bg.out")|$(cat "$TMP/bg.err")"
+BGPID=
+wait
+
 # ---- usage attributed by date ----------------------------------------------------------------------------
 
 pb_sql "SELECT pb.ensure_usage_partition('2026-10-01');
