@@ -165,7 +165,7 @@ int pb_cmd_unlink(struct pb_cli *cli)
 	struct pb_buf err = PB_BUF_INIT;
 	char alias[8], to[11];
 	PGconn *conn = NULL;
-	int rc, v;
+	int rc, v, removed = 0;
 
 	rc = pb_cli_alias(cli, alias);
 	if (rc < 0)
@@ -178,9 +178,15 @@ int pb_cmd_unlink(struct pb_cli *cli)
 	conn = pb_cli_connect(&rc);
 	if (!conn)
 		goto out;
-	rc = pb_link_end(conn, v, cli->partner_account, alias, cli->to, pb_cli_who(cli), &err);
+	rc = pb_link_end(conn, v, cli->partner_account, alias, cli->to, pb_cli_who(cli), &removed, &err);
 	if (rc < 0) {
 		pb_cli_fail(rc, &err);
+		goto out;
+	}
+	if (removed) {
+		pb_date_format(cli->to + 1, to);
+		pb_cli_printf(cli, "the link of %s partner account %s to %s from %s is removed: it held on no day\n",
+			      cli->vendor, cli->partner_account, alias, to);
 		goto out;
 	}
 	pb_date_format(cli->to, to);

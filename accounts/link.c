@@ -204,27 +204,72 @@ int pb_link_add_eligible(PGconn *conn, const struct pb_eligibility *e, int vendo
 	return ret;
 }
 
-int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int32_t to, const char *by,
+/*
+ * Removes alias's link of the partner account (p: vendor, id, alias, to, by) that starts the day after to: it
+ * holds on no day. A link an approval made is kept, its proposal naming it. Returns 1 when removed, 0 when
+ * there is no such link, or an error.
+ */
+static int remove_link(PGconn *conn, const char *const *p, const char *id, struct pb_buf *err)
+{
+	PGresult *res;
+	int ret = 0;
+
+	res = pb_db_query(conn,
+			  "SELECT pa.id, pa.valid_from, (SELECT min(lp.id) FROM pb.link_proposal lp WHERE lp.link_id = "
+			  "pa.id) FROM pb.partner_account pa WHERE pa.vendor = $1 AND pa.partner_account_id = $2 AND "
+			  "pa.alias = $3 AND pa.valid_from = $4::date + 1 FOR UPDATE OF pa",
+			  4, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 2)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "the link of %s partner account %s to %s from %s was made by approving link proposal %s: "
+			    "end it on a day it holds instead",
+			    p[0], id, p[2], PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+		ret = PB_ERR_REFUSED;
+	} else if (PQntuples(res) == 1) {
+		const char *q[1] = {PQgetvalue(res, 0, 0)};
+
+		ret = pb_db_exec(conn, "DELETE FROM pb.partner_account WHERE id = $1::bigint", 1, q, err) < 0
+			      ? PB_ERR_DEPENDENCY
+			      : 1;
+	}
+	PQclear(res);
+	return ret;
+}
+
+int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int32_t to, const char *by, int *removed,
 		struct pb_buf *err)
 {
 	char to_s[11], idbuf[64];
 	const char *p[5] = {pb_vendor_names[vendor], stored_id(vendor, id, idbuf), alias, to_s, by};
+	struct pb_buf ignore = PB_BUF_INIT;
 	PGresult *res;
+	int ret;
 
+	*removed = 0;
 	pb_date_format(to, to_s);
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
 	res = pb_db_query(conn,
 			  "UPDATE pb.partner_account SET valid_to = $4::date, ended_by = $5, ended_at = now() "
 			  "WHERE vendor = $1 AND partner_account_id = $2 AND alias = $3 AND validity @> $4::date "
 			  "RETURNING id",
 			  5, p, err);
-	if (!res)
-		return PB_ERR_DEPENDENCY;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	ret = !res ? PB_ERR_DEPENDENCY : PQntuples(res) == 1 ? 0 : remove_link(conn, p, p[1], err);
+	if (ret == 1)
+		*removed = 1;
+	if (ret == 0 && res && PQntuples(res) != 1) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s has no link of %s partner account %s valid on %s", alias, p[0], id, to_s);
-		return PB_ERR_DATA;
+		ret = PB_ERR_DATA;
 	}
 	PQclear(res);
-	return 0;
+	if (ret >= 0 && pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
+		ret = PB_ERR_DEPENDENCY;
+	if (ret < 0)
+		pb_db_exec(conn, "ROLLBACK", 0, NULL, &ignore);
+	pb_buf_release(&ignore);
+	return ret < 0 ? ret : 0;
 }

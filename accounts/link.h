@@ -42,9 +42,11 @@ int pb_link_add_eligible(PGconn *conn, const struct pb_eligibility *e, int vendo
 
 /*
  * Ends alias's link of vendor's partner account id that is valid on day to: it holds until to, included.
- * Returns 0, PB_ERR_DATA when there is no such link, or PB_ERR_DEPENDENCY.
+ * A link that starts the day after to held on no day: it is removed, and *removed set (a link made by
+ * approving a proposal is not: PB_ERR_REFUSED, naming the proposal). Returns 0, PB_ERR_DATA when there
+ * is no such link, PB_ERR_REFUSED, or PB_ERR_DEPENDENCY.
  */
-int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int32_t to, const char *by,
+int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int32_t to, const char *by, int *removed,
 		struct pb_buf *err);
 
 #endif

@@ -349,6 +349,20 @@ terms: aws region US version 3 by ops at T
 link: aws $P1 from 2026-10-16 to 2026-10-20 origin link by $ME at T ended_by $ME ended_at T" "" \
 	sh -c "'$PBA' show US2 | sed 's/at [-0-9T:]*Z/at T/g'"
 
+# A link made by mistake is removed by ending it on the day before it starts: it held on no day, and the
+# partner account's usage of its first day goes to the right account once relinked.
+t "a mistaken link" 0 "linked aws partner account 880000000001 to US3 from 2026-10-01 (open-ended)" "" \
+	"$PBA" link US3 --vendor aws --partner-account 880000000001 --from 2026-10-01
+t "ending it the day before it starts removes it" 0 \
+	"the link of aws partner account 880000000001 to US3 from 2026-10-01 is removed: it held on no day" "" \
+	"$PBA" unlink US3 --vendor aws --partner-account 880000000001 --to 2026-09-30
+t "the right account takes it from the same day" 0 "linked aws partner account 880000000001 to US2 from 2026-10-01 (open-ended)" "" \
+	"$PBA" link US2 --vendor aws --partner-account 880000000001 --from 2026-10-01
+check "its one link" "US2,2026-10-01," \
+	"$(pb_sql "SELECT alias, valid_from, valid_to FROM pb.partner_account WHERE partner_account_id = '880000000001'")"
+t "a day earlier than that is no link's" 1 "" \
+	"pb-accounts: US2 has no link of aws partner account 880000000001 valid on 2026-09-29" \
+	"$PBA" unlink US2 --vendor aws --partner-account 880000000001 --to 2026-09-29
 # A change that makes the account ineligible while link runs waits for the link: link never makes a link
 # for an account that is not eligible when the link is stored, and says so (the change comes after).
 "$PBA" add LK1 --name "Link Race" --country US >/dev/null && accept_all LK1 US
@@ -669,6 +683,9 @@ t "a person approves a proposal: the link is made" 0 \
 	"$PBA" approve 1 --by mapper
 check "the link made by the approval" "US3,2026-10-01,,proposal 1,mapper" \
 	"$(pb_sql "SELECT alias, valid_from, valid_to, origin, created_by FROM pb.partner_account WHERE partner_account_id = '333333333333'")"
+t "a link an approval made is not removed: the decision names it" 4 "" \
+	"pb-accounts: the link of aws partner account 333333333333 to US3 from 2026-10-01 was made by approving link proposal 1: end it on a day it holds instead" \
+	"$PBA" unlink US3 --vendor aws --partner-account 333333333333 --to 2026-09-30
 t "a mapped account is no longer listed" 0 "vendor,partner_account_id,name,alias,rule,proposal,status
 aws,444444444444,clc-RSL1-web,RSL1,$TMP/rules:2,2,proposed
 aws,555555555555,sandbox,,,,
