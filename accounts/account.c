@@ -637,6 +637,11 @@ int pb_account_show(PGconn *conn, const char *alias, struct pb_buf *out, struct 
 		 "created_by AS by, to_char(created_at AT TIME ZONE 'UTC', $2) AS at, ended_by, "
 		 "to_char(ended_at AT TIME ZONE 'UTC', $2) AS ended_at FROM pb.partner_account WHERE alias = $1 "
 		 "ORDER BY vendor, partner_account_id, valid_from"},
+		{"removed_link",
+		 "SELECT vendor || ' ' || partner_account_id, valid_from AS from, valid_to AS to, origin, "
+		 "created_by AS by, to_char(created_at AT TIME ZONE 'UTC', $2) AS at, removed_by, "
+		 "to_char(removed_at AT TIME ZONE 'UTC', $2) AS removed_at FROM pb.partner_account_removed "
+		 "WHERE alias = $1 ORDER BY removed_at, id"},
 		{"customer_creation",
 		 "SELECT request_id, vendor, status, tenant_id AS tenant, domain, attempts, error, "
 		 "to_char(created_at AT TIME ZONE 'UTC', $2) AS at "

@@ -206,7 +206,8 @@ int pb_link_add_eligible(PGconn *conn, const struct pb_eligibility *e, int vendo
 
 /*
  * Removes alias's link of the partner account (p: vendor, id, alias, to, by) that starts the day after to: it
- * holds on no day. A link an approval made is kept, its proposal naming it. Returns 1 when removed, 0 when
+ * holds on no day. It is kept in pb.partner_account_removed with who removed it. A link an approval made is
+ * kept, its proposal naming it. Returns 1 when removed, 0 when
  * there is no such link, or an error.
  */
 static int remove_link(PGconn *conn, const char *const *p, const char *id, struct pb_buf *err)
@@ -229,9 +230,15 @@ static int remove_link(PGconn *conn, const char *const *p, const char *id, struc
 			    p[0], id, p[2], PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
 		ret = PB_ERR_REFUSED;
 	} else if (PQntuples(res) == 1) {
-		const char *q[1] = {PQgetvalue(res, 0, 0)};
+		const char *q[2] = {PQgetvalue(res, 0, 0), p[4]};
 
-		ret = pb_db_exec(conn, "DELETE FROM pb.partner_account WHERE id = $1::bigint", 1, q, err) < 0
+		ret = pb_db_exec(conn,
+				 "WITH gone AS (DELETE FROM pb.partner_account WHERE id = $1::bigint RETURNING *) "
+				 "INSERT INTO pb.partner_account_removed (id, vendor, partner_account_id, alias, "
+				 "valid_from, valid_to, origin, created_by, created_at, removed_by) SELECT id, vendor, "
+				 "partner_account_id, alias, valid_from, valid_to, origin, created_by, created_at, $2 "
+				 "FROM gone",
+				 2, q, err) < 0
 			      ? PB_ERR_DEPENDENCY
 			      : 1;
 	}

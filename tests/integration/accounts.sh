@@ -360,6 +360,9 @@ t "the right account takes it from the same day" 0 "linked aws partner account 8
 	"$PBA" link US2 --vendor aws --partner-account 880000000001 --from 2026-10-01
 check "its one link" "US2,2026-10-01," \
 	"$(pb_sql "SELECT alias, valid_from, valid_to FROM pb.partner_account WHERE partner_account_id = '880000000001'")"
+t "show keeps the removed link, who made it and who removed it" 0 \
+	"removed_link: aws 880000000001 from 2026-10-01 origin link by $ME at T removed_by $ME removed_at T" "" \
+	sh -c "'$PBA' show US3 | grep '^removed_link' | sed 's/at [-0-9T:]*Z/at T/g'"
 t "a day earlier than that is no link's" 1 "" \
 	"pb-accounts: US2 has no link of aws partner account 880000000001 valid on 2026-09-29" \
 	"$PBA" unlink US2 --vendor aws --partner-account 880000000001 --to 2026-09-29
