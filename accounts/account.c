@@ -335,8 +335,9 @@ static int require(const struct pb_account *a, enum pb_account_field f, struct p
 }
 
 /*
- * Refuses a parent reseller that does not exist or is not a reseller. The row stays locked until the
- * transaction ends, if any, so that it stays a reseller while the caller names it.
+ * Refuses a parent reseller that does not exist, is not a reseller, or is a reseller's customer itself (a
+ * parent reseller has no parent). The row stays locked until the transaction ends, if any, so that it stays
+ * what the caller names while it names it.
  */
 static int check_parent(PGconn *conn, const char *parent, struct pb_buf *err)
 {
@@ -344,7 +345,10 @@ static int check_parent(PGconn *conn, const char *parent, struct pb_buf *err)
 	PGresult *res;
 	int ret = 0;
 
-	res = pb_db_query(conn, "SELECT is_reseller FROM pb.clc_account WHERE alias = $1 FOR SHARE", 1, q, err);
+	res = pb_db_query(conn,
+			  "SELECT is_reseller, coalesce(parent_reseller, '') FROM pb.clc_account WHERE alias = $1 "
+			  "FOR SHARE",
+			  1, q, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
@@ -353,6 +357,13 @@ static int check_parent(PGconn *conn, const char *parent, struct pb_buf *err)
 			    PQntuples(res) ? "parent reseller '%s' is not a reseller"
 					   : "parent reseller '%s' does not exist",
 			    parent);
+		ret = PB_ERR_DATA;
+	} else if (*PQgetvalue(res, 0, 1)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "parent reseller '%s' is a customer of reseller %s: a parent reseller cannot have a parent "
+			    "itself",
+			    parent, PQgetvalue(res, 0, 1));
 		ret = PB_ERR_DATA;
 	}
 	PQclear(res);

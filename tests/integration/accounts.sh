@@ -270,6 +270,18 @@ t "a reseller with customers cannot get a parent" 1 "" \
 t "nor stop being a reseller" 1 "" "pb-accounts: RSL1 is the parent reseller of CUS1, CUS2: it must stay a reseller" \
 	"$PBA" update RSL1 --no-reseller
 t "a reseller without customers can" 0 "UP2: is_reseller true -> false" "" "$PBA" update UP2 --no-reseller
+# A reseller that is itself a reseller's customer cannot be named a parent: a parent reseller has no
+# parent (update refuses to give one to an account with customers), whichever comes first.
+t "a reseller's customer may resell" 0 "added CLC account SUB1 (Sub Reseller, US, reseller, customer of reseller RSL1)" "" \
+	"$PBA" add SUB1 --name "Sub Reseller" --country US --reseller --parent RSL1
+t "but cannot be named a parent" 1 "" \
+	"pb-accounts: parent reseller 'SUB1' is a customer of reseller RSL1: a parent reseller cannot have a parent itself" \
+	"$PBA" add SUBC --name "Sub Customer" --country US --parent SUB1
+t "by update either" 1 "" \
+	"pb-accounts: parent reseller 'SUB1' is a customer of reseller RSL1: a parent reseller cannot have a parent itself" \
+	"$PBA" update UP2 --parent SUB1
+check "nothing changed" "0|" "$(pb_sql "SELECT count(*) FROM pb.clc_account WHERE alias = 'SUBC'")|$(
+	pb_sql "SELECT parent_reseller FROM pb.clc_account WHERE alias = 'UP2'")"
 
 # ---- links -----------------------------------------------------------------------------------------------
 
