@@ -135,7 +135,7 @@ static int update_request(PGconn *conn, const char *request, const char *status,
 		       : 0;
 }
 
-/* Links tenant for azure from day from, unless a link of it exists; says so in out. */
+/* Links tenant for azure from day from, unless it has a link, or had one unlink removed; says so in out. */
 static int link_tenant(PGconn *conn, const struct pb_eligibility *e, const char *alias, const char *tenant,
 		       const char *request, int32_t from, const char *by, struct pb_buf *out, struct pb_buf *reasons,
 		       struct pb_buf *err)
@@ -149,7 +149,8 @@ static int link_tenant(PGconn *conn, const struct pb_eligibility *e, const char 
 	res = pb_db_query(
 		conn,
 		"SELECT alias FROM pb.partner_account WHERE vendor = 'azure' AND partner_account_id = lower($1) "
-		"ORDER BY valid_from DESC LIMIT 1",
+		"UNION ALL SELECT alias FROM pb.partner_account_removed WHERE vendor = 'azure' "
+		"AND partner_account_id = lower($1) LIMIT 1",
 		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;

@@ -218,7 +218,7 @@ static int link_tenant(struct run *r, const struct pb_eligibility *e, PGresult *
 /*
  * The evidence the reseller assigned itself: tenants create-azure-customer made (requests that succeeded)
  * that the month's committed imports bill and that were never linked. A tenant with a link, even one that
- * ended, is left alone: the link was the evidence, and ending it was someone's decision.
+ * ended or was removed, is left alone: the link was the evidence, and ending it was someone's decision.
  */
 static int link_tenants(struct run *r, const struct pb_eligibility *e, const char *by, struct pb_buf *out,
 			struct pb_buf *refused, struct tally *t, struct pb_buf *err)
@@ -237,7 +237,9 @@ static int link_tenants(struct run *r, const struct pb_eligibility *e, const cha
 		"AND i.billing_month = $1::date) OR EXISTS (SELECT 1 FROM pb.partner_account_name n JOIN pb.import i "
 		"ON i.id = n.import_id WHERE n.vendor = 'azure' AND n.partner_account_id = c.tenant "
 		"AND i.status = 'committed' AND i.billing_month = $1::date)) AND NOT EXISTS (SELECT 1 FROM "
-		"pb.partner_account pa WHERE pa.vendor = 'azure' AND pa.partner_account_id = c.tenant) ORDER BY 2",
+		"pb.partner_account pa WHERE pa.vendor = 'azure' AND pa.partner_account_id = c.tenant) AND NOT EXISTS ("
+		"SELECT 1 FROM pb.partner_account_removed pr WHERE pr.vendor = 'azure' AND "
+		"pr.partner_account_id = c.tenant) ORDER BY 2",
 		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;

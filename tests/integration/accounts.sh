@@ -657,6 +657,11 @@ t "a repeat after the link ended, with a tenant recorded in capitals before, lin
 	"AZ7: the azure customer exists already: tenant $T7U (request $R7)" "" "$PBA" create-azure-customer AZ7
 check "the one link, ended" "AZ7,2026-10-01,2026-10-31" \
 	"$(pb_sql "SELECT alias, valid_from, valid_to FROM pb.partner_account WHERE vendor = 'azure' AND lower(partner_account_id) = '$T7'")"
+t "the link removed (made by mistake)" 0 "the link of azure partner account $T7 to AZ7 from 2026-10-01 is removed: it held on no day" "" \
+	"$PBA" unlink AZ7 --vendor azure --partner-account "$T7" --to 2026-09-30
+t "a repeat after that links nothing either" 0 "AZ7: the azure customer exists already: tenant $T7U (request $R7)" "" \
+	"$PBA" create-azure-customer AZ7
+check "no link" "0" "$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '$T7'")"
 pb_pc_config '{"customers":{"uppercase_ids":false}}'
 
 # ---- mapping rules ---------------------------------------------------------------------------------------

@@ -322,6 +322,12 @@ t "suggest --apply does not link again a tenant whose link was ended" 0 \
 	"$PBA" suggest --month 2026-11 --rules "$R" --apply --by nightly
 check "its one link, ended on 2026-10-31" "PRA|2026-10-01|2026-10-31" \
 	"$(pb_sql "SELECT alias, valid_from, valid_to FROM pb.partner_account WHERE partner_account_id = '$TA'" '|')"
+"$PBA" unlink PRA --vendor azure --partner-account "$TA" --to 2026-09-30 >/dev/null || notok "remove PRA's link"
+t "nor one whose link was removed" 0 \
+	"0 linked, 0 refused, 0 proposed links wait for approval, 0 without a matching rule" "" \
+	"$PBA" suggest --month 2026-11 --rules "$R" --apply --by nightly
+check "no link" "0" "$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '$TA'")"
+"$PBA" link PRA --vendor azure --partner-account "$TA" --from 2026-10-01 --to 2026-10-31 >/dev/null || notok "relink PRA"
 
 t "proposals lists them" 0 "id,status,vendor,partner_account_id,alias,month,rule,evidence_kind,evidence,decided_by,decided_at,reason,created_at
 1,proposed,aws,200000000001,PR2,2026-10,$R:1,account_name,clc-PR2-x,,,,T" "" \
