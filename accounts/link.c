@@ -207,8 +207,7 @@ int pb_link_add_eligible(PGconn *conn, const struct pb_eligibility *e, int vendo
 /*
  * Removes alias's link of the partner account (p: vendor, id, alias, to, by) that starts the day after to: it
  * holds on no day. It is kept in pb.partner_account_removed with who removed it. A link an approval made is
- * kept, its proposal naming it. Returns 1 when removed, 0 when
- * there is no such link, or an error.
+ * kept, its proposal naming it. Returns 1 when removed, 0 when there is no such link, or an error.
  */
 static int remove_link(PGconn *conn, const char *const *p, const char *id, struct pb_buf *err)
 {
@@ -264,19 +263,25 @@ int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int
 			  "WHERE vendor = $1 AND partner_account_id = $2 AND alias = $3 AND validity @> $4::date "
 			  "RETURNING id",
 			  5, p, err);
-	ret = !res ? PB_ERR_DEPENDENCY : PQntuples(res) == 1 ? 0 : remove_link(conn, p, p[1], err);
-	if (ret == 1)
-		*removed = 1;
-	if (ret == 0 && res && PQntuples(res) != 1) {
+	if (!res)
+		ret = PB_ERR_DEPENDENCY;
+	else if (PQntuples(res) == 1)
+		ret = 0;
+	else
+		ret = remove_link(conn, p, p[1], err);
+	if (ret == 0 && PQntuples(res) != 1) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s has no link of %s partner account %s valid on %s", alias, p[0], id, to_s);
 		ret = PB_ERR_DATA;
+	} else if (ret == 1) {
+		*removed = 1;
+		ret = 0;
 	}
 	PQclear(res);
-	if (ret >= 0 && pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
+	if (ret == 0 && pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
 		ret = PB_ERR_DEPENDENCY;
 	if (ret < 0)
 		pb_db_exec(conn, "ROLLBACK", 0, NULL, &ignore);
 	pb_buf_release(&ignore);
-	return ret < 0 ? ret : 0;
+	return ret;
 }
