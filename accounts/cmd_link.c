@@ -175,6 +175,10 @@ int pb_cmd_unlink(struct pb_cli *cli)
 	if (v < 0 || pb_cli_required(cli, "partner-account", cli->partner_account != NULL) < 0 ||
 	    pb_cli_required(cli, "to", cli->has_to) < 0)
 		goto out;
+	if (pb_link_check_id(v, cli->partner_account, &err) < 0) {
+		rc = pb_cli_fail(PB_ERR_DATA, &err);
+		goto out;
+	}
 	conn = pb_cli_connect(&rc);
 	if (!conn)
 		goto out;

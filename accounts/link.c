@@ -50,7 +50,10 @@ int pb_link_check_id(int vendor, const char *id, struct pb_buf *err)
 	if (good)
 		return 0;
 	pb_buf_reset(err);
-	pb_buf_addf(err, "bad %s partner account id '%s': %s", pb_vendor_names[vendor], id,
+	pb_buf_addf(err, "bad %s partner account id '", pb_vendor_names[vendor]);
+	/* Shown escaped: a message is one line, whatever the id holds. */
+	pb_account_quote(err, id, strlen(id));
+	pb_buf_addf(err, "': %s",
 		    vendor == PB_VENDOR_AWS
 			    ? "a 12-digit AWS account id"
 			    : "a tenant or subscription id such as 8f0c3e6a-1b2d-4c5e-9f70-a1b2c3d4e5f6");
