@@ -9,6 +9,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "account.h"
 #include "eligibility.h"
 #include "exitcode.h"
 #include "conf.h"
@@ -211,14 +212,17 @@ int pb_rules_match(struct pb_rules *r, int vendor, const char *name, struct pb_b
 			PCRE2_UCHAR msg[256];
 
 			pb_buf_reset(err);
+			/* The name is the customer's text: shown escaped, so that the message stays one line. */
 			if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
 			    rc == PCRE2_ERROR_HEAPLIMIT) {
-				pb_buf_addf(err, "%s:%zu: pattern exceeded the match limit on '%s'", r->name, ru->line,
-					    name);
+				pb_buf_addf(err, "%s:%zu: pattern exceeded the match limit on '", r->name, ru->line);
+				pb_account_quote(err, name, strlen(name));
+				pb_buf_addch(err, '\'');
 			} else {
 				pcre2_get_error_message(rc, msg, sizeof(msg));
-				pb_buf_addf(err, "%s:%zu: matching failed on '%s': %s", r->name, ru->line, name,
-					    (const char *)msg);
+				pb_buf_addf(err, "%s:%zu: matching failed on '", r->name, ru->line);
+				pb_account_quote(err, name, strlen(name));
+				pb_buf_addf(err, "': %s", (const char *)msg);
 			}
 			return PB_ERR_DATA;
 		}

@@ -747,6 +747,14 @@ if [ "$ms" -lt 2000 ]; then ok "and stops quickly (${ms} ms)"; else notok "and s
 check "nothing was linked or proposed by that run, though an eligible account's name matched before" "0|0" \
 	"$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '123123123123'")|$(
 		pb_sql "SELECT count(*) FROM pb.link_proposal WHERE partner_account_id = '123123123123'")"
+# A name is the customer's text: one holding a newline is shown escaped, so that the message stays one line.
+pb_sql "INSERT INTO pb.import (id, vendor, format, source, billing_month, status) VALUES
+	(914, 'aws', 'aws-cur', 'test:names', '2026-08-01', 'committed');
+INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+	(914, 'aws', '555555555555', 'tag', E'$A40\\nz', 1)" >/dev/null
+t "a name that exceeds the match limit is named escaped" 1 "" \
+	"pb-accounts: $TMP/evil:2: pattern exceeded the match limit on '$A40\\x0az'" \
+	"$PBA" suggest --month 2026-08 --rules "$TMP/evil"
 printf 'aws: ^clc-(?<alias>[A-Z]+\n' >"$TMP/bad-rules"
 t "a pattern that does not compile is reported at its position" 1 "" \
 	"pb-accounts: $TMP/bad-rules:1:26: bad pattern: missing closing parenthesis" \
