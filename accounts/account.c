@@ -10,6 +10,7 @@
 #include "currency.h"
 #include "db.h"
 #include "exitcode.h"
+#include "testhook.h"
 #include "text.h"
 
 #include "banned.h"
@@ -375,9 +376,10 @@ int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, 
 {
 	static const enum pb_account_field required[] = {PB_ACCOUNT_ALIAS, PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY};
 	const char *p[PB_ACCOUNT_NFIELDS + 1];
+	struct pb_buf ignore = PB_BUF_INIT;
 	PGresult *res = NULL;
 	size_t i;
-	int ret;
+	int ret, own = 0;
 
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		ret = require(a, required[i], err);
@@ -386,12 +388,20 @@ int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, 
 			goto out;
 		}
 	}
+	/* The parent's row stays locked until the account is stored: it cannot stop being a reseller meanwhile. */
+	if (a->v[PB_ACCOUNT_PARENT] && PQtransactionStatus(conn) != PQTRANS_INTRANS) {
+		ret = PB_ERR_DEPENDENCY;
+		if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+			goto out;
+		own = 1;
+	}
 	if (a->v[PB_ACCOUNT_PARENT]) {
 		ret = check_parent(conn, a->v[PB_ACCOUNT_PARENT], err);
 		if (ret < 0) {
 			*bad = PB_ACCOUNT_PARENT;
 			goto out;
 		}
+		pb_test_pause("parent-checked");
 	}
 	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
 		p[i] = a->v[i];
@@ -419,8 +429,15 @@ int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, 
 		goto out;
 	}
 	ret = 0;
+	if (own && pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
+		ret = PB_ERR_DEPENDENCY;
+	else
+		own = 0;
 out:
+	if (own)
+		pb_db_exec(conn, "ROLLBACK", 0, NULL, &ignore);
 	PQclear(res);
+	pb_buf_release(&ignore);
 	return ret;
 }
 

@@ -282,6 +282,26 @@ t "by update either" 1 "" \
 	"$PBA" update UP2 --parent SUB1
 check "nothing changed" "0|" "$(pb_sql "SELECT count(*) FROM pb.clc_account WHERE alias = 'SUBC'")|$(
 	pb_sql "SELECT parent_reseller FROM pb.clc_account WHERE alias = 'UP2'")"
+# A reseller that add names as a parent stays one until the account is added: the change that would end it
+# waits, then finds the new customer and is refused.
+"$PBA" add RSL2 --name "Resell Two" --country US --reseller >/dev/null || notok "add RSL2"
+rm -f "$TMP/resume"
+PB_TEST_PAUSE=parent-checked PB_TEST_RESUME_FILE=$TMP/resume "$PBA" add CUS9 --name "Late Customer" --country US \
+	--parent RSL2 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 300); do grep -q "test pause at parent-checked" "$TMP/bg.err" && break; sleep 0.1; done
+(
+	sleep 1
+	touch "$TMP/resume"
+) &
+"$PBA" update RSL2 --no-reseller >"$TMP/out" 2>"$TMP/err"
+st=$?
+wait "$BGPID"
+check "a reseller stops being one while add names it: the add comes first, the change is refused" \
+	"1|pb-accounts: RSL2 is the parent reseller of CUS9: it must stay a reseller|0|added CLC account CUS9 (Late Customer, US, customer of reseller RSL2)|t" \
+	"$st|$(cat "$TMP/err")|$?|$(cat "$TMP/bg.out")|$(pb_sql "SELECT is_reseller FROM pb.clc_account WHERE alias = 'RSL2'")"
+BGPID=
+wait
 
 # ---- links -----------------------------------------------------------------------------------------------
 
