@@ -127,6 +127,56 @@ static int check_final(PGconn *conn, const struct issue *s, struct pb_buf *err)
 }
 
 /*
+ * Refuses a run that reads one partner account's usage of the same days from two imports (two sources: a
+ * report delivered under two prefixes, a CSP tenant in both a cost export and Partner Center's files), where
+ * an account is linked to it on those days: each import is billed, so those days would be billed twice.
+ * Days apart (a subscription moved from one export's scope to another's) are not refused. Unless forced.
+ */
+static int check_overlap(PGconn *conn, const struct issue *s, struct pb_buf *err)
+{
+	const char *p[1] = {s->run_id};
+	PGresult *res;
+	int i, ret = 0;
+
+	res = pb_db_query(
+		conn,
+		"WITH held AS (SELECT s.vendor, s.format, s.source, a.import_id, a.partner_account_id, "
+		"min(a.first_day) AS first_day, max(a.last_day) AS last_day FROM pb.aggregate_source s "
+		"JOIN pb.import_account a ON a.import_id = s.import_id WHERE s.run_id = $1::bigint "
+		"GROUP BY 1, 2, 3, 4, 5), "
+		"pairs AS (SELECT x.vendor, x.partner_account_id, x.import_id AS a, x.format AS af, x.source AS asrc, "
+		"y.import_id AS b, y.format AS bf, y.source AS bsrc, greatest(x.first_day, y.first_day) AS d0, "
+		"least(x.last_day, y.last_day) AS d1 FROM held x JOIN held y ON y.vendor = x.vendor "
+		"AND y.partner_account_id = x.partner_account_id AND y.import_id > x.import_id "
+		"AND y.first_day <= x.last_day AND x.first_day <= y.last_day) "
+		"SELECT q.vendor, q.partner_account_id, string_agg(DISTINCT l.alias, ', ' ORDER BY l.alias), q.a, "
+		"q.af, "
+		"q.asrc, q.b, q.bf, q.bsrc, q.d0, q.d1 FROM pairs q JOIN pb.partner_account l ON l.vendor = q.vendor "
+		"AND l.partner_account_id = q.partner_account_id AND l.validity && daterange(q.d0, q.d1, '[]') "
+		"GROUP BY 1, 2, 4, 5, 6, 7, 8, 9, 10, 11 ORDER BY 1, 2, 4, 7",
+		1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) && !s->o->reason) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%.7s would bill usage twice: ", s->month);
+		for (i = 0; i < PQntuples(res); i++)
+			pb_buf_addf(
+				err,
+				"%s%s partner account %s (%s) is in import %s (%s from %s) and import %s (%s from %s) "
+				"from %s to %s",
+				i ? "; " : "", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+				PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
+				PQgetvalue(res, i, 6), PQgetvalue(res, i, 7), PQgetvalue(res, i, 8),
+				PQgetvalue(res, i, 9), PQgetvalue(res, i, 10));
+		pb_buf_addstr(err, " (--force --reason TEXT issues it all the same)");
+		ret = PB_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/*
  * Refuses a run that is not the month's data now: an import of the month committed after it (or one it read,
  * superseded since). Forced or not: the invoice would bill data that is not the month's, and aggregating again
  * is all it takes.
@@ -527,6 +577,8 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 
 	if (rc == 0)
 		rc = check_current(conn, s, err);
+	if (rc == 0)
+		rc = check_overlap(conn, s, err);
 	if (rc == 0)
 		rc = check_final(conn, s, err);
 	if (rc == 0)

@@ -546,6 +546,29 @@ check "May: ADJ1's October, first billed by an adjustment" \
 check "October aggregated after ADJ1's markup, currency and country changed: nothing to adjust" \
 	"0|ADJ1,USD,10.00,10.00,0.00" "$?|$(grep '^ADJ1,' "$TMP/out")"
 
+# ---- a partner account's days in two current imports are billed once per import: the issue is refused -----------
+# OVL1's AWS account is in two exports of July (two sources: a CUR delivered twice under two prefixes, or two
+# reports of one payer), both holding the 3rd. Each import alone is right; together they bill the 3rd twice.
+us_aws_account OVL1 "Overlap Co" 100000000066
+cur 2027-07 "$TMP/jul-a/cur.csv" "100000000066 Usage 3 5 5 EC2"
+cur 2027-07 "$TMP/jul-b/cur.csv" "100000000066 Usage 3 5 5 S3" "100000000066 Usage 12 1 1 S3"
+"$PBI" --format aws-cur --no-progress --final "$TMP/jul-a/cur.csv" >/dev/null 2>&1 || notok "ingest July, source a"
+"$PBI" --format aws-cur --no-progress --final "$TMP/jul-b/cur.csv" >/dev/null 2>&1 || notok "ingest July, source b"
+jul_a=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = 'file://$TMP/jul-a'")
+jul_b=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = 'file://$TMP/jul-b'")
+"$PBA" --month 2027-07 --as-of 2027-07-31 --detail >"$TMP/agg" 2>&1 || notok "aggregate July" "$(cat "$TMP/agg")"
+"$PBV" --month 2027-07 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "July: the 3rd of OVL1's AWS account in two current imports: exit 4, named with both sources; nothing issued" \
+	"4|pb-invoice: 2027-07 would bill usage twice: aws partner account 100000000066 (OVL1) is in import $jul_a (aws-cur from file://$TMP/jul-a) and import $jul_b (aws-cur from file://$TMP/jul-b) from 2027-07-03 to 2027-07-03 (--force --reason TEXT issues it all the same)|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2027-07-01'")"
+# Source b sent again without the 3rd: the two imports now hold OVL1's account on days apart (the 3rd, the 12th).
+cur 2027-07 "$TMP/jul-b/cur.csv" "100000000066 Usage 12 1 1 S3"
+"$PBI" --format aws-cur --no-progress --final "$TMP/jul-b/cur.csv" >/dev/null 2>&1 || notok "ingest July, source b again"
+"$PBA" --month 2027-07 --as-of 2027-07-31 --detail >"$TMP/agg" 2>&1 || notok "aggregate July again" "$(cat "$TMP/agg")"
+"$PBV" --month 2027-07 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "July with the two sources on days apart: no overlap refused (only what is not final)" "4|" \
+	"$?|$(grep 'would bill usage twice' "$TMP/err")"
+
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
