@@ -253,8 +253,8 @@ static void take(struct watch *w, const char *buf, size_t n)
 	pb_buf_add(&w->line, buf + start, n - start);
 }
 
-/* Reads what the pipe holds; closes it at its end. */
-static void read_stderr(struct watch *w)
+/* Reads what the pipe holds; closes it at its end. Returns the count of bytes read (0 at the end, -1 on error). */
+static ssize_t read_stderr(struct watch *w)
 {
 	char buf[8192];
 	ssize_t n = read(w->fd, buf, sizeof(buf));
@@ -265,6 +265,7 @@ static void read_stderr(struct watch *w)
 		close(w->fd);
 		w->fd = -1;
 	}
+	return n;
 }
 
 /* Reaps every child that ended: the step, and orphans handed to pb-run as their reaper. */
@@ -361,11 +362,24 @@ static void watch(struct watch *w)
 		if (w->fd >= 0 && pfd[1].revents)
 			read_stderr(w);
 	}
-	/* What the step wrote last is still in the pipe, unless a process that left the group holds it. */
+	/*
+	 * What the step wrote last may still be in the pipe. A process that left the group can hold its write
+	 * end open: what the pipe holds now is taken, and its end is not waited for.
+	 */
 	if (w->fd >= 0) {
 		fcntl(w->fd, F_SETFL, O_NONBLOCK);
-		while (w->fd >= 0)
-			read_stderr(w);
+		while (w->fd >= 0) {
+			ssize_t n = read_stderr(w);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+		}
+		if (w->fd >= 0) {
+			close(w->fd);
+			w->fd = -1;
+		}
 	}
 	if (w->line.len)
 		emit_line(w);

@@ -418,6 +418,25 @@ else
 	notok "a process a step leaves behind is ended, with a warning" "$st: $(cat "$TMP/err")"
 fi
 
+# A process that leaves the step's group (setsid) keeps the stderr pipe open: once the group is gone,
+# pb-run takes what the pipe holds and goes on (it spun on the empty pipe, at full CPU, until that process
+# ended).
+f=$(job escaped <<'EOF'
+name: escaped
+steps:
+  - {name: away, run: [/bin/sh, -c, 'setsid sleep 30 & echo $$! > "$$W/away.pid"; echo "left a process" >&2']}
+  - {name: next, run: [/bin/sh, -c, 'echo next >&2']}
+EOF
+)
+t0=$(date +%s)
+pbr "$f"
+t1=$(date +%s)
+kill "$(cat "$W/away.pid")" 2>/dev/null
+check "a process that left the step's group: the run goes on at once, the step's lines passed on" \
+	"0|yes|[away] left a process
+[next] next" \
+	"$st|$([ $((t1 - t0)) -lt 10 ] && echo yes || echo "no: $((t1 - t0)) s")|$(grep '^\[' "$TMP/err")"
+
 # The stderr tail: the last 4 KiB, from a line's start.
 f=$(job chatty <<'EOF'
 name: chatty
