@@ -234,6 +234,45 @@ static void cut_tail(struct watch *w)
 	t->ptr[t->len] = '\0';
 }
 
+/* How many bytes at the end of the n at s start a UTF-8 character that they do not finish (0 to 3). */
+static size_t unfinished_char(const char *s, size_t n)
+{
+	size_t k;
+
+	for (k = 1; k <= 3 && k <= n; k++) {
+		unsigned char c = (unsigned char)s[n - k];
+		size_t need;
+
+		if ((c & 0xc0) == 0x80)
+			continue;
+		need = c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc0 && c < 0xe0 ? 2 : 1;
+		return need > k ? k : 0;
+	}
+	return 0;
+}
+
+/*
+ * Passes on the line held; one cut at LINE_MAX_BYTES (cut) is cut before a character it would split, whose
+ * first bytes start the next line.
+ */
+static void emit_held(struct watch *w, int cut)
+{
+	char carry[4];
+	size_t keep = 0;
+
+	if (cut && !w->line.failed && w->line.len)
+		keep = unfinished_char(w->line.ptr, w->line.len);
+	if (keep == w->line.len)
+		keep = 0;
+	if (keep) {
+		memcpy(carry, w->line.ptr + w->line.len - keep, keep);
+		w->line.len -= keep;
+	}
+	emit_line(w);
+	if (keep)
+		pb_buf_add(&w->line, carry, keep);
+}
+
 /* Takes n bytes the step wrote on stderr: lines for the caller, the end kept as the tail. */
 static void take(struct watch *w, const char *buf, size_t n)
 {
@@ -247,7 +286,7 @@ static void take(struct watch *w, const char *buf, size_t n)
 		if (buf[i] != '\n' && w->line.len + (i - start) < LINE_MAX_BYTES)
 			continue;
 		pb_buf_add(&w->line, buf + start, i - start);
-		emit_line(w);
+		emit_held(w, buf[i] != '\n');
 		start = buf[i] == '\n' ? i + 1 : i;
 	}
 	pb_buf_add(&w->line, buf + start, n - start);

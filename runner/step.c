@@ -9,6 +9,7 @@
 #include "exitcode.h"
 #include "progress.h"
 #include "record.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -39,13 +40,30 @@ struct lines {
 	const char *name;
 };
 
+/* The len bytes at s as UTF-8 text for JSON: each byte that is not UTF-8, and each NUL, as U+FFFD. */
+static void add_json_text(struct pb_buf *b, const char *s, size_t len)
+{
+	size_t pos = 0, bad;
+
+	while (pos < len && pb_text_check(s + pos, len - pos, &bad, NULL) < 0) {
+		pb_buf_add(b, s + pos, bad);
+		pb_buf_addstr(b, "\xef\xbf\xbd");
+		pos += bad + 1;
+	}
+	if (pos < len)
+		pb_buf_add(b, s + pos, len - pos);
+}
+
 static void on_line(void *arg, const char *line, size_t len)
 {
 	const struct lines *l = arg;
 	struct pb_buf b = PB_BUF_INIT;
 
 	if (l->ctx->json_log) {
-		pb_step_log(l->ctx, PB_LOG_INFO, l->name, "%s", line);
+		add_json_text(&b, line, len);
+		if (!b.failed)
+			pb_step_log(l->ctx, PB_LOG_INFO, l->name, "%s", pb_buf_str(&b));
+		pb_buf_release(&b);
 		return;
 	}
 	pb_buf_addf(&b, "[%s] ", l->name);

@@ -573,6 +573,26 @@ else
 	notok "--log-format json: every message a JSON object, the steps' lines with their step" "$(cat "$TMP/err")"
 fi
 
+# A step's line that is not UTF-8 (a Latin-1 file name, a line cut at 4 KiB inside a character) or holds a
+# NUL byte: still one JSON object in UTF-8, each bad byte as U+FFFD (the raw bytes made the line no JSON,
+# and the text after a NUL was lost).
+f=$(job json-bytes <<'EOF'
+name: json-bytes
+steps:
+  - {name: say, run: [/bin/sh, -c, 'printf "caf\351 au lait\n" >&2; printf "nul\000after\n" >&2; printf "%4095s\303\251tail\n" x >&2']}
+EOF
+)
+pbr "$f" --log-format json
+check "--log-format json: a step's bytes that are not UTF-8 or NUL are U+FFFD, the line whole" \
+	"0|caf\\ufffd au lait|nul\\ufffdafter|4095 bytes, x at the end|\\xe9tail" \
+	"$st|$(python3 -c '
+import json, sys
+lines = [json.loads(l.decode("utf-8")) for l in open(sys.argv[1], "rb")]
+said = [l["message"] for l in lines if l.get("step") == "say" and not l["message"].startswith("step ")]
+said[2] = "%d bytes, %s at the end" % (len(said[2].encode()), said[2][-1])
+print("|".join(ascii(m)[1:-1] for m in said))
+' "$TMP/err" 2>&1)"
+
 # ---- metrics --------------------------------------------------------------------------------------------------
 
 # Imports of the month, committed and not; the month is not aggregated yet.
