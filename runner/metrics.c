@@ -179,8 +179,15 @@ int pb_metrics_write_file(const char *path, const char *text, size_t len, struct
 {
 	struct pb_buf tmp = PB_BUF_INIT, dir = PB_BUF_INIT;
 	const char *slash = strrchr(path, '/');
+	struct stat st;
 	int fd = -1, created = 0, ret = -1, rc, dfd;
 
+	/* The rename would put a regular file in place of whatever is there: a device (/dev/null), a FIFO, a link. */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot write '%s': not a regular file", path);
+		return -1;
+	}
 	pb_buf_add(&dir, path, slash ? (size_t)(slash - path) + 1 : 0);
 	pb_buf_addf(&tmp, "%s.%s.XXXXXX", pb_buf_str(&dir), slash ? slash + 1 : path);
 	if (tmp.failed || dir.failed) {

@@ -35,8 +35,9 @@ int pb_metrics_format(PGconn *conn, const struct pb_metrics_run *run, struct pb_
 
 /*
  * Replaces the file at path with the len bytes at text, atomically: a temporary file in the same folder
- * (".NAME.XXXXXX", which the textfile collector skips), mode 0644, fsync, rename. Returns 0, or -1 with
- * "cannot write 'PATH': ..." in err; no temporary file is left behind.
+ * (".NAME.XXXXXX", which the textfile collector skips), mode 0644, fsync, rename. What is at path already
+ * must be a regular file (not a device, a FIFO, a link or a folder), and is left alone otherwise. Returns 0,
+ * or -1 with "cannot write 'PATH': ..." in err; no temporary file is left behind.
  */
 int pb_metrics_write_file(const char *path, const char *text, size_t len, struct pb_buf *err);
 

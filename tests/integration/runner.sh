@@ -679,6 +679,15 @@ check "a metrics file that cannot be written: exit 3, the run still recorded suc
 	"3|pb-run: metrics: cannot write '$W/no-such-folder/m.prom': No such file or directory|succeeded" \
 	"$st|$(grep metrics: "$TMP/err")|$(sql "SELECT status FROM pb.job_run WHERE job = 'metrics' ORDER BY id DESC LIMIT 1")"
 
+# A metrics file that is not a regular file (a FIFO here; /dev/null or /dev/stdout as root) is left as it
+# is: the rename put a regular file in its place (as root, --metrics-file /dev/null replaced the machine's
+# /dev/null).
+mkfifo "$W/m-fifo.prom"
+pbr "$f" --month 2026-10 --metrics-file "$W/m-fifo.prom"
+check "a metrics file that is a FIFO: exit 3, left a FIFO, no temporary file, the run recorded succeeded" \
+	"3|pb-run: metrics: cannot write '$W/m-fifo.prom': not a regular file|fifo||succeeded" \
+	"$st|$(grep metrics: "$TMP/err")|$([ -p "$W/m-fifo.prom" ] && echo fifo)|$(ls -A "$W" | grep -F '.m-fifo.prom.')|$(sql "SELECT status FROM pb.job_run WHERE job = 'metrics' ORDER BY id DESC LIMIT 1")"
+
 # ---- the database -------------------------------------------------------------------------------------------
 
 PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" "$PBR" "$FIX/example.yaml" >"$TMP/out" 2>"$TMP/err"
