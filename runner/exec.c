@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -126,11 +127,26 @@ static int try_folder(const char *folder, size_t len, const char *name, struct p
 	return !path->failed && is_executable(pb_buf_str(path));
 }
 
+/*
+ * pb-run's own file, its links resolved, into self (PATH_MAX bytes): /proc/self/exe, or without /proc (a
+ * chroot, a sandbox) the path it was run as. Returns 0, or -1 when neither can be read.
+ */
+static int own_file(char *self)
+{
+	ssize_t n = readlink("/proc/self/exe", self, PATH_MAX - 1);
+	const char *run = (const char *)getauxval(AT_EXECFN);
+
+	if (n > 0) {
+		self[n] = '\0';
+		return 0;
+	}
+	return run && realpath(run, self) ? 0 : -1;
+}
+
 int pb_exec_find(const char *name, struct pb_buf *path, struct pb_buf *err)
 {
 	char self[PATH_MAX];
 	const char *dirs = getenv("PATH"), *p, *slash = NULL;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	pb_buf_reset(err);
 	if (strchr(name, '/')) {
@@ -141,10 +157,8 @@ int pb_exec_find(const char *name, struct pb_buf *path, struct pb_buf *err)
 		pb_buf_addf(err, "cannot run '%s': %s", name, access(name, X_OK) < 0 ? strerror(errno) : "not a file");
 		return -1;
 	}
-	if (n > 0) {
-		self[n] = '\0';
+	if (own_file(self) == 0)
 		slash = strrchr(self, '/');
-	}
 	if (slash && try_folder(self, (size_t)(slash - self), name, path))
 		return 0;
 	if (!dirs)

@@ -49,8 +49,9 @@ int pb_exec_sleep(uint64_t ms);
 
 /*
  * The file to run for a step's program name: a name with a '/' as it is; any other in the folder of the
- * running executable (/proc/self/exe), then in the folders of PATH. Sets path; returns 0, or -1 with
- * "cannot find 'NAME' in 'FOLDER' or on PATH" (or why a path cannot be run) in err.
+ * running executable (/proc/self/exe, or without /proc the path it was run as), then in the folders of PATH.
+ * Sets path; returns 0, or -1 with "cannot find 'NAME' in 'FOLDER' or on PATH" (or why a path cannot be
+ * run) in err.
  */
 int pb_exec_find(const char *name, struct pb_buf *path, struct pb_buf *err);
 

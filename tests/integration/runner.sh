@@ -265,6 +265,15 @@ PATH=$W/path:$PATH "${LIMIT[@]}" "$W/bin/pb-run" "$f" >"$TMP/out" 2>"$TMP/err"
 check "a program is looked for beside pb-run first, then on PATH" "0|beside pb-run
 only on PATH|$W/bin/pb-hello $W/path/pb-other" \
 	"$?|$(cat "$TMP/out")|$(sql "SELECT string_agg(argv[1], ' ' ORDER BY seq) FROM pb.job_step s JOIN pb.job_run r ON r.id = s.run_id WHERE r.job = 'lookup'")"
+# The same without /proc (a chroot, a sandbox): pb-run's folder is known from the path it was run as (the
+# one on PATH ran instead).
+if unshare -m true 2>/dev/null && ! ldd "$PBR" 2>/dev/null | grep -q libasan; then
+	PATH=$W/path:$PATH "${LIMIT[@]}" unshare -m sh -c 'mount -t tmpfs none /proc && exec "$0" "$@"' \
+		"$W/bin/pb-run" "$f" >"$TMP/out" 2>"$TMP/err"
+	check "without /proc, a program is looked for beside pb-run first, then on PATH" "0|beside pb-run
+only on PATH|$W/bin/pb-hello $W/path/pb-other" \
+		"$?|$(cat "$TMP/out")|$(sql "SELECT string_agg(argv[1], ' ' ORDER BY seq) FROM pb.job_step WHERE run_id = (SELECT max(id) FROM pb.job_run WHERE job = 'lookup')")"
+fi
 
 # A timeout ends the step's whole process group: the shell and the sleep it forked.
 f=$(job slow <<'EOF'
