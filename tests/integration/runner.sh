@@ -484,6 +484,25 @@ check "another month of the same job runs meanwhile" "0|first" "$st|$(cat "$TMP/
 touch "$W/hold.go"
 wait "$BG"
 check "the held run fails at its second step" "1|first" "$?|$(cat "$TMP/bg.out")"
+
+# pb-run started with its standard output and error closed (a careless >&- 2>&-, a bare supervisor): its
+# database connections took those descriptors, so its own first message went into one of them, which the
+# server ended: the lock was gone (a second run went ahead) or the run stayed 'running' for ever, unsaid.
+fc=$(job closed-fds <<'EOF'
+name: closed-fds
+steps:
+  - {name: wait, run: [/bin/sh, -c, 'if [ -n "$${PB_SECOND_RUN:-}" ]; then exit 0; fi; echo started > "$$W/closed.started"; while [ ! -e "$$W/closed.go" ]; do sleep 0.1; done; echo "on stdout" || exit 7']}
+EOF
+)
+"$PBR" "$fc" --month 2026-10 >&- 2>&- &
+BG=$!
+wait_file "$W/closed.started"
+PB_SECOND_RUN=1 pbr "$fc" --month 2026-10
+st2=$st
+touch "$W/closed.go"
+wait "$BG"
+check "a run with stdout and stderr closed: the lock holds (a second run exits 4), its step writes on stdout" \
+	"4|0|succeeded" "$st2|$?|$(sql "SELECT string_agg(status, ',' ORDER BY id) FROM pb.job_run WHERE job = 'closed-fds'")"
 rm -f "$W/hold.fail" "$W/hold.pgid"
 pbr "$f" --month 2026-10 --from wait
 check "--from resumes at that step" "0|last|wait,last|2,3" \
