@@ -38,6 +38,9 @@ void pb_param_resolve(const struct pb_job *job, int32_t today, const int32_t *mo
 		out->as_of = pb_date_month_start(*month_opt + 31) - 1; /* a rerun of a past month: its last day */
 	else
 		out->as_of = job->as_of_kind == PB_JOB_DAY_TODAY ? today : today - 1;
+	/* As of yesterday on the 1st, the current month is the one that day ends, not one with no day yet. */
+	if (!month_opt && job->month_kind == PB_JOB_MONTH_CURRENT)
+		out->month = pb_date_month_start(out->as_of);
 }
 
 /* Characters a POSIX shell reads as themselves in a word. */

@@ -15,9 +15,9 @@ struct pb_param {
 
 /*
  * The run's parameters: month is *month_opt (--month, a first day) when not NULL, else the job's default
- * taken on today (a UTC day number). as_of is *as_of_opt (--as-of) when not NULL, else the job's literal
- * date when it gives one, else the month's last day when --month names a month before today's, else the
- * job's default (today or yesterday).
+ * taken on today (a UTC day number), the current month being the as_of day's. as_of is *as_of_opt
+ * (--as-of) when not NULL, else the job's literal date when it gives one, else the month's last day when
+ * --month names a month before today's, else the job's default (today or yesterday).
  */
 void pb_param_resolve(const struct pb_job *job, int32_t today, const int32_t *month_opt, const int32_t *as_of_opt,
 		      struct pb_param *out);

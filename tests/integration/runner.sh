@@ -206,6 +206,11 @@ check "no params: the current month, today" "a: /bin/echo $THIS_MONTH $TODAY" "$
 pbr "$f" --month 2024-02 --dry-run
 check "--month of a past month: as_of is its last day (leap year)" "a: /bin/echo 2024-02 2024-02-29" \
 	"$(tail -n 1 "$TMP/out")"
+# The current month is the as_of day's: a nightly job (as of yesterday) on the 1st ran for a month with no
+# day yet as of the month before's last day, which pb-aggregate refuses; --as-of alone did the same.
+pbr "$f" --as-of 2024-02-29 --dry-run
+check "the current month is the as_of day's: --as-of 2024-02-29 alone runs February 2024" \
+	"0|job defaults: month 2024-02, as_of 2024-02-29" "$st|$(head -n 1 "$TMP/out")"
 "${LIMIT[@]}" "$PBR" "$FIX/example.yaml" --dry-run >/dev/full 2>"$TMP/err"
 check "--dry-run >/dev/full: exit 1" "1|pb-run: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
 

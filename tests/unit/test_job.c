@@ -202,6 +202,21 @@ static void test_resolve(void **state)
 	pb_param_resolve(&job, jan15, NULL, NULL, &p);
 	assert_int_equal(p.month, pb_date_from_ymd(2026, 1, 1));
 	assert_int_equal(p.as_of, jan15);
+	/*
+	 * The current month is the as_of day's: as of yesterday on the 1st (the nightly job), the month before,
+	 * which pb-aggregate takes; an --as-of of another month, that month.
+	 */
+	job.as_of_kind = PB_JOB_DAY_YESTERDAY;
+	pb_param_resolve(&job, mar1, NULL, NULL, &p);
+	assert_int_equal(p.month, pb_date_from_ymd(2026, 2, 1));
+	assert_int_equal(p.as_of, pb_date_from_ymd(2026, 2, 28));
+	pb_param_resolve(&job, jan15, NULL, NULL, &p);
+	assert_int_equal(p.month, pb_date_from_ymd(2026, 1, 1));
+	assert_int_equal(p.as_of, jan15 - 1);
+	day = pb_date_from_ymd(2025, 11, 30);
+	pb_param_resolve(&job, jan15, NULL, &day, &p);
+	assert_int_equal(p.month, pb_date_from_ymd(2025, 11, 1));
+	assert_int_equal(p.as_of, day);
 	job.month_kind = PB_JOB_MONTH_PREVIOUS;
 	job.as_of_kind = PB_JOB_DAY_YESTERDAY;
 	pb_param_resolve(&job, jan15, NULL, NULL, &p);
