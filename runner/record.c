@@ -83,6 +83,34 @@ int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *
 	return ret;
 }
 
+int pb_record_lock_held(PGconn *conn, const char *job, int32_t month, struct pb_buf *err)
+{
+	struct pb_buf key = PB_BUF_INIT, why = PB_BUF_INIT;
+	char day[11];
+	const char *p[1];
+	PGresult *res;
+	int ret = -1;
+
+	lock_name(job, month, day, &key);
+	p[0] = pb_buf_str(&key);
+	res = pb_db_query(
+		conn,
+		"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+		"AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
+		1, p, &why);
+	if (res && strcmp(PQgetvalue(res, 0, 0), "1") == 0)
+		ret = 0;
+	pb_buf_reset(err);
+	if (ret < 0)
+		pb_buf_addf(err, "the lock of job '%s' for %.7s is lost (%s)", job, day,
+			    !res && PQstatus(conn) != CONNECTION_OK ? "its connection to the database ended"
+								    : "its session no longer holds it");
+	PQclear(res);
+	pb_buf_release(&key);
+	pb_buf_release(&why);
+	return ret;
+}
+
 /* "user@host pid N". */
 static void run_by(struct pb_buf *who)
 {

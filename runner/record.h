@@ -35,6 +35,13 @@ PGconn *pb_record_connect(struct pb_buf *err);
 int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *err);
 
 /*
+ * Whether conn's session still holds the lock pb_record_lock took: its connection can end under it (a
+ * DBA's pg_terminate_backend, a proxy, a failover), and the lock with it. Returns 0, or -1 with "the lock
+ * of job 'JOB' for YYYY-MM is lost (why)" in err.
+ */
+int pb_record_lock_held(PGconn *conn, const char *job, int32_t month, struct pb_buf *err);
+
+/*
  * With the lock held: marks the runs of (job, month) left running by a pb-run that died, and their
  * steps, failed; then inserts run as running, by "user@host pid N", and sets run->id. Returns 0 or -1.
  */

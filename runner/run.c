@@ -209,6 +209,13 @@ static int run_steps(const struct pb_run *run, struct session *s, struct pb_step
 		int started, rc;
 		uint64_t ms;
 
+		/* Without its lock, a second run of the job and month could be running beside this one. */
+		if (i && pb_record_lock_held(s->lock, run->job.name, run->par.month, &end->why) < 0) {
+			pb_buf_addstr(&end->why, ": the job's next steps are not run");
+			end->status = "failed";
+			end->exit_status = EXIT_DEPENDENCY;
+			return -1;
+		}
 		rc = pb_step_run(&s->ctx, ps, end, &started, &ms);
 		if (started) {
 			s->times[s->ntimes].name = ps->step->name;

@@ -508,6 +508,27 @@ touch "$W/closed.go"
 wait "$BG"
 check "a run with stdout and stderr closed: the lock holds (a second run exits 4), its step writes on stdout" \
 	"4|0|succeeded" "$st2|$?|$(sql "SELECT string_agg(status, ',' ORDER BY id) FROM pb.job_run WHERE job = 'closed-fds'")"
+
+# The lock's connection ended while a step ran (a DBA's pg_terminate_backend, a proxy, a failover): the
+# lock was gone, yet the run went on with its next steps, a second run of the job and month beside it.
+fl=$(job lost-lock <<'EOF'
+name: lost-lock
+steps:
+  - {name: first, run: [/bin/sh, -c, 'echo started > "$$W/lost.started"; while [ ! -e "$$W/lost.go" ]; do sleep 0.1; done']}
+  - {name: second, run: [/bin/sh, -c, 'echo second']}
+EOF
+)
+next_run
+"$PBR" "$fl" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/lost.started"
+sql "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+	WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'pb-run'" >/dev/null
+touch "$W/lost.go"
+wait "$BG"
+check "the lock's connection lost mid-step: exit 3 before the next step, the run failed, saying why" \
+	"3||pb-run: run $R failed: the lock of job 'lost-lock' for 2026-10 is lost (its connection to the database ended): the job's next steps are not run|failed|first" \
+	"$?|$(cat "$TMP/bg.out")|$(tail -n 1 "$TMP/bg.err")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")|$(sql "SELECT string_agg(name, ',' ORDER BY seq) FROM pb.job_step WHERE run_id = $R")"
 rm -f "$W/hold.fail" "$W/hold.pgid"
 pbr "$f" --month 2026-10 --from wait
 check "--from resumes at that step" "0|last|wait,last|2,3" \
