@@ -359,6 +359,9 @@ static void terminate(struct watch *w, uint64_t now)
 /* Acts on the clock and on pb-run's signals: SIGTERM to the group, then SIGKILL. */
 static void enforce(struct watch *w, uint64_t now)
 {
+	/* A signal while the group is already being ended (at its timeout) interrupts the run all the same. */
+	if (got_signal && !w->done && w->term_sent && !w->r->interrupted)
+		w->r->interrupted = got_signal;
 	if (!w->term_sent) {
 		if (got_signal && !w->done) {
 			w->r->interrupted = got_signal;

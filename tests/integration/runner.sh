@@ -573,6 +573,26 @@ if env --default-signal=INT true 2>/dev/null; then
 		"$?|$(sql "SELECT status FROM pb.job_run WHERE id = $R")"
 fi
 
+# SIGTERM while a step that ignores SIGTERM is being ended at its timeout (the 5 s before SIGKILL): the
+# run is interrupted all the same (it ended 'failed' with exit 3, as a timeout).
+ft=$(job term-timeout <<'EOF'
+name: term-timeout
+steps:
+  - {name: deaf, run: [/bin/sh, -c, 'trap "" TERM; echo $$$$ > "$$W/deaf.pid"; while :; do sleep 0.1; done'], timeout: 1s}
+EOF
+)
+next_run
+"$PBR" "$ft" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/deaf.pid"
+# Its timeout came 1 s after it started; SIGKILL comes 5 s after that.
+sleep 2
+kill -TERM "$BG"
+wait "$BG"
+check "SIGTERM while a step is ended at its timeout: exit 143, the step and the run interrupted" \
+	"143|pb-run: run $R interrupted by SIGTERM during step 'deaf'|interrupted|143|interrupted" \
+	"$?|$(tail -n 1 "$TMP/bg.err")|$(sql "SELECT r.status, r.exit_status, s.status FROM pb.job_run r JOIN pb.job_step s ON s.run_id = r.id WHERE r.id = $R")"
+
 # A pb-run killed outright: its step gets SIGTERM, and the next run marks its run failed.
 rm -f "$W/term.pgid" "$W/term-child.pid"
 "$PBR" "$f" --month 2026-12 >"$TMP/bg.out" 2>"$TMP/bg.err" &
