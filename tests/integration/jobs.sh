@@ -61,8 +61,36 @@ BETA4,aws,USD,1642.4532
 BETA4,azure,USD,329.148
 GLOB2,azure,USD,986.024" "$("$BIN/pb-aggregate" --month 2026-10 --no-run --csv | cut -d, -f1-4 | tail -n +2)"
 
+# The month close stopped (systemctl stop: SIGTERM to pb-run) while pb-invoice holds the invoice's files
+# written and synced but not yet issued: exit 143, the run and its step interrupted, nothing issued, no
+# file of the month and no temporary file left. The close below then issues it as if this had not been.
+PB_TEST_PAUSE=invoice-staged PB_TEST_PAUSE_SECONDS=60 "$PBR" jobs/demo-month-close.yaml --month 2026-10 \
+	>"$TMP/out" 2>"$TMP/err" &
+bg=$!
+for _ in $(seq 600); do grep -q 'test pause at invoice-staged' "$TMP/err" && break; sleep 0.1; done
+kill -TERM "$bg"
+wait "$bg"
+check "a month close stopped while the invoice is staged: exit 143, interrupted, nothing issued, no file left" \
+	"143|interrupted|issue:interrupted|0|" \
+	"$?|$(pb_sql "SELECT r.status, string_agg(s.name || ':' || s.status, ',') FILTER (WHERE s.status <> 'succeeded')
+	FROM pb.job_run r JOIN pb.job_step s ON s.run_id = r.id WHERE r.id = (SELECT max(id) FROM pb.job_run) GROUP BY r.status" '|')|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2026-10-01'")|$(ls -A "$PB_INVOICE_DIR" | grep 2026-10)"
+
+# The same with pb-run killed outright (SIGKILL): its step gets SIGTERM and leaves nothing; the run stays
+# 'running' until the next run of the job and month marks it failed.
+PB_TEST_PAUSE=invoice-staged PB_TEST_PAUSE_SECONDS=60 "$PBR" jobs/demo-month-close.yaml --month 2026-10 \
+	>"$TMP/out" 2>"$TMP/err" &
+bg=$!
+for _ in $(seq 600); do grep -q 'test pause at invoice-staged' "$TMP/err" && break; sleep 0.1; done
+kill -KILL "$bg"
+wait "$bg" 2>/dev/null
+for _ in $(seq 100); do [ -z "$(ls -A "$PB_INVOICE_DIR" | grep 2026-10)" ] && break; sleep 0.1; done
+check "a month close killed outright while the invoice is staged: nothing issued, no file left" \
+	"running|0|" "$(pb_sql "SELECT status FROM pb.job_run WHERE id = (SELECT max(id) FROM pb.job_run)")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2026-10-01'")|$(ls -A "$PB_INVOICE_DIR" | grep 2026-10)"
+dead=$(pb_sql "SELECT max(id) FROM pb.job_run")
+
 run jobs/demo-month-close.yaml --month 2026-10
 check "October's month close" "0" "$st"
+check "the killed close's run is marked failed by this one" "failed" "$(pb_sql "SELECT status FROM pb.job_run WHERE id = $dead")"
 check "the invoice CSV, exact (RFC 4180: CRLF line ends)" "4|invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,line_item,line_type,corrects_period_start,currency,amount,aws_amount,azure_amount
 PB-2026-10,2026-10-01,2026-10-31,1,ACME1,Acme Manufacturing,CenturyLink Cloud 1.0,charge,,USD,9571.35,6682.87,2888.48
 PB-2026-10,2026-10-01,2026-10-31,2,BETA4,Beta Analytics,CenturyLink Cloud 1.0,charge,,USD,2514.87,1999.42,515.45
