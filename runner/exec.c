@@ -143,7 +143,7 @@ static int own_file(char *self)
 	return run && realpath(run, self) ? 0 : -1;
 }
 
-int pb_exec_find(const char *name, struct pb_buf *path, struct pb_buf *err)
+int pb_exec_find(const char *name, const char *shown, struct pb_buf *path, struct pb_buf *err)
 {
 	char self[PATH_MAX];
 	const char *dirs = getenv("PATH"), *p, *slash = NULL;
@@ -154,7 +154,7 @@ int pb_exec_find(const char *name, struct pb_buf *path, struct pb_buf *err)
 		pb_buf_addstr(path, name);
 		if (is_executable(name))
 			return 0;
-		pb_buf_addf(err, "cannot run '%s': %s", name, access(name, X_OK) < 0 ? strerror(errno) : "not a file");
+		pb_buf_addf(err, "cannot run '%s': %s", shown, access(name, X_OK) < 0 ? strerror(errno) : "not a file");
 		return -1;
 	}
 	if (own_file(self) == 0)
@@ -172,7 +172,7 @@ int pb_exec_find(const char *name, struct pb_buf *path, struct pb_buf *err)
 		if (!*p)
 			break;
 	}
-	pb_buf_addf(err, "cannot find '%s' in '%.*s' or on PATH", name, slash ? (int)(slash - self) : 1,
+	pb_buf_addf(err, "cannot find '%s' in '%.*s' or on PATH", shown, slash ? (int)(slash - self) : 1,
 		    slash ? self : "?");
 	return -1;
 }
@@ -462,7 +462,7 @@ static void trim_tail(struct watch *w)
 }
 
 /* Forks the step. Returns its pid, or -1 with err set; *fd is the read end of its stderr. */
-static pid_t start(char *const argv[], int *fd, struct pb_buf *err)
+static pid_t start(char *const argv[], const char *shown, int *fd, struct pb_buf *err)
 {
 	int pipe_fd[2] = {-1, -1}, report[2] = {-1, -1}, e = 0, i;
 	pid_t pid = -1, parent;
@@ -479,7 +479,7 @@ static pid_t start(char *const argv[], int *fd, struct pb_buf *err)
 	if (pid == 0)
 		child(argv, pipe_fd[1], report[1], parent);
 	if (pid < 0) {
-		pb_buf_addf(err, "cannot start '%s': %s", argv[0], strerror(errno));
+		pb_buf_addf(err, "cannot start '%s': %s", shown, strerror(errno));
 		goto out;
 	}
 	setpgid(pid, pid); /* also here, so that the group exists before any signal is sent to it */
@@ -490,7 +490,7 @@ static pid_t start(char *const argv[], int *fd, struct pb_buf *err)
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(e)) {
 		waitpid(pid, NULL, 0);
-		pb_buf_addf(err, "cannot run '%s': %s", argv[0], strerror(e));
+		pb_buf_addf(err, "cannot run '%s': %s", shown, strerror(e));
 		pid = -1;
 		goto out;
 	}
@@ -521,7 +521,7 @@ int pb_exec_run(char *const argv[], const struct pb_exec_opts *o, struct pb_exec
 	w.r = r;
 	w.fd = -1;
 	w.deadline = t0 + o->timeout_ms;
-	w.pid = start(argv, &w.fd, err);
+	w.pid = start(argv, o->name ? o->name : argv[0], &w.fd, err);
 	if (w.pid < 0)
 		return -1;
 	watch(&w);

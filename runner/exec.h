@@ -16,6 +16,7 @@ struct pb_exec_opts {
 	/* Called with each line the step writes on stderr, without its line end (len bytes, then a NUL). */
 	void (*line)(void *arg, const char *line, size_t len);
 	void *arg;
+	const char *name; /* the program as messages name it (NULL: argv[0]) */
 };
 
 struct pb_exec_result {
@@ -50,10 +51,10 @@ int pb_exec_sleep(uint64_t ms);
 /*
  * The file to run for a step's program name: a name with a '/' as it is; any other in the folder of the
  * running executable (/proc/self/exe, or without /proc the path it was run as), then in the folders of PATH.
- * Sets path; returns 0, or -1 with "cannot find 'NAME' in 'FOLDER' or on PATH" (or why a path cannot be
- * run) in err.
+ * Sets path; returns 0, or -1 with "cannot find 'SHOWN' in 'FOLDER' or on PATH" (or why a path cannot be
+ * run) in err, shown being how messages name the program (its ${env:NAME} as written).
  */
-int pb_exec_find(const char *name, struct pb_buf *path, struct pb_buf *err);
+int pb_exec_find(const char *name, const char *shown, struct pb_buf *path, struct pb_buf *err);
 
 /*
  * Runs argv (argv[0] the file to run, as pb_exec_find gives it; NULL-terminated) with standard input from

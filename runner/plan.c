@@ -62,13 +62,16 @@ out:
 	return ret;
 }
 
-/* The step's program: argv[0] becomes the file to run, which is also what is recorded. */
+/*
+ * The step's program: argv[0] becomes the file to run, which is also what is recorded, unless the program
+ * comes from an ${env:NAME}, whose value is neither recorded nor printed: it is then shown as written.
+ */
 static int find_program(struct pb_plan_step *ps, struct pb_job_mark *at, struct pb_buf *err)
 {
 	struct pb_buf path = PB_BUF_INIT, why = PB_BUF_INIT;
-	int ret = PB_PLAN_ERR_MEMORY;
+	int from_env = strcmp(ps->argv[0], ps->shown[0]) != 0, ret = PB_PLAN_ERR_MEMORY;
 
-	if (pb_exec_find(ps->argv[0], &path, &why) < 0) {
+	if (pb_exec_find(ps->argv[0], ps->shown[0], &path, &why) < 0) {
 		*at = ps->step->run[0].at;
 		pb_buf_reset(err);
 		pb_buf_addf(err, "step '%s': %s", ps->step->name, pb_buf_str(&why));
@@ -76,9 +79,11 @@ static int find_program(struct pb_plan_step *ps, struct pb_job_mark *at, struct 
 		goto out;
 	}
 	free(ps->argv[0]);
-	free(ps->shown[0]);
 	ps->argv[0] = dup_buf(&path);
-	ps->shown[0] = dup_buf(&path);
+	if (!from_env) {
+		free(ps->shown[0]);
+		ps->shown[0] = dup_buf(&path);
+	}
 	if (ps->argv[0] && ps->shown[0])
 		ret = 0;
 	else

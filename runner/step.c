@@ -151,7 +151,7 @@ static int attempt(const struct pb_step_ctx *ctx, const struct pb_plan_step *ps,
 {
 	const char *name = ps->step->name;
 	struct lines l = {ctx, name};
-	struct pb_exec_opts o = {ps->step->timeout_ms, ctx->grace_ms, on_line, &l};
+	struct pb_exec_opts o = {ps->step->timeout_ms, ctx->grace_ms, on_line, &l, ps->shown[0]};
 	struct pb_record_step_end rec = {"failed", -1, 0, NULL, 0};
 	struct pb_buf err = PB_BUF_INIT;
 	int ret = -1;

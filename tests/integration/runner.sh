@@ -267,6 +267,24 @@ check "a job file named from its folder is recorded with its full name" "0|$(rea
 	"$?|$(sql "SELECT job_file FROM pb.job_run ORDER BY id DESC LIMIT 1")"
 check "no secret in the database" "0" "$(sql "SELECT count(*) FROM pb.job_step WHERE array_to_string(argv, ' ') LIKE '%s3cr3t%'")"
 
+# A program named by ${env:NAME}: its value is neither stored nor printed (the file it resolved to was
+# recorded, and a message about it named it).
+mkdir -p "$W/s3cr3t-dir"
+printf '#!/bin/sh\necho "the tool ran"\n' >"$W/s3cr3t-dir/tool"
+chmod +x "$W/s3cr3t-dir/tool"
+fe=$(job env-program <<'EOF'
+name: env-program
+steps:
+  - {name: a, run: ["${env:PB_TEST_TOOL}", x]}
+EOF
+)
+PB_TEST_TOOL=$W/s3cr3t-dir/tool pbr "$fe"
+check "a program from \${env:NAME}: run, recorded as written" "0|the tool ran|{\"\${env:PB_TEST_TOOL}\",x}" \
+	"$st|$(cat "$TMP/out")|$(sql "SELECT argv FROM pb.job_step WHERE run_id = (SELECT max(id) FROM pb.job_run WHERE job = 'env-program')")"
+PB_TEST_TOOL=$W/s3cr3t-dir/none pbr "$fe"
+check "a program from \${env:NAME} that cannot be run: exit 2, the value not printed" \
+	"2|pb-run: $fe:3:21: step 'a': cannot run '\${env:PB_TEST_TOOL}': No such file or directory" "$st|$(cat "$TMP/err")"
+
 # A program named without a '/': beside pb-run first, then on PATH.
 mkdir -p "$W/bin" "$W/path"
 cp "$PBR" "$W/bin/pb-run"
