@@ -540,6 +540,8 @@ int main(int argc, char **argv)
 	struct pb_cli cli;
 	int i, rc;
 
+	if (pb_std_fds_open() < 0)
+		return EXIT_DEPENDENCY;
 	memset(&cli, 0, sizeof(cli));
 	cli.out = stdout;
 	cli.plain = 1;

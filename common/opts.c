@@ -2,7 +2,9 @@
 #include "opts.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exitcode.h"
 #include "log.h"
@@ -79,4 +81,22 @@ int pb_close_stdout(int status)
 		return status ? status : EXIT_DATA;
 	}
 	return status;
+}
+
+int pb_std_fds_open(void)
+{
+	int fd, got;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lower ones are open: open gives this one. */
+		got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (got != fd) {
+			if (got >= 0)
+				close(got);
+			return -1;
+		}
+	}
+	return 0;
 }

@@ -41,6 +41,13 @@ void pb_opts_refusal(int ch, int argc, char **argv, char *buf, size_t size);
 void pb_opts_refused(const char *prefix, int ch, int argc, char **argv);
 
 /*
+ * Opens /dev/null on whichever of standard input, output and error is closed, first thing in main: else a
+ * database connection would take that descriptor, and a message or the output would go into it (the server
+ * closes the connection, or worse). Returns 0, or -1 when /dev/null cannot be had.
+ */
+int pb_std_fds_open(void);
+
+/*
  * Flushes and closes stdout: what it holds must reach it, a full disk is an error, not a silent loss. Returns
  * status, or EXIT_DATA (when status was 0) after saying why the output could not be written.
  */

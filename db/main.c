@@ -11,6 +11,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "migrations.h"
+#include "opts.h"
 
 #include "banned.h"
 
@@ -212,6 +213,8 @@ int main(int argc, char **argv)
 	const char *var = pb_db_var_dir();
 	int rc;
 
+	if (pb_std_fds_open() < 0)
+		return EXIT_DEPENDENCY;
 	if (!cmd) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -294,6 +294,8 @@ int main(int argc, char **argv)
 {
 	struct args a;
 
+	if (pb_std_fds_open() < 0)
+		return EXIT_DEPENDENCY;
 	pb_log_setup("pb-prices", PB_LOG_PLAIN, stderr);
 	memset(&a, 0, sizeof(a));
 	if (argc > 1 && (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "show") == 0)) {

@@ -1,12 +1,10 @@
 /* pb-run: runs a job file's steps for a month, or shows the history of runs; arguments and exit codes. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "date.h"
 #include "exitcode.h"
@@ -180,36 +178,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return check_options(argc, argv, o);
 }
 
-/*
- * Opens /dev/null on whichever of standard input, output and error is closed: else the database
- * connections would take those descriptors, and a message or a step's output would go into one of them.
- * Returns 0 or -1.
- */
-static int open_std_fds(void)
-{
-	int fd, got;
-
-	for (fd = 0; fd <= 2; fd++) {
-		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
-			continue;
-		/* The lower ones are open: open gives this one. */
-		got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
-		if (got != fd) {
-			if (got >= 0)
-				close(got);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct pb_run run;
 	int rc;
 
-	if (open_std_fds() < 0)
+	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
 	rc = parse_args(argc, argv, &o);
 	if (rc)

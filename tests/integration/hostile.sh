@@ -493,4 +493,17 @@ check "--cacert naming a directory: exit status 2 naming it" \
 check "--cacert naming an empty file: exit status 2 naming it" \
 	"2 pb-ingest: --cacert: '$TMP/empty.pem' is empty" "$? $(head -1 "$TMP/out")"
 
+# Started with standard error (or input, or output) closed, as a careless cron line does: the database
+# connection took descriptor 2, and the first warning went into it (the server closed the connection; the
+# import failed, exit 3, every night).
+mkdir -p "$TMP/closed"
+cp "$ROOT/tests/fixtures/azure-cost/csp-basic.csv" "$TMP/closed/"
+"$PBI" --format azure-cost --no-progress "$TMP/closed/csp-basic.csv" 2>&- >"$TMP/out"
+check "pb-ingest with standard error closed, a warning to say: exit 0, the import committed" \
+	"0|committed" "$?|$(pb_sql "SELECT status FROM pb.import WHERE source = 'file://$TMP/closed' ORDER BY id DESC LIMIT 1")"
+runs=$(pb_sql "SELECT count(*) FROM pb.aggregate_run WHERE billing_month = '2026-10-01'")
+"$PBA" --month 2026-10 >&- 2>&-
+check "pb-aggregate with standard output and error closed: what it says goes nowhere, exit 0, one more run" \
+	"0|$((runs + 1))" "$?|$(pb_sql "SELECT count(*) FROM pb.aggregate_run WHERE billing_month = '2026-10-01'")"
+
 pb_tests_done
