@@ -371,7 +371,9 @@ static int insert_load(struct pb_price_load *l, long long *id, struct pb_buf *er
 
 /*
  * The prices kept, once each: items repeated with the same price are one row; a key (meter, region, unit,
- * tier, start) priced two ways (another price, currency or end) is not stored and counted as a conflict.
+ * tier, start) priced two ways (another price, currency or end) is not stored and counted as a conflict, and
+ * neither are the other tiers of its meter, region and unit from that start: alone, they would price the
+ * quantities of the missing tier at another tier's price.
  */
 static int store_prices(struct pb_price_load *l, const char *id, struct pb_price_load_result *res, struct pb_buf *err)
 {
@@ -386,16 +388,20 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 		"min(operation) AS operation, min(product) AS product, "
 		"count(DISTINCT (unit_price, currency, coalesce(effective_end, 'infinity'))) AS ways FROM price_stage "
 		"GROUP BY meter, region, unit, tier_min, effective_start), "
+		"k AS (SELECT g.*, EXISTS (SELECT 1 FROM g b WHERE b.ways > 1 AND b.meter = g.meter AND b.region = "
+		"g.region AND b.unit = g.unit AND b.effective_start = g.effective_start) AS torn FROM g), "
 		"ins AS (INSERT INTO pb.price (load_id, vendor, meter, region, unit, tier_min, effective_start, "
 		"effective_end, unit_price, currency, usage_type, operation, product) SELECT $1::bigint, $2, meter, "
 		"region, unit, tier_min, effective_start, effective_end, unit_price, currency, usage_type, operation, "
-		"product FROM g WHERE ways = 1 RETURNING 1) "
-		"SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM g WHERE ways > 1)",
+		"product FROM k WHERE NOT torn RETURNING 1) "
+		"SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM k WHERE ways > 1), "
+		"(SELECT count(*) FROM k WHERE ways = 1 AND torn)",
 		2, p, err);
 	if (!r)
 		return db_error(err);
 	res->stored = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 	res->conflicts = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+	res->torn = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
 	PQclear(r);
 	return 0;
 }
@@ -513,8 +519,12 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 		pb_buf_reset(err);
 		pb_buf_addf(err,
 			    "no usable price from %s: all %llu prices read are conflicting duplicates (%llu keys of "
-			    "meter, region, unit, tier and start priced two ways): nothing stored",
+			    "meter, region, unit, tier and start priced two ways",
 			    l->source, (unsigned long long)res->kept, (unsigned long long)res->conflicts);
+		if (res->torn)
+			pb_buf_addf(err, ", and %llu other tier%s of their meters from the same day",
+				    (unsigned long long)res->torn, res->torn == 1 ? "" : "s");
+		pb_buf_addstr(err, "): nothing stored");
 		return PB_ERR_DATA;
 	}
 	if (rc == 0)

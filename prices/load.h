@@ -32,6 +32,7 @@ struct pb_price_load_result {
 	long long id, superseded; /* superseded: the load it replaced, or 0 */
 	long long unchanged;	  /* set instead when the prices equal those of this current load */
 	uint64_t items, kept, skipped, stored, conflicts, pruned;
+	uint64_t torn; /* tiers not stored because another tier of their meter and start conflicts */
 	size_t files;
 };
 
@@ -62,7 +63,8 @@ int pb_price_load_file(struct pb_price_load *l, const char *uri, uint64_t bytes,
 /*
  * Ends the COPY and, unless the prices kept are those of the source's current load already (then nothing
  * changes and res->unchanged names it), stores them: one row per price (an item repeated with the same price
- * once, a key the list prices two ways not at all: counted as conflicts), drops the older loads' prices that
+ * once, a key the list prices two ways not at all: counted as conflicts, nor the other tiers of its meter,
+ * region, unit and start: counted as torn), drops the older loads' prices that
  * this load covers from day to day, supersedes the current load and commits. Returns 0, PB_ERR_DATA when no
  * price is left to store (every one a conflict: err names the source), or PB_ERR_DEPENDENCY (err says why).
  * On an error nothing of the load stays; call pb_price_load_fail.

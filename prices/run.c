@@ -279,7 +279,13 @@ static void print_result(const struct pb_prices_options *o, const char *source, 
 	if (res->pruned)
 		printf(", %llu older prices it covers dropped", (unsigned long long)res->pruned);
 	printf("\n");
-	if (res->conflicts)
+	if (res->conflicts && res->torn)
+		pb_warning(
+			"%llu prices (meter, region, unit, tier and start) appear with different prices in the list: "
+			"not stored, nor %llu other tier%s of their meters from the same day, so lines of them are "
+			"priced by an older load, or not at all",
+			(unsigned long long)res->conflicts, (unsigned long long)res->torn, res->torn == 1 ? "" : "s");
+	else if (res->conflicts)
 		pb_warning(
 			"%llu prices (meter, region, unit, tier and start) appear with different prices in the list: "
 			"not stored, so lines of them are priced by an older load, or not at all",

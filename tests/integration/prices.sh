@@ -432,4 +432,33 @@ check "--history lists every load, the failed one with its reason" \
 	"1 superseded|2 failed|3 committed|4 committed|5 committed|6 failed|7 failed|8 failed|failed after 5 attempts" \
 	"$(awk 'NR > 1 { print $1, $4 }' "$TMP/out" | paste -sd'|')|$(grep -o 'failed after 5 attempts' "$TMP/out")"
 
+# ---- a tier priced two ways: the other tiers of the meter on that day are not stored either --------------------
+# Left alone, tier 0's 0.1 would price all 200 GB (20) as though the meter had one price.
+T1=11111111-aaaa-4bbb-8ccc-0000000000a1 # tiers 0: 0.1, 100: 0.08 and 0.07
+T2=11111111-aaaa-4bbb-8ccc-0000000000a2 # one price, 0.5
+S3=8d3a5e4c-0f6a-4b9c-9d4e-3a7f9c1e5b03
+mkdir -p "$TMP/tiers"
+cat >"$TMP/tiers/pricesheet.csv" <<CSV
+meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate,effectiveEndDate,priceType
+$T1,US East,1 GB,0,0.1,USD,12/01/2026,,Consumption
+$T1,US East,1 GB,100,0.08,USD,12/01/2026,,Consumption
+$T1,US East,1 GB,100,0.07,USD,12/01/2026,,Consumption
+$T2,US East,1 GB,0,0.5,USD,12/01/2026,,Consumption
+CSV
+run 0 "$PBP" load --format azure-pricesheet --no-progress "$TMP/tiers/pricesheet.csv"
+check "a tier priced two ways: neither it nor the meter's other tiers of that day are stored" \
+	"0|price load 10 committed: azure azure-pricesheet from file://$TMP/tiers: 1 file, 4 items, 1 prices stored, 0 not list prices skipped|pb-prices: warning: 1 prices (meter, region, unit, tier and start) appear with different prices in the list: not stored, nor 1 other tier of their meters from the same day, so lines of them are priced by an older load, or not at all|$T2" \
+	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(meter, ',') FROM pb.price WHERE load_id = 10")"
+cat >"$TMP/tiers/cost.csv" <<CSV
+SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation
+$S3,12/10/2026,Usage,OnDemand,Azure,USD,0.5,,200,Storage,$T1,1 GB,US East,eastus
+$S3,12/11/2026,Usage,OnDemand,Azure,USD,0.5,,3,Storage,$T2,1 GB,US East,eastus
+CSV
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/tiers/cost.csv"
+check "... so the meter's line gets no list price, and is counted" \
+	"0|$S3,2026-12-10,Usage,Storage,eastus,-,0.5,1,none,-
+$S3,2026-12-11,Usage,Storage,eastus,1.5,0.5,1,price-list,10|pb-ingest: $TMP/tiers/cost.csv: warning: 1 line has no list price; its list cost is left empty
+pb-ingest: warning: 1 usage line without a list price in the export got none from the price lists: no price list holds its meter or SKU" \
+	"$GOT|$(daily azure | grep "^$S3,")|$(cat "$TMP/err")"
+
 pb_tests_done
