@@ -68,6 +68,8 @@ struct value {
 
 enum top_key { TOP_OTHER, TOP_ITEMS, TOP_NEXT, TOP_COUNT };
 
+static const char *const top_names[] = {"", "Items", "NextPageLink", "Count"};
+
 struct page {
 	struct pb_price_reader *r;
 	const char *name;
@@ -76,7 +78,8 @@ struct page {
 	yajl_handle h;
 	int depth, in_items, seen_items;
 	enum top_key top;
-	int field; /* the item member whose value comes next, or -1 */
+	unsigned seen_top; /* a bit per top_key met */
+	int field;	   /* the item member whose value comes next, or -1 */
 	struct value v[NF];
 	uint64_t item_line, items;
 	uint32_t item_col;
@@ -243,6 +246,15 @@ static int on_key(void *ctx, const unsigned char *k, size_t len)
 			  : len == 12 && strncasecmp((const char *)k, "NextPageLink", 12) == 0 ? TOP_NEXT
 			  : len == 5 && strncasecmp((const char *)k, "Count", 5) == 0	       ? TOP_COUNT
 											       : TOP_OTHER;
+		/* Which of two values is meant cannot be told: a second NextPageLink of null ended the chain. */
+		if (pg->top != TOP_OTHER && (pg->seen_top & (1u << pg->top))) {
+			uint64_t line;
+			uint32_t col;
+
+			here(pg, len + 2, &line, &col);
+			return fail(pg, line, col, "%s is given twice", top_names[pg->top]);
+		}
+		pg->seen_top |= 1u << pg->top;
 		return 1;
 	}
 	pg->field = -1;

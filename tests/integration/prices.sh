@@ -461,4 +461,24 @@ $S3,2026-12-11,Usage,Storage,eastus,1.5,0.5,1,price-list,10|pb-ingest: $TMP/tier
 pb-ingest: warning: 1 usage line without a list price in the export got none from the price lists: no price list holds its meter or SKU" \
 	"$GOT|$(daily azure | grep "^$S3,")|$(cat "$TMP/err")"
 
+# ---- a page that gives NextPageLink twice: which is meant cannot be told, so the load is refused ---------------
+# Read as its last value (null), the chain stopped there and the load committed without the pages after it.
+mkdir -p "$TMP/pages"
+pb_fault_start "$TMP/pages" '' >/dev/null || exit 1
+{
+	echo '{"Items": ['
+	item "${M1%1}a" "Virtual Machines" eastus "1 Hour" 0.3 2026-12-01
+	printf '],\n "NextPageLink": "%s/page2",\n "NextPageLink": null, "Count": 1}\n' "$FAULT_ENDPOINT"
+} >"$TMP/pages/page1"
+printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+	"$(item "${M1%1}b" "Virtual Machines" eastus "1 Hour" 0.4 2026-12-01)" >"$TMP/pages/page2"
+run 1 "$PBP" load --format azure-retail --no-progress --url "$FAULT_ENDPOINT/page1" --source pages
+check "a page that gives NextPageLink twice: exit 1 at the second, nothing committed" \
+	"1|pb-prices: $FAULT_ENDPOINT/page1?\$filter=priceType%20eq%20%27Consumption%27:4:2: NextPageLink is given twice|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'pages' AND status = 'committed'")"
+printf '{"Count": 1, "Items": [], "Count": 0, "NextPageLink": null}\n' >"$TMP/pages/page3"
+run 1 "$PBP" load --format azure-retail --no-progress "$TMP/pages/page3"
+check "... and Count twice" "1|pb-prices: $TMP/pages/page3:1:27: Count is given twice" "$GOT|$(cat "$TMP/err")"
+pb_fault_stop
+
 pb_tests_done
