@@ -117,19 +117,44 @@ int pb_price_currency_ok(const char *p, size_t n)
 	return n == 3 && p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z' && p[2] >= 'A' && p[2] <= 'Z';
 }
 
+/* Whether the timestamp s (pb_date_parse_iso has read it) is midnight UTC: every digit of its time zero, once its
+ * offset is taken. */
+static int at_midnight(const char *s, size_t n)
+{
+	size_t i = 11;
+	int minutes, off = 0;
+
+	if (n < 16)
+		return 0;
+	minutes = ((s[11] - '0') * 10 + (s[12] - '0')) * 60 + (s[14] - '0') * 10 + (s[15] - '0');
+	i = 16;
+	/* Seconds and their fraction: zero, or not midnight. */
+	while (i < n && (s[i] == ':' || s[i] == '.' || s[i] == ',' || (s[i] >= '0' && s[i] <= '9'))) {
+		if (s[i] >= '1' && s[i] <= '9')
+			return 0;
+		i++;
+	}
+	if (i < n && (s[i] == '+' || s[i] == '-') && n - i >= 3) {
+		int sign = s[i] == '-' ? -1 : 1;
+		size_t k = i + 3;
+
+		off = ((s[i + 1] - '0') * 10 + (s[i + 2] - '0')) * 60;
+		if (k < n && s[k] == ':')
+			k++;
+		if (k + 2 <= n)
+			off += (s[k] - '0') * 10 + (s[k + 1] - '0');
+		off *= sign;
+	}
+	return ((minutes - off) % 1440 + 1440) % 1440 == 0;
+}
+
 int pb_price_end_day(const char *s, size_t n, int32_t *day)
 {
-	static const char *const midnight[] = {"00:00:00Z",	 "00:00:00", "00:00:00.000Z",
-					       "00:00:00+00:00", "00:00Z",   "00:00"};
-	size_t k;
-
 	if (pb_date_parse_any(s, n, day) < 0)
 		return -1;
-	if (n > 11 && (s[10] == 'T' || s[10] == ' ')) {
-		for (k = 0; k < sizeof(midnight) / sizeof(midnight[0]); k++)
-			if (n - 11 == strlen(midnight[k]) && memcmp(s + 11, midnight[k], n - 11) == 0)
-				return 0;
-	}
+	/* A timestamp at midnight UTC (its day, in UTC) is the first day no longer in force. */
+	if (n > 11 && (s[10] == 'T' || s[10] == ' ') && at_midnight(s, n))
+		return 0;
 	/* In force through the calendar's last day, a common way to say "no end": no day after it is written. */
 	if (*day >= pb_date_from_ymd(9999, 12, 31)) {
 		*day = 0;

@@ -62,8 +62,9 @@ int pb_price_currency_ok(const char *p, size_t n);
 
 /*
  * An effective end date as a price list writes it into the first day no longer in force: a day itself
- * ("2026-03-31") is the last day in force, a timestamp at midnight ("2026-04-01T00:00:00Z") the first
- * day after. A price in force through 9999-12-31 has no end: *day 0. Returns 0, or -1 when the text is no date.
+ * ("2026-03-31") is the last day in force, a timestamp at midnight UTC ("2026-04-01T00:00:00Z",
+ * "2026-04-01T00:00:00.0000000Z", "2026-04-01T01:00:00+01:00") the first day after. A price in force
+ * through 9999-12-31 has no end: *day 0. Returns 0, or -1 when the text is no date.
  */
 int pb_price_end_day(const char *s, size_t n, int32_t *day);
 

@@ -481,4 +481,32 @@ run 1 "$PBP" load --format azure-retail --no-progress "$TMP/pages/page3"
 check "... and Count twice" "1|pb-prices: $TMP/pages/page3:1:27: Count is given twice" "$GOT|$(cat "$TMP/err")"
 pb_fault_stop
 
+# ---- an effective end at midnight UTC however it is written: the first day no longer in force ------------------
+# Written with Azure's seven decimals, or at another offset, it was taken as a last day in force: a day too many.
+E1=11111111-aaaa-4bbb-8ccc-0000000000e1
+E2=11111111-aaaa-4bbb-8ccc-0000000000e2
+S4=9e4b6f5d-1a7b-4cad-8e5f-4b8a0d2f6c04
+mkdir -p "$TMP/ends"
+{
+	echo '{"Items": ['
+	item $E1 "Virtual Machines" eastus "1 Hour" 0.6 2026-12-01 | sed 's/"type"/"effectiveEndDate": "2026-12-15T00:00:00.0000000Z", "type"/'
+	echo ','
+	item $E2 "Virtual Machines" eastus "1 Hour" 0.7 2026-12-01 | sed 's/"type"/"effectiveEndDate": "2026-12-15T01:00:00+01:00", "type"/'
+	echo ']}'
+} >"$TMP/ends/page.json"
+run 0 "$PBP" load --format azure-retail --no-progress "$TMP/ends/page.json"
+check "an effective end at midnight UTC, with seven decimals or at +01:00: the first day not in force" \
+	"0|$E1,2026-12-15|$E2,2026-12-15" \
+	"$GOT|$(pb_sql "SELECT meter, effective_end FROM pb.price WHERE meter IN ('$E1', '$E2') ORDER BY 1" | paste -sd'|')"
+cat >"$TMP/ends/cost.csv" <<CSV
+SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation
+$S4,12/14/2026,Usage,Reservation,Azure,USD,0.5,0,10,Virtual Machines,$E1,1 Hour,US East,eastus
+$S4,12/15/2026,Usage,Reservation,Azure,USD,0.5,0,10,Virtual Machines,$E1,1 Hour,US East,eastus
+CSV
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/ends/cost.csv"
+check "... so a line of that day gets no price from it" \
+	"0|$S4,2026-12-14,Usage/Reservation,Virtual Machines,eastus,6,0.5,1,price-list,13
+$S4,2026-12-15,Usage/Reservation,Virtual Machines,eastus,-,0.5,1,none,-|pb-ingest: warning: 1 usage line without a list price in the export got none from the price lists: no price of it is in force on its usage date" \
+	"$GOT|$(daily azure | grep "^$S4,")|$(grep -v 'line has no list price' "$TMP/err")"
+
 pb_tests_done
