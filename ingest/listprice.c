@@ -1222,7 +1222,8 @@ static pb_money money_of_dec(const struct pb_listprice *p, struct dec d)
 
 /*
  * The cost of [lo, hi) units (in the price's unit) over the graduated tiers, each tier's part price x
- * quantity (x rate), rounded once per part. 0, or PB_MISS_RANGE.
+ * quantity (x rate), rounded once per part. 0, PB_MISS_TIER when some of it lies below the lowest tier (no
+ * price is known there), or PB_MISS_RANGE.
  */
 static int graduated(const struct pb_listprice *p, const struct choice *c, pb_money lo, pb_money hi,
 		     const struct pb_decimal *rate, pb_money *out)
@@ -1230,8 +1231,10 @@ static int graduated(const struct pb_listprice *p, const struct choice *c, pb_mo
 	size_t k;
 
 	*out = PB_MONEY_ZERO;
+	if (pb_money_cmp(lo, hi) < 0 && pb_money_cmp(lo, money_of_dec(p, c->tier[0]->tier)) < 0)
+		return PB_MISS_TIER;
 	for (k = 0; k < c->n; k++) {
-		pb_money from = k == 0 ? PB_MONEY_ZERO : money_of_dec(p, c->tier[k]->tier), part, a, b;
+		pb_money from = money_of_dec(p, c->tier[k]->tier), part, a, b;
 		struct pb_decimal f[3];
 
 		a = pb_money_cmp(lo, from) > 0 ? lo : from;
@@ -1282,7 +1285,7 @@ static int cost(struct pb_listprice *p, const struct choice *c, const struct pb_
 		f[n++] = (struct pb_decimal){l->unit_count, 0, 0};
 	if (!l->has_unit)
 		count = 1;
-	if (c->n == 1) {
+	if (c->n == 1 && e->tier.mant == 0) {
 		f[n++] = from_dec(p, e->price);
 		if (rate)
 			f[n++] = *rate;
@@ -1301,6 +1304,9 @@ static int cost(struct pb_listprice *p, const struct choice *c, const struct pb_
 		if (pb_money_add(*cum, q, &hi) < 0)
 			return PB_MISS_RANGE;
 		rc = graduated(p, c, neg ? hi : lo, neg ? lo : hi, rate, out);
+		/* Priced or not, the quantity was used: the lines after it fall in the tiers above. */
+		if (rc == PB_MISS_TIER)
+			*cum = hi;
 		if (rc)
 			return rc;
 		if (neg)
@@ -1528,6 +1534,7 @@ void pb_listprice_report(const struct pb_listprice *p, const char *prog, FILE *o
 		[PB_MISS_CURRENCY] = "its price is in another currency, and the line gives no exchange rate to it",
 		[PB_MISS_AMBIGUOUS] = "SKUs of different prices share its usage type, operation and region",
 		[PB_MISS_RANGE] = "its list cost leaves the range of amounts",
+		[PB_MISS_TIER] = "its quantity falls below the lowest tier of its price (the tiers do not start at 0)",
 	};
 	size_t i;
 

@@ -25,6 +25,7 @@ enum pb_listprice_miss {
 	PB_MISS_CURRENCY,  /* the price's currency is not the line's, and the line gives no rate for it */
 	PB_MISS_AMBIGUOUS, /* an AWS usage type and operation that SKUs of different prices share */
 	PB_MISS_RANGE,	   /* the cost leaves the range of amounts */
+	PB_MISS_TIER,	   /* the line's quantity falls below the lowest tier of the price */
 	PB_NMISS
 };
 

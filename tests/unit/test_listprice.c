@@ -331,6 +331,38 @@ static void test_row_order(void **state)
 	}
 }
 
+/*
+ * Tiers that do not start at 0: no price is known for the quantity below the lowest, so a line that reaches
+ * there gets none (it was priced at the lowest tier's price, from 0); the quantity still counts towards the
+ * tiers, so the lines after it are priced where they fall.
+ */
+static void test_tiers_above_zero(void **state)
+{
+	static const char text[] = MA "\tUS East\t1 GB\t5\t2026-10-01\t\t0.5\tUSD\t1\t\t\n" MA
+				      "\tUS East\t1 GB\t10\t2026-10-01\t\t0.4\tUSD\t1\t\t\n" MB
+				      "\tUS East\t1 GB\t3\t2026-10-01\t\t2\tUSD\t1\t\t\n";
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+	/* 2 GB, 0 to 2, then 2 to 4: below 5. Then 4 to 6: 1 GB below 5. Then 6 to 8 at 0.5, 8 to 10 at 0.5. */
+	assert_string_equal(price_in(p, MA, 20, "1 GB"), "none");
+	assert_string_equal(price_in(p, MA, 20, "1 GB"), "none");
+	assert_string_equal(price_in(p, MA, 20, "1 GB"), "none");
+	assert_string_equal(price_in(p, MA, 20, "1 GB"), "1.00");
+	assert_string_equal(price_in(p, MA, 21, "1 GB"), "1.00");
+	/* 10 to 12 at 0.4. */
+	assert_string_equal(price_in(p, MA, 22, "1 GB"), "0.80");
+	/* One tier from 3: 0 to 2 none, 2 to 4 none, 4 to 6 at 2. */
+	assert_string_equal(price_in(p, MB, 20, "1 GB"), "none");
+	assert_string_equal(price_in(p, MB, 20, "1 GB"), "none");
+	assert_string_equal(price_in(p, MB, 20, "1 GB"), "4.00");
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_TIER), 5);
+	pb_listprice_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,7 +370,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),	cmocka_unit_test(test_meters_alike),
 		cmocka_unit_test(test_effective_start), cmocka_unit_test(test_row_order),
 		cmocka_unit_test(test_units_in_a_row),	cmocka_unit_test(test_regions),
-		cmocka_unit_test(test_aws_skus_alike),
+		cmocka_unit_test(test_aws_skus_alike),	cmocka_unit_test(test_tiers_above_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
