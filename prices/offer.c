@@ -30,7 +30,8 @@ static int fetch_json(const char *url, const struct pb_fetch_opts *fo, json_t **
 	} else if (rc < 0) {
 		rc = PB_ERR_DATA;
 	} else {
-		*doc = json_loadb(text.ptr ? text.ptr : "", text.len, 0, &je);
+		/* A member given twice (two versions of a region's offer) is refused, not read as the last one. */
+		*doc = json_loadb(text.ptr ? text.ptr : "", text.len, JSON_REJECT_DUPLICATES, &je);
 		if (!*doc || !json_is_object(*doc)) {
 			pb_buf_reset(err);
 			pb_buf_addf(err, "%s:%d:%d: %s", url, je.line > 0 ? je.line : 1, je.column > 0 ? je.column : 1,

@@ -509,4 +509,21 @@ check "... so a line of that day gets no price from it" \
 $S4,2026-12-15,Usage/Reservation,Virtual Machines,eastus,-,0.5,1,none,-|pb-ingest: warning: 1 usage line without a list price in the export got none from the price lists: no price of it is in force on its usage date" \
 	"$GOT|$(daily azure | grep "^$S4,")|$(grep -v 'line has no list price' "$TMP/err")"
 
+# ---- an offer index or region index that gives a member twice: refused, not read as its last -------------------
+mkdir -p "$TMP/aws2/offers/v1.0/aws/AmazonEC2/current" "$TMP/aws2/offers/v1.0/aws/AmazonEC2/20261001000000/us-east-1"
+cp "$O/index.json" "$TMP/aws2/offers/v1.0/aws/index.json"
+cp "$O/AmazonEC2/20261001000000/us-east-1/index.csv" "$TMP/aws2/offers/v1.0/aws/AmazonEC2/20261001000000/us-east-1/"
+cat >"$TMP/aws2/offers/v1.0/aws/AmazonEC2/current/region_index.json" <<'JSON'
+{"formatVersion": "v1.0", "regions": {
+  "us-east-1": {"regionCode": "us-east-1", "currentVersionUrl": "/offers/v1.0/aws/AmazonEC2/20261001000000/us-east-1/index.json"},
+  "us-east-1": {"regionCode": "us-east-1", "currentVersionUrl": "/offers/v1.0/aws/AmazonEC2/20200101000000/us-east-1/index.json"}}}
+JSON
+pb_fault_start "$TMP/aws2" '' >/dev/null || exit 1
+run 1 "$PBP" load --format aws-offer --no-progress --url "$FAULT_ENDPOINT/offers/v1.0/aws/index.json" \
+	--service AmazonEC2 --region us-east-1 --source aws-dup
+check "a region index that gives a region twice: exit 1 at its line and column, nothing committed" \
+	"1|pb-prices: $FAULT_ENDPOINT/offers/v1.0/aws/AmazonEC2/current/region_index.json:3:13: duplicate object key near '\"us-east-1\"'|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'aws-dup' AND status = 'committed'")"
+pb_fault_stop
+
 pb_tests_done
