@@ -201,16 +201,17 @@ static int decimal(struct list *l, int c, struct pb_decimal *out)
 {
 	struct pb_price_text t = text(l, c);
 	struct pb_money_parse_info info;
+	char shown[PB_PRICE_EXCERPT];
 
 	if (pb_decimal_parse(t.ptr, t.len, out, &info) < 0)
-		return field_fail(l, c, "bad %s \"%.*s\" in column '%s': %s", column_names[c],
-				  t.len > 40 ? 40 : (int)t.len, t.ptr, l->header_name[c], info.reason);
+		return field_fail(l, c, "bad %s \"%s\" in column '%s': %s", column_names[c],
+				  pb_price_excerpt(t.ptr, t.len, shown), l->header_name[c], info.reason);
 	if (out->neg && out->mant)
-		return field_fail(l, c, "negative %s \"%.*s\" in column '%s'", column_names[c],
-				  t.len > 40 ? 40 : (int)t.len, t.ptr, l->header_name[c]);
+		return field_fail(l, c, "negative %s \"%s\" in column '%s'", column_names[c],
+				  pb_price_excerpt(t.ptr, t.len, shown), l->header_name[c]);
 	if (!pb_price_decimal_ok(out))
-		return field_fail(l, c, "%s \"%.*s\" in column '%s' is " PB_PRICE_RANGE, column_names[c],
-				  t.len > 40 ? 40 : (int)t.len, t.ptr, l->header_name[c]);
+		return field_fail(l, c, "%s \"%s\" in column '%s' is " PB_PRICE_RANGE, column_names[c],
+				  pb_price_excerpt(t.ptr, t.len, shown), l->header_name[c]);
 	out->neg = 0;
 	return 0;
 }
@@ -219,10 +220,11 @@ static int date(struct list *l, int c, int32_t *day, int end)
 {
 	struct pb_price_text t = text(l, c);
 	int rc = end ? pb_price_end_day(t.ptr, t.len, day) : pb_date_parse_any(t.ptr, t.len, day);
+	char shown[PB_PRICE_EXCERPT];
 
 	if (rc < 0)
-		return field_fail(l, c, "bad %s date \"%.*s\" in column '%s'", column_names[c],
-				  t.len > 40 ? 40 : (int)t.len, t.ptr, l->header_name[c]);
+		return field_fail(l, c, "bad %s date \"%s\" in column '%s'", column_names[c],
+				  pb_price_excerpt(t.ptr, t.len, shown), l->header_name[c]);
 	return 0;
 }
 
@@ -243,6 +245,7 @@ static int row(struct list *l)
 {
 	struct pb_price_item it;
 	struct pb_price_text kind = text(l, C_KIND);
+	char shown[PB_PRICE_EXCERPT];
 	int c, rc = 0;
 
 	l->r->file_items++;
@@ -264,8 +267,9 @@ static int row(struct list *l)
 	if (rc)
 		return rc;
 	if (!pb_price_currency_ok(it.currency.ptr, it.currency.len))
-		return field_fail(l, C_CURRENCY, "bad currency \"%.*s\" in column '%s'", (int)it.currency.len,
-				  it.currency.ptr, l->header_name[C_CURRENCY]);
+		return field_fail(l, C_CURRENCY, "bad currency \"%s\" in column '%s'",
+				  pb_price_excerpt(it.currency.ptr, it.currency.len, shown),
+				  l->header_name[C_CURRENCY]);
 	if (decimal(l, C_PRICE, &it.price) < 0)
 		return PB_ERR_DATA;
 	if (text(l, C_TIER).len && decimal(l, C_TIER, &it.tier_min) < 0)

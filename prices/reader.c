@@ -112,6 +112,32 @@ int pb_price_decimal_ok(const struct pb_decimal *d)
 	return exp >= -38 && digits + exp <= 20;
 }
 
+const char *pb_price_excerpt(const char *s, size_t n, char *buf)
+{
+	size_t i, o = 0, keep = n;
+
+	if (n > PB_PRICE_EXCERPT_MAX) {
+		keep = PB_PRICE_EXCERPT_MAX;
+		/* Not within a UTF-8 sequence. */
+		while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
+			keep--;
+	}
+	for (i = 0; i < keep; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7F)
+			o += (size_t)snprintf(buf + o, PB_PRICE_EXCERPT - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (keep < n) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 int pb_price_currency_ok(const char *p, size_t n)
 {
 	return n == 3 && p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z' && p[2] >= 'A' && p[2] <= 'Z';

@@ -57,6 +57,17 @@ int pb_price_decimal_ok(const struct pb_decimal *d);
 /* What a price or tier that pb_price_decimal_ok refuses is, for a message. */
 #define PB_PRICE_RANGE "out of range (more than 20 digits before the point or 38 after)"
 
+/* The bytes of a value shown in a message at most, and the size of the buffer pb_price_excerpt writes. */
+#define PB_PRICE_EXCERPT_MAX 60
+#define PB_PRICE_EXCERPT (PB_PRICE_EXCERPT_MAX * 4 + 4)
+
+/*
+ * The n bytes at s as a message quotes them: control characters as \xHH (a message is one line, and never
+ * drives the terminal), and past PB_PRICE_EXCERPT_MAX bytes cut with "..." (never shown as another value).
+ * Writes buf (PB_PRICE_EXCERPT bytes) and returns it.
+ */
+const char *pb_price_excerpt(const char *s, size_t n, char *buf);
+
 /* An ISO 4217 code: three capital letters. */
 int pb_price_currency_ok(const char *p, size_t n);
 

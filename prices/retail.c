@@ -318,10 +318,11 @@ static int decimal_of(struct page *pg, int f, struct pb_decimal *out)
 {
 	struct pb_money_parse_info info;
 	const struct value *v = &pg->v[f];
+	char shown[PB_PRICE_EXCERPT];
 
 	if (v->too_long || pb_decimal_parse(v->text, v->len, out, &info) < 0) {
-		fail(pg, v->line, v->col, "item %llu: bad %s \"%.40s\": %s", (unsigned long long)pg->items,
-		     member_names[f], v->text, v->too_long ? "too long" : info.reason);
+		fail(pg, v->line, v->col, "item %llu: bad %s \"%s\": %s", (unsigned long long)pg->items,
+		     member_names[f], pb_price_excerpt(v->text, v->len, shown), v->too_long ? "too long" : info.reason);
 		return -1;
 	}
 	if (out->neg && out->mant) {
@@ -330,8 +331,8 @@ static int decimal_of(struct page *pg, int f, struct pb_decimal *out)
 		return -1;
 	}
 	if (!pb_price_decimal_ok(out)) {
-		fail(pg, v->line, v->col, "item %llu: %s %.40s is " PB_PRICE_RANGE, (unsigned long long)pg->items,
-		     member_names[f], v->text);
+		fail(pg, v->line, v->col, "item %llu: %s \"%s\" is " PB_PRICE_RANGE, (unsigned long long)pg->items,
+		     member_names[f], pb_price_excerpt(v->text, v->len, shown));
 		return -1;
 	}
 	out->neg = 0;
@@ -388,7 +389,7 @@ static int item(struct page *pg)
 	struct pb_price_text start;
 	const struct value *t = &pg->v[F_TYPE];
 	int price = pg->v[F_RETAIL_PRICE].set ? F_RETAIL_PRICE : F_UNIT_PRICE;
-	char product[VALUE_MAX * 3];
+	char product[VALUE_MAX * 3], shown[PB_PRICE_EXCERPT];
 	int rc;
 
 	pg->items++;
@@ -403,7 +404,7 @@ static int item(struct page *pg)
 		return 0;
 	if (!pb_price_currency_ok(it.currency.ptr, it.currency.len))
 		return fail(pg, pg->v[F_CURRENCY].line, pg->v[F_CURRENCY].col, "item %llu: bad currencyCode \"%s\"",
-			    (unsigned long long)pg->items, pg->v[F_CURRENCY].text);
+			    (unsigned long long)pg->items, pb_price_excerpt(it.currency.ptr, it.currency.len, shown));
 	if (!pg->v[price].set)
 		return fail(pg, pg->item_line, pg->item_col, "item %llu: no retailPrice",
 			    (unsigned long long)pg->items);
@@ -412,14 +413,15 @@ static int item(struct page *pg)
 	if (pg->v[F_TIER].set && decimal_of(pg, F_TIER, &it.tier_min) < 0)
 		return 0;
 	if (pb_date_parse_iso(start.ptr, start.len, &it.start) < 0)
-		return fail(pg, pg->v[F_START].line, pg->v[F_START].col, "item %llu: bad effectiveStartDate \"%.40s\"",
-			    (unsigned long long)pg->items, pg->v[F_START].text);
+		return fail(pg, pg->v[F_START].line, pg->v[F_START].col, "item %llu: bad effectiveStartDate \"%s\"",
+			    (unsigned long long)pg->items, pb_price_excerpt(start.ptr, start.len, shown));
 	if (pg->v[F_END].set && pg->v[F_END].len) {
 		if (pb_price_end_day(pg->v[F_END].text, pg->v[F_END].len, &it.end) < 0 ||
 		    (it.end && it.end <= it.start))
 			return fail(pg, pg->v[F_END].line, pg->v[F_END].col,
-				    "item %llu: bad effectiveEndDate \"%.40s\" (not a date after the start)",
-				    (unsigned long long)pg->items, pg->v[F_END].text);
+				    "item %llu: bad effectiveEndDate \"%s\" (not a date after the start)",
+				    (unsigned long long)pg->items,
+				    pb_price_excerpt(pg->v[F_END].text, pg->v[F_END].len, shown));
 	}
 	it.region.ptr = "";
 	it.region.len = 0;

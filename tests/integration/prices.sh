@@ -526,4 +526,29 @@ check "a region index that gives a region twice: exit 1 at its line and column, 
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'aws-dup' AND status = 'committed'")"
 pb_fault_stop
 
+# ---- a bad value is quoted whole (or visibly cut) and with its control characters escaped ----------------------
+# It was cut at 40 bytes with no mark (0.0...012 shown as 0.0...01, another number) and written raw to the
+# terminal (an escape sequence, a line break in a quoted field).
+mkdir -p "$TMP/quote"
+printf '{"Items": [%s]}\n' "$(item "${M1%1}c" "Virtual Machines" eastus "1 Hour" 0.000000000000000000000000000000000000012 2026-12-01)" \
+	>"$TMP/quote/tiny.json"
+run 1 "$PBP" load --format azure-retail --no-progress "$TMP/quote/tiny.json"
+check "a price past the 38th decimal place: quoted whole" \
+	"1|pb-prices: $TMP/quote/tiny.json:1:79: item 1: retailPrice \"0.000000000000000000000000000000000000012\" is out of range (more than 20 digits before the point or 38 after)" \
+	"$GOT|$(cat "$TMP/err")"
+{
+	echo 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate,effectiveEndDate,priceType'
+	printf '%s,US East,1 GB,0,"1\033[2J\n2",USD,12/01/2026,,Consumption\n' "$T2"
+	printf '%s,US East,1 GB,0,1,USD,12/01/2026,%s,Consumption\n' "$T2" "$(printf '9%.0s' $(seq 70))"
+} >"$TMP/quote/pricesheet.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress "$TMP/quote/pricesheet.csv"
+check "a price with an escape sequence and a line break: one line, escaped" \
+	"1|pb-prices: $TMP/quote/pricesheet.csv:2:53: bad price \"1\\x1b[2J\\x0a2\" in column 'marketPrice': unexpected byte 0x1b" \
+	"$GOT|$(cat "$TMP/err")"
+sed -i 2,3d "$TMP/quote/pricesheet.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress "$TMP/quote/pricesheet.csv"
+check "a long bad date: visibly cut" \
+	"1|pb-prices: $TMP/quote/pricesheet.csv:2:70: bad effective end date \"$(printf '9%.0s' $(seq 60))...\" in column 'effectiveEndDate'" \
+	"$GOT|$(cat "$TMP/err")"
+
 pb_tests_done
