@@ -106,6 +106,7 @@ struct pb_listprice {
 	struct meter *meters;
 	size_t nmeters, meters_alloc;
 	struct alt *alts; /* AWS, per meter */
+	uint8_t *tiered;  /* per meter: 1 when some price of it has a tier above 0 */
 	struct meter_slot *meter_slots;
 	size_t nmeter_slots;
 	uint32_t last_meter; /* the meter the last line named, + 1: lines of a meter often come together */
@@ -314,6 +315,7 @@ void pb_listprice_free(struct pb_listprice *p)
 	free(p->entries);
 	free(p->meters);
 	free(p->alts);
+	free(p->tiered);
 	free(p->meter_slots);
 	free(p->alt_slots);
 	free(p->big);
@@ -754,7 +756,8 @@ static int build_index(struct pb_listprice *p)
 	size_t i, j, k, at = 0;
 	int ret = -1;
 
-	if (!dest || (!p->nmeter_slots && meter_rehash(p, 1) < 0))
+	p->tiered = calloc(p->nmeters ? p->nmeters : 1, sizeof(*p->tiered));
+	if (!dest || !p->tiered || (!p->nmeter_slots && meter_rehash(p, 1) < 0))
 		goto out;
 	if (strcmp(p->vendor, "aws") == 0) {
 		p->alts = calloc(p->nmeters ? p->nmeters : 1, sizeof(*p->alts));
@@ -788,6 +791,8 @@ static int build_index(struct pb_listprice *p)
 				;
 			if (k == j)
 				m->nregions++;
+			if (e.tier.mant != 0)
+				p->tiered[i] = 1;
 			if (unit_of(p, e.unit, &e.unit_count, &e.unit_base) < 0) {
 				e.unit_count = 0;
 				e.unit_base = NO_BASE;
@@ -1285,7 +1290,8 @@ static int cost(struct pb_listprice *p, const struct choice *c, const struct pb_
 		f[n++] = (struct pb_decimal){l->unit_count, 0, 0};
 	if (!l->has_unit)
 		count = 1;
-	if (c->n == 1 && e->tier.mant == 0) {
+	/* A meter in tiers on other days counts this quantity towards them too: graduated, as one tier. */
+	if (c->n == 1 && e->tier.mant == 0 && !p->tiered[c->meter]) {
 		f[n++] = from_dec(p, e->price);
 		if (rate)
 			f[n++] = *rate;

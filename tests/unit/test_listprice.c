@@ -363,6 +363,28 @@ static void test_tiers_above_zero(void **state)
 	pb_listprice_free(p);
 }
 
+/*
+ * A meter priced flat on some days and in tiers on others (a tier added from October 16th): the quantity of
+ * the flat days counts towards the tiers too. It did not, so the tiers started over on the 16th.
+ */
+static void test_flat_then_tiers(void **state)
+{
+	static const char text[] = MA "\tUS East\t1 GB\t0\t2026-10-01\t\t1\tUSD\t1\t\t\n" MA
+				      "\tUS East\t1 GB\t5\t2026-10-16\t\t0.5\tUSD\t1\t\t\n";
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+	/* 2 GB on the 10th and the 12th at 1 (0 to 4); the 20th: 4 to 5 at 1, 5 to 6 at 0.5. */
+	assert_string_equal(price_in(p, MA, 10, "1 GB"), "2.00");
+	assert_string_equal(price_in(p, MA, 12, "1 GB"), "2.00");
+	assert_string_equal(price_in(p, MA, 20, "1 GB"), "1.50");
+	assert_string_equal(price_in(p, MA, 21, "1 GB"), "1.00");
+	pb_listprice_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_effective_start), cmocka_unit_test(test_row_order),
 		cmocka_unit_test(test_units_in_a_row),	cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_aws_skus_alike),	cmocka_unit_test(test_tiers_above_zero),
+		cmocka_unit_test(test_flat_then_tiers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
