@@ -1160,8 +1160,11 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 			continue;
 		for (k = 0; k < c->n && !dec_equal(p, c->tier[k]->tier, e->tier); k++)
 			;
-		if (k < c->n || c->n == MAX_TIERS)
+		if (k < c->n)
 			continue; /* a later start of this tier came first */
+		/* Left out, the tiers past the last held would be priced at its price. */
+		if (c->n == MAX_TIERS)
+			return PB_MISS_TIERS;
 		/* Insert in tier order. */
 		for (k = c->n; k > 0 && tier_less(p, e, c->tier[k - 1]); k--)
 			c->tier[k] = c->tier[k - 1];
@@ -1541,6 +1544,7 @@ void pb_listprice_report(const struct pb_listprice *p, const char *prog, FILE *o
 		[PB_MISS_AMBIGUOUS] = "SKUs of different prices share its usage type, operation and region",
 		[PB_MISS_RANGE] = "its list cost leaves the range of amounts",
 		[PB_MISS_TIER] = "its quantity falls below the lowest tier of its price (the tiers do not start at 0)",
+		[PB_MISS_TIERS] = "its price has more than 32 tiers",
 	};
 	size_t i;
 

@@ -26,6 +26,7 @@ enum pb_listprice_miss {
 	PB_MISS_AMBIGUOUS, /* an AWS usage type and operation that SKUs of different prices share */
 	PB_MISS_RANGE,	   /* the cost leaves the range of amounts */
 	PB_MISS_TIER,	   /* the line's quantity falls below the lowest tier of the price */
+	PB_MISS_TIERS,	   /* the price has more tiers than a lookup holds */
 	PB_NMISS
 };
 

@@ -105,8 +105,8 @@ static struct pb_listprice *table(const int *order)
 	return p;
 }
 
-/* The list cost p gives 2 of unit of meter on October day, as text; "none" when not priced. */
-static const char *price_in(struct pb_listprice *p, const char *meter, int day, const char *unit)
+/* The list cost p gives quantity of unit of meter on October day, as text; "none" when not priced. */
+static const char *price_of(struct pb_listprice *p, const char *meter, int day, const char *unit, const char *quantity)
 {
 	static char out[64];
 	struct pb_usage u;
@@ -121,7 +121,7 @@ static const char *price_in(struct pb_listprice *p, const char *meter, int day, 
 	u.ref.meter = (struct pb_text){meter, strlen(meter)};
 	u.ref.unit = (struct pb_text){unit, strlen(unit)};
 	u.ref.region = (struct pb_text){"US East", 7};
-	assert_int_equal(pb_decimal_parse("2", 1, &u.ref.quantity, NULL), 0);
+	assert_int_equal(pb_decimal_parse(quantity, strlen(quantity), &u.ref.quantity, NULL), 0);
 	u.ref.has_quantity = 1;
 	rc = pb_listprice_fill(p, &u, &err);
 	pb_buf_release(&err);
@@ -132,6 +132,12 @@ static const char *price_in(struct pb_listprice *p, const char *meter, int day, 
 	assert_int_equal(u.price_load, 1);
 	pb_money_format(u.list_cost, 2, out);
 	return out;
+}
+
+/* The list cost p gives 2 of unit of meter on October day. */
+static const char *price_in(struct pb_listprice *p, const char *meter, int day, const char *unit)
+{
+	return price_of(p, meter, day, unit, "2");
 }
 
 static const char *price(struct pb_listprice *p, const char *meter, int day)
@@ -385,6 +391,27 @@ static void test_flat_then_tiers(void **state)
 	pb_listprice_free(p);
 }
 
+/* More tiers than a lookup holds: no price (the tiers past the 32nd were left out, priced at the 32nd's). */
+static void test_many_tiers(void **state)
+{
+	char text[33 * 96];
+	size_t len = 0, k;
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+
+	(void)state;
+	assert_non_null(p);
+	/* Tiers from 0 to 31 at 1, from 32 at 0.01; in reverse order, as a list may give them. */
+	for (k = 33; k-- > 0;)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"%s\tUS East\t1 GB\t%zu\t2026-10-01\t\t%s\tUSD\t1\t\t\n", MA, k,
+					k == 32 ? "0.01" : "1");
+	assert_int_equal(pb_listprice_load_rows(p, text, len), 0);
+	assert_string_equal(price_of(p, MA, 20, "1 GB", "40"), "none");
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_TIERS), 1);
+	pb_listprice_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,7 +420,7 @@ int main(void)
 		cmocka_unit_test(test_effective_start), cmocka_unit_test(test_row_order),
 		cmocka_unit_test(test_units_in_a_row),	cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_aws_skus_alike),	cmocka_unit_test(test_tiers_above_zero),
-		cmocka_unit_test(test_flat_then_tiers),
+		cmocka_unit_test(test_flat_then_tiers), cmocka_unit_test(test_many_tiers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
