@@ -1093,6 +1093,13 @@ static int unit_ok(const struct entry *e, const struct line *l)
 	return !l->has_unit || (e->unit_count && e->unit_base == l->unit_base);
 }
 
+/* The line gives a rate from its pricing currency to its billing currency: one above 0 (0 would make a list cost of 0).
+ */
+static int usable_rate(const struct pb_usage *u)
+{
+	return u->ref.has_rate && u->ref.rate.mant != 0 && !u->ref.rate.neg;
+}
+
 /* The price is in the line's currency, or in its pricing currency when the line gives the rate to it. */
 static int currency_ok(const struct pb_listprice *p, const struct entry *e, const struct line *l)
 {
@@ -1101,7 +1108,7 @@ static int currency_ok(const struct pb_listprice *p, const struct entry *e, cons
 	size_t n = p->texts.slen[e->currency];
 
 	return (u->currency.len == n && memcmp(u->currency.ptr, cur, n) == 0) ||
-	       (u->ref.has_rate && u->ref.pricing_currency.len == n &&
+	       (usable_rate(u) && u->ref.pricing_currency.len == n &&
 		strncasecmp(u->ref.pricing_currency.ptr, cur, n) == 0);
 }
 
@@ -1281,7 +1288,7 @@ static int cost(struct pb_listprice *p, const struct choice *c, const struct pb_
 
 	if (!(u->currency.len == p->texts.slen[e->currency] && memcmp(u->currency.ptr, cur, u->currency.len) == 0)) {
 		/* A price in the pricing currency, with the line's rate to its billing currency. */
-		if (!u->ref.has_rate || u->ref.pricing_currency.len != p->texts.slen[e->currency] ||
+		if (!usable_rate(u) || u->ref.pricing_currency.len != p->texts.slen[e->currency] ||
 		    strncasecmp(u->ref.pricing_currency.ptr, cur, u->ref.pricing_currency.len) != 0)
 			return PB_MISS_CURRENCY;
 		rate = &u->ref.rate;
@@ -1540,7 +1547,8 @@ void pb_listprice_report(const struct pb_listprice *p, const char *prog, FILE *o
 		[PB_MISS_DATE] = "no price of it is in force on its usage date",
 		[PB_MISS_REGION] = "its meter is priced in other regions only",
 		[PB_MISS_UNIT] = "its meter is priced per another unit of measure only",
-		[PB_MISS_CURRENCY] = "its price is in another currency, and the line gives no exchange rate to it",
+		[PB_MISS_CURRENCY] =
+			"its price is in another currency, and the line gives no exchange rate (above 0) to it",
 		[PB_MISS_AMBIGUOUS] = "SKUs of different prices share its usage type, operation and region",
 		[PB_MISS_RANGE] = "its list cost leaves the range of amounts",
 		[PB_MISS_TIER] = "its quantity falls below the lowest tier of its price (the tiers do not start at 0)",

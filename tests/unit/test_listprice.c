@@ -412,15 +412,65 @@ static void test_many_tiers(void **state)
 	pb_listprice_free(p);
 }
 
+/* A EUR line of a USD price, with the line's rate from USD to EUR: rate x price x quantity; "none", or the miss. */
+static const char *eur_price(struct pb_listprice *p, const char *rate)
+{
+	static char out[64];
+	struct pb_usage u;
+	struct pb_buf err = PB_BUF_INIT;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.usage_date = pb_date_from_ymd(2026, 10, 20);
+	u.currency = (struct pb_text){"EUR", 3};
+	u.account = (struct pb_text){"acct", 4};
+	u.ref.wants = 1;
+	u.ref.meter = (struct pb_text){MA, strlen(MA)};
+	u.ref.unit = (struct pb_text){"1 Hour", 6};
+	u.ref.pricing_currency = (struct pb_text){"USD", 3};
+	assert_int_equal(pb_decimal_parse("2", 1, &u.ref.quantity, NULL), 0);
+	u.ref.has_quantity = 1;
+	assert_int_equal(pb_decimal_parse(rate, strlen(rate), &u.ref.rate, NULL), 0);
+	u.ref.has_rate = 1;
+	rc = pb_listprice_fill(p, &u, &err);
+	pb_buf_release(&err);
+	assert_true(rc >= 0);
+	if (rc == 0)
+		return "none";
+	pb_money_format(u.list_cost, 2, out);
+	return out;
+}
+
+/* An exchange rate of 0 (or below) is no rate: it made a list cost of 0, or one of the wrong sign. */
+static void test_rate_not_above_zero(void **state)
+{
+	static const int order[] = {0, 1, 2, 3, 4};
+	struct pb_listprice *p = table(order);
+
+	(void)state;
+	assert_string_equal(eur_price(p, "0.9"), "1.26");
+	assert_string_equal(eur_price(p, "0"), "none");
+	assert_string_equal(eur_price(p, "-0.9"), "none");
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_CURRENCY), 2);
+	pb_listprice_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counts),		cmocka_unit_test(test_bases),
-		cmocka_unit_test(test_refusals),	cmocka_unit_test(test_meters_alike),
-		cmocka_unit_test(test_effective_start), cmocka_unit_test(test_row_order),
-		cmocka_unit_test(test_units_in_a_row),	cmocka_unit_test(test_regions),
-		cmocka_unit_test(test_aws_skus_alike),	cmocka_unit_test(test_tiers_above_zero),
-		cmocka_unit_test(test_flat_then_tiers), cmocka_unit_test(test_many_tiers),
+		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_bases),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_meters_alike),
+		cmocka_unit_test(test_effective_start),
+		cmocka_unit_test(test_row_order),
+		cmocka_unit_test(test_units_in_a_row),
+		cmocka_unit_test(test_regions),
+		cmocka_unit_test(test_aws_skus_alike),
+		cmocka_unit_test(test_tiers_above_zero),
+		cmocka_unit_test(test_flat_then_tiers),
+		cmocka_unit_test(test_many_tiers),
+		cmocka_unit_test(test_rate_not_above_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
