@@ -196,9 +196,22 @@ static int top_value(struct page *pg, const char *s, size_t len, int is_null, in
 	return 1;
 }
 
+/* Something other than an object directly in Items: refused, not passed over (an item in it would be lost). */
+static int not_item(struct page *pg, const char *what, size_t back)
+{
+	uint64_t line;
+	uint32_t col;
+
+	here(pg, back, &line, &col);
+	return fail(pg, line, col, "Items holds %s, not an item", what);
+}
+
 static int on_null(void *ctx)
 {
 	struct page *pg = ctx;
+
+	if (pg->depth == 2 && pg->in_items)
+		return not_item(pg, "null", 4);
 
 	if (pg->depth == 1)
 		return top_value(pg, "", 0, 1, 0);
@@ -211,6 +224,8 @@ static int on_boolean(void *ctx, int b)
 {
 	struct page *pg = ctx;
 
+	if (pg->depth == 2 && pg->in_items)
+		return not_item(pg, "a boolean", b ? 4 : 5);
 	if (pg->depth == 1)
 		return top_value(pg, b ? "true" : "false", b ? 4 : 5, 0, 0);
 	if (pg->depth == 3)
@@ -222,6 +237,8 @@ static int on_number(void *ctx, const char *s, size_t len)
 {
 	struct page *pg = ctx;
 
+	if (pg->depth == 2 && pg->in_items)
+		return not_item(pg, "a number", len);
 	if (pg->depth == 1)
 		return top_value(pg, s, len, 0, 1);
 	return pg->depth == 3 ? set_value(pg, s, len, len) : 1;
@@ -231,6 +248,8 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
 	struct page *pg = ctx;
 
+	if (pg->depth == 2 && pg->in_items)
+		return not_item(pg, "a string", len + 2);
 	if (pg->depth == 1)
 		return top_value(pg, (const char *)s, len, 0, 0);
 	return pg->depth == 3 ? set_value(pg, (const char *)s, len, len + 1) : 1;
@@ -301,6 +320,8 @@ static int on_start_array(void *ctx)
 		here(pg, 1, &line, &col);
 		return fail(pg, line, col, "not a Retail Prices API page: an array, not an object");
 	}
+	if (pg->depth == 2 && pg->in_items)
+		return not_item(pg, "an array", 1);
 	if (pg->depth == 1 && pg->top == TOP_ITEMS) {
 		pg->in_items = pg->seen_items = 1;
 		pg->top = TOP_OTHER;

@@ -551,4 +551,16 @@ check "a long bad date: visibly cut" \
 	"1|pb-prices: $TMP/quote/pricesheet.csv:2:70: bad effective end date \"$(printf '9%.0s' $(seq 60))...\" in column 'effectiveEndDate'" \
 	"$GOT|$(cat "$TMP/err")"
 
+# ---- an element of Items that is not an item: refused, not passed over ------------------------------------------
+printf '{"Items": [\n%s,\n[%s]\n]}\n' "$(item "${M1%1}d" "Virtual Machines" eastus "1 Hour" 0.3 2026-12-01)" \
+	"$(item "${M1%1}e" "Virtual Machines" eastus "1 Hour" 0.4 2026-12-01)" >"$TMP/quote/nested.json"
+run 1 "$PBP" load --format azure-retail --no-progress --source nested "$TMP/quote/nested.json"
+check "an item inside an array inside Items: exit 1 at it, nothing committed" \
+	"1|pb-prices: $TMP/quote/nested.json:3:1: Items holds an array, not an item|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'nested' AND status = 'committed'")"
+printf '{"Items": [1.5], "Count": 0}\n' >"$TMP/quote/number.json"
+run 1 "$PBP" load --format azure-retail --no-progress "$TMP/quote/number.json"
+check "a number in Items: exit 1 at it" "1|pb-prices: $TMP/quote/number.json:1:12: Items holds a number, not an item" \
+	"$GOT|$(cat "$TMP/err")"
+
 pb_tests_done
