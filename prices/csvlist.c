@@ -149,6 +149,21 @@ static int csv_fail(struct list *l, const struct pb_input *in)
 	return PB_ERR_DATA;
 }
 
+/* "NAME:LINE:COL: duplicate column" at header field again, a second column of the name of field first. */
+static int duplicate(struct list *l, long again, long first)
+{
+	const struct pb_csv_field *f = &l->csv.fields[again];
+	char shown[PB_PRICE_EXCERPT];
+	uint64_t line;
+	uint32_t col;
+
+	pb_csv_field_pos(&l->csv, (size_t)again, &line, &col);
+	pb_buf_reset(l->err);
+	pb_buf_addf(l->err, "%s:%llu:%u: duplicate column '%s' (also column %ld of the header)", l->name,
+		    (unsigned long long)line, col, pb_price_excerpt(f->ptr, f->len, shown), first + 1);
+	return PB_ERR_DATA;
+}
+
 /* The header: the first record, or for an offer file the first whose first field is SKU. 0, or an error. */
 static int header(struct list *l, const struct pb_input *in)
 {
@@ -179,9 +194,13 @@ static int header(struct list *l, const struct pb_input *in)
 					  column_names[k], l->f->what);
 		if (l->col[k] >= 0) {
 			const struct pb_csv_field *h = &l->csv.fields[l->col[k]];
+			long again = pb_price_column_again(&l->csv, l->f->names[k], l->col[k]);
 
 			snprintf(l->header_name[k], sizeof(l->header_name[k]), "%.*s", h->len > 63 ? 63 : (int)h->len,
 				 h->ptr);
+			/* Two columns of one name: which one holds the price is anyone's guess. */
+			if (again >= 0)
+				return duplicate(l, again, l->col[k]);
 		}
 	}
 	pb_csv_expect_fields(&l->csv, l->csv.nfields);

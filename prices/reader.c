@@ -96,6 +96,21 @@ long pb_price_column(const struct pb_csv *c, const char *const *names)
 	return -1;
 }
 
+long pb_price_column_again(const struct pb_csv *c, const char *const *names, long found)
+{
+	size_t i;
+
+	for (; *names; names++) {
+		if (!same_name(*names, c->fields[found].ptr, c->fields[found].len))
+			continue;
+		for (i = (size_t)found + 1; i < c->nfields; i++)
+			if (same_name(*names, c->fields[i].ptr, c->fields[i].len))
+				return (long)i;
+		return -1;
+	}
+	return -1;
+}
+
 int pb_price_decimal_ok(const struct pb_decimal *d)
 {
 	unsigned __int128 m = d->mant;

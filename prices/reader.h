@@ -48,6 +48,9 @@ int pb_price_reader_done(struct pb_price_reader *r, const char *path, struct pb_
  */
 long pb_price_column(const struct pb_csv *c, const char *const *names);
 
+/* Another field of the header record c of the name pb_price_column found at field found, or -1. */
+long pb_price_column_again(const struct pb_csv *c, const char *const *names, long found);
+
 /*
  * 1 when d, a price or a tier minimum, is one pb-ingest can compute with: below 10^20 (the range of amounts)
  * and no digit past the 38th decimal place; else 0.

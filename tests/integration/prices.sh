@@ -563,4 +563,12 @@ run 1 "$PBP" load --format azure-retail --no-progress "$TMP/quote/number.json"
 check "a number in Items: exit 1 at it" "1|pb-prices: $TMP/quote/number.json:1:12: Items holds a number, not an item" \
 	"$GOT|$(cat "$TMP/err")"
 
+# ---- a price sheet that names a column it reads twice: which holds the price cannot be told ---------------------
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate,Market Price' \
+	"$T2,US East,1 GB,0.3,USD,12/01/2026,3" >"$TMP/quote/twice.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress --source twice "$TMP/quote/twice.csv"
+check "a price sheet with two price columns of one name: exit 1 naming them, nothing committed" \
+	"1|pb-prices: $TMP/quote/twice.csv:1:75: duplicate column 'Market Price' (also column 4 of the header)|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'twice' AND status = 'committed'")"
+
 pb_tests_done
