@@ -1237,8 +1237,8 @@ static pb_money money_of_dec(const struct pb_listprice *p, struct dec d)
 
 /*
  * The cost of [lo, hi) units (in the price's unit) over the graduated tiers, each tier's part price x
- * quantity (x rate), rounded once per part. 0, PB_MISS_TIER when some of it lies below the lowest tier (no
- * price is known there), or PB_MISS_RANGE.
+ * quantity (x rate), rounded once per part. 0, PB_MISS_TIER when some of it lies below a lowest tier above 0
+ * (no price is known there), or PB_MISS_RANGE.
  */
 static int graduated(const struct pb_listprice *p, const struct choice *c, pb_money lo, pb_money hi,
 		     const struct pb_decimal *rate, pb_money *out)
@@ -1246,13 +1246,15 @@ static int graduated(const struct pb_listprice *p, const struct choice *c, pb_mo
 	size_t k;
 
 	*out = PB_MONEY_ZERO;
-	if (pb_money_cmp(lo, hi) < 0 && pb_money_cmp(lo, money_of_dec(p, c->tier[0]->tier)) < 0)
+	/* A lowest tier from 0 also prices below 0 (a correction read before the usage it corrects). */
+	if (c->tier[0]->tier.mant != 0 && pb_money_cmp(lo, hi) < 0 &&
+	    pb_money_cmp(lo, money_of_dec(p, c->tier[0]->tier)) < 0)
 		return PB_MISS_TIER;
 	for (k = 0; k < c->n; k++) {
 		pb_money from = money_of_dec(p, c->tier[k]->tier), part, a, b;
 		struct pb_decimal f[3];
 
-		a = pb_money_cmp(lo, from) > 0 ? lo : from;
+		a = k == 0 || pb_money_cmp(lo, from) > 0 ? lo : from;
 		b = hi;
 		if (k + 1 < c->n) {
 			pb_money next = money_of_dec(p, c->tier[k + 1]->tier);

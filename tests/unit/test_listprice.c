@@ -455,6 +455,28 @@ static void test_rate_not_above_zero(void **state)
 	pb_listprice_free(p);
 }
 
+/*
+ * A correction read before the usage it corrects takes the account's quantity below 0: the first tier (from
+ * 0) prices it there too. It was priced 0 (the part below 0 was left out), so the credit and the usage after
+ * it both lost their list cost for that part.
+ */
+static void test_credit_first(void **state)
+{
+	static const char text[] = MA "\tUS East\t1 GB\t0\t2026-10-01\t\t1\tUSD\t1\t\t\n" MA
+				      "\tUS East\t1 GB\t5\t2026-10-01\t\t0.5\tUSD\t1\t\t\n";
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+	/* -3 to 0 at 1; then -3 to 2 at 1; then 2 to 5 at 1 and 5 to 7 at 0.5. */
+	assert_string_equal(price_of(p, MA, 10, "1 GB", "-3"), "-3.00");
+	assert_string_equal(price_of(p, MA, 11, "1 GB", "5"), "5.00");
+	assert_string_equal(price_of(p, MA, 12, "1 GB", "5"), "4.00");
+	pb_listprice_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_flat_then_tiers),
 		cmocka_unit_test(test_many_tiers),
 		cmocka_unit_test(test_rate_not_above_zero),
+		cmocka_unit_test(test_credit_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
