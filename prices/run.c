@@ -206,10 +206,27 @@ oom:
 	return PB_ERR_DATA;
 }
 
+/* Says that the query at url gave no item: the service or region asked for is not one the API knows. */
+static void warn_empty(const char *url, const char *service, const char *region)
+{
+	struct pb_buf b = PB_BUF_INIT;
+
+	pb_url_message(&b, url);
+	pb_buf_addstr(&b, "no item: the API has no price of ");
+	if (service)
+		pb_buf_addf(&b, "service '%s'%s", service, region ? " in " : "");
+	if (region)
+		pb_buf_addf(&b, "region '%s'", region);
+	pb_buf_addstr(&b, " (it compares names with their case)");
+	pb_warning("%s", b.failed ? "a query of the API gives no item" : pb_buf_str(&b));
+	pb_buf_release(&b);
+}
+
 /* The Retail Prices API: one paged query per service and region asked for (none: all of them). */
 static int read_retail(const struct pb_prices_options *o, struct pb_price_reader *r, struct pb_buf *err)
 {
 	size_t s, g, ns = o->nservices ? o->nservices : 1, ng = o->nregions ? o->nregions : 1;
+	uint64_t before;
 	int rc = 0;
 
 	for (s = 0; s < ns && rc == 0; s++) {
@@ -222,7 +239,12 @@ static int read_retail(const struct pb_prices_options *o, struct pb_price_reader
 				pb_buf_addstr(err, "out of memory");
 				return PB_ERR_DATA;
 			}
+			before = r->items;
 			rc = retail_query(r, url, err);
+			/* A name the API does not know (it compares them with their case) gives an empty answer. */
+			if (rc == 0 && r->items == before && (o->nservices || o->nregions))
+				warn_empty(url, o->nservices ? o->services[s] : NULL,
+					   o->nregions ? o->regions[g] : NULL);
 			free(url);
 		}
 	}

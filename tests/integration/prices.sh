@@ -571,4 +571,12 @@ check "a price sheet with two price columns of one name: exit 1 naming them, not
 	"1|pb-prices: $TMP/quote/twice.csv:1:75: duplicate column 'Market Price' (also column 4 of the header)|0" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'twice' AND status = 'committed'")"
 
+# ---- a service or region the API gives nothing of: said so, not passed over --------------------------------------
+# The API compares names with their case: "virtual machines" is no service, and nothing said so.
+run 0 "$PBP" load --format azure-retail --no-progress --url "$RETAIL" --service "Virtual Machines" \
+	--service "virtual machines" --region eastus --source caseq
+check "a query the API gives no item for: a warning naming its URL, the others loaded" \
+	"0|pb-prices: warning: $RETAIL?\$filter=serviceName%20eq%20%27virtual%20machines%27%20and%20armRegionName%20eq%20%27eastus%27%20and%20priceType%20eq%20%27Consumption%27: no item: the API has no price of service 'virtual machines' in region 'eastus' (it compares names with their case)|1" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'caseq' AND status = 'committed'")"
+
 pb_tests_done
