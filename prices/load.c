@@ -369,6 +369,16 @@ static int insert_load(struct pb_price_load *l, long long *id, struct pb_buf *er
 	return 0;
 }
 
+/* Copies s into out (of cap bytes), cut to fit, its control characters as '?': a message is one line. */
+static void visible(const char *s, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < cap; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7F ? '?' : s[i];
+	out[i] = '\0';
+}
+
 /*
  * The prices kept, once each: items repeated with the same price are one row; a key (meter, region, unit,
  * tier, start) priced two ways (another price, currency or end) is not stored and counted as a conflict, and
@@ -395,13 +405,17 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 		"region, unit, tier_min, effective_start, effective_end, unit_price, currency, usage_type, operation, "
 		"product FROM k WHERE NOT torn RETURNING 1) "
 		"SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM k WHERE ways > 1), "
-		"(SELECT count(*) FROM k WHERE ways = 1 AND torn)",
+		"(SELECT count(*) FROM k WHERE ways = 1 AND torn), "
+		"(SELECT format('meter %s, region %L, unit %L, tier %s, from %s', meter, region, unit, tier_min, "
+		"effective_start) FROM k WHERE ways > 1 ORDER BY meter, region, unit, tier_min, effective_start LIMIT "
+		"1)",
 		2, p, err);
 	if (!r)
 		return db_error(err);
 	res->stored = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 	res->conflicts = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
 	res->torn = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+	visible(PQgetvalue(r, 0, 3), res->conflict, sizeof(res->conflict));
 	PQclear(r);
 	return 0;
 }
@@ -519,8 +533,9 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 		pb_buf_reset(err);
 		pb_buf_addf(err,
 			    "no usable price from %s: all %llu prices read are conflicting duplicates (%llu keys of "
-			    "meter, region, unit, tier and start priced two ways",
-			    l->source, (unsigned long long)res->kept, (unsigned long long)res->conflicts);
+			    "meter, region, unit, tier and start priced two ways, the first: %s",
+			    l->source, (unsigned long long)res->kept, (unsigned long long)res->conflicts,
+			    res->conflict);
 		if (res->torn)
 			pb_buf_addf(err, ", and %llu other tier%s of their meters from the same day",
 				    (unsigned long long)res->torn, res->torn == 1 ? "" : "s");

@@ -32,7 +32,8 @@ struct pb_price_load_result {
 	long long id, superseded; /* superseded: the load it replaced, or 0 */
 	long long unchanged;	  /* set instead when the prices equal those of this current load */
 	uint64_t items, kept, skipped, stored, conflicts, pruned;
-	uint64_t torn; /* tiers not stored because another tier of their meter and start conflicts */
+	uint64_t torn;	    /* tiers not stored because another tier of their meter and start conflicts */
+	char conflict[512]; /* the first key priced two ways, for a message ("" when none) */
 	size_t files;
 };
 

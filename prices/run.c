@@ -301,17 +301,19 @@ static void print_result(const struct pb_prices_options *o, const char *source, 
 	if (res->pruned)
 		printf(", %llu older prices it covers dropped", (unsigned long long)res->pruned);
 	printf("\n");
-	if (res->conflicts && res->torn)
+	if (res->conflicts) {
+		char torn[96] = "";
+
+		if (res->torn)
+			snprintf(torn, sizeof(torn), ", nor %llu other tier%s of their meters from the same day",
+				 (unsigned long long)res->torn, res->torn == 1 ? "" : "s");
 		pb_warning(
-			"%llu prices (meter, region, unit, tier and start) appear with different prices in the list: "
-			"not stored, nor %llu other tier%s of their meters from the same day, so lines of them are "
-			"priced by an older load, or not at all",
-			(unsigned long long)res->conflicts, (unsigned long long)res->torn, res->torn == 1 ? "" : "s");
-	else if (res->conflicts)
-		pb_warning(
-			"%llu prices (meter, region, unit, tier and start) appear with different prices in the list: "
-			"not stored, so lines of them are priced by an older load, or not at all",
-			(unsigned long long)res->conflicts);
+			"%s: %llu price%s (meter, region, unit, tier and start) appear%s with different prices in "
+			"the list (the first: %s): not stored%s, so lines of them are priced by an older load, or not "
+			"at all",
+			source, (unsigned long long)res->conflicts, res->conflicts == 1 ? "" : "s",
+			res->conflicts == 1 ? "s" : "", res->conflict, torn);
+	}
 }
 
 int pb_prices_load(const struct pb_prices_options *o)

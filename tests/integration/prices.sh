@@ -447,7 +447,7 @@ $T2,US East,1 GB,0,0.5,USD,12/01/2026,,Consumption
 CSV
 run 0 "$PBP" load --format azure-pricesheet --no-progress "$TMP/tiers/pricesheet.csv"
 check "a tier priced two ways: neither it nor the meter's other tiers of that day are stored" \
-	"0|price load 10 committed: azure azure-pricesheet from file://$TMP/tiers: 1 file, 4 items, 1 prices stored, 0 not list prices skipped|pb-prices: warning: 1 prices (meter, region, unit, tier and start) appear with different prices in the list: not stored, nor 1 other tier of their meters from the same day, so lines of them are priced by an older load, or not at all|$T2" \
+	"0|price load 10 committed: azure azure-pricesheet from file://$TMP/tiers: 1 file, 4 items, 1 prices stored, 0 not list prices skipped|pb-prices: warning: file://$TMP/tiers: 1 price (meter, region, unit, tier and start) appears with different prices in the list (the first: meter $T1, region 'US East', unit '1 GB', tier 100, from 2026-12-01): not stored, nor 1 other tier of their meters from the same day, so lines of them are priced by an older load, or not at all|$T2" \
 	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(meter, ',') FROM pb.price WHERE load_id = 10")"
 cat >"$TMP/tiers/cost.csv" <<CSV
 SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation
