@@ -26,6 +26,7 @@ enum {
 	C_PRODUCT,
 	C_USAGE_TYPE,
 	C_OPERATION,
+	C_TIER_MAX,
 	C_N
 };
 
@@ -83,6 +84,7 @@ static const struct format formats[] = {
 				[C_PRODUCT] = NAMES("PriceDescription"),
 				[C_USAGE_TYPE] = NAMES("usageType"),
 				[C_OPERATION] = NAMES("operation"),
+				[C_TIER_MAX] = NAMES("EndingRange"),
 			},
 			BIT(C_METER) | BIT(C_UNIT) | BIT(C_PRICE) | BIT(C_CURRENCY) | BIT(C_START) | BIT(C_KIND),
 			"OnDemand",
@@ -91,8 +93,8 @@ static const struct format formats[] = {
 };
 
 static const char *const column_names[C_N] = {
-	"meter",	   "region",	    "unit",	  "tier minimum", "price",	"currency",
-	"effective start", "effective end", "price type", "product",	  "usage type", "operation",
+	"meter",	 "region",     "unit",	  "tier minimum", "price",     "currency", "effective start",
+	"effective end", "price type", "product", "usage type",	  "operation", "tier end",
 };
 
 struct list {
@@ -293,6 +295,15 @@ static int row(struct list *l)
 		return PB_ERR_DATA;
 	if (text(l, C_TIER).len && decimal(l, C_TIER, &it.tier_min) < 0)
 		return PB_ERR_DATA;
+	/* Where the tier ends: "Inf" for the last; a sheet without the column says nothing of it. */
+	if (text(l, C_TIER_MAX).len) {
+		struct pb_price_text m = text(l, C_TIER_MAX);
+
+		it.has_tier_max = 1;
+		it.tier_inf = m.len == 3 && strncasecmp(m.ptr, "Inf", 3) == 0;
+		if (!it.tier_inf && decimal(l, C_TIER_MAX, &it.tier_max) < 0)
+			return PB_ERR_DATA;
+	}
 	if (date(l, C_START, &it.start, 0) < 0)
 		return PB_ERR_DATA;
 	if (text(l, C_END).len && date(l, C_END, &it.end, 1) < 0)

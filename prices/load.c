@@ -112,7 +112,7 @@ int pb_price_load_begin(PGconn *conn, const char *vendor, const char *format, co
 	if (pb_db_exec(conn,
 		       "CREATE TEMP TABLE price_stage (meter text, region text, unit text, tier_min numeric, "
 		       "effective_start date, effective_end date, unit_price numeric, currency text, usage_type text, "
-		       "operation text, product text) ON COMMIT DROP",
+		       "operation text, product text, tier_max numeric, has_max boolean) ON COMMIT DROP",
 		       0, NULL, err) < 0)
 		return db_error(err);
 	res = PQexec(conn, "COPY price_stage FROM STDIN");
@@ -251,7 +251,12 @@ int pb_price_load_add(struct pb_price_load *l, const struct pb_price_item *it, s
 	copy_text(b, it->operation.ptr, it->operation.len);
 	pb_buf_addch(b, '\t');
 	copy_text(b, it->product.ptr, it->product.len);
-	pb_buf_addch(b, '\n');
+	pb_buf_addch(b, '\t');
+	if (it->has_tier_max && !it->tier_inf)
+		copy_decimal(b, &it->tier_max);
+	else
+		pb_buf_addstr(b, "\\N");
+	pb_buf_addstr(b, it->has_tier_max ? "\tt\n" : "\tf\n");
 	if (b->len >= COPY_CHUNK || b->failed)
 		return flush_copy(l, err);
 	return 0;
@@ -381,9 +386,11 @@ static void visible(const char *s, char *out, size_t cap)
 
 /*
  * The prices kept, once each: items repeated with the same price are one row; a key (meter, region, unit,
- * tier, start) priced two ways (another price, currency or end) is not stored and counted as a conflict, and
- * neither are the other tiers of its meter, region and unit from that start: alone, they would price the
- * quantities of the missing tier at another tier's price.
+ * tier, start) priced two ways (another price, currency, end or tier end) is not stored and counted as a
+ * conflict, and neither are the other tiers of its meter, region and unit from that start: alone, they would
+ * price the quantities of the missing tier at another tier's price. Where the list says where each tier ends
+ * (AWS), tiers that leave a gap (or overlap) between one's end and the next one's start are not stored either:
+ * the quantities in the gap would be priced at the tier below it.
  */
 static int store_prices(struct pb_price_load *l, const char *id, struct pb_price_load_result *res, struct pb_buf *err)
 {
@@ -396,19 +403,30 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 		"effective_end, "
 		"min(unit_price) AS unit_price, min(currency) AS currency, min(usage_type) AS usage_type, "
 		"min(operation) AS operation, min(product) AS product, "
-		"count(DISTINCT (unit_price, currency, coalesce(effective_end, 'infinity'))) AS ways FROM price_stage "
-		"GROUP BY meter, region, unit, tier_min, effective_start), "
-		"k AS (SELECT g.*, EXISTS (SELECT 1 FROM g b WHERE b.ways > 1 AND b.meter = g.meter AND b.region = "
-		"g.region AND b.unit = g.unit AND b.effective_start = g.effective_start) AS torn FROM g), "
+		"bool_or(has_max) AS has_max, min(tier_max) AS tier_max, "
+		"count(DISTINCT (unit_price, currency, coalesce(effective_end, 'infinity'), coalesce(tier_max, -1))) "
+		"AS ways FROM price_stage GROUP BY meter, region, unit, tier_min, effective_start), "
+		"t AS (SELECT g.*, lead(tier_min) OVER (PARTITION BY meter, region, unit, effective_start ORDER BY "
+		"tier_min) AS next_min FROM g), "
+		"u AS (SELECT t.*, has_max AND next_min IS NOT NULL AND (tier_max IS NULL OR tier_max <> next_min) AS "
+		"gap FROM t), "
+		"k AS (SELECT u.*, EXISTS (SELECT 1 FROM u b WHERE b.ways > 1 AND b.meter = u.meter AND b.region = "
+		"u.region AND b.unit = u.unit AND b.effective_start = u.effective_start) AS torn, EXISTS (SELECT 1 "
+		"FROM u b WHERE b.gap AND b.meter = u.meter AND b.region = u.region AND b.unit = u.unit AND "
+		"b.effective_start = u.effective_start) AS gapped FROM u), "
 		"ins AS (INSERT INTO pb.price (load_id, vendor, meter, region, unit, tier_min, effective_start, "
 		"effective_end, unit_price, currency, usage_type, operation, product) SELECT $1::bigint, $2, meter, "
 		"region, unit, tier_min, effective_start, effective_end, unit_price, currency, usage_type, operation, "
-		"product FROM k WHERE NOT torn RETURNING 1) "
+		"product FROM k WHERE NOT torn AND NOT gapped RETURNING 1) "
 		"SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM k WHERE ways > 1), "
 		"(SELECT count(*) FROM k WHERE ways = 1 AND torn), "
 		"(SELECT format('meter %s, region %L, unit %L, tier %s, from %s', meter, region, unit, tier_min, "
 		"effective_start) FROM k WHERE ways > 1 ORDER BY meter, region, unit, tier_min, effective_start LIMIT "
-		"1)",
+		"1), (SELECT count(*) FROM k WHERE ways = 1 AND gapped AND NOT torn), "
+		"(SELECT format('%s, region %L, unit %L, from %s, its tier from %s to %s, the next from %s', meter, "
+		"region, unit, effective_start, tier_min, coalesce(tier_max::text, 'Inf'), next_min) FROM k WHERE gap "
+		"AND ways = 1 AND NOT torn ORDER BY meter, region, unit, effective_start, "
+		"tier_min LIMIT 1)",
 		2, p, err);
 	if (!r)
 		return db_error(err);
@@ -416,6 +434,8 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 	res->conflicts = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
 	res->torn = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
 	visible(PQgetvalue(r, 0, 3), res->conflict, sizeof(res->conflict));
+	res->gapped = strtoull(PQgetvalue(r, 0, 4), NULL, 10);
+	visible(PQgetvalue(r, 0, 5), res->gap, sizeof(res->gap));
 	PQclear(r);
 	return 0;
 }
@@ -531,6 +551,13 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 		/* Committed, it would supersede the source's current load with nothing: pb-ingest would lose its
 		 * prices. */
 		pb_buf_reset(err);
+		if (!res->conflicts) {
+			pb_buf_addf(err,
+				    "no usable price from %s: all %llu prices read are in tiers that leave a gap or "
+				    "overlap (the first: %s): nothing stored",
+				    l->source, (unsigned long long)res->kept, res->gap);
+			return PB_ERR_DATA;
+		}
 		pb_buf_addf(err,
 			    "no usable price from %s: all %llu prices read are conflicting duplicates (%llu keys of "
 			    "meter, region, unit, tier and start priced two ways, the first: %s",

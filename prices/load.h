@@ -23,8 +23,10 @@ struct pb_price_item {
 	struct pb_price_text meter; /* Azure meterId (stored lowercase), AWS SKU */
 	struct pb_price_text region, unit, currency, usage_type, operation, product;
 	struct pb_decimal price, tier_min;
-	int32_t start; /* first day in force */
-	int32_t end;   /* first day no longer in force, or 0: open */
+	struct pb_decimal tier_max; /* where the tier ends (AWS EndingRange), when has_tier_max and not tier_inf */
+	int has_tier_max, tier_inf; /* the list says where its tiers end; this one does not ("Inf") */
+	int32_t start;		    /* first day in force */
+	int32_t end;		    /* first day no longer in force, or 0: open */
 };
 
 /* What a committed load holds, for its summary. */
@@ -34,6 +36,8 @@ struct pb_price_load_result {
 	uint64_t items, kept, skipped, stored, conflicts, pruned;
 	uint64_t torn;	    /* tiers not stored because another tier of their meter and start conflicts */
 	char conflict[512]; /* the first key priced two ways, for a message ("" when none) */
+	uint64_t gapped;    /* prices not stored because the tiers of their meter leave a gap or overlap */
+	char gap[512];	    /* the first such tier, for a message */
 	size_t files;
 };
 

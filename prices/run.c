@@ -314,6 +314,11 @@ static void print_result(const struct pb_prices_options *o, const char *source, 
 			source, (unsigned long long)res->conflicts, res->conflicts == 1 ? "" : "s",
 			res->conflicts == 1 ? "s" : "", res->conflict, torn);
 	}
+	if (res->gapped)
+		pb_warning("%s: %llu price%s in tiers that leave a gap or overlap (the first: %s): not stored, so "
+			   "lines of "
+			   "them are priced by an older load, or not at all",
+			   source, (unsigned long long)res->gapped, res->gapped == 1 ? "" : "s", res->gap);
 }
 
 int pb_prices_load(const struct pb_prices_options *o)

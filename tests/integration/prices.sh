@@ -579,4 +579,15 @@ check "a query the API gives no item for: a warning naming its URL, the others l
 	"0|pb-prices: warning: $RETAIL?\$filter=serviceName%20eq%20%27virtual%20machines%27%20and%20armRegionName%20eq%20%27eastus%27%20and%20priceType%20eq%20%27Consumption%27: no item: the API has no price of service 'virtual machines' in region 'eastus' (it compares names with their case)|1" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'caseq' AND status = 'committed'")"
 
+# ---- AWS tiers that leave a gap (or overlap): the SKU's tiers are not stored ---------------------------------------
+# SKU3's second tier from 51200 instead of 10240: 10240 to 51200 has no price in the list, and was priced at the
+# first tier's 0.09 (the tiers were read by their start alone).
+mkdir -p "$TMP/gap"
+sed -e 's/"10240","51200","GB","0.0850000000"/"51200","Inf","GB","0.0850000000"/' \
+	"$O/AmazonEC2/20261001000000/us-east-1/index.csv" >"$TMP/gap/offer.csv"
+run 0 "$PBP" load --format aws-offer --no-progress --source gap "$TMP/gap/offer.csv"
+check "tiers with a gap between them: the SKU's tiers are not stored, with a warning naming it" \
+	"0|pb-prices: warning: gap: 2 prices in tiers that leave a gap or overlap (the first: SKU3TESTCCCCCCCC, region 'us-east-1', unit 'GB', from 2026-10-01, its tier from 0 to 10240, the next from 51200): not stored, so lines of them are priced by an older load, or not at all|SKU1TESTAAAAAAAA,SKU2TESTBBBBBBBB" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(p.meter, ',' ORDER BY p.meter) FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'gap'")"
+
 pb_tests_done
