@@ -1080,12 +1080,30 @@ static long find_meter(const struct pb_listprice *p, const char *name, size_t le
 	return -1;
 }
 
-static int region_ok(const struct pb_listprice *p, const struct meter *m, const struct entry *e, const struct line *l)
+/*
+ * Whether e is of the line's region, for a meter priced in several: its MeterRegion, or where no price of the
+ * meter is in that region (own: 0), its ResourceLocation.
+ */
+static int region_ok(const struct pb_listprice *p, const struct meter *m, const struct entry *e, const struct line *l,
+		     int own)
 {
 	const char *r = strs_text(&p->texts, e->region);
 
 	return m->nregions < 2 || (l->region[0] && strcmp(r, l->region) == 0) ||
-	       (l->region2[0] && strcmp(r, l->region2) == 0);
+	       (!own && l->region2[0] && strcmp(r, l->region2) == 0);
+}
+
+/* 1 when some price of meter m is in the line's MeterRegion: then the meter's own region decides. */
+static int own_region(const struct pb_listprice *p, const struct meter *m, const struct line *l)
+{
+	size_t i;
+
+	if (m->nregions < 2 || !l->region[0])
+		return 0;
+	for (i = 0; i < m->n; i++)
+		if (strcmp(strs_text(&p->texts, p->entries[m->first + i].region), l->region) == 0)
+			return 1;
+	return 0;
 }
 
 static int unit_ok(const struct entry *e, const struct line *l)
@@ -1125,14 +1143,14 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 {
 	const struct meter *m = &p->meters[mi];
 	const struct entry *e, *pick = NULL;
-	int region_seen = 0, unit_seen = 0, currency_seen = 0;
+	int region_seen = 0, unit_seen = 0, currency_seen = 0, own = own_region(p, m, l);
 	size_t i, k;
 
 	c->n = 0;
 	c->meter = mi;
 	for (i = 0; i < m->n && !pick; i++) {
 		e = &p->entries[m->first + i];
-		if (!region_ok(p, m, e, l))
+		if (!region_ok(p, m, e, l, own))
 			continue;
 		region_seen = 1;
 		if (!unit_ok(e, l))
@@ -1153,8 +1171,8 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 	/* Within the load, the line's own unit text when it has it, else the first one found. */
 	for (i = 0; i < m->n && l->has_unit; i++) {
 		e = &p->entries[m->first + i];
-		if (e->load == pick->load && e->currency == pick->currency && e->start <= l->day && l->day < e->end &&
-		    region_ok(p, m, e, l) && p->texts.slen[e->unit] == l->unit.len &&
+		if (e->load == pick->load && e->currency == pick->currency && e->region == pick->region &&
+		    e->start <= l->day && l->day < e->end && p->texts.slen[e->unit] == l->unit.len &&
 		    strncasecmp(strs_text(&p->texts, e->unit), l->unit.ptr, l->unit.len) == 0) {
 			pick = e;
 			break;
@@ -1162,8 +1180,9 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 	}
 	for (i = 0; i < m->n; i++) {
 		e = &p->entries[m->first + i];
+		/* One region's tiers: a line that names two regions is not priced by a mix of both. */
 		if (e->load != pick->load || e->unit != pick->unit || e->currency != pick->currency ||
-		    e->start > l->day || l->day >= e->end || !region_ok(p, m, e, l))
+		    e->region != pick->region || e->start > l->day || l->day >= e->end)
 			continue;
 		for (k = 0; k < c->n && !dec_equal(p, c->tier[k]->tier, e->tier); k++)
 			;

@@ -477,6 +477,52 @@ static void test_credit_first(void **state)
 	pb_listprice_free(p);
 }
 
+/*
+ * A line whose MeterRegion and ResourceLocation name two regions the meter is priced in: the meter's own
+ * region decides. The first region in the table's order did (eastus's 1 for a West US meter).
+ */
+static void test_meter_region_first(void **state)
+{
+	static const char text[] = MA "\teastus\t1 Hour\t0\t2026-10-01\t\t1\tUSD\t1\t\t\n" MA
+				      "\twestus\t1 Hour\t0\t2026-10-01\t\t2\tUSD\t1\t\t\n";
+	static const struct {
+		const char *region, *location, *price;
+	} lines[] = {
+		{"West US", "eastus", "4.00"},
+		{"US East", "eastus", "2.00"}, /* no price in "useast": the resource's location */
+		{"East US", "westus", "2.00"},
+	};
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	struct pb_buf err = PB_BUF_INIT;
+	struct pb_usage u;
+	char out[64];
+	size_t k;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+	for (k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+		memset(&u, 0, sizeof(u));
+		u.usage_date = pb_date_from_ymd(2026, 10, 20);
+		u.currency = (struct pb_text){"USD", 3};
+		u.ref.wants = 1;
+		u.ref.meter = (struct pb_text){MA, strlen(MA)};
+		u.ref.unit = (struct pb_text){"1 Hour", 6};
+		u.ref.region = (struct pb_text){lines[k].region, strlen(lines[k].region)};
+		u.ref.region2 = (struct pb_text){lines[k].location, strlen(lines[k].location)};
+		assert_int_equal(pb_decimal_parse("2", 1, &u.ref.quantity, NULL), 0);
+		u.ref.has_quantity = 1;
+		if (pb_listprice_fill(p, &u, &err) == 1)
+			pb_money_format(u.list_cost, 2, out);
+		else
+			snprintf(out, sizeof(out), "none");
+		assert_string_equal(out, lines[k].price);
+	}
+	pb_buf_release(&err);
+	pb_listprice_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_many_tiers),
 		cmocka_unit_test(test_rate_not_above_zero),
 		cmocka_unit_test(test_credit_first),
+		cmocka_unit_test(test_meter_region_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
