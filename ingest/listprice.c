@@ -1111,8 +1111,7 @@ static int unit_ok(const struct entry *e, const struct line *l)
 	return !l->has_unit || (e->unit_count && e->unit_base == l->unit_base);
 }
 
-/* The line gives a rate from its pricing currency to its billing currency: one above 0 (0 would make a list cost of 0).
- */
+/* The line gives a rate from its pricing currency to its billing currency above 0 (0 makes a list cost of 0). */
 static int usable_rate(const struct pb_usage *u)
 {
 	return u->ref.has_rate && u->ref.rate.mant != 0 && !u->ref.rate.neg;
