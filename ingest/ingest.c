@@ -363,6 +363,12 @@ static int open_prices(struct run *run)
 		PQclear(res);
 		pb_buf_release(&err);
 	}
+	/*
+	 * No price list now: the files may be read in parts side by side, in no set order, so a list committed
+	 * meanwhile is not used (it would price the tiers of a meter in whatever order the parts' lines came).
+	 */
+	if (!run->read.in_order && pb_listprice_load_rows(run->prices, "", 0) < 0)
+		return -1;
 	return 0;
 }
 

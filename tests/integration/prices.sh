@@ -590,4 +590,36 @@ check "tiers with a gap between them: the SKU's tiers are not stored, with a war
 	"0|pb-prices: warning: gap: 2 prices in tiers that leave a gap or overlap (the first: SKU3TESTCCCCCCCC, region 'us-east-1', unit 'GB', from 2026-10-01, its tier from 0 to 10240, the next from 51200): not stored, so lines of them are priced by an older load, or not at all|SKU1TESTAAAAAAAA,SKU2TESTBBBBBBBB" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(p.meter, ',' ORDER BY p.meter) FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'gap'")"
 
+# ---- a price list loaded while an ingest that found none runs: not used by it ------------------------------------
+# Finding no price list, an ingest reads a file in parts side by side; a list committed meanwhile then priced
+# the tiers of a meter in whatever order the parts' lines came, so that the same export gave other daily rows.
+pb_sql "UPDATE pb.price_load SET status = 'failed' WHERE vendor = 'azure' AND status <> 'failed'" >/dev/null
+S5=a1b2c3d4-2b8c-4dbe-9f60-5c9b1e3a7d05
+mkdir -p "$TMP/race"
+{
+	echo 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation'
+	for d in 01 02 03 04 05 06 07 08; do
+		echo "$S5,12/$d/2026,Usage,OnDemand,Azure,USD,0.1,,4,Storage,$M4,1 GB,US East,eastus"
+	done
+} >"$TMP/race/cost.csv"
+PB_SPLIT_MIN_BYTES=100 PB_TEST_PAUSE=split PB_TEST_RESUME_FILE="$TMP/race/resume" \
+	"$PBI" --format azure-cost --no-progress --threads 4 "$TMP/race/cost.csv" >"$TMP/race/out" 2>"$TMP/race/err" &
+BGPID=$!
+for _ in $(seq 600); do
+	grep -q "test pause at split" "$TMP/race/err" && break
+	sleep 0.1
+done
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$M4,US East,1 GB,0,0.5,USD,12/01/2026" "$M4,US East,1 GB,10,0.4,USD,12/01/2026" >"$TMP/race/sheet.csv"
+run 0 "$PBP" load --format azure-pricesheet --no-progress --source race "$TMP/race/sheet.csv"
+touch "$TMP/race/resume"
+wait "$BGPID"
+GOT=$?
+BGPID=
+check "an ingest that found no price list uses none loaded while it runs: its lines have none, and say so" \
+	"0|8 none|pb-ingest: test pause at split
+pb-ingest: $TMP/race/cost.csv: warning: 8 lines have no list price; their list cost is left empty
+pb-ingest: warning: 8 usage lines without a list price in the export: no azure price list is loaded (pb-prices load)" \
+	"$GOT|$(daily azure | grep "^$S5," | cut -d, -f9 | sort | uniq -c | sed 's/^ *//')|$(cat "$TMP/race/err")"
+
 pb_tests_done
