@@ -14,7 +14,7 @@
 
 #define OPEN_END INT32_MAX
 
-/* One stored price, in the query's order: region, unit, newest load first, latest start first, tier. */
+/* One stored price, in the query's order: region, unit, currency, newest load first, latest start first, tier. */
 struct row {
 	const char *region, *unit, *tier, *price, *currency, *product;
 	long long load;
@@ -93,7 +93,7 @@ static void print_period(FILE *out, int32_t from, int32_t to, const struct row *
 			 p[i]->tier, p[i]->price, p[i]->currency, p[i]->load);
 }
 
-/* One region and unit: the boundaries of every row, and the prices between each two. */
+/* One region, unit and currency: the boundaries of every row, and the prices between each two. */
 static int show_group(const struct row *rows, size_t n, FILE *out)
 {
 	int32_t *days = malloc(2 * n * sizeof(*days));
@@ -152,13 +152,15 @@ int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *ou
 	for (i = 0; key[i] && strcmp(vendor, "azure") == 0; i++)
 		if (key[i] >= 'A' && key[i] <= 'Z')
 			key[i] = (char)(key[i] - 'A' + 'a');
-	res = pb_db_query(conn,
-			  "SELECT p.region, p.unit, trim_scale(p.tier_min)::text, p.effective_start::text, "
-			  "coalesce(p.effective_end::text, ''), trim_scale(p.unit_price)::text, p.currency, p.load_id, "
-			  "p.product FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id AND l.status IN "
-			  "('committed', 'superseded') WHERE p.vendor = $1 AND p.meter = $2 ORDER BY p.region COLLATE "
-			  "\"C\", p.unit COLLATE \"C\", p.load_id DESC, p.effective_start DESC, p.tier_min",
-			  2, p, err);
+	res = pb_db_query(
+		conn,
+		"SELECT p.region, p.unit, trim_scale(p.tier_min)::text, p.effective_start::text, "
+		"coalesce(p.effective_end::text, ''), trim_scale(p.unit_price)::text, p.currency, p.load_id, "
+		"p.product FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id AND l.status IN "
+		"('committed', 'superseded') WHERE p.vendor = $1 AND p.meter = $2 ORDER BY p.region COLLATE "
+		"\"C\", p.unit COLLATE \"C\", p.currency COLLATE \"C\", p.load_id DESC, p.effective_start DESC, "
+		"p.tier_min",
+		2, p, err);
 	if (!res) {
 		rc = PB_ERR_DEPENDENCY;
 		goto out;
@@ -198,7 +200,10 @@ int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *ou
 	fprintf(out, "%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5s\n", "from", "to", "region", "unit", "tier_min",
 		"unit_price", "currency", "load");
 	for (i = 0; i < n && rc == 0; i = g) {
-		for (g = i; g < n && !strcmp(rows[g].region, rows[i].region) && !strcmp(rows[g].unit, rows[i].unit);
+		/* Per currency too: a price in one prices the lines billed in it, whatever the newer loads in others.
+		 */
+		for (g = i; g < n && !strcmp(rows[g].region, rows[i].region) && !strcmp(rows[g].unit, rows[i].unit) &&
+			    !strcmp(rows[g].currency, rows[i].currency);
 		     g++)
 			;
 		if (show_group(rows + i, g - i, out) < 0) {

@@ -622,4 +622,19 @@ pb-ingest: $TMP/race/cost.csv: warning: 8 lines have no list price; their list c
 pb-ingest: warning: 8 usage lines without a list price in the export: no azure price list is loaded (pb-prices load)" \
 	"$GOT|$(daily azure | grep "^$S5," | cut -d, -f9 | sort | uniq -c | sed 's/^ *//')|$(cat "$TMP/race/err")"
 
+# ---- show: a meter's prices in each currency, as pb-ingest applies them -------------------------------------------
+# A newer load in EUR hid the USD prices that still price the lines billed in USD.
+E3=11111111-aaaa-4bbb-8ccc-0000000000e3
+printf '{"Items": [%s]}\n' "$(item $E3 "Virtual Machines" eastus "1 Hour" 0.6 2026-12-01)" >"$TMP/ends/usd.json"
+printf '{"Items": [%s]}\n' "$(item $E3 "Virtual Machines" eastus "1 Hour" 0.55 2026-12-10 | sed 's/"currencyCode": "USD"/"currencyCode": "EUR"/')" \
+	>"$TMP/ends/eur.json"
+"$PBP" load --format azure-retail --no-progress --source show-usd "$TMP/ends/usd.json" >/dev/null 2>&1
+"$PBP" load --format azure-retail --no-progress --source show-eur "$TMP/ends/eur.json" >/dev/null 2>&1
+run 0 "$PBP" show --vendor azure --meter $E3
+usd=$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'show-usd'")
+eur=$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'show-eur'")
+check "show: the prices of each currency, a newer load in another currency hiding none" \
+	"$(printf '%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5s\n' 2026-12-10 - eastus "1 Hour" 0 0.55 EUR "$eur" \
+		2026-12-01 - eastus "1 Hour" 0 0.6 USD "$usd")" "$(tail -n +3 "$TMP/out")"
+
 pb_tests_done
