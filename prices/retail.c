@@ -206,6 +206,17 @@ static int not_item(struct page *pg, const char *what, size_t back)
 	return fail(pg, line, col, "Items holds %s, not an item", what);
 }
 
+/* A member an item is read by, given as an object or array: taken as absent, a type of ["Reservation"] was none. */
+static int not_value(struct page *pg, const char *what)
+{
+	uint64_t line;
+	uint32_t col;
+
+	here(pg, 1, &line, &col);
+	return fail(pg, line, col, "item %llu: %s is %s, not a value", (unsigned long long)pg->items + 1,
+		    member_names[pg->field], what);
+}
+
 static int on_null(void *ctx)
 {
 	struct page *pg = ctx;
@@ -303,6 +314,8 @@ static int on_start_map(void *ctx)
 		memset(pg->v, 0, sizeof(pg->v));
 		here(pg, 1, &pg->item_line, &pg->item_col);
 	}
+	if (pg->depth == 3 && pg->in_items && pg->field >= 0)
+		return not_value(pg, "an object");
 	if (pg->depth == 3)
 		pg->field = -1;
 	pg->depth++;
@@ -328,6 +341,8 @@ static int on_start_array(void *ctx)
 	} else if (pg->depth == 1) {
 		pg->top = TOP_OTHER;
 	}
+	if (pg->depth == 3 && pg->in_items && pg->field >= 0)
+		return not_value(pg, "an array");
 	if (pg->depth == 3)
 		pg->field = -1;
 	pg->depth++;

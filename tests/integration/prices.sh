@@ -637,4 +637,13 @@ check "show: the prices of each currency, a newer load in another currency hidin
 	"$(printf '%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5s\n' 2026-12-10 - eastus "1 Hour" 0 0.55 EUR "$eur" \
 		2026-12-01 - eastus "1 Hour" 0 0.6 USD "$usd")" "$(tail -n +3 "$TMP/out")"
 
+# ---- an item member given as an array or object: refused, not taken as absent -------------------------------------
+# A type of ["Reservation"] was no type, so the item was a price: a reservation's price pricing usage at list.
+printf '{"Items": [%s]}\n' "$(item "${M1%1}f" "Virtual Machines" eastus "1 Hour" 876 2026-12-01 | sed 's/"type": "Consumption"/"type": ["Reservation"]/')" \
+	>"$TMP/quote/typed.json"
+run 1 "$PBP" load --format azure-retail --no-progress --source typed "$TMP/quote/typed.json"
+check "an item whose type is an array: exit 1 at it, nothing committed" \
+	"1|pb-prices: $TMP/quote/typed.json:1:419: item 1: type is an array, not a value|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'typed' AND status = 'committed'")"
+
 pb_tests_done
