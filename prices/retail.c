@@ -223,6 +223,15 @@ static int on_null(void *ctx)
 
 	if (pg->depth == 2 && pg->in_items)
 		return not_item(pg, "null", 4);
+	/* Absent, the type is Consumption's; null says nothing of it (a reservation's price is no list price). */
+	if (pg->depth == 3 && pg->in_items && pg->field == F_TYPE) {
+		uint64_t line;
+		uint32_t col;
+
+		here(pg, 4, &line, &col);
+		return fail(pg, line, col, "item %llu: type is null: not a type of price",
+			    (unsigned long long)pg->items + 1);
+	}
 
 	if (pg->depth == 1)
 		return top_value(pg, "", 0, 1, 0);

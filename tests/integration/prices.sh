@@ -645,5 +645,11 @@ run 1 "$PBP" load --format azure-retail --no-progress --source typed "$TMP/quote
 check "an item whose type is an array: exit 1 at it, nothing committed" \
 	"1|pb-prices: $TMP/quote/typed.json:1:419: item 1: type is an array, not a value|0" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'typed' AND status = 'committed'")"
+printf '{"Items": [%s]}\n' "$(item "${M1%1}f" "Virtual Machines" eastus "1 Hour" 876 2026-12-01 | sed 's/"type": "Consumption"/"type": null/')" \
+	>"$TMP/quote/typed.json"
+run 1 "$PBP" load --format azure-retail --no-progress --source typed "$TMP/quote/typed.json"
+check "... and one whose type is null" \
+	"1|pb-prices: $TMP/quote/typed.json:1:419: item 1: type is null: not a type of price|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'typed' AND status = 'committed'")"
 
 pb_tests_done
