@@ -260,8 +260,8 @@ static int price_ref(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_
  * (x exchangeRatePricingToBilling), exact and rounded once: the same product Microsoft defines
  * paygCostInBillingCurrency as. PayGPrice is the price of one UnitOfMeasure ("100 Hours") and Quantity
  * counts those units (0.24 of "100 Hours" is 24 hours), so the block is in both already and is never
- * applied again. No list price at all (an empty price, or a zero price on a marketplace line or any line
- * of a reservation or savings plan) leaves it absent.
+ * applied again. No list price at all (an empty price, a zero price on a marketplace line or any line of a
+ * reservation or savings plan, or a rate of 0 or below) leaves it absent.
  */
 static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		     struct pb_buf *err, size_t *field)
@@ -297,6 +297,11 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 	if (a->alt[AZ_RATE][0] >= 0 && field_of(a, c, AZ_RATE)->len) {
 		if (decimal_of(a, c, AZ_RATE, &f[2], err, field) < 0)
 			return -1;
+		/* A rate of 0 or below is no rate: the product would be a list cost of 0, or of the wrong sign. */
+		if (f[2].mant == 0 || f[2].neg) {
+			st->no_list++;
+			return price_ref(a, c, u, err, field);
+		}
 		n = 3;
 	}
 	/* The product's own rounding to 18 places is the documented one, not a warning. */

@@ -263,6 +263,21 @@ printf '%s\n' 'partner_account_id,list_cost,billed_cost' '6b1f3c2a-8d4e-4f7a-9b2
 check_run "a subscription GUID in capitals is the same account in lowercase" 0 "$TMP/case/case.summary.csv" empty \
 	"$TMP/case" /dev/null --format azure-cost --summary case.csv
 
+# An exchange rate of 0 (or below) from the pricing currency is no rate: PayGPrice x Quantity x 0 was a list
+# cost of 0, and the customer, billed at list, paid nothing for the line. It has no list price now (billed at
+# its billed cost, and counted).
+mkdir -p "$TMP/rate0"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,pricingCurrency,exchangeRatePricingToBilling' \
+	'6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/01/2026,Usage,EUR,1.5,2,1,USD,0' \
+	'6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/02/2026,Usage,EUR,1.5,2,1,USD,-0.9' \
+	'6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/03/2026,Usage,EUR,2.25,3,1,USD,0.9' >"$TMP/rate0/rate0.csv"
+printf '%s\n' 'partner_account_id,list_cost,billed_cost' '6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,2.7,5.25' \
+	>"$TMP/rate0/rate0.summary.csv"
+printf '%s\n' 'pb-ingest: rate0.csv: warning: 2 lines have no list price; their list cost is left empty' \
+	>"$TMP/rate0/rate0.stderr"
+check_run "an exchange rate of 0 or below gives no list price, not a list cost of 0" 0 "$TMP/rate0/rate0.summary.csv" \
+	"$TMP/rate0/rate0.stderr" "$TMP/rate0" /dev/null --format azure-cost --summary rate0.csv
+
 # ---- error cases ---------------------------------------------------------------------------------------
 
 pb_e2e_error_cases "$HERE"
