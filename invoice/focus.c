@@ -268,6 +268,9 @@ static int focus_row(const struct categories *cats, const struct pb_rates *rates
 	/* A charge category FOCUS does not know (an export's new type) is an adjustment to FOCUS. */
 	focus_cat = focus_cat ? focus_cat : "Adjustment";
 	quantity = strcmp(focus_cat, "Usage") == 0 || strcmp(focus_cat, "Purchase") == 0;
+	/* A credit relates to no other charge and has no unit price: FOCUS has its ListCost be its BilledCost. */
+	if (strcmp(focus_cat, "Credit") == 0)
+		list = billed;
 	add_money(b, billed);
 	add_text(b, alias);
 	add_text(b, PQgetvalue(res, i, 1));

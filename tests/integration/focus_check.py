@@ -5,6 +5,7 @@ allowed values and the null rules of every column pb-invoice --focus writes. Sta
 Usage: focus_check.py FILE.csv   (prints nothing and exits 0 when it conforms; else one line per violation)
 """
 import csv
+import decimal
 import json
 import re
 import sys
@@ -14,6 +15,9 @@ MANDATORY = ['BilledCost', 'BillingAccountId', 'BillingAccountName', 'BillingCur
              'ChargePeriodStart', 'ContractedCost', 'EffectiveCost', 'InvoiceIssuerName', 'ListCost',
              'PricingQuantity', 'PricingUnit', 'ProviderName', 'PublisherName', 'ServiceCategory', 'ServiceName']
 OPTIONAL = ['RegionId', 'SubAccountId', 'Tags']
+# Conditional columns that must come with another: SubAccountName with SubAccountId (the provider has sub accounts),
+# RegionName with RegionId (it deploys in regions); each is null exactly when its pair is.
+PAIRED = {}
 DECIMAL = re.compile(r'-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?\Z')
 DATETIME = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z')
 CURRENCY = re.compile(r'[A-Z]{3}\Z')
@@ -32,8 +36,15 @@ def check(path):
     with open(path, newline='', encoding='utf-8') as f:
         rows = list(csv.reader(f, strict=True))
     header = rows[0]
-    if sorted(header) != sorted(MANDATORY + OPTIONAL) or len(set(header)) != len(header):
+    known = MANDATORY + OPTIONAL + list(PAIRED)
+    if (len(set(header)) != len(header) or set(MANDATORY) - set(header) or set(OPTIONAL) - set(header)
+            or [c for c in header if c not in known and not c.startswith('x_')]):
         bad.append('columns: %r' % header)
+        return bad
+    for c, pair in PAIRED.items():
+        if pair in header and c not in header:
+            bad.append('columns: %s without %s' % (pair, c))
+    if bad:
         return bad
     for n, r in enumerate(rows[1:], start=2):
         v = dict(zip(header, r))
@@ -47,6 +58,16 @@ def check(path):
         for c in ('BillingPeriodEnd', 'BillingPeriodStart', 'ChargePeriodEnd', 'ChargePeriodStart'):
             if v[c] and not DATETIME.match(v[c]):
                 bad.append('%s: %s %r is not a UTC date/time' % (where, c, v[c]))
+        for c, pair in PAIRED.items():
+            if (v[c] == '') != (v[pair] == ''):
+                bad.append('%s: %s and %s are not null together' % (where, c, pair))
+        # ListCost, ContractedCost and EffectiveCost of a charge unrelated to others (a credit) without a unit
+        # price match its BilledCost.
+        if v['ChargeCategory'] == 'Credit' and v.get('ListUnitPrice', '') == '':
+            for c in ('ListCost', 'ContractedCost', 'EffectiveCost'):
+                if DECIMAL.match(v[c]) and DECIMAL.match(v['BilledCost']) and \
+                        decimal.Decimal(v[c]) != decimal.Decimal(v['BilledCost']):
+                    bad.append('%s: %s %s of a Credit is not its BilledCost %s' % (where, c, v[c], v['BilledCost']))
         if v['ChargePeriodEnd'] <= v['ChargePeriodStart'] or v['BillingPeriodEnd'] <= v['BillingPeriodStart']:
             bad.append('%s: a period does not end after it starts' % where)
         if not (v['BillingPeriodStart'] <= v['ChargePeriodStart'] < v['BillingPeriodEnd']):

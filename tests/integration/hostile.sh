@@ -129,6 +129,8 @@ for r in csv.DictReader(open(sys.argv[1], newline="")):
 for a in sorted(t):
     if t[a]:
         print("%s,%s" % (a, format(t[a].normalize(), "f")))' "$TMP/focus.csv")"
+check "the FOCUS dataset of hostile names conforms: every Mandatory column, types, allowed values, null rules" "0|" \
+	"$(python3 "$ROOT/tests/integration/focus_check.py" "$TMP/focus.csv"; echo "$?|")"
 check "FOCUS text a spreadsheet would run as a formula is neutralized, as in the invoice files" \
 	"2,FORM1,'=1+2,\"'=cmd|'/C calc'!A0 Usage, no region\",'=cmd|'/C calc'!A0,500000000005" \
 	"$(awk -F, '$2 == "FORM1"' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f1-3,9-10,23-24)"

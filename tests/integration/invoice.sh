@@ -569,6 +569,24 @@ cur 2027-07 "$TMP/jul-b/cur.csv" "100000000066 Usage 12 1 1 S3"
 check "July with the two sources on days apart: no overlap refused (only what is not final)" "4|" \
 	"$?|$(grep 'would bill usage twice' "$TMP/err")"
 
+# ---- FOCUS: a credit of an account with a markup ---------------------------------------------------------------
+# MKC1 pays 10% over list; AWS credits it 2 on the 5th. Its usage is 10 at list, 11 billed; the credit, a charge
+# with no list price, has the ListCost of its BilledCost (as its ContractedCost and EffectiveCost).
+us_aws_account MKC1 "Markup Credit Co" 100000000055
+"$PBC" update MKC1 --markup 10 >/dev/null 2>&1 || notok "a markup of 10% for MKC1"
+cur 2027-08 "$TMP/aug/cur.csv" "100000000055 Usage 4 10 10 EC2" "100000000055 Credit 5 -2 - EC2"
+"$PBI" --format aws-cur --no-progress --final "$TMP/aug/cur.csv" >/dev/null 2>&1 || notok "ingest August"
+"$PBA" --month 2027-08 --as-of 2027-08-31 --detail >"$TMP/agg" 2>&1 || notok "aggregate August" "$(cat "$TMP/agg")"
+"$PBV" --month 2027-08 --focus "$TMP/focus-aug.csv" >/dev/null 2>&1 || notok "August's FOCUS"
+check "FOCUS: a credit under a markup conforms (its ListCost is its BilledCost)" "0|" \
+	"$(python3 "$ROOT/tests/integration/focus_check.py" "$TMP/focus-aug.csv"; echo "$?|")"
+check "FOCUS: MKC1's rows, usage marked up and the credit at its billed value" \
+	"Usage 11 10|Credit -2.2 -2.2" \
+	"$(python3 -c '
+import csv, sys
+print("|".join("%s %s %s" % (r["ChargeCategory"], r["BilledCost"], r["ListCost"])
+               for r in csv.DictReader(open(sys.argv[1], newline="")) if r["BillingAccountId"] == "MKC1"))' "$TMP/focus-aug.csv")"
+
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
