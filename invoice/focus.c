@@ -163,7 +163,7 @@ static const char header[] = "BilledCost,BillingAccountId,BillingAccountName,Bil
 			     "BillingPeriodStart,ChargeCategory,ChargeClass,ChargeDescription,ChargePeriodEnd,"
 			     "ChargePeriodStart,ContractedCost,EffectiveCost,InvoiceIssuerName,ListCost,"
 			     "PricingQuantity,PricingUnit,ProviderName,PublisherName,RegionId,ServiceCategory,"
-			     "ServiceName,SubAccountId,Tags\r\n";
+			     "ServiceName,SubAccountId,SubAccountName,Tags\r\n";
 
 /* A text field from the data (a name, a partner's service): a formula to a spreadsheet is neutralized. */
 static void add_text(struct pb_buf *b, const char *s)
@@ -293,6 +293,7 @@ static int focus_row(const struct categories *cats, const struct pb_rates *rates
 	add_text(b, category_of(cats, vendor, service));
 	add_text(b, service);
 	add_text(b, PQgetvalue(res, i, 5));
+	add_text(b, PQgetvalue(res, i, 12));
 	pb_buf_addf(b, "\"{\"\"clc-account\"\":\"\"%s\"\"}\"\r\n", alias);
 	return 0;
 }
@@ -322,11 +323,24 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, 
 	}
 	if (pb_db_exec(
 		    conn,
-		    "DECLARE focus_rows NO SCROLL CURSOR FOR SELECT d.alias, c.name, a.currency, "
+		    /*
+		     * SubAccountName: the name the run's imports give the partner account most often (CUR
+		     * line_item_usage_account_name, Azure SubscriptionName), so that an issued month keeps it; its id
+		     * where they give none, FOCUS wanting a name wherever there is a SubAccountId.
+		     */
+		    "DECLARE focus_rows NO SCROLL CURSOR FOR WITH names AS (SELECT DISTINCT ON (vendor, "
+		    "partner_account_id) vendor, partner_account_id, name FROM (SELECT n.vendor, n.partner_account_id, "
+		    "n.name, sum(n.line_count) AS lines FROM pb.aggregate_run r JOIN pb.partner_account_name n "
+		    "ON n.import_id = ANY (r.imports) WHERE r.id = $1::bigint AND n.kind IN ('account_name', "
+		    "'subscription_name') AND n.name <> '' GROUP BY 1, 2, 3) x ORDER BY vendor, partner_account_id, "
+		    "lines DESC, name COLLATE \"C\") "
+		    "SELECT d.alias, c.name, a.currency, "
 		    "a.markup_percent::text, d.vendor, d.partner_account_id, d.usage_date::text, d.service, d.region, "
-		    "d.charge_category, d.currency, d.amount::text FROM pb.aggregate_detail d "
+		    "d.charge_category, d.currency, d.amount::text, coalesce(s.name, d.partner_account_id) "
+		    "FROM pb.aggregate_detail d "
 		    "JOIN pb.aggregate_account a ON a.run_id = d.run_id AND a.alias = d.alias AND a.vendor = 'all' "
-		    "JOIN pb.clc_account c ON c.alias = d.alias WHERE d.run_id = $1::bigint "
+		    "JOIN pb.clc_account c ON c.alias = d.alias LEFT JOIN names s ON s.vendor = d.vendor "
+		    "AND s.partner_account_id = d.partner_account_id WHERE d.run_id = $1::bigint "
 		    "ORDER BY d.alias COLLATE \"C\", d.partner_account_id COLLATE \"C\", d.usage_date, "
 		    "d.service COLLATE \"C\", d.region COLLATE \"C\", d.charge_category COLLATE \"C\", d.currency",
 		    1, p, err) < 0)
