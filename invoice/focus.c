@@ -159,11 +159,12 @@ static const char *category_of(const struct categories *c, const char *vendor, c
 	return "Other";
 }
 
-static const char header[] = "BilledCost,BillingAccountId,BillingAccountName,BillingCurrency,BillingPeriodEnd,"
-			     "BillingPeriodStart,ChargeCategory,ChargeClass,ChargeDescription,ChargePeriodEnd,"
-			     "ChargePeriodStart,ContractedCost,EffectiveCost,InvoiceIssuerName,ListCost,"
-			     "PricingQuantity,PricingUnit,ProviderName,PublisherName,RegionId,ServiceCategory,"
-			     "ServiceName,SubAccountId,SubAccountName,Tags\r\n";
+static const char header[] =
+	"BilledCost,BillingAccountId,BillingAccountName,BillingCurrency,BillingPeriodEnd,"
+	"BillingPeriodStart,ChargeCategory,ChargeClass,ChargeDescription,ChargePeriodEnd,"
+	"ChargePeriodStart,ContractedCost,EffectiveCost,InvoiceIssuerName,ListCost,"
+	"PricingQuantity,PricingUnit,ProviderName,PublisherName,RegionId,RegionName,ServiceCategory,"
+	"ServiceName,SubAccountId,SubAccountName,Tags\r\n";
 
 /* A text field from the data (a name, a partner's service): a formula to a spreadsheet is neutralized. */
 static void add_text(struct pb_buf *b, const char *s)
@@ -289,6 +290,8 @@ static int focus_row(const struct categories *cats, const struct pb_rates *rates
 	pb_buf_addf(b, "%s,", PROVIDER);
 	add_money(b, list);
 	pb_buf_addf(b, "%s,%s,%s,%s,", quantity ? "1" : "", quantity ? "Service-Day" : "", PROVIDER, publishers[v]);
+	/* RegionName: the exports give the region's code alone, which is its name too (null with RegionId). */
+	add_text(b, region);
 	add_text(b, region);
 	add_text(b, category_of(cats, vendor, service));
 	add_text(b, service);

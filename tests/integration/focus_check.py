@@ -17,7 +17,7 @@ MANDATORY = ['BilledCost', 'BillingAccountId', 'BillingAccountName', 'BillingCur
 OPTIONAL = ['RegionId', 'SubAccountId', 'Tags']
 # Conditional columns that must come with another: SubAccountName with SubAccountId (the provider has sub accounts),
 # RegionName with RegionId (it deploys in regions); each is null exactly when its pair is.
-PAIRED = {'SubAccountName': 'SubAccountId'}
+PAIRED = {'SubAccountName': 'SubAccountId', 'RegionName': 'RegionId'}
 DECIMAL = re.compile(r'-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?\Z')
 DATETIME = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z')
 CURRENCY = re.compile(r'[A-Z]{3}\Z')

@@ -133,7 +133,7 @@ check "the FOCUS dataset of hostile names conforms: every Mandatory column, type
 	"$(python3 "$ROOT/tests/integration/focus_check.py" "$TMP/focus.csv"; echo "$?|")"
 check "FOCUS text a spreadsheet would run as a formula is neutralized, as in the invoice files" \
 	"2,FORM1,'=1+2,\"'=cmd|'/C calc'!A0 Usage, no region\",'=cmd|'/C calc'!A0,500000000005,500000000005" \
-	"$(awk -F, '$2 == "FORM1"' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f1-3,9-10,23-25)"
+	"$(awk -F, '$2 == "FORM1"' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f1-3,9-10,24-26)"
 
 # ---- config read from an address ---------------------------------------------------------------------------------
 # An address the server does not have was named wrong (exit 2); one that cannot be reached is the network's failure

@@ -267,7 +267,7 @@ for a in sorted(t):
     v = t[a].normalize()
     print("%s,%s" % (a, format(v, "f")))' "$TMP/focus.csv")"
 check "a FOCUS row: the customer's view (the reseller provides and invoices, the partner publishes)" \
-	"ACME1,Acme,USD,2026-11-01T00:00:00Z,2026-10-01T00:00:00Z,Usage,,\"EC2 Usage, no region\",2026-10-03T00:00:00Z,2026-10-02T00:00:00Z,3.333,3.333,CenturyLink Cloud,3.333,1,Service-Day,CenturyLink Cloud,Amazon Web Services,,Compute,EC2,100000000001,100000000001,\"{\"\"clc-account\"\":\"\"ACME1\"\"}\"" \
+	"ACME1,Acme,USD,2026-11-01T00:00:00Z,2026-10-01T00:00:00Z,Usage,,\"EC2 Usage, no region\",2026-10-03T00:00:00Z,2026-10-02T00:00:00Z,3.333,3.333,CenturyLink Cloud,3.333,1,Service-Day,CenturyLink Cloud,Amazon Web Services,,,Compute,EC2,100000000001,100000000001,\"{\"\"clc-account\"\":\"\"ACME1\"\"}\"" \
 	"$(grep '^3.333,ACME1' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f2-)"
 
 # ---- the report ------------------------------------------------------------------------------------------------
@@ -577,20 +577,21 @@ us_aws_account MKC1 "Markup Credit Co" 100000000055
 # The export names the AWS account (SubAccountName) with a comma, quotes and non-ASCII letters.
 mkdir -p "$TMP/aug"
 {
-	echo "$H,line_item_usage_account_name"
-	printf '2027-08-01T00:00:00Z,100000000055,Usage,2027-08-04T01:00:00Z,USD,10,10,EC2,"Ops, ""Prod"" Zürich"\n'
-	printf '2027-08-01T00:00:00Z,100000000055,Credit,2027-08-05T01:00:00Z,USD,-2,,EC2,"Ops, ""Prod"" Zürich"\n'
+	echo "$H,line_item_usage_account_name,product_region_code"
+	printf '2027-08-01T00:00:00Z,100000000055,Usage,2027-08-04T01:00:00Z,USD,10,10,EC2,"Ops, ""Prod"" Zürich",eu-central-2\n'
+	printf '2027-08-01T00:00:00Z,100000000055,Credit,2027-08-05T01:00:00Z,USD,-2,,EC2,"Ops, ""Prod"" Zürich",\n'
 } >"$TMP/aug/cur.csv"
 "$PBI" --format aws-cur --no-progress --final "$TMP/aug/cur.csv" >/dev/null 2>&1 || notok "ingest August"
 "$PBA" --month 2027-08 --as-of 2027-08-31 --detail >"$TMP/agg" 2>&1 || notok "aggregate August" "$(cat "$TMP/agg")"
 "$PBV" --month 2027-08 --focus "$TMP/focus-aug.csv" >/dev/null 2>&1 || notok "August's FOCUS"
 check "FOCUS: a credit under a markup conforms (its ListCost is its BilledCost)" "0|" \
 	"$(python3 "$ROOT/tests/integration/focus_check.py" "$TMP/focus-aug.csv"; echo "$?|")"
-check "FOCUS: MKC1's rows, usage marked up and the credit at its billed value, the sub account named" \
-	"Usage 11 10 Ops, \"Prod\" Zürich|Credit -2.2 -2.2 Ops, \"Prod\" Zürich" \
+check "FOCUS: MKC1's rows, usage marked up and the credit at its billed value, the sub account and region named" \
+	"Usage 11 10 Ops, \"Prod\" Zürich eu-central-2 eu-central-2|Credit -2.2 -2.2 Ops, \"Prod\" Zürich  " \
 	"$(python3 -c '
 import csv, sys
-print("|".join("%s %s %s %s" % (r["ChargeCategory"], r["BilledCost"], r["ListCost"], r["SubAccountName"])
+print("|".join("%s %s %s %s %s %s" % (r["ChargeCategory"], r["BilledCost"], r["ListCost"], r["SubAccountName"],
+                                      r["RegionId"], r["RegionName"])
                for r in csv.DictReader(open(sys.argv[1], newline="")) if r["BillingAccountId"] == "MKC1"))' "$TMP/focus-aug.csv")"
 
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
