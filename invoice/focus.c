@@ -252,6 +252,7 @@ static int focus_row(const struct categories *cats, const struct pb_rates *rates
 	const char *alias = PQgetvalue(res, i, 0), *vendor = PQgetvalue(res, i, 4), *day = PQgetvalue(res, i, 6);
 	const char *service = PQgetvalue(res, i, 7), *region = PQgetvalue(res, i, 8), *cat = PQgetvalue(res, i, 9);
 	const char *focus_cat = allowed(charge_categories, 5, cat, strlen(cat));
+	const char *name;
 	int v = pb_vendor_index(vendor), quantity;
 	pb_money amount, list, billed;
 	int32_t d;
@@ -266,6 +267,8 @@ static int focus_row(const struct categories *cats, const struct pb_rates *rates
 		return PB_ERR_DATA;
 	}
 	pb_date_format(d + 1, next);
+	/* A charge the export names no service of (a credit, a fee) is the publisher's: ServiceName is never null. */
+	name = *service ? service : publishers[v];
 	/* A charge category FOCUS does not know (an export's new type) is an adjustment to FOCUS. */
 	focus_cat = focus_cat ? focus_cat : "Adjustment";
 	quantity = strcmp(focus_cat, "Usage") == 0 || strcmp(focus_cat, "Purchase") == 0;
@@ -280,7 +283,7 @@ static int focus_row(const struct categories *cats, const struct pb_rates *rates
 	{
 		struct pb_buf desc = PB_BUF_INIT;
 
-		pb_buf_addf(&desc, "%s %s, %s", service, cat, *region ? region : "no region");
+		pb_buf_addf(&desc, "%s %s, %s", name, cat, *region ? region : "no region");
 		add_text(b, pb_buf_str(&desc));
 		pb_buf_release(&desc);
 	}
@@ -294,7 +297,7 @@ static int focus_row(const struct categories *cats, const struct pb_rates *rates
 	add_text(b, region);
 	add_text(b, region);
 	add_text(b, category_of(cats, vendor, service));
-	add_text(b, service);
+	add_text(b, name);
 	add_text(b, PQgetvalue(res, i, 5));
 	add_text(b, PQgetvalue(res, i, 12));
 	pb_buf_addf(b, "\"{\"\"clc-account\"\":\"\"%s\"\"}\"\r\n", alias);

@@ -580,6 +580,8 @@ mkdir -p "$TMP/aug"
 	echo "$H,line_item_usage_account_name,product_region_code"
 	printf '2027-08-01T00:00:00Z,100000000055,Usage,2027-08-04T01:00:00Z,USD,10,10,EC2,"Ops, ""Prod"" Zürich",eu-central-2\n'
 	printf '2027-08-01T00:00:00Z,100000000055,Credit,2027-08-05T01:00:00Z,USD,-2,,EC2,"Ops, ""Prod"" Zürich",\n'
+	# A credit the export gives no service (no product name or code): FOCUS's ServiceName is never null.
+	printf '2027-08-01T00:00:00Z,100000000055,Credit,2027-08-06T01:00:00Z,USD,-1,,,"Ops, ""Prod"" Zürich",\n'
 } >"$TMP/aug/cur.csv"
 "$PBI" --format aws-cur --no-progress --final "$TMP/aug/cur.csv" >/dev/null 2>&1 || notok "ingest August"
 "$PBA" --month 2027-08 --as-of 2027-08-31 --detail >"$TMP/agg" 2>&1 || notok "aggregate August" "$(cat "$TMP/agg")"
@@ -587,12 +589,19 @@ mkdir -p "$TMP/aug"
 check "FOCUS: a credit under a markup conforms (its ListCost is its BilledCost)" "0|" \
 	"$(python3 "$ROOT/tests/integration/focus_check.py" "$TMP/focus-aug.csv"; echo "$?|")"
 check "FOCUS: MKC1's rows, usage marked up and the credit at its billed value, the sub account and region named" \
-	"Usage 11 10 Ops, \"Prod\" Zürich eu-central-2 eu-central-2|Credit -2.2 -2.2 Ops, \"Prod\" Zürich  " \
+	"Usage 11 10 Ops, \"Prod\" Zürich eu-central-2 eu-central-2|Credit -2.2 -2.2 Ops, \"Prod\" Zürich  |Credit -1.1 -1.1 Ops, \"Prod\" Zürich  " \
 	"$(python3 -c '
 import csv, sys
 print("|".join("%s %s %s %s %s %s" % (r["ChargeCategory"], r["BilledCost"], r["ListCost"], r["SubAccountName"],
                                       r["RegionId"], r["RegionName"])
                for r in csv.DictReader(open(sys.argv[1], newline="")) if r["BillingAccountId"] == "MKC1"))' "$TMP/focus-aug.csv")"
+check "FOCUS: a credit the export names no service of is the publisher's (ServiceName is never null)" \
+	"Amazon Web Services,Amazon Web Services Credit, no region,Other" \
+	"$(python3 -c '
+import csv, sys
+print("|".join("%s,%s,%s" % (r["ServiceName"], r["ChargeDescription"], r["ServiceCategory"])
+               for r in csv.DictReader(open(sys.argv[1], newline="")) if r["ChargeDescription"].startswith("Amazon")))' \
+	"$TMP/focus-aug.csv")"
 
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
