@@ -48,6 +48,9 @@ static const char *const charge_categories[] = {"Usage", "Purchase", "Tax", "Cre
 
 static const char *const publishers[PB_NVENDORS] = {"Amazon Web Services", "Microsoft"};
 
+/* SubAccountType: the provider's sub accounts are of two kinds, one per publisher. */
+static const char *const sub_account_types[PB_NVENDORS] = {"AWS Account", "Azure Subscription"};
+
 struct category_rule {
 	char vendor[8], pattern[128];
 	const char *category;
@@ -164,7 +167,7 @@ static const char header[] =
 	"BillingPeriodStart,ChargeCategory,ChargeClass,ChargeDescription,ChargePeriodEnd,"
 	"ChargePeriodStart,ContractedCost,EffectiveCost,InvoiceIssuerName,ListCost,"
 	"PricingQuantity,PricingUnit,ProviderName,PublisherName,RegionId,RegionName,ServiceCategory,"
-	"ServiceName,SubAccountId,SubAccountName,Tags\r\n";
+	"ServiceName,SubAccountId,SubAccountName,SubAccountType,Tags\r\n";
 
 /* A text field from the data (a name, a partner's service): a formula to a spreadsheet is neutralized. */
 static void add_text(struct pb_buf *b, const char *s)
@@ -300,6 +303,7 @@ static int focus_row(const struct categories *cats, const struct pb_rates *rates
 	add_text(b, name);
 	add_text(b, PQgetvalue(res, i, 5));
 	add_text(b, PQgetvalue(res, i, 12));
+	add_text(b, sub_account_types[v]);
 	pb_buf_addf(b, "\"{\"\"clc-account\"\":\"\"%s\"\"}\"\r\n", alias);
 	return 0;
 }

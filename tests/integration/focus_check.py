@@ -16,8 +16,9 @@ MANDATORY = ['BilledCost', 'BillingAccountId', 'BillingAccountName', 'BillingCur
              'PricingQuantity', 'PricingUnit', 'ProviderName', 'PublisherName', 'ServiceCategory', 'ServiceName']
 OPTIONAL = ['RegionId', 'SubAccountId', 'Tags']
 # Conditional columns that must come with another: SubAccountName with SubAccountId (the provider has sub accounts),
-# RegionName with RegionId (it deploys in regions); each is null exactly when its pair is.
-PAIRED = {'SubAccountName': 'SubAccountId', 'RegionName': 'RegionId'}
+# SubAccountType too (it has two kinds of them: AWS accounts and Azure subscriptions), RegionName with RegionId (it
+# deploys in regions); each is null exactly when its pair is.
+PAIRED = {'SubAccountName': 'SubAccountId', 'SubAccountType': 'SubAccountId', 'RegionName': 'RegionId'}
 DECIMAL = re.compile(r'-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?\Z')
 DATETIME = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z')
 CURRENCY = re.compile(r'[A-Z]{3}\Z')

@@ -267,7 +267,7 @@ for a in sorted(t):
     v = t[a].normalize()
     print("%s,%s" % (a, format(v, "f")))' "$TMP/focus.csv")"
 check "a FOCUS row: the customer's view (the reseller provides and invoices, the partner publishes)" \
-	"ACME1,Acme,USD,2026-11-01T00:00:00Z,2026-10-01T00:00:00Z,Usage,,\"EC2 Usage, no region\",2026-10-03T00:00:00Z,2026-10-02T00:00:00Z,3.333,3.333,CenturyLink Cloud,3.333,1,Service-Day,CenturyLink Cloud,Amazon Web Services,,,Compute,EC2,100000000001,100000000001,\"{\"\"clc-account\"\":\"\"ACME1\"\"}\"" \
+	"ACME1,Acme,USD,2026-11-01T00:00:00Z,2026-10-01T00:00:00Z,Usage,,\"EC2 Usage, no region\",2026-10-03T00:00:00Z,2026-10-02T00:00:00Z,3.333,3.333,CenturyLink Cloud,3.333,1,Service-Day,CenturyLink Cloud,Amazon Web Services,,,Compute,EC2,100000000001,100000000001,AWS Account,\"{\"\"clc-account\"\":\"\"ACME1\"\"}\"" \
 	"$(grep '^3.333,ACME1' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f2-)"
 
 # ---- the report ------------------------------------------------------------------------------------------------
