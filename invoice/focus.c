@@ -336,20 +336,26 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, 
 		    /*
 		     * SubAccountName: the name the run's imports give the partner account most often (CUR
 		     * line_item_usage_account_name, Azure SubscriptionName), so that an issued month keeps it; its id
-		     * where they give none, FOCUS wanting a name wherever there is a SubAccountId.
+		     * where they give none, FOCUS wanting a name wherever there is a SubAccountId. BillingAccountName:
+		     * the name the account's line of an issued month was invoiced under (an account renamed since does
+		     * not change the month's charges); the current one where the month has no line of it.
 		     */
 		    "DECLARE focus_rows NO SCROLL CURSOR FOR WITH names AS (SELECT DISTINCT ON (vendor, "
 		    "partner_account_id) vendor, partner_account_id, name FROM (SELECT n.vendor, n.partner_account_id, "
 		    "n.name, sum(n.line_count) AS lines FROM pb.aggregate_run r JOIN pb.partner_account_name n "
 		    "ON n.import_id = ANY (r.imports) WHERE r.id = $1::bigint AND n.kind IN ('account_name', "
 		    "'subscription_name') AND n.name <> '' GROUP BY 1, 2, 3) x ORDER BY vendor, partner_account_id, "
-		    "lines DESC, name COLLATE \"C\") "
-		    "SELECT d.alias, c.name, a.currency, "
+		    "lines DESC, name COLLATE \"C\"), "
+		    "invoiced AS (SELECT DISTINCT ON (l.alias) l.alias, l.account_name FROM pb.invoice i "
+		    "JOIN pb.invoice_line l ON l.invoice_id = i.id WHERE i.run_id = $1::bigint AND l.corrects_month "
+		    "IS NULL ORDER BY l.alias, l.line) "
+		    "SELECT d.alias, coalesce(v.account_name, c.name), a.currency, "
 		    "a.markup_percent::text, d.vendor, d.partner_account_id, d.usage_date::text, d.service, d.region, "
 		    "d.charge_category, d.currency, d.amount::text, coalesce(s.name, d.partner_account_id) "
 		    "FROM pb.aggregate_detail d "
 		    "JOIN pb.aggregate_account a ON a.run_id = d.run_id AND a.alias = d.alias AND a.vendor = 'all' "
-		    "JOIN pb.clc_account c ON c.alias = d.alias LEFT JOIN names s ON s.vendor = d.vendor "
+		    "JOIN pb.clc_account c ON c.alias = d.alias LEFT JOIN invoiced v ON v.alias = d.alias "
+		    "LEFT JOIN names s ON s.vendor = d.vendor "
 		    "AND s.partner_account_id = d.partner_account_id WHERE d.run_id = $1::bigint "
 		    "ORDER BY d.alias COLLATE \"C\", d.partner_account_id COLLATE \"C\", d.usage_date, "
 		    "d.service COLLATE \"C\", d.region COLLATE \"C\", d.charge_category COLLATE \"C\", d.currency",

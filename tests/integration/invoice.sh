@@ -414,6 +414,11 @@ cp "$OUT/invoice-2027-01.csv" "$TMP/jan.csv"
 "$PBV" --month 2027-01 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "issuing January again: exit 0, the same file" "0||same" \
 	"$?|$(cat "$TMP/err")|$(cmp -s "$TMP/jan.csv" "$OUT/invoice-2027-01.csv" && echo same)"
+# October's FOCUS dataset written again, after ACME1's rename, later data and October aggregated again: the same
+# bytes (BillingAccountName is the name October was invoiced under, as charges before a change must not change).
+"$PBV" --month 2026-10 --focus "$TMP/focus-again.csv" >"$TMP/out" 2>"$TMP/err"
+check "October's FOCUS dataset written again after the account's rename: exit 0, the same file" "0||same" \
+	"$?|$(cat "$TMP/err")|$(cmp -s "$TMP/focus.csv" "$TMP/focus-again.csv" && echo same || diff "$TMP/focus.csv" "$TMP/focus-again.csv" | head -4)"
 # October's lines now carry two names (Acme, Acme Renamed): what was invoiced per vendor is summed over both.
 late_azure "$TMP/oct-late3" 1
 # February's data comes in after February was aggregated: its run is out of date, and issuing it would bill the
