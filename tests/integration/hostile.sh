@@ -131,6 +131,11 @@ for a in sorted(t):
         print("%s,%s" % (a, format(t[a].normalize(), "f")))' "$TMP/focus.csv")"
 check "the FOCUS dataset of hostile names conforms: every Mandatory column, types, allowed values, null rules" "0|" \
 	"$(python3 "$ROOT/tests/integration/focus_check.py" "$TMP/focus.csv"; echo "$?|")"
+# November's, whose invoice also corrects October (the late credit): its rows are November's charges alone, each
+# marked up, and conform.
+"$BIN/pb-invoice" --month 2026-11 --focus "$TMP/focus-nov.csv" >"$TMP/out" 2>"$TMP/err"
+check "the FOCUS dataset of a month whose invoice adjusts the one before conforms" "0|" \
+	"$(python3 "$ROOT/tests/integration/focus_check.py" "$TMP/focus-nov.csv"; echo "$?|")"
 check "FOCUS text a spreadsheet would run as a formula is neutralized, as in the invoice files" \
 	"2,FORM1,'=1+2,\"'=cmd|'/C calc'!A0 Usage, no region\",'=cmd|'/C calc'!A0,500000000005,500000000005" \
 	"$(awk -F, '$2 == "FORM1"' "$TMP/focus.csv" | tr -d '\r' | cut -d, -f1-3,9-10,24-26)"
