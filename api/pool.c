@@ -102,8 +102,18 @@ PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struc
 			       "keepalives_count",
 			       NULL};
 	const char *vals[7] = {conninfo, application, "5", "10", "5", "3", NULL};
-	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+	PGconn *conn;
 
+	if (!opts) {
+		pb_db_conninfo_invalid(err, "cannot connect to the database", "--database (or PB_DATABASE_URL)",
+				       conninfo, msg);
+		PQfreemem(msg);
+		return NULL;
+	}
+	PQconninfoFree(opts);
+	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
 		pb_db_message(err, "cannot connect to the database", conn ? PQerrorMessage(conn) : "out of memory");
 		PQfinish(conn);

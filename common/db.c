@@ -1,6 +1,7 @@
 /* libpq helpers: every value crosses as text, every failure leaves one line for the caller. */
 #include "db.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,61 @@ static int session_options(const char *conninfo, struct pb_buf *out)
 	return 1;
 }
 
+/* Whether the n bytes at s are one character or a plain word (an option's name, a value such as "bogus"), safe to show.
+ */
+static int plain_word(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 1)
+		return 1; /* a bracket, as in "]" */
+	if (n == 0 || n > 63)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+void pb_db_conninfo_invalid(struct pb_buf *err, const char *what, const char *name, const char *conninfo,
+			    const char *msg)
+{
+	const char *p = msg && *msg ? msg : "out of memory", *end, *close;
+	/* Quotes in the string itself: libpq's own cannot be told from them, so all between the outer ones hides. */
+	int outer = conninfo && strchr(conninfo, '"') != NULL;
+
+	end = p + strlen(p);
+	while (end > p && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	pb_buf_reset(err);
+	if (what)
+		pb_buf_addf(err, "%s: ", what);
+	pb_buf_addf(err, "%s is not a valid connection string or URI (", name);
+	while (p < end) {
+		if (*p != '"') {
+			pb_buf_addch(err, *p == '\n' || *p == '\t' ? ' ' : *p);
+			p++;
+			continue;
+		}
+		close = NULL;
+		for (const char *q = p + 1; q < end; q++) {
+			if (*q == '"') {
+				close = q;
+				if (!outer)
+					break;
+			}
+		}
+		if (close && plain_word(p + 1, (size_t)(close - p - 1)))
+			pb_buf_add(err, p, (size_t)(close - p + 1));
+		else
+			pb_buf_addstr(err, "\"...\"");
+		if (!close)
+			break;
+		p = close + 1;
+	}
+	pb_buf_addstr(err, "): correct it");
+}
+
 PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 {
 	struct pb_buf info = PB_BUF_INIT, options = PB_BUF_INIT;
@@ -111,6 +167,18 @@ PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 
 	if (pb_db_conninfo(&info, err) < 0)
 		goto out;
+	{
+		char *msg = NULL;
+		PQconninfoOption *opts = PQconninfoParse(pb_buf_str(&info), &msg);
+
+		if (!opts)
+			pb_db_conninfo_invalid(err, "cannot connect to the database", "PB_DATABASE_URL",
+					       pb_buf_str(&info), msg);
+		PQconninfoFree(opts);
+		PQfreemem(msg);
+		if (!opts)
+			goto out;
+	}
 	if (!session_options(pb_buf_str(&info), &options))
 		keys[2] = NULL;
 	vals[0] = pb_buf_str(&info);

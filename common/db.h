@@ -18,6 +18,15 @@ int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err);
 const char *pb_db_var_dir(void);
 
 /*
+ * err = "WHAT: NAME is not a valid connection string or URI (MSG): correct it" (no "WHAT: " when what is
+ * NULL), MSG being libpq's message (msg) on conninfo, which it could not parse, with each quoted part that is
+ * not a plain word shown as "...": libpq quotes the piece it choked on, which may be the password or the
+ * whole string.
+ */
+void pb_db_conninfo_invalid(struct pb_buf *err, const char *what, const char *name, const char *conninfo,
+			    const char *msg);
+
+/*
  * Connects with the settings above, naming the program in application_name. Returns a connection
  * (close with PQfinish), or NULL with "cannot connect to the database (...): ..." in err.
  */

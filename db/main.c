@@ -129,8 +129,7 @@ static int conninfo_to_env(const char *info, struct pb_buf *rest, struct pb_buf 
 		return 0;
 	opts = PQconninfoParse(info, &msg);
 	if (!opts) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "bad connection string: %s", msg ? msg : "out of memory");
+		pb_db_conninfo_invalid(err, NULL, "PB_DATABASE_URL", info, msg);
 		PQfreemem(msg);
 		return -1;
 	}

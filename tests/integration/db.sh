@@ -229,4 +229,25 @@ check "a cluster moved too deep: status says it is stopped; start refuses naming
 	"3|local cluster in $long/pg: stopped|3|pb-db: start: the cluster's socket '$sock' would be ${#sock} bytes, more than a socket's 107: give PB_VAR_DIR a shorter folder" \
 	"$st|$(cat "$TMP/out" "$TMP/err")|$st2|$(cat "$TMP/err2")"
 
+# A connection string libpq cannot parse: its message quotes the piece it choked on, which may be the password
+# (a bad %-escape in it) or the whole URI. Every program says the string is malformed without showing it.
+for url in "postgresql://u:pa%zzS3cr3t@127.0.0.1:1/x" "postgresql://u:S3cr3t@[::1/x"; do
+	PB_DATABASE_URL=$url "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	PB_DATABASE_URL=$url "$BIN/pb-accounts" list >"$TMP/out2" 2>"$TMP/err2"
+	st2=$?
+	PB_DATABASE_URL=$url "$PBDB" psql -X -c 'SELECT 1' >"$TMP/out3" 2>"$TMP/err3"
+	st3=$?
+	check "a malformed PB_DATABASE_URL ($url): exit 3 (psql 2), the password not shown" \
+		"3|3|2|0|1|1" \
+		"$st|$st2|$st3|$(cat "$TMP/err" "$TMP/err2" "$TMP/err3" | grep -c S3cr3t)|$(grep -c '^pb-accounts: cannot connect to the database: PB_DATABASE_URL is not a valid connection string or URI (' "$TMP/err2")|$(grep -c '^pb-db: psql: PB_DATABASE_URL is not a valid connection string or URI (' "$TMP/err3")"
+done
+
+check "a bad %-escape: the message says what is wrong, the token hidden" \
+	'pb-db: cannot connect to the database: PB_DATABASE_URL is not a valid connection string or URI (invalid percent-encoded token: "..."): correct it' \
+	"$(PB_DATABASE_URL="postgresql://u:pa%zzS3cr3t@127.0.0.1:1/x" "$PBDB" migrate 2>&1)"
+check "an unknown option: its name is shown" \
+	'pb-db: cannot connect to the database: PB_DATABASE_URL is not a valid connection string or URI (invalid connection option "bogus"): correct it' \
+	"$(PB_DATABASE_URL="host=127.0.0.1 password=S3cr3t bogus=1" "$PBDB" migrate 2>&1)"
+
 pb_tests_done
