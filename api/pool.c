@@ -116,6 +116,9 @@ PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struc
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
 		pb_db_message(err, "cannot connect to the database", conn ? PQerrorMessage(conn) : "out of memory");
+		pb_buf_addstr(err, " (the database is '");
+		pb_db_conninfo_shown(err, conninfo);
+		pb_buf_addstr(err, "': check that its server runs and takes its user, password and database)");
 		PQfinish(conn);
 		return NULL;
 	}

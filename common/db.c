@@ -158,6 +158,57 @@ void pb_db_conninfo_invalid(struct pb_buf *err, const char *what, const char *na
 	pb_buf_addstr(err, "): correct it");
 }
 
+void pb_db_conninfo_shown(struct pb_buf *out, const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL), *o;
+	int n = 0;
+
+	if (!opts) {
+		pb_buf_addstr(out, "(not valid)");
+		return;
+	}
+	for (o = opts; o->keyword; o++) {
+		const char *v;
+
+		if (!o->val)
+			continue;
+		pb_buf_addf(out, "%s%s=", n++ ? " " : "", o->keyword);
+		if (strchr(o->dispchar, '*')) {
+			pb_buf_addstr(out, "***");
+			continue;
+		}
+		if (*o->val && !strpbrk(o->val, " \t\n'\\")) {
+			pb_buf_addstr(out, o->val);
+			continue;
+		}
+		pb_buf_addch(out, '\'');
+		for (v = o->val; *v; v++) {
+			if (*v == '\'' || *v == '\\')
+				pb_buf_addch(out, '\\');
+			pb_buf_addch(out, *v);
+		}
+		pb_buf_addch(out, '\'');
+	}
+	PQconninfoFree(opts);
+}
+
+/* After a refused connection to conninfo (pb_db_conninfo's): which database that was, and what to do. */
+static void add_where(struct pb_buf *err, const char *conninfo)
+{
+	const char *url = getenv("PB_DATABASE_URL");
+
+	if (url && *url) {
+		pb_buf_addstr(err, " (PB_DATABASE_URL is '");
+		pb_db_conninfo_shown(err, conninfo);
+		pb_buf_addstr(err, "': check that its server runs and takes its user, password and database)");
+	} else if (!*conninfo) {
+		pb_buf_addstr(err, " (PB_DATABASE_URL is not set: the server is the one PGHOST, PGHOSTADDR, PGDATABASE "
+				   "or PGSERVICE names: check them)");
+	} else {
+		pb_buf_addf(err, " (the local cluster in '%s/pg': start it with 'pb-db start')", pb_db_var_dir());
+	}
+}
+
 PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 {
 	struct pb_buf info = PB_BUF_INIT, options = PB_BUF_INIT;
@@ -189,6 +240,7 @@ PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
 		pb_db_message(err, "cannot connect to the database", conn ? PQerrorMessage(conn) : "out of memory");
+		add_where(err, pb_buf_str(&info));
 		PQfinish(conn);
 		conn = NULL;
 	} else {

@@ -27,8 +27,15 @@ void pb_db_conninfo_invalid(struct pb_buf *err, const char *what, const char *na
 			    const char *msg);
 
 /*
+ * Appends the settings conninfo (a connection string or URI) holds as keyword=value pairs, each secret
+ * (password, sslpassword) shown as ***: what a message may show of it. "(not valid)" when libpq cannot
+ * parse it.
+ */
+void pb_db_conninfo_shown(struct pb_buf *out, const char *conninfo);
+
+/*
  * Connects with the settings above, naming the program in application_name. Returns a connection
- * (close with PQfinish), or NULL with "cannot connect to the database (...): ..." in err.
+ * (close with PQfinish), or NULL with "cannot connect to the database: ... (WHERE: what to check)" in err.
  */
 PGconn *pb_db_connect(const char *application, struct pb_buf *err);
 

@@ -72,6 +72,17 @@ argv_during "a URI with the password in it: psql connects, its command line hold
 argv_during "a setting with no variable (keepalives) stays on the command line, the password does not" \
 	"host=$SOCK port=5432 user=pwuser dbname=partnerbill keepalives=1 password='${PW//\'/\\\'}'"
 
+# A connection refused names the database it tried, its password hidden, and says what to check.
+PB_DATABASE_URL="host=$SOCK port=5432 user=pwuser dbname=partnerbill password=wrong-S3cr3t" "$BIN/pb-accounts" list \
+	>"$TMP/out" 2>"$TMP/err"
+check "a wrong password: exit 3, the database named without the password, what to check" \
+	"3|pb-accounts: cannot connect to the database: connection to server on socket \"$SOCK/.s.PGSQL.5432\" failed: FATAL:  password authentication failed for user \"pwuser\" (PB_DATABASE_URL is 'user=pwuser password=*** dbname=partnerbill host=$SOCK port=5432': check that its server runs and takes its user, password and database)" \
+	"$?|$(cat "$TMP/err")"
+PB_DATABASE_URL="postgresql://pb:S3cr3t@/nosuch?host=$SOCK" "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
+check "a database that does not exist: exit 3, named, the password hidden" \
+	"3|pb-db: cannot connect to the database: connection to server on socket \"$SOCK/.s.PGSQL.5432\" failed: FATAL:  database \"nosuch\" does not exist (PB_DATABASE_URL is 'user=pb password=*** dbname=nosuch host=$SOCK': check that its server runs and takes its user, password and database)" \
+	"$?|$(cat "$TMP/err")"
+
 PB_DATABASE_URL="host=$SOCK user=pwuser dbname=partnerbill sslpassword=abc" "$PBDB" psql -X -c 'SELECT 1' \
 	>"$TMP/out" 2>"$TMP/err"
 check "a secret with no variable (sslpassword) is refused, exit 2" \
@@ -249,5 +260,15 @@ check "a bad %-escape: the message says what is wrong, the token hidden" \
 check "an unknown option: its name is shown" \
 	'pb-db: cannot connect to the database: PB_DATABASE_URL is not a valid connection string or URI (invalid connection option "bogus"): correct it' \
 	"$(PB_DATABASE_URL="host=127.0.0.1 password=S3cr3t bogus=1" "$PBDB" migrate 2>&1)"
+
+# A server that is down: the URL (password hidden) and the local cluster are named, with what to do.
+PB_DATABASE_URL="postgresql://u:S3cr3t@127.0.0.1:1/x" "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
+check "a server that is down: exit 3, the URL named without the password" \
+	"3|pb-db: cannot connect to the database: connection to server at \"127.0.0.1\", port 1 failed: Connection refused Is the server running on that host and accepting TCP/IP connections? (PB_DATABASE_URL is 'user=u password=*** dbname=x host=127.0.0.1 port=1': check that its server runs and takes its user, password and database)" \
+	"$?|$(cat "$TMP/err")"
+"$BIN/pb-accounts" list >"$TMP/out" 2>"$TMP/err"
+check "the local cluster stopped: exit 3, it is named, and how to start it" \
+	"3|pb-accounts: cannot connect to the database: connection to server on socket \"$SOCK/.s.PGSQL.5432\" failed: No such file or directory Is the server running locally and accepting connections on that socket? (the local cluster in '$TMP/var/pg': start it with 'pb-db start')" \
+	"$?|$(cat "$TMP/err")"
 
 pb_tests_done
