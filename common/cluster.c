@@ -312,6 +312,93 @@ out:
 	return ret;
 }
 
+/* The process number on the first line of file; 0 when there is none. */
+static long pid_in(const char *file)
+{
+	char line[32] = "", *end;
+	FILE *f = fopen(file, "r");
+	long pid;
+
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	pid = strtol(line, &end, 10);
+	return end != line && (*end == '\n' || *end == '\0') && pid > 0 ? pid : 0;
+}
+
+/*
+ * The process data/postmaster.pid names when it is alive but not this cluster's server: a server killed
+ * (kill -9, a crash of the machine) leaves the file, and its number may since have gone to another process of
+ * the server's user, which pg_ctl and the server itself take for a live server. The server's working folder
+ * is its data folder. 0 when the file names no such process, or when that cannot be told.
+ */
+static long stale_pid(const struct paths *p)
+{
+	char file[PATH_MAX], cwd[PATH_MAX], data[PATH_MAX];
+	long pid;
+	ssize_t n;
+
+	if ((size_t)snprintf(file, sizeof(file), "%s/postmaster.pid", pb_buf_str(&p->data)) >= sizeof(file))
+		return 0;
+	pid = pid_in(file);
+	if (pid <= 0 || !realpath(pb_buf_str(&p->data), data))
+		return 0;
+	snprintf(file, sizeof(file), "/proc/%ld/cwd", pid);
+	n = readlink(file, cwd, sizeof(cwd) - 1);
+	if (n < 0 && errno == ENOENT) {
+		/* A process with no folder is a zombie: the server that was killed, not yet reaped. */
+		snprintf(file, sizeof(file), "/proc/%ld", pid);
+		return access(file, F_OK) == 0 ? pid : 0;
+	}
+	if (n < 0)
+		/* Not root: the server runs as this user, whose processes' folders can be read. */
+		return errno == EACCES && geteuid() != 0 ? pid : 0;
+	cwd[n] = '\0';
+	return strcmp(cwd, data) != 0 ? pid : 0;
+}
+
+/*
+ * A live process working in the folder data: a child of a server that was killed, still attached to its
+ * shared memory (the server checks that through postmaster.pid, which is about to go). 0 when there is none.
+ */
+static long process_in(const char *data)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	long found = 0;
+
+	while (d && !found && (e = readdir(d))) {
+		char file[64], cwd[PATH_MAX], *end;
+		long pid = strtol(e->d_name, &end, 10);
+		ssize_t n;
+
+		if (*end || end == e->d_name || pid <= 0)
+			continue;
+		snprintf(file, sizeof(file), "/proc/%ld/cwd", pid);
+		n = readlink(file, cwd, sizeof(cwd) - 1);
+		if (n < 0)
+			continue;
+		cwd[n] = '\0';
+		if (strcmp(cwd, data) == 0)
+			found = pid;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Removes file when its first line is pid (a lock file of the killed server). 0, or -1 with a message. */
+static int remove_lock(const char *file, long pid, struct pb_buf *err)
+{
+	if (pid_in(file) != pid || unlink(file) == 0 || errno == ENOENT)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "cannot remove '%s', left by a server that was killed: %s", file, strerror(errno));
+	return -1;
+}
+
 int pb_cluster_status(const char *var, struct pb_buf *err)
 {
 	struct paths p;
@@ -330,6 +417,8 @@ int pb_cluster_status(const char *var, struct pb_buf *err)
 	}
 	if (rc >= 0)
 		ret = rc == 0 ? PB_CLUSTER_RUNNING : PB_CLUSTER_STOPPED;
+	if (ret == PB_CLUSTER_RUNNING && stale_pid(&p) > 0)
+		ret = PB_CLUSTER_STALE;
 out:
 	paths_release(&p);
 	return ret;
@@ -419,6 +508,36 @@ int pb_cluster_start(const char *var, struct pb_buf *err)
 		pb_buf_reset(err);
 		pb_buf_addf(err, "no local cluster in '%s/pg' (run 'pb-db init')", var);
 		goto out;
+	}
+	if (rc == PB_CLUSTER_STALE) {
+		long pid = stale_pid(&p);
+		struct pb_buf file = PB_BUF_INIT, sock = PB_BUF_INIT;
+		char data[PATH_MAX];
+		long child = 0;
+		int i;
+
+		/* The children of a server that was killed end within moments of it. */
+		for (i = 0; i < 100 && realpath(pb_buf_str(&p.data), data) && (child = process_in(data)) > 0; i++)
+			usleep(100000);
+		if (child > 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(
+				err,
+				"process %ld of a server that was killed still runs in '%s': end it, then run 'pb-db "
+				"start' again",
+				child, pb_buf_str(&p.data));
+			goto out;
+		}
+		pb_buf_addf(&file, "%s/postmaster.pid", pb_buf_str(&p.data));
+		pb_buf_addf(&sock, "%s" SOCKET_NAME ".lock", pb_buf_str(&p.run));
+		rc = pid > 0 && (remove_lock(pb_buf_str(&sock), pid, err) < 0 ||
+				 remove_lock(pb_buf_str(&file), pid, err) < 0)
+			     ? -1
+			     : PB_CLUSTER_STOPPED;
+		pb_buf_release(&file);
+		pb_buf_release(&sock);
+		if (rc < 0)
+			goto out;
 	}
 	if (rc == PB_CLUSTER_STOPPED && pg_ctl(&p, "start", err) < 0)
 		goto out;

@@ -4,8 +4,12 @@
 
 #include "buf.h"
 
-/* Results of pb_cluster_status. */
-enum { PB_CLUSTER_RUNNING = 0, PB_CLUSTER_STOPPED = 1, PB_CLUSTER_ABSENT = 2 };
+/*
+ * Results of pb_cluster_status. PB_CLUSTER_STALE: stopped, but a server that was killed left postmaster.pid
+ * naming a process that is not it (its number reused), which pg_ctl and the server take for a live server;
+ * pb_cluster_start removes that file and the socket's lock file, and starts.
+ */
+enum { PB_CLUSTER_RUNNING = 0, PB_CLUSTER_STOPPED = 1, PB_CLUSTER_ABSENT = 2, PB_CLUSTER_STALE = 3 };
 
 /* The folder holding initdb, pg_ctl and psql: PB_PG_BINDIR, else the newest /usr/lib/postgresql/N/bin. */
 int pb_cluster_bindir(char *out, size_t n, struct pb_buf *err);
@@ -18,7 +22,7 @@ int pb_cluster_init(const char *var, struct pb_buf *err);
 int pb_cluster_start(const char *var, struct pb_buf *err);
 /* Stops the server (fast shutdown) and waits. 0, or -1. Stopping a stopped cluster is not an error. */
 int pb_cluster_stop(const char *var, struct pb_buf *err);
-/* PB_CLUSTER_RUNNING, PB_CLUSTER_STOPPED or PB_CLUSTER_ABSENT; -1 on failure. */
+/* PB_CLUSTER_RUNNING, PB_CLUSTER_STOPPED, PB_CLUSTER_STALE or PB_CLUSTER_ABSENT; -1 on failure. */
 int pb_cluster_status(const char *var, struct pb_buf *err);
 
 #endif

@@ -73,6 +73,8 @@ static int cmd_status(void)
 		printf("local cluster in %s/pg: %s\n", pb_db_var_dir(),
 		       st == PB_CLUSTER_RUNNING	  ? "running"
 		       : st == PB_CLUSTER_STOPPED ? "stopped"
+		       : st == PB_CLUSTER_STALE	  ? "stopped (a server that was killed left postmaster.pid, naming a "
+						    "process that is not it: 'pb-db start' removes it)"
 						  : "not created");
 		if (st != PB_CLUSTER_RUNNING)
 			return EXIT_DEPENDENCY;

@@ -10,6 +10,7 @@ PBDB=$BIN/pb-db
 pb_test_tmp db
 cleanup() {
 	[ -n "${PSQL_PID:-}" ] && kill -9 "$PSQL_PID" 2>/dev/null
+	[ -n "${SLEEPER_PID:-}" ] && kill "$SLEEPER_PID" 2>/dev/null
 	pb_test_cleanup
 }
 trap cleanup EXIT
@@ -270,5 +271,40 @@ check "a server that is down: exit 3, the URL named without the password" \
 check "the local cluster stopped: exit 3, it is named, and how to start it" \
 	"3|pb-accounts: cannot connect to the database: connection to server on socket \"$SOCK/.s.PGSQL.5432\" failed: No such file or directory Is the server running locally and accepting connections on that socket? (the local cluster in '$TMP/var/pg': start it with 'pb-db start')" \
 	"$?|$(cat "$TMP/err")"
+
+# A server killed (kill -9, a crash of the machine) leaves postmaster.pid and the socket's lock file; their
+# process number may since have gone to another process of the server's user (here a sleep), which pg_ctl and
+# the server take for a live server: status says stopped, start removes them and starts, nothing lost.
+"$PBDB" start >/dev/null 2>&1
+# (CHECKPOINT: the throwaway cluster commits without waiting for the disk.)
+pb_sql "CREATE TABLE public.kept (x integer); INSERT INTO public.kept VALUES (42)" >/dev/null
+pb_sql "CHECKPOINT" >/dev/null
+kill -9 "$(head -n 1 "$TMP/var/pg/data/postmaster.pid")"
+for ((i = 0; i < 100; i++)); do
+	[ -S "$SOCK/.s.PGSQL.5432" ] && ! "$PBDB" psql -X -A -t -c 'SELECT 1' >/dev/null 2>&1 && break
+	sleep 0.05
+done
+if [ "$(id -u)" -eq 0 ]; then
+	setsid su postgres -s /bin/sh -c 'exec sleep 120' </dev/null >/dev/null 2>&1 &
+else
+	setsid sleep 120 </dev/null >/dev/null 2>&1 &
+fi
+SLEEPER_PID=
+for ((i = 0; i < 100; i++)); do
+	SLEEPER_PID=$(pgrep -n -x sleep -u "$([ "$(id -u)" -eq 0 ] && echo postgres || id -u)")
+	[ -n "$SLEEPER_PID" ] && break
+	sleep 0.05
+done
+sed -i "1s/.*/$SLEEPER_PID/" "$TMP/var/pg/data/postmaster.pid" "$SOCK/.s.PGSQL.5432.lock"
+"$PBDB" status >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBDB" start >"$TMP/out2" 2>"$TMP/err2"
+st2=$?
+check "a killed server's postmaster.pid naming another process: status says stopped, start starts, nothing lost" \
+	"3|local cluster in $TMP/var/pg: stopped (a server that was killed left postmaster.pid, naming a process that is not it: 'pb-db start' removes it)|0|local cluster in $TMP/var/pg is running|42" \
+	"$st|$(cat "$TMP/out" "$TMP/err")|$st2|$(cat "$TMP/out2" "$TMP/err2")|$(pb_sql "SELECT x FROM public.kept" 2>&1)"
+kill "$SLEEPER_PID" 2>/dev/null
+SLEEPER_PID=
+"$PBDB" stop >/dev/null 2>&1
 
 pb_tests_done
