@@ -212,9 +212,30 @@ static int paths_init(struct paths *p, const char *var, int create, struct pb_bu
 	return 0;
 }
 
-/* Whether the server's socket, run/.s.PGSQL.5432, fits in a socket address (sun_path, with its NUL). */
+/*
+ * Whether the server's socket, run/.s.PGSQL.5432, fits in a socket address (sun_path, with its NUL), and its
+ * folder can be named: a comma splits libpq's host and the server's unix_socket_directories into a list, and
+ * pg_ctl starts the server through a shell, the folder between double quotes.
+ */
 static int socket_fits(const struct paths *p, struct pb_buf *err)
 {
+	const char *bad = strpbrk(pb_buf_str(&p->run), ",\"$`\\");
+
+	if (bad) {
+		pb_buf_reset(err);
+		if (*bad == ',')
+			pb_buf_addf(
+				err,
+				"the cluster's socket folder '%s' holds a comma, which libpq and the server read as a "
+				"list: give PB_VAR_DIR a folder without one",
+				pb_buf_str(&p->run));
+		else
+			pb_buf_addf(err,
+				    "the cluster's folder '%s' holds '%c', which pg_ctl's shell would read: give "
+				    "PB_VAR_DIR a folder without one",
+				    pb_buf_str(&p->pg), *bad);
+		return 0;
+	}
 	if (p->run.len + sizeof(SOCKET_NAME) <= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return 1;
 	pb_buf_reset(err);
@@ -293,7 +314,14 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 		goto out;
 	}
 	/* No TCP listener: the socket in run/ is the only way in. */
-	fprintf(f, "listen_addresses = ''\nunix_socket_directories = '%s'\n", pb_buf_str(&p.run));
+	fputs("listen_addresses = ''\nunix_socket_directories = '", f);
+	/* A quote doubled, as the configuration file quotes it (socket_fits refused a backslash). */
+	for (const char *c = pb_buf_str(&p.run); *c; c++) {
+		if (*c == '\'')
+			fputc('\'', f);
+		fputc(*c, f);
+	}
+	fputs("'\n", f);
 	/*
 	 * No WAL kept for replicas or archives: a table made and filled in one transaction (an import's daily
 	 * rows) is then written without WAL and synced at commit, instead of going to disk twice. Crash

@@ -307,4 +307,23 @@ kill "$SLEEPER_PID" 2>/dev/null
 SLEEPER_PID=
 "$PBDB" stop >/dev/null 2>&1
 
+# PB_VAR_DIR with a quote and a space: the cluster's configuration names its socket folder quoted as it must
+# be, and the cluster works. A comma cannot be in a socket folder (libpq and the server take it for a list):
+# init says so and makes nothing.
+qvar="$TMP/it's a var"
+PB_VAR_DIR=$qvar "$PBDB" init >"$TMP/out" 2>&1
+st=$?
+PB_VAR_DIR=$qvar "$PBDB" start >>"$TMP/out" 2>&1
+st2=$?
+PB_VAR_DIR=$qvar "$PBDB" migrate >/dev/null 2>&1
+st3=$?
+check "a PB_VAR_DIR with a quote and a space: init, start and migrate work" \
+	"0|0|0|local cluster in $qvar/pg is running|15" \
+	"$st|$st2|$st3|$(tail -n 1 "$TMP/out")|$(PB_VAR_DIR=$qvar "$PBDB" psql -X -A -t -c 'SELECT max(version) FROM pb.schema_migrations' 2>&1)"
+PB_VAR_DIR=$qvar "$PBDB" stop >/dev/null 2>&1
+PB_VAR_DIR="$TMP/a,b" "$PBDB" init >"$TMP/out" 2>"$TMP/err"
+check "a PB_VAR_DIR with a comma: init refuses naming it, nothing made" \
+	"3||pb-db: init: the cluster's socket folder '$TMP/a,b/pg/run' holds a comma, which libpq and the server read as a list: give PB_VAR_DIR a folder without one|f" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$TMP/a,b" && echo t || echo f)"
+
 pb_tests_done
