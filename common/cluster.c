@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -262,10 +263,27 @@ static int make_owned_dir(const char *path, const struct passwd *pw, struct pb_b
 	return 0;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Removes the folder path and all it holds, if it is there (what a failed init left). 0, or -1 with a message. */
+static int remove_tree(const char *path, struct pb_buf *err)
+{
+	if (access(path, F_OK) < 0 || nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "cannot remove '%s', left by an init that failed: %s", path, strerror(errno));
+	return -1;
+}
+
 int pb_cluster_init(const char *var, struct pb_buf *err)
 {
 	struct paths p;
-	struct pb_buf conf = PB_BUF_INIT;
+	struct pb_buf conf = PB_BUF_INIT, fresh = PB_BUF_INIT;
 	char bindir[PATH_MAX];
 	const struct passwd *pw;
 	int failed, rc, had_var, ret = -1;
@@ -288,12 +306,18 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 	pw = server_user(err, &failed);
 	if (failed)
 		goto out;
-	if (make_owned_dir(pb_buf_str(&p.pg), pw, err) < 0 || make_owned_dir(pb_buf_str(&p.data), pw, err) < 0 ||
-	    make_owned_dir(pb_buf_str(&p.run), pw, err) < 0)
+	/*
+	 * initdb works in data.new, which becomes data once configured: an init that fails or is killed half-way
+	 * leaves no data/PG_VERSION, which would pass for a cluster made (one without its socket settings
+	 * listens on localhost with trust authentication), and the next init starts over.
+	 */
+	pb_buf_addf(&fresh, "%s.new", pb_buf_str(&p.data));
+	if (make_owned_dir(pb_buf_str(&p.pg), pw, err) < 0 || make_owned_dir(pb_buf_str(&p.run), pw, err) < 0 ||
+	    remove_tree(pb_buf_str(&fresh), err) < 0 || make_owned_dir(pb_buf_str(&fresh), pw, err) < 0)
 		goto out;
 	{
-		char *argv[] = {"initdb", "-D",		  (char *)pb_buf_str(&p.data), "-U",
-				"pb",	  "--auth=trust", "--encoding=UTF8",	       "--no-locale",
+		char *argv[] = {"initdb", "-D",		  (char *)pb_buf_str(&fresh), "-U",
+				"pb",	  "--auth=trust", "--encoding=UTF8",	      "--no-locale",
 				NULL};
 
 		rc = run(bindir, "initdb", argv, pb_buf_str(&p.log), err);
@@ -306,7 +330,7 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 		}
 		goto out;
 	}
-	pb_buf_addf(&conf, "%s/postgresql.auto.conf", pb_buf_str(&p.data));
+	pb_buf_addf(&conf, "%s/postgresql.auto.conf", pb_buf_str(&fresh));
 	f = fopen(pb_buf_str(&conf), "a");
 	if (!f) {
 		pb_buf_reset(err);
@@ -333,9 +357,16 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 		pb_buf_addf(err, "cannot write '%s': %s", pb_buf_str(&conf), strerror(errno));
 		goto out;
 	}
+	if (rename(pb_buf_str(&fresh), pb_buf_str(&p.data)) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot rename '%s' to '%s': %s", pb_buf_str(&fresh), pb_buf_str(&p.data),
+			    strerror(errno));
+		goto out;
+	}
 	ret = 0;
 out:
 	pb_buf_release(&conf);
+	pb_buf_release(&fresh);
 	paths_release(&p);
 	return ret;
 }

@@ -326,4 +326,27 @@ check "a PB_VAR_DIR with a comma: init refuses naming it, nothing made" \
 	"3||pb-db: init: the cluster's socket folder '$TMP/a,b/pg/run' holds a comma, which libpq and the server read as a list: give PB_VAR_DIR a folder without one|f" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$TMP/a,b" && echo t || echo f)"
 
+# An init that fails after initdb (here: the configuration cannot be written; as well a kill -9 of pb-db
+# while initdb runs) leaves no cluster that a second init would take for made: that one would start with
+# the server's defaults, a TCP listener on localhost with trust authentication and no socket in run/.
+bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+mkdir "$TMP/fakebin"
+for f in "$bindir"/*; do ln -s "$f" "$TMP/fakebin/"; done
+rm "$TMP/fakebin/initdb"
+printf '#!/bin/sh\n"%s/initdb" "$@" || exit\nrm -f "$2/postgresql.auto.conf" && mkdir "$2/postgresql.auto.conf"\n' \
+	"$bindir" >"$TMP/fakebin/initdb"
+chmod 755 "$TMP/fakebin" "$TMP/fakebin/initdb"
+PB_VAR_DIR=$TMP/half PB_PG_BINDIR=$TMP/fakebin "$PBDB" init >/dev/null 2>"$TMP/err"
+st=$?
+PB_VAR_DIR=$TMP/half "$PBDB" status >/dev/null 2>&1
+st2=$?
+PB_VAR_DIR=$TMP/half "$PBDB" init >"$TMP/out" 2>&1
+st3=$?
+PB_VAR_DIR=$TMP/half "$PBDB" start >/dev/null 2>&1
+st4=$?
+check "an init that failed after initdb: no cluster left, a second init makes one that starts on its socket" \
+	"3|1|3|0|created the local cluster in $TMP/half/pg|0|.s.PGSQL.5432" \
+	"$st|$(grep -c "^pb-db: init: cannot open '$TMP/half/pg/data.*/postgresql.auto.conf': Is a directory$" "$TMP/err")|$st2|$st3|$(cat "$TMP/out")|$st4|$(ls -A "$TMP/half/pg/run" | grep -v lock)"
+PB_VAR_DIR=$TMP/half "$PBDB" stop >/dev/null 2>&1
+
 pb_tests_done
