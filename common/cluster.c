@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -263,6 +264,34 @@ static int make_owned_dir(const char *path, const struct passwd *pw, struct pb_b
 	return 0;
 }
 
+/*
+ * Takes an exclusive lock on the folder var (flock, released when the descriptor is closed, or the process
+ * ends), so that pb-db init, start and stop run one at a time: two inits would each build the cluster, and
+ * of two starts that both found it stopped the second's pg_ctl would fail. Returns the descriptor; -2 when
+ * var does not exist (nothing to lock: there is no cluster); -1 with a message.
+ */
+static int lock_var(const char *var, struct pb_buf *err)
+{
+	int fd = open(var, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT)
+		return -2;
+	if (fd < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot open '%s': %s", var, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot lock '%s': %s", var, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st;
@@ -286,7 +315,7 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 	struct pb_buf conf = PB_BUF_INIT, fresh = PB_BUF_INIT;
 	char bindir[PATH_MAX];
 	const struct passwd *pw;
-	int failed, rc, had_var, ret = -1;
+	int failed, rc, had_var, lock = -2, ret = -1;
 	FILE *f;
 
 	had_var = access(var, F_OK) == 0;
@@ -298,6 +327,9 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 		goto out;
 	}
 	if (pb_cluster_bindir(bindir, sizeof(bindir), err) < 0)
+		goto out;
+	lock = lock_var(var, err);
+	if (lock == -1)
 		goto out;
 	if (access(pb_buf_str(&p.version), F_OK) == 0) {
 		ret = 1;
@@ -365,6 +397,8 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 	}
 	ret = 0;
 out:
+	if (lock >= 0)
+		close(lock);
 	pb_buf_release(&conf);
 	pb_buf_release(&fresh);
 	paths_release(&p);
@@ -556,7 +590,7 @@ static int pg_ctl(const struct paths *p, const char *verb, struct pb_buf *err)
 	return rc == 0 ? 0 : -1;
 }
 
-int pb_cluster_start(const char *var, struct pb_buf *err)
+static int start_locked(const char *var, struct pb_buf *err)
 {
 	struct paths p;
 	int rc = pb_cluster_status(var, err), ret = -1;
@@ -606,7 +640,7 @@ out:
 	return ret;
 }
 
-int pb_cluster_stop(const char *var, struct pb_buf *err)
+static int stop_locked(const char *var, struct pb_buf *err)
 {
 	struct paths p;
 	int rc = pb_cluster_status(var, err), ret = -1;
@@ -618,5 +652,29 @@ int pb_cluster_stop(const char *var, struct pb_buf *err)
 	if (paths_init(&p, var, 0, err) == 0)
 		ret = pg_ctl(&p, "stop", err);
 	paths_release(&p);
+	return ret;
+}
+
+int pb_cluster_start(const char *var, struct pb_buf *err)
+{
+	int lock = lock_var(var, err), ret;
+
+	if (lock == -1)
+		return -1;
+	ret = start_locked(var, err);
+	if (lock >= 0)
+		close(lock);
+	return ret;
+}
+
+int pb_cluster_stop(const char *var, struct pb_buf *err)
+{
+	int lock = lock_var(var, err), ret;
+
+	if (lock == -1)
+		return -1;
+	ret = stop_locked(var, err);
+	if (lock >= 0)
+		close(lock);
 	return ret;
 }

@@ -349,4 +349,28 @@ check "an init that failed after initdb: no cluster left, a second init makes on
 	"$st|$(grep -c "^pb-db: init: cannot open '$TMP/half/pg/data.*/postgresql.auto.conf': Is a directory$" "$TMP/err")|$st2|$st3|$(cat "$TMP/out")|$st4|$(ls -A "$TMP/half/pg/run" | grep -v lock)"
 PB_VAR_DIR=$TMP/half "$PBDB" stop >/dev/null 2>&1
 
+# Two inits at once, then two starts at once (two cron jobs, two operators): they run one after the other,
+# each exits 0, one cluster made, one server started.
+PB_VAR_DIR=$TMP/twice "$PBDB" init >"$TMP/out" 2>&1 &
+pid1=$!
+PB_VAR_DIR=$TMP/twice "$PBDB" init >"$TMP/out2" 2>&1
+st2=$?
+wait "$pid1"
+st1=$?
+check "two inits at once: both exit 0, one makes the cluster, the other finds it" \
+	"0|0|created the local cluster in $TMP/twice/pg
+local cluster in $TMP/twice/pg exists already" \
+	"$st1|$st2|$(cat "$TMP/out" "$TMP/out2" | sort)"
+PB_VAR_DIR=$TMP/twice "$PBDB" start >"$TMP/out" 2>&1 &
+pid1=$!
+PB_VAR_DIR=$TMP/twice "$PBDB" start >"$TMP/out2" 2>&1
+st2=$?
+wait "$pid1"
+st1=$?
+check "two starts at once: both exit 0, the server runs" \
+	"0|0|local cluster in $TMP/twice/pg is running
+local cluster in $TMP/twice/pg is running|local cluster in $TMP/twice/pg: running" \
+	"$st1|$st2|$(cat "$TMP/out" "$TMP/out2")|$(PB_VAR_DIR=$TMP/twice "$PBDB" status 2>&1 | head -n 1)"
+PB_VAR_DIR=$TMP/twice "$PBDB" stop >/dev/null 2>&1
+
 pb_tests_done
