@@ -164,6 +164,45 @@ static int run(const char *bindir, const char *prog, char *const argv[], const c
 	return WEXITSTATUS(status);
 }
 
+/* The size of file, where what a program is about to append to it starts; 0 when it is not there. */
+static long log_size(const char *file)
+{
+	struct stat st;
+
+	return stat(file, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/*
+ * Appends the first line of file from offset from that says why a server program failed (FATAL:, PANIC:,
+ * or initdb's and pg_ctl's "error:"), without the server's time and process prefix. Returns whether it did.
+ */
+static int add_log_reason(struct pb_buf *out, const char *file, long from)
+{
+	char line[1024];
+	const char *why;
+	FILE *f = fopen(file, "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	if (fseek(f, from, SEEK_SET) == 0) {
+		while (!found && fgets(line, sizeof(line), f)) {
+			why = strstr(line, "FATAL:");
+			if (!why)
+				why = strstr(line, "PANIC:");
+			if (!why && strstr(line, "error:"))
+				why = line;
+			if (!why)
+				continue;
+			line[strcspn(line, "\n")] = '\0';
+			pb_buf_addstr(out, why);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* The cluster's paths under var/pg, absolute. */
 struct paths {
 	struct pb_buf pg, data, run, log, version;
@@ -316,6 +355,7 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 	char bindir[PATH_MAX];
 	const struct passwd *pw;
 	int failed, rc, had_var, lock = -2, ret = -1;
+	long from;
 	FILE *f;
 
 	had_var = access(var, F_OK) == 0;
@@ -352,16 +392,20 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 				"pb",	  "--auth=trust", "--encoding=UTF8",	      "--no-locale",
 				NULL};
 
+		from = log_size(pb_buf_str(&p.log));
 		rc = run(bindir, "initdb", argv, pb_buf_str(&p.log), err);
 	}
-	if (rc != 0) {
-		if (rc > 0) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "initdb failed (exit %d): see '%s'%s", rc, pb_buf_str(&p.log),
+	if (rc > 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "initdb failed (exit %d): ", rc);
+		if (add_log_reason(err, pb_buf_str(&p.log), from))
+			pb_buf_addf(err, " (see '%s')", pb_buf_str(&p.log));
+		else
+			pb_buf_addf(err, "see '%s'%s", pb_buf_str(&p.log),
 				    pw ? "; the postgres user must be able to reach that folder" : "");
-		}
-		goto out;
 	}
+	if (rc != 0)
+		goto out;
 	pb_buf_addf(&conf, "%s/postgresql.auto.conf", pb_buf_str(&fresh));
 	f = fopen(pb_buf_str(&conf), "a");
 	if (!f) {
@@ -560,6 +604,7 @@ out:
 static int pg_ctl(const struct paths *p, const char *verb, struct pb_buf *err)
 {
 	char bindir[PATH_MAX];
+	long from = log_size(pb_buf_str(&p->log));
 	int rc;
 
 	if (pb_cluster_bindir(bindir, sizeof(bindir), err) < 0)
@@ -585,7 +630,11 @@ static int pg_ctl(const struct paths *p, const char *verb, struct pb_buf *err)
 	}
 	if (rc > 0) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "the server did not %s (pg_ctl exit %d): see '%s'", verb, rc, pb_buf_str(&p->log));
+		pb_buf_addf(err, "the server did not %s (pg_ctl exit %d): ", verb, rc);
+		if (add_log_reason(err, pb_buf_str(&p->log), from))
+			pb_buf_addf(err, " (see '%s')", pb_buf_str(&p->log));
+		else
+			pb_buf_addf(err, "see '%s'", pb_buf_str(&p->log));
 	}
 	return rc == 0 ? 0 : -1;
 }

@@ -11,6 +11,7 @@ pb_test_tmp db
 cleanup() {
 	[ -n "${PSQL_PID:-}" ] && kill -9 "$PSQL_PID" 2>/dev/null
 	[ -n "${SLEEPER_PID:-}" ] && kill "$SLEEPER_PID" 2>/dev/null
+	mountpoint -q "$TMP/small" 2>/dev/null && umount "$TMP/small"
 	pb_test_cleanup
 }
 trap cleanup EXIT
@@ -372,5 +373,27 @@ check "two starts at once: both exit 0, the server runs" \
 local cluster in $TMP/twice/pg is running|local cluster in $TMP/twice/pg: running" \
 	"$st1|$st2|$(cat "$TMP/out" "$TMP/out2")|$(PB_VAR_DIR=$TMP/twice "$PBDB" status 2>&1 | head -n 1)"
 PB_VAR_DIR=$TMP/twice "$PBDB" stop >/dev/null 2>&1
+
+# A server or initdb that fails: the message quotes the reason from the log, not only where the log is.
+PB_VAR_DIR=$TMP/badconf "$PBDB" init >/dev/null 2>&1
+echo "shared_buffers = lots" >>"$TMP/badconf/pg/data/postgresql.auto.conf"
+PB_VAR_DIR=$TMP/badconf "$PBDB" start >"$TMP/out" 2>"$TMP/err"
+check "a start that fails: exit 3, the server's reason and its log named" \
+	"3|pb-db: start: the server did not start (pg_ctl exit 1): FATAL:  configuration file \"$TMP/badconf/pg/data/postgresql.auto.conf\" contains errors (see '$TMP/badconf/pg/server.log')" \
+	"$?|$(cat "$TMP/err")"
+# initdb on a full disk (a small file system of its own; root only).
+mkdir "$TMP/small"
+if mount -t tmpfs -o size=16m,mode=755 tmpfs "$TMP/small" 2>/dev/null; then
+	PB_VAR_DIR=$TMP/small/var "$PBDB" init >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	umount "$TMP/small"
+	if [ $st -eq 3 ] && grep -Eq "^pb-db: init: initdb failed \(exit 1\): FATAL: .*(No space left on device|could not extend file.*) \(see '$TMP/small/var/pg/server.log'\)$" "$TMP/err"; then
+		ok "initdb on a full disk: exit 3, the reason quoted from the log"
+	else
+		notok "initdb on a full disk: exit 3, the reason quoted from the log" "$st $(cat "$TMP/err")"
+	fi
+else
+	echo "# skipped: initdb on a full disk (mounting a small tmpfs needs root)"
+fi
 
 pb_tests_done
