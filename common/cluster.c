@@ -114,43 +114,68 @@ static int run(const char *bindir, const char *prog, char *const argv[], const c
 {
 	char path[PATH_MAX];
 	const struct passwd *pw;
-	int failed, status;
+	int failed, status, why[2], open_errno = 0;
 	pid_t pid;
 
 	pw = server_user(err, &failed);
 	if (failed)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", bindir, prog);
+	/* The child tells why it could not open the log through this pipe, closed at its exec. */
+	if (pipe2(why, O_CLOEXEC) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot start %s: %s", prog, strerror(errno));
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "cannot start %s: %s", prog, strerror(errno));
+		close(why[0]);
+		close(why[1]);
 		return -1;
 	}
 	if (pid == 0) {
 		int fd;
 
+		close(why[0]);
 		if (pw && (setgid(pw->pw_gid) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0))
 			_exit(126);
 		fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd < 0)
+		if (fd < 0) {
+			int e = errno;
+
+			if (write(why[1], &e, sizeof(e)) != (ssize_t)sizeof(e))
+				_exit(126);
 			_exit(CANNOT_REACH);
+		}
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 		drop_pg_environment();
 		execv(path, argv);
 		_exit(127);
 	}
+	close(why[1]);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			pb_buf_reset(err);
 			pb_buf_addf(err, "cannot wait for %s: %s", prog, strerror(errno));
+			close(why[0]);
 			return -1;
 		}
 	}
+	if (read(why[0], &open_errno, sizeof(open_errno)) != (ssize_t)sizeof(open_errno))
+		open_errno = 0;
+	close(why[0]);
 	if (!WIFEXITED(status)) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s was killed by signal %d", prog, WTERMSIG(status));
+		return -1;
+	}
+	if (WEXITSTATUS(status) == CANNOT_REACH && open_errno && open_errno != EACCES) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "the %s user cannot write '%s': %s", pw ? pw->pw_name : "current", logfile,
+			    strerror(open_errno));
 		return -1;
 	}
 	if (WEXITSTATUS(status) == CANNOT_REACH) {

@@ -12,6 +12,7 @@ cleanup() {
 	[ -n "${PSQL_PID:-}" ] && kill -9 "$PSQL_PID" 2>/dev/null
 	[ -n "${SLEEPER_PID:-}" ] && kill "$SLEEPER_PID" 2>/dev/null
 	mountpoint -q "$TMP/small" 2>/dev/null && umount "$TMP/small"
+	mountpoint -q "$TMP/ro" 2>/dev/null && umount "$TMP/ro"
 	pb_test_cleanup
 }
 trap cleanup EXIT
@@ -394,6 +395,24 @@ if mount -t tmpfs -o size=16m,mode=755 tmpfs "$TMP/small" 2>/dev/null; then
 	fi
 else
 	echo "# skipped: initdb on a full disk (mounting a small tmpfs needs root)"
+fi
+
+# A var folder on a read-only file system (a read-only bind mount; root only): start says why it cannot
+# write the server's log, rather than guessing at the folders' permissions.
+PB_VAR_DIR=$TMP/ro "$PBDB" init >/dev/null 2>&1
+if mount --bind "$TMP/ro" "$TMP/ro" 2>/dev/null; then
+	if mount -o remount,bind,ro "$TMP/ro" 2>/dev/null; then
+		PB_VAR_DIR=$TMP/ro "$PBDB" start >"$TMP/out" 2>"$TMP/err"
+		st=$?
+		check "a read-only var folder: start exits 3 saying the file system is read-only" \
+			"3|pb-db: start: the $([ "$(id -u)" -eq 0 ] && echo postgres || echo current) user cannot write '$TMP/ro/pg/server.log': Read-only file system" \
+			"$st|$(cat "$TMP/err")"
+	else
+		echo "# skipped: a read-only var folder (cannot remount read-only)"
+	fi
+	umount "$TMP/ro"
+else
+	echo "# skipped: a read-only var folder (a bind mount needs root)"
 fi
 
 pb_tests_done
