@@ -192,6 +192,34 @@ static int number_option(struct args *a, int ch, const char *v)
 	}
 }
 
+/* pb-api's own copy of a --database value that held a password (written over in the arguments). */
+static char *database_copy;
+
+/*
+ * The value of --database, v, a string of the process's arguments: when it holds a password, pb-api keeps a
+ * copy and writes the value over with '*', so that ps, which shows every user the command line, no longer
+ * shows it (it did until then: PB_DATABASE_URL, in the environment, is the safe way). Returns the value to
+ * use, or NULL when memory cannot be had.
+ */
+static const char *hide_password(const char *v)
+{
+	PQconninfoOption *opts = PQconninfoParse(v, NULL), *o;
+	int secret = 0;
+
+	for (o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+			secret = 1;
+	PQconninfoFree(opts);
+	if (!secret)
+		return v;
+	free(database_copy);
+	database_copy = strdup(v);
+	if (!database_copy)
+		return NULL;
+	memset((char *)v, '*', strlen(v));
+	return database_copy;
+}
+
 static int server_option(struct args *a, int ch, const char *v)
 {
 	switch (ch) {
@@ -199,7 +227,11 @@ static int server_option(struct args *a, int ch, const char *v)
 		a->cfg.listen = v;
 		return 0;
 	case OPT_DATABASE:
-		a->cfg.database = v;
+		a->cfg.database = hide_password(v);
+		if (!a->cfg.database) {
+			pb_error("out of memory");
+			return -1;
+		}
 		return 0;
 	case OPT_TLS_CERT:
 		a->cfg.tls_cert = v;

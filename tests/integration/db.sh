@@ -75,6 +75,22 @@ argv_during "a URI with the password in it: psql connects, its command line hold
 argv_during "a setting with no variable (keepalives) stays on the command line, the password does not" \
 	"host=$SOCK port=5432 user=pwuser dbname=partnerbill keepalives=1 password='${PW//\'/\\\'}'"
 
+# pb-api --database with a password in it: ps (/proc/PID/cmdline, readable by every user) shows the option's
+# value written over once pb-api has copied it, the password nowhere; pb-api still connects with it.
+"$BIN/pb-api" --port 0 --database "host=$SOCK port=5432 user=pwuser dbname=partnerbill password='${PW//\'/\\\'}'" \
+	>"$TMP/api.log" 2>&1 &
+API_PID=$!
+cmdline=
+for ((i = 0; i < 100; i++)); do
+	grep -q 'listening on' "$TMP/api.log" 2>/dev/null && cmdline=$(tr '\0' ' ' <"/proc/$API_PID/cmdline") && break
+	sleep 0.05
+done
+kill "$API_PID" 2>/dev/null
+wait "$API_PID" 2>/dev/null
+API_PID=
+check "pb-api --database with a password: it serves, and its command line then holds no part of the password" \
+	"listening|" "$([ -n "$cmdline" ] && echo listening)|$(grep -F -e "$PW" -e "pw-Secret" -e "$ENC" <<<"$cmdline")"
+
 # A connection refused names the database it tried, its password hidden, and says what to check.
 PB_DATABASE_URL="host=$SOCK port=5432 user=pwuser dbname=partnerbill password=wrong-S3cr3t" "$BIN/pb-accounts" list \
 	>"$TMP/out" 2>"$TMP/err"
