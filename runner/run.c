@@ -66,6 +66,18 @@ int pb_run_prepare(struct pb_run *run, const struct pb_run_args *args)
 	if (ret)
 		goto out;
 	pb_param_resolve(&run->job, pb_param_today(), args->month, args->as_of, &run->par);
+	if (run->par.as_of < run->par.month) {
+		char month[11], day[11];
+
+		pb_date_format(run->par.month, month);
+		pb_date_format(run->par.as_of, day);
+		memset(&w, 0, sizeof(w));
+		w.file = args->job_file;
+		pb_log(PB_LOG_ERROR, &w,
+		       "as_of %s is before the month %.7s: give --as-of, a day of the month or after it", day, month);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	rc = pb_plan_make(&run->plan, &run->job, &run->par, args->from, args->only, &at, &err);
 	if (rc < 0) {
 		memset(&w, 0, sizeof(w));

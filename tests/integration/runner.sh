@@ -195,6 +195,15 @@ a: /bin/echo 2025-12/2026-01-15" "$(cat "$TMP/out")"
 pbr "$f" --month 2024-02 --dry-run
 check "a literal as_of is explicit: --month does not move it" "job literal: month 2024-02, as_of 2026-01-15" \
 	"$(head -n 1 "$TMP/out")"
+# An as_of before the month has no day of the month to be as of: pb-aggregate refused it after the imports ran.
+pbr "$f" --month 2026-02 --dry-run
+check "an as_of before the month is refused before any step" \
+	"2||pb-run: $f: as_of 2026-01-15 is before the month 2026-02: give --as-of, a day of the month or after it" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
+pbr "$FIX/example.yaml" --month 2026-09 --as-of 2026-08-31
+check "--as-of before --month is refused" \
+	"2||pb-run: $FIX/example.yaml: as_of 2026-08-31 is before the month 2026-09: give --as-of, a day of the month or after it" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
 f=$(job defaults <<'EOF'
 name: defaults
 steps:
