@@ -47,10 +47,21 @@ static void job_gauge(struct pb_buf *out, const char *metric, const char *help, 
 /* The job's timestamps and exit status. */
 static int job_metrics(PGconn *conn, const struct pb_metrics_run *run, struct pb_buf *out, struct pb_buf *err)
 {
-	char id[24], status[16];
+	char id[24], status[16], ended[32];
 	const char *p[2] = {run->job, id};
 	PGresult *res;
 
+	snprintf(ended, sizeof(ended), "%llu.%03llu", (unsigned long long)(run->finished_ms / 1000),
+		 (unsigned long long)(run->finished_ms % 1000));
+	if (!conn) {
+		if (run->last_success)
+			job_gauge(out, "pb_job_last_success_timestamp_seconds",
+				  "Unix time at which the last successful run of the job (of any month) finished.",
+				  run->job, run->last_success);
+		job_gauge(out, "pb_job_last_run_timestamp_seconds",
+			  "Unix time at which the last run of the job finished.", run->job, ended);
+		goto status;
+	}
 	snprintf(id, sizeof(id), "%lld", run->run_id);
 	res = pb_db_query(conn,
 			  "SELECT (SELECT round(extract(epoch FROM max(finished_at)), 3)::text FROM pb.job_run "
@@ -63,10 +74,12 @@ static int job_metrics(PGconn *conn, const struct pb_metrics_run *run, struct pb
 		job_gauge(out, "pb_job_last_success_timestamp_seconds",
 			  "Unix time at which the last successful run of the job (of any month) finished.", run->job,
 			  PQgetvalue(res, 0, 0));
-	if (!PQgetisnull(res, 0, 1))
+	if (!PQgetisnull(res, 0, 1) || !run->run_id)
 		job_gauge(out, "pb_job_last_run_timestamp_seconds",
-			  "Unix time at which the last run of the job finished.", run->job, PQgetvalue(res, 0, 1));
+			  "Unix time at which the last run of the job finished.", run->job,
+			  run->run_id ? PQgetvalue(res, 0, 1) : ended);
 	PQclear(res);
+status:
 	snprintf(status, sizeof(status), "%d", run->exit_status);
 	job_gauge(out, "pb_job_last_run_exit_status", "Exit status of the last run of the job (0: success).", run->job,
 		  status);
@@ -149,7 +162,7 @@ int pb_metrics_format(PGconn *conn, const struct pb_metrics_run *run, struct pb_
 	if (job_metrics(conn, run, out, err) < 0)
 		return -1;
 	step_metrics(run, out);
-	if (month_metrics(conn, run, out, err) < 0)
+	if (conn && month_metrics(conn, run, out, err) < 0)
 		return -1;
 	if (out->failed) {
 		pb_buf_reset(err);
@@ -157,6 +170,44 @@ int pb_metrics_format(PGconn *conn, const struct pb_metrics_run *run, struct pb_
 		return -1;
 	}
 	return 0;
+}
+
+int pb_metrics_read_success(const char *path, const char *job, char *value, size_t size)
+{
+	struct pb_buf want = PB_BUF_INIT;
+	char line[4096];
+	size_t n, len;
+	int ret = -1, fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	/* Only a regular file is read (a FIFO would wait for a writer); the write refuses the others. */
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return -1;
+	}
+	pb_buf_addstr(&want, "pb_job_last_success_timestamp_seconds");
+	label(&want, "job", job, 1);
+	pb_buf_addstr(&want, "} ");
+	while (!want.failed && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, pb_buf_str(&want), want.len) != 0)
+			continue;
+		len = strlen(line + want.len);
+		while (len && line[want.len + len - 1] == '\n')
+			len--;
+		n = strspn(line + want.len, "0123456789.");
+		if (len && n == len && len < size) {
+			memcpy(value, line + want.len, len);
+			value[len] = '\0';
+			ret = 0;
+		}
+		break;
+	}
+	fclose(f);
+	pb_buf_release(&want);
+	return ret;
 }
 
 /* Writes all len bytes at text to fd. Returns 0 or -1 (errno). */

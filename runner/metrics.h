@@ -22,16 +22,27 @@ struct pb_metrics_run {
 	int exit_status;
 	const struct pb_metrics_step *steps; /* the steps this run ran, in order */
 	size_t nsteps;
+	/* A run that never began (no database, the lock held): run_id is 0, and it ended at finished_ms. */
+	uint64_t finished_ms;
+	/* Without a database (conn NULL): the last success carried over from the file replaced, or NULL. */
+	const char *last_success;
 };
 
 /*
- * Appends the text exposition of the run's metrics to out: pb_job_last_success_timestamp_seconds,
- * pb_job_last_run_timestamp_seconds, pb_job_last_run_exit_status, pb_job_step_duration_seconds,
- * pb_ingest_lines, and (once the view pb.aggregate_bucket_current exists) pb_unmapped_amount and
- * pb_ineligible_amount, each with HELP and TYPE; a metric without samples is left out. Amounts are the
- * database's numeric text. Returns 0, or -1 with a message in err.
+ * Appends the text exposition of the run's metrics to out (conn NULL: only the job's gauges, from run):
+ * pb_job_last_success_timestamp_seconds, pb_job_last_run_timestamp_seconds, pb_job_last_run_exit_status,
+ * pb_job_step_duration_seconds, pb_ingest_lines, and (once the view pb.aggregate_bucket_current exists)
+ * pb_unmapped_amount and pb_ineligible_amount, each with HELP and TYPE; a metric without samples is left out. Amounts
+ * are the database's numeric text. Returns 0, or -1 with a message in err.
  */
 int pb_metrics_format(PGconn *conn, const struct pb_metrics_run *run, struct pb_buf *out, struct pb_buf *err);
+
+/*
+ * The job's pb_job_last_success_timestamp_seconds in the metrics file at path, copied into value (size bytes):
+ * what a run that cannot reach the database carries over. Returns 0, or -1 when the file or the sample is not
+ * there (or not a number).
+ */
+int pb_metrics_read_success(const char *path, const char *job, char *value, size_t size);
 
 /*
  * Replaces the file at path with the len bytes at text, atomically: a temporary file in the same folder

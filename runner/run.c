@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -245,6 +246,8 @@ static int write_metrics(const struct pb_run *run, const struct session *s, int 
 {
 	struct pb_metrics_run m;
 	struct pb_buf text = PB_BUF_INIT, err = PB_BUF_INIT;
+	char success[64];
+	struct timespec now;
 	int ret = -1;
 
 	m.job = run->job.name;
@@ -253,6 +256,13 @@ static int write_metrics(const struct pb_run *run, const struct session *s, int 
 	m.exit_status = exit_status;
 	m.steps = s->times;
 	m.nsteps = s->ntimes;
+	clock_gettime(CLOCK_REALTIME, &now);
+	m.finished_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+	m.last_success = NULL;
+	/* A run that never began: without a database, the last success the file said is carried over. */
+	if (!s->ctx.conn &&
+	    pb_metrics_read_success(run->args->metrics_file, run->job.name, success, sizeof(success)) == 0)
+		m.last_success = success;
 	if (pb_metrics_format(s->ctx.conn, &m, &text, &err) == 0 &&
 	    pb_metrics_write_file(run->args->metrics_file, pb_buf_str(&text), text.len, &err) == 0)
 		ret = 0;
@@ -314,6 +324,8 @@ int pb_run_execute(struct pb_run *run, FILE *err_out)
 	status = begin(run, &s);
 	if (!status)
 		status = finish(run, &s, run_steps(run, &s, &end) == 0, &end);
+	else if (run->args->metrics_file)
+		write_metrics(run, &s, status);
 	PQfinish(s.ctx.conn);
 	PQfinish(s.lock);
 	free(s.times);

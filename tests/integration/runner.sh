@@ -804,6 +804,49 @@ check "a metrics file that is a FIFO: exit 3, left a FIFO, no temporary file, th
 	"3|pb-run: metrics: cannot write '$W/m-fifo.prom': not a regular file|fifo||succeeded" \
 	"$st|$(grep metrics: "$TMP/err")|$([ -p "$W/m-fifo.prom" ] && echo fifo)|$(ls -A "$W" | grep -F '.m-fifo.prom.')|$(sql "SELECT status FROM pb.job_run WHERE job = 'metrics' ORDER BY id DESC LIMIT 1")"
 
+# A run that never began still replaces the metrics file: its exit status and time, else the file went on
+# saying the night before's 0. Without the database the last success is carried over from the file replaced;
+# with it (the lock held by another run) it is the database's.
+pbr "$f" --month 2026-10 --metrics-file "$M"
+success2=$(sed -n 's/^pb_job_last_success_timestamp_seconds{job="metrics"} //p' "$M")
+before=$(date +%s)
+PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" "$PBR" "$f" --month 2026-10 --metrics-file "$M" \
+	>"$TMP/out" 2>"$TMP/err"
+st=$?
+last=$(sed -n 's/^pb_job_last_run_timestamp_seconds{job="metrics"} \([0-9]*\)\.[0-9]\{3\}$/\1/p' "$M")
+check "no database: exit 3, the metrics file says so, the last success carried over" "3|$success2|yes|# HELP pb_job_last_success_timestamp_seconds Unix time at which the last successful run of the job (of any month) finished.
+# TYPE pb_job_last_success_timestamp_seconds gauge
+pb_job_last_success_timestamp_seconds{job=\"metrics\"} TS
+# HELP pb_job_last_run_timestamp_seconds Unix time at which the last run of the job finished.
+# TYPE pb_job_last_run_timestamp_seconds gauge
+pb_job_last_run_timestamp_seconds{job=\"metrics\"} TS
+# HELP pb_job_last_run_exit_status Exit status of the last run of the job (0: success).
+# TYPE pb_job_last_run_exit_status gauge
+pb_job_last_run_exit_status{job=\"metrics\"} 3" \
+	"$st|$(sed -n 's/^pb_job_last_success_timestamp_seconds{job="metrics"} //p' "$M")|$([ -n "$last" ] && [ "$last" -ge "$before" ] && [ "$last" -le "$(date +%s)" ] && echo yes)|$(mask_metrics)"
+rm -f "$M"
+PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" "$PBR" "$f" --month 2026-10 --metrics-file "$M" \
+	>"$TMP/out" 2>"$TMP/err"
+check "no database and no previous file: no last success" "3|0|1" \
+	"$?|$(grep -c '^pb_job_last_success' "$M")|$(grep -c '^pb_job_last_run_exit_status{job="metrics"} 3$' "$M")"
+PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" timeout 10 "$PBR" "$f" --month 2026-10 \
+	--metrics-file "$W/m-fifo.prom" >"$TMP/out" 2>"$TMP/err"
+check "no database, a metrics file that is a FIFO: not read (no wait for a writer), left a FIFO, exit 3" \
+	"3|pb-run: metrics: cannot write '$W/m-fifo.prom': not a regular file|fifo" \
+	"$?|$(grep metrics: "$TMP/err")|$([ -p "$W/m-fifo.prom" ] && echo fifo)"
+"$BIN/pb-db" psql -X -q -c "SELECT pg_advisory_lock(hashtextextended('pb-run|metrics|2026-10', 0)), pg_sleep(60)" \
+	>/dev/null 2>&1 &
+HOLDER=$!
+for _ in $(seq 100); do
+	[ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+	sleep 0.1
+done
+pbr "$f" --month 2026-10 --metrics-file "$M"
+sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted" >/dev/null
+wait $HOLDER 2>/dev/null
+check "the lock held: exit 4, the metrics file says so, the last success the database's" "4|$success2|1|0|1" \
+	"$st|$(sed -n 's/^pb_job_last_success_timestamp_seconds{job="metrics"} //p' "$M")|$(grep -c '^pb_job_last_run_timestamp_seconds' "$M")|$(grep -c '^pb_job_step' "$M")|$(grep -c '^pb_job_last_run_exit_status{job="metrics"} 4$' "$M")"
+
 # ---- the database -------------------------------------------------------------------------------------------
 
 PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" "$PBR" "$FIX/example.yaml" >"$TMP/out" 2>"$TMP/err"
