@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -58,6 +59,7 @@ int pb_run_prepare(struct pb_run *run, const struct pb_run_args *args)
 	struct pb_buf err = PB_BUF_INIT;
 	struct pb_job_mark at;
 	struct pb_log_where w;
+	struct stat ms, js;
 	int ret, rc;
 
 	memset(run, 0, sizeof(*run));
@@ -66,6 +68,13 @@ int pb_run_prepare(struct pb_run *run, const struct pb_run_args *args)
 	ret = load(run, &err);
 	if (ret)
 		goto out;
+	/* The metrics file is replaced after the run: never by the job file's own name, a link or a hard link. */
+	if (args->metrics_file && stat(args->metrics_file, &ms) == 0 && stat(args->job_file, &js) == 0 &&
+	    ms.st_dev == js.st_dev && ms.st_ino == js.st_ino) {
+		pb_error("--metrics-file '%s' is the job file", args->metrics_file);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	pb_param_resolve(&run->job, pb_param_today(), args->month, args->as_of, &run->par);
 	if (run->par.as_of < run->par.month) {
 		char month[11], day[11];

@@ -829,6 +829,12 @@ PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" "$PBR" "$f" --month 2
 	>"$TMP/out" 2>"$TMP/err"
 check "no database and no previous file: no last success" "3|0|1" \
 	"$?|$(grep -c '^pb_job_last_success' "$M")|$(grep -c '^pb_job_last_run_exit_status{job="metrics"} 3$' "$M")"
+cp "$f" "$W/self.yaml"
+ln "$W/self.yaml" "$W/self-link.prom"
+pbr "$W/self.yaml" --month 2026-10 --metrics-file "$W/self-link.prom"
+check "a metrics file that is the job file: exit 2 before anything runs, the job file kept" \
+	"2|pb-run: --metrics-file '$W/self-link.prom' is the job file|same" \
+	"$st|$(cat "$TMP/err")|$(cmp -s "$f" "$W/self.yaml" && echo same)"
 PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" timeout 10 "$PBR" "$f" --month 2026-10 \
 	--metrics-file "$W/m-fifo.prom" >"$TMP/out" 2>"$TMP/err"
 check "no database, a metrics file that is a FIFO: not read (no wait for a writer), left a FIFO, exit 3" \
