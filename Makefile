@@ -125,6 +125,7 @@ INGEST_SRC := \
 	ingest/reduce.c \
 	ingest/store.c \
 	ingest/summary.c \
+	ingest/table.c \
 	ingest/tags.c \
 	ingest/worker.c
 
@@ -246,7 +247,7 @@ $(BUILD)/tests/test_api: tests/unit/test_api.c $(API_UNIT_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) -Iapi $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 # So are ingest/'s: the reduction's test links it itself.
-$(BUILD)/tests/test_reduce: tests/unit/test_reduce.c $(BUILD)/ingest/reduce.o $(LIB)
+$(BUILD)/tests/test_reduce: tests/unit/test_reduce.c $(BUILD)/ingest/reduce.o $(BUILD)/ingest/table.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iingest $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
 
@@ -260,9 +261,9 @@ $(BUILD)/tests/test_estimate: tests/unit/test_estimate.c $(BUILD)/aggregate/esti
 	$(CC) $(ALL_CFLAGS) -Iaggregate $(LDFLAGS) -o $@ $< $(BUILD)/aggregate/estimate.o $(LIB) -lcmocka $(LDLIBS) -lm
 
 # The list price lookups live in ingest/, not in libpb.a.
-$(BUILD)/tests/test_listprice: tests/unit/test_listprice.c $(BUILD)/ingest/listprice.o $(LIB)
+$(BUILD)/tests/test_listprice: tests/unit/test_listprice.c $(BUILD)/ingest/listprice.o $(BUILD)/ingest/table.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iingest $(LDFLAGS) -o $@ $< $(BUILD)/ingest/listprice.o $(LIB) -lcmocka $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Iingest $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
 
 # Tests: unit tests (cmocka) then the end-to-end suites against the real executables.
 # The suites of end-to-end and integration tests, each with its own throwaway cluster and servers, so that

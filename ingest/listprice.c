@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 
 #include "date.h"
 #include "hash.h"
 #include "money.h"
+#include "table.h"
 
 #include "banned.h"
 
@@ -132,42 +132,6 @@ struct pb_listprice {
 	size_t nledger_slots;
 };
 
-/*
- * The meter table, its slots and the entries are read at random, one line after another: past a few
- * megabytes each read would miss the TLB too, so they are asked for in huge pages where the kernel gives
- * them on request (as the reduction's tables are).
- */
-#define HUGE_PAGE ((size_t)2 << 20)
-
-static void *table_alloc(size_t size)
-{
-	void *p;
-
-	if (size < 2 * HUGE_PAGE)
-		return malloc(size ? size : 1);
-	size = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-	p = aligned_alloc(HUGE_PAGE, size);
-	if (p)
-		madvise(p, size, MADV_HUGEPAGE);
-	return p;
-}
-
-/* table_alloc, keeping the first old_size bytes of old (freed). NULL (old kept) when memory cannot be had. */
-static void *table_realloc(void *old, size_t old_size, size_t size)
-{
-	void *p;
-
-	if (size < 2 * HUGE_PAGE)
-		return realloc(old, size ? size : 1);
-	p = table_alloc(size);
-	if (!p)
-		return NULL;
-	if (old_size)
-		memcpy(p, old, old_size);
-	free(old);
-	return p;
-}
-
 /* Grows *arr (of *alloc items of size sz) to hold n + 1. 0, or -1 when memory cannot be had. */
 static int grow(void *arr, size_t *alloc, size_t n, size_t sz)
 {
@@ -177,7 +141,7 @@ static int grow(void *arr, size_t *alloc, size_t n, size_t sz)
 	if (n < *alloc)
 		return 0;
 	k = *alloc ? *alloc * 2 : 64;
-	na = table_realloc(*a, *alloc * sz, k * sz);
+	na = pb_table_realloc(*a, *alloc * sz, k * sz);
 	if (!na)
 		return -1;
 	*a = na;
@@ -198,7 +162,7 @@ static void strs_release(struct strs *s)
 static int strs_rehash(struct strs *s)
 {
 	size_t n = s->nslots ? s->nslots * 2 : 256, i, j;
-	uint64_t *slots = table_alloc(n * sizeof(*slots));
+	uint64_t *slots = pb_table_alloc(n * sizeof(*slots));
 
 	if (!slots)
 		return -1;
@@ -258,17 +222,17 @@ static long strs_intern(struct strs *s, const char *t, size_t len)
 		return (long)(s->slots[j] & 0xFFFFFFFFu) - 1;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
-		uint32_t *off = table_realloc(s->off, s->cap * sizeof(*off), cap * sizeof(*off)), *slen;
+		uint32_t *off = pb_table_realloc(s->off, s->cap * sizeof(*off), cap * sizeof(*off)), *slen;
 		uint64_t *hash;
 
 		if (!off)
 			return -1;
 		s->off = off;
-		slen = table_realloc(s->slen, s->cap * sizeof(*slen), cap * sizeof(*slen));
+		slen = pb_table_realloc(s->slen, s->cap * sizeof(*slen), cap * sizeof(*slen));
 		if (!slen)
 			return -1;
 		s->slen = slen;
-		hash = table_realloc(s->hash, s->cap * sizeof(*hash), cap * sizeof(*hash));
+		hash = pb_table_realloc(s->hash, s->cap * sizeof(*hash), cap * sizeof(*hash));
 		if (!hash)
 			return -1;
 		s->hash = hash;
@@ -276,7 +240,7 @@ static long strs_intern(struct strs *s, const char *t, size_t len)
 	}
 	while (s->len + len + 1 > s->alloc) {
 		size_t a = s->alloc ? s->alloc * 2 : 4096;
-		char *na = table_realloc(s->arena, s->alloc, a);
+		char *na = pb_table_realloc(s->arena, s->alloc, a);
 
 		if (!na)
 			return -1;
@@ -487,7 +451,7 @@ static int meter_rehash(struct pb_listprice *p, size_t want)
 
 	while (n < want * 2)
 		n *= 2;
-	slots = table_alloc(n * sizeof(*slots));
+	slots = pb_table_alloc(n * sizeof(*slots));
 	if (!slots)
 		return -1;
 	memset(slots, 0, n * sizeof(*slots));
@@ -846,8 +810,8 @@ static void reserve(struct pb_listprice *p, size_t n)
 
 	if (n < 1024 || n > ((size_t)1 << 28) || p->rows_alloc || p->meters_alloc)
 		return;
-	rows = table_alloc(n * sizeof(*rows));
-	meters = table_alloc(n * sizeof(*meters));
+	rows = pb_table_alloc(n * sizeof(*rows));
+	meters = pb_table_alloc(n * sizeof(*meters));
 	if (!rows || !meters) {
 		free(rows);
 		free(meters);

@@ -12,13 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "hash.h"
 #include "text.h"
+#include "table.h"
 
 #include "banned.h"
 
@@ -147,50 +147,6 @@ struct pb_reduce {
 	uint64_t dict_resets;
 	struct walk walk;
 };
-
-/*
- * The row table and its slots are probed at random, one line after another: past a few megabytes each probe
- * would miss the TLB too, so they are asked for in huge pages where the kernel gives them on request.
- */
-#define HUGE_PAGE ((size_t)2 << 20)
-
-static void *table_alloc(size_t size)
-{
-	void *p;
-
-	if (size < 2 * HUGE_PAGE)
-		return malloc(size ? size : 1);
-	size = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-	p = aligned_alloc(HUGE_PAGE, size);
-	if (p)
-		madvise(p, size, MADV_HUGEPAGE);
-	return p;
-}
-
-/* table_alloc, keeping the first old bytes of old (freed). NULL (old kept) when memory cannot be had. */
-static void *table_realloc(void *old, size_t old_size, size_t size)
-{
-	void *p;
-
-	if (size < 2 * HUGE_PAGE)
-		return realloc(old, size ? size : 1);
-	p = table_alloc(size);
-	if (!p)
-		return NULL;
-	if (old_size)
-		memcpy(p, old, old_size);
-	free(old);
-	return p;
-}
-
-static void *table_calloc(size_t n, size_t size)
-{
-	void *p = table_alloc(n * size);
-
-	if (p)
-		memset(p, 0, n * size);
-	return p;
-}
 
 static char *arena_alloc(struct pb_reduce *r, size_t n)
 {
@@ -417,7 +373,7 @@ static uint64_t hash_key(const struct key *k)
 static int grow_slots(struct pb_reduce *r)
 {
 	size_t nslots = r->nslots * 2, i, j;
-	uint64_t *slots = table_calloc(nslots, sizeof(*slots));
+	uint64_t *slots = pb_table_calloc(nslots, sizeof(*slots));
 
 	if (!slots)
 		return -1;
@@ -943,7 +899,7 @@ static struct entry *lookup(struct pb_reduce *r, const struct key *k, int *cappe
 
 		if (r->max_entries && alloc > r->max_entries)
 			alloc = r->max_entries > r->n ? r->max_entries : r->n + 1;
-		ne = table_realloc(r->entries, r->n * sizeof(*ne), alloc * sizeof(*ne));
+		ne = pb_table_realloc(r->entries, r->n * sizeof(*ne), alloc * sizeof(*ne));
 		if (!ne)
 			return NULL;
 		r->entries = ne;
