@@ -198,10 +198,11 @@ static int estimate_of(const struct pb_agg_context *ctx, const struct pb_agg_acc
 	 * The days after the last complete one hold part of a day's usage (exports lag): the series ends at the
 	 * last complete day, so that a partial day is not read as a drop, and their usage leaves the month to date
 	 * the estimator adds its projection to (the projection covers those days in full; their one-off charges
-	 * stay counted as they stand).
+	 * stay counted as they stand). When even the month's first day is partial, the series ends the day before
+	 * the month, and the whole month is projected.
 	 */
-	if (!fig->final && fig->complete_through >= ctx->month && fig->complete_through < ctx->as_of)
-		through = fig->complete_through;
+	if (!fig->final && fig->complete_through && fig->complete_through < ctx->as_of)
+		through = fig->complete_through < ctx->month ? ctx->month - 1 : fig->complete_through;
 	for (d = through + 1; d <= ctx->as_of; d++)
 		if (pb_money_sub(s.month_to_date, usage[d - ctx->first_day], &s.month_to_date) < 0 ||
 		    pb_money_add(s.partial, usage[d - ctx->first_day], &s.partial) < 0)

@@ -734,7 +734,8 @@ static int set_figures(const struct pb_estimate_series *s, double point, const d
 static int check_series(const struct pb_estimate_series *s, int32_t *month_end)
 {
 	*month_end = pb_date_month_start(s->month_start + 31) - 1;
-	if (pb_date_month_start(s->month_start) != s->month_start || s->as_of < s->month_start || s->as_of > *month_end)
+	if (pb_date_month_start(s->month_start) != s->month_start || s->as_of < s->month_start - 1 ||
+	    s->as_of > *month_end)
 		return PB_ESTIMATE_ERR_ARG;
 	if (s->first_day > s->month_start || s->first_day < s->month_start - PB_ESTIMATE_HISTORY)
 		return PB_ESTIMATE_ERR_ARG;

@@ -22,7 +22,7 @@
  */
 struct pb_estimate_series {
 	int32_t month_start; /* the first day of the month */
-	int32_t as_of;	     /* the last day with data: month_start .. the month's last day */
+	int32_t as_of;	     /* the last day with data: month_start - 1 (none of the month) .. its last day */
 	int32_t first_day;   /* the day of recurring[0]: month_start - PB_ESTIMATE_HISTORY .. month_start */
 	size_t ndays;	     /* as_of - first_day + 1 */
 	const pb_money *recurring;

@@ -307,6 +307,39 @@ check "an estimate after the invoice currency changed reads no history of the ot
 	"0|FLAT2,aws,USD,300,3100.00|short-history" \
 	"$?|$("$PBA" --month 2026-12 --no-run --csv | awk -F, -v OFS=, '$1 == "FLAT2" { print $1, $2, $3, $4, $5 }')|$(pb_sql "SELECT a.method FROM pb.aggregate_account a JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2026-12-01' WHERE a.alias = 'FLAT2' AND a.vendor = 'aws'")"
 
+# ---- a month whose only data is its first day, partial -----------------------------------------------------------
+# PART1 used 100 a day through January; February's first delivery holds 30 of the 1st (the day is partial). The
+# partial day is projected in full from the history, as a partial later day is (28 x 100), not read as the
+# month's level (30 a day). PART2 has nothing but such a partial day: nothing to project, as for a later day.
+printf 'alias,name,billing_country,is_reseller,parent_reseller\nPART1,Part One,US,false,\nPART2,Part Two,US,false,\n' \
+	>"$TMP/part.csv"
+mkdir -p "$TMP/part-01" "$TMP/part-02"
+{
+	echo "$H"
+	for d in $(seq 1 31); do printf '2027-01-01T00:00:00Z,777777777775,Usage,2027-01-%02dT05:00:00Z,USD,100,100,EC2,,\n' "$d"; done
+} >"$TMP/part-01/cur.csv"
+{
+	echo "$H"
+	printf '2027-02-01T00:00:00Z,777777777775,Usage,2027-02-01T01:00:00Z,USD,30,30,EC2,,\n'
+	printf '2027-02-01T00:00:00Z,777777777774,Usage,2027-02-01T01:00:00Z,USD,30,30,EC2,,\n'
+} >"$TMP/part-02/cur.csv"
+{
+	"$PBC" import "$TMP/part.csv" --by test &&
+		for a in PART1 PART2; do
+			"$PBC" accept-terms $a --vendor centurylink --version 1 --by test &&
+				"$PBC" accept-terms $a --vendor aws --region US --version 1 --by test || exit 1
+		done &&
+		"$PBC" link PART1 --vendor aws --partner-account 777777777775 --from 2027-01-01 --by test &&
+		"$PBC" link PART2 --vendor aws --partner-account 777777777774 --from 2027-01-01 --by test &&
+		"$PBI" --format aws-cur --no-progress --source part-01 "$TMP/part-01/cur.csv" &&
+		"$PBI" --format aws-cur --no-progress --source part-02 "$TMP/part-02/cur.csv" &&
+		"$PBA" --month 2027-01 --as-of 2027-01-31
+} >"$TMP/out" 2>&1 || notok "PART1's January and February's first day" "$(cat "$TMP/out")"
+"$PBA" --month 2027-02 --as-of 2027-02-01 >"$TMP/out" 2>"$TMP/err"
+check "only a partial first day: projected in full from the history (28 x 100); without history, what was spent" \
+	"0|PART1,aws,USD,30,2800.00,2027-01-31,false|PART2,aws,USD,30,30.00,2027-01-31,false" \
+	"$?|$("$PBA" --month 2027-02 --no-run --csv | awk -F, -v OFS=, '$1 ~ /^PART/ { print $1, $2, $3, $4, $5, $10, $11 }' | paste -sd'|')"
+
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 1" "1|pb-aggregate: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
 

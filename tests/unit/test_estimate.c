@@ -84,7 +84,8 @@ static void test_arguments(void **state)
 	f.s.month_start++;
 	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_ERR_ARG);
 	setup_series(&f, 10);
-	f.s.as_of = f.s.month_start - 1;
+	f.s.as_of = f.s.month_start - 2;
+	f.s.ndays = (size_t)(f.s.as_of - f.s.first_day + 1);
 	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_ERR_ARG);
 	setup_series(&f, 10);
 	f.s.as_of = pb_date_from_ymd(2026, 4, 1);
@@ -213,6 +214,35 @@ static void test_no_usage(void **state)
 	assert_money(e.high90, "250");
 }
 
+/*
+ * No day of the month complete yet (its first day is partial): the series ends the day before the month, and
+ * the whole month is projected from the history; the partial day's usage is spent, not a level.
+ */
+static void test_no_complete_day(void **state)
+{
+	struct fixture f;
+	struct pb_estimate e;
+
+	(void)state;
+	setup_series(&f, 1);
+	f.s.as_of = f.s.month_start - 1;
+	f.s.ndays = (size_t)(f.s.as_of - f.s.first_day + 1);
+	flat(&f, 1000);
+	f.s.month_to_date = PB_MONEY_ZERO;
+	f.s.partial = money("3");
+	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_OK);
+	assert_string_equal(e.method, "level");
+	assert_money(e.estimate, "310"); /* 31 days at 10 */
+	assert_ordered(&e);
+
+	/* Without history: nothing to project, the estimate is what was spent. */
+	memset(f.days, 0, sizeof(f.days));
+	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_OK);
+	assert_string_equal(e.method, "no-usage");
+	assert_money(e.estimate, "3");
+	assert_money(e.high90, "3");
+}
+
 static void test_short_history(void **state)
 {
 	struct fixture f;
@@ -330,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_flat_exact),
 		cmocka_unit_test(test_final),
 		cmocka_unit_test(test_no_usage),
+		cmocka_unit_test(test_no_complete_day),
 		cmocka_unit_test(test_short_history),
 		cmocka_unit_test(test_one_offs_not_projected),
 		cmocka_unit_test(test_out_of_range),
