@@ -280,7 +280,8 @@ static void write_daily(struct pb_agg_context *ctx, const struct pb_agg_account 
 			continue;
 		pb_date_format(ctx->first_day + d, day);
 		fprintf(ctx->daily, "%s\t%s\t%s\t%s", ctx->run_id, a->alias, pb_vendor_names[v], day);
-		add_money(ctx->daily, s->usage[d], 1);
+		/* A day before the month holds late charges of this run (one-offs) and the history's usage, not its. */
+		add_money(ctx->daily, ctx->first_day + d < ctx->month ? PB_MONEY_ZERO : s->usage[d], 1);
 		add_money(ctx->daily, s->one_off[d], 1);
 		fputc('\n', ctx->daily);
 	}

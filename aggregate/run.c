@@ -439,8 +439,10 @@ static int open_cursors(struct run *r, struct pb_buf *err)
 		    /* In the account's invoice currency now: a month aggregated in another says nothing of it. */
 		    "JOIN pb.aggregate_account a ON a.run_id = d.run_id AND a.alias = d.alias AND a.vendor = 'all' "
 		    "JOIN pb.clc_account c ON c.alias = d.alias AND c.invoice_currency = a.currency "
+		    /* Each run's own month: a day before it holds that run's late charges, not the day's usage. */
 		    "WHERE r.billing_month >= $1::date AND r.billing_month < $2::date AND d.usage_date >= $3::date "
-		    "AND d.usage_date < $2::date ORDER BY d.alias COLLATE \"C\", d.vendor, d.usage_date",
+		    "AND d.usage_date < $2::date AND d.usage_date >= r.billing_month ORDER BY d.alias COLLATE \"C\", "
+		    "d.vendor, d.usage_date",
 		    3, h, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	return 0;

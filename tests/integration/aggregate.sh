@@ -340,6 +340,58 @@ check "only a partial first day: projected in full from the history (28 x 100); 
 	"0|PART1,aws,USD,30,2800.00,2027-01-31,false|PART2,aws,USD,30,30.00,2027-01-31,false" \
 	"$?|$("$PBA" --month 2027-02 --no-run --csv | awk -F, -v OFS=, '$1 ~ /^PART/ { print $1, $2, $3, $4, $5, $10, $11 }' | paste -sd'|')"
 
+# ---- late usage: Azure usage of an earlier month billed in this one -------------------------------------------
+# LATE1 and LATE2 use the same each day from April 2027; May's export also bills LATE1 1 for each April day
+# (late usage: a one-off of May's run, on its April day). May's daily series must add up to May's month to date
+# (it carried April's usage of those days, copied from the history), and June's estimate reads April from
+# April's run: LATE1's is LATE2's.
+mkdir -p "$TMP/late"
+S1=7c2e4d3b-9e5f-4a8b-8c3d-2f6e8b0d4a11
+S2=7c2e4d3b-9e5f-4a8b-8c3d-2f6e8b0d4a22
+for m in 04 05 06; do
+	last=$(case $m in 04) echo 30 ;; 05) echo 31 ;; *) echo 4 ;; esac)
+	{
+		echo SubscriptionId,Date,BillingPeriodStartDate,ChargeType,PricingModel,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory
+		for s in $S1 $S2; do
+			for d in $(seq 1 "$last"); do
+				printf '%s,%s/%02d/2027,%s/01/2027,Usage,OnDemand,USD,%s,%s,1,VM\n' $s $m "$d" $m $((100 + d * 37 % 23)) $((100 + d * 37 % 23))
+			done
+		done
+		if [ $m == 05 ]; then
+			for d in $(seq 1 30); do printf '%s,04/%02d/2027,05/01/2027,Usage,OnDemand,USD,1,1,1,VM\n' $S1 "$d"; done
+		fi
+	} >"$TMP/late/cost-$m.csv"
+done
+printf 'alias,name,billing_country,is_reseller,parent_reseller\nLATE1,Late One,US,false,\nLATE2,Late Two,US,false,\n' \
+	>"$TMP/late.csv"
+{
+	"$PBC" import "$TMP/late.csv" --by test &&
+		for a in LATE1 LATE2; do
+			"$PBC" accept-terms $a --vendor centurylink --version 1 --by test &&
+				"$PBC" accept-terms $a --vendor azure --region US --version 1 --by test || exit 1
+		done &&
+		"$PBC" link LATE1 --vendor azure --partner-account $S1 --from 2027-04-01 --by test &&
+		"$PBC" link LATE2 --vendor azure --partner-account $S2 --from 2027-04-01 --by test &&
+		for m in 04 05 06; do
+			"$PBI" --format azure-cost --no-progress --source late-$m "$TMP/late/cost-$m.csv" || exit 1
+		done &&
+		"$PBA" --month 2027-04 --as-of 2027-04-30 && "$PBA" --month 2027-05 --as-of 2027-05-31 &&
+		"$PBA" --month 2027-06 --as-of 2027-06-04
+} >"$TMP/out" 2>&1 || notok "LATE1's and LATE2's April to June" "$(cat "$TMP/out")"
+check "late usage: May's daily series adds up to its month to date" \
+	"LATE1,all,3473,3473|LATE1,azure,3473,3473|LATE2,all,3443,3443|LATE2,azure,3443,3443" \
+	"$(pb_sql "SELECT a.alias, a.vendor, trim_scale(a.month_to_date), trim_scale(sum(d.usage + d.one_off))
+	FROM pb.aggregate_account a JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current'
+	AND r.billing_month = '2027-05-01' JOIN pb.aggregate_daily d ON d.run_id = a.run_id AND d.alias = a.alias
+	AND (d.vendor = a.vendor OR a.vendor = 'all') GROUP BY 1, 2, 3 ORDER BY 1, 2" | paste -sd'|')"
+check "late usage: June's estimate reads April's usage from April's run" \
+	"$(pb_sql "SELECT estimate, low80, high80, low90, high90, method FROM pb.aggregate_account a JOIN pb.aggregate_run r
+	ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2027-06-01' WHERE a.alias = 'LATE2'
+	AND a.vendor = 'azure'")" \
+	"$(pb_sql "SELECT estimate, low80, high80, low90, high90, method FROM pb.aggregate_account a JOIN pb.aggregate_run r
+	ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2027-06-01' WHERE a.alias = 'LATE1'
+	AND a.vendor = 'azure'")"
+
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 1" "1|pb-aggregate: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
 
