@@ -223,11 +223,11 @@ static int account_days(PGconn *conn, const char *run_id, const char *month, con
 	pb_money sum = PB_MONEY_ZERO;
 
 	memset(days, 0, (size_t)n * sizeof(*days));
-	res = pb_db_query(
-		conn,
-		"SELECT extract(day FROM usage_date)::int, sum(usage + one_off)::text FROM pb.aggregate_daily "
-		"WHERE run_id = $1::bigint AND alias = $2 AND usage_date >= $3::date GROUP BY 1 ORDER BY 1",
-		3, p, err);
+	res = pb_db_query(conn,
+			  /* Charges the month bills late for an earlier month's days are on its first day. */
+			  "SELECT extract(day FROM greatest(usage_date, $3::date))::int, sum(usage + one_off)::text "
+			  "FROM pb.aggregate_daily WHERE run_id = $1::bigint AND alias = $2 GROUP BY 1 ORDER BY 1",
+			  3, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	for (i = 0; i < PQntuples(res); i++) {

@@ -391,6 +391,11 @@ check "late usage: June's estimate reads April's usage from April's run" \
 	"$(pb_sql "SELECT estimate, low80, high80, low90, high90, method FROM pb.aggregate_account a JOIN pb.aggregate_run r
 	ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2027-06-01' WHERE a.alias = 'LATE1'
 	AND a.vendor = 'azure'")"
+"$BIN/pb-invoice" --month 2027-05 --report "$TMP/late/may.html" >"$TMP/out" 2>&1 ||
+	notok "pb-invoice --report of May 2027" "$(cat "$TMP/out")"
+check "late usage: the report's month to date on May's last day is the month to date" \
+	"LATE1 (USD): month to date 3473|day 31: 3473.00|LATE2 (USD): month to date 3443|day 31: 3443.00" \
+	"$(grep -o 'LATE[12] (USD): month to date [0-9.]*\|day 31: [0-9.]*' "$TMP/late/may.html" | paste -sd'|')"
 
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 1" "1|pb-aggregate: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
