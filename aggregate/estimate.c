@@ -101,16 +101,19 @@ static double money_to_double(pb_money m)
 	return (double)m.units / 1e18;
 }
 
-/* v as money, rounded to 9 decimals (finer digits of a double are noise). */
+/*
+ * v as money, rounded to 9 decimals (finer digits of a double are noise), over the whole range of amounts: the
+ * whole part goes through 128 bits, not 64, which held no more than about 9 x 10^18.
+ */
 static int money_from_double(double v, pb_money *out)
 {
 	double ip, nano;
 
-	if (!isfinite(v) || fabs(v) >= 9e18)
+	if (!isfinite(v) || fabs(v) >= 1e20)
 		return PB_ESTIMATE_ERR_RANGE;
 	ip = floor(v);
 	nano = round((v - ip) * 1e9);
-	out->units = (__int128)(long long)ip * 1000000000000000000 + (__int128)(long long)nano * 1000000000;
+	out->units = (__int128)ip * 1000000000000000000 + (__int128)(long long)nano * 1000000000;
 	return PB_ESTIMATE_OK;
 }
 

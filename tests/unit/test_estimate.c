@@ -290,8 +290,19 @@ static void test_out_of_range(void **state)
 	(void)state;
 	setup_series(&f, 2);
 	for (size_t i = 0; i < f.s.ndays; i++)
-		f.days[i] = money("900000000000000000");
+		f.days[i] = money("9000000000000000000");
 	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_ERR_RANGE);
+
+	/* Large, but inside the range of amounts (10^20): estimated, not refused. */
+	setup_series(&f, 10);
+	for (size_t i = 0; i < f.s.ndays; i++)
+		f.days[i] = money("500000000000000000");
+	f.s.month_to_date = money("5000000000000000000");
+	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_OK);
+	/* 5 x 10^18 + 21 x 5 x 10^17, to a double's precision */
+	assert_true(pb_money_cmp(e.estimate, money("15499999990000000000")) > 0);
+	assert_true(pb_money_cmp(e.estimate, money("15500000010000000000")) < 0);
+	assert_ordered(&e);
 }
 
 /* Numbers from drand48's generator, in 0..n-1. */
