@@ -495,9 +495,17 @@ static int bad_amount(struct pb_buf *err, const char *text)
 	return PB_ERR_DATA;
 }
 
-static int money_of(const char *text, pb_money *out, struct pb_buf *err)
+/* An amount the database summed: beyond the range of amounts (sums of imports in range each) is bad data. */
+static int money_of(const struct run *r, const char *text, pb_money *out, struct pb_buf *err)
 {
-	return pb_money_parse(text, strlen(text), out, NULL) < 0 ? bad_amount(err, text) : 0;
+	int rc = pb_money_parse(text, strlen(text), out, NULL);
+
+	if (rc == PB_MONEY_ERR_RANGE) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "a sum of %.7s leaves the range of amounts (20 integer digits): %s", r->month, text);
+		return PB_ERR_DATA;
+	}
+	return rc < 0 ? bad_amount(err, text) : 0;
 }
 
 static struct recon *recon_of(struct run *r, const char *currency)
@@ -565,7 +573,7 @@ static int feed_history(struct run *r, struct pb_buf *err)
 		if (c == 0) {
 			v = pb_vendor_index(PQgetvalue(r->hist, r->hist_row, 1));
 			if (v >= 0 && pb_date_parse_iso(PQgetvalue(r->hist, r->hist_row, 2), 10, &day) == 0 &&
-			    money_of(PQgetvalue(r->hist, r->hist_row, 3), &usage, err) == 0)
+			    money_of(r, PQgetvalue(r->hist, r->hist_row, 3), &usage, err) == 0)
 				pb_agg_account_history(&r->ctx, &r->acct, v, day, usage);
 		}
 		r->hist_row++;
@@ -655,8 +663,9 @@ static int one_row(struct run *r, PGresult *res, int i, struct pb_buf *err)
 	if (k < 0 || k > 3)
 		return bad_amount(err, PQgetvalue(res, i, 0));
 	place = places[k];
-	if (money_of(PQgetvalue(res, i, 9), &list, err) < 0 || money_of(PQgetvalue(res, i, 10), &billed, err) < 0 ||
-	    money_of(PQgetvalue(res, i, 11), &billed_no_list, err) < 0)
+	if (money_of(r, PQgetvalue(res, i, 9), &list, err) < 0 ||
+	    money_of(r, PQgetvalue(res, i, 10), &billed, err) < 0 ||
+	    money_of(r, PQgetvalue(res, i, 11), &billed_no_list, err) < 0)
 		return PB_ERR_DATA;
 	rc = reconcile(r, place, PQgetvalue(res, i, 6), list, billed, lines, err);
 	if (rc < 0)
@@ -734,9 +743,9 @@ static int check_recon(struct run *r, struct pb_buf *err)
 		for (j = 0; j < PQntuples(res); j++) {
 			if (strcmp(PQgetvalue(res, j, 0), c->currency) != 0)
 				continue;
-			found = money_of(PQgetvalue(res, j, 1), &il, err) == 0 &&
-				money_of(PQgetvalue(res, j, 2), &ib, err) == 0 && !pb_money_cmp(il, c->list[P_TOTAL]) &&
-				!pb_money_cmp(ib, c->billed[P_TOTAL]) &&
+			found = money_of(r, PQgetvalue(res, j, 1), &il, err) == 0 &&
+				money_of(r, PQgetvalue(res, j, 2), &ib, err) == 0 &&
+				!pb_money_cmp(il, c->list[P_TOTAL]) && !pb_money_cmp(ib, c->billed[P_TOTAL]) &&
 				strtoull(PQgetvalue(res, j, 3), NULL, 10) == c->lines[P_TOTAL];
 		}
 		if (!found || pb_money_cmp(l, c->list[P_TOTAL]) || pb_money_cmp(b, c->billed[P_TOTAL]) ||

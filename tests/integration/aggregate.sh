@@ -397,6 +397,31 @@ check "late usage: the report's month to date on May's last day is the month to 
 	"LATE1 (USD): month to date 3473|day 31: 3473.00|LATE2 (USD): month to date 3443|day 31: 3443.00" \
 	"$(grep -o 'LATE[12] (USD): month to date [0-9.]*\|day 31: [0-9.]*' "$TMP/late/may.html" | paste -sd'|')"
 
+# ---- sums beyond the range of amounts ------------------------------------------------------------------------
+# Two sources of July 2027 bill BIG1 6 x 10^19 each: each import is in range, their sum is not (10^20). Bad data
+# (exit 1) saying so, nothing stored; not an internal error.
+mkdir -p "$TMP/big"
+for s in 1 2; do
+	{
+		echo "$H"
+		printf '2027-07-01T00:00:00Z,77777777777%s,Usage,2027-07-01T05:00:00Z,USD,60000000000000000000,60000000000000000000,EC2,,\n' $s
+	} >"$TMP/big/cur-$s.csv"
+done
+printf 'alias,name,billing_country,is_reseller,parent_reseller\nBIG1,Big,US,false,\n' >"$TMP/big.csv"
+{
+	"$PBC" import "$TMP/big.csv" --by test &&
+		"$PBC" accept-terms BIG1 --vendor centurylink --version 1 --by test &&
+		"$PBC" accept-terms BIG1 --vendor aws --region US --version 1 --by test &&
+		"$PBC" link BIG1 --vendor aws --partner-account 777777777771 --from 2027-07-01 --by test &&
+		"$PBC" link BIG1 --vendor aws --partner-account 777777777772 --from 2027-07-01 --by test &&
+		"$PBI" --format aws-cur --no-progress --source big-1 "$TMP/big/cur-1.csv" &&
+		"$PBI" --format aws-cur --no-progress --source big-2 "$TMP/big/cur-2.csv"
+} >"$TMP/out" 2>&1 || notok "BIG1's July" "$(cat "$TMP/out")"
+"$PBA" --month 2027-07 --as-of 2027-07-31 >"$TMP/out" 2>"$TMP/err"
+check "a sum beyond the range of amounts: exit 1 saying so, nothing stored" \
+	"1|pb-aggregate: a sum of 2027-07 leaves the range of amounts (20 integer digits): 120000000000000000000|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run WHERE billing_month = '2027-07-01'")"
+
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 1" "1|pb-aggregate: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
 
