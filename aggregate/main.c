@@ -290,7 +290,7 @@ static int run_month(PGconn *conn, const struct args *a)
 	rc = pb_aggregate_run(conn, &o, &res, &err);
 	if (rc < 0)
 		goto out;
-	rc = pb_agg_report_run(conn, res.run_id, a->output == OUT_SUMMARY ? stdout : stderr, stderr, &err);
+	rc = pb_agg_report_run(conn, res.run_id, a->output == OUT_SUMMARY ? stdout : NULL, &err);
 	if (rc > 0)
 		rc = a->strict ? PB_ERR_DATA : 0;
 	if (rc < 0 && rc != PB_ERR_DATA)

@@ -1,6 +1,7 @@
 /* pb-aggregate's outputs, read back from the stored run: what is printed is what was stored. */
 #include "report.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,10 +117,29 @@ int pb_agg_report_no_list(PGconn *conn, int32_t month, FILE *out, struct pb_buf 
 		out, err);
 }
 
+/* Writes a line of the summary: on out, or when out is NULL as a message (stdout holds the CSV asked for). */
+static void say(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(FILE *out, const char *fmt, ...)
+{
+	struct pb_buf line = PB_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	pb_buf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	if (out)
+		fprintf(out, "%s\n", pb_buf_str(&line));
+	else
+		pb_log(PB_LOG_INFO, NULL, "%s", pb_buf_str(&line));
+	pb_buf_release(&line);
+}
+
 /* The reconciliation of the run, per currency: the total billed is the sum of its places, to the last digit. */
 static int print_recon(PGconn *conn, const char *id, FILE *out, struct pb_buf *err)
 {
 	const char *p[1] = {id};
+	struct pb_buf line = PB_BUF_INIT;
 	PGresult *res;
 	int i;
 
@@ -135,15 +155,18 @@ static int print_recon(PGconn *conn, const char *id, FILE *out, struct pb_buf *e
 		const char *place = PQgetvalue(res, i, 1);
 
 		if (strcmp(place, "total") == 0)
-			fprintf(out, "reconciliation %s, billed: %s (%s lines) =", PQgetvalue(res, i, 0),
-				PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+			pb_buf_addf(&line, "reconciliation %s, billed: %s (%s lines) =", PQgetvalue(res, i, 0),
+				    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
 		else
-			fprintf(out, "%s %s %s", strcmp(place, "attributed") == 0 ? "" : " +", place,
-				PQgetvalue(res, i, 2));
-		if (strcmp(place, "excluded") == 0)
-			fputc('\n', out);
+			pb_buf_addf(&line, "%s %s %s", strcmp(place, "attributed") == 0 ? "" : " +", place,
+				    PQgetvalue(res, i, 2));
+		if (strcmp(place, "excluded") == 0) {
+			say(out, "%s", pb_buf_str(&line));
+			pb_buf_reset(&line);
+		}
 	}
 	PQclear(res);
+	pb_buf_release(&line);
 	return 0;
 }
 
@@ -168,9 +191,9 @@ static int print_list_sources(PGconn *conn, const char *id, FILE *out, struct pb
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	for (i = 0; i < PQntuples(res); i++)
-		fprintf(out, "%s price list load %s: the list cost of %s line%s the exports left without one\n",
-			i ? "" : "list prices:", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-			strcmp(PQgetvalue(res, i, 1), "1") ? "s" : "");
+		say(out, "%s price list load %s: the list cost of %s line%s the exports left without one",
+		    i ? "" : "list prices:", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		    strcmp(PQgetvalue(res, i, 1), "1") ? "s" : "");
 	PQclear(res);
 	res = pb_db_query(
 		conn,
@@ -183,21 +206,20 @@ static int print_list_sources(PGconn *conn, const char *id, FILE *out, struct pb
 		return PB_ERR_DEPENDENCY;
 	n = PQntuples(res);
 	for (i = 0; i < n && i < NO_LIST_SHOWN; i++)
-		fprintf(out,
-			"no list price: %s partner account %s (%s): %s usage line%s billed at the billed cost, %s %s\n",
-			PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 4),
-			strcmp(PQgetvalue(res, i, 4), "1") ? "s" : "", PQgetvalue(res, i, 3), PQgetvalue(res, i, 5));
+		say(out, "no list price: %s partner account %s (%s): %s usage line%s billed at the billed cost, %s %s",
+		    PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 4),
+		    strcmp(PQgetvalue(res, i, 4), "1") ? "s" : "", PQgetvalue(res, i, 3), PQgetvalue(res, i, 5));
 	if (n > NO_LIST_SHOWN)
-		fprintf(out,
-			"no list price: %lld partner accounts and currencies in all (pb-aggregate --month %s --no-run "
-			"--no-list lists them)\n",
-			strtoll(PQgetvalue(res, 0, 7), NULL, 10), PQgetvalue(res, 0, 6));
+		say(out,
+		    "no list price: %lld partner accounts and currencies in all (pb-aggregate --month %s --no-run "
+		    "--no-list lists them)",
+		    strtoll(PQgetvalue(res, 0, 7), NULL, 10), PQgetvalue(res, 0, 6));
 	PQclear(res);
 	return 0;
 }
 
 /* A warning per non-empty bucket of spend that no account is billed for. Returns how many. */
-static int warn_buckets(PGconn *conn, const char *id, FILE *warn, struct pb_buf *err)
+static int warn_buckets(PGconn *conn, const char *id, const struct pb_log_where *w, struct pb_buf *err)
 {
 	const char *p[1] = {id};
 	PGresult *res;
@@ -212,12 +234,12 @@ static int warn_buckets(PGconn *conn, const char *id, FILE *warn, struct pb_buf 
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	for (i = 0; i < PQntuples(res); i++) {
-		fprintf(warn,
-			"%s: warning: %.7s: %s spend of %s partner account%s: %s lines, billed %s %s (pb-aggregate "
-			"--month %.7s --unmapped lists them)\n",
-			pb_log_program(), PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 3),
-			strcmp(PQgetvalue(res, i, 3), "1") ? "s" : "", PQgetvalue(res, i, 4), PQgetvalue(res, i, 2),
-			PQgetvalue(res, i, 5), PQgetvalue(res, i, 0));
+		pb_log(PB_LOG_WARNING, w,
+		       "%.7s: %s spend of %s partner account%s: %s lines, billed %s %s (pb-aggregate --month %.7s "
+		       "--unmapped lists them)",
+		       PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 3),
+		       strcmp(PQgetvalue(res, i, 3), "1") ? "s" : "", PQgetvalue(res, i, 4), PQgetvalue(res, i, 2),
+		       PQgetvalue(res, i, 5), PQgetvalue(res, i, 0));
 		n++;
 	}
 	PQclear(res);
@@ -225,21 +247,22 @@ static int warn_buckets(PGconn *conn, const char *id, FILE *warn, struct pb_buf 
 }
 
 /* A warning when a vendor that accounts are linked to in the month has no import in the run. */
-static int warn_missing(PGconn *conn, const char *month, const char *id, FILE *warn, struct pb_buf *err)
+static int warn_missing(PGconn *conn, const char *month, const char *id, const struct pb_log_where *w,
+			struct pb_buf *err)
 {
 	struct pb_buf gaps = PB_BUF_INIT;
 	int n = pb_missing_vendors(conn, month, id, &gaps, err);
 
 	if (n > 0)
-		fprintf(warn, "%s: warning: %.7s has %s: those charges are missing\n", pb_log_program(), month,
-			pb_buf_str(&gaps));
+		pb_log(PB_LOG_WARNING, w, "%.7s has %s: those charges are missing", month, pb_buf_str(&gaps));
 	pb_buf_release(&gaps);
 	return n < 0 ? PB_ERR_DEPENDENCY : 0;
 }
 
-int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, struct pb_buf *err)
+int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, struct pb_buf *err)
 {
-	char id[24];
+	struct pb_log_where w = {0};
+	char id[24], month[8];
 	const char *p[1] = {id};
 	PGresult *res;
 	int rc;
@@ -252,16 +275,18 @@ int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, str
 			  1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
-	fprintf(out, "aggregate run %s of %s as of %s: %s import%s, %s CLC account%s\n", id, PQgetvalue(res, 0, 0),
-		PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), strcmp(PQgetvalue(res, 0, 2), "1") ? "s" : "",
-		PQgetvalue(res, 0, 3), strcmp(PQgetvalue(res, 0, 3), "1") ? "s" : "");
+	snprintf(month, sizeof(month), "%s", PQgetvalue(res, 0, 0));
+	w.month = month;
+	say(out, "aggregate run %s of %s as of %s: %s import%s, %s CLC account%s", id, PQgetvalue(res, 0, 0),
+	    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), strcmp(PQgetvalue(res, 0, 2), "1") ? "s" : "",
+	    PQgetvalue(res, 0, 3), strcmp(PQgetvalue(res, 0, 3), "1") ? "s" : "");
 	if (strcmp(PQgetvalue(res, 0, 4), "0") != 0)
-		fprintf(warn,
-			"%s: warning: %s usage line%s no list price and %s billed at the billed cost (pb-aggregate "
-			"--month %s --no-run --no-list lists them per partner account)\n",
-			pb_log_program(), PQgetvalue(res, 0, 4), strcmp(PQgetvalue(res, 0, 4), "1") ? "s have" : " has",
-			strcmp(PQgetvalue(res, 0, 4), "1") ? "are" : "is", PQgetvalue(res, 0, 0));
-	rc = warn_missing(conn, PQgetvalue(res, 0, 5), id, warn, err);
+		pb_log(PB_LOG_WARNING, &w,
+		       "%s usage line%s no list price and %s billed at the billed cost (pb-aggregate --month %s "
+		       "--no-run --no-list lists them per partner account)",
+		       PQgetvalue(res, 0, 4), strcmp(PQgetvalue(res, 0, 4), "1") ? "s have" : " has",
+		       strcmp(PQgetvalue(res, 0, 4), "1") ? "are" : "is", PQgetvalue(res, 0, 0));
+	rc = warn_missing(conn, PQgetvalue(res, 0, 5), id, &w, err);
 	PQclear(res);
 	if (rc == 0)
 		rc = print_recon(conn, id, out, err);
@@ -269,7 +294,7 @@ int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, str
 		rc = print_list_sources(conn, id, out, err);
 	if (rc < 0)
 		return rc;
-	return warn_buckets(conn, id, warn, err);
+	return warn_buckets(conn, id, &w, err);
 }
 
 int pb_agg_report_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)

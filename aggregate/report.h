@@ -10,11 +10,12 @@
 #include "buf.h"
 
 /*
- * The run's summary on out, then the reconciliation per currency, the price list loads that gave list
- * costs and the usage left without one per partner account; on warn (stderr) one warning per non-empty
- * bucket. Returns the number of non-empty buckets (unmapped, ineligible), or PB_ERR_DEPENDENCY.
+ * The run's summary on out (NULL: as messages of the program's log, when stdout holds what else was asked),
+ * then the reconciliation per currency, the price list loads that gave list costs and the usage left without
+ * one per partner account; as warnings of the log, one per non-empty bucket. Returns the number of non-empty
+ * buckets (unmapped, ineligible), or PB_ERR_DEPENDENCY.
  */
-int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, FILE *warn, struct pb_buf *err);
+int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, struct pb_buf *err);
 
 /*
  * The month's current run, one CSV row per CLC account and vendor: alias, vendor, currency,

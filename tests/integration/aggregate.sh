@@ -189,6 +189,15 @@ ACME1,azure,USD,6,6.00,6.00,6.00,6.00,6.00,2026-10-31,true
 BETA2,aws,USD,9,9.00,9.00,9.00,9.00,9.00,2026-10-31,true
 EURO1,aws,EUR,45,45.00,45.00,45.00,45.00,45.00,2026-10-31,true" "$(cat "$TMP/csv")"
 
+# With --log-format json, what the run says on standard error is JSON lines: the summary (stdout holds the CSV)
+# and the warnings alike.
+"$PBA" --month 2026-10 --csv --log-format json >"$TMP/csv" 2>"$TMP/err"
+check "--log-format json: every line on stderr a JSON object, the summary as info, the warnings with their month" \
+	"0|info,warning,info,info,warning,warning|2026-10" \
+	"$?|$(python3 -c 'import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+print(",".join(l["level"] for l in lines) + "|" + ",".join(sorted({l["month"] for l in lines if l["level"] == "warning"})))' "$TMP/err" 2>&1)"
+
 # ---- the detail an invoice shows ------------------------------------------------------------------------------
 "$PBA" --month 2026-10 --detail >"$TMP/out" 2>"$TMP/err"
 check "--detail: per account, vendor, service and category, adding up to the totals" \
