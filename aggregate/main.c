@@ -114,9 +114,18 @@ static int option(void *ctx, int ch, const char *v)
 		return 0;
 	case OPT_CSV:
 	case OPT_UNMAPPED:
-	case OPT_NO_LIST:
-		a->output = ch == OPT_CSV ? OUT_CSV : ch == OPT_UNMAPPED ? OUT_UNMAPPED : OUT_NO_LIST;
+	case OPT_NO_LIST: {
+		static const char *const names[] = {"", "--csv", "--unmapped", "--no-list"};
+		enum output out = ch == OPT_CSV ? OUT_CSV : ch == OPT_UNMAPPED ? OUT_UNMAPPED : OUT_NO_LIST;
+
+		/* stdout holds one of them: a script given two would read the last one as the first. */
+		if (a->output != OUT_SUMMARY && a->output != out) {
+			pb_error("%s and %s print two different things: give one", names[a->output], names[out]);
+			return -1;
+		}
+		a->output = out;
 		return 0;
+	}
 	case OPT_NO_RUN:
 		a->no_run = 1;
 		return 0;

@@ -188,6 +188,14 @@ ACME1,aws,USD,150.5,150.50,150.50,150.50,150.50,150.50,2026-10-31,true
 ACME1,azure,USD,6,6.00,6.00,6.00,6.00,6.00,2026-10-31,true
 BETA2,aws,USD,9,9.00,9.00,9.00,9.00,9.00,2026-10-31,true
 EURO1,aws,EUR,45,45.00,45.00,45.00,45.00,45.00,2026-10-31,true" "$(cat "$TMP/csv")"
+# Two of the outputs asked for at once: the last one alone was printed, whatever the script expected.
+runs=$(pb_sql "SELECT count(*) FROM pb.aggregate_run")
+"$PBA" --month 2026-10 --csv --unmapped >"$TMP/out" 2>"$TMP/err"
+check "--csv with --unmapped: a usage error (exit 2) naming both, no run made" \
+	"2|pb-aggregate: --csv and --unmapped print two different things: give one
+Try 'pb-aggregate --help'.||$runs" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+"$PBA" --month 2026-10 --no-run --csv --csv >"$TMP/out" 2>"$TMP/err"
+check "--csv given twice is --csv" "0|$(cat "$TMP/csv")" "$?|$(cat "$TMP/out")"
 
 # With --log-format json, what the run says on standard error is JSON lines: the summary (stdout holds the CSV)
 # and the warnings alike.
