@@ -177,6 +177,37 @@ static int check_overlap(PGconn *conn, const struct issue *s, struct pb_buf *err
 }
 
 /*
+ * Refuses a run made before a rate it converts with was loaded or changed: it converted at the old rate, the
+ * invoice would freeze the new one, and the month aggregated again would no longer be what was billed.
+ */
+static int check_rates(PGconn *conn, const struct issue *s, struct pb_buf *err)
+{
+	const char *p[2] = {s->run_id, s->month};
+	PGresult *res;
+	int ret = 0;
+
+	res = pb_db_query(conn,
+			  "SELECT f.from_currency, f.to_currency FROM pb.fx_rate f JOIN pb.aggregate_run r "
+			  "ON r.id = $1::bigint WHERE f.month = $2::date AND f.loaded_at >= r.started_at "
+			  "AND EXISTS (SELECT 1 FROM pb.aggregate_total t JOIN pb.aggregate_account a ON a.run_id = "
+			  "t.run_id AND a.alias = t.alias AND a.vendor = t.vendor WHERE t.run_id = r.id AND "
+			  "t.currency = f.from_currency AND a.currency = f.to_currency) ORDER BY 1, 2 LIMIT 1",
+			  2, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "aggregate run %s of %.7s is out of date: the rate from %s to %s was loaded after it: run "
+			    "pb-aggregate --month %.7s --detail first",
+			    s->run_id, s->month, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), s->month);
+		ret = PB_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/*
  * Refuses a run that is not the month's data now: an import of the month committed after it (or one it read,
  * superseded since). Forced or not: the invoice would bill data that is not the month's, and aggregating again
  * is all it takes.
@@ -207,7 +238,7 @@ static int check_current(PGconn *conn, const struct issue *s, struct pb_buf *err
 		ret = PB_ERR_REFUSED;
 	}
 	PQclear(res);
-	return ret;
+	return ret == 0 ? check_rates(conn, s, err) : ret;
 }
 
 /* The export and detail files' bytes and hashes, from the lines and the run. */

@@ -141,6 +141,17 @@ check "a month whose data is not final is refused with exit 4, naming the source
 # ---- the issue ---------------------------------------------------------------------------------------------------
 "$PBI" --format aws-cur --no-progress --final "$TMP/oct/cur.csv" >/dev/null 2>&1 || notok "ingest October, final"
 "$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October again"
+# A rate of the month loaded after its run: the run converted at the old one, the invoice would freeze the new
+# one, and the month aggregated again would differ from what was billed (an adjustment no one made).
+stale=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'")
+printf 'month,from,to,rate\n2026-10,USD,JPY,151\n' >"$TMP/rates-151.csv"
+"$PBA" rates --load "$TMP/rates-151.csv" >/dev/null || notok "load a new rate"
+"$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "a rate loaded after the run: exit 4, the run named out of date with the pair, nothing issued" \
+	"4|pb-invoice: aggregate run $stale of 2026-10 is out of date: the rate from USD to JPY was loaded after it: run pb-aggregate --month 2026-10 --detail first|0|f" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $stale")"
+{ "$PBA" rates --load "$TMP/rates.csv" && "$PBA" --month 2026-10 --detail; } >/dev/null 2>&1 ||
+	notok "the rates back, October aggregated again"
 run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'")
 # A folder whose disk is full (the file size limit stands in for it, SIGXFSZ ignored; the output goes through
 # a pipe, which has no limit): the files are written before the invoice commits, so nothing is issued and no
