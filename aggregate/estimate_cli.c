@@ -495,7 +495,7 @@ static int write_all(struct run *r, const struct options *o)
 	return rc;
 }
 
-int pb_estimate_cli(int argc, char **argv)
+int pb_estimate_cli(int argc, char **argv, int stdout_closed)
 {
 	struct options o;
 	struct run r;
@@ -506,6 +506,8 @@ int pb_estimate_cli(int argc, char **argv)
 	rc = parse_options(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
+	if (stdout_closed)
+		return usage_error("standard output is closed: nowhere to print the estimates");
 	memset(&r, 0, sizeof(r));
 	r.as_of = o.as_of;
 	r.month_start = pb_date_month_start(o.as_of);

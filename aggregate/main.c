@@ -1,5 +1,6 @@
 /* pb-aggregate: month-to-date totals, estimates and the reconciliation per CLC account; arguments and exit codes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -353,15 +354,27 @@ out:
 	return rc;
 }
 
+/* What is printed on stdout when it is what was asked for (NULL: a run's summary, which may go nowhere). */
+static const char *stdout_output(const struct args *a)
+{
+	if (a->rates)
+		return a->list ? "the rates" : NULL;
+	if (a->history)
+		return "the runs";
+	return a->output == OUT_SUMMARY ? NULL : "the CSV";
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
+	/* Closed, it gets /dev/null below: what was asked for would go nowhere, and the exit status say success. */
+	int stdout_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0 && errno == EBADF;
 
 	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
 	pb_log_setup("pb-aggregate", PB_LOG_PLAIN, stderr);
 	if (argc > 1 && strcmp(argv[1], "estimate") == 0)
-		return pb_close_stdout(pb_estimate_cli(argc - 1, argv + 1));
+		return pb_close_stdout(pb_estimate_cli(argc - 1, argv + 1, stdout_closed));
 	memset(&a, 0, sizeof(a));
 	if (argc > 1 && strcmp(argv[1], "rates") == 0) {
 		a.rates = 1;
@@ -369,6 +382,11 @@ int main(int argc, char **argv)
 		argv++;
 	}
 	if (read_options(argc, argv, &a) < 0 || (!a.done && check_args(&a) < 0)) {
+		fprintf(stderr, "Try 'pb-aggregate --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (!a.done && stdout_closed && stdout_output(&a)) {
+		pb_error("standard output is closed: nowhere to print %s", stdout_output(&a));
 		fprintf(stderr, "Try 'pb-aggregate --help'.\n");
 		return EXIT_USAGE;
 	}

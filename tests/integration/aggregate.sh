@@ -196,6 +196,22 @@ check "--csv with --unmapped: a usage error (exit 2) naming both, no run made" \
 Try 'pb-aggregate --help'.||$runs" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
 "$PBA" --month 2026-10 --no-run --csv --csv >"$TMP/out" 2>"$TMP/err"
 check "--csv given twice is --csv" "0|$(cat "$TMP/csv")" "$?|$(cat "$TMP/out")"
+# Standard output closed while it is what was asked for: the CSV went nowhere, exit 0. (The summary of a run
+# may go nowhere: the run is what was asked for; see hostile.sh.)
+runs=$(pb_sql "SELECT count(*) FROM pb.aggregate_run")
+for args in "--month 2026-10 --csv|the CSV" "--month 2026-10 --no-run --unmapped|the CSV" "--history|the runs" \
+	"rates --list|the rates"; do
+	# shellcheck disable=SC2086 # the arguments, split
+	"$PBA" ${args%|*} >&- 2>"$TMP/err"
+	check "${args%|*} with standard output closed: exit 2 saying so, no run made" \
+		"2|pb-aggregate: standard output is closed: nowhere to print ${args#*|}
+Try 'pb-aggregate --help'.|$runs" "$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+done
+printf 'series,date,charge_category,amount\na,2026-10-01,Usage,1\n' >"$TMP/est.csv"
+"$PBA" estimate --as-of 2026-10-02 "$TMP/est.csv" >&- 2>"$TMP/err"
+check "estimate with standard output closed: exit 2 saying so" \
+	"2|pb-aggregate: estimate: standard output is closed: nowhere to print the estimates
+Try 'pb-aggregate estimate --help'." "$?|$(cat "$TMP/err")"
 
 # With --log-format json, what the run says on standard error is JSON lines: the summary (stdout holds the CSV)
 # and the warnings alike.
