@@ -2,6 +2,7 @@
 #include "pool.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +17,12 @@
 
 /* After a failed connect, callers get 503 at once for this long instead of each trying again. */
 #define RETRY_MS 250
+/*
+ * A statement's time at most: the server cancels it then (a lock it waits for, say), and a connection whose
+ * server has not answered QUERY_GRACE_MS later (stopped, or cut off) is given up.
+ */
+#define QUERY_MS 5000
+#define QUERY_GRACE_MS 2000
 
 struct slot {
 	PGconn *conn;
@@ -134,16 +141,25 @@ PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struc
 static PGconn *open_conn(const char *conninfo, struct pb_buf *err)
 {
 	PGconn *conn = pb_api_pool_connect(conninfo, "pb-api", err);
+	PGresult *res;
+	char set[64];
 	int i;
 
 	if (!conn)
 		return NULL;
 	if (pb_db_check_schema(conn, err) < 0)
 		goto fail;
+	snprintf(set, sizeof(set), "SET statement_timeout = %d", QUERY_MS);
+	res = PQexec(conn, set);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pb_db_message(err, "cannot set statement_timeout", PQresultErrorMessage(res));
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
 	for (i = 0; i < PB_API_NQUERIES; i++) {
 		const struct pb_api_query_def *q = &pb_api_queries[i];
-		PGresult *res = PQprepare(conn, q->name, q->sql, q->nparams, NULL);
-
+		res = PQprepare(conn, q->name, q->sql, q->nparams, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			char what[128];
 
@@ -233,18 +249,78 @@ static int reconnect(struct pb_api_pool *p, struct slot *s)
 	return s->conn ? 0 : -1;
 }
 
-/* Runs q on s once: the result, or NULL with *lost set when the connection broke. */
-static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *params, int *lost)
+/* Waits until conn's next result can be taken without blocking: 0, or -1 when deadline (now_ms) passed. */
+static int await(PGconn *conn, uint64_t deadline)
+{
+	while (PQisBusy(conn)) {
+		struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+		uint64_t now = now_ms();
+
+		if (now >= deadline)
+			return -1;
+		if (poll(&pfd, 1, (int)(deadline - now)) < 0 && errno != EINTR)
+			return -1;
+		/* A connection that broke gives its error as the next result. */
+		if (!PQconsumeInput(conn))
+			return 0;
+	}
+	return 0;
+}
+
+/* The one result of the statement sent on conn, taken by deadline; NULL when it did not come in time. */
+static PGresult *take_result(PGconn *conn, uint64_t deadline, int *late)
+{
+	PGresult *res = NULL, *next;
+
+	*late = 0;
+	for (;;) {
+		if (await(conn, deadline) < 0) {
+			*late = 1;
+			PQclear(res);
+			return NULL;
+		}
+		next = PQgetResult(conn);
+		if (!next)
+			return res;
+		if (res)
+			PQclear(next);
+		else
+			res = next;
+	}
+}
+
+/*
+ * Runs q on s once: the result, or NULL with *why: PB_API_POOL_DOWN when the connection broke or its server
+ * did not answer in time (the connection is then closed), PB_API_POOL_TIMEOUT when the statement ran out of
+ * time (statement_timeout), PB_API_POOL_ERROR when it failed otherwise (logged).
+ */
+static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *params, enum pb_api_pool_error *why)
 {
 	const struct pb_api_query_def *d = &pb_api_queries[q];
-	PGresult *res = PQexecPrepared(s->conn, d->name, d->nparams, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
+	PGresult *res = NULL;
+	ExecStatusType st;
+	const char *state;
+	int late = 0;
 
-	*lost = 0;
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+	if (PQsendQueryPrepared(s->conn, d->name, d->nparams, params, NULL, NULL, 0))
+		res = take_result(s->conn, now_ms() + QUERY_MS + QUERY_GRACE_MS, &late);
+	st = PQresultStatus(res);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		*why = PB_API_POOL_OK;
 		return res;
-	if (PQstatus(s->conn) == CONNECTION_BAD) {
-		*lost = 1;
+	}
+	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (late || PQstatus(s->conn) == CONNECTION_BAD) {
+		if (late)
+			pb_warning("query %s: the database did not answer within %d s: its connection is closed",
+				   d->name, (QUERY_MS + QUERY_GRACE_MS) / 1000);
+		*why = late ? PB_API_POOL_TIMEOUT : PB_API_POOL_DOWN;
+		PQfinish(s->conn);
+		s->conn = NULL;
+	} else if (state && strcmp(state, "57014") == 0) {
+		pb_warning("query %s: the database did not answer within %d s (statement_timeout)", d->name,
+			   QUERY_MS / 1000);
+		*why = PB_API_POOL_TIMEOUT;
 	} else {
 		struct pb_buf msg = PB_BUF_INIT;
 		char what[128];
@@ -253,6 +329,7 @@ static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *par
 		pb_db_result_message(&msg, what, s->conn, res);
 		pb_error("%s", pb_buf_str(&msg));
 		pb_buf_release(&msg);
+		*why = PB_API_POOL_ERROR;
 	}
 	PQclear(res);
 	return NULL;
@@ -263,7 +340,7 @@ PGresult *pb_api_pool_exec(struct pb_api_pool *p, enum pb_api_query q, const cha
 {
 	struct slot *s = acquire(p);
 	PGresult *res = NULL;
-	int attempt, lost = 0;
+	int attempt;
 
 	*why = PB_API_POOL_BUSY;
 	if (!s)
@@ -272,15 +349,12 @@ PGresult *pb_api_pool_exec(struct pb_api_pool *p, enum pb_api_query q, const cha
 		*why = PB_API_POOL_DOWN;
 		if (!s->conn && reconnect(p, s) < 0)
 			break;
-		res = run(s, q, params, &lost);
-		if (res || !lost) {
-			*why = res ? PB_API_POOL_OK : PB_API_POOL_ERROR;
+		res = run(s, q, params, why);
+		if (!s->conn)
+			atomic_fetch_sub_explicit(&p->connected, 1, memory_order_relaxed);
+		/* A connection found broken is made again once; one that did not answer in time is not. */
+		if (res || *why != PB_API_POOL_DOWN)
 			break;
-		}
-		PQfinish(s->conn);
-		s->conn = NULL;
-		atomic_fetch_sub_explicit(&p->connected, 1, memory_order_relaxed);
-		*why = PB_API_POOL_DOWN;
 	}
 	release(p, s);
 	return res;

@@ -6,9 +6,9 @@
 # row, and within seconds while the notifications' server process is stopped, /healthz 503 meanwhile), their
 # last use (written every PB_API_LAST_USE_SECONDS, past a locked row, and at SIGTERM), the cache dropped when
 # a new aggregate run commits, a new run that commits between a run's lookup and the read of its figures (a
-# test pause), the database stopped and started under the running server, TLS with a certificate made here
-# (and files that are not what they should be, each named), plain HTTP refused off loopback, and a graceful
-# SIGTERM. Hostile input too: --by names and the token commands' arguments, months out of range (and months
+# test pause), a statement held by a lock (503 within 8 s), the database stopped and started under the
+# running server, TLS with a certificate made here (and files that are not what they should be, each named),
+# plain HTTP refused off loopback, and a graceful SIGTERM. Hostile input too: --by names and the token commands' arguments, months out of range (and months
 # without a run kept apart from the runs), what HTTP allows once given twice, unknown query parameters, %00,
 # and requests at and just past the sizes served (on raw sockets where curl will not). Every response is
 # checked against schemas/openapi.json at the end. The month's data is made by pb-ingest, pb-accounts and
@@ -670,6 +670,22 @@ check "a new aggregate run commits: the next request gets 200 with the new run's
 req "$TP" "/v1/partner-usage?month=2026-10&limit=2&cursor=$CURSOR"
 check "a listing's cursor keeps to the run it started on" "200|$RUN|\"pb-run-$RUN\"" \
 	"$CODE|$(json run.id)|$(header ETag)"
+
+# ---- a statement that waits for a lock ----------------------------------------------------------------------------
+# Another session holds the figures' table (as an ALTER TABLE would): a request whose answer is not cached
+# waits 5 s at most for the database, then 503, rather than hold its client (and a SIGTERM) for as long
+# as the lock is held. The lock given up, it is answered.
+pb_sql_session_start
+pb_sql_in "BEGIN; LOCK TABLE pb.aggregate_account IN ACCESS EXCLUSIVE MODE"
+t0=$SECONDS
+req "$TP" "/v1/accounts/BETA2/partner-usage?month=2026-10" -m 20
+a="$CODE|$(json code)|$(header Retry-After)|$((SECONDS - t0 <= 8))"
+pb_sql_in "ROLLBACK"
+pb_sql_session_end
+req "$TP" "/v1/accounts/BETA2/partner-usage?month=2026-10"
+check "a statement held by a lock: 503 database_unavailable within 8 s, then 200 once the lock is given up" \
+	"503|database_unavailable|1|1|200|9|1" \
+	"$a|$CODE|$(json total.month_to_date)|$(grep -c "did not answer within 5 s\\|due to statement timeout" "$TMP/api.log")"
 
 # ---- the database stopped and started under the running server ----------------------------------------------------
 "$BIN/pb-db" stop >/dev/null 2>&1
