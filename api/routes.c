@@ -46,6 +46,9 @@ static const struct {
 	[PB_API_FIX_NUL] = {400, "bad_request", "the request target holds an encoded NUL (%00)"},
 	[PB_API_FIX_HOST] = {400, "bad_request", "a request needs exactly one Host header (HTTP/1.0: at most one)"},
 	[PB_API_FIX_TWO_AUTHORIZATIONS] = {400, "bad_request", "a request may have one Authorization header at most"},
+	[PB_API_FIX_FRAMING] = {400, "bad_request",
+				"a body's length is given one way: one Content-Length, or Transfer-Encoding: chunked "
+				"alone (HTTP/1.1)"},
 	[PB_API_FIX_METHOD] = {405, "method_not_allowed", "only GET and HEAD are served"},
 	[PB_API_FIX_UNAVAILABLE] = {503, "database_unavailable", "the database is unavailable; retry later"},
 	[PB_API_FIX_INTERNAL] = {500, "internal", "the server could not make this answer"},
@@ -144,6 +147,8 @@ static struct MHD_Response *make_fixed(enum pb_api_fixed f)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	else if (f == PB_API_FIX_UNAVAILABLE)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	else if (f == PB_API_FIX_FRAMING)
+		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (ok != MHD_YES) {
 		MHD_destroy_response(resp);
 		return NULL;
@@ -285,6 +290,7 @@ static int copy_token(void *value, void *arg)
 struct header_count {
 	size_t bytes;
 	unsigned host, authorization;
+	unsigned content_length, transfer_encoding, not_chunked; /* not_chunked: a coding other than chunked alone */
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
@@ -299,25 +305,49 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 		h->host++;
 	else if (key_size == 13 && strncasecmp(key, "Authorization", 13) == 0)
 		h->authorization++;
+	else if (key_size == 14 && strncasecmp(key, "Content-Length", 14) == 0)
+		h->content_length++;
+	else if (key_size == 17 && strncasecmp(key, "Transfer-Encoding", 17) == 0) {
+		h->transfer_encoding++;
+		if (!value || value_size != 7 || strncasecmp(value, "chunked", 7) != 0)
+			h->not_chunked++;
+	}
 	return MHD_YES;
 }
 
 /*
+ * A body's length given two ways, or a way that HTTP/1.0 does not have (RFC 9112, 6.1 and 6.3): a proxy in
+ * front may frame it otherwise, taking for the body what is taken here for the next request, or the other way
+ * round (request smuggling).
+ */
+static int framing_faulty(const struct header_count *h, const char *version)
+{
+	if (h->transfer_encoding == 0)
+		return h->content_length > 1;
+	return h->content_length > 0 || h->transfer_encoding > 1 || h->not_chunked > 0 ||
+	       strcmp(version, MHD_HTTP_VERSION_1_1) != 0;
+}
+
+/*
  * What HTTP allows, whatever the endpoint, before anything else is read: a target and header fields
- * within their sizes, no encoded NUL in the target (libmicrohttpd would cut the path or value at it), one
- * Host header (RFC 9112, 3.2; HTTP/1.0 may leave it out), one Authorization header at most (which one would
- * count?). 0, or -1 with the refusal queued (*status).
+ * within their sizes, a body framed one way (the connection is then closed: see framing_faulty), no encoded
+ * NUL in the target (libmicrohttpd would cut the path or value at it), one Host header (RFC 9112, 3.2;
+ * HTTP/1.0 may leave it out), one Authorization header at most (which one would count?). 0, or -1 with the
+ * refusal queued (*status).
  */
 static int check_request(const struct request *q, const struct request_ctx *c, const char *version, unsigned *status)
 {
-	struct header_count h = {0, 0, 0};
+	struct header_count h;
 	enum pb_api_fixed f;
 
+	memset(&h, 0, sizeof(h));
 	MHD_get_connection_values_n(q->conn, MHD_HEADER_KIND, count_header, &h);
 	if (c->target_len > PB_API_MAX_TARGET)
 		f = PB_API_FIX_URI_TOO_LONG;
 	else if (h.bytes > PB_API_MAX_HEADERS)
 		f = PB_API_FIX_HEADERS_TOO_LARGE;
+	else if (framing_faulty(&h, version))
+		f = PB_API_FIX_FRAMING;
 	else if (c->nul)
 		f = PB_API_FIX_NUL;
 	else if (h.host > 1 || (h.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
@@ -328,6 +358,16 @@ static int check_request(const struct request *q, const struct request_ctx *c, c
 		return 0;
 	*status = fixed(q, f);
 	return -1;
+}
+
+/* 1 when the request's body is framed faultily (see framing_faulty). */
+static int framing_faulty_request(struct MHD_Connection *conn, const char *version)
+{
+	struct header_count h;
+
+	memset(&h, 0, sizeof(h));
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, count_header, &h);
+	return framing_faulty(&h, version);
 }
 
 /* The query parameters seen: which of the endpoint's, and the first fault. */
@@ -921,11 +961,18 @@ enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, con
 		return fixed(&q, PB_API_FIX_INTERNAL) ? MHD_YES : MHD_NO;
 	/*
 	 * The first call only says the headers are in. An answer queued then would make libmicrohttpd close the
-	 * connection afterwards (the request might still have a body): answer on the next call, keeping it.
+	 * connection afterwards (the request might still have a body): answer on the next call, keeping it;
+	 * unless the body cannot be framed for sure, when the connection is to be closed, and its body not read.
 	 */
 	if (!c->headers_in) {
 		c->headers_in = 1;
-		return MHD_YES;
+		if (!framing_faulty_request(conn, version))
+			return MHD_YES;
+		start = now_us();
+		route(url, &q);
+		check_request(&q, c, version, &status);
+		pb_api_metrics_request(q.r->metrics, q.ep, status ? status : 500, now_us() - start);
+		return status ? MHD_YES : MHD_NO;
 	}
 	if (*upload_data_size) {
 		*upload_data_size = 0;

@@ -8,9 +8,10 @@
 # a new aggregate run commits, a new run that commits between a run's lookup and the read of its figures (a
 # test pause), a statement held by a lock (503 within 8 s), the database stopped and started under the
 # running server, TLS with a certificate made here (and files that are not what they should be, each named),
-# plain HTTP refused off loopback, and a graceful SIGTERM. Hostile input too: --by names and the token commands' arguments, months out of range (and months
-# without a run kept apart from the runs), what HTTP allows once given twice, unknown query parameters, %00,
-# and requests at and just past the sizes served (on raw sockets where curl will not). Every response is
+# plain HTTP refused off loopback, and a graceful SIGTERM. Hostile input too: --by names and the token
+# commands' arguments, months out of range (and months without a run kept apart from the runs), what HTTP
+# allows once given twice, a body framed two ways (request smuggling), unknown query parameters, %00, and
+# requests at and just past the sizes served (on raw sockets where curl will not). Every response is
 # checked against schemas/openapi.json at the end. The month's data is made by pb-ingest, pb-accounts and
 # pb-aggregate as in aggregate.sh; one more month is written directly.
 set -u
@@ -441,6 +442,27 @@ raw "GET /healthz HTTP/1.0" "Host: 127.0.0.1" "Host: 127.0.0.2"
 check "HTTP/1.1 without Host, or two Host headers: 400 bad_request" "$HOST|$HOST|$HOST|$HOST" "$a|$CODE|$(cat "$TMP/body")"
 raw "GET /healthz HTTP/1.0"
 check "HTTP/1.0 without Host: answered" '200|{"status":"ok"}' "$CODE|$(cat "$TMP/body")"
+# A body whose length is given two ways (or a way HTTP/1.0 does not have) is framed one way by a proxy in
+# front and maybe another here: what one takes for the body the other takes for the next request (request
+# smuggling). Refused, and the connection closed (RFC 9112, 6.1 and 6.3): the request after it on the
+# connection gets no answer. framing BODY REQUEST_LINE HEADER...: the statuses on the connection, and the
+# first answer's code.
+framing() { python3 "$CHECK" framing "$URL" "$@"; }
+P="/v1/accounts/ACME1/partner-usage?month=2026-10"
+H=("Host: 127.0.0.1" "Authorization: Bearer $TA")
+a="$(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 5" "Transfer-Encoding: chunked")"
+a="$a $(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: chunked" "Content-Length: 0")"
+a="$a $(framing 'abcde' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 3" "Content-Length: 5")"
+a="$a $(framing 'abc' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 3" "Content-Length: 3")"
+a="$a $(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: gzip, chunked")"
+a="$a $(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: chunked" "Transfer-Encoding: chunked")"
+a="$a $(framing '0\r\n\r\n' "GET $P HTTP/1.0" "${H[@]}" "Transfer-Encoding: chunked" "Connection: keep-alive")"
+check "a body's length given two ways (Content-Length and Transfer-Encoding, two Content-Lengths, two Transfer-Encodings), a coding other than chunked, chunked in HTTP/1.0: 400 bad_request, the connection closed" \
+	"400|bad_request 400|bad_request 400|bad_request 400|bad_request 400|bad_request 400|bad_request 400|bad_request" "$a"
+a="$(framing 'abc' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 3")"
+a="$a $(framing '3\r\nabc\r\n0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: Chunked")"
+check "a body framed one way (one Content-Length, or chunked): answered (and dropped), the connection kept" \
+	"200 200| 200 200|" "$a"
 
 # ---- request sizes ------------------------------------------------------------------------------------------------------
 # The request target and the header fields may take 32768 bytes each (a header field counted as its line:

@@ -22,6 +22,12 @@
       added: no Host unless a HEADER is one). Writes the answer's head to HEADERS_FILE as curl -D does and
       its body (Content-Length's bytes, else up to the connection's end) to BODY_FILE, and prints its status
       code; 000, as curl, when the connection ends without an answer. For GET: a HEAD's answer has no body.
+  api_check.py framing BASE_URL BODY REQUEST_LINE [HEADER...]
+      On one raw socket: REQUEST_LINE, each HEADER and an empty line, then BODY (Python escapes such as \\r\\n
+      read), then "GET /healthz HTTP/1.1" with Connection: close, the next request on the connection. Reads
+      until the server closes it (5 s at most) and prints the status code of every answer, then the "code" of
+      the first answer's JSON body: a server that keeps the connection after a request whose body it cannot
+      frame for sure answers the next one too.
   api_check.py get FILE PATH
       Prints the value at PATH (dot-separated keys and list indexes) of the JSON in FILE: strings as they
       are, null as "null", anything else as JSON.
@@ -352,6 +358,31 @@ def cmd_raw(base, headers_file, body_file, line, headers):
     return 0
 
 
+def cmd_framing(base, body, line, headers):
+    import re
+    import socket
+
+    url = urllib.parse.urlsplit(base)
+    sock = socket.create_connection((url.hostname, url.port), timeout=5)
+    head = "".join(f"{h}\r\n" for h in [line, *headers, ""]).encode("latin-1")
+    following = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    sock.sendall(head + body.encode("latin-1").decode("unicode_escape").encode("latin-1") + following)
+    got = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    sock.close()
+    statuses = re.findall(rb"HTTP/1\.[01] (\d{3}) ", got)
+    code = re.search(rb'\{"code":"([a-z_]+)"', got)
+    print(" ".join(s.decode() for s in statuses) + "|" + (code.group(1).decode() if code else ""))
+    return 0
+
+
 def cmd_get(path_file, path):
     with open(path_file, "rb") as f:
         value = parse_json(f.read())
@@ -377,6 +408,8 @@ def main(argv):
         return cmd_not_modified(argv[2], argv[3], argv[4])
     if len(argv) >= 6 and argv[1] == "raw":
         return cmd_raw(argv[2], argv[3], argv[4], argv[5], argv[6:])
+    if len(argv) >= 5 and argv[1] == "framing":
+        return cmd_framing(argv[2], argv[3], argv[4], argv[5:])
     if len(argv) == 4 and argv[1] == "get":
         return cmd_get(argv[2], argv[3])
     print(__doc__, file=sys.stderr)
