@@ -109,10 +109,10 @@ static void usage(FILE *out)
 		     "                         (default 60; and once more at SIGTERM)\n"
 		     "  --help, --version\n"
 		     "\n"
-		     "Exit status: 0 stopped by SIGTERM or SIGINT (or a token command done), 1 no such account or\n"
-		     "token, or TLS files that are not a certificate and its unencrypted key, 2 usage error (a bad\n"
-		     "option, an address it cannot listen on, a file it cannot read, plain HTTP off loopback),\n"
-		     "3 a dependency failed.\n");
+		     "Exit status: 0 stopped by SIGTERM, SIGINT or SIGHUP (or a token command done), 1 no such\n"
+		     "account or token, or TLS files that are not a certificate and its unencrypted key, 2 usage\n"
+		     "error (a bad option, an address it cannot listen on, a file it cannot read, plain HTTP off\n"
+		     "loopback), 3 a dependency failed.\n");
 }
 
 static int bad(const char *opt, const char *what, const char *value)

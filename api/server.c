@@ -262,6 +262,13 @@ static void stop_all(struct server *s)
 	pb_buf_release(&s->conninfo);
 }
 
+static const char *signal_name(int sig)
+{
+	if (sig == SIGINT)
+		return "SIGINT";
+	return sig == SIGHUP ? "SIGHUP" : "SIGTERM";
+}
+
 int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 {
 	struct server s;
@@ -276,6 +283,8 @@ int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	/* The terminal it was started from closed, say: a stop as any other, not a death that loses the last uses. */
+	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	rc = pb_api_config_check(cfg, err);
@@ -289,7 +298,7 @@ int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 		announce(&s);
 		while (sigwait(&stop, &sig) != 0)
 			;
-		pb_log(PB_LOG_INFO, NULL, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		pb_log(PB_LOG_INFO, NULL, "%s: stopping", signal_name(sig));
 		drain(&s);
 	}
 	stop_all(&s);

@@ -827,6 +827,19 @@ stop_api
 "$API" token list >"$TMP/list"
 check "the default interval (60 s): a use not written while serving, written at SIGTERM, the token revoked meanwhile" \
 	"200|0|0|ok" "$a|$STOPPED|$(used "$TSID")"
+# SIGHUP (the terminal it was started from closed, say) stops it as SIGTERM does: nothing lost.
+TH=$("$API" token create --account ACME1 --by test 2>/dev/null)
+THID=$(pb_sql "SELECT max(id) FROM pb.api_token")
+start_api "$TMP/api8.log" || exit 1
+req "$TH" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a=$CODE
+kill -HUP "$API_PID"
+wait "$API_PID"
+a="$a|$?"
+API_PID=
+"$API" token list >"$TMP/list"
+check "SIGHUP: stops as SIGTERM does, exit 0, the last use written" "200|0|pb-api: SIGHUP: stopping|pb-api: stopped|ok" \
+	"$a|$(tail -2 "$TMP/api8.log" | paste -sd'|')|$(used "$THID")"
 
 # ---- a role that may not read the tokens ----------------------------------------------------------------------------
 # The refusal in pb-api's log says what is missing and what to do, as the batch programs' do.
