@@ -33,6 +33,8 @@
  * of it for each request, so --max-connections 1024 can hold 256 MiB.
  */
 #define CONNECTION_MEMORY ((size_t)256 * 1024)
+/* GnuTLS's defaults, but TLS 1.2 and 1.3 alone: 1.0 and 1.1 are deprecated (RFC 8996). */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 void pb_api_config_init(struct pb_api_config *cfg)
 {
@@ -186,7 +188,7 @@ static int start_daemon(struct server *s, struct pb_buf *err)
 {
 	const struct pb_api_config *cfg = s->cfg;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem opts[4];
+	struct MHD_OptionItem opts[5];
 	struct sockaddr_storage ss;
 	int n = 0;
 
@@ -198,6 +200,7 @@ static int start_daemon(struct server *s, struct pb_buf *err)
 	if (s->cert) {
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES};
 		flags |= MHD_USE_TLS;
 	}
 	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};

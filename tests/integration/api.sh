@@ -863,6 +863,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")
 check "TLS: a client that does not trust the certificate is refused" "000" "$code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://${URL#https://}/healthz")
 check "TLS: plain HTTP to the TLS port gets no answer" "000" "$code"
+# tls_version V: the protocol a client that offers TLS V alone (and every cipher) gets, or nothing.
+tls_version() {
+	timeout 10 openssl s_client -brief -connect "${URL#https://}" "-$1" -cipher 'ALL:@SECLEVEL=0' </dev/null 2>&1 |
+		sed -n 's/^Protocol version: //p'
+}
+check "TLS: 1.2 and 1.3 are served, 1.0 and 1.1 (deprecated, RFC 8996) are refused" "TLSv1.2|TLSv1.3||" \
+	"$(tls_version tls1_2)|$(tls_version tls1_3)|$(tls_version tls1_1)|$(tls_version tls1)"
 stop_api
 "$API" --port 0 --tls-cert "$TMP/cert.pem" >"$TMP/out" 2>"$TMP/err"
 check "--tls-cert without --tls-key: exit 2" "2|pb-api: TLS needs both --tls-cert and --tls-key" "$?|$(head -1 "$TMP/err")"
