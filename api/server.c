@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clients.h"
 #include "db.h"
 #include "exitcode.h"
 #include "lastuse_writer.h"
@@ -125,6 +126,7 @@ struct server {
 	const struct pb_api_config *cfg;
 	struct pb_buf conninfo;
 	struct pb_api_routes routes;
+	struct pb_api_clients *clients;
 	struct pb_api_lastuse_writer *writer;
 	struct MHD_Daemon *daemon;
 	MHD_socket quiesced;
@@ -179,6 +181,34 @@ static int load_tls(struct server *s, struct pb_buf *err)
 	return pb_api_tls_load(s->cfg->tls_cert, s->cfg->tls_key, &s->cert, &s->key, err);
 }
 
+/* libmicrohttpd's accept policy: a client that holds its connections already is refused (closed at once). */
+static enum MHD_Result accept_client(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	(void)addrlen;
+	return pb_api_clients_may_open(cls, addr) ? MHD_YES : MHD_NO;
+}
+
+/*
+ * A connection made (counted open, its socket context set to cls to say so) or closed. libmicrohttpd calls
+ * the accept policy and then this in the thread that accepts, so that with a thread per connection no other
+ * connection is counted between the check and the count (with --threads N, each of N threads accepts: a
+ * client may get up to N - 1 more).
+ */
+static void connection_event(void *cls, struct MHD_Connection *conn, void **socket_context,
+			     enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *addr = ci ? ci->client_addr : NULL;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if (pb_api_clients_count(cls, addr, 1) == 0)
+			*socket_context = cls;
+	} else if (*socket_context == cls) {
+		pb_api_clients_count(cls, addr, -1);
+		*socket_context = NULL;
+	}
+}
+
 /*
  * A thread per connection by default: a connection waits only for its own thread, so a CPU shared with other
  * work delays one request at a time, not every connection a pool thread holds. --threads N polls with epoll
@@ -204,13 +234,20 @@ static int start_daemon(struct server *s, struct pb_buf *err)
 		flags |= MHD_USE_TLS;
 	}
 	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-	s->daemon = MHD_start_daemon(
-		flags, (uint16_t)cfg->port, NULL, NULL, pb_api_routes_answer, &s->routes, MHD_OPTION_EXTERNAL_LOGGER,
-		mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-		cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_client,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, pb_api_routes_uri,
-		NULL, MHD_OPTION_NOTIFY_COMPLETED, pb_api_routes_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	s->clients = pb_api_clients_new(cfg->max_per_client);
+	if (!s->clients) {
+		pb_buf_addstr(err, "out of memory");
+		return PB_ERR_DEPENDENCY;
+	}
+	/* Not libmicrohttpd's own limit per client address: it counts each IPv6 address, not the client's /64. */
+	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, accept_client, s->clients, pb_api_routes_answer,
+				     &s->routes, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR,
+				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+				     MHD_OPTION_NOTIFY_CONNECTION, connection_event, s->clients,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
+				     pb_api_routes_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, pb_api_routes_completed,
+				     NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon) {
 		pb_buf_addf(err, "cannot listen on %s port %u%s", cfg->listen, cfg->port,
 			    cfg->tls_cert ? " with that certificate and key" : "");
@@ -248,6 +285,7 @@ static void stop_all(struct server *s)
 {
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	pb_api_clients_free(s->clients);
 	if (s->quiesced != MHD_INVALID_SOCKET)
 		close(s->quiesced);
 	/* The requests are over: the tokens' last use is written down a last time. */

@@ -928,6 +928,50 @@ NS
 timeout 60 unshare -n bash "$TMP/ns.sh" "$API" "$TMP/api4.log" "$TA" >"$TMP/out" 2>&1
 check "--allow-insecure-http: plain HTTP on 192.0.2.10 (in a network namespace of the test's own) serves" \
 	"200 0" "$(cat "$TMP/out")"
+# An IPv6 client holds a whole /64: --max-connections-per-client counts its addresses together, as the
+# failed authentications are (otherwise one client could hold every connection, one address each). In a
+# namespace of the test's own where all of 2001:db8::/48 is local: with 2 per client, three connections that
+# never end their request from three addresses of one /64 (the third closed at once), and one from another
+# /64 (kept).
+cat >"$TMP/ns6.sh" <<'NS'
+ip link set lo up && ip -6 addr add 2001:db8::1/128 dev lo && ip -6 route add local 2001:db8::/48 dev lo || exit 9
+"$1" --listen 2001:db8::1 --port 0 --allow-insecure-http --max-connections-per-client 2 >"$2" 2>&1 &
+pid=$!
+for i in $(seq 100); do
+	port=$(sed -n 's|^pb-api: listening on http://\[2001:db8::1\]:\([0-9]*\)$|\1|p' "$2" 2>/dev/null)
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+python3 - "$port" <<'PY'
+import socket, sys, time
+socks = []
+for src in ("2001:db8::2", "2001:db8::3", "2001:db8::4", "2001:db8:0:1::2"):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_IP, 15, 1)  # IP_FREEBIND: an address of the local /48
+    s.bind((src, 0))
+    s.connect(("2001:db8::1", int(sys.argv[1])))
+    s.sendall(b"GET /healthz HTTP/1.1\r\n")
+    socks.append(s)
+time.sleep(0.5)
+states = []
+for s in socks:
+    s.settimeout(0.3)
+    try:
+        states.append("closed" if s.recv(100) == b"" else "answered")
+    except socket.timeout:
+        states.append("open")
+    except ConnectionResetError:
+        states.append("closed")
+print(" ".join(states))
+PY
+kill -TERM $pid
+wait $pid
+echo "$?"
+NS
+timeout 60 unshare -n bash "$TMP/ns6.sh" "$API" "$TMP/api9.log" >"$TMP/out" 2>&1
+check "--max-connections-per-client counts an IPv6 client's /64 together: 2 kept, the third closed, another /64's kept" \
+	"open open closed open
+0" "$(cat "$TMP/out")"
 
 "$API" --port 70000 >"$TMP/out" 2>"$TMP/err"
 check "a bad option value: exit 2" "2|pb-api: --port takes a whole number from 0 to 65535, not '70000'" "$?|$(head -1 "$TMP/err")"

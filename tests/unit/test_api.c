@@ -1,6 +1,7 @@
 /*
  * Unit tests of pb-api's modules that need no server: the JSON writer (api/json.c), the cache's generations
- * (api/cache.c), the tokens' last use (api/lastuse.c), the failure buckets (api/ratelimit.c), token and
+ * (api/cache.c), the tokens' last use (api/lastuse.c), the failure buckets (api/ratelimit.c), the
+ * connections per client (api/clients.c), token and
  * header parsing (api/token.c) and the cursor and alias rules (api/usage.c). One file for the folder: each
  * module's part is short.
  */
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "clients.h"
 #include "json.h"
 #include "lastuse.h"
 #include "ratelimit.h"
@@ -213,6 +215,51 @@ static void test_ratelimit(void **state)
 	pb_api_ratelimit_free(r);
 }
 
+static void test_clients(void **state)
+{
+	struct pb_api_clients *c = pb_api_clients_new(2);
+	struct sockaddr_in6 a, b, other, mapped;
+	struct sockaddr_in v4;
+	int i;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.sin6_family = AF_INET6;
+	a.sin6_addr.s6_addr[0] = 0x20;
+	a.sin6_addr.s6_addr[15] = 1;
+	b = a;
+	b.sin6_addr.s6_addr[15] = 2;
+	other = a;
+	other.sin6_addr.s6_addr[7] = 1;
+	/* Two connections of one /64, each from an address of its own: the client holds them both. */
+	assert_int_equal(pb_api_clients_count(c, (struct sockaddr *)&a, 1), 0);
+	assert_true(pb_api_clients_may_open(c, (struct sockaddr *)&b));
+	assert_int_equal(pb_api_clients_count(c, (struct sockaddr *)&b, 1), 0);
+	assert_false(pb_api_clients_may_open(c, (struct sockaddr *)&a));
+	assert_false(pb_api_clients_may_open(c, (struct sockaddr *)&b));
+	assert_true(pb_api_clients_may_open(c, (struct sockaddr *)&other));
+	pb_api_clients_count(c, (struct sockaddr *)&a, -1);
+	assert_true(pb_api_clients_may_open(c, (struct sockaddr *)&b));
+	pb_api_clients_count(c, (struct sockaddr *)&b, -1);
+	/* An IPv4-mapped address is its IPv4 client. */
+	memset(&v4, 0, sizeof(v4));
+	v4.sin_family = AF_INET;
+	v4.sin_addr.s_addr = htonl(0x7f000001);
+	memset(&mapped, 0, sizeof(mapped));
+	mapped.sin6_family = AF_INET6;
+	mapped.sin6_addr.s6_addr[10] = 0xff;
+	mapped.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(mapped.sin6_addr.s6_addr + 12, &v4.sin_addr, 4);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pb_api_clients_count(c, (struct sockaddr *)&v4, 1), 0);
+	assert_false(pb_api_clients_may_open(c, (struct sockaddr *)&mapped));
+	/* Unknown addresses are neither limited nor counted. */
+	assert_true(pb_api_clients_may_open(c, NULL));
+	assert_int_equal(pb_api_clients_count(c, NULL, 1), -1);
+	pb_api_clients_free(c);
+	pb_api_clients_free(NULL);
+}
+
 static void test_token_parsing(void **state)
 {
 	const char *tok;
@@ -339,15 +386,11 @@ static void test_cursor_and_alias(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_writer),
-		cmocka_unit_test(test_json_refuses),
-		cmocka_unit_test(test_cache_generations),
-		cmocka_unit_test(test_ratelimit),
-		cmocka_unit_test(test_token_parsing),
-		cmocka_unit_test(test_cursor_and_alias),
-		cmocka_unit_test(test_lastuse),
-		cmocka_unit_test(test_token_names),
-		cmocka_unit_test(test_months),
+		cmocka_unit_test(test_json_writer),	  cmocka_unit_test(test_json_refuses),
+		cmocka_unit_test(test_cache_generations), cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_clients),		  cmocka_unit_test(test_token_parsing),
+		cmocka_unit_test(test_cursor_and_alias),  cmocka_unit_test(test_lastuse),
+		cmocka_unit_test(test_token_names),	  cmocka_unit_test(test_months),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
