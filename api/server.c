@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,7 +225,8 @@ static int start_daemon(struct server *s, struct pb_buf *err)
 
 	sockaddr_of(cfg->listen, cfg->port, &ss);
 	flags |= ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0;
-	flags |= cfg->threads ? MHD_USE_EPOLL | MHD_USE_TURBO : MHD_USE_THREAD_PER_CONNECTION;
+	/* Each connection's thread waits with poll(2): select(2) could not take a descriptor past 1023. */
+	flags |= cfg->threads ? MHD_USE_EPOLL | MHD_USE_TURBO : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	if (cfg->threads)
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
 	if (s->cert) {
@@ -254,6 +256,21 @@ static int start_daemon(struct server *s, struct pb_buf *err)
 		return PB_ERR_USAGE;
 	}
 	return 0;
+}
+
+/*
+ * The descriptors a process may open, as many as it is allowed: a soft limit of 1024 (systemd's default for
+ * a service) would refuse connections well short of --max-connections' 1024. Nothing is said when the hard
+ * limit is lower; libmicrohttpd says so for each connection it cannot accept.
+ */
+static void raise_file_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static void announce(const struct server *s)
@@ -333,8 +350,10 @@ int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 		rc = load_tls(&s, err);
 	if (rc == 0)
 		rc = start_parts(&s, err);
-	if (rc == 0)
+	if (rc == 0) {
+		raise_file_limit();
 		rc = start_daemon(&s, err);
+	}
 	if (rc == 0) {
 		announce(&s);
 		while (sigwait(&stop, &sig) != 0)

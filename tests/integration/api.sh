@@ -808,6 +808,19 @@ for i in $(seq 100); do
 done
 check "started without the database (and with --threads 2: epoll): 503 until it is there, then 200" "503|503|200" "$a|$CODE"
 stop_api
+
+# ---- more connections than select(2) can watch ----------------------------------------------------------------
+# A thread per connection (the default), --max-connections 1100, started with a soft limit of 1024 open files
+# (systemd's default for a service): 1,050 connections that never end their request, and one more is answered.
+# A server that waited with select(2) could not take a descriptor past 1023, nor one that kept the soft limit.
+soft=$(ulimit -Sn)
+ulimit -Sn 1024
+start_api "$TMP/api10.log" --max-connections 1100 --max-connections-per-client 1100 || exit 1
+ulimit -Sn "$soft"
+for i in $(seq 50); do grep -q "listening for the database's notifications" "$TMP/api10.log" && break; sleep 0.1; done
+check "--max-connections 1100: with 1,050 connections open, one more is answered" "200|0" \
+	"$(python3 "$CHECK" crowd "$URL" 1050)|$(grep -c "FD_SETSIZE" "$TMP/api10.log")"
+stop_api
 check "--log-format json: one JSON object a line" "0" \
 	"$(python3 -c 'import json, sys
 for line in open(sys.argv[1]):

@@ -28,6 +28,10 @@
       until the server closes it (5 s at most) and prints the status code of every answer, then the "code" of
       the first answer's JSON body: a server that keeps the connection after a request whose body it cannot
       frame for sure answers the next one too.
+  api_check.py crowd BASE_URL N
+      Opens N connections that start a request and never end it (the file descriptors' limit raised to its
+      hard limit for them), then GETs /healthz on one more and prints its status code (000 when the
+      connection is refused or ends without an answer); then closes them all.
   api_check.py get FILE PATH
       Prints the value at PATH (dot-separated keys and list indexes) of the JSON in FILE: strings as they
       are, null as "null", anything else as JSON.
@@ -383,6 +387,33 @@ def cmd_framing(base, body, line, headers):
     return 0
 
 
+def cmd_crowd(base, n):
+    import resource
+    import socket
+
+    url = urllib.parse.urlsplit(base)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    crowd = []
+    try:
+        for _ in range(n):
+            s = socket.create_connection((url.hostname, url.port), timeout=10)
+            s.sendall(b"GET /healthz HTTP/1.1\r\n")
+            crowd.append(s)
+        try:
+            sock = socket.create_connection((url.hostname, url.port), timeout=10)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            status, _, _ = read_head(sock, b"")
+            print(status.split()[1])
+            sock.close()
+        except (Invalid, OSError):
+            print("000")
+    finally:
+        for s in crowd:
+            s.close()
+    return 0
+
+
 def cmd_get(path_file, path):
     with open(path_file, "rb") as f:
         value = parse_json(f.read())
@@ -410,6 +441,8 @@ def main(argv):
         return cmd_raw(argv[2], argv[3], argv[4], argv[5], argv[6:])
     if len(argv) >= 5 and argv[1] == "framing":
         return cmd_framing(argv[2], argv[3], argv[4], argv[5:])
+    if len(argv) == 4 and argv[1] == "crowd":
+        return cmd_crowd(argv[2], int(argv[3]))
     if len(argv) == 4 and argv[1] == "get":
         return cmd_get(argv[2], argv[3])
     print(__doc__, file=sys.stderr)
