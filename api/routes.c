@@ -233,6 +233,21 @@ static unsigned db_failure(const struct request *q, enum pb_api_pool_error why)
 	return fixed(q, why == PB_API_POOL_ERROR ? PB_API_FIX_INTERNAL : PB_API_FIX_UNAVAILABLE);
 }
 
+/* The path of a request target in absolute form ("http://HOST/PATH", RFC 9112, 3.2.2); else url itself. */
+static const char *path_of(const char *url)
+{
+	const char *p;
+
+	if (strncasecmp(url, "http://", 7) == 0)
+		p = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		p = url + 8;
+	else
+		return url;
+	p = strchr(p, '/');
+	return p ? p : "/";
+}
+
 /* The endpoint of url; for the per-account ones, the alias (alias_ok 0 when it cannot be one). */
 static void route(const char *url, struct request *q)
 {
@@ -240,6 +255,7 @@ static void route(const char *url, struct request *q)
 	const char *seg, *slash;
 	size_t n;
 
+	url = path_of(url);
 	q->ep = PB_API_EP_OTHER;
 	if (strcmp(url, "/v1/partner-usage") == 0)
 		q->ep = PB_API_EP_LIST;

@@ -442,6 +442,14 @@ raw "GET /healthz HTTP/1.0" "Host: 127.0.0.1" "Host: 127.0.0.2"
 check "HTTP/1.1 without Host, or two Host headers: 400 bad_request" "$HOST|$HOST|$HOST|$HOST" "$a|$CODE|$(cat "$TMP/body")"
 raw "GET /healthz HTTP/1.0"
 check "HTTP/1.0 without Host: answered" '200|{"status":"ok"}' "$CODE|$(cat "$TMP/body")"
+# The absolute form of a request target (RFC 9112, 3.2.2: a server must take it): the same answers.
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" --request-target "http://127.0.0.1/v1/accounts/ACME1/partner-usage?month=2026-10"
+a="$CODE|$(json total.month_to_date)"
+req "$TA" "/v1/accounts/BETA2/partner-usage?month=2026-10" --request-target "HTTPS://billing.example:8443/v1/accounts/BETA2/partner-usage?month=2026-10"
+a="$a|$CODE|$(cat "$TMP/body")"
+req "" "/healthz" --request-target "http://127.0.0.1/healthz"
+check "a request target in absolute form (http://HOST/PATH): answered as its path is (another account's: the same 404)" \
+	"200|141|$NOTFOUND|200" "$a|$CODE"
 # A body whose length is given two ways (or a way HTTP/1.0 does not have) is framed one way by a proxy in
 # front and maybe another here: what one takes for the body the other takes for the next request (request
 # smuggling). Refused, and the connection closed (RFC 9112, 6.1 and 6.3): the request after it on the
