@@ -12,6 +12,7 @@ struct entry {
 	struct entry *next;
 	uint64_t hash;
 	void *value;
+	size_t size; /* the value's bytes and the key's */
 	size_t klen;
 	unsigned char key[];
 };
@@ -19,7 +20,7 @@ struct entry {
 struct pb_api_cache {
 	pthread_rwlock_t lock;
 	struct entry **buckets;
-	size_t nbuckets, entries, max_entries;
+	size_t nbuckets, entries, max_entries, bytes, max_bytes;
 	uint64_t generation;
 	int enabled;
 	void (*free_value)(void *);
@@ -52,7 +53,7 @@ static int same_key(const struct entry *e, const unsigned char *key, size_t len)
 	return diff == 0;
 }
 
-struct pb_api_cache *pb_api_cache_new(size_t max_entries, void (*free_value)(void *value))
+struct pb_api_cache *pb_api_cache_new(size_t max_entries, size_t max_bytes, void (*free_value)(void *value))
 {
 	struct pb_api_cache *c = calloc(1, sizeof(*c));
 	size_t n = 64;
@@ -69,6 +70,7 @@ struct pb_api_cache *pb_api_cache_new(size_t max_entries, void (*free_value)(voi
 	}
 	c->nbuckets = n;
 	c->max_entries = max_entries ? max_entries : 1;
+	c->max_bytes = max_bytes;
 	c->free_value = free_value;
 	atomic_init(&c->hits, 0);
 	atomic_init(&c->misses, 0);
@@ -93,6 +95,7 @@ static void drop_all(struct pb_api_cache *c)
 		c->buckets[i] = NULL;
 	}
 	c->entries = 0;
+	c->bytes = 0;
 	c->generation++;
 }
 
@@ -149,6 +152,7 @@ static void insert(struct pb_api_cache *c, struct entry *e)
 		if (old->hash == e->hash && same_key(old, e->key, e->klen)) {
 			e->next = old->next;
 			*p = e;
+			c->bytes = c->bytes - old->size + e->size;
 			if (c->free_value)
 				c->free_value(old->value);
 			free(old);
@@ -158,9 +162,11 @@ static void insert(struct pb_api_cache *c, struct entry *e)
 	e->next = NULL;
 	*p = e;
 	c->entries++;
+	c->bytes += e->size;
 }
 
-int pb_api_cache_put(struct pb_api_cache *c, const void *key, size_t klen, void *value, uint64_t generation)
+int pb_api_cache_put(struct pb_api_cache *c, const void *key, size_t klen, void *value, size_t size,
+		     uint64_t generation)
 {
 	struct entry *e = malloc(sizeof(*e) + klen);
 	int stored = 0;
@@ -172,12 +178,16 @@ int pb_api_cache_put(struct pb_api_cache *c, const void *key, size_t klen, void 
 	}
 	e->hash = hash_of(key, klen);
 	e->value = value;
+	e->size = size + klen;
 	e->klen = klen;
 	memcpy(e->key, key, klen);
 	pthread_rwlock_wrlock(&c->lock);
 	if (c->enabled && c->generation == generation) {
-		/* Full: start afresh. A value computed before this clear still holds, so it is stored. */
-		if (c->entries >= c->max_entries) {
+		/*
+		 * Full, in entries or bytes: start afresh. A value computed before this clear still holds, so it
+		 * is stored.
+		 */
+		if (c->entries >= c->max_entries || (c->max_bytes && c->bytes + e->size > c->max_bytes)) {
 			drop_all(c);
 			atomic_fetch_add_explicit(&c->clears, 1, memory_order_relaxed);
 		}
@@ -217,6 +227,7 @@ void pb_api_cache_stats(struct pb_api_cache *c, struct pb_api_cache_stats *out)
 	out->clears = atomic_load_explicit(&c->clears, memory_order_relaxed);
 	pthread_rwlock_rdlock(&c->lock);
 	out->entries = c->entries;
+	out->bytes = c->bytes;
 	out->enabled = c->enabled;
 	pthread_rwlock_unlock(&c->lock);
 }

@@ -15,10 +15,11 @@
 struct pb_api_cache;
 
 /*
- * A cache of at most max_entries values (a put beyond that clears it first). free_value frees a value the
- * cache drops (may be NULL). Returns NULL when out of memory. Free with pb_api_cache_free.
+ * A cache of at most max_entries values, and of max_bytes bytes of them (0: no limit; each value's size is
+ * given to put): a put beyond either clears it first. free_value frees a value the cache drops (may be NULL).
+ * Returns NULL when out of memory. Free with pb_api_cache_free.
  */
-struct pb_api_cache *pb_api_cache_new(size_t max_entries, void (*free_value)(void *value));
+struct pb_api_cache *pb_api_cache_new(size_t max_entries, size_t max_bytes, void (*free_value)(void *value));
 void pb_api_cache_free(struct pb_api_cache *c);
 
 /*
@@ -33,11 +34,13 @@ int pb_api_cache_use(struct pb_api_cache *c, const void *key, size_t klen, int (
 uint64_t pb_api_cache_generation(struct pb_api_cache *c);
 
 /*
- * Stores value under key (a copy of the key is kept), replacing what was there, unless the cache is
- * disabled or was cleared since generation: then value is freed (free_value) at once. Either way the cache
- * owns value afterwards. Returns 1 stored, 0 not stored, -1 out of memory (value freed).
+ * Stores value, which holds size bytes, under key (a copy of the key is kept, counted with size), replacing
+ * what was there, unless the cache is disabled or was cleared since generation: then value is freed
+ * (free_value) at once. Either way the cache owns value afterwards. Returns 1 stored, 0 not stored, -1 out
+ * of memory (value freed).
  */
-int pb_api_cache_put(struct pb_api_cache *c, const void *key, size_t klen, void *value, uint64_t generation);
+int pb_api_cache_put(struct pb_api_cache *c, const void *key, size_t klen, void *value, size_t size,
+		     uint64_t generation);
 
 /* Drops every value and moves the generation on. */
 void pb_api_cache_clear(struct pb_api_cache *c);
@@ -47,7 +50,7 @@ void pb_api_cache_enable(struct pb_api_cache *c, int on);
 
 struct pb_api_cache_stats {
 	uint64_t hits, misses, clears;
-	size_t entries;
+	size_t entries, bytes;
 	int enabled;
 };
 void pb_api_cache_stats(struct pb_api_cache *c, struct pb_api_cache_stats *out);

@@ -23,7 +23,12 @@
 #define MAX_TOKENS 100000
 #define MAX_RUNS 10000
 #define MAX_NO_RUNS 1000 /* the months served since 2000 and then some: cursors may name any run id */
-#define RUN_TRIES 3	 /* runs looked up for one answer, each superseded before its figures were read */
+/*
+ * The answers' bodies kept at most: a listing's page of 1,000 accounts takes some 800 KB, and a cursor may
+ * name any alias to start after, so that --cache-entries alone would let pages take tens of gigabytes.
+ */
+#define MAX_ANSWER_BYTES ((size_t)256 * 1024 * 1024)
+#define RUN_TRIES 3 /* runs looked up for one answer, each superseded before its figures were read */
 #define JSON_TYPE "application/json"
 
 static const struct {
@@ -71,6 +76,7 @@ struct cached_token {
 /* A cached answer: 200 with the body and 304 without, or neither when the account has nothing (404). */
 struct answer {
 	struct MHD_Response *ok, *not_modified;
+	size_t size; /* the bytes it holds, about */
 };
 
 /*
@@ -167,10 +173,10 @@ int pb_api_routes_init(struct pb_api_routes *r, size_t max_answers, struct pb_bu
 			return -1;
 		}
 	}
-	r->tokens = pb_api_cache_new(MAX_TOKENS, free);
-	r->runs = pb_api_cache_new(MAX_RUNS, free);
-	r->no_runs = pb_api_cache_new(MAX_NO_RUNS, free);
-	r->answers = pb_api_cache_new(max_answers, free_answer);
+	r->tokens = pb_api_cache_new(MAX_TOKENS, 0, free);
+	r->runs = pb_api_cache_new(MAX_RUNS, 0, free);
+	r->no_runs = pb_api_cache_new(MAX_NO_RUNS, 0, free);
+	r->answers = pb_api_cache_new(max_answers, MAX_ANSWER_BYTES, free_answer);
 	if (!r->tokens || !r->runs || !r->no_runs || !r->answers) {
 		pb_buf_addstr(err, "out of memory");
 		return -1;
@@ -455,7 +461,7 @@ static int token_from_db(struct request *q, const char *hex, const unsigned char
 		if (copy) {
 			copy->info = q->tok;
 			atomic_init(&copy->noted, now);
-			pb_api_cache_put(q->r->tokens, digest, 32, copy, gen);
+			pb_api_cache_put(q->r->tokens, digest, 32, copy, sizeof(*copy), gen);
 		}
 		found = 1;
 	}
@@ -559,9 +565,9 @@ static int find_run(const struct request *q, enum pb_api_query which, const char
 	if (copy) {
 		*copy = *run;
 		if (run->found)
-			pb_api_cache_put(q->r->runs, key, strlen(key), copy, gen);
+			pb_api_cache_put(q->r->runs, key, strlen(key), copy, sizeof(*copy), gen);
 		else
-			pb_api_cache_put(q->r->no_runs, key, strlen(key), copy, gen_none);
+			pb_api_cache_put(q->r->no_runs, key, strlen(key), copy, sizeof(*copy), gen_none);
 	}
 	return 0;
 }
@@ -658,6 +664,7 @@ static struct answer *build_answer(const struct request *q, const struct pb_api_
 
 	if (!a || rc < 0 || body.failed)
 		goto fail;
+	a->size = sizeof(*a) + body.len;
 	if (rc == 0) {
 		a->ok = json_response(pb_buf_str(&body), body.len, "private, no-cache");
 		a->not_modified = not_modified_response(body.len);
@@ -718,7 +725,7 @@ static int answer(const struct request *q, const struct pb_api_run *run, const c
 		return 0;
 	}
 	serve_answer(a, &s);
-	pb_api_cache_put(q->r->answers, key, strlen(key), a, gen);
+	pb_api_cache_put(q->r->answers, key, strlen(key), a, a->size, gen);
 	*status = s.status;
 	return 0;
 }
@@ -854,6 +861,7 @@ static void render_cache(struct pb_buf *b, const char *name, struct pb_api_cache
 	pb_buf_addf(b, "pb_api_cache_misses_total{cache=\"%s\"} %llu\n", name, (unsigned long long)st.misses);
 	pb_buf_addf(b, "pb_api_cache_clears_total{cache=\"%s\"} %llu\n", name, (unsigned long long)st.clears);
 	pb_buf_addf(b, "pb_api_cache_entries{cache=\"%s\"} %zu\n", name, st.entries);
+	pb_buf_addf(b, "pb_api_cache_bytes{cache=\"%s\"} %zu\n", name, st.bytes);
 }
 
 /* GET /metrics: the counters, then the pool's, the caches' and the database's state. */

@@ -93,17 +93,18 @@ static int *boxed(int v)
 
 static void test_cache_generations(void **state)
 {
-	struct pb_api_cache *c = pb_api_cache_new(4, free);
+	struct pb_api_cache *c = pb_api_cache_new(4, 0, free);
 	struct pb_api_cache_stats st;
 	uint64_t gen;
 	int got = 0, rc = 0, i;
 	char key[16];
 
 	(void)state;
-	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(1), pb_api_cache_generation(c)), 0); /* disabled */
+	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(1), sizeof(int), pb_api_cache_generation(c)),
+			 0); /* disabled */
 	pb_api_cache_enable(c, 1);
 	gen = pb_api_cache_generation(c);
-	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(1), gen), 1);
+	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(1), sizeof(int), gen), 1);
 	assert_int_equal(pb_api_cache_use(c, "k", 1, copy_int, &got, &rc), 1);
 	assert_int_equal(got, 1);
 	assert_int_equal(rc, 7);
@@ -112,21 +113,51 @@ static void test_cache_generations(void **state)
 	gen = pb_api_cache_generation(c);
 	pb_api_cache_clear(c);
 	assert_int_equal(pb_api_cache_use(c, "k", 1, NULL, NULL, NULL), 0);
-	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(2), gen), 0);
-	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(3), pb_api_cache_generation(c)), 1);
-	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(4), pb_api_cache_generation(c)), 1); /* replaced */
+	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(2), sizeof(int), gen), 0);
+	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(3), sizeof(int), pb_api_cache_generation(c)), 1);
+	assert_int_equal(pb_api_cache_put(c, "k", 1, boxed(4), sizeof(int), pb_api_cache_generation(c)),
+			 1); /* replaced */
 	assert_int_equal(pb_api_cache_use(c, "k", 1, copy_int, &got, NULL), 1);
 	assert_int_equal(got, 4);
 	/* Full: it starts afresh. */
 	for (i = 0; i < 5; i++) {
 		snprintf(key, sizeof(key), "n%d", i);
-		assert_int_equal(pb_api_cache_put(c, key, strlen(key), boxed(i), pb_api_cache_generation(c)), 1);
+		assert_int_equal(
+			pb_api_cache_put(c, key, strlen(key), boxed(i), sizeof(int), pb_api_cache_generation(c)), 1);
 	}
 	pb_api_cache_stats(c, &st);
 	assert_int_equal(st.entries, 2);
 	assert_true(st.enabled);
 	pb_api_cache_enable(c, 0);
 	assert_int_equal(pb_api_cache_use(c, "n4", 2, NULL, NULL, NULL), 0);
+	pb_api_cache_free(c);
+}
+
+static void test_cache_bytes(void **state)
+{
+	struct pb_api_cache *c = pb_api_cache_new(100, 100, free);
+	struct pb_api_cache_stats st;
+
+	(void)state;
+	pb_api_cache_enable(c, 1);
+	assert_int_equal(pb_api_cache_put(c, "a", 1, boxed(1), 59, pb_api_cache_generation(c)), 1);
+	pb_api_cache_stats(c, &st);
+	assert_int_equal(st.bytes, 60); /* the value's and the key's */
+	/* Replacing a value counts the new one's bytes only. */
+	assert_int_equal(pb_api_cache_put(c, "a", 1, boxed(2), 39, pb_api_cache_generation(c)), 1);
+	assert_int_equal(pb_api_cache_put(c, "b", 1, boxed(3), 59, pb_api_cache_generation(c)), 1);
+	pb_api_cache_stats(c, &st);
+	assert_int_equal(st.entries, 2);
+	assert_int_equal(st.bytes, 100);
+	assert_int_equal(st.clears, 1); /* the enable */
+	/* Past the bytes, with room for entries: it starts afresh. */
+	assert_int_equal(pb_api_cache_put(c, "c", 1, boxed(4), 0, pb_api_cache_generation(c)), 1);
+	pb_api_cache_stats(c, &st);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(st.bytes, 1);
+	assert_int_equal(st.clears, 2);
+	assert_int_equal(pb_api_cache_use(c, "a", 1, NULL, NULL, NULL), 0);
+	assert_int_equal(pb_api_cache_use(c, "c", 1, NULL, NULL, NULL), 1);
 	pb_api_cache_free(c);
 }
 
@@ -386,11 +417,17 @@ static void test_cursor_and_alias(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_writer),	  cmocka_unit_test(test_json_refuses),
-		cmocka_unit_test(test_cache_generations), cmocka_unit_test(test_ratelimit),
-		cmocka_unit_test(test_clients),		  cmocka_unit_test(test_token_parsing),
-		cmocka_unit_test(test_cursor_and_alias),  cmocka_unit_test(test_lastuse),
-		cmocka_unit_test(test_token_names),	  cmocka_unit_test(test_months),
+		cmocka_unit_test(test_json_writer),
+		cmocka_unit_test(test_json_refuses),
+		cmocka_unit_test(test_cache_generations),
+		cmocka_unit_test(test_cache_bytes),
+		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_clients),
+		cmocka_unit_test(test_token_parsing),
+		cmocka_unit_test(test_cursor_and_alias),
+		cmocka_unit_test(test_lastuse),
+		cmocka_unit_test(test_token_names),
+		cmocka_unit_test(test_months),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
