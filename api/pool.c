@@ -147,8 +147,7 @@ static PGconn *open_conn(const char *conninfo, struct pb_buf *err)
 
 	if (!conn)
 		return NULL;
-	if (pb_db_check_schema(conn, err) < 0)
-		goto fail;
+	/* First: the schema's check and the statements' preparing may wait for a lock too. */
 	snprintf(set, sizeof(set), "SET statement_timeout = %d", QUERY_MS);
 	res = PQexec(conn, set);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -157,8 +156,11 @@ static PGconn *open_conn(const char *conninfo, struct pb_buf *err)
 		goto fail;
 	}
 	PQclear(res);
+	if (pb_db_check_schema(conn, err) < 0)
+		goto fail;
 	for (i = 0; i < PB_API_NQUERIES; i++) {
 		const struct pb_api_query_def *q = &pb_api_queries[i];
+
 		res = PQprepare(conn, q->name, q->sql, q->nparams, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			char what[128];

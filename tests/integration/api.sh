@@ -711,10 +711,18 @@ t0=$SECONDS
 req "$TP" "/v1/accounts/BETA2/partner-usage?month=2026-10" -m 20
 a="$CODE|$(json code)|$(header Retry-After)|$((SECONDS - t0 <= 8))"
 pb_sql_in "ROLLBACK"
+# The same for a connection being made, whose schema check waits for the migrations' table (pb-db migrate).
+pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api'" >/dev/null
+pb_sql_in "BEGIN; LOCK TABLE pb.schema_migrations IN ACCESS EXCLUSIVE MODE"
+t0=$SECONDS
+req "$TP" "/v1/accounts/BETA2/partner-usage/daily?month=2026-10" -m 20
+a="$a|$CODE|$(json code)|$((SECONDS - t0 <= 8))"
+pb_sql_in "ROLLBACK"
 pb_sql_session_end
+sleep 0.3 # after a failed connect, the pool answers 503 at once for 250 ms
 req "$TP" "/v1/accounts/BETA2/partner-usage?month=2026-10"
-check "a statement held by a lock: 503 database_unavailable within 8 s, then 200 once the lock is given up" \
-	"503|database_unavailable|1|1|200|9|1" \
+check "a statement held by a lock (also a new connection's schema check): 503 database_unavailable within 8 s, then 200 once the lock is given up" \
+	"503|database_unavailable|1|1|503|database_unavailable|1|200|9|2" \
 	"$a|$CODE|$(json total.month_to_date)|$(grep -c "did not answer within 5 s\\|due to statement timeout" "$TMP/api.log")"
 
 # ---- the database stopped and started under the running server ----------------------------------------------------
