@@ -106,14 +106,19 @@ static int decimal(const struct pb_jsonl *j, const char *key, struct pb_decimal 
 
 /*
  * ListCost: UnitPrice x Quantity (x PCToBCExchangeRate when present), from every digit of each, rounded
- * once. UnitPrice and Quantity are required: the list cost is never absent.
+ * once. UnitPrice and Quantity are required; the list cost is absent only when the rate is 0 or below (no
+ * rate: the product would be a list cost of 0, or of the wrong sign), counted as a line without list price.
  */
-static int list_cost(const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf *err, uint32_t *col)
+static int list_cost(struct pb_format_stats *st, const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf *err,
+		     uint32_t *col)
 {
 	struct pb_decimal f[3];
 	struct pb_text rate;
 	size_t n = 2;
 
+	u->has_list = 0;
+	u->price_load = 0;
+	memset(&u->ref, 0, sizeof(u->ref));
 	if (decimal(j, "UnitPrice", &f[0], err, col) < 0 || decimal(j, "Quantity", &f[1], err, col) < 0)
 		return -1;
 	if (text_of(j, "PCToBCExchangeRate", &rate, err, col) < 0)
@@ -121,13 +126,15 @@ static int list_cost(const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf
 	if (rate.len) {
 		if (decimal(j, "PCToBCExchangeRate", &f[2], err, col) < 0)
 			return -1;
+		if (f[2].mant == 0 || f[2].neg) {
+			st->no_list++;
+			return 0;
+		}
 		n = 3;
 	}
 	if (pb_decimal_product(f, n, 1, &u->list_cost, NULL) < 0)
 		return member_error(j, "UnitPrice", "list cost (UnitPrice x Quantity out of range)", err, col);
 	u->has_list = 1;
-	u->price_load = 0;
-	memset(&u->ref, 0, sizeof(u->ref));
 	return 0;
 }
 
@@ -217,7 +224,7 @@ int pb_partner_center_row(struct pb_format_stats *st, const struct pb_jsonl *j, 
 	st->rounded += (uint64_t)info.rounded;
 	u->has_billed = 1;
 
-	if (list_cost(j, u, err, col) < 0 || texts(j, u, err, col) < 0)
+	if (list_cost(st, j, u, err, col) < 0 || texts(j, u, err, col) < 0)
 		return -1;
 	st->lines++;
 	return 0;
