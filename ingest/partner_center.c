@@ -2,6 +2,7 @@
 #include "partner_center.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "azure_cost.h"
 #include "date.h"
@@ -107,7 +108,9 @@ static int decimal(const struct pb_jsonl *j, const char *key, struct pb_decimal 
 /*
  * ListCost: UnitPrice x Quantity (x PCToBCExchangeRate when present), from every digit of each, rounded
  * once. UnitPrice and Quantity are required; the list cost is absent only when the rate is 0 or below (no
- * rate: the product would be a list cost of 0, or of the wrong sign), counted as a line without list price.
+ * rate: the product would be a list cost of 0, or of the wrong sign), or when there is no rate and
+ * PricingCurrency is another currency than BillingCurrency (the product would be in the pricing currency),
+ * counted as a line without list price.
  */
 static int list_cost(struct pb_format_stats *st, const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf *err,
 		     uint32_t *col)
@@ -131,6 +134,16 @@ static int list_cost(struct pb_format_stats *st, const struct pb_jsonl *j, struc
 			return 0;
 		}
 		n = 3;
+	} else {
+		struct pb_text pc;
+
+		/* UnitPrice is in PricingCurrency: without the rate, another currency's price is no list price. */
+		if (text_of(j, "PricingCurrency", &pc, err, col) < 0)
+			return -1;
+		if (pc.len && !(pc.len == u->currency.len && strncasecmp(pc.ptr, u->currency.ptr, pc.len) == 0)) {
+			st->no_list++;
+			return 0;
+		}
 	}
 	if (pb_decimal_product(f, n, 1, &u->list_cost, NULL) < 0)
 		return member_error(j, "UnitPrice", "list cost (UnitPrice x Quantity out of range)", err, col);
