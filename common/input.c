@@ -440,6 +440,15 @@ static int detect(struct pb_input *in, const char *path, int flags, struct pb_bu
 			break;
 		in->head_len += (size_t)r;
 	}
+	/* AWS and Azure deliver exports in Parquet too: say so, not "NUL byte" or "unexpected '\"'" at line 1. */
+	if (in->head_len >= 4 && memcmp(in->head, "PAR1", 4) == 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "%s: a Parquet file, not text: exports are read as CSV or JSON lines (choose CSV as the "
+			    "export's file format)",
+			    in->name);
+		return -1;
+	}
 	if (in->head_len >= 2 && in->head[0] == 0x1f && in->head[1] == 0x8b) {
 		in->kind = PB_INPUT_GZIP;
 		in->raw = malloc(RAW_CHUNK);

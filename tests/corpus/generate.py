@@ -76,9 +76,14 @@ def common(seed, ext, text_at):
     }
 
 
-# Cases of one format: text in a name column, which only the store keeps.
+# An export delivered as Parquet (AWS and Azure offer it): magic, a page of binary, the footer's length, magic.
+PARQUET = b'PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x00\x00\x08\x1c\x00\x00\x00\x00\x00\x00\x00PAR1'
+
+# Cases of one format: text in a name column, which only the store keeps; a Parquet file.
 SPECIFIC = {
-    'azure-cost': lambda seed: {'latin1-subscription-name.csv': last_line(seed, b'prod-web', b'pr\xe9d-web')},
+    'aws-cur': lambda seed: {'parquet.parquet': PARQUET},
+    'azure-cost': lambda seed: {'latin1-subscription-name.csv': last_line(seed, b'prod-web', b'pr\xe9d-web'),
+                                'parquet.parquet': PARQUET},
     'partner-center': lambda seed: {'latin1-customer-name.jsonl': last_line(seed, b'Contoso Ltd', b'Contoso S.\xe0 r.l.')},
 }
 
