@@ -51,6 +51,23 @@ int pb_parser_bind(struct pb_parser *p, enum pb_format_kind kind, const struct p
 			return -1;
 		}
 	}
+	/* Saved with another list separator (Excel in many locales): say so, not "missing required column". */
+	if (c->nfields == 1) {
+		static const char seps[] = ";\t|";
+
+		for (i = 0; seps[i]; i++) {
+			if (memchr(c->fields[0].ptr, seps[i], c->fields[0].len)) {
+				pb_buf_reset(err);
+				pb_buf_addf(err,
+					    "the header is one column holding %s: an export's fields are separated by "
+					    "commas (was the file saved with another list separator?)",
+					    seps[i] == '\t'  ? "tabs"
+					    : seps[i] == ';' ? "';'"
+							     : "'|'");
+				return -1;
+			}
+		}
+	}
 	if (kind == PB_FORMAT_AWS_CUR)
 		return pb_aws_cur_bind(&p->aws, c, err, field);
 	return pb_azure_cost_bind(&p->az, c, err, field);
