@@ -16,6 +16,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "fetch.h"
+#include "format.h"
 #include "listprice.h"
 #include "log.h"
 #include "manifest.h"
@@ -251,6 +252,28 @@ static char *file_uri(const char *abs)
 }
 
 /* The default source: the folder of the first file, as a file:// URI, or of the first URL. */
+/*
+ * The length of folder (n bytes) without its last two segments when these are a period's folder and a run's,
+ * PERIOD/RUN with PERIOD yyyymmdd-yyyymmdd and RUN a GUID: AWS writes each assembly of a legacy report to
+ * REPORT/PERIOD/ASSEMBLYID/, Cost Management each run of an export to EXPORT/PERIOD/RUNID/. Else n.
+ */
+static size_t report_folder(const char *folder, size_t n)
+{
+	const char *run = memrchr(folder, '/', n), *period;
+	size_t i;
+
+	if (!run || run == folder)
+		return n;
+	period = memrchr(folder, '/', (size_t)(run - folder));
+	if (!period || period == folder || run - period - 1 != 17 || period[9] != '-' ||
+	    !pb_valid_guid(run + 1, (size_t)(folder + n - run - 1)))
+		return n;
+	for (i = 1; i <= 17; i++)
+		if (i != 9 && (period[i] < '0' || period[i] > '9'))
+			return n;
+	return (size_t)(period - folder);
+}
+
 static char *default_source(const char *path)
 {
 	char abs[PATH_MAX], *slash;
@@ -261,7 +284,7 @@ static char *default_source(const char *path)
 		/* The folder of the object: s3://bucket/prefix/report for s3://bucket/prefix/report/part. */
 		size_t n = strcspn(path, "?");
 		const char *last = memrchr(path, '/', n);
-		char *folder = strndup(path, (size_t)(last - path)), *shown;
+		char *folder = strndup(path, report_folder(path, (size_t)(last - path))), *shown;
 
 		shown = folder ? pb_url_redact(folder) : NULL;
 		free(folder);
@@ -272,6 +295,7 @@ static char *default_source(const char *path)
 	slash = strrchr(abs, '/');
 	if (slash && slash != abs)
 		*slash = '\0';
+	abs[report_folder(abs, strlen(abs))] = '\0';
 	return file_uri(abs);
 }
 

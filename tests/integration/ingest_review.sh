@@ -694,4 +694,41 @@ check "19: the commit line gives an import's totals per currency when it has sev
 	"0|import ${id:-?} committed: azure 2026-10 from two-currencies: 1 file, 2 lines, 2 daily rows, list_cost EUR 10.004 + USD 1, billed_cost EUR 9 + USD 1|" \
 	"$st|$(cat "$out")|$(cat "$err")"
 
+
+# ---- 20. a report's runs in their own folders: a rerun replaces the month, never adds to it --------------
+# AWS writes each assembly of a legacy report to REPORT/yyyymmdd-yyyymmdd/ASSEMBLYID/, a Cost Management
+# export each run to EXPORT/yyyymmdd-yyyymmdd/RUNID/: files named from such a folder are of the report's
+# source (the folder above the period's), so that the next run's files supersede them.
+LEG_H='identity/LineItemId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/ProductCode,lineItem/CurrencyCode,lineItem/UnblendedCost,pricing/publicOnDemandCost,product/regionCode'
+rep=$TMP/e/bucket/cur/rep/20261001-20261101
+mkdir -p "$rep/0b5e6f1a-2c3d-4e5f-8a9b-0c1d2e3f4a5b" "$rep/9f8e7d6c-5b4a-4938-8271-6a5b4c3d2e1f"
+printf '%s\n' "$LEG_H" 'a,2026-10-01T00:00:00Z,777766665555,Usage,2026-10-01T00:00:00Z,AmazonEC2,USD,1,1,us-east-1' |
+	gzip >"$rep/0b5e6f1a-2c3d-4e5f-8a9b-0c1d2e3f4a5b/rep-00001.csv.gz"
+printf '%s\n' "$LEG_H" 'a,2026-10-01T00:00:00Z,777766665555,Usage,2026-10-01T00:00:00Z,AmazonEC2,USD,2,2,us-east-1' |
+	gzip >"$rep/9f8e7d6c-5b4a-4938-8271-6a5b4c3d2e1f/rep-00001.csv.gz"
+run "$rep/0b5e6f1a-2c3d-4e5f-8a9b-0c1d2e3f4a5b" --format aws-cur rep-00001.csv.gz
+run "$rep/9f8e7d6c-5b4a-4938-8271-6a5b4c3d2e1f" --format aws-cur rep-00001.csv.gz
+check "20: the next AWS assembly's files supersede the last one's (the month billed once)" \
+	"0||file://$TMP/e/bucket/cur/rep 2" \
+	"$st|$(cat "$err")|$(pb_sql "SELECT string_agg(source || ' ' || billed_total, '; ') FROM pb.import WHERE status = 'committed' AND billing_month = '2026-10-01' AND source LIKE '%/bucket/cur/%'")"
+exp=$TMP/e/container/billing/daily/20261001-20261031
+mkdir -p "$exp/3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a" "$exp/6e5d4c3b-2a19-4807-b6f5-e4d3c2b1a097"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency' \
+	'5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d,10/02/2026,Usage,EUR,3' >"$exp/3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a/part_0_0001.csv"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency' \
+	'5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d,10/02/2026,Usage,EUR,3' \
+	'5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d,10/03/2026,Usage,EUR,4' >"$exp/6e5d4c3b-2a19-4807-b6f5-e4d3c2b1a097/part_0_0001.csv"
+run "$exp/3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a" --format azure-cost part_0_0001.csv
+run "$exp/6e5d4c3b-2a19-4807-b6f5-e4d3c2b1a097" --format azure-cost part_0_0001.csv
+check "20: the next Azure export run's files supersede the last one's (the month billed once)" \
+	"0||file://$TMP/e/container/billing/daily 7" \
+	"$st|$(grep -v ': warning: .* lines\? ha[sv]e\? no list price' "$err")|$(pb_sql "SELECT string_agg(source || ' ' || billed_total, '; ') FROM pb.import WHERE status = 'committed' AND billing_month = '2026-10-01' AND source LIKE '%/container/billing/%'")"
+# A folder of another name under a period's is a source of its own: two payers' files never replace each other.
+mkdir -p "$TMP/e/payers/20261001-20261101/payer-a"
+printf '%s\n' "$LEG_H" 'a,2026-10-01T00:00:00Z,777788880000,Usage,2026-10-01T00:00:00Z,AmazonEC2,USD,5,5,us-east-1' \
+	>"$TMP/e/payers/20261001-20261101/payer-a/cur.csv"
+run "$TMP/e/payers/20261001-20261101/payer-a" --format aws-cur cur.csv
+check "20: a folder not named as a run is the source" "0|file://$TMP/e/payers/20261001-20261101/payer-a" \
+	"$st|$(pb_sql "SELECT source FROM pb.import WHERE status = 'committed' AND source LIKE '%/payers/%'")"
+
 pb_tests_done
