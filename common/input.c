@@ -262,7 +262,7 @@ static int start_thread(struct pb_input *in, struct pb_buf *err)
 static int open_zip(struct pb_input *in, const char *path, struct pb_buf *err)
 {
 	int zerr = 0;
-	zip_int64_t n;
+	zip_int64_t n, i, files = 0, data = 0;
 	zip_error_t ze;
 
 	if (!in->own_fd) {
@@ -279,12 +279,23 @@ static int open_zip(struct pb_input *in, const char *path, struct pb_buf *err)
 		return -1;
 	}
 	n = zip_get_num_entries(in->za, 0);
-	if (n != 1) {
+	/* Folders, and the AppleDouble twins macOS adds under __MACOSX/, hold no data: the one file is the rest. */
+	for (i = 0; i < n; i++) {
+		const char *name = zip_get_name(in->za, (zip_uint64_t)i, 0);
+		size_t len = name ? strlen(name) : 0;
+
+		if (name && ((len && name[len - 1] == '/') || strncmp(name, "__MACOSX/", 9) == 0))
+			continue;
+		files++;
+		data = i;
+	}
+	if (files != 1) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: zip archive holds %lld entries; expected one", in->name, (long long)n);
+		pb_buf_addf(err, "%s: zip archive holds %lld %s; expected one", in->name, (long long)files,
+			    files == n ? "entries" : "files");
 		return -1;
 	}
-	in->zf = zip_fopen_index(in->za, 0, 0);
+	in->zf = zip_fopen_index(in->za, (zip_uint64_t)data, 0);
 	if (!in->zf) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s: cannot open zip entry: %s", in->name, zip_strerror(in->za));

@@ -65,6 +65,9 @@ def common(seed, ext, text_at):
         'gzip-of-empty' + ext + '.gz': gz(b''),
         'zip-two-members.zip': zip_of([('part-1' + ext, seed), ('part-2' + ext, seed)]),
         'zip-empty.zip': zip_of([]),
+        # A folder zipped by macOS's Finder: the folder's entry, the file, and its AppleDouble twin.
+        'zip-folder-macos.zip': zip_of([('export/', b''), ('export/part-1' + ext, seed + seed.splitlines(True)[-1]),
+                                        ('__MACOSX/export/._part-1' + ext, b'\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X')]),
         'latin1' + ext: last_line(seed, text_at, text_at[:2] + b'\xe9' + text_at[2:]),
         'utf8-truncated-sequence' + ext: last_line(seed, text_at, text_at[:2] + b'\xe2\x82' + text_at[2:]),
         'utf8-overlong' + ext: last_line(seed, text_at, text_at[:2] + b'\xc0\xaf' + text_at[2:]),
