@@ -255,13 +255,22 @@ static int price_ref(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_
 	return 0;
 }
 
+/* Whether the line names a pricing currency other than its billing currency (u->currency). */
+static int other_pricing_currency(const struct pb_azure_cost *a, const struct pb_csv *c, const struct pb_usage *u)
+{
+	struct pb_text pc = pb_first_text(c, a->alt[AZ_PRICING_CURRENCY]);
+
+	return pc.len && !(pc.len == u->currency.len && strncasecmp(pc.ptr, u->currency.ptr, pc.len) == 0);
+}
+
 /*
  * FOCUS ListCost: paygCostInBillingCurrency when the export has it, else PayGPrice x Quantity
  * (x exchangeRatePricingToBilling), exact and rounded once: the same product Microsoft defines
  * paygCostInBillingCurrency as. PayGPrice is the price of one UnitOfMeasure ("100 Hours") and Quantity
  * counts those units (0.24 of "100 Hours" is 24 hours), so the block is in both already and is never
  * applied again. No list price at all (an empty price, a zero price on a marketplace line or any line of a
- * reservation or savings plan, or a rate of 0 or below) leaves it absent.
+ * reservation or savings plan, a rate of 0 or below, or no rate for a price in another currency than the
+ * billing currency) leaves it absent.
  */
 static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		     struct pb_buf *err, size_t *field)
@@ -303,6 +312,10 @@ static int list_cost(struct pb_azure_cost *a, struct pb_format_stats *st, const 
 			return price_ref(a, c, u, err, field);
 		}
 		n = 3;
+	} else if (other_pricing_currency(a, c, u)) {
+		/* PayGPrice is in the pricing currency: without the rate, another currency's price is no list price. */
+		st->no_list++;
+		return price_ref(a, c, u, err, field);
 	}
 	/* The product's own rounding to 18 places is the documented one, not a warning. */
 	if (pb_decimal_product(f, n, 1, &u->list_cost, NULL) < 0)
