@@ -541,6 +541,33 @@ static int lock_month(PGconn *conn, const struct issue *s, struct pb_buf *err)
 }
 
 /*
+ * No import of the month may commit while its invoice is issued: the run would be out of date the moment it did,
+ * and the invoice would bill the month without it. One being stored (pb-ingest holds the lock while it stores
+ * and commits) is refused; one that begins waits until the invoice is issued.
+ */
+static int lock_imports(PGconn *conn, const struct issue *s, struct pb_buf *err)
+{
+	const char *p[1] = {s->month};
+	PGresult *res;
+	int ret = 0;
+
+	res = pb_db_query(conn, "SELECT pg_try_advisory_xact_lock(hashtextextended('pb-import-month|' || $1, 0))", 1, p,
+			  err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "an import of %.7s is being stored: aggregate the month again when it is done, then issue "
+			    "its invoice",
+			    s->month);
+		ret = PB_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/*
  * No aggregation of an earlier issued month may commit while this invoice adjusts it: the run an adjustment is
  * made from is the one frozen with it (see freeze_adjusted).
  */
@@ -604,8 +631,10 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 {
 	const char *p[2] = {s->run_id, s->o->by};
 	struct pb_atomic files[2];
-	int rc = current_run(conn, s, 1, err);
+	int rc = lock_imports(conn, s, err);
 
+	if (rc == 0)
+		rc = current_run(conn, s, 1, err);
 	if (rc == 0)
 		rc = check_current(conn, s, err);
 	if (rc == 0)

@@ -71,7 +71,7 @@ static void usage(FILE *out)
 		"  --help, --version\n"
 		"\n"
 		"Exit status: 0 success, 1 bad data, 2 usage error, 3 a dependency failed, 4 refused (the month is\n"
-		"not final, an aggregation of it is running).\n");
+		"not final, an aggregation or an import of it is running).\n");
 }
 
 static int bad(const char *opt, const char *what, const char *value)

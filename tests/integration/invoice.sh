@@ -191,6 +191,56 @@ for sig in TERM HUP; do
 		"2|$((128 + $(kill -l $sig)))|0|0|f" \
 		"$staged|$st|$(find "$OUT" -name 'invoice-2026-10*' | wc -l)|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")"
 done
+# An import of the month committing while the month is issued: the invoice would bill the run without it, out of
+# date the moment the import commits. pause_at PROG_PID ERRFILE POINT waits for a run to pause there (or end).
+pause_at() {
+	for _ in $(seq 1200); do
+		grep -q "test pause at $3" "$2" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+cur 2026-10 "$TMP/oct-race/cur.csv" "100000000001 Usage 9 100 100 EC2"
+: >"$TMP/ing.err"
+PB_TEST_PAUSE=commit "$PBI" --format aws-cur --no-progress --final "$TMP/oct-race/cur.csv" >/dev/null 2>"$TMP/ing.err" &
+ing=$!
+if pause_at $ing "$TMP/ing.err" commit; then
+	"$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	kill -TERM $ing
+else
+	st="the import did not pause: $(cat "$TMP/ing.err")"
+fi
+wait $ing
+check "--issue while an import of the month is being stored: exit 4, saying so; nothing issued" \
+	"4|pb-invoice: an import of 2026-10 is being stored: aggregate the month again when it is done, then issue its invoice|0|f" \
+	"$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")"
+# The other way round: an import of the month waits for an issue that has begun (here paused with its files
+# staged), and stores nothing meanwhile; stopped, it rolls back.
+: >"$TMP/bg.err"
+: >"$TMP/ing.err"
+PB_TEST_PAUSE=invoice-staged "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/bg.err" &
+bg=$!
+waited=no
+if pause_at $bg "$TMP/bg.err" invoice-staged; then
+	"$PBI" --format aws-cur --no-progress --final "$TMP/oct-race/cur.csv" >/dev/null 2>"$TMP/ing.err" &
+	ing=$!
+	for _ in $(seq 300); do
+		grep -q "waiting for another import of 2026-10 to finish: server process [0-9]* (pb-invoice" "$TMP/ing.err" &&
+			waited=yes && break
+		kill -0 $ing 2>/dev/null || break
+		sleep 0.1
+	done
+	committed=$(pb_sql "SELECT count(*) FROM pb.import WHERE status = 'committed' AND source = 'file://$TMP/oct-race'")
+	kill -TERM $ing 2>/dev/null
+	wait $ing
+	kill -TERM $bg
+fi
+wait $bg 2>/dev/null
+check "an import of the month while --issue has begun: it waits for the issue, nothing stored meanwhile" \
+	"yes|0|0" "$waited|${committed:-?}|$(pb_sql "SELECT count(*) FROM pb.invoice")"
+
 # What a run killed between writing its files and its commit leaves: temporary files holding an invoice that
 # was never issued. The next --issue of the month removes them (another month's stays).
 printf 'PB-2026-10,never issued\r\n' >"$OUT/invoice-2026-10.csv.tmp.AbC123"
