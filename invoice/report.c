@@ -13,6 +13,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "lines.h"
+#include "testhook.h"
 
 #include "banned.h"
 
@@ -400,20 +401,31 @@ int pb_inv_report(PGconn *conn, int32_t month, const char *path, struct pb_buf *
 	int rc;
 
 	pb_date_format(month, m);
+	/*
+	 * One snapshot for the whole report: a run that a new one supersedes meanwhile loses its day by day series,
+	 * which the charts would show as nothing.
+	 */
+	if (pb_db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
 	res = pb_db_query(conn,
 			  "SELECT coalesce((SELECT run_id FROM pb.invoice WHERE billing_month = $1::date), "
 			  "(SELECT id FROM pb.aggregate_run WHERE billing_month = $1::date AND status = 'current'))",
 			  1, p, err);
-	if (!res)
+	if (!res) {
+		PQclear(PQexec(conn, "ROLLBACK"));
 		return PB_ERR_DEPENDENCY;
+	}
 	if (PQgetisnull(res, 0, 0)) {
 		PQclear(res);
+		PQclear(PQexec(conn, "ROLLBACK"));
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%.7s has no aggregate run: run pb-aggregate --month %.7s", m, m);
 		return PB_ERR_DATA;
 	}
+	pb_test_pause("report-run");
 	rc = body(conn, month, m, PQgetvalue(res, 0, 0), &b, err);
 	PQclear(res);
+	PQclear(PQexec(conn, "ROLLBACK"));
 	if (rc == 0 && (b.failed || pb_file_write_atomic(path, b.ptr, b.len, err) < 0))
 		rc = PB_ERR_DEPENDENCY;
 	pb_buf_release(&b);

@@ -669,6 +669,22 @@ print("|".join("%s,%s,%s" % (r["ServiceName"], r["ChargeDescription"], r["Servic
                for r in csv.DictReader(open(sys.argv[1], newline="")) if r["ChargeDescription"].startswith("Amazon")))' \
 	"$TMP/focus-aug.csv")"
 
+# ---- a report made while its month is aggregated again ------------------------------------------------------
+# August is not issued: its report is of its current run, whose day by day series goes when a new run commits.
+# A report that has begun is of the run it began with, whole: the same bytes as one made before.
+"$PBV" --month 2027-08 --report "$TMP/report-aug.html" >/dev/null 2>&1 || notok "August's report"
+: >"$TMP/bg.err"
+rm -f "$TMP/resume"
+PB_TEST_PAUSE=report-run PB_TEST_RESUME_FILE=$TMP/resume "$PBV" --month 2027-08 --report "$TMP/report-aug2.html" \
+	>/dev/null 2>"$TMP/bg.err" &
+bg=$!
+pause_at $bg "$TMP/bg.err" report-run || notok "the report pauses" "$(cat "$TMP/bg.err")"
+"$PBA" --month 2027-08 --as-of 2027-08-31 --detail >"$TMP/agg" 2>&1 || notok "aggregate August again" "$(cat "$TMP/agg")"
+touch "$TMP/resume"
+wait $bg
+check "a report of a month aggregated again while it is made: exit 0, the run it began with, whole" "0|same" \
+	"$?|$(cmp -s "$TMP/report-aug.html" "$TMP/report-aug2.html" && echo same || grep -o 'day 31: [^<]*' "$TMP/report-aug2.html")"
+
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
