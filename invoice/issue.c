@@ -518,7 +518,11 @@ static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_bu
 	return 1;
 }
 
-/* No aggregation of the month may commit while its run is frozen. */
+/*
+ * One issue of the month at a time, until its files are in place (a lock of the session: the files are put in
+ * place after the commit, and another issue would take them for a killed run's and remove them). No aggregation
+ * of the month may commit while its run is frozen.
+ */
 static int lock_month(PGconn *conn, const struct issue *s, struct pb_buf *err)
 {
 	const char *p[1] = {s->month};
@@ -526,7 +530,7 @@ static int lock_month(PGconn *conn, const struct issue *s, struct pb_buf *err)
 	int ret = 0;
 
 	res = pb_db_query(conn,
-			  "SELECT pg_advisory_xact_lock(hashtextextended('pb-invoice|' || $1, 0)), "
+			  "SELECT pg_advisory_lock(hashtextextended('pb-invoice|' || $1, 0)), "
 			  "pg_try_advisory_xact_lock(hashtextextended('pb-aggregate|' || $1, 0))",
 			  1, p, err);
 	if (!res)
@@ -669,6 +673,7 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 	}
 	fprintf(out, "invoice %s of %.7s issued: %zu line%s, aggregate run %s frozen%s\n", s->number, s->month,
 		s->lines.n, s->lines.n == 1 ? "" : "s", s->run_id, s->o->reason ? " (forced)" : "");
+	pb_test_pause("invoice-committed");
 	rc = publish_files(files, err);
 	if (rc < 0)
 		pb_buf_addstr(err, " (the invoice is issued: run --issue again to write its files)");
@@ -696,6 +701,8 @@ int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 	if (rc == 0)
 		rc = issue_new(conn, &s, out, err);
 	PQclear(PQexec(conn, "ROLLBACK")); /* after COMMIT a warning only; it ends the transaction otherwise */
+	PQclear(PQexecParams(conn, "SELECT pg_advisory_unlock(hashtextextended('pb-invoice|' || $1, 0))", 1, NULL,
+			     (const char *const[]){s.month}, NULL, NULL, 0));
 	pb_inv_lines_release(&s.lines);
 	pb_buf_release(&s.export);
 	pb_buf_release(&s.detail);

@@ -669,6 +669,27 @@ print("|".join("%s,%s,%s" % (r["ServiceName"], r["ChargeDescription"], r["Servic
                for r in csv.DictReader(open(sys.argv[1], newline="")) if r["ChargeDescription"].startswith("Amazon")))' \
 	"$TMP/focus-aug.csv")"
 
+# ---- two issues of a month at once ------------------------------------------------------------------------------
+# The first has committed and is about to put its files in place; the second, started then, waits for it (it would
+# otherwise take the first's files for a killed run's and remove them), then finds the files as issued.
+"$PBA" --month 2027-06 --as-of 2027-06-30 --detail >"$TMP/agg" 2>&1 || notok "aggregate June" "$(cat "$TMP/agg")"
+: >"$TMP/bg.err"
+rm -f "$TMP/resume"
+PB_TEST_PAUSE=invoice-committed PB_TEST_RESUME_FILE=$TMP/resume "$PBV" --month 2027-06 --issue --force --reason test \
+	--out "$OUT" >"$TMP/out" 2>"$TMP/bg.err" &
+bg=$!
+pause_at $bg "$TMP/bg.err" invoice-committed || notok "the first issue pauses" "$(cat "$TMP/bg.err")"
+"$PBV" --month 2027-06 --issue --force --reason test --out "$OUT" >"$TMP/out2" 2>"$TMP/err2" &
+second=$!
+sleep 1
+touch "$TMP/resume"
+wait $bg
+st=$?
+wait $second
+check "two --issue of a month at once: both exit 0, the second waits for the first's files and finds them as issued" \
+	"0|pb-invoice: test pause at invoice-committed|0||nothing to do|$(pb_sql "SELECT export_sha256 FROM pb.invoice WHERE billing_month = '2027-06-01'")" \
+	"$st|$(cat "$TMP/bg.err")|$?|$(cat "$TMP/err2")|$(sed 's/.*: //' "$TMP/out2")|$(sha256sum <"$OUT/invoice-2027-06.csv" | cut -d' ' -f1)"
+
 # ---- a report made while its month is aggregated again ------------------------------------------------------
 # August is not issued: its report is of its current run, whose day by day series goes when a new run commits.
 # A report that has begun is of the run it began with, whole: the same bytes as one made before.
