@@ -89,14 +89,39 @@ int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 	return rc;
 }
 
-/* Refuses a month whose sources are not all final, naming them, unless forced. */
+/*
+ * Whether the month has not ended (today, UTC, is before the next month's first day): 1 with today's date in
+ * today, 0, or PB_ERR_DEPENDENCY. Its days to come are in no source, however final its sources say they are.
+ */
+static int not_ended(PGconn *conn, const struct issue *s, char today[11], struct pb_buf *err)
+{
+	const char *p[1] = {s->month};
+	PGresult *res;
+	int ret;
+
+	res = pb_db_query(conn,
+			  "SELECT (now() AT TIME ZONE 'UTC')::date::text, ($1::date + interval '1 month')::date > "
+			  "(now() AT TIME ZONE 'UTC')::date",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	snprintf(today, 11, "%s", PQgetvalue(res, 0, 0));
+	ret = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	return ret;
+}
+
+/* Refuses a month that has not ended or whose sources are not all final, naming them, unless forced. */
 static int check_final(PGconn *conn, const struct issue *s, struct pb_buf *err)
 {
 	const char *p[1] = {s->run_id};
 	struct pb_buf gaps = PB_BUF_INIT;
 	PGresult *res;
-	int i, missing, ret = 0;
+	char today[11];
+	int i, missing, ret = 0, unended = not_ended(conn, s, today, err);
 
+	if (unended < 0)
+		return unended;
 	res = pb_db_query(
 		conn,
 		"SELECT vendor, format, source FROM pb.aggregate_source WHERE run_id = $1::bigint AND NOT final "
@@ -111,9 +136,12 @@ static int check_final(PGconn *conn, const struct issue *s, struct pb_buf *err)
 		pb_buf_release(&gaps);
 		return PB_ERR_DEPENDENCY;
 	}
-	if ((PQntuples(res) || missing) && !s->o->reason) {
+	if ((unended || PQntuples(res) || missing) && !s->o->reason) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%.7s is not final: ", s->month);
+		if (unended)
+			pb_buf_addf(err, "the month has not ended (today is %s UTC)%s", today,
+				    PQntuples(res) || missing ? "; " : "");
 		for (i = 0; i < PQntuples(res); i++)
 			pb_buf_addf(err, "%s%s %s from %s", i ? ", " : "", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 				    PQgetvalue(res, i, 2));

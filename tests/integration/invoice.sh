@@ -706,6 +706,27 @@ wait $bg
 check "a report of a month aggregated again while it is made: exit 0, the run it began with, whole" "0|same" \
 	"$?|$(cmp -s "$TMP/report-aug.html" "$TMP/report-aug2.html" && echo same || grep -o 'day 31: [^<]*' "$TMP/report-aug2.html")"
 
+# ---- a month that has not ended ----------------------------------------------------------------------------------
+# Its sources final (an AWS report with an invoice id on every line, an Azure export declared final) and a run as of
+# its last day: still not final, as its days to come are not in it. Refused unless forced, like data not final.
+mkdir -p "$TMP/fut-aws" "$TMP/fut-azure"
+{
+	echo "$H,bill_invoice_id"
+	printf '2099-01-01T00:00:00Z,100000000001,Usage,2099-01-02T01:00:00Z,USD,1,1,EC2,INV-1\n'
+} >"$TMP/fut-aws/cur.csv"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory' \
+	'6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,01/02/2099,Usage,USD,6,6,1,Virtual Machines' >"$TMP/fut-azure/cost.csv"
+{
+	"$PBI" --format aws-cur --no-progress "$TMP/fut-aws/cur.csv" &&
+		"$PBI" --format azure-cost --no-progress --final "$TMP/fut-azure/cost.csv" &&
+		"$PBA" --month 2099-01 --as-of 2099-01-31 --detail
+} >"$TMP/fut.log" 2>&1 || notok "ingest and aggregate January 2099" "$(cat "$TMP/fut.log")"
+"$PBV" --month 2099-01 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "a month that has not ended, its sources final: exit 4, saying so; nothing issued" \
+	"4|pb-invoice: 2099-01 is not final: the month has not ended (today is $(date -u +%F) UTC) (--force --reason TEXT issues it all the same)|0" \
+	"$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2099-01-01'")"
+
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
