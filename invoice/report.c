@@ -248,9 +248,10 @@ static int account_days(PGconn *conn, const char *run_id, const char *month, con
 	}
 	res = pb_db_query(conn,
 			  "SELECT DISTINCT ON (as_of) extract(day FROM as_of)::int, estimate::text, low90::text, "
-			  "high90::text FROM pb.estimate_history WHERE billing_month = $2::date AND alias = $1 "
-			  "AND vendor = 'all' ORDER BY as_of, id DESC",
-			  2, p + 1, err);
+			  "high90::text FROM pb.estimate_history WHERE billing_month = $3::date AND alias = $2 "
+			  /* The estimates made up to the run: not those of runs made since (an issued month's). */
+			  "AND vendor = 'all' AND run_id <= $1::bigint ORDER BY as_of, id DESC",
+			  3, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	for (i = 0; i < PQntuples(res); i++) {

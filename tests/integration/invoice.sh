@@ -405,6 +405,12 @@ JP2,JPY,-101,-101,0
 NEG1,USD,-2.01,-2.01,0.00" "$?|$(cat "$TMP/out")"
 check "the issued invoice is untouched" "$(cat "$TMP/first.csv")" \
 	"$("$PBV" --month 2026-10 --issue --out "$TMP/again" >/dev/null 2>&1; cat "$TMP/again/invoice-2026-10.csv")"
+# The report of the issued month is of the run its invoice froze, estimates included: the run made since with the
+# late credit estimated the last day anew, which is not the invoice's figure.
+"$PBV" --month 2026-10 --report "$TMP/report-again.html" >"$TMP/out" 2>"$TMP/err"
+check "October's report made again after the late credit: exit 0, the same file" "0||same" \
+	"$?|$(cat "$TMP/err")|$(cmp -s "$TMP/report.html" "$TMP/report-again.html" && echo same ||
+		diff <(grep -o '<polyline[^>]*>' "$TMP/report.html") <(grep -o '<polyline[^>]*>' "$TMP/report-again.html") | head -4)"
 
 cur 2026-11 "$TMP/nov/cur.csv" "100000000001 Usage 3 5 5 EC2"
 "$PBI" --format aws-cur --no-progress --final "$TMP/nov/cur.csv" >/dev/null 2>&1 || notok "ingest November"
