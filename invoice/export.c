@@ -99,7 +99,38 @@ struct so_far {
 		pb_money source, converted;
 	} c[16];
 	int n;
+	pb_money run; /* what the run made of the account's vendor (month to date and markup), when has_run */
+	int has_run;
 };
+
+/*
+ * When the rows of f's account and vendor add up to something else than the run's exact figure of them (what
+ * it converted with the month's rates when it was made): PB_ERR_REFUSED, naming them. Else 0.
+ */
+static int check_part(const struct so_far *f, const char *run_id, int32_t month, struct pb_buf *err)
+{
+	pb_money sum = PB_MONEY_ZERO, part = f->run;
+	char a[PB_MONEY_STRMAX], b[PB_MONEY_STRMAX], m[11];
+	int k;
+
+	if (!f->has_run)
+		return 0;
+	for (k = 0; k < f->n; k++)
+		if (pb_money_add(sum, f->c[k].converted, &sum) < 0)
+			break;
+	if (k == f->n && sum.units == part.units)
+		return 0;
+	pb_money_format_canonical(part, a);
+	pb_money_format_canonical(sum, b);
+	pb_date_format(month, m);
+	pb_buf_reset(err);
+	pb_buf_addf(
+		err,
+		"aggregate run %s of %.7s is out of date: the month's rates changed since it was made (%s's %s part is "
+		"%s by the run, %s by the rates now): run pb-aggregate --month %.7s --detail first",
+		run_id, m, f->alias, f->vendor, a, b, m);
+	return PB_ERR_REFUSED;
+}
 
 /* The index of currency's running sums for alias and vendor (started over for another account or vendor), or -1. */
 static int running(struct so_far *f, const char *alias, const char *vendor, const char *currency)
@@ -124,14 +155,22 @@ static int running(struct so_far *f, const char *alias, const char *vendor, cons
 
 /* One detail row: the source amount, and converted (see struct so_far). */
 static int detail_row(PGresult *res, int i, const char *number, const struct pb_inv_lines *ls,
-		      const struct pb_rates *rates, struct so_far *f, struct pb_buf *out, struct pb_buf *err)
+		      const struct pb_rates *rates, const char *check, struct so_far *f, struct pb_buf *out,
+		      struct pb_buf *err)
 {
 	const char *alias = PQgetvalue(res, i, 0), *from = PQgetvalue(res, i, 4), *to = PQgetvalue(res, i, 6);
 	const char *v = PQgetvalue(res, i, 5);
 	char a[PB_MONEY_STRMAX], c[PB_MONEY_STRMAX];
 	pb_money m, conv, sum, sum_conv;
-	int k = running(f, alias, PQgetvalue(res, i, 1), from);
+	int k;
 
+	/* The rows of the account and vendor before are all there: checked against the run when asked to. */
+	if (check && f->n && (strcmp(f->alias, alias) != 0 || strcmp(f->vendor, PQgetvalue(res, i, 1)) != 0) &&
+	    check_part(f, check, rates->month, err) < 0)
+		return PB_ERR_REFUSED;
+	k = running(f, alias, PQgetvalue(res, i, 1), from);
+	f->has_run = !PQgetisnull(res, i, 7) &&
+		     pb_money_parse(PQgetvalue(res, i, 7), strlen(PQgetvalue(res, i, 7)), &f->run, NULL) == 0;
 	if (k < 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "account %s: more than 16 currencies for one vendor", alias);
@@ -165,7 +204,7 @@ static int detail_row(PGresult *res, int i, const char *number, const struct pb_
 }
 
 int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const char *run_id,
-		      const struct pb_inv_lines *ls, struct pb_buf *out, struct pb_buf *err)
+		      const struct pb_inv_lines *ls, int check, struct pb_buf *out, struct pb_buf *err)
 {
 	const char *p[1] = {run_id};
 	struct pb_rates rates;
@@ -177,14 +216,18 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 		return rc;
 	res = pb_db_query(
 		conn,
-		"SELECT alias, vendor, service, category, currency, amount, invoice_currency FROM ("
+		"SELECT alias, vendor, service, category, currency, amount, invoice_currency, run FROM ("
 		"SELECT d.alias, d.vendor, d.service, d.charge_category AS category, d.currency, "
-		"sum(d.amount)::text AS amount, c.currency AS invoice_currency, 0 AS markup "
+		"sum(d.amount)::text AS amount, c.currency AS invoice_currency, 0 AS markup, "
+		"(v.month_to_date + v.markup)::text AS run "
 		"FROM pb.aggregate_detail d JOIN pb.aggregate_account c "
-		"ON c.run_id = d.run_id AND c.alias = d.alias AND c.vendor = 'all' WHERE d.run_id = $1::bigint "
-		"GROUP BY d.alias, d.vendor, d.service, d.charge_category, d.currency, c.currency "
+		"ON c.run_id = d.run_id AND c.alias = d.alias AND c.vendor = 'all' LEFT JOIN pb.aggregate_account v "
+		"ON v.run_id = d.run_id AND v.alias = d.alias AND v.vendor = d.vendor WHERE d.run_id = $1::bigint "
+		"GROUP BY d.alias, d.vendor, d.service, d.charge_category, d.currency, c.currency, v.month_to_date, "
+		"v.markup "
 		/* The account's markup (or discount) on the vendor, last: what the line adds to the charges. */
-		"UNION ALL SELECT a.alias, a.vendor, '', 'Markup', a.currency, a.markup::text, a.currency, 1 "
+		"UNION ALL SELECT a.alias, a.vendor, '', 'Markup', a.currency, a.markup::text, a.currency, 1, "
+		"(a.month_to_date + a.markup)::text "
 		"FROM pb.aggregate_account a WHERE a.run_id = $1::bigint AND a.vendor <> 'all' AND a.markup <> 0) x "
 		"ORDER BY alias COLLATE \"C\", vendor, markup, service COLLATE \"C\", category COLLATE \"C\", currency",
 		1, p, err);
@@ -195,7 +238,9 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 	pb_buf_addstr(out, "invoice_number,line,account_alias,vendor,service,charge_category,source_currency,"
 			   "source_amount,currency,amount\r\n");
 	for (i = 0; i < PQntuples(res) && rc == 0; i++)
-		rc = detail_row(res, i, number, ls, &rates, &so_far, out, err);
+		rc = detail_row(res, i, number, ls, &rates, check ? run_id : NULL, &so_far, out, err);
+	if (rc == 0 && check && so_far.n)
+		rc = check_part(&so_far, run_id, month, err);
 	PQclear(res);
 	pb_rates_release(&rates);
 	return rc;

@@ -269,13 +269,16 @@ static int check_current(PGconn *conn, const struct issue *s, struct pb_buf *err
 	return ret == 0 ? check_rates(conn, s, err) : ret;
 }
 
-/* The export and detail files' bytes and hashes, from the lines and the run. */
-static int make_files(PGconn *conn, struct issue *s, struct pb_buf *err)
+/*
+ * The export and detail files' bytes and hashes, from the lines and the run; with check, refused when the
+ * month's rates give the detail other figures than the run's (see pb_inv_detail_csv).
+ */
+static int make_files(PGconn *conn, struct issue *s, int check, struct pb_buf *err)
 {
 	int rc;
 
 	pb_inv_export_csv(s->number, s->o->month, &s->lines, &s->export);
-	rc = pb_inv_detail_csv(conn, s->number, s->o->month, s->run_id, &s->lines, &s->detail, err);
+	rc = pb_inv_detail_csv(conn, s->number, s->o->month, s->run_id, &s->lines, check, &s->detail, err);
 	if (rc == 0 && (s->export.failed || s->detail.failed ||
 			pb_sha256_hex(s->export.ptr ? s->export.ptr : "", s->export.len, s->export_sha) < 0 ||
 			pb_sha256_hex(s->detail.ptr ? s->detail.ptr : "", s->detail.len, s->detail_sha) < 0)) {
@@ -518,7 +521,7 @@ static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_bu
 	PQclear(res);
 	rc = pb_inv_read(conn, id, &s->lines, err);
 	if (rc == 0)
-		rc = make_files(conn, s, err);
+		rc = make_files(conn, s, 0, err);
 	if (rc == 0 && (strcmp(esha, s->export_sha) != 0 || strcmp(dsha, s->detail_sha) != 0)) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "invoice %s: the files made again from what was stored differ from the ones issued",
@@ -600,6 +603,19 @@ static int lock_imports(PGconn *conn, const struct issue *s, struct pb_buf *err)
 }
 
 /*
+ * No rate of the month may change from the moment the invoice reads them until it freezes them: a load waits,
+ * then finds them frozen.
+ */
+static int lock_rates(PGconn *conn, const struct issue *s, struct pb_buf *err)
+{
+	const char *p[1] = {s->month};
+
+	return pb_db_exec(conn, "SELECT 1 FROM pb.fx_rate WHERE month = $1::date FOR SHARE", 1, p, err) < 0
+		       ? PB_ERR_DEPENDENCY
+		       : 0;
+}
+
+/*
  * No aggregation of an earlier issued month may commit while this invoice adjusts it: the run an adjustment is
  * made from is the one frozen with it (see freeze_adjusted).
  */
@@ -666,6 +682,8 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 	int rc = lock_imports(conn, s, err);
 
 	if (rc == 0)
+		rc = lock_rates(conn, s, err);
+	if (rc == 0)
 		rc = current_run(conn, s, 1, err);
 	if (rc == 0)
 		rc = check_current(conn, s, err);
@@ -678,7 +696,7 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 	if (rc == 0)
 		rc = pb_inv_build(conn, s->o->month, s->run_id, &s->lines, err);
 	if (rc == 0)
-		rc = make_files(conn, s, err);
+		rc = make_files(conn, s, 1, err);
 	if (rc == 0)
 		rc = store_lines(conn, s, err);
 	if (rc == 0)

@@ -696,6 +696,43 @@ check "two --issue of a month at once: both exit 0, the second waits for the fir
 	"0|pb-invoice: test pause at invoice-committed|0||nothing to do|$(pb_sql "SELECT export_sha256 FROM pb.invoice WHERE billing_month = '2027-06-01'")" \
 	"$st|$(cat "$TMP/bg.err")|$?|$(cat "$TMP/err2")|$(sed 's/.*: //' "$TMP/out2")|$(sha256sum <"$OUT/invoice-2027-06.csv" | cut -d' ' -f1)"
 
+# ---- the month's rates changed since its run ---------------------------------------------------------------------
+# JP1 is invoiced in yen. September is aggregated at 150 yen to the dollar, then the rate is loaded again at 151:
+# the run's line is 150, the detail (and the rates the invoice freezes) would say 151. Refused even forced, as a run
+# out of date is; aggregated again, it is issued at 151, and a rate loaded while it is being issued must wait.
+cur 2027-09 "$TMP/sep/cur.csv" "100000000003 Usage 2 1 1 EC2"
+"$PBI" --format aws-cur --no-progress --final "$TMP/sep/cur.csv" >/dev/null 2>&1 || notok "ingest September"
+printf 'month,from,to,rate\n2027-09,USD,JPY,150\n' >"$TMP/rates-sep.csv"
+"$PBA" rates --load "$TMP/rates-sep.csv" >/dev/null 2>&1 || notok "load September's rate"
+"$PBA" --month 2027-09 --as-of 2027-09-30 --detail >"$TMP/agg" 2>&1 || notok "aggregate September" "$(cat "$TMP/agg")"
+sep_run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2027-09-01'")
+printf 'month,from,to,rate\n2027-09,USD,JPY,151\n' >"$TMP/rates-sep.csv"
+"$PBA" rates --load "$TMP/rates-sep.csv" >/dev/null 2>&1 || notok "load September's rate again"
+"$PBV" --month 2027-09 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "the month's rates changed since its run: exit 4 even forced, naming the pair; nothing issued" \
+	"4|pb-invoice: aggregate run $sep_run of 2027-09 is out of date: the rate from USD to JPY was loaded after it: run pb-aggregate --month 2027-09 --detail first|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2027-09-01'")"
+"$PBA" --month 2027-09 --as-of 2027-09-30 --detail >"$TMP/agg" 2>&1 || notok "aggregate September again" "$(cat "$TMP/agg")"
+# A rate loaded while the month is being issued waits for the invoice, then is refused: the rates are frozen.
+: >"$TMP/bg.err"
+rm -f "$TMP/resume"
+PB_TEST_PAUSE=invoice-staged PB_TEST_RESUME_FILE=$TMP/resume "$PBV" --month 2027-09 --issue --force --reason test \
+	--out "$OUT" >"$TMP/out" 2>"$TMP/bg.err" &
+bg=$!
+pause_at $bg "$TMP/bg.err" invoice-staged || notok "the issue of September pauses" "$(cat "$TMP/bg.err")"
+printf 'month,from,to,rate\n2027-09,USD,JPY,152\n' >"$TMP/rates-sep.csv"
+"$PBA" rates --load "$TMP/rates-sep.csv" >"$TMP/rates.out" 2>"$TMP/rates.err" &
+rates=$!
+sleep 1
+touch "$TMP/resume"
+wait $bg
+st=$?
+wait $rates
+rst=$?
+check "September issued at 151 while a rate of 152 was being loaded: the load waited and was refused" \
+	"0|JP1,JPY,151|4|pb-aggregate: $TMP/rates-sep.csv:2:1: the rates of 2027-09 are frozen: the month's invoice is issued|151" \
+	"$st|$(tr -d '\r' <"$OUT/invoice-2027-09.csv" | grep ',JP1,' | cut -d, -f5,10,11)|$rst|$(cat "$TMP/rates.err")|$(pb_sql "SELECT trim_scale(rate) FROM pb.fx_rate WHERE month = '2027-09-01'")"
+
 # ---- a report made while its month is aggregated again ------------------------------------------------------
 # August is not issued: its report is of its current run, whose day by day series goes when a new run commits.
 # A report that has begun is of the run it began with, whole: the same bytes as one made before.
