@@ -18,6 +18,7 @@
 #include "report.h"
 #include "log.h"
 #include "opts.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -105,12 +106,21 @@ static int option(void *ctx, int ch, const char *v)
 	case OPT_FORCE:
 		a->force = 1;
 		return 0;
-	case OPT_REASON:
+	case OPT_REASON: {
+		const char *why;
+		size_t at;
+
 		/* The reason is the record of why a month not final was invoiced: it must say something. */
 		if (!v[strspn(v, " \t\r\n")])
 			return bad("reason", "a text saying why the month is issued", v);
+		/* Text the database takes: one that is not was mistyped, not a dependency that failed. */
+		if (pb_text_check(v, strlen(v), &at, &why) < 0) {
+			pb_error("%s in --reason at byte %zu", why, at + 1);
+			return -1;
+		}
 		a->reason = v;
 		return 0;
+	}
 	case OPT_OUT:
 		a->out = v;
 		return 0;

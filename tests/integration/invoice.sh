@@ -773,6 +773,11 @@ check "a month that has not ended, its sources final: exit 4, saying so; nothing
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
+# A reason that is not UTF-8 was mistyped: a usage error before anything is read (the database would refuse it,
+# and pb-run would retry that as a failed dependency).
+"$PBV" --month 2027-09 --issue --force --reason $'late \xff report' --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "--reason that is not UTF-8: exit 2, naming the byte" \
+	"2|pb-invoice: invalid UTF-8 in --reason at byte 6|Try 'pb-invoice --help'." "$?|$(paste -sd'|' "$TMP/err")"
 "$PBV" --month 2026-09 --draft >"$TMP/out" 2>"$TMP/err"
 check "a month without an aggregate run: exit 1" \
 	"1|pb-invoice: 2026-09 has no aggregate run: run pb-aggregate --month 2026-09 --detail" "$?|$(cat "$TMP/err")"
