@@ -2,7 +2,8 @@
 """The demo's invoice lines computed from its raw exports alone, independently of partnerbill: the final AWS and
 Azure files of a month (scripts/demo_data.py), the links scripts/demo_accounts.sh makes, and the pricing of
 config/pricing.conf for the charge types the demo has (usage at list, a fee at list, a credit as billed, tax
-left out). Sums are exact (decimal), each account's amount rounded once to the cent, half away from zero.
+left out). Sums are exact (decimal), each account's amount rounded once to the cent, half away from zero, and split
+over the vendors by largest remainder.
 
 Usage: demo_invoice.py DEMO_DIR MONTH    prints ALIAS,AMOUNT,AWS_AMOUNT,AZURE_AMOUNT per invoiced account
 """
@@ -46,9 +47,19 @@ def main(folder, month):
 
     def cents(x):
         return x.quantize(D('0.01'), rounding=decimal.ROUND_HALF_UP)
+
+    def parts(amount, exact):
+        """The parts by largest remainder (schemas/invoice_csv.md): each floored to the cent, the cents left
+        over one each to the largest remainders, the earlier vendor first among equal ones."""
+        floors = [x.quantize(D('0.01'), rounding=decimal.ROUND_FLOOR) for x in exact]
+        left = int((amount - sum(floors)) / D('0.01'))
+        for i in sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))[:left]:
+            floors[i] += D('0.01')
+        return floors
     for alias in sorted({a for a, _ in total}):
         aws, azure = total.get((alias, 'aws'), D(0)), total.get((alias, 'azure'), D(0))
-        print('%s,%s,%s,%s' % (alias, cents(aws + azure), cents(aws), cents(azure)))
+        amount = cents(aws + azure)
+        print('%s,%s,%s,%s' % ((alias, amount) + tuple(parts(amount, [aws, azure]))))
 
 
 if __name__ == '__main__':
