@@ -16,6 +16,7 @@
 #include "exitcode.h"
 #include "export.h"
 #include "lines.h"
+#include "log.h"
 #include "sha256.h"
 
 #include "testhook.h"
@@ -67,6 +68,36 @@ static int current_run(PGconn *conn, struct issue *s, int need_detail, struct pb
 	return ret;
 }
 
+/*
+ * The lines of the month's issued invoice into s (its number too): 1, 0 when the month is not issued, or an
+ * error. What an issued month holds never changes: they are what issuing it again would give.
+ */
+static int issued_lines(PGconn *conn, struct issue *s, struct pb_buf *err)
+{
+	const char *p[1] = {s->month};
+	PGresult *res =
+		pb_db_query(conn, "SELECT id, number FROM pb.invoice WHERE billing_month = $1::date", 1, p, err);
+	char id[24];
+	int rc;
+
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(s->number, sizeof(s->number), "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	rc = pb_inv_read(conn, id, &s->lines, err);
+	if (rc == 0)
+		pb_log(PB_LOG_WARNING, NULL,
+		       "%.7s is issued: these are the lines of %s; what changed since goes on the next invoice (--diff "
+		       "shows it)",
+		       s->month, s->number);
+	return rc < 0 ? rc : 1;
+}
+
 int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)
 {
 	struct issue s;
@@ -77,9 +108,13 @@ int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 	pb_date_format(o->month, s.month);
 	snprintf(s.number, sizeof(s.number), "DRAFT-%.7s", s.month);
 	pb_buf_init(&s.export, 0);
-	rc = current_run(conn, &s, 0, err);
+	rc = issued_lines(conn, &s, err);
+	if (rc == 0)
+		rc = current_run(conn, &s, 0, err);
 	if (rc == 0)
 		rc = pb_inv_build(conn, o->month, s.run_id, &s.lines, err);
+	if (rc == 1)
+		rc = 0;
 	if (rc == 0) {
 		pb_inv_export_csv(s.number, o->month, &s.lines, &s.export);
 		fwrite(s.export.ptr ? s.export.ptr : "", 1, s.export.len, out);

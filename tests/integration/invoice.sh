@@ -405,6 +405,12 @@ JP2,JPY,-101,-101,0
 NEG1,USD,-2.01,-2.01,0.00" "$?|$(cat "$TMP/out")"
 check "the issued invoice is untouched" "$(cat "$TMP/first.csv")" \
 	"$("$PBV" --month 2026-10 --issue --out "$TMP/again" >/dev/null 2>&1; cat "$TMP/again/invoice-2026-10.csv")"
+# The draft of an issued month: the lines it holds, which issuing again would not change, not the month's figures
+# now as if they were its lines (they go on the next invoice as adjustments), and it says so.
+"$PBV" --month 2026-10 --draft >"$TMP/out" 2>"$TMP/err"
+check "--draft of an issued month: exit 0, its issued lines, and where the change since goes" \
+	"0|pb-invoice: warning: 2026-10 is issued: these are the lines of PB-2026-10; what changed since goes on the next invoice (--diff shows it)|same" \
+	"$?|$(cat "$TMP/err")|$(cmp -s "$TMP/out" "$TMP/first.csv" && echo same || tr -d '\r' <"$TMP/out" | grep ACME1)"
 # The report of the issued month is of the run its invoice froze, estimates included: the run made since with the
 # late credit estimated the last day anew, which is not the invoice's figure.
 "$PBV" --month 2026-10 --report "$TMP/report-again.html" >"$TMP/out" 2>"$TMP/err"
