@@ -212,10 +212,13 @@ static int check_overlap(PGconn *conn, const struct issue *s, struct pb_buf *err
 		"least(x.last_day, y.last_day) AS d1 FROM held x JOIN held y ON y.vendor = x.vendor "
 		"AND y.partner_account_id = x.partner_account_id AND y.import_id > x.import_id "
 		"AND y.first_day <= x.last_day AND x.first_day <= y.last_day) "
+		/* The accounts the run bills for it on those days (links changed since change runs to come). */
 		"SELECT q.vendor, q.partner_account_id, string_agg(DISTINCT l.alias, ', ' ORDER BY l.alias), q.a, "
 		"q.af, "
-		"q.asrc, q.b, q.bf, q.bsrc, q.d0, q.d1 FROM pairs q JOIN pb.partner_account l ON l.vendor = q.vendor "
-		"AND l.partner_account_id = q.partner_account_id AND l.validity && daterange(q.d0, q.d1, '[]') "
+		"q.asrc, q.b, q.bf, q.bsrc, q.d0, q.d1 FROM pairs q JOIN pb.aggregate_detail l ON l.run_id = "
+		"$1::bigint "
+		"AND l.vendor = q.vendor AND l.partner_account_id = q.partner_account_id "
+		"AND l.usage_date BETWEEN q.d0 AND q.d1 "
 		"GROUP BY 1, 2, 4, 5, 6, 7, 8, 9, 10, 11 ORDER BY 1, 2, 4, 7",
 		1, p, err);
 	if (!res)

@@ -639,6 +639,14 @@ jul_b=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source =
 check "July: the 3rd of OVL1's AWS account in two current imports: exit 4, named with both sources; nothing issued" \
 	"4|pb-invoice: 2027-07 would bill usage twice: aws partner account 100000000066 (OVL1) is in import $jul_a (aws-cur from file://$TMP/jul-a) and import $jul_b (aws-cur from file://$TMP/jul-b) from 2027-07-03 to 2027-07-03 (--force --reason TEXT issues it all the same)|0" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2027-07-01'")"
+# OVL1's link ended before July once the month was aggregated: the run bills OVL1 for the 3rd twice all the same
+# (links change what a run to come bills, not the one made). Still refused, naming the account the run bills.
+"$PBC" unlink OVL1 --vendor aws --partner-account 100000000066 --to 2027-06-30 >"$TMP/unlink" 2>&1 ||
+	notok "end OVL1's link before July" "$(cat "$TMP/unlink")"
+"$PBV" --month 2027-07 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "July's run billing the 3rd twice, the account's link ended since: still exit 4, naming it; nothing issued" \
+	"4|pb-invoice: 2027-07 would bill usage twice: aws partner account 100000000066 (OVL1) is in import $jul_a (aws-cur from file://$TMP/jul-a) and import $jul_b (aws-cur from file://$TMP/jul-b) from 2027-07-03 to 2027-07-03 (--force --reason TEXT issues it all the same)|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2027-07-01'")"
 # Source b sent again without the 3rd: the two imports now hold OVL1's account on days apart (the 3rd, the 12th).
 cur 2027-07 "$TMP/jul-b/cur.csv" "100000000066 Usage 12 1 1 S3"
 "$PBI" --format aws-cur --no-progress --final "$TMP/jul-b/cur.csv" >/dev/null 2>&1 || notok "ingest July, source b again"
