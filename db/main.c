@@ -27,7 +27,8 @@ static void usage(FILE *out)
 		     "  psql      open psql on the configured database (settings in its environment, not argv)\n"
 		     "\n"
 		     "The database is PB_DATABASE_URL when set (any libpq connection string), else the local cluster.\n"
-		     "Exit status: 0 success, 1 failure, 2 usage error, 3 the database failed.\n");
+		     "Exit status: 0 success, 2 usage error, 3 the database or the cluster failed (status: not\n"
+		     "running); psql ends with psql's own exit status.\n");
 }
 
 static int fail(const char *what, const struct pb_buf *err, int code)

@@ -31,6 +31,11 @@ for p in pb-accounts pb-aggregate pb-api pb-db pb-ingest pb-invoice pb-prices pb
 	done
 	check "every option of $p --help is in man/$p.1" "" "$missing"
 	check "man/$p.1 renders without a warning" "" "$(groff -t -man -ww -z -Tutf8 "$ROOT/man/$p.1" 2>&1)"
+	# The exit statuses 0 to 4 that --help names are those of the man page's EXIT STATUS.
+	help_st=$(sed -n '/^Exit status/,$p' <<<"$help" | grep -oE '(^|[ ;:,(])[0-4]( |$)' | grep -oE '[0-9]' | sort -u | xargs)
+	man_st=$(awk '/^\.SH EXIT/{p=1;next} /^\.SH/{p=0} p' "$ROOT/man/$p.1" | grep -oE '(^|[ ;:,(]|^\.B )[0-4]( |$)' |
+		grep -oE '[0-9]' | sort -u | xargs)
+	check "$p --help names the exit statuses of man/$p.1" "$man_st" "$help_st"
 done
 
 # The option loop the programs share (common/opts.c): an unknown option, an option without its value.
