@@ -852,16 +852,37 @@ static unsigned list_usage(const struct request *q)
 	return runs_too_quick(q);
 }
 
-static void render_cache(struct pb_buf *b, const char *name, struct pb_api_cache *c)
+/* The caches' statistics, each family with its HELP and TYPE lines and its samples in one group. */
+static void render_caches(struct pb_buf *b, const struct pb_api_routes *r)
 {
-	struct pb_api_cache_stats st;
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{"pb_api_cache_hits_total", "counter", "Lookups answered from a cache."},
+		{"pb_api_cache_misses_total", "counter", "Lookups a cache could not answer."},
+		{"pb_api_cache_clears_total", "counter", "Times a cache was emptied."},
+		{"pb_api_cache_entries", "gauge", "Entries a cache holds."},
+		{"pb_api_cache_bytes", "gauge", "Bytes a cache holds."},
+	};
+	const char *names[] = {"answers", "runs", "no_runs", "tokens"};
+	struct pb_api_cache *caches[] = {r->answers, r->runs, r->no_runs, r->tokens};
+	struct pb_api_cache_stats st[4];
+	size_t f, c;
 
-	pb_api_cache_stats(c, &st);
-	pb_buf_addf(b, "pb_api_cache_hits_total{cache=\"%s\"} %llu\n", name, (unsigned long long)st.hits);
-	pb_buf_addf(b, "pb_api_cache_misses_total{cache=\"%s\"} %llu\n", name, (unsigned long long)st.misses);
-	pb_buf_addf(b, "pb_api_cache_clears_total{cache=\"%s\"} %llu\n", name, (unsigned long long)st.clears);
-	pb_buf_addf(b, "pb_api_cache_entries{cache=\"%s\"} %zu\n", name, st.entries);
-	pb_buf_addf(b, "pb_api_cache_bytes{cache=\"%s\"} %zu\n", name, st.bytes);
+	for (c = 0; c < 4; c++)
+		pb_api_cache_stats(caches[c], &st[c]);
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		pb_buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name, fam[f].help, fam[f].name, fam[f].type);
+		for (c = 0; c < 4; c++) {
+			unsigned long long v = f == 0	? st[c].hits
+					       : f == 1 ? st[c].misses
+					       : f == 2 ? st[c].clears
+					       : f == 3 ? (unsigned long long)st[c].entries
+							: (unsigned long long)st[c].bytes;
+
+			pb_buf_addf(b, "%s{cache=\"%s\"} %llu\n", fam[f].name, names[c], v);
+		}
+	}
 }
 
 /* GET /metrics: the counters, then the pool's, the caches' and the database's state. */
@@ -885,12 +906,7 @@ static unsigned metrics(const struct request *q)
 		    "# TYPE pb_api_pool_connects_total counter\npb_api_pool_connects_total{result=\"ok\"} %llu\n"
 		    "pb_api_pool_connects_total{result=\"failed\"} %llu\n",
 		    (unsigned long long)ps.connects, (unsigned long long)ps.connect_failures);
-	pb_buf_addstr(&b, "# HELP pb_api_cache_hits_total Lookups answered from a cache.\n"
-			  "# TYPE pb_api_cache_hits_total counter\n");
-	render_cache(&b, "answers", q->r->answers);
-	render_cache(&b, "runs", q->r->runs);
-	render_cache(&b, "no_runs", q->r->no_runs);
-	render_cache(&b, "tokens", q->r->tokens);
+	render_caches(&b, q->r);
 	pb_buf_addf(&b,
 		    "# HELP pb_api_database_up 1 while the server hears the database's notifications.\n"
 		    "# TYPE pb_api_database_up gauge\npb_api_database_up %d\n",

@@ -754,6 +754,18 @@ req "" /metrics
 check "GET /metrics: requests by endpoint and status, the latency histogram, pool, caches, database" "200|1|1|1|1|1|1|1" \
 	"$CODE|$(grep -c '^pb_api_requests_total{endpoint="account",status="404"} [1-9]' "$TMP/body")|$(grep -c '^pb_api_request_duration_seconds_bucket{endpoint="account",le="+Inf"} [1-9]' "$TMP/body")|$(grep -c '^pb_api_pool_connections{state="size"} [1-9]' "$TMP/body")|$(grep -c '^pb_api_cache_hits_total{cache="tokens"} [1-9]' "$TMP/body")|$(grep -c '^pb_api_database_up 1$' "$TMP/body")|$(grep -c '^pb_api_run_notifications_total [1-9]' "$TMP/body")|$(grep -c '^pb_api_rate_limited_total [1-9]' "$TMP/body")"
 check "no alias appears in the metrics" "0" "$(grep -c 'ACME1\|BETA2' "$TMP/body")"
+# The text format: every family has its TYPE line before its samples, which come as one group.
+check "GET /metrics: each family typed, its samples in one group (Prometheus text format)" "" "$(awk '
+	/^# TYPE / { type[$3] = $4; next }
+	/^#/ { next }
+	{
+		f = $1; sub(/[{ ].*/, "", f)
+		b = f; sub(/_(bucket|sum|count)$/, "", b)
+		if ((b in type) && type[b] == "histogram") f = b
+		if (!(f in type)) print "untyped: " f
+		if (f != last && (f in seen)) print "split: " f
+		seen[f] = 1; last = f
+	}' "$TMP/body" | sort -u)"
 
 stop_api
 check "SIGTERM: exit 0 once the requests in progress are answered" "0|pb-api: SIGTERM: stopping|pb-api: stopped" \
