@@ -305,6 +305,48 @@ static int unserved(const struct pb_agg_context *ctx, const char *alias)
 }
 
 /* Every vendor together: the sums of the vendors' series and figures. */
+/* Whether the vendors' data end on different days (or one is final and another not). */
+static int apart(const struct pb_agg_account *a, const struct figures *vf)
+{
+	int v, first = -1;
+
+	for (v = 0; v < PB_NVENDORS; v++) {
+		if (!a->v[v].present)
+			continue;
+		if (first < 0)
+			first = v;
+		else if (vf[v].complete_through != vf[first].complete_through || vf[v].final != vf[first].final)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The vendors' estimates and intervals added up (the intervals as wide as the vendors' together). Returns 0, or
+ * -1 when a sum leaves the range of amounts.
+ */
+static int sum_estimates(const struct pb_agg_account *a, const struct figures *vf, struct pb_estimate *out)
+{
+	int v;
+
+	memset(out, 0, sizeof(*out));
+	out->method = "vendors";
+	for (v = 0; v < PB_NVENDORS; v++)
+		if (a->v[v].present && (pb_money_add(out->estimate, vf[v].est.estimate, &out->estimate) < 0 ||
+					pb_money_add(out->low80, vf[v].est.low80, &out->low80) < 0 ||
+					pb_money_add(out->high80, vf[v].est.high80, &out->high80) < 0 ||
+					pb_money_add(out->low90, vf[v].est.low90, &out->low90) < 0 ||
+					pb_money_add(out->high90, vf[v].est.high90, &out->high90) < 0))
+			return -1;
+	return 0;
+}
+
+/*
+ * The figures for all vendors together. The series of every vendor added up is projected as one when their data
+ * end on the same day; when they do not (an export that lags, one vendor's month final), cutting them all at the
+ * earliest day would leave out the later vendor's complete days and project the month from the earlier one's few:
+ * the figures are then the sum of the vendors' own.
+ */
 static int all_vendors(struct pb_agg_context *ctx, const struct pb_agg_account *a, const struct figures *vf,
 		       struct pb_buf *err)
 {
@@ -332,8 +374,12 @@ static int all_vendors(struct pb_agg_context *ctx, const struct pb_agg_account *
 		if (vf[v].complete_through && (!all.complete_through || vf[v].complete_through < all.complete_through))
 			all.complete_through = vf[v].complete_through;
 	}
-	if (estimate_of(ctx, a, usage, one_off, &all, err) < 0)
-		return PB_ERR_DATA;
+	if (!apart(a, vf)) {
+		if (estimate_of(ctx, a, usage, one_off, &all, err) < 0)
+			return PB_ERR_DATA;
+	} else if (sum_estimates(a, vf, &all.est) < 0) {
+		return range_error(err, a->alias);
+	}
 	write_figures(ctx, a, &all);
 	return 0;
 }

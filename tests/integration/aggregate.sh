@@ -309,6 +309,39 @@ check "a partial last day: the month to date counts it, the estimate projects th
 	"0|FLAT1,aws,USD,1030,3000.00,2026-11-10,false" \
 	"$?|$("$PBA" --month 2026-11 --no-run --csv | awk -F, -v OFS=, '$1 == "FLAT1" { print $1, $2, $3, $4, $5, $10, $11 }')"
 
+# ---- vendors whose data end on different days ---------------------------------------------------------------
+# TWIN1's AWS is complete through the 10th (10 on the 1st, then 100 a day), its Azure only through the 1st (10,
+# then 3 of the 2nd). The figures for all vendors cut both at the earlier day and projected 20 a day from the
+# 1st alone: an estimate below the month to date. They are the sum of the vendors' figures instead.
+mkdir -p "$TMP/twin-aws" "$TMP/twin-azure"
+{
+	echo "$H"
+	printf '2026-11-01T00:00:00Z,888888888888,Usage,2026-11-01T05:00:00Z,USD,10,10,EC2,,\n'
+	for d in $(seq 2 10); do printf '2026-11-01T00:00:00Z,888888888888,Usage,2026-11-%02dT05:00:00Z,USD,100,100,EC2,,\n' "$d"; done
+	printf '2026-11-01T00:00:00Z,888888888888,Usage,2026-11-11T01:00:00Z,USD,30,30,EC2,,\n'
+} >"$TMP/twin-aws/cur.csv"
+{
+	echo 'SubscriptionId,Date,ChargeType,PricingModel,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory'
+	echo '8b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f88,11/01/2026,Usage,OnDemand,USD,10,10,1,Virtual Machines'
+	echo '8b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f88,11/02/2026,Usage,OnDemand,USD,3,3,1,Virtual Machines'
+} >"$TMP/twin-azure/cost.csv"
+printf 'alias,name,billing_country,is_reseller,parent_reseller\nTWIN1,Twin,US,false,\n' >"$TMP/twin.csv"
+{
+	"$PBI" --format aws-cur --no-progress "$TMP/twin-aws/cur.csv" &&
+		"$PBI" --format azure-cost --no-progress "$TMP/twin-azure/cost.csv" &&
+		"$PBC" import "$TMP/twin.csv" --by test &&
+		"$PBC" accept-terms TWIN1 --vendor centurylink --version 1 --by test &&
+		"$PBC" accept-terms TWIN1 --vendor aws --region US --version 1 --by test &&
+		"$PBC" accept-terms TWIN1 --vendor azure --region US --version 1 --by test &&
+		"$PBC" link TWIN1 --vendor aws --partner-account 888888888888 --from 2026-11-01 --by test &&
+		"$PBC" link TWIN1 --vendor azure --partner-account 8b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f88 --from 2026-11-01 --by test
+} >"$TMP/out" 2>&1 || notok "TWIN1's exports and links" "$(cat "$TMP/out")"
+"$PBA" --month 2026-11 --as-of 2026-11-12 >"$TMP/out" 2>"$TMP/err" || notok "aggregate November with TWIN1" "$(cat "$TMP/err")"
+TW="FROM pb.aggregate_account a JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2026-11-01' WHERE a.alias = 'TWIN1'"
+check "vendors complete through different days: the figures for all are the vendors' sums, never below the month to date" \
+	"all|953|3210.00|2026-11-01|vendors|t|t" \
+	"$(pb_sql "SELECT a.vendor, a.month_to_date, a.estimate, a.complete_through, a.method, a.estimate >= a.month_to_date $TW AND a.vendor = 'all'" '|')|$(pb_sql "SELECT bool_and(x.n = 0) FROM (SELECT sum(CASE WHEN a.vendor = 'all' THEN -1 ELSE 1 END * (a.estimate + a.low80 + 2 * a.high80 + 4 * a.low90 + 8 * a.high90)) n $TW) x")"
+
 # ---- an account whose invoice currency changed: the estimate's history is in the currency it is now ------------
 # FLAT2 used 100 USD a day through October and November, aggregated in JPY (15000 a day); from December it is
 # invoiced in USD. Its December estimate must not read November's yen as dollars (a 99% drop: "no usage").
