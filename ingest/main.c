@@ -98,7 +98,7 @@ static void usage(FILE *out)
 		"  --poll-timeout S     partner-center: how long the export may run (default 3600)\n"
 		"  --history            list the imports (of --month only, if given) and exit\n"
 		"  --max-errors N       report up to N bad lines before stopping (default 1)\n"
-		"  --threads N          threads for a plain file (default: the number of CPUs)\n"
+		"  --threads N          threads for a plain file (default: the number of CPUs, at most 16)\n"
 		"  --progress           show bytes, rows and MB/s on stderr (default when it is a terminal)\n"
 		"  --no-progress        never show progress\n"
 		"  --log-format FORMAT  plain (the default) or json: one JSON object a line on stderr\n"
