@@ -286,7 +286,7 @@ static int charts(PGconn *conn, const char *run_id, const char *month, int ndays
 		"ORDER BY abs(a.month_to_date / coalesce((SELECT f.rate FROM pb.fx_rate f WHERE f.month = "
 		"r.billing_month AND f.from_currency = 'USD' AND f.to_currency = a.currency), (SELECT 1 / f.rate "
 		"FROM pb.fx_rate f WHERE f.month = r.billing_month AND f.from_currency = a.currency AND "
-		"f.to_currency = 'USD'), 1)) DESC, a.alias LIMIT 12",
+		"f.to_currency = 'USD'), 1)) DESC, a.alias COLLATE \"C\" LIMIT 12",
 		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
@@ -378,7 +378,7 @@ static int body(PGconn *conn, int32_t month, const char *m, const char *run_id, 
 			"SELECT bucket, vendor, partner_account_id AS \"partner account\", alias AS account, reason, "
 			"currency, trim_scale(billed)::text AS billed, line_count AS lines FROM pb.aggregate_bucket "
 			"WHERE run_id = $1::bigint AND bucket <> 'excluded' ORDER BY bucket, vendor, "
-			"partner_account_id",
+			"partner_account_id COLLATE \"C\", alias COLLATE \"C\", reason COLLATE \"C\", currency",
 			run_id, 6, b, err);
 	if (rc == 0)
 		rc = table(
