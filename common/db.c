@@ -192,8 +192,9 @@ void pb_db_conninfo_shown(struct pb_buf *out, const char *conninfo)
 	PQconninfoFree(opts);
 }
 
-/* After a refused connection to conninfo (pb_db_conninfo's): which database that was, and what to do. */
-static void add_where(struct pb_buf *err, const char *conninfo)
+/* After a refused connection to conninfo (pb_db_conninfo's; conn, what came of it, or NULL): which database that was,
+ * and what to do. */
+static void add_where(struct pb_buf *err, const char *conninfo, const PGconn *conn)
 {
 	const char *url = getenv("PB_DATABASE_URL");
 
@@ -204,6 +205,12 @@ static void add_where(struct pb_buf *err, const char *conninfo)
 	} else if (!*conninfo) {
 		pb_buf_addstr(err, " (PB_DATABASE_URL is not set: the server is the one PGHOST, PGHOSTADDR, PGDATABASE "
 				   "or PGSERVICE names: check them)");
+	} else if (conn && strstr(PQerrorMessage(conn), "FATAL:")) {
+		/* The server answered: it runs, and refused this session. */
+		pb_buf_addf(err,
+			    " (the local cluster in '%s/pg' runs and refused the session: check the PG* variables, "
+			    "PGOPTIONS, PGUSER and PGDATABASE among them)",
+			    pb_db_var_dir());
 	} else {
 		pb_buf_addf(err, " (the local cluster in '%s/pg': start it with 'pb-db start')", pb_db_var_dir());
 	}
@@ -240,7 +247,7 @@ PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
 		pb_db_message(err, "cannot connect to the database", conn ? PQerrorMessage(conn) : "out of memory");
-		add_where(err, pb_buf_str(&info));
+		add_where(err, pb_buf_str(&info), conn);
 		PQfinish(conn);
 		conn = NULL;
 	} else {

@@ -127,6 +127,11 @@ PGOPTIONS="-c session_replication_role=replica" "$PBDB" migrate >"$TMP/out" 2>&1
 check "session_replication_role = replica: refused, exit 3, saying why" \
 	"3|pb-db: the session's session_replication_role is 'replica', under which partnerbill's triggers do not run: set it to 'origin' for this role and database" \
 	"$?|$(cat "$TMP/out")"
+# The local cluster runs but refuses the session (a PGOPTIONS it does not know): the hint was to start it.
+PGOPTIONS="-c nosuch=1" "$PBDB" migrate >"$TMP/out" 2>&1
+check "the local cluster refuses the session: exit 3, the PG* variables named, not 'pb-db start'" \
+	"3|yes|(the local cluster in '$TMP/var/pg' runs and refused the session: check the PG* variables, PGOPTIONS, PGUSER and PGDATABASE among them)" \
+	"$?|$(grep -q 'FATAL:  unrecognized configuration parameter "nosuch"' "$TMP/out" && echo yes)|$(grep -o '(the local cluster.*)$' "$TMP/out")"
 
 # A schema pb that another application made (objects, no pb.schema_migrations) is not adopted: migrate
 # refuses, naming it, and adds nothing to it.
