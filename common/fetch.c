@@ -48,7 +48,9 @@ struct pb_fetch {
 	uint64_t attempt_from; /* delivered when the attempt began */
 	long status;
 	int body_ok;
-	char etag[256];
+	char etag[256];			/* of the first response with a body */
+	char last_modified[64];		/* likewise */
+	char changed[640];		/* how a resumed response's object differs from the first one's, or "" */
 	char location[1024];		/* of a redirect answer */
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
@@ -196,6 +198,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	struct pb_fetch *f = arg;
 	size_t n = size * nmemb, left = n;
 
+	if (f->changed[0])
+		return 0; /* another version of the object: nothing of it is handed on */
 	if (!f->body_ok) {
 		/* An error document: kept (capped) for the message, never handed to the reader. */
 		if (f->errbody.len < ERRBODY_MAX)
@@ -226,6 +230,30 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 			put_slot(f);
 	}
 	return n;
+}
+
+/*
+ * A version header (ETag, Last-Modified) of a response with a body: kept from the first, compared on a resumed
+ * attempt. A server may ignore If-Match (and Range): bytes of another version must not be spliced on.
+ */
+static void same_version(struct pb_fetch *f, const char *name, char *first, size_t size, const char *v)
+{
+	if (f->attempt_from == 0 || !first[0]) {
+		if (f->attempt_from == 0)
+			snprintf(first, size, "%s", v);
+		return;
+	}
+	if (strcmp(first, v) != 0 && !f->changed[0])
+		snprintf(f->changed, sizeof(f->changed), "%s was %.250s, now %.250s", name, first, v);
+}
+
+/* The object's whole length from a response; on a resumed attempt it must be the first one's. */
+static void same_length(struct pb_fetch *f, int64_t len)
+{
+	if (f->attempt_from > 0 && f->full_length >= 0 && len != f->full_length && !f->changed[0])
+		snprintf(f->changed, sizeof(f->changed), "%lld bytes long, now %lld", (long long)f->full_length,
+			 (long long)len);
+	f->full_length = len;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
@@ -259,8 +287,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	*v++ = '\0';
 	while (*v == ' ')
 		v++;
-	if (strcasecmp(line, "ETag") == 0 && f->status == 200)
-		snprintf(f->etag, sizeof(f->etag), "%s", v);
+	if (strcasecmp(line, "ETag") == 0 && f->body_ok)
+		same_version(f, "ETag", f->etag, sizeof(f->etag), v);
+	else if (strcasecmp(line, "Last-Modified") == 0 && f->body_ok)
+		same_version(f, "Last-Modified", f->last_modified, sizeof(f->last_modified), v);
 	else if (strcasecmp(line, "Content-Length") == 0)
 		f->content_length = strtoll(v, NULL, 10);
 	else if (strcasecmp(line, "Retry-After") == 0)
@@ -272,10 +302,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 
 		f->range_start = strtoll(v + 6, NULL, 10);
 		if (slash && slash[1] != '*')
-			f->full_length = strtoll(slash + 1, NULL, 10);
+			same_length(f, strtoll(slash + 1, NULL, 10));
 	}
 	if (f->status == 200 && strcasecmp(line, "Content-Length") == 0)
-		f->full_length = f->content_length;
+		same_length(f, f->content_length);
 	return n;
 }
 
@@ -449,6 +479,12 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		pb_buf_addstr(why, pb_interrupt_reason());
 		return -1;
 	}
+	if (f->changed[0]) {
+		pb_buf_addf(why, "the object changed while it was downloaded (");
+		pb_url_add_text(why, f->changed);
+		pb_buf_addstr(why, ")");
+		return -1;
+	}
 	if (rc == CURLE_OK && f->body_ok) {
 		if (f->status == 206 && f->range_start != (int64_t)f->attempt_from) {
 			pb_buf_addf(why, "the server resumed at byte %lld, not %llu", (long long)f->range_start,
@@ -501,6 +537,13 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->status = 0;
 	f->skip = 0;
 	f->body_ok = 0;
+	f->changed[0] = '\0';
+	if (f->delivered == 0) {
+		/* Nothing received yet: this attempt's response is the first, whatever an earlier one said. */
+		f->etag[0] = '\0';
+		f->last_modified[0] = '\0';
+		f->full_length = -1;
+	}
 	pb_buf_reset(&f->errbody);
 	set_options(f);
 	add_headers(f, &rq);

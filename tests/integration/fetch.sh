@@ -268,6 +268,27 @@ else
 	notok "progress names the part of the parts, bytes, rows and MB/s" "status $GOT: $(tr '\r' '\n' <"$TMP/err" | tail -3)"
 fi
 
+# The object replaced while it is downloaded, by a server that honours neither Range's nor If-Match's
+# binding to a version (this one gives no ETag, only Last-Modified): the resumed bytes are of another file.
+# Its line 2 moved to the end, its last line to line 2: the same size, a line counted twice if spliced.
+pb_fault_stop >/dev/null 2>&1
+mkdir -p "$TMP/chg"
+cp "$TMP/full.csv" "$TMP/chg/x.csv"
+TZ=UTC touch -d '2026-11-01 10:00:00' "$TMP/chg/x.csv"
+{ head -n 1 "$TMP/full.csv"; tail -n 1 "$TMP/full.csv"; sed -n '3,$p' "$TMP/full.csv" | sed '$d'; sed -n 2p "$TMP/full.csv"; } >"$TMP/chg/x.new"
+TZ=UTC touch -d '2026-11-02 10:00:00' "$TMP/chg/x.new"
+pb_fault_start "$TMP/chg" "1:truncate=300000:hold=2" >/dev/null || exit 1
+"$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv" >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+sleep 1
+mv "$TMP/chg/x.new" "$TMP/chg/x.csv"
+wait "$pid"
+GOT=$?
+check "an object replaced between a cut and its resumption: exit 3, not spliced, not retried" \
+	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: the object changed while it was downloaded (Last-Modified was Sun, 01 Nov 2026 10:00:00 GMT, now Mon, 02 Nov 2026 10:00:00 GMT), not retried||2" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_fault_count 'GET')"
+pb_fault_stop
+
 # Into the store: a download that fails commits nothing and leaves the previous import.
 pb_test_cluster_start
 pb_fault_stop >/dev/null 2>&1
