@@ -160,7 +160,10 @@ void pb_fetch_s3_release(struct pb_s3_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* s3://bucket/key to the HTTP URL: path style at the endpoint, or virtual-hosted at AWS. */
+/*
+ * s3://bucket/key to the HTTP URL: path style at the endpoint, or virtual-hosted at AWS. The key is written as
+ * it is (a space, '+', '%'), like the AWS CLI's: it goes percent-encoded, '/' kept.
+ */
 static char *s3_http_url(const char *url, const struct pb_s3_config *s3)
 {
 	const char *rest = url + 5, *slash = strchr(rest, '/');
@@ -174,10 +177,12 @@ static char *s3_http_url(const char *url, const struct pb_s3_config *s3)
 
 		while (n && s3->endpoint[n - 1] == '/')
 			n--;
-		pb_buf_addf(&b, "%.*s/%s", (int)n, s3->endpoint, rest);
+		pb_buf_addf(&b, "%.*s/", (int)n, s3->endpoint);
+		pb_http_add_path(&b, rest);
 	} else {
-		pb_buf_addf(&b, "https://%.*s.s3.%s.amazonaws.com%s", (int)(slash - rest), rest,
-			    s3 && s3->region ? s3->region : "us-east-1", slash);
+		pb_buf_addf(&b, "https://%.*s.s3.%s.amazonaws.com", (int)(slash - rest), rest,
+			    s3 && s3->region ? s3->region : "us-east-1");
+		pb_http_add_path(&b, slash);
 	}
 	out = b.failed ? NULL : strdup(pb_buf_str(&b));
 	pb_buf_release(&b);

@@ -98,6 +98,21 @@ grep -q "^pb-ingest: $URL: failed after 5 attempts: HTTP 500 (InternalError)$" "
 	notok "the message names the URL and the last error" "$(cat "$TMP/err")"
 fault_case "a 403 is not retried" 3 1 "1:403:code=AccessDenied"
 
+# Keys are written as they are (like the AWS CLI's): a space, '+', '%' and non-ASCII go percent-encoded, so
+# that S3 finds the key and does not take '+' for a space or '%2' for an escape.
+ODD='report/my part+100% é.csv.gz'
+pb_s3_put cur "$ODD" "$TMP/part-1.csv.gz" >/dev/null || notok "put a part with an odd key into s3rver"
+pb_fault_stop >/dev/null 2>&1
+pb_fault_start "$S3_ENDPOINT" "" >/dev/null || exit 1
+if run oddkey 0 "$PBI" --format aws-cur --summary --no-progress --endpoint "$FAULT_ENDPOINT" "s3://cur/$ODD" &&
+	cmp -s "$TMP/out" "$TMP/want.csv" &&
+	[ "$(pb_fault_count ' path=/cur/report/my%20part%2B100%25%20%C3%A9.csv.gz ')" -eq 1 ]; then
+	ok "a key with a space, '+', '%' and 'é': sent percent-encoded, the same totals"
+else
+	notok "a key with a space, '+', '%' and 'é': sent percent-encoded, the same totals" "status $GOT: $(cat "$TMP/err" "$FAULT_LOG")"
+fi
+pb_fault_stop
+
 # Over https (a loopback proxy with a certificate of its own, trusted through AWS_CA_BUNDLE). A redirect of a
 # signed request is not followed: its SigV4 signature and session token go to no other server. The proxy
 # answers every request with a 307 to another loopback port, where a server logs whatever reaches it.
