@@ -246,14 +246,16 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 		rc = pb_input_slurp(pb_buf_str(&url), fo, LISTING_MAX, &xml, err);
 		if (rc == 1) {
 			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: no such container", w->container);
+			pb_url_add(err, w->container);
+			pb_buf_addstr(err, ": no such container");
 			rc = PB_INPUT_ERR_REMOTE;
 		}
 		if (rc != 0)
 			break;
 		if (parse_listing(&xml, l, &marker) < 0) {
 			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: not a blob listing", w->container);
+			pb_url_add(err, w->container);
+			pb_buf_addstr(err, ": not a blob listing");
 			rc = -1;
 			break;
 		}

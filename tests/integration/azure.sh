@@ -713,6 +713,17 @@ no_sas "SAS, a manifest gone while it was read: exit 3, the note names it withou
 	"^pb-ingest: $(re "$FAULT_ENDPOINT/costexports/$PREFIX-sas/$OCT/$RUN2/manifest.json"): gone while it was read \\(skipped\\)$"
 pb_fault_stop
 
+# A listing refused: exit 3 naming the container without the user:password@ of the source.
+mkdir -p "$TMP/circle/acct"
+printf '%s' '<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs><Blob><Name>exp/a.csv</Name><Properties><Content-Length>10</Content-Length></Properties></Blob></Blobs><NextMarker>2!same</NextMarker></EnumerationResults>' \
+	>"$TMP/circle/acct/circle"
+pb_fault_start "$TMP/circle" "" >/dev/null || exit 1
+CREDS=${FAULT_ENDPOINT/http:\/\//http://bob:pw-4711@}
+run 3 ingest --summary --source "$CREDS/acct/none/exp" --month 2026-10
+check "a container that is not there: exit 3, named without user:password@" \
+	"3|pb-ingest: $FAULT_ENDPOINT/acct/none: no such container|0" "$GOT|$(cat "$TMP/err")|$(grep -c pw-4711 "$TMP/err")"
+pb_fault_stop
+
 # Blob Storage over https (the same export behind a loopback TLS proxy whose certificate a test CA signed):
 # refused without the CA, exit 3, the listing named without its SAS; with --cacert, the totals of plain http.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.crt" -days 2 -subj /CN=pb-test-ca \
