@@ -222,18 +222,19 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 		      struct pb_buf *err)
 {
 	struct pb_buf url = PB_BUF_INIT, xml = PB_BUF_INIT;
-	char *marker = NULL;
+	char *marker = NULL, *asked = NULL;
 	int rc = 0;
 
 	do {
 		pb_buf_reset(&url);
 		pb_buf_addf(&url, "%s?restype=container&comp=list&prefix=", w->container);
 		pb_http_add_path(&url, folder);
-		if (marker) {
+		free(asked);
+		asked = marker;
+		marker = NULL;
+		if (asked) {
 			pb_buf_addstr(&url, "&marker=");
-			pb_http_add_path(&url, marker);
-			free(marker);
-			marker = NULL;
+			pb_http_add_path(&url, asked);
 		}
 		if (w->sas)
 			pb_buf_addf(&url, "&%s", w->sas);
@@ -259,7 +260,18 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 			rc = -1;
 			break;
 		}
+		/* A server paging in a circle would be asked for ever, the listing growing each time. */
+		if (marker && asked && strcmp(marker, asked) == 0) {
+			pb_buf_reset(err);
+			pb_url_add(err, w->container);
+			pb_buf_addstr(err, ": the listing's NextMarker (");
+			pb_url_add_text(err, marker);
+			pb_buf_addstr(err, ") is the marker it was asked for: it pages no further");
+			rc = PB_INPUT_ERR_REMOTE;
+			break;
+		}
 	} while (marker);
+	free(asked);
 	free(marker);
 	pb_buf_release(&url);
 	pb_buf_release(&xml);

@@ -713,7 +713,8 @@ no_sas "SAS, a manifest gone while it was read: exit 3, the note names it withou
 	"^pb-ingest: $(re "$FAULT_ENDPOINT/costexports/$PREFIX-sas/$OCT/$RUN2/manifest.json"): gone while it was read \\(skipped\\)$"
 pb_fault_stop
 
-# A listing refused: exit 3 naming the container without the user:password@ of the source.
+# A listing refused, or one whose NextMarker never moves on (a server paging in a circle): exit 3 naming the
+# container without the user:password@ of the source; the circle is not followed for ever.
 mkdir -p "$TMP/circle/acct"
 printf '%s' '<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs><Blob><Name>exp/a.csv</Name><Properties><Content-Length>10</Content-Length></Properties></Blob></Blobs><NextMarker>2!same</NextMarker></EnumerationResults>' \
 	>"$TMP/circle/acct/circle"
@@ -722,6 +723,10 @@ CREDS=${FAULT_ENDPOINT/http:\/\//http://bob:pw-4711@}
 run 3 ingest --summary --source "$CREDS/acct/none/exp" --month 2026-10
 check "a container that is not there: exit 3, named without user:password@" \
 	"3|pb-ingest: $FAULT_ENDPOINT/acct/none: no such container|0" "$GOT|$(cat "$TMP/err")|$(grep -c pw-4711 "$TMP/err")"
+run 3 timeout 20 "$PBI" --format azure-cost --no-progress --summary --source "$CREDS/acct/circle/exp" --month 2026-10
+check "a listing whose NextMarker repeats the one asked for: exit 3 at the second page, not paged for ever" \
+	"3|pb-ingest: $FAULT_ENDPOINT/acct/circle: the listing's NextMarker (2!same) is the marker it was asked for: it pages no further|2" \
+	"$GOT|$(cat "$TMP/err")|$(pb_fault_count ' path=/acct/circle ')"
 pb_fault_stop
 
 # Blob Storage over https (the same export behind a loopback TLS proxy whose certificate a test CA signed):
