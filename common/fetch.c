@@ -48,10 +48,13 @@ struct pb_fetch {
 	uint64_t attempt_from; /* delivered when the attempt began */
 	long status;
 	int body_ok;
-	char etag[256];			/* of the first response with a body */
-	char last_modified[64];		/* likewise */
-	char changed[640];		/* how a resumed response's object differs from the first one's, or "" */
-	char location[1024];		/* of a redirect answer */
+	char etag[256];		/* of the first response with a body */
+	char last_modified[64]; /* likewise */
+	char changed[640];
+	int wrong_start;
+	/* a 206 resumed at another byte than the one asked for */ /* how a resumed response's object differs
+								      from the first one's, or "" */
+	char location[1024];					   /* of a redirect answer */
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
 	long retry_after;
@@ -205,6 +208,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 
 	if (f->changed[0])
 		return 0; /* another version of the object: nothing of it is handed on */
+	if (f->body_ok && f->status == 206 && f->range_start != (int64_t)f->attempt_from) {
+		f->wrong_start = 1;
+		return 0; /* bytes of another place: none is handed on, even if the answer is cut short */
+	}
 	if (!f->body_ok) {
 		/* An error document: kept (capped) for the message, never handed to the reader. */
 		if (f->errbody.len < ERRBODY_MAX)
@@ -490,12 +497,13 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		pb_buf_addstr(why, ")");
 		return -1;
 	}
+	if (f->wrong_start ||
+	    (rc == CURLE_OK && f->body_ok && f->status == 206 && f->range_start != (int64_t)f->attempt_from)) {
+		pb_buf_addf(why, "the server resumed at byte %lld, not %llu", (long long)f->range_start,
+			    (unsigned long long)f->attempt_from);
+		return -1;
+	}
 	if (rc == CURLE_OK && f->body_ok) {
-		if (f->status == 206 && f->range_start != (int64_t)f->attempt_from) {
-			pb_buf_addf(why, "the server resumed at byte %lld, not %llu", (long long)f->range_start,
-				    (unsigned long long)f->attempt_from);
-			return -1;
-		}
 		if (f->full_length >= 0 && f->delivered != (uint64_t)f->full_length) {
 			pb_buf_addf(why, "received %llu bytes, but the server announced %lld",
 				    (unsigned long long)f->delivered, (long long)f->full_length);
@@ -543,6 +551,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->skip = 0;
 	f->body_ok = 0;
 	f->changed[0] = '\0';
+	f->wrong_start = 0;
 	if (f->delivered == 0) {
 		/* Nothing received yet: this attempt's response is the first, whatever an earlier one said. */
 		f->etag[0] = '\0';

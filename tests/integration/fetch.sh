@@ -304,6 +304,16 @@ check "an object replaced between a cut and its resumption: exit 3, not spliced,
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_fault_count 'GET')"
 pb_fault_stop
 
+# A server that resumes at another byte than the one asked for (its Content-Range says so), and cuts that
+# answer short too: exit 3 at once, not one byte of it taken, not retried.
+cp "$TMP/full.csv" "$TMP/chg/x.csv"
+pb_fault_start "$TMP/chg" "1:truncate=300000; 2:truncate=100000:early=1000" >/dev/null || exit 1
+run resume-early 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "a resumption 1000 bytes early, cut short: exit 3 naming both bytes, no byte spliced, not retried" \
+	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: the server resumed at byte 299000, not 300000, not retried||2" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_fault_count 'GET')"
+pb_fault_stop
+
 # Into the store: a download that fails commits nothing and leaves the previous import.
 pb_test_cluster_start
 pb_fault_stop >/dev/null 2>&1

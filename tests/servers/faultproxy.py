@@ -44,7 +44,9 @@ Fault rules
            | truncate=N   forward, send the upstream's status and headers (its real Content-Length) and
                           only the first N body bytes, then close (curl exit 18)
              options:     hold=S  keep the connection open S seconds after the N bytes before closing;
-                          rst  close with a TCP RST instead of a FIN
+                          rst  close with a TCP RST instead of a FIN;
+                          early=K  (--dir) answer a Range request from K bytes before the first byte
+                          asked for, its Content-Range saying so (a server that resumes at the wrong place)
            | redirect=PORT  answer 307 with Location: the proxy's own scheme, 127.0.0.1:PORT and the request's
                           path and query (a redirect to another server on loopback)
              options:     status=N  another redirect status (301, 302, 303, 308)
@@ -165,9 +167,11 @@ class Rule:
         elif name == "truncate":
             self.kind = name
             self.nbytes = self._number(arg, int)
-            self._allow_options("hold", "rst")
+            self._allow_options("hold", "rst", "early")
             if "hold" in self.options:
                 self.options["hold"] = self._number(self.options["hold"], float)
+            if "early" in self.options:
+                self.options["early"] = self._number(self.options["early"], int)
         elif name == "redirect":
             self.kind = name
             self.port = self._number(arg, int)
@@ -317,7 +321,8 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(rule.seconds)
                 self._forward()
             elif rule.kind == "truncate":
-                self._forward(limit=rule.nbytes, hold=rule.options.get("hold", 0), rst="rst" in rule.options)
+                self._forward(limit=rule.nbytes, hold=rule.options.get("hold", 0), rst="rst" in rule.options,
+                              early=rule.options.get("early", 0))
                 if self._dropped:
                     self._log(label)
                     return
@@ -467,11 +472,11 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- pass-through -------------------------------------------------------------------------------------
 
-    def _forward(self, limit=None, hold=0, rst=False):
+    def _forward(self, limit=None, hold=0, rst=False, early=0):
         if self.headers.get("Connection", "").lower() == "close":
             self.close_connection = True
         if self.server.dir:
-            return self._serve_file(limit, hold, rst)
+            return self._serve_file(limit, hold, rst, early)
         up = self.server.upstream
         conn_cls = http.client.HTTPSConnection if up.scheme == "https" else http.client.HTTPConnection
         conn = conn_cls(up.hostname, up.port, timeout=self.server.upstream_timeout)
@@ -563,7 +568,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(hold)
         self._drop(rst=rst)
 
-    def _serve_file(self, limit, hold, rst):
+    def _serve_file(self, limit, hold, rst, early=0):
         if self._expects_100 or self._body_length():
             self._read_body(discard=True, send_continue=True)
         if self.command not in ("GET", "HEAD"):
@@ -587,6 +592,7 @@ class Handler(BaseHTTPRequestHandler):
                     start = max(0, size - int(m.group(2)))
                 if start >= size or start > end:
                     return self._simple(416, "Range Not Satisfiable", [("Content-Range", f"bytes */{size}")])
+                start = max(0, start - early)
                 status, reason = 206, "Partial Content"
                 extra.append(("Content-Range", f"bytes {start}-{end}/{size}"))
         ctype = mimetypes.guess_type(full)[0] or "application/octet-stream"
