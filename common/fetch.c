@@ -255,7 +255,8 @@ static void same_version(struct pb_fetch *f, const char *name, char *first, size
 			snprintf(first, size, "%s", v);
 		return;
 	}
-	if (strcmp(first, v) != 0 && !f->changed[0])
+	/* first holds at most size - 1 bytes of the value: compare as much of this one. */
+	if (strncmp(first, v, size - 1) != 0 && !f->changed[0])
 		snprintf(f->changed, sizeof(f->changed), "%s was %.250s, now %.250s", name, first, v);
 }
 
