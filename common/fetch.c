@@ -382,6 +382,9 @@ static void set_options(struct pb_fetch *f)
 	/* Signed requests are not redirected: custom headers (x-amz-security-token) would follow to any host. */
 	curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, f->opts.s3 || f->opts.azure ? 0L : 1L);
 	curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, 5L);
+	/* An S3 key is taken as it is written: "a/../b" is an object of its own, not b. */
+	if (f->opts.s3)
+		curl_easy_setopt(f->curl, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(f->curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	/*

@@ -112,6 +112,15 @@ else
 	notok "a key with a space, '+', '%' and 'é': sent percent-encoded, the same totals" "status $GOT: $(cat "$TMP/err" "$FAULT_LOG")"
 fi
 pb_fault_stop
+# A key is the key: "report/../part-1.csv.gz" is an object of its own on S3, not part-1.csv.gz, and is asked
+# for as written (the folder served here resolves it, S3 does not).
+mkdir -p "$TMP/dots/cur"
+cp "$TMP/part-1.csv.gz" "$TMP/dots/cur/"
+pb_fault_start "$TMP/dots" "" >/dev/null || exit 1
+run dotkey 0 "$PBI" --format aws-cur --summary --no-progress --endpoint "$FAULT_ENDPOINT" "s3://cur/report/../part-1.csv.gz"
+check "a key with dot segments: asked for as written, not as the key they would resolve to" \
+	"0|1|0" "$GOT|$(pb_fault_count ' path=/cur/report/\.\./part-1\.csv\.gz ')|$(pb_fault_count ' path=/cur/part-1\.csv\.gz ')"
+pb_fault_stop
 
 # Over https (a loopback proxy with a certificate of its own, trusted through AWS_CA_BUNDLE). A redirect of a
 # signed request is not followed: its SigV4 signature and session token go to no other server. The proxy
