@@ -1071,6 +1071,14 @@ int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg
 		rc = PB_ERR_DEPENDENCY;
 	if (rc < 0)
 		PQclear(PQexec(conn, "ROLLBACK"));
+	/*
+	 * The run's rows (2 M rows of detail for 10,000 accounts) are read at once by pb-invoice: planned from the
+	 * statistics of the tables before the run, its FOCUS cursor took 8 minutes instead of 20 s, until autovacuum
+	 * came round. Best effort: a role that may not analyze them only gets a warning.
+	 */
+	if (rc == 0)
+		PQclear(PQexec(conn, "ANALYZE pb.aggregate_account, pb.aggregate_total, pb.aggregate_daily, "
+				     "pb.aggregate_detail"));
 	release(&r);
 	p[0] = r.month;
 	PQclear(PQexecParams(conn, "SELECT pg_advisory_unlock(hashtextextended('pb-aggregate|' || $1, 0))", 1, NULL, p,

@@ -235,6 +235,11 @@ BETA2,aws,S3,Usage,USD,9
 EURO1,aws,EC2,Usage,USD,50" \
 	"$?|$(pb_sql "SELECT alias, vendor, service, charge_category, currency, trim_scale(sum(amount)) FROM pb.aggregate_detail
 	WHERE run_id = (SELECT id FROM pb.aggregate_run WHERE status = 'current') GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4")"
+check "--detail: the tables the run filled are analyzed after it (pb-invoice reads them next, planned from their statistics)" \
+	"" \
+	"$(pb_sql "SELECT string_agg(relname, ',') FROM pg_stat_user_tables WHERE schemaname = 'pb' AND relname IN
+	('aggregate_account', 'aggregate_total', 'aggregate_daily', 'aggregate_detail')
+	AND (last_analyze IS NULL OR last_analyze < (SELECT finished_at FROM pb.aggregate_run WHERE status = 'current'))")"
 
 # ---- as of an earlier day ----------------------------------------------------------------------------------
 "$PBA" --month 2026-10 --as-of 2026-10-20 --csv >"$TMP/csv" 2>"$TMP/err"
