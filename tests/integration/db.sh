@@ -341,7 +341,7 @@ st2=$?
 PB_VAR_DIR=$qvar "$PBDB" migrate >/dev/null 2>&1
 st3=$?
 check "a PB_VAR_DIR with a quote and a space: init, start and migrate work" \
-	"0|0|0|local cluster in $qvar/pg is running|15" \
+	"0|0|0|local cluster in $qvar/pg is running|16" \
 	"$st|$st2|$st3|$(tail -n 1 "$TMP/out")|$(PB_VAR_DIR=$qvar "$PBDB" psql -X -A -t -c 'SELECT max(version) FROM pb.schema_migrations' 2>&1)"
 PB_VAR_DIR=$qvar "$PBDB" stop >/dev/null 2>&1
 PB_VAR_DIR="$TMP/a,b" "$PBDB" init >"$TMP/out" 2>"$TMP/err"

@@ -657,6 +657,18 @@ check "17: and the partition of January exists already, outside the import's tra
 kill -9 "$BGPID"
 wait "$BGPID" 2>/dev/null
 BGPID=
+# Two imports of a new month at once: the second waits while the first makes the partition, then takes it.
+"$BIN/pb-db" psql -X -q -t -A -v ON_ERROR_STOP=1 -c "BEGIN" -c "SELECT pb.ensure_usage_partition('2027-05-01')" \
+	-c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 100); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" != 0 ] && break
+	sleep 0.05
+done
+second=$("$BIN/pb-db" psql -X -q -t -A -v ON_ERROR_STOP=1 -c "SELECT 'ok' FROM pb.ensure_usage_partition('2027-05-01')" 2>&1)
+wait "$BGPID"
+check "17: two sessions making the same new month's partition at once: both succeed" "0|ok|" "$?|$second|$(cat "$TMP/bg.err")"
+BGPID=
 
 # ---- 18. tags: only the keys the mapping rules read, at most 256 names per partner account ----------------
 
