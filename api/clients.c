@@ -13,7 +13,7 @@
 
 struct client {
 	struct client *next;
-	unsigned char key[9]; /* family, then the address (IPv6: its /64) */
+	unsigned char key[PB_API_CLIENT_KEY]; /* family, then the address (IPv6: its /64) */
 	unsigned open;
 };
 
@@ -55,10 +55,9 @@ void pb_api_clients_free(struct pb_api_clients *c)
 	free(c);
 }
 
-/* The key of addr's client: 0, or -1 for an address that is not counted. */
-static int key_of(const struct sockaddr *addr, unsigned char key[9])
+int pb_api_client_key(const struct sockaddr *addr, unsigned char key[PB_API_CLIENT_KEY])
 {
-	memset(key, 0, 9);
+	memset(key, 0, PB_API_CLIENT_KEY);
 	if (!addr)
 		return -1;
 	if (addr->sa_family == AF_INET) {
@@ -81,33 +80,33 @@ static int key_of(const struct sockaddr *addr, unsigned char key[9])
 	return -1;
 }
 
-static uint32_t hash_of(const unsigned char key[9])
+unsigned pb_api_client_key_hash(const unsigned char key[PB_API_CLIENT_KEY])
 {
 	uint32_t h = 2166136261u;
 	int i;
 
-	for (i = 0; i < 9; i++)
+	for (i = 0; i < PB_API_CLIENT_KEY; i++)
 		h = (h ^ key[i]) * 16777619u;
 	return h;
 }
 
 /* Where the client of key is, or would be linked; the lock is held. */
-static struct client **find(struct pb_api_clients *c, const unsigned char key[9])
+static struct client **find(struct pb_api_clients *c, const unsigned char key[PB_API_CLIENT_KEY])
 {
-	struct client **p = &c->buckets[hash_of(key) & (BUCKETS - 1)];
+	struct client **p = &c->buckets[pb_api_client_key_hash(key) & (BUCKETS - 1)];
 
-	while (*p && memcmp((*p)->key, key, 9) != 0)
+	while (*p && memcmp((*p)->key, key, PB_API_CLIENT_KEY) != 0)
 		p = &(*p)->next;
 	return p;
 }
 
 int pb_api_clients_may_open(struct pb_api_clients *c, const struct sockaddr *addr)
 {
-	unsigned char key[9];
+	unsigned char key[PB_API_CLIENT_KEY];
 	struct client **p;
 	int may;
 
-	if (key_of(addr, key) < 0)
+	if (pb_api_client_key(addr, key) < 0)
 		return 1;
 	pthread_mutex_lock(&c->lock);
 	p = find(c, key);
@@ -118,11 +117,11 @@ int pb_api_clients_may_open(struct pb_api_clients *c, const struct sockaddr *add
 
 int pb_api_clients_count(struct pb_api_clients *c, const struct sockaddr *addr, int delta)
 {
-	unsigned char key[9];
+	unsigned char key[PB_API_CLIENT_KEY];
 	struct client **p, *e;
 	int rc = 0;
 
-	if (key_of(addr, key) < 0)
+	if (pb_api_client_key(addr, key) < 0)
 		return -1;
 	pthread_mutex_lock(&c->lock);
 	p = find(c, key);
@@ -131,7 +130,7 @@ int pb_api_clients_count(struct pb_api_clients *c, const struct sockaddr *addr, 
 		if (!e) {
 			e = calloc(1, sizeof(*e));
 			if (e) {
-				memcpy(e->key, key, 9);
+				memcpy(e->key, key, PB_API_CLIENT_KEY);
 				*p = e;
 			}
 		}

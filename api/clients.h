@@ -10,6 +10,19 @@
  */
 struct pb_api_clients;
 
+/* The bytes of a client's key: its family (4 or 6), then its IPv4 address or its IPv6 /64. */
+#define PB_API_CLIENT_KEY 9
+
+/*
+ * The key of addr's client, which --max-connections-per-client and --auth-failures count by: an IPv4 address
+ * (an IPv4-mapped IPv6 one as its IPv4), or an IPv6 /64. 0, or -1 for an address that is not counted (NULL,
+ * another family).
+ */
+int pb_api_client_key(const struct sockaddr *addr, unsigned char key[PB_API_CLIENT_KEY]);
+
+/* A hash of a client's key (FNV-1a). */
+unsigned pb_api_client_key_hash(const unsigned char key[PB_API_CLIENT_KEY]);
+
 /* Each client may hold max connections at once. Returns NULL when out of memory. */
 struct pb_api_clients *pb_api_clients_new(unsigned max);
 void pb_api_clients_free(struct pb_api_clients *c);

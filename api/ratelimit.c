@@ -1,11 +1,12 @@
 /* Token buckets in an open-addressed table under one mutex: only failures and limited clients reach it often. */
 #include "ratelimit.h"
 
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "clients.h"
 
 #include "banned.h"
 
@@ -13,7 +14,7 @@
 #define PROBES 8
 
 struct slot {
-	unsigned char key[17]; /* family, then the address (IPv6: its /64) */
+	unsigned char key[PB_API_CLIENT_KEY]; /* family, then the address (IPv6: its /64) */
 	int used;
 	uint64_t level_ms; /* the bucket, in ms of refill: full at burst * refill_ms */
 	uint64_t at_ms;	   /* when level_ms was computed */
@@ -57,37 +58,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The table key of an address; 0, or -1 for a family that is not counted. */
-static int key_of(const struct sockaddr *addr, unsigned char key[17])
-{
-	memset(key, 0, 17);
-	if (addr->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
-
-		key[0] = 4;
-		memcpy(key + 1, &in->sin_addr, 4);
-		return 0;
-	}
-	if (addr->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
-
-		key[0] = 6;
-		memcpy(key + 1, &in6->sin6_addr, 8);
-		return 0;
-	}
-	return -1;
-}
-
-static uint32_t hash_of(const unsigned char key[17])
-{
-	uint32_t h = 2166136261u;
-	int i;
-
-	for (i = 0; i < 17; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h;
-}
-
 /* The bucket's level now: refilled for the time passed, up to full. */
 static uint64_t level_now(const struct pb_api_ratelimit *r, const struct slot *s, uint64_t now)
 {
@@ -97,23 +67,24 @@ static uint64_t level_now(const struct pb_api_ratelimit *r, const struct slot *s
 }
 
 /* The slot of key (made, full, when create is set); NULL when it has none. The lock is held. */
-static struct slot *find(struct pb_api_ratelimit *r, const unsigned char key[17], int create, uint64_t now)
+static struct slot *find(struct pb_api_ratelimit *r, const unsigned char key[PB_API_CLIENT_KEY], int create,
+			 uint64_t now)
 {
-	uint32_t h = hash_of(key);
+	uint32_t h = pb_api_client_key_hash(key);
 	struct slot *victim = NULL;
 	int i;
 
 	for (i = 0; i < PROBES; i++) {
 		struct slot *s = &r->slots[(h + (uint32_t)i) & (SLOTS - 1)];
 
-		if (s->used && memcmp(s->key, key, 17) == 0)
+		if (s->used && memcmp(s->key, key, PB_API_CLIENT_KEY) == 0)
 			return s;
 		if (!victim || !s->used || (victim->used && s->at_ms < victim->at_ms))
 			victim = s;
 	}
 	if (!create)
 		return NULL;
-	memcpy(victim->key, key, 17);
+	memcpy(victim->key, key, PB_API_CLIENT_KEY);
 	victim->used = 1;
 	victim->level_ms = (uint64_t)r->burst * r->refill_ms;
 	victim->at_ms = now;
@@ -122,12 +93,12 @@ static struct slot *find(struct pb_api_ratelimit *r, const unsigned char key[17]
 
 unsigned pb_api_ratelimit_wait(struct pb_api_ratelimit *r, const struct sockaddr *addr)
 {
-	unsigned char key[17];
+	unsigned char key[PB_API_CLIENT_KEY];
 	uint64_t now = now_ms(), level;
 	unsigned wait = 0;
 	struct slot *s;
 
-	if (!addr || key_of(addr, key) < 0)
+	if (!addr || pb_api_client_key(addr, key) < 0)
 		return 0;
 	pthread_mutex_lock(&r->lock);
 	s = find(r, key, 0, now);
@@ -142,11 +113,11 @@ unsigned pb_api_ratelimit_wait(struct pb_api_ratelimit *r, const struct sockaddr
 
 void pb_api_ratelimit_fail(struct pb_api_ratelimit *r, const struct sockaddr *addr)
 {
-	unsigned char key[17];
+	unsigned char key[PB_API_CLIENT_KEY];
 	uint64_t now = now_ms(), level;
 	struct slot *s;
 
-	if (!addr || key_of(addr, key) < 0)
+	if (!addr || pb_api_client_key(addr, key) < 0)
 		return;
 	pthread_mutex_lock(&r->lock);
 	s = find(r, key, 1, now);

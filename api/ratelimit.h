@@ -7,8 +7,8 @@
 
 /*
  * Each client address may fail to authenticate burst times at once, and once more every refill_ms after
- * that. IPv6 clients are counted per /64, the block one host usually has. The table is fixed in size; when
- * it is full, the address that has waited longest is forgotten. Thread-safe.
+ * that. IPv6 clients are counted per /64, the block one host usually has (pb_api_client_key). The table is fixed in
+ * size; when it is full, the address that has waited longest is forgotten. Thread-safe.
  */
 struct pb_api_ratelimit;
 
