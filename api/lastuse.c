@@ -1,13 +1,13 @@
 /* The record is an open-addressing table by token id under a mutex, swapped out whole when taken. */
 #include "lastuse.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "db.h"
+#include "progress.h"
 
 #include "banned.h"
 
@@ -126,33 +126,6 @@ struct pb_api_lastuse_entry *pb_api_lastuse_take(struct pb_api_lastuse *u, size_
 	return slots;
 }
 
-/* Milliseconds on the monotonic clock. */
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Waits until conn's next result can be taken without blocking: 0, or -1 when deadline (now_ms) passed. */
-static int await(PGconn *conn, uint64_t deadline)
-{
-	while (PQisBusy(conn)) {
-		struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-		uint64_t now = now_ms();
-
-		if (now >= deadline)
-			return -1;
-		if (poll(&pfd, 1, (int)(deadline - now)) < 0 && errno != EINTR)
-			return -1;
-		/* A connection that broke gives its error as the next result. */
-		if (!PQconsumeInput(conn))
-			return 0;
-	}
-	return 0;
-}
-
 /* Adds libpq's message msg to err, on one line (an UPDATE's has a CONTEXT line), without the trailing newline. */
 static void add_message(struct pb_buf *err, const char *msg)
 {
@@ -182,7 +155,7 @@ static int run(PGconn *conn, const char *sql, int nparams, const char *const *pa
 		return -1;
 	}
 	for (;;) {
-		if (await(conn, deadline) < 0) {
+		if (pb_db_await(conn, deadline) < 0) {
 			if (rc == 0)
 				pb_buf_addstr(
 					err, "cannot record the tokens' last use: the database did not answer in time");
@@ -204,7 +177,7 @@ static int run(PGconn *conn, const char *sql, int nparams, const char *const *pa
 static int write_down(PGconn *conn, const char *ids, const char *whens, unsigned timeout_ms, struct pb_buf *err)
 {
 	const char *params[2] = {ids, whens};
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = pb_now_ms() + timeout_ms;
 	struct pb_buf ignored = PB_BUF_INIT;
 
 	if (run(conn, "BEGIN; SET LOCAL lock_timeout = '2s'", 0, NULL, deadline, err) == 0 &&
@@ -217,7 +190,7 @@ static int write_down(PGconn *conn, const char *ids, const char *whens, unsigned
 		return 0;
 	/* A statement refused (a lock waited for too long) leaves the transaction open: ended here. */
 	if (PQtransactionStatus(conn) == PQTRANS_INTRANS || PQtransactionStatus(conn) == PQTRANS_INERROR)
-		run(conn, "ROLLBACK", 0, NULL, now_ms() + 1000, &ignored);
+		run(conn, "ROLLBACK", 0, NULL, pb_now_ms() + 1000, &ignored);
 	pb_buf_release(&ignored);
 	return -1;
 }

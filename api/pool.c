@@ -2,7 +2,6 @@
 #include "pool.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "progress.h"
 
 #include "banned.h"
 
@@ -40,14 +40,6 @@ struct pb_api_pool {
 	atomic_uint_fast64_t connects, connect_failures;
 	atomic_uint connected;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct pb_api_pool *pb_api_pool_new(const char *conninfo, unsigned size, unsigned wait_ms)
 {
@@ -228,7 +220,7 @@ static int reconnect(struct pb_api_pool *p, struct slot *s)
 	int wait;
 
 	pthread_mutex_lock(&p->lock);
-	wait = p->down && now_ms() < p->down_until_ms;
+	wait = p->down && pb_now_ms() < p->down_until_ms;
 	pthread_mutex_unlock(&p->lock);
 	if (wait)
 		return -1;
@@ -238,7 +230,7 @@ static int reconnect(struct pb_api_pool *p, struct slot *s)
 		atomic_fetch_add_explicit(&p->connected, 1, memory_order_relaxed);
 	pthread_mutex_lock(&p->lock);
 	if (!s->conn) {
-		p->down_until_ms = now_ms() + RETRY_MS;
+		p->down_until_ms = pb_now_ms() + RETRY_MS;
 		if (!p->down)
 			pb_warning("database unavailable: %s", pb_buf_str(&err));
 		p->down = 1;
@@ -251,24 +243,6 @@ static int reconnect(struct pb_api_pool *p, struct slot *s)
 	return s->conn ? 0 : -1;
 }
 
-/* Waits until conn's next result can be taken without blocking: 0, or -1 when deadline (now_ms) passed. */
-static int await(PGconn *conn, uint64_t deadline)
-{
-	while (PQisBusy(conn)) {
-		struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-		uint64_t now = now_ms();
-
-		if (now >= deadline)
-			return -1;
-		if (poll(&pfd, 1, (int)(deadline - now)) < 0 && errno != EINTR)
-			return -1;
-		/* A connection that broke gives its error as the next result. */
-		if (!PQconsumeInput(conn))
-			return 0;
-	}
-	return 0;
-}
-
 /* The one result of the statement sent on conn, taken by deadline; NULL when it did not come in time. */
 static PGresult *take_result(PGconn *conn, uint64_t deadline, int *late)
 {
@@ -276,7 +250,7 @@ static PGresult *take_result(PGconn *conn, uint64_t deadline, int *late)
 
 	*late = 0;
 	for (;;) {
-		if (await(conn, deadline) < 0) {
+		if (pb_db_await(conn, deadline) < 0) {
 			*late = 1;
 			PQclear(res);
 			return NULL;
@@ -305,7 +279,7 @@ static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *par
 	int late = 0;
 
 	if (PQsendQueryPrepared(s->conn, d->name, d->nparams, params, NULL, NULL, 0))
-		res = take_result(s->conn, now_ms() + QUERY_MS + QUERY_GRACE_MS, &late);
+		res = take_result(s->conn, pb_now_ms() + QUERY_MS + QUERY_GRACE_MS, &late);
 	st = PQresultStatus(res);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		*why = PB_API_POOL_OK;

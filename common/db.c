@@ -2,7 +2,9 @@
 #include "db.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +12,7 @@
 
 #include "interrupt.h"
 #include "migrations.h"
+#include "progress.h"
 
 #include "banned.h"
 
@@ -796,4 +799,20 @@ out:
 		pb_buf_release(&ignore);
 	}
 	return ret;
+}
+
+int pb_db_await(PGconn *conn, uint64_t deadline_ms)
+{
+	while (PQisBusy(conn)) {
+		struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+		uint64_t now = pb_now_ms();
+
+		if (now >= deadline_ms)
+			return -1;
+		if (poll(&pfd, 1, (int)(deadline_ms - now)) < 0 && errno != EINTR)
+			return -1;
+		if (!PQconsumeInput(conn))
+			return 0;
+	}
+	return 0;
 }

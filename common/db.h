@@ -2,6 +2,8 @@
 #ifndef PB_DB_H
 #define PB_DB_H
 
+#include <stdint.h>
+
 #include <libpq-fe.h>
 #include <stdio.h>
 
@@ -38,6 +40,13 @@ void pb_db_conninfo_shown(struct pb_buf *out, const char *conninfo);
  * (close with PQfinish), or NULL with "cannot connect to the database: ... (WHERE: what to check)" in err.
  */
 PGconn *pb_db_connect(const char *application, struct pb_buf *err);
+
+/*
+ * Waits until conn's next result (of a query sent with PQsendQuery...) can be taken without blocking: 0, or -1
+ * when deadline_ms (pb_now_ms's clock) passed first. A connection that broke meanwhile gives 0: its error is the
+ * next result.
+ */
+int pb_db_await(PGconn *conn, uint64_t deadline_ms);
 
 /*
  * Sets the session settings the programs' SQL assumes, whatever the server, database, role or PGOPTIONS
