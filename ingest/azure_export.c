@@ -222,19 +222,28 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 		      struct pb_buf *err)
 {
 	struct pb_buf url = PB_BUF_INIT, xml = PB_BUF_INIT;
-	char *marker = NULL, *asked = NULL;
+	char *marker = NULL, **asked = NULL; /* every marker asked for, to see a circle of any length */
+	size_t nasked = 0, i;
 	int rc = 0;
 
 	do {
 		pb_buf_reset(&url);
 		pb_buf_addf(&url, "%s?restype=container&comp=list&prefix=", w->container);
 		pb_http_add_path(&url, folder);
-		free(asked);
-		asked = marker;
-		marker = NULL;
-		if (asked) {
+		if (marker) {
+			char **v = realloc(asked, (nasked + 1) * sizeof(*v));
+
+			if (!v) {
+				rc = -1;
+				pb_buf_reset(err);
+				pb_buf_addstr(err, "out of memory");
+				break;
+			}
+			asked = v;
+			asked[nasked++] = marker;
 			pb_buf_addstr(&url, "&marker=");
-			pb_http_add_path(&url, asked);
+			pb_http_add_path(&url, marker);
+			marker = NULL;
 		}
 		if (w->sas)
 			pb_buf_addf(&url, "&%s", w->sas);
@@ -261,16 +270,20 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 			break;
 		}
 		/* A server paging in a circle would be asked for ever, the listing growing each time. */
-		if (marker && asked && strcmp(marker, asked) == 0) {
+		for (i = 0; marker && i < nasked && strcmp(marker, asked[i]) != 0; i++)
+			;
+		if (marker && i < nasked) {
 			pb_buf_reset(err);
 			pb_url_add(err, w->container);
 			pb_buf_addstr(err, ": the listing's NextMarker (");
 			pb_url_add_text(err, marker);
-			pb_buf_addstr(err, ") is the marker it was asked for: it pages no further");
+			pb_buf_addstr(err, ") was asked for already: it pages in a circle");
 			rc = PB_INPUT_ERR_REMOTE;
 			break;
 		}
 	} while (marker);
+	for (i = 0; i < nasked; i++)
+		free(asked[i]);
 	free(asked);
 	free(marker);
 	pb_buf_release(&url);

@@ -725,9 +725,44 @@ check "a container that is not there: exit 3, named without user:password@" \
 	"3|pb-ingest: $FAULT_ENDPOINT/acct/none: no such container|0" "$GOT|$(cat "$TMP/err")|$(grep -c pw-4711 "$TMP/err")"
 run 3 timeout 20 "$PBI" --format azure-cost --no-progress --summary --source "$CREDS/acct/circle/exp" --month 2026-10
 check "a listing whose NextMarker repeats the one asked for: exit 3 at the second page, not paged for ever" \
-	"3|pb-ingest: $FAULT_ENDPOINT/acct/circle: the listing's NextMarker (2!same) is the marker it was asked for: it pages no further|2" \
+	"3|pb-ingest: $FAULT_ENDPOINT/acct/circle: the listing's NextMarker (2!same) was asked for already: it pages in a circle|2" \
 	"$GOT|$(cat "$TMP/err")|$(pb_fault_count ' path=/acct/circle ')"
 pb_fault_stop
+
+# A server paging in a wider circle: asked for no marker or A it names B next, asked for B it names A again.
+cat >"$TMP/cycle.py" <<'PY'
+import sys, urllib.parse
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        marker = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("marker", [""])[0]
+        body = ('<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs><Blob><Name>exp/a.csv</Name>'
+                '<Properties><Content-Length>10</Content-Length></Properties></Blob></Blobs><NextMarker>%s'
+                '</NextMarker></EnumerationResults>' % ("A" if marker == "B" else "B")).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        with open(sys.argv[1], "a") as log:
+            log.write("marker=%s\n" % marker)
+    def log_message(self, *a):
+        pass
+srv = HTTPServer(("127.0.0.1", 0), H)
+print(srv.server_address[1], flush=True)
+srv.timeout = 30
+srv.serve_forever()
+PY
+: >"$TMP/cycle.log"
+coproc CYCLE { exec timeout 60 python3 "$TMP/cycle.py" "$TMP/cycle.log"; }
+read -r -t 10 CYCLE_PORT <&"${CYCLE[0]}"
+run 3 timeout 20 "$PBI" --format azure-cost --no-progress --summary --source "http://127.0.0.1:$CYCLE_PORT/acct/cycle/exp" \
+	--month 2026-10
+check "a listing paging in a circle of two markers: exit 3 when a marker comes back, not paged for ever" \
+	"3|pb-ingest: http://127.0.0.1:$CYCLE_PORT/acct/cycle: the listing's NextMarker (B) was asked for already: it pages in a circle|3" \
+	"$GOT|$(cat "$TMP/err")|$(wc -l <"$TMP/cycle.log")"
+kill "$CYCLE_PID" 2>/dev/null
+wait "$CYCLE_PID" 2>/dev/null
 
 # Blob Storage over https (the same export behind a loopback TLS proxy whose certificate a test CA signed):
 # refused without the CA, exit 3, the listing named without its SAS; with --cacert, the totals of plain http.
