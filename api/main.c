@@ -382,7 +382,7 @@ static int check_name(const char *what, const char *name)
 
 	if (!fault)
 		return 0;
-	pb_error("%s %s (a name is 1 to %d printable UTF-8 characters, without a comma or double quote, not "
+	pb_error("%s %s (a name is 1 to %d printable UTF-8 characters, without a comma or quotation mark, not "
 		 "beginning or ending with a blank)",
 		 what, fault, PB_API_NAME_MAX);
 	return -1;

@@ -120,7 +120,7 @@ const char *pb_api_token_name_fault(const char *name)
 		if (is_control(c))
 			return "holds a control character";
 		if (c == ',' || c == '"')
-			return "holds a comma or double quote";
+			return "holds a comma or quotation mark";
 		chars++;
 	}
 	if (name[0] == ' ' || name[len - 1] == ' ')

@@ -33,9 +33,9 @@ int pb_api_token_same_hex(const char *a, const char *b);
 /*
  * Why name cannot name who makes or revokes a token, or NULL when it can: it is 1 to PB_API_NAME_MAX
  * characters of UTF-8 with no control character (C0, DEL, C1, line and paragraph separators, bidirectional
- * controls, the byte order mark), no comma or double quote (token list's CSV shows it as it is), and does
+ * controls, the byte order mark), no comma or quotation mark (token list's CSV shows it as it is), and does
  * not begin or end with a blank. The reason is a static phrase: "is empty", "is not UTF-8", "holds a
- * control character", "holds a comma or double quote", "begins or ends with a blank", "is longer than 100
+ * control character", "holds a comma or quotation mark", "begins or ends with a blank", "is longer than 100
  * characters".
  */
 const char *pb_api_token_name_fault(const char *name);

@@ -281,7 +281,7 @@ static int paths_init(struct paths *p, const char *var, int create, struct pb_bu
 /*
  * Whether the server's socket, run/.s.PGSQL.5432, fits in a socket address (sun_path, with its NUL), and its
  * folder can be named: a comma splits libpq's host and the server's unix_socket_directories into a list, and
- * pg_ctl starts the server through a shell, the folder between double quotes.
+ * pg_ctl starts the server through a shell, the folder between quotation marks.
  */
 static int socket_fits(const struct paths *p, struct pb_buf *err)
 {

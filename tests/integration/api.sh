@@ -130,7 +130,7 @@ check "token list: a last_used_at column, empty for tokens not used yet" \
 # ---- the token commands' arguments ------------------------------------------------------------------------------
 # --by names who made or revoked a token in pb.api_token and token list's CSV: printable UTF-8 only, up to 100
 # characters, never cut short. An option of the server is a usage error, not ignored; an ID is a whole number.
-RULE="a name is 1 to 100 printable UTF-8 characters, without a comma or double quote, not beginning or ending with a blank"
+RULE="a name is 1 to 100 printable UTF-8 characters, without a comma or quotation mark, not beginning or ending with a blank"
 "$API" token create --account ACME1 --by test >/dev/null 2>&1
 TKID=$(pb_sql "SELECT max(id) FROM pb.api_token")
 ntok=$(pb_sql "SELECT count(*) FROM pb.api_token")
@@ -148,8 +148,8 @@ by_refused() {
 by_refused "" "is empty" "''"
 by_refused "$(printf 'eve\nroot')" "holds a control character" "with a newline"
 by_refused "$(printf 'eve\troot')" "holds a control character" "with a tab"
-by_refused "eve,root" "holds a comma or double quote" "with a comma"
-by_refused 'eve "root"' "holds a comma or double quote" "with a double quote"
+by_refused "eve,root" "holds a comma or quotation mark" "with a comma"
+by_refused 'eve "root"' "holds a comma or quotation mark" "with a quotation mark"
 by_refused " eve" "begins or ends with a blank" "with a leading blank"
 by_refused "$(printf 'eve\xff')" "is not UTF-8" "not UTF-8"
 by_refused "$(printf '%101s' | tr ' ' e)" "is longer than 100 characters" "of 101 characters"

@@ -346,8 +346,8 @@ static void test_token_names(void **state)
 	assert_string_equal(pb_api_token_name_fault("\xe2\x80\xae"
 						    "eve"),
 			    "holds a control character"); /* RLO */
-	assert_string_equal(pb_api_token_name_fault("eve,root"), "holds a comma or double quote");
-	assert_string_equal(pb_api_token_name_fault("\"eve\""), "holds a comma or double quote");
+	assert_string_equal(pb_api_token_name_fault("eve,root"), "holds a comma or quotation mark");
+	assert_string_equal(pb_api_token_name_fault("\"eve\""), "holds a comma or quotation mark");
 	assert_string_equal(pb_api_token_name_fault(" eve"), "begins or ends with a blank");
 	assert_string_equal(pb_api_token_name_fault("eve "), "begins or ends with a blank");
 	assert_string_equal(pb_api_token_name_fault("eve\xff"), "is not UTF-8");

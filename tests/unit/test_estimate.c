@@ -299,7 +299,7 @@ static void test_out_of_range(void **state)
 		f.days[i] = money("500000000000000000");
 	f.s.month_to_date = money("5000000000000000000");
 	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_OK);
-	/* 5 x 10^18 + 21 x 5 x 10^17, to a double's precision */
+	/* 5 x 10^18 + 21 x 5 x 10^17, to the estimator's binary floating-point precision */
 	assert_true(pb_money_cmp(e.estimate, money("15499999990000000000")) > 0);
 	assert_true(pb_money_cmp(e.estimate, money("15500000010000000000")) < 0);
 	assert_ordered(&e);
