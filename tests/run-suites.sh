@@ -29,8 +29,9 @@ flush() {
 		[ -f "$dir/$i.rc" ] || continue
 		spec=${specs[$i]}
 		rc=$(cat "$dir/$i.rc")
-		printf '== %s (%s, exit %s, %s s)\n' "${spec#*:}" "$([ "$spec" != "${spec#*:}" ] && echo "${spec%%:*}" || echo "no programs")" \
-			"$rc" "$(cat "$dir/$i.time")"
+		printf '== %s (%s, exit %s, %s s, CPU %s)\n' "${spec#*:}" \
+			"$([ "$spec" != "${spec#*:}" ] && echo "${spec%%:*}" || echo "no programs")" "$rc" "$(cat "$dir/$i.time")" \
+			"$(awk 'NR == 2 { sub(/ /, " user + "); print $0 " sys" }' "$dir/$i.cpu")"
 		cat "$dir/$i.out"
 		[ "$rc" = 0 ] || failed+=("$spec")
 		printed[$i]=1
@@ -55,6 +56,8 @@ for i in "${!specs[@]}"; do
 		fi
 		rc=$?
 		echo $((SECONDS - t0)) >"$dir/$i.time"
+		# The CPU of the suite's processes that ended (not the servers that detach, PostgreSQL's among them).
+		times >"$dir/$i.cpu"
 		echo "$rc" >"$dir/$i.rc.tmp" && mv "$dir/$i.rc.tmp" "$dir/$i.rc"
 	) &
 	running=$((running + 1))
