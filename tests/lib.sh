@@ -76,8 +76,13 @@ pb_test_cluster_start() {
 # pb_test_cleanup: stops the test servers (when tests/servers/lib.sh is sourced) and the cluster, and removes
 # TMP: a script's EXIT trap, or the last step of it.
 pb_test_cleanup() {
+	local pid
 	pb_sql_session_end
 	if declare -F pb_servers_stop >/dev/null; then pb_servers_stop; fi
+	# What the cluster's processes spent (the server and the sessions it reaped), for run-suites.sh's CPU.
+	pid=$(head -n 1 "$PB_VAR_DIR/pg/data/postmaster.pid" 2>/dev/null)
+	[ -n "$pid" ] && [ -r "/proc/$pid/stat" ] && awk -v hz="$(getconf CLK_TCK)" \
+		'{ printf "# PostgreSQL CPU: %.1f s\n", ($14 + $15 + $16 + $17) / hz }' "/proc/$pid/stat" 2>/dev/null
 	"$BIN/pb-db" stop >/dev/null 2>&1
 	rm -rf "$TMP"
 }
