@@ -1,6 +1,8 @@
-/* add, update, show, list and import: the fields of the command line through account.c, the result on out. */
+/* add, update, show, list, import and import-links: the fields of the command line through account.c, the result on
+ * out. */
 #include "cmd_account.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "exitcode.h"
@@ -170,25 +172,37 @@ out:
 
 int pb_cmd_import(struct pb_cli *cli)
 {
+	struct pb_eligibility *e = NULL;
 	struct pb_buf err = PB_BUF_INIT;
 	struct pb_log_where where = {0};
 	const char *path = cli->args[0];
-	PGconn *conn;
+	int links = strcmp(cli->name, "import-links") == 0;
+	PGconn *conn = NULL;
 	size_t count;
 	int rc = 0;
 
+	if (links)
+		rc = pb_cli_eligibility(cli, &e);
+	if (rc < 0)
+		goto out;
 	conn = pb_cli_connect(&rc);
 	if (!conn)
 		goto out;
-	rc = pb_import_accounts(conn, path, pb_cli_who(cli), &count, &where.line, &where.column, &err);
+	if (links)
+		rc = pb_import_links(conn, e, path, pb_cli_who(cli), &count, &where.line, &where.column, &err);
+	else
+		rc = pb_import_accounts(conn, path, pb_cli_who(cli), &count, &where.line, &where.column, &err);
 	if (rc < 0) {
 		where.file = strcmp(path, "-") == 0 ? "stdin" : path;
 		pb_log(PB_LOG_ERROR, where.line ? &where : NULL, "%s", pb_buf_str(&err));
+	} else if (links) {
+		pb_cli_printf(cli, "linked %zu partner account%s from %s\n", count, count == 1 ? "" : "s", path);
 	} else {
 		pb_cli_printf(cli, "imported %zu CLC account%s from %s\n", count, count == 1 ? "" : "s", path);
 	}
 out:
 	PQfinish(conn);
+	free(e);
 	pb_buf_release(&err);
 	return rc;
 }

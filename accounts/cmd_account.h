@@ -1,4 +1,4 @@
-/* pb-accounts' commands on the accounts themselves: add, update, show, list, import. */
+/* pb-accounts' commands on the accounts themselves: add, update, show, list, import, import-links. */
 #ifndef PB_CMD_ACCOUNT_H
 #define PB_CMD_ACCOUNT_H
 
@@ -10,7 +10,7 @@
  */
 int pb_cmd_add(struct pb_cli *cli);
 int pb_cmd_update(struct pb_cli *cli);
-int pb_cmd_show(struct pb_cli *cli); /* show ALIAS, and list without an argument */
-int pb_cmd_import(struct pb_cli *cli);
+int pb_cmd_show(struct pb_cli *cli);   /* show ALIAS, and list without an argument */
+int pb_cmd_import(struct pb_cli *cli); /* import, and import-links */
 
 #endif

@@ -16,37 +16,63 @@ static void copy_text(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src);
 }
 
-int pb_eligibility_facts(PGconn *conn, const char *alias, int vendor, struct pb_eligibility_facts *f,
-			 struct pb_buf *err)
+int pb_eligibility_facts_all(PGconn *conn, const char *const *aliases, size_t n, int vendor,
+			     struct pb_eligibility_facts *f, struct pb_buf *err)
 {
-	const char *p[2] = {alias, pb_vendor_names[vendor]};
+	struct pb_buf list = PB_BUF_INIT;
+	const char *p[2] = {NULL, pb_vendor_names[vendor]};
 	PGresult *res;
+	size_t i, r = 0;
+	int rows;
 
-	memset(f, 0, sizeof(*f));
+	memset(f, 0, n * sizeof(*f));
+	pb_db_text_array(&list, aliases, n);
+	if (list.failed) {
+		pb_buf_release(&list);
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return PB_ERR_DEPENDENCY;
+	}
+	p[0] = pb_buf_str(&list);
 	res = pb_db_query(conn,
 			  "SELECT a.alias, a.billing_country, a.is_reseller, coalesce(a.parent_reseller, ''), "
 			  "EXISTS (SELECT 1 FROM pb.terms_acceptance t WHERE t.alias = a.alias "
 			  "AND t.terms = 'centurylink'), "
 			  "EXISTS (SELECT 1 FROM pb.terms_acceptance t WHERE t.alias = a.alias "
 			  "AND t.terms = $2 AND t.region = a.billing_country) "
-			  "FROM pb.clc_account a WHERE a.alias = $1 FOR SHARE OF a",
+			  "FROM pb.clc_account a WHERE a.alias = ANY ($1::text[]) ORDER BY a.alias COLLATE \"C\" "
+			  "FOR SHARE OF a",
 			  2, p, err);
+	pb_buf_release(&list);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	rows = PQntuples(res);
+	for (i = 0; i < n && r < (size_t)rows; i++) {
+		if (strcmp(aliases[i], PQgetvalue(res, (int)r, 0)) != 0)
+			continue;
+		copy_text(f[i].alias, sizeof(f[i].alias), PQgetvalue(res, (int)r, 0));
+		copy_text(f[i].country, sizeof(f[i].country), PQgetvalue(res, (int)r, 1));
+		f[i].is_reseller = strcmp(PQgetvalue(res, (int)r, 2), "t") == 0;
+		copy_text(f[i].parent_reseller, sizeof(f[i].parent_reseller), PQgetvalue(res, (int)r, 3));
+		f[i].centurylink_terms = strcmp(PQgetvalue(res, (int)r, 4), "t") == 0;
+		f[i].vendor_terms = strcmp(PQgetvalue(res, (int)r, 5), "t") == 0;
+		r++;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int pb_eligibility_facts(PGconn *conn, const char *alias, int vendor, struct pb_eligibility_facts *f,
+			 struct pb_buf *err)
+{
+	int ret = pb_eligibility_facts_all(conn, &alias, 1, vendor, f, err);
+
+	if (ret == 0 && !f->alias[0]) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "no CLC account '%s'", alias);
 		return PB_ERR_DATA;
 	}
-	copy_text(f->alias, sizeof(f->alias), PQgetvalue(res, 0, 0));
-	copy_text(f->country, sizeof(f->country), PQgetvalue(res, 0, 1));
-	f->is_reseller = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-	copy_text(f->parent_reseller, sizeof(f->parent_reseller), PQgetvalue(res, 0, 3));
-	f->centurylink_terms = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
-	f->vendor_terms = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
-	PQclear(res);
-	return 0;
+	return ret;
 }
 
 int pb_eligibility_check(const struct pb_eligibility *e, int vendor, const struct pb_eligibility_facts *f,

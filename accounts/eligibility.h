@@ -27,6 +27,13 @@ int pb_eligibility_facts(PGconn *conn, const char *alias, int vendor, struct pb_
 			 struct pb_buf *err);
 
 /*
+ * pb_eligibility_facts of each of the n aliases (sorted as strcmp sorts them, each once) into f[i], in one
+ * query: f[i].alias is empty when there is no such account. Returns 0 or PB_ERR_DEPENDENCY.
+ */
+int pb_eligibility_facts_all(PGconn *conn, const char *const *aliases, size_t n, int vendor,
+			     struct pb_eligibility_facts *f, struct pb_buf *err);
+
+/*
  * Applies every rule and appends one line per failing rule to reasons ("reseller accounts are excluded",
  * "customer of reseller RSL1", "billing country FR is not among azure's allowed countries (US, GB)",
  * "terms not accepted: centurylink", "terms not accepted: azure in region US"). Returns how many failed.

@@ -1,4 +1,4 @@
-/* Importing CLC accounts from a CSV file: every row or none. */
+/* Importing CLC accounts, or links of partner accounts to them, from a CSV file: every row or none. */
 #ifndef PB_IMPORT_H
 #define PB_IMPORT_H
 
@@ -22,5 +22,21 @@
  */
 int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *count, uint64_t *line, uint32_t *col,
 		       struct pb_buf *err);
+
+struct pb_eligibility;
+
+/*
+ * Links partner accounts to CLC accounts from the CSV file at path ("-": standard input; gzip told by its
+ * first bytes), one link a row, in one transaction, recording by. Columns are found by their header names
+ * (any case, in any order): alias, vendor, partner_account_id and from are required, to is optional (empty:
+ * open-ended), unknown names are errors. Each row is checked as pb_link_add_eligible checks a link (the
+ * account eligible for the vendor under e, the id of the vendor's form, Azure ids kept in lowercase, no
+ * overlap with another link of the partner account, one of the file's rows included, which is named by
+ * its line). Returns 0 with the count in *count; PB_ERR_DATA (bad data) or PB_ERR_REFUSED (a rule) with
+ * what is wrong in err and where in *line and *col, as pb_import_accounts; or PB_ERR_DEPENDENCY. Nothing is
+ * linked unless every row is.
+ */
+int pb_import_links(PGconn *conn, const struct pb_eligibility *e, const char *path, const char *by, size_t *count,
+		    uint64_t *line, uint32_t *col, struct pb_buf *err);
 
 #endif

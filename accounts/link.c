@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "account.h"
@@ -121,11 +122,13 @@ static int account_exists(PGconn *conn, const char *alias, struct pb_buf *err)
 }
 
 /*
- * The INSERT of a link (p: vendor, id, alias, from, to, origin, by), straight to libpq: the SQLSTATE tells
- * an overlap from any other failure. Inside a transaction it runs under a savepoint, so that the
- * transaction lives on to say which link is in the way. Appends the new link's id to link_id (if not NULL).
+ * Runs the INSERT sql with its nparams parameters p, straight to libpq: the SQLSTATE tells an overlap from
+ * any other failure. Inside a transaction it runs under a savepoint, so that the transaction lives on to say
+ * which link is in the way. Appends the first new link's id to link_id (if not NULL). Returns 0, 1 after an
+ * overlap (the database's message in err), or PB_ERR_DEPENDENCY.
  */
-static int insert_link(PGconn *conn, const char *const *p, struct pb_buf *link_id, struct pb_buf *err)
+static int insert_links(PGconn *conn, const char *sql, int nparams, const char *const *p, struct pb_buf *link_id,
+			struct pb_buf *err)
 {
 	struct pb_buf ignore = PB_BUF_INIT;
 	int in_tx = PQtransactionStatus(conn) == PQTRANS_INTRANS, ret = PB_ERR_DEPENDENCY;
@@ -134,12 +137,9 @@ static int insert_link(PGconn *conn, const char *const *p, struct pb_buf *link_i
 
 	if (in_tx && pb_db_exec(conn, "SAVEPOINT pb_link_add", 0, NULL, err) < 0)
 		goto out;
-	res = PQexecParams(conn,
-			   "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, "
-			   "origin, created_by) VALUES ($1, $2, $3, $4::date, $5::date, $6, $7) RETURNING id",
-			   7, NULL, p, NULL, NULL, 0);
+	res = PQexecParams(conn, sql, nparams, NULL, p, NULL, NULL, 0);
 	if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
-		if (link_id)
+		if (link_id && PQntuples(res) > 0)
 			pb_buf_addstr(link_id, PQgetvalue(res, 0, 0));
 		ret = in_tx && pb_db_exec(conn, "RELEASE SAVEPOINT pb_link_add", 0, NULL, err) < 0 ? PB_ERR_DEPENDENCY
 												   : 0;
@@ -151,15 +151,28 @@ static int insert_link(PGconn *conn, const char *const *p, struct pb_buf *link_i
 	pb_buf_addf(err, "database: %.*s", (int)strcspn(msg, "\n"), msg);
 	if (in_tx)
 		pb_db_exec(conn, "ROLLBACK TO SAVEPOINT pb_link_add", 0, NULL, &ignore);
-	if (state && strcmp(state, EXCLUSION_VIOLATION) == 0) {
-		const char *q[4] = {p[0], p[1], p[3], p[4]};
-
-		ret = describe_overlap(conn, q, err);
-	}
+	if (state && strcmp(state, EXCLUSION_VIOLATION) == 0)
+		ret = 1;
 out:
 	PQclear(res);
 	pb_buf_release(&ignore);
 	return ret;
+}
+
+/*
+ * The INSERT of a link (p: vendor, id, alias, from, to, origin, by). Appends the new link's id to link_id
+ * (if not NULL). An overlap is PB_ERR_REFUSED, naming the link in the way.
+ */
+static int insert_link(PGconn *conn, const char *const *p, struct pb_buf *link_id, struct pb_buf *err)
+{
+	const char *q[4] = {p[0], p[1], p[3], p[4]};
+	int ret =
+		insert_links(conn,
+			     "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, "
+			     "origin, created_by) VALUES ($1, $2, $3, $4::date, $5::date, $6, $7) RETURNING id",
+			     7, p, link_id, err);
+
+	return ret == 1 ? describe_overlap(conn, q, err) : ret;
 }
 
 int pb_link_add(PGconn *conn, int vendor, const char *id, const char *alias, int32_t from, int32_t to,
@@ -286,5 +299,192 @@ int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int
 	if (ret < 0)
 		pb_db_exec(conn, "ROLLBACK", 0, NULL, &ignore);
 	pb_buf_release(&ignore);
+	return ret;
+}
+
+/* The rows' vendors, ids (ids: as links keep them), aliases, first and last days ('' when open) as text[]. */
+static int row_arrays(const struct pb_link_row *rows, const char *const *ids, size_t n, struct pb_buf *a)
+{
+	size_t m = n ? n : 1, i, c;
+	const char **col[5];
+	char(*days)[2][11] = malloc(m * sizeof(*days));
+	int ret = days ? 0 : -1;
+
+	for (c = 0; c < 5; c++) {
+		col[c] = malloc(m * sizeof(*col[c]));
+		if (!col[c])
+			ret = -1;
+	}
+	for (i = 0; ret == 0 && i < n; i++) {
+		pb_date_format(rows[i].from, days[i][0]);
+		days[i][1][0] = '\0';
+		if (rows[i].to != PB_LINK_OPEN)
+			pb_date_format(rows[i].to, days[i][1]);
+		col[0][i] = pb_vendor_names[rows[i].vendor];
+		col[1][i] = ids[i];
+		col[2][i] = rows[i].alias;
+		col[3][i] = days[i][0];
+		col[4][i] = days[i][1];
+	}
+	for (c = 0; c < 5; c++) {
+		if (ret == 0)
+			pb_db_text_array(&a[c], col[c], n);
+		if (a[c].failed)
+			ret = -1;
+		free(col[c]);
+	}
+	free(days);
+	return ret;
+}
+
+/* A row in the order of its partner account and first day. */
+struct sorted_row {
+	const struct pb_link_row *r;
+	const char *id;
+	size_t i;
+};
+
+static int by_account_and_day(const void *a, const void *b)
+{
+	const struct sorted_row *x = a, *y = b;
+	int c = x->r->vendor - y->r->vendor;
+
+	if (c == 0)
+		c = strcmp(x->id, y->id);
+	if (c == 0)
+		c = x->r->from < y->r->from ? -1 : x->r->from > y->r->from;
+	return c;
+}
+
+/*
+ * The first row (by index) that overlaps an earlier row of the same partner account: *bad and *other, and
+ * 1; 0 when none does; -1 when out of memory. Sorted by partner account and first day, a row overlaps an
+ * earlier-starting one when that one ends on or after its first day.
+ */
+static int first_row_overlap(const struct pb_link_row *rows, const char *const *ids, size_t n, size_t *bad, long *other)
+{
+	struct sorted_row *s = malloc((n ? n : 1) * sizeof(*s));
+	size_t i, j, hi, lo;
+	int found = 0;
+
+	if (!s)
+		return -1;
+	for (i = 0; i < n; i++) {
+		s[i].r = &rows[i];
+		s[i].id = ids[i];
+		s[i].i = i;
+	}
+	qsort(s, n, sizeof(*s), by_account_and_day);
+	for (j = 1; j < n; j++) {
+		for (i = j; i-- > 0;) {
+			if (s[i].r->vendor != s[j].r->vendor || strcmp(s[i].id, s[j].id) != 0)
+				break;
+			if (s[i].r->to != PB_LINK_OPEN && s[i].r->to < s[j].r->from)
+				continue;
+			hi = s[i].i > s[j].i ? s[i].i : s[j].i;
+			lo = s[i].i > s[j].i ? s[j].i : s[i].i;
+			if (!found || hi < *bad) {
+				*bad = hi;
+				*other = (long)lo;
+				found = 1;
+			}
+		}
+	}
+	free(s);
+	return found;
+}
+
+/* The rows of $1..$5 (row_arrays), as r(vendor, id, alias, f, t, i), i from 0. */
+#define ROWS                                                                                                          \
+	"(SELECT u.vendor, u.id, u.alias, u.f::date AS f, nullif(u.t, '')::date AS t, u.i - 1 AS i FROM "             \
+	"unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(vendor, id, alias, " \
+	"f, t, i)) r"
+
+/*
+ * The first of the rows (p: row_arrays) that overlaps a link in the database or an earlier row: 0 when none
+ * does, else PB_ERR_REFUSED with *bad, and *other the earlier row (-1: a link in the database, named in err).
+ */
+static int first_overlap(PGconn *conn, const char *const *p, const struct pb_link_row *rows, const char *const *ids,
+			 size_t n, size_t *bad, long *other, struct pb_buf *err)
+{
+	PGresult *res;
+	int found = first_row_overlap(rows, ids, n, bad, other);
+
+	if (found < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return PB_ERR_DEPENDENCY;
+	}
+	res = pb_db_query(conn,
+			  "SELECT r.i FROM " ROWS
+			  " WHERE EXISTS (SELECT 1 FROM pb.partner_account pa WHERE pa.vendor = "
+			  "r.vendor AND pa.partner_account_id = r.id AND pa.validity && daterange(r.f, r.t, '[]')) "
+			  "ORDER BY r.i LIMIT 1",
+			  5, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 1 && (!found || strtoull(PQgetvalue(res, 0, 0), NULL, 10) <= *bad)) {
+		const struct pb_link_row *r;
+		char from_s[11], to_s[11];
+		const char *q[4] = {NULL, NULL, from_s, NULL};
+
+		*bad = (size_t)strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		*other = -1;
+		r = &rows[*bad];
+		q[0] = pb_vendor_names[r->vendor];
+		q[1] = ids[*bad];
+		pb_date_format(r->from, from_s);
+		if (r->to != PB_LINK_OPEN) {
+			pb_date_format(r->to, to_s);
+			q[3] = to_s;
+		}
+		PQclear(res);
+		return describe_overlap(conn, q, err);
+	}
+	PQclear(res);
+	return found ? PB_ERR_REFUSED : 0;
+}
+
+int pb_link_add_all(PGconn *conn, const struct pb_link_row *rows, size_t n, const char *origin, const char *by,
+		    size_t *bad, long *other, struct pb_buf *err)
+{
+	struct pb_buf a[5] = {PB_BUF_INIT, PB_BUF_INIT, PB_BUF_INIT, PB_BUF_INIT, PB_BUF_INIT};
+	const char *p[7] = {NULL, NULL, NULL, NULL, NULL, origin, by};
+	char(*idbuf)[64] = malloc((n ? n : 1) * sizeof(*idbuf));
+	const char **ids = malloc((n ? n : 1) * sizeof(*ids));
+	size_t i;
+	int ret, c;
+
+	*bad = 0;
+	*other = -1;
+	for (i = 0; idbuf && ids && i < n; i++)
+		ids[i] = stored_id(rows[i].vendor, rows[i].id, idbuf[i]);
+	if (!idbuf || !ids || row_arrays(rows, ids, n, a) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		ret = PB_ERR_DEPENDENCY;
+		goto out;
+	}
+	for (c = 0; c < 5; c++)
+		p[c] = pb_buf_str(&a[c]);
+	ret = first_overlap(conn, p, rows, ids, n, bad, other, err);
+	if (ret == 0)
+		ret = insert_links(
+			conn,
+			"INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, "
+			"origin, created_by) SELECT r.vendor, r.id, r.alias, r.f, r.t, $6, $7 FROM " ROWS
+			" ORDER BY r.i RETURNING id",
+			7, p, NULL, err);
+	/* A link another session stored since the check: it is in the way now. */
+	if (ret == 1) {
+		ret = first_overlap(conn, p, rows, ids, n, bad, other, err);
+		if (ret == 0)
+			ret = PB_ERR_REFUSED;
+	}
+out:
+	for (c = 0; c < 5; c++)
+		pb_buf_release(&a[c]);
+	free(idbuf);
+	free(ids);
 	return ret;
 }

@@ -49,4 +49,22 @@ int pb_link_add_eligible(PGconn *conn, const struct pb_eligibility *e, int vendo
 int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int32_t to, const char *by, int *removed,
 		struct pb_buf *err);
 
+/* One link of pb_link_add_all: vendor's partner account id to alias from day from to day to. */
+struct pb_link_row {
+	int vendor;
+	char id[64];
+	char alias[8];
+	int32_t from, to; /* to: PB_LINK_OPEN when open-ended */
+};
+
+/*
+ * pb_link_add of the n rows (ids checked, each to on or after its from, each alias an account), in two
+ * statements whatever n, in the caller's transaction. Returns 0; PB_ERR_REFUSED when a row overlaps a
+ * link in the database (*other -1, the link named in err, as pb_link_add names it) or an earlier row
+ * (*other its index), *bad the first such row's index; or PB_ERR_DEPENDENCY. Nothing is stored unless
+ * every row is.
+ */
+int pb_link_add_all(PGconn *conn, const struct pb_link_row *rows, size_t n, const char *origin, const char *by,
+		    size_t *bad, long *other, struct pb_buf *err);
+
 #endif

@@ -162,6 +162,17 @@ static const struct command commands[] = {
 	 "next day to move it.\n"
 	 "\n"
 	 "  --by NAME             who ends it (default: the login name)\n"},
+	{"import-links", pb_cmd_import, 1, "the file", " by config help ", "import-links FILE.csv [--by NAME]",
+	 "Links the partner accounts of a CSV file (\"-\": standard input) to CLC accounts in one transaction:\n"
+	 "every row or none. The header names the columns, in any order and any case: alias, vendor,\n"
+	 "partner_account_id, from (required) and to (empty or left out: open-ended), dates as YYYY-MM-DD.\n"
+	 "Each row is checked as link checks a link: the account eligible for the vendor, the id of the\n"
+	 "vendor's form, no overlap with another link of the partner account, in the database or on another\n"
+	 "row of the file. The file may be gzip-compressed. The first bad row is reported as\n"
+	 "FILE:LINE:COLUMN and nothing is linked (exit 4 for a rule, 1 for bad data).\n"
+	 "\n"
+	 "  --by NAME             who links them (default: the login name)\n"
+	 "  --config FILE         as for check\n"},
 	{"create-azure-customer", pb_cmd_create_azure_customer, 1, ALIAS, " from timeout by config help ",
 	 "create-azure-customer ALIAS [--from DATE] [--timeout SECONDS]",
 	 "Creates the account's customer in Partner Center from its company profile and links the new tenant\n"

@@ -399,6 +399,62 @@ pb_sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_
 "$PBA" suggest --month 2026-10 --rules "$R" >/dev/null
 full "approve" "$PBA" approve "$(pb_sql "SELECT id FROM pb.link_proposal WHERE partner_account_id = '200000000004'")" --by jane
 
+# ---- import-links: many links in one transaction -----------------------------------------------------------
+
+# IL1 and IL2 eligible for aws and azure, IL3 without terms; BK100 to BK299 eligible for aws.
+pb_sql "INSERT INTO pb.clc_account (alias, name, billing_country, created_by)
+		SELECT a, a || ' Corp', 'US', 'test' FROM unnest(ARRAY['IL1', 'IL2', 'IL3']) a
+		UNION ALL SELECT 'BK' || n, 'Bulk ' || n, 'US', 'test' FROM generate_series(100, 299) n;
+	INSERT INTO pb.terms_acceptance (alias, terms, region, version, accepted_by)
+		SELECT a, t, CASE WHEN t <> 'centurylink' THEN 'US' END, '1', 'test'
+		FROM unnest(ARRAY['IL1', 'IL2']) a, unnest(ARRAY['centurylink', 'aws', 'azure']) t
+		UNION ALL SELECT 'BK' || n, t, CASE WHEN t = 'aws' THEN 'US' END, '1', 'test'
+		FROM generate_series(100, 299) n, unnest(ARRAY['centurylink', 'aws']) t" >/dev/null
+AZ=8F0C3E6A-1B2D-4C5E-9F70-A1B2C3D4E5F6
+az=8f0c3e6a-1b2d-4c5e-9f70-a1b2c3d4e5f6
+links_before=$(pb_sql "SELECT count(*) FROM pb.partner_account")
+# links_fail NAME STATUS WANT_ERR ROWS: a file of ROWS under a header is refused with STATUS and WANT_ERR.
+links_fail() {
+	printf 'alias,vendor,partner_account_id,from,to\n%b' "$4" >"$TMP/links.csv"
+	t "$1" "$2" "" "pb-accounts: $TMP/links.csv:$3" "$PBA" import-links "$TMP/links.csv"
+}
+links_fail "an ineligible account's row: exit 4 at its alias, every failing rule named" 4 \
+	"3:1: IL3: not eligible for aws: terms not accepted: centurylink; terms not accepted: aws in region US" \
+	'IL1,aws,300000000001,2026-10-01,\nIL3,aws,300000000002,2026-10-01,\n'
+links_fail "a row overlapping an earlier row of the file: exit 4 naming its line" 4 \
+	"3:9: aws partner account 300000000001 is linked to IL1 from 2026-10-01 (open-ended) on line 2 already: a partner account maps to one CLC account at a time" \
+	'IL1,aws,300000000001,2026-10-01,\nil2,aws,300000000001,2026-10-31,2026-11-30\n'
+links_fail "--to before --from: exit 1 at the to column" 1 \
+	"2:33: the link would end on 2026-09-30, before it starts on 2026-10-01" 'IL1,aws,300000000001,2026-10-01,2026-09-30\n'
+links_fail "the first bad row is the one reported: a rule before bad data" 4 \
+	"2:1: IL3: not eligible for aws: terms not accepted: centurylink; terms not accepted: aws in region US" \
+	'IL3,aws,300000000001,2026-10-01,\nIL1,aws,300000000001,2026-10-01,\nIL1,aws,1,x,\n'
+links_fail "an account that does not exist, before a bad record" 1 "2:1: no CLC account 'ZZ9'" \
+	'ZZ9,aws,300000000001,2026-10-01,\nIL1,aws,300000000001,2026-10-01,,x\n'
+check "nothing linked by a refused file" "$links_before" "$(pb_sql "SELECT count(*) FROM pb.partner_account")"
+printf 'To,FROM,Partner_Account_Id,Vendor,ALIAS\n,2026-10-01,300000000001,aws,il1\n2026-12-31,2026-10-01,%s,azure,IL2\n' "$AZ" |
+	gzip >"$TMP/links.csv.gz"
+t "import-links: columns in any order and case, gzip, every row linked" 0 \
+	"linked 2 partner accounts from $TMP/links.csv.gz" "" "$PBA" import-links "$TMP/links.csv.gz" --by ops
+check "as link links them: Azure ids in lowercase, the end included, who and from where" \
+	"aws|300000000001|IL1|[2026-10-01,)|import-links|ops
+azure|$az|IL2|[2026-10-01,2027-01-01)|import-links|ops" \
+	"$(pb_sql "SELECT vendor, partner_account_id, alias, validity, origin, created_by FROM pb.partner_account
+		WHERE alias IN ('IL1', 'IL2') ORDER BY id" '|')"
+links_fail "a row overlapping a link in the database: exit 4 naming it" 4 \
+	"4:9: aws partner account 300000000001 is linked to IL1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time" \
+	"IL1,aws,300000000002,2026-10-01,\nIL2,azure,$AZ,2027-01-01,\nIL2,aws,300000000001,2026-11-01,\n"
+"$PBA" import-links --help >"$TMP/out" 2>&1
+check "import-links has --help, and the man page describes it" "0|1|1" \
+	"$?|$(grep -c '^usage: pb-accounts import-links FILE.csv' "$TMP/out")|$(grep -c '^\.B import-links$' "$ROOT/man/pb-accounts.1")"
+# 2,000 links of 200 accounts from standard input, as a reseller maps its partner accounts (link: minutes).
+for i in $(seq 1000 2999); do echo "BK$((100 + i % 200)),aws,40000000$i,2026-10-01"; done >"$TMP/links.csv"
+start=$(date +%s)
+t "2,000 links in one run, from standard input" 0 "linked 2000 partner accounts from -" "" \
+	sh -c "{ echo alias,vendor,partner_account_id,from; cat '$TMP/links.csv'; } | '$PBA' import-links -"
+check "in seconds, the rows before the refused one not linked" "yes|2002" "$([ $(($(date +%s) - start)) -le 20 ] &&
+	echo yes)|$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE origin = 'import-links'")"
+
 # ---- migration 005 on a database that has rows to check, applied after 006 -------------------------------
 
 # A second database in the cluster plays one migrated before 005 existed: every migration but 005 applied
