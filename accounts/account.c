@@ -718,7 +718,11 @@ int pb_account_list(PGconn *conn, struct pb_buf *out, struct pb_buf *err)
 		for (c = 0; c < PQnfields(res); c++) {
 			if (c)
 				pb_buf_addch(out, ',');
-			pb_buf_add_csv_field(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
+			/* The markup is a number: -5 is a discount, not a formula. */
+			if (c == PQnfields(res) - 1)
+				pb_buf_add_csv_field(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
+			else
+				pb_buf_add_csv_text(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
 		}
 		pb_buf_addch(out, '\n');
 	}

@@ -90,7 +90,7 @@ int pb_proposal_list(PGconn *conn, const char *status, struct pb_buf *out, struc
 		for (c = 0; c < PQnfields(res); c++) {
 			if (c)
 				pb_buf_addch(out, ',');
-			pb_buf_add_csv_field(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
+			pb_buf_add_csv_text(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
 		}
 		pb_buf_addch(out, '\n');
 	}

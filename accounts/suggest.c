@@ -272,12 +272,12 @@ static void add_csv(const struct run *r, struct pb_buf *out)
 	pb_buf_addstr(out, "vendor,partner_account_id,name,alias,rule,proposal,status\n");
 	for (i = 0; i < r->n; i++) {
 		for (c = COL_VENDOR; c <= COL_NAME; c++) {
-			pb_buf_add_csv_field(out, PQgetvalue(r->res, i, c), (size_t)PQgetlength(r->res, i, c));
+			pb_buf_add_csv_text(out, PQgetvalue(r->res, i, c), (size_t)PQgetlength(r->res, i, c));
 			pb_buf_addch(out, ',');
 		}
 		if (r->m[i].alias) {
 			pb_buf_addf(out, "%s,", r->m[i].alias);
-			pb_buf_add_csv_field(out, r->rules, strlen(r->rules));
+			pb_buf_add_csv_text(out, r->rules, strlen(r->rules));
 			pb_buf_addf(out, ":%zu,%s,%s\n", r->m[i].line, r->m[i].proposal,
 				    r->m[i].rejected ? "rejected" : "proposed");
 		} else {

@@ -147,3 +147,17 @@ int pb_buf_add_csv_field(struct pb_buf *b, const char *s, size_t len)
 	pb_buf_add(b, s + start, len - start);
 	return pb_buf_addch(b, '"');
 }
+
+int pb_buf_add_csv_text(struct pb_buf *b, const char *s, size_t len)
+{
+	struct pb_buf t = PB_BUF_INIT;
+	int ret;
+
+	if (!len || !strchr("=+-@\t\r", s[0]))
+		return pb_buf_add_csv_field(b, s, len);
+	pb_buf_addch(&t, '\'');
+	pb_buf_add(&t, s, len);
+	ret = t.failed ? -1 : pb_buf_add_csv_field(b, t.ptr, t.len);
+	pb_buf_release(&t);
+	return ret;
+}

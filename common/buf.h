@@ -41,5 +41,10 @@ int pb_buf_addf(struct pb_buf *b, const char *fmt, ...) __attribute__((format(pr
 int pb_buf_vaddf(struct pb_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends s as one RFC 4180 CSV field: quoted only when it holds a comma, quote or line break. */
 int pb_buf_add_csv_field(struct pb_buf *b, const char *s, size_t len);
+/*
+ * pb_buf_add_csv_field of text from the data (a name, a reason): one that starts with a character a
+ * spreadsheet would run as a formula (= + - @, a tab or a CR) gets a single quote before it.
+ */
+int pb_buf_add_csv_text(struct pb_buf *b, const char *s, size_t len);
 
 #endif

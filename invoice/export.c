@@ -12,17 +12,7 @@
 
 void pb_inv_csv_text(struct pb_buf *out, const char *s)
 {
-	/* A spreadsheet runs a cell starting with one of these as a formula: a quote first makes it text. */
-	if (s[0] && strchr("=+-@\t\r", s[0])) {
-		struct pb_buf t = PB_BUF_INIT;
-
-		pb_buf_addch(&t, '\'');
-		pb_buf_addstr(&t, s);
-		pb_buf_add_csv_field(out, pb_buf_str(&t), t.len);
-		pb_buf_release(&t);
-		return;
-	}
-	pb_buf_add_csv_field(out, s, strlen(s));
+	pb_buf_add_csv_text(out, s, strlen(s));
 }
 
 static void add_amount(struct pb_buf *out, pb_money m, int minor)

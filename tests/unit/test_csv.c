@@ -739,6 +739,30 @@ static void check_roundtrip(const struct pb_buf *doc, const struct pb_buf *vals,
 	pb_csv_release(&c);
 }
 
+/* Text a spreadsheet would run as a formula gets a quote first; other text, and empty text, as it is. */
+static void test_csv_text(void **state)
+{
+	struct pb_buf b = PB_BUF_INIT;
+
+	(void)state;
+	pb_buf_add_csv_text(&b, "=1+1", 4);
+	pb_buf_addch(&b, ',');
+	pb_buf_add_csv_text(&b, "@SUM(A1,A2)", 11);
+	pb_buf_addch(&b, ',');
+	pb_buf_add_csv_text(&b, "-5", 2);
+	pb_buf_addch(&b, ',');
+	pb_buf_add_csv_text(&b, "\tx", 2);
+	pb_buf_addch(&b, ',');
+	pb_buf_add_csv_text(&b, "", 0);
+	pb_buf_addch(&b, ',');
+	pb_buf_add_csv_text(&b, "Acme = \"best\"", 13);
+	pb_buf_addch(&b, ',');
+	pb_buf_add_csv_text(&b, "+1 555", 6);
+	assert_false(b.failed);
+	assert_string_equal(b.ptr, "'=1+1,\"'@SUM(A1,A2)\",'-5,'\tx,,\"Acme = \"\"best\"\"\",'+1 555");
+	pb_buf_release(&b);
+}
+
 static void test_roundtrip_random(void **state)
 {
 	uint64_t rng = 20261031;
@@ -831,6 +855,7 @@ int main(void)
 		cmocka_unit_test(test_source_error_after_record_error),
 		cmocka_unit_test(test_long_record),
 		cmocka_unit_test(test_line_and_bytes),
+		cmocka_unit_test(test_csv_text),
 		cmocka_unit_test(test_roundtrip_random),
 		cmocka_unit_test(test_projection_wide_first_record),
 	};
