@@ -131,17 +131,19 @@ nomem:
 	return rc;
 }
 
+/* The escape of ch in a COPY text field, or NULL when it stands for itself. */
+static const char *copy_escape(char ch)
+{
+	return ch == '\\' ? "\\\\" : ch == '\t' ? "\\t" : ch == '\n' ? "\\n" : ch == '\r' ? "\\r" : NULL;
+}
+
 /* Appends s as a COPY text field (tabs, line breaks and backslashes escaped). */
 static void copy_text(struct pb_buf *b, const char *s, size_t len)
 {
 	size_t i, start = 0;
 
 	for (i = 0; i < len; i++) {
-		const char *esc = s[i] == '\\'	 ? "\\\\"
-				  : s[i] == '\t' ? "\\t"
-				  : s[i] == '\n' ? "\\n"
-				  : s[i] == '\r' ? "\\r"
-						 : NULL;
+		const char *esc = copy_escape(s[i]);
 
 		if (!esc)
 			continue;
@@ -218,14 +220,13 @@ int pb_price_load_add(struct pb_price_load *l, const struct pb_price_item *it, s
 	for (i = 0; i < it->meter.len; i++) {
 		char ch = it->meter.ptr[i];
 
-		pb_buf_addch(b,
-			     strcmp(l->vendor, "azure") == 0 && ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch);
-	}
-	if (memchr(it->meter.ptr, '\\', it->meter.len) || memchr(it->meter.ptr, '\t', it->meter.len)) {
-		/* Rare: written again with escapes. */
-		b->len -= it->meter.len;
-		b->ptr[b->len] = '\0';
-		copy_text(b, it->meter.ptr, it->meter.len);
+		if (strcmp(l->vendor, "azure") == 0 && ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		/* A line break, tab or backslash escaped as in every other field: raw, it ends the COPY row. */
+		if (copy_escape(ch))
+			pb_buf_addstr(b, copy_escape(ch));
+		else
+			pb_buf_addch(b, ch);
 	}
 	pb_buf_addch(b, '\t');
 	copy_text(b, it->region.ptr, it->region.len);

@@ -652,4 +652,17 @@ check "... and one whose type is null" \
 	"1|pb-prices: $TMP/quote/typed.json:1:419: item 1: type is null: not a type of price|0" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'typed' AND status = 'committed'")"
 
+# ---- a meter id with a line break: its price stored as the list gives it, not a broken COPY -----------------------
+# The meter was sent to COPY without escaping its CR or LF: the database refused the row, exit 3 (which pb-run
+# retries) and no line or column of the list.
+mkdir -p "$TMP/breaks"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	'"AB-1' 'CD",US East,1 Hour,0,0.5,USD,12/01/2026' '"ab-2'$'\r''cd",US East,1 Hour,0,0.25,USD,12/01/2026' \
+	>"$TMP/breaks/sheet.csv"
+run 0 "$PBP" load --format azure-pricesheet --no-progress --source breaks "$TMP/breaks/sheet.csv"
+check "a meter id with a line break in it: stored as written, in lowercase" \
+	"0|ab-1\\ncd 0.5|ab-2\\rcd 0.25" \
+	"$GOT|$(pb_sql "SELECT replace(replace(meter, E'\n', '\\n'), E'\r', '\\r') || ' ' || unit_price FROM pb.price p
+	JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'breaks' ORDER BY 1" | paste -sd'|')"
+
 pb_tests_done
