@@ -21,6 +21,8 @@
 
 #define CHUNK 65536
 #define VALUE_MAX 256
+/* The longest string or number a page may hold (a page of 1,000 items is about a megabyte). */
+#define TOKEN_MAX ((size_t)1 << 20)
 
 /* The members of an item that are read. */
 enum {
@@ -91,6 +93,11 @@ struct page {
 	size_t scanned; /* bytes of the chunk counted into line and col */
 	uint64_t line;
 	uint32_t col;
+	/* The string or number being read, for TOKEN_MAX, and where it starts; scan_* where the scan is. */
+	int in_string, escaped, in_bare;
+	size_t token_len;
+	uint64_t token_line, scan_line;
+	uint32_t token_col, scan_col;
 };
 
 /* Moves the line and column on to the byte at pos of the current chunk. */
@@ -531,6 +538,49 @@ static int yajl_failed(struct page *pg, size_t len)
 	return fail(pg, pg->line, pg->col, "bad JSON: %s", msg);
 }
 
+/*
+ * Refuses a string or number longer than TOKEN_MAX before yajl sees it: yajl holds a token that goes on past the
+ * end of a chunk and reads it again from its start with each chunk, so that a string of 300 MB (a gzip file of
+ * 1.3 MB) took minutes of work, and its memory. 0, or -1 after failing.
+ */
+static int scan(struct page *pg, const char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = buf[i];
+
+		if (pg->in_string) {
+			if (pg->escaped)
+				pg->escaped = 0;
+			else if (c == '\\')
+				pg->escaped = 1;
+			else if (c == '"')
+				pg->in_string = 0;
+		} else if (c == '"' || (!pg->in_bare && !strchr(" \t\r\n,:[]{}", c))) {
+			pg->in_string = c == '"';
+			pg->in_bare = c != '"';
+			pg->token_len = 0;
+			pg->token_line = pg->scan_line;
+			pg->token_col = pg->scan_col;
+		} else if (strchr(" \t\r\n,:[]{}", c)) {
+			pg->in_bare = 0;
+		}
+		if ((pg->in_string || pg->in_bare) && ++pg->token_len > TOKEN_MAX) {
+			fail(pg, pg->token_line, pg->token_col, "a %s longer than %zu bytes",
+			     pg->in_string ? "string" : "value", TOKEN_MAX);
+			return -1;
+		}
+		if (c == '\n') {
+			pg->scan_line++;
+			pg->scan_col = 1;
+		} else {
+			pg->scan_col++;
+		}
+	}
+	return 0;
+}
+
 /* Feeds the page's bytes to yajl. */
 static void parse(struct page *pg, struct pb_input *in, char *buf)
 {
@@ -541,6 +591,8 @@ static void parse(struct page *pg, struct pb_input *in, char *buf)
 			pg->rc = pb_price_reader_failed(in);
 			return;
 		}
+		if (scan(pg, buf, (size_t)n) < 0)
+			return;
 		pg->chunk = buf;
 		pg->scanned = 0;
 		if (yajl_parse(pg->h, (const unsigned char *)buf, (size_t)n) != yajl_status_ok && !pg->rc)
@@ -573,8 +625,8 @@ int pb_retail_page(struct pb_price_reader *r, const char *path, char **next, str
 	pg.r = r;
 	pg.err = err;
 	pg.field = -1;
-	pg.line = 1;
-	pg.col = 1;
+	pg.line = pg.scan_line = 1;
+	pg.col = pg.scan_col = 1;
 	pb_buf_init(&pg.next, 1 << 20);
 	rc = buf ? pb_price_reader_open(r, path, &in, err) : PB_ERR_DATA;
 	if (!buf) {

@@ -665,4 +665,15 @@ check "a meter id with a line break in it: stored as written, in lowercase" \
 	"$GOT|$(pb_sql "SELECT replace(replace(meter, E'\n', '\\n'), E'\r', '\\r') || ' ' || unit_price FROM pb.price p
 	JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'breaks' ORDER BY 1" | paste -sd'|')"
 
+# ---- a page holding an enormous string: refused at it, not read again and again ---------------------------------
+# yajl holds a string that goes on past a chunk whole, and reads it again from its start with each chunk: a
+# product name of 300 MB (a gzip file of 1.3 MB) took minutes and as much memory, and was then loaded.
+huge=$(item "${M1%1}g" "Virtual Machines" eastus "1 Hour" 0.3 2026-12-01)
+printf '{"Items": [\n%s]}\n' "${huge/\"productName\": \"Virtual Machines\"/\"productName\": \"$(head -c 1100000 /dev/zero | tr '\0' v)\"}" \
+	>"$TMP/breaks/huge.json"
+run 1 "$PBP" load --format azure-retail --no-progress --source huge "$TMP/breaks/huge.json"
+check "a string of more than a megabyte in a page: exit 1 at its start, nothing committed" \
+	"1|pb-prices: $TMP/breaks/huge.json:2:295: a string longer than 1048576 bytes|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'huge' AND status = 'committed'")"
+
 pb_tests_done
