@@ -253,6 +253,14 @@ static int on_boolean(void *ctx, int b)
 
 	if (pg->depth == 2 && pg->in_items)
 		return not_item(pg, "a boolean", b ? 4 : 5);
+	if (pg->depth == 3 && pg->in_items && pg->field >= 0) {
+		uint64_t line;
+		uint32_t col;
+
+		here(pg, b ? 4 : 5, &line, &col);
+		return fail(pg, line, col, "item %llu: %s is %s, not a value", (unsigned long long)pg->items + 1,
+			    member_names[pg->field], b ? "true" : "false");
+	}
 	if (pg->depth == 1)
 		return top_value(pg, b ? "true" : "false", b ? 4 : 5, 0, 0);
 	if (pg->depth == 3)

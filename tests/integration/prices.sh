@@ -652,6 +652,14 @@ check "... and one whose type is null" \
 	"1|pb-prices: $TMP/quote/typed.json:1:419: item 1: type is null: not a type of price|0" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'typed' AND status = 'committed'")"
 
+printf '{"Items": [%s]}\n' "$(item "${M1%1}f" "Virtual Machines" eastus "1 Hour" 876 2026-12-01 | sed 's/"type": "Consumption"/"type": true/')" \
+	>"$TMP/quote/typed.json"
+run 1 "$PBP" load --format azure-retail --no-progress --source typed "$TMP/quote/typed.json"
+# A boolean was taken as no type, so the item was a price: the reservation's 876 pricing usage at list.
+check "... and one whose type is a boolean" \
+	"1|pb-prices: $TMP/quote/typed.json:1:419: item 1: type is true, not a value|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'typed' AND status = 'committed'")"
+
 # ---- a meter id with a line break: its price stored as the list gives it, not a broken COPY -----------------------
 # The meter was sent to COPY without escaping its CR or LF: the database refused the row, exit 3 (which pb-run
 # retries) and no line or column of the list.
