@@ -10,6 +10,7 @@
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
+#include "interrupt.h"
 #include "testhook.h"
 
 #include "banned.h"
@@ -578,6 +579,9 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 		rc = make_current(l, id, sha, res, err);
 	if (rc == 0)
 		pb_test_pause("prices-commit");
+	/* A signal asking to stop, up to the last moment: nothing is committed. */
+	if (rc == 0 && pb_interrupt_check(err) < 0)
+		rc = PB_ERR_DEPENDENCY;
 	if (rc == 0 && pb_db_exec(l->conn, "COMMIT", 0, NULL, err) < 0)
 		rc = db_error(err);
 	if (rc == 0)

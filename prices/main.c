@@ -9,6 +9,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "http.h"
+#include "interrupt.h"
 #include "log.h"
 #include "opts.h"
 #include "offer.h"
@@ -293,6 +294,7 @@ static int dispatch(const struct args *a)
 int main(int argc, char **argv)
 {
 	struct args a;
+	int rc;
 
 	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
@@ -310,5 +312,11 @@ int main(int argc, char **argv)
 	if (a.done)
 		return pb_close_stdout(EXIT_OK);
 	a.o.progress = a.progress > 0 || (a.progress == 0 && isatty(STDERR_FILENO));
-	return pb_close_stdout(pb_exit_status(dispatch(&a)));
+	if (a.cmd == CMD_LOAD)
+		pb_interrupt_install();
+	rc = pb_close_stdout(pb_exit_status(dispatch(&a)));
+	/* Stopped by a signal: the load failed and is recorded so, and the caller sees the signal. */
+	if (rc != EXIT_OK)
+		pb_interrupt_exit();
+	return rc;
 }

@@ -684,4 +684,24 @@ check "a string of more than a megabyte in a page: exit 1 at its start, nothing 
 	"1|pb-prices: $TMP/breaks/huge.json:2:295: a string longer than 1048576 bytes|0" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'huge' AND status = 'committed'")"
 
+# ---- SIGTERM during a load: nothing committed, the previous load current, the failure recorded -------------------
+# The signal ended the program where it stood: no failed load said why the list had not changed.
+sed 's/,0.25,USD/,0.3,USD/' "$TMP/breaks/sheet.csv" >"$TMP/breaks/sheet2.csv"
+PB_TEST_PAUSE=prices-commit "$PBP" load --format azure-pricesheet --no-progress --source breaks "$TMP/breaks/sheet2.csv" \
+	>"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 600); do
+	grep -q "test pause at prices-commit" "$TMP/bg.err" && break
+	sleep 0.1
+done
+kill -TERM "$BGPID"
+wait "$BGPID"
+GOT=$?
+BGPID=
+check "SIGTERM at the commit: ended by the signal, nothing committed, the failure recorded with its reason" \
+	"143|pb-prices: interrupted by SIGTERM|committed 0.25|failed interrupted by SIGTERM" \
+	"$GOT|$(tail -n 1 "$TMP/bg.err")|$(pb_sql "SELECT l.status || ' ' || p.unit_price FROM pb.price p JOIN pb.price_load l ON
+	l.id = p.load_id WHERE l.source = 'breaks' AND p.meter LIKE 'ab-2%'")|$(pb_sql "SELECT status || ' ' || error FROM
+	pb.price_load WHERE source = 'breaks' ORDER BY id DESC LIMIT 1")"
+
 pb_tests_done
