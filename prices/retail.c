@@ -593,17 +593,33 @@ static int scan(struct page *pg, const char *buf, size_t n)
 static void parse(struct page *pg, struct pb_input *in, char *buf)
 {
 	long n;
+	int first = 1;
 
 	while (!pg->rc && (n = pb_input_read(in, buf, CHUNK, pg->err)) != 0) {
+		char *p = buf;
+
 		if (n < 0) {
 			pg->rc = pb_price_reader_failed(in);
 			return;
 		}
-		if (scan(pg, buf, (size_t)n) < 0)
+		/*
+		 * A copy saved by Windows tools may start with a byte order mark: UTF-8's is passed over (RFC 8259 lets
+		 * a parser do so), UTF-16's named, not reported as an invalid character.
+		 */
+		if (first && n >= 2 && (memcmp(p, "\xFF\xFE", 2) == 0 || memcmp(p, "\xFE\xFF", 2) == 0)) {
+			fail(pg, 1, 1, "a UTF-16 byte order mark: a page is read as UTF-8 text");
 			return;
-		pg->chunk = buf;
+		}
+		if (first && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+			p += 3;
+			n -= 3;
+		}
+		first = 0;
+		if (scan(pg, p, (size_t)n) < 0)
+			return;
+		pg->chunk = p;
 		pg->scanned = 0;
-		if (yajl_parse(pg->h, (const unsigned char *)buf, (size_t)n) != yajl_status_ok && !pg->rc)
+		if (yajl_parse(pg->h, (const unsigned char *)p, (size_t)n) != yajl_status_ok && !pg->rc)
 			yajl_failed(pg, (size_t)n);
 		advance(pg, (size_t)n);
 		pb_price_reader_progress(pg->r, in);

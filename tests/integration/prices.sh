@@ -684,6 +684,19 @@ check "a string of more than a megabyte in a page: exit 1 at its start, nothing 
 	"1|pb-prices: $TMP/breaks/huge.json:2:295: a string longer than 1048576 bytes|0" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'huge' AND status = 'committed'")"
 
+# ---- a saved page with a byte order mark: UTF-8's passed over, UTF-16's named ------------------------------------
+# A copy saved by Windows tools starts with one: it was refused as "invalid char in json text".
+printf '\xef\xbb\xbf{"Items": [\n%s]}\n' "$(item "${M1%1}h" "Virtual Machines" eastus "1 Hour" 0.3 2026-12-01)" \
+	>"$TMP/breaks/bom.json"
+run 0 "$PBP" load --format azure-retail --no-progress --source bom "$TMP/breaks/bom.json"
+check "a saved page with a UTF-8 byte order mark: loaded" \
+	"0|0.3" "$GOT|$(pb_sql "SELECT unit_price FROM pb.price WHERE meter = '${M1%1}h'")"
+printf '\xff\xfe{\0"\0' >"$TMP/breaks/utf16.json"
+run 1 "$PBP" load --format azure-retail --no-progress --source bom "$TMP/breaks/utf16.json"
+check "... one in UTF-16: exit 1, said so" \
+	"1|pb-prices: $TMP/breaks/utf16.json:1:1: a UTF-16 byte order mark: a page is read as UTF-8 text" \
+	"$GOT|$(cat "$TMP/err")"
+
 # ---- SIGTERM during a load: nothing committed, the previous load current, the failure recorded -------------------
 # The signal ended the program where it stood: no failed load said why the list had not changed.
 sed 's/,0.25,USD/,0.3,USD/' "$TMP/breaks/sheet.csv" >"$TMP/breaks/sheet2.csv"
