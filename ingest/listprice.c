@@ -1464,12 +1464,18 @@ static int lookup(struct pb_listprice *p, struct pb_usage *u)
 	if (rc)
 		return rc;
 	if (u->ref.meter.len) {
-		struct pb_text k = meter_key(p, u->ref.meter, buf, sizeof(buf));
+		/* A meter id too long for buf is put in lowercase too, as pb-prices keeps it. */
+		char *big = u->ref.meter.len >= sizeof(buf) && strcmp(p->vendor, "azure") == 0
+				    ? malloc(u->ref.meter.len + 1)
+				    : NULL;
+		struct pb_text k =
+			meter_key(p, u->ref.meter, big ? big : buf, big ? u->ref.meter.len + 1 : sizeof(buf));
 
 		if (p->last_meter && meter_is(p, p->last_meter - 1, k.ptr, k.len))
 			mi = p->last_meter - 1;
 		else
 			mi = find_meter(p, k.ptr, k.len);
+		free(big);
 		if (mi >= 0)
 			p->last_meter = (uint32_t)mi + 1;
 		if (mi >= 0 && p->meters[mi].nregions > 1)

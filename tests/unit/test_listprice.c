@@ -171,6 +171,25 @@ static void test_meters_alike(void **state)
 	pb_listprice_free(p);
 }
 
+/* A meter id of 64 bytes or more: in capitals, as exports write meter ids, it was looked up as written. */
+#define LONG3 "11111111-aaaa-4bbb-8ccc-000000000001/a-meter-name-longer-than-sixty-four-bytes"
+#define LONG3_CAPS "11111111-AAAA-4BBB-8CCC-000000000001/A-METER-NAME-LONGER-THAN-SIXTY-FOUR-BYTES"
+
+static void test_long_meter_in_capitals(void **state)
+{
+	static const char text[] = LONG3 "\tUS East\t1 Hour\t0\t2026-10-01\t\t3\tUSD\t1\t\t\n";
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+	assert_string_equal(price(p, LONG3_CAPS, 20), "6.00");
+	assert_string_equal(price(p, LONG3, 20), "6.00");
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_METER), 0);
+	pb_listprice_free(p);
+}
+
 static void test_effective_start(void **state)
 {
 	static const int order[] = {0, 1, 2, 3, 4};
@@ -530,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_bases),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_meters_alike),
+		cmocka_unit_test(test_long_meter_in_capitals),
 		cmocka_unit_test(test_effective_start),
 		cmocka_unit_test(test_row_order),
 		cmocka_unit_test(test_units_in_a_row),
