@@ -158,8 +158,7 @@ int pb_run_history(const char *job, long limit, FILE *out)
 
 /* What a run holds while it runs: the lock's connection, and the one that records. */
 struct session {
-	PGconn *lock;
-	struct pb_step_ctx ctx;
+	struct pb_step_ctx ctx; /* its conn records, its lock holds the lock */
 	char month[8];
 	uint64_t start_ms;
 	struct pb_metrics_step *times; /* of the steps that ran */
@@ -186,12 +185,12 @@ static int begin(const struct pb_run *run, struct session *s)
 	char sha[65], as_of[11], *path = NULL;
 	int ret = EXIT_DEPENDENCY, rc;
 
-	s->lock = pb_record_connect(&err);
-	if (s->lock)
+	s->ctx.lock = pb_record_connect(&err);
+	if (s->ctx.lock)
 		s->ctx.conn = pb_record_connect(&err);
 	if (!s->ctx.conn)
 		goto fail;
-	rc = pb_record_lock(s->lock, run->job.name, run->par.month, &err);
+	rc = pb_record_lock(s->ctx.lock, run->job.name, run->par.month, &err);
 	if (rc == PB_RECORD_LOCKED)
 		ret = EXIT_REFUSED;
 	if (rc != 0 || pb_exec_setup(&err) < 0)
@@ -232,12 +231,8 @@ static int run_steps(const struct pb_run *run, struct session *s, struct pb_step
 		uint64_t ms;
 
 		/* Without its lock, a second run of the job and month could be running beside this one. */
-		if (i && pb_record_lock_held(s->lock, run->job.name, run->par.month, &end->why) < 0) {
-			pb_buf_addstr(&end->why, ": the job's next steps are not run");
-			end->status = "failed";
-			end->exit_status = EXIT_DEPENDENCY;
+		if (i && pb_step_lock_held(&s->ctx, "the job's next steps are not run", end) < 0)
 			return -1;
-		}
 		rc = pb_step_run(&s->ctx, ps, end, &started, &ms);
 		if (started) {
 			s->times[s->ntimes].name = ps->step->name;
@@ -321,6 +316,8 @@ int pb_run_execute(struct pb_run *run, FILE *err_out)
 	pb_date_format(run->par.month, day);
 	snprintf(s.month, sizeof(s.month), "%.7s", day);
 	s.ctx.month = s.month;
+	s.ctx.job = run->job.name;
+	s.ctx.month_day = run->par.month;
 	s.ctx.err_out = err_out;
 	s.ctx.json_log = run->args->json_log;
 	s.ctx.grace_ms = PB_RUN_GRACE_MS;
@@ -336,7 +333,7 @@ int pb_run_execute(struct pb_run *run, FILE *err_out)
 	else if (run->args->metrics_file)
 		write_metrics(run, &s, status);
 	PQfinish(s.ctx.conn);
-	PQfinish(s.lock);
+	PQfinish(s.ctx.lock);
 	free(s.times);
 	pb_buf_release(&end.why);
 	return status;

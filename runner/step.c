@@ -186,6 +186,16 @@ out:
 	return ret;
 }
 
+int pb_step_lock_held(const struct pb_step_ctx *ctx, const char *what, struct pb_step_end *end)
+{
+	if (pb_record_lock_held(ctx->lock, ctx->job, ctx->month_day, &end->why) == 0)
+		return 0;
+	pb_buf_addf(&end->why, ": %s", what);
+	end->status = "failed";
+	end->exit_status = EXIT_DEPENDENCY;
+	return -1;
+}
+
 /* Fills end for an attempt that ended the run; n attempts were made. */
 static void failed(const struct pb_plan_step *ps, const struct pb_exec_result *r, unsigned n, struct pb_step_end *end)
 {
@@ -214,7 +224,7 @@ int pb_step_run(const struct pb_step_ctx *ctx, const struct pb_plan_step *ps, st
 	struct pb_exec_result r;
 	uint64_t t0 = 0;
 	unsigned n;
-	int ret = -1, code;
+	int ret = -1, code, rc;
 	char what[32];
 
 	memset(&r, 0, sizeof(r));
@@ -227,6 +237,17 @@ int pb_step_run(const struct pb_step_ctx *ctx, const struct pb_plan_step *ps, st
 			set_end(end, "interrupted", 128 + sig, "interrupted by %s %s step '%s'", what,
 				n == 1 ? "before" : "while waiting to retry", ps->step->name);
 			break;
+		}
+		/* The lock may have gone with its connection while the attempt before ran (a failover, say). */
+		if (n > 1) {
+			struct pb_buf what_not = PB_BUF_INIT;
+
+			pb_buf_addf(&what_not, "step '%s' is not retried and the job's next steps are not run",
+				    ps->step->name);
+			rc = pb_step_lock_held(ctx, pb_buf_str(&what_not), end);
+			pb_buf_release(&what_not);
+			if (rc < 0)
+				break;
 		}
 		if (!t0)
 			t0 = pb_now_ms();

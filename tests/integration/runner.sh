@@ -576,6 +576,29 @@ wait "$BG"
 check "the lock's connection lost mid-step: exit 3 before the next step, the run failed, saying why" \
 	"3||pb-run: run $R failed: the lock of job 'lost-lock' for 2026-10 is lost (its connection to the database ended): the job's next steps are not run|failed|first" \
 	"$?|$(cat "$TMP/bg.out")|$(tail -n 1 "$TMP/bg.err")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")|$(sql "SELECT string_agg(name, ',' ORDER BY seq) FROM pb.job_step WHERE run_id = $R")"
+# The same while a step's attempt ran that then exited 3: its retry ran without the lock (a second run of
+# the job and month may hold it by then), and only the next step saw that the lock was gone.
+fr=$(job lost-retry <<'EOF'
+name: lost-retry
+steps:
+  - name: first
+    run: [/bin/sh, -c, 'echo attempt >> "$$W/lost-retry.n"; [ -e "$$W/lost-retry.started" ] && exit 0; echo started > "$$W/lost-retry.started"; while [ ! -e "$$W/lost-retry.go" ]; do sleep 0.1; done; exit 3']
+    retries: 1
+    backoff: 100ms
+  - {name: second, run: [/bin/sh, -c, 'echo second']}
+EOF
+)
+next_run
+"$PBR" "$fr" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/lost-retry.started"
+sql "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+	WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'pb-run'" >/dev/null
+touch "$W/lost-retry.go"
+wait "$BG"
+check "the lock's connection lost in an attempt that exits 3: no retry, exit 3, the run failed, saying why" \
+	"3||pb-run: run $R failed: the lock of job 'lost-retry' for 2026-10 is lost (its connection to the database ended): step 'first' is not retried and the job's next steps are not run|failed|first:1|1" \
+	"$?|$(cat "$TMP/bg.out")|$(tail -n 1 "$TMP/bg.err")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")|$(sql "SELECT string_agg(name || ':' || attempt, ',' ORDER BY seq, attempt) FROM pb.job_step WHERE run_id = $R")|$(wc -l <"$W/lost-retry.n")"
 rm -f "$W/hold.fail" "$W/hold.pgid"
 pbr "$f" --month 2026-10 --from wait
 check "--from resumes at that step" "0|last|wait,last|2,3" \
