@@ -237,7 +237,10 @@ int pb_record_finish(PGconn *conn, long long run_id, const char *status, int exi
 
 	snprintf(id, sizeof(id), "%lld", run_id);
 	snprintf(st, sizeof(st), "%d", exit_status);
+	/* A step whose end could not be recorded (the connection ended under it) ends with the run. */
 	return pb_db_exec(conn,
+			  "WITH steps AS (UPDATE pb.job_step SET status = 'failed', finished_at = clock_timestamp() "
+			  "WHERE run_id = $1 AND status = 'running') "
 			  "UPDATE pb.job_run SET status = $2, finished_at = clock_timestamp(), exit_status = $3, "
 			  "error = $4 WHERE id = $1",
 			  4, p, err);

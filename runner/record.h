@@ -63,7 +63,10 @@ struct pb_record_step_end {
 int pb_record_step_end(PGconn *conn, long long run_id, unsigned seq, unsigned attempt,
 		       const struct pb_record_step_end *end, struct pb_buf *err);
 
-/* Ends the run with status (succeeded, failed or interrupted), pb-run's exit status and error (NULL: none). */
+/*
+ * Ends the run with status (succeeded, failed or interrupted), pb-run's exit status and error (NULL: none);
+ * a step attempt of it still running (its end not recorded) is marked failed.
+ */
 int pb_record_finish(PGconn *conn, long long run_id, const char *status, int exit_status, const char *error,
 		     struct pb_buf *err);
 

@@ -277,6 +277,24 @@ static int write_metrics(const struct pb_run *run, const struct session *s, int 
 	return ret;
 }
 
+/*
+ * The recording connection, made again when the server ended it (a restart, a failover) so that the run's
+ * end is recorded and its metrics are the database's; NULL, having said why, when that fails too.
+ */
+static PGconn *recording(struct session *s)
+{
+	struct pb_buf err = PB_BUF_INIT;
+
+	if (PQstatus(s->ctx.conn) != CONNECTION_OK) {
+		PQfinish(s->ctx.conn);
+		s->ctx.conn = pb_record_connect(&err);
+		if (!s->ctx.conn)
+			pb_error("%s", pb_buf_str(&err));
+	}
+	pb_buf_release(&err);
+	return s->ctx.conn;
+}
+
 /* Records the run's end, writes the metrics, says how it ended. Returns pb-run's exit status. */
 static int finish(const struct pb_run *run, struct session *s, int ok, const struct pb_step_end *end)
 {
@@ -284,8 +302,11 @@ static int finish(const struct pb_run *run, struct session *s, int ok, const str
 	int status = ok ? 0 : end->exit_status;
 	char secs[32];
 
-	if (pb_record_finish(s->ctx.conn, s->ctx.run_id, ok ? "succeeded" : end->status, status,
-			     ok ? NULL : pb_buf_str(&end->why), &err) < 0) {
+	if (!recording(s)) {
+		if (!status)
+			status = EXIT_DEPENDENCY;
+	} else if (pb_record_finish(s->ctx.conn, s->ctx.run_id, ok ? "succeeded" : end->status, status,
+				    ok ? NULL : pb_buf_str(&end->why), &err) < 0) {
 		pb_error("%s", pb_buf_str(&err));
 		if (!status)
 			status = EXIT_DEPENDENCY;

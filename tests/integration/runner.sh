@@ -881,6 +881,28 @@ wait $HOLDER 2>/dev/null
 check "the lock held: exit 4, the metrics file says so, the last success the database's" "4|$success2|1|0|1" \
 	"$st|$(sed -n 's/^pb_job_last_success_timestamp_seconds{job="metrics"} //p' "$M")|$(grep -c '^pb_job_last_run_timestamp_seconds' "$M")|$(grep -c '^pb_job_step' "$M")|$(grep -c '^pb_job_last_run_exit_status{job="metrics"} 4$' "$M")"
 
+# The database went away while a step ran (a restart, a failover; here both of pb-run's sessions ended):
+# pb-run could record neither the step's end nor the run's, so the run stayed 'running' until the next run
+# of the job and month, and the metrics file was left as it was, saying the night before's exit status 0.
+fd=$(job db-lost <<'EOF'
+name: db-lost
+steps:
+  - {name: wait, run: [/bin/sh, -c, 'echo started > "$$W/db-lost.started"; while [ ! -e "$$W/db-lost.go" ]; do sleep 0.1; done']}
+  - {name: next, run: [/bin/sh, -c, 'echo next']}
+EOF
+)
+printf 'pb_job_last_run_exit_status{job="db-lost"} 0\n' >"$W/db-lost.prom"
+next_run
+"$PBR" "$fd" --month 2026-10 --metrics-file "$W/db-lost.prom" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/db-lost.started"
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pb-run'" >/dev/null
+touch "$W/db-lost.go"
+wait "$BG"
+check "the database's sessions ended mid-step: exit 3, the run and its step recorded failed, the metrics file says 3" \
+	"3||failed|wait:failed|pb_job_last_run_exit_status{job=\"db-lost\"} 3" \
+	"$?|$(cat "$TMP/bg.out")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")|$(sql "SELECT string_agg(name || ':' || status, ',' ORDER BY seq) FROM pb.job_step WHERE run_id = $R")|$(grep '^pb_job_last_run_exit_status' "$W/db-lost.prom")"
+
 # ---- the database -------------------------------------------------------------------------------------------
 
 PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" "$PBR" "$FIX/example.yaml" >"$TMP/out" 2>"$TMP/err"
