@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -38,13 +39,24 @@ const char *pb_log_program(void)
 	return logger.program;
 }
 
-/* Appends s as a JSON string. */
+/*
+ * Appends s as a JSON string, each byte of it that is not UTF-8 as U+FFFD: a message may quote what came
+ * from outside (a file name, a name cut at a length inside a character), and a JSON line is UTF-8.
+ */
 static void add_json_string(struct pb_buf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+	size_t good = 0;
 
 	pb_buf_addch(b, '"');
 	for (; *p; p++) {
+		if (!good && pb_text_check((const char *)p, (size_t)(end - p), &good, NULL) == 0)
+			good = (size_t)(end - p);
+		if (!good) {
+			pb_buf_addstr(b, "\ufffd");
+			continue;
+		}
+		good--;
 		switch (*p) {
 		case '"':
 			pb_buf_addstr(b, "\\\"");

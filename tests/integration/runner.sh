@@ -737,6 +737,17 @@ said[2] = "%d bytes, %s at the end" % (len(said[2].encode()), said[2][-1])
 print("|".join(ascii(m)[1:-1] for m in said))
 ' "$TMP/err" 2>&1)"
 
+# pb-run's own messages too: a job name cut at 64 bytes inside a character, a job file named in Latin-1.
+printf 'name: a%s\nsteps:\n  - {name: a, run: [/bin/true]}\n' "$(printf '\303\251%.0s' $(seq 40))" >"$W/caf"$'\351'".yaml"
+pbr "$W/caf"$'\351'".yaml" --dry-run --log-format json
+check "--log-format json: pb-run's messages and file names that are not UTF-8 are U+FFFD, still JSON" \
+	"1|bad job name 'a\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\xe9\\ufffd': up to 64 letters, digits, '.', '_' and '-', the first a letter or digit|$W/caf\\ufffd.yaml|1|7" \
+	"$st|$(python3 -c '
+import json, sys
+o = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+print("|".join(ascii(str(o[k]))[1:-1] for k in ("message", "file", "line", "column")))
+' "$TMP/err" 2>&1)"
+
 # ---- metrics --------------------------------------------------------------------------------------------------
 
 # Imports of the month, committed and not; the month is not aggregated yet.
