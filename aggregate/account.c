@@ -18,11 +18,14 @@ int pb_agg_account_start(struct pb_agg_account *a, const char *alias, const char
 
 	for (v = 0; v < PB_NVENDORS; v++) {
 		struct pb_agg_total *t = a->v[v].totals;
-		size_t alloc = a->v[v].alloc;
+		struct pb_agg_part *parts = a->v[v].parts;
+		size_t alloc = a->v[v].alloc, parts_alloc = a->v[v].parts_alloc;
 
 		memset(&a->v[v], 0, sizeof(a->v[v]));
 		a->v[v].totals = t;
 		a->v[v].alloc = alloc;
+		a->v[v].parts = parts;
+		a->v[v].parts_alloc = parts_alloc;
 	}
 	snprintf(a->alias, sizeof(a->alias), "%s", alias);
 	snprintf(a->currency, sizeof(a->currency), "%s", currency);
@@ -40,8 +43,10 @@ void pb_agg_account_release(struct pb_agg_account *a)
 {
 	int v;
 
-	for (v = 0; v < PB_NVENDORS; v++)
+	for (v = 0; v < PB_NVENDORS; v++) {
 		free(a->v[v].totals);
+		free(a->v[v].parts);
+	}
 	memset(a, 0, sizeof(*a));
 }
 
@@ -66,6 +71,29 @@ static struct pb_agg_total *total_of(struct pb_agg_series *s, const char *catego
 	snprintf(s->totals[s->ntotals].category, sizeof(s->totals[0].category), "%s", category);
 	snprintf(s->totals[s->ntotals].currency, sizeof(s->totals[0].currency), "%s", currency);
 	return &s->totals[s->ntotals++];
+}
+
+/* The part of a link's days from .. to - 1, made when new; NULL when memory cannot be had. */
+static struct pb_agg_part *part_of(struct pb_agg_series *s, int32_t from, int32_t to)
+{
+	size_t i;
+
+	for (i = 0; i < s->nparts; i++)
+		if (s->parts[i].from == from && s->parts[i].to == to)
+			return &s->parts[i];
+	if (s->nparts == s->parts_alloc) {
+		size_t alloc = s->parts_alloc ? s->parts_alloc * 2 : 2;
+		struct pb_agg_part *p = realloc(s->parts, alloc * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		s->parts = p;
+		s->parts_alloc = alloc;
+	}
+	memset(&s->parts[s->nparts], 0, sizeof(s->parts[0]));
+	s->parts[s->nparts].from = from;
+	s->parts[s->nparts].to = to;
+	return &s->parts[s->nparts++];
 }
 
 static int range_error(struct pb_buf *err, const char *alias)
@@ -106,6 +134,17 @@ int pb_agg_account_add(const struct pb_agg_context *ctx, struct pb_agg_account *
 	slot = strcmp(r->category, "Usage") == 0 && r->day >= ctx->month ? &s->usage[d] : &s->one_off[d];
 	if (pb_money_add(*slot, converted, slot) < 0)
 		return range_error(err, a->alias);
+	if (slot == &s->usage[d] && r->link_to > r->link_from) {
+		struct pb_agg_part *p = part_of(s, r->link_from, r->link_to);
+
+		if (!p) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "out of memory");
+			return PB_ERR_DATA;
+		}
+		if (pb_money_add(p->usage[d], converted, &p->usage[d]) < 0)
+			return range_error(err, a->alias);
+	}
 	s->in_run[d] = 1;
 	s->present = 1;
 	return 0;
@@ -185,12 +224,18 @@ static int markup_of(const struct pb_agg_account *a, pb_money mtd, pb_money *out
 	return 0;
 }
 
-/* The estimate of a recurring series (history and month) and its one-off charges, with the month to date. */
+/*
+ * The estimate of a recurring series (history and month) and its one-off charges, with the month to date; the
+ * parts (links that start or end within the month) are those of the vendors v of the account with only[v] set.
+ */
 static int estimate_of(const struct pb_agg_context *ctx, const struct pb_agg_account *a, const pb_money *usage,
-		       const pb_money *one_off, struct figures *fig, struct pb_buf *err)
+		       const pb_money *one_off, const int *only, struct figures *fig, struct pb_buf *err)
 {
 	struct pb_estimate_series s;
+	struct pb_estimate_part *parts = NULL;
+	size_t nparts = 0, i;
 	int32_t through = ctx->as_of, d;
+	int v, rc = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.month_to_date = fig->mtd;
@@ -207,20 +252,51 @@ static int estimate_of(const struct pb_agg_context *ctx, const struct pb_agg_acc
 		if (pb_money_sub(s.month_to_date, usage[d - ctx->first_day], &s.month_to_date) < 0 ||
 		    pb_money_add(s.partial, usage[d - ctx->first_day], &s.partial) < 0)
 			return range_error(err, a->alias);
+	for (v = 0; v < PB_NVENDORS; v++)
+		if (only[v])
+			nparts += a->v[v].nparts;
+	if (nparts && !fig->final) {
+		parts = calloc(nparts, sizeof(*parts));
+		if (!parts) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "out of memory");
+			return PB_ERR_DATA;
+		}
+		nparts = 0;
+		for (v = 0; v < PB_NVENDORS; v++) {
+			for (i = 0; only[v] && i < a->v[v].nparts; i++) {
+				const struct pb_agg_part *p = &a->v[v].parts[i];
+
+				parts[nparts].from = p->from;
+				parts[nparts].to = p->to;
+				parts[nparts].recurring = p->usage;
+				for (d = through + 1; d <= ctx->as_of && rc == 0; d++)
+					if (pb_money_add(parts[nparts].partial, p->usage[d - ctx->first_day],
+							 &parts[nparts].partial) < 0)
+						rc = range_error(err, a->alias);
+				nparts++;
+			}
+		}
+	} else {
+		nparts = 0;
+	}
 	s.month_start = ctx->month;
 	s.as_of = through;
 	s.first_day = ctx->first_day;
 	s.ndays = (size_t)(through - ctx->first_day + 1);
 	s.recurring = usage;
 	s.oneoff = one_off;
+	s.parts = parts;
+	s.nparts = nparts;
 	s.final = fig->final;
 	s.minor_unit = a->minor_unit;
-	if (pb_estimate_compute(&s, &fig->est) < 0) {
+	if (rc == 0 && pb_estimate_compute(&s, &fig->est) < 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "account %s: the estimate of %s failed", a->alias, fig->vendor);
-		return PB_ERR_DATA;
+		rc = PB_ERR_DATA;
 	}
-	return 0;
+	free(parts);
+	return rc;
 }
 
 static void write_figures(struct pb_agg_context *ctx, const struct pb_agg_account *a, const struct figures *f)
@@ -375,7 +451,11 @@ static int all_vendors(struct pb_agg_context *ctx, const struct pb_agg_account *
 			all.complete_through = vf[v].complete_through;
 	}
 	if (!apart(a, vf)) {
-		if (estimate_of(ctx, a, usage, one_off, &all, err) < 0)
+		int every[PB_NVENDORS];
+
+		for (v = 0; v < PB_NVENDORS; v++)
+			every[v] = 1;
+		if (estimate_of(ctx, a, usage, one_off, every, &all, err) < 0)
 			return PB_ERR_DATA;
 	} else if (sum_estimates(a, vf, &all.est) < 0) {
 		return range_error(err, a->alias);
@@ -391,13 +471,16 @@ int pb_agg_account_finish(struct pb_agg_context *ctx, struct pb_agg_account *a, 
 
 	memset(f, 0, sizeof(f));
 	for (v = 0; v < PB_NVENDORS; v++) {
+		int only[PB_NVENDORS] = {0};
+
 		if (!a->v[v].present)
 			continue;
+		only[v] = 1;
 		f[v].vendor = pb_vendor_names[v];
 		f[v].complete_through = ctx->complete_through[v];
 		f[v].final = ctx->final[v];
 		if (month_to_date(ctx, a, v, &f[v].mtd, err) < 0 || markup_of(a, f[v].mtd, &f[v].markup, err) < 0 ||
-		    estimate_of(ctx, a, a->v[v].usage, a->v[v].one_off, &f[v], err) < 0)
+		    estimate_of(ctx, a, a->v[v].usage, a->v[v].one_off, only, &f[v], err) < 0)
 			return PB_ERR_DATA;
 		write_totals(ctx, a, v);
 		write_figures(ctx, a, &f[v]);

@@ -41,10 +41,18 @@ struct pb_agg_total {
 	uint64_t lines, no_list;
 };
 
+/* The usage of a link that starts or ends within the month (its days from .. to - 1), in the invoice currency. */
+struct pb_agg_part {
+	int32_t from, to;
+	pb_money usage[PB_AGG_MAX_DAYS];
+};
+
 /* One vendor of one account: its totals and its daily series in the invoice currency. */
 struct pb_agg_series {
 	struct pb_agg_total *totals;
 	size_t ntotals, alloc;
+	struct pb_agg_part *parts; /* the links of the account that start or end within the month */
+	size_t nparts, parts_alloc;
 	pb_money usage[PB_AGG_MAX_DAYS], one_off[PB_AGG_MAX_DAYS];
 	unsigned char in_run[PB_AGG_MAX_DAYS]; /* the day has rows of this run (not only history) */
 	int present;			       /* the account has rows of this vendor this month */
@@ -69,6 +77,7 @@ struct pb_agg_row {
 	int32_t day;
 	pb_money amount, billed;
 	uint64_t lines, no_list;
+	int32_t link_from, link_to; /* the link's days when it starts or ends within the month, else both 0 */
 };
 
 /* Adds a row. Returns 0, or PB_ERR_DATA (a missing conversion rate, a sum out of range) with err set. */

@@ -92,8 +92,9 @@ struct model {
 	int nspikes, npool;
 	double oneoffs[MAXD]; /* one-off amounts of the window, drawn likewise */
 	int noneoffs;
-	double log_var; /* variance of the log error of the projected total of ordinary days */
-	int dof;	/* degrees of freedom of that variance */
+	double log_var;		/* variance of the log error of the projected total of ordinary days */
+	int dof;		/* degrees of freedom of that variance */
+	double parts, parts_sd; /* the parts' projection (pb_estimate_part) and the deviation of its log error */
 };
 
 static double money_to_double(pb_money m)
@@ -672,8 +673,11 @@ static void project(const struct model *m, double *point, double q[4])
 			if (rng_uniform(&st) < p_oneoff)
 				tot += m->oneoffs[rng_below(&st, m->noneoffs)];
 		}
+		if (m->parts > 0)
+			tot += m->parts * exp(m->parts_sd * rng_gauss(&st));
 		sims[k] = tot;
 	}
+	*point += m->parts;
 	qsort(sims, NSIM, sizeof(sims[0]), cmp_double);
 	shortest(sims, 0.90, &q[0], &q[3]);
 	shortest(sims, 0.80, &q[1], &q[2]);
@@ -746,6 +750,11 @@ static int check_series(const struct pb_estimate_series *s, int32_t *month_end)
 		return PB_ESTIMATE_ERR_ARG;
 	if (s->minor_unit < 0 || s->minor_unit > PB_MONEY_SCALE)
 		return PB_ESTIMATE_ERR_ARG;
+	if (s->nparts && !s->parts)
+		return PB_ESTIMATE_ERR_ARG;
+	for (size_t j = 0; j < s->nparts; j++)
+		if (!s->parts[j].recurring || s->parts[j].from >= s->parts[j].to)
+			return PB_ESTIMATE_ERR_ARG;
 	return PB_ESTIMATE_OK;
 }
 
@@ -753,18 +762,20 @@ static int check_series(const struct pb_estimate_series *s, int32_t *month_end)
  * Reads the series into m: the days as doubles, the first day with usage, the log series, the one-offs.
  * Returns 0 when there is no usage to project.
  */
-static int prepare(const struct pb_estimate_series *s, int32_t month_end, struct model *m)
+static int prepare(const struct pb_estimate_series *s, int32_t month_end, const double *steady, struct model *m)
 {
-	double pos[MAXD], tmp[MAXD];
+	double pos[MAXD], tmp[MAXD], parts = m->parts, parts_sd = m->parts_sd;
 	int t, npos = 0;
 
 	memset(m, 0, sizeof(*m));
+	m->parts = parts;
+	m->parts_sd = parts_sd;
 	m->n = (int)s->ndays;
 	m->horizon = month_end - s->as_of;
 	m->dow0 = (int)(((s->first_day + 3) % 7 + 7) % 7);
 	m->a = -1;
 	for (t = 0; t < m->n; t++) {
-		m->x[t] = money_to_double(s->recurring[t]);
+		m->x[t] = steady[t];
 		if (m->x[t] > 0 && m->a < 0)
 			m->a = t;
 		if (m->x[t] > 0)
@@ -797,22 +808,109 @@ static int stopped(const struct model *m)
 	       m->d[dow(m, n - 2)] > STOP_DOW;
 }
 
-/* Nothing to project: every figure is what was spent, the partial days' usage with it. */
-static int no_usage(const struct pb_estimate_series *s, struct pb_estimate *out)
+/*
+ * Nothing recurring to project: every figure is what was spent, the partial days' usage with it, and the
+ * projection of the parts, if any (method "links").
+ */
+static int no_usage(const struct pb_estimate_series *s, const struct model *m, struct pb_estimate *out)
 {
 	static const double none[4] = {0, 0, 0, 0};
 	struct pb_estimate_series spent = *s;
+	double sims[NSIM], q[4], point = m->parts;
+	uint64_t st = 0x5eed5eed5eedULL;
+	int k;
 
 	if (pb_money_add(s->month_to_date, s->partial, &spent.month_to_date) < 0)
 		return PB_ESTIMATE_ERR_RANGE;
-	return set_figures(&spent, 0, none, out);
+	out->method = "no-usage";
+	if (m->parts <= 0)
+		return set_figures(&spent, 0, none, out);
+	out->method = "links";
+	for (k = 0; k < NSIM; k++)
+		sims[k] = m->parts * exp(m->parts_sd * rng_gauss(&st));
+	qsort(sims, NSIM, sizeof(sims[0]), cmp_double);
+	shortest(sims, 0.90, &q[0], &q[3]);
+	shortest(sims, 0.80, &q[1], &q[2]);
+	return set_figures(&spent, point, q, out);
+}
+
+/* The days lo .. hi - 1 that both the part's link and from .. to - 1 hold (hi <= lo: none). */
+static void part_span(const struct pb_estimate_part *p, int32_t from, int32_t to, int32_t *lo, int32_t *hi)
+{
+	*lo = p->from > from ? p->from : from;
+	*hi = p->to < to ? p->to : to;
+}
+
+/*
+ * The series without its parts into steady (see pb_estimate_part): each part's usage taken out of the month's
+ * days, and, before the month, the share of the series it had in the month taken out of the days its link
+ * covered. m->parts and m->parts_sd get the parts' projection, *spent the partial days of the parts that have
+ * none (their usage counted as it stands), *partial the series' partial days without the parts'.
+ */
+static int take_parts(const struct pb_estimate_series *s, int32_t month_end, double *steady, struct model *m,
+		      pb_money *spent, pb_money *partial)
+{
+	double var = 0;
+	size_t j;
+	int t;
+
+	m->parts = 0;
+	m->parts_sd = 0;
+	*spent = PB_MONEY_ZERO;
+	*partial = s->partial;
+	for (t = 0; t < (int)s->ndays; t++)
+		steady[t] = money_to_double(s->recurring[t]);
+	for (j = 0; j < s->nparts; j++) {
+		const struct pb_estimate_part *p = &s->parts[j];
+		double num = 0, den = 0, share, recent = 0, proj, sd;
+		int32_t lo, hi, d, n;
+
+		if (pb_money_sub(*partial, p->partial, partial) < 0)
+			return PB_ESTIMATE_ERR_RANGE;
+		part_span(p, s->month_start, s->as_of + 1, &lo, &hi);
+		for (d = lo; d < hi; d++) {
+			double v = money_to_double(p->recurring[d - s->first_day]);
+
+			num += v;
+			den += money_to_double(s->recurring[d - s->first_day]);
+			steady[d - s->first_day] -= v;
+			if (d >= hi - 7)
+				recent += v;
+		}
+		share = den > 0 && num > 0 ? num / den : 0;
+		if (share > 1)
+			share = 1;
+		part_span(p, s->first_day, s->month_start, &lo, &hi);
+		for (d = lo; d < hi; d++)
+			steady[d - s->first_day] -= share * money_to_double(s->recurring[d - s->first_day]);
+		part_span(p, s->month_start, s->as_of + 1, &lo, &hi);
+		n = hi - lo > 7 ? 7 : hi - lo;
+		if (n <= 0) {
+			if (pb_money_add(*spent, p->partial, spent) < 0)
+				return PB_ESTIMATE_ERR_RANGE;
+			continue;
+		}
+		part_span(p, s->as_of + 1, month_end + 1, &lo, &hi);
+		proj = hi > lo && recent > 0 ? recent / n * (hi - lo) : 0;
+		/* A plain level from n days, as a short history's (short_level). */
+		sd = sqrt(0.3 * 0.3 * 1.57 / n + 0.1 * 0.1);
+		m->parts += proj;
+		var += proj * proj * sd * sd;
+	}
+	for (t = 0; t < (int)s->ndays; t++)
+		if (steady[t] < 0)
+			steady[t] = 0;
+	m->parts_sd = m->parts > 0 ? sqrt(var) / m->parts : 0;
+	return PB_ESTIMATE_OK;
 }
 
 int pb_estimate_compute(const struct pb_estimate_series *s, struct pb_estimate *out)
 {
 	static const double none[4] = {0, 0, 0, 0};
+	struct pb_estimate_series steady_s = *s;
 	struct model m;
-	double point = 0, q[4];
+	double point = 0, q[4], steady[MAXD];
+	pb_money spent_parts;
 	int32_t month_end;
 	int rc, t;
 
@@ -823,10 +921,13 @@ int pb_estimate_compute(const struct pb_estimate_series *s, struct pb_estimate *
 		out->method = "final";
 		return set_figures(s, 0, none, out);
 	}
-	if (!prepare(s, month_end, &m)) {
-		out->method = "no-usage";
-		return no_usage(s, out);
-	}
+	rc = take_parts(s, month_end, steady, &m, &spent_parts, &steady_s.partial);
+	if (rc < 0)
+		return rc;
+	if (pb_money_add(s->month_to_date, spent_parts, &steady_s.month_to_date) < 0)
+		return PB_ESTIMATE_ERR_RANGE;
+	if (!prepare(s, month_end, steady, &m))
+		return no_usage(&steady_s, &m, out);
 	weekly_factors(&m);
 	for (t = m.a; t < m.n; t++)
 		m.u[t] = m.z[t] - m.d[dow(&m, t)];
@@ -834,10 +935,8 @@ int pb_estimate_compute(const struct pb_estimate_series *s, struct pb_estimate *
 	m.s = m.a;
 	if (m.n - m.a >= MIN_SEGMENT + MIN_LAST)
 		find_segments(&m);
-	if (stopped(&m)) {
-		out->method = "no-usage";
-		return no_usage(s, out);
-	}
+	if (stopped(&m))
+		return no_usage(&steady_s, &m, out);
 	if (m.n - m.s < MIN_DAYS) {
 		short_level(&m);
 		out->method = "short-history";
@@ -849,5 +948,5 @@ int pb_estimate_compute(const struct pb_estimate_series *s, struct pb_estimate *
 		out->method = m.weekly ? "weekly" : "level";
 	}
 	project(&m, &point, q);
-	return set_figures(s, point, q, out);
+	return set_figures(&steady_s, point, q, out);
 }

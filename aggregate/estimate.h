@@ -13,6 +13,19 @@
 #define PB_ESTIMATE_MAX_DAYS (PB_ESTIMATE_HISTORY + 31)
 
 /*
+ * The usage of partner accounts whose links to the series' account start or end within the month: a part of
+ * the series that belongs to it on the days from .. to - 1 only (its link's days). recurring is indexed as the
+ * series' own and holds the part's usage of the month's days (days before the month are not read: an earlier
+ * month's usage is the series' alone). partial is the part's usage of the partial days after as_of (in the
+ * series' partial).
+ */
+struct pb_estimate_part {
+	int32_t from, to;
+	const pb_money *recurring;
+	pb_money partial;
+};
+
+/*
  * One series (an account, or an account and vendor), read-only to the estimator. Days are day numbers
  * (common/date.h). recurring holds ndays amounts, for first_day .. as_of: the recurring usage of each day
  * (charge category Usage), zero on days without any. month_to_date is the exact sum of every charge category
@@ -27,6 +40,8 @@ struct pb_estimate_series {
 	size_t ndays;	     /* as_of - first_day + 1 */
 	const pb_money *recurring;
 	const pb_money *oneoff;
+	const struct pb_estimate_part *parts; /* nparts of them, NULL when none */
+	size_t nparts;
 	pb_money month_to_date;
 	pb_money
 		partial; /* usage of the partial days after as_of, not in month_to_date: added when none is projected */
@@ -44,6 +59,11 @@ struct pb_estimate_series {
  *   short-history  fewer than a week of usage at the current level: a plain level, wide intervals
  *   weekly         a robust local level and damped trend, with day-of-week factors
  *   level          the same without day-of-week factors (the series shows no weekly pattern)
+ *   links          nothing recurring to project but the parts whose links cover days after as_of
+ * Each part is taken out of the series and projected on its own, at its mean daily usage over the last (up to 7)
+ * days of the month its link covered through as_of, for the days after as_of its link covers (a part whose
+ * link covered none of those days counts its partial days as they stand); before the month,
+ * where its link covered the series, the series is reduced by the share of the series it had in the month.
  */
 struct pb_estimate {
 	pb_money estimate, low80, high80, low90, high90;

@@ -309,7 +309,11 @@ static const char group_sql[] =
 	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 THEN NULL ELSE p.price END AS price, "
 	"sum(u.list_cost) AS list, sum(u.billed_cost) AS billed, "
 	"sum(u.billed_cost) FILTER (WHERE u.list_cost IS NULL) AS billed_no_list, sum(u.line_count) AS lines, "
-	"sum(u.line_count) FILTER (WHERE u.list_cost IS NULL) AS lines_no_list "
+	"sum(u.line_count) FILTER (WHERE u.list_cost IS NULL) AS lines_no_list, "
+	/* A link that starts or ends within the month: its days, which the estimate projects apart. */
+	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 OR pa.validity @> (SELECT days FROM month) "
+	"THEN NULL "
+	"ELSE lower(pa.validity)::text || ' ' || coalesce(upper(pa.validity)::text, '') END AS link_days "
 	"FROM pb.usage_daily u JOIN price p ON p.vendor = u.vendor AND p.category = u.charge_category "
 	"AND p.charge_type = u.charge_type "
 	"LEFT JOIN links pa ON pa.vendor = u.vendor "
@@ -327,6 +331,9 @@ static int with_clause(struct run *r, struct pb_buf *err)
 		return rc;
 	pb_buf_addstr(&r->with, "), ");
 	eligibility(r, &r->with);
+	pb_buf_addf(&r->with,
+		    ", month (days) AS (VALUES (daterange('%s'::date, ('%s'::date + interval '1 month')::date)))",
+		    r->month, r->month);
 	return 0;
 }
 
@@ -367,7 +374,7 @@ static int group_rows(struct run *r, struct pb_buf *err)
 
 	if (rc == 0)
 		rc = run_query(r, "CREATE TEMP TABLE agg_groups ON COMMIT DROP AS ", group_sql,
-			       "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9", err);
+			       "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 15", err);
 	return rc;
 }
 
@@ -429,14 +436,14 @@ static int open_cursors(struct run *r, struct pb_buf *err)
 
 	pb_date_format(r->ctx.first_day, first);
 	pb_date_format(pb_date_month_start(r->ctx.first_day), first_month);
-	if (pb_db_exec(
-		    r->conn,
-		    "DECLARE agg_rows NO SCROLL CURSOR FOR SELECT place, alias, vendor, pa, reason, category, "
-		    "currency, day, price, coalesce(list, 0)::text, coalesce(billed, 0)::text, "
-		    "coalesce(billed_no_list, 0)::text, lines::text, coalesce(lines_no_list, 0)::text FROM agg_groups "
-		    "ORDER BY place, alias COLLATE \"C\", vendor, category COLLATE \"C\", currency, day, price, "
-		    "pa COLLATE \"C\", reason COLLATE \"C\"",
-		    0, NULL, err) < 0 ||
+	if (pb_db_exec(r->conn,
+		       "DECLARE agg_rows NO SCROLL CURSOR FOR SELECT place, alias, vendor, pa, reason, category, "
+		       "currency, day, price, coalesce(list, 0)::text, coalesce(billed, 0)::text, "
+		       "coalesce(billed_no_list, 0)::text, lines::text, coalesce(lines_no_list, 0)::text, link_days "
+		       "FROM agg_groups ORDER BY place, alias COLLATE \"C\", vendor, category COLLATE \"C\", currency, "
+		       "day, "
+		       "price, pa COLLATE \"C\", reason COLLATE \"C\", link_days COLLATE \"C\"",
+		       0, NULL, err) < 0 ||
 	    pb_db_exec(
 		    r->conn,
 		    "DECLARE agg_hist NO SCROLL CURSOR FOR SELECT d.alias, d.vendor, d.usage_date::text, d.usage::text "
@@ -612,6 +619,31 @@ static int start_account(struct run *r, const char *alias, struct pb_buf *err)
 	return rc;
 }
 
+/* A bound of a link's days: a date, or (a date column may hold them) infinity, -infinity, or none (empty). */
+static int link_bound(const char *text, size_t len, int32_t none, int32_t *day)
+{
+	if (len == 0 || (len == 8 && memcmp(text, "infinity", 8) == 0)) {
+		*day = len ? INT32_MAX : none;
+		return 0;
+	}
+	if (len == 9 && memcmp(text, "-infinity", 9) == 0) {
+		*day = INT32_MIN;
+		return 0;
+	}
+	return len == 10 ? pb_date_parse_iso(text, 10, day) : -1;
+}
+
+/* "FROM TO" of a link's days into from .. to - 1. Returns 0, or -1 when the text is not that. */
+static int link_days(const char *text, int32_t *from, int32_t *to)
+{
+	const char *sp = strchr(text, ' ');
+
+	if (!sp || link_bound(text, (size_t)(sp - text), INT32_MIN, from) < 0 ||
+	    link_bound(sp + 1, strlen(sp + 1), INT32_MAX, to) < 0)
+		return -1;
+	return *to > *from ? 0 : -1;
+}
+
 /* One attributed row: a new alias starts a new account. */
 static int attributed(struct run *r, PGresult *res, int i, pb_money list, pb_money billed, pb_money billed_no_list,
 		      uint64_t lines, struct pb_buf *err)
@@ -640,6 +672,8 @@ static int attributed(struct run *r, PGresult *res, int i, pb_money list, pb_mon
 		return bad_amount(err, PQgetvalue(res, i, 9));
 	if (price == PB_PRICE_LIST)
 		row.no_list = strtoull(PQgetvalue(res, i, 13), NULL, 10);
+	if (!PQgetisnull(res, i, 14) && link_days(PQgetvalue(res, i, 14), &row.link_from, &row.link_to) < 0)
+		return bad_amount(err, PQgetvalue(res, i, 14));
 	return pb_agg_account_add(&r->ctx, &r->acct, &row, err);
 }
 

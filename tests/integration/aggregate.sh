@@ -468,6 +468,40 @@ check "late usage: the report's month to date on May's last day is the month to 
 	"LATE1 (USD): month to date 3473|day 31: 3473.00|LATE2 (USD): month to date 3443|day 31: 3443.00" \
 	"$(grep -o 'LATE[12] (USD): month to date [0-9.]*\|day 31: [0-9.]*' "$TMP/late/may.html" | paste -sd'|')"
 
+# ---- links that end or start in the month ----------------------------------------------------------------------
+# September 2027 through the 20th (the 21st is partial): 999999999901 uses 100 a day, MOVE1's until the 18th,
+# MOVE2's from the 19th; 999999999902, 50 a day, is MOVE1's all month; 999999999903, 40 a day, is MOVE3's until
+# the 25th. Each account's estimate forecasts a partner account for the days its link covers only, so MOVE1's
+# and MOVE2's add up to what both partner accounts use in the month (3000 + 1500), and MOVE3's stops at the 25th.
+# (MOVE2's link ends at 'infinity', which a date column may hold: no end.)
+mkdir -p "$TMP/move"
+{
+	echo "$H"
+	for d in $(seq 1 21); do
+		for p in 1:100 2:50 3:40; do
+			printf '2027-09-01T00:00:00Z,99999999990%s,Usage,2027-09-%02dT05:00:00Z,USD,%s,%s,EC2,,\n' "${p%%:*}" "$d" "${p#*:}" "${p#*:}"
+		done
+	done
+} >"$TMP/move/cur.csv"
+printf 'alias,name,billing_country,is_reseller,parent_reseller\nMOVE1,Move One,US,false,\nMOVE2,Move Two,US,false,\nMOVE3,Move Three,US,false,\n' \
+	>"$TMP/move.csv"
+{
+	"$PBC" import "$TMP/move.csv" --by test &&
+		"$PBI" --format aws-cur --no-progress --source move "$TMP/move/cur.csv" &&
+		pb_sql "INSERT INTO pb.terms_acceptance (alias, terms, region, version, accepted_by)
+		SELECT a, t, r, '1', 'test' FROM unnest('{MOVE1,MOVE2,MOVE3}'::text[]) a,
+		(VALUES ('centurylink', NULL), ('aws', 'US')) v (t, r);
+		INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, created_by)
+		VALUES ('aws', '999999999901', 'MOVE1', '2027-09-01', '2027-09-18', 'test'),
+		('aws', '999999999901', 'MOVE2', '2027-09-19', 'infinity', 'test'),
+		('aws', '999999999902', 'MOVE1', '2027-09-01', NULL, 'test'),
+		('aws', '999999999903', 'MOVE3', '2027-09-01', '2027-09-25', 'test')"
+} >"$TMP/out" 2>&1 || notok "MOVE1's, MOVE2's and MOVE3's September" "$(cat "$TMP/out")"
+"$PBA" --month 2027-09 --as-of 2027-09-21 >"$TMP/out" 2>"$TMP/err"
+check "links ending or starting in the month: each account's estimate covers its link's days only" \
+	"0|MOVE1,aws,USD,2850,3300.00,2027-09-20|MOVE2,aws,USD,300,1200.00,2027-09-20|MOVE3,aws,USD,840,1000.00,2027-09-20|MOVE1 all 3300.00 level|MOVE2 all 1200.00 links|MOVE3 all 1000.00 links" \
+	"$?|$("$PBA" --month 2027-09 --no-run --csv | awk -F, -v OFS=, '$1 ~ /^MOVE/ { print $1, $2, $3, $4, $5, $10 }' | paste -sd'|')|$(pb_sql "SELECT a.alias, a.vendor, a.estimate, a.method FROM pb.aggregate_account a JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2027-09-01' WHERE a.vendor = 'all' ORDER BY 1" ' ' | paste -sd'|')"
+
 # ---- sums beyond the range of amounts ------------------------------------------------------------------------
 # Two sources of July 2027 bill BIG1 6 x 10^19 each: each import is in range, their sum is not (10^20). Bad data
 # (exit 1) saying so, nothing stored; not an internal error.

@@ -282,6 +282,73 @@ static void test_one_offs_not_projected(void **state)
 	assert_true(pb_money_cmp(with.high90, plain.high90) > 0);
 }
 
+/*
+ * Links that start or end within the month: their partner accounts' usage is projected for their link's days
+ * only, the rest of the series as if they had never been in it.
+ */
+static void test_parts(void **state)
+{
+	struct fixture f;
+	struct pb_estimate e;
+	struct pb_estimate_part part;
+	pb_money pdays[PB_ESTIMATE_MAX_DAYS];
+	int32_t d;
+
+	(void)state;
+	/* 100 a day, 40 of it a partner account whose link ends on the 20th: 60 x 21 + 40 x 10 after the 10th. */
+	setup_series(&f, 10);
+	flat(&f, 10000);
+	memset(pdays, 0, sizeof(pdays));
+	for (d = f.s.month_start; d <= f.s.as_of; d++)
+		pdays[d - f.s.first_day] = cents(4000);
+	memset(&part, 0, sizeof(part));
+	part.from = f.s.month_start - 200;
+	part.to = f.s.month_start + 20;
+	part.recurring = pdays;
+	f.s.parts = &part;
+	f.s.nparts = 1;
+	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_OK);
+	assert_money(e.estimate, "2660");
+	assert_ordered(&e);
+	/* Its link ended on the 5th: nothing of it after the 10th, and the month so far without it is the level. */
+	part.to = f.s.month_start + 5;
+	for (d = f.s.month_start + 5; d <= f.s.as_of; d++) {
+		pdays[d - f.s.first_day] = PB_MONEY_ZERO;
+		f.days[d - f.s.first_day] = cents(6000);
+	}
+	f.s.month_to_date = cents(5 * 10000 + 5 * 6000);
+	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_OK);
+	assert_money(e.estimate, "2060");
+
+	/* 100 a day, and a partner account linked from the 8th using 50 a day on top: both projected in full. */
+	setup_series(&f, 10);
+	flat(&f, 10000);
+	memset(pdays, 0, sizeof(pdays));
+	for (d = f.s.month_start + 7; d <= f.s.as_of; d++) {
+		pdays[d - f.s.first_day] = cents(5000);
+		f.days[d - f.s.first_day] = cents(15000);
+	}
+	f.s.month_to_date = cents(7 * 10000 + 3 * 15000);
+	part.from = f.s.month_start + 7;
+	part.to = INT32_MAX;
+	f.s.parts = &part;
+	f.s.nparts = 1;
+	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_OK);
+	assert_money(e.estimate, "4300");
+
+	/* Nothing but that partner account: its days projected (method links), its partial day counted once. */
+	for (size_t i = 0; i < f.s.ndays; i++)
+		f.days[i] = pdays[i];
+	f.s.month_to_date = cents(3 * 5000);
+	part.partial = cents(2000);
+	f.s.partial = cents(2000);
+	assert_int_equal(pb_estimate_compute(&f.s, &e), PB_ESTIMATE_OK);
+	assert_money(e.estimate, "1200");
+	assert_string_equal(e.method, "links");
+	assert_ordered(&e);
+	assert_true(pb_money_cmp(e.low90, e.high90) < 0);
+}
+
 static void test_out_of_range(void **state)
 {
 	struct fixture f;
@@ -374,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_no_complete_day),
 		cmocka_unit_test(test_short_history),
 		cmocka_unit_test(test_one_offs_not_projected),
+		cmocka_unit_test(test_parts),
 		cmocka_unit_test(test_out_of_range),
 		cmocka_unit_test(test_random_series),
 	};
