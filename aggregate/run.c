@@ -150,8 +150,10 @@ static int read_sources(struct run *r, struct pb_buf *err)
 			through = final ? r->ctx.month_end : last_day - 1 < r->o->as_of ? last_day - 1 : r->o->as_of;
 			r->last_day = last_day > r->last_day ? last_day : r->last_day;
 		}
-		if (v >= 0) {
+		if (v >= 0)
 			r->ctx.final[v] &= final;
+		/* A source without a day yet says nothing of which days are complete (nor does it lag). */
+		if (v >= 0 && through) {
 			if (!r->ctx.complete_through[v] || through < r->ctx.complete_through[v])
 				r->ctx.complete_through[v] = through;
 		}

@@ -314,6 +314,16 @@ check "a partial last day: the month to date counts it, the estimate projects th
 	"0|FLAT1,aws,USD,1030,3000.00,2026-11-10,false" \
 	"$?|$("$PBA" --month 2026-11 --no-run --csv | awk -F, -v OFS=, '$1 == "FLAT1" { print $1, $2, $3, $4, $5, $10, $11 }')"
 
+# A second AWS source of November whose export has no line yet says nothing of which days are complete: the
+# figures are the same, whichever of the two was imported first.
+echo "$H" >"$TMP/nov/empty.csv"
+"$PBI" --format aws-cur --no-progress --source nov-empty --month 2026-11 "$TMP/nov/empty.csv" >"$TMP/out" 2>&1 ||
+	notok "an empty November export" "$(cat "$TMP/out")"
+"$PBA" --month 2026-11 --as-of 2026-11-12 >"$TMP/out" 2>"$TMP/err"
+check "a source with no line yet: the other source's partial day is still partial" \
+	"0|FLAT1,aws,USD,1030,3000.00,2026-11-10,false" \
+	"$?|$("$PBA" --month 2026-11 --no-run --csv | awk -F, -v OFS=, '$1 == "FLAT1" { print $1, $2, $3, $4, $5, $10, $11 }')"
+
 # ---- vendors whose data end on different days ---------------------------------------------------------------
 # TWIN1's AWS is complete through the 10th (10 on the 1st, then 100 a day), its Azure only through the 1st (10,
 # then 3 of the 2nd). The figures for all vendors cut both at the earlier day and projected 20 a day from the
