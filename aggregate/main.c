@@ -46,6 +46,7 @@ enum output { OUT_SUMMARY, OUT_CSV, OUT_UNMAPPED, OUT_NO_LIST };
 
 struct args {
 	int32_t month, as_of;
+	int has_month, has_as_of; /* given: day 0 (1970-01-01) is a day like any other */
 	int strict, no_run, history, done, rates, load, list, detail;
 	enum output output;
 	const char *pricing, *config, *file;
@@ -101,8 +102,10 @@ static int option(void *ctx, int ch, const char *v)
 
 	switch (ch) {
 	case OPT_MONTH:
+		a->has_month = 1;
 		return pb_date_parse_month(v, &a->month) < 0 ? bad("month", "YYYY-MM", v) : 0;
 	case OPT_AS_OF:
+		a->has_as_of = 1;
 		return strlen(v) != 10 || pb_date_parse_iso(v, 10, &a->as_of) < 0 ? bad("as-of", "YYYY-MM-DD", v) : 0;
 	case OPT_STRICT:
 		a->strict = 1;
@@ -199,12 +202,12 @@ static int default_as_of(struct args *a)
 	pb_date_to_ymd(a->month, &y, &m, &d);
 	end = (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
 	pb_date_format(a->month, month);
-	if (!a->as_of && today < a->month) {
+	if (!a->has_as_of && today < a->month) {
 		pb_date_format(today, day);
 		pb_error("%.7s has not begun (today is %s): give --as-of, a day of the month", month, day);
 		return -1;
 	}
-	if (!a->as_of)
+	if (!a->has_as_of)
 		a->as_of = today < end ? today : end;
 	if (a->as_of < a->month || a->as_of > end) {
 		pb_date_format(a->as_of, day);
@@ -229,11 +232,11 @@ static int check_args(struct args *a)
 	}
 	if (a->history)
 		return 0;
-	if (!a->month) {
+	if (!a->has_month) {
 		pb_error("--month YYYY-MM is required");
 		return -1;
 	}
-	if (a->as_of && a->no_run) {
+	if (a->has_as_of && a->no_run) {
 		pb_error("--no-run shows the current run; --as-of makes a new one");
 		return -1;
 	}
@@ -328,11 +331,11 @@ static int dispatch(const struct args *a)
 	if (a->rates) {
 		who(by, sizeof(by));
 		rc = a->load ? pb_rates_load(conn, a->file, by, stdout, &err)
-			     : pb_rates_list(conn, a->month, stdout, &err);
+			     : pb_rates_list(conn, a->has_month ? &a->month : NULL, stdout, &err);
 		goto out;
 	}
 	if (a->history) {
-		rc = pb_agg_report_history(conn, a->month, stdout, &err);
+		rc = pb_agg_report_history(conn, a->has_month ? &a->month : NULL, stdout, &err);
 		goto out;
 	}
 	rc = a->no_run ? 0 : run_month(conn, a);

@@ -297,7 +297,7 @@ int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, struct pb_buf *
 	return warn_buckets(conn, id, &w, err);
 }
 
-int pb_agg_report_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
+int pb_agg_report_history(PGconn *conn, const int32_t *month, FILE *out, struct pb_buf *err)
 {
 	char m[11] = "";
 	const char *p[1] = {m};
@@ -305,7 +305,7 @@ int pb_agg_report_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf 
 	int i;
 
 	if (month)
-		pb_date_format(month, m);
+		pb_date_format(*month, m);
 	res = pb_db_query(conn,
 			  "SELECT id, to_char(billing_month, 'YYYY-MM'), as_of, status, cardinality(imports), "
 			  "unmapped_lines, ineligible_lines, CASE WHEN frozen THEN 'frozen' ELSE '' END, "

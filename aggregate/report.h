@@ -37,7 +37,7 @@ int pb_agg_report_buckets(PGconn *conn, int32_t month, FILE *out, struct pb_buf 
  */
 int pb_agg_report_no_list(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err);
 
-/* The runs (of month only when not 0), as an aligned table. Returns 0 or PB_ERR_DEPENDENCY. */
-int pb_agg_report_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err);
+/* The runs (of *month only, every month's when month is NULL), as an aligned table. Returns 0 or PB_ERR_DEPENDENCY. */
+int pb_agg_report_history(PGconn *conn, const int32_t *month, FILE *out, struct pb_buf *err);
 
 #endif

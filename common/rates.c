@@ -255,7 +255,7 @@ out:
 	return n < 0 ? (int)n : 0;
 }
 
-int pb_rates_list(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
+int pb_rates_list(PGconn *conn, const int32_t *month, FILE *out, struct pb_buf *err)
 {
 	char m[11] = "";
 	const char *p[1] = {m};
@@ -263,7 +263,7 @@ int pb_rates_list(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
 	int i;
 
 	if (month)
-		pb_date_format(month, m);
+		pb_date_format(*month, m);
 	res = pb_db_query(
 		conn,
 		"SELECT to_char(month, 'YYYY-MM'), from_currency, to_currency, rate::text, source, loaded_by, "

@@ -18,8 +18,9 @@
  */
 int pb_rates_load(PGconn *conn, const char *path, const char *by, FILE *out, struct pb_buf *err);
 
-/* Prints the rates (of month only when month is not 0) as CSV on out. Returns 0, or PB_ERR_DEPENDENCY. */
-int pb_rates_list(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err);
+/* Prints the rates (of *month only, every month's when month is NULL) as CSV on out. Returns 0, or PB_ERR_DEPENDENCY.
+ */
+int pb_rates_list(PGconn *conn, const int32_t *month, FILE *out, struct pb_buf *err);
 
 /* The rates of one month, for conversion. */
 struct pb_rate {

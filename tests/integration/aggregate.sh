@@ -207,6 +207,16 @@ for args in "--month 2026-10 --csv|the CSV" "--month 2026-10 --no-run --unmapped
 		"2|pb-aggregate: standard output is closed: nowhere to print ${args#*|}
 Try 'pb-aggregate --help'.|$runs" "$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
 done
+# 1970-01-01 is a day like any other: not taken for "no --as-of", nor its month for "no --month".
+"$PBA" --month 2026-10 --as-of 1970-01-01 >"$TMP/out" 2>"$TMP/err"
+check "--as-of 1970-01-01 for October: a usage error, no run made" \
+	"2|pb-aggregate: --as-of must be a day of the month 2026-10, not 1970-01-01
+Try 'pb-aggregate --help'.|$runs" "$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+"$PBA" --month 1970-01 --no-run --csv >"$TMP/out" 2>"$TMP/err"
+check "--month 1970-01: a month like any other (no run of it)" \
+	"1|pb-aggregate: 1970-01 has no aggregate run: run pb-aggregate --month 1970-01" "$?|$(cat "$TMP/err")"
+check "--history and rates --list of 1970-01: none, not every month's" "1|1" \
+	"$("$PBA" --history --month 1970-01 | wc -l)|$("$PBA" rates --list --month 1970-01 | wc -l)"
 printf 'series,date,charge_category,amount\na,2026-10-01,Usage,1\n' >"$TMP/est.csv"
 "$PBA" estimate --as-of 2026-10-02 "$TMP/est.csv" >&- 2>"$TMP/err"
 check "estimate with standard output closed: exit 2 saying so" \
