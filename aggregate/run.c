@@ -1053,6 +1053,8 @@ static int compute(struct run *r, const char *started, struct pb_buf *err)
 	if (rc == 0)
 		rc = read_sources(r, err);
 	if (rc == 0)
+		pb_test_pause("aggregate-sources");
+	if (rc == 0)
 		rc = read_accounts(r, err);
 	if (rc == 0)
 		rc = group_rows(r, err);
@@ -1069,6 +1071,40 @@ static int compute(struct run *r, const char *started, struct pb_buf *err)
 	r->res->accounts = r->ctx.naccounts;
 	r->res->no_list_lines = r->ctx.no_list_lines;
 	return rc;
+}
+
+/*
+ * Locks the month's partition of the daily rows before the run's snapshot is taken (no query has run in the
+ * transaction yet). An import that supersedes another drops the other's table as it commits: under a snapshot
+ * that still holds the other current, its rows would vanish from the run (a reconciliation that does not add
+ * up). Dropping a partition needs its parent's lock, so such a commit now waits for the run, or the run for it.
+ * A month without that partition has no import to supersede.
+ */
+static int lock_month_rows(struct run *r, struct pb_buf *err)
+{
+	char sql[96];
+	PGresult *res;
+	int missing;
+
+	snprintf(sql, sizeof(sql), "LOCK TABLE ONLY pb.usage_daily_%.4s_%.2s IN ACCESS SHARE MODE", r->month,
+		 r->month + 5);
+	if (pb_db_exec(r->conn, "SAVEPOINT pb_month_rows", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	res = PQexec(r->conn, sql);
+	missing = PQresultStatus(res) == PGRES_FATAL_ERROR &&
+		  strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
+			 "42P01") == 0;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && !missing) {
+		pb_db_message(err, "cannot lock the month's daily rows",
+			      res ? PQresultErrorMessage(res) : PQerrorMessage(r->conn));
+		PQclear(res);
+		return PB_ERR_DEPENDENCY;
+	}
+	PQclear(res);
+	if (pb_db_exec(r->conn, missing ? "ROLLBACK TO SAVEPOINT pb_month_rows" : "RELEASE SAVEPOINT pb_month_rows", 0,
+		       NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	return 0;
 }
 
 int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg_result *res, struct pb_buf *err)
@@ -1100,7 +1136,9 @@ int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg
 	    pb_db_exec(conn, "SET LOCAL TimeZone = 'UTC'", 0, NULL, err) < 0 ||
 	    pb_db_exec(conn, "SET LOCAL work_mem = '256MB'", 0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
-	rc = compute(&r, started, err);
+	rc = lock_month_rows(&r, err);
+	if (rc == 0)
+		rc = compute(&r, started, err);
 	if (rc == 0)
 		pb_test_pause("aggregate-commit");
 	if (rc == 0 && pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)

@@ -522,6 +522,26 @@ check "links ending or starting in the month: each account's estimate covers its
 	"0|MOVE1,aws,USD,2850,3300.00,2027-09-20|MOVE2,aws,USD,300,1200.00,2027-09-20|MOVE3,aws,USD,840,1000.00,2027-09-20|MOVE1 all 3300.00 level|MOVE2 all 1200.00 links|MOVE3 all 1000.00 links" \
 	"$?|$("$PBA" --month 2027-09 --no-run --csv | awk -F, -v OFS=, '$1 ~ /^MOVE/ { print $1, $2, $3, $4, $5, $10 }' | paste -sd'|')|$(pb_sql "SELECT a.alias, a.vendor, a.estimate, a.method FROM pb.aggregate_account a JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2027-09-01' WHERE a.vendor = 'all' ORDER BY 1" ' ' | paste -sd'|')"
 
+# An import superseding September's while a run reads the month: the superseded import's table is dropped as the
+# import commits, which took its rows from under the run's snapshot (an "internal error", exit 1). The import
+# now waits for the run, which gives the figures of the imports it started with.
+PB_TEST_PAUSE=aggregate-sources PB_TEST_RESUME_FILE="$TMP/move/resume" "$PBA" --month 2027-09 --as-of 2027-09-21 \
+	>"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 300); do grep -q "test pause at aggregate-sources" "$TMP/bg.err" && break; sleep 0.1; done
+printf '2027-09-01T00:00:00Z,999999999904,Usage,2027-09-02T05:00:00Z,USD,1,1,EC2,,\n' >>"$TMP/move/cur.csv"
+"$PBI" --format aws-cur --no-progress --source move "$TMP/move/cur.csv" >"$TMP/ing.out" 2>&1 &
+IPID=$!
+for _ in $(seq 50); do grep -q "waiting for other sessions" "$TMP/ing.out" && break; kill -0 $IPID 2>/dev/null || break; sleep 0.1; done
+touch "$TMP/move/resume"
+wait $BGPID
+st=$?
+BGPID=
+wait $IPID
+check "an import superseding the month's while a run reads it: both succeed, the run whole" \
+	"0|0|pb-aggregate: test pause at aggregate-sources|MOVE1,aws,USD,2850,3300.00" \
+	"$st|$?|$(grep -v '^pb-aggregate: warning' "$TMP/bg.err")|$("$PBA" --month 2027-09 --no-run --csv | awk -F, -v OFS=, '$1 == "MOVE1" && $2 == "aws" { print $1, $2, $3, $4, $5 }')"
+
 # ---- sums beyond the range of amounts ------------------------------------------------------------------------
 # Two sources of July 2027 bill BIG1 6 x 10^19 each: each import is in range, their sum is not (10^20). Bad data
 # (exit 1) saying so, nothing stored; not an internal error.
