@@ -13,6 +13,7 @@
 #include "eligconf.h"
 #include "exitcode.h"
 #include "export.h"
+#include "issue.h"
 #include "money.h"
 #include "rates.h"
 
@@ -397,6 +398,12 @@ int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *cate
 
 	(void)categories;
 	pb_date_format(month, m);
+	/*
+	 * One snapshot for the run, its rates and its rows: a rate loaded meanwhile would convert the run's rows
+	 * with figures that are not the run's.
+	 */
+	if (pb_db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
 	/* An issued month is the run its invoice billed, whatever was aggregated since (adjustments come later). */
 	res = pb_db_query(conn,
 			  "SELECT id, detail FROM pb.aggregate_run WHERE id = coalesce((SELECT run_id FROM pb.invoice "
@@ -404,22 +411,26 @@ int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *cate
 			  "$1::date AND status = 'current'))",
 			  1, p, err);
 	if (!res)
-		return PB_ERR_DEPENDENCY;
-	if (PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't')
+		rc = PB_ERR_DEPENDENCY;
+	if (res && PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't')
 		snprintf(run_id, sizeof(run_id), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (!*run_id) {
+	if (rc == 0 && !*run_id) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%.7s has no aggregate run with its detail: run pb-aggregate --month %.7s --detail", m,
 			    m);
-		return PB_ERR_DATA;
+		rc = PB_ERR_DATA;
 	}
-	if (pb_atomic_open(&out, path, err) < 0)
-		return PB_ERR_DEPENDENCY;
-	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
-		rc = PB_ERR_DEPENDENCY;
+	/* Converted with the rates the run was made with, as its invoice lines are: never with some loaded since. */
 	if (rc == 0)
-		rc = write_rows(conn, run_id, month, out.f, path, err);
+		rc = pb_inv_check_rates(conn, run_id, m, err);
+	if (rc == 0 && pb_atomic_open(&out, path, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
+	if (rc < 0) {
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return rc;
+	}
+	rc = write_rows(conn, run_id, month, out.f, path, err);
 	PQclear(PQexec(conn, "ROLLBACK"));
 	if (rc < 0) {
 		pb_atomic_abort(&out);

@@ -242,13 +242,9 @@ static int check_overlap(PGconn *conn, const struct issue *s, struct pb_buf *err
 	return ret;
 }
 
-/*
- * Refuses a run made before a rate it converts with was loaded or changed: it converted at the old rate, the
- * invoice would freeze the new one, and the month aggregated again would no longer be what was billed.
- */
-static int check_rates(PGconn *conn, const struct issue *s, struct pb_buf *err)
+int pb_inv_check_rates(PGconn *conn, const char *run_id, const char *month, struct pb_buf *err)
 {
-	const char *p[2] = {s->run_id, s->month};
+	const char *p[2] = {run_id, month};
 	PGresult *res;
 	int ret = 0;
 
@@ -266,7 +262,7 @@ static int check_rates(PGconn *conn, const struct issue *s, struct pb_buf *err)
 		pb_buf_addf(err,
 			    "aggregate run %s of %.7s is out of date: the rate from %s to %s was loaded after it: run "
 			    "pb-aggregate --month %.7s --detail first",
-			    s->run_id, s->month, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), s->month);
+			    run_id, month, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), month);
 		ret = PB_ERR_REFUSED;
 	}
 	PQclear(res);
@@ -304,7 +300,7 @@ static int check_current(PGconn *conn, const struct issue *s, struct pb_buf *err
 		ret = PB_ERR_REFUSED;
 	}
 	PQclear(res);
-	return ret == 0 ? check_rates(conn, s, err) : ret;
+	return ret == 0 ? pb_inv_check_rates(conn, s->run_id, s->month, err) : ret;
 }
 
 /*

@@ -30,6 +30,14 @@ int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err);
 
 /*
+ * Refuses (PB_ERR_REFUSED, naming the pair) an aggregate run of month (YYYY-MM-DD) made before a rate it
+ * converts with was loaded or changed: it converted at the old rate, and what is made from it with the
+ * month's rates now (the invoice that freezes them, its detail, the FOCUS dataset) would not be its figures.
+ * Returns 0, PB_ERR_REFUSED or PB_ERR_DEPENDENCY, with err set.
+ */
+int pb_inv_check_rates(PGconn *conn, const char *run_id, const char *month, struct pb_buf *err);
+
+/*
  * Per account, what the month's invoice (and the adjustments since) billed, what the month's current run
  * comes to now, and the difference, as CSV on out. Returns 0, PB_ERR_DATA (not issued) or PB_ERR_DEPENDENCY.
  */

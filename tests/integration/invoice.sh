@@ -726,6 +726,11 @@ printf 'month,from,to,rate\n2027-09,USD,JPY,151\n' >"$TMP/rates-sep.csv"
 check "the month's rates changed since its run: exit 4 even forced, naming the pair; nothing issued" \
 	"4|pb-invoice: aggregate run $sep_run of 2027-09 is out of date: the rate from USD to JPY was loaded after it: run pb-aggregate --month 2027-09 --detail first|0" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2027-09-01'")"
+# Its FOCUS dataset would convert the run's rows at 151 while its draft lines are at 150: refused the same way.
+"$PBV" --month 2027-09 --focus "$TMP/focus-sep.csv" >"$TMP/out" 2>"$TMP/err"
+check "--focus of a month whose rates changed since its run: exit 4, naming the pair; no file" \
+	"4|pb-invoice: aggregate run $sep_run of 2027-09 is out of date: the rate from USD to JPY was loaded after it: run pb-aggregate --month 2027-09 --detail first|f" \
+	"$?|$(cat "$TMP/err")|$(test -e "$TMP/focus-sep.csv" && echo t || echo f)"
 "$PBA" --month 2027-09 --as-of 2027-09-30 --detail >"$TMP/agg" 2>&1 || notok "aggregate September again" "$(cat "$TMP/agg")"
 # A rate loaded while the month is being issued waits for the invoice, then is refused: the rates are frozen.
 : >"$TMP/bg.err"
