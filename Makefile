@@ -168,6 +168,7 @@ UNIT_TESTS := \
 	progress \
 	reduce \
 	ring \
+	sha256 \
 	text \
 	url
 

@@ -16,6 +16,8 @@
 #include "issue.h"
 #include "money.h"
 #include "rates.h"
+#include "sha256.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -60,7 +62,16 @@ struct category_rule {
 struct categories {
 	struct category_rule *r;
 	size_t n;
+	char *shown;	 /* the file, as messages show it */
+	char sha256[65]; /* of its text: what an issued month's dataset was made with */
 };
+
+static void categories_release(struct categories *c)
+{
+	free(c->r);
+	free(c->shown);
+	memset(c, 0, sizeof(*c));
+}
 
 static const char *allowed(const char *const *list, size_t n, const char *p, size_t len)
 {
@@ -111,6 +122,22 @@ static int category_line(struct categories *c, const char *file, unsigned line, 
 	return 0;
 }
 
+/*
+ * A copy of name (a file's, an address) that the database takes: a byte that is not UTF-8 (or a NUL) shown as
+ * '?'. NULL when out of memory; free it.
+ */
+static char *storable(const char *name)
+{
+	char *copy = strdup(name);
+	size_t at = 0, bad;
+
+	while (copy && pb_text_check(copy + at, strlen(copy + at), &bad, NULL) < 0) {
+		copy[at + bad] = '?';
+		at += bad + 1;
+	}
+	return copy;
+}
+
 static int load_categories(struct categories *c, const char *option, struct pb_buf *err)
 {
 	struct pb_buf text = PB_BUF_INIT, path = PB_BUF_INIT, shown = PB_BUF_INIT;
@@ -133,6 +160,12 @@ static int load_categories(struct categories *c, const char *option, struct pb_b
 	file = pb_buf_str(&shown);
 	s = text.ptr ? text.ptr : "";
 	end = s + text.len;
+	c->shown = storable(file);
+	if (!c->shown || pb_sha256_hex(s, text.len, c->sha256) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		rc = PB_ERR_DATA;
+	}
 	while (s < end && rc == 0) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
@@ -149,6 +182,8 @@ static int load_categories(struct categories *c, const char *option, struct pb_b
 	pb_buf_release(&text);
 	pb_buf_release(&path);
 	pb_buf_release(&shown);
+	if (rc < 0)
+		categories_release(c);
 	return rc;
 }
 
@@ -309,10 +344,10 @@ static int focus_row(const struct categories *cats, const struct pb_rates *rates
 	return 0;
 }
 
-/* Streams the run's detail through a cursor into f. */
-static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, const char *path, struct pb_buf *err)
+/* Streams the run's detail through a cursor into f, each byte into sha too. */
+static int write_rows(PGconn *conn, const char *run_id, int32_t month, const struct categories *cats, FILE *f,
+		      struct pb_sha256 *sha, const char *path, struct pb_buf *err)
 {
-	struct categories cats;
 	struct pb_rates rates;
 	struct so_far so_far;
 	struct pb_buf b = PB_BUF_INIT;
@@ -325,13 +360,9 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, 
 	pb_date_format(month, start);
 	pb_date_to_ymd(month, &y, &m, &d);
 	pb_date_format(m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1), end);
-	rc = load_categories(&cats, NULL, err);
-	if (rc == 0)
-		rc = pb_rates_read(conn, month, &rates, err);
-	if (rc < 0) {
-		free(cats.r);
+	rc = pb_rates_read(conn, month, &rates, err);
+	if (rc < 0)
 		return rc;
-	}
 	if (pb_db_exec(
 		    conn,
 		    /*
@@ -363,6 +394,7 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, 
 		    1, p, err) < 0)
 		rc = PB_ERR_DEPENDENCY;
 	fputs(header, f);
+	pb_sha256_update(sha, header, strlen(header));
 	do {
 		PGresult *res =
 			rc == 0 ? pb_db_query(conn, "FETCH " FETCH_ROWS " FROM focus_rows", 0, NULL, err) : NULL;
@@ -373,47 +405,99 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, FILE *f, 
 		}
 		n = PQntuples(res);
 		for (i = 0; i < n && rc == 0; i++)
-			rc = focus_row(&cats, &rates, period, res, i, &so_far, &b, err);
+			rc = focus_row(cats, &rates, period, res, i, &so_far, &b, err);
 		PQclear(res);
 		if (b.len && fwrite(b.ptr, 1, b.len, f) != b.len) {
 			pb_buf_reset(err);
 			pb_buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
 			rc = PB_ERR_DEPENDENCY;
 		}
+		pb_sha256_update(sha, b.ptr, b.len);
 		pb_buf_reset(&b);
 	} while (n > 0 && rc == 0);
 	pb_buf_release(&b);
 	pb_rates_release(&rates);
-	free(cats.r);
 	return rc;
 }
 
-int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *categories, struct pb_buf *err)
+/*
+ * An issued month's dataset is the one first written after the issue (invoice_id its invoice): the first keeps
+ * its SHA-256 (sha) and that of the service categories; one made since that is not those bytes is refused
+ * (PB_ERR_REFUSED, saying what it was made with), never written over it. 0 when path may be written.
+ */
+static int keep_issued(PGconn *conn, const char *invoice_id, const char *number, const char *month,
+		       const struct categories *cats, const char *sha, const char *by, const char *path,
+		       struct pb_buf *err)
 {
+	const char *p[5] = {invoice_id, sha, cats->shown, cats->sha256, by};
+	PGresult *res;
+	int ret = 0;
+
+	/* At once with another: the first to commit is kept, and this one is compared with it. */
+	if (pb_db_exec(conn,
+		       "INSERT INTO pb.invoice_focus (invoice_id, sha256, categories, categories_sha256, written_by) "
+		       "VALUES ($1::bigint, $2, $3, $4, $5) ON CONFLICT (invoice_id) DO NOTHING",
+		       5, p, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	res = pb_db_query(conn,
+			  "SELECT sha256, categories, categories_sha256, written_by, to_char(written_at AT TIME ZONE "
+			  "'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM pb.invoice_focus WHERE invoice_id = $1::bigint",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), sha) != 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "%.7s is issued (%s): its FOCUS dataset is the one first written, by %s at %s UTC, and the "
+			    "one made now is not those bytes",
+			    month, number, PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+		if (strcmp(PQgetvalue(res, 0, 2), cats->sha256) != 0)
+			pb_buf_addf(err,
+				    " (it was made with the service categories of '%s' as they were then, not '%s')",
+				    PQgetvalue(res, 0, 1), cats->shown);
+		else
+			pb_buf_addstr(err, " (an account without a line was renamed since)");
+		pb_buf_addf(err, ": '%s' not written", path);
+		ret = PB_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
+int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *by, struct pb_buf *err)
+{
+	struct pb_sha256 sha = PB_SHA256_INIT;
+	struct categories cats;
 	struct pb_atomic out;
-	char m[11], run_id[24] = "";
+	char m[11], run_id[24] = "", invoice_id[24] = "", number[24] = "", hex[65];
 	const char *p[1] = {m};
 	PGresult *res;
-	int rc = 0;
+	int rc = load_categories(&cats, NULL, err);
 
-	(void)categories;
+	if (rc < 0)
+		return rc;
 	pb_date_format(month, m);
 	/*
 	 * One snapshot for the run, its rates and its rows: a rate loaded meanwhile would convert the run's rows
 	 * with figures that are not the run's.
 	 */
-	if (pb_db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err) < 0)
+	if (pb_db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err) < 0) {
+		categories_release(&cats);
 		return PB_ERR_DEPENDENCY;
+	}
 	/* An issued month is the run its invoice billed, whatever was aggregated since (adjustments come later). */
 	res = pb_db_query(conn,
-			  "SELECT id, detail FROM pb.aggregate_run WHERE id = coalesce((SELECT run_id FROM pb.invoice "
-			  "WHERE billing_month = $1::date), (SELECT id FROM pb.aggregate_run WHERE billing_month = "
-			  "$1::date AND status = 'current'))",
+			  "SELECT r.id, r.detail, i.id, i.number FROM pb.aggregate_run r LEFT JOIN pb.invoice i ON "
+			  "i.billing_month = $1::date WHERE r.id = coalesce(i.run_id, (SELECT id FROM "
+			  "pb.aggregate_run WHERE billing_month = $1::date AND status = 'current'))",
 			  1, p, err);
 	if (!res)
 		rc = PB_ERR_DEPENDENCY;
-	if (res && PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't')
+	if (res && PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't') {
 		snprintf(run_id, sizeof(run_id), "%s", PQgetvalue(res, 0, 0));
+		snprintf(invoice_id, sizeof(invoice_id), "%s", PQgetvalue(res, 0, 2));
+		snprintf(number, sizeof(number), "%s", PQgetvalue(res, 0, 3));
+	}
 	PQclear(res);
 	if (rc == 0 && !*run_id) {
 		pb_buf_reset(err);
@@ -428,13 +512,25 @@ int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *cate
 		rc = PB_ERR_DEPENDENCY;
 	if (rc < 0) {
 		PQclear(PQexec(conn, "ROLLBACK"));
+		categories_release(&cats);
 		return rc;
 	}
-	rc = write_rows(conn, run_id, month, out.f, path, err);
+	rc = write_rows(conn, run_id, month, &cats, out.f, &sha, path, err);
 	PQclear(PQexec(conn, "ROLLBACK"));
-	if (rc < 0) {
-		pb_atomic_abort(&out);
-		return rc;
+	if (rc == 0 && pb_sha256_final(&sha, hex) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		rc = PB_ERR_DATA;
 	}
-	return pb_atomic_commit(&out, err) < 0 ? PB_ERR_DEPENDENCY : 0;
+	if (rc == 0 && pb_atomic_stage(&out, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
+	else if (rc == 0 && *invoice_id)
+		rc = keep_issued(conn, invoice_id, number, m, &cats, hex, by, path, err);
+	if (rc < 0)
+		pb_atomic_abort(&out);
+	else if (pb_atomic_publish(&out, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
+	pb_sha256_release(&sha);
+	categories_release(&cats);
+	return rc;
 }

@@ -290,7 +290,7 @@ static int dispatch(const struct args *a)
 	} else if (a->action == OPT_DIFF) {
 		rc = pb_inv_diff(conn, &o, stdout, &err);
 	} else if (a->action == OPT_FOCUS) {
-		rc = pb_inv_focus(conn, a->month, a->file, NULL, &err);
+		rc = pb_inv_focus(conn, a->month, a->file, by, &err);
 		if (rc == 0) {
 			char m[11];
 

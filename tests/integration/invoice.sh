@@ -370,9 +370,9 @@ fi
 
 # ---- an issued month never changes ---------------------------------------------------------------------------------
 refused() { pb_sql "$1" 2>&1 >/dev/null | grep -m1 "^ERROR"; }
-check "plain SQL cannot change an issued line, its parts, or the invoice" \
-	"ERROR:  issued invoices never change (invoice_line)|ERROR:  issued invoices never change (invoice_line)|ERROR:  issued invoices never change (invoice_part)|ERROR:  issued invoices never change (invoice)|ERROR:  issued invoices never change (invoice_line)" \
-	"$(refused "UPDATE pb.invoice_line SET amount = 0")|$(refused "DELETE FROM pb.invoice_line")|$(refused "UPDATE pb.invoice_part SET amount = 0")|$(refused "DELETE FROM pb.invoice")|$(refused "TRUNCATE pb.invoice_line CASCADE")"
+check "plain SQL cannot change an issued line, its parts, the invoice, or the FOCUS dataset's hash it keeps" \
+	"ERROR:  issued invoices never change (invoice_line)|ERROR:  issued invoices never change (invoice_line)|ERROR:  issued invoices never change (invoice_part)|ERROR:  issued invoices never change (invoice)|ERROR:  issued invoices never change (invoice_line)|ERROR:  issued invoices never change (invoice_focus)|ERROR:  issued invoices never change (invoice_focus)" \
+	"$(refused "UPDATE pb.invoice_line SET amount = 0")|$(refused "DELETE FROM pb.invoice_line")|$(refused "UPDATE pb.invoice_part SET amount = 0")|$(refused "DELETE FROM pb.invoice")|$(refused "TRUNCATE pb.invoice_line CASCADE")|$(refused "DELETE FROM pb.invoice_focus")|$(refused "TRUNCATE pb.invoice_focus")"
 check "nor the frozen run's rows, nor the month's rates" \
 	"ERROR:  aggregate run $run is frozen by an issued invoice: its rows cannot change|ERROR:  aggregate run $run is frozen by an issued invoice: only its status may change|ERROR:  the rates of 2026-10 are frozen: the month's invoice is issued" \
 	"$(refused "UPDATE pb.aggregate_total SET amount = 0 WHERE run_id = $run")|$(refused "UPDATE pb.aggregate_run SET as_of = '2026-10-02' WHERE id = $run")|$(refused "UPDATE pb.fx_rate SET rate = 2 WHERE month = '2026-10-01'")"
@@ -492,6 +492,14 @@ check "issuing January again: exit 0, the same file" "0||same" \
 "$PBV" --month 2026-10 --focus "$TMP/focus-again.csv" >"$TMP/out" 2>"$TMP/err"
 check "October's FOCUS dataset written again after the account's rename: exit 0, the same file" "0||same" \
 	"$?|$(cat "$TMP/err")|$(cmp -s "$TMP/focus.csv" "$TMP/focus-again.csv" && echo same || diff "$TMP/focus.csv" "$TMP/focus-again.csv" | head -4)"
+# Made with other service categories, October's dataset would not be the one first written after its issue
+# (what the customer was given, its SHA-256 kept): refused, and the file there is not written over.
+sed 's/[[:space:]]Compute$/ Storage/' "$ROOT/config/service-categories.conf" >"$TMP/categories.conf"
+PB_SERVICE_CATEGORIES=$TMP/categories.conf "$PBV" --month 2026-10 --focus "$TMP/focus-again.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "October's FOCUS dataset made with other service categories: exit 4, saying so; the file there untouched" \
+	"4|pb-invoice: 2026-10 is issued (PB-2026-10): its FOCUS dataset is the one first written, by WHO at WHEN UTC, and the one made now is not those bytes (it was made with the service categories of 'config/service-categories.conf' as they were then, not '$TMP/categories.conf'): '$TMP/focus-again.csv' not written|same|$(sha256sum <"$TMP/focus.csv" | cut -d' ' -f1)" \
+	"$st|$(sed 's/ by .* at .* UTC,/ by WHO at WHEN UTC,/' "$TMP/err")|$(cmp -s "$TMP/focus.csv" "$TMP/focus-again.csv" && echo same)|$(pb_sql "SELECT f.sha256 FROM pb.invoice_focus f JOIN pb.invoice i ON i.id = f.invoice_id WHERE i.billing_month = '2026-10-01'")"
 # October's lines now carry two names (Acme, Acme Renamed): what was invoiced per vendor is summed over both.
 late_azure "$TMP/oct-late3" 1
 # February's data comes in after February was aggregated: its run is out of date, and issuing it would bill the
@@ -586,7 +594,13 @@ PB-2027-04,1,EUR1,aws,S5,Usage,EUR,0.000000000000000001,USD,0.000000000000000001
 PB-2027-04,1,EUR1,aws,S6,Usage,EUR,0.000000000000000001,USD,0
 PB-2027-04,1,EUR1,aws,S7,Usage,EUR,0.000000000000000001,USD,0" \
 	"$(tr -d '\r' <"$OUT/invoice-2027-04-detail.csv" | grep ',EUR1,')"
-"$PBV" --month 2027-04 --focus "$TMP/focus-apr.csv" >/dev/null 2>&1 || notok "April's FOCUS"
+# April's first FOCUS dataset, made with service categories whose file's name is not UTF-8: kept all the same.
+cp "$ROOT/config/service-categories.conf" "$TMP/categories-"$'\xff'".conf"
+PB_SERVICE_CATEGORIES="$TMP/categories-"$'\xff'".conf" "$PBV" --month 2027-04 --focus "$TMP/focus-apr.csv" >/dev/null 2>&1 ||
+	notok "April's FOCUS"
+check "an issued month's FOCUS dataset kept with the name of its service categories, a byte that is not UTF-8 shown as '?'" \
+	"$TMP/categories-?.conf" \
+	"$(pb_sql "SELECT f.categories FROM pb.invoice_focus f JOIN pb.invoice i ON i.id = f.invoice_id WHERE i.billing_month = '2027-04-01'")"
 check "FOCUS: EUR1's ListCost and BilledCost add up to its month to date and to it with the markup, exactly" \
 	"$(pb_sql "SELECT trim_scale(a.month_to_date) || ' ' || trim_scale(a.month_to_date + a.markup) FROM pb.aggregate_account a
 	JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2027-04-01'
