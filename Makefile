@@ -108,6 +108,7 @@ INVOICE_SRC := \
 	invoice/issue.c \
 	invoice/lines.c \
 	invoice/main.c \
+	invoice/output.c \
 	invoice/report.c
 
 INGEST_SRC := \

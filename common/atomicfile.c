@@ -1,6 +1,7 @@
 /* Temporary file, fsync, rename, fsync of the folder: the sequence that survives a crash at any point. */
 #include "atomicfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -210,6 +211,43 @@ int pb_file_write_atomic(const char *path, const void *data, size_t len, struct 
 		e = errno;
 	pb_buf_release(&tmp);
 	return e ? fail(err, path, e) : 0;
+}
+
+int pb_atomic_remove_leftovers(const char *path)
+{
+	char *dir = strdup(path), *base = strdup(path);
+	struct pb_buf prefix = PB_BUF_INIT, leftover = PB_BUF_INIT;
+	const char *folder;
+	struct dirent *e;
+	struct stat st;
+	DIR *d = NULL;
+	int n = 0;
+
+	if (!dir || !base)
+		goto out;
+	folder = dirname(dir);
+	pb_buf_addf(&prefix, "%s.tmp.", basename(base));
+	d = prefix.failed ? NULL : opendir(folder);
+	if (!d)
+		goto out;
+	while ((e = readdir(d))) {
+		/* mkostemp's six characters, and nothing else: not a file of another name that begins the same. */
+		if (strncmp(e->d_name, prefix.ptr, prefix.len) != 0 || strlen(e->d_name + prefix.len) != 6)
+			continue;
+		pb_buf_reset(&leftover);
+		pb_buf_addf(&leftover, "%s/%s", folder, e->d_name);
+		if (!leftover.failed && lstat(leftover.ptr, &st) == 0 && S_ISREG(st.st_mode) &&
+		    unlink(leftover.ptr) == 0)
+			n++;
+	}
+out:
+	if (d)
+		closedir(d);
+	pb_buf_release(&prefix);
+	pb_buf_release(&leftover);
+	free(dir);
+	free(base);
+	return n;
 }
 
 int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err)

@@ -45,6 +45,14 @@ int pb_atomic_publish(struct pb_atomic *a, struct pb_buf *err);
 void pb_atomic_abort(struct pb_atomic *a);
 
 /*
+ * Removes the temporary files of path that a run killed outright (SIGKILL, a crash) left beside it: the
+ * regular files PATH.tmp.XXXXXX of pb_atomic_open and pb_file_write_atomic, which may hold a part of a file
+ * never put in place. The caller makes sure no other run is writing path meanwhile (a lock of its own).
+ * Returns how many were removed.
+ */
+int pb_atomic_remove_leftovers(const char *path);
+
+/*
  * For programs that do not stop on a signal the cooperative way (interrupt.h): on SIGINT, SIGTERM or SIGHUP
  * (those not ignored at the call), removes the temporary files of this module that exist at that moment
  * (open, staged, or being written by pb_file_write_atomic; up to 8 at once), then ends the program by the

@@ -15,8 +15,10 @@
 #include "export.h"
 #include "issue.h"
 #include "money.h"
+#include "output.h"
 #include "rates.h"
 #include "sha256.h"
+#include "testhook.h"
 #include "text.h"
 
 #include "banned.h"
@@ -474,8 +476,12 @@ int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *by, 
 	PGresult *res;
 	int rc = load_categories(&cats, NULL, err);
 
-	if (rc < 0)
+	if (rc == 0)
+		rc = pb_inv_output_claim(conn, path, err);
+	if (rc < 0) {
+		categories_release(&cats);
 		return rc;
+	}
 	pb_date_format(month, m);
 	/*
 	 * One snapshot for the run, its rates and its rows: a rate loaded meanwhile would convert the run's rows
@@ -517,6 +523,7 @@ int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *by, 
 	}
 	rc = write_rows(conn, run_id, month, &cats, out.f, &sha, path, err);
 	PQclear(PQexec(conn, "ROLLBACK"));
+	pb_test_pause("focus-written");
 	if (rc == 0 && pb_sha256_final(&sha, hex) < 0) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");

@@ -1,7 +1,6 @@
 /* Issuing an invoice: checks, one transaction that stores the lines and freezes the run, then the files. */
 #include "issue.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -451,28 +450,14 @@ static int publish_files(struct pb_atomic out[2], struct pb_buf *err)
  */
 static void remove_leftovers(const struct issue *s)
 {
-	char names[2][64];
 	struct pb_buf path = PB_BUF_INIT;
-	struct dirent *e;
-	DIR *d = opendir(s->o->dir);
 	int i;
 
-	if (!d)
-		return;
-	snprintf(names[0], sizeof(names[0]), "invoice-%.7s.csv.tmp.", s->month);
-	snprintf(names[1], sizeof(names[1]), "invoice-%.7s-detail.csv.tmp.", s->month);
-	while ((e = readdir(d)))
-		for (i = 0; i < 2; i++) {
-			size_t n = strlen(names[i]);
-
-			if (strncmp(e->d_name, names[i], n) != 0 || strlen(e->d_name + n) != 6)
-				continue;
-			pb_buf_reset(&path);
-			pb_buf_addf(&path, "%s/%s", s->o->dir, e->d_name);
-			if (!path.failed)
-				unlink(pb_buf_str(&path));
-		}
-	closedir(d);
+	for (i = 0; i < 2; i++) {
+		file_path(s, i, &path);
+		if (!path.failed)
+			pb_atomic_remove_leftovers(pb_buf_str(&path));
+	}
 	pb_buf_release(&path);
 }
 

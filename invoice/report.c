@@ -13,6 +13,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "lines.h"
+#include "output.h"
 #include "testhook.h"
 
 #include "banned.h"
@@ -402,6 +403,8 @@ int pb_inv_report(PGconn *conn, int32_t month, const char *path, struct pb_buf *
 	int rc;
 
 	pb_date_format(month, m);
+	if (pb_inv_output_claim(conn, path, err) < 0)
+		return PB_ERR_DEPENDENCY;
 	/*
 	 * One snapshot for the whole report: a run that a new one supersedes meanwhile loses its day by day series,
 	 * which the charts would show as nothing.

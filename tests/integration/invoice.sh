@@ -313,6 +313,27 @@ rm "$OUT/invoice-2026-10.csv"
 mv "$TMP/export.keep" "$OUT/invoice-2026-10.csv"
 
 # ---- the FOCUS dataset -----------------------------------------------------------------------------------------
+# A run killed outright (SIGKILL) once its rows are written leaves its temporary file beside the file. Another run
+# of the same file, started meanwhile, waits for it (it does not take the file of a run still going for a leftover),
+# then removes the leftover; a --report removes its file's likewise, and neither another file's.
+printf 'another file\r\n' >"$TMP/focus-other.csv.tmp.GhI789"
+printf '<html>partial' >"$TMP/report.html.tmp.XyZ789"
+: >"$TMP/bg.err"
+PB_TEST_PAUSE=focus-written "$PBV" --month 2026-10 --focus "$TMP/focus.csv" >/dev/null 2>"$TMP/bg.err" &
+bg=$!
+pause_at $bg "$TMP/bg.err" focus-written || notok "--focus pauses with its rows written" "$(cat "$TMP/bg.err")"
+"$PBV" --month 2026-10 --focus "$TMP/focus.csv" >"$TMP/out2" 2>"$TMP/err2" &
+second=$!
+sleep 1
+waited="$(kill -0 $second 2>/dev/null && echo waits)|$(cd "$TMP" && ls -- focus.csv.tmp.* 2>/dev/null | wc -l)"
+{
+	kill -KILL $bg
+	wait $bg
+} 2>/dev/null # no "Killed" notice from the shell
+wait $second
+check "--focus of a file another run is writing: waits; that run killed outright, its leftover removed, the file written" \
+	"waits|1|0|wrote $TMP/focus.csv: the FOCUS 1.2 dataset of 2026-10||0" \
+	"$waited|$?|$(cat "$TMP/out2")|$(cat "$TMP/err2")|$(cd "$TMP" && ls -- focus.csv.tmp.* 2>/dev/null | wc -l)"
 "$PBV" --month 2026-10 --focus "$TMP/focus.csv" >"$TMP/out" 2>"$TMP/err"
 check "--focus: exit 0, says where" "0|wrote $TMP/focus.csv: the FOCUS 1.2 dataset of 2026-10|" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
 check "the FOCUS dataset conforms: every Mandatory column, types, allowed values, null rules" "0|" \
@@ -336,6 +357,10 @@ check "a FOCUS row: the customer's view (the reseller provides and invoices, the
 check "--report: exit 0, one self-contained file (no script, nothing fetched)" \
 	"0|wrote $TMP/report.html: the report of the month||0|0" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(grep -ci '<script' "$TMP/report.html")|$(grep -Eci '(src|href)=\"(https?:)?//' "$TMP/report.html")"
+check "--report removes the temporary file a killed run left beside its file; another file's stays" \
+	"focus-other.csv.tmp.GhI789" "$(cd "$TMP" && ls -- *.tmp.*)"
+"$PBV" --month 2026-10 --report "$TMP/report-"$'\xff'".html" >/dev/null 2>"$TMP/err"
+check "--report into a file whose name is not UTF-8: exit 0" "0|" "$?|$(cat "$TMP/err")"
 check "--report: each chart's last day is the month to date, summed exactly and rounded to the currency's minor unit" \
 	"ACME1 10.01|BH1 0.501|JP1 101" \
 	"$(python3 -c '
