@@ -280,14 +280,17 @@ static int charts(PGconn *conn, const char *run_id, const char *month, int ndays
 		conn,
 		/*
 		 * Ranked in USD through the month's rates (a ranking, not an amount: the division is
-		 * never shown), else as they stand: 101 JPY is not larger than 10 USD.
+		 * never shown), else as they stand: 101 JPY is not larger than 10 USD. An issued month's
+		 * through those it was issued with: a pair added since (for a late charge) does not reorder it.
 		 */
 		"SELECT a.alias, a.currency, a.month_to_date::text, a.estimate::text FROM pb.aggregate_account a "
-		"JOIN pb.aggregate_run r ON r.id = a.run_id WHERE a.run_id = $1::bigint AND a.vendor = 'all' "
+		"JOIN pb.aggregate_run r ON r.id = a.run_id LEFT JOIN pb.invoice i ON i.run_id = r.id "
+		"WHERE a.run_id = $1::bigint AND a.vendor = 'all' "
 		"ORDER BY abs(a.month_to_date / coalesce((SELECT f.rate FROM pb.fx_rate f WHERE f.month = "
-		"r.billing_month AND f.from_currency = 'USD' AND f.to_currency = a.currency), (SELECT 1 / f.rate "
-		"FROM pb.fx_rate f WHERE f.month = r.billing_month AND f.from_currency = a.currency AND "
-		"f.to_currency = 'USD'), 1)) DESC, a.alias COLLATE \"C\" LIMIT 12",
+		"r.billing_month AND f.from_currency = 'USD' AND f.to_currency = a.currency AND f.loaded_at <= "
+		"coalesce(i.issued_at, 'infinity')), (SELECT 1 / f.rate FROM pb.fx_rate f WHERE f.month = "
+		"r.billing_month AND f.from_currency = a.currency AND f.to_currency = 'USD' AND f.loaded_at <= "
+		"coalesce(i.issued_at, 'infinity')), 1)) DESC, a.alias COLLATE \"C\" LIMIT 12",
 		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;

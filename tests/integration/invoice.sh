@@ -807,6 +807,26 @@ wait $bg
 check "a report of a month aggregated again while it is made: exit 0, the run it began with, whole" "0|same" \
 	"$?|$(cmp -s "$TMP/report-aug.html" "$TMP/report-aug2.html" && echo same || grep -o 'day 31: [^<]*' "$TMP/report-aug2.html")"
 
+# ---- an issued month's report ranks its accounts through the rates it was issued with ----------------------------
+# EUR1, invoiced in euros from October 2027, is billed EUR 100 then, and MKC1 USD 66: the month has no rate between
+# the two, so EUR1 ranks first. A rate from USD to EUR loaded after the issue (a new pair may be, for a late charge)
+# must not reorder the issued month's report: it is made again byte for byte.
+"$PBC" update EUR1 --invoice-currency EUR >"$TMP/upd" 2>&1 || notok "EUR1 invoiced in euros" "$(cat "$TMP/upd")"
+{
+	echo "$H"
+	printf '2027-10-01T00:00:00Z,100000000099,Usage,2027-10-02T01:00:00Z,EUR,100,100,S0\n'
+	printf '2027-10-01T00:00:00Z,100000000055,Usage,2027-10-02T01:00:00Z,USD,60,60,EC2\n'
+} >"$TMP/oct27.csv"
+"$PBI" --format aws-cur --no-progress --final "$TMP/oct27.csv" >/dev/null 2>&1 || notok "ingest October 2027"
+issue_empty 2027-10 2027-10-31
+"$PBV" --month 2027-10 --report "$TMP/report-oct27.html" >/dev/null 2>&1 || notok "October 2027's report"
+printf 'month,from,to,rate\n2027-10,USD,EUR,2\n' >"$TMP/rates-oct27.csv"
+"$PBA" rates --load "$TMP/rates-oct27.csv" >/dev/null 2>&1 || notok "a new pair for October 2027"
+"$PBV" --month 2027-10 --report "$TMP/report-oct27b.html" >/dev/null 2>&1 || notok "October 2027's report again"
+check "an issued month's report after a new pair of rates: its accounts in the same order, the same file" \
+	"EUR1 MKC1|same" \
+	"$(grep -o 'class="chart" data-account="[A-Z0-9]*"' "$TMP/report-oct27b.html" | sed 's/.*="//; s/"$//' | paste -sd' ')|$(cmp -s "$TMP/report-oct27.html" "$TMP/report-oct27b.html" && echo same)"
+
 # ---- a month that has not ended ----------------------------------------------------------------------------------
 # Its sources final (an AWS report with an invoice id on every line, an Azure export declared final) and a run as of
 # its last day: still not final, as its days to come are not in it. Refused unless forced, like data not final.
