@@ -491,20 +491,18 @@ static long pid_in(const char *file)
 }
 
 /*
- * The process data/postmaster.pid names when it is alive but not this cluster's server: a server killed
- * (kill -9, a crash of the machine) leaves the file, and its number may since have gone to another process of
- * the server's user, which pg_ctl and the server itself take for a live server. The server's working folder
- * is its data folder. 0 when the file names no such process, or when that cannot be told.
+ * The process the lock file lock (data/postmaster.pid, or the socket's) names when it is alive but not this
+ * cluster's server: a server killed (kill -9, a crash of the machine) leaves the file, and its number may since
+ * have gone to another process of the server's user, which pg_ctl and the server itself take for a live server.
+ * The server's working folder is its data folder. 0 when the file names no such process, or when that cannot
+ * be told.
  */
-static long stale_pid(const struct paths *p)
+static long stale_pid_in(const struct paths *p, const char *lock)
 {
 	char file[PATH_MAX], cwd[PATH_MAX], data[PATH_MAX];
-	long pid;
+	long pid = pid_in(lock);
 	ssize_t n;
 
-	if ((size_t)snprintf(file, sizeof(file), "%s/postmaster.pid", pb_buf_str(&p->data)) >= sizeof(file))
-		return 0;
-	pid = pid_in(file);
 	if (pid <= 0 || !realpath(pb_buf_str(&p->data), data))
 		return 0;
 	snprintf(file, sizeof(file), "/proc/%ld/cwd", pid);
@@ -519,6 +517,30 @@ static long stale_pid(const struct paths *p)
 		return errno == EACCES && geteuid() != 0 ? pid : 0;
 	cwd[n] = '\0';
 	return strcmp(cwd, data) != 0 ? pid : 0;
+}
+
+/* stale_pid_in for data/postmaster.pid. */
+static long stale_pid(const struct paths *p)
+{
+	char file[PATH_MAX];
+
+	if ((size_t)snprintf(file, sizeof(file), "%s/postmaster.pid", pb_buf_str(&p->data)) >= sizeof(file))
+		return 0;
+	return stale_pid_in(p, file);
+}
+
+/*
+ * Whether data/postmaster.pid is there without a process number (empty, or cut short): what a machine that
+ * crashed while the server was starting can leave, and which pg_ctl and the server refuse ("the PID file is
+ * empty") rather than take for stale.
+ */
+static int pid_file_garbled(const struct paths *p)
+{
+	char file[PATH_MAX];
+
+	if ((size_t)snprintf(file, sizeof(file), "%s/postmaster.pid", pb_buf_str(&p->data)) >= sizeof(file))
+		return 0;
+	return access(file, F_OK) == 0 && pid_in(file) == 0;
 }
 
 /*
@@ -551,7 +573,10 @@ static long process_in(const char *data)
 	return found;
 }
 
-/* Removes file when its first line is pid (a lock file of the killed server). 0, or -1 with a message. */
+/*
+ * Removes file when its first line is pid (a lock file of the killed server; 0: one without a process number).
+ * 0, or -1 with a message.
+ */
 static int remove_lock(const char *file, long pid, struct pb_buf *err)
 {
 	if (pid_in(file) != pid || unlink(file) == 0 || errno == ENOENT)
@@ -581,6 +606,8 @@ int pb_cluster_status(const char *var, struct pb_buf *err)
 		ret = rc == 0 ? PB_CLUSTER_RUNNING : PB_CLUSTER_STOPPED;
 	if (ret == PB_CLUSTER_RUNNING && stale_pid(&p) > 0)
 		ret = PB_CLUSTER_STALE;
+	else if (ret == PB_CLUSTER_STOPPED && pid_file_garbled(&p))
+		ret = PB_CLUSTER_STALE_EMPTY;
 out:
 	paths_release(&p);
 	return ret;
@@ -676,11 +703,11 @@ static int start_locked(const char *var, struct pb_buf *err)
 		pb_buf_addf(err, "no local cluster in '%s/pg' (run 'pb-db init')", var);
 		goto out;
 	}
-	if (rc == PB_CLUSTER_STALE) {
-		long pid = stale_pid(&p);
+	if (rc == PB_CLUSTER_STALE || rc == PB_CLUSTER_STALE_EMPTY) {
+		long pid = rc == PB_CLUSTER_STALE ? stale_pid(&p) : 0;
 		struct pb_buf file = PB_BUF_INIT, sock = PB_BUF_INIT;
 		char data[PATH_MAX];
-		long child = 0;
+		long child = 0, sock_pid;
 		int i;
 
 		/* The children of a server that was killed end within moments of it. */
@@ -697,8 +724,10 @@ static int start_locked(const char *var, struct pb_buf *err)
 		}
 		pb_buf_addf(&file, "%s/postmaster.pid", pb_buf_str(&p.data));
 		pb_buf_addf(&sock, "%s" SOCKET_NAME ".lock", pb_buf_str(&p.run));
-		rc = pid > 0 && (remove_lock(pb_buf_str(&sock), pid, err) < 0 ||
-				 remove_lock(pb_buf_str(&file), pid, err) < 0)
+		/* With no number in postmaster.pid, the socket's lock file may still name the killed server. */
+		sock_pid = rc == PB_CLUSTER_STALE ? pid : stale_pid_in(&p, pb_buf_str(&sock));
+		rc = (pid > 0 || rc == PB_CLUSTER_STALE_EMPTY) && (remove_lock(pb_buf_str(&sock), sock_pid, err) < 0 ||
+								   remove_lock(pb_buf_str(&file), pid, err) < 0)
 			     ? -1
 			     : PB_CLUSTER_STOPPED;
 		pb_buf_release(&file);

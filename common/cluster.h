@@ -7,9 +7,17 @@
 /*
  * Results of pb_cluster_status. PB_CLUSTER_STALE: stopped, but a server that was killed left postmaster.pid
  * naming a process that is not it (its number reused), which pg_ctl and the server take for a live server;
- * pb_cluster_start removes that file and the socket's lock file, and starts.
+ * pb_cluster_start removes that file and the socket's lock file, and starts. PB_CLUSTER_STALE_EMPTY: stopped,
+ * and postmaster.pid holds no process number (a crash while the server started), which pg_ctl and the server
+ * refuse; pb_cluster_start removes it (and such a socket lock file) once no process works in the data folder.
  */
-enum { PB_CLUSTER_RUNNING = 0, PB_CLUSTER_STOPPED = 1, PB_CLUSTER_ABSENT = 2, PB_CLUSTER_STALE = 3 };
+enum {
+	PB_CLUSTER_RUNNING = 0,
+	PB_CLUSTER_STOPPED = 1,
+	PB_CLUSTER_ABSENT = 2,
+	PB_CLUSTER_STALE = 3,
+	PB_CLUSTER_STALE_EMPTY = 4
+};
 
 /* The folder holding initdb, pg_ctl and psql: PB_PG_BINDIR, else the newest /usr/lib/postgresql/N/bin. */
 int pb_cluster_bindir(char *out, size_t n, struct pb_buf *err);
@@ -22,7 +30,7 @@ int pb_cluster_init(const char *var, struct pb_buf *err);
 int pb_cluster_start(const char *var, struct pb_buf *err);
 /* Stops the server (fast shutdown) and waits. 0, or -1. Stopping a stopped cluster is not an error. */
 int pb_cluster_stop(const char *var, struct pb_buf *err);
-/* PB_CLUSTER_RUNNING, PB_CLUSTER_STOPPED, PB_CLUSTER_STALE or PB_CLUSTER_ABSENT; -1 on failure. */
+/* PB_CLUSTER_RUNNING, _STOPPED, _STALE, _STALE_EMPTY or _ABSENT; -1 on failure. */
 int pb_cluster_status(const char *var, struct pb_buf *err);
 
 #endif

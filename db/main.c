@@ -76,7 +76,10 @@ static int cmd_status(void)
 		       : st == PB_CLUSTER_STOPPED ? "stopped"
 		       : st == PB_CLUSTER_STALE	  ? "stopped (a server that was killed left postmaster.pid, naming a "
 						    "process that is not it: 'pb-db start' removes it)"
-						  : "not created");
+		       : st == PB_CLUSTER_STALE_EMPTY
+			       ? "stopped (a server that was killed left postmaster.pid without a "
+				 "process number: 'pb-db start' removes it)"
+			       : "not created");
 		if (st != PB_CLUSTER_RUNNING)
 			return EXIT_DEPENDENCY;
 	}

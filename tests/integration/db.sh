@@ -328,6 +328,18 @@ check "a killed server's postmaster.pid naming another process: status says stop
 	"$st|$(cat "$TMP/out" "$TMP/err")|$st2|$(cat "$TMP/out2" "$TMP/err2")|$(pb_sql "SELECT x FROM public.kept" 2>&1)"
 kill "$SLEEPER_PID" 2>/dev/null
 SLEEPER_PID=
+# A machine that crashed while the server started (or wrote its lock file) can leave postmaster.pid empty,
+# which pg_ctl and the server refuse ("the PID file is empty"): status says so, start removes it and starts.
+# (Stopped cleanly here, then the file left empty: the state such a crash leaves, without its recovery.)
+"$PBDB" stop >/dev/null 2>&1
+: >"$TMP/var/pg/data/postmaster.pid"
+"$PBDB" status >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBDB" start >"$TMP/out2" 2>"$TMP/err2"
+st2=$?
+check "an empty postmaster.pid (a crash as the server started): status says stopped and why, start removes it and starts, nothing lost" \
+	"3|local cluster in $TMP/var/pg: stopped (a server that was killed left postmaster.pid without a process number: 'pb-db start' removes it)|0|local cluster in $TMP/var/pg is running|42" \
+	"$st|$(cat "$TMP/out" "$TMP/err")|$st2|$(cat "$TMP/out2" "$TMP/err2")|$(pb_sql "SELECT x FROM public.kept" 2>&1)"
 "$PBDB" stop >/dev/null 2>&1
 
 # PB_VAR_DIR with a quote and a space: the cluster's configuration names its socket folder quoted as it must
