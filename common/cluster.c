@@ -244,7 +244,26 @@ static void paths_release(struct paths *p)
 
 #define SOCKET_NAME "/.s.PGSQL.5432"
 
-/* Fills p from var (created when create is set). Returns 0, or -1 with a message. */
+/*
+ * Says that this user cannot read the cluster in pg (errno e), and whose it is: a cluster made as root is the
+ * postgres user's, its folders mode 700.
+ */
+static void unreadable(const char *pg, int e, struct pb_buf *err)
+{
+	struct stat st;
+	const struct passwd *pw = stat(pg, &st) == 0 ? getpwuid(st.st_uid) : NULL;
+
+	pb_buf_reset(err);
+	pb_buf_addf(err, "cannot read the local cluster in '%s': %s", pg, strerror(e));
+	if (pw)
+		pb_buf_addf(err, " (it is user %s's: run pb-db as %s%s)", pw->pw_name,
+			    strcmp(pw->pw_name, "postgres") == 0 ? "root or as " : "", pw->pw_name);
+}
+
+/*
+ * Fills p from var (created when create is set). Returns 0; -2 when var does not exist; -1 with a message
+ * (both).
+ */
 static int paths_init(struct paths *p, const char *var, int create, struct pb_buf *err)
 {
 	char abs[PATH_MAX];
@@ -261,9 +280,15 @@ static int paths_init(struct paths *p, const char *var, int create, struct pb_bu
 		return -1;
 	}
 	if (!realpath(var, abs)) {
+		int e = errno;
+
 		pb_buf_reset(err);
+		if (e != ENOENT) {
+			pb_buf_addf(err, "cannot reach '%s': %s", var, strerror(e));
+			return -1;
+		}
 		pb_buf_addf(err, "no local cluster: '%s' does not exist (run 'pb-db init')", var);
-		return -1;
+		return -2;
 	}
 	pb_buf_addf(&p->pg, "%s/pg", abs);
 	pb_buf_addf(&p->data, "%s/pg/data", abs);
@@ -592,8 +617,18 @@ int pb_cluster_status(const char *var, struct pb_buf *err)
 	char bindir[PATH_MAX];
 	int rc, ret = PB_CLUSTER_ABSENT;
 
-	if (paths_init(&p, var, 0, err) < 0 || access(pb_buf_str(&p.version), F_OK) != 0)
+	rc = paths_init(&p, var, 0, err);
+	if (rc == -1)
+		ret = -1;
+	if (rc < 0)
 		goto out;
+	if (access(pb_buf_str(&p.version), F_OK) != 0) {
+		if (errno != ENOENT) {
+			unreadable(pb_buf_str(&p.pg), errno, err);
+			ret = -1;
+		}
+		goto out;
+	}
 	ret = -1;
 	if (pb_cluster_bindir(bindir, sizeof(bindir), err) < 0)
 		goto out;

@@ -214,6 +214,10 @@ static void add_where(struct pb_buf *err, const char *conninfo, const PGconn *co
 			    " (the local cluster in '%s/pg' runs and refused the session: check the PG* variables, "
 			    "PGOPTIONS, PGUSER and PGDATABASE among them)",
 			    pb_db_var_dir());
+	} else if (conn && strstr(PQerrorMessage(conn), "Permission denied")) {
+		/* Its socket's folder is closed to this user: a cluster made as root is the postgres user's. */
+		pb_buf_addf(err, " (the local cluster in '%s/pg' is another user's: run as that user, or as root)",
+			    pb_db_var_dir());
 	} else {
 		pb_buf_addf(err, " (the local cluster in '%s/pg': start it with 'pb-db start')", pb_db_var_dir());
 	}
