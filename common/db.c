@@ -13,6 +13,7 @@
 #include "interrupt.h"
 #include "migrations.h"
 #include "progress.h"
+#include "sha256.h"
 
 #include "banned.h"
 
@@ -706,6 +707,77 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 	return 0;
 }
 
+/* The migration these programs carry with number version; NULL when they carry none. */
+static const struct pb_migration *carried(unsigned long version)
+{
+	unsigned i;
+
+	for (i = 0; i < pb_nmigrations; i++)
+		if (pb_migrations[i].version == version)
+			return &pb_migrations[i];
+	return NULL;
+}
+
+/*
+ * Checks the text of each applied migration against the one these programs carry, by the SHA-256 recorded as
+ * it was applied: a file changed after it was applied is never applied again, so the database would silently
+ * lack the change. A migration applied before SHA-256s were kept (or whose SHA-256 was set to NULL, to accept
+ * the text as it is) gets the carried one recorded. 0, or -1 with a message naming the changed migration.
+ */
+static int check_applied_text(PGconn *conn, struct pb_buf *err)
+{
+	PGresult *res;
+	int i, missing, ret = -1;
+
+	res = pb_db_query(conn,
+			  "SELECT count(*) FROM pg_attribute WHERE attrelid = 'pb.schema_migrations'::regclass AND "
+			  "attname = 'sha256' AND NOT attisdropped",
+			  0, NULL, err);
+	if (!res)
+		return -1;
+	missing = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+	PQclear(res);
+	/* Only when missing: the ALTER locks the table that every program's schema check reads. */
+	if (missing &&
+	    pb_db_exec(conn, "ALTER TABLE pb.schema_migrations ADD COLUMN IF NOT EXISTS sha256 text", 0, NULL, err) < 0)
+		return -1;
+	res = pb_db_query(conn, "SELECT version, sha256 FROM pb.schema_migrations ORDER BY version", 0, NULL, err);
+	if (!res)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		const struct pb_migration *m = carried(strtoul(PQgetvalue(res, i, 0), NULL, 10));
+		char hex[65];
+		const char *p[2] = {PQgetvalue(res, i, 0), hex};
+
+		if (!m)
+			continue;
+		if (pb_sha256_hex(m->sql, strlen(m->sql), hex) < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot compute the SHA-256 of migration %s", m->name);
+			goto out;
+		}
+		if (PQgetisnull(res, i, 1)) {
+			if (pb_db_exec(conn, "UPDATE pb.schema_migrations SET sha256 = $2 WHERE version = $1::integer",
+				       2, p, err) < 0)
+				goto out;
+		} else if (strcmp(PQgetvalue(res, i, 1), hex) != 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(
+				err,
+				"migration %s was changed after it was applied: the database records SHA-256 %s, the "
+				"programs carry %s (restore the file as it was applied and make the change a new "
+				"migration; to accept it as it is, set that row's sha256 in pb.schema_migrations to "
+				"NULL)",
+				m->name, PQgetvalue(res, i, 1), hex);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	PQclear(res);
+	return ret;
+}
+
 int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 {
 	char key[32], ver[32];
@@ -752,11 +824,13 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 	    pb_db_exec(conn,
 		       "CREATE TABLE IF NOT EXISTS pb.schema_migrations (version integer PRIMARY KEY, name text NOT "
 		       "NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-		       0, NULL, err) < 0)
+		       0, NULL, err) < 0 ||
+	    check_applied_text(conn, err) < 0)
 		goto out;
 	for (i = 0; i < pb_nmigrations; i++) {
 		const struct pb_migration *m = &pb_migrations[i];
-		const char *p[2] = {ver, m->name};
+		char hex[65];
+		const char *p[3] = {ver, m->name, hex};
 		PGresult *res;
 		int done;
 
@@ -766,6 +840,11 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 		if (done)
 			continue;
 		snprintf(ver, sizeof(ver), "%u", m->version);
+		if (pb_sha256_hex(m->sql, strlen(m->sql), hex) < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot compute the SHA-256 of migration %s", m->name);
+			goto out;
+		}
 		if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 			goto out;
 		/* A script of several statements goes through the simple protocol. */
@@ -782,8 +861,9 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 			goto out;
 		}
 		PQclear(res);
-		if (pb_db_exec(conn, "INSERT INTO pb.schema_migrations (version, name) VALUES ($1::integer, $2)", 2, p,
-			       err) < 0 ||
+		if (pb_db_exec(conn,
+			       "INSERT INTO pb.schema_migrations (version, name, sha256) VALUES ($1::integer, $2, $3)",
+			       3, p, err) < 0 ||
 		    pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
 			PQclear(PQexec(conn, "ROLLBACK"));
 			goto out;

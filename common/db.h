@@ -135,7 +135,8 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err);
 /*
  * Applies the missing migrations in order (every one not recorded as applied, below the newest applied
  * one too), each in its own transaction, under an advisory lock so that concurrent runs wait for each
- * other. Appends a line per applied migration to log. Returns 0 or -1.
+ * other. Appends a line per applied migration to log. Records each one's SHA-256 in pb.schema_migrations and
+ * refuses, naming it, an applied one whose text has changed since (see check_applied_text). Returns 0 or -1.
  */
 int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err);
 

@@ -205,6 +205,24 @@ check "pg_temp first in the search_path: migrate applies every migration, the ex
 		"SELECT count(*) FROM pb.schema_migrations" -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'btree_gist'" |
 		paste -sd'|')"
 
+# A migration edited after it was applied is not applied again: migrate said nothing, and the database lacked
+# what the file now says. Each migration's SHA-256 is recorded as it is applied (or, applied by an older
+# pb-db, when migrate first finds it); one that differs is refused, naming it. A SHA-256 set to NULL is
+# recorded afresh.
+TF="host=$SOCK port=5432 user=pb dbname=tempfirst"
+PB_DATABASE_URL=$TF "$PBDB" psql -X -q -c "UPDATE pb.schema_migrations SET sha256 = repeat('0', 64) WHERE version = 6" \
+	-c "UPDATE pb.schema_migrations SET sha256 = NULL WHERE version = 8" >/dev/null 2>&1
+PB_DATABASE_URL=$TF "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
+st=$?
+PB_DATABASE_URL=$TF "$PBDB" psql -X -q -c "UPDATE pb.schema_migrations SET sha256 = NULL WHERE version = 6" \
+	>/dev/null 2>&1
+PB_DATABASE_URL=$TF "$PBDB" migrate >"$TMP/out2" 2>&1
+st2=$?
+check "a migration changed after it was applied: migrate refuses naming it, exit 3; recorded afresh once cleared" \
+	"3||pb-db: migration 006_aggregate.sql was changed after it was applied: the database records SHA-256 $(printf '0%.0s' $(seq 64)), the programs carry $(sha256sum <schemas/006_aggregate.sql | cut -c1-64) (restore the file as it was applied and make the change a new migration; to accept it as it is, set that row's sha256 in pb.schema_migrations to NULL)|0|$(sha256sum <schemas/006_aggregate.sql | cut -c1-64)|$(sha256sum <schemas/008_invoice.sql | cut -c1-64)" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$st2|$(PB_DATABASE_URL=$TF "$PBDB" psql -X -A -t -c \
+		"SELECT sha256 FROM pb.schema_migrations WHERE version IN (6, 8) ORDER BY version" | paste -sd'|')"
+
 # A role granted less than the programs need (here: reading only) gets the server's refusal and what to do;
 # a member of the role that owns schema pb (that ran the migrations) may do everything.
 NS="host=$SOCK port=5432 user=clerk dbname=nosearch"
