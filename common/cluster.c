@@ -697,18 +697,34 @@ static int pg_ctl(const struct paths *p, const char *verb, struct pb_buf *err)
 	if (pb_cluster_bindir(bindir, sizeof(bindir), err) < 0)
 		return -1;
 	if (strcmp(verb, "start") == 0) {
+		struct pb_buf opts = PB_BUF_INIT;
 		char *argv[] = {"pg_ctl",
 				"-D",
 				(char *)pb_buf_str(&p->data),
 				"-l",
 				(char *)pb_buf_str(&p->log),
+				"-o",
+				NULL,
 				"-w",
 				"-t",
 				"60",
 				"start",
 				NULL};
 
-		rc = run(bindir, "pg_ctl", argv, pb_buf_str(&p->log), err);
+		/*
+		 * The socket folder of var as it is now, whatever the configuration says: a var folder moved or
+		 * copied keeps the folder it was made in there, where the server would fail to start, or answer for
+		 * the cluster made there since. pg_ctl passes this through a shell, between double quotes, inside
+		 * which socket_fits let nothing a shell reads.
+		 */
+		pb_buf_addf(&opts, "-k \"%s\"", pb_buf_str(&p->run));
+		argv[6] = (char *)pb_buf_str(&opts);
+		rc = opts.failed ? -1 : run(bindir, "pg_ctl", argv, pb_buf_str(&p->log), err);
+		if (opts.failed) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "out of memory");
+		}
+		pb_buf_release(&opts);
 	} else {
 		char *argv[] = {"pg_ctl", "-D", (char *)pb_buf_str(&p->data), "-m", "fast", "-w", "-t", "60",
 				"stop",	  NULL};

@@ -447,6 +447,17 @@ else
 	echo "# skipped: another user's cluster (needs root)"
 fi
 PB_VAR_DIR=$TMP/twice "$PBDB" stop >/dev/null 2>&1
+# A var folder moved (a clone moved or renamed with it): its configuration names the socket folder it was made
+# in. start failed there (no such folder) or, with a cluster made there since, would take its socket. The
+# server now listens in the moved folder's run/, and the programs find it.
+mv "$TMP/twice" "$TMP/moved"
+mkdir -p "$TMP/twice/pg/run"
+PB_VAR_DIR=$TMP/moved "$PBDB" start >"$TMP/out" 2>&1
+st=$?
+check "a var folder moved: start starts it on the socket in its own run/, the old folder left alone" \
+	"0|local cluster in $TMP/moved/pg is running|.s.PGSQL.5432||0" \
+	"$st|$(cat "$TMP/out")|$(ls -A "$TMP/moved/pg/run" | grep -v lock)|$(ls -A "$TMP/twice/pg/run")|$(PB_VAR_DIR=$TMP/moved "$PBDB" psql -X -A -t -c 'SELECT 0' 2>&1)"
+PB_VAR_DIR=$TMP/moved "$PBDB" stop >/dev/null 2>&1
 
 # A server or initdb that fails: the message quotes the reason from the log, not only where the log is.
 PB_VAR_DIR=$TMP/badconf "$PBDB" init >/dev/null 2>&1
