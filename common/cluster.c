@@ -305,16 +305,23 @@ static int paths_init(struct paths *p, const char *var, int create, struct pb_bu
 
 /*
  * Whether the server's socket, run/.s.PGSQL.5432, fits in a socket address (sun_path, with its NUL), and its
- * folder can be named: a comma splits libpq's host and the server's unix_socket_directories into a list, and
- * pg_ctl starts the server through a shell, the folder between quotation marks.
+ * folder can be named: a comma splits libpq's host and the server's unix_socket_directories into a list,
+ * pg_ctl starts the server through a shell, the folder between quotation marks, and initdb and pg_ctl refuse
+ * a path with a line break.
  */
 static int socket_fits(const struct paths *p, struct pb_buf *err)
 {
-	const char *bad = strpbrk(pb_buf_str(&p->run), ",\"$`\\");
+	const char *bad = strpbrk(pb_buf_str(&p->run), ",\"$`\\\n\r");
 
 	if (bad) {
 		pb_buf_reset(err);
-		if (*bad == ',')
+		if (*bad == '\n' || *bad == '\r')
+			pb_buf_addf(
+				err,
+				"the cluster's folder '%s' holds a line break, which initdb and pg_ctl refuse: give "
+				"PB_VAR_DIR a folder without one",
+				pb_buf_str(&p->pg));
+		else if (*bad == ',')
 			pb_buf_addf(
 				err,
 				"the cluster's socket folder '%s' holds a comma, which libpq and the server read as a "

@@ -379,6 +379,15 @@ check "a PB_VAR_DIR with a comma: init refuses naming it, nothing made" \
 	"3||pb-db: init: the cluster's socket folder '$TMP/a,b/pg/run' holds a comma, which libpq and the server read as a list: give PB_VAR_DIR a folder without one|f" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$TMP/a,b" && echo t || echo f)"
 
+# A line break in it: initdb and pg_ctl refuse it deep in the server's log, and init said only to check the
+# postgres user's permissions. Now init refuses it at once, naming it, and makes nothing.
+nlvar="$TMP/a
+b"
+PB_VAR_DIR=$nlvar "$PBDB" init >"$TMP/out" 2>"$TMP/err"
+check "a PB_VAR_DIR with a line break: init refuses naming it, nothing made" \
+	"3||pb-db: init: the cluster's folder '$nlvar/pg' holds a line break, which initdb and pg_ctl refuse: give PB_VAR_DIR a folder without one|f" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$nlvar" && echo t || echo f)"
+
 # An init that fails after initdb (here: the configuration cannot be written; as well a kill -9 of pb-db
 # while initdb runs) leaves no cluster that a second init would take for made: that one would start with
 # the server's defaults, a TCP listener on localhost with trust authentication and no socket in run/.
