@@ -432,6 +432,10 @@ int pb_cluster_init(const char *var, struct pb_buf *err)
 		ret = 1;
 		goto out;
 	}
+	if (errno != ENOENT) {
+		unreadable(pb_buf_str(&p.pg), errno, err);
+		goto out;
+	}
 	pw = server_user(err, &failed);
 	if (failed)
 		goto out;

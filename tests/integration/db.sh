@@ -437,19 +437,21 @@ local cluster in $TMP/twice/pg is running|local cluster in $TMP/twice/pg: runnin
 # created" and stop "is stopped" (exit 0) while it ran. Now they and start fail saying whose it is, and a
 # program's refused connection does not send its user to 'pb-db start'.
 if [ "$(id -u)" -eq 0 ]; then
-	for c in status stop start; do
+	for c in status stop start init; do
 		PB_VAR_DIR=$TMP/twice setpriv --reuid=nobody --regid=nogroup --clear-groups "$PBDB" $c >>"$TMP/nobody" 2>&1
 		echo "exit $?" >>"$TMP/nobody"
 	done
 	PB_VAR_DIR=$TMP/twice setpriv --reuid=nobody --regid=nogroup --clear-groups "$BIN/pb-accounts" list \
 		>/dev/null 2>"$TMP/err"
 	why="cannot read the local cluster in '$TMP/twice/pg': Permission denied (it is user postgres's: run pb-db as root or as postgres)"
-	check "another user's cluster: status, stop and start exit 3 saying whose it is, it still runs; the programs say so" \
+	check "another user's cluster: status, stop, start and init exit 3 saying whose it is, it still runs; the programs say so" \
 		"pb-db: $why
 exit 3
 pb-db: stop: $why
 exit 3
 pb-db: start: $why
+exit 3
+pb-db: init: $why
 exit 3|local cluster in $TMP/twice/pg: running|1" \
 		"$(cat "$TMP/nobody")|$(PB_VAR_DIR=$TMP/twice "$PBDB" status 2>&1 | head -n 1)|$(grep -c "Permission denied .* (the local cluster in '$TMP/twice/pg' is another user's: run as that user, or as root)$" "$TMP/err")"
 else
