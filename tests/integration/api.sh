@@ -892,6 +892,27 @@ stop_api
 check "a role that may not read the tokens: 500, and the log names the role and what to do" \
 	"500|1" "$CODE|$(grep -c "query [a-z_]* failed: ERROR:  permission denied for table api_token (role 'apiro' lacks a privilege" "$TMP/api6.log")"
 
+# ---- a database whose schema lacks a migration ----------------------------------------------------------------------
+# Every request would fail there: /healthz says 503 (a load balancer sends nothing), the log says why, and
+# once the database is migrated /healthz is 200 without a restart. (The newest migration is hidden by
+# negating its version, and shown again.)
+NEWEST=$(pb_sql "SELECT max(version) FROM pb.schema_migrations")
+PREV=$(pb_sql "SELECT max(version) FROM pb.schema_migrations WHERE version < $NEWEST")
+pb_sql "UPDATE pb.schema_migrations SET version = -version WHERE version = $NEWEST" >/dev/null
+start_api "$TMP/api11.log" || exit 1
+for i in $(seq 50); do grep -q "pb-db migrate" "$TMP/api11.log" && break; sleep 0.1; done
+req "" /healthz
+a=$CODE
+pb_sql "UPDATE pb.schema_migrations SET version = -version WHERE version = -$NEWEST" >/dev/null
+for i in $(seq 50); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" == 200 ] && break
+	sleep 0.1
+done
+req "" /healthz
+stop_api
+check "a database that lacks a migration: /healthz 503, the log saying to migrate; 200 once migrated, no restart" \
+	"503|1|200" "$a|$(grep -c "no database notifications yet: the database schema is at version $PREV; this program needs $NEWEST: run 'pb-db migrate'" "$TMP/api11.log")|$CODE"
+
 # ---- TLS ------------------------------------------------------------------------------------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
 	-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 ||
