@@ -34,12 +34,17 @@ void pb_http_global_init(void)
 	pthread_once(&once, init_once);
 }
 
+/* An answer longer than BODY_MAX stops the transfer (too_big): part of an answer is never taken for all of it. */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct pb_http_response *rs = arg;
-	size_t n = size * nmemb, room = rs->body.len < BODY_MAX ? BODY_MAX - rs->body.len : 0;
+	size_t n = size * nmemb;
 
-	pb_buf_add(&rs->body, data, n < room ? n : room);
+	if (n > BODY_MAX - rs->body.len) {
+		rs->too_big = 1;
+		return 0;
+	}
+	pb_buf_add(&rs->body, data, n);
 	return n;
 }
 
@@ -90,7 +95,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* Says why no answer came: "METHOD URL: why", the URL with any SAS signature hidden. */
-static void no_answer(const struct pb_http_request *rq, CURLcode rc, const char *detail, long timeout_s,
+static void no_answer(const struct pb_http_request *rq, CURLcode rc, int too_big, const char *detail, long timeout_s,
 		      struct pb_buf *err)
 {
 	pb_buf_reset(err);
@@ -99,6 +104,8 @@ static void no_answer(const struct pb_http_request *rq, CURLcode rc, const char 
 	pb_buf_addstr(err, ": ");
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		pb_buf_addf(err, "no answer within %ld s", timeout_s);
+	else if (rc == CURLE_WRITE_ERROR && too_big)
+		pb_buf_addf(err, "the answer is larger than %zu MiB", BODY_MAX >> 20);
 	else
 		pb_url_add_text(err, detail[0] ? detail : curl_easy_strerror(rc));
 }
@@ -111,6 +118,7 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	CURL *c;
 	CURLcode rc;
 	size_t i;
+	int too_big;
 
 	pb_http_global_init();
 	memset(rs, 0, sizeof(*rs));
@@ -159,11 +167,12 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	if (rc == CURLE_OK)
 		return 0;
 	/* Part of an answer is no answer. */
+	too_big = rs->too_big;
 	pb_http_response_release(rs);
 	if (timed_out)
 		*timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-	no_answer(rq, rc, detail, timeout_s, err);
-	return -1;
+	no_answer(rq, rc, too_big, detail, timeout_s, err);
+	return too_big ? -2 : -1;
 }
 
 void pb_http_response_release(struct pb_http_response *rs)
@@ -190,7 +199,8 @@ int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retr
 			*timed_out = late;
 		if (rc == 0 && rs->status != 429 && rs->status < 500)
 			return 0;
-		if ((rc < 0 && late && !retry->timeouts) || !pb_retry_left(&r))
+		/* The same answer again would be as large. */
+		if (rc == -2 || (rc < 0 && late && !retry->timeouts) || !pb_retry_left(&r))
 			return rc;
 		wait = pb_retry_wait_ms(&r, rc == 0 ? pb_retry_after_ms(rs->retry_after) : -1);
 		if (rc == 0)

@@ -19,9 +19,10 @@ struct pb_http_request {
 
 struct pb_http_response {
 	long status;
-	struct pb_buf body; /* at most 1 MiB kept */
+	struct pb_buf body; /* the whole answer: at most 1 MiB, else pb_http_do fails */
 	char location[2048];
 	long retry_after; /* seconds, or -1 when the answer had none (or an HTTP date) */
+	int too_big;	  /* set while receiving: the answer went past 1 MiB */
 };
 
 /* What pb_http_exchange sends again, and how patiently. */
@@ -34,8 +35,9 @@ struct pb_http_retry {
 /*
  * Sends the request. Returns 0 with any answer in rs (check rs->status), or -1 when no answer came (err:
  * "METHOD URL: what libcurl said", or "METHOD URL: no answer within N s" with 1 in *timed_out, when not
- * NULL, if the time ran out; rs then holds nothing). URLs in messages have SAS signatures hidden. Release
- * rs with pb_http_response_release.
+ * NULL, if the time ran out; rs then holds nothing), or -2 when the answer is larger than 1 MiB (err: "METHOD
+ * URL: the answer is larger than 1 MiB"; nothing of it is kept). URLs in messages have SAS signatures hidden.
+ * Release rs with pb_http_response_release.
  */
 int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, int *timed_out, struct pb_buf *err);
 void pb_http_response_release(struct pb_http_response *rs);
@@ -44,7 +46,8 @@ void pb_http_response_release(struct pb_http_response *rs);
  * pb_http_do, sent again after a failed connection, a 429 or a 5xx, up to retry->attempts in all, waiting
  * Retry-After or 1 s, 2 s, 4 s... (at most retry->max_wait_s) in between. A timeout is retried only when
  * retry->timeouts says so. Returns as pb_http_do, for the last attempt: 0 with its answer, which may still
- * be a 429 or 5xx when the attempts ran out (the caller judges every status), or -1 with err set.
+ * be a 429 or 5xx when the attempts ran out (the caller judges every status), or -1 with err set (-2, not
+ * sent again, for an answer larger than 1 MiB).
  */
 int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retry *retry, struct pb_http_response *rs,
 		     int *timed_out, struct pb_buf *err);

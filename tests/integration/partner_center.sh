@@ -225,6 +225,17 @@ pb_pc_config '{"export": {"etag": "pc-count-1", "sas_expired": false, "blob_coun
 run blobcount 1 ingest --month "$MONTH"
 check "a manifest whose blobCount is not the blobs it lists: exit 1 naming both figures, nothing committed" \
 	"1|1|$before" "$GOT|$(grep -c 'the manifest declares 7 blobs (blobCount) but lists [0-9]*$' "$TMP/err")|$(committed)"
+# An answer larger than the bound of an API answer (1 MiB): a manifest listing 6,000 blobs of long names,
+# inline in the finished operation. Cut, it would be read as no operation at all; it is an error naming the URL.
+python3 -c 'import json, sys; print(json.dumps({"export": {"etag": "pc-big-1", "blob_count": None,
+	"files": [sys.argv[1]] * 6000, "blob_names": ["x" * 190 + "-%05d.json.gz" % i for i in range(6000)]}}))' \
+	"$TMP/u1.json.gz" >"$TMP/big.json"
+curl -sS -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary "@$TMP/big.json" "$PC_URL/_pc/config"
+run bigmanifest 3 ingest --month "$MONTH"
+OPURL=$PC_URL$G/operations/$(last_op "['id']")
+check "an operation's answer over 1 MiB: exit 3 naming its URL and the bound, nothing committed" \
+	"3|pb-ingest: GET $OPURL: the answer is larger than 1 MiB|$before" "$GOT|$(cat "$TMP/err")|$(committed)"
+pb_pc_config "{\"export\": {\"files\": [\"$TMP/u1.json.gz\", \"$TMP/u2.json.gz\"], \"blob_names\": null}}" >/dev/null
 pb_pc_config '{"export": {"etag": "pc-secret-1", "blob_count": null}}'
 curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
 run badsecret 3 env AZURE_CLIENT_SECRET=NotTheSecret-42 "$PBI" --format partner-center --no-progress --month "$MONTH"
