@@ -191,6 +191,78 @@ nomem:
 	return -1;
 }
 
+/* The segment of key (a '/'-separated path) that starts with or is like pattern: '#' a digit, else itself. */
+static const char *find_segment(const char *key, const char *pattern, int prefix_only, size_t *len)
+{
+	const char *seg = key, *end;
+	size_t n = strlen(pattern), i;
+
+	for (; (end = strchr(seg, '/')) != NULL; seg = end + 1) {
+		if ((size_t)(end - seg) < n || (!prefix_only && (size_t)(end - seg) != n))
+			continue;
+		for (i = 0; i < n; i++)
+			if (pattern[i] == '#' ? seg[i] < '0' || seg[i] > '9' : seg[i] != pattern[i])
+				break;
+		if (i == n) {
+			*len = (size_t)(end - seg);
+			return seg;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Checks that the parts a manifest lists are each listed once, and lie in its billing period's folder
+ * (legacy REPORT/yyyymmdd-yyyymmdd/, CUR 2.0 data/BILLING_PERIOD=yyyy-mm/) and, for a legacy report, in its
+ * assembly's (REPORT/PERIOD/ASSEMBLYID/) when the key has a folder there. Returns 0, or -1 with err set.
+ */
+static int check_parts(const struct pb_manifest *m, json_t *keys, const char *url, int legacy, struct pb_buf *err)
+{
+	const char *what = legacy ? "report key" : "data file";
+	size_t skip = legacy ? 0 : strlen("BILLING_PERIOD="); /* what messages leave out of a folder's name */
+	char period[32], start[11], end[11];
+	int y, mo, d;
+	size_t i, j, n;
+
+	pb_date_to_ymd(m->period_start, &y, &mo, &d);
+	pb_date_format(m->period_start, start);
+	pb_date_format(mo == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, mo + 1, 1), end);
+	if (legacy)
+		snprintf(period, sizeof(period), "%.4s%.2s%.2s-%.4s%.2s%.2s", start, start + 5, start + 8, end, end + 5,
+			 end + 8);
+	else
+		snprintf(period, sizeof(period), "BILLING_PERIOD=%.7s", start);
+	for (i = 0; i < m->nparts; i++) {
+		const char *key = json_string_value(json_array_get(keys, i)), *seg, *asm_end;
+
+		for (j = 0; j < i && strcmp(m->parts[j], m->parts[i]) != 0; j++)
+			;
+		pb_url_message(err, url);
+		pb_buf_addf(err, "%s %zu (", what, i + 1);
+		pb_url_add(err, key);
+		pb_buf_addstr(err, ") ");
+		if (j < i) {
+			pb_buf_addf(err, "is %s %zu again: its lines would count twice", what, j + 1);
+			return -1;
+		}
+		seg = find_segment(key, legacy ? "########-########" : "BILLING_PERIOD=", !legacy, &n);
+		if (seg && (n != strlen(period) || memcmp(seg, period, n) != 0)) {
+			pb_buf_addf(err, "is in the folder of billing period %.*s, not of the manifest's %s",
+				    (int)(n - skip), seg + skip, period + skip);
+			return -1;
+		}
+		asm_end = seg && legacy ? strchr(seg + n + 1, '/') : NULL;
+		if (asm_end && ((size_t)(asm_end - seg - n - 1) != strlen(m->assembly_id) ||
+				memcmp(seg + n + 1, m->assembly_id, strlen(m->assembly_id)) != 0)) {
+			pb_buf_addf(err, "is in the folder of assembly %.*s, not of the manifest's %s",
+				    (int)(asm_end - seg - n - 1), seg + n + 1, m->assembly_id);
+			return -1;
+		}
+	}
+	pb_buf_reset(err);
+	return 0;
+}
+
 int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fetch_opts *fo, struct pb_buf *err)
 {
 	struct pb_buf body = PB_BUF_INIT;
@@ -250,6 +322,8 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 			goto out;
 		}
 	}
+	if (check_parts(m, keys, url, legacy, err) < 0)
+		goto out;
 	/* CUR 2.0 lists columns too, but no document says in which order its files hold them. */
 	if (legacy && read_columns(m, json_object_get(root, "columns"), url, err) < 0)
 		goto out;

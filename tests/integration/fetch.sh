@@ -204,6 +204,13 @@ if run cur2 0 "$PBI" --format aws-cur --summary --no-progress --endpoint "$S3_EN
 else
 	notok "a CUR 2.0 export's manifest and data files give its totals" "status $GOT: $(cat "$TMP/err")"
 fi
+# A CUR 2.0 manifest listing a data file of another billing period's folder: exit 1 before reading anything.
+sed 's/BILLING_PERIOD=2026-10/BILLING_PERIOD=2026-09/' "$TMP/m2.json" >"$TMP/m2-09.json"
+pb_s3_put cur exports/other/metadata/BILLING_PERIOD=2026-10/other-Manifest.json "$TMP/m2-09.json" >/dev/null
+run cur2-month 1 "$PBI" --format aws-cur --summary --no-progress --endpoint "$S3_ENDPOINT" --source s3://cur/exports/other --month 2026-10
+check "a CUR 2.0 manifest listing a data file of another billing period: exit 1 naming it" \
+	"1|pb-ingest: s3://cur/exports/other/metadata/BILLING_PERIOD=2026-10/other-Manifest.json: data file 1 (s3://cur/exports/monthly/data/BILLING_PERIOD=2026-09/monthly-00001.csv.gz) is in the folder of billing period 2026-09, not of the manifest's 2026-10|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
 if run nomanifest 3 "$PBI" --format aws-cur --summary --no-progress --endpoint "$S3_ENDPOINT" \
 	--source s3://cur/cur/daily --month 2026-09 && grep -q "^pb-ingest: no manifest for 2026-09 at s3://cur/cur/daily/20260901-20261001/daily-Manifest.json or s3://cur/cur/daily/metadata/BILLING_PERIOD=2026-09/daily-Manifest.json$" "$TMP/err"; then
 	ok "a month with no manifest says where it looked, exit 3"
@@ -269,6 +276,39 @@ with_columns ctrl
 run cols-ctrl 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
 check "a manifest column with a terminal escape: shown as \\xHH, never sent to the terminal" \
 	"1|pb-ingest: $PART1:1:$(hdr_col 5): the header is not the columns the manifest file://$DISKM declares: column 5 is \"bill/BillType\", the manifest says \"bill/Bill\\x1b[2JType\"|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+# The parts a legacy manifest lists: each once, all in its period's folder and its assembly's (AWS writes each
+# assembly to REPORT/PERIOD/ASSEMBLYID/); a part in the folder that the manifest does not list is not read.
+K=cur/daily/20261001-20261101/11111111-aaaa
+# with_keys KEY...: the disk manifest listing these report keys
+with_keys() { python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); m["reportKeys"] = sys.argv[2:]; print(json.dumps(m))' \
+	"$TMP/manifest.json" "$@" >"$DISKM"; }
+for d in 20261001-20261101/22222222-bbbb 20260901-20261001/11111111-aaaa; do
+	mkdir -p "$TMP/disk/cur/cur/daily/$d" && cp "$TMP/p0.csv.gz" "$TMP/disk/cur/cur/daily/$d/daily-00001.csv.gz"
+done
+cp "$TMP/manifest.json" "$DISKM"
+run unlisted 0 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a part of another assembly in the period's folder, not listed: not read, the same totals" "0|" \
+	"$GOT|$(cmp "$TMP/out" "$TMP/want-disk.csv" 2>&1)"
+with_keys "$K/daily-00001.csv.gz" "$K/daily-00002.csv.gz" "$K/daily-00001.csv.gz"
+run twice 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a manifest listing a part twice: exit 1 naming it, nothing printed" \
+	"1|pb-ingest: file://$DISKM: report key 3 ($K/daily-00001.csv.gz) is report key 1 again: its lines would count twice|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+with_keys "$K/daily-00002.csv.gz" "cur/daily/20261001-20261101/22222222-bbbb/daily-00001.csv.gz"
+run otherasm 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a manifest listing a part of another assembly: exit 1 naming it and both assemblies" \
+	"1|pb-ingest: file://$DISKM: report key 2 (cur/daily/20261001-20261101/22222222-bbbb/daily-00001.csv.gz) is in the folder of assembly 22222222-bbbb, not of the manifest's 11111111-aaaa|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+with_keys "$K/daily-00002.csv.gz" "cur/daily/20260901-20261001/11111111-aaaa/daily-00001.csv.gz"
+run othermonth 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a manifest listing a part of another billing period: exit 1 naming it and both periods" \
+	"1|pb-ingest: file://$DISKM: report key 2 (cur/daily/20260901-20261001/11111111-aaaa/daily-00001.csv.gz) is in the folder of billing period 20260901-20261001, not of the manifest's 20261001-20261101|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+with_keys "$K/daily-00001.csv.gz" "$K/daily-00009.csv.gz"
+run missing 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a manifest listing a part that is not there: exit 1 naming it, nothing printed" \
+	"1|pb-ingest: cannot open 'file://$TMP/disk/cur/$K/daily-00009.csv.gz': No such file or directory|" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
 cp "$TMP/manifest.json" "$DISKM"
 pb_fault_stop >/dev/null 2>&1
