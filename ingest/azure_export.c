@@ -392,12 +392,36 @@ static int parse_manifest(const struct pb_buf *body, const char *shown, json_t *
 }
 
 /*
- * Checks the manifest's blobs against the listing and keeps their names in r. Returns 0, 1 when the run is
- * incomplete (why says why), or -1 with err set.
+ * A blob a manifest lists: in the run's folder (the manifest's, folder_len bytes of name) and listed once, else
+ * -1 with err set.
  */
-static int check_blobs(json_t *blobs, const char *shown, const char *id, const struct listing *l, struct run_info *r,
-		       struct pb_buf *why, struct pb_buf *err)
+static int check_blob_place(const struct run_info *r, const char *bn, size_t i, const char *shown, const char *name,
+			    size_t folder_len, struct pb_buf *err)
 {
+	size_t j;
+
+	for (j = 0; j < r->nblobs && strcmp(r->blobs[j], bn) != 0; j++)
+		;
+	if (j == r->nblobs && strncmp(bn, name, folder_len) == 0)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s: blobs[%zu] (%s) ", shown, i, bn);
+	if (j < r->nblobs)
+		pb_buf_addf(err, "is blobs[%zu] again: its lines would count twice", j);
+	else
+		pb_buf_addf(err, "is not in the run's folder %.*s", (int)folder_len, name);
+	return -1;
+}
+
+/*
+ * Checks the manifest's blobs (of the manifest blob name) against the listing and keeps their names in r.
+ * Returns 0, 1 when the run is incomplete (why says why), or -1 with err set.
+ */
+static int check_blobs(json_t *blobs, const char *shown, const char *name, const char *id, const struct listing *l,
+		       struct run_info *r, struct pb_buf *why, struct pb_buf *err)
+{
+	const char *slash = strrchr(name, '/');
+	size_t folder_len = slash ? (size_t)(slash - name + 1) : 0;
 	json_t *v;
 	size_t i;
 
@@ -423,6 +447,8 @@ static int check_blobs(json_t *blobs, const char *shown, const char *id, const s
 				    i, bn);
 			return -1;
 		}
+		if (check_blob_place(r, bn, i, shown, name, folder_len, err) < 0)
+			return -1;
 		b = find_blob(l, bn);
 		if (!b || ((d->declared & PB_DECL_BYTES) && (b->size < 0 || d->bytes != (uint64_t)b->size))) {
 			pb_buf_addf(why, "%s: run %s is incomplete: %s is %s", shown, id, bn,
@@ -497,7 +523,7 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 	r->submitted = strdup(jstr(root, "runInfo", "submittedTime"));
 	if (!r->run_id || !r->submitted)
 		goto nomem;
-	rc = check_blobs(json_object_get(root, "blobs"), shown, r->run_id, l, r, why, err);
+	rc = check_blobs(json_object_get(root, "blobs"), shown, name, r->run_id, l, r, why, err);
 	if (rc != 0 || (rc = check_totals(root, shown, r, err)) != 0)
 		goto out;
 	r->manifest = strdup(shown);

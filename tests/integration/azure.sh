@@ -640,6 +640,15 @@ declared('totalrows', {'dataRowCount': rows}, data, dataRowCount=rows + 1)
 declared('totalbytes', {'dataRowCount': rows}, data, byteCount=len(data) - 1)
 declared('blobcount', {'dataRowCount': rows}, data, blobCount=2)
 declared('rowsok', {'dataRowCount': rows}, data)
+# A manifest listing a blob twice, and one listing a blob of another run's folder of the month.
+def listing(folder, names):
+    base = '%s-%s/20261001-20261031/' % (prefix, folder)
+    blobs = [{'blobName': base + n, 'byteCount': put(base + n, data)} for n in names]
+    put(base + run + '/manifest.json', json.dumps(
+        {'blobs': blobs, 'runInfo': {'runId': run, 'submittedTime': '2026-10-21T06:00:00Z',
+                                     'startDate': '2026-10-01T00:00:00'}}).encode())
+listing('dupblob', [run + '/part_0_0001.csv.gz', run + '/part_0_0002.csv.gz', run + '/part_0_0001.csv.gz'])
+listing('otherrun', [run + '/part_0_0001.csv.gz', '0d0e0f10-1112-4314-9516-171819202122/part_0_0001.csv.gz'])
 with open(os.path.join(root, 'rows'), 'w') as f:
     f.write('%d %d\n' % (rows, len(data)))
 PY
@@ -694,6 +703,13 @@ no_sas "a run whose byteCount is not the bytes read: exit 1, both figures named"
 run 1 ingest --summary --source "$SRC-blobcount?$SAS" --month 2026-10
 no_sas "a manifest whose blobCount is not the blobs it lists: exit 1" 1 \
 	"^pb-ingest: $(re "$(mpath blobcount)"): the manifest declares 2 blobs \\(blobCount\\) but lists 1$"
+run 1 ingest --summary --source "$SRC-dupblob?$SAS" --month 2026-10
+no_sas "a manifest listing a blob twice: exit 1 naming it, nothing printed" 1 \
+	"^pb-ingest: $(re "$(mpath dupblob)"): blobs\\[2\\] \\($(re "$PREFIX-dupblob/$OCT/$RUNE/part_0_0001.csv.gz")\\) is blobs\\[0\\] again: its lines would count twice$"
+[ -s "$TMP/out" ] && notok "a manifest listing a blob twice prints no summary" "$(cat "$TMP/out")"
+run 1 ingest --summary --source "$SRC-otherrun?$SAS" --month 2026-10
+no_sas "a manifest listing a blob of another run's folder: exit 1 naming it and the run's folder" 1 \
+	"^pb-ingest: $(re "$(mpath otherrun)"): blobs\\[1\\] \\($(re "$PREFIX-otherrun/$OCT/0d0e0f10-1112-4314-9516-171819202122/part_0_0001.csv.gz")\\) is not in the run's folder $(re "$PREFIX-otherrun/$OCT/$RUNE/")$"
 PART=$PREFIX-sas/$OCT/$RUN2/part_0_0002.csv.gz
 for f in "403|3|HTTP 403 \\(AccessDenied\\), not retried" "404|3|HTTP 404 \\(NoSuchKey\\), not retried" \
 	"truncate=100|3|failed after 5 attempts: .*"; do
