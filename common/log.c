@@ -134,7 +134,9 @@ static void format_plain(struct pb_buf *b, enum pb_log_level level, const struct
 	if (w && w->file) {
 		pb_buf_addstr(b, w->file);
 		if (w->line)
-			pb_buf_addf(b, ":%llu:%u", (unsigned long long)w->line, w->column);
+			pb_buf_addf(b, ":%llu", (unsigned long long)w->line);
+		if (w->line && w->column)
+			pb_buf_addf(b, ":%u", w->column);
 		pb_buf_addstr(b, ": ");
 	}
 	if (level == PB_LOG_WARNING)

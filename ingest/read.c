@@ -15,6 +15,7 @@
 #include "db.h"
 #include "format.h"
 #include "input.h"
+#include "interrupt.h"
 #include "jsonl.h"
 #include "log.h"
 #include "parser.h"
@@ -115,8 +116,10 @@ void pb_read_report(struct pb_read *r, const char *name, uint64_t line, uint32_t
 
 	if (!r->errors) {
 		pb_buf_reset(&r->first_error);
-		if (line)
+		if (line && col)
 			pb_buf_addf(&r->first_error, "%s:%llu:%u: %s", name, (unsigned long long)line, col, msg);
+		else if (line)
+			pb_buf_addf(&r->first_error, "%s:%llu: %s", name, (unsigned long long)line, msg);
 		else
 			pb_buf_addstr(&r->first_error, msg);
 	}
@@ -127,6 +130,11 @@ void pb_read_report(struct pb_read *r, const char *name, uint64_t line, uint32_t
 	}
 	pb_log(PB_LOG_ERROR, line ? &w : NULL, "%s", msg);
 	r->errors++;
+}
+
+uint64_t pb_read_error_line(uint64_t err_line, uint64_t next_line)
+{
+	return err_line ? err_line : pb_interrupted() ? next_line : 0;
 }
 
 /* What a file's lines add up to. */
@@ -831,7 +839,7 @@ static int jsonl_records(struct pb_read *r, const char *name, struct pb_input *i
 	}
 	if (rc == PB_JSONL_ERR) {
 		r->remote_failed |= pb_input_remote_failed(in);
-		pb_read_report(r, name, j->err_line, j->err_col, pb_buf_str(&j->err));
+		pb_read_report(r, name, pb_read_error_line(j->err_line, j->line + 1), j->err_col, pb_buf_str(&j->err));
 		goto out;
 	}
 	r->rows += rows;
@@ -973,7 +981,8 @@ static int read_header(struct pb_read *r, const char *name, struct pb_csv *csv, 
 	if (rc == PB_CSV_END) {
 		ret = 0;
 	} else if (rc < 0) {
-		pb_read_report(r, name, csv->err_line, csv->err_col, pb_buf_str(&csv->err));
+		pb_read_report(r, name, pb_read_error_line(csv->err_line, csv->next_line), csv->err_col,
+			       pb_buf_str(&csv->err));
 	} else if (check_columns(r, name, csv) < 0) {
 		/* reported */
 	} else if (pb_parser_bind(parser, r->opt->kind, csv, &err, &field) < 0) {
@@ -1212,7 +1221,7 @@ static int peek_jsonl(struct pb_read *r, const char *name, struct pb_input *in, 
 		ret = 0;
 	} else if (rc == PB_JSONL_ERR) {
 		r->remote_failed |= pb_input_remote_failed(in);
-		pb_read_report(r, name, j.err_line, j.err_col, pb_buf_str(&j.err));
+		pb_read_report(r, name, pb_read_error_line(j.err_line, j.line + 1), j.err_col, pb_buf_str(&j.err));
 	} else if (pb_partner_center_row(&st, &j, 0, &u, account, &err, &col) < 0) {
 		ret = PB_READ_BAD_FIRST; /* the full read reports it, with the others */
 	} else {
@@ -1244,7 +1253,8 @@ static int peek_csv(struct pb_read *r, const char *name, struct pb_input *in, in
 		if (rc == PB_CSV_END) {
 			ret = 0;
 		} else if (rc < 0) {
-			pb_read_report(r, name, csv.err_line, csv.err_col, pb_buf_str(&csv.err));
+			pb_read_report(r, name, pb_read_error_line(csv.err_line, csv.next_line), csv.err_col,
+				       pb_buf_str(&csv.err));
 		} else if (pb_parser_row(&parser, &csv, &u, &err, &field) < 0) {
 			ret = PB_READ_BAD_FIRST; /* the full read reports it, with the others */
 		} else {

@@ -102,7 +102,16 @@ int pb_read_peek_month(struct pb_read *r, const char *path, int32_t *month);
  */
 int pb_read_check_total(struct pb_read *r, const struct pb_part_decl *d);
 
-/* Reports an error about name (line 0: no position), the first one kept for the import's record. */
+/*
+ * Reports an error about name (line 0: no position; column 0: the line alone), the first one kept for the
+ * import's record.
+ */
 void pb_read_report(struct pb_read *r, const char *name, uint64_t line, uint32_t col, const char *msg);
+
+/*
+ * The line to report a reader's stop at: err_line when the reader gave one, else next_line (the line it had
+ * reached) when a signal stopped the run, else 0 (no position: a download's failure names its URL).
+ */
+uint64_t pb_read_error_line(uint64_t err_line, uint64_t next_line);
 
 #endif

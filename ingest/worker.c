@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "date.h"
+#include "read.h"
 #include "tags.h"
 #include "text.h"
 
@@ -206,7 +207,7 @@ void pb_worker_run(struct pb_worker *w)
 		if (rc == PB_CSV_END)
 			break;
 		if (rc == PB_CSV_ERR_FATAL) {
-			keep_error(w, c->err_line, c->err_col, pb_buf_str(&c->err));
+			keep_error(w, pb_read_error_line(c->err_line, c->next_line), c->err_col, pb_buf_str(&c->err));
 			w->fatal = 1;
 			break;
 		}
