@@ -128,6 +128,22 @@ static int bind_tags(struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf
 	return 0;
 }
 
+/* 1 when an earlier tag column than k has k's key (they differ only in case) and holds the same value. */
+static int repeated_tag(const struct pb_aws_cur *a, const struct pb_csv *c, size_t k)
+{
+	const struct pb_csv_field *f = &c->fields[a->tag_field[k]];
+	size_t j;
+
+	for (j = 0; j < k; j++) {
+		const struct pb_csv_field *g = &c->fields[a->tag_field[j]];
+
+		if (g->len == f->len && memcmp(g->ptr, f->ptr, f->len) == 0 &&
+		    strcmp(a->tag_names + a->tag_name[j], a->tag_names + a->tag_name[k]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int pb_aws_cur_legacy_tags(const struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *out)
 {
 	size_t k, i;
@@ -137,7 +153,8 @@ int pb_aws_cur_legacy_tags(const struct pb_aws_cur *a, const struct pb_csv *c, s
 	for (k = 0; k < a->ntags; k++) {
 		const struct pb_csv_field *f = &c->fields[a->tag_field[k]];
 
-		if (f->len == 0)
+		/* One key=value of the line is one tag of the line, however many columns hold it. */
+		if (f->len == 0 || repeated_tag(a, c, k))
 			continue;
 		if (out->len > 1)
 			pb_buf_addch(out, ',');

@@ -78,8 +78,9 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 
 /*
  * The tags of the current record of a legacy report, as the flat JSON object CUR 2.0 writes in
- * resource_tags: {"user_cost_center":"cc-1004",...}, empty values left out. Returns 0, or -1 when memory
- * cannot be had.
+ * resource_tags: {"user_cost_center":"cc-1004",...}, empty values left out. Columns whose keys differ only
+ * in case (user:Env, user:env) share that key: each value is given once, several when they differ. Returns
+ * 0, or -1 when memory cannot be had.
  */
 int pb_aws_cur_legacy_tags(const struct pb_aws_cur *a, const struct pb_csv *c, struct pb_buf *out);
 

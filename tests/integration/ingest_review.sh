@@ -743,4 +743,21 @@ run "$TMP/e/payers/20261001-20261101/payer-a" --format aws-cur cur.csv
 check "20: a folder not named as a run is the source" "0|file://$TMP/e/payers/20261001-20261101/payer-a" \
 	"$st|$(pb_sql "SELECT source FROM pb.import WHERE status = 'committed' AND source LIKE '%/payers/%'")"
 
+# ---- 21. legacy tag columns whose keys differ only in case ---------------------------------------------------
+# resourceTags/user:Env and resourceTags/user:env are both user_env under CUR 2.0's names: each value a line
+# holds in either is recorded under that key, a value both columns hold once for the line.
+mkdir -p "$TMP/e/case"
+printf '%s\n' "$LEG_H,resourceTags/user:Env,resourceTags/user:env" \
+	'a,2026-10-01T00:00:00Z,777799990000,Usage,2026-10-01T00:00:00Z,AmazonEC2,USD,1,1,us-east-1,prod,dev' \
+	'b,2026-10-01T00:00:00Z,777799990000,Usage,2026-10-02T00:00:00Z,AmazonEC2,USD,1,1,us-east-1,prod,prod' \
+	'c,2026-10-01T00:00:00Z,777799990000,Usage,2026-10-03T00:00:00Z,AmazonEC2,USD,1,1,us-east-1,,qa' \
+	>"$TMP/e/case/cur.csv"
+run "$TMP/e/case" --format aws-cur --source tags:case --tag-keys user_env cur.csv
+check "21: tag columns differing only in case: every value under the one key, each line counted once" \
+	"0|user_env=dev 1
+user_env=prod 2
+user_env=qa 1" \
+	"$st|$(pb_sql "SELECT n.name, n.line_count FROM pb.partner_account_name n JOIN pb.import i ON i.id = n.import_id
+		WHERE i.source = 'tags:case' AND i.status = 'committed' AND n.kind = 'tag' ORDER BY 1" ' ')"
+
 pb_tests_done
