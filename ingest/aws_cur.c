@@ -409,6 +409,9 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 
 	if (amount(a, st, c, CUR_BILLED, &u->billed_cost, &u->has_billed, err, field) < 0)
 		return -1;
+	/* What the partner charges is on every line: a line without it would be billed at nothing. */
+	if (!u->has_billed)
+		return field_error(a, c, CUR_BILLED, "empty", err, field);
 	u->has_list = 0;
 	u->price_load = 0;
 	memset(&u->ref, 0, sizeof(u->ref));

@@ -419,13 +419,12 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 	if (!pb_valid_currency(u->currency.ptr, u->currency.len))
 		return field_error(a, c, AZ_CURRENCY, "currency code", err, field);
 
-	if (field_of(a, c, AZ_BILLED)->len == 0) {
-		u->has_billed = 0;
-	} else {
-		if (money_of(a, st, c, AZ_BILLED, &u->billed_cost, err, field) < 0)
-			return -1;
-		u->has_billed = 1;
-	}
+	/* What the partner charges is on every line: a line without it would be billed at nothing. */
+	if (field_of(a, c, AZ_BILLED)->len == 0)
+		return field_error(a, c, AZ_BILLED, "", err, field);
+	if (money_of(a, st, c, AZ_BILLED, &u->billed_cost, err, field) < 0)
+		return -1;
+	u->has_billed = 1;
 	if (list_cost(a, st, c, u, err, field) < 0)
 		return -1;
 	u->service = pb_first_text(c, a->alt[AZ_SERVICE]);

@@ -760,4 +760,24 @@ user_env=qa 1" \
 	"$st|$(pb_sql "SELECT n.name, n.line_count FROM pb.partner_account_name n JOIN pb.import i ON i.id = n.import_id
 		WHERE i.source = 'tags:case' AND i.status = 'committed' AND n.kind = 'tag' ORDER BY 1" ' ')"
 
+# ---- 22. a line whose billed cost is empty, the column present: an error at its place, nothing stored ----------
+# Billed cost is what the partner charges: a line without it would be billed at 0 where its list price is
+# missing too, or where the pricing rules bill the billed cost (taxes, credits).
+mkdir -p "$TMP/e/nobilled"
+printf '%s\n' 'bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost' \
+	'2026-10-01T00:00:00Z,777700001111,Usage,2026-10-01T00:00:00Z,USD,2,5' \
+	'2026-10-01T00:00:00Z,777700001111,Tax,2026-10-01T00:00:00Z,USD,,' >"$TMP/e/nobilled/cur.csv"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity' \
+	'6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d,10/02/2026,Usage,USD,,1,1' >"$TMP/e/nobilled/az.csv"
+state
+before=$STATE
+col=$(($(sed -n 3p "$TMP/e/nobilled/cur.csv" | cut -d, -f1-5 | wc -c) + 1))
+run "$TMP/e/nobilled" --format aws-cur cur.csv
+refused "22: an AWS line with an empty line_item_unblended_cost" 1 \
+	"pb-ingest: cur.csv:3:$col: empty value in column 'line_item_unblended_cost'" "$before"
+col=$(($(sed -n 2p "$TMP/e/nobilled/az.csv" | cut -d, -f1-4 | wc -c) + 1))
+run "$TMP/e/nobilled" --format azure-cost --summary az.csv
+refused "22: an Azure line with an empty CostInBillingCurrency, --summary" 1 \
+	"pb-ingest: az.csv:2:$col: empty value in column 'CostInBillingCurrency'" "$before"
+
 pb_tests_done
