@@ -227,6 +227,12 @@ static int get_manifest(json_t *op, const char *loc, const char *bearer, json_t 
 	return *out ? 0 : -1;
 }
 
+/* 1 when a is a string and equal to b. */
+static int same_name(const char *a, const char *b)
+{
+	return a && strcmp(a, b) == 0;
+}
+
 /* The manifest to the blob URLs and the eTag. */
 static int read_manifest(json_t *r, const char *loc, struct pb_manifest *m, struct pb_buf *err)
 {
@@ -265,11 +271,22 @@ static int read_manifest(json_t *r, const char *loc, struct pb_manifest *m, stru
 	json_array_foreach(blobs, i, b)
 	{
 		const char *name = json_string_value(json_object_get(b, "name"));
+		size_t j;
 
 		if (!name || !*name) {
 			pb_url_message(err, loc);
 			pb_buf_addf(err, "blobs[%zu] has no name", i);
 			return -1;
+		}
+		for (j = 0;
+		     j < i && !same_name(json_string_value(json_object_get(json_array_get(blobs, j), "name")), name);
+		     j++)
+			;
+		if (j < i) {
+			pb_url_message(err, loc);
+			pb_buf_addf(err, "blobs[%zu] (%s) is blobs[%zu] again: its lines would count twice", i, name,
+				    j);
+			return -3;
 		}
 		if (asprintf(&m->parts[i], "%.*s/%s%s%s", (int)n, root, name, *sas ? "?" : "", sas) < 0) {
 			m->parts[i] = NULL;

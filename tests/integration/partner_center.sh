@@ -225,6 +225,14 @@ pb_pc_config '{"export": {"etag": "pc-count-1", "sas_expired": false, "blob_coun
 run blobcount 1 ingest --month "$MONTH"
 check "a manifest whose blobCount is not the blobs it lists: exit 1 naming both figures, nothing committed" \
 	"1|1|$before" "$GOT|$(grep -c 'the manifest declares 7 blobs (blobCount) but lists [0-9]*$' "$TMP/err")|$(committed)"
+# A manifest listing one blob twice: its lines would count twice; exit 1 naming it, nothing read.
+pb_pc_config "{\"export\": {\"etag\": \"pc-dup-1\", \"blob_count\": null, \"files\": [\"$TMP/u1.json.gz\", \"$TMP/u1.json.gz\"],
+	\"blob_names\": [\"part-00001.json.gz\", \"part-00001.json.gz\"]}}" >/dev/null
+run dupblob 1 ingest --month "$MONTH" --summary
+OPURL=$PC_URL$G/operations/$(last_op "['id']")
+check "a manifest listing a blob twice: exit 1 naming it, nothing printed" \
+	"1|pb-ingest: $OPURL: blobs[1] (part-00001.json.gz) is blobs[0] again: its lines would count twice|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
 # An answer larger than the bound of an API answer (1 MiB): a manifest listing 6,000 blobs of long names,
 # inline in the finished operation. Cut, it would be read as no operation at all; it is an error naming the URL.
 python3 -c 'import json, sys; print(json.dumps({"export": {"etag": "pc-big-1", "blob_count": None,
