@@ -417,13 +417,14 @@ for sig in TERM INT; do
 done
 # Interrupted between two files: the message and the failed import name the file and the line it had reached.
 "$TMP/gen_cur" 2000 7 >"$TMP/big/cur-2.csv"
+"$TMP/gen_cur" 2000 8 >"$TMP/big/cur-3.csv"
 : >"$TMP/err"
-PB_TEST_PAUSE=read env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" "$TMP/big/cur-2.csv" >"$TMP/out" 2>"$TMP/err" &
+PB_TEST_PAUSE=read env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur-2.csv" "$TMP/big/cur-3.csv" >"$TMP/out" 2>"$TMP/err" &
 BGPID=$!
 wait_pause "$TMP/err" read
 kill -TERM $BGPID; wait $BGPID; st=$?; BGPID=
 check "SIGTERM after the first of two files: the message and the import name the second file and its line 1" \
-	"143|pb-ingest: $TMP/big/cur-2.csv:1: interrupted by SIGTERM|failed|$TMP/big/cur-2.csv:1: interrupted by SIGTERM" \
+	"143|pb-ingest: $TMP/big/cur-3.csv:1: interrupted by SIGTERM|failed|$TMP/big/cur-3.csv:1: interrupted by SIGTERM" \
 	"$st|$(tail -n 1 "$TMP/err")|$(last_status)"
 after "SIGTERM between two files"
 rerun "after the signals"
