@@ -752,6 +752,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 class H(BaseHTTPRequestHandler):
     def do_GET(self):
         marker = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("marker", [""])[0]
+        with open(sys.argv[1], "a") as log:  # before the answer: the client may end as soon as it has it
+            log.write("marker=%s\n" % marker)
         body = ('<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs><Blob><Name>exp/a.csv</Name>'
                 '<Properties><Content-Length>10</Content-Length></Properties></Blob></Blobs><NextMarker>%s'
                 '</NextMarker></EnumerationResults>' % ("A" if marker == "B" else "B")).encode()
@@ -760,8 +762,6 @@ class H(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        with open(sys.argv[1], "a") as log:
-            log.write("marker=%s\n" % marker)
     def log_message(self, *a):
         pass
 srv = HTTPServer(("127.0.0.1", 0), H)
