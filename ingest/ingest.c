@@ -328,10 +328,11 @@ static int find_month(struct run *run)
 	if (run->opt.month)
 		return 0;
 	/*
-	 * A summary takes the month of its first line as it reads (standard input, downloads: they are never
-	 * split, so one reader sees every line in order); only a local file, which may be split, is peeked.
+	 * A summary takes the month of its first line as it reads (standard input, pipes, downloads: they are
+	 * never split, so one reader sees every line in order); only a regular local file, which may be split, is
+	 * peeked.
 	 */
-	if (!run->read.store && (strcmp(first, "-") == 0 || pb_fetch_is_url(first)))
+	if (!run->read.store && (pb_read_is_stream(first) || pb_fetch_is_url(first)))
 		return 0;
 	rc = pb_read_peek_month(&run->read, first, &month);
 	if (rc == PB_READ_BAD_FIRST) {
@@ -454,7 +455,8 @@ static uint64_t plain_bytes(const char *const *files, size_t n)
 	int fd;
 
 	for (k = 0; k < n; k++) {
-		if (strcmp(files[k], "-") == 0 || strstr(files[k], "://"))
+		/* A pipe is not opened here: its writer would take this open for the read and be left. */
+		if (pb_read_is_stream(files[k]) || strstr(files[k], "://"))
 			return 0;
 		fd = open(files[k], O_RDONLY | O_CLOEXEC);
 		if (fd < 0)

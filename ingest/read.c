@@ -1270,6 +1270,13 @@ static int peek_csv(struct pb_read *r, const char *name, struct pb_input *in, in
 	return ret;
 }
 
+int pb_read_is_stream(const char *path)
+{
+	struct stat st;
+
+	return strcmp(path, "-") == 0 || (!pb_fetch_is_url(path) && stat(path, &st) == 0 && !S_ISREG(st.st_mode));
+}
+
 int pb_read_peek_month(struct pb_read *r, const char *path, int32_t *month)
 {
 	struct pb_input *in = NULL;
@@ -1278,6 +1285,14 @@ int pb_read_peek_month(struct pb_read *r, const char *path, int32_t *month)
 
 	if (strcmp(path, "-") == 0) {
 		pb_read_report(r, path, 0, 0, "reading standard input into the store needs --month YYYY-MM");
+		return -1;
+	}
+	if (pb_read_is_stream(path)) {
+		struct pb_buf msg = PB_BUF_INIT;
+
+		pb_buf_addf(&msg, "%s: reading a pipe or device into the store needs --month YYYY-MM", path);
+		pb_read_report(r, path, 0, 0, msg.failed ? "out of memory" : pb_buf_str(&msg));
+		pb_buf_release(&msg);
 		return -1;
 	}
 	if (open_input(r, path, 0, &in) < 0)

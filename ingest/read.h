@@ -94,6 +94,12 @@ int pb_read_spill_message(const struct pb_read *r, struct pb_buf *out);
  */
 #define PB_READ_BAD_FIRST (-2)
 
+/*
+ * Whether path is read once, in order, as it comes: standard input ("-"), or a local path that is not a
+ * regular file (a FIFO, <(zcat FILE), a device). Such a file is never peeked at before it is read.
+ */
+int pb_read_is_stream(const char *path);
+
 int pb_read_peek_month(struct pb_read *r, const char *path, int32_t *month);
 
 /*

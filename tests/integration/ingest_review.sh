@@ -780,4 +780,30 @@ run "$TMP/e/nobilled" --format azure-cost --summary az.csv
 refused "22: an Azure line with an empty CostInBillingCurrency, --summary" 1 \
 	"pb-ingest: az.csv:2:$col: empty value in column 'CostInBillingCurrency'" "$before"
 
+# ---- 23. an export given as a pipe (a FIFO, <(zcat ...)): read once, in order, as standard input is ------------
+# It was opened once to peek at its month and again to be read, so the read found the rest of the stream (or
+# none): a 'missing required column' or an 'empty file' about a good export.
+mkdir -p "$TMP/e/fifo"
+cp "$ROOT/samples/azure-cost/2026-10/part_0_0001.csv" "$TMP/e/fifo/az.csv"
+mkfifo "$TMP/e/fifo/pipe"
+run "$TMP/e/fifo" --format azure-cost --summary az.csv
+cp "$out" "$TMP/e/fifo/want"
+sed 's/^pb-ingest: az\.csv:/pb-ingest: pipe:/' "$err" >"$TMP/e/fifo/want-err"
+(cat "$TMP/e/fifo/az.csv" >"$TMP/e/fifo/pipe" &)
+run "$TMP/e/fifo" --format azure-cost --summary pipe
+check "23: --summary of an export given as a FIFO: exit 0, the summary and warnings of the file" \
+	"0|$(cat "$TMP/e/fifo/want-err")|$(cat "$TMP/e/fifo/want")" "$st|$(cat "$err")|$(cat "$out")"
+state
+before=$STATE
+(cat "$TMP/e/fifo/az.csv" >"$TMP/e/fifo/pipe" &)
+run "$TMP/e/fifo" --format azure-cost --source fifo:test pipe
+refused "23: a FIFO into the store without --month" 1 \
+	"pb-ingest: pipe: reading a pipe or device into the store needs --month YYYY-MM" "$before"
+cat "$TMP/e/fifo/pipe" >/dev/null # the writer left waiting
+(cat "$TMP/e/fifo/az.csv" >"$TMP/e/fifo/pipe" &)
+run "$TMP/e/fifo" --format azure-cost --source fifo:test --month 2026-10 pipe
+check "23: a FIFO into the store with --month: committed, the file's lines" \
+	"0|$(($(wc -l <"$TMP/e/fifo/az.csv") - 1))" \
+	"$st|$(pb_sql "SELECT line_count FROM pb.import WHERE source = 'fifo:test' AND status = 'committed'")"
+
 pb_tests_done
