@@ -21,7 +21,10 @@ ALL_CFLAGS += -DPB_TEST_HOOKS
 endif
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS += -fsanitize=$(SANITIZE)
+# UBSan's runtime linked into each program rather than loaded: with it shared, LeakSanitizer's check at the
+# exit of every sanitized process took some 30 ms more (93 ms against 64 for pb-ingest --version), which the
+# sanitized suites' thousands of runs paid. Both sanitizers report as before.
+LDFLAGS += -fsanitize=$(SANITIZE) $(if $(findstring undefined,$(SANITIZE)),-static-libubsan)
 endif
 
 LIB_SRC := \
