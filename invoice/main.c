@@ -163,6 +163,23 @@ static int in_folder(const char *path)
 	return there;
 }
 
+/*
+ * Whether path's file name is one --issue writes (invoice-YYYY-MM.csv, invoice-YYYY-MM-detail.csv): what
+ * invoicing imports, never to be replaced by a dataset or a report, whatever the folder.
+ */
+static int export_name(const char *path)
+{
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t i;
+
+	if (strncmp(name, "invoice-", 8) != 0)
+		return 0;
+	for (i = 8; i < 15; i++)
+		if (i == 12 ? name[i] != '-' : (name[i] < '0' || name[i] > '9'))
+			return 0;
+	return strcmp(name + 15, ".csv") == 0 || strcmp(name + 15, "-detail.csv") == 0;
+}
+
 /* The output names given: a folder for --out, a file name (not empty, not ending in '/') for the others. */
 static int outputs_valid(const struct args *a)
 {
@@ -189,6 +206,10 @@ static int outputs_valid(const struct args *a)
 	}
 	if (stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
 		pb_error("%s needs a file name, not '%s' (a folder)", opt, file);
+		return 0;
+	}
+	if (export_name(file)) {
+		pb_error("%s would replace an invoice export ('%s'): name another file", opt, file);
 		return 0;
 	}
 	/* A link, a device or a FIFO would be replaced by the new file, not written through (atomicfile.h). */

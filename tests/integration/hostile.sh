@@ -214,6 +214,18 @@ Try 'pb-invoice --help'.
 pb-invoice: --focus needs a regular file, not '$TMP/link.html' (it replaces the file whole)
 Try 'pb-invoice --help'.|fifo|symbolic link|precious|" \
 	"$st|$?|$(cat "$TMP/err")|$(stat -c %F "$TMP/fifo" | sed 's/^.*fifo$/fifo/')|$(stat -c %F "$TMP/link.html")|$(cat "$TMP/target.html")|$(cd "$TMP" && ls ./*.tmp.* 2>/dev/null)"
+# A --report or --focus named as an invoice export (finance's import reads invoice-YYYY-MM.csv and its detail)
+# replaced the export until the next --issue put it back: refused, whatever the folder, nothing written.
+mkdir -p "$TMP/exports"
+"$PBV" --month 2026-10 --report "$TMP/exports/invoice-2026-10.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBV" --month 2026-10 --focus "$TMP/exports/invoice-2026-10-detail.csv" >>"$TMP/out" 2>>"$TMP/err"
+check "an output named as an invoice export: a usage error (exit 2), nothing written" \
+	"2|2|pb-invoice: --report would replace an invoice export ('$TMP/exports/invoice-2026-10.csv'): name another file
+Try 'pb-invoice --help'.
+pb-invoice: --focus would replace an invoice export ('$TMP/exports/invoice-2026-10-detail.csv'): name another file
+Try 'pb-invoice --help'.|" \
+	"$st|$?|$(cat "$TMP/err")|$(ls -A "$TMP/exports")"
 # The temporary file beside the path was PATH.tmp.PID, opened without O_EXCL: a link planted under that name
 # (a shared folder) made the writer truncate and fill the file it points to. Run as process 1 of a PID
 # namespace, the name is known in advance.
