@@ -725,7 +725,7 @@ static int pg_ctl(const struct paths *p, const char *verb, struct pb_buf *err)
 		/*
 		 * The socket folder of var as it is now, whatever the configuration says: a var folder moved or
 		 * copied keeps the folder it was made in there, where the server would fail to start, or answer for
-		 * the cluster made there since. pg_ctl passes this through a shell, between double quotes, inside
+		 * the cluster made there since. pg_ctl passes this through a shell, between quotation marks, inside
 		 * which socket_fits let nothing a shell reads.
 		 */
 		pb_buf_addf(&opts, "-k \"%s\"", pb_buf_str(&p->run));
