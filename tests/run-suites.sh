@@ -4,7 +4,8 @@
 #
 # Arguments: SUITE or BIN:SUITE, a script run with PB_BIN=BIN (the programs under test) or without PB_BIN.
 # Each suite's output is printed whole when it ends, after a line naming it, its programs, its status and its
-# time; the exit status is 1 when any suite failed, and the suites that failed are listed last.
+# time; the exit status is 1 when any suite failed, and the suites that failed are listed last, each with its
+# failing lines.
 set -u
 jobs=${PB_TEST_JOBS:-$(($(nproc) * 2))}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/pb-suites.XXXXXX")
@@ -33,7 +34,7 @@ flush() {
 			"$([ "$spec" != "${spec#*:}" ] && echo "${spec%%:*}" || echo "no programs")" "$rc" "$(cat "$dir/$i.time")" \
 			"$(awk 'NR == 2 { sub(/ /, " user + "); print $0 " sys" }' "$dir/$i.cpu")"
 		cat "$dir/$i.out"
-		[ "$rc" = 0 ] || failed+=("$spec")
+		[ "$rc" = 0 ] || failed+=("$i")
 		printed[$i]=1
 	done
 }
@@ -70,7 +71,18 @@ done
 wait
 flush
 printf '== %d suites, %d at a time, in %d s\n' "${#specs[@]}" "$jobs" $((SECONDS - start))
+# The suites that failed, each with what made it fail, once more at the end: a CI log keeps only its tail.
+# That is its "not ok" lines with the diagnostics under them, or its last lines when it ended without one
+# (a script that stopped on an error of its own).
 if [ ${#failed[@]} -gt 0 ]; then
-	printf '== failed: %s\n' "${failed[@]}"
+	for i in "${failed[@]}"; do
+		printf '== failed: %s\n' "${specs[$i]}"
+		if grep -q '^not ok' "$dir/$i.out"; then
+			awk '/^not ok/ { on = 1; n = 0; print; next } on && /^#/ && n < 20 { n++; print; next } { on = 0 }' \
+				"$dir/$i.out" | head -n 60
+		else
+			tail -n 5 "$dir/$i.out"
+		fi
+	done
 	exit 1
 fi

@@ -770,15 +770,23 @@ srv.timeout = 30
 srv.serve_forever()
 PY
 : >"$TMP/cycle.log"
-coproc CYCLE { exec timeout 60 python3 "$TMP/cycle.py" "$TMP/cycle.log"; }
-read -r -t 10 CYCLE_PORT <&"${CYCLE[0]}"
+# A background job whose port is read from a file: a coprocess's CYCLE_PID is unset as soon as bash has
+# reaped it, which made the kill below fail on "unbound variable" now and then.
+timeout 60 python3 "$TMP/cycle.py" "$TMP/cycle.log" >"$TMP/cycle.port" &
+cycle_pid=$!
+CYCLE_PORT=
+for _ in $(seq 100); do
+	CYCLE_PORT=$(head -n 1 "$TMP/cycle.port")
+	[ -n "$CYCLE_PORT" ] && break
+	sleep 0.1
+done
 run 3 timeout 20 "$PBI" --format azure-cost --no-progress --summary --source "http://127.0.0.1:$CYCLE_PORT/acct/cycle/exp" \
 	--month 2026-10
 check "a listing paging in a circle of two markers: exit 3 when a marker comes back, not paged for ever" \
 	"3|pb-ingest: http://127.0.0.1:$CYCLE_PORT/acct/cycle: the listing's NextMarker (B) was asked for already: it pages in a circle|3" \
 	"$GOT|$(cat "$TMP/err")|$(wc -l <"$TMP/cycle.log")"
-kill "$CYCLE_PID" 2>/dev/null
-wait "$CYCLE_PID" 2>/dev/null
+kill "$cycle_pid" 2>/dev/null
+wait "$cycle_pid" 2>/dev/null
 
 # Blob Storage over https (the same export behind a loopback TLS proxy whose certificate a test CA signed):
 # refused without the CA, exit 3, the listing named without its SAS; with --cacert, the totals of plain http.
