@@ -51,7 +51,7 @@ pb_test_tmp() {
 }
 
 # pb_test_cluster_start [--no-migrate] [TEST]: pb-db init, start and (unless --no-migrate) migrate, their
-# output in $TMP/init.log. When one fails: notok TEST (default "start a throwaway cluster") with that
+# output in $TMP/init.log; migrated, a copy of PB_TEST_TEMPLATE (run-suites.sh's) is started instead. When one fails: notok TEST (default "start a throwaway cluster") with that
 # output, the counts, and exit 1.
 # shellcheck disable=SC2120 # both arguments are optional
 pb_test_cluster_start() {
@@ -59,6 +59,16 @@ pb_test_cluster_start() {
 	if [ "${1:-}" == --no-migrate ]; then
 		migrate=no
 		shift
+	fi
+	# A migrated cluster that run-suites.sh made with the same programs (PB_TEST_TEMPLATE) is copied.
+	if [ $migrate == yes ] && [ -d "${PB_TEST_TEMPLATE:-none}/pg/data" ]; then
+		if ! { cp -a "$PB_TEST_TEMPLATE" "$PB_VAR_DIR" && : >"$PB_VAR_DIR/pg/server.log" &&
+			"$BIN/pb-db" start; } >"$TMP/init.log" 2>&1; then
+			notok "${1:-start a throwaway cluster}" "$(cat "$TMP/init.log")"
+			pb_tests_done
+			exit 1
+		fi
+		return 0
 	fi
 	# A throwaway cluster need not survive the machine: no waiting on the disk (a killed client still
 	# leaves the server's state as it was; only a crash of the machine would not).

@@ -19,6 +19,30 @@ if py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) && [ -x "$py
 fi
 
 specs=("$@")
+
+# A cluster made once for each folder of programs, initialized and migrated by that folder's pb-db (the
+# sanitized one too), which each suite's pb_test_cluster_start copies instead of running initdb and every
+# migration again (a second of CPU a suite); tests/integration/db.sh still makes its own from nothing.
+declare -A template=()
+for spec in "${specs[@]}"; do
+	[ "$spec" != "${spec#*:}" ] || continue
+	bin=${spec%%:*}
+	[ -n "${template[$bin]:-}" ] && continue
+	var="$dir/template.${#template[@]}/var"
+	template[$bin]=none
+	# Reachable by the postgres user when run as root, as pb_test_tmp's folders are.
+	if ! mkdir -p "${var%/var}" || ! chmod 755 "$dir" "${var%/var}"; then continue; fi
+	if (PB_VAR_DIR=$var && export PB_VAR_DIR && unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT &&
+		"$bin/pb-db" init && printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' \
+		>>"$var/pg/data/postgresql.auto.conf" && "$bin/pb-db" start && "$bin/pb-db" migrate && "$bin/pb-db" stop) \
+		>"$dir/template.log" 2>&1; then
+		template[$bin]=$var
+	else
+		printf '== no template cluster for %s (each suite makes its own):\n' "$bin"
+		cat "$dir/template.log"
+		(PB_VAR_DIR=$var "$bin/pb-db" stop >/dev/null 2>&1)
+	fi
+done
 printed=()
 failed=()
 
@@ -51,7 +75,7 @@ for i in "${!specs[@]}"; do
 	(
 		t0=$SECONDS
 		if [ "$spec" != "${spec#*:}" ]; then
-			PB_BIN=${spec%%:*} bash "${spec#*:}" >"$dir/$i.out" 2>&1 </dev/null
+			PB_TEST_TEMPLATE=${template[${spec%%:*}]} PB_BIN=${spec%%:*} bash "${spec#*:}" >"$dir/$i.out" 2>&1 </dev/null
 		else
 			bash "$spec" >"$dir/$i.out" 2>&1 </dev/null
 		fi
