@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "date.h"
 #include "db.h"
 #include "eligconf.h"
@@ -96,6 +97,29 @@ static int bad(const char *opt, const char *what, const char *value)
 	return -1;
 }
 
+/*
+ * --month's value: a month whose 90 days of history (the estimate's) are all dates, 0001-04 to 9999-12. Before
+ * it the database refused the history's first day (year 0) when the run was well under way.
+ */
+static int parse_month(const char *v, int32_t *month)
+{
+	int32_t first = pb_date_from_ymd(1, 1, 1) + PB_AGG_HISTORY_DAYS, lowest = pb_date_month_start(first);
+	char low[11];
+
+	if (pb_date_parse_month(v, month) < 0)
+		return bad("month", "YYYY-MM", v);
+	if (lowest < first)
+		lowest = pb_date_month_start(lowest + 31);
+	if (*month < lowest) {
+		pb_date_format(lowest, low);
+		pb_error("--month %s is out of range: a month from %.7s to 9999-12 (its estimate reads the %d days "
+			 "before it)",
+			 v, low, PB_AGG_HISTORY_DAYS);
+		return -1;
+	}
+	return 0;
+}
+
 static int option(void *ctx, int ch, const char *v)
 {
 	struct args *a = ctx;
@@ -103,7 +127,7 @@ static int option(void *ctx, int ch, const char *v)
 	switch (ch) {
 	case OPT_MONTH:
 		a->has_month = 1;
-		return pb_date_parse_month(v, &a->month) < 0 ? bad("month", "YYYY-MM", v) : 0;
+		return parse_month(v, &a->month);
 	case OPT_AS_OF:
 		a->has_as_of = 1;
 		return strlen(v) != 10 || pb_date_parse_iso(v, 10, &a->as_of) < 0 ? bad("as-of", "YYYY-MM-DD", v) : 0;

@@ -217,6 +217,17 @@ check "--month 1970-01: a month like any other (no run of it)" \
 	"1|pb-aggregate: 1970-01 has no aggregate run: run pb-aggregate --month 1970-01" "$?|$(cat "$TMP/err")"
 check "--history and rates --list of 1970-01: none, not every month's" "1|1" \
 	"$("$PBA" --history --month 1970-01 | wc -l)|$("$PBA" rates --list --month 1970-01 | wc -l)"
+# A month's estimate reads the 90 days before it, and there are no dates before 0001-01-01: 0001-01 to 0001-03
+# are out of range (the database refused the history's dates, exit 3), as is 10000-01 (no YYYY-MM).
+for args in "0001-01|--as-of 0001-01-05" "0001-03|--no-run --csv" "0001-02|--history"; do
+	# shellcheck disable=SC2086 # the arguments, split
+	"$PBA" --month ${args%|*} ${args#*|} >"$TMP/out" 2>"$TMP/err"
+	check "--month ${args%|*} ${args#*|}: a usage error naming the month and the range, no run made" \
+		"2|pb-aggregate: --month ${args%|*} is out of range: a month from 0001-04 to 9999-12 (its estimate reads the 90 days before it)
+Try 'pb-aggregate --help'.|$runs" "$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+done
+"$PBA" --month 10000-01 --as-of 10000-01-05 >"$TMP/out" 2>"$TMP/err"
+check "--month 10000-01: a usage error" "2|pb-aggregate: --month takes YYYY-MM, not '10000-01'" "$?|$(head -1 "$TMP/err")"
 printf 'series,date,charge_category,amount\na,2026-10-01,Usage,1\n' >"$TMP/est.csv"
 "$PBA" estimate --as-of 2026-10-02 "$TMP/est.csv" >&- 2>"$TMP/err"
 check "estimate with standard output closed: exit 2 saying so" \
