@@ -457,7 +457,8 @@ static int add_line(struct run *r, const struct options *o, const struct series 
 		return -1;
 	}
 	pb_date_format(r->as_of, day);
-	pb_buf_add_csv_field(out, s->key, s->keylen);
+	/* A key a spreadsheet would run as a formula gets a single quote before it. */
+	pb_buf_add_csv_text(out, s->key, s->keylen);
 	pb_buf_addf(out, ",%.7s,%s,", day, day);
 	pb_money_format_canonical(s->mtd, num);
 	pb_buf_addstr(out, num);

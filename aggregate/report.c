@@ -38,7 +38,19 @@ static int current_run(PGconn *conn, int32_t month, char *id, size_t n, struct p
 	return ret;
 }
 
-/* Prints a result as CSV: a header, then each row, fields quoted where RFC 4180 needs it. */
+/* 1 when column j of res holds numbers (int2, int4, int8, numeric: pg_type's fixed oids). */
+static int number_column(const PGresult *res, int j)
+{
+	Oid t = PQftype(res, j);
+
+	return t == 20 || t == 21 || t == 23 || t == 1700;
+}
+
+/*
+ * Prints a result as CSV: a header, then each row, fields quoted where RFC 4180 needs it. Text (a reason, a
+ * partner account id) that a spreadsheet would run as a formula gets a single quote before it; numbers (-4.2)
+ * are left as they are.
+ */
 static void print_csv(PGresult *res, FILE *out)
 {
 	struct pb_buf line = PB_BUF_INIT;
@@ -54,7 +66,10 @@ static void print_csv(PGresult *res, FILE *out)
 			const char *v = PQgetvalue(res, i, j);
 
 			pb_buf_addstr(&line, j ? "," : "");
-			pb_buf_add_csv_field(&line, v, strlen(v));
+			if (number_column(res, j))
+				pb_buf_add_csv_field(&line, v, strlen(v));
+			else
+				pb_buf_add_csv_text(&line, v, strlen(v));
 		}
 		pb_buf_addch(&line, '\n');
 		if (line.len > 65536) {

@@ -313,6 +313,14 @@ printf 'aws Usage * list\naws Tax * exclude\n' >"$TMP/bad.conf"
 "$PBA" --month 2026-10 --pricing "$TMP/bad.conf" >"$TMP/out" 2>"$TMP/err"
 check "a bad pricing rule: exit 1 at its line and column" \
 	"1|pb-aggregate: $TMP/bad.conf:2:11: exclude takes a reason (tax, earned-discount, ...)" "$?|$(cat "$TMP/err")"
+# Text that a spreadsheet would run as a formula (a reason, a partner account id: = + - @, a tab or a CR first)
+# starts with a single quote in the CSV, as in pb-invoice's and pb-accounts'; amounts (-4.2) stay numbers.
+sed 's/exclude  tax$/exclude  =1+2/; s/exclude  earned-discount$/exclude  @SUM(1)/' "$ROOT/config/pricing.conf" \
+	>"$TMP/formula.conf"
+"$PBA" --month 2026-10 --pricing "$TMP/formula.conf" --unmapped >"$TMP/out" 2>"$TMP/err"
+check "--unmapped: a reason that is a formula starts with a single quote" \
+	"0|excluded,aws,111111111111,ACME1,'=1+2,USD,0,2.5,1|excluded,aws,111111111111,ACME1,'@SUM(1),USD,0,-4.2,2" \
+	"$?|$(grep -e "'=1+2" -e "'@SUM" "$TMP/out" | sort | paste -sd'|')"
 # ---- a partial last day ------------------------------------------------------------------------------------
 # November so far: 100 a day through the 10th, and 30 of the 11th (exports lag: the last day is partial). The
 # estimate projects the complete days; the partial one is neither read as a drop nor counted twice.

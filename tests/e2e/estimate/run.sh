@@ -213,6 +213,19 @@ b,2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
 lines\",2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
 é,2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final" "$OUT"
 
+# A key that a spreadsheet would run as a formula (= + - @, a tab or a CR first) gets a single quote before it, as
+# in every CSV partnerbill writes.
+printf 'series,date,charge_category,amount\n=1+2,2026-03-01,Usage,1\n+1,2026-03-01,Usage,1\n-1,2026-03-01,Usage,1\n@A1,2026-03-01,Usage,1\n"\tx",2026-03-01,Usage,1\n"\rx",2026-03-01,Usage,1\n' \
+	>"$TMP/formula.csv"
+est --as-of 2026-03-01 --final formula.csv
+check "keys: one a spreadsheet would run as a formula starts with a single quote (tab and CR shown as T and R)" "$HEADER
+'Tx,2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
+\"'Rx\",2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
+'+1,2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
+'-1,2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
+'=1+2,2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final
+'@A1,2026-03,2026-03-01,1,1.00,1.00,1.00,1.00,1.00,final" "$(tr '\r\t' 'RT' <"$TMP/out")"
+
 # ---- errors ---------------------------------------------------------------------------------------------
 
 # error NAME WANT_RC WANT_STDERR ARG...: pb-aggregate estimate ARG... fails with that status and message, and
