@@ -257,6 +257,7 @@ out:
 
 int pb_rates_list(PGconn *conn, const int32_t *month, FILE *out, struct pb_buf *err)
 {
+	struct pb_buf line = PB_BUF_INIT;
 	char m[11] = "";
 	const char *p[1] = {m};
 	PGresult *res;
@@ -272,12 +273,24 @@ int pb_rates_list(PGconn *conn, const int32_t *month, FILE *out, struct pb_buf *
 		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
-	fprintf(out, "month,from,to,rate,source,loaded_by,loaded_at\n");
-	for (i = 0; i < PQntuples(res); i++)
-		fprintf(out, "%s,%s,%s,%s,%s,%s,%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-			PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
-			PQgetvalue(res, i, 6));
+	pb_buf_addstr(&line, "month,from,to,rate,source,loaded_by,loaded_at\n");
+	for (i = 0; i < PQntuples(res); i++) {
+		pb_buf_addf(&line, "%s,%s,%s,%s,", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+			    PQgetvalue(res, i, 3));
+		/* The file's name and the loader are text: one CSV field each, never a formula. */
+		pb_buf_add_csv_text(&line, PQgetvalue(res, i, 4), (size_t)PQgetlength(res, i, 4));
+		pb_buf_addch(&line, ',');
+		pb_buf_add_csv_text(&line, PQgetvalue(res, i, 5), (size_t)PQgetlength(res, i, 5));
+		pb_buf_addf(&line, ",%s\n", PQgetvalue(res, i, 6));
+		if (line.len > 65536) {
+			fwrite(line.ptr, 1, line.len, out);
+			pb_buf_reset(&line);
+		}
+	}
+	if (line.len)
+		fwrite(line.ptr, 1, line.len, out);
 	PQclear(res);
+	pb_buf_release(&line);
 	return 0;
 }
 

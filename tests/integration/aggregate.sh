@@ -114,6 +114,13 @@ printf 'month,from,to,rate\n2026-10,USD,EUR,0.9\n2026-10,USD,ZZZ,1.1\n' >"$TMP/b
 check "a bad rates file: exit 1 at its line and column, nothing loaded" \
 	"1|pb-aggregate: $TMP/bad-rates.csv:3:13: not an ISO 4217 currency code|1" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
+# The file's name is printed as one CSV field (a comma in it was taken for two columns), and one a spreadsheet
+# would run as a formula starts with a single quote.
+printf 'month,from,to,rate\n2026-09,USD,GBP,0.8\n' >"$TMP/=q4, fx.csv"
+(cd "$TMP" && "$PBA" rates --load "=q4, fx.csv" >/dev/null && "$PBA" rates --list --month 2026-09) >"$TMP/out" 2>"$TMP/err"
+check "rates --list: a file name with a comma is one field, a formula starts with a single quote" \
+	"0|month,from,to,rate,source,loaded_by,loaded_at|2026-09,USD,GBP,0.8,\"'=q4, fx.csv\"" \
+	"$?|$(head -1 "$TMP/out")|$(sed -n 2p "$TMP/out" | cut -d, -f1-6)"
 
 # ---- the month -----------------------------------------------------------------------------------------------
 "$PBA" --month 2026-10 >"$TMP/out" 2>"$TMP/err"
