@@ -15,6 +15,7 @@
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
+#include "log.h"
 #include "rates.h"
 #include "testhook.h"
 
@@ -1078,33 +1079,89 @@ static int compute(struct run *r, const char *started, struct pb_buf *err)
  * transaction yet). An import that supersedes another drops the other's table as it commits: under a snapshot
  * that still holds the other current, its rows would vanish from the run (a reconciliation that does not add
  * up). Dropping a partition needs its parent's lock, so such a commit now waits for the run, or the run for it.
- * A month without that partition has no import to supersede.
+ * A month without that partition has no import to supersede. Each attempt waits a second at most (lock_timeout:
+ * SET and LOCK take no snapshot): 0 when locked, 1 when another session held the rows that long.
  */
 static int lock_month_rows(struct run *r, struct pb_buf *err)
 {
 	char sql[96];
 	PGresult *res;
-	int missing;
+	const char *state;
+	int missing, busy;
 
 	snprintf(sql, sizeof(sql), "LOCK TABLE ONLY pb.usage_daily_%.4s_%.2s IN ACCESS SHARE MODE", r->month,
 		 r->month + 5);
-	if (pb_db_exec(r->conn, "SAVEPOINT pb_month_rows", 0, NULL, err) < 0)
+	if (pb_db_exec(r->conn, "SET LOCAL lock_timeout = '1s'", 0, NULL, err) < 0 ||
+	    pb_db_exec(r->conn, "SAVEPOINT pb_month_rows", 0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	res = PQexec(r->conn, sql);
-	missing = PQresultStatus(res) == PGRES_FATAL_ERROR &&
-		  strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "",
-			 "42P01") == 0;
-	if (PQresultStatus(res) != PGRES_COMMAND_OK && !missing) {
+	state = PQresultStatus(res) == PGRES_FATAL_ERROR ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	missing = state && strcmp(state, "42P01") == 0;
+	busy = state && strcmp(state, "55P03") == 0;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && !missing && !busy) {
 		pb_db_message(err, "cannot lock the month's daily rows",
 			      res ? PQresultErrorMessage(res) : PQerrorMessage(r->conn));
 		PQclear(res);
 		return PB_ERR_DEPENDENCY;
 	}
 	PQclear(res);
+	if (busy)
+		return 1;
 	if (pb_db_exec(r->conn, missing ? "ROLLBACK TO SAVEPOINT pb_month_rows" : "RELEASE SAVEPOINT pb_month_rows", 0,
-		       NULL, err) < 0)
+		       NULL, err) < 0 ||
+	    pb_db_exec(r->conn, "SET LOCAL lock_timeout = 0", 0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	return 0;
+}
+
+/* Says, once, which sessions hold the month's rows (out of the run's transaction: a query there takes its snapshot). */
+static void say_waiting(struct run *r)
+{
+	char table[40];
+	const char *p[1] = {table};
+	struct pb_buf ignore = PB_BUF_INIT;
+	PGresult *res;
+
+	snprintf(table, sizeof(table), "pb.usage_daily_%.4s_%.2s", r->month, r->month + 5);
+	res = pb_db_query(
+		r->conn,
+		"SELECT string_agg('server process ' || a.pid || ' (' || coalesce(nullif(a.application_name, "
+		"''), a.backend_type) || ', in a transaction since ' || to_char(a.xact_start, "
+		"'YYYY-MM-DD HH24:MI:SS TZ') || ')', ', ' ORDER BY a.pid) FROM pg_locks l JOIN pg_stat_activity a "
+		"ON a.pid = l.pid WHERE l.granted AND l.mode = 'AccessExclusiveLock' AND l.relation = "
+		"to_regclass($1) AND a.pid <> pg_backend_pid()",
+		1, p, &ignore);
+	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		pb_log(PB_LOG_INFO, NULL, "waiting for other sessions to release the daily rows of %.7s: %s", r->month,
+		       PQgetvalue(res, 0, 0));
+	else
+		pb_log(PB_LOG_INFO, NULL, "waiting for other sessions to release the daily rows of %.7s", r->month);
+	PQclear(res);
+	pb_buf_release(&ignore);
+}
+
+/* Begins the run's transaction with the month's rows locked, waiting (and saying so) while others hold them. */
+static int begin(struct run *r, struct pb_buf *err)
+{
+	const struct timespec pause = {0, 200L * 1000000};
+	int rc, told = 0;
+
+	for (;;) {
+		if (pb_db_exec(r->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, err) < 0 ||
+		    pb_db_exec(r->conn, "SET LOCAL TimeZone = 'UTC'", 0, NULL, err) < 0 ||
+		    pb_db_exec(r->conn, "SET LOCAL work_mem = '256MB'", 0, NULL, err) < 0)
+			return PB_ERR_DEPENDENCY;
+		rc = lock_month_rows(r, err);
+		if (rc <= 0)
+			return rc;
+		/* Rolled back, so that the sessions queued behind this one's lock go on meanwhile. */
+		if (pb_db_exec(r->conn, "ROLLBACK", 0, NULL, err) < 0)
+			return PB_ERR_DEPENDENCY;
+		if (!told)
+			say_waiting(r);
+		told = 1;
+		nanosleep(&pause, NULL);
+	}
 }
 
 int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg_result *res, struct pb_buf *err)
@@ -1132,11 +1189,7 @@ int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg
 		return PB_ERR_DEPENDENCY;
 	snprintf(started, sizeof(started), "%s", PQgetvalue(now, 0, 0));
 	PQclear(now);
-	if (pb_db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, err) < 0 ||
-	    pb_db_exec(conn, "SET LOCAL TimeZone = 'UTC'", 0, NULL, err) < 0 ||
-	    pb_db_exec(conn, "SET LOCAL work_mem = '256MB'", 0, NULL, err) < 0)
-		return PB_ERR_DEPENDENCY;
-	rc = lock_month_rows(&r, err);
+	rc = begin(&r, err);
 	if (rc == 0)
 		rc = compute(&r, started, err);
 	if (rc == 0)

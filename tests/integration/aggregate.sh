@@ -568,6 +568,28 @@ check "an import superseding the month's while a run reads it: both succeed, the
 	"0|0|pb-aggregate: test pause at aggregate-sources|MOVE1,aws,USD,2850,3300.00" \
 	"$st|$?|$(grep -v '^pb-aggregate: warning' "$TMP/bg.err")|$("$PBA" --month 2027-09 --no-run --csv | awk -F, -v OFS=, '$1 == "MOVE1" && $2 == "aws" { print $1, $2, $3, $4, $5 }')"
 
+# A session holding the month's rows (a lock no import holds for long): the run waits for it, says for whom, as
+# pb-ingest does, instead of waiting in silence. Killed while it waits, its server process ends with it: the
+# month's aggregation is not held by a run that is gone (a rerun was refused, exit 4, as long as the wait).
+pb_sql_session_start
+pb_sql_in "BEGIN; LOCK TABLE pb.usage_daily_2027_09 IN ACCESS EXCLUSIVE MODE"
+"$PBA" --month 2027-09 --as-of 2027-09-21 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 100); do grep -q "waiting for" "$TMP/bg.err" && break; sleep 0.1; done
+check "a run waiting for a session that holds the month's rows says for whom" \
+	"pb-aggregate: waiting for other sessions to release the daily rows of 2027-09: server process N (psql, in a transaction since T)" \
+	"$(sed 's/process [0-9]*/process N/; s/since [^)]*)/since T)/' "$TMP/bg.err")"
+kill -9 $BGPID
+wait $BGPID 2>/dev/null
+BGPID=
+for _ in $(seq 50); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")" == 0 ] && break
+	sleep 0.1
+done
+check "a run killed while it waits: its server process ends with it, nothing holds the month" "0" \
+	"$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")"
+pb_sql_in COMMIT
+
 # ---- sums beyond the range of amounts ------------------------------------------------------------------------
 # Two sources of July 2027 bill BIG1 6 x 10^19 each: each import is in range, their sum is not (10^20). Bad data
 # (exit 1) saying so, nothing stored; not an internal error.
