@@ -589,6 +589,26 @@ done
 check "a run killed while it waits: its server process ends with it, nothing holds the month" "0" \
 	"$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")"
 pb_sql_in COMMIT
+# Killed while its server process works for it (here, waiting for a row the session holds; a long grouping
+# likewise): the server process sees the client gone within a second or so and ends, instead of working on for
+# no one, holding the month's aggregation the while (a rerun was refused, exit 4, "running already").
+pb_sql_in "BEGIN; SELECT id FROM pb.aggregate_run WHERE billing_month = '2027-09-01' AND status = 'current' FOR UPDATE"
+"$PBA" --month 2027-09 --as-of 2027-09-21 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 100); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate' AND wait_event_type = 'Lock'")" == 1 ] && break
+	sleep 0.1
+done
+kill -9 $BGPID
+wait $BGPID 2>/dev/null
+BGPID=
+for _ in $(seq 50); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")" == 0 ] && break
+	sleep 0.1
+done
+check "a run killed while its server process works for it: the process ends within seconds" "0" \
+	"$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")"
+pb_sql_in ROLLBACK
 
 # ---- sums beyond the range of amounts ------------------------------------------------------------------------
 # Two sources of July 2027 bill BIG1 6 x 10^19 each: each import is in range, their sum is not (10^20). Bad data
