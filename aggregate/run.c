@@ -92,6 +92,26 @@ static int take_lock(struct run *r, struct pb_buf *err)
 	return ret;
 }
 
+/*
+ * Appends s as a field of COPY's text format: a backslash, tab, line feed or carriage return escaped (an import's
+ * source, a reason: as they stand, a backslash last took the tab after it for data, and "\n" became a line break).
+ */
+static void add_copy_text(struct pb_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			pb_buf_addstr(b, "\\\\");
+		else if (*s == '\t')
+			pb_buf_addstr(b, "\\t");
+		else if (*s == '\n')
+			pb_buf_addstr(b, "\\n");
+		else if (*s == '\r')
+			pb_buf_addstr(b, "\\r");
+		else
+			pb_buf_addch(b, *s);
+	}
+}
+
 /* The aliases linked in the month to vendor v, which has no import in it (pb_agg_context.unserved). */
 static int read_unserved(struct run *r, int v, struct pb_buf *err)
 {
@@ -159,8 +179,13 @@ static int read_sources(struct run *r, struct pb_buf *err)
 				r->ctx.complete_through[v] = through;
 		}
 		pb_buf_addf(&r->imports, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
-		pb_buf_addf(&r->sources, "%s\t%s\t%s\t%s\t%s\t%s\t", r->ctx.run_id, PQgetvalue(res, i, 1),
-			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 0), *last ? last : "\\N");
+		pb_buf_addf(&r->sources, "%s\t", r->ctx.run_id);
+		add_copy_text(&r->sources, PQgetvalue(res, i, 1));
+		pb_buf_addch(&r->sources, '\t');
+		add_copy_text(&r->sources, PQgetvalue(res, i, 2));
+		pb_buf_addch(&r->sources, '\t');
+		add_copy_text(&r->sources, PQgetvalue(res, i, 3));
+		pb_buf_addf(&r->sources, "\t%s\t%s\t", PQgetvalue(res, i, 0), *last ? last : "\\N");
 		if (through) {
 			char t[11];
 
@@ -681,11 +706,26 @@ static int attributed(struct run *r, PGresult *res, int i, pb_money list, pb_mon
 }
 
 /* One bucket row (unmapped, ineligible, excluded), written per partner account. */
-static int bucket(struct run *r, PGresult *res, int i, int place, const char *list, const char *billed, uint64_t lines)
+static int bucket(struct run *r, PGresult *res, int i, int place, const char *list, const char *billed, uint64_t lines,
+		  struct pb_buf *err)
 {
-	fprintf(r->buckets, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%llu\n", r->ctx.run_id, place_names[place],
-		PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 1), PQgetvalue(res, i, 4),
-		PQgetvalue(res, i, 6), list, billed, (unsigned long long)lines);
+	static const int text[5] = {2, 3, 1, 4, 6}; /* vendor, partner account, alias, reason, currency */
+	struct pb_buf line = PB_BUF_INIT;
+	int k, ok;
+
+	pb_buf_addf(&line, "%s\t%s", r->ctx.run_id, place_names[place]);
+	for (k = 0; k < 5; k++) {
+		pb_buf_addch(&line, '\t');
+		add_copy_text(&line, PQgetvalue(res, i, text[k]));
+	}
+	pb_buf_addf(&line, "\t%s\t%s\t%llu\n", list, billed, (unsigned long long)lines);
+	ok = !line.failed && fwrite(line.ptr, 1, line.len, r->buckets) == line.len;
+	pb_buf_release(&line);
+	if (!ok) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "cannot write a temporary file");
+		return PB_ERR_DATA;
+	}
 	if (place == P_UNMAPPED)
 		r->res->unmapped_lines += lines;
 	else if (place == P_INELIGIBLE)
@@ -717,7 +757,7 @@ static int one_row(struct run *r, PGresult *res, int i, struct pb_buf *err)
 	rc = finish_account(r, err);
 	if (rc < 0)
 		return rc;
-	return bucket(r, res, i, place, PQgetvalue(res, i, 9), PQgetvalue(res, i, 10), lines);
+	return bucket(r, res, i, place, PQgetvalue(res, i, 9), PQgetvalue(res, i, 10), lines, err);
 }
 
 /* Streams the month's rows through the accounts and buckets. */

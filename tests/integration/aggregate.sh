@@ -635,6 +635,26 @@ check "a sum beyond the range of amounts: exit 1 saying so, nothing stored" \
 	"1|pb-aggregate: a sum of 2027-07 leaves the range of amounts (20 integer digits): 120000000000000000000|0" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run WHERE billing_month = '2027-07-01'")"
 
+# ---- backslashes in an import's source and in a reason -----------------------------------------------------------
+# The run copies them into its tables as text: an import whose source ended with a backslash (a Windows folder)
+# made every run of its month fail (exit 3), and \n or \t in one was stored as a line break or a tab.
+mkdir -p "$TMP/bs"
+{
+	echo "$H"
+	printf '2027-08-01T00:00:00Z,777777777773,Usage,2027-08-01T05:00:00Z,USD,1,1,EC2,,\n'
+	printf '2027-08-01T00:00:00Z,777777777773,Tax,2027-08-01T05:00:00Z,USD,0.5,,EC2,,\n'
+} >"$TMP/bs/cur.csv"
+sed 's/exclude  tax$/exclude  VAT\\sales\\/' "$ROOT/config/pricing.conf" >"$TMP/bs/pricing.conf"
+# shellcheck disable=SC1003 # a backslash last, not an escaped quote
+{
+	"$PBI" --format aws-cur --no-progress --source 'D:\exports\new\tab\' "$TMP/bs/cur.csv" &&
+		"$PBC" link FLAT1 --vendor aws --partner-account 777777777773 --from 2027-08-01 --by test
+} >"$TMP/out" 2>&1 || notok "August 2027's export from a Windows folder" "$(cat "$TMP/out")"
+"$PBA" --month 2027-08 --as-of 2027-08-31 --pricing "$TMP/bs/pricing.conf" >"$TMP/out" 2>"$TMP/err"
+check "an import's source and a reason with backslashes: stored as they are" \
+	"0|D:\\exports\\new\\tab\\|VAT\\sales\\" \
+	"$?|$(pb_sql "SELECT s.source FROM pb.aggregate_source s JOIN pb.aggregate_run r ON r.id = s.run_id AND r.status = 'current' AND r.billing_month = '2027-08-01'")|$(pb_sql "SELECT b.reason FROM pb.aggregate_bucket b JOIN pb.aggregate_run r ON r.id = b.run_id AND r.status = 'current' AND r.billing_month = '2027-08-01' WHERE b.bucket = 'excluded'")"
+
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 1" "1|pb-aggregate: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
 
