@@ -264,6 +264,14 @@ static int check_args(struct args *a)
 		pb_error("--no-run shows the current run; --as-of makes a new one");
 		return -1;
 	}
+	/* Ignored, --strict let a script that gates on it read success whatever the current run held. */
+	if (a->no_run && (a->strict || a->detail || a->pricing || a->config)) {
+		pb_error("--no-run shows the current run; %s is for a new one", a->strict    ? "--strict"
+										: a->detail  ? "--detail"
+										: a->pricing ? "--pricing"
+											     : "--config");
+		return -1;
+	}
 	return a->no_run ? 0 : default_as_of(a);
 }
 

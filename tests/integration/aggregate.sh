@@ -201,6 +201,15 @@ runs=$(pb_sql "SELECT count(*) FROM pb.aggregate_run")
 check "--csv with --unmapped: a usage error (exit 2) naming both, no run made" \
 	"2|pb-aggregate: --csv and --unmapped print two different things: give one
 Try 'pb-aggregate --help'.||$runs" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+# --strict with --no-run was ignored: a script that gates on it read exit 0 whatever the current run held. It and
+# the other options of a new run are usage errors with --no-run.
+for opt in --strict --detail "--pricing $PB_PRICING_CONFIG" "--config $PB_ELIGIBILITY_CONFIG"; do
+	# shellcheck disable=SC2086 # the option and its value, split
+	"$PBA" --month 2026-10 --no-run --unmapped $opt >"$TMP/out" 2>"$TMP/err"
+	check "--no-run with ${opt%% *}: a usage error (exit 2) naming it, nothing printed" \
+		"2|pb-aggregate: --no-run shows the current run; ${opt%% *} is for a new one
+Try 'pb-aggregate --help'.|" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+done
 "$PBA" --month 2026-10 --no-run --csv --csv >"$TMP/out" 2>"$TMP/err"
 check "--csv given twice is --csv" "0|$(cat "$TMP/csv")" "$?|$(cat "$TMP/out")"
 # Standard output closed while it is what was asked for: the CSV went nowhere, exit 0. (The summary of a run
