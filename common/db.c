@@ -226,10 +226,32 @@ static void add_where(struct pb_buf *err, const char *conninfo, const PGconn *co
 
 PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 {
+	return pb_db_connect_within(application, 0, err);
+}
+
+/* Whether conninfo (or PGCONNECT_TIMEOUT) sets a connect_timeout of its own. */
+static int has_connect_timeout(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL), *o;
+	const char *env = getenv("PGCONNECT_TIMEOUT");
+	int yes = env && *env;
+
+	for (o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "connect_timeout") == 0 && o->val && *o->val)
+			yes = 1;
+	PQconninfoFree(opts);
+	return yes;
+}
+
+PGconn *pb_db_connect_within(const char *application, int timeout_s, struct pb_buf *err)
+{
 	struct pb_buf info = PB_BUF_INIT, options = PB_BUF_INIT;
-	const char *keys[4] = {"dbname", "application_name", "options", NULL};
-	const char *vals[4];
+	/* Before dbname, which the connection string expands into: its own connect_timeout wins. */
+	const char *keys[5] = {"connect_timeout", "dbname", "application_name", "options", NULL};
+	const char *vals[5];
+	char timeout[16];
 	PGconn *conn = NULL;
+	int k = 0;
 
 	if (pb_db_conninfo(&info, err) < 0)
 		goto out;
@@ -246,13 +268,17 @@ PGconn *pb_db_connect(const char *application, struct pb_buf *err)
 			goto out;
 	}
 	if (!session_options(pb_buf_str(&info), &options))
-		keys[2] = NULL;
-	vals[0] = pb_buf_str(&info);
-	vals[1] = application;
-	vals[2] = pb_buf_str(&options);
-	vals[3] = NULL;
+		keys[3] = NULL;
+	snprintf(timeout, sizeof(timeout), "%d", timeout_s);
+	vals[0] = timeout;
+	vals[1] = pb_buf_str(&info);
+	vals[2] = application;
+	vals[3] = pb_buf_str(&options);
+	vals[4] = NULL;
+	if (timeout_s <= 0 || has_connect_timeout(pb_buf_str(&info)))
+		k = 1;
 	/* expand_dbname lets dbname carry a whole connection string or URI. */
-	conn = PQconnectdbParams(keys, vals, 1);
+	conn = PQconnectdbParams(keys + k, vals + k, 1);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
 		pb_db_message(err, "cannot connect to the database", conn ? PQerrorMessage(conn) : "out of memory");
 		add_where(err, pb_buf_str(&info), conn);

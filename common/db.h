@@ -42,6 +42,12 @@ void pb_db_conninfo_shown(struct pb_buf *out, const char *conninfo);
 PGconn *pb_db_connect(const char *application, struct pb_buf *err);
 
 /*
+ * pb_db_connect, giving up after timeout_s seconds (libpq's connect_timeout; 0: no limit) unless the
+ * connection string or PGCONNECT_TIMEOUT sets a connect_timeout of its own.
+ */
+PGconn *pb_db_connect_within(const char *application, int timeout_s, struct pb_buf *err);
+
+/*
  * Waits until conn's next result (of a query sent with PQsendQuery...) can be taken without blocking: 0, or -1
  * when deadline_ms (pb_now_ms's clock) passed first. A connection that broke meanwhile gives 0: its error is the
  * next result.

@@ -10,6 +10,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "opts.h"
+#include "record.h"
 #include "run.h"
 
 #include "banned.h"
@@ -178,6 +179,24 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return check_options(argc, argv, o);
 }
 
+/* PB_RUN_DB_TIMEOUT, when set: how long to wait for the database server. Returns 0 or EXIT_USAGE, having said why. */
+static int db_timeout(void)
+{
+	const char *v = getenv("PB_RUN_DB_TIMEOUT");
+	char *end;
+	long n;
+
+	if (!v)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (end == v || *end || n < 1 || n > PB_RECORD_TIMEOUT_MAX) {
+		pb_error("PB_RUN_DB_TIMEOUT takes a count of seconds from 1 to %d, not '%s'", PB_RECORD_TIMEOUT_MAX, v);
+		return EXIT_USAGE;
+	}
+	pb_record_set_timeout((int)n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -200,6 +219,9 @@ int main(int argc, char **argv)
 		return EXIT_DATA;
 	}
 	pb_log_setup(progname, o.log_format, stderr);
+	rc = db_timeout();
+	if (rc)
+		return rc;
 	if (o.history)
 		return pb_run_history(o.job, o.limit ? o.limit : HISTORY_LIMIT_DEFAULT, stdout);
 	rc = pb_run_prepare(&run, &o.run);

@@ -2,9 +2,12 @@
 #include "record.h"
 
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "date.h"
@@ -14,11 +17,99 @@
 
 #include "banned.h"
 
+/*
+ * The deadline of a call to the database. libpq waits for the server's answer for ever (a stopped server
+ * process, a peer that never answers: statement_timeout is the server's own, and needs it running): at the
+ * deadline SIGALRM cuts the connection's socket (shutdown), which ends libpq's wait with an error, and the
+ * connection with it.
+ */
+static int timeout_s = PB_RECORD_TIMEOUT_DEFAULT;
+static volatile sig_atomic_t watched_fd = -1, cut;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (watched_fd >= 0) {
+		shutdown(watched_fd, SHUT_RDWR);
+		cut = 1;
+	}
+}
+
+void pb_record_set_timeout(int seconds)
+{
+	timeout_s = seconds;
+}
+
+void pb_record_watch(PGconn *conn)
+{
+	struct sigaction sa;
+	struct itimerval t;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	cut = 0;
+	watched_fd = PQsocket(conn);
+	memset(&t, 0, sizeof(t));
+	t.it_value.tv_sec = timeout_s;
+	setitimer(ITIMER_REAL, &t, NULL);
+}
+
+int pb_record_unwatch(PGconn *conn, int ret, struct pb_buf *err)
+{
+	struct itimerval off;
+	const char *host = PQhost(conn);
+
+	memset(&off, 0, sizeof(off));
+	setitimer(ITIMER_REAL, &off, NULL);
+	watched_fd = -1;
+	/* A call that ended as the deadline came has its result: the next call meets the closed connection. */
+	if (!cut || ret >= 0)
+		return ret;
+	pb_buf_reset(err);
+	pb_buf_addf(err,
+		    "the database server (host '%s', port %s, database '%s') did not answer in %d s: it is stopped, "
+		    "hangs or is out of reach (PB_RUN_DB_TIMEOUT sets the wait)",
+		    host && *host ? host : "localhost", PQport(conn) ? PQport(conn) : "", PQdb(conn) ? PQdb(conn) : "",
+		    timeout_s);
+	return -1;
+}
+
+/* pb_db_query within the deadline. */
+static PGresult *timed_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
+{
+	PGresult *res;
+
+	pb_record_watch(conn);
+	res = pb_db_query(conn, sql, nparams, params, err);
+	pb_record_unwatch(conn, res ? 0 : -1, err);
+	return res;
+}
+
+/* pb_db_exec within the deadline. */
+static int timed_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
+{
+	PGresult *res = timed_query(conn, sql, nparams, params, err);
+
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 PGconn *pb_record_connect(struct pb_buf *err)
 {
-	PGconn *conn = pb_db_connect("pb-run", err);
+	PGconn *conn = pb_db_connect_within("pb-run", timeout_s, err);
+	int ret = 0;
 
-	if (conn && (pb_db_exec(conn, "SET TIME ZONE 'UTC'", 0, NULL, err) < 0 || pb_db_check_schema(conn, err) < 0)) {
+	if (conn) {
+		pb_record_watch(conn);
+		if (pb_db_exec(conn, "SET TIME ZONE 'UTC'", 0, NULL, err) < 0 || pb_db_check_schema(conn, err) < 0)
+			ret = -1;
+		ret = pb_record_unwatch(conn, ret, err);
+	}
+	if (ret < 0) {
 		PQfinish(conn);
 		conn = NULL;
 	}
@@ -40,7 +131,7 @@ static void describe_holder(PGconn *conn, const char *key, const char *job, cons
 	struct pb_buf ignore = PB_BUF_INIT;
 	PGresult *res;
 
-	res = pb_db_query(conn,
+	res = timed_query(conn,
 			  "SELECT r.id, coalesce(r.run_by, a.application_name || ' (server process ' || a.pid || ')'), "
 			  "to_char(coalesce(r.started_at, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') "
 			  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -71,7 +162,7 @@ int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *
 
 	lock_name(job, month, day, &key);
 	p[0] = pb_buf_str(&key);
-	res = pb_db_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
+	res = timed_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
 	if (res && strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
 		ret = 0;
 	} else if (res) {
@@ -93,7 +184,7 @@ int pb_record_lock_held(PGconn *conn, const char *job, int32_t month, struct pb_
 
 	lock_name(job, month, day, &key);
 	p[0] = pb_buf_str(&key);
-	res = pb_db_query(
+	res = timed_query(
 		conn,
 		"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
 		"AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
@@ -101,7 +192,9 @@ int pb_record_lock_held(PGconn *conn, const char *job, int32_t month, struct pb_
 	if (res && strcmp(PQgetvalue(res, 0, 0), "1") == 0)
 		ret = 0;
 	pb_buf_reset(err);
-	if (ret < 0)
+	if (ret < 0 && !res && cut)
+		pb_buf_addf(err, "the lock of job '%s' for %.7s cannot be checked: %s", job, day, pb_buf_str(&why));
+	else if (ret < 0)
 		pb_buf_addf(err, "the lock of job '%s' for %.7s is lost (%s)", job, day,
 			    !res && PQstatus(conn) != CONNECTION_OK ? "its connection to the database ended"
 								    : "its session no longer holds it");
@@ -136,7 +229,7 @@ int pb_record_begin(PGconn *conn, struct pb_record_run *run, struct pb_buf *err)
 	pb_date_format(run->month, month);
 	pb_date_format(run->as_of, as_of);
 	/* Holding the lock, a run of the job and month still 'running' belongs to a pb-run that died. */
-	if (pb_db_exec(conn,
+	if (timed_exec(conn,
 		       "WITH dead AS (UPDATE pb.job_run SET status = 'failed', finished_at = clock_timestamp(), "
 		       "error = 'pb-run ended before the run finished' "
 		       "WHERE job = $1 AND month = $2::date AND status = 'running' RETURNING id) "
@@ -146,7 +239,7 @@ int pb_record_begin(PGconn *conn, struct pb_record_run *run, struct pb_buf *err)
 		goto out;
 	run_by(&who);
 	p[3] = pb_buf_str(&who);
-	res = pb_db_query(conn,
+	res = timed_query(conn,
 			  "INSERT INTO pb.job_run (job, month, as_of, status, run_by, job_file, job_sha256) "
 			  "VALUES ($1, $2::date, $3::date, 'running', $4, $5, $6) RETURNING id",
 			  6, p, err);
@@ -183,7 +276,7 @@ int pb_record_step_begin(PGconn *conn, long long run_id, unsigned seq, const cha
 	step_key(&k, run_id, seq, attempt);
 	pb_db_text_array(&arr, (const char *const *)argv, argc);
 	p[4] = pb_buf_str(&arr);
-	ret = pb_db_exec(conn,
+	ret = timed_exec(conn,
 			 "INSERT INTO pb.job_step (run_id, seq, name, attempt, argv, status) "
 			 "VALUES ($1, $2, $3, $4, $5::text[], 'running')",
 			 5, p, err);
@@ -221,7 +314,7 @@ int pb_record_step_end(PGconn *conn, long long run_id, unsigned seq, unsigned at
 		p[5] = NULL;
 	add_text(&tail, end->tail, end->tail_len);
 	p[6] = pb_buf_str(&tail);
-	ret = pb_db_exec(conn,
+	ret = timed_exec(conn,
 			 "UPDATE pb.job_step SET status = $4, finished_at = clock_timestamp(), exit_status = $5, "
 			 "signal = $6, stderr_tail = $7 WHERE run_id = $1 AND seq = $2 AND attempt = $3",
 			 7, p, err);
@@ -238,7 +331,7 @@ int pb_record_finish(PGconn *conn, long long run_id, const char *status, int exi
 	snprintf(id, sizeof(id), "%lld", run_id);
 	snprintf(st, sizeof(st), "%d", exit_status);
 	/* A step whose end could not be recorded (the connection ended under it) ends with the run. */
-	return pb_db_exec(conn,
+	return timed_exec(conn,
 			  "WITH steps AS (UPDATE pb.job_step SET status = 'failed', finished_at = clock_timestamp() "
 			  "WHERE run_id = $1 AND status = 'running') "
 			  "UPDATE pb.job_run SET status = $2, finished_at = clock_timestamp(), exit_status = $3, "
@@ -299,7 +392,7 @@ int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *
 	int i, c;
 
 	snprintf(lim, sizeof(lim), "%ld", limit);
-	res = pb_db_query(
+	res = timed_query(
 		conn,
 		"WITH r AS (SELECT * FROM pb.job_run WHERE $1 = '' OR job = $1 ORDER BY id DESC LIMIT $2::bigint) "
 		"SELECT id, 0, 0, NULL, id::text, job, to_char(month, 'YYYY-MM'), as_of::text, '', '', status, "

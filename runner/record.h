@@ -11,6 +11,26 @@
 
 #define PB_RECORD_LOCKED 1
 
+/* How long pb-run waits for the database server to connect or to answer one query, by default; at most. */
+#define PB_RECORD_TIMEOUT_DEFAULT 60
+#define PB_RECORD_TIMEOUT_MAX 3600
+
+/* Sets that wait (PB_RUN_DB_TIMEOUT), in seconds: 1 to PB_RECORD_TIMEOUT_MAX. */
+void pb_record_set_timeout(int seconds);
+
+/*
+ * Starts the deadline of a call to the database on conn (the functions below keep it on each query): when it
+ * passes, conn's socket is shut down, which ends the call with an error and leaves conn broken. SIGALRM is
+ * pb-run's for this.
+ */
+void pb_record_watch(PGconn *conn);
+
+/*
+ * Ends it. Returns ret, the call's result (0 or -1), or -1 with "the database server (host 'H', port P,
+ * database 'D') did not answer in N s: ..." in err when the deadline ended the call.
+ */
+int pb_record_unwatch(PGconn *conn, int ret, struct pb_buf *err);
+
 /* A run, as pb_record_begin inserts it. */
 struct pb_record_run {
 	const char *job;
@@ -22,7 +42,8 @@ struct pb_record_run {
 };
 
 /*
- * Connects as pb-run, with UTC as the session's time zone, and checks the schema. Returns the connection
+ * Connects as pb-run, with UTC as the session's time zone, and checks the schema, each within the wait set
+ * by pb_record_set_timeout (the connection string's connect_timeout wins for the connection). Returns the connection
  * (PQfinish it), or NULL with a message in err.
  */
 PGconn *pb_record_connect(struct pb_buf *err);

@@ -252,7 +252,7 @@ static int write_metrics(const struct pb_run *run, const struct session *s, int 
 	struct pb_buf text = PB_BUF_INIT, err = PB_BUF_INIT;
 	char success[64];
 	struct timespec now;
-	int ret = -1;
+	int ret = -1, rc;
 
 	m.job = run->job.name;
 	m.run_id = s->ctx.run_id;
@@ -267,8 +267,12 @@ static int write_metrics(const struct pb_run *run, const struct session *s, int 
 	if (!s->ctx.conn &&
 	    pb_metrics_read_success(run->args->metrics_file, run->job.name, success, sizeof(success)) == 0)
 		m.last_success = success;
-	if (pb_metrics_format(s->ctx.conn, &m, &text, &err) == 0 &&
-	    pb_metrics_write_file(run->args->metrics_file, pb_buf_str(&text), text.len, &err) == 0)
+	if (s->ctx.conn)
+		pb_record_watch(s->ctx.conn);
+	rc = pb_metrics_format(s->ctx.conn, &m, &text, &err);
+	if (s->ctx.conn)
+		rc = pb_record_unwatch(s->ctx.conn, rc, &err);
+	if (rc == 0 && pb_metrics_write_file(run->args->metrics_file, pb_buf_str(&text), text.len, &err) == 0)
 		ret = 0;
 	else
 		pb_error("metrics: %s", pb_buf_str(&err));

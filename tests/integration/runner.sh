@@ -922,6 +922,32 @@ if [ $? -eq 3 ] && grep -q '^pb-run: cannot connect to the database: ' "$TMP/err
 else
 	notok "no database: exit 3" "$(cat "$TMP/err")"
 fi
+# A database server that hangs (here pb-run's own server processes stopped, as a frozen server or a peer that
+# never answers would be): pb-run waited for ever to record the step's end; now PB_RUN_DB_TIMEOUT.
+fh=$(job db-hang <<'EOF'
+name: db-hang
+steps:
+  - {name: wait, run: [/bin/sh, -c, 'echo started > "$$W/db-hang.started"; while [ ! -e "$$W/db-hang.go" ]; do sleep 0.05; done']}
+EOF
+)
+next_run
+PB_RUN_DB_TIMEOUT=1 timeout -k 5 30 "$PBR" "$fh" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/db-hang.started"
+hung=$(sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pb-run'")
+# shellcheck disable=SC2086
+kill -STOP $hung
+touch "$W/db-hang.go"
+wait "$BG"
+st=$?
+# shellcheck disable=SC2086
+kill -CONT $hung
+# (The step's end, sent before the server stopped, may still be written once it runs again.)
+check "a database server that does not answer: exit 3 after PB_RUN_DB_TIMEOUT, naming the server, the run recorded failed" \
+	"3|pb-run: run $R failed: the database server (host '$(realpath "$PB_VAR_DIR")/pg/run', port 5432, database 'partnerbill') did not answer in 1 s: it is stopped, hangs or is out of reach (PB_RUN_DB_TIMEOUT sets the wait)|failed" \
+	"$st|$(tail -n 1 "$TMP/bg.err")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")"
+PB_RUN_DB_TIMEOUT=0 "$PBR" "$fh" --dry-run >"$TMP/out" 2>"$TMP/err"
+check "PB_RUN_DB_TIMEOUT out of range: exit 2" "2|pb-run: PB_RUN_DB_TIMEOUT takes a count of seconds from 1 to 3600, not '0'" "$?|$(cat "$TMP/err")"
 # Migrations are numbered as work starts, so they may land out of order (007_jobs.sql before 004-006): a
 # missing one below the highest applied is refused, and pb-db migrate applies it.
 sql "DELETE FROM pb.schema_migrations WHERE version = 3" >/dev/null
