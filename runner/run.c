@@ -242,6 +242,9 @@ static int run_steps(const struct pb_run *run, struct session *s, struct pb_step
 		if (rc < 0)
 			return -1;
 	}
+	/* Nor is a run that lost its lock during its last step a success: another could have run beside it. */
+	if (pb_step_lock_held(&s->ctx, "its last step may have run beside another run of the job and month", end) < 0)
+		return -1;
 	return 0;
 }
 

@@ -576,6 +576,20 @@ wait "$BG"
 check "the lock's connection lost mid-step: exit 3 before the next step, the run failed, saying why" \
 	"3||pb-run: run $R failed: the lock of job 'lost-lock' for 2026-10 is lost (its connection to the database ended): the job's next steps are not run|failed|first" \
 	"$?|$(cat "$TMP/bg.out")|$(tail -n 1 "$TMP/bg.err")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")|$(sql "SELECT string_agg(name, ',' ORDER BY seq) FROM pb.job_step WHERE run_id = $R")"
+# The same during the run's last step (here its only one): the run was recorded a success, exit 0, though
+# a second run of the job and month could have run beside it.
+rm -f "$W/lost.started" "$W/lost.go"
+next_run
+"$PBR" "$fl" --month 2026-11 --only first >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/lost.started"
+sql "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+	WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'pb-run'" >/dev/null
+touch "$W/lost.go"
+wait "$BG"
+check "the lock's connection lost during the last step: exit 3, the run failed, saying why" \
+	"3|pb-run: run $R failed: the lock of job 'lost-lock' for 2026-11 is lost (its connection to the database ended): its last step may have run beside another run of the job and month|failed|first:succeeded" \
+	"$?|$(tail -n 1 "$TMP/bg.err")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")|$(sql "SELECT string_agg(name || ':' || status, ',' ORDER BY seq) FROM pb.job_step WHERE run_id = $R")"
 # The same while a step's attempt ran that then exited 3: its retry ran without the lock (a second run of
 # the job and month may hold it by then), and only the next step saw that the lock was gone.
 fr=$(job lost-retry <<'EOF'
