@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "progress.h"
@@ -32,6 +33,20 @@ static volatile sig_atomic_t got_signal;
 static int wake_fd[2] = {-1, -1};
 static const int caught[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
 
+/*
+ * The write end of the pipe to the guard (-1: none), a process that outlives a pb-run killed outright (by
+ * SIGKILL, which no handler sees) to end the running step's whole group as pb-run would have: a step's
+ * own PR_SET_PDEATHSIG reaches the step alone, not the processes it started.
+ */
+static int guard_fd = -1;
+static pid_t guard_pid = -1;
+
+/* What pb-run tells the guard as each step starts and once its group is gone (pgid 0). */
+struct guard_note {
+	pid_t pgid;
+	int grace_ms;
+};
+
 static void on_signal(int sig)
 {
 	int saved = errno;
@@ -45,14 +60,102 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
+/* The guard's life: notes from fd until pb-run is gone, then SIGTERM to the last group noted, SIGKILL after its grace.
+ */
+static void guard(int fd)
+{
+	struct guard_note note = {0, 0}, got;
+	const struct timespec tenth = {0, 100L * 1000000};
+	int null_fd = open("/dev/null", O_RDWR), i;
+	ssize_t n;
+
+	/* Nothing of pb-run's is held: its database sessions (and their locks) end with it, its output too. */
+	if (null_fd >= 0) {
+		dup2(null_fd, 1);
+		dup2(null_fd, 2);
+	}
+	if (dup2(fd, 0) < 0)
+		_exit(0);
+	close_range(3, ~0U, 0);
+	/* Out of pb-run's process group, which a kill of the whole group (kill -9 -PGID) would end it with. */
+	setpgid(0, 0);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	for (;;) {
+		n = read(0, &got, sizeof(got));
+		if (n == (ssize_t)sizeof(got))
+			note = got;
+		else if (n >= 0 || errno != EINTR)
+			break;
+	}
+	if (note.pgid <= 0 || kill(-note.pgid, SIGTERM) < 0)
+		_exit(0);
+	for (i = 0; i < note.grace_ms / 100; i++) {
+		if (kill(-note.pgid, 0) < 0 && errno == ESRCH)
+			_exit(0);
+		nanosleep(&tenth, NULL);
+	}
+	kill(-note.pgid, SIGKILL);
+	_exit(0);
+}
+
+/* Starts the guard. Returns 0, or -1 with errno. */
+static int start_guard(void)
+{
+	int fd[2];
+	pid_t pid;
+
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0)
+		guard(fd[0]);
+	close(fd[0]);
+	if (pid < 0) {
+		close(fd[1]);
+		return -1;
+	}
+	guard_fd = fd[1];
+	guard_pid = pid;
+	return 0;
+}
+
+void pb_exec_end(void)
+{
+	if (guard_fd < 0)
+		return;
+	close(guard_fd);
+	guard_fd = -1;
+	/* No step runs: the guard exits at once, reaped here rather than left to whoever inherits it. */
+	while (waitpid(guard_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	guard_pid = -1;
+}
+
+/* Tells the guard which group to end should pb-run die now (0: none). */
+static void tell_guard(pid_t pgid, uint64_t grace_ms)
+{
+	struct guard_note note = {pgid, grace_ms > INT_MAX ? INT_MAX : (int)grace_ms};
+	ssize_t n;
+
+	if (guard_fd < 0)
+		return;
+	do
+		n = write(guard_fd, &note, sizeof(note));
+	while (n < 0 && errno == EINTR);
+}
+
 int pb_exec_setup(struct pb_buf *err)
 {
 	struct sigaction sa, old;
 	size_t i;
 
-	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0 || start_guard() < 0) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot make a pipe: %s", strerror(errno));
+		pb_buf_addf(err, "cannot make a pipe or a process: %s", strerror(errno));
 		return -1;
 	}
 	/* Without it (an old kernel) orphans go to init, and the group's end is still seen, only later. */
@@ -524,7 +627,9 @@ int pb_exec_run(char *const argv[], const struct pb_exec_opts *o, struct pb_exec
 	w.pid = start(argv, o->name ? o->name : argv[0], &w.fd, err);
 	if (w.pid < 0)
 		return -1;
+	tell_guard(w.pid, o->grace_ms);
 	watch(&w);
+	tell_guard(0, 0);
 	r->ms = pb_now_ms() - t0;
 	trim_tail(&w);
 	pb_buf_release(&w.line);

@@ -35,9 +35,13 @@ struct pb_exec_result {
  * Prepares the process for running steps, once: pb-run becomes the reaper of its steps' orphans, and
  * SIGTERM, SIGINT and SIGHUP (the last two unless they were ignored when pb-run started, as under nohup)
  * are caught and recorded for pb_exec_signal; SIGPIPE is ignored. This is the process-wide state a signal
- * handler needs. Returns 0, or -1 with a message in err.
+ * handler needs. It also starts a process that ends the running step's group should pb-run be killed
+ * outright (pb_exec_end ends it). Returns 0, or -1 with a message in err.
  */
 int pb_exec_setup(struct pb_buf *err);
+
+/* Once the steps are done: ends the process pb_exec_setup started to end a step should pb-run be killed. */
+void pb_exec_end(void);
 
 /* The first of SIGTERM, SIGINT or SIGHUP received since pb_exec_setup, or 0. */
 int pb_exec_signal(void);

@@ -356,9 +356,12 @@ int pb_run_execute(struct pb_run *run, FILE *err_out)
 		return EXIT_DATA;
 	}
 	status = begin(run, &s);
-	if (!status)
-		status = finish(run, &s, run_steps(run, &s, &end) == 0, &end);
-	else if (run->args->metrics_file)
+	if (!status) {
+		int ok = run_steps(run, &s, &end) == 0;
+
+		pb_exec_end();
+		status = finish(run, &s, ok, &end);
+	} else if (run->args->metrics_file)
 		write_metrics(run, &s, status);
 	PQfinish(s.ctx.conn);
 	PQfinish(s.ctx.lock);

@@ -677,18 +677,24 @@ check "SIGTERM while a step is ended at its timeout: exit 143, the step and the 
 	"143|pb-run: run $R interrupted by SIGTERM during step 'deaf'|interrupted|143|interrupted" \
 	"$?|$(tail -n 1 "$TMP/bg.err")|$(sql "SELECT r.status, r.exit_status, s.status FROM pb.job_run r JOIN pb.job_step s ON s.run_id = r.id WHERE r.id = $R")"
 
-# A pb-run killed outright: its step gets SIGTERM, and the next run marks its run failed.
+# A pb-run killed outright: its step gets SIGTERM, and the next run marks its run failed. Here pb-run's
+# whole process group is killed (setsid makes it a group of its own), as a supervisor may do.
 rm -f "$W/term.pgid" "$W/term-child.pid"
-"$PBR" "$f" --month 2026-12 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+setsid "$PBR" "$f" --month 2026-12 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BG=$!
 wait_file "$W/term-child.pid"
 {
-	kill -KILL "$BG"
+	kill -KILL -- "-$BG"
 	wait "$BG"
 } 2>/dev/null
+# The step's whole process group: the step's own children (here a sleep) ran on for ever.
 step_pid=$(cat "$W/term.pgid")
-for _ in $(seq 50); do gone "$step_pid" && break; sleep 0.1; done
-if gone "$step_pid"; then ok "a pb-run killed outright takes its step along"; else notok "a pb-run killed outright takes its step along"; fi
+for _ in $(seq 50); do group_gone "$step_pid" && break; sleep 0.1; done
+if gone "$step_pid" && gone "$(cat "$W/term-child.pid")" && group_gone "$step_pid"; then
+	ok "a pb-run killed outright takes its step along, the step's children too"
+else
+	notok "a pb-run killed outright takes its step along, the step's children too" "$(ps -eo pid,pgid,args | awk -v g="$step_pid" '$2 == g')"
+fi
 kill_steps
 check "the dead run stays running" "running|running" \
 	"$(sql "SELECT r.status, s.status FROM pb.job_run r JOIN pb.job_step s ON s.run_id = r.id WHERE r.job = 'term' AND r.month = '2026-12-01'")"
