@@ -1,11 +1,14 @@
 /* The textfile of a run's metrics: Prometheus' text format, values as the database writes them, replaced atomically. */
 #include "metrics.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -226,12 +229,52 @@ static int write_all(int fd, const char *text, size_t len)
 	return 0;
 }
 
+/* Whether name is one of base's temporary names: a dot, base, a dot and mkstemp's six letters and digits. */
+static int temporary_name(const char *name, const char *base)
+{
+	size_t n = strlen(base), i;
+
+	if (name[0] != '.' || strncmp(name + 1, base, n) != 0 || name[n + 1] != '.' || strlen(name + n + 2) != 6)
+		return 0;
+	for (i = n + 2; name[i]; i++)
+		if (!isalnum((unsigned char)name[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * Removes the temporary files of base in folder dir that a pb-run killed while writing them left behind: a
+ * writer holds its file locked until the rename, so one that can be locked is no writer's.
+ */
+static void remove_stale(const char *dir, const char *base)
+{
+	DIR *d = opendir(*dir ? dir : ".");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		int fd;
+
+		if (!temporary_name(e->d_name, base))
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+		close(fd);
+	}
+	closedir(d);
+}
+
 int pb_metrics_write_file(const char *path, const char *text, size_t len, struct pb_buf *err)
 {
 	struct pb_buf tmp = PB_BUF_INIT, dir = PB_BUF_INIT;
 	const char *slash = strrchr(path, '/');
 	struct stat st;
-	int fd = -1, created = 0, ret = -1, rc, dfd;
+	int fd = -1, held = -1, created = 0, ret = -1, rc, dfd;
 
 	/* The rename would put a regular file in place of whatever is there: a device (/dev/null), a FIFO, a link. */
 	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
@@ -245,11 +288,15 @@ int pb_metrics_write_file(const char *path, const char *text, size_t len, struct
 		errno = ENOMEM;
 		goto out;
 	}
+	remove_stale(pb_buf_str(&dir), slash ? slash + 1 : path);
 	fd = mkstemp(tmp.ptr);
 	if (fd < 0)
 		goto out;
 	created = 1;
-	if (fchmod(fd, 0644) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0)
+	/* Locked until renamed (held keeps the lock past the checked close), so that no other run removes it. */
+	held = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (held < 0 || flock(held, LOCK_EX) < 0 || fchmod(fd, 0644) < 0 || write_all(fd, text, len) < 0 ||
+	    fsync(fd) < 0)
 		goto out;
 	rc = close(fd);
 	fd = -1;
@@ -272,6 +319,8 @@ out:
 		if (created)
 			unlink(tmp.ptr);
 	}
+	if (held >= 0)
+		close(held);
 	pb_buf_release(&tmp);
 	pb_buf_release(&dir);
 	return ret;

@@ -845,6 +845,18 @@ if [ "$(stat -c %i "$M")" != "$inode1" ] && [ "$(ls -A "$W/metrics")" == pb-metr
 else
 	notok "the metrics file is replaced by a rename, not rewritten in place"
 fi
+# A pb-run killed while it wrote the metrics file left its temporary file behind, for good: the next run
+# removes those of its file's name that no writer holds (locked), and nothing else.
+printf 'x 1\n' >"$W/metrics/.pb-metrics.prom.Ab3dE9"
+printf 'x 1\n' >"$W/metrics/.pb-metrics.prom.Held01"
+printf 'x 1\n' >"$W/metrics/.other.prom.Ab3dE9"
+exec {held}<"$W/metrics/.pb-metrics.prom.Held01"
+flock -x "$held"
+pbr "$f" --month 2026-10 --metrics-file "$M"
+exec {held}<&-
+check "a temporary metrics file left by a killed pb-run is removed; one being written and others' are not" \
+	"1|.other.prom.Ab3dE9 .pb-metrics.prom.Held01 pb-metrics.prom" "$st|$(ls -A "$W/metrics" | LC_ALL=C sort | xargs)"
+rm -f "$W/metrics/.other.prom.Ab3dE9" "$W/metrics/.pb-metrics.prom.Held01"
 if command -v promtool >/dev/null 2>&1; then
 	if promtool check metrics <"$M" >"$TMP/promtool" 2>&1; then ok "promtool accepts the metrics file"; else notok "promtool accepts the metrics file" "$(cat "$TMP/promtool")"; fi
 fi
