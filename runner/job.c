@@ -370,8 +370,10 @@ static int parse_duration_key(struct parser *p, const char *key, uint64_t *out)
 		return -1;
 	v = (const char *)p->ev.data.scalar.value;
 	if (pb_job_parse_duration(v, &ms) < 0 || (ms == 0 && strcmp(key, "timeout") == 0))
-		return fail(p, p->ev.start_mark, "bad %s '%.64s': a number and a unit, ms, s, m or h (30s, 10m, 2h)%s",
-			    key, v, strcmp(key, "timeout") == 0 ? ", above zero" : "");
+		return fail(
+			p, p->ev.start_mark,
+			"bad %s '%.64s': a number and a unit, ms, s, m or h (30s, 10m, 2h), %sat most 7 days (168h)",
+			key, v, strcmp(key, "timeout") == 0 ? "above zero and " : "");
 	*out = ms;
 	return 0;
 }

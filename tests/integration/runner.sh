@@ -129,7 +129,7 @@ steps:
 EOF
 )
 pbr "$f" --dry-run
-check "a zero timeout: exit 1" "1|pb-run: $f:5:14: bad timeout '0s': a number and a unit, ms, s, m or h (30s, 10m, 2h), above zero" "$st|$(cat "$TMP/err")"
+check "a zero timeout: exit 1" "1|pb-run: $f:5:14: bad timeout '0s': a number and a unit, ms, s, m or h (30s, 10m, 2h), above zero and at most 7 days (168h)" "$st|$(cat "$TMP/err")"
 f=$(job dup <<'EOF'
 name: dup
 steps:

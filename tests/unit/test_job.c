@@ -148,7 +148,11 @@ static void test_parse_errors(void **state)
 		{"name: x\nsteps: [{name: a, run: [p], retries: -1}]\n",
 		 "2:38: bad retries '-1': a count from 0 to 100"},
 		{"name: x\nsteps: [{name: a, run: [p], backoff: 1 s}]\n",
-		 "2:38: bad backoff '1 s': a number and a unit, ms, s, m or h (30s, 10m, 2h)"},
+		 "2:38: bad backoff '1 s': a number and a unit, ms, s, m or h (30s, 10m, 2h), at most 7 days (168h)"},
+		{"name: x\nsteps: [{name: a, run: [p], timeout: 169h}]\n",
+		 "2:38: bad timeout '169h': a number and a unit, ms, s, m or h (30s, 10m, 2h), above zero and at most "
+		 "7 days "
+		 "(168h)"},
 		{"name: x\nsteps: [{name: a, run: [p], timeout: }]\n", "2:38: 'timeout' has no value"},
 		{"name: x\nsteps: [{name: 'a b', run: [p]}]\n",
 		 "2:16: bad step name 'a b': up to 64 letters, digits, '.', '_' and '-', the first a letter or digit"},
