@@ -541,8 +541,8 @@ static int finish(struct pb_cli *cli, int status)
 		e = errno ? errno : EIO;
 	if (!e)
 		return status;
-	pb_error("cannot write output: %s", strerror(e));
-	return status ? status : EXIT_DATA;
+	pb_error("cannot write standard output: %s", strerror(e));
+	return status ? status : EXIT_DEPENDENCY;
 }
 
 int main(int argc, char **argv)

@@ -489,8 +489,8 @@ static int write_all(struct run *r, const struct options *o)
 	if (rc == EXIT_OK && (out.failed || flush_out(&out) < 0 || fflush(stdout) != 0 || ferror(stdout)))
 		rc = -1;
 	if (rc < 0) {
-		pb_error("cannot write to stdout: %s", out.failed ? "out of memory" : strerror(errno));
-		rc = EXIT_DATA;
+		pb_error("cannot write standard output: %s", out.failed ? "out of memory" : strerror(errno));
+		rc = out.failed ? EXIT_DATA : EXIT_DEPENDENCY;
 	}
 	pb_buf_release(&out);
 	return rc;

@@ -76,11 +76,23 @@ int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done)
 
 int pb_close_stdout(int status)
 {
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		pb_error("cannot write output: %s", strerror(errno));
-		return status ? status : EXIT_DATA;
+	int failed = ferror(stdout), e = 0;
+
+	/* A write that failed earlier left its error in the stream; the flush of what is left says which. */
+	errno = 0;
+	if (fflush(stdout) != 0) {
+		failed = 1;
+		e = errno;
 	}
-	return status;
+	failed |= ferror(stdout);
+	if (fclose(stdout) != 0) {
+		failed = 1;
+		e = e ? e : errno;
+	}
+	if (!failed)
+		return status;
+	pb_error("cannot write standard output: %s", e ? strerror(e) : "a write failed");
+	return status ? status : EXIT_DEPENDENCY;
 }
 
 int pb_std_fds_open(void)

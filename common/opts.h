@@ -49,7 +49,8 @@ int pb_std_fds_open(void);
 
 /*
  * Flushes and closes stdout: what it holds must reach it, a full disk is an error, not a silent loss. Returns
- * status, or EXIT_DATA (when status was 0) after saying why the output could not be written.
+ * status, or EXIT_DEPENDENCY (when status was 0: the output's disk, pipe or terminal failed, not the data)
+ * after saying "cannot write standard output" and why.
  */
 int pb_close_stdout(int status);
 

@@ -10,6 +10,7 @@
 #include "cluster.h"
 #include "db.h"
 #include "exitcode.h"
+#include "log.h"
 #include "migrations.h"
 #include "opts.h"
 
@@ -211,15 +212,14 @@ out:
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* The command's exit status; main checks that what it printed reached standard output. */
+static int run(int argc, char **argv)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	const char *var = pb_db_var_dir();
 	int rc;
 
-	if (pb_std_fds_open() < 0)
-		return EXIT_DEPENDENCY;
 	if (!cmd) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -259,4 +259,12 @@ int main(int argc, char **argv)
 		return cmd_psql(argc - 2, argv + 2);
 	fprintf(stderr, "pb-db: unknown command '%s'\nTry 'pb-db --help'.\n", cmd);
 	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (pb_std_fds_open() < 0)
+		return EXIT_DEPENDENCY;
+	pb_log_setup("pb-db", PB_LOG_PLAIN, stderr);
+	return pb_close_stdout(run(argc, argv));
 }

@@ -707,8 +707,8 @@ static int finish(struct run *run)
 	}
 	rc = pb_summary_print(run->opt.summary, pb_format_vendor(run->opt.kind), rows, n, stdout);
 	if (rc == -1)
-		pb_error("cannot write output: %s", strerror(errno));
-	return rc == -1 ? PB_ERR_DATA : rc;
+		pb_error("cannot write standard output: %s", strerror(errno));
+	return rc == -1 ? PB_ERR_DEPENDENCY : rc;
 }
 
 /* Everything before reading: fetch settings, the delivery, the month, the lock. 1: nothing to do. */

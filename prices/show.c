@@ -245,5 +245,6 @@ int pb_prices_history(PGconn *conn, const char *vendor, FILE *out, struct pb_buf
 		fputc('\n', out);
 	}
 	PQclear(res);
-	return ferror(out) ? PB_ERR_DATA : 0;
+	/* What could not be written is said when standard output is closed (pb_close_stdout). */
+	return ferror(out) ? PB_ERR_DEPENDENCY : 0;
 }

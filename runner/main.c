@@ -215,8 +215,8 @@ int main(int argc, char **argv)
 			printf("pb-run %s\n", PB_VERSION);
 		if (fflush(stdout) == 0 && !ferror(stdout))
 			return 0;
-		fprintf(stderr, "%s: cannot write output: %s\n", progname, strerror(errno));
-		return EXIT_DATA;
+		fprintf(stderr, "%s: cannot write standard output: %s\n", progname, strerror(errno));
+		return EXIT_DEPENDENCY;
 	}
 	pb_log_setup(progname, o.log_format, stderr);
 	rc = db_timeout();

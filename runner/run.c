@@ -109,7 +109,10 @@ void pb_run_release(struct pb_run *run)
 	pb_buf_release(&run->text);
 }
 
-/* Writes b on out, checked to the end. Returns 0, or EXIT_DATA having said why. */
+/*
+ * Writes b on out (standard output), checked to the end. Returns 0, EXIT_DATA out of memory, or EXIT_DEPENDENCY
+ * having said why it could not be written.
+ */
 static int write_out(const struct pb_buf *b, FILE *out)
 {
 	if (b->failed) {
@@ -117,8 +120,8 @@ static int write_out(const struct pb_buf *b, FILE *out)
 		return EXIT_DATA;
 	}
 	if (fwrite(pb_buf_str(b), 1, b->len, out) != b->len || fflush(out) != 0 || ferror(out)) {
-		pb_error("cannot write output: %s", strerror(errno));
-		return EXIT_DATA;
+		pb_error("cannot write standard output: %s", strerror(errno));
+		return EXIT_DEPENDENCY;
 	}
 	return 0;
 }

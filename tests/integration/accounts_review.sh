@@ -157,12 +157,12 @@ check "the database's list is common/country.c's: 249 codes, GB and not UK" "249
 
 # ---- output that cannot be written -----------------------------------------------------------------------
 
-# full NAME CMD...: CMD with its standard output on /dev/full exits 1 saying so.
+# full NAME CMD...: CMD with its standard output on /dev/full exits 3 saying so (the environment failed).
 full() {
 	local name=$1
 	shift
 	"$@" >/dev/full 2>"$TMP/err"
-	check "$name >/dev/full: exit 1" "1|pb-accounts: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
+	check "$name >/dev/full: exit 3" "3|pb-accounts: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 }
 full "--help" "$PBA" --help
 full "--version" "$PBA" --version

@@ -665,6 +665,6 @@ check "an import's source and a reason with backslashes: stored as they are" \
 	"$?|$(pb_sql "SELECT s.source FROM pb.aggregate_source s JOIN pb.aggregate_run r ON r.id = s.run_id AND r.status = 'current' AND r.billing_month = '2027-08-01'")|$(pb_sql "SELECT b.reason FROM pb.aggregate_bucket b JOIN pb.aggregate_run r ON r.id = b.run_id AND r.status = 'current' AND r.billing_month = '2027-08-01' WHERE b.bucket = 'excluded'")"
 
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
-check "--history >/dev/full: exit 1" "1|pb-aggregate: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
+check "--history >/dev/full: exit 3" "3|pb-aggregate: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 
 pb_tests_done

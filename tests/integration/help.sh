@@ -16,6 +16,10 @@ for p in pb-accounts pb-aggregate pb-api pb-db pb-ingest pb-invoice pb-prices pb
 	st=$?
 	version=$("$BIN/$p" --version 2>&1)
 	check "$p --help and --version exit 0" "0|0|$p $(sed -n "s/^VERSION := //p" "$ROOT/Makefile")" "$st|$?|$version"
+	# Standard output that cannot be written (a full disk) is the environment failing, not bad data: exit 3.
+	err=$("$BIN/$p" --version 2>&1 >/dev/full)
+	check "$p --version >/dev/full: exit 3, saying so" "3|$p: cannot write standard output: No space left on device" \
+		"$?|$err"
 	texts=("$help")
 	if [ "$p" == pb-accounts ]; then
 		for c in $(sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p; s/^  \([a-z][a-z-]*\)$/\1/p' <<<"$help"); do

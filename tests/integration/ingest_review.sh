@@ -553,14 +553,14 @@ done
 # ---- 12. output errors -----------------------------------------------------------------------------------
 
 "$PBI" --history >/dev/full 2>"$err"
-check "12: --history >/dev/full exits 1 and says why" \
-	"1|pb-ingest: cannot write output: No space left on device" "$?|$(cat "$err")"
+check "12: --history >/dev/full exits 3 and says why" \
+	"3|pb-ingest: cannot write standard output: No space left on device" "$?|$(cat "$err")"
 "$PBI" --history --month 2026-10 >/dev/full 2>"$err"
-check "12: --history --month >/dev/full exits 1 and says why" \
-	"1|pb-ingest: cannot write output: No space left on device" "$?|$(cat "$err")"
+check "12: --history --month >/dev/full exits 3 and says why" \
+	"3|pb-ingest: cannot write standard output: No space left on device" "$?|$(cat "$err")"
 "$PBI" --format aws-cur --summary=daily --no-progress "$TMP/a/cur.csv" >/dev/full 2>"$err"
-check "12: --summary=daily >/dev/full exits 1 and says why" \
-	"1|pb-ingest: cannot write output: No space left on device" "$?|$(cat "$err")"
+check "12: --summary=daily >/dev/full exits 3 and says why" \
+	"3|pb-ingest: cannot write standard output: No space left on device" "$?|$(cat "$err")"
 
 # ---- 13. empty Azure billing periods: the month of servicePeriodStartDate, else of the usage date ---------
 

@@ -92,6 +92,10 @@ DRAFT-2026-10,2026-10-01,2026-10-31,7,JP2,Yen Credit Co,CenturyLink Cloud 1.0,cr
 DRAFT-2026-10,2026-10-01,2026-10-31,8,NEG1,Negative Co,CenturyLink Cloud 1.0,credit,,USD,-2.01,-2.01,0.00|" \
 	"$?|$(tr -d '\r' <"$TMP/draft.csv")|$(cat "$TMP/err")"
 check "the export has CR LF line ends (RFC 4180)" "9" "$(grep -c $'\r$' "$TMP/draft.csv")"
+# Standard output on a full disk: the environment failed, not the data (exit 3, as for the files it writes).
+"$PBV" --month 2026-10 --draft >/dev/full 2>"$TMP/err"
+check "--draft >/dev/full: exit 3, naming standard output and the error" \
+	"3|pb-invoice: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 
 # A folder that is not there (a typo in a job file) is a mistake on the command line: exit 2, which pb-run
 # does not retry, before anything is read or issued.

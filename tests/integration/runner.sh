@@ -74,7 +74,7 @@ check "every long option of --help is in the man page" "" "$missing"
 pbr --version
 check "--version" "0|pb-run 0.1.0" "$st|$(cat "$TMP/out")"
 "${LIMIT[@]}" "$PBR" --help >/dev/full 2>"$TMP/err"
-check "--help >/dev/full: exit 1" "1|pb-run: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
+check "--help >/dev/full: exit 3" "3|pb-run: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 pbr
 check "no job file: exit 2" "2|pb-run: no job file
 Try 'pb-run --help'." "$st|$(cat "$TMP/err")"
@@ -241,7 +241,7 @@ done < <(
 check "the documented runs of the shipped jobs (README, cron, systemd, man page) are valid" "at least 12|" \
 	"$([ "$n" -ge 12 ] && echo "at least 12")|$bad"
 "${LIMIT[@]}" "$PBR" "$FIX/example.yaml" --dry-run >/dev/full 2>"$TMP/err"
-check "--dry-run >/dev/full: exit 1" "1|pb-run: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
+check "--dry-run >/dev/full: exit 3" "3|pb-run: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 
 # ---- runs ---------------------------------------------------------------------------------------------------
 
@@ -717,7 +717,7 @@ check "--history --limit 2: the two latest runs, newest first" "$(sql "SELECT st
 pbr --history --limit 1 --job slow
 check "--history: a signal in the exit column" "SIGTERM" "$(awk 'NR == 3 { print $4 }' "$TMP/out")"
 "${LIMIT[@]}" "$PBR" --history >/dev/full 2>"$TMP/err"
-check "--history >/dev/full: exit 1" "1|pb-run: cannot write output: No space left on device" "$?|$(cat "$TMP/err")"
+check "--history >/dev/full: exit 3" "3|pb-run: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 pbr --history --limit 0
 check "--history --limit 0: exit 2" "2" "$st"
 
