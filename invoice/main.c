@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,43 @@ static int export_name(const char *path)
 	return strcmp(name + 15, ".csv") == 0 || strcmp(name + 15, "-detail.csv") == 0;
 }
 
+/* What the temporary file of a file written whole adds to its name: ".tmp.XXXXXX" (atomicfile.h). */
+#define TEMP_SUFFIX 11
+
+/* The longest file --issue writes into its folder: "/invoice-YYYY-MM-detail.csv" and its temporary ending. */
+#define ISSUE_FILE_MAX (sizeof("/invoice-YYYY-MM-detail.csv") - 1 + TEMP_SUFFIX)
+
+/*
+ * Whether a file of path, its name made longer by extra bytes, can be written: a name or path too long is
+ * a mistake on the command line, said naming the option, not a write that fails once the month is read (or
+ * issued). 1, or 0 with the message.
+ */
+static int name_fits(const char *opt, const char *path, size_t extra)
+{
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char *copy = strdup(path);
+	long max = copy ? pathconf(dirname(copy), _PC_NAME_MAX) : -1;
+	int fits = 1;
+
+	free(copy);
+	if (max <= 0)
+		max = NAME_MAX;
+	if (strlen(path) + extra >= PATH_MAX) {
+		pb_error("%s: path too long (%zu bytes; at most %zu, with the %zu bytes its files' names add)", opt,
+			 strlen(path), (size_t)PATH_MAX - 1 - extra, extra);
+		fits = 0;
+	} else if (extra == TEMP_SUFFIX && strlen(name) + extra > (size_t)max) {
+		pb_error("%s: file name too long (%zu bytes; at most %ld here, with the %d bytes its temporary file "
+			 "adds)",
+			 opt, strlen(name), max - TEMP_SUFFIX, TEMP_SUFFIX);
+		fits = 0;
+	} else if (extra != TEMP_SUFFIX && strlen(name) > (size_t)max) {
+		pb_error("%s: folder name too long (%zu bytes; at most %ld here)", opt, strlen(name), max);
+		fits = 0;
+	}
+	return fits;
+}
+
 /* The output names given: a folder for --out, a file name (not empty, not ending in '/') for the others. */
 static int outputs_valid(const struct args *a)
 {
@@ -191,7 +229,7 @@ static int outputs_valid(const struct args *a)
 			pb_error("--out needs a folder, not '%s'", a->out);
 			return 0;
 		}
-		return !a->out || in_folder(a->out);
+		return !a->out || (name_fits("--out", a->out, ISSUE_FILE_MAX) && in_folder(a->out));
 	}
 	if (!file)
 		return 1;
@@ -208,6 +246,8 @@ static int outputs_valid(const struct args *a)
 		pb_error("%s needs a file name, not '%s' (a folder)", opt, file);
 		return 0;
 	}
+	if (!name_fits(opt, file, TEMP_SUFFIX))
+		return 0;
 	if (export_name(file)) {
 		pb_error("%s would replace an invoice export ('%s'): name another file", opt, file);
 		return 0;

@@ -128,6 +128,23 @@ for args in "--issue --out $TMP/afile/invoices|'$TMP/afile' is not a folder (for
 		"2|pb-invoice: ${args#*|}
 Try 'pb-invoice --help'.|0" "$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")"
 done
+# Names too long to be written (the temporary file beside it adds ".tmp.XXXXXX"): a mistake on the command line
+# said before anything is read or issued, not a write that fails after.
+long=$(printf '%0300d' 0)
+deep=$TMP$(for _ in $(seq 17); do printf '/%0240d' 0; done)
+for args in "--focus $TMP/$long.csv|--focus: file name too long (304 bytes; at most 244 here, with the 11 bytes its temporary file adds)" \
+	"--report $TMP/x$(printf '%0239d' 0).html|--report: file name too long (245 bytes; at most 244 here, with the 11 bytes its temporary file adds)" \
+	"--issue --out $TMP/$long|--out: folder name too long (300 bytes; at most 255 here)" \
+	"--report $deep/r.html|--report: path too long ($((${#deep} + 7)) bytes; at most 4084, with the 11 bytes its files' names add)" \
+	"--issue --out $deep|--out: path too long (${#deep} bytes; at most 4057, with the 38 bytes its files' names add)"; do
+	# shellcheck disable=SC2086 # the arguments, split
+	"$PBV" --month 2026-10 ${args%%|*} >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	what=${args#*|}
+	check "${args%% *}, ${what%% (*}: exit 2 naming the option, nothing written or issued" \
+		"2|pb-invoice: ${args#*|}
+Try 'pb-invoice --help'.|0|0" "$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(find "$TMP" -maxdepth 1 -name '*0000*' | wc -l)"
+done
 # A folder that is there but out of the user's reach is not said to be missing.
 if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null; then
 	mkdir -p "$TMP/locked/sub" && chmod 700 "$TMP/locked"
