@@ -67,18 +67,27 @@ static int current_run(PGconn *conn, struct issue *s, int need_detail, struct pb
 	return ret;
 }
 
+/* What the month's issued invoice stored with its lines: the files' hashes, and who issued it when. */
+struct issued {
+	char export_sha[65], detail_sha[65], by[300];
+};
+
 /*
- * The lines of the month's issued invoice into s (its number too): 1, 0 when the month is not issued, or an
- * error. What an issued month holds never changes: they are what issuing it again would give.
+ * The month's issued invoice: its number, run and lines into s, the rest into i. Returns 1, 0 when the month is
+ * not issued, or an error. What an issued month holds never changes: they are what issuing it again would give.
  */
-static int issued_lines(PGconn *conn, struct issue *s, struct pb_buf *err)
+static int read_issued(PGconn *conn, struct issue *s, struct issued *i, struct pb_buf *err)
 {
 	const char *p[1] = {s->month};
-	PGresult *res =
-		pb_db_query(conn, "SELECT id, number FROM pb.invoice WHERE billing_month = $1::date", 1, p, err);
+	PGresult *res;
 	char id[24];
 	int rc;
 
+	res = pb_db_query(conn,
+			  "SELECT id, number, run_id, export_sha256, detail_sha256, issued_by, "
+			  "to_char(issued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM pb.invoice "
+			  "WHERE billing_month = $1::date",
+			  1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) == 0) {
@@ -87,14 +96,27 @@ static int issued_lines(PGconn *conn, struct issue *s, struct pb_buf *err)
 	}
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	snprintf(s->number, sizeof(s->number), "%s", PQgetvalue(res, 0, 1));
+	snprintf(s->run_id, sizeof(s->run_id), "%s", PQgetvalue(res, 0, 2));
+	snprintf(i->export_sha, sizeof(i->export_sha), "%s", PQgetvalue(res, 0, 3));
+	snprintf(i->detail_sha, sizeof(i->detail_sha), "%s", PQgetvalue(res, 0, 4));
+	snprintf(i->by, sizeof(i->by), "by %s at %s UTC", PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6));
 	PQclear(res);
 	rc = pb_inv_read(conn, id, &s->lines, err);
-	if (rc == 0)
+	return rc < 0 ? rc : 1;
+}
+
+/* The lines of the month's issued invoice into s (its number too): 1, 0 when the month is not issued, or an error. */
+static int issued_lines(PGconn *conn, struct issue *s, struct pb_buf *err)
+{
+	struct issued i;
+	int rc = read_issued(conn, s, &i, err);
+
+	if (rc == 1)
 		pb_log(PB_LOG_WARNING, NULL,
 		       "%.7s is issued: these are the lines of %s; what changed since goes on the next invoice (--diff "
 		       "shows it)",
 		       s->month, s->number);
-	return rc < 0 ? rc : 1;
+	return rc;
 }
 
 int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)
@@ -514,34 +536,14 @@ static enum file_state file_state(const struct issue *s, int export)
  */
 static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *err)
 {
-	const char *p[1] = {s->month};
-	PGresult *res;
-	char id[24], esha[65], dsha[65], by[300];
+	struct issued is;
 	enum file_state state[2];
-	int rc, i;
+	int rc = read_issued(conn, s, &is, err), i;
 
-	res = pb_db_query(conn,
-			  "SELECT id, number, run_id, export_sha256, detail_sha256, issued_by, "
-			  "to_char(issued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM pb.invoice "
-			  "WHERE billing_month = $1::date",
-			  1, p, err);
-	if (!res)
-		return PB_ERR_DEPENDENCY;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 0;
-	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-	snprintf(s->number, sizeof(s->number), "%s", PQgetvalue(res, 0, 1));
-	snprintf(s->run_id, sizeof(s->run_id), "%s", PQgetvalue(res, 0, 2));
-	snprintf(esha, sizeof(esha), "%s", PQgetvalue(res, 0, 3));
-	snprintf(dsha, sizeof(dsha), "%s", PQgetvalue(res, 0, 4));
-	snprintf(by, sizeof(by), "by %s at %s UTC", PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6));
-	PQclear(res);
-	rc = pb_inv_read(conn, id, &s->lines, err);
-	if (rc == 0)
-		rc = make_files(conn, s, 0, err);
-	if (rc == 0 && (strcmp(esha, s->export_sha) != 0 || strcmp(dsha, s->detail_sha) != 0)) {
+	if (rc <= 0)
+		return rc;
+	rc = make_files(conn, s, 0, err);
+	if (rc == 0 && (strcmp(is.export_sha, s->export_sha) != 0 || strcmp(is.detail_sha, s->detail_sha) != 0)) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "invoice %s: the files made again from what was stored differ from the ones issued",
 			    s->number);
@@ -552,13 +554,14 @@ static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_bu
 	state[0] = file_state(s, 1);
 	state[1] = file_state(s, 0);
 	if (state[0] == FILE_AS_ISSUED && state[1] == FILE_AS_ISSUED) {
-		fprintf(out, "invoice %s of %.7s was issued already, %s: nothing to do\n", s->number, s->month, by);
+		fprintf(out, "invoice %s of %.7s was issued already, %s: nothing to do\n", s->number, s->month, is.by);
 		return 1;
 	}
 	rc = write_files(s, err);
 	if (rc < 0)
 		return rc;
-	fprintf(out, "invoice %s of %.7s was issued already, %s: its files written again (", s->number, s->month, by);
+	fprintf(out, "invoice %s of %.7s was issued already, %s: its files written again (", s->number, s->month,
+		is.by);
 	for (i = 0; i < 2; i++)
 		if (state[i] != FILE_AS_ISSUED)
 			fprintf(out, "%sthe %s %s", i && state[0] != FILE_AS_ISSUED ? "; " : "",
