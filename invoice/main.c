@@ -187,6 +187,21 @@ static int export_name(const char *path)
 /* The longest file --issue writes into its folder: "/invoice-YYYY-MM-detail.csv" and its temporary ending. */
 #define ISSUE_FILE_MAX (sizeof("/invoice-YYYY-MM-detail.csv") - 1 + TEMP_SUFFIX)
 
+/* The longest name of a folder on the way to end in path (end: where its last name starts). */
+static size_t longest_folder(const char *path, const char *end)
+{
+	size_t longest = 0, n;
+
+	while (path < end) {
+		n = strcspn(path, "/");
+		if (path + n > end)
+			n = (size_t)(end - path);
+		longest = n > longest ? n : longest;
+		path += n + 1;
+	}
+	return longest;
+}
+
 /*
  * Whether a file of path, its name made longer by extra bytes, can be written: a name or path too long is
  * a mistake on the command line, said naming the option, not a write that fails once the month is read (or
@@ -205,6 +220,9 @@ static int name_fits(const char *opt, const char *path, size_t extra)
 	if (strlen(path) + extra >= PATH_MAX) {
 		pb_error("%s: path too long (%zu bytes; at most %zu, with the %zu bytes its files' names add)", opt,
 			 strlen(path), (size_t)PATH_MAX - 1 - extra, extra);
+		fits = 0;
+	} else if (longest_folder(path, name) > NAME_MAX) {
+		pb_error("%s: folder name too long (%zu bytes; at most %d)", opt, longest_folder(path, name), NAME_MAX);
 		fits = 0;
 	} else if (extra == TEMP_SUFFIX && strlen(name) + extra > (size_t)max) {
 		pb_error("%s: file name too long (%zu bytes; at most %ld here, with the %d bytes its temporary file "

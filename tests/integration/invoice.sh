@@ -135,6 +135,7 @@ deep=$TMP$(for _ in $(seq 17); do printf '/%0240d' 0; done)
 for args in "--focus $TMP/$long.csv|--focus: file name too long (304 bytes; at most 244 here, with the 11 bytes its temporary file adds)" \
 	"--report $TMP/x$(printf '%0239d' 0).html|--report: file name too long (245 bytes; at most 244 here, with the 11 bytes its temporary file adds)" \
 	"--issue --out $TMP/$long|--out: folder name too long (300 bytes; at most 255 here)" \
+	"--focus $TMP/$long/f.csv|--focus: folder name too long (300 bytes; at most 255)" \
 	"--report $deep/r.html|--report: path too long ($((${#deep} + 7)) bytes; at most 4084, with the 11 bytes its files' names add)" \
 	"--issue --out $deep|--out: path too long (${#deep} bytes; at most 4057, with the 38 bytes its files' names add)"; do
 	# shellcheck disable=SC2086 # the arguments, split
