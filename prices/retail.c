@@ -589,13 +589,51 @@ static int scan(struct page *pg, const char *buf, size_t n)
 	return 0;
 }
 
+#define UTF8_BOM "\xEF\xBB\xBF"
+
+/*
+ * The first bytes of the page into buf, the three of a UTF-8 byte order mark and one more unless the answer
+ * ends first: a mark that comes in pieces is still one. The count read, or -1 after failing (an empty answer too).
+ */
+static long first_bytes(struct page *pg, struct pb_input *in, char *buf)
+{
+	long n = 0, r;
+
+	do {
+		r = pb_input_read(in, buf + n, CHUNK - (size_t)n, pg->err);
+		if (r < 0) {
+			pg->rc = pb_price_reader_failed(in);
+			return -1;
+		}
+		n += r;
+	} while (r > 0 && n <= 3 && memcmp(buf, UTF8_BOM, n < 3 ? (size_t)n : 3) == 0);
+	if (n == 0) {
+		fail(pg, 1, 1, "the answer is empty: not a Retail Prices API page");
+		return -1;
+	}
+	/* One or two bytes of the mark and nothing else: say so, not "invalid char" past the answer's end. */
+	if (n > 0 && n < 3 && memcmp(buf, UTF8_BOM, (size_t)n) == 0) {
+		fail(pg, 1, 1,
+		     "the answer is %ld byte%s (%s): a byte order mark cut short, not a Retail Prices API page", n,
+		     n == 1 ? "" : "s", n == 1 ? "EF" : "EF BB");
+		return -1;
+	}
+	if (n == 3 && memcmp(buf, UTF8_BOM, 3) == 0) {
+		fail(pg, 1, 1, "the answer is a byte order mark and nothing else: not a Retail Prices API page");
+		return -1;
+	}
+	return n;
+}
+
 /* Feeds the page's bytes to yajl. */
 static void parse(struct page *pg, struct pb_input *in, char *buf)
 {
-	long n;
+	long n = first_bytes(pg, in, buf);
 	int first = 1;
 
-	while (!pg->rc && (n = pb_input_read(in, buf, CHUNK, pg->err)) != 0) {
+	if (n < 0)
+		return;
+	for (; !pg->rc && n != 0; n = pb_input_read(in, buf, CHUNK, pg->err)) {
 		char *p = buf;
 
 		if (n < 0) {
@@ -610,7 +648,7 @@ static void parse(struct page *pg, struct pb_input *in, char *buf)
 			fail(pg, 1, 1, "a UTF-16 byte order mark: a page is read as UTF-8 text");
 			return;
 		}
-		if (first && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+		if (first && n >= 3 && memcmp(p, UTF8_BOM, 3) == 0) {
 			p += 3;
 			n -= 3;
 		}

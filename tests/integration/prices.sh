@@ -717,4 +717,25 @@ check "SIGTERM at the commit: ended by the signal, nothing committed, the failur
 	l.id = p.load_id WHERE l.source = 'breaks' AND p.meter LIKE 'ab-2%'")|$(pb_sql "SELECT status || ' ' || error FROM
 	pb.price_load WHERE source = 'breaks' ORDER BY id DESC LIMIT 1")"
 
+# ---- an answer of a byte order mark cut short, or of the mark alone -------------------------------------------------
+# An answer of one or two bytes of a UTF-8 byte order mark, or of the mark alone: refused as such over HTTP, never
+# "invalid char in json text" at a column past the answer's end, nor an empty load.
+mkdir -p "$TMP/short"
+pb_fault_start "$TMP/short" '' >/dev/null || exit 1
+: >"$TMP/short/bom0"
+printf '\xef' >"$TMP/short/bom1"
+printf '\xef\xbb' >"$TMP/short/bom2"
+printf '\xef\xbb\xbf' >"$TMP/short/bom3"
+for f in bom0 bom1 bom2 bom3; do
+	run 1 "$PBP" load --format azure-retail --no-progress --source bom-short "$FAULT_ENDPOINT/$f"
+	echo "$GOT|$(cat "$TMP/err")"
+done >"$TMP/short/bom.out"
+check "an empty answer, one of a byte order mark cut short, or of the mark alone: exit 1, said so, nothing committed" \
+	"1|pb-prices: $FAULT_ENDPOINT/bom0:1:1: the answer is empty: not a Retail Prices API page
+1|pb-prices: $FAULT_ENDPOINT/bom1:1:1: the answer is 1 byte (EF): a byte order mark cut short, not a Retail Prices API page
+1|pb-prices: $FAULT_ENDPOINT/bom2:1:1: the answer is 2 bytes (EF BB): a byte order mark cut short, not a Retail Prices API page
+1|pb-prices: $FAULT_ENDPOINT/bom3:1:1: the answer is a byte order mark and nothing else: not a Retail Prices API page|0" \
+	"$(cat "$TMP/short/bom.out")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'bom-short' AND status = 'committed'")"
+pb_fault_stop
+
 pb_tests_done
