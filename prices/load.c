@@ -392,7 +392,8 @@ static void visible(const char *s, char *out, size_t cap)
  * conflict, and neither are the other tiers of its meter, region and unit from that start: alone, they would
  * price the quantities of the missing tier at another tier's price. Where the list says where each tier ends
  * (AWS), tiers that leave a gap (or overlap) between one's end and the next one's start are not stored either:
- * the quantities in the gap would be priced at the tier below it.
+ * the quantities in the gap would be priced at the tier below it; nor are those whose last tier ends (not
+ * "Inf"): the quantities past its end would be priced at its price.
  */
 static int store_prices(struct pb_price_load *l, const char *id, struct pb_price_load_result *res, struct pb_buf *err)
 {
@@ -410,8 +411,9 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 		"AS ways FROM price_stage GROUP BY meter, region, unit, tier_min, effective_start), "
 		"t AS (SELECT g.*, lead(tier_min) OVER (PARTITION BY meter, region, unit, effective_start ORDER BY "
 		"tier_min) AS next_min FROM g), "
-		"u AS (SELECT t.*, has_max AND next_min IS NOT NULL AND (tier_max IS NULL OR tier_max <> next_min) AS "
-		"gap FROM t), "
+		"u AS (SELECT t.*, has_max AND CASE WHEN next_min IS NULL THEN tier_max IS NOT NULL ELSE tier_max IS "
+		"NULL "
+		"OR tier_max <> next_min END AS gap FROM t), "
 		"k AS (SELECT u.*, EXISTS (SELECT 1 FROM u b WHERE b.ways > 1 AND b.meter = u.meter AND b.region = "
 		"u.region AND b.unit = u.unit AND b.effective_start = u.effective_start) AS torn, EXISTS (SELECT 1 "
 		"FROM u b WHERE b.gap AND b.meter = u.meter AND b.region = u.region AND b.unit = u.unit AND "
@@ -425,8 +427,9 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 		"(SELECT format('meter %s, region %L, unit %L, tier %s, from %s', meter, region, unit, tier_min, "
 		"effective_start) FROM k WHERE ways > 1 ORDER BY meter, region, unit, tier_min, effective_start LIMIT "
 		"1), (SELECT count(*) FROM k WHERE ways = 1 AND gapped AND NOT torn), "
-		"(SELECT format('%s, region %L, unit %L, from %s, its tier from %s to %s, the next from %s', meter, "
-		"region, unit, effective_start, tier_min, coalesce(tier_max::text, 'Inf'), next_min) FROM k WHERE gap "
+		"(SELECT format('%s, region %L, unit %L, from %s, its tier from %s to %s, %s', meter, region, unit, "
+		"effective_start, tier_min, coalesce(tier_max::text, 'Inf'), coalesce('the next from ' || next_min, "
+		"'and no tier after it')) FROM k WHERE gap "
 		"AND ways = 1 AND NOT torn ORDER BY meter, region, unit, effective_start, "
 		"tier_min LIMIT 1)",
 		2, p, err);
@@ -556,7 +559,7 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 		if (!res->conflicts) {
 			pb_buf_addf(err,
 				    "no usable price from %s: all %llu prices read are in tiers that leave a gap or "
-				    "overlap (the first: %s): nothing stored",
+				    "overlap, or whose last one ends (the first: %s): nothing stored",
 				    l->source, (unsigned long long)res->kept, res->gap);
 			return PB_ERR_DATA;
 		}

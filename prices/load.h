@@ -36,7 +36,7 @@ struct pb_price_load_result {
 	uint64_t items, kept, skipped, stored, conflicts, pruned;
 	uint64_t torn;	    /* tiers not stored because another tier of their meter and start conflicts */
 	char conflict[512]; /* the first key priced two ways, for a message ("" when none) */
-	uint64_t gapped;    /* prices not stored because the tiers of their meter leave a gap or overlap */
+	uint64_t gapped;    /* prices not stored: the tiers of their meter leave a gap or overlap, or the last ends */
 	char gap[512];	    /* the first such tier, for a message */
 	size_t files;
 };

@@ -315,9 +315,8 @@ static void print_result(const struct pb_prices_options *o, const char *source, 
 			res->conflicts == 1 ? "s" : "", res->conflict, torn);
 	}
 	if (res->gapped)
-		pb_warning("%s: %llu price%s in tiers that leave a gap or overlap (the first: %s): not stored, so "
-			   "lines of "
-			   "them are priced by an older load, or not at all",
+		pb_warning("%s: %llu price%s in tiers that leave a gap or overlap, or whose last one ends (the first: "
+			   "%s): not stored, so lines of them are priced by an older load, or not at all",
 			   source, (unsigned long long)res->gapped, res->gapped == 1 ? "" : "s", res->gap);
 }
 

@@ -186,12 +186,13 @@ JSON
 "SKU2TESTBBBBBBBB","JRTCKXETXF","SKU2TESTBBBBBBBB.JRTCKXETXF.6YS6EN2CT7","OnDemand","$0.08 per GB-month of General Purpose (gp3) provisioned storage","2026-10-01","0","Inf","GB-Mo","0.0800000000","USD","","","","","Storage","AmazonEC2","US East (N. Virginia)","AWS Region","","EBS:VolumeUsage.gp3","CreateVolume-Gp3","us-east-1"
 "SKU3TESTCCCCCCCC","JRTCKXETXF","SKU3TESTCCCCCCCC.JRTCKXETXF.8EEUB22XNJ","OnDemand","$0.09 per GB - first 10 TB / month data transfer out","2026-10-01","0","10240","GB","0.0900000000","USD","","","","","Data Transfer","AWSDataTransfer","US East (N. Virginia)","AWS Region","","DataTransfer-Out-Bytes","","us-east-1"
 "SKU3TESTCCCCCCCC","JRTCKXETXF","SKU3TESTCCCCCCCC.JRTCKXETXF.N9EW5UVVPA","OnDemand","$0.085 per GB - next 40 TB / month data transfer out","2026-10-01","10240","51200","GB","0.0850000000","USD","","","","","Data Transfer","AWSDataTransfer","US East (N. Virginia)","AWS Region","","DataTransfer-Out-Bytes","","us-east-1"
+"SKU3TESTCCCCCCCC","JRTCKXETXF","SKU3TESTCCCCCCCC.JRTCKXETXF.LASTTIER00","OnDemand","$0.07 per GB - greater than 50 TB / month data transfer out","2026-10-01","51200","Inf","GB","0.0700000000","USD","","","","","Data Transfer","AWSDataTransfer","US East (N. Virginia)","AWS Region","","DataTransfer-Out-Bytes","","us-east-1"
 CSV
 } >"$O/AmazonEC2/20261001000000/us-east-1/index.csv"
 pb_fault_start "$TMP/aws" '' >/dev/null || exit 1
 if run 0 "$PBP" load --format aws-offer --no-progress --url "$FAULT_ENDPOINT/offers/v1.0/aws/index.json" \
 	--service AmazonEC2 --region us-east-1 &&
-	[ "$(cat "$TMP/out")" == "price load 5 committed: aws aws-offer from $FAULT_ENDPOINT/offers/v1.0/aws/index.json?services=AmazonEC2&regions=us-east-1: 1 file, 5 items, 4 prices stored, 1 not list prices skipped" ]; then
+	[ "$(cat "$TMP/out")" == "price load 5 committed: aws aws-offer from $FAULT_ENDPOINT/offers/v1.0/aws/index.json?services=AmazonEC2&regions=us-east-1: 1 file, 6 items, 5 prices stored, 1 not list prices skipped" ]; then
 	ok "aws-offer: the index, the region index, then the offer CSV after its metadata lines; OnDemand only"
 else
 	notok "aws-offer: the index, the region index, then the offer CSV after its metadata lines; OnDemand only" \
@@ -201,7 +202,8 @@ check "... its requests" "3" "$(pb_fault_count ' status=200 ')"
 run 0 "$PBP" show --vendor aws --sku SKU3TESTCCCCCCCC
 check "show --sku: the tiers of the SKU" \
 	"2026-10-01  -           us-east-1         GB                     0            0.09  USD           5
-2026-10-01  -           us-east-1         GB                 10240           0.085  USD           5" "$(tail -n +3 "$TMP/out")"
+2026-10-01  -           us-east-1         GB                 10240           0.085  USD           5
+2026-10-01  -           us-east-1         GB                 51200            0.07  USD           5" "$(tail -n +3 "$TMP/out")"
 pb_fault_stop
 
 # ---- errors: a page that is not JSON, a bad price, an offer file without its price column ---------------------
@@ -583,11 +585,11 @@ check "a query the API gives no item for: a warning naming its URL, the others l
 # SKU3's second tier from 51200 instead of 10240: 10240 to 51200 has no price in the list, and was priced at the
 # first tier's 0.09 (the tiers were read by their start alone).
 mkdir -p "$TMP/gap"
-sed -e 's/"10240","51200","GB","0.0850000000"/"51200","Inf","GB","0.0850000000"/' \
+sed -e 's/"10240","51200","GB","0.0850000000"/"51200","Inf","GB","0.0850000000"/' -e '/LASTTIER00/d' \
 	"$O/AmazonEC2/20261001000000/us-east-1/index.csv" >"$TMP/gap/offer.csv"
 run 0 "$PBP" load --format aws-offer --no-progress --source gap "$TMP/gap/offer.csv"
 check "tiers with a gap between them: the SKU's tiers are not stored, with a warning naming it" \
-	"0|pb-prices: warning: gap: 2 prices in tiers that leave a gap or overlap (the first: SKU3TESTCCCCCCCC, region 'us-east-1', unit 'GB', from 2026-10-01, its tier from 0 to 10240, the next from 51200): not stored, so lines of them are priced by an older load, or not at all|SKU1TESTAAAAAAAA,SKU2TESTBBBBBBBB" \
+	"0|pb-prices: warning: gap: 2 prices in tiers that leave a gap or overlap, or whose last one ends (the first: SKU3TESTCCCCCCCC, region 'us-east-1', unit 'GB', from 2026-10-01, its tier from 0 to 10240, the next from 51200): not stored, so lines of them are priced by an older load, or not at all|SKU1TESTAAAAAAAA,SKU2TESTBBBBBBBB" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(p.meter, ',' ORDER BY p.meter) FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'gap'")"
 
 # ---- a price list loaded while an ingest that found none runs: not used by it ------------------------------------
@@ -737,5 +739,14 @@ check "an empty answer, one of a byte order mark cut short, or of the mark alone
 1|pb-prices: $FAULT_ENDPOINT/bom3:1:1: the answer is a byte order mark and nothing else: not a Retail Prices API page|0" \
 	"$(cat "$TMP/short/bom.out")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'bom-short' AND status = 'committed'")"
 pb_fault_stop
+
+# ---- AWS tiers whose last one ends (its EndingRange is not Inf): the SKU's tiers are not stored -----------------
+# The quantities past the last tier's end have no price in the list, and were priced at that tier's price.
+mkdir -p "$TMP/lastend"
+sed -e '/LASTTIER00/d' "$O/AmazonEC2/20261001000000/us-east-1/index.csv" >"$TMP/lastend/offer.csv"
+run 0 "$PBP" load --format aws-offer --no-progress --source lastend "$TMP/lastend/offer.csv"
+check "a last tier that ends short of Inf: the SKU's tiers are not stored, with a warning naming it" \
+	"0|pb-prices: warning: lastend: 2 prices in tiers that leave a gap or overlap, or whose last one ends (the first: SKU3TESTCCCCCCCC, region 'us-east-1', unit 'GB', from 2026-10-01, its tier from 10240 to 51200, and no tier after it): not stored, so lines of them are priced by an older load, or not at all|SKU1TESTAAAAAAAA,SKU2TESTBBBBBBBB" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(p.meter, ',' ORDER BY p.meter) FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'lastend'")"
 
 pb_tests_done
