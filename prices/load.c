@@ -328,14 +328,24 @@ static int end_copy(struct pb_price_load *l, int ok, struct pb_buf *err)
 	return rc;
 }
 
-/* The current load of the source with the same prices, into *id (0: none). */
+/*
+ * The current load of the source with the same prices, into *id (0: none), when they are still the prices in
+ * force: every one of them kept, and none of their meters and regions priced by a newer load (of any source) on
+ * one of their days. Otherwise a reload of the same list must be a new load, to be the newest again.
+ */
 static int unchanged(struct pb_price_load *l, const char *sha, long long *id, struct pb_buf *err)
 {
 	const char *p[4] = {l->vendor, l->format, l->source, sha};
-	PGresult *res = pb_db_query(l->conn,
-				    "SELECT id FROM pb.price_load WHERE vendor = $1 AND format = $2 AND source = $3 "
-				    "AND status = 'committed' AND content_sha256 = $4",
-				    4, p, err);
+	PGresult *res = pb_db_query(
+		l->conn,
+		"SELECT l.id FROM pb.price_load l WHERE l.vendor = $1 AND l.format = $2 AND l.source = $3 "
+		"AND l.status = 'committed' AND l.content_sha256 = $4 "
+		"AND (SELECT count(*) FROM pb.price o WHERE o.load_id = l.id) = l.row_count "
+		"AND NOT EXISTS (SELECT 1 FROM pb.price o JOIN pb.price n ON n.vendor = o.vendor AND n.meter = o.meter "
+		"AND n.effective_start < coalesce(o.effective_end, 'infinity') AND n.load_id > o.load_id "
+		"AND n.region = o.region AND n.currency = o.currency "
+		"AND (n.effective_end IS NULL OR n.effective_end > o.effective_start) WHERE o.load_id = l.id)",
+		4, p, err);
 
 	if (!res)
 		return db_error(err);

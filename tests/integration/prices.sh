@@ -749,4 +749,24 @@ check "a last tier that ends short of Inf: the SKU's tiers are not stored, with 
 	"0|pb-prices: warning: lastend: 2 prices in tiers that leave a gap or overlap, or whose last one ends (the first: SKU3TESTCCCCCCCC, region 'us-east-1', unit 'GB', from 2026-10-01, its tier from 10240 to 51200, and no tier after it): not stored, so lines of them are priced by an older load, or not at all|SKU1TESTAAAAAAAA,SKU2TESTBBBBBBBB" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(p.meter, ',' ORDER BY p.meter) FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'lastend'")"
 
+# ---- a reload after another source's load: not "unchanged" when that load's prices are the ones in force -------
+# The check looked at the source's own current load alone: its prices were equal, so "nothing to do", while the
+# other source's newer load (which had even dropped them) priced the meter.
+U1=11111111-aaaa-4bbb-8ccc-0000000000b1
+mkdir -p "$TMP/resrc"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' "$U1,US East,1 GB,0.5,USD,12/01/2026" \
+	>"$TMP/resrc/a.csv"
+sed 's/,0.5,/,0.6,/' "$TMP/resrc/a.csv" >"$TMP/resrc/b.csv"
+{
+	"$PBP" load --format azure-pricesheet --no-progress --source resrc-a "$TMP/resrc/a.csv"
+	"$PBP" load --format azure-pricesheet --no-progress --source resrc-b "$TMP/resrc/b.csv"
+} >/dev/null 2>&1
+run 0 "$PBP" load --format azure-pricesheet --no-progress --source resrc-a "$TMP/resrc/a.csv"
+check "a reload of a source after another source's load of its meter: a new load, its price in force again" \
+	"0|committed|0.5" \
+	"$GOT|$(sed -n 's/^price load [0-9]* \(committed\): .*/\1/p' "$TMP/out")|$(pb_sql "SELECT unit_price FROM pb.price WHERE meter = '$U1'
+	ORDER BY load_id DESC LIMIT 1")"
+run 0 "$PBP" load --format azure-pricesheet --no-progress --source resrc-a "$TMP/resrc/a.csv"
+check "... and again: now nothing to do" "0|unchanged" "$GOT|$(grep -o unchanged "$TMP/out")"
+
 pb_tests_done
