@@ -224,13 +224,15 @@ static int decimal(struct list *l, int c, struct pb_decimal *out)
 	struct pb_money_parse_info info;
 	char shown[PB_PRICE_EXCERPT];
 
-	if (pb_decimal_parse(t.ptr, t.len, out, &info) < 0)
+	int rc = pb_decimal_parse(t.ptr, t.len, out, &info);
+
+	if (rc < 0 && rc != PB_MONEY_ERR_RANGE)
 		return field_fail(l, c, "bad %s \"%s\" in column '%s': %s", column_names[c],
 				  pb_price_excerpt(t.ptr, t.len, shown), l->header_name[c], info.reason);
-	if (out->neg && out->mant)
+	if (rc == 0 && out->neg && out->mant)
 		return field_fail(l, c, "negative %s \"%s\" in column '%s'", column_names[c],
 				  pb_price_excerpt(t.ptr, t.len, shown), l->header_name[c]);
-	if (!pb_price_decimal_ok(out))
+	if (rc < 0 || !pb_price_decimal_ok(out))
 		return field_fail(l, c, "%s \"%s\" in column '%s' is " PB_PRICE_RANGE, column_names[c],
 				  pb_price_excerpt(t.ptr, t.len, shown), l->header_name[c]);
 	out->neg = 0;

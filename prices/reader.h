@@ -53,12 +53,12 @@ long pb_price_column_again(const struct pb_csv *c, const char *const *names, lon
 
 /*
  * 1 when d, a price or a tier minimum, is one pb-ingest can compute with: below 10^20 (the range of amounts)
- * and no digit past the 38th decimal place; else 0.
+ * and no digit past the 38th decimal place; else 0. (pb_decimal_parse refuses more than 38 digits in all.)
  */
 int pb_price_decimal_ok(const struct pb_decimal *d);
 
-/* What a price or tier that pb_price_decimal_ok refuses is, for a message. */
-#define PB_PRICE_RANGE "out of range (more than 20 digits before the point or 38 after)"
+/* What a price or tier that pb_price_decimal_ok or pb_decimal_parse's range refuses is, for a message. */
+#define PB_PRICE_RANGE "out of range (more than 20 digits before the point, 38 after it, or 38 in all)"
 
 /* The bytes of a value shown in a message at most, and the size of the buffer pb_price_excerpt writes. */
 #define PB_PRICE_EXCERPT_MAX 60

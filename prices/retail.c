@@ -380,17 +380,19 @@ static int decimal_of(struct page *pg, int f, struct pb_decimal *out)
 	const struct value *v = &pg->v[f];
 	char shown[PB_PRICE_EXCERPT];
 
-	if (v->too_long || pb_decimal_parse(v->text, v->len, out, &info) < 0) {
+	int rc = v->too_long ? PB_MONEY_ERR_SYNTAX : pb_decimal_parse(v->text, v->len, out, &info);
+
+	if (rc < 0 && rc != PB_MONEY_ERR_RANGE) {
 		fail(pg, v->line, v->col, "item %llu: bad %s \"%s\": %s", (unsigned long long)pg->items,
 		     member_names[f], pb_price_excerpt(v->text, v->len, shown), v->too_long ? "too long" : info.reason);
 		return -1;
 	}
-	if (out->neg && out->mant) {
+	if (rc == 0 && out->neg && out->mant) {
 		fail(pg, v->line, v->col, "item %llu: %s %s is negative", (unsigned long long)pg->items,
 		     member_names[f], v->text);
 		return -1;
 	}
-	if (!pb_price_decimal_ok(out)) {
+	if (rc < 0 || !pb_price_decimal_ok(out)) {
 		fail(pg, v->line, v->col, "item %llu: %s \"%s\" is " PB_PRICE_RANGE, (unsigned long long)pg->items,
 		     member_names[f], pb_price_excerpt(v->text, v->len, shown));
 		return -1;

@@ -314,12 +314,12 @@ printf '{"Items": [\n{"meterId": "%s1", "unitOfMeasure": "1 GB", "currencyCode":
 	"$M" "$M" >"$TMP/tier.json"
 "$PBP" load --format azure-retail --no-progress "$TMP/tier.json" >"$TMP/out" 2>"$TMP/err"
 check "a tier minimum past the range of amounts: exit 1 at its line and column, nothing stored" \
-	"1|pb-prices: $TMP/tier.json:3:157: item 2: tierMinimumUnits \"1e21\" is out of range (more than 20 digits before the point or 38 after)|0" \
+	"1|pb-prices: $TMP/tier.json:3:157: item 2: tierMinimumUnits \"1e21\" is out of range (more than 20 digits before the point, 38 after it, or 38 in all)|0" \
 	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price")"
 printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate\n%s2,1 Hour,1e-99999,USD,2026-09-01\n' "$M" >"$TMP/sheet.csv"
 "$PBP" load --format azure-pricesheet --no-progress "$TMP/sheet.csv" >"$TMP/out" 2>"$TMP/err"
 check "a price with an exponent past the range: exit 1 at its line and column, naming the sheet's column" \
-	"1|pb-prices: $TMP/sheet.csv:2:45: price \"1e-99999\" in column 'unitPrice' is out of range (more than 20 digits before the point or 38 after)" \
+	"1|pb-prices: $TMP/sheet.csv:2:45: price \"1e-99999\" in column 'unitPrice' is out of range (more than 20 digits before the point, 38 after it, or 38 in all)" \
 	"$?|$(cat "$TMP/out" "$TMP/err")"
 printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate\n%s2,1 Hour,-1,USD,2026-09-01\n' "$M" >"$TMP/sheet.csv"
 "$PBP" load --format azure-pricesheet --no-progress "$TMP/sheet.csv" >"$TMP/out" 2>"$TMP/err"

@@ -536,7 +536,7 @@ printf '{"Items": [%s]}\n' "$(item "${M1%1}c" "Virtual Machines" eastus "1 Hour"
 	>"$TMP/quote/tiny.json"
 run 1 "$PBP" load --format azure-retail --no-progress "$TMP/quote/tiny.json"
 check "a price past the 38th decimal place: quoted whole" \
-	"1|pb-prices: $TMP/quote/tiny.json:1:79: item 1: retailPrice \"0.000000000000000000000000000000000000012\" is out of range (more than 20 digits before the point or 38 after)" \
+	"1|pb-prices: $TMP/quote/tiny.json:1:79: item 1: retailPrice \"0.000000000000000000000000000000000000012\" is out of range (more than 20 digits before the point, 38 after it, or 38 in all)" \
 	"$GOT|$(cat "$TMP/err")"
 {
 	echo 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate,effectiveEndDate,priceType'
@@ -768,5 +768,29 @@ check "a reload of a source after another source's load of its meter: a new load
 	ORDER BY load_id DESC LIMIT 1")"
 run 0 "$PBP" load --format azure-pricesheet --no-progress --source resrc-a "$TMP/resrc/a.csv"
 check "... and again: now nothing to do" "0|unchanged" "$GOT|$(grep -o unchanged "$TMP/out")"
+
+# ---- the precision of a price: 20 digits before the point, 38 after it, 38 in all --------------------------------
+# The manual gave the first two alone: a price of 39 digits within them was refused as "bad price" by a rule it did
+# not name.
+mkdir -p "$TMP/digits"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"${U1%1}2,US East,1 GB,0,12345678901234567890.1234567890123456789,USD,12/01/2026" >"$TMP/digits/39.csv"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"${U1%1}2,US East,1 GB,0.12345678901234567890123456789012345678,12345678901234567890.123456789012345678,USD,12/01/2026" \
+	>"$TMP/digits/38.csv"
+printf '{"Items": [%s]}\n' "$(item "${U1%1}3" "Virtual Machines" eastus "1 Hour" 0.1 2026-12-01 1.00000000000000000000000000000000000001)" \
+	>"$TMP/digits/39.json"
+{
+	run 1 "$PBP" load --format azure-pricesheet --no-progress --source digits "$TMP/digits/39.csv"
+	echo "$GOT|$(cat "$TMP/err")"
+	run 1 "$PBP" load --format azure-retail --no-progress --source digits "$TMP/digits/39.json"
+	echo "$GOT|$(cat "$TMP/err")"
+	run 0 "$PBP" load --format azure-pricesheet --no-progress --source digits "$TMP/digits/38.csv"
+	echo "$GOT|$(pb_sql "SELECT tier_min || ' ' || unit_price FROM pb.price WHERE meter = '${U1%1}2'")"
+} >"$TMP/digits/out"
+check "a price or tier of 39 digits: out of range, at its file, line and column; 38 digits kept exactly" \
+	"1|pb-prices: $TMP/digits/39.csv:2:53: price \"12345678901234567890.1234567890123456789\" in column 'marketPrice' is out of range (more than 20 digits before the point, 38 after it, or 38 in all)
+1|pb-prices: $TMP/digits/39.json:1:57: item 1: tierMinimumUnits \"1.00000000000000000000000000000000000001\" is out of range (more than 20 digits before the point, 38 after it, or 38 in all)
+0|0.12345678901234567890123456789012345678 12345678901234567890.123456789012345678" "$(cat "$TMP/digits/out")"
 
 pb_tests_done
