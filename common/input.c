@@ -48,6 +48,7 @@ struct pb_input {
 	int zs_ready;
 	unsigned char *raw;
 	int member_done;
+	char gz_error[256]; /* damage found after some bytes: said by the next read, once those are handed out */
 
 	/* a download */
 	struct pb_fetch *fetch;
@@ -130,12 +131,34 @@ got:
 	return (long)r;
 }
 
+/*
+ * The damage gzip_read found: -1 with why in err when no byte came before it in this read; else the bytes that
+ * did, and the next read says why, so that the reader has every line before the damage and names where it is.
+ */
+static long gzip_damage(struct pb_input *in, char *buf, struct pb_buf *err, const char *why)
+{
+	long got = (long)((size_t)((char *)in->zs.next_out - buf));
+
+	snprintf(in->gz_error, sizeof(in->gz_error), "%s: %s", in->name, why);
+	if (got > 0)
+		return got;
+	pb_buf_reset(err);
+	pb_buf_addstr(err, in->gz_error);
+	return -1;
+}
+
 /* Inflates into buf; handles member boundaries. Returns bytes, 0 at the true end, -1 on error. */
 static long gzip_read(struct pb_input *in, char *buf, size_t n, struct pb_buf *err)
 {
 	z_stream *zs = &in->zs;
+	char why[200];
 	int rc;
 
+	if (in->gz_error[0]) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, in->gz_error);
+		return -1;
+	}
 	zs->next_out = (unsigned char *)buf;
 	zs->avail_out = (uInt)(n > (1u << 30) ? (1u << 30) : n);
 	while (zs->avail_out > 0) {
@@ -147,9 +170,7 @@ static long gzip_read(struct pb_input *in, char *buf, size_t n, struct pb_buf *e
 			if (r == 0) {
 				if (in->member_done)
 					break;
-				pb_buf_reset(err);
-				pb_buf_addf(err, "%s: truncated gzip stream", in->name);
-				return -1;
+				return gzip_damage(in, buf, err, "truncated gzip stream");
 			}
 			zs->next_in = in->raw;
 			zs->avail_in = (uInt)r;
@@ -164,9 +185,7 @@ static long gzip_read(struct pb_input *in, char *buf, size_t n, struct pb_buf *e
 				zs->avail_in--;
 				continue;
 			} else {
-				pb_buf_reset(err);
-				pb_buf_addf(err, "%s: garbage after gzip data", in->name);
-				return -1;
+				return gzip_damage(in, buf, err, "garbage after gzip data");
 			}
 		}
 		rc = inflate(zs, Z_NO_FLUSH);
@@ -175,9 +194,8 @@ static long gzip_read(struct pb_input *in, char *buf, size_t n, struct pb_buf *e
 			continue;
 		}
 		if (rc != Z_OK && rc != Z_BUF_ERROR) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "%s: bad gzip data: %s", in->name, zs->msg ? zs->msg : "inflate failed");
-			return -1;
+			snprintf(why, sizeof(why), "bad gzip data: %s", zs->msg ? zs->msg : "inflate failed");
+			return gzip_damage(in, buf, err, why);
 		}
 	}
 	return (long)((size_t)((char *)zs->next_out - buf));

@@ -145,9 +145,14 @@ static int csv_fail(struct list *l, const struct pb_input *in)
 		pb_buf_addstr(l->err, pb_buf_str(&l->csv.err));
 		return PB_ERR_DEPENDENCY;
 	}
-	if (l->csv.err_line)
+	if (l->csv.err_line) {
 		pb_buf_addf(l->err, "%s:%llu:%u: ", l->name, (unsigned long long)l->csv.err_line, l->csv.err_col);
+		pb_buf_addstr(l->err, pb_buf_str(&l->csv.err));
+		return PB_ERR_DATA;
+	}
+	/* The file itself is damaged (a gzip stream): where, is the line the lines before it were read up to. */
 	pb_buf_addstr(l->err, pb_buf_str(&l->csv.err));
+	pb_price_at_line(l->err, l->name, l->csv.next_line ? l->csv.next_line : 1, pb_buf_str(l->err));
 	return PB_ERR_DATA;
 }
 

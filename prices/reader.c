@@ -153,6 +153,20 @@ const char *pb_price_excerpt(const char *s, size_t n, char *buf)
 	return buf;
 }
 
+void pb_price_at_line(struct pb_buf *err, const char *name, uint64_t line, const char *msg)
+{
+	size_t n = strlen(name);
+	char *what;
+
+	/* Not about the file's bytes ("cannot read 'x': Is a directory"): as it is. */
+	if (strncmp(msg, name, n) != 0 || strncmp(msg + n, ": ", 2) != 0)
+		return;
+	what = strdup(msg + n + 2);
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s:%llu: %s", name, (unsigned long long)line, what ? what : "out of memory");
+	free(what);
+}
+
 int pb_price_currency_ok(const char *p, size_t n)
 {
 	return n == 3 && p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z' && p[2] >= 'A' && p[2] <= 'Z';

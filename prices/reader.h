@@ -71,6 +71,13 @@ int pb_price_decimal_ok(const struct pb_decimal *d);
  */
 const char *pb_price_excerpt(const char *s, size_t n, char *buf);
 
+/*
+ * "NAME:LINE: what" into err, for damage found in the file NAME (its input's message msg, "NAME: what") while the
+ * reader was at line: the lines before it were read whole. Leaves err alone when msg is not about NAME's bytes.
+ * msg may be err's own text.
+ */
+void pb_price_at_line(struct pb_buf *err, const char *name, uint64_t line, const char *msg);
+
 /* An ISO 4217 code: three capital letters. */
 int pb_price_currency_ok(const char *p, size_t n);
 

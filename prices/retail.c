@@ -605,6 +605,8 @@ static long first_bytes(struct page *pg, struct pb_input *in, char *buf)
 		r = pb_input_read(in, buf + n, CHUNK - (size_t)n, pg->err);
 		if (r < 0) {
 			pg->rc = pb_price_reader_failed(in);
+			if (pg->rc == PB_ERR_DATA)
+				pb_price_at_line(pg->err, pg->name, 1, pb_buf_str(pg->err));
 			return -1;
 		}
 		n += r;
@@ -640,6 +642,9 @@ static void parse(struct page *pg, struct pb_input *in, char *buf)
 
 		if (n < 0) {
 			pg->rc = pb_price_reader_failed(in);
+			/* The page itself is damaged (a gzip stream): where, is the line its bytes were read up to. */
+			if (pg->rc == PB_ERR_DATA)
+				pb_price_at_line(pg->err, pg->name, pg->scan_line, pb_buf_str(pg->err));
 			return;
 		}
 		/*

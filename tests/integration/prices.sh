@@ -793,4 +793,25 @@ check "a price or tier of 39 digits: out of range, at its file, line and column;
 1|pb-prices: $TMP/digits/39.json:1:57: item 1: tierMinimumUnits \"1.00000000000000000000000000000000000001\" is out of range (more than 20 digits before the point, 38 after it, or 38 in all)
 0|0.12345678901234567890123456789012345678 12345678901234567890.123456789012345678" "$(cat "$TMP/digits/out")"
 
+# ---- a damaged gzip file: the line its damage was found at -------------------------------------------------------
+# The lines inflated in the read that met the damage were dropped with it, and the message named no place at all.
+mkdir -p "$TMP/gz"
+{
+	echo 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate'
+	for i in $(seq 100 199); do echo "${U1%1}$i,US East,1 GB,0.5,USD,12/01/2026"; done
+} | gzip -n >"$TMP/gz/sheet.csv.gz"
+# A second member whose first block has the reserved type 3.
+printf '\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff' >>"$TMP/gz/sheet.csv.gz"
+printf '{"Items": [\n%s,\n' "$(item "${U1%1}4" "Virtual Machines" eastus "1 Hour" 0.1 2026-12-01)" | gzip -n >"$TMP/gz/page.json.gz"
+printf '\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff' >>"$TMP/gz/page.json.gz"
+{
+	run 1 "$PBP" load --format azure-pricesheet --no-progress --source gz "$TMP/gz/sheet.csv.gz"
+	echo "$GOT|$(cat "$TMP/err")"
+	run 1 "$PBP" load --format azure-retail --no-progress --source gz "$TMP/gz/page.json.gz"
+	echo "$GOT|$(cat "$TMP/err")"
+} >"$TMP/gz/out"
+check "a damaged gzip file: exit 1, naming the line the damage was found at" \
+	"1|pb-prices: $TMP/gz/sheet.csv.gz:102: bad gzip data: invalid block type
+1|pb-prices: $TMP/gz/page.json.gz:3: bad gzip data: invalid block type" "$(cat "$TMP/gz/out")"
+
 pb_tests_done

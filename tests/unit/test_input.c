@@ -369,7 +369,7 @@ static void test_gzip_zero_padding(void **state)
 static void test_gzip_truncated(void **state)
 {
 	struct fixture *f = *state;
-	struct pb_buf data = PB_BUF_INIT, gz = PB_BUF_INIT;
+	struct pb_buf data = PB_BUF_INIT, gz = PB_BUF_INIT, both = PB_BUF_INIT;
 	const char *path;
 	size_t cuts[5], k;
 
@@ -387,12 +387,15 @@ static void test_gzip_truncated(void **state)
 		unlink(path);
 		f->n--;
 	}
-	/* The second of two members cut short. */
+	/* The second of two members cut short: what it inflated before the cut comes out too (data's first bytes). */
 	gzip_member(data.ptr, 100, 0, &gz);
 	path = tmp_file(f, gz.ptr, gz.len - 3);
-	check_read_error(path, path, data.ptr, data.len, "truncated gzip stream", 0);
+	pb_buf_add(&both, data.ptr, data.len);
+	pb_buf_add(&both, data.ptr, 100);
+	check_read_error(path, path, both.ptr, both.len, "truncated gzip stream", 0);
 	pb_buf_release(&data);
 	pb_buf_release(&gz);
+	pb_buf_release(&both);
 }
 
 static void test_gzip_garbage_after(void **state)
@@ -448,6 +451,35 @@ static void test_gzip_corrupt(void **state)
 	check_read_error(path, path, data.ptr, data.len, "bad gzip data: ", 1);
 	pb_buf_release(&data);
 	pb_buf_release(&gz);
+}
+
+/*
+ * Damage found after some bytes were inflated in the same read: those bytes are handed out first, then the error,
+ * so that a reader has every line before the damage and names where it is (they were dropped with the error).
+ */
+static void test_gzip_damage_after_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct pb_buf data = PB_BUF_INIT, gz = PB_BUF_INIT, got = PB_BUF_INIT, err = PB_BUF_INIT;
+	struct pb_input *in;
+	const char *path;
+
+	varied_text(&data, 1000, 10);
+	gzip_member(data.ptr, data.len, 0, &gz);
+	/* A second member whose first block has the reserved type 3. */
+	pb_buf_add(&gz, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff", 12);
+	path = tmp_file(f, gz.ptr, gz.len);
+	if (pb_input_open(path, &in, &err) != 0)
+		fail_msg("open %s: %s", path, pb_buf_str(&err));
+	assert_int_equal(read_all(in, 0, &got, &err), -1);
+	assert_int_equal(got.len, data.len);
+	assert_memory_equal(got.ptr, data.ptr, data.len);
+	assert_true(strstr(pb_buf_str(&err), "bad gzip data: invalid block type") != NULL);
+	pb_input_free(in);
+	pb_buf_release(&data);
+	pb_buf_release(&gz);
+	pb_buf_release(&got);
+	pb_buf_release(&err);
 }
 
 static void test_gzip_corrupt_middle(void **state)
@@ -830,6 +862,7 @@ int main(void)
 		T(test_gzip_truncated),
 		T(test_gzip_garbage_after),
 		T(test_gzip_corrupt),
+		T(test_gzip_damage_after_bytes),
 		T(test_gzip_corrupt_middle),
 		T(test_zip_one_entry),
 		T(test_zip_two_entries),
