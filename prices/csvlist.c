@@ -317,6 +317,8 @@ static int row(struct list *l)
 		return PB_ERR_DATA;
 	if (it.end && it.end <= it.start)
 		return field_fail(l, C_END, "the effective end is not after the effective start");
+	it.file = l->name;
+	pb_csv_field_pos(&l->csv, (size_t)l->col[C_UNIT], &it.line, &it.col);
 	return pb_price_load_add(l->r->load, &it, l->err);
 }
 

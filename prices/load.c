@@ -113,7 +113,8 @@ int pb_price_load_begin(PGconn *conn, const char *vendor, const char *format, co
 	if (pb_db_exec(conn,
 		       "CREATE TEMP TABLE price_stage (meter text, region text, unit text, tier_min numeric, "
 		       "effective_start date, effective_end date, unit_price numeric, currency text, usage_type text, "
-		       "operation text, product text, tier_max numeric, has_max boolean) ON COMMIT DROP",
+		       "operation text, product text, tier_max numeric, has_max boolean, seq bigint, pos text) ON "
+		       "COMMIT DROP",
 		       0, NULL, err) < 0)
 		return db_error(err);
 	res = PQexec(conn, "COPY price_stage FROM STDIN");
@@ -200,8 +201,7 @@ static int flush_copy(struct pb_price_load *l, struct pb_buf *err)
 		pb_buf_addstr(err, "out of memory");
 		return PB_ERR_DEPENDENCY;
 	}
-	if (EVP_DigestUpdate(l->sha, l->copy.ptr ? l->copy.ptr : "", l->copy.len) != 1 ||
-	    (l->copy.len && PQputCopyData(l->conn, l->copy.ptr, (int)l->copy.len) != 1)) {
+	if (l->copy.len && PQputCopyData(l->conn, l->copy.ptr, (int)l->copy.len) != 1) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(l->conn));
 		return db_error(err);
@@ -214,7 +214,7 @@ int pb_price_load_add(struct pb_price_load *l, const struct pb_price_item *it, s
 {
 	struct pb_buf *b = &l->copy;
 	char day[11];
-	size_t i;
+	size_t i, row = b->len;
 
 	l->items++;
 	/* Azure meter ids are GUIDs: kept in lowercase, as pb-ingest looks them up. */
@@ -258,7 +258,17 @@ int pb_price_load_add(struct pb_price_load *l, const struct pb_price_item *it, s
 		copy_decimal(b, &it->tier_max);
 	else
 		pb_buf_addstr(b, "\\N");
-	pb_buf_addstr(b, it->has_tier_max ? "\tt\n" : "\tf\n");
+	pb_buf_addstr(b, it->has_tier_max ? "\tt" : "\tf");
+	/* The prices kept, in the order read, are what the SHA-256 is of: where they are written is not. */
+	if (!b->failed &&
+	    (EVP_DigestUpdate(l->sha, b->ptr + row, b->len - row) != 1 || EVP_DigestUpdate(l->sha, "\n", 1) != 1)) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "cannot compute the SHA-256 of the prices");
+		return PB_ERR_DEPENDENCY;
+	}
+	pb_buf_addf(b, "\t%llu\t", (unsigned long long)l->items);
+	copy_text(b, it->file ? it->file : "", it->file ? strlen(it->file) : 0);
+	pb_buf_addf(b, ":%llu:%u\n", (unsigned long long)it->line, it->col);
 	if (b->len >= COPY_CHUNK || b->failed)
 		return flush_copy(l, err);
 	return 0;
@@ -350,6 +360,39 @@ static int unchanged(struct pb_price_load *l, const char *sha, long long *id, st
 	if (!res)
 		return db_error(err);
 	*id = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * A meter, region, tier and start priced two ways in units that are one unit without case ("1 Hour", "1 hour"):
+ * pb-ingest compares units so, and would price a line in it with whichever it met first. PB_ERR_DATA with err
+ * naming both and where they are written, or 0.
+ */
+static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
+{
+	PGresult *res = pb_db_query(
+		l->conn,
+		"SELECT format('%s: meter %s, region %L, tier %s, from %s: unit %L (price %s) is unit %L of %s (price "
+		"%s) "
+		"written in another case: units are compared without case, so which price a line in it gets cannot be "
+		"told', b.pos, b.meter, b.region, b.tier_min, b.effective_start, b.unit, b.unit_price, a.unit, a.pos, "
+		"a.unit_price) FROM price_stage a JOIN price_stage b ON b.meter = a.meter AND b.region = a.region AND "
+		"lower(b.unit) = lower(a.unit) AND b.unit <> a.unit AND b.tier_min = a.tier_min AND b.effective_start "
+		"= "
+		"a.effective_start AND b.currency = a.currency AND b.seq > a.seq AND (b.unit_price <> a.unit_price OR "
+		"b.effective_end IS DISTINCT FROM a.effective_end) ORDER BY b.seq, a.seq LIMIT 1",
+		0, NULL, err);
+
+	if (!res)
+		return db_error(err);
+	if (PQntuples(res) == 1) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, PQgetvalue(res, 0, 0));
+		one_line(err);
+		PQclear(res);
+		return PB_ERR_DATA;
+	}
 	PQclear(res);
 	return 0;
 }
@@ -550,6 +593,9 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 	res->skipped = l->skipped;
 	res->kept = l->items - l->skipped;
 	res->files = l->nfiles;
+	rc = unit_conflict(l, err);
+	if (rc < 0)
+		return rc;
 	rc = unchanged(l, sha, &res->unchanged, err);
 	if (rc < 0 || res->unchanged) {
 		PQclear(PQexec(l->conn, "ROLLBACK"));

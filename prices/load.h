@@ -27,6 +27,9 @@ struct pb_price_item {
 	int has_tier_max, tier_inf; /* the list says where its tiers end; this one does not ("Inf") */
 	int32_t start;		    /* first day in force */
 	int32_t end;		    /* first day no longer in force, or 0: open */
+	const char *file;	    /* where its unit is written, for a message: the file's name, line and column */
+	uint64_t line;
+	uint32_t col;
 };
 
 /* What a committed load holds, for its summary. */
@@ -66,7 +69,10 @@ int pb_price_load_file(struct pb_price_load *l, const char *uri, uint64_t bytes,
 		       uint64_t items);
 
 /*
- * Ends the COPY and, unless the prices kept are those of the source's current load already (then nothing
+ * Ends the COPY; refuses a meter, region, tier and start priced two ways in units that are one when compared
+ * without case ("1 Hour" and "1 hour": which price a line gets from pb-ingest cannot be told), PB_ERR_DATA with
+ * err naming both units and where they are; and, unless the prices kept are those of the source's current load
+ * already (then nothing
  * changes and res->unchanged names it), stores them: one row per price (an item repeated with the same price
  * once, a key the list prices two ways not at all: counted as conflicts, nor the other tiers of its meter,
  * region, unit and start: counted as torn), drops the older loads' prices that

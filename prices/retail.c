@@ -497,6 +497,9 @@ static int item(struct page *pg)
 		return 0;
 	product_of(pg, product, sizeof(product), &it.product);
 	it.usage_type.ptr = it.operation.ptr = "";
+	it.file = pg->name;
+	it.line = pg->v[F_UNIT].line;
+	it.col = pg->v[F_UNIT].col;
 	rc = pb_price_load_add(pg->r->load, &it, pg->err);
 	if (rc < 0) {
 		pg->rc = rc;

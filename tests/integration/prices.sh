@@ -814,4 +814,26 @@ check "a damaged gzip file: exit 1, naming the line the damage was found at" \
 	"1|pb-prices: $TMP/gz/sheet.csv.gz:102: bad gzip data: invalid block type
 1|pb-prices: $TMP/gz/page.json.gz:3: bad gzip data: invalid block type" "$(cat "$TMP/gz/out")"
 
+# ---- one unit written in two cases with two prices: refused, naming both units and their lines -------------------
+# pb-ingest compares units without case: a line in "1 HOUR" got whichever of "1 Hour" (0.1) and "1 hour" (0.2) came
+# first. The same price in both cases is no conflict; "Hrs" is another unit.
+mkdir -p "$TMP/units"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' \
+	"${U1%1}5,US East,1 Hour,0.1,USD,12/01/2026" "${U1%1}5,US East,Hrs,0.3,USD,12/01/2026" \
+	"${U1%1}6,US East,1 GB,0.4,USD,12/01/2026" "${U1%1}6,US East,1 gb,0.4,USD,12/01/2026" >"$TMP/units/ok.csv"
+{
+	sed -n 1,2p "$TMP/units/ok.csv"
+	echo "${U1%1}6,US East,1 GB,0.4,USD,12/01/2026"
+	echo "${U1%1}5,US East,1 hour,0.2,USD,12/01/2026"
+} >"$TMP/units/conflict.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress --source units "$TMP/units/conflict.csv"
+echo "$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'units' AND status = 'committed'")" \
+	>"$TMP/units/out"
+run 0 "$PBP" load --format azure-pricesheet --no-progress --source units "$TMP/units/ok.csv"
+echo "$GOT|$(pb_sql "SELECT string_agg(unit || ' ' || unit_price, ',' ORDER BY meter, convert_to(unit, 'UTF8')) FROM pb.price p
+	JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'units'")" >>"$TMP/units/out"
+check "a unit in two cases with two prices: exit 1 naming both and their lines; one price in both, or Hrs: loaded" \
+	"1|pb-prices: $TMP/units/conflict.csv:4:46: meter ${U1%1}5, region 'US East', tier 0, from 2026-12-01: unit '1 hour' (price 0.2) is unit '1 Hour' of $TMP/units/conflict.csv:2:46 (price 0.1) written in another case: units are compared without case, so which price a line in it gets cannot be told|0
+0|1 Hour 0.1,Hrs 0.3,1 GB 0.4,1 gb 0.4" "$(cat "$TMP/units/out")"
+
 pb_tests_done
