@@ -16,6 +16,7 @@ struct pb_price_reader {
 	const struct pb_fetch_opts *fetch;
 	struct pb_progress progress;
 	const char *label;     /* what the progress line calls the work */
+	const char *currency;  /* azure-retail: the currency --currency asked the API for, or NULL */
 	uint64_t bytes, items; /* of the files done */
 	uint64_t file_items;   /* of the file being read */
 	size_t files;

@@ -467,6 +467,12 @@ static int item(struct page *pg)
 	if (!pb_price_currency_ok(it.currency.ptr, it.currency.len))
 		return fail(pg, pg->v[F_CURRENCY].line, pg->v[F_CURRENCY].col, "item %llu: bad currencyCode \"%s\"",
 			    (unsigned long long)pg->items, pb_price_excerpt(it.currency.ptr, it.currency.len, shown));
+	/* The API answering another currency than the one asked for: its prices are not the query's. */
+	if (pg->r->currency && (it.currency.len != 3 || memcmp(it.currency.ptr, pg->r->currency, 3) != 0))
+		return fail(pg, pg->v[F_CURRENCY].line, pg->v[F_CURRENCY].col,
+			    "item %llu: currencyCode \"%s\", not the %s that --currency asked for",
+			    (unsigned long long)pg->items, pb_price_excerpt(it.currency.ptr, it.currency.len, shown),
+			    pg->r->currency);
 	if (!pg->v[price].set)
 		return fail(pg, pg->item_line, pg->item_col, "item %llu: no retailPrice",
 			    (unsigned long long)pg->items);

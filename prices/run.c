@@ -342,6 +342,7 @@ int pb_prices_load(const struct pb_prices_options *o)
 	if (rc == 0) {
 		r.fetch = &o->fetch;
 		r.label = "prices";
+		r.currency = o->currency;
 		pb_progress_init(&r.progress, o->progress ? stderr : NULL);
 		rc = read_all(o, &r, &err);
 		pb_progress_finish(&r.progress, r.label, r.bytes, r.items);

@@ -738,6 +738,14 @@ check "an empty answer, one of a byte order mark cut short, or of the mark alone
 1|pb-prices: $FAULT_ENDPOINT/bom2:1:1: the answer is 2 bytes (EF BB): a byte order mark cut short, not a Retail Prices API page
 1|pb-prices: $FAULT_ENDPOINT/bom3:1:1: the answer is a byte order mark and nothing else: not a Retail Prices API page|0" \
 	"$(cat "$TMP/short/bom.out")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'bom-short' AND status = 'committed'")"
+# An API that answers --currency EUR with prices in USD: they were loaded as the EUR query's source, the EUR lines
+# left without a price and nothing said.
+printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' "$(item "${M1%1}i" "Virtual Machines" eastus "1 Hour" 0.3 2026-12-01)" \
+	>"$TMP/short/usd"
+run 1 "$PBP" load --format azure-retail --no-progress --currency EUR --url "$FAULT_ENDPOINT/usd" --source eur-asked
+check "prices in another currency than --currency asked for: exit 1 at the item, nothing committed" \
+	"1|pb-prices: $FAULT_ENDPOINT/usd?currencyCode=%27EUR%27&\$filter=priceType%20eq%20%27Consumption%27:1:30: item 1: currencyCode \"USD\", not the EUR that --currency asked for|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'eur-asked' AND status = 'committed'")"
 pb_fault_stop
 
 # ---- AWS tiers whose last one ends (its EndingRange is not Inf): the SKU's tiers are not stored -----------------
