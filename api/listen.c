@@ -204,7 +204,7 @@ static void connect_once(struct pb_api_listener *l)
 {
 	struct timespec tick = {.tv_sec = 0, .tv_nsec = 50L * 1000000L};
 	struct pb_buf err = PB_BUF_INIT;
-	char set[64];
+	int ms;
 
 	if (now_ms() < l->retry_ms) {
 		nanosleep(&tick, NULL);
@@ -213,10 +213,11 @@ static void connect_once(struct pb_api_listener *l)
 	l->conn = pb_api_pool_connect(l->conninfo, "pb-api notifications", &err);
 	/*
 	 * A database whose schema lacks a migration fails every request: not listening there keeps /healthz at
-	 * 503 and says why, until it is migrated. The check waits no longer than a round trip may.
+	 * 503 and says why, until it is migrated. The check waits no longer than a round trip may (or the role's
+	 * statement_timeout, when stricter).
 	 */
-	snprintf(set, sizeof(set), "SET statement_timeout = %d", CONFIRM_MS);
-	if (!l->conn || pb_db_exec(l->conn, set, 0, NULL, &err) < 0 || pb_db_check_schema(l->conn, &err) < 0)
+	if (!l->conn || pb_api_pool_set_timeout(l->conn, CONFIRM_MS, &ms, &err) < 0 ||
+	    pb_db_check_schema(l->conn, &err) < 0)
 		not_yet(l, pb_buf_str(&err));
 	else
 		send_round_trip(l, "LISTEN pb_aggregate_run; LISTEN pb_api_token");

@@ -27,6 +27,7 @@
 struct slot {
 	PGconn *conn;
 	int busy;
+	int timeout_ms; /* the connection's statement_timeout: QUERY_MS, or the role's own when stricter */
 };
 
 struct pb_api_pool {
@@ -129,25 +130,54 @@ PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struc
 	return conn;
 }
 
+int pb_api_pool_set_timeout(PGconn *conn, int max_ms, int *ms, struct pb_buf *err)
+{
+	/*
+	 * The session's statement_timeout as the role, the database or the connection string sets it: kept when
+	 * it is stricter (a DBA's choice), max_ms otherwise (none set is 0).
+	 */
+	char sql[320];
+	PGresult *res;
+	int rc = -1;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT set_config('statement_timeout', v::text, false), v FROM (SELECT CASE WHEN "
+		 "setting::bigint BETWEEN 1 AND %d THEN setting::int ELSE %d END AS v FROM pg_settings WHERE name = "
+		 "'statement_timeout') t",
+		 max_ms - 1, max_ms);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		*ms = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
+		rc = 0;
+	} else {
+		pb_db_message(err, "cannot set statement_timeout",
+			      PQresultStatus(res) == PGRES_TUPLES_OK ? "no such setting" : PQresultErrorMessage(res));
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* ms as the log says it: "5 s", or "1500 ms" when it is not whole seconds. */
+static void say_ms(char *out, size_t size, int ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(out, size, "%d s", ms / 1000);
+	else
+		snprintf(out, size, "%d ms", ms);
+}
+
 /* A new connection with the schema checked and every statement prepared; NULL with a message in err. */
-static PGconn *open_conn(const char *conninfo, struct pb_buf *err)
+static PGconn *open_conn(const char *conninfo, int *timeout_ms, struct pb_buf *err)
 {
 	PGconn *conn = pb_api_pool_connect(conninfo, "pb-api", err);
 	PGresult *res;
-	char set[64];
 	int i;
 
 	if (!conn)
 		return NULL;
 	/* First: the schema's check and the statements' preparing may wait for a lock too. */
-	snprintf(set, sizeof(set), "SET statement_timeout = %d", QUERY_MS);
-	res = PQexec(conn, set);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pb_db_message(err, "cannot set statement_timeout", PQresultErrorMessage(res));
-		PQclear(res);
+	if (pb_api_pool_set_timeout(conn, QUERY_MS, timeout_ms, err) < 0)
 		goto fail;
-	}
-	PQclear(res);
 	if (pb_db_check_schema(conn, err) < 0)
 		goto fail;
 	for (i = 0; i < PB_API_NQUERIES; i++) {
@@ -224,7 +254,7 @@ static int reconnect(struct pb_api_pool *p, struct slot *s)
 	pthread_mutex_unlock(&p->lock);
 	if (wait)
 		return -1;
-	s->conn = open_conn(p->conninfo, &err);
+	s->conn = open_conn(p->conninfo, &s->timeout_ms, &err);
 	atomic_fetch_add_explicit(s->conn ? &p->connects : &p->connect_failures, 1, memory_order_relaxed);
 	if (s->conn)
 		atomic_fetch_add_explicit(&p->connected, 1, memory_order_relaxed);
@@ -276,10 +306,11 @@ static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *par
 	PGresult *res = NULL;
 	ExecStatusType st;
 	const char *state;
+	char within[32];
 	int late = 0;
 
 	if (PQsendQueryPrepared(s->conn, d->name, d->nparams, params, NULL, NULL, 0))
-		res = take_result(s->conn, pb_now_ms() + QUERY_MS + QUERY_GRACE_MS, &late);
+		res = take_result(s->conn, pb_now_ms() + (uint64_t)s->timeout_ms + QUERY_GRACE_MS, &late);
 	st = PQresultStatus(res);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		*why = PB_API_POOL_OK;
@@ -287,15 +318,16 @@ static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *par
 	}
 	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (late || PQstatus(s->conn) == CONNECTION_BAD) {
+		say_ms(within, sizeof(within), s->timeout_ms + QUERY_GRACE_MS);
 		if (late)
-			pb_warning("query %s: the database did not answer within %d s: its connection is closed",
-				   d->name, (QUERY_MS + QUERY_GRACE_MS) / 1000);
+			pb_warning("query %s: the database did not answer within %s: its connection is closed", d->name,
+				   within);
 		*why = late ? PB_API_POOL_TIMEOUT : PB_API_POOL_DOWN;
 		PQfinish(s->conn);
 		s->conn = NULL;
 	} else if (state && strcmp(state, "57014") == 0) {
-		pb_warning("query %s: the database did not answer within %d s (statement_timeout)", d->name,
-			   QUERY_MS / 1000);
+		say_ms(within, sizeof(within), s->timeout_ms);
+		pb_warning("query %s: the database did not answer within %s (statement_timeout)", d->name, within);
 		*why = PB_API_POOL_TIMEOUT;
 	} else {
 		struct pb_buf msg = PB_BUF_INIT;

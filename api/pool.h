@@ -24,15 +24,16 @@ enum pb_api_pool_error {
 	PB_API_POOL_OK,
 	PB_API_POOL_DOWN,    /* the database cannot be reached (or is too old for this program) */
 	PB_API_POOL_BUSY,    /* no connection came free within wait_ms */
-	PB_API_POOL_TIMEOUT, /* the database did not answer the statement within 5 s (logged) */
+	PB_API_POOL_TIMEOUT, /* the database did not answer the statement in time (logged) */
 	PB_API_POOL_ERROR,   /* the statement failed: the message is logged */
 };
 
 /*
  * Runs statement q with params (text; as many as the statement takes) on a pool connection. A connection
  * found broken is made again and the statement retried once. A statement has 5 s (statement_timeout, set
- * on each connection), and a connection whose server has not answered 2 s later is closed: both are
- * PB_API_POOL_TIMEOUT. Returns the result (the caller PQclears it), or NULL with the reason in *why.
+ * on each connection; less when the role's own is less), and a connection whose server has not answered
+ * 2 s later is closed: both are PB_API_POOL_TIMEOUT. Returns the result (the caller PQclears it), or NULL with the
+ * reason in *why.
  */
 PGresult *pb_api_pool_exec(struct pb_api_pool *p, enum pb_api_query q, const char *const *params,
 			   enum pb_api_pool_error *why);
@@ -48,5 +49,11 @@ void pb_api_pool_stats(struct pb_api_pool *p, struct pb_api_pool_stats *out);
  * Returns it (PQfinish it), or NULL with the reason in err.
  */
 PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struct pb_buf *err);
+
+/*
+ * Sets conn's statement_timeout to max_ms, or leaves the one the role, the database or the connection
+ * string gives it when that is stricter (not 0 and less). 0 with the one in force in *ms, or -1 with err.
+ */
+int pb_api_pool_set_timeout(PGconn *conn, int max_ms, int *ms, struct pb_buf *err);
 
 #endif
