@@ -46,6 +46,7 @@ static const struct {
 					  "unknown query parameter (names are case-sensitive; see the API's "
 					  "documentation)"},
 	[PB_API_FIX_PARAMETER_TWICE] = {400, "bad_parameter", "a query parameter is given twice"},
+	[PB_API_FIX_TOO_MANY_PARAMETERS] = {400, "bad_parameter", "a request may give 2000 query parameters at most"},
 	[PB_API_FIX_URI_TOO_LONG] = {414, "uri_too_long", "the request target is longer than 32768 bytes"},
 	[PB_API_FIX_HEADERS_TOO_LARGE] = {431, "headers_too_large", "the header fields take more than 32768 bytes"},
 	[PB_API_FIX_NUL] = {400, "bad_request", "the request target holds an encoded NUL (%00)"},
@@ -85,6 +86,7 @@ struct answer {
  */
 struct request_ctx {
 	size_t target_len;
+	size_t params;	/* the pieces of its query string (between &s): its parameters, or more */
 	int nul;	/* the target holds %00 */
 	int headers_in; /* the handler has been called once: the headers are in */
 };
@@ -376,6 +378,10 @@ static int check_request(const struct request *q, const struct request_ctx *c, c
 		f = PB_API_FIX_HOST;
 	else if (h.authorization > 1)
 		f = PB_API_FIX_TWO_AUTHORIZATIONS;
+	/* /healthz and /metrics ignore parameters, these too (libmicrohttpd was given none: routes_uri). */
+	else if (c->params > PB_API_MAX_PARAMETERS &&
+		 (q->ep == PB_API_EP_ACCOUNT || q->ep == PB_API_EP_DAILY || q->ep == PB_API_EP_LIST))
+		f = PB_API_FIX_TOO_MANY_PARAMETERS;
 	else
 		return 0;
 	*status = fixed(q, f);
@@ -964,11 +970,31 @@ void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct request_ctx *c = calloc(1, sizeof(*c));
 
+	/* libmicrohttpd's own buffer, which it hands over as const: see below. */
+	char *query = uri ? strchr(uri, '?') : NULL;
+	const char *amp;
+
 	(void)cls;
 	(void)conn;
 	if (c && uri) {
 		c->target_len = strlen(uri);
 		c->nul = strstr(uri, "%00") != NULL;
+	}
+	if (query) {
+		size_t n = 1;
+
+		for (amp = strchr(query, '&'); amp; amp = strchr(amp + 1, '&'))
+			n++;
+		/*
+		 * libmicrohttpd 0.9.75 splits the query string next, a record of its memory for each piece, and
+		 * closes the connection without an answer when that memory runs out (some 3,500 of them). Past
+		 * the limit the query string is cut here, in its buffer (the target as sent, ours to read until
+		 * the request ends), so that it parses none, and the request is answered 400.
+		 */
+		if (n > PB_API_MAX_PARAMETERS)
+			query[1] = '\0';
+		if (c)
+			c->params = n;
 	}
 	return c;
 }

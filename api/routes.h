@@ -20,6 +20,12 @@
  */
 #define PB_API_MAX_TARGET 32768
 #define PB_API_MAX_HEADERS 32768
+/*
+ * The pieces of a query string (between &s) served at most: past that, the /v1 endpoints answer 400
+ * bad_parameter, naming the limit, before anything else is checked, and /healthz and /metrics ignore them,
+ * as they ignore any.
+ */
+#define PB_API_MAX_PARAMETERS 2000
 
 /* The fixed answers: one object each, shared by every request that gets it, so they are alike to the byte. */
 enum pb_api_fixed {
@@ -32,6 +38,7 @@ enum pb_api_fixed {
 	PB_API_FIX_BAD_LIMIT,
 	PB_API_FIX_UNKNOWN_PARAMETER,
 	PB_API_FIX_PARAMETER_TWICE,
+	PB_API_FIX_TOO_MANY_PARAMETERS,
 	PB_API_FIX_URI_TOO_LONG,
 	PB_API_FIX_HEADERS_TOO_LARGE,
 	PB_API_FIX_NUL,
@@ -66,7 +73,8 @@ void pb_api_routes_release(struct pb_api_routes *r);
 
 /*
  * libmicrohttpd's URI log callback (MHD_OPTION_URI_LOG_CALLBACK), called with the request target as sent,
- * before it is unescaped: it makes the request's context (*con_cls), which pb_api_routes_completed frees
+ * before it is unescaped (a query string of more than PB_API_MAX_PARAMETERS pieces is cut from it, so that
+ * libmicrohttpd does not split it): it makes the request's context (*con_cls), which pb_api_routes_completed frees
  * (MHD_OPTION_NOTIFY_COMPLETED). cls is not used.
  */
 void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn);
