@@ -848,7 +848,11 @@ stop_api
 
 # ---- starting without the database ---------------------------------------------------------------------------------
 "$BIN/pb-db" stop >/dev/null 2>&1
-start_api "$TMP/api2.log" --log-format json --threads 2 || exit 1
+start_api "$TMP/api2.log" --log-format json --threads 2 --max-connections-per-client 3 || exit 1
+# --threads: a client that holds its connections (requests it never ends) cannot take the threads from the
+# others: past --max-connections-per-client its connections are closed at once, another client's answered.
+check "--threads 2 --max-connections-per-client 3: of 6 connections from one client that never end their request 3 are kept and 3 closed; another client is answered meanwhile, the same client's next connection closed" \
+	"3 open 3 closed|200|000" "$(python3 "$CHECK" per-client "$URL" 6)"
 req "" /healthz
 a=$CODE
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"

@@ -32,6 +32,10 @@
       Opens N connections that start a request and never end it (the file descriptors' limit raised to its
       hard limit for them), then GETs /healthz on one more and prints its status code (000 when the
       connection is refused or ends without an answer); then closes them all.
+  api_check.py per-client BASE_URL N
+      Opens N connections from 127.0.0.1 that start a request and never end it, and prints how many the
+      server keeps open and how many it closes, then the status codes of a GET /metrics from 127.0.0.2 and
+      of one more from 127.0.0.1 meanwhile (000: closed without an answer): "K open C closed|200|000".
   api_check.py get FILE PATH
       Prints the value at PATH (dot-separated keys and list indexes) of the JSON in FILE: strings as they
       are, null as "null", anything else as JSON.
@@ -46,6 +50,7 @@ import json
 import random
 import re
 import sys
+import time
 import urllib.parse
 
 IGNORED = {"description", "title", "summary", "examples", "default", "$comment"}
@@ -414,6 +419,44 @@ def cmd_crowd(base, n):
     return 0
 
 
+def cmd_per_client(base, n):
+    import socket
+
+    url = urllib.parse.urlsplit(base)
+    crowd = []
+
+    def one(source):
+        try:
+            sock = socket.create_connection((url.hostname, url.port), timeout=5, source_address=(source, 0))
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            status, _, _ = read_head(sock, b"")
+            sock.close()
+            return status.split()[1]
+        except (Invalid, OSError):
+            return "000"
+
+    try:
+        for _ in range(n):
+            s = socket.create_connection((url.hostname, url.port), timeout=5, source_address=("127.0.0.1", 0))
+            s.sendall(b"GET /healthz HTTP/1.1\r\n")
+            crowd.append(s)
+        time.sleep(0.3)
+        states = {"open": 0, "closed": 0}
+        for s in crowd:
+            s.settimeout(0.1)
+            try:
+                states["closed" if s.recv(100) == b"" else "open"] += 1
+            except socket.timeout:
+                states["open"] += 1
+            except ConnectionResetError:
+                states["closed"] += 1
+        print("%d open %d closed|%s|%s" % (states["open"], states["closed"], one("127.0.0.2"), one("127.0.0.1")))
+    finally:
+        for s in crowd:
+            s.close()
+    return 0
+
+
 def cmd_get(path_file, path):
     with open(path_file, "rb") as f:
         value = parse_json(f.read())
@@ -443,6 +486,8 @@ def main(argv):
         return cmd_framing(argv[2], argv[3], argv[4], argv[5:])
     if len(argv) == 4 and argv[1] == "crowd":
         return cmd_crowd(argv[2], int(argv[3]))
+    if len(argv) == 4 and argv[1] == "per-client":
+        return cmd_per_client(argv[2], int(argv[3]))
     if len(argv) == 4 and argv[1] == "get":
         return cmd_get(argv[2], argv[3])
     print(__doc__, file=sys.stderr)
