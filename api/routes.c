@@ -52,6 +52,9 @@ static const struct {
 	[PB_API_FIX_NUL] = {400, "bad_request", "the request target holds an encoded NUL (%00)"},
 	[PB_API_FIX_HOST] = {400, "bad_request", "a request needs exactly one Host header (HTTP/1.0: at most one)"},
 	[PB_API_FIX_TWO_AUTHORIZATIONS] = {400, "bad_request", "a request may have one Authorization header at most"},
+	[PB_API_FIX_FIELD_NAME] = {400, "bad_request",
+				   "a header field's name is followed by its colon, without a blank (RFC 9112, section "
+				   "5.1)"},
 	[PB_API_FIX_FRAMING] = {400, "bad_request",
 				"a body's length is given one way: one Content-Length, or Transfer-Encoding: chunked "
 				"alone (HTTP/1.1)"},
@@ -315,6 +318,7 @@ struct header_count {
 	size_t bytes;
 	unsigned host, authorization;
 	unsigned content_length, transfer_encoding, not_chunked; /* not_chunked: a coding other than chunked alone */
+	unsigned blank_name; /* names with a blank: "Transfer-Encoding : chunked" (libmicrohttpd keeps the blank) */
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
@@ -325,7 +329,9 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 	(void)kind;
 	(void)value;
 	h->bytes += key_size + value_size + 4;
-	if (key_size == 4 && strncasecmp(key, "Host", 4) == 0)
+	if (memchr(key, ' ', key_size) || memchr(key, '\t', key_size))
+		h->blank_name++;
+	else if (key_size == 4 && strncasecmp(key, "Host", 4) == 0)
 		h->host++;
 	else if (key_size == 13 && strncasecmp(key, "Authorization", 13) == 0)
 		h->authorization++;
@@ -342,10 +348,14 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 /*
  * A body's length given two ways, or a way that HTTP/1.0 does not have (RFC 9112, 6.1 and 6.3): a proxy in
  * front may frame it otherwise, taking for the body what is taken here for the next request, or the other way
- * round (request smuggling).
+ * round (request smuggling). So may a field name with a blank before its colon, which RFC 9112 (5.1) has a
+ * server refuse: one proxy takes "Transfer-Encoding : chunked" for the body's coding, libmicrohttpd for
+ * another field.
  */
 static int framing_faulty(const struct header_count *h, const char *version)
 {
+	if (h->blank_name)
+		return 1;
 	if (h->transfer_encoding == 0)
 		return h->content_length > 1;
 	return h->content_length > 0 || h->transfer_encoding > 1 || h->not_chunked > 0 ||
@@ -354,10 +364,10 @@ static int framing_faulty(const struct header_count *h, const char *version)
 
 /*
  * What HTTP allows, whatever the endpoint, before anything else is read: a target and header fields
- * within their sizes, a body framed one way (the connection is then closed: see framing_faulty), no encoded
- * NUL in the target (libmicrohttpd would cut the path or value at it), one Host header (RFC 9112, 3.2;
- * HTTP/1.0 may leave it out), one Authorization header at most (which one would count?). 0, or -1 with the
- * refusal queued (*status).
+ * within their sizes, field names without a blank before their colon and a body framed one way (else the
+ * connection is closed: see framing_faulty), no encoded NUL in the target (libmicrohttpd would cut the path
+ * or value at it), one Host header (RFC 9112, 3.2; HTTP/1.0 may leave it out), one Authorization header at
+ * most (which one would count?). 0, or -1 with the refusal queued (*status).
  */
 static int check_request(const struct request *q, const struct request_ctx *c, const char *version, unsigned *status)
 {
@@ -370,6 +380,8 @@ static int check_request(const struct request *q, const struct request_ctx *c, c
 		f = PB_API_FIX_URI_TOO_LONG;
 	else if (h.bytes > PB_API_MAX_HEADERS)
 		f = PB_API_FIX_HEADERS_TOO_LARGE;
+	else if (h.blank_name)
+		f = PB_API_FIX_FIELD_NAME;
 	else if (framing_faulty(&h, version))
 		f = PB_API_FIX_FRAMING;
 	else if (c->nul)
