@@ -999,11 +999,12 @@ void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 			n++;
 		/*
 		 * libmicrohttpd 0.9.75 splits the query string next, a record of its memory for each piece, and
-		 * closes the connection without an answer when that memory runs out (some 3,500 of them). Past
-		 * the limit the query string is cut here, in its buffer (the target as sent, ours to read until
-		 * the request ends), so that it parses none, and the request is answered 400.
+		 * closes the connection without an answer when that memory runs out (some 3,500 of them, or
+		 * fewer in a target longer than ours: 1,000 in 200 KB). Past either limit the query string is cut
+		 * here, in its buffer (the target as sent, ours to read until the request ends), so that it
+		 * parses none, and the request is answered 400 or 414.
 		 */
-		if (n > PB_API_MAX_PARAMETERS)
+		if (n > PB_API_MAX_PARAMETERS || strlen(uri) > PB_API_MAX_TARGET)
 			query[1] = '\0';
 		if (c)
 			c->params = n;
