@@ -468,12 +468,17 @@ int pb_link_add_all(PGconn *conn, const struct pb_link_row *rows, size_t n, cons
 	for (c = 0; c < 5; c++)
 		p[c] = pb_buf_str(&a[c]);
 	ret = first_overlap(conn, p, rows, ids, n, bad, other, err);
+	/*
+	 * In the order of partner account and first day, whatever the file's: two imports of the same partner
+	 * accounts then meet at the same row first, and the second waits for the first instead of each waiting
+	 * for the other (a deadlock).
+	 */
 	if (ret == 0)
 		ret = insert_links(
 			conn,
 			"INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, "
 			"origin, created_by) SELECT r.vendor, r.id, r.alias, r.f, r.t, $6, $7 FROM " ROWS
-			" ORDER BY r.i RETURNING id",
+			" ORDER BY r.vendor COLLATE \"C\", r.id COLLATE \"C\", r.f RETURNING id",
 			7, p, NULL, err);
 	/* A link another session stored since the check: it is in the way now. */
 	if (ret == 1) {

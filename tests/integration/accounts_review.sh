@@ -471,6 +471,41 @@ t "2,000 links in one run, from standard input" 0 "linked 2000 partner accounts 
 check "in seconds, the rows before the refused one not linked" "yes|2002" "$([ $(($(date +%s) - start)) -le 20 ] &&
 	echo yes)|$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE origin = 'import-links'")"
 
+# Two imports of the same partner accounts in opposite orders at once: the second waits for the first and is
+# refused (exit 4) naming the link the first stored, never a deadlock (exit 3). A session's uncommitted link of
+# 600000000003 holds the first import between its rows, while the second starts.
+# lock_waiters N: waits (5 s at most) until N sessions wait for a lock while inserting links.
+lock_waiters() {
+	local i
+	for i in $(seq 50); do
+		[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+			AND query LIKE 'INSERT INTO pb.partner_account%'")" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+printf 'alias,vendor,partner_account_id,from\nBK101,aws,600000000001,2026-10-01\nBK102,aws,600000000003,2026-10-01
+BK103,aws,600000000002,2026-10-01\n' >"$TMP/race-a.csv"
+printf 'alias,vendor,partner_account_id,from\nBK104,aws,600000000002,2026-10-01\nBK105,aws,600000000001,2026-10-01\n' \
+	>"$TMP/race-b.csv"
+pb_sql_session_start
+pb_sql_in "BEGIN; INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, created_by)
+	VALUES ('aws', '600000000003', 'BK100', '2026-10-01', 'test')"
+"$PBA" import-links "$TMP/race-a.csv" >"$TMP/race-a.out" 2>&1 &
+race_a=$!
+lock_waiters 1
+"$PBA" import-links "$TMP/race-b.csv" >"$TMP/race-b.out" 2>&1 &
+race_b=$!
+lock_waiters 2
+pb_sql_in "ROLLBACK"
+wait $race_a
+race_a_st=$?
+wait $race_b
+race_b_st=$?
+check "two imports of the same partner accounts in opposite orders: the second refused, no deadlock" \
+	"0|linked 3 partner accounts from $TMP/race-a.csv|4|pb-accounts: $TMP/race-b.csv:2:11: aws partner account 600000000002 is linked to BK103 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time" \
+	"$race_a_st|$(cat "$TMP/race-a.out")|$race_b_st|$(cat "$TMP/race-b.out")"
+
 # ---- migration 005 on a database that has rows to check, applied after 006 -------------------------------
 
 # A second database in the cluster plays one migrated before 005 existed: every migration but 005 applied
