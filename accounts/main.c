@@ -351,6 +351,16 @@ static int value_option(struct pb_cli *cli, int ch, const char *v)
 	}
 }
 
+/* A value stored as a field of a row (who, a terms version): at most PB_ACCOUNT_MAX_TEXT bytes, as every field. */
+static int stored_text(const struct pb_cli *cli, const char *opt, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n <= PB_ACCOUNT_MAX_TEXT)
+		return 0;
+	return pb_cli_usage(cli, "--%s is %zu bytes long, at most %d", opt, n, PB_ACCOUNT_MAX_TEXT);
+}
+
 /* One option. Returns 0 or PB_ERR_USAGE after a message. */
 static int set_option(struct pb_cli *cli, int ch, const char *v)
 {
@@ -367,10 +377,10 @@ static int set_option(struct pb_cli *cli, int ch, const char *v)
 		return 0;
 	case OPT_VERSION:
 		cli->version = v;
-		return 0;
+		return stored_text(cli, "version", v);
 	case OPT_BY:
 		cli->by = v;
-		return *v ? 0 : pb_cli_bad_value(cli, "by", "a name", v);
+		return *v ? stored_text(cli, "by", v) : pb_cli_bad_value(cli, "by", "a name", v);
 	case OPT_PARTNER_ACCOUNT:
 		cli->partner_account = v;
 		return 0;

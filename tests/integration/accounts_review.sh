@@ -463,6 +463,20 @@ links_fail "a row overlapping a link in the database: exit 4 naming it" 4 \
 "$PBA" import-links --help >"$TMP/out" 2>&1
 check "import-links has --help, and the man page describes it" "0|1|1" \
 	"$?|$(grep -c '^usage: pb-accounts import-links FILE.csv' "$TMP/out")|$(grep -c '^\.B import-links$' "$ROOT/man/pb-accounts.1")"
+# --by is a field of the rows stored: at most 500 bytes, as every field; a longer one is a usage error.
+long_by=$(printf '%0501d' 0)
+printf 'alias,vendor,partner_account_id,from\nIL1,aws,300000000009,2026-10-01\n' >"$TMP/links.csv"
+unchanged "import-links --by of 501 bytes: nothing linked" "$PBA" import-links "$TMP/links.csv" --by "$long_by"
+"$PBA" import-links "$TMP/links.csv" --by "$long_by" >"$TMP/out" 2>"$TMP/err"
+check "import-links --by of 501 bytes: exit 2, saying so" "2|pb-accounts: import-links: --by is 501 bytes long, at most 500" \
+	"$?|$(head -n 1 "$TMP/err")"
+"$PBA" accept-terms IL3 --vendor centurylink --version 1 --by "$long_by" >"$TMP/out" 2>"$TMP/err"
+check "accept-terms --by of 501 bytes: exit 2, nothing recorded" \
+	"2|pb-accounts: accept-terms: --by is 501 bytes long, at most 500|0" \
+	"$?|$(head -n 1 "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.terms_acceptance WHERE alias = 'IL3'")"
+"$PBA" accept-terms IL3 --vendor centurylink --version "$long_by" --by ops >"$TMP/out" 2>"$TMP/err"
+check "accept-terms --version of 501 bytes: exit 2" "2|pb-accounts: accept-terms: --version is 501 bytes long, at most 500" \
+	"$?|$(head -n 1 "$TMP/err")"
 # 2,000 links of 200 accounts from standard input, as a reseller maps its partner accounts (link: minutes).
 for i in $(seq 1000 2999); do echo "BK$((100 + i % 200)),aws,40000000$i,2026-10-01"; done >"$TMP/links.csv"
 start=$(date +%s)
