@@ -356,15 +356,48 @@ static int by_account_and_day(const void *a, const void *b)
 	return c;
 }
 
+/* The last day of a row, an open end as the latest day of all. */
+static int32_t last_day(const struct pb_link_row *r)
+{
+	return r->to == PB_LINK_OPEN ? INT32_MAX : r->to;
+}
+
+static int same_account(const struct sorted_row *x, const struct sorted_row *y)
+{
+	return x->r->vendor == y->r->vendor && strcmp(x->id, y->id) == 0;
+}
+
 /*
- * The first row (by index) that overlaps an earlier row of the same partner account: *bad and *other, and
- * 1; 0 when none does; -1 when out of memory. Sorted by partner account and first day, a row overlaps an
- * earlier-starting one when that one ends on or after its first day.
+ * Whether two of the rows numbered up to limit overlap, from s (n rows sorted by partner account and first
+ * day): a row overlaps one that starts before it when the latest end of those is on or after its first day.
+ */
+static int overlap_up_to(const struct sorted_row *s, size_t n, size_t limit)
+{
+	int32_t latest = 0;
+	size_t j, prev = n;
+
+	for (j = 0; j < n; j++) {
+		if (s[j].i > limit)
+			continue;
+		if (prev < n && same_account(&s[prev], &s[j]) && latest >= s[j].r->from)
+			return 1;
+		if (prev == n || !same_account(&s[prev], &s[j]) || last_day(s[j].r) > latest)
+			latest = last_day(s[j].r);
+		prev = j;
+	}
+	return 0;
+}
+
+/*
+ * The first row (by index) that overlaps an earlier row of the same partner account: *bad, *other the first
+ * such earlier row, and 1; 0 when none does; -1 when out of memory. n log n whatever the rows: sorted once
+ * by partner account and first day, the shortest run of rows from the first that holds an overlap is found
+ * by halving.
  */
 static int first_row_overlap(const struct pb_link_row *rows, const char *const *ids, size_t n, size_t *bad, long *other)
 {
 	struct sorted_row *s = malloc((n ? n : 1) * sizeof(*s));
-	size_t i, j, hi, lo;
+	size_t i, lo, hi, mid;
 	int found = 0;
 
 	if (!s)
@@ -375,20 +408,24 @@ static int first_row_overlap(const struct pb_link_row *rows, const char *const *
 		s[i].i = i;
 	}
 	qsort(s, n, sizeof(*s), by_account_and_day);
-	for (j = 1; j < n; j++) {
-		for (i = j; i-- > 0;) {
-			if (s[i].r->vendor != s[j].r->vendor || strcmp(s[i].id, s[j].id) != 0)
-				break;
-			if (s[i].r->to != PB_LINK_OPEN && s[i].r->to < s[j].r->from)
-				continue;
-			hi = s[i].i > s[j].i ? s[i].i : s[j].i;
-			lo = s[i].i > s[j].i ? s[j].i : s[i].i;
-			if (!found || hi < *bad) {
-				*bad = hi;
-				*other = (long)lo;
-				found = 1;
-			}
+	if (n > 0 && overlap_up_to(s, n, n - 1)) {
+		lo = 1;
+		hi = n - 1;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (overlap_up_to(s, n, mid))
+				hi = mid;
+			else
+				lo = mid + 1;
 		}
+		*bad = hi;
+		for (i = 0; i < hi; i++) {
+			if (rows[i].vendor == rows[hi].vendor && strcmp(ids[i], ids[hi]) == 0 &&
+			    last_day(&rows[i]) >= rows[hi].from && last_day(&rows[hi]) >= rows[i].from)
+				break;
+		}
+		*other = (long)i;
+		found = 1;
 	}
 	free(s);
 	return found;

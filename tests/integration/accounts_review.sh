@@ -463,6 +463,20 @@ links_fail "a row overlapping a link in the database: exit 4 naming it" 4 \
 "$PBA" import-links --help >"$TMP/out" 2>&1
 check "import-links has --help, and the man page describes it" "0|1|1" \
 	"$?|$(grep -c '^usage: pb-accounts import-links FILE.csv' "$TMP/out")|$(grep -c '^\.B import-links$' "$ROOT/man/pb-accounts.1")"
+# 30,000 one-day links of one partner account, the last row overlapping the first: the file's rows are checked
+# against each other in n log n, not against every earlier row of the partner account (1.6 s of CPU, 0.06 now).
+{
+	echo alias,vendor,partner_account_id,from,to
+	pb_sql "SELECT 'IL1,aws,300000000077,' || d::date || ',' || d::date
+		FROM generate_series('1950-01-01'::date, '1950-01-01'::date + 29999, '1 day') d"
+	echo IL1,aws,300000000077,1950-01-01,
+} >"$TMP/one.csv"
+TIMEFORMAT=%U
+cpu=$({ time "$PBA" import-links "$TMP/one.csv" >"$TMP/out" 2>"$TMP/err"; } 2>&1)
+unset TIMEFORMAT
+check "30,000 rows of one partner account, the last overlapping the first: refused at once (less than 0.5 s of CPU)" \
+	"yes|pb-accounts: $TMP/one.csv:30002:9: aws partner account 300000000077 is linked to IL1 from 1950-01-01 to 1950-01-01 on line 2 already: a partner account maps to one CLC account at a time" \
+	"$(awk -v c="$cpu" 'BEGIN { print c < 0.5 ? "yes" : c }')|$(cat "$TMP/err")"
 # --by is a field of the rows stored: at most 500 bytes, as every field; a longer one is a usage error.
 long_by=$(printf '%0501d' 0)
 printf 'alias,vendor,partner_account_id,from\nIL1,aws,300000000009,2026-10-01\n' >"$TMP/links.csv"
