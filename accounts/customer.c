@@ -135,30 +135,61 @@ static int update_request(PGconn *conn, const char *request, const char *status,
 		       : 0;
 }
 
-/* Links tenant for azure from day from, unless it has a link, or had one unlink removed; says so in out. */
+/*
+ * Whether tenant may be linked to alias: 1 when it has no link and had none; 0 when it has or had one of alias,
+ * or had one of another account that unlink removed (nothing to do); PB_ERR_REFUSED, naming it, when it is linked
+ * to another account (billed there: finance must hear of it); or PB_ERR_DEPENDENCY.
+ */
+static int tenant_free(PGconn *conn, const char *alias, const char *tenant, struct pb_buf *err)
+{
+	const char *p[2] = {tenant, alias};
+	PGresult *res;
+	int ret;
+
+	res = pb_db_query(conn,
+			  "SELECT l.alias = $2, l.alias, l.valid_from, coalesce(l.valid_to::text, ''), l.removed FROM "
+			  "(SELECT alias, valid_from, valid_to, false AS removed FROM pb.partner_account "
+			  "WHERE vendor = 'azure' AND partner_account_id = lower($1) UNION ALL "
+			  "SELECT alias, valid_from, valid_to, true FROM pb.partner_account_removed "
+			  "WHERE vendor = 'azure' AND partner_account_id = lower($1)) l "
+			  "ORDER BY l.alias = $2 DESC, l.removed, l.valid_from DESC LIMIT 1",
+			  2, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 0) {
+		ret = 1;
+	} else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0 || strcmp(PQgetvalue(res, 0, 4), "t") == 0) {
+		ret = 0;
+	} else {
+		const char *to = PQgetvalue(res, 0, 3);
+
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "%s: the azure customer %s made for it is linked to %s from %s%s%s: not linked to %s, "
+			    "a partner account maps to one CLC account at a time",
+			    alias, tenant, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), *to ? " to " : " (open-ended)",
+			    to, alias);
+		ret = PB_ERR_REFUSED;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/*
+ * Links tenant for azure from day from, unless it has a link, or had one unlink removed; says so in out. A
+ * tenant linked to another account is refused (PB_ERR_REFUSED), naming that account.
+ */
 static int link_tenant(PGconn *conn, const struct pb_eligibility *e, const char *alias, const char *tenant,
 		       const char *request, int32_t from, const char *by, struct pb_buf *out, struct pb_buf *reasons,
 		       struct pb_buf *err)
 {
 	struct pb_buf origin = PB_BUF_INIT;
-	const char *p[1] = {tenant};
 	char day[11];
-	PGresult *res;
 	int ret;
 
-	res = pb_db_query(
-		conn,
-		"SELECT alias FROM pb.partner_account WHERE vendor = 'azure' AND partner_account_id = lower($1) "
-		"UNION ALL SELECT alias FROM pb.partner_account_removed WHERE vendor = 'azure' "
-		"AND partner_account_id = lower($1) LIMIT 1",
-		1, p, err);
-	if (!res)
-		return PB_ERR_DEPENDENCY;
-	if (PQntuples(res) == 1) {
-		PQclear(res);
-		return 0;
-	}
-	PQclear(res);
+	ret = tenant_free(conn, alias, tenant, err);
+	if (ret <= 0)
+		return ret;
 	pb_buf_addf(&origin, "create-azure-customer request %s", request);
 	ret = pb_link_add_eligible(conn, e, PB_VENDOR_AZURE, tenant, alias, from, PB_LINK_OPEN, pb_buf_str(&origin), by,
 				   NULL, reasons, err);

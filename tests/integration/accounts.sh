@@ -691,6 +691,27 @@ t "a repeat after that links nothing either" 0 "AZ7: the azure customer exists a
 check "no link" "0" "$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '$T7'")"
 pb_pc_config '{"customers":{"uppercase_ids":false}}'
 
+# The tenant of a pending request linked to another account meanwhile (by hand, or an approved proposal): the
+# run that gets the customer refuses to leave it so in silence, naming the account it is billed to (exit 4),
+# and so does every later run, until someone moves the link.
+add_azure AZ8
+pb_pc_config '{"customers":{"create_delay_seconds":2}}'
+"$PBA" create-azure-customer AZ8 --timeout 1 >/dev/null 2>&1
+pb_pc_config '{"customers":{"create_delay_seconds":0}}'
+T8=$(pc_api "/v1/customers?size=100" | python3 -c 'import json, sys
+print(*[c["id"] for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"] == "az8.onmicrosoft.com"])')
+R8=$(request_of AZ8)
+"$PBA" link AZ1 --vendor azure --partner-account "$T8" --from 2026-10-01 >/dev/null 2>&1 || notok "link AZ1 to $T8"
+refusal="pb-accounts: AZ8: the azure customer $T8 made for it is linked to AZ1 from 2026-10-01 (open-ended): not linked to AZ8, a partner account maps to one CLC account at a time"
+"$PBA" create-azure-customer AZ8 --timeout 10 >"$TMP/out" 2>"$TMP/err"
+check "a customer whose tenant another account has: exit 4, naming that account" \
+	"4|AZ8: sending pending request $R8 again (domain az8.onmicrosoft.com is taken: Partner Center made the customer before)
+AZ8: created azure customer $T8 for domain az8.onmicrosoft.com (request $R8)|$refusal|succeeded|AZ1" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZ8'")|$(
+		pb_sql "SELECT string_agg(alias, ',') FROM pb.partner_account WHERE partner_account_id = '$T8'")"
+t "and a repeat says so again" 4 "AZ8: the azure customer exists already: tenant $T8 (request $R8)" "$refusal" \
+	"$PBA" create-azure-customer AZ8
+
 # ---- mapping rules ---------------------------------------------------------------------------------------
 
 AZS=0b5d6a7e-8f90-4a1b-b2c3-d4e5f6a7b8c9
