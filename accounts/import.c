@@ -593,7 +593,16 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 		goto out;
 	}
 	csv_ready = 1;
-	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0) {
+	/*
+	 * A client killed mid-import (kill -9, a lost machine) must not leave its statement running for minutes
+	 * with the rows it locked: the server looks for the client every second while a statement runs
+	 * (PostgreSQL 14 and later; set where it exists).
+	 */
+	if (pb_db_exec(conn,
+		       "SELECT set_config(name, '1s', false) FROM pg_settings "
+		       "WHERE name = 'client_connection_check_interval'",
+		       0, NULL, err) < 0 ||
+	    pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0) {
 		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}

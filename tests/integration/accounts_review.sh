@@ -533,6 +533,23 @@ race_b_st=$?
 check "two imports of the same partner accounts in opposite orders: the second refused, no deadlock" \
 	"0|linked 3 partner accounts from $TMP/race-a.csv|4|pb-accounts: $TMP/race-b.csv:2:11: aws partner account 600000000002 is linked to BK103 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time" \
 	"$race_a_st|$(cat "$TMP/race-a.out")|$race_b_st|$(cat "$TMP/race-b.out")"
+# An import killed (kill -9) while its statement waits: the server notices the client is gone within seconds and
+# ends the statement, releasing what it holds, instead of going on with it once the wait ends.
+pb_sql_in "BEGIN; INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, created_by)
+	VALUES ('aws', '600000000004', 'BK100', '2026-10-01', 'test')"
+printf 'alias,vendor,partner_account_id,from\nBK101,aws,600000000004,2026-10-01\n' >"$TMP/killed.csv"
+"$PBA" import-links "$TMP/killed.csv" >/dev/null 2>&1 &
+killed=$!
+lock_waiters 1
+{ kill -9 $killed && wait $killed; } 2>/dev/null
+for _ in $(seq 50); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO pb.partner_account%'
+		AND state = 'active'")" == 0 ] && break
+	sleep 0.1
+done
+check "an import killed while its statement waits: the statement ends within seconds" "0" \
+	"$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO pb.partner_account%' AND state = 'active'")"
+pb_sql_in "ROLLBACK"
 
 # ---- migration 005 on a database that has rows to check, applied after 006 -------------------------------
 
