@@ -519,8 +519,12 @@ static int link_check(PGconn *conn, struct import *im, struct pb_buf *err)
 	if (ret == PB_ERR_DEPENDENCY)
 		goto out;
 	pb_test_pause("link-checked");
-	/* Only the rows before the first refused one can be refused earlier: for an overlap. */
-	stored = pb_link_add_all(conn, im->links, first, "import-links", im->by, &bad, &other, &overlap);
+	/*
+	 * Only the rows before the first refused one can be refused earlier: for an overlap. When a row is
+	 * refused, or the reading stopped at bad data, they are checked and nothing is inserted.
+	 */
+	stored = pb_link_add_all(conn, im->links, first, ret == 0 && !im->failed, "import-links", im->by, &bad, &other,
+				 &overlap);
 	if (stored == PB_ERR_REFUSED) {
 		if (other >= 0)
 			say_row_overlap(&im->links[other], im->where[other].line, &overlap);

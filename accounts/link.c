@@ -482,8 +482,8 @@ static int first_overlap(PGconn *conn, const char *const *p, const struct pb_lin
 	return found ? PB_ERR_REFUSED : 0;
 }
 
-int pb_link_add_all(PGconn *conn, const struct pb_link_row *rows, size_t n, const char *origin, const char *by,
-		    size_t *bad, long *other, struct pb_buf *err)
+int pb_link_add_all(PGconn *conn, const struct pb_link_row *rows, size_t n, int store, const char *origin,
+		    const char *by, size_t *bad, long *other, struct pb_buf *err)
 {
 	struct pb_buf a[5] = {PB_BUF_INIT, PB_BUF_INIT, PB_BUF_INIT, PB_BUF_INIT, PB_BUF_INIT};
 	const char *p[7] = {NULL, NULL, NULL, NULL, NULL, origin, by};
@@ -510,7 +510,7 @@ int pb_link_add_all(PGconn *conn, const struct pb_link_row *rows, size_t n, cons
 	 * accounts then meet at the same row first, and the second waits for the first instead of each waiting
 	 * for the other (a deadlock).
 	 */
-	if (ret == 0)
+	if (ret == 0 && store)
 		ret = insert_links(
 			conn,
 			"INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, "

@@ -59,12 +59,12 @@ struct pb_link_row {
 
 /*
  * pb_link_add of the n rows (ids checked, each to on or after its from, each alias an account), in two
- * statements whatever n, in the caller's transaction. Returns 0; PB_ERR_REFUSED when a row overlaps a
- * link in the database (*other -1, the link named in err, as pb_link_add names it) or an earlier row
- * (*other its index), *bad the first such row's index; or PB_ERR_DEPENDENCY. Nothing is stored unless
- * every row is.
+ * statements whatever n, in the caller's transaction; unless store, the rows are only checked (one statement,
+ * nothing inserted). Returns 0; PB_ERR_REFUSED when a row overlaps a link in the database (*other -1, the link
+ * named in err, as pb_link_add names it) or an earlier row (*other its index), *bad the first such row's index;
+ * or PB_ERR_DEPENDENCY. Nothing is stored unless every row is.
  */
-int pb_link_add_all(PGconn *conn, const struct pb_link_row *rows, size_t n, const char *origin, const char *by,
-		    size_t *bad, long *other, struct pb_buf *err);
+int pb_link_add_all(PGconn *conn, const struct pb_link_row *rows, size_t n, int store, const char *origin,
+		    const char *by, size_t *bad, long *other, struct pb_buf *err);
 
 #endif

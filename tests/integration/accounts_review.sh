@@ -448,6 +448,14 @@ links_fail "the first bad row is the one reported: a rule before bad data" 4 \
 links_fail "an account that does not exist, before a bad record" 1 "2:1: no CLC account 'ZZ9'" \
 	'ZZ9,aws,300000000001,2026-10-01,\nIL1,aws,300000000001,2026-10-01,,x\n'
 check "nothing linked by a refused file" "$links_before" "$(pb_sql "SELECT count(*) FROM pb.partner_account")"
+# A file whose one bad row is its last: its good rows are checked, but no row is inserted only to be rolled back
+# (the sequence of the links' ids would show it).
+seq_before=$(pb_sql "SELECT last_value FROM pb.partner_account_id_seq")
+links_fail "bad data on the last row: exit 1 at it" 1 \
+	"4:9: bad aws partner account id '3000': a 12-digit AWS account id" \
+	'IL1,aws,300000000005,2026-10-01,\nIL2,aws,300000000006,2026-10-01,\nIL1,aws,3000,2026-10-01,\n'
+check "and nothing was inserted before the refusal" "$seq_before" \
+	"$(pb_sql "SELECT last_value FROM pb.partner_account_id_seq")"
 printf 'To,FROM,Partner_Account_Id,Vendor,ALIAS\n,2026-10-01,300000000001,aws,il1\n2026-12-31,2026-10-01,%s,azure,IL2\n' "$AZ" |
 	gzip >"$TMP/links.csv.gz"
 t "import-links: columns in any order and case, gzip, every row linked" 0 \
