@@ -471,20 +471,18 @@ links_fail "a row overlapping a link in the database: exit 4 naming it" 4 \
 "$PBA" import-links --help >"$TMP/out" 2>&1
 check "import-links has --help, and the man page describes it" "0|1|1" \
 	"$?|$(grep -c '^usage: pb-accounts import-links FILE.csv' "$TMP/out")|$(grep -c '^\.B import-links$' "$ROOT/man/pb-accounts.1")"
-# 30,000 one-day links of one partner account, the last row overlapping the first: the file's rows are checked
-# against each other in n log n, not against every earlier row of the partner account (1.6 s of CPU, 0.06 now).
+# 30,000 one-day links of one partner account, the last row overlapping the first: refused naming the first
+# line it overlaps (how fast is bench/accounts.sh's: speed goals live in benchmarks, not in tests).
 {
 	echo alias,vendor,partner_account_id,from,to
 	pb_sql "SELECT 'IL1,aws,300000000077,' || d::date || ',' || d::date
 		FROM generate_series('1950-01-01'::date, '1950-01-01'::date + 29999, '1 day') d"
 	echo IL1,aws,300000000077,1950-01-01,
 } >"$TMP/one.csv"
-TIMEFORMAT=%U
-cpu=$({ time "$PBA" import-links "$TMP/one.csv" >"$TMP/out" 2>"$TMP/err"; } 2>&1)
-unset TIMEFORMAT
-check "30,000 rows of one partner account, the last overlapping the first: refused at once (less than 0.5 s of CPU)" \
-	"yes|pb-accounts: $TMP/one.csv:30002:9: aws partner account 300000000077 is linked to IL1 from 1950-01-01 to 1950-01-01 on line 2 already: a partner account maps to one CLC account at a time" \
-	"$(awk -v c="$cpu" 'BEGIN { print c < 0.5 ? "yes" : c }')|$(cat "$TMP/err")"
+"$PBA" import-links "$TMP/one.csv" >"$TMP/out" 2>"$TMP/err"
+check "30,000 rows of one partner account, the last overlapping the first: refused, the first line it overlaps named" \
+	"4|pb-accounts: $TMP/one.csv:30002:9: aws partner account 300000000077 is linked to IL1 from 1950-01-01 to 1950-01-01 on line 2 already: a partner account maps to one CLC account at a time" \
+	"$?|$(cat "$TMP/err")"
 # --by is a field of the rows stored: at most 500 bytes, as every field; a longer one is a usage error.
 long_by=$(printf '%0501d' 0)
 printf 'alias,vendor,partner_account_id,from\nIL1,aws,300000000009,2026-10-01\n' >"$TMP/links.csv"
@@ -501,11 +499,10 @@ check "accept-terms --version of 501 bytes: exit 2" "2|pb-accounts: accept-terms
 	"$?|$(head -n 1 "$TMP/err")"
 # 2,000 links of 200 accounts from standard input, as a reseller maps its partner accounts (link: minutes).
 for i in $(seq 1000 2999); do echo "BK$((100 + i % 200)),aws,40000000$i,2026-10-01"; done >"$TMP/links.csv"
-start=$(date +%s)
 t "2,000 links in one run, from standard input" 0 "linked 2000 partner accounts from -" "" \
 	sh -c "{ echo alias,vendor,partner_account_id,from; cat '$TMP/links.csv'; } | '$PBA' import-links -"
-check "in seconds, the rows before the refused one not linked" "yes|2002" "$([ $(($(date +%s) - start)) -le 20 ] &&
-	echo yes)|$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE origin = 'import-links'")"
+check "the 2,000 linked, the rows before the refused one not" "2002" \
+	"$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE origin = 'import-links'")"
 
 # Two imports of the same partner accounts in opposite orders at once: the second waits for the first and is
 # refused (exit 4) naming the link the first stored, never a deadlock (exit 3). A session's uncommitted link of

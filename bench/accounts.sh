@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# bench/accounts.sh: pb-accounts import-links at scale, in a throwaway cluster under var/bench/accounts:
+#  1. BENCH_LINK_ROWS (default 100000) links of 5,000 eligible CLC accounts in one file: wall time, CPU and peak
+#     RSS of the client; target at least 1,000 links a second (PASS or MISS).
+#  2. the same rows plus one bad row last (an unknown account): refused, nothing linked; its time.
+#  3. 30,000 one-day links of one partner account, the last row overlapping the first: the file's rows are
+#     checked against each other in n log n; target under 0.5 s of the client's CPU (PASS or MISS).
+# The speed checks of import-links live here, not in tests/integration/accounts_review.sh, which checks what
+# is said and stored. CPU is user + system seconds of the client, steadier than wall time on a shared machine.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+ROWS=${BENCH_LINK_ROWS:-100000}
+ACCOUNTS=5000
+VAR=$PWD/var/bench/accounts
+TIME=/usr/bin/time
+export PB_VAR_DIR=$VAR/pg
+unset PB_DATABASE_URL PGHOST PGHOSTADDR PGDATABASE PGSERVICE PGUSER PGPORT
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+[[ -x bin/pb-accounts ]] || die "run make first"
+[[ -x $TIME ]] || die "$TIME not found (apt-get install time)"
+[[ $ROWS =~ ^[1-9][0-9]*$ ]] || die "'$ROWS' is not a positive whole number"
+rm -rf "$VAR"
+mkdir -p "$VAR"
+chmod 755 var/bench "$VAR"
+stop() { bin/pb-db stop >/dev/null 2>&1 || true; rm -rf "$VAR"; }
+trap stop EXIT
+{ bin/pb-db init && bin/pb-db start && bin/pb-db migrate; } >/dev/null || die "no cluster"
+sql() { bin/pb-db psql -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
+
+# Accounts BA1..BA5000 and OV1, eligible for aws (terms of centurylink and aws accepted).
+sql "INSERT INTO pb.clc_account (alias, name, billing_country, created_by)
+	SELECT 'BA' || n, 'Bench ' || n, 'US', 'bench' FROM generate_series(1, $ACCOUNTS) n
+	UNION ALL SELECT 'OV1', 'Overlap', 'US', 'bench';
+INSERT INTO pb.terms_acceptance (alias, terms, region, version, accepted_by)
+	SELECT a.alias, t, CASE WHEN t = 'aws' THEN 'US' END, '1', 'bench'
+	FROM pb.clc_account a, unnest(ARRAY['centurylink', 'aws']) t" >/dev/null
+
+{
+	echo alias,vendor,partner_account_id,from
+	sql "SELECT 'BA' || (n % $ACCOUNTS + 1) || ',aws,' || (500000000000 + n) || ',2026-10-01'
+		FROM generate_series(1, $ROWS) n"
+} >"$VAR/links.csv"
+{
+	cat "$VAR/links.csv"
+	echo NOSUCH,aws,499999999999,2026-10-01
+} >"$VAR/bad.csv"
+{
+	echo alias,vendor,partner_account_id,from,to
+	sql "SELECT 'OV1,aws,300000000077,' || d::date || ',' || d::date
+		FROM generate_series('1950-01-01'::date, '1950-01-01'::date + 29999, '1 day') d"
+	echo OV1,aws,300000000077,1950-01-01,
+} >"$VAR/overlap.csv"
+
+# run NAME FILE: import-links FILE under time; sets WALL, CPU, RSS (MB) and RC.
+run() {
+	local t0=$EPOCHREALTIME
+	set +e
+	$TIME -f '%U %S %M' -o "$VAR/time" bin/pb-accounts import-links "$2" --by bench >"$VAR/out" 2>"$VAR/err"
+	RC=$?
+	set -e
+	WALL=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+	read -r u s m < <(tail -n 1 "$VAR/time") # after "Command exited with non-zero status N"
+	CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+	RSS=$(awk -v m="$m" 'BEGIN { printf "%.1f", m / 1024 }')
+	printf '%-44s exit %d, %6s s, CPU %5s s, peak RSS %6s MB\n' "$1" "$RC" "$WALL" "$CPU" "$RSS"
+}
+
+run "$ROWS rows, one bad row last" "$VAR/bad.csv"
+[[ $RC == 1 && $(sql "SELECT count(*) FROM pb.partner_account") == 0 ]] ||
+	die "the file with a bad row: exit $RC, $(head -c 300 "$VAR/err")"
+run "$ROWS rows" "$VAR/links.csv"
+[[ $RC == 0 && $(sql "SELECT count(*) FROM pb.partner_account") == "$ROWS" ]] ||
+	die "the links: exit $RC, $(head -c 300 "$VAR/err")"
+rate=$(awk -v n="$ROWS" -v w="$WALL" 'BEGIN { printf "%d", n / w }')
+echo "links a second: $rate (target 1000: $([[ $rate -ge 1000 ]] && echo PASS || echo MISS))"
+run "30,000 rows of one partner account, overlap" "$VAR/overlap.csv"
+[[ $RC == 4 ]] || die "the overlapping rows: exit $RC, $(head -c 300 "$VAR/err")"
+echo "overlap check CPU: $CPU s (target under 0.5 s: $(awk -v c="$CPU" 'BEGIN { print c < 0.5 ? "PASS" : "MISS" }'))"
