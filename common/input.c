@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <stdatomic.h>
@@ -83,6 +84,34 @@ enum pb_input_kind pb_input_kind(const struct pb_input *in)
 /* read(2) that retries on EINTR; counts and hashes what it read. */
 static long file_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *err);
 
+/* How long a read from a pipe or terminal waits between two looks at a signal asking to stop. */
+#define WAIT_SLICE_MS 100
+
+/*
+ * Waits until in's descriptor has something to read (a regular file always has), looking at a signal asking to
+ * stop every WAIT_SLICE_MS while it has not: a pipe whose writer stalls (a hung `zcat`, `sleep 1000 |`) must
+ * not hold the run past it, and the signal may be handled by another thread than the one blocked here. A
+ * descriptor that is ready never fails here (pb_input_read looks at the signal, naming the file and line).
+ * Returns 0, or -1 with the signal's reason in err.
+ */
+static int wait_readable(struct pb_input *in, struct pb_buf *err)
+{
+	struct pollfd p;
+	int r;
+
+	for (;;) {
+		p.fd = in->fd;
+		p.events = POLLIN;
+		p.revents = 0;
+		r = poll(&p, 1, WAIT_SLICE_MS);
+		/* Readable, at its end, or in error (poll's own error included): read(2) says which. */
+		if (r > 0 || (r < 0 && errno != EINTR))
+			return 0;
+		if (pb_interrupt_check(err) < 0)
+			return -1;
+	}
+}
+
 /* The stream's bytes: first those read ahead while sniffing, then the file's. */
 static long raw_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *err)
 {
@@ -110,9 +139,11 @@ static long file_read(struct pb_input *in, void *buf, size_t n, struct pb_buf *e
 		}
 		goto got;
 	}
-	do
+	do {
+		if (wait_readable(in, err) < 0)
+			return -1;
 		r = read(in->fd, buf, n);
-	while (r < 0 && errno == EINTR);
+	} while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "cannot read '%s': %s", in->name, strerror(errno));

@@ -428,6 +428,31 @@ check "SIGTERM after the first of two files: the message and the import name the
 	"143|pb-ingest: $TMP/big/cur-3.csv:1: interrupted by SIGTERM|failed|$TMP/big/cur-3.csv:1: interrupted by SIGTERM" \
 	"$st|$(tail -n 1 "$TMP/err")|$(last_status)"
 after "SIGTERM between two files"
+# Standard input whose writer stalls (a hung zcat, `sleep 1000 | pb-ingest ... -`): the read blocks, and SIGTERM
+# must still stop the run within a second, plain or gzip (inflated on a thread of its own). It used to wait for
+# the writer for as long as it lived.
+mkfifo "$TMP/stall.fifo"
+for kind in plain gzip; do
+	exec 8<>"$TMP/stall.fifo"
+	: >"$TMP/err"
+	env --default-signal=TERM "$PBI" --format aws-cur --no-progress --source "$BIG" --month 2026-10 - \
+		<"$TMP/stall.fifo" >"$TMP/out" 2>"$TMP/err" &
+	BGPID=$!
+	# Less than a pipe holds (64 KiB), so that the write never waits on the reader.
+	if [ $kind == plain ]; then head -c 40000 "$TMP/big/cur.csv" >&8; else head -n 1000 "$TMP/big/cur.csv" | gzip -c | head -c 20000 >&8; fi
+	for i in $(seq 300); do [ "$(last_status)" == "running|" ] && break; sleep 0.1; done
+	sleep 0.3
+	kill -TERM $BGPID
+	wait_exit $BGPID 10
+	st=$?
+	BGPID=
+	exec 8>&-
+	check "SIGTERM while standard input ($kind) stalls: ended by the signal within a second, recorded failed" \
+		"143|interrupted by SIGTERM|failed|interrupted by SIGTERM" \
+		"$st|$(tail -n 1 "$TMP/err" | sed 's/^pb-ingest: stdin:[0-9]*: //')|$(last_status | sed 's/|stdin:[0-9]*: /|/')"
+	after "SIGTERM while standard input ($kind) stalls"
+done
+rm -f "$TMP/stall.fifo"
 rerun "after the signals"
 
 # A signal once the import is committed stops nothing: the run ends as it succeeded.
