@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,15 @@ struct pb_fetch {
 	long retry_after;
 	struct pb_buf errbody;
 	int attempts;
+
+	/*
+	 * The MD5 the server gives of the whole object, as lower-case hex: Content-MD5 of a whole answer or
+	 * x-ms-blob-content-md5 (Azure Blob Storage), else an S3 ETag that is one (a single-part upload, not
+	 * encrypted with SSE-KMS or SSE-C). md5 hashes the bytes handed on, from the first, when there is one.
+	 */
+	char content_md5[33], blob_md5[33], etag_md5[33];
+	int sse_not_md5, hashing;
+	EVP_MD_CTX *md5;
 };
 
 int pb_fetch_is_url(const char *path)
@@ -192,6 +202,76 @@ static char *s3_http_url(const char *url, const struct pb_s3_config *s3)
 	return out;
 }
 
+/* A base64 MD5 (Content-MD5, x-ms-blob-content-md5) as lower-case hex into hex (33 bytes), or "" when it is none. */
+static void md5_from_base64(const char *v, char *hex)
+{
+	unsigned char md[20];
+	size_t n = strcspn(v, " \t");
+	int i;
+
+	hex[0] = '\0';
+	if (n != 24 || v[22] != '=' || v[23] != '=' || EVP_DecodeBlock(md, (const unsigned char *)v, 24) != 18)
+		return;
+	for (i = 0; i < 16; i++) {
+		hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	hex[32] = '\0';
+}
+
+/* An S3 ETag that is the MD5 of the object ("32 hex digits", no "-N" of a multipart upload), into hex, or "". */
+static void md5_from_etag(const char *v, char *hex)
+{
+	size_t i;
+
+	hex[0] = '\0';
+	if (strlen(v) != 34 || v[0] != '"' || v[33] != '"' || strspn(v + 1, "0123456789abcdefABCDEF") != 32)
+		return;
+	for (i = 0; i < 32; i++)
+		hex[i] = (char)(v[1 + i] >= 'A' && v[1 + i] <= 'F' ? v[1 + i] - 'A' + 'a' : v[1 + i]);
+	hex[32] = '\0';
+}
+
+/*
+ * The MD5 the object is checked against (see struct pb_fetch), or NULL; the name of the header that gave it
+ * into *header when header is not NULL.
+ */
+static const char *want_md5(const struct pb_fetch *f, const char **header)
+{
+	const char *name = NULL, *md5 = NULL;
+
+	if (f->content_md5[0]) {
+		name = "Content-MD5";
+		md5 = f->content_md5;
+	} else if (f->blob_md5[0]) {
+		name = "x-ms-blob-content-md5";
+		md5 = f->blob_md5;
+	} else if (f->opts.s3 && f->etag_md5[0] && !f->sse_not_md5) {
+		name = "ETag";
+		md5 = f->etag_md5;
+	}
+	if (header)
+		*header = name;
+	return md5;
+}
+
+/* An MD5 header of a response with a body: kept from the first response only (whole-object values). */
+static void md5_header(struct pb_fetch *f, const char *name, const char *v)
+{
+	if (f->attempt_from != 0)
+		return;
+	if (strcasecmp(name, "Content-MD5") == 0 && f->status == 200)
+		md5_from_base64(v, f->content_md5);
+	else if (strcasecmp(name, "x-ms-blob-content-md5") == 0)
+		md5_from_base64(v, f->blob_md5);
+	else if (strcasecmp(name, "ETag") == 0)
+		md5_from_etag(v, f->etag_md5);
+	else if (strcasecmp(name, "x-amz-server-side-encryption-customer-algorithm") == 0 ||
+		 (strcasecmp(name, "x-amz-server-side-encryption") == 0 &&
+		  (strncmp(v, "aws:kms", 7) == 0 || (f->opts.s3 && f->opts.s3->endpoint))))
+		f->sse_not_md5 = 1; /* the ETag of an object encrypted so is no MD5 of its bytes */
+}
+
 /* Puts the chunk being filled, if it holds anything. */
 static void put_slot(struct pb_fetch *f)
 {
@@ -225,6 +305,11 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 		data += k;
 		left -= k;
 	}
+	/* The object's first bytes: hashed from here when the server gave its MD5. */
+	if (f->delivered == 0 && left && want_md5(f, NULL))
+		f->hashing = EVP_DigestInit_ex(f->md5, EVP_md5(), NULL) == 1 ? 1 : -1;
+	if (f->hashing > 0 && left && EVP_DigestUpdate(f->md5, data, left) != 1)
+		f->hashing = -1;
 	while (left) {
 		size_t k;
 
@@ -300,6 +385,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	*v++ = '\0';
 	while (*v == ' ')
 		v++;
+	if (f->body_ok)
+		md5_header(f, line, v);
 	if (strcasecmp(line, "ETag") == 0 && f->body_ok)
 		same_version(f, "ETag", f->etag, sizeof(f->etag), v);
 	else if (strcasecmp(line, "Last-Modified") == 0 && f->body_ok)
@@ -481,6 +568,36 @@ static int judge_status(struct pb_fetch *f, struct pb_buf *why)
 	return f->status >= 500 || f->status == 429 || f->status == 408 ? 1 : -1;
 }
 
+/*
+ * The whole object received: its MD5 against the one the server gave. Returns 0 when they agree (or there is
+ * none to check), else -1 with both in why. Its bytes were handed on as they came, so it is not fetched again.
+ */
+static int check_md5(struct pb_fetch *f, struct pb_buf *why)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+	const char *header, *want = want_md5(f, &header);
+	char got[33];
+
+	if (!want || !f->hashing)
+		return 0;
+	if (f->hashing < 0 || EVP_DigestFinal_ex(f->md5, md, &n) != 1 || n != 16) {
+		pb_buf_addstr(why, "cannot compute the MD5 of the bytes received");
+		return -1;
+	}
+	f->hashing = 0;
+	for (i = 0; i < 16; i++) {
+		got[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		got[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	got[32] = '\0';
+	if (strcmp(got, want) == 0)
+		return 0;
+	pb_buf_addf(why, "the bytes received are not the object the server describes: their MD5 is %s, its %s gives %s",
+		    got, header, want);
+	return -1;
+}
+
 /* How an attempt ended: 0 when the body is complete, 1 to retry, -1 on a final failure (why says it). */
 static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 {
@@ -513,7 +630,7 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 				    (unsigned long long)f->delivered, (long long)f->full_length);
 			return 1;
 		}
-		return 0;
+		return check_md5(f, why);
 	}
 	if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR)
 		return judge_status(f, why);
@@ -561,6 +678,9 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 		f->etag[0] = '\0';
 		f->last_modified[0] = '\0';
 		f->full_length = -1;
+		f->content_md5[0] = f->blob_md5[0] = f->etag_md5[0] = '\0';
+		f->sse_not_md5 = 0;
+		f->hashing = 0;
 	}
 	pb_buf_reset(&f->errbody);
 	set_options(f);
@@ -674,7 +794,8 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 	if (resolve(f, url, err) < 0)
 		goto fail;
 	f->curl = curl_easy_init();
-	if (!f->url || !f->http_url || !f->curl || pb_ring_init(&f->ring, RING_SLOTS, RING_CHUNK) < 0)
+	f->md5 = EVP_MD_CTX_new();
+	if (!f->url || !f->http_url || !f->curl || !f->md5 || pb_ring_init(&f->ring, RING_SLOTS, RING_CHUNK) < 0)
 		goto nomem;
 	if (pthread_create(&f->thread, NULL, producer, f) != 0) {
 		pb_url_message(err, url);
@@ -725,6 +846,7 @@ void pb_fetch_free(struct pb_fetch *f)
 		curl_easy_cleanup(f->curl);
 	pb_ring_release(&f->ring);
 	pb_buf_release(&f->errbody);
+	EVP_MD_CTX_free(f->md5);
 	free(f->url);
 	free(f->http_url);
 	free(f);

@@ -522,6 +522,15 @@ mapfile -t forms < <(sig_forms "$SIG")
 denied "Azure's 403 $AZURE_DENIED (SAS): exit 3, the code, no signature shown" \
 	"$(denied_re "$FAULT_ENDPOINT/costexports" "$AZURE_DENIED")" "${forms[@]}"
 pb_fault_stop
+# A data blob whose bytes are changed on their way, the length kept (its last byte): Blob Storage gives the
+# blob's Content-MD5, which the bytes received must have. Exit 3 naming both, nothing committed.
+B2=$TMP/fx/initial/$PREFIX/$OCT/$RUN2/part_0_0002.csv.gz
+pb_fault_start "$AZURITE_BLOB_ENDPOINT" "*@*/$RUN2/part_0_0002.csv.gz:corrupt=$(($(stat -c %s "$B2") - 1))" >/dev/null || exit 1
+run 3 shared_key ingest --source "$FAULT_ENDPOINT/costexports/$PREFIX" --month 2026-10
+denied "a blob changed on its way: exit 3, the MD5 received and the blob's Content-MD5 named, not retried" \
+	"^pb-ingest: $FAULT_ENDPOINT/costexports/$PREFIX/$OCT/$RUN2/part_0_0002.csv.gz: the bytes received are not the object the server describes: their MD5 is $(python3 -c 'import hashlib, sys; d = bytearray(open(sys.argv[1], "rb").read()); d[-1] ^= 0xFF; print(hashlib.md5(d).hexdigest())' "$B2"), its Content-MD5 gives $(md5sum <"$B2" | cut -d' ' -f1), not retried$" \
+	"$AZURITE_ACCOUNT_KEY"
+pb_fault_stop
 
 # A month with no run folder, and one whose only run has no manifest.
 run 3 shared_key ingest --source "$SRC" --month 2026-11

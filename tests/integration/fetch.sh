@@ -97,6 +97,16 @@ grep -q "^pb-ingest: $URL: failed after 5 attempts: HTTP 500 (InternalError)$" "
 	ok "the message names the URL and the last error" ||
 	notok "the message names the URL and the last error" "$(cat "$TMP/err")"
 fault_case "a 403 is not retried" 3 1 "1:403:code=AccessDenied"
+# A byte changed on its way, the length kept (its last: the bytes before it were handed on already, as they came).
+# s3rver's ETag of a single-part upload is the object's MD5, as S3's is: the bytes received must have it. Exit 3
+# naming both, not retried, nothing printed.
+SIZE1=$(stat -c %s "$TMP/part-1.csv.gz")
+WANT_MD5=$(md5sum <"$TMP/part-1.csv.gz" | cut -d' ' -f1)
+BAD_MD5=$(python3 -c 'import hashlib, sys; d = bytearray(open(sys.argv[1], "rb").read()); d[-1] ^= 0xFF; print(hashlib.md5(d).hexdigest())' "$TMP/part-1.csv.gz")
+fault_case "a byte changed on its way: exit 3, not retried, nothing printed" 3 1 "1:corrupt=$((SIZE1 - 1))"
+check "a byte changed on its way: the message names the URL, the MD5 received and the ETag's" \
+	"pb-ingest: $URL: the bytes received are not the object the server describes: their MD5 is $BAD_MD5, its ETag gives $WANT_MD5, not retried" \
+	"$(cat "$TMP/err")"
 
 # Keys are written as they are (like the AWS CLI's): a space, '+', '%' and non-ASCII go percent-encoded, so
 # that S3 finds the key and does not take '+' for a space or '%2' for an escape.
@@ -380,6 +390,13 @@ if [ "$GOT" -eq 3 ] && [ "$before" == "$after" ] && [ "$etag" == "t" ]; then
 else
 	notok "a failed download commits nothing; the import keeps the part's URI and ETag" "status $GOT, etag $etag: $(cat "$TMP/err")"
 fi
+pb_fault_stop
+pb_fault_start "$S3_ENDPOINT" "2:corrupt=$((SIZE1 - 1))" >/dev/null || exit 1
+run store-corrupt 3 "$PBI" --format aws-cur --no-progress --endpoint "$FAULT_ENDPOINT" "$URL"
+after=$(pb_sql "SELECT id, status, list_total, billed_total FROM pb.import WHERE status <> 'failed' ORDER BY id" '|')
+check "a download whose MD5 is not its ETag's: exit 3, nothing committed" \
+	"3|$before|$URL: the bytes received are not the object the server describes: their MD5 is $BAD_MD5, its ETag gives $WANT_MD5, not retried" \
+	"$GOT|$after|$(pb_sql "SELECT error FROM pb.import ORDER BY id DESC LIMIT 1")"
 
 # Assemblies into the store: one commits, the same again is a no-op, a new one supersedes it.
 asm_sql() { pb_sql "SELECT id, status, assembly_id, final FROM pb.import WHERE source = 's3://cur/cur/daily' ORDER BY id" ' ' | tr '\n' ';'; }

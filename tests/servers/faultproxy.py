@@ -47,6 +47,8 @@ Fault rules
                           rst  close with a TCP RST instead of a FIN;
                           early=K  (--dir) answer a Range request from K bytes before the first byte
                           asked for, its Content-Range saying so (a server that resumes at the wrong place)
+           | corrupt=N    pass through, with the body byte at offset N (from 0) of the answer changed (its bits
+                          inverted): a body damaged on its way that keeps its length
            | redirect=PORT  answer 307 with Location: the proxy's own scheme, 127.0.0.1:PORT and the request's
                           path and query (a redirect to another server on loopback)
              options:     status=N  another redirect status (301, 302, 303, 308)
@@ -172,6 +174,10 @@ class Rule:
                 self.options["hold"] = self._number(self.options["hold"], float)
             if "early" in self.options:
                 self.options["early"] = self._number(self.options["early"], int)
+        elif name == "corrupt":
+            self.kind = name
+            self.nbytes = self._number(arg, int)
+            self._allow_options()
         elif name == "redirect":
             self.kind = name
             self.port = self._number(arg, int)
@@ -289,6 +295,7 @@ class Handler(BaseHTTPRequestHandler):
         st = self.server.state
         self._t0 = time.monotonic()
         self._sent = 0
+        self._corrupt_at = None
         self._status = "-"
         self._continued = False
         self._dropped = False
@@ -319,6 +326,9 @@ class Handler(BaseHTTPRequestHandler):
                 return
             elif rule.kind == "delay":
                 time.sleep(rule.seconds)
+                self._forward()
+            elif rule.kind == "corrupt":
+                self._corrupt_at = rule.nbytes
                 self._forward()
             elif rule.kind == "truncate":
                 self._forward(limit=rule.nbytes, hold=rule.options.get("hold", 0), rst="rst" in rule.options,
@@ -428,6 +438,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write("".join(out).encode("latin-1"))
 
     def _send_piece(self, data):
+        at = self._corrupt_at
+        if at is not None and self._sent <= at < self._sent + len(data):
+            i = at - self._sent
+            data = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
         self.wfile.write(data)
         self._sent += len(data)
 
