@@ -602,6 +602,7 @@ static int check_md5(struct pb_fetch *f, struct pb_buf *why)
 static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 {
 	long connect_code = 0;
+	int transient, not_tls;
 
 	pb_buf_reset(why);
 	if (pb_ring_stopped(&f->ring)) {
@@ -647,16 +648,10 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		return -1;
 	}
 	pb_url_add_text(why, f->curl_err[0] ? f->curl_err : curl_easy_strerror(rc));
-	switch (rc) {
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-		return -1;
-	default:
-		return 1;
-	}
+	transient = pb_http_failure_transient(rc, f->curl_err, &not_tls);
+	if (not_tls)
+		pb_buf_addstr(why, ": the server does not speak TLS there (a plain http port?)");
+	return transient ? 1 : -1;
 }
 
 /* One attempt. Returns 0 when the body is complete, 1 to retry, -1 on a final failure (message set). */

@@ -110,6 +110,32 @@ static void no_answer(const struct pb_http_request *rq, CURLcode rc, int too_big
 		pb_url_add_text(err, detail[0] ? detail : curl_easy_strerror(rc));
 }
 
+int pb_http_failure_transient(int rc, const char *detail, int *not_tls)
+{
+	/* What OpenSSL (and GnuTLS) say of an answer to the ClientHello that is no TLS record ("HTTP/1.1 400"). */
+	static const char *const no_tls[] = {"wrong version number", "packet length too long", "unexpected TLS packet",
+					     "unknown protocol"};
+	size_t i;
+
+	*not_tls = 0;
+	if (rc == CURLE_SSL_CONNECT_ERROR)
+		for (i = 0; i < sizeof(no_tls) / sizeof(no_tls[0]); i++)
+			if (strstr(detail, no_tls[i]))
+				*not_tls = 1;
+	if (*not_tls)
+		return 0;
+	switch (rc) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, int *timed_out, struct pb_buf *err)
 {
 	char detail[CURL_ERROR_SIZE] = "";
@@ -118,7 +144,7 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	CURL *c;
 	CURLcode rc;
 	size_t i;
-	int too_big;
+	int too_big, not_tls;
 
 	pb_http_global_init();
 	memset(rs, 0, sizeof(*rs));
@@ -172,6 +198,9 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	if (timed_out)
 		*timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 	no_answer(rq, rc, too_big, detail, timeout_s, err);
+	rs->final = !pb_http_failure_transient(rc, detail, &not_tls);
+	if (not_tls)
+		pb_buf_addstr(err, ": the server does not speak TLS there (a plain http port?)");
 	return too_big ? -2 : -1;
 }
 
@@ -200,7 +229,7 @@ int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retr
 		if (rc == 0 && rs->status != 429 && rs->status < 500)
 			return 0;
 		/* The same answer again would be as large. */
-		if (rc == -2 || (rc < 0 && late && !retry->timeouts) || !pb_retry_left(&r))
+		if (rc == -2 || (rc < 0 && (rs->final || (late && !retry->timeouts))) || !pb_retry_left(&r))
 			return rc;
 		wait = pb_retry_wait_ms(&r, rc == 0 ? pb_retry_after_ms(rs->retry_after) : -1);
 		if (rc == 0)

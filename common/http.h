@@ -23,6 +23,7 @@ struct pb_http_response {
 	char location[2048];
 	long retry_after; /* seconds, or -1 when the answer had none (or an HTTP date) */
 	int too_big;	  /* set while receiving: the answer went past 1 MiB */
+	int final;	  /* when no answer came: 1 when sending again cannot help (pb_http_failure_transient) */
 };
 
 /* What pb_http_exchange sends again, and how patiently. */
@@ -45,7 +46,8 @@ void pb_http_response_release(struct pb_http_response *rs);
 /*
  * pb_http_do, sent again after a failed connection, a 429 or a 5xx, up to retry->attempts in all, waiting
  * Retry-After or 1 s, 2 s, 4 s... (at most retry->max_wait_s) in between. A timeout is retried only when
- * retry->timeouts says so. Returns as pb_http_do, for the last attempt: 0 with its answer, which may still
+ * retry->timeouts says so; a failure that cannot pass (rs->final: a certificate refused, a server that does not
+ * speak TLS...) is not sent again. Returns as pb_http_do, for the last attempt: 0 with its answer, which may still
  * be a 429 or 5xx when the attempts ran out (the caller judges every status), or -1 with err set (-2, not
  * sent again, for an answer larger than 1 MiB).
  */
@@ -66,6 +68,15 @@ int pb_tls_ca_given(void);
 void pb_tls_setopt(void *curl);
 /* Checks --cacert's FILE at the start: 0, or -1 after saying why it cannot be read. */
 int pb_tls_check_ca_option(const char *path);
+
+/*
+ * Whether a transfer that failed with rc (a CURLcode) and libcurl's error text detail may pass when sent again:
+ * 0 for a final failure (a URL or protocol libcurl does not take, a host name that does not resolve, a
+ * certificate refused, a TLS handshake answered by a server that does not speak TLS: an https:// URL on a plain
+ * http port), 1 for the others (refused or reset connections, timeouts...). When the server does not speak TLS,
+ * *not_tls is set to 1 (else 0), for the caller to say so.
+ */
+int pb_http_failure_transient(int rc, const char *detail, int *not_tls);
 
 /* libcurl's global initialization, done once for the process (pthread_once): every user of libcurl calls it first. */
 void pb_http_global_init(void);
