@@ -20,6 +20,7 @@ pkgs=(
 	libmicrohttpd-dev
 	libpcre2-dev
 	libpq-dev
+	libssl-dev
 	libyajl-dev
 	libyaml-dev
 	libzip-dev
