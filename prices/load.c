@@ -441,12 +441,12 @@ static void visible(const char *s, char *out, size_t cap)
 
 /*
  * The prices kept, once each: items repeated with the same price are one row; a key (meter, region, unit,
- * tier, start) priced two ways (another price, currency, end or tier end) is not stored and counted as a
- * conflict, and neither are the other tiers of its meter, region and unit from that start: alone, they would
- * price the quantities of the missing tier at another tier's price. Where the list says where each tier ends
- * (AWS), tiers that leave a gap (or overlap) between one's end and the next one's start are not stored either:
- * the quantities in the gap would be priced at the tier below it; nor are those whose last tier ends (not
- * "Inf"): the quantities past its end would be priced at its price.
+ * currency, tier, start) priced two ways (another price, end or tier end) is not stored and counted as a
+ * conflict, and neither are the other tiers of its meter, region, unit and currency from that start: alone,
+ * they would price the quantities of the missing tier at another tier's price. Where the list says where each
+ * tier ends (AWS), tiers that leave a gap (or overlap) between one's end and the next one's start are not stored
+ * either: the quantities in the gap would be priced at the tier below it; nor are those whose last tier ends
+ * (not "Inf"): the quantities past its end would be priced at its price.
  */
 static int store_prices(struct pb_price_load *l, const char *id, struct pb_price_load_result *res, struct pb_buf *err)
 {
@@ -455,35 +455,36 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 
 	r = pb_db_query(
 		l->conn,
-		"WITH g AS (SELECT meter, region, unit, tier_min, effective_start, min(effective_end) AS "
+		"WITH g AS (SELECT meter, region, unit, currency, tier_min, effective_start, min(effective_end) AS "
 		"effective_end, "
-		"min(unit_price) AS unit_price, min(currency) AS currency, min(usage_type) AS usage_type, "
+		"min(unit_price) AS unit_price, min(usage_type) AS usage_type, "
 		"min(operation) AS operation, min(product) AS product, "
 		"bool_or(has_max) AS has_max, min(tier_max) AS tier_max, "
-		"count(DISTINCT (unit_price, currency, coalesce(effective_end, 'infinity'), coalesce(tier_max, -1))) "
-		"AS ways FROM price_stage GROUP BY meter, region, unit, tier_min, effective_start), "
-		"t AS (SELECT g.*, lead(tier_min) OVER (PARTITION BY meter, region, unit, effective_start ORDER BY "
-		"tier_min) AS next_min FROM g), "
+		"count(DISTINCT (unit_price, coalesce(effective_end, 'infinity'), coalesce(tier_max, -1))) "
+		"AS ways FROM price_stage GROUP BY meter, region, unit, currency, tier_min, effective_start), "
+		"t AS (SELECT g.*, lead(tier_min) OVER (PARTITION BY meter, region, unit, currency, effective_start "
+		"ORDER BY tier_min) AS next_min FROM g), "
 		"u AS (SELECT t.*, has_max AND CASE WHEN next_min IS NULL THEN tier_max IS NOT NULL ELSE tier_max IS "
 		"NULL "
 		"OR tier_max <> next_min END AS gap FROM t), "
 		"k AS (SELECT u.*, EXISTS (SELECT 1 FROM u b WHERE b.ways > 1 AND b.meter = u.meter AND b.region = "
-		"u.region AND b.unit = u.unit AND b.effective_start = u.effective_start) AS torn, EXISTS (SELECT 1 "
-		"FROM u b WHERE b.gap AND b.meter = u.meter AND b.region = u.region AND b.unit = u.unit AND "
-		"b.effective_start = u.effective_start) AS gapped FROM u), "
+		"u.region AND b.unit = u.unit AND b.currency = u.currency AND b.effective_start = u.effective_start) "
+		"AS torn, EXISTS (SELECT 1 FROM u b WHERE b.gap AND b.meter = u.meter AND b.region = u.region AND "
+		"b.unit = u.unit AND b.currency = u.currency AND b.effective_start = u.effective_start) AS gapped "
+		"FROM u), "
 		"ins AS (INSERT INTO pb.price (load_id, vendor, meter, region, unit, tier_min, effective_start, "
 		"effective_end, unit_price, currency, usage_type, operation, product) SELECT $1::bigint, $2, meter, "
 		"region, unit, tier_min, effective_start, effective_end, unit_price, currency, usage_type, operation, "
 		"product FROM k WHERE NOT torn AND NOT gapped RETURNING 1) "
 		"SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM k WHERE ways > 1), "
 		"(SELECT count(*) FROM k WHERE ways = 1 AND torn), "
-		"(SELECT format('meter %s, region %L, unit %L, tier %s, from %s', meter, region, unit, tier_min, "
-		"effective_start) FROM k WHERE ways > 1 ORDER BY meter, region, unit, tier_min, effective_start LIMIT "
-		"1), (SELECT count(*) FROM k WHERE ways = 1 AND gapped AND NOT torn), "
+		"(SELECT format('meter %s, region %L, unit %L, currency %s, tier %s, from %s', meter, region, unit, "
+		"currency, tier_min, effective_start) FROM k WHERE ways > 1 ORDER BY meter, region, unit, currency, "
+		"tier_min, effective_start LIMIT 1), (SELECT count(*) FROM k WHERE ways = 1 AND gapped AND NOT torn), "
 		"(SELECT format('%s, region %L, unit %L, from %s, its tier from %s to %s, %s', meter, region, unit, "
 		"effective_start, tier_min, coalesce(tier_max::text, 'Inf'), coalesce('the next from ' || next_min, "
 		"'and no tier after it')) FROM k WHERE gap "
-		"AND ways = 1 AND NOT torn ORDER BY meter, region, unit, effective_start, "
+		"AND ways = 1 AND NOT torn ORDER BY meter, region, unit, currency, effective_start, "
 		"tier_min LIMIT 1)",
 		2, p, err);
 	if (!r)
@@ -621,7 +622,7 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 		}
 		pb_buf_addf(err,
 			    "no usable price from %s: all %llu prices read are conflicting duplicates (%llu keys of "
-			    "meter, region, unit, tier and start priced two ways, the first: %s",
+			    "meter, region, unit, currency, tier and start priced two ways, the first: %s",
 			    l->source, (unsigned long long)res->kept, (unsigned long long)res->conflicts,
 			    res->conflict);
 		if (res->torn)

@@ -308,7 +308,8 @@ static void print_result(const struct pb_prices_options *o, const char *source, 
 			snprintf(torn, sizeof(torn), ", nor %llu other tier%s of their meters from the same day",
 				 (unsigned long long)res->torn, res->torn == 1 ? "" : "s");
 		pb_warning(
-			"%s: %llu price%s (meter, region, unit, tier and start) appear%s with different prices in "
+			"%s: %llu price%s (meter, region, unit, currency, tier and start) appear%s with different "
+			"prices in "
 			"the list (the first: %s): not stored%s, so lines of them are priced by an older load, or not "
 			"at all",
 			source, (unsigned long long)res->conflicts, res->conflicts == 1 ? "" : "s",

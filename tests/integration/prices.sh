@@ -449,7 +449,7 @@ $T2,US East,1 GB,0,0.5,USD,12/01/2026,,Consumption
 CSV
 run 0 "$PBP" load --format azure-pricesheet --no-progress "$TMP/tiers/pricesheet.csv"
 check "a tier priced two ways: neither it nor the meter's other tiers of that day are stored" \
-	"0|price load 10 committed: azure azure-pricesheet from file://$TMP/tiers: 1 file, 4 items, 1 prices stored, 0 not list prices skipped|pb-prices: warning: file://$TMP/tiers: 1 price (meter, region, unit, tier and start) appears with different prices in the list (the first: meter $T1, region 'US East', unit '1 GB', tier 100, from 2026-12-01): not stored, nor 1 other tier of their meters from the same day, so lines of them are priced by an older load, or not at all|$T2" \
+	"0|price load 10 committed: azure azure-pricesheet from file://$TMP/tiers: 1 file, 4 items, 1 prices stored, 0 not list prices skipped|pb-prices: warning: file://$TMP/tiers: 1 price (meter, region, unit, currency, tier and start) appears with different prices in the list (the first: meter $T1, region 'US East', unit '1 GB', currency USD, tier 100, from 2026-12-01): not stored, nor 1 other tier of their meters from the same day, so lines of them are priced by an older load, or not at all|$T2" \
 	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(meter, ',') FROM pb.price WHERE load_id = 10")"
 cat >"$TMP/tiers/cost.csv" <<CSV
 SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation
@@ -843,5 +843,25 @@ echo "$GOT|$(pb_sql "SELECT string_agg(unit || ' ' || unit_price, ',' ORDER BY m
 check "a unit in two cases with two prices: exit 1 naming both and their lines; one price in both, or Hrs: loaded" \
 	"1|pb-prices: $TMP/units/conflict.csv:4:46: meter ${U1%1}5, region 'US East', tier 0, from 2026-12-01: unit '1 hour' (price 0.2) is unit '1 Hour' of $TMP/units/conflict.csv:2:46 (price 0.1) written in another case: units are compared without case, so which price a line in it gets cannot be told|0
 0|1 Hour 0.1,Hrs 0.3,1 GB 0.4,1 gb 0.4" "$(cat "$TMP/units/out")"
+
+# ---- one meter priced in two currencies within one list: both stored, each line priced in its own -----------------
+# The key left the currency out: the meter was "priced two ways", neither price was stored and a warning said so.
+C1=11111111-aaaa-4bbb-8ccc-0000000000c1
+S6=b2c3d4e5-3c9d-4ecf-8a71-6d0c2f4b8e06
+mkdir -p "$TMP/cur2"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$C1,US East,1 GB,0,0.5,USD,12/01/2026" "$C1,US East,1 GB,0,0.45,EUR,12/01/2026" >"$TMP/cur2/sheet.csv"
+run 0 "$PBP" load --format azure-pricesheet --no-progress --source cur2 "$TMP/cur2/sheet.csv"
+echo "$GOT|$(sed 's/^price load [0-9]* /price load N /' "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(currency || ' ' || unit_price, ','
+	ORDER BY currency) FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'cur2'")" >"$TMP/cur2/out"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation' \
+	"$S6,12/02/2026,Usage,Reservation,Azure,USD,0.5,0,10,Storage,$C1,1 GB,US East,eastus" \
+	"$S6,12/03/2026,Usage,Reservation,Azure,EUR,0.5,0,10,Storage,$C1,1 GB,US East,eastus" >"$TMP/cur2/cost.csv"
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/cur2/cost.csv"
+echo "$GOT|$(pb_sql "SELECT u.currency || ' ' || u.list_cost FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
+	AND i.status = 'committed' WHERE u.partner_account_id = '$S6' ORDER BY u.usage_date" | paste -sd,)" >>"$TMP/cur2/out"
+check "a meter priced in USD and EUR in one list: both stored, no warning; each line gets its currency's price" \
+	"0|price load N committed: azure azure-pricesheet from cur2: 1 file, 2 items, 2 prices stored, 0 not list prices skipped||EUR 0.45,USD 0.5
+0|USD 5,EUR 4.5" "$(cat "$TMP/cur2/out")"
 
 pb_tests_done
