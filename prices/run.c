@@ -26,6 +26,13 @@
  */
 #define MAX_PAGES 100000
 
+/*
+ * The API gives a NextPageLink only when more items follow (its pages before the last are full, 100 or 1,000
+ * items): pages without an item that go on giving one are an answer that never ends, cut off here long before
+ * MAX_PAGES.
+ */
+#define MAX_EMPTY_PAGES 10
+
 /* MAX_PAGES; a test build (PB_TEST_HOOKS) takes PB_TEST_MAX_PAGES instead, to reach it in a test. */
 static unsigned long max_pages(void)
 {
@@ -159,15 +166,18 @@ static int retail_query(struct pb_price_reader *r, const char *first, struct pb_
 {
 	struct seen_pages seen = {NULL, 0, 0};
 	char *url = strdup(first), *next = NULL;
-	unsigned long most = max_pages();
+	unsigned long most = max_pages(), empty = 0;
+	uint64_t before;
 	int rc = 0, again = 0;
 
 	if (!url || seen_add(&seen, url) < 0)
 		goto oom;
 	for (;;) {
+		before = r->items;
 		rc = pb_retail_page(r, url, &next, err);
 		if (rc || !next)
 			break;
+		empty = r->items == before ? empty + 1 : 0;
 		if (!same_api(url, next)) {
 			pb_url_message(err, url);
 			pb_buf_addstr(err, "NextPageLink '");
@@ -179,12 +189,18 @@ static int retail_query(struct pb_price_reader *r, const char *first, struct pb_
 		again = seen_add(&seen, next);
 		if (again < 0)
 			goto oom;
-		if (again || seen.n > most) {
+		if (again || seen.n > most || empty >= MAX_EMPTY_PAGES) {
 			pb_url_message(err, url);
 			pb_buf_addstr(err, "NextPageLink '");
 			pb_url_add(err, next);
 			if (again)
 				pb_buf_addstr(err, "' comes back to a page read already");
+			else if (empty >= MAX_EMPTY_PAGES)
+				pb_buf_addf(
+					err,
+					"': %d pages in a row hold no item and give a next page: an answer of the API "
+					"that does not end",
+					MAX_EMPTY_PAGES);
 			else
 				pb_buf_addf(err, "': more than %lu pages", most);
 			rc = PB_ERR_DATA;

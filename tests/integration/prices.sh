@@ -746,6 +746,17 @@ run 1 "$PBP" load --format azure-retail --no-progress --currency EUR --url "$FAU
 check "prices in another currency than --currency asked for: exit 1 at the item, nothing committed" \
 	"1|pb-prices: $FAULT_ENDPOINT/usd?currencyCode=%27EUR%27&\$filter=priceType%20eq%20%27Consumption%27:1:30: item 1: currencyCode \"USD\", not the EUR that --currency asked for|0" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'eur-asked' AND status = 'committed'")"
+# An answer whose pages go on holding no item, each with a new NextPageLink: it was read up to the 100,000th page
+# (hours). The API gives a next page only when there are more items: ten empty pages in a row end it, named.
+printf '{"Items": [%s], "NextPageLink": "%s/e1?sig=s3cr3t", "Count": 1}\n' \
+	"$(item "${M1%1}j" "Virtual Machines" eastus "1 Hour" 0.3 2026-12-01)" "$FAULT_ENDPOINT" >"$TMP/short/e0"
+for i in $(seq 1 12); do
+	printf '{"Items": [], "NextPageLink": "%s/e%d?sig=s3cr3t", "Count": 0}\n' "$FAULT_ENDPOINT" $((i + 1)) >"$TMP/short/e$i"
+done
+run 1 "$PBP" load --format azure-retail --no-progress --url "$FAULT_ENDPOINT/e0?sig=s3cr3t" --source empty-chain
+check "a NextPageLink chain of empty pages: exit 1 at the tenth in a row, naming it without its signature, nothing committed" \
+	"1|pb-prices: $FAULT_ENDPOINT/e10: NextPageLink '$FAULT_ENDPOINT/e11': 10 pages in a row hold no item and give a next page: an answer of the API that does not end|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'empty-chain' AND status = 'committed'")"
 pb_fault_stop
 
 # ---- AWS tiers whose last one ends (its EndingRange is not Inf): the SKU's tiers are not stored -----------------
