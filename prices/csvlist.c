@@ -319,6 +319,8 @@ static int row(struct list *l)
 		return field_fail(l, C_END, "the effective end is not after the effective start");
 	it.file = l->name;
 	pb_csv_field_pos(&l->csv, (size_t)l->col[C_UNIT], &it.line, &it.col);
+	if (l->col[C_TIER_MAX] >= 0)
+		pb_csv_field_pos(&l->csv, (size_t)l->col[C_TIER_MAX], &it.max_line, &it.max_col);
 	return pb_price_load_add(l->r->load, &it, l->err);
 }
 

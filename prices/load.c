@@ -113,8 +113,9 @@ int pb_price_load_begin(PGconn *conn, const char *vendor, const char *format, co
 	if (pb_db_exec(conn,
 		       "CREATE TEMP TABLE price_stage (meter text, region text, unit text, tier_min numeric, "
 		       "effective_start date, effective_end date, unit_price numeric, currency text, usage_type text, "
-		       "operation text, product text, tier_max numeric, has_max boolean, seq bigint, pos text) ON "
-		       "COMMIT DROP",
+		       "operation text, product text, tier_max numeric, has_max boolean, seq bigint, pos text, max_at "
+		       "text) "
+		       "ON COMMIT DROP",
 		       0, NULL, err) < 0)
 		return db_error(err);
 	res = PQexec(conn, "COPY price_stage FROM STDIN");
@@ -268,7 +269,12 @@ int pb_price_load_add(struct pb_price_load *l, const struct pb_price_item *it, s
 	}
 	pb_buf_addf(b, "\t%llu\t", (unsigned long long)l->items);
 	copy_text(b, it->file ? it->file : "", it->file ? strlen(it->file) : 0);
-	pb_buf_addf(b, ":%llu:%u\n", (unsigned long long)it->line, it->col);
+	pb_buf_addf(b, ":%llu:%u\t", (unsigned long long)it->line, it->col);
+	/* Where its tier end is written, as LINE:COL of the same file: a message about its tiers names it. */
+	if (it->max_line)
+		pb_buf_addf(b, "%llu:%u\n", (unsigned long long)it->max_line, it->max_col);
+	else
+		pb_buf_addstr(b, "\\N\n");
 	if (b->len >= COPY_CHUNK || b->failed)
 		return flush_copy(l, err);
 	return 0;
@@ -463,10 +469,10 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 		"count(DISTINCT (unit_price, coalesce(effective_end, 'infinity'), coalesce(tier_max, -1))) "
 		"AS ways FROM price_stage GROUP BY meter, region, unit, currency, tier_min, effective_start), "
 		"t AS (SELECT g.*, lead(tier_min) OVER (PARTITION BY meter, region, unit, currency, effective_start "
-		"ORDER BY tier_min) AS next_min FROM g), "
-		"u AS (SELECT t.*, has_max AND CASE WHEN next_min IS NULL THEN tier_max IS NOT NULL ELSE tier_max IS "
-		"NULL "
-		"OR tier_max <> next_min END AS gap FROM t), "
+		"ORDER BY tier_min) AS next_min, bool_or(has_max) OVER (PARTITION BY meter, region, unit, currency, "
+		"effective_start) AS tiered FROM g), "
+		"u AS (SELECT t.*, CASE WHEN NOT has_max THEN tiered WHEN next_min IS NULL THEN tier_max IS NOT NULL "
+		"ELSE tier_max IS NULL OR tier_max <> next_min END AS gap FROM t), "
 		"k AS (SELECT u.*, EXISTS (SELECT 1 FROM u b WHERE b.ways > 1 AND b.meter = u.meter AND b.region = "
 		"u.region AND b.unit = u.unit AND b.currency = u.currency AND b.effective_start = u.effective_start) "
 		"AS torn, EXISTS (SELECT 1 FROM u b WHERE b.gap AND b.meter = u.meter AND b.region = u.region AND "
@@ -481,10 +487,15 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 		"(SELECT format('meter %s, region %L, unit %L, currency %s, tier %s, from %s', meter, region, unit, "
 		"currency, tier_min, effective_start) FROM k WHERE ways > 1 ORDER BY meter, region, unit, currency, "
 		"tier_min, effective_start LIMIT 1), (SELECT count(*) FROM k WHERE ways = 1 AND gapped AND NOT torn), "
-		"(SELECT format('%s, region %L, unit %L, from %s, its tier from %s to %s, %s', meter, region, unit, "
-		"effective_start, tier_min, coalesce(tier_max::text, 'Inf'), coalesce('the next from ' || next_min, "
-		"'and no tier after it')) FROM k WHERE gap "
-		"AND ways = 1 AND NOT torn ORDER BY meter, region, unit, currency, effective_start, "
+		"(SELECT format('%s, region %L, unit %L, from %s, its tier from %s %s, %s, at %s', meter, region, "
+		"unit, "
+		"effective_start, tier_min, CASE WHEN has_max THEN 'to ' || coalesce(tier_max::text, 'Inf') ELSE "
+		"'with an empty EndingRange' END, coalesce('the next from ' || next_min, 'and no tier after it'), "
+		"(SELECT coalesce(regexp_replace(s.pos, ':[0-9]+:[0-9]+$', '') || ':' || s.max_at, s.pos) FROM "
+		"price_stage s WHERE s.meter = k.meter AND s.region = k.region AND s.unit = k.unit AND s.currency = "
+		"k.currency AND s.tier_min = k.tier_min AND s.effective_start = k.effective_start ORDER BY s.seq LIMIT "
+		"1)) FROM k WHERE gap AND ways = 1 AND NOT torn ORDER BY meter, region, unit, currency, "
+		"effective_start, "
 		"tier_min LIMIT 1)",
 		2, p, err);
 	if (!r)

@@ -30,6 +30,8 @@ struct pb_price_item {
 	const char *file;	    /* where its unit is written, for a message: the file's name, line and column */
 	uint64_t line;
 	uint32_t col;
+	uint64_t max_line; /* where its tier end is written (the EndingRange column, even empty), or 0: nowhere */
+	uint32_t max_col;
 };
 
 /* What a committed load holds, for its summary. */

@@ -589,8 +589,16 @@ sed -e 's/"10240","51200","GB","0.0850000000"/"51200","Inf","GB","0.0850000000"/
 	"$O/AmazonEC2/20261001000000/us-east-1/index.csv" >"$TMP/gap/offer.csv"
 run 0 "$PBP" load --format aws-offer --no-progress --source gap "$TMP/gap/offer.csv"
 check "tiers with a gap between them: the SKU's tiers are not stored, with a warning naming it" \
-	"0|pb-prices: warning: gap: 2 prices in tiers that leave a gap or overlap, or whose last one ends (the first: SKU3TESTCCCCCCCC, region 'us-east-1', unit 'GB', from 2026-10-01, its tier from 0 to 10240, the next from 51200): not stored, so lines of them are priced by an older load, or not at all|SKU1TESTAAAAAAAA,SKU2TESTBBBBBBBB" \
+	"0|pb-prices: warning: gap: 2 prices in tiers that leave a gap or overlap, or whose last one ends (the first: SKU3TESTCCCCCCCC, region 'us-east-1', unit 'GB', from 2026-10-01, its tier from 0 to 10240, the next from 51200, at $TMP/gap/offer.csv:10:157): not stored, so lines of them are priced by an older load, or not at all|SKU1TESTAAAAAAAA,SKU2TESTBBBBBBBB" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(p.meter, ',' ORDER BY p.meter) FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'gap'")"
+# A middle tier whose EndingRange is empty: its tier was not checked against the next one's start, so the SKU's tiers
+# were stored as though they met.
+sed -e 's/"10240","51200","GB","0.0850000000"/"10240","","GB","0.0850000000"/' \
+	"$O/AmazonEC2/20261001000000/us-east-1/index.csv" >"$TMP/gap/empty.csv"
+run 0 "$PBP" load --format aws-offer --no-progress --source gap-empty "$TMP/gap/empty.csv"
+check "... and a middle tier whose EndingRange is empty: the same, naming its file, line and column" \
+	"0|pb-prices: warning: gap-empty: 3 prices in tiers that leave a gap or overlap, or whose last one ends (the first: SKU3TESTCCCCCCCC, region 'us-east-1', unit 'GB', from 2026-10-01, its tier from 10240 with an empty EndingRange, the next from 51200, at $TMP/gap/empty.csv:11:161): not stored, so lines of them are priced by an older load, or not at all|SKU1TESTAAAAAAAA,SKU2TESTBBBBBBBB" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(p.meter, ',' ORDER BY p.meter) FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'gap-empty'")"
 
 # ---- a price list loaded while an ingest that found none runs: not used by it ------------------------------------
 # Finding no price list, an ingest reads a file in parts side by side; a list committed meanwhile then priced
@@ -765,7 +773,7 @@ mkdir -p "$TMP/lastend"
 sed -e '/LASTTIER00/d' "$O/AmazonEC2/20261001000000/us-east-1/index.csv" >"$TMP/lastend/offer.csv"
 run 0 "$PBP" load --format aws-offer --no-progress --source lastend "$TMP/lastend/offer.csv"
 check "a last tier that ends short of Inf: the SKU's tiers are not stored, with a warning naming it" \
-	"0|pb-prices: warning: lastend: 2 prices in tiers that leave a gap or overlap, or whose last one ends (the first: SKU3TESTCCCCCCCC, region 'us-east-1', unit 'GB', from 2026-10-01, its tier from 10240 to 51200, and no tier after it): not stored, so lines of them are priced by an older load, or not at all|SKU1TESTAAAAAAAA,SKU2TESTBBBBBBBB" \
+	"0|pb-prices: warning: lastend: 2 prices in tiers that leave a gap or overlap, or whose last one ends (the first: SKU3TESTCCCCCCCC, region 'us-east-1', unit 'GB', from 2026-10-01, its tier from 10240 to 51200, and no tier after it, at $TMP/lastend/offer.csv:11:161): not stored, so lines of them are priced by an older load, or not at all|SKU1TESTAAAAAAAA,SKU2TESTBBBBBBBB" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(p.meter, ',' ORDER BY p.meter) FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'lastend'")"
 
 # ---- a reload after another source's load: not "unchanged" when that load's prices are the ones in force -------
