@@ -366,8 +366,17 @@ int pb_prices_load(const struct pb_prices_options *o)
 	}
 	if (rc == 0 && pb_price_load_kept(r.load) == 0) {
 		pb_buf_reset(&err);
-		pb_buf_addf(&err, "no list price read from %s: nothing stored (are the services and regions right?)",
-			    source);
+		pb_buf_addf(&err, "no list price read from %s: nothing stored ", source);
+		/* Items of other terms alone, or none at all: files name no service or region to check. */
+		if (r.items)
+			pb_buf_addf(&err,
+				    "(%llu item%s read, none a list price: reservations, savings plans and other terms "
+				    "are skipped)",
+				    (unsigned long long)r.items, r.items == 1 ? "" : "s");
+		else if (o->nfiles)
+			pb_buf_addstr(&err, "(the files hold no item)");
+		else
+			pb_buf_addstr(&err, "(are the services and regions right?)");
 		rc = PB_ERR_DATA;
 	}
 	if (rc == 0)

@@ -883,4 +883,14 @@ check "a meter priced in USD and EUR in one list: both stored, no warning; each 
 	"0|price load N committed: azure azure-pricesheet from cur2: 1 file, 2 items, 2 prices stored, 0 not list prices skipped||EUR 0.45,USD 0.5
 0|USD 5,EUR 4.5" "$(cat "$TMP/cur2/out")"
 
+# ---- a list whose every item is another term than a list price: said so ---------------------------------------
+# Saved pages of reservation prices alone were refused asking whether the services and regions were right, which
+# files do not name.
+printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+	"$(item "${C1%1}2" "Virtual Machines" eastus "1 Hour" 876 2026-12-01 0.0 Reservation)" >"$TMP/cur2/reserved.json"
+run 1 "$PBP" load --format azure-retail --no-progress --source reserved "$TMP/cur2/reserved.json"
+check "saved pages whose items are all reservations: exit 1, saying none is a list price" \
+	"1|pb-prices: no list price read from reserved: nothing stored (1 item read, none a list price: reservations, savings plans and other terms are skipped)" \
+	"$GOT|$(cat "$TMP/err")"
+
 pb_tests_done
