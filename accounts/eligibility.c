@@ -16,46 +16,54 @@ static void copy_text(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src);
 }
 
+const char pb_eligibility_facts_select[] =
+	"SELECT a.alias, a.billing_country, a.is_reseller, coalesce(a.parent_reseller, ''), "
+	"EXISTS (SELECT 1 FROM pb.terms_acceptance t WHERE t.alias = a.alias AND t.terms = 'centurylink'), "
+	"EXISTS (SELECT 1 FROM pb.terms_acceptance t WHERE t.alias = a.alias AND t.terms = $1 "
+	"AND t.region = a.billing_country) FROM pb.clc_account a ";
+
+void pb_eligibility_facts_read(const PGresult *res, int row, struct pb_eligibility_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	copy_text(f->alias, sizeof(f->alias), PQgetvalue(res, row, 0));
+	copy_text(f->country, sizeof(f->country), PQgetvalue(res, row, 1));
+	f->is_reseller = strcmp(PQgetvalue(res, row, 2), "t") == 0;
+	copy_text(f->parent_reseller, sizeof(f->parent_reseller), PQgetvalue(res, row, 3));
+	f->centurylink_terms = strcmp(PQgetvalue(res, row, 4), "t") == 0;
+	f->vendor_terms = strcmp(PQgetvalue(res, row, 5), "t") == 0;
+}
+
 int pb_eligibility_facts_all(PGconn *conn, const char *const *aliases, size_t n, int vendor,
 			     struct pb_eligibility_facts *f, struct pb_buf *err)
 {
-	struct pb_buf list = PB_BUF_INIT;
-	const char *p[2] = {NULL, pb_vendor_names[vendor]};
+	struct pb_buf list = PB_BUF_INIT, sql = PB_BUF_INIT;
+	const char *p[2] = {pb_vendor_names[vendor], NULL};
 	PGresult *res;
 	size_t i, r = 0;
 	int rows;
 
 	memset(f, 0, n * sizeof(*f));
 	pb_db_text_array(&list, aliases, n);
-	if (list.failed) {
+	pb_buf_addf(&sql, "%sWHERE a.alias = ANY ($2::text[]) ORDER BY a.alias COLLATE \"C\" FOR SHARE OF a",
+		    pb_eligibility_facts_select);
+	if (list.failed || sql.failed) {
 		pb_buf_release(&list);
+		pb_buf_release(&sql);
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
 		return PB_ERR_DEPENDENCY;
 	}
-	p[0] = pb_buf_str(&list);
-	res = pb_db_query(conn,
-			  "SELECT a.alias, a.billing_country, a.is_reseller, coalesce(a.parent_reseller, ''), "
-			  "EXISTS (SELECT 1 FROM pb.terms_acceptance t WHERE t.alias = a.alias "
-			  "AND t.terms = 'centurylink'), "
-			  "EXISTS (SELECT 1 FROM pb.terms_acceptance t WHERE t.alias = a.alias "
-			  "AND t.terms = $2 AND t.region = a.billing_country) "
-			  "FROM pb.clc_account a WHERE a.alias = ANY ($1::text[]) ORDER BY a.alias COLLATE \"C\" "
-			  "FOR SHARE OF a",
-			  2, p, err);
+	p[1] = pb_buf_str(&list);
+	res = pb_db_query(conn, pb_buf_str(&sql), 2, p, err);
 	pb_buf_release(&list);
+	pb_buf_release(&sql);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	rows = PQntuples(res);
 	for (i = 0; i < n && r < (size_t)rows; i++) {
 		if (strcmp(aliases[i], PQgetvalue(res, (int)r, 0)) != 0)
 			continue;
-		copy_text(f[i].alias, sizeof(f[i].alias), PQgetvalue(res, (int)r, 0));
-		copy_text(f[i].country, sizeof(f[i].country), PQgetvalue(res, (int)r, 1));
-		f[i].is_reseller = strcmp(PQgetvalue(res, (int)r, 2), "t") == 0;
-		copy_text(f[i].parent_reseller, sizeof(f[i].parent_reseller), PQgetvalue(res, (int)r, 3));
-		f[i].centurylink_terms = strcmp(PQgetvalue(res, (int)r, 4), "t") == 0;
-		f[i].vendor_terms = strcmp(PQgetvalue(res, (int)r, 5), "t") == 0;
+		pb_eligibility_facts_read(res, (int)r, &f[i]);
 		r++;
 	}
 	PQclear(res);

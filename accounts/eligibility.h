@@ -34,6 +34,14 @@ int pb_eligibility_facts_all(PGconn *conn, const char *const *aliases, size_t n,
 			     struct pb_eligibility_facts *f, struct pb_buf *err);
 
 /*
+ * The start of a query of the facts, up to its FROM clause included ("... FROM pb.clc_account a "): $1 is the
+ * vendor's name; the caller adds which accounts (a WHERE clause on a.alias) and their lock. Each row is read
+ * with pb_eligibility_facts_read.
+ */
+extern const char pb_eligibility_facts_select[];
+void pb_eligibility_facts_read(const PGresult *res, int row, struct pb_eligibility_facts *f);
+
+/*
  * Applies every rule and appends one line per failing rule to reasons ("reseller accounts are excluded",
  * "customer of reseller RSL1", "billing country FR is not among azure's allowed countries (US, GB)",
  * "terms not accepted: centurylink", "terms not accepted: azure in region US"). Returns how many failed.

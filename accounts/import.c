@@ -30,11 +30,8 @@ struct seen {
 	uint64_t line;
 };
 
-/* Where a link row of the file is: its line and the column of each of its fields (0: absent). */
-struct link_where {
-	uint64_t line;
-	uint32_t col[5];
-};
+/* How many bytes of link rows are sent to the server at a time. */
+#define COPY_CHUNK ((size_t)64 << 10)
 
 /* The columns of a link file, in the order of enum link_column. */
 enum link_column { LINK_ALIAS, LINK_VENDOR, LINK_ID, LINK_FROM, LINK_TO, LINK_NCOLUMNS };
@@ -50,10 +47,10 @@ struct import {
 	uint32_t *col_no;
 	struct seen *seen; /* accounts: the aliases of the rows read, with their lines */
 	size_t nseen, seen_alloc;
-	struct pb_link_row *links; /* links: the rows read, and where they are */
-	struct link_where *where;
-	size_t nlinks, links_alloc, where_alloc;
-	int failed; /* links: the error of the row reading stopped at, in err */
+	int copying;	    /* links: the rows read go to the server (COPY) */
+	struct pb_buf rows; /* links: the rows read that are not sent yet */
+	uint64_t nlinks;    /* links: how many rows were read */
+	int failed;	    /* links: the error of the row reading stopped at, in err */
 	const struct pb_eligibility *e;
 	const char *by;
 };
@@ -352,90 +349,137 @@ static int link_fields(struct import *im, struct pb_link_row *l, enum link_colum
 	return ret;
 }
 
-/*
- * Reads the current record as a link row. A bad row stops the reading: its error is kept (im->failed, err
- * and the position) for link_check, which looks for an earlier row that is refused first.
- */
-static int link_row(PGconn *conn, struct import *im, struct pb_buf *err)
+/* The rows read so far to the server. Returns 0, or PB_ERR_DEPENDENCY with the message. */
+static int send_rows(PGconn *conn, struct import *im, struct pb_buf *err)
 {
-	struct pb_buf why = PB_BUF_INIT;
-	struct link_where *w;
-	enum link_column bad;
-	size_t c;
-	int ret;
-
-	(void)conn;
-	if (check_text(im, 0, err) < 0) {
-		im->failed = PB_ERR_DATA;
-		return 0;
-	}
-	if (grow((void **)&im->links, &im->links_alloc, im->nlinks, sizeof(*im->links)) < 0 ||
-	    grow((void **)&im->where, &im->where_alloc, im->nlinks, sizeof(*im->where)) < 0) {
+	if (im->rows.failed) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
 		return PB_ERR_DEPENDENCY;
 	}
-	ret = link_fields(im, &im->links[im->nlinks], &bad, &why);
+	if (im->rows.len && PQputCopyData(conn, im->rows.ptr, (int)im->rows.len) != 1) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		return PB_ERR_DEPENDENCY;
+	}
+	pb_buf_reset(&im->rows);
+	return 0;
+}
+
+/*
+ * Ends the COPY of the rows (as failed unless ok) and collects its result. Returns 0, or PB_ERR_DEPENDENCY
+ * with the message (unless ok was 0: err keeps its message then).
+ */
+static int end_rows(PGconn *conn, struct import *im, int ok, struct pb_buf *err)
+{
+	PGresult *res;
+	int ret = 0;
+
+	if (!im->copying)
+		return 0;
+	im->copying = 0;
+	if (ok && send_rows(conn, im, err) < 0) {
+		ok = 0;
+		ret = PB_ERR_DEPENDENCY;
+	}
+	if (PQputCopyEnd(conn, ok ? NULL : "the import stopped") != 1 && ok) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		ok = 0;
+		ret = PB_ERR_DEPENDENCY;
+	}
+	while ((res = PQgetResult(conn))) {
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st != PGRES_COMMAND_OK && ok) {
+			pb_db_result_message(err, "database", conn, res);
+			ok = 0;
+			ret = PB_ERR_DEPENDENCY;
+		}
+		PQclear(res);
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+			break;
+	}
+	return ret;
+}
+
+/*
+ * The rows of a link file go to a table of the session as they are read (memory does not grow with the
+ * file), each with where it is: its order n, its line, the columns of its alias and id.
+ */
+static int link_start(PGconn *conn, struct import *im, struct pb_buf *err)
+{
+	PGresult *res;
+
+	if (pb_db_exec(conn,
+		       "CREATE TEMP TABLE pb_link_rows (n bigint NOT NULL, line bigint NOT NULL, col_alias integer NOT "
+		       "NULL, col_id integer NOT NULL, vendor text NOT NULL, id text NOT NULL, alias text NOT NULL, "
+		       "f date NOT NULL, t date) ON COMMIT DROP",
+		       0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	res = PQexec(conn, "COPY pg_temp.pb_link_rows FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		pb_db_result_message(err, "database", conn, res);
+		PQclear(res);
+		return PB_ERR_DEPENDENCY;
+	}
+	PQclear(res);
+	im->copying = 1;
+	return 0;
+}
+
+/*
+ * Reads the current record as a link row, on its way to the server. A bad row stops the reading: its error
+ * is kept (im->failed, err and the position) for link_check, which looks for an earlier row that is refused
+ * first.
+ */
+static int link_row(PGconn *conn, struct import *im, struct pb_buf *err)
+{
+	struct pb_buf why = PB_BUF_INIT;
+	struct pb_link_row l;
+	enum link_column bad;
+	uint64_t line = im->csv.line;
+	uint32_t col[LINK_NCOLUMNS] = {0};
+	char from_s[11], to_s[11] = "\\N";
+	size_t c;
+	int ret;
+
+	if (check_text(im, 0, err) < 0) {
+		im->failed = PB_ERR_DATA;
+		return 0;
+	}
+	ret = link_fields(im, &l, &bad, &why);
 	if (ret < 0) {
 		at_field(im, (size_t)im->col[bad], err);
 		pb_buf_addstr(err, pb_buf_str(&why));
 		im->failed = ret;
-	} else {
-		w = &im->where[im->nlinks++];
-		w->line = im->csv.line;
-		for (c = 0; c < LINK_NCOLUMNS; c++)
-			if (im->col[c] >= 0)
-				pb_csv_field_pos(&im->csv, (size_t)im->col[c], &w->line, &w->col[c]);
+		pb_buf_release(&why);
+		return 0;
 	}
 	pb_buf_release(&why);
+	for (c = 0; c < LINK_NCOLUMNS; c++)
+		if (im->col[c] >= 0)
+			pb_csv_field_pos(&im->csv, (size_t)im->col[c], &line, &col[c]);
+	pb_date_format(l.from, from_s);
+	if (l.to != PB_LINK_OPEN)
+		pb_date_format(l.to, to_s);
+	/* Every field is letters, digits, dashes or a date: nothing to escape for COPY. */
+	pb_buf_addf(&im->rows, "%llu\t%llu\t%u\t%u\t%s\t%s\t%s\t%s\t%s\n", (unsigned long long)im->nlinks,
+		    (unsigned long long)line, col[LINK_ALIAS], col[LINK_ID], pb_vendor_names[l.vendor], l.id, l.alias,
+		    from_s, to_s);
+	im->nlinks++;
+	if (im->rows.len >= COPY_CHUNK || im->rows.failed)
+		return send_rows(conn, im, err);
 	return 0;
 }
 
-/* Sorts aliases (pointers to char arrays) as strcmp does. */
-static int by_alias(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/*
- * The facts of every account the rows link for vendor: the distinct aliases, sorted, in *aliases (n in *n)
- * and their facts in *facts. Returns 0, or PB_ERR_DEPENDENCY.
- */
-static int vendor_facts(PGconn *conn, const struct import *im, int vendor, const char ***aliases, size_t *n,
-			struct pb_eligibility_facts **facts, struct pb_buf *err)
-{
-	const char **a = malloc((im->nlinks ? im->nlinks : 1) * sizeof(*a));
-	size_t i, k = 0;
-
-	*aliases = a;
-	*n = 0;
-	*facts = NULL;
-	if (!a)
-		goto oom;
-	for (i = 0; i < im->nlinks; i++)
-		if (im->links[i].vendor == vendor)
-			a[k++] = im->links[i].alias;
-	qsort(a, k, sizeof(*a), by_alias);
-	for (i = 0; i < k; i++)
-		if (*n == 0 || strcmp(a[*n - 1], a[i]) != 0)
-			a[(*n)++] = a[i];
-	*facts = malloc((*n ? *n : 1) * sizeof(**facts));
-	if (!*facts)
-		goto oom;
-	return pb_eligibility_facts_all(conn, a, *n, vendor, *facts, err);
-oom:
-	pb_buf_reset(err);
-	pb_buf_addstr(err, "out of memory");
-	return PB_ERR_DEPENDENCY;
-}
-
 /* "ALIAS: not eligible for VENDOR: " and the failing rules, on one line. */
-static void say_ineligible(const struct pb_link_row *l, const struct pb_buf *reasons, struct pb_buf *why)
+static void say_ineligible(const char *alias, int vendor, const struct pb_buf *reasons, struct pb_buf *why)
 {
 	const char *r = pb_buf_str(reasons);
 	size_t n;
 
-	pb_buf_addf(why, "%s: not eligible for %s: ", l->alias, pb_vendor_names[l->vendor]);
+	pb_buf_addf(why, "%s: not eligible for %s: ", alias, pb_vendor_names[vendor]);
 	while (*r) {
 		n = strcspn(r, "\n");
 		pb_buf_add(why, r, n);
@@ -446,62 +490,145 @@ static void say_ineligible(const struct pb_link_row *l, const struct pb_buf *rea
 }
 
 /*
- * The first row, in the file's order, whose account does not exist (PB_ERR_DATA) or is not eligible for its
- * vendor (PB_ERR_REFUSED), with the message in why; *first is nlinks when every account is eligible.
+ * The vendors and aliases of the rows' accounts that are not eligible for the vendor under im->e, as two
+ * text[] literals (how many accounts the database holds at most, whatever the file). The accounts are
+ * locked (FOR SHARE) until the transaction ends. Returns 0 or PB_ERR_DEPENDENCY.
  */
-static int first_ineligible(PGconn *conn, const struct import *im, size_t *first, struct pb_buf *why)
+static int ineligible_accounts(PGconn *conn, const struct import *im, struct pb_buf *vendors, struct pb_buf *aliases,
+			       struct pb_buf *err)
 {
-	const char **aliases[PB_NVENDORS] = {NULL};
-	struct pb_eligibility_facts *facts[PB_NVENDORS] = {NULL};
-	struct pb_buf reasons = PB_BUF_INIT;
-	size_t n[PB_NVENDORS] = {0}, i;
-	int ret = 0, v;
+	struct pb_buf sql = PB_BUF_INIT, reasons = PB_BUF_INIT;
+	struct pb_eligibility_facts f;
+	int v, r, n = 0, ret = 0;
 
-	*first = im->nlinks;
-	for (v = 0; v < PB_NVENDORS && ret == 0; v++)
-		ret = vendor_facts(conn, im, v, &aliases[v], &n[v], &facts[v], why);
-	for (i = 0; i < im->nlinks && ret == 0; i++) {
-		const struct pb_link_row *l = &im->links[i];
-		const char *key = l->alias, **at_alias;
-		const struct pb_eligibility_facts *f;
+	pb_buf_addstr(vendors, "{");
+	pb_buf_addstr(aliases, "{");
+	pb_buf_addf(&sql,
+		    "%sWHERE a.alias IN (SELECT alias FROM pg_temp.pb_link_rows WHERE vendor = $1) "
+		    "ORDER BY a.alias COLLATE \"C\" FOR SHARE OF a",
+		    pb_eligibility_facts_select);
+	for (v = 0; v < PB_NVENDORS && ret == 0; v++) {
+		const char *p[1] = {pb_vendor_names[v]};
+		PGresult *res = sql.failed ? NULL : pb_db_query(conn, pb_buf_str(&sql), 1, p, err);
 
-		at_alias = bsearch(&key, aliases[l->vendor], n[l->vendor], sizeof(key), by_alias);
-		f = &facts[l->vendor][at_alias - aliases[l->vendor]];
-		if (!f->alias[0]) {
-			pb_buf_addf(why, "no CLC account '%s'", l->alias);
-			ret = PB_ERR_DATA;
-		} else if (pb_eligibility_check(im->e, l->vendor, f, &reasons)) {
-			say_ineligible(l, &reasons, why);
-			ret = PB_ERR_REFUSED;
+		if (!res) {
+			ret = PB_ERR_DEPENDENCY;
+			break;
 		}
-		if (ret < 0)
-			*first = i;
+		for (r = 0; r < PQntuples(res); r++) {
+			pb_eligibility_facts_read(res, r, &f);
+			pb_buf_reset(&reasons);
+			if (!pb_eligibility_check(im->e, v, &f, &reasons))
+				continue;
+			/* Aliases are letters and digits: nothing to quote. */
+			pb_buf_addf(vendors, "%s%s", n ? "," : "", pb_vendor_names[v]);
+			pb_buf_addf(aliases, "%s%s", n ? "," : "", f.alias);
+			n++;
+		}
+		PQclear(res);
 	}
-	for (v = 0; v < PB_NVENDORS; v++) {
-		free(aliases[v]);
-		free(facts[v]);
+	pb_buf_addstr(vendors, "}");
+	pb_buf_addstr(aliases, "}");
+	if (ret == 0 && (vendors->failed || aliases->failed || sql.failed)) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		ret = PB_ERR_DEPENDENCY;
 	}
+	pb_buf_release(&sql);
 	pb_buf_release(&reasons);
 	return ret;
 }
 
-/* An overlap with the earlier row o of the file (at line), as link would say it of a link in the database. */
-static void say_row_overlap(const struct pb_link_row *o, uint64_t line, struct pb_buf *why)
+/*
+ * The first row, in the file's order, whose account does not exist (PB_ERR_DATA) or is not eligible for its
+ * vendor (PB_ERR_REFUSED), with the message in why and its n, line and alias column in *first, *line and
+ * *col; *first is -1 when every account is eligible.
+ */
+static int first_ineligible(PGconn *conn, const struct import *im, int64_t *first, uint64_t *line, uint32_t *col,
+			    struct pb_buf *why)
 {
-	char day[11];
+	struct pb_buf vendors = PB_BUF_INIT, aliases = PB_BUF_INIT, reasons = PB_BUF_INIT;
+	struct pb_eligibility_facts f;
+	const char *p[2];
+	PGresult *res = NULL;
+	int ret, v;
 
-	pb_buf_reset(why);
-	pb_date_format(o->from, day);
-	pb_buf_addf(why, "%s partner account %s is linked to %s from %s", pb_vendor_names[o->vendor], o->id, o->alias,
-		    day);
-	if (o->to != PB_LINK_OPEN) {
-		pb_date_format(o->to, day);
-		pb_buf_addf(why, " to %s", day);
-	} else {
-		pb_buf_addstr(why, " (open-ended)");
+	*first = -1;
+	ret = ineligible_accounts(conn, im, &vendors, &aliases, why);
+	if (ret < 0)
+		goto out;
+	p[0] = pb_buf_str(&vendors);
+	p[1] = pb_buf_str(&aliases);
+	res = pb_db_query(
+		conn,
+		"SELECT r.n, r.line, r.col_alias, r.vendor, r.alias, NOT EXISTS (SELECT 1 FROM pb.clc_account "
+		"a WHERE a.alias = r.alias) FROM pg_temp.pb_link_rows r WHERE NOT EXISTS (SELECT 1 FROM "
+		"pb.clc_account a WHERE a.alias = r.alias) OR (r.vendor, r.alias) IN (SELECT * FROM "
+		"unnest($1::text[], $2::text[])) ORDER BY r.n LIMIT 1",
+		2, p, why);
+	if (!res) {
+		ret = PB_ERR_DEPENDENCY;
+		goto out;
 	}
-	pb_buf_addf(why, " on line %llu already: a partner account maps to one CLC account at a time",
-		    (unsigned long long)line);
+	if (PQntuples(res) == 0)
+		goto out;
+	*first = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*line = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	*col = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
+	v = pb_vendor_index(PQgetvalue(res, 0, 3));
+	pb_buf_reset(why);
+	if (strcmp(PQgetvalue(res, 0, 5), "t") == 0) {
+		pb_buf_addf(why, "no CLC account '%s'", PQgetvalue(res, 0, 4));
+		ret = PB_ERR_DATA;
+		goto out;
+	}
+	ret = pb_eligibility_facts(conn, PQgetvalue(res, 0, 4), v, &f, why);
+	if (ret == 0 && pb_eligibility_check(im->e, v, &f, &reasons)) {
+		pb_buf_reset(why);
+		say_ineligible(f.alias, v, &reasons, why);
+		ret = PB_ERR_REFUSED;
+	}
+out:
+	PQclear(res);
+	pb_buf_release(&vendors);
+	pb_buf_release(&aliases);
+	pb_buf_release(&reasons);
+	return ret;
+}
+
+/* An overlap of row bad with the earlier row other of the file, as link would say it of a link in the database. */
+static int say_row_overlap(PGconn *conn, int64_t bad, int64_t other, uint64_t *line, uint32_t *col, struct pb_buf *why)
+{
+	char bad_s[24], other_s[24];
+	const char *p[2] = {bad_s, other_s};
+	PGresult *res;
+	const char *to;
+
+	snprintf(bad_s, sizeof(bad_s), "%lld", (long long)bad);
+	snprintf(other_s, sizeof(other_s), "%lld", (long long)other);
+	res = pb_db_query(conn,
+			  "SELECT b.line, b.col_id, o.vendor, o.id, o.alias, o.f, coalesce(o.t::text, ''), o.line FROM "
+			  "pg_temp.pb_link_rows b LEFT JOIN pg_temp.pb_link_rows o ON o.n = $2::bigint WHERE b.n = "
+			  "$1::bigint",
+			  2, p, why);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	*line = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	*col = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+	if (other >= 0) {
+		to = PQgetvalue(res, 0, 6);
+		pb_buf_reset(why);
+		pb_buf_addf(why, "%s partner account %s is linked to %s from %s", PQgetvalue(res, 0, 2),
+			    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
+		if (*to)
+			pb_buf_addf(why, " to %s", to);
+		else
+			pb_buf_addstr(why, " (open-ended)");
+		pb_buf_addf(why, " on line %s already: a partner account maps to one CLC account at a time",
+			    PQgetvalue(res, 0, 7));
+	}
+	PQclear(res);
+	return PB_ERR_REFUSED;
 }
 
 /*
@@ -511,11 +638,18 @@ static void say_row_overlap(const struct pb_link_row *o, uint64_t line, struct p
 static int link_check(PGconn *conn, struct import *im, struct pb_buf *err)
 {
 	struct pb_buf why = PB_BUF_INIT, overlap = PB_BUF_INIT;
-	size_t first, bad;
-	long other;
+	int64_t first, bad, other;
+	uint64_t line = 0;
+	uint32_t col = 0;
 	int ret, stored;
 
-	ret = first_ineligible(conn, im, &first, &why);
+	ret = end_rows(conn, im, 1, err);
+	if (ret < 0)
+		return ret;
+	/* A table of the session is never analyzed by autovacuum: the plans below need its statistics. */
+	if (pb_db_exec(conn, "ANALYZE pg_temp.pb_link_rows", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	ret = first_ineligible(conn, im, &first, &line, &col, &why);
 	if (ret == PB_ERR_DEPENDENCY)
 		goto out;
 	pb_test_pause("link-checked");
@@ -523,23 +657,16 @@ static int link_check(PGconn *conn, struct import *im, struct pb_buf *err)
 	 * Only the rows before the first refused one can be refused earlier: for an overlap. When a row is
 	 * refused, or the reading stopped at bad data, they are checked and nothing is inserted.
 	 */
-	stored = pb_link_add_all(conn, im->links, first, ret == 0 && !im->failed, "import-links", im->by, &bad, &other,
-				 &overlap);
-	if (stored == PB_ERR_REFUSED) {
-		if (other >= 0)
-			say_row_overlap(&im->links[other], im->where[other].line, &overlap);
-		*im->line = im->where[bad].line;
-		*im->col_no = im->where[bad].col[LINK_ID];
-		pb_buf_reset(err);
-		pb_buf_addstr(err, pb_buf_str(&overlap));
-		ret = stored;
-	} else if (stored < 0) {
+	stored = pb_link_add_rows(conn, first, ret == 0 && !im->failed, "import-links", im->by, &bad, &other, &overlap);
+	if (stored == PB_ERR_REFUSED)
+		stored = say_row_overlap(conn, bad, other, im->line, im->col_no, &overlap);
+	if (stored < 0) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, pb_buf_str(&overlap));
 		ret = stored;
 	} else if (ret < 0) {
-		*im->line = im->where[first].line;
-		*im->col_no = im->where[first].col[LINK_ALIAS];
+		*im->line = line;
+		*im->col_no = col;
 		pb_buf_reset(err);
 		pb_buf_addstr(err, pb_buf_str(&why));
 	} else {
@@ -561,6 +688,7 @@ struct import_kind {
 	size_t ncolumns;
 	const size_t *required;
 	size_t nrequired;
+	int (*start)(PGconn *conn, struct import *im, struct pb_buf *err);  /* after the header, unless NULL */
 	int (*row)(PGconn *conn, struct import *im, struct pb_buf *err);    /* each record after the header */
 	int (*finish)(PGconn *conn, struct import *im, struct pb_buf *err); /* after them, unless NULL */
 };
@@ -582,6 +710,7 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 	*line = 0;
 	*col = 0;
 	memset(&im, 0, sizeof(im));
+	pb_buf_init(&im.rows, 0);
 	im.names = kind->names;
 	im.ncolumns = kind->ncolumns;
 	im.line = line;
@@ -612,6 +741,8 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 	}
 	begun = 1;
 	ret = read_header(&im, kind->required, kind->nrequired, err);
+	if (ret == 0 && kind->start)
+		ret = kind->start(conn, &im, err);
 	if (ret < 0)
 		goto out;
 	for (;;) {
@@ -642,6 +773,7 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 	begun = 0;
 	ret = 0;
 out:
+	end_rows(conn, &im, 0, &ignore);
 	if (begun)
 		pb_db_exec(conn, "ROLLBACK", 0, NULL, &ignore);
 	if (ret < 0)
@@ -649,8 +781,7 @@ out:
 	if (csv_ready)
 		pb_csv_release(&im.csv);
 	free(im.seen);
-	free(im.links);
-	free(im.where);
+	pb_buf_release(&im.rows);
 	pb_input_free(in);
 	pb_buf_release(&ignore);
 	return ret;
@@ -661,7 +792,7 @@ int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *c
 {
 	static const size_t required[] = {PB_ACCOUNT_ALIAS, PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY};
 	const char *names[PB_ACCOUNT_NFIELDS];
-	struct import_kind kind = {names, PB_ACCOUNT_NFIELDS, required, 3, account_row, NULL};
+	struct import_kind kind = {names, PB_ACCOUNT_NFIELDS, required, 3, NULL, account_row, NULL};
 	size_t f;
 
 	for (f = 0; f < PB_ACCOUNT_NFIELDS; f++)
@@ -673,7 +804,8 @@ int pb_import_links(PGconn *conn, const struct pb_eligibility *e, const char *pa
 		    uint64_t *line, uint32_t *col, struct pb_buf *err)
 {
 	static const size_t required[] = {LINK_ALIAS, LINK_VENDOR, LINK_ID, LINK_FROM};
-	static const struct import_kind kind = {link_columns, LINK_NCOLUMNS, required, 4, link_row, link_check};
+	static const struct import_kind kind = {link_columns, LINK_NCOLUMNS, required,	4,
+						link_start,   link_row,	     link_check};
 
 	return import_file(conn, &kind, e, path, by, count, line, col, err);
 }

@@ -2,6 +2,7 @@
 #include "link.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,7 @@ static int insert_links(PGconn *conn, const char *sql, int nparams, const char *
 	if (in_tx && pb_db_exec(conn, "SAVEPOINT pb_link_add", 0, NULL, err) < 0)
 		goto out;
 	res = PQexecParams(conn, sql, nparams, NULL, p, NULL, NULL, 0);
-	if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+	if (res && (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)) {
 		if (link_id && PQntuples(res) > 0)
 			pb_buf_addstr(link_id, PQgetvalue(res, 0, 0));
 		ret = in_tx && pb_db_exec(conn, "RELEASE SAVEPOINT pb_link_add", 0, NULL, err) < 0 ? PB_ERR_DEPENDENCY
@@ -302,231 +303,130 @@ int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int
 	return ret;
 }
 
-/* The rows' vendors, ids (ids: as links keep them), aliases, first and last days ('' when open) as text[]. */
-static int row_arrays(const struct pb_link_row *rows, const char *const *ids, size_t n, struct pb_buf *a)
-{
-	size_t m = n ? n : 1, i, c;
-	const char **col[5];
-	char(*days)[2][11] = malloc(m * sizeof(*days));
-	int ret = days ? 0 : -1;
+/* The first row of pg_temp.pb_link_rows with n below $1 that overlaps a link in the database: none, or n. */
+#define FIRST_IN_DATABASE                                                                                              \
+	"SELECT r.n, r.vendor, r.id, r.f, coalesce(r.t::text, '') FROM pg_temp.pb_link_rows r WHERE r.n < $1::bigint " \
+	"AND EXISTS (SELECT 1 FROM pb.partner_account pa WHERE pa.vendor = r.vendor AND pa.partner_account_id = r.id " \
+	"AND pa.validity && daterange(r.f, r.t, '[]')) ORDER BY r.n LIMIT 1"
 
-	for (c = 0; c < 5; c++) {
-		col[c] = malloc(m * sizeof(*col[c]));
-		if (!col[c])
-			ret = -1;
+/*
+ * The first row with n below limit that overlaps an earlier row of the table: 1 with its n in *bad and the
+ * first such earlier row's n in *other; 0 when none; or PB_ERR_DEPENDENCY. The rows of partner accounts
+ * that have more than one go into a table whose exclusion constraint keeps their days from overlapping, in the
+ * order of n, and a row that overlaps one before it is left out: the first one left out is the first to
+ * overlap an earlier row (those before it all went in). n log n, in the server, whatever the rows.
+ */
+static int first_row_overlap(PGconn *conn, const char *limit, int64_t *bad, int64_t *other, struct pb_buf *err)
+{
+	const char *p[2] = {limit, NULL};
+	PGresult *res;
+	int ret = 0;
+
+	/*
+	 * Each partner account k gets its own stretch of numbers, k * 10^8 on, where its rows' days lie (any day
+	 * of years 0 to 9999 is between 10^6 and 10^8 - 1 from 1970-01-01 + 10^6): an overlap of two rows of one
+	 * account is one of their ranges there, and ranges of numbers alone keep the index quick however many
+	 * rows one partner account has.
+	 */
+	if (pb_db_exec(conn,
+		       "CREATE TEMP TABLE IF NOT EXISTS pb_link_rows_in (n bigint, during int8range, "
+		       "EXCLUDE USING gist (during WITH &&)) ON COMMIT DROP",
+		       0, NULL, err) < 0 ||
+	    pb_db_exec(conn, "TRUNCATE pg_temp.pb_link_rows_in", 0, NULL, err) < 0 ||
+	    pb_db_exec(
+		    conn,
+		    "INSERT INTO pg_temp.pb_link_rows_in SELECT r.n, int8range(a.k * 100000000 + (r.f - date "
+		    "'1970-01-01') + 1000000, a.k * 100000000 + coalesce(r.t - date '1970-01-01' + 1000000, "
+		    "99999999), '[]') FROM pg_temp.pb_link_rows r JOIN (SELECT vendor, id, row_number() OVER () AS k "
+		    "FROM pg_temp.pb_link_rows WHERE n < $1::bigint GROUP BY vendor, id HAVING count(*) > 1) a "
+		    "USING (vendor, id) WHERE r.n < $1::bigint ORDER BY r.n ON CONFLICT DO NOTHING",
+		    1, p, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	res = pb_db_query(conn,
+			  "SELECT r.n FROM pg_temp.pb_link_rows r WHERE r.n < $1::bigint AND (r.vendor, r.id) IN "
+			  "(SELECT vendor, id FROM pg_temp.pb_link_rows WHERE n < $1::bigint GROUP BY vendor, id "
+			  "HAVING count(*) > 1) AND NOT EXISTS (SELECT 1 FROM "
+			  "pg_temp.pb_link_rows_in i WHERE i.n = r.n) ORDER BY r.n LIMIT 1",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 1) {
+		p[1] = PQgetvalue(res, 0, 0);
+		*bad = strtoll(p[1], NULL, 10);
+		PQclear(res);
+		res = pb_db_query(
+			conn,
+			"SELECT o.n FROM pg_temp.pb_link_rows o, pg_temp.pb_link_rows b WHERE b.n = $1::bigint "
+			"AND o.vendor = b.vendor AND o.id = b.id AND o.n < b.n AND daterange(o.f, o.t, '[]') && "
+			"daterange(b.f, b.t, '[]') ORDER BY o.n LIMIT 1",
+			1, p + 1, err);
+		if (!res)
+			return PB_ERR_DEPENDENCY;
+		*other = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+		ret = 1;
 	}
-	for (i = 0; ret == 0 && i < n; i++) {
-		pb_date_format(rows[i].from, days[i][0]);
-		days[i][1][0] = '\0';
-		if (rows[i].to != PB_LINK_OPEN)
-			pb_date_format(rows[i].to, days[i][1]);
-		col[0][i] = pb_vendor_names[rows[i].vendor];
-		col[1][i] = ids[i];
-		col[2][i] = rows[i].alias;
-		col[3][i] = days[i][0];
-		col[4][i] = days[i][1];
-	}
-	for (c = 0; c < 5; c++) {
-		if (ret == 0)
-			pb_db_text_array(&a[c], col[c], n);
-		if (a[c].failed)
-			ret = -1;
-		free(col[c]);
-	}
-	free(days);
+	PQclear(res);
 	return ret;
 }
 
-/* A row in the order of its partner account and first day. */
-struct sorted_row {
-	const struct pb_link_row *r;
-	const char *id;
-	size_t i;
-};
-
-static int by_account_and_day(const void *a, const void *b)
-{
-	const struct sorted_row *x = a, *y = b;
-	int c = x->r->vendor - y->r->vendor;
-
-	if (c == 0)
-		c = strcmp(x->id, y->id);
-	if (c == 0)
-		c = x->r->from < y->r->from ? -1 : x->r->from > y->r->from;
-	return c;
-}
-
-/* The last day of a row, an open end as the latest day of all. */
-static int32_t last_day(const struct pb_link_row *r)
-{
-	return r->to == PB_LINK_OPEN ? INT32_MAX : r->to;
-}
-
-static int same_account(const struct sorted_row *x, const struct sorted_row *y)
-{
-	return x->r->vendor == y->r->vendor && strcmp(x->id, y->id) == 0;
-}
-
 /*
- * Whether two of the rows numbered up to limit overlap, from s (n rows sorted by partner account and first
- * day): a row overlaps one that starts before it when the latest end of those is on or after its first day.
+ * The first of the rows with n below limit that overlaps a link in the database or an earlier row: 0 when
+ * none does, else PB_ERR_REFUSED with *bad, and *other the earlier row (-1: a link in the database, named
+ * in err); or PB_ERR_DEPENDENCY.
  */
-static int overlap_up_to(const struct sorted_row *s, size_t n, size_t limit)
-{
-	int32_t latest = 0;
-	size_t j, prev = n;
-
-	for (j = 0; j < n; j++) {
-		if (s[j].i > limit)
-			continue;
-		if (prev < n && same_account(&s[prev], &s[j]) && latest >= s[j].r->from)
-			return 1;
-		if (prev == n || !same_account(&s[prev], &s[j]) || last_day(s[j].r) > latest)
-			latest = last_day(s[j].r);
-		prev = j;
-	}
-	return 0;
-}
-
-/*
- * The first row (by index) that overlaps an earlier row of the same partner account: *bad, *other the first
- * such earlier row, and 1; 0 when none does; -1 when out of memory. n log n whatever the rows: sorted once
- * by partner account and first day, the shortest run of rows from the first that holds an overlap is found
- * by halving.
- */
-static int first_row_overlap(const struct pb_link_row *rows, const char *const *ids, size_t n, size_t *bad, long *other)
-{
-	struct sorted_row *s = malloc((n ? n : 1) * sizeof(*s));
-	size_t i, lo, hi, mid;
-	int found = 0;
-
-	if (!s)
-		return -1;
-	for (i = 0; i < n; i++) {
-		s[i].r = &rows[i];
-		s[i].id = ids[i];
-		s[i].i = i;
-	}
-	qsort(s, n, sizeof(*s), by_account_and_day);
-	if (n > 0 && overlap_up_to(s, n, n - 1)) {
-		lo = 1;
-		hi = n - 1;
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (overlap_up_to(s, n, mid))
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		*bad = hi;
-		for (i = 0; i < hi; i++) {
-			if (rows[i].vendor == rows[hi].vendor && strcmp(ids[i], ids[hi]) == 0 &&
-			    last_day(&rows[i]) >= rows[hi].from && last_day(&rows[hi]) >= rows[i].from)
-				break;
-		}
-		*other = (long)i;
-		found = 1;
-	}
-	free(s);
-	return found;
-}
-
-/* The rows of $1..$5 (row_arrays), as r(vendor, id, alias, f, t, i), i from 0. */
-#define ROWS                                                                                                          \
-	"(SELECT u.vendor, u.id, u.alias, u.f::date AS f, nullif(u.t, '')::date AS t, u.i - 1 AS i FROM "             \
-	"unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(vendor, id, alias, " \
-	"f, t, i)) r"
-
-/*
- * The first of the rows (p: row_arrays) that overlaps a link in the database or an earlier row: 0 when none
- * does, else PB_ERR_REFUSED with *bad, and *other the earlier row (-1: a link in the database, named in err).
- */
-static int first_overlap(PGconn *conn, const char *const *p, const struct pb_link_row *rows, const char *const *ids,
-			 size_t n, size_t *bad, long *other, struct pb_buf *err)
+static int first_overlap(PGconn *conn, const char *limit, int64_t *bad, int64_t *other, struct pb_buf *err)
 {
 	PGresult *res;
-	int found = first_row_overlap(rows, ids, n, bad, other);
+	int found = first_row_overlap(conn, limit, bad, other, err);
 
-	if (found < 0) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-		return PB_ERR_DEPENDENCY;
-	}
-	res = pb_db_query(conn,
-			  "SELECT r.i FROM " ROWS
-			  " WHERE EXISTS (SELECT 1 FROM pb.partner_account pa WHERE pa.vendor = "
-			  "r.vendor AND pa.partner_account_id = r.id AND pa.validity && daterange(r.f, r.t, '[]')) "
-			  "ORDER BY r.i LIMIT 1",
-			  5, p, err);
+	if (found < 0)
+		return found;
+	res = pb_db_query(conn, FIRST_IN_DATABASE, 1, &limit, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
-	if (PQntuples(res) == 1 && (!found || strtoull(PQgetvalue(res, 0, 0), NULL, 10) <= *bad)) {
-		const struct pb_link_row *r;
-		char from_s[11], to_s[11];
-		const char *q[4] = {NULL, NULL, from_s, NULL};
+	if (PQntuples(res) == 1 && (!found || strtoll(PQgetvalue(res, 0, 0), NULL, 10) <= *bad)) {
+		const char *q[4] = {PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+				    *PQgetvalue(res, 0, 4) ? PQgetvalue(res, 0, 4) : NULL};
+		int ret;
 
-		*bad = (size_t)strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		*bad = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		*other = -1;
-		r = &rows[*bad];
-		q[0] = pb_vendor_names[r->vendor];
-		q[1] = ids[*bad];
-		pb_date_format(r->from, from_s);
-		if (r->to != PB_LINK_OPEN) {
-			pb_date_format(r->to, to_s);
-			q[3] = to_s;
-		}
+		ret = describe_overlap(conn, q, err);
 		PQclear(res);
-		return describe_overlap(conn, q, err);
+		return ret;
 	}
 	PQclear(res);
 	return found ? PB_ERR_REFUSED : 0;
 }
 
-int pb_link_add_all(PGconn *conn, const struct pb_link_row *rows, size_t n, int store, const char *origin,
-		    const char *by, size_t *bad, long *other, struct pb_buf *err)
+int pb_link_add_rows(PGconn *conn, int64_t limit, int store, const char *origin, const char *by, int64_t *bad,
+		     int64_t *other, struct pb_buf *err)
 {
-	struct pb_buf a[5] = {PB_BUF_INIT, PB_BUF_INIT, PB_BUF_INIT, PB_BUF_INIT, PB_BUF_INIT};
-	const char *p[7] = {NULL, NULL, NULL, NULL, NULL, origin, by};
-	char(*idbuf)[64] = malloc((n ? n : 1) * sizeof(*idbuf));
-	const char **ids = malloc((n ? n : 1) * sizeof(*ids));
-	size_t i;
-	int ret, c;
+	char limit_s[24];
+	const char *p[2] = {origin, by};
+	int ret;
 
-	*bad = 0;
+	*bad = -1;
 	*other = -1;
-	for (i = 0; idbuf && ids && i < n; i++)
-		ids[i] = stored_id(rows[i].vendor, rows[i].id, idbuf[i]);
-	if (!idbuf || !ids || row_arrays(rows, ids, n, a) < 0) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-		ret = PB_ERR_DEPENDENCY;
-		goto out;
-	}
-	for (c = 0; c < 5; c++)
-		p[c] = pb_buf_str(&a[c]);
-	ret = first_overlap(conn, p, rows, ids, n, bad, other, err);
+	snprintf(limit_s, sizeof(limit_s), "%lld", (long long)(limit < 0 ? INT64_MAX : limit));
+	ret = first_overlap(conn, limit_s, bad, other, err);
 	/*
 	 * In the order of partner account and first day, whatever the file's: two imports of the same partner
 	 * accounts then meet at the same row first, and the second waits for the first instead of each waiting
-	 * for the other (a deadlock).
+	 * for the other (a deadlock). Nothing comes back to the client but the count, whatever the rows.
 	 */
 	if (ret == 0 && store)
 		ret = insert_links(
 			conn,
-			"INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, "
-			"origin, created_by) SELECT r.vendor, r.id, r.alias, r.f, r.t, $6, $7 FROM " ROWS
-			" ORDER BY r.vendor COLLATE \"C\", r.id COLLATE \"C\", r.f RETURNING id",
-			7, p, NULL, err);
+			"INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, "
+			"valid_to, origin, created_by) SELECT r.vendor, r.id, r.alias, r.f, r.t, $1, $2 FROM "
+			"pg_temp.pb_link_rows r ORDER BY r.vendor COLLATE \"C\", r.id COLLATE \"C\", r.f",
+			2, p, NULL, err);
 	/* A link another session stored since the check: it is in the way now. */
 	if (ret == 1) {
-		ret = first_overlap(conn, p, rows, ids, n, bad, other, err);
+		ret = first_overlap(conn, limit_s, bad, other, err);
 		if (ret == 0)
 			ret = PB_ERR_REFUSED;
 	}
-out:
-	for (c = 0; c < 5; c++)
-		pb_buf_release(&a[c]);
-	free(idbuf);
-	free(ids);
 	return ret;
 }

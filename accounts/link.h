@@ -49,7 +49,7 @@ int pb_link_add_eligible(PGconn *conn, const struct pb_eligibility *e, int vendo
 int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int32_t to, const char *by, int *removed,
 		struct pb_buf *err);
 
-/* One link of pb_link_add_all: vendor's partner account id to alias from day from to day to. */
+/* One link: vendor's partner account id to alias from day from to day to. */
 struct pb_link_row {
 	int vendor;
 	char id[64];
@@ -58,13 +58,15 @@ struct pb_link_row {
 };
 
 /*
- * pb_link_add of the n rows (ids checked, each to on or after its from, each alias an account), in two
- * statements whatever n, in the caller's transaction; unless store, the rows are only checked (one statement,
- * nothing inserted). Returns 0; PB_ERR_REFUSED when a row overlaps a link in the database (*other -1, the link
- * named in err, as pb_link_add names it) or an earlier row (*other its index), *bad the first such row's index;
- * or PB_ERR_DEPENDENCY. Nothing is stored unless every row is.
+ * pb_link_add of the rows of the session's table pg_temp.pb_link_rows (n bigint: the rows' order, vendor,
+ * id as links keep it, alias, f date, t date: NULL when open-ended; ids checked, each t on or after its f,
+ * each alias an account), whatever their number, in the caller's transaction, in statements whose results
+ * hold a row at most: only the rows with n below limit (-1: every row) are checked; unless store, nothing
+ * is inserted. Returns 0; PB_ERR_REFUSED when a row overlaps a link in the database (*other -1, the link
+ * named in err, as pb_link_add names it) or an earlier row (*other its n), *bad the first such row's n; or
+ * PB_ERR_DEPENDENCY. Nothing is stored unless every row is.
  */
-int pb_link_add_all(PGconn *conn, const struct pb_link_row *rows, size_t n, int store, const char *origin,
-		    const char *by, size_t *bad, long *other, struct pb_buf *err);
+int pb_link_add_rows(PGconn *conn, int64_t limit, int store, const char *origin, const char *by, int64_t *bad,
+		     int64_t *other, struct pb_buf *err);
 
 #endif

@@ -483,6 +483,17 @@ check "import-links has --help, and the man page describes it" "0|1|1" \
 check "30,000 rows of one partner account, the last overlapping the first: refused, the first line it overlaps named" \
 	"4|pb-accounts: $TMP/one.csv:30002:9: aws partner account 300000000077 is linked to IL1 from 1950-01-01 to 1950-01-01 on line 2 already: a partner account maps to one CLC account at a time" \
 	"$?|$(cat "$TMP/err")"
+# The rows of a file are not held in the client's memory: 200,000 rows (an ineligible account's first, so that
+# nothing else is checked) leave its peak RSS under 24 MB (about 9 MB; holding them took 35 MB, a million 250).
+{
+	echo alias,vendor,partner_account_id,from
+	echo IL3,aws,300000000078,2026-10-01
+	pb_sql "SELECT 'IL1,aws,3' || lpad(n::text, 11, '0') || ',2026-10-01' FROM generate_series(1, 199999) n"
+} >"$TMP/big.csv"
+/usr/bin/time -f %M -o "$TMP/rss" "$PBA" import-links "$TMP/big.csv" >"$TMP/out" 2>"$TMP/err"
+check "200,000 rows: the first refused, the client's peak RSS under 24 MB whatever the rows" \
+	"4|pb-accounts: $TMP/big.csv:2:1: IL3: not eligible for aws: terms not accepted: centurylink; terms not accepted: aws in region US|small" \
+	"$?|$(cat "$TMP/err")|$(awk '{ print $1 < 24576 ? "small" : $1 " KB" }' "$TMP/rss" | tail -n 1)"
 # --by is a field of the rows stored: at most 500 bytes, as every field; a longer one is a usage error.
 long_by=$(printf '%0501d' 0)
 printf 'alias,vendor,partner_account_id,from\nIL1,aws,300000000009,2026-10-01\n' >"$TMP/links.csv"
