@@ -38,7 +38,7 @@ static void usage(FILE *out)
 		"\n"
 		"Runs the steps of a job file in order, each program as a child process with its own process\n"
 		"group, its stderr lines prefixed with [STEP]; records the run and each step in PostgreSQL\n"
-		"(PB_DATABASE_URL, else the local cluster) and holds a lock per job and month while it runs.\n"
+		"(PB_DATABASE_URL, else the local cluster) and holds the month's lock while it runs.\n"
 		"Exit status 3 from a step is retried as the step says; the first step that fails stops the run.\n"
 		"\n"
 		"  --month YYYY-MM         the month to run for (default: the job's; current means the as_of day's)\n"
@@ -55,7 +55,7 @@ static void usage(FILE *out)
 		"  --version               show the version\n"
 		"\n"
 		"Exit status: 0 success; 1 a bad job file; 2 usage error (also an unset ${env:NAME}, a program\n"
-		"not found); 3 the database failed or a step timed out; 4 the job runs already for the month;\n"
+		"not found); 3 the database failed or a step timed out; 4 another run holds the month;\n"
 		"else the failing step's exit status (128+N when signal N ended it); 143, 130 or 129 when pb-run\n"
 		"was stopped by SIGTERM, SIGINT or SIGHUP.\n");
 }

@@ -1,4 +1,4 @@
-/* pb.job_run and pb.job_step: the lock of a job's month, the run's row, one row per step attempt, history. */
+/* pb.job_run and pb.job_step: the lock of a month, the run's row, one row per step attempt, history. */
 #include "record.h"
 
 #include <pwd.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "date.h"
@@ -116,38 +117,65 @@ PGconn *pb_record_connect(struct pb_buf *err)
 	return conn;
 }
 
-/* The lock's name, whose 64-bit hash the server computes: "pb-run|JOB|YYYY-MM". */
-static void lock_name(const char *job, int32_t month, char *day, struct pb_buf *key)
+/*
+ * The lock's name, whose 64-bit hash the server computes: "pb-run|YYYY-MM". It is the month's, whatever the
+ * job: a finance rerun of the month close and the nightly job over the same month are one run at a time.
+ */
+static void lock_name(int32_t month, char *day, struct pb_buf *key)
 {
 	pb_date_format(month, day);
 	pb_buf_reset(key);
-	pb_buf_addf(key, "pb-run|%s|%.7s", job, day);
+	pb_buf_addf(key, "pb-run|%.7s", day);
 }
 
-/* Says who holds the lock: the running run and the session behind it. */
+/* How long, at most, the holder of the lock is given to record its run, so that it can be named. */
+#define HOLDER_WAIT_MS 500
+#define HOLDER_POLL_MS 50
+
+/*
+ * Says who holds the lock: the running run of the month (of this job or another) and the session behind it.
+ * The holder records its run a moment after it takes the lock: a run that lost the race to it waits a
+ * little for that row, so that it names the run rather than a server process. A run left 'running' by a
+ * pb-run that died before the holder's session began is not the holder.
+ */
 static void describe_holder(PGconn *conn, const char *key, const char *job, const char *day, struct pb_buf *err)
 {
-	const char *p[3] = {key, job, day};
+	const char *p[2] = {key, day};
 	struct pb_buf ignore = PB_BUF_INIT;
-	PGresult *res;
+	const struct timespec poll_wait = {0, HOLDER_POLL_MS * 1000000L};
+	PGresult *res = NULL;
+	int waited;
 
-	res = timed_query(conn,
-			  "SELECT r.id, coalesce(r.run_by, a.application_name || ' (server process ' || a.pid || ')'), "
-			  "to_char(coalesce(r.started_at, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') "
-			  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-			  "LEFT JOIN pb.job_run r ON r.status = 'running' AND r.job = $2 AND r.month = $3::date "
-			  "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-			  "AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0) "
-			  "ORDER BY r.id DESC NULLS LAST LIMIT 1",
-			  3, p, &ignore);
-	pb_buf_reset(err);
-	pb_buf_addf(err, "job '%s' for %.7s is running already", job, day);
-	if (res && PQntuples(res) == 1) {
-		pb_buf_addstr(err, ": ");
-		if (!PQgetisnull(res, 0, 0))
-			pb_buf_addf(err, "run %s, ", PQgetvalue(res, 0, 0));
-		pb_buf_addf(err, "by %s, since %s", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	for (waited = 0;; waited += HOLDER_POLL_MS) {
+		PQclear(res);
+		res = timed_query(conn,
+				  "SELECT r.id, r.job, coalesce(r.run_by, a.application_name || ' (server process ' || "
+				  "a.pid || ')'), "
+				  "to_char(coalesce(r.started_at, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') "
+				  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+				  "LEFT JOIN pb.job_run r ON r.status = 'running' AND r.month = $2::date "
+				  "AND r.started_at >= a.backend_start "
+				  "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+				  "AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0) "
+				  "ORDER BY r.id DESC NULLS LAST LIMIT 1",
+				  2, p, &ignore);
+		if (!res || PQntuples(res) != 1 || !PQgetisnull(res, 0, 0) || waited >= HOLDER_WAIT_MS ||
+		    pb_exec_signal())
+			break;
+		nanosleep(&poll_wait, NULL);
 	}
+	pb_buf_reset(err);
+	if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 1), job) == 0)
+		pb_buf_addf(err, "job '%s' for %.7s is running already: run %s, ", job, day, PQgetvalue(res, 0, 0));
+	else if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		pb_buf_addf(err, "job '%s' for %.7s is not run: job '%s' is running for %.7s already: run %s, ", job,
+			    day, PQgetvalue(res, 0, 1), day, PQgetvalue(res, 0, 0));
+	else
+		pb_buf_addf(err, "job '%s' for %.7s is not run: another run holds %.7s (one run at a time per month)",
+			    job, day, day);
+	if (res && PQntuples(res) == 1)
+		pb_buf_addf(err, "%sby %s, since %s", PQgetisnull(res, 0, 0) ? ": " : "", PQgetvalue(res, 0, 2),
+			    PQgetvalue(res, 0, 3));
 	PQclear(res);
 	pb_buf_release(&ignore);
 }
@@ -160,7 +188,7 @@ int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *
 	PGresult *res;
 	int ret = -1;
 
-	lock_name(job, month, day, &key);
+	lock_name(month, day, &key);
 	p[0] = pb_buf_str(&key);
 	res = timed_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
 	if (res && strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
@@ -182,7 +210,7 @@ int pb_record_lock_held(PGconn *conn, const char *job, int32_t month, struct pb_
 	PGresult *res;
 	int ret = -1;
 
-	lock_name(job, month, day, &key);
+	lock_name(month, day, &key);
 	p[0] = pb_buf_str(&key);
 	res = timed_query(
 		conn,
@@ -228,14 +256,14 @@ int pb_record_begin(PGconn *conn, struct pb_record_run *run, struct pb_buf *err)
 
 	pb_date_format(run->month, month);
 	pb_date_format(run->as_of, as_of);
-	/* Holding the lock, a run of the job and month still 'running' belongs to a pb-run that died. */
+	/* Holding the month's lock, a run of the month still 'running' (of any job) belongs to a pb-run that died. */
 	if (timed_exec(conn,
 		       "WITH dead AS (UPDATE pb.job_run SET status = 'failed', finished_at = clock_timestamp(), "
 		       "error = 'pb-run ended before the run finished' "
-		       "WHERE job = $1 AND month = $2::date AND status = 'running' RETURNING id) "
+		       "WHERE month = $1::date AND status = 'running' RETURNING id) "
 		       "UPDATE pb.job_step SET status = 'failed', finished_at = clock_timestamp() "
 		       "WHERE status = 'running' AND run_id IN (SELECT id FROM dead)",
-		       2, p, err) < 0)
+		       1, p + 1, err) < 0)
 		goto out;
 	run_by(&who);
 	p[3] = pb_buf_str(&who);

@@ -1,4 +1,4 @@
-/* What pb-run keeps in the database: the lock of a job's month, its runs and steps (pb.job_run, pb.job_step). */
+/* What pb-run keeps in the database: the lock of a month, its runs and steps (pb.job_run, pb.job_step). */
 #ifndef PB_RECORD_H
 #define PB_RECORD_H
 
@@ -49,9 +49,10 @@ struct pb_record_run {
 PGconn *pb_record_connect(struct pb_buf *err);
 
 /*
- * Takes the advisory lock of (job, month), held by conn's session until it closes. Returns 0;
- * PB_RECORD_LOCKED with "job 'JOB' for YYYY-MM is running already: run N, by WHO, since WHEN" in err;
- * or -1 with a message in err.
+ * Takes the advisory lock of month (the month's, whatever the job: one run at a time per month), held by
+ * conn's session until it closes. Returns 0; PB_RECORD_LOCKED with "job 'JOB' for YYYY-MM is running already:
+ * run N, by WHO, since WHEN" in err (or, when another job holds the month, "job 'JOB' for YYYY-MM is not run:
+ * job 'OTHER' is running for YYYY-MM already: run N, by WHO, since WHEN"); or -1 with a message in err.
  */
 int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *err);
 
@@ -63,7 +64,7 @@ int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *
 int pb_record_lock_held(PGconn *conn, const char *job, int32_t month, struct pb_buf *err);
 
 /*
- * With the lock held: marks the runs of (job, month) left running by a pb-run that died, and their
+ * With the lock held: marks the runs of the month (of any job) left running by a pb-run that died, and their
  * steps, failed; then inserts run as running, by "user@host pid N", and sets run->id. Returns 0 or -1.
  */
 int pb_record_begin(PGconn *conn, struct pb_record_run *run, struct pb_buf *err);

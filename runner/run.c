@@ -233,7 +233,7 @@ static int run_steps(const struct pb_run *run, struct session *s, struct pb_step
 		int started, rc;
 		uint64_t ms;
 
-		/* Without its lock, a second run of the job and month could be running beside this one. */
+		/* Without its lock, a second run of the month could be running beside this one. */
 		if (i && pb_step_lock_held(&s->ctx, "the job's next steps are not run", end) < 0)
 			return -1;
 		rc = pb_step_run(&s->ctx, ps, end, &started, &ms);
@@ -246,7 +246,7 @@ static int run_steps(const struct pb_run *run, struct session *s, struct pb_step
 			return -1;
 	}
 	/* Nor is a run that lost its lock during its last step a success: another could have run beside it. */
-	if (pb_step_lock_held(&s->ctx, "its last step may have run beside another run of the job and month", end) < 0)
+	if (pb_step_lock_held(&s->ctx, "its last step may have run beside another run of the month", end) < 0)
 		return -1;
 	return 0;
 }

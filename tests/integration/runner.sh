@@ -531,6 +531,46 @@ if [ $st -eq 4 ] && grep -Eqx "pb-run: job 'hold' for 2026-10 is running already
 else
 	notok "a second run of the job and month: exit 4, the holder named" "$st: $(cat "$TMP/err")"
 fi
+# Another job over the same month (a finance rerun of the month close while the nightly job runs): each
+# job's lock was its own, so both ran, their steps interleaved. The month is one run's at a time.
+fo=$(job other <<'EOF'
+name: other
+steps:
+  - {name: s, run: [/bin/sh, -c, 'touch "$$W/other.ran"']}
+EOF
+)
+pbr "$fo" --month 2026-10
+if [ $st -eq 4 ] && [ ! -e "$W/other.ran" ] && grep -Eqx "pb-run: job 'other' for 2026-10 is not run: job 'hold' is running for 2026-10 already: run $R, by [^@ ]+@[^ ]+ pid $BG, since [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC" "$TMP/err"; then
+	ok "another job over the same month: exit 4, nothing run, the other job's run named"
+else
+	notok "another job over the same month: exit 4, nothing run, the other job's run named" "$st: $(cat "$TMP/err")"
+fi
+pbr "$fo" --month 2026-11
+check "another job over another month runs meanwhile" "0|yes" "$st|$([ -e "$W/other.ran" ] && echo yes)"
+# Two runs of each of two jobs over one month, started at the same instant: never two of them running (each
+# step makes a folder that another's would find made); the others exit 4, each naming the run that holds it.
+for j in race-a race-b; do
+	job $j >/dev/null <<EOF
+name: $j
+steps:
+  - {name: s, run: [/bin/sh, -c, 'mkdir "\$\$W/race.in" || echo overlap >>"\$\$W/race.bad"; sleep 0.1; rmdir "\$\$W/race.in"']}
+EOF
+done
+pids=()
+for j in race-a race-b race-a race-b; do
+	"$PBR" "$W/$j.yaml" --month 2026-08 >/dev/null 2>>"$TMP/race.err" &
+	pids+=($!)
+done
+sts=()
+for p in "${pids[@]}"; do
+	wait "$p"
+	sts+=($?)
+done
+check "four runs of two jobs over one month at once: exit 0 or 4, never two running, each refusal naming a run" \
+	"0|0|0|$(printf '%s\n' "${sts[@]}" | grep -cx 4)" \
+	"$(printf '%s\n' "${sts[@]}" | grep -vcx '[04]')|$(cat "$W/race.bad" 2>/dev/null | wc -l)|$(sql "SELECT count(*)
+		FROM pb.job_run a JOIN pb.job_run b ON a.id < b.id AND a.job LIKE 'race-_' AND b.job LIKE 'race-_'
+		AND tstzrange(a.started_at, a.finished_at) && tstzrange(b.started_at, b.finished_at)")|$(grep -Ec "^pb-run: job 'race-.' for 2026-08 (is running already|is not run: job 'race-.' is running for 2026-08 already): run [0-9]+, by " "$TMP/race.err")"
 pbr "$f" --month 2026-11 --only first
 check "another month of the same job runs meanwhile" "0|first" "$st|$(cat "$TMP/out")"
 touch "$W/hold.go"
@@ -588,7 +628,7 @@ sql "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_stat_activity a 
 touch "$W/lost.go"
 wait "$BG"
 check "the lock's connection lost during the last step: exit 3, the run failed, saying why" \
-	"3|pb-run: run $R failed: the lock of job 'lost-lock' for 2026-11 is lost (its connection to the database ended): its last step may have run beside another run of the job and month|failed|first:succeeded" \
+	"3|pb-run: run $R failed: the lock of job 'lost-lock' for 2026-11 is lost (its connection to the database ended): its last step may have run beside another run of the month|failed|first:succeeded" \
 	"$?|$(tail -n 1 "$TMP/bg.err")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")|$(sql "SELECT string_agg(name || ':' || status, ',' ORDER BY seq) FROM pb.job_step WHERE run_id = $R")"
 # The same while a step's attempt ran that then exited 3: its retry ran without the lock (a second run of
 # the job and month may hold it by then), and only the next step saw that the lock was gone.
@@ -911,7 +951,7 @@ PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" timeout 10 "$PBR" "$f
 check "no database, a metrics file that is a FIFO: not read (no wait for a writer), left a FIFO, exit 3" \
 	"3|pb-run: metrics: cannot write '$W/m-fifo.prom': not a regular file|fifo" \
 	"$?|$(grep metrics: "$TMP/err")|$([ -p "$W/m-fifo.prom" ] && echo fifo)"
-"$BIN/pb-db" psql -X -q -c "SELECT pg_advisory_lock(hashtextextended('pb-run|metrics|2026-10', 0)), pg_sleep(60)" \
+"$BIN/pb-db" psql -X -q -c "SELECT pg_advisory_lock(hashtextextended('pb-run|2026-10', 0)), pg_sleep(60)" \
 	>/dev/null 2>&1 &
 HOLDER=$!
 for _ in $(seq 100); do
