@@ -5,6 +5,7 @@
  */
 #include "exec.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,7 +37,9 @@ static const int caught[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
 /*
  * The write end of the pipe to the guard (-1: none), a process that outlives a pb-run killed outright (by
  * SIGKILL, which no handler sees) to end the running step's whole group as pb-run would have: a step's
- * own PR_SET_PDEATHSIG reaches the step alone, not the processes it started.
+ * own PR_SET_PDEATHSIG reaches the step alone, not the processes it started. It holds the socket of the
+ * connection that holds the run's lock, so that the lock outlives a killed pb-run until the step's group is
+ * gone: no other run of the month starts beside a step that is still being ended.
  */
 static int guard_fd = -1;
 static pid_t guard_pid = -1;
@@ -60,23 +63,84 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-/* The guard's life: notes from fd until pb-run is gone, then SIGTERM to the last group noted, SIGKILL after its grace.
+/*
+ * Whether a process of group pgid lives: 1 or 0, as /proc says, where one that has ended but is not reaped yet
+ * (a zombie, its parent pb-run gone, until init reaps it) does not count; -1 without /proc.
  */
-static void guard(int fd)
+static int group_lives(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = 0;
+
+	if (!d)
+		return -1;
+	while (!found && (e = readdir(d))) {
+		char path[300], buf[512], *p, state;
+		long group;
+		int fd;
+		ssize_t n;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* "PID (COMM) STATE PPID PGRP ...", COMM holding any byte, ')' too. */
+		p = strrchr(buf, ')');
+		if (!p || p[1] != ' ' || !p[2])
+			continue;
+		state = p[2];
+		strtol(p + 3, &p, 10);
+		group = strtol(p, NULL, 10);
+		if (group == pgid && state != 'Z' && state != 'X')
+			found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Whether a process of group pgid is left, for up to ms; 0 as soon as none is. */
+static int group_left(pid_t pgid, int ms)
+{
+	const struct timespec tick = {0, 20L * 1000000};
+	uint64_t end = pb_now_ms() + (ms > 0 ? (uint64_t)ms : 0);
+
+	for (;;) {
+		if ((kill(-pgid, 0) < 0 && errno == ESRCH) || group_lives(pgid) == 0)
+			return 0;
+		if (pb_now_ms() >= end)
+			return 1;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/*
+ * The guard's life: notes from fd until pb-run is gone, then SIGTERM to the last group noted, SIGKILL after
+ * its grace; it ends (and the lock with lock_fd, its copy of the lock's socket) once that group is gone.
+ */
+static void guard(int fd, int lock_fd)
 {
 	struct guard_note note = {0, 0}, got;
-	const struct timespec tenth = {0, 100L * 1000000};
-	int null_fd = open("/dev/null", O_RDWR), i;
+	int null_fd = open("/dev/null", O_RDWR);
 	ssize_t n;
 
-	/* Nothing of pb-run's is held: its database sessions (and their locks) end with it, its output too. */
+	/* Nothing else of pb-run's is held: its other database session ends with it, its output too. */
 	if (null_fd >= 0) {
 		dup2(null_fd, 1);
 		dup2(null_fd, 2);
 	}
 	if (dup2(fd, 0) < 0)
 		_exit(0);
-	close_range(3, ~0U, 0);
+	if (lock_fd >= 0 && lock_fd != 3 && dup2(lock_fd, 3) < 0)
+		lock_fd = -1;
+	close_range(lock_fd >= 0 ? 4 : 3, ~0U, 0);
 	/* Out of pb-run's process group, which a kill of the whole group (kill -9 -PGID) would end it with. */
 	setpgid(0, 0);
 	signal(SIGTERM, SIG_IGN);
@@ -89,19 +153,15 @@ static void guard(int fd)
 		else if (n >= 0 || errno != EINTR)
 			break;
 	}
-	if (note.pgid <= 0 || kill(-note.pgid, SIGTERM) < 0)
+	if (note.pgid <= 0 || kill(-note.pgid, SIGTERM) < 0 || !group_left(note.pgid, note.grace_ms))
 		_exit(0);
-	for (i = 0; i < note.grace_ms / 100; i++) {
-		if (kill(-note.pgid, 0) < 0 && errno == ESRCH)
-			_exit(0);
-		nanosleep(&tenth, NULL);
-	}
 	kill(-note.pgid, SIGKILL);
+	group_left(note.pgid, note.grace_ms);
 	_exit(0);
 }
 
-/* Starts the guard. Returns 0, or -1 with errno. */
-static int start_guard(void)
+/* Starts the guard, with a copy of lock_fd (-1: none). Returns 0, or -1 with errno. */
+static int start_guard(int lock_fd)
 {
 	int fd[2];
 	pid_t pid;
@@ -112,7 +172,7 @@ static int start_guard(void)
 	fflush(stderr);
 	pid = fork();
 	if (pid == 0)
-		guard(fd[0]);
+		guard(fd[0], lock_fd);
 	close(fd[0]);
 	if (pid < 0) {
 		close(fd[1]);
@@ -148,12 +208,12 @@ static void tell_guard(pid_t pgid, uint64_t grace_ms)
 	while (n < 0 && errno == EINTR);
 }
 
-int pb_exec_setup(struct pb_buf *err)
+int pb_exec_setup(int lock_fd, struct pb_buf *err)
 {
 	struct sigaction sa, old;
 	size_t i;
 
-	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0 || start_guard() < 0) {
+	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0 || start_guard(lock_fd) < 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "cannot make a pipe or a process: %s", strerror(errno));
 		return -1;

@@ -36,9 +36,10 @@ struct pb_exec_result {
  * SIGTERM, SIGINT and SIGHUP (the last two unless they were ignored when pb-run started, as under nohup)
  * are caught and recorded for pb_exec_signal; SIGPIPE is ignored. This is the process-wide state a signal
  * handler needs. It also starts a process that ends the running step's group should pb-run be killed
- * outright (pb_exec_end ends it). Returns 0, or -1 with a message in err.
+ * outright (pb_exec_end ends it), and that holds a copy of lock_fd (the socket of the connection that holds
+ * the run's lock; -1: none) until that group is gone. Returns 0, or -1 with a message in err.
  */
-int pb_exec_setup(struct pb_buf *err);
+int pb_exec_setup(int lock_fd, struct pb_buf *err);
 
 /* Once the steps are done: ends the process pb_exec_setup started to end a step should pb-run be killed. */
 void pb_exec_end(void);

@@ -196,7 +196,8 @@ static int begin(const struct pb_run *run, struct session *s)
 	rc = pb_record_lock(s->ctx.lock, run->job.name, run->par.month, &err);
 	if (rc == PB_RECORD_LOCKED)
 		ret = EXIT_REFUSED;
-	if (rc != 0 || pb_exec_setup(&err) < 0)
+	/* A pb-run killed outright leaves its lock held until its running step's group is gone. */
+	if (rc != 0 || pb_exec_setup(PQsocket(s->ctx.lock), &err) < 0)
 		goto fail;
 	sha256_hex(pb_buf_str(&run->text), run->text.len, sha);
 	memset(&rec, 0, sizeof(rec));

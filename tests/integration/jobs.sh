@@ -84,6 +84,8 @@ for _ in $(seq 600); do grep -q 'test pause at invoice-staged' "$TMP/err" && bre
 kill -KILL "$bg"
 wait "$bg" 2>/dev/null
 for _ in $(seq 100); do [ -z "$(ls -A "$PB_INVOICE_DIR" | grep 2026-10)" ] && break; sleep 0.1; done
+# The killed run's lock lasts until its step is gone.
+for _ in $(seq 100); do [ "$(pb_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 0 ] && break; sleep 0.1; done
 check "a month close killed outright while the invoice is staged: nothing issued, no file left" \
 	"running|0|" "$(pb_sql "SELECT status FROM pb.job_run WHERE id = (SELECT max(id) FROM pb.job_run)")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2026-10-01'")|$(ls -A "$PB_INVOICE_DIR" | grep 2026-10)"
 dead=$(pb_sql "SELECT max(id) FROM pb.job_run")

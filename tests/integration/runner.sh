@@ -742,6 +742,44 @@ pbr "$f" --month 2026-12 --only never
 check "the next run of the job and month marks it failed" "0|failed|pb-run ended before the run finished|failed|succeeded" \
 	"$st|$(sql "SELECT r.status, r.error, s.status FROM pb.job_run r JOIN pb.job_step s ON s.run_id = r.id WHERE r.job = 'term' AND r.month = '2026-12-01' ORDER BY r.id LIMIT 1")|$(sql "SELECT status FROM pb.job_run WHERE job = 'term' AND month = '2026-12-01' ORDER BY id DESC LIMIT 1")"
 
+# A pb-run killed outright while its step runs, and a run of another job over the month started at once:
+# the killed run's lock went with its connection at once, while its step was still being ended (a step that
+# takes its time over SIGTERM has 5 s before SIGKILL), so the second run ran beside it and marked the killed
+# run failed while its step still ran. The lock now lasts until the killed run's step is gone.
+fk=$(job killed <<'EOF'
+name: killed
+steps:
+  - {name: deaf, run: [/bin/sh, -c, 'trap "" TERM; echo $$$$ > "$$W/killed.pid"; while [ ! -e "$$W/killed.go" ]; do sleep 0.05; done']}
+EOF
+)
+fa=$(job after <<'EOF'
+name: after
+steps:
+  - {name: alone, run: [/bin/sh, -c, 's=$$(cut -d " " -f 3 "/proc/$$(cat "$$W/killed.pid")/stat" 2>/dev/null); if [ -n "$$s" ] && [ "$$s" != Z ]; then echo "beside the killed run step"; else echo alone; fi']}
+EOF
+)
+next_run
+setsid "$PBR" "$fk" --month 2026-06 >/dev/null 2>&1 &
+BG=$!
+wait_file "$W/killed.pid"
+{
+	kill -KILL "$BG"
+	wait "$BG"
+} 2>/dev/null
+# (Before, the lock went within a moment of the kill.)
+for _ in $(seq 10); do [ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 0 ] && break; sleep 0.05; done
+pbr "$fa" --month 2026-06
+if [ $st -eq 4 ] && [ ! -s "$TMP/out" ] && grep -Eq "^pb-run: job 'after' for 2026-06 is not run: job 'killed' is running for 2026-06 already: run $R, by " "$TMP/err"; then
+	ok "a run killed outright: its month stays locked while its step is being ended (exit 4 naming it)"
+else
+	notok "a run killed outright: its month stays locked while its step is being ended (exit 4 naming it)" "$st: $(cat "$TMP/out" "$TMP/err")"
+fi
+touch "$W/killed.go"
+for _ in $(seq 100); do [ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 0 ] && break; sleep 0.05; done
+pbr "$fa" --month 2026-06
+check "once its step is gone, the next run of the month runs alone and marks the killed run failed" "0|alone|failed" \
+	"$st|$(cat "$TMP/out")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")"
+
 # ---- --history ---------------------------------------------------------------------------------------------
 
 pbr --history --job flaky
