@@ -129,29 +129,30 @@ static void lock_name(int32_t month, char *day, struct pb_buf *key)
 }
 
 /* How long, at most, the holder of the lock is given to record its run, so that it can be named. */
-#define HOLDER_WAIT_MS 500
+#define HOLDER_WAIT_MS 2000
 #define HOLDER_POLL_MS 50
 
 /*
  * Says who holds the lock: the running run of the month (of this job or another) and the session behind it.
- * The holder records its run a moment after it takes the lock: a run that lost the race to it waits a
- * little for that row, so that it names the run rather than a server process. A run left 'running' by a
- * pb-run that died before the holder's session began is not the holder.
+ * A pb-run that holds it records its run a moment after it takes it: a run that lost the race to it waits
+ * a little for that row, so that it names the run rather than a server process. A run left 'running' by a
+ * pb-run that died before the holder's session began is not the holder. Returns whether anyone holds it.
  */
-static void describe_holder(PGconn *conn, const char *key, const char *job, const char *day, struct pb_buf *err)
+static int describe_holder(PGconn *conn, const char *key, const char *job, const char *day, struct pb_buf *err)
 {
 	const char *p[2] = {key, day};
 	struct pb_buf ignore = PB_BUF_INIT;
 	const struct timespec poll_wait = {0, HOLDER_POLL_MS * 1000000L};
 	PGresult *res = NULL;
-	int waited;
+	int waited, found;
 
 	for (waited = 0;; waited += HOLDER_POLL_MS) {
 		PQclear(res);
 		res = timed_query(conn,
 				  "SELECT r.id, r.job, coalesce(r.run_by, a.application_name || ' (server process ' || "
 				  "a.pid || ')'), "
-				  "to_char(coalesce(r.started_at, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') "
+				  "to_char(coalesce(r.started_at, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ'), "
+				  "a.application_name = 'pb-run' "
 				  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
 				  "LEFT JOIN pb.job_run r ON r.status = 'running' AND r.month = $2::date "
 				  "AND r.started_at >= a.backend_start "
@@ -159,8 +160,8 @@ static void describe_holder(PGconn *conn, const char *key, const char *job, cons
 				  "AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0) "
 				  "ORDER BY r.id DESC NULLS LAST LIMIT 1",
 				  2, p, &ignore);
-		if (!res || PQntuples(res) != 1 || !PQgetisnull(res, 0, 0) || waited >= HOLDER_WAIT_MS ||
-		    pb_exec_signal())
+		if (!res || PQntuples(res) != 1 || !PQgetisnull(res, 0, 0) || strcmp(PQgetvalue(res, 0, 4), "t") != 0 ||
+		    waited >= HOLDER_WAIT_MS)
 			break;
 		nanosleep(&poll_wait, NULL);
 	}
@@ -176,26 +177,35 @@ static void describe_holder(PGconn *conn, const char *key, const char *job, cons
 	if (res && PQntuples(res) == 1)
 		pb_buf_addf(err, "%sby %s, since %s", PQgetisnull(res, 0, 0) ? ": " : "", PQgetvalue(res, 0, 2),
 			    PQgetvalue(res, 0, 3));
+	found = res && PQntuples(res) == 1;
 	PQclear(res);
 	pb_buf_release(&ignore);
+	return found;
 }
+
+/* How many times the lock is tried when its holder let go of it before it could be named. */
+#define LOCK_TRIES 5
 
 int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *err)
 {
 	struct pb_buf key = PB_BUF_INIT;
 	char day[11];
 	const char *p[1];
-	PGresult *res;
-	int ret = -1;
+	PGresult *res = NULL;
+	int ret = -1, tries;
 
 	lock_name(month, day, &key);
 	p[0] = pb_buf_str(&key);
-	res = timed_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
-	if (res && strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
-		ret = 0;
-	} else if (res) {
-		describe_holder(conn, pb_buf_str(&key), job, day, err);
-		ret = PB_RECORD_LOCKED;
+	/* A run that ends between the try and the look at who holds the lock leaves the month free: try again. */
+	for (tries = 1; ret < 0; tries++) {
+		PQclear(res);
+		res = timed_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
+		if (!res)
+			break;
+		if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+			ret = 0;
+		else if (describe_holder(conn, pb_buf_str(&key), job, day, err) || tries == LOCK_TRIES)
+			ret = PB_RECORD_LOCKED;
 	}
 	PQclear(res);
 	pb_buf_release(&key);

@@ -567,10 +567,10 @@ for p in "${pids[@]}"; do
 	sts+=($?)
 done
 check "four runs of two jobs over one month at once: exit 0 or 4, never two running, each refusal naming a run" \
-	"0|0|0|$(printf '%s\n' "${sts[@]}" | grep -cx 4)" \
+	"0|0|0|$(printf '%s\n' "${sts[@]}" | grep -cx 4)|" \
 	"$(printf '%s\n' "${sts[@]}" | grep -vcx '[04]')|$(cat "$W/race.bad" 2>/dev/null | wc -l)|$(sql "SELECT count(*)
 		FROM pb.job_run a JOIN pb.job_run b ON a.id < b.id AND a.job LIKE 'race-_' AND b.job LIKE 'race-_'
-		AND tstzrange(a.started_at, a.finished_at) && tstzrange(b.started_at, b.finished_at)")|$(grep -Ec "^pb-run: job 'race-.' for 2026-08 (is running already|is not run: job 'race-.' is running for 2026-08 already): run [0-9]+, by " "$TMP/race.err")"
+		AND tstzrange(a.started_at, a.finished_at) && tstzrange(b.started_at, b.finished_at)")|$(grep -Ec "^pb-run: job 'race-.' for 2026-08 (is running already|is not run: job 'race-.' is running for 2026-08 already): run [0-9]+, by " "$TMP/race.err")|$(grep '^pb-run: job ' "$TMP/race.err" | grep -Ev "^pb-run: job 'race-.' for 2026-08 (is running already|is not run: job 'race-.' is running for 2026-08 already): run [0-9]+, by ")"
 pbr "$f" --month 2026-11 --only first
 check "another month of the same job runs meanwhile" "0|first" "$st|$(cat "$TMP/out")"
 touch "$W/hold.go"
