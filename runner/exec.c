@@ -50,6 +50,13 @@ struct guard_note {
 	int grace_ms;
 };
 
+static void (*signal_hook)(int sig);
+
+void pb_exec_on_signal(void (*hook)(int sig))
+{
+	signal_hook = hook;
+}
+
 static void on_signal(int sig)
 {
 	int saved = errno;
@@ -58,6 +65,8 @@ static void on_signal(int sig)
 
 	if (sig != SIGCHLD && !got_signal)
 		got_signal = sig;
+	if (sig != SIGCHLD && signal_hook)
+		signal_hook(sig);
 	n = write(wake_fd[1], &c, 1);
 	(void)n;
 	errno = saved;

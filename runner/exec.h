@@ -44,6 +44,9 @@ int pb_exec_setup(int lock_fd, struct pb_buf *err);
 /* Once the steps are done: ends the process pb_exec_setup started to end a step should pb-run be killed. */
 void pb_exec_end(void);
 
+/* Has hook called (in the signal handler: it must be safe there) on each SIGTERM, SIGINT or SIGHUP. */
+void pb_exec_on_signal(void (*hook)(int sig));
+
 /* The first of SIGTERM, SIGINT or SIGHUP received since pb_exec_setup, or 0. */
 int pb_exec_signal(void);
 

@@ -25,7 +25,25 @@
  * connection with it.
  */
 static int timeout_s = PB_RECORD_TIMEOUT_DEFAULT;
-static volatile sig_atomic_t watched_fd = -1, cut;
+static volatile sig_atomic_t watched_fd = -1, cut, cut_by;
+
+/* After pb-run's signal, how long at most the calls that record the run's end wait for the server. */
+#define AFTER_SIGNAL_S 5
+
+/* The wait of a call: PB_RUN_DB_TIMEOUT, or at most AFTER_SIGNAL_S once pb-run is stopping on a signal. */
+static int wait_s(void)
+{
+	return pb_exec_signal() && timeout_s > AFTER_SIGNAL_S ? AFTER_SIGNAL_S : timeout_s;
+}
+
+void pb_record_interrupt(int sig)
+{
+	if (watched_fd >= 0 && !cut) {
+		shutdown(watched_fd, SHUT_RDWR);
+		cut_by = sig;
+		cut = 1;
+	}
+}
 
 static void on_alarm(int sig)
 {
@@ -51,9 +69,10 @@ void pb_record_watch(PGconn *conn)
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
 	cut = 0;
-	watched_fd = PQsocket(conn);
+	cut_by = 0;
 	memset(&t, 0, sizeof(t));
-	t.it_value.tv_sec = timeout_s;
+	t.it_value.tv_sec = wait_s();
+	watched_fd = PQsocket(conn);
 	setitimer(ITIMER_REAL, &t, NULL);
 }
 
@@ -69,11 +88,22 @@ int pb_record_unwatch(PGconn *conn, int ret, struct pb_buf *err)
 	if (!cut || ret >= 0)
 		return ret;
 	pb_buf_reset(err);
+	if (cut_by) {
+		char sig[32];
+
+		pb_exec_signal_name(cut_by, sig, sizeof(sig));
+		pb_buf_addf(
+			err,
+			"interrupted by %s while waiting for the database server (host '%s', port %s, database '%s')",
+			sig, host && *host ? host : "localhost", PQport(conn) ? PQport(conn) : "",
+			PQdb(conn) ? PQdb(conn) : "");
+		return -1;
+	}
 	pb_buf_addf(err,
 		    "the database server (host '%s', port %s, database '%s') did not answer in %d s: it is stopped, "
 		    "hangs or is out of reach (PB_RUN_DB_TIMEOUT sets the wait)",
 		    host && *host ? host : "localhost", PQport(conn) ? PQport(conn) : "", PQdb(conn) ? PQdb(conn) : "",
-		    timeout_s);
+		    wait_s());
 	return -1;
 }
 
@@ -101,7 +131,7 @@ static int timed_exec(PGconn *conn, const char *sql, int nparams, const char *co
 
 PGconn *pb_record_connect(struct pb_buf *err)
 {
-	PGconn *conn = pb_db_connect_within("pb-run", timeout_s, err);
+	PGconn *conn = pb_db_connect_within("pb-run", wait_s(), err);
 	int ret = 0;
 
 	if (conn) {
@@ -370,7 +400,8 @@ int pb_record_finish(PGconn *conn, long long run_id, const char *status, int exi
 	snprintf(st, sizeof(st), "%d", exit_status);
 	/* A step whose end could not be recorded (the connection ended under it) ends with the run. */
 	return timed_exec(conn,
-			  "WITH steps AS (UPDATE pb.job_step SET status = 'failed', finished_at = clock_timestamp() "
+			  "WITH steps AS (UPDATE pb.job_step SET status = CASE WHEN $2 = 'interrupted' THEN $2 "
+			  "ELSE 'failed' END, finished_at = clock_timestamp() "
 			  "WHERE run_id = $1 AND status = 'running') "
 			  "UPDATE pb.job_run SET status = $2, finished_at = clock_timestamp(), exit_status = $3, "
 			  "error = $4 WHERE id = $1",

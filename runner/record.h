@@ -26,8 +26,16 @@ void pb_record_set_timeout(int seconds);
 void pb_record_watch(PGconn *conn);
 
 /*
+ * Cuts the call being watched, if any, as its deadline would (safe in a signal handler): pb-run's SIGTERM,
+ * SIGINT or SIGHUP (sig) is acted on at once, not after a server that does not answer. The calls made after
+ * that signal wait at most 5 s (or PB_RUN_DB_TIMEOUT when shorter).
+ */
+void pb_record_interrupt(int sig);
+
+/*
  * Ends it. Returns ret, the call's result (0 or -1), or -1 with "the database server (host 'H', port P,
- * database 'D') did not answer in N s: ..." in err when the deadline ended the call.
+ * database 'D') did not answer in N s: ..." in err when the deadline ended the call ("interrupted by SIGTERM
+ * while waiting for the database server (...)" when pb_record_interrupt did).
  */
 int pb_record_unwatch(PGconn *conn, int ret, struct pb_buf *err);
 

@@ -197,6 +197,8 @@ static int begin(const struct pb_run *run, struct session *s)
 	if (rc == PB_RECORD_LOCKED)
 		ret = EXIT_REFUSED;
 	/* A pb-run killed outright leaves its lock held until its running step's group is gone. */
+	/* A signal cuts a call to a server that does not answer rather than wait for it. */
+	pb_exec_on_signal(pb_record_interrupt);
 	if (rc != 0 || pb_exec_setup(PQsocket(s->ctx.lock), &err) < 0)
 		goto fail;
 	sha256_hex(pb_buf_str(&run->text), run->text.len, sha);
@@ -307,21 +309,41 @@ static PGconn *recording(struct session *s)
 }
 
 /* Records the run's end, writes the metrics, says how it ended. Returns pb-run's exit status. */
-static int finish(const struct pb_run *run, struct session *s, int ok, const struct pb_step_end *end)
+static int finish(const struct pb_run *run, struct session *s, int ok, struct pb_step_end *end)
 {
 	struct pb_buf err = PB_BUF_INIT;
-	int status = ok ? 0 : end->exit_status;
-	char secs[32];
+	int status, sig = pb_exec_signal(), rc = -1, tries;
+	char secs[32], name[32];
 
-	if (!recording(s)) {
-		if (!status)
-			status = EXIT_DEPENDENCY;
-	} else if (pb_record_finish(s->ctx.conn, s->ctx.run_id, ok ? "succeeded" : end->status, status,
-				    ok ? NULL : pb_buf_str(&end->why), &err) < 0) {
-		pb_error("%s", pb_buf_str(&err));
-		if (!status)
-			status = EXIT_DEPENDENCY;
+	/* A run that failed once pb-run got its signal (a call to the database it cut, say) ended by that signal. */
+	if (!ok && sig && strcmp(end->status, "interrupted") != 0) {
+		pb_exec_signal_name(sig, name, sizeof(name));
+		end->status = "interrupted";
+		end->exit_status = 128 + sig;
+		if (strncmp(pb_buf_str(&end->why), "interrupted by ", 15) != 0) {
+			struct pb_buf why = PB_BUF_INIT;
+
+			pb_buf_addf(&why, "interrupted by %s: %s", name, pb_buf_str(&end->why));
+			pb_buf_reset(&end->why);
+			pb_buf_addstr(&end->why, pb_buf_str(&why));
+			pb_buf_release(&why);
+		}
 	}
+	status = ok ? 0 : end->exit_status;
+	/* Once more on a new connection when the one it had was cut under it (a signal, the deadline). */
+	for (tries = 0; tries < 2 && rc < 0; tries++) {
+		if (!recording(s))
+			break;
+		pb_buf_reset(&err);
+		rc = pb_record_finish(s->ctx.conn, s->ctx.run_id, ok ? "succeeded" : end->status, status,
+				      ok ? NULL : pb_buf_str(&end->why), &err);
+		if (rc < 0 && PQstatus(s->ctx.conn) == CONNECTION_OK)
+			break;
+	}
+	if (rc < 0 && err.len)
+		pb_error("%s", pb_buf_str(&err));
+	if (rc < 0 && !status)
+		status = EXIT_DEPENDENCY;
 	if (run->args->metrics_file && write_metrics(run, s, status) < 0 && !status)
 		status = EXIT_DEPENDENCY;
 	pb_step_seconds(pb_now_ms() - s->start_ms, secs);

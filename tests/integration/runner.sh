@@ -1056,6 +1056,28 @@ kill -CONT $hung
 check "a database server that does not answer: exit 3 after PB_RUN_DB_TIMEOUT, naming the server, the run recorded failed" \
 	"3|pb-run: run $R failed: the database server (host '$(realpath "$PB_VAR_DIR")/pg/run', port 5432, database 'partnerbill') did not answer in 1 s: it is stopped, hangs or is out of reach (PB_RUN_DB_TIMEOUT sets the wait)|failed" \
 	"$st|$(tail -n 1 "$TMP/bg.err")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")"
+# SIGTERM while pb-run waits on that server: it was acted on only once PB_RUN_DB_TIMEOUT had passed (up to
+# twice), and the run ended with exit 3. It now interrupts the wait at once: exit 143, the run interrupted.
+rm -f "$W/db-hang.started" "$W/db-hang.go"
+next_run
+PB_RUN_DB_TIMEOUT=20 timeout -k 5 60 "$PBR" "$fh" --month 2026-11 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/db-hang.started"
+hung=$(sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pb-run'")
+# shellcheck disable=SC2086
+kill -STOP $hung
+touch "$W/db-hang.go"
+sleep 0.5
+t0=$(date +%s%N)
+kill -TERM "$BG"
+wait "$BG"
+st=$?
+t1=$(date +%s%N)
+# shellcheck disable=SC2086
+kill -CONT $hung
+check "SIGTERM while the database server does not answer: exit 143 within 3 s, the run recorded interrupted" \
+	"143|yes|interrupted|143" \
+	"$st|$([ $(((t1 - t0) / 1000000)) -lt 3000 ] && echo yes || echo "no: $(((t1 - t0) / 1000000)) ms")|$(sql "SELECT status, exit_status FROM pb.job_run WHERE id = $R")"
 PB_RUN_DB_TIMEOUT=0 "$PBR" "$fh" --dry-run >"$TMP/out" 2>"$TMP/err"
 check "PB_RUN_DB_TIMEOUT out of range: exit 2" "2|pb-run: PB_RUN_DB_TIMEOUT takes a count of seconds from 1 to 3600, not '0'" "$?|$(cat "$TMP/err")"
 # Migrations are numbered as work starts, so they may land out of order (007_jobs.sql before 004-006): a
