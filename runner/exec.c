@@ -350,10 +350,12 @@ int pb_exec_find(const char *name, const char *shown, struct pb_buf *path, struc
 }
 
 /* In the child, between fork and exec: only calls that are safe there. Reports a failed exec's errno. */
-static void child(char *const argv[], int err_fd, int report_fd, pid_t parent)
+static void child(char *const argv[], int err_fd, int report_fd, int go_fd, pid_t parent)
 {
 	int null_fd, e;
 	size_t i;
+	char go;
+	ssize_t n;
 
 	setpgid(0, 0);
 	/* A pb-run killed outright takes its step along rather than leave it running without a lock. */
@@ -370,6 +372,15 @@ static void child(char *const argv[], int err_fd, int report_fd, pid_t parent)
 	null_fd = open("/dev/null", O_RDONLY);
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(err_fd, 2) < 0)
 		goto fail;
+	/*
+	 * Nothing runs before pb-run has told the guard of this group: a pb-run killed in between would leave a
+	 * step that no guard ends and no lock covers. A pb-run gone meanwhile closes the pipe: no step then.
+	 */
+	do
+		n = read(go_fd, &go, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
 	/* Nothing of pb-run's (its database connections above all) is to outlive the exec. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	execv(argv[0], argv);
@@ -634,13 +645,13 @@ static void trim_tail(struct watch *w)
 }
 
 /* Forks the step. Returns its pid, or -1 with err set; *fd is the read end of its stderr. */
-static pid_t start(char *const argv[], const char *shown, int *fd, struct pb_buf *err)
+static pid_t start(char *const argv[], const char *shown, uint64_t grace_ms, int *fd, struct pb_buf *err)
 {
-	int pipe_fd[2] = {-1, -1}, report[2] = {-1, -1}, e = 0, i;
+	int pipe_fd[2] = {-1, -1}, report[2] = {-1, -1}, go[2] = {-1, -1}, e = 0, i;
 	pid_t pid = -1, parent;
 	ssize_t n;
 
-	if (pipe2(pipe_fd, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) {
+	if (pipe2(pipe_fd, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
 		pb_buf_addf(err, "cannot make a pipe: %s", strerror(errno));
 		goto out;
 	}
@@ -649,12 +660,17 @@ static pid_t start(char *const argv[], const char *shown, int *fd, struct pb_buf
 	parent = getpid();
 	pid = fork();
 	if (pid == 0)
-		child(argv, pipe_fd[1], report[1], parent);
+		child(argv, pipe_fd[1], report[1], go[0], parent);
 	if (pid < 0) {
 		pb_buf_addf(err, "cannot start '%s': %s", shown, strerror(errno));
 		goto out;
 	}
 	setpgid(pid, pid); /* also here, so that the group exists before any signal is sent to it */
+	/* The guard knows the group before the step runs (child waits for the byte). */
+	tell_guard(pid, grace_ms);
+	do
+		n = write(go[1], "g", 1);
+	while (n < 0 && errno == EINTR);
 	close(report[1]);
 	report[1] = -1;
 	do
@@ -662,6 +678,7 @@ static pid_t start(char *const argv[], const char *shown, int *fd, struct pb_buf
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(e)) {
 		waitpid(pid, NULL, 0);
+		tell_guard(0, 0);
 		pb_buf_addf(err, "cannot run '%s': %s", shown, strerror(e));
 		pid = -1;
 		goto out;
@@ -674,6 +691,8 @@ out:
 			close(pipe_fd[i]);
 		if (report[i] >= 0)
 			close(report[i]);
+		if (go[i] >= 0)
+			close(go[i]);
 	}
 	return pid;
 }
@@ -693,10 +712,9 @@ int pb_exec_run(char *const argv[], const struct pb_exec_opts *o, struct pb_exec
 	w.r = r;
 	w.fd = -1;
 	w.deadline = t0 + o->timeout_ms;
-	w.pid = start(argv, o->name ? o->name : argv[0], &w.fd, err);
+	w.pid = start(argv, o->name ? o->name : argv[0], o->grace_ms, &w.fd, err);
 	if (w.pid < 0)
 		return -1;
-	tell_guard(w.pid, o->grace_ms);
 	watch(&w);
 	tell_guard(0, 0);
 	r->ms = pb_now_ms() - t0;
