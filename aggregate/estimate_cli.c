@@ -26,6 +26,12 @@
 #define MAX_ERRORS 20
 /* Output is written in pieces of about this size. */
 #define OUT_CHUNK ((size_t)1 << 16)
+/*
+ * Series held in memory at most (about 2 KB each, twice that with one-offs). A file sorted by series is read
+ * in batches of this many, each estimated and set aside on disk, so its size does not matter; one that is not
+ * sorted is held whole, and refused past this many series.
+ */
+#define MAX_HELD 10000
 
 static const char usage_text[] =
 	"usage: pb-aggregate estimate --as-of YYYY-MM-DD [--final] [--minor-unit N] FILE\n"
@@ -41,6 +47,7 @@ static const char usage_text[] =
 	"\n"
 	"Writes series,month,as_of,month_to_date,estimate,low80,high80,low90,high90,method: one line per series,\n"
 	"sorted by series; month-to-date exact, the rest rounded to the minor unit with 80 % and 90 % intervals.\n"
+	"A file of more than 10000 series must be sorted by series (byte order: LC_ALL=C sort).\n"
 	"Exit status: 0 success, 1 bad input, 2 usage error.\n";
 
 enum { COL_SERIES, COL_DATE, COL_CATEGORY, COL_AMOUNT, NCOLS };
@@ -66,19 +73,35 @@ struct table {
 	size_t nslots;
 };
 
-struct run {
-	const char *name;
-	int32_t as_of, month_start, first_day;
-	struct pb_csv csv;
-	long col[NCOLS];
-	struct table t;
-	unsigned errors;
+/*
+ * The output lines of the series estimated so far: in buf, and in the temporary file f (NULL until a sorted
+ * file's first batch is set aside) once buf grows past OUT_CHUNK.
+ */
+struct sink {
+	FILE *f;
+	struct pb_buf buf;
+	int failed; /* writing f failed: errno_ says why */
+	int errno_;
 };
 
 struct options {
 	int32_t as_of;
 	int has_as_of, final, minor_unit;
 	const char *file;
+};
+
+struct run {
+	const char *name;
+	const struct options *o;
+	int32_t as_of, month_start, first_day;
+	struct pb_csv csv;
+	long col[NCOLS];
+	struct table t;
+	struct series *last; /* the series of the last good record */
+	int unsorted;	     /* a record's series came before the one of the record before it */
+	int set_aside;	     /* batches of series have been estimated and dropped from t */
+	struct sink out;
+	unsigned errors;
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -275,6 +298,96 @@ static void table_release(struct table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static int add_line(struct run *r, const struct options *o, const struct series *s, struct pb_buf *out);
+
+static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+/* Writes the sink's buffer to its file (created when missing). Returns 0, or -1 with failed set. */
+static int sink_spill(struct sink *k)
+{
+	if (k->failed)
+		return -1;
+	if (!k->f) {
+		k->f = tmpfile();
+		if (!k->f)
+			goto fail;
+	}
+	if (k->buf.len && fwrite(k->buf.ptr, 1, k->buf.len, k->f) != k->buf.len)
+		goto fail;
+	pb_buf_reset(&k->buf);
+	return 0;
+fail:
+	k->failed = 1;
+	k->errno_ = errno;
+	return -1;
+}
+
+/*
+ * Estimates every series held (all of them before the current record's, the file being sorted so far) into
+ * the sink and drops them. Returns 0, or -1 when the temporary file cannot be written.
+ */
+static int set_aside(struct run *r)
+{
+	for (size_t i = 0; i < r->t.n; i++) {
+		if (add_line(r, r->o, r->t.v[i], &r->out.buf) < 0)
+			r->errors++;
+		if (r->out.buf.failed)
+			return -1;
+		if (r->out.buf.len >= OUT_CHUNK && sink_spill(&r->out) < 0)
+			return -1;
+	}
+	table_release(&r->t);
+	r->last = NULL;
+	r->set_aside = 1;
+	return 0;
+}
+
+/*
+ * The series of the current record, checking the order of the series. Returns 0 with *out set, 1 after
+ * reporting a record that cannot be read with the series held (reading stops), or -1 out of memory or when
+ * the temporary file cannot be written.
+ */
+static int find_series(struct run *r, const struct pb_csv_field *key, struct series **out)
+{
+	int c = r->last ? key_cmp(key->ptr, key->len, r->last->key, r->last->keylen) : 1;
+
+	*out = NULL;
+	if (c == 0) {
+		*out = r->last;
+		return 0;
+	}
+	if (c < 0 && r->set_aside) {
+		field_error(r, r->col[COL_SERIES],
+			    "series '%.*s' comes after series '%s': a file of more than %d series must be sorted by "
+			    "series (byte order: LC_ALL=C sort)",
+			    key->len > 40 ? 40 : (int)key->len, key->ptr, r->last->key, MAX_HELD);
+		return 1;
+	}
+	if (c < 0)
+		r->unsorted = 1;
+	else if (!r->unsorted && r->t.n >= MAX_HELD && set_aside(r) < 0)
+		return -1;
+	*out = table_get(&r->t, key->ptr, key->len);
+	if (!*out)
+		return -1;
+	if (r->t.n > MAX_HELD) {
+		field_error(r, r->col[COL_SERIES],
+			    "more than %d series in a file not sorted by series: sort it by series (byte order: "
+			    "LC_ALL=C sort) to estimate any number",
+			    MAX_HELD);
+		return 1;
+	}
+	r->last = *out;
+	return 0;
+}
+
 /* Finds the columns by name. Returns 0, or -1 after reporting what is wrong with the header. */
 static int read_header(struct run *r)
 {
@@ -320,7 +433,10 @@ static int read_header(struct run *r)
 	return 0;
 }
 
-/* Adds the current record to its series. Returns 0, 1 after reporting a bad record, or -1 out of memory. */
+/*
+ * Adds the current record to its series. Returns 0, 1 after reporting a bad record, 2 after reporting one that
+ * stops the reading, or -1 out of memory or when the temporary file cannot be written.
+ */
 static int read_row(struct run *r)
 {
 	const struct pb_csv_field *key = &r->csv.fields[r->col[COL_SERIES]];
@@ -332,7 +448,7 @@ static int read_row(struct run *r)
 	char text[11], limit[11];
 	int32_t day;
 	pb_money v, *sum;
-	int usage;
+	int usage, rc;
 
 	if (key->len == 0) {
 		field_error(r, r->col[COL_SERIES], "empty series");
@@ -368,9 +484,9 @@ static int read_row(struct run *r)
 		pb_buf_release(&msg);
 		return 1;
 	}
-	s = table_get(&r->t, key->ptr, key->len);
-	if (!s)
-		return -1;
+	rc = find_series(r, key, &s);
+	if (rc != 0)
+		return rc < 0 ? -1 : 2;
 	usage = cat->len == 5 && strncasecmp(cat->ptr, "Usage", 5) == 0;
 	if (!usage && !s->oneoff) {
 		s->oneoff = calloc(PB_ESTIMATE_MAX_DAYS, sizeof(*s->oneoff));
@@ -385,7 +501,10 @@ static int read_row(struct run *r)
 	return 0;
 }
 
-/* Reads every record. Returns 0, or -1 after reporting the bad records (or running out of memory). */
+/*
+ * Reads every record. Returns 0, -1 after reporting the bad records (or running out of memory), or -2 after
+ * reporting that the temporary file cannot be written.
+ */
 static int read_all(struct run *r)
 {
 	int rc;
@@ -405,10 +524,16 @@ static int read_all(struct run *r)
 			return -1;
 		}
 		rc = read_row(r);
+		if (rc < 0 && r->out.failed) {
+			pb_error("cannot write a temporary file: %s", strerror(r->out.errno_));
+			return -2;
+		}
 		if (rc < 0) {
 			pb_error("out of memory reading '%s'", r->name);
 			return -1;
 		}
+		if (rc == 2)
+			return -1;
 	}
 	if (r->errors >= MAX_ERRORS)
 		pb_error("%s: stopped after %d errors", r->name, MAX_ERRORS);
@@ -424,14 +549,6 @@ static int cmp_series(const void *pa, const void *pb)
 	if (c != 0)
 		return c;
 	return (a->keylen > b->keylen) - (a->keylen < b->keylen);
-}
-
-static int flush_out(struct pb_buf *out)
-{
-	if (out->len && fwrite(out->ptr, 1, out->len, stdout) != out->len)
-		return -1;
-	pb_buf_reset(out);
-	return 0;
 }
 
 /* Appends one series' line. Returns 0, or -1 after reporting that its figures leave the range. */
@@ -471,28 +588,71 @@ static int add_line(struct run *r, const struct options *o, const struct series 
 	return 0;
 }
 
-/* Estimates every series, in key order, onto stdout. Returns an exit status. */
+/* Copies what the sink's file holds onto stdout. Returns 0, -1 when stdout fails, -2 when the file does. */
+static int copy_spilled(struct sink *k)
+{
+	char chunk[OUT_CHUNK];
+	size_t n;
+
+	if (!k->f)
+		return 0;
+	if (fflush(k->f) != 0 || ferror(k->f) || fseek(k->f, 0, SEEK_SET) != 0)
+		goto fail;
+	while ((n = fread(chunk, 1, sizeof(chunk), k->f)) > 0)
+		if (fwrite(chunk, 1, n, stdout) != n)
+			return -1;
+	if (ferror(k->f))
+		goto fail;
+	return 0;
+fail:
+	k->failed = 1;
+	k->errno_ = errno;
+	return -2;
+}
+
+/*
+ * Estimates the series held, in key order, after those set aside, and prints them all; prints nothing when a
+ * figure leaves the range. Returns an exit status.
+ */
 static int write_all(struct run *r, const struct options *o)
 {
-	struct pb_buf out = PB_BUF_INIT;
+	static const char header[] = "series,month,as_of,month_to_date,estimate,low80,high80,low90,high90,method\n";
+	struct sink *k = &r->out;
 	int rc = EXIT_OK;
 
 	if (r->t.n)
 		qsort(r->t.v, r->t.n, sizeof(r->t.v[0]), cmp_series);
-	pb_buf_addstr(&out, "series,month,as_of,month_to_date,estimate,low80,high80,low90,high90,method\n");
 	for (size_t i = 0; i < r->t.n && rc == EXIT_OK; i++) {
-		if (add_line(r, o, r->t.v[i], &out) < 0)
+		if (add_line(r, o, r->t.v[i], &k->buf) < 0)
 			rc = EXIT_DATA;
-		else if (out.failed || (out.len >= OUT_CHUNK && flush_out(&out) < 0))
+		else if (k->buf.failed)
 			rc = -1;
+		else if (k->f && k->buf.len >= OUT_CHUNK && sink_spill(k) < 0)
+			rc = -2;
 	}
-	if (rc == EXIT_OK && (out.failed || flush_out(&out) < 0 || fflush(stdout) != 0 || ferror(stdout)))
-		rc = -1;
-	if (rc < 0) {
-		pb_error("cannot write standard output: %s", out.failed ? "out of memory" : strerror(errno));
-		rc = out.failed ? EXIT_DATA : EXIT_DEPENDENCY;
+	if (rc == EXIT_OK && r->errors)
+		rc = EXIT_DATA; /* a series set aside left the range */
+	if (rc == EXIT_OK && fputs(header, stdout) == EOF)
+		rc = -3;
+	if (rc == EXIT_OK) {
+		int c = copy_spilled(k);
+
+		rc = c == -1 ? -3 : c;
 	}
-	pb_buf_release(&out);
+	if (rc == EXIT_OK && k->buf.len && fwrite(k->buf.ptr, 1, k->buf.len, stdout) != k->buf.len)
+		rc = -3;
+	if (rc == EXIT_OK && (fflush(stdout) != 0 || ferror(stdout)))
+		rc = -3;
+	if (rc == -1) {
+		pb_error("cannot write standard output: out of memory");
+		rc = EXIT_DATA;
+	} else if (rc == -2) {
+		pb_error("cannot write a temporary file: %s", strerror(k->errno_));
+		rc = EXIT_DEPENDENCY;
+	} else if (rc == -3) {
+		pb_error("cannot write standard output: %s", strerror(errno));
+		rc = EXIT_DEPENDENCY;
+	}
 	return rc;
 }
 
@@ -510,6 +670,8 @@ int pb_estimate_cli(int argc, char **argv, int stdout_closed)
 	if (stdout_closed)
 		return usage_error("standard output is closed: nowhere to print the estimates");
 	memset(&r, 0, sizeof(r));
+	pb_buf_init(&r.out.buf, 0);
+	r.o = &o;
 	r.as_of = o.as_of;
 	r.month_start = pb_date_month_start(o.as_of);
 	r.first_day = r.month_start - PB_ESTIMATE_HISTORY;
@@ -534,6 +696,9 @@ out:
 	if (csv_ready)
 		pb_csv_release(&r.csv);
 	table_release(&r.t);
+	pb_buf_release(&r.out.buf);
+	if (r.out.f)
+		fclose(r.out.f);
 	pb_input_free(in);
 	pb_buf_release(&err);
 	return rc;
