@@ -2,15 +2,18 @@
 # bench/aggregate.sh: pb-aggregate on a month of 20,000 partner accounts linked to 5,000 CLC accounts, 30 days,
 # 10 daily rows per partner account and day (6 M daily rows), next to the plain SQL GROUP BY of the same rows
 # into per-account sums, in the same database and the same run; and pb-aggregate's peak memory on that month
-# and on one of half as many rows (it must not grow with the rows).
+# and on one of half as many rows (it must not grow with the rows). Then `pb-aggregate rates --load` of a rates
+# file of BENCH_AGG_RATES lines and of one of a tenth as many: its peak memory must not grow with the lines.
 #
-# Environment: BENCH_AGG_ACCOUNTS (default 20000) partner accounts, BENCH_AGG_ROWS_PER_DAY (default 10).
+# Environment: BENCH_AGG_ACCOUNTS (default 20000) partner accounts, BENCH_AGG_ROWS_PER_DAY (default 10),
+# BENCH_AGG_RATES (default 100000) rates.
 # The data is made in a throwaway cluster under var/bench/agg by SQL (about a minute), then dropped.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PAS=${BENCH_AGG_ACCOUNTS:-20000}
 PER_DAY=${BENCH_AGG_ROWS_PER_DAY:-10}
+RATES=${BENCH_AGG_RATES:-100000}
 CLC=$((PAS / 4))
 RUNS=3
 TARGET=1.5
@@ -104,3 +107,20 @@ echo "| pb-aggregate --month, half the rows | $((rows / 2)) | | $((m_half / 1024
 echo
 echo "pb-aggregate / GROUP BY: ${ratio}x (target <= ${TARGET}x): $verdict"
 echo "$(grep -c . "$VAR/aggregate.out") lines of summary; $(sql -c "SELECT count(*) FROM pb.aggregate_account WHERE run_id = (SELECT max(id) FROM pb.aggregate_run WHERE billing_month = '2026-10-01')") account rows stored"
+
+# rates N FILE: N rates, ten currencies to USD per month from the year 1000 on (no pair twice).
+rates() {
+	awk -v n="$1" 'BEGIN { print "month,from,to,rate"; split("EUR GBP JPY CHF CAD AUD SEK NOK DKK PLN", c, " ")
+		for (i = 0; i < n; i++) printf "%04d-%02d,%s,USD,1.%d\n", 1000 + int(i / 120), int(i / 10) % 12 + 1, c[i % 10 + 1], i }' >"$2"
+}
+rates "$((RATES / 10))" "$VAR/rates-small.csv"
+rates "$RATES" "$VAR/rates.csv"
+"$TIME" -f '%e %M' -o "$VAR/rates-small.time" bin/pb-aggregate rates --load "$VAR/rates-small.csv" >/dev/null
+"$TIME" -f '%e %M' -o "$VAR/rates.time" bin/pb-aggregate rates --load "$VAR/rates.csv" >/dev/null
+read -r t_rs m_rs <"$VAR/rates-small.time"
+read -r t_r m_r <"$VAR/rates.time"
+echo
+echo "| pb-aggregate rates --load | lines | time | peak RSS |"
+echo "|---|---|---|---|"
+echo "| a tenth | $((RATES / 10)) | ${t_rs} s | $((m_rs / 1024)) MB |"
+echo "| all | $RATES | ${t_r} s | $((m_r / 1024)) MB |"

@@ -98,18 +98,25 @@ static int parse_line(const struct pb_csv *c, const char *name, const long *cols
 	return 0;
 }
 
-/* Writes one rate, or replaces the month's rate of the pair. */
+/*
+ * Writes one rate, or replaces the month's rate of the pair, and notes the pair and its line in fx_seen (on
+ * the server: a file of a million rates takes no memory here).
+ */
 static int store_line(PGconn *conn, const struct rate_line *l, const char *source, uint64_t line, const char *by,
 		      struct pb_buf *err)
 {
-	const char *p[6] = {l->month, l->from, l->to, l->rate, source, by};
+	char key[18], num[24];
+	const char *p[8] = {l->month, l->from, l->to, l->rate, source, by, key, num};
 
+	snprintf(key, sizeof(key), "%.10s%s%s", l->month, l->from, l->to);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)line);
 	if (pb_db_exec(conn,
+		       "WITH seen AS (INSERT INTO fx_seen (k, line) VALUES ($7, $8::bigint)) "
 		       "INSERT INTO pb.fx_rate (month, from_currency, to_currency, rate, source, loaded_by) "
 		       "VALUES ($1::date, $2, $3, $4::numeric, $5, $6) ON CONFLICT (month, from_currency, to_currency) "
 		       "DO UPDATE SET rate = excluded.rate, source = excluded.source, loaded_by = excluded.loaded_by, "
 		       "loaded_at = now() WHERE pb.fx_rate.rate <> excluded.rate",
-		       6, p, err) < 0) {
+		       8, p, err) < 0) {
 		if (!strstr(pb_buf_str(err), "are frozen"))
 			return PB_ERR_DEPENDENCY;
 		pb_buf_reset(err);
@@ -120,46 +127,31 @@ static int store_line(PGconn *conn, const struct rate_line *l, const char *sourc
 	return 0;
 }
 
-/* A pair of a month as the file gave it, and where. */
-struct seen {
-	char key[18]; /* YYYY-MM-DD, from and to */
-	uint64_t line;
-};
-
-static int by_key_line(const void *a, const void *b)
-{
-	const struct seen *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	return c ? c : (x->line > y->line) - (x->line < y->line);
-}
-
 /*
  * A file gives each pair of a month once: the earliest line that repeats one is an error naming the first
- * (two rates for one pair leave no way to tell which was meant). Sorts s.
+ * (two rates for one pair leave no way to tell which was meant).
  */
-static int repeated(struct seen *s, size_t n, const char *name, struct pb_buf *err)
+static int repeated(PGconn *conn, const char *name, struct pb_buf *err)
 {
-	size_t i, at = 0;
+	PGresult *res =
+		pb_db_query(conn,
+			    "SELECT k, line, first FROM (SELECT k, line, row_number() OVER w AS n, "
+			    "min(line) OVER w AS first FROM fx_seen WINDOW w AS (PARTITION BY k ORDER BY line)) x "
+			    "WHERE n = 2 ORDER BY line LIMIT 1",
+			    0, NULL, err);
+	const char *k;
 
-	if (n < 2)
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
 		return 0;
-	qsort(s, n, sizeof(*s), by_key_line);
-	/* The second line of each pair given more than once; the earliest of them. */
-	for (i = 1; i < n; i++) {
-		if (strcmp(s[i].key, s[i - 1].key) != 0)
-			continue;
-		if (i >= 2 && strcmp(s[i].key, s[i - 2].key) == 0)
-			continue; /* a third line of the pair: the second is the one named */
-		if (!at || s[i].line < s[at].line)
-			at = i;
 	}
-	if (!at)
-		return 0;
+	k = PQgetvalue(res, 0, 0);
 	pb_buf_reset(err);
-	pb_buf_addf(err, "%s:%llu:1: the rate of %.7s from %.3s to %.3s is on line %llu already", name,
-		    (unsigned long long)s[at].line, s[at].key, s[at].key + 10, s[at].key + 13,
-		    (unsigned long long)s[at - 1].line);
+	pb_buf_addf(err, "%s:%s:1: the rate of %.7s from %.3s to %.3s is on line %s already", name,
+		    PQgetvalue(res, 0, 1), k, k + 10, k + 13, PQgetvalue(res, 0, 2));
+	PQclear(res);
 	return PB_ERR_DATA;
 }
 
@@ -167,7 +159,6 @@ static int repeated(struct seen *s, size_t n, const char *name, struct pb_buf *e
 static long load_records(PGconn *conn, struct pb_csv *c, const char *name, const char *by, struct pb_buf *err)
 {
 	struct rate_line l;
-	struct seen *seen = NULL;
 	long cols[NCOLS], n = 0;
 	int rc = pb_csv_next(c);
 
@@ -185,38 +176,23 @@ static long load_records(PGconn *conn, struct pb_csv *c, const char *name, const
 		return PB_ERR_DATA;
 	}
 	pb_csv_expect_fields(c, NCOLS);
+	if (pb_db_exec(conn, "CREATE TEMP TABLE fx_seen (k text, line bigint) ON COMMIT DROP", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
 	while ((rc = pb_csv_next(c)) == PB_CSV_RECORD) {
 		rc = parse_line(c, name, cols, &l, err);
-		if (rc == 0 && (n & (n - 1)) == 0) {
-			struct seen *grown = realloc(seen, (size_t)(n ? 2 * n : 1) * sizeof(*seen));
-
-			if (!grown) {
-				pb_buf_reset(err);
-				pb_buf_addstr(err, "out of memory");
-				rc = PB_ERR_DATA;
-			}
-			seen = grown ? grown : seen;
-		}
-		if (rc == 0) {
-			snprintf(seen[n].key, sizeof(seen[n].key), "%.10s%s%s", l.month, l.from, l.to);
-			seen[n].line = c->line;
+		if (rc == 0)
 			rc = store_line(conn, &l, name, c->line, by, err);
-		}
-		if (rc < 0) {
-			free(seen);
+		if (rc < 0)
 			return rc;
-		}
 		n++;
 	}
 	if (rc < 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s:%llu:%u: %s", name, (unsigned long long)c->err_line, c->err_col,
 			    pb_buf_str(&c->err));
-		free(seen);
 		return PB_ERR_DATA;
 	}
-	rc = repeated(seen, (size_t)n, name, err);
-	free(seen);
+	rc = repeated(conn, name, err);
 	return rc < 0 ? rc : n;
 }
 
