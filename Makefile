@@ -281,6 +281,7 @@ SUITES := \
 	tests/integration/accounts.sh \
 	tests/integration/store_spill.sh \
 	tests/integration/store_hostile.sh \
+	tests/integration/store_waits.sh \
 	tests/integration/api.sh \
 	tests/integration/azure.sh \
 	tests/integration/partner_center.sh \
@@ -302,9 +303,10 @@ SUITES := \
 	tests/e2e/ingest/split.sh
 # Under the sanitizers, every suite but those that add no C path the others leave out: pb-accounts' review
 # (its C runs under accounts.sh and the corpus), pb-run's runner.sh (its C runs under jobs.sh), pb-db's
-# (every suite starts its cluster with pb-db) and help.sh.
+# (every suite starts its cluster with pb-db), help.sh and the store's waits (store_waits.sh: most of its
+# time is spent waiting for other sessions, and its C paths run under store_hostile.sh and store.sh).
 SAN_SUITES := $(filter-out tests/integration/accounts_review.sh tests/integration/runner.sh \
-	tests/integration/db.sh tests/integration/help.sh,$(SUITES))
+	tests/integration/db.sh tests/integration/help.sh tests/integration/store_waits.sh,$(SUITES))
 PARALLEL = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
 SAN := BUILD=build/san BIN=build/san/bin SANITIZE=address,undefined CFLAGS='-O1 -g'
 
