@@ -110,8 +110,41 @@ pb_test_need_servers() {
 # pb_sql QUERY [SEPARATOR]: runs QUERY in the cluster and prints its rows unaligned, without headers, fields
 # separated by SEPARATOR (default ","); the session has the server's defaults, whatever PGOPTIONS or
 # PGCLIENTENCODING a suite sets for the programs; a failure says "SQL FAILED: QUERY" on stderr.
+# On the suite's own cluster (no PB_DATABASE_URL nor PG* variable choosing another), psql is run directly with
+# the settings pb-db psql would give it (its tests are db.sh's): pb-db's start, a second of CPU in twenty calls
+# under the sanitizers, is most of a check's cost in the suites that query the store after every run.
 pb_sql() {
-	env -u PGOPTIONS -u PGCLIENTENCODING "$BIN/pb-db" psql -X -q -t -A -F"${2:-,}" -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
+	if [ -z "${PB_DATABASE_URL:-}${PGHOST:-}${PGHOSTADDR:-}${PGDATABASE:-}${PGSERVICE:-}" ] && pb_sql_direct; then
+		env -u PGOPTIONS -u PGCLIENTENCODING PGHOST="$PB_SQL_HOST" PGPORT=5432 PGUSER=pb PGDATABASE=partnerbill \
+			"$PB_SQL_PSQL" -X -q -t -A -F"${2:-,}" -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
+	else
+		env -u PGOPTIONS -u PGCLIENTENCODING "$BIN/pb-db" psql -X -q -t -A -F"${2:-,}" -v ON_ERROR_STOP=1 -c "$1" ||
+			echo "SQL FAILED: $1" >&2
+	fi
+}
+# pb_sql_direct: sets PB_SQL_HOST (the local cluster's socket folder, as pb-db finds it) and PB_SQL_PSQL (the
+# psql beside the server's programs, as pb-db psql picks it), once for each PB_VAR_DIR; fails when there is
+# no such cluster.
+pb_sql_direct() {
+	local var v best=
+	[ "${PB_SQL_VAR:-}" == "${PB_VAR_DIR:-}" ] && [ -n "${PB_SQL_HOST:-}" ] && return 0
+	PB_SQL_HOST=
+	var=$(realpath -e "${PB_VAR_DIR:-var}" 2>/dev/null) && [ -d "$var/pg/run" ] || return 1
+	if [ -n "${PB_PG_BINDIR:-}" ]; then
+		best=$PB_PG_BINDIR
+	else
+		for v in /usr/lib/postgresql/*/bin; do
+			[ -x "$v/initdb" ] || continue
+			v=${v#/usr/lib/postgresql/}
+			v=${v%/bin}
+			[[ $v =~ ^[0-9]+$ ]] || continue
+			[ -z "$best" ] || [ "$v" -gt "${best##*/postgresql/}" ] && best=/usr/lib/postgresql/$v
+		done
+		[ -n "$best" ] && best=$best/bin
+	fi
+	if [ -n "$best" ] && [ -x "$best/psql" ]; then PB_SQL_PSQL=$best/psql; else PB_SQL_PSQL=psql; fi
+	PB_SQL_HOST=$var/pg/run
+	PB_SQL_VAR=${PB_VAR_DIR:-}
 }
 
 # pb_sql_session_start, then pb_sql_in QUERY: the same as pb_sql, through one psql kept open for the whole
