@@ -20,6 +20,21 @@ fi
 
 specs=("$@")
 
+# The longest first, so that none starts last and runs alone: tests/suite-times has each suite's seconds in a
+# make check (SECONDS SPEC, as its "==" lines give them; PB_TEST_TIMES=FILE writes a run's); a suite it
+# lacks counts as the longest. The output comes in the same order.
+times_file=${PB_TEST_TIMES_FROM:-$(dirname "${BASH_SOURCE[0]}")/suite-times}
+if [ -r "$times_file" ] && [ ${#specs[@]} -gt 1 ]; then
+	mapfile -t specs < <(
+		i=0
+		for spec in "${specs[@]}"; do
+			t=$(awk -v s="$spec" '$2 == s { print $1; exit }' "$times_file")
+			printf '%s\t%s\t%s\n' "${t:-999999}" "$i" "$spec"
+			i=$((i + 1))
+		done | sort -t$'\t' -k1,1nr -k2,2n | cut -f3-
+	)
+fi
+
 # A cluster made once for each folder of programs, initialized and migrated by that folder's pb-db (the
 # sanitized one too), which each suite's pb_test_cluster_start copies instead of running initdb and every
 # migration again (a second of CPU a suite); tests/integration/db.sh still makes its own from nothing.
@@ -95,6 +110,9 @@ done
 wait
 flush
 printf '== %d suites, %d at a time, in %d s\n' "${#specs[@]}" "$jobs" $((SECONDS - start))
+if [ -n "${PB_TEST_TIMES:-}" ]; then
+	for i in "${!specs[@]}"; do printf '%s %s\n' "$(cat "$dir/$i.time")" "${specs[$i]}"; done | sort -k1,1nr >"$PB_TEST_TIMES"
+fi
 # The suites that failed, each with what made it fail, once more at the end: a CI log keeps only its tail.
 # That is its "not ok" lines with the diagnostics under them, or its last lines when it ended without one
 # (a script that stopped on an error of its own).
