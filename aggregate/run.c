@@ -92,26 +92,6 @@ static int take_lock(struct run *r, struct pb_buf *err)
 	return ret;
 }
 
-/*
- * Appends s as a field of COPY's text format: a backslash, tab, line feed or carriage return escaped (an import's
- * source, a reason: as they stand, a backslash last took the tab after it for data, and "\n" became a line break).
- */
-static void add_copy_text(struct pb_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			pb_buf_addstr(b, "\\\\");
-		else if (*s == '\t')
-			pb_buf_addstr(b, "\\t");
-		else if (*s == '\n')
-			pb_buf_addstr(b, "\\n");
-		else if (*s == '\r')
-			pb_buf_addstr(b, "\\r");
-		else
-			pb_buf_addch(b, *s);
-	}
-}
-
 /* The aliases linked in the month to vendor v, which has no import in it (pb_agg_context.unserved). */
 static int read_unserved(struct run *r, int v, struct pb_buf *err)
 {
@@ -180,11 +160,11 @@ static int read_sources(struct run *r, struct pb_buf *err)
 		}
 		pb_buf_addf(&r->imports, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
 		pb_buf_addf(&r->sources, "%s\t", r->ctx.run_id);
-		add_copy_text(&r->sources, PQgetvalue(res, i, 1));
+		pb_buf_add_copy_text(&r->sources, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1));
 		pb_buf_addch(&r->sources, '\t');
-		add_copy_text(&r->sources, PQgetvalue(res, i, 2));
+		pb_buf_add_copy_text(&r->sources, PQgetvalue(res, i, 2), (size_t)PQgetlength(res, i, 2));
 		pb_buf_addch(&r->sources, '\t');
-		add_copy_text(&r->sources, PQgetvalue(res, i, 3));
+		pb_buf_add_copy_text(&r->sources, PQgetvalue(res, i, 3), (size_t)PQgetlength(res, i, 3));
 		pb_buf_addf(&r->sources, "\t%s\t%s\t", PQgetvalue(res, i, 0), *last ? last : "\\N");
 		if (through) {
 			char t[11];
@@ -716,7 +696,7 @@ static int bucket(struct run *r, PGresult *res, int i, int place, const char *li
 	pb_buf_addf(&line, "%s\t%s", r->ctx.run_id, place_names[place]);
 	for (k = 0; k < 5; k++) {
 		pb_buf_addch(&line, '\t');
-		add_copy_text(&line, PQgetvalue(res, i, text[k]));
+		pb_buf_add_copy_text(&line, PQgetvalue(res, i, text[k]), (size_t)PQgetlength(res, i, text[k]));
 	}
 	pb_buf_addf(&line, "\t%s\t%s\t%llu\n", list, billed, (unsigned long long)lines);
 	ok = !line.failed && fwrite(line.ptr, 1, line.len, r->buckets) == line.len;

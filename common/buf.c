@@ -161,3 +161,33 @@ int pb_buf_add_csv_text(struct pb_buf *b, const char *s, size_t len)
 	pb_buf_release(&t);
 	return ret;
 }
+
+void pb_buf_add_copy_text(struct pb_buf *b, const char *s, size_t len)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < len; i++) {
+		const char *esc;
+
+		switch (s[i]) {
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		default:
+			continue;
+		}
+		pb_buf_add(b, s + start, i - start);
+		pb_buf_addstr(b, esc);
+		start = i + 1;
+	}
+	pb_buf_add(b, s + start, len - start);
+}

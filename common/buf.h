@@ -46,5 +46,10 @@ int pb_buf_add_csv_field(struct pb_buf *b, const char *s, size_t len);
  * spreadsheet would run as a formula (= + - @, a tab or a CR) gets a single quote before it.
  */
 int pb_buf_add_csv_text(struct pb_buf *b, const char *s, size_t len);
+/*
+ * Appends s as a field of COPY's text format: a backslash, tab, line feed or carriage return escaped, so that
+ * a backslash does not take the character after it and a line break does not end the row.
+ */
+void pb_buf_add_copy_text(struct pb_buf *b, const char *s, size_t len);
 
 #endif

@@ -123,37 +123,6 @@ out:
 	return ret;
 }
 
-/* Appends s as a COPY text field. */
-static void copy_text(struct pb_buf *b, const char *s, size_t len)
-{
-	size_t i, start = 0;
-
-	for (i = 0; i < len; i++) {
-		const char *esc = NULL;
-
-		switch (s[i]) {
-		case '\\':
-			esc = "\\\\";
-			break;
-		case '\t':
-			esc = "\\t";
-			break;
-		case '\n':
-			esc = "\\n";
-			break;
-		case '\r':
-			esc = "\\r";
-			break;
-		default:
-			continue;
-		}
-		pb_buf_add(b, s + start, i - start);
-		pb_buf_addstr(b, esc);
-		start = i + 1;
-	}
-	pb_buf_add(b, s + start, len - start);
-}
-
 static int put_copy(PGconn *conn, struct pb_buf *b, struct pb_buf *err)
 {
 	if (pb_interrupt_check(err) < 0)
@@ -307,9 +276,9 @@ static void flush_account(struct tally *y)
 		pb_date_format(y->t[k].lo, first);
 		pb_date_format(y->t[k].hi, last);
 		pb_buf_addf(&y->accounts, "%s\t", y->id);
-		copy_text(&y->accounts, y->account.ptr, y->account.len);
+		pb_buf_add_copy_text(&y->accounts, y->account.ptr, y->account.len);
 		pb_buf_addch(&y->accounts, '\t');
-		copy_text(&y->accounts, y->t[k].currency, y->t[k].currency_len);
+		pb_buf_add_copy_text(&y->accounts, y->t[k].currency, y->t[k].currency_len);
 		pb_buf_addf(&y->accounts, "\t%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)y->t[k].lines, l, bl, first,
 			    last);
 		free(y->t[k].currency);
@@ -490,9 +459,9 @@ static int copy_charges(PGconn *conn, const struct tally *y, struct pb_buf *err)
 		pb_money_format_canonical(y->cs[i].list, l);
 		pb_money_format_canonical(y->cs[i].billed, bl);
 		pb_buf_addf(&b, "%s\t", y->id);
-		copy_text(&b, y->cs[i].category.ptr, y->cs[i].category.len);
+		pb_buf_add_copy_text(&b, y->cs[i].category.ptr, y->cs[i].category.len);
 		pb_buf_addch(&b, '\t');
-		copy_text(&b, y->cs[i].type.ptr, y->cs[i].type.len);
+		pb_buf_add_copy_text(&b, y->cs[i].type.ptr, y->cs[i].type.len);
 		pb_buf_addf(&b, "\t%llu\t%s\t%s\n", (unsigned long long)y->cs[i].lines, l, bl);
 	}
 	return copy_finish(conn, &b, 1, NULL, err);
@@ -644,11 +613,11 @@ static int copy_names(PGconn *conn, const struct pb_store_import *im, struct pb_
 		const struct pb_daily *d = im->names[i];
 
 		pb_buf_addf(&b, "%s\t%s\t", id, im->vendor);
-		copy_text(&b, d->account.ptr, d->account.len);
+		pb_buf_add_copy_text(&b, d->account.ptr, d->account.len);
 		pb_buf_addch(&b, '\t');
-		copy_text(&b, d->category.ptr, d->category.len);
+		pb_buf_add_copy_text(&b, d->category.ptr, d->category.len);
 		pb_buf_addch(&b, '\t');
-		copy_text(&b, d->service.ptr, d->service.len);
+		pb_buf_add_copy_text(&b, d->service.ptr, d->service.len);
 		pb_buf_addf(&b, "\t%llu\n", (unsigned long long)d->line_count);
 		if (b.len >= COPY_CHUNK && put_copy(conn, &b, err) < 0)
 			return copy_finish(conn, &b, 0, NULL, err);

@@ -763,6 +763,25 @@ static void test_csv_text(void **state)
 	pb_buf_release(&b);
 }
 
+/* A field of COPY's text format: backslash, tab, line feed and carriage return escaped, the rest as it is. */
+static void test_copy_text(void **state)
+{
+	struct pb_buf b = PB_BUF_INIT;
+
+	(void)state;
+	pb_buf_add_copy_text(&b, "C:\\exports\tcur\n\r\\", 17);
+	pb_buf_addch(&b, '|');
+	pb_buf_add_copy_text(&b, "", 0);
+	pb_buf_addch(&b, '|');
+	pb_buf_add_copy_text(&b, "plain \"text\", \xc3\xa9", 16);
+	pb_buf_addch(&b, '|');
+	pb_buf_add_copy_text(&b, "a\\tb", 2);
+	assert_false(b.failed);
+	assert_string_equal(b.ptr, "C:\\\\exports\\tcur\\n\\r\\\\|"
+				   "|plain \"text\", \xc3\xa9|a\\\\");
+	pb_buf_release(&b);
+}
+
 static void test_roundtrip_random(void **state)
 {
 	uint64_t rng = 20261031;
@@ -856,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_long_record),
 		cmocka_unit_test(test_line_and_bytes),
 		cmocka_unit_test(test_csv_text),
+		cmocka_unit_test(test_copy_text),
 		cmocka_unit_test(test_roundtrip_random),
 		cmocka_unit_test(test_projection_wide_first_record),
 	};
