@@ -2,6 +2,7 @@
 #include "import.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@
 /* The longest record read: every field at PB_ACCOUNT_MAX_TEXT bytes fits many times over. */
 #define MAX_RECORD ((size_t)64 << 10)
 
-/* An alias a row of the file holds, and the row's line. */
+/* An alias a row of the file holds (2 to 6 characters), and the row's line: a record of the seen file. */
 struct seen {
 	char alias[8];
 	uint64_t line;
@@ -45,8 +46,7 @@ struct import {
 	long col[PB_ACCOUNT_NFIELDS]; /* field index of each column, -1 when absent */
 	uint64_t *line;
 	uint32_t *col_no;
-	struct seen *seen; /* accounts: the aliases of the rows read, with their lines */
-	size_t nseen, seen_alloc;
+	FILE *seen;	    /* accounts: the aliases of the rows stored, with their lines (a temporary file) */
 	int copying;	    /* links: the rows read go to the server (COPY) */
 	struct pb_buf rows; /* links: the rows read that are not sent yet */
 	uint64_t nlinks;    /* links: how many rows were read */
@@ -54,23 +54,6 @@ struct import {
 	const struct pb_eligibility *e;
 	const char *by;
 };
-
-/* Grows *items (of size bytes each) so that one more fits after n. Returns 0, or -1 when out of memory. */
-static int grow(void **items, size_t *alloc, size_t n, size_t size)
-{
-	void *grown;
-	size_t want;
-
-	if (n < *alloc)
-		return 0;
-	want = *alloc ? *alloc * 2 : 64;
-	grown = realloc(*items, want * size);
-	if (!grown)
-		return -1;
-	*items = grown;
-	*alloc = want;
-	return 0;
-}
 
 /* Points the error at field i of the current record and empties err for the message. */
 static void at_field(struct import *im, size_t i, struct pb_buf *err)
@@ -201,28 +184,50 @@ static int read_header(struct import *im, const size_t *required, size_t nrequir
 }
 
 /*
- * Remembers the alias of the row at line. Returns 0; PB_ERR_DATA with a message when an earlier row of
- * the file holds it (the database would say it exists, which hides that the file holds it twice); or
- * PB_ERR_DEPENDENCY when out of memory.
+ * Notes the alias of the row at line, stored, in the seen file: an alias stored already is found there only
+ * when the database refuses it (first_line), so that a file of any length is read in the same memory and
+ * each row costs one write. Returns 0, or PB_ERR_DEPENDENCY with a message.
  */
 static int remember_alias(struct import *im, const char *alias, uint64_t line, struct pb_buf *why)
 {
-	size_t i;
+	struct seen r;
 
-	for (i = 0; i < im->nseen; i++) {
-		if (strcmp(im->seen[i].alias, alias) == 0) {
-			pb_buf_addf(why, "alias '%s' is on line %llu already", alias,
-				    (unsigned long long)im->seen[i].line);
-			return PB_ERR_DATA;
-		}
-	}
-	if (grow((void **)&im->seen, &im->seen_alloc, im->nseen, sizeof(*im->seen)) < 0) {
-		pb_buf_addstr(why, "out of memory");
+	memset(&r, 0, sizeof(r));
+	snprintf(r.alias, sizeof(r.alias), "%s", alias);
+	r.line = line;
+	if (!im->seen)
+		im->seen = tmpfile();
+	if (!im->seen || fwrite(&r, sizeof(r), 1, im->seen) != 1) {
+		pb_buf_reset(why);
+		pb_buf_addf(why, "cannot write a temporary file: %s", strerror(errno));
 		return PB_ERR_DEPENDENCY;
 	}
-	snprintf(im->seen[im->nseen].alias, sizeof(im->seen[im->nseen].alias), "%s", alias);
-	im->seen[im->nseen].line = line;
-	im->nseen++;
+	return 0;
+}
+
+/*
+ * The line of the row of the file that holds alias, stored already, found in the seen file; 0 when none does
+ * (the account existed before the import), or -1 with a message.
+ */
+static int64_t first_line(struct import *im, const char *alias, struct pb_buf *why)
+{
+	struct seen r;
+
+	if (!im->seen)
+		return 0;
+	if (fflush(im->seen) != 0 || fseek(im->seen, 0, SEEK_SET) != 0) {
+		pb_buf_reset(why);
+		pb_buf_addf(why, "cannot read a temporary file: %s", strerror(errno));
+		return -1;
+	}
+	while (fread(&r, sizeof(r), 1, im->seen) == 1)
+		if (strcmp(r.alias, alias) == 0)
+			return (int64_t)r.line;
+	if (ferror(im->seen)) {
+		pb_buf_reset(why);
+		pb_buf_addstr(why, "cannot read a temporary file");
+		return -1;
+	}
 	return 0;
 }
 
@@ -247,12 +252,22 @@ static int account_row(PGconn *conn, struct import *im, struct pb_buf *err)
 		ret = pb_account_set(&a, (enum pb_account_field)f, fd->ptr, fd->len, &why);
 		bad = (enum pb_account_field)f;
 	}
-	if (ret == 0 && a.v[PB_ACCOUNT_ALIAS]) {
-		bad = PB_ACCOUNT_ALIAS;
-		ret = remember_alias(im, a.v[PB_ACCOUNT_ALIAS], im->csv.line, &why);
-	}
 	if (ret == 0)
 		ret = pb_account_insert(conn, &a, im->by, &bad, &why);
+	/* An alias refused as existing may be an earlier row's: the file holds it twice, which "exists" would hide. */
+	if (ret == PB_ERR_DATA && bad == PB_ACCOUNT_ALIAS && a.v[PB_ACCOUNT_ALIAS]) {
+		int64_t earlier = first_line(im, a.v[PB_ACCOUNT_ALIAS], &why);
+
+		if (earlier < 0) {
+			ret = PB_ERR_DEPENDENCY;
+		} else if (earlier > 0) {
+			pb_buf_reset(&why);
+			pb_buf_addf(&why, "alias '%s' is on line %llu already", a.v[PB_ACCOUNT_ALIAS],
+				    (unsigned long long)earlier);
+		}
+	}
+	if (ret == 0)
+		ret = remember_alias(im, a.v[PB_ACCOUNT_ALIAS], im->csv.line, &why);
 	if (ret == PB_ERR_DATA) {
 		at_field(im, (size_t)im->col[bad], err);
 		pb_buf_addstr(err, pb_buf_str(&why));
@@ -780,7 +795,8 @@ out:
 		*count = 0;
 	if (csv_ready)
 		pb_csv_release(&im.csv);
-	free(im.seen);
+	if (im.seen)
+		fclose(im.seen);
 	pb_buf_release(&im.rows);
 	pb_input_free(in);
 	pb_buf_release(&ignore);
