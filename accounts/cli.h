@@ -23,6 +23,7 @@ struct pb_cli {
 	int32_t from, to, month;
 	int has_from, has_to, has_month, apply, no_reseller, no_parent;
 	long timeout;
+	long max_errors; /* import: bad rows to report before stopping */
 	const char *args[2];
 	int nargs;
 	int plain; /* messages are plain lines: a usage error is followed by a "Try" line */

@@ -170,11 +170,21 @@ out:
 	return rc;
 }
 
+/* A bad row of an account import, reported as it is found (--max-errors). */
+static void report_row(void *arg, uint64_t line, uint32_t col, const char *what)
+{
+	struct pb_log_where where = *(const struct pb_log_where *)arg;
+
+	where.line = line;
+	where.column = col;
+	pb_log(PB_LOG_ERROR, line ? &where : NULL, "%s", what);
+}
+
 int pb_cmd_import(struct pb_cli *cli)
 {
 	struct pb_eligibility *e = NULL;
 	struct pb_buf err = PB_BUF_INIT;
-	struct pb_log_where where = {0};
+	struct pb_log_where where = {0}, shown = {0};
 	const char *path = cli->args[0];
 	int links = strcmp(cli->name, "import-links") == 0;
 	PGconn *conn = NULL;
@@ -188,13 +198,17 @@ int pb_cmd_import(struct pb_cli *cli)
 	conn = pb_cli_connect(&rc);
 	if (!conn)
 		goto out;
+	shown.file = strcmp(path, "-") == 0 ? "stdin" : path;
 	if (links)
 		rc = pb_import_links(conn, e, path, pb_cli_who(cli), &count, &where.line, &where.column, &err);
 	else
-		rc = pb_import_accounts(conn, path, pb_cli_who(cli), &count, &where.line, &where.column, &err);
+		rc = pb_import_accounts(conn, path, pb_cli_who(cli), cli->max_errors, report_row, &shown, &count,
+					&where.line, &where.column, &err);
 	if (rc < 0) {
-		where.file = strcmp(path, "-") == 0 ? "stdin" : path;
-		pb_log(PB_LOG_ERROR, where.line ? &where : NULL, "%s", pb_buf_str(&err));
+		/* Empty when the bad rows were all reported as they were found (--max-errors). */
+		where.file = shown.file;
+		if (err.len)
+			pb_log(PB_LOG_ERROR, where.line ? &where : NULL, "%s", pb_buf_str(&err));
 	} else if (links) {
 		pb_cli_printf(cli, "linked %zu partner account%s from %s\n", count, count == 1 ? "" : "s", path);
 	} else {

@@ -713,8 +713,17 @@ struct import_kind {
  * fails, or sets im->failed), then its finish, all in one transaction that commits only when every call
  * succeeded. Returns as pb_import_accounts.
  */
+/* Where the bad rows of an account import go when more than one may be reported. */
+struct reporting {
+	long max_errors;
+	pb_import_report_fn *report;
+	void *arg;
+	long nerrors;
+};
+
 static int import_file(PGconn *conn, const struct import_kind *kind, const struct pb_eligibility *e, const char *path,
-		       const char *by, size_t *count, uint64_t *line, uint32_t *col, struct pb_buf *err)
+		       const char *by, struct reporting *rep, size_t *count, uint64_t *line, uint32_t *col,
+		       struct pb_buf *err)
 {
 	struct import im;
 	struct pb_input *in = NULL;
@@ -772,6 +781,16 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 			break;
 		}
 		ret = kind->row(conn, &im, err);
+		if (ret == PB_ERR_DATA && rep && rep->max_errors > 1) {
+			/* Reported now; the rows after it are checked (and stored, then rolled back) all the same. */
+			rep->report(rep->arg, *line, *col, pb_buf_str(err));
+			pb_buf_reset(err);
+			*line = 0;
+			*col = 0;
+			if (++rep->nerrors >= rep->max_errors)
+				goto out;
+			continue;
+		}
 		if (ret < 0)
 			goto out;
 		if (im.failed)
@@ -779,6 +798,8 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 		(*count)++;
 	}
 	ret = kind->finish ? kind->finish(conn, &im, err) : 0;
+	if (ret == 0 && rep && rep->nerrors)
+		ret = PB_ERR_DATA;
 	if (ret < 0)
 		goto out;
 	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
@@ -803,9 +824,10 @@ out:
 	return ret;
 }
 
-int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *count, uint64_t *line, uint32_t *col,
-		       struct pb_buf *err)
+int pb_import_accounts(PGconn *conn, const char *path, const char *by, long max_errors, pb_import_report_fn *report,
+		       void *arg, size_t *count, uint64_t *line, uint32_t *col, struct pb_buf *err)
 {
+	struct reporting rep = {max_errors, report, arg, 0};
 	static const size_t required[] = {PB_ACCOUNT_ALIAS, PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY};
 	const char *names[PB_ACCOUNT_NFIELDS];
 	struct import_kind kind = {names, PB_ACCOUNT_NFIELDS, required, 3, NULL, account_row, NULL};
@@ -813,7 +835,7 @@ int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *c
 
 	for (f = 0; f < PB_ACCOUNT_NFIELDS; f++)
 		names[f] = pb_account_fields[f].column;
-	return import_file(conn, &kind, NULL, path, by, count, line, col, err);
+	return import_file(conn, &kind, NULL, path, by, report ? &rep : NULL, count, line, col, err);
 }
 
 int pb_import_links(PGconn *conn, const struct pb_eligibility *e, const char *path, const char *by, size_t *count,
@@ -823,5 +845,5 @@ int pb_import_links(PGconn *conn, const struct pb_eligibility *e, const char *pa
 	static const struct import_kind kind = {link_columns, LINK_NCOLUMNS, required,	4,
 						link_start,   link_row,	     link_check};
 
-	return import_file(conn, &kind, e, path, by, count, line, col, err);
+	return import_file(conn, &kind, e, path, by, NULL, count, line, col, err);
 }

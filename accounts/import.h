@@ -10,6 +10,12 @@
 #include "buf.h"
 
 /*
+ * Called with each bad row when more than one may be reported: the position (line and column from 1) and what
+ * is wrong, arg as given.
+ */
+typedef void pb_import_report_fn(void *arg, uint64_t line, uint32_t col, const char *what);
+
+/*
  * Inserts the accounts of the CSV file at path ("-": standard input) in one transaction, recording by.
  * Columns are found by their header names (pb.clc_account's column names, any case, in any order:
  * alias, name and billing_country are required, unknown names are errors). A reseller must come before
@@ -19,9 +25,13 @@
  * in *count; PB_ERR_DATA with what is wrong in err and where in *line and *col (the first bad row's
  * field; 0 when the error is not in the file's text, such as a file that cannot be opened), nothing
  * inserted; or PB_ERR_DEPENDENCY.
+ * With max_errors above 1, up to max_errors bad rows are given to report (in the file's order; a row after
+ * a bad one is checked as if the bad one were not in the file) and PB_ERR_DATA is returned with err empty
+ * when they were all reported so; an error that leaves the rest unreadable (a broken quote, damaged gzip) is
+ * returned in err as above, after the bad rows before it.
  */
-int pb_import_accounts(PGconn *conn, const char *path, const char *by, size_t *count, uint64_t *line, uint32_t *col,
-		       struct pb_buf *err);
+int pb_import_accounts(PGconn *conn, const char *path, const char *by, long max_errors, pb_import_report_fn *report,
+		       void *arg, size_t *count, uint64_t *line, uint32_t *col, struct pb_buf *err);
 
 struct pb_eligibility;
 

@@ -42,6 +42,7 @@ enum {
 	OPT_LOG_FORMAT,
 	OPT_STATUS,
 	OPT_REASON,
+	OPT_MAX_ERRORS,
 };
 
 struct command {
@@ -113,7 +114,7 @@ static const struct command commands[] = {
 	{"list", pb_cmd_show, 0, NULL, " help ", "list",
 	 "Lists the accounts as CSV: alias,name,billing_country,is_reseller,parent_reseller,invoice_currency,\n"
 	 "markup_percent.\n"},
-	{"import", pb_cmd_import, 1, "the file", " by help ", "import FILE.csv [--by NAME]",
+	{"import", pb_cmd_import, 1, "the file", " by max-errors help ", "import FILE.csv [--by NAME] [--max-errors N]",
 	 "Adds the accounts of a CSV file (\"-\": standard input) in one transaction: every row or none. The\n"
 	 "header names the columns, in any order and any case: alias, name, billing_country (required),\n"
 	 "is_reseller (true/false, yes/no, 1/0), parent_reseller, domain, email, first_name, last_name,\n"
@@ -122,7 +123,9 @@ static const struct command commands[] = {
 	 "may be gzip-compressed; every field must be UTF-8 without NUL bytes, at most 500 bytes long. The\n"
 	 "first bad row is reported as FILE:LINE:COLUMN and nothing is added.\n"
 	 "\n"
-	 "  --by NAME             who adds them (default: the login name)\n"},
+	 "  --by NAME             who adds them (default: the login name)\n"
+	 "  --max-errors N        report up to N bad rows, in the file's order, before stopping (default 1); a\n"
+	 "                        row after a bad one is checked as if the bad one were not in the file\n"},
 	{"accept-terms", pb_cmd_accept_terms, 1, ALIAS, " vendor region version by help ",
 	 "accept-terms ALIAS --vendor centurylink|aws|azure [--region CC] --version VERSION --by NAME",
 	 "Records that NAME accepted VERSION of the CenturyLink terms (no region) or of a vendor's terms for\n"
@@ -302,6 +305,7 @@ static const struct option others[] = {
 	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 	{"status", required_argument, NULL, OPT_STATUS},
 	{"reason", required_argument, NULL, OPT_REASON},
+	{"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
 };
 
 #define NOPTIONS (PB_ACCOUNT_NFIELDS + sizeof(others) / sizeof(others[0]) + 1)
@@ -345,6 +349,12 @@ static int value_option(struct pb_cli *cli, int ch, const char *v)
 		cli->timeout = strtol(v, &end, 10);
 		if (errno || end == v || *end || cli->timeout <= 0 || cli->timeout > 3600)
 			return pb_cli_bad_value(cli, "timeout", "a number of seconds from 1 to 3600", v);
+		return 0;
+	case OPT_MAX_ERRORS:
+		errno = 0;
+		cli->max_errors = strtol(v, &end, 10);
+		if (errno || end == v || *end || cli->max_errors < 1 || cli->max_errors > 100000)
+			return pb_cli_bad_value(cli, "max-errors", "a whole number from 1 to 100000", v);
 		return 0;
 	default: /* OPT_LOG_FORMAT */
 		return log_format(cli, v) < 0 ? pb_cli_bad_value(cli, "log-format", "plain or json", v) : 0;
@@ -567,6 +577,7 @@ int main(int argc, char **argv)
 	cli.out = stdout;
 	cli.plain = 1;
 	cli.timeout = DEFAULT_TIMEOUT;
+	cli.max_errors = 1;
 	pb_log_setup("pb-accounts", PB_LOG_PLAIN, stderr);
 	i = global_options(&cli, argc, argv, &rc);
 	if (i <= 0)

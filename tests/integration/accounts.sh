@@ -488,6 +488,28 @@ printf 'alias,name,billing_country,is_reseller\nOK1,Fine,US,perhaps\n' >"$TMP/ba
 import_fails "a bad reseller flag" "pb-accounts: $TMP/bad.csv:2:13: bad reseller flag 'perhaps': true or false"
 t "a file that is not there" 1 "" "pb-accounts: cannot open '$TMP/none.csv': No such file or directory" \
 	"$PBA" import "$TMP/none.csv"
+# --max-errors N: up to N bad rows, each named, in the file's order; a row after a bad one is checked as if the
+# bad one were not there; nothing added. A broken quote stops at once.
+printf 'alias,name,billing_country\nOK1,Fine,US\nBAD3,Bad,USA\nUS1,Exists,US\nOK1,Twice,US\nOK5,,US\nOK6,Fine,US\n' \
+	>"$TMP/bad.csv"
+"$PBA" import "$TMP/bad.csv" --max-errors 10 >"$TMP/out" 2>"$TMP/err"
+check "--max-errors 10: each bad row named in the file's order, nothing added" "1||pb-accounts: $TMP/bad.csv:3:10: bad billing country 'USA': a two-letter ISO 3166 code such as US
+pb-accounts: $TMP/bad.csv:4:1: CLC account 'US1' exists already
+pb-accounts: $TMP/bad.csv:5:1: alias 'OK1' is on line 2 already
+pb-accounts: $TMP/bad.csv:6:5: no name given|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
+"$PBA" import "$TMP/bad.csv" --max-errors 2 >"$TMP/out" 2>"$TMP/err"
+check "--max-errors 2: the first two bad rows, then it stops" "1||pb-accounts: $TMP/bad.csv:3:10: bad billing country 'USA': a two-letter ISO 3166 code such as US
+pb-accounts: $TMP/bad.csv:4:1: CLC account 'US1' exists already|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
+printf 'alias,name,billing_country\nOK1,Fine,USA\nOK2,"Broken,US\nOK3,Fine,USA\n' >"$TMP/bad.csv"
+"$PBA" import "$TMP/bad.csv" --max-errors 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "--max-errors 10: a broken quote stops at once, after the bad rows before it" "1|pb-accounts: $TMP/bad.csv:2:10: bad billing country 'USA': a two-letter ISO 3166 code such as US|$n" \
+	"$st|$(head -n 1 "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
+check "--max-errors 10: the broken quote named last" "2|yes" "$(wc -l <"$TMP/err")|$(tail -n 1 "$TMP/err" | grep -q "^pb-accounts: $TMP/bad.csv:3:" && echo yes)"
+t "--max-errors 0 is a usage error" 2 "" "pb-accounts: import: --max-errors takes a whole number from 1 to 100000, not '0'
+Try 'pb-accounts import --help'." "$PBA" import "$TMP/bad.csv" --max-errors 0
+t "--max-errors is import's alone" 2 "" "pb-accounts: import-links: unknown option '--max-errors'
+Try 'pb-accounts import-links --help'." "$PBA" import-links "$TMP/bad.csv" --max-errors 2
 
 # ---- Azure customers in Partner Center -------------------------------------------------------------------
 
