@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <openssl/evp.h>
 #include <yajl/yajl_parse.h>
 
 #include "date.h"
@@ -85,6 +86,7 @@ struct page {
 	struct value v[NF];
 	uint64_t item_line, items;
 	uint32_t item_col;
+	uint64_t digest[2]; /* the sum of the items' digests (pb_retail_page) */
 	struct pb_buf next;
 	int has_next, has_count;
 	long long count;
@@ -444,6 +446,35 @@ static void product_of(struct page *pg, char *buf, size_t cap, struct pb_price_t
 	out->len = n;
 }
 
+/*
+ * Adds the item's digest (the first 128 bits of the SHA-256 of its members read, each with its length) to the
+ * page's: a sum, so that the same items in another order are the same page. 0, or -1 when it cannot be had.
+ */
+static int item_digest(struct page *pg)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	uint64_t half[2];
+	int f, ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+
+	for (f = 0; ok && f < NF; f++) {
+		const struct value *v = &pg->v[f];
+		uint64_t len = v->set ? (uint64_t)v->len + 1 : 0;
+
+		ok = EVP_DigestUpdate(ctx, &len, sizeof(len)) == 1 &&
+		     EVP_DigestUpdate(ctx, v->text, v->set ? v->len : 0) == 1;
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen >= sizeof(half);
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return -1;
+	memcpy(half, md, sizeof(half));
+	pg->digest[0] += half[0];
+	pg->digest[1] += half[1];
+	return 0;
+}
+
 /* The item just ended: a price, or skipped when it is not a pay-as-you-go (Consumption) one. */
 static int item(struct page *pg)
 {
@@ -456,6 +487,8 @@ static int item(struct page *pg)
 
 	pg->items++;
 	pg->r->file_items++;
+	if (item_digest(pg) < 0)
+		return fail(pg, pg->item_line, pg->item_col, "out of memory");
 	if (t->set && !(t->len == 11 && strncasecmp(t->text, "Consumption", 11) == 0)) {
 		pb_price_load_skip(pg->r->load, 1);
 		return 1;
@@ -691,7 +724,7 @@ static void parse(struct page *pg, struct pb_input *in, char *buf)
 		     (unsigned long long)pg->items);
 }
 
-int pb_retail_page(struct pb_price_reader *r, const char *path, char **next, struct pb_buf *err)
+int pb_retail_page(struct pb_price_reader *r, const char *path, char **next, uint64_t digest[2], struct pb_buf *err)
 {
 	struct page pg;
 	struct pb_input *in = NULL;
@@ -723,6 +756,8 @@ int pb_retail_page(struct pb_price_reader *r, const char *path, char **next, str
 	}
 	parse(&pg, in, buf);
 	rc = pg.rc;
+	if (digest)
+		memcpy(digest, pg.digest, sizeof(pg.digest));
 	if (rc == 0 && pg.has_next) {
 		*next = strdup(pb_buf_str(&pg.next));
 		if (!*next || pg.next.failed) {

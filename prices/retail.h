@@ -5,6 +5,8 @@
 #ifndef PB_PRICES_RETAIL_H
 #define PB_PRICES_RETAIL_H
 
+#include <stdint.h>
+
 #include "buf.h"
 #include "reader.h"
 
@@ -21,9 +23,10 @@ char *pb_retail_url(const char *base, const char *service, const char *region, c
  * Reads one page, a URL or a saved copy, into the load: each item of type Consumption is a price (meterId,
  * armRegionName or else location, unitOfMeasure, tierMinimumUnits, retailPrice, currencyCode,
  * effectiveStartDate, effectiveEndDate), the others are counted as skipped. *next gets the page's
- * NextPageLink (to free) or NULL. Returns 0, PB_ERR_DATA with "NAME:LINE:COL: what" in err, or
+ * NextPageLink (to free) or NULL, and digest (unless NULL) the sum of its items' digests, the same for the same
+ * items in any order (0 for none). Returns 0, PB_ERR_DATA with "NAME:LINE:COL: what" in err, or
  * PB_ERR_DEPENDENCY when the download failed after its retries (err names the URL).
  */
-int pb_retail_page(struct pb_price_reader *r, const char *path, char **next, struct pb_buf *err);
+int pb_retail_page(struct pb_price_reader *r, const char *path, char **next, uint64_t digest[2], struct pb_buf *err);
 
 #endif

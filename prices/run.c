@@ -161,20 +161,53 @@ static int same_api(const char *url, const char *next)
 	return pb_url_origin(url, &a) == 0 && pb_url_origin(next, &b) == 0 && pb_url_same_origin(&a, &b);
 }
 
+/*
+ * The pages of a query that hold items, watched for a chain that repeats them under new links (the same items
+ * as a page read before it, forever): Brent's way, in constant memory, one page's digest kept and compared
+ * with each page after it, the page kept taken anew at the 1st, 2nd, 4th, 8th ... page after it. A chain that
+ * comes back to the items of a page every L pages is found within twice as many pages as it took to get there
+ * and L more.
+ */
+struct page_cycle {
+	uint64_t digest[2]; /* of the page kept */
+	char *url;	    /* of the page kept, or NULL before the first */
+	uint64_t items;	    /* of the page kept */
+	unsigned long power, lam;
+};
+
+/* Notes a page of items: 1 when it holds the items of the page kept, 0 when not, -1 out of memory. */
+static int cycle_page(struct page_cycle *c, const char *url, const uint64_t digest[2], uint64_t items)
+{
+	if (c->url && c->items == items && memcmp(c->digest, digest, sizeof(c->digest)) == 0)
+		return 1;
+	if (c->url && ++c->lam < c->power)
+		return 0;
+	free(c->url);
+	c->url = strdup(url);
+	if (!c->url)
+		return -1;
+	memcpy(c->digest, digest, sizeof(c->digest));
+	c->items = items;
+	c->power = c->power ? 2 * c->power : 1;
+	c->lam = 0;
+	return 0;
+}
+
 /* Every page of one query of the Retail Prices API, following NextPageLink. */
 static int retail_query(struct pb_price_reader *r, const char *first, struct pb_buf *err)
 {
 	struct seen_pages seen = {NULL, 0, 0};
+	struct page_cycle cycle = {{0, 0}, NULL, 0, 0, 0};
 	char *url = strdup(first), *next = NULL;
 	unsigned long most = max_pages(), empty = 0;
-	uint64_t before;
+	uint64_t before, digest[2];
 	int rc = 0, again = 0;
 
 	if (!url || seen_add(&seen, url) < 0)
 		goto oom;
 	for (;;) {
 		before = r->items;
-		rc = pb_retail_page(r, url, &next, err);
+		rc = pb_retail_page(r, url, &next, digest, err);
 		if (rc || !next)
 			break;
 		empty = r->items == before ? empty + 1 : 0;
@@ -206,6 +239,20 @@ static int retail_query(struct pb_price_reader *r, const char *first, struct pb_
 			rc = PB_ERR_DATA;
 			break;
 		}
+		again = r->items == before ? 0 : cycle_page(&cycle, url, digest, r->items - before);
+		if (again < 0)
+			goto oom;
+		if (again) {
+			pb_url_message(err, url);
+			pb_buf_addf(err, "the page holds the same %llu item%s as '",
+				    (unsigned long long)(r->items - before), r->items - before == 1 ? "" : "s");
+			pb_url_add(err, cycle.url);
+			pb_buf_addstr(err,
+				      "', read before it, and gives a next page: an answer of the API that repeats "
+				      "its pages would not end");
+			rc = PB_ERR_DATA;
+			break;
+		}
 		free(url);
 		url = next;
 		next = NULL;
@@ -213,10 +260,13 @@ static int retail_query(struct pb_price_reader *r, const char *first, struct pb_
 	free(url);
 	free(next);
 	free(seen.slot);
+	free(cycle.url);
 	return rc;
 oom:
 	free(url);
+	free(next);
 	free(seen.slot);
+	free(cycle.url);
 	pb_buf_reset(err);
 	pb_buf_addstr(err, "out of memory");
 	return PB_ERR_DATA;
@@ -284,7 +334,7 @@ static int read_all(const struct pb_prices_options *o, struct pb_price_reader *r
 
 		if (o->format == PB_PRICES_AZURE_RETAIL) {
 			/* A saved copy is one page: its NextPageLink points at the API, not at the next file. */
-			rc = pb_retail_page(r, path, &next, err);
+			rc = pb_retail_page(r, path, &next, NULL, err);
 			free(next);
 		} else {
 			rc = pb_csvlist_read(

@@ -429,6 +429,16 @@ done
 PB_TEST_MAX_PAGES=5 "$PBP" load --format azure-retail --no-progress --url "$FAULT_ENDPOINT/chain0.json" >"$TMP/out" 2>"$TMP/err"
 check "a NextPageLink chain past the most pages: exit 1 naming the last page" \
 	"1|pb-prices: $FAULT_ENDPOINT/chain4.json: NextPageLink '$FAULT_ENDPOINT/chain5.json': more than 5 pages" "$?|$(cat "$TMP/err")"
+# A chain whose pages are not empty but give the first two pages' items again and again, each under a new link:
+# it was read up to the 100,000th page. The same items as a page read before it, with a next page, end it.
+for i in $(seq 0 9); do
+	printf '{"Items": [{"meterId": "%s%d", "unitOfMeasure": "1 GB", "currencyCode": "USD", "effectiveStartDate": "2026-09-01", "retailPrice": 1}], "NextPageLink": "%s/rep%d.json?sig=s3cr3t"}\n' \
+		"$M" $((i % 2 + 4)) "$FAULT_ENDPOINT" $((i + 1)) >"$TMP/api/rep$i.json"
+done
+"$PBP" load --format azure-retail --no-progress --source repeat --url "$FAULT_ENDPOINT/rep0.json?sig=s3cr3t" >"$TMP/out" 2>"$TMP/err"
+check "a NextPageLink chain repeating its pages' items under new links: exit 1 naming both pages, nothing committed" \
+	"1|pb-prices: $FAULT_ENDPOINT/rep3.json: the page holds the same 1 item as '$FAULT_ENDPOINT/rep1.json', read before it, and gives a next page: an answer of the API that repeats its pages would not end|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'repeat' AND status = 'committed'")"
 # The offer index named the offer files wherever it liked: a URL of another server was read like its own paths.
 mkdir -p "$TMP/api/offers"
 printf '{"offers": {"AmazonEC2": {"currentVersionUrl": "http://127.0.0.1:1/offers/AmazonEC2/index.json"}}}\n' \
