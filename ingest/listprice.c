@@ -1081,6 +1081,13 @@ static int usable_rate(const struct pb_usage *u)
 	return u->ref.has_rate && u->ref.rate.mant != 0 && !u->ref.rate.neg;
 }
 
+/* The price is in the line's own (billing) currency. */
+static int own_currency(const struct pb_listprice *p, const struct entry *e, const struct line *l)
+{
+	return l->u->currency.len == p->texts.slen[e->currency] &&
+	       memcmp(l->u->currency.ptr, strs_text(&p->texts, e->currency), l->u->currency.len) == 0;
+}
+
 /* The price is in the line's currency, or in its pricing currency when the line gives the rate to it. */
 static int currency_ok(const struct pb_listprice *p, const struct entry *e, const struct line *l)
 {
@@ -1131,6 +1138,16 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 		       : !unit_seen	? PB_MISS_UNIT
 		       : !currency_seen ? PB_MISS_CURRENCY
 					: PB_MISS_DATE;
+	/*
+	 * A load that prices the meter in the line's own currency and in its pricing currency: the line's own, the
+	 * list's price in that currency, not another converted at the line's rate (whichever sorted first).
+	 */
+	for (i = 0; i < m->n && !own_currency(p, pick, l); i++) {
+		e = &p->entries[m->first + i];
+		if (e->load == pick->load && own_currency(p, e, l) && region_ok(p, m, e, l, own) && unit_ok(e, l) &&
+		    e->start <= l->day && l->day < e->end)
+			pick = e;
+	}
 	/* Within the load, the line's own unit text when it has it, else the first one found. */
 	for (i = 0; i < m->n && l->has_unit; i++) {
 		e = &p->entries[m->first + i];

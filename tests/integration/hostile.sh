@@ -381,6 +381,17 @@ printf 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrenc
 check "a dollar line of a meter listed in dollars and then in euros: the dollar price" "0|0||1" \
 	"$?|$(grep -c dropped "$TMP/cur.err")|$(cat "$TMP/err")|$(pb_sql "SELECT trim_scale(list_cost) FROM pb.usage_daily WHERE partner_account_id = '6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f77'")"
 
+# One load pricing a meter in euros and in pounds, a pound line whose pricing currency is the euro (with its rate):
+# it took the euro price times the rate, the euro sorting first, not the list's own pound price.
+printf '{"Items": [{"meterId": "%sa", "unitOfMeasure": "1 Hour", "currencyCode": "GBP", "effectiveStartDate": "2026-09-01", "retailPrice": 0.2}, {"meterId": "%sa", "unitOfMeasure": "1 Hour", "currencyCode": "EUR", "effectiveStartDate": "2026-09-01", "retailPrice": 0.1}]}\n' \
+	"$M" "$M" >"$TMP/cur2.json"
+"$PBP" load --format azure-retail --no-progress --source list-two "$TMP/cur2.json" >"$TMP/out" 2>"$TMP/err"
+printf 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,PricingCurrency,exchangeRatePricingToBilling,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure\n%s,10/05/2026,Usage,Reservation,Azure,GBP,EUR,0.85,0.5,0,10,Virtual Machines,%sa,1 Hour\n' \
+	7c2a4d3b-9e5f-4a8b-8c3d-2f6e8b0d4a88 "$M" >"$TMP/azure-cur/cost2.csv"
+"$PBI" --format azure-cost --no-progress --final "$TMP/azure-cur/cost2.csv" >"$TMP/out" 2>>"$TMP/err"
+check "a pound line priced in pounds and euros by one load, its pricing currency the euro: the pound price" "0||2" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT trim_scale(list_cost) FROM pb.usage_daily WHERE partner_account_id = '7c2a4d3b-9e5f-4a8b-8c3d-2f6e8b0d4a88'")"
+
 # An empty file given as a price sheet: its message named line 0.
 : >"$TMP/empty.csv"
 "$PBP" load --format azure-pricesheet --no-progress "$TMP/empty.csv" >"$TMP/out" 2>"$TMP/err"
