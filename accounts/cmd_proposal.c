@@ -1,6 +1,8 @@
 /* suggest, proposals, approve and reject: what mapping rules propose, and a person's decision on it. */
 #include "cmd_proposal.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +25,35 @@ static const char *rules_path(const struct pb_cli *cli)
 	return cli->rules ? cli->rules : env && *env ? env : RULES_DEFAULT;
 }
 
+/* The CSV suggest wrote to csv, to the output (a failed write is the output's error, as for any command). */
+static int copy_csv(struct pb_cli *cli, FILE *csv, struct pb_buf *err)
+{
+	char buf[65536];
+	size_t n;
+
+	if (fflush(csv) != 0 || fseek(csv, 0, SEEK_SET) != 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "reading the CSV back from its temporary file: %s", strerror(errno));
+		return PB_ERR_DEPENDENCY;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), csv)) > 0)
+		if (pb_cli_write(cli, buf, n) < 0)
+			return 0;
+	if (ferror(csv)) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "reading the CSV back from its temporary file: read error");
+		return PB_ERR_DEPENDENCY;
+	}
+	return 0;
+}
+
 int pb_cmd_suggest(struct pb_cli *cli)
 {
 	struct pb_eligibility *e = NULL;
 	struct pb_rules *rules = NULL;
 	struct pb_buf err = PB_BUF_INIT, out = PB_BUF_INIT, refused = PB_BUF_INIT;
 	PGconn *conn = NULL;
+	FILE *csv = NULL;
 	int rc;
 
 	rc = pb_cli_required(cli, "month", cli->has_month);
@@ -47,13 +72,23 @@ int pb_cmd_suggest(struct pb_cli *cli)
 	conn = pb_cli_connect(&rc);
 	if (!conn)
 		goto out;
-	rc = pb_suggest(conn, rules, e, cli->month, cli->apply, pb_cli_who(cli), &out, &refused, &err);
+	csv = cli->apply ? NULL : tmpfile();
+	if (!cli->apply && !csv) {
+		pb_buf_addf(&err, "making a temporary file for the CSV: %s", strerror(errno));
+		rc = pb_cli_fail(PB_ERR_DEPENDENCY, &err);
+		goto out;
+	}
+	rc = pb_suggest(conn, rules, e, cli->month, cli->apply, pb_cli_who(cli), csv, &out, &refused, &err);
 	pb_cli_write_buf(cli, &out);
+	if (csv && rc == 0)
+		rc = copy_csv(cli, csv, &err);
 	if (rc == PB_ERR_REFUSED)
 		pb_cli_fail_lines(&refused);
 	else if (rc < 0)
 		pb_cli_fail(rc, &err);
 out:
+	if (csv)
+		fclose(csv);
 	PQfinish(conn);
 	pb_rules_free(rules);
 	free(e);

@@ -5,6 +5,8 @@
  */
 #include "suggest.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,23 +21,28 @@
 /* The columns of the names query. */
 enum { COL_VENDOR, COL_ACCOUNT, COL_NAME, COL_KIND };
 
-/* What the rules proposed for one name (row) of the query, and the proposal it became. */
-struct match {
-	char *alias; /* NULL: no rule matched */
-	size_t line;
-	char *proposal; /* its id, once recorded */
-	int rejected;	/* the pair was rejected before: not proposed again */
-	int linked;	/* the partner account was linked by this run */
+/* The names are read from a cursor, this many rows at a time: the memory is the same whatever their number. */
+#define FETCH_ROWS "1000"
+
+/* An alias that a name of the current partner account proposed, and the proposal it became. */
+struct proposed {
+	char *alias, *proposal;
+	int rejected;
 };
 
 struct run {
 	PGconn *conn;
-	PGresult *res;
-	struct match *m;
-	int n;
+	struct pb_rules *rules_set;
 	const char *rules; /* their file */
 	int32_t month;
 	char day[11]; /* the month's first day, YYYY-MM-DD */
+	/* The partner account whose names are being read: its vendor and id, whether a name of it matched. */
+	struct pb_buf vendor, account;
+	int any;
+	struct proposed *p; /* the aliases its names proposed, each once */
+	size_t np, capp;
+	unsigned unmatched;
+	FILE *csv; /* without apply: the CSV rows go there */
 };
 
 struct tally {
@@ -49,104 +56,203 @@ static int out_of_memory(struct pb_buf *err)
 	return PB_ERR_DEPENDENCY;
 }
 
+static void forget_proposed(struct run *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->np; k++) {
+		free(r->p[k].alias);
+		free(r->p[k].proposal);
+	}
+	r->np = 0;
+}
+
 static void run_release(struct run *r)
 {
-	int i;
-
-	for (i = 0; r->m && i < r->n; i++) {
-		free(r->m[i].alias);
-		free(r->m[i].proposal);
-	}
-	free(r->m);
-	PQclear(r->res);
+	forget_proposed(r);
+	free(r->p);
+	pb_buf_release(&r->vendor);
+	pb_buf_release(&r->account);
 }
 
-/* Matches every name; nothing is recorded or linked when one fails. */
-static int match_all(struct run *r, struct pb_rules *rules, struct pb_buf *err)
+/* Starts the partner account of the row when it is another than the last one's; counts the last unmatched. */
+static int next_account(struct run *r, const char *vendor, const char *account, struct pb_buf *err)
 {
-	struct pb_buf alias = PB_BUF_INIT;
-	int i, ret = 0;
-
-	r->n = PQntuples(r->res);
-	r->m = calloc((size_t)r->n + 1, sizeof(*r->m));
-	if (!r->m)
-		return out_of_memory(err);
-	for (i = 0; i < r->n && ret == 0; i++) {
-		int vendor = pb_vendor_index(PQgetvalue(r->res, i, COL_VENDOR));
-		int rc = pb_rules_match(rules, vendor, PQgetvalue(r->res, i, COL_NAME), &alias, &r->m[i].line, err);
-
-		if (rc < 0) {
-			ret = rc;
-		} else if (rc == 1) {
-			r->m[i].alias = strdup(pb_buf_str(&alias));
-			ret = r->m[i].alias ? 0 : out_of_memory(err);
-		}
-	}
-	pb_buf_release(&alias);
-	return ret;
+	if (r->vendor.len && strcmp(pb_buf_str(&r->vendor), vendor) == 0 &&
+	    strcmp(pb_buf_str(&r->account), account) == 0)
+		return 0;
+	if (r->vendor.len && !r->any)
+		r->unmatched++;
+	forget_proposed(r);
+	r->any = 0;
+	pb_buf_reset(&r->vendor);
+	pb_buf_reset(&r->account);
+	pb_buf_addstr(&r->vendor, vendor);
+	pb_buf_addstr(&r->account, account);
+	return r->vendor.failed || r->account.failed ? out_of_memory(err) : 0;
 }
 
-/* Whether rows i and j are of one partner account. */
-static int same_account(const struct run *r, int i, int j)
+/* The proposal an earlier name of the account made of alias, or NULL. */
+static struct proposed *proposed_before(const struct run *r, const char *alias)
 {
-	return strcmp(PQgetvalue(r->res, i, COL_VENDOR), PQgetvalue(r->res, j, COL_VENDOR)) == 0 &&
-	       strcmp(PQgetvalue(r->res, i, COL_ACCOUNT), PQgetvalue(r->res, j, COL_ACCOUNT)) == 0;
+	size_t k;
+
+	for (k = 0; k < r->np; k++)
+		if (strcmp(r->p[k].alias, alias) == 0)
+			return &r->p[k];
+	return NULL;
 }
 
-/* A row before i, of the same partner account, whose name proposed the same alias; or -1. */
-static int proposed_before(const struct run *r, int i)
-{
-	int j;
-
-	for (j = i - 1; j >= 0 && same_account(r, i, j); j--)
-		if (r->m[j].alias && strcmp(r->m[j].alias, r->m[i].alias) == 0)
-			return j;
-	return -1;
-}
-
-/* Records the proposal of row i (or finds the one an earlier name of the account made). */
-static int record(struct run *r, int i, struct tally *t, struct pb_buf *err)
+/* Records the proposal of the name of row i of res (or finds the one an earlier name of the account made). */
+static int record(struct run *r, PGresult *res, int i, const char *alias, size_t line, struct tally *t,
+		  struct proposed **made, struct pb_buf *err)
 {
 	struct pb_buf rule = PB_BUF_INIT, id = PB_BUF_INIT;
 	struct pb_proposal_in in;
-	int j = proposed_before(r, i), ret;
+	struct proposed *q = proposed_before(r, alias);
+	int ret;
 
-	if (j >= 0) {
-		r->m[i].rejected = r->m[j].rejected;
-		r->m[i].proposal = strdup(r->m[j].proposal);
-		return r->m[i].proposal ? 0 : out_of_memory(err);
+	*made = q;
+	if (q)
+		return 0;
+	if (r->np == r->capp) {
+		size_t cap = r->capp ? 2 * r->capp : 8;
+		struct proposed *p = realloc(r->p, cap * sizeof(*p));
+
+		if (!p)
+			return out_of_memory(err);
+		r->p = p;
+		r->capp = cap;
 	}
-	pb_buf_addf(&rule, "%s:%zu", r->rules, r->m[i].line);
-	in.vendor = PQgetvalue(r->res, i, COL_VENDOR);
-	in.partner_account_id = PQgetvalue(r->res, i, COL_ACCOUNT);
-	in.alias = r->m[i].alias;
+	q = &r->p[r->np];
+	memset(q, 0, sizeof(*q));
+	pb_buf_addf(&rule, "%s:%zu", r->rules, line);
+	in.vendor = PQgetvalue(res, i, COL_VENDOR);
+	in.partner_account_id = PQgetvalue(res, i, COL_ACCOUNT);
+	in.alias = alias;
 	in.rule = pb_buf_str(&rule);
-	in.kind = PQgetvalue(r->res, i, COL_KIND);
-	in.name = PQgetvalue(r->res, i, COL_NAME);
+	in.kind = PQgetvalue(res, i, COL_KIND);
+	in.name = PQgetvalue(res, i, COL_NAME);
 	in.month = r->month;
-	ret = rule.failed ? out_of_memory(err) : pb_proposal_record(r->conn, &in, &id, &r->m[i].rejected, err);
+	ret = rule.failed ? out_of_memory(err) : pb_proposal_record(r->conn, &in, &id, &q->rejected, err);
 	if (ret == 0) {
-		r->m[i].proposal = strdup(pb_buf_str(&id));
-		ret = r->m[i].proposal ? 0 : out_of_memory(err);
+		q->alias = strdup(alias);
+		q->proposal = strdup(pb_buf_str(&id));
+		ret = q->alias && q->proposal ? 0 : out_of_memory(err);
 	}
-	if (ret == 0 && !r->m[i].rejected)
-		t->waiting++;
+	if (ret == 0) {
+		r->np++;
+		*made = q;
+		if (!q->rejected)
+			t->waiting++;
+	} else {
+		free(q->alias);
+		free(q->proposal);
+	}
 	pb_buf_release(&rule);
 	pb_buf_release(&id);
 	return ret;
 }
 
-/* Records every proposal of the run in one transaction, leaving out the accounts it linked. */
-static int record_all(struct run *r, struct tally *t, struct pb_buf *err)
+/* The CSV row of suggest without apply of the name of row i of res. */
+static int add_csv(struct run *r, PGresult *res, int i, const char *alias, size_t line, const struct proposed *q,
+		   struct pb_buf *row, struct pb_buf *err)
+{
+	int c;
+
+	pb_buf_reset(row);
+	for (c = COL_VENDOR; c <= COL_NAME; c++) {
+		pb_buf_add_csv_text(row, PQgetvalue(res, i, c), (size_t)PQgetlength(res, i, c));
+		pb_buf_addch(row, ',');
+	}
+	if (alias) {
+		pb_buf_addf(row, "%s,", alias);
+		pb_buf_add_csv_text(row, r->rules, strlen(r->rules));
+		pb_buf_addf(row, ":%zu,%s,%s\n", line, q->proposal, q->rejected ? "rejected" : "proposed");
+	} else {
+		pb_buf_addstr(row, ",,,\n");
+	}
+	if (row->failed)
+		return out_of_memory(err);
+	if (fwrite(pb_buf_str(row), 1, row->len, r->csv) != row->len) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "writing the CSV to a temporary file: %s", strerror(errno ? errno : EIO));
+		return PB_ERR_DEPENDENCY;
+	}
+	return 0;
+}
+
+/*
+ * One pass over the names, in their order, in the transaction the caller began: each matched; with record,
+ * what they propose recorded (each partner account and alias once), the CSV rows written when r->csv is
+ * set, and the partner accounts none of whose names matched counted.
+ */
+static int names_pass(struct run *r, int rec, struct tally *t, struct pb_buf *err)
+{
+	struct pb_buf alias = PB_BUF_INIT, row = PB_BUF_INIT;
+	const char *p[1] = {r->day};
+	PGresult *res = NULL;
+	int i, n, ret = 0;
+
+	/* One row per name; a name the exports give under two kinds is evidence of the first kind. */
+	if (pb_db_exec(r->conn,
+		       "DECLARE suggest_names NO SCROLL CURSOR FOR "
+		       "SELECT n.vendor, n.partner_account_id, n.name, min(n.kind) FROM pb.partner_account_name n "
+		       "JOIN pb.import i ON i.id = n.import_id "
+		       "WHERE i.status = 'committed' AND i.billing_month = $1::date AND NOT EXISTS ("
+		       "SELECT 1 FROM pb.partner_account pa WHERE pa.vendor = n.vendor "
+		       "AND pa.partner_account_id = n.partner_account_id "
+		       "AND pa.validity && daterange($1::date, ($1::date + interval '1 month')::date)) "
+		       "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+		       1, p, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	do {
+		res = pb_db_query(r->conn, "FETCH " FETCH_ROWS " FROM suggest_names", 0, NULL, err);
+		if (!res) {
+			ret = PB_ERR_DEPENDENCY;
+			break;
+		}
+		n = PQntuples(res);
+		for (i = 0; i < n && ret == 0; i++) {
+			int vendor = pb_vendor_index(PQgetvalue(res, i, COL_VENDOR));
+			struct proposed *q = NULL;
+			size_t line = 0;
+			int rc = pb_rules_match(r->rules_set, vendor, PQgetvalue(res, i, COL_NAME), &alias, &line, err);
+
+			if (rc < 0) {
+				ret = rc;
+				break;
+			}
+			if (!rec)
+				continue;
+			ret = next_account(r, PQgetvalue(res, i, COL_VENDOR), PQgetvalue(res, i, COL_ACCOUNT), err);
+			if (ret == 0 && rc == 1) {
+				r->any = 1;
+				ret = record(r, res, i, pb_buf_str(&alias), line, t, &q, err);
+			}
+			if (ret == 0 && r->csv)
+				ret = add_csv(r, res, i, rc == 1 ? pb_buf_str(&alias) : NULL, line, q, &row, err);
+		}
+		PQclear(res);
+	} while (ret == 0 && n > 0);
+	if (ret == 0 && rec && r->vendor.len && !r->any)
+		r->unmatched++;
+	if (ret == 0 && pb_db_exec(r->conn, "CLOSE suggest_names", 0, NULL, err) < 0)
+		ret = PB_ERR_DEPENDENCY;
+	pb_buf_release(&alias);
+	pb_buf_release(&row);
+	return ret;
+}
+
+/* names_pass in a transaction of its own, committed when it succeeds, else rolled back (nothing recorded). */
+static int names_pass_tx(struct run *r, int rec, struct tally *t, struct pb_buf *err)
 {
 	struct pb_buf ignore = PB_BUF_INIT;
-	int i, ret = 0;
+	int ret;
 
 	if (pb_db_exec(r->conn, "BEGIN", 0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
-	for (i = 0; i < r->n && ret == 0; i++)
-		if (r->m[i].alias && !r->m[i].linked)
-			ret = record(r, i, t, err);
+	ret = names_pass(r, rec, t, err);
 	if (ret == 0 && pb_db_exec(r->conn, "COMMIT", 0, NULL, err) < 0)
 		ret = PB_ERR_DEPENDENCY;
 	if (ret < 0)
@@ -166,17 +272,6 @@ static void add_refusal(struct pb_buf *refused, const char *prefix, const char *
 		if (*text)
 			text++;
 	}
-}
-
-/* Marks the rows of Azure partner account id as linked. */
-static void mark_linked(struct run *r, const char *id)
-{
-	int i;
-
-	for (i = 0; i < r->n; i++)
-		if (strcmp(PQgetvalue(r->res, i, COL_VENDOR), "azure") == 0 &&
-		    strcmp(PQgetvalue(r->res, i, COL_ACCOUNT), id) == 0)
-			r->m[i].linked = 1;
 }
 
 /*
@@ -206,7 +301,6 @@ static int link_tenant(struct run *r, const struct pb_eligibility *e, PGresult *
 			out,
 			"linked azure %s to %s from %s: the tenant create-azure-customer made for it (request %s)\n",
 			tenant, alias, r->day, request);
-		mark_linked(r, tenant);
 		t->linked++;
 	}
 	pb_buf_release(&who);
@@ -249,81 +343,47 @@ static int link_tenants(struct run *r, const struct pb_eligibility *e, const cha
 	return ret;
 }
 
-/* Counts the partner accounts no name of which a rule matched (and which this run did not link). */
-static unsigned unmatched(const struct run *r)
-{
-	unsigned n = 0;
-	int i, first, any;
-
-	for (first = 0; first < r->n; first = i) {
-		any = r->m[first].linked;
-		for (i = first; i < r->n && same_account(r, i, first); i++)
-			any |= r->m[i].alias != NULL;
-		n += !any;
-	}
-	return n;
-}
-
-/* The CSV of suggest without apply: one row per name. */
-static void add_csv(const struct run *r, struct pb_buf *out)
-{
-	int i, c;
-
-	pb_buf_addstr(out, "vendor,partner_account_id,name,alias,rule,proposal,status\n");
-	for (i = 0; i < r->n; i++) {
-		for (c = COL_VENDOR; c <= COL_NAME; c++) {
-			pb_buf_add_csv_text(out, PQgetvalue(r->res, i, c), (size_t)PQgetlength(r->res, i, c));
-			pb_buf_addch(out, ',');
-		}
-		if (r->m[i].alias) {
-			pb_buf_addf(out, "%s,", r->m[i].alias);
-			pb_buf_add_csv_text(out, r->rules, strlen(r->rules));
-			pb_buf_addf(out, ":%zu,%s,%s\n", r->m[i].line, r->m[i].proposal,
-				    r->m[i].rejected ? "rejected" : "proposed");
-		} else {
-			pb_buf_addstr(out, ",,,\n");
-		}
-	}
-}
-
 int pb_suggest(PGconn *conn, struct pb_rules *rules, const struct pb_eligibility *e, int32_t month, int apply,
-	       const char *by, struct pb_buf *out, struct pb_buf *refused, struct pb_buf *err)
+	       const char *by, FILE *csv, struct pb_buf *out, struct pb_buf *refused, struct pb_buf *err)
 {
 	struct run r;
 	struct tally t = {0, 0, 0, 0};
-	const char *p[1];
 	int ret;
 
 	memset(&r, 0, sizeof(r));
 	r.conn = conn;
+	r.rules_set = rules;
 	r.rules = pb_rules_name(rules);
 	r.month = month;
+	r.csv = apply ? NULL : csv;
+	pb_buf_init(&r.vendor, 0);
+	pb_buf_init(&r.account, 0);
 	pb_date_format(month, r.day);
-	p[0] = r.day;
-	/* One row per name; a name the exports give under two kinds is evidence of the first kind. */
-	r.res = pb_db_query(conn,
-			    "SELECT n.vendor, n.partner_account_id, n.name, min(n.kind) FROM pb.partner_account_name n "
-			    "JOIN pb.import i ON i.id = n.import_id "
-			    "WHERE i.status = 'committed' AND i.billing_month = $1::date AND NOT EXISTS ("
-			    "SELECT 1 FROM pb.partner_account pa WHERE pa.vendor = n.vendor "
-			    "AND pa.partner_account_id = n.partner_account_id "
-			    "AND pa.validity && daterange($1::date, ($1::date + interval '1 month')::date)) "
-			    "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-			    1, p, err);
-	ret = r.res ? match_all(&r, rules, err) : PB_ERR_DEPENDENCY;
-	if (ret == 0 && apply)
-		ret = link_tenants(&r, e, by, out, refused, &t, err);
-	if (ret == 0)
-		ret = record_all(&r, &t, err);
-	if (ret < 0)
-		goto out;
 	if (!apply) {
-		add_csv(&r, out);
+		static const char header[] = "vendor,partner_account_id,name,alias,rule,proposal,status\n";
+
+		if (fwrite(header, 1, sizeof(header) - 1, csv) != sizeof(header) - 1) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "writing the CSV to a temporary file: %s", strerror(errno ? errno : EIO));
+			ret = PB_ERR_DEPENDENCY;
+			goto out;
+		}
+		ret = names_pass_tx(&r, 1, &t, err);
 		goto out;
 	}
+	/*
+	 * Every name is matched before anything is linked or recorded; the accounts linked here are then no
+	 * longer among the names (a link covers the month), so that their names propose nothing.
+	 */
+	ret = names_pass_tx(&r, 0, &t, err);
+	if (ret == 0)
+		ret = link_tenants(&r, e, by, out, refused, &t, err);
+	if (ret == 0)
+		ret = names_pass_tx(&r, 1, &t, err);
+	if (ret < 0)
+		goto out;
 	pb_buf_addf(out, "%u linked, %u refused, %u proposed link%s wait%s for approval, %u without a matching rule\n",
-		    t.linked, t.refused, t.waiting, t.waiting == 1 ? "" : "s", t.waiting == 1 ? "s" : "",
-		    unmatched(&r));
+		    t.linked, t.refused, t.waiting, t.waiting == 1 ? "" : "s", t.waiting == 1 ? "s" : "", r.unmatched);
 	if (t.refused)
 		ret = PB_ERR_REFUSED;
 out:

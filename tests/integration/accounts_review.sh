@@ -494,6 +494,27 @@ check "30,000 rows of one partner account, the last overlapping the first: refus
 check "200,000 rows: the first refused, the client's peak RSS under 24 MB whatever the rows" \
 	"4|pb-accounts: $TMP/big.csv:2:1: IL3: not eligible for aws: terms not accepted: centurylink; terms not accepted: aws in region US|small" \
 	"$?|$(cat "$TMP/err")|$(awk '{ print $1 < 24576 ? "small" : $1 " KB" }' "$TMP/rss" | tail -n 1)"
+# suggest held every name of the month, what each matched and the whole CSV in memory (about 190 bytes a name: 2.5
+# MB more for 15,000 names than for 1,500). The names are read from a cursor and the CSV goes through a temporary file.
+# An account whose names straddle the first thousand rows read still makes one proposal.
+pb_sql "INSERT INTO pb.import (id, vendor, format, source, billing_month, status) VALUES
+	(940, 'aws', 'aws-cur', 'test:many', '2027-02-01', 'committed'),
+	(941, 'aws', 'aws-cur', 'test:many', '2027-03-01', 'committed');
+INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count)
+	SELECT i, 'aws', lpad(g::text, 12, '0'), 'account_name', 'unmatched ' || g, 1
+	FROM (VALUES (940, 1500), (941, 15000)) v (i, n), generate_series(1, n) g WHERE g <> 999 OR i = 940
+	UNION ALL SELECT 941, 'aws', '000000000999', 'account_name', 'clc-PR1-' || x, 1 FROM unnest('{a,b,c}'::text[]) x" >/dev/null
+for m in 2027-02 2027-03; do
+	/usr/bin/time -f %M -o "$TMP/rss.$m" "$PBA" suggest --month $m --rules "$R" >"$TMP/out.$m" 2>"$TMP/err.$m"
+	echo "$?|$(cat "$TMP/err.$m")|$(wc -l <"$TMP/out.$m")"
+done >"$TMP/many"
+check "suggest: 15,000 names take less than a megabyte more than 1,500" "0||1501
+0||15003
+small" "$(cat "$TMP/many")
+$(awk 'NR == FNR { n = $1; next } { print $1 - n < 1024 ? "small" : $1 - n " KB more" }' "$TMP/rss.2027-02" "$TMP/rss.2027-03" | tail -n 1)"
+check "... the names of an account read in two batches: one proposal" "PR1,$(pb_sql "SELECT id FROM pb.link_proposal
+	WHERE partner_account_id = '000000000999'"),proposed|3" \
+	"$(grep '^aws,000000000999,' "$TMP/out.2027-03" | cut -d, -f4,6,7 | sort -u)|$(grep -c '^aws,000000000999,' "$TMP/out.2027-03")"
 # --by is a field of the rows stored: at most 500 bytes, as every field; a longer one is a usage error.
 long_by=$(printf '%0501d' 0)
 printf 'alias,vendor,partner_account_id,from\nIL1,aws,300000000009,2026-10-01\n' >"$TMP/links.csv"
