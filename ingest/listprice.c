@@ -924,8 +924,10 @@ int pb_unit_parse(const char *s, size_t len, uint32_t *count, char *base, size_t
 		c = c * 10 + (uint64_t)(*s++ - '0');
 		digits++;
 	}
-	if (digits && s < end && (*s == 'K' || *s == 'M') && (s + 1 == end || s[1] == ' ' || s[1] == '/')) {
-		c *= *s == 'K' ? 1000 : 1000000;
+	/* In either case: units are compared without case, so "10k hours" is "10K Hours", not 10 of "k hour". */
+	if (digits && s < end && (*s == 'K' || *s == 'M' || *s == 'k' || *s == 'm') &&
+	    (s + 1 == end || s[1] == ' ' || s[1] == '/')) {
+		c *= *s == 'K' || *s == 'k' ? 1000 : 1000000;
 		s++;
 	}
 	if (!digits)

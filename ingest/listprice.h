@@ -65,7 +65,7 @@ void pb_listprice_report(const struct pb_listprice *p, const char *prog, FILE *o
 
 /*
  * A unit of measure as a count of a base unit: "100 Hours" is 100 of "hour", "1 GB/Month" 1 of "gb/month",
- * "10K" 10000 of "", "Hrs" 1 of "hrs". The base is lowercased, its runs of blanks made one, and the plural
+ * "10K" (or "10k") 10000 of "", "Hrs" 1 of "hrs". The base is lowercased, its runs of blanks made one, and the plural
  * 's' of its words of four letters or more dropped ("hours", "requests"), into base (cap bytes with the NUL).
  * Returns 0, or -1 when the count is not a whole number from 1 to 10^9 or the base does not fit.
  */

@@ -37,6 +37,10 @@ static void test_counts(void **state)
 	expect_unit("1M", 1000000, "");
 	expect_unit("10000", 10000, "");
 	expect_unit("Hrs", 1, "hrs");
+	/* Units are compared without case: "10k hours" is "10K Hours", not 10 of "k hour". */
+	expect_unit("10k hours", 10000, "hour");
+	expect_unit("1m", 1000000, "");
+	expect_unit("10k/Month", 10000, "month");
 }
 
 static void test_bases(void **state)
