@@ -403,6 +403,43 @@ static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
 	return 0;
 }
 
+/*
+ * A meter, unit, tier and start priced two ways in regions that are one region to pb-ingest, which compares them on
+ * their letters and digits without case ("US East", "us-east"): it would price a line there with the lower price,
+ * nothing said. PB_ERR_DATA with err naming both and where they are written, or 0.
+ */
+static int region_conflict(struct pb_price_load *l, struct pb_buf *err)
+{
+	PGresult *res = pb_db_query(
+		l->conn,
+		/* Only meters priced in two region texts or more are compared (most are one region's). */
+		"WITH s AS MATERIALIZED (SELECT * FROM price_stage WHERE meter IN (SELECT meter FROM price_stage GROUP "
+		"BY meter HAVING min(region) <> max(region))) "
+		"SELECT format('%s: meter %s, unit %L, tier %s, from %s: region %L (price %s) is region %L of %s "
+		"(price "
+		"%s) written another way: regions are compared on their letters and digits without case, so which "
+		"price a line there gets cannot be told', b.pos, b.meter, b.unit, b.tier_min, b.effective_start, "
+		"b.region, b.unit_price, a.region, a.pos, a.unit_price) FROM s a JOIN s b ON "
+		"b.meter = a.meter AND lower(regexp_replace(b.region, '[^A-Za-z0-9]', '', 'g')) = "
+		"lower(regexp_replace(a.region, '[^A-Za-z0-9]', '', 'g')) AND b.region <> a.region AND lower(b.unit) = "
+		"lower(a.unit) AND b.tier_min = a.tier_min AND b.effective_start = a.effective_start AND b.currency = "
+		"a.currency AND b.seq > a.seq AND (b.unit_price <> a.unit_price OR b.effective_end IS DISTINCT FROM "
+		"a.effective_end) ORDER BY b.seq, a.seq LIMIT 1",
+		0, NULL, err);
+
+	if (!res)
+		return db_error(err);
+	if (PQntuples(res) == 1) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, PQgetvalue(res, 0, 0));
+		one_line(err);
+		PQclear(res);
+		return PB_ERR_DATA;
+	}
+	PQclear(res);
+	return 0;
+}
+
 /* Runs sql with params and gives the count of rows it affected. */
 static int exec_count(PGconn *conn, const char *sql, int n, const char *const *p, uint64_t *count, struct pb_buf *err)
 {
@@ -606,6 +643,8 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 	res->kept = l->items - l->skipped;
 	res->files = l->nfiles;
 	rc = unit_conflict(l, err);
+	if (rc == 0)
+		rc = region_conflict(l, err);
 	if (rc < 0)
 		return rc;
 	rc = unchanged(l, sha, &res->unchanged, err);

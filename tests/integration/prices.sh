@@ -863,6 +863,21 @@ check "a unit in two cases with two prices: exit 1 naming both and their lines; 
 	"1|pb-prices: $TMP/units/conflict.csv:4:46: meter ${U1%1}5, region 'US East', tier 0, from 2026-12-01: unit '1 hour' (price 0.2) is unit '1 Hour' of $TMP/units/conflict.csv:2:46 (price 0.1) written in another case: units are compared without case, so which price a line in it gets cannot be told|0
 0|1 Hour 0.1,Hrs 0.3,1 GB 0.4,1 gb 0.4" "$(cat "$TMP/units/out")"
 
+# ---- one region written two ways with two prices: refused, naming both regions and their lines -------------------
+# pb-ingest compares regions on their letters and digits without case: a line of US East got the lower of the prices
+# of "US East" (0.1) and "us-east" (0.2), nothing said. The same price in both is no conflict.
+{
+	echo 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate'
+	echo "${U1%1}7,US East,1 Hour,0.1,USD,12/01/2026"
+	echo "${U1%1}8,US East,1 GB,0.4,USD,12/01/2026"
+	echo "${U1%1}8,useast,1 GB,0.4,USD,12/01/2026"
+	echo "${U1%1}7,us-east,1 Hour,0.2,USD,12/01/2026"
+} >"$TMP/units/regions.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress --source regions "$TMP/units/regions.csv"
+check "a region written two ways with two prices: exit 1 naming both and their lines, nothing committed" \
+	"1|pb-prices: $TMP/units/regions.csv:5:46: meter ${U1%1}7, unit '1 Hour', tier 0, from 2026-12-01: region 'us-east' (price 0.2) is region 'US East' of $TMP/units/regions.csv:2:46 (price 0.1) written another way: regions are compared on their letters and digits without case, so which price a line there gets cannot be told|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'regions' AND status = 'committed'")"
+
 # ---- one meter priced in two currencies within one list: both stored, each line priced in its own -----------------
 # The key left the currency out: the meter was "priced two ways", neither price was stored and a warning said so.
 C1=11111111-aaaa-4bbb-8ccc-0000000000c1
