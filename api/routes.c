@@ -5,6 +5,7 @@
 #include "routes.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -55,6 +56,9 @@ static const struct {
 	[PB_API_FIX_FIELD_NAME] = {400, "bad_request",
 				   "a header field's name is followed by its colon, without a blank (RFC 9112, section "
 				   "5.1)"},
+	[PB_API_FIX_HEAD] = {400, "bad_request",
+			     "the request line and header fields may hold no NUL, control character or field folded "
+			     "onto another line, nor a blank within the target (RFC 9112, sections 3 and 5)"},
 	[PB_API_FIX_FRAMING] = {400, "bad_request",
 				"a body's length is given one way: one Content-Length, or Transfer-Encoding: chunked "
 				"alone (HTTP/1.1)"},
@@ -88,10 +92,13 @@ struct answer {
  * cuts it at an encoded NUL), and whether the handler has been called yet: the request's context.
  */
 struct request_ctx {
+	const char *target; /* in libmicrohttpd's buffer, where the request line holds it */
 	size_t target_len;
-	size_t params;	/* the pieces of its query string (between &s): its parameters, or more */
-	int nul;	/* the target holds %00 */
-	int headers_in; /* the handler has been called once: the headers are in */
+	size_t params;	  /* the pieces of its query string (between &s): its parameters, or more */
+	int nul;	  /* the target holds %00 */
+	int target_bytes; /* the target holds a blank or a control character */
+	int head_faulty;  /* see head_faulty */
+	int headers_in;	  /* the handler has been called once: the headers are in */
 };
 
 struct request {
@@ -158,7 +165,7 @@ static struct MHD_Response *make_fixed(enum pb_api_fixed f)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	else if (f == PB_API_FIX_UNAVAILABLE)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	else if (f == PB_API_FIX_FRAMING)
+	else if (f == PB_API_FIX_FRAMING || f == PB_API_FIX_HEAD)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (ok != MHD_YES) {
 		MHD_destroy_response(resp);
@@ -363,6 +370,95 @@ static int framing_faulty(const struct header_count *h, const char *version)
 }
 
 /*
+ * The request's head as libmicrohttpd 0.9.75 leaves it in its buffer: each line in place, its CR LF (or LF)
+ * and a field's colon written over with NULs, and every string measured with strlen. A NUL sent within the
+ * head thus cuts what follows it off unseen ("Authorization: Bearer <token>\0junk" authenticates), and a
+ * line folded onto the next (obs-fold) is pasted onto its field's name ("Content-" and " Length" make a
+ * Content-Length) where a proxy in front sees something else. Either leaves a gap between where one piece
+ * ends and the next begins; a control character in a line, such as a lone CR, is one a proxy may take for
+ * its end. RFC 9112 (sections 2.2, 3 and 5) has a server refuse them all.
+ */
+struct head_walk {
+	uintptr_t end;	 /* where the piece before ends: the NUL written over its end */
+	uintptr_t limit; /* where the head ends */
+	int faulty;
+};
+
+/* 1 when [from, to) is from min to max bytes, each a NUL. */
+static int nuls_between(uintptr_t from, uintptr_t to, size_t min, size_t max)
+{
+	if (to < from || to - from < min || to - from > max)
+		return 0;
+	for (; from < to; from++)
+		if (*(const char *)from != '\0')
+			return 0;
+	return 1;
+}
+
+/* 1 when s holds a control character other than those in allowed (ASCII DEL included). */
+static int has_control(const char *s, size_t n, const char *allowed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if ((ch < 0x20 || ch == 0x7f) && (ch == 0 || !strchr(allowed, ch)))
+			return 1;
+	}
+	return 0;
+}
+
+static enum MHD_Result walk_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+				  const char *value, size_t value_size)
+{
+	struct head_walk *w = cls;
+	uintptr_t k = (uintptr_t)key, v = (uintptr_t)value, p;
+
+	(void)kind;
+	/* The line before ended with its CR LF or LF; the field's colon is a NUL; then blanks to its value. */
+	if (!value || !nuls_between(w->end, k, 1, 2) || v <= k + key_size || v + value_size > w->limit ||
+	    key[key_size] != '\0' || has_control(key, key_size, " \t") || has_control(value, value_size, "\t")) {
+		w->faulty = 1;
+		return MHD_NO;
+	}
+	for (p = k + key_size + 1; p < v; p++)
+		if (*(const char *)p != ' ' && *(const char *)p != '\t') {
+			w->faulty = 1;
+			return MHD_NO;
+		}
+	w->end = v + value_size;
+	return MHD_YES;
+}
+
+/*
+ * 1 when the request's head holds what it may not (see struct head_walk): the request line's pieces end
+ * where the next begins (the method's blank a NUL, more blanks, the target as the URI log callback saw it,
+ * its blank a NUL, the version), each header field's line follows, and the empty line ends the head.
+ */
+static int head_faulty(struct MHD_Connection *conn, const struct request_ctx *c, const char *method, const char *url,
+		       const char *version)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	uintptr_t m = (uintptr_t)method, u = (uintptr_t)url, v = (uintptr_t)version, p;
+	struct head_walk w;
+
+	if (!ci || !c->target || c->target_bytes || url != c->target)
+		return 1;
+	w.limit = m + ci->header_size;
+	w.faulty = 0;
+	p = m + strlen(method);
+	if (u <= p || u + c->target_len + 1 != v || v >= w.limit)
+		return 1;
+	for (p++; p < u; p++)
+		if (*(const char *)p != ' ')
+			return 1;
+	w.end = v + strlen(version);
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, walk_field, &w);
+	return w.faulty || !nuls_between(w.end, w.limit, 2, 4);
+}
+
+/*
  * What HTTP allows, whatever the endpoint, before anything else is read: a target and header fields
  * within their sizes, field names without a blank before their colon and a body framed one way (else the
  * connection is closed: see framing_faulty), no encoded NUL in the target (libmicrohttpd would cut the path
@@ -382,6 +478,8 @@ static int check_request(const struct request *q, const struct request_ctx *c, c
 		f = PB_API_FIX_HEADERS_TOO_LARGE;
 	else if (h.blank_name)
 		f = PB_API_FIX_FIELD_NAME;
+	else if (c->head_faulty)
+		f = PB_API_FIX_HEAD;
 	else if (framing_faulty(&h, version))
 		f = PB_API_FIX_FRAMING;
 	else if (c->nul)
@@ -989,8 +1087,10 @@ void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	(void)cls;
 	(void)conn;
 	if (c && uri) {
+		c->target = uri;
 		c->target_len = strlen(uri);
 		c->nul = strstr(uri, "%00") != NULL;
+		c->target_bytes = has_control(uri, c->target_len, "") || strchr(uri, ' ') != NULL;
 	}
 	if (query) {
 		size_t n = 1;
@@ -1045,7 +1145,8 @@ enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, con
 	 */
 	if (!c->headers_in) {
 		c->headers_in = 1;
-		if (!framing_faulty_request(conn, version))
+		c->head_faulty = head_faulty(conn, c, method, url, version);
+		if (!c->head_faulty && !framing_faulty_request(conn, version))
 			return MHD_YES;
 		start = now_us();
 		route(url, &q);

@@ -23,11 +23,11 @@
       its body (Content-Length's bytes, else up to the connection's end) to BODY_FILE, and prints its status
       code; 000, as curl, when the connection ends without an answer. For GET: a HEAD's answer has no body.
   api_check.py framing BASE_URL BODY REQUEST_LINE [HEADER...]
-      On one raw socket: REQUEST_LINE, each HEADER and an empty line, then BODY (Python escapes such as \\r\\n
-      read), then "GET /healthz HTTP/1.1" with Connection: close, the next request on the connection. Reads
-      until the server closes it (5 s at most) and prints the status code of every answer, then the "code" of
-      the first answer's JSON body: a server that keeps the connection after a request whose body it cannot
-      frame for sure answers the next one too.
+      On one raw socket: REQUEST_LINE, each HEADER and an empty line, then BODY (in each, Python escapes such
+      as \\r\\n or \\x00 read), then "GET /healthz HTTP/1.1" with Connection: close, the next request on the
+      connection. Reads until the server closes it (5 s at most) and prints the status code of every answer,
+      then the "code" of the first answer's JSON body: a server that keeps the connection after a request
+      whose body it cannot frame for sure answers the next one too.
   api_check.py crowd BASE_URL N
       Opens N connections that start a request and never end it (the file descriptors' limit raised to its
       hard limit for them), then GETs /healthz on one more and prints its status code (000 when the
@@ -371,11 +371,14 @@ def cmd_framing(base, body, line, headers):
     import re
     import socket
 
+    def unescape(text):
+        return text.encode("latin-1").decode("unicode_escape").encode("latin-1")
+
     url = urllib.parse.urlsplit(base)
     sock = socket.create_connection((url.hostname, url.port), timeout=5)
-    head = "".join(f"{h}\r\n" for h in [line, *headers, ""]).encode("latin-1")
+    head = b"".join(unescape(h) + b"\r\n" for h in [line, *headers, ""])
     following = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    sock.sendall(head + body.encode("latin-1").decode("unicode_escape").encode("latin-1") + following)
+    sock.sendall(head + unescape(body) + following)
     got = b""
     try:
         while True:
