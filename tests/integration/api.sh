@@ -454,43 +454,43 @@ check "a request target in absolute form (http://HOST/PATH): answered as its pat
 # A body whose length is given two ways (or a way HTTP/1.0 does not have) is framed one way by a proxy in
 # front and maybe another here: what one takes for the body the other takes for the next request (request
 # smuggling). Refused, and the connection closed (RFC 9112, 6.1 and 6.3): the request after it on the
-# connection gets no answer. framing BODY REQUEST_LINE HEADER...: the statuses on the connection, and the
-# first answer's code.
+# connection gets no answer. framing BODY REQUEST_LINE HEADER... [-- BODY REQUEST_LINE HEADER...]...: for each
+# request, on a connection of its own, the statuses on the connection, and the first answer's code.
 framing() { python3 "$CHECK" framing "$URL" "$@"; }
 P="/v1/accounts/ACME1/partner-usage?month=2026-10"
 H=("Host: 127.0.0.1" "Authorization: Bearer $TA")
-a="$(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 5" "Transfer-Encoding: chunked")"
-a="$a $(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: chunked" "Content-Length: 0")"
-a="$a $(framing 'abcde' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 3" "Content-Length: 5")"
-a="$a $(framing 'abc' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 3" "Content-Length: 3")"
-a="$a $(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: gzip, chunked")"
-a="$a $(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: chunked" "Transfer-Encoding: chunked")"
-a="$a $(framing '0\r\n\r\n' "GET $P HTTP/1.0" "${H[@]}" "Transfer-Encoding: chunked" "Connection: keep-alive")"
+a="$(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 5" "Transfer-Encoding: chunked" \
+	-- '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: chunked" "Content-Length: 0" \
+	-- 'abcde' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 3" "Content-Length: 5" \
+	-- 'abc' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 3" "Content-Length: 3" \
+	-- '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: gzip, chunked" \
+	-- '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: chunked" "Transfer-Encoding: chunked" \
+	-- '0\r\n\r\n' "GET $P HTTP/1.0" "${H[@]}" "Transfer-Encoding: chunked" "Connection: keep-alive")"
 check "a body's length given two ways (Content-Length and Transfer-Encoding, two Content-Lengths, two Transfer-Encodings), a coding other than chunked, chunked in HTTP/1.0: 400 bad_request, the connection closed" \
 	"400|bad_request 400|bad_request 400|bad_request 400|bad_request 400|bad_request 400|bad_request 400|bad_request" "$a"
 # A blank between a field's name and its colon (RFC 9112, 5.1: refused): a proxy in front may take
 # "Transfer-Encoding : chunked" for the body's coding, libmicrohttpd takes it for another field.
-a="$(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding : chunked")"
-a="$a $(framing 'abc' "GET $P HTTP/1.1" "${H[@]}" "Content-Length	: 3")"
-a="$a $(framing '' "GET $P HTTP/1.1" "${H[@]}" "X-Pad : 1")"
+a="$(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding : chunked" \
+	-- 'abc' "GET $P HTTP/1.1" "${H[@]}" "Content-Length	: 3" \
+	-- '' "GET $P HTTP/1.1" "${H[@]}" "X-Pad : 1")"
 check "a blank between a header field's name and its colon (Transfer-Encoding, Content-Length, any): 400 bad_request, the connection closed" \
 	"400|bad_request 400|bad_request 400|bad_request" "$a"
 # What libmicrohttpd measures with strlen is cut at a NUL, and it pastes a folded line onto its field's name:
 # a NUL after a good token, in the target or the method, a field folded into "Authorization", a lone CR or a
 # blank in the target. A proxy in front sees another request: refused, never authenticated, the connection
 # closed; bare LFs as line ends are taken.
-a="$(framing '' "GET $P HTTP/1.1" "Authorization: Bearer $TA\\x00junk" "Host: 127.0.0.1")"
-a="$a $(framing '' "GET $P HTTP/1.1" "Host: 127.0.0.1" "Authorization: Bearer $TA\\x00")"
-a="$a $(framing '' "GET $P HTTP/1.1" "Host: 127.0.0.1" "Author: Bearer $TA" " ization")"
-a="$a $(framing '' "GET $P\\x00x HTTP/1.1" "${H[@]}")"
-a="$a $(framing '' "GET\\x00x $P HTTP/1.1" "${H[@]}")"
-a="$a $(framing 'abc' "GET $P HTTP/1.1" "${H[@]}" 'X-Pad: 1\rContent-Length: 3')"
-a="$a $(framing '' "GET /healthz HTTP/1.1 HTTP/1.1" "Host: 127.0.0.1")"
-a="$a $(framing '' "GET $P HTTP/1.1\\nHost: 127.0.0.1\\nAuthorization: Bearer $TA\\n")"
+a="$(framing '' "GET $P HTTP/1.1" "Authorization: Bearer $TA\\x00junk" "Host: 127.0.0.1" \
+	-- '' "GET $P HTTP/1.1" "Host: 127.0.0.1" "Authorization: Bearer $TA\\x00" \
+	-- '' "GET $P HTTP/1.1" "Host: 127.0.0.1" "Author: Bearer $TA" " ization" \
+	-- '' "GET $P\\x00x HTTP/1.1" "${H[@]}" \
+	-- '' "GET\\x00x $P HTTP/1.1" "${H[@]}" \
+	-- 'abc' "GET $P HTTP/1.1" "${H[@]}" 'X-Pad: 1\rContent-Length: 3' \
+	-- '' "GET /healthz HTTP/1.1 HTTP/1.1" "Host: 127.0.0.1" \
+	-- '' "GET $P HTTP/1.1\\nHost: 127.0.0.1\\nAuthorization: Bearer $TA\\n")"
 check "a NUL or control character in the request line or a header field (after a good token, too), a folded field, a blank in the target: 400 bad_request, the connection closed; bare LFs: answered" \
 	"400|bad_request 400|bad_request 400|bad_request 400|bad_request 400|bad_request 400|bad_request 400|bad_request 200 200|" "$a"
-a="$(framing 'abc' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 3")"
-a="$a $(framing '3\r\nabc\r\n0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: Chunked")"
+a="$(framing 'abc' "GET $P HTTP/1.1" "${H[@]}" "Content-Length: 3" \
+	-- '3\r\nabc\r\n0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding: Chunked")"
 check "a body framed one way (one Content-Length, or chunked): answered (and dropped), the connection kept" \
 	"200 200| 200 200|" "$a"
 

@@ -22,12 +22,13 @@
       added: no Host unless a HEADER is one). Writes the answer's head to HEADERS_FILE as curl -D does and
       its body (Content-Length's bytes, else up to the connection's end) to BODY_FILE, and prints its status
       code; 000, as curl, when the connection ends without an answer. For GET: a HEAD's answer has no body.
-  api_check.py framing BASE_URL BODY REQUEST_LINE [HEADER...]
-      On one raw socket: REQUEST_LINE, each HEADER and an empty line, then BODY (in each, Python escapes such
+  api_check.py framing BASE_URL BODY REQUEST_LINE [HEADER...] [-- BODY REQUEST_LINE [HEADER...]]...
+      For each request given (one process for many: each costs a Python start otherwise), on one raw socket: REQUEST_LINE, each HEADER and an empty line, then BODY (in each, Python escapes such
       as \\r\\n or \\x00 read), then "GET /healthz HTTP/1.1" with Connection: close, the next request on the
       connection. Reads until the server closes it (5 s at most) and prints the status code of every answer,
       then the "code" of the first answer's JSON body: a server that keeps the connection after a request
-      whose body it cannot frame for sure answers the next one too.
+      whose body it cannot frame for sure answers the next one too. The requests' results are printed on one
+      line, separated by blanks.
   api_check.py crowd BASE_URL N
       Opens N connections that start a request and never end it (the file descriptors' limit raised to its
       hard limit for them), then GETs /healthz on one more and prints its status code (000 when the
@@ -367,7 +368,18 @@ def cmd_raw(base, headers_file, body_file, line, headers):
     return 0
 
 
-def cmd_framing(base, body, line, headers):
+def cmd_framing(base, args):
+    groups = [[]]
+    for arg in args:
+        if arg == "--":
+            groups.append([])
+        else:
+            groups[-1].append(arg)
+    print(" ".join(framing_one(base, g[0], g[1], g[2:]) for g in groups))
+    return 0
+
+
+def framing_one(base, body, line, headers):
     import re
     import socket
 
@@ -391,8 +403,7 @@ def cmd_framing(base, body, line, headers):
     sock.close()
     statuses = re.findall(rb"HTTP/1\.[01] (\d{3}) ", got)
     code = re.search(rb'\{"code":"([a-z_]+)"', got)
-    print(" ".join(s.decode() for s in statuses) + "|" + (code.group(1).decode() if code else ""))
-    return 0
+    return " ".join(s.decode() for s in statuses) + "|" + (code.group(1).decode() if code else "")
 
 
 def cmd_crowd(base, n):
@@ -486,7 +497,7 @@ def main(argv):
     if len(argv) >= 6 and argv[1] == "raw":
         return cmd_raw(argv[2], argv[3], argv[4], argv[5], argv[6:])
     if len(argv) >= 5 and argv[1] == "framing":
-        return cmd_framing(argv[2], argv[3], argv[4], argv[5:])
+        return cmd_framing(argv[2], argv[3:])
     if len(argv) == 4 and argv[1] == "crowd":
         return cmd_crowd(argv[2], int(argv[3]))
     if len(argv) == 4 and argv[1] == "per-client":
