@@ -1,6 +1,7 @@
 /*
  * A request's way: route, method, client's failure budget, token, parameters, then the answer from the cache
- * or the database. No endpoint takes a body: one sent is read and dropped.
+ * or the database. No endpoint takes a body: a chunked one is read and dropped, one framed by its
+ * Content-Length is not read (see no_length_name).
  */
 #include "routes.h"
 
@@ -59,6 +60,8 @@ static const struct {
 	[PB_API_FIX_HEAD] = {400, "bad_request",
 			     "the request line and header fields may hold no NUL, control character or field folded "
 			     "onto another line, nor a blank within the target (RFC 9112, sections 3 and 5)"},
+	[PB_API_FIX_LENGTH] = {400, "bad_request",
+			       "a Content-Length is a whole number of bytes (RFC 9110, section 8.6)"},
 	[PB_API_FIX_FRAMING] = {400, "bad_request",
 				"a body's length is given one way: one Content-Length, or Transfer-Encoding: chunked "
 				"alone (HTTP/1.1)"},
@@ -165,7 +168,7 @@ static struct MHD_Response *make_fixed(enum pb_api_fixed f)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	else if (f == PB_API_FIX_UNAVAILABLE)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	else if (f == PB_API_FIX_FRAMING || f == PB_API_FIX_HEAD)
+	else if (f == PB_API_FIX_FRAMING || f == PB_API_FIX_HEAD || f == PB_API_FIX_LENGTH)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (ok != MHD_YES) {
 		MHD_destroy_response(resp);
@@ -320,13 +323,48 @@ static int copy_token(void *value, void *arg)
 	return 0;
 }
 
+/*
+ * libmicrohttpd 0.9.75 answers a Content-Length that is not a number itself, before the request reaches
+ * pb-api, with an HTML page whose head it sends twice. So each request is given this field first, before
+ * its own (pb_api_routes_uri): libmicrohttpd reads the first, and frames no body by Content-Length; pb-api
+ * reads the request's own and answers one that is not a number 400 in JSON, the connection closed. A body
+ * that one does frame is left unread and the connection closed after the answer, lest it be read as the
+ * next request. The name's address marks the field as not the request's.
+ */
+static const char no_length_name[] = "Content-Length";
+
 /* The header fields' bytes, and those that must come once at most, counted. */
 struct header_count {
 	size_t bytes;
 	unsigned host, authorization;
 	unsigned content_length, transfer_encoding, not_chunked; /* not_chunked: a coding other than chunked alone */
+	unsigned bad_length; /* Content-Lengths that are not a whole number of bytes */
+	int body;	     /* a Content-Length other than 0 */
 	unsigned blank_name; /* names with a blank: "Transfer-Encoding : chunked" (libmicrohttpd keeps the blank) */
 };
+
+/*
+ * 1 when a Content-Length's value is a whole number (digits, then blanks, which RFC 9110 (5.5) has a
+ * recipient strip) that 64 bits hold; *nonzero is set when it is not 0.
+ */
+static int length_ok(const char *v, size_t n, int *nonzero)
+{
+	uint64_t x = 0;
+	size_t i = 0;
+
+	for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
+		if (x > (UINT64_MAX - (uint64_t)(v[i] - '0')) / 10)
+			return 0;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (i == 0)
+		return 0;
+	for (; i < n; i++)
+		if (v[i] != ' ' && v[i] != '\t')
+			return 0;
+	*nonzero = x != 0;
+	return 1;
+}
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
 				    const char *value, size_t value_size)
@@ -334,7 +372,8 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 	struct header_count *h = cls;
 
 	(void)kind;
-	(void)value;
+	if (key == no_length_name)
+		return MHD_YES;
 	h->bytes += key_size + value_size + 4;
 	if (memchr(key, ' ', key_size) || memchr(key, '\t', key_size))
 		h->blank_name++;
@@ -342,9 +381,11 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 		h->host++;
 	else if (key_size == 13 && strncasecmp(key, "Authorization", 13) == 0)
 		h->authorization++;
-	else if (key_size == 14 && strncasecmp(key, "Content-Length", 14) == 0)
+	else if (key_size == 14 && strncasecmp(key, "Content-Length", 14) == 0) {
 		h->content_length++;
-	else if (key_size == 17 && strncasecmp(key, "Transfer-Encoding", 17) == 0) {
+		if (!value || !length_ok(value, value_size, &h->body))
+			h->bad_length++;
+	} else if (key_size == 17 && strncasecmp(key, "Transfer-Encoding", 17) == 0) {
 		h->transfer_encoding++;
 		if (!value || value_size != 7 || strncasecmp(value, "chunked", 7) != 0)
 			h->not_chunked++;
@@ -364,7 +405,7 @@ static int framing_faulty(const struct header_count *h, const char *version)
 	if (h->blank_name)
 		return 1;
 	if (h->transfer_encoding == 0)
-		return h->content_length > 1;
+		return h->content_length > 1 || h->bad_length > 0;
 	return h->content_length > 0 || h->transfer_encoding > 1 || h->not_chunked > 0 ||
 	       strcmp(version, MHD_HTTP_VERSION_1_1) != 0;
 }
@@ -416,6 +457,8 @@ static enum MHD_Result walk_field(void *cls, enum MHD_ValueKind kind, const char
 	uintptr_t k = (uintptr_t)key, v = (uintptr_t)value, p;
 
 	(void)kind;
+	if (key == no_length_name)
+		return MHD_YES;
 	/* The line before ended with its CR LF or LF; the field's colon is a NUL; then blanks to its value. */
 	if (!value || !nuls_between(w->end, k, 1, 2) || v <= k + key_size || v + value_size > w->limit ||
 	    key[key_size] != '\0' || has_control(key, key_size, " \t") || has_control(value, value_size, "\t")) {
@@ -481,7 +524,8 @@ static int check_request(const struct request *q, const struct request_ctx *c, c
 	else if (c->head_faulty)
 		f = PB_API_FIX_HEAD;
 	else if (framing_faulty(&h, version))
-		f = PB_API_FIX_FRAMING;
+		f = h.content_length == 1 && h.bad_length && !h.transfer_encoding ? PB_API_FIX_LENGTH
+										  : PB_API_FIX_FRAMING;
 	else if (c->nul)
 		f = PB_API_FIX_NUL;
 	else if (h.host > 1 || (h.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
@@ -498,14 +542,21 @@ static int check_request(const struct request *q, const struct request_ctx *c, c
 	return -1;
 }
 
-/* 1 when the request's body is framed faultily (see framing_faulty). */
+/*
+ * 1 when the request's body is framed faultily (see framing_faulty). A body framed by its Content-Length is
+ * not read (see no_length_name): the connection is to be closed after the answer.
+ */
 static int framing_faulty_request(struct MHD_Connection *conn, const char *version)
 {
 	struct header_count h;
 
 	memset(&h, 0, sizeof(h));
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, count_header, &h);
-	return framing_faulty(&h, version);
+	if (framing_faulty(&h, version))
+		return 1;
+	if (h.body && !h.transfer_encoding)
+		MHD_set_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION, "close");
+	return 0;
 }
 
 /* The query parameters seen: which of the endpoint's, and the first fault. */
@@ -1085,13 +1136,15 @@ void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	const char *amp;
 
 	(void)cls;
-	(void)conn;
 	if (c && uri) {
 		c->target = uri;
 		c->target_len = strlen(uri);
 		c->nul = strstr(uri, "%00") != NULL;
 		c->target_bytes = has_control(uri, c->target_len, "") || strchr(uri, ' ') != NULL;
 	}
+	/* Before the request's own header fields: see no_length_name. */
+	if (c && conn)
+		MHD_set_connection_value_n(conn, MHD_HEADER_KIND, no_length_name, sizeof(no_length_name) - 1, "0", 1);
 	if (query) {
 		size_t n = 1;
 
