@@ -1,7 +1,7 @@
 /*
  * A request's way: route, method, client's failure budget, token, parameters, then the answer from the cache
- * or the database. No endpoint takes a body: a chunked one is read and dropped, one framed by its
- * Content-Length is not read (see no_length_name).
+ * or the database. No endpoint takes a body: one sent is not read, and the connection is closed after the
+ * answer.
  */
 #include "routes.h"
 
@@ -543,20 +543,22 @@ static int check_request(const struct request *q, const struct request_ctx *c, c
 }
 
 /*
- * 1 when the request's body is framed faultily (see framing_faulty). A body framed by its Content-Length is
- * not read (see no_length_name): the connection is to be closed after the answer.
+ * 1 when the request's body is framed faultily (see framing_faulty) or it has one: no endpoint reads a
+ * body, so that libmicrohttpd does not either (it would answer a malformed one itself, in HTML), and the
+ * connection is closed after the answer. For one framed by its Content-Length the request says so: for
+ * libmicrohttpd, it has none (see no_length_name).
  */
-static int framing_faulty_request(struct MHD_Connection *conn, const char *version)
+static int framing_faulty_or_body(struct MHD_Connection *conn, const char *version)
 {
 	struct header_count h;
 
 	memset(&h, 0, sizeof(h));
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, count_header, &h);
-	if (framing_faulty(&h, version))
+	if (framing_faulty(&h, version) || h.transfer_encoding)
 		return 1;
-	if (h.body && !h.transfer_encoding)
+	if (h.body)
 		MHD_set_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION, "close");
-	return 0;
+	return h.body;
 }
 
 /* The query parameters seen: which of the endpoint's, and the first fault. */
@@ -1194,20 +1196,15 @@ enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, con
 	/*
 	 * The first call only says the headers are in. An answer queued then would make libmicrohttpd close the
 	 * connection afterwards (the request might still have a body): answer on the next call, keeping it;
-	 * unless the body cannot be framed for sure, when the connection is to be closed, and its body not read.
+	 * unless the request has a body, or one that cannot be framed for sure: it is answered now, its body
+	 * not read, and the connection closed.
 	 */
 	if (!c->headers_in) {
 		c->headers_in = 1;
 		c->head_faulty = head_faulty(conn, c, method, url, version);
-		if (!c->head_faulty && !framing_faulty_request(conn, version))
+		if (!c->head_faulty && !framing_faulty_or_body(conn, version))
 			return MHD_YES;
-		start = now_us();
-		route(url, &q);
-		check_request(&q, c, version, &status);
-		pb_api_metrics_request(q.r->metrics, q.ep, status ? status : 500, now_us() - start);
-		return status ? MHD_YES : MHD_NO;
-	}
-	if (*upload_data_size) {
+	} else if (*upload_data_size) {
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
