@@ -407,7 +407,7 @@ static int framing_faulty(const struct header_count *h, const char *version)
 	if (h->transfer_encoding == 0)
 		return h->content_length > 1 || h->bad_length > 0;
 	return h->content_length > 0 || h->transfer_encoding > 1 || h->not_chunked > 0 ||
-	       strcmp(version, MHD_HTTP_VERSION_1_1) != 0;
+	       strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
 }
 
 /*
@@ -528,7 +528,7 @@ static int check_request(const struct request *q, const struct request_ctx *c, c
 										  : PB_API_FIX_FRAMING;
 	else if (c->nul)
 		f = PB_API_FIX_NUL;
-	else if (h.host > 1 || (h.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
+	else if (h.host > 1 || (h.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0))
 		f = PB_API_FIX_HOST;
 	else if (h.authorization > 1)
 		f = PB_API_FIX_TWO_AUTHORIZATIONS;
