@@ -477,16 +477,23 @@ static enum MHD_Result walk_field(void *cls, enum MHD_ValueKind kind, const char
 /*
  * 1 when the request's head holds what it may not (see struct head_walk): the request line's pieces end
  * where the next begins (the method's blank a NUL, more blanks, the target as the URI log callback saw it,
- * its blank a NUL, the version), each header field's line follows, and the empty line ends the head.
+ * its blank a NUL, the version), each header field's line follows, and the empty line ends the head. The
+ * walk knows libmicrohttpd 0.9's buffer, which another version (of the same soname) may lay out otherwise:
+ * with it only the target is checked here, not every request refused (api.sh's checks tell what it lets by).
  */
 static int head_faulty(struct MHD_Connection *conn, const struct request_ctx *c, const char *method, const char *url,
 		       const char *version)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 	uintptr_t m = (uintptr_t)method, u = (uintptr_t)url, v = (uintptr_t)version, p;
+	const char *lib = MHD_get_version();
 	struct head_walk w;
 
-	if (!ci || !c->target || c->target_bytes || url != c->target)
+	if (!c->target || c->target_bytes)
+		return 1;
+	if (!lib || strncmp(lib, "0.9.", 4) != 0)
+		return 0;
+	if (!ci || url != c->target)
 		return 1;
 	w.limit = m + ci->header_size;
 	w.faulty = 0;
