@@ -708,11 +708,6 @@ struct import_kind {
 	int (*finish)(PGconn *conn, struct import *im, struct pb_buf *err); /* after them, unless NULL */
 };
 
-/*
- * Reads the CSV file at path as kind says, and calls its row for each record after the header (until one
- * fails, or sets im->failed), then its finish, all in one transaction that commits only when every call
- * succeeded. Returns as pb_import_accounts.
- */
 /* Where the bad rows of an account import go when more than one may be reported. */
 struct reporting {
 	long max_errors;
@@ -721,6 +716,11 @@ struct reporting {
 	long nerrors;
 };
 
+/*
+ * Reads the CSV file at path as kind says, and calls its row for each record after the header (until one
+ * fails, or sets im->failed), then its finish, all in one transaction that commits only when every call
+ * succeeded (rep, unless NULL: the bad rows to report before stopping). Returns as pb_import_accounts.
+ */
 static int import_file(PGconn *conn, const struct import_kind *kind, const struct pb_eligibility *e, const char *path,
 		       const char *by, struct reporting *rep, size_t *count, uint64_t *line, uint32_t *col,
 		       struct pb_buf *err)
