@@ -15,7 +15,7 @@ CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Icommon -I/usr/include/postgresql -MMD -MP
-LDLIBS := -ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lcrypto -lzip -lz -lpthread
+LDLIBS := -ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lssl -lcrypto -lzip -lz -lpthread
 ifeq ($(RELEASE),)
 ALL_CFLAGS += -DPB_TEST_HOOKS
 endif

@@ -7,12 +7,16 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,10 +56,11 @@ struct pb_fetch {
 	char etag[256];		/* of the first response with a body */
 	char last_modified[64]; /* likewise */
 	char changed[640];
-	int wrong_start;
-	/* a 206 resumed at another byte than the one asked for */ /* how a resumed response's object differs
-								      from the first one's, or "" */
-	char location[1024];					   /* of a redirect answer */
+	int wrong_start;		/* a 206 resumed at another byte than the one asked for */
+	int excess;			/* the answer went on past its Content-Length (or its last chunk) */
+	SSL *ssl;			/* the TLS connection of the attempt (OpenSSL's), or NULL */
+	int tls_noted;			/* ssl was looked for */
+	char location[1024];		/* of a redirect answer */
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
 	long retry_after;
@@ -281,6 +286,8 @@ static void put_slot(struct pb_fetch *f)
 	f->fill = 0;
 }
 
+static void note_tls(struct pb_fetch *f);
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct pb_fetch *f = arg;
@@ -298,6 +305,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 			pb_buf_add(&f->errbody, data, n < ERRBODY_MAX ? n : ERRBODY_MAX);
 		return n;
 	}
+	note_tls(f);
 	if (f->skip) {
 		size_t k = f->skip < left ? (size_t)f->skip : left;
 
@@ -424,6 +432,72 @@ static int stopped(void *arg)
 	return pb_ring_stopped(arg) || pb_interrupted();
 }
 
+/*
+ * libcurl's notes on a transfer (CURLOPT_VERBOSE): only one is read, that an answer went on past its
+ * Content-Length (or its last chunk), bytes that libcurl leaves out of the body without failing the transfer.
+ */
+static int on_debug(CURL *curl, curl_infotype type, char *text, size_t n, void *arg)
+{
+	struct pb_fetch *f = arg;
+
+	(void)curl;
+	if (type == CURLINFO_TEXT && ((n >= 12 && memcmp(text, "Excess found", 12) == 0) ||
+				      (n >= 24 && memcmp(text, "Leftovers after chunking", 24) == 0)))
+		f->excess = 1;
+	return 0;
+}
+
+/*
+ * After a whole body, on a connection libcurl keeps: bytes of the answer already waiting there are more than its
+ * Content-Length said. libcurl reads no further than that length (what follows would be the start of the next
+ * answer) and so never fails such a transfer. Over TLS the bytes are looked at through the TLS connection (a
+ * record that is no data, such as a close_notify or a session ticket, does not count); with a TLS library other
+ * than OpenSSL only what libcurl itself noted counts (on_debug).
+ */
+static int bytes_after_body(struct pb_fetch *f)
+{
+	curl_socket_t s = CURL_SOCKET_BAD;
+	char *scheme = NULL, c;
+	struct pollfd p;
+	long version = 0;
+	int n;
+
+	/* HTTP/1 only: over HTTP/2 a stream ends where its frames say, and other frames may follow on the connection.
+	 */
+	if (curl_easy_getinfo(f->curl, CURLINFO_HTTP_VERSION, &version) != CURLE_OK ||
+	    (version != CURL_HTTP_VERSION_1_0 && version != CURL_HTTP_VERSION_1_1))
+		return 0;
+	if (curl_easy_getinfo(f->curl, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK || s == CURL_SOCKET_BAD ||
+	    curl_easy_getinfo(f->curl, CURLINFO_SCHEME, &scheme) != CURLE_OK || !scheme)
+		return 0;
+	if (strcasecmp(scheme, "https") == 0) {
+		if (!f->ssl)
+			return 0;
+		/* The socket is libcurl's, non-blocking: SSL_peek takes what is there and waits for nothing. */
+		ERR_clear_error();
+		n = SSL_pending(f->ssl) > 0 || SSL_peek(f->ssl, &c, 1) > 0;
+		ERR_clear_error();
+		return n;
+	}
+	p.fd = s;
+	p.events = POLLIN;
+	p.revents = 0;
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN) && recv(s, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
+
+/* Notes the attempt's TLS connection (OpenSSL's), for bytes_after_body. */
+static void note_tls(struct pb_fetch *f)
+{
+	struct curl_tlssessioninfo *ti = NULL;
+
+	if (f->tls_noted)
+		return;
+	f->tls_noted = 1;
+	if (curl_easy_getinfo(f->curl, CURLINFO_TLS_SSL_PTR, &ti) == CURLE_OK && ti &&
+	    ti->backend == CURLSSLBACKEND_OPENSSL)
+		f->ssl = ti->internals;
+}
+
 /* Called by libcurl at least once a second: a signal asking to stop ends the transfer. */
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
@@ -463,6 +537,9 @@ static void set_options(struct pb_fetch *f)
 	curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, f);
 	curl_easy_setopt(f->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(f->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(f->curl, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(f->curl, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(f->curl, CURLOPT_DEBUGDATA, f);
 	curl_easy_setopt(f->curl, CURLOPT_CONNECTTIMEOUT_MS, f->opts.connect_timeout_ms);
 	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_TIME, f->opts.stall_seconds);
@@ -625,6 +702,18 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 			    (unsigned long long)f->attempt_from);
 		return -1;
 	}
+	if (rc == CURLE_OK && f->body_ok && (f->excess || bytes_after_body(f))) {
+		if (f->content_length >= 0)
+			pb_buf_addf(why,
+				    "the server sent more than the %lld bytes its Content-Length announced: the object "
+				    "is not what it describes",
+				    (long long)f->content_length);
+		else
+			pb_buf_addstr(why,
+				      "the server sent more bytes after the last chunk of its answer: the object is "
+				      "not what it describes");
+		return -1;
+	}
 	if (rc == CURLE_OK && f->body_ok) {
 		if (f->full_length >= 0 && f->delivered != (uint64_t)f->full_length) {
 			pb_buf_addf(why, "received %llu bytes, but the server announced %lld",
@@ -668,6 +757,9 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->body_ok = 0;
 	f->changed[0] = '\0';
 	f->wrong_start = 0;
+	f->excess = 0;
+	f->ssl = NULL;
+	f->tls_noted = 0;
 	if (f->delivered == 0) {
 		/* Nothing received yet: this attempt's response is the first, whatever an earlier one said. */
 		f->etag[0] = '\0';

@@ -33,7 +33,7 @@ sources() {
 	job) echo -Irunner runner/job.c runner/param.c common/date.c common/buf.c -lyaml ;;
 	# The configs are read by pb_conf_read, which downloads too: common/ is linked, but for the database.
 	conf) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iaggregate -Iaccounts -I/usr/include/postgresql \
-		aggregate/pricing.c accounts/rules.c $(ls common/*.c | grep -v -e common/db.c -e common/cluster.c -e common/coverage.c -e common/rates.c) -ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lcrypto -lzip -lz -lpthread ;;
+		aggregate/pricing.c accounts/rules.c $(ls common/*.c | grep -v -e common/db.c -e common/cluster.c -e common/coverage.c -e common/rates.c) -ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lssl -lcrypto -lzip -lz -lpthread ;;
 	*) return 1 ;;
 	esac
 }

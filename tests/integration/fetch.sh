@@ -108,6 +108,13 @@ check "a byte changed on its way: the message names the URL, the MD5 received an
 	"pb-ingest: $URL: the bytes received are not the object the server describes: their MD5 is $BAD_MD5, its ETag gives $WANT_MD5, not retried" \
 	"$(cat "$TMP/err")"
 
+# A body longer than its Content-Length: libcurl stopped at the length and the rest was never looked at, so a
+# file the server does not describe passed (its ETag is the MD5 of the bytes up to the length). Exit 3, not retried.
+fault_case "a body longer than its Content-Length: exit 3, not retried, nothing printed" 3 1 "1:extra=100"
+check "a body longer than its Content-Length: the message names the URL and the length announced" \
+	"pb-ingest: $URL: the server sent more than the $SIZE1 bytes its Content-Length announced: the object is not what it describes, not retried" \
+	"$(cat "$TMP/err")"
+
 # Keys are written as they are (like the AWS CLI's): a space, '+', '%' and non-ASCII go percent-encoded, so
 # that S3 finds the key and does not take '+' for a space or '%2' for an escape.
 ODD='report/my part+100% é.csv.gz'

@@ -49,6 +49,11 @@ Fault rules
                           asked for, its Content-Range saying so (a server that resumes at the wrong place)
            | corrupt=N    pass through, with the body byte at offset N (from 0) of the answer changed (its bits
                           inverted): a body damaged on its way that keeps its length
+           | extra=N      pass through, the body followed by N more bytes ("x") that its Content-Length does not
+                          count, sent with its last piece (a server sending more than it announced)
+           | length=V     pass through with Content-Length V instead of the real one (any text: 9223372036854775808),
+                          the real body sent, then the connection closed
+           | slow=BPS     pass through, the body sent a byte at a time, BPS bytes a second (a slow-loris server)
            | redirect=PORT  answer 307 with Location: the proxy's own scheme, 127.0.0.1:PORT and the request's
                           path and query (a redirect to another server on loopback)
              options:     status=N  another redirect status (301, 302, 303, 308)
@@ -174,6 +179,16 @@ class Rule:
                 self.options["hold"] = self._number(self.options["hold"], float)
             if "early" in self.options:
                 self.options["early"] = self._number(self.options["early"], int)
+        elif name in ("extra", "slow"):
+            self.kind = name
+            self.nbytes = self._number(arg, int)
+            self._allow_options()
+            if name == "slow" and self.nbytes < 1:
+                raise ScriptError(f"rule {text!r}: slow wants at least 1 byte a second")
+        elif name == "length":
+            self.kind = name
+            self.length = arg
+            self._allow_options()
         elif name == "corrupt":
             self.kind = name
             self.nbytes = self._number(arg, int)
@@ -296,6 +311,9 @@ class Handler(BaseHTTPRequestHandler):
         self._t0 = time.monotonic()
         self._sent = 0
         self._corrupt_at = None
+        self._extra = 0
+        self._length = None
+        self._slow = None
         self._status = "-"
         self._continued = False
         self._dropped = False
@@ -329,6 +347,13 @@ class Handler(BaseHTTPRequestHandler):
                 self._forward()
             elif rule.kind == "corrupt":
                 self._corrupt_at = rule.nbytes
+                self._forward()
+            elif rule.kind in ("extra", "length", "slow"):
+                self._extra = rule.nbytes if rule.kind == "extra" else 0
+                self._slow = rule.nbytes if rule.kind == "slow" else None
+                if rule.kind == "length":
+                    self._length = rule.length
+                    self.close_connection = True
                 self._forward()
             elif rule.kind == "truncate":
                 self._forward(limit=rule.nbytes, hold=rule.options.get("hold", 0), rst="rst" in rule.options,
@@ -432,17 +457,29 @@ class Handler(BaseHTTPRequestHandler):
     def _send_head(self, status, reason, headers):
         self._status = status
         out = [f"HTTP/1.1 {status} {reason}\r\n"]
+        if self._length is not None and status in (200, 206):
+            headers = [(k, self._length if k.lower() == "content-length" else v) for k, v in headers]
+            if self.close_connection and not any(k.lower() == "connection" for k, _ in headers):
+                headers.append(("Connection", "close"))
         for k, v in headers:
             out.append(f"{k}: {v}\r\n")
         out.append("\r\n")
         self.wfile.write("".join(out).encode("latin-1"))
 
-    def _send_piece(self, data):
+    def _send_piece(self, data, last=False):
         at = self._corrupt_at
         if at is not None and self._sent <= at < self._sent + len(data):
             i = at - self._sent
             data = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
-        self.wfile.write(data)
+        if last and self._extra and self._status in (200, 206):
+            data += b"x" * self._extra
+        if self._slow and self._status in (200, 206):
+            for i in range(len(data)):
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                time.sleep(1 / self._slow)
+        else:
+            self.wfile.write(data)
         self._sent += len(data)
 
     # -- faults -------------------------------------------------------------------------------------------
@@ -557,6 +594,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             return
         chunked_out = rechunk and upstream_chunked
+        held = None  # with extra=N, each piece is sent when the next is read: the last one takes the extra bytes
         while True:
             want = CHUNK if limit is None else min(CHUNK, limit - self._sent)
             if want <= 0:
@@ -564,11 +602,18 @@ class Handler(BaseHTTPRequestHandler):
             piece = resp.read(want)
             if not piece:
                 break
+            if self._extra and not chunked_out:
+                if held is not None:
+                    self._send_piece(held)
+                held = piece
+                continue
             if chunked_out:
                 self.wfile.write(b"%x\r\n" % len(piece))
             self._send_piece(piece)
             if chunked_out:
                 self.wfile.write(b"\r\n")
+        if held is not None:
+            self._send_piece(held, last=True)
         if limit is not None:
             self._cut(hold, rst)
             return
@@ -634,7 +679,7 @@ class Handler(BaseHTTPRequestHandler):
                     if not piece:
                         break
                     left -= len(piece)
-                    self._send_piece(piece)
+                    self._send_piece(piece, last=left == 0)
         if limit is not None:
             self._cut(hold, rst)
             return
