@@ -58,6 +58,7 @@ struct pb_fetch {
 	char changed[640];
 	int wrong_start;		/* a 206 resumed at another byte than the one asked for */
 	int excess;			/* the answer went on past its Content-Length (or its last chunk) */
+	char bad_header[160];		/* "Content-Length X" of an answer with a body, X no length, or "" */
 	SSL *ssl;			/* the TLS connection of the attempt (OpenSSL's), or NULL */
 	int tls_noted;			/* ssl was looked for */
 	char location[1024];		/* of a redirect answer */
@@ -362,6 +363,65 @@ static void same_length(struct pb_fetch *f, int64_t len)
 	f->full_length = len;
 }
 
+/*
+ * A length or byte position of a header at *p: digits, up to 2^63 - 1, then stop (or the end, blanks after the
+ * number allowed). Returns 0 with *out and *p after the digits, or -1.
+ */
+static int header_number(const char **p, const char *stop, int64_t *out)
+{
+	const char *s = *p;
+	int64_t n = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > (INT64_MAX - (*s - '0')) / 10)
+			return -1;
+		n = n * 10 + (*s - '0');
+	}
+	if (!stop)
+		while (*s == ' ' || *s == '\t')
+			s++;
+	if (stop ? !strchr(stop, *s) || !*s : *s != '\0')
+		return -1;
+	*out = n;
+	*p = s;
+	return 0;
+}
+
+/*
+ * Content-Length, and Content-Range's "bytes FIRST-LAST/LENGTH" (or LENGTH "*"), of an answer with a body: its numbers
+ * into f. Returns 0, or -1 with f->bad_header set when one is no length (2^63 or more: no file is that long).
+ */
+static int length_header(struct pb_fetch *f, const char *name, const char *v)
+{
+	const char *p = v;
+	int64_t first, last, len;
+
+	if (strcasecmp(name, "Content-Length") == 0) {
+		if (header_number(&p, NULL, &len) == 0) {
+			f->content_length = len;
+			return 0;
+		}
+	} else if (strncmp(p, "bytes ", 6) == 0) {
+		p += 6;
+		if (header_number(&p, "-", &first) == 0 && (p++, header_number(&p, "/", &last) == 0) && last >= first) {
+			p++;
+			f->range_start = first;
+			if (*p == '*' && strspn(p + 1, " \t") == strlen(p + 1))
+				return 0;
+			if (header_number(&p, NULL, &len) == 0 && len > last) {
+				same_length(f, len);
+				return 0;
+			}
+		}
+	} else {
+		return 0; /* another unit than bytes: judged by the body it gives */
+	}
+	snprintf(f->bad_header, sizeof(f->bad_header), "%.20s %.120s", name, v);
+	return -1;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct pb_fetch *f = arg;
@@ -399,19 +459,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		same_version(f, "ETag", f->etag, sizeof(f->etag), v);
 	else if (strcasecmp(line, "Last-Modified") == 0 && f->body_ok)
 		same_version(f, "Last-Modified", f->last_modified, sizeof(f->last_modified), v);
-	else if (strcasecmp(line, "Content-Length") == 0)
-		f->content_length = strtoll(v, NULL, 10);
-	else if (strcasecmp(line, "Retry-After") == 0)
+	else if ((strcasecmp(line, "Content-Length") == 0 || strcasecmp(line, "Content-Range") == 0) && f->body_ok) {
+		if (length_header(f, line, v) < 0)
+			return 0; /* libcurl ends the transfer */
+	} else if (strcasecmp(line, "Retry-After") == 0)
 		f->retry_after = strtol(v, NULL, 10);
 	else if (strcasecmp(line, "Location") == 0)
 		snprintf(f->location, sizeof(f->location), "%s", v);
-	else if (strcasecmp(line, "Content-Range") == 0 && strncmp(v, "bytes ", 6) == 0) {
-		char *slash = strchr(v, '/');
-
-		f->range_start = strtoll(v + 6, NULL, 10);
-		if (slash && slash[1] != '*')
-			same_length(f, strtoll(slash + 1, NULL, 10));
-	}
 	if (f->status == 200 && strcasecmp(line, "Content-Length") == 0)
 		same_length(f, f->content_length);
 	return n;
@@ -690,6 +744,12 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		pb_buf_addstr(why, pb_interrupt_reason());
 		return -1;
 	}
+	if (f->bad_header[0]) {
+		pb_buf_addf(why, "HTTP %ld with ", f->status);
+		pb_url_add_text(why, f->bad_header);
+		pb_buf_addstr(why, ": not a length (a whole number of bytes below 2^63)");
+		return -1;
+	}
 	if (f->changed[0]) {
 		pb_buf_addf(why, "the object changed while it was downloaded (");
 		pb_url_add_text(why, f->changed);
@@ -758,6 +818,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->changed[0] = '\0';
 	f->wrong_start = 0;
 	f->excess = 0;
+	f->bad_header[0] = '\0';
 	f->ssl = NULL;
 	f->tls_noted = 0;
 	if (f->delivered == 0) {

@@ -115,6 +115,13 @@ check "a body longer than its Content-Length: the message names the URL and the 
 	"pb-ingest: $URL: the server sent more than the $SIZE1 bytes its Content-Length announced: the object is not what it describes, not retried" \
 	"$(cat "$TMP/err")"
 
+# A Content-Length of 2^63 or more, which no file has: it was clamped and the download retried five times, each
+# taking the body for cut short. Refused at once, exit 3, naming the header.
+fault_case "a Content-Length of 2^63: refused at once, exit 3, nothing printed" 3 1 "1:length=9223372036854775808"
+check "a Content-Length of 2^63: the message names the URL and the header" \
+	"pb-ingest: $URL: HTTP 200 with Content-Length 9223372036854775808: not a length (a whole number of bytes below 2^63), not retried" \
+	"$(cat "$TMP/err")"
+
 # Keys are written as they are (like the AWS CLI's): a space, '+', '%' and non-ASCII go percent-encoded, so
 # that S3 finds the key and does not take '+' for a space or '%2' for an escape.
 ODD='report/my part+100% é.csv.gz'
