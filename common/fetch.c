@@ -32,6 +32,8 @@
 #define RING_SLOTS 4
 #define ERRBODY_MAX 4096
 #define BACKOFF_CAP_MS 10000
+#define MIN_RATE 1024	       /* bytes a second: slower over stall_seconds is a stall */
+#define DEADLINE_SECONDS 21600 /* 6 hours: one download of a nightly job, its retries included */
 #define RETRY_AFTER_CAP_MS 60000
 
 struct pb_fetch {
@@ -65,6 +67,7 @@ struct pb_fetch {
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
 	long retry_after;
+	int64_t began_ms; /* when the download began (CLOCK_MONOTONIC), for opts.deadline_seconds */
 	struct pb_buf errbody;
 	int attempts;
 
@@ -77,6 +80,22 @@ struct pb_fetch {
 	int sse_not_md5, hashing;
 	EVP_MD_CTX *md5;
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left before the download's deadline (0 when it has passed). */
+static int64_t time_left_ms(const struct pb_fetch *f)
+{
+	int64_t left = f->began_ms + (int64_t)f->opts.deadline_seconds * 1000 - now_ms();
+
+	return left > 0 ? left : 0;
+}
 
 int pb_fetch_is_url(const char *path)
 {
@@ -595,8 +614,13 @@ static void set_options(struct pb_fetch *f)
 	curl_easy_setopt(f->curl, CURLOPT_DEBUGFUNCTION, on_debug);
 	curl_easy_setopt(f->curl, CURLOPT_DEBUGDATA, f);
 	curl_easy_setopt(f->curl, CURLOPT_CONNECTTIMEOUT_MS, f->opts.connect_timeout_ms);
-	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	/*
+	 * A stall: under min_rate over stall_seconds (a server sending a byte a second keeps a limit of 1 byte/s
+	 * content). The whole download ends at its deadline, however it goes.
+	 */
+	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_LIMIT, f->opts.min_rate);
 	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_TIME, f->opts.stall_seconds);
+	curl_easy_setopt(f->curl, CURLOPT_TIMEOUT_MS, (long)(time_left_ms(f) > 0 ? time_left_ms(f) : 1));
 	/* Signed requests are not redirected: custom headers (x-amz-security-token) would follow to any host. */
 	curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, f->opts.s3 || f->opts.azure ? 0L : 1L);
 	curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, 5L);
@@ -729,6 +753,13 @@ static int check_md5(struct pb_fetch *f, struct pb_buf *why)
 	return -1;
 }
 
+/* Says that the download's deadline passed, and after how many attempts. */
+static void deadline_passed(const struct pb_fetch *f, struct pb_buf *why)
+{
+	pb_buf_addf(why, "the download did not end within %ld s (%d attempt%s)", f->opts.deadline_seconds, f->attempts,
+		    f->attempts == 1 ? "" : "s");
+}
+
 /* How an attempt ended: 0 when the body is complete, 1 to retry, -1 on a final failure (why says it). */
 static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 {
@@ -742,6 +773,10 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 	}
 	if (pb_interrupted()) {
 		pb_buf_addstr(why, pb_interrupt_reason());
+		return -1;
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT && time_left_ms(f) == 0) {
+		deadline_passed(f, why);
 		return -1;
 	}
 	if (f->bad_header[0]) {
@@ -809,6 +844,12 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	struct request rq;
 	CURLcode rc;
 
+	if (time_left_ms(f) == 0) {
+		f->attempts--; /* not made */
+		pb_buf_reset(why);
+		deadline_passed(f, why);
+		return -1;
+	}
 	memset(&rq, 0, sizeof(rq));
 	pb_buf_init(&rq.auth, 0);
 	f->attempt_from = f->delivered;
@@ -850,10 +891,13 @@ static void *producer(void *arg)
 	while (rc > 0 && !pb_ring_stopped(&f->ring) && pb_retry_begin(&r)) {
 		f->attempts = r.attempt;
 		rc = attempt(f, &why);
-		if (rc > 0 && pb_retry_left(&r))
-			pb_retry_sleep_ms(
-				pb_retry_wait_ms(&r, f->retry_after > 0 ? pb_retry_after_ms(f->retry_after) : -1),
-				stopped, &f->ring);
+		if (rc > 0 && pb_retry_left(&r)) {
+			long wait = pb_retry_wait_ms(&r, f->retry_after > 0 ? pb_retry_after_ms(f->retry_after) : -1);
+			int64_t left = time_left_ms(f);
+
+			/* No wait past the deadline: the next attempt then says that it passed. */
+			pb_retry_sleep_ms(wait < left ? wait : (long)left, stopped, &f->ring);
+		}
 	}
 	if (rc == 0)
 		put_slot(f);
@@ -912,6 +956,10 @@ static void set_defaults(struct pb_fetch *f, const struct pb_fetch_opts *opts)
 		f->opts.connect_timeout_ms = 10000;
 	if (!f->opts.stall_seconds)
 		f->opts.stall_seconds = 30;
+	if (f->opts.min_rate <= 0)
+		f->opts.min_rate = MIN_RATE;
+	if (f->opts.deadline_seconds <= 0)
+		f->opts.deadline_seconds = DEADLINE_SECONDS;
 	if (!f->opts.max_attempts)
 		f->opts.max_attempts = 5;
 	if (!f->opts.backoff_ms)
@@ -938,6 +986,7 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 	pb_buf_init(&f->errbody, ERRBODY_MAX * 2);
 	f->full_length = -1;
 	f->content_length = -1;
+	f->began_ms = now_ms();
 	f->url = pb_url_redact(url);
 	if (resolve(f, url, err) < 0)
 		goto fail;

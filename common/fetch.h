@@ -65,7 +65,9 @@ int pb_azure_shared_key(const struct pb_azure_config *c, const char *method, con
 
 struct pb_fetch_opts {
 	long connect_timeout_ms;       /* 0: 10 s */
-	long stall_seconds;	       /* a transfer under 1 byte/s for this long fails (0: 30 s) */
+	long stall_seconds;	       /* a transfer under min_rate for this long fails, a stall (0: 30 s) */
+	long min_rate;		       /* bytes a second, averaged over stall_seconds (0: 1024) */
+	long deadline_seconds;	       /* the whole download, its retries included, at most (0: 6 hours) */
 	int max_attempts;	       /* 0: 5 */
 	long backoff_ms;	       /* first retry delay before jitter (0: 200 ms); doubles, capped at 10 s */
 	const struct pb_s3_config *s3; /* for s3:// URLs */
@@ -87,7 +89,9 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 /*
  * Reads up to n bytes of the body. Returns the count, 0 at its end, or -1 with a message naming the URL
  * in err: "s3://b/k: 403 Forbidden (InvalidAccessKeyId), not retried" or "https://...: failed after 5
- * attempts: ...". Transient failures (connection errors, resets, stalls, 5xx, 429, a body cut short) are
+ * attempts: ...", or "...: the download did not end within N s, not retried" past its deadline_seconds
+ * (slower than min_rate or not, a retry or its wait cut short). Transient failures (connection errors, resets,
+ * stalls: under min_rate for stall_seconds, 5xx, 429, a body cut short) are
  * retried with exponential backoff and jitter, honouring Retry-After, resuming from the bytes already
  * delivered with a Range request bound to the first response's ETag. A signed request (SigV4, Shared Key)
  * is never redirected, so that its signature and session token go nowhere else: a redirect answer is a

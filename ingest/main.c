@@ -28,6 +28,8 @@ enum {
 	OPT_SOURCE,
 	OPT_ENDPOINT,
 	OPT_STALL_TIMEOUT,
+	OPT_MIN_RATE,
+	OPT_DOWNLOAD_TIMEOUT,
 	OPT_MONTH,
 	OPT_HISTORY,
 	OPT_SUMMARY,
@@ -88,7 +90,9 @@ static void usage(FILE *out)
 		"  --rules FILE         the mapping rules whose tag keys are recorded (default: $PB_MAPPING_RULES,\n"
 		"                       else config/mapping-rules)\n"
 		"  --endpoint URL       an S3-compatible endpoint for s3:// files (default: AWS_ENDPOINT_URL)\n"
-		"  --stall-timeout S    a download that moves no byte for S seconds is retried (default 30)\n"
+		"  --stall-timeout S    a download slower than --min-rate for S seconds is retried (default 30)\n"
+		"  --min-rate B         bytes a second a download must move (default 1024)\n"
+		"  --download-timeout S the most one download may take, its retries included (default 21600)\n"
 		"  --cacert FILE        trust the certificates in FILE (PEM) for https (default: CURL_CA_BUNDLE,\n"
 		"                       else SSL_CERT_FILE, else the system's; AWS_CA_BUNDLE for the S3 endpoint)\n"
 		"  --invoice ID         partner-center without files: the billed usage of invoice ID\n"
@@ -146,6 +150,16 @@ static int number_option(struct args *a, int ch, const char *v)
 		if (parse_count(v, 1, 86400, &n) < 0)
 			return bad("stall-timeout", "a positive number of seconds", v);
 		a->o.fetch.stall_seconds = n;
+		return 0;
+	case OPT_MIN_RATE:
+		if (parse_count(v, 1, 1000000000, &n) < 0)
+			return bad("min-rate", "a whole number of bytes a second from 1 to 1000000000", v);
+		a->o.fetch.min_rate = n;
+		return 0;
+	case OPT_DOWNLOAD_TIMEOUT:
+		if (parse_count(v, 1, 86400 * 7, &n) < 0)
+			return bad("download-timeout", "a positive number of seconds (at most 7 days)", v);
+		a->o.fetch.deadline_seconds = n;
 		return 0;
 	default: /* OPT_POLL_TIMEOUT */
 		if (parse_count(v, 1, 86400 * 7, &n) < 0)
@@ -235,6 +249,8 @@ static int option(void *ctx, int ch, const char *v)
 	case OPT_MAX_ERRORS:
 	case OPT_THREADS:
 	case OPT_STALL_TIMEOUT:
+	case OPT_MIN_RATE:
+	case OPT_DOWNLOAD_TIMEOUT:
 	case OPT_POLL_TIMEOUT:
 		return number_option(a, ch, v);
 	default:
@@ -250,6 +266,8 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"source", required_argument, NULL, OPT_SOURCE},
 		{"endpoint", required_argument, NULL, OPT_ENDPOINT},
 		{"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+		{"min-rate", required_argument, NULL, OPT_MIN_RATE},
+		{"download-timeout", required_argument, NULL, OPT_DOWNLOAD_TIMEOUT},
 		{"cacert", required_argument, NULL, OPT_CACERT},
 		{"month", required_argument, NULL, OPT_MONTH},
 		{"history", no_argument, NULL, OPT_HISTORY},

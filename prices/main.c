@@ -80,7 +80,7 @@ static void usage(FILE *out)
 		"                       aws-offer: the offer index (default " PB_OFFER_INDEX_URL ")\n"
 		"  --source NAME        what a reload replaces (default: the URL with the services, regions and\n"
 		"                       currency asked for, or the folder of the first file)\n"
-		"  --stall-timeout S    a download that moves no byte for S seconds is retried (default 30)\n"
+		"  --stall-timeout S    a download under 1024 bytes a second for S seconds is retried (default 30)\n"
 		"  --cacert FILE        trust the certificates in FILE (PEM) for https (default: CURL_CA_BUNDLE,\n"
 		"                       else SSL_CERT_FILE, else the system's)\n"
 		"  --vendor VENDOR      show and --history: aws or azure\n"

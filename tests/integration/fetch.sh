@@ -86,6 +86,18 @@ fault_case() {
 		notok "$name" "status $st, $n attempts: $(cat "$TMP/err")"
 	fi
 }
+# A slow-loris server, 20 bytes a second for ever: a limit of 1 byte a second never called it a stall, and nothing
+# ended the download. Under --min-rate for --stall-timeout seconds is a stall (retried, resuming); the whole download
+# ends at --download-timeout, not retried: here the first attempt is a stall, the second meets the deadline. It runs
+# beside the cases below (the second server of pb_headers_start), its result read after them.
+mkdir -p "$TMP/loris"
+cp "$TMP/part-1.csv.gz" "$TMP/loris/"
+pb_headers_start "$TMP/loris" --script "*:slow=20" >/dev/null || exit 1
+LORIS_URL=$HEADERS_ENDPOINT/part-1.csv.gz
+timeout 20 "$PBI" --format aws-cur --summary --no-progress --stall-timeout 1 --min-rate 100 --download-timeout 2 \
+	"$LORIS_URL" >"$TMP/loris.out" 2>"$TMP/loris.err" &
+loris_pid=$!
+
 fault_case "a 500 then success: exact totals after a retry" 0 2 "1:500"
 fault_case "a 429 with Retry-After: waits, then exact totals" 0 2 "1:429:retry-after=1"
 fault_case "a connection reset: exact totals after a retry" 0 2 "1:reset"
@@ -145,6 +157,15 @@ run dotkey 0 "$PBI" --format aws-cur --summary --no-progress --endpoint "$FAULT_
 check "a key with dot segments: asked for as written, not as the key they would resolve to" \
 	"0|1|0" "$GOT|$(pb_fault_count ' path=/cur/report/\.\./part-1\.csv\.gz ')|$(pb_fault_count ' path=/cur/part-1\.csv\.gz ')"
 pb_fault_stop
+
+wait "$loris_pid"
+check "a server sending 20 bytes a second: a stall at --min-rate 100, then exit 3 at --download-timeout 2" \
+	"3|pb-ingest: $LORIS_URL: the download did not end within 2 s (2 attempts), not retried|" \
+	"$?|$(cat "$TMP/loris.err")|$(cat "$TMP/loris.out")"
+pb_headers_stop
+run badrate 2 "$PBI" --format aws-cur --summary --no-progress --min-rate 0 "$URL"
+check "--min-rate 0: a usage error" \
+	"2|pb-ingest: --min-rate takes a whole number of bytes a second from 1 to 1000000000, not '0'" "$GOT|$(head -n 1 "$TMP/err")"
 
 # Over https (a loopback proxy with a certificate of its own, trusted through AWS_CA_BUNDLE). A redirect of a
 # signed request is not followed: its SigV4 signature and session token go to no other server. The proxy
