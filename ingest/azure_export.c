@@ -20,6 +20,29 @@
 #define LISTING_MAX ((size_t)16 << 20)
 #define MANIFEST_MAX ((size_t)4 << 20)
 
+/*
+ * A month's folder of an export holds its runs' blobs: a run a day of a few blobs and a manifest, a few hundred
+ * in all. A listing of more blobs, or of more pages (Blob Storage gives up to 5,000 blobs a page), is a server
+ * that never ends (an endless NextMarker chain) or the wrong folder, cut off before it takes all memory.
+ */
+#define LISTING_MAX_BLOBS 100000
+#define LISTING_MAX_PAGES 1000
+
+/* LISTING_MAX_BLOBS and LISTING_MAX_PAGES; a test build (PB_TEST_HOOKS) takes PB_TEST_MAX_LISTING_BLOBS and
+ * PB_TEST_MAX_LISTING_PAGES instead, to reach them in a test. */
+static size_t listing_max(const char *env, size_t dflt)
+{
+#ifdef PB_TEST_HOOKS
+	const char *v = getenv(env);
+
+	if (v && *v)
+		return (size_t)strtoul(v, NULL, 10);
+#else
+	(void)env;
+#endif
+	return dflt;
+}
+
 struct blob {
 	char *name;
 	long long size;
@@ -27,7 +50,8 @@ struct blob {
 
 struct listing {
 	struct blob *v;
-	size_t n;
+	size_t n, cap;
+	size_t max; /* blobs at most (listing_max) */
 };
 
 static void listing_release(struct listing *l)
@@ -38,7 +62,7 @@ static void listing_release(struct listing *l)
 		free(l->v[i].name);
 	free(l->v);
 	l->v = NULL;
-	l->n = 0;
+	l->n = l->cap = 0;
 }
 
 /* The text between <tag> and </tag> from *p on, before end, XML entities decoded; NULL when absent. */
@@ -81,7 +105,10 @@ static char *xml_text(const char *p, const char *end, const char *tag)
 	return r;
 }
 
-/* Adds the blobs of one List Blobs page; *marker gets its NextMarker (NULL when it is the last). */
+/*
+ * Adds the blobs of one List Blobs page; *marker gets its NextMarker (NULL when it is the last). Returns 0, -1 when
+ * it is no listing (or memory ran out), or -2 when the listing would hold more than l->max blobs.
+ */
 static int parse_listing(const struct pb_buf *xml, struct listing *l, char **marker)
 {
 	const char *p = xml->ptr ? xml->ptr : "", *end = p + xml->len;
@@ -97,10 +124,17 @@ static int parse_listing(const struct pb_buf *xml, struct listing *l, char **mar
 		b = memmem(a, (size_t)(end - a), "</Blob>", 7);
 		if (!b)
 			return -1;
-		v = realloc(l->v, (l->n + 1) * sizeof(*v));
-		if (!v)
-			return -1;
-		l->v = v;
+		if (l->n >= l->max)
+			return -2;
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 64;
+
+			v = realloc(l->v, cap * sizeof(*v));
+			if (!v)
+				return -1;
+			l->v = v;
+			l->cap = cap;
+		}
 		v = &l->v[l->n];
 		v->name = xml_text(a, b, "Name");
 		size = xml_text(a, b, "Content-Length");
@@ -223,10 +257,21 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 {
 	struct pb_buf url = PB_BUF_INIT, xml = PB_BUF_INIT;
 	char *marker = NULL, **asked = NULL; /* every marker asked for, to see a circle of any length */
-	size_t nasked = 0, i;
-	int rc = 0;
+	size_t nasked = 0, i, most_pages = listing_max("PB_TEST_MAX_LISTING_PAGES", LISTING_MAX_PAGES);
+	int rc = 0, prc;
 
+	l->max = listing_max("PB_TEST_MAX_LISTING_BLOBS", LISTING_MAX_BLOBS);
 	do {
+		if (marker && nasked + 2 > most_pages) {
+			/* The page asked for next (nasked + 2: the first had no marker) would be one too many. */
+			pb_buf_reset(err);
+			pb_url_add(err, w->container);
+			pb_buf_addf(err, ": the listing of %s goes on past %zu pages (NextMarker ", folder, most_pages);
+			pb_url_add_text(err, marker);
+			pb_buf_addstr(err, "): no export's month has that many blobs");
+			rc = PB_INPUT_ERR_REMOTE;
+			break;
+		}
 		pb_buf_reset(&url);
 		pb_buf_addf(&url, "%s?restype=container&comp=list&prefix=", w->container);
 		pb_http_add_path(&url, folder);
@@ -262,7 +307,17 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 		}
 		if (rc != 0)
 			break;
-		if (parse_listing(&xml, l, &marker) < 0) {
+		prc = parse_listing(&xml, l, &marker);
+		if (prc == -2) {
+			pb_buf_reset(err);
+			pb_url_add(err, w->container);
+			pb_buf_addf(err,
+				    ": the listing of %s holds more than %zu blobs: no export's month has that many",
+				    folder, l->max);
+			rc = PB_INPUT_ERR_REMOTE;
+			break;
+		}
+		if (prc < 0) {
 			pb_buf_reset(err);
 			pb_url_add(err, w->container);
 			pb_buf_addstr(err, ": not a blob listing");
@@ -651,7 +706,7 @@ int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t mont
 			 FILE *notes, struct pb_buf *err)
 {
 	struct where w;
-	struct listing l = {NULL, 0};
+	struct listing l = {NULL, 0, 0, 0};
 	struct run_info best, cur;
 	struct pb_buf folder = PB_BUF_INIT, why = PB_BUF_INIT;
 	struct runs_seen seen = {NULL, 0}; /* the manifests of the month read, with their runId */

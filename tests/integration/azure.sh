@@ -755,6 +755,7 @@ check "a listing whose NextMarker repeats the one asked for: exit 3 at the secon
 pb_fault_stop
 
 # A server paging in a wider circle: asked for no marker or A it names B next, asked for B it names A again.
+# Under /acct/endless it never ends: each page names a new marker, m1, m2...
 cat >"$TMP/cycle.py" <<'PY'
 import sys, urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -763,9 +764,13 @@ class H(BaseHTTPRequestHandler):
         marker = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("marker", [""])[0]
         with open(sys.argv[1], "a") as log:  # before the answer: the client may end as soon as it has it
             log.write("marker=%s\n" % marker)
+        if self.path.startswith("/acct/endless"):
+            following = "m%d" % (int(marker[1:]) + 1 if marker else 1)
+        else:
+            following = "A" if marker == "B" else "B"
         body = ('<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs><Blob><Name>exp/a.csv</Name>'
                 '<Properties><Content-Length>10</Content-Length></Properties></Blob></Blobs><NextMarker>%s'
-                '</NextMarker></EnumerationResults>' % ("A" if marker == "B" else "B")).encode()
+                '</NextMarker></EnumerationResults>' % following).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/xml")
         self.send_header("Content-Length", str(len(body)))
@@ -793,6 +798,20 @@ run 3 timeout 20 "$PBI" --format azure-cost --no-progress --summary --source "ht
 	--month 2026-10
 check "a listing paging in a circle of two markers: exit 3 when a marker comes back, not paged for ever" \
 	"3|pb-ingest: http://127.0.0.1:$CYCLE_PORT/acct/cycle: the listing's NextMarker (B) was asked for already: it pages in a circle|3" \
+	"$GOT|$(cat "$TMP/err")|$(wc -l <"$TMP/cycle.log")"
+# A NextMarker chain that never ends, and a listing of more blobs than any month holds: each was paged and kept in
+# memory for as long as the server went on. Cut off at the most pages (100,000 blobs, 1,000 pages; 3 and 4 here).
+: >"$TMP/cycle.log"
+run 3 env PB_TEST_MAX_LISTING_PAGES=3 timeout 20 "$PBI" --format azure-cost --no-progress --summary \
+	--source "http://127.0.0.1:$CYCLE_PORT/acct/endless/exp" --month 2026-10
+check "a NextMarker chain that does not end: exit 3 after the most pages, naming the marker" \
+	"3|pb-ingest: http://127.0.0.1:$CYCLE_PORT/acct/endless: the listing of exp/20261001-20261031/ goes on past 3 pages (NextMarker m3): no export's month has that many blobs|3" \
+	"$GOT|$(cat "$TMP/err")|$(wc -l <"$TMP/cycle.log")"
+: >"$TMP/cycle.log"
+run 3 env PB_TEST_MAX_LISTING_BLOBS=4 timeout 20 "$PBI" --format azure-cost --no-progress --summary \
+	--source "http://127.0.0.1:$CYCLE_PORT/acct/endless/exp" --month 2026-10
+check "a listing of more blobs than the most: exit 3 at the page that goes past it" \
+	"3|pb-ingest: http://127.0.0.1:$CYCLE_PORT/acct/endless: the listing of exp/20261001-20261031/ holds more than 4 blobs: no export's month has that many|5" \
 	"$GOT|$(cat "$TMP/err")|$(wc -l <"$TMP/cycle.log")"
 kill "$cycle_pid" 2>/dev/null
 wait "$cycle_pid" 2>/dev/null
