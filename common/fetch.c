@@ -63,6 +63,7 @@ struct pb_fetch {
 	char bad_header[160];		/* "Content-Length X" of an answer with a body, X no length, or "" */
 	SSL *ssl;			/* the TLS connection of the attempt (OpenSSL's), or NULL */
 	int tls_noted;			/* ssl was looked for */
+	int got_body;			/* the attempt's answer gave a byte of its body */
 	char location[1024];		/* of a redirect answer */
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
@@ -313,6 +314,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	struct pb_fetch *f = arg;
 	size_t n = size * nmemb, left = n;
 
+	f->got_body = 1;
 	if (f->changed[0])
 		return 0; /* another version of the object: nothing of it is handed on */
 	if (f->body_ok && f->status == 206 && f->range_start != (int64_t)f->attempt_from) {
@@ -831,6 +833,16 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		pb_buf_addstr(why, ": a download is redirected only to https");
 		return -1;
 	}
+	/*
+	 * Header lines libcurl refuses (one longer than 100 KB, which it calls "Out of memory", or 300 KB in all): the
+	 * server gives the same answer again, so it is not asked again.
+	 */
+	if ((rc == CURLE_OUT_OF_MEMORY && f->status > 0 && !f->got_body) ||
+	    strncmp(f->curl_err, "Too large response headers", 26) == 0) {
+		pb_buf_addf(why, "HTTP %ld with header lines longer than libcurl takes (100 KB a line, 300 KB in all)",
+			    f->status);
+		return -1;
+	}
 	pb_url_add_text(why, f->curl_err[0] ? f->curl_err : curl_easy_strerror(rc));
 	transient = pb_http_failure_transient(rc, f->curl_err, &not_tls);
 	if (not_tls)
@@ -862,6 +874,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->bad_header[0] = '\0';
 	f->ssl = NULL;
 	f->tls_noted = 0;
+	f->got_body = 0;
 	if (f->delivered == 0) {
 		/* Nothing received yet: this attempt's response is the first, whatever an earlier one said. */
 		f->etag[0] = '\0';

@@ -134,6 +134,13 @@ check "a Content-Length of 2^63: the message names the URL and the header" \
 	"pb-ingest: $URL: HTTP 200 with Content-Length 9223372036854775808: not a length (a whole number of bytes below 2^63), not retried" \
 	"$(cat "$TMP/err")"
 
+# An answer with a header line of 200 KB, more than libcurl takes: it said "Out of memory", and the same answer was
+# asked for five times. Exit 3 at once, saying what is wrong.
+fault_case "a header line of 200 KB: exit 3 at once, not retried" 3 1 "*:header=200000"
+check "a header line of 200 KB: the message says so, not \"Out of memory\"" \
+	"pb-ingest: $URL: HTTP 200 with header lines longer than libcurl takes (100 KB a line, 300 KB in all), not retried" \
+	"$(cat "$TMP/err")"
+
 # Keys are written as they are (like the AWS CLI's): a space, '+', '%' and non-ASCII go percent-encoded, so
 # that S3 finds the key and does not take '+' for a space or '%2' for an escape.
 ODD='report/my part+100% é.csv.gz'

@@ -54,6 +54,7 @@ Fault rules
            | length=V     pass through with Content-Length V instead of the real one (any text: 9223372036854775808),
                           the real body sent, then the connection closed
            | slow=BPS     pass through, the body sent a byte at a time, BPS bytes a second (a slow-loris server)
+           | header=N     pass through, with a header line "X-Fault: " and N bytes ("a") more in the answer
            | redirect=PORT  answer 307 with Location: the proxy's own scheme, 127.0.0.1:PORT and the request's
                           path and query (a redirect to another server on loopback)
              options:     status=N  another redirect status (301, 302, 303, 308)
@@ -185,6 +186,10 @@ class Rule:
             self._allow_options()
             if name == "slow" and self.nbytes < 1:
                 raise ScriptError(f"rule {text!r}: slow wants at least 1 byte a second")
+        elif name == "header":
+            self.kind = name
+            self.nbytes = self._number(arg, int)
+            self._allow_options()
         elif name == "length":
             self.kind = name
             self.length = arg
@@ -314,6 +319,7 @@ class Handler(BaseHTTPRequestHandler):
         self._extra = 0
         self._length = None
         self._slow = None
+        self._header = None
         self._status = "-"
         self._continued = False
         self._dropped = False
@@ -347,6 +353,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._forward()
             elif rule.kind == "corrupt":
                 self._corrupt_at = rule.nbytes
+                self._forward()
+            elif rule.kind == "header":
+                self._header = rule.nbytes
                 self._forward()
             elif rule.kind in ("extra", "length", "slow"):
                 self._extra = rule.nbytes if rule.kind == "extra" else 0
@@ -461,6 +470,8 @@ class Handler(BaseHTTPRequestHandler):
             headers = [(k, self._length if k.lower() == "content-length" else v) for k, v in headers]
             if self.close_connection and not any(k.lower() == "connection" for k, _ in headers):
                 headers.append(("Connection", "close"))
+        if self._header is not None:
+            headers = list(headers) + [("X-Fault", "a" * self._header)]
         for k, v in headers:
             out.append(f"{k}: {v}\r\n")
         out.append("\r\n")
