@@ -27,6 +27,9 @@
  */
 #define LISTING_MAX_BLOBS 100000
 #define LISTING_MAX_PAGES 1000
+/* Blob Storage's longest blob name, 1,024 characters of UTF-8 (4 bytes each at most), and a NextMarker far longer. */
+#define BLOB_NAME_MAX 4096
+#define MARKER_MAX 16384
 
 /* LISTING_MAX_BLOBS and LISTING_MAX_PAGES; a test build (PB_TEST_HOOKS) takes PB_TEST_MAX_LISTING_BLOBS and
  * PB_TEST_MAX_LISTING_PAGES instead, to reach them in a test. */
@@ -107,7 +110,8 @@ static char *xml_text(const char *p, const char *end, const char *tag)
 
 /*
  * Adds the blobs of one List Blobs page; *marker gets its NextMarker (NULL when it is the last). Returns 0, -1 when
- * it is no listing (or memory ran out), or -2 when the listing would hold more than l->max blobs.
+ * it is no listing (or memory ran out), -2 when the listing would hold more than l->max blobs, -3 when a blob name
+ * is longer than BLOB_NAME_MAX bytes or the NextMarker than MARKER_MAX.
  */
 static int parse_listing(const struct pb_buf *xml, struct listing *l, char **marker)
 {
@@ -142,10 +146,19 @@ static int parse_listing(const struct pb_buf *xml, struct listing *l, char **mar
 		free(size);
 		if (!v->name)
 			return -1;
+		if (strlen(v->name) > BLOB_NAME_MAX) {
+			free(v->name);
+			return -3;
+		}
 		l->n++;
 		p = b + 7;
 	}
 	*marker = xml_text(xml->ptr ? xml->ptr : "", end, "NextMarker");
+	if (*marker && strlen(*marker) > MARKER_MAX) {
+		free(*marker);
+		*marker = NULL;
+		return -3;
+	}
 	if (*marker && !**marker) {
 		free(*marker);
 		*marker = NULL;
@@ -315,6 +328,17 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 				    ": the listing of %s holds more than %zu blobs: no export's month has that many",
 				    folder, l->max);
 			rc = PB_INPUT_ERR_REMOTE;
+			break;
+		}
+		if (prc == -3) {
+			pb_buf_reset(err);
+			pb_url_add(err, w->container);
+			pb_buf_addf(
+				err,
+				": not a blob listing: it names a blob of more than %d bytes or a NextMarker of more "
+				"than %d",
+				BLOB_NAME_MAX, MARKER_MAX);
+			rc = -1;
 			break;
 		}
 		if (prc < 0) {

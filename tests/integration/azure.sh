@@ -743,6 +743,10 @@ pb_fault_stop
 mkdir -p "$TMP/circle/acct"
 printf '%s' '<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs><Blob><Name>exp/a.csv</Name><Properties><Content-Length>10</Content-Length></Properties></Blob></Blobs><NextMarker>2!same</NextMarker></EnumerationResults>' \
 	>"$TMP/circle/acct/circle"
+# A blob name longer than Blob Storage allows (1,024 characters, 4,096 bytes at most): each was kept whole, a page
+# of 16 MB at a time. Not a blob listing, exit 1.
+printf '<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs><Blob><Name>exp/%s</Name></Blob></Blobs></EnumerationResults>' \
+	"$(head -c 5000 /dev/zero | tr '\0' a)" >"$TMP/circle/acct/long"
 pb_fault_start "$TMP/circle" "" >/dev/null || exit 1
 CREDS=${FAULT_ENDPOINT/http:\/\//http://bob:pw-4711@}
 run 3 ingest --summary --source "$CREDS/acct/none/exp" --month 2026-10
@@ -752,6 +756,10 @@ run 3 timeout 20 "$PBI" --format azure-cost --no-progress --summary --source "$C
 check "a listing whose NextMarker repeats the one asked for: exit 3 at the second page, not paged for ever" \
 	"3|pb-ingest: $FAULT_ENDPOINT/acct/circle: the listing's NextMarker (2!same) was asked for already: it pages in a circle|2" \
 	"$GOT|$(cat "$TMP/err")|$(pb_fault_count ' path=/acct/circle ')"
+run 1 "$PBI" --format azure-cost --no-progress --summary --source "$FAULT_ENDPOINT/acct/long/exp" --month 2026-10
+check "a listing naming a blob of 5,000 bytes: exit 1, not a blob listing" \
+	"1|pb-ingest: $FAULT_ENDPOINT/acct/long: not a blob listing: it names a blob of more than 4096 bytes or a NextMarker of more than 16384" \
+	"$GOT|$(cat "$TMP/err")"
 pb_fault_stop
 
 # A server paging in a wider circle: asked for no marker or A it names B next, asked for B it names A again.
