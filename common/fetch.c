@@ -449,11 +449,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	char line[512];
 	char *v;
-	size_t k = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
+	size_t k = n < sizeof(line) - 1 ? n : sizeof(line) - 1, len = n;
 
 	memcpy(line, data, k);
 	line[k] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
+	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
 	if (strncmp(line, "HTTP/", 5) == 0) {
 		/* A new response (after a 100 Continue, say): its headers start over. */
 		char *sp = strchr(line, ' ');
@@ -481,6 +483,11 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	else if (strcasecmp(line, "Last-Modified") == 0 && f->body_ok)
 		same_version(f, "Last-Modified", f->last_modified, sizeof(f->last_modified), v);
 	else if ((strcasecmp(line, "Content-Length") == 0 || strcasecmp(line, "Content-Range") == 0) && f->body_ok) {
+		/* A line longer than the one kept would be read cut short: 1000 digits are no length either. */
+		if (len > sizeof(line) - 1) {
+			snprintf(f->bad_header, sizeof(f->bad_header), "%.20s %.60s... (%zu bytes)", line, v, len);
+			return 0;
+		}
 		if (length_header(f, line, v) < 0)
 			return 0; /* libcurl ends the transfer */
 	} else if (strcasecmp(line, "Retry-After") == 0)

@@ -134,6 +134,14 @@ check "a Content-Length of 2^63: the message names the URL and the header" \
 	"pb-ingest: $URL: HTTP 200 with Content-Length 9223372036854775808: not a length (a whole number of bytes below 2^63), not retried" \
 	"$(cat "$TMP/err")"
 
+# A Content-Length of 600 zeros and the length: the header line was read cut at 511 bytes, the length taken for 0,
+# and the download retried from its end (HTTP 416). Refused at once, naming the header's start and its size.
+Z=$(head -c 600 /dev/zero | tr '\0' 0)
+fault_case "a Content-Length line of 600 bytes: refused at once, exit 3" 3 1 "1:length=${Z}$SIZE1"
+check "a Content-Length line of 600 bytes: the message names the header's start and its size" \
+	"pb-ingest: $URL: HTTP 200 with Content-Length ${Z:0:60}... ($((16 + 600 + ${#SIZE1})) bytes): not a length (a whole number of bytes below 2^63), not retried" \
+	"$(cat "$TMP/err")"
+
 # An answer with a header line of 200 KB, more than libcurl takes: it said "Out of memory", and the same answer was
 # asked for five times. Exit 3 at once, saying what is wrong.
 fault_case "a header line of 200 KB: exit 3 at once, not retried" 3 1 "*:header=200000"
