@@ -120,34 +120,39 @@ check "a byte changed on its way: the message names the URL, the MD5 received an
 	"pb-ingest: $URL: the bytes received are not the object the server describes: their MD5 is $BAD_MD5, its ETag gives $WANT_MD5, not retried" \
 	"$(cat "$TMP/err")"
 
-# A body longer than its Content-Length: libcurl stopped at the length and the rest was never looked at, so a
-# file the server does not describe passed (its ETag is the MD5 of the bytes up to the length). Exit 3, not retried.
-fault_case "a body longer than its Content-Length: exit 3, not retried, nothing printed" 3 1 "1:extra=100"
-check "a body longer than its Content-Length: the message names the URL and the length announced" \
-	"pb-ingest: $URL: the server sent more than the $SIZE1 bytes its Content-Length announced: the object is not what it describes, not retried" \
-	"$(cat "$TMP/err")"
-
-# A Content-Length of 2^63 or more, which no file has: it was clamped and the download retried five times, each
-# taking the body for cut short. Refused at once, exit 3, naming the header.
-fault_case "a Content-Length of 2^63: refused at once, exit 3, nothing printed" 3 1 "1:length=9223372036854775808"
-check "a Content-Length of 2^63: the message names the URL and the header" \
-	"pb-ingest: $URL: HTTP 200 with Content-Length 9223372036854775808: not a length (a whole number of bytes below 2^63), not retried" \
-	"$(cat "$TMP/err")"
-
-# A Content-Length of 600 zeros and the length: the header line was read cut at 511 bytes, the length taken for 0,
-# and the download retried from its end (HTTP 416). Refused at once, naming the header's start and its size.
+# Answers a hostile server gives, one proxy for all four (each refused at its first request: a second one would
+# pass through and succeed). A body longer than its Content-Length: libcurl stopped at the length and the rest was
+# never looked at, so a file the server does not describe passed (its ETag is the MD5 of the bytes up to the
+# length); a small part of its own serves. A Content-Length of 2^63 or more, which no file has: it was clamped and
+# the download retried, each attempt taking the body for cut short. A Content-Length of 600 zeros and the length:
+# the header line was read cut at 511 bytes, the length taken for 0, the download resumed from its end (HTTP 416).
+# A header line of 200 KB, more than libcurl takes: it said "Out of memory", and the same answer was asked for five
+# times. Each now exits 3 at once, saying what is wrong, nothing printed.
+"$TMP/gen_cur" 20 9 | gzip -c >"$TMP/small.csv.gz"
+pb_s3_put cur report/small.csv.gz "$TMP/small.csv.gz" >/dev/null || notok "put a small part into s3rver"
 Z=$(head -c 600 /dev/zero | tr '\0' 0)
-fault_case "a Content-Length line of 600 bytes: refused at once, exit 3" 3 1 "1:length=${Z}$SIZE1"
-check "a Content-Length line of 600 bytes: the message names the header's start and its size" \
-	"pb-ingest: $URL: HTTP 200 with Content-Length ${Z:0:60}... ($((16 + 600 + ${#SIZE1})) bytes): not a length (a whole number of bytes below 2^63), not retried" \
-	"$(cat "$TMP/err")"
-
-# An answer with a header line of 200 KB, more than libcurl takes: it said "Out of memory", and the same answer was
-# asked for five times. Exit 3 at once, saying what is wrong.
-fault_case "a header line of 200 KB: exit 3 at once, not retried" 3 1 "*:header=200000"
-check "a header line of 200 KB: the message says so, not \"Out of memory\"" \
-	"pb-ingest: $URL: HTTP 200 with header lines longer than libcurl takes (100 KB a line, 300 KB in all), not retried" \
-	"$(cat "$TMP/err")"
+pb_fault_stop >/dev/null 2>&1
+pb_fault_start "$S3_ENDPOINT" "1@*/small.csv.gz:extra=100; 1@*/part-1.csv.gz:length=9223372036854775808
+2@*/part-1.csv.gz:length=${Z}$SIZE1; 3@*/part-1.csv.gz:header=200000" >/dev/null || exit 1
+# hostile NAME MESSAGE [KEY]: the run of s3://cur/KEY (default: URL's) through the proxy exits 3 with MESSAGE.
+hostile() {
+	local u=${3:+s3://cur/$3}
+	u=${u:-$URL}
+	run "$1" 3 "$PBI" --format aws-cur --summary --no-progress --endpoint "$FAULT_ENDPOINT" "$u"
+	check "$1: exit 3 at once, nothing printed" "3|pb-ingest: $u: $2, not retried|" "$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+}
+hostile "a body longer than its Content-Length" \
+	"the server sent more than the $(stat -c %s "$TMP/small.csv.gz") bytes its Content-Length announced: the object is not what it describes" \
+	report/small.csv.gz
+hostile "a Content-Length of 2^63" \
+	"HTTP 200 with Content-Length 9223372036854775808: not a length (a whole number of bytes below 2^63)"
+hostile "a Content-Length line of 600 bytes" \
+	"HTTP 200 with Content-Length ${Z:0:60}... ($((16 + 600 + ${#SIZE1})) bytes): not a length (a whole number of bytes below 2^63)"
+hostile "a header line of 200 KB" \
+	"HTTP 200 with header lines longer than libcurl takes (100 KB a line, 300 KB in all)"
+check "... each of the four in one attempt" "1 1 1 1" "$(pb_fault_count 'fault=extra=100 ') $(pb_fault_count 'fault=length=9') \
+$(pb_fault_count 'fault=length=0') $(pb_fault_count 'fault=header=200000 ')"
+pb_fault_stop
 
 # Keys are written as they are (like the AWS CLI's): a space, '+', '%' and non-ASCII go percent-encoded, so
 # that S3 finds the key and does not take '+' for a space or '%2' for an escape.
