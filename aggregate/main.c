@@ -351,6 +351,20 @@ out:
 	return rc;
 }
 
+/* Says each line of err as a message of its own (a rates file's bad lines are one a line). */
+static void report(const struct pb_buf *err)
+{
+	const char *p = pb_buf_str(err), *nl;
+
+	if (!err->len)
+		return;
+	while ((nl = strchr(p, '\n')) != NULL) {
+		pb_error("%.*s", (int)(nl - p), p);
+		p = nl + 1;
+	}
+	pb_error("%s", p);
+}
+
 static int dispatch(const struct args *a)
 {
 	struct pb_buf err = PB_BUF_INIT;
@@ -382,8 +396,7 @@ static int dispatch(const struct args *a)
 		rc = PB_ERR_USAGE;
 	}
 out:
-	if (err.len)
-		pb_error("%s", pb_buf_str(&err));
+	report(&err);
 	PQfinish(conn);
 	pb_buf_release(&err);
 	return rc;

@@ -23,14 +23,51 @@ struct rate_line {
 	char rate[PB_MONEY_STRMAX * 2];
 };
 
-static int field_error(struct pb_buf *err, const char *name, const struct pb_csv *c, size_t field, const char *what)
+/* A file's bad lines: the first BAD_SHOWN messages, in the file's order, and how many there were in all. */
+enum { BAD_SHOWN = 20 };
+
+struct bad_lines {
+	struct pb_buf msg[BAD_SHOWN];
+	uint64_t line[BAD_SHOWN];
+	size_t n;
+	uint64_t total;
+};
+
+static void bad_init(struct bad_lines *b)
+{
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < BAD_SHOWN; i++)
+		pb_buf_init(&b->msg[i], 0);
+}
+
+static void bad_release(struct bad_lines *b)
+{
+	size_t i;
+
+	for (i = 0; i < BAD_SHOWN; i++)
+		pb_buf_release(&b->msg[i]);
+}
+
+/* Notes a bad line; lines come in the file's order. */
+static void bad_add(struct bad_lines *b, const char *name, uint64_t line, uint32_t col, const char *what)
+{
+	b->total++;
+	if (b->n == BAD_SHOWN)
+		return;
+	b->line[b->n] = line;
+	pb_buf_addf(&b->msg[b->n], "%s:%llu:%u: %s", name, (unsigned long long)line, col, what);
+	b->n++;
+}
+
+static int field_error(struct bad_lines *b, const char *name, const struct pb_csv *c, size_t field, const char *what)
 {
 	uint64_t line;
 	uint32_t col;
 
 	pb_csv_field_pos(c, field, &line, &col);
-	pb_buf_reset(err);
-	pb_buf_addf(err, "%s:%llu:%u: %s", name, (unsigned long long)line, col, what);
+	bad_add(b, name, line, col, what);
 	return PB_ERR_DATA;
 }
 
@@ -56,20 +93,20 @@ static int bind(const struct pb_csv *c, const char *name, long *cols, struct pb_
 	return 0;
 }
 
-static int currency_of(const struct pb_csv *c, const char *name, long col, char *out, struct pb_buf *err)
+static int currency_of(const struct pb_csv *c, const char *name, long col, char *out, struct bad_lines *b)
 {
 	const struct pb_csv_field *f = &c->fields[col];
 
 	if (pb_currency_minor_unit(f->ptr, f->len) < 0)
-		return field_error(err, name, c, (size_t)col, "not an ISO 4217 currency code");
+		return field_error(b, name, c, (size_t)col, "not an ISO 4217 currency code");
 	memcpy(out, f->ptr, 3);
 	out[3] = '\0';
 	return 0;
 }
 
-/* Checks one record into l. */
+/* Checks one record into l; a bad one is noted in b. */
 static int parse_line(const struct pb_csv *c, const char *name, const long *cols, struct rate_line *l,
-		      struct pb_buf *err)
+		      struct bad_lines *b)
 {
 	const struct pb_csv_field *m = &c->fields[cols[COL_MONTH]], *r = &c->fields[cols[COL_RATE]];
 	struct pb_money_parse_info info;
@@ -78,88 +115,218 @@ static int parse_line(const struct pb_csv *c, const char *name, const long *cols
 	char text[16];
 
 	if (m->len != 7)
-		return field_error(err, name, c, (size_t)cols[COL_MONTH], "the month is YYYY-MM");
+		return field_error(b, name, c, (size_t)cols[COL_MONTH], "the month is YYYY-MM");
 	snprintf(text, sizeof(text), "%.7s-01", m->ptr);
 	if (pb_date_parse_iso(text, 10, &day) < 0)
-		return field_error(err, name, c, (size_t)cols[COL_MONTH], "the month is YYYY-MM");
+		return field_error(b, name, c, (size_t)cols[COL_MONTH], "the month is YYYY-MM");
 	memcpy(l->month, text, 11);
-	if (currency_of(c, name, cols[COL_FROM], l->from, err) < 0 ||
-	    currency_of(c, name, cols[COL_TO], l->to, err) < 0)
+	if (currency_of(c, name, cols[COL_FROM], l->from, b) < 0 || currency_of(c, name, cols[COL_TO], l->to, b) < 0)
 		return PB_ERR_DATA;
 	if (strcmp(l->from, l->to) == 0)
-		return field_error(err, name, c, (size_t)cols[COL_TO], "a rate converts between two currencies");
-	if (pb_decimal_parse(r->ptr, r->len, &d, &info) < 0 || d.neg || d.mant == 0 || r->len >= sizeof(l->rate)) {
-		pb_buf_reset(err);
-		field_error(err, name, c, (size_t)cols[COL_RATE], "the rate is a positive decimal number");
-		return PB_ERR_DATA;
-	}
+		return field_error(b, name, c, (size_t)cols[COL_TO], "a rate converts between two currencies");
+	if (pb_decimal_parse(r->ptr, r->len, &d, &info) < 0 || d.neg || d.mant == 0 || r->len >= sizeof(l->rate))
+		return field_error(b, name, c, (size_t)cols[COL_RATE], "the rate is a positive decimal number");
 	memcpy(l->rate, r->ptr, r->len);
 	l->rate[r->len] = '\0';
 	return 0;
 }
 
-/*
- * Writes one rate, or replaces the month's rate of the pair, and notes the pair and its line in fx_seen (on
- * the server: a file of a million rates takes no memory here).
- */
-static int store_line(PGconn *conn, const struct rate_line *l, const char *source, uint64_t line, const char *by,
-		      struct pb_buf *err)
+/* Sends the rows gathered in rows to the COPY under way. */
+static int copy_flush(PGconn *conn, struct pb_buf *rows, struct pb_buf *err)
 {
-	char key[18], num[24];
-	const char *p[8] = {l->month, l->from, l->to, l->rate, source, by, key, num};
-
-	snprintf(key, sizeof(key), "%.10s%s%s", l->month, l->from, l->to);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)line);
-	if (pb_db_exec(conn,
-		       "WITH seen AS (INSERT INTO fx_seen (k, line) VALUES ($7, $8::bigint)) "
-		       "INSERT INTO pb.fx_rate (month, from_currency, to_currency, rate, source, loaded_by) "
-		       "VALUES ($1::date, $2, $3, $4::numeric, $5, $6) ON CONFLICT (month, from_currency, to_currency) "
-		       "DO UPDATE SET rate = excluded.rate, source = excluded.source, loaded_by = excluded.loaded_by, "
-		       "loaded_at = now() WHERE pb.fx_rate.rate <> excluded.rate",
-		       8, p, err) < 0) {
-		if (!strstr(pb_buf_str(err), "are frozen"))
-			return PB_ERR_DEPENDENCY;
+	if (rows->len && PQputCopyData(conn, rows->ptr, (int)rows->len) != 1) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "%s:%llu:1: the rates of %.7s are frozen: the month's invoice is issued", source,
-			    (unsigned long long)line, l->month);
-		return PB_ERR_REFUSED;
+		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		return PB_ERR_DEPENDENCY;
 	}
+	pb_buf_reset(rows);
 	return 0;
 }
 
-/*
- * A file gives each pair of a month once: the earliest line that repeats one is an error naming the first
- * (two rates for one pair leave no way to tell which was meant).
- */
-static int repeated(PGconn *conn, const char *name, struct pb_buf *err)
+/* Ends the COPY (as failed unless ok) and collects its result. */
+static int copy_end(PGconn *conn, int ok, struct pb_buf *err)
 {
-	PGresult *res =
-		pb_db_query(conn,
-			    "SELECT k, line, first FROM (SELECT k, line, row_number() OVER w AS n, "
-			    "min(line) OVER w AS first FROM fx_seen WINDOW w AS (PARTITION BY k ORDER BY line)) x "
-			    "WHERE n = 2 ORDER BY line LIMIT 1",
-			    0, NULL, err);
-	const char *k;
+	PGresult *res;
+	int rc = ok ? 0 : PB_ERR_DEPENDENCY;
+
+	if (PQputCopyEnd(conn, ok ? NULL : "the load stopped") != 1 && ok) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		rc = PB_ERR_DEPENDENCY;
+	}
+	while ((res = PQgetResult(conn))) {
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st != PGRES_COMMAND_OK && rc == 0) {
+			pb_db_result_message(err, "database", conn, res);
+			rc = PB_ERR_DEPENDENCY;
+		}
+		PQclear(res);
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+			break;
+	}
+	return rc;
+}
+
+/*
+ * Reads every record of the open reader into fx_load (line, month, pair, rate), with one COPY: a file of a
+ * million rates takes one round trip and no memory here. Bad lines are noted in b; a record that leaves the
+ * rest unreadable ends the reading. Returns the count of good lines, or PB_ERR_DEPENDENCY.
+ */
+static long copy_records(PGconn *conn, struct pb_csv *c, const char *name, const long *cols, struct bad_lines *b,
+			 struct pb_buf *err)
+{
+	struct pb_buf rows = PB_BUF_INIT;
+	struct rate_line l;
+	PGresult *res;
+	long n = 0;
+	int rc, ok = 1;
+
+	if (pb_db_exec(conn,
+		       "CREATE TEMP TABLE fx_load (line bigint, month date, from_currency text, to_currency text, "
+		       "rate numeric) ON COMMIT DROP",
+		       0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	res = PQexec(conn, "COPY fx_load FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		pb_db_result_message(err, "database", conn, res);
+		PQclear(res);
+		return PB_ERR_DEPENDENCY;
+	}
+	PQclear(res);
+	while ((rc = pb_csv_next(c)) != PB_CSV_END) {
+		if (rc < 0) {
+			bad_add(b, name, c->err_line, c->err_col, pb_buf_str(&c->err));
+			if (rc == PB_CSV_ERR_FATAL)
+				break;
+			continue;
+		}
+		if (parse_line(c, name, cols, &l, b) < 0)
+			continue;
+		pb_buf_addf(&rows, "%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)c->line, l.month, l.from, l.to,
+			    l.rate);
+		n++;
+		if (rows.len >= 65536 && copy_flush(conn, &rows, err) < 0) {
+			ok = 0;
+			break;
+		}
+	}
+	if (ok && copy_flush(conn, &rows, err) < 0)
+		ok = 0;
+	pb_buf_release(&rows);
+	rc = copy_end(conn, ok, err);
+	return rc < 0 ? rc : n;
+}
+
+/*
+ * A file gives each pair of a month once: every line that repeats one is bad, naming the first (two rates for
+ * one pair leave no way to tell which was meant). Noted in b after the lines it holds, then put in line order.
+ */
+static int repeated(PGconn *conn, const char *name, struct bad_lines *b, struct pb_buf *err)
+{
+	PGresult *res = pb_db_query(
+		conn,
+		"SELECT line, to_char(month, 'YYYY-MM'), from_currency, to_currency, first, count(*) OVER () FROM "
+		"(SELECT line, month, from_currency, to_currency, row_number() OVER w AS n, min(line) OVER w AS first "
+		"FROM fx_load WINDOW w AS (PARTITION BY month, from_currency, to_currency ORDER BY line)) x "
+		"WHERE n > 1 ORDER BY line LIMIT 20",
+		0, NULL, err);
+	struct bad_lines merged;
+	size_t i = 0, j = 0;
+	int rows;
 
 	if (!res)
 		return PB_ERR_DEPENDENCY;
-	if (PQntuples(res) == 0) {
+	rows = PQntuples(res);
+	if (rows == 0) {
 		PQclear(res);
 		return 0;
 	}
-	k = PQgetvalue(res, 0, 0);
-	pb_buf_reset(err);
-	pb_buf_addf(err, "%s:%s:1: the rate of %.7s from %.3s to %.3s is on line %s already", name,
-		    PQgetvalue(res, 0, 1), k, k + 10, k + 13, PQgetvalue(res, 0, 2));
+	bad_init(&merged);
+	merged.total = b->total + strtoull(PQgetvalue(res, 0, 5), NULL, 10);
+	while (merged.n < BAD_SHOWN && (i < b->n || j < (size_t)rows)) {
+		uint64_t dup = j < (size_t)rows ? strtoull(PQgetvalue(res, (int)j, 0), NULL, 10) : UINT64_MAX;
+
+		if (i < b->n && b->line[i] < dup) {
+			merged.line[merged.n] = b->line[i];
+			pb_buf_addstr(&merged.msg[merged.n], pb_buf_str(&b->msg[i]));
+			i++;
+		} else {
+			merged.line[merged.n] = dup;
+			pb_buf_addf(&merged.msg[merged.n],
+				    "%s:%llu:1: the rate of %s from %s to %s is on line %s already", name,
+				    (unsigned long long)dup, PQgetvalue(res, (int)j, 1), PQgetvalue(res, (int)j, 2),
+				    PQgetvalue(res, (int)j, 3), PQgetvalue(res, (int)j, 4));
+			j++;
+		}
+		merged.n++;
+	}
 	PQclear(res);
+	bad_release(b);
+	*b = merged;
+	return 0;
+}
+
+/* The bad lines as err's lines: each message, then their count when there are more than one. */
+static int bad_report(const struct bad_lines *b, const char *name, struct pb_buf *err)
+{
+	size_t i;
+
+	pb_buf_reset(err);
+	for (i = 0; i < b->n; i++)
+		pb_buf_addf(err, "%s%s", i ? "\n" : "", pb_buf_str(&b->msg[i]));
+	if (b->total > 1)
+		pb_buf_addf(err, "\n%s: %llu bad lines%s: nothing loaded", name, (unsigned long long)b->total,
+			    b->total > b->n ? " (the first 20 shown)" : "");
 	return PB_ERR_DATA;
 }
 
-/* Reads and stores every record of the open reader. Returns the count, or an error. */
+/*
+ * Writes the loaded rates, a pair already loaded for its month taking the new rate. A month frozen by its
+ * invoice refuses a change: the first line that would change one is named.
+ */
+static int store(PGconn *conn, const char *source, const char *by, struct pb_buf *err)
+{
+	const char *p[2] = {source, by};
+	PGresult *res;
+
+	if (pb_db_exec(conn, "SAVEPOINT fx_store", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	if (pb_db_exec(conn,
+		       "INSERT INTO pb.fx_rate (month, from_currency, to_currency, rate, source, loaded_by) "
+		       "SELECT month, from_currency, to_currency, rate, $1, $2 FROM fx_load ORDER BY line "
+		       "ON CONFLICT (month, from_currency, to_currency) DO UPDATE SET rate = excluded.rate, "
+		       "source = excluded.source, loaded_by = excluded.loaded_by, loaded_at = now() "
+		       "WHERE pb.fx_rate.rate <> excluded.rate",
+		       2, p, err) == 0)
+		return 0;
+	if (!strstr(pb_buf_str(err), "are frozen"))
+		return PB_ERR_DEPENDENCY;
+	if (pb_db_exec(conn, "ROLLBACK TO SAVEPOINT fx_store", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	res = pb_db_query(conn,
+			  "SELECT l.line, to_char(l.month, 'YYYY-MM') FROM fx_load l JOIN pb.fx_rate f "
+			  "ON (f.month, f.from_currency, f.to_currency) = (l.month, l.from_currency, l.to_currency) "
+			  "WHERE f.rate <> l.rate AND EXISTS (SELECT 1 FROM pb.aggregate_run r "
+			  "WHERE r.billing_month = l.month AND r.frozen) ORDER BY l.line LIMIT 1",
+			  0, NULL, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	pb_buf_reset(err);
+	if (PQntuples(res) == 1)
+		pb_buf_addf(err, "%s:%s:1: the rates of %s are frozen: the month's invoice is issued", source,
+			    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	else
+		pb_buf_addf(err, "%s: a month's rates are frozen: its invoice is issued", source);
+	PQclear(res);
+	return PB_ERR_REFUSED;
+}
+
+/* Reads, checks and stores every record of the open reader. Returns the count, or an error. */
 static long load_records(PGconn *conn, struct pb_csv *c, const char *name, const char *by, struct pb_buf *err)
 {
-	struct rate_line l;
-	long cols[NCOLS], n = 0;
+	struct bad_lines bad;
+	long cols[NCOLS], n;
 	int rc = pb_csv_next(c);
 
 	if (rc == PB_CSV_END) {
@@ -176,24 +343,19 @@ static long load_records(PGconn *conn, struct pb_csv *c, const char *name, const
 		return PB_ERR_DATA;
 	}
 	pb_csv_expect_fields(c, NCOLS);
-	if (pb_db_exec(conn, "CREATE TEMP TABLE fx_seen (k text, line bigint) ON COMMIT DROP", 0, NULL, err) < 0)
-		return PB_ERR_DEPENDENCY;
-	while ((rc = pb_csv_next(c)) == PB_CSV_RECORD) {
-		rc = parse_line(c, name, cols, &l, err);
-		if (rc == 0)
-			rc = store_line(conn, &l, name, c->line, by, err);
+	bad_init(&bad);
+	n = copy_records(conn, c, name, cols, &bad, err);
+	if (n >= 0 && repeated(conn, name, &bad, err) < 0)
+		n = PB_ERR_DEPENDENCY;
+	if (n >= 0 && bad.total)
+		n = bad_report(&bad, name, err);
+	if (n >= 0) {
+		rc = store(conn, name, by, err);
 		if (rc < 0)
-			return rc;
-		n++;
+			n = rc;
 	}
-	if (rc < 0) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "%s:%llu:%u: %s", name, (unsigned long long)c->err_line, c->err_col,
-			    pb_buf_str(&c->err));
-		return PB_ERR_DATA;
-	}
-	rc = repeated(conn, name, err);
-	return rc < 0 ? rc : n;
+	bad_release(&bad);
+	return n;
 }
 
 int pb_rates_load(PGconn *conn, const char *path, const char *by, FILE *out, struct pb_buf *err)

@@ -114,6 +114,28 @@ printf 'month,from,to,rate\n2026-10,USD,EUR,0.9\n2026-10,USD,ZZZ,1.1\n' >"$TMP/b
 check "a bad rates file: exit 1 at its line and column, nothing loaded" \
 	"1|pb-aggregate: $TMP/bad-rates.csv:3:13: not an ISO 4217 currency code|1" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
+# Every bad line is named, in the file's order, up to 20, then how many there were: a file with one mistake a line
+# was fixed one run at a time. A pair repeated is a bad line like the others.
+{
+	printf 'month,from,to,rate\n2026-10,USD,EUR,0.9\n2026-13,USD,GBP,0.8\n2026-10,usd,GBP,0.8\n2026-10,USD,GBP\n'
+	printf '2026-10,USD,EUR,0.91\n2026-10,USD,JPY,-150\n"2026-10,USD,CHF,1\n'
+} >"$TMP/bad-rates.csv"
+"$PBA" rates --load "$TMP/bad-rates.csv" >"$TMP/out" 2>"$TMP/err"
+check "a rates file with several bad lines: exit 1, every one at its line and column, their count, nothing loaded" \
+	"1|pb-aggregate: $TMP/bad-rates.csv:3:1: the month is YYYY-MM
+pb-aggregate: $TMP/bad-rates.csv:4:9: not an ISO 4217 currency code
+pb-aggregate: $TMP/bad-rates.csv:5:1: expected 4 fields, found 3
+pb-aggregate: $TMP/bad-rates.csv:6:1: the rate of 2026-10 from USD to EUR is on line 2 already
+pb-aggregate: $TMP/bad-rates.csv:7:17: the rate is a positive decimal number
+pb-aggregate: $TMP/bad-rates.csv:8:1: unterminated quoted field
+pb-aggregate: $TMP/bad-rates.csv: 6 bad lines: nothing loaded|1" \
+	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
+awk 'BEGIN { print "month,from,to,rate"; for (i = 1; i <= 25; i++) printf "2026-%02d,USD,EUR,x\n", i % 12 + 1 }' \
+	>"$TMP/bad-rates.csv"
+"$PBA" rates --load "$TMP/bad-rates.csv" >"$TMP/out" 2>"$TMP/err"
+check "a rates file of 25 bad lines: the first 20 named, then the count" \
+	"1|21|pb-aggregate: $TMP/bad-rates.csv:21:17: the rate is a positive decimal number|pb-aggregate: $TMP/bad-rates.csv: 25 bad lines (the first 20 shown): nothing loaded" \
+	"$?|$(wc -l <"$TMP/err")|$(sed -n 20p "$TMP/err")|$(tail -1 "$TMP/err")"
 # The file's name is printed as one CSV field (a comma in it was taken for two columns), and one a spreadsheet
 # would run as a formula starts with a single quote.
 printf 'month,from,to,rate\n2026-09,USD,GBP,0.8\n' >"$TMP/=q4, fx.csv"
