@@ -41,6 +41,7 @@ enum {
 	OPT_LOAD,
 	OPT_LIST,
 	OPT_DETAIL,
+	OPT_STALE_AFTER,
 };
 
 enum output { OUT_SUMMARY, OUT_CSV, OUT_UNMAPPED, OUT_NO_LIST };
@@ -49,6 +50,7 @@ struct args {
 	int32_t month, as_of;
 	int has_month, has_as_of; /* given: day 0 (1970-01-01) is a day like any other */
 	int strict, no_run, history, done, rates, load, list, detail;
+	int stale_after, has_stale_after; /* days a source may lag before a warning */
 	enum output output;
 	const char *pricing, *config, *file;
 };
@@ -71,6 +73,8 @@ static void usage(FILE *out)
 		"  --month YYYY-MM      the billing month\n"
 		"  --as-of YYYY-MM-DD   count usage dates up to this day (default: today, or the month's last day)\n"
 		"  --strict             exit 1 when any spend is unmapped or ineligible\n"
+		"  --stale-after DAYS   warn of a source complete through a day more than DAYS (1 to 365, default\n"
+		"                       3) before the as-of day: its export may have stopped\n"
 		"  --detail             also store the amounts per account, vendor, service and category (what\n"
 		"                       an invoice's detail shows: pb-invoice --issue needs a run made with it)\n"
 		"  --csv                print one CSV row per CLC account and vendor instead of the summary\n"
@@ -134,6 +138,18 @@ static int option(void *ctx, int ch, const char *v)
 	case OPT_STRICT:
 		a->strict = 1;
 		return 0;
+	case OPT_STALE_AFTER: {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (!*v || *end || errno || n < 1 || n > 365 || !(*v >= '0' && *v <= '9'))
+			return bad("stale-after", "a number of days from 1 to 365", v);
+		a->stale_after = (int)n;
+		a->has_stale_after = 1;
+		return 0;
+	}
 	case OPT_PRICING:
 		a->pricing = v;
 		return 0;
@@ -200,6 +216,7 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"load", required_argument, NULL, OPT_LOAD},
 		{"list", no_argument, NULL, OPT_LIST},
 		{"detail", no_argument, NULL, OPT_DETAIL},
+		{"stale-after", required_argument, NULL, OPT_STALE_AFTER},
 		{NULL, 0, NULL, 0},
 	};
 	const struct pb_opts o = {"pb-aggregate", longopts, OPT_HELP, OPT_VERSION, usage, option, a};
@@ -265,11 +282,12 @@ static int check_args(struct args *a)
 		return -1;
 	}
 	/* Ignored, --strict let a script that gates on it read success whatever the current run held. */
-	if (a->no_run && (a->strict || a->detail || a->pricing || a->config)) {
+	if (a->no_run && (a->strict || a->detail || a->pricing || a->config || a->has_stale_after)) {
 		pb_error("--no-run shows the current run; %s is for a new one", a->strict    ? "--strict"
 										: a->detail  ? "--detail"
 										: a->pricing ? "--pricing"
-											     : "--config");
+										: a->config  ? "--config"
+											     : "--stale-after");
 		return -1;
 	}
 	return a->no_run ? 0 : default_as_of(a);
@@ -335,7 +353,7 @@ static int run_month(PGconn *conn, const struct args *a)
 	rc = pb_aggregate_run(conn, &o, &res, &err);
 	if (rc < 0)
 		goto out;
-	rc = pb_agg_report_run(conn, res.run_id, a->output == OUT_SUMMARY ? stdout : NULL, &err);
+	rc = pb_agg_report_run(conn, res.run_id, a->stale_after, a->output == OUT_SUMMARY ? stdout : NULL, &err);
 	if (rc > 0)
 		rc = a->strict ? PB_ERR_DATA : 0;
 	if (rc < 0 && rc != PB_ERR_DATA)
@@ -424,6 +442,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "estimate") == 0)
 		return pb_close_stdout(pb_estimate_cli(argc - 1, argv + 1, stdout_closed));
 	memset(&a, 0, sizeof(a));
+	a.stale_after = 3;
 	if (argc > 1 && strcmp(argv[1], "rates") == 0) {
 		a.rates = 1;
 		argc--;

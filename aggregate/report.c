@@ -274,7 +274,39 @@ static int warn_missing(PGconn *conn, const char *month, const char *id, const s
 	return n < 0 ? PB_ERR_DEPENDENCY : 0;
 }
 
-int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, struct pb_buf *err)
+/*
+ * A warning per source complete through a day more than stale_after days before the run's as-of day: nothing
+ * tells an export that is late from one that stopped, and the estimates take it to lag (a final import is
+ * complete, however early its rows end). Returns 0 or PB_ERR_DEPENDENCY.
+ */
+static int warn_stale(PGconn *conn, const char *id, int stale_after, const struct pb_log_where *w, struct pb_buf *err)
+{
+	char days[12];
+	const char *p[2] = {id, days};
+	PGresult *res;
+	int i;
+
+	snprintf(days, sizeof(days), "%d", stale_after);
+	res = pb_db_query(conn,
+			  "SELECT to_char(r.billing_month, 'YYYY-MM'), s.vendor, s.source, s.complete_through, "
+			  "r.as_of - s.complete_through, r.as_of FROM pb.aggregate_source s "
+			  "JOIN pb.aggregate_run r ON r.id = s.run_id JOIN pb.import i ON i.id = s.import_id "
+			  "WHERE s.run_id = $1::bigint AND NOT i.final AND r.as_of - s.complete_through > $2::int "
+			  "ORDER BY s.vendor, s.source COLLATE \"C\", s.import_id",
+			  2, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	for (i = 0; i < PQntuples(res); i++)
+		pb_log(PB_LOG_WARNING, w,
+		       "%s: %s source '%s' is complete through %s, %s days before the as-of day %s (more than %d): if "
+		       "its export stopped, the estimates project it at its level",
+		       PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+		       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), stale_after);
+	PQclear(res);
+	return 0;
+}
+
+int pb_agg_report_run(PGconn *conn, long long run_id, int stale_after, FILE *out, struct pb_buf *err)
 {
 	struct pb_log_where w = {0};
 	char id[24], month[8];
@@ -303,6 +335,8 @@ int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, struct pb_buf *
 		       strcmp(PQgetvalue(res, 0, 4), "1") ? "are" : "is", PQgetvalue(res, 0, 0));
 	rc = warn_missing(conn, PQgetvalue(res, 0, 5), id, &w, err);
 	PQclear(res);
+	if (rc == 0)
+		rc = warn_stale(conn, id, stale_after, &w, err);
 	if (rc == 0)
 		rc = print_recon(conn, id, out, err);
 	if (rc == 0)

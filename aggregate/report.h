@@ -12,10 +12,11 @@
 /*
  * The run's summary on out (NULL: as messages of the program's log, when stdout holds what else was asked),
  * then the reconciliation per currency, the price list loads that gave list costs and the usage left without
- * one per partner account; as warnings of the log, one per non-empty bucket. Returns the number of non-empty
- * buckets (unmapped, ineligible), or PB_ERR_DEPENDENCY.
+ * one per partner account; as warnings of the log, one per non-empty bucket, and one per source (not final)
+ * complete through a day more than stale_after days before the run's as-of day. Returns the number of
+ * non-empty buckets (unmapped, ineligible), or PB_ERR_DEPENDENCY.
  */
-int pb_agg_report_run(PGconn *conn, long long run_id, FILE *out, struct pb_buf *err);
+int pb_agg_report_run(PGconn *conn, long long run_id, int stale_after, FILE *out, struct pb_buf *err);
 
 /*
  * The month's current run, one CSV row per CLC account and vendor: alias, vendor, currency,
