@@ -104,6 +104,22 @@ static int currency_of(const struct pb_csv *c, const char *name, long col, char 
 	return 0;
 }
 
+/*
+ * A rate below 1E-18 converts every amount to 0 (amounts keep 18 decimals), and one of 20 integer digits or
+ * more any amount beyond the range of amounts: a typo in the exponent, never a rate.
+ */
+static int rate_in_range(const struct pb_decimal *d)
+{
+	unsigned __int128 m = d->mant;
+	long magnitude = d->exp; /* the power of ten of the leading digit */
+
+	while (m >= 10) {
+		m /= 10;
+		magnitude++;
+	}
+	return magnitude >= -18 && magnitude < 20;
+}
+
 /* Checks one record into l; a bad one is noted in b. */
 static int parse_line(const struct pb_csv *c, const char *name, const long *cols, struct rate_line *l,
 		      struct bad_lines *b)
@@ -126,6 +142,9 @@ static int parse_line(const struct pb_csv *c, const char *name, const long *cols
 		return field_error(b, name, c, (size_t)cols[COL_TO], "a rate converts between two currencies");
 	if (pb_decimal_parse(r->ptr, r->len, &d, &info) < 0 || d.neg || d.mant == 0 || r->len >= sizeof(l->rate))
 		return field_error(b, name, c, (size_t)cols[COL_RATE], "the rate is a positive decimal number");
+	if (!rate_in_range(&d))
+		return field_error(b, name, c, (size_t)cols[COL_RATE],
+				   "the rate is out of range: from 1E-18 to less than 1E+20");
 	memcpy(l->rate, r->ptr, r->len);
 	l->rate[r->len] = '\0';
 	return 0;

@@ -130,6 +130,15 @@ pb-aggregate: $TMP/bad-rates.csv:7:17: the rate is a positive decimal number
 pb-aggregate: $TMP/bad-rates.csv:8:1: unterminated quoted field
 pb-aggregate: $TMP/bad-rates.csv: 6 bad lines: nothing loaded|1" \
 	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
+# A rate of 1E-40 converted every amount to 0 (the result keeps 18 decimals): a customer billed nothing, without a
+# word. 1E+99999 reached the server, which refused it: exit 3 (a dependency failed, retried by pb-run), no line.
+printf 'month,from,to,rate\n2026-10,USD,EUR,1E-40\n2026-10,USD,GBP,1E+99999\n2026-10,USD,JPY,1E-18\n' >"$TMP/bad-rates.csv"
+"$PBA" rates --load "$TMP/bad-rates.csv" >"$TMP/out" 2>"$TMP/err"
+check "rates below 1E-18 or of 20 integer digits and more: bad lines (exit 1), nothing loaded" \
+	"1|pb-aggregate: $TMP/bad-rates.csv:2:17: the rate is out of range: from 1E-18 to less than 1E+20
+pb-aggregate: $TMP/bad-rates.csv:3:17: the rate is out of range: from 1E-18 to less than 1E+20
+pb-aggregate: $TMP/bad-rates.csv: 2 bad lines: nothing loaded|1" \
+	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
 awk 'BEGIN { print "month,from,to,rate"; for (i = 1; i <= 25; i++) printf "2026-%02d,USD,EUR,x\n", i % 12 + 1 }' \
 	>"$TMP/bad-rates.csv"
 "$PBA" rates --load "$TMP/bad-rates.csv" >"$TMP/out" 2>"$TMP/err"
