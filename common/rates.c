@@ -301,8 +301,10 @@ static int bad_report(const struct bad_lines *b, const char *name, struct pb_buf
 }
 
 /*
- * Writes the loaded rates, a pair already loaded for its month taking the new rate. A month frozen by its
- * invoice refuses a change: the first line that would change one is named.
+ * Writes the loaded rates, a pair already loaded for its month taking the new rate. In the order of the key,
+ * whatever the file's: two loads at once then take the pairs' locks in one order, and the second waits
+ * instead of failing on a deadlock. A month frozen by its invoice refuses a change: the first line that would
+ * change one is named.
  */
 static int store(PGconn *conn, const char *source, const char *by, struct pb_buf *err)
 {
@@ -313,7 +315,8 @@ static int store(PGconn *conn, const char *source, const char *by, struct pb_buf
 		return PB_ERR_DEPENDENCY;
 	if (pb_db_exec(conn,
 		       "INSERT INTO pb.fx_rate (month, from_currency, to_currency, rate, source, loaded_by) "
-		       "SELECT month, from_currency, to_currency, rate, $1, $2 FROM fx_load ORDER BY line "
+		       "SELECT month, from_currency, to_currency, rate, $1, $2 FROM fx_load "
+		       "ORDER BY month, from_currency, to_currency "
 		       "ON CONFLICT (month, from_currency, to_currency) DO UPDATE SET rate = excluded.rate, "
 		       "source = excluded.source, loaded_by = excluded.loaded_by, loaded_at = now() "
 		       "WHERE pb.fx_rate.rate <> excluded.rate",
