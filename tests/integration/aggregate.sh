@@ -154,24 +154,32 @@ check "rates --list: a file name with a comma is one field, a formula starts wit
 	"$?|$(head -1 "$TMP/out")|$(sed -n 2p "$TMP/out" | cut -d, -f1-6)"
 # Two loads of the same pairs in other orders (a corrected file loaded while the first is): each took the pairs'
 # locks in its file's order, and one of them failed on a deadlock (exit 3). A session holding the middle pair lets
-# each load take the pairs before it in its order, then both go on when it ends.
+# each load take the pairs before it in its order; it ends once both wait.
 printf 'month,from,to,rate\n2031-01,USD,CHF,1\n2031-01,USD,GBP,1\n2031-01,USD,JPY,1\n' >"$TMP/fx-a.csv"
 printf 'month,from,to,rate\n2031-01,USD,JPY,3\n2031-01,USD,GBP,3\n2031-01,USD,CHF,3\n' >"$TMP/fx-z.csv"
 "$PBA" rates --load "$TMP/fx-a.csv" >/dev/null 2>&1 || notok "load January 2031's rates"
 sed 's/,1$/,2/' "$TMP/fx-a.csv" >"$TMP/fx-a2.csv"
-pb_sql "SELECT 1 FROM pb.fx_rate WHERE month = '2031-01-01' AND to_currency = 'GBP' FOR UPDATE; SELECT pg_sleep(1)" \
-	>/dev/null &
+pb_sql "SELECT 1 FROM pb.fx_rate WHERE month = '2031-01-01' AND to_currency = 'GBP' FOR UPDATE; SELECT pg_sleep(30)" \
+	>/dev/null 2>&1 &
 hold=$!
-for _ in $(seq 50); do
-	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%FOR UPDATE; SELECT pg_sleep%' AND pid <> pg_backend_pid()")" = 1 ] && break
+HOLDER="FROM pg_stat_activity WHERE query LIKE '%FOR UPDATE; SELECT pg_sleep%' AND pid <> pg_backend_pid()"
+for _ in $(seq 250); do
+	[ "$(pb_sql "SELECT count(*) $HOLDER")" = 1 ] && break
 	sleep 0.02
 done
 "$PBA" rates --load "$TMP/fx-a2.csv" >/dev/null 2>"$TMP/err-a" &
 la=$!
-"$PBA" rates --load "$TMP/fx-z.csv" >/dev/null 2>"$TMP/err-z"
-sz=$?
+"$PBA" rates --load "$TMP/fx-z.csv" >/dev/null 2>"$TMP/err-z" &
+lz=$!
+for _ in $(seq 250); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO pb.fx_rate%'")" = 2 ] && break
+	sleep 0.02
+done
+pb_sql "SELECT pg_cancel_backend(pid) $HOLDER" >/dev/null
 wait $la
 sa=$?
+wait $lz
+sz=$?
 wait $hold
 check "two loads of the same pairs in other orders at once: both exit 0, no deadlock" "0|0|" \
 	"$sa|$sz|$(cat "$TMP/err-a" "$TMP/err-z")"
