@@ -10,6 +10,8 @@
 
 #include "banned.h"
 
+#define DETAIL_FETCH_ROWS "10000" /* rows of the detail read at a time */
+
 void pb_inv_csv_text(struct pb_buf *out, const char *s)
 {
 	pb_buf_add_csv_text(out, s, strlen(s));
@@ -200,38 +202,51 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 	struct pb_rates rates;
 	struct so_far so_far = {.n = 0};
 	PGresult *res;
-	int i, rc = pb_rates_read(conn, month, &rates, err);
+	int i, n = 0, rc = pb_rates_read(conn, month, &rates, err);
 
 	if (rc < 0)
 		return rc;
-	res = pb_db_query(
-		conn,
-		"SELECT alias, vendor, service, category, currency, amount, invoice_currency, run FROM ("
-		"SELECT d.alias, d.vendor, d.service, d.charge_category AS category, d.currency, "
-		"sum(d.amount)::text AS amount, c.currency AS invoice_currency, 0 AS markup, "
-		"(v.month_to_date + v.markup)::text AS run "
-		"FROM pb.aggregate_detail d JOIN pb.aggregate_account c "
-		"ON c.run_id = d.run_id AND c.alias = d.alias AND c.vendor = 'all' LEFT JOIN pb.aggregate_account v "
-		"ON v.run_id = d.run_id AND v.alias = d.alias AND v.vendor = d.vendor WHERE d.run_id = $1::bigint "
-		"GROUP BY d.alias, d.vendor, d.service, d.charge_category, d.currency, c.currency, v.month_to_date, "
-		"v.markup "
-		/* The account's markup (or discount) on the vendor, last: what the line adds to the charges. */
-		"UNION ALL SELECT a.alias, a.vendor, '', 'Markup', a.currency, a.markup::text, a.currency, 1, "
-		"(a.month_to_date + a.markup)::text "
-		"FROM pb.aggregate_account a WHERE a.run_id = $1::bigint AND a.vendor <> 'all' AND a.markup <> 0) x "
-		"ORDER BY alias COLLATE \"C\", vendor, markup, service COLLATE \"C\", category COLLATE \"C\", currency",
-		1, p, err);
-	if (!res) {
+	/* A cursor, read a batch at a time: the memory is one batch's, whatever the number of rows. */
+	if (pb_db_exec(
+		    conn,
+		    "DECLARE detail_rows NO SCROLL CURSOR FOR "
+		    "SELECT alias, vendor, service, category, currency, amount, invoice_currency, run FROM ("
+		    "SELECT d.alias, d.vendor, d.service, d.charge_category AS category, d.currency, "
+		    "sum(d.amount)::text AS amount, c.currency AS invoice_currency, 0 AS markup, "
+		    "(v.month_to_date + v.markup)::text AS run "
+		    "FROM pb.aggregate_detail d JOIN pb.aggregate_account c "
+		    "ON c.run_id = d.run_id AND c.alias = d.alias AND c.vendor = 'all' "
+		    "LEFT JOIN pb.aggregate_account v "
+		    "ON v.run_id = d.run_id AND v.alias = d.alias AND v.vendor = d.vendor WHERE d.run_id = $1::bigint "
+		    "GROUP BY d.alias, d.vendor, d.service, d.charge_category, d.currency, c.currency, "
+		    "v.month_to_date, v.markup "
+		    /* The account's markup (or discount) on the vendor, last: what the line adds to the charges. */
+		    "UNION ALL SELECT a.alias, a.vendor, '', 'Markup', a.currency, a.markup::text, a.currency, 1, "
+		    "(a.month_to_date + a.markup)::text "
+		    "FROM pb.aggregate_account a WHERE a.run_id = $1::bigint AND a.vendor <> 'all' AND a.markup <> 0"
+		    ") x ORDER BY alias COLLATE \"C\", vendor, markup, service COLLATE \"C\", category COLLATE \"C\", "
+		    "currency",
+		    1, p, err) < 0) {
 		pb_rates_release(&rates);
 		return PB_ERR_DEPENDENCY;
 	}
 	pb_buf_addstr(out, "invoice_number,line,account_alias,vendor,service,charge_category,source_currency,"
 			   "source_amount,currency,amount\r\n");
-	for (i = 0; i < PQntuples(res) && rc == 0; i++)
-		rc = detail_row(res, i, number, ls, &rates, check ? run_id : NULL, &so_far, out, err);
+	do {
+		res = pb_db_query(conn, "FETCH " DETAIL_FETCH_ROWS " FROM detail_rows", 0, NULL, err);
+		if (!res) {
+			rc = PB_ERR_DEPENDENCY;
+			break;
+		}
+		n = PQntuples(res);
+		for (i = 0; i < n && rc == 0; i++)
+			rc = detail_row(res, i, number, ls, &rates, check ? run_id : NULL, &so_far, out, err);
+		PQclear(res);
+	} while (n > 0 && rc == 0);
 	if (rc == 0 && check && so_far.n)
 		rc = check_part(&so_far, run_id, month, err);
-	PQclear(res);
+	if (rc == 0 && pb_db_exec(conn, "CLOSE detail_rows", 0, NULL, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
 	pb_rates_release(&rates);
 	return rc;
 }
