@@ -1,6 +1,7 @@
 /* The export and detail CSVs, made from the stored lines and the run: the same data, the same bytes. */
 #include "export.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "date.h"
@@ -68,14 +69,58 @@ void pb_inv_export_csv(const char *number, int32_t month, const struct pb_inv_li
 	}
 }
 
-/* The line number of alias's own line (not an adjustment), or 0. */
-static size_t line_of(const struct pb_inv_lines *ls, const char *alias)
+/*
+ * The lines' own lines (not adjustments), sorted by alias, the earlier line first among equals: each detail row
+ * names its account's line, found in log n (a search of every line for each row made the detail file's time
+ * the lines times the rows).
+ */
+struct line_index {
+	const struct pb_inv_lines *ls;
+	const struct pb_inv_line **by_alias;
+	size_t n;
+};
+
+static int by_alias(const void *a, const void *b)
+{
+	const struct pb_inv_line *x = *(const struct pb_inv_line *const *)a, *y = *(const struct pb_inv_line *const *)b;
+	int c = strcmp(x->alias, y->alias);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+/* Indexes ls. Returns 0, or -1 when out of memory. */
+static int index_lines(struct line_index *ix, const struct pb_inv_lines *ls)
 {
 	size_t i;
 
+	ix->ls = ls;
+	ix->n = 0;
+	ix->by_alias = malloc((ls->n ? ls->n : 1) * sizeof(*ix->by_alias));
+	if (!ix->by_alias)
+		return -1;
 	for (i = 0; i < ls->n; i++)
-		if (!ls->l[i].corrects && strcmp(ls->l[i].alias, alias) == 0)
-			return i + 1;
+		if (!ls->l[i].corrects)
+			ix->by_alias[ix->n++] = &ls->l[i];
+	qsort(ix->by_alias, ix->n, sizeof(*ix->by_alias), by_alias);
+	return 0;
+}
+
+/* The line number of alias's own line (not an adjustment), or 0. */
+static size_t line_of(const struct line_index *ix, const char *alias)
+{
+	size_t lo = 0, hi = ix->n;
+
+	/* The first line whose alias is not before alias. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(ix->by_alias[mid]->alias, alias) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < ix->n && strcmp(ix->by_alias[lo]->alias, alias) == 0)
+		return (size_t)(ix->by_alias[lo] - ix->ls->l) + 1;
 	return 0;
 }
 
@@ -146,7 +191,7 @@ static int running(struct so_far *f, const char *alias, const char *vendor, cons
 }
 
 /* One detail row: the source amount, and converted (see struct so_far). */
-static int detail_row(PGresult *res, int i, const char *number, const struct pb_inv_lines *ls,
+static int detail_row(PGresult *res, int i, const char *number, const struct line_index *ix,
 		      const struct pb_rates *rates, const char *check, struct so_far *f, struct pb_buf *out,
 		      struct pb_buf *err)
 {
@@ -185,7 +230,7 @@ static int detail_row(PGresult *res, int i, const char *number, const struct pb_
 	pb_money_format_canonical(m, a);
 	pb_money_format_canonical(conv, c);
 	pb_inv_csv_text(out, number);
-	pb_buf_addf(out, ",%zu,", line_of(ls, alias));
+	pb_buf_addf(out, ",%zu,", line_of(ix, alias));
 	pb_inv_csv_text(out, alias);
 	pb_buf_addf(out, ",%s,", PQgetvalue(res, i, 1));
 	pb_inv_csv_text(out, PQgetvalue(res, i, 2));
@@ -201,11 +246,20 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 	const char *p[1] = {run_id};
 	struct pb_rates rates;
 	struct so_far so_far = {.n = 0};
+	struct line_index ix;
 	PGresult *res;
-	int i, n = 0, rc = pb_rates_read(conn, month, &rates, err);
+	int i, n = 0, rc;
 
-	if (rc < 0)
+	if (index_lines(&ix, ls) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return PB_ERR_DEPENDENCY;
+	}
+	rc = pb_rates_read(conn, month, &rates, err);
+	if (rc < 0) {
+		free(ix.by_alias);
 		return rc;
+	}
 	/* A cursor, read a batch at a time: the memory is one batch's, whatever the number of rows. */
 	if (pb_db_exec(
 		    conn,
@@ -228,6 +282,7 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 		    "currency",
 		    1, p, err) < 0) {
 		pb_rates_release(&rates);
+		free(ix.by_alias);
 		return PB_ERR_DEPENDENCY;
 	}
 	pb_buf_addstr(out, "invoice_number,line,account_alias,vendor,service,charge_category,source_currency,"
@@ -240,7 +295,7 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 		}
 		n = PQntuples(res);
 		for (i = 0; i < n && rc == 0; i++)
-			rc = detail_row(res, i, number, ls, &rates, check ? run_id : NULL, &so_far, out, err);
+			rc = detail_row(res, i, number, &ix, &rates, check ? run_id : NULL, &so_far, out, err);
 		PQclear(res);
 	} while (n > 0 && rc == 0);
 	if (rc == 0 && check && so_far.n)
@@ -248,5 +303,6 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 	if (rc == 0 && pb_db_exec(conn, "CLOSE detail_rows", 0, NULL, err) < 0)
 		rc = PB_ERR_DEPENDENCY;
 	pb_rates_release(&rates);
+	free(ix.by_alias);
 	return rc;
 }
