@@ -197,7 +197,8 @@ static int remember_alias(struct import *im, const char *alias, uint64_t line, s
 	r.line = line;
 	if (!im->seen)
 		im->seen = tmpfile();
-	if (!im->seen || fwrite(&r, sizeof(r), 1, im->seen) != 1) {
+	/* first_line may have stopped reading mid-file: a write must follow a seek, or it lands on a later row. */
+	if (!im->seen || fseek(im->seen, 0, SEEK_END) != 0 || fwrite(&r, sizeof(r), 1, im->seen) != 1) {
 		pb_buf_reset(why);
 		pb_buf_addf(why, "cannot write a temporary file: %s", strerror(errno));
 		return PB_ERR_DEPENDENCY;

@@ -500,6 +500,11 @@ pb-accounts: $TMP/bad.csv:6:5: no name given|$n" "$?|$(cat "$TMP/out")|$(cat "$T
 "$PBA" import "$TMP/bad.csv" --max-errors 2 >"$TMP/out" 2>"$TMP/err"
 check "--max-errors 2: the first two bad rows, then it stops" "1||pb-accounts: $TMP/bad.csv:3:10: bad billing country 'USA': a two-letter ISO 3166 code such as US
 pb-accounts: $TMP/bad.csv:4:1: CLC account 'US1' exists already|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
+# A repeated alias found early in the list of stored rows must not let the next stored row overwrite a later one.
+printf 'alias,name,billing_country\nOK1,Fine,US\nOK2,Fine,US\nOK1,Twice,US\nOK3,Fine,US\nOK2,Twice,US\n' >"$TMP/bad.csv"
+"$PBA" import "$TMP/bad.csv" --max-errors 10 >"$TMP/out" 2>"$TMP/err"
+check "--max-errors 10: two repeated aliases each name their first line" "1||pb-accounts: $TMP/bad.csv:4:1: alias 'OK1' is on line 2 already
+pb-accounts: $TMP/bad.csv:6:1: alias 'OK2' is on line 3 already|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
 printf 'alias,name,billing_country\nOK1,Fine,USA\nOK2,"Broken,US\nOK3,Fine,USA\n' >"$TMP/bad.csv"
 "$PBA" import "$TMP/bad.csv" --max-errors 10 >"$TMP/out" 2>"$TMP/err"
 st=$?
