@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomicfile.h"
 #include "exitcode.h"
 #include "log.h"
 #include "proposal.h"
@@ -72,9 +73,9 @@ int pb_cmd_suggest(struct pb_cli *cli)
 	conn = pb_cli_connect(&rc);
 	if (!conn)
 		goto out;
-	csv = cli->apply ? NULL : tmpfile();
+	csv = cli->apply ? NULL : pb_tmpfile();
 	if (!cli->apply && !csv) {
-		pb_buf_addf(&err, "making a temporary file for the CSV: %s", strerror(errno));
+		pb_buf_addf(&err, "making a temporary file for the CSV in '%s': %s", pb_tmpdir(), strerror(errno));
 		rc = pb_cli_fail(PB_ERR_DEPENDENCY, &err);
 		goto out;
 	}

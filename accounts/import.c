@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "account.h"
+#include "atomicfile.h"
 #include "csv.h"
 #include "date.h"
 #include "db.h"
@@ -196,11 +197,11 @@ static int remember_alias(struct import *im, const char *alias, uint64_t line, s
 	snprintf(r.alias, sizeof(r.alias), "%s", alias);
 	r.line = line;
 	if (!im->seen)
-		im->seen = tmpfile();
+		im->seen = pb_tmpfile();
 	/* first_line may have stopped reading mid-file: a write must follow a seek, or it lands on a later row. */
 	if (!im->seen || fseek(im->seen, 0, SEEK_END) != 0 || fwrite(&r, sizeof(r), 1, im->seen) != 1) {
 		pb_buf_reset(why);
-		pb_buf_addf(why, "cannot write a temporary file: %s", strerror(errno));
+		pb_buf_addf(why, "cannot write a temporary file in '%s': %s", pb_tmpdir(), strerror(errno));
 		return PB_ERR_DEPENDENCY;
 	}
 	return 0;

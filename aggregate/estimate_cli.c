@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "atomicfile.h"
 #include "buf.h"
 #include "csv.h"
 #include "date.h"
@@ -315,7 +316,7 @@ static int sink_spill(struct sink *k)
 	if (k->failed)
 		return -1;
 	if (!k->f) {
-		k->f = tmpfile();
+		k->f = pb_tmpfile();
 		if (!k->f)
 			goto fail;
 	}

@@ -6,12 +6,14 @@
  */
 #include "run.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "account.h"
+#include "atomicfile.h"
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
@@ -949,7 +951,7 @@ static int record_eligibility(struct run *r, struct pb_buf *err)
 /* Writes everything the run made. */
 static int store(struct run *r, const char *started, struct pb_buf *err)
 {
-	FILE *recon = tmpfile(), *sources = tmpfile();
+	FILE *recon = pb_tmpfile(), *sources = pb_tmpfile();
 	int rc = recon && sources ? 0 : PB_ERR_DATA;
 
 	if (rc == 0 && (write_recon(r, recon) < 0 ||
@@ -1003,14 +1005,14 @@ static int prepare(struct run *r, struct pb_buf *err)
 	r->ctx.as_of = r->o->as_of;
 	r->ctx.first_day = r->o->month - PB_AGG_HISTORY_DAYS;
 	r->ctx.rates = &r->rates;
-	r->ctx.totals = tmpfile();
-	r->ctx.accounts = tmpfile();
-	r->ctx.daily = tmpfile();
-	r->ctx.history = tmpfile();
-	r->buckets = tmpfile();
+	r->ctx.totals = pb_tmpfile();
+	r->ctx.accounts = pb_tmpfile();
+	r->ctx.daily = pb_tmpfile();
+	r->ctx.history = pb_tmpfile();
+	r->buckets = pb_tmpfile();
 	if (!r->ctx.totals || !r->ctx.accounts || !r->ctx.daily || !r->ctx.history || !r->buckets) {
 		pb_buf_reset(err);
-		pb_buf_addstr(err, "cannot open a temporary file");
+		pb_buf_addf(err, "cannot open a temporary file in '%s': %s", pb_tmpdir(), strerror(errno));
 		return PB_ERR_DATA;
 	}
 	if (r->ctx.as_of < r->ctx.month_end) {

@@ -331,3 +331,33 @@ int pb_atomic_commit(struct pb_atomic *a, struct pb_buf *err)
 		return -1;
 	return pb_atomic_publish(a, err);
 }
+
+const char *pb_tmpdir(void)
+{
+	const char *d = getenv("TMPDIR");
+
+	return d && *d ? d : "/tmp";
+}
+
+FILE *pb_tmpfile(void)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int fd, saved;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/pb-XXXXXX", pb_tmpdir()) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	unlink(path);
+	f = fdopen(fd, "w+");
+	if (!f) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return f;
+}

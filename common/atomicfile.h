@@ -60,4 +60,14 @@ int pb_atomic_remove_leftovers(const char *path);
  */
 void pb_atomic_remove_on_signal(void);
 
+/* The folder temporary files go to: TMPDIR when it is set and not empty, else /tmp. */
+const char *pb_tmpdir(void);
+
+/*
+ * An anonymous temporary file in pb_tmpdir(), open for reading and writing (mode 0600), removed from its folder
+ * at once: it is gone once closed. Unlike glibc's tmpfile(3), which always uses /tmp, it honours TMPDIR.
+ * Returns it, or NULL with errno set.
+ */
+FILE *pb_tmpfile(void);
+
 #endif

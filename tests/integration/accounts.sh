@@ -511,6 +511,11 @@ st=$?
 check "--max-errors 10: a broken quote stops at once, after the bad rows before it" "1|pb-accounts: $TMP/bad.csv:2:10: bad billing country 'USA': a two-letter ISO 3166 code such as US|$n" \
 	"$st|$(head -n 1 "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
 check "--max-errors 10: the broken quote named last" "2|yes" "$(wc -l <"$TMP/err")|$(tail -n 1 "$TMP/err" | grep -q "^pb-accounts: $TMP/bad.csv:3:" && echo yes)"
+# The temporary file of the rows stored goes to TMPDIR (glibc's tmpfile() took /tmp whatever TMPDIR said).
+printf 'alias,name,billing_country\nTD1,Fine,US\n' >"$TMP/td.csv"
+t "the import's temporary file goes to TMPDIR: one that is not there is named, exit 3, nothing added" 3 "" \
+	"pb-accounts: cannot write a temporary file in '$TMP/no-tmp': No such file or directory" \
+	env TMPDIR="$TMP/no-tmp" "$PBA" import "$TMP/td.csv"
 t "--max-errors 0 is a usage error" 2 "" "pb-accounts: import: --max-errors takes a whole number from 1 to 100000, not '0'
 Try 'pb-accounts import --help'." "$PBA" import "$TMP/bad.csv" --max-errors 0
 t "--max-errors is import's alone" 2 "" "pb-accounts: import-links: unknown option '--max-errors'
