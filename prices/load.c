@@ -54,6 +54,26 @@ static int db_error(struct pb_buf *err)
 	return PB_ERR_DEPENDENCY;
 }
 
+/*
+ * The answer of a query for a conflict among the staged prices (unit_conflict, region_conflict): none
+ * (0), or one row, its message (PB_ERR_DATA with it in err, on one line). res is cleared.
+ */
+static int conflict_found(PGresult *res, struct pb_buf *err)
+{
+	int rc = 0;
+
+	if (!res)
+		return db_error(err);
+	if (PQntuples(res) == 1) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, PQgetvalue(res, 0, 0));
+		one_line(err);
+		rc = PB_ERR_DATA;
+	}
+	PQclear(res);
+	return rc;
+}
+
 /* Says who holds the source's lock: the server process and its program. */
 static int locked_by(struct pb_price_load *l, struct pb_buf *err)
 {
@@ -390,17 +410,7 @@ static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
 		"b.effective_end IS DISTINCT FROM a.effective_end) ORDER BY b.seq, a.seq LIMIT 1",
 		0, NULL, err);
 
-	if (!res)
-		return db_error(err);
-	if (PQntuples(res) == 1) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, PQgetvalue(res, 0, 0));
-		one_line(err);
-		PQclear(res);
-		return PB_ERR_DATA;
-	}
-	PQclear(res);
-	return 0;
+	return conflict_found(res, err);
 }
 
 /*
@@ -427,17 +437,7 @@ static int region_conflict(struct pb_price_load *l, struct pb_buf *err)
 		"a.effective_end) ORDER BY b.seq, a.seq LIMIT 1",
 		0, NULL, err);
 
-	if (!res)
-		return db_error(err);
-	if (PQntuples(res) == 1) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, PQgetvalue(res, 0, 0));
-		one_line(err);
-		PQclear(res);
-		return PB_ERR_DATA;
-	}
-	PQclear(res);
-	return 0;
+	return conflict_found(res, err);
 }
 
 /* Runs sql with params and gives the count of rows it affected. */
