@@ -369,18 +369,7 @@ static int link_fields(struct import *im, struct pb_link_row *l, enum link_colum
 /* The rows read so far to the server. Returns 0, or PB_ERR_DEPENDENCY with the message. */
 static int send_rows(PGconn *conn, struct import *im, struct pb_buf *err)
 {
-	if (im->rows.failed) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-		return PB_ERR_DEPENDENCY;
-	}
-	if (im->rows.len && PQputCopyData(conn, im->rows.ptr, (int)im->rows.len) != 1) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
-		return PB_ERR_DEPENDENCY;
-	}
-	pb_buf_reset(&im->rows);
-	return 0;
+	return pb_db_copy_send(conn, &im->rows, err) < 0 ? PB_ERR_DEPENDENCY : 0;
 }
 
 /*
@@ -389,35 +378,12 @@ static int send_rows(PGconn *conn, struct import *im, struct pb_buf *err)
  */
 static int end_rows(PGconn *conn, struct import *im, int ok, struct pb_buf *err)
 {
-	PGresult *res;
-	int ret = 0;
-
 	if (!im->copying)
 		return 0;
 	im->copying = 0;
-	if (ok && send_rows(conn, im, err) < 0) {
+	if (ok && send_rows(conn, im, err) < 0)
 		ok = 0;
-		ret = PB_ERR_DEPENDENCY;
-	}
-	if (PQputCopyEnd(conn, ok ? NULL : "the import stopped") != 1 && ok) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
-		ok = 0;
-		ret = PB_ERR_DEPENDENCY;
-	}
-	while ((res = PQgetResult(conn))) {
-		ExecStatusType st = PQresultStatus(res);
-
-		if (st != PGRES_COMMAND_OK && ok) {
-			pb_db_result_message(err, "database", conn, res);
-			ok = 0;
-			ret = PB_ERR_DEPENDENCY;
-		}
-		PQclear(res);
-		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
-			break;
-	}
-	return ret;
+	return pb_db_copy_end(conn, ok, err) < 0 ? PB_ERR_DEPENDENCY : 0;
 }
 
 /*

@@ -521,24 +521,40 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 	}
 }
 
-/* Ends a COPY and collects its result; a failed COPY is ended as failed, so that no result loops. */
-static int copy_end(PGconn *conn, int ok, struct pb_buf *err)
+int pb_db_copy_send(PGconn *conn, struct pb_buf *rows, struct pb_buf *err)
 {
-	PGresult *res;
-	int ret = -1;
-
-	if (PQputCopyEnd(conn, ok ? NULL : "the copy stopped") != 1) {
+	/* A failed append left rows empty: what it held is lost, not to be sent as if whole. */
+	if (rows->failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	if (rows->len && PQputCopyData(conn, rows->ptr, (int)rows->len) != 1) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		return -1;
+	}
+	pb_buf_reset(rows);
+	return 0;
+}
+
+/* A failed COPY is ended as failed, so that no result loops. */
+int pb_db_copy_end(PGconn *conn, int ok, struct pb_buf *err)
+{
+	PGresult *res;
+	int ret = ok ? 0 : -1;
+
+	if (PQputCopyEnd(conn, ok ? NULL : "the copy stopped") != 1 && ok) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		ret = -1;
 	}
 	while ((res = PQgetResult(conn))) {
 		ExecStatusType st = PQresultStatus(res);
 
-		if (st == PGRES_COMMAND_OK && ok) {
-			ret = 0;
-		} else if (st != PGRES_COMMAND_OK && ok) {
+		if (st != PGRES_COMMAND_OK && ret == 0) {
 			set_result_error(err, conn, res);
-			ok = 0;
+			ret = -1;
 		}
 		PQclear(res);
 		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
@@ -573,7 +589,7 @@ int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err)
 		pb_buf_addstr(err, "cannot read back the rows to copy");
 		ok = 0;
 	}
-	return copy_end(conn, ok, err);
+	return pb_db_copy_end(conn, ok, err);
 }
 
 int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err)

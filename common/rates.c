@@ -150,43 +150,6 @@ static int parse_line(const struct pb_csv *c, const char *name, const long *cols
 	return 0;
 }
 
-/* Sends the rows gathered in rows to the COPY under way. */
-static int copy_flush(PGconn *conn, struct pb_buf *rows, struct pb_buf *err)
-{
-	if (rows->len && PQputCopyData(conn, rows->ptr, (int)rows->len) != 1) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
-		return PB_ERR_DEPENDENCY;
-	}
-	pb_buf_reset(rows);
-	return 0;
-}
-
-/* Ends the COPY (as failed unless ok) and collects its result. */
-static int copy_end(PGconn *conn, int ok, struct pb_buf *err)
-{
-	PGresult *res;
-	int rc = ok ? 0 : PB_ERR_DEPENDENCY;
-
-	if (PQputCopyEnd(conn, ok ? NULL : "the load stopped") != 1 && ok) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
-		rc = PB_ERR_DEPENDENCY;
-	}
-	while ((res = PQgetResult(conn))) {
-		ExecStatusType st = PQresultStatus(res);
-
-		if (st != PGRES_COMMAND_OK && rc == 0) {
-			pb_db_result_message(err, "database", conn, res);
-			rc = PB_ERR_DEPENDENCY;
-		}
-		PQclear(res);
-		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
-			break;
-	}
-	return rc;
-}
-
 /*
  * Reads every record of the open reader into fx_load (line, month, pair, rate), with one COPY: a file of a
  * million rates takes one round trip and no memory here. Bad lines are noted in b; a record that leaves the
@@ -225,16 +188,15 @@ static long copy_records(PGconn *conn, struct pb_csv *c, const char *name, const
 		pb_buf_addf(&rows, "%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)c->line, l.month, l.from, l.to,
 			    l.rate);
 		n++;
-		if (rows.len >= 65536 && copy_flush(conn, &rows, err) < 0) {
+		if (rows.len >= 65536 && pb_db_copy_send(conn, &rows, err) < 0) {
 			ok = 0;
 			break;
 		}
 	}
-	if (ok && copy_flush(conn, &rows, err) < 0)
+	if (ok && pb_db_copy_send(conn, &rows, err) < 0)
 		ok = 0;
 	pb_buf_release(&rows);
-	rc = copy_end(conn, ok, err);
-	return rc < 0 ? rc : n;
+	return pb_db_copy_end(conn, ok, err) < 0 ? PB_ERR_DEPENDENCY : n;
 }
 
 /*
