@@ -22,6 +22,7 @@
 
 #include "http.h"
 #include "interrupt.h"
+#include "progress.h"
 #include "retry.h"
 #include "ring.h"
 #include "url.h"
@@ -68,7 +69,7 @@ struct pb_fetch {
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
 	long retry_after;
-	int64_t began_ms; /* when the download began (CLOCK_MONOTONIC), for opts.deadline_seconds */
+	int64_t began_ms; /* when the download began (pb_now_ms), for opts.deadline_seconds */
 	struct pb_buf errbody;
 	int attempts;
 
@@ -82,18 +83,10 @@ struct pb_fetch {
 	EVP_MD_CTX *md5;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds left before the download's deadline (0 when it has passed). */
 static int64_t time_left_ms(const struct pb_fetch *f)
 {
-	int64_t left = f->began_ms + (int64_t)f->opts.deadline_seconds * 1000 - now_ms();
+	int64_t left = f->began_ms + (int64_t)f->opts.deadline_seconds * 1000 - (int64_t)pb_now_ms();
 
 	return left > 0 ? left : 0;
 }
@@ -1006,7 +999,7 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 	pb_buf_init(&f->errbody, ERRBODY_MAX * 2);
 	f->full_length = -1;
 	f->content_length = -1;
-	f->began_ms = now_ms();
+	f->began_ms = (int64_t)pb_now_ms();
 	f->url = pb_url_redact(url);
 	if (resolve(f, url, err) < 0)
 		goto fail;
