@@ -383,7 +383,7 @@ static int end_rows(PGconn *conn, struct import *im, int ok, struct pb_buf *err)
 	im->copying = 0;
 	if (ok && send_rows(conn, im, err) < 0)
 		ok = 0;
-	return pb_db_copy_end(conn, ok, err) < 0 ? PB_ERR_DEPENDENCY : 0;
+	return pb_db_copy_end(conn, ok, NULL, err) < 0 ? PB_ERR_DEPENDENCY : 0;
 }
 
 /*

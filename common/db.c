@@ -530,8 +530,7 @@ int pb_db_copy_send(PGconn *conn, struct pb_buf *rows, struct pb_buf *err)
 		return -1;
 	}
 	if (rows->len && PQputCopyData(conn, rows->ptr, (int)rows->len) != 1) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		pb_db_message(err, "database: COPY failed", PQerrorMessage(conn));
 		return -1;
 	}
 	pb_buf_reset(rows);
@@ -539,22 +538,24 @@ int pb_db_copy_send(PGconn *conn, struct pb_buf *rows, struct pb_buf *err)
 }
 
 /* A failed COPY is ended as failed, so that no result loops. */
-int pb_db_copy_end(PGconn *conn, int ok, struct pb_buf *err)
+int pb_db_copy_end(PGconn *conn, int ok, uint64_t *count, struct pb_buf *err)
 {
 	PGresult *res;
 	int ret = ok ? 0 : -1;
 
 	if (PQputCopyEnd(conn, ok ? NULL : "the copy stopped") != 1 && ok) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+		pb_db_message(err, "database: COPY failed", PQerrorMessage(conn));
 		ret = -1;
 	}
+	/* Every result is read, so that the connection is usable; a COPY still open ends the loop. */
 	while ((res = PQgetResult(conn))) {
 		ExecStatusType st = PQresultStatus(res);
 
 		if (st != PGRES_COMMAND_OK && ret == 0) {
-			set_result_error(err, conn, res);
+			pb_db_result_message(err, "database: COPY failed", conn, res);
 			ret = -1;
+		} else if (st == PGRES_COMMAND_OK && ret == 0 && count) {
+			*count = strtoull(PQcmdTuples(res), NULL, 10);
 		}
 		PQclear(res);
 		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
@@ -589,7 +590,7 @@ int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err)
 		pb_buf_addstr(err, "cannot read back the rows to copy");
 		ok = 0;
 	}
-	return pb_db_copy_end(conn, ok, err);
+	return pb_db_copy_end(conn, ok, NULL, err);
 }
 
 int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err)

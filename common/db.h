@@ -129,16 +129,17 @@ int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err);
 
 /*
  * Sends the bytes rows holds to the COPY under way on conn and empties rows. Returns 0, or -1 with
- * "database: COPY failed: why" in err ("out of memory" when an append to rows failed).
+ * "database: COPY failed: why" on one line in err ("out of memory" when an append to rows failed).
  */
 int pb_db_copy_send(PGconn *conn, struct pb_buf *rows, struct pb_buf *err);
 
 /*
  * Ends the COPY under way on conn, as failed unless ok, and collects its results, so that the connection is
- * usable afterwards. Returns 0 when ok and the server took the rows; else -1, with the server's message in err
- * when ok (err is left as it is when not: the caller's reason to stop is the one to tell).
+ * usable afterwards. Returns 0 when ok and the server took the rows (their number in *count unless count is
+ * NULL); else -1, with "database: COPY failed: why" on one line in err when ok (err is left as it is when
+ * not: the caller's reason to stop is the one to tell).
  */
-int pb_db_copy_end(PGconn *conn, int ok, struct pb_buf *err);
+int pb_db_copy_end(PGconn *conn, int ok, uint64_t *count, struct pb_buf *err);
 
 /* The schema version in the database (0 before any migration). Returns 0 or -1. */
 int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err);

@@ -196,7 +196,7 @@ static long copy_records(PGconn *conn, struct pb_csv *c, const char *name, const
 	if (ok && pb_db_copy_send(conn, &rows, err) < 0)
 		ok = 0;
 	pb_buf_release(&rows);
-	return pb_db_copy_end(conn, ok, err) < 0 ? PB_ERR_DEPENDENCY : n;
+	return pb_db_copy_end(conn, ok, NULL, err) < 0 ? PB_ERR_DEPENDENCY : n;
 }
 
 /*

@@ -127,17 +127,7 @@ static int put_copy(PGconn *conn, struct pb_buf *b, struct pb_buf *err)
 {
 	if (pb_interrupt_check(err) < 0)
 		return -1;
-	if (b->failed) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-		return -1;
-	}
-	if (b->len && PQputCopyData(conn, b->ptr, (int)b->len) != 1) {
-		pb_db_message(err, "database: COPY failed", PQerrorMessage(conn));
-		return -1;
-	}
-	pb_buf_reset(b);
-	return 0;
+	return pb_db_copy_send(conn, b, err);
 }
 
 static int copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
@@ -159,41 +149,11 @@ static int copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
  */
 static int copy_finish(PGconn *conn, struct pb_buf *b, int ok, uint64_t *count, struct pb_buf *err)
 {
-	PGresult *res;
-	int ret = -1;
+	int ret;
 
-	if (!ok || put_copy(conn, b, err) < 0) {
-		/* End the COPY as failed: until then PQgetResult would answer COPY_IN for ever. */
-		PQputCopyEnd(conn, "pb-ingest: the import stopped");
-		goto out;
-	}
-	if (PQputCopyEnd(conn, NULL) != 1) {
-		pb_db_message(err, "database: COPY failed", PQerrorMessage(conn));
-		goto out;
-	}
-	res = PQgetResult(conn);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pb_db_message(err, "database: COPY failed", PQresultErrorMessage(res));
-		PQclear(res);
-		goto out;
-	}
-	if (count)
-		*count = strtoull(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	ret = 0;
-out:
-	/* Drain whatever results remain so the connection is usable for ROLLBACK; a COPY still open ends. */
-	while ((res = PQgetResult(conn))) {
-		ExecStatusType st = PQresultStatus(res);
-
-		PQclear(res);
-		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
-			break;
-	}
+	ok = ok && put_copy(conn, b, err) == 0;
+	ret = pb_db_copy_end(conn, ok, count, err);
 	pb_buf_release(b);
-	for (size_t k = 0; k < err->len; k++)
-		if (err->ptr[k] == '\n')
-			err->ptr[k] = ' ';
 	return ret;
 }
 

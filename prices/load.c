@@ -217,18 +217,7 @@ static void copy_decimal(struct pb_buf *b, const struct pb_decimal *d)
 
 static int flush_copy(struct pb_price_load *l, struct pb_buf *err)
 {
-	if (l->copy.failed) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-		return PB_ERR_DEPENDENCY;
-	}
-	if (l->copy.len && PQputCopyData(l->conn, l->copy.ptr, (int)l->copy.len) != 1) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(l->conn));
-		return db_error(err);
-	}
-	pb_buf_reset(&l->copy);
-	return 0;
+	return pb_db_copy_send(l->conn, &l->copy, err) < 0 ? db_error(err) : 0;
 }
 
 int pb_price_load_add(struct pb_price_load *l, const struct pb_price_item *it, struct pb_buf *err)
@@ -338,30 +327,11 @@ int pb_price_load_file(struct pb_price_load *l, const char *uri, uint64_t bytes,
 /* Ends the COPY; ok 0 ends it as failed. 0, or PB_ERR_DEPENDENCY. */
 static int end_copy(struct pb_price_load *l, int ok, struct pb_buf *err)
 {
-	PGresult *res;
-	int rc = 0;
-
 	if (!l->in_copy)
 		return 0;
 	l->in_copy = 0;
-	if (ok && flush_copy(l, err) < 0) {
-		ok = 0;
-		rc = PB_ERR_DEPENDENCY;
-	}
-	if (PQputCopyEnd(l->conn, ok ? NULL : "pb-prices: the load stopped") != 1 && ok) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(l->conn));
-		rc = db_error(err);
-	}
-	while ((res = PQgetResult(l->conn))) {
-		if (ok && rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "database: COPY failed: %s", PQresultErrorMessage(res));
-			rc = db_error(err);
-		}
-		PQclear(res);
-	}
-	return rc;
+	ok = ok && flush_copy(l, err) == 0;
+	return pb_db_copy_end(l->conn, ok, NULL, err) < 0 ? db_error(err) : 0;
 }
 
 /*
