@@ -748,25 +748,43 @@ static int find_run(const struct request *q, enum pb_api_query which, const char
 	return 0;
 }
 
-/* 1 when an If-None-Match value names etag (weakly compared) or is "*". */
+static const char *skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/*
+ * 1 when an If-None-Match value is "*" alone, or a list of entity tags one of which is etag (weakly
+ * compared: a W/ prefix is ignored). A value that is neither (a "*" in a list, a tag without its quotes,
+ * anything between tags but a comma) matches nothing: the condition is ignored, and the answer is sent whole
+ * (RFC 9110, sections 8.8.3 and 13.1.2).
+ */
 static int etag_matches(const char *inm, const char *etag)
 {
-	const char *p = inm;
+	const char *p = skip_ows(inm), *end;
 	size_t n = strlen(etag);
+	int found = 0;
 
-	while (*p) {
+	if (*p == '*')
+		return *skip_ows(p + 1) == '\0';
+	for (;;) {
 		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;
-		if (*p == '*')
-			return 1;
+		if (!*p)
+			return found;
 		if (strncmp(p, "W/", 2) == 0)
 			p += 2;
-		if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\t'))
-			return 1;
-		while (*p && *p != ',')
-			p++;
+		if (*p != '"' || !(end = strchr(p + 1, '"')))
+			return 0;
+		end++;
+		if ((size_t)(end - p) == n && memcmp(p, etag, n) == 0)
+			found = 1;
+		p = skip_ows(end);
+		if (*p && *p != ',')
+			return 0;
 	}
-	return 0;
 }
 
 struct serve {

@@ -292,6 +292,14 @@ req "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10" -H "If-None-Mat
 check "If-None-Match with a list and a weak tag: 304" "304" "$CODE"
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-None-Match: "pb-run-999999"'
 check "If-None-Match with another run's ETag: 200" "200" "$CODE"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-None-Match: *'
+check "If-None-Match: * alone: 304" "304" "$CODE"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-None-Match: "x", *'
+check "If-None-Match with * in a list (not valid): ignored, 200" "200" "$CODE"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-None-Match: \"x, $ETAG y\""
+check "If-None-Match whose quoted tag holds the ETag after a comma: 200" "200" "$CODE"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-None-Match: ${ETAG#\"}"
+check "If-None-Match with the ETag missing its opening quote: 200" "200" "$CODE"
 python3 "$CHECK" not-modified "$URL" "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" >"$TMP/304" 2>&1
 check "a 304's exact headers on a raw socket: the 200's ETag, Vary and Cache-Control, Content-Length the 200's length (never 0), no body" \
 	"HTTP/1.1 304 Not Modified
