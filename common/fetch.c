@@ -56,11 +56,12 @@ struct pb_fetch {
 	uint64_t attempt_from; /* delivered when the attempt began */
 	long status;
 	int body_ok;
-	char etag[256];		/* of the first response with a body */
-	char last_modified[64]; /* likewise */
+	char etag[PB_FETCH_ETAG_MAX + 1]; /* of the first response with a body */
+	char last_modified[64];		  /* likewise */
 	char changed[640];
 	int wrong_start;		/* a 206 resumed at another byte than the one asked for */
 	int excess;			/* the answer went on past its Content-Length (or its last chunk) */
+	size_t long_etag;		/* the length of an ETag longer than etag keeps, or 0 */
 	char bad_header[160];		/* "Content-Length X" of an answer with a body, X no length, or "" */
 	SSL *ssl;			/* the TLS connection of the attempt (OpenSSL's), or NULL */
 	int tls_noted;			/* ssl was looked for */
@@ -368,6 +369,35 @@ static void same_version(struct pb_fetch *f, const char *name, char *first, size
 		snprintf(f->changed, sizeof(f->changed), "%s was %.250s, now %.250s", name, first, v);
 }
 
+/*
+ * The ETag of an answer with a body, from its whole header line (len bytes, without its line break): kept whole,
+ * since a resumed download names it in If-Match. Returns 0, or -1 with f->long_etag set when it is longer than
+ * PB_FETCH_ETAG_MAX.
+ */
+static int etag_header(struct pb_fetch *f, const char *data, size_t len)
+{
+	const char *v = memchr(data, ':', len);
+	char value[PB_FETCH_ETAG_MAX + 1];
+	size_t n;
+
+	if (!v)
+		return 0;
+	v++;
+	n = len - (size_t)(v - data);
+	while (n && (*v == ' ' || *v == '\t'))
+		v++, n--;
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	if (n > PB_FETCH_ETAG_MAX) {
+		f->long_etag = n;
+		return -1;
+	}
+	memcpy(value, v, n);
+	value[n] = '\0';
+	same_version(f, "ETag", f->etag, sizeof(f->etag), value);
+	return 0;
+}
+
 /* The object's whole length from a response; on a resumed attempt it must be the first one's. */
 static void same_length(struct pb_fetch *f, int64_t len)
 {
@@ -471,9 +501,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		v++;
 	if (f->body_ok)
 		md5_header(f, line, v);
-	if (strcasecmp(line, "ETag") == 0 && f->body_ok)
-		same_version(f, "ETag", f->etag, sizeof(f->etag), v);
-	else if (strcasecmp(line, "Last-Modified") == 0 && f->body_ok)
+	if (strcasecmp(line, "ETag") == 0 && f->body_ok) {
+		if (etag_header(f, data, len) < 0)
+			return 0; /* libcurl ends the transfer */
+	} else if (strcasecmp(line, "Last-Modified") == 0 && f->body_ok)
 		same_version(f, "Last-Modified", f->last_modified, sizeof(f->last_modified), v);
 	else if ((strcasecmp(line, "Content-Length") == 0 || strcasecmp(line, "Content-Range") == 0) && f->body_ok) {
 		/* A line longer than the one kept would be read cut short: 1000 digits are no length either. */
@@ -587,7 +618,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 /* What one attempt sends besides the URL; lives until the attempt ends. */
 struct request {
 	struct curl_slist *hdr;
-	char range[64], ifmatch[300], sigv4[128], userpwd[1024], token[2048], date[64];
+	char range[64], ifmatch[PB_FETCH_ETAG_MAX + 16], sigv4[128], userpwd[1024], token[2048], date[64];
 	struct pb_buf auth;
 };
 
@@ -781,6 +812,11 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		deadline_passed(f, why);
 		return -1;
 	}
+	if (f->long_etag) {
+		pb_buf_addf(why, "HTTP %ld with an ETag of %zu bytes, longer than the %d kept to resume a download",
+			    f->status, f->long_etag, PB_FETCH_ETAG_MAX);
+		return -1;
+	}
 	if (f->bad_header[0]) {
 		pb_buf_addf(why, "HTTP %ld with ", f->status);
 		pb_url_add_text(why, f->bad_header);
@@ -872,6 +908,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->wrong_start = 0;
 	f->excess = 0;
 	f->bad_header[0] = '\0';
+	f->long_etag = 0;
 	f->ssl = NULL;
 	f->tls_noted = 0;
 	f->got_body = 0;

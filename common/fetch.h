@@ -100,6 +100,9 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
  */
 long pb_fetch_read(void *f, char *buf, size_t n, struct pb_buf *err);
 
+/* The longest ETag kept (a longer one fails the download: a resumption could not name its version). */
+#define PB_FETCH_ETAG_MAX 1024
+
 /* After the end: the ETag ("" if none), the Content-Length (or -1), and the attempts made. */
 const char *pb_fetch_etag(const struct pb_fetch *f);
 int64_t pb_fetch_content_length(const struct pb_fetch *f);

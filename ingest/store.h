@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "fetch.h"
 #include "money.h"
 #include "reduce.h"
 
@@ -14,7 +15,7 @@ struct pb_store_file {
 	const char *uri;
 	uint64_t bytes;
 	char sha256[65];
-	char etag[256]; /* "" when the file had none (a local file) */
+	char etag[PB_FETCH_ETAG_MAX + 1]; /* "" when the file had none (a local file) */
 	uint64_t lines;
 	pb_money list_total, billed_total;
 };

@@ -428,6 +428,22 @@ check "a resumption 1000 bytes early, cut short: exit 3 naming both bytes, no by
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_fault_count 'GET')"
 pb_fault_stop
 
+# ETags of any length are HTTP: one of 1024 characters was kept cut at 255 (and its header line at 511 bytes),
+# so the resumption's If-Match named no version and the server's 412 was taken for a changed object. It is kept
+# whole, and the cut download resumes; one of 1025 characters is refused at once, as more than is kept.
+"$PBI" --format aws-cur --summary --no-progress "$TMP/chg/x.csv" >"$TMP/chg.want" 2>&1 || notok "summary of the local file"
+pb_fault_start "$TMP/chg" "1:truncate=300000" --etag 1024 >/dev/null || exit 1
+run etag-1024 0 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "an ETag of 1024 characters: the cut download resumes bound to it, the same totals" \
+	"0|2|" "$GOT|$(pb_fault_count 'GET')|$(cmp "$TMP/out" "$TMP/chg.want" 2>&1; cat "$TMP/err")"
+pb_fault_stop
+pb_fault_start "$TMP/chg" "" --etag 1025 >/dev/null || exit 1
+run etag-1025 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "an ETag of 1025 characters: exit 3 at once, saying so" \
+	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: HTTP 200 with an ETag of 1025 bytes, longer than the 1024 kept to resume a download, not retried||1" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_fault_count 'GET')"
+pb_fault_stop
+
 # Into the store: a download that fails commits nothing and leaves the previous import.
 pb_test_cluster_start
 pb_fault_stop >/dev/null 2>&1

@@ -10,6 +10,7 @@ directions (files of 100 MB are fine), exits on SIGTERM or SIGINT, and exits by 
 
 Usage:
   faultproxy.py (--upstream URL | --dir DIR) [--port N] [--log FILE] [--log-headers] [--max-seconds S]
+                [--etag N]
                 [--tls-cert FILE --tls-key FILE]
                 [--fault RULE]... [--fault-per-path RULE]... [--script TEXT] [--script-file FILE]
 
@@ -17,6 +18,8 @@ Usage:
   "faultproxy listening on http://127.0.0.1:PORT" (https:// with --tls-cert: it then speaks TLS with that
   certificate and key, PEM files; the upstream is still reached as its URL says).
   --log-headers adds the names (never the values) of each request's headers to its log line.
+  --etag N (with --dir) sends an ETag of N characters (the file's MD5 in hex, padded) and answers 412 to a
+  request whose If-Match is not that ETag.
 
 Fault rules
   RULE    := WHEN ":" ACTION [":" OPTION]...
@@ -84,6 +87,7 @@ Paths and queries are logged as received (percent-encoded, no spaces). Count att
 
 import argparse
 import fnmatch
+import hashlib
 import http.client
 import mimetypes
 import os
@@ -651,6 +655,15 @@ class Handler(BaseHTTPRequestHandler):
         start, end = 0, size - 1
         status, reason = 200, "OK"
         extra = []
+        if self.server.etag_length:
+            # A version tag of the file's bytes, padded to the length asked for; If-Match must name it.
+            with open(full, "rb") as f:
+                digest = hashlib.md5(f.read()).hexdigest()
+            etag = '"' + digest.ljust(self.server.etag_length - 2, "e") + '"'
+            extra.append(("ETag", etag))
+            want = self.headers.get("If-Match")
+            if want is not None and want.strip() != etag:
+                return self._simple(412, "Precondition Failed", [])
         rng = self.headers.get("Range")
         if rng:
             m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip())
@@ -714,6 +727,8 @@ def main():
     ap.add_argument("--log-headers", action="store_true", help="log the names of each request's headers")
     ap.add_argument("--tls-cert", help="serve https with this certificate (PEM; needs --tls-key)")
     ap.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
+    ap.add_argument("--etag", type=int, default=0, metavar="N",
+                    help="--dir: send an ETag of N characters (at least 34) and answer 412 to an If-Match not it")
     ap.add_argument("--max-seconds", type=float, default=600, help="exit after this long (default 600)")
     ap.add_argument("--upstream-timeout", type=float, default=120, help="socket timeout towards the upstream")
     ap.add_argument("--fault", action="append", default=[], type=lambda s: ("g", s), dest="rules", metavar="RULE",
@@ -758,6 +773,9 @@ def main():
     server.upstream_timeout = a.upstream_timeout
     server.dir = None
     server.upstream = None
+    if a.etag and (a.etag < 34 or not a.dir):
+        ap.error("--etag takes a length of 34 or more, with --dir")
+    server.etag_length = a.etag
     if a.dir:
         server.dir = os.path.realpath(a.dir)
         if not os.path.isdir(server.dir):
