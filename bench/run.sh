@@ -14,7 +14,8 @@
 # pb-api under wrk next to a Node.js peer) and store (bench/store.sh: storing a CUR and an Azure export next to
 # --summary and to COPY + GROUP BY in PostgreSQL) and prices (bench/prices.sh: pb-prices loading a retail
 # price list and an offer file, and pb-ingest with every list price looked up next to the same export with
-# them). BENCH_SECTIONS (default "cur azure-cost aggregate estimate api store prices")
+# them) and invoice (bench/invoice.sh: pb-invoice's wall time and peak RSS at N and 10N accounts). BENCH_SECTIONS
+# (default "cur azure-cost aggregate estimate api store prices invoice")
 # picks some; BENCH_AZURE_SCHEMA (default mca, or ea) is the export's schema.
 
 set -euo pipefail
@@ -35,7 +36,7 @@ MIN_SPEEDUP=8
 MAX_GZ_RATIO=1.1
 MAX_RSS_KB=$((32 * 1024))
 
-SECTIONS=" ${BENCH_SECTIONS:-cur azure-cost aggregate estimate api store prices} "
+SECTIONS=" ${BENCH_SECTIONS:-cur azure-cost aggregate estimate api store prices invoice} "
 AZ_SCHEMA=${BENCH_AZURE_SCHEMA:-mca}
 
 die() {
@@ -331,6 +332,7 @@ others() {
 	if section api; then bash bench/api.sh || MISMATCH=1; fi
 	if section store; then BENCH_ROWS=$ROWS bash bench/store.sh || MISMATCH=1; fi
 	if section prices; then bash bench/prices.sh || MISMATCH=1; fi
+	if section invoice; then bash bench/invoice.sh || MISMATCH=1; fi
 }
 
 # BENCH_SECTIONS without cur: the other sections alone, without the CUR files.
