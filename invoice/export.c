@@ -1,6 +1,7 @@
 /* The export and detail CSVs, made from the stored lines and the run: the same data, the same bytes. */
 #include "export.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 
 #include "banned.h"
 
-#define DETAIL_FETCH_ROWS "10000" /* rows of the detail read at a time */
+#define DETAIL_FETCH_ROWS "2000" /* rows of the detail read at a time */
 
 void pb_inv_csv_text(struct pb_buf *out, const char *s)
 {
@@ -35,93 +36,59 @@ static int32_t month_end(int32_t month)
 	return (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
 }
 
-void pb_inv_export_csv(const char *number, int32_t month, const struct pb_inv_lines *ls, struct pb_buf *out)
+int pb_inv_sink_write(struct pb_inv_sink *s, struct pb_buf *b, struct pb_buf *err)
 {
-	char start[11], end[11], corrects[11];
-	size_t i;
+	int rc = 0;
+
+	if (b->failed) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot write '%s': out of memory", s->name);
+		rc = PB_ERR_DEPENDENCY;
+	} else if (b->len) {
+		pb_sha256_update(&s->sha, b->ptr, b->len);
+		if (s->f && fwrite(b->ptr, 1, b->len, s->f) != b->len) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot write '%s': %s", s->name, strerror(errno));
+			rc = PB_ERR_DEPENDENCY;
+		}
+	}
+	pb_buf_reset(b);
+	return rc;
+}
+
+void pb_inv_export_header(struct pb_buf *out)
+{
 	int v;
 
-	pb_date_format(month, start);
-	pb_date_format(month_end(month), end);
 	pb_buf_addstr(out, "invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,"
 			   "line_item,line_type,corrects_period_start,currency,amount");
 	for (v = 0; v < PB_NVENDORS; v++)
 		pb_buf_addf(out, ",%s_amount", pb_vendor_names[v]);
 	pb_buf_addstr(out, "\r\n");
-	for (i = 0; i < ls->n; i++) {
-		const struct pb_inv_line *l = &ls->l[i];
+}
 
-		pb_inv_csv_text(out, number);
-		pb_buf_addf(out, ",%s,%s,%zu,", start, end, i + 1);
-		pb_inv_csv_text(out, l->alias);
-		pb_buf_addch(out, ',');
-		pb_inv_csv_text(out, l->name ? l->name : "");
-		pb_buf_addf(out, ",%s,%s,", PB_INV_LINE_ITEM, l->kind);
-		if (l->corrects) {
-			pb_date_format(l->corrects, corrects);
-			pb_buf_addstr(out, corrects);
-		}
-		pb_buf_addf(out, ",%s", l->currency);
-		add_amount(out, l->amount, l->minor);
-		for (v = 0; v < PB_NVENDORS; v++)
-			add_amount(out, l->has_part[v] ? l->part[v] : PB_MONEY_ZERO, l->minor);
-		pb_buf_addstr(out, "\r\n");
+void pb_inv_export_row(const char *number, int32_t month, const struct pb_inv_line *l, size_t n, struct pb_buf *out)
+{
+	char start[11], end[11], corrects[11];
+	int v;
+
+	pb_date_format(month, start);
+	pb_date_format(month_end(month), end);
+	pb_inv_csv_text(out, number);
+	pb_buf_addf(out, ",%s,%s,%zu,", start, end, n);
+	pb_inv_csv_text(out, l->alias);
+	pb_buf_addch(out, ',');
+	pb_inv_csv_text(out, l->name ? l->name : "");
+	pb_buf_addf(out, ",%s,%s,", PB_INV_LINE_ITEM, l->kind);
+	if (l->corrects) {
+		pb_date_format(l->corrects, corrects);
+		pb_buf_addstr(out, corrects);
 	}
-}
-
-/*
- * The lines' own lines (not adjustments), sorted by alias, the earlier line first among equals: each detail row
- * names its account's line, found in log n (a search of every line for each row made the detail file's time
- * the lines times the rows).
- */
-struct line_index {
-	const struct pb_inv_lines *ls;
-	const struct pb_inv_line **by_alias;
-	size_t n;
-};
-
-static int by_alias(const void *a, const void *b)
-{
-	const struct pb_inv_line *x = *(const struct pb_inv_line *const *)a, *y = *(const struct pb_inv_line *const *)b;
-	int c = strcmp(x->alias, y->alias);
-
-	return c ? c : (x > y) - (x < y);
-}
-
-/* Indexes ls. Returns 0, or -1 when out of memory. */
-static int index_lines(struct line_index *ix, const struct pb_inv_lines *ls)
-{
-	size_t i;
-
-	ix->ls = ls;
-	ix->n = 0;
-	ix->by_alias = malloc((ls->n ? ls->n : 1) * sizeof(*ix->by_alias));
-	if (!ix->by_alias)
-		return -1;
-	for (i = 0; i < ls->n; i++)
-		if (!ls->l[i].corrects)
-			ix->by_alias[ix->n++] = &ls->l[i];
-	qsort(ix->by_alias, ix->n, sizeof(*ix->by_alias), by_alias);
-	return 0;
-}
-
-/* The line number of alias's own line (not an adjustment), or 0. */
-static size_t line_of(const struct line_index *ix, const char *alias)
-{
-	size_t lo = 0, hi = ix->n;
-
-	/* The first line whose alias is not before alias. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(ix->by_alias[mid]->alias, alias) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < ix->n && strcmp(ix->by_alias[lo]->alias, alias) == 0)
-		return (size_t)(ix->by_alias[lo] - ix->ls->l) + 1;
-	return 0;
+	pb_buf_addf(out, ",%s", l->currency);
+	add_amount(out, l->amount, l->minor);
+	for (v = 0; v < PB_NVENDORS; v++)
+		add_amount(out, l->has_part[v] ? l->part[v] : PB_MONEY_ZERO, l->minor);
+	pb_buf_addstr(out, "\r\n");
 }
 
 /*
@@ -191,9 +158,8 @@ static int running(struct so_far *f, const char *alias, const char *vendor, cons
 }
 
 /* One detail row: the source amount, and converted (see struct so_far). */
-static int detail_row(PGresult *res, int i, const char *number, const struct line_index *ix,
-		      const struct pb_rates *rates, const char *check, struct so_far *f, struct pb_buf *out,
-		      struct pb_buf *err)
+static int detail_row(PGresult *res, int i, const char *number, long line, const struct pb_rates *rates,
+		      const char *check, struct so_far *f, struct pb_buf *out, struct pb_buf *err)
 {
 	const char *alias = PQgetvalue(res, i, 0), *from = PQgetvalue(res, i, 4), *to = PQgetvalue(res, i, 6);
 	const char *v = PQgetvalue(res, i, 5);
@@ -230,7 +196,7 @@ static int detail_row(PGresult *res, int i, const char *number, const struct lin
 	pb_money_format_canonical(m, a);
 	pb_money_format_canonical(conv, c);
 	pb_inv_csv_text(out, number);
-	pb_buf_addf(out, ",%zu,", line_of(ix, alias));
+	pb_buf_addf(out, ",%ld,", line);
 	pb_inv_csv_text(out, alias);
 	pb_buf_addf(out, ",%s,", PQgetvalue(res, i, 1));
 	pb_inv_csv_text(out, PQgetvalue(res, i, 2));
@@ -240,29 +206,47 @@ static int detail_row(PGresult *res, int i, const char *number, const struct lin
 	return 0;
 }
 
-int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const char *run_id,
-		      const struct pb_inv_lines *ls, int check, struct pb_buf *out, struct pb_buf *err)
+/*
+ * The number of alias's own line into *line (0 when it has none), the lines cursor moved on to it: the rows ask in
+ * the order of the lines, so each line is read once. Returns 0 or PB_ERR_DEPENDENCY.
+ */
+static int line_of(PGconn *conn, struct pb_inv_cursor *lines, const char *alias, long *line, struct pb_buf *err)
 {
-	const char *p[1] = {run_id};
+	int rc, c;
+
+	*line = 0;
+	while ((rc = pb_inv_cursor_row(conn, lines, err)) == 1) {
+		c = strcmp(PQgetvalue(lines->res, lines->i, 0), alias);
+		if (c > 0)
+			break;
+		if (c == 0) {
+			*line = strtol(PQgetvalue(lines->res, lines->i, 1), NULL, 10);
+			break;
+		}
+		lines->i++;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const char *run_id, const char *table,
+		      const char *invoice_id, int check, struct pb_inv_sink *out, struct pb_buf *err)
+{
+	const char *p[2] = {run_id, invoice_id};
+	struct pb_buf q = PB_BUF_INIT, q2 = PB_BUF_INIT, rows = PB_BUF_INIT;
+	struct pb_inv_cursor lines = {"detail_lines", NULL, 0, 0, 0};
 	struct pb_rates rates;
 	struct so_far so_far = {.n = 0};
-	struct line_index ix;
 	PGresult *res;
 	int i, n = 0, rc;
 
-	if (index_lines(&ix, ls) < 0) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-		return PB_ERR_DEPENDENCY;
-	}
 	rc = pb_rates_read(conn, month, &rates, err);
-	if (rc < 0) {
-		free(ix.by_alias);
+	if (rc < 0)
 		return rc;
-	}
-	/* A cursor, read a batch at a time: the memory is one batch's, whatever the number of rows. */
-	if (pb_db_exec(
-		    conn,
+	/*
+	 * A cursor, read a batch at a time: the memory is one batch's, whatever the number of rows. Each row names
+	 * its account's own line (not an adjustment), or 0.
+	 */
+	pb_buf_addf(&q,
 		    "DECLARE detail_rows NO SCROLL CURSOR FOR "
 		    "SELECT alias, vendor, service, category, currency, amount, invoice_currency, run FROM ("
 		    "SELECT d.alias, d.vendor, d.service, d.charge_category AS category, d.currency, "
@@ -279,14 +263,23 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 		    "(a.month_to_date + a.markup)::text "
 		    "FROM pb.aggregate_account a WHERE a.run_id = $1::bigint AND a.vendor <> 'all' AND a.markup <> 0"
 		    ") x ORDER BY alias COLLATE \"C\", vendor, markup, service COLLATE \"C\", category COLLATE \"C\", "
-		    "currency",
-		    1, p, err) < 0) {
+		    "currency");
+	/* The accounts' own lines (not adjustments) in the same order, read beside the rows: each row's line number. */
+	pb_buf_addf(&q2,
+		    "DECLARE detail_lines NO SCROLL CURSOR FOR SELECT alias, line FROM %s_line "
+		    "WHERE invoice_id = $1::bigint AND corrects_month IS NULL ORDER BY alias COLLATE \"C\"",
+		    table);
+	if (q.failed || q2.failed || pb_db_exec(conn, pb_buf_str(&q), 1, p, err) < 0 ||
+	    pb_db_exec(conn, pb_buf_str(&q2), 1, p + 1, err) < 0) {
+		pb_buf_release(&q);
+		pb_buf_release(&q2);
 		pb_rates_release(&rates);
-		free(ix.by_alias);
 		return PB_ERR_DEPENDENCY;
 	}
-	pb_buf_addstr(out, "invoice_number,line,account_alias,vendor,service,charge_category,source_currency,"
-			   "source_amount,currency,amount\r\n");
+	pb_buf_release(&q);
+	pb_buf_release(&q2);
+	pb_buf_addstr(&rows, "invoice_number,line,account_alias,vendor,service,charge_category,source_currency,"
+			     "source_amount,currency,amount\r\n");
 	do {
 		res = pb_db_query(conn, "FETCH " DETAIL_FETCH_ROWS " FROM detail_rows", 0, NULL, err);
 		if (!res) {
@@ -294,15 +287,34 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 			break;
 		}
 		n = PQntuples(res);
-		for (i = 0; i < n && rc == 0; i++)
-			rc = detail_row(res, i, number, &ix, &rates, check ? run_id : NULL, &so_far, out, err);
+		for (i = 0; i < n && rc == 0; i++) {
+			long line = 0;
+
+			rc = line_of(conn, &lines, PQgetvalue(res, i, 0), &line, err);
+			if (rc == 0)
+				rc = detail_row(res, i, number, line, &rates, check ? run_id : NULL, &so_far, &rows,
+						err);
+		}
 		PQclear(res);
+		if (rc == 0)
+			rc = pb_inv_sink_write(out, &rows, err);
 	} while (n > 0 && rc == 0);
 	if (rc == 0 && check && so_far.n)
 		rc = check_part(&so_far, run_id, month, err);
 	if (rc == 0 && pb_db_exec(conn, "CLOSE detail_rows", 0, NULL, err) < 0)
 		rc = PB_ERR_DEPENDENCY;
+	/* Read to its end, which closes it. */
+	while (rc == 0) {
+		rc = pb_inv_cursor_row(conn, &lines, err);
+		if (rc == 1) {
+			lines.i = lines.n;
+			rc = 0;
+		} else if (rc == 0) {
+			break;
+		}
+	}
+	pb_inv_cursor_release(&lines);
 	pb_rates_release(&rates);
-	free(ix.by_alias);
+	pb_buf_release(&rows);
 	return rc;
 }

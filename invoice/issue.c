@@ -25,11 +25,13 @@
 /* What issuing one month needs to know. */
 struct issue {
 	const struct pb_inv_options *o;
-	char month[11], number[24], run_id[24];
-	struct pb_inv_lines lines;
-	struct pb_buf export, detail;
+	char month[11], number[24], run_id[24], invoice_id[24];
+	size_t nlines;
 	char export_sha[65], detail_sha[65];
 };
+
+/* The tables of the lines an issue makes, before they are stored with the invoice (invoice_id 0). */
+#define NEW_LINES "pg_temp.invoice_new"
 
 /* The month's current aggregate run; its as-of day and whether it holds the detail. */
 static int current_run(PGconn *conn, struct issue *s, int need_detail, struct pb_buf *err)
@@ -73,15 +75,13 @@ struct issued {
 };
 
 /*
- * The month's issued invoice: its number, run and lines into s, the rest into i. Returns 1, 0 when the month is
- * not issued, or an error. What an issued month holds never changes: they are what issuing it again would give.
+ * The month's issued invoice: its id, number and run into s, the rest into i. Returns 1, 0 when the month is not
+ * issued, or an error. What an issued month holds never changes: its lines are what issuing it again would give.
  */
 static int read_issued(PGconn *conn, struct issue *s, struct issued *i, struct pb_buf *err)
 {
 	const char *p[1] = {s->month};
 	PGresult *res;
-	char id[24];
-	int rc;
 
 	res = pb_db_query(conn,
 			  "SELECT id, number, run_id, export_sha256, detail_sha256, issued_by, "
@@ -94,54 +94,179 @@ static int read_issued(PGconn *conn, struct issue *s, struct issued *i, struct p
 		PQclear(res);
 		return 0;
 	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(s->invoice_id, sizeof(s->invoice_id), "%s", PQgetvalue(res, 0, 0));
 	snprintf(s->number, sizeof(s->number), "%s", PQgetvalue(res, 0, 1));
 	snprintf(s->run_id, sizeof(s->run_id), "%s", PQgetvalue(res, 0, 2));
 	snprintf(i->export_sha, sizeof(i->export_sha), "%s", PQgetvalue(res, 0, 3));
 	snprintf(i->detail_sha, sizeof(i->detail_sha), "%s", PQgetvalue(res, 0, 4));
 	snprintf(i->by, sizeof(i->by), "by %s at %s UTC", PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6));
 	PQclear(res);
-	rc = pb_inv_read(conn, id, &s->lines, err);
-	return rc < 0 ? rc : 1;
+	return 1;
 }
 
-/* The lines of the month's issued invoice into s (its number too): 1, 0 when the month is not issued, or an error. */
-static int issued_lines(PGconn *conn, struct issue *s, struct pb_buf *err)
-{
-	struct issued i;
-	int rc = read_issued(conn, s, &i, err);
+/* What writes the export a line at a time: to out, and, when keep, into NEW_LINES (sent on a batch at a time). */
+struct export_rows {
+	PGconn *conn;
+	const struct issue *s;
+	struct pb_inv_sink *out;
+	int keep;
+	struct pb_buf row, lines, parts;
+};
 
-	if (rc == 1)
-		pb_log(PB_LOG_WARNING, NULL,
-		       "%.7s is issued: these are the lines of %s; what changed since goes on the next invoice (--diff "
-		       "shows it)",
-		       s->month, s->number);
+static void add_money(struct pb_buf *b, pb_money m)
+{
+	char s[PB_MONEY_STRMAX];
+
+	pb_money_format_canonical(m, s);
+	pb_buf_addstr(b, s);
+}
+
+/* A line's rows of NEW_LINES (invoice_line's and invoice_part's columns, invoice 0), in COPY's text format. */
+static void copy_rows(struct export_rows *x, const struct pb_inv_line *l, size_t n)
+{
+	char c[11];
+	int v;
+
+	pb_buf_addf(&x->lines, "0\t%zu\t", n);
+	pb_buf_add_copy_text(&x->lines, l->alias, strlen(l->alias));
+	pb_buf_addch(&x->lines, '\t');
+	pb_buf_add_copy_text(&x->lines, l->name ? l->name : "", l->name ? strlen(l->name) : 0);
+	if (l->corrects)
+		pb_date_format(l->corrects, c);
+	pb_buf_addf(&x->lines, "\t" PB_INV_LINE_ITEM "\t%s\t%s\t%s\t", l->kind, l->corrects ? c : "\\N", l->currency);
+	add_money(&x->lines, l->amount);
+	pb_buf_addch(&x->lines, '\t');
+	add_money(&x->lines, l->exact);
+	pb_buf_addch(&x->lines, '\n');
+	for (v = 0; v < PB_NVENDORS; v++) {
+		if (!l->has_part[v])
+			continue;
+		pb_buf_addf(&x->parts, "0\t%zu\t%s\t", n, pb_vendor_names[v]);
+		add_money(&x->parts, l->part[v]);
+		pb_buf_addch(&x->parts, '\t');
+		add_money(&x->parts, l->part_exact[v]);
+		pb_buf_addch(&x->parts, '\n');
+	}
+}
+
+static int export_row(const struct pb_inv_line *l, size_t n, void *arg, struct pb_buf *err)
+{
+	struct export_rows *x = arg;
+
+	pb_inv_export_row(x->s->number, x->s->o->month, l, n, &x->row);
+	if (x->keep)
+		copy_rows(x, l, n);
+	return pb_inv_sink_write(x->out, &x->row, err);
+}
+
+/* COPY sql (FROM STDIN) with the rows b holds, and b emptied. 0, or PB_ERR_DEPENDENCY. */
+static int copy_buf(PGconn *conn, const char *sql, struct pb_buf *b, struct pb_buf *err)
+{
+	PGresult *res;
+	int ok;
+
+	if (b->len == 0 && !b->failed)
+		return 0;
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "database: %s", PQerrorMessage(conn));
+		PQclear(res);
+		return PB_ERR_DEPENDENCY;
+	}
+	PQclear(res);
+	ok = pb_db_copy_send(conn, b, err) == 0;
+	return pb_db_copy_end(conn, ok, NULL, err) < 0 ? PB_ERR_DEPENDENCY : 0;
+}
+
+/* The lines given since the last batch into NEW_LINES. */
+static int export_batch(void *arg, struct pb_buf *err)
+{
+	struct export_rows *x = arg;
+	int rc;
+
+	if (!x->keep)
+		return 0;
+	rc = copy_buf(x->conn, "COPY " NEW_LINES "_line FROM STDIN", &x->lines, err);
+	return rc < 0 ? rc : copy_buf(x->conn, "COPY " NEW_LINES "_part FROM STDIN", &x->parts, err);
+}
+
+/*
+ * The export, a line at a time, to out: the lines of the invoice issued (s->invoice_id set), else those the run
+ * makes (then also, when keep, into NEW_LINES). s->nlines is their number.
+ */
+static int write_export(PGconn *conn, struct issue *s, struct pb_inv_sink *out, int keep, struct pb_buf *err)
+{
+	struct export_rows x = {conn, s, out, keep, PB_BUF_INIT, PB_BUF_INIT, PB_BUF_INIT};
+	struct pb_inv_emit emit = {export_row, export_batch, &x};
+	int rc;
+
+	pb_inv_export_header(&x.row);
+	rc = pb_inv_sink_write(out, &x.row, err);
+	if (rc == 0 && s->invoice_id[0])
+		rc = pb_inv_read(conn, "pb.invoice", s->invoice_id, &emit, &s->nlines, err);
+	else if (rc == 0)
+		rc = pb_inv_build(conn, s->o->month, s->run_id, &emit, &s->nlines, err);
+	pb_buf_release(&x.row);
+	pb_buf_release(&x.lines);
+	pb_buf_release(&x.parts);
 	return rc;
+}
+
+/* Copies f from its start to out. Returns 0, or -1 (a read error of f; a write error of out is out's). */
+static int copy_out(FILE *f, FILE *out)
+{
+	char chunk[65536];
+	size_t n;
+
+	rewind(f);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (fwrite(chunk, 1, n, out) != n)
+			break;
+	return ferror(f) ? -1 : 0;
 }
 
 int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)
 {
+	struct pb_inv_sink sink = {NULL, "a temporary file", PB_SHA256_INIT};
 	struct issue s;
+	struct issued is;
 	int rc;
 
 	memset(&s, 0, sizeof(s));
 	s.o = o;
 	pb_date_format(o->month, s.month);
 	snprintf(s.number, sizeof(s.number), "DRAFT-%.7s", s.month);
-	pb_buf_init(&s.export, 0);
-	rc = issued_lines(conn, &s, err);
+	/* Made into a temporary file first: standard output gets the whole export or nothing. */
+	sink.f = pb_tmpfile();
+	if (!sink.f) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot make a temporary file in '%s': %s", pb_tmpdir(), strerror(errno));
+		return PB_ERR_DEPENDENCY;
+	}
+	/* The lines are read with a cursor, so in a transaction. */
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0) {
+		fclose(sink.f);
+		return PB_ERR_DEPENDENCY;
+	}
+	rc = read_issued(conn, &s, &is, err);
+	if (rc == 1)
+		pb_log(PB_LOG_WARNING, NULL,
+		       "%.7s is issued: these are the lines of %s; what changed since goes on the next invoice (--diff "
+		       "shows it)",
+		       s.month, s.number);
 	if (rc == 0)
 		rc = current_run(conn, &s, 0, err);
-	if (rc == 0)
-		rc = pb_inv_build(conn, o->month, s.run_id, &s.lines, err);
-	if (rc == 1)
-		rc = 0;
-	if (rc == 0) {
-		pb_inv_export_csv(s.number, o->month, &s.lines, &s.export);
-		fwrite(s.export.ptr ? s.export.ptr : "", 1, s.export.len, out);
+	if (rc >= 0)
+		rc = write_export(conn, &s, &sink, 0, err);
+	PQclear(PQexec(conn, "ROLLBACK"));
+	if (rc == 0 && (fflush(sink.f) != 0 || ferror(sink.f) || copy_out(sink.f, out) < 0)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot write a temporary file in '%s': %s", pb_tmpdir(), strerror(errno));
+		rc = PB_ERR_DEPENDENCY;
 	}
-	pb_inv_lines_release(&s.lines);
-	pb_buf_release(&s.export);
+	fclose(sink.f);
+	pb_sha256_release(&sink.sha);
 	return rc;
 }
 
@@ -324,96 +449,6 @@ static int check_current(PGconn *conn, const struct issue *s, struct pb_buf *err
 	return ret == 0 ? pb_inv_check_rates(conn, s->run_id, s->month, err) : ret;
 }
 
-/*
- * The export and detail files' bytes and hashes, from the lines and the run; with check, refused when the
- * month's rates give the detail other figures than the run's (see pb_inv_detail_csv).
- */
-static int make_files(PGconn *conn, struct issue *s, int check, struct pb_buf *err)
-{
-	int rc;
-
-	pb_inv_export_csv(s->number, s->o->month, &s->lines, &s->export);
-	rc = pb_inv_detail_csv(conn, s->number, s->o->month, s->run_id, &s->lines, check, &s->detail, err);
-	if (rc == 0 && (s->export.failed || s->detail.failed ||
-			pb_sha256_hex(s->export.ptr ? s->export.ptr : "", s->export.len, s->export_sha) < 0 ||
-			pb_sha256_hex(s->detail.ptr ? s->detail.ptr : "", s->detail.len, s->detail_sha) < 0)) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-		rc = PB_ERR_DATA;
-	}
-	return rc;
-}
-
-static void add_money(struct pb_buf *b, pb_money m)
-{
-	char s[PB_MONEY_STRMAX];
-
-	pb_money_format_canonical(m, s);
-	pb_buf_addstr(b, s);
-}
-
-/* INSERTs the invoice, its lines and parts, as one statement each. */
-static int store_lines(PGconn *conn, struct issue *s, struct pb_buf *err)
-{
-	struct pb_buf q = PB_BUF_INIT;
-	char count[24];
-	const char *p[9] = {s->month,	  s->number,	 s->run_id,	s->o->by, s->o->reason ? "t" : "f",
-			    s->o->reason, s->export_sha, s->detail_sha, count};
-	size_t i;
-	int v, rc = 0;
-
-	snprintf(count, sizeof(count), "%zu", s->lines.n);
-	if (pb_db_exec(conn,
-		       "INSERT INTO pb.invoice (billing_month, number, run_id, issued_by, forced, force_reason, "
-		       "export_sha256, detail_sha256, line_count) VALUES ($1::date, $2, $3::bigint, $4, $5::boolean, "
-		       "$6, $7, $8, $9::integer)",
-		       9, p, err) < 0)
-		return PB_ERR_DEPENDENCY;
-	for (i = 0; i < s->lines.n && rc == 0; i++) {
-		const struct pb_inv_line *l = &s->lines.l[i];
-		char c[11] = "";
-		const char *lp[7] = {count, l->alias, l->name ? l->name : "", l->kind, c, l->currency, NULL};
-
-		if (l->corrects)
-			pb_date_format(l->corrects, c);
-		snprintf(count, sizeof(count), "%zu", i + 1);
-		pb_buf_reset(&q);
-		add_money(&q, l->amount);
-		pb_buf_addch(&q, ' ');
-		add_money(&q, l->exact);
-		lp[6] = pb_buf_str(&q);
-		if (pb_db_exec(conn,
-			       "INSERT INTO pb.invoice_line (invoice_id, line, alias, account_name, line_item, kind, "
-			       "corrects_month, currency, amount, exact) SELECT currval('pb.invoice_id_seq'), "
-			       "$1::integer, "
-			       "$2, $3, '" PB_INV_LINE_ITEM
-			       "', $4, nullif($5, '')::date, $6, split_part($7, ' ', 1)::numeric, "
-			       "split_part($7, ' ', 2)::numeric",
-			       7, lp, err) < 0)
-			rc = PB_ERR_DEPENDENCY;
-		for (v = 0; v < PB_NVENDORS && rc == 0; v++) {
-			const char *pp[3] = {count, pb_vendor_names[v], NULL};
-
-			if (!l->has_part[v])
-				continue;
-			pb_buf_reset(&q);
-			add_money(&q, l->part[v]);
-			pb_buf_addch(&q, ' ');
-			add_money(&q, l->part_exact[v]);
-			pp[2] = pb_buf_str(&q);
-			if (pb_db_exec(
-				    conn,
-				    "INSERT INTO pb.invoice_part (invoice_id, line, vendor, amount, exact) SELECT "
-				    "currval('pb.invoice_id_seq'), $1::integer, $2, split_part($3, ' ', 1)::numeric, "
-				    "split_part($3, ' ', 2)::numeric",
-				    3, pp, err) < 0)
-				rc = PB_ERR_DEPENDENCY;
-		}
-	}
-	pb_buf_release(&q);
-	return rc;
-}
-
 /* The path of the month's export (detail 0) or detail file (detail 1) in the folder, into path. */
 static void file_path(const struct issue *s, int detail, struct pb_buf *path)
 {
@@ -422,37 +457,39 @@ static void file_path(const struct issue *s, int detail, struct pb_buf *path)
 }
 
 /*
- * The detail file, then the export, each to a temporary file in the folder, flushed and fsynced: all that
- * can fail for lack of room or rights is done (out[0] the detail, out[1] the export). 0, or
+ * Opens the temporary files of the detail (out[0]) and the export (out[1]) in the folder, in that order. 0, or
  * PB_ERR_DEPENDENCY with "cannot write 'PATH': why" in err and no file left.
  */
-static int stage_files(const struct issue *s, struct pb_atomic out[2], struct pb_buf *err)
+static int open_files(const struct issue *s, struct pb_atomic out[2], struct pb_buf *err)
 {
 	struct pb_buf path = PB_BUF_INIT;
-	const struct pb_buf *data[2] = {&s->detail, &s->export};
 	int i, rc = 0;
 
 	memset(out, 0, 2 * sizeof(*out));
 	for (i = 0; i < 2 && rc == 0; i++) {
 		file_path(s, i == 0, &path);
-		if (pb_atomic_open(&out[i], pb_buf_str(&path), err) < 0) {
-			rc = -1;
-			break;
-		}
-		if (data[i]->len && fwrite(data[i]->ptr, 1, data[i]->len, out[i].f) != data[i]->len) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "cannot write '%s': %s", pb_buf_str(&path), strerror(errno));
-			rc = -1;
-			pb_atomic_abort(&out[i]);
-			break;
-		}
-		rc = pb_atomic_stage(&out[i], err);
+		if (path.failed || pb_atomic_open(&out[i], pb_buf_str(&path), err) < 0)
+			rc = PB_ERR_DEPENDENCY;
 	}
 	if (rc < 0)
 		for (i = 0; i < 2; i++)
 			pb_atomic_abort(&out[i]);
 	pb_buf_release(&path);
-	return rc < 0 ? PB_ERR_DEPENDENCY : 0;
+	return rc;
+}
+
+/* The two files flushed, fsynced and closed (the detail first): all that can fail for lack of room or rights. */
+static int stage_files(struct pb_atomic out[2], struct pb_buf *err)
+{
+	int rc = 0, i;
+
+	for (i = 0; i < 2 && rc == 0; i++)
+		if (pb_atomic_stage(&out[i], err) < 0)
+			rc = PB_ERR_DEPENDENCY;
+	if (rc < 0)
+		for (i = 0; i < 2; i++)
+			pb_atomic_abort(&out[i]);
+	return rc;
 }
 
 /* The staged files in place: the detail first, so that the export is never there without it. */
@@ -463,6 +500,107 @@ static int publish_files(struct pb_atomic out[2], struct pb_buf *err)
 		return PB_ERR_DEPENDENCY;
 	}
 	return pb_atomic_publish(&out[1], err) < 0 ? PB_ERR_DEPENDENCY : 0;
+}
+
+/* A sink of file i of out (0 the detail, 1 the export; out NULL: the hash alone). */
+static void file_sink(struct pb_atomic *out, int i, struct pb_inv_sink *sink)
+{
+	memset(sink, 0, sizeof(*sink));
+	sink->f = out ? out[i].f : NULL;
+	sink->name = out ? pb_buf_str(&out[i].path) : (i ? "the export" : "the detail");
+}
+
+/* The SHA-256 of a sink into hex, and the sink released. Returns 0, or PB_ERR_DEPENDENCY with err set. */
+static int sink_end(struct pb_inv_sink *sink, char hex[65], struct pb_buf *err)
+{
+	if (pb_sha256_final(&sink->sha, hex) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot write '%s': out of memory", sink->name);
+		return PB_ERR_DEPENDENCY;
+	}
+	return 0;
+}
+
+/*
+ * The files of the invoice issued (s->invoice_id) made again from what was stored, into out (NULL: their hashes
+ * alone), and their hashes into s.
+ */
+static int make_files_again(PGconn *conn, struct issue *s, struct pb_atomic *out, struct pb_buf *err)
+{
+	struct pb_inv_sink sink[2];
+	int rc;
+
+	file_sink(out, 1, &sink[1]);
+	file_sink(out, 0, &sink[0]);
+	rc = write_export(conn, s, &sink[1], 0, err);
+	if (rc == 0)
+		rc = pb_inv_detail_csv(conn, s->number, s->o->month, s->run_id, "pb.invoice", s->invoice_id, 0,
+				       &sink[0], err);
+	if (rc == 0)
+		rc = sink_end(&sink[1], s->export_sha, err);
+	if (rc == 0)
+		rc = sink_end(&sink[0], s->detail_sha, err);
+	pb_sha256_release(&sink[0].sha);
+	pb_sha256_release(&sink[1].sha);
+	return rc;
+}
+
+/*
+ * The new invoice's files, written into out as they are made: the export from the lines of the run (each line
+ * also kept in NEW_LINES, for the detail's line numbers and to be stored), then the detail, refused when the
+ * month's rates give it other figures than the run's (see pb_inv_detail_csv); their hashes into s.
+ */
+static int make_files(PGconn *conn, struct issue *s, struct pb_atomic out[2], struct pb_buf *err)
+{
+	struct pb_inv_sink sink[2];
+	int rc = 0;
+
+	file_sink(out, 1, &sink[1]);
+	file_sink(out, 0, &sink[0]);
+	if ((pb_db_exec(conn, "CREATE TEMP TABLE invoice_new_line (LIKE pb.invoice_line) ON COMMIT DROP", 0, NULL,
+			err) < 0 ||
+	     pb_db_exec(conn, "CREATE TEMP TABLE invoice_new_part (LIKE pb.invoice_part) ON COMMIT DROP", 0, NULL,
+			err) < 0))
+		rc = PB_ERR_DEPENDENCY;
+	if (rc == 0)
+		rc = write_export(conn, s, &sink[1], 1, err);
+	if (rc == 0)
+		rc = pb_inv_detail_csv(conn, s->number, s->o->month, s->run_id, NEW_LINES, "0", 1, &sink[0], err);
+	if (rc == 0)
+		rc = sink_end(&sink[1], s->export_sha, err);
+	if (rc == 0)
+		rc = sink_end(&sink[0], s->detail_sha, err);
+	pb_sha256_release(&sink[0].sha);
+	pb_sha256_release(&sink[1].sha);
+	return rc;
+}
+
+/* INSERTs the invoice, then its lines and parts from NEW_LINES. */
+static int store_lines(PGconn *conn, struct issue *s, struct pb_buf *err)
+{
+	char count[24];
+	const char *p[9] = {s->month,	  s->number,	 s->run_id,	s->o->by, s->o->reason ? "t" : "f",
+			    s->o->reason, s->export_sha, s->detail_sha, count};
+
+	snprintf(count, sizeof(count), "%zu", s->nlines);
+	if (pb_db_exec(conn,
+		       "INSERT INTO pb.invoice (billing_month, number, run_id, issued_by, forced, force_reason, "
+		       "export_sha256, detail_sha256, line_count) VALUES ($1::date, $2, $3::bigint, $4, $5::boolean, "
+		       "$6, $7, $8, $9::integer)",
+		       9, p, err) < 0 ||
+	    pb_db_exec(conn,
+		       "INSERT INTO pb.invoice_line (invoice_id, line, alias, account_name, line_item, kind, "
+		       "corrects_month, currency, amount, exact) SELECT currval('pb.invoice_id_seq'), line, alias, "
+		       "account_name, line_item, kind, corrects_month, currency, amount, exact FROM " NEW_LINES
+		       "_line ORDER BY line",
+		       0, NULL, err) < 0 ||
+	    pb_db_exec(conn,
+		       "INSERT INTO pb.invoice_part (invoice_id, line, vendor, amount, exact) SELECT "
+		       "currval('pb.invoice_id_seq'), line, vendor, amount, exact FROM " NEW_LINES
+		       "_part ORDER BY line, vendor",
+		       0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	return 0;
 }
 
 /*
@@ -483,24 +621,15 @@ static void remove_leftovers(const struct issue *s)
 	pb_buf_release(&path);
 }
 
-/* Writes the two files into the folder. */
-static int write_files(const struct issue *s, struct pb_buf *err)
-{
-	struct pb_atomic out[2];
-	int rc = stage_files(s, out, err);
-
-	return rc < 0 ? rc : publish_files(out, err);
-}
-
 enum file_state { FILE_AS_ISSUED, FILE_MISSING, FILE_CHANGED };
 
-/* Whether the export (export 1) or the detail file in the folder holds the bytes made in s. */
-static enum file_state file_state(const struct issue *s, int export)
+/* Whether the export (export 1) or the detail file in the folder holds the bytes whose SHA-256 is sha. */
+static enum file_state file_state(const struct issue *s, int export, const char *sha)
 {
-	const struct pb_buf *want = export ? &s->export : &s->detail;
+	struct pb_sha256 h = PB_SHA256_INIT;
 	struct pb_buf path = PB_BUF_INIT;
-	char chunk[65536];
-	size_t at = 0, n;
+	char chunk[65536], hex[65];
+	size_t n;
 	enum file_state st = FILE_CHANGED;
 	struct stat sb;
 	FILE *f;
@@ -518,16 +647,27 @@ static enum file_state file_state(const struct issue *s, int export)
 		pb_buf_release(&path);
 		return st;
 	}
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (size_t)sb.st_size == want->len) {
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && at + n <= want->len &&
-		       memcmp(chunk, want->ptr + at, n) == 0)
-			at += n;
-		if (n == 0 && !ferror(f) && at == want->len)
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			pb_sha256_update(&h, chunk, n);
+		if (!ferror(f) && pb_sha256_final(&h, hex) == 0 && strcmp(hex, sha) == 0)
 			st = FILE_AS_ISSUED;
 	}
+	pb_sha256_release(&h);
 	fclose(f);
 	pb_buf_release(&path);
 	return st;
+}
+
+/* Refuses files made again that are not the ones whose hashes were stored with the invoice. */
+static int check_again(const struct issue *s, const struct issued *is, struct pb_buf *err)
+{
+	if (strcmp(is->export_sha, s->export_sha) == 0 && strcmp(is->detail_sha, s->detail_sha) == 0)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "invoice %s: the files made again from what was stored differ from the ones issued",
+		    s->number);
+	return PB_ERR_DATA;
 }
 
 /*
@@ -537,27 +677,37 @@ static enum file_state file_state(const struct issue *s, int export)
 static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *err)
 {
 	struct issued is;
+	struct pb_atomic files[2];
 	enum file_state state[2];
 	int rc = read_issued(conn, s, &is, err), i;
 
 	if (rc <= 0)
 		return rc;
-	rc = make_files(conn, s, 0, err);
-	if (rc == 0 && (strcmp(is.export_sha, s->export_sha) != 0 || strcmp(is.detail_sha, s->detail_sha) != 0)) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "invoice %s: the files made again from what was stored differ from the ones issued",
-			    s->number);
-		rc = PB_ERR_DATA;
-	}
-	if (rc < 0)
-		return rc;
-	state[0] = file_state(s, 1);
-	state[1] = file_state(s, 0);
+	state[0] = file_state(s, 1, is.export_sha);
+	state[1] = file_state(s, 0, is.detail_sha);
 	if (state[0] == FILE_AS_ISSUED && state[1] == FILE_AS_ISSUED) {
+		/* Made again all the same (their hashes alone): what was stored must still give them. */
+		rc = make_files_again(conn, s, NULL, err);
+		if (rc == 0)
+			rc = check_again(s, &is, err);
+		if (rc < 0)
+			return rc;
 		fprintf(out, "invoice %s of %.7s was issued already, %s: nothing to do\n", s->number, s->month, is.by);
 		return 1;
 	}
-	rc = write_files(s, err);
+	rc = open_files(s, files, err);
+	if (rc == 0)
+		rc = make_files_again(conn, s, files, err);
+	if (rc == 0)
+		rc = check_again(s, &is, err);
+	if (rc < 0) {
+		pb_atomic_abort(&files[0]);
+		pb_atomic_abort(&files[1]);
+		return rc;
+	}
+	rc = stage_files(files, err);
+	if (rc == 0)
+		rc = publish_files(files, err);
 	if (rc < 0)
 		return rc;
 	fprintf(out, "invoice %s of %.7s was issued already, %s: its files written again (", s->number, s->month,
@@ -672,28 +822,15 @@ static int lock_adjusted(PGconn *conn, const struct issue *s, struct pb_buf *err
  */
 static int freeze_adjusted(PGconn *conn, const struct issue *s, struct pb_buf *err)
 {
-	struct pb_buf months = PB_BUF_INIT;
-	const char *p[2] = {NULL, s->o->by};
-	char day[11];
-	size_t i;
-	int rc = 0, n = 0;
+	const char *p[1] = {s->o->by};
 
-	pb_buf_addch(&months, '{');
-	for (i = 0; i < s->lines.n; i++) {
-		if (!s->lines.l[i].corrects)
-			continue;
-		pb_date_format(s->lines.l[i].corrects, day);
-		pb_buf_addf(&months, "%s%s", n++ ? "," : "", day);
-	}
-	pb_buf_addch(&months, '}');
-	p[0] = pb_buf_str(&months);
-	if (n && pb_db_exec(conn,
-			    "UPDATE pb.aggregate_run SET frozen = true, frozen_at = now(), frozen_by = $2 "
-			    "WHERE status = 'current' AND NOT frozen AND billing_month = ANY ($1::date[])",
-			    2, p, err) < 0)
-		rc = PB_ERR_DEPENDENCY;
-	pb_buf_release(&months);
-	return rc;
+	return pb_db_exec(conn,
+			  "UPDATE pb.aggregate_run SET frozen = true, frozen_at = now(), frozen_by = $1 "
+			  "WHERE status = 'current' AND NOT frozen AND billing_month IN (SELECT corrects_month "
+			  "FROM " NEW_LINES "_line WHERE corrects_month IS NOT NULL)",
+			  1, p, err) < 0
+		       ? PB_ERR_DEPENDENCY
+		       : 0;
 }
 
 /* The transaction: the lines stored and the run frozen, or nothing. */
@@ -715,10 +852,12 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 		rc = check_final(conn, s, err);
 	if (rc == 0)
 		rc = lock_adjusted(conn, s, err);
+	/* The files are written as they are made, into temporary files: nothing is in place before the commit. */
 	if (rc == 0)
-		rc = pb_inv_build(conn, s->o->month, s->run_id, &s->lines, err);
-	if (rc == 0)
-		rc = make_files(conn, s, 1, err);
+		rc = open_files(s, files, err);
+	if (rc < 0)
+		return rc;
+	rc = make_files(conn, s, files, err);
 	if (rc == 0)
 		rc = store_lines(conn, s, err);
 	if (rc == 0)
@@ -729,8 +868,12 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 				  2, p, err) < 0)
 		rc = PB_ERR_DEPENDENCY;
 	/* The files on disk before the commit: a full disk or a folder it may not write issues nothing. */
-	if (rc == 0)
-		rc = stage_files(s, files, err);
+	if (rc < 0) {
+		pb_atomic_abort(&files[0]);
+		pb_atomic_abort(&files[1]);
+		return rc;
+	}
+	rc = stage_files(files, err);
 	if (rc < 0)
 		return rc;
 	pb_test_pause("invoice-staged");
@@ -740,7 +883,7 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 		return PB_ERR_DEPENDENCY;
 	}
 	fprintf(out, "invoice %s of %.7s issued: %zu line%s, aggregate run %s frozen%s\n", s->number, s->month,
-		s->lines.n, s->lines.n == 1 ? "" : "s", s->run_id, s->o->reason ? " (forced)" : "");
+		s->nlines, s->nlines == 1 ? "" : "s", s->run_id, s->o->reason ? " (forced)" : "");
 	pb_test_pause("invoice-committed");
 	rc = publish_files(files, err);
 	if (rc < 0)
@@ -757,8 +900,6 @@ int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 	s.o = o;
 	pb_date_format(o->month, s.month);
 	snprintf(s.number, sizeof(s.number), "PB-%.7s", s.month);
-	pb_buf_init(&s.export, 0);
-	pb_buf_init(&s.detail, 0);
 	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	rc = lock_month(conn, &s, err);
@@ -771,9 +912,6 @@ int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 	PQclear(PQexec(conn, "ROLLBACK")); /* after COMMIT a warning only; it ends the transaction otherwise */
 	PQclear(PQexecParams(conn, "SELECT pg_advisory_unlock(hashtextextended('pb-invoice|' || $1, 0))", 1, NULL,
 			     (const char *const[]){s.month}, NULL, NULL, 0));
-	pb_inv_lines_release(&s.lines);
-	pb_buf_release(&s.export);
-	pb_buf_release(&s.detail);
 	return rc < 0 ? rc : 0;
 }
 

@@ -4,6 +4,7 @@
  */
 #include "report.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,32 +88,54 @@ static int header(PGconn *conn, const char *month, const char *run_id, struct pb
 	return 0;
 }
 
-static void lines_table(const struct pb_inv_lines *ls, struct pb_buf *b)
+/* The report as it is written: b, spilled to f (the temporary file of path) as it grows. */
+struct report {
+	FILE *f;
+	const char *path;
+	struct pb_buf b;
+};
+
+#define SPILL_BYTES 65536
+
+/* Writes what r->b holds to the file when it holds SPILL_BYTES or more (all, when all). 0, or PB_ERR_DEPENDENCY. */
+static int spill(struct report *r, int all, struct pb_buf *err)
 {
-	size_t i;
+	if (r->b.failed) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot write '%s': out of memory", r->path);
+		return PB_ERR_DEPENDENCY;
+	}
+	if ((all || r->b.len >= SPILL_BYTES) && r->b.len) {
+		if (fwrite(r->b.ptr, 1, r->b.len, r->f) != r->b.len) {
+			pb_buf_reset(err);
+			pb_buf_addf(err, "cannot write '%s': %s", r->path, strerror(errno));
+			return PB_ERR_DEPENDENCY;
+		}
+		pb_buf_reset(&r->b);
+	}
+	return 0;
+}
+
+static int line_row(const struct pb_inv_line *l, size_t n, void *arg, struct pb_buf *err)
+{
+	struct report *r = arg;
+	struct pb_buf *b = &r->b;
+	char c[11] = "";
 	int v;
 
-	pb_buf_addstr(b, "<h2>Invoice lines</h2><table><tr><th>#</th><th>Account</th><th>Name</th><th>Line</th>"
-			 "<th>Type</th><th>Corrects</th><th>Currency</th><th class=\"n\">Amount</th>"
-			 "<th class=\"n\">AWS</th><th class=\"n\">Azure</th></tr>");
-	for (i = 0; i < ls->n; i++) {
-		const struct pb_inv_line *l = &ls->l[i];
-		char c[11] = "";
-
-		if (l->corrects)
-			pb_date_format(l->corrects, c);
-		pb_buf_addf(b, "<tr><td>%zu</td><td>", i + 1);
-		html(b, l->alias);
-		pb_buf_addstr(b, "</td><td>");
-		html(b, l->name ? l->name : "");
-		pb_buf_addf(b, "</td><td>%s</td><td>%s</td><td>%.7s</td><td>%s</td>", PB_INV_LINE_ITEM, l->kind, c,
-			    l->currency);
-		amount_cell(b, l->amount, l->minor);
-		for (v = 0; v < 2; v++)
-			amount_cell(b, l->has_part[v] ? l->part[v] : PB_MONEY_ZERO, l->minor);
-		pb_buf_addstr(b, "</tr>");
-	}
-	pb_buf_addstr(b, "</table>");
+	if (l->corrects)
+		pb_date_format(l->corrects, c);
+	pb_buf_addf(b, "<tr><td>%zu</td><td>", n);
+	html(b, l->alias);
+	pb_buf_addstr(b, "</td><td>");
+	html(b, l->name ? l->name : "");
+	pb_buf_addf(b, "</td><td>%s</td><td>%s</td><td>%.7s</td><td>%s</td>", PB_INV_LINE_ITEM, l->kind, c,
+		    l->currency);
+	amount_cell(b, l->amount, l->minor);
+	for (v = 0; v < 2; v++)
+		amount_cell(b, l->has_part[v] ? l->part[v] : PB_MONEY_ZERO, l->minor);
+	pb_buf_addstr(b, "</tr>");
+	return spill(r, 0, err);
 }
 
 /*
@@ -309,57 +332,84 @@ static int charts(PGconn *conn, const char *run_id, const char *month, int ndays
 	return rc;
 }
 
-/* A query's rows as a table: the columns numeric from first_numeric on, right-aligned. */
+#define TABLE_FETCH_ROWS "10000" /* rows of a table read at a time */
+
+/* A query's rows as a table, read with a cursor: the columns numeric from first_numeric on, right-aligned. */
 static int table(PGconn *conn, const char *title, const char *sql, const char *run_id, int first_numeric,
-		 struct pb_buf *b, struct pb_buf *err)
+		 struct report *r, struct pb_buf *err)
 {
 	const char *p[1] = {run_id};
-	PGresult *res = pb_db_query(conn, sql, 1, p, err);
-	int i, j;
+	struct pb_buf q = PB_BUF_INIT, *b = &r->b;
+	PGresult *res;
+	int i, j, n, rows = 0, rc = 0;
 
-	if (!res)
+	pb_buf_addf(&q, "DECLARE report_rows NO SCROLL CURSOR FOR %s", sql);
+	if (q.failed || pb_db_exec(conn, pb_buf_str(&q), 1, p, err) < 0) {
+		pb_buf_release(&q);
 		return PB_ERR_DEPENDENCY;
-	pb_buf_addf(b, "<h2>%s</h2><table><tr>", title);
-	for (j = 0; j < PQnfields(res); j++)
-		pb_buf_addf(b, "<th%s>%s</th>", j >= first_numeric ? " class=\"n\"" : "", PQfname(res, j));
-	pb_buf_addstr(b, "</tr>");
-	for (i = 0; i < PQntuples(res); i++) {
-		pb_buf_addstr(b, "<tr>");
-		for (j = 0; j < PQnfields(res); j++) {
-			pb_buf_addf(b, "<td%s>", j >= first_numeric ? " class=\"n\"" : "");
-			html(b, PQgetvalue(res, i, j));
-			pb_buf_addstr(b, "</td>");
-		}
-		pb_buf_addstr(b, "</tr>");
 	}
-	if (PQntuples(res) == 0)
-		pb_buf_addf(b, "<tr><td colspan=\"%d\">none</td></tr>", PQnfields(res));
+	pb_buf_release(&q);
+	pb_buf_addf(b, "<h2>%s</h2><table><tr>", title);
+	do {
+		res = pb_db_query(conn, "FETCH " TABLE_FETCH_ROWS " FROM report_rows", 0, NULL, err);
+		if (!res) {
+			rc = PB_ERR_DEPENDENCY;
+			break;
+		}
+		n = PQntuples(res);
+		/* The header from the first batch's columns. */
+		for (j = 0; j < PQnfields(res) && rows == 0; j++)
+			pb_buf_addf(b, "<th%s>%s</th>", j >= first_numeric ? " class=\"n\"" : "", PQfname(res, j));
+		if (rows == 0)
+			pb_buf_addstr(b, "</tr>");
+		for (i = 0; i < n; i++) {
+			pb_buf_addstr(b, "<tr>");
+			for (j = 0; j < PQnfields(res); j++) {
+				pb_buf_addf(b, "<td%s>", j >= first_numeric ? " class=\"n\"" : "");
+				html(b, PQgetvalue(res, i, j));
+				pb_buf_addstr(b, "</td>");
+			}
+			pb_buf_addstr(b, "</tr>");
+		}
+		if (rows == 0 && n == 0)
+			pb_buf_addf(b, "<tr><td colspan=\"%d\">none</td></tr>", PQnfields(res));
+		rows += n ? n : 1;
+		PQclear(res);
+		rc = spill(r, 0, err);
+	} while (n > 0 && rc == 0);
 	pb_buf_addstr(b, "</table>");
-	PQclear(res);
-	return 0;
+	if (rc == 0 && pb_db_exec(conn, "CLOSE report_rows", 0, NULL, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
+	return rc;
 }
 
-/* The lines: issued ones as stored, else the draft. */
-static int lines_of(PGconn *conn, int32_t month, const char *m, const char *run_id, struct pb_inv_lines *ls,
-		    struct pb_buf *err)
+/* The lines table: issued ones as stored, else the draft, a line at a time. */
+static int lines_table(PGconn *conn, int32_t month, const char *m, const char *run_id, struct report *r,
+		       struct pb_buf *err)
 {
 	const char *p[1] = {m};
+	struct pb_inv_emit emit = {line_row, NULL, r};
 	PGresult *res = pb_db_query(conn, "SELECT id FROM pb.invoice WHERE billing_month = $1::date", 1, p, err);
+	size_t n;
 	int rc;
 
 	if (!res)
 		return PB_ERR_DEPENDENCY;
+	pb_buf_addstr(&r->b, "<h2>Invoice lines</h2><table><tr><th>#</th><th>Account</th><th>Name</th><th>Line</th>"
+			     "<th>Type</th><th>Corrects</th><th>Currency</th><th class=\"n\">Amount</th>"
+			     "<th class=\"n\">AWS</th><th class=\"n\">Azure</th></tr>");
 	if (PQntuples(res) == 1)
-		rc = pb_inv_read(conn, PQgetvalue(res, 0, 0), ls, err);
+		rc = pb_inv_read(conn, "pb.invoice", PQgetvalue(res, 0, 0), &emit, &n, err);
 	else
-		rc = pb_inv_build(conn, month, run_id, ls, err);
+		rc = pb_inv_build(conn, month, run_id, &emit, &n, err);
 	PQclear(res);
+	pb_buf_addstr(&r->b, "</table>");
 	return rc;
 }
 
-static int body(PGconn *conn, int32_t month, const char *m, const char *run_id, struct pb_buf *b, struct pb_buf *err)
+static int body(PGconn *conn, int32_t month, const char *m, const char *run_id, struct report *r, struct pb_buf *err)
 {
-	struct pb_inv_lines ls = {0};
+	struct pb_buf *b = &r->b;
 	int y, mo, d, rc;
 
 	pb_date_to_ymd(month, &y, &mo, &d);
@@ -369,9 +419,7 @@ static int body(PGconn *conn, int32_t month, const char *m, const char *run_id, 
 		    m, style);
 	rc = header(conn, m, run_id, b, err);
 	if (rc == 0)
-		rc = lines_of(conn, month, m, run_id, &ls, err);
-	if (rc == 0)
-		lines_table(&ls, b);
+		rc = lines_table(conn, month, m, run_id, r, err);
 	if (rc == 0)
 		rc = charts(conn, run_id, m,
 			    (mo == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, mo + 1, 1)) - month, b,
@@ -383,7 +431,7 @@ static int body(PGconn *conn, int32_t month, const char *m, const char *run_id, 
 			"currency, trim_scale(billed)::text AS billed, line_count AS lines FROM pb.aggregate_bucket "
 			"WHERE run_id = $1::bigint AND bucket <> 'excluded' ORDER BY bucket, vendor, "
 			"partner_account_id COLLATE \"C\", alias COLLATE \"C\", reason COLLATE \"C\", currency",
-			run_id, 6, b, err);
+			run_id, 6, r, err);
 	if (rc == 0)
 		rc = table(
 			conn, "Reconciliation (every partner charge, by where it went)",
@@ -391,15 +439,15 @@ static int body(PGconn *conn, int32_t month, const char *m, const char *run_id, 
 			"line_count AS lines FROM pb.aggregate_recon WHERE run_id = $1::bigint ORDER BY currency, "
 			"CASE place WHEN 'total' THEN 0 WHEN 'attributed' THEN 1 WHEN 'unmapped' THEN 2 "
 			"WHEN 'ineligible' THEN 3 ELSE 4 END",
-			run_id, 2, b, err);
+			run_id, 2, r, err);
 	pb_buf_addstr(b, "</body></html>\n");
-	pb_inv_lines_release(&ls);
-	return rc;
+	return rc == 0 ? spill(r, 1, err) : rc;
 }
 
 int pb_inv_report(PGconn *conn, int32_t month, const char *path, struct pb_buf *err)
 {
-	struct pb_buf b = PB_BUF_INIT;
+	struct report r = {NULL, path, PB_BUF_INIT};
+	struct pb_atomic out;
 	char m[11];
 	const char *p[1] = {m};
 	PGresult *res;
@@ -430,11 +478,18 @@ int pb_inv_report(PGconn *conn, int32_t month, const char *path, struct pb_buf *
 		return PB_ERR_DATA;
 	}
 	pb_test_pause("report-run");
-	rc = body(conn, month, m, PQgetvalue(res, 0, 0), &b, err);
+	/* Written as it is made, to a temporary file put in place whole once done. */
+	rc = pb_atomic_open(&out, path, err) < 0 ? PB_ERR_DEPENDENCY : 0;
+	if (rc == 0) {
+		r.f = out.f;
+		rc = body(conn, month, m, PQgetvalue(res, 0, 0), &r, err);
+	}
 	PQclear(res);
 	PQclear(PQexec(conn, "ROLLBACK"));
-	if (rc == 0 && (b.failed || pb_file_write_atomic(path, b.ptr, b.len, err) < 0))
+	if (rc == 0 && pb_atomic_commit(&out, err) < 0)
 		rc = PB_ERR_DEPENDENCY;
-	pb_buf_release(&b);
+	else if (rc < 0)
+		pb_atomic_abort(&out);
+	pb_buf_release(&r.b);
 	return rc;
 }
