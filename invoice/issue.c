@@ -915,37 +915,13 @@ int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 	return rc < 0 ? rc : 0;
 }
 
-int pb_inv_diff(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)
+#define DIFF_FETCH_ROWS "10000" /* accounts of --diff read at a time */
+
+/* The rows of the diff cursor in res as CSV on out. */
+static void diff_rows(PGresult *res, FILE *out)
 {
-	char m[11];
-	const char *p[1] = {m};
-	PGresult *res;
 	int i;
 
-	pb_date_format(o->month, m);
-	res = pb_db_query(
-		conn,
-		"WITH billed AS (SELECT l.alias, l.currency, sum(l.amount) AS amount FROM pb.invoice_line l "
-		"JOIN pb.invoice i ON i.id = l.invoice_id WHERE (i.billing_month = $1::date AND l.kind <> "
-		"'adjustment') "
-		"OR l.corrects_month = $1::date GROUP BY 1, 2), "
-		"now AS (SELECT a.alias, a.currency, a.month_to_date + a.markup AS amount FROM pb.aggregate_account a "
-		"JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = $1::date "
-		"WHERE a.vendor = 'all') "
-		"SELECT coalesce(b.alias, n.alias), coalesce(b.currency, n.currency), coalesce(b.amount, 0)::text, "
-		"coalesce(n.amount, 0)::text, (SELECT EXISTS (SELECT 1 FROM pb.invoice WHERE billing_month = "
-		"$1::date)) "
-		"FROM billed b FULL JOIN now n ON n.alias = b.alias ORDER BY coalesce(b.alias, n.alias) COLLATE \"C\"",
-		1, p, err);
-	if (!res)
-		return PB_ERR_DEPENDENCY;
-	if (PQntuples(res) == 0 || PQgetvalue(res, 0, 4)[0] != 't') {
-		PQclear(res);
-		pb_buf_reset(err);
-		pb_buf_addf(err, "%.7s has no issued invoice", m);
-		return PB_ERR_DATA;
-	}
-	fprintf(out, "account_alias,currency,invoiced,now,difference\n");
 	for (i = 0; i < PQntuples(res); i++) {
 		pb_money b, n, rn, d;
 		char bs[PB_MONEY_STRMAX], ns[PB_MONEY_STRMAX], ds[PB_MONEY_STRMAX];
@@ -962,6 +938,86 @@ int pb_inv_diff(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct 
 		pb_money_format(d, minor < 0 ? 2 : minor, ds);
 		fprintf(out, "%s,%s,%s,%s,%s\n", PQgetvalue(res, i, 0), cur, bs, ns, ds);
 	}
+}
+
+/* The diff's rows, read with a cursor, into f. */
+static int diff_into(PGconn *conn, const char *m, FILE *f, struct pb_buf *err)
+{
+	const char *p[1] = {m};
+	PGresult *res;
+	long rows = 0;
+	int n;
+
+	res = pb_db_query(conn, "SELECT EXISTS (SELECT 1 FROM pb.invoice WHERE billing_month = $1::date)", 1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	n = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
+	if (!n) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%.7s has no issued invoice", m);
+		return PB_ERR_DATA;
+	}
+	if (pb_db_exec(
+		    conn,
+		    "DECLARE diff_rows NO SCROLL CURSOR FOR "
+		    "WITH billed AS (SELECT l.alias, l.currency, sum(l.amount) AS amount FROM pb.invoice_line l "
+		    "JOIN pb.invoice i ON i.id = l.invoice_id WHERE (i.billing_month = $1::date AND l.kind <> "
+		    "'adjustment') "
+		    "OR l.corrects_month = $1::date GROUP BY 1, 2), "
+		    "now AS (SELECT a.alias, a.currency, a.month_to_date + a.markup AS amount FROM "
+		    "pb.aggregate_account "
+		    "a JOIN pb.aggregate_run r ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = "
+		    "$1::date WHERE a.vendor = 'all') "
+		    "SELECT coalesce(b.alias, n.alias), coalesce(b.currency, n.currency), coalesce(b.amount, 0)::text, "
+		    "coalesce(n.amount, 0)::text "
+		    "FROM billed b FULL JOIN now n ON n.alias = b.alias ORDER BY coalesce(b.alias, n.alias) COLLATE "
+		    "\"C\"",
+		    1, p, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	fprintf(f, "account_alias,currency,invoiced,now,difference\n");
+	do {
+		res = pb_db_query(conn, "FETCH " DIFF_FETCH_ROWS " FROM diff_rows", 0, NULL, err);
+		if (!res)
+			return PB_ERR_DEPENDENCY;
+		n = PQntuples(res);
+		rows += n;
+		diff_rows(res, f);
+		PQclear(res);
+	} while (n > 0);
+	if (rows == 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%.7s has no issued invoice", m);
+		return PB_ERR_DATA;
+	}
 	return 0;
+}
+
+int pb_inv_diff(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)
+{
+	char m[11];
+	FILE *f;
+	int rc;
+
+	pb_date_format(o->month, m);
+	/* Made into a temporary file first: standard output gets the whole diff or nothing. */
+	f = pb_tmpfile();
+	if (!f) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot make a temporary file in '%s': %s", pb_tmpdir(), strerror(errno));
+		return PB_ERR_DEPENDENCY;
+	}
+	/* One snapshot, as the one query it was. */
+	rc = pb_db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err) < 0 ? PB_ERR_DEPENDENCY
+												   : 0;
+	if (rc == 0)
+		rc = diff_into(conn, m, f, err);
+	PQclear(PQexec(conn, "ROLLBACK"));
+	if (rc == 0 && (fflush(f) != 0 || ferror(f) || copy_out(f, out) < 0)) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot write a temporary file in '%s': %s", pb_tmpdir(), strerror(errno));
+		rc = PB_ERR_DEPENDENCY;
+	}
+	fclose(f);
+	return rc;
 }
