@@ -564,19 +564,27 @@ int pb_db_copy_end(PGconn *conn, int ok, uint64_t *count, struct pb_buf *err)
 	return ret;
 }
 
-int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err)
+int pb_db_copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
 {
 	PGresult *res = PQexec(conn, sql);
-	char buf[1 << 16];
-	size_t n;
-	int ok = 1;
 
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		set_result_error(err, conn, res);
+		pb_db_result_message(err, "database: cannot start COPY", conn, res);
 		PQclear(res);
 		return -1;
 	}
 	PQclear(res);
+	return 0;
+}
+
+int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err)
+{
+	char buf[1 << 16];
+	size_t n;
+	int ok = 1;
+
+	if (pb_db_copy_start(conn, sql, err) < 0)
+		return -1;
 	rewind(f);
 	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
 		if (PQputCopyData(conn, buf, (int)n) != 1) {

@@ -128,6 +128,12 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err);
 
 /*
+ * Starts sql (a "COPY ... FROM STDIN") on conn. Returns 0, or -1 with "database: cannot start COPY: why" on
+ * one line in err.
+ */
+int pb_db_copy_start(PGconn *conn, const char *sql, struct pb_buf *err);
+
+/*
  * Sends the bytes rows holds to the COPY under way on conn and empties rows. Returns 0, or -1 with
  * "database: COPY failed: why" on one line in err ("out of memory" when an append to rows failed).
  */

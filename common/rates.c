@@ -160,7 +160,6 @@ static long copy_records(PGconn *conn, struct pb_csv *c, const char *name, const
 {
 	struct pb_buf rows = PB_BUF_INIT;
 	struct rate_line l;
-	PGresult *res;
 	long n = 0;
 	int rc, ok = 1;
 
@@ -169,13 +168,8 @@ static long copy_records(PGconn *conn, struct pb_csv *c, const char *name, const
 		       "rate numeric) ON COMMIT DROP",
 		       0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
-	res = PQexec(conn, "COPY fx_load FROM STDIN");
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		pb_db_result_message(err, "database", conn, res);
-		PQclear(res);
+	if (pb_db_copy_start(conn, "COPY fx_load FROM STDIN", err) < 0)
 		return PB_ERR_DEPENDENCY;
-	}
-	PQclear(res);
 	while ((rc = pb_csv_next(c)) != PB_CSV_END) {
 		if (rc < 0) {
 			bad_add(b, name, c->err_line, c->err_col, pb_buf_str(&c->err));

@@ -130,19 +130,6 @@ static int put_copy(PGconn *conn, struct pb_buf *b, struct pb_buf *err)
 	return pb_db_copy_send(conn, b, err);
 }
 
-static int copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
-{
-	PGresult *res = PQexec(conn, sql);
-
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		pb_db_message(err, "database: cannot start COPY", PQresultErrorMessage(res));
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-	return 0;
-}
-
 /*
  * Sends what b holds and ends the COPY (ok: the rows went well so far); the rows the server took in *count
  * unless it is NULL. Returns 0 or -1 with err set.
@@ -392,10 +379,10 @@ static int copy_accounts(PGconn *conn, struct tally *y, struct pb_buf *err)
 		pb_buf_addstr(err, "out of memory");
 		return -1;
 	}
-	if (copy_start(conn,
-		       "COPY pb.import_account (import_id, partner_account_id, currency, line_count, list_total, "
-		       "billed_total, first_day, last_day) FROM STDIN",
-		       err) < 0)
+	if (pb_db_copy_start(conn,
+			     "COPY pb.import_account (import_id, partner_account_id, currency, line_count, list_total, "
+			     "billed_total, first_day, last_day) FROM STDIN",
+			     err) < 0)
 		return -1;
 	pb_buf_add(&b, y->accounts.ptr, y->accounts.len);
 	return copy_finish(conn, &b, 1, NULL, err);
@@ -410,10 +397,10 @@ static int copy_charges(PGconn *conn, const struct tally *y, struct pb_buf *err)
 
 	if (!y->ncs)
 		return 0;
-	if (copy_start(conn,
-		       "COPY pb.import_charge (import_id, charge_category, charge_type, line_count, list_total, "
-		       "billed_total) FROM STDIN",
-		       err) < 0)
+	if (pb_db_copy_start(conn,
+			     "COPY pb.import_charge (import_id, charge_category, charge_type, line_count, list_total, "
+			     "billed_total) FROM STDIN",
+			     err) < 0)
 		return -1;
 	for (i = 0; i < y->ncs; i++) {
 		pb_money_format_canonical(y->cs[i].list, l);
@@ -436,7 +423,7 @@ static int copy_lists(PGconn *conn, const struct tally *y, struct pb_buf *err)
 
 	if (!y->nls)
 		return 0;
-	if (copy_start(
+	if (pb_db_copy_start(
 		    conn,
 		    "COPY pb.import_list (import_id, list_source, price_load_id, line_count, list_total, billed_total) "
 		    "FROM STDIN",
@@ -520,7 +507,7 @@ static int copy_rows(PGconn *conn, const struct pb_store_import *im, const struc
 		    "list_source, price_load_id) FROM STDIN WITH (FREEZE, FORMAT binary)",
 		    PQgetvalue(res, 0, 0));
 	PQclear(res);
-	rc = copy_start(conn, pb_buf_str(&sql), err);
+	rc = pb_db_copy_start(conn, pb_buf_str(&sql), err);
 	pb_buf_release(&sql);
 	if (rc < 0)
 		return -1;
@@ -564,10 +551,11 @@ static int copy_names(PGconn *conn, const struct pb_store_import *im, struct pb_
 	if (!im->nnames)
 		return 0;
 	snprintf(id, sizeof(id), "%lld", im->id);
-	if (copy_start(conn,
-		       "COPY pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) "
-		       "FROM STDIN",
-		       err) < 0)
+	if (pb_db_copy_start(
+		    conn,
+		    "COPY pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) "
+		    "FROM STDIN",
+		    err) < 0)
 		return -1;
 	for (i = 0; i < im->nnames; i++) {
 		const struct pb_daily *d = im->names[i];

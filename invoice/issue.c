@@ -162,19 +162,12 @@ static int export_row(const struct pb_inv_line *l, size_t n, void *arg, struct p
 /* COPY sql (FROM STDIN) with the rows b holds, and b emptied. 0, or PB_ERR_DEPENDENCY. */
 static int copy_buf(PGconn *conn, const char *sql, struct pb_buf *b, struct pb_buf *err)
 {
-	PGresult *res;
 	int ok;
 
 	if (b->len == 0 && !b->failed)
 		return 0;
-	res = PQexec(conn, sql);
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: %s", PQerrorMessage(conn));
-		PQclear(res);
+	if (pb_db_copy_start(conn, sql, err) < 0)
 		return PB_ERR_DEPENDENCY;
-	}
-	PQclear(res);
 	ok = pb_db_copy_send(conn, b, err) == 0;
 	return pb_db_copy_end(conn, ok, NULL, err) < 0 ? PB_ERR_DEPENDENCY : 0;
 }

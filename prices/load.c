@@ -138,14 +138,8 @@ int pb_price_load_begin(PGconn *conn, const char *vendor, const char *format, co
 		       "ON COMMIT DROP",
 		       0, NULL, err) < 0)
 		return db_error(err);
-	res = PQexec(conn, "COPY price_stage FROM STDIN");
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "database: cannot start COPY: %s", PQresultErrorMessage(res));
-		PQclear(res);
+	if (pb_db_copy_start(conn, "COPY price_stage FROM STDIN", err) < 0)
 		return db_error(err);
-	}
-	PQclear(res);
 	l->in_copy = 1;
 	return 0;
 nomem:
