@@ -746,10 +746,16 @@ check "the next run of the job and month marks it failed" "0|failed|pb-run ended
 # the killed run's lock went with its connection at once, while its step was still being ended (a step that
 # takes its time over SIGTERM has 5 s before SIGKILL), so the second run ran beside it and marked the killed
 # run failed while its step still ran. The lock now lasts until the killed run's step is gone.
+# The step's group holds a process that, on the SIGTERM the guard sends the group, stops the guard
+# (SIGSTOP) and says so: the step is then being ended for as long as the test needs, where before the
+# guard's SIGKILL, 5 s after the kill, ended it while a loaded machine was still starting the next run.
+# It stops the guard again once pb-run ($PPID) is reaped: pb-run's exit, when it comes after the first
+# SIGSTOP, sends the guard's process group, orphaned by it, SIGCONT. (Its stderr is not the step's: the
+# pipe to a pb-run killed would end it with SIGPIPE.)
 fk=$(job killed <<'EOF'
 name: killed
 steps:
-  - {name: deaf, run: [/bin/sh, -c, 'trap "" TERM; echo $$$$ > "$$W/killed.pid"; while [ ! -e "$$W/killed.go" ]; do sleep 0.05; done']}
+  - {name: deaf, run: [/bin/sh, -c, '(trap ''read -r g <"$$W/killed.guard"; kill -STOP "$$g"; while kill -0 "$$PPID"; do sleep 0.01; done; kill -STOP "$$g"; echo "$$g stopped" >"$$W/killed.term"'' TERM; : >"$$W/killed.ready"; while [ ! -e "$$W/killed.go" ]; do sleep 0.05; done) 2>/dev/null & trap "" TERM; while [ ! -e "$$W/killed.ready" ]; do sleep 0.01; done; echo $$$$ > "$$W/killed.pid"; while [ ! -e "$$W/killed.go" ]; do sleep 0.05; done']}
 EOF
 )
 fa=$(job after <<'EOF'
@@ -762,19 +768,23 @@ next_run
 setsid "$PBR" "$fk" --month 2026-06 >/dev/null 2>&1 &
 BG=$!
 wait_file "$W/killed.pid"
+# The guard: the child of pb-run that is not its step.
+ps -o pid= --ppid "$BG" | awk -v step="$(cat "$W/killed.pid")" '$1 != step { print $1 }' >"$W/killed.guard"
 {
 	kill -KILL "$BG"
 	wait "$BG"
 } 2>/dev/null
+wait_file "$W/killed.term"
 # (Before, the lock went within a moment of the kill.)
 for _ in $(seq 10); do [ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 0 ] && break; sleep 0.05; done
 pbr "$fa" --month 2026-06
 if [ $st -eq 4 ] && [ ! -s "$TMP/out" ] && grep -Eq "^pb-run: job 'after' for 2026-06 is not run: job 'killed' is running for 2026-06 already: run $R, by " "$TMP/err"; then
 	ok "a run killed outright: its month stays locked while its step is being ended (exit 4 naming it)"
 else
-	notok "a run killed outright: its month stays locked while its step is being ended (exit 4 naming it)" "$st: $(cat "$TMP/out" "$TMP/err")"
+	notok "a run killed outright: its month stays locked while its step is being ended (exit 4 naming it)" "$st: $(cat "$TMP/out" "$TMP/err" "$W/killed.term")"
 fi
 touch "$W/killed.go"
+kill -CONT "$(cat "$W/killed.guard")" 2>/dev/null
 for _ in $(seq 100); do [ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 0 ] && break; sleep 0.05; done
 pbr "$fa" --month 2026-06
 check "once its step is gone, the next run of the month runs alone and marks the killed run failed" "0|alone|failed" \
