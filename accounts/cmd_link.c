@@ -2,6 +2,7 @@
 #include "cmd_link.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include "country.h"
 #include "customer.h"
 #include "date.h"
+#include "db.h"
 #include "eligibility.h"
 #include "exitcode.h"
 #include "link.h"
@@ -64,16 +66,30 @@ int pb_cmd_accept_terms(struct pb_cli *cli)
 	conn = pb_cli_connect(&rc);
 	if (!conn)
 		goto out;
-	rc = pb_account_accept_terms(conn, alias, cli->vendor, v < PB_NVENDORS ? region : NULL, cli->version, cli->by,
-				     &when, &err);
-	if (rc < 0)
+	/*
+	 * The report is written before the acceptance is committed: exit 3 (its report lost) is retried by
+	 * pb-run, and a retry of an acceptance already recorded would record it once more.
+	 */
+	rc = pb_db_exec(conn, "BEGIN", 0, NULL, &err) < 0 ? PB_ERR_DEPENDENCY : 0;
+	if (!rc)
+		rc = pb_account_accept_terms(conn, alias, cli->vendor, v < PB_NVENDORS ? region : NULL, cli->version,
+					     cli->by, &when, &err);
+	if (rc < 0) {
 		pb_cli_fail(rc, &err);
-	else if (v < PB_NVENDORS)
+		goto out;
+	}
+	if (v < PB_NVENDORS)
 		pb_cli_printf(cli, "%s: %s terms for region %s, version %s, accepted by %s at %s\n", alias, cli->vendor,
 			      region, cli->version, cli->by, pb_buf_str(&when));
 	else
 		pb_cli_printf(cli, "%s: centurylink terms, version %s, accepted by %s at %s\n", alias, cli->version,
 			      cli->by, pb_buf_str(&when));
+	if (!cli->out_errno && fflush(cli->out) != 0)
+		cli->out_errno = errno ? errno : EIO;
+	if (cli->out_errno)
+		pb_error("%s: the acceptance is not recorded: its report cannot be written", alias);
+	else if (pb_db_exec(conn, "COMMIT", 0, NULL, &err) < 0)
+		rc = pb_cli_fail(PB_ERR_DEPENDENCY, &err);
 out:
 	PQfinish(conn);
 	pb_buf_release(&err);

@@ -174,7 +174,13 @@ full "show" "$PBA" show FU1
 full "list" "$PBA" list
 printf 'alias,name,billing_country\nFU2,Full Two,US\n' >"$TMP/full.csv"
 full "import" "$PBA" import "$TMP/full.csv"
-full "accept-terms" "$PBA" accept-terms FU1 --vendor centurylink --version 1 --by ops
+# An acceptance whose report cannot be written is not recorded: pb-run retries exit 3, and each retry
+# recorded the acceptance once more (who accepted which version and when, once per attempt).
+"$PBA" accept-terms FU1 --vendor centurylink --version 1 --by ops >/dev/full 2>"$TMP/err"
+check "accept-terms >/dev/full: exit 3, the acceptance not recorded, so that a retry records it once" \
+	"3|pb-accounts: FU1: the acceptance is not recorded: its report cannot be written
+pb-accounts: cannot write standard output: No space left on device|0|1" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.terms_acceptance WHERE alias = 'FU1'")|$("$PBA" accept-terms FU1 --vendor centurylink --version 1 --by ops >/dev/null && pb_sql "SELECT count(*) FROM pb.terms_acceptance WHERE alias = 'FU1'")"
 "$PBA" accept-terms FU1 --vendor aws --region US --version 1 --by ops >/dev/null
 full "check" "$PBA" check FU1 --vendor aws
 full "link" "$PBA" link FU1 --vendor aws --partner-account 101010101010 --from 2026-10-01
