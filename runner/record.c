@@ -272,6 +272,18 @@ int pb_record_lock_held(PGconn *conn, const char *job, int32_t month, struct pb_
 	return ret;
 }
 
+/* A copy of the len bytes at s that PostgreSQL takes as text: each byte of what is not UTF-8 as '?'. */
+static void add_text(struct pb_buf *b, const char *s, size_t len)
+{
+	size_t at = b->len, pos = 0, bad;
+
+	pb_buf_add(b, s, len);
+	while (!b->failed && pos < len && pb_text_check(b->ptr + at + pos, len - pos, &bad, NULL) < 0) {
+		b->ptr[at + pos + bad] = '?';
+		pos += bad + 1;
+	}
+}
+
 /* "user@host pid N". */
 static void run_by(struct pb_buf *who)
 {
@@ -288,9 +300,9 @@ static void run_by(struct pb_buf *who)
 
 int pb_record_begin(PGconn *conn, struct pb_record_run *run, struct pb_buf *err)
 {
-	struct pb_buf who = PB_BUF_INIT;
+	struct pb_buf who = PB_BUF_INIT, file = PB_BUF_INIT;
 	char month[11], as_of[11];
-	const char *p[6] = {run->job, month, as_of, NULL, run->job_file, run->sha256};
+	const char *p[6] = {run->job, month, as_of, NULL, NULL, run->sha256};
 	PGresult *res = NULL;
 	int ret = -1;
 
@@ -307,6 +319,9 @@ int pb_record_begin(PGconn *conn, struct pb_record_run *run, struct pb_buf *err)
 		goto out;
 	run_by(&who);
 	p[3] = pb_buf_str(&who);
+	/* A job file in a folder named in Latin-1, say: the database takes text, not any bytes. */
+	add_text(&file, run->job_file, strlen(run->job_file));
+	p[4] = pb_buf_str(&file);
 	res = timed_query(conn,
 			  "INSERT INTO pb.job_run (job, month, as_of, status, run_by, job_file, job_sha256) "
 			  "VALUES ($1, $2::date, $3::date, 'running', $4, $5, $6) RETURNING id",
@@ -318,6 +333,7 @@ int pb_record_begin(PGconn *conn, struct pb_record_run *run, struct pb_buf *err)
 out:
 	PQclear(res);
 	pb_buf_release(&who);
+	pb_buf_release(&file);
 	return ret;
 }
 
@@ -336,32 +352,23 @@ static void step_key(struct step_key *k, long long run_id, unsigned seq, unsigne
 int pb_record_step_begin(PGconn *conn, long long run_id, unsigned seq, const char *name, unsigned attempt,
 			 char *const *argv, size_t argc, struct pb_buf *err)
 {
-	struct pb_buf arr = PB_BUF_INIT;
+	struct pb_buf arr = PB_BUF_INIT, text = PB_BUF_INIT;
 	struct step_key k = {"", "", ""};
 	const char *p[5] = {k.id, k.seq, name, k.attempt, NULL};
 	int ret;
 
 	step_key(&k, run_id, seq, attempt);
 	pb_db_text_array(&arr, (const char *const *)argv, argc);
-	p[4] = pb_buf_str(&arr);
+	/* The file run may lie in a folder named in Latin-1 (found on PATH or beside pb-run). */
+	add_text(&text, pb_buf_str(&arr), arr.len);
+	p[4] = pb_buf_str(&text);
 	ret = timed_exec(conn,
 			 "INSERT INTO pb.job_step (run_id, seq, name, attempt, argv, status) "
 			 "VALUES ($1, $2, $3, $4, $5::text[], 'running')",
 			 5, p, err);
 	pb_buf_release(&arr);
+	pb_buf_release(&text);
 	return ret;
-}
-
-/* A copy of the len bytes at s that PostgreSQL takes as text: each byte of what is not UTF-8 as '?'. */
-static void add_text(struct pb_buf *b, const char *s, size_t len)
-{
-	size_t at = b->len, pos = 0, bad;
-
-	pb_buf_add(b, s, len);
-	while (!b->failed && pos < len && pb_text_check(b->ptr + at + pos, len - pos, &bad, NULL) < 0) {
-		b->ptr[at + pos + bad] = '?';
-		pos += bad + 1;
-	}
 }
 
 int pb_record_step_end(PGconn *conn, long long run_id, unsigned seq, unsigned attempt,
@@ -393,19 +400,28 @@ int pb_record_step_end(PGconn *conn, long long run_id, unsigned seq, unsigned at
 int pb_record_finish(PGconn *conn, long long run_id, const char *status, int exit_status, const char *error,
 		     struct pb_buf *err)
 {
+	struct pb_buf text = PB_BUF_INIT;
 	char id[24], st[16];
-	const char *p[4] = {id, status, st, error};
+	const char *p[4] = {id, status, st, NULL};
+	int ret;
 
 	snprintf(id, sizeof(id), "%lld", run_id);
 	snprintf(st, sizeof(st), "%d", exit_status);
+	/* The error may name a file in a folder named in Latin-1. */
+	if (error) {
+		add_text(&text, error, strlen(error));
+		p[3] = pb_buf_str(&text);
+	}
 	/* A step whose end could not be recorded (the connection ended under it) ends with the run. */
-	return timed_exec(conn,
-			  "WITH steps AS (UPDATE pb.job_step SET status = CASE WHEN $2 = 'interrupted' THEN $2 "
-			  "ELSE 'failed' END, finished_at = clock_timestamp() "
-			  "WHERE run_id = $1 AND status = 'running') "
-			  "UPDATE pb.job_run SET status = $2, finished_at = clock_timestamp(), exit_status = $3, "
-			  "error = $4 WHERE id = $1",
-			  4, p, err);
+	ret = timed_exec(conn,
+			 "WITH steps AS (UPDATE pb.job_step SET status = CASE WHEN $2 = 'interrupted' THEN $2 "
+			 "ELSE 'failed' END, finished_at = clock_timestamp() "
+			 "WHERE run_id = $1 AND status = 'running') "
+			 "UPDATE pb.job_run SET status = $2, finished_at = clock_timestamp(), exit_status = $3, "
+			 "error = $4 WHERE id = $1",
+			 4, p, err);
+	pb_buf_release(&text);
+	return ret;
 }
 
 #define HISTORY_COLUMNS 11

@@ -299,6 +299,24 @@ PB_TEST_TOOL=$W/s3cr3t-dir/none pbr "$fe"
 check "a program from \${env:NAME} that cannot be run: exit 2, the value not printed" \
 	"2|pb-run: $fe:3:21: step 'a': cannot run '\${env:PB_TEST_TOOL}': No such file or directory" "$st|$(cat "$TMP/err")"
 
+# A job file and a program in a folder named in Latin-1: the database refused their names, so the run
+# stopped before its first step with exit 3 ('invalid byte sequence'), as if the database had failed. They
+# are recorded with each byte that is not UTF-8 as '?', as the stderr tail is, and so is an error naming one.
+mkdir -p "$W/caf"$'\351'
+printf '#!/bin/sh\necho "the latin-1 tool ran"\n' >"$W/caf"$'\351'"/pb-latin1-tool"
+chmod +x "$W/caf"$'\351'"/pb-latin1-tool"
+printf 'name: latin1\nsteps:\n  - {name: a, run: [pb-latin1-tool]}\n' >"$W/caf"$'\351'"/latin1.yaml"
+PATH=$W/caf$'\351':$PATH pbr "$W/caf"$'\351'"/latin1.yaml" --month 2026-09
+check "a job file and a program in a folder named in Latin-1: run, their names recorded with '?'" \
+	"0|the latin-1 tool ran|succeeded|$(realpath "$W")/caf?/latin1.yaml|{$W/caf?/pb-latin1-tool}" \
+	"$st|$(cat "$TMP/out")|$(sql "SELECT r.status, r.job_file, s.argv FROM pb.job_run r JOIN pb.job_step s ON s.run_id = r.id WHERE r.job = 'latin1'")"
+# One there that cannot be run: the error that names it could not be recorded, and the run stayed 'running'.
+printf 'echo no interpreter line\n' >"$W/caf"$'\351'"/pb-latin1-tool"
+PATH=$W/caf$'\351':$PATH pbr "$W/caf"$'\351'"/latin1.yaml" --month 2026-09
+check "a program there that cannot be run: exit 2, the run recorded failed, its error with '?'" \
+	"2|failed|step 'a' could not be started: cannot run '$W/caf?/pb-latin1-tool': Exec format error" \
+	"$st|$(sql "SELECT status, error FROM pb.job_run WHERE job = 'latin1' ORDER BY id DESC LIMIT 1")"
+
 # A program named without a '/': beside pb-run first, then on PATH.
 mkdir -p "$W/bin" "$W/path"
 cp "$PBR" "$W/bin/pb-run"
@@ -795,7 +813,7 @@ check "once its step is gone, the next run of the month runs alone and marks the
 pbr --history --job flaky
 check "--history: an aligned table of runs and their steps' attempts" \
 	"0|run  job    month    as_of       step   attempt  status     exit  started              seconds  by
-  $FLAKY  flaky  2026-10  2026-10-31                  succeeded     0  D T        S  W
+$(printf "%3s" "$FLAKY")  flaky  2026-10  2026-10-31                  succeeded     0  D T        S  W
                                  flaky        1  failed        3  D T        S
                                  flaky        2  succeeded     0  D T        S" \
 	"$st|$(sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}/D T/; s/( +)[0-9]+\.[0-9]/\1  S/; s/  [^ ]+@[^ ]+ pid [0-9]+$/  W/' "$TMP/out")"
