@@ -181,8 +181,7 @@ static int next_key(struct parser *p, const char *const *keys, unsigned *seen, c
 	return -1;
 }
 
-/* Letters, digits, '.', '_' and '-', starting with a letter or digit. */
-static int name_ok(const char *s)
+int pb_job_name_ok(const char *s)
 {
 	size_t i, n = strlen(s);
 
@@ -200,7 +199,7 @@ static int read_name(struct parser *p, const char *what, char **out)
 {
 	if (expect(p, YAML_SCALAR_EVENT, "name", "a scalar") < 0)
 		return -1;
-	if (!name_ok((const char *)p->ev.data.scalar.value))
+	if (!pb_job_name_ok((const char *)p->ev.data.scalar.value))
 		return fail(p, p->ev.start_mark,
 			    "bad %s '%.64s': up to %d letters, digits, '.', '_' and '-', the first a letter or digit",
 			    what, (const char *)p->ev.data.scalar.value, PB_JOB_NAME_MAX);

@@ -60,6 +60,10 @@ int pb_job_parse(struct pb_job *job, const char *text, size_t len, struct pb_job
 /* Frees what job holds and zeroes it. Accepts a zeroed job. */
 void pb_job_release(struct pb_job *job);
 
+/* Whether s is a job or step name: up to PB_JOB_NAME_MAX letters, digits, '.', '_' and '-', the first a letter or
+ * digit. */
+int pb_job_name_ok(const char *s);
+
 /* The step named name, or NULL. */
 const struct pb_job_step *pb_job_find_step(const struct pb_job *job, const char *name);
 

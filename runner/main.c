@@ -8,6 +8,7 @@
 
 #include "date.h"
 #include "exitcode.h"
+#include "job.h"
 #include "log.h"
 #include "opts.h"
 #include "record.h"
@@ -103,6 +104,11 @@ static int take_option(int ch, const char *arg, struct options *o)
 		o->run.json_log = o->log_format == PB_LOG_JSON;
 		break;
 	case 'j':
+		/* An empty one (a script's unset variable) would list every job's runs. */
+		if (!pb_job_name_ok(arg))
+			return usage_error("--job takes a job name (up to %d letters, digits, '.', '_' and '-', the "
+					   "first a letter or digit), not '%s'",
+					   PB_JOB_NAME_MAX, arg);
 		o->job = arg;
 		break;
 	case 'n':

@@ -826,6 +826,10 @@ check "--history: a signal in the exit column" "SIGTERM" "$(awk 'NR == 3 { print
 check "--history >/dev/full: exit 3" "3|pb-run: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 pbr --history --limit 0
 check "--history --limit 0: exit 2" "2" "$st"
+# An empty --job (a script's unset variable) listed the runs of every job, as if no --job were given.
+pbr --history --job ''
+check "--history --job '': exit 2, nothing listed" "2||pb-run: --job takes a job name (up to 64 letters, digits, '.', '_' and '-', the first a letter or digit), not ''
+Try 'pb-run --help'." "$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
 
 # ---- --log-format json -------------------------------------------------------------------------------------
 
