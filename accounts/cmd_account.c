@@ -170,7 +170,7 @@ out:
 	return rc;
 }
 
-/* A bad row of an account import, reported as it is found (--max-errors). */
+/* A bad row of an import, reported in the file's order (--max-errors). */
 static void report_row(void *arg, uint64_t line, uint32_t col, const char *what)
 {
 	struct pb_log_where where = *(const struct pb_log_where *)arg;
@@ -200,7 +200,8 @@ int pb_cmd_import(struct pb_cli *cli)
 		goto out;
 	shown.file = strcmp(path, "-") == 0 ? "stdin" : path;
 	if (links)
-		rc = pb_import_links(conn, e, path, pb_cli_who(cli), &count, &where.line, &where.column, &err);
+		rc = pb_import_links(conn, e, path, pb_cli_who(cli), cli->max_errors, report_row, &shown, &count,
+				     &where.line, &where.column, &err);
 	else
 		rc = pb_import_accounts(conn, path, pb_cli_who(cli), cli->max_errors, report_row, &shown, &count,
 					&where.line, &where.column, &err);

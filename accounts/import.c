@@ -39,6 +39,21 @@ struct seen {
 enum link_column { LINK_ALIAS, LINK_VENDOR, LINK_ID, LINK_FROM, LINK_TO, LINK_NCOLUMNS };
 static const char *const link_columns[LINK_NCOLUMNS] = {"alias", "vendor", "partner_account_id", "from", "to"};
 
+/* Where the bad rows of an import go when more than one may be reported. */
+struct reporting {
+	long max_errors;
+	pb_import_report_fn *report;
+	void *arg;
+	long nerrors;
+};
+
+/* A row of bad data of a link file, kept until the rows are checked: len bytes of message follow it. */
+struct bad_row {
+	uint64_t n, line;
+	uint32_t col, len;
+	int32_t code;
+};
+
 /* Where the import is: the reader, which field holds which column, and where an error points. */
 struct import {
 	struct pb_csv csv;
@@ -47,11 +62,15 @@ struct import {
 	long col[PB_ACCOUNT_NFIELDS]; /* field index of each column, -1 when absent */
 	uint64_t *line;
 	uint32_t *col_no;
-	FILE *seen;	    /* accounts: the aliases of the rows stored, with their lines (a temporary file) */
-	int copying;	    /* links: the rows read go to the server (COPY) */
-	struct pb_buf rows; /* links: the rows read that are not sent yet */
-	uint64_t nlinks;    /* links: how many rows were read */
-	int failed;	    /* links: the error of the row reading stopped at, in err */
+	FILE *seen;	       /* accounts: the aliases of the rows stored, with their lines (a temporary file) */
+	int copying;	       /* links: the rows read go to the server (COPY) */
+	struct pb_buf rows;    /* links: the rows read that are not sent yet */
+	uint64_t nlinks;       /* links: how many rows were read (the next one's n) */
+	int failed;	       /* links: the error of the row reading stopped at, in err */
+	FILE *bad;	       /* links: the rows of bad data read (a temporary file), when more than one is reported */
+	long nbad;	       /* links: how many */
+	int full;	       /* links: as many bad rows were read as may be reported */
+	struct reporting *rep; /* the bad rows to report, unless NULL: the first alone */
 	const struct pb_eligibility *e;
 	const char *by;
 };
@@ -398,6 +417,11 @@ static int link_start(PGconn *conn, struct import *im, struct pb_buf *err)
 		       "CREATE TEMP TABLE pb_link_rows (n bigint NOT NULL, line bigint NOT NULL, col_alias integer NOT "
 		       "NULL, col_id integer NOT NULL, vendor text NOT NULL, id text NOT NULL, alias text NOT NULL, "
 		       "f date NOT NULL, t date) ON COMMIT DROP",
+		       0, NULL, err) < 0 ||
+	    pb_db_exec(conn,
+		       "CREATE TEMP TABLE pb_link_bad (n bigint NOT NULL, line bigint NOT NULL, col integer NOT NULL, "
+		       "code integer NOT NULL, msg text, vendor text, id text, f date, t date, during int8range) ON "
+		       "COMMIT DROP",
 		       0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	res = PQexec(conn, "COPY pg_temp.pb_link_rows FROM STDIN");
@@ -411,11 +435,51 @@ static int link_start(PGconn *conn, struct import *im, struct pb_buf *err)
 	return 0;
 }
 
+/* How many bad rows may be reported. */
+static long max_errors(const struct import *im)
+{
+	return im->rep ? im->rep->max_errors : 1;
+}
+
 /*
- * Reads the current record as a link row, on its way to the server. A bad row stops the reading: its error
- * is kept (im->failed, err and the position) for link_check, which looks for an earlier row that is refused
- * first.
+ * A link row of bad data, what is wrong in err at its position. With one bad row to report, the reading stops
+ * at it: its error is kept (im->failed, err and the position) for link_check, which looks for an earlier row
+ * that is refused first. With more, it goes to the temporary file of bad rows, to be reported in its place
+ * among the refused ones, and the reading stops at the last that may be reported (im->full). Returns 0, or
+ * PB_ERR_DEPENDENCY with the message.
  */
+static int link_bad_row(struct import *im, int code, struct pb_buf *err)
+{
+	struct bad_row r;
+
+	if (max_errors(im) == 1) {
+		im->failed = code;
+		return 0;
+	}
+	memset(&r, 0, sizeof(r));
+	r.n = im->nlinks++;
+	r.line = *im->line;
+	r.col = *im->col_no;
+	r.len = (uint32_t)err->len;
+	r.code = code;
+	if (!im->bad)
+		im->bad = pb_tmpfile();
+	if (!im->bad || fwrite(&r, sizeof(r), 1, im->bad) != 1 || fwrite(pb_buf_str(err), 1, r.len, im->bad) != r.len) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot write a temporary file in '%s': %s", pb_tmpdir(), strerror(errno));
+		*im->line = 0;
+		*im->col_no = 0;
+		return PB_ERR_DEPENDENCY;
+	}
+	pb_buf_reset(err);
+	*im->line = 0;
+	*im->col_no = 0;
+	if (++im->nbad >= max_errors(im))
+		im->full = 1;
+	return 0;
+}
+
+/* Reads the current record as a link row, on its way to the server; a bad one goes to link_bad_row. */
 static int link_row(PGconn *conn, struct import *im, struct pb_buf *err)
 {
 	struct pb_buf why = PB_BUF_INIT;
@@ -427,17 +491,14 @@ static int link_row(PGconn *conn, struct import *im, struct pb_buf *err)
 	size_t c;
 	int ret;
 
-	if (check_text(im, 0, err) < 0) {
-		im->failed = PB_ERR_DATA;
-		return 0;
-	}
+	if (check_text(im, 0, err) < 0)
+		return link_bad_row(im, PB_ERR_DATA, err);
 	ret = link_fields(im, &l, &bad, &why);
 	if (ret < 0) {
 		at_field(im, (size_t)im->col[bad], err);
 		pb_buf_addstr(err, pb_buf_str(&why));
-		im->failed = ret;
 		pb_buf_release(&why);
-		return 0;
+		return link_bad_row(im, ret, err);
 	}
 	pb_buf_release(&why);
 	for (c = 0; c < LINK_NCOLUMNS; c++)
@@ -472,20 +533,33 @@ static void say_ineligible(const char *alias, int vendor, const struct pb_buf *r
 	}
 }
 
+/* Appends s to the text[] literal b as one element, quoted. */
+static void add_element(struct pb_buf *b, const char *s)
+{
+	pb_buf_addch(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			pb_buf_addch(b, '\\');
+		pb_buf_addch(b, *s);
+	}
+	pb_buf_addch(b, '"');
+}
+
 /*
- * The vendors and aliases of the rows' accounts that are not eligible for the vendor under im->e, as two
- * text[] literals (how many accounts the database holds at most, whatever the file). The accounts are
- * locked (FOR SHARE) until the transaction ends. Returns 0 or PB_ERR_DEPENDENCY.
+ * The vendors and aliases of the rows' accounts that are not eligible for the vendor under im->e, and what
+ * is said of each, as three text[] literals (how many accounts the database holds at most, whatever the
+ * file). The accounts are locked (FOR SHARE) until the transaction ends. Returns 0 or PB_ERR_DEPENDENCY.
  */
 static int ineligible_accounts(PGconn *conn, const struct import *im, struct pb_buf *vendors, struct pb_buf *aliases,
-			       struct pb_buf *err)
+			       struct pb_buf *msgs, struct pb_buf *err)
 {
-	struct pb_buf sql = PB_BUF_INIT, reasons = PB_BUF_INIT;
+	struct pb_buf sql = PB_BUF_INIT, reasons = PB_BUF_INIT, msg = PB_BUF_INIT;
 	struct pb_eligibility_facts f;
 	int v, r, n = 0, ret = 0;
 
 	pb_buf_addstr(vendors, "{");
 	pb_buf_addstr(aliases, "{");
+	pb_buf_addstr(msgs, "{");
 	pb_buf_addf(&sql,
 		    "%sWHERE a.alias IN (SELECT alias FROM pg_temp.pb_link_rows WHERE vendor = $1) "
 		    "ORDER BY a.alias COLLATE \"C\" FOR SHARE OF a",
@@ -503,128 +577,236 @@ static int ineligible_accounts(PGconn *conn, const struct import *im, struct pb_
 			pb_buf_reset(&reasons);
 			if (!pb_eligibility_check(im->e, v, &f, &reasons))
 				continue;
+			pb_buf_reset(&msg);
+			say_ineligible(f.alias, v, &reasons, &msg);
 			/* Aliases are letters and digits: nothing to quote. */
 			pb_buf_addf(vendors, "%s%s", n ? "," : "", pb_vendor_names[v]);
 			pb_buf_addf(aliases, "%s%s", n ? "," : "", f.alias);
+			pb_buf_addstr(msgs, n ? "," : "");
+			add_element(msgs, pb_buf_str(&msg));
 			n++;
 		}
 		PQclear(res);
 	}
 	pb_buf_addstr(vendors, "}");
 	pb_buf_addstr(aliases, "}");
-	if (ret == 0 && (vendors->failed || aliases->failed || sql.failed)) {
+	pb_buf_addstr(msgs, "}");
+	if (ret == 0 && (vendors->failed || aliases->failed || msgs->failed || sql.failed || msg.failed)) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
 		ret = PB_ERR_DEPENDENCY;
 	}
 	pb_buf_release(&sql);
 	pb_buf_release(&reasons);
+	pb_buf_release(&msg);
 	return ret;
 }
 
 /*
- * The first row, in the file's order, whose account does not exist (PB_ERR_DATA) or is not eligible for its
- * vendor (PB_ERR_REFUSED), with the message in why and its n, line and alias column in *first, *line and
- * *col; *first is -1 when every account is eligible.
+ * The rows whose account does not exist (PB_ERR_DATA) or is not eligible for their vendor (PB_ERR_REFUSED),
+ * into pg_temp.pb_link_bad with what is wrong, at their alias. Only the rows before the last of them that
+ * may be reported can be refused for an overlap and be reported: *limit is its n (-1 when every row can).
+ * Returns 0 or PB_ERR_DEPENDENCY.
  */
-static int first_ineligible(PGconn *conn, const struct import *im, int64_t *first, uint64_t *line, uint32_t *col,
-			    struct pb_buf *why)
+static int account_errors(PGconn *conn, const struct import *im, int64_t *limit, struct pb_buf *why)
 {
-	struct pb_buf vendors = PB_BUF_INIT, aliases = PB_BUF_INIT, reasons = PB_BUF_INIT;
-	struct pb_eligibility_facts f;
-	const char *p[2];
+	struct pb_buf vendors = PB_BUF_INIT, aliases = PB_BUF_INIT, msgs = PB_BUF_INIT;
+	char data_s[8], refused_s[8], skip_s[24];
+	const char *p[5] = {NULL, NULL, NULL, data_s, refused_s};
 	PGresult *res = NULL;
-	int ret, v;
+	int ret;
 
-	*first = -1;
-	ret = ineligible_accounts(conn, im, &vendors, &aliases, why);
+	*limit = -1;
+	ret = ineligible_accounts(conn, im, &vendors, &aliases, &msgs, why);
 	if (ret < 0)
 		goto out;
 	p[0] = pb_buf_str(&vendors);
 	p[1] = pb_buf_str(&aliases);
-	res = pb_db_query(
-		conn,
-		"SELECT r.n, r.line, r.col_alias, r.vendor, r.alias, NOT EXISTS (SELECT 1 FROM pb.clc_account "
-		"a WHERE a.alias = r.alias) FROM pg_temp.pb_link_rows r WHERE NOT EXISTS (SELECT 1 FROM "
-		"pb.clc_account a WHERE a.alias = r.alias) OR (r.vendor, r.alias) IN (SELECT * FROM "
-		"unnest($1::text[], $2::text[])) ORDER BY r.n LIMIT 1",
-		2, p, why);
-	if (!res) {
+	p[2] = pb_buf_str(&msgs);
+	snprintf(data_s, sizeof(data_s), "%d", PB_ERR_DATA);
+	snprintf(refused_s, sizeof(refused_s), "%d", PB_ERR_REFUSED);
+	snprintf(skip_s, sizeof(skip_s), "%ld", max_errors(im) - 1);
+	if (pb_db_exec(
+		    conn,
+		    "INSERT INTO pg_temp.pb_link_bad (n, line, col, code, msg) SELECT r.n, r.line, r.col_alias, CASE "
+		    "WHEN a.alias IS NULL THEN $4::integer ELSE $5::integer END, CASE WHEN a.alias IS NULL THEN "
+		    "format('no CLC account ''%s''', r.alias) ELSE i.msg END FROM pg_temp.pb_link_rows r LEFT JOIN "
+		    "pb.clc_account a ON a.alias = r.alias LEFT JOIN unnest($1::text[], $2::text[], $3::text[]) i "
+		    "(vendor, alias, msg) ON i.vendor = r.vendor AND i.alias = r.alias WHERE a.alias IS NULL OR "
+		    "i.alias IS NOT NULL",
+		    5, p, why) < 0 ||
+	    pb_db_exec(conn, "ANALYZE pg_temp.pb_link_bad", 0, NULL, why) < 0) {
 		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
-	if (PQntuples(res) == 0)
-		goto out;
-	*first = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	*line = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
-	*col = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
-	v = pb_vendor_index(PQgetvalue(res, 0, 3));
-	pb_buf_reset(why);
-	if (strcmp(PQgetvalue(res, 0, 5), "t") == 0) {
-		pb_buf_addf(why, "no CLC account '%s'", PQgetvalue(res, 0, 4));
-		ret = PB_ERR_DATA;
-		goto out;
-	}
-	ret = pb_eligibility_facts(conn, PQgetvalue(res, 0, 4), v, &f, why);
-	if (ret == 0 && pb_eligibility_check(im->e, v, &f, &reasons)) {
-		pb_buf_reset(why);
-		say_ineligible(f.alias, v, &reasons, why);
-		ret = PB_ERR_REFUSED;
-	}
+	p[0] = skip_s;
+	res = pb_db_query(conn, "SELECT n FROM pg_temp.pb_link_bad ORDER BY n OFFSET $1::bigint LIMIT 1", 1, p, why);
+	if (!res)
+		ret = PB_ERR_DEPENDENCY;
+	else if (PQntuples(res) == 1)
+		*limit = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 out:
 	PQclear(res);
 	pb_buf_release(&vendors);
 	pb_buf_release(&aliases);
-	pb_buf_release(&reasons);
+	pb_buf_release(&msgs);
 	return ret;
 }
 
-/* An overlap of row bad with the earlier row other of the file, as link would say it of a link in the database. */
-static int say_row_overlap(PGconn *conn, int64_t bad, int64_t other, uint64_t *line, uint32_t *col, struct pb_buf *why)
+/* Whether pg_temp.pb_link_bad holds a row, in *any. Returns 0 or PB_ERR_DEPENDENCY. */
+static int any_refused(PGconn *conn, int *any, struct pb_buf *why)
 {
-	char bad_s[24], other_s[24];
-	const char *p[2] = {bad_s, other_s};
-	PGresult *res;
-	const char *to;
+	PGresult *res = pb_db_query(conn, "SELECT EXISTS (SELECT 1 FROM pg_temp.pb_link_bad)", 0, NULL, why);
 
-	snprintf(bad_s, sizeof(bad_s), "%lld", (long long)bad);
-	snprintf(other_s, sizeof(other_s), "%lld", (long long)other);
-	res = pb_db_query(conn,
-			  "SELECT b.line, b.col_id, o.vendor, o.id, o.alias, o.f, coalesce(o.t::text, ''), o.line FROM "
-			  "pg_temp.pb_link_rows b LEFT JOIN pg_temp.pb_link_rows o ON o.n = $2::bigint WHERE b.n = "
-			  "$1::bigint",
-			  2, p, why);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
-	*line = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	*col = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
-	if (other >= 0) {
-		to = PQgetvalue(res, 0, 6);
-		pb_buf_reset(why);
-		pb_buf_addf(why, "%s partner account %s is linked to %s from %s", PQgetvalue(res, 0, 2),
-			    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
-		if (*to)
-			pb_buf_addf(why, " to %s", to);
-		else
-			pb_buf_addstr(why, " (open-ended)");
-		pb_buf_addf(why, " on line %s already: a partner account maps to one CLC account at a time",
-			    PQgetvalue(res, 0, 7));
-	}
+	*any = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	return PB_ERR_REFUSED;
+	return 0;
 }
 
 /*
- * After the rows are read: the first refused row, in the file's order, as link refuses a link (the account
- * first, then an overlap), else the row the reading stopped at; or every row stored.
+ * The next row of the temporary file of bad rows into *r and its message into msg: 1, 0 when there is none,
+ * or PB_ERR_DEPENDENCY with the message in why.
+ */
+static int next_bad_row(struct import *im, struct bad_row *r, struct pb_buf *msg, struct pb_buf *why)
+{
+	char chunk[4096];
+	size_t left, n;
+
+	if (!im->bad || fread(r, sizeof(*r), 1, im->bad) != 1) {
+		if (!im->bad || !ferror(im->bad))
+			return 0;
+		goto fail;
+	}
+	pb_buf_reset(msg);
+	for (left = r->len; left > 0; left -= n) {
+		n = fread(chunk, 1, left < sizeof(chunk) ? left : sizeof(chunk), im->bad);
+		if (n == 0)
+			goto fail;
+		pb_buf_add(msg, chunk, n);
+	}
+	return 1;
+fail:
+	pb_buf_reset(why);
+	pb_buf_addstr(why, "cannot read a temporary file");
+	return PB_ERR_DEPENDENCY;
+}
+
+/*
+ * One bad row: with one to report, left in err with its position; with more, given to report. *worst becomes
+ * PB_ERR_DATA when the row holds bad data, else PB_ERR_REFUSED unless it was PB_ERR_DATA.
+ */
+static void report_one(struct import *im, uint64_t line, uint32_t col, int code, const char *msg, struct pb_buf *err,
+		       int *worst)
+{
+	if (max_errors(im) == 1) {
+		*im->line = line;
+		*im->col_no = col;
+		pb_buf_reset(err);
+		pb_buf_addstr(err, msg);
+	} else {
+		im->rep->report(im->rep->arg, line, col, msg);
+		im->rep->nerrors++;
+	}
+	if (*worst != PB_ERR_DATA)
+		*worst = code == PB_ERR_DATA ? PB_ERR_DATA : PB_ERR_REFUSED;
+}
+
+/* How many refused rows are read from the server at a time. */
+#define FETCH_ROWS 1000
+
+/*
+ * Reports the bad rows in the file's order, up to max_errors: those the server refused (pg_temp.pb_link_bad)
+ * and those of bad data the reading kept (im->bad), then the error the reading stopped at (im->failed, in err
+ * and its position, left there). Returns what the rows reported call for (PB_ERR_DATA when one of them holds
+ * bad data, else PB_ERR_REFUSED), or PB_ERR_DEPENDENCY with the message.
+ */
+static int report_bad(PGconn *conn, struct import *im, struct pb_buf *err)
+{
+	struct pb_buf sql = PB_BUF_INIT, why = PB_BUF_INIT, msg = PB_BUF_INIT;
+	struct bad_row r;
+	char max_s[24], fetch[64];
+	const char *p[1] = {max_s};
+	PGresult *res = NULL;
+	long max = max_errors(im), shown = 0;
+	int row = 0, nrows = 0, done = 0, have = 0, worst = 0, ret = 0;
+
+	snprintf(max_s, sizeof(max_s), "%ld", max);
+	snprintf(fetch, sizeof(fetch), "FETCH %ld FROM pb_link_bad_rows", max < FETCH_ROWS ? max : FETCH_ROWS);
+	pb_buf_addf(&sql, "DECLARE pb_link_bad_rows NO SCROLL CURSOR FOR %s", pb_link_bad_select);
+	if (sql.failed || pb_db_exec(conn, pb_buf_str(&sql), 1, p, &why) < 0) {
+		ret = PB_ERR_DEPENDENCY;
+		goto out;
+	}
+	if (im->bad && (fflush(im->bad) != 0 || fseek(im->bad, 0, SEEK_SET) != 0)) {
+		pb_buf_addf(&why, "cannot read a temporary file: %s", strerror(errno));
+		ret = PB_ERR_DEPENDENCY;
+		goto out;
+	}
+	while (shown < max) {
+		if (!have)
+			have = next_bad_row(im, &r, &msg, &why);
+		if (have < 0) {
+			ret = have;
+			goto out;
+		}
+		if (row == nrows && !done) {
+			PQclear(res);
+			res = pb_db_query(conn, fetch, 0, NULL, &why);
+			if (!res) {
+				ret = PB_ERR_DEPENDENCY;
+				goto out;
+			}
+			row = 0;
+			nrows = PQntuples(res);
+			done = nrows == 0;
+		}
+		if (row < nrows && (!have || strtoull(PQgetvalue(res, row, 0), NULL, 10) < r.n)) {
+			report_one(im, strtoull(PQgetvalue(res, row, 1), NULL, 10),
+				   (uint32_t)strtoul(PQgetvalue(res, row, 2), NULL, 10),
+				   (int)strtol(PQgetvalue(res, row, 3), NULL, 10), PQgetvalue(res, row, 4), err,
+				   &worst);
+			row++;
+		} else if (have) {
+			report_one(im, r.line, r.col, r.code, pb_buf_str(&msg), err, &worst);
+			have = 0;
+		} else {
+			break;
+		}
+		shown++;
+	}
+	if (im->failed && shown < max) {
+		if (worst != PB_ERR_DATA)
+			worst = im->failed;
+	} else if (max > 1) {
+		pb_buf_reset(err);
+		*im->line = 0;
+		*im->col_no = 0;
+	}
+	ret = worst;
+out:
+	if (ret == PB_ERR_DEPENDENCY) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_buf_str(&why));
+	}
+	PQclear(res);
+	pb_buf_release(&sql);
+	pb_buf_release(&why);
+	pb_buf_release(&msg);
+	return ret;
+}
+
+/*
+ * After the rows are read: each row refused as link refuses a link (the account first, then an overlap with a
+ * link in the database or an earlier row not refused) and each row of bad data, reported in the file's order
+ * by report_bad; or every row stored.
  */
 static int link_check(PGconn *conn, struct import *im, struct pb_buf *err)
 {
-	struct pb_buf why = PB_BUF_INIT, overlap = PB_BUF_INIT;
-	int64_t first, bad, other;
-	uint64_t line = 0;
-	uint32_t col = 0;
-	int ret, stored;
+	struct pb_buf why = PB_BUF_INIT;
+	int64_t limit;
+	int ret, any = 0;
 
 	ret = end_rows(conn, im, 1, err);
 	if (ret < 0)
@@ -632,36 +814,32 @@ static int link_check(PGconn *conn, struct import *im, struct pb_buf *err)
 	/* A table of the session is never analyzed by autovacuum: the plans below need its statistics. */
 	if (pb_db_exec(conn, "ANALYZE pg_temp.pb_link_rows", 0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
-	ret = first_ineligible(conn, im, &first, &line, &col, &why);
-	if (ret == PB_ERR_DEPENDENCY)
-		goto out;
-	pb_test_pause("link-checked");
-	/*
-	 * Only the rows before the first refused one can be refused earlier: for an overlap. When a row is
-	 * refused, or the reading stopped at bad data, they are checked and nothing is inserted.
-	 */
-	stored = pb_link_add_rows(conn, first, ret == 0 && !im->failed, "import-links", im->by, &bad, &other, &overlap);
-	if (stored == PB_ERR_REFUSED)
-		stored = say_row_overlap(conn, bad, other, im->line, im->col_no, &overlap);
-	if (stored < 0) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, pb_buf_str(&overlap));
-		ret = stored;
-	} else if (ret < 0) {
-		*im->line = line;
-		*im->col_no = col;
+	ret = account_errors(conn, im, &limit, &why);
+	if (ret == 0) {
+		pb_test_pause("link-checked");
+		ret = pb_link_check_rows(conn, limit, &why) < 0 ? PB_ERR_DEPENDENCY : any_refused(conn, &any, &why);
+	}
+	/* No row is inserted only to be rolled back: the sequence of the links' ids would show it. */
+	if (ret == 0 && !any && !im->nbad && !im->failed) {
+		ret = pb_link_store_rows(conn, "import-links", im->by, &why);
+		if (ret == 0)
+			goto out;
+		/* A link another session stored since the check: it is in the way now. */
+		if (ret == 1) {
+			ret = pb_link_check_rows(conn, -1, &why) < 0 ? PB_ERR_DEPENDENCY
+								     : any_refused(conn, &any, &why);
+			if (ret == 0 && !any)
+				ret = PB_ERR_REFUSED;
+		}
+	}
+	if (ret == 0)
+		ret = report_bad(conn, im, err);
+	else if (why.len) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, pb_buf_str(&why));
-	} else {
-		ret = im->failed;
 	}
 out:
-	if (ret == PB_ERR_DEPENDENCY && why.len) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, pb_buf_str(&why));
-	}
 	pb_buf_release(&why);
-	pb_buf_release(&overlap);
 	return ret;
 }
 
@@ -674,14 +852,6 @@ struct import_kind {
 	int (*start)(PGconn *conn, struct import *im, struct pb_buf *err);  /* after the header, unless NULL */
 	int (*row)(PGconn *conn, struct import *im, struct pb_buf *err);    /* each record after the header */
 	int (*finish)(PGconn *conn, struct import *im, struct pb_buf *err); /* after them, unless NULL */
-};
-
-/* Where the bad rows of an account import go when more than one may be reported. */
-struct reporting {
-	long max_errors;
-	pb_import_report_fn *report;
-	void *arg;
-	long nerrors;
 };
 
 /*
@@ -709,6 +879,7 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 	im.col_no = col;
 	im.e = e;
 	im.by = by;
+	im.rep = rep;
 	if (pb_input_open(path, &in, err) < 0)
 		goto out;
 	if (pb_csv_init(&im.csv, pb_input_read, in, MAX_RECORD) < 0) {
@@ -761,7 +932,7 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 		}
 		if (ret < 0)
 			goto out;
-		if (im.failed)
+		if (im.failed || im.full)
 			break;
 		(*count)++;
 	}
@@ -786,6 +957,8 @@ out:
 		pb_csv_release(&im.csv);
 	if (im.seen)
 		fclose(im.seen);
+	if (im.bad)
+		fclose(im.bad);
 	pb_buf_release(&im.rows);
 	pb_input_free(in);
 	pb_buf_release(&ignore);
@@ -806,12 +979,14 @@ int pb_import_accounts(PGconn *conn, const char *path, const char *by, long max_
 	return import_file(conn, &kind, NULL, path, by, report ? &rep : NULL, count, line, col, err);
 }
 
-int pb_import_links(PGconn *conn, const struct pb_eligibility *e, const char *path, const char *by, size_t *count,
-		    uint64_t *line, uint32_t *col, struct pb_buf *err)
+int pb_import_links(PGconn *conn, const struct pb_eligibility *e, const char *path, const char *by, long max_errors,
+		    pb_import_report_fn *report, void *arg, size_t *count, uint64_t *line, uint32_t *col,
+		    struct pb_buf *err)
 {
+	struct reporting rep = {max_errors, report, arg, 0};
 	static const size_t required[] = {LINK_ALIAS, LINK_VENDOR, LINK_ID, LINK_FROM};
 	static const struct import_kind kind = {link_columns, LINK_NCOLUMNS, required,	4,
 						link_start,   link_row,	     link_check};
 
-	return import_file(conn, &kind, e, path, by, NULL, count, line, col, err);
+	return import_file(conn, &kind, e, path, by, report ? &rep : NULL, count, line, col, err);
 }

@@ -45,8 +45,14 @@ struct pb_eligibility;
  * its line). Returns 0 with the count in *count; PB_ERR_DATA (bad data) or PB_ERR_REFUSED (a rule) with
  * what is wrong in err and where in *line and *col, as pb_import_accounts; or PB_ERR_DEPENDENCY. Nothing is
  * linked unless every row is.
+ * With max_errors above 1, up to max_errors bad rows are given to report, in the file's order, each as it would
+ * be the first; each row is checked as if the bad rows before it were not in the file (a row that overlaps only
+ * refused rows is not refused for it). Then PB_ERR_DATA when one of them holds bad data, else PB_ERR_REFUSED,
+ * with err empty; an error that leaves the rest unreadable is returned in err as pb_import_accounts returns it,
+ * after the bad rows before it.
  */
-int pb_import_links(PGconn *conn, const struct pb_eligibility *e, const char *path, const char *by, size_t *count,
-		    uint64_t *line, uint32_t *col, struct pb_buf *err);
+int pb_import_links(PGconn *conn, const struct pb_eligibility *e, const char *path, const char *by, long max_errors,
+		    pb_import_report_fn *report, void *arg, size_t *count, uint64_t *line, uint32_t *col,
+		    struct pb_buf *err);
 
 #endif

@@ -303,130 +303,98 @@ int pb_link_end(PGconn *conn, int vendor, const char *id, const char *alias, int
 	return ret;
 }
 
-/* The first row of pg_temp.pb_link_rows with n below $1 that overlaps a link in the database: none, or n. */
-#define FIRST_IN_DATABASE                                                                                              \
-	"SELECT r.n, r.vendor, r.id, r.f, coalesce(r.t::text, '') FROM pg_temp.pb_link_rows r WHERE r.n < $1::bigint " \
-	"AND EXISTS (SELECT 1 FROM pb.partner_account pa WHERE pa.vendor = r.vendor AND pa.partner_account_id = r.id " \
-	"AND pa.validity && daterange(r.f, r.t, '[]')) ORDER BY r.n LIMIT 1"
+/*
+ * The rows of pg_temp.pb_link_rows with n below $1 and not in pg_temp.pb_link_bad that overlap a link in the
+ * database: into pg_temp.pb_link_bad (refused: the code is $2), their message said when they are reported.
+ */
+#define IN_DATABASE                                                                                                    \
+	"INSERT INTO pg_temp.pb_link_bad (n, line, col, code, vendor, id, f, t) SELECT r.n, r.line, r.col_id, "        \
+	"$2::integer, r.vendor, r.id, r.f, r.t FROM pg_temp.pb_link_rows r WHERE r.n < $1::bigint AND NOT EXISTS "     \
+	"(SELECT 1 FROM pg_temp.pb_link_bad b WHERE b.n = r.n) AND EXISTS (SELECT 1 FROM pb.partner_account pa WHERE " \
+	"pa.vendor = r.vendor AND pa.partner_account_id = r.id AND pa.validity && daterange(r.f, r.t, '[]'))"
 
 /*
- * The first row with n below limit that overlaps an earlier row of the table: 1 with its n in *bad and the
- * first such earlier row's n in *other; 0 when none; or PB_ERR_DEPENDENCY. The rows of partner accounts
- * that have more than one go into a table whose exclusion constraint keeps their days from overlapping, in the
- * order of n, and a row that overlaps one before it is left out: the first one left out is the first to
- * overlap an earlier row (those before it all went in). n log n, in the server, whatever the rows.
+ * The rows left that overlap an earlier row left, in the order of n: into pg_temp.pb_link_bad (code $2), with
+ * their days as pg_temp.pb_link_rows_in numbers them. The rows of partner accounts that have more than one go
+ * into pg_temp.pb_link_rows_in, whose exclusion constraint keeps their days from overlapping, in the order of
+ * n, and a row that overlaps one before it is left out: the rows left out are those that overlap an earlier
+ * row that went in, as if each row were added alone and a refused one were not there. n log n, in the server,
+ * whatever the rows.
+ *
+ * Each partner account k gets its own stretch of numbers, k * 10^8 on, where its rows' days lie (any day of
+ * years 0 to 9999 is between 10^6 and 10^8 - 1 from 1970-01-01 + 10^6): an overlap of two rows of one account
+ * is one of their ranges there, and ranges of numbers alone keep the index quick however many rows one partner
+ * account has. The index holds n too (two rows never have the same n: the constraint is the one of their
+ * days), so that pb_link_bad_select finds the first row that went in that a refused one overlaps by walking
+ * it in the order of n (btree_gist's <->), not by reading every row it overlaps.
  */
-static int first_row_overlap(PGconn *conn, const char *limit, int64_t *bad, int64_t *other, struct pb_buf *err)
+#define IN_FILE                                                                                                        \
+	"WITH c AS MATERIALIZED (SELECT r.*, int8range(a.k * 100000000 + (r.f - date '1970-01-01') + 1000000, a.k * "  \
+	"100000000 + coalesce(r.t - date '1970-01-01' + 1000000, 99999999), '[]') AS during FROM "                     \
+	"pg_temp.pb_link_rows r JOIN (SELECT vendor, id, row_number() OVER () AS k FROM pg_temp.pb_link_rows l "       \
+	"WHERE l.n < $1::bigint AND NOT EXISTS (SELECT 1 FROM pg_temp.pb_link_bad b WHERE b.n = l.n) GROUP BY "        \
+	"vendor, id HAVING count(*) > 1) a USING (vendor, id) WHERE r.n < $1::bigint AND NOT EXISTS (SELECT 1 FROM "   \
+	"pg_temp.pb_link_bad b WHERE b.n = r.n)), went AS (INSERT INTO pg_temp.pb_link_rows_in SELECT n, during, "     \
+	"alias, f, t, line FROM c ORDER BY n ON CONFLICT DO NOTHING RETURNING n) INSERT INTO pg_temp.pb_link_bad (n, " \
+	"line, col, code, vendor, id, f, t, during) SELECT c.n, c.line, c.col_id, $2::integer, c.vendor, c.id, c.f, "  \
+	"c.t, c.during FROM c WHERE NOT EXISTS (SELECT 1 FROM went WHERE went.n = c.n)"
+
+/* Until the transaction ends, btree_gist's operators are found wherever migration 003 put it. */
+#define USE_BTREE_GIST                                                                                            \
+	"SELECT set_config('search_path', concat_ws(', ', nullif(current_setting('search_path'), ''), "           \
+	"quote_ident(s.nspname)), true) FROM pg_extension e JOIN pg_namespace s ON s.oid = e.extnamespace WHERE " \
+	"e.extname = 'btree_gist'"
+
+int pb_link_check_rows(PGconn *conn, int64_t limit, struct pb_buf *err)
 {
-	const char *p[2] = {limit, NULL};
-	PGresult *res;
-	int ret = 0;
+	char limit_s[24], code_s[8];
+	const char *p[2] = {limit_s, code_s};
 
-	/*
-	 * Each partner account k gets its own stretch of numbers, k * 10^8 on, where its rows' days lie (any day
-	 * of years 0 to 9999 is between 10^6 and 10^8 - 1 from 1970-01-01 + 10^6): an overlap of two rows of one
-	 * account is one of their ranges there, and ranges of numbers alone keep the index quick however many
-	 * rows one partner account has.
-	 */
-	if (pb_db_exec(conn,
-		       "CREATE TEMP TABLE IF NOT EXISTS pb_link_rows_in (n bigint, during int8range, "
-		       "EXCLUDE USING gist (during WITH &&)) ON COMMIT DROP",
-		       0, NULL, err) < 0 ||
-	    pb_db_exec(conn, "TRUNCATE pg_temp.pb_link_rows_in", 0, NULL, err) < 0 ||
-	    pb_db_exec(
-		    conn,
-		    "INSERT INTO pg_temp.pb_link_rows_in SELECT r.n, int8range(a.k * 100000000 + (r.f - date "
-		    "'1970-01-01') + 1000000, a.k * 100000000 + coalesce(r.t - date '1970-01-01' + 1000000, "
-		    "99999999), '[]') FROM pg_temp.pb_link_rows r JOIN (SELECT vendor, id, row_number() OVER () AS k "
-		    "FROM pg_temp.pb_link_rows WHERE n < $1::bigint GROUP BY vendor, id HAVING count(*) > 1) a "
-		    "USING (vendor, id) WHERE r.n < $1::bigint ORDER BY r.n ON CONFLICT DO NOTHING",
-		    1, p, err) < 0)
-		return PB_ERR_DEPENDENCY;
-	res = pb_db_query(conn,
-			  "SELECT r.n FROM pg_temp.pb_link_rows r WHERE r.n < $1::bigint AND (r.vendor, r.id) IN "
-			  "(SELECT vendor, id FROM pg_temp.pb_link_rows WHERE n < $1::bigint GROUP BY vendor, id "
-			  "HAVING count(*) > 1) AND NOT EXISTS (SELECT 1 FROM "
-			  "pg_temp.pb_link_rows_in i WHERE i.n = r.n) ORDER BY r.n LIMIT 1",
-			  1, p, err);
-	if (!res)
-		return PB_ERR_DEPENDENCY;
-	if (PQntuples(res) == 1) {
-		p[1] = PQgetvalue(res, 0, 0);
-		*bad = strtoll(p[1], NULL, 10);
-		PQclear(res);
-		res = pb_db_query(
-			conn,
-			"SELECT o.n FROM pg_temp.pb_link_rows o, pg_temp.pb_link_rows b WHERE b.n = $1::bigint "
-			"AND o.vendor = b.vendor AND o.id = b.id AND o.n < b.n AND daterange(o.f, o.t, '[]') && "
-			"daterange(b.f, b.t, '[]') ORDER BY o.n LIMIT 1",
-			1, p + 1, err);
-		if (!res)
-			return PB_ERR_DEPENDENCY;
-		*other = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : -1;
-		ret = 1;
-	}
-	PQclear(res);
-	return ret;
-}
-
-/*
- * The first of the rows with n below limit that overlaps a link in the database or an earlier row: 0 when
- * none does, else PB_ERR_REFUSED with *bad, and *other the earlier row (-1: a link in the database, named
- * in err); or PB_ERR_DEPENDENCY.
- */
-static int first_overlap(PGconn *conn, const char *limit, int64_t *bad, int64_t *other, struct pb_buf *err)
-{
-	PGresult *res;
-	int found = first_row_overlap(conn, limit, bad, other, err);
-
-	if (found < 0)
-		return found;
-	res = pb_db_query(conn, FIRST_IN_DATABASE, 1, &limit, err);
-	if (!res)
-		return PB_ERR_DEPENDENCY;
-	if (PQntuples(res) == 1 && (!found || strtoll(PQgetvalue(res, 0, 0), NULL, 10) <= *bad)) {
-		const char *q[4] = {PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
-				    *PQgetvalue(res, 0, 4) ? PQgetvalue(res, 0, 4) : NULL};
-		int ret;
-
-		*bad = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		*other = -1;
-		ret = describe_overlap(conn, q, err);
-		PQclear(res);
-		return ret;
-	}
-	PQclear(res);
-	return found ? PB_ERR_REFUSED : 0;
-}
-
-int pb_link_add_rows(PGconn *conn, int64_t limit, int store, const char *origin, const char *by, int64_t *bad,
-		     int64_t *other, struct pb_buf *err)
-{
-	char limit_s[24];
-	const char *p[2] = {origin, by};
-	int ret;
-
-	*bad = -1;
-	*other = -1;
 	snprintf(limit_s, sizeof(limit_s), "%lld", (long long)(limit < 0 ? INT64_MAX : limit));
-	ret = first_overlap(conn, limit_s, bad, other, err);
+	snprintf(code_s, sizeof(code_s), "%d", PB_ERR_REFUSED);
+	if (pb_db_exec(
+		    conn,
+		    "CREATE TEMP TABLE IF NOT EXISTS pb_link_rows_in (n bigint, during int8range, alias text, f date, "
+		    "t date, line bigint, EXCLUDE USING gist (during WITH &&, n WITH <>)) ON COMMIT DROP",
+		    0, NULL, err) < 0 ||
+	    pb_db_exec(conn, USE_BTREE_GIST, 0, NULL, err) < 0 ||
+	    pb_db_exec(conn, "TRUNCATE pg_temp.pb_link_rows_in", 0, NULL, err) < 0 ||
+	    pb_db_exec(conn, "DELETE FROM pg_temp.pb_link_bad WHERE msg IS NULL", 0, NULL, err) < 0 ||
+	    pb_db_exec(conn, IN_DATABASE, 2, p, err) < 0 || pb_db_exec(conn, IN_FILE, 2, p, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	return 0;
+}
+
+/*
+ * Says a refused row as describe_overlap says a link in the way (the link in the database that starts first),
+ * or names the first earlier row it overlaps, among those that went in: found through the index of their days
+ * and n, in the order of n (n <-> 0), as soon as one is found.
+ */
+const char pb_link_bad_select[] =
+	"SELECT b.n, b.line, b.col, b.code, coalesce(b.msg, format('%s partner account %s ', b.vendor, b.id) || CASE "
+	"WHEN d.alias IS NOT NULL THEN format('is linked to %s from %s%s already', d.alias, d.f, CASE WHEN d.t IS "
+	"NULL THEN ' (open-ended)' ELSE ' to ' || d.t END) WHEN o.alias IS NOT NULL THEN format('is linked to %s "
+	"from %s%s on line %s already', o.alias, o.f, CASE WHEN o.t IS NULL THEN ' (open-ended)' ELSE ' to ' || o.t "
+	"END, o.line) ELSE 'is linked to another account in that period' END || ': a partner account maps to one CLC "
+	"account at a time') FROM (SELECT * FROM pg_temp.pb_link_bad ORDER BY n LIMIT $1::bigint) b LEFT JOIN "
+	"LATERAL (SELECT pa.alias, pa.valid_from AS f, pa.valid_to AS t FROM pb.partner_account pa WHERE b.msg IS "
+	"NULL AND b.during IS NULL AND pa.vendor = b.vendor AND pa.partner_account_id = b.id AND pa.validity && "
+	"daterange(b.f, b.t, '[]') ORDER BY pa.valid_from LIMIT 1) d ON true LEFT JOIN LATERAL (SELECT i.alias, i.f, "
+	"i.t, i.line FROM pg_temp.pb_link_rows_in i WHERE b.during IS NOT NULL AND i.during && b.during AND i.n < "
+	"b.n ORDER BY i.n <-> 0::bigint LIMIT 1) o ON true ORDER BY b.n";
+
+int pb_link_store_rows(PGconn *conn, const char *origin, const char *by, struct pb_buf *err)
+{
+	const char *p[2] = {origin, by};
+
 	/*
 	 * In the order of partner account and first day, whatever the file's: two imports of the same partner
 	 * accounts then meet at the same row first, and the second waits for the first instead of each waiting
 	 * for the other (a deadlock). Nothing comes back to the client but the count, whatever the rows.
 	 */
-	if (ret == 0 && store)
-		ret = insert_links(
-			conn,
-			"INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, "
-			"valid_to, origin, created_by) SELECT r.vendor, r.id, r.alias, r.f, r.t, $1, $2 FROM "
-			"pg_temp.pb_link_rows r ORDER BY r.vendor COLLATE \"C\", r.id COLLATE \"C\", r.f",
-			2, p, NULL, err);
-	/* A link another session stored since the check: it is in the way now. */
-	if (ret == 1) {
-		ret = first_overlap(conn, limit_s, bad, other, err);
-		if (ret == 0)
-			ret = PB_ERR_REFUSED;
-	}
-	return ret;
+	return insert_links(conn,
+			    "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, "
+			    "origin, created_by) SELECT r.vendor, r.id, r.alias, r.f, r.t, $1, $2 FROM "
+			    "pg_temp.pb_link_rows r ORDER BY r.vendor COLLATE \"C\", r.id COLLATE \"C\", r.f",
+			    2, p, NULL, err);
 }

@@ -58,15 +58,31 @@ struct pb_link_row {
 };
 
 /*
- * pb_link_add of the rows of the session's table pg_temp.pb_link_rows (n bigint: the rows' order, vendor,
- * id as links keep it, alias, f date, t date: NULL when open-ended; ids checked, each t on or after its f,
- * each alias an account), whatever their number, in the caller's transaction, in statements whose results
- * hold a row at most: only the rows with n below limit (-1: every row) are checked; unless store, nothing
- * is inserted. Returns 0; PB_ERR_REFUSED when a row overlaps a link in the database (*other -1, the link
- * named in err, as pb_link_add names it) or an earlier row (*other its n), *bad the first such row's n; or
- * PB_ERR_DEPENDENCY. Nothing is stored unless every row is.
+ * Checks the rows of the session's table pg_temp.pb_link_rows (n bigint: the rows' order, line bigint, col_id
+ * integer: where the row's id is, vendor, id as links keep it, alias, f date, t date: NULL when open-ended; ids
+ * checked, each t on or after its f) with n below limit (-1: every row), whatever their number, in statements
+ * that send nothing back, as pb_link_add would add them one at a time in the order of n: a row that overlaps a
+ * link in the database, or an earlier row that was not refused, is refused. The rows the session's table
+ * pg_temp.pb_link_bad (n bigint, line bigint, col integer, code integer, msg text, vendor text, id text, f date,
+ * t date, during int8range) holds with a msg (refused already: another account's, say) count as not there;
+ * each row refused here is added to it (code PB_ERR_REFUSED, msg NULL: pb_link_bad_select says it), after
+ * those of an earlier call are removed. Returns 0 or PB_ERR_DEPENDENCY.
  */
-int pb_link_add_rows(PGconn *conn, int64_t limit, int store, const char *origin, const char *by, int64_t *bad,
-		     int64_t *other, struct pb_buf *err);
+int pb_link_check_rows(PGconn *conn, int64_t limit, struct pb_buf *err);
+
+/*
+ * A query of the first $1 rows of pg_temp.pb_link_bad, in the order of n, after pb_link_check_rows: n, line,
+ * col, code and the message (msg, or for an overlap what pb_link_add says of the link in the way, or the line of
+ * the earlier row, the first it overlaps: "aws partner account 111111111111 is linked to ACME1 from 2026-10-01
+ * (open-ended) on line 4 already: a partner account maps to one CLC account at a time").
+ */
+extern const char pb_link_bad_select[];
+
+/*
+ * Inserts every row of pg_temp.pb_link_rows as a link (origin and by recorded), in one statement under a
+ * savepoint when in a transaction. Returns 0; 1 when a link another session stored since the check is in the
+ * way (nothing inserted, the database's message in err); or PB_ERR_DEPENDENCY.
+ */
+int pb_link_store_rows(PGconn *conn, const char *origin, const char *by, struct pb_buf *err);
 
 #endif

@@ -165,7 +165,8 @@ static const struct command commands[] = {
 	 "next day to move it.\n"
 	 "\n"
 	 "  --by NAME             who ends it (default: the login name)\n"},
-	{"import-links", pb_cmd_import, 1, "the file", " by config help ", "import-links FILE.csv [--by NAME]",
+	{"import-links", pb_cmd_import, 1, "the file", " by max-errors config help ",
+	 "import-links FILE.csv [--by NAME] [--max-errors N]",
 	 "Links the partner accounts of a CSV file (\"-\": standard input) to CLC accounts in one transaction:\n"
 	 "every row or none. The header names the columns, in any order and any case: alias, vendor,\n"
 	 "partner_account_id, from (required) and to (empty or left out: open-ended), dates as YYYY-MM-DD.\n"
@@ -175,6 +176,10 @@ static const struct command commands[] = {
 	 "FILE:LINE:COLUMN and nothing is linked (exit 4 for a rule, 1 for bad data).\n"
 	 "\n"
 	 "  --by NAME             who links them (default: the login name)\n"
+	 "  --max-errors N        report up to N bad rows, in the file's order, before stopping (default 1); a\n"
+	 "                        row is checked as if the bad rows before it were not in the file: one that\n"
+	 "                        overlaps only refused rows is not refused for it (exit 1 when a row reported\n"
+	 "                        has bad data, else 4)\n"
 	 "  --config FILE         as for check\n"},
 	{"create-azure-customer", pb_cmd_create_azure_customer, 1, ALIAS, " from timeout by config help ",
 	 "create-azure-customer ALIAS [--from DATE] [--timeout SECONDS]",

@@ -518,8 +518,8 @@ t "the import's temporary file goes to TMPDIR: one that is not there is named, e
 	env TMPDIR="$TMP/no-tmp" "$PBA" import "$TMP/td.csv"
 t "--max-errors 0 is a usage error" 2 "" "pb-accounts: import: --max-errors takes a whole number from 1 to 100000, not '0'
 Try 'pb-accounts import --help'." "$PBA" import "$TMP/bad.csv" --max-errors 0
-t "--max-errors is import's alone" 2 "" "pb-accounts: import-links: unknown option '--max-errors'
-Try 'pb-accounts import-links --help'." "$PBA" import-links "$TMP/bad.csv" --max-errors 2
+t "import-links takes --max-errors too, from 1 to 100000" 2 "" "pb-accounts: import-links: --max-errors takes a whole number from 1 to 100000, not '100001'
+Try 'pb-accounts import-links --help'." "$PBA" import-links "$TMP/bad.csv" --max-errors 100001
 
 # ---- Azure customers in Partner Center -------------------------------------------------------------------
 

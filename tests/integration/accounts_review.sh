@@ -474,6 +474,82 @@ azure|$az|IL2|[2026-10-01,2027-01-01)|import-links|ops" \
 links_fail "a row overlapping a link in the database: exit 4 naming it" 4 \
 	"4:9: aws partner account 300000000001 is linked to IL1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time" \
 	"IL1,aws,300000000002,2026-10-01,\nIL2,azure,$AZ,2027-01-01,\nIL2,aws,300000000001,2026-11-01,\n"
+# --max-errors N: up to N bad rows, in the file's order, each as the first-error path says it; a row is checked as if
+# the bad rows before it were not in the file (line 8 overlaps line 5, whose account is not eligible, and is not
+# refused for it; line 11 overlaps line 8); exit 1 when a reported row has bad data, 4 when each breaks a rule.
+printf 'alias,vendor,partner_account_id,from,to\n%b' 'IL1,aws,300000000011,2026-10-01,\nIL1,aws,3000,2026-10-01,
+ZZ9,aws,300000000012,2026-10-01,\nIL3,aws,300000000013,2026-10-01,\nIL2,aws,300000000011,2026-11-01,2026-11-30
+IL2,aws,300000000001,2026-11-01,\nIL2,aws,300000000013,2026-10-01,\nIL1,aws,300000000012,2026-10-01,2026-12-31
+IL1,aws,300000000011,2026-11-15,2026-11-20\nIL2,aws,300000000013,2026-12-01,2026-12-31
+IL1,aws,300000000014,2026-10-01,2026-09-30\n' >"$TMP/many.csv"
+many_errors="pb-accounts: $TMP/many.csv:3:9: bad aws partner account id '3000': a 12-digit AWS account id
+pb-accounts: $TMP/many.csv:4:1: no CLC account 'ZZ9'
+pb-accounts: $TMP/many.csv:5:1: IL3: not eligible for aws: terms not accepted: centurylink; terms not accepted: aws in region US
+pb-accounts: $TMP/many.csv:6:9: aws partner account 300000000011 is linked to IL1 from 2026-10-01 (open-ended) on line 2 already: a partner account maps to one CLC account at a time
+pb-accounts: $TMP/many.csv:7:9: aws partner account 300000000001 is linked to IL1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time
+pb-accounts: $TMP/many.csv:10:9: aws partner account 300000000011 is linked to IL1 from 2026-10-01 (open-ended) on line 2 already: a partner account maps to one CLC account at a time
+pb-accounts: $TMP/many.csv:11:9: aws partner account 300000000013 is linked to IL2 from 2026-10-01 (open-ended) on line 8 already: a partner account maps to one CLC account at a time
+pb-accounts: $TMP/many.csv:12:33: the link would end on 2026-09-30, before it starts on 2026-10-01"
+# links_state: how many links, and the last id the sequence gave (a row inserted then rolled back would show).
+links_state() { pb_sql "SELECT count(*), (SELECT last_value FROM pb.partner_account_id_seq) FROM pb.partner_account"; }
+links_now=$(links_state)
+for m in 1 3 100; do
+	"$PBA" import-links "$TMP/many.csv" --max-errors $m >"$TMP/out" 2>"$TMP/err"
+	echo "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+done >"$TMP/many.out"
+check "import-links --max-errors 1, 3, 100: the first 1, 3 and all 8 bad rows of five kinds, exit 1, nothing linked" \
+	"1||$(head -n 1 <<<"$many_errors")
+1||$(head -n 3 <<<"$many_errors")
+1||$many_errors
+$links_now" "$(cat "$TMP/many.out")
+$(links_state)"
+sed -n '1p;5,8p;10,11p' "$TMP/many.csv" >"$TMP/rules.csv"
+"$PBA" import-links "$TMP/rules.csv" --max-errors 100 >"$TMP/out" 2>"$TMP/err"
+check "import-links --max-errors 100: every bad row breaks a rule: exit 4" "4|pb-accounts: $TMP/rules.csv:2:1: IL3: not eligible for aws: terms not accepted: centurylink; terms not accepted: aws in region US
+pb-accounts: $TMP/rules.csv:4:9: aws partner account 300000000001 is linked to IL1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time
+pb-accounts: $TMP/rules.csv:6:9: aws partner account 300000000011 is linked to IL2 from 2026-11-01 to 2026-11-30 on line 3 already: a partner account maps to one CLC account at a time
+pb-accounts: $TMP/rules.csv:7:9: aws partner account 300000000013 is linked to IL2 from 2026-10-01 (open-ended) on line 5 already: a partner account maps to one CLC account at a time" \
+	"$?|$(cat "$TMP/err")"
+t "import-links --max-errors keeps the bad rows of data in TMPDIR: one that is not there is named, exit 3" 3 "" \
+	"pb-accounts: cannot write a temporary file in '$TMP/no-tmp': No such file or directory" \
+	env TMPDIR="$TMP/no-tmp" "$PBA" import-links "$TMP/many.csv" --max-errors 3
+# 50,000 rows, every 1000th bad (the five kinds in turn), all reported: the checks run in the server on the whole
+# file, not once per bad row.
+awk -v tmp="$TMP" 'BEGIN {
+	print "alias,vendor,partner_account_id,from" >tmp "/large.csv"
+	for (k = 1; k <= 50000; k++) {
+		line = k + 1
+		id = sprintf("5%011d", k)
+		if (k % 1000) {
+			printf "BK%d,aws,%s,2026-10-01\n", 100 + k % 200, id >tmp "/large.csv"
+			continue
+		}
+		kind = k / 1000 % 5
+		if (kind == 0) {
+			printf "BK100,aws,5000,2026-10-01\n" >tmp "/large.csv"
+			printf "pb-accounts: %s/large.csv:%d:11: bad aws partner account id '\''5000'\'': a 12-digit AWS account id\n", tmp, line
+		} else if (kind == 1) {
+			printf "ZZ9,aws,%s,2026-10-01\n", id >tmp "/large.csv"
+			printf "pb-accounts: %s/large.csv:%d:1: no CLC account '\''ZZ9'\''\n", tmp, line
+		} else if (kind == 2) {
+			printf "IL3,aws,%s,2026-10-01\n", id >tmp "/large.csv"
+			printf "pb-accounts: %s/large.csv:%d:1: IL3: not eligible for aws: terms not accepted: centurylink; terms not accepted: aws in region US\n", tmp, line
+		} else if (kind == 3) {
+			printf "BK100,aws,%s,2026-12-01\n", sprintf("5%011d", k - 1) >tmp "/large.csv"
+			printf "pb-accounts: %s/large.csv:%d:11: aws partner account %s is linked to BK%d from 2026-10-01 (open-ended) on line %d already: a partner account maps to one CLC account at a time\n", tmp, line, sprintf("5%011d", k - 1), 100 + (k - 1) % 200, line - 1
+		} else {
+			printf "BK100,aws,300000000001,2026-12-01\n" >tmp "/large.csv"
+			printf "pb-accounts: %s/large.csv:%d:11: aws partner account 300000000001 is linked to IL1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time\n", tmp, line
+		}
+	}
+}' >"$TMP/large.want"
+/usr/bin/time -f '%e %M' -o "$TMP/large.time" "$PBA" import-links "$TMP/large.csv" --max-errors 100000 >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "import-links --max-errors 100000: 50,000 rows, the 50 bad ones named in the file's order, nothing linked" \
+	"1|$(cat "$TMP/large.want")
+$links_now" "$st|$(cat "$TMP/err")
+$(links_state)"
+echo "# 50,000 rows, 50 bad: $(tail -n 1 "$TMP/large.time" | awk '{ print $1 " s, peak RSS " $2 " KB" }')"
 "$PBA" import-links --help >"$TMP/out" 2>&1
 check "import-links has --help, and the man page describes it" "0|1|1" \
 	"$?|$(grep -c '^usage: pb-accounts import-links FILE.csv' "$TMP/out")|$(grep -c '^\.B import-links$' "$ROOT/man/pb-accounts.1")"
