@@ -411,8 +411,6 @@ static int end_rows(PGconn *conn, struct import *im, int ok, struct pb_buf *err)
  */
 static int link_start(PGconn *conn, struct import *im, struct pb_buf *err)
 {
-	PGresult *res;
-
 	if (pb_db_exec(conn,
 		       "CREATE TEMP TABLE pb_link_rows (n bigint NOT NULL, line bigint NOT NULL, col_alias integer NOT "
 		       "NULL, col_id integer NOT NULL, vendor text NOT NULL, id text NOT NULL, alias text NOT NULL, "
@@ -424,13 +422,8 @@ static int link_start(PGconn *conn, struct import *im, struct pb_buf *err)
 		       "COMMIT DROP",
 		       0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
-	res = PQexec(conn, "COPY pg_temp.pb_link_rows FROM STDIN");
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		pb_db_result_message(err, "database", conn, res);
-		PQclear(res);
+	if (pb_db_copy_start(conn, "COPY pg_temp.pb_link_rows FROM STDIN", err) < 0)
 		return PB_ERR_DEPENDENCY;
-	}
-	PQclear(res);
 	im->copying = 1;
 	return 0;
 }
