@@ -515,50 +515,30 @@ static int sink_end(struct pb_inv_sink *sink, char hex[65], struct pb_buf *err)
 }
 
 /*
- * The files of the invoice issued (s->invoice_id) made again from what was stored, into out (NULL: their hashes
- * alone), and their hashes into s.
+ * The export and detail files, written into out as they are made (out NULL: their hashes alone), and their
+ * hashes into s. Of the invoice issued (s->invoice_id set): made again from what was stored. Else the new
+ * invoice's: the export from the lines of the run (each line also kept in NEW_LINES, for the detail's line
+ * numbers and to be stored), then the detail, refused when the month's rates give it other figures than the
+ * run's (see pb_inv_detail_csv).
  */
-static int make_files_again(PGconn *conn, struct issue *s, struct pb_atomic *out, struct pb_buf *err)
+static int make_files(PGconn *conn, struct issue *s, struct pb_atomic *out, struct pb_buf *err)
 {
-	struct pb_inv_sink sink[2];
-	int rc;
-
-	file_sink(out, 1, &sink[1]);
-	file_sink(out, 0, &sink[0]);
-	rc = write_export(conn, s, &sink[1], 0, err);
-	if (rc == 0)
-		rc = pb_inv_detail_csv(conn, s->number, s->o->month, s->run_id, "pb.invoice", s->invoice_id, 0,
-				       &sink[0], err);
-	if (rc == 0)
-		rc = sink_end(&sink[1], s->export_sha, err);
-	if (rc == 0)
-		rc = sink_end(&sink[0], s->detail_sha, err);
-	pb_sha256_release(&sink[0].sha);
-	pb_sha256_release(&sink[1].sha);
-	return rc;
-}
-
-/*
- * The new invoice's files, written into out as they are made: the export from the lines of the run (each line
- * also kept in NEW_LINES, for the detail's line numbers and to be stored), then the detail, refused when the
- * month's rates give it other figures than the run's (see pb_inv_detail_csv); their hashes into s.
- */
-static int make_files(PGconn *conn, struct issue *s, struct pb_atomic out[2], struct pb_buf *err)
-{
+	int fresh = !s->invoice_id[0];
 	struct pb_inv_sink sink[2];
 	int rc = 0;
 
 	file_sink(out, 1, &sink[1]);
 	file_sink(out, 0, &sink[0]);
-	if ((pb_db_exec(conn, "CREATE TEMP TABLE invoice_new_line (LIKE pb.invoice_line) ON COMMIT DROP", 0, NULL,
-			err) < 0 ||
-	     pb_db_exec(conn, "CREATE TEMP TABLE invoice_new_part (LIKE pb.invoice_part) ON COMMIT DROP", 0, NULL,
-			err) < 0))
+	if (fresh && (pb_db_exec(conn, "CREATE TEMP TABLE invoice_new_line (LIKE pb.invoice_line) ON COMMIT DROP", 0,
+				 NULL, err) < 0 ||
+		      pb_db_exec(conn, "CREATE TEMP TABLE invoice_new_part (LIKE pb.invoice_part) ON COMMIT DROP", 0,
+				 NULL, err) < 0))
 		rc = PB_ERR_DEPENDENCY;
 	if (rc == 0)
-		rc = write_export(conn, s, &sink[1], 1, err);
+		rc = write_export(conn, s, &sink[1], fresh, err);
 	if (rc == 0)
-		rc = pb_inv_detail_csv(conn, s->number, s->o->month, s->run_id, NEW_LINES, "0", 1, &sink[0], err);
+		rc = pb_inv_detail_csv(conn, s->number, s->o->month, s->run_id, fresh ? NEW_LINES : "pb.invoice",
+				       fresh ? "0" : s->invoice_id, fresh, &sink[0], err);
 	if (rc == 0)
 		rc = sink_end(&sink[1], s->export_sha, err);
 	if (rc == 0)
@@ -680,7 +660,7 @@ static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_bu
 	state[1] = file_state(s, 0, is.detail_sha);
 	if (state[0] == FILE_AS_ISSUED && state[1] == FILE_AS_ISSUED) {
 		/* Made again all the same (their hashes alone): what was stored must still give them. */
-		rc = make_files_again(conn, s, NULL, err);
+		rc = make_files(conn, s, NULL, err);
 		if (rc == 0)
 			rc = check_again(s, &is, err);
 		if (rc < 0)
@@ -690,7 +670,7 @@ static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_bu
 	}
 	rc = open_files(s, files, err);
 	if (rc == 0)
-		rc = make_files_again(conn, s, files, err);
+		rc = make_files(conn, s, files, err);
 	if (rc == 0)
 		rc = check_again(s, &is, err);
 	if (rc < 0) {
