@@ -881,6 +881,12 @@ check "--reason that is not UTF-8: exit 2, naming the byte" \
 "$PBV" --month 2026-09 --draft >"$TMP/out" 2>"$TMP/err"
 check "a month without an aggregate run: exit 1" \
 	"1|pb-invoice: 2026-09 has no aggregate run: run pb-aggregate --month 2026-09 --detail" "$?|$(cat "$TMP/err")"
+# A month issued with no line, that bills no account now either: --diff has no row to show, but the month is
+# issued (it said "no issued invoice", exit 1, as if it were not).
+issue_empty 2026-05 2026-05-31
+"$PBV" --month 2026-05 --diff >"$TMP/out" 2>"$TMP/err"
+check "--diff of a month issued without a line: exit 0, the header alone" \
+	"0|account_alias,currency,invoiced,now,difference|" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
 
 # Bounded memory: --issue held the whole detail file (and the export, and every line) in memory before writing
 # them: 20,000 detail rows (5 MB of detail) took 8.5 MB more than --draft of the month. Now the files are written
