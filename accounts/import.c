@@ -416,11 +416,12 @@ static int link_start(PGconn *conn, struct import *im, struct pb_buf *err)
 		       "NULL, col_id integer NOT NULL, vendor text NOT NULL, id text NOT NULL, alias text NOT NULL, "
 		       "f date NOT NULL, t date) ON COMMIT DROP",
 		       0, NULL, err) < 0 ||
-	    pb_db_exec(conn,
-		       "CREATE TEMP TABLE pb_link_bad (n bigint NOT NULL, line bigint NOT NULL, col integer NOT NULL, "
-		       "code integer NOT NULL, msg text, vendor text, id text, f date, t date, during int8range) ON "
-		       "COMMIT DROP",
-		       0, NULL, err) < 0)
+	    pb_db_exec(
+		    conn,
+		    "CREATE TEMP TABLE pb_link_bad (n bigint PRIMARY KEY, line bigint NOT NULL, col integer NOT NULL, "
+		    "code integer NOT NULL, msg text, vendor text, id text, f date, t date, during int8range) ON "
+		    "COMMIT DROP",
+		    0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	if (pb_db_copy_start(conn, "COPY pg_temp.pb_link_rows FROM STDIN", err) < 0)
 		return PB_ERR_DEPENDENCY;
