@@ -391,6 +391,10 @@ static int group_rows(struct run *r, struct pb_buf *err)
 /*
  * The detail an invoice shows: per account, vendor, service, category and currency, what the attributed
  * rows came to, priced as the totals were; in the same snapshot, and checked to add up to the totals.
+ * The links of eligible accounts are made once (MATERIALIZED, hashed) before the daily rows meet them, so
+ * that no join follows the one with the links. Joined after it, the eligibility was scanned whole for every
+ * daily row: the planner takes the rows that meet a price and a link valid on their day to be a row or so
+ * (links within the month: 960,000 rows of 20,000 accounts ran for more than 26 minutes instead of 30 s).
  */
 static int detail(struct run *r, struct pb_buf *err)
 {
@@ -400,15 +404,16 @@ static int detail(struct run *r, struct pb_buf *err)
 	int rc;
 
 	pb_buf_addf(&body,
-		    " SELECT %s, pa.alias, u.vendor, u.partner_account_id, u.usage_date, u.service, u.region, "
+		    ", eligible_links AS MATERIALIZED (SELECT l.vendor, l.partner_account_id, l.alias, l.validity "
+		    "FROM links l JOIN elig e ON e.alias = l.alias AND e.vendor = l.vendor AND e.eligible) "
+		    "SELECT %s, pa.alias, u.vendor, u.partner_account_id, u.usage_date, u.service, u.region, "
 		    "u.charge_category, u.currency, coalesce(sum(CASE WHEN p.price = 2 THEN u.billed_cost "
 		    "ELSE coalesce(u.list_cost, u.billed_cost) END), 0), coalesce(sum(u.list_cost), 0), "
 		    "coalesce(sum(u.billed_cost), 0), sum(u.line_count) "
 		    "FROM pb.usage_daily u JOIN price p ON p.vendor = u.vendor AND p.category = u.charge_category "
 		    "AND p.charge_type = u.charge_type AND p.price <> 3 "
-		    "JOIN links pa ON pa.vendor = u.vendor AND pa.partner_account_id = u.partner_account_id "
-		    "AND pa.validity @> u.usage_date JOIN elig e ON e.alias = pa.alias AND e.vendor = u.vendor "
-		    "AND e.eligible WHERE ",
+		    "JOIN eligible_links pa ON pa.vendor = u.vendor AND pa.partner_account_id = u.partner_account_id "
+		    "AND pa.validity @> u.usage_date WHERE ",
 		    r->ctx.run_id);
 	rc = run_query(
 		r,
