@@ -40,7 +40,7 @@ sql() { bin/pb-db psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 # month DAY0 PREFIX ACCOUNTS IMPORT: ACCOUNTS CLC accounts PREFIX1.. linked in the month of DAY0 only, two final
 # imports of it (aws IMPORT, azure IMPORT+1), and the month's aggregate run with its detail, made by SQL as
 # pb-aggregate --detail makes them (each partner account's charges on one day; no markup; EUR accounts converted
-# at the month's rate, exactly). pb-aggregate itself takes too long at this size (see bench/README.md).
+# at the month's rate, exactly), so that only pb-invoice is timed (bench/aggregate.sh times pb-aggregate --detail).
 month() {
 	sql -v day0="$1" -v pre="$2" -v n="$3" -v imp="$4" <<'SQL'
 INSERT INTO pb.clc_account (alias, name, billing_country, invoice_currency, created_by)

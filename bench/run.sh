@@ -9,7 +9,7 @@
 #
 # Sections: cur (the above, then the store and the downloads) and azure-cost (`pb-ingest --format azure-cost
 # --summary` on a generated Azure cost details export of BENCH_ROWS rows, against DuckDB and `pigz -dc` the
-# same way), aggregate (bench/aggregate.sh: pb-aggregate against a plain GROUP BY) and estimate
+# same way), aggregate (bench/aggregate.sh: pb-aggregate against a plain GROUP BY, and --detail at N and 10N) and estimate
 # (bench/estimate.sh: the month-end estimator's accuracy against the usual forecasts) and api (bench/api.sh:
 # pb-api under wrk next to a Node.js peer) and store (bench/store.sh: storing a CUR and an Azure export next to
 # --summary and to COPY + GROUP BY in PostgreSQL) and prices (bench/prices.sh: pb-prices loading a retail
