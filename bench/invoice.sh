@@ -43,22 +43,7 @@ sql() { bin/pb-db psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 # at the month's rate, exactly), so that only pb-invoice is timed (bench/aggregate.sh times pb-aggregate --detail).
 month() {
 	sql -v day0="$1" -v pre="$2" -v n="$3" -v imp="$4" <<'SQL'
-INSERT INTO pb.clc_account (alias, name, billing_country, invoice_currency, created_by)
-	SELECT :'pre' || i, 'Bench account ' || i, 'US', CASE WHEN i % 10 = 0 THEN 'EUR' ELSE 'USD' END, 'bench'
-	FROM generate_series(1, :n) i;
-INSERT INTO pb.terms_acceptance (alias, terms, region, version, accepted_by)
-	SELECT :'pre' || i, t, CASE WHEN t = 'centurylink' THEN NULL ELSE 'US' END, '1', 'bench'
-	FROM generate_series(1, :n) i, unnest(ARRAY['centurylink', 'aws', 'azure']) t;
-INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, created_by)
-	SELECT 'aws', :'pre' || lpad((i * 2 + k)::text, 11, '0'), :'pre' || i, :'day0'::date,
-	(:'day0'::date + interval '1 month' - interval '1 day')::date, 'bench'
-	FROM generate_series(1, :n) i, generate_series(0, 1) k
-	UNION ALL SELECT 'azure', '00000000-0000-4000-8000-' || lower(:'pre') || lpad(i::text, 11, '0'), :'pre' || i,
-	:'day0'::date, (:'day0'::date + interval '1 month' - interval '1 day')::date, 'bench'
-	FROM generate_series(1, :n) i;
-INSERT INTO pb.import (id, vendor, format, source, billing_month, status, final)
-	VALUES (:imp, 'aws', 'aws-cur', 'bench:' || :imp, :'day0'::date, 'committed', true),
-	(:imp + 1, 'azure', 'azure-cost', 'bench:' || :imp + 1, :'day0'::date, 'committed', true);
+\i bench/month.sql
 INSERT INTO pb.import_account (import_id, partner_account_id, currency, line_count, list_total, billed_total,
 	first_day, last_day)
 SELECT CASE WHEN vendor = 'aws' THEN :imp ELSE :imp + 1 END, partner_account_id, 'USD', 16, 0, 0,
