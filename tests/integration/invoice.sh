@@ -896,12 +896,14 @@ pb_sql "INSERT INTO pb.clc_account (alias, name, billing_country, created_by) VA
 	INSERT INTO pb.terms_acceptance (alias, terms, region, version, accepted_by) VALUES
 	('BIG1', 'centurylink', NULL, '1', 'test'), ('BIG1', 'aws', 'US', '1', 'test');
 	INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, created_by)
-	VALUES ('aws', '100000000099', 'BIG1', '2026-06-01', '2026-06-30', 'test')" >/dev/null
+	VALUES ('aws', '100000000097', 'BIG1', '2026-06-01', '2026-06-30', 'test')" >/dev/null
+[ "$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'BIG1'")" = 1 ] ||
+	notok "June's account BIG1 and its link stored"
 mkdir -p "$TMP/jun"
 {
 	echo "$H"
 	awk 'BEGIN { s = sprintf("%0190d", 0); for (i = 0; i < 20000; i++)
-		printf "2026-06-01T00:00:00Z,100000000099,Usage,2026-06-%02dT01:00:00Z,USD,0.0%d,0.0%d,Service %06d %s\n", i % 30 + 1, i % 97 + 1, i % 89 + 1, i, s }'
+		printf "2026-06-01T00:00:00Z,100000000097,Usage,2026-06-%02dT01:00:00Z,USD,0.0%d,0.0%d,Service %06d %s\n", i % 30 + 1, i % 97 + 1, i % 89 + 1, i, s }'
 } >"$TMP/jun/cur.csv"
 {
 	echo month,from,to,rate
