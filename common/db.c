@@ -588,8 +588,7 @@ int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err)
 	rewind(f);
 	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
 		if (PQputCopyData(conn, buf, (int)n) != 1) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "database: COPY failed: %s", PQerrorMessage(conn));
+			pb_db_message(err, "database: COPY failed", PQerrorMessage(conn));
 			ok = 0;
 		}
 	}
