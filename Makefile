@@ -164,6 +164,7 @@ UNIT_TESTS := \
 	eligconf \
 	estimate \
 	input \
+	invexport \
 	job \
 	jsonl \
 	listprice \
@@ -265,6 +266,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 $(BUILD)/tests/test_estimate: tests/unit/test_estimate.c $(BUILD)/aggregate/estimate.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iaggregate $(LDFLAGS) -o $@ $< $(BUILD)/aggregate/estimate.o $(LIB) -lcmocka $(LDLIBS) -lm
+
+# The invoice files' writer lives in invoice/, not in libpb.a.
+$(BUILD)/tests/test_invexport: tests/unit/test_invexport.c $(BUILD)/invoice/export.o $(BUILD)/invoice/lines.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinvoice $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
 
 # The list price lookups live in ingest/, not in libpb.a.
 $(BUILD)/tests/test_listprice: tests/unit/test_listprice.c $(BUILD)/ingest/listprice.o $(BUILD)/ingest/table.o $(LIB)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomicfile.h"
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
@@ -36,19 +37,27 @@ static int32_t month_end(int32_t month)
 	return (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
 }
 
+/* "cannot write 'NAME': why", or for a temporary file (no name) "cannot write a temporary file in 'DIR': why". */
+static void write_failed(const struct pb_inv_sink *s, const char *why, struct pb_buf *err)
+{
+	pb_buf_reset(err);
+	if (s->name)
+		pb_buf_addf(err, "cannot write '%s': %s", s->name, why);
+	else
+		pb_buf_addf(err, "cannot write a temporary file in '%s': %s", pb_tmpdir(), why);
+}
+
 int pb_inv_sink_write(struct pb_inv_sink *s, struct pb_buf *b, struct pb_buf *err)
 {
 	int rc = 0;
 
 	if (b->failed) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot write '%s': out of memory", s->name);
+		write_failed(s, "out of memory", err);
 		rc = PB_ERR_DEPENDENCY;
 	} else if (b->len) {
 		pb_sha256_update(&s->sha, b->ptr, b->len);
 		if (s->f && fwrite(b->ptr, 1, b->len, s->f) != b->len) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "cannot write '%s': %s", s->name, strerror(errno));
+			write_failed(s, strerror(errno), err);
 			rc = PB_ERR_DEPENDENCY;
 		}
 	}

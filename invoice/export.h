@@ -13,7 +13,8 @@
 
 /*
  * Where a file's bytes go as they are made: f (NULL: nowhere, the SHA-256 alone), and their SHA-256. name
- * (the file's path, or "standard output") is what a failed write names. Start it with sha at PB_SHA256_INIT.
+ * (the file's path, or "standard output"; NULL for a temporary file in pb_tmpdir()) is what a failed write
+ * names. Start it with sha at PB_SHA256_INIT.
  */
 struct pb_inv_sink {
 	FILE *f;
@@ -23,7 +24,8 @@ struct pb_inv_sink {
 
 /*
  * Writes what b holds to s (and into its SHA-256) and empties b. Returns 0, or PB_ERR_DEPENDENCY with "cannot
- * write 'NAME': why" in err (also when an append to b failed: out of memory).
+ * write 'NAME': why" (a temporary file: "cannot write a temporary file in 'DIR': why") in err (also when an
+ * append to b failed: out of memory).
  */
 int pb_inv_sink_write(struct pb_inv_sink *s, struct pb_buf *b, struct pb_buf *err);
 

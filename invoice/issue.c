@@ -221,7 +221,7 @@ static int copy_out(FILE *f, FILE *out)
 
 int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)
 {
-	struct pb_inv_sink sink = {NULL, "a temporary file", PB_SHA256_INIT};
+	struct pb_inv_sink sink = {NULL, NULL, PB_SHA256_INIT};
 	struct issue s;
 	struct issued is;
 	int rc;
