@@ -57,7 +57,8 @@ LIB_SRC := \
 	common/sha256.c \
 	common/testhook.c \
 	common/text.c \
-	common/url.c
+	common/url.c \
+	common/who.c
 
 ACCOUNTS_SRC := \
 	accounts/account.c \

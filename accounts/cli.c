@@ -2,7 +2,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "log.h"
-
+#include "who.h"
 #include "banned.h"
 
 int pb_cli_write(struct pb_cli *cli, const char *s, size_t n)
@@ -172,15 +171,11 @@ int pb_cli_vendor(const struct pb_cli *cli, int terms)
 
 const char *pb_cli_who(const struct pb_cli *cli)
 {
-	static char buf[64];
-	const struct passwd *pw;
+	static char buf[256];
 
 	if (cli->by)
 		return cli->by;
-	pw = getpwuid(geteuid());
-	if (pw && pw->pw_name && *pw->pw_name)
-		return pw->pw_name;
-	snprintf(buf, sizeof(buf), "uid %ld", (long)geteuid());
+	pb_who_login(buf, sizeof(buf));
 	return buf;
 }
 

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,7 @@
 #include "rates.h"
 #include "report.h"
 #include "run.h"
-
+#include "who.h"
 #include "banned.h"
 
 enum {
@@ -293,16 +292,6 @@ static int check_args(struct args *a)
 	return a->no_run ? 0 : default_as_of(a);
 }
 
-/* Who runs it, for the run's record: the login name and the host. */
-static void who(char *out, size_t n)
-{
-	struct passwd *pw = getpwuid(getuid());
-	char host[256] = "";
-
-	gethostname(host, sizeof(host) - 1);
-	snprintf(out, n, "%s@%s", pw ? pw->pw_name : "?", host);
-}
-
 /*
  * A month is attributed only while the rule against overlapping links holds: without it, a partner
  * account's day could go to two accounts and be billed twice. 0, or a PB_ERR_* with err set.
@@ -343,7 +332,7 @@ static int run_month(PGconn *conn, const struct args *a)
 		rc = pb_eligibility_load(&elig, pb_buf_str(&path), &err);
 	if (rc < 0)
 		goto out;
-	who(by, sizeof(by));
+	pb_who(by, sizeof(by));
 	o.month = a->month;
 	o.as_of = a->as_of;
 	o.pricing = &pricing;
@@ -393,7 +382,7 @@ static int dispatch(const struct args *a)
 	if (!conn || pb_db_check_schema(conn, &err) < 0)
 		goto out;
 	if (a->rates) {
-		who(by, sizeof(by));
+		pb_who(by, sizeof(by));
 		rc = a->load ? pb_rates_load(conn, a->file, by, stdout, &err)
 			     : pb_rates_list(conn, a->has_month ? &a->month : NULL, stdout, &err);
 		goto out;

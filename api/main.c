@@ -1,7 +1,6 @@
 /* pb-api: month-to-date totals and estimates as a JSON API, and its tokens; arguments and exit codes. */
 #include <errno.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,7 @@
 #include "pool.h"
 #include "server.h"
 #include "token.h"
-
+#include "who.h"
 #include "banned.h"
 
 enum {
@@ -427,16 +426,6 @@ static int check_args(struct args *a, int argc, char **argv, int first)
 	return a->by ? check_name("--by: the name", a->by) : 0;
 }
 
-/* Who runs a token command, for the record: the login name and the host. */
-static void who(char *out, size_t n)
-{
-	struct passwd *pw = getpwuid(getuid());
-	char host[256] = "";
-
-	gethostname(host, sizeof(host) - 1);
-	snprintf(out, n, "%s@%s", pw ? pw->pw_name : "?", host);
-}
-
 static int token_command(const struct args *a)
 {
 	struct pb_buf err = PB_BUF_INIT, info = PB_BUF_INIT;
@@ -447,7 +436,7 @@ static int token_command(const struct args *a)
 	int rc = PB_ERR_DEPENDENCY;
 
 	if (!by && a->cmd != CMD_LIST) {
-		who(login, sizeof(login));
+		pb_who(login, sizeof(login));
 		fault = pb_api_token_name_fault(login);
 		if (fault) {
 			pb_buf_addf(&err, "the login name and host %s as a name for the record: give --by NAME", fault);

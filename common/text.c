@@ -75,6 +75,16 @@ int pb_text_check(const char *p, size_t len, size_t *bad, const char **why)
 	return 0;
 }
 
+void pb_text_mend(char *p, size_t len)
+{
+	size_t pos = 0, bad;
+
+	while (pos < len && pb_text_check(p + pos, len - pos, &bad, NULL) < 0) {
+		p[pos + bad] = '?';
+		pos += bad + 1;
+	}
+}
+
 void pb_text_put_visible(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -12,6 +12,9 @@
  */
 int pb_text_check(const char *p, size_t len, size_t *bad, const char **why);
 
+/* Makes the len bytes at p text PostgreSQL takes, in place: each byte that is not UTF-8, and each NUL, as '?'. */
+void pb_text_mend(char *p, size_t len);
+
 /*
  * Writes the string s to out with each control character but the line end (C0, DEL) shown as \xHH, so that
  * text from outside (a price list, an export) shown on a terminal can never move its cursor or clear it.

@@ -13,7 +13,7 @@
 #include "log.h"
 #include "pgcopy.h"
 #include "testhook.h"
-
+#include "who.h"
 #include "banned.h"
 
 /* The sources of Partner Center's unbilled usage of a month and of an invoice's billed usage (+ currency, invoice). */
@@ -102,7 +102,7 @@ int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err)
 			       4, p, err) < 0)
 			goto out;
 	}
-	gethostname(host, sizeof(host) - 1);
+	pb_who_host(host, sizeof(host));
 	pb_buf_addf(&who, "pb-ingest pid %ld on %s", (long)getpid(), host);
 	{
 		const char *p[5] = {im->vendor, im->source, month, pb_buf_str(&who), im->format};

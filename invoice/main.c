@@ -3,7 +3,6 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +15,11 @@
 #include "exitcode.h"
 #include "focus.h"
 #include "issue.h"
-#include "report.h"
 #include "log.h"
 #include "opts.h"
+#include "report.h"
 #include "text.h"
-
+#include "who.h"
 #include "banned.h"
 
 enum {
@@ -320,16 +319,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* Who runs it: the login name and the host. */
-static void who(char *out, size_t n)
-{
-	struct passwd *pw = getpwuid(getuid());
-	char host[256] = "";
-
-	gethostname(host, sizeof(host) - 1);
-	snprintf(out, n, "%s@%s", pw ? pw->pw_name : "?", host);
-}
-
 /* The folder the files go to, made when missing. */
 static int out_dir(const struct args *a, struct pb_buf *dir)
 {
@@ -353,7 +342,7 @@ static int dispatch(const struct args *a)
 	int rc = PB_ERR_DEPENDENCY;
 
 	memset(&o, 0, sizeof(o));
-	who(by, sizeof(by));
+	pb_who(by, sizeof(by));
 	o.month = a->month;
 	o.by = by;
 	o.reason = a->reason;

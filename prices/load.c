@@ -12,7 +12,7 @@
 #include "exitcode.h"
 #include "interrupt.h"
 #include "testhook.h"
-
+#include "who.h"
 #include "banned.h"
 
 #define COPY_CHUNK ((size_t)256 << 10)
@@ -423,7 +423,7 @@ static int insert_load(struct pb_price_load *l, long long *id, struct pb_buf *er
 	const char *p[4] = {l->vendor, l->format, l->source, who};
 	PGresult *res;
 
-	gethostname(host, sizeof(host) - 1);
+	pb_who_host(host, sizeof(host));
 	snprintf(who, sizeof(who), "pb-prices pid %ld on %s", (long)getpid(), host);
 	res = pb_db_query(l->conn,
 			  "INSERT INTO pb.price_load (vendor, format, source, status, run_by) VALUES ($1, $2, $3, "
@@ -676,7 +676,7 @@ void pb_price_load_fail(struct pb_price_load *l, const char *why)
 		PQclear(PQexec(l->conn, "ROLLBACK"));
 	l->in_tx = 0;
 	if (l->locked) {
-		gethostname(host, sizeof(host) - 1);
+		pb_who_host(host, sizeof(host));
 		snprintf(who, sizeof(who), "pb-prices pid %ld on %s", (long)getpid(), host);
 		pb_db_exec(l->conn,
 			   "INSERT INTO pb.price_load (vendor, format, source, status, run_by, finished_at, error) "

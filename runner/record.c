@@ -1,7 +1,6 @@
 /* pb.job_run and pb.job_step: the lock of a month, the run's row, one row per step attempt, history. */
 #include "record.h"
 
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +14,7 @@
 #include "db.h"
 #include "exec.h"
 #include "text.h"
-
+#include "who.h"
 #include "banned.h"
 
 /*
@@ -275,27 +274,20 @@ int pb_record_lock_held(PGconn *conn, const char *job, int32_t month, struct pb_
 /* A copy of the len bytes at s that PostgreSQL takes as text: each byte of what is not UTF-8 as '?'. */
 static void add_text(struct pb_buf *b, const char *s, size_t len)
 {
-	size_t at = b->len, pos = 0, bad;
+	size_t at = b->len;
 
 	pb_buf_add(b, s, len);
-	while (!b->failed && pos < len && pb_text_check(b->ptr + at + pos, len - pos, &bad, NULL) < 0) {
-		b->ptr[at + pos + bad] = '?';
-		pos += bad + 1;
-	}
+	if (!b->failed)
+		pb_text_mend(b->ptr + at, len);
 }
 
 /* "user@host pid N". */
 static void run_by(struct pb_buf *who)
 {
-	struct passwd *pw = getpwuid(geteuid());
-	char host[256] = "";
+	char login[600];
 
-	gethostname(host, sizeof(host) - 1);
-	if (pw)
-		pb_buf_addstr(who, pw->pw_name);
-	else
-		pb_buf_addf(who, "%ld", (long)geteuid());
-	pb_buf_addf(who, "@%s pid %ld", host, (long)getpid());
+	pb_who(login, sizeof(login));
+	pb_buf_addf(who, "%s pid %ld", login, (long)getpid());
 }
 
 int pb_record_begin(PGconn *conn, struct pb_record_run *run, struct pb_buf *err)

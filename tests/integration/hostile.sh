@@ -546,4 +546,41 @@ runs=$(pb_sql "SELECT count(*) FROM pb.aggregate_run WHERE billing_month = '2026
 check "pb-aggregate with standard output and error closed: what it says goes nowhere, exit 0, one more run" \
 	"0|$((runs + 1))" "$?|$(pb_sql "SELECT count(*) FROM pb.aggregate_run WHERE billing_month = '2026-10-01'")"
 
+# A machine whose host name is not UTF-8 (a Latin-1 name set by hand): each program records who ran it with the
+# host's name, and the database refused the bytes, so the import, the price load, the aggregate run, the invoice
+# and the job run each failed with exit 3, as if the database had failed. Each byte that is not UTF-8 is now
+# recorded as '?'. The name is set in a UTS namespace of the command's own (unshare, as root).
+if unshare --uts true 2>/dev/null; then
+	latin1() { unshare --uts sh -c 'printf "h\351te" >/proc/sys/kernel/hostname && exec "$@"' sh "$@"; }
+	# What the last command printed, its exit status first, with pids as N.
+	said() { sed -E 's/pid [0-9]+/pid N/g' "$TMP/out" | tr '\n' ' '; }
+	cur 2026-03 "$TMP/latin1/cur.csv" "500000000001 Usage 2 3 3 EC2"
+	latin1 "$PBI" --format aws-cur --no-progress --final "$TMP/latin1/cur.csv" >"$TMP/out" 2>&1
+	check "pb-ingest on a host named in Latin-1: stored, run_by with '?'" "0|pb-ingest pid N on h?te" \
+		"$?|$(pb_sql "SELECT regexp_replace(run_by, 'pid [0-9]+', 'pid N') FROM pb.import WHERE billing_month = '2026-03-01' AND status = 'committed'")"
+	printf 'meterId,unitOfMeasure,unitPrice,currency,effectiveStartDate\n%s9,1 Hour,2,USD,2026-03-01\n' "$M" >"$TMP/latin1/sheet.csv"
+	latin1 "$PBP" load --format azure-pricesheet --no-progress --source latin1 "$TMP/latin1/sheet.csv" >"$TMP/out" 2>&1
+	check "pb-prices on a host named in Latin-1: loaded, run_by with '?'" "0|pb-prices pid N on h?te" \
+		"$?|$(pb_sql "SELECT regexp_replace(run_by, 'pid [0-9]+', 'pid N') FROM pb.price_load WHERE source = 'latin1'")"
+	printf 'month,from,to,rate\n2026-03,USD,EUR,0.9\n' >"$TMP/latin1/rates.csv"
+	latin1 "$PBA" rates --load "$TMP/latin1/rates.csv" >"$TMP/out" 2>&1
+	check "pb-aggregate rates --load on a host named in Latin-1: loaded, loaded_by with '?'" "0|root@h?te" \
+		"$?|$(pb_sql "SELECT loaded_by FROM pb.fx_rate WHERE month = '2026-03-01'")"
+	latin1 "$PBA" --month 2026-03 --detail >"$TMP/out" 2>&1
+	check "pb-aggregate on a host named in Latin-1: run, run_by with '?'" "0|root@h?te" \
+		"$?|$(pb_sql "SELECT run_by FROM pb.aggregate_run WHERE billing_month = '2026-03-01'")"
+	latin1 "$PBV" --month 2026-03 --issue --out "$TMP/latin1/out" >"$TMP/out" 2>&1
+	check "pb-invoice --issue on a host named in Latin-1: issued, issued_by with '?'" "0|root@h?te" \
+		"$?|$(pb_sql "SELECT issued_by FROM pb.invoice WHERE billing_month = '2026-03-01'")"
+	printf 'name: latin1-host\nsteps:\n  - {name: a, run: [true]}\n' >"$TMP/latin1/job.yaml"
+	latin1 "$BIN/pb-run" "$TMP/latin1/job.yaml" --month 2026-03 >"$TMP/out" 2>&1
+	check "pb-run on a host named in Latin-1: run, run_by with '?'" "0|root@h?te pid N" \
+		"$?|$(pb_sql "SELECT regexp_replace(run_by, 'pid [0-9]+', 'pid N') FROM pb.job_run WHERE job = 'latin1-host'")"
+	latin1 "$BIN/pb-api" token create --account ZERO1 >"$TMP/out" 2>&1
+	check "pb-api token create on a host named in Latin-1: made, created_by with '?'" "0|root@h?te" \
+		"$?|$(pb_sql "SELECT created_by FROM pb.api_token WHERE alias = 'ZERO1'")"
+else
+	echo "# skipped: no UTS namespace here (unshare --uts), so no host named in Latin-1"
+fi
+
 pb_tests_done

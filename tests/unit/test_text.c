@@ -55,11 +55,34 @@ static void test_invalid(void **state)
 	bad_at("\xef\xbb", 2, 0, "invalid UTF-8");	      /* half a BOM */
 }
 
+static void mended(const char *s, size_t len, const char *want)
+{
+	char buf[64];
+
+	memcpy(buf, s, len);
+	pb_text_mend(buf, len);
+	assert_memory_equal(buf, want, len);
+	assert_int_equal(pb_text_check(buf, len, NULL, NULL), 0);
+}
+
+/* Each byte that is not UTF-8, and each NUL, becomes '?'; what is UTF-8 stays as it was. */
+static void test_mend(void **state)
+{
+	(void)state;
+	mended("h\xe9te", 4, "h?te");
+	mended("caf\xc3\xa9 ok", 8, "caf\xc3\xa9 ok");
+	mended("a\0b", 3, "a?b");
+	mended("\xe2\x82", 2, "??");				/* a character cut short */
+	mended("\xc3\xa9\xe9\xc3\xa9", 5, "\xc3\xa9?\xc3\xa9"); /* one bad byte between good ones */
+	mended("", 0, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_mend),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
