@@ -550,10 +550,8 @@ check "pb-aggregate with standard output and error closed: what it says goes now
 # host's name, and the database refused the bytes, so the import, the price load, the aggregate run, the invoice
 # and the job run each failed with exit 3, as if the database had failed. Each byte that is not UTF-8 is now
 # recorded as '?'. The name is set in a UTS namespace of the command's own (unshare, as root).
-if unshare --uts true 2>/dev/null; then
+if unshare --uts sh -c 'printf probe >/proc/sys/kernel/hostname' 2>/dev/null; then
 	latin1() { unshare --uts sh -c 'printf "h\351te" >/proc/sys/kernel/hostname && exec "$@"' sh "$@"; }
-	# What the last command printed, its exit status first, with pids as N.
-	said() { sed -E 's/pid [0-9]+/pid N/g' "$TMP/out" | tr '\n' ' '; }
 	cur 2026-03 "$TMP/latin1/cur.csv" "500000000001 Usage 2 3 3 EC2"
 	latin1 "$PBI" --format aws-cur --no-progress --final "$TMP/latin1/cur.csv" >"$TMP/out" 2>&1
 	check "pb-ingest on a host named in Latin-1: stored, run_by with '?'" "0|pb-ingest pid N on h?te" \
