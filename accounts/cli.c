@@ -11,6 +11,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "who.h"
+
 #include "banned.h"
 
 int pb_cli_write(struct pb_cli *cli, const char *s, size_t n)

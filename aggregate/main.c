@@ -21,6 +21,7 @@
 #include "report.h"
 #include "run.h"
 #include "who.h"
+
 #include "banned.h"
 
 enum {

@@ -14,6 +14,7 @@
 #include "server.h"
 #include "token.h"
 #include "who.h"
+
 #include "banned.h"
 
 enum {

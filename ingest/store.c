@@ -14,6 +14,7 @@
 #include "pgcopy.h"
 #include "testhook.h"
 #include "who.h"
+
 #include "banned.h"
 
 /* The sources of Partner Center's unbilled usage of a month and of an invoice's billed usage (+ currency, invoice). */

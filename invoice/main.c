@@ -20,6 +20,7 @@
 #include "report.h"
 #include "text.h"
 #include "who.h"
+
 #include "banned.h"
 
 enum {

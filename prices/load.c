@@ -13,6 +13,7 @@
 #include "interrupt.h"
 #include "testhook.h"
 #include "who.h"
+
 #include "banned.h"
 
 #define COPY_CHUNK ((size_t)256 << 10)

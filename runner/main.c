@@ -18,13 +18,14 @@
 
 #define HISTORY_LIMIT_DEFAULT 20
 #define HISTORY_LIMIT_MAX 10000
+#define WAIT_MAX 86400 /* --wait: a day */
 
 static const char *progname = "pb-run";
 
 struct options {
 	struct pb_run_args run;
 	int32_t month, as_of;
-	int dry_run, history, help, version;
+	int dry_run, history, help, version, wait_given;
 	const char *job;
 	long limit;
 	enum pb_log_format log_format;
@@ -34,7 +35,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pb-run JOB.yaml [--month YYYY-MM] [--as-of YYYY-MM-DD] [--from STEP | --only STEP]\n"
-		"              [--dry-run] [--metrics-file FILE] [--log-format plain|json]\n"
+		"              [--wait SECONDS] [--dry-run] [--metrics-file FILE] [--log-format plain|json]\n"
 		"       pb-run --history [--job NAME] [--limit N]\n"
 		"\n"
 		"Runs the steps of a job file in order, each program as a child process with its own process\n"
@@ -46,6 +47,7 @@ static void usage(FILE *out)
 		"  --as-of YYYY-MM-DD      the as_of date (default: the job's; for a past --month, its last day)\n"
 		"  --from STEP             start at STEP (to resume after a failure)\n"
 		"  --only STEP             run STEP alone\n"
+		"  --wait SECONDS          when another run holds the month, wait up to SECONDS for it (default 0)\n"
 		"  --dry-run               print the steps as they would run, quoted for a shell; run nothing\n"
 		"  --metrics-file FILE     after the run, replace FILE with its metrics (Prometheus text format)\n"
 		"  --log-format FORMAT     plain (default) or json, for pb-run's messages and the steps' stderr\n"
@@ -98,6 +100,12 @@ static int take_option(int ch, const char *arg, struct options *o)
 	case 'M':
 		o->run.metrics_file = arg;
 		break;
+	case 'w':
+		o->run.wait = strtol(arg, &end, 10);
+		if (end == arg || *end || o->run.wait < 0 || o->run.wait > WAIT_MAX)
+			return usage_error("--wait takes a count of seconds from 0 to %d, not '%s'", WAIT_MAX, arg);
+		o->wait_given = 1;
+		break;
 	case 'L':
 		if (pb_log_parse_format(arg, &o->log_format) < 0)
 			return usage_error("--log-format takes plain or json, not '%s'", arg);
@@ -128,7 +136,8 @@ static int check_options(int argc, char **argv, struct options *o)
 	if (o->history) {
 		if (nargs)
 			return usage_error("--history takes no job file ('%s')", argv[optind]);
-		if (o->run.month || o->run.as_of || o->run.from || o->run.only || o->dry_run || o->run.metrics_file)
+		if (o->run.month || o->run.as_of || o->run.from || o->run.only || o->dry_run || o->run.metrics_file ||
+		    o->wait_given)
 			return usage_error("--history takes only --job, --limit and --log-format");
 		return 0;
 	}
@@ -140,6 +149,8 @@ static int check_options(int argc, char **argv, struct options *o)
 		return usage_error("--from and --only do not go together");
 	if (o->dry_run && o->run.metrics_file)
 		return usage_error("--dry-run writes no metrics file");
+	if (o->dry_run && o->wait_given)
+		return usage_error("--dry-run takes no lock: --wait goes with a run");
 	o->run.job_file = argv[optind];
 	return 0;
 }
@@ -147,19 +158,13 @@ static int check_options(int argc, char **argv, struct options *o)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"month", required_argument, NULL, 'm'},
-		{"as-of", required_argument, NULL, 'a'},
-		{"from", required_argument, NULL, 'f'},
-		{"only", required_argument, NULL, 'o'},
-		{"dry-run", no_argument, NULL, 'd'},
-		{"metrics-file", required_argument, NULL, 'M'},
-		{"log-format", required_argument, NULL, 'L'},
-		{"history", no_argument, NULL, 'H'},
-		{"job", required_argument, NULL, 'j'},
-		{"limit", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{"month", required_argument, NULL, 'm'}, {"as-of", required_argument, NULL, 'a'},
+		{"from", required_argument, NULL, 'f'},	 {"only", required_argument, NULL, 'o'},
+		{"dry-run", no_argument, NULL, 'd'},	 {"metrics-file", required_argument, NULL, 'M'},
+		{"wait", required_argument, NULL, 'w'},	 {"log-format", required_argument, NULL, 'L'},
+		{"history", no_argument, NULL, 'H'},	 {"job", required_argument, NULL, 'j'},
+		{"limit", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	 {NULL, 0, NULL, 0},
 	};
 	int ch, rc;
 

@@ -13,8 +13,10 @@
 #include "date.h"
 #include "db.h"
 #include "exec.h"
+#include "log.h"
 #include "text.h"
 #include "who.h"
+
 #include "banned.h"
 
 /*
@@ -214,15 +216,29 @@ static int describe_holder(PGconn *conn, const char *key, const char *job, const
 
 /* How many times the lock is tried when its holder let go of it before it could be named. */
 #define LOCK_TRIES 5
+/* How often a run that waits for its month (--wait) tries the lock again. */
+#define WAIT_POLL_MS 250
 
-int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *err)
+/* Milliseconds since start, on the monotonic clock. */
+static long long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000LL + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+int pb_record_lock(PGconn *conn, const char *job, int32_t month, long wait, struct pb_buf *err)
 {
 	struct pb_buf key = PB_BUF_INIT;
+	struct timespec start, pause = {0, 0};
 	char day[11];
 	const char *p[1];
 	PGresult *res = NULL;
-	int ret = -1, tries;
+	int ret = -1, tries, said = 0;
+	long long left;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	lock_name(month, day, &key);
 	p[0] = pb_buf_str(&key);
 	/* A run that ends between the try and the look at who holds the lock leaves the month free: try again. */
@@ -231,10 +247,26 @@ int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *
 		res = timed_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
 		if (!res)
 			break;
-		if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
 			ret = 0;
-		else if (describe_holder(conn, pb_buf_str(&key), job, day, err) || tries == LOCK_TRIES)
+			continue;
+		}
+		if (!describe_holder(conn, pb_buf_str(&key), job, day, err) && tries < LOCK_TRIES)
+			continue;
+		left = wait * 1000LL - elapsed_ms(&start);
+		if (left <= 0) {
+			if (wait > 0)
+				pb_buf_addf(err, " (waited %ld s)", wait);
 			ret = PB_RECORD_LOCKED;
+			continue;
+		}
+		/* Said once: the holder, and how long this run waits for it. */
+		if (!said)
+			pb_log(PB_LOG_INFO, NULL, "waiting up to %ld s for %.7s: %s", wait, day, pb_buf_str(err));
+		said = 1;
+		pause.tv_nsec = (left < WAIT_POLL_MS ? left : WAIT_POLL_MS) * 1000000L;
+		nanosleep(&pause, NULL);
+		tries = 0;
 	}
 	PQclear(res);
 	pb_buf_release(&key);

@@ -61,8 +61,10 @@ PGconn *pb_record_connect(struct pb_buf *err);
  * conn's session until it closes. Returns 0; PB_RECORD_LOCKED with "job 'JOB' for YYYY-MM is running already:
  * run N, by WHO, since WHEN" in err (or, when another job holds the month, "job 'JOB' for YYYY-MM is not run:
  * job 'OTHER' is running for YYYY-MM already: run N, by WHO, since WHEN"); or -1 with a message in err.
+ * With wait seconds (0: none), a month held is tried again every quarter second until then, having said once
+ * "waiting up to N s for YYYY-MM: " and the holder; still held, err ends with " (waited N s)".
  */
-int pb_record_lock(PGconn *conn, const char *job, int32_t month, struct pb_buf *err);
+int pb_record_lock(PGconn *conn, const char *job, int32_t month, long wait, struct pb_buf *err);
 
 /*
  * Whether conn's session still holds the lock pb_record_lock took: its connection can end under it (a

@@ -193,7 +193,7 @@ static int begin(const struct pb_run *run, struct session *s)
 		s->ctx.conn = pb_record_connect(&err);
 	if (!s->ctx.conn)
 		goto fail;
-	rc = pb_record_lock(s->ctx.lock, run->job.name, run->par.month, &err);
+	rc = pb_record_lock(s->ctx.lock, run->job.name, run->par.month, run->args->wait, &err);
 	if (rc == PB_RECORD_LOCKED)
 		ret = EXIT_REFUSED;
 	/* A pb-run killed outright leaves its lock held until its running step's group is gone. */

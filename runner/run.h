@@ -21,6 +21,7 @@ struct pb_run_args {
 	const char *from;     /* --from, or NULL */
 	const char *only;     /* --only, or NULL */
 	const char *metrics_file;
+	long wait;    /* --wait: seconds to wait for a month another run holds (0: refuse at once) */
 	int json_log; /* --log-format json: the steps' stderr lines as JSON too */
 };
 

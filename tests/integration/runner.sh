@@ -591,9 +591,54 @@ check "four runs of two jobs over one month at once: exit 0 or 4, never two runn
 		AND tstzrange(a.started_at, a.finished_at) && tstzrange(b.started_at, b.finished_at)")|$(grep -Ec "^pb-run: job 'race-.' for 2026-08 (is running already|is not run: job 'race-.' is running for 2026-08 already): run [0-9]+, by " "$TMP/race.err")|$(grep '^pb-run: job ' "$TMP/race.err" | grep -Ev "^pb-run: job 'race-.' for 2026-08 (is running already|is not run: job 'race-.' is running for 2026-08 already): run [0-9]+, by ")"
 pbr "$f" --month 2026-11 --only first
 check "another month of the same job runs meanwhile" "0|first" "$st|$(cat "$TMP/out")"
+# --wait SECONDS: a run that finds its month held (a finance rerun while the nightly job runs) waits for it
+# rather than exit 4 at once; exit 4 still when the month is not free in time.
+fw=$(job waiter <<'EOF'
+name: waiter
+steps:
+  - {name: s, run: [/bin/sh, -c, 'touch "$$W/waiter.ran"']}
+EOF
+)
+pbr "$fw" --month 2026-10 --wait 1
+if [ $st -eq 4 ] && [ ! -e "$W/waiter.ran" ] && [ "$(wc -l <"$TMP/err")" = 2 ] &&
+	grep -Eqx "pb-run: waiting up to 1 s for 2026-10: job 'waiter' for 2026-10 is not run: job 'hold' is running for 2026-10 already: run $R, by [^@ ]+@[^ ]+ pid $BG, since [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC" "$TMP/err" &&
+	grep -Eqx "pb-run: job 'waiter' for 2026-10 is not run: job 'hold' is running for 2026-10 already: run $R, by [^@ ]+@[^ ]+ pid $BG, since [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC \\(waited 1 s\\)" "$TMP/err"; then
+	ok "--wait 1 while the month is held: says it waits, then exit 4 naming the holder and the wait, nothing run"
+else
+	notok "--wait 1 while the month is held: says it waits, then exit 4 naming the holder and the wait, nothing run" "$st: $(cat "$TMP/err")"
+fi
+"$PBR" "$fw" --month 2026-10 --wait 600 >"$TMP/wait.out" 2>"$TMP/wait.err" &
+WAITER=$!
+for ((i = 0; i < 600; i++)); do
+	grep -q "waiting up to 600 s for 2026-10" "$TMP/wait.err" 2>/dev/null && break
+	sleep 0.1
+done
+# A waiting run stopped (SIGTERM) ends at once, by the signal, having recorded nothing.
+runs=$(sql "SELECT count(*) FROM pb.job_run WHERE job = 'waiter'")
+"$PBR" "$fw" --month 2026-10 --wait 600 >/dev/null 2>"$TMP/wait2.err" &
+W2=$!
+for ((i = 0; i < 600; i++)); do
+	grep -q "waiting up to 600 s" "$TMP/wait2.err" 2>/dev/null && break
+	sleep 0.1
+done
+kill -TERM "$W2"
+wait "$W2"
+check "SIGTERM while waiting: ends by the signal, nothing recorded" "143|$runs" \
+	"$?|$(sql "SELECT count(*) FROM pb.job_run WHERE job = 'waiter'")"
 touch "$W/hold.go"
 wait "$BG"
 check "the held run fails at its second step" "1|first" "$?|$(cat "$TMP/bg.out")"
+wait "$WAITER"
+check "--wait 600: the run says it waits for the month to be free, then runs" \
+	"0|1|yes|succeeded" "$?|$(grep -c "^pb-run: waiting up to 600 s for 2026-10: job 'waiter' for 2026-10 is not run: job 'hold' is running" "$TMP/wait.err")|$([ -e "$W/waiter.ran" ] && echo yes)|$(sql "SELECT status FROM pb.job_run WHERE job = 'waiter' ORDER BY id DESC LIMIT 1")"
+for v in abc -1 86401 1.5 ''; do
+	pbr "$fw" --month 2026-10 --wait "$v"
+	check "--wait '$v': exit 2" "2|pb-run: --wait takes a count of seconds from 0 to 86400, not '$v'" "$st|$(head -1 "$TMP/err")"
+done
+pbr --history --wait 5
+check "--wait goes with a run, not --history: exit 2" "2|pb-run: --history takes only --job, --limit and --log-format" "$st|$(head -1 "$TMP/err")"
+pbr "$fw" --dry-run --wait 5
+check "--wait goes with a run, not --dry-run: exit 2" "2|pb-run: --dry-run takes no lock: --wait goes with a run" "$st|$(head -1 "$TMP/err")"
 
 # pb-run started with its standard output and error closed (a careless >&- 2>&-, a bare supervisor): its
 # database connections took those descriptors, so its own first message went into one of them, which the
