@@ -22,6 +22,7 @@
 
 #include "http.h"
 #include "interrupt.h"
+#include "log.h"
 #include "progress.h"
 #include "retry.h"
 #include "ring.h"
@@ -1021,6 +1022,39 @@ static void set_defaults(struct pb_fetch *f, const struct pb_fetch_opts *opts)
 	f->policy.retry_after_cap_ms = RETRY_AFTER_CAP_MS;
 	f->policy.jitter = 1;
 	f->policy.retry_after_at_least = 1;
+}
+
+int pb_fetch_limit_option(const char *name, const char *value, struct pb_fetch_opts *o)
+{
+	static const struct {
+		const char *name, *what;
+		long max;
+	} limits[] = {
+		{"stall-timeout", "a positive number of seconds", 86400},
+		{"min-rate", "a whole number of bytes a second from 1 to 1000000000", 1000000000},
+		{"download-timeout", "a positive number of seconds (at most 7 days)", 86400 * 7},
+	};
+	size_t i;
+	char *end;
+	long n;
+
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]) && strcmp(limits[i].name, name) != 0; i++)
+		;
+	if (i == sizeof(limits) / sizeof(limits[0]))
+		return -1;
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno || end == value || *end || n < 1 || n > limits[i].max) {
+		pb_error("--%s takes %s, not '%s'", name, limits[i].what, value);
+		return -1;
+	}
+	if (i == 0)
+		o->stall_seconds = n;
+	else if (i == 1)
+		o->min_rate = n;
+	else
+		o->deadline_seconds = n;
+	return 0;
 }
 
 int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_fetch **out, struct pb_buf *err)

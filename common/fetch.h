@@ -78,6 +78,13 @@ struct pb_fetch_opts {
 	const struct pb_azure_config *azure;
 };
 
+/*
+ * A download limit given on a command line, by its option's name without "--": "stall-timeout" (1 to 86400 s),
+ * "min-rate" (1 to 1000000000 bytes a second) or "download-timeout" (1 s to 7 days), into o. Returns 0, or -1
+ * having said "--NAME takes ..., not 'VALUE'".
+ */
+int pb_fetch_limit_option(const char *name, const char *value, struct pb_fetch_opts *o);
+
 struct pb_fetch;
 
 /*

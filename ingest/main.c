@@ -147,20 +147,11 @@ static int number_option(struct args *a, int ch, const char *v)
 		a->o.threads = (size_t)n;
 		return 0;
 	case OPT_STALL_TIMEOUT:
-		if (parse_count(v, 1, 86400, &n) < 0)
-			return bad("stall-timeout", "a positive number of seconds", v);
-		a->o.fetch.stall_seconds = n;
-		return 0;
+		return pb_fetch_limit_option("stall-timeout", v, &a->o.fetch);
 	case OPT_MIN_RATE:
-		if (parse_count(v, 1, 1000000000, &n) < 0)
-			return bad("min-rate", "a whole number of bytes a second from 1 to 1000000000", v);
-		a->o.fetch.min_rate = n;
-		return 0;
+		return pb_fetch_limit_option("min-rate", v, &a->o.fetch);
 	case OPT_DOWNLOAD_TIMEOUT:
-		if (parse_count(v, 1, 86400 * 7, &n) < 0)
-			return bad("download-timeout", "a positive number of seconds (at most 7 days)", v);
-		a->o.fetch.deadline_seconds = n;
-		return 0;
+		return pb_fetch_limit_option("download-timeout", v, &a->o.fetch);
 	default: /* OPT_POLL_TIMEOUT */
 		if (parse_count(v, 1, 86400 * 7, &n) < 0)
 			return bad("poll-timeout", "a positive number of seconds", v);

@@ -1,5 +1,4 @@
 /* pb-prices: loads the partners' published price lists and shows them; argument parsing and exit codes. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,8 @@ enum {
 	OPT_CURRENCY,
 	OPT_SOURCE,
 	OPT_STALL_TIMEOUT,
+	OPT_MIN_RATE,
+	OPT_DOWNLOAD_TIMEOUT,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_VENDOR,
@@ -80,7 +81,9 @@ static void usage(FILE *out)
 		"                       aws-offer: the offer index (default " PB_OFFER_INDEX_URL ")\n"
 		"  --source NAME        what a reload replaces (default: the URL with the services, regions and\n"
 		"                       currency asked for, or the folder of the first file)\n"
-		"  --stall-timeout S    a download under 1024 bytes a second for S seconds is retried (default 30)\n"
+		"  --stall-timeout S    a download slower than --min-rate for S seconds is retried (default 30)\n"
+		"  --min-rate B         bytes a second a download must move (default 1024)\n"
+		"  --download-timeout S the most one download may take, its retries included (default 21600)\n"
 		"  --cacert FILE        trust the certificates in FILE (PEM) for https (default: CURL_CA_BUNDLE,\n"
 		"                       else SSL_CERT_FILE, else the system's)\n"
 		"  --vendor VENDOR      show and --history: aws or azure\n"
@@ -116,8 +119,6 @@ static int add(const char **list, size_t *n, const char *opt, const char *v)
 static int option(void *ctx, int ch, const char *v)
 {
 	struct args *a = ctx;
-	char *end;
-	long n;
 
 	switch (ch) {
 	case OPT_FORMAT:
@@ -141,12 +142,11 @@ static int option(void *ctx, int ch, const char *v)
 		a->o.source = v;
 		return 0;
 	case OPT_STALL_TIMEOUT:
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (errno || end == v || *end || n < 1 || n > 86400)
-			return bad("stall-timeout", "a positive number of seconds", v);
-		a->o.fetch.stall_seconds = n;
-		return 0;
+		return pb_fetch_limit_option("stall-timeout", v, &a->o.fetch);
+	case OPT_MIN_RATE:
+		return pb_fetch_limit_option("min-rate", v, &a->o.fetch);
+	case OPT_DOWNLOAD_TIMEOUT:
+		return pb_fetch_limit_option("download-timeout", v, &a->o.fetch);
 	case OPT_PROGRESS:
 	case OPT_NO_PROGRESS:
 		a->progress = ch == OPT_PROGRESS ? 1 : -1;
@@ -186,6 +186,8 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"currency", required_argument, NULL, OPT_CURRENCY},
 		{"source", required_argument, NULL, OPT_SOURCE},
 		{"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+		{"min-rate", required_argument, NULL, OPT_MIN_RATE},
+		{"download-timeout", required_argument, NULL, OPT_DOWNLOAD_TIMEOUT},
 		{"cacert", required_argument, NULL, OPT_CACERT},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},

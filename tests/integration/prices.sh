@@ -908,4 +908,21 @@ check "saved pages whose items are all reservations: exit 1, saying none is a li
 	"1|pb-prices: no list price read from reserved: nothing stored (1 item read, none a list price: reservations, savings plans and other terms are skipped)" \
 	"$GOT|$(cat "$TMP/err")"
 
+# A server sending 20 bytes a second: pb-prices had --stall-timeout but neither --min-rate nor --download-timeout,
+# so the download went on at the default limits (1024 bytes a second, 6 hours) whatever the job needed. As in
+# pb-ingest: under --min-rate for --stall-timeout seconds is a stall (retried), and --download-timeout ends it.
+pb_fault_start "$TMP/aws" '*:slow=20' >/dev/null || exit 1
+loads=$(pb_sql "SELECT count(*) FROM pb.price_load WHERE status = 'committed'")
+run 3 "$PBP" load --format aws-offer --no-progress --url "$FAULT_ENDPOINT/offers/v1.0/aws/index.json" \
+	--service AmazonEC2 --region us-east-1 --stall-timeout 1 --min-rate 100 --download-timeout 2
+check "a server sending 20 bytes a second: a stall at --min-rate 100, then exit 3 at --download-timeout 2" \
+	"3|pb-prices: $FAULT_ENDPOINT/offers/v1.0/aws/index.json: the download did not end within 2 s (2 attempts), not retried|$loads" \
+	"$GOT|$(grep -v '^pb-prices: price load ' "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE status = 'committed'")"
+pb_fault_stop
+for o in "--min-rate 0|a whole number of bytes a second from 1 to 1000000000, not '0'" \
+	"--download-timeout 604801|a positive number of seconds (at most 7 days), not '604801'" \
+	"--stall-timeout x|a positive number of seconds, not 'x'"; do
+	run 2 "$PBP" load --format aws-offer --no-progress --service AmazonEC2 ${o%%|*}
+	check "${o%%|*}: a usage error" "2|pb-prices: ${o%% *} takes ${o#*|}" "$GOT|$(head -n 1 "$TMP/err")"
+done
 pb_tests_done
