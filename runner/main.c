@@ -149,8 +149,6 @@ static int check_options(int argc, char **argv, struct options *o)
 		return usage_error("--from and --only do not go together");
 	if (o->dry_run && o->run.metrics_file)
 		return usage_error("--dry-run writes no metrics file");
-	if (o->dry_run && o->wait_given)
-		return usage_error("--dry-run takes no lock: --wait goes with a run");
 	o->run.job_file = argv[optind];
 	return 0;
 }

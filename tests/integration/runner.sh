@@ -637,8 +637,9 @@ for v in abc -1 86401 1.5 ''; do
 done
 pbr --history --wait 5
 check "--wait goes with a run, not --history: exit 2" "2|pb-run: --history takes only --job, --limit and --log-format" "$st|$(head -1 "$TMP/err")"
-pbr "$fw" --dry-run --wait 5
-check "--wait goes with a run, not --dry-run: exit 2" "2|pb-run: --dry-run takes no lock: --wait goes with a run" "$st|$(head -1 "$TMP/err")"
+pbr "$fw" --month 2026-10 --dry-run --wait 5
+check "--dry-run --wait 5: the plan (a dry run takes no lock, so waits for nothing)" \
+	"0|job waiter: month 2026-10, as_of 2026-10-31|" "$st|$(head -n 1 "$TMP/out")|$(cat "$TMP/err")"
 
 # pb-run started with its standard output and error closed (a careless >&- 2>&-, a bare supervisor): its
 # database connections took those descriptors, so its own first message went into one of them, which the
