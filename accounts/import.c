@@ -843,15 +843,18 @@ struct import_kind {
 	size_t ncolumns;
 	const size_t *required;
 	size_t nrequired;
-	int (*start)(PGconn *conn, struct import *im, struct pb_buf *err);  /* after the header, unless NULL */
-	int (*row)(PGconn *conn, struct import *im, struct pb_buf *err);    /* each record after the header */
+	int (*start)(PGconn *conn, struct import *im, struct pb_buf *err); /* after the header, unless NULL */
+	int (*row)(PGconn *conn, struct import *im, struct pb_buf *err);   /* each record after the header */
+	/* A record the reader refused but read to its end, its error in err at its position: as row, or NULL. */
+	int (*bad)(struct import *im, int code, struct pb_buf *err);
 	int (*finish)(PGconn *conn, struct import *im, struct pb_buf *err); /* after them, unless NULL */
 };
 
 /*
- * Reads the CSV file at path as kind says, and calls its row for each record after the header (until one
- * fails, or sets im->failed), then its finish, all in one transaction that commits only when every call
- * succeeded (rep, unless NULL: the bad rows to report before stopping). Returns as pb_import_accounts.
+ * Reads the CSV file at path as kind says, and calls its row for each record after the header, or its bad for
+ * one the reader refused but read to its end (until one fails, or sets im->failed), then its finish, all in one
+ * transaction that commits only when every call succeeded (rep, unless NULL: the bad rows to report before stopping).
+ * Returns as pb_import_accounts.
  */
 static int import_file(PGconn *conn, const struct import_kind *kind, const struct pb_eligibility *e, const char *path,
 		       const char *by, struct reporting *rep, size_t *count, uint64_t *line, uint32_t *col,
@@ -906,14 +909,21 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 		rc = pb_csv_next(&im.csv);
 		if (rc == PB_CSV_END)
 			break;
-		if (rc < 0) {
+		if (rc == PB_CSV_ERR_RECORD) {
+			/* The wrong number of fields, a stray quote: a bad row, and the next record starts after it. */
+			ret = csv_error(&im, err);
+			if (kind->bad)
+				ret = kind->bad(&im, ret, err);
+		} else if (rc < 0) {
+			/* Nothing after it can be read. */
 			ret = csv_error(&im, err);
 			if (!kind->finish)
 				goto out;
 			im.failed = ret;
 			break;
+		} else {
+			ret = kind->row(conn, &im, err);
 		}
-		ret = kind->row(conn, &im, err);
 		if (ret == PB_ERR_DATA && rep && rep->max_errors > 1) {
 			/* Reported now; the rows after it are checked (and stored, then rolled back) all the same. */
 			rep->report(rep->arg, *line, *col, pb_buf_str(err));
@@ -965,7 +975,7 @@ int pb_import_accounts(PGconn *conn, const char *path, const char *by, long max_
 	struct reporting rep = {max_errors, report, arg, 0};
 	static const size_t required[] = {PB_ACCOUNT_ALIAS, PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY};
 	const char *names[PB_ACCOUNT_NFIELDS];
-	struct import_kind kind = {names, PB_ACCOUNT_NFIELDS, required, 3, NULL, account_row, NULL};
+	struct import_kind kind = {names, PB_ACCOUNT_NFIELDS, required, 3, NULL, account_row, NULL, NULL};
 	size_t f;
 
 	for (f = 0; f < PB_ACCOUNT_NFIELDS; f++)
@@ -979,8 +989,8 @@ int pb_import_links(PGconn *conn, const struct pb_eligibility *e, const char *pa
 {
 	struct reporting rep = {max_errors, report, arg, 0};
 	static const size_t required[] = {LINK_ALIAS, LINK_VENDOR, LINK_ID, LINK_FROM};
-	static const struct import_kind kind = {link_columns, LINK_NCOLUMNS, required,	4,
-						link_start,   link_row,	     link_check};
+	static const struct import_kind kind = {link_columns, LINK_NCOLUMNS, required,	   4,
+						link_start,   link_row,	     link_bad_row, link_check};
 
 	return import_file(conn, &kind, e, path, by, report ? &rep : NULL, count, line, col, err);
 }

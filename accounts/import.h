@@ -27,8 +27,9 @@ typedef void pb_import_report_fn(void *arg, uint64_t line, uint32_t col, const c
  * inserted; or PB_ERR_DEPENDENCY.
  * With max_errors above 1, up to max_errors bad rows are given to report (in the file's order; a row after
  * a bad one is checked as if the bad one were not in the file) and PB_ERR_DATA is returned with err empty
- * when they were all reported so; an error that leaves the rest unreadable (a broken quote, damaged gzip) is
- * returned in err as above, after the bad rows before it.
+ * when they were all reported so (a record of the wrong number of fields or with a stray quote among them); an
+ * error that leaves the rest unreadable (a quote never closed, a record too long, damaged gzip) is returned in err
+ * as above, after the bad rows before it.
  */
 int pb_import_accounts(PGconn *conn, const char *path, const char *by, long max_errors, pb_import_report_fn *report,
 		       void *arg, size_t *count, uint64_t *line, uint32_t *col, struct pb_buf *err);
