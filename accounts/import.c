@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "atomicfile.h"
@@ -26,11 +27,19 @@
 /* The longest record read: every field at PB_ACCOUNT_MAX_TEXT bytes fits many times over. */
 #define MAX_RECORD ((size_t)64 << 10)
 
-/* An alias a row of the file holds (2 to 6 characters), and the row's line: a record of the seen file. */
+/*
+ * An alias a row of the file holds (2 to 6 characters), and the row's line: a record of the seen file. The
+ * records of aliases of the same hash are chained, the latest first: next is the offset of the one before it,
+ * plus one (0: none).
+ */
 struct seen {
 	char alias[8];
 	uint64_t line;
+	uint64_t next;
 };
+
+/* How many chains the seen file has: their heads (the offset of each one's latest record, plus one) are in memory. */
+#define SEEN_CHAINS ((size_t)1 << 16)
 
 /* How many bytes of link rows are sent to the server at a time. */
 #define COPY_CHUNK ((size_t)64 << 10)
@@ -63,6 +72,8 @@ struct import {
 	uint64_t *line;
 	uint32_t *col_no;
 	FILE *seen;	       /* accounts: the aliases of the rows stored, with their lines (a temporary file) */
+	uint64_t *seen_heads;  /* accounts: the heads of its chains (SEEN_CHAINS), once it is made */
+	uint64_t seen_size;    /* accounts: its size */
 	int copying;	       /* links: the rows read go to the server (COPY) */
 	struct pb_buf rows;    /* links: the rows read that are not sent yet */
 	uint64_t nlinks;       /* links: how many rows were read (the next one's n) */
@@ -203,26 +214,50 @@ static int read_header(struct import *im, const size_t *required, size_t nrequir
 	return 0;
 }
 
+/* Which chain of the seen file alias is on (FNV-1a). */
+static size_t seen_chain(const char *alias)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *alias; alias++)
+		h = (h ^ (unsigned char)*alias) * 16777619u;
+	return h & (SEEN_CHAINS - 1);
+}
+
 /*
  * Notes the alias of the row at line, stored, in the seen file: an alias stored already is found there only
- * when the database refuses it (first_line), so that a file of any length is read in the same memory and
- * each row costs one write. Returns 0, or PB_ERR_DEPENDENCY with a message.
+ * when the database refuses it (first_line), by its chain, so that a file of any length is read in the same
+ * memory, each row costs one write and each alias refused a few reads, however many are. Returns 0, or
+ * PB_ERR_DEPENDENCY with a message.
  */
 static int remember_alias(struct import *im, const char *alias, uint64_t line, struct pb_buf *why)
 {
 	struct seen r;
+	size_t c = seen_chain(alias);
+	ssize_t n = -1;
 
 	memset(&r, 0, sizeof(r));
 	snprintf(r.alias, sizeof(r.alias), "%s", alias);
 	r.line = line;
-	if (!im->seen)
+	errno = 0;
+	if (!im->seen_heads)
+		im->seen_heads = calloc(SEEN_CHAINS, sizeof(*im->seen_heads));
+	if (im->seen_heads && !im->seen)
 		im->seen = pb_tmpfile();
-	/* first_line may have stopped reading mid-file: a write must follow a seek, or it lands on a later row. */
-	if (!im->seen || fseek(im->seen, 0, SEEK_END) != 0 || fwrite(&r, sizeof(r), 1, im->seen) != 1) {
+	if (im->seen) {
+		r.next = im->seen_heads[c];
+		errno = 0;
+		n = pwrite(fileno(im->seen), &r, sizeof(r), (off_t)im->seen_size);
+	}
+	if (n != (ssize_t)sizeof(r)) {
+		int e = errno ? errno : ENOSPC; /* a short write: the disk is full */
+
 		pb_buf_reset(why);
-		pb_buf_addf(why, "cannot write a temporary file in '%s': %s", pb_tmpdir(), strerror(errno));
+		pb_buf_addf(why, "cannot write a temporary file in '%s': %s", pb_tmpdir(), strerror(e));
 		return PB_ERR_DEPENDENCY;
 	}
+	im->seen_heads[c] = im->seen_size + 1;
+	im->seen_size += sizeof(r);
 	return 0;
 }
 
@@ -233,21 +268,19 @@ static int remember_alias(struct import *im, const char *alias, uint64_t line, s
 static int64_t first_line(struct import *im, const char *alias, struct pb_buf *why)
 {
 	struct seen r;
+	uint64_t at;
 
 	if (!im->seen)
 		return 0;
-	if (fflush(im->seen) != 0 || fseek(im->seen, 0, SEEK_SET) != 0) {
-		pb_buf_reset(why);
-		pb_buf_addf(why, "cannot read a temporary file: %s", strerror(errno));
-		return -1;
-	}
-	while (fread(&r, sizeof(r), 1, im->seen) == 1)
+	for (at = im->seen_heads[seen_chain(alias)]; at; at = r.next) {
+		errno = 0;
+		if (pread(fileno(im->seen), &r, sizeof(r), (off_t)(at - 1)) != (ssize_t)sizeof(r)) {
+			pb_buf_reset(why);
+			pb_buf_addf(why, "cannot read a temporary file: %s", strerror(errno ? errno : EIO));
+			return -1;
+		}
 		if (strcmp(r.alias, alias) == 0)
 			return (int64_t)r.line;
-	if (ferror(im->seen)) {
-		pb_buf_reset(why);
-		pb_buf_addstr(why, "cannot read a temporary file");
-		return -1;
 	}
 	return 0;
 }
@@ -961,6 +994,7 @@ out:
 		pb_csv_release(&im.csv);
 	if (im.seen)
 		fclose(im.seen);
+	free(im.seen_heads);
 	if (im.bad)
 		fclose(im.bad);
 	pb_buf_release(&im.rows);

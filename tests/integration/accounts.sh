@@ -505,6 +505,16 @@ printf 'alias,name,billing_country\nOK1,Fine,US\nOK2,Fine,US\nOK1,Twice,US\nOK3,
 "$PBA" import "$TMP/bad.csv" --max-errors 10 >"$TMP/out" 2>"$TMP/err"
 check "--max-errors 10: two repeated aliases each name their first line" "1||pb-accounts: $TMP/bad.csv:4:1: alias 'OK1' is on line 2 already
 pb-accounts: $TMP/bad.csv:6:1: alias 'OK2' is on line 3 already|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
+# The aliases stored are found again by a hash of them, on chains of a temporary file: CH1, CCR60 and CZQ11 share
+# a chain, and so do CC357 and US1 (an account before the import). Each repeated alias names its own first line.
+printf 'alias,name,billing_country\nCH1,A,US\nCCR60,B,US\nCZQ11,C,US\nCC357,D,US\nCCR60,E,US\nCH1,F,US\nczq11,G,US
+US1,H,US\nCZQ11,I,US\n' >"$TMP/bad.csv"
+"$PBA" import "$TMP/bad.csv" --max-errors 10 >"$TMP/out" 2>"$TMP/err"
+check "--max-errors 10: repeated aliases that share a chain each name their own first line" "1||pb-accounts: $TMP/bad.csv:6:1: alias 'CCR60' is on line 3 already
+pb-accounts: $TMP/bad.csv:7:1: alias 'CH1' is on line 2 already
+pb-accounts: $TMP/bad.csv:8:1: alias 'CZQ11' is on line 4 already
+pb-accounts: $TMP/bad.csv:9:1: CLC account 'US1' exists already
+pb-accounts: $TMP/bad.csv:10:1: alias 'CZQ11' is on line 4 already|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
 printf 'alias,name,billing_country\nOK1,Fine,USA\nOK2,"Broken,US\nOK3,Fine,USA\n' >"$TMP/bad.csv"
 "$PBA" import "$TMP/bad.csv" --max-errors 10 >"$TMP/out" 2>"$TMP/err"
 st=$?
