@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "account.h"
@@ -870,6 +871,29 @@ out:
 	return ret;
 }
 
+/*
+ * Whether the file behind in, a regular file that was opened as *opened says, changed since (another file in its
+ * place, another size or time of modification): then the rows read may be part of the file only, or of two
+ * versions of it, and err says so. A stream (a pipe, a terminal) is never said to change.
+ */
+static int changed_since(struct pb_input *in, const struct stat *opened, struct pb_buf *err)
+{
+	struct stat now;
+
+	if (!S_ISREG(opened->st_mode))
+		return 0;
+	if (pb_input_fstat(in, &now) == 0 && now.st_dev == opened->st_dev && now.st_ino == opened->st_ino &&
+	    now.st_size == opened->st_size && now.st_mtim.tv_sec == opened->st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == opened->st_mtim.tv_nsec)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err,
+		    "%s: the file changed while it was read (%lld bytes when it was opened): read it again once it "
+		    "is whole",
+		    pb_input_name(in), (long long)opened->st_size);
+	return 1;
+}
+
 /* What a file imports: the column names, which of them are required, and what is done with its rows. */
 struct import_kind {
 	const char *const *names;
@@ -896,7 +920,8 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 	struct import im;
 	struct pb_input *in = NULL;
 	struct pb_buf ignore = PB_BUF_INIT;
-	int ret = PB_ERR_DATA, csv_ready = 0, begun = 0, rc;
+	struct stat opened;
+	int ret = PB_ERR_DATA, csv_ready = 0, begun = 0, ended = 0, rc;
 
 	*count = 0;
 	*line = 0;
@@ -912,6 +937,8 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 	im.rep = rep;
 	if (pb_input_open(path, &in, err) < 0)
 		goto out;
+	if (pb_input_fstat(in, &opened) < 0)
+		opened.st_mode = 0;
 	if (pb_csv_init(&im.csv, pb_input_read, in, MAX_RECORD) < 0) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");
@@ -934,13 +961,16 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 	}
 	begun = 1;
 	ret = read_header(&im, kind->required, kind->nrequired, err);
+	if (ret == 0)
+		pb_test_pause("import-header");
 	if (ret == 0 && kind->start)
 		ret = kind->start(conn, &im, err);
 	if (ret < 0)
 		goto out;
 	for (;;) {
 		rc = pb_csv_next(&im.csv);
-		if (rc == PB_CSV_END)
+		ended = rc == PB_CSV_END;
+		if (ended)
 			break;
 		if (rc == PB_CSV_ERR_RECORD) {
 			/* The wrong number of fields, a stray quote: a bad row, and the next record starts after it. */
@@ -972,6 +1002,13 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 		if (im.failed || im.full)
 			break;
 		(*count)++;
+	}
+	/* Read to its end: the rows are the whole file only if it is the file that was opened, as it was. */
+	if (ended && changed_since(in, &opened, err)) {
+		*line = 0;
+		*col = 0;
+		ret = PB_ERR_DATA;
+		goto out;
 	}
 	ret = kind->finish ? kind->finish(conn, &im, err) : 0;
 	if (ret == 0 && rep && rep->nerrors)

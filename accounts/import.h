@@ -21,7 +21,8 @@ typedef void pb_import_report_fn(void *arg, uint64_t line, uint32_t col, const c
  * alias, name and billing_country are required, unknown names are errors). A reseller must come before
  * the accounts that name it as parent_reseller, or be in the database already; an alias may appear on
  * one row only (a second names the line of the first). Every field must be UTF-8
- * without NUL bytes (a UTF-16 file is named as such), no record longer than 64 KiB. Returns 0 with the count
+ * without NUL bytes (a UTF-16 file is named as such), no record longer than 64 KiB; a regular file that changed
+ * while it was read (its size or time of modification when its end is read) is bad data. Returns 0 with the count
  * in *count; PB_ERR_DATA with what is wrong in err and where in *line and *col (the first bad row's
  * field; 0 when the error is not in the file's text, such as a file that cannot be opened), nothing
  * inserted; or PB_ERR_DEPENDENCY.

@@ -568,6 +568,28 @@ check "--max-errors 100: a quote left open to the end of the file stops there, a
 pb-accounts: $TMP/width.csv:3:10: bad billing country 'USA': a two-letter ISO 3166 code such as US
 pb-accounts: $TMP/width.csv:4:5: unterminated quoted field|$n" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
+# A file that changes while it is read (still being written, saved again) is refused, not imported as far as it
+# was read: the import, paused once it has the header, meets a row written meanwhile (both commands).
+changing() {
+	rm -f "$TMP/resume"
+	PB_TEST_PAUSE=import-header PB_TEST_RESUME_FILE=$TMP/resume "$PBA" "$1" "$TMP/grow.csv" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+	BGPID=$!
+	for _ in $(seq 300); do grep -q "test pause at import-header" "$TMP/bg.err" && break; sleep 0.1; done
+	printf '%s\n' "$2" >>"$TMP/grow.csv"
+	touch "$TMP/resume"
+	wait "$BGPID"
+	echo "$?|$(cat "$TMP/bg.out")|$(grep -v 'test pause' "$TMP/bg.err")"
+	BGPID=
+}
+printf 'alias,name,billing_country\nCW1,Changing,US\n' >"$TMP/grow.csv"
+links=$(pb_sql "SELECT count(*) FROM pb.partner_account")
+check "a file that grows while import reads it is refused, nothing added" \
+	"1||pb-accounts: $TMP/grow.csv: the file changed while it was read (43 bytes when it was opened): read it again once it is whole|$n" \
+	"$(changing import "CW2,Written late,US")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
+printf 'alias,vendor,partner_account_id,from\nUS1,aws,300000000091,2026-10-01\n' >"$TMP/grow.csv"
+check "and so is one that grows while import-links reads it, nothing linked" \
+	"1||pb-accounts: $TMP/grow.csv: the file changed while it was read (69 bytes when it was opened): read it again once it is whole|$links" \
+	"$(changing import-links US1,aws,300000000092,2026-10-01)|$(pb_sql "SELECT count(*) FROM pb.partner_account")"
 # The temporary file of the rows stored goes to TMPDIR (glibc's tmpfile() took /tmp whatever TMPDIR said).
 printf 'alias,name,billing_country\nTD1,Fine,US\n' >"$TMP/td.csv"
 t "the import's temporary file goes to TMPDIR: one that is not there is named, exit 3, nothing added" 3 "" \
