@@ -568,6 +568,14 @@ check "--max-errors 100: a quote left open to the end of the file stops there, a
 pb-accounts: $TMP/width.csv:3:10: bad billing country 'USA': a two-letter ISO 3166 code such as US
 pb-accounts: $TMP/width.csv:4:5: unterminated quoted field|$n" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
+# With more than 64 KiB after it, a quote never closed is a record too long, at the line of the quote.
+width_file width.csv alias,name,billing_country 0 '!OK1,Short' $'!OK2,"Never closed,US\nOK3,Fine,US\n'
+awk 'BEGIN { for (k = 0; k < 5000; k++) printf "OK%d,Never read,US\n", k + 10 }' >>"$TMP/width.csv"
+"$PBA" import "$TMP/width.csv" --max-errors 100 >"$TMP/out" 2>"$TMP/err"
+check "--max-errors 100: a quote left open with more than 64 KiB after it stops there, a record too long" \
+	"1||pb-accounts: $TMP/width.csv:2:1: expected 3 fields, found 2
+pb-accounts: $TMP/width.csv:3:1: record longer than 65536 bytes|$n" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
 # A file that changes while it is read (still being written, saved again) is refused, not imported as far as it
 # was read: the import, paused once it has the header, meets a row written meanwhile (both commands).
 changing() {
