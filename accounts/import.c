@@ -344,11 +344,31 @@ static const char *field_text(struct import *im, enum link_column c, struct pb_b
 	return pb_buf_str(b);
 }
 
+/*
+ * Field c of the current record as field_text copies it, in *text: 0, or PB_ERR_DATA with the message in why
+ * when it is longer than a field of an import file may be (its length said: quoted, the text could be four times
+ * the record, on every bad row).
+ */
+static int column_text(struct import *im, enum link_column c, struct pb_buf *b, const char **text, struct pb_buf *why)
+{
+	size_t len = im->col[c] >= 0 ? im->csv.fields[im->col[c]].len : 0;
+
+	*text = "";
+	if (len > PB_ACCOUNT_MAX_TEXT) {
+		pb_buf_addf(why, "bad %s: %zu bytes long, at most %d", link_columns[c], len, PB_ACCOUNT_MAX_TEXT);
+		return PB_ERR_DATA;
+	}
+	*text = field_text(im, c, b);
+	return 0;
+}
+
 /* A date of column c into *day: 0, 1 when the field is empty, or PB_ERR_DATA with the message. */
 static int date_field(struct import *im, enum link_column c, int32_t *day, struct pb_buf *b, struct pb_buf *why)
 {
-	const char *text = field_text(im, c, b);
+	const char *text;
 
+	if (column_text(im, c, b, &text, why) < 0)
+		return PB_ERR_DATA;
 	if (!*text)
 		return 1;
 	if (pb_date_parse_day(text, day) == 0)
@@ -371,12 +391,14 @@ static int link_fields(struct import *im, struct pb_link_row *l, enum link_colum
 
 	memset(l, 0, sizeof(*l));
 	*bad = LINK_ALIAS;
-	ret = pb_account_alias(field_text(im, LINK_ALIAS, &b), l->alias, why);
+	ret = column_text(im, LINK_ALIAS, &b, &text, why);
+	if (ret == 0)
+		ret = pb_account_alias(text, l->alias, why);
 	if (ret == 0) {
 		*bad = LINK_VENDOR;
-		text = field_text(im, LINK_VENDOR, &b);
+		ret = column_text(im, LINK_VENDOR, &b, &text, why);
 		l->vendor = pb_vendor_index(text);
-		if (l->vendor < 0) {
+		if (ret == 0 && l->vendor < 0) {
 			pb_buf_addstr(why, "bad vendor '");
 			pb_account_quote(why, text, strlen(text));
 			pb_buf_addstr(why, "': aws or azure");
@@ -385,8 +407,9 @@ static int link_fields(struct import *im, struct pb_link_row *l, enum link_colum
 	}
 	if (ret == 0) {
 		*bad = LINK_ID;
-		text = field_text(im, LINK_ID, &b);
-		ret = pb_link_check_id(l->vendor, text, why);
+		ret = column_text(im, LINK_ID, &b, &text, why);
+		if (ret == 0)
+			ret = pb_link_check_id(l->vendor, text, why);
 		/* Azure ids are kept and shown in lowercase, as link keeps them. */
 		for (size_t i = 0; ret == 0 && text[i] && i + 1 < sizeof(l->id); i++)
 			l->id[i] = l->vendor == PB_VENDOR_AZURE ? (char)tolower((unsigned char)text[i]) : text[i];

@@ -565,6 +565,22 @@ pb-accounts: $TMP/width.csv:3:9: bad aws partner account id '30000000002': a 12-
 pb-accounts: $TMP/width.csv:4:5: unterminated quoted field
 $links_now" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")
 $(links_state)"
+# A field of a link file is 500 bytes at most, as one of an account file: a longer one was quoted whole in its
+# message, up to four times the 64 KiB of a record once escaped (a control character as \xNN), one such line a
+# bad row on standard error and in the temporary file of bad rows. Its length is said instead.
+{
+	echo alias,vendor,partner_account_id,from,to
+	printf 'IL1,aws,%s,2026-10-01,\n' "$(printf '%600s' | tr ' ' 9)"
+	printf 'IL1,%s,300000000031,2026-10-01,\n' "$(head -c 60000 /dev/zero | tr '\0' '\1')"
+	printf 'IL1,aws,300000000031,2026-10-01,%s\n' "$(printf '%501s' | tr ' ' 1)"
+} >"$TMP/long.csv"
+"$PBA" import-links "$TMP/long.csv" --max-errors 100 >"$TMP/out" 2>"$TMP/err"
+check "import-links: a field longer than 500 bytes is named with its length, not quoted whole" \
+	"1||pb-accounts: $TMP/long.csv:2:9: bad partner_account_id: 600 bytes long, at most 500
+pb-accounts: $TMP/long.csv:3:5: bad vendor: 60000 bytes long, at most 500
+pb-accounts: $TMP/long.csv:4:33: bad to: 501 bytes long, at most 500
+$links_now" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")
+$(links_state)"
 t "import-links --max-errors keeps the bad rows of data in TMPDIR: one that is not there is named, exit 3" 3 "" \
 	"pb-accounts: cannot write a temporary file in '$TMP/no-tmp': No such file or directory" \
 	env TMPDIR="$TMP/no-tmp" "$PBA" import-links "$TMP/many.csv" --max-errors 3
