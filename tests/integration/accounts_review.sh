@@ -110,6 +110,11 @@ t "a message shows control characters of what it quotes as \\xNN" 1 "" \
 	"pb-accounts: bad alias 'a\\x1b[2Jb': 2 to 6 letters and digits" "$PBA" show "$(printf 'a\033[2Jb')"
 printf 'alias,name,billing_country\nGZ1,Gzip Co,US\n' | gzip >"$TMP/gzip.csv.gz"
 t "import reads a gzip-compressed file" 0 "imported 1 CLC account from $TMP/gzip.csv.gz" "" "$PBA" import "$TMP/gzip.csv.gz"
+printf 'alias,name,billing_country\nZP1,Zip Co,US\n' >"$TMP/accounts-zip.csv"
+python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").write(sys.argv[2], "accounts.csv")' \
+	"$TMP/accounts.zip" "$TMP/accounts-zip.csv"
+t "import reads a ZIP archive of one file, as the man page says" 0 "imported 1 CLC account from $TMP/accounts.zip" "" \
+	"$PBA" import "$TMP/accounts.zip"
 
 # ---- ISO 3166-1 country codes ----------------------------------------------------------------------------
 
