@@ -1160,9 +1160,12 @@ void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 	/* libmicrohttpd's own buffer, which it hands over as const: see below. */
 	char *query = uri ? strchr(uri, '?') : NULL;
+	struct pb_api_routes *r = cls;
 	const char *amp;
 
-	(void)cls;
+	/* In progress until pb_api_routes_completed frees its context, which libmicrohttpd then calls for sure. */
+	if (c)
+		atomic_fetch_add(&r->begun, 1);
 	if (c && uri) {
 		c->target = uri;
 		c->target_len = strlen(uri);
@@ -1195,9 +1198,12 @@ void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 void pb_api_routes_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			     enum MHD_RequestTerminationCode why)
 {
-	(void)cls;
+	struct pb_api_routes *r = cls;
+
 	(void)conn;
 	(void)why;
+	if (*con_cls)
+		atomic_fetch_add(&r->ended, 1);
 	free(*con_cls);
 	*con_cls = NULL;
 }
@@ -1240,5 +1246,12 @@ enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, con
 				 ? dispatch(&q)
 				 : fixed(&q, PB_API_FIX_METHOD);
 	pb_api_metrics_request(q.r->metrics, q.ep, status ? status : 500, now_us() - start);
+	/*
+	 * Stopping (now, or since the request began): the answer closes its connection, so that the client sends
+	 * no more requests on a connection the server is about to drop. libmicrohttpd reads the request's
+	 * Connection header when it writes the answer's head, once this handler has returned.
+	 */
+	if (atomic_load(&q.r->stopping))
+		MHD_set_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION, "close");
 	return status ? MHD_YES : MHD_NO;
 }

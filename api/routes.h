@@ -3,6 +3,7 @@
 #define PB_API_ROUTES_H
 
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -68,6 +69,13 @@ struct pb_api_routes {
 	struct pb_api_cache *tokens, *runs, *answers;
 	struct pb_api_cache *no_runs; /* the months and run ids looked up and not found, apart from the runs */
 	struct MHD_Response *fixed[PB_API_NFIXED];
+	/*
+	 * The server is stopping (SIGTERM): every answer closes its connection. A request begins when its
+	 * target is read (pb_api_routes_uri) and ends when it completes: a stop waits for those in progress,
+	 * and for the connections that make one, not for keep-alive connections that make none.
+	 */
+	atomic_int stopping;
+	atomic_uint_fast64_t begun, ended;
 };
 
 /* Makes the fixed answers and the caches (answers: at most max_answers). 0, or -1 with err. */
@@ -78,7 +86,8 @@ void pb_api_routes_release(struct pb_api_routes *r);
  * libmicrohttpd's URI log callback (MHD_OPTION_URI_LOG_CALLBACK), called with the request target as sent,
  * before it is unescaped (a query string of more than PB_API_MAX_PARAMETERS pieces is cut from it, so that
  * libmicrohttpd does not split it): it makes the request's context (*con_cls), which pb_api_routes_completed frees
- * (MHD_OPTION_NOTIFY_COMPLETED). cls is not used.
+ * (MHD_OPTION_NOTIFY_COMPLETED), and counts the request in progress until then. cls is the struct
+ * pb_api_routes for both.
  */
 void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 void pb_api_routes_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -7,11 +7,13 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +28,7 @@
 #include "banned.h"
 
 #define DRAIN_MS 5000 /* how long a stop waits for the connections to end */
+#define IDLE_MS 200   /* connections idle this long (no request) while the server stops are closed */
 /*
  * libmicrohttpd's memory for a connection: the request's line and headers, a 64-byte record for each query
  * parameter and header field, and the answer's headers. With its default, 32 KiB, some 500 parameters in
@@ -247,9 +250,9 @@ static int start_daemon(struct server *s, struct pb_buf *err)
 				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 				     MHD_OPTION_NOTIFY_CONNECTION, connection_event, s->clients,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
-				     pb_api_routes_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, pb_api_routes_completed,
-				     NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+				     pb_api_routes_uri, &s->routes, MHD_OPTION_NOTIFY_COMPLETED,
+				     pb_api_routes_completed, &s->routes, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+				     MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon) {
 		pb_buf_addf(err, "cannot listen on %s port %u%s", cfg->listen, cfg->port,
 			    cfg->tls_cert ? " with that certificate and key" : "");
@@ -282,18 +285,32 @@ static void announce(const struct server *s)
 	       s->cfg->listen, v6 ? "]" : "", info ? (unsigned)info->port : s->cfg->port);
 }
 
-/* Stops taking connections and gives those open up to DRAIN_MS to end. */
+/*
+ * Stops taking connections, then waits (DRAIN_MS at most) until every connection is closed, each answer now
+ * closing its own, or those left have been idle for IDLE_MS: no request begun or in progress meanwhile, so
+ * that MHD_stop_daemon, which closes them, cuts no request short that was on its way. The listening socket
+ * stops listening at once (shutdown(2); libmicrohttpd's threads may hold it until they stop, so it is
+ * closed after them): a client connecting now is refused, and may turn to another server at once, instead
+ * of waiting in its queue to be reset when this one exits.
+ */
 static void drain(struct server *s)
 {
 	struct timespec tick = {0, 20L * 1000000L};
-	unsigned waited;
+	uint_fast64_t seen = 0;
+	unsigned waited, idle = 0;
 
+	atomic_store(&s->routes.stopping, 1);
 	s->quiesced = MHD_quiesce_daemon(s->daemon);
-	for (waited = 0; waited < DRAIN_MS; waited += 20) {
+	if (s->quiesced != MHD_INVALID_SOCKET)
+		shutdown(s->quiesced, SHUT_RDWR);
+	for (waited = 0; waited < DRAIN_MS && idle < IDLE_MS; waited += 20) {
 		const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		uint_fast64_t begun = atomic_load(&s->routes.begun);
 
 		if (!info || info->num_connections == 0)
 			break;
+		idle = begun == seen && atomic_load(&s->routes.ended) == begun ? idle + 20 : 0;
+		seen = begun;
 		nanosleep(&tick, NULL);
 	}
 }

@@ -38,11 +38,11 @@ int pb_api_is_loopback(const char *addr);
 int pb_api_config_check(const struct pb_api_config *cfg, struct pb_buf *err);
 
 /*
- * Serves until SIGTERM, SIGINT or SIGHUP, then stops taking connections, lets the requests in progress
- * finish and returns 0. It does not need the database to start. Logs "listening on URL" once it listens. Returns
- * PB_ERR_USAGE when it cannot listen there or read the TLS files, PB_ERR_DATA when the TLS files are not a
- * certificate and its unencrypted key (checked before anything starts), PB_ERR_DEPENDENCY when no database
- * is configured or a thread cannot start; the reason in err.
+ * Serves until SIGTERM, SIGINT or SIGHUP, then stops taking connections (refused at once), lets the requests
+ * in progress finish (each answer closing its connection), closes the idle connections and returns 0. It does not need
+ * the database to start. Logs "listening on URL" once it listens. Returns PB_ERR_USAGE when it cannot listen there or
+ * read the TLS files, PB_ERR_DATA when the TLS files are not a certificate and its unencrypted key (checked before
+ * anything starts), PB_ERR_DEPENDENCY when no database is configured or a thread cannot start; the reason in err.
  */
 int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err);
 

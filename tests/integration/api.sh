@@ -924,7 +924,19 @@ raced "$TP" "/v1/partner-usage?month=2026-10&limit=2"
 check "the listing's first page: a new run commits after the run is looked up: the new run's page" \
 	"200|\"pb-run-$NEW\"|$NEW|ACME1 BETA2|$NEW.BETA2|141" \
 	"$CODE|$(header ETag)|$(json run.id)|$(json accounts.0.alias) $(json accounts.1.alias)|$(json next_cursor)|$(json accounts.0.total.month_to_date)"
-stop_api
+# ---- SIGTERM while serving ------------------------------------------------------------------------------------------
+# A request held at the pause when SIGTERM comes: a new connection is refused at once (not left waiting in
+# the listening socket's queue to be reset when the server exits), the request in progress and one more on
+# a keep-alive connection are answered with Connection: close and their connections closed, so that no client
+# sends another request on a connection the server is about to drop; then the server exits 0.
+rm -f "$TMP/resume"
+a="$(python3 "$CHECK" stop "$URL" "$API_PID" "$TMP/api7.log" "$TMP/resume" "$TP" \
+	"/v1/accounts/BETA2/partner-usage?month=2026-10" 2>&1)"
+wait "$API_PID"
+a="$a|$?|$(tail -1 "$TMP/api7.log")"
+API_PID=
+check "SIGTERM while a request is in progress: a new connection refused, the answers in progress and on a keep-alive connection given with Connection: close and their connections closed, exit 0" \
+	"refused|200 close closed|200 close closed|0|pb-api: stopped" "$a"
 
 # ---- starting without the database ---------------------------------------------------------------------------------
 "$BIN/pb-db" stop >/dev/null 2>&1

@@ -37,6 +37,14 @@
       Opens N connections from 127.0.0.1 that start a request and never end it, and prints how many the
       server keeps open and how many it closes, then the status codes of a GET /metrics from 127.0.0.2 and
       of one more from 127.0.0.1 meanwhile (000: closed without an answer): "K open C closed|200|000".
+  api_check.py stop BASE_URL PID LOG RESUME_FILE TOKEN PATH
+      A stop while serving, against a server started with PB_TEST_PAUSE=api-figures and PB_TEST_RESUME_FILE
+      (absent): one keep-alive connection GETs /healthz; another GETs PATH (not cached) with TOKEN, which
+      pauses; then SIGTERM to PID, and once LOG says it is stopping: a new connection is tried, the keep-alive
+      one GETs /healthz again, RESUME_FILE is made and the paused answer read. Prints, on one line, what the
+      new connection got (refused, hung, closed or answered), then for the keep-alive one's second request
+      and the paused one their status code, Connection header ("-": none) and whether the server closed the
+      connection after the answer (closed, or kept).
   api_check.py get FILE PATH
       Prints the value at PATH (dot-separated keys and list indexes) of the JSON in FILE: strings as they
       are, null as "null", anything else as JSON.
@@ -471,6 +479,73 @@ def cmd_per_client(base, n):
     return 0
 
 
+def cmd_stop(base, pid, log, resume, token, path):
+    import os
+    import signal
+    import socket
+
+    url = urllib.parse.urlsplit(base)
+    host = url.netloc
+
+    def said(text):
+        with open(log, encoding="utf-8", errors="replace") as f:
+            return f.read().count(text)
+
+    def wait_for(text, n):
+        for _ in range(300):
+            if said(text) >= n:
+                return
+            time.sleep(0.05)
+        raise Invalid(f"the log never said {text!r}")
+
+    def answer(sock, buf):
+        """The next answer's status code and Connection header, and whether the connection ends after it."""
+        status, lines, buf = read_head(sock, buf)
+        fields = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}
+        _, buf = read_exact(sock, buf, int(fields.get("content-length", "0")))
+        sock.settimeout(1.5)
+        try:
+            ended = "closed" if not buf and sock.recv(100) == b"" else "kept"
+        except socket.timeout:
+            ended = "kept"
+        except ConnectionResetError:
+            ended = "closed"
+        return "%s %s %s" % (status.split()[1], fields.get("connection", "-"), ended)
+
+    paused = said("test pause at api-figures")
+    idle = socket.create_connection((url.hostname, url.port), timeout=10)
+    health = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    idle.sendall(health)
+    status, lines, buf = read_head(idle, b"")
+    fields = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}
+    _, buf = read_exact(idle, buf, int(fields["content-length"]))
+    held = socket.create_connection((url.hostname, url.port), timeout=10)
+    held.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+    wait_for("test pause at api-figures", paused + 1)
+    os.kill(int(pid), signal.SIGTERM)
+    wait_for("SIGTERM: stopping", 1)
+    try:
+        late = socket.create_connection((url.hostname, url.port), timeout=2)
+        late.sendall(health)
+        late.settimeout(1.5)
+        new = "answered" if late.recv(100) else "closed"
+        late.close()
+    except ConnectionRefusedError:
+        new = "refused"
+    except socket.timeout:
+        new = "hung"
+    except ConnectionResetError:
+        new = "closed"
+    idle.sendall(health)
+    again = answer(idle, buf)
+    with open(resume, "w"):
+        pass
+    print("%s|%s|%s" % (new, again, answer(held, b"")))
+    idle.close()
+    held.close()
+    return 0
+
+
 def cmd_get(path_file, path):
     with open(path_file, "rb") as f:
         value = parse_json(f.read())
@@ -502,6 +577,8 @@ def main(argv):
         return cmd_crowd(argv[2], int(argv[3]))
     if len(argv) == 4 and argv[1] == "per-client":
         return cmd_per_client(argv[2], int(argv[3]))
+    if len(argv) == 8 and argv[1] == "stop":
+        return cmd_stop(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7])
     if len(argv) == 4 and argv[1] == "get":
         return cmd_get(argv[2], argv[3])
     print(__doc__, file=sys.stderr)
