@@ -66,6 +66,9 @@ static const struct {
 				"a body's length is given one way: one Content-Length, or Transfer-Encoding: chunked "
 				"alone (HTTP/1.1)"},
 	[PB_API_FIX_METHOD] = {405, "method_not_allowed", "only GET and HEAD are served"},
+	[PB_API_FIX_PRECONDITION] =
+		{412, "precondition_failed",
+		 "If-Match does not name the answer's ETag: its figures are another aggregate run's"},
 	[PB_API_FIX_UNAVAILABLE] = {503, "database_unavailable", "the database is unavailable; retry later"},
 	[PB_API_FIX_INTERNAL] = {500, "internal", "the server could not make this answer"},
 	[PB_API_FIX_HEALTHY] = {200, NULL, NULL},
@@ -756,16 +759,17 @@ static const char *skip_ows(const char *p)
 }
 
 /*
- * 1 when an If-None-Match value is "*" alone, or a list of entity tags one of which is etag (weakly
- * compared: a W/ prefix is ignored). A value that is neither (a "*" in a list, a tag without its quotes,
- * anything between tags but a comma) matches nothing: the condition is ignored, and the answer is sent whole
- * (RFC 9110, sections 8.8.3 and 13.1.2).
+ * 1 when an If-None-Match or If-Match value is "*" alone, or a list of entity tags one of which is etag:
+ * compared weakly (a W/ prefix ignored) for If-None-Match, strongly for If-Match (a W/ tag matches nothing).
+ * A value that is neither (a "*" in a list, a tag without its quotes, anything between tags but a comma)
+ * matches nothing: an If-None-Match is then ignored, the answer sent whole, and an If-Match is false (RFC
+ * 9110, sections 8.8.3, 13.1.1 and 13.1.2).
  */
-static int etag_matches(const char *inm, const char *etag)
+static int etag_matches(const char *inm, const char *etag, int strong)
 {
 	const char *p = skip_ows(inm), *end;
 	size_t n = strlen(etag);
-	int found = 0;
+	int found = 0, weak;
 
 	if (*p == '*')
 		return *skip_ows(p + 1) == '\0';
@@ -774,12 +778,13 @@ static int etag_matches(const char *inm, const char *etag)
 			p++;
 		if (!*p)
 			return found;
-		if (strncmp(p, "W/", 2) == 0)
+		weak = strncmp(p, "W/", 2) == 0;
+		if (weak)
 			p += 2;
 		if (*p != '"' || !(end = strchr(p + 1, '"')))
 			return 0;
 		end++;
-		if ((size_t)(end - p) == n && memcmp(p, etag, n) == 0)
+		if ((size_t)(end - p) == n && memcmp(p, etag, n) == 0 && !(weak && strong))
 			found = 1;
 		p = skip_ows(end);
 		if (*p && *p != ',')
@@ -789,11 +794,15 @@ static int etag_matches(const char *inm, const char *etag)
 
 struct serve {
 	const struct request *q;
-	int matches;
+	int mismatch; /* an If-Match that does not name the answer's ETag */
+	int matches;  /* an If-None-Match that does */
 	unsigned status;
 };
 
-/* Queues a cached answer: 404 for an account without figures, 304 when the client has it, else 200. */
+/*
+ * Queues a cached answer: 404 for an account without figures (the conditions ignored, RFC 9110, 13.2.1), 412
+ * when If-Match names another ETag (tested first, 13.2.2), 304 when the client has it, else 200.
+ */
 static int serve_answer(void *value, void *arg)
 {
 	const struct answer *a = value;
@@ -801,6 +810,8 @@ static int serve_answer(void *value, void *arg)
 
 	if (!a->ok)
 		s->status = fixed(s->q, PB_API_FIX_NOT_FOUND);
+	else if (s->mismatch)
+		s->status = fixed(s->q, PB_API_FIX_PRECONDITION);
 	else if (s->matches)
 		s->status = queue(s->q->conn, 304, a->not_modified);
 	else
@@ -887,7 +898,8 @@ static int answer(const struct request *q, const struct pb_api_run *run, const c
 		  const char *const *params, unsigned limit, unsigned *status)
 {
 	const char *inm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	struct serve s = {q, 0, 0};
+	const char *im = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
+	struct serve s = {q, 0, 0, 0};
 	enum pb_api_pool_error why;
 	struct answer *a;
 	char etag[40];
@@ -895,7 +907,8 @@ static int answer(const struct request *q, const struct pb_api_run *run, const c
 	PGresult *res;
 
 	snprintf(etag, sizeof(etag), "\"pb-run-%lld\"", run->id);
-	s.matches = inm && etag_matches(inm, etag);
+	s.mismatch = im && !etag_matches(im, etag, 1);
+	s.matches = inm && etag_matches(inm, etag, 0);
 	if (q->cached && pb_api_cache_use(q->r->answers, key, strlen(key), serve_answer, &s, NULL)) {
 		*status = s.status;
 		return 0;

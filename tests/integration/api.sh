@@ -300,6 +300,39 @@ req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-None-Match: \"
 check "If-None-Match whose quoted tag holds the ETag after a comma: 200" "200" "$CODE"
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-None-Match: ${ETAG#\"}"
 check "If-None-Match with the ETag missing its opening quote: 200" "200" "$CODE"
+# If-Match (RFC 9110, 13.1.1): a client that read one run's figures and asks for more of the same run (the
+# daily series after the totals, say) is refused 412 when another run is current, rather than given the
+# other run's figures as if they were the same; tags are compared strongly, and If-Match comes before
+# If-None-Match. An answer that would be 404 ignores the conditions.
+PRECOND='412|{"code":"precondition_failed","message":"If-Match does not name the answer'"'"'s ETag: its figures are another aggregate run'"'"'s"}|no-store'
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-Match: $ETAG"
+a="$CODE|$(json total.month_to_date)"
+req "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10" -H 'If-Match: "x", *'
+a="$a|$CODE"
+req "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10" -H "If-Match: \"x\", $ETAG"
+a="$a|$CODE|$(json vendors.0.currency)"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-Match: *'
+check "If-Match with the current ETag (alone, or in a list), or *: 200 with the figures; a * in a list names nothing: 412" \
+	"200|141|412|200|USD|200" "$a|$CODE"
+req "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10" -H 'If-Match: "pb-run-999999"'
+check "If-Match with another run's ETag: 412 precondition_failed, not that run's figures" "$PRECOND" \
+	"$CODE|$(cat "$TMP/body")|$(header Cache-Control)"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-Match: W/$ETAG"
+a="$CODE|$(json code)"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-Match: "pb-run-999999"' -H "If-None-Match: $ETAG"
+a="$a|$CODE|$(json code)"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-Match: $ETAG" -H "If-None-Match: $ETAG"
+a="$a|$CODE"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-Match: "pb-run-999999"' -I
+a="$a|$CODE|$(grep -c '^{' "$TMP/body")"
+req "$TP" "/v1/partner-usage?month=2026-10&limit=1" -H 'If-Match: "pb-run-999999"'
+a="$a|$CODE|$(json code)"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2025-01" -H 'If-Match: "pb-run-999999"'
+a="$a|$CODE|$(json code)"
+req "$TA" "/v1/accounts/BETA2/partner-usage?month=2026-10" -H 'If-Match: "pb-run-999999"'
+check "If-Match: a weak tag matches nothing (412); it comes before If-None-Match (412, else 304); HEAD and the listing alike; a month without figures or another account's alias: 404 as without it" \
+	"412|precondition_failed|412|precondition_failed|304|412|0|412|precondition_failed|404|not_found|404|{\"code\":\"not_found\",\"message\":\"not found\"}" \
+	"$a|$CODE|$(cat "$TMP/body")"
 python3 "$CHECK" not-modified "$URL" "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" >"$TMP/304" 2>&1
 check "a 304's exact headers on a raw socket: the 200's ETag, Vary and Cache-Control, Content-Length the 200's length (never 0), no body" \
 	"HTTP/1.1 304 Not Modified
