@@ -53,6 +53,8 @@ static const struct {
 	[PB_API_FIX_HEADERS_TOO_LARGE] = {431, "headers_too_large", "the header fields take more than 32768 bytes"},
 	[PB_API_FIX_NUL] = {400, "bad_request", "the request target holds an encoded NUL (%00)"},
 	[PB_API_FIX_HOST] = {400, "bad_request", "a request needs exactly one Host header (HTTP/1.0: at most one)"},
+	[PB_API_FIX_HOST_VALUE] = {400, "bad_request",
+				   "the Host header is not a host and an optional port (RFC 9112, section 3.2)"},
 	[PB_API_FIX_TWO_AUTHORIZATIONS] = {400, "bad_request", "a request may have one Authorization header at most"},
 	[PB_API_FIX_FIELD_NAME] = {400, "bad_request",
 				   "a header field's name is followed by its colon, without a blank (RFC 9112, section "
@@ -340,6 +342,7 @@ static const char no_length_name[] = "Content-Length";
 struct header_count {
 	size_t bytes;
 	unsigned host, authorization;
+	unsigned bad_host; /* Host values that are not a host and an optional port */
 	unsigned content_length, transfer_encoding, not_chunked; /* not_chunked: a coding other than chunked alone */
 	unsigned bad_length; /* Content-Lengths that are not a whole number of bytes */
 	int body;	     /* a Content-Length other than 0 */
@@ -369,6 +372,51 @@ static int length_ok(const char *v, size_t n, int *nonzero)
 	return 1;
 }
 
+/* 1 when c may stand in a host's name (RFC 3986, 3.2.2: unreserved, sub-delims; '%' is checked apart). */
+static int host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-._~!$&'()*+,;=", c));
+}
+
+static int is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/*
+ * 1 when a Host value of n bytes is a host and an optional port (RFC 9112, 3.2, and RFC 3986, 3.2.2): empty
+ * (a target without a host), or a name or IPv4 address (percent-encoded bytes allowed) or an IP literal in
+ * brackets, then a colon and digits, or nothing. A blank, a slash, an '@', a quote, a byte past ASCII do not
+ * belong there.
+ */
+static int host_ok(const char *v, size_t n)
+{
+	size_t i = 0;
+
+	if (n && v[0] == '[') {
+		for (i = 1; i < n && v[i] != ']'; i++)
+			if (!host_char(v[i]) && v[i] != ':')
+				return 0;
+		if (i == n)
+			return 0;
+		i++;
+	} else {
+		for (; i < n && v[i] != ':'; i++) {
+			if (v[i] == '%' && i + 2 < n && is_hex(v[i + 1]) && is_hex(v[i + 2]))
+				i += 2;
+			else if (!host_char(v[i]))
+				return 0;
+		}
+	}
+	if (i < n && v[i++] != ':')
+		return 0;
+	for (; i < n; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+	return 1;
+}
+
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
 				    const char *value, size_t value_size)
 {
@@ -380,9 +428,11 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 	h->bytes += key_size + value_size + 4;
 	if (memchr(key, ' ', key_size) || memchr(key, '\t', key_size))
 		h->blank_name++;
-	else if (key_size == 4 && strncasecmp(key, "Host", 4) == 0)
+	else if (key_size == 4 && strncasecmp(key, "Host", 4) == 0) {
 		h->host++;
-	else if (key_size == 13 && strncasecmp(key, "Authorization", 13) == 0)
+		if (!value || !host_ok(value, value_size))
+			h->bad_host++;
+	} else if (key_size == 13 && strncasecmp(key, "Authorization", 13) == 0)
 		h->authorization++;
 	else if (key_size == 14 && strncasecmp(key, "Content-Length", 14) == 0) {
 		h->content_length++;
@@ -515,8 +565,8 @@ static int head_faulty(struct MHD_Connection *conn, const struct request_ctx *c,
  * What HTTP allows, whatever the endpoint, before anything else is read: a target and header fields
  * within their sizes, field names without a blank before their colon and a body framed one way (else the
  * connection is closed: see framing_faulty), no encoded NUL in the target (libmicrohttpd would cut the path
- * or value at it), one Host header (RFC 9112, 3.2; HTTP/1.0 may leave it out), one Authorization header at
- * most (which one would count?). 0, or -1 with the refusal queued (*status).
+ * or value at it), one Host header (RFC 9112, 3.2; HTTP/1.0 may leave it out) holding a host and an
+ * optional port, one Authorization header at most (which one would count?). 0, or -1 with the refusal queued (*status).
  */
 static int check_request(const struct request *q, const struct request_ctx *c, const char *version, unsigned *status)
 {
@@ -540,6 +590,8 @@ static int check_request(const struct request *q, const struct request_ctx *c, c
 		f = PB_API_FIX_NUL;
 	else if (h.host > 1 || (h.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0))
 		f = PB_API_FIX_HOST;
+	else if (h.bad_host)
+		f = PB_API_FIX_HOST_VALUE;
 	else if (h.authorization > 1)
 		f = PB_API_FIX_TWO_AUTHORIZATIONS;
 	/* /healthz and /metrics ignore parameters, these too (libmicrohttpd was given none: routes_uri). */

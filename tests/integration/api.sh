@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Integration tests of pb-api against a throwaway PostgreSQL cluster and a real server on 127.0.0.1: each
-# endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 304, 429, 503), a 304's
+# endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 412, 304, 429, 503), a 304's
 # exact headers on a raw socket, 1,200 requests of account tokens for other accounts and for the all-accounts
 # listing, tokens made, listed and revoked (refused at once, also while the last-use write waits for a locked
 # row, and within seconds while the notifications' server process is stopped, /healthz 503 meanwhile), their
@@ -8,10 +8,11 @@
 # a new aggregate run commits, a new run that commits between a run's lookup and the read of its figures (a
 # test pause), a statement held by a lock (503 within 8 s), the database stopped and started under the
 # running server, TLS with a certificate made here (and files that are not what they should be, each named),
-# plain HTTP refused off loopback, and a graceful SIGTERM. Hostile input too: --by names and the token
+# plain HTTP refused off loopback, and a graceful SIGTERM (while a request is in progress, and one more on a
+# keep-alive connection). Hostile input too: --by names and the token
 # commands' arguments, months out of range (and months without a run kept apart from the runs), what HTTP
 # allows once given twice, a body framed two ways (request smuggling), a NUL, control character or folded
-# line in the request's head, unknown query parameters, %00, and
+# line in the request's head, a Host that is not a host and port, unknown query parameters, %00, and
 # requests at and just past the sizes served (on raw sockets where curl will not). Every response is
 # checked against schemas/openapi.json at the end. The month's data is made by pb-ingest, pb-accounts and
 # pb-aggregate as in aggregate.sh; one more month is written directly.
@@ -487,6 +488,26 @@ raw "GET /healthz HTTP/1.2" "Connection: close"
 check "HTTP/1.1 (or 1.2) without Host, or two Host headers: 400 bad_request" "$HOST|$HOST|$HOST|$HOST|$HOST" "$a|$CODE|$(cat "$TMP/body")"
 raw "GET /healthz HTTP/1.0"
 check "HTTP/1.0 without Host: answered" '200|{"status":"ok"}' "$CODE|$(cat "$TMP/body")"
+# A Host header whose value is not a host and an optional port (RFC 9112, 3.2, has a server refuse it with
+# 400): a blank in it, a path, user information, a port that is not a number, a byte past ASCII, a quote, an
+# IPv6 address without its closing bracket, two ports. An empty one (what a client sends for a target without
+# a host), a name, IPv4 and IPv6 addresses, each with a port or without, and a percent-encoded byte are taken.
+BADHOST="$BADREQ\"the Host header is not a host and an optional port (RFC 9112, section 3.2)\"}"
+a=
+for h in "evil example" "127.0.0.1/v1" "user@127.0.0.1" "127.0.0.1:80x" "billing.ex$(printf '\xc3\xa9')mple" '"x"' "[::1" \
+	"127.0.0.1:8080:1"; do
+	raw "GET /healthz HTTP/1.1" "Host: $h" "Connection: close"
+	a="$a $CODE|$(cat "$TMP/body")"
+done
+check "a Host header that is not a host and an optional port: 400 bad_request" \
+	"$(printf " $BADHOST%.0s" 1 2 3 4 5 6 7 8)" "$a"
+a=
+for h in "" "billing.example" "billing.example:8443" "127.0.0.1:8080" "[::1]" "[::1]:8080" "xn--bcher-kva.%41.example:"; do
+	raw "GET /healthz HTTP/1.1" "Host: $h" "Connection: close"
+	a="$a $CODE"
+done
+check "an empty Host header, a name, IPv4 and IPv6 addresses with a port or without, a percent-encoded byte: answered" \
+	" 200 200 200 200 200 200 200" "$a"
 # The absolute form of a request target (RFC 9112, 3.2.2: a server must take it): the same answers.
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" --request-target "http://127.0.0.1/v1/accounts/ACME1/partner-usage?month=2026-10"
 a="$CODE|$(json total.month_to_date)"
