@@ -28,7 +28,13 @@
 #include "banned.h"
 
 #define DRAIN_MS 5000 /* how long a stop waits for the connections to end */
-#define IDLE_MS 200   /* connections idle this long (no request) while the server stops are closed */
+/*
+ * The descriptors the server keeps for itself, besides its pool's connections: standard input, output and
+ * error, the listening socket, libmicrohttpd's signalling, the notifications' and the last-use writer's
+ * connections, a connection being made again, and room for what libc and libpq open in passing.
+ */
+#define OWN_FDS 32
+#define IDLE_MS 200 /* connections idle this long (no request) while the server stops are closed */
 /*
  * libmicrohttpd's memory for a connection: the request's line and headers, a 64-byte record for each query
  * parameter and header field, and the answer's headers. With its default, 32 KiB, some 500 parameters in
@@ -218,7 +224,7 @@ static void connection_event(void *cls, struct MHD_Connection *conn, void **sock
  * work delays one request at a time, not every connection a pool thread holds. --threads N polls with epoll
  * on N threads instead, for many more connections than threads.
  */
-static int start_daemon(struct server *s, struct pb_buf *err)
+static int start_daemon(struct server *s, unsigned max_connections, struct pb_buf *err)
 {
 	const struct pb_api_config *cfg = s->cfg;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
@@ -247,7 +253,7 @@ static int start_daemon(struct server *s, struct pb_buf *err)
 	/* Not libmicrohttpd's own limit per client address: it counts each IPv6 address, not the client's /64. */
 	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, accept_client, s->clients, pb_api_routes_answer,
 				     &s->routes, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR,
-				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, max_connections,
 				     MHD_OPTION_NOTIFY_CONNECTION, connection_event, s->clients,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
 				     pb_api_routes_uri, &s->routes, MHD_OPTION_NOTIFY_COMPLETED,
@@ -263,17 +269,30 @@ static int start_daemon(struct server *s, struct pb_buf *err)
 
 /*
  * The descriptors a process may open, as many as it is allowed: a soft limit of 1024 (systemd's default for
- * a service) would refuse connections well short of --max-connections' 1024. Nothing is said when the hard
- * limit is lower; libmicrohttpd says so for each connection it cannot accept.
+ * a service) would refuse connections well short of --max-connections' 1024. Returns the connections that
+ * limit leaves room for, besides the server's own descriptors (OWN_FDS, the pool's connections and, with
+ * --threads N, each thread's epoll and signalling descriptors): at most max. Serving more, libmicrohttpd
+ * would accept until the process had no descriptor left, then try again and again at once, writing two
+ * warnings each time (some 300,000 lines a second, for as long as the connections are held), and the pool
+ * could not connect to the database.
  */
-static void raise_file_limit(void)
+static unsigned raise_file_limit(const struct pb_api_config *cfg, unsigned max, unsigned long long *limit)
 {
+	rlim_t own = OWN_FDS + cfg->pool + 2 * (rlim_t)cfg->threads;
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	*limit = 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return max;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return max;
 	}
+	*limit = (unsigned long long)rl.rlim_cur;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= own + max)
+		return max;
+	return rl.rlim_cur > own ? (unsigned)(rl.rlim_cur - own) : 1;
 }
 
 static void announce(const struct server *s)
@@ -368,8 +387,15 @@ int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 	if (rc == 0)
 		rc = start_parts(&s, err);
 	if (rc == 0) {
-		raise_file_limit();
-		rc = start_daemon(&s, err);
+		unsigned long long limit;
+		unsigned max = raise_file_limit(cfg, cfg->max_connections, &limit);
+
+		if (max < cfg->max_connections)
+			pb_warning(
+				"the open files limit (%llu) leaves room for %u connections: serving %u at most, not "
+				"--max-connections' %u (raise the limit: ulimit -n, or LimitNOFILE= for a service)",
+				limit, max, max, cfg->max_connections);
+		rc = start_daemon(&s, max, err);
 	}
 	if (rc == 0) {
 		announce(&s);

@@ -1024,6 +1024,19 @@ for i in $(seq 50); do grep -q "listening for the database's notifications" "$TM
 check "--max-connections 1100: with 1,050 connections open, one more is answered" "200|0" \
 	"$(python3 "$CHECK" crowd "$URL" 1050)|$(grep -c "FD_SETSIZE" "$TMP/api10.log")"
 stop_api
+# An open files limit (48, hard) that leaves room for fewer connections than --max-connections (1024): the
+# server serves as many as it can hold and says so once, rather than accept until the process runs out of
+# descriptors, where libmicrohttpd tried again and again, writing two warnings each time (some 300,000 lines
+# a second) for as long as the connections were held. 48, less the pool's 4 and 32 of the server's own: 12.
+printf '#!/usr/bin/env bash\nulimit -n 48 && exec "%s" "$@"\n' "$API" >"$TMP/api48.sh"
+chmod +x "$TMP/api48.sh"
+API=$TMP/api48.sh start_api "$TMP/api12.log" --pool 4 --max-connections-per-client 1000 || exit 1
+a="$(python3 "$CHECK" limit "$URL" 50)"
+sleep 0.2
+stop_api
+check "an open files limit of 48: 12 connections held, the others closed at once, said once; never out of descriptors" \
+	"12 open 38 closed|000|pb-api: warning: the open files limit (48) leaves room for 12 connections: serving 12 at most, not --max-connections' 1024 (raise the limit: ulimit -n, or LimitNOFILE= for a service)|0|0" \
+	"$a|$(grep "open files limit" "$TMP/api12.log")|$(grep -c "Too many open files" "$TMP/api12.log")|$STOPPED"
 check "--log-format json: one JSON object a line" "0" \
 	"$(python3 -c 'import json, sys
 for line in open(sys.argv[1]):

@@ -37,6 +37,10 @@
       Opens N connections from 127.0.0.1 that start a request and never end it, and prints how many the
       server keeps open and how many it closes, then the status codes of a GET /metrics from 127.0.0.2 and
       of one more from 127.0.0.1 meanwhile (000: closed without an answer): "K open C closed|200|000".
+  api_check.py limit BASE_URL N
+      Opens N connections that start a request and never end it, and prints how many the server keeps open
+      and how many it closes (or resets, maybe before the request's start is sent), then the status code of a
+      GET /healthz on one more meanwhile (000: closed or unanswered within 2 s): "K open C closed|200".
   api_check.py stop BASE_URL PID LOG RESUME_FILE TOKEN PATH
       A stop while serving, against a server started with PB_TEST_PAUSE=api-figures and PB_TEST_RESUME_FILE
       (absent): one keep-alive connection GETs /healthz; another GETs PATH (not cached) with TOKEN, which
@@ -479,6 +483,48 @@ def cmd_per_client(base, n):
     return 0
 
 
+def cmd_limit(base, n):
+    import socket
+
+    url = urllib.parse.urlsplit(base)
+    crowd = []
+    closed = 0
+    try:
+        for _ in range(n):
+            s = socket.create_connection((url.hostname, url.port), timeout=5)
+            crowd.append(s)
+            try:
+                s.sendall(b"GET /healthz HTTP/1.1\r\n")
+            except OSError:
+                pass  # closed at once: counted below
+        time.sleep(0.3)
+        kept = []
+        for s in crowd:
+            s.setblocking(False)
+            try:
+                if s.recv(100) == b"":
+                    closed += 1
+                else:
+                    kept.append(s)
+            except BlockingIOError:
+                kept.append(s)
+            except OSError:
+                closed += 1
+        try:
+            sock = socket.create_connection((url.hostname, url.port), timeout=2)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            status, _, _ = read_head(sock, b"")
+            extra = status.split()[1]
+            sock.close()
+        except (Invalid, OSError):
+            extra = "000"
+        print("%d open %d closed|%s" % (len(kept), closed, extra))
+    finally:
+        for s in crowd:
+            s.close()
+    return 0
+
+
 def cmd_stop(base, pid, log, resume, token, path):
     import os
     import signal
@@ -577,6 +623,8 @@ def main(argv):
         return cmd_crowd(argv[2], int(argv[3]))
     if len(argv) == 4 and argv[1] == "per-client":
         return cmd_per_client(argv[2], int(argv[3]))
+    if len(argv) == 4 and argv[1] == "limit":
+        return cmd_limit(argv[2], int(argv[3]))
     if len(argv) == 8 and argv[1] == "stop":
         return cmd_stop(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7])
     if len(argv) == 4 and argv[1] == "get":
