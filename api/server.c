@@ -22,6 +22,7 @@
 #include "exitcode.h"
 #include "lastuse_writer.h"
 #include "log.h"
+#include "progress.h"
 #include "routes.h"
 #include "tls.h"
 
@@ -34,7 +35,8 @@
  * connections, a connection being made again, and room for what libc and libpq open in passing.
  */
 #define OWN_FDS 32
-#define IDLE_MS 200 /* connections idle this long (no request) while the server stops are closed */
+#define HTTP_MESSAGES 10 /* libmicrohttpd's messages written a minute at most (see mhd_logger) */
+#define IDLE_MS 200	 /* connections idle this long (no request) while the server stops are closed */
 /*
  * libmicrohttpd's memory for a connection: the request's line and headers, a 64-byte record for each query
  * parameter and header field, and the answer's headers. With its default, 32 KiB, some 500 parameters in
@@ -120,18 +122,6 @@ int pb_api_config_check(const struct pb_api_config *cfg, struct pb_buf *err)
 	return 0;
 }
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
-{
-	struct pb_buf msg = PB_BUF_INIT;
-
-	(void)cls;
-	pb_buf_vaddf(&msg, fmt, ap);
-	while (msg.len && (msg.ptr[msg.len - 1] == '\n' || msg.ptr[msg.len - 1] == ' '))
-		msg.ptr[--msg.len] = '\0';
-	pb_warning("http: %s", pb_buf_str(&msg));
-	pb_buf_release(&msg);
-}
-
 struct server {
 	const struct pb_api_config *cfg;
 	struct pb_buf conninfo;
@@ -141,7 +131,53 @@ struct server {
 	struct MHD_Daemon *daemon;
 	MHD_socket quiesced;
 	char *cert, *key;
+	/* libmicrohttpd's messages: those written in the minute that began at http_since, and those left out */
+	pthread_mutex_t http_lock;
+	uint64_t http_since;
+	unsigned http_written;
+	unsigned long long http_left_out;
 };
+
+/* Says how many of libmicrohttpd's messages were left out, if any; http_lock is held. */
+static void say_left_out(struct server *s)
+{
+	if (s->http_left_out)
+		pb_warning("http: %llu more of libmicrohttpd's messages left out (%d a minute at most)",
+			   s->http_left_out, HTTP_MESSAGES);
+	s->http_left_out = 0;
+}
+
+/*
+ * libmicrohttpd's messages, HTTP_MESSAGES a minute at most: it writes one for each connection closed before
+ * its request was all in, and for each one refused when it holds all it may, so that any client could
+ * otherwise have thousands of lines a second written (connecting, sending half a request line and closing,
+ * over and over). Those left out are counted, and said before the next one written after that minute, or
+ * at the stop.
+ */
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	struct server *s = cls;
+	struct pb_buf msg = PB_BUF_INIT;
+	uint64_t now = pb_now_ms();
+
+	pb_buf_vaddf(&msg, fmt, ap);
+	while (msg.len && (msg.ptr[msg.len - 1] == '\n' || msg.ptr[msg.len - 1] == ' '))
+		msg.ptr[--msg.len] = '\0';
+	pthread_mutex_lock(&s->http_lock);
+	if (now - s->http_since >= 60000 || !s->http_since) {
+		say_left_out(s);
+		s->http_since = now ? now : 1;
+		s->http_written = 0;
+	}
+	if (s->http_written < HTTP_MESSAGES) {
+		s->http_written++;
+		pb_warning("http: %s", pb_buf_str(&msg));
+	} else {
+		s->http_left_out++;
+	}
+	pthread_mutex_unlock(&s->http_lock);
+	pb_buf_release(&msg);
+}
 
 /* The pool, the caches, the notification thread and the last-use writer. 0, or a negative pb_err with err. */
 static int start_parts(struct server *s, struct pb_buf *err)
@@ -252,7 +288,7 @@ static int start_daemon(struct server *s, unsigned max_connections, struct pb_bu
 	}
 	/* Not libmicrohttpd's own limit per client address: it counts each IPv6 address, not the client's /64. */
 	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, accept_client, s->clients, pb_api_routes_answer,
-				     &s->routes, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR,
+				     &s->routes, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, MHD_OPTION_SOCK_ADDR,
 				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, max_connections,
 				     MHD_OPTION_NOTIFY_CONNECTION, connection_event, s->clients,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
@@ -338,6 +374,9 @@ static void stop_all(struct server *s)
 {
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	pthread_mutex_lock(&s->http_lock);
+	say_left_out(s);
+	pthread_mutex_unlock(&s->http_lock);
 	pb_api_clients_free(s->clients);
 	if (s->quiesced != MHD_INVALID_SOCKET)
 		close(s->quiesced);
@@ -372,6 +411,7 @@ int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
 	s.quiesced = MHD_INVALID_SOCKET;
+	pthread_mutex_init(&s.http_lock, NULL);
 	pb_buf_init(&s.conninfo, 0);
 	/* Every thread started from here on inherits the blocked signals: this one alone waits for them. */
 	sigemptyset(&stop);
@@ -405,6 +445,7 @@ int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 		drain(&s);
 	}
 	stop_all(&s);
+	pthread_mutex_destroy(&s.http_lock);
 	if (rc == 0)
 		pb_log(PB_LOG_INFO, NULL, "stopped");
 	return rc;
