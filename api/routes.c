@@ -844,6 +844,42 @@ static int etag_matches(const char *inm, const char *etag, int strong)
 	}
 }
 
+/* A header field's lines, joined by commas into one list (RFC 9110, 5.3). */
+struct field_lines {
+	const char *name;
+	struct pb_buf value;
+	int seen;
+};
+
+static enum MHD_Result join_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+				  const char *value, size_t value_size)
+{
+	struct field_lines *f = cls;
+
+	(void)kind;
+	if (key_size != strlen(f->name) || strncasecmp(key, f->name, key_size) != 0)
+		return MHD_YES;
+	if (f->seen++)
+		pb_buf_addstr(&f->value, ", ");
+	pb_buf_add(&f->value, value, value_size);
+	return MHD_YES;
+}
+
+/*
+ * Whether the request has field name and its lines, as one list, match etag (see etag_matches): -1 without
+ * the field, 0 or 1. A value that memory cannot be had for matches nothing.
+ */
+static int field_matches(struct MHD_Connection *conn, const char *name, const char *etag, int strong)
+{
+	struct field_lines f = {name, PB_BUF_INIT, 0};
+	int ret;
+
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, join_field, &f);
+	ret = !f.seen ? -1 : !f.value.failed && etag_matches(pb_buf_str(&f.value), etag, strong);
+	pb_buf_release(&f.value);
+	return ret;
+}
+
 struct serve {
 	const struct request *q;
 	int mismatch; /* an If-Match that does not name the answer's ETag */
@@ -949,8 +985,6 @@ fail:
 static int answer(const struct request *q, const struct pb_api_run *run, const char *key, enum pb_api_query query,
 		  const char *const *params, unsigned limit, unsigned *status)
 {
-	const char *inm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	const char *im = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
 	struct serve s = {q, 0, 0, 0};
 	enum pb_api_pool_error why;
 	struct answer *a;
@@ -959,8 +993,8 @@ static int answer(const struct request *q, const struct pb_api_run *run, const c
 	PGresult *res;
 
 	snprintf(etag, sizeof(etag), "\"pb-run-%lld\"", run->id);
-	s.mismatch = im && !etag_matches(im, etag, 1);
-	s.matches = inm && etag_matches(inm, etag, 0);
+	s.mismatch = field_matches(q->conn, MHD_HTTP_HEADER_IF_MATCH, etag, 1) == 0;
+	s.matches = field_matches(q->conn, MHD_HTTP_HEADER_IF_NONE_MATCH, etag, 0) == 1;
 	if (q->cached && pb_api_cache_use(q->r->answers, key, strlen(key), serve_answer, &s, NULL)) {
 		*status = s.status;
 		return 0;

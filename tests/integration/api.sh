@@ -301,6 +301,15 @@ req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-None-Match: \"
 check "If-None-Match whose quoted tag holds the ETag after a comma: 200" "200" "$CODE"
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H "If-None-Match: ${ETAG#\"}"
 check "If-None-Match with the ETag missing its opening quote: 200" "200" "$CODE"
+# A field given on two lines is one list (RFC 9110, 5.3): only the first line was read, so the ETag on the
+# second was not seen (200, the whole answer again; for If-Match a 412 refusing the run the client holds).
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-None-Match: "x"' -H "If-None-Match: $ETAG"
+a=$CODE
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-Match: "x"' -H "If-Match: $ETAG"
+a="$a|$CODE"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -H 'If-None-Match: *' -H 'If-None-Match: "x"'
+check "If-None-Match or If-Match on two lines is one list: 304, 200; a * then another line is no longer alone: 200" \
+	"304|200|200" "$a|$CODE"
 # If-Match (RFC 9110, 13.1.1): a client that read one run's figures and asks for more of the same run (the
 # daily series after the totals, say) is refused 412 when another run is current, rather than given the
 # other run's figures as if they were the same; tags are compared strongly, and If-Match comes before
