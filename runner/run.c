@@ -183,19 +183,26 @@ static void sha256_hex(const char *text, size_t len, char *hex)
 /* Connects, takes the lock, and records the run as running. Returns 0 or an exit status, having said why. */
 static int begin(const struct pb_run *run, struct session *s)
 {
-	struct pb_buf err = PB_BUF_INIT;
+	struct pb_buf err = PB_BUF_INIT, ignore = PB_BUF_INIT;
 	struct pb_record_run rec;
 	char sha[65], as_of[11], *path = NULL;
 	int ret = EXIT_DEPENDENCY, rc;
 
 	s->ctx.lock = pb_record_connect(&err);
-	if (s->ctx.lock)
-		s->ctx.conn = pb_record_connect(&err);
-	if (!s->ctx.conn)
+	if (!s->ctx.lock)
 		goto fail;
 	rc = pb_record_lock(s->ctx.lock, run->job.name, run->par.month, run->args->wait, &err);
 	if (rc == PB_RECORD_LOCKED)
 		ret = EXIT_REFUSED;
+	/*
+	 * The recording connection is made once the lock is had or refused (a refused run's metrics are the
+	 * database's too): made before a wait (--wait), it sat idle all along, for an idle limit to end.
+	 */
+	if (rc == 0 || rc == PB_RECORD_LOCKED) {
+		s->ctx.conn = pb_record_connect(rc ? &ignore : &err);
+		if (!s->ctx.conn && rc == 0)
+			rc = -1;
+	}
 	/* A pb-run killed outright leaves its lock held until its running step's group is gone. */
 	/* A signal cuts a call to a server that does not answer rather than wait for it. */
 	pb_exec_on_signal(pb_record_interrupt);
@@ -223,6 +230,7 @@ fail:
 out:
 	free(path);
 	pb_buf_release(&err);
+	pb_buf_release(&ignore);
 	return ret;
 }
 

@@ -613,6 +613,10 @@ for ((i = 0; i < 600; i++)); do
 	grep -q "waiting up to 600 s for 2026-10" "$TMP/wait.err" 2>/dev/null && break
 	sleep 0.1
 done
+# A session that stays idle while the run waits (one a server's or a pooler's idle limit, or a DBA, ends) made
+# the run exit 3 once the month was free: it recorded the run on a connection it had opened before it waited.
+sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-run'
+	AND state = 'idle' AND query LIKE 'SELECT count(*) FROM pb.schema_migrations WHERE %'" >/dev/null
 # A waiting run stopped (SIGTERM) ends at once, by the signal, having recorded nothing.
 runs=$(sql "SELECT count(*) FROM pb.job_run WHERE job = 'waiter'")
 "$PBR" "$fw" --month 2026-10 --wait 600 >/dev/null 2>"$TMP/wait2.err" &
@@ -629,7 +633,7 @@ touch "$W/hold.go"
 wait "$BG"
 check "the held run fails at its second step" "1|first" "$?|$(cat "$TMP/bg.out")"
 wait "$WAITER"
-check "--wait 600: the run says it waits for the month to be free, then runs" \
+check "--wait 600: the run says it waits for the month to be free, then runs (its idle session ended meanwhile)" \
 	"0|1|yes|succeeded" "$?|$(grep -c "^pb-run: waiting up to 600 s for 2026-10: job 'waiter' for 2026-10 is not run: job 'hold' is running" "$TMP/wait.err")|$([ -e "$W/waiter.ran" ] && echo yes)|$(sql "SELECT status FROM pb.job_run WHERE job = 'waiter' ORDER BY id DESC LIMIT 1")"
 for v in abc -1 86401 1.5 ''; do
 	pbr "$fw" --month 2026-10 --wait "$v"
