@@ -577,6 +577,17 @@ if unshare --uts sh -c 'printf probe >/proc/sys/kernel/hostname' 2>/dev/null; th
 	latin1 "$BIN/pb-api" token create --account ZERO1 >"$TMP/out" 2>&1
 	check "pb-api token create on a host named in Latin-1: made, created_by with '?'" "0|root@h?te" \
 		"$?|$(pb_sql "SELECT created_by FROM pb.api_token WHERE alias = 'ZERO1'")"
+	# A host name with control characters (a tab, an escape sequence): recorded as they were, they reached the
+	# terminal of whoever read pb-run --history (a colour, a cursor moved) and the tab broke its columns.
+	printf 'name: control-host\nsteps:\n  - {name: a, run: [true]}\n' >"$TMP/latin1/control.yaml"
+	unshare --uts sh -c 'printf "h\tx\033[31m" >/proc/sys/kernel/hostname && exec "$@"' sh \
+		"$BIN/pb-run" "$TMP/latin1/control.yaml" --month 2026-03 >"$TMP/out" 2>&1
+	st=$?
+	"$BIN/pb-run" --history --job control-host >"$TMP/out" 2>&1
+	st2=$?
+	check "pb-run on a host whose name holds a tab and an escape: run, run_by and --history with '?' for each" \
+		"0|root@h?x?[31m pid N|0|0" \
+		"$st|$(pb_sql "SELECT regexp_replace(run_by, 'pid [0-9]+', 'pid N') FROM pb.job_run WHERE job = 'control-host'")|$st2|$(grep -c $'[\t\033]' "$TMP/out")"
 else
 	echo "# skipped: no UTS namespace here (unshare --uts), so no host named in Latin-1"
 fi
