@@ -937,23 +937,37 @@ static void *producer(void *arg)
 	struct pb_buf why = PB_BUF_INIT, msg = PB_BUF_INIT;
 	struct pb_retry r;
 	int rc = 1;
+	int past = 0; /* the server asks for a wait past the deadline */
 
 	pb_retry_init(&r, &f->policy);
-	while (rc > 0 && !pb_ring_stopped(&f->ring) && pb_retry_begin(&r)) {
+	while (rc > 0 && !past && !pb_ring_stopped(&f->ring) && pb_retry_begin(&r)) {
 		f->attempts = r.attempt;
 		rc = attempt(f, &why);
 		if (rc > 0 && pb_retry_left(&r)) {
-			long wait = pb_retry_wait_ms(&r, f->retry_after > 0 ? pb_retry_after_ms(f->retry_after) : -1);
+			long ra = f->retry_after > 0 ? pb_retry_after_ms(f->retry_after) : -1;
+			long wait = pb_retry_wait_ms(&r, ra);
 			int64_t left = time_left_ms(f);
 
-			/* No wait past the deadline: the next attempt then says that it passed. */
-			pb_retry_sleep_ms(wait < left ? wait : (long)left, stopped, &f->ring);
+			/*
+			 * The server asking for longer than the time left (Retry-After): waiting it out would end in no
+			 * attempt, and in no word of what the server said. The download fails now, saying it.
+			 */
+			if (ra > 0 && wait >= left)
+				past = 1;
+			else /* No wait past the deadline: the next attempt then says that it passed. */
+				pb_retry_sleep_ms(wait < left ? wait : (long)left, stopped, &f->ring);
 		}
 	}
 	if (rc == 0)
 		put_slot(f);
 	else if (pb_interrupted())
 		pb_buf_addf(&msg, "%s: %s", f->url, pb_interrupt_reason());
+	else if (past)
+		pb_buf_addf(&msg,
+			    "%s: %s (%d attempt%s), and the server asks to wait %ld s before the next: past the "
+			    "download's deadline of %ld s, not retried",
+			    f->url, pb_buf_str(&why), f->attempts, f->attempts == 1 ? "" : "s", f->retry_after,
+			    f->opts.deadline_seconds);
 	else if (rc > 0)
 		pb_buf_addf(&msg, "%s: failed after %d attempts: %s", f->url, f->attempts, pb_buf_str(&why));
 	else

@@ -919,6 +919,15 @@ check "a server sending 20 bytes a second: a stall at --min-rate 100, then exit 
 	"3|pb-prices: $FAULT_ENDPOINT/offers/v1.0/aws/index.json: the download did not end within 2 s (2 attempts), not retried|$loads" \
 	"$GOT|$(grep -v '^pb-prices: price load ' "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE status = 'committed'")"
 pb_fault_stop
+# A server that answers 503 and asks for 30 s (Retry-After) to a download with 2 s left: it waited out the 2 s
+# for an attempt it could not make, then said only that the download did not end, not what the server said.
+pb_fault_start "$TMP/aws" '*:503:retry-after=30' >/dev/null || exit 1
+run 3 "$PBP" load --format aws-offer --no-progress --url "$FAULT_ENDPOINT/offers/v1.0/aws/index.json" \
+	--service AmazonEC2 --region us-east-1 --download-timeout 2
+check "a 503 asking for 30 s with --download-timeout 2: exit 3 at once, saying what the server answered and asked" \
+	"3|pb-prices: $FAULT_ENDPOINT/offers/v1.0/aws/index.json: HTTP 503 (SlowDown) (1 attempt), and the server asks to wait 30 s before the next: past the download's deadline of 2 s, not retried|$loads" \
+	"$GOT|$(grep -v '^pb-prices: price load ' "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE status = 'committed'")"
+pb_fault_stop
 for o in "--min-rate 0|a whole number of bytes a second from 1 to 1000000000, not '0'" \
 	"--download-timeout 604801|a positive number of seconds (at most 7 days), not '604801'" \
 	"--stall-timeout x|a positive number of seconds, not 'x'"; do
