@@ -245,6 +245,16 @@ int pb_record_lock(PGconn *conn, const char *job, int32_t month, long wait, stru
 	for (tries = 1; ret < 0; tries++) {
 		PQclear(res);
 		res = timed_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
+		if (!res && said) {
+			/* After "waiting up to N s", the end of the wait says which run it ends. */
+			struct pb_buf why = PB_BUF_INIT;
+
+			pb_buf_addf(&why, "job '%s' for %.7s is not run: while it waited for %.7s, %s", job, day, day,
+				    pb_buf_str(err));
+			pb_buf_reset(err);
+			pb_buf_addstr(err, pb_buf_str(&why));
+			pb_buf_release(&why);
+		}
 		if (!res)
 			break;
 		if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {

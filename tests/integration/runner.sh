@@ -629,6 +629,19 @@ kill -TERM "$W2"
 wait "$W2"
 check "SIGTERM while waiting: ends by the signal, nothing recorded" "143|$runs" \
 	"$?|$(sql "SELECT count(*) FROM pb.job_run WHERE job = 'waiter'")"
+# A waiting run whose connection the server ends (a restart, a DBA): exit 3, saying which run it ends, nothing
+# recorded. It said only "database: server closed the connection unexpectedly", after "waiting up to".
+"$PBR" "$fw" --month 2026-10 --wait 600 >/dev/null 2>"$TMP/wait3.err" &
+W3=$!
+for ((i = 0; i < 600; i++)); do
+	grep -q "waiting up to 600 s" "$TMP/wait3.err" 2>/dev/null && break
+	sleep 0.1
+done
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pb-run'
+	AND query LIKE 'SELECT r.id, r.job, %' ORDER BY backend_start DESC LIMIT 1" >/dev/null
+wait "$W3"
+check "its connection ended while waiting: exit 3, saying which run it ends, nothing recorded" "3|1|$runs" \
+	"$?|$(grep -c "^pb-run: job 'waiter' for 2026-10 is not run: while it waited for 2026-10, database: " "$TMP/wait3.err")|$(sql "SELECT count(*) FROM pb.job_run WHERE job = 'waiter'")"
 touch "$W/hold.go"
 wait "$BG"
 check "the held run fails at its second step" "1|first" "$?|$(cat "$TMP/bg.out")"
