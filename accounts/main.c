@@ -446,12 +446,19 @@ static void find_log_format(struct pb_cli *cli, int argc, char **argv, const str
  */
 static int check_text(const struct pb_cli *cli, const char *name, const char *value)
 {
+	const unsigned char *s = (const unsigned char *)value;
 	const char *why;
-	size_t bad;
+	size_t bad, i;
 
-	if (pb_text_check(value, strlen(value), &bad, &why) == 0)
+	if (pb_text_check(value, strlen(value), &bad, &why) < 0)
+		return pb_cli_usage(cli, "%s in --%s at byte %zu", why, name, bad + 1);
+	if (strcmp(name, "by") != 0)
 		return 0;
-	return pb_cli_usage(cli, "%s in --%s at byte %zu", why, name, bad + 1);
+	/* Who did it is shown on terminals ('show'): no control character (a tab, an escape, C1). */
+	for (i = 0; s[i]; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f || (s[i] == 0xc2 && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f))
+			return pb_cli_usage(cli, "control character in --by at byte %zu", i + 1);
+	return 0;
 }
 
 /* The positional arguments, from optind on. Returns 0 or PB_ERR_USAGE after a message. */

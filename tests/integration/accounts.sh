@@ -192,6 +192,9 @@ t "vendor terms need a region" 2 "" "pb-accounts: accept-terms: --region is requ
 Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --version 1 --by x
 t "accept-terms needs --by" 2 "" "pb-accounts: accept-terms: --by is required
 Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region US --version 1
+# A name with an escape sequence (or a tab) was stored as it was, and 'show' put it on its reader's terminal.
+t "--by holding an escape sequence: a usage error" 2 "" "pb-accounts: accept-terms: control character in --by at byte 4
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region US --version 1 --by "$(printf 'eve\033[31m\tx')"
 t "an unknown vendor is a usage error" 2 "" "pb-accounts: check: --vendor takes aws or azure, not 'gcp'
 Try 'pb-accounts check --help'." "$PBA" check US1 --vendor gcp
 t "terms for an unknown account" 1 "" "pb-accounts: no CLC account 'ZZ9'" \
