@@ -452,12 +452,15 @@ static int check_text(const struct pb_cli *cli, const char *name, const char *va
 
 	if (pb_text_check(value, strlen(value), &bad, &why) < 0)
 		return pb_cli_usage(cli, "%s in --%s at byte %zu", why, name, bad + 1);
-	if (strcmp(name, "by") != 0)
+	/*
+	 * Each is shown on terminals ('show', the proposals): no control character (a tab, an escape, C1). A
+	 * partner account id is checked as data (exit 1, its control characters shown escaped).
+	 */
+	if (strcmp(name, "partner-account") == 0)
 		return 0;
-	/* Who did it is shown on terminals ('show'): no control character (a tab, an escape, C1). */
 	for (i = 0; s[i]; i++)
 		if (s[i] < 0x20 || s[i] == 0x7f || (s[i] == 0xc2 && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f))
-			return pb_cli_usage(cli, "control character in --by at byte %zu", i + 1);
+			return pb_cli_usage(cli, "control character in --%s at byte %zu", name, i + 1);
 	return 0;
 }
 

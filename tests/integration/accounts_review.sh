@@ -378,6 +378,12 @@ check "and stays proposed" "proposed" "$(pb_sql "SELECT status FROM pb.link_prop
 
 t "reject needs --reason" 2 "" "pb-accounts: reject: --reason is required
 Try 'pb-accounts reject --help'." "$PBA" reject 6 --by jane
+# A reason (or a name) with an escape sequence was stored as it was, for 'show' and the proposals' list to put on
+# a terminal: every option value bound for the database now refuses control characters, as --by does.
+t "--reason holding an escape sequence: a usage error" 2 "" "pb-accounts: reject: control character in --reason at byte 4
+Try 'pb-accounts reject --help'." "$PBA" reject 6 --by jane --reason "$(printf 'bad\033[2J')"
+t "--reason holding a C1 control (U+009B, a terminal's CSI): a usage error" 2 "" "pb-accounts: reject: control character in --reason at byte 2
+Try 'pb-accounts reject --help'." "$PBA" reject 6 --by jane --reason "$(printf 'x\302\2332J')"
 t "reject records who and why" 0 "rejected link proposal 6: azure partner account $TB to PR1" "" \
 	"$PBA" reject 6 --by jane --reason "the tenant is PRB's, made by us"
 check "as stored" "rejected|jane|the tenant is PRB's, made by us|t|" \
