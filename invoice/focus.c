@@ -200,6 +200,53 @@ static const char *category_of(const struct categories *c, const char *vendor, c
 	return "Other";
 }
 
+/*
+ * The categories of the services met last, by a hash of vendor and service: each row would otherwise match its
+ * service against every rule (fnmatch) when a month has a few hundred services across its hundreds of thousands
+ * of rows.
+ */
+#define CATEGORY_SLOTS 512
+
+struct category_cache {
+	struct {
+		int vendor;
+		char *service; /* NULL: an empty slot */
+		const char *category;
+	} slot[CATEGORY_SLOTS];
+};
+
+static void category_cache_release(struct category_cache *cc)
+{
+	size_t i;
+
+	for (i = 0; i < CATEGORY_SLOTS; i++)
+		free(cc->slot[i].service);
+	memset(cc, 0, sizeof(*cc));
+}
+
+static const char *category_cached(struct category_cache *cc, const struct categories *c, int v, const char *vendor,
+				   const char *service, size_t len)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)v;
+	size_t i;
+	char *copy;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)service[i]) * 16777619u;
+	i = h % CATEGORY_SLOTS;
+	if (cc->slot[i].service && cc->slot[i].vendor == v && strcmp(cc->slot[i].service, service) == 0)
+		return cc->slot[i].category;
+	/* Out of memory, the category is still right: only not kept. */
+	copy = strdup(service);
+	if (!copy)
+		return category_of(c, vendor, service);
+	free(cc->slot[i].service);
+	cc->slot[i].vendor = v;
+	cc->slot[i].service = copy;
+	cc->slot[i].category = category_of(c, vendor, service);
+	return cc->slot[i].category;
+}
+
 static const char header[] =
 	"BilledCost,BillingAccountId,BillingAccountName,BillingCurrency,BillingPeriodEnd,"
 	"BillingPeriodStart,ChargeCategory,ChargeClass,ChargeDescription,ChargePeriodEnd,"
@@ -208,32 +255,17 @@ static const char header[] =
 	"ServiceName,SubAccountId,SubAccountName,SubAccountType,Tags\r\n";
 
 /* A text field from the data (a name, a partner's service): a formula to a spreadsheet is neutralized. */
-static void add_text(struct pb_buf *b, const char *s)
+static void add_text(struct pb_buf *b, const char *s, size_t len)
 {
-	pb_inv_csv_text(b, s);
+	pb_buf_add_csv_text(b, s, len);
 	pb_buf_addch(b, ',');
 }
 
-static void add_money(struct pb_buf *b, pb_money m)
+/* A field of the row's own (a constant, a figure formatted here), then its comma. */
+static void add_field(struct pb_buf *b, const char *s, size_t len)
 {
-	char s[PB_MONEY_STRMAX];
-
-	pb_money_format_canonical(m, s);
-	pb_buf_addf(b, "%s,", s);
-}
-
-/* The customer's markup: billed = list x (100 + percent) / 100, exact, rounded half-to-even to 18 places. */
-static int with_markup(pb_money list, const char *pct, pb_money *billed)
-{
-	struct pb_decimal f[2];
-	pb_money p, hundred;
-
-	if (pb_money_parse(pct, strlen(pct), &p, NULL) < 0 || pb_money_parse("100", 3, &hundred, NULL) < 0 ||
-	    pb_money_add(p, hundred, &p) < 0)
-		return -1;
-	f[0] = pb_decimal_from_money(list);
-	f[1] = pb_decimal_from_money(p);
-	return pb_decimal_product(f, 2, 100, billed, NULL);
+	pb_buf_add(b, s, len);
+	pb_buf_addch(b, ',');
 }
 
 /*
@@ -252,7 +284,43 @@ struct so_far {
 	} c[32];
 	int n;
 	pb_money list[PB_NVENDORS], billed[PB_NVENDORS];
+	/* The account's markup, read once: 100 + percent (factor), none (no markup) or not a number (bad). */
+	struct pb_decimal factor;
+	int none, bad;
 };
+
+/* The markup of an account whose rows start: so_far's factor, none and bad. */
+static void read_markup(struct so_far *f, const char *pct)
+{
+	pb_money p, hundred;
+
+	if (pb_money_parse(pct, strlen(pct), &p, NULL) < 0 || pb_money_parse("100", 3, &hundred, NULL) < 0 ||
+	    pb_money_add(p, hundred, &hundred) < 0) {
+		f->bad = 1;
+		return;
+	}
+	f->none = pb_money_is_zero(p);
+	f->factor = pb_decimal_from_money(hundred);
+}
+
+/*
+ * The customer's markup: billed = list x (100 + percent) / 100, exact, rounded half-to-even to 18 places (none:
+ * list x 100 / 100, the list itself).
+ */
+static int with_markup(const struct so_far *f, pb_money list, pb_money *billed)
+{
+	struct pb_decimal d[2];
+
+	if (f->bad)
+		return -1;
+	if (f->none) {
+		*billed = list;
+		return 0;
+	}
+	d[0] = pb_decimal_from_money(list);
+	d[1] = f->factor;
+	return pb_decimal_product(d, 2, 100, billed, NULL);
+}
 
 /* This row's ListCost and BilledCost from its source amount, and the running sums moved on (see struct so_far). */
 static int row_costs(struct so_far *f, const char *alias, int v, const char *from, const char *to, const char *pct,
@@ -265,6 +333,7 @@ static int row_costs(struct so_far *f, const char *alias, int v, const char *fro
 	if (strcmp(f->alias, alias) != 0) {
 		memset(f, 0, sizeof(*f));
 		snprintf(f->alias, sizeof(f->alias), "%s", alias);
+		read_markup(f, pct);
 	}
 	for (k = 0; k < f->n && (f->c[k].vendor != v || strcmp(f->c[k].currency, from) != 0); k++)
 		;
@@ -277,7 +346,7 @@ static int row_costs(struct so_far *f, const char *alias, int v, const char *fro
 	}
 	if (pb_money_add(f->c[k].source, amount, &sum) < 0 || pb_rates_convert(rates, from, to, sum, &conv, err) < 0 ||
 	    pb_money_sub(conv, f->c[k].converted, list) < 0 || pb_money_add(f->list[v], *list, &total) < 0 ||
-	    with_markup(total, pct, &marked) < 0 || pb_money_sub(marked, f->billed[v], billed) < 0)
+	    with_markup(f, total, &marked) < 0 || pb_money_sub(marked, f->billed[v], billed) < 0)
 		return -1;
 	f->c[k].source = sum;
 	f->c[k].converted = conv;
@@ -286,63 +355,99 @@ static int row_costs(struct so_far *f, const char *alias, int v, const char *fro
 	return 0;
 }
 
+/* What the rows are written with: the month's fields, the running sums, the categories met, a scratch buffer. */
+struct writer {
+	const struct categories *cats;
+	const struct pb_rates *rates;
+	char period[2 * 21 + 1];		 /* BillingPeriodEnd,BillingPeriodStart, */
+	char day[11], charge_period[2 * 21 + 1]; /* the last row's day, its ChargePeriodEnd,ChargePeriodStart, */
+	struct so_far so_far;
+	struct category_cache categories;
+	struct pb_buf desc;
+};
+
 /* One FOCUS row. */
-static int focus_row(const struct categories *cats, const struct pb_rates *rates, const char *period[2], PGresult *res,
-		     int i, struct so_far *f, struct pb_buf *b, struct pb_buf *err)
+static int focus_row(struct writer *w, PGresult *res, int i, struct pb_buf *b, struct pb_buf *err)
 {
 	const char *alias = PQgetvalue(res, i, 0), *vendor = PQgetvalue(res, i, 4), *day = PQgetvalue(res, i, 6);
 	const char *service = PQgetvalue(res, i, 7), *region = PQgetvalue(res, i, 8), *cat = PQgetvalue(res, i, 9);
-	const char *focus_cat = allowed(charge_categories, 5, cat, strlen(cat));
-	const char *name;
-	int v = pb_vendor_index(vendor), quantity;
+	const char *focus_cat = allowed(charge_categories, 5, cat, (size_t)PQgetlength(res, i, 9));
+	const char *name, *category;
+	size_t region_len = (size_t)PQgetlength(res, i, 8), name_len;
+	int v = pb_vendor_index(vendor), quantity, n;
 	pb_money amount, list, billed;
+	char money[PB_MONEY_STRMAX];
 	int32_t d;
-	char next[11];
 
-	if (pb_money_parse(PQgetvalue(res, i, 11), strlen(PQgetvalue(res, i, 11)), &amount, NULL) < 0 || v < 0 ||
-	    row_costs(f, alias, v, PQgetvalue(res, i, 10), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), amount, rates,
-		      &list, &billed, err) < 0 ||
-	    pb_date_parse_iso(day, 10, &d) < 0) {
+	if (pb_money_parse(PQgetvalue(res, i, 11), (size_t)PQgetlength(res, i, 11), &amount, NULL) < 0 || v < 0 ||
+	    row_costs(&w->so_far, alias, v, PQgetvalue(res, i, 10), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+		      amount, w->rates, &list, &billed, err) < 0 ||
+	    (strcmp(w->day, day) != 0 && pb_date_parse_iso(day, 10, &d) < 0)) {
 		if (!err->len)
 			pb_buf_addf(err, "account %s: a row of %s cannot be converted", alias, day);
 		return PB_ERR_DATA;
 	}
-	pb_date_format(d + 1, next);
+	if (strcmp(w->day, day) != 0) {
+		char next[11];
+
+		pb_date_format(d + 1, next);
+		snprintf(w->day, sizeof(w->day), "%s", day);
+		snprintf(w->charge_period, sizeof(w->charge_period), "%sT00:00:00Z,%sT00:00:00Z,", next, day);
+	}
 	/* A charge the export names no service of (a credit, a fee) is the publisher's: ServiceName is never null. */
 	name = *service ? service : publishers[v];
+	name_len = strlen(name);
 	/* A charge category FOCUS does not know (an export's new type) is an adjustment to FOCUS. */
 	focus_cat = focus_cat ? focus_cat : "Adjustment";
 	quantity = strcmp(focus_cat, "Usage") == 0 || strcmp(focus_cat, "Purchase") == 0;
 	/* A credit relates to no other charge and has no unit price: FOCUS has its ListCost be its BilledCost. */
 	if (strcmp(focus_cat, "Credit") == 0)
 		list = billed;
-	add_money(b, billed);
-	add_text(b, alias);
-	add_text(b, PQgetvalue(res, i, 1));
+	n = pb_money_format_canonical(billed, money);
+	add_field(b, money, (size_t)n);
+	add_text(b, alias, (size_t)PQgetlength(res, i, 0));
+	add_text(b, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1));
 	/* BillingCurrency, BillingPeriodEnd, BillingPeriodStart, ChargeCategory, ChargeClass (null: no correction). */
-	pb_buf_addf(b, "%s,%sT00:00:00Z,%sT00:00:00Z,%s,,", PQgetvalue(res, i, 2), period[1], period[0], focus_cat);
-	{
-		struct pb_buf desc = PB_BUF_INIT;
-
-		pb_buf_addf(&desc, "%s %s, %s", name, cat, *region ? region : "no region");
-		add_text(b, pb_buf_str(&desc));
-		pb_buf_release(&desc);
+	add_field(b, PQgetvalue(res, i, 2), (size_t)PQgetlength(res, i, 2));
+	pb_buf_addstr(b, w->period);
+	pb_buf_addstr(b, focus_cat);
+	pb_buf_add(b, ",,", 2);
+	pb_buf_reset(&w->desc);
+	pb_buf_add(&w->desc, name, name_len);
+	pb_buf_addch(&w->desc, ' ');
+	pb_buf_add(&w->desc, cat, (size_t)PQgetlength(res, i, 9));
+	pb_buf_add(&w->desc, ", ", 2);
+	if (region_len)
+		pb_buf_add(&w->desc, region, region_len);
+	else
+		pb_buf_addstr(&w->desc, "no region");
+	if (w->desc.failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return PB_ERR_DATA;
 	}
-	pb_buf_addf(b, "%sT00:00:00Z,%sT00:00:00Z,", next, day);
-	add_money(b, billed);
-	add_money(b, billed);
-	pb_buf_addf(b, "%s,", PROVIDER);
-	add_money(b, list);
-	pb_buf_addf(b, "%s,%s,%s,%s,", quantity ? "1" : "", quantity ? "Service-Day" : "", PROVIDER, publishers[v]);
+	add_text(b, w->desc.ptr, w->desc.len);
+	pb_buf_addstr(b, w->charge_period);
+	add_field(b, money, (size_t)n);
+	add_field(b, money, (size_t)n);
+	add_field(b, PROVIDER, strlen(PROVIDER));
+	n = pb_money_format_canonical(list, money);
+	add_field(b, money, (size_t)n);
+	pb_buf_addstr(b, quantity ? "1,Service-Day," : ",,");
+	add_field(b, PROVIDER, strlen(PROVIDER));
+	add_field(b, publishers[v], strlen(publishers[v]));
 	/* RegionName: the exports give the region's code alone, which is its name too (null with RegionId). */
-	add_text(b, region);
-	add_text(b, region);
-	add_text(b, category_of(cats, vendor, service));
-	add_text(b, name);
-	add_text(b, PQgetvalue(res, i, 5));
-	add_text(b, PQgetvalue(res, i, 12));
-	add_text(b, sub_account_types[v]);
-	pb_buf_addf(b, "\"{\"\"clc-account\"\":\"\"%s\"\"}\"\r\n", alias);
+	add_text(b, region, region_len);
+	add_text(b, region, region_len);
+	category = category_cached(&w->categories, w->cats, v, vendor, service, (size_t)PQgetlength(res, i, 7));
+	add_text(b, category, strlen(category));
+	add_text(b, name, name_len);
+	add_text(b, PQgetvalue(res, i, 5), (size_t)PQgetlength(res, i, 5));
+	add_text(b, PQgetvalue(res, i, 12), (size_t)PQgetlength(res, i, 12));
+	add_text(b, sub_account_types[v], strlen(sub_account_types[v]));
+	pb_buf_addstr(b, "\"{\"\"clc-account\"\":\"\"");
+	pb_buf_add(b, alias, (size_t)PQgetlength(res, i, 0));
+	pb_buf_addstr(b, "\"\"}\"\r\n");
 	return 0;
 }
 
@@ -351,20 +456,23 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, const str
 		      struct pb_sha256 *sha, const char *path, struct pb_buf *err)
 {
 	struct pb_rates rates;
-	struct so_far so_far;
+	struct writer w;
 	struct pb_buf b = PB_BUF_INIT;
 	const char *p[1] = {run_id};
 	char start[11], end[11];
-	const char *period[2] = {start, end};
 	int y, m, d, i, n, rc;
 
-	memset(&so_far, 0, sizeof(so_far));
 	pb_date_format(month, start);
 	pb_date_to_ymd(month, &y, &m, &d);
 	pb_date_format(m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1), end);
 	rc = pb_rates_read(conn, month, &rates, err);
 	if (rc < 0)
 		return rc;
+	memset(&w, 0, sizeof(w));
+	w.cats = cats;
+	w.rates = &rates;
+	snprintf(w.period, sizeof(w.period), "%sT00:00:00Z,%sT00:00:00Z,", end, start);
+	pb_buf_init(&w.desc, 0);
 	if (pb_db_exec(
 		    conn,
 		    /*
@@ -407,8 +515,13 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, const str
 		}
 		n = PQntuples(res);
 		for (i = 0; i < n && rc == 0; i++)
-			rc = focus_row(cats, &rates, period, res, i, &so_far, &b, err);
+			rc = focus_row(&w, res, i, &b, err);
 		PQclear(res);
+		if (rc == 0 && b.failed) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "out of memory");
+			rc = PB_ERR_DATA;
+		}
 		if (b.len && fwrite(b.ptr, 1, b.len, f) != b.len) {
 			pb_buf_reset(err);
 			pb_buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
@@ -418,6 +531,8 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, const str
 		pb_buf_reset(&b);
 	} while (n > 0 && rc == 0);
 	pb_buf_release(&b);
+	pb_buf_release(&w.desc);
+	category_cache_release(&w.categories);
 	pb_rates_release(&rates);
 	return rc;
 }
