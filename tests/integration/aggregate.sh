@@ -737,6 +737,26 @@ check "an import's source and a reason with backslashes: stored as they are" \
 	"0|D:\\exports\\new\\tab\\|VAT\\sales\\" \
 	"$?|$(pb_sql "SELECT s.source FROM pb.aggregate_source s JOIN pb.aggregate_run r ON r.id = s.run_id AND r.status = 'current' AND r.billing_month = '2027-08-01'")|$(pb_sql "SELECT b.reason FROM pb.aggregate_bucket b JOIN pb.aggregate_run r ON r.id = b.run_id AND r.status = 'current' AND r.billing_month = '2027-08-01' WHERE b.bucket = 'excluded'")"
 
+# ---- the run a row of detail names ---------------------------------------------------------------------------------
+# No row of detail names a run that is not there: one that would is refused, and so is removing (or renumbering) a
+# run that has detail, whatever else the run has; once its detail is gone, the run may go.
+drun=$(pb_sql "INSERT INTO pb.aggregate_run (billing_month, as_of, status, imports, pricing_file, pricing_sha256, detail,
+	started_at, run_by) VALUES ('2027-09-01', '2027-09-30', 'superseded', '{}', 'test', repeat('0', 64), true, now(), 'test')
+	RETURNING id" | head -1)
+detail_row() { echo "INSERT INTO pb.aggregate_detail VALUES ($1, 'FLAT1', 'aws', '777777777773', '2027-09-0$2', 'EC2', '', 'Usage', 'USD', 1, 1, 1, 1)"; }
+pb_sql "$(detail_row "$drun" 1)" >/dev/null 2>"$TMP/err1"
+pb_sql "$(detail_row "$drun" 2); $(detail_row "$((drun + 1000))" 3)" >/dev/null 2>"$TMP/err2"
+kept=$(pb_sql "SELECT count(*) FROM pb.aggregate_detail WHERE run_id IN ($drun, $((drun + 1000)))")
+pb_sql "DELETE FROM pb.aggregate_run WHERE id = $drun" >/dev/null 2>"$TMP/err3"
+pb_sql "UPDATE pb.aggregate_run SET id = $((drun + 1000)) WHERE id = $drun" >/dev/null 2>"$TMP/err4"
+pb_sql "DELETE FROM pb.aggregate_detail WHERE run_id = $drun; DELETE FROM pb.aggregate_run WHERE id = $drun" >/dev/null 2>"$TMP/err5"
+check "a row of detail names a run that is there: one of a missing run is refused, nothing of its statement kept; a run with detail is not removed" \
+	"|ERROR:  insert or update on table \"aggregate_detail\" violates foreign key constraint \"aggregate_detail_run_id_fkey\"
+DETAIL:  Key (run_id)=($((drun + 1000))) is not present in table \"aggregate_run\".|1|ERROR:  update or delete on table \"aggregate_run\" violates foreign key constraint \"aggregate_detail_run_id_fkey\" on table \"aggregate_detail\"
+DETAIL:  Key (id)=($drun) is still referenced from table \"aggregate_detail\".|ERROR:  update or delete on table \"aggregate_run\" violates foreign key constraint \"aggregate_detail_run_id_fkey\" on table \"aggregate_detail\"
+DETAIL:  Key (id)=($drun) is still referenced from table \"aggregate_detail\".||0" \
+	"$(cat "$TMP/err1")|$(grep -v '^SQL FAILED\|^CONTEXT' "$TMP/err2")|$kept|$(grep -v '^SQL FAILED\|^CONTEXT' "$TMP/err3")|$(grep -v '^SQL FAILED\|^CONTEXT' "$TMP/err4")|$(cat "$TMP/err5")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run WHERE id = $drun")"
+
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 3" "3|pb-aggregate: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 
