@@ -54,8 +54,10 @@ else
 	say "October, night by night: pb-run jobs/demo-nightly.yaml --month 2026-10 --as-of D"
 	for d in 05 12 19 26; do
 		job jobs/demo-nightly.yaml --month 2026-10 --as-of "2026-10-$d"
+		# The month to date as pb-aggregate prints it, exact: awk's printf would round it through a binary
+		# double (2.675 to 2.67), not half away from zero as the invoice does.
 		bin/pb-aggregate --month 2026-10 --no-run --csv | awk -F, -v d="2026-10-$d" '$1 == "ACME1" {
-			printf "   as of %s, ACME1 %-5s month to date %10.2f, month-end estimate %9s (90%%: %s to %s)\n",
+			printf "   as of %s, ACME1 %-6s month to date %13s, month-end estimate %8s (90%%: %s to %s)\n",
 				d, $2 ":", $4, $5, $8, $9 }'
 	done
 fi
