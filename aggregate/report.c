@@ -106,7 +106,8 @@ int pb_agg_report_csv(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err
 		conn, month,
 		"SELECT alias, vendor, currency, trim_scale(month_to_date) AS month_to_date, estimate, low80, "
 		"high80, low90, high90, coalesce(complete_through::text, '') AS complete_through, "
-		"CASE WHEN final THEN 'true' ELSE 'false' END AS final FROM pb.aggregate_account "
+		"CASE WHEN final THEN 'true' ELSE 'false' END AS final, trim_scale(markup) AS markup "
+		"FROM pb.aggregate_account "
 		"WHERE run_id = $1::bigint AND vendor <> 'all' ORDER BY alias COLLATE \"C\", vendor",
 		out, err);
 }

@@ -251,12 +251,13 @@ check "a rerun over the same imports: identical rows, a new current run, the fir
 	"0|$before|superseded|7" \
 	"$?|$(snapshot "$run2")|$(pb_sql "SELECT status FROM pb.aggregate_run WHERE id = $run1")|$(pb_sql "SELECT count(*) FROM pb.aggregate_account WHERE run_id = $run1")"
 "$PBA" --month 2026-10 --no-run --csv >"$TMP/csv"
-check "--csv: one row per CLC account and vendor" \
-	"alias,vendor,currency,month_to_date,estimate,low80,high80,low90,high90,complete_through,final
-ACME1,aws,USD,150.5,150.50,150.50,150.50,150.50,150.50,2026-10-31,true
-ACME1,azure,USD,6,6.00,6.00,6.00,6.00,6.00,2026-10-31,true
-BETA2,aws,USD,9,9.00,9.00,9.00,9.00,9.00,2026-10-31,true
-EURO1,aws,EUR,45,45.00,45.00,45.00,45.00,45.00,2026-10-31,true" "$(cat "$TMP/csv")"
+# The markup is a column of its own, exact: what the invoice adds to the month to date (EURO1's 10%).
+check "--csv: one row per CLC account and vendor, with its markup" \
+	"alias,vendor,currency,month_to_date,estimate,low80,high80,low90,high90,complete_through,final,markup
+ACME1,aws,USD,150.5,150.50,150.50,150.50,150.50,150.50,2026-10-31,true,0
+ACME1,azure,USD,6,6.00,6.00,6.00,6.00,6.00,2026-10-31,true,0
+BETA2,aws,USD,9,9.00,9.00,9.00,9.00,9.00,2026-10-31,true,0
+EURO1,aws,EUR,45,45.00,45.00,45.00,45.00,45.00,2026-10-31,true,4.5" "$(cat "$TMP/csv")"
 # Two of the outputs asked for at once: the last one alone was printed, whatever the script expected.
 runs=$(pb_sql "SELECT count(*) FROM pb.aggregate_run")
 "$PBA" --month 2026-10 --csv --unmapped >"$TMP/out" 2>"$TMP/err"
