@@ -67,7 +67,9 @@ bin/pb-aggregate --month 2026-10 --no-run --csv | column -s, -t
 say "month close: pb-run jobs/demo-month-close.yaml --month 2026-10"
 bin/pb-run jobs/demo-month-close.yaml --month 2026-10 2>&1 | grep -v -E '^pb-run: step '
 [ "${PIPESTATUS[0]}" -eq 0 ]
-echo "(The reconciliation: every partner charge is attributed to a CLC account, unmapped, ineligible or excluded.)"
+echo "(The reconciliation, in what the partners bill the reseller: every partner charge is attributed to a CLC"
+echo " account, unmapped, ineligible or excluded. The invoice bills the attributed charges at their list price"
+echo " (credits, and usage without one, at their billed cost), so its total is not the attributed figure.)"
 say "what no CLC account is billed for: pb-aggregate --month 2026-10 --no-run --unmapped"
 bin/pb-aggregate --month 2026-10 --no-run --unmapped | column -s, -t
 say "the invoice lines finance imports: $PB_INVOICE_DIR/invoice-2026-10.csv"
