@@ -39,6 +39,28 @@ static void add_conn_value(struct pb_buf *b, const char *v)
 	pb_buf_addch(b, '\'');
 }
 
+/* Says that the local cluster's folder is not there: which folder (var is the current folder's), and how to
+ * reach the cluster that is elsewhere before how to make an empty one. */
+static void no_var_dir(struct pb_buf *err)
+{
+	const char *set = getenv("PB_VAR_DIR");
+	char cwd[PATH_MAX];
+
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "no database: PB_DATABASE_URL is not set and there is no local cluster in ");
+	if (set && *set)
+		pb_buf_addf(err, "'%s' (PB_VAR_DIR): set PB_VAR_DIR to the folder that holds it", set);
+	else {
+		pb_buf_addf(err, "'%s' of the current folder", pb_db_var_dir());
+		if (getcwd(cwd, sizeof(cwd)))
+			pb_buf_addf(err, ", %s", cwd);
+		pb_buf_addstr(
+			err,
+			": run the program in the folder that holds var, or set PB_VAR_DIR to var's absolute path");
+	}
+	pb_buf_addstr(err, "; 'pb-db init' and 'pb-db start' make a new, empty cluster");
+}
+
 int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err)
 {
 	const char *url = getenv("PB_DATABASE_URL");
@@ -53,11 +75,7 @@ int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err)
 	if (getenv("PGHOST") || getenv("PGHOSTADDR") || getenv("PGDATABASE") || getenv("PGSERVICE"))
 		return 0;
 	if (!realpath(pb_db_var_dir(), path)) {
-		pb_buf_reset(err);
-		pb_buf_addf(err,
-			    "no database: PB_DATABASE_URL is not set and there is no local cluster in '%s' (run 'pb-db "
-			    "init' and 'pb-db start')",
-			    pb_db_var_dir());
+		no_var_dir(err);
 		return -1;
 	}
 	pb_buf_addstr(out, "host=");

@@ -512,4 +512,17 @@ else
 	echo "# skipped: a read-only var folder (a bind mount needs root)"
 fi
 
+# A program started in a folder without the local cluster (no PB_DATABASE_URL): exit 3, naming the folder it
+# looked in and how to point at the cluster there is, not only how to make an empty one.
+mkdir -p "$TMP/elsewhere"
+(cd "$TMP/elsewhere" && env -u PB_VAR_DIR "$BIN/pb-invoice" --month 2026-10 --draft) >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "no var in the current folder: exit 3, the folder named, PB_VAR_DIR given as the way to the cluster" \
+	"3||pb-invoice: no database: PB_DATABASE_URL is not set and there is no local cluster in 'var' of the current folder, $(cd "$TMP/elsewhere" && pwd -P): run the program in the folder that holds var, or set PB_VAR_DIR to var's absolute path; 'pb-db init' and 'pb-db start' make a new, empty cluster" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
+PB_VAR_DIR=$TMP/none "$BIN/pb-invoice" --month 2026-10 --draft >"$TMP/out" 2>"$TMP/err"
+check "a PB_VAR_DIR that is not there: exit 3, named as PB_VAR_DIR" \
+	"3||pb-invoice: no database: PB_DATABASE_URL is not set and there is no local cluster in '$TMP/none' (PB_VAR_DIR): set PB_VAR_DIR to the folder that holds it; 'pb-db init' and 'pb-db start' make a new, empty cluster" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+
 pb_tests_done
