@@ -252,6 +252,23 @@ check_run() {
 	fi
 }
 
+# pb_width_file FILE HEADER K REC...: writes $TMP/FILE, HEADER and the records, the last without its line feed;
+# a record marked bad (a leading '!') among the first K so marked is blank lines instead (as many: the lines
+# after it keep their numbers).
+pb_width_file() {
+	local file=$1 out=$2 k=$3 r bad=0
+	shift 3
+	for r in "$@"; do
+		if [ "${r:0:1}" == '!' ]; then
+			r=${r:1}
+			bad=$((bad + 1))
+			[ $bad -le "$k" ] && r=${r//[!$'\n']/}
+		fi
+		out+=$'\n'$r
+	done
+	printf '%s' "$out" >"$TMP/$file"
+}
+
 # want NAME MODE FILE...: declares that the script's expected.py is to compute its answer to MODE FILE...
 # (e.g. --summary=daily and plain fixtures) into $E/NAME, where a case then finds it. pb_want_compute
 # EXPECTED_PY computes all of them in one run of EXPECTED_PY --batch; one failure if it refuses a fixture.

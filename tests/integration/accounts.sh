@@ -524,21 +524,6 @@ st=$?
 check "--max-errors 10: a broken quote stops at once, after the bad rows before it" "1|pb-accounts: $TMP/bad.csv:2:10: bad billing country 'USA': a two-letter ISO 3166 code such as US|$n" \
 	"$st|$(head -n 1 "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
 check "--max-errors 10: the broken quote named last" "2|yes" "$(wc -l <"$TMP/err")|$(tail -n 1 "$TMP/err" | grep -q "^pb-accounts: $TMP/bad.csv:3:" && echo yes)"
-# width_file FILE HEADER K REC...: HEADER and the records, the last without its line feed; a record marked bad (a
-# leading '!') among the first K so marked is blank lines instead (as many: the lines after it keep their numbers).
-width_file() {
-	local file=$1 out=$2 k=$3 r bad=0
-	shift 3
-	for r in "$@"; do
-		if [ "${r:0:1}" == '!' ]; then
-			r=${r:1}
-			bad=$((bad + 1))
-			[ $bad -le "$k" ] && r=${r//[!$'\n']/}
-		fi
-		out+=$'\n'$r
-	done
-	printf '%s' "$out" >"$TMP/$file"
-}
 # A record of the wrong width (too few fields, too many, one spanning two lines, the last without a line feed) or
 # with a stray quote is a bad row like any other: with --max-errors, the rows after it are checked too (each bad
 # row once stopped the import, one error a run). Each is named as it is when it is the first bad row of the file.
@@ -551,7 +536,7 @@ pb-accounts: $TMP/width.csv:5:1: expected 3 fields, found 4
 pb-accounts: $TMP/width.csv:8:13: unexpected character after closing quote
 pb-accounts: $TMP/width.csv:9:10: bad billing country 'ZZ': not an ISO 3166-1 country code
 pb-accounts: $TMP/width.csv:10:1: expected 3 fields, found 2"
-width_file width.csv alias,name,billing_country 0 "${width_rows[@]}"
+pb_width_file width.csv alias,name,billing_country 0 "${width_rows[@]}"
 for m in 100 3; do
 	"$PBA" import "$TMP/width.csv" --max-errors $m >"$TMP/out" 2>"$TMP/err"
 	echo "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
@@ -560,11 +545,11 @@ check "--max-errors 100 and 3: rows of the wrong width are named among the other
 	"1||$width_errors|$n
 1||$(head -n 3 <<<"$width_errors")|$n" "$(cat "$TMP/width.out")"
 for k in 0 1 2 3 4 5 6; do
-	width_file first.csv alias,name,billing_country $k "${width_rows[@]}"
+	pb_width_file first.csv alias,name,billing_country $k "${width_rows[@]}"
 	"$PBA" import "$TMP/first.csv" 2>&1 >/dev/null | sed "s|/first.csv:|/width.csv:|"
 done >"$TMP/width.out"
 check "each named as when it is the first bad row" "$width_errors" "$(cat "$TMP/width.out")"
-width_file width.csv alias,name,billing_country 0 '!OK1,Short' '!OK2,Fine,USA' $'!OK3,"Never closed,US\nOK4,Fine,US\n'
+pb_width_file width.csv alias,name,billing_country 0 '!OK1,Short' '!OK2,Fine,USA' $'!OK3,"Never closed,US\nOK4,Fine,US\n'
 "$PBA" import "$TMP/width.csv" --max-errors 100 >"$TMP/out" 2>"$TMP/err"
 check "--max-errors 100: a quote left open to the end of the file stops there, after the bad rows before it" \
 	"1||pb-accounts: $TMP/width.csv:2:1: expected 3 fields, found 2
@@ -572,7 +557,7 @@ pb-accounts: $TMP/width.csv:3:10: bad billing country 'USA': a two-letter ISO 31
 pb-accounts: $TMP/width.csv:4:5: unterminated quoted field|$n" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
 # With more than 64 KiB after it, a quote never closed is a record too long, at the line of the quote.
-width_file width.csv alias,name,billing_country 0 '!OK1,Short' $'!OK2,"Never closed,US\nOK3,Fine,US\n'
+pb_width_file width.csv alias,name,billing_country 0 '!OK1,Short' $'!OK2,"Never closed,US\nOK3,Fine,US\n'
 awk 'BEGIN { for (k = 0; k < 5000; k++) printf "OK%d,Never read,US\n", k + 10 }' >>"$TMP/width.csv"
 "$PBA" import "$TMP/width.csv" --max-errors 100 >"$TMP/out" 2>"$TMP/err"
 check "--max-errors 100: a quote left open with more than 64 KiB after it stops there, a record too long" \

@@ -521,21 +521,6 @@ pb-accounts: $TMP/rules.csv:4:9: aws partner account 300000000001 is linked to I
 pb-accounts: $TMP/rules.csv:6:9: aws partner account 300000000011 is linked to IL2 from 2026-11-01 to 2026-11-30 on line 3 already: a partner account maps to one CLC account at a time
 pb-accounts: $TMP/rules.csv:7:9: aws partner account 300000000013 is linked to IL2 from 2026-10-01 (open-ended) on line 5 already: a partner account maps to one CLC account at a time" \
 	"$?|$(cat "$TMP/err")"
-# width_file FILE HEADER K REC...: HEADER and the records, the last without its line feed; a record marked bad (a
-# leading '!') among the first K so marked is blank lines instead (as many: the lines after it keep their numbers).
-width_file() {
-	local file=$1 out=$2 k=$3 r bad=0
-	shift 3
-	for r in "$@"; do
-		if [ "${r:0:1}" == '!' ]; then
-			r=${r:1}
-			bad=$((bad + 1))
-			[ $bad -le "$k" ] && r=${r//[!$'\n']/}
-		fi
-		out+=$'\n'$r
-	done
-	printf '%s' "$out" >"$TMP/$file"
-}
 # A record of the wrong width (too few fields, too many, one spanning two lines, the last without a line feed) or
 # with a stray quote is a bad row of data like any other: with --max-errors, the rows after it are checked too (the
 # first such record once stopped the import, one error a run). Each is named as when it is the first bad row.
@@ -550,7 +535,7 @@ width_errors="4|pb-accounts: $TMP/width.csv:3:1: IL3: not eligible for aws: term
 1|pb-accounts: $TMP/width.csv:9:15: unexpected character after closing quote
 1|pb-accounts: $TMP/width.csv:10:9: bad aws partner account id '3000': a 12-digit AWS account id
 1|pb-accounts: $TMP/width.csv:11:1: expected 5 fields, found 3"
-width_file width.csv alias,vendor,partner_account_id,from,to 0 "${width_rows[@]}"
+pb_width_file width.csv alias,vendor,partner_account_id,from,to 0 "${width_rows[@]}"
 for m in 100 2 1; do
 	"$PBA" import-links "$TMP/width.csv" --max-errors $m >"$TMP/out" 2>"$TMP/err"
 	echo "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
@@ -562,12 +547,12 @@ check "import-links --max-errors 100, 2, 1: rows of the wrong width named among 
 $links_now" "$(cat "$TMP/width.out")
 $(links_state)"
 for k in 0 1 2 3 4 5 6 7; do
-	width_file first.csv alias,vendor,partner_account_id,from,to $k "${width_rows[@]}"
+	pb_width_file first.csv alias,vendor,partner_account_id,from,to $k "${width_rows[@]}"
 	"$PBA" import-links "$TMP/first.csv" 2>"$TMP/err" >/dev/null
 	echo "$?|$(sed "s|/first.csv:|/width.csv:|" "$TMP/err")"
 done >"$TMP/width.out"
 check "import-links: each named, with its exit status, as when it is the first bad row" "$width_errors" "$(cat "$TMP/width.out")"
-width_file width.csv alias,vendor,partner_account_id,from,to 0 '!IL1,aws,300000000027' '!IL1,aws,30000000002,2026-10-01,' \
+pb_width_file width.csv alias,vendor,partner_account_id,from,to 0 '!IL1,aws,300000000027' '!IL1,aws,30000000002,2026-10-01,' \
 	$'!IL1,"aws,300000000028,2026-10-01,\nIL1,aws,300000000029,2026-10-01,\n'
 "$PBA" import-links "$TMP/width.csv" --max-errors 100 >"$TMP/out" 2>"$TMP/err"
 check "import-links --max-errors 100: a quote left open to the end of the file stops there, after the bad rows before it" \

@@ -54,6 +54,14 @@ wait_file() {
 	done
 	return 1
 }
+# wait_text FILE TEXT: waits up to 60 s for TEXT in FILE (a run that says it waits, say).
+wait_text() {
+	for _ in $(seq 600); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
 gone() { ! kill -0 "$1" 2>/dev/null; }
 group_gone() { ! kill -0 -- "-$1" 2>/dev/null; }
 
@@ -609,10 +617,7 @@ else
 fi
 "$PBR" "$fw" --month 2026-10 --wait 600 >"$TMP/wait.out" 2>"$TMP/wait.err" &
 WAITER=$!
-for ((i = 0; i < 600; i++)); do
-	grep -q "waiting up to 600 s for 2026-10" "$TMP/wait.err" 2>/dev/null && break
-	sleep 0.1
-done
+wait_text "$TMP/wait.err" "waiting up to 600 s for 2026-10"
 # A session that stays idle while the run waits (one a server's or a pooler's idle limit, or a DBA, ends) made
 # the run exit 3 once the month was free: it recorded the run on a connection it had opened before it waited.
 sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-run'
@@ -621,10 +626,7 @@ sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE applica
 runs=$(sql "SELECT count(*) FROM pb.job_run WHERE job = 'waiter'")
 "$PBR" "$fw" --month 2026-10 --wait 600 >/dev/null 2>"$TMP/wait2.err" &
 W2=$!
-for ((i = 0; i < 600; i++)); do
-	grep -q "waiting up to 600 s" "$TMP/wait2.err" 2>/dev/null && break
-	sleep 0.1
-done
+wait_text "$TMP/wait2.err" "waiting up to 600 s"
 kill -TERM "$W2"
 wait "$W2"
 check "SIGTERM while waiting: ends by the signal, nothing recorded" "143|$runs" \
@@ -633,10 +635,7 @@ check "SIGTERM while waiting: ends by the signal, nothing recorded" "143|$runs" 
 # recorded. It said only "database: server closed the connection unexpectedly", after "waiting up to".
 "$PBR" "$fw" --month 2026-10 --wait 600 >/dev/null 2>"$TMP/wait3.err" &
 W3=$!
-for ((i = 0; i < 600; i++)); do
-	grep -q "waiting up to 600 s" "$TMP/wait3.err" 2>/dev/null && break
-	sleep 0.1
-done
+wait_text "$TMP/wait3.err" "waiting up to 600 s"
 sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pb-run'
 	AND query LIKE 'SELECT r.id, r.job, %' ORDER BY backend_start DESC LIMIT 1" >/dev/null
 wait "$W3"
