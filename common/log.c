@@ -128,11 +128,32 @@ static void format_json(struct pb_buf *b, enum pb_log_level level, const struct 
 	pb_buf_addstr(b, "}\n");
 }
 
+/*
+ * Appends s (a message: less the line feeds and blanks that end it) with each control character (C0, DEL) as
+ * \xHH: a message is one line, and text from outside in it (a file's name with a line feed or an escape
+ * sequence) can neither add a line nor move a terminal's cursor.
+ */
+static void add_visible(struct pb_buf *b, const char *s, int message)
+{
+	const char *run = s, *end = s + strlen(s);
+
+	while (message && end > s && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	for (; s < end; s++) {
+		if ((unsigned char)*s >= 0x20 && *s != 0x7f)
+			continue;
+		pb_buf_add(b, run, (size_t)(s - run));
+		pb_buf_addf(b, "\\x%02x", (unsigned char)*s);
+		run = s + 1;
+	}
+	pb_buf_add(b, run, (size_t)(end - run));
+}
+
 static void format_plain(struct pb_buf *b, enum pb_log_level level, const struct pb_log_where *w, const char *msg)
 {
 	pb_buf_addf(b, "%s: ", logger.program);
 	if (w && w->file) {
-		pb_buf_addstr(b, w->file);
+		add_visible(b, w->file, 0);
 		if (w->line)
 			pb_buf_addf(b, ":%llu", (unsigned long long)w->line);
 		if (w->line && w->column)
@@ -141,7 +162,7 @@ static void format_plain(struct pb_buf *b, enum pb_log_level level, const struct
 	}
 	if (level == PB_LOG_WARNING)
 		pb_buf_addstr(b, "warning: ");
-	pb_buf_addstr(b, msg);
+	add_visible(b, msg, 1);
 	pb_buf_addch(b, '\n');
 }
 

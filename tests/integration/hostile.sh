@@ -546,6 +546,14 @@ runs=$(pb_sql "SELECT count(*) FROM pb.aggregate_run WHERE billing_month = '2026
 check "pb-aggregate with standard output and error closed: what it says goes nowhere, exit 0, one more run" \
 	"0|$((runs + 1))" "$?|$(pb_sql "SELECT count(*) FROM pb.aggregate_run WHERE billing_month = '2026-10-01'")"
 
+# A file named with a line feed and an escape sequence: the message went out as two lines, the second one as
+# the name made it, and its escape coloured (or could clear) the reader's terminal. A message is one line,
+# control characters shown as \xHH, as --log-format json escapes them.
+"$PBI" --format aws-cur --summary "$TMP/bad"$'\n'"na"$'\033'"[31mme.csv" >"$TMP/out" 2>"$TMP/err"
+check "a file named with a line feed and an escape: one line, both shown as \\xHH, exit 1" \
+	"1|1|pb-ingest: cannot open '$TMP/bad\x0ana\x1b[31mme.csv': No such file or directory" \
+	"$?|$(wc -l <"$TMP/err")|$(cat "$TMP/err")"
+
 # A machine whose host name is not UTF-8 (a Latin-1 name set by hand): each program records who ran it with the
 # host's name, and the database refused the bytes, so the import, the price load, the aggregate run, the invoice
 # and the job run each failed with exit 3, as if the database had failed. Each byte that is not UTF-8 is now
