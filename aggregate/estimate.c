@@ -125,6 +125,48 @@ static int cmp_double(const void *pa, const void *pb)
 	return (a > b) - (a < b);
 }
 
+/*
+ * Sorts the NSIM draws of sims ascending: the order qsort with cmp_double gives (draws that compare equal are
+ * the same number, but for -0 and +0, whose difference is none), by a radix sort of their bits, a byte at a time
+ * from the lowest, skipping the bytes all draws share. qsort's calls were about a third of the estimator's time.
+ */
+static void sort_draws(double *sims)
+{
+	static const uint64_t sign = (uint64_t)1 << 63;
+	uint64_t key[NSIM], tmp[NSIM], *from = key, *to = tmp, *swap;
+	size_t count[8][256], pos[256], i, total;
+	int b;
+
+	memset(count, 0, sizeof(count));
+	for (i = 0; i < NSIM; i++) {
+		uint64_t u;
+
+		memcpy(&u, &sims[i], sizeof(u));
+		/* Ordered as unsigned numbers: negatives reversed below the positives. */
+		key[i] = u & sign ? ~u : u | sign;
+		for (b = 0; b < 8; b++)
+			count[b][(key[i] >> (8 * b)) & 0xff]++;
+	}
+	for (b = 0; b < 8; b++) {
+		if (count[b][(key[0] >> (8 * b)) & 0xff] == NSIM)
+			continue;
+		for (i = 0, total = 0; i < 256; i++) {
+			pos[i] = total;
+			total += count[b][i];
+		}
+		for (i = 0; i < NSIM; i++)
+			to[pos[(from[i] >> (8 * b)) & 0xff]++] = from[i];
+		swap = from;
+		from = to;
+		to = swap;
+	}
+	for (i = 0; i < NSIM; i++) {
+		uint64_t u = from[i] & sign ? from[i] & ~sign : ~from[i];
+
+		memcpy(&sims[i], &u, sizeof(u));
+	}
+}
+
 /* The median of v[0..n-1] (n > 0), v left unchanged; tmp holds n doubles. */
 static double median(const double *v, int n, double *tmp)
 {
@@ -678,7 +720,7 @@ static void project(const struct model *m, double *point, double q[4])
 		sims[k] = tot;
 	}
 	*point += m->parts;
-	qsort(sims, NSIM, sizeof(sims[0]), cmp_double);
+	sort_draws(sims);
 	shortest(sims, 0.90, &q[0], &q[3]);
 	shortest(sims, 0.80, &q[1], &q[2]);
 }
@@ -828,7 +870,7 @@ static int no_usage(const struct pb_estimate_series *s, const struct model *m, s
 	out->method = "links";
 	for (k = 0; k < NSIM; k++)
 		sims[k] = m->parts * exp(m->parts_sd * rng_gauss(&st));
-	qsort(sims, NSIM, sizeof(sims[0]), cmp_double);
+	sort_draws(sims);
 	shortest(sims, 0.90, &q[0], &q[3]);
 	shortest(sims, 0.80, &q[1], &q[2]);
 	return set_figures(&spent, point, q, out);
