@@ -516,7 +516,9 @@ int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *
 		"WITH r AS (SELECT * FROM pb.job_run WHERE $1 = '' OR job = $1 ORDER BY id DESC LIMIT $2::bigint) "
 		"SELECT id, 0, 0, NULL, id::text, job, to_char(month, 'YYYY-MM'), as_of::text, '', '', status, "
 		"coalesce(exit_status::text, ''), to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), "
-		"coalesce(round(extract(epoch FROM finished_at - started_at), 1)::text, ''), run_by FROM r "
+		"coalesce(round(extract(epoch FROM finished_at - started_at), 1)::text, ''), "
+		/* Shown on a terminal: a control character a row holds (an older build's, one made by hand) as '?'. */
+		"regexp_replace(run_by, '[\\x01-\\x1f\\x7f-\\x9f]', '?', 'g') FROM r "
 		"UNION ALL "
 		"SELECT s.run_id, s.seq, s.attempt, s.signal, '', '', '', '', s.name, s.attempt::text, "
 		"s.status, coalesce(s.exit_status::text, ''), to_char(s.started_at, 'YYYY-MM-DD HH24:MI:SS'), "

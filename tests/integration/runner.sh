@@ -888,6 +888,14 @@ check "--history: a signal in the exit column" "SIGTERM" "$(awk 'NR == 3 { print
 check "--history >/dev/full: exit 3" "3|pb-run: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 pbr --history --limit 0
 check "--history --limit 0: exit 2" "2" "$st"
+# A run recorded by an older build, or by hand, whose run_by holds an escape sequence and a tab: --history put
+# them on the reader's terminal as they were. Each control character (C0, DEL, C1) is shown as '?'.
+sql "INSERT INTO pb.job_run (job, month, as_of, status, finished_at, exit_status, run_by, job_file, job_sha256)
+	VALUES ('ctl-by', '2026-10-01', '2026-10-31', 'failed', clock_timestamp(), 1,
+	E'eve\\u001b[31m\\tx\\u009b2J@host pid 1', '/x', repeat('0', 64))" >/dev/null || notok "record a run by hand"
+pbr --history --job ctl-by --limit 1
+check "--history: control characters in who ran it shown as '?'" "0|eve?[31m?x?2J@host pid 1|0" \
+	"$st|$(sed -n 2p "$TMP/out" | grep -o 'eve.*$')|$(LC_ALL=C grep -c $'[\x01-\x1f\x7f]' "$TMP/out")"
 # An empty --job (a script's unset variable) listed the runs of every job, as if no --job were given.
 pbr --history --job ''
 check "--history --job '': exit 2, nothing listed" "2||pb-run: --job takes a job name (up to 64 letters, digits, '.', '_' and '-', the first a letter or digit), not ''
