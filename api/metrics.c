@@ -6,7 +6,7 @@
 
 #include "banned.h"
 
-static const unsigned statuses[] = {200, 304, 400, 401, 403, 404, 405, 412, 414, 429, 431, 500, 503};
+static const unsigned statuses[] = {200, 304, 400, 401, 403, 404, 405, 412, 414, 429, 431, 500, 501, 503};
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
 
 /* Upper bounds of the latency buckets, in microseconds; +Inf follows. */

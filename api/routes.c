@@ -68,6 +68,8 @@ static const struct {
 				"a body's length is given one way: one Content-Length, or Transfer-Encoding: chunked "
 				"alone (HTTP/1.1)"},
 	[PB_API_FIX_METHOD] = {405, "method_not_allowed", "only GET and HEAD are served"},
+	[PB_API_FIX_UNKNOWN_METHOD] = {501, "not_implemented",
+				       "the method is not one this server knows: only GET and HEAD are served"},
 	[PB_API_FIX_PRECONDITION] =
 		{412, "precondition_failed",
 		 "If-Match does not name the answer's ETag: its figures are another aggregate run's"},
@@ -169,7 +171,7 @@ static struct MHD_Response *make_fixed(enum pb_api_fixed f)
 		return NULL;
 	if (f == PB_API_FIX_UNAUTHORIZED)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"partnerbill\"");
-	else if (f == PB_API_FIX_METHOD)
+	else if (f == PB_API_FIX_METHOD || f == PB_API_FIX_UNKNOWN_METHOD)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	else if (f == PB_API_FIX_UNAVAILABLE)
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
@@ -568,6 +570,22 @@ static int head_faulty(struct MHD_Connection *conn, const struct request_ctx *c,
  * or value at it), one Host header (RFC 9112, 3.2; HTTP/1.0 may leave it out) holding a host and an
  * optional port, one Authorization header at most (which one would count?). 0, or -1 with the refusal queued (*status).
  */
+/*
+ * A method HTTP defines (RFC 9110 section 9, and PATCH of RFC 5789), which this server knows but does not serve
+ * (405); any other, method names being case-sensitive, is one it does not know (501, RFC 9110 section 15.6.2).
+ */
+static int known_method(const char *method)
+{
+	static const char *const known[] = {"GET",     "HEAD",	  "POST",  "PUT",  "DELETE",
+					    "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(method, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int check_request(const struct request *q, const struct request_ctx *c, const char *version, unsigned *status)
 {
 	struct header_count h;
@@ -1343,7 +1361,7 @@ enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, con
 	if (check_request(&q, c, version, &status) == 0)
 		status = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0
 				 ? dispatch(&q)
-				 : fixed(&q, PB_API_FIX_METHOD);
+				 : fixed(&q, known_method(method) ? PB_API_FIX_METHOD : PB_API_FIX_UNKNOWN_METHOD);
 	pb_api_metrics_request(q.r->metrics, q.ep, status ? status : 500, now_us() - start);
 	/*
 	 * Stopping (now, or since the request began): the answer closes its connection, so that the client sends

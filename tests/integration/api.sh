@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Integration tests of pb-api against a throwaway PostgreSQL cluster and a real server on 127.0.0.1: each
-# endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 412, 304, 429, 503), a 304's
+# endpoint with exact amounts, each error (400, 401, 403, 404 alike to the byte, 405, 412, 501, 304, 429, 503), a 304's
 # exact headers on a raw socket, 1,200 requests of account tokens for other accounts and for the all-accounts
 # listing, tokens made, listed and revoked (refused at once, also while the last-use write waits for a locked
 # row, and within seconds while the notifications' server process is stopped, /healthz 503 meanwhile), their
@@ -234,8 +234,12 @@ req() {
 	CODE=$(curl -s "${auth[@]}" -D "$TMP/r/$NREQ.h" -o "$TMP/r/$NREQ.b" -w '%{http_code}' "$@" "$URL$path")
 	cp "$TMP/r/$NREQ.b" "$TMP/body"
 	cp "$TMP/r/$NREQ.h" "$TMP/headers"
-	local method=GET arg
-	for arg in "$@"; do [ "$arg" == -I ] && method=HEAD; [ "$arg" == POST ] && method=POST; done
+	local method=GET arg prev=
+	for arg in "$@"; do
+		[ "$arg" == -I ] && method=HEAD
+		[ "$prev" == -X ] && method=$arg
+		prev=$arg
+	done
 	printf '%s\t%s\t%s\t%s\n' "$method" "$URL$path" "$TMP/r/$NREQ.h" "$TMP/r/$NREQ.b" >>"$TMP/manifest"
 }
 # raw REQUEST_LINE [HEADER...]: the request on a raw socket, exactly as given (api_check.py raw: no Host
@@ -414,6 +418,16 @@ req "$TA" "/v1/accounts/ACME1/usage?month=2026-10"
 check "an unknown path: 404" "$NOTFOUND" "$CODE|$(cat "$TMP/body")"
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -X POST -d x
 check "POST: 405 with Allow" '405|method_not_allowed|GET, HEAD' "$CODE|$(json code)|$(header Allow)"
+# RFC 9110 9.1 and 15.6.2: a method the server does not know is 501; one it knows but does not serve, 405.
+for m in DELETE PATCH OPTIONS; do
+	req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -X $m
+	check "$m: 405 with Allow" '405|method_not_allowed|GET, HEAD' "$CODE|$(json code)|$(header Allow)"
+done
+for m in FOO PROPFIND get; do
+	req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -X $m
+	check "$m: 501, not 405" '501|not_implemented|the method is not one this server knows: only GET and HEAD are served' \
+		"$CODE|$(json code)|$(json message)"
+done
 
 # ---- months served ------------------------------------------------------------------------------------------------
 # From 2000-01 to next month (UTC): a month outside is refused before the database is asked, and a month

@@ -5,7 +5,7 @@
       Checks every response listed in MANIFEST (one a line: METHOD, URL, HEADERS_FILE, BODY_FILE, tab-separated;
       the headers as curl -D writes them) against the OpenAPI document SPEC: the status must be documented
       for the operation, the documented required headers present and matching, the body of the documented
-      media type and valid against its schema. A response of no operation (a 405, an unknown path) is checked
+      media type and valid against its schema. A response of no operation (a 405, a 501, an unknown path) is checked
       against the Error schema. Prints "N responses valid" or one line per failure; exit 1 on any.
   api_check.py leak SPEC BASE_URL TOKENS EXISTING UNKNOWN COUNT MONTH
       Sends COUNT requests (keep-alive) of account tokens (TOKENS: "ALIAS TOKEN" lines) for aliases not
@@ -177,6 +177,9 @@ def operation(spec, method, path):
         if len(tsegs) != len(segs):
             continue
         if all(t == s or (t.startswith("{") and t.endswith("}")) for t, s in zip(tsegs, segs)):
+            # Method names are case-sensitive: "get" is no GET (RFC 9110 section 9.1).
+            if not method.isupper():
+                return None
             return item.get("get" if method in ("GET", "HEAD") else method.lower())
     return None
 
