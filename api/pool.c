@@ -298,7 +298,8 @@ static PGresult *take_result(PGconn *conn, uint64_t deadline, int *late)
 /*
  * Runs q on s once: the result, or NULL with *why: PB_API_POOL_DOWN when the connection broke or its server
  * did not answer in time (the connection is then closed), PB_API_POOL_TIMEOUT when the statement ran out of
- * time (statement_timeout), PB_API_POOL_ERROR when it failed otherwise (logged).
+ * time (statement_timeout) or the database cancelled it (both logged apart), PB_API_POOL_ERROR when it failed
+ * otherwise (logged).
  */
 static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *params, enum pb_api_pool_error *why)
 {
@@ -308,9 +309,10 @@ static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *par
 	const char *state;
 	char within[32];
 	int late = 0;
+	uint64_t start = pb_now_ms(), took;
 
 	if (PQsendQueryPrepared(s->conn, d->name, d->nparams, params, NULL, NULL, 0))
-		res = take_result(s->conn, pb_now_ms() + (uint64_t)s->timeout_ms + QUERY_GRACE_MS, &late);
+		res = take_result(s->conn, start + (uint64_t)s->timeout_ms + QUERY_GRACE_MS, &late);
 	st = PQresultStatus(res);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		*why = PB_API_POOL_OK;
@@ -325,6 +327,22 @@ static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *par
 		*why = late ? PB_API_POOL_TIMEOUT : PB_API_POOL_DOWN;
 		PQfinish(s->conn);
 		s->conn = NULL;
+	} else if (state && strcmp(state, "57014") == 0 && (took = pb_now_ms() - start) + 1 < (uint64_t)s->timeout_ms) {
+		/*
+		 * Cancelled before its time ran out: by a DBA (pg_cancel_backend) or the server. The same 503 as a
+		 * timeout (the client may retry), but the log says what happened, in the server's words (whatever
+		 * their language: the time tells a cancel from the statement_timeout, not the text).
+		 */
+		struct pb_buf msg = PB_BUF_INIT;
+		char what[160];
+
+		say_ms(within, sizeof(within), s->timeout_ms);
+		snprintf(what, sizeof(what), "query %s: the database cancelled it after %llu ms, before its %s ran out",
+			 d->name, (unsigned long long)took, within);
+		pb_db_result_message(&msg, what, s->conn, res);
+		pb_warning("%s", pb_buf_str(&msg));
+		pb_buf_release(&msg);
+		*why = PB_API_POOL_TIMEOUT;
 	} else if (state && strcmp(state, "57014") == 0) {
 		say_ms(within, sizeof(within), s->timeout_ms);
 		pb_warning("query %s: the database did not answer within %s (statement_timeout)", d->name, within);

@@ -902,6 +902,26 @@ check "a statement held by a lock (also a new connection's schema check): 503 da
 	"503|database_unavailable|1|1|503|database_unavailable|1|503|database_unavailable|1|200|9|1|1|1" \
 	"$a|$CODE|$(json total.month_to_date)|$(grep -c "did not answer within 5 s (statement_timeout)" "$TMP/api.log")|$(grep -c "did not answer within 1 s (statement_timeout)" "$TMP/api.log")|$(grep -c "due to statement timeout" "$TMP/api.log")"
 
+# A statement the database cancels before its time runs out (a DBA's pg_cancel_backend): 503 as for a timeout,
+# but logged as what it was, with the server's message, not as a statement that ran out of time.
+timeouts=$(grep -c "did not answer within" "$TMP/api.log")
+pb_sql_session_start
+pb_sql_in "BEGIN; LOCK TABLE pb.aggregate_account IN ACCESS EXCLUSIVE MODE"
+curl -s -H "Authorization: Bearer $TP" -o "$TMP/cancel.b" -w '%{http_code}' -m 20 \
+	"$URL/v1/accounts/BETA2/partner-usage/daily?month=2026-10" >"$TMP/cancel.code" &
+cpid=$!
+for i in $(seq 200); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-api' AND wait_event_type = 'Lock'")" == 1 ] && break
+	sleep 0.02
+done
+pb_sql "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api' AND wait_event_type = 'Lock'" >/dev/null
+wait $cpid
+pb_sql_in "ROLLBACK"
+pb_sql_session_end
+check "a statement the database cancels (pg_cancel_backend) before its 5 s: 503, logged as cancelled with the server's message, not as a timeout" \
+	"503|database_unavailable|1|$timeouts" \
+	"$(cat "$TMP/cancel.code")|$(python3 "$CHECK" get "$TMP/cancel.b" code)|$(grep -c "^pb-api: warning: query pb_api_daily: the database cancelled it after [0-9]* ms, before its 5 s ran out: ERROR:  canceling statement due to user request$" "$TMP/api.log")|$(grep -c "did not answer within" "$TMP/api.log")"
+
 # ---- the database stopped and started under the running server ----------------------------------------------------
 "$BIN/pb-db" stop >/dev/null 2>&1
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
