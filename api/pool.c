@@ -42,6 +42,11 @@ struct pb_api_pool {
 	atomic_uint connected;
 };
 
+unsigned pb_api_pool_hold_ms(void)
+{
+	return QUERY_MS + QUERY_GRACE_MS;
+}
+
 struct pb_api_pool *pb_api_pool_new(const char *conninfo, unsigned size, unsigned wait_ms)
 {
 	struct pb_api_pool *p = calloc(1, sizeof(*p));

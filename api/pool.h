@@ -16,6 +16,9 @@
 struct pb_api_pool;
 
 /* Returns NULL when out of memory. The pool keeps a copy of conninfo. */
+/* The longest a request holds a connection for one statement: its time, then the grace for a server gone quiet. */
+unsigned pb_api_pool_hold_ms(void);
+
 struct pb_api_pool *pb_api_pool_new(const char *conninfo, unsigned size, unsigned wait_ms);
 /* Closes every connection; no caller may be using the pool. */
 void pb_api_pool_free(struct pb_api_pool *p);

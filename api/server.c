@@ -343,8 +343,10 @@ static void announce(const struct server *s)
 /*
  * Stops taking connections, then waits (DRAIN_MS at most) until every connection is closed, each answer now
  * closing its own, or those left have been idle for IDLE_MS: no request begun or in progress meanwhile, so
- * that MHD_stop_daemon, which closes them, cuts no request short that was on its way. The listening socket
- * stops listening at once (shutdown(2); libmicrohttpd's threads may hold it until they stop, so it is
+ * that MHD_stop_daemon, which closes them, cuts no request short that was on its way. A request still in
+ * progress at DRAIN_MS (one waiting on a database that stopped answering) is waited for until the pool gives
+ * its statement up and it is answered 503: DRAIN_MS, or the pool's hold and a second, whichever is longer. The
+ * listening socket stops listening at once (shutdown(2); libmicrohttpd's threads may hold it until they stop, so it is
  * closed after them): a client connecting now is refused, and may turn to another server at once, instead
  * of waiting in its queue to be reset when this one exits.
  */
@@ -352,19 +354,22 @@ static void drain(struct server *s)
 {
 	struct timespec tick = {0, 20L * 1000000L};
 	uint_fast64_t seen = 0;
-	unsigned waited, idle = 0;
+	unsigned waited, idle = 0, busy_ms = pb_api_pool_hold_ms() + 1000;
 
 	atomic_store(&s->routes.stopping, 1);
 	s->quiesced = MHD_quiesce_daemon(s->daemon);
 	if (s->quiesced != MHD_INVALID_SOCKET)
 		shutdown(s->quiesced, SHUT_RDWR);
-	for (waited = 0; waited < DRAIN_MS && idle < IDLE_MS; waited += 20) {
+	for (waited = 0; idle < IDLE_MS; waited += 20) {
 		const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 		uint_fast64_t begun = atomic_load(&s->routes.begun);
+		int busy = atomic_load(&s->routes.ended) != begun;
 
 		if (!info || info->num_connections == 0)
 			break;
-		idle = begun == seen && atomic_load(&s->routes.ended) == begun ? idle + 20 : 0;
+		if (waited >= DRAIN_MS && (!busy || waited >= busy_ms))
+			break;
+		idle = begun == seen && !busy ? idle + 20 : 0;
 		seen = begun;
 		nanosleep(&tick, NULL);
 	}

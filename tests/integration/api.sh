@@ -32,7 +32,7 @@ cleanup() {
 	[ -n "$API_PID" ] && kill -9 "$API_PID" 2>/dev/null
 	[ -n "${NS_PID:-}" ] && kill -9 "$NS_PID" 2>/dev/null
 	# A server process stopped by a test would hold the cluster's stop up.
-	[ -n "${STOPPED_BACKEND:-}" ] && kill -CONT "$STOPPED_BACKEND" 2>/dev/null
+	[ -n "${STOPPED_BACKEND:-}" ] && kill -CONT $STOPPED_BACKEND 2>/dev/null
 	pb_test_cleanup
 }
 trap cleanup EXIT
@@ -967,6 +967,26 @@ check "GET /metrics: each family typed, its samples in one group (Prometheus tex
 stop_api
 check "SIGTERM: exit 0 once the requests in progress are answered" "0|pb-api: SIGTERM: stopping|pb-api: stopped" \
 	"$STOPPED|$(tail -2 "$TMP/api.log" | paste -sd'|')"
+
+# A stop while a request waits on a database that stopped answering (its pool's server processes stopped):
+# the request is answered 503 once its statement's time and grace have run out (5 s + 2 s), not cut off
+# without an answer when the stop's wait for the connections to end (5 s) ran out first.
+start_api "$TMP/api-hung.log" || exit 1
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a=$CODE
+HUNG=$(pb_sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pb-api'")
+kill -STOP $HUNG && STOPPED_BACKEND=$HUNG
+curl -s -H "Authorization: Bearer $TA" -D "$TMP/hung.h" -o "$TMP/hung.b" -w '%{http_code}' -m 30 \
+	"$URL/v1/accounts/ACME1/partner-usage/daily?month=2026-10" >"$TMP/hung.code" &
+cpid=$!
+sleep 0.5
+stop_api
+wait $cpid
+kill -CONT $HUNG
+STOPPED_BACKEND=
+check "SIGTERM while a request waits on a database that stopped answering: the request answered 503 with Retry-After, then exit 0" \
+	"200|503|database_unavailable|1|0" \
+	"$a|$(cat "$TMP/hung.code")|$(python3 "$CHECK" get "$TMP/hung.b" code)|$(grep -ci '^retry-after: 1' "$TMP/hung.h")|$STOPPED"
 
 # ---- a new run commits between the run's lookup and the reading of its figures -----------------------------------
 # The server pauses (PB_TEST_PAUSE=api-figures) once it has the month's run and before it reads the run's
