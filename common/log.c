@@ -74,10 +74,16 @@ static void add_json_string(struct pb_buf *b, const char *s)
 			pb_buf_addstr(b, "\\t");
 			break;
 		default:
-			if (*p < 0x20)
+			/* DEL and C1 escaped as C0 is: valid JSON either way, but no control reaches a terminal. */
+			if (*p < 0x20 || *p == 0x7f) {
 				pb_buf_addf(b, "\\u%04x", *p);
-			else
+			} else if (*p == 0xc2 && good && p[1] < 0xa0) {
+				pb_buf_addf(b, "\\u%04x", p[1]);
+				p++;
+				good--;
+			} else {
 				pb_buf_addch(b, (char)*p);
+			}
 		}
 	}
 	pb_buf_addch(b, '"');
@@ -129,24 +135,17 @@ static void format_json(struct pb_buf *b, enum pb_log_level level, const struct 
 }
 
 /*
- * Appends s (a message: less the line feeds and blanks that end it) with each control character (C0, DEL) as
- * \xHH: a message is one line, and text from outside in it (a file's name with a line feed or an escape
- * sequence) can neither add a line nor move a terminal's cursor.
+ * Appends s (a message: less the line feeds and blanks that end it) as pb_text_add_visible shows it: a message
+ * is one line, and text from outside in it (a file's name with a line feed, an escape sequence or a C1 control)
+ * can neither add a line nor move a terminal's cursor.
  */
 static void add_visible(struct pb_buf *b, const char *s, int message)
 {
-	const char *run = s, *end = s + strlen(s);
+	const char *end = s + strlen(s);
 
 	while (message && end > s && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
 		end--;
-	for (; s < end; s++) {
-		if ((unsigned char)*s >= 0x20 && *s != 0x7f)
-			continue;
-		pb_buf_add(b, run, (size_t)(s - run));
-		pb_buf_addf(b, "\\x%02x", (unsigned char)*s);
-		run = s + 1;
-	}
-	pb_buf_add(b, run, (size_t)(end - run));
+	pb_text_add_visible(b, s, (size_t)(end - s));
 }
 
 static void format_plain(struct pb_buf *b, enum pb_log_level level, const struct pb_log_where *w, const char *msg)

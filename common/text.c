@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "buf.h"
+
 #include "banned.h"
 
 /* The length of the valid sequence starting at s (n bytes left), or 0 when it is not valid. */
@@ -85,14 +87,51 @@ void pb_text_mend(char *p, size_t len)
 	}
 }
 
+/*
+ * The length of the run at s (n bytes) that is shown as it is: UTF-8 without a control character (C0 but keep,
+ * DEL, C1 written in UTF-8). The byte after it is a control character's or one that is not UTF-8.
+ */
+static size_t visible_run(const unsigned char *s, size_t n, int keep)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			if ((s[i] < 0x20 && s[i] != keep) || s[i] == 0x7f)
+				break;
+			i++;
+			continue;
+		}
+		k = sequence(s + i, n - i);
+		if (!k || (s[i] == 0xc2 && s[i + 1] < 0xa0))
+			break;
+		i += k;
+	}
+	return i;
+}
+
+void pb_text_add_visible(struct pb_buf *b, const char *s, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len) {
+		n = visible_run((const unsigned char *)s + i, len - i, -1);
+		pb_buf_add(b, s + i, n);
+		i += n;
+		if (i < len)
+			pb_buf_addf(b, "\\x%02x", (unsigned char)s[i++]);
+	}
+}
+
 void pb_text_put_visible(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, n;
 
-	for (; *p; p++) {
-		if ((*p < 0x20 && *p != '\n') || *p == 0x7F)
-			fprintf(out, "\\x%02x", *p);
-		else
-			putc(*p, out);
+	while (i < len) {
+		n = visible_run((const unsigned char *)s + i, len - i, '\n');
+		fwrite(s + i, 1, n, out);
+		i += n;
+		if (i < len)
+			fprintf(out, "\\x%02x", (unsigned char)s[i++]);
 	}
 }

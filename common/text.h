@@ -15,10 +15,17 @@ int pb_text_check(const char *p, size_t len, size_t *bad, const char **why);
 /* Makes the len bytes at p text PostgreSQL takes, in place: each byte that is not UTF-8, and each NUL, as '?'. */
 void pb_text_mend(char *p, size_t len);
 
+struct pb_buf;
+
 /*
- * Writes the string s to out with each control character but the line end (C0, DEL) shown as \xHH, so that
- * text from outside (a price list, an export) shown on a terminal can never move its cursor or clear it.
+ * Appends the len bytes at s to b with each control character (C0, DEL, and C1 written in UTF-8, U+0080 to
+ * U+009F) and each byte that is not UTF-8 shown as \xHH, one per byte, so that text from outside (a file's
+ * name, a value stored by hand) shown on a terminal can neither add a line nor move its cursor nor clear it.
+ * Valid UTF-8 otherwise (accents, the euro sign, CJK, emoji) goes as it is.
  */
+void pb_text_add_visible(struct pb_buf *b, const char *s, size_t len);
+
+/* Writes the string s to out as pb_text_add_visible shows it, but with its line ends as they are. */
 void pb_text_put_visible(FILE *out, const char *s);
 
 #endif

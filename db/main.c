@@ -34,7 +34,7 @@ static void usage(FILE *out)
 
 static int fail(const char *what, const struct pb_buf *err, int code)
 {
-	fprintf(stderr, "pb-db: %s%s%s\n", what ? what : "", what ? ": " : "", pb_buf_str(err));
+	pb_error("%s%s%s", what ? what : "", what ? ": " : "", pb_buf_str(err));
 	return code;
 }
 
@@ -257,7 +257,8 @@ static int run(int argc, char **argv)
 		return cmd_migrate();
 	if (strcmp(cmd, "psql") == 0)
 		return cmd_psql(argc - 2, argv + 2);
-	fprintf(stderr, "pb-db: unknown command '%s'\nTry 'pb-db --help'.\n", cmd);
+	pb_error("unknown command '%s'", cmd);
+	fprintf(stderr, "Try 'pb-db --help'.\n");
 	return EXIT_USAGE;
 }
 

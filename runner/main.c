@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "date.h"
 #include "exitcode.h"
 #include "job.h"
@@ -13,6 +14,7 @@
 #include "opts.h"
 #include "record.h"
 #include "run.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -65,13 +67,19 @@ static void usage(FILE *out)
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
+	struct pb_buf msg = PB_BUF_INIT, line = PB_BUF_INIT;
 	va_list ap;
 
-	fprintf(stderr, "%s: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	pb_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'pb-run --help'.\n");
+	/* The value quoted is the user's: its control characters shown as \xHH, as every message shows them. */
+	pb_buf_addf(&line, "%s: ", progname);
+	pb_text_add_visible(&line, msg.ptr ? msg.ptr : "", msg.len);
+	pb_buf_addstr(&line, "\nTry 'pb-run --help'.\n");
+	fputs(pb_buf_str(&line), stderr);
+	pb_buf_release(&msg);
+	pb_buf_release(&line);
 	return EXIT_USAGE;
 }
 

@@ -553,6 +553,31 @@ check "pb-aggregate with standard output and error closed: what it says goes now
 check "a file named with a line feed and an escape: one line, both shown as \\xHH, exit 1" \
 	"1|1|pb-ingest: cannot open '$TMP/bad\x0ana\x1b[31mme.csv': No such file or directory" \
 	"$?|$(wc -l <"$TMP/err")|$(cat "$TMP/err")"
+# A C1 control written in UTF-8 (U+009B, a terminal's CSI), a DEL and bytes that are not UTF-8 went out as they
+# were; each is shown as \xHH too, the valid characters (an accent, the euro sign, CJK, an emoji) as they are.
+# In JSON, DEL and C1 are escaped as C0 is (\u007f, \u009b), and each byte that is not UTF-8 is U+FFFD.
+name="$TMP/c1"$'\xc2\x9b'"2J-del"$'\x7f'"-bad"$'\xff\xfe'"-é€中😀.csv"
+"$PBI" --format aws-cur --summary "$name" >"$TMP/out" 2>"$TMP/err"
+check "a file named with C1, DEL and bytes not UTF-8: each shown as \\xHH, exit 1" \
+	"1|pb-ingest: cannot open '$TMP/c1\xc2\x9b2J-del\x7f-bad\xff\xfe-é€中😀.csv': No such file or directory" \
+	"$?|$(cat "$TMP/err")"
+"$PBI" --log-format json --format aws-cur --summary "$name" >"$TMP/out" 2>"$TMP/err"
+check "--log-format json: the same name, DEL and C1 escaped, valid JSON" \
+	"1|\"cannot open '$TMP/c1\\u009b2J-del\\u007f-bad��-é€中😀.csv': No such file or directory\"|cannot open '$TMP/c1"$'\xc2\x9b'"2J-del"$'\x7f'"-bad��-é€中😀.csv': No such file or directory" \
+	"$?|$(grep -o '"cannot[^}]*"' "$TMP/err")|$(python3 -c 'import json, sys; print(json.load(sys.stdin)["message"])' <"$TMP/err")"
+# pb-run's usage errors and pb-db's messages did not go through the logger: an option or a command with an
+# escape sequence and a line feed reached the terminal as it was.
+"$BIN/pb-run" "--x"$'\033[2J\n' >"$TMP/out" 2>"$TMP/err"
+check "pb-run: an unknown option with an escape and a line feed shown as \\xHH, exit 2" \
+	"2|pb-run: unknown option '--x\x1b[2J\x0a'
+Try 'pb-run --help'." "$?|$(cat "$TMP/err")"
+"$BIN/pb-db" $'st\033[2Jatus\n' >"$TMP/out" 2>"$TMP/err"
+check "pb-db: an unknown command with an escape and a line feed shown as \\xHH, exit 2" \
+	"2|pb-db: unknown command 'st\x1b[2Jatus\x0a'
+Try 'pb-db --help'." "$?|$(cat "$TMP/err")"
+PB_VAR_DIR=$TMP/$'no\033[2J' "$BIN/pb-db" start >"$TMP/out" 2>"$TMP/err"
+check "pb-db: a PB_VAR_DIR with an escape, named with it shown as \\xHH, exit 3" \
+	"3|pb-db: start: no local cluster: '$TMP/no\x1b[2J' does not exist (run 'pb-db init')" "$?|$(cat "$TMP/err")"
 
 # A machine whose host name is not UTF-8 (a Latin-1 name set by hand): each program records who ran it with the
 # host's name, and the database refused the bytes, so the import, the price load, the aggregate run, the invoice

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "buf.h"
 #include "text.h"
 
 #include "banned.h"
@@ -77,12 +78,34 @@ static void test_mend(void **state)
 	mended("", 0, "");
 }
 
+static void visible(const char *s, size_t len, const char *want)
+{
+	struct pb_buf b = PB_BUF_INIT;
+
+	pb_text_add_visible(&b, s, len);
+	assert_string_equal(pb_buf_str(&b), want);
+	pb_buf_release(&b);
+}
+
+static void test_add_visible(void **state)
+{
+	(void)state;
+	/* Valid UTF-8 as it is; C0, DEL, C1 and each byte that is not UTF-8 as \xHH, one per byte. */
+	visible("caf\xc3\xa9 \xe2\x82\xac \xe4\xb8\xad \xf0\x9f\x98\x80 \xc2\xa0", 21,
+		"caf\xc3\xa9 \xe2\x82\xac \xe4\xb8\xad \xf0\x9f\x98\x80 \xc2\xa0");
+	visible("a\nb\rc\x1b[2J\t\x7f", 11, "a\\x0ab\\x0dc\\x1b[2J\\x09\\x7f");
+	visible("\xc2\x80\xc2\x9b\xc2\x9f", 6, "\\xc2\\x80\\xc2\\x9b\\xc2\\x9f");
+	visible("\xff\xfe\xc3(\xe2\x82", 6, "\\xff\\xfe\\xc3(\\xe2\\x82");
+	visible("x\0y", 3, "x\\x00y");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_mend),
+		cmocka_unit_test(test_add_visible),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
