@@ -61,24 +61,23 @@ void pb_account_release(struct pb_account *a)
 
 void pb_account_quote(struct pb_buf *b, const char *s, size_t len)
 {
-	const char *why;
-	size_t i = 0, bad;
+	pb_text_add_visible(b, s, len);
+}
 
-	while (i < len) {
-		/* The longest run that is UTF-8 without control characters goes as it is. */
-		size_t n = 0;
+void pb_account_add_shown(struct pb_buf *b, const char *s, size_t len, int csv)
+{
+	struct pb_buf shown = PB_BUF_INIT;
 
-		while (i + n < len && (unsigned char)s[i + n] >= 0x20 && s[i + n] != 0x7f)
-			n++;
-		if (n && pb_text_check(s + i, n, &bad, &why) < 0)
-			n = bad;
-		pb_buf_add(b, s + i, n);
-		i += n;
-		if (i < len) {
-			pb_buf_addf(b, "\\x%02x", (unsigned char)s[i]);
-			i++;
-		}
+	if (!csv) {
+		pb_text_add_visible(b, s, len);
+		return;
 	}
+	pb_text_add_visible(&shown, s, len);
+	if (shown.failed)
+		b->failed = 1;
+	else
+		pb_buf_add_csv_text(b, pb_buf_str(&shown), shown.len);
+	pb_buf_release(&shown);
 }
 
 static int is_alias(const char *s)
@@ -646,10 +645,14 @@ static void add_rows(struct pb_buf *out, const char *key, PGresult *res)
 	int r, c;
 
 	for (r = 0; r < PQntuples(res); r++) {
-		pb_buf_addf(out, "%s: %s", key, PQgetvalue(res, r, 0));
-		for (c = 1; c < PQnfields(res); c++)
-			if (!PQgetisnull(res, r, c))
-				pb_buf_addf(out, " %s %s", PQfname(res, c), PQgetvalue(res, r, c));
+		pb_buf_addf(out, "%s: ", key);
+		pb_account_add_shown(out, PQgetvalue(res, r, 0), (size_t)PQgetlength(res, r, 0), 0);
+		for (c = 1; c < PQnfields(res); c++) {
+			if (PQgetisnull(res, r, c))
+				continue;
+			pb_buf_addf(out, " %s ", PQfname(res, c));
+			pb_account_add_shown(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c), 0);
+		}
 		pb_buf_addch(out, '\n');
 	}
 }
@@ -685,8 +688,11 @@ int pb_account_show(PGconn *conn, const char *alias, struct pb_buf *out, struct 
 	if (ret < 0)
 		goto out;
 	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
-		if (a.v[i])
-			pb_buf_addf(out, "%s: %s\n", pb_account_fields[i].column, a.v[i]);
+		if (a.v[i]) {
+			pb_buf_addf(out, "%s: ", pb_account_fields[i].column);
+			pb_account_add_shown(out, a.v[i], strlen(a.v[i]), 0);
+			pb_buf_addch(out, '\n');
+		}
 	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		PGresult *res = pb_db_query(conn, queries[i][1], 2, p, err);
 
@@ -722,7 +728,7 @@ int pb_account_list(PGconn *conn, struct pb_buf *out, struct pb_buf *err)
 			if (c == PQnfields(res) - 1)
 				pb_buf_add_csv_field(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
 			else
-				pb_buf_add_csv_text(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
+				pb_account_add_shown(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c), 1);
 		}
 		pb_buf_addch(out, '\n');
 	}

@@ -63,10 +63,17 @@ void pb_account_release(struct pb_account *a);
 int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *value, size_t len, struct pb_buf *err);
 
 /*
- * Appends len bytes of s as a message may show text from the user: control characters and bytes that are
- * not UTF-8 as \xNN, everything else as it is.
+ * Appends len bytes of s as a message may show text from the user: control characters (C0, DEL, C1) and
+ * bytes that are not UTF-8 as \xNN, everything else as it is.
  */
 void pb_account_quote(struct pb_buf *b, const char *s, size_t len);
+
+/*
+ * Appends a stored value (len bytes of s) for 'show', 'list' or the proposals' list to put on a terminal: as
+ * pb_account_quote shows it (a value written by an older build or by hand may hold control characters), and
+ * when csv is set, then as one CSV field (pb_buf_add_csv_text).
+ */
+void pb_account_add_shown(struct pb_buf *b, const char *s, size_t len, int csv);
 
 /* Upper-cases an alias into out (8 bytes) and checks it: 0, or PB_ERR_DATA with a message. */
 int pb_account_alias(const char *alias, char *out, struct pb_buf *err);

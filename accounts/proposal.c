@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "account.h"
 #include "date.h"
 #include "db.h"
 #include "eligibility.h"
@@ -90,7 +91,7 @@ int pb_proposal_list(PGconn *conn, const char *status, struct pb_buf *out, struc
 		for (c = 0; c < PQnfields(res); c++) {
 			if (c)
 				pb_buf_addch(out, ',');
-			pb_buf_add_csv_text(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
+			pb_account_add_shown(out, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c), 1);
 		}
 		pb_buf_addch(out, '\n');
 	}

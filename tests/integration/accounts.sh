@@ -406,6 +406,19 @@ check "its one link" "US2,2026-10-01," \
 t "show keeps the removed link, who made it and who removed it" 0 \
 	"removed_link: aws 880000000001 from 2026-10-01 origin link by $ME at T removed_by $ME removed_at T" "" \
 	sh -c "'$PBA' show US3 | grep '^removed_link' | sed 's/at [-0-9T:]*Z/at T/g'"
+# Values stored by an older build or by hand (SQL) with control characters: 'show' and 'list' put them on the
+# reader's terminal as they were (an escape sequence, a C1 CSI, a line feed that made a line of its own).
+# Each control character is shown as \xHH, other UTF-8 as it is.
+pb_sql "UPDATE pb.clc_account SET name = E'Three\\u001b[2J\\tT\\u009b2J\\nx: y \\u00e9' WHERE alias = 'US3';
+	UPDATE pb.partner_account SET created_by = E'eve\\u007f\\u001b[31m' WHERE alias = 'US2'
+		AND partner_account_id = '880000000001'" >/dev/null
+t "show: control characters stored by hand shown as \\xHH" 0 "name: Three\\x1b[2J\\x09T\\xc2\\x9b2J\\x0ax: y é
+link: aws 880000000001 from 2026-10-01 origin link by eve\\x7f\\x1b[31m at T" "" \
+	sh -c "{ '$PBA' show US3 | grep '^name'; '$PBA' show US2 | grep '880000000001'; } | sed 's/at [-0-9T:]*Z/at T/g'"
+t "list: the same, one line an account" 0 "US3,Three\\x1b[2J\\x09T\\xc2\\x9b2J\\x0ax: y é,US,false,,USD,0" "" \
+	sh -c "'$PBA' list | grep '^US3'"
+pb_sql "UPDATE pb.clc_account SET name = 'US Corp Three' WHERE alias = 'US3';
+	UPDATE pb.partner_account SET created_by = '$ME' WHERE partner_account_id = '880000000001'" >/dev/null
 t "a day earlier than that is no link's" 1 "" \
 	"pb-accounts: US2 has no link of aws partner account 880000000001 valid on 2026-09-29" \
 	"$PBA" unlink US2 --vendor aws --partner-account 880000000001 --to 2026-09-29

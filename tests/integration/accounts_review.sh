@@ -388,6 +388,12 @@ t "reject records who and why" 0 "rejected link proposal 6: azure partner accoun
 	"$PBA" reject 6 --by jane --reason "the tenant is PRB's, made by us"
 check "as stored" "rejected|jane|the tenant is PRB's, made by us|t|" \
 	"$(pb_sql "SELECT status, decided_by, reason, decided_at IS NOT NULL, link_id FROM pb.link_proposal WHERE id = 6" '|')"
+# A reason stored by an older build or by hand with control characters: the proposals' list put them on the
+# terminal as they were (the line feed one CSV field over two lines). Each is shown as \xHH.
+pb_sql "UPDATE pb.link_proposal SET reason = E'made\\u001b[2J\\nby \\u009b2J us \\u00e9' WHERE id = 6" >/dev/null
+check "the proposals' list: control characters stored by hand shown as \\xHH, one line" \
+	'made\x1b[2J\x0aby \xc2\x9b2J us é' "$("$PBA" proposals --status rejected | awk -F, '$1 == 6 { print $12 }')"
+pb_sql "UPDATE pb.link_proposal SET reason = 'the tenant is PRB''s, made by us' WHERE id = 6" >/dev/null
 "$PBA" reject 6 --by joe --reason again >"$TMP/out" 2>"$TMP/err"
 check "a rejected proposal cannot be rejected again" "4|pb-accounts: link proposal 6 was rejected by jane at T already" \
 	"$?|$(sed 's/at [-0-9T:]*Z/at T/' "$TMP/err")"
