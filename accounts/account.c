@@ -280,8 +280,11 @@ static int normalize(enum pb_account_field f, char *v, const struct given *in, s
 			return set_bad(err, "email", in, "an address such as name@example.com");
 		return 0;
 	default:
+		/* As an option's value: no C0, DEL or C1 (U+0080 to U+009F), which 'show' would put on a terminal. */
 		for (i = 0; v[i]; i++)
-			if ((unsigned char)v[i] < 0x20)
+			if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f ||
+			    ((unsigned char)v[i] == 0xc2 && (unsigned char)v[i + 1] >= 0x80 &&
+			     (unsigned char)v[i + 1] <= 0x9f))
 				return set_bad(err, pb_account_fields[f].column, in,
 					       "control characters are not allowed");
 		return 0;

@@ -502,6 +502,13 @@ printf 'alias,name,billing_country\nOK1,Fine,US\nOK2,Short\n' >"$TMP/bad.csv"
 import_fails "a row with too few fields" "pb-accounts: $TMP/bad.csv:3:1: expected 3 fields, found 2"
 printf 'alias,name,billing_country,is_reseller\nOK1,Fine,US,perhaps\n' >"$TMP/bad.csv"
 import_fails "a bad reseller flag" "pb-accounts: $TMP/bad.csv:2:13: bad reseller flag 'perhaps': true or false"
+# A name with a DEL or a C1 control (U+009B, a terminal's CSI) was imported as it was, though --name refuses
+# both, for 'show' to put on a terminal; refused as a C0 control is, shown as \xHH.
+printf 'alias,name,billing_country\nOK1,Fine,US\nOK2,Ev\177il,US\n' >"$TMP/bad.csv"
+import_fails "a name holding a DEL" "pb-accounts: $TMP/bad.csv:3:5: bad name 'Ev\\x7fil': control characters are not allowed"
+printf 'alias,name,billing_country\nOK1,Ev\302\2332J \303\251,US\n' >"$TMP/bad.csv"
+import_fails "a name holding a C1 control" \
+	"pb-accounts: $TMP/bad.csv:2:5: bad name 'Ev\\xc2\\x9b2J é': control characters are not allowed"
 t "a file that is not there" 1 "" "pb-accounts: cannot open '$TMP/none.csv': No such file or directory" \
 	"$PBA" import "$TMP/none.csv"
 # --max-errors N: up to N bad rows, each named, in the file's order; a row after a bad one is checked as if the
