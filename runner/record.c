@@ -503,7 +503,12 @@ static void history_row(struct pb_buf *out, const PGresult *res, int i, const in
 int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *out, struct pb_buf *err)
 {
 	char lim[24];
-	const char *p[2] = {job ? job : "", lim};
+	/*
+	 * Shown on a terminal: a control character (C0, DEL, C1) that a row's text holds (an older build's, one
+	 * made by hand) as '?', in who ran it and in the job's and the step's names (a job file checks them, SQL
+	 * does not).
+	 */
+	const char *p[3] = {job ? job : "", lim, "[\\x01-\\x1f\\x7f-\\x9f]"};
 	const char *cell[HISTORY_COLUMNS];
 	int width[HISTORY_COLUMNS] = {0};
 	char sig[32];
@@ -514,17 +519,18 @@ int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *
 	res = timed_query(
 		conn,
 		"WITH r AS (SELECT * FROM pb.job_run WHERE $1 = '' OR job = $1 ORDER BY id DESC LIMIT $2::bigint) "
-		"SELECT id, 0, 0, NULL, id::text, job, to_char(month, 'YYYY-MM'), as_of::text, '', '', status, "
-		"coalesce(exit_status::text, ''), to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), "
+		"SELECT id, 0, 0, NULL, id::text, regexp_replace(job, $3, '?', 'g'), to_char(month, 'YYYY-MM'), "
+		"as_of::text, '', '', status, coalesce(exit_status::text, ''), "
+		"to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), "
 		"coalesce(round(extract(epoch FROM finished_at - started_at), 1)::text, ''), "
-		/* Shown on a terminal: a control character a row holds (an older build's, one made by hand) as '?'. */
-		"regexp_replace(run_by, '[\\x01-\\x1f\\x7f-\\x9f]', '?', 'g') FROM r "
+		"regexp_replace(run_by, $3, '?', 'g') FROM r "
 		"UNION ALL "
-		"SELECT s.run_id, s.seq, s.attempt, s.signal, '', '', '', '', s.name, s.attempt::text, "
+		"SELECT s.run_id, s.seq, s.attempt, s.signal, '', '', '', '', regexp_replace(s.name, $3, '?', 'g'), "
+		"s.attempt::text, "
 		"s.status, coalesce(s.exit_status::text, ''), to_char(s.started_at, 'YYYY-MM-DD HH24:MI:SS'), "
 		"coalesce(round(extract(epoch FROM s.finished_at - s.started_at), 1)::text, ''), '' "
 		"FROM pb.job_step s JOIN r ON r.id = s.run_id ORDER BY 1 DESC, 2, 3",
-		2, p, err);
+		3, p, err);
 	if (!res)
 		return -1;
 	for (i = -1; i < PQntuples(res); i++) {

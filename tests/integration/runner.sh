@@ -896,6 +896,17 @@ sql "INSERT INTO pb.job_run (job, month, as_of, status, finished_at, exit_status
 pbr --history --job ctl-by --limit 1
 check "--history: control characters in who ran it shown as '?'" "0|eve?[31m?x?2J@host pid 1|0" \
 	"$st|$(sed -n 2p "$TMP/out" | grep -o 'eve.*$')|$(LC_ALL=C grep -c $'[\x01-\x1f\x7f]' "$TMP/out")"
+# The job's and the steps' names of such a row went out as they were (a job file checks them, a row by hand
+# does not): '?' for each control character too.
+sql "WITH r AS (INSERT INTO pb.job_run (job, month, as_of, status, finished_at, exit_status, run_by, job_file,
+	job_sha256) VALUES (E'ctl\\u001b[2Jjob', '2026-10-01', '2026-10-31', 'failed', clock_timestamp(), 1, 'eve',
+	'/x', repeat('0', 64)) RETURNING id)
+	INSERT INTO pb.job_step (run_id, seq, name, attempt, argv, status, finished_at, exit_status)
+	SELECT id, 1, E'st\\tep\\u009b2J\\n', 1, '{x}', 'failed', clock_timestamp(), 1 FROM r" >/dev/null ||
+	notok "record a run and its step by hand"
+pbr --history --limit 1
+check "--history: control characters in the job's and the step's names shown as '?'" "0|ctl?[2Jjob|st?ep?2J?|0" \
+	"$st|$(sed -n 2p "$TMP/out" | awk '{ print $2 }')|$(sed -n 3p "$TMP/out" | awk '{ print $1 }')|$(LC_ALL=C grep -c $'[\x01-\x1f\x7f]\|\xc2[\x80-\x9f]' "$TMP/out")"
 # An empty --job (a script's unset variable) listed the runs of every job, as if no --job were given.
 pbr --history --job ''
 check "--history --job '': exit 2, nothing listed" "2||pb-run: --job takes a job name (up to 64 letters, digits, '.', '_' and '-', the first a letter or digit), not ''
