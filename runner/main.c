@@ -109,8 +109,9 @@ static int take_option(int ch, const char *arg, struct options *o)
 		o->run.metrics_file = arg;
 		break;
 	case 'w':
+		/* Digits only: strtol would take ' 5', '+5' and '-0' too. */
 		o->run.wait = strtol(arg, &end, 10);
-		if (end == arg || *end || o->run.wait < 0 || o->run.wait > WAIT_MAX)
+		if (arg[0] < '0' || arg[0] > '9' || *end || o->run.wait < 0 || o->run.wait > WAIT_MAX)
 			return usage_error("--wait takes a count of seconds from 0 to %d, not '%s'", WAIT_MAX, arg);
 		o->wait_given = 1;
 		break;
@@ -129,7 +130,7 @@ static int take_option(int ch, const char *arg, struct options *o)
 		break;
 	case 'n':
 		o->limit = strtol(arg, &end, 10);
-		if (end == arg || *end || o->limit < 1 || o->limit > HISTORY_LIMIT_MAX)
+		if (arg[0] < '0' || arg[0] > '9' || *end || o->limit < 1 || o->limit > HISTORY_LIMIT_MAX)
 			return usage_error("--limit takes a count from 1 to 10000, not '%s'", arg);
 		break;
 	}

@@ -647,7 +647,8 @@ check "the held run fails at its second step" "1|first" "$?|$(cat "$TMP/bg.out")
 wait "$WAITER"
 check "--wait 600: the run says it waits for the month to be free, then runs (its idle session ended meanwhile)" \
 	"0|1|yes|succeeded" "$?|$(grep -c "^pb-run: waiting up to 600 s for 2026-10: job 'waiter' for 2026-10 is not run: job 'hold' is running" "$TMP/wait.err")|$([ -e "$W/waiter.ran" ] && echo yes)|$(sql "SELECT status FROM pb.job_run WHERE job = 'waiter' ORDER BY id DESC LIMIT 1")"
-for v in abc -1 86401 1.5 ''; do
+# What strtol takes besides digits ('+5', ' 5', '-0') was taken as a count of seconds; a count is digits.
+for v in abc -1 86401 1.5 '' 1e3 0x10 +5 ' 5' -0; do
 	pbr "$fw" --month 2026-10 --wait "$v"
 	check "--wait '$v': exit 2" "2|pb-run: --wait takes a count of seconds from 0 to 86400, not '$v'" "$st|$(head -1 "$TMP/err")"
 done
@@ -888,6 +889,8 @@ check "--history: a signal in the exit column" "SIGTERM" "$(awk 'NR == 3 { print
 check "--history >/dev/full: exit 3" "3|pb-run: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 pbr --history --limit 0
 check "--history --limit 0: exit 2" "2" "$st"
+pbr --history --limit ' +5'
+check "--history --limit ' +5': exit 2" "2|pb-run: --limit takes a count from 1 to 10000, not ' +5'" "$st|$(head -1 "$TMP/err")"
 # A run recorded by an older build, or by hand, whose run_by holds an escape sequence and a tab: --history put
 # them on the reader's terminal as they were. Each control character (C0, DEL, C1) is shown as '?'.
 sql "INSERT INTO pb.job_run (job, month, as_of, status, finished_at, exit_status, run_by, job_file, job_sha256)
