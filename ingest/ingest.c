@@ -26,6 +26,7 @@
 #include "summary.h"
 #include "tags.h"
 #include "testhook.h"
+#include "text.h"
 #include "url.h"
 
 #include "banned.h"
@@ -622,7 +623,7 @@ static const char *walk_error(void *ctx)
 static int store_close(struct run *run)
 {
 	struct pb_store_import *im = &run->im;
-	struct pb_buf err = PB_BUF_INIT, lists = PB_BUF_INIT, billeds = PB_BUF_INIT;
+	struct pb_buf err = PB_BUF_INIT, lists = PB_BUF_INIT, billeds = PB_BUF_INIT, source = PB_BUF_INIT;
 	char list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
 	struct walker w = {.read = &run->read};
 	struct pb_store_rows rows = {walk_next, walk_error, &w, 0, walk_files_ready};
@@ -668,13 +669,16 @@ static int store_close(struct run *run)
 		pb_error("warning: %s", pb_buf_str(&err));
 		pb_buf_reset(&err);
 	}
+	/* The source names a folder from outside: its control characters as \\xHH. */
+	pb_text_add_visible(&source, im->source, strlen(im->source));
 	printf("import %lld committed: %s %.7s from %s: %zu file%s, %llu lines, %llu daily rows, list_cost %s, "
 	       "billed_cost %s\n",
-	       im->id, im->vendor, day_text(im->billing_month), im->source, run->read.nfiles,
+	       im->id, im->vendor, day_text(im->billing_month), pb_buf_str(&source), run->read.nfiles,
 	       run->read.nfiles == 1 ? "" : "s", (unsigned long long)lines, (unsigned long long)n,
 	       lists.len ? pb_buf_str(&lists) : list, billeds.len ? pb_buf_str(&billeds) : billed);
 	pb_buf_release(&lists);
 	pb_buf_release(&billeds);
+	pb_buf_release(&source);
 	print_priced(&w.priced);
 	{
 		char prefix[64];

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pgcopy.h"
 #include "testhook.h"
+#include "text.h"
 #include "who.h"
 
 #include "banned.h"
@@ -1205,6 +1206,16 @@ void pb_store_fail(PGconn *conn, const struct pb_store_import *im, const char *w
 	pb_buf_release(&ignore);
 }
 
+/* Writes s to out with its control characters as \\xHH: a source or an error names files from outside. */
+static void put_shown(FILE *out, const char *s)
+{
+	struct pb_buf b = PB_BUF_INIT;
+
+	pb_text_add_visible(&b, s, strlen(s));
+	fputs(pb_buf_str(&b), out);
+	pb_buf_release(&b);
+}
+
 int pb_store_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
 {
 	char m[11] = "";
@@ -1227,12 +1238,16 @@ int pb_store_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
 	fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %-14s  %s\n", "import", "vendor", "month",
 		"status", "files", "lines", "rows", "list_total", "billed_total", "started", "format", "source");
 	for (i = 0; i < PQntuples(res); i++) {
-		fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %-14s  %s", PQgetvalue(res, i, 0),
+		fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %-14s  ", PQgetvalue(res, i, 0),
 			PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
 			PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), PQgetvalue(res, i, 7), PQgetvalue(res, i, 8),
-			PQgetvalue(res, i, 9), PQgetvalue(res, i, 10), PQgetvalue(res, i, 11));
-		if (*PQgetvalue(res, i, 12))
-			fprintf(out, "  (%s)", PQgetvalue(res, i, 12));
+			PQgetvalue(res, i, 9), PQgetvalue(res, i, 10));
+		put_shown(out, PQgetvalue(res, i, 11));
+		if (*PQgetvalue(res, i, 12)) {
+			fputs("  (", out);
+			put_shown(out, PQgetvalue(res, i, 12));
+			fputc(')', out);
+		}
 		fputc('\n', out);
 	}
 	PQclear(res);

@@ -578,6 +578,31 @@ Try 'pb-db --help'." "$?|$(cat "$TMP/err")"
 PB_VAR_DIR=$TMP/$'no\033[2J' "$BIN/pb-db" start >"$TMP/out" 2>"$TMP/err"
 check "pb-db: a PB_VAR_DIR with an escape, named with it shown as \\xHH, exit 3" \
 	"3|pb-db: start: no local cluster: '$TMP/no\x1b[2J' does not exist (run 'pb-db init')" "$?|$(cat "$TMP/err")"
+# An export in a folder named with an escape sequence and a tab: the import's source (the folder's URL) went out
+# of 'committed' and --history as it was, and so did the error --history shows of a failed import there (the
+# file it had reached, as a run stopped by SIGTERM between two files records it).
+evil=$TMP/$'ev\033[31mil\tdir'
+cur 2025-06 "$evil/cur.csv" "500000000001 Usage 2 1 1 EC2"
+cur 2025-06 "$evil/bad/a.csv" "500000000001 Usage 2 1 1 EC2"
+cur 2025-06 "$evil/bad/b.csv" "500000000001 Usage 3 1 1 EC2"
+"$PBI" --format aws-cur --no-progress "$evil/cur.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+: >"$TMP/err2"
+PB_TEST_PAUSE=read env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$evil/bad/a.csv" \
+	"$evil/bad/b.csv" >/dev/null 2>"$TMP/err2" &
+bg=$!
+for _ in $(seq 100); do
+	grep -q 'test pause at read' "$TMP/err2" && break
+	sleep 0.05
+done
+kill -TERM $bg
+wait $bg
+"$PBI" --history --month 2025-06 >"$TMP/hist" 2>&1
+shown="file://$TMP/ev\x1b[31mil\x09dir"
+check "a source folder named with an escape and a tab: shown as \\xHH by 'committed' and --history" \
+	"0|import N committed: aws 2025-06 from $shown: 1 file, 1 lines, 1 daily rows, list_cost 1, billed_cost 1|$shown
+$shown/bad  ($TMP/ev\x1b[31mil\x09dir/bad/b.csv:1: interrupted by SIGTERM)|0" \
+	"$st|$(sed -E 's/^import [0-9]+/import N/' "$TMP/out")|$(grep -o 'file://.*$' "$TMP/hist")|$(LC_ALL=C grep -c $'[\x01-\x1f\x7f]' "$TMP/hist")"
 
 # A machine whose host name is not UTF-8 (a Latin-1 name set by hand): each program records who ran it with the
 # host's name, and the database refused the bytes, so the import, the price load, the aggregate run, the invoice
