@@ -32,9 +32,11 @@ static void usage(FILE *out)
 		     "running); psql ends with psql's own exit status.\n");
 }
 
-static int fail(const char *what, const struct pb_buf *err, int code)
+/* Says what failed and why (err, released here: run returns at once), and returns code. */
+static int fail(const char *what, struct pb_buf *err, int code)
 {
 	pb_error("%s%s%s", what ? what : "", what ? ": " : "", pb_buf_str(err));
+	pb_buf_release(err);
 	return code;
 }
 
@@ -81,6 +83,7 @@ static int cmd_status(void)
 			       ? "stopped (a server that was killed left postmaster.pid without a "
 				 "process number: 'pb-db start' removes it)"
 			       : "not created");
+		pb_buf_release(&err);
 		if (st != PB_CLUSTER_RUNNING)
 			return EXIT_DEPENDENCY;
 	}
@@ -237,18 +240,21 @@ static int run(int argc, char **argv)
 		if (rc < 0)
 			return fail("init", &err, EXIT_DEPENDENCY);
 		printf(rc ? "local cluster in %s/pg exists already\n" : "created the local cluster in %s/pg\n", var);
+		pb_buf_release(&err);
 		return 0;
 	}
 	if (strcmp(cmd, "start") == 0) {
 		if (pb_cluster_start(var, &err) < 0)
 			return fail("start", &err, EXIT_DEPENDENCY);
 		printf("local cluster in %s/pg is running\n", var);
+		pb_buf_release(&err);
 		return 0;
 	}
 	if (strcmp(cmd, "stop") == 0) {
 		if (pb_cluster_stop(var, &err) < 0)
 			return fail("stop", &err, EXIT_DEPENDENCY);
 		printf("local cluster in %s/pg is stopped\n", var);
+		pb_buf_release(&err);
 		return 0;
 	}
 	if (strcmp(cmd, "status") == 0)
