@@ -386,8 +386,8 @@ check "a PB_VAR_DIR with a comma: init refuses naming it, nothing made" \
 nlvar="$TMP/a
 b"
 PB_VAR_DIR=$nlvar "$PBDB" init >"$TMP/out" 2>"$TMP/err"
-check "a PB_VAR_DIR with a line break: init refuses naming it, nothing made" \
-	"3||pb-db: init: the cluster's folder '$nlvar/pg' holds a line break, which initdb and pg_ctl refuse: give PB_VAR_DIR a folder without one|f" \
+check "a PB_VAR_DIR with a line break: init refuses naming it (on one line, the line feed as \\x0a), nothing made" \
+	"3||pb-db: init: the cluster's folder '$TMP/a\x0ab/pg' holds a line break, which initdb and pg_ctl refuse: give PB_VAR_DIR a folder without one|f" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$nlvar" && echo t || echo f)"
 
 # An init that fails after initdb (here: the configuration cannot be written; as well a kill -9 of pb-db
