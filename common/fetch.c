@@ -988,6 +988,22 @@ long pb_fetch_read(void *arg, char *buf, size_t n, struct pb_buf *err)
 /* Where the download goes and how it is signed. Returns 0, or -1 with a message in err. */
 static int resolve(struct pb_fetch *f, const char *url, struct pb_buf *err)
 {
+	const char *p;
+
+	/*
+	 * A blank or a control character (a space, a tab, a line feed pasted with it) is no part of an http(s)
+	 * URL: curl refuses it at each attempt, which read as the server failing (exit 3, a step pb-run retries).
+	 * An S3 key is written as it is and sent percent-encoded (s3_http_url).
+	 */
+	for (p = url; strncmp(url, "s3://", 5) != 0 && *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+			pb_url_message(err, url);
+			pb_buf_addf(err,
+				    "a URL holds no blank or control character (byte %zu): percent-encode it (%%20 for "
+				    "a space)",
+				    (size_t)(p - url) + 1);
+			return -1;
+		}
 	if (strncmp(url, "s3://", 5) == 0) {
 		if (!f->opts.s3) {
 			pb_url_message(err, url);

@@ -582,6 +582,17 @@ check "pb-db: a PB_VAR_DIR with an escape, named with it shown as \\xHH, exit 3"
 PB_VAR_DIR=$TMP/none "$BIN/pb-db" stop >"$TMP/out" 2>"$TMP/err"
 check "pb-db stop where no cluster was made: said stopped, exit 0, nothing on stderr" \
 	"0|local cluster in $TMP/none/pg is stopped|" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+# A URL with a blank or a control character (a space not percent-encoded, a tab pasted with it): curl refused it
+# at each attempt ("URL using bad/illegal format"), which read as the server failing, exit 3, a step pb-run
+# retries. It is a FILE that cannot be opened, exit 1, before any download, for pb-ingest and pb-prices alike.
+"$PBI" --format aws-cur --summary 'https://127.0.0.1:1/cur 10.csv' >"$TMP/out" 2>"$TMP/err"
+check "pb-ingest: a URL holding a space: exit 1, saying to percent-encode it" \
+	"1|pb-ingest: https://127.0.0.1:1/cur 10.csv: a URL holds no blank or control character (byte 24): percent-encode it (%20 for a space)" \
+	"$?|$(cat "$TMP/err")"
+"$PBP" load --format aws-offer $'https://127.0.0.1:1/offer\t.json' >"$TMP/out" 2>"$TMP/err"
+check "pb-prices: a URL holding a tab: exit 1, the tab shown as \\x09" \
+	"1|pb-prices: https://127.0.0.1:1/offer\x09.json: a URL holds no blank or control character (byte 26): percent-encode it (%20 for a space)" \
+	"$?|$(cat "$TMP/err")"
 # An export in a folder named with an escape sequence and a tab: the import's source (the folder's URL) went out
 # of 'committed' and --history as it was, and so did the error --history shows of a failed import there (the
 # file it had reached, as a run stopped by SIGTERM between two files records it).
