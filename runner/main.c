@@ -14,7 +14,6 @@
 #include "opts.h"
 #include "record.h"
 #include "run.h"
-#include "text.h"
 
 #include "banned.h"
 
@@ -67,19 +66,16 @@ static void usage(FILE *out)
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
-	struct pb_buf msg = PB_BUF_INIT, line = PB_BUF_INIT;
+	struct pb_buf msg = PB_BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
 	pb_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	/* The value quoted is the user's: its control characters shown as \xHH, as every message shows them. */
-	pb_buf_addf(&line, "%s: ", progname);
-	pb_text_add_visible(&line, msg.ptr ? msg.ptr : "", msg.len);
-	pb_buf_addstr(&line, "\nTry 'pb-run --help'.\n");
-	fputs(pb_buf_str(&line), stderr);
+	/* Through the logger: a --log-format json before it holds, and the value quoted is shown as it shows text. */
+	pb_error("%s", pb_buf_str(&msg));
+	fprintf(stderr, "Try 'pb-run --help'.\n");
 	pb_buf_release(&msg);
-	pb_buf_release(&line);
 	return EXIT_USAGE;
 }
 
@@ -118,6 +114,7 @@ static int take_option(int ch, const char *arg, struct options *o)
 	case 'L':
 		if (pb_log_parse_format(arg, &o->log_format) < 0)
 			return usage_error("--log-format takes plain or json, not '%s'", arg);
+		pb_log_setup(progname, o->log_format, stderr);
 		o->run.json_log = o->log_format == PB_LOG_JSON;
 		break;
 	case 'j':
@@ -223,6 +220,7 @@ int main(int argc, char **argv)
 
 	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
+	pb_log_setup(progname, PB_LOG_PLAIN, stderr);
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;

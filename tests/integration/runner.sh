@@ -931,6 +931,13 @@ else
 	notok "--log-format json: every message a JSON object, the steps' lines with their step" "$(cat "$TMP/err")"
 fi
 
+# A usage error after --log-format json was a plain line, unlike every other program's: a JSON reader of
+# pb-run's standard error could not parse it.
+pbr --log-format json --wait 1e3 "$FIX/example.yaml"
+check "--log-format json: a usage error after it is a JSON object, then the plain 'Try' line, exit 2" \
+	"2|error|--wait takes a count of seconds from 0 to 86400, not '1e3'|Try 'pb-run --help'." \
+	"$st|$(head -1 "$TMP/err" | python3 -c 'import json, sys; m = json.load(sys.stdin); print(m["level"] + "|" + m["message"])')|$(sed -n 2p "$TMP/err")"
+
 # A step's line that is not UTF-8 (a Latin-1 file name, a line cut at 4 KiB inside a character) or holds a
 # NUL byte: still one JSON object in UTF-8, each bad byte as U+FFFD (the raw bytes made the line no JSON,
 # and the text after a NUL was lost).
