@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
@@ -161,8 +162,9 @@ static int add_csv(struct run *r, PGresult *res, int i, const char *alias, size_
 	int c;
 
 	pb_buf_reset(row);
+	/* A name comes from a partner's export: its control characters as \\xHH. */
 	for (c = COL_VENDOR; c <= COL_NAME; c++) {
-		pb_buf_add_csv_text(row, PQgetvalue(res, i, c), (size_t)PQgetlength(res, i, c));
+		pb_account_add_shown(row, PQgetvalue(res, i, c), (size_t)PQgetlength(res, i, c), 1);
 		pb_buf_addch(row, ',');
 	}
 	if (alias) {

@@ -309,6 +309,13 @@ check "each with its rule, evidence and month; nothing linked" "1|aws|2000000000
 check "a rerun refreshes the open proposals: no new ones, the earliest month kept" "7|2026-09-01|2026-10-01" \
 	"$(pb_sql "SELECT count(*) FROM pb.link_proposal")|$(pb_sql "SELECT month FROM pb.link_proposal WHERE id = 3")|$(
 		pb_sql "SELECT month FROM pb.link_proposal WHERE id = 2")"
+# A name from a partner's export holding an escape sequence and a C1 control (an account named so in the CUR):
+# suggest's CSV put it on the terminal as it was. Shown as \xHH, as the proposals' list shows stored text.
+pb_sql "INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count)
+	VALUES (920, 'aws', '200000000003', 'account_name', E'ev\\u001b[2Jil\\u009b2J', 1)" >/dev/null
+check "suggest: a name with control characters shown as \\xHH, matching no rule" \
+	'aws,200000000003,ev\x1b[2Jil\xc2\x9b2J,,,,' "$("$PBA" suggest --month 2026-10 --rules "$R" | grep '^aws,200000000003,ev')"
+pb_sql "DELETE FROM pb.partner_account_name WHERE import_id = 920 AND name LIKE 'ev%'" >/dev/null
 
 # --apply links the tenant create-azure-customer made for PRA, nothing the names say.
 "$PBA" suggest --month 2026-10 --rules "$R" --apply --by nightly >"$TMP/out" 2>"$TMP/err"
