@@ -1225,14 +1225,24 @@ int pb_store_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
 
 	if (month)
 		pb_date_format(month, m);
-	res = pb_db_query(conn,
-			  "SELECT id, vendor, to_char(billing_month, 'YYYY-MM'), status, "
-			  "coalesce(file_count::text, '-'), coalesce(line_count::text, '-'), "
-			  "coalesce(row_count::text, '-'), coalesce(list_total::text, '-'), "
-			  "coalesce(billed_total::text, '-'), to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), format, "
-			  "source, coalesce(error, '') FROM pb.import "
-			  "WHERE $1 = '' OR billing_month = nullif($1, '')::date ORDER BY id",
-			  1, p, err);
+	/*
+	 * An import 'running' whose run holds no lock (see lock_name) belongs to a run that died (kill -9, a lost
+	 * server): the source's next run records it failed; until then it is shown as that run will record it.
+	 */
+	res = pb_db_query(
+		conn,
+		"WITH i AS (SELECT i.*, i.status = 'running' AND NOT EXISTS (SELECT FROM pg_locks l "
+		"WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+		"AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('pb-import|' || i.vendor "
+		"|| '|' || i.format || '|' || i.source || '|' || to_char(i.billing_month, 'YYYY-MM-DD'), 0)) "
+		"AS dead FROM pb.import i WHERE $1 = '' OR i.billing_month = nullif($1, '')::date) "
+		"SELECT id, vendor, to_char(billing_month, 'YYYY-MM'), CASE WHEN dead THEN 'failed' ELSE status "
+		"END, coalesce(file_count::text, '-'), coalesce(line_count::text, '-'), "
+		"coalesce(row_count::text, '-'), coalesce(list_total::text, '-'), "
+		"coalesce(billed_total::text, '-'), to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), format, "
+		"source, CASE WHEN dead THEN 'interrupted: the run ended before it finished; recorded at the "
+		"next run of its source' ELSE coalesce(error, '') END FROM i ORDER BY id",
+		1, p, err);
 	if (!res)
 		return -1;
 	fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %-14s  %s\n", "import", "vendor", "month",

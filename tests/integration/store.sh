@@ -182,13 +182,27 @@ kill_paused() {
 base_rows=$(current_rows "$SRC_BIG")
 [ "$(wc -l <<<"$base_rows")" -gt 1000 ] || notok "the big import holds rows" "$base_rows"
 base_id=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_BIG'")
+# hist_status ID: the import's status in --history, and its error: 1 as recorded for a run that died, 2 as shown
+# before it is recorded, 0 none of these.
+hist_status() {
+	"$PBI" --history --month 2026-10 | awk -v id="$1" '$1 == id {
+		e = $0 ~ /\(interrupted: the run ended before it finished\)$/ ? 1 : 0
+		if ($0 ~ /\(interrupted: the run ended before it finished; recorded at the next run of its source\)$/) e = 2
+		print $4 "|" e }'
+}
 for point in read copy commit; do
 	start_paused "$point"
+	[ "$point" == copy ] && running_hist=$(hist_status "$(pb_sql "SELECT max(id) FROM pb.import")")
 	kill_paused
 	sleep 0.3
 	check "kill -9 during $point leaves the previous import current" "$base_id|$base_rows" \
 		"$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_BIG'")|$(current_rows "$SRC_BIG")"
 done
+# Each run recorded the one killed before it failed; the last killed run's import stays 'running' in the database
+# until the source's next run: no run holds it, and --history says what it is.
+check "--history: an import whose run is alive is running; a killed run's import is failed (interrupted) before the next run records it" \
+	"running|0 failed|1 failed|1 failed|2" \
+	"$running_hist $(for id in $(pb_sql "SELECT id FROM pb.import WHERE source = '$SRC_BIG' AND id > $base_id ORDER BY id"); do hist_status "$id"; done | paste -sd' ')"
 "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err"
 check "the rerun after the kills commits the same rows as an uninterrupted run" "0|$base_rows" \
 	"$?|$(current_rows "$SRC_BIG")"
