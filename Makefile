@@ -99,6 +99,7 @@ AGGREGATE_SRC := \
 	aggregate/estimate.c \
 	aggregate/estimate_cli.c \
 	aggregate/main.c \
+	aggregate/pool.c \
 	aggregate/pricing.c \
 	aggregate/report.c \
 	aggregate/run.c

@@ -185,15 +185,6 @@ static int month_to_date(const struct pb_agg_context *ctx, const struct pb_agg_a
 	return 0;
 }
 
-/* The figures of one series (a vendor, or every vendor together). */
-struct figures {
-	const char *vendor;
-	pb_money mtd, markup;
-	struct pb_estimate est;
-	int32_t complete_through;
-	int final;
-};
-
 static void add_money(FILE *f, pb_money m, int tab)
 {
 	char s[PB_MONEY_STRMAX];
@@ -229,7 +220,7 @@ static int markup_of(const struct pb_agg_account *a, pb_money mtd, pb_money *out
  * parts (links that start or end within the month) are those of the vendors v of the account with only[v] set.
  */
 static int estimate_of(const struct pb_agg_context *ctx, const struct pb_agg_account *a, const pb_money *usage,
-		       const pb_money *one_off, const int *only, struct figures *fig, struct pb_buf *err)
+		       const pb_money *one_off, const int *only, struct pb_agg_figures *fig, struct pb_buf *err)
 {
 	struct pb_estimate_series s;
 	struct pb_estimate_part *parts = NULL;
@@ -299,7 +290,7 @@ static int estimate_of(const struct pb_agg_context *ctx, const struct pb_agg_acc
 	return rc;
 }
 
-static void write_figures(struct pb_agg_context *ctx, const struct pb_agg_account *a, const struct figures *f)
+static void write_figures(struct pb_agg_context *ctx, const struct pb_agg_account *a, const struct pb_agg_figures *f)
 {
 	char day[11], month[11], as_of[11];
 
@@ -382,7 +373,7 @@ static int unserved(const struct pb_agg_context *ctx, const char *alias)
 
 /* Every vendor together: the sums of the vendors' series and figures. */
 /* Whether the vendors' data end on different days (or one is final and another not). */
-static int apart(const struct pb_agg_account *a, const struct figures *vf)
+static int apart(const struct pb_agg_account *a, const struct pb_agg_figures *vf)
 {
 	int v, first = -1;
 
@@ -401,7 +392,7 @@ static int apart(const struct pb_agg_account *a, const struct figures *vf)
  * The vendors' estimates and intervals added up (the intervals as wide as the vendors' together). Returns 0, or
  * -1 when a sum leaves the range of amounts.
  */
-static int sum_estimates(const struct pb_agg_account *a, const struct figures *vf, struct pb_estimate *out)
+static int sum_estimates(const struct pb_agg_account *a, const struct pb_agg_figures *vf, struct pb_estimate *out)
 {
 	int v;
 
@@ -423,19 +414,17 @@ static int sum_estimates(const struct pb_agg_account *a, const struct figures *v
  * earliest day would leave out the later vendor's complete days and project the month from the earlier one's few:
  * the figures are then the sum of the vendors' own.
  */
-static int all_vendors(struct pb_agg_context *ctx, const struct pb_agg_account *a, const struct figures *vf,
-		       struct pb_buf *err)
+static int all_vendors(const struct pb_agg_context *ctx, const struct pb_agg_account *a,
+		       const struct pb_agg_figures *vf, struct pb_agg_figures *all, struct pb_buf *err)
 {
 	pb_money usage[PB_AGG_MAX_DAYS], one_off[PB_AGG_MAX_DAYS];
-	struct figures all;
 	int v;
 	size_t d;
 
-	memset(&all, 0, sizeof(all));
 	memset(usage, 0, sizeof(usage));
 	memset(one_off, 0, sizeof(one_off));
-	all.vendor = "all";
-	all.final = !unserved(ctx, a->alias);
+	all->vendor = "all";
+	all->final = !unserved(ctx, a->alias);
 	for (v = 0; v < PB_NVENDORS; v++) {
 		for (d = 0; d < PB_AGG_MAX_DAYS; d++)
 			if (pb_money_add(usage[d], a->v[v].usage[d], &usage[d]) < 0 ||
@@ -443,33 +432,33 @@ static int all_vendors(struct pb_agg_context *ctx, const struct pb_agg_account *
 				return range_error(err, a->alias);
 		if (!a->v[v].present)
 			continue;
-		if (pb_money_add(all.mtd, vf[v].mtd, &all.mtd) < 0 ||
-		    pb_money_add(all.markup, vf[v].markup, &all.markup) < 0)
+		if (pb_money_add(all->mtd, vf[v].mtd, &all->mtd) < 0 ||
+		    pb_money_add(all->markup, vf[v].markup, &all->markup) < 0)
 			return range_error(err, a->alias);
-		all.final &= vf[v].final;
-		if (vf[v].complete_through && (!all.complete_through || vf[v].complete_through < all.complete_through))
-			all.complete_through = vf[v].complete_through;
+		all->final &= vf[v].final;
+		if (vf[v].complete_through &&
+		    (!all->complete_through || vf[v].complete_through < all->complete_through))
+			all->complete_through = vf[v].complete_through;
 	}
 	if (!apart(a, vf)) {
 		int every[PB_NVENDORS];
 
 		for (v = 0; v < PB_NVENDORS; v++)
 			every[v] = 1;
-		if (estimate_of(ctx, a, usage, one_off, every, &all, err) < 0)
+		if (estimate_of(ctx, a, usage, one_off, every, all, err) < 0)
 			return PB_ERR_DATA;
-	} else if (sum_estimates(a, vf, &all.est) < 0) {
+	} else if (sum_estimates(a, vf, &all->est) < 0) {
 		return range_error(err, a->alias);
 	}
-	write_figures(ctx, a, &all);
 	return 0;
 }
 
-int pb_agg_account_finish(struct pb_agg_context *ctx, struct pb_agg_account *a, struct pb_buf *err)
+int pb_agg_account_estimate(const struct pb_agg_context *ctx, struct pb_agg_account *a, struct pb_buf *err)
 {
-	struct figures f[PB_NVENDORS];
+	struct pb_agg_figures *f = a->fig;
 	int v;
 
-	memset(f, 0, sizeof(f));
+	memset(a->fig, 0, sizeof(a->fig));
 	for (v = 0; v < PB_NVENDORS; v++) {
 		int only[PB_NVENDORS] = {0};
 
@@ -482,10 +471,30 @@ int pb_agg_account_finish(struct pb_agg_context *ctx, struct pb_agg_account *a, 
 		if (month_to_date(ctx, a, v, &f[v].mtd, err) < 0 || markup_of(a, f[v].mtd, &f[v].markup, err) < 0 ||
 		    estimate_of(ctx, a, a->v[v].usage, a->v[v].one_off, only, &f[v], err) < 0)
 			return PB_ERR_DATA;
+	}
+	return all_vendors(ctx, a, f, &f[PB_NVENDORS], err);
+}
+
+void pb_agg_account_write(struct pb_agg_context *ctx, const struct pb_agg_account *a)
+{
+	int v;
+
+	for (v = 0; v < PB_NVENDORS; v++) {
+		if (!a->v[v].present)
+			continue;
 		write_totals(ctx, a, v);
-		write_figures(ctx, a, &f[v]);
+		write_figures(ctx, a, &a->fig[v]);
 		write_daily(ctx, a, v);
 	}
 	ctx->naccounts++;
-	return all_vendors(ctx, a, f, err);
+	write_figures(ctx, a, &a->fig[PB_NVENDORS]);
+}
+
+int pb_agg_account_finish(struct pb_agg_context *ctx, struct pb_agg_account *a, struct pb_buf *err)
+{
+	int rc = pb_agg_account_estimate(ctx, a, err);
+
+	if (rc == 0)
+		pb_agg_account_write(ctx, a);
+	return rc;
 }

@@ -58,12 +58,22 @@ struct pb_agg_series {
 	int present;			       /* the account has rows of this vendor this month */
 };
 
+/* The figures of one series (a vendor, or every vendor together), made by pb_agg_account_estimate. */
+struct pb_agg_figures {
+	const char *vendor;
+	pb_money mtd, markup;
+	struct pb_estimate est;
+	int32_t complete_through;
+	int final;
+};
+
 struct pb_agg_account {
 	char alias[16], currency[4];
 	struct pb_decimal markup; /* percent */
 	char markup_text[48];
 	int minor_unit;
 	struct pb_agg_series v[PB_NVENDORS];
+	struct pb_agg_figures fig[PB_NVENDORS + 1]; /* per vendor, then every vendor together */
 };
 
 /* Starts the account alias (invoice currency, markup percent as text) afresh. Returns 0, or PB_ERR_DATA. */
@@ -89,9 +99,19 @@ void pb_agg_account_history(const struct pb_agg_context *ctx, struct pb_agg_acco
 			    pb_money usage);
 
 /*
- * Writes the account's rows (totals, per-vendor and all-vendor figures with their estimates, the daily
- * series, the estimate history) to the context's files. Returns 0, or PB_ERR_DATA with err set.
+ * Works out the account's figures (month to date, markup, estimates) into a->fig, once all its rows are added.
+ * Reads ctx and writes a alone: accounts may be estimated on several threads at once, each its own. Returns 0,
+ * or PB_ERR_DATA with err set.
  */
+int pb_agg_account_estimate(const struct pb_agg_context *ctx, struct pb_agg_account *a, struct pb_buf *err);
+
+/*
+ * Writes the account's rows (totals, per-vendor and all-vendor figures with their estimates, the daily
+ * series, the estimate history) to the context's files, after pb_agg_account_estimate.
+ */
+void pb_agg_account_write(struct pb_agg_context *ctx, const struct pb_agg_account *a);
+
+/* pb_agg_account_estimate, then pb_agg_account_write. Returns 0, or PB_ERR_DATA with err set. */
 int pb_agg_account_finish(struct pb_agg_context *ctx, struct pb_agg_account *a, struct pb_buf *err);
 
 void pb_agg_account_release(struct pb_agg_account *a);

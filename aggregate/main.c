@@ -16,6 +16,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "opts.h"
+#include "pool.h"
 #include "pricing.h"
 #include "rates.h"
 #include "report.h"
@@ -42,6 +43,7 @@ enum {
 	OPT_LIST,
 	OPT_DETAIL,
 	OPT_STALE_AFTER,
+	OPT_THREADS,
 };
 
 enum output { OUT_SUMMARY, OUT_CSV, OUT_UNMAPPED, OUT_NO_LIST };
@@ -51,6 +53,7 @@ struct args {
 	int has_month, has_as_of; /* given: day 0 (1970-01-01) is a day like any other */
 	int strict, no_run, history, done, rates, load, list, detail;
 	int stale_after, has_stale_after; /* days a source may lag before a warning */
+	int threads;			  /* 0: pb_agg_pool_default_threads() */
 	enum output output;
 	const char *pricing, *config, *file;
 };
@@ -75,6 +78,8 @@ static void usage(FILE *out)
 		"  --strict             exit 1 when any spend is unmapped or ineligible\n"
 		"  --stale-after DAYS   warn of a source complete through a day more than DAYS (1 to 365, default\n"
 		"                       3) before the as-of day: its export may have stopped\n"
+		"  --threads N          estimate the accounts on N threads while the next rows are read (1 to 64;\n"
+		"                       default: one per processor, at most 8; 1: in turn with the reads)\n"
 		"  --detail             also store the amounts per account, vendor, service and category (what\n"
 		"                       an invoice's detail shows: pb-invoice --issue needs a run made with it)\n"
 		"  --csv                print one CSV row per CLC account and vendor instead of the summary\n"
@@ -150,6 +155,17 @@ static int option(void *ctx, int ch, const char *v)
 		a->has_stale_after = 1;
 		return 0;
 	}
+	case OPT_THREADS: {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (!*v || *end || errno || n < 1 || n > PB_AGG_POOL_MAX_THREADS || !(*v >= '0' && *v <= '9'))
+			return bad("threads", "a number of threads from 1 to 64", v);
+		a->threads = (int)n;
+		return 0;
+	}
 	case OPT_PRICING:
 		a->pricing = v;
 		return 0;
@@ -217,6 +233,7 @@ static int read_options(int argc, char **argv, struct args *a)
 		{"list", no_argument, NULL, OPT_LIST},
 		{"detail", no_argument, NULL, OPT_DETAIL},
 		{"stale-after", required_argument, NULL, OPT_STALE_AFTER},
+		{"threads", required_argument, NULL, OPT_THREADS},
 		{NULL, 0, NULL, 0},
 	};
 	const struct pb_opts o = {"pb-aggregate", longopts, OPT_HELP, OPT_VERSION, usage, option, a};
@@ -282,12 +299,13 @@ static int check_args(struct args *a)
 		return -1;
 	}
 	/* Ignored, --strict let a script that gates on it read success whatever the current run held. */
-	if (a->no_run && (a->strict || a->detail || a->pricing || a->config || a->has_stale_after)) {
-		pb_error("--no-run shows the current run; %s is for a new one", a->strict    ? "--strict"
-										: a->detail  ? "--detail"
-										: a->pricing ? "--pricing"
-										: a->config  ? "--config"
-											     : "--stale-after");
+	if (a->no_run && (a->strict || a->detail || a->pricing || a->config || a->has_stale_after || a->threads)) {
+		pb_error("--no-run shows the current run; %s is for a new one", a->strict	     ? "--strict"
+										: a->detail	     ? "--detail"
+										: a->pricing	     ? "--pricing"
+										: a->config	     ? "--config"
+										: a->has_stale_after ? "--stale-after"
+												     : "--threads");
 		return -1;
 	}
 	return a->no_run ? 0 : default_as_of(a);
@@ -340,6 +358,7 @@ static int run_month(PGconn *conn, const struct args *a)
 	o.eligibility = &elig;
 	o.by = by;
 	o.detail = a->detail;
+	o.threads = a->threads ? a->threads : pb_agg_pool_default_threads();
 	rc = pb_aggregate_run(conn, &o, &res, &err);
 	if (rc < 0)
 		goto out;

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "log.h"
+#include "pool.h"
 #include "rates.h"
 #include "testhook.h"
 
@@ -50,8 +51,9 @@ struct run {
 	FILE *buckets;
 	struct recon recon[MAX_CURRENCIES];
 	size_t nrecon;
-	int32_t last_day; /* the latest day any import holds */
-	struct pb_agg_account acct;
+	int32_t last_day;	     /* the latest day any import holds */
+	struct pb_agg_pool *pool;    /* where the accounts are finished */
+	struct pb_agg_account *acct; /* the account being read, the pool's */
 	int in_account;
 	PGresult *hist;	    /* the current batch of history rows */
 	PGresult *accounts; /* alias, invoice currency, markup of every account */
@@ -632,14 +634,14 @@ static int feed_history(struct run *r, struct pb_buf *err)
 			continue;
 		}
 		alias = PQgetvalue(r->hist, r->hist_row, 0);
-		c = strcmp(alias, r->acct.alias);
+		c = strcmp(alias, r->acct->alias);
 		if (c > 0)
 			return 0;
 		if (c == 0) {
 			v = pb_vendor_index(PQgetvalue(r->hist, r->hist_row, 1));
 			if (v >= 0 && pb_date_parse_iso(PQgetvalue(r->hist, r->hist_row, 2), 10, &day) == 0 &&
 			    money_of(r, PQgetvalue(r->hist, r->hist_row, 3), &usage, err) == 0)
-				pb_agg_account_history(&r->ctx, &r->acct, v, day, usage);
+				pb_agg_account_history(&r->ctx, r->acct, v, day, usage);
 		}
 		r->hist_row++;
 	}
@@ -650,7 +652,7 @@ static int finish_account(struct run *r, struct pb_buf *err)
 	if (!r->in_account)
 		return 0;
 	r->in_account = 0;
-	return pb_agg_account_finish(&r->ctx, &r->acct, err);
+	return pb_agg_pool_submit(r->pool, err);
 }
 
 /* Starts the account of alias: its currency and markup, and its history. */
@@ -665,7 +667,10 @@ static int start_account(struct run *r, const char *alias, struct pb_buf *err)
 		pb_buf_addf(err, "internal error: no CLC account '%s'", alias);
 		return PB_ERR_DATA;
 	}
-	rc = pb_agg_account_start(&r->acct, alias, PQgetvalue(r->accounts, k, 1), PQgetvalue(r->accounts, k, 2), err);
+	r->acct = pb_agg_pool_next(r->pool, err);
+	if (!r->acct)
+		return PB_ERR_DATA;
+	rc = pb_agg_account_start(r->acct, alias, PQgetvalue(r->accounts, k, 1), PQgetvalue(r->accounts, k, 2), err);
 	if (rc == 0)
 		rc = feed_history(r, err);
 	r->in_account = rc == 0;
@@ -705,7 +710,7 @@ static int attributed(struct run *r, PGresult *res, int i, pb_money list, pb_mon
 	struct pb_agg_row row;
 	int rc, price = (int)strtol(PQgetvalue(res, i, 8), NULL, 10);
 
-	if (!r->in_account || strcmp(alias, r->acct.alias) != 0) {
+	if (!r->in_account || strcmp(alias, r->acct->alias) != 0) {
 		rc = start_account(r, alias, err);
 		if (rc < 0)
 			return rc;
@@ -727,7 +732,7 @@ static int attributed(struct run *r, PGresult *res, int i, pb_money list, pb_mon
 		row.no_list = strtoull(PQgetvalue(res, i, 13), NULL, 10);
 	if (!PQgetisnull(res, i, 14) && link_days(PQgetvalue(res, i, 14), &row.link_from, &row.link_to) < 0)
 		return bad_amount(err, PQgetvalue(res, i, 14));
-	return pb_agg_account_add(&r->ctx, &r->acct, &row, err);
+	return pb_agg_account_add(&r->ctx, r->acct, &row, err);
 }
 
 /* One bucket row (unmapped, ineligible, excluded), written per partner account. */
@@ -785,16 +790,38 @@ static int one_row(struct run *r, PGresult *res, int i, struct pb_buf *err)
 	return bucket(r, res, i, place, PQgetvalue(res, i, 9), PQgetvalue(res, i, 10), lines, err);
 }
 
+/*
+ * The first failure in the order of the rows: when reading a row failed, an account before it whose estimate
+ * (made meanwhile on a worker thread) failed, as if the accounts had been finished in turn.
+ */
+static int first_failure(struct run *r, int rc, struct pb_buf *err)
+{
+	struct pb_buf before = PB_BUF_INIT;
+
+	if (pb_agg_pool_drain(r->pool, &before) < 0 && before.len) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_buf_str(&before));
+		rc = PB_ERR_DATA;
+	}
+	pb_buf_release(&before);
+	return rc;
+}
+
 /* Streams the month's rows through the accounts and buckets. */
 static int stream_rows(struct run *r, struct pb_buf *err)
 {
 	PGresult *res;
 	int i, n, rc = 0;
 
+	r->pool = pb_agg_pool_new(&r->ctx, r->o->threads, err);
+	if (!r->pool)
+		return PB_ERR_DATA;
 	do {
 		res = pb_db_query(r->conn, "FETCH " FETCH_ROWS " FROM agg_rows", 0, NULL, err);
-		if (!res)
-			return PB_ERR_DEPENDENCY;
+		if (!res) {
+			rc = PB_ERR_DEPENDENCY;
+			break;
+		}
 		n = PQntuples(res);
 		for (i = 0; i < n && rc == 0; i++)
 			rc = one_row(r, res, i, err);
@@ -802,6 +829,14 @@ static int stream_rows(struct run *r, struct pb_buf *err)
 	} while (n > 0 && rc == 0);
 	if (rc == 0)
 		rc = finish_account(r, err);
+	if (rc == 0)
+		rc = pb_agg_pool_drain(r->pool, err);
+	else
+		rc = first_failure(r, rc, err);
+	r->in_account = 0;
+	r->acct = NULL;
+	pb_agg_pool_free(r->pool);
+	r->pool = NULL;
 	PQclear(r->hist);
 	r->hist = NULL;
 	if (rc == 0 && (pb_db_exec(r->conn, "CLOSE agg_rows", 0, NULL, err) < 0 ||
@@ -1103,7 +1138,7 @@ static void release(struct run *r)
 	}
 	PQclear(r->hist);
 	PQclear(r->accounts);
-	pb_agg_account_release(&r->acct);
+	pb_agg_pool_free(r->pool);
 	pb_rates_release(&r->rates);
 	pb_buf_release(&r->imports);
 	pb_buf_release(&r->sources);

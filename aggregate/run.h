@@ -19,6 +19,7 @@ struct pb_agg_options {
 	const struct pb_eligibility *eligibility;
 	const char *by; /* who runs it, for the run's record */
 	int detail;	/* also the amounts per account, vendor, service and category (for an invoice) */
+	int threads;	/* worker threads that estimate the accounts (1: none, the estimates between the reads) */
 };
 
 /* What a run found, for its summary and warnings. */

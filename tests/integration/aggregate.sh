@@ -758,6 +758,70 @@ DETAIL:  Key (id)=($drun) is still referenced from table \"aggregate_detail\".|E
 DETAIL:  Key (id)=($drun) is still referenced from table \"aggregate_detail\".||0" \
 	"$(cat "$TMP/err1")|$(grep -v '^SQL FAILED\|^CONTEXT' "$TMP/err2")|$kept|$(grep -v '^SQL FAILED\|^CONTEXT' "$TMP/err3")|$(grep -v '^SQL FAILED\|^CONTEXT' "$TMP/err4")|$(cat "$TMP/err5")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run WHERE id = $drun")"
 
+# ---- the estimates made on several threads --------------------------------------------------------------------
+# 150 accounts of March 2028 (more than the accounts in flight at once), usage on the 1st to the 20th with a
+# weekly pattern, spikes and credits, as of the 20th: each account's figures are the same on 1, 3 and the default
+# number of threads, and the same as when every account was estimated in turn (the sums below, from that build).
+pb_sql "SELECT pb.ensure_usage_partition('2028-03-01');
+INSERT INTO pb.clc_account (alias, name, billing_country, created_by)
+	SELECT 'THR' || lpad(i::text, 3, '0'), 'Threads ' || i, 'US', 'test' FROM generate_series(1, 150) i;
+INSERT INTO pb.terms_acceptance (alias, terms, region, version, accepted_by)
+	SELECT 'THR' || lpad(i::text, 3, '0'), t.terms, t.region, '1', 'test' FROM generate_series(1, 150) i,
+	(VALUES ('centurylink', NULL), ('aws', 'US')) t (terms, region);
+INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, created_by)
+	SELECT 'aws', (880000000000 + i)::text, 'THR' || lpad(i::text, 3, '0'), '2028-01-01', 'test' FROM generate_series(1, 150) i;
+WITH imp AS (INSERT INTO pb.import (vendor, format, source, billing_month, status, final)
+	VALUES ('aws', 'aws-cur', 'test:threads', '2028-03-01', 'committed', false) RETURNING id)
+INSERT INTO pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, charge_category,
+	charge_type, service, region, currency, list_cost, billed_cost, line_count, list_source)
+SELECT imp.id, 'aws', '2028-03-01', (880000000000 + i)::text, '2028-03-01'::date + d, c, c, 'Service ' || s, 'us-east-1',
+	'USD', v, v, 1, 'export'
+FROM imp, generate_series(1, 150) i, generate_series(0, 19) d, generate_series(1, 2) s,
+	LATERAL (SELECT CASE WHEN s = 2 AND i % 7 = 0 AND d = 4 THEN 'Credit' ELSE 'Usage' END) k (c),
+	LATERAL (SELECT round((i + ((i * 37 + d * 11 + s * 5) % 100) / 7.0) * CASE WHEN d % 7 IN (3, 4) AND i % 3 = 0
+		THEN 0.25 ELSE 1 END * CASE WHEN i % 5 = 0 AND d = i % 20 THEN 9 ELSE 1 END
+		* CASE WHEN c = 'Credit' THEN -1 ELSE 1 END, 6)) x (v);
+INSERT INTO pb.import_account (import_id, partner_account_id, currency, line_count, list_total, billed_total,
+	first_day, last_day)
+SELECT import_id, partner_account_id, currency, sum(line_count), sum(list_cost), sum(billed_cost), min(usage_date),
+	max(usage_date) FROM pb.usage_daily WHERE billing_month = '2028-03-01' GROUP BY 1, 2, 3;
+INSERT INTO pb.import_charge (import_id, charge_category, charge_type, line_count, list_total, billed_total)
+SELECT import_id, charge_category, charge_type, sum(line_count), sum(list_cost), sum(billed_cost)
+	FROM pb.usage_daily WHERE billing_month = '2028-03-01' GROUP BY 1, 2, 3" >/dev/null
+THR="FROM pb.aggregate_run r JOIN pb.aggregate_account a ON a.run_id = r.id WHERE r.billing_month = '2028-03-01'
+	AND r.status = 'current'"
+# the run's rows without its id, sorted: figures, totals, days and the estimate history
+thr_rows() {
+	pb_sql "SELECT a.alias, a.vendor, a.currency, a.month_to_date, a.markup, a.estimate, a.low80, a.high80, a.low90,
+		a.high90, a.method, a.complete_through, a.final $THR ORDER BY 1, 2"
+	pb_sql "SELECT t.alias, t.vendor, t.charge_category, t.currency, t.amount, t.billed, t.line_count FROM pb.aggregate_total t
+		JOIN pb.aggregate_run r ON r.id = t.run_id AND r.billing_month = '2028-03-01' AND r.status = 'current' ORDER BY 1, 2, 3, 4"
+	pb_sql "SELECT d.alias, d.vendor, d.usage_date, d.usage, d.one_off FROM pb.aggregate_daily d JOIN pb.aggregate_run r
+		ON r.id = d.run_id AND r.billing_month = '2028-03-01' AND r.status = 'current' ORDER BY 1, 2, 3"
+	pb_sql "SELECT h.alias, h.vendor, h.as_of, h.month_to_date, h.estimate, h.low80, h.high80, h.low90, h.high90, h.method
+		FROM pb.estimate_history h JOIN pb.aggregate_run r ON r.id = h.run_id AND r.billing_month = '2028-03-01'
+		AND r.status = 'current' ORDER BY 1, 2"
+}
+"$PBA" --month 2028-03 --as-of 2028-03-20 --threads 1 >"$TMP/out" 2>"$TMP/err" || notok "March 2028 on one thread" "$(cat "$TMP/err")"
+thr_rows >"$TMP/thr1"
+"$PBA" --month 2028-03 --as-of 2028-03-20 --threads 3 >"$TMP/out" 2>"$TMP/err" || notok "March 2028 on 3 threads" "$(cat "$TMP/err")"
+thr_rows >"$TMP/thr3"
+"$PBA" --month 2028-03 --as-of 2028-03-20 >"$TMP/out" 2>"$TMP/err" || notok "March 2028 on the default threads" "$(cat "$TMP/err")"
+thr_rows >"$TMP/thrd"
+check "estimates on 1, 3 and the default number of threads: the same rows, the same figures" \
+	"300|$(cat "$TMP/thr1")|$(cat "$TMP/thr1")" \
+	"$(pb_sql "SELECT count(*) $THR")|$(cat "$TMP/thr3")|$(cat "$TMP/thrd")"
+check "estimates on several threads: each account's figures as when they were made in turn" \
+	"all,weekly,50,219145.43,210917.57,241916.65,206991.94,266903.25|all,level,100,533276.31,511800.01,586551.23,502190.82,645055.06|aws,weekly,50,219145.43,210917.57,241916.65,206991.94,266903.25|aws,level,100,533276.31,511800.01,586551.23,502190.82,645055.06" \
+	"$(pb_sql "SELECT a.vendor, a.method, count(*), sum(a.estimate), sum(a.low80), sum(a.high80), sum(a.low90), sum(a.high90)
+		$THR GROUP BY 1, 2 ORDER BY 1, 2 DESC" | paste -sd'|')"
+"$PBA" --month 2028-03 --threads 0 >"$TMP/out" 2>"$TMP/err"
+check "--threads 0: a usage error" "2|pb-aggregate: --threads takes a number of threads from 1 to 64, not '0'
+Try 'pb-aggregate --help'." "$?|$(cat "$TMP/err")"
+"$PBA" --month 2028-03 --no-run --csv --threads 2 >"$TMP/out" 2>"$TMP/err"
+check "--no-run --threads: a usage error" "2|pb-aggregate: --no-run shows the current run; --threads is for a new one
+Try 'pb-aggregate --help'." "$?|$(cat "$TMP/err")"
+
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 3" "3|pb-aggregate: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 
