@@ -12,8 +12,8 @@
 # Environment: BENCH_AGG_ACCOUNTS (default 20000) partner accounts, BENCH_AGG_ROWS_PER_DAY (default 10),
 # BENCH_AGG_RATES (default 100000) rates, BENCH_AGG_DETAIL_ACCOUNTS (default 2000) the N of the detail,
 # BENCH_AGG_DETAIL_ONLY=1 only the detail, BENCH_AGG_DETAIL_TIMEOUT (default 1800) seconds after which a run
-# of the detail is stopped (and counted a MISS), PB_AGGREGATE_BIN another build's pb-aggregate for the detail
-# (the "before" numbers of bench/README.md).
+# of the detail is stopped (and counted a MISS), PB_AGGREGATE_BIN another build's pb-aggregate for the runs of
+# --month and of the detail (the "before" numbers of bench/README.md).
 # The data is made in a throwaway cluster under var/bench/agg by SQL (about a minute), then dropped.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -164,10 +164,10 @@ best() {
 best groupby bin/pb-db psql -X -q -c "SELECT alias, sum(list_cost), sum(billed_cost) FROM pb.usage_attributed
 	WHERE billing_month = '2026-10-01' GROUP BY alias"
 t_sql=$BEST
-best aggregate bin/pb-aggregate --month 2026-10 --as-of 2026-10-31
+best aggregate "$PBA" --month 2026-10 --as-of 2026-10-31
 t_agg=$BEST
 m_agg=$PEAK
-best aggregate_half bin/pb-aggregate --month 2026-09 --as-of 2026-09-30
+best aggregate_half "$PBA" --month 2026-09 --as-of 2026-09-30
 m_half=$PEAK
 ratio=$(awk -v a="$t_agg" -v b="$t_sql" 'BEGIN { printf "%.2f", a / b }')
 verdict=$(awk -v r="$ratio" -v t="$TARGET" 'BEGIN { print (r <= t ? "PASS" : "MISS") }')
