@@ -117,8 +117,8 @@ nomem:
 }
 
 /*
- * Writes the estimated accounts at the head of the ring; with wait, the head's too, waiting for it. Returns 0,
- * or PB_ERR_DATA with err set when the head failed.
+ * Writes the estimated accounts at the head of the ring, in order; with wait, waits for the head first (but for
+ * no account after it). Returns 0, or PB_ERR_DATA with err set when an account written failed.
  */
 static int write_head(struct pb_agg_pool *p, int wait, struct pb_buf *err)
 {
@@ -145,7 +145,7 @@ static int write_head(struct pb_agg_pool *p, int wait, struct pb_buf *err)
 		s->state = SLOT_FREE;
 		pthread_mutex_unlock(&p->mu);
 		p->written++;
-		wait = wait && p->written < p->handed;
+		wait = 0;
 	}
 	return 0;
 }
@@ -161,7 +161,7 @@ struct pb_agg_account *pb_agg_pool_next(struct pb_agg_pool *p, struct pb_buf *er
 		return &p->slots[0].acct;
 	if (write_head(p, 0, err) < 0)
 		return NULL;
-	/* Every slot taken: wait for the oldest. */
+	/* Every slot taken: wait for the oldest only, so that the workers never run out of accounts meanwhile. */
 	if (p->handed - p->written == p->nslots && write_head(p, 1, err) < 0)
 		return NULL;
 	return &p->slots[p->handed % p->nslots].acct;
@@ -189,7 +189,15 @@ int pb_agg_pool_submit(struct pb_agg_pool *p, struct pb_buf *err)
 
 int pb_agg_pool_drain(struct pb_agg_pool *p, struct pb_buf *err)
 {
-	return p->failed ? PB_ERR_DATA : write_head(p, 1, err);
+	if (p->failed)
+		return PB_ERR_DATA;
+	while (p->written < p->handed) {
+		int rc = write_head(p, 1, err);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 void pb_agg_pool_free(struct pb_agg_pool *p)
