@@ -1088,21 +1088,25 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 	}
 	if (sp->n > 1)
 		pb_test_pause("split");
-	/* Part 0 stops before the file's end: the whole file is hashed on a thread of its own meanwhile. */
+	/*
+	 * Part 0 stops before the file's end: the whole file is hashed on a thread of its own, started once the
+	 * parts are read, so that it runs while the rows are stored (when the server works and the client waits)
+	 * rather than taking a core from the parts. Part 0's input (and its read-ahead) need not hash the bytes.
+	 */
+	if (r->store && sp->n > 1)
+		pb_input_stop_sha256(in);
+	if (prepare_parts(r, local, name, sp, parser, csv, cols, ncols) < 0 || run_parts(r, name, sp) < 0)
+		goto out;
+	if (sp->n > 1 && parts_changed(local, &before, in, sp, &err)) {
+		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
+		goto out;
+	}
 	if (r->store && sp->n > 1) {
 		hash = calloc(1, sizeof(*hash));
 		if (!hash || (pb_buf_init(&hash->err, 0), start_hash(hash, local, &before)) < 0) {
 			pb_read_report(r, name, 0, 0, "cannot start a thread");
 			goto out;
 		}
-		/* Part 0's input (and its read-ahead) need not hash the bytes it reads a second time. */
-		pb_input_stop_sha256(in);
-	}
-	if (prepare_parts(r, local, name, sp, parser, csv, cols, ncols) < 0 || run_parts(r, name, sp) < 0)
-		goto out;
-	if (sp->n > 1 && parts_changed(local, &before, in, sp, &err)) {
-		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
-		goto out;
 	}
 	pb_stats_reset(&parser->st);
 	if (collect(r, name, sp, &parser->st, &t) < 0)
