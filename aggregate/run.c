@@ -316,31 +316,32 @@ static void eligibility(const struct run *r, struct pb_buf *q)
  * hashed the 6 M daily rows of 20,000 partner accounts to probe them with the links, then sorted them all on
  * disk (590 MB) to merge them with the eligibility: 15.8 s of a 25 s run. Joined as an outer join and filtered
  * by a test the planner cannot turn back into an inner join, the same rows are kept, estimated at about their
- * number, and the links and the eligibility (tables with statistics) are hashed: the rows stream through.
+ * number, and the links with their eligibility (agg_links, a table with statistics) are hashed: the rows
+ * stream through.
  */
 static const char group_sql[] =
-	" SELECT CASE WHEN pa.alias IS NULL THEN 3 WHEN e.eligible IS NULL THEN 2 WHEN p.price = 3 THEN 1 "
+	" SELECT CASE WHEN pa.alias IS NULL THEN 3 WHEN pa.eligible IS NULL THEN 2 WHEN p.price = 3 THEN 1 "
 	"ELSE 0 END AS place, coalesce(pa.alias, '') AS alias, u.vendor, "
-	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 OR (p.price = 0 AND u.list_cost IS NULL) "
+	"CASE WHEN pa.alias IS NULL OR pa.eligible IS NULL OR p.price = 3 OR (p.price = 0 AND u.list_cost IS NULL) "
 	"THEN u.partner_account_id END AS pa, "
-	"CASE WHEN pa.alias IS NULL THEN NULL WHEN e.eligible IS NULL THEN e.reason WHEN p.price = 3 "
+	"CASE WHEN pa.alias IS NULL THEN NULL WHEN pa.eligible IS NULL THEN pa.reason WHEN p.price = 3 "
 	"THEN p.reason END AS reason, "
-	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 THEN NULL ELSE u.charge_category "
+	"CASE WHEN pa.alias IS NULL OR pa.eligible IS NULL OR p.price = 3 THEN NULL ELSE u.charge_category "
 	"END AS category, u.currency, "
-	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 THEN NULL ELSE u.usage_date END AS day, "
-	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 THEN NULL ELSE p.price END AS price, "
+	"CASE WHEN pa.alias IS NULL OR pa.eligible IS NULL OR p.price = 3 THEN NULL ELSE u.usage_date END AS day, "
+	"CASE WHEN pa.alias IS NULL OR pa.eligible IS NULL OR p.price = 3 THEN NULL ELSE p.price END AS price, "
 	"sum(u.list_cost) AS list, sum(u.billed_cost) AS billed, "
 	"sum(u.billed_cost) FILTER (WHERE u.list_cost IS NULL) AS billed_no_list, sum(u.line_count) AS lines, "
 	"sum(u.line_count) FILTER (WHERE u.list_cost IS NULL) AS lines_no_list, "
 	/* A link that starts or ends within the month: its days, which the estimate projects apart. */
-	"CASE WHEN pa.alias IS NULL OR e.eligible IS NULL OR p.price = 3 OR pa.validity @> (SELECT days FROM month) "
+	"CASE WHEN pa.alias IS NULL OR pa.eligible IS NULL OR p.price = 3 OR pa.validity @> (SELECT days FROM month) "
 	"THEN NULL "
 	"ELSE lower(pa.validity)::text || ' ' || coalesce(upper(pa.validity)::text, '') END AS link_days "
 	"FROM pb.usage_daily u LEFT JOIN price p ON p.vendor = u.vendor AND p.category = u.charge_category "
 	"AND p.charge_type = u.charge_type "
-	"LEFT JOIN links pa ON pa.vendor = u.vendor "
+	"LEFT JOIN agg_links pa ON pa.vendor = u.vendor "
 	"AND pa.partner_account_id = u.partner_account_id AND pa.validity @> u.usage_date "
-	"LEFT JOIN elig e ON e.alias = pa.alias AND e.vendor = u.vendor WHERE coalesce(p.price, -1) <> -1 AND ";
+	"WHERE coalesce(p.price, -1) <> -1 AND ";
 
 /*
  * The common table expressions of the run's queries, made once: the prices, the links (the table itself, whose
@@ -359,8 +360,20 @@ static int with_clause(struct run *r, struct pb_buf *err)
 		pb_buf_addstr(err, "out of memory");
 		return PB_ERR_DATA;
 	}
+	/*
+	 * The links with their account's eligibility (agg_links): the grouping meets each daily row's link and its
+	 * eligibility in one hash join instead of two (a link without an eligibility row, or no link, leaves both
+	 * NULL, as the two outer joins did): 10-12% of the grouping's time.
+	 */
 	rc = pb_db_exec(r->conn, pb_buf_str(&q), 0, NULL, err) < 0 ||
-			     pb_db_exec(r->conn, "ANALYZE agg_elig", 0, NULL, err) < 0
+			     pb_db_exec(r->conn, "ANALYZE agg_elig", 0, NULL, err) < 0 ||
+			     pb_db_exec(r->conn,
+					"CREATE TEMP TABLE agg_links ON COMMIT DROP AS SELECT l.vendor, "
+					"l.partner_account_id, l.alias, l.validity, e.eligible, e.reason "
+					"FROM pb.partner_account l LEFT JOIN agg_elig e ON e.alias = l.alias "
+					"AND e.vendor = l.vendor",
+					0, NULL, err) < 0 ||
+			     pb_db_exec(r->conn, "ANALYZE agg_links", 0, NULL, err) < 0
 		     ? PB_ERR_DEPENDENCY
 		     : 0;
 	pb_buf_release(&q);
