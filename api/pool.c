@@ -40,11 +40,26 @@ struct pb_api_pool {
 	int down; /* the last connect failed: logged once until one succeeds */
 	atomic_uint_fast64_t connects, connect_failures;
 	atomic_uint connected;
+	atomic_uint_fast64_t stop_by; /* pb_now_ms's time by which a stopping server answers: 0 when running */
 };
 
 unsigned pb_api_pool_hold_ms(void)
 {
 	return QUERY_MS + QUERY_GRACE_MS;
+}
+
+void pb_api_pool_stop_by(struct pb_api_pool *p, uint64_t deadline_ms)
+{
+	atomic_store(&p->stop_by, deadline_ms);
+}
+
+/* deadline, or the stopping server's own when that comes first (*cut then 1). */
+static uint64_t within_stop(struct pb_api_pool *p, uint64_t deadline, int *cut)
+{
+	uint64_t stop_by = atomic_load(&p->stop_by);
+
+	*cut = stop_by && stop_by < deadline;
+	return *cut ? stop_by : deadline;
 }
 
 struct pb_api_pool *pb_api_pool_new(const char *conninfo, unsigned size, unsigned wait_ms)
@@ -211,10 +226,13 @@ static struct slot *acquire(struct pb_api_pool *p)
 	struct timespec until;
 	struct slot *s = NULL;
 	unsigned i;
+	int cut;
+	uint64_t now = pb_now_ms(), end = within_stop(p, now + p->wait_ms, &cut);
 
+	/* pb_now_ms's clock is CLOCK_MONOTONIC, the condition's too (see pb_api_pool_new). */
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += p->wait_ms / 1000;
-	until.tv_nsec += (long)(p->wait_ms % 1000) * 1000000L;
+	until.tv_sec += (time_t)((end > now ? end - now : 0) / 1000);
+	until.tv_nsec += (long)((end > now ? end - now : 0) % 1000) * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
@@ -303,21 +321,24 @@ static PGresult *take_result(PGconn *conn, uint64_t deadline, int *late)
 /*
  * Runs q on s once: the result, or NULL with *why: PB_API_POOL_DOWN when the connection broke or its server
  * did not answer in time (the connection is then closed), PB_API_POOL_TIMEOUT when the statement ran out of
- * time (statement_timeout) or the database cancelled it (both logged apart), PB_API_POOL_ERROR when it failed
- * otherwise (logged).
+ * time (statement_timeout), the database cancelled it, or a stopping server could wait no longer (each logged
+ * apart), PB_API_POOL_ERROR when it failed otherwise (logged).
  */
-static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *params, enum pb_api_pool_error *why)
+static PGresult *run(struct pb_api_pool *p, struct slot *s, enum pb_api_query q, const char *const *params,
+		     enum pb_api_pool_error *why)
 {
 	const struct pb_api_query_def *d = &pb_api_queries[q];
 	PGresult *res = NULL;
 	ExecStatusType st;
 	const char *state;
 	char within[32];
-	int late = 0;
+	int late = 0, cut;
 	uint64_t start = pb_now_ms(), took;
+	/* A stopping server answers before it closes the connections: the statement waits until then at most. */
+	uint64_t deadline = within_stop(p, start + (uint64_t)s->timeout_ms + QUERY_GRACE_MS, &cut);
 
 	if (PQsendQueryPrepared(s->conn, d->name, d->nparams, params, NULL, NULL, 0))
-		res = take_result(s->conn, start + (uint64_t)s->timeout_ms + QUERY_GRACE_MS, &late);
+		res = take_result(s->conn, deadline, &late);
 	st = PQresultStatus(res);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		*why = PB_API_POOL_OK;
@@ -326,7 +347,12 @@ static PGresult *run(struct slot *s, enum pb_api_query q, const char *const *par
 	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (late || PQstatus(s->conn) == CONNECTION_BAD) {
 		say_ms(within, sizeof(within), s->timeout_ms + QUERY_GRACE_MS);
-		if (late)
+		if (late && cut)
+			pb_warning(
+				"query %s: the database did not answer within %llu ms, when the server had to answer "
+				"as it stops: its connection is closed",
+				d->name, (unsigned long long)(pb_now_ms() - start));
+		else if (late)
 			pb_warning("query %s: the database did not answer within %s: its connection is closed", d->name,
 				   within);
 		*why = late ? PB_API_POOL_TIMEOUT : PB_API_POOL_DOWN;
@@ -380,7 +406,7 @@ PGresult *pb_api_pool_exec(struct pb_api_pool *p, enum pb_api_query q, const cha
 		*why = PB_API_POOL_DOWN;
 		if (!s->conn && reconnect(p, s) < 0)
 			break;
-		res = run(s, q, params, why);
+		res = run(p, s, q, params, why);
 		if (!s->conn)
 			atomic_fetch_sub_explicit(&p->connected, 1, memory_order_relaxed);
 		/* A connection found broken is made again once; one that did not answer in time is not. */

@@ -15,10 +15,17 @@
  */
 struct pb_api_pool;
 
-/* Returns NULL when out of memory. The pool keeps a copy of conninfo. */
 /* The longest a request holds a connection for one statement: its time, then the grace for a server gone quiet. */
 unsigned pb_api_pool_hold_ms(void);
 
+/*
+ * The server stops: from now on no request waits for a connection or a statement's answer past deadline_ms
+ * (pb_now_ms's clock); one that would is answered as a statement that ran out of time (PB_API_POOL_TIMEOUT or
+ * PB_API_POOL_BUSY), before the server closes its connection.
+ */
+void pb_api_pool_stop_by(struct pb_api_pool *p, uint64_t deadline_ms);
+
+/* Returns NULL when out of memory. The pool keeps a copy of conninfo. */
 struct pb_api_pool *pb_api_pool_new(const char *conninfo, unsigned size, unsigned wait_ms);
 /* Closes every connection; no caller may be using the pool. */
 void pb_api_pool_free(struct pb_api_pool *p);

@@ -29,6 +29,7 @@
 #include "banned.h"
 
 #define DRAIN_MS 5000 /* how long a stop waits for the connections to end */
+#define ANSWER_MS 500 /* a stopping server's time to answer a request whose database waits it cut */
 /*
  * The descriptors the server keeps for itself, besides its pool's connections: standard input, output and
  * error, the listening socket, libmicrohttpd's signalling, the notifications' and the last-use writer's
@@ -345,7 +346,9 @@ static void announce(const struct server *s)
  * closing its own, or those left have been idle for IDLE_MS: no request begun or in progress meanwhile, so
  * that MHD_stop_daemon, which closes them, cuts no request short that was on its way. A request still in
  * progress at DRAIN_MS (one waiting on a database that stopped answering) is waited for until the pool gives
- * its statement up and it is answered 503: DRAIN_MS, or the pool's hold and a second, whichever is longer. The
+ * its statement up and it is answered 503: DRAIN_MS, or the pool's hold and a second, whichever is longer; a
+ * request begun during the stop (on a keep-alive connection) waits for the database no longer than that, less
+ * ANSWER_MS, so that it too is answered before its connection is closed. The
  * listening socket stops listening at once (shutdown(2); libmicrohttpd's threads may hold it until they stop, so it is
  * closed after them): a client connecting now is refused, and may turn to another server at once, instead
  * of waiting in its queue to be reset when this one exits.
@@ -354,17 +357,21 @@ static void drain(struct server *s)
 {
 	struct timespec tick = {0, 20L * 1000000L};
 	uint_fast64_t seen = 0;
-	unsigned waited, idle = 0, busy_ms = pb_api_pool_hold_ms() + 1000;
+	uint64_t start = pb_now_ms(), waited;
+	unsigned idle = 0, busy_ms = pb_api_pool_hold_ms() + 1000;
 
 	atomic_store(&s->routes.stopping, 1);
+	/* A request begun from now on (on a keep-alive connection) gets its answer too: its waits end in time. */
+	pb_api_pool_stop_by(s->routes.pool, start + busy_ms - ANSWER_MS);
 	s->quiesced = MHD_quiesce_daemon(s->daemon);
 	if (s->quiesced != MHD_INVALID_SOCKET)
 		shutdown(s->quiesced, SHUT_RDWR);
-	for (waited = 0; idle < IDLE_MS; waited += 20) {
+	while (idle < IDLE_MS) {
 		const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 		uint_fast64_t begun = atomic_load(&s->routes.begun);
 		int busy = atomic_load(&s->routes.ended) != begun;
 
+		waited = pb_now_ms() - start;
 		if (!info || info->num_connections == 0)
 			break;
 		if (waited >= DRAIN_MS && (!busy || waited >= busy_ms))

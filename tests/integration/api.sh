@@ -980,13 +980,39 @@ curl -s -H "Authorization: Bearer $TA" -D "$TMP/hung.h" -o "$TMP/hung.b" -w '%{h
 	"$URL/v1/accounts/ACME1/partner-usage/daily?month=2026-10" >"$TMP/hung.code" &
 cpid=$!
 sleep 0.5
+# A keep-alive client: its first request, made now, opens a second connection of the pool (the first is held by
+# the request above); that connection's server process is stopped too, and the client's second request, sent
+# 2.5 s into the stop, waits on it. It is answered 503 before the stop closes the connections, not cut off.
+python3 - "$URL" "$TA" >"$TMP/ka.out" 2>&1 <<'EOF' &
+import http.client, sys, time, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+c.request("GET", "/v1/accounts/ACME1/partner-usage?month=2026-11", headers={"Authorization": "Bearer " + sys.argv[2]})
+r = c.getresponse()
+r.read()
+print(r.status, flush=True)
+time.sleep(2.5)
+try:
+    c.request("GET", "/v1/accounts/ACME1/partner-usage/daily?month=2026-11",
+              headers={"Authorization": "Bearer " + sys.argv[2]})
+    r = c.getresponse()
+    print(r.status, r.getheader("Retry-After"), r.getheader("Connection"), r.read().decode().split('"')[3])
+except Exception as e:
+    print("no answer:", type(e).__name__)
+EOF
+kapid=$!
+for i in $(seq 100); do [ -s "$TMP/ka.out" ] && break; sleep 0.05; done
+HUNG2=$(pb_sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pb-api'
+	AND NOT pid = ANY ('{${HUNG// /,}}'::int[])")
+[ -n "$HUNG2" ] && kill -STOP $HUNG2 && STOPPED_BACKEND="$HUNG $HUNG2"
 stop_api
-wait $cpid
-kill -CONT $HUNG
+wait $cpid $kapid
+kill -CONT $STOPPED_BACKEND
 STOPPED_BACKEND=
-check "SIGTERM while a request waits on a database that stopped answering: the request answered 503 with Retry-After, then exit 0" \
-	"200|503|database_unavailable|1|0" \
-	"$a|$(cat "$TMP/hung.code")|$(python3 "$CHECK" get "$TMP/hung.b" code)|$(grep -ci '^retry-after: 1' "$TMP/hung.h")|$STOPPED"
+check "SIGTERM while requests wait on a database that stopped answering (one begun before the stop, one after it on a keep-alive connection): each answered 503 with Retry-After, then exit 0" \
+	"200|503|database_unavailable|1|200
+503 1 close database_unavailable|0" \
+	"$a|$(cat "$TMP/hung.code")|$(python3 "$CHECK" get "$TMP/hung.b" code)|$(grep -ci '^retry-after: 1' "$TMP/hung.h")|$(cat "$TMP/ka.out")|$STOPPED"
 
 # ---- a new run commits between the run's lookup and the reading of its figures -----------------------------------
 # The server pauses (PB_TEST_PAUSE=api-figures) once it has the month's run and before it reads the run's
