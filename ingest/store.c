@@ -1216,50 +1216,104 @@ static void put_shown(FILE *out, const char *s)
 	pb_buf_release(&b);
 }
 
+/* The columns --history shows of an import (i: pb.import). */
+#define HISTORY_COLUMNS                                                                                             \
+	"i.id, i.vendor, to_char(i.billing_month, 'YYYY-MM'), i.status, coalesce(i.file_count::text, '-'), "        \
+	"coalesce(i.line_count::text, '-'), coalesce(i.row_count::text, '-'), coalesce(i.list_total::text, '-'), "  \
+	"coalesce(i.billed_total::text, '-'), to_char(i.started_at, 'YYYY-MM-DD HH24:MI:SS'), i.format, i.source, " \
+	"coalesce(i.error, '')"
+
+/* Writes row k of res (HISTORY_COLUMNS) as --history lists it; dead: a run that died, shown as it will be. */
+static void history_row(FILE *out, const PGresult *res, int k, int dead)
+{
+	fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %-14s  ", PQgetvalue(res, k, 0),
+		PQgetvalue(res, k, 1), PQgetvalue(res, k, 2), dead ? "failed" : PQgetvalue(res, k, 3),
+		PQgetvalue(res, k, 4), PQgetvalue(res, k, 5), PQgetvalue(res, k, 6), PQgetvalue(res, k, 7),
+		PQgetvalue(res, k, 8), PQgetvalue(res, k, 9), PQgetvalue(res, k, 10));
+	put_shown(out, PQgetvalue(res, k, 11));
+	if (dead) {
+		fputs("  (interrupted: the run ended before it finished; recorded at the next run of its source)", out);
+	} else if (*PQgetvalue(res, k, 12)) {
+		fputs("  (", out);
+		put_shown(out, PQgetvalue(res, k, 12));
+		fputc(')', out);
+	}
+	fputc('\n', out);
+}
+
+/*
+ * The imports running when res was read whose run holds no lock (see lock_name), read again once the locks
+ * were looked at: those still running belong to a run that is gone; the others ended meanwhile (a run records
+ * its import's end before it lets its lock go) and are shown as they are now. Rows of HISTORY_COLUMNS, or NULL
+ * with err set.
+ */
+static PGresult *history_recheck(PGconn *conn, const PGresult *res, struct pb_buf *err)
+{
+	struct pb_buf ids = PB_BUF_INIT;
+	PGresult *gone, *fresh = NULL;
+	const char *p[1];
+	int k;
+
+	pb_buf_addch(&ids, '{');
+	for (k = 0; k < PQntuples(res); k++)
+		if (strcmp(PQgetvalue(res, k, 3), "running") == 0)
+			pb_buf_addf(&ids, "%s%s", ids.len > 1 ? "," : "", PQgetvalue(res, k, 0));
+	pb_buf_addch(&ids, '}');
+	p[0] = pb_buf_str(&ids);
+	/* First the locks, in a statement of its own; then the imports, in a snapshot taken after it. */
+	gone = pb_db_query(conn,
+			   "SELECT coalesce(array_agg(i.id), '{}') FROM pb.import i WHERE i.id = ANY ($1::bigint[]) "
+			   "AND NOT EXISTS (SELECT FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+			   "AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = "
+			   "hashtextextended('pb-import|' || i.vendor || '|' || i.format || '|' || i.source || '|' || "
+			   "to_char(i.billing_month, 'YYYY-MM-DD'), 0))",
+			   1, p, err);
+	pb_buf_release(&ids);
+	if (!gone)
+		return NULL;
+	p[0] = PQgetvalue(gone, 0, 0);
+	fresh = pb_db_query(conn, "SELECT " HISTORY_COLUMNS " FROM pb.import i WHERE i.id = ANY ($1::bigint[])", 1, p,
+			    err);
+	PQclear(gone);
+	return fresh;
+}
+
 int pb_store_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
 {
 	char m[11] = "";
 	const char *p[1] = {m};
-	PGresult *res;
-	int i;
+	PGresult *res, *fresh;
+	int i, k;
 
 	if (month)
 		pb_date_format(month, m);
-	/*
-	 * An import 'running' whose run holds no lock (see lock_name) belongs to a run that died (kill -9, a lost
-	 * server): the source's next run records it failed; until then it is shown as that run will record it.
-	 */
-	res = pb_db_query(
-		conn,
-		"WITH i AS (SELECT i.*, i.status = 'running' AND NOT EXISTS (SELECT FROM pg_locks l "
-		"WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-		"AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('pb-import|' || i.vendor "
-		"|| '|' || i.format || '|' || i.source || '|' || to_char(i.billing_month, 'YYYY-MM-DD'), 0)) "
-		"AS dead FROM pb.import i WHERE $1 = '' OR i.billing_month = nullif($1, '')::date) "
-		"SELECT id, vendor, to_char(billing_month, 'YYYY-MM'), CASE WHEN dead THEN 'failed' ELSE status "
-		"END, coalesce(file_count::text, '-'), coalesce(line_count::text, '-'), "
-		"coalesce(row_count::text, '-'), coalesce(list_total::text, '-'), "
-		"coalesce(billed_total::text, '-'), to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), format, "
-		"source, CASE WHEN dead THEN 'interrupted: the run ended before it finished; recorded at the "
-		"next run of its source' ELSE coalesce(error, '') END FROM i ORDER BY id",
-		1, p, err);
+	res = pb_db_query(conn,
+			  "SELECT " HISTORY_COLUMNS " FROM pb.import i "
+			  "WHERE $1 = '' OR i.billing_month = nullif($1, '')::date ORDER BY i.id",
+			  1, p, err);
 	if (!res)
 		return -1;
+	pb_test_pause("history-read");
+	/*
+	 * An import 'running' whose run is gone (kill -9, a lost server) stays so until the source's next run
+	 * records it failed: until then it is shown as that run will record it.
+	 */
+	fresh = history_recheck(conn, res, err);
+	if (!fresh) {
+		PQclear(res);
+		return -1;
+	}
 	fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %-14s  %s\n", "import", "vendor", "month",
 		"status", "files", "lines", "rows", "list_total", "billed_total", "started", "format", "source");
 	for (i = 0; i < PQntuples(res); i++) {
-		fprintf(out, "%6s  %-6s %-7s  %-10s %5s %10s %8s %22s %22s  %-19s  %-14s  ", PQgetvalue(res, i, 0),
-			PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-			PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), PQgetvalue(res, i, 7), PQgetvalue(res, i, 8),
-			PQgetvalue(res, i, 9), PQgetvalue(res, i, 10));
-		put_shown(out, PQgetvalue(res, i, 11));
-		if (*PQgetvalue(res, i, 12)) {
-			fputs("  (", out);
-			put_shown(out, PQgetvalue(res, i, 12));
-			fputc(')', out);
-		}
-		fputc('\n', out);
+		for (k = 0; k < PQntuples(fresh) && strcmp(PQgetvalue(fresh, k, 0), PQgetvalue(res, i, 0)) != 0; k++)
+			;
+		if (k < PQntuples(fresh))
+			history_row(out, fresh, k, strcmp(PQgetvalue(fresh, k, 3), "running") == 0);
+		else
+			history_row(out, res, i, 0);
 	}
+	PQclear(fresh);
 	PQclear(res);
 	if (pb_store_overlaps(conn, NULL, month, 0, "warning: ", out, err) < 0)
 		return -1;
