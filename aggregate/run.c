@@ -81,9 +81,8 @@ static int take_lock(struct run *r, struct pb_buf *err)
 		res = pb_db_query(
 			r->conn,
 			"SELECT a.pid, a.application_name, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') "
-			"FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-			"AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = "
-			"hashtextextended('pb-aggregate|' || $1, 0) LIMIT 1",
+			"FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted "
+			"AND " PB_DB_ADVISORY_LOCK_IS("l", "hashtextextended('pb-aggregate|' || $1, 0)") " LIMIT 1",
 			1, p, err);
 		pb_buf_reset(err);
 		pb_buf_addf(err, "the aggregation of %.7s is running already", r->month);

@@ -166,4 +166,13 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err);
  */
 int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err);
 
+/*
+ * SQL: whether the row l of pg_locks (its alias) is the advisory lock of the 64-bit key the SQL expression key
+ * gives, as pg_advisory_lock(bigint) takes it (the key's high half in classid, its low half in objid, 1 in
+ * objsubid).
+ */
+#define PB_DB_ADVISORY_LOCK_IS(l, key)                                                                \
+	"(" l ".locktype = 'advisory' AND " l ".objsubid = 1 AND ((" l ".classid::bigint << 32) | " l \
+	".objid::bigint) = " key ")"
+
 #endif

@@ -41,7 +41,13 @@ static void phase(const struct pb_store_import *im, int which, struct timespec *
 	*t = now;
 }
 
-/* The advisory lock's name; its key is the name's 64-bit hash, computed by the server. */
+/*
+ * The advisory lock's name; its key is the name's 64-bit hash, computed by the server. IMPORT_LOCK_NAME_SQL is
+ * the same name made in SQL from the row i of pb.import.
+ */
+#define IMPORT_LOCK_NAME_SQL(i)                                                                            \
+	"('pb-import|' || " i ".vendor || '|' || " i ".format || '|' || " i ".source || '|' || to_char(" i \
+	".billing_month, 'YYYY-MM-DD'))"
 static void lock_name(const struct pb_store_import *im, char *month, struct pb_buf *key)
 {
 	pb_date_format(im->billing_month, month);
@@ -63,9 +69,9 @@ static void describe_holder(PGconn *conn, const struct pb_store_import *im, cons
 			  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
 			  "LEFT JOIN pb.import i ON i.status = 'running' AND i.vendor = $2 AND i.source = $3 "
 			  "AND i.billing_month = $4::date AND i.format = $5 "
-			  "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-			  "AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0) "
-			  "ORDER BY i.id DESC NULLS LAST LIMIT 1",
+			  "WHERE l.granted AND " PB_DB_ADVISORY_LOCK_IS(
+				  "l", "hashtextextended($1, 0)") " "
+								  "ORDER BY i.id DESC NULLS LAST LIMIT 1",
 			  5, p, &ignore);
 	pb_buf_reset(err);
 	pb_buf_addf(err, "the %s import of '%s' for %.7s is running already", im->vendor, im->source, month);
@@ -666,9 +672,7 @@ static int record_files(PGconn *conn, const struct pb_store_import *im, const st
 #define MONTH_READERS                                                                                    \
 	HOLDERS("l.relation IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'pb'::regnamespace " \
 		"AND left(c.relname, 19) = format('usage_daily_%s', to_char($1::date, 'YYYY_MM')))")
-#define MONTH_IMPORTS                                                                          \
-	HOLDERS("l.locktype = 'advisory' AND l.objsubid = 1 AND ((l.classid::bigint << 32) | " \
-		"l.objid::bigint) = hashtextextended('pb-import-month|' || $1, 0)")
+#define MONTH_IMPORTS HOLDERS(PB_DB_ADVISORY_LOCK_IS("l", "hashtextextended('pb-import-month|' || $1, 0)"))
 #define TABLE_READERS HOLDERS("l.relation = 'pb.usage_daily'::regclass AND $1 = $1")
 
 /* On whom a statement of the store waits: what, and sql naming the sessions in the way from param ($1). */
@@ -1263,10 +1267,8 @@ static PGresult *history_recheck(PGconn *conn, const PGresult *res, struct pb_bu
 	/* First the locks, in a statement of its own; then the imports, in a snapshot taken after it. */
 	gone = pb_db_query(conn,
 			   "SELECT coalesce(array_agg(i.id), '{}') FROM pb.import i WHERE i.id = ANY ($1::bigint[]) "
-			   "AND NOT EXISTS (SELECT FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
-			   "AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = "
-			   "hashtextextended('pb-import|' || i.vendor || '|' || i.format || '|' || i.source || '|' || "
-			   "to_char(i.billing_month, 'YYYY-MM-DD'), 0))",
+			   "AND NOT EXISTS (SELECT FROM pg_locks l WHERE l.granted AND " PB_DB_ADVISORY_LOCK_IS(
+				   "l", "hashtextextended(" IMPORT_LOCK_NAME_SQL("i") ", 0)") ")",
 			   1, p, err);
 	pb_buf_release(&ids);
 	if (!gone)

@@ -84,9 +84,8 @@ static int locked_by(struct pb_price_load *l, struct pb_buf *err)
 		pb_db_query(l->conn,
 			    "SELECT a.pid, a.application_name, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') "
 			    "FROM pg_locks k "
-			    "JOIN pg_stat_activity a ON a.pid = k.pid WHERE k.locktype = 'advisory' AND k.granted AND "
-			    "k.objsubid = 1 "
-			    "AND ((k.classid::bigint << 32) | k.objid::bigint) = hashtextextended($1, 0) LIMIT 1",
+			    "JOIN pg_stat_activity a ON a.pid = k.pid WHERE k.granted AND " PB_DB_ADVISORY_LOCK_IS(
+				    "k", "hashtextextended($1, 0)") " LIMIT 1",
 			    1, p, &ignore);
 
 	pb_buf_reset(err);

@@ -187,9 +187,9 @@ static int describe_holder(PGconn *conn, const char *key, const char *job, const
 				  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
 				  "LEFT JOIN pb.job_run r ON r.status = 'running' AND r.month = $2::date "
 				  "AND r.started_at >= a.backend_start "
-				  "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-				  "AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0) "
-				  "ORDER BY r.id DESC NULLS LAST LIMIT 1",
+				  "WHERE l.granted AND " PB_DB_ADVISORY_LOCK_IS(
+					  "l", "hashtextextended($1, 0)") " "
+									  "ORDER BY r.id DESC NULLS LAST LIMIT 1",
 				  2, p, &ignore);
 		if (!res || PQntuples(res) != 1 || !PQgetisnull(res, 0, 0) || strcmp(PQgetvalue(res, 0, 4), "t") != 0 ||
 		    waited >= HOLDER_WAIT_MS)
@@ -293,11 +293,10 @@ int pb_record_lock_held(PGconn *conn, const char *job, int32_t month, struct pb_
 
 	lock_name(month, day, &key);
 	p[0] = pb_buf_str(&key);
-	res = timed_query(
-		conn,
-		"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-		"AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)",
-		1, p, &why);
+	res = timed_query(conn,
+			  "SELECT count(*) FROM pg_locks l WHERE l.granted AND l.pid = pg_backend_pid() "
+			  "AND " PB_DB_ADVISORY_LOCK_IS("l", "hashtextextended($1, 0)"),
+			  1, p, &why);
 	if (res && strcmp(PQgetvalue(res, 0, 0), "1") == 0)
 		ret = 0;
 	pb_buf_reset(err);
