@@ -348,10 +348,10 @@ static void announce(const struct server *s)
  * progress at DRAIN_MS (one waiting on a database that stopped answering) is waited for until the pool gives
  * its statement up and it is answered 503: DRAIN_MS, or the pool's hold and a second, whichever is longer; a
  * request begun during the stop (on a keep-alive connection) waits for the database no longer than that, less
- * ANSWER_MS, so that it too is answered before its connection is closed. The
- * listening socket stops listening at once (shutdown(2); libmicrohttpd's threads may hold it until they stop, so it is
- * closed after them): a client connecting now is refused, and may turn to another server at once, instead
- * of waiting in its queue to be reset when this one exits.
+ * ANSWER_MS, so that it too is answered before its connection is closed. The listening socket stops listening
+ * at once (shutdown(2); libmicrohttpd's threads may hold it until they stop, so it is closed after them): a
+ * client connecting now is refused, and may turn to another server at once, instead of waiting in its queue to
+ * be reset when this one exits.
  */
 static void drain(struct server *s)
 {
