@@ -51,6 +51,18 @@ unsigned pb_api_pool_hold_ms(void)
 void pb_api_pool_stop_by(struct pb_api_pool *p, uint64_t deadline_ms)
 {
 	atomic_store(&p->stop_by, deadline_ms);
+	/* Those waiting for a connection look at the new deadline (a nearer one ends their wait at once). */
+	pthread_mutex_lock(&p->lock);
+	pthread_cond_broadcast(&p->freed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Whether a stopping server's deadline has come. */
+static int stop_passed(struct pb_api_pool *p)
+{
+	uint64_t stop_by = atomic_load(&p->stop_by);
+
+	return stop_by && pb_now_ms() >= stop_by;
 }
 
 /* deadline, or the stopping server's own when that comes first (*cut then 1). */
@@ -246,7 +258,7 @@ static struct slot *acquire(struct pb_api_pool *p)
 		for (i = 0; i < p->size && !s; i++)
 			if (!p->slots[i].busy)
 				s = &p->slots[i];
-		if (s || pthread_cond_timedwait(&p->freed, &p->lock, &until) == ETIMEDOUT)
+		if (s || stop_passed(p) || pthread_cond_timedwait(&p->freed, &p->lock, &until) == ETIMEDOUT)
 			break;
 	}
 	if (s) {
@@ -297,13 +309,18 @@ static int reconnect(struct pb_api_pool *p, struct slot *s)
 }
 
 /* The one result of the statement sent on conn, taken by deadline; NULL when it did not come in time. */
-static PGresult *take_result(PGconn *conn, uint64_t deadline, int *late)
+static PGresult *take_result(struct pb_api_pool *p, PGconn *conn, uint64_t deadline, int *late, int *cut)
 {
 	PGresult *res = NULL, *next;
 
 	*late = 0;
 	for (;;) {
-		if (pb_db_await(conn, deadline) < 0) {
+		/* A tenth of a second at a time: a stop may bring the deadline nearer meanwhile. */
+		uint64_t end = within_stop(p, deadline, cut), now = pb_now_ms();
+
+		if (pb_db_await(conn, end < now + 100 ? end : now + 100) < 0) {
+			if (pb_now_ms() < end)
+				continue;
 			*late = 1;
 			PQclear(res);
 			return NULL;
@@ -332,13 +349,12 @@ static PGresult *run(struct pb_api_pool *p, struct slot *s, enum pb_api_query q,
 	ExecStatusType st;
 	const char *state;
 	char within[32];
-	int late = 0, cut;
+	int late = 0, cut = 0;
 	uint64_t start = pb_now_ms(), took;
-	/* A stopping server answers before it closes the connections: the statement waits until then at most. */
-	uint64_t deadline = within_stop(p, start + (uint64_t)s->timeout_ms + QUERY_GRACE_MS, &cut);
 
+	/* A stopping server answers before it closes the connections: the statement waits until then at most. */
 	if (PQsendQueryPrepared(s->conn, d->name, d->nparams, params, NULL, NULL, 0))
-		res = take_result(s->conn, deadline, &late);
+		res = take_result(p, s->conn, start + (uint64_t)s->timeout_ms + QUERY_GRACE_MS, &late, &cut);
 	st = PQresultStatus(res);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		*why = PB_API_POOL_OK;

@@ -28,8 +28,9 @@
 
 #include "banned.h"
 
-#define DRAIN_MS 5000 /* how long a stop waits for the connections to end */
-#define ANSWER_MS 500 /* a stopping server's time to answer a request whose database waits it cut */
+#define DRAIN_MS 5000	 /* how long a stop waits for the connections to end */
+#define ANSWER_MS 500	 /* a stopping server's time to answer a request whose database waits it cut */
+#define STOP_NOW_MS 1000 /* after a second signal, how long requests cut short have to be answered */
 /*
  * The descriptors the server keeps for itself, besides its pool's connections: standard input, output and
  * error, the listening socket, libmicrohttpd's signalling, the notifications' and the last-use writer's
@@ -341,6 +342,13 @@ static void announce(const struct server *s)
 	       s->cfg->listen, v6 ? "]" : "", info ? (unsigned)info->port : s->cfg->port);
 }
 
+static const char *signal_name(int sig)
+{
+	if (sig == SIGINT)
+		return "SIGINT";
+	return sig == SIGHUP ? "SIGHUP" : "SIGTERM";
+}
+
 /*
  * Stops taking connections, then waits (DRAIN_MS at most) until every connection is closed, each answer now
  * closing its own, or those left have been idle for IDLE_MS: no request begun or in progress meanwhile, so
@@ -353,12 +361,13 @@ static void announce(const struct server *s)
  * client connecting now is refused, and may turn to another server at once, instead of waiting in its queue to
  * be reset when this one exits.
  */
-static void drain(struct server *s)
+static void drain(struct server *s, const sigset_t *stop)
 {
-	struct timespec tick = {0, 20L * 1000000L};
+	struct timespec tick = {0, 20L * 1000000L}, none = {0, 0};
 	uint_fast64_t seen = 0;
 	uint64_t start = pb_now_ms(), waited;
 	unsigned idle = 0, busy_ms = pb_api_pool_hold_ms() + 1000;
+	int again, hurry = 0;
 
 	atomic_store(&s->routes.stopping, 1);
 	/* A request begun from now on (on a keep-alive connection) gets its answer too: its waits end in time. */
@@ -374,7 +383,24 @@ static void drain(struct server *s)
 		waited = pb_now_ms() - start;
 		if (!info || info->num_connections == 0)
 			break;
-		if (waited >= DRAIN_MS && (!busy || waited >= busy_ms))
+		/*
+		 * A second signal (an operator's second Ctrl-C): the database is waited for no longer; the requests
+		 * waiting on it are answered 503 at once, and the stop ends a second later at most.
+		 */
+		again = sigtimedwait(stop, NULL, &none);
+		if (again > 0 && !hurry) {
+			uint_fast64_t left = begun - atomic_load(&s->routes.ended);
+
+			pb_warning(
+				"%s during the stop: stopping now, without waiting for the database (%llu request%s in "
+				"progress)",
+				signal_name(again), (unsigned long long)left, left == 1 ? "" : "s");
+			pb_api_pool_stop_by(s->routes.pool, pb_now_ms());
+			hurry = 1;
+			if (busy_ms > waited + STOP_NOW_MS)
+				busy_ms = (unsigned)waited + STOP_NOW_MS;
+		}
+		if ((waited >= DRAIN_MS || hurry) && (!busy || waited >= busy_ms))
 			break;
 		idle = begun == seen && !busy ? idle + 20 : 0;
 		seen = begun;
@@ -405,13 +431,6 @@ static void stop_all(struct server *s)
 	free(s->key);
 	free(s->cert);
 	pb_buf_release(&s->conninfo);
-}
-
-static const char *signal_name(int sig)
-{
-	if (sig == SIGINT)
-		return "SIGINT";
-	return sig == SIGHUP ? "SIGHUP" : "SIGTERM";
 }
 
 int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
@@ -454,7 +473,7 @@ int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 		while (sigwait(&stop, &sig) != 0)
 			;
 		pb_log(PB_LOG_INFO, NULL, "%s: stopping", signal_name(sig));
-		drain(&s);
+		drain(&s, &stop);
 	}
 	stop_all(&s);
 	pthread_mutex_destroy(&s.http_lock);

@@ -1014,6 +1014,30 @@ check "SIGTERM while requests wait on a database that stopped answering (one beg
 503 1 close database_unavailable|0" \
 	"$a|$(cat "$TMP/hung.code")|$(python3 "$CHECK" get "$TMP/hung.b" code)|$(grep -ci '^retry-after: 1' "$TMP/hung.h")|$(cat "$TMP/ka.out")|$STOPPED"
 
+# A second signal during the stop ends it at once (an operator's second Ctrl-C): the request still waiting on
+# the stopped database is answered 503 then, without waiting out the database's time, and the log says so.
+start_api "$TMP/api-twice.log" || exit 1
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a=$CODE
+HUNG=$(pb_sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pb-api'")
+kill -STOP $HUNG && STOPPED_BACKEND=$HUNG
+curl -s -H "Authorization: Bearer $TA" -o /dev/null -w '%{http_code}' -m 30 \
+	"$URL/v1/accounts/ACME1/partner-usage/daily?month=2026-10" >"$TMP/twice.code" &
+cpid=$!
+sleep 0.5
+kill -TERM "$API_PID"
+for i in $(seq 100); do grep -q "SIGTERM: stopping" "$TMP/api-twice.log" && break; sleep 0.05; done
+kill -INT "$API_PID"
+wait "$API_PID"
+STOPPED=$?
+API_PID=
+wait $cpid
+kill -CONT $STOPPED_BACKEND
+STOPPED_BACKEND=
+check "a second signal during the stop (SIGINT after SIGTERM) stops at once: the waiting request answered 503, said in the log, exit 0" \
+	"200|503|0|1|1|pb-api: stopped" \
+	"$a|$(cat "$TMP/twice.code")|$STOPPED|$(grep -c '^pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database (1 request in progress)$' "$TMP/api-twice.log")|$(grep -c '^pb-api: warning: query pb_api_daily: the database did not answer within [0-9]* ms, when the server had to answer as it stops: its connection is closed$' "$TMP/api-twice.log")|$(tail -1 "$TMP/api-twice.log")"
+
 # ---- a new run commits between the run's lookup and the reading of its figures -----------------------------------
 # The server pauses (PB_TEST_PAUSE=api-figures) once it has the month's run and before it reads the run's
 # figures; a new run commits meanwhile (removing the daily series of the run it supersedes, in the same
