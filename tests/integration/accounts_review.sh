@@ -517,10 +517,16 @@ pb-accounts: $TMP/many.csv:12:33: the link would end on 2026-09-30, before it st
 # links_state: how many links, and the last id the sequence gave (a row inserted then rolled back would show).
 links_state() { pb_sql "SELECT count(*), (SELECT last_value FROM pb.partner_account_id_seq) FROM pb.partner_account"; }
 links_now=$(links_state)
-for m in 1 3 100; do
-	"$PBA" import-links "$TMP/many.csv" --max-errors $m >"$TMP/out" 2>"$TMP/err"
-	echo "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
-done >"$TMP/many.out"
+# links_runs FILE N...: import-links FILE with --max-errors N, for each N: a line "status|stdout|stderr" each.
+links_runs() {
+	local file=$1 m
+	shift
+	for m in "$@"; do
+		"$PBA" import-links "$file" --max-errors "$m" >"$TMP/out" 2>"$TMP/err"
+		echo "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+	done
+}
+links_runs "$TMP/many.csv" 1 3 100 >"$TMP/many.out"
 check "import-links --max-errors 1, 3, 100: the first 1, 3 and all 8 bad rows of five kinds, exit 1, nothing linked" \
 	"1||$(head -n 1 <<<"$many_errors")
 1||$(head -n 3 <<<"$many_errors")
@@ -549,10 +555,7 @@ width_errors="4|pb-accounts: $TMP/width.csv:3:1: IL3: not eligible for aws: term
 1|pb-accounts: $TMP/width.csv:10:9: bad aws partner account id '3000': a 12-digit AWS account id
 1|pb-accounts: $TMP/width.csv:11:1: expected 5 fields, found 3"
 pb_width_file width.csv alias,vendor,partner_account_id,from,to 0 "${width_rows[@]}"
-for m in 100 2 1; do
-	"$PBA" import-links "$TMP/width.csv" --max-errors $m >"$TMP/out" 2>"$TMP/err"
-	echo "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
-done >"$TMP/width.out"
+links_runs "$TMP/width.csv" 100 2 1 >"$TMP/width.out"
 check "import-links --max-errors 100, 2, 1: rows of the wrong width named among the others, exit 1 (4 for a rule alone)" \
 	"1||$(cut -d'|' -f2 <<<"$width_errors")
 1||$(head -n 2 <<<"$width_errors" | cut -d'|' -f2)
