@@ -12,7 +12,7 @@ PBA=$BIN/pb-accounts
 CORPUS=$ROOT/tests/corpus/accounts
 
 pb_test_tmp corpus-accounts
-trap pb_test_cleanup EXIT
+pb_on_exit pb_test_cleanup
 if [ ! -x "$PBA" ]; then
 	notok "the programs are built" "no $PBA"
 	pb_tests_done

@@ -23,7 +23,7 @@ FORMATS=(aws-cur azure-cost partner-center)
 MONTH=2026-10
 
 pb_test_tmp corpus
-trap pb_test_cleanup EXIT
+pb_on_exit pb_test_cleanup
 pb_test_cluster_start
 
 for fmt in "${FORMATS[@]}"; do

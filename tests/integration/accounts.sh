@@ -20,7 +20,7 @@ cleanup() {
 	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
 	pb_test_cleanup
 }
-trap cleanup EXIT
+pb_on_exit cleanup
 
 # t NAME STATUS STDOUT STDERR CMD...: runs CMD, then compares its exit status, stdout and stderr exactly.
 t() {
@@ -588,6 +588,7 @@ pb-accounts: $TMP/width.csv:3:1: record longer than 65536 bytes|$n" \
 # was read: the import, paused once it has the header, meets a row written meanwhile (both commands).
 changing() {
 	rm -f "$TMP/resume"
+	: >"$TMP/bg.err" # the run before paused here too: the shell empties the file only once this run starts
 	PB_TEST_PAUSE=import-header PB_TEST_RESUME_FILE=$TMP/resume "$PBA" "$1" "$TMP/grow.csv" >"$TMP/bg.out" 2>"$TMP/bg.err" &
 	BGPID=$!
 	for _ in $(seq 300); do grep -q "test pause at import-header" "$TMP/bg.err" && break; sleep 0.1; done

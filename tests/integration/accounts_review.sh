@@ -12,7 +12,7 @@ PBDB=$BIN/pb-db
 pb_test_tmp accounts-review
 unset PB_MAPPING_RULES
 export PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
-trap pb_test_cleanup EXIT
+pb_on_exit pb_test_cleanup
 
 # t NAME STATUS STDOUT STDERR CMD...: runs CMD, then compares its exit status, stdout and stderr exactly.
 t() {

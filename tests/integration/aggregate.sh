@@ -16,7 +16,7 @@ cleanup() {
 	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
 	pb_test_cleanup
 }
-trap cleanup EXIT
+pb_on_exit cleanup
 export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
 pb_test_cluster_start
 

@@ -35,7 +35,7 @@ cleanup() {
 	[ -n "${STOPPED_BACKEND:-}" ] && kill -CONT $STOPPED_BACKEND 2>/dev/null
 	pb_test_cleanup
 }
-trap cleanup EXIT
+pb_on_exit cleanup
 export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
 pb_test_cluster_start
 # The programs' sessions start with another date style, interval style, time zone and client encoding

@@ -43,7 +43,7 @@ sas_source() { printf '%s' "${1%%\?*}"; }
 
 pb_test_tmp azure
 unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_CONNECTION_STRING AZURE_STORAGE_SAS_TOKEN
-trap pb_test_cleanup EXIT
+pb_on_exit pb_test_cleanup
 pb_test_need_servers
 
 # sql QUERY: fields separated by "|", as the expectations below are written.

@@ -12,7 +12,7 @@ pb_test_tmp fetch
 unset AWS_PROFILE AWS_SESSION_TOKEN
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null
-trap pb_test_cleanup EXIT
+pb_on_exit pb_test_cleanup
 pb_test_need_servers
 cc -O2 -o "$TMP/gen_cur" "$ROOT/bench/gen_cur.c" || exit 1
 "$TMP/gen_cur" 60000 9 | gzip -c >"$TMP/part-1.csv.gz"

@@ -22,7 +22,7 @@ cleanup() {
 	[ -n "$API_PID" ] && kill -9 "$API_PID" 2>/dev/null
 	pb_test_cleanup
 }
-trap cleanup EXIT
+pb_on_exit cleanup
 export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
 export PB_SERVICE_CATEGORIES=$ROOT/config/service-categories.conf
 pb_test_cluster_start

@@ -19,7 +19,7 @@ cleanup() {
 	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
 	pb_test_cleanup
 }
-trap cleanup EXIT
+pb_on_exit cleanup
 pb_test_cluster_start
 pb_sql_session_start
 

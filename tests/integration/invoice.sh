@@ -13,7 +13,7 @@ PBC=$BIN/pb-accounts
 PBV=$BIN/pb-invoice
 
 pb_test_tmp invoice
-trap pb_test_cleanup EXIT
+pb_on_exit pb_test_cleanup
 export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
 pb_test_cluster_start
 OUT=$TMP/invoices

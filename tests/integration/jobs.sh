@@ -9,7 +9,7 @@ set -u
 PBR=$BIN/pb-run
 
 pb_test_tmp jobs
-trap pb_test_cleanup EXIT
+pb_on_exit pb_test_cleanup
 pb_test_cluster_start
 export PB_DEMO_DIR=$TMP/demo PB_INVOICE_DIR=$TMP/invoices
 cd "$ROOT" || exit 1
@@ -64,6 +64,7 @@ GLOB2,azure,USD,986.024" "$("$BIN/pb-aggregate" --month 2026-10 --no-run --csv |
 # The month close stopped (systemctl stop: SIGTERM to pb-run) while pb-invoice holds the invoice's files
 # written and synced but not yet issued: exit 143, the run and its step interrupted, nothing issued, no
 # file of the month and no temporary file left. The close below then issues it as if this had not been.
+: >"$TMP/err" # emptied first: the shell empties it only once the run starts, and a run before paused too
 PB_TEST_PAUSE=invoice-staged PB_TEST_PAUSE_SECONDS=60 "$PBR" jobs/demo-month-close.yaml --month 2026-10 \
 	>"$TMP/out" 2>"$TMP/err" &
 bg=$!
@@ -77,6 +78,7 @@ check "a month close stopped while the invoice is staged: exit 143, interrupted,
 
 # The same with pb-run killed outright (SIGKILL): its step gets SIGTERM and leaves nothing; the run stays
 # 'running' until the next run of the job and month marks it failed.
+: >"$TMP/err" # emptied first: the shell empties it only once the run starts, and a run before paused too
 PB_TEST_PAUSE=invoice-staged PB_TEST_PAUSE_SECONDS=60 "$PBR" jobs/demo-month-close.yaml --month 2026-10 \
 	>"$TMP/out" 2>"$TMP/err" &
 bg=$!

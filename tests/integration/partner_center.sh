@@ -12,7 +12,7 @@ FIX=$ROOT/tests/fixtures/partner-center
 . "$ROOT/tests/servers/lib.sh"
 
 pb_test_tmp pc
-trap pb_test_cleanup EXIT
+pb_on_exit pb_test_cleanup
 
 # Secrets hold the characters that form encoding must get right.
 SECRET='Xy8Q~aB3.cD_eF-gH+iJ/kL='

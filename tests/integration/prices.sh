@@ -22,7 +22,7 @@ cleanup() {
 	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
 	pb_test_cleanup
 }
-trap cleanup EXIT
+pb_on_exit cleanup
 export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
 pb_test_cluster_start
 
@@ -237,6 +237,7 @@ check "no failed load leaves a price behind" "1,3,4,5" "$(pb_sql "SELECT string_
 # ---- a load while another of the source runs: refused; a load killed before its commit leaves nothing -------
 sed 's/,0.35,USD,10\/15/,0.36,USD,10\/15/' "$TMP/pricesheet.csv" >"$TMP/pricesheet2.csv"
 mkdir -p "$TMP/sheet2" && mv "$TMP/pricesheet2.csv" "$TMP/sheet2/pricesheet.csv"
+: >"$TMP/bg.err" # emptied first: the shell empties it only once the run starts, and a run before paused too
 PB_TEST_PAUSE=prices-commit "$PBP" load --format azure-pricesheet --no-progress --source "file://$TMP" \
 	"$TMP/sheet2/pricesheet.csv" >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
@@ -710,6 +711,7 @@ check "... one in UTF-16: exit 1, said so" \
 # ---- SIGTERM during a load: nothing committed, the previous load current, the failure recorded -------------------
 # The signal ended the program where it stood: no failed load said why the list had not changed.
 sed 's/,0.25,USD/,0.3,USD/' "$TMP/breaks/sheet.csv" >"$TMP/breaks/sheet2.csv"
+: >"$TMP/bg.err" # emptied first: the shell empties it only once the run starts, and a run before paused too
 PB_TEST_PAUSE=prices-commit "$PBP" load --format azure-pricesheet --no-progress --source breaks "$TMP/breaks/sheet2.csv" \
 	>"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!

@@ -28,7 +28,7 @@ cleanup() {
 	kill_steps
 	pb_test_cleanup
 }
-trap cleanup EXIT
+pb_on_exit cleanup
 export W=$TMP/w
 mkdir -p "$W"
 

@@ -13,7 +13,7 @@ cleanup() {
 	[ -n "${BGPID:-}" ] && kill -9 "$BGPID" 2>/dev/null
 	pb_test_cleanup
 }
-trap cleanup EXIT
+pb_on_exit cleanup
 
 # The daily rows of the current import of a source, without the import id: what must not change.
 current_rows() {

@@ -15,7 +15,7 @@ cleanup() {
 	[ -n "${READER2_PID:-}" ] && kill -9 "$READER2_PID" 2>/dev/null
 	pb_test_cleanup
 }
-trap cleanup EXIT
+pb_on_exit cleanup
 pb_test_cluster_start
 
 current_rows() {

@@ -10,7 +10,7 @@ PBI=$BIN/pb-ingest
 PBDB=$BIN/pb-db
 
 pb_test_tmp store-spill
-trap pb_test_cleanup EXIT
+pb_on_exit pb_test_cleanup
 pb_test_cluster_start --no-migrate
 
 # ---- migration 012 on a database holding an import ------------------------------------------------------

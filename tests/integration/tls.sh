@@ -11,7 +11,7 @@ PBI=$BIN/pb-ingest
 . "$ROOT/tests/servers/lib.sh"
 
 pb_test_tmp tls
-trap pb_test_cleanup EXIT
+pb_on_exit pb_test_cleanup
 unset CURL_CA_BUNDLE SSL_CERT_FILE AWS_CA_BUNDLE https_proxy HTTPS_PROXY http_proxy HTTP_PROXY all_proxy ALL_PROXY
 
 # A CA, and three certificates it signs: for 127.0.0.1, expired (valid until yesterday), for another name; and

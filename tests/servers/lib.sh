@@ -530,6 +530,10 @@ pb_retail_stop() { _pb_down retail RETAIL_PID RETAIL_URL; }
 # library made. Safe to call more than once. Keeps the exit status of the caller (for EXIT traps).
 pb_servers_stop() {
 	local rc=$? i
+	# Not in a copy of the shell: a background command signalled before it has started its program runs the
+	# shell's EXIT trap as it dies, and must not stop the servers of the shell that started it.
+	# A case: a test's status in that copy is not its own.
+	case $BASHPID in "$$") ;; *) return "$rc" ;; esac
 	for ((i = ${#_PB_STARTED[@]} - 1; i >= 0; i--)); do
 		case ${_PB_STARTED[i]} in
 		s3) pb_s3_stop ;;

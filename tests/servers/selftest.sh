@@ -15,7 +15,7 @@ cleanup() {
 	pb_servers_stop
 	rm -rf "$TMP"
 }
-trap cleanup EXIT
+trap 'case $BASHPID in "$$") cleanup ;; esac' EXIT # only in this shell: see tests/lib.sh pb_on_exit
 
 passed=0
 failed=0
