@@ -6,7 +6,7 @@
 #   pb_tests_done   prints "N passed, N failed" and returns non-zero if any failed
 # For the scripts that run a throwaway PostgreSQL cluster (tests/integration/*.sh):
 #   pb_test_tmp NAME, pb_test_cluster_start [--no-migrate] [TEST], pb_test_cleanup, pb_sql QUERY [SEPARATOR],
-#   pb_sql_session_start and pb_sql_in QUERY, pb_test_need_servers
+#   pb_sql_session_start and pb_sql_in QUERY, pb_test_need_servers, pb_until SECONDS CMD..., pb_sql_is WANT QUERY
 # For pb-ingest's end-to-end scripts (tests/e2e/*/run.sh):
 #   pb_e2e_start NAME, check_run NAME STATUS STDOUT STDERR DIR STDIN ARG..., want NAME MODE FILE...,
 #   pb_want_compute EXPECTED_PY, pb_e2e_error_cases DIR
@@ -92,6 +92,22 @@ pb_on_exit() {
 	# shellcheck disable=SC2064 # FUNCTION is expanded now, BASHPID when the trap runs
 	trap "case \$BASHPID in \"\$\$\") $1 ;; esac" EXIT
 }
+
+# pb_until SECONDS CMD...: runs CMD until it succeeds, a tenth of a second apart; fails once SECONDS have passed
+# without it succeeding. For a wait on something another process does (a line in its log, a lock it waits
+# for, its end): a loaded machine (a sanitized build, the other suites beside) takes seconds for what takes
+# milliseconds alone, so the bound is generous, and it is measured in seconds, not in tries (each try may
+# itself take a while).
+pb_until() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+# pb_sql_is WANT QUERY: whether QUERY's rows are WANT (for pb_until).
+pb_sql_is() { [ "$(pb_sql "$2")" == "$1" ]; }
 
 # pb_test_cleanup: stops the test servers (when tests/servers/lib.sh is sourced) and the cluster, and removes
 # TMP: a script's EXIT trap, or the last step of it.
@@ -206,7 +222,7 @@ pb_e2e_start() {
 }
 
 # check_run NAME WANT_STATUS WANT_STDOUT WANT_STDERR DIR STDIN ARG...: runs $PB ARG... in DIR with STDIN as
-# standard input (for 20 s at most where coreutils' timeout is there, so that a hang fails one case instead
+# standard input (for 60 s at most where coreutils' timeout is there, so that a hang fails one case instead
 # of the suite), then ok NAME, or notok NAME followed by what differs (at most CHECK_RUN_REPORT_LINES lines
 # of it when that is set).
 #   WANT_STDOUT: a file to match byte for byte, or one of: empty, nonempty, version ("pb-ingest X.Y.Z").
@@ -217,7 +233,7 @@ check_run() {
 	local name=$1 want_status=$2 want_out=$3 want_err=$4 dir=$5 input=$6
 	shift 6
 	local out=$TMP/stdout err=$TMP/stderr status report=$TMP/report limit=()
-	command -v timeout >/dev/null 2>&1 && limit=(timeout 20)
+	command -v timeout >/dev/null 2>&1 && limit=(timeout 60)
 	: >"$report"
 	(cd "$dir" && exec "${limit[@]}" "$PB" "$@") <"$input" >"$out" 2>"$err"
 	status=$?
