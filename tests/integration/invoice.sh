@@ -215,6 +215,12 @@ for sig in TERM HUP; do
 done
 # An import of the month committing while the month is issued: the invoice would bill the run without it, out of
 # date the moment the import commits. pause_at PROG_PID ERRFILE POINT waits for a run to pause there (or end).
+# waits_for_lock PROGRAM: until a session of PROGRAM waits for a lock (60 s at most), as the second run of each
+# race below does while the first holds the month or the file; one failure if it never does.
+waits_for_lock() {
+	pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1' AND wait_event_type = 'Lock'" ||
+		notok "$1 waits for the run before" "$(pb_sql "SELECT application_name, state, wait_event_type, query FROM pg_stat_activity")"
+}
 pause_at() {
 	for _ in $(seq 1200); do
 		grep -q "test pause at $3" "$2" && return 0
@@ -346,7 +352,7 @@ bg=$!
 pause_at $bg "$TMP/bg.err" focus-written || notok "--focus pauses with its rows written" "$(cat "$TMP/bg.err")"
 "$PBV" --month 2026-10 --focus "$TMP/focus.csv" >"$TMP/out2" 2>"$TMP/err2" &
 second=$!
-sleep 1
+waits_for_lock pb-invoice
 waited="$(kill -0 $second 2>/dev/null && echo waits)|$(cd "$TMP" && ls -- focus.csv.tmp.* 2>/dev/null | wc -l)"
 {
 	kill -KILL $bg
@@ -762,7 +768,7 @@ bg=$!
 pause_at $bg "$TMP/bg.err" invoice-committed || notok "the first issue pauses" "$(cat "$TMP/bg.err")"
 "$PBV" --month 2027-06 --issue --force --reason test --out "$OUT" >"$TMP/out2" 2>"$TMP/err2" &
 second=$!
-sleep 1
+waits_for_lock pb-invoice
 touch "$TMP/resume"
 wait $bg
 st=$?
@@ -803,7 +809,7 @@ pause_at $bg "$TMP/bg.err" invoice-staged || notok "the issue of September pause
 printf 'month,from,to,rate\n2027-09,USD,JPY,152\n' >"$TMP/rates-sep.csv"
 "$PBA" rates --load "$TMP/rates-sep.csv" >"$TMP/rates.out" 2>"$TMP/rates.err" &
 rates=$!
-sleep 1
+waits_for_lock pb-aggregate
 touch "$TMP/resume"
 wait $bg
 st=$?
