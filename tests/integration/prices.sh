@@ -254,7 +254,8 @@ fi
 kill -9 "$BGPID"
 wait "$BGPID" 2>/dev/null
 BGPID=
-sleep 0.5
+pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-prices'" ||
+	notok "the killed load's session ends"
 check "a load killed before its commit: the sheet's load 4 stays current, no price of the killed one" \
 	"4|committed|0.35" "$(pb_sql "SELECT l.id, l.status, p.unit_price FROM pb.price_load l JOIN pb.price p ON p.load_id = l.id
 	WHERE l.format = 'azure-pricesheet' AND p.effective_start = '2026-10-15'" '|')"
