@@ -26,7 +26,8 @@
 #
 # Ports: the servers are started on port 0 (the kernel picks a free one) and the library reads the port
 # they report, which cannot race with other tests the way "find a free port, then start" can.
-# pb_free_port is there for servers that cannot do that.
+# pb_free_port is there for servers that cannot do that; pb_refused_port gives a port where a connection is
+# refused for as long as the test needs it.
 #
 # S3 (s3rver 3.7.1), as read in its source and checked by selftest.sh:
 #   - It knows one access key id, S3RVER (secret S3RVER), built in; there is no option to add others.
@@ -61,7 +62,7 @@ PB_AZURITE_WELL_KNOWN_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UV
 # sha256 of the empty body, the x-amz-content-sha256 of a request without one
 PB_EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-_PB_STARTED=()        # names of running servers, in start order: s3 azurite fault headers pc retail
+_PB_STARTED=()        # names of running servers, in start order: s3 azurite fault headers pc retail refused
 _PB_LOGDIR_OWNED=""   # a logs folder the library made, removed by pb_servers_stop
 _PB_FAULT_RUN=0
 
@@ -228,6 +229,38 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
 s.close()'
+}
+
+# pb_refused_port: sets REFUSED_PORT, a TCP port of 127.0.0.1 where a connection is refused until
+# pb_servers_stop (or pb_refused_stop): a process of the library's keeps a socket bound to it that never listens,
+# so that no other process can listen there. (A port found free and let go could be taken meanwhile by a
+# server of a suite run beside, which would then answer instead of refusing.)
+pb_refused_port() {
+	local file
+	if [ -n "${REFUSED_PID:-}" ] && kill -0 "$REFUSED_PID" 2>/dev/null && [ -n "${REFUSED_PORT:-}" ]; then
+		return 0 # the one held already
+	fi
+	REFUSED_PORT=
+	_pb_logdir || return 1
+	file=$PB_SERVERS_LOGDIR/refused.port
+	: >"$file"
+	timeout "$PB_SERVER_MAX_SECONDS" python3 -c 'import signal, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1], "w") as f:
+    print(s.getsockname()[1], file=f)
+signal.pause()' "$file" </dev/null >/dev/null 2>&1 &
+	REFUSED_PID=$!
+	_pb_register refused
+	REFUSED_PORT=$(_pb_wait_port "$REFUSED_PID" "$file" 's/^\([0-9][0-9]*\)$/\1/p') && return 0
+	_pb_fail "the port holder" "$REFUSED_PID" "$file" "no port"
+	pb_refused_stop
+	return 1
+}
+pb_refused_stop() {
+	_pb_kill "${REFUSED_PID:-}"
+	REFUSED_PID=
+	_pb_unregister refused
 }
 
 # ---- S3 (s3rver) -----------------------------------------------------------------------------------------
@@ -543,6 +576,7 @@ pb_servers_stop() {
 		pc) pb_pc_stop ;;
 		retail) pb_retail_stop ;;
 		proxy) pb_proxy_stop ;;
+		refused) pb_refused_stop ;;
 		esac
 	done
 	_PB_STARTED=()

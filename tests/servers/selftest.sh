@@ -70,6 +70,13 @@ if [[ $p =~ ^[0-9]+$ ]] && ((p > 1024)) && python3 -c "import socket; socket.soc
 else
 	notok "pb_free_port gives a bindable port" "$p"
 fi
+# A port that refuses connections, and that no other process may take while the test holds it.
+if pb_refused_port && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REFUSED_PORT/")" == 000 ] &&
+	! python3 -c "import socket; socket.socket().bind(('127.0.0.1', $REFUSED_PORT))" 2>/dev/null; then
+	ok "pb_refused_port gives a port that refuses connections and that no one else may bind ($REFUSED_PORT)"
+else
+	notok "pb_refused_port gives a port that refuses connections and that no one else may bind" "${REFUSED_PORT:-no port}"
+fi
 
 # ---- S3 ----------------------------------------------------------------------------------------------
 BIG=$TMP/big.bin
@@ -495,7 +502,7 @@ cat >"$TMP/child.sh" <<EOF
 [ "\${1:-}" == trap ] && trap pb_servers_stop EXIT
 pb_fault_start "$TMP/files" || exit 1
 echo "\$FAULT_PID \$(_pb_children "\$FAULT_PID")" >"$TMP/child.pid"
-[ "\${1:-}" == trap ] && { sleep 30 >/dev/null 2>&1 & echo \$! >"$TMP/child.sleep"; wait; }
+[ "\${1:-}" == trap ] && { sleep 300 >/dev/null 2>&1 & echo \$! >"$TMP/child.sleep"; wait; }
 exit 0
 EOF
 bash "$TMP/child.sh" >/dev/null 2>&1
@@ -506,7 +513,10 @@ if [ -n "$ps_" ] && [ -z "$left" ]; then ok "no EXIT trap: the library's own tra
 rm -f "$TMP/child.pid"
 bash "$TMP/child.sh" trap >/dev/null 2>&1 &
 child=$!
-for _ in $(seq 100); do [ -s "$TMP/child.sleep" ] && break; sleep 0.05; done
+# Until the child has started its server and waits (60 s at most: a server takes seconds to start on a loaded
+# machine, and a child signalled before then was no test of the trap).
+deadline=$((SECONDS + 60))
+while [ ! -s "$TMP/child.sleep" ] && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
 ps_=$(cat "$TMP/child.pid" 2>/dev/null)
 kill -TERM "$child"
 wait "$child" 2>/dev/null
