@@ -145,7 +145,8 @@ check "FOCUS text a spreadsheet would run as a formula is neutralized, as in the
 # (exit 3, which pb-run retries). Neither is read as an empty file: no "no pricing rule", no FOCUS file written
 # without its categories.
 mkdir -p "$TMP/empty"
-port=$(pb_free_port)
+pb_refused_port || notok "a port that refuses connections"
+port=$REFUSED_PORT
 runs=$(pb_sql "SELECT count(*) FROM pb.aggregate_run")
 if pb_headers_start "$TMP/empty" >/dev/null; then
 	rm -f "$TMP/focus2.csv"
@@ -489,11 +490,11 @@ check "... and the previous load stays current: show answers with its price" \
 # takes: others were refused until it let go. A client address gets a share of them.
 "$BIN/pb-api" --listen 127.0.0.1 --port 0 --max-connections 100 >"$TMP/api.log" 2>&1 &
 API_PID=$!
-for _ in $(seq 100); do
+api_ready() {
 	URL=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$TMP/api.log")
-	[ -n "$URL" ] && grep -q "listening for the database's notifications" "$TMP/api.log" && break
-	sleep 0.05
-done
+	[ -n "$URL" ] && grep -q "listening for the database's notifications" "$TMP/api.log"
+}
+pb_until 60 api_ready || notok "pb-api starts" "$(cat "$TMP/api.log")"
 python3 - "${URL##*:}" >"$TMP/out" 2>&1 <<'PY'
 import socket, subprocess, sys
 port = int(sys.argv[1])
@@ -606,10 +607,7 @@ st=$?
 PB_TEST_PAUSE=read env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$evil/bad/a.csv" \
 	"$evil/bad/b.csv" >/dev/null 2>"$TMP/err2" &
 bg=$!
-for _ in $(seq 100); do
-	grep -q 'test pause at read' "$TMP/err2" && break
-	sleep 0.05
-done
+pb_until 60 grep -q 'test pause at read' "$TMP/err2" || notok "the import pauses at read" "$(cat "$TMP/err2")"
 kill -TERM $bg
 wait $bg
 "$PBI" --history --month 2025-06 >"$TMP/hist" 2>&1
