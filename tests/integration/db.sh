@@ -35,6 +35,10 @@ PW="pw-Secret-$$-x'y"
 PWSQL=${PW//\'/\'\'}
 # A role that must give its password over the socket (scram-sha-256), ahead of the cluster's trust rule.
 HBA=$TMP/var/pg/data/pg_hba.conf
+# pg_reload_conf() only signals the server: the rule is in force once the server says it reloaded (it is one
+# process, and loads the rules before it takes the next connection), not after a fixed half second.
+reloads() { grep -c "received SIGHUP, reloading configuration files" "$TMP/var/pg/server.log"; }
+reloads0=$(reloads)
 if pb_sql "CREATE ROLE pwuser LOGIN PASSWORD '$PWSQL'" >/dev/null &&
 	{ printf 'local all pwuser scram-sha-256\n'; cat "$HBA"; } >"$TMP/hba" && cat "$TMP/hba" >"$HBA" &&
 	[ "$(pb_sql 'SELECT pg_reload_conf()')" == t ]; then
@@ -42,7 +46,8 @@ if pb_sql "CREATE ROLE pwuser LOGIN PASSWORD '$PWSQL'" >/dev/null &&
 else
 	notok "a role that needs a password"
 fi
-sleep 0.5
+reloaded() { [ "$(reloads)" -gt "$reloads0" ]; }
+pb_until 60 reloaded || notok "the server reloads its configuration" "$(tail "$TMP/var/pg/server.log")"
 
 # The role is refused without its password: the tests below do use it.
 PB_DATABASE_URL="host=$SOCK port=5432 user=pwuser dbname=partnerbill" "$PBDB" psql -X -w -A -t -c 'SELECT 1' \
@@ -56,11 +61,12 @@ fi
 # argv_during NAME CONNINFO: runs pb-db psql on CONNINFO (PB_DATABASE_URL) for a two-second query and checks
 # that it connected as pwuser and that psql's command line, read while it runs, holds no part of the password.
 argv_during() {
-	local name=$1 cmdline="" comm i
+	local name=$1 cmdline="" comm
 	PB_DATABASE_URL=$2 "$PBDB" psql -X -w -A -t -c 'SELECT current_user, pg_sleep(2)' >"$TMP/out" 2>"$TMP/err" &
 	PSQL_PID=$!
-	# pb-db execs psql: the same process, once its name is psql.
-	for ((i = 0; i < 100; i++)); do
+	# pb-db execs psql: the same process, once its name is psql (60 s at most, or until it ends).
+	local end=$((SECONDS + 60))
+	while [ $SECONDS -lt $end ] && kill -0 "$PSQL_PID" 2>/dev/null; do
 		comm=$(cat "/proc/$PSQL_PID/comm" 2>/dev/null)
 		if [ "$comm" == psql ]; then
 			cmdline=$(tr '\0' ' ' <"/proc/$PSQL_PID/cmdline")
@@ -92,10 +98,8 @@ argv_during "a setting with no variable (keepalives) stays on the command line, 
 	>"$TMP/api.log" 2>&1 &
 API_PID=$!
 cmdline=
-for ((i = 0; i < 100; i++)); do
-	grep -q 'listening on' "$TMP/api.log" 2>/dev/null && cmdline=$(tr '\0' ' ' <"/proc/$API_PID/cmdline") && break
-	sleep 0.05
-done
+api_up() { grep -q 'listening on' "$TMP/api.log" 2>/dev/null || ! kill -0 "$API_PID" 2>/dev/null; }
+pb_until 60 api_up && cmdline=$(tr '\0' ' ' <"/proc/$API_PID/cmdline" 2>/dev/null)
 kill "$API_PID" 2>/dev/null
 wait "$API_PID" 2>/dev/null
 API_PID=
@@ -332,21 +336,19 @@ check "the local cluster stopped: exit 3, it is named, and how to start it" \
 pb_sql "CREATE TABLE public.kept (x integer); INSERT INTO public.kept VALUES (42)" >/dev/null
 pb_sql "CHECKPOINT" >/dev/null
 kill -9 "$(head -n 1 "$TMP/var/pg/data/postmaster.pid")"
-for ((i = 0; i < 100; i++)); do
-	[ -S "$SOCK/.s.PGSQL.5432" ] && ! "$PBDB" psql -X -A -t -c 'SELECT 1' >/dev/null 2>&1 && break
-	sleep 0.05
-done
+server_gone() { [ -S "$SOCK/.s.PGSQL.5432" ] && ! "$PBDB" psql -X -A -t -c 'SELECT 1' >/dev/null 2>&1; }
+pb_until 60 server_gone
 if [ "$(id -u)" -eq 0 ]; then
 	setsid su postgres -s /bin/sh -c 'exec sleep 120' </dev/null >/dev/null 2>&1 &
 else
 	setsid sleep 120 </dev/null >/dev/null 2>&1 &
 fi
 SLEEPER_PID=
-for ((i = 0; i < 100; i++)); do
+sleeper() {
 	SLEEPER_PID=$(pgrep -n -x sleep -u "$([ "$(id -u)" -eq 0 ] && echo postgres || id -u)")
-	[ -n "$SLEEPER_PID" ] && break
-	sleep 0.05
-done
+	[ -n "$SLEEPER_PID" ]
+}
+pb_until 60 sleeper
 sed -i "1s/.*/$SLEEPER_PID/" "$TMP/var/pg/data/postmaster.pid" "$SOCK/.s.PGSQL.5432.lock"
 "$PBDB" status >"$TMP/out" 2>"$TMP/err"
 st=$?
