@@ -797,11 +797,11 @@ PY
 timeout 60 python3 "$TMP/cycle.py" "$TMP/cycle.log" >"$TMP/cycle.port" &
 cycle_pid=$!
 CYCLE_PORT=
-for _ in $(seq 100); do
+cycle_port() {
 	CYCLE_PORT=$(head -n 1 "$TMP/cycle.port")
-	[ -n "$CYCLE_PORT" ] && break
-	sleep 0.1
-done
+	[ -n "$CYCLE_PORT" ]
+}
+pb_until 60 cycle_port
 run 3 timeout 20 "$PBI" --format azure-cost --no-progress --summary --source "http://127.0.0.1:$CYCLE_PORT/acct/cycle/exp" \
 	--month 2026-10
 check "a listing paging in a circle of two markers: exit 3 when a marker comes back, not paged for ever" \

@@ -409,7 +409,14 @@ TZ=UTC touch -d '2026-11-02 10:00:00' "$TMP/chg/x.new"
 pb_fault_start "$TMP/chg" "1:truncate=300000:hold=2" >/dev/null || exit 1
 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv" >"$TMP/out" 2>"$TMP/err" &
 pid=$!
-sleep 1
+# The object is replaced once the proxy has sent the cut's 300,000 bytes and holds the connection (2 s), not
+# after a fixed second: a loaded machine had not sent the first request by then, and the whole download was of
+# the new object.
+cut_sent() {
+	ss -Htni state established "( sport = :${FAULT_ENDPOINT##*:} )" |
+		grep -o 'bytes_sent:[0-9]*' | awk -F: '$2 >= 300000 { f = 1 } END { exit !f }'
+}
+pb_until 60 cut_sent || notok "the proxy sends the cut of x.csv"
 mv "$TMP/chg/x.new" "$TMP/chg/x.csv"
 wait "$pid"
 GOT=$?
