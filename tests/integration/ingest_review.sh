@@ -641,10 +641,7 @@ check "15: stored with a NULL list cost" "0|2|0.12|" \
 } >"$TMP/e/january.csv"
 PB_TEST_PAUSE=copy "$PBI" --format aws-cur --no-progress --source pause:january "$TMP/e/january.csv" >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-for _ in $(seq 300); do
-	grep -q "test pause at copy" "$TMP/bg.err" && break
-	sleep 0.1
-done
+pb_until 60 grep -q "test pause at copy" "$TMP/bg.err"
 paused=yes
 grep -q "test pause at copy" "$TMP/bg.err" || paused=$(cat "$TMP/bg.err")
 check "17: an import of a new month waits inside its COPY" "yes" "$paused"
@@ -658,16 +655,27 @@ kill -9 "$BGPID"
 wait "$BGPID" 2>/dev/null
 BGPID=
 # Two imports of a new month at once: the second waits while the first makes the partition, then takes it.
-"$BIN/pb-db" psql -X -q -t -A -v ON_ERROR_STOP=1 -c "BEGIN" -c "SELECT pb.ensure_usage_partition('2027-05-01')" \
-	-c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>"$TMP/bg.err" &
+# The first's transaction stays open until the second waits for it (not for a fixed 2 s: a loaded machine
+# started the second after the first had committed).
+mkfifo "$TMP/first.in"
+: >"$TMP/first.out"
+"$BIN/pb-db" psql -X -q -t -A -v ON_ERROR_STOP=1 <"$TMP/first.in" >"$TMP/first.out" 2>"$TMP/bg.err" &
 BGPID=$!
-for _ in $(seq 100); do
-	[ "$(pb_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" != 0 ] && break
-	sleep 0.05
-done
-second=$("$BIN/pb-db" psql -X -q -t -A -v ON_ERROR_STOP=1 -c "SELECT 'ok' FROM pb.ensure_usage_partition('2027-05-01')" 2>&1)
+exec 7>"$TMP/first.in"
+printf '%s\n\\echo made\n' "BEGIN; SELECT 'first' FROM pb.ensure_usage_partition('2027-05-01');" >&7
+pb_until 60 grep -qx made "$TMP/first.out" || notok "17: a session makes May 2027's partition" "$(cat "$TMP/bg.err")"
+"$BIN/pb-db" psql -X -q -t -A -v ON_ERROR_STOP=1 -c "SELECT 'ok' FROM pb.ensure_usage_partition('2027-05-01')" \
+	>"$TMP/second.out" 2>&1 &
+second_pid=$!
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'" ||
+	notok "17: the second session waits for the first"
+echo "COMMIT;" >&7
+exec 7>&-
 wait "$BGPID"
-check "17: two sessions making the same new month's partition at once: both succeed" "0|ok|" "$?|$second|$(cat "$TMP/bg.err")"
+st=$?
+wait "$second_pid"
+check "17: two sessions making the same new month's partition at once: both succeed" "0|first|ok|" \
+	"$st|$(head -n 1 "$TMP/first.out")|$(cat "$TMP/second.out")|$(cat "$TMP/bg.err")"
 BGPID=
 
 # ---- 18. tags: only the keys the mapping rules read, at most 256 names per partner account ----------------
