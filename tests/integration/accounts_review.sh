@@ -715,15 +715,15 @@ check "the 2,000 linked, the rows before the refused one not" "2002" \
 # Two imports of the same partner accounts in opposite orders at once: the second waits for the first and is
 # refused (exit 4) naming the link the first stored, never a deadlock (exit 3). A session's uncommitted link of
 # 600000000003 holds the first import between its rows, while the second starts.
-# lock_waiters N: waits (5 s at most) until N sessions wait for a lock while inserting links.
+# lock_waiters N: waits (60 s at most: a loaded machine) until N sessions wait for a lock while inserting links;
+# one failure if they do not.
 lock_waiters() {
-	local i
-	for i in $(seq 50); do
-		[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
-			AND query LIKE 'INSERT INTO pb.partner_account%'")" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	pb_until 60 lock_waiting "$1" ||
+		notok "$1 import-links wait for a lock" "$(pb_sql "SELECT pid, state, wait_event_type, query FROM pg_stat_activity")"
+}
+lock_waiting() {
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+		AND query LIKE 'INSERT INTO pb.partner_account%'")" -ge "$1" ]
 }
 printf 'alias,vendor,partner_account_id,from\nBK101,aws,600000000001,2026-10-01\nBK102,aws,600000000003,2026-10-01
 BK103,aws,600000000002,2026-10-01\n' >"$TMP/race-a.csv"
@@ -755,11 +755,8 @@ printf 'alias,vendor,partner_account_id,from\nBK101,aws,600000000004,2026-10-01\
 killed=$!
 lock_waiters 1
 { kill -9 $killed && wait $killed; } 2>/dev/null
-for _ in $(seq 50); do
-	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO pb.partner_account%'
-		AND state = 'active'")" == 0 ] && break
-	sleep 0.1
-done
+pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO pb.partner_account%'
+	AND state = 'active'"
 check "an import killed while its statement waits: the statement ends within seconds" "0" \
 	"$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO pb.partner_account%' AND state = 'active'")"
 pb_sql_in "ROLLBACK"
