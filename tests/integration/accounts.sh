@@ -293,12 +293,15 @@ rm -f "$TMP/resume"
 PB_TEST_PAUSE=parent-checked PB_TEST_RESUME_FILE=$TMP/resume "$PBA" add CUS9 --name "Late Customer" --country US \
 	--parent RSL2 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-for _ in $(seq 300); do grep -q "test pause at parent-checked" "$TMP/bg.err" && break; sleep 0.1; done
-(
-	sleep 1
-	touch "$TMP/resume"
-) &
-"$PBA" update RSL2 --no-reseller >"$TMP/out" 2>"$TMP/err"
+pb_until 60 grep -q "test pause at parent-checked" "$TMP/bg.err" || notok "add pauses at parent-checked" "$(cat "$TMP/bg.err")"
+# The change started, the add resumes once the change waits for it (not after a second: a loaded machine
+# had not started the change by then, and the add came first without the change having to wait).
+"$PBA" update RSL2 --no-reseller >"$TMP/out" 2>"$TMP/err" &
+upd=$!
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()" ||
+	notok "the change waits for the add" "$(cat "$TMP/err")"
+touch "$TMP/resume"
+wait $upd
 st=$?
 wait "$BGPID"
 check "a reseller stops being one while add names it: the add comes first, the change is refused" \
@@ -429,12 +432,13 @@ rm -f "$TMP/resume"
 PB_TEST_PAUSE=link-checked PB_TEST_RESUME_FILE=$TMP/resume "$PBA" link LK1 --vendor aws --partner-account 770000000001 \
 	--from 2026-10-01 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-for _ in $(seq 300); do grep -q "test pause at link-checked" "$TMP/bg.err" && break; sleep 0.1; done
-(
-	sleep 1
-	touch "$TMP/resume"
-) &
-"$PBA" update LK1 --country FR >"$TMP/out" 2>"$TMP/err"
+pb_until 60 grep -q "test pause at link-checked" "$TMP/bg.err" || notok "link pauses at link-checked" "$(cat "$TMP/bg.err")"
+"$PBA" update LK1 --country FR >"$TMP/out" 2>"$TMP/err" &
+upd=$!
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()" ||
+	notok "the country change waits for the link" "$(cat "$TMP/err")"
+touch "$TMP/resume"
+wait $upd
 st=$?
 linked=$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '770000000001'")
 wait "$BGPID"
@@ -591,7 +595,7 @@ changing() {
 	: >"$TMP/bg.err" # the run before paused here too: the shell empties the file only once this run starts
 	PB_TEST_PAUSE=import-header PB_TEST_RESUME_FILE=$TMP/resume "$PBA" "$1" "$TMP/grow.csv" >"$TMP/bg.out" 2>"$TMP/bg.err" &
 	BGPID=$!
-	for _ in $(seq 300); do grep -q "test pause at import-header" "$TMP/bg.err" && break; sleep 0.1; done
+	pb_until 60 grep -q "test pause at import-header" "$TMP/bg.err" || notok "$1 pauses at import-header" "$(cat "$TMP/bg.err")"
 	printf '%s\n' "$2" >>"$TMP/grow.csv"
 	touch "$TMP/resume"
 	wait "$BGPID"
@@ -646,7 +650,8 @@ tenant_of() { pb_sql "SELECT tenant_id FROM pb.customer_creation_request WHERE a
 TODAY=$(date -u +%Y-%m-%d)
 # An eligibility config named by URL: a download that fails after its retries is the network's failure
 # (exit 3, which pb-run retries), an address the server does not have was named wrong (exit 2).
-port=$(pb_free_port)
+pb_refused_port || notok "a port that refuses connections"
+port=$REFUSED_PORT
 "$PBA" check US1 --vendor aws --config "http://127.0.0.1:$port/elig.conf" >"$TMP/out" 2>"$TMP/err"
 check "an eligibility config whose download fails is exit 3, naming the URL" \
 	"3|pb-accounts: http://127.0.0.1:$port/elig.conf: failed after 5 attempts: Failed to connect to 127.0.0.1 port $port: Couldn't connect to server" \
@@ -777,16 +782,17 @@ pb_headers_stop
 check "none of these recorded a request" "0" \
 	"$(pb_sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias IN ('AZ6', 'FR2', 'US3')")"
 
-# Two runs at once for one account: the second is refused while the first waits for its answer.
-pb_pc_config '{"customers":{"create_delay_seconds":2}}'
-"$PBA" create-azure-customer AZ6 --timeout 10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+# Two runs at once for one account: the second is refused while the first waits for its answer. The server
+# holds the answer until the second run is done (not for a fixed 2 s, which a loaded machine spent starting the
+# second run: it then found the first one done).
+rm -f "$TMP/create.go"
+pb_pc_config "{\"customers\":{\"create_hold_file\":\"$TMP/create.go\"}}"
+"$PBA" create-azure-customer AZ6 --timeout 60 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-for _ in $(seq 100); do
-	[ "$(pb_sql "SELECT count(*) FROM pb.customer_creation_request WHERE alias = 'AZ6'")" = 1 ] && break
-	sleep 0.1
-done
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pb.customer_creation_request WHERE alias = 'AZ6'"
 t "a second run while one runs is refused with exit 4" 4 "" \
 	"pb-accounts: a customer creation for AZ6 is running already" "$PBA" create-azure-customer AZ6
+touch "$TMP/create.go"
 wait "$BGPID"
 check "and the first run finishes" "0|succeeded" "$?|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZ6'")"
 BGPID=

@@ -95,6 +95,8 @@ Control (test-only, no authentication), JSON in and out:
                                            (resourceLocation@odata.navigationLink), as Graph v1.0's example
                 "partner_tenant_id": "..."},
      "customers": {"create_delay_seconds": 0,    the next create creates, then waits this long to answer
+                   "create_hold_file": null,     the next create creates, then answers once this file exists
+                                                 (60 s at most): a test holds it for as long as it needs
                    "fail_next_create_status": 0, the next create gets this status and creates nothing
                    "uppercase_ids": false,       new customers' ids in capitals (GUIDs are not case-sensitive)
                    "seed": [{"domain","companyName","id"?}]}}   customers that exist already
@@ -170,7 +172,8 @@ def default_config():
             "blob_count": None,
             "partner_tenant_id": "3f0c6a57-2d4e-4b1a-9c8d-7e6f5a4b3c2d",
         },
-        "customers": {"create_delay_seconds": 0, "fail_next_create_status": 0, "uppercase_ids": False},
+        "customers": {"create_delay_seconds": 0, "create_hold_file": None, "fail_next_create_status": 0,
+                      "uppercase_ids": False},
     }
 
 
@@ -251,6 +254,7 @@ class State:
             self._add_customer(copy.deepcopy(c))
         self.throttled = 0
         self.create_delay = self.config["customers"]["create_delay_seconds"]
+        self.create_hold = self.config["customers"]["create_hold_file"]
         self.fail_next = self.config["customers"]["fail_next_create_status"]
         self.reset_stats()
 
@@ -301,6 +305,10 @@ class State:
                 for k, v in val.items():
                     if k == "create_delay_seconds":
                         new["customers"][k] = want_num(v, "customers." + k)
+                    elif k == "create_hold_file":
+                        if v is not None and (not isinstance(v, str) or not v):
+                            raise ConfigError("customers.create_hold_file: want a path or null")
+                        new["customers"][k] = v
                     elif k == "fail_next_create_status":
                         v = want_int(v, "customers." + k)
                         if v and not 400 <= v <= 599:
@@ -329,6 +337,8 @@ class State:
                 c = obj["customers"]
                 if "create_delay_seconds" in c:
                     self.create_delay = new["customers"]["create_delay_seconds"]
+                if "create_hold_file" in c:
+                    self.create_hold = new["customers"]["create_hold_file"]
                 if "fail_next_create_status" in c:
                     self.fail_next = new["customers"]["fail_next_create_status"]
             self.config = new
@@ -391,6 +401,7 @@ class State:
         with self.lock:
             c = copy.deepcopy(self.config)
             c["customers"]["create_delay_seconds"] = self.create_delay
+            c["customers"]["create_hold_file"] = self.create_hold
             c["customers"]["fail_next_create_status"] = self.fail_next
         for cred in c["credentials"]:
             cred["client_secret"] = "***"
@@ -1102,6 +1113,7 @@ class Handler(BaseHTTPRequestHandler):
         if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+", dom):
             return self._pc_error(400, 2000, f"The domain '{dom}' is not valid.")
         delay = 0
+        hold = None
         with st.lock:
             cust = st.by_request.get(rid) if rid else None
             if cust is None:
@@ -1117,12 +1129,17 @@ class Handler(BaseHTTPRequestHandler):
                         st.by_request[rid] = cust
                     st.stats["customers_created"] += 1
                     delay, st.create_delay = st.create_delay, 0
+                    hold, st.create_hold = st.create_hold, None
             else:
                 taken = False
         if taken:
             return self._pc_error(409, 2001, f"The domain '{dom}' is already in use. Choose another domain.")
         if delay:
             time.sleep(delay)
+        if hold:
+            deadline = time.monotonic() + 60
+            while not os.path.exists(hold) and time.monotonic() < deadline:
+                time.sleep(0.05)
         self._json(201, cust, self._pc_headers(), "application/json; charset=utf-8")
 
 
