@@ -46,22 +46,10 @@ job() {
 	cat >"$W/$1.yaml"
 	echo "$W/$1.yaml"
 }
-# wait_file FILE: waits up to 10 s for FILE to be non-empty.
-wait_file() {
-	for _ in $(seq 100); do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# wait_file FILE: waits up to 60 s (a loaded machine) for FILE to be non-empty.
+wait_file() { pb_until 60 test -s "$1"; }
 # wait_text FILE TEXT: waits up to 60 s for TEXT in FILE (a run that says it waits, say).
-wait_text() {
-	for _ in $(seq 600); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_text() { pb_until 60 grep -q "$2" "$1" 2>/dev/null; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 group_gone() { ! kill -0 -- "-$1" 2>/dev/null; }
 
@@ -636,8 +624,12 @@ check "SIGTERM while waiting: ends by the signal, nothing recorded" "143|$runs" 
 "$PBR" "$fw" --month 2026-10 --wait 600 >/dev/null 2>"$TMP/wait3.err" &
 W3=$!
 wait_text "$TMP/wait3.err" "waiting up to 600 s"
+# Its waiting session is the newest of the sessions that try the lock or look for its holder: a waiting run
+# alternates the two. (Chosen by the look alone, it was the first waiting run's session whenever this one had
+# just tried the lock: that run ended instead, and this one waited its 600 s.)
 sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pb-run'
-	AND query LIKE 'SELECT r.id, r.job, %' ORDER BY backend_start DESC LIMIT 1" >/dev/null
+	AND (query LIKE 'SELECT r.id, r.job, %' OR query LIKE 'SELECT pg_try_advisory_lock(%')
+	ORDER BY backend_start DESC LIMIT 1" >/dev/null
 wait "$W3"
 check "its connection ended while waiting: exit 3, saying which run it ends, nothing recorded" "3|1|$runs" \
 	"$?|$(grep -c "^pb-run: job 'waiter' for 2026-10 is not run: while it waited for 2026-10, database: " "$TMP/wait3.err")|$(sql "SELECT count(*) FROM pb.job_run WHERE job = 'waiter'")"
@@ -810,7 +802,7 @@ wait_file "$W/term-child.pid"
 } 2>/dev/null
 # The step's whole process group: the step's own children (here a sleep) ran on for ever.
 step_pid=$(cat "$W/term.pgid")
-for _ in $(seq 50); do group_gone "$step_pid" && break; sleep 0.1; done
+pb_until 60 group_gone "$step_pid"
 if gone "$step_pid" && gone "$(cat "$W/term-child.pid")" && group_gone "$step_pid"; then
 	ok "a pb-run killed outright takes its step along, the step's children too"
 else
@@ -866,7 +858,7 @@ else
 fi
 touch "$W/killed.go"
 kill -CONT "$(cat "$W/killed.guard")" 2>/dev/null
-for _ in $(seq 100); do [ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 0 ] && break; sleep 0.05; done
+pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
 pbr "$fa" --month 2026-06
 check "once its step is gone, the next run of the month runs alone and marks the killed run failed" "0|alone|failed" \
 	"$st|$(cat "$TMP/out")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")"
@@ -1112,13 +1104,12 @@ PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" timeout 10 "$PBR" "$f
 check "no database, a metrics file that is a FIFO: not read (no wait for a writer), left a FIFO, exit 3" \
 	"3|pb-run: metrics: cannot write '$W/m-fifo.prom': not a regular file|fifo" \
 	"$?|$(grep metrics: "$TMP/err")|$([ -p "$W/m-fifo.prom" ] && echo fifo)"
-"$BIN/pb-db" psql -X -q -c "SELECT pg_advisory_lock(hashtextextended('pb-run|2026-10', 0)), pg_sleep(60)" \
+# (The holder is terminated once the run is refused: its sleep is only a bound.)
+"$BIN/pb-db" psql -X -q -c "SELECT pg_advisory_lock(hashtextextended('pb-run|2026-10', 0)), pg_sleep(300)" \
 	>/dev/null 2>&1 &
 HOLDER=$!
-for _ in $(seq 100); do
-	[ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
-	sleep 0.1
-done
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" ||
+	notok "a session holds the month's lock"
 pbr "$f" --month 2026-10 --metrics-file "$M"
 sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted" >/dev/null
 wait $HOLDER 2>/dev/null
@@ -1181,9 +1172,10 @@ check "a database server that does not answer: exit 3 after PB_RUN_DB_TIMEOUT, n
 	"$st|$(tail -n 1 "$TMP/bg.err")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")"
 # SIGTERM while pb-run waits on that server: it was acted on only once PB_RUN_DB_TIMEOUT had passed (up to
 # twice), and the run ended with exit 3. It now interrupts the wait at once: exit 143, the run interrupted.
+# (PB_RUN_DB_TIMEOUT is a minute, so that "at once" may be 10 s on a loaded machine and still tell the two apart.)
 rm -f "$W/db-hang.started" "$W/db-hang.go"
 next_run
-PB_RUN_DB_TIMEOUT=20 timeout -k 5 60 "$PBR" "$fh" --month 2026-11 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+PB_RUN_DB_TIMEOUT=60 timeout -k 5 150 "$PBR" "$fh" --month 2026-11 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BG=$!
 wait_file "$W/db-hang.started"
 hung=$(sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pb-run'")
@@ -1198,9 +1190,9 @@ st=$?
 t1=$(date +%s%N)
 # shellcheck disable=SC2086
 kill -CONT $hung
-check "SIGTERM while the database server does not answer: exit 143 within 3 s, the run recorded interrupted" \
+check "SIGTERM while the database server does not answer: exit 143 within 10 s (not PB_RUN_DB_TIMEOUT's 60), the run recorded interrupted" \
 	"143|yes|interrupted|143" \
-	"$st|$([ $(((t1 - t0) / 1000000)) -lt 3000 ] && echo yes || echo "no: $(((t1 - t0) / 1000000)) ms")|$(sql "SELECT status, exit_status FROM pb.job_run WHERE id = $R")"
+	"$st|$([ $(((t1 - t0) / 1000000)) -lt 10000 ] && echo yes || echo "no: $(((t1 - t0) / 1000000)) ms")|$(sql "SELECT status, exit_status FROM pb.job_run WHERE id = $R")"
 PB_RUN_DB_TIMEOUT=0 "$PBR" "$fh" --dry-run >"$TMP/out" 2>"$TMP/err"
 check "PB_RUN_DB_TIMEOUT out of range: exit 2" "2|pb-run: PB_RUN_DB_TIMEOUT takes a count of seconds from 1 to 3600, not '0'" "$?|$(cat "$TMP/err")"
 # Migrations are numbered as work starts, so they may land out of order (007_jobs.sql before 004-006): a
