@@ -165,15 +165,16 @@ start_paused() {
 	: >"$TMP/err"
 	PB_TEST_PAUSE=$1 "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
-	for _ in $(seq 600); do
-		grep -q "test pause at $1" "$TMP/err" && break
-		sleep 0.1
-	done
+	pb_until 60 grep -q "test pause at $1" "$TMP/err" || notok "the import pauses at $1" "$(cat "$TMP/err")"
 }
+# kill_paused: kill -9, and until the server has ended the killed run's session (60 s at most): the next run
+# finds the import's lock free only then, and records the import failed (a fixed 0.3 s was not always enough).
 kill_paused() {
 	kill -9 "$BGPID"
 	wait "$BGPID" 2>/dev/null
 	BGPID=
+	pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest'" ||
+		notok "the killed run's session ends"
 }
 
 # A baseline import of the big source, then runs killed at several points.
@@ -194,7 +195,6 @@ for point in read copy commit; do
 	start_paused "$point"
 	[ "$point" == copy ] && running_hist=$(hist_status "$(pb_sql "SELECT max(id) FROM pb.import")")
 	kill_paused
-	sleep 0.3
 	check "kill -9 during $point leaves the previous import current" "$base_id|$base_rows" \
 		"$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = '$SRC_BIG'")|$(current_rows "$SRC_BIG")"
 done
@@ -209,12 +209,12 @@ rm -f "$TMP/run-resume" "$TMP/hist-resume"
 PB_TEST_PAUSE=commit PB_TEST_RESUME_FILE=$TMP/run-resume "$PBI" --format aws-cur --no-progress \
 	"$TMP/big/cur-big.csv" >"$TMP/run.out" 2>"$TMP/run.err" &
 BGPID=$!
-for _ in $(seq 600); do grep -q "test pause at commit" "$TMP/run.err" && break; sleep 0.1; done
+pb_until 60 grep -q "test pause at commit" "$TMP/run.err" || notok "the import pauses at commit" "$(cat "$TMP/run.err")"
 race_id=$(pb_sql "SELECT max(id) FROM pb.import")
 PB_TEST_PAUSE=history-read PB_TEST_RESUME_FILE=$TMP/hist-resume "$PBI" --history --month 2026-10 \
 	>"$TMP/hist.out" 2>"$TMP/hist.err" &
 hpid=$!
-for _ in $(seq 100); do grep -q "test pause at history-read" "$TMP/hist.err" && break; sleep 0.05; done
+pb_until 60 grep -q "test pause at history-read" "$TMP/hist.err" || notok "--history pauses at history-read" "$(cat "$TMP/hist.err")"
 touch "$TMP/run-resume"
 wait "$BGPID"
 race_st=$?

@@ -32,45 +32,45 @@ orphans() {
 	c=$(pb_sql "SELECT count(*) FROM pb.import WHERE status = 'committed'")
 	[ "$t" = "$c" ] && echo "1/1" || echo "$t/$c"
 }
-# wait_line FILE REGEX [TENTHS]: until FILE has a line matching REGEX (TENTHS of a second at most, 30 s by default).
+# wait_line FILE REGEX [TENTHS]: until FILE has a line matching REGEX (TENTHS of a second at most, 60 s by default).
 # A background run's stderr file is emptied before the run starts (': >"$TMP/err"'): the run's shell empties it
 # only once it runs, and until then a line of the run before matched (a loaded machine showed it).
 wait_line() {
 	local i
-	for i in $(seq "${3:-300}"); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
+	pb_until $(((${3:-600} + 9) / 10)) grep -qE "$2" "$1" 2>/dev/null
 }
-# wait_exit PID [TENTHS]: its exit status, or 124 after TENTHS of a second (30 s by default) without it ending (it is
+# wait_exit PID [TENTHS]: its exit status, or 124 after TENTHS of a second (60 s by default) without it ending (it is
 # then killed).
 wait_exit() {
-	local i
-	for i in $(seq "${2:-300}"); do
-		kill -0 "$1" 2>/dev/null || { wait "$1"; return; }
-		sleep 0.1
-	done
+	if pb_until $(((${2:-600} + 9) / 10)) eval "! kill -0 $1 2>/dev/null"; then
+		wait "$1"
+		return
+	fi
 	kill -9 "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 	return 124
 }
 # run_until_waiting REGEX: an import of the big file in the background (BGPID; SIGTERM ends it), once its
-# stderr has a line matching REGEX (30 s at most).
+# stderr has a line matching REGEX (60 s at most).
 run_until_waiting() {
 	: >"$TMP/err"
 	env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
 	wait_line "$TMP/err" "$1"
 }
-# hold SQL: a session that runs SQL in a transaction it keeps open until release; returns once SQL has run.
+# hold SQL: a session that runs SQL in a transaction it keeps open until release; returns once SQL has run (one
+# failure if it has not within 60 s). Its output is emptied first: the session's shell empties it only once it
+# runs, and the "held" of the session before was seen meanwhile.
 hold() {
 	[ -p "$TMP/reader.in" ] || mkfifo "$TMP/reader.in"
+	: >"$TMP/reader.out"
 	"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
 	READER_PID=$!
 	exec 7>"$TMP/reader.in"
 	printf 'BEGIN; %s\n\\echo held\n' "$1" >&7
-	wait_line "$TMP/reader.out" '^held$'
+	wait_line "$TMP/reader.out" '^held$' && return 0
+	notok "a session holds: $1" "$(cat "$TMP/reader.out")"
+	return 1
 }
 release() {
 	echo "COMMIT;" >&7
@@ -79,8 +79,12 @@ release() {
 	READER_PID=
 }
 spill_left() { ls -A "$PB_VAR_DIR/tmp" 2>/dev/null; }
-# wait_pause FILE WHERE: until the run says it paused there (30 s at most).
-wait_pause() { wait_line "$1" "test pause at $2"; }
+# wait_pause FILE WHERE: until the run says it paused there (60 s at most; one failure if it does not).
+wait_pause() {
+	wait_line "$1" "test pause at $2" && return 0
+	notok "the run pauses at $2" "$(cat "$1")"
+	return 1
+}
 
 cc -O2 -o "$TMP/gen_cur" "$ROOT/bench/gen_cur.c" || exit 1
 mkdir -p "$TMP/big" "$TMP/other"
@@ -101,8 +105,11 @@ after() {
 		"1|$REF|1/1|" \
 		"$(pb_sql "SELECT count(*) FROM pb.import WHERE status = 'committed' AND source = '$BIG'")|$(current_rows "$BIG")|$(orphans)|$(spill_left)"
 }
-# rerun NAME: a run afterwards commits the rows of an uninterrupted run.
+# rerun NAME: a run afterwards commits the rows of an uninterrupted run. It starts once the server has ended the
+# sessions of the runs before (a killed run's holds its import until then, and the rerun would be refused as a
+# second run of the source).
 rerun() {
+	pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest'"
 	"$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err"
 	check "$1: a rerun commits rows identical to an uninterrupted run" "0|$REF|1/1|" \
 		"$?|$(current_rows "$BIG")|$(orphans)|$(spill_left)"

@@ -17,9 +17,10 @@ start=$(date +%s)
 : >"$TMP/err"
 timeout 60 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 BGPID=$!
-sleep 5
+# The reader ends once the run waits for it (not after 5 s: a loaded machine may not have got there by then).
+wait_line "$TMP/err" "waiting for other sessions" || notok "a reader holding the month: the import waits for it" "$(cat "$TMP/err")"
 waiting=$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
-echo "# reader: after 5 s, sessions waiting on a lock: $waiting; run alive: $(kill -0 $BGPID 2>/dev/null && echo yes)"
+echo "# reader: the run waiting, sessions waiting on a lock: $waiting; run alive: $(kill -0 $BGPID 2>/dev/null && echo yes)"
 release
 wait $BGPID; st=$?; BGPID=
 echo "# reader: run status $st after $(( $(date +%s) - start )) s: $(cat "$TMP/err")"
@@ -89,11 +90,12 @@ if PB_DATABASE_URL="$ROLES user=pb_importer" "$BIN/pb-db" migrate >"$TMP/out" 2>
 		-c "GRANT USAGE ON SCHEMA pb TO pb_reporter" -c "GRANT SELECT ON ALL TABLES IN SCHEMA pb TO pb_reporter" \
 		>>"$TMP/out" 2>&1 &&
 	PB_DATABASE_URL="$ROLES user=pb_importer" "$PBI" --format aws-cur --no-progress "$TMP/other/cur.csv" >>"$TMP/out" 2>&1; then
+	: >"$TMP/reader.out"
 	PB_DATABASE_URL="$ROLES user=pb_reporter" "$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
 	READER_PID=$!
 	exec 7>"$TMP/reader.in"
-	echo "BEGIN; SELECT count(*) FROM pb.usage_daily;" >&7
-	sleep 1
+	printf 'BEGIN; SELECT count(*) FROM pb.usage_daily;\n\\echo held\n' >&7
+	wait_line "$TMP/reader.out" '^held$' || notok "the reporting role's session reads the month" "$(cat "$TMP/reader.out")"
 	RPID=$(pb_sql "SELECT pid FROM pg_stat_activity WHERE usename = 'pb_reporter'")
 	: >"$TMP/err"
 	PB_DATABASE_URL="$ROLES user=pb_importer" "$PBI" --format aws-cur --no-progress "$TMP/other/cur.csv" >"$TMP/out" 2>"$TMP/err" &
@@ -132,16 +134,20 @@ after "deadlock_timeout at its maximum"
 pb_sql "CREATE DATABASE pb_other" >/dev/null
 mkfifo "$TMP/reader2.in"
 MONTH_LOCK="BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('pb-import-month|2026-10-01', 0));"
+# Both sessions hold the lock before the import starts (each says "held" once it has it).
+: >"$TMP/reader.out"
+: >"$TMP/reader2.out"
 "$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
 READER_PID=$!
 exec 7>"$TMP/reader.in"
-echo "$MONTH_LOCK" >&7
+printf '%s\n\\echo held\n' "$MONTH_LOCK" >&7
 PB_DATABASE_URL="host=$PB_VAR_DIR/pg/run port=5432 user=pb dbname=pb_other" \
 	"$BIN/pb-db" psql -X -q -t -A <"$TMP/reader2.in" >"$TMP/reader2.out" 2>&1 7>&- &
 READER2_PID=$!
 exec 8>"$TMP/reader2.in"
-echo "$MONTH_LOCK" >&8
-sleep 1
+printf '%s\n\\echo held\n' "$MONTH_LOCK" >&8
+wait_line "$TMP/reader.out" '^held$' || notok "a session of this database holds the month's lock" "$(cat "$TMP/reader.out")"
+wait_line "$TMP/reader2.out" '^held$' || notok "a session of the other database holds the month's lock" "$(cat "$TMP/reader2.out")"
 HOLDER=$(pb_sql "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'")
 env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" 7>&- 8>&- &
 BGPID=$!
@@ -167,20 +173,22 @@ after "the month's lock held in two databases"
 # takes the month's partition (AccessExclusive) and waits for the default partition; the reader then waits for
 # the month's partition: a deadlock, found by the import (it waited first) after deadlock_timeout. Both locks of
 # the import were taken by the attempt, so rolling back to its savepoint ends the deadlock, as a lock timeout does.
+# The reader's deadlock_timeout is longer than the test: the import, which waits first, is the one that finds the
+# deadlock (with both at the default second, a loaded machine could let the reader's check come first, and the
+# reader was then the one cancelled). The reader has read the default partition before the import starts, and
+# reads the month once the import waits for it; its COMMIT, queued behind that read, runs once the read is done.
+: >"$TMP/reader.out"
 "$BIN/pb-db" psql -X -q -t -A <"$TMP/reader.in" >"$TMP/reader.out" 2>&1 &
 READER_PID=$!
 exec 7>"$TMP/reader.in"
-echo "BEGIN; SELECT count(*) FROM pb.usage_daily_2026_10_default;" >&7
-sleep 1
+printf '%s\n\\echo held\n' "SET deadlock_timeout = '10min'; BEGIN; SELECT count(*) FROM pb.usage_daily_2026_10_default;" >&7
+wait_line "$TMP/reader.out" '^held$' || notok "a session reads the month's default partition" "$(cat "$TMP/reader.out")"
 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" 7>&- &
 BGPID=$!
-for _ in $(seq 600); do
-	[ "$(pb_sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted
-		AND l.mode = 'AccessExclusiveLock' AND c.relname = 'usage_daily_2026_10_default'")" = 1 ] && break
-	sleep 0.05
-done
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted
+	AND l.mode = 'AccessExclusiveLock' AND c.relname = 'usage_daily_2026_10_default'" ||
+	notok "the import waits for the default partition" "$(cat "$TMP/err")"
 echo "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01';" >&7
-sleep 2.5
 echo "COMMIT;" >&7
 exec 7>&-
 wait $READER_PID; READER_PID=
