@@ -159,22 +159,18 @@ printf 'month,from,to,rate\n2031-01,USD,CHF,1\n2031-01,USD,GBP,1\n2031-01,USD,JP
 printf 'month,from,to,rate\n2031-01,USD,JPY,3\n2031-01,USD,GBP,3\n2031-01,USD,CHF,3\n' >"$TMP/fx-z.csv"
 "$PBA" rates --load "$TMP/fx-a.csv" >/dev/null 2>&1 || notok "load January 2031's rates"
 sed 's/,1$/,2/' "$TMP/fx-a.csv" >"$TMP/fx-a2.csv"
-pb_sql "SELECT 1 FROM pb.fx_rate WHERE month = '2031-01-01' AND to_currency = 'GBP' FOR UPDATE; SELECT pg_sleep(30)" \
+# (The session is cancelled once both wait: its sleep is only a bound, longer than a loaded machine's waits.)
+pb_sql "SELECT 1 FROM pb.fx_rate WHERE month = '2031-01-01' AND to_currency = 'GBP' FOR UPDATE; SELECT pg_sleep(300)" \
 	>/dev/null 2>&1 &
 hold=$!
 HOLDER="FROM pg_stat_activity WHERE query LIKE '%FOR UPDATE; SELECT pg_sleep%' AND pid <> pg_backend_pid()"
-for _ in $(seq 250); do
-	[ "$(pb_sql "SELECT count(*) $HOLDER")" = 1 ] && break
-	sleep 0.02
-done
+pb_until 60 pb_sql_is 1 "SELECT count(*) $HOLDER AND wait_event = 'PgSleep'" || notok "a session holds the middle pair"
 "$PBA" rates --load "$TMP/fx-a2.csv" >/dev/null 2>"$TMP/err-a" &
 la=$!
 "$PBA" rates --load "$TMP/fx-z.csv" >/dev/null 2>"$TMP/err-z" &
 lz=$!
-for _ in $(seq 250); do
-	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO pb.fx_rate%'")" = 2 ] && break
-	sleep 0.02
-done
+pb_until 60 pb_sql_is 2 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO pb.fx_rate%'" ||
+	notok "both loads wait for the session" "$(cat "$TMP/err-a" "$TMP/err-z")"
 pb_sql "SELECT pg_cancel_backend(pid) $HOLDER" >/dev/null
 wait $la
 sa=$?
@@ -363,7 +359,7 @@ current=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
 rows=$(snapshot "$current")
 PB_TEST_PAUSE=aggregate-commit "$PBA" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-for _ in $(seq 300); do grep -q "test pause at aggregate-commit" "$TMP/bg.err" && break; sleep 0.1; done
+pb_until 60 grep -q "test pause at aggregate-commit" "$TMP/bg.err" || notok "a run pauses at aggregate-commit" "$(cat "$TMP/bg.err")"
 "$PBA" --month 2026-10 >"$TMP/out" 2>"$TMP/err"
 st=$?
 if [ $st -eq 4 ] && grep -q "^pb-aggregate: the aggregation of 2026-10 is running already: pb-aggregate, server process [0-9]*, since " "$TMP/err"; then
@@ -374,7 +370,10 @@ fi
 kill -9 $BGPID
 wait $BGPID 2>/dev/null
 BGPID=
-sleep 0.3
+# Until its server process has seen it gone (the month's lock with it), not a fixed 0.3 s: the runs of the month
+# below would find it running still.
+pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'" ||
+	notok "the killed run's session ends"
 check "kill -9 just before the commit leaves the previous run current and whole" "$current|$rows" \
 	"$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")|$(snapshot "$current")"
 
@@ -637,11 +636,14 @@ check "links ending or starting in the month: each account's estimate covers its
 PB_TEST_PAUSE=aggregate-sources PB_TEST_RESUME_FILE="$TMP/move/resume" "$PBA" --month 2027-09 --as-of 2027-09-21 \
 	>"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-for _ in $(seq 300); do grep -q "test pause at aggregate-sources" "$TMP/bg.err" && break; sleep 0.1; done
+pb_until 60 grep -q "test pause at aggregate-sources" "$TMP/bg.err" || notok "a run pauses at aggregate-sources" "$(cat "$TMP/bg.err")"
 printf '2027-09-01T00:00:00Z,999999999904,Usage,2027-09-02T05:00:00Z,USD,1,1,EC2,,\n' >>"$TMP/move/cur.csv"
+: >"$TMP/ing.out" # emptied before the import starts (its shell empties it only once it runs)
 "$PBI" --format aws-cur --no-progress --source move "$TMP/move/cur.csv" >"$TMP/ing.out" 2>&1 &
 IPID=$!
-for _ in $(seq 50); do grep -q "waiting for other sessions" "$TMP/ing.out" && break; kill -0 $IPID 2>/dev/null || break; sleep 0.1; done
+# The run resumes once the import waits for it, or the import ended (it did not wait: the check below fails).
+import_waits() { grep -q "waiting for other sessions" "$TMP/ing.out" || ! kill -0 $IPID 2>/dev/null; }
+pb_until 60 import_waits
 touch "$TMP/move/resume"
 wait $BGPID
 st=$?
@@ -658,17 +660,14 @@ pb_sql_session_start
 pb_sql_in "BEGIN; LOCK TABLE pb.usage_daily_2027_09 IN ACCESS EXCLUSIVE MODE"
 "$PBA" --month 2027-09 --as-of 2027-09-21 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-for _ in $(seq 100); do grep -q "waiting for" "$TMP/bg.err" && break; sleep 0.1; done
+pb_until 60 grep -q "waiting for" "$TMP/bg.err"
 check "a run waiting for a session that holds the month's rows says for whom" \
 	"pb-aggregate: waiting for other sessions to release the daily rows of 2027-09: server process N (psql, in a transaction since T)" \
 	"$(sed 's/process [0-9]*/process N/; s/since [^)]*)/since T)/' "$TMP/bg.err")"
 kill -9 $BGPID
 wait $BGPID 2>/dev/null
 BGPID=
-for _ in $(seq 50); do
-	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")" == 0 ] && break
-	sleep 0.1
-done
+pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'"
 check "a run killed while it waits: its server process ends with it, nothing holds the month" "0" \
 	"$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")"
 pb_sql_in COMMIT
@@ -678,17 +677,12 @@ pb_sql_in COMMIT
 pb_sql_in "BEGIN; SELECT id FROM pb.aggregate_run WHERE billing_month = '2027-09-01' AND status = 'current' FOR UPDATE"
 "$PBA" --month 2027-09 --as-of 2027-09-21 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-for _ in $(seq 100); do
-	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate' AND wait_event_type = 'Lock'")" == 1 ] && break
-	sleep 0.1
-done
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate' AND wait_event_type = 'Lock'" ||
+	notok "a run waits for the row the session holds" "$(cat "$TMP/bg.err")"
 kill -9 $BGPID
 wait $BGPID 2>/dev/null
 BGPID=
-for _ in $(seq 50); do
-	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")" == 0 ] && break
-	sleep 0.1
-done
+pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'"
 check "a run killed while its server process works for it: the process ends within seconds" "0" \
 	"$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")"
 pb_sql_in ROLLBACK
