@@ -206,15 +206,31 @@ start_api() {
 	"$API" --listen 127.0.0.1 --port 0 "$@" >"$log" 2>&1 &
 	API_PID=$!
 	URL=
-	for i in $(seq 100); do
-		URL=$(sed -n 's|.*listening on \(https\{0,1\}://127\.0\.0\.1:[0-9]*\).*|\1|p' "$log")
-		[ -n "$URL" ] && return 0
-		kill -0 $API_PID 2>/dev/null || break
-		sleep 0.05
-	done
+	# 60 s at most: a sanitized build on a loaded machine.
+	pb_until 60 api_listening "$log"
+	[ -n "$URL" ] && return 0
 	notok "pb-api starts ($*)" "$(cat "$log")"
 	return 1
 }
+# api_listening LOG: whether the server has said where it listens (URL), or has ended (it never will).
+api_listening() {
+	URL=$(sed -n 's|.*listening on \(https\{0,1\}://127\.0\.0\.1:[0-9]*\).*|\1|p' "$1")
+	[ -n "$URL" ] || ! kill -0 "$API_PID" 2>/dev/null
+}
+# req_is CODE TOKEN PATH [CURL ARGS...]: req, and whether it answered CODE. until_code CODE TOKEN PATH [CURL
+# ARGS...]: req until it answers CODE (60 s at most: the database starting on a loaded machine); CODE is the
+# last answer's.
+req_is() {
+	local want=$1
+	shift
+	req "$@"
+	[ "$CODE" == "$want" ]
+}
+until_code() { pb_until 60 req_is "$@"; }
+# in_use N: until N of the pool's connections are in use (60 s at most), as /metrics says: a request sent in the
+# background has reached the database then (once it has, not after a fixed half second).
+in_use() { pb_until 60 pool_in_use "$1" || notok "$1 of the pool's connections in use" "$(curl -s "$URL/metrics" | grep pool)"; }
+pool_in_use() { [ "$(curl -s "$URL/metrics" | sed -n 's/^pb_api_pool_connections{state="in_use"} //p')" == "$1" ]; }
 # stop_api: SIGTERM, and the exit status in STOPPED.
 stop_api() {
 	kill -TERM "$API_PID"
@@ -260,7 +276,8 @@ header() { sed -n "s/^$1: \(.*\)\r$/\1/Ip" "$TMP/headers"; }
 json() { python3 "$CHECK" get "$TMP/body" "$1"; }
 
 PB_API_LAST_USE_SECONDS=1 start_api "$TMP/api.log" || exit 1
-for i in $(seq 50); do grep -q "listening for the database's notifications" "$TMP/api.log" && break; sleep 0.1; done
+pb_until 60 grep -q "listening for the database's notifications" "$TMP/api.log" ||
+	notok "pb-api listens for the database's notifications" "$(cat "$TMP/api.log")"
 req "" /healthz
 check "GET /healthz" '200|{"status":"ok"}' "$CODE|$(cat "$TMP/body")"
 
@@ -676,10 +693,11 @@ check "1,200 requests of account tokens for other accounts (existing or not) and
 	"$?|$(cat "$TMP/leak")"
 
 # ---- failed authentications are limited per client address ----------------------------------------------------
-codes=
-for i in $(seq 12); do
-	codes="$codes $(curl -s --interface 127.0.0.2 -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer pbt_nope' "$URL/v1/partner-usage?month=2026-10")"
-done
+# The 12 requests from one curl, a few milliseconds in all: a curl each took seconds on a loaded machine, and a
+# failure is forgiven every 6 s (10 a minute).
+nope=()
+for i in $(seq 12); do nope+=(-o /dev/null "$URL/v1/partner-usage?month=2026-10"); done
+codes=$(curl -s --interface 127.0.0.2 -w ' %{http_code}' -H 'Authorization: Bearer pbt_nope' "${nope[@]}")
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" --interface 127.0.0.2
 retry=$(header Retry-After)
 [[ $retry =~ ^[1-6]$ ]] && retry=ok
@@ -713,10 +731,7 @@ check "token list shows who revoked it" "$TRID,account,ACME1,test" \
 wrong=${TW:0:46}$([ "${TW: -1}" == A ] && echo B || echo A)
 req "$wrong" "/v1/accounts/DELTA4/partner-usage?month=2026-10" --interface 127.0.0.3
 a=$CODE
-for i in $(seq 50); do
-	[ "$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id IN (1, 6, $TRID)")" == 3 ] && break
-	sleep 0.1
-done
+pb_until 60 pb_sql_is 3 "SELECT count(last_used_at) FROM pb.api_token WHERE id IN (1, 6, $TRID)"
 "$API" token list >"$TMP/list"
 check "token list: the last use of the tokens used (one revoked since), written while the server runs (PB_API_LAST_USE_SECONDS=1); none for one never used or sent wrong" \
 	"401|ok|ok|ok|''|''" "$a|$(used 1)|$(used 6)|$(used "$TRID")|'$(last_use "$TNID")'|'$(last_use "$TWID")'"
@@ -726,15 +741,12 @@ pb_sql_in "BEGIN; SELECT id FROM pb.api_token WHERE id = 6 FOR UPDATE"
 before=$(pb_sql "SELECT last_used_at FROM pb.api_token WHERE id = 6")
 sleep 1.1
 req "$TP" "/v1/partner-usage?month=2026-10"
-for i in $(seq 60); do grep -q "lock timeout" "$TMP/api.log" && break; sleep 0.1; done
+pb_until 60 grep -q "lock timeout" "$TMP/api.log"
 a="$(grep -c "^pb-api: warning: cannot record the tokens' last use: ERROR:  canceling statement due to lock timeout" "$TMP/api.log")"
 a="$a|$(pb_sql "SELECT last_used_at = '$before' FROM pb.api_token WHERE id = 6")"
 pb_sql_in "ROLLBACK"
 pb_sql_session_end
-for i in $(seq 50); do
-	[ "$(pb_sql "SELECT last_used_at > '$before' FROM pb.api_token WHERE id = 6")" == t ] && break
-	sleep 0.1
-done
+pb_until 60 pb_sql_is t "SELECT last_used_at > '$before' FROM pb.api_token WHERE id = 6"
 check "a token's row locked by another transaction: the write waits 2 s, says so, keeps the use and writes it once the row is free" \
 	"1|t|t" "$a|$(pb_sql "SELECT last_used_at > '$before' FROM pb.api_token WHERE id = 6")"
 
@@ -748,10 +760,7 @@ TYID=$(pb_sql "SELECT max(id) FROM pb.api_token")
 req "$TX" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 a=$CODE
 # TX's use written: the write that waits below holds no lock on TX's row.
-for i in $(seq 100); do
-	[ "$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TXID")" == 1 ] && break
-	sleep 0.1
-done
+pb_until 60 pb_sql_is 1 "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TXID"
 pb_sql_session_start
 pb_sql_in "BEGIN; SELECT id FROM pb.api_token WHERE id = $TYID FOR UPDATE"
 req "$TY" "/v1/accounts/ACME1/partner-usage?month=2026-10"
@@ -776,20 +785,14 @@ check "the last-use write waits on a connection of its own, not on the one that 
 
 # The writer's session ended (terminated, as a restart of the database ends it): the next write is made on a
 # new one at once, without a warning.
-for i in $(seq 100); do
-	[ "$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TYID")" == 1 ] && break
-	sleep 0.1
-done
+pb_until 60 pb_sql_is 1 "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TYID"
 n0=$(grep -c "cannot record the tokens' last use" "$TMP/api.log")
 a=$(pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api last use'")
 TU=$("$API" token create --account ACME1 --by test 2>/dev/null)
 TUID=$(pb_sql "SELECT max(id) FROM pb.api_token")
 req "$TU" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 a="$a|$CODE"
-for i in $(seq 100); do
-	[ "$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TUID")" == 1 ] && break
-	sleep 0.1
-done
+pb_until 60 pb_sql_is 1 "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TUID"
 check "the last-use writer's session ended: the next write is made on a new session, without a warning" \
 	"1|200|1|$n0" "$a|$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TUID")|$(grep -c "cannot record the tokens' last use" "$TMP/api.log")"
 
@@ -932,17 +935,9 @@ check "the database stopped: 503 database_unavailable with Retry-After, /healthz
 req "$TA" "/v1/accounts/ACME1/partner-usage/daily?month=2026-10"
 check "nothing cached is served while the notifications cannot be heard" "503" "$CODE"
 "$BIN/pb-db" start >/dev/null 2>&1
-for i in $(seq 100); do
-	req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
-	[ "$CODE" == 200 ] && break
-	sleep 0.1
-done
+until_code 200 "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 a="$CODE|$(json run.id)"
-for i in $(seq 100); do
-	req "" /healthz
-	[ "$CODE" == 200 ] && break
-	sleep 0.1
-done
+until_code 200 "" /healthz
 check "the database started again: the same server answers 200 by itself (/healthz once it listens again)" \
 	"200|$RUN2|200|1" "$a|$CODE|$(kill -0 $API_PID && echo 1)"
 
@@ -979,18 +974,24 @@ kill -STOP $HUNG && STOPPED_BACKEND=$HUNG
 curl -s -H "Authorization: Bearer $TA" -D "$TMP/hung.h" -o "$TMP/hung.b" -w '%{http_code}' -m 30 \
 	"$URL/v1/accounts/ACME1/partner-usage/daily?month=2026-10" >"$TMP/hung.code" &
 cpid=$!
-sleep 0.5
+in_use 1
 # A keep-alive client: its first request, made now, opens a second connection of the pool (the first is held by
 # the request above); that connection's server process is stopped too, and the client's second request, sent
 # 2.5 s into the stop, waits on it. It is answered 503 before the stop closes the connections, not cut off.
-python3 - "$URL" "$TA" >"$TMP/ka.out" 2>&1 <<'EOF' &
-import http.client, sys, time, urllib.parse
+# (The client counts the 2.5 s from $TMP/ka.go, made once that server process is stopped and just before the
+# stop: counted from its first answer, a loaded machine had not stopped the process yet, and it answered.)
+rm -f "$TMP/ka.go"
+python3 - "$URL" "$TA" "$TMP/ka.go" >"$TMP/ka.out" 2>&1 <<'EOF' &
+import http.client, os, sys, time, urllib.parse
 u = urllib.parse.urlparse(sys.argv[1])
 c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
 c.request("GET", "/v1/accounts/ACME1/partner-usage?month=2026-11", headers={"Authorization": "Bearer " + sys.argv[2]})
 r = c.getresponse()
 r.read()
 print(r.status, flush=True)
+deadline = time.monotonic() + 60
+while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
+    time.sleep(0.02)
 time.sleep(2.5)
 try:
     c.request("GET", "/v1/accounts/ACME1/partner-usage/daily?month=2026-11",
@@ -1001,10 +1002,11 @@ except Exception as e:
     print("no answer:", type(e).__name__)
 EOF
 kapid=$!
-for i in $(seq 100); do [ -s "$TMP/ka.out" ] && break; sleep 0.05; done
+pb_until 60 test -s "$TMP/ka.out"
 HUNG2=$(pb_sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pb-api'
 	AND NOT pid = ANY ('{${HUNG// /,}}'::int[])")
 [ -n "$HUNG2" ] && kill -STOP $HUNG2 && STOPPED_BACKEND="$HUNG $HUNG2"
+touch "$TMP/ka.go"
 stop_api
 wait $cpid $kapid
 kill -CONT $STOPPED_BACKEND
@@ -1024,9 +1026,9 @@ kill -STOP $HUNG && STOPPED_BACKEND=$HUNG
 curl -s -H "Authorization: Bearer $TA" -o /dev/null -w '%{http_code}' -m 30 \
 	"$URL/v1/accounts/ACME1/partner-usage/daily?month=2026-10" >"$TMP/twice.code" &
 cpid=$!
-sleep 0.5
+in_use 1
 kill -TERM "$API_PID"
-for i in $(seq 100); do grep -q "SIGTERM: stopping" "$TMP/api-twice.log" && break; sleep 0.05; done
+pb_until 60 grep -q "SIGTERM: stopping" "$TMP/api-twice.log"
 kill -INT "$API_PID"
 wait "$API_PID"
 STOPPED=$?
@@ -1106,17 +1108,13 @@ start_api "$TMP/api2.log" --log-format json --threads 2 --max-connections-per-cl
 # --threads: a client that holds its connections (requests it never ends) cannot take the threads from the
 # others: past --max-connections-per-client its connections are closed at once, another client's answered.
 check "--threads 2 --max-connections-per-client 3: of 6 connections from one client that never end their request 3 are kept and 3 closed; another client is answered meanwhile, the same client's next connection closed" \
-	"3 open 3 closed|200|000" "$(python3 "$CHECK" per-client "$URL" 6)"
+	"3 open 3 closed|200|000" "$(python3 "$CHECK" per-client "$URL" 6 3)"
 req "" /healthz
 a=$CODE
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 a="$a|$CODE"
 "$BIN/pb-db" start >/dev/null 2>&1
-for i in $(seq 100); do
-	req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
-	[ "$CODE" == 200 ] && break
-	sleep 0.1
-done
+until_code 200 "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 check "started without the database (and with --threads 2: epoll): 503 until it is there, then 200" "503|503|200" "$a|$CODE"
 stop_api
 
@@ -1128,7 +1126,7 @@ soft=$(ulimit -Sn)
 ulimit -Sn 1024
 start_api "$TMP/api10.log" --max-connections 1100 --max-connections-per-client 1100 || exit 1
 ulimit -Sn "$soft"
-for i in $(seq 50); do grep -q "listening for the database's notifications" "$TMP/api10.log" && break; sleep 0.1; done
+pb_until 60 grep -q "listening for the database's notifications" "$TMP/api10.log"
 check "--max-connections 1100: with 1,050 connections open, one more is answered" "200|0" \
 	"$(python3 "$CHECK" crowd "$URL" 1050)|$(grep -c "FD_SETSIZE" "$TMP/api10.log")"
 stop_api
@@ -1139,7 +1137,7 @@ stop_api
 printf '#!/usr/bin/env bash\nulimit -n 48 && exec "%s" "$@"\n' "$API" >"$TMP/api48.sh"
 chmod +x "$TMP/api48.sh"
 API=$TMP/api48.sh start_api "$TMP/api12.log" --pool 4 --max-connections-per-client 1000 || exit 1
-a="$(python3 "$CHECK" limit "$URL" 50)"
+a="$(python3 "$CHECK" limit "$URL" 50 12)"
 # libmicrohttpd writes a warning for each connection closed before its request was all in, and for each one
 # it refuses when it holds all it may: a client that connects, sends half a request line and closes, 1,000
 # times over, must not write 1,000 lines (some 3,500 a second from one client otherwise). Ten a minute are
@@ -1155,7 +1153,12 @@ for _ in range(1000):
         pass
     s.close()
 PY
-sleep 0.2
+# The stop once the server has taken in all of them (none left in its listening socket's queue, none of its
+# connections left to close: 30 s at most), not after a fixed 0.2 s, when a loaded machine had not.
+taken_in() {
+	[ -z "$(ss -Htan "( sport = :${URL##*:} )" | awk '$1 != "TIME-WAIT" && ($1 != "LISTEN" || $2 != 0)')" ]
+}
+pb_until 30 taken_in
 stop_api
 left=$(sed -n "s/^pb-api: warning: http: \([0-9]*\) more of libmicrohttpd's messages left out (10 a minute at most)$/\1/p" "$TMP/api12.log")
 check "an open files limit of 48: 12 connections held, the others closed at once, said once; never out of descriptors" \
@@ -1214,14 +1217,12 @@ NEWEST=$(pb_sql "SELECT max(version) FROM pb.schema_migrations")
 PREV=$(pb_sql "SELECT max(version) FROM pb.schema_migrations WHERE version < $NEWEST")
 pb_sql "UPDATE pb.schema_migrations SET version = -version WHERE version = $NEWEST" >/dev/null
 start_api "$TMP/api11.log" || exit 1
-for i in $(seq 50); do grep -q "pb-db migrate" "$TMP/api11.log" && break; sleep 0.1; done
+pb_until 60 grep -q "pb-db migrate" "$TMP/api11.log"
 req "" /healthz
 a=$CODE
 pb_sql "UPDATE pb.schema_migrations SET version = -version WHERE version = -$NEWEST" >/dev/null
-for i in $(seq 50); do
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" == 200 ] && break
-	sleep 0.1
-done
+healthz_ok() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" == 200 ]; }
+pb_until 60 healthz_ok
 req "" /healthz
 stop_api
 check "a database that lacks a migration: /healthz 503, the log saying to migrate; 200 once migrated, no restart" \
@@ -1291,7 +1292,7 @@ cat >"$TMP/ns.sh" <<'NS'
 ip link set lo up && ip addr add 192.0.2.10/32 dev lo || exit 9
 "$1" --listen 192.0.2.10 --port 0 --allow-insecure-http >"$2" 2>&1 &
 pid=$!
-for i in $(seq 100); do
+for i in $(seq 600); do
 	url=$(sed -n 's|^pb-api: listening on \(http://192\.0\.2\.10:[0-9]*\)$|\1|p' "$2")
 	[ -n "$url" ] && break
 	sleep 0.05
@@ -1313,7 +1314,7 @@ cat >"$TMP/ns6.sh" <<'NS'
 ip link set lo up && ip -6 addr add 2001:db8::1/128 dev lo && ip -6 route add local 2001:db8::/48 dev lo || exit 9
 "$1" --listen 2001:db8::1 --port 0 --allow-insecure-http --max-connections-per-client 2 >"$2" 2>&1 &
 pid=$!
-for i in $(seq 100); do
+for i in $(seq 600); do
 	port=$(sed -n 's|^pb-api: listening on http://\[2001:db8::1\]:\([0-9]*\)$|\1|p' "$2" 2>/dev/null)
 	[ -n "$port" ] && break
 	sleep 0.05
@@ -1328,6 +1329,18 @@ for src in ("2001:db8::2", "2001:db8::3", "2001:db8::4", "2001:db8:0:1::2"):
     s.connect(("2001:db8::1", int(sys.argv[1])))
     s.sendall(b"GET /healthz HTTP/1.1\r\n")
     socks.append(s)
+# Until the server has closed the third (30 s at most: a loaded machine), then 0.5 s more for the others.
+def closed(s):
+    s.setblocking(False)
+    try:
+        return s.recv(100) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+deadline = time.monotonic() + 30
+while not closed(socks[2]) and time.monotonic() < deadline:
+    time.sleep(0.05)
 time.sleep(0.5)
 states = []
 for s in socks:

@@ -33,14 +33,17 @@
       Opens N connections that start a request and never end it (the file descriptors' limit raised to its
       hard limit for them), then GETs /healthz on one more and prints its status code (000 when the
       connection is refused or ends without an answer); then closes them all.
-  api_check.py per-client BASE_URL N
+  api_check.py per-client BASE_URL N KEEPS
       Opens N connections from 127.0.0.1 that start a request and never end it, and prints how many the
       server keeps open and how many it closes, then the status codes of a GET /metrics from 127.0.0.2 and
       of one more from 127.0.0.1 meanwhile (000: closed without an answer): "K open C closed|200|000".
-  api_check.py limit BASE_URL N
+  api_check.py limit BASE_URL N KEEPS
       Opens N connections that start a request and never end it, and prints how many the server keeps open
       and how many it closes (or resets, maybe before the request's start is sent), then the status code of a
       GET /healthz on one more meanwhile (000: closed or unanswered within 2 s): "K open C closed|200".
+      For both, KEEPS is how many the server is to keep: the count is taken once it has closed the others
+      (30 s at most: a loaded machine takes its time), and 0.3 s later, so that it would see one closed too
+      many.
   api_check.py stop BASE_URL PID LOG RESUME_FILE TOKEN PATH
       A stop while serving, against a server started with PB_TEST_PAUSE=api-figures and PB_TEST_RESUME_FILE
       (absent): one keep-alive connection GETs /healthz; another GETs PATH (not cached) with TOKEN, which
@@ -448,7 +451,26 @@ def cmd_crowd(base, n):
     return 0
 
 
-def cmd_per_client(base, n):
+def is_closed(s):
+    """Whether the server has closed (or reset) connection s: a read that does not wait says so."""
+    s.setblocking(False)
+    try:
+        return s.recv(100) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def settle(crowd, keeps):
+    """Until the server has closed all of crowd but keeps (30 s at most), then 0.3 s more."""
+    deadline = time.monotonic() + 30
+    while sum(is_closed(s) for s in crowd) < len(crowd) - keeps and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+
+
+def cmd_per_client(base, n, keeps):
     import socket
 
     url = urllib.parse.urlsplit(base)
@@ -469,16 +491,10 @@ def cmd_per_client(base, n):
             s = socket.create_connection((url.hostname, url.port), timeout=5, source_address=("127.0.0.1", 0))
             s.sendall(b"GET /healthz HTTP/1.1\r\n")
             crowd.append(s)
-        time.sleep(0.3)
+        settle(crowd, keeps)
         states = {"open": 0, "closed": 0}
         for s in crowd:
-            s.settimeout(0.1)
-            try:
-                states["closed" if s.recv(100) == b"" else "open"] += 1
-            except socket.timeout:
-                states["open"] += 1
-            except ConnectionResetError:
-                states["closed"] += 1
+            states["closed" if is_closed(s) else "open"] += 1
         print("%d open %d closed|%s|%s" % (states["open"], states["closed"], one("127.0.0.2"), one("127.0.0.1")))
     finally:
         for s in crowd:
@@ -486,7 +502,7 @@ def cmd_per_client(base, n):
     return 0
 
 
-def cmd_limit(base, n):
+def cmd_limit(base, n, keeps):
     import socket
 
     url = urllib.parse.urlsplit(base)
@@ -500,19 +516,13 @@ def cmd_limit(base, n):
                 s.sendall(b"GET /healthz HTTP/1.1\r\n")
             except OSError:
                 pass  # closed at once: counted below
-        time.sleep(0.3)
+        settle(crowd, keeps)
         kept = []
         for s in crowd:
-            s.setblocking(False)
-            try:
-                if s.recv(100) == b"":
-                    closed += 1
-                else:
-                    kept.append(s)
-            except BlockingIOError:
-                kept.append(s)
-            except OSError:
+            if is_closed(s):
                 closed += 1
+            else:
+                kept.append(s)
         try:
             sock = socket.create_connection((url.hostname, url.port), timeout=2)
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
@@ -552,7 +562,7 @@ def cmd_stop(base, pid, log, resume, token, path):
         status, lines, buf = read_head(sock, buf)
         fields = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}
         _, buf = read_exact(sock, buf, int(fields.get("content-length", "0")))
-        sock.settimeout(1.5)
+        sock.settimeout(10)  # a closing server on a loaded machine: kept is said after 10 s
         try:
             ended = "closed" if not buf and sock.recv(100) == b"" else "kept"
         except socket.timeout:
@@ -624,10 +634,10 @@ def main(argv):
         return cmd_framing(argv[2], argv[3:])
     if len(argv) == 4 and argv[1] == "crowd":
         return cmd_crowd(argv[2], int(argv[3]))
-    if len(argv) == 4 and argv[1] == "per-client":
-        return cmd_per_client(argv[2], int(argv[3]))
-    if len(argv) == 4 and argv[1] == "limit":
-        return cmd_limit(argv[2], int(argv[3]))
+    if len(argv) == 5 and argv[1] == "per-client":
+        return cmd_per_client(argv[2], int(argv[3]), int(argv[4]))
+    if len(argv) == 5 and argv[1] == "limit":
+        return cmd_limit(argv[2], int(argv[3]), int(argv[4]))
     if len(argv) == 8 and argv[1] == "stop":
         return cmd_stop(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7])
     if len(argv) == 4 and argv[1] == "get":
