@@ -503,7 +503,7 @@ for _ in range(100):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
     held.append(s)
-other = subprocess.run(["curl", "-s", "-m", "5", "--interface", "127.0.0.2", "-w", " %{http_code}",
+other = subprocess.run(["curl", "-s", "-m", "30", "--interface", "127.0.0.2", "-w", " %{http_code}",
                         "http://127.0.0.1:%d/healthz" % port], capture_output=True, text=True)
 print(other.stdout)
 PY
