@@ -275,8 +275,42 @@ static int default_as_of(struct args *a)
 	return 0;
 }
 
+/* The first option given of those that make a new run (or print one: with_output), or NULL. */
+static const char *run_option(const struct args *a, int with_output)
+{
+	static const char *const outputs[] = {"", "--csv", "--unmapped", "--no-list"};
+
+	if (a->strict)
+		return "--strict";
+	if (a->detail)
+		return "--detail";
+	if (a->pricing)
+		return "--pricing";
+	if (a->config)
+		return "--config";
+	if (a->has_stale_after)
+		return "--stale-after";
+	if (a->threads)
+		return "--threads";
+	if (!with_output)
+		return NULL;
+	if (a->has_as_of)
+		return "--as-of";
+	if (a->no_run)
+		return "--no-run";
+	return a->output != OUT_SUMMARY ? outputs[a->output] : NULL;
+}
+
 static int check_args(struct args *a)
 {
+	const char *opt;
+
+	/* Ignored, an option of a run would let a script believe it had been applied (--threads, --strict). */
+	if ((a->rates || a->history) && (opt = run_option(a, 1))) {
+		pb_error("%s; %s is an option of a month's run",
+			 a->rates ? "rates loads or lists conversion rates" : "--history lists the runs", opt);
+		return -1;
+	}
 	if (a->rates) {
 		if (a->load == a->list) {
 			pb_error("rates takes --load FILE or --list");
@@ -299,13 +333,8 @@ static int check_args(struct args *a)
 		return -1;
 	}
 	/* Ignored, --strict let a script that gates on it read success whatever the current run held. */
-	if (a->no_run && (a->strict || a->detail || a->pricing || a->config || a->has_stale_after || a->threads)) {
-		pb_error("--no-run shows the current run; %s is for a new one", a->strict	     ? "--strict"
-										: a->detail	     ? "--detail"
-										: a->pricing	     ? "--pricing"
-										: a->config	     ? "--config"
-										: a->has_stale_after ? "--stale-after"
-												     : "--threads");
+	if (a->no_run && (opt = run_option(a, 0))) {
+		pb_error("--no-run shows the current run; %s is for a new one", opt);
 		return -1;
 	}
 	return a->no_run ? 0 : default_as_of(a);

@@ -816,6 +816,21 @@ Try 'pb-aggregate --help'." "$?|$(cat "$TMP/err")"
 check "--no-run --threads: a usage error" "2|pb-aggregate: --no-run shows the current run; --threads is for a new one
 Try 'pb-aggregate --help'." "$?|$(cat "$TMP/err")"
 
+# --history and rates took an option of a month's run and went on without it: a script giving --threads or
+# --strict believed it applied. Each is a usage error there, nothing printed.
+for args in "--history|--threads 2" "--history --month 2026-10|--strict" "--history|--csv" \
+	"rates --list|--threads 2" "rates --list|--as-of 2026-10-05"; do
+	# shellcheck disable=SC2086 # the arguments, split
+	"$PBA" ${args%|*} ${args#*|} >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	opt=${args#*|}
+	what="--history lists the runs"
+	[ "${args%% *}" == rates ] && what="rates loads or lists conversion rates"
+	check "${args%|*} $opt: a usage error naming the option, nothing printed" \
+		"2|pb-aggregate: $what; ${opt%% *} is an option of a month's run
+Try 'pb-aggregate --help'.|" "$rc|$(cat "$TMP/err")|$(cat "$TMP/out")"
+done
+
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 3" "3|pb-aggregate: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 
