@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
 #include "pool.h"
+#include "progress.h"
 
 #include "banned.h"
 
@@ -23,7 +25,23 @@ struct pb_api_lastuse_writer {
 	struct pb_api_lastuse *u;
 	unsigned seconds;
 	PGconn *conn;
+	atomic_uint_fast64_t stop_by; /* pb_now_ms's time by which the last write gives up: 0, its own limits */
 };
+
+void pb_api_lastuse_writer_stop_by(struct pb_api_lastuse_writer *w, uint64_t deadline_ms)
+{
+	if (w)
+		atomic_store(&w->stop_by, deadline_ms);
+}
+
+/* Whether the stop's deadline has come (arg: the writer). */
+static int stop_passed(void *arg)
+{
+	struct pb_api_lastuse_writer *w = arg;
+	uint64_t stop_by = atomic_load(&w->stop_by);
+
+	return stop_by && pb_now_ms() >= stop_by;
+}
 
 /* Closes the connection when it broke, or was left in the middle of a statement that did not answer in time. */
 static void check_conn(struct pb_api_lastuse_writer *w)
@@ -42,19 +60,24 @@ static void flush(struct pb_api_lastuse_writer *w, int final)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	int attempt, kept, broken, rc;
+	uint64_t stop_by, now;
+	unsigned ms;
 
 	for (attempt = 0; attempt < 2 && pb_api_lastuse_count(w->u) > 0; attempt++) {
 		kept = w->conn != NULL;
 		pb_buf_reset(&err);
 		if (!w->conn)
-			w->conn = pb_api_pool_connect(w->conninfo, "pb-api last use", &err);
+			w->conn = pb_api_pool_connect(w->conninfo, "pb-api last use", stop_passed, w, &err);
 		if (!w->conn) {
 			if (final)
 				pb_warning("the tokens' last use since the last write is not recorded: %s",
 					   pb_buf_str(&err));
 			break;
 		}
-		rc = pb_api_lastuse_flush(w->u, w->conn, FLUSH_MS, &err);
+		stop_by = atomic_load(&w->stop_by);
+		now = pb_now_ms();
+		ms = !stop_by || stop_by >= now + FLUSH_MS ? FLUSH_MS : stop_by > now ? (unsigned)(stop_by - now) : 1;
+		rc = pb_api_lastuse_flush(w->u, w->conn, ms, &err);
 		broken = rc < 0 && PQstatus(w->conn) != CONNECTION_OK;
 		check_conn(w);
 		/* A connection kept since the last write may have ended meanwhile (a restart): once more, anew. */
@@ -118,6 +141,7 @@ struct pb_api_lastuse_writer *pb_api_lastuse_writer_start(const char *conninfo, 
 	}
 	w->u = u;
 	w->seconds = seconds ? seconds : 60;
+	atomic_init(&w->stop_by, 0);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	if (pthread_mutex_init(&w->lock, NULL) == 0) {

@@ -2,6 +2,8 @@
 #ifndef PB_API_LASTUSE_WRITER_H
 #define PB_API_LASTUSE_WRITER_H
 
+#include <stdint.h>
+
 #include "buf.h"
 #include "lastuse.h"
 
@@ -20,6 +22,12 @@ struct pb_api_lastuse_writer;
  */
 struct pb_api_lastuse_writer *pb_api_lastuse_writer_start(const char *conninfo, struct pb_api_lastuse *u,
 							  unsigned seconds, struct pb_buf *err);
+
+/*
+ * The time (pb_now_ms's clock) past which the last flush waits for the database no longer, neither to connect
+ * nor for its statement: a server told to stop at once. 0 (the default): the flush's own limits.
+ */
+void pb_api_lastuse_writer_stop_by(struct pb_api_lastuse_writer *w, uint64_t deadline_ms);
 
 /*
  * Stops the thread after a last flush (which waits a few seconds at most for the database), closes its

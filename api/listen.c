@@ -199,6 +199,14 @@ static void listen_once(struct pb_api_listener *l)
 		take_answer(l);
 }
 
+/* Whether the server stops (arg: the listener): a connect gives up then, not to hold the stop up. */
+static int stopping(void *arg)
+{
+	struct pb_api_listener *l = arg;
+
+	return atomic_load(&l->stop);
+}
+
 /* Connects and sends the LISTEN, whose answer listen_once takes; waits instead while a retry is not due. */
 static void connect_once(struct pb_api_listener *l)
 {
@@ -210,7 +218,11 @@ static void connect_once(struct pb_api_listener *l)
 		nanosleep(&tick, NULL);
 		return;
 	}
-	l->conn = pb_api_pool_connect(l->conninfo, "pb-api notifications", &err);
+	l->conn = pb_api_pool_connect(l->conninfo, "pb-api notifications", stopping, l, &err);
+	if (!l->conn && atomic_load(&l->stop)) {
+		pb_buf_release(&err);
+		return;
+	}
 	/*
 	 * A database whose schema lacks a migration fails every request: not listening there keeps /healthz at
 	 * 503 and says why, until it is migrated. The check waits no longer than a round trip may (or the role's

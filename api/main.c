@@ -450,7 +450,7 @@ static int token_command(const struct args *a)
 		pb_buf_addstr(&info, a->cfg.database);
 	else if (pb_db_conninfo(&info, &err) < 0)
 		goto out;
-	conn = pb_api_pool_connect(pb_buf_str(&info), "pb-api", &err);
+	conn = pb_api_pool_connect(pb_buf_str(&info), "pb-api", NULL, NULL, &err);
 	if (!conn || pb_db_check_schema(conn, &err) < 0)
 		goto out;
 	if (a->cmd == CMD_LIST) {

@@ -2,6 +2,7 @@
 #include "pool.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
  */
 #define QUERY_MS 5000
 #define QUERY_GRACE_MS 2000
+#define CONNECT_MS 5000 /* a connect's time at most: libpq's connect_timeout, 5 s, which PQconnectPoll leaves out */
 
 struct slot {
 	PGconn *conn;
@@ -123,8 +125,66 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
-PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struct pb_buf *err)
+/*
+ * PQconnectdbParams's connection, made a tenth of a second at a time so that give_up(arg) ends it: a server
+ * that stops does not wait for a database that does not answer (libpq waits out connect_timeout, 5 s). NULL
+ * connection, or one not CONNECTION_OK, with *why set when it was not libpq that ended it ("" by give_up).
+ */
+static PGconn *connect_until(const char *const *keys, const char *const *vals, int (*give_up)(void *), void *arg,
+			     const char **why)
 {
+	PGconn *conn = PQconnectStartParams(keys, vals, 1);
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	uint64_t end = pb_now_ms() + CONNECT_MS;
+
+	while (conn && PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		struct pollfd pfd = {.fd = PQsocket(conn), .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT};
+		uint64_t now = pb_now_ms();
+		int n;
+
+		if (give_up(arg)) {
+			*why = "";
+			break;
+		}
+		if (now >= end) {
+			*why = "timeout expired";
+			break;
+		}
+		n = poll(&pfd, 1, end - now < 100 ? (int)(end - now) : 100);
+		if (n < 0 && errno != EINTR) {
+			*why = "cannot wait for its answer (poll failed)";
+			break;
+		}
+		if (n > 0)
+			st = PQconnectPoll(conn);
+	}
+	return conn;
+}
+
+/* Whether the connection string opts (or PGHOST, PGHOSTADDR) names several hosts, to be tried in turn. */
+static int several_hosts(const PQconninfoOption *opts)
+{
+	const char *env[2] = {getenv("PGHOST"), getenv("PGHOSTADDR")};
+	int named[2] = {0, 0}, i;
+
+	for (; opts->keyword; opts++)
+		for (i = 0; i < 2; i++)
+			if (strcmp(opts->keyword, i ? "hostaddr" : "host") == 0 && opts->val) {
+				named[i] = 1;
+				if (strchr(opts->val, ','))
+					return 1;
+			}
+	for (i = 0; i < 2; i++)
+		if (!named[i] && env[i] && strchr(env[i], ','))
+			return 1;
+	return 0;
+}
+
+PGconn *pb_api_pool_connect(const char *conninfo, const char *application, int (*give_up)(void *), void *arg,
+			    struct pb_buf *err)
+{
+	const char *why = NULL;
+
 	/* A dead peer over TCP is noticed in about 25 s (ignored on a Unix socket, which says so at once). */
 	const char *keys[7] = {"dbname",
 			       "application_name",
@@ -144,10 +204,21 @@ PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struc
 		PQfreemem(msg);
 		return NULL;
 	}
+	/* libpq alone moves on to a list's next host when connect_timeout runs out: it waits as it did then. */
+	if (several_hosts(opts))
+		give_up = NULL;
 	PQconninfoFree(opts);
-	conn = PQconnectdbParams(keys, vals, 1);
+	conn = give_up ? connect_until(keys, vals, give_up, arg, &why) : PQconnectdbParams(keys, vals, 1);
+	if (why && !*why) {
+		pb_buf_addstr(err, "cannot connect to the database: no answer by the time the server had to stop");
+		PQfinish(conn);
+		return NULL;
+	}
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
-		pb_db_message(err, "cannot connect to the database", conn ? PQerrorMessage(conn) : "out of memory");
+		pb_db_message(err, "cannot connect to the database",
+			      why    ? why
+			      : conn ? PQerrorMessage(conn)
+				     : "out of memory");
 		pb_buf_addstr(err, " (the database is '");
 		pb_db_conninfo_shown(err, conninfo);
 		pb_buf_addstr(err, "': check that its server runs and takes its user, password and database)");
@@ -199,9 +270,15 @@ static void say_ms(char *out, size_t size, int ms)
 }
 
 /* A new connection with the schema checked and every statement prepared; NULL with a message in err. */
-static PGconn *open_conn(const char *conninfo, int *timeout_ms, struct pb_buf *err)
+/* Whether a stopping server's deadline has come (arg: the pool): a connect gives up then. */
+static int stop_passed_arg(void *arg)
 {
-	PGconn *conn = pb_api_pool_connect(conninfo, "pb-api", err);
+	return stop_passed(arg);
+}
+
+static PGconn *open_conn(struct pb_api_pool *p, int *timeout_ms, struct pb_buf *err)
+{
+	PGconn *conn = pb_api_pool_connect(p->conninfo, "pb-api", stop_passed_arg, p, err);
 	PGresult *res;
 	int i;
 
@@ -289,7 +366,7 @@ static int reconnect(struct pb_api_pool *p, struct slot *s)
 	pthread_mutex_unlock(&p->lock);
 	if (wait)
 		return -1;
-	s->conn = open_conn(p->conninfo, &s->timeout_ms, &err);
+	s->conn = open_conn(p, &s->timeout_ms, &err);
 	atomic_fetch_add_explicit(s->conn ? &p->connects : &p->connect_failures, 1, memory_order_relaxed);
 	if (s->conn)
 		atomic_fetch_add_explicit(&p->connected, 1, memory_order_relaxed);

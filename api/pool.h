@@ -55,10 +55,12 @@ struct pb_api_pool_stats {
 void pb_api_pool_stats(struct pb_api_pool *p, struct pb_api_pool_stats *out);
 
 /*
- * One connection to conninfo, named application in pg_stat_activity, that gives up after a few seconds.
+ * One connection to conninfo, named application in pg_stat_activity, that gives up after a few seconds, or
+ * (give_up not NULL) as soon as give_up(arg) returns non-zero, which it asks a tenth of a second at a time.
  * Returns it (PQfinish it), or NULL with the reason in err.
  */
-PGconn *pb_api_pool_connect(const char *conninfo, const char *application, struct pb_buf *err);
+PGconn *pb_api_pool_connect(const char *conninfo, const char *application, int (*give_up)(void *), void *arg,
+			    struct pb_buf *err);
 
 /*
  * Sets conn's statement_timeout to max_ms, or leaves the one the role, the database or the connection

@@ -396,6 +396,8 @@ static void drain(struct server *s, const sigset_t *stop)
 				"progress)",
 				signal_name(again), (unsigned long long)left, left == 1 ? "" : "s");
 			pb_api_pool_stop_by(s->routes.pool, pb_now_ms());
+			/* The tokens' last use is written if the database answers at once, and given up otherwise. */
+			pb_api_lastuse_writer_stop_by(s->writer, pb_now_ms() + STOP_NOW_MS);
 			hurry = 1;
 			if (busy_ms > waited + STOP_NOW_MS)
 				busy_ms = (unsigned)waited + STOP_NOW_MS;

@@ -1018,27 +1018,36 @@ check "SIGTERM while requests wait on a database that stopped answering (one beg
 
 # A second signal during the stop ends it at once (an operator's second Ctrl-C): the request still waiting on
 # the stopped database is answered 503 then, without waiting out the database's time, and the log says so.
+# The postmaster is stopped too, and a second request is making a new connection of the pool meanwhile (libpq
+# waits 5 s for it): it too is answered 503 at once, not cut off by the stop without an answer; nor does the
+# tokens' last use, written as the server stops, wait for a connection.
 start_api "$TMP/api-twice.log" || exit 1
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 a=$CODE
 HUNG=$(pb_sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pb-api'")
+PM=$(head -n 1 "$PB_VAR_DIR/pg/data/postmaster.pid")
 kill -STOP $HUNG && STOPPED_BACKEND=$HUNG
 curl -s -H "Authorization: Bearer $TA" -o /dev/null -w '%{http_code}' -m 30 \
 	"$URL/v1/accounts/ACME1/partner-usage/daily?month=2026-10" >"$TMP/twice.code" &
 cpid=$!
 in_use 1
+kill -STOP "$PM" && STOPPED_BACKEND="$HUNG $PM"
+curl -s -H "Authorization: Bearer $TA" -o /dev/null -w '%{http_code}' -m 30 \
+	"$URL/v1/accounts/ACME1/partner-usage/daily?month=2026-09" >"$TMP/twice2.code" &
+cpid2=$!
+in_use 2
 kill -TERM "$API_PID"
 pb_until 60 grep -q "SIGTERM: stopping" "$TMP/api-twice.log"
 kill -INT "$API_PID"
 wait "$API_PID"
 STOPPED=$?
 API_PID=
-wait $cpid
+wait $cpid $cpid2
 kill -CONT $STOPPED_BACKEND
 STOPPED_BACKEND=
-check "a second signal during the stop (SIGINT after SIGTERM) stops at once: the waiting request answered 503, said in the log, exit 0" \
-	"200|503|0|1|1|pb-api: stopped" \
-	"$a|$(cat "$TMP/twice.code")|$STOPPED|$(grep -c '^pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database (1 request in progress)$' "$TMP/api-twice.log")|$(grep -c '^pb-api: warning: query pb_api_daily: the database did not answer within [0-9]* ms, when the server had to answer as it stops: its connection is closed$' "$TMP/api-twice.log")|$(tail -1 "$TMP/api-twice.log")"
+check "a second signal during the stop (SIGINT after SIGTERM) stops at once: the waiting requests (one on its statement, one connecting) answered 503, said in the log, exit 0" \
+	"200|503|503|0|1|1|1|1|pb-api: stopped" \
+	"$a|$(cat "$TMP/twice.code")|$(cat "$TMP/twice2.code")|$STOPPED|$(grep -c '^pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database (2 requests in progress)$' "$TMP/api-twice.log")|$(grep -c '^pb-api: warning: query pb_api_daily: the database did not answer within [0-9]* ms, when the server had to answer as it stops: its connection is closed$' "$TMP/api-twice.log")|$(grep -c '^pb-api: warning: database unavailable: cannot connect to the database: no answer by the time the server had to stop$' "$TMP/api-twice.log")|$(grep -c "^pb-api: warning: the tokens' last use since the last write is not recorded: cannot connect to the database: no answer by the time the server had to stop$" "$TMP/api-twice.log")|$(tail -1 "$TMP/api-twice.log")"
 
 # ---- a new run commits between the run's lookup and the reading of its figures -----------------------------------
 # The server pauses (PB_TEST_PAUSE=api-figures) once it has the month's run and before it reads the run's
