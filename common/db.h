@@ -169,10 +169,12 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err);
 /*
  * SQL: whether the row l of pg_locks (its alias) is the advisory lock of the 64-bit key the SQL expression key
  * gives, as pg_advisory_lock(bigint) takes it (the key's high half in classid, its low half in objid, 1 in
- * objsubid).
+ * objsubid), in this database: pg_locks lists the whole cluster's, and a lock of the same key taken in another
+ * database (a copy of this one on the same server) is another lock.
  */
 #define PB_DB_ADVISORY_LOCK_IS(l, key)                                                                \
 	"(" l ".locktype = 'advisory' AND " l ".objsubid = 1 AND ((" l ".classid::bigint << 32) | " l \
-	".objid::bigint) = " key ")"
+	".objid::bigint) = " key " AND " l                                                            \
+	".database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
 
 #endif

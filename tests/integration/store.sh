@@ -203,6 +203,19 @@ done
 check "--history: an import whose run is alive is running; a killed run's import is failed (interrupted) before the next run records it" \
 	"running|0 failed|1 failed|1 failed|2" \
 	"$running_hist $(for id in $(pb_sql "SELECT id FROM pb.import WHERE source = '$SRC_BIG' AND id > $base_id ORDER BY id"); do hist_status "$id"; done | paste -sd' ')"
+# A lock of the same name held in another database of the cluster (a staging copy on the same server, whose run
+# of the same source is alive) is not this run's: advisory locks are the database's own. The import is still
+# listed as interrupted.
+last_killed=$(pb_sql "SELECT max(id) FROM pb.import WHERE source = '$SRC_BIG'")
+lock_key=$(pb_sql "SELECT hashtextextended('pb-import|' || vendor || '|' || format || '|' || source || '|' ||
+	to_char(billing_month, 'YYYY-MM-DD'), 0) FROM pb.import WHERE id = $last_killed")
+pb_sql_session_start
+pb_sql_in "\\c postgres"
+pb_sql_in "SELECT pg_advisory_lock($lock_key), current_database()"
+held=$SQL_ROWS
+check "--history: the run's lock held in another database of the cluster leaves the import interrupted" \
+	",postgres|failed|2" "$held|$(hist_status "$last_killed")"
+pb_sql_session_end
 # --history reads an import as running, then its run commits and exits before --history looks for the run's
 # lock: the import is listed as committed (what it is by then), not as a run that died.
 rm -f "$TMP/run-resume" "$TMP/hist-resume"
