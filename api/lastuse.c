@@ -143,7 +143,7 @@ static void add_message(struct pb_buf *err, const char *msg)
  * PostgreSQL's message in err. A statement without its answer by then is left running.
  */
 static int run(PGconn *conn, const char *sql, int nparams, const char *const *params, uint64_t deadline,
-	       struct pb_buf *err)
+	       const atomic_uint_fast64_t *stop_by, struct pb_buf *err)
 {
 	int sent =
 		nparams ? PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) : PQsendQuery(conn, sql);
@@ -155,7 +155,13 @@ static int run(PGconn *conn, const char *sql, int nparams, const char *const *pa
 		return -1;
 	}
 	for (;;) {
-		if (pb_db_await(conn, deadline) < 0) {
+		/* A tenth of a second at a time: a stop may bring the deadline nearer meanwhile. */
+		uint64_t stop = stop_by ? atomic_load(stop_by) : 0, now = pb_now_ms();
+		uint64_t end = stop && stop < deadline ? stop : deadline;
+
+		if (pb_db_await(conn, end < now + 100 ? end : now + 100) < 0) {
+			if (pb_now_ms() < end)
+				continue;
 			if (rc == 0)
 				pb_buf_addstr(
 					err, "cannot record the tokens' last use: the database did not answer in time");
@@ -174,28 +180,30 @@ static int run(PGconn *conn, const char *sql, int nparams, const char *const *pa
 }
 
 /* The UPDATE in a transaction of its own that waits 2 s at most for a row another transaction holds. */
-static int write_down(PGconn *conn, const char *ids, const char *whens, unsigned timeout_ms, struct pb_buf *err)
+static int write_down(PGconn *conn, const char *ids, const char *whens, unsigned timeout_ms,
+		      const atomic_uint_fast64_t *stop_by, struct pb_buf *err)
 {
 	const char *params[2] = {ids, whens};
 	uint64_t deadline = pb_now_ms() + timeout_ms;
 	struct pb_buf ignored = PB_BUF_INIT;
 
-	if (run(conn, "BEGIN; SET LOCAL lock_timeout = '2s'", 0, NULL, deadline, err) == 0 &&
+	if (run(conn, "BEGIN; SET LOCAL lock_timeout = '2s'", 0, NULL, deadline, stop_by, err) == 0 &&
 	    run(conn,
 		"UPDATE pb.api_token t SET last_used_at = to_timestamp(u.at) FROM unnest($1::bigint[], "
 		"$2::bigint[]) AS u(id, at) WHERE t.id = u.id AND (t.last_used_at IS NULL OR "
 		"t.last_used_at < to_timestamp(u.at))",
-		2, params, deadline, err) == 0 &&
-	    run(conn, "COMMIT", 0, NULL, deadline, err) == 0)
+		2, params, deadline, stop_by, err) == 0 &&
+	    run(conn, "COMMIT", 0, NULL, deadline, stop_by, err) == 0)
 		return 0;
 	/* A statement refused (a lock waited for too long) leaves the transaction open: ended here. */
 	if (PQtransactionStatus(conn) == PQTRANS_INTRANS || PQtransactionStatus(conn) == PQTRANS_INERROR)
-		run(conn, "ROLLBACK", 0, NULL, pb_now_ms() + 1000, &ignored);
+		run(conn, "ROLLBACK", 0, NULL, pb_now_ms() + 1000, stop_by, &ignored);
 	pb_buf_release(&ignored);
 	return -1;
 }
 
-int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, unsigned timeout_ms, struct pb_buf *err)
+int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, unsigned timeout_ms,
+			 const atomic_uint_fast64_t *stop_by, struct pb_buf *err)
 {
 	struct pb_buf ids = PB_BUF_INIT, whens = PB_BUF_INIT;
 	size_t n = 0, i;
@@ -214,7 +222,7 @@ int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, unsigned timeou
 	pb_buf_addch(&whens, '}');
 	if (ids.failed || whens.failed)
 		pb_buf_addstr(err, "out of memory");
-	else if (write_down(conn, pb_buf_str(&ids), pb_buf_str(&whens), timeout_ms, err) == 0)
+	else if (write_down(conn, pb_buf_str(&ids), pb_buf_str(&whens), timeout_ms, stop_by, err) == 0)
 		rc = (int)(n > INT32_MAX ? INT32_MAX : n);
 	if (rc < 0)
 		for (i = 0; i < n; i++)

@@ -3,6 +3,7 @@
 #define PB_API_LASTUSE_H
 
 #include <libpq-fe.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,10 +43,12 @@ struct pb_api_lastuse_entry *pb_api_lastuse_take(struct pb_api_lastuse *u, size_
  * Takes what was noted and writes it to pb.api_token.last_used_at on conn in one UPDATE, in a transaction
  * of its own that waits 2 s at most for a locked row, never moving a stored time back (several servers may
  * share the database). It waits timeout_ms at most for the database's answers: past that a statement is
- * left running, and conn is no longer fit for use (PQtransactionStatus is not PQTRANS_IDLE). When it fails
- * what was taken is noted again for the next flush. Returns the tokens taken (0: nothing to write), or -1
- * with the reason in err.
+ * left running, and conn is no longer fit for use (PQtransactionStatus is not PQTRANS_IDLE); nor past
+ * *stop_by (pb_now_ms's time; 0 or stop_by NULL: none), which it reads a tenth of a second at a time, since a
+ * stopping server may bring it nearer meanwhile. When it fails what was taken is noted again for the next
+ * flush. Returns the tokens taken (0: nothing to write), or -1 with the reason in err.
  */
-int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, unsigned timeout_ms, struct pb_buf *err);
+int pb_api_lastuse_flush(struct pb_api_lastuse *u, PGconn *conn, unsigned timeout_ms,
+			 const atomic_uint_fast64_t *stop_by, struct pb_buf *err);
 
 #endif

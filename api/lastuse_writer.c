@@ -26,6 +26,7 @@ struct pb_api_lastuse_writer {
 	unsigned seconds;
 	PGconn *conn;
 	atomic_uint_fast64_t stop_by; /* pb_now_ms's time by which the last write gives up: 0, its own limits */
+	atomic_int done;	      /* the thread has made its last write */
 };
 
 void pb_api_lastuse_writer_stop_by(struct pb_api_lastuse_writer *w, uint64_t deadline_ms)
@@ -77,7 +78,7 @@ static void flush(struct pb_api_lastuse_writer *w, int final)
 		stop_by = atomic_load(&w->stop_by);
 		now = pb_now_ms();
 		ms = !stop_by || stop_by >= now + FLUSH_MS ? FLUSH_MS : stop_by > now ? (unsigned)(stop_by - now) : 1;
-		rc = pb_api_lastuse_flush(w->u, w->conn, ms, &err);
+		rc = pb_api_lastuse_flush(w->u, w->conn, ms, &w->stop_by, &err);
 		broken = rc < 0 && PQstatus(w->conn) != CONNECTION_OK;
 		check_conn(w);
 		/* A connection kept since the last write may have ended meanwhile (a restart): once more, anew. */
@@ -122,6 +123,7 @@ static void *loop(void *arg)
 	}
 	pthread_mutex_unlock(&w->lock);
 	flush(w, 1);
+	atomic_store(&w->done, 1);
 	return NULL;
 }
 
@@ -142,6 +144,7 @@ struct pb_api_lastuse_writer *pb_api_lastuse_writer_start(const char *conninfo, 
 	w->u = u;
 	w->seconds = seconds ? seconds : 60;
 	atomic_init(&w->stop_by, 0);
+	atomic_init(&w->done, 0);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	if (pthread_mutex_init(&w->lock, NULL) == 0) {
@@ -165,7 +168,7 @@ struct pb_api_lastuse_writer *pb_api_lastuse_writer_start(const char *conninfo, 
 	return NULL;
 }
 
-void pb_api_lastuse_writer_stop(struct pb_api_lastuse_writer *w)
+void pb_api_lastuse_writer_finish(struct pb_api_lastuse_writer *w)
 {
 	if (!w)
 		return;
@@ -173,6 +176,18 @@ void pb_api_lastuse_writer_stop(struct pb_api_lastuse_writer *w)
 	w->stop = 1;
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
+}
+
+int pb_api_lastuse_writer_done(struct pb_api_lastuse_writer *w)
+{
+	return !w || atomic_load(&w->done);
+}
+
+void pb_api_lastuse_writer_stop(struct pb_api_lastuse_writer *w)
+{
+	if (!w)
+		return;
+	pb_api_lastuse_writer_finish(w);
 	pthread_join(w->thread, NULL);
 	PQfinish(w->conn);
 	pthread_cond_destroy(&w->wake);

@@ -29,6 +29,12 @@ struct pb_api_lastuse_writer *pb_api_lastuse_writer_start(const char *conninfo, 
  */
 void pb_api_lastuse_writer_stop_by(struct pb_api_lastuse_writer *w, uint64_t deadline_ms);
 
+/* Tells the thread to make its last flush and end (pb_api_lastuse_writer_done says when it has). */
+void pb_api_lastuse_writer_finish(struct pb_api_lastuse_writer *w);
+
+/* Whether the thread has made its last flush (pb_api_lastuse_writer_stop then waits for nothing). */
+int pb_api_lastuse_writer_done(struct pb_api_lastuse_writer *w);
+
 /*
  * Stops the thread after a last flush (which waits a few seconds at most for the database), closes its
  * connection and frees it. NULL is accepted.

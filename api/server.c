@@ -138,6 +138,7 @@ struct server {
 	uint64_t http_since;
 	unsigned http_written;
 	unsigned long long http_left_out;
+	int hurry; /* a second signal came during the stop: the database is waited for no longer */
 };
 
 /* Says how many of libmicrohttpd's messages were left out, if any; http_lock is held. */
@@ -367,7 +368,7 @@ static void drain(struct server *s, const sigset_t *stop)
 	uint_fast64_t seen = 0;
 	uint64_t start = pb_now_ms(), waited;
 	unsigned idle = 0, busy_ms = pb_api_pool_hold_ms() + 1000;
-	int again, hurry = 0;
+	int again;
 
 	atomic_store(&s->routes.stopping, 1);
 	/* A request begun from now on (on a keep-alive connection) gets its answer too: its waits end in time. */
@@ -388,7 +389,7 @@ static void drain(struct server *s, const sigset_t *stop)
 		 * waiting on it are answered 503 at once, and the stop ends a second later at most.
 		 */
 		again = sigtimedwait(stop, NULL, &none);
-		if (again > 0 && !hurry) {
+		if (again > 0 && !s->hurry) {
 			uint_fast64_t left = begun - atomic_load(&s->routes.ended);
 
 			pb_warning(
@@ -398,11 +399,11 @@ static void drain(struct server *s, const sigset_t *stop)
 			pb_api_pool_stop_by(s->routes.pool, pb_now_ms());
 			/* The tokens' last use is written if the database answers at once, and given up otherwise. */
 			pb_api_lastuse_writer_stop_by(s->writer, pb_now_ms() + STOP_NOW_MS);
-			hurry = 1;
+			s->hurry = 1;
 			if (busy_ms > waited + STOP_NOW_MS)
 				busy_ms = (unsigned)waited + STOP_NOW_MS;
 		}
-		if ((waited >= DRAIN_MS || hurry) && (!busy || waited >= busy_ms))
+		if ((waited >= DRAIN_MS || s->hurry) && (!busy || waited >= busy_ms))
 			break;
 		idle = begun == seen && !busy ? idle + 20 : 0;
 		seen = begun;
@@ -410,7 +411,30 @@ static void drain(struct server *s, const sigset_t *stop)
 	}
 }
 
-static void stop_all(struct server *s)
+/*
+ * The tokens' last use written down a last time, which may wait for the database (5 s to connect, 5 s for its
+ * answer): a second signal meanwhile (stop, a signal of the set, NULL when the server never ran) has it give
+ * up a second later at most.
+ */
+static void last_write(struct server *s, const sigset_t *stop)
+{
+	struct timespec tick = {0, 100L * 1000000L};
+	int again;
+
+	pb_api_lastuse_writer_finish(s->writer);
+	while (stop && !pb_api_lastuse_writer_done(s->writer)) {
+		again = sigtimedwait(stop, NULL, &tick);
+		if (again > 0 && !s->hurry) {
+			pb_warning("%s during the stop: stopping now, without waiting for the database",
+				   signal_name(again));
+			pb_api_lastuse_writer_stop_by(s->writer, pb_now_ms() + STOP_NOW_MS);
+			s->hurry = 1;
+		}
+	}
+	pb_api_lastuse_writer_stop(s->writer);
+}
+
+static void stop_all(struct server *s, const sigset_t *stop)
 {
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
@@ -421,7 +445,7 @@ static void stop_all(struct server *s)
 	if (s->quiesced != MHD_INVALID_SOCKET)
 		close(s->quiesced);
 	/* The requests are over: the tokens' last use is written down a last time. */
-	pb_api_lastuse_writer_stop(s->writer);
+	last_write(s, stop);
 	pb_api_listener_stop(s->routes.listener);
 	pb_api_lastuse_free(s->routes.lastuse);
 	pb_api_routes_release(&s->routes);
@@ -477,7 +501,7 @@ int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 		pb_log(PB_LOG_INFO, NULL, "%s: stopping", signal_name(sig));
 		drain(&s, &stop);
 	}
-	stop_all(&s);
+	stop_all(&s, rc == 0 ? &stop : NULL);
 	pthread_mutex_destroy(&s.http_lock);
 	if (rc == 0)
 		pb_log(PB_LOG_INFO, NULL, "stopped");

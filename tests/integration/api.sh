@@ -1049,6 +1049,29 @@ check "a second signal during the stop (SIGINT after SIGTERM) stops at once: the
 	"200|503|503|0|1|1|1|1|pb-api: stopped" \
 	"$a|$(cat "$TMP/twice.code")|$(cat "$TMP/twice2.code")|$STOPPED|$(grep -c '^pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database (2 requests in progress)$' "$TMP/api-twice.log")|$(grep -c '^pb-api: warning: query pb_api_daily: the database did not answer within [0-9]* ms, when the server had to answer as it stops: its connection is closed$' "$TMP/api-twice.log")|$(grep -c '^pb-api: warning: database unavailable: cannot connect to the database: no answer by the time the server had to stop$' "$TMP/api-twice.log")|$(grep -c "^pb-api: warning: the tokens' last use since the last write is not recorded: cannot connect to the database: no answer by the time the server had to stop$" "$TMP/api-twice.log")|$(tail -1 "$TMP/api-twice.log")"
 
+# The same after the connections are closed, while the server writes the tokens' last use down (which waits 5 s
+# for a connection to a database whose postmaster is stopped): the second signal ends that wait too.
+start_api "$TMP/api-twice2.log" || exit 1
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a=$CODE
+PM=$(head -n 1 "$PB_VAR_DIR/pg/data/postmaster.pid")
+kill -STOP "$PM" && STOPPED_BACKEND=$PM
+kill -TERM "$API_PID"
+for i in $(seq 100); do grep -q "SIGTERM: stopping" "$TMP/api-twice2.log" && break; sleep 0.05; done
+sleep 0.3
+kill -INT "$API_PID"
+wait "$API_PID"
+STOPPED=$?
+API_PID=
+kill -CONT $STOPPED_BACKEND
+STOPPED_BACKEND=
+check "a second signal while the server writes the tokens' last use down as it stops: it waits for the database no longer, said in the log, exit 0" \
+	"200|0|pb-api: SIGTERM: stopping
+pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database
+pb-api: warning: the tokens' last use since the last write is not recorded: cannot connect to the database: no answer by the time the server had to stop
+pb-api: stopped" \
+	"$a|$STOPPED|$(grep -v '^pb-api: listening' "$TMP/api-twice2.log")"
+
 # ---- a new run commits between the run's lookup and the reading of its figures -----------------------------------
 # The server pauses (PB_TEST_PAUSE=api-figures) once it has the month's run and before it reads the run's
 # figures; a new run commits meanwhile (removing the daily series of the run it supersedes, in the same
