@@ -360,7 +360,7 @@ static const char *signal_name(int sig)
  * ANSWER_MS, so that it too is answered before its connection is closed. The listening socket stops listening
  * at once (shutdown(2); libmicrohttpd's threads may hold it until they stop, so it is closed after them): a
  * client connecting now is refused, and may turn to another server at once, instead of waiting in its queue to
- * be reset when this one exits.
+ * be reset when this one exits. A second signal (stop) shortens all of this to STOP_NOW_MS from then on.
  */
 static void drain(struct server *s, const sigset_t *stop)
 {
@@ -403,7 +403,11 @@ static void drain(struct server *s, const sigset_t *stop)
 			if (busy_ms > waited + STOP_NOW_MS)
 				busy_ms = (unsigned)waited + STOP_NOW_MS;
 		}
-		if ((waited >= DRAIN_MS || s->hurry) && (!busy || waited >= busy_ms))
+		/*
+		 * After a second signal the connections are still waited for (each answer closes its own, and a
+		 * request sent meanwhile on a keep-alive connection is answered), a second at most.
+		 */
+		if (s->hurry ? waited >= busy_ms : waited >= DRAIN_MS && (!busy || waited >= busy_ms))
 			break;
 		idle = begun == seen && !busy ? idle + 20 : 0;
 		seen = begun;

@@ -1072,6 +1072,44 @@ pb-api: warning: the tokens' last use since the last write is not recorded: cann
 pb-api: stopped" \
 	"$a|$STOPPED|$(grep -v '^pb-api: listening' "$TMP/api-twice2.log")"
 
+# Two signals at once (SIGTERM and Ctrl-C) while a keep-alive client sends request after request: the request
+# it sends then is answered (with Connection: close), not cut off by a stop that no longer waited for the
+# connections to close once no request was in progress.
+start_api "$TMP/api-twice3.log" || exit 1
+python3 - "$URL" "$TA" >"$TMP/ka3.out" 2>&1 <<'EOF' &
+import http.client, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+n = 0
+while True:
+    try:
+        c.request("GET", "/v1/accounts/ACME1/partner-usage?month=2026-10",
+                  headers={"Authorization": "Bearer " + sys.argv[2]})
+        r = c.getresponse()
+        r.read()
+        n += 1
+        if n == 1:
+            print("first", r.status, flush=True)
+        if r.getheader("Connection") == "close":
+            print("answered", "ok" if r.status in (200, 503) else r.status, "close")
+            break
+    except Exception as e:
+        print("no answer:", type(e).__name__)
+        break
+EOF
+kapid=$!
+for i in $(seq 100); do [ -s "$TMP/ka3.out" ] && break; sleep 0.05; done
+sleep 0.2
+kill -TERM "$API_PID"
+kill -INT "$API_PID"
+wait "$API_PID"
+STOPPED=$?
+API_PID=
+wait $kapid
+check "SIGTERM and SIGINT at once while a keep-alive client sends requests: its request then answered with Connection: close, exit 0" \
+	"first 200
+answered ok close|0|1" "$(cat "$TMP/ka3.out")|$STOPPED|$(grep -c '^pb-api: warning: SIG[A-Z]* during the stop: stopping now' "$TMP/api-twice3.log")"
+
 # ---- a new run commits between the run's lookup and the reading of its figures -----------------------------------
 # The server pauses (PB_TEST_PAUSE=api-figures) once it has the month's run and before it reads the run's
 # figures; a new run commits meanwhile (removing the daily series of the run it supersedes, in the same
