@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "db.h"
@@ -24,10 +25,12 @@
  */
 #define QUERY_MS 5000
 #define QUERY_GRACE_MS 2000
+#define OPENING_CUT -2	/* slot.opening: the socket was shut by pb_api_pool_cut */
 #define CONNECT_MS 5000 /* a connect's time at most: libpq's connect_timeout, 5 s, which PQconnectPoll leaves out */
 
 struct slot {
 	PGconn *conn;
+	int opening; /* the socket of a connection being set up (its schema checked, statements prepared), -1 */
 	int busy;
 	int timeout_ms; /* the connection's statement_timeout: QUERY_MS, or the role's own when stricter */
 };
@@ -80,6 +83,7 @@ struct pb_api_pool *pb_api_pool_new(const char *conninfo, unsigned size, unsigne
 {
 	struct pb_api_pool *p = calloc(1, sizeof(*p));
 	pthread_condattr_t attr;
+	unsigned i;
 
 	if (!p)
 		return NULL;
@@ -96,6 +100,8 @@ struct pb_api_pool *pb_api_pool_new(const char *conninfo, unsigned size, unsigne
 	pthread_cond_init(&p->freed, &attr);
 	pthread_condattr_destroy(&attr);
 	p->size = size ? size : 1;
+	for (i = 0; i < p->size; i++)
+		p->slots[i].opening = -1;
 	p->wait_ms = wait_ms;
 	atomic_init(&p->connects, 0);
 	atomic_init(&p->connect_failures, 0);
@@ -276,7 +282,47 @@ static int stop_passed_arg(void *arg)
 	return stop_passed(arg);
 }
 
-static PGconn *open_conn(struct pb_api_pool *p, int *timeout_ms, struct pb_buf *err)
+/* Notes the socket of s's connection being set up, which pb_api_pool_cut may shut. */
+static void opening(struct pb_api_pool *p, struct slot *s, int fd)
+{
+	pthread_mutex_lock(&p->lock);
+	s->opening = fd;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Forgets it: 1 when pb_api_pool_cut shut it meanwhile, 0 otherwise. */
+static int opened(struct pb_api_pool *p, struct slot *s)
+{
+	int cut;
+
+	pthread_mutex_lock(&p->lock);
+	cut = s->opening == OPENING_CUT;
+	s->opening = -1;
+	pthread_mutex_unlock(&p->lock);
+	return cut;
+}
+
+void pb_api_pool_cut(struct pb_api_pool *p)
+{
+	unsigned i;
+
+	if (!stop_passed(p))
+		return;
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < p->size; i++)
+		if (p->slots[i].opening >= 0) {
+			shutdown(p->slots[i].opening, SHUT_RDWR);
+			p->slots[i].opening = OPENING_CUT;
+		}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * A new connection for s with the schema checked and every statement prepared; NULL with a message in err.
+ * Those statements wait for libpq's answer, which no deadline ends: its socket is noted meanwhile, for a stop
+ * that can wait no longer to shut (pb_api_pool_cut).
+ */
+static PGconn *open_conn(struct pb_api_pool *p, struct slot *s, struct pb_buf *err)
 {
 	PGconn *conn = pb_api_pool_connect(p->conninfo, "pb-api", stop_passed_arg, p, err);
 	PGresult *res;
@@ -284,8 +330,9 @@ static PGconn *open_conn(struct pb_api_pool *p, int *timeout_ms, struct pb_buf *
 
 	if (!conn)
 		return NULL;
+	opening(p, s, PQsocket(conn));
 	/* First: the schema's check and the statements' preparing may wait for a lock too. */
-	if (pb_api_pool_set_timeout(conn, QUERY_MS, timeout_ms, err) < 0)
+	if (pb_api_pool_set_timeout(conn, QUERY_MS, &s->timeout_ms, err) < 0)
 		goto fail;
 	if (pb_db_check_schema(conn, err) < 0)
 		goto fail;
@@ -303,8 +350,18 @@ static PGconn *open_conn(struct pb_api_pool *p, int *timeout_ms, struct pb_buf *
 		}
 		PQclear(res);
 	}
-	return conn;
+	if (!opened(p, s))
+		return conn;
+	/* Shut after its last statement was answered: of no use. */
+	goto cut;
 fail:
+	if (!opened(p, s)) {
+		PQfinish(conn);
+		return NULL;
+	}
+cut:
+	pb_buf_reset(err);
+	pb_buf_addstr(err, "cannot set up a connection to the database: no answer by the time the server had to stop");
 	PQfinish(conn);
 	return NULL;
 }
@@ -366,7 +423,7 @@ static int reconnect(struct pb_api_pool *p, struct slot *s)
 	pthread_mutex_unlock(&p->lock);
 	if (wait)
 		return -1;
-	s->conn = open_conn(p, &s->timeout_ms, &err);
+	s->conn = open_conn(p, s, &err);
 	atomic_fetch_add_explicit(s->conn ? &p->connects : &p->connect_failures, 1, memory_order_relaxed);
 	if (s->conn)
 		atomic_fetch_add_explicit(&p->connected, 1, memory_order_relaxed);

@@ -55,6 +55,13 @@ struct pb_api_pool_stats {
 void pb_api_pool_stats(struct pb_api_pool *p, struct pb_api_pool_stats *out);
 
 /*
+ * Once the stopping server's deadline (pb_api_pool_stop_by) has come, shuts the sockets of the connections
+ * still being set up, whose statements (the schema's check, say, waiting for pb-db migrate's lock) no deadline
+ * ends otherwise: their requests are answered 503. Called as the server stops, again and again.
+ */
+void pb_api_pool_cut(struct pb_api_pool *p);
+
+/*
  * One connection to conninfo, named application in pg_stat_activity, that gives up after a few seconds, or
  * (give_up not NULL) as soon as give_up(arg) returns non-zero, which it asks a tenth of a second at a time.
  * Returns it (PQfinish it), or NULL with the reason in err.

@@ -411,8 +411,10 @@ static void drain(struct server *s, const sigset_t *stop)
 			break;
 		idle = begun == seen && !busy ? idle + 20 : 0;
 		seen = begun;
+		pb_api_pool_cut(s->routes.pool);
 		nanosleep(&tick, NULL);
 	}
+	pb_api_pool_cut(s->routes.pool);
 }
 
 /*

@@ -1110,6 +1110,33 @@ check "SIGTERM and SIGINT at once while a keep-alive client sends requests: its 
 	"first 200
 answered ok close|0|1" "$(cat "$TMP/ka3.out")|$STOPPED|$(grep -c '^pb-api: warning: SIG[A-Z]* during the stop: stopping now' "$TMP/api-twice3.log")"
 
+# A second signal while a request's new pool connection is being set up, its schema check waiting for the
+# migrations' table (as pb-db migrate holds it): the check is given up, the request answered 503 at once, not
+# cut off when the stop closes the connections while the check waits out its 5 s.
+start_api "$TMP/api-twice4.log" || exit 1
+for i in $(seq 100); do grep -q "listening for the database's notifications" "$TMP/api-twice4.log" && break; sleep 0.05; done
+pb_sql_session_start
+pb_sql_in "BEGIN; LOCK TABLE pb.schema_migrations IN ACCESS EXCLUSIVE MODE"
+curl -s -H "Authorization: Bearer $TB" -o /dev/null -w '%{http_code}' -m 30 \
+	"$URL/v1/accounts/BETA2/partner-usage?month=2026-10" >"$TMP/twice4.code" &
+cpid=$!
+for i in $(seq 100); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-api' AND wait_event_type = 'Lock'")" == 1 ] && break
+	sleep 0.05
+done
+kill -TERM "$API_PID"
+for i in $(seq 100); do grep -q "SIGTERM: stopping" "$TMP/api-twice4.log" && break; sleep 0.05; done
+kill -INT "$API_PID"
+wait "$API_PID"
+STOPPED=$?
+API_PID=
+wait $cpid
+pb_sql_in "ROLLBACK"
+pb_sql_session_end
+check "a second signal while a new pool connection's schema check waits for a lock: the request answered 503, said in the log, exit 0" \
+	"503|0|1|1|pb-api: stopped" \
+	"$(cat "$TMP/twice4.code")|$STOPPED|$(grep -c '^pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database (1 request in progress)$' "$TMP/api-twice4.log")|$(grep -c '^pb-api: warning: database unavailable: cannot set up a connection to the database: no answer by the time the server had to stop$' "$TMP/api-twice4.log")|$(tail -1 "$TMP/api-twice4.log")"
+
 # ---- a new run commits between the run's lookup and the reading of its figures -----------------------------------
 # The server pauses (PB_TEST_PAUSE=api-figures) once it has the month's run and before it reads the run's
 # figures; a new run commits meanwhile (removing the daily series of the run it supersedes, in the same
