@@ -1390,7 +1390,7 @@ ip link set lo up && ip addr add 192.0.2.10/32 dev lo || exit 9
 "$1" --listen 192.0.2.10 --port 0 --allow-insecure-http >"$2" 2>&1 &
 pid=$!
 for i in $(seq 600); do
-	url=$(sed -n 's|^pb-api: listening on \(http://192\.0\.2\.10:[0-9]*\)$|\1|p' "$2")
+	url=$(sed -n 's|^pb-api: listening on \(http://192\.0\.2\.10:[0-9]*\)$|\1|p' "$2" 2>/dev/null)
 	[ -n "$url" ] && break
 	sleep 0.05
 done
