@@ -24,6 +24,7 @@
 #include "log.h"
 #include "progress.h"
 #include "routes.h"
+#include "testhook.h"
 #include "tls.h"
 
 #include "banned.h"
@@ -360,9 +361,10 @@ static const char *signal_name(int sig)
  * ANSWER_MS, so that it too is answered before its connection is closed. The listening socket stops listening
  * at once (shutdown(2); libmicrohttpd's threads may hold it until they stop, so it is closed after them): a
  * client connecting now is refused, and may turn to another server at once, instead of waiting in its queue to
- * be reset when this one exits. A second signal (stop) shortens all of this to STOP_NOW_MS from then on.
+ * be reset when this one exits; the log says "SIG...: stopping" (sig) only then. A second signal (stop)
+ * shortens all of this to STOP_NOW_MS from then on.
  */
-static void drain(struct server *s, const sigset_t *stop)
+static void drain(struct server *s, const sigset_t *stop, int sig)
 {
 	struct timespec tick = {0, 20L * 1000000L}, none = {0, 0};
 	uint_fast64_t seen = 0;
@@ -376,6 +378,9 @@ static void drain(struct server *s, const sigset_t *stop)
 	s->quiesced = MHD_quiesce_daemon(s->daemon);
 	if (s->quiesced != MHD_INVALID_SOCKET)
 		shutdown(s->quiesced, SHUT_RDWR);
+	/* Said once it is so: a client that connects when the log says "stopping" is refused. */
+	pb_log(PB_LOG_INFO, NULL, "%s: stopping", signal_name(sig));
+	pb_test_pause("api-stopping");
 	while (idle < IDLE_MS) {
 		const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 		uint_fast64_t begun = atomic_load(&s->routes.begun);
@@ -504,8 +509,7 @@ int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 		announce(&s);
 		while (sigwait(&stop, &sig) != 0)
 			;
-		pb_log(PB_LOG_INFO, NULL, "%s: stopping", signal_name(sig));
-		drain(&s, &stop);
+		drain(&s, &stop, sig);
 	}
 	stop_all(&s, rc == 0 ? &stop : NULL);
 	pthread_mutex_destroy(&s.http_lock);

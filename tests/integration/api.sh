@@ -1199,6 +1199,21 @@ API_PID=
 check "SIGTERM while a request is in progress: a new connection refused, the answers in progress and on a keep-alive connection given with Connection: close and their connections closed, exit 0" \
 	"refused|200 close closed|200 close closed|0|pb-api: stopped" "$a"
 
+# "stopping" is logged once the server refuses new connections: a client (or an operator's check) that
+# connects when the log says so is refused, not accepted into the listening socket's queue and reset later.
+rm -f "$TMP/resume"
+PB_TEST_PAUSE=api-stopping PB_TEST_RESUME_FILE=$TMP/resume start_api "$TMP/api-stopping.log" || exit 1
+kill -TERM "$API_PID"
+pb_until 60 grep -q "test pause at api-stopping" "$TMP/api-stopping.log"
+late=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$URL/healthz")
+late="$late $?"
+touch "$TMP/resume"
+wait "$API_PID"
+STOPPED=$?
+API_PID=
+check "SIGTERM: once the log says stopping, a new connection is refused (curl: 000, exit 7)" \
+	"pb-api: SIGTERM: stopping|000 7|0" "$(grep -v 'test pause' "$TMP/api-stopping.log" | grep -m1 stopping)|$late|$STOPPED"
+
 # ---- starting without the database ---------------------------------------------------------------------------------
 "$BIN/pb-db" stop >/dev/null 2>&1
 start_api "$TMP/api2.log" --log-format json --threads 2 --max-connections-per-client 3 || exit 1
