@@ -1431,7 +1431,7 @@ for i in $(seq 600); do
 	[ -n "$port" ] && break
 	sleep 0.05
 done
-python3 - "$port" <<'PY'
+python3 - "$port" "$3" <<'PY'
 import socket, sys, time
 socks = []
 for src in ("2001:db8::2", "2001:db8::3", "2001:db8::4", "2001:db8:0:1::2"):
@@ -1442,14 +1442,8 @@ for src in ("2001:db8::2", "2001:db8::3", "2001:db8::4", "2001:db8:0:1::2"):
     s.sendall(b"GET /healthz HTTP/1.1\r\n")
     socks.append(s)
 # Until the server has closed the third (30 s at most: a loaded machine), then 0.5 s more for the others.
-def closed(s):
-    s.setblocking(False)
-    try:
-        return s.recv(100) == b""
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
+sys.path.insert(0, sys.argv[2])
+from api_check import is_closed as closed
 deadline = time.monotonic() + 30
 while not closed(socks[2]) and time.monotonic() < deadline:
     time.sleep(0.05)
@@ -1469,7 +1463,7 @@ kill -TERM $pid
 wait $pid
 echo "$?"
 NS
-timeout 60 unshare -n bash "$TMP/ns6.sh" "$API" "$TMP/api9.log" >"$TMP/out" 2>&1
+timeout 60 unshare -n bash "$TMP/ns6.sh" "$API" "$TMP/api9.log" "$(dirname "$CHECK")" >"$TMP/out" 2>&1
 check "--max-connections-per-client counts an IPv6 client's /64 together: 2 kept, the third closed, another /64's kept" \
 	"open open closed open
 0" "$(cat "$TMP/out")"
