@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "log.h"
@@ -25,12 +26,17 @@
  */
 #define QUERY_MS 5000
 #define QUERY_GRACE_MS 2000
-#define OPENING_CUT -2	/* slot.opening: the socket was shut by pb_api_pool_cut */
 #define CONNECT_MS 5000 /* a connect's time at most: libpq's connect_timeout, 5 s, which PQconnectPoll leaves out */
 
 struct slot {
 	PGconn *conn;
-	int opening; /* the socket of a connection being set up (its schema checked, statements prepared), -1 */
+	/*
+	 * A descriptor of its own (dup(2)) for the socket of a connection being set up (its session's settings
+	 * made, its schema checked, its statements prepared), -1: libpq closes its own when the server hangs up,
+	 * and that number may be another connection's, a client's or a file's by the time a stop shuts this one.
+	 */
+	int opening;
+	int cut; /* pb_api_pool_cut shut opening */
 	int busy;
 	int timeout_ms; /* the connection's statement_timeout: QUERY_MS, or the role's own when stricter */
 };
@@ -186,7 +192,8 @@ static int several_hosts(const PQconninfoOption *opts)
 	return 0;
 }
 
-PGconn *pb_api_pool_connect(const char *conninfo, const char *application, int (*give_up)(void *), void *arg,
+/* pb_api_pool_connect's connection before its session's settings are made. */
+static PGconn *connect_only(const char *conninfo, const char *application, int (*give_up)(void *), void *arg,
 			    struct pb_buf *err)
 {
 	const char *why = NULL;
@@ -232,7 +239,15 @@ PGconn *pb_api_pool_connect(const char *conninfo, const char *application, int (
 		return NULL;
 	}
 	PQsetNoticeProcessor(conn, ignore_notice, NULL);
-	if (pb_db_session(conn, 0, err) < 0) {
+	return conn;
+}
+
+PGconn *pb_api_pool_connect(const char *conninfo, const char *application, int (*give_up)(void *), void *arg,
+			    struct pb_buf *err)
+{
+	PGconn *conn = connect_only(conninfo, application, give_up, arg, err);
+
+	if (conn && pb_db_session(conn, 0, err) < 0) {
 		PQfinish(conn);
 		return NULL;
 	}
@@ -282,22 +297,31 @@ static int stop_passed_arg(void *arg)
 	return stop_passed(arg);
 }
 
-/* Notes the socket of s's connection being set up, which pb_api_pool_cut may shut. */
-static void opening(struct pb_api_pool *p, struct slot *s, int fd)
+/*
+ * Notes the socket of s's connection being set up, which pb_api_pool_cut may shut: a descriptor of its own,
+ * which only opened closes (none when none is left: a stop then waits for the statement as libpq does).
+ */
+static void opening(struct pb_api_pool *p, struct slot *s, PGconn *conn)
 {
+	int fd = PQsocket(conn) >= 0 ? dup(PQsocket(conn)) : -1;
+
 	pthread_mutex_lock(&p->lock);
 	s->opening = fd;
+	s->cut = 0;
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* Forgets it: 1 when pb_api_pool_cut shut it meanwhile, 0 otherwise. */
+/* Forgets it (closing that descriptor): 1 when pb_api_pool_cut shut it meanwhile, 0 otherwise. */
 static int opened(struct pb_api_pool *p, struct slot *s)
 {
 	int cut;
 
 	pthread_mutex_lock(&p->lock);
-	cut = s->opening == OPENING_CUT;
+	cut = s->cut;
+	if (s->opening >= 0)
+		close(s->opening);
 	s->opening = -1;
+	s->cut = 0;
 	pthread_mutex_unlock(&p->lock);
 	return cut;
 }
@@ -310,9 +334,9 @@ void pb_api_pool_cut(struct pb_api_pool *p)
 		return;
 	pthread_mutex_lock(&p->lock);
 	for (i = 0; i < p->size; i++)
-		if (p->slots[i].opening >= 0) {
+		if (p->slots[i].opening >= 0 && !p->slots[i].cut) {
 			shutdown(p->slots[i].opening, SHUT_RDWR);
-			p->slots[i].opening = OPENING_CUT;
+			p->slots[i].cut = 1;
 		}
 	pthread_mutex_unlock(&p->lock);
 }
@@ -324,13 +348,16 @@ void pb_api_pool_cut(struct pb_api_pool *p)
  */
 static PGconn *open_conn(struct pb_api_pool *p, struct slot *s, struct pb_buf *err)
 {
-	PGconn *conn = pb_api_pool_connect(p->conninfo, "pb-api", stop_passed_arg, p, err);
+	PGconn *conn = connect_only(p->conninfo, "pb-api", stop_passed_arg, p, err);
 	PGresult *res;
 	int i;
 
 	if (!conn)
 		return NULL;
-	opening(p, s, PQsocket(conn));
+	opening(p, s, conn);
+	/* The session's settings, its first statement, wait for the server as the others do. */
+	if (pb_db_session(conn, 0, err) < 0)
+		goto fail;
 	/* First: the schema's check and the statements' preparing may wait for a lock too. */
 	if (pb_api_pool_set_timeout(conn, QUERY_MS, &s->timeout_ms, err) < 0)
 		goto fail;

@@ -318,7 +318,8 @@ static int start_daemon(struct server *s, unsigned max_connections, struct pb_bu
  */
 static unsigned raise_file_limit(const struct pb_api_config *cfg, unsigned max, unsigned long long *limit)
 {
-	rlim_t own = OWN_FDS + cfg->pool + 2 * (rlim_t)cfg->threads;
+	/* Each of the pool's connections, and a second descriptor of its socket while it is set up (see pool.c). */
+	rlim_t own = OWN_FDS + 2 * (rlim_t)cfg->pool + 2 * (rlim_t)cfg->threads;
 	struct rlimit rl;
 
 	*limit = 0;

@@ -1137,6 +1137,35 @@ check "a second signal while a new pool connection's schema check waits for a lo
 	"503|0|1|1|pb-api: stopped" \
 	"$(cat "$TMP/twice4.code")|$STOPPED|$(grep -c '^pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database (1 request in progress)$' "$TMP/api-twice4.log")|$(grep -c '^pb-api: warning: database unavailable: cannot set up a connection to the database: no answer by the time the server had to stop$' "$TMP/api-twice4.log")|$(tail -1 "$TMP/api-twice4.log")"
 
+# The same while the new connection's session settings, its very first statement (which reads pg_settings),
+# wait (for a lock a DBA holds there, as for a server that stops answering once the connection is made): these
+# too are given up at the stop's deadline, the request answered 503, the server stopped.
+start_api "$TMP/api-twice5.log" || exit 1
+for i in $(seq 100); do grep -q "listening for the database's notifications" "$TMP/api-twice5.log" && break; sleep 0.05; done
+pb_sql_session_start
+pb_sql_in "BEGIN; LOCK TABLE pg_catalog.pg_settings IN ACCESS EXCLUSIVE MODE"
+curl -s -H "Authorization: Bearer $TB" -o /dev/null -w '%{http_code}' -m 30 \
+	"$URL/v1/accounts/BETA2/partner-usage?month=2026-10" >"$TMP/twice5.code" &
+cpid=$!
+for i in $(seq 100); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-api' AND wait_event_type = 'Lock'")" == 1 ] && break
+	sleep 0.05
+done
+kill -TERM "$API_PID"
+for i in $(seq 100); do grep -q "SIGTERM: stopping" "$TMP/api-twice5.log" && break; sleep 0.05; done
+kill -INT "$API_PID"
+for i in $(seq 100); do kill -0 "$API_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$API_PID" 2>/dev/null && pb_sql_in "ROLLBACK"
+wait "$API_PID"
+STOPPED=$?
+API_PID=
+wait $cpid
+pb_sql_in "ROLLBACK"
+pb_sql_session_end
+check "a second signal while a new pool connection's session settings wait: the request answered 503 within 5 s, said in the log, exit 0" \
+	"503|0|1|pb-api: stopped" \
+	"$(cat "$TMP/twice5.code")|$STOPPED|$(grep -c '^pb-api: warning: database unavailable: cannot set up a connection to the database: no answer by the time the server had to stop$' "$TMP/api-twice5.log")|$(tail -1 "$TMP/api-twice5.log")"
+
 # ---- a new run commits between the run's lookup and the reading of its figures -----------------------------------
 # The server pauses (PB_TEST_PAUSE=api-figures) once it has the month's run and before it reads the run's
 # figures; a new run commits meanwhile (removing the daily series of the run it supersedes, in the same
@@ -1245,11 +1274,12 @@ stop_api
 # An open files limit (48, hard) that leaves room for fewer connections than --max-connections (1024): the
 # server serves as many as it can hold and says so once, rather than accept until the process runs out of
 # descriptors, where libmicrohttpd tried again and again, writing two warnings each time (some 300,000 lines
-# a second) for as long as the connections were held. 48, less the pool's 4 and 32 of the server's own: 12.
+# a second) for as long as the connections were held. 48, less twice the pool's 4 (each connection, and a second
+# descriptor of its socket while it is set up) and 32 of the server's own: 8.
 printf '#!/usr/bin/env bash\nulimit -n 48 && exec "%s" "$@"\n' "$API" >"$TMP/api48.sh"
 chmod +x "$TMP/api48.sh"
 API=$TMP/api48.sh start_api "$TMP/api12.log" --pool 4 --max-connections-per-client 1000 || exit 1
-a="$(python3 "$CHECK" limit "$URL" 50 12)"
+a="$(python3 "$CHECK" limit "$URL" 50 8)"
 # libmicrohttpd writes a warning for each connection closed before its request was all in, and for each one
 # it refuses when it holds all it may: a client that connects, sends half a request line and closes, 1,000
 # times over, must not write 1,000 lines (some 3,500 a second from one client otherwise). Ten a minute are
@@ -1273,8 +1303,8 @@ taken_in() {
 pb_until 30 taken_in
 stop_api
 left=$(sed -n "s/^pb-api: warning: http: \([0-9]*\) more of libmicrohttpd's messages left out (10 a minute at most)$/\1/p" "$TMP/api12.log")
-check "an open files limit of 48: 12 connections held, the others closed at once, said once; never out of descriptors" \
-	"12 open 38 closed|000|pb-api: warning: the open files limit (48) leaves room for 12 connections: serving 12 at most, not --max-connections' 1024 (raise the limit: ulimit -n, or LimitNOFILE= for a service)|0|0" \
+check "an open files limit of 48: 8 connections held, the others closed at once, said once; never out of descriptors" \
+	"8 open 42 closed|000|pb-api: warning: the open files limit (48) leaves room for 8 connections: serving 8 at most, not --max-connections' 1024 (raise the limit: ulimit -n, or LimitNOFILE= for a service)|0|0" \
 	"$a|$(grep "open files limit" "$TMP/api12.log")|$(grep -c "Too many open files" "$TMP/api12.log")|$STOPPED"
 check "1,050 connections refused or cut short: 10 of libmicrohttpd's warnings written, the 1,000 or more others counted at the stop" \
 	"10|1" "$(grep -c '^pb-api: warning: http: [A-Z]' "$TMP/api12.log")|$((${left:-0} >= 1000 && ${left:-0} <= 1041))"
