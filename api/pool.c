@@ -246,8 +246,18 @@ PGconn *pb_api_pool_connect(const char *conninfo, const char *application, int (
 			    struct pb_buf *err)
 {
 	PGconn *conn = connect_only(conninfo, application, give_up, arg, err);
+	int rc;
 
-	if (conn && pb_db_session(conn, 0, err) < 0) {
+	/* Its settings wait as a statement does, and for no stopping server. */
+	if (!conn)
+		return NULL;
+	rc = give_up ? pb_db_session_until(conn, 0, pb_now_ms() + QUERY_MS + QUERY_GRACE_MS, give_up, arg, err)
+		     : pb_db_session(conn, 0, err);
+	if (rc == -2) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "cannot connect to the database: no answer by the time the server had to stop");
+	}
+	if (rc < 0) {
 		PQfinish(conn);
 		return NULL;
 	}
@@ -350,13 +360,18 @@ static PGconn *open_conn(struct pb_api_pool *p, struct slot *s, struct pb_buf *e
 {
 	PGconn *conn = connect_only(p->conninfo, "pb-api", stop_passed_arg, p, err);
 	PGresult *res;
-	int i;
+	int i, rc;
 
 	if (!conn)
 		return NULL;
 	opening(p, s, conn);
-	/* The session's settings, its first statement, wait for the server as the others do. */
-	if (pb_db_session(conn, 0, err) < 0)
+	/* The session's settings, its first statement, wait as a statement does, and for no stopping server. */
+	rc = pb_db_session_until(conn, 0, pb_now_ms() + QUERY_MS + QUERY_GRACE_MS, stop_passed_arg, p, err);
+	if (rc == -2) {
+		opened(p, s);
+		goto cut;
+	}
+	if (rc < 0)
 		goto fail;
 	/* First: the schema's check and the statements' preparing may wait for a lock too. */
 	if (pb_api_pool_set_timeout(conn, QUERY_MS, &s->timeout_ms, err) < 0)

@@ -317,6 +317,48 @@ out:
 
 int pb_db_session(PGconn *conn, int batch, struct pb_buf *err)
 {
+	return pb_db_session_until(conn, batch, 0, NULL, NULL, err);
+}
+
+/*
+ * The result of the statements sent on conn: the last, or the first that failed. NULL when the deadline came
+ * first, or give_up(arg) said so (checked a tenth of a second at a time; *gave_up then 1).
+ */
+static PGresult *take_until(PGconn *conn, uint64_t deadline_ms, int (*give_up)(void *), void *arg, int *gave_up)
+{
+	PGresult *res = NULL, *next;
+
+	*gave_up = 0;
+	for (;;) {
+		uint64_t now = pb_now_ms();
+
+		if (!PQisBusy(conn)) {
+			next = PQgetResult(conn);
+			if (!next)
+				return res;
+			if (res && PQresultStatus(res) == PGRES_FATAL_ERROR) {
+				PQclear(next);
+			} else {
+				PQclear(res);
+				res = next;
+			}
+			continue;
+		}
+		if (give_up && give_up(arg)) {
+			*gave_up = 1;
+			break;
+		}
+		if (now >= deadline_ms)
+			break;
+		pb_db_await(conn, deadline_ms < now + 100 ? deadline_ms : now + 100);
+	}
+	PQclear(res);
+	return NULL;
+}
+
+int pb_db_session_until(PGconn *conn, int batch, uint64_t deadline_ms, int (*give_up)(void *), void *arg,
+			struct pb_buf *err)
+{
 	static const char common[] =
 		"SET DateStyle = ISO, YMD; SET IntervalStyle = postgres; SET TimeZone = 'UTC'; "
 		"SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; "
@@ -338,8 +380,19 @@ int pb_db_session(PGconn *conn, int batch, struct pb_buf *err)
 	PGresult *res;
 	int rc = -1;
 
+	int gave_up = 0;
+
 	snprintf(sql, sizeof(sql), "%s%s", batch ? batch_sql : "", common);
-	res = PQexec(conn, sql);
+	if (!deadline_ms)
+		res = PQexec(conn, sql);
+	else if (!PQsendQuery(conn, sql))
+		res = NULL;
+	else if (!(res = take_until(conn, deadline_ms, give_up, arg, &gave_up))) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, gave_up ? "cannot set the session's settings: given up"
+					   : "cannot set the session's settings: the database did not answer in time");
+		return gave_up ? -2 : -1;
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 3) {
 		pb_db_message(err, "cannot set the session's settings",
 			      res ? PQresultErrorMessage(res) : PQerrorMessage(conn));

@@ -65,6 +65,15 @@ int pb_db_await(PGconn *conn, uint64_t deadline_ms);
  */
 int pb_db_session(PGconn *conn, int batch, struct pb_buf *err);
 
+/*
+ * pb_db_session, waiting for the server's answer until deadline_ms (pb_now_ms's clock; 0: for as long as it
+ * takes) and, when give_up is given, until give_up(arg) says to stop waiting (asked a tenth of a second at a
+ * time): -1 then, or -2 when it was give_up, with a message in err. A statement left without its answer is
+ * still running: the caller closes the connection.
+ */
+int pb_db_session_until(PGconn *conn, int batch, uint64_t deadline_ms, int (*give_up)(void *), void *arg,
+			struct pb_buf *err);
+
 /* The batch programs' timeouts as startup options (pb_db_connect sends them after the user's). */
 #define PB_DB_BATCH_OPTIONS "-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0"
 

@@ -1166,6 +1166,34 @@ check "a second signal while a new pool connection's session settings wait: the 
 	"503|0|1|pb-api: stopped" \
 	"$(cat "$TMP/twice5.code")|$STOPPED|$(grep -c '^pb-api: warning: database unavailable: cannot set up a connection to the database: no answer by the time the server had to stop$' "$TMP/api-twice5.log")|$(tail -1 "$TMP/api-twice5.log")"
 
+# The same while the server writes the tokens' last use down as it stops, on a connection made then whose
+# session settings wait (a lock on pg_settings): the second signal ends that wait too, where the stop waited
+# for the database for as long as it did not answer, whatever the signals.
+start_api "$TMP/api-twice6.log" || exit 1
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
+a=$CODE
+pb_sql_session_start
+pb_sql_in "BEGIN; LOCK TABLE pg_catalog.pg_settings IN ACCESS EXCLUSIVE MODE"
+kill -TERM "$API_PID"
+for i in $(seq 100); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-api last use' AND wait_event_type = 'Lock'")" == 1 ] && break
+	sleep 0.05
+done
+kill -INT "$API_PID"
+for i in $(seq 100); do kill -0 "$API_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$API_PID" 2>/dev/null && pb_sql_in "ROLLBACK"
+wait "$API_PID"
+STOPPED=$?
+API_PID=
+pb_sql_in "ROLLBACK"
+pb_sql_session_end
+check "a second signal while the last use's new connection's session settings wait as the server stops: it waits no longer, said in the log, exit 0" \
+	"200|0|pb-api: SIGTERM: stopping
+pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database
+pb-api: warning: the tokens' last use since the last write is not recorded: cannot connect to the database: no answer by the time the server had to stop
+pb-api: stopped" \
+	"$a|$STOPPED|$(grep -v '^pb-api: listening' "$TMP/api-twice6.log")"
+
 # ---- a new run commits between the run's lookup and the reading of its figures -----------------------------------
 # The server pauses (PB_TEST_PAUSE=api-figures) once it has the month's run and before it reads the run's
 # figures; a new run commits meanwhile (removing the daily series of the run it supersedes, in the same
