@@ -2,6 +2,7 @@
 #include "pool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,9 +32,10 @@
 struct slot {
 	PGconn *conn;
 	/*
-	 * A descriptor of its own (dup(2)) for the socket of a connection being set up (its session's settings
-	 * made, its schema checked, its statements prepared), -1: libpq closes its own when the server hangs up,
-	 * and that number may be another connection's, a client's or a file's by the time a stop shuts this one.
+	 * A descriptor of its own (F_DUPFD_CLOEXEC) for the socket of a connection being set up (its session's
+	 * settings made, its schema checked, its statements prepared), -1: libpq closes its own when the server
+	 * hangs up, and that number may be another connection's, a client's or a file's by the time a stop shuts
+	 * this one.
 	 */
 	int opening;
 	int cut; /* pb_api_pool_cut shut opening */
@@ -313,7 +315,7 @@ static int stop_passed_arg(void *arg)
  */
 static void opening(struct pb_api_pool *p, struct slot *s, PGconn *conn)
 {
-	int fd = PQsocket(conn) >= 0 ? dup(PQsocket(conn)) : -1;
+	int fd = PQsocket(conn) >= 0 ? fcntl(PQsocket(conn), F_DUPFD_CLOEXEC, 0) : -1;
 
 	pthread_mutex_lock(&p->lock);
 	s->opening = fd;
