@@ -433,6 +433,8 @@ static void last_write(struct server *s, const sigset_t *stop)
 	struct timespec tick = {0, 100L * 1000000L};
 	int again;
 
+	if (stop)
+		pb_test_pause("api-last-write"); /* a test's second signal then comes during the write */
 	pb_api_lastuse_writer_finish(s->writer);
 	while (stop && !pb_api_lastuse_writer_done(s->writer)) {
 		again = sigtimedwait(stop, NULL, &tick);

@@ -1050,16 +1050,18 @@ check "a second signal during the stop (SIGINT after SIGTERM) stops at once: the
 	"$a|$(cat "$TMP/twice.code")|$(cat "$TMP/twice2.code")|$STOPPED|$(grep -c '^pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database (2 requests in progress)$' "$TMP/api-twice.log")|$(grep -c '^pb-api: warning: query pb_api_daily: the database did not answer within [0-9]* ms, when the server had to answer as it stops: its connection is closed$' "$TMP/api-twice.log")|$(grep -c '^pb-api: warning: database unavailable: cannot connect to the database: no answer by the time the server had to stop$' "$TMP/api-twice.log")|$(grep -c "^pb-api: warning: the tokens' last use since the last write is not recorded: cannot connect to the database: no answer by the time the server had to stop$" "$TMP/api-twice.log")|$(tail -1 "$TMP/api-twice.log")"
 
 # The same after the connections are closed, while the server writes the tokens' last use down (which waits 5 s
-# for a connection to a database whose postmaster is stopped): the second signal ends that wait too.
-start_api "$TMP/api-twice2.log" || exit 1
+# for a connection to a database whose postmaster is stopped): the second signal ends that wait too. The server
+# pauses (api-last-write) as the write begins, and the second signal comes then.
+rm -f "$TMP/resume"
+PB_TEST_PAUSE=api-last-write PB_TEST_RESUME_FILE=$TMP/resume start_api "$TMP/api-twice2.log" || exit 1
 req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 a=$CODE
 PM=$(head -n 1 "$PB_VAR_DIR/pg/data/postmaster.pid")
 kill -STOP "$PM" && STOPPED_BACKEND=$PM
 kill -TERM "$API_PID"
-pb_until 60 grep -q "SIGTERM: stopping" "$TMP/api-twice2.log"
-sleep 0.3
+pb_until 60 grep -q "test pause at api-last-write" "$TMP/api-twice2.log"
 kill -INT "$API_PID"
+touch "$TMP/resume"
 wait "$API_PID"
 STOPPED=$?
 API_PID=
@@ -1070,7 +1072,7 @@ check "a second signal while the server writes the tokens' last use down as it s
 pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database
 pb-api: warning: the tokens' last use since the last write is not recorded: cannot connect to the database: no answer by the time the server had to stop
 pb-api: stopped" \
-	"$a|$STOPPED|$(grep -v '^pb-api: listening' "$TMP/api-twice2.log")"
+	"$a|$STOPPED|$(grep -v '^pb-api: \(listening\|test pause\)' "$TMP/api-twice2.log")"
 
 # Two signals at once (SIGTERM and Ctrl-C) while a keep-alive client sends request after request: the request
 # it sends then is answered (with Connection: close), not cut off by a stop that no longer waited for the
