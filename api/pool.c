@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,7 +28,11 @@
  */
 #define QUERY_MS 5000
 #define QUERY_GRACE_MS 2000
-#define CONNECT_MS 5000 /* a connect's time at most: libpq's connect_timeout, 5 s, which PQconnectPoll leaves out */
+/*
+ * A connect's time at most (libpq's connect_timeout, which PQconnectPoll leaves to its caller): 5 s, or a
+ * stricter one that the connection string or PGCONNECT_TIMEOUT sets (a DBA's choice, as statement_timeout).
+ */
+#define CONNECT_S 5
 
 struct slot {
 	PGconn *conn;
@@ -139,17 +144,19 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
+static const char expired[] = "timeout expired"; /* connect_until's *why when its time ran out */
+
 /*
  * PQconnectdbParams's connection, made a tenth of a second at a time so that give_up(arg) ends it: a server
- * that stops does not wait for a database that does not answer (libpq waits out connect_timeout, 5 s). NULL
+ * that stops does not wait for a database that does not answer (libpq waits out connect_timeout). NULL
  * connection, or one not CONNECTION_OK, with *why set when it was not libpq that ended it ("" by give_up).
  */
-static PGconn *connect_until(const char *const *keys, const char *const *vals, int (*give_up)(void *), void *arg,
-			     const char **why)
+static PGconn *connect_until(const char *const *keys, const char *const *vals, int seconds, int (*give_up)(void *),
+			     void *arg, const char **why)
 {
 	PGconn *conn = PQconnectStartParams(keys, vals, 1);
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-	uint64_t end = pb_now_ms() + CONNECT_MS;
+	uint64_t end = pb_now_ms() + (uint64_t)seconds * 1000;
 
 	while (conn && PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
 		struct pollfd pfd = {.fd = PQsocket(conn), .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT};
@@ -161,7 +168,7 @@ static PGconn *connect_until(const char *const *keys, const char *const *vals, i
 			break;
 		}
 		if (now >= end) {
-			*why = "timeout expired";
+			*why = expired;
 			break;
 		}
 		n = poll(&pfd, 1, end - now < 100 ? (int)(end - now) : 100);
@@ -194,6 +201,44 @@ static int several_hosts(const PQconninfoOption *opts)
 	return 0;
 }
 
+/*
+ * The connect_timeout a connection is made with, in seconds: CONNECT_S, or a stricter one that opts (the
+ * connection string) or else PGCONNECT_TIMEOUT sets; libpq takes 1 as 2, and 0 or less as none (so CONNECT_S).
+ * -1 with err set when it is not a whole number, which libpq would refuse (its asynchronous connect ignores it).
+ */
+static int connect_seconds(const PQconninfoOption *opts, const char *conninfo, struct pb_buf *err)
+{
+	const char *v = getenv("PGCONNECT_TIMEOUT"), *from = "PGCONNECT_TIMEOUT";
+	char *end;
+	long n;
+
+	for (; opts->keyword; opts++)
+		if (strcmp(opts->keyword, "connect_timeout") == 0 && opts->val) {
+			v = opts->val;
+			from = NULL;
+		}
+	if (!v || !*v)
+		return CONNECT_S;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n')
+		end++;
+	if (errno || end == v || *end || n > INT_MAX || n < INT_MIN) {
+		pb_buf_addf(err,
+			    "cannot connect to the database: connect_timeout '%s'%s%s is not a whole number of seconds",
+			    v, from ? " in " : "", from ? from : "");
+		if (!from) {
+			pb_buf_addstr(err, " (the database is '");
+			pb_db_conninfo_shown(err, conninfo);
+			pb_buf_addstr(err, "')");
+		}
+		return -1;
+	}
+	if (n <= 0 || n >= CONNECT_S)
+		return CONNECT_S;
+	return n < 2 ? 2 : (int)n;
+}
+
 /* pb_api_pool_connect's connection before its session's settings are made. */
 static PGconn *connect_only(const char *conninfo, const char *application, int (*give_up)(void *), void *arg,
 			    struct pb_buf *err)
@@ -208,10 +253,11 @@ static PGconn *connect_only(const char *conninfo, const char *application, int (
 			       "keepalives_interval",
 			       "keepalives_count",
 			       NULL};
-	const char *vals[7] = {conninfo, application, "5", "10", "5", "3", NULL};
-	char *msg = NULL;
+	const char *vals[7] = {conninfo, application, NULL, "10", "5", "3", NULL};
+	char *msg = NULL, timeout[16];
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
 	PGconn *conn;
+	int seconds;
 
 	if (!opts) {
 		pb_db_conninfo_invalid(err, "cannot connect to the database", "--database (or PB_DATABASE_URL)",
@@ -219,21 +265,30 @@ static PGconn *connect_only(const char *conninfo, const char *application, int (
 		PQfreemem(msg);
 		return NULL;
 	}
+	seconds = connect_seconds(opts, conninfo, err);
 	/* libpq alone moves on to a list's next host when connect_timeout runs out: it waits as it did then. */
 	if (several_hosts(opts))
 		give_up = NULL;
 	PQconninfoFree(opts);
-	conn = give_up ? connect_until(keys, vals, give_up, arg, &why) : PQconnectdbParams(keys, vals, 1);
+	if (seconds < 0)
+		return NULL;
+	snprintf(timeout, sizeof(timeout), "%d", seconds);
+	vals[2] = timeout;
+	conn = give_up ? connect_until(keys, vals, seconds, give_up, arg, &why) : PQconnectdbParams(keys, vals, 1);
 	if (why && !*why) {
 		pb_buf_addstr(err, "cannot connect to the database: no answer by the time the server had to stop");
 		PQfinish(conn);
 		return NULL;
 	}
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
+		char late[64];
+
+		snprintf(late, sizeof(late), "no answer within %d s (connect_timeout)", seconds);
 		pb_db_message(err, "cannot connect to the database",
-			      why    ? why
-			      : conn ? PQerrorMessage(conn)
-				     : "out of memory");
+			      why == expired ? late
+			      : why	     ? why
+			      : conn	     ? PQerrorMessage(conn)
+					     : "out of memory");
 		pb_buf_addstr(err, " (the database is '");
 		pb_db_conninfo_shown(err, conninfo);
 		pb_buf_addstr(err, "': check that its server runs and takes its user, password and database)");

@@ -1358,6 +1358,53 @@ API_PID=
 check "SIGHUP: stops as SIGTERM does, exit 0, the last use written" "200|0|pb-api: SIGHUP: stopping|pb-api: stopped|ok" \
 	"$a|$(tail -2 "$TMP/api8.log" | paste -sd'|')|$(used "$THID")"
 
+# ---- connect_timeout -------------------------------------------------------------------------------------------------
+# A pool connection to a database that does not answer (its postmaster stopped) is given up after 5 s, or after a
+# stricter connect_timeout that the connection string or else PGCONNECT_TIMEOUT sets (a DBA's choice, kept as a
+# stricter statement_timeout is; libpq takes 1 as 2): the request is answered 503 and the log says how long it
+# waited. A laxer one, or 0 (libpq: no limit), leaves 5 s. One that is not a number is said so at once.
+PM=$(head -n 1 "$PB_VAR_DIR/pg/data/postmaster.pid")
+CONN="host=$PB_VAR_DIR/pg/run port=5432 dbname=partnerbill"
+# ct_try LOG [ENV...]: pb-api started with ENV; a request while the postmaster is stopped; its answer, the exit
+# status and the log's reason(s) in CT.
+ct_try() {
+	local log=$1
+	shift
+	env "$@" "$API" --listen 127.0.0.1 --port 0 >"$log" 2>&1 &
+	API_PID=$!
+	URL=
+	pb_until 60 api_listening "$log" || notok "pb-api starts ($*)" "$(cat "$log")"
+	# The notifications' connection is made as it starts: made, or refused, before the postmaster stops.
+	pb_until 60 grep -q "listening for the database's notifications\|no database notifications yet" "$log" ||
+		notok "pb-api's notifications connection ($*)" "$(cat "$log")"
+	kill -STOP "$PM" && STOPPED_BACKEND=$PM
+	req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -m 30
+	kill -CONT "$PM"
+	STOPPED_BACKEND=
+	stop_api
+	CT="$CODE|$STOPPED|$(sed -n 's/^pb-api: warning: database unavailable: cannot connect to the database: //p' "$log" |
+		sed 's/ (the database is .*//' | sort -u | paste -sd'|')"
+}
+ct_try "$TMP/ct1.log" PB_DATABASE_URL="$CONN"
+check "connect_timeout: none set, a database that does not answer is given up after 5 s: 503" \
+	"503|0|no answer within 5 s (connect_timeout)" "$CT"
+ct_try "$TMP/ct2.log" PB_DATABASE_URL="$CONN connect_timeout=1"
+check "connect_timeout: 1 in the connection string (libpq's 2 s), stricter than 5 s, is kept: 503 after 2 s" \
+	"503|0|no answer within 2 s (connect_timeout)" "$CT"
+ct_try "$TMP/ct3.log" PB_DATABASE_URL="$CONN" PGCONNECT_TIMEOUT=3
+check "connect_timeout: PGCONNECT_TIMEOUT=3 is kept: 503 after 3 s" \
+	"503|0|no answer within 3 s (connect_timeout)" "$CT"
+ct_try "$TMP/ct4.log" PB_DATABASE_URL="postgresql:///partnerbill?host=$PB_VAR_DIR/pg/run&connect_timeout=0" \
+	PGCONNECT_TIMEOUT=2
+check "connect_timeout: 0 (no limit) in the connection string wins over PGCONNECT_TIMEOUT=2, and leaves 5 s" \
+	"503|0|no answer within 5 s (connect_timeout)" "$CT"
+ct_try "$TMP/ct5.log" PB_DATABASE_URL="$CONN connect_timeout=soon"
+check "connect_timeout: not a number, said so (and 503)" \
+	"503|0|connect_timeout 'soon' is not a whole number of seconds" "$CT"
+ct_try "$TMP/ct6.log" PB_DATABASE_URL="$CONN" PGCONNECT_TIMEOUT=2s
+check "connect_timeout: PGCONNECT_TIMEOUT not a number, said so (and 503)" \
+	"503|0|connect_timeout '2s' in PGCONNECT_TIMEOUT is not a whole number of seconds" "$CT"
+
 # ---- a role that may not read the tokens ----------------------------------------------------------------------------
 # The refusal in pb-api's log says what is missing and what to do, as the batch programs' do.
 pb_sql "CREATE ROLE apiro LOGIN; GRANT USAGE ON SCHEMA pb TO apiro; GRANT SELECT ON ALL TABLES IN SCHEMA pb TO apiro;
