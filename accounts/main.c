@@ -588,6 +588,7 @@ int main(int argc, char **argv)
 
 	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
+	pb_sigxfsz_ignore();
 	memset(&cli, 0, sizeof(cli));
 	cli.out = stdout;
 	cli.plain = 1;

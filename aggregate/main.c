@@ -476,6 +476,7 @@ int main(int argc, char **argv)
 
 	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
+	pb_sigxfsz_ignore();
 	pb_log_setup("pb-aggregate", PB_LOG_PLAIN, stderr);
 	if (argc > 1 && strcmp(argv[1], "estimate") == 0)
 		return pb_close_stdout(pb_estimate_cli(argc - 1, argv + 1, stdout_closed));

@@ -510,6 +510,7 @@ int main(int argc, char **argv)
 
 	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
+	pb_sigxfsz_ignore();
 	pb_log_setup("pb-api", PB_LOG_PLAIN, stderr);
 	memset(&a, 0, sizeof(a));
 	pb_api_config_init(&a.cfg);

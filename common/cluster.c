@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "opts.h"
 
 #include "banned.h"
 
@@ -152,6 +153,7 @@ static int run(const char *bindir, const char *prog, char *const argv[], const c
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 		drop_pg_environment();
+		pb_sigxfsz_restore();
 		execv(path, argv);
 		_exit(127);
 	}

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -111,4 +112,23 @@ int pb_std_fds_open(void)
 		}
 	}
 	return 0;
+}
+
+static struct sigaction xfsz_before;
+static int xfsz_saved;
+
+void pb_sigxfsz_ignore(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	xfsz_saved = sigaction(SIGXFSZ, &sa, &xfsz_before) == 0;
+}
+
+void pb_sigxfsz_restore(void)
+{
+	if (xfsz_saved)
+		sigaction(SIGXFSZ, &xfsz_before, NULL);
 }

@@ -48,6 +48,16 @@ void pb_opts_refused(const char *prefix, int ch, int argc, char **argv);
 int pb_std_fds_open(void);
 
 /*
+ * Ignores SIGXFSZ, after pb_std_fds_open in main: a write past the file size limit (ulimit -f, systemd's
+ * LimitFSIZE=) then fails with EFBIG, which the program reports naming the file and exit status 3, as for a
+ * full disk, where the signal's default would end it at once, saying nothing and leaving its temporary
+ * files. pb_sigxfsz_restore gives the disposition the program started with back, in a child about to exec
+ * another program.
+ */
+void pb_sigxfsz_ignore(void);
+void pb_sigxfsz_restore(void);
+
+/*
  * Flushes and closes stdout: what it holds must reach it, a full disk is an error, not a silent loss. Returns
  * status, or EXIT_DEPENDENCY (when status was 0: the output's disk, pipe or terminal failed, not the data)
  * after saying "cannot write standard output" and why.

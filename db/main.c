@@ -190,6 +190,7 @@ static int cmd_psql(int argc, char **argv)
 		args[n++] = argv[i];
 	if (info.ptr)
 		memset(info.ptr, 0, info.len);
+	pb_sigxfsz_restore();
 	/*
 	 * The psql beside the server's programs, else the one on PATH: Debian's /usr/bin/psql is a Perl
 	 * wrapper that picks a version, which costs more than psql's own start.
@@ -272,6 +273,7 @@ int main(int argc, char **argv)
 {
 	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
+	pb_sigxfsz_ignore();
 	pb_log_setup("pb-db", PB_LOG_PLAIN, stderr);
 	return pb_close_stdout(run(argc, argv));
 }

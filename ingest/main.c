@@ -416,6 +416,7 @@ int main(int argc, char **argv)
 
 	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
+	pb_sigxfsz_ignore();
 	pb_log_setup("pb-ingest", PB_LOG_PLAIN, stderr);
 	if (parse_args(argc, argv, &a) < 0) {
 		fprintf(stderr, "Try 'pb-ingest --help'.\n");

@@ -386,6 +386,7 @@ int main(int argc, char **argv)
 
 	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
+	pb_sigxfsz_ignore();
 	pb_log_setup("pb-invoice", PB_LOG_PLAIN, stderr);
 	pb_atomic_remove_on_signal(); /* a stop leaves no temporary file of an invoice, report or dataset */
 	if (parse_args(argc, argv, &a) < 0) {

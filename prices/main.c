@@ -300,6 +300,7 @@ int main(int argc, char **argv)
 
 	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
+	pb_sigxfsz_ignore();
 	pb_log_setup("pb-prices", PB_LOG_PLAIN, stderr);
 	memset(&a, 0, sizeof(a));
 	if (argc > 1 && (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "show") == 0)) {

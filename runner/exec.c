@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "opts.h"
 #include "progress.h"
 
 #include "banned.h"
@@ -369,6 +370,7 @@ static void child(char *const argv[], int err_fd, int report_fd, int go_fd, pid_
 			signal(caught[i], SIG_DFL);
 	}
 	signal(SIGPIPE, SIG_DFL);
+	pb_sigxfsz_restore(); /* a step's program gets the disposition pb-run was started with */
 	null_fd = open("/dev/null", O_RDONLY);
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(err_fd, 2) < 0)
 		goto fail;

@@ -220,6 +220,7 @@ int main(int argc, char **argv)
 
 	if (pb_std_fds_open() < 0)
 		return EXIT_DEPENDENCY;
+	pb_sigxfsz_ignore();
 	pb_log_setup(progname, PB_LOG_PLAIN, stderr);
 	rc = parse_args(argc, argv, &o);
 	if (rc)

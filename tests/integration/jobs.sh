@@ -146,6 +146,21 @@ check "--focus on a full disk: exit 3, the file and the reason named, the previo
 	"3|pb-invoice: cannot write '$TMP/focus.csv': File too large|$sum|0" \
 	"$?|$(cat "$TMP/err")|$(sha256sum <"$TMP/focus.csv")|$(find "$TMP" -maxdepth 1 -name 'focus.csv.tmp.*' | wc -l)"
 
+# The same limit as a service manager sets it (systemd's LimitFSIZE=, a ulimit -f in the job's shell), SIGXFSZ
+# left at its default, which ends a process that writes past the limit: the month close's dataset step still
+# fails saying which file and why, exit 3, and leaves no temporary file.
+mkdir -p "$TMP/limited"
+(
+	ulimit -f 16
+	PB_INVOICE_DIR=$TMP/limited exec env --default-signal=XFSZ "$PBR" jobs/demo-month-close.yaml --month 2026-10 \
+		--only focus
+) >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "a month close under a file size limit, SIGXFSZ at its default: exit 3, the file named, no file left" \
+	"3|[focus] pb-invoice: cannot write '$TMP/limited/focus-2026-10.csv': File too large
+pb-run: run $(pb_sql "SELECT max(id) FROM pb.job_run") failed: step 'focus' failed with exit status 3|" \
+	"$st|$(grep -v ' started$\| finished in ' "$TMP/err" | grep -v '^pb-run: run [0-9]*: job ')|$(ls -A "$TMP/limited")"
+
 # no_proc_works: whether a program can be run here without /proc (a mount namespace of its own), which the
 # sanitizers' own runtime cannot do without.
 no_proc_works() {
