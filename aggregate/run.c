@@ -751,6 +751,17 @@ static int attributed(struct run *r, PGresult *res, int i, pb_money list, pb_mon
 	return pb_agg_account_add(&r->ctx, r->acct, &row, err);
 }
 
+/*
+ * "cannot write a temporary file in 'TMPDIR': why" (e the errno of the failed write, 0 when unknown) into err:
+ * a full or missing temporary folder is a dependency that failed, as a full disk is, not bad data.
+ */
+static int temp_failed(int e, struct pb_buf *err)
+{
+	pb_buf_reset(err);
+	pb_buf_addf(err, "cannot write a temporary file in '%s': %s", pb_tmpdir(), e ? strerror(e) : "a write failed");
+	return PB_ERR_DEPENDENCY;
+}
+
 /* One bucket row (unmapped, ineligible, excluded), written per partner account. */
 static int bucket(struct run *r, PGresult *res, int i, int place, const char *list, const char *billed, uint64_t lines,
 		  struct pb_buf *err)
@@ -765,13 +776,16 @@ static int bucket(struct run *r, PGresult *res, int i, int place, const char *li
 		pb_buf_add_copy_text(&line, PQgetvalue(res, i, text[k]), (size_t)PQgetlength(res, i, text[k]));
 	}
 	pb_buf_addf(&line, "\t%s\t%s\t%llu\n", list, billed, (unsigned long long)lines);
-	ok = !line.failed && fwrite(line.ptr, 1, line.len, r->buckets) == line.len;
-	pb_buf_release(&line);
-	if (!ok) {
+	if (line.failed) {
+		pb_buf_release(&line);
 		pb_buf_reset(err);
-		pb_buf_addstr(err, "cannot write a temporary file");
+		pb_buf_addstr(err, "out of memory");
 		return PB_ERR_DATA;
 	}
+	ok = fwrite(line.ptr, 1, line.len, r->buckets) == line.len;
+	pb_buf_release(&line);
+	if (!ok)
+		return temp_failed(errno, err);
 	if (place == P_UNMAPPED)
 		r->res->unmapped_lines += lines;
 	else if (place == P_INELIGIBLE)
@@ -945,11 +959,10 @@ static int write_recon(struct run *r, FILE *f)
 /* Copies a spilled file into its table. */
 static int copy_in(struct run *r, const char *sql, FILE *f, struct pb_buf *err)
 {
-	if (fflush(f) != 0 || ferror(f)) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "cannot write a temporary file");
-		return PB_ERR_DATA;
-	}
+	if (fflush(f) != 0)
+		return temp_failed(errno, err);
+	if (ferror(f))
+		return temp_failed(0, err);
 	return pb_db_copy_file(r->conn, sql, f, err) < 0 ? PB_ERR_DEPENDENCY : 0;
 }
 
@@ -1045,14 +1058,15 @@ static int record_eligibility(struct run *r, struct pb_buf *err)
 static int store(struct run *r, const char *started, struct pb_buf *err)
 {
 	FILE *recon = pb_tmpfile(), *sources = pb_tmpfile();
-	int rc = recon && sources ? 0 : PB_ERR_DATA;
+	int rc = 0;
 
-	if (rc == 0 && (write_recon(r, recon) < 0 ||
-			fwrite(r->sources.ptr ? r->sources.ptr : "", 1, r->sources.len, sources) != r->sources.len))
-		rc = PB_ERR_DATA;
-	if (rc == PB_ERR_DATA) {
+	if (!recon || !sources) {
+		rc = PB_ERR_DEPENDENCY;
 		pb_buf_reset(err);
-		pb_buf_addstr(err, "cannot write a temporary file");
+		pb_buf_addf(err, "cannot open a temporary file in '%s': %s", pb_tmpdir(), strerror(errno));
+	} else if (write_recon(r, recon) < 0 ||
+		   fwrite(r->sources.ptr ? r->sources.ptr : "", 1, r->sources.len, sources) != r->sources.len) {
+		rc = temp_failed(errno, err);
 	}
 	if (rc == 0)
 		rc = record_run(r, started, err);
@@ -1106,7 +1120,7 @@ static int prepare(struct run *r, struct pb_buf *err)
 	if (!r->ctx.totals || !r->ctx.accounts || !r->ctx.daily || !r->ctx.history || !r->buckets) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "cannot open a temporary file in '%s': %s", pb_tmpdir(), strerror(errno));
-		return PB_ERR_DATA;
+		return PB_ERR_DEPENDENCY;
 	}
 	if (r->ctx.as_of < r->ctx.month_end) {
 		/*

@@ -831,6 +831,23 @@ for args in "--history|--threads 2" "--history --month 2026-10|--strict" "--hist
 Try 'pb-aggregate --help'.|" "$rc|$(cat "$TMP/err")|$(cat "$TMP/out")"
 done
 
+# The run's temporary files (TMPDIR) cannot be had: a folder that is not there, or one that fills as they are
+# written (the file size limit stands in for it, SIGXFSZ at its default). A dependency failed, as for a full
+# disk: exit 3 (which pb-run retries), naming the folder and why, no run made.
+runs=$(pb_sql "SELECT count(*) FROM pb.aggregate_run")
+TMPDIR=$TMP/nowhere "$PBA" --month 2028-03 --as-of 2028-03-20 >"$TMP/out" 2>"$TMP/err"
+check "a TMPDIR that is not there: exit 3, the folder and why, no run" \
+	"3|pb-aggregate: cannot open a temporary file in '$TMP/nowhere': No such file or directory|$runs" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+mkdir -p "$TMP/full"
+(
+	ulimit -f 2
+	TMPDIR=$TMP/full exec env --default-signal=XFSZ "$PBA" --month 2028-03 --as-of 2028-03-20
+) >"$TMP/out" 2>"$TMP/err"
+check "a TMPDIR that fills: exit 3, the folder and why, no run" \
+	"3|pb-aggregate: cannot write a temporary file in '$TMP/full': File too large|$runs" \
+	"$?|$(grep -v '^pb-aggregate: warning' "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
+
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 3" "3|pb-aggregate: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 
