@@ -64,6 +64,9 @@ struct pb_fetch {
 	int excess;			/* the answer went on past its Content-Length (or its last chunk) */
 	size_t long_etag;		/* the length of an ETag longer than etag keeps, or 0 */
 	char bad_header[160];		/* "Content-Length X" of an answer with a body, X no length, or "" */
+	int http1;			/* the answer is HTTP/1.x */
+	int chunked;			/* its Transfer-Encoding is chunked */
+	int no_length;			/* an HTTP/1 answer with a body, neither a Content-Length nor chunked */
 	SSL *ssl;			/* the TLS connection of the attempt (OpenSSL's), or NULL */
 	int tls_noted;			/* ssl was looked for */
 	int got_body;			/* the attempt's answer gave a byte of its body */
@@ -485,6 +488,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		char *sp = strchr(line, ' ');
 
 		f->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		f->http1 = strncmp(line, "HTTP/1", 6) == 0;
+		f->chunked = 0;
 		f->content_length = -1;
 		f->range_start = -1;
 		f->retry_after = 0;
@@ -493,6 +498,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		if (f->status == 200 && f->attempt_from > 0)
 			f->skip = f->attempt_from; /* the server ignored Range: drop what we have */
 		return n;
+	}
+	/*
+	 * The end of the headers. An HTTP/1 body with neither a Content-Length nor chunked encoding ends where the
+	 * connection closes, and so does one cut short on its way (at a line break, a CSV that reads whole): it is
+	 * refused before any of it is taken.
+	 */
+	if (!line[0] && f->body_ok && f->http1 && f->content_length < 0 && !f->chunked) {
+		f->no_length = 1;
+		return 0; /* libcurl ends the transfer */
 	}
 	v = strchr(line, ':');
 	if (!v)
@@ -515,7 +529,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		}
 		if (length_header(f, line, v) < 0)
 			return 0; /* libcurl ends the transfer */
-	} else if (strcasecmp(line, "Retry-After") == 0)
+	} else if (strcasecmp(line, "Transfer-Encoding") == 0 && strcasestr(v, "chunked"))
+		f->chunked = 1;
+	else if (strcasecmp(line, "Retry-After") == 0)
 		f->retry_after = strtol(v, NULL, 10);
 	else if (strcasecmp(line, "Location") == 0)
 		snprintf(f->location, sizeof(f->location), "%s", v);
@@ -642,6 +658,8 @@ static void set_options(struct pb_fetch *f)
 	curl_easy_setopt(f->curl, CURLOPT_WRITEDATA, f);
 	curl_easy_setopt(f->curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, f);
+	/* A proxy's answer to CONNECT (200 Connection established, without a length) is not the server's. */
+	curl_easy_setopt(f->curl, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(f->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(f->curl, CURLOPT_VERBOSE, 1L);
@@ -824,6 +842,14 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		pb_buf_addstr(why, ": not a length (a whole number of bytes below 2^63)");
 		return -1;
 	}
+	if (f->no_length) {
+		pb_buf_addf(
+			why,
+			"HTTP %ld with neither a Content-Length nor chunked encoding: a body cut short could not be "
+			"told from a whole one",
+			f->status);
+		return -1;
+	}
 	if (f->changed[0]) {
 		pb_buf_addf(why, "the object changed while it was downloaded (");
 		pb_url_add_text(why, f->changed);
@@ -909,6 +935,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->wrong_start = 0;
 	f->excess = 0;
 	f->bad_header[0] = '\0';
+	f->no_length = 0;
 	f->long_etag = 0;
 	f->ssl = NULL;
 	f->tls_noted = 0;

@@ -153,6 +153,18 @@ hostile "a header line of 200 KB" \
 check "... each of the four in one attempt" "1 1 1 1" "$(pb_fault_count 'fault=extra=100 ') $(pb_fault_count 'fault=length=9') \
 $(pb_fault_count 'fault=length=0') $(pb_fault_count 'fault=header=200000 ')"
 pb_fault_stop
+# An answer without a length (no Content-Length, not chunked) ends where its connection closes, and so does one cut
+# short on its way: a plain CSV part cut at a line break was taken whole (exit 0, the lines after the cut never
+# read). Such an answer is refused at its headers, no byte of it read, not retried.
+mkdir -p "$TMP/plain"
+"$TMP/gen_cur" 20 9 >"$TMP/plain/part.csv"
+pb_fault_start "$TMP/plain" "1:truncate=$(head -n 11 "$TMP/plain/part.csv" | wc -c):nolength" >/dev/null || exit 1
+run nolength 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/part.csv"
+check "an answer without a length, cut at a line break: exit 3 at once, nothing printed" \
+	"3|pb-ingest: $FAULT_ENDPOINT/part.csv: HTTP 200 with neither a Content-Length nor chunked encoding: a body cut short could not be told from a whole one, not retried|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+check "... in one attempt" "1" "$(pb_fault_count 'fault=truncate')"
+pb_fault_stop
 
 # Keys are written as they are (like the AWS CLI's): a space, '+', '%' and non-ASCII go percent-encoded, so
 # that S3 finds the key and does not take '+' for a space or '%2' for an escape.
@@ -232,7 +244,6 @@ check "a download redirected to http: exit 3 naming the redirect, not followed, 
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_fault_count 'GET')|$(grep -c '^n=' "$HEADERS_LOG")"
 pb_fault_stop
 pb_headers_stop
-
 # Reports delivered with a manifest: a legacy CUR assembly of three gzip parts, and a CUR 2.0 export.
 "$TMP/gen_cur" 30000 21 >"$TMP/full.csv"
 head -n 1 "$TMP/full.csv" >"$TMP/hdr.csv"

@@ -49,7 +49,9 @@ Fault rules
              options:     hold=S  keep the connection open S seconds after the N bytes before closing;
                           rst  close with a TCP RST instead of a FIN;
                           early=K  (--dir) answer a Range request from K bytes before the first byte
-                          asked for, its Content-Range saying so (a server that resumes at the wrong place)
+                          asked for, its Content-Range saying so (a server that resumes at the wrong place);
+                          nolength  send no Content-Length (the body ends where the connection closes), so
+                          that the cut is a clean end of the body
            | corrupt=N    pass through, with the body byte at offset N (from 0) of the answer changed (its bits
                           inverted): a body damaged on its way that keeps its length
            | extra=N      pass through, the body followed by N more bytes ("x") that its Content-Length does not
@@ -179,7 +181,7 @@ class Rule:
         elif name == "truncate":
             self.kind = name
             self.nbytes = self._number(arg, int)
-            self._allow_options("hold", "rst", "early")
+            self._allow_options("hold", "rst", "early", "nolength")
             if "hold" in self.options:
                 self.options["hold"] = self._number(self.options["hold"], float)
             if "early" in self.options:
@@ -324,6 +326,7 @@ class Handler(BaseHTTPRequestHandler):
         self._length = None
         self._slow = None
         self._header = None
+        self._nolength = False
         self._status = "-"
         self._continued = False
         self._dropped = False
@@ -369,6 +372,7 @@ class Handler(BaseHTTPRequestHandler):
                     self.close_connection = True
                 self._forward()
             elif rule.kind == "truncate":
+                self._nolength = "nolength" in rule.options
                 self._forward(limit=rule.nbytes, hold=rule.options.get("hold", 0), rst="rst" in rule.options,
                               early=rule.options.get("early", 0))
                 if self._dropped:
@@ -473,6 +477,10 @@ class Handler(BaseHTTPRequestHandler):
         if self._length is not None and status in (200, 206):
             headers = [(k, self._length if k.lower() == "content-length" else v) for k, v in headers]
             if self.close_connection and not any(k.lower() == "connection" for k, _ in headers):
+                headers.append(("Connection", "close"))
+        if self._nolength and status in (200, 206):
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            if not any(k.lower() == "connection" for k, _ in headers):
                 headers.append(("Connection", "close"))
         if self._header is not None:
             headers = list(headers) + [("X-Fault", "a" * self._header)]
