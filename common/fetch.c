@@ -37,6 +37,7 @@
 #define MIN_RATE 1024	       /* bytes a second: slower over stall_seconds is a stall */
 #define DEADLINE_SECONDS 21600 /* 6 hours: one download of a nightly job, its retries included */
 #define RETRY_AFTER_CAP_MS 60000
+#define MAX_REDIRECTS 5L /* of a download that is not signed (a signed one follows none) */
 
 struct pb_fetch {
 	char *url;	/* as messages show it */
@@ -675,7 +676,7 @@ static void set_options(struct pb_fetch *f)
 	curl_easy_setopt(f->curl, CURLOPT_TIMEOUT_MS, (long)(time_left_ms(f) > 0 ? time_left_ms(f) : 1));
 	/* Signed requests are not redirected: custom headers (x-amz-security-token) would follow to any host. */
 	curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, f->opts.s3 || f->opts.azure ? 0L : 1L);
-	curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
 	/* An S3 key is taken as it is written: "a/../b" is an object of its own, not b. */
 	if (f->opts.s3)
 		curl_easy_setopt(f->curl, CURLOPT_PATH_AS_IS, 1L);
@@ -894,6 +895,17 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		pb_buf_addf(why, "HTTP %ld to ", f->status);
 		pb_url_add(why, f->location);
 		pb_buf_addstr(why, ": a download is redirected only to https");
+		return -1;
+	}
+	/* A redirect loop, or a chain too long: the server sends the same redirects again. */
+	if (rc == CURLE_TOO_MANY_REDIRECTS) {
+		char *to = NULL;
+
+		if (curl_easy_getinfo(f->curl, CURLINFO_REDIRECT_URL, &to) != CURLE_OK || !to)
+			to = f->location;
+		pb_buf_addf(why, "HTTP %ld to ", f->status);
+		pb_url_add(why, to);
+		pb_buf_addf(why, ": more than %ld redirects", MAX_REDIRECTS);
 		return -1;
 	}
 	/*

@@ -244,6 +244,17 @@ check "a download redirected to http: exit 3 naming the redirect, not followed, 
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_fault_count 'GET')|$(grep -c '^n=' "$HEADERS_LOG")"
 pb_fault_stop
 pb_headers_stop
+# A redirect loop (here the proxy sends every request back to itself, over https): libcurl stopped after 5
+# redirects, and the download was asked for 5 times over (30 requests), "Maximum (5) redirects followed". The
+# server answers the same way again: not retried, the message saying where the last redirect pointed.
+pb_fault_start "$S3_ENDPOINT" "*:redirect=0" "${TLS[@]}" >/dev/null || exit 1
+LOOP="$FAULT_ENDPOINT/cur/report/part-1.csv.gz"
+run redirect-loop 3 env CURL_CA_BUNDLE="$TMP/tls.crt" "$PBI" --format aws-cur --summary --no-progress "$LOOP"
+check "a redirect loop: exit 3 after 6 requests, not retried, nothing printed" \
+	"3|pb-ingest: $LOOP: HTTP 307 to $LOOP: more than 5 redirects, not retried||6" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_fault_count 'GET')"
+pb_fault_stop
+
 # Reports delivered with a manifest: a legacy CUR assembly of three gzip parts, and a CUR 2.0 export.
 "$TMP/gen_cur" 30000 21 >"$TMP/full.csv"
 head -n 1 "$TMP/full.csv" >"$TMP/hdr.csv"

@@ -61,7 +61,8 @@ Fault rules
            | slow=BPS     pass through, the body sent a byte at a time, BPS bytes a second (a slow-loris server)
            | header=N     pass through, with a header line "X-Fault: " and N bytes ("a") more in the answer
            | redirect=PORT  answer 307 with Location: the proxy's own scheme, 127.0.0.1:PORT and the request's
-                          path and query (a redirect to another server on loopback)
+                          path and query (a redirect to another server on loopback; PORT 0 is the proxy's
+                          own port: a redirect loop)
              options:     status=N  another redirect status (301, 302, 303, 308)
            | pass         pass through (to exempt requests from a later rule)
 
@@ -541,7 +542,8 @@ class Handler(BaseHTTPRequestHandler):
     def _redirect(self, rule):
         self._read_body(discard=True, send_continue=True)
         scheme = "https" if self.server.tls else "http"
-        where = f"{scheme}://127.0.0.1:{rule.port}{self.path}"
+        port = rule.port or self.server.server_address[1]
+        where = f"{scheme}://127.0.0.1:{port}{self.path}"
         self._simple(rule.status, http.client.responses.get(rule.status, "Redirect"), [("Location", where)])
 
     # -- pass-through -------------------------------------------------------------------------------------
