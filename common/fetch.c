@@ -87,6 +87,15 @@ struct pb_fetch {
 	char content_md5[33], blob_md5[33], etag_md5[33];
 	int sse_not_md5, hashing;
 	EVP_MD_CTX *md5;
+
+	/*
+	 * An object without an ETag is resumed bound to nothing more than its Last-Modified (to the second) and length.
+	 * seen hashes the bytes handed on, from the first: a 200 to a resumed request (a server that ignores Range)
+	 * gives them again, and again hashes those, to see that they are the same bytes before any byte after them is
+	 * taken. 1 hashing, 0 not (an ETag), -1 failed.
+	 */
+	EVP_MD_CTX *seen, *again;
+	int seen_on;
 };
 
 /* Milliseconds left before the download's deadline (0 when it has passed). */
@@ -308,6 +317,32 @@ static void put_slot(struct pb_fetch *f)
 
 static void note_tls(struct pb_fetch *f);
 
+/*
+ * A 200 to a resumed request of an object without an ETag has given again as many bytes as were handed on: 1 when
+ * they are those bytes (or there is an ETag, which the answer had to keep), else 0 with f->changed saying so.
+ */
+static int same_bytes_again(struct pb_fetch *f)
+{
+	unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+	unsigned int na = 0, nb = 0;
+	EVP_MD_CTX *copy;
+	int same;
+
+	if (f->seen_on == 0)
+		return 1;
+	copy = EVP_MD_CTX_new();
+	same = f->seen_on > 0 && copy && EVP_MD_CTX_copy_ex(copy, f->seen) == 1 &&
+	       EVP_DigestFinal_ex(copy, a, &na) == 1 && EVP_DigestFinal_ex(f->again, b, &nb) == 1 && na == nb &&
+	       memcmp(a, b, na) == 0;
+	EVP_MD_CTX_free(copy);
+	if (!same)
+		snprintf(f->changed, sizeof(f->changed),
+			 "it has no ETag, and its first %llu bytes, sent again, are not %s",
+			 (unsigned long long)f->attempt_from,
+			 f->seen_on > 0 ? "the ones received before" : "known to be the ones received before");
+	return same;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct pb_fetch *f = arg;
@@ -330,15 +365,26 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	if (f->skip) {
 		size_t k = f->skip < left ? (size_t)f->skip : left;
 
+		if (f->skip == f->attempt_from && f->seen_on > 0 &&
+		    EVP_DigestInit_ex(f->again, EVP_sha256(), NULL) != 1)
+			f->seen_on = -1;
+		if (f->seen_on > 0 && EVP_DigestUpdate(f->again, data, k) != 1)
+			f->seen_on = -1;
 		f->skip -= k;
 		data += k;
 		left -= k;
+		if (!f->skip && !same_bytes_again(f))
+			return 0; /* another version's bytes follow: none is handed on */
 	}
-	/* The object's first bytes: hashed from here when the server gave its MD5. */
+	/* The object's first bytes: hashed from here when the server gave its MD5, and when it gave no ETag. */
 	if (f->delivered == 0 && left && want_md5(f, NULL))
 		f->hashing = EVP_DigestInit_ex(f->md5, EVP_md5(), NULL) == 1 ? 1 : -1;
 	if (f->hashing > 0 && left && EVP_DigestUpdate(f->md5, data, left) != 1)
 		f->hashing = -1;
+	if (f->delivered == 0 && left && !f->etag[0])
+		f->seen_on = EVP_DigestInit_ex(f->seen, EVP_sha256(), NULL) == 1 ? 1 : -1;
+	if (f->seen_on > 0 && left && EVP_DigestUpdate(f->seen, data, left) != 1)
+		f->seen_on = -1;
 	while (left) {
 		size_t k;
 
@@ -960,6 +1006,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 		f->content_md5[0] = f->blob_md5[0] = f->etag_md5[0] = '\0';
 		f->sse_not_md5 = 0;
 		f->hashing = 0;
+		f->seen_on = 0;
 	}
 	pb_buf_reset(&f->errbody);
 	set_options(f);
@@ -1145,7 +1192,10 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 		goto fail;
 	f->curl = curl_easy_init();
 	f->md5 = EVP_MD_CTX_new();
-	if (!f->url || !f->http_url || !f->curl || !f->md5 || pb_ring_init(&f->ring, RING_SLOTS, RING_CHUNK) < 0)
+	f->seen = EVP_MD_CTX_new();
+	f->again = EVP_MD_CTX_new();
+	if (!f->url || !f->http_url || !f->curl || !f->md5 || !f->seen || !f->again ||
+	    pb_ring_init(&f->ring, RING_SLOTS, RING_CHUNK) < 0)
 		goto nomem;
 	if (pthread_create(&f->thread, NULL, producer, f) != 0) {
 		pb_url_message(err, url);
@@ -1197,6 +1247,8 @@ void pb_fetch_free(struct pb_fetch *f)
 	pb_ring_release(&f->ring);
 	pb_buf_release(&f->errbody);
 	EVP_MD_CTX_free(f->md5);
+	EVP_MD_CTX_free(f->seen);
+	EVP_MD_CTX_free(f->again);
 	free(f->url);
 	free(f->http_url);
 	free(f);

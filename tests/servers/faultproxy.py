@@ -64,6 +64,9 @@ Fault rules
                           path and query (a redirect to another server on loopback; PORT 0 is the proxy's
                           own port: a redirect loop)
              options:     status=N  another redirect status (301, 302, 303, 308)
+           | serve=NAME   (--dir) answer with the whole file NAME of the folder instead, 200 whatever Range asks (a
+                          server that ignores Range, whose object changed: give NAME the same mtime to keep
+                          its Last-Modified)
            | pass         pass through (to exempt requests from a later rule)
 
   Examples:  --fault 1:500 --fault 2:429:retry-after=1 --fault 3:reset --fault 4:stall=30
@@ -193,6 +196,12 @@ class Rule:
             self._allow_options()
             if name == "slow" and self.nbytes < 1:
                 raise ScriptError(f"rule {text!r}: slow wants at least 1 byte a second")
+        elif name == "serve":
+            self.kind = name
+            self.serve = arg
+            self._allow_options()
+            if not arg or "/" in arg:
+                raise ScriptError(f"rule {text!r}: serve wants a file name of the folder")
         elif name == "header":
             self.kind = name
             self.nbytes = self._number(arg, int)
@@ -365,6 +374,8 @@ class Handler(BaseHTTPRequestHandler):
             elif rule.kind == "header":
                 self._header = rule.nbytes
                 self._forward()
+            elif rule.kind == "serve":
+                self._serve_file(None, 0, False, serve=rule.serve)
             elif rule.kind in ("extra", "length", "slow"):
                 self._extra = rule.nbytes if rule.kind == "extra" else 0
                 self._slow = rule.nbytes if rule.kind == "slow" else None
@@ -652,12 +663,12 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(hold)
         self._drop(rst=rst)
 
-    def _serve_file(self, limit, hold, rst, early=0):
+    def _serve_file(self, limit, hold, rst, early=0, serve=None):
         if self._expects_100 or self._body_length():
             self._read_body(discard=True, send_continue=True)
         if self.command not in ("GET", "HEAD"):
             return self._simple(405, "Method Not Allowed", [("Allow", "GET, HEAD")])
-        rel = urllib.parse.unquote(self._path).lstrip("/")
+        rel = serve or urllib.parse.unquote(self._path).lstrip("/")
         full = os.path.realpath(os.path.join(self.server.dir, rel))
         if not (full == self.server.dir or full.startswith(self.server.dir + os.sep)) or not os.path.isfile(full):
             return self._simple(404, "Not Found", [])
@@ -675,7 +686,7 @@ class Handler(BaseHTTPRequestHandler):
             if want is not None and want.strip() != etag:
                 return self._simple(412, "Precondition Failed", [])
         rng = self.headers.get("Range")
-        if rng:
+        if rng and not serve:
             m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip())
             if m and (m.group(1) or m.group(2)):
                 if m.group(1):
@@ -786,6 +797,8 @@ def main():
     if a.etag and (a.etag < 34 or not a.dir):
         ap.error("--etag takes a length of 34 or more, with --dir")
     server.etag_length = a.etag
+    if not a.dir and any(r.kind == "serve" for r in rules):
+        ap.error("serve=NAME needs --dir")
     if a.dir:
         server.dir = os.path.realpath(a.dir)
         if not os.path.isdir(server.dir):
