@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "log.h"
 #include "retry.h"
 #include "url.h"
@@ -110,6 +111,24 @@ static void no_answer(const struct pb_http_request *rq, CURLcode rc, int too_big
 		pb_url_add_text(err, detail[0] ? detail : curl_easy_strerror(rc));
 }
 
+/* Called by libcurl at least once a second: a signal asking to stop ends the request. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)arg;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return pb_interrupted() ? 1 : 0;
+}
+
+/* For pb_retry_sleep_ms: a signal asking to stop ends a wait. */
+static int stop_asked(void *arg)
+{
+	(void)arg;
+	return pb_interrupted() != 0;
+}
+
 int pb_http_failure_transient(int rc, const char *detail, int *not_tls)
 {
 	/* What OpenSSL (and GnuTLS) say of an answer to the ClientHello that is no TLS record ("HTTP/1.1 400"). */
@@ -173,6 +192,8 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	pb_tls_setopt(c);
 	if (rq->user_agent)
 		curl_easy_setopt(c, CURLOPT_USERAGENT, rq->user_agent);
@@ -195,6 +216,10 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	/* Part of an answer is no answer. */
 	too_big = rs->too_big;
 	pb_http_response_release(rs);
+	if (pb_interrupt_check(err) < 0) {
+		rs->final = 1;
+		return -1;
+	}
 	if (timed_out)
 		*timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 	no_answer(rq, rc, too_big, detail, timeout_s, err);
@@ -223,6 +248,11 @@ int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retr
 		long wait;
 
 		pb_retry_begin(&r);
+		if (pb_interrupt_check(err) < 0) {
+			memset(rs, 0, sizeof(*rs));
+			rs->final = 1;
+			return -1;
+		}
 		rc = pb_http_do(rq, rs, &late, err);
 		if (timed_out)
 			*timed_out = late;
@@ -234,7 +264,7 @@ int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retr
 		wait = pb_retry_wait_ms(&r, rc == 0 ? pb_retry_after_ms(rs->retry_after) : -1);
 		if (rc == 0)
 			pb_http_response_release(rs);
-		pb_retry_sleep_ms(wait, NULL, NULL);
+		pb_retry_sleep_ms(wait, stop_asked, NULL);
 	}
 }
 

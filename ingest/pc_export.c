@@ -14,6 +14,8 @@
 #include "entra.h"
 #include "http.h"
 #include "input.h"
+#include "interrupt.h"
+#include "retry.h"
 #include "url.h"
 
 #include "banned.h"
@@ -34,12 +36,17 @@ static const char *env_or(const char *name, const char *dflt)
 	return v && *v ? v : dflt;
 }
 
-static void sleep_s(long s)
+static int stop_asked(void *arg)
 {
-	struct timespec ts = {s, 0};
+	(void)arg;
+	return pb_interrupted() != 0;
+}
 
-	while (nanosleep(&ts, &ts) != 0)
-		;
+/* Waits s seconds, or less when a signal asks to stop: then -1 with its reason in err. Else 0. */
+static int sleep_s(long s, struct pb_buf *err)
+{
+	pb_retry_sleep_ms(s * 1000, stop_asked, NULL);
+	return pb_interrupt_check(err);
 }
 
 /*
@@ -135,8 +142,8 @@ static int poll(const char *loc, const char *bearer, long wait, long timeout_s, 
 	time_t start = time(NULL);
 
 	*done = NULL;
-	if (wait > 0)
-		sleep_s(wait > MAX_WAIT_S ? MAX_WAIT_S : wait);
+	if (wait > 0 && sleep_s(wait > MAX_WAIT_S ? MAX_WAIT_S : wait, err) < 0)
+		return -1;
 	for (;;) {
 		struct pb_http_response rs;
 		json_t *root;
@@ -186,7 +193,8 @@ static int poll(const char *loc, const char *bearer, long wait, long timeout_s, 
 			pb_buf_addf(err, "the export is still %s after %ld seconds", status, timeout_s);
 			return -1;
 		}
-		sleep_s(wait);
+		if (sleep_s(wait, err) < 0)
+			return -1;
 	}
 }
 

@@ -271,6 +271,30 @@ for v in PB_PC_LOGIN_URL=http://login.example PB_PC_GRAPH_URL=http://graph.examp
 done
 pb_headers_stop
 
+# ---- SIGTERM while the export runs --------------------------------------------------------------------------
+# The waits between polls (up to 60 s each, for up to --poll-timeout, an hour by default), the retries' waits and
+# the requests themselves looked at no signal: a run stopped while the export ran went on polling until the export
+# ended or the operator's SIGKILL came. It now stops within the wait, says so and ends by the signal, nothing done.
+pb_pc_config "{\"export\": {\"files\": [\"$TMP/u1.json.gz\"], \"etag\": \"pc-term-1\", \"polls_running\": 1000,
+	\"retry_after\": 60}}"
+curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+before=$(committed)
+"$PBI" --format partner-center --no-progress --month "$MONTH" >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+# The export is asked for, and its answer asks for 60 s before the first poll: the signal comes in that wait.
+asked() { [ "$(pb_pc_stat export_posts)" -ge 1 ]; }
+pb_until 60 asked || notok "the export is asked for"
+kill -TERM "$pid"
+# Its exit, or 124 when it has not ended 30 s after the signal (then it is killed).
+st=124
+for _ in $(seq 300); do
+	kill -0 "$pid" 2>/dev/null || { wait "$pid"; st=$?; break; }
+	sleep 0.1
+done
+[ "$st" -eq 124 ] && { kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+check "SIGTERM while the export runs: the run stops in its wait for the next poll, by the signal, nothing committed" \
+	"143|pb-ingest: interrupted by SIGTERM|0|$before" "$st|$(cat "$TMP/err" "$TMP/out")|$(pb_pc_stat polls)|$(committed)"
+
 if grep -qF -e "$SECRET" -e "$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$SECRET")" \
 	"$TMP/all.log" "$PC_LOG"; then
 	notok "the client secret shows nowhere in the output or the server log" "$(grep -F "$SECRET" "$TMP/all.log" | head -3)"
