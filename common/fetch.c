@@ -964,6 +964,13 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 			    f->status);
 		return -1;
 	}
+	/* A header line libcurl refuses after a status line ("Nul byte in header"): the same answer comes again. */
+	if (rc == CURLE_WEIRD_SERVER_REPLY && f->status > 0 && !f->got_body) {
+		pb_buf_addf(why, "HTTP %ld with a header line libcurl refuses (", f->status);
+		pb_url_add_text(why, f->curl_err[0] ? f->curl_err : curl_easy_strerror(rc));
+		pb_buf_addstr(why, ")");
+		return -1;
+	}
 	pb_url_add_text(why, f->curl_err[0] ? f->curl_err : curl_easy_strerror(rc));
 	transient = pb_http_failure_transient(rc, f->curl_err, &not_tls);
 	if (not_tls)

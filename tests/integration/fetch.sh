@@ -174,6 +174,14 @@ check "an answer without a length, cut at a line break: exit 3 at once, nothing 
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
 check "... in one attempt" "1" "$(fault_gets 1)"
 pb_fault_stop
+# A header line holding a NUL byte, which libcurl refuses ("Nul byte in header"): the same answer came five times
+# over, as if the server were failing for a while. It is refused at once.
+pb_fault_start "$TMP/plain" "*:header=5:nul" >/dev/null || exit 1
+run nulheader 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/part.csv"
+check "a header line with a NUL byte: exit 3 at once, one attempt, nothing printed" \
+	"3|pb-ingest: $FAULT_ENDPOINT/part.csv: HTTP 200 with a header line libcurl refuses (Nul byte in header), not retried||1" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(fault_gets 1)"
+pb_fault_stop
 
 # Keys are written as they are (like the AWS CLI's): a space, '+', '%' and non-ASCII go percent-encoded, so
 # that S3 finds the key and does not take '+' for a space or '%2' for an escape.

@@ -60,6 +60,7 @@ Fault rules
                           the real body sent, then the connection closed
            | slow=BPS     pass through, the body sent a byte at a time, BPS bytes a second (a slow-loris server)
            | header=N     pass through, with a header line "X-Fault: " and N bytes ("a") more in the answer
+             options:     nul  the last of the N bytes a NUL byte (a header line libcurl refuses)
            | redirect=PORT  answer 307 with Location: the proxy's own scheme, 127.0.0.1:PORT and the request's
                           path and query (a redirect to another server on loopback; PORT 0 is the proxy's
                           own port: a redirect loop)
@@ -205,7 +206,9 @@ class Rule:
         elif name == "header":
             self.kind = name
             self.nbytes = self._number(arg, int)
-            self._allow_options()
+            self._allow_options("nul")
+            if "nul" in self.options and self.nbytes < 1:
+                raise ScriptError(f"rule {text!r}: nul wants at least 1 byte")
         elif name == "length":
             self.kind = name
             self.length = arg
@@ -336,6 +339,7 @@ class Handler(BaseHTTPRequestHandler):
         self._length = None
         self._slow = None
         self._header = None
+        self._header_nul = False
         self._nolength = False
         self._status = "-"
         self._continued = False
@@ -373,6 +377,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._forward()
             elif rule.kind == "header":
                 self._header = rule.nbytes
+                self._header_nul = "nul" in rule.options
                 self._forward()
             elif rule.kind == "serve":
                 self._serve_file(None, 0, False, serve=rule.serve)
@@ -495,7 +500,8 @@ class Handler(BaseHTTPRequestHandler):
             if not any(k.lower() == "connection" for k, _ in headers):
                 headers.append(("Connection", "close"))
         if self._header is not None:
-            headers = list(headers) + [("X-Fault", "a" * self._header)]
+            value = "a" * (self._header - 1) + "\0" if self._header_nul else "a" * self._header
+            headers = list(headers) + [("X-Fault", value)]
         for k, v in headers:
             out.append(f"{k}: {v}\r\n")
         out.append("\r\n")
