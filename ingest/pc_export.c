@@ -256,6 +256,9 @@ static int read_manifest(json_t *r, const char *loc, struct pb_manifest *m, stru
 			      "the finished export has no usable manifest (rootDirectory, sasToken, eTag, blobs[])");
 		return -1;
 	}
+	/* The blobs' SAS goes there: over https, or plain http to a loopback address (a test server), never file://. */
+	if (pb_url_check_secret_endpoint("the manifest's rootDirectory", root, err) < 0)
+		return -1;
 	bc = json_object_get(r, "blobCount");
 	if (bc && !json_is_integer(bc)) {
 		pb_url_message(err, loc);

@@ -271,6 +271,26 @@ for v in PB_PC_LOGIN_URL=http://login.example PB_PC_GRAPH_URL=http://graph.examp
 done
 pb_headers_stop
 
+# ---- a manifest whose rootDirectory is not https ---------------------------------------------------------
+# The blobs are ROOT/NAME?SAS: a rootDirectory over plain http to another host sent the SAS there in the clear, and
+# a file:// one read the machine's own files as the export. Like the operation's Location and the manifest's link,
+# it must be https (or plain http to a loopback address): else exit 3 naming it, before any blob is asked for. A
+# loopback HTTP proxy (http_proxy, loopback addresses excepted) stands in for the other host and logs what reaches it.
+mkdir -p "$TMP/nothing" "$TMP/local"
+cp "$TMP/u1.json.gz" "$TMP/local/part-00001.json.gz"
+pb_headers_start "$TMP/nothing" >/dev/null || exit 1
+for root in http://storage.example/blob "file://$TMP/local"; do
+	pb_pc_config "{\"export\": {\"files\": [\"$TMP/u1.json.gz\"], \"etag\": \"pc-root-1\", \"root_directory\": \"$root\"}}"
+	curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+	before=$(committed)
+	run root 3 env http_proxy="$HEADERS_ENDPOINT" no_proxy=127.0.0.1 "$PBI" --format partner-center --no-progress --month "$MONTH"
+	check "a manifest's rootDirectory $root: exit 3 naming it, no blob asked for, nothing committed" \
+		"3|pb-ingest: the manifest's rootDirectory: '$root' is not an https URL (plain http only to localhost, 127.0.0.1 or ::1)|0|0|$before" \
+		"$GOT|$(cat "$TMP/err" "$TMP/out")|$(grep -c '^n=' "$HEADERS_LOG")|$(pb_pc_stat blob_gets)|$(committed)"
+done
+pb_headers_stop
+pb_pc_config '{"export": {"root_directory": null}}'
+
 # ---- SIGTERM while the export runs --------------------------------------------------------------------------
 # The waits between polls (up to 60 s each, for up to --poll-timeout, an hour by default), the retries' waits and
 # the requests themselves looked at no signal: a run stopped while the export ran went on polling until the export

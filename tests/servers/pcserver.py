@@ -91,6 +91,7 @@ Control (test-only, no authentication), JSON in and out:
                 "blob_names": null,        their names (default part-00001.json.gz, part-00002.json.gz, ...)
                 "etag": null,              the manifest eTag (default: derived from the files' bytes)
                 "blob_count": null,        the manifest's blobCount (default: the number of files)
+                "root_directory": null,    the manifest's rootDirectory (default: this server's blob folder)
                 "manifest_inline": true,   false: a finished operation links its manifest only
                                            (resourceLocation@odata.navigationLink), as Graph v1.0's example
                 "partner_tenant_id": "..."},
@@ -170,6 +171,7 @@ def default_config():
             "blob_names": None,
             "etag": None,
             "blob_count": None,
+            "root_directory": None,
             "partner_tenant_id": "3f0c6a57-2d4e-4b1a-9c8d-7e6f5a4b3c2d",
         },
         "customers": {"create_delay_seconds": 0, "create_hold_file": None, "fail_next_create_status": 0,
@@ -389,7 +391,7 @@ class State:
                                                   for n in v):
                 raise ConfigError(f"{name}: want a list of plain file names")
             return list(v)
-        if k in ("etag", "partner_tenant_id"):
+        if k in ("etag", "partner_tenant_id", "root_directory"):
             if v is not None and (not isinstance(v, str) or not v):
                 raise ConfigError(f"{name}: want a non-empty string")
             if k == "partner_tenant_id" and v is None:
@@ -927,7 +929,7 @@ class Handler(BaseHTTPRequestHandler):
             "partitionType": "default",
             "eTag": etag,
             "partnerTenantId": pt,
-            "rootDirectory": f"{self._base()}{url_dir}",
+            "rootDirectory": cfg["root_directory"] or f"{self._base()}{url_dir}",
             "sasToken": sas,
             "blobCount": len(files) if cfg["blob_count"] is None else cfg["blob_count"],
             "blobs": [{"name": n, "partitionValue": "default"} for n in names],
