@@ -376,6 +376,16 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 		if (!f->skip && !same_bytes_again(f))
 			return 0; /* another version's bytes follow: none is handed on */
 	}
+	/*
+	 * Bytes past the object's end, as the first response gave its length (length_header refuses a resumed range
+	 * that says so; this one did not). None of them is handed on.
+	 */
+	if (f->full_length >= 0 && left > (uint64_t)f->full_length - f->delivered) {
+		if (!f->changed[0])
+			snprintf(f->changed, sizeof(f->changed), "%lld bytes long, now longer",
+				 (long long)f->full_length);
+		return 0;
+	}
 	/* The object's first bytes: hashed from here when the server gave its MD5, and when it gave no ETag. */
 	if (f->delivered == 0 && left && want_md5(f, NULL))
 		f->hashing = EVP_DigestInit_ex(f->md5, EVP_md5(), NULL) == 1 ? 1 : -1;
@@ -503,6 +513,11 @@ static int length_header(struct pb_fetch *f, const char *name, const char *v)
 		if (header_number(&p, "-", &first) == 0 && (p++, header_number(&p, "/", &last) == 0) && last >= first) {
 			p++;
 			f->range_start = first;
+			/* A resumed range past the end the first response gave: the object grew (its total may be "*").
+			 */
+			if (f->attempt_from > 0 && f->full_length >= 0 && last >= f->full_length && !f->changed[0])
+				snprintf(f->changed, sizeof(f->changed), "%lld bytes long, now at least %lld",
+					 (long long)f->full_length, (long long)last + 1);
 			if (*p == '*' && strspn(p + 1, " \t") == strlen(p + 1))
 				return 0;
 			if (header_number(&p, NULL, &len) == 0 && len > last) {

@@ -65,6 +65,10 @@ Fault rules
                           path and query (a redirect to another server on loopback; PORT 0 is the proxy's
                           own port: a redirect loop)
              options:     status=N  another redirect status (301, 302, 303, 308)
+           | longer=N     (--dir) answer a Range request with N bytes ("x") more than the file has after the first
+                          byte asked for, its Content-Range "bytes FIRST-LAST/*" (no total) and Content-Length
+                          counting them (an object that grew, from a server that does not say its length); a
+                          request without Range passes
            | serve=NAME   (--dir) answer with the whole file NAME of the folder instead, 200 whatever Range asks (a
                           server that ignores Range, whose object changed: give NAME the same mtime to keep
                           its Last-Modified)
@@ -203,6 +207,10 @@ class Rule:
             self._allow_options()
             if not arg or "/" in arg:
                 raise ScriptError(f"rule {text!r}: serve wants a file name of the folder")
+        elif name == "longer":
+            self.kind = name
+            self.nbytes = self._number(arg, int)
+            self._allow_options()
         elif name == "header":
             self.kind = name
             self.nbytes = self._number(arg, int)
@@ -379,6 +387,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._header = rule.nbytes
                 self._header_nul = "nul" in rule.options
                 self._forward()
+            elif rule.kind == "longer":
+                self._serve_file(None, 0, False, longer=rule.nbytes)
             elif rule.kind == "serve":
                 self._serve_file(None, 0, False, serve=rule.serve)
             elif rule.kind in ("extra", "length", "slow"):
@@ -669,7 +679,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(hold)
         self._drop(rst=rst)
 
-    def _serve_file(self, limit, hold, rst, early=0, serve=None):
+    def _serve_file(self, limit, hold, rst, early=0, serve=None, longer=0):
         if self._expects_100 or self._body_length():
             self._read_body(discard=True, send_continue=True)
         if self.command not in ("GET", "HEAD"):
@@ -704,11 +714,16 @@ class Handler(BaseHTTPRequestHandler):
                     return self._simple(416, "Range Not Satisfiable", [("Content-Range", f"bytes */{size}")])
                 start = max(0, start - early)
                 status, reason = 206, "Partial Content"
-                extra.append(("Content-Range", f"bytes {start}-{end}/{size}"))
+                if longer:
+                    extra.append(("Content-Range", f"bytes {start}-{end + longer}/*"))
+                else:
+                    extra.append(("Content-Range", f"bytes {start}-{end}/{size}"))
+        if status != 206:
+            longer = 0
         ctype = mimetypes.guess_type(full)[0] or "application/octet-stream"
         headers = [
             ("Content-Type", ctype),
-            ("Content-Length", str(end - start + 1)),
+            ("Content-Length", str(end - start + 1 + longer)),
             ("Accept-Ranges", "bytes"),
             ("Last-Modified", self.date_time_string(int(os.path.getmtime(full)))),
             ("Date", self.date_time_string()),
@@ -730,6 +745,8 @@ class Handler(BaseHTTPRequestHandler):
                     if not piece:
                         break
                     left -= len(piece)
+                    if left == 0 and longer:
+                        piece += b"x" * longer
                     self._send_piece(piece, last=left == 0)
         if limit is not None:
             self._cut(hold, rst)
