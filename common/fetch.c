@@ -803,7 +803,12 @@ static void add_headers(struct pb_fetch *f, struct request *rq)
 {
 	if (f->opts.s3)
 		sign_s3(f, rq);
-	if (f->delivered > 0) {
+	/*
+	 * Without an ETag or a Last-Modified, nothing would bind a range to the version read so far (only its length):
+	 * the object is asked for whole again, and the bytes given again are compared with those taken
+	 * (same_bytes_again).
+	 */
+	if (f->delivered > 0 && (f->etag[0] || f->last_modified[0])) {
 		snprintf(rq->range, sizeof(rq->range), "Range: bytes=%llu-", (unsigned long long)f->delivered);
 		rq->hdr = curl_slist_append(rq->hdr, rq->range);
 		if (f->etag[0]) {

@@ -487,6 +487,23 @@ check "... the same object resumed with a 200: the same totals as the file" \
 	"0|$("$PBI" --format aws-cur --summary --no-progress "$TMP/same/x.csv")||2" \
 	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_fault_count 'GET')"
 pb_fault_stop
+# A server that gives neither an ETag nor a Last-Modified binds a range to nothing but the object's length: the
+# new object's bytes from the cut on were spliced on (a 206 from the server that honours Range), the first account
+# billed twice, exit 0. Such an object is asked for whole again, and the bytes given again compared.
+pb_fault_start "$TMP/same" "1:truncate=$(head -n 2 "$TMP/same/x.csv" | wc -c); 2:serve=new.csv:range" \
+	--no-last-modified >/dev/null || exit 1
+run noversion 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "an object with neither ETag nor Last-Modified replaced after a cut: exit 3, not spliced" \
+	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: the object changed while it was downloaded (it has no ETag, and its first $(head -n 2 "$TMP/same/x.csv" | wc -c) bytes, sent again, are not the ones received before), not retried||0" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(grep -c 'method=GET .* status=206' "$FAULT_LOG")"
+pb_fault_stop
+pb_fault_start "$TMP/same" "1:truncate=$(head -n 2 "$TMP/same/x.csv" | wc -c); 2:serve=x.csv:range" \
+	--no-last-modified >/dev/null || exit 1
+run noversion-same 0 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "... the same object: asked for whole again, the same totals as the file" \
+	"0|$("$PBI" --format aws-cur --summary --no-progress "$TMP/same/x.csv")||2 0" \
+	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_fault_count 'GET') $(grep -c 'method=GET .* status=206' "$FAULT_LOG")"
+pb_fault_stop
 
 # A server that resumes at another byte than the one asked for (its Content-Range says so), and cuts that
 # answer short too: exit 3 at once, not one byte of it taken, not retried.

@@ -10,7 +10,7 @@ directions (files of 100 MB are fine), exits on SIGTERM or SIGINT, and exits by 
 
 Usage:
   faultproxy.py (--upstream URL | --dir DIR) [--port N] [--log FILE] [--log-headers] [--max-seconds S]
-                [--etag N]
+                [--etag N] [--no-last-modified]
                 [--tls-cert FILE --tls-key FILE]
                 [--fault RULE]... [--fault-per-path RULE]... [--script TEXT] [--script-file FILE]
 
@@ -18,6 +18,7 @@ Usage:
   "faultproxy listening on http://127.0.0.1:PORT" (https:// with --tls-cert: it then speaks TLS with that
   certificate and key, PEM files; the upstream is still reached as its URL says).
   --log-headers adds the names (never the values) of each request's headers to its log line.
+  --no-last-modified (with --dir) sends no Last-Modified.
   --etag N (with --dir) sends an ETag of N characters (the file's MD5 in hex, padded) and answers 412 to a
   request whose If-Match is not that ETag.
 
@@ -72,6 +73,7 @@ Fault rules
            | serve=NAME   (--dir) answer with the whole file NAME of the folder instead, 200 whatever Range asks (a
                           server that ignores Range, whose object changed: give NAME the same mtime to keep
                           its Last-Modified)
+             options:     range  honour Range (a 206 of NAME's bytes)
            | pass         pass through (to exempt requests from a later rule)
 
   Examples:  --fault 1:500 --fault 2:429:retry-after=1 --fault 3:reset --fault 4:stall=30
@@ -204,7 +206,7 @@ class Rule:
         elif name == "serve":
             self.kind = name
             self.serve = arg
-            self._allow_options()
+            self._allow_options("range")
             if not arg or "/" in arg:
                 raise ScriptError(f"rule {text!r}: serve wants a file name of the folder")
         elif name == "longer":
@@ -390,7 +392,7 @@ class Handler(BaseHTTPRequestHandler):
             elif rule.kind == "longer":
                 self._serve_file(None, 0, False, longer=rule.nbytes)
             elif rule.kind == "serve":
-                self._serve_file(None, 0, False, serve=rule.serve)
+                self._serve_file(None, 0, False, serve=rule.serve, serve_range="range" in rule.options)
             elif rule.kind in ("extra", "length", "slow"):
                 self._extra = rule.nbytes if rule.kind == "extra" else 0
                 self._slow = rule.nbytes if rule.kind == "slow" else None
@@ -679,7 +681,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(hold)
         self._drop(rst=rst)
 
-    def _serve_file(self, limit, hold, rst, early=0, serve=None, longer=0):
+    def _serve_file(self, limit, hold, rst, early=0, serve=None, longer=0, serve_range=False):
         if self._expects_100 or self._body_length():
             self._read_body(discard=True, send_continue=True)
         if self.command not in ("GET", "HEAD"):
@@ -702,7 +704,7 @@ class Handler(BaseHTTPRequestHandler):
             if want is not None and want.strip() != etag:
                 return self._simple(412, "Precondition Failed", [])
         rng = self.headers.get("Range")
-        if rng and not serve:
+        if rng and (not serve or serve_range):
             m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip())
             if m and (m.group(1) or m.group(2)):
                 if m.group(1):
@@ -725,9 +727,10 @@ class Handler(BaseHTTPRequestHandler):
             ("Content-Type", ctype),
             ("Content-Length", str(end - start + 1 + longer)),
             ("Accept-Ranges", "bytes"),
-            ("Last-Modified", self.date_time_string(int(os.path.getmtime(full)))),
             ("Date", self.date_time_string()),
         ] + extra
+        if not self.server.no_last_modified:
+            headers.append(("Last-Modified", self.date_time_string(int(os.path.getmtime(full)))))
         if self.close_connection:
             headers.append(("Connection", "close"))
         self._send_head(status, reason, headers)
@@ -773,6 +776,8 @@ def main():
     ap.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
     ap.add_argument("--etag", type=int, default=0, metavar="N",
                     help="--dir: send an ETag of N characters (at least 34) and answer 412 to an If-Match not it")
+    ap.add_argument("--no-last-modified", action="store_true",
+                    help="--dir: send no Last-Modified (with no --etag, an answer names no version)")
     ap.add_argument("--max-seconds", type=float, default=600, help="exit after this long (default 600)")
     ap.add_argument("--upstream-timeout", type=float, default=120, help="socket timeout towards the upstream")
     ap.add_argument("--fault", action="append", default=[], type=lambda s: ("g", s), dest="rules", metavar="RULE",
@@ -820,6 +825,7 @@ def main():
     if a.etag and (a.etag < 34 or not a.dir):
         ap.error("--etag takes a length of 34 or more, with --dir")
     server.etag_length = a.etag
+    server.no_last_modified = a.no_last_modified
     if not a.dir and any(r.kind == "serve" for r in rules):
         ap.error("serve=NAME needs --dir")
     if a.dir:
