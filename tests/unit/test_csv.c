@@ -287,6 +287,7 @@ static void test_blank_lines_skipped(void **state)
 	check_doc_pos("\n\na\n\r\n\nb\n\n", "[a]3:1\n[b]6:1\nEND\n");
 	check_doc("\n\r\n\n", "END\n");
 	check_doc("\r\n", "END\n");
+	check_doc_pos("\r\n\r\n\n\r\na\r\n\r\n\r\nb\r\n\r\n", "[a]5:1\n[b]8:1\nEND\n");
 	/* A blank line is no record, so it is no record of the wrong width either. */
 	check_doc_opts(doc, strlen(doc), &o, "[h1]1:1 [h2]1:4\n[1]4:1 [2]4:3\nEND\n");
 }
