@@ -925,8 +925,14 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 	}
 	if (f->wrong_start ||
 	    (rc == CURLE_OK && f->body_ok && f->status == 206 && f->range_start != (int64_t)f->attempt_from)) {
-		pb_buf_addf(why, "the server resumed at byte %lld, not %llu", (long long)f->range_start,
-			    (unsigned long long)f->attempt_from);
+		if (f->range_start < 0)
+			pb_buf_addf(why,
+				    "HTTP 206 without a Content-Range: the bytes resumed from %llu are not said to "
+				    "start there",
+				    (unsigned long long)f->attempt_from);
+		else
+			pb_buf_addf(why, "the server resumed at byte %lld, not %llu", (long long)f->range_start,
+				    (unsigned long long)f->attempt_from);
 		return -1;
 	}
 	if (rc == CURLE_OK && f->body_ok && (f->excess || bytes_after_body(f))) {

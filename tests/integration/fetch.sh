@@ -517,11 +517,18 @@ pb_fault_stop
 # A resumption whose range goes 100 bytes past the object's end, its total not given ("bytes 300000-E/*"): the
 # bytes past the end were handed on and the download asked for again from there (a 416, "HTTP 416, not retried",
 # saying nothing of why). It is refused at its headers: the object is not the one the first answer described.
-pb_fault_start "$TMP/chg" "1:truncate=300000; 2:longer=100" >/dev/null || exit 1
+cp "$TMP/chg/x.csv" "$TMP/chg/y.csv"
+pb_fault_start "$TMP/chg" "1@/x.csv:truncate=300000; 2@/x.csv:longer=100; 1@/y.csv:truncate=300000; 2@/y.csv:serve=y.csv:range:nocr" \
+	>/dev/null || exit 1
 run resume-longer 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
 check "a resumption past the object's end, without a total: exit 3 naming both lengths, no byte taken, not retried" \
 	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: the object changed while it was downloaded ($(stat -c %s "$TMP/chg/x.csv") bytes long, now at least $(($(stat -c %s "$TMP/chg/x.csv") + 100))), not retried||2" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(fault_gets 2)"
+# A 206 without a Content-Range was said to resume "at byte -1".
+run resume-nocr 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/y.csv"
+check "a resumption without a Content-Range: exit 3 saying so, no byte taken, not retried" \
+	"3|pb-ingest: $FAULT_ENDPOINT/y.csv: HTTP 206 without a Content-Range: the bytes resumed from 300000 are not said to start there, not retried||2" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(fault_gets 4 >/dev/null; pb_fault_count 'path=/y.csv ')"
 pb_fault_stop
 
 # ETags of any length are HTTP: one of 1024 characters was kept cut at 255 (and its header line at 511 bytes),

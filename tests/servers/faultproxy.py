@@ -73,7 +73,7 @@ Fault rules
            | serve=NAME   (--dir) answer with the whole file NAME of the folder instead, 200 whatever Range asks (a
                           server that ignores Range, whose object changed: give NAME the same mtime to keep
                           its Last-Modified)
-             options:     range  honour Range (a 206 of NAME's bytes)
+             options:     range  honour Range (a 206 of NAME's bytes); nocr  a 206 without its Content-Range
            | pass         pass through (to exempt requests from a later rule)
 
   Examples:  --fault 1:500 --fault 2:429:retry-after=1 --fault 3:reset --fault 4:stall=30
@@ -206,7 +206,7 @@ class Rule:
         elif name == "serve":
             self.kind = name
             self.serve = arg
-            self._allow_options("range")
+            self._allow_options("range", "nocr")
             if not arg or "/" in arg:
                 raise ScriptError(f"rule {text!r}: serve wants a file name of the folder")
         elif name == "longer":
@@ -392,7 +392,8 @@ class Handler(BaseHTTPRequestHandler):
             elif rule.kind == "longer":
                 self._serve_file(None, 0, False, longer=rule.nbytes)
             elif rule.kind == "serve":
-                self._serve_file(None, 0, False, serve=rule.serve, serve_range="range" in rule.options)
+                self._serve_file(None, 0, False, serve=rule.serve, serve_range="range" in rule.options,
+                                 no_content_range="nocr" in rule.options)
             elif rule.kind in ("extra", "length", "slow"):
                 self._extra = rule.nbytes if rule.kind == "extra" else 0
                 self._slow = rule.nbytes if rule.kind == "slow" else None
@@ -681,7 +682,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(hold)
         self._drop(rst=rst)
 
-    def _serve_file(self, limit, hold, rst, early=0, serve=None, longer=0, serve_range=False):
+    def _serve_file(self, limit, hold, rst, early=0, serve=None, longer=0, serve_range=False, no_content_range=False):
         if self._expects_100 or self._body_length():
             self._read_body(discard=True, send_continue=True)
         if self.command not in ("GET", "HEAD"):
@@ -716,7 +717,9 @@ class Handler(BaseHTTPRequestHandler):
                     return self._simple(416, "Range Not Satisfiable", [("Content-Range", f"bytes */{size}")])
                 start = max(0, start - early)
                 status, reason = 206, "Partial Content"
-                if longer:
+                if no_content_range:
+                    pass
+                elif longer:
                     extra.append(("Content-Range", f"bytes {start}-{end + longer}/*"))
                 else:
                     extra.append(("Content-Range", f"bytes {start}-{end}/{size}"))
