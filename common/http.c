@@ -78,6 +78,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		line[k - 1] = '\0';
 	/* A new status line (after a redirect or 100 Continue) starts a new set of headers. */
 	if (strncmp(line, "HTTP/", 5) == 0) {
+		const char *sp = strchr(line, ' ');
+
+		rs->status = sp ? strtol(sp + 1, NULL, 10) : 0; /* CURLINFO_RESPONSE_CODE's, once the answer is whole */
 		rs->location[0] = '\0';
 		rs->retry_after = -1;
 		return n;
@@ -96,8 +99,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* Says why no answer came: "METHOD URL: why", the URL with any SAS signature hidden. */
-static void no_answer(const struct pb_http_request *rq, CURLcode rc, int too_big, const char *detail, long timeout_s,
-		      struct pb_buf *err)
+static void no_answer(const struct pb_http_request *rq, CURLcode rc, int too_big, long status, const char *detail,
+		      long timeout_s, struct pb_buf *err)
 {
 	pb_buf_reset(err);
 	pb_buf_addf(err, "%s ", rq->method);
@@ -107,7 +110,11 @@ static void no_answer(const struct pb_http_request *rq, CURLcode rc, int too_big
 		pb_buf_addf(err, "no answer within %ld s", timeout_s);
 	else if (rc == CURLE_WRITE_ERROR && too_big)
 		pb_buf_addf(err, "the answer is larger than %zu MiB", BODY_MAX >> 20);
-	else
+	else if (rc == CURLE_WEIRD_SERVER_REPLY && status > 0) {
+		pb_buf_addf(err, "HTTP %ld with a header line libcurl refuses (", status);
+		pb_url_add_text(err, detail[0] ? detail : curl_easy_strerror(rc));
+		pb_buf_addstr(err, ")");
+	} else
 		pb_url_add_text(err, detail[0] ? detail : curl_easy_strerror(rc));
 }
 
@@ -222,8 +229,10 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	}
 	if (timed_out)
 		*timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-	no_answer(rq, rc, too_big, detail, timeout_s, err);
-	rs->final = !pb_http_failure_transient(rc, detail, &not_tls);
+	no_answer(rq, rc, too_big, rs->status, detail, timeout_s, err);
+	/* A header line libcurl refuses after a status line ("Nul byte in header"): the same answer comes again. */
+	rs->final =
+		!pb_http_failure_transient(rc, detail, &not_tls) || (rc == CURLE_WEIRD_SERVER_REPLY && rs->status > 0);
 	if (not_tls)
 		pb_buf_addstr(err, ": the server does not speak TLS there (a plain http port?)");
 	return too_big ? -2 : -1;

@@ -271,6 +271,17 @@ for v in PB_PC_LOGIN_URL=http://login.example PB_PC_GRAPH_URL=http://graph.examp
 done
 pb_headers_stop
 
+# ---- a token answer with a header line libcurl refuses -----------------------------------------------------
+# A NUL byte in a header line: libcurl refuses the answer ("Nul byte in header"), and the login was asked 5 times
+# over, 15 s of waits, as if the server were failing for a while; it gives the same answer again. Not retried.
+pb_pc_config '{"token_nul_header": true}'
+curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+run nulheader 3 "$PBI" --format partner-center --no-progress --month "$MONTH"
+check "a token answer with a NUL byte in a header line: exit 3 at once, one request, not retried" \
+	"3|pb-ingest: POST $PC_URL/$AZURE_TENANT_ID/oauth2/v2.0/token: HTTP 200 with a header line libcurl refuses (Nul byte in header)|1" \
+	"$GOT|$(cat "$TMP/err" "$TMP/out")|$(pb_pc_stat token_requests)"
+pb_pc_config '{"token_nul_header": false}'
+
 # ---- a manifest whose rootDirectory is not https ---------------------------------------------------------
 # The blobs are ROOT/NAME?SAS: a rootDirectory over plain http to another host sent the SAS there in the clear, and
 # a file:// one read the machine's own files as the export. Like the operation's Location and the manifest's link,

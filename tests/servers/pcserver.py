@@ -80,6 +80,7 @@ Control (test-only, no authentication), JSON in and out:
     {"credentials": {"tenant","client_id","client_secret"} or a list of them (replaces the list),
      "token_lifetime": 3599,
      "check_audience": true,
+     "token_nul_header": false,  true: the token answer holds a header line with a NUL byte (which libcurl refuses)
      "export": {"polls_running": 0,        polls answered notStarted/running before the outcome
                 "retry_after": 1,          Retry-After (seconds) on the 202 and on unfinished polls
                 "fail": false,             true ({"code":"5000","message":"No data available"}) or {code,message}
@@ -158,6 +159,7 @@ def default_config():
         "credentials": [],
         "token_lifetime": 3599,
         "check_audience": True,
+        "token_nul_header": False,
         "export": {
             "polls_running": 0,
             "retry_after": 1,
@@ -289,9 +291,9 @@ class State:
                 new["credentials"] = out
             elif key == "token_lifetime":
                 new[key] = want_int(val, key, 1)
-            elif key == "check_audience":
+            elif key in ("check_audience", "token_nul_header"):
                 if not isinstance(val, bool):
-                    raise ConfigError("check_audience: want true or false")
+                    raise ConfigError(f"{key}: want true or false")
                 new[key] = val
             elif key == "export":
                 if not isinstance(val, dict):
@@ -703,10 +705,12 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             st.tokens[token] = {"aud": aud, "exp": exp, "tenant": tenant}
             st.stats["tokens_issued"] += 1
+            nul = st.config["token_nul_header"]
+        extra = [("X-Fault", "a\0")] if nul else []
         self._json(200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
                          "access_token": token},
                    [("Cache-Control", "no-store, no-cache"), ("Pragma", "no-cache"),
-                    ("x-ms-request-id", str(uuid.uuid4()))], "application/json; charset=utf-8")
+                    ("x-ms-request-id", str(uuid.uuid4()))] + extra, "application/json; charset=utf-8")
 
     def _check_token(self, aud):
         """None when the bearer token is good for aud, else a message saying why not."""
