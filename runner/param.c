@@ -41,6 +41,13 @@ void pb_param_resolve(const struct pb_job *job, int32_t today, const int32_t *mo
 	/* As of yesterday on the 1st, the current month is the one that day ends, not one with no day yet. */
 	if (!month_opt && job->month_kind == PB_JOB_MONTH_CURRENT)
 		out->month = pb_date_month_start(out->as_of);
+	/*
+	 * A month has no day after its last to be as of: a month close run on a later day (as of today, or an
+	 * --as-of of the next month) is as of the month's end, the day pb-aggregate counts through, and that is
+	 * the day its steps are given and the run records.
+	 */
+	if (out->as_of >= pb_date_month_start(out->month + 31))
+		out->as_of = pb_date_month_start(out->month + 31) - 1;
 }
 
 /* Characters a POSIX shell reads as themselves in a word. */

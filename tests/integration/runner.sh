@@ -57,6 +57,7 @@ THIS_MONTH=$(date -u +%Y-%m)
 TODAY=$(date -u +%Y-%m-%d)
 PREV_MONTH=$(date -u -d "$THIS_MONTH-01 -1 day" +%Y-%m)
 YESTERDAY=$(date -u -d "$TODAY -1 day" +%Y-%m-%d)
+PREV_END=$(date -u -d "$THIS_MONTH-01 -1 day" +%Y-%m-%d)
 
 # ---- the command line, --help and the man page -----------------------------------------------------------
 
@@ -172,12 +173,26 @@ show-args: /bin/sh -c 'printf \"%s\\n\" \"\$@\"' show-args 2026-09 --as-of=2026-
 to-stderr: /bin/sh -c 'echo \"a line on stderr\" >&2; printf \"the last line, without a line end\" >&2'|" \
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
 pbr "$FIX/example.yaml" --dry-run
-check "the job's defaults: previous month, yesterday" "job example: month $PREV_MONTH, as_of $YESTERDAY" "$(head -n 1 "$TMP/out")"
+check "the job's defaults: previous month, yesterday (after it: its last day)" "job example: month $PREV_MONTH, as_of $PREV_END" \
+	"$(head -n 1 "$TMP/out")"
 pbr "$FIX/example.yaml" --month "$THIS_MONTH" --dry-run
 check "--month of the current month: as_of stays the job's" "job example: month $THIS_MONTH, as_of $YESTERDAY" \
 	"$(head -n 1 "$TMP/out")"
+pbr "$FIX/example.yaml" --month 2026-02 --as-of 2026-02-20 --dry-run
+check "--as-of wins" "job example: month 2026-02, as_of 2026-02-20" "$(head -n 1 "$TMP/out")"
+# An as_of after the month is its last day, the day pb-aggregate counts through: a month close as of the 1st of
+# the next month (or the 6th) recorded that day while its aggregate step, given no --as-of, used the month's end.
 pbr "$FIX/example.yaml" --month 2026-02 --as-of 2026-03-05 --dry-run
-check "--as-of wins" "job example: month 2026-02, as_of 2026-03-05" "$(head -n 1 "$TMP/out")"
+check "an --as-of after the month is the month's last day" "job example: month 2026-02, as_of 2026-02-28" \
+	"$(head -n 1 "$TMP/out")"
+for j in month-close demo-month-close; do
+	(cd "$ROOT" && PB_AWS_CUR_SOURCE=s3://b/cur PB_AZURE_EXPORT=https://a/e PB_PC_INVOICE=G0 PB_INVOICE_DIR=/x \
+		PB_DEMO_DIR=/x "${LIMIT[@]}" "$PBR" jobs/$j.yaml --month 2026-09 --as-of 2026-10-01 --only aggregate \
+		--dry-run >"$TMP/out" 2>"$TMP/err")
+	check "jobs/$j.yaml as of the next month's 1st: its aggregate step is given the run's as_of, the month's end" \
+		"0|job $j: month 2026-09, as_of 2026-09-30
+aggregate: pb-aggregate --month 2026-09 --detail --as-of 2026-09-30|" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+done
 f=$(job literal <<'EOF'
 name: literal
 params: {month: 2025-12, as_of: 2026-01-15}
@@ -186,10 +201,10 @@ steps:
 EOF
 )
 pbr "$f" --dry-run
-check "literal params" "job literal: month 2025-12, as_of 2026-01-15
-a: /bin/echo 2025-12/2026-01-15" "$(cat "$TMP/out")"
-pbr "$f" --month 2024-02 --dry-run
-check "a literal as_of is explicit: --month does not move it" "job literal: month 2024-02, as_of 2026-01-15" \
+check "literal params (an as_of after the month: its last day)" "job literal: month 2025-12, as_of 2025-12-31
+a: /bin/echo 2025-12/2025-12-31" "$(cat "$TMP/out")"
+pbr "$f" --month 2026-01 --dry-run
+check "a literal as_of is explicit: --month does not move it" "job literal: month 2026-01, as_of 2026-01-15" \
 	"$(head -n 1 "$TMP/out")"
 # An as_of before the month has no day of the month to be as of: pb-aggregate refused it after the imports ran.
 pbr "$f" --month 2026-02 --dry-run
@@ -276,6 +291,10 @@ the last line, without a line end" \
 check "a job file named from its folder is recorded with its full name" "0|$(realpath "$FIX/example.yaml")" \
 	"$?|$(sql "SELECT job_file FROM pb.job_run ORDER BY id DESC LIMIT 1")"
 check "no secret in the database" "0" "$(sql "SELECT count(*) FROM pb.job_step WHERE array_to_string(argv, ' ') LIKE '%s3cr3t%'")"
+next_run
+pbr "$FIX/example.yaml" --month 2026-08 --as-of 2026-09-01 --only show-args
+check "a run as of a day after its month: the step is given, and the run records, the month's last day" \
+	"0|--as-of=2026-08-31|2026-08-31" "$st|$(sed -n 2p "$TMP/out")|$(sql "SELECT as_of FROM pb.job_run WHERE id = $R")"
 
 # A program named by ${env:NAME}: its value is neither stored nor printed (the file it resolved to was
 # recorded, and a message about it named it).

@@ -221,11 +221,12 @@ static void test_resolve(void **state)
 	pb_param_resolve(&job, jan15, NULL, &day, &p);
 	assert_int_equal(p.month, pb_date_from_ymd(2025, 11, 1));
 	assert_int_equal(p.as_of, day);
+	/* An as_of after the month is the month's last day: a month close as of yesterday is as of its end. */
 	job.month_kind = PB_JOB_MONTH_PREVIOUS;
 	job.as_of_kind = PB_JOB_DAY_YESTERDAY;
 	pb_param_resolve(&job, jan15, NULL, NULL, &p);
 	assert_int_equal(p.month, pb_date_from_ymd(2025, 12, 1));
-	assert_int_equal(p.as_of, jan15 - 1);
+	assert_int_equal(p.as_of, pb_date_from_ymd(2025, 12, 31));
 	pb_param_resolve(&job, mar1, NULL, NULL, &p);
 	assert_int_equal(p.month, pb_date_from_ymd(2026, 2, 1));
 	assert_int_equal(p.as_of, pb_date_from_ymd(2026, 2, 28));
@@ -238,14 +239,20 @@ static void test_resolve(void **state)
 	day = pb_date_from_ymd(2026, 1, 1);
 	pb_param_resolve(&job, jan15, &day, NULL, &p);
 	assert_int_equal(p.as_of, jan15 - 1);
-	/* An explicit as_of wins: --as-of, then the job's literal date. */
-	day = pb_date_from_ymd(2026, 1, 3);
+	/* An explicit as_of wins: --as-of, then the job's literal date; after the month, its last day. */
+	day = pb_date_from_ymd(2024, 2, 3);
 	pb_param_resolve(&job, jan15, &feb24, &day, &p);
 	assert_int_equal(p.as_of, day);
+	day = pb_date_from_ymd(2026, 1, 3);
+	pb_param_resolve(&job, jan15, &feb24, &day, &p);
+	assert_int_equal(p.as_of, pb_date_from_ymd(2024, 2, 29));
 	job.as_of_kind = PB_JOB_DAY_LITERAL;
-	job.as_of = pb_date_from_ymd(2025, 7, 4);
+	job.as_of = pb_date_from_ymd(2024, 2, 10);
 	pb_param_resolve(&job, jan15, &feb24, NULL, &p);
 	assert_int_equal(p.as_of, job.as_of);
+	job.as_of = pb_date_from_ymd(2025, 7, 4);
+	pb_param_resolve(&job, jan15, &feb24, NULL, &p);
+	assert_int_equal(p.as_of, pb_date_from_ymd(2024, 2, 29));
 	job.month_kind = PB_JOB_MONTH_LITERAL;
 	job.month = pb_date_from_ymd(2025, 7, 1);
 	pb_param_resolve(&job, jan15, NULL, NULL, &p);
