@@ -183,7 +183,7 @@ int pb_file_write_atomic(const char *path, const void *data, size_t len, struct 
 	int fd, e = 0;
 
 	if (check_target(path, err) < 0)
-		return -1;
+		return PB_ATOMIC_NOT_REGULAR;
 	fd = open_temp(path, &tmp);
 	if (fd < 0) {
 		e = errno;
@@ -258,7 +258,7 @@ int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err)
 	pb_buf_init(&a->tmp, 0);
 	pb_buf_init(&a->path, 0);
 	if (check_target(path, err) < 0)
-		return -1;
+		return PB_ATOMIC_NOT_REGULAR;
 	pb_buf_addstr(&a->path, path);
 	if (a->path.failed)
 		return fail(err, path, ENOMEM);

@@ -8,11 +8,17 @@
 #include "buf.h"
 
 /*
+ * What pb_file_write_atomic and pb_atomic_open return when what is at the path is not a regular file: a
+ * mistake in the name given (the caller's usage error), not a failure that passes, as the others (-1) may.
+ */
+#define PB_ATOMIC_NOT_REGULAR (-2)
+
+/*
  * Writes len bytes to path: to a temporary file in the same folder (PATH.tmp.XXXXXX, made exclusively under
  * a name no one can guess), fsynced and closed with every error
  * checked, then renamed over path and the folder fsynced. A path that is there must be a regular file (not
- * a link, a device, a FIFO or a folder). Returns 0, or -1 with "cannot write 'PATH': why" in err and path
- * untouched.
+ * a link, a device, a FIFO or a folder; else PB_ATOMIC_NOT_REGULAR). Returns 0, or -1 with "cannot write
+ * 'PATH': why" in err and path untouched.
  */
 int pb_file_write_atomic(const char *path, const void *data, size_t len, struct pb_buf *err);
 
@@ -22,7 +28,10 @@ struct pb_atomic {
 	struct pb_buf tmp, path;
 };
 
-/* Opens a temporary file beside path (a regular file, if it is there) to write into a->f. 0, or -1 with err set. */
+/*
+ * Opens a temporary file beside path (a regular file, if it is there) to write into a->f. 0, or -1 with err
+ * set (PB_ATOMIC_NOT_REGULAR when what is at path is not a regular file).
+ */
 int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err);
 
 /*

@@ -642,8 +642,8 @@ int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *by, 
 	/* Converted with the rates the run was made with, as its invoice lines are: never with some loaded since. */
 	if (rc == 0)
 		rc = pb_inv_check_rates(conn, run_id, m, err);
-	if (rc == 0 && pb_atomic_open(&out, path, err) < 0)
-		rc = PB_ERR_DEPENDENCY;
+	if (rc == 0)
+		rc = pb_inv_open_output(&out, path, err);
 	if (rc < 0) {
 		PQclear(PQexec(conn, "ROLLBACK"));
 		categories_release(&cats);

@@ -16,6 +16,7 @@
 #include "export.h"
 #include "lines.h"
 #include "log.h"
+#include "output.h"
 #include "sha256.h"
 
 #include "testhook.h"
@@ -451,7 +452,8 @@ static void file_path(const struct issue *s, int detail, struct pb_buf *path)
 
 /*
  * Opens the temporary files of the detail (out[0]) and the export (out[1]) in the folder, in that order. 0, or
- * PB_ERR_DEPENDENCY with "cannot write 'PATH': why" in err and no file left.
+ * PB_ERR_DEPENDENCY with "cannot write 'PATH': why" in err and no file left (PB_ERR_USAGE when what is at PATH
+ * is not a regular file: a link or a FIFO there stays until someone removes it, retrying does not help).
  */
 static int open_files(const struct issue *s, struct pb_atomic out[2], struct pb_buf *err)
 {
@@ -461,8 +463,7 @@ static int open_files(const struct issue *s, struct pb_atomic out[2], struct pb_
 	memset(out, 0, 2 * sizeof(*out));
 	for (i = 0; i < 2 && rc == 0; i++) {
 		file_path(s, i == 0, &path);
-		if (path.failed || pb_atomic_open(&out[i], pb_buf_str(&path), err) < 0)
-			rc = PB_ERR_DEPENDENCY;
+		rc = path.failed ? PB_ERR_DEPENDENCY : pb_inv_open_output(&out[i], pb_buf_str(&path), err);
 	}
 	if (rc < 0)
 		for (i = 0; i < 2; i++)

@@ -50,3 +50,12 @@ int pb_inv_output_claim(PGconn *conn, const char *path, struct pb_buf *err)
 	pb_buf_release(&key);
 	return rc;
 }
+
+int pb_inv_open_output(struct pb_atomic *out, const char *path, struct pb_buf *err)
+{
+	int rc = pb_atomic_open(out, path, err);
+
+	if (rc == 0)
+		return 0;
+	return rc == PB_ATOMIC_NOT_REGULAR ? PB_ERR_USAGE : PB_ERR_DEPENDENCY;
+}

@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include "atomicfile.h"
 #include "buf.h"
 
 /*
@@ -12,5 +13,11 @@
  * beside it (pb_atomic_remove_leftovers). Returns 0, or PB_ERR_DEPENDENCY with err set.
  */
 int pb_inv_output_claim(PGconn *conn, const char *path, struct pb_buf *err);
+
+/*
+ * pb_atomic_open of a file pb-invoice writes: 0, PB_ERR_USAGE when what is at path is not a regular file (a
+ * link or a FIFO put there stays until someone removes it: no retry helps), else PB_ERR_DEPENDENCY; err set.
+ */
+int pb_inv_open_output(struct pb_atomic *out, const char *path, struct pb_buf *err);
 
 #endif

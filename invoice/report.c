@@ -479,7 +479,7 @@ int pb_inv_report(PGconn *conn, int32_t month, const char *path, struct pb_buf *
 	}
 	pb_test_pause("report-run");
 	/* Written as it is made, to a temporary file put in place whole once done. */
-	rc = pb_atomic_open(&out, path, err) < 0 ? PB_ERR_DEPENDENCY : 0;
+	rc = pb_inv_open_output(&out, path, err);
 	if (rc == 0) {
 		r.f = out.f;
 		rc = body(conn, month, m, PQgetvalue(res, 0, 0), &r, err);
