@@ -646,14 +646,25 @@ static void trim_tail(struct watch *w)
 	t->ptr[t->len] = '\0';
 }
 
-/* Forks the step. Returns its pid, or -1 with err set; *fd is the read end of its stderr. */
-static pid_t start(char *const argv[], const char *shown, uint64_t grace_ms, int *fd, struct pb_buf *err)
+/* Whether errno e says the system lacked a resource for the moment: descriptors, processes, memory. */
+static int scarce(int e)
+{
+	return e == EMFILE || e == ENFILE || e == EAGAIN || e == ENOMEM;
+}
+
+/*
+ * Forks the step. Returns its pid, or -1 with err set (and *short_of set when it was for want of a resource);
+ * *fd is the read end of its stderr.
+ */
+static pid_t start(char *const argv[], const char *shown, uint64_t grace_ms, int *fd, int *short_of, struct pb_buf *err)
 {
 	int pipe_fd[2] = {-1, -1}, report[2] = {-1, -1}, go[2] = {-1, -1}, e = 0, i;
 	pid_t pid = -1, parent;
 	ssize_t n;
 
+	*short_of = 0;
 	if (pipe2(pipe_fd, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
+		*short_of = scarce(errno);
 		pb_buf_addf(err, "cannot make a pipe: %s", strerror(errno));
 		goto out;
 	}
@@ -664,6 +675,7 @@ static pid_t start(char *const argv[], const char *shown, uint64_t grace_ms, int
 	if (pid == 0)
 		child(argv, pipe_fd[1], report[1], go[0], parent);
 	if (pid < 0) {
+		*short_of = scarce(errno);
 		pb_buf_addf(err, "cannot start '%s': %s", shown, strerror(errno));
 		goto out;
 	}
@@ -681,6 +693,7 @@ static pid_t start(char *const argv[], const char *shown, uint64_t grace_ms, int
 	if (n == (ssize_t)sizeof(e)) {
 		waitpid(pid, NULL, 0);
 		tell_guard(0, 0);
+		*short_of = scarce(e);
 		pb_buf_addf(err, "cannot run '%s': %s", shown, strerror(e));
 		pid = -1;
 		goto out;
@@ -703,6 +716,7 @@ int pb_exec_run(char *const argv[], const struct pb_exec_opts *o, struct pb_exec
 {
 	struct watch w;
 	uint64_t t0 = pb_now_ms();
+	int short_of;
 
 	pb_buf_reset(err);
 	pb_buf_reset(&r->tail);
@@ -714,9 +728,9 @@ int pb_exec_run(char *const argv[], const struct pb_exec_opts *o, struct pb_exec
 	w.r = r;
 	w.fd = -1;
 	w.deadline = t0 + o->timeout_ms;
-	w.pid = start(argv, o->name ? o->name : argv[0], o->grace_ms, &w.fd, err);
+	w.pid = start(argv, o->name ? o->name : argv[0], o->grace_ms, &w.fd, &short_of, err);
 	if (w.pid < 0)
-		return -1;
+		return short_of ? PB_EXEC_SCARCE : -1;
 	watch(&w);
 	tell_guard(0, 0);
 	r->ms = pb_now_ms() - t0;

@@ -70,8 +70,11 @@ int pb_exec_find(const char *name, const char *shown, struct pb_buf *path, struc
  * group of its own; waits for it and every process of its group. At its timeout, or when pb-run receives
  * SIGTERM, SIGINT or SIGHUP, the group gets SIGTERM, and SIGKILL grace_ms later. Fills r (pb_buf_init its
  * tail first; the caller releases it). Returns 0 when the step ran, whatever its end, or -1 with a message
- * in err when it could not be started (r->tail may then hold what was read).
+ * in err when it could not be started (r->tail may then hold what was read): PB_EXEC_SCARCE when what was
+ * missing was a resource of the system (descriptors, processes or memory: EMFILE, ENFILE, EAGAIN, ENOMEM),
+ * which may pass, unlike a program that cannot be run.
  */
+#define PB_EXEC_SCARCE (-2)
 int pb_exec_run(char *const argv[], const struct pb_exec_opts *o, struct pb_exec_result *r, struct pb_buf *err);
 
 #endif

@@ -145,16 +145,20 @@ static const char *report(const struct pb_step_ctx *ctx, const struct pb_plan_st
 	return r->exited && r->status == 0 ? "succeeded" : "failed";
 }
 
-/* Attempt n of ps: recorded, run, recorded. Returns 0 with r filled, or -1 with end filled. */
+/*
+ * Attempt n of ps: recorded, run, recorded. Returns 0 with r filled, or -1 with end filled; 1 (end filled too,
+ * and why_not with the reason alone) when the step could not be started for want of a resource of the system,
+ * which may pass as exit status 3 may.
+ */
 static int attempt(const struct pb_step_ctx *ctx, const struct pb_plan_step *ps, unsigned n, struct pb_exec_result *r,
-		   struct pb_step_end *end)
+		   struct pb_step_end *end, struct pb_buf *why_not)
 {
 	const char *name = ps->step->name;
 	struct lines l = {ctx, name};
 	struct pb_exec_opts o = {ps->step->timeout_ms, ctx->grace_ms, on_line, &l, ps->shown[0]};
 	struct pb_record_step_end rec = {"failed", -1, 0, NULL, 0};
 	struct pb_buf err = PB_BUF_INIT;
-	int ret = -1;
+	int ret = -1, rc;
 
 	if (ps->step->retries)
 		pb_step_log(ctx, PB_LOG_INFO, name, "step %s started, attempt %u of %u", name, n,
@@ -165,10 +169,17 @@ static int attempt(const struct pb_step_ctx *ctx, const struct pb_plan_step *ps,
 		set_end(end, "failed", EXIT_DEPENDENCY, "%s", pb_buf_str(&err));
 		goto out;
 	}
-	if (pb_exec_run(ps->argv, &o, r, &err) < 0) {
-		set_end(end, "failed", EXIT_USAGE, "step '%s' could not be started: %s", name, pb_buf_str(&err));
+	rc = pb_exec_run(ps->argv, &o, r, &err);
+	if (rc < 0) {
+		set_end(end, "failed", rc == PB_EXEC_SCARCE ? EXIT_DEPENDENCY : EXIT_USAGE,
+			"step '%s' could not be started: %s", name, pb_buf_str(&err));
 		rec.tail = pb_buf_str(&err);
 		rec.tail_len = err.len;
+		if (rc == PB_EXEC_SCARCE) {
+			pb_buf_reset(why_not);
+			pb_buf_addstr(why_not, pb_buf_str(&err));
+			ret = 1;
+		}
 	} else {
 		rec.status = report(ctx, ps, r);
 		rec.exit_status = r->exited ? r->status : -1;
@@ -222,6 +233,7 @@ int pb_step_run(const struct pb_step_ctx *ctx, const struct pb_plan_step *ps, st
 		uint64_t *ms)
 {
 	struct pb_exec_result r;
+	struct pb_buf why_not = PB_BUF_INIT;
 	uint64_t t0 = 0;
 	unsigned n;
 	int ret = -1, code, rc;
@@ -251,9 +263,16 @@ int pb_step_run(const struct pb_step_ctx *ctx, const struct pb_plan_step *ps, st
 		}
 		if (!t0)
 			t0 = pb_now_ms();
-		if (attempt(ctx, ps, n, &r, end) < 0)
+		rc = attempt(ctx, ps, n, &r, end, &why_not);
+		if (rc < 0)
 			break;
-		code = exit_code(&r);
+		/* Not started for want of a resource (end says so): retried as exit status 3 is. */
+		if (rc > 0 && n > ps->step->retries) {
+			if (n > 1)
+				pb_buf_addf(&end->why, " (%u attempts)", n);
+			break;
+		}
+		code = rc > 0 ? EXIT_DEPENDENCY : exit_code(&r);
 		if (code == 0 && !r.interrupted) {
 			ret = 0;
 			break;
@@ -266,14 +285,21 @@ int pb_step_run(const struct pb_step_ctx *ctx, const struct pb_plan_step *ps, st
 			uint64_t wait = backoff(ps->step->backoff_ms, n);
 
 			pb_step_seconds(wait, what);
-			pb_step_log(ctx, PB_LOG_WARNING, ps->step->name,
-				    "step %s: %s, attempt %u of %u; retrying in %s", ps->step->name,
-				    r.timed_out ? "timed out" : "exit status 3", n, ps->step->retries + 1, what);
+			if (rc > 0)
+				pb_step_log(ctx, PB_LOG_WARNING, ps->step->name,
+					    "step %s: could not be started: %s, attempt %u of %u; retrying in %s",
+					    ps->step->name, pb_buf_str(&why_not), n, ps->step->retries + 1, what);
+			else
+				pb_step_log(ctx, PB_LOG_WARNING, ps->step->name,
+					    "step %s: %s, attempt %u of %u; retrying in %s", ps->step->name,
+					    r.timed_out ? "timed out" : "exit status 3", n, ps->step->retries + 1,
+					    what);
 			pb_exec_sleep(wait);
 		}
 	}
 	*started = t0 != 0;
 	*ms = t0 ? pb_now_ms() - t0 : 0;
 	pb_buf_release(&r.tail);
+	pb_buf_release(&why_not);
 	return ret;
 }

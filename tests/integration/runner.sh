@@ -496,6 +496,32 @@ pbr "$f"
 check "a program that cannot be run: exit 2" \
 	"2|pb-run: run $R failed: step 'bad' could not be started: cannot run '$W/noshebang': Exec format error|failed|" \
 	"$st|$(tail -n 1 "$TMP/err")|$(sql "SELECT status, exit_status FROM pb.job_step WHERE run_id = $R")"
+# A step that cannot be started for want of resources (here descriptors: a limit low enough that pb-run still
+# connects and starts, but cannot make its step's pipes) is a failure that may pass, as exit status 3 is: it
+# exited 2, not retried. The lowest limits fail before (the job file, the connections), so a few are tried.
+f=$(job scarce <<'EOF'
+name: scarce
+steps:
+  - {name: a, run: [/bin/true], retries: 1, backoff: 10ms}
+EOF
+)
+found=""
+for n in $(seq 8 24); do
+	next_run
+	("${LIMIT[@]}" bash -c 'ulimit -n "$1" && exec "${@:2}"' - "$n" "$PBR" "$f" --month 2026-10 >"$TMP/out" 2>"$TMP/err")
+	st=$?
+	if grep -q "could not be started: cannot make a pipe: Too many open files" "$TMP/err"; then
+		found=$n
+		break
+	fi
+done
+check "a step that cannot be started for want of descriptors: retried, then exit 3 (found with ulimit -n ${found:-none})" \
+	"3|pb-run: run $R: job scarce for 2026-10, as_of 2026-10-31
+pb-run: step a started, attempt 1 of 2
+pb-run: warning: step a: could not be started: cannot make a pipe: Too many open files, attempt 1 of 2; retrying in T s
+pb-run: step a started, attempt 2 of 2
+pb-run: run $R failed: step 'a' could not be started: cannot make a pipe: Too many open files (2 attempts)|failed||2" \
+	"$st|$(err_masked)|$(sql "SELECT status, exit_status, count(*) FROM pb.job_step WHERE run_id = $R GROUP BY 1, 2")"
 
 # A step that leaves a process behind: it is ended, with a warning.
 f=$(job leaves <<'EOF'
