@@ -158,6 +158,9 @@ static PGconn *connect_until(const char *const *keys, const char *const *vals, i
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	uint64_t end = pb_now_ms() + (uint64_t)seconds * 1000;
 
+	if (conn)
+		PQsetNoticeProcessor(conn, ignore_notice, NULL);
+
 	while (conn && PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
 		struct pollfd pfd = {.fd = PQsocket(conn), .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT};
 		uint64_t now = pb_now_ms();
@@ -246,14 +249,16 @@ static PGconn *connect_only(const char *conninfo, const char *application, int (
 	const char *why = NULL;
 
 	/* A dead peer over TCP is noticed in about 25 s (ignored on a Unix socket, which says so at once). */
-	const char *keys[7] = {"dbname",
+	const char *keys[8] = {"dbname",
 			       "application_name",
 			       "connect_timeout",
 			       "keepalives_idle",
 			       "keepalives_interval",
 			       "keepalives_count",
+			       "options",
 			       NULL};
-	const char *vals[7] = {conninfo, application, NULL, "10", "5", "3", NULL};
+	const char *vals[8] = {conninfo, application, NULL, "10", "5", "3", NULL, NULL};
+	struct pb_buf options = PB_BUF_INIT;
 	char *msg = NULL, timeout[16];
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
 	PGconn *conn;
@@ -274,7 +279,13 @@ static PGconn *connect_only(const char *conninfo, const char *application, int (
 		return NULL;
 	snprintf(timeout, sizeof(timeout), "%d", seconds);
 	vals[2] = timeout;
+	/* The server's chatter at startup kept out of the log (a role's client_min_messages = debug). */
+	if (pb_db_startup_options(conninfo, PB_DB_QUIET_OPTIONS, &options))
+		vals[6] = pb_buf_str(&options);
+	else
+		keys[6] = NULL;
 	conn = give_up ? connect_until(keys, vals, seconds, give_up, arg, &why) : PQconnectdbParams(keys, vals, 1);
+	pb_buf_release(&options);
 	if (why && !*why) {
 		pb_buf_addstr(err, "cannot connect to the database: no answer by the time the server had to stop");
 		PQfinish(conn);

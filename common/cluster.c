@@ -664,7 +664,7 @@ out:
 static int ensure_database(const char *run_dir, struct pb_buf *err)
 {
 	const char *keys[] = {"host", "port", "user", "dbname", "options", NULL};
-	const char *vals[] = {run_dir, "5432", "pb", "postgres", PB_DB_BATCH_OPTIONS, NULL};
+	const char *vals[] = {run_dir, "5432", "pb", "postgres", PB_DB_BATCH_OPTIONS " " PB_DB_QUIET_OPTIONS, NULL};
 	PGconn *conn;
 	PGresult *res;
 	int ret = -1;

@@ -97,12 +97,7 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
-/*
- * The startup packet's options: the user's (the connection string's, else PGOPTIONS), then the batch
- * timeouts, which the server applies before the first statement (a SET could itself be cancelled by a
- * timeout of a millisecond). A later -c wins; an options keyword replaces the string's and PGOPTIONS.
- */
-static int session_options(const char *conninfo, struct pb_buf *out)
+int pb_db_startup_options(const char *conninfo, const char *ours, struct pb_buf *out)
 {
 	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL), *o;
 	const char *user = NULL, *service = getenv("PGSERVICE");
@@ -121,7 +116,7 @@ static int session_options(const char *conninfo, struct pb_buf *out)
 		return 0;
 	if (user && *user)
 		pb_buf_addf(out, "%s ", user);
-	pb_buf_addstr(out, PB_DB_BATCH_OPTIONS);
+	pb_buf_addstr(out, ours);
 	return 1;
 }
 
@@ -285,7 +280,7 @@ PGconn *pb_db_connect_within(const char *application, int timeout_s, struct pb_b
 		if (!opts)
 			goto out;
 	}
-	if (!session_options(pb_buf_str(&info), &options))
+	if (!pb_db_startup_options(pb_buf_str(&info), PB_DB_BATCH_OPTIONS " " PB_DB_QUIET_OPTIONS, &options))
 		keys[3] = NULL;
 	snprintf(timeout, sizeof(timeout), "%d", timeout_s);
 	vals[0] = timeout;

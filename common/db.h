@@ -78,6 +78,22 @@ int pb_db_session_until(PGconn *conn, int batch, uint64_t deadline_ms, int (*giv
 #define PB_DB_BATCH_OPTIONS "-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0"
 
 /*
+ * Every program's startup option against a client_min_messages of DEBUG or LOG that a role or database sets:
+ * the server's messages of the connection's startup come before any notice processor can be set, and libpq's
+ * own prints them to standard error. WARNINGs still come.
+ */
+#define PB_DB_QUIET_OPTIONS "-c client_min_messages=warning"
+
+/*
+ * The startup packet's options into out: the user's (the connection string's, else PGOPTIONS), then ours
+ * (such as PB_DB_BATCH_OPTIONS), which the server applies before the first statement (a SET could itself be
+ * cancelled by a timeout of a millisecond) and over what a role or database sets. A later -c wins; an options
+ * keyword replaces the string's and PGOPTIONS. Returns 0 (out untouched) when a service file's options would
+ * be replaced unseen: then send none.
+ */
+int pb_db_startup_options(const char *conninfo, const char *ours, struct pb_buf *out);
+
+/*
  * Runs sql with params ($1... as text; NULL is SQL NULL). Returns the result (PQclear it) when it
  * succeeded, else NULL with the server's message in err.
  */

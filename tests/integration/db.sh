@@ -175,6 +175,17 @@ check "an empty search_path: migrate applies every migration, the extension in p
 		"SELECT count(*) FROM pb.schema_migrations" -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'btree_gist'" |
 		paste -sd'|')|$st2"
 
+# A role's client_min_messages = debug5 (ALTER ROLE ... SET; here for one database) put the server's DEBUG
+# lines from each connection's startup into every program's standard error.
+pb_sql "ALTER ROLE CURRENT_USER IN DATABASE nosearch SET client_min_messages = debug5" >/dev/null
+for cmd in "$BIN/pb-accounts list" "$PBDB status" "$BIN/pb-run --history" "$BIN/pb-api token list"; do
+	# shellcheck disable=SC2086 # the program and its arguments
+	PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=nosearch" $cmd >"$TMP/out" 2>"$TMP/err"
+	check "a role's client_min_messages = debug5: ${cmd##*/} says nothing of the server's startup on stderr" \
+		"0|" "$?|$(head -c 300 "$TMP/err")"
+done
+pb_sql "ALTER ROLE CURRENT_USER IN DATABASE nosearch RESET client_min_messages" >/dev/null
+
 # The extension dropped with CASCADE (by another application that shared it, or by hand) takes pb's rule
 # against overlapping links with it. pb-aggregate, which attributes usage through the links, refuses to run
 # (exit 4); pb-accounts still runs, to end an overlapping link; status says so; migrate puts both back,
