@@ -443,6 +443,12 @@ void pb_db_result_message(struct pb_buf *err, const char *what, PGconn *conn, co
 			    " (role '%s' lacks a privilege: partnerbill's programs run as the role that owns schema pb "
 			    "or a member of it, and pb-db migrate needs CREATE on the database)",
 			    PQuser(conn));
+	/* read_only_sql_transaction: no write will pass until the programs are pointed at another server. */
+	if (state && strcmp(state, "25006") == 0)
+		pb_buf_addf(err,
+			    " (database %s at %s is read-only: default_transaction_read_only is on for its role or "
+			    "database, or its server is a standby; run against one that takes writes)",
+			    PQdb(conn), PQhost(conn));
 }
 
 static void set_result_error(struct pb_buf *err, PGconn *conn, PGresult *res)

@@ -186,6 +186,27 @@ for cmd in "$BIN/pb-accounts list" "$PBDB status" "$BIN/pb-run --history" "$BIN/
 done
 pb_sql "ALTER ROLE CURRENT_USER IN DATABASE nosearch RESET client_min_messages" >/dev/null
 
+# A read-only database (default_transaction_read_only = on, as on a standby): the programs said "database:
+# ERROR: cannot execute UPDATE in a read-only transaction", naming neither the database nor what to do.
+pb_sql "ALTER DATABASE nosearch SET default_transaction_read_only = on" >/dev/null
+printf 'name: ro\nsteps:\n  - {name: a, run: [/bin/true]}\n' >"$TMP/ro.yaml"
+ro_why="(database nosearch at $SOCK is read-only: default_transaction_read_only is on for its role or database, or its server is a standby; run against one that takes writes)"
+PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=nosearch" "$BIN/pb-accounts" add RO1 --name "Read Only" \
+	--country US >"$TMP/out" 2>"$TMP/err"
+check "a read-only database: pb-accounts add says which and that it is read-only, exit 3" \
+	"3|pb-accounts: database: ERROR:  cannot execute INSERT in a read-only transaction $ro_why" "$?|$(cat "$TMP/err")"
+PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=nosearch" "$BIN/pb-run" "$TMP/ro.yaml" --month 2026-10 \
+	>"$TMP/out" 2>"$TMP/err"
+check "a read-only database: pb-run says which and that it is read-only, exit 3" \
+	"3|pb-run: database: ERROR:  cannot execute UPDATE in a read-only transaction $ro_why" "$?|$(cat "$TMP/err")"
+for cmd in "$BIN/pb-aggregate --month 2026-10" "$BIN/pb-invoice --month 2026-10 --issue --out $TMP/ro-invoices" \
+	"$PBDB migrate"; do
+	# shellcheck disable=SC2086 # the program and its arguments
+	PB_DATABASE_URL="host=$SOCK port=5432 user=pb dbname=nosearch" $cmd >"$TMP/out" 2>"$TMP/err"
+	check "a read-only database: ${cmd#"$BIN"/} exits 3, saying so" "3|1" "$?|$(grep -cF "$ro_why" "$TMP/err")"
+done
+pb_sql "ALTER DATABASE nosearch RESET default_transaction_read_only" >/dev/null
+
 # The extension dropped with CASCADE (by another application that shared it, or by hand) takes pb's rule
 # against overlapping links with it. pb-aggregate, which attributes usage through the links, refuses to run
 # (exit 4); pb-accounts still runs, to end an overlapping link; status says so; migrate puts both back,
