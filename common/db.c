@@ -101,7 +101,9 @@ int pb_db_startup_options(const char *conninfo, const char *ours, struct pb_buf 
 {
 	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL), *o;
 	const char *user = NULL, *service = getenv("PGSERVICE");
+	int ret = 1;
 
+	/* user and service may point into opts: used before it is freed. */
 	for (o = opts; o && o->keyword; o++) {
 		if (strcmp(o->keyword, "options") == 0 && o->val && *o->val)
 			user = o->val;
@@ -110,14 +112,16 @@ int pb_db_startup_options(const char *conninfo, const char *ours, struct pb_buf 
 	}
 	if (!user)
 		user = getenv("PGOPTIONS");
-	PQconninfoFree(opts);
 	/* A service file's options would be replaced, unseen: then the SETs of pb_db_session alone. */
-	if (!(user && *user) && service && *service)
-		return 0;
-	if (user && *user)
-		pb_buf_addf(out, "%s ", user);
-	pb_buf_addstr(out, ours);
-	return 1;
+	if (!(user && *user) && service && *service) {
+		ret = 0;
+	} else {
+		if (user && *user)
+			pb_buf_addf(out, "%s ", user);
+		pb_buf_addstr(out, ours);
+	}
+	PQconninfoFree(opts);
+	return ret;
 }
 
 /* Whether the n bytes at s are one character or a plain word (an option's name, a value such as "bogus"), safe to show.
