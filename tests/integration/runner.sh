@@ -508,6 +508,7 @@ EOF
 found=""
 for n in $(seq 8 24); do
 	next_run
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	("${LIMIT[@]}" bash -c 'ulimit -n "$1" && exec "${@:2}"' - "$n" "$PBR" "$f" --month 2026-10 >"$TMP/out" 2>"$TMP/err")
 	st=$?
 	if grep -q "could not be started: cannot make a pipe: Too many open files" "$TMP/err"; then
