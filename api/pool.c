@@ -224,12 +224,15 @@ static int connect_seconds(const PQconninfoOption *opts, const char *conninfo, s
 		return CONNECT_S;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	while (*end == ' ' || *end == '\t' || *end == '\n')
+	/* What libpq takes after the number: any of isspace's characters in the C locale (a CR included). */
+	while (*end && strchr(" \t\n\v\f\r", *end))
 		end++;
 	if (errno || end == v || *end || n > INT_MAX || n < INT_MIN) {
 		pb_buf_addf(err,
 			    "cannot connect to the database: connect_timeout '%s'%s%s is not a whole number of seconds",
 			    v, from ? " in " : "", from ? from : "");
+		if (end != v && !*end)
+			pb_buf_addf(err, " from %d to %d", INT_MIN, INT_MAX);
 		if (!from) {
 			pb_buf_addstr(err, " (the database is '");
 			pb_db_conninfo_shown(err, conninfo);

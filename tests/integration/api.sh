@@ -1404,6 +1404,13 @@ check "connect_timeout: not a number, said so (and 503)" \
 ct_try "$TMP/ct6.log" PB_DATABASE_URL="$CONN" PGCONNECT_TIMEOUT=2s
 check "connect_timeout: PGCONNECT_TIMEOUT not a number, said so (and 503)" \
 	"503|0|connect_timeout '2s' in PGCONNECT_TIMEOUT is not a whole number of seconds" "$CT"
+# libpq takes a number followed by a CR (a variable set from a file with CRLF lines) as the number, as psql does.
+ct_try "$TMP/ct7.log" PB_DATABASE_URL="$CONN" PGCONNECT_TIMEOUT=$'2\r'
+check "connect_timeout: PGCONNECT_TIMEOUT '2' and a CR is 2, as libpq takes it: 503 after 2 s" \
+	"503|0|no answer within 2 s (connect_timeout)" "$CT"
+ct_try "$TMP/ct8.log" PB_DATABASE_URL="$CONN connect_timeout=99999999999"
+check "connect_timeout: a whole number past an int, said so (and 503)" \
+	"503|0|connect_timeout '99999999999' is not a whole number of seconds from -2147483648 to 2147483647" "$CT"
 
 # ---- a role that may not read the tokens ----------------------------------------------------------------------------
 # The refusal in pb-api's log says what is missing and what to do, as the batch programs' do.
