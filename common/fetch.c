@@ -935,6 +935,17 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 				    (unsigned long long)f->attempt_from);
 		return -1;
 	}
+	/*
+	 * A 200 to a resumed request that ended before giving again the bytes taken already: a shorter object (with
+	 * no length to compare, a chunked answer). What was taken is not all of it; nothing more is.
+	 */
+	if (rc == CURLE_OK && f->body_ok && f->skip) {
+		pb_buf_addf(why,
+			    "the object changed while it was downloaded (%llu bytes were received, and it now ends "
+			    "after %llu)",
+			    (unsigned long long)f->attempt_from, (unsigned long long)(f->attempt_from - f->skip));
+		return -1;
+	}
 	if (rc == CURLE_OK && f->body_ok && (f->excess || bytes_after_body(f))) {
 		if (f->content_length >= 0)
 			pb_buf_addf(why,

@@ -504,6 +504,25 @@ check "... the same object: asked for whole again, the same totals as the file" 
 	"0|$("$PBI" --format aws-cur --summary --no-progress "$TMP/same/x.csv")||2 0" \
 	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_fault_count 'GET') $(grep -c 'method=GET .* status=206' "$FAULT_LOG")"
 pb_fault_stop
+# A chunked answer gives no length to compare: the object, cut after line 2 and replaced by a shorter one (its header
+# alone), answered the resumed request 200 whole, ended before the bytes taken were given again, and the two lines
+# taken were read as the whole object (exit 0, line 3 never billed). It is now refused, not retried.
+head -n 1 "$TMP/same/x.csv" >"$TMP/same/short.csv"
+touch -r "$TMP/same/x.csv" "$TMP/same/short.csv"
+pb_fault_start "$TMP/same" "1:truncate=$(head -n 2 "$TMP/same/x.csv" | wc -c):chunked; 2:serve=short.csv:chunked" \
+	>/dev/null || exit 1
+run chunked-shorter 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "a chunked object replaced by a shorter one after a cut: exit 3, not taken as whole" \
+	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: the object changed while it was downloaded ($(head -n 2 "$TMP/same/x.csv" | wc -c) bytes were received, and it now ends after $(wc -c <"$TMP/same/short.csv")), not retried||2" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_fault_count 'GET')"
+pb_fault_stop
+pb_fault_start "$TMP/same" "1:truncate=$(head -n 2 "$TMP/same/x.csv" | wc -c):chunked; 2:serve=x.csv:chunked" \
+	>/dev/null || exit 1
+run chunked-same 0 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "... the same object chunked, resumed with a 200: the same totals as the file" \
+	"0|$("$PBI" --format aws-cur --summary --no-progress "$TMP/same/x.csv")||2" \
+	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_fault_count 'GET')"
+pb_fault_stop
 
 # A server that resumes at another byte than the one asked for (its Content-Range says so), and cuts that
 # answer short too: exit 3 at once, not one byte of it taken, not retried.

@@ -52,7 +52,9 @@ Fault rules
                           early=K  (--dir) answer a Range request from K bytes before the first byte
                           asked for, its Content-Range saying so (a server that resumes at the wrong place);
                           nolength  send no Content-Length (the body ends where the connection closes), so
-                          that the cut is a clean end of the body
+                          that the cut is a clean end of the body;
+                          chunked  (--dir) send the body chunked, no Content-Length, and cut it before its last
+                          chunk
            | corrupt=N    pass through, with the body byte at offset N (from 0) of the answer changed (its bits
                           inverted): a body damaged on its way that keeps its length
            | extra=N      pass through, the body followed by N more bytes ("x") that its Content-Length does not
@@ -73,7 +75,8 @@ Fault rules
            | serve=NAME   (--dir) answer with the whole file NAME of the folder instead, 200 whatever Range asks (a
                           server that ignores Range, whose object changed: give NAME the same mtime to keep
                           its Last-Modified)
-             options:     range  honour Range (a 206 of NAME's bytes); nocr  a 206 without its Content-Range
+             options:     range  honour Range (a 206 of NAME's bytes); nocr  a 206 without its Content-Range;
+                          chunked  send the body chunked, no Content-Length
            | pass         pass through (to exempt requests from a later rule)
 
   Examples:  --fault 1:500 --fault 2:429:retry-after=1 --fault 3:reset --fault 4:stall=30
@@ -192,7 +195,7 @@ class Rule:
         elif name == "truncate":
             self.kind = name
             self.nbytes = self._number(arg, int)
-            self._allow_options("hold", "rst", "early", "nolength")
+            self._allow_options("hold", "rst", "early", "nolength", "chunked")
             if "hold" in self.options:
                 self.options["hold"] = self._number(self.options["hold"], float)
             if "early" in self.options:
@@ -206,7 +209,7 @@ class Rule:
         elif name == "serve":
             self.kind = name
             self.serve = arg
-            self._allow_options("range", "nocr")
+            self._allow_options("range", "nocr", "chunked")
             if not arg or "/" in arg:
                 raise ScriptError(f"rule {text!r}: serve wants a file name of the folder")
         elif name == "longer":
@@ -351,6 +354,7 @@ class Handler(BaseHTTPRequestHandler):
         self._header = None
         self._header_nul = False
         self._nolength = False
+        self._chunked = False
         self._status = "-"
         self._continued = False
         self._dropped = False
@@ -392,6 +396,7 @@ class Handler(BaseHTTPRequestHandler):
             elif rule.kind == "longer":
                 self._serve_file(None, 0, False, longer=rule.nbytes)
             elif rule.kind == "serve":
+                self._chunked = "chunked" in rule.options
                 self._serve_file(None, 0, False, serve=rule.serve, serve_range="range" in rule.options,
                                  no_content_range="nocr" in rule.options)
             elif rule.kind in ("extra", "length", "slow"):
@@ -403,6 +408,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._forward()
             elif rule.kind == "truncate":
                 self._nolength = "nolength" in rule.options
+                self._chunked = "chunked" in rule.options
                 self._forward(limit=rule.nbytes, hold=rule.options.get("hold", 0), rst="rst" in rule.options,
                               early=rule.options.get("early", 0))
                 if self._dropped:
@@ -512,6 +518,9 @@ class Handler(BaseHTTPRequestHandler):
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             if not any(k.lower() == "connection" for k, _ in headers):
                 headers.append(("Connection", "close"))
+        if self._chunked and status in (200, 206):
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Transfer-Encoding", "chunked"))
         if self._header is not None:
             value = "a" * (self._header - 1) + "\0" if self._header_nul else "a" * self._header
             headers = list(headers) + [("X-Fault", value)]
@@ -532,6 +541,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(data[i:i + 1])
                 self.wfile.flush()
                 time.sleep(1 / self._slow)
+        elif self._chunked and self._status in (200, 206):
+            self.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n")
         else:
             self.wfile.write(data)
         self._sent += len(data)
@@ -757,6 +768,8 @@ class Handler(BaseHTTPRequestHandler):
         if limit is not None:
             self._cut(hold, rst)
             return
+        if self._chunked and self.command == "GET":
+            self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
     def _simple(self, status, reason, headers):
