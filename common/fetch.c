@@ -65,6 +65,7 @@ struct pb_fetch {
 	int excess;			/* the answer went on past its Content-Length (or its last chunk) */
 	size_t long_etag;		/* the length of an ETag longer than etag keeps, or 0 */
 	char bad_header[160];		/* "Content-Length X" of an answer with a body, X no length, or "" */
+	char two_lengths[48];		/* "A and B", two Content-Lengths of one answer that differ, or "" */
 	int http1;			/* the answer is HTTP/1.x */
 	int chunked;			/* its Transfer-Encoding is chunked */
 	int no_length;			/* an HTTP/1 answer with a body, neither a Content-Length nor chunked */
@@ -504,7 +505,16 @@ static int length_header(struct pb_fetch *f, const char *name, const char *v)
 	int64_t first, last, len;
 
 	if (strcasecmp(name, "Content-Length") == 0) {
+		/*
+		 * Two Content-Lengths that differ (RFC 9112 6.3): libcurl takes the last, and the body could be cut
+		 * short or run on past the object's end unseen. The same one again is only repeated.
+		 */
 		if (header_number(&p, NULL, &len) == 0) {
+			if (f->content_length >= 0 && len != f->content_length) {
+				snprintf(f->two_lengths, sizeof(f->two_lengths), "%lld and %lld",
+					 (long long)f->content_length, (long long)len);
+				return -1;
+			}
 			f->content_length = len;
 			return 0;
 		}
@@ -909,6 +919,12 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		pb_buf_addstr(why, ": not a length (a whole number of bytes below 2^63)");
 		return -1;
 	}
+	if (f->two_lengths[0]) {
+		pb_buf_addf(why,
+			    "HTTP %ld with two Content-Lengths that differ, %s: the length of its body cannot be known",
+			    f->status, f->two_lengths);
+		return -1;
+	}
 	if (f->no_length) {
 		pb_buf_addf(
 			why,
@@ -1037,6 +1053,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->wrong_start = 0;
 	f->excess = 0;
 	f->bad_header[0] = '\0';
+	f->two_lengths[0] = '\0';
 	f->no_length = 0;
 	f->long_etag = 0;
 	f->ssl = NULL;

@@ -61,6 +61,8 @@ Fault rules
                           count, sent with its last piece (a server sending more than it announced)
            | length=V     pass through with Content-Length V instead of the real one (any text: 9223372036854775808),
                           the real body sent, then the connection closed
+             options:     dup  keep the real Content-Length and send "Content-Length: V" after it (two lines;
+                          libcurl takes the last)
            | slow=BPS     pass through, the body sent a byte at a time, BPS bytes a second (a slow-loris server)
            | header=N     pass through, with a header line "X-Fault: " and N bytes ("a") more in the answer
              options:     nul  the last of the N bytes a NUL byte (a header line libcurl refuses)
@@ -225,7 +227,7 @@ class Rule:
         elif name == "length":
             self.kind = name
             self.length = arg
-            self._allow_options()
+            self._allow_options("dup")
         elif name == "corrupt":
             self.kind = name
             self.nbytes = self._number(arg, int)
@@ -350,6 +352,7 @@ class Handler(BaseHTTPRequestHandler):
         self._corrupt_at = None
         self._extra = 0
         self._length = None
+        self._length_dup = False
         self._slow = None
         self._header = None
         self._header_nul = False
@@ -404,6 +407,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._slow = rule.nbytes if rule.kind == "slow" else None
                 if rule.kind == "length":
                     self._length = rule.length
+                    self._length_dup = "dup" in rule.options
                     self.close_connection = True
                 self._forward()
             elif rule.kind == "truncate":
@@ -511,7 +515,12 @@ class Handler(BaseHTTPRequestHandler):
         self._status = status
         out = [f"HTTP/1.1 {status} {reason}\r\n"]
         if self._length is not None and status in (200, 206):
-            headers = [(k, self._length if k.lower() == "content-length" else v) for k, v in headers]
+            if self._length_dup:
+                at = [i for i, (k, _) in enumerate(headers) if k.lower() == "content-length"]
+                headers = list(headers)
+                headers.insert(at[0] + 1 if at else len(headers), ("Content-Length", self._length))
+            else:
+                headers = [(k, self._length if k.lower() == "content-length" else v) for k, v in headers]
             if self.close_connection and not any(k.lower() == "connection" for k, _ in headers):
                 headers.append(("Connection", "close"))
         if self._nolength and status in (200, 206):
