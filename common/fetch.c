@@ -90,8 +90,8 @@ struct pb_fetch {
 	EVP_MD_CTX *md5;
 
 	/*
-	 * An object without an ETag is resumed bound to nothing more than its Last-Modified (to the second) and length.
-	 * seen hashes the bytes handed on, from the first: a 200 to a resumed request (a server that ignores Range)
+	 * An object without an ETag has nothing to bind a range to but its Last-Modified (to the second) and length:
+	 * it is asked for whole again. seen hashes the bytes handed on, from the first: the 200 to a resumed request
 	 * gives them again, and again hashes those, to see that they are the same bytes before any byte after them is
 	 * taken. 1 hashing, 0 not (an ETag), -1 failed.
 	 */
@@ -814,17 +814,15 @@ static void add_headers(struct pb_fetch *f, struct request *rq)
 	if (f->opts.s3)
 		sign_s3(f, rq);
 	/*
-	 * Without an ETag or a Last-Modified, nothing would bind a range to the version read so far (only its length):
-	 * the object is asked for whole again, and the bytes given again are compared with those taken
-	 * (same_bytes_again).
+	 * Without an ETag, nothing binds a range to the version read so far but its length and a Last-Modified (to the
+	 * second: an object replaced within it is not told apart): the object is asked for whole again, and the bytes
+	 * given again are compared with those taken (same_bytes_again).
 	 */
-	if (f->delivered > 0 && (f->etag[0] || f->last_modified[0])) {
+	if (f->delivered > 0 && f->etag[0]) {
 		snprintf(rq->range, sizeof(rq->range), "Range: bytes=%llu-", (unsigned long long)f->delivered);
 		rq->hdr = curl_slist_append(rq->hdr, rq->range);
-		if (f->etag[0]) {
-			snprintf(rq->ifmatch, sizeof(rq->ifmatch), "If-Match: %s", f->etag);
-			rq->hdr = curl_slist_append(rq->hdr, rq->ifmatch);
-		}
+		snprintf(rq->ifmatch, sizeof(rq->ifmatch), "If-Match: %s", f->etag);
+		rq->hdr = curl_slist_append(rq->hdr, rq->ifmatch);
 	}
 	if (f->opts.azure)
 		sign_azure(f, rq);

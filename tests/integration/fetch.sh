@@ -500,6 +500,15 @@ check "... the same object resumed with a 200: the same totals as the file" \
 	"0|$("$PBI" --format aws-cur --summary --no-progress "$TMP/same/x.csv")||2" \
 	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_fault_count 'GET')"
 pb_fault_stop
+# The same with a server that honours Range: a Last-Modified without an ETag bound the resumption to its second
+# only, and the new object's bytes from the cut on were spliced on (the first account billed twice, exit 0). Such an
+# object is asked for whole again, as one with no validator, and the bytes given again compared: no 206.
+pb_fault_start "$TMP/same" "1:truncate=$(head -n 2 "$TMP/same/x.csv" | wc -c); 2:serve=new.csv:range" >/dev/null || exit 1
+run samesecond-range 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "an object without an ETag replaced within its Last-Modified's second, from a server that honours Range: exit 3, not spliced" \
+	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: the object changed while it was downloaded (it has no ETag, and its first $(head -n 2 "$TMP/same/x.csv" | wc -c) bytes, sent again, are not the ones received before), not retried||2 0" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(pb_fault_count 'GET') $(grep -c 'method=GET .* status=206' "$FAULT_LOG")"
+pb_fault_stop
 # A server that gives neither an ETag nor a Last-Modified binds a range to nothing but the object's length: the
 # new object's bytes from the cut on were spliced on (a 206 from the server that honours Range), the first account
 # billed twice, exit 0. Such an object is asked for whole again, and the bytes given again compared.
@@ -540,7 +549,8 @@ pb_fault_stop
 # A server that resumes at another byte than the one asked for (its Content-Range says so), and cuts that
 # answer short too: exit 3 at once, not one byte of it taken, not retried.
 cp "$TMP/full.csv" "$TMP/chg/x.csv"
-pb_fault_start "$TMP/chg" "1:truncate=300000; 2:truncate=100000:early=1000" >/dev/null || exit 1
+# An ETag binds the resumption (an object without one is asked for whole again, with no Range).
+pb_fault_start "$TMP/chg" "1:truncate=300000; 2:truncate=100000:early=1000" --etag 34 >/dev/null || exit 1
 run resume-early 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
 check "a resumption 1000 bytes early, cut short: exit 3 naming both bytes, no byte spliced, not retried" \
 	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: the server resumed at byte 299000, not 300000, not retried||2" \
@@ -551,7 +561,7 @@ pb_fault_stop
 # saying nothing of why). It is refused at its headers: the object is not the one the first answer described.
 cp "$TMP/chg/x.csv" "$TMP/chg/y.csv"
 pb_fault_start "$TMP/chg" "1@/x.csv:truncate=300000; 2@/x.csv:longer=100; 1@/y.csv:truncate=300000; 2@/y.csv:serve=y.csv:range:nocr" \
-	>/dev/null || exit 1
+	--etag 34 >/dev/null || exit 1
 run resume-longer 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
 check "a resumption past the object's end, without a total: exit 3 naming both lengths, no byte taken, not retried" \
 	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: the object changed while it was downloaded ($(stat -c %s "$TMP/chg/x.csv") bytes long, now at least $(($(stat -c %s "$TMP/chg/x.csv") + 100))), not retried||2" \
