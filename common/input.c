@@ -435,12 +435,18 @@ int pb_input_open_flags(const char *path, int flags, struct pb_input **out, stru
 /* Opens a local file by its path; the name in messages is name. Returns 0, or -1 with err set. */
 static int open_file(struct pb_input *in, const char *path, const char *name, struct pb_buf *err)
 {
-	in->name = strdup(name);
+	int e;
+
+	/* Shown as a URL is (a file:// address, or a path, may hold a SAS pasted with it: its sig= is not shown). */
+	in->name = pb_url_redact(name);
 	in->fd = open(path, O_RDONLY | O_CLOEXEC);
 	in->own_fd = 1;
 	if (in->fd < 0) {
+		e = errno;
 		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot open '%s': %s", name, strerror(errno));
+		pb_buf_addstr(err, "cannot open '");
+		pb_url_add(err, name);
+		pb_buf_addf(err, "': %s", strerror(e));
 		return -1;
 	}
 	return 0;
@@ -577,17 +583,19 @@ int pb_input_open_at(const char *path, uint64_t offset, struct pb_input **out, s
 
 	*out = NULL;
 	in = calloc(1, sizeof(*in));
-	if (!in || !(in->name = strdup(path))) {
+	if (!in || !(in->name = pb_url_redact(path))) {
 		free(in);
-		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: out of memory", path);
+		pb_url_message(err, path);
+		pb_buf_addstr(err, "out of memory");
 		return -1;
 	}
 	in->own_fd = 1;
 	in->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in->fd < 0 || lseek(in->fd, (off_t)offset, SEEK_SET) < 0) {
+		int e = errno;
+
 		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+		pb_buf_addf(err, "cannot open '%s': %s", in->name, strerror(e));
 		pb_input_free(in);
 		return -1;
 	}

@@ -486,9 +486,14 @@ static char *audit_uri(const char *path)
 		return pb_url_redact(path);
 	if (strcmp(path, "-") == 0)
 		return strdup("stdin");
-	if (realpath(path, abs))
-		return file_uri(abs);
-	return strdup(path);
+	if (realpath(path, abs)) {
+		/* A path may hold a SAS pasted with it (a download saved under its URL): recorded as a URL is. */
+		char *u = file_uri(abs), *shown = u ? pb_url_redact(u) : NULL;
+
+		free(u);
+		return shown;
+	}
+	return pb_url_redact(path);
 }
 
 /* The SHA-256 of a whole plain file, computed on a thread of its own while its parts are read. */
@@ -527,11 +532,11 @@ static int changed(const char *path, const struct stat *before, struct pb_input 
 		same = inputs[k] && pb_input_fstat(inputs[k], &now) == 0 && same_file(&now, before);
 	if (same)
 		return 0;
-	pb_buf_reset(err);
-	pb_buf_addf(err,
-		    "%s: the file changed while it was read (%lld bytes when it was opened): read it again once it "
-		    "is whole",
-		    path, (long long)before->st_size);
+	pb_url_message(err, path);
+	pb_buf_addf(
+		err,
+		"the file changed while it was read (%lld bytes when it was opened): read it again once it is whole",
+		(long long)before->st_size);
 	return 1;
 }
 
@@ -1090,8 +1095,12 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 	}
 	/* The other parts open the file again: it must stay the file part 0 opened (see changed). */
 	if (sp->n > 1 && pb_input_fstat(in, &before) < 0) {
+		int e = errno;
+
 		pb_buf_reset(&err);
-		pb_buf_addf(&err, "cannot read '%s': %s", local, strerror(errno));
+		pb_buf_addstr(&err, "cannot read '");
+		pb_url_add(&err, local);
+		pb_buf_addf(&err, "': %s", strerror(e));
 		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
 		sp->n = 0;
 		goto out;

@@ -427,6 +427,19 @@ run missing 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$
 check "a manifest listing a part that is not there: exit 1 naming it, nothing printed" \
 	"1|pb-ingest: cannot open 'file://$TMP/disk/cur/$K/daily-00009.csv.gz': No such file or directory|" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+# A file:// address (or a path) with a query, a SAS pasted with it: its signature was shown in the messages naming
+# it. They show it as a URL is shown, the query that signs left out.
+run file-sig 1 "$PBI" --format aws-cur --summary --no-progress "file://$TMP/disk/none.csv.gz?sv=2022-11-02&sig=S3CR3T"
+check "a file:// address with a signed query that is not there: exit 1, the signature not shown" \
+	"1|pb-ingest: cannot open 'file://$TMP/disk/none.csv.gz': No such file or directory|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+printf 'a,b\n1,2\n' >"$TMP/disk/bad.csv?sv=2022-11-02&sig=S3CR3T"
+for src in "file://$TMP/disk/bad.csv" "$TMP/disk/bad.csv"; do
+	run file-sig-bad 1 "$PBI" --format aws-cur --summary --no-progress "$src?sv=2022-11-02&sig=S3CR3T"
+	check "... one that is there, of the wrong columns, named $([ "${src#file:}" = "$src" ] && echo by its path || echo as an address): the signature not shown" \
+		"1|pb-ingest: $src:1:1: missing required column 'bill_billing_period_start_date'|" \
+		"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+done
 cp "$TMP/manifest.json" "$DISKM"
 pb_fault_stop >/dev/null 2>&1
 pb_fault_start "$TMP/disk" "" >/dev/null || exit 1
@@ -613,6 +626,12 @@ after=$(pb_sql "SELECT id, status, list_total, billed_total FROM pb.import WHERE
 check "a download whose MD5 is not its ETag's: exit 3, nothing committed" \
 	"3|$before|$URL: the bytes received are not the object the server describes: their MD5 is $BAD_MD5, its ETag gives $WANT_MD5, not retried" \
 	"$GOT|$after|$(pb_sql "SELECT error FROM pb.import ORDER BY id DESC LIMIT 1")"
+# A path holding a SAS pasted with it (a download saved under its URL): the import recorded it with its signature.
+cp "$TMP/small.csv.gz" "$TMP/disk/small.csv.gz?sv=2022-11-02&sig=S3CR3T"
+run store-sig 0 "$PBI" --format aws-cur --no-progress "$TMP/disk/small.csv.gz?sv=2022-11-02&sig=S3CR3T"
+check "a path with a signed query into the store: its file recorded without the signature" \
+	"0|file://$TMP/disk/small.csv.gz|0" \
+	"$GOT|$(pb_sql "SELECT uri FROM pb.import_file WHERE uri LIKE '%small.csv.gz%'")|$(cat "$TMP/out" "$TMP/err" | grep -c S3CR3T)"
 
 # Assemblies into the store: one commits, the same again is a no-op, a new one supersedes it.
 asm_sql() { pb_sql "SELECT id, status, assembly_id, final FROM pb.import WHERE source = 's3://cur/cur/daily' ORDER BY id" ' ' | tr '\n' ';'; }
