@@ -176,6 +176,7 @@ UNIT_TESTS := \
 	reduce \
 	ring \
 	sha256 \
+	tags \
 	text \
 	url
 
@@ -276,6 +277,11 @@ $(BUILD)/tests/test_invexport: tests/unit/test_invexport.c $(BUILD)/invoice/expo
 
 # The list price lookups live in ingest/, not in libpb.a.
 $(BUILD)/tests/test_listprice: tests/unit/test_listprice.c $(BUILD)/ingest/listprice.o $(BUILD)/ingest/table.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iingest $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
+
+# So is the reader of resource tags.
+$(BUILD)/tests/test_tags: tests/unit/test_tags.c $(BUILD)/ingest/tags.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iingest $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
 

@@ -11,8 +11,9 @@
 
 void pb_tags_init(struct pb_tags *t, const char *text, size_t len)
 {
+	/* A line without tags hands no text at all (NULL): no arithmetic on it. */
 	t->p = text;
-	t->end = text + len;
+	t->end = len ? text + len : text;
 }
 
 static void skip_space(struct pb_tags *t)

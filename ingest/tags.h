@@ -13,7 +13,7 @@ struct pb_tags {
 	const char *p, *end;
 };
 
-/* Starts reading the tags in text[0..len). */
+/* Starts reading the tags in text[0..len); text may be NULL when len is 0 (no tags). */
 void pb_tags_init(struct pb_tags *t, const char *text, size_t len);
 
 /*
