@@ -349,7 +349,7 @@ demo: deps all
 bench: all
 	bash bench/run.sh
 
-FUZZ_TARGETS := csv csv_paths jsonl money tags job conf
+FUZZ_TARGETS := csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist
 fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 

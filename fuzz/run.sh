@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets: fuzz/fuzz_<target>.c against the common/ sources it needs.
 #
-# Usage: fuzz/run.sh [target...]        (default: csv csv_paths jsonl money tags job conf)
+# Usage: fuzz/run.sh [target...]        (default: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist)
 #
 # Each target keeps its corpus in var/fuzz/<target>/corpus (seeded from fuzz/corpus/<target>/) and its
 # findings in var/fuzz/<target>/artifacts; fuzz/<target>.dict, when there is one, is its dictionary. Prints the executions of each target and whether it found
@@ -24,6 +24,8 @@ RUNS=${FUZZ_RUNS:-1000000}
 CFLAGS_FUZZ="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Icommon"
 CFLAGS_FUZZ+=" -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror"
 
+LIBS="-ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lssl -lcrypto -lzip -lz -lpthread"
+
 sources() {
 	case $1 in
 	csv | csv_paths) echo common/csv.c common/buf.c ;;
@@ -34,17 +36,32 @@ sources() {
 	# The configs are read by pb_conf_read, which downloads too: common/ is linked, but for the database.
 	conf) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iaggregate -Iaccounts -I/usr/include/postgresql \
 		aggregate/pricing.c accounts/rules.c $(ls common/*.c | grep -v -e common/db.c -e common/cluster.c -e common/coverage.c -e common/rates.c) -ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lssl -lcrypto -lzip -lz -lpthread ;;
+	# pb-ingest's line normalizers and reduction: its sources but main.c, with common/ (for the database's
+	# client, which the targets never connect).
+	ingest_csv | ingest_pc) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iingest -I/usr/include/postgresql \
+		$(ls ingest/*.c | grep -v ingest/main.c) common/*.c build/fuzz/migrations.c $LIBS ;;
+	manifest) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iingest -I/usr/include/postgresql ingest/manifest.c \
+		common/*.c build/fuzz/migrations.c $LIBS ;;
+	listprice) echo -Iingest -I/usr/include/postgresql ingest/listprice.c ingest/table.c common/money.c common/date.c \
+		common/buf.c common/text.c -lpq ;;
+	# pb-prices' readers, with the load they feed (load.c) replaced by the target's checks.
+	pricelist) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iprices -I/usr/include/postgresql \
+		prices/reader.c prices/csvlist.c prices/retail.c common/*.c build/fuzz/migrations.c $LIBS ;;
 	*) return 1 ;;
 	esac
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money tags job conf)
+[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist)
+
+# The database's client in common/ embeds the migrations, as the Makefile does.
+mkdir -p build/fuzz
+sh scripts/embed_sql.sh build/fuzz/migrations.c schemas/[0-9][0-9][0-9]_*.sql || exit 1
 
 found=0
 for t in "${targets[@]}"; do
 	if ! src=$(sources "$t"); then
-		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags job conf)" >&2
+		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist)" >&2
 		found=1
 		continue
 	fi
