@@ -384,6 +384,45 @@ static int dec_cmp(const struct pb_listprice *p, struct dec a, struct dec b)
 	return pb_money_cmp(x, y);
 }
 
+/* The count of decimal digits of m (1 for 0). */
+static int digits_of(unsigned __int128 m)
+{
+	int n = 1;
+
+	while (m >= 10) {
+		m /= 10;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * a against b exactly, to the last of their digits (at most 38 significant: without its trailing zeros, one
+ * scaled to the other's digits still fits): what tells apart two prices or tiers that dec_cmp finds alike.
+ */
+static int dec_cmp_exact(const struct pb_listprice *p, struct dec a, struct dec b)
+{
+	struct pb_decimal x = from_dec(p, a), y = from_dec(p, b);
+	int nx, ny;
+
+	if (x.mant == 0 || y.mant == 0)
+		return (x.mant != 0) - (y.mant != 0);
+	for (; x.mant % 10 == 0; x.exp++)
+		x.mant /= 10;
+	for (; y.mant % 10 == 0; y.exp++)
+		y.mant /= 10;
+	nx = digits_of(x.mant);
+	ny = digits_of(y.mant);
+	/* The place of the leading digit first, then the digits, the shorter one scaled to the longer one's length. */
+	if (nx + x.exp != ny + y.exp)
+		return nx + x.exp < ny + y.exp ? -1 : 1;
+	for (; nx < ny; nx++)
+		x.mant *= 10;
+	for (; ny < nx; ny++)
+		y.mant *= 10;
+	return x.mant == y.mant ? 0 : x.mant < y.mant ? -1 : 1;
+}
+
 /* Lowercase letters and digits only: "US East" and "useast", "East US 2" and "eastus2" compare alike. */
 static size_t region_key(const char *s, size_t n, char *out, size_t cap)
 {
@@ -598,6 +637,11 @@ static int row_cmp(const struct pb_listprice *p, const struct row *a, const stru
 		c = text_cmp(p, a->e.currency, b->e.currency);
 	if (!c)
 		c = dec_cmp(p, a->e.price, b->e.price);
+	/* Prices or tiers alike to 18 places (or both past the range) that the database keeps apart. */
+	if (!c)
+		c = dec_cmp_exact(p, a->e.tier, b->e.tier);
+	if (!c)
+		c = dec_cmp_exact(p, a->e.price, b->e.price);
 	return c;
 }
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "date.h"
@@ -361,6 +362,33 @@ static void test_row_order(void **state)
 }
 
 /*
+ * Two rows of one meter, load, start, tier, unit and currency, in regions that compare alike ("US East",
+ * "useast"), whose prices differ past the 18th decimal place only (PostgreSQL's numeric keeps them): which one
+ * prices the line must not depend on the order the database sent them in.
+ */
+static void test_prices_alike_to_18_places(void **state)
+{
+	static const char *const two[] = {
+		MA "\tUS East\t1 Hour\t0\t2026-10-01\t\t0.1000000000000000004\tUSD\t1\t\t\n",
+		MA "\tuseast\t1 Hour\t0\t2026-10-01\t\t0.1000000000000000001\tUSD\t1\t\t\n",
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct pb_listprice *p =
+			pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+		char text[256];
+
+		assert_non_null(p);
+		snprintf(text, sizeof(text), "%s%s", two[k], two[1 - k]);
+		assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+		assert_string_equal(price_of(p, MA, 20, "1 Hour", "1000000000000000000"), "100000000000000000.10");
+		pb_listprice_free(p);
+	}
+}
+
+/*
  * Tiers that do not start at 0: no price is known for the quantity below the lowest, so a line that reaches
  * there gets none (it was priced at the lowest tier's price, from 0); the quantity still counts towards the
  * tiers, so the lines after it are priced where they fall.
@@ -556,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_long_meter_in_capitals),
 		cmocka_unit_test(test_effective_start),
 		cmocka_unit_test(test_row_order),
+		cmocka_unit_test(test_prices_alike_to_18_places),
 		cmocka_unit_test(test_units_in_a_row),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_aws_skus_alike),
