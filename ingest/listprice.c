@@ -1398,7 +1398,8 @@ static int choose_alt(struct pb_listprice *p, const struct pb_usage *u, const st
 	int found = 0, rc = PB_MISS_METER;
 	struct choice other;
 
-	if (!p->nalt_slots)
+	/* No row read (no price in force in the run's days): the table of texts is not even made. */
+	if (!p->nalt_slots || !p->texts.nslots)
 		return PB_MISS_METER;
 	/* Looked up without adding: a text never interned has no SKU. */
 	{

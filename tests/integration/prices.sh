@@ -937,4 +937,17 @@ for o in "--min-rate 0|a whole number of bytes a second from 1 to 1000000000, no
 	run 2 "$PBP" load --format aws-offer --no-progress --service AmazonEC2 ${o%%|*}
 	check "${o%%|*}: a usage error" "2|pb-prices: ${o%% *} takes ${o#*|}" "$GOT|$(head -n 1 "$TMP/err")"
 done
+
+# A month in which no AWS price is in force (the database sends no row): a line without a SKU, priced by its usage
+# type and operation, read the empty table of the prices' texts at a random place, and pb-ingest crashed.
+mkdir -p "$TMP/aws-2020"
+{
+	echo "$H"
+	printf '2020-01-01T00:00:00Z,111111111111,Usage,2020-01-02T00:00:00Z,USD,7,EC2,,100,EBS:VolumeUsage.gp3,CreateVolume-Gp3,us-east-1\n'
+} >"$TMP/aws-2020/cur.csv"
+run 0 "$PBI" --format aws-cur --no-progress --final "$TMP/aws-2020/cur.csv"
+check "a month without an AWS price in force: the line without a SKU is left without a list price" \
+	"0|pb-ingest: $TMP/aws-2020/cur.csv: warning: 1 line has no list price; its list cost is left empty
+pb-ingest: warning: 1 usage line without a list price in the export: no aws price list is loaded (pb-prices load)" \
+	"$GOT|$(cat "$TMP/err")"
 pb_tests_done

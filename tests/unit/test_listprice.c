@@ -362,6 +362,25 @@ static void test_row_order(void **state)
 }
 
 /*
+ * AWS price lists none of whose prices is in force in the run's days (the database sends no row): a line
+ * without a SKU, looked up by its usage type and operation, is not priced (it read the empty table of texts at
+ * a random place: a crash).
+ */
+static void test_aws_no_price_in_force(void **state)
+{
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "aws", pb_date_from_ymd(2026, 10, 1), pb_date_from_ymd(2026, 10, 31));
+	char out[64];
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(pb_listprice_load_rows(p, "", 0), 0);
+	assert_int_equal(aws_price(p, "BoxUsage:t3.micro", "RunInstances", out), PB_MISS_METER);
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_METER), 1);
+	pb_listprice_free(p);
+}
+
+/*
  * Two rows of one meter, load, start, tier, unit and currency, in regions that compare alike ("US East",
  * "useast"), whose prices differ past the 18th decimal place only (PostgreSQL's numeric keeps them): which one
  * prices the line must not depend on the order the database sent them in.
@@ -588,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_units_in_a_row),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_aws_skus_alike),
+		cmocka_unit_test(test_aws_no_price_in_force),
 		cmocka_unit_test(test_tiers_above_zero),
 		cmocka_unit_test(test_flat_then_tiers),
 		cmocka_unit_test(test_many_tiers),
