@@ -3,15 +3,16 @@
  * database sends (here given as text, pb_listprice_load_rows, instead of read from PostgreSQL), then the lines
  * without a list cost priced from them, as pb-ingest prices a file's lines in order.
  *
- * Checked: no crash or sanitizer report; a line priced has a list cost and the load that gave it, one not priced
- * has neither; the prices do not depend on the order the database sent the rows in (listprice.c sorts them so
- * that they do not): the rows loaded again in the reverse order price every line the same.
+ * Checked: no crash or sanitizer report; a line priced has a list cost, one not priced has neither (nor a load); the
+ * prices do not depend on the order the database sent the rows in (listprice.c sorts them so that they do not): the
+ * rows loaded again in the reverse order price every line the same.
  *
  * Input: byte 0 holds flags (bit 0: AWS, else Azure). Then the rows, as the COPY of listprice.c gives them
  * (meter, region, unit, tier minimum, effective start, effective end, price, currency, load, usage type,
- * operation; tab-separated), up to an empty line; then one line to price per line, tab-separated: account,
- * meter, unit, region, second region, quantity, exchange rate, pricing currency, currency, day of October 2026,
- * usage type, operation (missing fields are empty; an empty quantity or rate is none).
+ * operation; tab-separated; UTF-8 text without a NUL byte, as PostgreSQL sends), up to an empty line; then one
+ * line to price per line, tab-separated: account, meter, unit, region, second region, quantity, exchange rate,
+ * pricing currency, currency, day of October 2026, usage type, operation (missing fields are empty; an empty
+ * quantity or rate is none).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,7 @@
 #include "listprice.h"
 #include "money.h"
 #include "reduce.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -116,8 +118,9 @@ static int fill(struct pb_listprice *p, struct pb_usage *u, int loaded)
 	int rc = pb_listprice_fill(p, u, &err);
 
 	CHECK(rc >= -1 && rc <= 1, "pb_listprice_fill returned %d", rc);
+	/* The load is the row's (any number here: the database's are ids above 0). */
 	if (rc == 1)
-		CHECK(u->has_list && u->price_load > 0, "priced without a list cost or a load");
+		CHECK(u->has_list, "priced without a list cost");
 	if (rc == 0)
 		CHECK(!u->has_list && u->price_load == 0, "not priced, with a list cost");
 	if (rc < 0)
@@ -140,6 +143,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size - 1;
 	sep = memmem(text, len, "\n\n", 2);
 	nrows = sep ? (size_t)(sep - text) + 1 : len;
+	/* What PostgreSQL sends is UTF-8 text without a NUL byte. */
+	if (pb_text_check(text, nrows, NULL, NULL) < 0)
+		return 0;
 	a = pb_listprice_new(NULL, vendor, pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 11, 30));
 	b = pb_listprice_new(NULL, vendor, pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 11, 30));
 	CHECK(a && b, "out of memory");
