@@ -615,8 +615,8 @@ static int text_cmp(const struct pb_listprice *p, uint32_t a, uint32_t b)
 
 /*
  * A meter's order of rows: newest load first, then latest effective start, then lowest tier (the order
- * choose relies on); rows alike in those by region, unit, currency and price, so that the order does not
- * depend on the order the database sent them in.
+ * choose relies on); rows alike in those by region, unit, currency, price, usage type and operation, so that the
+ * order does not depend on the order the database sent them in.
  */
 static int row_cmp(const struct pb_listprice *p, const struct row *a, const struct row *b)
 {
@@ -642,6 +642,11 @@ static int row_cmp(const struct pb_listprice *p, const struct row *a, const stru
 		c = dec_cmp_exact(p, a->e.tier, b->e.tier);
 	if (!c)
 		c = dec_cmp_exact(p, a->e.price, b->e.price);
+	/* The first row gives the meter the usage type and operation it is found by without a SKU. */
+	if (!c)
+		c = text_cmp(p, a->usage_type, b->usage_type);
+	if (!c)
+		c = text_cmp(p, a->operation, b->operation);
 	return c;
 }
 

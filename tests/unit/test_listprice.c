@@ -381,6 +381,34 @@ static void test_aws_no_price_in_force(void **state)
 }
 
 /*
+ * One SKU whose rows give two usage types (a list the database holds, however odd): the usage type a line without
+ * a SKU finds it by must not depend on the order the database sent the rows in.
+ */
+static void test_aws_sku_two_usage_types(void **state)
+{
+	static const char *const two[] = {
+		"SKUA\tus-east-1\tHrs\t0\t2026-10-01\t\t0.01\tUSD\t1\tBoxUsage:t3.micro\tRunInstances\n",
+		"SKUA\tus-east-1\tHrs\t0\t2026-10-01\t\t0.01\tUSD\t1\tBoxUsage:t3.nano\tRunInstances\n",
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct pb_listprice *p =
+			pb_listprice_new(NULL, "aws", pb_date_from_ymd(2026, 10, 1), pb_date_from_ymd(2026, 10, 31));
+		char text[256], out[64];
+
+		assert_non_null(p);
+		snprintf(text, sizeof(text), "%s%s", two[k], two[1 - k]);
+		assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+		assert_int_equal(aws_price(p, "BoxUsage:t3.micro", "RunInstances", out), 0);
+		assert_string_equal(out, "0.0200");
+		assert_int_equal(aws_price(p, "BoxUsage:t3.nano", "RunInstances", out), PB_MISS_METER);
+		pb_listprice_free(p);
+	}
+}
+
+/*
  * Two rows of one meter, load, start, tier, unit and currency, in regions that compare alike ("US East",
  * "useast"), whose prices differ past the 18th decimal place only (PostgreSQL's numeric keeps them): which one
  * prices the line must not depend on the order the database sent them in.
@@ -608,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_aws_skus_alike),
 		cmocka_unit_test(test_aws_no_price_in_force),
+		cmocka_unit_test(test_aws_sku_two_usage_types),
 		cmocka_unit_test(test_tiers_above_zero),
 		cmocka_unit_test(test_flat_then_tiers),
 		cmocka_unit_test(test_many_tiers),
