@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "date.h"
+#include "text.h"
 #include "exitcode.h"
 #include "url.h"
 
@@ -129,7 +130,8 @@ int pb_price_decimal_ok(const struct pb_decimal *d)
 
 const char *pb_price_excerpt(const char *s, size_t n, char *buf)
 {
-	size_t i, o = 0, keep = n;
+	struct pb_buf b = PB_BUF_INIT;
+	size_t keep = n;
 
 	if (n > PB_PRICE_EXCERPT_MAX) {
 		keep = PB_PRICE_EXCERPT_MAX;
@@ -137,19 +139,12 @@ const char *pb_price_excerpt(const char *s, size_t n, char *buf)
 		while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
 			keep--;
 	}
-	for (i = 0; i < keep; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7F)
-			o += (size_t)snprintf(buf + o, PB_PRICE_EXCERPT - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	if (keep < n) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
+	/* At most four bytes shown for each byte kept: the message is UTF-8 text, which the failed load records. */
+	pb_text_add_visible(&b, s, keep);
+	if (keep < n)
+		pb_buf_addstr(&b, "...");
+	snprintf(buf, PB_PRICE_EXCERPT, "%s", b.failed ? "..." : pb_buf_str(&b));
+	pb_buf_release(&b);
 	return buf;
 }
 

@@ -66,8 +66,9 @@ int pb_price_decimal_ok(const struct pb_decimal *d);
 #define PB_PRICE_EXCERPT (PB_PRICE_EXCERPT_MAX * 4 + 4)
 
 /*
- * The n bytes at s as a message quotes them: control characters as \xHH (a message is one line, and never
- * drives the terminal), and past PB_PRICE_EXCERPT_MAX bytes cut with "..." (never shown as another value).
+ * The n bytes at s as a message quotes them: control characters and bytes that are not UTF-8 as \xHH (a message
+ * is one line of UTF-8 text, never drives the terminal, and is what a failed load records), and past
+ * PB_PRICE_EXCERPT_MAX bytes cut with "..." (never shown as another value).
  * Writes buf (PB_PRICE_EXCERPT bytes) and returns it.
  */
 const char *pb_price_excerpt(const char *s, size_t n, char *buf);

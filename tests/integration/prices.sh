@@ -950,4 +950,12 @@ check "a month without an AWS price in force: the line without a SKU is left wit
 	"0|pb-ingest: $TMP/aws-2020/cur.csv: warning: 1 line has no list price; its list cost is left empty
 pb-ingest: warning: 1 usage line without a list price in the export: no aws price list is loaded (pb-prices load)" \
 	"$GOT|$(cat "$TMP/err")"
+
+# A value of bytes that are not UTF-8 in a message: shown \xHH, as a control character is. Quoted as they were, the
+# message was no text PostgreSQL takes, and the failed load went unrecorded.
+sed '2s|,09/01/2026,|,09/01\xff\xfe/2026,|' "$TMP/pricesheet.csv" >"$TMP/badbytes.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress --source badbytes "$TMP/badbytes.csv"
+check "a bad date of bytes that are not UTF-8: exit 1, the message shows them, the failed load is recorded" \
+	"1|pb-prices: $TMP/badbytes.csv:2:86: bad effective start date \"09/01\\xff\\xfe/2026\" in column 'effectiveStartDate'|failed|$TMP/badbytes.csv:2:86: bad effective start date \"09/01\\xff\\xfe/2026\" in column 'effectiveStartDate'" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT status, error FROM pb.price_load WHERE source = 'badbytes'" '|')"
 pb_tests_done
