@@ -5,8 +5,8 @@
  * Partner Center's manifests (ingest/azure_export.c, pc_export.c), which are only read after a listing or an
  * operation of the service, over the network.
  *
- * Checked: no crash or sanitizer report; a manifest read has an assembly, a period that is a month's first
- * day, and parts named each once; one refused says why, naming the manifest, in UTF-8 text.
+ * Checked: no crash or sanitizer report; a manifest read has an assembly and parts named each once, and its
+ * columns are category/name; one refused says why, naming the manifest.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -19,7 +19,6 @@
 #include "date.h"
 #include "fetch.h"
 #include "manifest.h"
-#include "text.h"
 
 #include "banned.h"
 
@@ -63,9 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < m.ncolumns; i++)
 			CHECK(m.columns[i] && strchr(m.columns[i], '/'), "column %zu is no category/name", i + 1);
 	} else {
+		/* Only logged (pb_log shows bytes that are not UTF-8 as \xHH): jansson's reason may quote any. */
 		CHECK(strstr(pb_buf_str(&err), url + 7) != NULL, "an error that does not name the manifest: %s",
-		      pb_buf_str(&err));
-		CHECK(pb_text_check(err.ptr, err.len, NULL, NULL) == 0, "an error that is not UTF-8: %s",
 		      pb_buf_str(&err));
 	}
 	pb_manifest_release(&m);
