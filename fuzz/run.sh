@@ -33,9 +33,10 @@ sources() {
 	jsonl) echo common/jsonl.c common/buf.c common/text.c -lyajl ;;
 	tags) echo -Iingest ingest/tags.c common/buf.c common/text.c ;;
 	job) echo -Irunner runner/job.c runner/param.c common/date.c common/buf.c -lyaml ;;
-	# The configs are read by pb_conf_read, which downloads too: common/ is linked, but for the database.
+	# The configs are read by pb_conf_read, which downloads too; the rules quote names as accounts/account.c
+	# does, which links the database's client (never connected here): common/ is linked whole.
 	conf) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iaggregate -Iaccounts -I/usr/include/postgresql \
-		aggregate/pricing.c accounts/rules.c $(ls common/*.c | grep -v -e common/db.c -e common/cluster.c -e common/coverage.c -e common/rates.c) -ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lssl -lcrypto -lzip -lz -lpthread ;;
+		aggregate/pricing.c accounts/rules.c accounts/account.c common/*.c build/fuzz/migrations.c $LIBS ;;
 	# pb-ingest's line normalizers and reduction: its sources but main.c, with common/ (for the database's
 	# client, which the targets never connect).
 	ingest_csv | ingest_pc) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iingest -I/usr/include/postgresql \
