@@ -352,12 +352,16 @@ static int billing_month(struct pb_azure_cost *a, const struct pb_csv *c, struct
 	return 0;
 }
 
-/* The source's charge type: ChargeType, with "/PricingModel" when the model is not on-demand. */
-static void charge_type(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_usage *u)
+/*
+ * The source's charge type: ChargeType, with "/PricingModel" when the model is not on-demand. 0, or -1 with err
+ * set (at PricingModel) when the two are too long together to be kept whole: cut, two such types would be one
+ * row, and a cut could split a character.
+ */
+static int charge_type(struct pb_azure_cost *a, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err,
+		       size_t *field)
 {
 	struct pb_text t = {field_of(a, c, AZ_TYPE)->ptr, field_of(a, c, AZ_TYPE)->len};
 	struct pb_text m = {"", 0};
-	int n;
 
 	if (a->alt[AZ_PRICING_MODEL][0] >= 0) {
 		m.ptr = field_of(a, c, AZ_PRICING_MODEL)->ptr;
@@ -365,11 +369,24 @@ static void charge_type(struct pb_azure_cost *a, const struct pb_csv *c, struct 
 	}
 	if (m.len == 0 || pb_text_is(m.ptr, m.len, "OnDemand") || pb_text_is(m.ptr, m.len, "On Demand")) {
 		u->charge_type = t;
-		return;
+		return 0;
 	}
-	n = snprintf(a->charge_type, sizeof(a->charge_type), "%.*s/%.*s", (int)t.len, t.ptr, (int)m.len, m.ptr);
+	if (t.len + 1 + m.len >= sizeof(a->charge_type)) {
+		pb_buf_reset(err);
+		pb_buf_addf(
+			err,
+			"columns '%s' and '%s' are %zu bytes together (with the '/' between them), more than the %zu "
+			"a charge type may have",
+			a->name[AZ_TYPE], a->name[AZ_PRICING_MODEL], t.len + 1 + m.len, sizeof(a->charge_type) - 1);
+		*field = (size_t)a->alt[AZ_PRICING_MODEL][0];
+		return -1;
+	}
+	memcpy(a->charge_type, t.ptr, t.len);
+	a->charge_type[t.len] = '/';
+	memcpy(a->charge_type + t.len + 1, m.ptr, m.len);
 	u->charge_type.ptr = a->charge_type;
-	u->charge_type.len = n < 0 ? 0 : (size_t)n < sizeof(a->charge_type) ? (size_t)n : sizeof(a->charge_type) - 1;
+	u->charge_type.len = t.len + 1 + m.len;
+	return 0;
 }
 
 int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
@@ -413,7 +430,8 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 		u->category.ptr = f->ptr;
 		u->category.len = f->len;
 	}
-	charge_type(a, c, u);
+	if (charge_type(a, c, u, err, field) < 0)
+		return -1;
 
 	u->currency = pb_first_text(c, a->alt[AZ_CURRENCY]);
 	if (!pb_valid_currency(u->currency.ptr, u->currency.len))

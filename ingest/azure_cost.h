@@ -47,8 +47,8 @@ struct pb_azure_cost {
 	char last_date[40], last_bill[40], last_type[24];
 	size_t last_date_len, last_bill_len, last_type_len; /* last_type: a known type only */
 	const char *last_category;
-	char account[40];     /* the current line's account, when it had to be lowercased */
-	char charge_type[96]; /* the current line's ChargeType/PricingModel */
+	char account[40];      /* the current line's account, when it had to be lowercased */
+	char charge_type[256]; /* the current line's ChargeType/PricingModel (255 bytes at most: else refused) */
 	int32_t last_date_day, last_bill_month;
 	long month_field; /* the column the current line's billing month came from */
 };

@@ -294,6 +294,23 @@ refused "5: an Azure first line without a readable date, store mode without --mo
 	"pb-ingest: $(at bad/first-date.csv 2 10/32 | cut -d/ -f2): bad date \"10/32/2026\" in column 'Date'" \
 	"$before"
 
+# A ChargeType and PricingModel of 256 bytes together (with the '/') are refused at the PricingModel, not cut
+# to 95 as they were: two long models cut alike were one row. 255 bytes are kept whole.
+P249=$(printf 'P%.0s' $(seq 249))
+{
+	echo "SubscriptionId,Date,ChargeType,PricingModel,BillingCurrency,CostInBillingCurrency"
+	echo "6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/01/2026,Usage,${P249},USD,1"
+	echo "6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/01/2026,Usage,${P249}A,USD,2"
+} >"$TMP/bad/long-type.csv"
+run "$TMP/bad" --format azure-cost long-type.csv
+refused "5: a ChargeType and PricingModel too long together, store mode" 1 \
+	"pb-ingest: long-type.csv:3:$(at bad/long-type.csv 3 "${P249}A" | cut -d: -f3): columns 'ChargeType' and 'PricingModel' are 256 bytes together (with the '/' between them), more than the 255 a charge type may have" \
+	"$before"
+head -2 "$TMP/bad/long-type.csv" >"$TMP/bad/long-type-ok.csv"
+run "$TMP/bad" --format azure-cost --summary=daily long-type-ok.csv
+check "5: a ChargeType and PricingModel of 255 bytes together are kept whole" "0|255" \
+	"$st|$(awk -F, 'NR == 2 { for (i = 1; i <= NF; i++) if ($i ~ /^Usage\//) print length($i) }' "$out")"
+
 # ---- 6. text PostgreSQL refuses, caught at its field in --summary and in the store alike -----------------
 
 AZ_H='SubscriptionId,SubscriptionName,Date,ChargeType,BillingCurrency,CostInBillingCurrency,MeterCategory,Tags'
