@@ -499,6 +499,8 @@ check "a program that cannot be run: exit 2" \
 # A step that cannot be started for want of resources (here descriptors: a limit low enough that pb-run still
 # connects and starts, but cannot make its step's pipes) is a failure that may pass, as exit status 3 is: it
 # exited 2, not retried. The lowest limits fail before (the job file, the connections), so a few are tried.
+# The limit counts every descriptor below it, so those the suite was given (a make jobserver's, a CI agent's)
+# would move the window, or put it past the values tried: the inner shell closes all but 0, 1 and 2 first.
 f=$(job scarce <<'EOF'
 name: scarce
 steps:
@@ -509,7 +511,8 @@ found=""
 for n in $(seq 8 24); do
 	next_run
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	("${LIMIT[@]}" bash -c 'ulimit -n "$1" && exec "${@:2}"' - "$n" "$PBR" "$f" --month 2026-10 >"$TMP/out" 2>"$TMP/err")
+	("${LIMIT[@]}" bash -c 'for d in /proc/$$/fd/*; do d=${d##*/} && [ "$d" -gt 2 ] 2>/dev/null && exec {d}>&-; done
+		ulimit -n "$1" && exec "${@:2}"' - "$n" "$PBR" "$f" --month 2026-10 >"$TMP/out" 2>"$TMP/err")
 	st=$?
 	if grep -q "could not be started: cannot make a pipe: Too many open files" "$TMP/err"; then
 		found=$n
