@@ -854,12 +854,14 @@ stranger() { http_proxy=$HEADERS_ENDPOINT https_proxy=$HEADERS_ENDPOINT run "$@"
 refused() {
 	local want
 	want="pb-ingest: refusing to send the Shared Key of account '$AZURITE_ACCOUNT' to $(sas_source "$3"): $2"
+	pb_fault_settled "$HEADERS_LOG"
 	if [ "$GOT" -eq 2 ] && [ "$(cat "$TMP/err")" == "$want" ] && [ ! -s "$TMP/out" ] && ! grep -q '^n=' "$HEADERS_LOG"; then
 		ok "$1"
 	else
 		notok "$1" "status $GOT, want 2 and '$want': $(cat "$TMP/err" "$TMP/out"); reached: $(cat "$HEADERS_LOG")"
 	fi
 	: >"$HEADERS_LOG"
+	: >"$HEADERS_LOG.begun"
 }
 PLAIN="plain http (only https, or a loopback address)"
 ELSEWHERE="not the account's endpoint (https://$AZURITE_ACCOUNT.blob.core.windows.net/ or the one AZURE_STORAGE_BLOB_ENDPOINT names)"
@@ -887,9 +889,10 @@ stranger 2 shared_key env AZURE_STORAGE_BLOB_ENDPOINT=http://blob.example "$PBI"
 	--tag-keys "*" --source "http://blob.example/costexports/$PREFIX" --month 2026-10
 check "AZURE_STORAGE_BLOB_ENDPOINT over plain http: exit 2, nothing sent" \
 	"2|pb-ingest: AZURE_STORAGE_BLOB_ENDPOINT: 'http://blob.example' is not an https URL (plain http only to localhost, 127.0.0.1 or ::1)|" \
-	"$GOT|$(cat "$TMP/err")|$(grep '^n=' "$HEADERS_LOG")"
+	"$GOT|$(cat "$TMP/err")|$(pb_fault_settled "$HEADERS_LOG"; grep '^n=' "$HEADERS_LOG")"
 # A SAS signs its own request: it may go anywhere, and no Authorization goes with it.
 stranger 3 shared_key ingest --summary --source "http://storage.example/costexports/$PREFIX?$SAS" --month 2026-10
+pb_fault_settled "$HEADERS_LOG"
 if [ "$GOT" -eq 3 ] && grep -q ' path=http://storage\.example/costexports/' "$HEADERS_LOG" &&
 	! grep -q 'headers=.*authorization' "$HEADERS_LOG"; then
 	ok "a SAS URL elsewhere is fetched as it is, without the Shared Key"

@@ -267,7 +267,7 @@ for v in PB_PC_LOGIN_URL=http://login.example PB_PC_GRAPH_URL=http://graph.examp
 	run hook 2 env "$v" http_proxy="$HEADERS_ENDPOINT" "$PBI" --format partner-center --no-progress --month "$MONTH"
 	check "$v is refused at the start: exit 2, nothing sent" \
 		"2|pb-ingest: ${v%%=*}: '${v#*=}' is not an https URL (plain http only to localhost, 127.0.0.1 or ::1)|0" \
-		"$GOT|$(cat "$TMP/err")|$(grep -c '^n=' "$HEADERS_LOG")"
+		"$GOT|$(cat "$TMP/err")|$(pb_fault_settled "$HEADERS_LOG"; grep -c '^n=' "$HEADERS_LOG")"
 done
 pb_headers_stop
 
@@ -297,7 +297,7 @@ for root in http://storage.example/blob "file://$TMP/local"; do
 	run root 3 env http_proxy="$HEADERS_ENDPOINT" no_proxy=127.0.0.1 "$PBI" --format partner-center --no-progress --month "$MONTH"
 	check "a manifest's rootDirectory $root: exit 3 naming it, no blob asked for, nothing committed" \
 		"3|pb-ingest: the manifest's rootDirectory: '$root' is not an https URL (plain http only to localhost, 127.0.0.1 or ::1)|0|0|$before" \
-		"$GOT|$(cat "$TMP/err" "$TMP/out")|$(grep -c '^n=' "$HEADERS_LOG")|$(pb_pc_stat blob_gets)|$(committed)"
+		"$GOT|$(cat "$TMP/err" "$TMP/out")|$(pb_fault_settled "$HEADERS_LOG"; grep -c '^n=' "$HEADERS_LOG")|$(pb_pc_stat blob_gets)|$(committed)"
 done
 pb_headers_stop
 pb_pc_config '{"export": {"root_directory": null}}'

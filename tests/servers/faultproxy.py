@@ -93,7 +93,8 @@ Fault rules
   Rules from all options are tried in the order given on the command line.
 
 Request log (--log FILE): one line per request, written when the proxy has acted on it (a stall is logged
-when it begins), so a test can count attempts:
+when it begins), which may be after the client took the answer and ended; FILE.begun has a line for each
+request as it begins, so that a test can wait until every request begun is logged; then count attempts:
   n=3 path_n=1 method=GET path=/bkt/a.gz query=- fault=reset status=- bytes=0 ms=2
 and with --log-headers the header names, lower case, in the order received:
   n=1 path_n=1 method=GET path=/bkt/a.gz query=- fault=pass status=200 bytes=9 ms=1 headers=host,authorization
@@ -286,6 +287,8 @@ class State:
         self.by_glob = {}  # glob (None: all requests) -> requests counted so far
         self.by_path = {}
         self.log = open(log_path, "a", buffering=1) if log_path else None
+        # LOG.begun: a line for each request as it begins, so that a test can wait until each is in the log.
+        self.begun = open(log_path + ".begun", "a", buffering=1) if log_path else None
         self.started = time.monotonic()
 
     def pick(self, path):
@@ -293,6 +296,8 @@ class State:
         with self.lock:
             self.n += 1
             n = self.n
+            if self.begun:
+                self.begun.write(f"{n}\n")
             self.by_path[path] = path_n = self.by_path.get(path, 0) + 1
             globs = {r.glob for r in self.rules}
             counts = {}

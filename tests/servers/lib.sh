@@ -424,6 +424,7 @@ pb_fault_start() {
 	FAULT_LOG=$PB_SERVERS_LOGDIR/fault-$_PB_FAULT_RUN.requests
 	FAULT_OUT=$PB_SERVERS_LOGDIR/fault-$_PB_FAULT_RUN.out
 	: >"$FAULT_LOG"
+	: >"$FAULT_LOG.begun"
 	: >"$FAULT_OUT"
 	timeout -k 5 "$((PB_SERVER_MAX_SECONDS + 10))" python3 "$PB_SERVERS_DIR/faultproxy.py" "${args[@]}" \
 		--log "$FAULT_LOG" --max-seconds "$PB_SERVER_MAX_SECONDS" "$@" >>"$FAULT_OUT" 2>&1 </dev/null &
@@ -439,7 +440,8 @@ pb_fault_stop() { _pb_down fault FAULT_PID FAULT_ENDPOINT; }
 # pb_headers_start DIR [PROXY ARGS...]: a second faultproxy, serving the files of DIR with no faults, that logs
 # the names of every request's headers (--log-headers): a server that should never be reached, or never be
 # sent a credential. Sets HEADERS_ENDPOINT (http://127.0.0.1:PORT, https:// with --tls-cert CERT --tls-key KEY),
-# HEADERS_PID and HEADERS_LOG (its request log; see faultproxy.py). Runs beside pb_fault_start's proxy.
+# HEADERS_PID and HEADERS_LOG (its request log; see faultproxy.py; pb_fault_settled "$HEADERS_LOG" before reading
+# it). Runs beside pb_fault_start's proxy.
 pb_headers_start() {
 	local dir=${1:-} a tls="" out
 	[ -d "$dir" ] || { _pb_err "usage: pb_headers_start DIR [ARGS...]"; return 2; }
@@ -450,6 +452,7 @@ pb_headers_start() {
 	HEADERS_LOG=$PB_SERVERS_LOGDIR/headers.requests
 	out=$PB_SERVERS_LOGDIR/headers.out
 	: >"$HEADERS_LOG"
+	: >"$HEADERS_LOG.begun"
 	: >"$out"
 	timeout -k 5 "$((PB_SERVER_MAX_SECONDS + 10))" python3 "$PB_SERVERS_DIR/faultproxy.py" --dir "$dir" --log-headers \
 		--log "$HEADERS_LOG" --max-seconds "$PB_SERVER_MAX_SECONDS" "$@" >>"$out" 2>&1 </dev/null &
@@ -483,8 +486,21 @@ pb_proxy_start() {
 
 pb_proxy_stop() { _pb_down proxy PROXY_PID PROXY_ENDPOINT; }
 
-# pb_fault_count [GREP ARGS...] PATTERN: how many requests in FAULT_LOG match (0 when none).
+# pb_fault_settled [LOG]: waits (30 s at most) until every request a faultproxy has begun is in its request log
+# LOG (FAULT_LOG by default; HEADERS_LOG for pb_headers_start's): it logs a request when it is done with it,
+# which on a loaded machine can come after the client took the answer and ended. Fails if one is still missing.
+pb_fault_settled() { pb_until 30 _pb_fault_logged "${1:-$FAULT_LOG}"; }
+_pb_fault_logged() {
+	local logged begun
+	logged=$(grep -c '^n=' "$1" 2>/dev/null)
+	begun=$(wc -l 2>/dev/null <"$1.begun")
+	[ "${logged:-0}" -ge "${begun:-0}" ]
+}
+
+# pb_fault_count [GREP ARGS...] PATTERN: how many requests in FAULT_LOG match (0 when none), once every request
+# begun is in it (pb_fault_settled).
 pb_fault_count() {
+	pb_fault_settled "$FAULT_LOG"
 	grep -c "$@" "$FAULT_LOG" 2>/dev/null || true
 }
 
