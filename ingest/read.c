@@ -39,20 +39,6 @@ static void free_hash(struct pb_file_hash *h);
 /* Distinct names and tags kept per partner account: past it, lines are counted, not recorded. */
 #define NAMES_PER_ACCOUNT 256
 
-/* A new reduction of the names (NULL when memory cannot be had): capped, and remembering its rows. */
-static struct pb_reduce *new_names(void)
-{
-	struct pb_reduce *names = pb_reduce_new(PB_GRAIN_DAILY);
-
-	if (names && pb_reduce_remember(names) < 0) {
-		pb_reduce_free(names);
-		return NULL;
-	}
-	if (names)
-		pb_reduce_set_cap(names, NAMES_PER_ACCOUNT);
-	return names;
-}
-
 /* The grain of the run's rows: per-account totals, the daily rows of --summary=daily, or the store's. */
 static enum pb_reduce_grain grain(const struct pb_ingest_options *opt)
 {
@@ -96,9 +82,10 @@ int pb_read_init(struct pb_read *r, const struct pb_ingest_options *opt, const s
 	r->tag_keys = keys;
 	r->month = opt->month;
 	r->reduce = pb_reduce_new(grain(opt));
-	r->names = new_names();
+	r->names = pb_reduce_new(PB_GRAIN_DAILY);
 	if (!r->reduce || !r->names)
 		return -1;
+	pb_reduce_set_cap(r->names, NAMES_PER_ACCOUNT);
 	if (store)
 		set_memory(r->reduce, 1);
 	pb_progress_init(&r->progress, opt->progress ? stderr : NULL);
@@ -883,12 +870,13 @@ static int read_jsonl(struct pb_read *r, const char *path)
 		goto out;
 	name = pb_input_name(in);
 	red = pb_reduce_new(grain(r->opt));
-	names = new_names();
+	names = pb_reduce_new(PB_GRAIN_DAILY);
 	if (!red || !names || pb_jsonl_init(&j, pb_input_read, in, (size_t)64 << 20) < 0) {
 		pb_read_report(r, name, 0, 0, "out of memory");
 		goto out;
 	}
 	ready = 1;
+	pb_reduce_set_cap(names, NAMES_PER_ACCOUNT);
 	if (jsonl_records(r, name, in, &j, &st, red, names) < 0)
 		goto out;
 	pb_stats_warn(stderr, pb_log_program(), name, &st);
@@ -1043,11 +1031,13 @@ static int prepare_parts(struct pb_read *r, const char *path, const char *name, 
 		if (w->reduce && r->store)
 			set_memory(w->reduce, sp->n);
 		if (r->store)
-			w->names = new_names();
+			w->names = pb_reduce_new(PB_GRAIN_DAILY);
 		if (!w->reduce || (r->store && !w->names)) {
 			pb_read_report(r, name, 0, 0, "out of memory");
 			return -1;
 		}
+		if (w->names)
+			pb_reduce_set_cap(w->names, NAMES_PER_ACCOUNT);
 		if (k == 0)
 			w->csv = csv;
 		else if (open_part(r, path, name, sp, k, csv->nfields, cols, ncols) < 0)

@@ -26,7 +26,6 @@
 /* The runs merged into one at a time, and so at most this many of each level before the walk (compact). */
 #define RUN_FANIN 16
 #define MAX_TEXT 65535
-#define RECENT 4096 /* the slots of pb_reduce_remember's table */
 
 enum { COL_ACCOUNT, COL_CATEGORY, COL_CHARGE_TYPE, COL_SERVICE, COL_REGION, COL_CURRENCY, NCOLS };
 
@@ -111,12 +110,7 @@ struct pb_reduce {
 	struct dict dicts[NCOLS];
 	struct entry *entries;
 	size_t n, alloc;
-	size_t last; /* the entry pb_reduce_add added to last, + 1; 0: none */
-	/*
-	 * With pb_reduce_remember: the entries added to recently (+ 1; 0: none), by a hash of their texts, so that
-	 * a row met again in any order is found without interning its texts (see pb_reduce_add).
-	 */
-	uint32_t *recent;
+	size_t last;	 /* the entry pb_reduce_add added to last, + 1; 0: none */
 	uint64_t *slots; /* (hash << 32) | (entry index + 1) */
 	size_t nslots;
 	struct block *arena;
@@ -359,7 +353,6 @@ void pb_reduce_free(struct pb_reduce *r)
 	free(r->entries);
 	free(r->per_account);
 	free(r->slots);
-	free(r->recent);
 	free(r->rows);
 	free(r->sorted);
 	free(r);
@@ -806,8 +799,6 @@ static int spill(struct pb_reduce *r)
 	r->spill_records += r->n;
 	r->n = 0;
 	r->last = 0;
-	if (r->recent)
-		memset(r->recent, 0, RECENT * sizeof(*r->recent));
 	memset(r->slots, 0, r->nslots * sizeof(*r->slots));
 	free(r->walk.order);
 	r->walk.order = NULL;
@@ -1078,53 +1069,20 @@ static int same_row(const struct pb_reduce *r, const struct entry *e, const stru
 	return 1;
 }
 
-/* The slot in r->recent of the texts t and the rest of k (its text ids not yet set). */
-static size_t recent_slot(const struct pb_text *const t[NCOLS], const struct key *k)
-{
-	uint64_t h = hash_key(k);
-	int i;
-
-	for (i = 0; i < NCOLS; i++)
-		h = pb_hash_mix(h ^ pb_hash_bytes(t[i]->ptr, t[i]->len));
-	return (size_t)(h & (RECENT - 1));
-}
-
-int pb_reduce_remember(struct pb_reduce *r)
-{
-	if (!r->recent)
-		r->recent = calloc(RECENT, sizeof(*r->recent));
-	return r->recent ? 0 : PB_REDUCE_ERR_NOMEM;
-}
-
 int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 {
 	const struct pb_text *t[NCOLS];
 	struct key k;
 	struct entry *e;
-	size_t slot = 0;
 	int rc = key_texts(r, u, t, &k), capped = 0;
 
 	if (rc < 0)
 		return rc;
 	if (r->dict_bytes > r->max_dict && r->max_dict && dicts_bound(r) < 0)
 		return PB_REDUCE_ERR_SPILL;
-	/*
-	 * Lines often repeat the row of the line before, or (remembered) one of a few rows met in any order: then
-	 * nothing is looked up. The entry is the one the lookup would find: same_row compares every text.
-	 */
-	e = r->last && same_row(r, &r->entries[r->last - 1], t, &k) ? &r->entries[r->last - 1] : NULL;
-	if (!e && r->recent) {
-		size_t i;
-
-		slot = recent_slot(t, &k);
-		i = r->recent[slot];
-		if (i && i <= r->n && same_row(r, &r->entries[i - 1], t, &k)) {
-			e = &r->entries[i - 1];
-			r->last = i;
-		}
-	}
-	if (e)
-		return add_amounts(r, e, u->has_list ? u->list_cost : PB_MONEY_ZERO,
+	/* Lines often repeat the row of the line before: then nothing is looked up. */
+	if (r->last && same_row(r, &r->entries[r->last - 1], t, &k))
+		return add_amounts(r, &r->entries[r->last - 1], u->has_list ? u->list_cost : PB_MONEY_ZERO,
 				   u->has_billed ? u->billed_cost : PB_MONEY_ZERO, 1, (uint64_t)(u->has_list != 0),
 				   (uint64_t)(u->has_billed != 0));
 	rc = past_cap(r, t, &k);
@@ -1146,8 +1104,6 @@ int pb_reduce_add(struct pb_reduce *r, const struct pb_usage *u)
 	if (!e)
 		return r->spill_failed ? PB_REDUCE_ERR_SPILL : PB_REDUCE_ERR_NOMEM;
 	r->last = (size_t)(e - r->entries) + 1;
-	if (r->recent && r->last <= UINT32_MAX)
-		r->recent[slot] = (uint32_t)r->last;
 	return add_amounts(r, e, u->has_list ? u->list_cost : PB_MONEY_ZERO,
 			   u->has_billed ? u->billed_cost : PB_MONEY_ZERO, 1, (uint64_t)(u->has_list != 0),
 			   (uint64_t)(u->has_billed != 0));

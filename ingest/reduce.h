@@ -157,14 +157,6 @@ void pb_reduce_bad_text(const struct pb_reduce *r, const char **at, const char *
 void pb_reduce_set_cap(struct pb_reduce *r, size_t cap);
 
 /*
- * Makes r remember the rows it added to last, by a hash of their texts (4096 of them, 16 KB), so that a line
- * of a row met before in any order is added without interning its texts: for a reduction of few rows met
- * over and over, out of order (the names: an Azure export's subscriptions change from line to line). The
- * rows are the same either way. 0, or PB_REDUCE_ERR_NOMEM.
- */
-int pb_reduce_remember(struct pb_reduce *r);
-
-/*
  * The rows and lines left out by the cap. Since nothing of a row left out is kept, it is counted again
  * with each of its lines (and once for each part merged): rows counts distinct keys only when each came once.
  */

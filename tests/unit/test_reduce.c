@@ -369,88 +369,6 @@ static void test_walks_of_parts(void **state)
 }
 
 /*
- * A names reduction that remembers its rows (pb_reduce_remember) gives exactly the rows of one that does not:
- * 3,000 accounts of three names each (9,000 rows, more than the 4,096 it remembers, so rows share a place),
- * met in a pseudo-random order, with a cap of 2 per account, so that a remembered row is met again once its
- * account is at the cap.
- */
-static void test_remembered_rows_are_the_same(void **state)
-{
-	struct pb_reduce *plain = pb_reduce_new(PB_GRAIN_DAILY), *rem = pb_reduce_new(PB_GRAIN_DAILY);
-	const struct pb_daily *const *a, *const *b;
-	uint64_t seed = 11, rows[2], lines[2];
-	size_t na, nb, i;
-	char account[16], name[16];
-
-	(void)state;
-	assert_non_null(plain);
-	assert_non_null(rem);
-	assert_int_equal(pb_reduce_remember(rem), 0);
-	pb_reduce_set_cap(plain, 2);
-	pb_reduce_set_cap(rem, 2);
-	for (i = 0; i < 60000; i++) {
-		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-		snprintf(account, sizeof(account), "acct%llu", (unsigned long long)((seed >> 20) % 3000));
-		snprintf(name, sizeof(name), "name%llu", (unsigned long long)((seed >> 40) % 3));
-		assert_int_equal(add(plain, account, name), 0);
-		assert_int_equal(add(rem, account, name), 0);
-	}
-	a = pb_reduce_sorted(plain, &na);
-	b = pb_reduce_sorted(rem, &nb);
-	assert_non_null(a);
-	assert_non_null(b);
-	assert_int_equal(na, nb);
-	assert_true(na > 5000);
-	for (i = 0; i < na; i++)
-		assert_same_row(a[i], b[i]);
-	pb_reduce_capped(plain, &rows[0], &lines[0]);
-	pb_reduce_capped(rem, &rows[1], &lines[1]);
-	assert_int_equal(rows[0], rows[1]);
-	assert_int_equal(lines[0], lines[1]);
-	assert_true(lines[0] > 0);
-	pb_reduce_free(plain);
-	pb_reduce_free(rem);
-}
-
-/* The same with the store's lines, spilled: the rows remembered are forgotten with each run spilled. */
-static void test_remembered_rows_spilled(void **state)
-{
-	struct pb_reduce *plain = pb_reduce_new(PB_GRAIN_STORE), *rem = pb_reduce_new(PB_GRAIN_STORE);
-	struct pb_daily a, b;
-	uint64_t seed = 5, rows = 0;
-	int i, ra, rb;
-
-	(void)state;
-	assert_non_null(plain);
-	assert_non_null(rem);
-	assert_int_equal(pb_reduce_remember(rem), 0);
-	pb_reduce_set_memory(rem, 16 << 10, NULL);
-	for (i = 0; i < 30000; i++) {
-		struct pb_usage u;
-
-		random_line(&seed, &u);
-		assert_int_equal(pb_reduce_add(plain, &u), 0);
-		assert_int_equal(pb_reduce_add(rem, &u), 0);
-	}
-	assert_true(pb_reduce_spilled(rem) > 0);
-	assert_int_equal(pb_reduce_walk_start(plain), 0);
-	assert_int_equal(pb_reduce_walk_start(rem), 0);
-	for (;;) {
-		ra = pb_reduce_walk_next(plain, &a);
-		rb = pb_reduce_walk_next(rem, &b);
-		assert_int_equal(ra, rb);
-		if (ra != 1)
-			break;
-		assert_same_row(&a, &b);
-		rows++;
-	}
-	assert_int_equal(ra, 0);
-	assert_true(rows > 5000);
-	pb_reduce_free(plain);
-	pb_reduce_free(rem);
-}
-
-/*
  * Distinct texts past the dictionaries' bound: 300,000 lines, each with its own 40-byte service and region
  * and one of a few accounts, some lines repeating an earlier key. With 1 MB of memory the dictionaries start
  * over many times (12 MB of text, were it all kept), and the walk gives
@@ -576,8 +494,6 @@ int main(void)
 		cmocka_unit_test(test_cap_keeps_the_first_rows),
 		cmocka_unit_test(test_rows_past_the_cap_take_no_memory),
 		cmocka_unit_test(test_text_past_the_cap_is_checked),
-		cmocka_unit_test(test_remembered_rows_are_the_same),
-		cmocka_unit_test(test_remembered_rows_spilled),
 		cmocka_unit_test(test_walk_order_packed),
 		cmocka_unit_test(test_walk_order_compared),
 		cmocka_unit_test(test_repeated_rows),
