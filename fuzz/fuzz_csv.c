@@ -20,20 +20,12 @@
 #include "buf.h"
 #include "csv.h"
 
+#include "check.h"
+
 #include "banned.h"
 
 /* Fields per record the reader can hold: its array doubles from 64 while it stays within 100000. */
 #define REF_MAX_FIELDS 65536
-
-#define CHECK(cond, ...)                                                                             \
-	do {                                                                                         \
-		if (!(cond)) {                                                                       \
-			fprintf(stderr, "fuzz_csv: check failed at line %d: %s\n", __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                                \
-			fputc('\n', stderr);                                                         \
-			abort();                                                                     \
-		}                                                                                    \
-	} while (0)
 
 static int strict_cap;
 

@@ -27,17 +27,9 @@
 #include "reduce.h"
 #include "text.h"
 
-#include "banned.h"
+#include "check.h"
 
-#define CHECK(cond, ...)                                                                                   \
-	do {                                                                                               \
-		if (!(cond)) {                                                                             \
-			fprintf(stderr, "fuzz_listprice: check failed at line %d: %s\n", __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                                      \
-			fputc('\n', stderr);                                                               \
-			abort();                                                                           \
-		}                                                                                          \
-	} while (0)
+#include "banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

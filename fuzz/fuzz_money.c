@@ -13,19 +13,11 @@
 
 #include "money.h"
 
+#include "check.h"
+
 #include "banned.h"
 
 typedef unsigned __int128 u128;
-
-#define CHECK(cond, ...)                                                                               \
-	do {                                                                                           \
-		if (!(cond)) {                                                                         \
-			fprintf(stderr, "fuzz_money: check failed at line %d: %s\n", __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                                  \
-			fputc('\n', stderr);                                                           \
-			abort();                                                                       \
-		}                                                                                      \
-	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
