@@ -693,17 +693,6 @@ static void note_tls(struct pb_fetch *f)
 		f->ssl = ti->internals;
 }
 
-/* Called by libcurl at least once a second: a signal asking to stop ends the transfer. */
-static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
-{
-	(void)arg;
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	return pb_interrupted() ? 1 : 0;
-}
-
 /* What one attempt sends besides the URL; lives until the attempt ends. */
 struct request {
 	struct curl_slist *hdr;
@@ -732,8 +721,7 @@ static void set_options(struct pb_fetch *f)
 	curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, f);
 	/* A proxy's answer to CONNECT (200 Connection established, without a length) is not the server's. */
 	curl_easy_setopt(f->curl, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-	curl_easy_setopt(f->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(f->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	pb_curl_stop_on_signal(f->curl);
 	curl_easy_setopt(f->curl, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_DEBUGFUNCTION, on_debug);
 	curl_easy_setopt(f->curl, CURLOPT_DEBUGDATA, f);

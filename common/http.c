@@ -118,7 +118,7 @@ static void no_answer(const struct pb_http_request *rq, CURLcode rc, int too_big
 		pb_url_add_text(err, detail[0] ? detail : curl_easy_strerror(rc));
 }
 
-/* Called by libcurl at least once a second: a signal asking to stop ends the request. */
+/* Called by libcurl at least once a second: a signal asking to stop ends the transfer. */
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
 	(void)arg;
@@ -127,6 +127,12 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	(void)ultotal;
 	(void)ulnow;
 	return pb_interrupted() ? 1 : 0;
+}
+
+void pb_curl_stop_on_signal(void *curl)
+{
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 }
 
 /* For pb_retry_sleep_ms: a signal asking to stop ends a wait. */
@@ -199,8 +205,7 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	pb_curl_stop_on_signal(c);
 	pb_tls_setopt(c);
 	if (rq->user_agent)
 		curl_easy_setopt(c, CURLOPT_USERAGENT, rq->user_agent);

@@ -66,6 +66,8 @@ const char *pb_tls_ca_file(void);
 int pb_tls_ca_given(void);
 /* Sets verification and the trusted certificates on a libcurl easy handle (a CURL *). */
 void pb_tls_setopt(void *curl);
+/* Makes a libcurl easy handle (a CURL *) end its transfer when a signal asks the program to stop (pb_interrupted). */
+void pb_curl_stop_on_signal(void *curl);
 /* Checks --cacert's FILE at the start: 0, or -1 after saying why it cannot be read. */
 int pb_tls_check_ca_option(const char *path);
 
