@@ -124,7 +124,8 @@ static char *source_of(const struct pb_prices_options *o)
 	if (o->nfiles) {
 		const char *f = o->files[0], *slash;
 
-		if (pb_fetch_is_url(f)) {
+		/* A file:// address is a URL's folder too: without its signature, never the file itself. */
+		if (pb_fetch_is_url(f) || strncmp(f, "file://", 7) == 0) {
 			char *plain = pb_url_redact(f);
 
 			slash = plain ? strrchr(plain, '/') : NULL;
@@ -133,11 +134,13 @@ static char *source_of(const struct pb_prices_options *o)
 			return plain;
 		}
 		if (!realpath(f, abs))
-			return strdup(f);
+			return pb_url_redact(f);
 		s = strrchr(abs, '/');
 		if (s && s != abs)
 			*s = '\0';
-		pb_buf_addf(&b, "file://%s", abs);
+		/* A folder saved under a URL may hold a SAS: recorded as a URL is. */
+		pb_buf_addstr(&b, "file://");
+		pb_url_add(&b, abs);
 	} else {
 		pb_buf_addstr(&b, o->url);
 		add_list(&b, "services", o->services, o->nservices);

@@ -958,4 +958,13 @@ run 1 "$PBP" load --format azure-pricesheet --no-progress --source badbytes "$TM
 check "a bad date of bytes that are not UTF-8: exit 1, the message shows them, the failed load is recorded" \
 	"1|pb-prices: $TMP/badbytes.csv:2:86: bad effective start date \"09/01\\xff\\xfe/2026\" in column 'effectiveStartDate'|failed|$TMP/badbytes.csv:2:86: bad effective start date \"09/01\\xff\\xfe/2026\" in column 'effectiveStartDate'" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT status, error FROM pb.price_load WHERE source = 'badbytes'" '|')"
+# A price sheet saved under its URL, a SAS with it (as a path, or as a file:// address): the load recorded its file,
+# and the address its source, with the signature.
+mkdir -p "$TMP/sas"
+cp "$TMP/pricesheet.csv" "$TMP/sas/pricesheet.csv?sv=2022-11-02&sig=S3CR3T"
+run 0 "$PBP" load --format azure-pricesheet --no-progress --source sas-path "$TMP/sas/pricesheet.csv?sv=2022-11-02&sig=S3CR3T"
+run 0 "$PBP" load --format azure-pricesheet --no-progress "file://$TMP/sas/pricesheet.csv?sv=2022-11-02&sig=S3CR3T"
+check "a price sheet named with a SAS: recorded without its signature" \
+	"0|file://$TMP/sas/pricesheet.csv;file://$TMP/sas/pricesheet.csv;|file://$TMP/sas;|0" \
+	"$GOT|$(pb_sql "SELECT f.uri FROM pb.price_load_file f JOIN pb.price_load l ON l.id = f.load_id WHERE f.uri LIKE '%/sas/%' ORDER BY l.id" | tr '\n' ';')|$(pb_sql "SELECT source FROM pb.price_load WHERE source LIKE '%/sas%' ORDER BY id" | tr '\n' ';')|$(pb_sql "SELECT count(*) FROM pb.price_load l JOIN pb.price_load_file f ON f.load_id = l.id WHERE l.source || f.uri LIKE '%S3CR3T%'")"
 pb_tests_done
