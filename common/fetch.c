@@ -319,6 +319,16 @@ static void put_slot(struct pb_fetch *f)
 static void note_tls(struct pb_fetch *f);
 
 /*
+ * Whether the object's ETag binds a range to the version read so far: a strong one. A weak one (W/"...") names
+ * a version only loosely, and If-Match compares strongly (RFC 9110 13.1.1): a server answers a request bound to it
+ * 412, whatever the object. Such an object is asked for whole again, as one without an ETag is.
+ */
+static int strong_etag(const struct pb_fetch *f)
+{
+	return f->etag[0] && strncmp(f->etag, "W/", 2) != 0;
+}
+
+/*
  * A 200 to a resumed request of an object without an ETag has given again as many bytes as were handed on: 1 when
  * they are those bytes (or there is an ETag, which the answer had to keep), else 0 with f->changed saying so.
  */
@@ -338,8 +348,8 @@ static int same_bytes_again(struct pb_fetch *f)
 	EVP_MD_CTX_free(copy);
 	if (!same)
 		snprintf(f->changed, sizeof(f->changed),
-			 "it has no ETag, and its first %llu bytes, sent again, are not %s",
-			 (unsigned long long)f->attempt_from,
+			 "it has no %sETag, and its first %llu bytes, sent again, are not %s",
+			 f->etag[0] ? "strong " : "", (unsigned long long)f->attempt_from,
 			 f->seen_on > 0 ? "the ones received before" : "known to be the ones received before");
 	return same;
 }
@@ -392,7 +402,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 		f->hashing = EVP_DigestInit_ex(f->md5, EVP_md5(), NULL) == 1 ? 1 : -1;
 	if (f->hashing > 0 && left && EVP_DigestUpdate(f->md5, data, left) != 1)
 		f->hashing = -1;
-	if (f->delivered == 0 && left && !f->etag[0])
+	if (f->delivered == 0 && left && !strong_etag(f))
 		f->seen_on = EVP_DigestInit_ex(f->seen, EVP_sha256(), NULL) == 1 ? 1 : -1;
 	if (f->seen_on > 0 && left && EVP_DigestUpdate(f->seen, data, left) != 1)
 		f->seen_on = -1;
@@ -802,11 +812,11 @@ static void add_headers(struct pb_fetch *f, struct request *rq)
 	if (f->opts.s3)
 		sign_s3(f, rq);
 	/*
-	 * Without an ETag, nothing binds a range to the version read so far but its length and a Last-Modified (to the
-	 * second: an object replaced within it is not told apart): the object is asked for whole again, and the bytes
-	 * given again are compared with those taken (same_bytes_again).
+	 * Without a strong ETag, nothing binds a range to the version read so far but its length and a Last-Modified
+	 * (to the second: an object replaced within it is not told apart): the object is asked for whole again, and the
+	 * bytes given again are compared with those taken (same_bytes_again).
 	 */
-	if (f->delivered > 0 && f->etag[0]) {
+	if (f->delivered > 0 && strong_etag(f)) {
 		snprintf(rq->range, sizeof(rq->range), "Range: bytes=%llu-", (unsigned long long)f->delivered);
 		rq->hdr = curl_slist_append(rq->hdr, rq->range);
 		snprintf(rq->ifmatch, sizeof(rq->ifmatch), "If-Match: %s", f->etag);

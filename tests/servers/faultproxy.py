@@ -10,7 +10,7 @@ directions (files of 100 MB are fine), exits on SIGTERM or SIGINT, and exits by 
 
 Usage:
   faultproxy.py (--upstream URL | --dir DIR) [--port N] [--log FILE] [--log-headers] [--max-seconds S]
-                [--etag N] [--no-last-modified]
+                [--etag N [--weak-etag]] [--no-last-modified]
                 [--tls-cert FILE --tls-key FILE]
                 [--fault RULE]... [--fault-per-path RULE]... [--script TEXT] [--script-file FILE]
 
@@ -20,7 +20,8 @@ Usage:
   --log-headers adds the names (never the values) of each request's headers to its log line.
   --no-last-modified (with --dir) sends no Last-Modified.
   --etag N (with --dir) sends an ETag of N characters (the file's MD5 in hex, padded) and answers 412 to a
-  request whose If-Match is not that ETag.
+  request whose If-Match is not that ETag. --weak-etag (with --etag) sends it as a weak one (W/"..."),
+  which no If-Match matches: every request with one is answered 412.
 
 Fault rules
   RULE    := WHEN ":" ACTION [":" OPTION]...
@@ -725,9 +726,12 @@ class Handler(BaseHTTPRequestHandler):
             with open(full, "rb") as f:
                 digest = hashlib.md5(f.read()).hexdigest()
             etag = '"' + digest.ljust(self.server.etag_length - 2, "e") + '"'
+            if self.server.weak_etag:
+                etag = "W/" + etag
             extra.append(("ETag", etag))
             want = self.headers.get("If-Match")
-            if want is not None and want.strip() != etag:
+            # If-Match compares strongly (RFC 9110 13.1.1): a weak ETag never matches.
+            if want is not None and (want.strip() != etag or self.server.weak_etag):
                 return self._simple(412, "Precondition Failed", [])
         rng = self.headers.get("Range")
         if rng and (not serve or serve_range):
@@ -806,6 +810,8 @@ def main():
     ap.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
     ap.add_argument("--etag", type=int, default=0, metavar="N",
                     help="--dir: send an ETag of N characters (at least 34) and answer 412 to an If-Match not it")
+    ap.add_argument("--weak-etag", action="store_true",
+                    help="with --etag: send it weak (W/...), which no If-Match matches (412)")
     ap.add_argument("--no-last-modified", action="store_true",
                     help="--dir: send no Last-Modified (with no --etag, an answer names no version)")
     ap.add_argument("--max-seconds", type=float, default=600, help="exit after this long (default 600)")
@@ -854,7 +860,10 @@ def main():
     server.upstream = None
     if a.etag and (a.etag < 34 or not a.dir):
         ap.error("--etag takes a length of 34 or more, with --dir")
+    if a.weak_etag and not a.etag:
+        ap.error("--weak-etag needs --etag")
     server.etag_length = a.etag
+    server.weak_etag = a.weak_etag
     server.no_last_modified = a.no_last_modified
     if not a.dir and any(r.kind == "serve" for r in rules):
         ap.error("serve=NAME needs --dir")
