@@ -1625,10 +1625,12 @@ void pb_listprice_report(const struct pb_listprice *p, const char *prog, FILE *o
 			n += p->missed[i];
 		if (!n)
 			return;
+		/* None loaded, or none with a price in force on the run's days (a month before the first load). */
 		fprintf(out,
-			"%s: warning: %llu usage line%s without a list price in the export: no %s price list is loaded "
-			"(pb-prices load)\n",
-			prog, (unsigned long long)n, n == 1 ? "" : "s", p->vendor);
+			"%s: warning: %llu usage line%s without a list price in the export: no %s price list loaded "
+			"has "
+			"a price in force on %s usage days (pb-prices load)\n",
+			prog, (unsigned long long)n, n == 1 ? "" : "s", p->vendor, n == 1 ? "its" : "their");
 		return;
 	}
 	for (i = 0; i < PB_NMISS; i++)

@@ -631,7 +631,7 @@ BGPID=
 check "an ingest that found no price list uses none loaded while it runs: its lines have none, and say so" \
 	"0|8 none|pb-ingest: test pause at split
 pb-ingest: $TMP/race/cost.csv: warning: 8 lines have no list price; their list cost is left empty
-pb-ingest: warning: 8 usage lines without a list price in the export: no azure price list is loaded (pb-prices load)" \
+pb-ingest: warning: 8 usage lines without a list price in the export: no azure price list loaded has a price in force on their usage days (pb-prices load)" \
 	"$GOT|$(daily azure | grep "^$S5," | cut -d, -f9 | sort | uniq -c | sed 's/^ *//')|$(cat "$TMP/race/err")"
 
 # ---- show: a meter's prices in each currency, as pb-ingest applies them -------------------------------------------
@@ -946,9 +946,9 @@ mkdir -p "$TMP/aws-2020"
 	printf '2020-01-01T00:00:00Z,111111111111,Usage,2020-01-02T00:00:00Z,USD,7,EC2,,100,EBS:VolumeUsage.gp3,CreateVolume-Gp3,us-east-1\n'
 } >"$TMP/aws-2020/cur.csv"
 run 0 "$PBI" --format aws-cur --no-progress --final "$TMP/aws-2020/cur.csv"
-check "a month without an AWS price in force: the line without a SKU is left without a list price" \
+check "a month without an AWS price in force: the line without a SKU is left without a list price, and the warning does not say that no list is loaded" \
 	"0|pb-ingest: $TMP/aws-2020/cur.csv: warning: 1 line has no list price; its list cost is left empty
-pb-ingest: warning: 1 usage line without a list price in the export: no aws price list is loaded (pb-prices load)" \
+pb-ingest: warning: 1 usage line without a list price in the export: no aws price list loaded has a price in force on its usage days (pb-prices load)" \
 	"$GOT|$(cat "$TMP/err")"
 
 # A value of bytes that are not UTF-8 in a message: shown \xHH, as a control character is. Quoted as they were, the
