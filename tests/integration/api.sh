@@ -1067,11 +1067,13 @@ STOPPED=$?
 API_PID=
 kill -CONT $STOPPED_BACKEND
 STOPPED_BACKEND=
-check "a second signal while the server writes the tokens' last use down as it stops: it waits for the database no longer, said in the log, exit 0" \
-	"200|0|pb-api: SIGTERM: stopping
+# The log of a stop whose second signal came while the tokens' last use waited for the database.
+STOP_WITHOUT_LAST_USE="pb-api: SIGTERM: stopping
 pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database
 pb-api: warning: the tokens' last use since the last write is not recorded: cannot connect to the database: no answer by the time the server had to stop
-pb-api: stopped" \
+pb-api: stopped"
+check "a second signal while the server writes the tokens' last use down as it stops: it waits for the database no longer, said in the log, exit 0" \
+	"200|0|$STOP_WITHOUT_LAST_USE" \
 	"$a|$STOPPED|$(grep -v '^pb-api: \(listening\|test pause\)' "$TMP/api-twice2.log")"
 
 # Two signals at once (SIGTERM and Ctrl-C) while a keep-alive client sends request after request: the request
@@ -1177,10 +1179,7 @@ STOPPED=$?
 API_PID=
 pb_sql_session_end
 check "a second signal while the last use's new connection's session settings wait as the server stops: it waits no longer, said in the log, exit 0" \
-	"200|0|pb-api: SIGTERM: stopping
-pb-api: warning: SIGINT during the stop: stopping now, without waiting for the database
-pb-api: warning: the tokens' last use since the last write is not recorded: cannot connect to the database: no answer by the time the server had to stop
-pb-api: stopped" \
+	"200|0|$STOP_WITHOUT_LAST_USE" \
 	"$a|$STOPPED|$(grep -v '^pb-api: listening' "$TMP/api-twice6.log")"
 
 # ---- a new run commits between the run's lookup and the reading of its figures -----------------------------------
