@@ -30,7 +30,7 @@ static const char style[] = "<style>body{font:14px/1.4 system-ui,sans-serif;marg
 			    ".6em;text-align:left;white-space:nowrap}td.n,th.n{text-align:right;"
 			    "font-variant-numeric:tabular-nums}.chart{margin:1em 0;page-break-inside:avoid}"
 			    ".band{fill:#cfe0f7}.est{fill:none;stroke:#2b6cb0;stroke-width:1.5}.day-mark{fill:#c05621}"
-			    ".axis{stroke:#555}.lbl{font-size:11px;fill:#333}"
+			    ".axis{stroke:#555}.lbl{font-size:11px;fill:#333}.legend{color:#444;max-width:60em}"
 			    "@media print{body{margin:0;font-size:11px}h2{page-break-after:avoid}}</style>";
 
 /* Appends s with the characters HTML gives a meaning escaped. */
@@ -318,6 +318,9 @@ static int charts(PGconn *conn, const char *run_id, const char *month, int ndays
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	pb_buf_addf(b, "<h2>Month to date against the estimates (the %d largest accounts)</h2>", CHARTS);
+	pb_buf_addstr(b, "<p class=\"legend\">Each chart, in the account's currency: a dot per day, the month to date "
+			 "at the day's end (its amount on hover); the line, the month-end estimate made on that day, "
+			 "in its 90% band (shaded); the figure at the top left, the chart's largest amount.</p>");
 	for (i = 0; i < PQntuples(res) && rc == 0; i++) {
 		pb_buf_addstr(b, "<h3>");
 		html(b, PQgetvalue(res, i, 0));

@@ -396,6 +396,9 @@ check "a FOCUS row: the customer's view (the reseller provides and invoices, the
 check "--report: exit 0, one self-contained file (no script, nothing fetched)" \
 	"0|wrote $TMP/report.html: the report of the month||0|0" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(grep -ci '<script' "$TMP/report.html")|$(grep -Eci '(src|href)=\"(https?:)?//' "$TMP/report.html")"
+check "--report: the charts say what their marks are (a legend under the charts' heading)" \
+	"1|Each chart, in the account's currency: a dot per day, the month to date at the day's end (its amount on hover); the line, the month-end estimate made on that day, in its 90% band (shaded); the figure at the top left, the chart's largest amount." \
+	"$(grep -o '<p class="legend">' "$TMP/report.html" | wc -l)|$(grep -o '<p class="legend">[^<]*' "$TMP/report.html" | sed 's/^<p class="legend">//')"
 check "--report removes the temporary file a killed run left beside its file; another file's stays" \
 	"focus-other.csv.tmp.GhI789" "$(cd "$TMP" && ls -- *.tmp.*)"
 "$PBV" --month 2026-10 --report "$TMP/report-"$'\xff'".html" >/dev/null 2>"$TMP/err"
