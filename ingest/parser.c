@@ -16,6 +16,26 @@ const char *pb_format_vendor(enum pb_format_kind kind)
 	return kind == PB_FORMAT_AWS_CUR ? "aws" : "azure";
 }
 
+/*
+ * After the reason a header does not bind, the format it binds as when the other CSV format takes it: an
+ * Azure export given as an AWS report, or the other way round (a wrong --format).
+ */
+static void name_other_format(enum pb_format_kind kind, const struct pb_csv *c, struct pb_buf *err)
+{
+	struct pb_parser other;
+	struct pb_buf scratch = PB_BUF_INIT;
+	size_t field;
+	int binds;
+
+	binds = kind == PB_FORMAT_AWS_CUR ? pb_azure_cost_bind(&other.az, c, &scratch, &field) == 0
+					  : pb_aws_cur_bind(&other.aws, c, &scratch, &field) == 0;
+	pb_buf_release(&scratch);
+	if (binds)
+		pb_buf_addstr(err, kind == PB_FORMAT_AWS_CUR
+					   ? ": the header is an Azure cost details export's (--format azure-cost)"
+					   : ": the header is an AWS Cost and Usage Report's (--format aws-cur)");
+}
+
 int pb_parser_bind(struct pb_parser *p, enum pb_format_kind kind, const struct pb_csv *c, struct pb_buf *err,
 		   size_t *field)
 {
@@ -68,9 +88,12 @@ int pb_parser_bind(struct pb_parser *p, enum pb_format_kind kind, const struct p
 			}
 		}
 	}
-	if (kind == PB_FORMAT_AWS_CUR)
-		return pb_aws_cur_bind(&p->aws, c, err, field);
-	return pb_azure_cost_bind(&p->az, c, err, field);
+	if (kind == PB_FORMAT_AWS_CUR ? pb_aws_cur_bind(&p->aws, c, err, field) < 0
+				      : pb_azure_cost_bind(&p->az, c, err, field) < 0) {
+		name_other_format(kind, c, err);
+		return -1;
+	}
+	return 0;
 }
 
 int pb_parser_row(struct pb_parser *p, const struct pb_csv *c, struct pb_usage *u, struct pb_buf *err, size_t *field)

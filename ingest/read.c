@@ -33,6 +33,60 @@
 struct pb_file_hash;
 static void free_hash(struct pb_file_hash *h);
 
+/*
+ * A file's reader, passing its bytes on and noting where its first one after a UTF-8 byte order mark and
+ * blanks stands: a file given with the wrong --format (JSON lines as CSV, CSV as JSON lines) is told by it.
+ */
+struct sniff {
+	struct pb_input *in;
+	int first; /* that byte, or -1 before it */
+	uint64_t line;
+	uint32_t col;
+	uint64_t seen; /* bytes passed on before it */
+	uint64_t bom;  /* of them, those of a byte order mark at the start */
+};
+
+static void sniff_init(struct sniff *s, struct pb_input *in)
+{
+	memset(s, 0, sizeof(*s));
+	s->in = in;
+	s->first = -1;
+	s->line = 1;
+	s->col = 1;
+}
+
+static long sniff_read(void *ctx, char *buf, size_t n, struct pb_buf *err)
+{
+	struct sniff *s = ctx;
+	long got = pb_input_read(s->in, buf, n, err);
+	long i;
+
+	for (i = 0; i < got && s->first < 0; i++, s->seen++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (s->seen == s->bom && s->bom < 3 && c == (unsigned char)"\xEF\xBB\xBF"[s->bom]) {
+			s->bom++; /* the byte order mark: not counted in columns */
+			continue;
+		}
+		if (c == '\n') {
+			s->line++;
+			s->col = 1;
+		} else if (c == ' ' || c == '\t' || c == '\r') {
+			s->col++;
+		} else {
+			s->first = c;
+		}
+	}
+	return got;
+}
+
+/* A first byte that starts a CSV header (a name, quoted or not) rather than a JSON object. */
+static int sniff_csv(const struct sniff *s)
+{
+	return (s->first >= 'A' && s->first <= 'Z') || (s->first >= 'a' && s->first <= 'z') ||
+	       (s->first >= '0' && s->first <= '9') || s->first == '"' || s->first == '_';
+}
+
 /* The store's memory, in megabytes, unless PB_STORE_MEMORY says otherwise. */
 #define DEFAULT_STORE_MB 64
 
@@ -824,8 +878,24 @@ out:
 	return rc;
 }
 
+/*
+ * Reports the error of a JSON lines file's reader: at its first line, when that starts as a CSV header does,
+ * that the file is no JSON lines (a cost export given with the wrong --format), not what yajl made of it.
+ */
+static void jsonl_error(struct pb_read *r, const char *name, const struct sniff *s, const struct pb_jsonl *j)
+{
+	uint64_t line = pb_read_error_line(j->err_line, j->line + 1);
+
+	if (line == s->line && sniff_csv(s))
+		pb_read_report(r, name, s->line, s->col,
+			       "not a JSON object: a Partner Center file holds one object a line (a CSV cost export is "
+			       "read with --format aws-cur or azure-cost)");
+	else
+		pb_read_report(r, name, line, j->err_col, pb_buf_str(&j->err));
+}
+
 /* The records of an open JSON lines file. 0, or -1 when the run must stop. */
-static int jsonl_records(struct pb_read *r, const char *name, struct pb_input *in, struct pb_jsonl *j,
+static int jsonl_records(struct pb_read *r, const char *name, const struct sniff *s, struct pb_jsonl *j,
 			 struct pb_format_stats *st, struct pb_reduce *red, struct pb_reduce *names)
 {
 	struct pb_buf scratch = PB_BUF_INIT;
@@ -843,8 +913,8 @@ static int jsonl_records(struct pb_read *r, const char *name, struct pb_input *i
 			goto out;
 	}
 	if (rc == PB_JSONL_ERR) {
-		r->remote_failed |= pb_input_remote_failed(in);
-		pb_read_report(r, name, pb_read_error_line(j->err_line, j->line + 1), j->err_col, pb_buf_str(&j->err));
+		r->remote_failed |= pb_input_remote_failed(s->in);
+		jsonl_error(r, name, s, j);
 		goto out;
 	}
 	r->rows += rows;
@@ -859,6 +929,7 @@ out:
 static int read_jsonl(struct pb_read *r, const char *path)
 {
 	struct pb_input *in = NULL;
+	struct sniff sn;
 	struct pb_jsonl j;
 	struct pb_format_stats st;
 	struct pb_reduce *red = NULL, *names = NULL;
@@ -871,13 +942,14 @@ static int read_jsonl(struct pb_read *r, const char *path)
 	name = pb_input_name(in);
 	red = pb_reduce_new(grain(r->opt));
 	names = pb_reduce_new(PB_GRAIN_DAILY);
-	if (!red || !names || pb_jsonl_init(&j, pb_input_read, in, (size_t)64 << 20) < 0) {
+	sniff_init(&sn, in);
+	if (!red || !names || pb_jsonl_init(&j, sniff_read, &sn, (size_t)64 << 20) < 0) {
 		pb_read_report(r, name, 0, 0, "out of memory");
 		goto out;
 	}
 	ready = 1;
 	pb_reduce_set_cap(names, NAMES_PER_ACCOUNT);
-	if (jsonl_records(r, name, in, &j, &st, red, names) < 0)
+	if (jsonl_records(r, name, &sn, &j, &st, red, names) < 0)
 		goto out;
 	pb_stats_warn(stderr, pb_log_program(), name, &st);
 	r->lines += st.lines;
@@ -974,8 +1046,8 @@ static int check_columns(struct pb_read *r, const char *name, const struct pb_cs
  * Reads a CSV file's header and binds it (cols: the columns read). Returns 1 ready, 0 for an empty file,
  * -1 after reporting.
  */
-static int read_header(struct pb_read *r, const char *name, struct pb_csv *csv, struct pb_parser *parser, size_t *cols,
-		       size_t *ncols)
+static int read_header(struct pb_read *r, const char *name, const struct sniff *s, struct pb_csv *csv,
+		       struct pb_parser *parser, size_t *cols, size_t *ncols)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	uint64_t line;
@@ -985,6 +1057,11 @@ static int read_header(struct pb_read *r, const char *name, struct pb_csv *csv, 
 
 	if (rc == PB_CSV_END) {
 		ret = 0;
+	} else if (rc < 0 && s->first == '{') {
+		/* Partner Center's JSON lines: say so, not "unexpected '"' in unquoted field". */
+		pb_read_report(r, name, s->line, s->col,
+			       "a JSON object where a CSV header should be: Partner Center reconciliation files are "
+			       "read with --format partner-center");
 	} else if (rc < 0) {
 		pb_read_report(r, name, pb_read_error_line(csv->err_line, csv->next_line), csv->err_col,
 			       pb_buf_str(&csv->err));
@@ -1150,6 +1227,7 @@ out:
 static int read_csv(struct pb_read *r, const char *path)
 {
 	struct pb_input *in = NULL;
+	struct sniff sn;
 	struct pb_csv csv;
 	struct pb_parser parser;
 	const char *name = path;
@@ -1160,12 +1238,13 @@ static int read_csv(struct pb_read *r, const char *path)
 	if (open_input(r, path, store_flags(r), &in) < 0)
 		goto out;
 	name = pb_input_name(in);
-	if (pb_csv_init(&csv, pb_input_read, in, 0) < 0) {
+	sniff_init(&sn, in);
+	if (pb_csv_init(&csv, sniff_read, &sn, 0) < 0) {
 		pb_read_report(r, name, 0, 0, "out of memory");
 		goto out;
 	}
 	csv_ready = 1;
-	rc = read_header(r, name, &csv, &parser, cols, &ncols);
+	rc = read_header(r, name, &sn, &csv, &parser, cols, &ncols);
 	if (rc == 0) {
 		struct pb_buf msg = PB_BUF_INIT;
 
@@ -1216,6 +1295,7 @@ int pb_read_file(struct pb_read *r, const char *path)
 /* The first record's month of an open JSON lines file (see pb_read_peek_month). */
 static int peek_jsonl(struct pb_read *r, const char *name, struct pb_input *in, int32_t *month)
 {
+	struct sniff sn;
 	struct pb_buf err = PB_BUF_INIT;
 	struct pb_format_stats st;
 	struct pb_jsonl j;
@@ -1224,7 +1304,8 @@ static int peek_jsonl(struct pb_read *r, const char *name, struct pb_input *in, 
 	uint32_t col;
 	int rc, ret = -1;
 
-	if (pb_jsonl_init(&j, pb_input_read, in, (size_t)64 << 20) < 0) {
+	sniff_init(&sn, in);
+	if (pb_jsonl_init(&j, sniff_read, &sn, (size_t)64 << 20) < 0) {
 		pb_read_report(r, name, 0, 0, "out of memory");
 		return -1;
 	}
@@ -1234,7 +1315,7 @@ static int peek_jsonl(struct pb_read *r, const char *name, struct pb_input *in, 
 		ret = 0;
 	} else if (rc == PB_JSONL_ERR) {
 		r->remote_failed |= pb_input_remote_failed(in);
-		pb_read_report(r, name, pb_read_error_line(j.err_line, j.line + 1), j.err_col, pb_buf_str(&j.err));
+		jsonl_error(r, name, &sn, &j);
 	} else if (pb_partner_center_row(&st, &j, 0, &u, account, &err, &col) < 0) {
 		ret = PB_READ_BAD_FIRST; /* the full read reports it, with the others */
 	} else {
@@ -1254,13 +1335,15 @@ static int peek_csv(struct pb_read *r, const char *name, struct pb_input *in, in
 	struct pb_parser parser;
 	struct pb_usage u;
 	size_t cols[PB_PARSER_MAXCOLS], ncols, field;
+	struct sniff sn;
 	int rc, ret = -1;
 
-	if (pb_csv_init(&csv, pb_input_read, in, 0) < 0) {
+	sniff_init(&sn, in);
+	if (pb_csv_init(&csv, sniff_read, &sn, 0) < 0) {
 		pb_read_report(r, name, 0, 0, "out of memory");
 		return -1;
 	}
-	rc = read_header(r, name, &csv, &parser, cols, &ncols);
+	rc = read_header(r, name, &sn, &csv, &parser, cols, &ncols);
 	if (rc == 1) {
 		rc = pb_csv_next(&csv);
 		if (rc == PB_CSV_END) {
