@@ -122,16 +122,22 @@ static int setup_tag_keys(struct run *run)
 {
 	const struct pb_ingest_options *o = run->o;
 	struct pb_buf err = PB_BUF_INIT;
-	const char *rules = o->rules ? o->rules : getenv(RULES_ENV) ? getenv(RULES_ENV) : RULES_DEFAULT;
-	int ret = 0;
+	const char *env = getenv(RULES_ENV);
+	int named = o->rules || (env && *env);
+	const char *rules = o->rules ? o->rules : named ? env : RULES_DEFAULT;
+	int ret = 0, rc;
 
 	if (o->tag_keys) {
 		if (pb_tag_keys_parse(&run->keys, o->tag_keys) < 0) {
 			pb_error("out of memory");
 			ret = PB_ERR_DATA;
 		}
-	} else if (pb_tag_keys_from_rules(&run->keys, rules, &err) < 0) {
+	} else if ((rc = pb_tag_keys_from_rules(&run->keys, rules, &err)) < 0) {
 		pb_error("%s", pb_buf_str(&err));
+		ret = PB_ERR_USAGE;
+	} else if (rc == 1 && named) {
+		/* Only the default may be missing: a file named is meant, and without it no tag would be kept. */
+		pb_error("cannot open '%s': %s", rules, strerror(ENOENT));
 		ret = PB_ERR_USAGE;
 	}
 	pb_buf_release(&err);

@@ -721,6 +721,18 @@ pb-ingest: warning: 48 distinct names or tags of partner accounts past 256 per a
 	"$st|$(pb_sql "SELECT count(*) FROM pb.partner_account_name n JOIN pb.import i ON i.id = n.import_id
 		WHERE i.source = 'tags:all' AND i.status = 'committed'")|$(cat "$err")"
 
+# A rules file named (--rules, PB_MAPPING_RULES) that is not there was taken for rules reading no tag, and the
+# import stored without the tags they read; only the default, config/mapping-rules, may be missing.
+sed 's/^7c2a9e41/9e4c1a63/' "$TMP/e/tags.csv" >"$TMP/e/tags-none.csv"
+run "$TMP/e" --format azure-cost --source tags:none --rules "$TMP/e/no-such-rules" tags-none.csv
+check "18: --rules naming a file that is not there: a usage error, nothing stored" \
+	"2|pb-ingest: cannot open '$TMP/e/no-such-rules': No such file or directory|0" \
+	"$st|$(head -n 1 "$err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'tags:none'")"
+PB_MAPPING_RULES=$TMP/e/no-such-rules run "$TMP/e" --format azure-cost --source tags:none tags-none.csv
+check "18: so does PB_MAPPING_RULES" \
+	"2|pb-ingest: cannot open '$TMP/e/no-such-rules': No such file or directory|0" \
+	"$st|$(head -n 1 "$err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'tags:none'")"
+
 # ---- 19. an import in two currencies: its totals per currency, never one sum of both -------------------------
 printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory' \
 	'9e4d1c2b-3a5f-4b6c-8d7e-0f1a2b3c4d5e,10/02/2026,Usage,EUR,9,10.004,1,Storage' \
