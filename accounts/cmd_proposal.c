@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomicfile.h"
 #include "exitcode.h"
@@ -62,6 +63,12 @@ int pb_cmd_suggest(struct pb_cli *cli)
 		goto out;
 	rc = pb_rules_load(rules_path(cli), &rules, &err);
 	if (rc < 0) {
+		const char *env = getenv(RULES_ENV);
+
+		/* The default missing: a new work tree has the example only. */
+		if (!cli->rules && !(env && *env) && access(RULES_DEFAULT, F_OK) != 0 && errno == ENOENT)
+			pb_buf_addstr(&err, " (the default rules file: make it from config/mapping-rules.example, or "
+					    "give --rules FILE)");
 		pb_cli_fail(rc, &err);
 		if (rc == PB_ERR_USAGE)
 			pb_cli_try(cli);

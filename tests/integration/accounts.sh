@@ -941,6 +941,9 @@ t "a pattern without the alias group is refused" 1 "" \
 	"$PBA" suggest --month 2026-10 --rules "$TMP/bad-rules"
 t "a rules file that is not there is a usage error, as a --pricing that is not" 2 "" "pb-accounts: cannot open '$TMP/no-rules': No such file or directory
 Try 'pb-accounts suggest --help'." "$PBA" suggest --month 2026-10 --rules "$TMP/no-rules"
+mkdir -p "$TMP/no-config"
+t "without --rules, a missing config/mapping-rules says how to make it" 2 "" "pb-accounts: cannot open 'config/mapping-rules': No such file or directory (the default rules file: make it from config/mapping-rules.example, or give --rules FILE)
+Try 'pb-accounts suggest --help'." sh -c 'cd "$1" && exec "$2" suggest --month 2026-10' sh "$TMP/no-config" "$PBA"
 : >"$TMP/empty-rules"
 t "an empty rules file is bad input, not rules that match nothing" 1 "" "pb-accounts: $TMP/empty-rules: no rule" \
 	"$PBA" suggest --month 2026-10 --rules "$TMP/empty-rules"
