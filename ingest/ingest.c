@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "azure_export.h"
+#include "conf.h"
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
@@ -36,6 +37,8 @@ enum { RUN_PREPARE, RUN_READ, RUN_SORT, RUN_NPHASES };
 
 #define RULES_ENV "PB_MAPPING_RULES"
 #define RULES_DEFAULT "config/mapping-rules"
+/* The most a rules file may hold, as for pb-accounts. */
+#define RULES_MAX ((size_t)1 << 20)
 
 /* Everything one run holds, released in one place. */
 struct run {
@@ -121,7 +124,7 @@ static int setup_fetch(struct run *run)
 static int setup_tag_keys(struct run *run)
 {
 	const struct pb_ingest_options *o = run->o;
-	struct pb_buf err = PB_BUF_INIT;
+	struct pb_buf err = PB_BUF_INIT, text = PB_BUF_INIT, shown = PB_BUF_INIT;
 	const char *env = getenv(RULES_ENV);
 	int named = o->rules || (env && *env);
 	const char *rules = o->rules ? o->rules : named ? env : RULES_DEFAULT;
@@ -132,15 +135,26 @@ static int setup_tag_keys(struct run *run)
 			pb_error("out of memory");
 			ret = PB_ERR_DATA;
 		}
-	} else if ((rc = pb_tag_keys_from_rules(&run->keys, rules, &err)) < 0) {
+	} else if (named) {
+		/*
+		 * A file or address named is meant (read as pb-accounts reads it): one that is not there is an
+		 * error, not rules that read no tag. Only the default may be missing.
+		 */
+		rc = pb_conf_read(rules, RULES_MAX, &text, &shown, &err);
+		if (rc < 0) {
+			pb_error("%s", pb_buf_str(&err));
+			ret = rc;
+		} else if (pb_tag_keys_from_text(&run->keys, text.ptr, text.len) < 0) {
+			pb_error("out of memory");
+			ret = PB_ERR_DATA;
+		}
+	} else if (pb_tag_keys_from_rules(&run->keys, rules, &err) < 0) {
 		pb_error("%s", pb_buf_str(&err));
-		ret = PB_ERR_USAGE;
-	} else if (rc == 1 && named) {
-		/* Only the default may be missing: a file named is meant, and without it no tag would be kept. */
-		pb_error("cannot open '%s': %s", rules, strerror(ENOENT));
 		ret = PB_ERR_USAGE;
 	}
 	pb_buf_release(&err);
+	pb_buf_release(&text);
+	pb_buf_release(&shown);
 	return ret;
 }
 

@@ -268,6 +268,22 @@ static int rule_key(struct pb_tag_keys *k, const char *line, size_t n)
 	return add_key(k, line + start, i - start);
 }
 
+int pb_tag_keys_from_text(struct pb_tag_keys *k, const char *text, size_t len)
+{
+	size_t i = 0;
+
+	memset(k, 0, sizeof(*k));
+	while (i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
+
+		if (rule_key(k, text + i, n) < 0)
+			return -1;
+		i += n + 1;
+	}
+	return 0;
+}
+
 int pb_tag_keys_from_rules(struct pb_tag_keys *k, const char *path, struct pb_buf *err)
 {
 	FILE *f;

@@ -40,6 +40,9 @@ struct pb_tag_keys {
  */
 int pb_tag_keys_from_rules(struct pb_tag_keys *k, const char *path, struct pb_buf *err);
 
+/* The same of rules read already: len bytes of text. Returns 0, or -1 when memory cannot be had. */
+int pb_tag_keys_from_text(struct pb_tag_keys *k, const char *text, size_t len);
+
 /* The keys of a comma-separated list ("*": every key). Returns 0, or -1 when memory cannot be had. */
 int pb_tag_keys_parse(struct pb_tag_keys *k, const char *list);
 

@@ -732,6 +732,11 @@ PB_MAPPING_RULES=$TMP/e/no-such-rules run "$TMP/e" --format azure-cost --source 
 check "18: so does PB_MAPPING_RULES" \
 	"2|pb-ingest: cannot open '$TMP/e/no-such-rules': No such file or directory|0" \
 	"$st|$(head -n 1 "$err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'tags:none'")"
+# Named, the rules are read as pb-accounts reads them: an address too (PB_MAPPING_RULES serves both).
+PB_MAPPING_RULES=file://$ROOT/config/mapping-rules.example run "$TMP/e" --format azure-cost --source tags:none tags-none.csv
+check "18: rules named by an address: read, their tag key recorded" "0|tag clc-alias=ACME1 300" \
+	"$st|$(pb_sql "SELECT n.kind, n.name, n.line_count FROM pb.partner_account_name n JOIN pb.import i ON i.id = n.import_id
+		WHERE i.source = 'tags:none' AND i.status = 'committed' AND n.kind = 'tag'" ' ')"
 
 # ---- 19. an import in two currencies: its totals per currency, never one sum of both -------------------------
 printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory' \
