@@ -79,6 +79,7 @@ ACCOUNTS_SRC := \
 API_SRC := \
 	api/cache.c \
 	api/clients.c \
+	api/conns.c \
 	api/json.c \
 	api/lastuse.c \
 	api/lastuse_writer.c \

@@ -30,6 +30,7 @@ enum {
 	OPT_MAX_CONNECTIONS,
 	OPT_MAX_PER_CLIENT,
 	OPT_AUTH_FAILURES,
+	OPT_HEADER_TIMEOUT,
 	OPT_LAST_USE,
 	OPT_LOG_FORMAT,
 	OPT_ACCOUNT,
@@ -65,6 +66,7 @@ static const struct option longopts[] = {
 	{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
 	{"max-connections-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT},
 	{"auth-failures", required_argument, NULL, OPT_AUTH_FAILURES},
+	{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
 	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 	{"account", required_argument, NULL, OPT_ACCOUNT},
 	{"platform", no_argument, NULL, OPT_PLATFORM},
@@ -103,6 +105,9 @@ static void usage(FILE *out)
 		     "  --cache-entries N      answers kept in memory at most (default 100000)\n"
 		     "  --auth-failures N      failed authentications per client address and minute (default 10;\n"
 		     "                         behind a proxy, all its clients' together: raise it there)\n"
+		     "  --header-timeout N     seconds a connection has for each request's line and header fields,\n"
+		     "                         from its start or its previous answer; then it is closed (default\n"
+		     "                         20; $PB_API_HEADER_TIMEOUT)\n"
 		     "  --log-format FORMAT    plain (the default) or json\n"
 		     "  $PB_API_LAST_USE_SECONDS\n"
 		     "                         seconds between writes of the tokens' last use to the database\n"
@@ -178,6 +183,11 @@ static int number_option(struct args *a, int ch, const char *v)
 		if (number("--cache-entries", v, 1, 10000000, &n) < 0)
 			return -1;
 		a->cfg.cache_entries = n;
+		return 0;
+	case OPT_HEADER_TIMEOUT:
+		if (number("--header-timeout", v, 1, 3600, &n) < 0)
+			return -1;
+		a->cfg.header_timeout = (unsigned)n;
 		return 0;
 	case OPT_LAST_USE:
 		if (number("PB_API_LAST_USE_SECONDS", v, 1, 3600, &n) < 0)
@@ -307,6 +317,7 @@ static int from_environment(struct args *a)
 		{"PB_API_TLS_CERT", OPT_TLS_CERT},
 		{"PB_API_TLS_KEY", OPT_TLS_KEY},
 		{"PB_API_LAST_USE_SECONDS", OPT_LAST_USE},
+		{"PB_API_HEADER_TIMEOUT", OPT_HEADER_TIMEOUT},
 	};
 	size_t i;
 

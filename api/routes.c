@@ -1312,13 +1312,24 @@ void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return c;
 }
 
+/* The connection's own record (see pb_api_conns), NULL when it has none. */
+static struct pb_api_conn *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
 void pb_api_routes_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			     enum MHD_RequestTerminationCode why)
 {
 	struct pb_api_routes *r = cls;
+	struct pb_api_conn *c = conn_of(conn);
 
-	(void)conn;
 	(void)why;
+	/* The next request's head is awaited from now, within its deadline. */
+	if (c && r->conns)
+		pb_api_conns_request_done(r->conns, c);
 	if (*con_cls)
 		atomic_fetch_add(&r->ended, 1);
 	free(*con_cls);
@@ -1348,7 +1359,11 @@ enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, con
 	 * not read, and the connection closed.
 	 */
 	if (!c->headers_in) {
+		struct pb_api_conn *own = conn_of(conn);
+
 		c->headers_in = 1;
+		if (own && q.r->conns)
+			pb_api_conns_head_in(q.r->conns, own);
 		c->head_faulty = head_faulty(conn, c, method, url, version);
 		if (!c->head_faulty && !framing_faulty_or_body(conn, version))
 			return MHD_YES;

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "cache.h"
+#include "conns.h"
 #include "lastuse.h"
 #include "listen.h"
 #include "metrics.h"
@@ -69,6 +70,7 @@ struct pb_api_routes {
 	struct pb_api_metrics *metrics;
 	struct pb_api_listener *listener;
 	struct pb_api_lastuse *lastuse; /* the tokens that authenticate requests, and when */
+	struct pb_api_conns *conns;	/* the connections: a request's head in, a request ended */
 	struct pb_api_cache *tokens, *runs, *answers;
 	struct pb_api_cache *no_runs; /* the months and run ids looked up and not found, apart from the runs */
 	struct MHD_Response *fixed[PB_API_NFIXED];

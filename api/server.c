@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clients.h"
+#include "conns.h"
 #include "db.h"
 #include "exitcode.h"
 #include "lastuse_writer.h"
@@ -66,6 +67,7 @@ void pb_api_config_init(struct pb_api_config *cfg)
 	cfg->cache_entries = 100000;
 	cfg->auth_failures = 10;
 	cfg->last_use_seconds = 60;
+	cfg->header_timeout = 20;
 }
 
 /* The socket address of addr and port: 0, or -1 when addr is not an IP address. */
@@ -130,56 +132,79 @@ struct server {
 	struct pb_buf conninfo;
 	struct pb_api_routes routes;
 	struct pb_api_clients *clients;
+	struct pb_api_conns *conns; /* each connection's deadline for its request's head */
 	struct pb_api_lastuse_writer *writer;
 	struct MHD_Daemon *daemon;
 	MHD_socket quiesced;
 	char *cert, *key;
-	/* libmicrohttpd's messages: those written in the minute that began at http_since, and those left out */
+	/* The messages about connections, libmicrohttpd's and the server's own, each limited apart (http_say) */
 	pthread_mutex_t http_lock;
-	uint64_t http_since;
-	unsigned http_written;
-	unsigned long long http_left_out;
+	struct budget {
+		const char *what; /* "of libmicrohttpd's messages", say */
+		uint64_t since;	  /* the minute's start */
+		unsigned written; /* in that minute */
+		unsigned long long left_out;
+	} mhd_said, own_said;
 	int hurry; /* a second signal came during the stop: the database is waited for no longer */
 };
 
-/* Says how many of libmicrohttpd's messages were left out, if any; http_lock is held. */
-static void say_left_out(struct server *s)
+/* Says how many of b's messages were left out, if any; http_lock is held. */
+static void say_left_out(struct budget *b)
 {
-	if (s->http_left_out)
-		pb_warning("http: %llu more of libmicrohttpd's messages left out (%d a minute at most)",
-			   s->http_left_out, HTTP_MESSAGES);
-	s->http_left_out = 0;
+	if (b->left_out)
+		pb_warning("http: %llu more %s left out (%d a minute at most)", b->left_out, b->what, HTTP_MESSAGES);
+	b->left_out = 0;
 }
 
 /*
- * libmicrohttpd's messages, HTTP_MESSAGES a minute at most: it writes one for each connection closed before
- * its request was all in, and for each one refused when it holds all it may, so that any client could
- * otherwise have thousands of lines a second written (connecting, sending half a request line and closing,
- * over and over). Those left out are counted, and said before the next one written after that minute, or
- * at the stop.
+ * A message about a connection, "http: " and msg, HTTP_MESSAGES a minute at most of b's: those left out are
+ * counted, and said before the next one written after that minute, or at the stop.
+ */
+static void http_say(struct server *s, struct budget *b, const char *msg)
+{
+	uint64_t now = pb_now_ms();
+
+	pthread_mutex_lock(&s->http_lock);
+	if (now - b->since >= 60000 || !b->since) {
+		say_left_out(b);
+		b->since = now ? now : 1;
+		b->written = 0;
+	}
+	if (b->written < HTTP_MESSAGES) {
+		b->written++;
+		pb_warning("http: %s", msg);
+	} else {
+		b->left_out++;
+	}
+	pthread_mutex_unlock(&s->http_lock);
+}
+
+/*
+ * The server's own messages about connections: one closed at --header-timeout. Any client can have them
+ * written, so they too are limited, apart from libmicrohttpd's, which do not then crowd them out.
+ */
+static void own_say(void *cls, const char *msg)
+{
+	struct server *s = cls;
+
+	http_say(s, &s->own_said, msg);
+}
+
+/*
+ * libmicrohttpd's messages, HTTP_MESSAGES a minute at most (http_say): it writes one for each connection
+ * closed before its request was all in, and for each one refused when it holds all it may, so that any client
+ * could otherwise have thousands of lines a second written (connecting, sending half a request line and
+ * closing, over and over).
  */
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	struct server *s = cls;
 	struct pb_buf msg = PB_BUF_INIT;
-	uint64_t now = pb_now_ms();
 
 	pb_buf_vaddf(&msg, fmt, ap);
 	while (msg.len && (msg.ptr[msg.len - 1] == '\n' || msg.ptr[msg.len - 1] == ' '))
 		msg.ptr[--msg.len] = '\0';
-	pthread_mutex_lock(&s->http_lock);
-	if (now - s->http_since >= 60000 || !s->http_since) {
-		say_left_out(s);
-		s->http_since = now ? now : 1;
-		s->http_written = 0;
-	}
-	if (s->http_written < HTTP_MESSAGES) {
-		s->http_written++;
-		pb_warning("http: %s", pb_buf_str(&msg));
-	} else {
-		s->http_left_out++;
-	}
-	pthread_mutex_unlock(&s->http_lock);
+	http_say(s, &s->mhd_said, pb_buf_str(&msg));
 	pb_buf_release(&msg);
 }
 
@@ -239,22 +264,37 @@ static enum MHD_Result accept_client(void *cls, const struct sockaddr *addr, soc
 }
 
 /*
- * A connection made (counted open, its socket context set to cls to say so) or closed. libmicrohttpd calls
- * the accept policy and then this in the thread that accepts, so that with a thread per connection no other
- * connection is counted between the check and the count (with --threads N, each of N threads accepts: a
- * client may get up to N - 1 more).
+ * A connection made (counted open, and given its deadline for its request's head: its socket context is
+ * then its struct pb_api_conn) or closed. libmicrohttpd calls the accept policy and then this in the thread
+ * that accepts, so that with a thread per connection no other connection is counted between the check and
+ * the count (with --threads N, each of N threads accepts: a client may get up to N - 1 more). It says a
+ * connection closed before it closes its socket. One that cannot be given its deadline (out of memory) is
+ * shut down at once, never served without one.
  */
 static void connection_event(void *cls, struct MHD_Connection *conn, void **socket_context,
 			     enum MHD_ConnectionNotificationCode code)
 {
+	struct server *s = cls;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *fdi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	const struct sockaddr *addr = ci ? ci->client_addr : NULL;
+	struct pb_api_conn *c = *socket_context;
+	int counted;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		if (pb_api_clients_count(cls, addr, 1) == 0)
-			*socket_context = cls;
-	} else if (*socket_context == cls) {
-		pb_api_clients_count(cls, addr, -1);
+		counted = pb_api_clients_count(s->clients, addr, 1) == 0;
+		c = fdi ? pb_api_conns_open(s->conns, fdi->connect_fd, addr, counted) : NULL;
+		if (!c) {
+			if (counted)
+				pb_api_clients_count(s->clients, addr, -1);
+			if (fdi)
+				shutdown(fdi->connect_fd, SHUT_RDWR);
+		}
+		*socket_context = c;
+	} else if (c) {
+		if (pb_api_conns_counted(c))
+			pb_api_clients_count(s->clients, addr, -1);
+		pb_api_conns_close(s->conns, c);
 		*socket_context = NULL;
 	}
 }
@@ -290,11 +330,15 @@ static int start_daemon(struct server *s, unsigned max_connections, struct pb_bu
 		pb_buf_addstr(err, "out of memory");
 		return PB_ERR_DEPENDENCY;
 	}
+	s->conns = pb_api_conns_start(cfg->header_timeout * 1000, own_say, s, err);
+	if (!s->conns)
+		return PB_ERR_DEPENDENCY;
+	s->routes.conns = s->conns;
 	/* Not libmicrohttpd's own limit per client address: it counts each IPv6 address, not the client's /64. */
 	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, accept_client, s->clients, pb_api_routes_answer,
 				     &s->routes, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, MHD_OPTION_SOCK_ADDR,
 				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, max_connections,
-				     MHD_OPTION_NOTIFY_CONNECTION, connection_event, s->clients,
+				     MHD_OPTION_NOTIFY_CONNECTION, connection_event, s,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
 				     pb_api_routes_uri, &s->routes, MHD_OPTION_NOTIFY_COMPLETED,
 				     pb_api_routes_completed, &s->routes, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
@@ -452,8 +496,11 @@ static void stop_all(struct server *s, const sigset_t *stop)
 {
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	/* After the daemon: every connection is closed, and forgotten. */
+	pb_api_conns_stop(s->conns);
 	pthread_mutex_lock(&s->http_lock);
-	say_left_out(s);
+	say_left_out(&s->mhd_said);
+	say_left_out(&s->own_said);
 	pthread_mutex_unlock(&s->http_lock);
 	pb_api_clients_free(s->clients);
 	if (s->quiesced != MHD_INVALID_SOCKET)
@@ -482,6 +529,8 @@ int pb_api_serve(const struct pb_api_config *cfg, struct pb_buf *err)
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
 	s.quiesced = MHD_INVALID_SOCKET;
+	s.mhd_said.what = "of libmicrohttpd's messages";
+	s.own_said.what = "messages about connections";
 	pthread_mutex_init(&s.http_lock, NULL);
 	pb_buf_init(&s.conninfo, 0);
 	/* Every thread started from here on inherits the blocked signals: this one alone waits for them. */

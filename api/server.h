@@ -19,12 +19,14 @@ struct pb_api_config {
 	size_t cache_entries;		/* answers cached at most */
 	unsigned auth_failures;		/* failed authentications a client address may make per minute */
 	unsigned last_use_seconds;	/* how often the tokens' last use is written to the database */
+	unsigned header_timeout;	/* seconds a request's line and header fields may take to come */
 };
 
 /*
  * Fills the defaults: 127.0.0.1:8080, a thread per connection and at most 1024 of them (64 from one client
  * address), a database connection
- * per CPU (at least 4), 100000 answers, 10 failures a minute, the tokens' last use written every 60 seconds.
+ * per CPU (at least 4), 100000 answers, 10 failures a minute, the tokens' last use written every 60 seconds,
+ * 20 seconds for a request's line and header fields.
  */
 void pb_api_config_init(struct pb_api_config *cfg);
 

@@ -8,8 +8,9 @@
 # a new aggregate run commits, a new run that commits between a run's lookup and the read of its figures (a
 # test pause), a statement held by a lock (503 within 8 s), the database stopped and started under the
 # running server, TLS with a certificate made here (and files that are not what they should be, each named),
-# plain HTTP refused off loopback, and a graceful SIGTERM (while a request is in progress, and one more on a
-# keep-alive connection). Hostile input too: --by names and the token
+# plain HTTP refused off loopback, a request's head (or TLS handshake) sent a byte at a time (closed at
+# --header-timeout), and a graceful SIGTERM (while a request is in progress, and one more on a keep-alive
+# connection). Hostile input too: --by names and the token
 # commands' arguments, months out of range (and months without a run kept apart from the runs), what HTTP
 # allows once given twice, a body framed two ways (request smuggling), a NUL, control character or folded
 # line in the request's head, a Host that is not a host and port, unknown query parameters, %00, and
@@ -1275,6 +1276,20 @@ until_code 200 "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 check "started without the database (and with --threads 2: epoll): 503 until it is there, then 200" "503|503|200" "$a|$CODE"
 stop_api
 
+# ---- a request's head that never ends ------------------------------------------------------------------------------
+# Clients that send their request's line and header fields a byte at a time (libmicrohttpd's idle timeout
+# starts again at each byte) held every connection for as long as they liked (slowloris): each has
+# --header-timeout seconds (2 here) from its connection's start, or the previous answer on it, to send them,
+# then the connection is closed and the log says so once, naming the client. While they hold every
+# connection (--max-connections 3) another client is refused; once they are closed, it is answered. (Over
+# TLS, with --threads 1, below.)
+start_api "$TMP/api-slow.log" --header-timeout 2 --max-connections 3 || exit 1
+a="$(python3 "$CHECK" slow "$URL" 3)"
+stop_api
+check "three clients that send their request's head a byte every 0.1 s (one after a request answered on the connection): each closed after --header-timeout, unanswered, logged once; another refused meanwhile, answered after" \
+	"3 closed 0 answered|000|200|3" \
+	"$a|$(grep -cE '^pb-api: warning: http: closed the connection of 127\.0\.0\.1:[0-9]+: its request line and header fields were not all in within 2 s \(--header-timeout\)$' "$TMP/api-slow.log")"
+
 # ---- more connections than select(2) can watch ----------------------------------------------------------------
 # A thread per connection (the default), --max-connections 1100, started with a soft limit of 1024 open files
 # (systemd's default for a service): 1,050 connections that never end their request, and one more is answered.
@@ -1460,6 +1475,16 @@ tls_version() {
 check "TLS: 1.2 and 1.3 are served, 1.0 and 1.1 (deprecated, RFC 8996) are refused" "TLSv1.2|TLSv1.3||" \
 	"$(tls_version tls1_2)|$(tls_version tls1_3)|$(tls_version tls1_1)|$(tls_version tls1)"
 stop_api
+# A handshake that never ends is held to --header-timeout too: its first message sent a byte every 0.1 s (with
+# --threads 1, epoll, which leaves a connection past the limit waiting rather than refuse it: its answer is not
+# checked until they are closed).
+start_api "$TMP/api-slowtls.log" --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" --header-timeout 1 \
+	--max-connections 3 --threads 1 || exit 1
+a="$(python3 "$CHECK" slow "$URL" 3)"
+stop_api
+check "TLS, --threads 1: three clients that send their ClientHello a byte every 0.1 s: each closed after --header-timeout, logged once; another answered after" \
+	"3 closed 0 answered|200|3" \
+	"${a%%|*}|${a##*|}|$(grep -cE '^pb-api: warning: http: closed the connection of 127\.0\.0\.1:[0-9]+: its request line and header fields were not all in within 1 s \(--header-timeout\)$' "$TMP/api-slowtls.log")"
 "$API" --port 0 --tls-cert "$TMP/cert.pem" >"$TMP/out" 2>"$TMP/err"
 check "--tls-cert without --tls-key: exit 2" "2|pb-api: TLS needs both --tls-cert and --tls-key" "$?|$(head -1 "$TMP/err")"
 "$API" --port 0 --tls-cert "$TMP/nothing.pem" --tls-key "$TMP/key.pem" >"$TMP/out" 2>"$TMP/err"

@@ -44,6 +44,14 @@
       For both, KEEPS is how many the server is to keep: the count is taken once it has closed the others
       (30 s at most: a loaded machine takes its time), and 0.3 s later, so that it would see one closed too
       many.
+  api_check.py slow BASE_URL N
+      Opens N connections that send a request's head one byte every 0.1 s and never end it (the first after a
+      whole request on the same connection, answered: keep-alive; over https, a TLS ClientHello instead, the
+      handshake never ended), then GETs /metrics on one more; then keeps sending until the server has closed
+      every one of them (60 s at most) and GETs /metrics again (until answered, 30 s at most: the server
+      counts a connection closed a moment after its client sees it). Prints
+      "C closed A answered|FIRST|SECOND": how many the server closed, how many of them got any byte back, and
+      the two status codes (000: closed or unanswered within 2 s).
   api_check.py stop BASE_URL PID LOG RESUME_FILE TOKEN PATH
       A stop while serving, against a server started with PB_TEST_PAUSE=api-figures and PB_TEST_RESUME_FILE
       (absent): one keep-alive connection GETs /healthz; another GETs PATH (not cached) with TOKEN, which
@@ -538,6 +546,93 @@ def cmd_limit(base, n, keeps):
     return 0
 
 
+def client_hello():
+    """The first bytes a TLS client sends: its ClientHello (made by Python's ssl, never sent whole)."""
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def cmd_slow(base, n):
+    import socket
+    import ssl
+
+    url = urllib.parse.urlsplit(base)
+    https = url.scheme == "https"
+    head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"x" * 5000
+    if https:
+        head = client_hello()
+    crowd = []
+
+    def probe():
+        try:
+            sock = socket.create_connection((url.hostname, url.port), timeout=2)
+            if https:
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                sock = ctx.wrap_socket(sock)
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            status, _, _ = read_head(sock, b"")
+            sock.close()
+            return status.split()[1]
+        except (Invalid, OSError):
+            return "000"
+
+    try:
+        for i in range(n):
+            s = socket.create_connection((url.hostname, url.port), timeout=5)
+            if i == 0 and not https:
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                _, lines, rest = read_head(s, b"")
+                length = [v for k, _, v in (h.partition(":") for h in lines) if k.lower() == "content-length"]
+                read_exact(s, rest, int(length[0]))
+            s.sendall(head[:1])
+            crowd.append(s)
+        first = probe()
+        state = [None] * n  # None: open; "closed", or "answered" when bytes came back
+        sent = 1
+        deadline = time.monotonic() + 60
+        while None in state and time.monotonic() < deadline and sent < len(head):
+            time.sleep(0.1)
+            for i, s in enumerate(crowd):
+                if state[i]:
+                    continue
+                s.setblocking(False)
+                try:
+                    got = s.recv(100)
+                    state[i] = "answered" if got else "closed"
+                except BlockingIOError:
+                    try:
+                        s.send(head[sent:sent + 1])
+                    except OSError:
+                        state[i] = "closed"
+                except OSError:
+                    state[i] = "closed"
+            sent += 1
+        # The server counts a connection closed a moment after the client sees it closed: tried again (30 s).
+        second = probe()
+        deadline = time.monotonic() + 30
+        while second == "000" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            second = probe()
+        print("%d closed %d answered|%s|%s" % (state.count("closed") + state.count("answered"),
+                                               state.count("answered"), first, second))
+    finally:
+        for s in crowd:
+            s.close()
+    return 0
+
+
 def cmd_stop(base, pid, log, resume, token, path):
     import os
     import signal
@@ -638,6 +733,8 @@ def main(argv):
         return cmd_per_client(argv[2], int(argv[3]), int(argv[4]))
     if len(argv) == 5 and argv[1] == "limit":
         return cmd_limit(argv[2], int(argv[3]), int(argv[4]))
+    if len(argv) == 4 and argv[1] == "slow":
+        return cmd_slow(argv[2], int(argv[3]))
     if len(argv) == 8 and argv[1] == "stop":
         return cmd_stop(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7])
     if len(argv) == 4 and argv[1] == "get":
