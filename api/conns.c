@@ -187,6 +187,16 @@ int pb_api_conns_counted(const struct pb_api_conn *conn)
 	return conn->counted;
 }
 
+const char *pb_api_conns_peer(const struct pb_api_conn *conn)
+{
+	return conn->peer;
+}
+
+void pb_api_conns_say(struct pb_api_conns *c, const char *msg)
+{
+	c->say(c->say_cls, msg);
+}
+
 void pb_api_conns_head_in(struct pb_api_conns *c, struct pb_api_conn *conn)
 {
 	pthread_mutex_lock(&c->lock);

@@ -36,6 +36,12 @@ struct pb_api_conn *pb_api_conns_open(struct pb_api_conns *c, int fd, const stru
 /* The caller's mark given to pb_api_conns_open. */
 int pb_api_conns_counted(const struct pb_api_conn *conn);
 
+/* The connection's client, "ADDR:PORT" or "[ADDR]:PORT", for messages; owned by conn. */
+const char *pb_api_conns_peer(const struct pb_api_conn *conn);
+
+/* Says msg about a connection, as the connections shut down are said (through say). */
+void pb_api_conns_say(struct pb_api_conns *c, const char *msg);
+
 /* The connection's request has its whole head: no deadline until it ends. */
 void pb_api_conns_head_in(struct pb_api_conns *c, struct pb_api_conn *conn);
 

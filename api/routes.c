@@ -32,6 +32,7 @@
 #define MAX_ANSWER_BYTES ((size_t)256 * 1024 * 1024)
 #define RUN_TRIES 3 /* runs looked up for one answer, each superseded before its figures were read */
 #define JSON_TYPE "application/json"
+#define LINE_SHOWN 200 /* the bytes of a refused request's line that the log shows */
 
 static const struct {
 	unsigned status;
@@ -109,6 +110,9 @@ struct request_ctx {
 	int target_bytes; /* the target holds a blank or a control character */
 	int head_faulty;  /* see head_faulty */
 	int headers_in;	  /* the handler has been called once: the headers are in */
+	/* The target's first bytes, up to a NUL, as sent (libmicrohttpd then splits its query in place). */
+	char shown[LINE_SHOWN];
+	size_t shown_len;
 };
 
 struct request {
@@ -586,7 +590,8 @@ static int known_method(const char *method)
 	return 0;
 }
 
-static int check_request(const struct request *q, const struct request_ctx *c, const char *version, unsigned *status)
+static int check_request(const struct request *q, const struct request_ctx *c, const char *version, unsigned *status,
+			 enum pb_api_fixed *why)
 {
 	struct header_count h;
 	enum pb_api_fixed f;
@@ -618,8 +623,89 @@ static int check_request(const struct request *q, const struct request_ctx *c, c
 		f = PB_API_FIX_TOO_MANY_PARAMETERS;
 	else
 		return 0;
+	*why = f;
 	*status = fixed(q, f);
 	return -1;
+}
+
+/* Adds byte ch as a message shows what a client sent: printable ASCII as is (\\ and \" escaped), else \xNN. */
+static void add_escaped(struct pb_buf *b, unsigned char ch)
+{
+	if (ch == '\\' || ch == '"')
+		pb_buf_addf(b, "\\%c", ch);
+	else if (ch >= 0x20 && ch < 0x7f)
+		pb_buf_addch(b, (char)ch);
+	else
+		pb_buf_addf(b, "\\x%02x", ch);
+}
+
+/* Adds the first LINE_SHOWN of s's n bytes, escaped, and "..." when there are more. */
+static void add_escaped_n(struct pb_buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < LINE_SHOWN; i++)
+		add_escaped(b, (unsigned char)s[i]);
+	if (i < n)
+		pb_buf_addstr(b, "...");
+}
+
+/*
+ * The request line as sent, escaped (see add_escaped), each piece's first LINE_SHOWN bytes. libmicrohttpd 0.9
+ * parses it in place: a NUL written over the blank after the method and over the one before the version, and
+ * the query split up to the target's first NUL, whose bytes were kept before (shown); what follows a NUL the
+ * client sent is left as sent. With another layout (or version) the pieces are shown as libmicrohttpd measured
+ * them.
+ */
+static void add_request_line(struct pb_buf *b, const struct request_ctx *c, const char *method, const char *version)
+{
+	const char *lib = MHD_get_version(), *blank, *rest;
+
+	if (!lib || strncmp(lib, "0.9.", 4) != 0 || !c->target || !(method < c->target) ||
+	    !(c->target + c->target_len < version)) {
+		add_escaped_n(b, method, strlen(method));
+		pb_buf_addch(b, ' ');
+		add_escaped_n(b, c->shown, c->shown_len);
+		pb_buf_addch(b, ' ');
+		add_escaped_n(b, version, strlen(version));
+		return;
+	}
+	for (blank = c->target - 1; blank > method && *blank == ' '; blank--)
+		;
+	add_escaped_n(b, method, (size_t)(blank - method));
+	pb_buf_addch(b, ' ');
+	pb_buf_add(b, blank + 1, (size_t)(c->target - blank - 1));
+	add_escaped_n(b, c->shown, c->shown_len);
+	if (c->shown_len < c->target_len)
+		pb_buf_addstr(b, "...");
+	rest = c->target + c->target_len;
+	add_escaped_n(b, rest, (size_t)(version - 1 - rest));
+	pb_buf_addch(b, ' ');
+	add_escaped_n(b, version, strlen(version));
+}
+
+/*
+ * Says (within the messages' limit) that a request was refused for a NUL, a control character or a folded
+ * line in its head, naming its client and showing its request line escaped: the NUL a client sent is seen.
+ */
+static void say_head_refused(const struct request *q, const struct request_ctx *c, const char *method,
+			     const char *version)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const struct pb_api_conn *own = ci ? ci->socket_context : NULL;
+	struct pb_buf msg = PB_BUF_INIT;
+
+	if (!q->r->conns || !own)
+		return;
+	pb_buf_addf(&msg,
+		    "refused a request of %s (400 bad_request): its request line or header fields hold a NUL, a "
+		    "control character or a folded line; its request line: \"",
+		    pb_api_conns_peer(own));
+	add_request_line(&msg, c, method, version);
+	pb_buf_addch(&msg, '"');
+	if (!msg.failed)
+		pb_api_conns_say(q->r->conns, pb_buf_str(&msg));
+	pb_buf_release(&msg);
 }
 
 /*
@@ -1286,6 +1372,8 @@ void *pb_api_routes_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	if (c && uri) {
 		c->target = uri;
 		c->target_len = strlen(uri);
+		c->shown_len = c->target_len < LINE_SHOWN ? c->target_len : LINE_SHOWN;
+		memcpy(c->shown, uri, c->shown_len);
 		c->nul = strstr(uri, "%00") != NULL;
 		c->target_bytes = has_control(uri, c->target_len, "") || strchr(uri, ' ') != NULL;
 	}
@@ -1341,6 +1429,7 @@ enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, con
 				     void **con_cls)
 {
 	struct request_ctx *c = *con_cls;
+	enum pb_api_fixed why;
 	struct request q;
 	uint64_t start;
 	unsigned status;
@@ -1373,10 +1462,14 @@ enum MHD_Result pb_api_routes_answer(void *cls, struct MHD_Connection *conn, con
 	}
 	start = now_us();
 	route(url, &q);
-	if (check_request(&q, c, version, &status) == 0)
+	if (check_request(&q, c, version, &status, &why) < 0) {
+		if (why == PB_API_FIX_HEAD)
+			say_head_refused(&q, c, method, version);
+	} else {
 		status = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0
 				 ? dispatch(&q)
 				 : fixed(&q, known_method(method) ? PB_API_FIX_METHOD : PB_API_FIX_UNKNOWN_METHOD);
+	}
 	pb_api_metrics_request(q.r->metrics, q.ep, status ? status : 500, now_us() - start);
 	/*
 	 * Stopping (now, or since the request began): the answer closes its connection, so that the client sends

@@ -180,8 +180,9 @@ static void http_say(struct server *s, struct budget *b, const char *msg)
 }
 
 /*
- * The server's own messages about connections: one closed at --header-timeout. Any client can have them
- * written, so they too are limited, apart from libmicrohttpd's, which do not then crowd them out.
+ * The server's own messages about connections: one closed at --header-timeout, a request refused for a NUL
+ * or a control character in its head. Any client can have them written, so they too are limited, apart from
+ * libmicrohttpd's, which do not then crowd them out.
  */
 static void own_say(void *cls, const char *msg)
 {

@@ -1284,11 +1284,16 @@ stop_api
 # connection (--max-connections 3) another client is refused; once they are closed, it is answered. (Over
 # TLS, with --threads 1, below.)
 start_api "$TMP/api-slow.log" --header-timeout 2 --max-connections 3 || exit 1
+# First a request line with a NUL: refused, and logged with its bytes escaped (this server's first message).
+nul="$(framing '' 'GET\x00x /healthz?a=\x01b\\"c HTTP/1.1' "Host: 127.0.0.1")"
 a="$(python3 "$CHECK" slow "$URL" 3)"
 stop_api
 check "three clients that send their request's head a byte every 0.1 s (one after a request answered on the connection): each closed after --header-timeout, unanswered, logged once; another refused meanwhile, answered after" \
 	"3 closed 0 answered|000|200|3" \
 	"$a|$(grep -cE '^pb-api: warning: http: closed the connection of 127\.0\.0\.1:[0-9]+: its request line and header fields were not all in within 2 s \(--header-timeout\)$' "$TMP/api-slow.log")"
+check "a request line with a NUL and a control character: 400 bad_request, logged once, naming the client, its bytes escaped" \
+	'400|bad_request|pb-api: warning: http: refused a request of 127.0.0.1:PORT (400 bad_request): its request line or header fields hold a NUL, a control character or a folded line; its request line: "GET\x00x /healthz?a=\x01b\\\"c HTTP/1.1"' \
+	"$nul|$(grep 'refused a request' "$TMP/api-slow.log" | sed 's/127\.0\.0\.1:[0-9]*/127.0.0.1:PORT/')"
 
 # ---- more connections than select(2) can watch ----------------------------------------------------------------
 # A thread per connection (the default), --max-connections 1100, started with a soft limit of 1024 open files
