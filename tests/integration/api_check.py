@@ -47,7 +47,9 @@
   api_check.py slow BASE_URL N
       Opens N connections that send a request's head one byte every 0.1 s and never end it (the first after a
       whole request on the same connection, answered: keep-alive; over https, a TLS ClientHello instead, the
-      handshake never ended), then GETs /metrics on one more; then keeps sending until the server has closed
+      handshake never ended; and over http, with N of 3 or more, the last one sends at once a request line that
+      begins with a NUL, and an empty line, which libmicrohttpd skips as empty lines, and then nothing, waiting
+      for an answer), then GETs /metrics on one more; then keeps sending until the server has closed
       every one of them (60 s at most) and GETs /metrics again (until answered, 30 s at most: the server
       counts a connection closed a moment after its client sees it). Prints
       "C closed A answered|FIRST|SECOND": how many the server closed, how many of them got any byte back, and
@@ -572,6 +574,7 @@ def cmd_slow(base, n):
     if https:
         head = client_hello()
     crowd = []
+    quiet = [False] * n  # sends nothing more
 
     def probe():
         try:
@@ -596,7 +599,11 @@ def cmd_slow(base, n):
                 _, lines, rest = read_head(s, b"")
                 length = [v for k, _, v in (h.partition(":") for h in lines) if k.lower() == "content-length"]
                 read_exact(s, rest, int(length[0]))
-            s.sendall(head[:1])
+            if i == n - 1 and n >= 3 and not https:
+                s.sendall(b"\x00GET /healthz HTTP/1.0\r\n\r\n")
+                quiet[i] = True
+            else:
+                s.sendall(head[:1])
             crowd.append(s)
         first = probe()
         state = [None] * n  # None: open; "closed", or "answered" when bytes came back
@@ -612,6 +619,8 @@ def cmd_slow(base, n):
                     got = s.recv(100)
                     state[i] = "answered" if got else "closed"
                 except BlockingIOError:
+                    if quiet[i]:
+                        continue
                     try:
                         s.send(head[sent:sent + 1])
                     except OSError:
