@@ -38,20 +38,32 @@ size_t pb_url_scheme_len(const char *url)
 	return strncmp(url + n, "://", 3) == 0 ? n : 0;
 }
 
-/* 1 when the query q[0..n) (without '?') has a parameter named one of names (any case). */
+/* The parameters of a signed URL's query: the only ones that cut a local file's name. */
+static const char *const signing_params[] = {
+	"sig", "x-amz-signature", "x-amz-credential", "x-amz-security-token", "x-goog-signature", "x-goog-credential"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * 1 when q[0..n) (what follows a '?') has a parameter named one of names (any case). Parameters end at
+ * '&', and at a '#' or another '?' too: a signature after a fragment ("x.csv#a?sig=...") is one.
+ */
 static int query_has(const char *q, size_t n, const char *const *names, size_t nnames)
 {
 	const char *end = q + n;
 
 	while (q < end) {
-		const char *amp = memchr(q, '&', (size_t)(end - q)), *stop = amp ? amp : end;
-		const char *eq = memchr(q, '=', (size_t)(stop - q));
-		size_t k = (size_t)((eq ? eq : stop) - q), i;
+		const char *stop = q, *eq;
+		size_t k, i;
 
+		while (stop < end && *stop != '&' && *stop != '#' && *stop != '?')
+			stop++;
+		eq = memchr(q, '=', (size_t)(stop - q));
+		k = (size_t)((eq ? eq : stop) - q);
 		for (i = 0; i < nnames; i++)
 			if (strlen(names[i]) == k && strncasecmp(q, names[i], k) == 0)
 				return 1;
-		q = stop + (amp ? 1 : 0);
+		q = stop < end ? stop + 1 : end;
 	}
 	return 0;
 }
@@ -68,10 +80,47 @@ static const char *query_of(const char *url, size_t *n)
 	return q;
 }
 
+/*
+ * A URL's path and what follows: from its first '?' (in its query, or in its fragment) on, left out when a
+ * parameter there is a secret.
+ */
+static void add_url_rest(struct pb_buf *b, const char *rest)
+{
+	size_t at = strcspn(rest, "?");
+
+	if (rest[at] && query_has(rest + at + 1, strlen(rest + at + 1), secret_params, COUNT(secret_params)))
+		pb_buf_add(b, rest, at);
+	else
+		pb_buf_addstr(b, rest);
+}
+
+/*
+ * A local file's name (a path, or a file:// address's): '?' and '#' are characters of it, but a download
+ * saved under its signed URL holds that URL's query. In each segment (between '/'), from the first '?' to the
+ * segment's end is left out when a parameter there signs ("folder?sv=...&sig=.../part.csv" shows as
+ * "folder/part.csv"); other names ("c%25?code=1.csv") are shown whole.
+ */
+static void add_path(struct pb_buf *b, const char *p)
+{
+	while (*p) {
+		size_t seg = strcspn(p, "/"), at = strcspn(p, "?/");
+
+		if (at < seg && query_has(p + at + 1, seg - at - 1, signing_params, COUNT(signing_params)))
+			pb_buf_add(b, p, at);
+		else
+			pb_buf_add(b, p, seg);
+		p += seg;
+		if (*p == '/') {
+			pb_buf_addch(b, '/');
+			p++;
+		}
+	}
+}
+
 void pb_url_add(struct pb_buf *b, const char *url)
 {
-	size_t s = pb_url_scheme_len(url), n;
-	const char *rest = url, *q;
+	size_t s = pb_url_scheme_len(url);
+	const char *rest = url;
 
 	if (s) {
 		const char *auth = url + s + 3, *at = NULL, *p;
@@ -89,11 +138,10 @@ void pb_url_add(struct pb_buf *b, const char *url)
 		pb_buf_add(b, auth, alen);
 		rest = auth + alen;
 	}
-	q = query_of(rest, &n);
-	if (q && query_has(q, n, secret_params, sizeof(secret_params) / sizeof(secret_params[0])))
-		pb_buf_add(b, rest, (size_t)(q - 1 - rest));
+	if (s && !(s == 4 && strncmp(url, "file", 4) == 0))
+		add_url_rest(b, rest);
 	else
-		pb_buf_addstr(b, rest);
+		add_path(b, rest);
 }
 
 void pb_url_message(struct pb_buf *b, const char *url)

@@ -6,10 +6,13 @@
 
 /*
  * Appends url to b as it may be shown in a message or a log, or recorded in the database: the
- * credentials of its authority (user:password@) are left out, and so is its whole query when that
- * carries a signature or a token (an Azure SAS's sig=, an S3 presigned URL's X-Amz-Signature=,
- * X-Amz-Credential= or X-Amz-Security-Token=). The one way a URL reaches a message: never print a URL
- * any other way.
+ * credentials of its authority (user:password@) are left out, and so is everything from its first '?' (its
+ * query, or one in its fragment) when a parameter there carries a signature or a token (an Azure SAS's
+ * sig=, an S3 presigned URL's X-Amz-Signature=, X-Amz-Credential= or X-Amz-Security-Token=, token=,
+ * code=...). A local file's name (a path, or a file:// address's path), where '?' and '#' are characters,
+ * loses only the signed query of a download saved under its URL: in each '/'-separated segment, from its
+ * first '?' to its end when a parameter there signs (sig=, X-Amz-Signature=...). The one way a URL reaches
+ * a message: never print a URL any other way.
  */
 void pb_url_add(struct pb_buf *b, const char *url);
 

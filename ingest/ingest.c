@@ -297,18 +297,21 @@ static size_t report_folder(const char *folder, size_t n)
 
 static char *default_source(const char *path)
 {
-	char abs[PATH_MAX], *slash;
+	char abs[PATH_MAX], *slash, *u, *rec;
 
 	if (strcmp(path, "-") == 0)
 		return strdup("stdin");
 	if (pb_fetch_is_url(path) || strncmp(path, "file://", 7) == 0) {
-		/* The folder of the object: s3://bucket/prefix/report for s3://bucket/prefix/report/part. */
-		size_t n = strcspn(path, "?");
-		const char *last = memrchr(path, '/', n);
-		char *folder = strndup(path, report_folder(path, (size_t)(last - path))), *shown;
+		/*
+		 * The folder of the object: s3://bucket/prefix/report for s3://bucket/prefix/report/part. Taken from
+		 * the address as it is recorded, so that no signed query (in a folder's name too) is kept.
+		 */
+		char *shown = pb_url_redact(path);
+		size_t n = shown ? strcspn(shown, pb_fetch_is_url(shown) ? "?#" : "") : 0;
+		const char *last = shown ? memrchr(shown, '/', n) : NULL;
 
-		shown = folder ? pb_url_redact(folder) : NULL;
-		free(folder);
+		if (shown && last)
+			shown[report_folder(shown, (size_t)(last - shown))] = '\0';
 		return shown;
 	}
 	if (!realpath(path, abs))
@@ -317,7 +320,11 @@ static char *default_source(const char *path)
 	if (slash && slash != abs)
 		*slash = '\0';
 	abs[report_folder(abs, strlen(abs))] = '\0';
-	return file_uri(abs);
+	/* A folder saved under its URL may hold a SAS: recorded as a URL is. */
+	u = file_uri(abs);
+	rec = u ? pb_url_redact(u) : NULL;
+	free(u);
+	return rec;
 }
 
 /* The source an import of the run replaces imports of. NULL (errno set) when it cannot be had. */

@@ -848,4 +848,28 @@ check "23: a FIFO into the store with --month: committed, the file's lines" \
 	"0|$(($(wc -l <"$TMP/e/fifo/az.csv") - 1))" \
 	"$st|$(pb_sql "SELECT line_count FROM pb.import WHERE source = 'fifo:test' AND status = 'committed'")"
 
+# ---- 24. local names holding a query: only a signed one is left out, wherever it is -------------------------
+# "c%25?code=1.csv" was shown and recorded as "c%25" (no signature there: it is the file's name); a folder saved
+# under its signed URL was recorded with the signature as the import's source; a signature after a '#' was
+# shown and recorded whole.
+A=$ROOT/samples/azure-cost/2026-10/part_0_0001.csv
+mkdir -p "$TMP/e/q/dl/folder?sv=1&sig=S3CR3T"
+head -20 "$A" >"$TMP/e/q/c%25?code=1.csv"
+head -21 "$A" >"$TMP/e/q/f.csv#x?sig=S3CR3T"
+head -22 "$A" >"$TMP/e/q/dl/folder?sv=1&sig=S3CR3T/part.csv"
+{ head -3 "$A"; echo x; } >"$TMP/e/q/bad.csv#x?sig=S3CR3T"
+run "$TMP/e/q" --format azure-cost --summary 'c%25?code=1.csv' 'bad.csv#x?sig=S3CR3T'
+check "24: names holding a query in messages: a signature after a '#' left out, another query kept" \
+	"1|pb-ingest: bad.csv#x:4:1: expected 55 fields, found 1" "$st|$(cat "$err")"
+got=""
+for f in 'c%25?code=1.csv' 'f.csv#x?sig=S3CR3T' 'dl/folder?sv=1&sig=S3CR3T/part.csv'; do
+	run "$TMP/e/q" --format azure-cost "$f"
+	got="$got$st;"
+done
+check "24: names holding a query in the store: files and sources recorded without a signature, and only it" \
+	"0;0;0;|file://$TMP/e/q/c%25?code=1.csv file://$TMP/e/q;file://$TMP/e/q/f.csv#x file://$TMP/e/q;file://$TMP/e/q/dl/folder/part.csv file://$TMP/e/q/dl/folder;|0" \
+	"$got|$(pb_sql "SELECT f.uri || ' ' || i.source FROM pb.import_file f JOIN pb.import i ON i.id = f.import_id
+		WHERE i.source LIKE 'file://$TMP/e/q%' ORDER BY i.id" | tr '\n' ';')|$(pb_sql "SELECT count(*) FROM pb.import i
+		LEFT JOIN pb.import_file f ON f.import_id = i.id WHERE i.source || coalesce(f.uri, '') LIKE '%S3CR3T%'")"
+
 pb_tests_done

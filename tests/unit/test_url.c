@@ -56,6 +56,16 @@ static void test_redact(void **state)
 	shown("s3://bucket/key.csv.gz", "s3://bucket/key.csv.gz");
 	shown("/data/cur/part-1.csv", "/data/cur/part-1.csv");
 	shown("part.csv?sig=x", "part.csv");
+	/* A local file's name: only a signed query goes, in any segment, after a '#' too; the rest is its name. */
+	shown("c%25?code=1.csv", "c%25?code=1.csv");
+	shown("file:///d/c%25?code=1.csv", "file:///d/c%25?code=1.csv");
+	shown("/dl/folder?sv=1&sig=S/part.csv", "/dl/folder/part.csv");
+	shown("file:///dl/folder?sv=1&sig=S/part.csv?X-Amz-Signature=x", "file:///dl/folder/part.csv");
+	shown("file.csv#x?sig=S", "file.csv#x");
+	shown("/d/a#b.csv", "/d/a#b.csv");
+	/* A URL's signature after a fragment goes too. */
+	shown("https://h/file.csv#x?sig=S", "https://h/file.csv#x");
+	shown("https://h/c/folder/?sv=1&sig=S", "https://h/c/folder/");
 	shown("", "");
 }
 
