@@ -191,18 +191,27 @@ out:
 	return ret;
 }
 
-/* The local file a config path names, or NULL for an address (file:// names a local file). */
-static const char *local_file(const char *path)
+/*
+ * The local file a config path names, to free, or NULL for an address (file:// names a local file, its path
+ * percent-decoded; NULL too for one that names none: opening it says why).
+ */
+static char *local_file(const char *path)
 {
+	struct pb_buf why = PB_BUF_INIT;
+	char *file = NULL;
+
 	if (strncmp(path, "file://", 7) == 0)
-		return path + 7;
-	return strstr(path, "://") ? NULL : path;
+		file = pb_url_file_path(path, &why);
+	else if (!strstr(path, "://"))
+		file = strdup(path);
+	pb_buf_release(&why);
+	return file;
 }
 
 int pb_conf_read(const char *path, size_t max, struct pb_buf *text, struct pb_buf *shown, struct pb_buf *err)
 {
 	struct pb_input *in = NULL;
-	const char *file = local_file(path);
+	char *file = local_file(path);
 	struct stat st;
 	int rc;
 
@@ -212,7 +221,8 @@ int pb_conf_read(const char *path, size_t max, struct pb_buf *text, struct pb_bu
 	/* Standard input, a FIFO or a device would be read as the config, or wait for ever: named wrong. */
 	if (strcmp(path, "-") == 0 || (file && stat(file, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "'%s' is not a file: a config is a regular file or an address", path);
+		pb_buf_addf(err, "'%s' is not a file: a config is a regular file or an address", pb_buf_str(shown));
+		free(file);
 		return PB_ERR_USAGE;
 	}
 	rc = pb_input_open_ex(path, 0, NULL, &in, err);
@@ -223,12 +233,17 @@ int pb_conf_read(const char *path, size_t max, struct pb_buf *text, struct pb_bu
 	 */
 	if (rc < 0) {
 		if (pb_input_not_there(err))
-			return PB_ERR_USAGE;
-		if (rc == PB_INPUT_ERR_REMOTE)
-			return PB_ERR_DEPENDENCY;
-		return file && access(file, R_OK) == 0 && stat(file, &st) == 0 && S_ISREG(st.st_mode) ? PB_ERR_DATA
-												      : PB_ERR_USAGE;
+			rc = PB_ERR_USAGE;
+		else if (rc == PB_INPUT_ERR_REMOTE)
+			rc = PB_ERR_DEPENDENCY;
+		else
+			rc = file && access(file, R_OK) == 0 && stat(file, &st) == 0 && S_ISREG(st.st_mode)
+				     ? PB_ERR_DATA
+				     : PB_ERR_USAGE;
+		free(file);
+		return rc;
 	}
+	free(file);
 	rc = 0;
 	if (pb_input_read_all(in, max, text, err) < 0)
 		rc = pb_input_remote_failed(in) ? PB_ERR_DEPENDENCY : PB_ERR_DATA;

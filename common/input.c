@@ -489,8 +489,27 @@ static int open_source(struct pb_input *in, const char *path, const struct pb_fe
 	}
 	if (strncmp(path, "file://", 7) != 0 && pb_url_scheme_len(path))
 		return refuse_scheme(in, path, err);
-	/* file:///abs/path: a local file named as a URL. */
-	return open_file(in, strncmp(path, "file://", 7) == 0 ? path + 7 : path, path, err);
+	if (strncmp(path, "file://", 7) == 0) {
+		/* file:///abs/path: a local file named as a URL, its path percent-decoded (RFC 8089). */
+		struct pb_buf why = PB_BUF_INIT;
+		char *local = pb_url_file_path(path, &why);
+		int rc;
+
+		if (!local) {
+			in->name = pb_url_redact(path);
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "cannot open '");
+			pb_url_add(err, path);
+			pb_buf_addf(err, "': %s", pb_buf_str(&why));
+			pb_buf_release(&why);
+			return -1;
+		}
+		pb_buf_release(&why);
+		rc = open_file(in, local, path, err);
+		free(local);
+		return rc;
+	}
+	return open_file(in, path, path, err);
 }
 
 /* Reads the first bytes (handed out again by raw_read) and sets up what they say: gzip, ZIP, or plain. */

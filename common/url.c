@@ -144,6 +144,96 @@ void pb_url_add(struct pb_buf *b, const char *url)
 		add_path(b, rest);
 }
 
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *pb_url_file_path(const char *url, struct pb_buf *err)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	const char *host = url + 7, *p;
+	size_t hlen = strcspn(host, "/"), i;
+	char *out = NULL;
+
+	pb_buf_reset(err);
+	if (hlen && !(hlen == 9 && strncasecmp(host, "localhost", 9) == 0)) {
+		/* Shown without credentials, as pb_url_add shows an authority. */
+		const char *at = memrchr(host, '@', hlen);
+		size_t skip = at ? (size_t)(at + 1 - host) : 0;
+
+		pb_buf_addstr(err,
+			      "a file:// address names a file of this machine: its host is empty or localhost, not '");
+		pb_buf_add(err, host + skip, hlen - skip);
+		pb_buf_addch(err, '\'');
+		return NULL;
+	}
+	p = host + hlen;
+	for (i = 0; p[i]; i++) {
+		int hi, lo;
+
+		if (p[i] == '?') {
+			pb_buf_addstr(&b, p + i);
+			break;
+		}
+		if (p[i] != '%') {
+			pb_buf_addch(&b, p[i]);
+			continue;
+		}
+		hi = hex_value(p[i + 1]);
+		lo = hi < 0 ? -1 : hex_value(p[i + 2]);
+		if (lo < 0) {
+			pb_buf_addf(err, "'%%' at byte %zu is not followed by two hexadecimal digits (a '%%' is %%25)",
+				    (size_t)(p + i - url) + 1);
+			goto out;
+		}
+		if (hi == 0 && lo == 0) {
+			pb_buf_addf(err, "%%00 at byte %zu: a file's name holds no NUL byte",
+				    (size_t)(p + i - url) + 1);
+			goto out;
+		}
+		pb_buf_addch(&b, (char)(hi * 16 + lo));
+		i += 2;
+	}
+	if (!b.failed && !(out = strdup(pb_buf_str(&b))))
+		pb_buf_addstr(err, "out of memory");
+	else if (b.failed)
+		pb_buf_addstr(err, "out of memory");
+out:
+	pb_buf_release(&b);
+	return out;
+}
+
+void pb_url_add_file(struct pb_buf *b, const char *abs)
+{
+	size_t q = strcspn(abs, "?"), i;
+
+	pb_buf_addstr(b, "file://");
+	for (i = 0; i < q; i++)
+		if (abs[i] == '%')
+			pb_buf_addstr(b, "%25");
+		else
+			pb_buf_addch(b, abs[i]);
+	pb_buf_addstr(b, abs + q);
+}
+
+char *pb_url_file_uri(const char *abs)
+{
+	struct pb_buf b = PB_BUF_INIT;
+	char *shown;
+
+	pb_url_add_file(&b, abs);
+	shown = b.failed ? NULL : pb_url_redact(pb_buf_str(&b));
+	pb_buf_release(&b);
+	return shown;
+}
+
 void pb_url_message(struct pb_buf *b, const char *url)
 {
 	pb_buf_reset(b);

@@ -29,6 +29,23 @@ void pb_url_message(struct pb_buf *b, const char *url);
 /* What pb_url_add appends, as a new string (free it). NULL when memory cannot be had. */
 char *pb_url_redact(const char *url);
 
+/*
+ * The local path a file:// address names, to free: its path percent-decoded up to any '?' (what follows is the
+ * query of a URL the file was saved under, a character of its name as it is: not decoded). NULL with the
+ * reason in err (reset) when the host is neither empty nor localhost, a '%' is not followed by two hexadecimal
+ * digits, one decodes to a NUL byte (%00), or memory cannot be had.
+ */
+char *pb_url_file_path(const char *url, struct pb_buf *err);
+
+/* Appends the file:// address of the absolute path abs: a '%' before any '?' as %25 (pb_url_file_path's inverse). */
+void pb_url_add_file(struct pb_buf *b, const char *abs);
+
+/*
+ * The file:// address of the absolute path abs as it is recorded, to free (NULL: no memory): a '%' before any
+ * '?' as %25, so that pb_url_file_path gives abs back, and a signed query left out as pb_url_add leaves it.
+ */
+char *pb_url_file_uri(const char *abs);
+
 /* The length of url's scheme when it starts with one followed by "://" ("HTTPS" in "HTTPS://h/"), else 0. */
 size_t pb_url_scheme_len(const char *url);
 

@@ -262,16 +262,6 @@ static int load_delivery(struct run *run)
 	return 0;
 }
 
-/* "file://" and an absolute path, to free; NULL when memory cannot be had. */
-static char *file_uri(const char *abs)
-{
-	char *u = NULL;
-
-	if (asprintf(&u, "file://%s", abs) < 0)
-		return NULL;
-	return u;
-}
-
 /* The default source: the folder of the first file, as a file:// URI, or of the first URL. */
 /*
  * The length of folder (n bytes) without its last two segments when these are a period's folder and a run's,
@@ -297,7 +287,7 @@ static size_t report_folder(const char *folder, size_t n)
 
 static char *default_source(const char *path)
 {
-	char abs[PATH_MAX], *slash, *u, *rec;
+	char abs[PATH_MAX], *slash;
 
 	if (strcmp(path, "-") == 0)
 		return strdup("stdin");
@@ -321,10 +311,7 @@ static char *default_source(const char *path)
 		*slash = '\0';
 	abs[report_folder(abs, strlen(abs))] = '\0';
 	/* A folder saved under its URL may hold a SAS: recorded as a URL is. */
-	u = file_uri(abs);
-	rec = u ? pb_url_redact(u) : NULL;
-	free(u);
-	return rec;
+	return pb_url_file_uri(abs);
 }
 
 /* The source an import of the run replaces imports of. NULL (errno set) when it cannot be had. */

@@ -74,15 +74,17 @@ static char *other_root(const char *url, const char *bucket, const char *first_k
 		if (bucket && *bucket)
 			pb_buf_addf(&b, "%s/", bucket);
 	} else if (strncmp(url, "file://", 7) == 0 && first_key) {
-		char *dir = strdup(url + 7), *cut;
+		char *dir = pb_url_file_path(url, &b), *cut;
 
+		pb_buf_reset(&b);
 		while (dir && (cut = strrchr(dir, '/'))) {
 			*cut = '\0';
 			pb_buf_reset(&b);
 			pb_buf_addf(&b, "%s/%s", dir, first_key);
 			if (access(pb_buf_str(&b), R_OK) == 0) {
 				pb_buf_reset(&b);
-				pb_buf_addf(&b, "file://%s/", dir);
+				pb_url_add_file(&b, dir);
+				pb_buf_addch(&b, '/');
 				break;
 			}
 			pb_buf_reset(&b);
@@ -275,8 +277,15 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 
 	memset(m, 0, sizeof(*m));
 	m->url = pb_url_redact(url);
-	if (strncmp(url, "file://", 7) == 0 && access(url + 7, F_OK) != 0)
-		return 1;
+	if (strncmp(url, "file://", 7) == 0) {
+		/* A manifest that is not there is looked for elsewhere; an address that names none fails below. */
+		char *local = pb_url_file_path(url, err);
+		int absent = local && access(local, F_OK) != 0;
+
+		free(local);
+		if (absent)
+			return 1;
+	}
 	rc = pb_input_slurp(url, fo, MANIFEST_MAX, &body, err);
 	if (rc != 0) {
 		ret = rc;

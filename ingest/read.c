@@ -505,19 +505,6 @@ static void release_split(struct split *sp)
 	}
 }
 
-/* "file://" and an absolute path, to free; NULL when memory cannot be had. */
-static char *file_uri(const char *abs)
-{
-	size_t n = strlen(abs);
-	char *u = malloc(n + 8);
-
-	if (u) {
-		memcpy(u, "file://", 7);
-		memcpy(u + 7, abs, n + 1);
-	}
-	return u;
-}
-
 /* The URI the audit records for path: never with a SAS. NULL when memory cannot be had. */
 static char *audit_uri(const char *path)
 {
@@ -529,10 +516,7 @@ static char *audit_uri(const char *path)
 		return strdup("stdin");
 	if (realpath(path, abs)) {
 		/* A path may hold a SAS pasted with it (a download saved under its URL): recorded as a URL is. */
-		char *u = file_uri(abs), *shown = u ? pb_url_redact(u) : NULL;
-
-		free(u);
-		return shown;
+		return pb_url_file_uri(abs);
 	}
 	return pb_url_redact(path);
 }
@@ -1144,8 +1128,9 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 	struct split *sp = calloc(1, sizeof(*sp));
 	struct file_totals t = {PB_MONEY_ZERO, PB_MONEY_ZERO, 0};
 	struct pb_file_hash *hash = NULL;
-	/* A file:// URL names a local file: its parts open the path. */
-	const char *local = strncmp(path, "file://", 7) == 0 ? path + 7 : path;
+	/* A file:// URL names a local file: its parts open the path (decoded: it opened so already). */
+	char *decoded = strncmp(path, "file://", 7) == 0 ? pb_url_file_path(path, &err) : NULL;
+	const char *local = decoded ? decoded : path;
 	struct stat before;
 	int ret = -1;
 
@@ -1154,6 +1139,10 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 		goto out;
 	}
 	pthread_mutex_init(&sp->prices_lock, NULL);
+	if (strncmp(path, "file://", 7) == 0 && !decoded) {
+		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
+		goto out;
+	}
 	pb_reduce_totals(r->reduce, &sp->before.list, &sp->before.billed, &sp->before.lines);
 	if (plan_split(sp, in, csv->bytes, pb_input_plain_size(in), r->in_order ? 1 : r->opt->threads, &err) < 0) {
 		pb_read_report(r, name, 0, 0, pb_buf_str(&err));
@@ -1211,6 +1200,7 @@ static int read_records(struct pb_read *r, const char *path, const char *name, s
 	ret = 0;
 out:
 	free_hash(hash);
+	free(decoded);
 	if (sp) {
 		release_split(sp);
 		pthread_mutex_destroy(&sp->prices_lock);

@@ -35,18 +35,14 @@ void pb_price_reader_progress(struct pb_price_reader *r, const struct pb_input *
 /* The URI the audit records: a URL without a SAS, or file:// and the absolute path. NULL: no memory. */
 static char *audit_uri(const char *path)
 {
-	char abs[PATH_MAX], *u = NULL, *shown;
+	char abs[PATH_MAX];
 
 	if (pb_fetch_is_url(path) || strncmp(path, "file://", 7) == 0)
 		return pb_url_redact(path);
 	if (!realpath(path, abs))
 		return pb_url_redact(path);
-	if (asprintf(&u, "file://%s", abs) < 0)
-		return NULL;
 	/* A path may hold a SAS pasted with it (a download saved under its URL): recorded as a URL is. */
-	shown = pb_url_redact(u);
-	free(u);
-	return shown;
+	return pb_url_file_uri(abs);
 }
 
 int pb_price_reader_done(struct pb_price_reader *r, const char *path, struct pb_input *in, struct pb_buf *err)

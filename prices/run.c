@@ -139,8 +139,7 @@ static char *source_of(const struct pb_prices_options *o)
 		if (s && s != abs)
 			*s = '\0';
 		/* A folder saved under a URL may hold a SAS: recorded as a URL is. */
-		pb_buf_addstr(&b, "file://");
-		pb_url_add(&b, abs);
+		return pb_url_file_uri(abs);
 	} else {
 		pb_buf_addstr(&b, o->url);
 		add_list(&b, "services", o->services, o->nservices);

@@ -867,9 +867,30 @@ for f in 'c%25?code=1.csv' 'f.csv#x?sig=S3CR3T' 'dl/folder?sv=1&sig=S3CR3T/part.
 	got="$got$st;"
 done
 check "24: names holding a query in the store: files and sources recorded without a signature, and only it" \
-	"0;0;0;|file://$TMP/e/q/c%25?code=1.csv file://$TMP/e/q;file://$TMP/e/q/f.csv#x file://$TMP/e/q;file://$TMP/e/q/dl/folder/part.csv file://$TMP/e/q/dl/folder;|0" \
+	"0;0;0;|file://$TMP/e/q/c%2525?code=1.csv file://$TMP/e/q;file://$TMP/e/q/f.csv#x file://$TMP/e/q;file://$TMP/e/q/dl/folder/part.csv file://$TMP/e/q/dl/folder;|0" \
 	"$got|$(pb_sql "SELECT f.uri || ' ' || i.source FROM pb.import_file f JOIN pb.import i ON i.id = f.import_id
 		WHERE i.source LIKE 'file://$TMP/e/q%' ORDER BY i.id" | tr '\n' ';')|$(pb_sql "SELECT count(*) FROM pb.import i
 		LEFT JOIN pb.import_file f ON f.import_id = i.id WHERE i.source || coalesce(f.uri, '') LIKE '%S3CR3T%'")"
+
+# ---- 25. file:// addresses are percent-decoded (RFC 8089), of this machine only ------------------------------
+# "file:///DIR/a%20b.csv" looked for a file named "a%20b.csv"; a host was ignored. A file's recorded address
+# decodes to its name ('%' as %25: 24's "c%2525?code=1.csv").
+head -20 "$A" >"$TMP/e/q/a b.csv"
+run "$TMP/e/q" --format azure-cost --summary "a b.csv"
+cp "$out" "$TMP/e/q/want"
+got=""
+for u in "file://$TMP/e/q/a%20b.csv" "file://LocalHost$TMP/e/q/a%20b.csv" "file://$TMP/e/q/c%2525?code=1.csv"; do
+	run "$TMP/e/q" --format azure-cost --summary "$u"
+	got="$got$st $(cmp -s "$out" "$TMP/e/q/want" && echo same || echo other);"
+done
+check "25: file:// addresses decoded, with an empty or localhost host: the files' summaries" "0 same;0 same;0 same;" "$got"
+got=""
+for u in "file://example.com$TMP/e/q/a%20b.csv" "file://$TMP/e/q/a%00b.csv" "file://$TMP/e/q/a%2"; do
+	run "$TMP/e/q" --format azure-cost --summary "$u"
+	got="$got$st|$(cat "$err")|$(cat "$out");"
+done
+check "25: a file:// address of another host, with %00 or a bad escape: exit 1, the reason" \
+	"1|pb-ingest: cannot open 'file://example.com$TMP/e/q/a%20b.csv': a file:// address names a file of this machine: its host is empty or localhost, not 'example.com'|;1|pb-ingest: cannot open 'file://$TMP/e/q/a%00b.csv': %00 at byte $((${#TMP} + 14)): a file's name holds no NUL byte|;1|pb-ingest: cannot open 'file://$TMP/e/q/a%2': '%' at byte $((${#TMP} + 14)) is not followed by two hexadecimal digits (a '%' is %25)|;" \
+	"$got"
 
 pb_tests_done

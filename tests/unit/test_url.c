@@ -69,6 +69,48 @@ static void test_redact(void **state)
 	shown("", "");
 }
 
+static void file_path(const char *url, const char *want, const char *want_err)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	char *got = pb_url_file_path(url, &err);
+
+	if (want) {
+		assert_non_null(got);
+		assert_string_equal(got, want);
+	} else {
+		assert_null(got);
+		assert_string_equal(pb_buf_str(&err), want_err);
+	}
+	free(got);
+	pb_buf_release(&err);
+}
+
+static void test_file_path(void **state)
+{
+	char *u;
+
+	(void)state;
+	file_path("file:///tmp/a%20b.csv", "/tmp/a b.csv", NULL);
+	file_path("file://localhost/tmp/a%2fb%2Fc", "/tmp/a/b/c", NULL);
+	/* A query is the saved URL's: a character of the name, as it is. */
+	file_path("file:///d/c%2525?code=1%2F.csv", "/d/c%25?code=1%2F.csv", NULL);
+	file_path("file://h/x", NULL,
+		  "a file:// address names a file of this machine: its host is empty or localhost, not 'h'");
+	file_path("file://u:pw@h/x", NULL,
+		  "a file:// address names a file of this machine: its host is empty or localhost, not 'h'");
+	file_path("file:///a%00b", NULL, "%00 at byte 10: a file's name holds no NUL byte");
+	file_path("file:///a%g0", NULL, "'%' at byte 10 is not followed by two hexadecimal digits (a '%' is %25)");
+	file_path("file:///a%", NULL, "'%' at byte 10 is not followed by two hexadecimal digits (a '%' is %25)");
+	/* The recorded address of a path decodes to it. */
+	u = pb_url_file_uri("/d/c%25?code=1.csv");
+	assert_string_equal(u, "file:///d/c%2525?code=1.csv");
+	file_path(u, "/d/c%25?code=1.csv", NULL);
+	free(u);
+	u = pb_url_file_uri("/d/x.csv?sv=1&sig=S");
+	assert_string_equal(u, "file:///d/x.csv");
+	free(u);
+}
+
 static void test_add_appends(void **state)
 {
 	struct pb_buf b = PB_BUF_INIT;
@@ -199,10 +241,11 @@ static void test_add_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_redact),		cmocka_unit_test(test_add_appends),
-		cmocka_unit_test(test_has_sas),		cmocka_unit_test(test_origin),
-		cmocka_unit_test(test_loopback),	cmocka_unit_test(test_same_origin),
-		cmocka_unit_test(test_secret_endpoint), cmocka_unit_test(test_add_text),
+		cmocka_unit_test(test_redact),	    cmocka_unit_test(test_file_path),
+		cmocka_unit_test(test_add_appends), cmocka_unit_test(test_has_sas),
+		cmocka_unit_test(test_origin),	    cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_same_origin), cmocka_unit_test(test_secret_endpoint),
+		cmocka_unit_test(test_add_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
