@@ -202,6 +202,9 @@ static inline int add_field(struct pb_csv *c, size_t nf, char *ptr, size_t len, 
 	return 0;
 }
 
+/* A line that ends in CR CR LF (a CR LF file whose line ends were converted once more, or written twice). */
+#define STRAY_CR "a stray carriage return at the end of the line (CR CR LF): lines end in LF or CR LF"
+
 /* A problem found inside a record that does not stop the scan: the first one is kept. */
 struct rec_error {
 	const char *msg;
@@ -236,7 +239,7 @@ static int scan_record(struct pb_csv *c, struct rec_info *ri)
 {
 	char *buf = c->buf;
 	struct scan s = {buf, c->len, (size_t)-1 / 2, 0};
-	size_t len = c->len, i = c->pos, fs, sp, fe, line_start = c->pos, nf = 0;
+	size_t len = c->len, i = c->pos, fs, sp, fe, cr, line_start = c->pos, nf = 0;
 	uint32_t nl = 0;
 	int eof = c->eof;
 
@@ -291,9 +294,17 @@ static int scan_record(struct pb_csv *c, struct rec_info *ri)
 				i = after + 1;
 				continue;
 			}
+			/* CR CR LF after a closing quote: said as after an unquoted field (known once the CRs end). */
+			for (cr = after; cr < len && buf[cr] == '\r'; cr++)
+				;
+			if (cr >= len && !eof)
+				return SCAN_MORE;
 			/* Keep the raw text of the field and read on to its end as if unquoted. */
-			note_error(&ri->err, "unexpected character after closing quote", nl,
-				   (uint32_t)(after - line_start + 1));
+			note_error(&ri->err,
+				   cr - after >= 2 && cr < len && buf[cr] == '\n'
+					   ? STRAY_CR
+					   : "unexpected character after closing quote",
+				   nl, (uint32_t)(after - line_start + 1));
 			i = after;
 		}
 		for (;;) {
@@ -309,8 +320,15 @@ static int scan_record(struct pb_csv *c, struct rec_info *ri)
 			i = sp + 1;
 		}
 		fe = sp;
-		if (fe > fs && buf[fe - 1] == '\r' && (sp >= len || buf[sp] == '\n'))
-			fe--;
+		if (fe > fs && buf[fe - 1] == '\r' && (sp >= len || buf[sp] == '\n')) {
+			cr = --fe;
+
+			/* CR CR LF: the line's end holds a carriage return more, kept out of the field. */
+			while (cr > fs && buf[cr - 1] == '\r')
+				cr--;
+			if (cr < fe)
+				note_error(&ri->err, STRAY_CR, nl, (uint32_t)(cr - line_start + 1));
+		}
 		if (add_field(c, nf++, buf + fs, fe - fs, fs - c->pos) < 0)
 			goto too_many;
 		if (sp >= len || buf[sp] == '\n') {
@@ -467,6 +485,9 @@ static int scan_record_fast(struct pb_csv *c, struct rec_info *ri)
 			}
 			idx++;
 			if (buf[e] == '\n') {
+				/* CR CR LF: the slow scan says where. */
+				if (e >= fs + 2 && buf[e - 1] == '\r' && buf[e - 2] == '\r')
+					return SCAN_SLOW;
 				ri->end = e + 1;
 				ri->ended_lf = 1;
 				ri->nl = nl + (uint32_t)popcount64(lf & inside & (((uint64_t)1 << b) - 1));

@@ -101,6 +101,8 @@ static int ref_error(struct ref *r, int code, const char *msg, uint64_t line, ui
 	return code;
 }
 
+#define STRAY_CR "a stray carriage return at the end of the line (CR CR LF): lines end in LF or CR LF"
+
 /* Scans one record at r->pos; returns PB_CSV_RECORD with *end set, or a fatal error. */
 static int ref_scan(struct ref *r, size_t *end, uint32_t *nl_out, int *ended_lf, const char **emsg, uint64_t *eline,
 		    uint32_t *ecol)
@@ -162,7 +164,13 @@ static int ref_scan(struct ref *r, size_t *end, uint32_t *nl_out, int *ended_lf,
 				continue;
 			}
 			if (!*emsg) {
-				*emsg = "unexpected character after closing quote";
+				size_t cr = after;
+
+				while (cr < n && s[cr] == '\r')
+					cr++;
+				*emsg = cr - after >= 2 && cr < n && s[cr] == '\n'
+						? STRAY_CR
+						: "unexpected character after closing quote";
 				*eline = r->line + nl;
 				*ecol = (uint32_t)(after - line_start + 1);
 			}
@@ -177,8 +185,18 @@ static int ref_scan(struct ref *r, size_t *end, uint32_t *nl_out, int *ended_lf,
 			}
 		}
 		fe = i;
-		if (fe > fs && s[fe - 1] == '\r' && (i >= n || s[i] == '\n'))
-			fe--;
+		if (fe > fs && s[fe - 1] == '\r' && (i >= n || s[i] == '\n')) {
+			size_t cr = --fe;
+
+			/* CR CR LF: a stray carriage return, said where the run of them starts. */
+			while (cr > fs && s[cr - 1] == '\r')
+				cr--;
+			if (cr < fe && !*emsg) {
+				*emsg = STRAY_CR;
+				*eline = r->line + nl;
+				*ecol = (uint32_t)(cr - line_start + 1);
+			}
+		}
 		/* A field that went wrong belongs to a record that is refused: its value is not compared. */
 		r->vlen = f->voff;
 		if (!bad) {

@@ -893,4 +893,22 @@ check "25: a file:// address of another host, with %00 or a bad escape: exit 1, 
 	"1|pb-ingest: cannot open 'file://example.com$TMP/e/q/a%20b.csv': a file:// address names a file of this machine: its host is empty or localhost, not 'example.com'|;1|pb-ingest: cannot open 'file://$TMP/e/q/a%00b.csv': %00 at byte $((${#TMP} + 14)): a file's name holds no NUL byte|;1|pb-ingest: cannot open 'file://$TMP/e/q/a%2': '%' at byte $((${#TMP} + 14)) is not followed by two hexadecimal digits (a '%' is %25)|;" \
 	"$got"
 
+# ---- 26. a line ending in CR CR LF: where its stray carriage return is ----------------------------------------
+# A header so ended was said to be of a file whose lines end in CR alone; a data line's CR went into its last
+# field (the line read, or refused for that field's value).
+mkdir -p "$TMP/e/cr"
+C=$ROOT/samples/aws-cur/2026-10/cur2-00001.csv
+{ head -1 "$C"; sed -n 2p "$C" | tr -d '\n'; printf '\r\r\n'; sed -n 3,5p "$C"; } >"$TMP/e/cr/cur.csv"
+{ head -3 "$A"; sed -n 4p "$A" | tr -d '\r\n'; printf '\r\r\r\n'; sed -n 5,6p "$A"; } >"$TMP/e/cr/az.csv"
+{ head -1 "$A" | tr -d '\r\n'; printf '\r\r\n'; sed -n 2,3p "$A"; } >"$TMP/e/cr/azh.csv"
+got=""
+for f in cur.csv az.csv azh.csv; do
+	run "$TMP/e/cr" --format "$([ $f = cur.csv ] && echo aws-cur || echo azure-cost)" --summary $f
+	got="$got$st|$(cat "$err")|$(wc -c <"$out");"
+done
+msg="a stray carriage return at the end of the line (CR CR LF): lines end in LF or CR LF"
+check "26: lines ending in CR CR LF: exit 1, the file, line and column of the stray carriage return" \
+	"1|pb-ingest: cur.csv:2:$(($(sed -n 2p "$C" | wc -c))): $msg|0;1|pb-ingest: az.csv:4:$(($(sed -n 4p "$A" | wc -c) - 1)): $msg|0;1|pb-ingest: azh.csv:1:$(($(head -1 "$A" | wc -c) - 4)): $msg|0;" \
+	"$got"
+
 pb_tests_done

@@ -230,11 +230,17 @@ static void test_record_ends(void **state)
 	check_doc("a,\r\n,\r\n", "[a][]\n[][]\nEND\n");
 }
 
+#define STRAY "a stray carriage return at the end of the line (CR CR LF): lines end in LF or CR LF"
+
 static void test_lone_cr_is_data(void **state)
 {
 	(void)state;
-	check_doc_pos("a\rb,c\r\r\nd\n", "[a\\rb]1:1 [c\\r]1:5\n[d]2:1\nEND\n");
-	check_doc("\r,\r\r\n", "[\\r][\\r]\nEND\n");
+	check_doc_pos("a\rb,c\rd\r\nd\n", "[a\\rb]1:1 [c\\rd]1:5\n[d]2:1\nEND\n");
+	/* But not at a line's end: CR CR LF is a line ending gone wrong, said where its stray CR is. */
+	check_doc("a\rb,c\r\r\nd\n", "ERR_RECORD 1:6 " STRAY "\n[d]\nEND\n");
+	check_doc("\r,\r\r\r\n", "ERR_RECORD 1:3 " STRAY "\nEND\n");
+	check_doc("a,\"b\"\r\r\nc\n", "ERR_RECORD 1:6 " STRAY "\n[c]\nEND\n");
+	check_doc("a,b\r\r", "ERR_RECORD 1:4 " STRAY "\nEND\n");
 	/* After a closing quote a lone CR is data where only a separator may stand. */
 	check_doc("\"a\"\rb\nx\n", "ERR_RECORD 1:4 unexpected character after closing quote\n[x]\nEND\n");
 }
