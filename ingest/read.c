@@ -1238,7 +1238,12 @@ static int read_csv(struct pb_read *r, const char *path)
 	if (rc == 0) {
 		struct pb_buf msg = PB_BUF_INIT;
 
-		pb_buf_addf(&msg, "%s: empty file: no header line", name);
+		/* Blank lines are skipped, so a file of them alone ends before a header: say so, not "empty". */
+		if (csv.next_line > 1)
+			pb_buf_addf(&msg, "%s: no header line: the file holds only blank lines (%llu)", name,
+				    (unsigned long long)(csv.next_line - 1));
+		else
+			pb_buf_addf(&msg, "%s: empty file: no header line", name);
 		pb_read_report(r, name, 0, 0, msg.failed ? "empty file: no header line" : pb_buf_str(&msg));
 		pb_buf_release(&msg);
 		r->remote_failed |= pb_input_remote_failed(in);
