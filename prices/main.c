@@ -15,6 +15,7 @@
 #include "options.h"
 #include "retail.h"
 #include "show.h"
+#include "url.h"
 
 #include "banned.h"
 
@@ -248,18 +249,36 @@ static int check_load(struct args *a)
 	return 0;
 }
 
+/* "WHAT takes WHICH, not 'ARG'", the argument shown as a URL is (it may hold a signature). */
+static void stray_argument(const char *what, const char *arg, const char *which)
+{
+	char *shown = pb_url_redact(arg);
+
+	pb_error("%s takes %s, not '%s'%s", what, which, shown ? shown : "?",
+		 strcmp(what, "show") == 0 ? ": give --vendor azure --meter ID, or --vendor aws --sku SKU" : "");
+	free(shown);
+}
+
 static int check_args(struct args *a)
 {
 	if (a->history) {
-		if (a->cmd != CMD_NONE || a->o.nfiles) {
+		if (a->o.nfiles) {
+			stray_argument("--history", a->o.files[0], "no command and no file");
+			return -1;
+		}
+		if (a->cmd != CMD_NONE) {
 			pb_error("--history takes no command and no file");
 			return -1;
 		}
 		return 0;
 	}
 	if (a->cmd == CMD_SHOW) {
-		if (!a->vendor || (strcmp(a->vendor, "azure") == 0 ? !a->meter || a->sku : !a->sku || a->meter) ||
-		    a->o.nfiles) {
+		if (a->o.nfiles) {
+			/* Named, so that "show 12" is not taken for a show of something called so. */
+			stray_argument("show", a->o.files[0], "no argument but its options");
+			return -1;
+		}
+		if (!a->vendor || (strcmp(a->vendor, "azure") == 0 ? !a->meter || a->sku : !a->sku || a->meter)) {
 			pb_error("show takes --vendor azure --meter ID, or --vendor aws --sku SKU");
 			return -1;
 		}

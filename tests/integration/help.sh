@@ -73,4 +73,16 @@ done
 err=$("$BIN/pb-aggregate" estimate -x 2>&1 >/dev/null)
 check "pb-aggregate estimate -x: exit 2, named" "2|pb-aggregate: estimate: unknown option '-x'" "$?|$(head -n 1 <<<"$err")"
 
+# An argument pb-prices takes none of (no command takes a load id or another positional argument): named, exit 2,
+# never "show takes --vendor ..." to a show that has them.
+got=""
+for a in "show 12 --vendor azure --meter M" "show abc" "--history x?sv=1&sig=S3CR3T"; do
+	read -r -a argv <<<"$a"
+	err=$("$BIN/pb-prices" "${argv[@]}" 2>&1 >/dev/null)
+	got="$got$?|$(head -n 1 <<<"$err");"
+done
+check "pb-prices with a stray argument: exit 2, the argument named (without a signature)" \
+	"2|pb-prices: show takes no argument but its options, not '12': give --vendor azure --meter ID, or --vendor aws --sku SKU;2|pb-prices: show takes no argument but its options, not 'abc': give --vendor azure --meter ID, or --vendor aws --sku SKU;2|pb-prices: --history takes no command and no file, not 'x';" \
+	"$got"
+
 pb_tests_done
