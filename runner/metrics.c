@@ -269,6 +269,21 @@ static void remove_stale(const char *dir, const char *base)
 	closedir(d);
 }
 
+const char *pb_metrics_file_kind(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISDIR(mode))
+		return "a folder";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return S_ISREG(mode) ? "a regular file" : "not a file";
+}
+
 int pb_metrics_write_file(const char *path, const char *text, size_t len, struct pb_buf *err)
 {
 	struct pb_buf tmp = PB_BUF_INIT, dir = PB_BUF_INIT;
@@ -279,8 +294,9 @@ int pb_metrics_write_file(const char *path, const char *text, size_t len, struct
 	/* The rename would put a regular file in place of whatever is there: a device (/dev/null), a FIFO, a link. */
 	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot write '%s': not a regular file", path);
-		return -1;
+		pb_buf_addf(err, "cannot write '%s': not a regular file but %s", path,
+			    pb_metrics_file_kind(st.st_mode));
+		return -2;
 	}
 	pb_buf_add(&dir, path, slash ? (size_t)(slash - path) + 1 : 0);
 	pb_buf_addf(&tmp, "%s.%s.XXXXXX", pb_buf_str(&dir), slash ? slash + 1 : path);

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <libpq-fe.h>
 
@@ -48,8 +49,12 @@ int pb_metrics_read_success(const char *path, const char *job, char *value, size
  * Replaces the file at path with the len bytes at text, atomically: a temporary file in the same folder
  * (".NAME.XXXXXX", which the textfile collector skips), mode 0644, fsync, rename. What is at path already
  * must be a regular file (not a device, a FIFO, a link or a folder), and is left alone otherwise. Returns 0,
- * or -1 with "cannot write 'PATH': ..." in err; no temporary file is left behind.
+ * -2 when what is there is not a regular file, or -1, with "cannot write 'PATH': ..." in err; no temporary
+ * file is left behind.
  */
 int pb_metrics_write_file(const char *path, const char *text, size_t len, struct pb_buf *err);
+
+/* What a file of mode is, for a message: "a FIFO", "a symbolic link", "a folder", "a device", "a socket". */
+const char *pb_metrics_file_kind(mode_t mode);
 
 #endif

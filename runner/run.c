@@ -68,7 +68,17 @@ int pb_run_prepare(struct pb_run *run, const struct pb_run_args *args)
 	ret = load(run, &err);
 	if (ret)
 		goto out;
-	/* The metrics file is replaced after the run: never by the job file's own name, a link or a hard link. */
+	/*
+	 * The metrics file is replaced after the run, so only a regular file may be there: a FIFO, a device or a
+	 * link would be replaced (as root, /dev/null), and is the caller's mistake, which no retry mends.
+	 */
+	if (args->metrics_file && lstat(args->metrics_file, &ms) == 0 && !S_ISREG(ms.st_mode)) {
+		pb_error("--metrics-file needs a regular file, not '%s', %s (it replaces the file whole)",
+			 args->metrics_file, pb_metrics_file_kind(ms.st_mode));
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	/* Never by the job file's own name, a link or a hard link. */
 	if (args->metrics_file && stat(args->metrics_file, &ms) == 0 && stat(args->job_file, &js) == 0 &&
 	    ms.st_dev == js.st_dev && ms.st_ino == js.st_ino) {
 		pb_error("--metrics-file '%s' is the job file", args->metrics_file);
@@ -262,7 +272,7 @@ static int run_steps(const struct pb_run *run, struct session *s, struct pb_step
 	return 0;
 }
 
-/* Writes the metrics file of the finished run. Returns 0, or -1 having said why. */
+/* Writes the metrics file of the finished run. Returns 0, or -1 (-2: not a regular file there) having said why. */
 static int write_metrics(const struct pb_run *run, const struct session *s, int exit_status)
 {
 	struct pb_metrics_run m;
@@ -289,10 +299,15 @@ static int write_metrics(const struct pb_run *run, const struct session *s, int 
 	rc = pb_metrics_format(s->ctx.conn, &m, &text, &err);
 	if (s->ctx.conn)
 		rc = pb_record_unwatch(s->ctx.conn, rc, &err);
-	if (rc == 0 && pb_metrics_write_file(run->args->metrics_file, pb_buf_str(&text), text.len, &err) == 0)
+	if (rc == 0)
+		rc = pb_metrics_write_file(run->args->metrics_file, pb_buf_str(&text), text.len, &err);
+	if (rc == 0)
 		ret = 0;
 	else
 		pb_error("metrics: %s", pb_buf_str(&err));
+	/* Not a regular file (put there during the run): the caller's mistake, as when the run began. */
+	if (rc == -2)
+		ret = -2;
 	pb_buf_release(&text);
 	pb_buf_release(&err);
 	return ret;
@@ -352,8 +367,8 @@ static int finish(const struct pb_run *run, struct session *s, int ok, struct pb
 		pb_error("%s", pb_buf_str(&err));
 	if (rc < 0 && !status)
 		status = EXIT_DEPENDENCY;
-	if (run->args->metrics_file && write_metrics(run, s, status) < 0 && !status)
-		status = EXIT_DEPENDENCY;
+	if (run->args->metrics_file && (rc = write_metrics(run, s, status)) < 0 && !status)
+		status = rc == -2 ? EXIT_USAGE : EXIT_DEPENDENCY;
 	pb_step_seconds(pb_now_ms() - s->start_ms, secs);
 	if (ok)
 		pb_step_log(&s->ctx, PB_LOG_INFO, NULL, "run %lld succeeded in %s", s->ctx.run_id, secs);

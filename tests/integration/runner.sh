@@ -1108,14 +1108,20 @@ check "a metrics file that cannot be written: exit 3, the run still recorded suc
 	"3|pb-run: metrics: cannot write '$W/no-such-folder/m.prom': No such file or directory|succeeded" \
 	"$st|$(grep metrics: "$TMP/err")|$(sql "SELECT status FROM pb.job_run WHERE job = 'metrics' ORDER BY id DESC LIMIT 1")"
 
-# A metrics file that is not a regular file (a FIFO here; /dev/null or /dev/stdout as root) is left as it
-# is: the rename put a regular file in its place (as root, --metrics-file /dev/null replaced the machine's
-# /dev/null).
+# A metrics file that is not a regular file (a FIFO, a link, a device: /dev/null, which as root the rename
+# replaced) is the caller's mistake: it was found after the run, which exited 3 (retried as a transient failure).
+# Now exit 2 before anything runs, the file left as it is.
 mkfifo "$W/m-fifo.prom"
-pbr "$f" --month 2026-10 --metrics-file "$W/m-fifo.prom"
-check "a metrics file that is a FIFO: exit 3, left a FIFO, no temporary file, the run recorded succeeded" \
-	"3|pb-run: metrics: cannot write '$W/m-fifo.prom': not a regular file|fifo||succeeded" \
-	"$st|$(grep metrics: "$TMP/err")|$([ -p "$W/m-fifo.prom" ] && echo fifo)|$(ls -A "$W" | grep -F '.m-fifo.prom.')|$(sql "SELECT status FROM pb.job_run WHERE job = 'metrics' ORDER BY id DESC LIMIT 1")"
+ln -s "$M" "$W/m-link.prom"
+runs=$(sql "SELECT count(*) FROM pb.job_run")
+got=""
+for m in "$W/m-fifo.prom" "$W/m-link.prom" /dev/null; do
+	pbr "$f" --month 2026-10 --metrics-file "$m"
+	got="$got$st|$(cat "$TMP/err");"
+done
+check "a metrics file that is a FIFO, a link or a device: exit 2 before anything runs, left as it is" \
+	"2|pb-run: --metrics-file needs a regular file, not '$W/m-fifo.prom', a FIFO (it replaces the file whole);2|pb-run: --metrics-file needs a regular file, not '$W/m-link.prom', a symbolic link (it replaces the file whole);2|pb-run: --metrics-file needs a regular file, not '/dev/null', a device (it replaces the file whole);|fifo link||$runs" \
+	"$got|$([ -p "$W/m-fifo.prom" ] && echo fifo) $([ -L "$W/m-link.prom" ] && echo link)|$(ls -A "$W" | grep -F -e '.m-fifo.prom.' -e '.m-link.prom.')|$(sql "SELECT count(*) FROM pb.job_run")"
 
 # A run that never began still replaces the metrics file: its exit status and time, else the file went on
 # saying the night before's 0. Without the database the last success is carried over from the file replaced;
@@ -1150,9 +1156,9 @@ check "a metrics file that is the job file: exit 2 before anything runs, the job
 	"$st|$(cat "$TMP/err")|$(cmp -s "$f" "$W/self.yaml" && echo same)"
 PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" timeout 10 "$PBR" "$f" --month 2026-10 \
 	--metrics-file "$W/m-fifo.prom" >"$TMP/out" 2>"$TMP/err"
-check "no database, a metrics file that is a FIFO: not read (no wait for a writer), left a FIFO, exit 3" \
-	"3|pb-run: metrics: cannot write '$W/m-fifo.prom': not a regular file|fifo" \
-	"$?|$(grep metrics: "$TMP/err")|$([ -p "$W/m-fifo.prom" ] && echo fifo)"
+check "no database, a metrics file that is a FIFO: not read (no wait for a writer), left a FIFO, exit 2" \
+	"2|pb-run: --metrics-file needs a regular file, not '$W/m-fifo.prom', a FIFO (it replaces the file whole)|fifo" \
+	"$?|$(cat "$TMP/err")|$([ -p "$W/m-fifo.prom" ] && echo fifo)"
 # (The holder is terminated once the run is refused: its sleep is only a bound.)
 "$BIN/pb-db" psql -X -q -c "SELECT pg_advisory_lock(hashtextextended('pb-run|2026-10', 0)), pg_sleep(300)" \
 	>/dev/null 2>&1 &
