@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -597,6 +599,61 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 	}
 }
 
+/*
+ * The tables of the COPYs under way, by connection, so that a failure names the table it was filling: set by
+ * pb_db_copy_start, dropped by pb_db_copy_end. A COPY beyond the slots is named "a table".
+ */
+#define COPY_SLOTS 16
+static struct {
+	PGconn *conn;
+	char table[128];
+} copies[COPY_SLOTS];
+static pthread_mutex_t copies_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Records (table non-NULL) or drops (NULL) the table conn's COPY fills. */
+static void copy_table_set(PGconn *conn, const char *table, size_t len)
+{
+	size_t i, free_slot = COPY_SLOTS;
+
+	pthread_mutex_lock(&copies_lock);
+	for (i = 0; i < COPY_SLOTS; i++) {
+		if (copies[i].conn == conn)
+			copies[i].conn = NULL;
+		if (!copies[i].conn && free_slot == COPY_SLOTS)
+			free_slot = i;
+	}
+	if (table && free_slot < COPY_SLOTS && len < sizeof(copies[0].table)) {
+		copies[free_slot].conn = conn;
+		memcpy(copies[free_slot].table, table, len);
+		copies[free_slot].table[len] = '\0';
+	}
+	pthread_mutex_unlock(&copies_lock);
+}
+
+/* Sets what to "database: COPY into TABLE failed", the table conn's COPY fills ("database: COPY failed"). */
+static void copy_what(PGconn *conn, char *what, size_t size)
+{
+	size_t i;
+
+	snprintf(what, size, "database: COPY failed");
+	pthread_mutex_lock(&copies_lock);
+	for (i = 0; i < COPY_SLOTS; i++)
+		if (copies[i].conn == conn) {
+			snprintf(what, size, "database: COPY into %s failed", copies[i].table);
+			break;
+		}
+	pthread_mutex_unlock(&copies_lock);
+}
+
+/* "database: COPY into TABLE failed: " and msg, as pb_db_message puts it. */
+static void copy_failed(struct pb_buf *err, PGconn *conn, const char *msg)
+{
+	char what[192];
+
+	copy_what(conn, what, sizeof(what));
+	pb_db_message(err, what, msg);
+}
+
 int pb_db_copy_send(PGconn *conn, struct pb_buf *rows, struct pb_buf *err)
 {
 	/* A failed append left rows empty: what it held is lost, not to be sent as if whole. */
@@ -606,7 +663,7 @@ int pb_db_copy_send(PGconn *conn, struct pb_buf *rows, struct pb_buf *err)
 		return -1;
 	}
 	if (rows->len && PQputCopyData(conn, rows->ptr, (int)rows->len) != 1) {
-		pb_db_message(err, "database: COPY failed", PQerrorMessage(conn));
+		copy_failed(err, conn, PQerrorMessage(conn));
 		return -1;
 	}
 	pb_buf_reset(rows);
@@ -620,7 +677,7 @@ int pb_db_copy_end(PGconn *conn, int ok, uint64_t *count, struct pb_buf *err)
 	int ret = ok ? 0 : -1;
 
 	if (PQputCopyEnd(conn, ok ? NULL : "the copy stopped") != 1 && ok) {
-		pb_db_message(err, "database: COPY failed", PQerrorMessage(conn));
+		copy_failed(err, conn, PQerrorMessage(conn));
 		ret = -1;
 	}
 	/* Every result is read, so that the connection is usable; a COPY still open ends the loop. */
@@ -628,7 +685,10 @@ int pb_db_copy_end(PGconn *conn, int ok, uint64_t *count, struct pb_buf *err)
 		ExecStatusType st = PQresultStatus(res);
 
 		if (st != PGRES_COMMAND_OK && ret == 0) {
-			pb_db_result_message(err, "database: COPY failed", conn, res);
+			char what[192];
+
+			copy_what(conn, what, sizeof(what));
+			pb_db_result_message(err, what, conn, res);
 			ret = -1;
 		} else if (st == PGRES_COMMAND_OK && ret == 0 && count) {
 			*count = strtoull(PQcmdTuples(res), NULL, 10);
@@ -637,12 +697,23 @@ int pb_db_copy_end(PGconn *conn, int ok, uint64_t *count, struct pb_buf *err)
 		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
 			break;
 	}
+	copy_table_set(conn, NULL, 0);
 	return ret;
 }
 
 int pb_db_copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
 {
 	PGresult *res = PQexec(conn, sql);
+	/* The table: what follows "COPY " up to a blank or '(' outside double quotes (pb."import_rows_12"). */
+	const char *table = sql + (strncasecmp(sql, "COPY ", 5) == 0 ? 5 : strlen(sql));
+	size_t n = 0;
+	int quoted = 0;
+
+	while (table[n] && (quoted || (table[n] != ' ' && table[n] != '('))) {
+		if (table[n] == '"')
+			quoted = !quoted;
+		n++;
+	}
 
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		pb_db_result_message(err, "database: cannot start COPY", conn, res);
@@ -650,6 +721,7 @@ int pb_db_copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
 		return -1;
 	}
 	PQclear(res);
+	copy_table_set(conn, n ? table : NULL, n);
 	return 0;
 }
 
@@ -664,7 +736,7 @@ int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err)
 	rewind(f);
 	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
 		if (PQputCopyData(conn, buf, (int)n) != 1) {
-			pb_db_message(err, "database: COPY failed", PQerrorMessage(conn));
+			copy_failed(err, conn, PQerrorMessage(conn));
 			ok = 0;
 		}
 	}

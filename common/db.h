@@ -153,21 +153,22 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err);
 
 /*
- * Starts sql (a "COPY ... FROM STDIN") on conn. Returns 0, or -1 with "database: cannot start COPY: why" on
- * one line in err.
+ * Starts sql (a "COPY TABLE ... FROM STDIN") on conn, which the messages of its failures below name. Returns 0,
+ * or -1 with "database: cannot start COPY: why" on one line in err.
  */
 int pb_db_copy_start(PGconn *conn, const char *sql, struct pb_buf *err);
 
 /*
  * Sends the bytes rows holds to the COPY under way on conn and empties rows. Returns 0, or -1 with
- * "database: COPY failed: why" on one line in err ("out of memory" when an append to rows failed).
+ * "database: COPY into TABLE failed: why" (libpq's message) on one line in err ("out of memory" when an append
+ * to rows failed).
  */
 int pb_db_copy_send(PGconn *conn, struct pb_buf *rows, struct pb_buf *err);
 
 /*
  * Ends the COPY under way on conn, as failed unless ok, and collects its results, so that the connection is
  * usable afterwards. Returns 0 when ok and the server took the rows (their number in *count unless count is
- * NULL); else -1, with "database: COPY failed: why" on one line in err when ok (err is left as it is when
+ * NULL); else -1, with "database: COPY into TABLE failed: why" on one line in err when ok (err is left as it is when
  * not: the caller's reason to stop is the one to tell).
  */
 int pb_db_copy_end(PGconn *conn, int ok, uint64_t *count, struct pb_buf *err);

@@ -36,11 +36,13 @@ BGPID=$!
 wait_pause "$TMP/err" copy
 hit=$(pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'COPY%' AND pid <> pg_backend_pid()")
 wait $BGPID; st=$?; BGPID=
-check "server ends the COPY: the session was found in its COPY, and the run exits 3 saying so on one line" \
-	"1|3|pb-ingest: database: COPY failed: server closed the connection unexpectedly This probably means the server terminated abnormally before or while processing the request." "$hit|$st|$(grep -v 'test pause' "$TMP/err")"
+# The message names the table the COPY was filling (the import's rows), and says why, as libpq has it.
+rows_table=$(pb_sql "SELECT 'pb.\"' || pb.import_rows_table(id, billing_month) || '\"' FROM pb.import ORDER BY id DESC LIMIT 1")
+check "server ends the COPY: the session was found in its COPY, and the run exits 3 saying so on one line, naming the table" \
+	"1|3|pb-ingest: database: COPY into ${rows_table:-?} failed: server closed the connection unexpectedly This probably means the server terminated abnormally before or while processing the request." "$hit|$st|$(grep -v 'test pause' "$TMP/err")"
 # The session is gone; the run records the failure on a new one at once.
 check "server ends the COPY: the run is recorded failed at once" \
-	"failed|database: COPY failed: server closed the connection unexpectedly This probably means the server terminated abnormally before or while processing the request." "$(last_status)"
+	"failed|database: COPY into ${rows_table:-?} failed: server closed the connection unexpectedly This probably means the server terminated abnormally before or while processing the request." "$(last_status)"
 after "server ends the COPY"
 rerun "server ends the COPY"
 
