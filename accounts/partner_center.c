@@ -10,9 +10,12 @@
 
 #include <jansson.h>
 
+#include "account.h"
+#include "eligibility.h"
 #include "entra.h"
 #include "exitcode.h"
 #include "http.h"
+#include "link.h"
 #include "url.h"
 
 #include "banned.h"
@@ -210,11 +213,18 @@ out:
 	return ret;
 }
 
-/* The new customer's tenant id from a 200 or 201 answer. */
+/* The longest customer id a message quotes; a longer one is named by its length. */
+#define MAX_ID_SHOWN 100
+
+/*
+ * The new customer's tenant id from a 200 or 201 answer: a GUID, or PB_ERR_DEPENDENCY (the answer is not one
+ * Partner Center gives: the customer may exist, the request stays pending).
+ */
 static int read_customer(const struct pb_http_response *rs, const char *url, struct pb_buf *tenant, struct pb_buf *err)
 {
 	json_t *root = json_loadb(pb_buf_str(&rs->body), rs->body.len, 0, NULL);
 	const char *id = json_string_value(json_object_get(root, "id"));
+	struct pb_buf ignore = PB_BUF_INIT;
 	int ret = PB_ERR_DEPENDENCY;
 
 	if (!id)
@@ -224,6 +234,21 @@ static int read_customer(const struct pb_http_response *rs, const char *url, str
 		pb_buf_addstr(err, "POST ");
 		pb_url_add(err, url);
 		pb_buf_addf(err, ": HTTP %ld without the customer's id", rs->status);
+	} else if (pb_link_check_id(PB_VENDOR_AZURE, id, &ignore) < 0) {
+		/* Not a tenant (an answer damaged on its way): the outcome is unknown, the request pending. */
+		size_t n = strlen(id);
+
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "POST ");
+		pb_url_add(err, url);
+		pb_buf_addf(err, ": HTTP %ld with a customer id that is not a GUID: ", rs->status);
+		if (n > MAX_ID_SHOWN) {
+			pb_buf_addf(err, "%zu bytes long", n);
+		} else {
+			pb_buf_addch(err, '\'');
+			pb_account_quote(err, id, n);
+			pb_buf_addch(err, '\'');
+		}
 	} else {
 		/* A GUID in whatever case Partner Center writes it, kept in lowercase as links and exports keep it. */
 		pb_buf_reset(tenant);
@@ -232,6 +257,7 @@ static int read_customer(const struct pb_http_response *rs, const char *url, str
 		ret = tenant->failed ? PB_ERR_DEPENDENCY : 0;
 	}
 	json_decref(root);
+	pb_buf_release(&ignore);
 	return ret;
 }
 

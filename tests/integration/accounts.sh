@@ -847,6 +847,30 @@ AZ8: created azure customer $T8 for domain az8.onmicrosoft.com (request $R8)|$re
 t "and a repeat says so again" 4 "AZ8: the azure customer exists already: tenant $T8 (request $R8)" "$refusal" \
 	"$PBA" create-azure-customer AZ8
 
+# An answer whose customer id is not a GUID (damaged on its way, or a proxy's page): it was recorded as the
+# customer's tenant, the request marked succeeded and that id linked (an escape sequence printed as it was), so
+# the customer's usage was never billed and no later run asked again. It is now an answer without the customer's
+# id: exit 3, the request pending, nothing linked; the next run sends the same MS-RequestId and gets the customer.
+add_azure AZ9
+curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+pb_pc_config '{"customers":{"create_answer_body":"{\"id\":\"not-a-guid\\u001b[31m\"}"}}'
+"$PBA" create-azure-customer AZ9 --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+R9=$(request_of AZ9)
+check "a customer id that is not a GUID: exit 3, named escaped, the request pending, nothing linked" \
+	"3||pb-accounts: POST $PC_URL/v1/customers: HTTP 201 with a customer id that is not a GUID: 'not-a-guid\x1b[31m'; request $R9 stays pending: run 'pb-accounts create-azure-customer AZ9' again to finish it|pending,|0" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status || ',' || coalesce(tenant_id, '') FROM pb.customer_creation_request WHERE alias = 'AZ9'")|$(
+		pb_sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'AZ9'")"
+"$PBA" create-azure-customer AZ9 --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+T9=$(tenant_of AZ9)
+check "the next run gets the customer the server made for the same MS-RequestId, and links it" \
+	"0|AZ9: sending pending request $R9 again (domain az9.onmicrosoft.com is taken: Partner Center made the customer before)
+AZ9: created azure customer $T9 for domain az9.onmicrosoft.com (request $R9)
+AZ9: linked azure partner account $T9 from $TODAY||customers_created=1 customer_posts=2 |AZ9" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(stats customers_created customer_posts)|$(
+		pb_sql "SELECT string_agg(alias, ',') FROM pb.partner_account WHERE partner_account_id = '$T9'")"
+
 # ---- mapping rules ---------------------------------------------------------------------------------------
 
 AZS=0b5d6a7e-8f90-4a1b-b2c3-d4e5f6a7b8c9

@@ -100,6 +100,8 @@ Control (test-only, no authentication), JSON in and out:
                    "create_hold_file": null,     the next create creates, then answers once this file exists
                                                  (60 s at most): a test holds it for as long as it needs
                    "fail_next_create_status": 0, the next create gets this status and creates nothing
+                   "create_answer_body": null,   the next create creates, then answers 201 with this text as
+                                                 its body instead of the customer (an answer damaged on its way)
                    "uppercase_ids": false,       new customers' ids in capitals (GUIDs are not case-sensitive)
                    "seed": [{"domain","companyName","id"?}]}}   customers that exist already
     An export setting applies to the exports POSTed after it. Unknown keys get 400.
@@ -177,7 +179,7 @@ def default_config():
             "partner_tenant_id": "3f0c6a57-2d4e-4b1a-9c8d-7e6f5a4b3c2d",
         },
         "customers": {"create_delay_seconds": 0, "create_hold_file": None, "fail_next_create_status": 0,
-                      "uppercase_ids": False},
+                      "create_answer_body": None, "uppercase_ids": False},
     }
 
 
@@ -260,6 +262,7 @@ class State:
         self.create_delay = self.config["customers"]["create_delay_seconds"]
         self.create_hold = self.config["customers"]["create_hold_file"]
         self.fail_next = self.config["customers"]["fail_next_create_status"]
+        self.answer_body = self.config["customers"]["create_answer_body"]
         self.reset_stats()
 
     def reset_stats(self):
@@ -318,6 +321,10 @@ class State:
                         if v and not 400 <= v <= 599:
                             raise ConfigError("customers.fail_next_create_status: want 0 or 400-599")
                         new["customers"][k] = v
+                    elif k == "create_answer_body":
+                        if v is not None and not isinstance(v, str):
+                            raise ConfigError("customers.create_answer_body: want a string or null")
+                        new["customers"][k] = v
                     elif k == "uppercase_ids":
                         if not isinstance(v, bool):
                             raise ConfigError("customers.uppercase_ids: want true or false")
@@ -345,6 +352,8 @@ class State:
                     self.create_hold = new["customers"]["create_hold_file"]
                 if "fail_next_create_status" in c:
                     self.fail_next = new["customers"]["fail_next_create_status"]
+                if "create_answer_body" in c:
+                    self.answer_body = new["customers"]["create_answer_body"]
             self.config = new
             for s in seeds:
                 dom = s["domain"].lower()
@@ -407,6 +416,7 @@ class State:
             c["customers"]["create_delay_seconds"] = self.create_delay
             c["customers"]["create_hold_file"] = self.create_hold
             c["customers"]["fail_next_create_status"] = self.fail_next
+            c["customers"]["create_answer_body"] = self.answer_body
         for cred in c["credentials"]:
             cred["client_secret"] = "***"
         return c
@@ -1119,7 +1129,7 @@ class Handler(BaseHTTPRequestHandler):
         if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+", dom):
             return self._pc_error(400, 2000, f"The domain '{dom}' is not valid.")
         delay = 0
-        hold = None
+        hold = answer = None
         with st.lock:
             cust = st.by_request.get(rid) if rid else None
             if cust is None:
@@ -1136,6 +1146,7 @@ class Handler(BaseHTTPRequestHandler):
                     st.stats["customers_created"] += 1
                     delay, st.create_delay = st.create_delay, 0
                     hold, st.create_hold = st.create_hold, None
+                    answer, st.answer_body = st.answer_body, None
             else:
                 taken = False
         if taken:
@@ -1146,6 +1157,8 @@ class Handler(BaseHTTPRequestHandler):
             deadline = time.monotonic() + 60
             while not os.path.exists(hold) and time.monotonic() < deadline:
                 time.sleep(0.05)
+        if answer is not None:
+            return self._send(201, answer.encode("utf-8"), "application/json; charset=utf-8", self._pc_headers())
         self._json(201, cust, self._pc_headers(), "application/json; charset=utf-8")
 
 
