@@ -148,6 +148,9 @@ int pb_rules_parse(const char *name, const char *text, size_t len, struct pb_rul
 	pcre2_set_match_limit(r->mctx, PB_RULES_MATCH_LIMIT);
 	pcre2_set_depth_limit(r->mctx, PB_RULES_DEPTH_LIMIT);
 	pcre2_set_heap_limit(r->mctx, PB_RULES_HEAP_LIMIT);
+	/* A UTF-8 byte order mark (some editors write one) is no part of the first rule, as import skips it. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		pos = 3;
 	while (pos < len) {
 		const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - s) : len - pos, i;

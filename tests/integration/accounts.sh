@@ -931,6 +931,13 @@ t "a rule on a resource tag proposes the alias the tag names" 0 "vendor,partner_
 aws,121212121212,clc-alias=US3,US3,$TMP/tag-rules:1,7,proposed
 aws,121212121212,env=prod,,,,
 aws,888888888888,clc-US2-september,,,," "" "$PBA" suggest --month 2026-09 --rules "$TMP/tag-rules"
+# A rules file saved with a UTF-8 byte order mark (as some editors write one): the mark became part of the first
+# rule, its vendor prefix was not seen and its pattern matched nothing, silently. It is skipped, as import skips it.
+printf '\357\273\277aws: ^clc-alias=(?<alias>[A-Z0-9]{2,6})$\r\n' >"$TMP/tag-rules"
+t "a byte order mark before the first rule is skipped: the rule proposes as before" 0 "vendor,partner_account_id,name,alias,rule,proposal,status
+aws,121212121212,clc-alias=US3,US3,$TMP/tag-rules:1,7,proposed
+aws,121212121212,env=prod,,,,
+aws,888888888888,clc-US2-september,,,," "" "$PBA" suggest --month 2026-09 --rules "$TMP/tag-rules"
 
 # The catastrophic pattern: 2^40 ways to split 40 a's, bounded by the match limit.
 A40=$(printf 'a%.0s' $(seq 40))b
