@@ -286,6 +286,20 @@ static int64_t first_line(struct import *im, const char *alias, struct pb_buf *w
 	return 0;
 }
 
+/*
+ * Imports of accounts take turns, each holding the lock until its transaction ends: two files listing the same
+ * new aliases in opposite orders would each wait for a row the other inserted (a deadlock, one of them failing
+ * with exit 3 and no line named); the second now waits for the first, then finds the aliases it stored.
+ */
+static int accounts_start(PGconn *conn, struct import *im, struct pb_buf *err)
+{
+	(void)im;
+	return pb_db_exec(conn, "SELECT pg_advisory_xact_lock(hashtextextended('pb-accounts|import', 0))", 0, NULL,
+			  err) < 0
+		       ? PB_ERR_DEPENDENCY
+		       : 0;
+}
+
 /* Checks and inserts the current record as an account. */
 static int account_row(PGconn *conn, struct import *im, struct pb_buf *err)
 {
@@ -1069,7 +1083,7 @@ int pb_import_accounts(PGconn *conn, const char *path, const char *by, long max_
 	struct reporting rep = {max_errors, report, arg, 0};
 	static const size_t required[] = {PB_ACCOUNT_ALIAS, PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY};
 	const char *names[PB_ACCOUNT_NFIELDS];
-	struct import_kind kind = {names, PB_ACCOUNT_NFIELDS, required, 3, NULL, account_row, NULL, NULL};
+	struct import_kind kind = {names, PB_ACCOUNT_NFIELDS, required, 3, accounts_start, account_row, NULL, NULL};
 	size_t f;
 
 	for (f = 0; f < PB_ACCOUNT_NFIELDS; f++)

@@ -616,6 +616,32 @@ printf 'alias,name,billing_country\nTD1,Fine,US\n' >"$TMP/td.csv"
 t "the import's temporary file goes to TMPDIR: one that is not there is named, exit 3, nothing added" 3 "" \
 	"pb-accounts: cannot write a temporary file in '$TMP/no-tmp': No such file or directory" \
 	env TMPDIR="$TMP/no-tmp" "$PBA" import "$TMP/td.csv"
+# Two imports of the same new accounts at once, their files listing them in opposite orders: each waited for the
+# other's rows and one ended with exit 3, 'deadlock detected' (which pb-run retries), naming no line. Imports now
+# take turns: the second waits for the first to end, then is refused at its first row as an alias that exists.
+awk 'BEGIN { print "alias,name,billing_country"; for (k = 1000; k < 2000; k++) printf "DL%d,Turns,US\n", k }' >"$TMP/dl-up.csv"
+awk 'BEGIN { print "alias,name,billing_country"; for (k = 1999; k >= 1000; k--) printf "DL%d,Turns,US\n", k }' >"$TMP/dl-down.csv"
+rm -f "$TMP/resume"
+for f in up down; do
+	PB_TEST_PAUSE=import-header PB_TEST_RESUME_FILE=$TMP/resume "$PBA" import "$TMP/dl-$f.csv" >"$TMP/dl-$f.out" 2>"$TMP/dl-$f.err" &
+	eval "dl_$f=\$!"
+done
+pb_until 60 eval 'grep -q "test pause" "$TMP/dl-up.err" && grep -q "test pause" "$TMP/dl-down.err"' ||
+	notok "both imports pause at import-header"
+touch "$TMP/resume"
+wait "$dl_up"
+st_up=$?
+wait "$dl_down"
+st_down=$?
+case "$st_up$st_down" in
+01) dl="imported 1000 CLC accounts from $TMP/dl-up.csv||pb-accounts: $TMP/dl-down.csv:2:1: CLC account 'DL1999' exists already" ;;
+10) dl="imported 1000 CLC accounts from $TMP/dl-down.csv||pb-accounts: $TMP/dl-up.csv:2:1: CLC account 'DL1000' exists already" ;;
+*) dl="exit $st_up and $st_down" ;;
+esac
+check "two imports of the same accounts at once: the second waits for the first, then exit 1 at its first row" \
+	"ok|1000" "$([ "$dl" = "$(cat "$TMP/dl-up.out" "$TMP/dl-down.out")||$(grep -hv 'test pause' "$TMP/dl-up.err" "$TMP/dl-down.err")" ] && echo ok ||
+		echo "$st_up $st_down: $(cat "$TMP/dl-up.out" "$TMP/dl-down.out" "$TMP/dl-up.err" "$TMP/dl-down.err")")|$(
+		pb_sql "SELECT count(*) FROM pb.clc_account WHERE alias LIKE 'DL%'")"
 t "--max-errors 0 is a usage error" 2 "" "pb-accounts: import: --max-errors takes a whole number from 1 to 100000, not '0'
 Try 'pb-accounts import --help'." "$PBA" import "$TMP/bad.csv" --max-errors 0
 t "import-links takes --max-errors too, from 1 to 100000" 2 "" "pb-accounts: import-links: --max-errors takes a whole number from 1 to 100000, not '100001'
