@@ -80,6 +80,19 @@ static size_t vendor_prefix(const char *s, size_t len, int *vendor)
 	return 0;
 }
 
+/* Whether the n bytes at s are an alias in any case: 2 to 6 ASCII letters and digits. */
+static int is_alias(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 2 || n > 6)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(s[i] >= '0' && s[i] <= '9') && !(s[i] >= 'A' && s[i] <= 'Z') && !(s[i] >= 'a' && s[i] <= 'z'))
+			return 0;
+	return 1;
+}
+
 static int add_rule(struct pb_rules *r, const char *s, size_t len, size_t line, struct pb_buf *err)
 {
 	PCRE2_UCHAR msg[256];
@@ -233,6 +246,12 @@ int pb_rules_match(struct pb_rules *r, int vendor, const char *name, struct pb_b
 		/* A group left out of the match (in an alternative not taken) proposes nothing. */
 		if (ru->group >= (uint32_t)rc || ov[2 * ru->group] == PCRE2_UNSET ||
 		    ov[2 * ru->group] == ov[2 * ru->group + 1])
+			continue;
+		/*
+		 * Nor does a text that is no alias (2 to 6 letters and digits): the name is the customer's, and one
+		 * too long or with a look-alike letter would otherwise stop the run at the proposals' check.
+		 */
+		if (!is_alias(name + ov[2 * ru->group], ov[2 * ru->group + 1] - ov[2 * ru->group]))
 			continue;
 		pb_buf_reset(alias);
 		for (k = ov[2 * ru->group]; k < ov[2 * ru->group + 1]; k++)

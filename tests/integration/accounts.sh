@@ -964,6 +964,20 @@ t "a byte order mark before the first rule is skipped: the rule proposes as befo
 aws,121212121212,clc-alias=US3,US3,$TMP/tag-rules:1,7,proposed
 aws,121212121212,env=prod,,,,
 aws,888888888888,clc-US2-september,,,," "" "$PBA" suggest --month 2026-09 --rules "$TMP/tag-rules"
+# A rule is the reseller's, the names the customer's: a rule that takes more than an alias ((?<alias>[^-]+)) met a
+# name whose part there is no alias (too long, or with a Cyrillic letter that looks like a Latin one), and the
+# proposal of it failed the database's check: exit 3, nothing recorded, and the nightly suggest failed for every
+# account, on every run, as long as that customer kept that name. Such a text proposes nothing, as a group left
+# out of the match proposes nothing.
+pb_sql "INSERT INTO pb.import (id, vendor, format, source, billing_month, status) VALUES
+	(915, 'aws', 'aws-cur', 'test:names', '2026-07-01', 'committed');
+INSERT INTO pb.partner_account_name (import_id, vendor, partner_account_id, kind, name, line_count) VALUES
+	(915, 'aws', '131313131313', 'account_name', 'clc-toolong1-x', 1),
+	(915, 'aws', '141414141414', 'account_name', 'clc-uѕ1-x', 1)" >/dev/null
+printf 'aws: ^clc-(?<alias>[^-]+)-\n' >"$TMP/wide-rules"
+t "a rule's text that is no alias (too long, a look-alike letter) proposes nothing, exit 0" 0 "vendor,partner_account_id,name,alias,rule,proposal,status
+aws,131313131313,clc-toolong1-x,,,,
+aws,141414141414,clc-uѕ1-x,,,," "" "$PBA" suggest --month 2026-07 --rules "$TMP/wide-rules"
 
 # The catastrophic pattern: 2^40 ways to split 40 a's, bounded by the match limit.
 A40=$(printf 'a%.0s' $(seq 40))b
