@@ -220,26 +220,51 @@ static int new_request(PGconn *conn, const char *alias, const char *domain, cons
 	return 0;
 }
 
-/* The account's open request (pending or succeeded), if any: its id in request, its tenant in tenant. */
+/*
+ * The account's open request (pending or succeeded), if any: its id in request, its tenant in tenant, the domain
+ * it was sent for in domain.
+ */
 static int open_request(PGconn *conn, const char *alias, struct pb_buf *request, struct pb_buf *tenant, int *pending,
-			struct pb_buf *err)
+			struct pb_buf *domain, struct pb_buf *err)
 {
 	const char *p[1] = {alias};
 	PGresult *res;
 
-	res = pb_db_query(conn,
-			  "SELECT request_id, status, coalesce(tenant_id, '') FROM pb.customer_creation_request "
-			  "WHERE alias = $1 AND vendor = 'azure' AND status IN ('pending', 'succeeded')",
-			  1, p, err);
+	res = pb_db_query(
+		conn,
+		"SELECT request_id, status, coalesce(tenant_id, ''), domain FROM pb.customer_creation_request "
+		"WHERE alias = $1 AND vendor = 'azure' AND status IN ('pending', 'succeeded')",
+		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) == 1) {
 		pb_buf_addstr(request, PQgetvalue(res, 0, 0));
 		*pending = strcmp(PQgetvalue(res, 0, 1), "pending") == 0;
 		pb_buf_addstr(tenant, PQgetvalue(res, 0, 2));
+		pb_buf_addstr(domain, PQgetvalue(res, 0, 3));
 	}
 	PQclear(res);
 	return 0;
+}
+
+/*
+ * A pending request is sent again as it was first sent, under its MS-RequestId: refused (PB_ERR_REFUSED) when
+ * the account's domain is no longer the one it was sent for, since Partner Center may have made the customer
+ * for that one.
+ */
+static int same_domain(const struct pb_account *a, const char *request, const char *domain, struct pb_buf *err)
+{
+	const char *alias = a->v[PB_ACCOUNT_ALIAS], *now = a->v[PB_ACCOUNT_DOMAIN];
+
+	if (!now || strcmp(now, domain) == 0)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err,
+		    "%s: request %s was sent for domain %s and the account's domain is %s now: Partner Center may "
+		    "have made the customer for the first; give the account that domain back (pb-accounts update %s "
+		    "--domain %s) and run again to finish the request",
+		    alias, request, domain, now, alias, domain);
+	return PB_ERR_REFUSED;
 }
 
 /* Sends request (recorded already) with body and records what came of it; the new tenant in tenant. */
@@ -319,7 +344,7 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 			     struct pb_buf *err)
 {
 	struct pb_account a;
-	struct pb_buf request = PB_BUF_INIT, tenant = PB_BUF_INIT, why = PB_BUF_INIT;
+	struct pb_buf request = PB_BUF_INIT, tenant = PB_BUF_INIT, why = PB_BUF_INIT, domain = PB_BUF_INIT;
 	int ret, locked = 0, pending = 0;
 
 	pb_account_init(&a);
@@ -336,7 +361,7 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 		locked = 0;
 		goto out;
 	}
-	ret = open_request(conn, alias, &request, &tenant, &pending, err);
+	ret = open_request(conn, alias, &request, &tenant, &pending, &domain, err);
 	if (ret < 0)
 		goto out;
 	if (request.len && !pending) {
@@ -346,6 +371,8 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 		ret = pb_eligibility_of(conn, e, alias, PB_VENDOR_AZURE, reasons, err);
 		if (ret == 0)
 			ret = check_profile(&a, err);
+		if (ret == 0 && pending)
+			ret = same_domain(&a, pb_buf_str(&request), pb_buf_str(&domain), err);
 		if (ret == 0)
 			ret = create(conn, &a, pending, timeout, by, &request, &tenant, out, err);
 	}
@@ -359,5 +386,6 @@ out:
 	pb_buf_release(&request);
 	pb_buf_release(&tenant);
 	pb_buf_release(&why);
+	pb_buf_release(&domain);
 	return ret;
 }

@@ -873,6 +873,34 @@ AZ8: created azure customer $T8 for domain az8.onmicrosoft.com (request $R8)|$re
 t "and a repeat says so again" 4 "AZ8: the azure customer exists already: tenant $T8 (request $R8)" "$refusal" \
 	"$PBA" create-azure-customer AZ8
 
+# A pending request whose account's domain was changed meanwhile: the run checked the new domain, sent the pending
+# request again with the new domain under the same MS-RequestId, and said it created the customer for the new
+# domain, where Partner Center had made it for the first (and a server that took the new body as a new request
+# would have made a second customer). The request is sent again only as it was first sent: exit 4, nothing sent,
+# until the account has its domain back.
+add_azure AZD
+pb_pc_config '{"customers":{"create_delay_seconds":2}}'
+"$PBA" create-azure-customer AZD --timeout 1 >/dev/null 2>&1
+pb_pc_config '{"customers":{"create_delay_seconds":0}}'
+RD=$(request_of AZD)
+"$PBA" update AZD --domain azd2.onmicrosoft.com >/dev/null || notok "update AZD's domain"
+before=$(stats customer_posts domain_checks)
+t "a pending request whose account's domain changed since: exit 4, nothing sent" 4 "" \
+	"pb-accounts: AZD: request $RD was sent for domain azd.onmicrosoft.com and the account's domain is azd2.onmicrosoft.com now: Partner Center may have made the customer for the first; give the account that domain back (pb-accounts update AZD --domain azd.onmicrosoft.com) and run again to finish the request" \
+	"$PBA" create-azure-customer AZD --timeout 10
+check "nothing was sent, the request stays pending" "$before|pending" \
+	"$(stats customer_posts domain_checks)|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE request_id = '$RD'")"
+"$PBA" update AZD --domain azd.onmicrosoft.com >/dev/null || notok "give AZD its domain back"
+"$PBA" create-azure-customer AZD --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+TD=$(tenant_of AZD)
+check "with its domain back, the run finishes the request: the one customer, linked" \
+	"0|AZD: sending pending request $RD again (domain azd.onmicrosoft.com is taken: Partner Center made the customer before)
+AZD: created azure customer $TD for domain azd.onmicrosoft.com (request $RD)
+AZD: linked azure partner account $TD from $TODAY||1" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pc_api "/v1/customers?size=500" | python3 -c 'import json, sys
+print(sum(1 for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"].startswith("azd")))')"
+
 # An answer whose customer id is not a GUID (damaged on its way, or a proxy's page): it was recorded as the
 # customer's tenant, the request marked succeeded and that id linked (an escape sequence printed as it was), so
 # the customer's usage was never billed and no later run asked again. It is now an answer without the customer's
