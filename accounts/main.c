@@ -377,6 +377,12 @@ static int stored_text(const struct pb_cli *cli, const char *opt, const char *v)
 	return pb_cli_usage(cli, "--%s is %zu bytes long, at most %d", opt, n, PB_ACCOUNT_MAX_TEXT);
 }
 
+/* Whether v is empty or spaces alone: no one's name, version or reason (a tab is refused as a control character). */
+static int blank(const char *v)
+{
+	return v[strspn(v, " ")] == '\0';
+}
+
 /* One option. Returns 0 or PB_ERR_USAGE after a message. */
 static int set_option(struct pb_cli *cli, int ch, const char *v)
 {
@@ -393,10 +399,11 @@ static int set_option(struct pb_cli *cli, int ch, const char *v)
 		return 0;
 	case OPT_VERSION:
 		cli->version = v;
-		return stored_text(cli, "version", v);
+		return *v && blank(v) ? pb_cli_bad_value(cli, "version", "a version", v)
+				      : stored_text(cli, "version", v);
 	case OPT_BY:
 		cli->by = v;
-		return *v ? stored_text(cli, "by", v) : pb_cli_bad_value(cli, "by", "a name", v);
+		return !blank(v) ? stored_text(cli, "by", v) : pb_cli_bad_value(cli, "by", "a name", v);
 	case OPT_PARTNER_ACCOUNT:
 		cli->partner_account = v;
 		return 0;
@@ -411,7 +418,7 @@ static int set_option(struct pb_cli *cli, int ch, const char *v)
 		return 0;
 	case OPT_REASON:
 		cli->reason = v;
-		return *v ? 0 : pb_cli_bad_value(cli, "reason", "a reason", v);
+		return !blank(v) ? 0 : pb_cli_bad_value(cli, "reason", "a reason", v);
 	case OPT_APPLY:
 		cli->apply = 1;
 		return 0;

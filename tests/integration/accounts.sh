@@ -195,6 +195,13 @@ Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --r
 # A name with an escape sequence (or a tab) was stored as it was, and 'show' put it on its reader's terminal.
 t "--by holding an escape sequence: a usage error" 2 "" "pb-accounts: accept-terms: control character in --by at byte 4
 Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region US --version 1 --by "$(printf 'eve\033[31m\tx')"
+# Terms accepted by a name of blanks, or in a version of blanks, were recorded: an acceptance no one can be held to.
+terms_before=$(pb_sql "SELECT count(*) FROM pb.terms_acceptance")
+t "--by of blanks alone: a usage error, as an empty one" 2 "" "pb-accounts: accept-terms: --by takes a name, not '   '
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region US --version 1 --by "   "
+t "--version of blanks alone: a usage error" 2 "" "pb-accounts: accept-terms: --version takes a version, not '  '
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region US --version "  " --by x
+check "and no acceptance was recorded" "$terms_before" "$(pb_sql "SELECT count(*) FROM pb.terms_acceptance")"
 t "an unknown vendor is a usage error" 2 "" "pb-accounts: check: --vendor takes aws or azure, not 'gcp'
 Try 'pb-accounts check --help'." "$PBA" check US1 --vendor gcp
 t "terms for an unknown account" 1 "" "pb-accounts: no CLC account 'ZZ9'" \

@@ -391,6 +391,8 @@ t "--reason holding an escape sequence: a usage error" 2 "" "pb-accounts: reject
 Try 'pb-accounts reject --help'." "$PBA" reject 6 --by jane --reason "$(printf 'bad\033[2J')"
 t "--reason holding a C1 control (U+009B, a terminal's CSI): a usage error" 2 "" "pb-accounts: reject: control character in --reason at byte 2
 Try 'pb-accounts reject --help'." "$PBA" reject 6 --by jane --reason "$(printf 'x\302\2332J')"
+t "--reason of blanks alone: a usage error, as an empty one" 2 "" "pb-accounts: reject: --reason takes a reason, not ' '
+Try 'pb-accounts reject --help'." "$PBA" reject 6 --by jane --reason " "
 t "reject records who and why" 0 "rejected link proposal 6: azure partner account $TB to PR1" "" \
 	"$PBA" reject 6 --by jane --reason "the tenant is PRB's, made by us"
 check "as stored" "rejected|jane|the tenant is PRB's, made by us|t|" \
