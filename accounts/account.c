@@ -287,6 +287,9 @@ static int normalize(enum pb_account_field f, char *v, const struct given *in, s
 			     (unsigned char)v[i + 1] <= 0x9f))
 				return set_bad(err, pb_account_fields[f].column, in,
 					       "control characters are not allowed");
+		/* A name of spaces alone is none: the invoices would name the account so. */
+		if (f == PB_ACCOUNT_NAME && v[strspn(v, " ")] == '\0')
+			return set_bad(err, "name", in, "spaces alone");
 		return 0;
 	}
 }

@@ -105,6 +105,12 @@ Try 'pb-accounts accept-terms --help'." \
 	"$PBA" accept-terms US1 --vendor centurylink --version 1 --by "$LATIN"
 t "an option value longer than 500 bytes" 1 "" "pb-accounts: bad name: 600 bytes long, at most 500" \
 	"$PBA" add LA1 --name "$(head -c 600 /dev/zero | tr '\0' x)" --country FR
+# A name of spaces alone (an empty one is refused) was stored, and the invoices named the account so.
+printf 'alias,name,billing_country\nOK1,Fine,US\nBL1,   ,US\n' >"$TMP/bad.csv"
+import_fails "a name of spaces alone: exit 1 at its field" "pb-accounts: $TMP/bad.csv:3:5: bad name '   ': spaces alone"
+unchanged "add refuses a --name of spaces alone, and adds nothing" "$PBA" add BL1 --name "  " --country US
+t "with exit 1, as for an empty one" 1 "" "pb-accounts: bad name '  ': spaces alone" "$PBA" add BL1 --name "  " --country US
+t "and so does update" 1 "" "pb-accounts: bad name ' ': spaces alone" "$PBA" update US1 --name " "
 
 t "a message shows control characters of what it quotes as \\xNN" 1 "" \
 	"pb-accounts: bad alias 'a\\x1b[2Jb': 2 to 6 letters and digits" "$PBA" show "$(printf 'a\033[2Jb')"
