@@ -93,6 +93,37 @@ static int is_alias(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * Refuses a vendor prefix in another case or after blanks ("AWS:", "  aws:"): taken as the start of the pattern,
+ * it would match no name, and the rule would propose nothing, silently. Returns 0, or PB_ERR_DATA.
+ */
+static int check_prefix(const struct pb_rules *r, const char *s, size_t len, size_t line, struct pb_buf *err)
+{
+	size_t b = 0, i, k;
+	int v;
+
+	while (b < len && (s[b] == ' ' || s[b] == '\t'))
+		b++;
+	for (v = 0; v < PB_NVENDORS; v++) {
+		const char *name = pb_vendor_names[v];
+
+		k = strlen(name);
+		if (len - b <= k || s[b + k] != ':' || (b == 0 && memcmp(s, name, k) == 0))
+			continue;
+		for (i = 0; i < k && tolower((unsigned char)s[b + i]) == name[i]; i++)
+			;
+		if (i < k)
+			continue;
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "%s:%zu:%zu: '%.*s:' is not a vendor prefix: write aws: or azure:, in lowercase, first on "
+			    "the line (%.*s\\: to match the text)",
+			    r->name, line, b + 1, (int)k, s + b, (int)k, s + b);
+		return PB_ERR_DATA;
+	}
+	return 0;
+}
+
 static int add_rule(struct pb_rules *r, const char *s, size_t len, size_t line, struct pb_buf *err)
 {
 	PCRE2_UCHAR msg[256];
@@ -101,6 +132,8 @@ static int add_rule(struct pb_rules *r, const char *s, size_t len, size_t line, 
 	size_t skip;
 	int vendor, errcode, group;
 
+	if (check_prefix(r, s, len, line, err) < 0)
+		return PB_ERR_DATA;
 	skip = vendor_prefix(s, len, &vendor);
 	if (r->n == r->alloc) {
 		size_t n = r->alloc ? r->alloc * 2 : 16;

@@ -1041,6 +1041,16 @@ printf 'aws: ^clc-(?<alias>[A-Z]+\n' >"$TMP/bad-rules"
 t "a pattern that does not compile is reported at its position" 1 "" \
 	"pb-accounts: $TMP/bad-rules:1:26: bad pattern: missing closing parenthesis" \
 	"$PBA" suggest --month 2026-10 --rules "$TMP/bad-rules"
+# A vendor prefix in capitals, or after blanks, was taken as the start of the pattern ('AWS: ^clc-...'), which then
+# matched no name: the rule proposed nothing, silently. It is refused at its place, as any mistake in the rules.
+printf '# aws accounts\nAWS: ^clc-(?<alias>[A-Z0-9]{2,6})-\n' >"$TMP/bad-rules"
+t "a vendor prefix in capitals is refused, not a pattern that matches nothing" 1 "" \
+	"pb-accounts: $TMP/bad-rules:2:1: 'AWS:' is not a vendor prefix: write aws: or azure:, in lowercase, first on the line (AWS\\: to match the text)" \
+	"$PBA" suggest --month 2026-10 --rules "$TMP/bad-rules"
+printf '  azure: \\((?<alias>[A-Z0-9]{2,6})\\)$\n' >"$TMP/bad-rules"
+t "and so is one after blanks" 1 "" \
+	"pb-accounts: $TMP/bad-rules:1:3: 'azure:' is not a vendor prefix: write aws: or azure:, in lowercase, first on the line (azure\\: to match the text)" \
+	"$PBA" suggest --month 2026-10 --rules "$TMP/bad-rules"
 printf '# none\n^clc-([A-Z]+)-\n' >"$TMP/bad-rules"
 t "a pattern without the alias group is refused" 1 "" \
 	"pb-accounts: $TMP/bad-rules:2:1: the pattern has no group named 'alias', such as (?<alias>[A-Z0-9]{2,6})" \
