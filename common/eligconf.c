@@ -144,6 +144,9 @@ int pb_eligibility_parse(struct pb_eligibility *e, const char *name, const char 
 	int v;
 
 	memset(e, 0, sizeof(*e));
+	/* A UTF-8 byte order mark (some editors write one) is no part of the first line, as an import skips it. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		pos = 3;
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
