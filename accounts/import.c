@@ -195,6 +195,12 @@ static int read_header(struct import *im, const size_t *required, size_t nrequir
 		for (f = 0; f < im->ncolumns; f++)
 			if (strlen(im->names[f]) == fd->len && strncasecmp(fd->ptr, im->names[f], fd->len) == 0)
 				break;
+		if (f == im->ncolumns && fd->len > PB_ACCOUNT_MAX_TEXT) {
+			/* Quoted, it would be up to four times the record, on one line. */
+			at_field(im, i, err);
+			pb_buf_addf(err, "unknown column: %zu bytes long", (size_t)fd->len);
+			return PB_ERR_DATA;
+		}
 		if (f == im->ncolumns || im->col[f] >= 0) {
 			at_field(im, i, err);
 			pb_buf_addstr(err, f == im->ncolumns ? "unknown column '" : "column '");

@@ -601,6 +601,20 @@ pb-accounts: $TMP/long.csv:3:5: bad vendor: 60000 bytes long, at most 500
 pb-accounts: $TMP/long.csv:4:33: bad to: 501 bytes long, at most 500
 $links_now" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")
 $(links_state)"
+# And so was a header's unknown column: 60,000 bytes of it on one line of standard error.
+{
+	printf 'alias,vendor,partner_account_id,from,'
+	head -c 60000 /dev/zero | tr '\0' '\1'
+	printf '\nIL1,aws,300000000031,2026-10-01,x\n'
+} >"$TMP/long.csv"
+t "import-links: an unknown column longer than 500 bytes is named with its length" 1 "" \
+	"pb-accounts: $TMP/long.csv:1:38: unknown column: 60000 bytes long" "$PBA" import-links "$TMP/long.csv"
+{
+	printf 'alias,name,billing_country,'
+	head -c 60000 /dev/zero | tr '\0' x
+	printf '\nLH1,Long Header,US,x\n'
+} >"$TMP/long.csv"
+t "and import too" 1 "" "pb-accounts: $TMP/long.csv:1:28: unknown column: 60000 bytes long" "$PBA" import "$TMP/long.csv"
 t "import-links --max-errors keeps the bad rows of data in TMPDIR: one that is not there is named, exit 3" 3 "" \
 	"pb-accounts: cannot write a temporary file in '$TMP/no-tmp': No such file or directory" \
 	env TMPDIR="$TMP/no-tmp" "$PBA" import-links "$TMP/many.csv" --max-errors 3
