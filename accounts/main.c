@@ -418,7 +418,7 @@ static int set_option(struct pb_cli *cli, int ch, const char *v)
 		return 0;
 	case OPT_REASON:
 		cli->reason = v;
-		return !blank(v) ? 0 : pb_cli_bad_value(cli, "reason", "a reason", v);
+		return !blank(v) ? stored_text(cli, "reason", v) : pb_cli_bad_value(cli, "reason", "a reason", v);
 	case OPT_APPLY:
 		cli->apply = 1;
 		return 0;

@@ -399,6 +399,11 @@ t "--reason holding a C1 control (U+009B, a terminal's CSI): a usage error" 2 ""
 Try 'pb-accounts reject --help'." "$PBA" reject 6 --by jane --reason "$(printf 'x\302\2332J')"
 t "--reason of blanks alone: a usage error, as an empty one" 2 "" "pb-accounts: reject: --reason takes a reason, not ' '
 Try 'pb-accounts reject --help'." "$PBA" reject 6 --by jane --reason " "
+# A reason is a field as any other, 500 bytes at most: 100,000 bytes of it were stored.
+"$PBA" reject 6 --by jane --reason "$(printf '%0501d' 0)" >"$TMP/out" 2>"$TMP/err"
+check "--reason of 501 bytes: exit 2, saying so, nothing decided" \
+	"2|pb-accounts: reject: --reason is 501 bytes long, at most 500|proposed" \
+	"$?|$(head -n 1 "$TMP/err")|$(pb_sql "SELECT status FROM pb.link_proposal WHERE id = 6")"
 t "reject records who and why" 0 "rejected link proposal 6: azure partner account $TB to PR1" "" \
 	"$PBA" reject 6 --by jane --reason "the tenant is PRB's, made by us"
 check "as stored" "rejected|jane|the tenant is PRB's, made by us|t|" \
