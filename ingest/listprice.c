@@ -24,6 +24,7 @@
 #define OPEN_END INT32_MAX
 #define NFIELDS 11
 #define NO_BASE UINT32_MAX
+#define UNIT_TEXT 0x80000000U /* a ledger's unit that is a unit's text, not a base */
 #define HASH_TAG 0xFFFFFFFF00000000ULL
 
 /* A decimal kept small: mant x 10^exp; a value that does not fit (mant < 0) is big[exp]. */
@@ -87,7 +88,10 @@ struct unit_info {
 	int ok;
 };
 
-/* One partner account's cumulative quantity of a tiered meter this month, in the price's unit. */
+/*
+ * One partner account's cumulative quantity of a tiered meter this month, in its unit's base (the text of a unit
+ * that cannot be read as a count of a base, with UNIT_TEXT).
+ */
 struct ledger {
 	uint32_t account, meter, unit; /* account: an id in accounts */
 	pb_money cum;
@@ -1276,39 +1280,45 @@ static pb_money *ledger_of(struct pb_listprice *p, uint32_t account, uint32_t me
 	return &p->ledger[p->nledger++].cum;
 }
 
-static pb_money money_of_dec(const struct pb_listprice *p, struct dec d)
+/* d x count as money: 0, or -1 past its range. */
+static int money_of_dec(const struct pb_listprice *p, struct dec d, uint32_t count, pb_money *out)
 {
-	struct pb_decimal f[2] = {from_dec(p, d), {1, 0, 0}};
-	pb_money m = PB_MONEY_ZERO;
+	struct pb_decimal f[2] = {from_dec(p, d), {count, 0, 0}};
 
-	pb_decimal_product(f, 2, 1, &m, NULL);
-	return m;
+	*out = PB_MONEY_ZERO;
+	return pb_decimal_product(f, 2, 1, out, NULL) < 0 ? -1 : 0;
 }
 
 /*
- * The cost of [lo, hi) units (in the price's unit) over the graduated tiers, each tier's part price x
- * quantity (x rate), rounded once per part. 0, PB_MISS_TIER when some of it lies below a lowest tier above 0
- * (no price is known there), or PB_MISS_RANGE.
+ * The cost of [lo, hi) units of the base unit over the graduated tiers, whose unit is count of them: each tier's
+ * part price x quantity (x rate) / count, rounded once per part. 0, PB_MISS_TIER when some of it lies below a
+ * lowest tier above 0 (no price is known there), or PB_MISS_RANGE.
  */
-static int graduated(const struct pb_listprice *p, const struct choice *c, pb_money lo, pb_money hi,
+static int graduated(const struct pb_listprice *p, const struct choice *c, pb_money lo, pb_money hi, uint32_t count,
 		     const struct pb_decimal *rate, pb_money *out)
 {
+	pb_money first;
 	size_t k;
 
 	*out = PB_MONEY_ZERO;
+	if (money_of_dec(p, c->tier[0]->tier, count, &first) < 0)
+		return PB_MISS_RANGE;
 	/* A lowest tier from 0 also prices below 0 (a correction read before the usage it corrects). */
-	if (c->tier[0]->tier.mant != 0 && pb_money_cmp(lo, hi) < 0 &&
-	    pb_money_cmp(lo, money_of_dec(p, c->tier[0]->tier)) < 0)
+	if (c->tier[0]->tier.mant != 0 && pb_money_cmp(lo, hi) < 0 && pb_money_cmp(lo, first) < 0)
 		return PB_MISS_TIER;
 	for (k = 0; k < c->n; k++) {
-		pb_money from = money_of_dec(p, c->tier[k]->tier), part, a, b;
+		pb_money from, part, a, b;
 		struct pb_decimal f[3];
 
+		if (money_of_dec(p, c->tier[k]->tier, count, &from) < 0)
+			return PB_MISS_RANGE;
 		a = k == 0 || pb_money_cmp(lo, from) > 0 ? lo : from;
 		b = hi;
 		if (k + 1 < c->n) {
-			pb_money next = money_of_dec(p, c->tier[k + 1]->tier);
+			pb_money next;
 
+			if (money_of_dec(p, c->tier[k + 1]->tier, count, &next) < 0)
+				return PB_MISS_RANGE;
 			b = pb_money_cmp(hi, next) < 0 ? hi : next;
 		}
 		if (pb_money_cmp(a, b) >= 0)
@@ -1319,7 +1329,7 @@ static int graduated(const struct pb_listprice *p, const struct choice *c, pb_mo
 		f[1] = pb_decimal_from_money(part);
 		if (rate)
 			f[2] = *rate;
-		if (pb_decimal_product(f, rate ? 3 : 2, 1, &part, NULL) < 0 || pb_money_add(*out, part, out) < 0)
+		if (pb_decimal_product(f, rate ? 3 : 2, count, &part, NULL) < 0 || pb_money_add(*out, part, out) < 0)
 			return PB_MISS_RANGE;
 	}
 	return 0;
@@ -1333,7 +1343,7 @@ static int cost(struct pb_listprice *p, const struct choice *c, const struct pb_
 	const char *cur = strs_text(&p->texts, e->currency);
 	const struct pb_decimal *rate = NULL;
 	struct pb_decimal f[4];
-	uint32_t count;
+	uint32_t count, pcount;
 	size_t n = 0;
 	pb_money q, *cum;
 	long account;
@@ -1359,10 +1369,19 @@ static int cost(struct pb_listprice *p, const struct choice *c, const struct pb_
 			f[n++] = *rate;
 		return pb_decimal_product(f, n, count, out, NULL) < 0 ? PB_MISS_RANGE : 0;
 	}
-	if (pb_decimal_product(f, n, count, &q, NULL) < 0)
+	/*
+	 * The month's quantity is counted in the unit's base, whatever count of it and whichever case a load writes
+	 * (a load from mid-month that prices per "1 gb" or "10 GB" goes on from the tier the days before reached).
+	 */
+	pcount = e->unit_count ? e->unit_count : 1;
+	if (!l->has_unit && pcount != 1)
+		f[n++] = (struct pb_decimal){pcount, 0, 0};
+	if (pb_decimal_product(f, n, 1, &q, NULL) < 0)
 		return PB_MISS_RANGE;
 	account = account_id(p, &u->account);
-	cum = account < 0 ? NULL : ledger_of(p, (uint32_t)account, c->meter, e->unit);
+	cum = account < 0
+		      ? NULL
+		      : ledger_of(p, (uint32_t)account, c->meter, e->unit_count ? e->unit_base : e->unit | UNIT_TEXT);
 	if (!cum)
 		return PB_MISS_RANGE;
 	{
@@ -1371,7 +1390,7 @@ static int cost(struct pb_listprice *p, const struct choice *c, const struct pb_
 
 		if (pb_money_add(*cum, q, &hi) < 0)
 			return PB_MISS_RANGE;
-		rc = graduated(p, c, neg ? hi : lo, neg ? lo : hi, rate, out);
+		rc = graduated(p, c, neg ? hi : lo, neg ? lo : hi, pcount, rate, out);
 		/* Priced or not, the quantity was used: the lines after it fall in the tiers above. */
 		if (rc == PB_MISS_TIER)
 			*cum = hi;

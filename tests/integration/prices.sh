@@ -967,4 +967,32 @@ run 0 "$PBP" load --format azure-pricesheet --no-progress "file://$TMP/sas/price
 check "a price sheet named with a SAS: recorded without its signature" \
 	"0|file://$TMP/sas/pricesheet.csv;file://$TMP/sas/pricesheet.csv;|file://$TMP/sas;|0" \
 	"$GOT|$(pb_sql "SELECT f.uri FROM pb.price_load_file f JOIN pb.price_load l ON l.id = f.load_id WHERE f.uri LIKE '%/sas/%' ORDER BY l.id" | tr '\n' ';')|$(pb_sql "SELECT source FROM pb.price_load WHERE source LIKE '%/sas%' ORDER BY id" | tr '\n' ';')|$(pb_sql "SELECT count(*) FROM pb.price_load l JOIN pb.price_load_file f ON f.load_id = l.id WHERE l.source || f.uri LIKE '%S3CR3T%'")"
+# ---- a tiered meter priced from mid-month by a load that writes its unit another way: the tiers go on -------------
+# The month's quantity was counted per unit as the list writes it: from the 15th, a load pricing per "1 gb" (or per
+# "10 GB") began again at the lowest tier, and the 20th's 10 GB, past the first 10, were billed at 0.5, not 0.4.
+U1=11111111-aaaa-4bbb-8ccc-0000000000b1 # 0.5, 0.4 from 10 GB; from the 15th the same, per "1 gb"
+U2=11111111-aaaa-4bbb-8ccc-0000000000b2 # 0.5, 0.4 from 10 GB; from the 15th 5 per "10 GB", 4 from 1 of them
+S7=a1b2c3d4-2b8c-4dbe-9f60-5c9b1e3a7d07
+mkdir -p "$TMP/unitcase"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$U1,US East,1 GB,0,0.5,USD,02/01/2027" "$U1,US East,1 GB,10,0.4,USD,02/01/2027" \
+	"$U2,US East,1 GB,0,0.5,USD,02/01/2027" "$U2,US East,1 GB,10,0.4,USD,02/01/2027" >"$TMP/unitcase/a.csv"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$U1,US East,1 gb,0,0.5,USD,02/15/2027" "$U1,US East,1 gb,10,0.4,USD,02/15/2027" \
+	"$U2,US East,10 GB,0,5,USD,02/15/2027" "$U2,US East,10 GB,1,4,USD,02/15/2027" >"$TMP/unitcase/b.csv"
+"$PBP" load --format azure-pricesheet --no-progress --source unitcase-a "$TMP/unitcase/a.csv" >/dev/null 2>&1
+"$PBP" load --format azure-pricesheet --no-progress --source unitcase-b "$TMP/unitcase/b.csv" >/dev/null 2>&1
+{
+	echo 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation'
+	echo "$S7,02/10/2027,Usage,OnDemand,Azure,USD,0.1,,10,Storage,$U1,1 GB,US East,eastus"
+	echo "$S7,02/20/2027,Usage,OnDemand,Azure,USD,0.1,,10,Storage,$U1,1 GB,US East,eastus"
+	echo "$S7,02/10/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$U2,1 GB,US East,eastus"
+	echo "$S7,02/20/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$U2,1 GB,US East,eastus"
+} >"$TMP/unitcase/cost.csv"
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/unitcase/cost.csv"
+b=$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'unitcase-b'")
+check "a tiered meter priced from mid-month in its unit written another way: the month's quantity still crosses its tiers" \
+	"0|2027-02-10 Compute 5|2027-02-10 Storage 5|2027-02-20 Compute 4 $b|2027-02-20 Storage 4 $b" \
+	"$GOT|$(daily azure | grep "^$S7," | awk -F, '{ print $2, $4, $6, ($2 > "2027-02-15" ? $10 : "") }' | sed 's/ $//' | paste -sd'|')"
+
 pb_tests_done
