@@ -1100,8 +1100,8 @@ static long find_meter(const struct pb_listprice *p, const char *name, size_t le
 }
 
 /*
- * Whether e is of the line's region, for a meter priced in several: its MeterRegion, or where no price of the
- * meter is in that region (own: 0), its ResourceLocation.
+ * Whether e is of the line's region, for a meter priced in several: its MeterRegion, or unless the price chosen is
+ * in that region (own: 1), its ResourceLocation.
  */
 static int region_ok(const struct pb_listprice *p, const struct meter *m, const struct entry *e, const struct line *l,
 		     int own)
@@ -1112,17 +1112,10 @@ static int region_ok(const struct pb_listprice *p, const struct meter *m, const 
 	       (!own && l->region2[0] && strcmp(r, l->region2) == 0);
 }
 
-/* 1 when some price of meter m is in the line's MeterRegion: then the meter's own region decides. */
-static int own_region(const struct pb_listprice *p, const struct meter *m, const struct line *l)
+/* 1 when e is in the line's MeterRegion, of a meter priced in several regions. */
+static int own_region(const struct pb_listprice *p, const struct meter *m, const struct entry *e, const struct line *l)
 {
-	size_t i;
-
-	if (m->nregions < 2 || !l->region[0])
-		return 0;
-	for (i = 0; i < m->n; i++)
-		if (strcmp(strs_text(&p->texts, p->entries[m->first + i].region), l->region) == 0)
-			return 1;
-	return 0;
+	return m->nregions >= 2 && l->region[0] && strcmp(strs_text(&p->texts, e->region), l->region) == 0;
 }
 
 static int unit_ok(const struct entry *e, const struct line *l)
@@ -1168,14 +1161,18 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 {
 	const struct meter *m = &p->meters[mi];
 	const struct entry *e, *pick = NULL;
-	int region_seen = 0, unit_seen = 0, currency_seen = 0, own = own_region(p, m, l);
+	int region_seen = 0, unit_seen = 0, currency_seen = 0, own;
 	size_t i, k;
 
 	c->n = 0;
 	c->meter = mi;
+	/*
+	 * The newest load with a price in force in either of the line's regions decides: one load may name the
+	 * region "US East" (a price sheet) and a newer one "eastus" (the Retail Prices API).
+	 */
 	for (i = 0; i < m->n && !pick; i++) {
 		e = &p->entries[m->first + i];
-		if (!region_ok(p, m, e, l, own))
+		if (!region_ok(p, m, e, l, 0))
 			continue;
 		region_seen = 1;
 		if (!unit_ok(e, l))
@@ -1193,6 +1190,14 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 		       : !unit_seen	? PB_MISS_UNIT
 		       : !currency_seen ? PB_MISS_CURRENCY
 					: PB_MISS_DATE;
+	/* Within that load, the MeterRegion's price when it has one in force: the meter's own region decides. */
+	for (i = 0; i < m->n && !own_region(p, m, pick, l); i++) {
+		e = &p->entries[m->first + i];
+		if (e->load == pick->load && own_region(p, m, e, l) && unit_ok(e, l) && currency_ok(p, e, l) &&
+		    e->start <= l->day && l->day < e->end)
+			pick = e;
+	}
+	own = own_region(p, m, pick, l);
 	/*
 	 * A load that prices the meter in the line's own currency and in its pricing currency: the line's own, the
 	 * list's price in that currency, not another converted at the line's rate (whichever sorted first).

@@ -995,4 +995,28 @@ check "a tiered meter priced from mid-month in its unit written another way: the
 	"0|2027-02-10 Compute 5|2027-02-10 Storage 5|2027-02-20 Compute 4 $b|2027-02-20 Storage 4 $b" \
 	"$GOT|$(daily azure | grep "^$S7," | awk -F, '{ print $2, $4, $6, ($2 > "2027-02-15" ? $10 : "") }' | sed 's/ $//' | paste -sd'|')"
 
+# ---- a newer load that names the meter's region by its armRegionName: it prices the days it covers ---------------
+# A price sheet names the region "US East", the Retail Prices API "eastus": the meter seemed priced in two regions,
+# and a line whose MeterRegion is "US East" took the sheet's price on every day, the API's newer one on none.
+R1=11111111-aaaa-4bbb-8ccc-0000000000e1
+S8=a1b2c3d4-2b8c-4dbe-9f60-5c9b1e3a7d10
+mkdir -p "$TMP/armregion"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$R1,US East,1 Hour,0,0.5,USD,03/01/2027" >"$TMP/armregion/sheet.csv"
+printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+	"$(item $R1 "Virtual Machines" eastus "1 Hour" 0.6 2027-03-15)" >"$TMP/armregion/page.json"
+"$PBP" load --format azure-pricesheet --no-progress --source armregion-sheet "$TMP/armregion/sheet.csv" >/dev/null 2>&1
+"$PBP" load --format azure-retail --no-progress --source armregion-api "$TMP/armregion/page.json" >/dev/null 2>&1
+{
+	echo 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation'
+	echo "$S8,03/10/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$R1,1 Hour,US East,eastus"
+	echo "$S8,03/20/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$R1,1 Hour,US East,eastus"
+} >"$TMP/armregion/cost.csv"
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/armregion/cost.csv"
+sheet=$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'armregion-sheet'")
+api=$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'armregion-api'")
+check "a newer load naming the region by its armRegionName prices the days it covers, the sheet's the days before" \
+	"0|2027-03-10 5 $sheet|2027-03-20 6 $api" \
+	"$GOT|$(daily azure | grep "^$S8," | awk -F, '{ print $2, $6, $10 }' | paste -sd'|')"
+
 pb_tests_done
