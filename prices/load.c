@@ -330,8 +330,10 @@ static int end_copy(struct pb_price_load *l, int ok, struct pb_buf *err)
 
 /*
  * The current load of the source with the same prices, into *id (0: none), when they are still the prices in
- * force: every one of them kept, and none of their meters and regions priced by a newer load (of any source) on
- * one of their days. Otherwise a reload of the same list must be a new load, to be the newest again.
+ * force: every one of them kept, and none of their meters priced by a newer load (of any source) on one of their
+ * days, in whatever region: pb-ingest takes "US East" and "us-east" for one region, and a line's MeterRegion and
+ * ResourceLocation ("US East", "eastus") for its own. Otherwise a reload of the same list must be a new load, to
+ * be the newest again.
  */
 static int unchanged(struct pb_price_load *l, const char *sha, long long *id, struct pb_buf *err)
 {
@@ -343,7 +345,7 @@ static int unchanged(struct pb_price_load *l, const char *sha, long long *id, st
 		"AND (SELECT count(*) FROM pb.price o WHERE o.load_id = l.id) = l.row_count "
 		"AND NOT EXISTS (SELECT 1 FROM pb.price o JOIN pb.price n ON n.vendor = o.vendor AND n.meter = o.meter "
 		"AND n.effective_start < coalesce(o.effective_end, 'infinity') AND n.load_id > o.load_id "
-		"AND n.region = o.region AND n.currency = o.currency "
+		"AND n.currency = o.currency "
 		"AND (n.effective_end IS NULL OR n.effective_end > o.effective_start) WHERE o.load_id = l.id)",
 		4, p, err);
 

@@ -1019,4 +1019,26 @@ check "a newer load naming the region by its armRegionName prices the days it co
 	"0|2027-03-10 5 $sheet|2027-03-20 6 $api" \
 	"$GOT|$(daily azure | grep "^$S8," | awk -F, '{ print $2, $6, $10 }' | paste -sd'|')"
 
+# ---- a reload of the same prices after a newer load that writes the region another way: the list is current again --
+# A newer load of another source priced the meter in "us-east", which pb-ingest takes for the sheet's "US East":
+# the reload was "unchanged: nothing to do", since the regions differed as text, and the newer 0.7 went on pricing.
+R2=11111111-aaaa-4bbb-8ccc-0000000000e2
+S9=a1b2c3d4-2b8c-4dbe-9f60-5c9b1e3a7d11
+mkdir -p "$TMP/reloadregion"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$R2,US East,1 Hour,0,0.5,USD,04/01/2027" >"$TMP/reloadregion/a.csv"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$R2,us-east,1 Hour,0,0.7,USD,04/01/2027" >"$TMP/reloadregion/b.csv"
+"$PBP" load --format azure-pricesheet --no-progress --source reloadregion-a "$TMP/reloadregion/a.csv" >/dev/null 2>&1
+"$PBP" load --format azure-pricesheet --no-progress --source reloadregion-b "$TMP/reloadregion/b.csv" >/dev/null 2>&1
+a=$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'reloadregion-a'")
+run 0 "$PBP" load --format azure-pricesheet --no-progress --source reloadregion-a "$TMP/reloadregion/a.csv"
+out=$(cat "$TMP/out")
+printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation' \
+	"$S9,04/10/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$R2,1 Hour,US East,eastus" >"$TMP/reloadregion/cost.csv"
+"$PBI" --format azure-cost --no-progress "$TMP/reloadregion/cost.csv" >/dev/null 2>&1
+check "a reload of the same list after a newer load naming its region another way: a new load, which prices the days" \
+	"0|price load $((a + 2)) committed: azure azure-pricesheet from reloadregion-a: 1 file, 1 items, 1 prices stored, 0 not list prices skipped, load $a superseded, 1 older prices it covers dropped|2027-04-10 5 $((a + 2))" \
+	"$GOT|$out|$(daily azure | grep "^$S9," | awk -F, '{ print $2, $6, $10 }')"
+
 pb_tests_done
