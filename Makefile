@@ -89,6 +89,7 @@ API_SRC := \
 	api/pool.c \
 	api/queries.c \
 	api/ratelimit.c \
+	api/request.c \
 	api/routes.c \
 	api/server.c \
 	api/tls.c \
@@ -252,7 +253,7 @@ $(BUILD)/tests/test_job: tests/unit/test_job.c $(BUILD)/runner/job.o $(BUILD)/ru
 	$(CC) $(ALL_CFLAGS) -Irunner $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIB) -lcmocka $(LDLIBS)
 
 # pb-api's modules that need no server, tested with their objects.
-API_UNIT_OBJ := $(addprefix $(BUILD)/api/,cache.o clients.o json.o lastuse.o ratelimit.o token.o usage.o)
+API_UNIT_OBJ := $(addprefix $(BUILD)/api/,cache.o clients.o json.o lastuse.o ratelimit.o request.o token.o usage.o)
 $(BUILD)/tests/test_api: tests/unit/test_api.c $(API_UNIT_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iapi $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)

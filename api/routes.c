@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "queries.h"
+#include "request.h"
 #include "testhook.h"
 #include "token.h"
 #include "usage.h"
@@ -265,54 +266,10 @@ static unsigned db_failure(const struct request *q, enum pb_api_pool_error why)
 	return fixed(q, why == PB_API_POOL_ERROR ? PB_API_FIX_INTERNAL : PB_API_FIX_UNAVAILABLE);
 }
 
-/* The path of a request target in absolute form ("http://HOST/PATH", RFC 9112, 3.2.2); else url itself. */
-static const char *path_of(const char *url)
-{
-	const char *p;
-
-	if (strncasecmp(url, "http://", 7) == 0)
-		p = url + 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		p = url + 8;
-	else
-		return url;
-	p = strchr(p, '/');
-	return p ? p : "/";
-}
-
 /* The endpoint of url; for the per-account ones, the alias (alias_ok 0 when it cannot be one). */
 static void route(const char *url, struct request *q)
 {
-	static const char acc[] = "/v1/accounts/", usage[] = "/partner-usage", daily[] = "/partner-usage/daily";
-	const char *seg, *slash;
-	size_t n;
-
-	url = path_of(url);
-	q->ep = PB_API_EP_OTHER;
-	if (strcmp(url, "/v1/partner-usage") == 0)
-		q->ep = PB_API_EP_LIST;
-	else if (strcmp(url, "/healthz") == 0)
-		q->ep = PB_API_EP_HEALTH;
-	else if (strcmp(url, "/metrics") == 0)
-		q->ep = PB_API_EP_METRICS;
-	if (q->ep != PB_API_EP_OTHER || strncmp(url, acc, sizeof(acc) - 1) != 0)
-		return;
-	seg = url + sizeof(acc) - 1;
-	slash = strchr(seg, '/');
-	if (!slash || slash == seg)
-		return;
-	if (strcmp(slash, usage) == 0)
-		q->ep = PB_API_EP_ACCOUNT;
-	else if (strcmp(slash, daily) == 0)
-		q->ep = PB_API_EP_DAILY;
-	else
-		return;
-	n = (size_t)(slash - seg);
-	if (n < sizeof(q->alias)) {
-		memcpy(q->alias, seg, n);
-		q->alias[n] = '\0';
-		q->alias_ok = pb_api_usage_alias_ok(q->alias);
-	}
+	q->ep = pb_api_request_route(url, q->alias, &q->alias_ok);
 }
 
 struct token_use {
@@ -355,74 +312,6 @@ struct header_count {
 	unsigned blank_name; /* names with a blank: "Transfer-Encoding : chunked" (libmicrohttpd keeps the blank) */
 };
 
-/*
- * 1 when a Content-Length's value is a whole number (digits, then blanks, which RFC 9110 (5.5) has a
- * recipient strip) that 64 bits hold; *nonzero is set when it is not 0.
- */
-static int length_ok(const char *v, size_t n, int *nonzero)
-{
-	uint64_t x = 0;
-	size_t i = 0;
-
-	for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
-		if (x > (UINT64_MAX - (uint64_t)(v[i] - '0')) / 10)
-			return 0;
-		x = x * 10 + (uint64_t)(v[i] - '0');
-	}
-	if (i == 0)
-		return 0;
-	for (; i < n; i++)
-		if (v[i] != ' ' && v[i] != '\t')
-			return 0;
-	*nonzero = x != 0;
-	return 1;
-}
-
-/* 1 when c may stand in a host's name (RFC 3986, 3.2.2: unreserved, sub-delims; '%' is checked apart). */
-static int host_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("-._~!$&'()*+,;=", c));
-}
-
-static int is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/*
- * 1 when a Host value of n bytes is a host and an optional port (RFC 9112, 3.2, and RFC 3986, 3.2.2): empty
- * (a target without a host), or a name or IPv4 address (percent-encoded bytes allowed) or an IP literal in
- * brackets, then a colon and digits, or nothing. A blank, a slash, an '@', a quote, a byte past ASCII do not
- * belong there.
- */
-static int host_ok(const char *v, size_t n)
-{
-	size_t i = 0;
-
-	if (n && v[0] == '[') {
-		for (i = 1; i < n && v[i] != ']'; i++)
-			if (!host_char(v[i]) && v[i] != ':')
-				return 0;
-		if (i == n)
-			return 0;
-		i++;
-	} else {
-		for (; i < n && v[i] != ':'; i++) {
-			if (v[i] == '%' && i + 2 < n && is_hex(v[i + 1]) && is_hex(v[i + 2]))
-				i += 2;
-			else if (!host_char(v[i]))
-				return 0;
-		}
-	}
-	if (i < n && v[i++] != ':')
-		return 0;
-	for (; i < n; i++)
-		if (v[i] < '0' || v[i] > '9')
-			return 0;
-	return 1;
-}
-
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
 				    const char *value, size_t value_size)
 {
@@ -436,13 +325,13 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 		h->blank_name++;
 	else if (key_size == 4 && strncasecmp(key, "Host", 4) == 0) {
 		h->host++;
-		if (!value || !host_ok(value, value_size))
+		if (!value || !pb_api_request_host_ok(value, value_size))
 			h->bad_host++;
 	} else if (key_size == 13 && strncasecmp(key, "Authorization", 13) == 0)
 		h->authorization++;
 	else if (key_size == 14 && strncasecmp(key, "Content-Length", 14) == 0) {
 		h->content_length++;
-		if (!value || !length_ok(value, value_size, &h->body))
+		if (!value || !pb_api_request_length_ok(value, value_size, &h->body))
 			h->bad_length++;
 	} else if (key_size == 17 && strncasecmp(key, "Transfer-Encoding", 17) == 0) {
 		h->transfer_encoding++;
@@ -907,47 +796,6 @@ static int find_run(const struct request *q, enum pb_api_query which, const char
 	return 0;
 }
 
-static const char *skip_ows(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
-/*
- * 1 when an If-None-Match or If-Match value is "*" alone, or a list of entity tags one of which is etag:
- * compared weakly (a W/ prefix ignored) for If-None-Match, strongly for If-Match (a W/ tag matches nothing).
- * A value that is neither (a "*" in a list, a tag without its quotes, anything between tags but a comma)
- * matches nothing: an If-None-Match is then ignored, the answer sent whole, and an If-Match is false (RFC
- * 9110, sections 8.8.3, 13.1.1 and 13.1.2).
- */
-static int etag_matches(const char *inm, const char *etag, int strong)
-{
-	const char *p = skip_ows(inm), *end;
-	size_t n = strlen(etag);
-	int found = 0, weak;
-
-	if (*p == '*')
-		return *skip_ows(p + 1) == '\0';
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (!*p)
-			return found;
-		weak = strncmp(p, "W/", 2) == 0;
-		if (weak)
-			p += 2;
-		if (*p != '"' || !(end = strchr(p + 1, '"')))
-			return 0;
-		end++;
-		if ((size_t)(end - p) == n && memcmp(p, etag, n) == 0 && !(weak && strong))
-			found = 1;
-		p = skip_ows(end);
-		if (*p && *p != ',')
-			return 0;
-	}
-}
-
 /* A header field's lines, joined by commas into one list (RFC 9110, 5.3). */
 struct field_lines {
 	const char *name;
@@ -970,8 +818,8 @@ static enum MHD_Result join_field(void *cls, enum MHD_ValueKind kind, const char
 }
 
 /*
- * Whether the request has field name and its lines, as one list, match etag (see etag_matches): -1 without
- * the field, 0 or 1. A value that memory cannot be had for matches nothing.
+ * Whether the request has field name and its lines, as one list, match etag (see pb_api_request_etag_matches): -1
+ * without the field, 0 or 1. A value that memory cannot be had for matches nothing.
  */
 static int field_matches(struct MHD_Connection *conn, const char *name, const char *etag, int strong)
 {
@@ -979,7 +827,7 @@ static int field_matches(struct MHD_Connection *conn, const char *name, const ch
 	int ret;
 
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, join_field, &f);
-	ret = !f.seen ? -1 : !f.value.failed && etag_matches(pb_buf_str(&f.value), etag, strong);
+	ret = !f.seen ? -1 : !f.value.failed && pb_api_request_etag_matches(pb_buf_str(&f.value), etag, strong);
 	pb_buf_release(&f.value);
 	return ret;
 }
@@ -1174,23 +1022,8 @@ static unsigned account_usage(const struct request *q)
 /* The limit parameter: 0 with *limit (DEFAULT_LIMIT when absent), or -1. */
 static int read_limit(const struct request *q, unsigned *limit)
 {
-	const char *s = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "limit");
-	unsigned v = 0;
-
-	*limit = DEFAULT_LIMIT;
-	if (!s)
-		return 0;
-	if (!*s || strlen(s) > 4)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned)(*s - '0');
-	}
-	if (v < 1 || v > MAX_LIMIT)
-		return -1;
-	*limit = v;
-	return 0;
+	return pb_api_request_limit(MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "limit"), DEFAULT_LIMIT,
+				    MAX_LIMIT, limit);
 }
 
 /*

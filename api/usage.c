@@ -266,11 +266,16 @@ int pb_api_usage_list(const struct pb_api_run *run, PGresult *res, unsigned limi
 	add_run(&j, run);
 	if (add_accounts(&j, res, limit, next) < 0)
 		return -1;
-	snprintf(cursor, sizeof(cursor), "%lld.%s", run->id, next);
+	pb_api_usage_cursor_make(run->id, next, cursor);
 	pb_api_json_key(&j, "next_cursor");
 	pb_api_json_string(&j, next[0] ? cursor : NULL);
 	pb_api_json_close(&j, '}');
 	return pb_api_json_finish(&j);
+}
+
+void pb_api_usage_cursor_make(long long run, const char *alias, char cursor[PB_API_CURSOR_MAX])
+{
+	snprintf(cursor, PB_API_CURSOR_MAX, "%lld.%s", run, alias);
 }
 
 int pb_api_usage_cursor(const char *s, long long *run, char alias[8])

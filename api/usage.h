@@ -35,6 +35,9 @@ int pb_api_usage_daily(const struct pb_api_run *run, const char *alias, PGresult
  */
 int pb_api_usage_list(const struct pb_api_run *run, PGresult *res, unsigned limit, struct pb_buf *out);
 
+/* The page cursor that names alias (up to 7 bytes) of run: "RUN.ALIAS". */
+void pb_api_usage_cursor_make(long long run, const char *alias, char cursor[PB_API_CURSOR_MAX]);
+
 /* A page cursor, "RUN.ALIAS": 0 with the run and the alias (7 bytes) it names, or -1 when s is not one. */
 int pb_api_usage_cursor(const char *s, long long *run, char alias[8]);
 

@@ -2,7 +2,8 @@
  * Unit tests of pb-api's modules that need no server: the JSON writer (api/json.c), the cache's generations
  * (api/cache.c), the tokens' last use (api/lastuse.c), the failure buckets (api/ratelimit.c), the
  * connections per client (api/clients.c), token and
- * header parsing (api/token.c) and the cursor and alias rules (api/usage.c). One file for the folder: each
+ * header parsing (api/token.c), the cursor and alias rules (api/usage.c), and the request's route and values
+ * (api/request.c). One file for the folder: each
  * module's part is short.
  */
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include "json.h"
 #include "lastuse.h"
 #include "ratelimit.h"
+#include "request.h"
 #include "token.h"
 #include "usage.h"
 
@@ -414,6 +416,52 @@ static void test_cursor_and_alias(void **state)
 	assert_false(pb_api_usage_alias_ok("A-1"));
 }
 
+static void test_request(void **state)
+{
+	char alias[8] = "";
+	unsigned limit = 0;
+	int ok = -1, nonzero = -1;
+
+	(void)state;
+	assert_int_equal(pb_api_request_route("/v1/accounts/AB1/partner-usage", alias, &ok), PB_API_EP_ACCOUNT);
+	assert_string_equal(alias, "AB1");
+	assert_int_equal(ok, 1);
+	assert_int_equal(pb_api_request_route("http://h:1/v1/accounts/ab/partner-usage/daily", alias, &ok),
+			 PB_API_EP_DAILY);
+	assert_string_equal(alias, "ab");
+	assert_int_equal(ok, 0);
+	assert_int_equal(pb_api_request_route("/v1/accounts/AB/CD/partner-usage", alias, &ok), PB_API_EP_OTHER);
+	assert_int_equal(pb_api_request_route("/v1/accounts//partner-usage", alias, &ok), PB_API_EP_OTHER);
+	assert_int_equal(pb_api_request_route("HTTPS://h", alias, &ok), PB_API_EP_OTHER);
+	assert_int_equal(pb_api_request_route("/v1/partner-usage", alias, &ok), PB_API_EP_LIST);
+	assert_int_equal(pb_api_request_route("/healthz", alias, &ok), PB_API_EP_HEALTH);
+	assert_int_equal(pb_api_request_route("/metrics", alias, &ok), PB_API_EP_METRICS);
+	assert_int_equal(pb_api_request_limit(NULL, 100, 1000, &limit), 0);
+	assert_int_equal(limit, 100);
+	assert_int_equal(pb_api_request_limit("0007", 100, 1000, &limit), 0);
+	assert_int_equal(limit, 7);
+	assert_int_equal(pb_api_request_limit("1001", 100, 1000, &limit), -1);
+	assert_int_equal(pb_api_request_limit("", 100, 1000, &limit), -1);
+	assert_int_equal(pb_api_request_limit("+5", 100, 1000, &limit), -1);
+	assert_int_equal(pb_api_request_etag_matches(" W/\"x\" , \"pb-run-7\"", "\"pb-run-7\"", 1), 1);
+	assert_int_equal(pb_api_request_etag_matches("W/\"pb-run-7\"", "\"pb-run-7\"", 0), 1);
+	assert_int_equal(pb_api_request_etag_matches("W/\"pb-run-7\"", "\"pb-run-7\"", 1), 0);
+	assert_int_equal(pb_api_request_etag_matches("*", "\"pb-run-7\"", 1), 1);
+	assert_int_equal(pb_api_request_etag_matches("\"pb-run-7\", *", "\"pb-run-7\"", 0), 0);
+	assert_int_equal(pb_api_request_etag_matches("\"pb-run-7\" x", "\"pb-run-7\"", 0), 0);
+	assert_int_equal(pb_api_request_host_ok("[::1]:8080", 10), 1);
+	assert_int_equal(pb_api_request_host_ok("a%2eb", 5), 1);
+	assert_int_equal(pb_api_request_host_ok("a b", 3), 0);
+	assert_int_equal(pb_api_request_host_ok("u@h", 3), 0);
+	assert_int_equal(pb_api_request_host_ok("h:8x", 4), 0);
+	assert_int_equal(pb_api_request_length_ok("18446744073709551615 ", 21, &nonzero), 1);
+	assert_int_equal(nonzero, 1);
+	assert_int_equal(pb_api_request_length_ok("18446744073709551616", 20, &nonzero), 0);
+	assert_int_equal(pb_api_request_length_ok("0\t", 2, &nonzero), 1);
+	assert_int_equal(nonzero, 0);
+	assert_int_equal(pb_api_request_length_ok(" 1", 2, &nonzero), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_lastuse),
 		cmocka_unit_test(test_token_names),
 		cmocka_unit_test(test_months),
+		cmocka_unit_test(test_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
