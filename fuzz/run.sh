@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets: fuzz/fuzz_<target>.c against the common/ sources it needs.
 #
-# Usage: fuzz/run.sh [target...]        (default: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist)
+# Usage: fuzz/run.sh [target...]        (default: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request)
 #
 # Each target keeps its corpus in var/fuzz/<target>/corpus (seeded from fuzz/corpus/<target>/) and its
 # findings in var/fuzz/<target>/artifacts; fuzz/<target>.dict, when there is one, is its dictionary. Prints the executions of each target and whether it found
@@ -48,12 +48,16 @@ sources() {
 	# pb-prices' readers, with the load they feed (load.c) replaced by the target's checks.
 	pricelist) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iprices -I/usr/include/postgresql \
 		prices/reader.c prices/csvlist.c prices/retail.c common/*.c build/fuzz/migrations.c $LIBS ;;
+	# What pb-api reads of a request: its pure parts (request.c, usage.c, token.c), with libmicrohttpd for the
+	# percent-decoding it does before them, and common/ for the token module's database client (never connected).
+	api_request) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iapi -I/usr/include/postgresql api/request.c \
+		api/usage.c api/token.c api/json.c common/*.c build/fuzz/migrations.c $LIBS -lmicrohttpd ;;
 	*) return 1 ;;
 	esac
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist)
+[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request)
 
 # The database's client in common/ embeds the migrations, as the Makefile does.
 mkdir -p build/fuzz
@@ -62,7 +66,7 @@ sh scripts/embed_sql.sh build/fuzz/migrations.c schemas/[0-9][0-9][0-9]_*.sql ||
 found=0
 for t in "${targets[@]}"; do
 	if ! src=$(sources "$t"); then
-		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist)" >&2
+		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request)" >&2
 		found=1
 		continue
 	fi
