@@ -283,7 +283,7 @@ int pb_api_usage_cursor(const char *s, long long *run, char alias[8])
 	const char *dot = strchr(s, '.');
 	char *end;
 
-	if (!dot || dot == s || s[0] < '1' || s[0] > '9' || dot - s > 18)
+	if (!dot || dot == s || s[0] < '1' || s[0] > '9' || dot - s > 19)
 		return -1;
 	errno = 0;
 	*run = strtoll(s, &end, 10);

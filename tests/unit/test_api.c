@@ -395,7 +395,7 @@ static void test_months(void **state)
 static void test_cursor_and_alias(void **state)
 {
 	long long run = 0;
-	char alias[8];
+	char alias[8], cursor[PB_API_CURSOR_MAX];
 
 	(void)state;
 	assert_int_equal(pb_api_usage_cursor("12.ACME1", &run, alias), 0);
@@ -408,6 +408,16 @@ static void test_cursor_and_alias(void **state)
 	assert_int_equal(pb_api_usage_cursor(".ACME1", &run, alias), -1);
 	assert_int_equal(pb_api_usage_cursor("+12.ACME1", &run, alias), -1);
 	assert_int_equal(pb_api_usage_cursor("99999999999999999999.AB", &run, alias), -1);
+	assert_int_equal(pb_api_usage_cursor("9223372036854775808.AB", &run, alias), -1);
+	/* A run id of 19 digits, as bigserial allows: the cursor a listing of it gives reads back. */
+	pb_api_usage_cursor_make(9223372036854775807LL, "ZZ9", cursor);
+	assert_string_equal(cursor, "9223372036854775807.ZZ9");
+	assert_int_equal(pb_api_usage_cursor(cursor, &run, alias), 0);
+	assert_true(run == 9223372036854775807LL);
+	assert_string_equal(alias, "ZZ9");
+	pb_api_usage_cursor_make(1000000000000000000LL, "AB", cursor);
+	assert_int_equal(pb_api_usage_cursor(cursor, &run, alias), 0);
+	assert_true(run == 1000000000000000000LL);
 	assert_true(pb_api_usage_alias_ok("AB"));
 	assert_true(pb_api_usage_alias_ok("A00001"));
 	assert_false(pb_api_usage_alias_ok("A"));
