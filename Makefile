@@ -351,7 +351,7 @@ demo: deps all
 bench: all
 	bash bench/run.sh
 
-FUZZ_TARGETS := csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request
+FUZZ_TARGETS := csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request accounts_import
 fuzz:
 	bash fuzz/run.sh $(FUZZ_TARGETS)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets: fuzz/fuzz_<target>.c against the common/ sources it needs.
 #
-# Usage: fuzz/run.sh [target...]        (default: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request)
+# Usage: fuzz/run.sh [target...]        (default: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request accounts_import)
 #
 # Each target keeps its corpus in var/fuzz/<target>/corpus (seeded from fuzz/corpus/<target>/) and its
 # findings in var/fuzz/<target>/artifacts; fuzz/<target>.dict, when there is one, is its dictionary. Prints the executions of each target and whether it found
@@ -52,12 +52,18 @@ sources() {
 	# percent-decoding it does before them, and common/ for the token module's database client (never connected).
 	api_request) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iapi -I/usr/include/postgresql api/request.c \
 		api/usage.c api/token.c api/json.c common/*.c build/fuzz/migrations.c $LIBS -lmicrohttpd ;;
+	# pb-accounts' import files, with the database's client stood in for by the target (-Wl,--wrap): common/ is
+	# linked whole, and never connects.
+	accounts_import) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iaccounts -I/usr/include/postgresql \
+		accounts/import.c accounts/account.c accounts/link.c accounts/eligibility.c common/*.c \
+		build/fuzz/migrations.c $LIBS \
+		-Wl,--wrap=pb_db_query,--wrap=pb_db_exec,--wrap=pb_db_copy_start,--wrap=pb_db_copy_send,--wrap=pb_db_copy_end ;;
 	*) return 1 ;;
 	esac
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request)
+[ ${#targets[@]} -gt 0 ] || targets=(csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request accounts_import)
 
 # The database's client in common/ embeds the migrations, as the Makefile does.
 mkdir -p build/fuzz
@@ -66,7 +72,7 @@ sh scripts/embed_sql.sh build/fuzz/migrations.c schemas/[0-9][0-9][0-9]_*.sql ||
 found=0
 for t in "${targets[@]}"; do
 	if ! src=$(sources "$t"); then
-		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request)" >&2
+		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request accounts_import)" >&2
 		found=1
 		continue
 	fi
