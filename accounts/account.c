@@ -239,6 +239,18 @@ bad:
 		       "a percentage from -100 to 1000 with at most 6 decimals, such as 12.5 or -5");
 }
 
+/* 1 when v holds C0, DEL or C1 (U+0080 to U+009F), which 'show' would put on a terminal and no option takes. */
+static int has_control(const char *v)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f ||
+		    ((unsigned char)v[i] == 0xc2 && (unsigned char)v[i + 1] >= 0x80 && (unsigned char)v[i + 1] <= 0x9f))
+			return 1;
+	return 0;
+}
+
 /* Checks and normalizes v (a NUL-terminated copy of in, owned by the caller) for field f. */
 static int normalize(enum pb_account_field f, char *v, const struct given *in, struct pb_buf *err)
 {
@@ -276,17 +288,14 @@ static int normalize(enum pb_account_field f, char *v, const struct given *in, s
 			return set_bad(err, "domain", in, "the customer's initial domain, NAME.onmicrosoft.com");
 		return 0;
 	case PB_ACCOUNT_EMAIL:
+		if (has_control(v))
+			return set_bad(err, "email", in, "control characters are not allowed");
 		if (!is_email(v))
 			return set_bad(err, "email", in, "an address such as name@example.com");
 		return 0;
 	default:
-		/* As an option's value: no C0, DEL or C1 (U+0080 to U+009F), which 'show' would put on a terminal. */
-		for (i = 0; v[i]; i++)
-			if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f ||
-			    ((unsigned char)v[i] == 0xc2 && (unsigned char)v[i + 1] >= 0x80 &&
-			     (unsigned char)v[i + 1] <= 0x9f))
-				return set_bad(err, pb_account_fields[f].column, in,
-					       "control characters are not allowed");
+		if (has_control(v))
+			return set_bad(err, pb_account_fields[f].column, in, "control characters are not allowed");
 		/* A name of spaces alone is none: the invoices would name the account so. */
 		if (f == PB_ACCOUNT_NAME && v[strspn(v, " ")] == '\0')
 			return set_bad(err, "name", in, "spaces alone");

@@ -8,8 +8,9 @@
  * Checked: no crash, leak or sanitizer report; an error names a line and column of the file and is one line
  * of UTF-8; the same bytes read twice give the same rows, count and error; and with one error reported, the
  * rows kept are the file's records in order, each field stored whole: the text as it is, or an alias,
- * country, currency, domain, reseller flag or markup in its normal form, which names the same value; and a
- * link row's fields are the record's, as COPY reads them (no tab, newline or backslash).
+ * country, currency, domain, reseller flag or markup in its normal form, which names the same value, none
+ * holding a control character (which no option of add may hold); and a link row's fields are the record's,
+ * as COPY reads them (no tab, newline or backslash).
  *
  * Input: byte 0 holds flags (bit 0: a link file, else an account file; bit 1: up to 5 bad rows reported, else
  * the first), the rest is the file.
@@ -313,6 +314,12 @@ static void check_account_field(int f, const char *t, size_t tlen, const char *p
 		return;
 	}
 	CHECK(p != NULL, "field %d '%.*s' not stored", f, (int)tlen, t);
+	/* What 'show' puts on a terminal holds no control character, as no option of add may (C0, DEL, C1). */
+	for (i = 0; i < plen; i++)
+		CHECK((unsigned char)p[i] >= 0x20 && p[i] != 0x7f &&
+			      !((unsigned char)p[i] == 0xc2 && i + 1 < plen && (unsigned char)p[i + 1] >= 0x80 &&
+				(unsigned char)p[i + 1] <= 0x9f),
+		      "field %d '%.*s' stored with a control character", f, (int)tlen, t);
 	switch (f) {
 	case PB_ACCOUNT_ALIAS:
 	case PB_ACCOUNT_PARENT:

@@ -525,6 +525,11 @@ import_fails "a name holding a DEL" "pb-accounts: $TMP/bad.csv:3:5: bad name 'Ev
 printf 'alias,name,billing_country\nOK1,Ev\302\2332J \303\251,US\n' >"$TMP/bad.csv"
 import_fails "a name holding a C1 control" \
 	"pb-accounts: $TMP/bad.csv:2:5: bad name 'Ev\\xc2\\x9b2J é': control characters are not allowed"
+# An email with an escape sequence (or DEL, or C1) was imported as it was, though --email refuses it: the
+# email is checked for control characters as every other text field is.
+printf 'alias,name,billing_country,email\nOK1,Fine,US,a\033[2J@example.com\n' >"$TMP/bad.csv"
+import_fails "an email holding an escape" \
+	"pb-accounts: $TMP/bad.csv:2:13: bad email 'a\\x1b[2J@example.com': control characters are not allowed"
 t "a file that is not there" 1 "" "pb-accounts: cannot open '$TMP/none.csv': No such file or directory" \
 	"$PBA" import "$TMP/none.csv"
 # --max-errors N: up to N bad rows, each named, in the file's order; a row after a bad one is checked as if the
