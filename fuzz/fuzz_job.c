@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for runner/job.c and runner/param.c: any bytes give a job or an error with a place in
- * the text, never a crash; a job has steps with unique names and programs; and every argument, quoted
- * for a shell, reads back as the argument itself.
+ * the text, never a crash; a job has steps with unique names and programs; every argument, quoted for a
+ * shell, reads back as the argument itself; and one without a ${env:NAME} is run as it is recorded.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -53,11 +53,15 @@ static void unquote(const char *s, struct pb_buf *out)
 
 static void check_arg(const char *arg, const struct pb_param *par)
 {
-	struct pb_buf rec = PB_BUF_INIT, sh = PB_BUF_INIT, back = PB_BUF_INIT, err = PB_BUF_INIT;
+	struct pb_buf rec = PB_BUF_INIT, sh = PB_BUF_INIT, back = PB_BUF_INIT, err = PB_BUF_INIT, run = PB_BUF_INIT;
 	int r1 = pb_param_expand(arg, PB_PARAM_RECORD, par, &rec, &err);
 	int r2 = pb_param_expand(arg, PB_PARAM_SHELL, par, &sh, &err);
+	int r3 = pb_param_expand(arg, PB_PARAM_EXEC, par, &run, &err);
 
-	check(r1 != PB_PARAM_ERR_SYNTAX && r1 == r2, "a checked argument fails to expand");
+	check(r1 != PB_PARAM_ERR_SYNTAX && r1 == r2 && r1 == r3, "a checked argument fails to expand");
+	/* Without a variable, the value run is the value recorded. */
+	if (r1 == 0 && !strstr(arg, "${env:"))
+		check(strcmp(pb_buf_str(&run), pb_buf_str(&rec)) == 0, "the value run is not the one recorded");
 	if (r1 == 0) {
 		check(sh.len > 0, "an empty shell word");
 		if (strcmp(sh.ptr, "''") != 0)
@@ -68,6 +72,7 @@ static void check_arg(const char *arg, const struct pb_param *par)
 	pb_buf_release(&sh);
 	pb_buf_release(&back);
 	pb_buf_release(&err);
+	pb_buf_release(&run);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
