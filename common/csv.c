@@ -727,3 +727,12 @@ void pb_csv_field_pos(const struct pb_csv *c, size_t i, uint64_t *line, uint32_t
 		*col = c->fields[i].off + 1;
 	}
 }
+
+void pb_csv_no_header(const struct pb_csv *c, const char *name, struct pb_buf *out)
+{
+	if (c->next_line > 1)
+		pb_buf_addf(out, "%s: no header line: the file holds only blank lines (%llu)", name,
+			    (unsigned long long)(c->next_line - 1));
+	else
+		pb_buf_addf(out, "%s: empty file: no header line", name);
+}

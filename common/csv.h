@@ -102,4 +102,10 @@ long pb_csv_find(const struct pb_csv *c, const char *name, int ci);
 /* Sets *line and *col to where field i of the current record starts. */
 void pb_csv_field_pos(const struct pb_csv *c, size_t i, uint64_t *line, uint32_t *col);
 
+/*
+ * Appends why the file name, whose first pb_csv_next ended it, has no header: "NAME: empty file: no header line",
+ * or, when it held blank lines alone (skipped), "NAME: no header line: the file holds only blank lines (N)".
+ */
+void pb_csv_no_header(const struct pb_csv *c, const char *name, struct pb_buf *out);
+
 #endif

@@ -309,7 +309,7 @@ static long load_records(PGconn *conn, struct pb_csv *c, const char *name, const
 
 	if (rc == PB_CSV_END) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: empty file: no header line", name);
+		pb_csv_no_header(c, name, err);
 		return PB_ERR_DATA;
 	}
 	if (rc < 0 || bind(c, name, cols, err) < 0) {

@@ -1239,11 +1239,7 @@ static int read_csv(struct pb_read *r, const char *path)
 		struct pb_buf msg = PB_BUF_INIT;
 
 		/* Blank lines are skipped, so a file of them alone ends before a header: say so, not "empty". */
-		if (csv.next_line > 1)
-			pb_buf_addf(&msg, "%s: no header line: the file holds only blank lines (%llu)", name,
-				    (unsigned long long)(csv.next_line - 1));
-		else
-			pb_buf_addf(&msg, "%s: empty file: no header line", name);
+		pb_csv_no_header(&csv, name, &msg);
 		pb_read_report(r, name, 0, 0, msg.failed ? "empty file: no header line" : pb_buf_str(&msg));
 		pb_buf_release(&msg);
 		r->remote_failed |= pb_input_remote_failed(in);

@@ -114,6 +114,15 @@ printf 'month,from,to,rate\n2026-10,USD,EUR,0.9\n2026-10,USD,ZZZ,1.1\n' >"$TMP/b
 check "a bad rates file: exit 1 at its line and column, nothing loaded" \
 	"1|pb-aggregate: $TMP/bad-rates.csv:3:13: not an ISO 4217 currency code|1" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
+# A file of blank lines alone (a spreadsheet saved empty) is not empty: it is said to hold only blank lines.
+: >"$TMP/empty-rates.csv"
+printf '\n\r\n\n' >"$TMP/blank-rates.csv"
+"$PBA" rates --load "$TMP/empty-rates.csv" >"$TMP/out" 2>"$TMP/err"
+a="$?|$(cat "$TMP/out" "$TMP/err")"
+"$PBA" rates --load "$TMP/blank-rates.csv" >"$TMP/out" 2>"$TMP/err"
+check "an empty rates file, and one of blank lines alone: exit 1, each said so, nothing loaded" \
+	"1|pb-aggregate: $TMP/empty-rates.csv: empty file: no header line|1|pb-aggregate: $TMP/blank-rates.csv: no header line: the file holds only blank lines (3)|1" \
+	"$a|$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
 # Every bad line is named, in the file's order, up to 20, then how many there were: a file with one mistake a line
 # was fixed one run at a time. A pair repeated is a bad line like the others.
 {
