@@ -397,10 +397,18 @@ static int read_header(struct run *r)
 
 	w.file = r->name;
 	if (rc == PB_CSV_END) {
-		w.line = 1;
+		/* Blank lines are skipped: a file of them alone is said to be so, at the line after them. */
+		w.line = r->csv.next_line;
 		w.column = 1;
-		pb_log(PB_LOG_ERROR, &w,
-		       "the file is empty: a header row series,date,charge_category,amount is needed");
+		if (r->csv.next_line > 1)
+			pb_log(PB_LOG_ERROR, &w,
+			       "the file holds only blank lines (%llu): a header row "
+			       "series,date,charge_category,amount "
+			       "is needed",
+			       (unsigned long long)(r->csv.next_line - 1));
+		else
+			pb_log(PB_LOG_ERROR, &w,
+			       "the file is empty: a header row series,date,charge_category,amount is needed");
 		return -1;
 	}
 	if (rc < 0) {

@@ -269,6 +269,10 @@ pb-aggregate: empty.csv:4:1: expected 4 fields, found 3" --as-of 2026-03-10 empt
 error "empty file" 1 \
 	"pb-aggregate: nothing.csv:1:1: the file is empty: a header row series,date,charge_category,amount is needed" \
 	--as-of 2026-03-10 nothing.csv
+printf '\n\n' >"$TMP/blank.csv"
+error "blank lines alone" 1 \
+	"pb-aggregate: blank.csv:3:1: the file holds only blank lines (2): a header row series,date,charge_category,amount is needed" \
+	--as-of 2026-03-10 blank.csv
 error "no such file" 1 "pb-aggregate: cannot open 'absent.csv': No such file or directory" --as-of 2026-03-10 absent.csv
 # A file of many series is read in constant memory when sorted by series (in batches of 10,000 series, each
 # estimated and set aside on disk): 20,000 series with usage and a one-off each peak well below the 88 MB they
