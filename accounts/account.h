@@ -64,7 +64,8 @@ int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *va
 
 /*
  * Appends len bytes of s as a message may show text from the user: control characters (C0, DEL, C1) and
- * bytes that are not UTF-8 as \xNN, everything else as it is.
+ * bytes that are not UTF-8 as \xNN, format characters (a bidirectional override, U+2028) as \uNNNN,
+ * everything else as it is (pb_text_add_visible).
  */
 void pb_account_quote(struct pb_buf *b, const char *s, size_t len);
 

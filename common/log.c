@@ -81,6 +81,12 @@ static void add_json_string(struct pb_buf *b, const char *s)
 				pb_buf_addf(b, "\\u%04x", p[1]);
 				p++;
 				good--;
+			} else if (good >= 2 && pb_text_format_char((const char *)p, 3)) {
+				/* A bidirectional override, a line separator: escaped, so a viewer shows the line as it
+				 * is. */
+				pb_buf_addf(b, "\\u%04x", pb_text_format_char((const char *)p, 3));
+				p += 2;
+				good -= 2;
 			} else {
 				pb_buf_addch(b, (char)*p);
 			}

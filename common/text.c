@@ -87,9 +87,23 @@ void pb_text_mend(char *p, size_t len)
 	}
 }
 
+unsigned pb_text_format_char(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	unsigned c;
+
+	if (n < 3 || (s[0] != 0xe2 && s[0] != 0xef) || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+		return 0;
+	c = ((unsigned)(s[0] & 0x0f) << 12) | ((unsigned)(s[1] & 0x3f) << 6) | (unsigned)(s[2] & 0x3f);
+	if (c == 0x200e || c == 0x200f || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff)
+		return c;
+	return 0;
+}
+
 /*
  * The length of the run at s (n bytes) that is shown as it is: UTF-8 without a control character (C0 but keep,
- * DEL, C1 written in UTF-8). The byte after it is a control character's or one that is not UTF-8.
+ * DEL, C1 written in UTF-8) or a format character (pb_text_format_char). The byte after it is a control
+ * character's, a format character's first or one that is not UTF-8.
  */
 static size_t visible_run(const unsigned char *s, size_t n, int keep)
 {
@@ -103,7 +117,7 @@ static size_t visible_run(const unsigned char *s, size_t n, int keep)
 			continue;
 		}
 		k = sequence(s + i, n - i);
-		if (!k || (s[i] == 0xc2 && s[i + 1] < 0xa0))
+		if (!k || (s[i] == 0xc2 && s[i + 1] < 0xa0) || (k == 3 && pb_text_format_char((const char *)s + i, k)))
 			break;
 		i += k;
 	}
@@ -113,25 +127,35 @@ static size_t visible_run(const unsigned char *s, size_t n, int keep)
 void pb_text_add_visible(struct pb_buf *b, const char *s, size_t len)
 {
 	size_t i = 0, n;
+	unsigned c;
 
 	while (i < len) {
 		n = visible_run((const unsigned char *)s + i, len - i, -1);
 		pb_buf_add(b, s + i, n);
 		i += n;
-		if (i < len)
+		if (i < len && (c = pb_text_format_char(s + i, len - i)) != 0) {
+			pb_buf_addf(b, "\\u%04x", c);
+			i += 3;
+		} else if (i < len) {
 			pb_buf_addf(b, "\\x%02x", (unsigned char)s[i++]);
+		}
 	}
 }
 
 void pb_text_put_visible(FILE *out, const char *s)
 {
 	size_t len = strlen(s), i = 0, n;
+	unsigned c;
 
 	while (i < len) {
 		n = visible_run((const unsigned char *)s + i, len - i, '\n');
 		fwrite(s + i, 1, n, out);
 		i += n;
-		if (i < len)
+		if (i < len && (c = pb_text_format_char(s + i, len - i)) != 0) {
+			fprintf(out, "\\u%04x", c);
+			i += 3;
+		} else if (i < len) {
 			fprintf(out, "\\x%02x", (unsigned char)s[i++]);
+		}
 	}
 }

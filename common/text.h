@@ -15,13 +15,22 @@ int pb_text_check(const char *p, size_t len, size_t *bad, const char **why);
 /* Makes the len bytes at p text PostgreSQL takes, in place: each byte that is not UTF-8, and each NUL, as '?'. */
 void pb_text_mend(char *p, size_t len);
 
+/*
+ * The Unicode format character that the n bytes at p start with, or 0: one that changes how the text around it
+ * is shown without being seen itself, the bidirectional marks, embeddings, overrides and isolates (U+200E,
+ * U+200F, U+202A to U+202E, U+2066 to U+2069), the line and paragraph separators (U+2028, U+2029) and the zero
+ * width no-break space (U+FEFF, a byte order mark inside a text). Each is three bytes in UTF-8.
+ */
+unsigned pb_text_format_char(const char *p, size_t n);
+
 struct pb_buf;
 
 /*
  * Appends the len bytes at s to b with each control character (C0, DEL, and C1 written in UTF-8, U+0080 to
- * U+009F) and each byte that is not UTF-8 shown as \xHH, one per byte, so that text from outside (a file's
- * name, a value stored by hand) shown on a terminal can neither add a line nor move its cursor nor clear it.
- * Valid UTF-8 otherwise (accents, the euro sign, CJK, emoji) goes as it is.
+ * U+009F) and each byte that is not UTF-8 shown as \xHH, one per byte, and each format character
+ * (pb_text_format_char) as \uHHHH, so that text from outside (a file's name, a value stored by hand, a
+ * server's answer) shown on a terminal can neither add a line nor move its cursor nor clear it, nor reverse
+ * what follows it. Valid UTF-8 otherwise (accents, the euro sign, CJK, emoji) goes as it is.
  */
 void pb_text_add_visible(struct pb_buf *b, const char *s, size_t len);
 

@@ -182,6 +182,16 @@ t "a vendor missing from the config is bad input" 1 "" \
 printf 'azure = US GB\naws =\ngcp = US\n' >"$TMP/bad.conf"
 t "an unknown vendor in the config is bad input" 1 "" "pb-accounts: $TMP/bad.conf:3:1: unknown vendor 'gcp' (aws or azure)" \
 	"$PBA" check CA1 --vendor aws --config "$TMP/bad.conf"
+# A config's text reached the message as it was: an override (U+202E) reversed what followed it on the terminal
+# and a line separator (U+2028) broke the line in some log viewers; both are shown escaped, as a control is.
+printf 'azure = US GB\naw\342\200\256s\342\200\250\033[2J =\n' >"$TMP/bad.conf"
+t "an unknown vendor holding format and control characters is shown escaped" 1 "" \
+	"pb-accounts: $TMP/bad.conf:2:1: unknown vendor 'aw\\u202es\\u2028\\x1b[2J' (aws or azure)" \
+	"$PBA" check CA1 --vendor aws --config "$TMP/bad.conf"
+printf 'azure = US GB\naws = U\342\201\246S\n' >"$TMP/bad.conf"
+t "a bad country holding an isolate (U+2066) is shown escaped" 1 "" \
+	"pb-accounts: $TMP/bad.conf:2:7: bad country 'U\\u2066S': a two-letter ISO 3166 code in capitals, such as US" \
+	"$PBA" check CA1 --vendor aws --config "$TMP/bad.conf"
 printf 'azure = US GB\naws =\n' >"$TMP/none.conf"
 t "a vendor may allow no country" 4 "" "pb-accounts: US1: not eligible for aws: billing country US is not among aws's allowed countries (none)" \
 	"$PBA" check US1 --vendor aws --config "$TMP/none.conf"

@@ -203,6 +203,13 @@ else
 		"status $st: $(cat "$TMP/out" "$TMP/err")"
 fi
 
+# A server's error message is shown, not obeyed: an escape sequence, an override (U+202E) and a line separator
+# (U+2028) in it are escaped, so that it can neither clear the operator's terminal nor reverse or forge a line.
+pb_pc_config '{"export": {"etag": "pc-fail-2", "fail": {"code": "5000", "message": "No\u001b[2J data\u202e!\u2028pb-ingest: ok"}}}'
+run failed-escaped 3 ingest --month "$MONTH"
+check "a failed operation's message from the server: its control and format characters escaped" \
+	"3||pb-ingest: $PC_URL$G/operations/$(last_op "['id']"): the export failed: 5000: No\\x1b[2J data\\u202e!\\u2028pb-ingest: ok" \
+	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
 pb_pc_config '{"export": {"etag": "pc-sas-1", "fail": false, "sas_expired": true}}'
 run expired 3 ingest --month "$MONTH"
 st=$GOT

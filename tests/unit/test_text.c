@@ -97,6 +97,18 @@ static void test_add_visible(void **state)
 	visible("\xc2\x80\xc2\x9b\xc2\x9f", 6, "\\xc2\\x80\\xc2\\x9b\\xc2\\x9f");
 	visible("\xff\xfe\xc3(\xe2\x82", 6, "\\xff\\xfe\\xc3(\\xe2\\x82");
 	visible("x\0y", 3, "x\\x00y");
+	/* The format characters as \uHHHH: marks, embeddings and overrides, isolates, separators, U+FEFF. */
+	visible("\xe2\x80\x8e\xe2\x80\x8f\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\xaa\xe2\x80\xae", 18,
+		"\\u200e\\u200f\\u2028\\u2029\\u202a\\u202e");
+	visible("a\xe2\x81\xa6"
+		"b\xe2\x81\xa9"
+		"c\xef\xbb\xbf",
+		12, "a\\u2066b\\u2069c\\ufeff");
+	/* Their neighbours as they are: U+200D (a joiner inside emoji), U+202F, U+2065, U+206A, U+FEFE. */
+	visible("\xe2\x80\x8d\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xef\xbb\xbe", 15,
+		"\xe2\x80\x8d\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xef\xbb\xbe");
+	/* One cut short is no character: its bytes as \xHH. */
+	visible("\xe2\x80", 2, "\\xe2\\x80");
 }
 
 int main(void)
