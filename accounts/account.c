@@ -251,6 +251,26 @@ static int has_control(const char *v)
 	return 0;
 }
 
+/*
+ * Refuses v when it holds a format character (a bidirectional override, a line separator: pb_text_format_char),
+ * which would change how an invoice line or a terminal shows what follows it. Returns 0 or PB_ERR_DATA.
+ */
+static int no_format(const char *v, const char *what, const struct given *in, struct pb_buf *err)
+{
+	char why[64];
+	size_t i, n = strlen(v);
+	unsigned c;
+
+	for (i = 0; i < n; i++) {
+		c = pb_text_format_char(v + i, n - i);
+		if (c) {
+			snprintf(why, sizeof(why), "format character U+%04X is not allowed", c);
+			return set_bad(err, what, in, why);
+		}
+	}
+	return 0;
+}
+
 /* Checks and normalizes v (a NUL-terminated copy of in, owned by the caller) for field f. */
 static int normalize(enum pb_account_field f, char *v, const struct given *in, struct pb_buf *err)
 {
@@ -290,12 +310,16 @@ static int normalize(enum pb_account_field f, char *v, const struct given *in, s
 	case PB_ACCOUNT_EMAIL:
 		if (has_control(v))
 			return set_bad(err, "email", in, "control characters are not allowed");
+		if (no_format(v, "email", in, err) < 0)
+			return PB_ERR_DATA;
 		if (!is_email(v))
 			return set_bad(err, "email", in, "an address such as name@example.com");
 		return 0;
 	default:
 		if (has_control(v))
 			return set_bad(err, pb_account_fields[f].column, in, "control characters are not allowed");
+		if (no_format(v, pb_account_fields[f].column, in, err) < 0)
+			return PB_ERR_DATA;
 		/* A name of spaces alone is none: the invoices would name the account so. */
 		if (f == PB_ACCOUNT_NAME && v[strspn(v, " ")] == '\0')
 			return set_bad(err, "name", in, "spaces alone");

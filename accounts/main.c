@@ -461,14 +461,19 @@ static int check_text(const struct pb_cli *cli, const char *name, const char *va
 	if (pb_text_check(value, strlen(value), &bad, &why) < 0)
 		return pb_cli_usage(cli, "%s in --%s at byte %zu", why, name, bad + 1);
 	/*
-	 * Each is shown on terminals ('show', the proposals): no control character (a tab, an escape, C1). A
+	 * Each is shown on terminals ('show', the proposals) and on invoices: no control character (a tab, an
+	 * escape, C1), and no format character (an override that reverses what follows it, a line separator). A
 	 * partner account id is checked as data (exit 1, its control characters shown escaped).
 	 */
 	if (strcmp(name, "partner-account") == 0)
 		return 0;
-	for (i = 0; s[i]; i++)
+	for (i = 0; s[i]; i++) {
 		if (s[i] < 0x20 || s[i] == 0x7f || (s[i] == 0xc2 && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f))
 			return pb_cli_usage(cli, "control character in --%s at byte %zu", name, i + 1);
+		if (pb_text_format_char(value + i, strlen(value + i)))
+			return pb_cli_usage(cli, "format character U+%04X in --%s at byte %zu",
+					    pb_text_format_char(value + i, strlen(value + i)), name, i + 1);
+	}
 	return 0;
 }
 

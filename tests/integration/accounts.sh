@@ -210,6 +210,12 @@ Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --r
 # A name with an escape sequence (or a tab) was stored as it was, and 'show' put it on its reader's terminal.
 t "--by holding an escape sequence: a usage error" 2 "" "pb-accounts: accept-terms: control character in --by at byte 4
 Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region US --version 1 --by "$(printf 'eve\033[31m\tx')"
+# A name holding a right-to-left override (U+202E) was stored, and an invoice line or 'show' displayed what
+# followed it reversed; a line separator (U+2028) broke it in two. Refused where an operator types a value.
+t "--by holding U+202E: a usage error" 2 "" "pb-accounts: accept-terms: format character U+202E in --by at byte 4
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region US --version 1 --by "$(printf 'eve\342\200\256lin')"
+t "--name holding U+2028: a usage error" 2 "" "pb-accounts: add: format character U+2028 in --name at byte 5
+Try 'pb-accounts add --help'." "$PBA" add FMT1 --name "$(printf 'Acme\342\200\250Corp')" --country US
 # Terms accepted by a name of blanks, or in a version of blanks, were recorded: an acceptance no one can be held to.
 terms_before=$(pb_sql "SELECT count(*) FROM pb.terms_acceptance")
 t "--by of blanks alone: a usage error, as an empty one" 2 "" "pb-accounts: accept-terms: --by takes a name, not '   '
@@ -535,6 +541,12 @@ import_fails "a name holding a DEL" "pb-accounts: $TMP/bad.csv:3:5: bad name 'Ev
 printf 'alias,name,billing_country\nOK1,Ev\302\2332J \303\251,US\n' >"$TMP/bad.csv"
 import_fails "a name holding a C1 control" \
 	"pb-accounts: $TMP/bad.csv:2:5: bad name 'Ev\\xc2\\x9b2J é': control characters are not allowed"
+printf 'alias,name,billing_country\nOK1,Acme \342\200\256gnp.exe,US\n' >"$TMP/bad.csv"
+import_fails "a name holding a right-to-left override (U+202E)" \
+	"pb-accounts: $TMP/bad.csv:2:5: bad name 'Acme \\u202egnp.exe': format character U+202E is not allowed"
+printf 'alias,name,billing_country\nOK1,Acme\357\273\277,US\n' >"$TMP/bad.csv"
+import_fails "a name holding U+FEFF after its first byte" \
+	"pb-accounts: $TMP/bad.csv:2:5: bad name 'Acme\\ufeff': format character U+FEFF is not allowed"
 # An email with an escape sequence (or DEL, or C1) was imported as it was, though --email refuses it: the
 # email is checked for control characters as every other text field is.
 printf 'alias,name,billing_country,email\nOK1,Fine,US,a\033[2J@example.com\n' >"$TMP/bad.csv"
