@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 #include "banned.h"
 
 static char empty_str[1];
@@ -148,15 +150,37 @@ int pb_buf_add_csv_field(struct pb_buf *b, const char *s, size_t len)
 	return pb_buf_addch(b, '"');
 }
 
+/* Whether the len bytes at s hold a format character (pb_text_format_char). */
+static int has_format_char(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 2 < len; i++)
+		if (pb_text_format_char(s + i, len - i))
+			return 1;
+	return 0;
+}
+
 int pb_buf_add_csv_text(struct pb_buf *b, const char *s, size_t len)
 {
 	struct pb_buf t = PB_BUF_INIT;
-	int ret;
+	size_t i;
+	unsigned c;
+	int ret, formula = len && strchr("=+-@\t\r", s[0]);
 
-	if (!len || !strchr("=+-@\t\r", s[0]))
+	if (!formula && !has_format_char(s, len))
 		return pb_buf_add_csv_field(b, s, len);
-	pb_buf_addch(&t, '\'');
-	pb_buf_add(&t, s, len);
+	if (formula)
+		pb_buf_addch(&t, '\'');
+	for (i = 0; i < len; i++) {
+		c = pb_text_format_char(s + i, len - i);
+		if (c) {
+			pb_buf_addf(&t, "\\u%04x", c);
+			i += 2;
+		} else {
+			pb_buf_addch(&t, s[i]);
+		}
+	}
 	ret = t.failed ? -1 : pb_buf_add_csv_field(b, t.ptr, t.len);
 	pb_buf_release(&t);
 	return ret;

@@ -43,7 +43,9 @@ int pb_buf_vaddf(struct pb_buf *b, const char *fmt, va_list ap) __attribute__((f
 int pb_buf_add_csv_field(struct pb_buf *b, const char *s, size_t len);
 /*
  * pb_buf_add_csv_field of text from the data (a name, a reason): one that starts with a character a
- * spreadsheet would run as a formula (= + - @, a tab or a CR) gets a single quote before it.
+ * spreadsheet would run as a formula (= + - @, a tab or a CR) gets a single quote before it, and each format
+ * character in it (pb_text_format_char: a bidirectional override that would show the rest of the row reversed,
+ * a line separator) is written as \uHHHH.
  */
 int pb_buf_add_csv_text(struct pb_buf *b, const char *s, size_t len);
 /*

@@ -28,11 +28,11 @@ LIBS="-ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lssl -lcrypto -lzip -lz -lp
 
 sources() {
 	case $1 in
-	csv | csv_paths) echo common/csv.c common/buf.c ;;
+	csv | csv_paths) echo common/csv.c common/buf.c common/text.c ;;
 	money) echo common/money.c ;;
 	jsonl) echo common/jsonl.c common/buf.c common/text.c -lyajl ;;
 	tags) echo -Iingest ingest/tags.c common/buf.c common/text.c ;;
-	job) echo -Irunner runner/job.c runner/param.c common/date.c common/buf.c -lyaml ;;
+	job) echo -Irunner runner/job.c runner/param.c common/date.c common/buf.c common/text.c -lyaml ;;
 	# The configs are read by pb_conf_read, which downloads too; the rules quote names as accounts/account.c
 	# does, which links the database's client (never connected here): common/ is linked whole.
 	conf) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iaggregate -Iaccounts -I/usr/include/postgresql \

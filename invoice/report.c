@@ -16,6 +16,7 @@
 #include "lines.h"
 #include "output.h"
 #include "testhook.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -33,10 +34,22 @@ static const char style[] = "<style>body{font:14px/1.4 system-ui,sans-serif;marg
 			    ".axis{stroke:#555}.lbl{font-size:11px;fill:#333}.legend{color:#444;max-width:60em}"
 			    "@media print{body{margin:0;font-size:11px}h2{page-break-after:avoid}}</style>";
 
-/* Appends s with the characters HTML gives a meaning escaped. */
+/*
+ * Appends s with the characters HTML gives a meaning escaped, and each format character (pb_text_format_char:
+ * an override that would show the rest of a name reversed, a line separator) as the text \uHHHH, as a terminal
+ * shows it: a name from the data cannot disguise itself.
+ */
 static void html(struct pb_buf *b, const char *s)
 {
+	unsigned c;
+
 	for (; *s; s++) {
+		c = pb_text_format_char(s, strnlen(s, 3));
+		if (c) {
+			pb_buf_addf(b, "\\u%04x", c);
+			s += 2;
+			continue;
+		}
 		switch (*s) {
 		case '<':
 			pb_buf_addstr(b, "&lt;");

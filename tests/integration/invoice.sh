@@ -92,6 +92,18 @@ DRAFT-2026-10,2026-10-01,2026-10-31,7,JP2,Yen Credit Co,CenturyLink Cloud 1.0,cr
 DRAFT-2026-10,2026-10-01,2026-10-31,8,NEG1,Negative Co,CenturyLink Cloud 1.0,credit,,USD,-2.01,-2.01,0.00|" \
 	"$?|$(tr -d '\r' <"$TMP/draft.csv")|$(cat "$TMP/err")"
 check "the export has CR LF line ends (RFC 4180)" "9" "$(grep -c $'\r$' "$TMP/draft.csv")"
+# A name holding a right-to-left override (U+202E, stored by an older build or by hand) showed the rest of its
+# line reversed in a spreadsheet or a browser, and U+2028 broke it: the CSV, the FOCUS file and the report write
+# each format character as \uHHHH; the stored name stays as it is.
+pb_sql "UPDATE pb.clc_account SET name = E'Neg\u202Eoc evita\u2028' WHERE alias = 'NEG1'" >/dev/null
+"$PBV" --month 2026-10 --draft >"$TMP/fmt.csv" 2>"$TMP/err" &&
+	"$PBV" --month 2026-10 --focus "$TMP/fmt-focus.csv" >/dev/null 2>>"$TMP/err" &&
+	"$PBV" --month 2026-10 --report "$TMP/fmt.html" >/dev/null 2>>"$TMP/err"
+check "a name's format characters: \\uHHHH in the CSV, the FOCUS file and the report, stored as it was" \
+	"0|DRAFT-2026-10,2026-10-01,2026-10-31,8,NEG1,Neg\\u202eoc evita\\u2028,CenturyLink Cloud 1.0,credit,,USD,-2.01,-2.01,0.00|0|<td>NEG1</td><td>Neg\\u202eoc evita\\u2028</td>|0|t" \
+	"$?|$(grep NEG1 "$TMP/fmt.csv" | tr -d '\r')|$(grep -c $'\u202e\|\u2028' "$TMP/fmt-focus.csv")|$(grep -o '<td>NEG1</td><td>[^<]*</td>' "$TMP/fmt.html")|$(grep -c $'\u202e\|\u2028' "$TMP/fmt.html")|$(pb_sql "SELECT name = E'Neg\u202Eoc evita\u2028' FROM pb.clc_account WHERE alias = 'NEG1'")"
+check "the FOCUS file names the account as the CSV does, on each of its two rows" "2|2" "$(grep -c ",NEG1," "$TMP/fmt-focus.csv")|$(grep -c 'Neg\\u202eoc evita\\u2028' "$TMP/fmt-focus.csv")"
+pb_sql "UPDATE pb.clc_account SET name = 'Negative Co' WHERE alias = 'NEG1'" >/dev/null
 # Standard output on a full disk: the environment failed, not the data (exit 3, as for the files it writes).
 "$PBV" --month 2026-10 --draft >/dev/full 2>"$TMP/err"
 check "--draft >/dev/full: exit 3, naming standard output and the error" \

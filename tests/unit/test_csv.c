@@ -768,6 +768,25 @@ static void test_csv_text(void **state)
 	assert_false(b.failed);
 	assert_string_equal(b.ptr, "'=1+1,\"'@SUM(A1,A2)\",'-5,'\tx,,\"Acme = \"\"best\"\"\",'+1 555");
 	pb_buf_release(&b);
+	/* A format character as \uHHHH, with a formula's quote too; U+202F (not one) as it is. */
+	pb_buf_add_csv_text(&b,
+			    "Evil\xe2\x80\xae"
+			    "cod.exe",
+			    14);
+	pb_buf_addch(&b, ',');
+	pb_buf_add_csv_text(&b,
+			    "=A\xe2\x80\xa8"
+			    "B\xef\xbb\xbf",
+			    9);
+	pb_buf_addch(&b, ',');
+	pb_buf_add_csv_text(&b,
+			    "1\xe2\x80\xaf"
+			    "000",
+			    7);
+	assert_false(b.failed);
+	assert_string_equal(b.ptr, "Evil\\u202ecod.exe,'=A\\u2028B\\ufeff,1\xe2\x80\xaf"
+				   "000");
+	pb_buf_release(&b);
 }
 
 /* A field of COPY's text format: backslash, tab, line feed and carriage return escaped, the rest as it is. */
