@@ -195,6 +195,14 @@ check "a header line with a NUL byte: exit 3 at once, one attempt, nothing print
 	"3|pb-ingest: $FAULT_ENDPOINT/part.csv: HTTP 200 with a header line libcurl refuses (Nul byte in header), not retried||1" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(fault_gets 1)"
 pb_fault_stop
+# An error document's <Code> is the server's text: an escape sequence or an override (U+202E) in it is shown
+# escaped, so that a compromised or broken server can neither clear the terminal nor reverse the line.
+pb_fault_start "$TMP/plain" "1:403:code=Access$(printf '\033[2J\342\200\256')Denied" >/dev/null || exit 1
+run badcode 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/part.csv"
+check "an error document's code holding an escape and U+202E: shown escaped, exit 3, nothing printed" \
+	"3|pb-ingest: $FAULT_ENDPOINT/part.csv: HTTP 403 (Access\\x1b[2J\\u202eDenied), not retried|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+pb_fault_stop
 
 # Keys are written as they are (like the AWS CLI's): a space, '+', '%' and non-ASCII go percent-encoded, so
 # that S3 finds the key and does not take '+' for a space or '%2' for an escape.
