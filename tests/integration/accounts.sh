@@ -188,6 +188,10 @@ printf 'azure = US GB\naw\342\200\256s\342\200\250\033[2J =\n' >"$TMP/bad.conf"
 t "an unknown vendor holding format and control characters is shown escaped" 1 "" \
 	"pb-accounts: $TMP/bad.conf:2:1: unknown vendor 'aw\\u202es\\u2028\\x1b[2J' (aws or azure)" \
 	"$PBA" check CA1 --vendor aws --config "$TMP/bad.conf"
+"$PBA" --log-format json check CA1 --vendor aws --config "$TMP/bad.conf" >"$TMP/out" 2>"$TMP/err"
+check "... and escaped as \\uHHHH in a JSON log line" \
+	"1|{\"program\":\"pb-accounts\",\"level\":\"error\",\"message\":\"$TMP/bad.conf:2:1: unknown vendor 'aw\\u202es\\u2028\\u001b[2J' (aws or azure)\"}" \
+	"$?|$(sed 's/^{"time":"[^"]*",/{/' "$TMP/err")"
 printf 'azure = US GB\naws = U\342\201\246S\n' >"$TMP/bad.conf"
 t "a bad country holding an isolate (U+2066) is shown escaped" 1 "" \
 	"pb-accounts: $TMP/bad.conf:2:7: bad country 'U\\u2066S': a two-letter ISO 3166 code in capitals, such as US" \
