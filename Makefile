@@ -315,6 +315,7 @@ SUITES := \
 	tests/e2e/estimate/run.sh \
 	tests/integration/hostile.sh \
 	tests/integration/help.sh \
+	tests/integration/oracle.sh \
 	tests/e2e/ingest/run.sh \
 	tests/e2e/ingest/split.sh
 # Under the sanitizers, every suite but those that add no C path the others leave out: pb-accounts' review

@@ -1,0 +1,381 @@
+#!/usr/bin/env python3
+"""A differential oracle of the month's invoice: a seeded generator of a small month of raw partner exports (an
+AWS legacy Cost and Usage Report and an Azure cost details export), with links, conversion rates and the state
+of a pool of CLC accounts, and an independent computation of the invoice lines from those files and the
+documented rules alone (README.md, the man pages, schemas/invoice_csv.md, config/pricing.conf and
+config/eligibility.conf). Sums are exact (decimal, never float).
+
+Usage:
+  oracle.py pool                 prints the pool's accounts CSV (for pb-accounts import)
+  oracle.py gen SEED DIR         writes DIR/aws.csv, DIR/azure.csv, DIR/links.csv, DIR/rates.csv,
+                                 DIR/accounts.txt (ALIAS COUNTRY CURRENCY MARKUP a line: the state the month
+                                 is billed in) and DIR/month (YYYY-MM)
+  oracle.py expect DIR [CONF]    prints the invoice lines the files of DIR give, as
+                                 ALIAS,LINE_TYPE,CURRENCY,AMOUNT,AWS_AMOUNT,AZURE_AMOUNT (CONF: the config
+                                 folder, default config)
+"""
+import calendar
+import csv
+import datetime
+import decimal
+import fnmatch
+import os
+import random
+import sys
+
+D = decimal.Decimal
+decimal.getcontext().prec = 200
+POOL = ['ORA1', 'ORA2', 'ORA3', 'ORA4', 'ORA5']
+MINOR = {'USD': 2, 'EUR': 2, 'GBP': 2, 'JPY': 0, 'BHD': 3}
+SOURCE_CURRENCIES = ['USD', 'EUR']
+
+AWS_HEADER = ['identity/LineItemId', 'bill/InvoiceId', 'bill/BillingPeriodStartDate', 'lineItem/UsageAccountId',
+              'lineItem/LineItemType', 'lineItem/UsageStartDate', 'lineItem/ProductCode', 'lineItem/CurrencyCode',
+              'lineItem/UnblendedCost', 'product/ProductName', 'product/regionCode', 'pricing/publicOnDemandCost',
+              'reservation/ReservationARN', 'savingsPlan/SavingsPlanARN']
+AZ_HEADER = ['SubscriptionId', 'SubscriptionName', 'Date', 'BillingPeriodStartDate', 'ChargeType', 'PricingModel',
+             'PublisherType', 'BillingCurrency', 'CostInBillingCurrency', 'PayGPrice', 'Quantity', 'MeterCategory',
+             'ResourceLocation']
+
+
+# ---- the generator ------------------------------------------------------------------------------------------
+
+def pool():
+    w = csv.writer(sys.stdout, lineterminator='\n')
+    w.writerow(['alias', 'name', 'billing_country'])
+    for i, a in enumerate(POOL):
+        w.writerow([a, 'Oracle Account %d' % (i + 1), 'US'])
+
+
+def month_of(seed):
+    """A past month of its own for each seed (the accounts are shared, the partner accounts are the seed's)."""
+    k = seed % 480
+    return 1980 + k // 12, k % 12 + 1
+
+
+def amount(rnd, lo=-50, hi=400):
+    """An amount as exact text: a few decimals or many, now and then an exponent or a negative."""
+    places = rnd.choice([0, 2, 2, 4, 6, 10, 12, 15])
+    v = D(rnd.randint(lo * 10 ** places, hi * 10 ** places)).scaleb(-places)
+    if rnd.random() < 0.05 and v != 0:
+        return '%E' % v if places < 6 else str(v)
+    return str(v)
+
+
+def gen(seed, out):
+    rnd = random.Random(seed)
+    y, m = month_of(seed)
+    last = calendar.monthrange(y, m)[1]
+    month = '%04d-%02d' % (y, m)
+    first = datetime.date(y, m, 1)
+    os.makedirs(out, exist_ok=True)
+
+    def day(d):
+        return first + datetime.timedelta(days=d - 1)
+
+    # The accounts: invoice currency, markup, and the country they are billed in (linked as US first).
+    accounts = []
+    for a in POOL:
+        cur = rnd.choice(['USD', 'USD', 'EUR', 'JPY', 'BHD', 'GBP'])
+        markup = rnd.choice(['0', '0', '12.5', '-5', '100', '-100', '%.6f' % rnd.uniform(-30, 60),
+                             str(rnd.randint(-20, 40))])
+        markup = str(D(markup).normalize()) if D(markup) != 0 else '0'
+        if 'E' in markup:
+            markup = format(D(markup), 'f')
+        country = rnd.choice(['US', 'US', 'US', 'GB', 'DE'])
+        accounts.append((a, country, cur, markup))
+    with open(os.path.join(out, 'accounts.txt'), 'w') as f:
+        for a in accounts:
+            f.write('%s %s %s %s\n' % a)
+
+    # Partner accounts, each unmapped, linked for the month, from or until a day in it, or moved mid-month.
+    aws_ids = ['%06d%06d' % (seed % 1000000, i + 1) for i in range(5)]
+    az_ids = ['%08x-%04x-4%03x-8%03x-%012x' % (seed, i, rnd.randrange(4096), rnd.randrange(4096),
+                                                 rnd.randrange(16 ** 12)) for i in range(5)]
+    links = []
+    for vendor, ids in (('aws', aws_ids), ('azure', az_ids)):
+        for i, p in enumerate(ids):
+            kind = 'unmapped' if i == 0 else rnd.choice(['whole', 'whole', 'from', 'until', 'moved', 'before'])
+            a, b = rnd.choice(POOL), rnd.choice(POOL)
+            d1 = rnd.randint(2, last - 1)
+            if kind == 'whole':
+                links.append((a, vendor, p, (first - datetime.timedelta(days=40)).isoformat(), ''))
+            elif kind == 'from':
+                links.append((a, vendor, p, day(d1).isoformat(), ''))
+            elif kind == 'until':
+                links.append((a, vendor, p, (first - datetime.timedelta(days=3)).isoformat(), day(d1).isoformat()))
+            elif kind == 'moved':
+                links.append((a, vendor, p, first.isoformat(), day(d1).isoformat()))
+                links.append((b, vendor, p, day(d1 + 1).isoformat(), ''))
+            elif kind == 'before':  # a link that ended before the month: unmapped in it
+                links.append((a, vendor, p, (first - datetime.timedelta(days=60)).isoformat(),
+                              (first - datetime.timedelta(days=1)).isoformat()))
+    with open(os.path.join(out, 'links.csv'), 'w', newline='') as f:
+        w = csv.writer(f, lineterminator='\n')
+        w.writerow(['alias', 'vendor', 'partner_account_id', 'from', 'to'])
+        w.writerows(links)
+
+    # Rates for every pair the month may need: exact decimals of many digits.
+    with open(os.path.join(out, 'rates.csv'), 'w', newline='') as f:
+        f.write('month,from,to,rate\n')
+        base = {'USD': D(1), 'EUR': D('1.08'), 'GBP': D('1.27'), 'JPY': D('0.0067'), 'BHD': D('2.65')}
+        for s in SOURCE_CURRENCIES:
+            for t in MINOR:
+                if s != t:
+                    r = base[s] / base[t] * D(str(round(rnd.uniform(0.9, 1.1), 6)))
+                    places = rnd.choice([4, 6, 10, 14])
+                    f.write('%s,%s,%s,%s\n' % (month, s, t, r.quantize(D(1).scaleb(-places))))
+
+    # The AWS report: every line type the pricing rules tell apart, all with an invoice id (a final month).
+    aws_types = [('Usage', 10), ('Usage-nolist', 3), ('DiscountedUsage', 2), ('SavingsPlanCoveredUsage', 2),
+                 ('SavingsPlanNegation', 2), ('Fee', 2), ('Fee-nolist', 1), ('Fee-RI', 1), ('RIFee', 1),
+                 ('SavingsPlanUpfrontFee', 1), ('SavingsPlanRecurringFee', 1), ('Tax', 2), ('Credit', 2),
+                 ('Refund', 2), ('Refund-RI', 1), ('Refund-SP', 1), ('EdpDiscount', 1), ('PrivateRateDiscount', 1),
+                 ('BundledDiscount', 1), ('TieredDiscount', 1), ('SppDiscount', 1), ('DistributorDiscount', 1),
+                 ('Discount', 1), ('VolumeAdjustment', 1)]
+    kinds = [k for k, n in aws_types for _ in range(n)]
+    rows = []
+    n = 0
+    for p in aws_ids:
+        for _ in range(rnd.randint(15, 40)):
+            n += 1
+            kind = rnd.choice(kinds)
+            typ = kind.split('-')[0]
+            d = rnd.randint(1, last)
+            billed = amount(rnd)
+            listed = amount(rnd, -20, 500)
+            ri = sp = ''
+            if kind.endswith('nolist') or typ in ('Tax',) or rnd.random() < 0.1:
+                listed = ''
+            if typ in ('Credit', 'Refund') or typ.endswith('Discount'):
+                billed = '-' + billed.lstrip('-') if D(billed) != 0 else billed
+            if kind == 'Fee-RI' or kind == 'Refund-RI' or (typ == 'RIFee' and rnd.random() < 0.5):
+                ri = 'arn:aws:ec2:us-east-1:%s:reserved-instances/r-%d' % (p, n)
+            if kind == 'Refund-SP':
+                sp = 'arn:aws:savingsplans::%s:savingsplan/sp-%d' % (p, n)
+            service = rnd.choice(['Amazon Elastic Compute Cloud', 'Amazon Simple Storage Service', 'AWS Support'])
+            rows.append(['L%d' % n, 'INV-%s' % month, '%sT00:00:00Z' % first.isoformat(), p, typ,
+                         '%sT%02d:00:00Z' % (day(d).isoformat(), rnd.randint(0, 23)), 'AmazonEC2', 'USD', billed,
+                         service, rnd.choice(['us-east-1', 'eu-west-1', '']), listed, ri, sp])
+    with open(os.path.join(out, 'aws.csv'), 'w', newline='') as f:
+        w = csv.writer(f, lineterminator='\n')
+        w.writerow(AWS_HEADER)
+        w.writerows(rows)
+
+    # The Azure export: charge types and pricing models, marketplace lines, subscriptions billed in EUR.
+    az_kinds = [('Usage', 'OnDemand', 10), ('Usage', 'Spot', 2), ('Usage', 'Reservation', 2),
+                ('Usage', 'SavingsPlan', 1), ('UnusedReservation', 'Reservation', 1),
+                ('UnusedSavingsPlan', 'SavingsPlan', 1), ('Purchase', 'OnDemand', 2),
+                ('Purchase', 'Reservation', 1), ('Purchase', 'SavingsPlan', 1), ('Refund', 'OnDemand', 1),
+                ('Refund', 'Reservation', 1), ('Credit', 'OnDemand', 1), ('Tax', 'OnDemand', 1),
+                ('RoundingAdjustment', 'OnDemand', 1), ('Cancel', 'OnDemand', 1), ('Renew', 'OnDemand', 1),
+                ('ServiceCredit', 'OnDemand', 1)]
+    kinds = [(c, pm) for c, pm, k in az_kinds for _ in range(k)]
+    rows = []
+    for i, p in enumerate(az_ids):
+        cur = rnd.choice(SOURCE_CURRENCIES)
+        for _ in range(rnd.randint(15, 40)):
+            ct, pm = rnd.choice(kinds)
+            d = rnd.randint(1, last)
+            billed = amount(rnd)
+            publisher = rnd.choice(['Azure', 'Azure', 'Azure', 'Marketplace'])
+            price = amount(rnd, 0, 3)
+            qty = amount(rnd, 0, 200)
+            r = rnd.random()
+            if r < 0.1:
+                price = ''
+            elif r < 0.3 or pm in ('Reservation', 'SavingsPlan') and r < 0.8:
+                price = '0'
+            if ct in ('Refund', 'Credit', 'Cancel'):
+                billed = '-' + billed.lstrip('-') if D(billed) != 0 else billed
+            date = day(d).strftime(rnd.choice(['%m/%d/%Y', '%Y-%m-%d']))
+            rows.append([p, 'sub %d of %d' % (i, seed), date, first.strftime('%m/%d/%Y'), ct, pm, publisher, cur,
+                         billed, price, qty, rnd.choice(['Virtual Machines', 'Storage', '']),
+                         rnd.choice(['westeurope', 'eastus', ''])])
+    with open(os.path.join(out, 'azure.csv'), 'w', newline='') as f:
+        w = csv.writer(f, lineterminator='\n')
+        w.writerow(AZ_HEADER)
+        w.writerows(rows)
+    with open(os.path.join(out, 'month'), 'w') as f:
+        f.write(month + '\n')
+
+
+# ---- the oracle ---------------------------------------------------------------------------------------------
+
+def read_rules(path):
+    """config/pricing.conf: VENDOR CATEGORY CHARGE_TYPE PRICE [REASON], '*' wildcards, any case, a pattern
+    with blanks in double quotes; the first rule that matches decides."""
+    rules = []
+    with open(path) as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if not line:
+                continue
+            words, rest = [], line
+            while rest:
+                rest = rest.lstrip()
+                if rest.startswith('"'):
+                    end = rest.index('"', 1)
+                    words.append(rest[1:end])
+                    rest = rest[end + 1:]
+                else:
+                    w = rest.split(None, 1)
+                    words.append(w[0])
+                    rest = w[1] if len(w) > 1 else ''
+            rules.append(words)
+    return rules
+
+
+def price(rules, vendor, category, charge_type):
+    for r in rules:
+        if all(fnmatch.fnmatchcase(v.lower(), p.lower()) for v, p in
+               ((vendor, r[0]), (category, r[1]), (charge_type, r[2]))):
+            return r[3]
+    raise SystemExit('no rule prices %s %s %s' % (vendor, category, charge_type))
+
+
+def read_eligibility(path):
+    allowed = {}
+    with open(path) as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if '=' in line:
+                v, cc = line.split('=', 1)
+                allowed[v.strip()] = set(cc.split())
+    return allowed
+
+
+AWS_CATEGORY = {'Usage': 'Usage', 'DiscountedUsage': 'Usage', 'SavingsPlanCoveredUsage': 'Usage',
+                'SavingsPlanNegation': 'Usage', 'Fee': 'Purchase', 'RIFee': 'Purchase',
+                'SavingsPlanUpfrontFee': 'Purchase', 'SavingsPlanRecurringFee': 'Purchase', 'Tax': 'Tax',
+                'Credit': 'Credit', 'Refund': 'Credit', 'Discount': 'Credit', 'BundledDiscount': 'Credit',
+                'EdpDiscount': 'Credit', 'PrivateRateDiscount': 'Credit', 'SppDiscount': 'Credit',
+                'DistributorDiscount': 'Credit', 'TieredDiscount': 'Credit'}
+AZURE_CATEGORY = {'usage': 'Usage', 'unusedreservation': 'Usage', 'unusedsavingsplan': 'Usage',
+                  'purchase': 'Purchase', 'new': 'Purchase', 'renew': 'Purchase', 'cyclecharge': 'Purchase',
+                  'refund': 'Credit', 'credit': 'Credit', 'cancel': 'Credit', 'tax': 'Tax',
+                  'roundingadjustment': 'Adjustment'}
+COMMITMENT_MODELS = ('reservation', 'reservations', 'savingsplan', 'savings plan')
+
+
+def priced(rules, vendor, category, charge_type, listed, billed):
+    """What the customer pays for a charge (None: excluded): list, else the billed cost when there is none."""
+    how = price(rules, vendor, category, charge_type)
+    if how == 'exclude':
+        return None
+    if how in ('list', 'list-or-billed'):
+        return listed if listed is not None else billed
+    if how == 'billed':
+        return billed
+    raise SystemExit('unknown price %s' % how)
+
+
+def charges(folder, rules):
+    """(vendor, partner account, usage day, currency, priced amount) of every charge the customer pays."""
+    with open(os.path.join(folder, 'aws.csv'), newline='') as f:
+        for r in csv.DictReader(f):
+            typ = r['lineItem/LineItemType']
+            ct = typ
+            if typ in ('Fee', 'Refund') and r['reservation/ReservationARN']:
+                ct = typ + '/Reservation'
+            elif typ == 'Refund' and r['savingsPlan/SavingsPlanARN']:
+                ct = 'Refund/SavingsPlan'
+            listed = D(r['pricing/publicOnDemandCost']) if r['pricing/publicOnDemandCost'] else None
+            v = priced(rules, 'aws', AWS_CATEGORY.get(typ, typ), ct, listed, D(r['lineItem/UnblendedCost']))
+            if v is not None:
+                yield 'aws', r['lineItem/UsageAccountId'], r['lineItem/UsageStartDate'][:10], \
+                    r['lineItem/CurrencyCode'], v
+    with open(os.path.join(folder, 'azure.csv'), newline='') as f:
+        for r in csv.DictReader(f):
+            ct, pm = r['ChargeType'], r['PricingModel']
+            charge_type = ct if pm.lower() == 'ondemand' else '%s/%s' % (ct, pm)
+            listed = None
+            if r['PayGPrice'] != '':
+                p = D(r['PayGPrice'])
+                if not (p == 0 and (r['PublisherType'].lower() == 'marketplace' or pm.lower() in COMMITMENT_MODELS)):
+                    listed = (p * D(r['Quantity'])).quantize(D(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
+            v = priced(rules, 'azure', AZURE_CATEGORY.get(ct.lower(), ct), charge_type, listed,
+                       D(r['CostInBillingCurrency']))
+            if v is None:
+                continue
+            date = r['Date']
+            if '/' in date:
+                mm, dd, yy = date.split('/')
+                date = '%s-%02d-%02d' % (yy, int(mm), int(dd))
+            yield 'azure', r['SubscriptionId'].lower(), date[:10], r['BillingCurrency'], v
+
+
+def cents(x, places):
+    return x.quantize(D(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
+
+
+def text(x):
+    return str(x if x != 0 else abs(x))
+
+
+def expect(folder, conf='config'):
+    rules = read_rules(os.path.join(conf, 'pricing.conf'))
+    allowed = read_eligibility(os.path.join(conf, 'eligibility.conf'))
+    accounts = {}
+    with open(os.path.join(folder, 'accounts.txt')) as f:
+        for line in f:
+            alias, country, cur, markup = line.split()
+            accounts[alias] = (country, cur, D(markup))
+    links = {}
+    with open(os.path.join(folder, 'links.csv'), newline='') as f:
+        for r in csv.DictReader(f):
+            links.setdefault((r['vendor'], r['partner_account_id'].lower()), []).append(
+                (r['from'], r['to'] or '9999-12-31', r['alias']))
+    month = open(os.path.join(folder, 'month')).read().strip()
+    rates = {}
+    with open(os.path.join(folder, 'rates.csv'), newline='') as f:
+        for r in csv.DictReader(f):
+            if r['month'] == month:
+                rates[(r['from'], r['to'])] = D(r['rate'])
+
+    # Attributed to the account linked on the usage day, when it is eligible for the vendor; summed exactly per
+    # account, vendor and source currency.
+    total = {}
+    for vendor, partner, day, cur, v in charges(folder, rules):
+        alias = next((a for lo, hi, a in links.get((vendor, partner), []) if lo <= day <= hi), None)
+        if alias is None or accounts[alias][0] not in allowed[vendor]:
+            continue
+        key = (alias, vendor, cur)
+        total[key] = total.get(key, D(0)) + v
+
+    for alias in sorted(accounts):
+        _, inv, markup = accounts[alias]
+        parts = []
+        for vendor in ('aws', 'azure'):
+            mtd = D(0)
+            for (a, v, cur), t in total.items():
+                if a != alias or v != vendor:
+                    continue
+                if cur != inv:  # each source currency's total converted once, half-to-even to 18 places
+                    t = (t * rates[(cur, inv)]).quantize(D(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
+                mtd += t
+            parts.append(mtd + mtd * markup / 100)
+        places = MINOR[inv]
+        amount = cents(sum(parts), places)
+        if amount == 0:
+            continue
+        unit = D(1).scaleb(-places)
+        floors = [x.quantize(unit, rounding=decimal.ROUND_FLOOR) for x in parts]
+        left = int((amount - sum(floors)) / unit)
+        for i in sorted(range(len(parts)), key=lambda i: (-(parts[i] - floors[i]), i))[:left]:
+            floors[i] += unit
+        print('%s,%s,%s,%s,%s,%s' % (alias, 'charge' if amount > 0 else 'credit', inv, text(amount),
+                                     text(floors[0]), text(floors[1])))
+
+
+if __name__ == '__main__':
+    a = sys.argv[1:]
+    if a == ['pool']:
+        pool()
+    elif len(a) == 3 and a[0] == 'gen':
+        gen(int(a[1]), a[2])
+    elif len(a) in (2, 3) and a[0] == 'expect':
+        expect(*a[1:])
+    else:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
