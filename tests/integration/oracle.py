@@ -8,8 +8,8 @@ config/eligibility.conf). Sums are exact (decimal, never float).
 Usage:
   oracle.py pool                 prints the pool's accounts CSV (for pb-accounts import)
   oracle.py gen SEED DIR         writes DIR/aws.csv, DIR/azure.csv, DIR/links.csv, DIR/rates.csv,
-                                 DIR/accounts.txt (ALIAS COUNTRY CURRENCY MARKUP a line: the state the month
-                                 is billed in) and DIR/month (YYYY-MM)
+                                 DIR/accounts.txt (ALIAS COUNTRY CURRENCY MARKUP reseller|customer a line: the
+                                 state the month is billed in) and DIR/month (YYYY-MM)
   oracle.py expect DIR [CONF]    prints the invoice lines the files of DIR give, as
                                  ALIAS,LINE_TYPE,CURRENCY,AMOUNT,AWS_AMOUNT,AZURE_AMOUNT (CONF: the config
                                  folder, default config)
@@ -53,9 +53,15 @@ def month_of(seed):
     return 1980 + k // 12, k % 12 + 1
 
 
-def amount(rnd, lo=-50, hi=400):
-    """An amount as exact text: a few decimals or many, now and then an exponent or a negative."""
-    places = rnd.choice([0, 2, 2, 4, 6, 10, 12, 15])
+def amount(rnd, lo=-50, hi=400, odd=True):
+    """An amount as exact text: a few decimals or many, now and then an exponent, a negative, a fraction of a
+    cent, half a cent, or a large one."""
+    r = rnd.random() if odd else 1
+    if r < 0.04:
+        return rnd.choice(['0.005', '-0.005', '0.0050', '0.001', '-0.004', '0.0049999999999999999999', '0'])
+    if r < 0.06:
+        return str(D(rnd.randint(-10 ** 12, 10 ** 12)).scaleb(-rnd.choice([0, 2, 7])))
+    places = rnd.choice([0, 2, 2, 4, 6, 10, 12, 15, 18, 20])
     v = D(rnd.randint(lo * 10 ** places, hi * 10 ** places)).scaleb(-places)
     if rnd.random() < 0.05 and v != 0:
         return '%E' % v if places < 6 else str(v)
@@ -83,10 +89,17 @@ def gen(seed, out):
         if 'E' in markup:
             markup = format(D(markup), 'f')
         country = rnd.choice(['US', 'US', 'US', 'GB', 'DE'])
-        accounts.append((a, country, cur, markup))
+        reseller = 'reseller' if rnd.random() < 0.1 else 'customer'
+        accounts.append([a, country, cur, markup, reseller])
+    # Now and then the last account bills only half cents and less, in its exports' currency: its total
+    # is rounded on a half.
+    tiny = rnd.random() < 0.35
+    linkable = POOL[:-1] if tiny else POOL
+    if tiny:
+        accounts[-1][1:] = ['US', 'USD', rnd.choice(['0', '0', '100', '-50', '200']), 'customer']
     with open(os.path.join(out, 'accounts.txt'), 'w') as f:
         for a in accounts:
-            f.write('%s %s %s %s\n' % a)
+            f.write('%s %s %s %s %s\n' % tuple(a))
 
     # Partner accounts, each unmapped, linked for the month, from or until a day in it, or moved mid-month.
     aws_ids = ['%06d%06d' % (seed % 1000000, i + 1) for i in range(5)]
@@ -96,7 +109,9 @@ def gen(seed, out):
     for vendor, ids in (('aws', aws_ids), ('azure', az_ids)):
         for i, p in enumerate(ids):
             kind = 'unmapped' if i == 0 else rnd.choice(['whole', 'whole', 'from', 'until', 'moved', 'before'])
-            a, b = rnd.choice(POOL), rnd.choice(POOL)
+            a, b = rnd.choice(linkable), rnd.choice(linkable)
+            if tiny and i == 1:
+                kind, a = 'whole', POOL[-1]
             d1 = rnd.randint(2, last - 1)
             if kind == 'whole':
                 links.append((a, vendor, p, (first - datetime.timedelta(days=40)).isoformat(), ''))
@@ -136,7 +151,17 @@ def gen(seed, out):
     kinds = [k for k, n in aws_types for _ in range(n)]
     rows = []
     n = 0
+    halves = ['0.005', '-0.005', '0.0025', '0.015', '-0.01', '0.0050', '0.001', '0.0075']
     for p in aws_ids:
+        cur = rnd.choice(['USD', 'USD', 'EUR'])
+        if tiny and p == aws_ids[1]:
+            for _ in range(rnd.randint(1, 4)):
+                n += 1
+                v = rnd.choice(halves)
+                rows.append(['L%d' % n, 'INV-%s' % month, '%sT00:00:00Z' % first.isoformat(), p, 'Usage',
+                             '%sT00:00:00Z' % day(rnd.randint(1, last)).isoformat(), 'AmazonEC2', 'USD', v,
+                             'Amazon Elastic Compute Cloud', 'us-east-1', v, '', ''])
+            continue
         for _ in range(rnd.randint(15, 40)):
             n += 1
             kind = rnd.choice(kinds)
@@ -154,8 +179,10 @@ def gen(seed, out):
             if kind == 'Refund-SP':
                 sp = 'arn:aws:savingsplans::%s:savingsplan/sp-%d' % (p, n)
             service = rnd.choice(['Amazon Elastic Compute Cloud', 'Amazon Simple Storage Service', 'AWS Support'])
+            if typ == 'Credit' and rnd.random() < 0.3:
+                sp = 'arn:aws:savingsplans::%s:savingsplan/sp-%d' % (p, n)
             rows.append(['L%d' % n, 'INV-%s' % month, '%sT00:00:00Z' % first.isoformat(), p, typ,
-                         '%sT%02d:00:00Z' % (day(d).isoformat(), rnd.randint(0, 23)), 'AmazonEC2', 'USD', billed,
+                         '%sT%02d:00:00Z' % (day(d).isoformat(), rnd.randint(0, 23)), 'AmazonEC2', cur, billed,
                          service, rnd.choice(['us-east-1', 'eu-west-1', '']), listed, ri, sp])
     with open(os.path.join(out, 'aws.csv'), 'w', newline='') as f:
         w = csv.writer(f, lineterminator='\n')
@@ -171,16 +198,28 @@ def gen(seed, out):
                 ('RoundingAdjustment', 'OnDemand', 1), ('Cancel', 'OnDemand', 1), ('Renew', 'OnDemand', 1),
                 ('ServiceCredit', 'OnDemand', 1)]
     kinds = [(c, pm) for c, pm, k in az_kinds for _ in range(k)]
+    # The same types as they may be written: other cases, the other spellings of the models, none.
+    spelled = {'Reservation': ['Reservation', 'Reservations', 'reservation'],
+               'SavingsPlan': ['SavingsPlan', 'Savings Plan', 'savingsplan'], 'OnDemand': ['OnDemand', 'OnDemand', '']}
     rows = []
     for i, p in enumerate(az_ids):
         cur = rnd.choice(SOURCE_CURRENCIES)
+        if tiny and i == 1:
+            for _ in range(rnd.randint(1, 4)):
+                v = rnd.choice(halves)
+                rows.append([p, 'half cents', day(rnd.randint(1, last)).strftime('%m/%d/%Y'),
+                             first.strftime('%m/%d/%Y'), 'Usage', 'OnDemand', 'Azure', 'USD', v, v, '1',
+                             'Storage', 'eastus'])
+            continue
         for _ in range(rnd.randint(15, 40)):
             ct, pm = rnd.choice(kinds)
+            pm = rnd.choice(spelled.get(pm, [pm]))
+            ct = rnd.choice([ct, ct, ct, ct.lower(), ct.upper()])
             d = rnd.randint(1, last)
             billed = amount(rnd)
             publisher = rnd.choice(['Azure', 'Azure', 'Azure', 'Marketplace'])
-            price = amount(rnd, 0, 3)
-            qty = amount(rnd, 0, 200)
+            price = amount(rnd, 0, 3, False)
+            qty = amount(rnd, 0, 200, False)
             r = rnd.random()
             if r < 0.1:
                 price = ''
@@ -188,8 +227,12 @@ def gen(seed, out):
                 price = '0'
             if ct in ('Refund', 'Credit', 'Cancel'):
                 billed = '-' + billed.lstrip('-') if D(billed) != 0 else billed
-            date = day(d).strftime(rnd.choice(['%m/%d/%Y', '%Y-%m-%d']))
-            rows.append([p, 'sub %d of %d' % (i, seed), date, first.strftime('%m/%d/%Y'), ct, pm, publisher, cur,
+            date = day(d).strftime(rnd.choice(['%m/%d/%Y', '%Y-%m-%d', '%-m/%-d/%Y']))
+            if 1 < d < last and rnd.random() < 0.2:  # a time and a zone: the UTC day, within the month
+                date = day(d).strftime('%Y-%m-%d') + rnd.choice(['T23:30:00-02:00', 'T00:30:00+05:30', ' 12:00',
+                                                                 'T06:00:00Z', 'T23:59:59.5+00:00'])
+            period = first.strftime('%m/%d/%Y') if rnd.random() < 0.9 else ''
+            rows.append([p, 'sub %d of %d' % (i, seed), date, period, ct, pm, publisher, cur,
                          billed, price, qty, rnd.choice(['Virtual Machines', 'Storage', '']),
                          rnd.choice(['westeurope', 'eastus', ''])])
     with open(os.path.join(out, 'azure.csv'), 'w', newline='') as f:
@@ -270,6 +313,11 @@ def priced(rules, vendor, category, charge_type, listed, billed):
     raise SystemExit('unknown price %s' % how)
 
 
+def money(text):
+    """An amount of an export: beyond 18 decimal places, rounded half-to-even (man/pb-ingest.1)."""
+    return D(text).quantize(D(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
+
+
 def charges(folder, rules):
     """(vendor, partner account, usage day, currency, priced amount) of every charge the customer pays."""
     with open(os.path.join(folder, 'aws.csv'), newline='') as f:
@@ -280,29 +328,38 @@ def charges(folder, rules):
                 ct = typ + '/Reservation'
             elif typ == 'Refund' and r['savingsPlan/SavingsPlanARN']:
                 ct = 'Refund/SavingsPlan'
-            listed = D(r['pricing/publicOnDemandCost']) if r['pricing/publicOnDemandCost'] else None
-            v = priced(rules, 'aws', AWS_CATEGORY.get(typ, typ), ct, listed, D(r['lineItem/UnblendedCost']))
+            listed = money(r['pricing/publicOnDemandCost']) if r['pricing/publicOnDemandCost'] else None
+            v = priced(rules, 'aws', AWS_CATEGORY.get(typ, typ), ct, listed, money(r['lineItem/UnblendedCost']))
             if v is not None:
                 yield 'aws', r['lineItem/UsageAccountId'], r['lineItem/UsageStartDate'][:10], \
                     r['lineItem/CurrencyCode'], v
     with open(os.path.join(folder, 'azure.csv'), newline='') as f:
         for r in csv.DictReader(f):
             ct, pm = r['ChargeType'], r['PricingModel']
-            charge_type = ct if pm.lower() == 'ondemand' else '%s/%s' % (ct, pm)
+            charge_type = ct if pm.lower() in ('ondemand', '') else '%s/%s' % (ct, pm)
             listed = None
             if r['PayGPrice'] != '':
                 p = D(r['PayGPrice'])
                 if not (p == 0 and (r['PublisherType'].lower() == 'marketplace' or pm.lower() in COMMITMENT_MODELS)):
                     listed = (p * D(r['Quantity'])).quantize(D(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
             v = priced(rules, 'azure', AZURE_CATEGORY.get(ct.lower(), ct), charge_type, listed,
-                       D(r['CostInBillingCurrency']))
+                       money(r['CostInBillingCurrency']))
             if v is None:
                 continue
-            date = r['Date']
-            if '/' in date:
-                mm, dd, yy = date.split('/')
-                date = '%s-%02d-%02d' % (yy, int(mm), int(dd))
-            yield 'azure', r['SubscriptionId'].lower(), date[:10], r['BillingCurrency'], v
+            yield 'azure', r['SubscriptionId'].lower(), utc_day(r['Date']), r['BillingCurrency'], v
+
+
+def utc_day(date):
+    """An Azure date (MM/DD/YYYY, or YYYY-MM-DD with a time and a zone, none being UTC) as its UTC day."""
+    if '/' in date:
+        mm, dd, yy = date.split('/')
+        return '%s-%02d-%02d' % (yy, int(mm), int(dd))
+    if len(date) == 10:
+        return date
+    t = datetime.datetime.fromisoformat(date.replace('Z', '+00:00'))
+    if t.tzinfo is not None:
+        t = t.astimezone(datetime.timezone.utc)
+    return t.date().isoformat()
 
 
 def cents(x, places):
@@ -319,8 +376,8 @@ def expect(folder, conf='config'):
     accounts = {}
     with open(os.path.join(folder, 'accounts.txt')) as f:
         for line in f:
-            alias, country, cur, markup = line.split()
-            accounts[alias] = (country, cur, D(markup))
+            alias, country, cur, markup, kind = line.split()
+            accounts[alias] = (country if kind != 'reseller' else None, cur, D(markup))
     links = {}
     with open(os.path.join(folder, 'links.csv'), newline='') as f:
         for r in csv.DictReader(f):

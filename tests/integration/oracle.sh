@@ -35,13 +35,14 @@ run_seed() {
 	python3 $ORACLE gen "$seed" "$d" || return 1
 	month=$(cat "$d/month")
 	last=$(date -u -d "$month-01 +1 month -1 day" +%F)
-	# Each account eligible while it is linked, then given the country it is billed in.
-	while read -r a country cur markup; do
-		"$A" update "$a" --country US --invoice-currency "$cur" --markup "$markup" >/dev/null || return 1
+	# Each account eligible while it is linked, then given the country it is billed in, or made a reseller.
+	while read -r a country cur markup kind; do
+		"$A" update "$a" --country US --no-reseller --invoice-currency "$cur" --markup "$markup" >/dev/null ||
+			return 1
 	done <"$d/accounts.txt"
 	"$A" import-links "$d/links.csv" --by oracle >/dev/null || return 1
-	while read -r a country cur markup; do
-		"$A" update "$a" --country "$country" >/dev/null || return 1
+	while read -r a country cur markup kind; do
+		"$A" update "$a" --country "$country" $([ "$kind" == reseller ] && echo --reseller) >/dev/null || return 1
 	done <"$d/accounts.txt"
 	"$BIN/pb-aggregate" rates --load "$d/rates.csv" >/dev/null &&
 		"$BIN/pb-ingest" --format aws-cur --no-progress --source oracle:aws --month "$month" "$d/aws.csv" \
