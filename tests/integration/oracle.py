@@ -215,7 +215,8 @@ def gen(seed, out):
             ct, pm = rnd.choice(kinds)
             pm = rnd.choice(spelled.get(pm, [pm]))
             ct = rnd.choice([ct, ct, ct, ct.lower(), ct.upper()])
-            d = rnd.randint(1, last)
+            # Azure usage may come late, billed in the month after it (an AWS line's usage is in its month).
+            d = rnd.randint(1, last) if rnd.random() < 0.97 else rnd.randint(-3, 0)
             billed = amount(rnd)
             publisher = rnd.choice(['Azure', 'Azure', 'Azure', 'Marketplace'])
             price = amount(rnd, 0, 3, False)
@@ -231,7 +232,7 @@ def gen(seed, out):
             if 1 < d < last and rnd.random() < 0.2:  # a time and a zone: the UTC day, within the month
                 date = day(d).strftime('%Y-%m-%d') + rnd.choice(['T23:30:00-02:00', 'T00:30:00+05:30', ' 12:00',
                                                                  'T06:00:00Z', 'T23:59:59.5+00:00'])
-            period = first.strftime('%m/%d/%Y') if rnd.random() < 0.9 else ''
+            period = first.strftime('%m/%d/%Y') if rnd.random() < 0.9 or d < 1 else ''
             rows.append([p, 'sub %d of %d' % (i, seed), date, period, ct, pm, publisher, cur,
                          billed, price, qty, rnd.choice(['Virtual Machines', 'Storage', '']),
                          rnd.choice(['westeurope', 'eastus', ''])])
