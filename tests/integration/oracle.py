@@ -200,7 +200,7 @@ def gen(seed, out):
     kinds = [(c, pm) for c, pm, k in az_kinds for _ in range(k)]
     # The same types as they may be written: other cases, the other spellings of the models, none.
     spelled = {'Reservation': ['Reservation', 'Reservations', 'reservation'],
-               'SavingsPlan': ['SavingsPlan', 'Savings Plan', 'savingsplan'], 'OnDemand': ['OnDemand', 'OnDemand', '']}
+               'SavingsPlan': ['SavingsPlan', 'Savings Plan', 'savingsplan'], 'OnDemand': ['OnDemand', 'OnDemand', '', 'On Demand', 'ondemand', 'On-Demand']}
     rows = []
     for i, p in enumerate(az_ids):
         cur = rnd.choice(SOURCE_CURRENCIES)
@@ -337,7 +337,7 @@ def charges(folder, rules):
     with open(os.path.join(folder, 'azure.csv'), newline='') as f:
         for r in csv.DictReader(f):
             ct, pm = r['ChargeType'], r['PricingModel']
-            charge_type = ct if pm.lower() in ('ondemand', '') else '%s/%s' % (ct, pm)
+            charge_type = ct if pm.lower() in ('ondemand', 'on demand', '') else '%s/%s' % (ct, pm)
             listed = None
             if r['PayGPrice'] != '':
                 p = D(r['PayGPrice'])
