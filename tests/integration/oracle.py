@@ -13,6 +13,11 @@ Usage:
   oracle.py expect DIR [CONF]    prints the invoice lines the files of DIR give, as
                                  ALIAS,LINE_TYPE,CURRENCY,AMOUNT,AWS_AMOUNT,AZURE_AMOUNT (CONF: the config
                                  folder, default config)
+  oracle.py exact DIR CSV [DETAIL]
+                                 prints where CSV (pb-aggregate --csv) differs from the oracle's exact month
+                                 to date and markup per account and vendor, and where the sums of DETAIL's
+                                 amounts (the invoice's detail) per account and vendor differ from their sum;
+                                 nothing when they do not
 """
 import calendar
 import csv
@@ -371,7 +376,9 @@ def text(x):
     return str(x if x != 0 else abs(x))
 
 
-def expect(folder, conf='config'):
+def expect(folder, conf='config', aggregate_csv=None, detail_csv=None):
+    """Prints the invoice lines; with aggregate_csv (pb-aggregate --csv's output), what differs between its
+    exact month to date and markup per account and vendor and the oracle's instead."""
     rules = read_rules(os.path.join(conf, 'pricing.conf'))
     allowed = read_eligibility(os.path.join(conf, 'eligibility.conf'))
     accounts = {}
@@ -401,6 +408,7 @@ def expect(folder, conf='config'):
         key = (alias, vendor, cur)
         total[key] = total.get(key, D(0)) + v
 
+    exact = {}
     for alias in sorted(accounts):
         _, inv, markup = accounts[alias]
         parts = []
@@ -412,7 +420,13 @@ def expect(folder, conf='config'):
                 if cur != inv:  # each source currency's total converted once, half-to-even to 18 places
                     t = (t * rates[(cur, inv)]).quantize(D(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
                 mtd += t
-            parts.append(mtd + mtd * markup / 100)
+            # The markup on it, rounded half-to-even to 18 places (man/pb-aggregate.1).
+            up = (mtd * markup / 100).quantize(D(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
+            parts.append(mtd + up)
+            if any(a == alias and v == vendor for a, v, _ in total):
+                exact[(alias, vendor)] = (inv, mtd, up)
+        if aggregate_csv is not None:
+            continue
         places = MINOR[inv]
         amount = cents(sum(parts), places)
         if amount == 0:
@@ -424,6 +438,28 @@ def expect(folder, conf='config'):
             floors[i] += unit
         print('%s,%s,%s,%s,%s,%s' % (alias, 'charge' if amount > 0 else 'credit', inv, text(amount),
                                      text(floors[0]), text(floors[1])))
+    if aggregate_csv is None:
+        return
+    if detail_csv is not None:  # the detail adds up, per account and vendor, to what the line is rounded from
+        sums = {}
+        with open(detail_csv, newline='') as f:
+            for r in csv.DictReader(f):
+                key = (r['account_alias'], r['vendor'])
+                sums[key] = sums.get(key, D(0)) + D(r['amount'])
+        for key in sorted(set(sums) | set(exact)):
+            want = exact[key][1] + exact[key][2] if key in exact else D(0)
+            if sums.get(key, D(0)) != want:
+                print('%s %s: the detail adds up to %s, the oracle %s' % (key + (sums.get(key, D(0)), want)))
+    with open(aggregate_csv, newline='') as f:
+        for r in csv.DictReader(f):
+            got = (r['currency'], D(r['month_to_date']), D(r['markup']))
+            want = exact.pop((r['alias'], r['vendor']), (r['currency'], D(0), D(0)))
+            if got != want:
+                print('%s %s: month to date and markup %s %s %s, the oracle %s %s %s' % ((r['alias'], r['vendor'])
+                                                                                        + got + want))
+    for (alias, vendor), want in sorted(exact.items()):
+        if want[1] != 0 or want[2] != 0:
+            print('%s %s: not in the aggregate, the oracle %s %s %s' % ((alias, vendor) + want))
 
 
 if __name__ == '__main__':
@@ -434,6 +470,8 @@ if __name__ == '__main__':
         gen(int(a[1]), a[2])
     elif len(a) in (2, 3) and a[0] == 'expect':
         expect(*a[1:])
+    elif len(a) in (3, 4) and a[0] == 'exact':
+        expect(a[1], 'config', *a[2:])
     else:
         sys.stderr.write(__doc__)
         sys.exit(2)

@@ -55,6 +55,7 @@ run_seed() {
 		return 1
 	}
 	tr -d '\r' <"$d/invoice-$month.csv" | tail -n +2 | cut -d, -f5,8,10-13
+	"$BIN/pb-aggregate" --month "$month" --no-run --csv >"$d/aggregate.csv" || return 1
 }
 
 seeds=${ORACLE_SEEDS:-1 2 3}
@@ -64,5 +65,8 @@ for seed in $seeds; do
 	[ -n "${ORACLE_VERBOSE:-}" ] && printf "%s\n" "$got"
 	check "seed $seed: the invoice lines are the oracle's, to the last digit" \
 		"$(python3 $ORACLE expect "$TMP/seed-$seed")" "$got"
+	check "seed $seed: each account and vendor's month to date, markup and detail are the oracle's, exact" \
+		"" "$(python3 $ORACLE exact "$TMP/seed-$seed" "$TMP/seed-$seed/aggregate.csv" \
+			"$TMP/seed-$seed/invoice-$(cat "$TMP/seed-$seed/month")-detail.csv" 2>&1)"
 done
 pb_tests_done
