@@ -143,7 +143,7 @@ def gen(seed, out):
             for t in MINOR:
                 if s != t:
                     r = base[s] / base[t] * D(str(round(rnd.uniform(0.9, 1.1), 6)))
-                    places = rnd.choice([4, 6, 10, 14])
+                    places = rnd.choice([4, 6, 10, 14, 18])
                     f.write('%s,%s,%s,%s\n' % (month, s, t, r.quantize(D(1).scaleb(-places))))
 
     # The AWS report: every line type the pricing rules tell apart, all with an invoice id (a final month).
