@@ -4,8 +4,9 @@
 # links that start, end or move within the month, an unmapped partner account, accounts the eligibility rules
 # refuse, invoice currencies other than the exports' with the month's rates, and markups; the pipeline
 # (pb-ingest, pb-accounts, pb-aggregate --detail, pb-invoice --issue) must give the oracle's lines to the last
-# digit. ORACLE_SEEDS="1 2 3 ..." (or a range, ORACLE_SEEDS=1-300) runs others; the default seeds are those
-# below, each a month of its own in one cluster.
+# digit, and their exact month to date, markup and detail to the last of their 18 decimal places.
+# ORACLE_SEEDS="1 2 3 ..." (or a range, ORACLE_SEEDS=1-400) runs others, each seed a month of its own in one
+# cluster (the default seeds are those below); ORACLE_VERBOSE=1 prints each seed's invoice lines.
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -42,23 +43,26 @@ run_seed() {
 	done <"$d/accounts.txt"
 	"$A" import-links "$d/links.csv" --by oracle >/dev/null || return 1
 	while read -r a country cur markup kind; do
-		"$A" update "$a" --country "$country" $([ "$kind" == reseller ] && echo --reseller) >/dev/null || return 1
+		if [ "$kind" == reseller ]; then set -- --reseller; else set --; fi
+		"$A" update "$a" --country "$country" "$@" >/dev/null || return 1
 	done <"$d/accounts.txt"
-	"$BIN/pb-aggregate" rates --load "$d/rates.csv" >/dev/null &&
+	if ! { "$BIN/pb-aggregate" rates --load "$d/rates.csv" >/dev/null &&
 		"$BIN/pb-ingest" --format aws-cur --no-progress --source oracle:aws --month "$month" "$d/aws.csv" \
 			>/dev/null 2>"$d/ingest.err" &&
 		"$BIN/pb-ingest" --format azure-cost --no-progress --final --source oracle:azure --month "$month" \
 			"$d/azure.csv" >/dev/null 2>>"$d/ingest.err" &&
 		"$BIN/pb-aggregate" --month "$month" --detail --as-of "$last" >/dev/null 2>"$d/aggregate.err" &&
-		"$BIN/pb-invoice" --month "$month" --issue --out "$d" >/dev/null || {
+		"$BIN/pb-invoice" --month "$month" --issue --out "$d" >/dev/null; }; then
 		cat "$d/ingest.err" "$d/aggregate.err" 2>/dev/null
 		return 1
-	}
+	fi
 	tr -d '\r' <"$d/invoice-$month.csv" | tail -n +2 | cut -d, -f5,8,10-13
 	"$BIN/pb-aggregate" --month "$month" --no-run --csv >"$d/aggregate.csv" || return 1
 }
 
-seeds=${ORACLE_SEEDS:-1 2 3}
+# Two seeds that between them have a reseller, accounts in DE and GB, invoices in JPY and BHD, a markup of
+# -100, an account billed half cents, a credit line, AWS lines in EUR and late Azure usage.
+seeds=${ORACLE_SEEDS:-6 37}
 case $seeds in *-*) seeds=$(seq "${seeds%-*}" "${seeds#*-}") ;; esac
 for seed in $seeds; do
 	got=$(run_seed "$seed" 2>&1)
