@@ -228,7 +228,9 @@ char *pb_url_file_uri(const char *abs)
 	struct pb_buf b = PB_BUF_INIT;
 	char *shown;
 
-	pb_url_add_file(&b, abs);
+	/* As it has been recorded since the first import: the source of a folder's imports stays the same. */
+	pb_buf_addstr(&b, "file://");
+	pb_buf_addstr(&b, abs);
 	shown = b.failed ? NULL : pb_url_redact(pb_buf_str(&b));
 	pb_buf_release(&b);
 	return shown;

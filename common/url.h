@@ -41,8 +41,10 @@ char *pb_url_file_path(const char *url, struct pb_buf *err);
 void pb_url_add_file(struct pb_buf *b, const char *abs);
 
 /*
- * The file:// address of the absolute path abs as it is recorded, to free (NULL: no memory): a '%' before any
- * '?' as %25, so that pb_url_file_path gives abs back, and a signed query left out as pb_url_add leaves it.
+ * The file:// address of the absolute path abs as it is recorded, to free (NULL: no memory): "file://" and abs
+ * as they are, a signed query left out as pb_url_add leaves it. A '%' stays as it is (not %25), as paths were
+ * recorded before file:// addresses were decoded, so that the source of a folder's imports does not change; such
+ * a record is a name, not an address to open (pb_url_add_file makes one).
  */
 char *pb_url_file_uri(const char *abs);
 

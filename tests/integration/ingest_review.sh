@@ -867,14 +867,27 @@ for f in 'c%25?code=1.csv' 'f.csv#x?sig=S3CR3T' 'dl/folder?sv=1&sig=S3CR3T/part.
 	got="$got$st;"
 done
 check "24: names holding a query in the store: files and sources recorded without a signature, and only it" \
-	"0;0;0;|file://$TMP/e/q/c%2525?code=1.csv file://$TMP/e/q;file://$TMP/e/q/f.csv#x file://$TMP/e/q;file://$TMP/e/q/dl/folder/part.csv file://$TMP/e/q/dl/folder;|0" \
+	"0;0;0;|file://$TMP/e/q/c%25?code=1.csv file://$TMP/e/q;file://$TMP/e/q/f.csv#x file://$TMP/e/q;file://$TMP/e/q/dl/folder/part.csv file://$TMP/e/q/dl/folder;|0" \
 	"$got|$(pb_sql "SELECT f.uri || ' ' || i.source FROM pb.import_file f JOIN pb.import i ON i.id = f.import_id
 		WHERE i.source LIKE 'file://$TMP/e/q%' ORDER BY i.id" | tr '\n' ';')|$(pb_sql "SELECT count(*) FROM pb.import i
 		LEFT JOIN pb.import_file f ON f.import_id = i.id WHERE i.source || coalesce(f.uri, '') LIKE '%S3CR3T%'")"
 
+# A path is recorded as it was before file:// addresses were decoded: a folder whose name holds a '%' keeps the
+# source its imports already have ("file://DIR/100%", not "file://DIR/100%25"), so that storing its month again
+# replaces them rather than being refused as the same bytes under another source.
+mkdir -p "$TMP/e/p/100%"
+head -23 "$A" >"$TMP/e/p/100%/part.csv"
+run "$TMP/e/p/100%" --format azure-cost part.csv
+a=$st
+run "$TMP/e/p/100%" --format azure-cost part.csv
+check "24: a folder whose name holds a '%': recorded as it is, the second store replaces the first" \
+	"0|0|file://$TMP/e/p/100%/part.csv file://$TMP/e/p/100% superseded;file://$TMP/e/p/100%/part.csv file://$TMP/e/p/100% committed;" \
+	"$a|$st|$(pb_sql "SELECT f.uri || ' ' || i.source || ' ' || i.status FROM pb.import_file f JOIN pb.import i
+		ON i.id = f.import_id WHERE i.source LIKE 'file://$TMP/e/p/%' ORDER BY i.id" | tr '\n' ';')"
+
 # ---- 25. file:// addresses are percent-decoded (RFC 8089), of this machine only ------------------------------
-# "file:///DIR/a%20b.csv" looked for a file named "a%20b.csv"; a host was ignored. A file's recorded address
-# decodes to its name ('%' as %25: 24's "c%2525?code=1.csv").
+# "file:///DIR/a%20b.csv" looked for a file named "a%20b.csv"; a host was ignored. An address
+# decodes to its name ("file://DIR/c%2525?code=1.csv" is "DIR/c%25?code=1.csv").
 head -20 "$A" >"$TMP/e/q/a b.csv"
 run "$TMP/e/q" --format azure-cost --summary "a b.csv"
 cp "$out" "$TMP/e/q/want"
