@@ -480,6 +480,27 @@ def settle(crowd, keeps):
     time.sleep(0.3)
 
 
+def metrics_status(url, timeout, source=None, tls=False):
+    """The status of a GET /metrics on a connection of its own (from source, over TLS if tls), or "000"."""
+    import socket
+    import ssl
+
+    try:
+        sock = socket.create_connection((url.hostname, url.port), timeout=timeout,
+                                        source_address=(source, 0) if source else None)
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            sock = ctx.wrap_socket(sock)
+        sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        status, _, _ = read_head(sock, b"")
+        sock.close()
+        return status.split()[1]
+    except (Invalid, OSError):
+        return "000"
+
+
 def cmd_per_client(base, n, keeps):
     import socket
 
@@ -487,14 +508,7 @@ def cmd_per_client(base, n, keeps):
     crowd = []
 
     def one(source):
-        try:
-            sock = socket.create_connection((url.hostname, url.port), timeout=5, source_address=(source, 0))
-            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            status, _, _ = read_head(sock, b"")
-            sock.close()
-            return status.split()[1]
-        except (Invalid, OSError):
-            return "000"
+        return metrics_status(url, 5, source=source)
 
     try:
         for _ in range(n):
@@ -566,7 +580,6 @@ def client_hello():
 
 def cmd_slow(base, n):
     import socket
-    import ssl
 
     url = urllib.parse.urlsplit(base)
     https = url.scheme == "https"
@@ -577,19 +590,7 @@ def cmd_slow(base, n):
     quiet = [False] * n  # sends nothing more
 
     def probe():
-        try:
-            sock = socket.create_connection((url.hostname, url.port), timeout=2)
-            if https:
-                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-                ctx.check_hostname = False
-                ctx.verify_mode = ssl.CERT_NONE
-                sock = ctx.wrap_socket(sock)
-            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            status, _, _ = read_head(sock, b"")
-            sock.close()
-            return status.split()[1]
-        except (Invalid, OSError):
-            return "000"
+        return metrics_status(url, 2, tls=https)
 
     try:
         for i in range(n):
