@@ -18,6 +18,14 @@ Usage:
                                  to date and markup per account and vendor, and where the sums of DETAIL's
                                  amounts (the invoice's detail) per account and vendor differ from their sum;
                                  nothing when they do not
+  oracle.py restate SEED DIR OUT writes OUT, DIR's month restated: some amounts changed, a credit added and a
+                                 line removed in each export
+  oracle.py next SEED DIR OUT N  writes OUT, a small month of its own exports N months after DIR's, the same
+                                 accounts and links
+  oracle.py adjusted DIR CORRECTED NOW...
+                                 prints DIR's invoice lines as ALIAS,LINE_TYPE,CORRECTS,CURRENCY,AMOUNT,
+                                 AWS_AMOUNT,AZURE_AMOUNT, its adjustments of CORRECTED's month included: NOW are
+                                 that month's folders as invoiced, then as adjusted on each invoice after it
 """
 import calendar
 import csv
@@ -53,9 +61,12 @@ def pool():
 
 
 def month_of(seed):
-    """A past month of its own for each seed (the accounts are shared, the partner accounts are the seed's)."""
+    """A past month of its own for each seed (the accounts are shared, the partner accounts are the seed's), and
+    the two after it free for the seed's adjustments: seeds next to each other 44 years apart (a February keeps
+    its days)."""
     k = seed % 480
-    return 1980 + k // 12, k % 12 + 1
+    i = (1980 - 44 * (k % 3)) * 12 + k
+    return i // 12, i % 12 + 1
 
 
 def amount(rnd, lo=-50, hi=400, odd=True):
@@ -376,9 +387,21 @@ def text(x):
     return str(x if x != 0 else abs(x))
 
 
-def expect(folder, conf='config', aggregate_csv=None, detail_csv=None):
+def rounded(parts, places):
+    """The line's amount, rounded once half away from zero, and its vendor parts by largest remainder."""
+    amount = cents(sum(parts), places)
+    unit = D(1).scaleb(-places)
+    floors = [x.quantize(unit, rounding=decimal.ROUND_FLOOR) for x in parts]
+    left = int((amount - sum(floors)) / unit)
+    for i in sorted(range(len(parts)), key=lambda i: (-(parts[i] - floors[i]), i))[:left]:
+        floors[i] += unit
+    return amount, floors
+
+
+def expect(folder, conf='config', aggregate_csv=None, detail_csv=None, collect=None):
     """Prints the invoice lines; with aggregate_csv (pb-aggregate --csv's output), what differs between its
-    exact month to date and markup per account and vendor and the oracle's instead."""
+    exact month to date and markup per account and vendor and the oracle's instead; with collect (a dict), puts
+    each account's (currency, exact parts per vendor) in it and prints nothing."""
     rules = read_rules(os.path.join(conf, 'pricing.conf'))
     allowed = read_eligibility(os.path.join(conf, 'eligibility.conf'))
     accounts = {}
@@ -425,17 +448,13 @@ def expect(folder, conf='config', aggregate_csv=None, detail_csv=None):
             parts.append(mtd + up)
             if any(a == alias and v == vendor for a, v, _ in total):
                 exact[(alias, vendor)] = (inv, mtd, up)
-        if aggregate_csv is not None:
+        if collect is not None:
+            collect[alias] = (inv, parts)
+        if aggregate_csv is not None or collect is not None:
             continue
-        places = MINOR[inv]
-        amount = cents(sum(parts), places)
+        amount, floors = rounded(parts, MINOR[inv])
         if amount == 0:
             continue
-        unit = D(1).scaleb(-places)
-        floors = [x.quantize(unit, rounding=decimal.ROUND_FLOOR) for x in parts]
-        left = int((amount - sum(floors)) / unit)
-        for i in sorted(range(len(parts)), key=lambda i: (-(parts[i] - floors[i]), i))[:left]:
-            floors[i] += unit
         print('%s,%s,%s,%s,%s,%s' % (alias, 'charge' if amount > 0 else 'credit', inv, text(amount),
                                      text(floors[0]), text(floors[1])))
     if aggregate_csv is None:
@@ -462,6 +481,130 @@ def expect(folder, conf='config', aggregate_csv=None, detail_csv=None):
             print('%s %s: not in the aggregate, the oracle %s %s %s' % ((alias, vendor) + want))
 
 
+# ---- adjustments ---------------------------------------------------------------------------------------------
+
+def copy_state(folder, out, names=('accounts.txt', 'links.csv', 'rates.csv', 'month')):
+    os.makedirs(out, exist_ok=True)
+    for n in names:
+        with open(os.path.join(folder, n)) as f, open(os.path.join(out, n), 'w') as g:
+            g.write(f.read())
+
+
+def restate(seed, folder, out):
+    """A changed export of folder's month in out: some lines' amounts changed, a credit added, a line removed
+    (in each vendor's file), the accounts, links and rates the same."""
+    rnd = random.Random('restate %d %s' % (seed, os.path.basename(out)))
+    copy_state(folder, out)
+    for name, cost, listed, credit in (('aws.csv', 'lineItem/UnblendedCost', 'pricing/publicOnDemandCost',
+                                        ('lineItem/LineItemType', 'Credit')),
+                                       ('azure.csv', 'CostInBillingCurrency', 'PayGPrice', ('ChargeType', 'Credit'))):
+        with open(os.path.join(folder, name), newline='') as f:
+            r = csv.reader(f)
+            header = next(r)
+            rows = list(r)
+        c, lp, ct = header.index(cost), header.index(listed), header.index(credit[0])
+        for row in rnd.sample(rows, min(len(rows), rnd.randint(1, 4))):
+            row[c] = amount(rnd)
+            if name == 'azure.csv' and row[ct].lower() in ('refund', 'credit', 'cancel') and D(row[c]) != 0:
+                row[c] = '-' + row[c].lstrip('-')  # an Azure credit stays negative
+            if row[lp] != '':
+                row[lp] = amount(rnd, 0, 300, False) if name == 'aws.csv' else amount(rnd, 0, 3, False)
+        added = list(rnd.choice(rows))
+        added[ct] = credit[1]
+        added[c] = '-' + amount(rnd, 1, 90, False).lstrip('-')
+        if name == 'aws.csv':
+            added[0] = 'R%d' % rnd.randrange(10 ** 9)
+            added[lp] = added[header.index('reservation/ReservationARN')] = ''
+        else:
+            added[header.index('PricingModel')] = 'OnDemand'
+        del rows[rnd.randrange(len(rows))]
+        rows.insert(rnd.randrange(len(rows) + 1), added)
+        with open(os.path.join(out, name), 'w', newline='') as f:
+            w = csv.writer(f, lineterminator='\n')
+            w.writerow(header)
+            w.writerows(rows)
+
+
+def gen_next(seed, folder, out, ahead):
+    """A small month of its own exports in out, ahead months after folder's, the same accounts and links, its
+    own rates."""
+    rnd = random.Random('next %d %d' % (seed, ahead))
+    copy_state(folder, out, ('accounts.txt', 'links.csv'))
+    y, m = (int(x) for x in open(os.path.join(folder, 'month')).read().split('-'))
+    i = y * 12 + m - 1 + ahead
+    y, m = i // 12, i % 12 + 1
+    last = calendar.monthrange(y, m)[1]
+    first = datetime.date(y, m, 1)
+    month = '%04d-%02d' % (y, m)
+    with open(os.path.join(out, 'month'), 'w') as f:
+        f.write(month + '\n')
+    with open(os.path.join(folder, 'rates.csv')) as f, open(os.path.join(out, 'rates.csv'), 'w') as g:
+        g.write(f.readline())
+        for line in f:
+            _, a, b, r = line.strip().split(',')
+            g.write('%s,%s,%s,%s\n' % (month, a, b, D(r) * D(str(round(rnd.uniform(0.95, 1.05), 4)))))
+    with open(os.path.join(folder, 'links.csv'), newline='') as f:
+        parts = sorted({(r['vendor'], r['partner_account_id']) for r in csv.DictReader(f)})
+    aws, az = [], []
+    seen = set()
+    for vendor, p in parts:
+        # At least a line of each vendor: an AWS report without one has no invoice id, and is not final.
+        for n in range(rnd.randint(0 if vendor in seen else 1, 2)):
+            seen.add(vendor)
+            day = first + datetime.timedelta(days=rnd.randint(0, last - 1))
+            v = amount(rnd)
+            if vendor == 'aws':
+                aws.append(['N%d' % len(aws), 'INV-%s' % month, '%sT00:00:00Z' % first.isoformat(), p, 'Usage',
+                            '%sT01:00:00Z' % day.isoformat(), 'AmazonEC2', rnd.choice(SOURCE_CURRENCIES), v,
+                            'Amazon Simple Storage Service', 'us-east-1', rnd.choice(['', amount(rnd, 0, 300)]),
+                            '', ''])
+            else:
+                az.append([p, 'next', day.strftime('%m/%d/%Y'), first.strftime('%m/%d/%Y'), 'Usage', 'OnDemand',
+                           'Azure', rnd.choice(SOURCE_CURRENCIES), v, rnd.choice(['', amount(rnd, 0, 3, False)]),
+                           amount(rnd, 0, 20, False), 'Storage', 'eastus'])
+    for name, header, rows in (('aws.csv', AWS_HEADER, aws), ('azure.csv', AZ_HEADER, az)):
+        with open(os.path.join(out, name), 'w', newline='') as f:
+            w = csv.writer(f, lineterminator='\n')
+            w.writerow(header)
+            w.writerows(rows)
+
+
+def expect_adjusted(folder, corrected, *now):
+    """Prints folder's invoice lines, as ALIAS,LINE_TYPE,CORRECTS,CURRENCY,AMOUNT,AWS_AMOUNT,AZURE_AMOUNT, with
+    the adjustment of the month of corrected: what the last of now (folders of that month as it was each time
+    it was invoiced or adjusted, the first the one invoiced) comes to less everything invoiced for it before."""
+    own = {}
+    expect(folder, collect=own)
+    billed = []
+    for f in now:
+        got = {}
+        expect(f, collect=got)
+        billed.append({a: (cur, ) + rounded(parts, MINOR[cur]) for a, (cur, parts) in got.items()})
+    month = open(os.path.join(corrected, 'month')).read().strip()
+    out = []
+    invoiced = {}  # per account: currency, amount, parts
+    for k, lines in enumerate(billed):
+        for alias in sorted(set(lines) | set(invoiced)):
+            cur, amt, parts = lines.get(alias, invoiced.get(alias, ('', D(0), [D(0), D(0)])))
+            if alias not in lines:
+                amt, parts = D(0), [D(0), D(0)]
+            was = invoiced.get(alias, (cur, D(0), [D(0), D(0)]))
+            if amt == was[1]:
+                continue
+            if k == len(billed) - 1:
+                out.append(((alias, 1), '%s,adjustment,%s-01,%s,%s,%s,%s' % (
+                    alias, month, cur, text(amt - was[1]), text(parts[0] - was[2][0]), text(parts[1] - was[2][1]))))
+            invoiced[alias] = (cur, amt, parts)
+    for alias in sorted(own):
+        cur, parts = own[alias]
+        amt, floors = rounded(parts, MINOR[cur])
+        if amt != 0:
+            out.append(((alias, 0), '%s,%s,,%s,%s,%s,%s' % (alias, 'charge' if amt > 0 else 'credit', cur,
+                                                             text(amt), text(floors[0]), text(floors[1]))))
+    for _, line in sorted(out):
+        print(line)
+
+
 if __name__ == '__main__':
     a = sys.argv[1:]
     if a == ['pool']:
@@ -470,6 +613,12 @@ if __name__ == '__main__':
         gen(int(a[1]), a[2])
     elif len(a) in (2, 3) and a[0] == 'expect':
         expect(*a[1:])
+    elif len(a) == 4 and a[0] == 'restate':
+        restate(int(a[1]), a[2], a[3])
+    elif len(a) == 5 and a[0] == 'next':
+        gen_next(int(a[1]), a[2], a[3], int(a[4]))
+    elif len(a) >= 4 and a[0] == 'adjusted':
+        expect_adjusted(*a[1:])
     elif len(a) in (3, 4) and a[0] == 'exact':
         expect(a[1], 'config', *a[2:])
     else:

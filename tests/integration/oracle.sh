@@ -4,7 +4,10 @@
 # links that start, end or move within the month, an unmapped partner account, accounts the eligibility rules
 # refuse, invoice currencies other than the exports' with the month's rates, and markups; the pipeline
 # (pb-ingest, pb-accounts, pb-aggregate --detail, pb-invoice --issue) must give the oracle's lines to the last
-# digit, and their exact month to date, markup and detail to the last of their 18 decimal places.
+# digit, and their exact month to date, markup and detail to the last of their 18 decimal places. Then the issued
+# month is restated (amounts changed, a credit added, a line removed) and aggregated again, and the month after it
+# issued with its own small exports: its lines and its adjustment of the month must be the oracle's (what the
+# month comes to now less what was invoiced for it); then restated again, and the month after that.
 # ORACLE_SEEDS="1 2 3 ..." (or a range, ORACLE_SEEDS=1-400) runs others, each seed a month of its own in one
 # cluster (the default seeds are those below); ORACLE_VERBOSE=1 prints each seed's invoice lines.
 set -u
@@ -60,6 +63,37 @@ run_seed() {
 	"$BIN/pb-aggregate" --month "$month" --no-run --csv >"$d/aggregate.csv" || return 1
 }
 
+# adjust_seed SEED: the seed's month, once issued, restated and aggregated again, and the month after it made
+# and issued; then restated again, and the month after that. Prints the two invoices' lines, adjustments
+# included, as the oracle prints them, or what failed.
+adjust_seed() {
+	local seed=$1 d=$TMP/seed-$1 month k n last
+	month=$(cat "$d/month")
+	last=$(date -u -d "$month-01 +1 month -1 day" +%F)
+	for k in 1 2; do
+		python3 $ORACLE restate "$seed" "$d/r$((k - 1))" "$d/r$k" &&
+			python3 $ORACLE next "$seed" "$d" "$d/n$k" "$k" || return 1
+		n=$(cat "$d/n$k/month")
+		if ! { "$BIN/pb-ingest" --format aws-cur --no-progress --source oracle:aws --month "$month" \
+			"$d/r$k/aws.csv" >/dev/null 2>"$d/ingest.err" &&
+			"$BIN/pb-ingest" --format azure-cost --no-progress --final --source oracle:azure --month "$month" \
+				"$d/r$k/azure.csv" >/dev/null 2>>"$d/ingest.err" &&
+			"$BIN/pb-aggregate" --month "$month" --detail --as-of "$last" >/dev/null 2>"$d/aggregate.err" &&
+			"$BIN/pb-aggregate" rates --load "$d/n$k/rates.csv" >/dev/null &&
+			"$BIN/pb-ingest" --format aws-cur --no-progress --source oracle:aws --month "$n" "$d/n$k/aws.csv" \
+				>/dev/null 2>>"$d/ingest.err" &&
+			"$BIN/pb-ingest" --format azure-cost --no-progress --final --source oracle:azure --month "$n" \
+				"$d/n$k/azure.csv" >/dev/null 2>>"$d/ingest.err" &&
+			"$BIN/pb-aggregate" --month "$n" --detail --as-of "$(date -u -d "$n-01 +1 month -1 day" +%F)" \
+				>/dev/null 2>>"$d/aggregate.err" &&
+			"$BIN/pb-invoice" --month "$n" --issue --out "$d/n$k" >/dev/null 2>"$d/invoice.err"; }; then
+			cat "$d/ingest.err" "$d/aggregate.err" "$d/invoice.err" 2>/dev/null
+			return 1
+		fi
+		tr -d '\r' <"$d/n$k/invoice-$n.csv" | tail -n +2 | cut -d, -f5,8-13
+	done
+}
+
 # Two seeds that between them have a reseller, accounts in DE and GB, invoices in JPY and BHD, a markup of
 # -100, an account billed half cents, a credit line, AWS lines in EUR and late Azure usage.
 seeds=${ORACLE_SEEDS:-6 37}
@@ -72,5 +106,11 @@ for seed in $seeds; do
 	check "seed $seed: each account and vendor's month to date, markup and detail are the oracle's, exact" \
 		"" "$(python3 $ORACLE exact "$TMP/seed-$seed" "$TMP/seed-$seed/aggregate.csv" \
 			"$TMP/seed-$seed/invoice-$(cat "$TMP/seed-$seed/month")-detail.csv" 2>&1)"
+	got=$(ln -s . "$TMP/seed-$seed/r0" && adjust_seed "$seed" 2>&1)
+	[ -n "${ORACLE_VERBOSE:-}" ] && printf "%s\n" "$got"
+	d=$TMP/seed-$seed
+	check "seed $seed: restated twice, the next two invoices' lines and adjustments are the oracle's" \
+		"$(python3 $ORACLE adjusted "$d/n1" "$d" "$d" "$d/r1" &&
+			python3 $ORACLE adjusted "$d/n2" "$d" "$d" "$d/r1" "$d/r2")" "$got"
 done
 pb_tests_done
