@@ -360,14 +360,16 @@ static void print_result(const struct pb_prices_options *o, const char *source, 
 		       vendor, format, source, res->unchanged, (unsigned long long)res->kept);
 		return;
 	}
-	printf("price load %lld committed: %s %s from %s: %zu file%s, %llu items, %llu prices stored, %llu not list "
-	       "prices skipped",
+	printf("price load %lld committed: %s %s from %s: %zu file%s, %llu item%s, %llu price%s stored, %llu not list "
+	       "price%s skipped",
 	       res->id, vendor, format, source, res->files, res->files == 1 ? "" : "s", (unsigned long long)res->items,
-	       (unsigned long long)res->stored, (unsigned long long)res->skipped);
+	       res->items == 1 ? "" : "s", (unsigned long long)res->stored, res->stored == 1 ? "" : "s",
+	       (unsigned long long)res->skipped, res->skipped == 1 ? "" : "s");
 	if (res->superseded)
 		printf(", load %lld superseded", res->superseded);
 	if (res->pruned)
-		printf(", %llu older prices it covers dropped", (unsigned long long)res->pruned);
+		printf(", %llu older price%s it covers dropped", (unsigned long long)res->pruned,
+		       res->pruned == 1 ? "" : "s");
 	printf("\n");
 	if (res->conflicts) {
 		char torn[96] = "";

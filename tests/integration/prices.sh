@@ -153,7 +153,7 @@ $M6,Backup,Backup,US East,1 GB/Month,0,0.3,0.35,USD,10/15/2026,,Consumption
 $M6,Backup,Backup,US East,1 GB/Month,0,100,120,USD,10/01/2026,,ReservedInstance
 CSV
 if run 0 "$PBP" load --format azure-pricesheet --no-progress "$TMP/pricesheet.csv" &&
-	[ "$(cat "$TMP/out")" == "price load 4 committed: azure azure-pricesheet from file://$TMP: 1 file, 3 items, 2 prices stored, 1 not list prices skipped" ]; then
+	[ "$(cat "$TMP/out")" == "price load 4 committed: azure azure-pricesheet from file://$TMP: 1 file, 3 items, 2 prices stored, 1 not list price skipped" ]; then
 	ok "a price sheet: its marketPrice, Consumption rows only"
 else
 	notok "a price sheet: its marketPrice, Consumption rows only" "status $GOT: $(cat "$TMP/out" "$TMP/err")"
@@ -192,7 +192,7 @@ CSV
 pb_fault_start "$TMP/aws" '' >/dev/null || exit 1
 if run 0 "$PBP" load --format aws-offer --no-progress --url "$FAULT_ENDPOINT/offers/v1.0/aws/index.json" \
 	--service AmazonEC2 --region us-east-1 &&
-	[ "$(cat "$TMP/out")" == "price load 5 committed: aws aws-offer from $FAULT_ENDPOINT/offers/v1.0/aws/index.json?services=AmazonEC2&regions=us-east-1: 1 file, 6 items, 5 prices stored, 1 not list prices skipped" ]; then
+	[ "$(cat "$TMP/out")" == "price load 5 committed: aws aws-offer from $FAULT_ENDPOINT/offers/v1.0/aws/index.json?services=AmazonEC2&regions=us-east-1: 1 file, 6 items, 5 prices stored, 1 not list price skipped" ]; then
 	ok "aws-offer: the index, the region index, then the offer CSV after its metadata lines; OnDemand only"
 else
 	notok "aws-offer: the index, the region index, then the offer CSV after its metadata lines; OnDemand only" \
@@ -451,7 +451,7 @@ $T2,US East,1 GB,0,0.5,USD,12/01/2026,,Consumption
 CSV
 run 0 "$PBP" load --format azure-pricesheet --no-progress "$TMP/tiers/pricesheet.csv"
 check "a tier priced two ways: neither it nor the meter's other tiers of that day are stored" \
-	"0|price load 10 committed: azure azure-pricesheet from file://$TMP/tiers: 1 file, 4 items, 1 prices stored, 0 not list prices skipped|pb-prices: warning: file://$TMP/tiers: 1 price (meter, region, unit, currency, tier and start) appears with different prices in the list (the first: meter $T1, region 'US East', unit '1 GB', currency USD, tier 100, from 2026-12-01): not stored, nor 1 other tier of their meters from the same day, so lines of them are priced by an older load, or not at all|$T2" \
+	"0|price load 10 committed: azure azure-pricesheet from file://$TMP/tiers: 1 file, 4 items, 1 price stored, 0 not list prices skipped|pb-prices: warning: file://$TMP/tiers: 1 price (meter, region, unit, currency, tier and start) appears with different prices in the list (the first: meter $T1, region 'US East', unit '1 GB', currency USD, tier 100, from 2026-12-01): not stored, nor 1 other tier of their meters from the same day, so lines of them are priced by an older load, or not at all|$T2" \
 	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(meter, ',') FROM pb.price WHERE load_id = 10")"
 cat >"$TMP/tiers/cost.csv" <<CSV
 SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation
@@ -1038,7 +1038,7 @@ printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,Billing
 	"$S9,04/10/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$R2,1 Hour,US East,eastus" >"$TMP/reloadregion/cost.csv"
 "$PBI" --format azure-cost --no-progress "$TMP/reloadregion/cost.csv" >/dev/null 2>&1
 check "a reload of the same list after a newer load naming its region another way: a new load, which prices the days" \
-	"0|price load $((a + 2)) committed: azure azure-pricesheet from reloadregion-a: 1 file, 1 items, 1 prices stored, 0 not list prices skipped, load $a superseded, 1 older prices it covers dropped|2027-04-10 5 $((a + 2))" \
+	"0|price load $((a + 2)) committed: azure azure-pricesheet from reloadregion-a: 1 file, 1 item, 1 price stored, 0 not list prices skipped, load $a superseded, 1 older price it covers dropped|2027-04-10 5 $((a + 2))" \
 	"$GOT|$out|$(daily azure | grep "^$S9," | awk -F, '{ print $2, $6, $10 }')"
 
 pb_tests_done
