@@ -357,34 +357,43 @@ static int link_rule_kept(PGconn *conn, struct pb_buf *err)
 	return PB_ERR_REFUSED;
 }
 
-/* Computes and stores a run; prints what was asked. */
-static int run_month(PGconn *conn, const struct args *a)
-{
-	struct pb_buf err = PB_BUF_INIT, path = PB_BUF_INIT;
+/* The rules a run is made with: read before the database is reached, so that a bad one is said as such. */
+struct configs {
 	struct pb_pricing pricing;
 	struct pb_eligibility elig;
+};
+
+/* Reads the pricing rules and the eligibility config. 0, or a PB_ERR_* with err set. */
+static int load_configs(const struct args *a, struct configs *c, struct pb_buf *err)
+{
+	struct pb_buf path = PB_BUF_INIT;
+	int rc = pb_pricing_load(&c->pricing, a->pricing, err);
+
+	if (rc == 0)
+		rc = pb_eligibility_find(a->config, &path, err);
+	if (rc == 0)
+		rc = pb_eligibility_load(&c->elig, pb_buf_str(&path), err);
+	pb_buf_release(&path);
+	return rc < 0 ? rc : 0;
+}
+
+/* Computes and stores a run with the configs c; prints what was asked. */
+static int run_month(PGconn *conn, const struct args *a, struct configs *c)
+{
+	struct pb_buf err = PB_BUF_INIT;
 	struct pb_agg_options o;
 	struct pb_agg_result res;
 	char by[300];
 	int rc;
 
-	memset(&pricing, 0, sizeof(pricing));
 	rc = link_rule_kept(conn, &err);
-	if (rc < 0)
-		goto out;
-	rc = pb_pricing_load(&pricing, a->pricing, &err);
-	if (rc < 0)
-		goto out;
-	rc = pb_eligibility_find(a->config, &path, &err);
-	if (rc == 0)
-		rc = pb_eligibility_load(&elig, pb_buf_str(&path), &err);
 	if (rc < 0)
 		goto out;
 	pb_who(by, sizeof(by));
 	o.month = a->month;
 	o.as_of = a->as_of;
-	o.pricing = &pricing;
-	o.eligibility = &elig;
+	o.pricing = &c->pricing;
+	o.eligibility = &c->elig;
 	o.by = by;
 	o.detail = a->detail;
 	o.threads = a->threads ? a->threads : pb_agg_pool_default_threads();
@@ -401,8 +410,6 @@ static int run_month(PGconn *conn, const struct args *a)
 out:
 	if (err.len)
 		pb_error("%s", pb_buf_str(&err));
-	pb_pricing_release(&pricing);
-	pb_buf_release(&path);
 	pb_buf_release(&err);
 	return rc;
 }
@@ -424,10 +431,17 @@ static void report(const struct pb_buf *err)
 static int dispatch(const struct args *a)
 {
 	struct pb_buf err = PB_BUF_INIT;
-	PGconn *conn = pb_db_connect("pb-aggregate", &err);
+	struct configs c;
+	PGconn *conn = NULL;
 	char by[300];
-	int rc = PB_ERR_DEPENDENCY;
+	int run = !a->rates && !a->history && !a->no_run, rc;
 
+	memset(&c, 0, sizeof(c));
+	rc = run ? load_configs(a, &c, &err) : 0;
+	if (rc < 0)
+		goto out;
+	rc = PB_ERR_DEPENDENCY;
+	conn = pb_db_connect("pb-aggregate", &err);
 	if (!conn || pb_db_check_schema(conn, &err) < 0)
 		goto out;
 	if (a->rates) {
@@ -440,7 +454,7 @@ static int dispatch(const struct args *a)
 		rc = pb_agg_report_history(conn, a->has_month ? &a->month : NULL, stdout, &err);
 		goto out;
 	}
-	rc = a->no_run ? 0 : run_month(conn, a);
+	rc = run ? run_month(conn, a, &c) : 0;
 	if (rc == 0 && a->output == OUT_CSV)
 		rc = pb_agg_report_csv(conn, a->month, stdout, &err);
 	if (rc == 0 && a->output == OUT_UNMAPPED)
@@ -454,6 +468,7 @@ static int dispatch(const struct args *a)
 out:
 	report(&err);
 	PQfinish(conn);
+	pb_pricing_release(&c.pricing);
 	pb_buf_release(&err);
 	return rc;
 }

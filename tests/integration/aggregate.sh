@@ -403,6 +403,17 @@ printf 'aws Usage * list\naws Tax * exclude\n' >"$TMP/bad.conf"
 "$PBA" --month 2026-10 --pricing "$TMP/bad.conf" >"$TMP/out" 2>"$TMP/err"
 check "a bad pricing rule: exit 1 at its line and column" \
 	"1|pb-aggregate: $TMP/bad.conf:2:11: exclude takes a reason (tax, earned-discount, ...)" "$?|$(cat "$TMP/err")"
+# The configs are read before the database is reached: with the database out of reach, a bad rule is still a bad
+# rule (exit 1, which pb-run does not retry), and no pricing rules a usage error (2), not a failed connection (3).
+PB_DATABASE_URL="host=$TMP/nowhere dbname=x connect_timeout=2" "$PBA" --month 2026-10 --pricing "$TMP/bad.conf" \
+	>"$TMP/out" 2>"$TMP/err"
+a="$?|$(cat "$TMP/err")"
+(cd "$TMP" && env -u PB_PRICING_CONFIG PB_DATABASE_URL="host=$TMP/nowhere dbname=x connect_timeout=2" "$PBA" \
+	--month 2026-10) >"$TMP/out" 2>"$TMP/err"
+a="$a|$?|$(cat "$TMP/err")"
+check "the configs are read before the database is reached: a bad rule exit 1, no rules exit 2, the database out of reach" \
+	"1|pb-aggregate: $TMP/bad.conf:2:11: exclude takes a reason (tax, earned-discount, ...)|2|pb-aggregate: no pricing rules: give --pricing FILE or set PB_PRICING_CONFIG (looked for $(dirname "$BIN")/share/partnerbill/pricing.conf and config/pricing.conf)" \
+	"$a"
 # Text that a spreadsheet would run as a formula (a reason, a partner account id: = + - @, a tab or a CR first)
 # starts with a single quote in the CSV, as in pb-invoice's and pb-accounts'; amounts (-4.2) stay numbers.
 sed 's/exclude  tax$/exclude  =1+2/; s/exclude  earned-discount$/exclude  @SUM(1)/' "$ROOT/config/pricing.conf" \
