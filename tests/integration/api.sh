@@ -869,7 +869,8 @@ check "a listing's cursor keeps to the run it started on" "200|$RUN|\"pb-run-$RU
 # as the lock is held. The lock given up, it is answered. The role's own statement_timeout (a minute here,
 # on a connection made anew by a request for an alias without figures, before the lock) is laxer: the 5 s
 # hold.
-# The waits are measured in milliseconds: the 5 s bound takes 4.5 s at least; the 1 s one ends before 4.5 s,
+# The waits are measured in milliseconds: the 5 s bound takes 4.5 s at least (the role's minute would take
+# curl's 20 s and fail the check with no answer, so no upper bound is asserted); the 1 s one ends before 4.5 s,
 # with room for a loaded machine.
 ms() { echo $((10#${EPOCHREALTIME/[.,]/} / 1000)); }
 pb_sql "ALTER ROLE CURRENT_USER SET statement_timeout = '1min'" >/dev/null
@@ -880,7 +881,7 @@ pb_sql_in "BEGIN; LOCK TABLE pb.aggregate_account IN ACCESS EXCLUSIVE MODE"
 t0=$(ms)
 req "$TP" "/v1/accounts/BETA2/partner-usage?month=2026-10" -m 20
 t=$(($(ms) - t0))
-a="$CODE|$(json code)|$(header Retry-After)|$((t >= 4500 && t <= 10000))"
+a="$CODE|$(json code)|$(header Retry-After)|$((t >= 4500))"
 pb_sql_in "ROLLBACK"
 # A DBA's stricter statement_timeout on the role (1 s) wins over the 5 s: for a connection being made, whose
 # schema check waits for the migrations' table (pb-db migrate), and for the statements of one made.
@@ -902,7 +903,7 @@ pb_sql_session_end
 pb_sql "ALTER ROLE CURRENT_USER RESET statement_timeout" >/dev/null
 pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api'" >/dev/null
 req "$TP" "/v1/accounts/BETA2/partner-usage?month=2026-10"
-check "a statement held by a lock (also a new connection's schema check): 503 database_unavailable after 4.5 to 10 s (the role's stricter statement_timeout of 1 s: within 4.5 s), then 200 once the lock is given up" \
+check "a statement held by a lock (also a new connection's schema check): 503 database_unavailable after 4.5 s at least (the role's stricter statement_timeout of 1 s: within 4.5 s), then 200 once the lock is given up" \
 	"503|database_unavailable|1|1|503|database_unavailable|1|503|database_unavailable|1|200|9|1|1|1" \
 	"$a|$CODE|$(json total.month_to_date)|$(grep -c "did not answer within 5 s (statement_timeout)" "$TMP/api.log")|$(grep -c "did not answer within 1 s (statement_timeout)" "$TMP/api.log")|$(grep -c "due to statement timeout" "$TMP/api.log")"
 
