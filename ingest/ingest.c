@@ -726,7 +726,8 @@ static int finish(struct run *run)
 	rc = pb_summary_print(run->opt.summary, pb_format_vendor(run->opt.kind), rows, n, stdout);
 	if (rc == -1)
 		pb_error("cannot write standard output: %s", strerror(errno));
-	return rc == -1 ? PB_ERR_DEPENDENCY : rc;
+	/* An account billed in two currencies was reported: bad input for a summary per account. */
+	return rc == -1 ? PB_ERR_DEPENDENCY : rc == 1 ? PB_ERR_DATA : 0;
 }
 
 /* Everything before reading: fetch settings, the delivery, the month, the lock. 1: nothing to do. */

@@ -5,7 +5,6 @@
 
 #include "buf.h"
 #include "date.h"
-#include "exitcode.h"
 #include "log.h"
 
 #include "banned.h"
@@ -103,7 +102,7 @@ int pb_summary_print(enum pb_summary_kind kind, const char *vendor, const struct
 	int rc = 0;
 
 	if (kind == PB_SUMMARY_ACCOUNTS && two_currencies(rows, n))
-		return PB_ERR_DATA;
+		return 1;
 	if (kind == PB_SUMMARY_DAILY)
 		pb_buf_addstr(&b, "vendor,billing_month,partner_account_id,usage_date,charge_category,charge_type,"
 				  "service,region,currency,list_cost,billed_cost,line_count\n");

@@ -924,4 +924,14 @@ check "26: lines ending in CR CR LF: exit 1, the file, line and column of the st
 	"1|pb-ingest: cur.csv:2:$(($(sed -n 2p "$C" | wc -c))): $msg|0;1|pb-ingest: az.csv:4:$(($(sed -n 4p "$A" | wc -c) - 1)): $msg|0;1|pb-ingest: azh.csv:1:$(($(head -1 "$A" | wc -c) - 4)): $msg|0;" \
 	"$got"
 
+# ---- 27. --summary of a customer billed in two currencies: the refusal alone, exit 1 ------------------------
+# The refusal was taken for a failed write: it went on with "cannot write standard output" and a stale reason,
+# and exit 3 (a dependency) instead of 1.
+mkdir -p "$TMP/e/cur2"
+{ pc_line && pc_line "$TENANT" 2026-10-04T00:00:00Z '"0.5"' '"2"' | sed 's/"USD"/"EUR"/'; } >"$TMP/e/cur2/pc.jsonl"
+run "$TMP/e/cur2" --format partner-center --month 2026-10 --summary pc.jsonl
+check "27: --summary of a tenant billed in USD and EUR: exit 1, the reason only, nothing printed" \
+	"1|pb-ingest: partner account '$TENANT' has lines in more than one currency (EUR, USD); use --summary=daily|" \
+	"$st|$(cat "$err")|$(cat "$out")"
+
 pb_tests_done
