@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""A differential oracle of the month's invoice: a seeded generator of a small month of raw partner exports (an
-AWS legacy Cost and Usage Report and an Azure cost details export), with links, conversion rates and the state
-of a pool of CLC accounts, and an independent computation of the invoice lines from those files and the
-documented rules alone (README.md, the man pages, schemas/invoice_csv.md, config/pricing.conf and
+"""A differential oracle of the month's invoice: a seeded generator of a small month of raw partner exports (an AWS
+legacy Cost and Usage Report, an Azure cost details export and a Partner Center reconciliation file), with links,
+conversion rates and the state of a pool of CLC accounts, and an independent computation of the invoice lines from
+those files and the documented rules alone (README.md, the man pages, schemas/invoice_csv.md, config/pricing.conf and
 config/eligibility.conf). Sums are exact (decimal, never float).
 
 Usage:
   oracle.py pool                 prints the pool's accounts CSV (for pb-accounts import)
-  oracle.py gen SEED DIR         writes DIR/aws.csv, DIR/azure.csv, DIR/links.csv, DIR/rates.csv,
+  oracle.py gen SEED DIR         writes DIR/aws.csv, DIR/azure.csv, DIR/pc.json (Partner Center, billed) and
+                                 DIR/pc-unbilled.json, DIR/links.csv, DIR/rates.csv,
                                  DIR/accounts.txt (ALIAS COUNTRY CURRENCY MARKUP reseller|customer a line: the
                                  state the month is billed in) and DIR/month (YYYY-MM)
   oracle.py expect DIR [CONF]    prints the invoice lines the files of DIR give, as
@@ -32,6 +33,7 @@ import csv
 import datetime
 import decimal
 import fnmatch
+import json
 import os
 import random
 import sys
@@ -258,6 +260,98 @@ def gen(seed, out):
         w.writerows(rows)
     with open(os.path.join(out, 'month'), 'w') as f:
         f.write(month + '\n')
+    gen_pc(seed, out, first, last, linkable)
+
+
+PC_TYPES = ['Usage'] * 8 + ['usage', 'new', 'renew', 'cycleCharge', 'cancel', 'Credit', 'Refund', 'Tax',
+                            'RoundingAdjustment', 'activationFee']
+
+
+def gen_pc(seed, out, first, last, linkable):
+    """DIR/pc.json: a Partner Center reconciliation file of the month's billed usage (JSON lines), a CSP
+    customer's usage with its list price (UnitPrice x Quantity x PCToBCExchangeRate) and billed price
+    (BillingPreTaxTotal, after the partner earned credit), purchases, credits and tax, lines billed in USD and in
+    EUR, numbers as JSON numbers or strings; DIR/pc-unbilled.json, the same month's unbilled usage stored before
+    it; the customer's tenant linked (as an Azure partner account) in DIR/links.csv. Drawn from a random
+    generator of its own, so that the other exports of a seed stay what they were."""
+    rnd = random.Random('pc %d' % seed)
+
+    def day(d):
+        return first + datetime.timedelta(days=d - 1)
+
+    tenant = '%08x-%04x-4%03x-a%03x-%012x' % (seed, 0xcc, rnd.randrange(4096), rnd.randrange(4096),
+                                             rnd.randrange(16 ** 12))
+    kind = rnd.choice(['whole', 'whole', 'from', 'moved'])
+    a, b = rnd.choice(linkable), rnd.choice(linkable)
+    d1 = rnd.randint(2, last - 1)
+    with open(os.path.join(out, 'links.csv'), 'a', newline='') as f:
+        w = csv.writer(f, lineterminator='\n')
+        if kind == 'whole':
+            w.writerow((a, 'azure', tenant, (first - datetime.timedelta(days=40)).isoformat(), ''))
+        elif kind == 'from':
+            w.writerow((a, 'azure', tenant, day(d1).isoformat(), ''))
+        else:
+            w.writerow((a, 'azure', tenant, first.isoformat(), day(d1).isoformat()))
+            w.writerow((b, 'azure', tenant, day(d1 + 1).isoformat(), ''))
+
+    def num(v):  # a JSON number as its exact text, or a string holding one
+        return '"%s"' % v if rnd.random() < 0.2 else v
+
+    lines = []
+    written = rnd.choice([tenant, tenant, tenant.upper()])
+    for _ in range(rnd.randint(6, 16)):
+        ct = rnd.choice(PC_TYPES)
+        cur = rnd.choice(['USD', 'USD', 'EUR'])
+        unit = amount(rnd, 0, 3, False)
+        qty = amount(rnd, 0, 200, False)
+        pec = rnd.choice(['0', '15', '15', '0'])
+        if cur == 'USD':
+            rate = rnd.choice(['1', '1', None, '0'])
+            pricing = 'USD'
+        else:
+            rate = rnd.choice(['0.9%04d' % rnd.randrange(10000), '0.92', None, '0', '-0.5'])
+            pricing = rnd.choice(['USD', 'USD', 'EUR', ''])
+        r = D(rate) if rate is not None else D(1)
+        billed = D(unit) * (1 - D(pec) / 100) * D(qty) * r
+        billed = str(billed.quantize(D(1).scaleb(-rnd.choice([2, 6, 13, 18, 22])),
+                                     rounding=decimal.ROUND_HALF_EVEN))
+        if ct.lower() in ('cancel', 'credit', 'refund') or rnd.random() < 0.05:
+            billed = '-' + billed.lstrip('-') if D(billed) != 0 else billed
+        if ct == 'Tax' or rnd.random() < 0.1:
+            billed = amount(rnd)
+        d = rnd.randint(1, last)
+        when = day(d).isoformat() + rnd.choice(['T00:00:00Z', 'T00:00:00Z', 'T12:00:00', 'T23:30:00-02:00',
+                                                'T00:30:00+05:30'] if 1 < d < last else ['T00:00:00Z'])
+        m = ['"CustomerId":"%s"' % written, '"CustomerName":"Oracle tenant %d"' % seed]
+        u = rnd.random()
+        if u < 0.8:
+            m.append('"UsageDate":"%s"' % when)
+            m.append('"ChargeStartDate":"%sT00:00:00Z"' % first.isoformat())
+        else:  # UsageDate absent, null or empty: the charge's start
+            m.append(rnd.choice(['"UsageDate":null', '"UsageDate":""', '"InvoiceNumber":""']))
+            m.append('"ChargeStartDate":"%s"' % when)
+        m += ['"MeterCategory":"%s"' % rnd.choice(['Virtual Machines', 'Storage', '']),
+              '"MeterRegion":"eastus"', '"ChargeType":"%s"' % ct, '"UnitPrice":%s' % num(unit),
+              '"Quantity":%s' % num(qty), '"BillingPreTaxTotal":%s' % num(billed),
+              '"BillingCurrency":"%s"' % cur, '"PartnerEarnedCreditPercentage":%s' % pec,
+              '"Tags":{"env":"prod"}']
+        if pricing:
+            m.append('"PricingCurrency":"%s"' % pricing)
+        if rate is not None:
+            m.append('"PCToBCExchangeRate":%s' % num(rate))
+        elif rnd.random() < 0.3:
+            m.append(rnd.choice(['"PCToBCExchangeRate":null', '"PCToBCExchangeRate":""']))
+        rnd.shuffle(m)
+        lines.append('{%s}\n' % ','.join(m))
+    with open(os.path.join(out, 'pc.json'), 'w') as f:
+        f.writelines(lines)
+    # The month's unbilled usage as a nightly run stored it before the invoice: some of those lines, and lines
+    # the invoice no longer has. The billed file replaces it (the same source): only pc.json is billed.
+    extra = lines[:]
+    rnd.shuffle(extra)
+    with open(os.path.join(out, 'pc-unbilled.json'), 'w') as f:
+        f.writelines(extra[:rnd.randint(1, len(extra))])
+        f.write(lines[0].replace('Oracle tenant', 'Unbilled tenant'))
 
 
 # ---- the oracle ---------------------------------------------------------------------------------------------
@@ -364,6 +458,29 @@ def charges(folder, rules):
             if v is None:
                 continue
             yield 'azure', r['SubscriptionId'].lower(), utc_day(r['Date']), r['BillingCurrency'], v
+    pc = os.path.join(folder, 'pc.json')
+    if not os.path.exists(pc):
+        return
+    with open(pc) as f:
+        for line in f:
+            r = {k.lower(): v for k, v in json.loads(line, parse_float=D, parse_int=D).items()}
+            ct, cur = r['chargetype'], r['billingcurrency']
+            # The list cost: UnitPrice x Quantity (x PCToBCExchangeRate when present and not empty), none when
+            # that rate is 0 or below, or absent on a line priced in another currency than it is billed in.
+            listed = D(r['unitprice']) * D(r['quantity'])
+            rate = r.get('pctobcexchangerate')
+            if rate is not None and rate != '':
+                listed = listed * D(rate) if D(rate) > 0 else None
+            elif r.get('pricingcurrency') not in (None, '', cur):
+                listed = None
+            if listed is not None:
+                listed = listed.quantize(D(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
+            v = priced(rules, 'azure', AZURE_CATEGORY.get(ct.lower(), ct), ct, listed,
+                       money(str(r['billingpretaxtotal'])))
+            if v is None:
+                continue
+            day = r.get('usagedate') or r['chargestartdate']
+            yield 'azure', r['customerid'].lower(), utc_day(day), cur, v
 
 
 def utc_day(date):
@@ -494,7 +611,7 @@ def restate(seed, folder, out):
     """A changed export of folder's month in out: some lines' amounts changed, a credit added, a line removed
     (in each vendor's file), the accounts, links and rates the same."""
     rnd = random.Random('restate %d %s' % (seed, os.path.basename(out)))
-    copy_state(folder, out)
+    copy_state(folder, out, ('accounts.txt', 'links.csv', 'rates.csv', 'month', 'pc.json'))
     for name, cost, listed, credit in (('aws.csv', 'lineItem/UnblendedCost', 'pricing/publicOnDemandCost',
                                         ('lineItem/LineItemType', 'Credit')),
                                        ('azure.csv', 'CostInBillingCurrency', 'PayGPrice', ('ChargeType', 'Credit'))):

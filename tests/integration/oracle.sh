@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The month's invoice against an independent oracle (oracle.py): for each seed, a small month of random raw
-# exports (an AWS legacy CUR and an Azure cost details file, every charge type the pricing rules tell apart),
-# links that start, end or move within the month, an unmapped partner account, accounts the eligibility rules
-# refuse, invoice currencies other than the exports' with the month's rates, and markups; the pipeline
+# The month's invoice against an independent oracle (oracle.py): for each seed, a small month of random raw exports
+# (an AWS legacy CUR and an Azure cost details file, every charge type the pricing rules tell apart, and a Partner
+# Center reconciliation file of a CSP customer's unbilled usage, then of its billed usage replacing it, both stored
+# from files), links that start, end or move within the month, an unmapped partner account, accounts the eligibility
+# rules refuse, invoice currencies other than the exports' with the month's rates, and markups; the pipeline
 # (pb-ingest, pb-accounts, pb-aggregate --detail, pb-invoice --issue) must give the oracle's lines to the last
 # digit, and their exact month to date, markup and detail to the last of their 18 decimal places. Then the issued
 # month is restated (amounts changed, a credit added, a line removed) and aggregated again, and the month after it
-# issued with its own small exports: its lines and its adjustment of the month must be the oracle's (what the
-# month comes to now less what was invoiced for it); then restated again, and the month after that.
+# issued with its own small exports: its lines and its adjustment of the month must be the oracle's (what the month
+# comes to now less what was invoiced for it); then restated again, and the month after that.
 # ORACLE_SEEDS="1 2 3 ..." (or a range, ORACLE_SEEDS=1-400) runs others, each seed a month of its own in one
 # cluster (the default seeds are those below); ORACLE_VERBOSE=1 prints each seed's invoice lines.
 set -u
@@ -54,6 +55,10 @@ run_seed() {
 			>/dev/null 2>"$d/ingest.err" &&
 		"$BIN/pb-ingest" --format azure-cost --no-progress --final --source oracle:azure --month "$month" \
 			"$d/azure.csv" >/dev/null 2>>"$d/ingest.err" &&
+		"$BIN/pb-ingest" --format partner-center --no-progress --source oracle:pc --month "$month" \
+			"$d/pc-unbilled.json" >/dev/null 2>>"$d/ingest.err" &&
+		"$BIN/pb-ingest" --format partner-center --no-progress --final --source oracle:pc --month "$month" \
+			"$d/pc.json" >/dev/null 2>>"$d/ingest.err" &&
 		"$BIN/pb-aggregate" --month "$month" --detail --as-of "$last" >/dev/null 2>"$d/aggregate.err" &&
 		"$BIN/pb-invoice" --month "$month" --issue --out "$d" >/dev/null; }; then
 		cat "$d/ingest.err" "$d/aggregate.err" 2>/dev/null
