@@ -704,7 +704,7 @@ int pb_db_copy_end(PGconn *conn, int ok, uint64_t *count, struct pb_buf *err)
 int pb_db_copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
 {
 	PGresult *res = PQexec(conn, sql);
-	/* The table: what follows "COPY " up to a blank or '(' outside double quotes (pb."import_rows_12"). */
+	/* The table: what follows "COPY " up to a blank or '(' outside a quoted name (pb."import_rows_12"). */
 	const char *table = sql + (strncasecmp(sql, "COPY ", 5) == 0 ? 5 : strlen(sql));
 	size_t n = 0;
 	int quoted = 0;
