@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "fetch.h"
+#include "text.h"
 #include "url.h"
 
 #include "banned.h"
@@ -101,25 +102,14 @@ int pb_azure_key_allowed(const struct pb_azure_config *c, const char *url, struc
 	return -1;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Appends the percent-decoded text of s[0..n). */
 static void add_decoded(struct pb_buf *b, const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			pb_buf_addch(b, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+		if (s[i] == '%' && i + 2 < n && pb_hex_digit(s[i + 1]) >= 0 && pb_hex_digit(s[i + 2]) >= 0) {
+			pb_buf_addch(b, (char)(pb_hex_digit(s[i + 1]) * 16 + pb_hex_digit(s[i + 2])));
 			i += 2;
 		} else if (s[i] == '+') {
 			pb_buf_addch(b, ' ');

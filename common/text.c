@@ -159,3 +159,14 @@ void pb_text_put_visible(FILE *out, const char *s)
 		}
 	}
 }
+
+int pb_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -23,6 +23,9 @@ void pb_text_mend(char *p, size_t len);
  */
 unsigned pb_text_format_char(const char *p, size_t n);
 
+/* The value of the hexadecimal digit c (0-9, a-f, A-F), or -1. */
+int pb_hex_digit(char c);
+
 struct pb_buf;
 
 /*

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "text.h"
+
 #include "banned.h"
 
 /* Query parameters that sign a request or carry a credential: a query holding one is never shown. */
@@ -144,17 +146,6 @@ void pb_url_add(struct pb_buf *b, const char *url)
 		add_path(b, rest);
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *pb_url_file_path(const char *url, struct pb_buf *err)
 {
 	struct pb_buf b = PB_BUF_INIT;
@@ -186,8 +177,8 @@ char *pb_url_file_path(const char *url, struct pb_buf *err)
 			pb_buf_addch(&b, p[i]);
 			continue;
 		}
-		hi = hex_value(p[i + 1]);
-		lo = hi < 0 ? -1 : hex_value(p[i + 2]);
+		hi = pb_hex_digit(p[i + 1]);
+		lo = hi < 0 ? -1 : pb_hex_digit(p[i + 2]);
 		if (lo < 0) {
 			pb_buf_addf(err, "'%%' at byte %zu is not followed by two hexadecimal digits (a '%%' is %%25)",
 				    (size_t)(p + i - url) + 1);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "text.h"
+
 #include "banned.h"
 
 void pb_tags_init(struct pb_tags *t, const char *text, size_t len)
@@ -20,14 +22,6 @@ static void skip_space(struct pb_tags *t)
 {
 	while (t->p < t->end && (*t->p == ' ' || *t->p == '\t' || *t->p == '\r' || *t->p == '\n'))
 		t->p++;
-}
-
-static int hex(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-				      : -1;
 }
 
 /* Appends code point u as UTF-8. */
@@ -57,9 +51,9 @@ static int hex4(struct pb_tags *t, unsigned *u)
 
 	*u = 0;
 	for (i = 0; i < 4; i++) {
-		if (t->p >= t->end || hex(*t->p) < 0)
+		if (t->p >= t->end || pb_hex_digit(*t->p) < 0)
 			return -1;
-		*u = *u * 16 + (unsigned)hex(*t->p++);
+		*u = *u * 16 + (unsigned)pb_hex_digit(*t->p++);
 	}
 	return 0;
 }
