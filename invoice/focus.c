@@ -56,19 +56,12 @@ static const char *const publishers[PB_NVENDORS] = {"Amazon Web Services", "Micr
 /* SubAccountType: the provider's sub accounts are of two kinds, one per publisher. */
 static const char *const sub_account_types[PB_NVENDORS] = {"AWS Account", "Azure Subscription"};
 
-struct category_rule {
+struct pb_inv_category_rule {
 	char vendor[8], pattern[128];
 	const char *category;
 };
 
-struct categories {
-	struct category_rule *r;
-	size_t n;
-	char *shown;	 /* the file, as messages show it */
-	char sha256[65]; /* of its text: what an issued month's dataset was made with */
-};
-
-static void categories_release(struct categories *c)
+void pb_inv_categories_release(struct pb_inv_categories *c)
 {
 	free(c->r);
 	free(c->shown);
@@ -93,11 +86,11 @@ static int rule_error(struct pb_buf *err, const char *file, unsigned line, unsig
 }
 
 /* One line of the mapping into c (blank and comment lines add nothing). */
-static int category_line(struct categories *c, const char *file, unsigned line, const char *s, size_t n,
+static int category_line(struct pb_inv_categories *c, const char *file, unsigned line, const char *s, size_t n,
 			 struct pb_buf *err)
 {
 	struct pb_conf_field f[4];
-	struct category_rule *r;
+	struct pb_inv_category_rule *r;
 	unsigned bad = 1;
 	int k = pb_conf_split(s, n, f, 4, &bad);
 
@@ -140,7 +133,7 @@ static char *storable(const char *name)
 	return copy;
 }
 
-static int load_categories(struct categories *c, const char *option, struct pb_buf *err)
+int pb_inv_categories_load(struct pb_inv_categories *c, struct pb_buf *err)
 {
 	struct pb_buf text = PB_BUF_INIT, path = PB_BUF_INIT, shown = PB_BUF_INIT;
 	const char *file, *s, *end;
@@ -148,7 +141,7 @@ static int load_categories(struct categories *c, const char *option, struct pb_b
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
-	if (pb_conf_find(option, CATEGORIES_ENV, "service-categories.conf",
+	if (pb_conf_find(NULL, CATEGORIES_ENV, "service-categories.conf",
 			 "no service categories: set " CATEGORIES_ENV " to a FILE", &path, err) < 0)
 		rc = PB_ERR_USAGE;
 	else
@@ -185,11 +178,11 @@ static int load_categories(struct categories *c, const char *option, struct pb_b
 	pb_buf_release(&path);
 	pb_buf_release(&shown);
 	if (rc < 0)
-		categories_release(c);
+		pb_inv_categories_release(c);
 	return rc;
 }
 
-static const char *category_of(const struct categories *c, const char *vendor, const char *service)
+static const char *category_of(const struct pb_inv_categories *c, const char *vendor, const char *service)
 {
 	size_t i;
 
@@ -224,8 +217,8 @@ static void category_cache_release(struct category_cache *cc)
 	memset(cc, 0, sizeof(*cc));
 }
 
-static const char *category_cached(struct category_cache *cc, const struct categories *c, int v, const char *vendor,
-				   const char *service, size_t len)
+static const char *category_cached(struct category_cache *cc, const struct pb_inv_categories *c, int v,
+				   const char *vendor, const char *service, size_t len)
 {
 	uint32_t h = 2166136261u ^ (uint32_t)v;
 	size_t i;
@@ -357,7 +350,7 @@ static int row_costs(struct so_far *f, const char *alias, int v, const char *fro
 
 /* What the rows are written with: the month's fields, the running sums, the categories met, a scratch buffer. */
 struct writer {
-	const struct categories *cats;
+	const struct pb_inv_categories *cats;
 	const struct pb_rates *rates;
 	char period[2 * 21 + 1];		 /* BillingPeriodEnd,BillingPeriodStart, */
 	char day[11], charge_period[2 * 21 + 1]; /* the last row's day, its ChargePeriodEnd,ChargePeriodStart, */
@@ -452,7 +445,7 @@ static int focus_row(struct writer *w, PGresult *res, int i, struct pb_buf *b, s
 }
 
 /* Streams the run's detail through a cursor into f, each byte into sha too. */
-static int write_rows(PGconn *conn, const char *run_id, int32_t month, const struct categories *cats, FILE *f,
+static int write_rows(PGconn *conn, const char *run_id, int32_t month, const struct pb_inv_categories *cats, FILE *f,
 		      struct pb_sha256 *sha, const char *path, struct pb_buf *err)
 {
 	struct pb_rates rates;
@@ -556,7 +549,7 @@ static int write_rows(PGconn *conn, const char *run_id, int32_t month, const str
  * (PB_ERR_REFUSED, saying what it was made with), never written over it. 0 when path may be written.
  */
 static int keep_issued(PGconn *conn, const char *invoice_id, const char *number, const char *month,
-		       const struct categories *cats, const char *sha, const char *by, const char *path,
+		       const struct pb_inv_categories *cats, const char *sha, const char *by, const char *path,
 		       struct pb_buf *err)
 {
 	const char *p[5] = {invoice_id, sha, cats->shown, cats->sha256, by};
@@ -594,31 +587,25 @@ static int keep_issued(PGconn *conn, const char *invoice_id, const char *number,
 	return ret;
 }
 
-int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *by, struct pb_buf *err)
+int pb_inv_focus(PGconn *conn, int32_t month, const struct pb_inv_categories *cats, const char *path, const char *by,
+		 struct pb_buf *err)
 {
 	struct pb_sha256 sha = PB_SHA256_INIT;
-	struct categories cats;
 	struct pb_atomic out;
 	char m[11], run_id[24] = "", invoice_id[24] = "", number[24] = "", hex[65];
 	const char *p[1] = {m};
 	PGresult *res;
-	int rc = load_categories(&cats, NULL, err);
+	int rc = pb_inv_output_claim(conn, path, err);
 
-	if (rc == 0)
-		rc = pb_inv_output_claim(conn, path, err);
-	if (rc < 0) {
-		categories_release(&cats);
+	if (rc < 0)
 		return rc;
-	}
 	pb_date_format(month, m);
 	/*
 	 * One snapshot for the run, its rates and its rows: a rate loaded meanwhile would convert the run's rows
 	 * with figures that are not the run's.
 	 */
-	if (pb_db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err) < 0) {
-		categories_release(&cats);
+	if (pb_db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
-	}
 	/* An issued month is the run its invoice billed, whatever was aggregated since (adjustments come later). */
 	res = pb_db_query(conn,
 			  "SELECT r.id, r.detail, i.id, i.number FROM pb.aggregate_run r LEFT JOIN pb.invoice i ON "
@@ -646,10 +633,9 @@ int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *by, 
 		rc = pb_inv_open_output(&out, path, err);
 	if (rc < 0) {
 		PQclear(PQexec(conn, "ROLLBACK"));
-		categories_release(&cats);
 		return rc;
 	}
-	rc = write_rows(conn, run_id, month, &cats, out.f, &sha, path, err);
+	rc = write_rows(conn, run_id, month, cats, out.f, &sha, path, err);
 	PQclear(PQexec(conn, "ROLLBACK"));
 	pb_test_pause("focus-written");
 	if (rc == 0 && pb_sha256_final(&sha, hex) < 0) {
@@ -660,12 +646,11 @@ int pb_inv_focus(PGconn *conn, int32_t month, const char *path, const char *by, 
 	if (rc == 0 && pb_atomic_stage(&out, err) < 0)
 		rc = PB_ERR_DEPENDENCY;
 	else if (rc == 0 && *invoice_id)
-		rc = keep_issued(conn, invoice_id, number, m, &cats, hex, by, path, err);
+		rc = keep_issued(conn, invoice_id, number, m, cats, hex, by, path, err);
 	if (rc < 0)
 		pb_atomic_abort(&out);
 	else if (pb_atomic_publish(&out, err) < 0)
 		rc = PB_ERR_DEPENDENCY;
 	pb_sha256_release(&sha);
-	categories_release(&cats);
 	return rc;
 }

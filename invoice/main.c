@@ -337,11 +337,18 @@ static int out_dir(const struct args *a, struct pb_buf *dir)
 static int dispatch(const struct args *a)
 {
 	struct pb_buf err = PB_BUF_INIT, dir = PB_BUF_INIT;
+	struct pb_inv_categories cats;
 	struct pb_inv_options o;
-	PGconn *conn = pb_db_connect("pb-invoice", &err);
+	PGconn *conn = NULL;
 	char by[300];
 	int rc = PB_ERR_DEPENDENCY;
 
+	memset(&cats, 0, sizeof(cats));
+	/* A bad config is reported as such, not as a failed connection that pb-run would retry. */
+	if (a->action == OPT_FOCUS && (rc = pb_inv_categories_load(&cats, &err)) < 0)
+		goto out;
+	rc = PB_ERR_DEPENDENCY;
+	conn = pb_db_connect("pb-invoice", &err);
 	memset(&o, 0, sizeof(o));
 	pb_who(by, sizeof(by));
 	o.month = a->month;
@@ -359,7 +366,7 @@ static int dispatch(const struct args *a)
 	} else if (a->action == OPT_DIFF) {
 		rc = pb_inv_diff(conn, &o, stdout, &err);
 	} else if (a->action == OPT_FOCUS) {
-		rc = pb_inv_focus(conn, a->month, a->file, by, &err);
+		rc = pb_inv_focus(conn, a->month, &cats, a->file, by, &err);
 		if (rc == 0) {
 			char m[11];
 
@@ -375,6 +382,7 @@ out:
 	if (err.len)
 		pb_error("%s", pb_buf_str(&err));
 	PQfinish(conn);
+	pb_inv_categories_release(&cats);
 	pb_buf_release(&err);
 	pb_buf_release(&dir);
 	return rc;

@@ -187,6 +187,14 @@ PB_SERVICE_CATEGORIES=$TMP/empty.conf "$PBV" --month 2026-10 --focus "$TMP/focus
 check "an empty service categories file: exit 1, no file written" \
 	"1|pb-invoice: $TMP/empty.conf: no service category|no file" \
 	"$?|$(cat "$TMP/err")|$(test -e "$TMP/focus2.csv" && echo file || echo no file)"
+# The service categories are read before the database is reached, as pb-aggregate reads its configs: with the
+# database out of reach, a bad categories file is still bad data (exit 1, which pb-run does not retry), not a
+# failed connection (exit 3).
+PB_DATABASE_URL="host=$TMP/nowhere dbname=x connect_timeout=2" PB_SERVICE_CATEGORIES=$TMP/empty.conf "$PBV" \
+	--month 2026-10 --focus "$TMP/focus2.csv" >"$TMP/out" 2>"$TMP/err"
+check "the service categories are read before the database is reached: an empty file exit 1, the database out of reach" \
+	"1|pb-invoice: $TMP/empty.conf: no service category|no file" \
+	"$?|$(cat "$TMP/err")|$(test -e "$TMP/focus2.csv" && echo file || echo no file)"
 printf 'PK\003\004garbage' >"$TMP/bad.zip"
 "$PBA" --month 2026-10 --pricing "$TMP/bad.zip" >"$TMP/out" 2>"$TMP/err"
 check "a pricing file that is a broken zip: bad data (exit 1), not a usage error" \
