@@ -869,9 +869,9 @@ check "a listing's cursor keeps to the run it started on" "200|$RUN|\"pb-run-$RU
 # as the lock is held. The lock given up, it is answered. The role's own statement_timeout (a minute here,
 # on a connection made anew by a request for an alias without figures, before the lock) is laxer: the 5 s
 # hold.
-# The waits are measured in milliseconds: the 5 s bound takes 4.5 s at least (the role's minute would take
-# curl's 20 s and fail the check with no answer, so no upper bound is asserted); the 1 s one ends before 4.5 s,
-# with room for a loaded machine.
+# The 5 s bound's wait is measured in milliseconds: it takes 4.5 s at least (the role's minute would take curl's
+# 20 s and fail the check with no answer, so no upper bound is asserted). That the role's 1 s held the two
+# others is told by the server's log ("within 1 s", the server's own "statement timeout"), not by a clock.
 ms() { echo $((10#${EPOCHREALTIME/[.,]/} / 1000)); }
 pb_sql "ALTER ROLE CURRENT_USER SET statement_timeout = '1min'" >/dev/null
 pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api'" >/dev/null
@@ -888,23 +888,21 @@ pb_sql_in "ROLLBACK"
 pb_sql "ALTER ROLE CURRENT_USER SET statement_timeout = '1s'" >/dev/null
 pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api'" >/dev/null
 pb_sql_in "BEGIN; LOCK TABLE pb.schema_migrations IN ACCESS EXCLUSIVE MODE"
-t0=$(ms)
 req "$TP" "/v1/accounts/BETA2/partner-usage/daily?month=2026-10" -m 20
-a="$a|$CODE|$(json code)|$(($(ms) - t0 < 4500))"
+a="$a|$CODE|$(json code)"
 pb_sql_in "ROLLBACK"
 sleep 0.3 # after a failed connect, the pool answers 503 at once for 250 ms
 req "$TP" "/v1/accounts/ZZZ2/partner-usage?month=2026-10"
 pb_sql_in "BEGIN; LOCK TABLE pb.aggregate_account IN ACCESS EXCLUSIVE MODE"
-t0=$(ms)
 req "$TP" "/v1/accounts/BETA2/partner-usage?month=2026-10" -m 20
-a="$a|$CODE|$(json code)|$(($(ms) - t0 < 4500))"
+a="$a|$CODE|$(json code)"
 pb_sql_in "ROLLBACK"
 pb_sql_session_end
 pb_sql "ALTER ROLE CURRENT_USER RESET statement_timeout" >/dev/null
 pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api'" >/dev/null
 req "$TP" "/v1/accounts/BETA2/partner-usage?month=2026-10"
-check "a statement held by a lock (also a new connection's schema check): 503 database_unavailable after 4.5 s at least (the role's stricter statement_timeout of 1 s: within 4.5 s), then 200 once the lock is given up" \
-	"503|database_unavailable|1|1|503|database_unavailable|1|503|database_unavailable|1|200|9|1|1|1" \
+check "a statement held by a lock (also a new connection's schema check): 503 database_unavailable after 4.5 s at least (the role's stricter statement_timeout of 1 s, told by the log), then 200 once the lock is given up" \
+	"503|database_unavailable|1|1|503|database_unavailable|503|database_unavailable|200|9|1|1|1" \
 	"$a|$CODE|$(json total.month_to_date)|$(grep -c "did not answer within 5 s (statement_timeout)" "$TMP/api.log")|$(grep -c "did not answer within 1 s (statement_timeout)" "$TMP/api.log")|$(grep -c "due to statement timeout" "$TMP/api.log")"
 
 # A statement the database cancels before its time runs out (a DBA's pg_cancel_backend): 503 as for a timeout,
