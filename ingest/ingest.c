@@ -135,9 +135,9 @@ static int setup_tag_keys(struct run *run)
 			pb_error("out of memory");
 			ret = PB_ERR_DATA;
 		}
-	} else if (named) {
+	} else if (named || access(rules, F_OK) == 0 || errno != ENOENT) {
 		/*
-		 * A file or address named is meant (read as pb-accounts reads it): one that is not there is an
+		 * Read as pb-accounts reads the rules. A file or address named is meant: one that is not there is an
 		 * error, not rules that read no tag. Only the default may be missing.
 		 */
 		rc = pb_conf_read(rules, RULES_MAX, &text, &shown, &err);
@@ -148,9 +148,6 @@ static int setup_tag_keys(struct run *run)
 			pb_error("out of memory");
 			ret = PB_ERR_DATA;
 		}
-	} else if (pb_tag_keys_from_rules(&run->keys, rules, &err) < 0) {
-		pb_error("%s", pb_buf_str(&err));
-		ret = PB_ERR_USAGE;
 	}
 	pb_buf_release(&err);
 	pb_buf_release(&text);

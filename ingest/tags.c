@@ -267,6 +267,9 @@ int pb_tag_keys_from_text(struct pb_tag_keys *k, const char *text, size_t len)
 	size_t i = 0;
 
 	memset(k, 0, sizeof(*k));
+	/* A UTF-8 byte order mark (some editors write one) is no part of the first rule, as pb-accounts skips it. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
 	while (i < len) {
 		const char *nl = memchr(text + i, '\n', len - i);
 		size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
@@ -276,39 +279,6 @@ int pb_tag_keys_from_text(struct pb_tag_keys *k, const char *text, size_t len)
 		i += n + 1;
 	}
 	return 0;
-}
-
-int pb_tag_keys_from_rules(struct pb_tag_keys *k, const char *path, struct pb_buf *err)
-{
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int ret = 0;
-
-	memset(k, 0, sizeof(*k));
-	f = fopen(path, "r");
-	if (!f) {
-		if (errno == ENOENT)
-			return 1;
-		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	while (ret == 0 && (n = getline(&line, &cap, f)) >= 0)
-		if (rule_key(k, line, (size_t)n) < 0)
-			ret = -1;
-	if (ret == 0 && ferror(f)) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot read '%s': %s", path, strerror(errno));
-		ret = -1;
-	} else if (ret < 0) {
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-	}
-	free(line);
-	fclose(f);
-	return ret;
 }
 
 int pb_tag_keys_want(const struct pb_tag_keys *k, const char *tag, size_t len)

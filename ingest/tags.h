@@ -34,13 +34,10 @@ struct pb_tag_keys {
 };
 
 /*
- * The keys of the rules in the file at path: each rule whose pattern starts with "^KEY=" (after an
- * optional "aws:" or "azure:" prefix), KEY being letters, digits and _ . : / + @ -. Returns 0, 1 when
- * there is no such file (no keys), or -1 with err set.
+ * The keys of the mapping rules in the len bytes of text: each rule whose pattern starts with "^KEY=" (after an
+ * optional "aws:" or "azure:" prefix and a UTF-8 byte order mark), KEY being letters, digits and _ . : / + @ -.
+ * Returns 0, or -1 when memory cannot be had.
  */
-int pb_tag_keys_from_rules(struct pb_tag_keys *k, const char *path, struct pb_buf *err);
-
-/* The same of rules read already: len bytes of text. Returns 0, or -1 when memory cannot be had. */
 int pb_tag_keys_from_text(struct pb_tag_keys *k, const char *text, size_t len);
 
 /* The keys of a comma-separated list ("*": every key). Returns 0, or -1 when memory cannot be had. */

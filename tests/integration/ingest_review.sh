@@ -738,6 +738,22 @@ check "18: rules named by an address: read, their tag key recorded" "0|tag clc-a
 	"$st|$(pb_sql "SELECT n.kind, n.name, n.line_count FROM pb.partner_account_name n JOIN pb.import i ON i.id = n.import_id
 		WHERE i.source = 'tags:none' AND i.status = 'committed' AND n.kind = 'tag'" ' ')"
 
+# A rules file saved with a UTF-8 byte order mark (as some editors write one), its tag rule first: pb-accounts
+# skips the mark, so the tag it reads must be recorded; named, and as the default config/mapping-rules.
+printf '\357\273\277^clc-alias=(?<alias>[A-Z0-9]{2,6})$\n' >"$TMP/e/bom-rules"
+sed 's/^7c2a9e41/a5f2d7b4/' "$TMP/e/tags.csv" >"$TMP/e/tags-bom.csv"
+run "$TMP/e" --format azure-cost --source tags:bom --rules "$TMP/e/bom-rules" tags-bom.csv
+a="$st|$(pb_sql "SELECT n.kind, n.name, n.line_count FROM pb.partner_account_name n JOIN pb.import i ON i.id = n.import_id
+	WHERE i.source = 'tags:bom' AND i.status = 'committed' AND n.kind = 'tag'" ' ')"
+mkdir -p "$TMP/e/config" && cp "$TMP/e/bom-rules" "$TMP/e/config/mapping-rules"
+sed 's/^7c2a9e41/b6a3e8c5/' "$TMP/e/tags.csv" >"$TMP/e/tags-bom2.csv"
+PB_MAPPING_RULES= run "$TMP/e" --format azure-cost --source tags:bom2 tags-bom2.csv
+a="$a|$st|$(pb_sql "SELECT n.kind, n.name, n.line_count FROM pb.partner_account_name n JOIN pb.import i ON i.id = n.import_id
+	WHERE i.source = 'tags:bom2' AND i.status = 'committed' AND n.kind = 'tag'" ' ')"
+rm -f "$TMP/e/config/mapping-rules"
+check "18: a rules file with a byte order mark, its tag rule first: the tag it reads recorded (named, and the default)" \
+	"0|tag clc-alias=ACME1 300|0|tag clc-alias=ACME1 300" "$a"
+
 # ---- 19. an import in two currencies: its totals per currency, never one sum of both -------------------------
 printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory' \
 	'9e4d1c2b-3a5f-4b6c-8d7e-0f1a2b3c4d5e,10/02/2026,Usage,EUR,9,10.004,1,Storage' \
