@@ -124,6 +124,9 @@ struct pb_listprice {
 	char *names; /* the names longer than NAME_HEAD */
 	size_t names_len, names_alloc;
 	struct strs texts, accounts;
+	struct strs aliases; /* Azure: the programmatic region names a price list paired with a display name */
+	uint32_t *alias_to;  /* per alias: the display name's key, an id in texts */
+	size_t alias_alloc;
 	struct unit_info *units;
 	size_t units_alloc;
 	int64_t *loads;
@@ -290,6 +293,8 @@ void pb_listprice_free(struct pb_listprice *p)
 	free(p->names);
 	strs_release(&p->texts);
 	strs_release(&p->accounts);
+	strs_release(&p->aliases);
+	free(p->alias_to);
 	free(p->units);
 	free(p->loads);
 	free(p->priced);
@@ -444,6 +449,25 @@ static size_t region_key(const char *s, size_t n, char *out, size_t cap)
 	return o;
 }
 
+/*
+ * The key of a region: region_key, or where it is a programmatic name ("eastus") that the price lists pair with a
+ * display name ("US East"), the display name's: the two are one region.
+ */
+static size_t region_canon(const struct pb_listprice *p, const char *s, size_t n, char *out, size_t cap)
+{
+	size_t k = region_key(s, n, out, cap);
+	long a = p->aliases.n ? strs_find(&p->aliases, out, k) : -1;
+	uint32_t to;
+
+	if (a < 0)
+		return k;
+	to = p->alias_to[a];
+	if (p->texts.slen[to] >= cap)
+		return k;
+	memcpy(out, strs_text(&p->texts, to), p->texts.slen[to] + 1);
+	return p->texts.slen[to];
+}
+
 static long load_index(struct pb_listprice *p, int64_t id)
 {
 	size_t i;
@@ -591,7 +615,7 @@ static int add_row(struct pb_listprice *p, char *row, size_t len)
 		return -1;
 	r->e.load = (uint32_t)load;
 	r->e.unit = (uint32_t)id;
-	id = strs_intern(&p->texts, region, region_key(f[1], n[1], region, sizeof(region)));
+	id = strs_intern(&p->texts, region, region_canon(p, f[1], n[1], region, sizeof(region)));
 	if (id < 0)
 		return -1;
 	r->e.region = (uint32_t)id;
@@ -895,6 +919,32 @@ static size_t rows_expected(struct pb_listprice *p)
 	return (size_t)n;
 }
 
+/* Reads the pairs of region names the price lists gave (pb.region_alias): each alias stands for its region. */
+static int load_aliases(struct pb_listprice *p)
+{
+	const char *params[1] = {p->vendor};
+	PGresult *res = PQexecParams(p->conn, "SELECT alias, region FROM pb.region_alias WHERE vendor = $1", 1, NULL,
+				     params, NULL, NULL, 0);
+	int i, rc = 0;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_error(p, PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	for (i = 0; i < PQntuples(res) && rc == 0; i++) {
+		long a = strs_intern(&p->aliases, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
+		long r = strs_intern(&p->texts, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1));
+
+		if (a < 0 || r < 0 || grow(&p->alias_to, &p->alias_alloc, (size_t)a, sizeof(*p->alias_to)) < 0)
+			rc = db_error(p, "out of memory");
+		else
+			p->alias_to[a] = (uint32_t)r;
+	}
+	PQclear(res);
+	return rc;
+}
+
 /* Reads the prices of the vendor in force on some day of the run's range, from committed or superseded loads. */
 static int load(struct pb_listprice *p)
 {
@@ -903,6 +953,8 @@ static int load(struct pb_listprice *p)
 	char *row = NULL;
 	int n, bad = 0;
 
+	if (load_aliases(p) < 0)
+		return -1;
 	reserve(p, rows_expected(p));
 	pb_date_format(p->first, from);
 	pb_date_format(p->last, to);
@@ -1422,7 +1474,7 @@ static int choose_alt(struct pb_listprice *p, const struct pb_usage *u, const st
 {
 	long ut = -1, op = -1, rg = -1;
 	char region[128];
-	size_t j, nr = region_key(u->ref.region.ptr, u->ref.region.len, region, sizeof(region));
+	size_t j, nr = region_canon(p, u->ref.region.ptr, u->ref.region.len, region, sizeof(region));
 	uint32_t mi;
 	int found = 0, rc = PB_MISS_METER;
 	struct choice other;
@@ -1515,12 +1567,12 @@ static int line_of(struct pb_listprice *p, const struct pb_usage *u, struct line
 	return 0;
 }
 
-static void line_regions(struct line *l)
+static void line_regions(const struct pb_listprice *p, struct line *l)
 {
 	const struct pb_usage *u = l->u;
 
-	region_key(u->ref.region.ptr, u->ref.region.len, l->region, sizeof(l->region));
-	region_key(u->ref.region2.ptr, u->ref.region2.len, l->region2, sizeof(l->region2));
+	region_canon(p, u->ref.region.ptr, u->ref.region.len, l->region, sizeof(l->region));
+	region_canon(p, u->ref.region2.ptr, u->ref.region2.len, l->region2, sizeof(l->region2));
 }
 
 /* An Azure meter id in lowercase, as the price lists keep it. */
@@ -1572,10 +1624,10 @@ static int lookup(struct pb_listprice *p, struct pb_usage *u)
 		if (mi >= 0)
 			p->last_meter = (uint32_t)mi + 1;
 		if (mi >= 0 && p->meters[mi].nregions > 1)
-			line_regions(&l);
+			line_regions(p, &l);
 		rc = mi < 0 ? PB_MISS_METER : choose(p, (uint32_t)mi, &l, &c);
 	} else {
-		line_regions(&l);
+		line_regions(p, &l);
 		rc = choose_alt(p, u, &l, &c);
 	}
 	if (rc == 0)

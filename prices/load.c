@@ -134,7 +134,7 @@ int pb_price_load_begin(PGconn *conn, const char *vendor, const char *format, co
 		       "CREATE TEMP TABLE price_stage (meter text, region text, unit text, tier_min numeric, "
 		       "effective_start date, effective_end date, unit_price numeric, currency text, usage_type text, "
 		       "operation text, product text, tier_max numeric, has_max boolean, seq bigint, pos text, max_at "
-		       "text) "
+		       "text, location text) "
 		       "ON COMMIT DROP",
 		       0, NULL, err) < 0)
 		return db_error(err);
@@ -275,9 +275,12 @@ int pb_price_load_add(struct pb_price_load *l, const struct pb_price_item *it, s
 	pb_buf_addf(b, ":%llu:%u\t", (unsigned long long)it->line, it->col);
 	/* Where its tier end is written, as LINE:COL of the same file: a message about its tiers names it. */
 	if (it->max_line)
-		pb_buf_addf(b, "%llu:%u\n", (unsigned long long)it->max_line, it->max_col);
+		pb_buf_addf(b, "%llu:%u\t", (unsigned long long)it->max_line, it->max_col);
 	else
-		pb_buf_addstr(b, "\\N\n");
+		pb_buf_addstr(b, "\\N\t");
+	/* The region's other name is not part of the price: the same prices with it are the same prices. */
+	copy_text(b, it->location.ptr ? it->location.ptr : "", it->location.len);
+	pb_buf_addch(b, '\n');
 	if (b->len >= COPY_CHUNK || b->failed)
 		return flush_copy(l, err);
 	return 0;
@@ -416,6 +419,20 @@ static int exec_count(PGconn *conn, const char *sql, int n, const char *const *p
 	*count = strtoull(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	return 0;
+}
+
+/*
+ * Records the pairs of region names the load's items gave (armRegionName and location) that no load recorded
+ * before, into *added: from the commit on, pb-ingest takes the two names of a pair for one region.
+ */
+static int record_regions(struct pb_price_load *l, uint64_t *added, struct pb_buf *err)
+{
+	const char *p[1] = {l->vendor};
+
+	return exec_count(l->conn,
+			  "INSERT INTO pb.price_region (vendor, name, location) SELECT DISTINCT $1, region, location "
+			  "FROM price_stage WHERE region <> '' AND location <> '' ON CONFLICT DO NOTHING",
+			  1, p, added, err);
 }
 
 /* The load's own row, running until it commits: its id. */
@@ -591,6 +608,7 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 	unsigned int n = 0, i;
 	char sha[65], id[24];
 	long long load_id;
+	uint64_t regions = 0;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -608,12 +626,16 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 	res->skipped = l->skipped;
 	res->kept = l->items - l->skipped;
 	res->files = l->nfiles;
-	rc = unit_conflict(l, err);
+	rc = record_regions(l, &regions, err);
+	if (rc == 0)
+		rc = unit_conflict(l, err);
 	if (rc == 0)
 		rc = region_conflict(l, err);
 	if (rc < 0)
 		return rc;
-	rc = unchanged(l, sha, &res->unchanged, err);
+	/* Pairs of region names no load gave before: committed, they change how lines are priced. */
+	if (!regions)
+		rc = unchanged(l, sha, &res->unchanged, err);
 	if (rc < 0 || res->unchanged) {
 		PQclear(PQexec(l->conn, "ROLLBACK"));
 		l->in_tx = 0;

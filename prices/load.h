@@ -22,6 +22,8 @@ struct pb_price_text {
 struct pb_price_item {
 	struct pb_price_text meter; /* Azure meterId (stored lowercase), AWS SKU */
 	struct pb_price_text region, unit, currency, usage_type, operation, product;
+	struct pb_price_text
+		location; /* Azure: the region's display name ("US East") beside its armRegionName, or empty */
 	struct pb_decimal price, tier_min;
 	struct pb_decimal tier_max; /* where the tier ends (AWS EndingRange), when has_tier_max and not tier_inf */
 	int has_tier_max, tier_inf; /* the list says where its tiers end; this one does not ("Inf") */

@@ -526,9 +526,16 @@ static int item(struct page *pg)
 	}
 	it.region.ptr = "";
 	it.region.len = 0;
-	if (pg->v[F_ARM_REGION].set && pg->v[F_ARM_REGION].len)
+	if (pg->v[F_ARM_REGION].set && pg->v[F_ARM_REGION].len) {
+		const struct value *loc = &pg->v[F_LOCATION];
+
 		rc = text_of(pg, F_ARM_REGION, &it.region);
-	else if (pg->v[F_LOCATION].set && pg->v[F_LOCATION].len)
+		/* Its display name too: the load records the pair, so that "eastus" and "US East" are one region. */
+		if (loc->set && loc->len && !loc->too_long && pb_text_check(loc->text, loc->len, NULL, NULL) == 0) {
+			it.location.ptr = loc->text;
+			it.location.len = loc->len;
+		}
+	} else if (pg->v[F_LOCATION].set && pg->v[F_LOCATION].len)
 		rc = text_of(pg, F_LOCATION, &it.region);
 	else
 		rc = 0;

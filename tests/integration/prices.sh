@@ -1041,4 +1041,21 @@ check "a reload of the same list after a newer load naming its region another wa
 	"0|price load $((a + 2)) committed: azure azure-pricesheet from reloadregion-a: 1 file, 1 item, 1 price stored, 0 not list prices skipped, load $a superseded, 1 older price it covers dropped|2027-04-10 5 $((a + 2))" \
 	"$GOT|$out|$(daily azure | grep "^$S9," | awk -F, '{ print $2, $6, $10 }')"
 
+# ---- a line that names no region, of a meter priced under both names of one region -------------------------------
+# Loaded both, the sheet's "US East" and the API's "eastus" seemed two regions: a line naming none got no price ("its
+# meter is priced in other regions only"), and one naming "US East" alone took the sheet's price on every day. The
+# API's items give both names (armRegionName and location): the load records them, and pb-ingest takes them for one.
+S10=a1b2c3d4-2b8c-4dbe-9f60-5c9b1e3a7d12
+mkdir -p "$TMP/armregion-none"
+{
+	echo 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation'
+	echo "$S10,03/10/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$R1,1 Hour,,"
+	echo "$S10,03/20/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$R1,1 Hour,,"
+	echo "$S10,03/21/2027,Usage,OnDemand,Azure,USD,0.1,,10,Storage,$R1,1 Hour,US East,"
+} >"$TMP/armregion-none/cost.csv"
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/armregion-none/cost.csv"
+check "a line naming no region, or US East alone, of a meter priced as US East and eastus: the newest load's price" \
+	"0||2027-03-10 Compute 5 $sheet|2027-03-20 Compute 6 $api|2027-03-21 Storage 6 $api" \
+	"$GOT|$(cat "$TMP/err")|$(daily azure | grep "^$S10," | awk -F, '{ print $2, $4, $6, $10 }' | paste -sd'|')"
+
 pb_tests_done
