@@ -532,21 +532,27 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 
 /*
  * The older loads' prices this one makes unreachable: a row of the same meter, region, unit and currency whose
- * days all lie within one row of this load is never the newest load's price on any day. A price in another
- * currency stays: it prices the lines billed in that currency.
+ * days all lie within one row of this load is never the newest load's price on any day. The region is one region
+ * however either writes it ("US East", "us-east", or "eastus" where a list paired it with "US East"), as pb-ingest
+ * compares them. A price in another currency stays: it prices the lines billed in that currency.
  */
 static int prune(struct pb_price_load *l, const char *id, uint64_t *pruned, struct pb_buf *err)
 {
 	const char *p[2] = {id, l->vendor};
 
-	return exec_count(
-		l->conn,
-		"DELETE FROM pb.price o USING pb.price n WHERE n.load_id = $1::bigint AND o.vendor = $2 "
-		"AND o.load_id < $1::bigint AND o.meter = n.meter AND o.region = n.region AND o.unit = n.unit "
-		"AND o.currency = n.currency "
-		"AND o.effective_start >= n.effective_start AND (n.effective_end IS NULL OR "
-		"(o.effective_end IS NOT NULL AND o.effective_end <= n.effective_end))",
-		2, p, pruned, err);
+	return exec_count(l->conn,
+			  "WITH a AS MATERIALIZED (SELECT alias, region FROM pb.region_alias WHERE vendor = $2) "
+			  "DELETE FROM pb.price o USING pb.price n WHERE n.load_id = $1::bigint AND o.vendor = $2 "
+			  "AND o.load_id < $1::bigint AND o.meter = n.meter AND o.unit = n.unit "
+			  "AND (o.region = n.region OR coalesce((SELECT a.region FROM a WHERE a.alias = "
+			  "pb.region_fold(o.region)), "
+			  "pb.region_fold(o.region)) = coalesce((SELECT a.region FROM a WHERE a.alias = "
+			  "pb.region_fold(n.region)), "
+			  "pb.region_fold(n.region))) "
+			  "AND o.currency = n.currency "
+			  "AND o.effective_start >= n.effective_start AND (n.effective_end IS NULL OR "
+			  "(o.effective_end IS NOT NULL AND o.effective_end <= n.effective_end))",
+			  2, p, pruned, err);
 }
 
 static int record_files(struct pb_price_load *l, const char *id, struct pb_buf *err)

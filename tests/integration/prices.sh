@@ -1058,4 +1058,21 @@ check "a line naming no region, or US East alone, of a meter priced as US East a
 	"0||2027-03-10 Compute 5 $sheet|2027-03-20 Compute 6 $api|2027-03-21 Storage 6 $api" \
 	"$GOT|$(cat "$TMP/err")|$(daily azure | grep "^$S10," | awk -F, '{ print $2, $4, $6, $10 }' | paste -sd'|')"
 
+# ---- a newer load that names the region the other way covers the older prices: they are dropped ------------------
+# The older loads' prices that a load covers day for day are dropped, but only where both wrote the region alike: the
+# sheet's "US East" price stayed under the API's "eastus" one from the same day, never in force again.
+R3=11111111-aaaa-4bbb-8ccc-0000000000f1
+mkdir -p "$TMP/armregion-cover"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$R3,US East,1 Hour,0,0.5,USD,05/01/2027" >"$TMP/armregion-cover/sheet.csv"
+printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+	"$(item $R3 "Virtual Machines" eastus "1 Hour" 0.6 2027-05-01)" >"$TMP/armregion-cover/page.json"
+"$PBP" load --format azure-pricesheet --no-progress --source armregion-cover-sheet "$TMP/armregion-cover/sheet.csv" \
+	>/dev/null 2>&1
+run 0 "$PBP" load --format azure-retail --no-progress --source armregion-cover-api "$TMP/armregion-cover/page.json"
+check "a newer load naming the region by its armRegionName drops the older prices it covers, named US East" \
+	"0|price load N committed: azure azure-retail from armregion-cover-api: 1 file, 1 item, 1 price stored, 0 not list prices skipped, 1 older price it covers dropped|eastus 0.6" \
+	"$GOT|$(sed 's/^price load [0-9]* /price load N /' "$TMP/out")|$(pb_sql "SELECT string_agg(region || ' ' || unit_price, ',')
+	FROM pb.price WHERE meter = '$R3'")"
+
 pb_tests_done
