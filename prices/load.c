@@ -384,27 +384,34 @@ static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
 
 /*
  * A meter, unit, tier and start priced two ways in regions that are one region to pb-ingest, which compares them on
- * their letters and digits without case ("US East", "us-east"): it would price a line there with the lower price,
- * nothing said. PB_ERR_DATA with err naming both and where they are written, or 0.
+ * their letters and digits without case ("US East", "us-east") and takes a programmatic name for the display name a
+ * list paired it with ("eastus", "US East"): it would price a line there with the lower price, nothing said.
+ * PB_ERR_DATA with err naming both and where they are written, or 0.
  */
 static int region_conflict(struct pb_price_load *l, struct pb_buf *err)
 {
+	const char *p[1] = {l->vendor};
 	PGresult *res = pb_db_query(
 		l->conn,
 		/* Only meters priced in two region texts or more are compared (most are one region's). */
-		"WITH s AS MATERIALIZED (SELECT * FROM price_stage WHERE meter IN (SELECT meter FROM price_stage GROUP "
-		"BY meter HAVING min(region) <> max(region))) "
+		"WITH al AS MATERIALIZED (SELECT alias, region FROM pb.region_alias WHERE vendor = $1), "
+		"s AS MATERIALIZED (SELECT st.*, pb.region_fold(st.region) AS folded FROM price_stage st WHERE meter "
+		"IN "
+		"(SELECT meter FROM price_stage GROUP BY meter HAVING min(region) <> max(region))), "
+		"k AS MATERIALIZED (SELECT s.*, coalesce((SELECT al.region FROM al WHERE al.alias = s.folded), "
+		"s.folded) "
+		"AS rkey FROM s) "
 		"SELECT format('%s: meter %s, unit %L, tier %s, from %s: region %L (price %s) is region %L of %s "
-		"(price "
-		"%s) written another way: regions are compared on their letters and digits without case, so which "
-		"price a line there gets cannot be told', b.pos, b.meter, b.unit, b.tier_min, b.effective_start, "
-		"b.region, b.unit_price, a.region, a.pos, a.unit_price) FROM s a JOIN s b ON "
-		"b.meter = a.meter AND lower(regexp_replace(b.region, '[^A-Za-z0-9]', '', 'g')) = "
-		"lower(regexp_replace(a.region, '[^A-Za-z0-9]', '', 'g')) AND b.region <> a.region AND lower(b.unit) = "
+		"(price %s) written another way: %s, so which price a line there gets cannot be told', b.pos, b.meter, "
+		"b.unit, b.tier_min, b.effective_start, b.region, b.unit_price, a.region, a.pos, a.unit_price, "
+		"CASE WHEN a.folded = b.folded THEN 'regions are compared on their letters and digits without case' "
+		"ELSE 'the Retail Prices API gives them as the armRegionName and location of one region' END) "
+		"FROM k a JOIN k b ON b.meter = a.meter AND b.rkey = a.rkey AND b.region <> a.region AND lower(b.unit) "
+		"= "
 		"lower(a.unit) AND b.tier_min = a.tier_min AND b.effective_start = a.effective_start AND b.currency = "
 		"a.currency AND b.seq > a.seq AND (b.unit_price <> a.unit_price OR b.effective_end IS DISTINCT FROM "
 		"a.effective_end) ORDER BY b.seq, a.seq LIMIT 1",
-		0, NULL, err);
+		1, p, err);
 
 	return conflict_found(res, err);
 }

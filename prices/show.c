@@ -16,6 +16,7 @@
 
 /* One stored price, in the query's order: region, unit, currency, newest load first, latest start first, tier. */
 struct row {
+	const char *key; /* the region as pb-ingest compares it: "US East", "us-east" and (paired) "eastus" alike */
 	const char *region, *unit, *tier, *price, *currency, *product;
 	long long load;
 	int32_t start, end;
@@ -154,12 +155,14 @@ int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *ou
 			key[i] = (char)(key[i] - 'A' + 'a');
 	res = pb_db_query(
 		conn,
+		"WITH al AS MATERIALIZED (SELECT alias, region FROM pb.region_alias WHERE vendor = $1), "
+		"r AS (SELECT p.*, coalesce((SELECT al.region FROM al WHERE al.alias = pb.region_fold(p.region)), "
+		"pb.region_fold(p.region)) AS rkey FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id AND "
+		"l.status IN ('committed', 'superseded') WHERE p.vendor = $1 AND p.meter = $2) "
 		"SELECT p.region, p.unit, trim_scale(p.tier_min)::text, p.effective_start::text, "
 		"coalesce(p.effective_end::text, ''), trim_scale(p.unit_price)::text, p.currency, p.load_id, "
-		"p.product FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id AND l.status IN "
-		"('committed', 'superseded') WHERE p.vendor = $1 AND p.meter = $2 ORDER BY p.region COLLATE "
-		"\"C\", p.unit COLLATE \"C\", p.currency COLLATE \"C\", p.load_id DESC, p.effective_start DESC, "
-		"p.tier_min",
+		"p.product, p.rkey FROM r p ORDER BY p.rkey COLLATE \"C\", p.unit COLLATE \"C\", p.currency COLLATE "
+		"\"C\", p.load_id DESC, p.effective_start DESC, p.tier_min, p.region COLLATE \"C\"",
 		2, p, err);
 	if (!res) {
 		rc = PB_ERR_DEPENDENCY;
@@ -183,6 +186,7 @@ int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *ou
 		const char *end = PQgetvalue(res, (int)i, 4);
 
 		r->region = PQgetvalue(res, (int)i, 0);
+		r->key = PQgetvalue(res, (int)i, 9);
 		r->unit = PQgetvalue(res, (int)i, 1);
 		r->tier = PQgetvalue(res, (int)i, 2);
 		r->price = PQgetvalue(res, (int)i, 5);
@@ -202,7 +206,7 @@ int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *ou
 	for (i = 0; i < n && rc == 0; i = g) {
 		/* Per currency too: a price in one prices the lines billed in it, whatever the newer loads in others.
 		 */
-		for (g = i; g < n && !strcmp(rows[g].region, rows[i].region) && !strcmp(rows[g].unit, rows[i].unit) &&
+		for (g = i; g < n && !strcmp(rows[g].key, rows[i].key) && !strcmp(rows[g].unit, rows[i].unit) &&
 			    !strcmp(rows[g].currency, rows[i].currency);
 		     g++)
 			;

@@ -1075,4 +1075,20 @@ check "a newer load naming the region by its armRegionName drops the older price
 	"$GOT|$(sed 's/^price load [0-9]* /price load N /' "$TMP/out")|$(pb_sql "SELECT string_agg(region || ' ' || unit_price, ',')
 	FROM pb.price WHERE meter = '$R3'")"
 
+# ---- the other places a region is compared: a key priced two ways, and show ----------------------------------------
+# A sheet pricing a meter 0.1 in "US East" and 0.2 in "eastus" was stored, though a line there is one region's; show
+# gave "US East" and "eastus" apart, each with its prices from its first day, where pb-ingest applies the newest load.
+R4=11111111-aaaa-4bbb-8ccc-0000000000f2
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' \
+	"$R4,US East,1 Hour,0.1,USD,06/01/2027" "$R4,eastus,1 Hour,0.2,USD,06/01/2027" >"$TMP/armregion-cover/two.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress --source armregion-two "$TMP/armregion-cover/two.csv"
+echo "$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '$R4'")" >"$TMP/armregion-cover/out"
+run 0 "$PBP" show --vendor azure --meter "$R1"
+check "a meter priced two ways in US East and eastus: refused naming both; show: one region, the newest load each day" \
+	"1|pb-prices: $TMP/armregion-cover/two.csv:3:45: meter $R4, unit '1 Hour', tier 0, from 2027-06-01: region 'eastus' (price 0.2) is region 'US East' of $TMP/armregion-cover/two.csv:2:46 (price 0.1) written another way: the Retail Prices API gives them as the armRegionName and location of one region, so which price a line there gets cannot be told|0
+2027-03-01  2027-03-14  US East           1 Hour                 0             0.5  USD       $(printf %5s "$sheet")
+2027-03-15  -           eastus            1 Hour                 0             0.6  USD       $(printf %5s "$api")" \
+	"$(cat "$TMP/armregion-cover/out")
+$(tail -n +3 "$TMP/out")"
+
 pb_tests_done
