@@ -1238,10 +1238,11 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 			pick = e;
 	}
 	if (!pick)
-		return !region_seen	? PB_MISS_REGION
-		       : !unit_seen	? PB_MISS_UNIT
-		       : !currency_seen ? PB_MISS_CURRENCY
-					: PB_MISS_DATE;
+		return !region_seen && !l->region[0] && !l->region2[0] ? PB_MISS_NO_REGION
+		       : !region_seen				       ? PB_MISS_REGION
+		       : !unit_seen				       ? PB_MISS_UNIT
+		       : !currency_seen				       ? PB_MISS_CURRENCY
+								       : PB_MISS_DATE;
 	/* Within that load, the MeterRegion's price when it has one in force: the meter's own region decides. */
 	for (i = 0; i < m->n && !own_region(p, m, pick, l); i++) {
 		e = &p->entries[m->first + i];
@@ -1681,6 +1682,7 @@ void pb_listprice_report(const struct pb_listprice *p, const char *prog, FILE *o
 		[PB_MISS_METER] = "no price list holds its meter or SKU",
 		[PB_MISS_DATE] = "no price of it is in force on its usage date",
 		[PB_MISS_REGION] = "its meter is priced in other regions only",
+		[PB_MISS_NO_REGION] = "its meter is priced in several regions, and the line names none",
 		[PB_MISS_UNIT] = "its meter is priced per another unit of measure only",
 		[PB_MISS_CURRENCY] =
 			"its price is in another currency, and the line gives no exchange rate (above 0) to it",

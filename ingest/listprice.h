@@ -21,6 +21,7 @@ enum pb_listprice_miss {
 	PB_MISS_METER,	   /* no price list holds the meter or SKU */
 	PB_MISS_DATE,	   /* none holds a price of it in force on the usage date */
 	PB_MISS_REGION,	   /* the meter has prices in several regions, none the line's */
+	PB_MISS_NO_REGION, /* the meter has prices in several regions, and the line names none */
 	PB_MISS_UNIT,	   /* the prices are per another unit of measure than the line's quantity */
 	PB_MISS_CURRENCY,  /* the price's currency is not the line's, and the line gives no rate for it */
 	PB_MISS_AMBIGUOUS, /* an AWS usage type and operation that SKUs of different prices share */

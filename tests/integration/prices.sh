@@ -1091,4 +1091,19 @@ check "a meter priced two ways in US East and eastus: refused naming both; show:
 	"$(cat "$TMP/armregion-cover/out")
 $(tail -n +3 "$TMP/out")"
 
+# ---- a line that names no region, of a meter priced in two: said so ---------------------------------------------
+# Its reason was "its meter is priced in other regions only", as for a line naming a region the meter is not priced in.
+R5=11111111-aaaa-4bbb-8ccc-0000000000f3
+mkdir -p "$TMP/noregion"
+printf '{"Items": [%s, %s], "NextPageLink": null, "Count": 2}\n' "$(item $R5 "Virtual Machines" eastus "1 Hour" 0.6 2027-07-01)" \
+	"$(item $R5 "Virtual Machines" westus "1 Hour" 0.7 2027-07-01)" >"$TMP/noregion/page.json"
+"$PBP" load --format azure-retail --no-progress --source noregion "$TMP/noregion/page.json" >/dev/null 2>&1
+printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation' \
+	"$S10,07/10/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$R5,1 Hour,," >"$TMP/noregion/cost.csv"
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/noregion/cost.csv"
+check "a line naming no region, of a meter priced in US East and US West: no price, and the reason says the line names none" \
+	"0|pb-ingest: $TMP/noregion/cost.csv: warning: 1 line has no list price; its list cost is left empty
+pb-ingest: warning: 1 usage line without a list price in the export got none from the price lists: its meter is priced in several regions, and the line names none" \
+	"$GOT|$(cat "$TMP/err")"
+
 pb_tests_done

@@ -240,7 +240,7 @@ static void test_regions(void **state)
 		const char *meter, *region, *price;
 	} lines[] = {
 		{MA, "US East", "2.00"}, {MA, "eu west", "4.00"}, {MB, "EU West", "6.00"}, /* one region: any */
-		{MA, "Asia", "none"},	 {MA, "US East", "2.00"},
+		{MA, "Asia", "none"},	 {MA, "US East", "2.00"}, {MA, "", "none"},	   /* no region: of which? */
 	};
 	size_t k;
 
@@ -264,6 +264,7 @@ static void test_regions(void **state)
 		assert_string_equal(out, lines[k].price);
 	}
 	assert_int_equal(pb_listprice_missed(p, PB_MISS_REGION), 1);
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_NO_REGION), 1);
 	pb_buf_release(&err);
 	pb_listprice_free(p);
 }
