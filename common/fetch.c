@@ -58,9 +58,11 @@ struct pb_fetch {
 	uint64_t attempt_from; /* delivered when the attempt began */
 	long status;
 	int body_ok;
-	char etag[PB_FETCH_ETAG_MAX + 1]; /* of the first response with a body */
-	char last_modified[64];		  /* likewise */
+	char etag[PB_FETCH_ETAG_MAX + 1];   /* of the first response with a body */
+	char last_modified[64];		    /* likewise */
+	char listed[PB_FETCH_ETAG_MAX + 1]; /* opts.if_match, when it binds (see fetch.h), else "" */
 	char changed[640];
+	int since_listed;		/* changed says how the first answer is not the version listed */
 	int wrong_start;		/* a 206 resumed at another byte than the one asked for */
 	int excess;			/* the answer went on past its Content-Length (or its last chunk) */
 	size_t long_etag;		/* the length of an ETag longer than etag keeps, or 0 */
@@ -466,6 +468,12 @@ static int etag_header(struct pb_fetch *f, const char *data, size_t len)
 	}
 	memcpy(value, v, n);
 	value[n] = '\0';
+	/* A server that ignores If-Match gives the version it has now: none of its bytes is taken. */
+	if (f->attempt_from == 0 && f->listed[0] && strcmp(value, f->listed) != 0 && !f->changed[0]) {
+		snprintf(f->changed, sizeof(f->changed), "the listing gave ETag %.250s, the answer %.250s", f->listed,
+			 value);
+		f->since_listed = 1;
+	}
 	same_version(f, "ETag", f->etag, sizeof(f->etag), value);
 	return 0;
 }
@@ -809,6 +817,9 @@ static void sign_azure(struct pb_fetch *f, struct request *rq)
 /* The headers of an attempt: signing, and a Range bound to the ETag when bytes were received before. */
 static void add_headers(struct pb_fetch *f, struct request *rq)
 {
+	/* Every attempt of an object listed is bound to the version listed, the first one too. */
+	const char *bind = f->listed[0] ? f->listed : NULL;
+
 	if (f->opts.s3)
 		sign_s3(f, rq);
 	/*
@@ -819,7 +830,10 @@ static void add_headers(struct pb_fetch *f, struct request *rq)
 	if (f->delivered > 0 && strong_etag(f)) {
 		snprintf(rq->range, sizeof(rq->range), "Range: bytes=%llu-", (unsigned long long)f->delivered);
 		rq->hdr = curl_slist_append(rq->hdr, rq->range);
-		snprintf(rq->ifmatch, sizeof(rq->ifmatch), "If-Match: %s", f->etag);
+		bind = f->etag; /* the listed one, when there is one: the first answer had to give it */
+	}
+	if (bind) {
+		snprintf(rq->ifmatch, sizeof(rq->ifmatch), "If-Match: %s", bind);
 		rq->hdr = curl_slist_append(rq->hdr, rq->ifmatch);
 	}
 	if (f->opts.azure)
@@ -835,6 +849,10 @@ static int judge_status(struct pb_fetch *f, struct pb_buf *why)
 
 	error_code(&f->errbody, code, sizeof(code));
 	pb_buf_addf(why, "HTTP %ld%s%s%s", f->status, code[0] ? " (" : "", code, code[0] ? ")" : "");
+	if (f->status == 412 && f->attempt_from == 0 && f->listed[0]) {
+		pb_buf_addf(why, ": the object changed since it was listed (the listing gave ETag %.250s)", f->listed);
+		return -1;
+	}
 	if (f->status == 412) {
 		pb_buf_addstr(why, ": the object changed while it was downloaded");
 		return -1;
@@ -930,7 +948,8 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		return -1;
 	}
 	if (f->changed[0]) {
-		pb_buf_addf(why, "the object changed while it was downloaded (");
+		pb_buf_addf(why, "the object changed %s (",
+			    f->since_listed ? "since it was listed" : "while it was downloaded");
 		pb_url_add_text(why, f->changed);
 		pb_buf_addstr(why, ")");
 		return -1;
@@ -1046,6 +1065,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->skip = 0;
 	f->body_ok = 0;
 	f->changed[0] = '\0';
+	f->since_listed = 0;
 	f->wrong_start = 0;
 	f->excess = 0;
 	f->bad_header[0] = '\0';
@@ -1245,6 +1265,11 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
 	f->content_length = -1;
 	f->began_ms = (int64_t)pb_now_ms();
 	f->url = pb_url_redact(url);
+	/* A weak ETag matches no If-Match (RFC 9110 13.1.1), and a longer one could not be compared whole. */
+	if (f->opts.if_match && strncmp(f->opts.if_match, "W/", 2) != 0 &&
+	    strlen(f->opts.if_match) <= PB_FETCH_ETAG_MAX)
+		snprintf(f->listed, sizeof(f->listed), "%s", f->opts.if_match);
+	f->opts.if_match = NULL; /* the caller's string need not outlive the open */
 	if (resolve(f, url, err) < 0)
 		goto fail;
 	f->curl = curl_easy_init();

@@ -76,6 +76,14 @@ struct pb_fetch_opts {
 	 * and pb_fetch_open refuses those that pb_azure_key_allowed refuses.
 	 */
 	const struct pb_azure_config *azure;
+	/*
+	 * The ETag a listing gave the object (as HTTP writes it, in quotes), or NULL: every request carries it in
+	 * If-Match, so that the bytes read are those of the version listed, from the first attempt on. A 412, or an
+	 * answer with another ETag (a server that ignores If-Match), fails the download, not retried: "the object
+	 * changed since it was listed". A weak ETag (W/"..."), which no If-Match matches, or one longer than
+	 * PB_FETCH_ETAG_MAX, binds nothing.
+	 */
+	const char *if_match;
 };
 
 /*

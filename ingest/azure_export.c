@@ -13,6 +13,7 @@
 #include "exitcode.h"
 #include "http.h"
 #include "input.h"
+#include "testhook.h"
 #include "url.h"
 
 #include "banned.h"
@@ -49,6 +50,7 @@ static size_t listing_max(const char *env, size_t dflt)
 struct blob {
 	char *name;
 	long long size;
+	char *etag; /* as HTTP writes it, in quotes (a listing gives it bare), or NULL */
 };
 
 struct listing {
@@ -61,8 +63,10 @@ static void listing_release(struct listing *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		free(l->v[i].name);
+		free(l->v[i].etag);
+	}
 	free(l->v);
 	l->v = NULL;
 	l->n = l->cap = 0;
@@ -109,6 +113,27 @@ static char *xml_text(const char *p, const char *end, const char *tag)
 }
 
 /*
+ * The ETag of the <Blob> element between p and end, as a download's answer gives it: Blob Storage lists it bare
+ * (0x8DC...), and its GET answers give it in quotes. NULL when there is none (or memory ran out: the download is
+ * then not bound to it).
+ */
+static char *listed_etag(const char *p, const char *end)
+{
+	char *e = xml_text(p, end, "Etag"), *q;
+
+	if (e && !*e) {
+		free(e);
+		return NULL;
+	}
+	if (!e || e[0] == '"' || strncmp(e, "W/", 2) == 0)
+		return e; /* none, in quotes already, or weak (which binds nothing) */
+	if (asprintf(&q, "\"%s\"", e) < 0)
+		q = NULL;
+	free(e);
+	return q;
+}
+
+/*
  * Adds the blobs of one List Blobs page; *marker gets its NextMarker (NULL when it is the last). Returns 0, -1 when
  * it is no listing (or memory ran out), -2 when the listing would hold more than l->max blobs, -3 when a blob name
  * is longer than BLOB_NAME_MAX bytes or the NextMarker than MARKER_MAX.
@@ -144,10 +169,14 @@ static int parse_listing(const struct pb_buf *xml, struct listing *l, char **mar
 		size = xml_text(a, b, "Content-Length");
 		v->size = size ? strtoll(size, NULL, 10) : -1;
 		free(size);
-		if (!v->name)
+		v->etag = listed_etag(a, b);
+		if (!v->name) {
+			free(v->etag);
 			return -1;
+		}
 		if (strlen(v->name) > BLOB_NAME_MAX) {
 			free(v->name);
+			free(v->etag);
 			return -3;
 		}
 		l->n++;
@@ -578,6 +607,8 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 		    const struct pb_fetch_opts *fo, struct run_info *r, struct pb_buf *why, struct pb_buf *err)
 {
 	struct pb_buf body = PB_BUF_INIT;
+	struct pb_fetch_opts bound;
+	const struct blob *listed;
 	json_t *root = NULL;
 	char *url = blob_url(w, name), *shown = NULL;
 	const char *start;
@@ -587,7 +618,11 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 	memset(r, 0, sizeof(*r));
 	if (!url || !(shown = shown_blob(w, name)))
 		goto nomem;
-	rc = pb_input_slurp(url, fo, MANIFEST_MAX, &body, err);
+	/* The manifest read is the one listed: a run rewritten since is read again by a retry, which lists again. */
+	bound = *fo;
+	listed = find_blob(l, name);
+	bound.if_match = listed ? listed->etag : NULL;
+	rc = pb_input_slurp(url, &bound, MANIFEST_MAX, &body, err);
 	if (rc == 1)
 		pb_buf_addf(why, "%s: gone while it was read", shown);
 	if (rc != 0 || (rc = parse_manifest(&body, shown, &root, err)) < 0)
@@ -750,6 +785,7 @@ int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t mont
 	rc = list_blobs(&w, pb_buf_str(&folder), fo, &l, err);
 	if (rc != 0)
 		goto out;
+	pb_test_pause("listed");
 	for (i = 0; i < l.n; i++) {
 		const char *rel = l.v[i].name + folder.len;
 
@@ -799,12 +835,19 @@ int pb_azure_export_load(struct pb_manifest *m, const char *source, int32_t mont
 	m->total = best.total;
 	best.decl = NULL;
 	m->parts = calloc(best.nblobs + 1, sizeof(*m->parts));
-	if (!m->parts)
+	m->etags = calloc(best.nblobs + 1, sizeof(*m->etags));
+	if (!m->parts || !m->etags)
 		goto nomem;
 	for (k = 0; k < best.nblobs; k++) {
+		const struct blob *b = find_blob(&l, best.blobs[k]);
+
 		m->parts[k] = blob_url(&w, best.blobs[k]);
-		if (!m->parts[k])
+		m->etags[k] = b && b->etag ? strdup(b->etag) : NULL;
+		if (!m->parts[k] || (b && b->etag && !m->etags[k])) {
+			free(m->parts[k]);
+			free(m->etags[k]);
 			goto nomem;
+		}
 		m->nparts++;
 	}
 	rc = 0;

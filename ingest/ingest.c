@@ -498,6 +498,7 @@ static int read_all(struct run *run)
 	for (k = 0; k < run->nfiles; k++) {
 		r->part = k;
 		r->decl = run->man.decl ? &run->man.decl[k] : NULL;
+		r->if_match = run->man.etags ? run->man.etags[k] : NULL;
 		if (pb_read_file(r, run->files[k]) < 0 || r->errors)
 			break;
 		if (r->store) {

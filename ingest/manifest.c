@@ -355,9 +355,13 @@ void pb_manifest_release(struct pb_manifest *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->nparts; i++)
+	for (i = 0; i < m->nparts; i++) {
 		free(m->parts[i]);
+		if (m->etags)
+			free(m->etags[i]);
+	}
 	free(m->parts);
+	free(m->etags);
 	free(m->decl);
 	for (i = 0; i < m->ncolumns; i++)
 		free(m->columns[i]);

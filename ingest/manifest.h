@@ -25,6 +25,11 @@ struct pb_manifest {
 	char *assembly_id; /* legacy assemblyId, CUR 2.0 executionId */
 	int32_t period_start;
 	char **parts; /* s3:// URLs of the data files, in order */
+	/*
+	 * Per part, the ETag a listing gave it (an Azure export run's blobs), each read bound to it (If-Match), or NULL
+	 * (and NULL entries): not listed, nothing to bind to.
+	 */
+	char **etags;
 	size_t nparts;
 	struct pb_part_decl *decl; /* per part, or NULL when the manifest declares nothing of them */
 	struct pb_part_decl total; /* of the whole delivery */

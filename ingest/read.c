@@ -750,7 +750,11 @@ out:
 static int open_input(struct pb_read *r, const char *path, int flags, struct pb_input **in)
 {
 	struct pb_buf err = PB_BUF_INIT;
-	int rc = pb_input_open_ex(path, flags, &r->opt->fetch, in, &err);
+	int rc;
+
+	r->fetch = r->opt->fetch;
+	r->fetch.if_match = r->if_match;
+	rc = pb_input_open_ex(path, flags, &r->fetch, in, &err);
 
 	if (rc < 0) {
 		r->remote_failed |= rc == PB_INPUT_ERR_REMOTE;

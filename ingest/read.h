@@ -40,6 +40,8 @@ struct pb_read {
 	/* What the delivery's manifest declares of the file read next (NULL: nothing), for messages. */
 	const char *manifest;
 	const struct pb_part_decl *decl;
+	const char *if_match;	    /* the ETag a listing gave the file read next, its download bound to it, or NULL */
+	struct pb_fetch_opts fetch; /* the download options of the file being opened: the run's, with if_match */
 	const char *const *columns; /* the header, or NULL */
 	size_t ncolumns;
 	uint64_t stored_bytes; /* of the files read, as stored (compressed when they are) */

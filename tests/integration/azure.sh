@@ -610,6 +610,70 @@ check "two manifests give one runId: exit 1 naming both, the first import stays 
 	"1|pb-ingest: $SRC-twice/$OCT/$RUN2/manifest.json: runId $RUN2 is the run of $SRC-twice/$OCT/$RUNB/manifest.json too: one run cannot have two manifests||${idt:-?}|$RUN2" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(sql "SELECT id, assembly_id FROM pb.import WHERE source = '$SRC-twice' AND status = 'committed'" | tr '\n' ' ' | sed 's/ $//')"
 
+# 5e. A run rewritten in place between the listing and the downloads (Cost Management rewrites an export run in
+# place): each blob is bound to the ETag the listing gave it (If-Match), so that the bytes read are the listed
+# version's, never another's under the listed run. The blob named, exit 3 (a failed dependency: pb-run retries,
+# and the retry lists again), nothing committed; the retry reads the new version.
+RUNR=4d5e6f70-8192-4a3b-8c4d-5e6f708192a3
+SUBR=9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a
+RELISTED=$PREFIX-relisted/$OCT/$RUNR
+# relisted SET COST [PART]: under SET, the run's two plain parts (the second's cost COST, four characters: the same
+# size whatever it is) and its manifest, or PART alone.
+relisted() {
+	local d=$TMP/fx/$1/$RELISTED h
+	h=SubscriptionId,SubscriptionName,Date,ChargeType,MeterCategory,ResourceLocation,BillingCurrencyCode
+	h=$h,CostInBillingCurrency,PayGPrice,Quantity,UnitOfMeasure,BillingPeriodStartDate,Tags,AdditionalInfo
+	mkdir -p "$d"
+	[ "${3:-part_0_0001.csv}" == part_0_0001.csv ] &&
+		printf '%s\n%s,Relisted,10/01/2026,Usage,Storage,westeurope,EUR,1.25,0.5,2,1 Hour,10/01/2026,,\n' "$h" "$SUBR" \
+			>"$d/part_0_0001.csv"
+	[ "${3:-part_0_0002.csv}" == part_0_0002.csv ] &&
+		printf '%s\n%s,Relisted,10/02/2026,Usage,Storage,westeurope,EUR,%s,0.5,2,1 Hour,10/01/2026,,\n' "$h" "$SUBR" "$2" \
+			>"$d/part_0_0002.csv"
+	[ "${3:-manifest.json}" == manifest.json ] &&
+		printf '{"blobs":[{"blobName":"%s/part_0_0001.csv"},{"blobName":"%s/part_0_0002.csv"}],"runInfo":{"runId":"%s","submittedTime":"2026-10-22T06:00:00Z","startDate":"2026-10-01T00:00:00"}}%s' \
+			"$RELISTED" "$RELISTED" "$RUNR" "${4:-}" >"$d/manifest.json"
+	return 0
+}
+# etag_of BLOB: the blob's ETag as a listing gives it.
+etag_of() {
+	curl -sS "$CONT?restype=container&comp=list&prefix=$1&$SAS" | sed -n 's|.*<Name>'"$1"'</Name>.*<Etag>\([^<]*\)</Etag>.*|\1|p'
+}
+# paused_run POINT SET CMD...: CMD in the background, paused at the test hook POINT; when it says so (or ends),
+# SET is uploaded over the export, then the run goes on. GOT is its status; stderr without the pause line in $TMP/err.
+paused_run() {
+	local point=$1 set=$2 pid
+	shift 2
+	rm -f "$TMP/resume"
+	PB_TEST_PAUSE=$point PB_TEST_RESUME_FILE=$TMP/resume "$@" >"$TMP/out" 2>"$TMP/err.all" &
+	pid=$!
+	pb_until 30 eval "grep -q 'test pause at $point' '$TMP/err.all' || ! kill -0 $pid 2>/dev/null"
+	upload "$set" || notok "upload $set"
+	: >"$TMP/resume"
+	wait "$pid"
+	GOT=$?
+	grep -v 'test pause at' "$TMP/err.all" >"$TMP/err"
+}
+relisted relist-a 1.25
+relisted relist-b 9.75 part_0_0002.csv
+if upload relist-a; then ok "upload a run to be rewritten"; else notok "upload a run to be rewritten"; fi
+listed=$(etag_of "$RELISTED/part_0_0002.csv")
+paused_run read relist-b shared_key ingest --source "$SRC-relisted" --month 2026-10
+check "a blob rewritten after the listing: exit 3 naming it and the ETag listed, nothing committed" \
+	"3|pb-ingest: $SRC-relisted/$OCT/$RUNR/part_0_0002.csv: HTTP 412 (ConditionNotMet): the object changed since it was listed (the listing gave ETag \"$listed\"), not retried||0" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(sql "SELECT count(*) FROM pb.import WHERE source = '$SRC-relisted' AND status = 'committed'")"
+run 0 shared_key ingest --source "$SRC-relisted" --month 2026-10
+idr=$(committed_id "$SRC-relisted")
+check "the retry lists again and reads the new version: its cost and its ETag recorded" \
+	"0|11|\"$(etag_of "$RELISTED/part_0_0002.csv")\"" \
+	"$GOT|$(sql "SELECT trim_scale(billed_total) FROM pb.import WHERE id = ${idr:-0}")|$(sql "SELECT etag FROM pb.import_file WHERE import_id = ${idr:-0} AND seq = 2")"
+relisted relist-c 9.75 manifest.json ' '
+listed=$(etag_of "$RELISTED/manifest.json")
+paused_run listed relist-c shared_key ingest --source "$SRC-relisted" --month 2026-10
+check "a manifest rewritten after the listing: exit 3 naming it and the ETag listed, the import as it was" \
+	"3|pb-ingest: $SRC-relisted/$OCT/$RUNR/manifest.json: HTTP 412 (ConditionNotMet): the object changed since it was listed (the listing gave ETag \"$listed\"), not retried||${idr:-?}" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(committed_id "$SRC-relisted")"
+
 # 6. No error path shows the SAS: not its signature, not even "sig=", on stderr, on stdout or in the database.
 RUNE=3c5e7a9b-1d2f-4a6c-8e0b-2d4f6a8c0e06
 python3 - "$TMP/fx/leaks" "$PREFIX" "$RUNE" "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz" <<'PY' || exit 1
