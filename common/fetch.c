@@ -524,18 +524,32 @@ static int length_header(struct pb_fetch *f, const char *name, const char *v)
 
 	if (strcasecmp(name, "Content-Length") == 0) {
 		/*
-		 * Two Content-Lengths that differ (RFC 9112 6.3): libcurl takes the last, and the body could be cut
-		 * short or run on past the object's end unseen. The same one again is only repeated.
+		 * Two Content-Lengths that differ, on two lines or in one ("N, M") (RFC 9112 6.3): libcurl takes the
+		 * last line's, and the first number of a line, and the body could be cut short or run on past the
+		 * object's end unseen. The same one again is only repeated: "N, N" (a proxy that joined two lines) is N
+		 * (RFC 9110 8.6), as two lines of N are.
 		 */
-		if (header_number(&p, NULL, &len) == 0) {
+		char list[512], *save = NULL, *item;
+		int n = 0;
+
+		snprintf(list, sizeof(list), "%s", v);
+		for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+			const char *q = item + strspn(item, " \t");
+
+			if (!*q)
+				continue; /* an empty element of the list */
+			if (header_number(&q, NULL, &len) < 0)
+				break;
 			if (f->content_length >= 0 && len != f->content_length) {
 				snprintf(f->two_lengths, sizeof(f->two_lengths), "%lld and %lld",
 					 (long long)f->content_length, (long long)len);
 				return -1;
 			}
 			f->content_length = len;
-			return 0;
+			n++;
 		}
+		if (!item && n)
+			return 0;
 	} else if (strncmp(p, "bytes ", 6) == 0) {
 		p += 6;
 		if (header_number(&p, "-", &first) == 0 && (p++, header_number(&p, "/", &last) == 0) && last >= first) {

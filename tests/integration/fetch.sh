@@ -143,7 +143,8 @@ Z=$(head -c 600 /dev/zero | tr '\0' 0)
 pb_fault_stop >/dev/null 2>&1
 pb_fault_start "$S3_ENDPOINT" "1@*/small.csv.gz:extra=100; 1@*/part-1.csv.gz:length=9223372036854775808
 2@*/part-1.csv.gz:length=${Z}$SIZE1; 3@*/part-1.csv.gz:header=200000
-4@*/part-1.csv.gz:length=$((SIZE1 + 100)):dup; 5@*/part-1.csv.gz:length=$SIZE1:dup" >/dev/null || exit 1
+4@*/part-1.csv.gz:length=$((SIZE1 + 100)):dup; 5@*/part-1.csv.gz:length=$SIZE1:dup
+6@*/part-1.csv.gz:length=$SIZE1, $SIZE1; 7@*/part-1.csv.gz:length=$SIZE1, $((SIZE1 + 100))" >/dev/null || exit 1
 # hostile NAME MESSAGE [KEY]: the run of s3://cur/KEY (default: URL's) through the proxy exits 3 with MESSAGE.
 hostile() {
 	local u=${3:+s3://cur/$3}
@@ -171,9 +172,20 @@ if run cl-twice 0 "$PBI" --format aws-cur --summary --no-progress --endpoint "$F
 else
 	notok "the same Content-Length twice: the same totals" "status $GOT: $(cat "$TMP/err")"
 fi
-check "... each of the six in one attempt" "1 1 1 1 1 1" "$(pb_fault_count 'fault=extra=100 ') $(pb_fault_count 'fault=length=9') \
+# One line listing the same length twice ("N, N", as a proxy that merges two header lines writes it) is that length
+# (RFC 9110 8.6); it was refused, "not a length". Two that differ stay refused, as two lines that differ are.
+if run cl-list 0 "$PBI" --format aws-cur --summary --no-progress --endpoint "$FAULT_ENDPOINT" "$URL" &&
+	cmp -s "$TMP/out" "$TMP/want.csv"; then
+	ok "a Content-Length of the same length twice (N, N): the same totals"
+else
+	notok "a Content-Length of the same length twice (N, N): the same totals" "status $GOT: $(cat "$TMP/err")"
+fi
+hostile "a Content-Length of two lengths that differ (N, M)" \
+	"HTTP 200 with two Content-Lengths that differ, $SIZE1 and $((SIZE1 + 100)): the length of its body cannot be known"
+check "... each of the eight in one attempt" "1 1 1 1 1 1 1 1" "$(pb_fault_count 'fault=extra=100 ') $(pb_fault_count 'fault=length=9') \
 $(pb_fault_count 'fault=length=0') $(pb_fault_count 'fault=header=200000 ') \
-$(pb_fault_count "fault=length=$((SIZE1 + 100)):dup ") $(pb_fault_count "fault=length=$SIZE1:dup ")"
+$(pb_fault_count "fault=length=$((SIZE1 + 100)):dup ") $(pb_fault_count "fault=length=$SIZE1:dup ") \
+$(pb_fault_count "fault=length=$SIZE1, $SIZE1 ") $(pb_fault_count "fault=length=$SIZE1, $((SIZE1 + 100)) ")"
 pb_fault_stop
 # An answer without a length (no Content-Length, not chunked) ends where its connection closes, and so does one cut
 # short on its way: a plain CSV part cut at a line break was taken whole (exit 0, the lines after the cut never
