@@ -99,6 +99,7 @@ struct pb_fetch {
 	 */
 	EVP_MD_CTX *seen, *again;
 	int seen_on;
+	int restarts; /* attempts that asked for it whole again, bytes having been taken (the last ones) */
 };
 
 /* Milliseconds left before the download's deadline (0 when it has passed). */
@@ -1100,6 +1101,8 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 		f->seen_on = 0;
 	}
 	pb_buf_reset(&f->errbody);
+	if (f->delivered > 0 && !strong_etag(f))
+		f->restarts++; /* see add_headers */
 	set_options(f);
 	add_headers(f, &rq);
 	f->curl_err[0] = '\0';
@@ -1145,9 +1148,16 @@ static void *producer(void *arg)
 			    "download's deadline of %ld s, not retried",
 			    f->url, pb_buf_str(&why), f->attempts, f->attempts == 1 ? "" : "s", f->retry_after,
 			    f->opts.deadline_seconds);
-	else if (rc > 0)
+	else if (rc > 0) {
 		pb_buf_addf(&msg, "%s: failed after %d attempts: %s", f->url, f->attempts, pb_buf_str(&why));
-	else
+		/* Why a download cut again and again went no further: no retry resumed it. */
+		if (f->restarts == 1)
+			pb_buf_addstr(&msg, " (the last one started over from the first byte");
+		else if (f->restarts)
+			pb_buf_addf(&msg, " (the last %d started over from the first byte", f->restarts);
+		if (f->restarts)
+			pb_buf_addf(&msg, ": it has no %sETag to bind a resumption to)", f->etag[0] ? "strong " : "");
+	} else
 		pb_buf_addf(&msg, "%s: %s, not retried", f->url, pb_buf_str(&why));
 	pb_ring_close(&f->ring, rc == 0 ? NULL : msg.failed ? "download failed" : pb_buf_str(&msg));
 	pb_buf_release(&why);

@@ -108,7 +108,9 @@ int pb_fetch_open(const char *url, const struct pb_fetch_opts *opts, struct pb_f
  * (slower than min_rate or not, a retry or its wait cut short). Transient failures (connection errors, resets,
  * stalls: under min_rate for stall_seconds, 5xx, 429, a body cut short) are
  * retried with exponential backoff and jitter, honouring Retry-After, resuming from the bytes already
- * delivered with a Range request bound to the first response's ETag. A signed request (SigV4, Shared Key)
+ * delivered with a Range request bound to the first response's ETag (an object without a strong ETag is asked
+ * for whole again, within the same attempts: "failed after 5 attempts: ... (the last 4 started over from the
+ * first byte: it has no ETag to bind a resumption to)"). A signed request (SigV4, Shared Key)
  * is never redirected, so that its signature and session token go nowhere else: a redirect answer is a
  * failure ("HTTP 307 to URL: a signed request is not redirected"); an unsigned one follows up to 5 https
  * redirects.

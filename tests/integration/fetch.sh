@@ -622,6 +622,15 @@ run etag-weak 0 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT
 check "a weak ETag: the cut download is asked for whole again, no Range, the same totals" \
 	"0|2|0|" "$GOT|$(pb_fault_count 'GET')|$(pb_fault_count 'status=412')|$(cmp "$TMP/out" "$TMP/chg.want" 2>&1; cat "$TMP/err")"
 pb_fault_stop
+# Without an ETag nothing binds a Range to the version read: a cut download is asked for whole again, and a cut at
+# each attempt ends after the 5 attempts, no more. Its message said only "failed after 5 attempts: transfer closed
+# with N bytes remaining to read", as though each attempt had resumed; it now says that they started over, and why.
+pb_fault_start "$TMP/chg" "*:truncate=300000" --log-headers >/dev/null || exit 1
+run noetag-cuts 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "an object without an ETag cut at each attempt: exit 3 after 5 attempts, none with a Range, saying why they started over" \
+	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: failed after 5 attempts: transfer closed with $(($(stat -c %s "$TMP/chg/x.csv") - 300000)) bytes remaining to read (the last 4 started over from the first byte: it has no ETag to bind a resumption to)||5 0" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(fault_gets 5) $(grep -c 'headers=.*range' "$FAULT_LOG")"
+pb_fault_stop
 pb_fault_start "$TMP/chg" "" --etag 1025 >/dev/null || exit 1
 run etag-1025 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
 check "an ETag of 1025 characters: exit 3 at once, saying so" \
