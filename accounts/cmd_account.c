@@ -188,7 +188,7 @@ int pb_cmd_import(struct pb_cli *cli)
 	const char *path = cli->args[0];
 	int links = strcmp(cli->name, "import-links") == 0;
 	PGconn *conn = NULL;
-	size_t count;
+	size_t count, unchanged;
 	int rc = 0;
 
 	if (links)
@@ -201,19 +201,24 @@ int pb_cmd_import(struct pb_cli *cli)
 	shown.file = strcmp(path, "-") == 0 ? "stdin" : path;
 	if (links)
 		rc = pb_import_links(conn, e, path, pb_cli_who(cli), cli->max_errors, report_row, &shown, &count,
-				     &where.line, &where.column, &err);
+				     &unchanged, &where.line, &where.column, &err);
 	else
 		rc = pb_import_accounts(conn, path, pb_cli_who(cli), cli->max_errors, report_row, &shown, &count,
-					&where.line, &where.column, &err);
+					&unchanged, &where.line, &where.column, &err);
 	if (rc < 0) {
 		/* Empty when the bad rows were all reported as they were found (--max-errors). */
 		where.file = shown.file;
 		if (err.len)
 			pb_log(PB_LOG_ERROR, where.line ? &where : NULL, "%s", pb_buf_str(&err));
-	} else if (links) {
-		pb_cli_printf(cli, "linked %zu partner account%s from %s\n", count, count == 1 ? "" : "s", path);
 	} else {
-		pb_cli_printf(cli, "imported %zu CLC account%s from %s\n", count, count == 1 ? "" : "s", path);
+		/* The rows stored already (a file imported again) are said when there are some. */
+		if (links)
+			pb_cli_printf(cli, "linked %zu partner account%s from %s", count, count == 1 ? "" : "s", path);
+		else
+			pb_cli_printf(cli, "imported %zu CLC account%s from %s", count, count == 1 ? "" : "s", path);
+		if (unchanged)
+			pb_cli_printf(cli, ", %zu unchanged", unchanged);
+		pb_cli_printf(cli, "\n");
 	}
 out:
 	PQfinish(conn);

@@ -78,6 +78,7 @@ struct import {
 	int copying;	       /* links: the rows read go to the server (COPY) */
 	struct pb_buf rows;    /* links: the rows read that are not sent yet */
 	uint64_t nlinks;       /* links: how many rows were read (the next one's n) */
+	uint64_t unchanged;    /* the rows stored already, as the file gives them: nothing written for them */
 	int failed;	       /* links: the error of the row reading stopped at, in err */
 	FILE *bad;	       /* links: the rows of bad data read (a temporary file), when more than one is reported */
 	long nbad;	       /* links: how many */
@@ -232,10 +233,10 @@ static size_t seen_chain(const char *alias)
 }
 
 /*
- * Notes the alias of the row at line, stored, in the seen file: an alias stored already is found there only
- * when the database refuses it (first_line), by its chain, so that a file of any length is read in the same
- * memory, each row costs one write and each alias refused a few reads, however many are. Returns 0, or
- * PB_ERR_DEPENDENCY with a message.
+ * Notes the alias of the row at line, stored (or found stored already, unchanged), in the seen file: an alias
+ * is looked for there only when the database refuses it or holds it already (first_line), by its chain, so that a
+ * file of any length is read in the same memory, each row costs one write and each alias refused a few reads,
+ * however many are. Returns 0, or PB_ERR_DEPENDENCY with a message.
  */
 static int remember_alias(struct import *im, const char *alias, uint64_t line, struct pb_buf *why)
 {
@@ -306,14 +307,35 @@ static int accounts_start(PGconn *conn, struct import *im, struct pb_buf *err)
 		       : 0;
 }
 
-/* Checks and inserts the current record as an account. */
+/*
+ * The current record holds an account stored already, as the file gives it: unchanged (0), unless an earlier row
+ * of the file holds its alias (PB_ERR_DATA naming that row's line, as for an alias that exists); or
+ * PB_ERR_DEPENDENCY. The message goes to why.
+ */
+static int unchanged_account(struct import *im, const char *alias, struct pb_buf *why)
+{
+	int64_t earlier = first_line(im, alias, why);
+
+	if (earlier < 0)
+		return PB_ERR_DEPENDENCY;
+	if (earlier == 0) {
+		im->unchanged++;
+		return 0;
+	}
+	pb_buf_reset(why);
+	pb_buf_addf(why, "alias '%s' is on line %llu already", alias, (unsigned long long)earlier);
+	return PB_ERR_DATA;
+}
+
+/* Checks and inserts the current record as an account, or finds it stored already (unchanged). */
 static int account_row(PGconn *conn, struct import *im, struct pb_buf *err)
 {
 	struct pb_account a;
 	struct pb_buf why = PB_BUF_INIT;
 	enum pb_account_field bad = PB_ACCOUNT_ALIAS;
+	char compare[PB_ACCOUNT_NFIELDS + 1];
 	size_t f;
-	int ret = 0;
+	int ret = 0, same = 0;
 
 	if (check_text(im, 0, err) < 0)
 		return PB_ERR_DATA;
@@ -321,16 +343,23 @@ static int account_row(PGconn *conn, struct import *im, struct pb_buf *err)
 	for (f = 0; f < PB_ACCOUNT_NFIELDS && ret == 0; f++) {
 		const struct pb_csv_field *fd;
 
+		/* A column the file leaves out says nothing of the field: an account stored already keeps its value. */
+		compare[f] = im->col[f] < 0 ? '0' : '1';
 		if (im->col[f] < 0)
 			continue;
 		fd = &im->csv.fields[im->col[f]];
 		ret = pb_account_set(&a, (enum pb_account_field)f, fd->ptr, fd->len, &why);
 		bad = (enum pb_account_field)f;
 	}
+	compare[PB_ACCOUNT_NFIELDS] = '\0';
 	if (ret == 0)
-		ret = pb_account_insert(conn, &a, im->by, &bad, &why);
+		ret = pb_account_store(conn, &a, compare, im->by, &bad, &same, &why);
+	if (ret == 0 && same) {
+		bad = PB_ACCOUNT_ALIAS;
+		ret = unchanged_account(im, a.v[PB_ACCOUNT_ALIAS], &why);
+	}
 	/* An alias refused as existing may be an earlier row's: the file holds it twice, which "exists" would hide. */
-	if (ret == PB_ERR_DATA && bad == PB_ACCOUNT_ALIAS && a.v[PB_ACCOUNT_ALIAS]) {
+	if (ret == PB_ERR_DATA && bad == PB_ACCOUNT_ALIAS && a.v[PB_ACCOUNT_ALIAS] && !same) {
 		int64_t earlier = first_line(im, a.v[PB_ACCOUNT_ALIAS], &why);
 
 		if (earlier < 0) {
@@ -957,8 +986,8 @@ struct import_kind {
  * Returns as pb_import_accounts.
  */
 static int import_file(PGconn *conn, const struct import_kind *kind, const struct pb_eligibility *e, const char *path,
-		       const char *by, struct reporting *rep, size_t *count, uint64_t *line, uint32_t *col,
-		       struct pb_buf *err)
+		       const char *by, struct reporting *rep, size_t *count, size_t *unchanged, uint64_t *line,
+		       uint32_t *col, struct pb_buf *err)
 {
 	struct import im;
 	struct pb_input *in = NULL;
@@ -967,6 +996,7 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 	int ret = PB_ERR_DATA, csv_ready = 0, begun = 0, ended = 0, rc;
 
 	*count = 0;
+	*unchanged = 0;
 	*line = 0;
 	*col = 0;
 	memset(&im, 0, sizeof(im));
@@ -1064,6 +1094,8 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 	}
 	begun = 0;
 	ret = 0;
+	*unchanged = (size_t)im.unchanged;
+	*count -= *unchanged;
 out:
 	end_rows(conn, &im, 0, &ignore);
 	if (begun)
@@ -1084,7 +1116,7 @@ out:
 }
 
 int pb_import_accounts(PGconn *conn, const char *path, const char *by, long max_errors, pb_import_report_fn *report,
-		       void *arg, size_t *count, uint64_t *line, uint32_t *col, struct pb_buf *err)
+		       void *arg, size_t *count, size_t *unchanged, uint64_t *line, uint32_t *col, struct pb_buf *err)
 {
 	struct reporting rep = {max_errors, report, arg, 0};
 	static const size_t required[] = {PB_ACCOUNT_ALIAS, PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY};
@@ -1094,17 +1126,17 @@ int pb_import_accounts(PGconn *conn, const char *path, const char *by, long max_
 
 	for (f = 0; f < PB_ACCOUNT_NFIELDS; f++)
 		names[f] = pb_account_fields[f].column;
-	return import_file(conn, &kind, NULL, path, by, report ? &rep : NULL, count, line, col, err);
+	return import_file(conn, &kind, NULL, path, by, report ? &rep : NULL, count, unchanged, line, col, err);
 }
 
 int pb_import_links(PGconn *conn, const struct pb_eligibility *e, const char *path, const char *by, long max_errors,
-		    pb_import_report_fn *report, void *arg, size_t *count, uint64_t *line, uint32_t *col,
-		    struct pb_buf *err)
+		    pb_import_report_fn *report, void *arg, size_t *count, size_t *unchanged, uint64_t *line,
+		    uint32_t *col, struct pb_buf *err)
 {
 	struct reporting rep = {max_errors, report, arg, 0};
 	static const size_t required[] = {LINK_ALIAS, LINK_VENDOR, LINK_ID, LINK_FROM};
 	static const struct import_kind kind = {link_columns, LINK_NCOLUMNS, required,	   4,
 						link_start,   link_row,	     link_bad_row, link_check};
 
-	return import_file(conn, &kind, e, path, by, report ? &rep : NULL, count, line, col, err);
+	return import_file(conn, &kind, e, path, by, report ? &rep : NULL, count, unchanged, line, col, err);
 }

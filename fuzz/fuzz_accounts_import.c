@@ -98,8 +98,11 @@ PGresult *__wrap_pb_db_query(PGconn *conn, const char *sql, int nparams, const c
 
 	(void)conn;
 	(void)err;
-	if (strncmp(sql, "INSERT INTO pb.clc_account ", 27) == 0) {
-		CHECK(nparams == PB_ACCOUNT_NFIELDS + 1, "%d parameters", nparams);
+	if (strncmp(sql, "WITH ins AS (INSERT INTO pb.clc_account ", 40) == 0) {
+		static const char *const added[1] = {"t"};
+
+		CHECK(nparams == PB_ACCOUNT_NFIELDS + 2, "%d parameters", nparams);
+		/* An alias inserted before exists, with other values (the row is refused as existing). */
 		for (i = 0; i < now->ninserted; i++)
 			if (strcmp(now->inserted[i], params[PB_ACCOUNT_ALIAS]) == 0)
 				return rows_result(1, 0, NULL);
@@ -112,8 +115,10 @@ PGresult *__wrap_pb_db_query(PGconn *conn, const char *sql, int nparams, const c
 			now->reseller[now->ninserted++] =
 				strcmp(params[PB_ACCOUNT_RESELLER], "true") == 0 && !params[PB_ACCOUNT_PARENT];
 		}
-		return rows_result(1, 1, params);
+		return rows_result(1, 1, added);
 	}
+	if (strncmp(sql, "SELECT 1 FROM pb.clc_account c WHERE ", 37) == 0)
+		return rows_result(1, 0, NULL);
 	if (strncmp(sql, "SELECT is_reseller, ", 20) == 0) {
 		const char *row[2] = {"f", ""};
 
@@ -182,7 +187,7 @@ static void report(void *arg, uint64_t line, uint32_t col, const char *what)
 
 struct outcome {
 	int rc;
-	size_t count;
+	size_t count, unchanged;
 	uint64_t line;
 	uint32_t col;
 	struct pb_buf err;
@@ -200,12 +205,14 @@ static void import(const char *path, int links, long max_errors, struct written 
 	now = w;
 	if (links)
 		o->rc = pb_import_links(NULL, NULL, path, "fuzz", max_errors, max_errors > 1 ? report : NULL, w,
-					&o->count, &o->line, &o->col, &o->err);
+					&o->count, &o->unchanged, &o->line, &o->col, &o->err);
 	else
 		o->rc = pb_import_accounts(NULL, path, "fuzz", max_errors, max_errors > 1 ? report : NULL, w, &o->count,
-					   &o->line, &o->col, &o->err);
+					   &o->unchanged, &o->line, &o->col, &o->err);
 	now = NULL;
 	CHECK(!w->copying, "a COPY left under way");
+	/* The stand-in holds no account with a row's values: none is unchanged. */
+	CHECK(o->unchanged == 0, "%zu unchanged", o->unchanged);
 	CHECK(o->rc == 0 || o->rc == PB_ERR_DATA || o->rc == PB_ERR_REFUSED || o->rc == PB_ERR_DEPENDENCY, "rc %d",
 	      o->rc);
 	if (o->err.len) {
@@ -459,11 +466,11 @@ static void check_rows(const char *file, size_t len, int links, const struct wri
 			continue;
 		}
 		{
-			const char *p[PB_ACCOUNT_NFIELDS + 1];
-			size_t pl[PB_ACCOUNT_NFIELDS + 1];
+			const char *p[PB_ACCOUNT_NFIELDS + 2];
+			size_t pl[PB_ACCOUNT_NFIELDS + 2];
 			int f, seen[PB_ACCOUNT_NFIELDS] = {0};
 
-			for (f = 0; f <= PB_ACCOUNT_NFIELDS; f++)
+			for (f = 0; f <= PB_ACCOUNT_NFIELDS + 1; f++)
 				p[f] = next_param(&row, &pl[f]);
 			CHECK(*row == '\n', "a row kept badly");
 			row++;
@@ -476,8 +483,14 @@ static void check_rows(const char *file, size_t len, int links, const struct wri
 			for (f = 0; f < PB_ACCOUNT_NFIELDS; f++)
 				if (!seen[f])
 					check_account_field(f, "", 0, p[f], pl[f]);
-			plen = pl[PB_ACCOUNT_NFIELDS];
-			CHECK(p[PB_ACCOUNT_NFIELDS] && plen == 4 && memcmp(p[PB_ACCOUNT_NFIELDS], "fuzz", 4) == 0,
+			/* An account stored already is compared in the columns of the file, and only those. */
+			CHECK(p[PB_ACCOUNT_NFIELDS] && pl[PB_ACCOUNT_NFIELDS] == PB_ACCOUNT_NFIELDS, "compare");
+			for (f = 0; f < PB_ACCOUNT_NFIELDS; f++)
+				CHECK(p[PB_ACCOUNT_NFIELDS][f] == (seen[f] ? '1' : '0'), "compare '%.*s'",
+				      PB_ACCOUNT_NFIELDS, p[PB_ACCOUNT_NFIELDS]);
+			plen = pl[PB_ACCOUNT_NFIELDS + 1];
+			CHECK(p[PB_ACCOUNT_NFIELDS + 1] && plen == 4 &&
+				      memcmp(p[PB_ACCOUNT_NFIELDS + 1], "fuzz", 4) == 0,
 			      "created_by");
 		}
 	}
