@@ -513,7 +513,8 @@ static int end_rows(PGconn *conn, struct import *im, int ok, struct pb_buf *err)
 
 /*
  * The rows of a link file go to a table of the session as they are read (memory does not grow with the
- * file), each with where it is: its order n, its line, the columns of its alias and id.
+ * file), each with where it is: its order n, its line, the columns of its alias and id; the links stored already
+ * that rows of the file are (unchanged) go to another.
  */
 static int link_start(PGconn *conn, struct import *im, struct pb_buf *err)
 {
@@ -527,7 +528,8 @@ static int link_start(PGconn *conn, struct import *im, struct pb_buf *err)
 		    "CREATE TEMP TABLE pb_link_bad (n bigint PRIMARY KEY, line bigint NOT NULL, col integer NOT NULL, "
 		    "code integer NOT NULL, msg text, vendor text, id text, f date, t date, during int8range) ON "
 		    "COMMIT DROP",
-		    0, NULL, err) < 0)
+		    0, NULL, err) < 0 ||
+	    pb_db_exec(conn, "CREATE TEMP TABLE pb_link_same (id bigint PRIMARY KEY) ON COMMIT DROP", 0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
 	if (pb_db_copy_start(conn, "COPY pg_temp.pb_link_rows FROM STDIN", err) < 0)
 		return PB_ERR_DEPENDENCY;
@@ -898,15 +900,58 @@ out:
 }
 
 /*
- * After the rows are read: each row refused as link refuses a link (the account first, then an overlap with a
- * link in the database or an earlier row not refused) and each row of bad data, reported in the file's order
- * by report_bad; or every row stored.
+ * The rows of pg_temp.pb_link_rows that are links stored already, the same partner account linked to the same
+ * account from the same day to the same day (the first such row of the file, for each link, which
+ * pg_temp.pb_link_same keeps: another row of the same link is refused as overlapping it, whenever it is looked
+ * for): removed from it (and from pg_temp.pb_link_bad), counted in *n and im->unchanged. Nothing is checked or stored
+ * for them. A link ended since (unlink) is not the row's link any more: the row is left, to be refused as overlapping
+ * it. Returns 0 or PB_ERR_DEPENDENCY.
+ */
+static int unchanged_links(PGconn *conn, struct import *im, uint64_t *n, struct pb_buf *err)
+{
+	PGresult *res = pb_db_query(
+		conn,
+		"WITH m AS (SELECT DISTINCT ON (pa.id) pa.id, s.n FROM pg_temp.pb_link_rows s JOIN pb.partner_account "
+		"pa ON pa.vendor = s.vendor AND pa.partner_account_id = s.id AND pa.valid_from = s.f AND pa.valid_to "
+		"IS "
+		"NOT DISTINCT FROM s.t AND pa.alias = s.alias WHERE NOT EXISTS (SELECT 1 FROM pg_temp.pb_link_same x "
+		"WHERE x.id = pa.id) ORDER BY pa.id, s.n), kept AS (INSERT INTO pg_temp.pb_link_same SELECT id FROM "
+		"m), "
+		"same AS (DELETE FROM pg_temp.pb_link_rows r USING m WHERE r.n = m.n RETURNING r.n), gone AS (DELETE "
+		"FROM pg_temp.pb_link_bad b USING same WHERE b.n = same.n) SELECT count(*) FROM same",
+		0, NULL, err);
+
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	*n = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	im->unchanged += *n;
+	/* The plans of the checks need the table's statistics as it is now. */
+	if (*n && pb_db_exec(conn, "ANALYZE pg_temp.pb_link_rows", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	return 0;
+}
+
+/* The rows that overlap a link or an earlier row (pb_link_check_rows up to limit), and whether any is refused. */
+static int check_links(PGconn *conn, int64_t limit, int *any, struct pb_buf *why)
+{
+	return pb_link_check_rows(conn, limit, why) < 0 ? PB_ERR_DEPENDENCY : any_refused(conn, any, why);
+}
+
+/* How many times the rows are checked again for links that another session stored meanwhile. */
+#define CHECK_TRIES 3
+
+/*
+ * After the rows are read: the rows stored already left out (unchanged), each row refused as link refuses a link
+ * (the account first, then an overlap with a link in the database or an earlier row not refused) and each row
+ * of bad data, reported in the file's order by report_bad; or every row left stored.
  */
 static int link_check(PGconn *conn, struct import *im, struct pb_buf *err)
 {
 	struct pb_buf why = PB_BUF_INIT;
 	int64_t limit;
-	int ret, any = 0;
+	uint64_t n;
+	int ret, any = 0, tries, conflict;
 
 	ret = end_rows(conn, im, 1, err);
 	if (ret < 0)
@@ -914,24 +959,39 @@ static int link_check(PGconn *conn, struct import *im, struct pb_buf *err)
 	/* A table of the session is never analyzed by autovacuum: the plans below need its statistics. */
 	if (pb_db_exec(conn, "ANALYZE pg_temp.pb_link_rows", 0, NULL, err) < 0)
 		return PB_ERR_DEPENDENCY;
-	ret = account_errors(conn, im, &limit, &why);
+	ret = unchanged_links(conn, im, &n, &why);
+	if (ret == 0)
+		ret = account_errors(conn, im, &limit, &why);
 	if (ret == 0) {
 		pb_test_pause("link-checked");
-		ret = pb_link_check_rows(conn, limit, &why) < 0 ? PB_ERR_DEPENDENCY : any_refused(conn, &any, &why);
+		ret = check_links(conn, limit, &any, &why);
 	}
-	/* No row is inserted only to be rolled back: the sequence of the links' ids would show it. */
-	if (ret == 0 && !any && !im->nbad && !im->failed) {
-		ret = pb_link_store_rows(conn, "import-links", im->by, &why);
-		if (ret == 0)
-			goto out;
-		/* A link another session stored since the check: it is in the way now. */
-		if (ret == 1) {
-			ret = pb_link_check_rows(conn, -1, &why) < 0 ? PB_ERR_DEPENDENCY
-								     : any_refused(conn, &any, &why);
-			if (ret == 0 && !any)
-				ret = PB_ERR_REFUSED;
+	/*
+	 * Links another session stored since the rows were compared (the same file run at once) make rows refused, or
+	 * are in the way of the INSERT: those that are the rows' links leave the rows unchanged, and the rest are
+	 * checked again.
+	 */
+	for (tries = 0; ret == 0 && tries < CHECK_TRIES && (any || (!im->nbad && !im->failed)); tries++) {
+		conflict = 0;
+		/* No row is inserted only to be rolled back: the sequence of the links' ids would show it. */
+		if (!any) {
+			ret = pb_link_store_rows(conn, "import-links", im->by, &why);
+			if (ret == 0)
+				goto out;
+			if (ret != 1)
+				break;
+			conflict = 1;
 		}
+		ret = unchanged_links(conn, im, &n, &why);
+		if (ret < 0 || (n == 0 && !conflict))
+			break;
+		ret = check_links(conn, -1, &any, &why);
+		if (ret == 0 && !any && n == 0)
+			ret = PB_ERR_REFUSED; /* in the way, and gone since: the database's message says which */
 	}
+	/* Nothing refused and nothing stored: the database's message of the last INSERT says what was in the way. */
+	if (ret == 0 && !any && !im->nbad && !im->failed)
+		ret = PB_ERR_REFUSED;
 	if (ret == 0)
 		ret = report_bad(conn, im, err);
 	else if (why.len) {

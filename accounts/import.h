@@ -46,7 +46,9 @@ struct pb_eligibility;
  * open-ended), unknown names are errors. Each row is checked as pb_link_add_eligible checks a link (the
  * account eligible for the vendor under e, the id of the vendor's form, Azure ids kept in lowercase, no
  * overlap with another link of the partner account, one of the file's rows included, which is named by
- * its line). Returns 0 with the count in *count (*unchanged: 0); PB_ERR_DATA (bad data) or
+ * its line). A row that is a link stored already (the same partner account, account, first and last day; the
+ * first such row of the file) is left out, unchecked, and counted in *unchanged, not in *count; a link ended since
+ * is not the row's, which is refused as overlapping it. Returns 0 with the count in *count; PB_ERR_DATA (bad data) or
  * PB_ERR_REFUSED (a rule) with what is wrong in err and where in *line and *col, as pb_import_accounts; or
  * PB_ERR_DEPENDENCY. Nothing is linked unless every row is. With max_errors above 1, up to max_errors bad rows are
  * given to report, in the file's order, each as it would be the first; each row is checked as if the bad rows before it

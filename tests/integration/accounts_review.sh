@@ -739,6 +739,77 @@ t "2,000 links in one run, from standard input" 0 "linked 2000 partner accounts 
 check "the 2,000 linked, the rows before the refused one not" "2002" \
 	"$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE origin = 'import-links'")"
 
+# import-links run again (pb-run runs a step again after exit 3, which a lost connection gives once the commit went
+# through; an operator runs the same file twice): a row that is a link stored already (the same partner account,
+# account, first and last day, as the import normalizes them) is unchanged and nothing is written for it: no row
+# version (xmin), no id from the sequence. A row with other values is refused as before.
+links_dump() { pb_sql "SELECT xmin, * FROM pb.partner_account ORDER BY id" '|'; }
+before=$(links_dump)
+links_now=$(links_state)
+t "import-links run again: every row unchanged, exit 0" 0 "linked 0 partner accounts from $TMP/links.csv.gz, 2 unchanged" \
+	"" "$PBA" import-links "$TMP/links.csv.gz" --by ops
+check "and nothing written" "$before|$links_now" "$(links_dump)|$(links_state)"
+printf 'alias,vendor,partner_account_id,from,to\nIL1,aws,300000000041,2026-10-01,\nil1,aws,300000000001,2026-10-01,\n' \
+	>"$TMP/again.csv"
+t "half stored, half new: the new row linked, the other unchanged" 0 \
+	"linked 1 partner account from $TMP/again.csv, 1 unchanged" "" "$PBA" import-links "$TMP/again.csv"
+before=$(links_dump)
+links_now=$(links_state)
+# again_fails NAME STATUS WANT_ERR ROWS [OPTION...]: a file of ROWS is refused with STATUS and WANT_ERR (its lines),
+# nothing written.
+again_fails() {
+	printf 'alias,vendor,partner_account_id,from,to\n%b' "$4" >"$TMP/again-bad.csv"
+	"$PBA" import-links "$TMP/again-bad.csv" "${@:5}" >"$TMP/out" 2>"$TMP/err"
+	check "$1" "$2||$3|$before|$links_now" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(links_dump)|$(links_state)"
+}
+again_fails "another end: refused as overlapping the stored link, as before" 4 \
+	"pb-accounts: $TMP/again-bad.csv:3:9: aws partner account 300000000041 is linked to IL1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time" \
+	'IL1,aws,300000000001,2026-10-01,\nIL1,aws,300000000041,2026-10-01,2026-12-31\n'
+again_fails "another account: refused" 4 \
+	"pb-accounts: $TMP/again-bad.csv:2:9: aws partner account 300000000041 is linked to IL1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time" \
+	'IL2,aws,300000000041,2026-10-01,\n'
+again_fails "a stored link twice in the file: the second refused" 4 \
+	"pb-accounts: $TMP/again-bad.csv:3:9: aws partner account 300000000041 is linked to IL1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time" \
+	'IL1,aws,300000000041,2026-10-01,\nIL1,aws,300000000041,2026-10-01,\n'
+again_fails "--max-errors: the rows that differ and the bad ones named, not the unchanged" 1 \
+	"pb-accounts: $TMP/again-bad.csv:3:9: aws partner account 300000000001 is linked to IL1 from 2026-10-01 (open-ended) already: a partner account maps to one CLC account at a time
+pb-accounts: $TMP/again-bad.csv:4:9: bad aws partner account id '3000': a 12-digit AWS account id" \
+	'IL1,aws,300000000041,2026-10-01,\nIL2,aws,300000000001,2026-11-01,\nIL1,aws,3000,2026-10-01,\n' --max-errors 10
+# A link stored, then ended (unlink) and the partner account moved: the file's row is not that link any more, and
+# running it again neither undoes the move nor passes over it: refused, naming the ended link.
+"$PBA" unlink IL1 --vendor aws --partner-account 300000000041 --to 2026-10-31 >/dev/null &&
+	"$PBA" link IL2 --vendor aws --partner-account 300000000041 --from 2026-11-01 >/dev/null ||
+	notok "end and move the link of 300000000041"
+before=$(links_dump)
+links_now=$(links_state)
+again_fails "a link ended and moved since: refused as overlapping it" 4 \
+	"pb-accounts: $TMP/again-bad.csv:2:9: aws partner account 300000000041 is linked to IL1 from 2026-10-01 to 2026-10-31 already: a partner account maps to one CLC account at a time" \
+	'IL1,aws,300000000041,2026-10-01,\n'
+# A link is not checked again: one of an account no longer eligible (IL3 has no terms) is unchanged as it is.
+pb_sql "INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, valid_to, created_by)
+	VALUES ('aws', '300000000042', 'IL3', '2026-10-01', '2026-10-31', 'test')" >/dev/null
+printf 'alias,vendor,partner_account_id,from,to\nIL3,aws,300000000042,2026-10-01,2026-10-31\n' >"$TMP/again.csv"
+t "a link of an account not eligible now: unchanged, not refused" 0 \
+	"linked 0 partner accounts from $TMP/again.csv, 1 unchanged" "" "$PBA" import-links "$TMP/again.csv"
+# The same new file run twice at once: the first pauses after its checks, the second stores the links; the first
+# then meets them in the way, finds them its rows, and succeeds unchanged.
+printf 'alias,vendor,partner_account_id,from,to\nIL1,aws,300000000043,2026-10-01,\nIL2,aws,300000000044,2026-10-01,2026-10-31\n' \
+	>"$TMP/twice.csv"
+rm -f "$TMP/resume"
+PB_TEST_PAUSE=link-checked PB_TEST_RESUME_FILE=$TMP/resume "$PBA" import-links "$TMP/twice.csv" >"$TMP/twice-1.out" \
+	2>"$TMP/twice-1.err" &
+twice=$!
+pb_until 60 grep -qs "test pause" "$TMP/twice-1.err" || notok "the first import-links pauses at link-checked"
+"$PBA" import-links "$TMP/twice.csv" >"$TMP/twice-2.out" 2>&1
+twice_st=$?
+touch "$TMP/resume"
+wait $twice
+twice1_st=$?
+check "the same file twice at once: the second stores the links, the first finds them unchanged" \
+	"0|linked 2 partner accounts from $TMP/twice.csv|0|linked 0 partner accounts from $TMP/twice.csv, 2 unchanged||2" \
+	"$twice_st|$(cat "$TMP/twice-2.out")|$twice1_st|$(cat "$TMP/twice-1.out")|$(grep -v 'test pause' "$TMP/twice-1.err")|$(
+		pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id IN ('300000000043', '300000000044')")"
+
 # Two imports of the same partner accounts in opposite orders at once: the second waits for the first and is
 # refused (exit 4) naming the link the first stored, never a deadlock (exit 3). A session's uncommitted link of
 # 600000000003 holds the first import between its rows, while the second starts.
