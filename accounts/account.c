@@ -410,7 +410,7 @@ static int check_parent(PGconn *conn, const char *parent, struct pb_buf *err)
 }
 
 /*
- * Whether the stored account holds the values given ($1 to $16, as the INSERT of pb_account_store takes them) in
+ * Whether the stored account holds the values given ($1 to $16, as the INSERT of pb_account_insert takes them) in
  * each field that $17 marks with a 1 (one character a field, in the order of enum pb_account_field): compared as
  * pb_account_set normalizes them, the numbers as numbers, an empty value as the NULL or default it is stored as.
  */
@@ -427,16 +427,18 @@ static int check_parent(PGconn *conn, const char *parent, struct pb_buf *err)
 	"c.invoice_currency = coalesce($15, 'USD')) AND (substr($17, 16, 1) = '0' OR c.markup_percent = "           \
 	"coalesce($16::numeric, 0))"
 
-/*
- * An account that exists already: *same set when it holds the values of a in the fields compare marks (a
- * concurrent insert, committed after the INSERT's snapshot was taken, is only seen by a statement of its own).
- * Returns 0 or PB_ERR_DEPENDENCY.
- */
-static int stored_same(PGconn *conn, const char *const *p, int *same, struct pb_buf *err)
+int pb_account_same(PGconn *conn, const struct pb_account *a, const char *compare, int *same, struct pb_buf *err)
 {
-	PGresult *res =
-		pb_db_query(conn, "SELECT 1 FROM pb.clc_account c WHERE " SAME_ACCOUNT, PB_ACCOUNT_NFIELDS + 1, p, err);
+	const char *p[PB_ACCOUNT_NFIELDS + 1];
+	PGresult *res;
+	size_t i;
 
+	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
+		p[i] = a->v[i];
+	if (!p[PB_ACCOUNT_RESELLER])
+		p[PB_ACCOUNT_RESELLER] = "false";
+	p[PB_ACCOUNT_NFIELDS] = compare;
+	res = pb_db_query(conn, "SELECT 1 FROM pb.clc_account c WHERE " SAME_ACCOUNT, PB_ACCOUNT_NFIELDS + 1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	*same = PQntuples(res) == 1;
@@ -447,22 +449,13 @@ static int stored_same(PGconn *conn, const char *const *p, int *same, struct pb_
 int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, enum pb_account_field *bad,
 		      struct pb_buf *err)
 {
-	int same;
-
-	return pb_account_store(conn, a, NULL, by, bad, &same, err);
-}
-
-int pb_account_store(PGconn *conn, const struct pb_account *a, const char *compare, const char *by,
-		     enum pb_account_field *bad, int *same, struct pb_buf *err)
-{
 	static const enum pb_account_field required[] = {PB_ACCOUNT_ALIAS, PB_ACCOUNT_NAME, PB_ACCOUNT_COUNTRY};
-	const char *p[PB_ACCOUNT_NFIELDS + 2];
+	const char *p[PB_ACCOUNT_NFIELDS + 1];
 	struct pb_buf ignore = PB_BUF_INIT;
 	PGresult *res = NULL;
 	size_t i;
 	int ret, own = 0;
 
-	*same = 0;
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		ret = require(a, required[i], err);
 		if (ret < 0) {
@@ -489,33 +482,21 @@ int pb_account_store(PGconn *conn, const struct pb_account *a, const char *compa
 		p[i] = a->v[i];
 	if (!p[PB_ACCOUNT_RESELLER])
 		p[PB_ACCOUNT_RESELLER] = "false";
-	p[PB_ACCOUNT_NFIELDS] = compare;
-	p[PB_ACCOUNT_NFIELDS + 1] = by;
-	/*
-	 * ON CONFLICT: an alias that exists is the caller's mistake, not the database's failure, unless compare is
-	 * given and the account holds the values already: then nothing is written, and the same statement says so
-	 * (no second round trip a row when a file is imported again).
-	 */
+	p[PB_ACCOUNT_NFIELDS] = by;
+	/* ON CONFLICT: an alias that exists is the caller's mistake, not the database's failure. */
 	res = pb_db_query(
 		conn,
-		"WITH ins AS (INSERT INTO pb.clc_account (alias, name, billing_country, is_reseller, parent_reseller, "
+		"INSERT INTO pb.clc_account (alias, name, billing_country, is_reseller, parent_reseller, "
 		"domain, email, first_name, last_name, address_line1, city, state, postal_code, phone, "
 		"invoice_currency, markup_percent, created_by) VALUES ($1, $2, $3, $4::boolean, $5, $6, $7, $8, "
-		"$9, $10, $11, $12, $13, $14, coalesce($15, 'USD'), coalesce($16::numeric, 0), $18) "
-		"ON CONFLICT (alias) DO NOTHING RETURNING alias) SELECT 't' FROM ins UNION ALL SELECT 'f' FROM "
-		"pb.clc_account c WHERE $17::text IS NOT NULL AND NOT EXISTS (SELECT FROM ins) AND " SAME_ACCOUNT,
-		PB_ACCOUNT_NFIELDS + 2, p, err);
+		"$9, $10, $11, $12, $13, $14, coalesce($15, 'USD'), coalesce($16::numeric, 0), $17) "
+		"ON CONFLICT (alias) DO NOTHING RETURNING alias",
+		PB_ACCOUNT_NFIELDS + 1, p, err);
 	if (!res) {
 		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
-	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "f") == 0)
-		*same = 1;
-	else if (PQntuples(res) != 1 && compare && stored_same(conn, p, same, err) < 0) {
-		ret = PB_ERR_DEPENDENCY;
-		goto out;
-	}
-	if (PQntuples(res) != 1 && !*same) {
+	if (PQntuples(res) != 1) {
 		*bad = PB_ACCOUNT_ALIAS;
 		pb_buf_reset(err);
 		pb_buf_addf(err, "CLC account '%s' exists already", a->v[PB_ACCOUNT_ALIAS]);

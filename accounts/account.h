@@ -89,14 +89,12 @@ int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, 
 		      struct pb_buf *err);
 
 /*
- * pb_account_insert, but an account that exists already and holds the values of a in each field that compare
- * marks with a '1' (PB_ACCOUNT_NFIELDS characters '0' or '1', in the order of enum pb_account_field; NULL:
- * none, as pb_account_insert) is left as it is and *same set: returns 0 then, having written nothing. Fields
- * are compared as pb_account_set normalizes them (a markup as a number); one not given compares as the value
- * it is stored as (NULL, or USD, 0, false).
+ * Whether the account a names (its alias) is stored with the values of a in each field that compare marks with a
+ * '1' (PB_ACCOUNT_NFIELDS characters '0' or '1', in the order of enum pb_account_field): *same set when it is.
+ * Fields are compared as pb_account_set normalizes them (a markup as a number); one not given compares as the
+ * value it is stored as (NULL, or USD, 0, false). Returns 0 or PB_ERR_DEPENDENCY.
  */
-int pb_account_store(PGconn *conn, const struct pb_account *a, const char *compare, const char *by,
-		     enum pb_account_field *bad, int *same, struct pb_buf *err);
+int pb_account_same(PGconn *conn, const struct pb_account *a, const char *compare, int *same, struct pb_buf *err);
 
 /* Reads the account alias into a. Returns 0, PB_ERR_DATA ("no CLC account 'X'") or _DEPENDENCY. */
 int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct pb_buf *err);

@@ -308,26 +308,38 @@ static int accounts_start(PGconn *conn, struct import *im, struct pb_buf *err)
 }
 
 /*
- * The current record holds an account stored already, as the file gives it: unchanged (0), unless an earlier row
- * of the file holds its alias (PB_ERR_DATA naming that row's line, as for an alias that exists); or
- * PB_ERR_DEPENDENCY. The message goes to why.
+ * The current record's alias, which the database refused as existing: an earlier row's (the file holds it twice:
+ * PB_ERR_DATA naming that row's line, which "exists" would hide), looked for in the seen file first, without a
+ * statement; else an account stored already, which holds the row's values in the columns of the file (compare)
+ * or not: unchanged (0, counted), or PB_ERR_DATA ("exists already", in why as the insert left it). Or
+ * PB_ERR_DEPENDENCY with the message in why.
  */
-static int unchanged_account(struct import *im, const char *alias, struct pb_buf *why)
+static int existing_account(PGconn *conn, struct import *im, const struct pb_account *a, const char *compare,
+			    struct pb_buf *why)
 {
+	const char *alias = a->v[PB_ACCOUNT_ALIAS];
 	int64_t earlier = first_line(im, alias, why);
+	int same = 0;
 
 	if (earlier < 0)
 		return PB_ERR_DEPENDENCY;
-	if (earlier == 0) {
-		im->unchanged++;
-		return 0;
+	if (earlier > 0) {
+		pb_buf_reset(why);
+		pb_buf_addf(why, "alias '%s' is on line %llu already", alias, (unsigned long long)earlier);
+		return PB_ERR_DATA;
 	}
-	pb_buf_reset(why);
-	pb_buf_addf(why, "alias '%s' is on line %llu already", alias, (unsigned long long)earlier);
-	return PB_ERR_DATA;
+	if (pb_account_same(conn, a, compare, &same, why) < 0)
+		return PB_ERR_DEPENDENCY;
+	if (!same)
+		return PB_ERR_DATA;
+	im->unchanged++;
+	return 0;
 }
 
-/* Checks and inserts the current record as an account, or finds it stored already (unchanged). */
+/*
+ * Checks and inserts the current record as an account, or finds it stored already with the row's values
+ * (unchanged: nothing written).
+ */
 static int account_row(PGconn *conn, struct import *im, struct pb_buf *err)
 {
 	struct pb_account a;
@@ -335,7 +347,7 @@ static int account_row(PGconn *conn, struct import *im, struct pb_buf *err)
 	enum pb_account_field bad = PB_ACCOUNT_ALIAS;
 	char compare[PB_ACCOUNT_NFIELDS + 1];
 	size_t f;
-	int ret = 0, same = 0;
+	int ret = 0;
 
 	if (check_text(im, 0, err) < 0)
 		return PB_ERR_DATA;
@@ -353,23 +365,9 @@ static int account_row(PGconn *conn, struct import *im, struct pb_buf *err)
 	}
 	compare[PB_ACCOUNT_NFIELDS] = '\0';
 	if (ret == 0)
-		ret = pb_account_store(conn, &a, compare, im->by, &bad, &same, &why);
-	if (ret == 0 && same) {
-		bad = PB_ACCOUNT_ALIAS;
-		ret = unchanged_account(im, a.v[PB_ACCOUNT_ALIAS], &why);
-	}
-	/* An alias refused as existing may be an earlier row's: the file holds it twice, which "exists" would hide. */
-	if (ret == PB_ERR_DATA && bad == PB_ACCOUNT_ALIAS && a.v[PB_ACCOUNT_ALIAS] && !same) {
-		int64_t earlier = first_line(im, a.v[PB_ACCOUNT_ALIAS], &why);
-
-		if (earlier < 0) {
-			ret = PB_ERR_DEPENDENCY;
-		} else if (earlier > 0) {
-			pb_buf_reset(&why);
-			pb_buf_addf(&why, "alias '%s' is on line %llu already", a.v[PB_ACCOUNT_ALIAS],
-				    (unsigned long long)earlier);
-		}
-	}
+		ret = pb_account_insert(conn, &a, im->by, &bad, &why);
+	if (ret == PB_ERR_DATA && bad == PB_ACCOUNT_ALIAS && a.v[PB_ACCOUNT_ALIAS])
+		ret = existing_account(conn, im, &a, compare, &why);
 	if (ret == 0)
 		ret = remember_alias(im, a.v[PB_ACCOUNT_ALIAS], im->csv.line, &why);
 	if (ret == PB_ERR_DATA) {
