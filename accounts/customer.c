@@ -101,6 +101,17 @@ static int check_profile(const struct pb_account *a, struct pb_buf *err)
 	return PB_ERR_DATA;
 }
 
+/* The body of POST /v1/customers for account a, in *body (free with free): 0, or PB_ERR_DATA. */
+static int body_of(const struct pb_account *a, char **body, struct pb_buf *err)
+{
+	*body = customer_json(a);
+	if (*body)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "cannot write the customer of %s as JSON (is its profile UTF-8?)", a->v[PB_ACCOUNT_ALIAS]);
+	return PB_ERR_DATA;
+}
+
 /* Takes the account's creation lock for this session: 1 taken, 0 held by another run, -1 failed. */
 static int lock_account(PGconn *conn, const char *alias, int lock, struct pb_buf *err)
 {
@@ -201,17 +212,18 @@ static int link_tenant(PGconn *conn, const struct pb_eligibility *e, const char 
 	return 0;
 }
 
-/* Records a new pending request for domain and puts its MS-RequestId in request. */
-static int new_request(PGconn *conn, const char *alias, const char *domain, const char *by, struct pb_buf *request,
-		       struct pb_buf *err)
+/* Records a new pending request for domain, with the body it sends, and puts its MS-RequestId in request. */
+static int new_request(PGconn *conn, const char *alias, const char *domain, const char *body, const char *by,
+		       struct pb_buf *request, struct pb_buf *err)
 {
-	const char *p[3] = {alias, domain, by};
+	const char *p[4] = {alias, domain, by, body};
 	PGresult *res;
 
-	res = pb_db_query(conn,
-			  "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, created_by) "
-			  "VALUES ($1, gen_random_uuid(), $2, 'pending', $3) RETURNING request_id",
-			  3, p, err);
+	res = pb_db_query(
+		conn,
+		"INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, created_by, sent) "
+		"VALUES ($1, gen_random_uuid(), $2, 'pending', $3, $4) RETURNING request_id",
+		4, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	pb_buf_reset(request);
@@ -220,31 +232,153 @@ static int new_request(PGconn *conn, const char *alias, const char *domain, cons
 	return 0;
 }
 
+/* What an open request was sent as: its domain, and its body (empty: not recorded, a request of an older build). */
+struct sent {
+	struct pb_buf domain, body;
+};
+
 /*
- * The account's open request (pending or succeeded), if any: its id in request, its tenant in tenant, the domain
- * it was sent for in domain.
+ * The account's open request (pending or succeeded), if any: its id in request, its tenant in tenant, what it was
+ * sent as in sent.
  */
 static int open_request(PGconn *conn, const char *alias, struct pb_buf *request, struct pb_buf *tenant, int *pending,
-			struct pb_buf *domain, struct pb_buf *err)
+			struct sent *sent, struct pb_buf *err)
 {
 	const char *p[1] = {alias};
 	PGresult *res;
 
-	res = pb_db_query(
-		conn,
-		"SELECT request_id, status, coalesce(tenant_id, ''), domain FROM pb.customer_creation_request "
-		"WHERE alias = $1 AND vendor = 'azure' AND status IN ('pending', 'succeeded')",
-		1, p, err);
+	res = pb_db_query(conn,
+			  "SELECT request_id, status, coalesce(tenant_id, ''), domain, coalesce(sent, '') FROM "
+			  "pb.customer_creation_request WHERE alias = $1 AND vendor = 'azure' AND status IN "
+			  "('pending', 'succeeded')",
+			  1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) == 1) {
 		pb_buf_addstr(request, PQgetvalue(res, 0, 0));
 		*pending = strcmp(PQgetvalue(res, 0, 1), "pending") == 0;
 		pb_buf_addstr(tenant, PQgetvalue(res, 0, 2));
-		pb_buf_addstr(domain, PQgetvalue(res, 0, 3));
+		pb_buf_addstr(&sent->domain, PQgetvalue(res, 0, 3));
+		pb_buf_addstr(&sent->body, PQgetvalue(res, 0, 4));
 	}
 	PQclear(res);
 	return 0;
+}
+
+/* Where each field of the company profile goes in the body of POST /v1/customers, but the domain. */
+static const struct {
+	enum pb_account_field field;
+	int in_address; /* under billingProfile.defaultAddress, else under billingProfile */
+	const char *key;
+} body_fields[] = {
+	{PB_ACCOUNT_NAME, 0, "companyName"},
+	{PB_ACCOUNT_EMAIL, 0, "email"},
+	{PB_ACCOUNT_COUNTRY, 1, "country"},
+	{PB_ACCOUNT_FIRST_NAME, 1, "firstName"},
+	{PB_ACCOUNT_LAST_NAME, 1, "lastName"},
+	{PB_ACCOUNT_ADDRESS, 1, "addressLine1"},
+	{PB_ACCOUNT_CITY, 1, "city"},
+	{PB_ACCOUNT_STATE, 1, "state"},
+	{PB_ACCOUNT_POSTAL_CODE, 1, "postalCode"},
+	{PB_ACCOUNT_PHONE, 1, "phoneNumber"},
+};
+
+/* The text of field i of body_fields in the body root, or NULL when it has none. */
+static const char *body_value(json_t *root, size_t i)
+{
+	json_t *o = json_object_get(root, "billingProfile");
+
+	if (body_fields[i].in_address)
+		o = json_object_get(o, "defaultAddress");
+	return json_string_value(json_object_get(o, body_fields[i].key));
+}
+
+/* Appends s to b as one word of a shell's command line, in single quotes when it needs them. */
+static void add_shell_word(struct pb_buf *b, const char *s)
+{
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@%+=:,./-_") == strlen(s)) {
+		pb_buf_addstr(b, s);
+		return;
+	}
+	pb_buf_addch(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			pb_buf_addstr(b, "'\\''");
+		else
+			pb_buf_addch(b, *s);
+	}
+	pb_buf_addch(b, '\'');
+}
+
+/* Appends a stored value as a message shows it, in single quotes ("(none)" for none). */
+static void add_value(struct pb_buf *b, const char *v)
+{
+	if (!v) {
+		pb_buf_addstr(b, "(none)");
+		return;
+	}
+	pb_buf_addch(b, '\'');
+	pb_account_quote(b, v, strlen(v));
+	pb_buf_addch(b, '\'');
+}
+
+/*
+ * A pending request is sent again as it was first sent, under its MS-RequestId: refused (PB_ERR_REFUSED) when
+ * the account's company profile (its name, email, contact, address, billing country) is no longer what the
+ * request sent (sent->body, when recorded), naming each field that changed, since Partner Center may have made
+ * the customer with the first. Returns 0, PB_ERR_REFUSED, PB_ERR_DATA (what was recorded is not JSON: nothing is
+ * sent) or PB_ERR_DEPENDENCY (memory).
+ */
+static int same_profile(const struct pb_account *a, const char *request, const char *body, const char *now,
+			struct pb_buf *err)
+{
+	const char *alias = a->v[PB_ACCOUNT_ALIAS];
+	struct pb_buf was = PB_BUF_INIT, is = PB_BUF_INIT, cmd = PB_BUF_INIT;
+	json_t *root;
+	size_t i, n = 0;
+	int ret = 0;
+
+	if (!*body || strcmp(body, now) == 0)
+		return 0;
+	root = json_loads(body, 0, NULL);
+	if (!root) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: what request %s was sent with cannot be read (not JSON): it is not sent again",
+			    alias, request);
+		return PB_ERR_DATA;
+	}
+	for (i = 0; i < sizeof(body_fields) / sizeof(body_fields[0]); i++) {
+		enum pb_account_field f = body_fields[i].field;
+		const char *then = body_value(root, i), *v = a->v[f];
+
+		if (then && v ? strcmp(then, v) == 0 : then == v)
+			continue;
+		pb_buf_addf(&was, "%s%s ", n ? ", " : "", pb_account_fields[f].column);
+		pb_buf_addf(&is, "%s%s ", n ? ", " : "", pb_account_fields[f].column);
+		add_value(&was, then);
+		add_value(&is, v);
+		pb_buf_addf(&cmd, " --%s ", pb_account_fields[f].option);
+		add_shell_word(&cmd, then ? then : "");
+		n++;
+	}
+	json_decref(root);
+	pb_buf_reset(err);
+	if (was.failed || is.failed || cmd.failed) {
+		pb_buf_addstr(err, "out of memory");
+		ret = PB_ERR_DEPENDENCY;
+	} else if (n) {
+		pb_buf_addf(err,
+			    "%s: request %s was sent with %s and the account has %s now: Partner Center may have made "
+			    "the customer with the first; give the account %s back (pb-accounts update %s%s) and run "
+			    "again to finish the request",
+			    alias, request, pb_buf_str(&was), pb_buf_str(&is), n == 1 ? "that value" : "those values",
+			    alias, pb_buf_str(&cmd));
+		ret = PB_ERR_REFUSED;
+	}
+	pb_buf_release(&was);
+	pb_buf_release(&is);
+	pb_buf_release(&cmd);
+	return ret;
 }
 
 /*
@@ -292,26 +426,30 @@ static int send_request(PGconn *conn, struct pb_partner_center *pc, const char *
 	return ret;
 }
 
+/* Records body as what a pending request of an older build, which recorded none, sends from now on. */
+static int record_sent(PGconn *conn, const char *request, const char *body, struct pb_buf *err)
+{
+	const char *p[2] = {request, body};
+
+	return pb_db_exec(conn,
+			  "UPDATE pb.customer_creation_request SET sent = $2 WHERE request_id = $1 AND sent IS NULL", 2,
+			  p, err) < 0
+		       ? PB_ERR_DEPENDENCY
+		       : 0;
+}
+
 /*
- * Makes the customer of account a: checks the domain, records a new request unless one is pending (its id
- * in request), sends it. The new tenant in tenant.
+ * Makes the customer of account a with body (its JSON): checks the domain, records a new request unless one is
+ * pending (its id in request), sends it. The new tenant in tenant.
  */
-static int create(PGconn *conn, const struct pb_account *a, int pending, long timeout, const char *by,
+static int create(PGconn *conn, const struct pb_account *a, const char *body, int pending, long timeout, const char *by,
 		  struct pb_buf *request, struct pb_buf *tenant, struct pb_buf *out, struct pb_buf *err)
 {
 	const char *alias = a->v[PB_ACCOUNT_ALIAS], *domain = a->v[PB_ACCOUNT_DOMAIN];
 	struct pb_partner_center pc;
-	char *body = NULL;
 	int ret, taken;
 
 	memset(&pc, 0, sizeof(pc));
-	body = customer_json(a);
-	if (!body) {
-		pb_buf_reset(err);
-		pb_buf_addf(err, "cannot write the customer of %s as JSON (is its profile UTF-8?)", alias);
-		ret = PB_ERR_DATA;
-		goto out;
-	}
 	ret = pb_partner_center_init(&pc, timeout, err);
 	if (ret == 0)
 		ret = pb_partner_center_domain_taken(&pc, domain, &taken, err);
@@ -323,18 +461,19 @@ static int create(PGconn *conn, const struct pb_account *a, int pending, long ti
 		ret = PB_ERR_DATA;
 		goto out;
 	}
-	if (pending)
+	if (pending) {
 		pb_buf_addf(out, "%s: sending pending request %s again (domain %s is %s)\n", alias, pb_buf_str(request),
 			    domain, taken ? "taken: Partner Center made the customer before" : "still free");
-	else
-		ret = new_request(conn, alias, domain, by, request, err);
+		ret = record_sent(conn, pb_buf_str(request), body, err);
+	} else {
+		ret = new_request(conn, alias, domain, body, by, request, err);
+	}
 	if (ret == 0)
 		ret = send_request(conn, &pc, alias, pb_buf_str(request), body, tenant, err);
 	if (ret == 0)
 		pb_buf_addf(out, "%s: created azure customer %s for domain %s (request %s)\n", alias,
 			    pb_buf_str(tenant), domain, pb_buf_str(request));
 out:
-	free(body);
 	pb_partner_center_release(&pc);
 	return ret;
 }
@@ -344,7 +483,9 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 			     struct pb_buf *err)
 {
 	struct pb_account a;
-	struct pb_buf request = PB_BUF_INIT, tenant = PB_BUF_INIT, why = PB_BUF_INIT, domain = PB_BUF_INIT;
+	struct pb_buf request = PB_BUF_INIT, tenant = PB_BUF_INIT, why = PB_BUF_INIT;
+	struct sent sent = {PB_BUF_INIT, PB_BUF_INIT};
+	char *body = NULL;
 	int ret, locked = 0, pending = 0;
 
 	pb_account_init(&a);
@@ -361,7 +502,7 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 		locked = 0;
 		goto out;
 	}
-	ret = open_request(conn, alias, &request, &tenant, &pending, &domain, err);
+	ret = open_request(conn, alias, &request, &tenant, &pending, &sent, err);
 	if (ret < 0)
 		goto out;
 	if (request.len && !pending) {
@@ -371,10 +512,16 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 		ret = pb_eligibility_of(conn, e, alias, PB_VENDOR_AZURE, reasons, err);
 		if (ret == 0)
 			ret = check_profile(&a, err);
-		if (ret == 0 && pending)
-			ret = same_domain(&a, pb_buf_str(&request), pb_buf_str(&domain), err);
 		if (ret == 0)
-			ret = create(conn, &a, pending, timeout, by, &request, &tenant, out, err);
+			ret = body_of(&a, &body, err);
+		if (ret == 0 && pending)
+			ret = same_domain(&a, pb_buf_str(&request), pb_buf_str(&sent.domain), err);
+		if (ret == 0 && pending)
+			ret = same_profile(&a, pb_buf_str(&request), pb_buf_str(&sent.body), body, err);
+		/* Sent again, a request is sent as it was recorded, byte for byte. */
+		if (ret == 0)
+			ret = create(conn, &a, pending && sent.body.len ? pb_buf_str(&sent.body) : body, pending,
+				     timeout, by, &request, &tenant, out, err);
 	}
 	if (ret == 0)
 		ret = link_tenant(conn, e, alias, pb_buf_str(&tenant), pb_buf_str(&request), from, by, out, reasons,
@@ -386,6 +533,8 @@ out:
 	pb_buf_release(&request);
 	pb_buf_release(&tenant);
 	pb_buf_release(&why);
-	pb_buf_release(&domain);
+	pb_buf_release(&sent.domain);
+	pb_buf_release(&sent.body);
+	free(body);
 	return ret;
 }

@@ -986,6 +986,46 @@ AZD: linked azure partner account $TD from $TODAY||1" \
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pc_api "/v1/customers?size=500" | python3 -c 'import json, sys
 print(sum(1 for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"].startswith("azd")))')"
 
+# The same for the account's name and address: a pending request was sent again with the account's current name
+# and address, where Partner Center had made the customer with the first ones. The request records the body it
+# sent, and is sent again only as it was: exit 4, naming each field that changed, nothing sent, until the account
+# has the values back; then the recorded body is sent again.
+add_azure AZN
+pb_pc_config '{"customers":{"create_delay_seconds":2}}'
+"$PBA" create-azure-customer AZN --timeout 1 >/dev/null 2>&1
+pb_pc_config '{"customers":{"create_delay_seconds":0}}'
+RN=$(request_of AZN)
+check "the request records the body it sent" "pending|AZN Corp|1 Main St" \
+	"$(pb_sql "SELECT status, sent::json->'billingProfile'->>'companyName',
+		sent::json->'billingProfile'->'defaultAddress'->>'addressLine1' FROM pb.customer_creation_request
+		WHERE request_id = '$RN'" '|')"
+"$PBA" update AZN --name "AZN's Inc" --address "2 Main St" >/dev/null || notok "update AZN's name and address"
+before=$(stats customer_posts domain_checks)
+t "a pending request whose account's name and address changed since: exit 4, each named, nothing sent" 4 "" \
+	"pb-accounts: AZN: request $RN was sent with name 'AZN Corp', address_line1 '1 Main St' and the account has name 'AZN's Inc', address_line1 '2 Main St' now: Partner Center may have made the customer with the first; give the account those values back (pb-accounts update AZN --name 'AZN Corp' --address '1 Main St') and run again to finish the request" \
+	"$PBA" create-azure-customer AZN --timeout 10
+check "nothing was sent, the request stays pending" "$before|pending" \
+	"$(stats customer_posts domain_checks)|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE request_id = '$RN'")"
+"$PBA" update AZN --name "AZN Corp" --address "1 Main St" >/dev/null || notok "give AZN its name and address back"
+"$PBA" create-azure-customer AZN --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+TN=$(tenant_of AZN)
+check "with its values back, the run finishes the request: the one customer, with the first name" \
+	"0|AZN: sending pending request $RN again (domain azn.onmicrosoft.com is taken: Partner Center made the customer before)
+AZN: created azure customer $TN for domain azn.onmicrosoft.com (request $RN)
+AZN: linked azure partner account $TN from $TODAY||AZN Corp" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pc_api "/v1/customers?size=500" | python3 -c 'import json, sys
+print(*[c["billingProfile"]["companyName"] for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"] == "azn.onmicrosoft.com"])')"
+# A pending request recorded before the body was (an older build): sent as before, for its domain, and what it
+# sends is recorded.
+add_azure AZO
+pb_sql "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, created_by)
+	VALUES ('AZO', gen_random_uuid(), 'azo.onmicrosoft.com', 'pending', 'old')" >/dev/null
+"$PBA" create-azure-customer AZO --timeout 10 >/dev/null 2>"$TMP/err"
+check "a pending request of an older build, without its body: sent, and the body recorded" "0||succeeded|AZO Corp" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT status, sent::json->'billingProfile'->>'companyName'
+		FROM pb.customer_creation_request WHERE alias = 'AZO'" '|')"
+
 # An answer whose customer id is not a GUID (damaged on its way, or a proxy's page): it was recorded as the
 # customer's tenant, the request marked succeeded and that id linked (an escape sequence printed as it was), so
 # the customer's usage was never billed and no later run asked again. It is now an answer without the customer's
