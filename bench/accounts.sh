@@ -16,6 +16,7 @@
 #  6. the same accounts twice in one file, with --max-errors 100000: each row of the second half is named with
 #     the line of the first; client CPU per 10,000 rows, target under 0.5 s (each repeated alias is found by
 #     its hash in the temporary file: reading that file from its start for each took 25 s at 50,000 rows).
+#  After 1. and 5., the same file again: every row stored already, unchanged (exit 0): its time.
 # The speed checks of import-links live here, not in tests/integration/accounts_review.sh, which checks what
 # is said and stored. CPU is user + system seconds of the client, steadier than wall time on a shared machine.
 set -euo pipefail
@@ -90,6 +91,9 @@ run "$ROWS rows" "$VAR/links.csv"
 	die "the links: exit $RC, $(head -c 300 "$VAR/err")"
 rate=$(awk -v n="$ROWS" -v w="$WALL" 'BEGIN { printf "%d", n / w }')
 echo "links a second: $rate (target 1000: $([[ $rate -ge 1000 ]] && echo PASS || echo MISS))"
+run "$ROWS rows again, every one unchanged" "$VAR/links.csv"
+[[ $RC == 0 && $(cat "$VAR/out") == *", $ROWS unchanged" && $(sql "SELECT count(*) FROM pb.partner_account") == "$ROWS" ]] ||
+	die "the links again: exit $RC, $(head -c 300 "$VAR/out" "$VAR/err")"
 run "30,000 rows of one partner account, overlap" "$VAR/overlap.csv"
 [[ $RC == 4 ]] || die "the overlapping rows: exit $RC, $(head -c 300 "$VAR/err")"
 echo "overlap check CPU: $CPU s (target under 0.5 s: $(awk -v c="$CPU" 'BEGIN { print c < 0.5 ? "PASS" : "MISS" }'))"
@@ -124,6 +128,10 @@ per10k() {
 	awk -v c="$CPU" -v n="${1:-$ARows}" 'BEGIN { p = c * 10000 / n; printf "%.2f s (target under 0.5 s: %s)", p, p < 0.5 ? "PASS" : "MISS" }'
 }
 echo "client CPU per 10,000 accounts: $(per10k)"
+run "$ARows accounts again, every one unchanged" "$VAR/accounts.csv" import
+[[ $RC == 0 && $(cat "$VAR/out") == *", $ARows unchanged" && $(sql "SELECT count(*) FROM pb.clc_account") == $((before + ARows)) ]] ||
+	die "the accounts again: exit $RC, $(head -c 300 "$VAR/out" "$VAR/err")"
+echo "client CPU per 10,000 accounts unchanged: $(per10k)"
 sql "DELETE FROM pb.clc_account WHERE name LIKE 'Imported %'" >/dev/null
 run "$ARows accounts, the first alias again last" "$VAR/accounts-again.csv" import
 [[ $RC == 1 && $(sql "SELECT count(*) FROM pb.clc_account") == "$before" ]] &&
