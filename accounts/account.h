@@ -88,13 +88,17 @@ int pb_account_alias(const char *alias, char *out, struct pb_buf *err);
 int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, enum pb_account_field *bad,
 		      struct pb_buf *err);
 
+/* What pb_account_stored finds of an account: none stored, one with the values given, one with others. */
+enum { PB_ACCOUNT_NONE, PB_ACCOUNT_SAME, PB_ACCOUNT_OTHER };
+
 /*
- * Whether the account a names (its alias) is stored with the values of a in each field that compare marks with a
- * '1' (PB_ACCOUNT_NFIELDS characters '0' or '1', in the order of enum pb_account_field): *same set when it is.
- * Fields are compared as pb_account_set normalizes them (a markup as a number); one not given compares as the
- * value it is stored as (NULL, or USD, 0, false). Returns 0 or PB_ERR_DEPENDENCY.
+ * Looks for the account a names (its alias): *state PB_ACCOUNT_NONE when none is stored, PB_ACCOUNT_SAME when it
+ * holds the values of a in each field that compare marks with a '1' (PB_ACCOUNT_NFIELDS characters '0' or '1', in
+ * the order of enum pb_account_field), else PB_ACCOUNT_OTHER. Fields are compared as pb_account_set normalizes them
+ * (a markup as a number); one not given compares as the value it is stored as (NULL, or USD, 0, false). Returns 0
+ * or PB_ERR_DEPENDENCY.
  */
-int pb_account_same(PGconn *conn, const struct pb_account *a, const char *compare, int *same, struct pb_buf *err);
+int pb_account_stored(PGconn *conn, const struct pb_account *a, const char *compare, int *state, struct pb_buf *err);
 
 /* Reads the account alias into a. Returns 0, PB_ERR_DATA ("no CLC account 'X'") or _DEPENDENCY. */
 int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct pb_buf *err);

@@ -79,6 +79,7 @@ struct import {
 	struct pb_buf rows;    /* links: the rows read that are not sent yet */
 	uint64_t nlinks;       /* links: how many rows were read (the next one's n) */
 	uint64_t unchanged;    /* the rows stored already, as the file gives them: nothing written for them */
+	int look_first;	       /* accounts: the last row was stored already: the next is looked for before its INSERT */
 	int failed;	       /* links: the error of the row reading stopped at, in err */
 	FILE *bad;	       /* links: the rows of bad data read (a temporary file), when more than one is reported */
 	long nbad;	       /* links: how many */
@@ -308,18 +309,13 @@ static int accounts_start(PGconn *conn, struct import *im, struct pb_buf *err)
 }
 
 /*
- * The current record's alias, which the database refused as existing: an earlier row's (the file holds it twice:
- * PB_ERR_DATA naming that row's line, which "exists" would hide), looked for in the seen file first, without a
- * statement; else an account stored already, which holds the row's values in the columns of the file (compare)
- * or not: unchanged (0, counted), or PB_ERR_DATA ("exists already", in why as the insert left it). Or
- * PB_ERR_DEPENDENCY with the message in why.
+ * The current record's account is stored already with the row's values: unchanged (0, counted), unless an earlier
+ * row of the file holds its alias (PB_ERR_DATA naming that row's line, which "exists" or "unchanged" would hide),
+ * looked for in the seen file, without a statement; or PB_ERR_DEPENDENCY. The message goes to why.
  */
-static int existing_account(PGconn *conn, struct import *im, const struct pb_account *a, const char *compare,
-			    struct pb_buf *why)
+static int unchanged_account(struct import *im, const char *alias, struct pb_buf *why)
 {
-	const char *alias = a->v[PB_ACCOUNT_ALIAS];
 	int64_t earlier = first_line(im, alias, why);
-	int same = 0;
 
 	if (earlier < 0)
 		return PB_ERR_DEPENDENCY;
@@ -328,12 +324,59 @@ static int existing_account(PGconn *conn, struct import *im, const struct pb_acc
 		pb_buf_addf(why, "alias '%s' is on line %llu already", alias, (unsigned long long)earlier);
 		return PB_ERR_DATA;
 	}
-	if (pb_account_same(conn, a, compare, &same, why) < 0)
-		return PB_ERR_DEPENDENCY;
-	if (!same)
-		return PB_ERR_DATA;
 	im->unchanged++;
 	return 0;
+}
+
+/*
+ * The current record's alias, which the database refused as existing: an earlier row's (PB_ERR_DATA naming its
+ * line), looked for first, without a statement; else an account stored already that holds the row's values in the
+ * columns of the file (compare): unchanged (0), and the next row is looked for before its INSERT; or not:
+ * PB_ERR_DATA ("exists already", in why as the INSERT left it). Or PB_ERR_DEPENDENCY with the message in why.
+ */
+static int existing_account(PGconn *conn, struct import *im, const struct pb_account *a, const char *compare,
+			    struct pb_buf *why)
+{
+	const char *alias = a->v[PB_ACCOUNT_ALIAS];
+	int64_t earlier = first_line(im, alias, why);
+	int state;
+
+	if (earlier < 0)
+		return PB_ERR_DEPENDENCY;
+	if (earlier > 0) {
+		pb_buf_reset(why);
+		pb_buf_addf(why, "alias '%s' is on line %llu already", alias, (unsigned long long)earlier);
+		return PB_ERR_DATA;
+	}
+	if (pb_account_stored(conn, a, compare, &state, why) < 0)
+		return PB_ERR_DEPENDENCY;
+	if (state != PB_ACCOUNT_SAME)
+		return PB_ERR_DATA;
+	im->look_first = 1;
+	return unchanged_account(im, alias, why);
+}
+
+/*
+ * After a row found stored already (a file imported again, most of its rows stored), the next row's account is
+ * looked for before its INSERT: one statement a row stored already, not two. *done is set when the row is found
+ * stored with its values (unchanged, or an alias on an earlier line: the result is returned); else it goes to the
+ * INSERT as any row, and a row of a new account ends the looking first. Returns 0, PB_ERR_DATA or
+ * PB_ERR_DEPENDENCY with the message in why.
+ */
+static int stored_first(PGconn *conn, struct import *im, const struct pb_account *a, const char *compare, int *done,
+			struct pb_buf *why)
+{
+	int state;
+
+	*done = 0;
+	if (pb_account_stored(conn, a, compare, &state, why) < 0)
+		return PB_ERR_DEPENDENCY;
+	if (state == PB_ACCOUNT_NONE)
+		im->look_first = 0;
+	if (state != PB_ACCOUNT_SAME)
+		return 0;
+	*done = 1;
+	return unchanged_account(im, a->v[PB_ACCOUNT_ALIAS], why);
 }
 
 /*
@@ -347,7 +390,7 @@ static int account_row(PGconn *conn, struct import *im, struct pb_buf *err)
 	enum pb_account_field bad = PB_ACCOUNT_ALIAS;
 	char compare[PB_ACCOUNT_NFIELDS + 1];
 	size_t f;
-	int ret = 0;
+	int ret = 0, done = 0;
 
 	if (check_text(im, 0, err) < 0)
 		return PB_ERR_DATA;
@@ -364,10 +407,15 @@ static int account_row(PGconn *conn, struct import *im, struct pb_buf *err)
 		bad = (enum pb_account_field)f;
 	}
 	compare[PB_ACCOUNT_NFIELDS] = '\0';
-	if (ret == 0)
+	if (ret == 0 && im->look_first) {
+		ret = stored_first(conn, im, &a, compare, &done, &why);
+		bad = PB_ACCOUNT_ALIAS;
+	}
+	if (ret == 0 && !done) {
 		ret = pb_account_insert(conn, &a, im->by, &bad, &why);
-	if (ret == PB_ERR_DATA && bad == PB_ACCOUNT_ALIAS && a.v[PB_ACCOUNT_ALIAS])
-		ret = existing_account(conn, im, &a, compare, &why);
+		if (ret == PB_ERR_DATA && bad == PB_ACCOUNT_ALIAS && a.v[PB_ACCOUNT_ALIAS])
+			ret = existing_account(conn, im, &a, compare, &why);
+	}
 	if (ret == 0)
 		ret = remember_alias(im, a.v[PB_ACCOUNT_ALIAS], im->csv.line, &why);
 	if (ret == PB_ERR_DATA) {

@@ -115,7 +115,7 @@ PGresult *__wrap_pb_db_query(PGconn *conn, const char *sql, int nparams, const c
 		return rows_result(1, 1, params);
 	}
 	/* An alias inserted before exists with other values: the row is refused as existing. */
-	if (strncmp(sql, "SELECT 1 FROM pb.clc_account c WHERE ", 37) == 0) {
+	if (strncmp(sql, "SELECT coalesce(", 16) == 0) {
 		const char *compare = params[PB_ACCOUNT_NFIELDS];
 
 		CHECK(nparams == PB_ACCOUNT_NFIELDS + 1 && compare && strlen(compare) == PB_ACCOUNT_NFIELDS &&

@@ -721,9 +721,9 @@ import_fails "an empty column is a value: IM2 without its parent differs" \
 printf 'alias,name,billing_country\nIM2,Import Two,GB\nim2,Import Two,GB\n' >"$TMP/bad.csv"
 import_fails "a stored row twice in the file: the second names the first" \
 	"pb-accounts: $TMP/bad.csv:3:1: alias 'IM2' is on line 2 already"
-printf 'alias,name,billing_country\nIM1,Other,US\nIM2,Import Two,GB\nIM4,New,US\nIM5,Bad,USA\n' >"$TMP/bad.csv"
+printf 'alias,name,billing_country\nIM2,Import Two,GB\nIM1,Other,US\nIM4,New,US\nIM5,Bad,USA\n' >"$TMP/bad.csv"
 t "--max-errors: the rows that differ and the bad ones named, not the unchanged; nothing added" 1 "" \
-	"pb-accounts: $TMP/bad.csv:2:1: CLC account 'IM1' exists already
+	"pb-accounts: $TMP/bad.csv:3:1: CLC account 'IM1' exists already
 pb-accounts: $TMP/bad.csv:5:9: bad billing country 'USA': a two-letter ISO 3166 code such as US" \
 	"$PBA" import "$TMP/bad.csv" --max-errors 10
 check "and nothing written" "$before|$n" "$(acc_dump)|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
