@@ -674,6 +674,18 @@ check "a manifest rewritten after the listing: exit 3 naming it and the ETag lis
 	"3|pb-ingest: $SRC-relisted/$OCT/$RUNR/manifest.json: HTTP 412 (ConditionNotMet): the object changed since it was listed (the listing gave ETag \"$listed\"), not retried||${idr:-?}" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(committed_id "$SRC-relisted")"
 
+# A server that ignores If-Match (the fault proxy drops it; a SAS signs no header) answers the version it has now:
+# refused before any byte of it is read, the two ETags named, nothing committed.
+SRCR=$PREFIX-relisted?$SAS
+relisted relist-d 4.50 part_0_0002.csv
+listed=$(etag_of "$RELISTED/part_0_0002.csv")
+pb_fault_start "$AZURITE_BLOB_ENDPOINT" "*@*/part_0_0002.csv:noifmatch" >/dev/null || exit 1
+paused_run listed relist-d ingest --source "$FAULT_ENDPOINT/costexports/$SRCR" --month 2026-10
+check "a server ignoring If-Match gives the blob rewritten since the listing: exit 3 naming both ETags, nothing committed" \
+	"3|pb-ingest: $FAULT_ENDPOINT/costexports/$RELISTED/part_0_0002.csv: the object changed since it was listed (the listing gave ETag \"$listed\", the answer \"$(etag_of "$RELISTED/part_0_0002.csv")\"), not retried||0|1" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(committed_id "$FAULT_ENDPOINT/costexports/$PREFIX-relisted" | grep -c .)|$(pb_fault_count 'fault=noifmatch ')"
+pb_fault_stop
+
 # 6. No error path shows the SAS: not its signature, not even "sig=", on stderr, on stdout or in the database.
 RUNE=3c5e7a9b-1d2f-4a6c-8e0b-2d4f6a8c0e06
 python3 - "$TMP/fx/leaks" "$PREFIX" "$RUNE" "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz" <<'PY' || exit 1

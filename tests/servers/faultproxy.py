@@ -80,6 +80,11 @@ Fault rules
                           its Last-Modified)
              options:     range  honour Range (a 206 of NAME's bytes); nocr  a 206 without its Content-Range;
                           chunked  send the body chunked, no Content-Length
+           | noifmatch    pass through without the request's If-Match (a server that ignores it); the request
+                          must not be signed over it (a SAS is not, Shared Key is)
+           | etag=V       pass through with "ETag: V" instead of the answer's ETag (an empty V: none), on a 200 or
+                          206 (any text without ":" or ";": W/"x", "a", "b")
+             options:     dup  keep the answer's ETag and send "ETag: V" after it (two lines)
            | pass         pass through (to exempt requests from a later rule)
 
   Examples:  --fault 1:500 --fault 2:429:retry-after=1 --fault 3:reset --fault 4:stall=30
@@ -189,7 +194,7 @@ class Rule:
             self._allow_options("retry-after", "code")
             if "retry-after" in self.options and not self.options["retry-after"]:
                 raise ScriptError(f"rule {text!r}: retry-after wants a value")
-        elif name in ("reset", "close", "pass") and not arg:
+        elif name in ("reset", "close", "pass", "noifmatch") and not arg:
             self.kind = name
             self._allow_options()
         elif name in ("stall", "delay"):
@@ -229,6 +234,10 @@ class Rule:
         elif name == "length":
             self.kind = name
             self.length = arg
+            self._allow_options("dup")
+        elif name == "etag":
+            self.kind = name
+            self.etag = arg
             self._allow_options("dup")
         elif name == "corrupt":
             self.kind = name
@@ -359,6 +368,9 @@ class Handler(BaseHTTPRequestHandler):
         self._extra = 0
         self._length = None
         self._length_dup = False
+        self._etag = None
+        self._etag_dup = False
+        self._no_if_match = False
         self._slow = None
         self._header = None
         self._header_nul = False
@@ -397,6 +409,13 @@ class Handler(BaseHTTPRequestHandler):
                 self._forward()
             elif rule.kind == "corrupt":
                 self._corrupt_at = rule.nbytes
+                self._forward()
+            elif rule.kind == "noifmatch":
+                self._no_if_match = True
+                self._forward()
+            elif rule.kind == "etag":
+                self._etag = rule.etag
+                self._etag_dup = "dup" in rule.options
                 self._forward()
             elif rule.kind == "header":
                 self._header = rule.nbytes
@@ -529,6 +548,13 @@ class Handler(BaseHTTPRequestHandler):
                 headers = [(k, self._length if k.lower() == "content-length" else v) for k, v in headers]
             if self.close_connection and not any(k.lower() == "connection" for k, _ in headers):
                 headers.append(("Connection", "close"))
+        if self._etag is not None and status in (200, 206):
+            at = [i for i, (k, _) in enumerate(headers) if k.lower() == "etag"]
+            if not self._etag_dup:
+                headers = [(k, v) for k, v in headers if k.lower() != "etag"]
+            if self._etag:
+                headers = list(headers)
+                headers.insert(at[0] + 1 if at and self._etag_dup else len(headers), ("ETag", self._etag))
         if self._nolength and status in (200, 206):
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             if not any(k.lower() == "connection" for k, _ in headers):
@@ -615,7 +641,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
             for k, v in self.headers.items():
-                if k.lower() not in HOP_BY_HOP:
+                if k.lower() not in HOP_BY_HOP and not (self._no_if_match and k.lower() == "if-match"):
                     conn.putheader(k, v)
             length = self._body_length()
             if length == "chunked":
@@ -729,7 +755,7 @@ class Handler(BaseHTTPRequestHandler):
             if self.server.weak_etag:
                 etag = "W/" + etag
             extra.append(("ETag", etag))
-            want = self.headers.get("If-Match")
+            want = None if self._no_if_match else self.headers.get("If-Match")
             # If-Match compares strongly (RFC 9110 13.1.1): a weak ETag never matches.
             if want is not None and (want.strip() != etag or self.server.weak_etag):
                 return self._simple(412, "Precondition Failed", [])
