@@ -113,30 +113,62 @@ static char *xml_text(const char *p, const char *end, const char *tag)
 }
 
 /*
- * The ETag of the <Blob> element between p and end, as a download's answer gives it: Blob Storage lists it bare
- * (0x8DC...), and its GET answers give it in quotes. NULL when there is none (or memory ran out: the download is
- * then not bound to it).
+ * Whether s, bare or between its quotes, is an entity tag's opaque part (RFC 9110 8.8.3: no blank, no control byte,
+ * no quote), quoted at most PB_FETCH_ETAG_MAX bytes long: an If-Match that names it is one header line, the one sent.
  */
-static char *listed_etag(const char *p, const char *end)
+static int etag_sendable(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+		s++, n -= 2;
+	if (n + 2 > PB_FETCH_ETAG_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x21 || c == '"' || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The ETag of the <Blob> element between p and end into *out, as a download's answer gives it: Blob Storage lists it
+ * bare (0x8DC...), and its GET answers give it in quotes. *out is NULL when there is none (the download is then not
+ * bound to it). Returns 0, -1 when memory ran out, -4 when it is no entity tag (a control byte, a blank or a quote
+ * inside, or too long): sent in If-Match, it would be another header, or none that compares.
+ */
+static int listed_etag(const char *p, const char *end, char **out)
 {
 	char *e = xml_text(p, end, "Etag"), *q;
+	const char *tag;
 
-	if (e && !*e) {
+	*out = NULL;
+	if (!e || !*e) {
 		free(e);
-		return NULL;
+		return 0;
 	}
-	if (!e || e[0] == '"' || strncmp(e, "W/", 2) == 0)
-		return e; /* none, in quotes already, or weak (which binds nothing) */
+	tag = strncmp(e, "W/", 2) == 0 ? e + 2 : e;
+	if (!etag_sendable(tag) || (tag != e && tag[0] != '"')) {
+		free(e);
+		return -4;
+	}
+	if (e[0] == '"' || tag != e) {
+		*out = e; /* in quotes already, or weak (which binds nothing) */
+		return 0;
+	}
 	if (asprintf(&q, "\"%s\"", e) < 0)
 		q = NULL;
 	free(e);
-	return q;
+	*out = q;
+	return q ? 0 : -1;
 }
 
 /*
  * Adds the blobs of one List Blobs page; *marker gets its NextMarker (NULL when it is the last). Returns 0, -1 when
  * it is no listing (or memory ran out), -2 when the listing would hold more than l->max blobs, -3 when a blob name
- * is longer than BLOB_NAME_MAX bytes or the NextMarker than MARKER_MAX.
+ * is longer than BLOB_NAME_MAX bytes or the NextMarker than MARKER_MAX, -4 when a blob's ETag is no entity tag.
  */
 static int parse_listing(const struct pb_buf *xml, struct listing *l, char **marker)
 {
@@ -147,6 +179,7 @@ static int parse_listing(const struct pb_buf *xml, struct listing *l, char **mar
 		const char *a = memmem(p, (size_t)(end - p), "<Blob>", 6), *b;
 		char *size;
 		struct blob *v;
+		int erc;
 
 		if (!a)
 			break;
@@ -169,10 +202,11 @@ static int parse_listing(const struct pb_buf *xml, struct listing *l, char **mar
 		size = xml_text(a, b, "Content-Length");
 		v->size = size ? strtoll(size, NULL, 10) : -1;
 		free(size);
-		v->etag = listed_etag(a, b);
-		if (!v->name) {
+		erc = listed_etag(a, b, &v->etag);
+		if (!v->name || erc < 0) {
+			free(v->name);
 			free(v->etag);
-			return -1;
+			return v->name ? erc : -1;
 		}
 		if (strlen(v->name) > BLOB_NAME_MAX) {
 			free(v->name);
@@ -367,6 +401,16 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 				": not a blob listing: it names a blob of more than %d bytes or a NextMarker of more "
 				"than %d",
 				BLOB_NAME_MAX, MARKER_MAX);
+			rc = -1;
+			break;
+		}
+		if (prc == -4) {
+			pb_buf_reset(err);
+			pb_url_add(err, w->container);
+			pb_buf_addf(err,
+				    ": not a blob listing: it gives a blob an ETag that is no entity tag (a blank, a "
+				    "control byte or a quote inside, or more than %d bytes)",
+				    PB_FETCH_ETAG_MAX);
 			rc = -1;
 			break;
 		}

@@ -838,6 +838,59 @@ check "a listing naming a blob of 5,000 bytes: exit 1, not a blob listing" \
 	"$GOT|$(cat "$TMP/err")"
 pb_fault_stop
 
+# The ETag a listing gives a blob is sent back in If-Match: as XML gives it (&quot;), bare or quoted. One that is no
+# entity tag (a line break inside, so that If-Match was followed by a header of the listing's choosing; more bytes
+# than any answer's ETag is kept) is refused with the listing; a weak or an empty one binds nothing.
+RUNH=6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d
+HDIR=$TMP/hetag/acct/c/exp/$OCT/$RUNH
+mkdir -p "$HDIR"
+printf 'SubscriptionId,SubscriptionName,Date,ChargeType,MeterCategory,ResourceLocation,BillingCurrencyCode,CostInBillingCurrency,PayGPrice,Quantity,UnitOfMeasure,BillingPeriodStartDate,Tags,AdditionalInfo\n%s,Hetag,10/01/2026,Usage,Storage,westeurope,EUR,2.50,0.5,2,1 Hour,10/01/2026,,\n' \
+	"$SUBR" >"$HDIR/part_0_0001.csv"
+printf '{"blobs":[{"blobName":"exp/%s/%s/part_0_0001.csv"}],"runInfo":{"runId":"%s","submittedTime":"2026-10-22T06:00:00Z","startDate":"2026-10-01T00:00:00"}}' \
+	"$OCT" "$RUNH" "$RUNH" >"$HDIR/manifest.json"
+HMD5=$(md5sum <"$HDIR/part_0_0001.csv" | cut -d' ' -f1)
+# hetag ETAG: the listing of the run, the part's Etag element holding ETAG as written.
+hetag() {
+	local f
+	{
+		printf '<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs>'
+		for f in manifest.json part_0_0001.csv; do
+			printf '<Blob><Name>exp/%s/%s/%s</Name><Properties><Content-Length>%s</Content-Length><Etag>%s</Etag></Properties></Blob>' \
+				"$OCT" "$RUNH" "$f" "$(stat -c %s "$HDIR/$f")" \
+				"$([ $f == manifest.json ] && md5sum <"$HDIR/$f" | cut -d' ' -f1 || printf '%s' "$1")"
+		done
+		printf '</Blobs><NextMarker/></EnumerationResults>'
+	} >"$TMP/hetag/listing.xml"
+}
+pb_fault_start "$TMP/hetag" "*@/acct/c:serve=listing.xml" --etag 34 --log-headers >/dev/null || exit 1
+# hetag_run STATUS ETAG: the run read with that listing; $TMP/hlog gets the proxy's log lines of its requests.
+hetag_run() {
+	local n0
+	hetag "$2"
+	pb_fault_settled
+	n0=$(wc -l <"$FAULT_LOG")
+	run "$1" "$PBI" --format azure-cost --no-progress --summary --source "$FAULT_ENDPOINT/acct/c/exp" --month 2026-10
+	pb_fault_settled
+	tail -n +$((n0 + 1)) "$FAULT_LOG" >"$TMP/hlog"
+}
+for form in "&quot;$HMD5&quot;" "\"$HMD5\"" "$HMD5"; do
+	hetag_run 0 "$form"
+	check "a listing's ETag written $form: read, bound to it" "0|1|" \
+		"$GOT|$(grep -c "path=/acct/c/exp/$OCT/$RUNH/part_0_0001.csv .*status=200 .*if-match" "$TMP/hlog")|$(cat "$TMP/err")"
+done
+for form in "W/&quot;$HMD5&quot;" ""; do
+	hetag_run 0 "$form"
+	check "a listing's ETag written '$form': read, bound to none" "0|0|1|" \
+		"$GOT|$(grep -c "path=/acct/c/exp/$OCT/$RUNH/part_0_0001.csv .*if-match" "$TMP/hlog")|$(grep -c "path=/acct/c/exp/$OCT/$RUNH/part_0_0001.csv .*status=200" "$TMP/hlog")|$(cat "$TMP/err")"
+done
+for form in "$HMD5$(printf '\r\nX-Evil: 1')" "$(head -c 1100 /dev/zero | tr '\0' a)" "$HMD5 x" "\"$HMD5\"x\""; do
+	hetag_run 1 "$form"
+	check "a listing's ETag of ${#form} bytes that is no entity tag: exit 1, nothing asked for but the listing" \
+		"1|pb-ingest: $FAULT_ENDPOINT/acct/c: not a blob listing: it gives a blob an ETag that is no entity tag (a blank, a control byte or a quote inside, or more than 1024 bytes)|1|0" \
+		"$GOT|$(cat "$TMP/err")|$(grep -c ' method=GET ' "$TMP/hlog")|$(grep -ci 'x-evil' "$TMP/hlog")"
+done
+pb_fault_stop
+
 # A server paging in a wider circle: asked for no marker or A it names B next, asked for B it names A again.
 # Under /acct/endless it never ends: each page names a new marker, m1, m2...
 cat >"$TMP/cycle.py" <<'PY'
