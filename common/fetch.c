@@ -63,6 +63,7 @@ struct pb_fetch {
 	char listed[PB_FETCH_ETAG_MAX + 1]; /* opts.if_match, when it binds (see fetch.h), else "" */
 	char changed[640];
 	int since_listed;		/* changed says how the first answer is not the version listed */
+	int etag_seen;			/* the answer being read gave an ETag */
 	int wrong_start;		/* a 206 resumed at another byte than the one asked for */
 	int excess;			/* the answer went on past its Content-Length (or its last chunk) */
 	size_t long_etag;		/* the length of an ETag longer than etag keeps, or 0 */
@@ -469,6 +470,7 @@ static int etag_header(struct pb_fetch *f, const char *data, size_t len)
 	}
 	memcpy(value, v, n);
 	value[n] = '\0';
+	f->etag_seen = 1;
 	/* A server that ignores If-Match gives the version it has now: none of its bytes is taken. */
 	if (f->attempt_from == 0 && f->listed[0] && strcmp(value, f->listed) != 0 && !f->changed[0]) {
 		snprintf(f->changed, sizeof(f->changed), "the listing gave ETag %.250s, the answer %.250s", f->listed,
@@ -599,6 +601,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->range_start = -1;
 		f->retry_after = 0;
 		f->location[0] = '\0';
+		f->etag_seen = 0;
 		f->body_ok = f->status == 200 || f->status == 206;
 		if (f->status == 200 && f->attempt_from > 0)
 			f->skip = f->attempt_from; /* the server ignored Range: drop what we have */
@@ -609,6 +612,14 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	 * connection closes, and so does one cut short on its way (at a line break, a CSV that reads whole): it is
 	 * refused before any of it is taken.
 	 */
+	/*
+	 * An answer without an ETag to a request bound to the version listed: whether the server compared If-Match or
+	 * ignored it (and gives the version it has now) cannot be told. None of its bytes is taken.
+	 */
+	if (!line[0] && f->body_ok && f->attempt_from == 0 && f->listed[0] && !f->etag_seen && !f->changed[0]) {
+		snprintf(f->changed, sizeof(f->changed), "the listing gave ETag %.250s, the answer none", f->listed);
+		f->since_listed = 1;
+	}
 	if (!line[0] && f->body_ok && f->http1 && f->content_length < 0 && !f->chunked) {
 		f->no_length = 1;
 		return 0; /* libcurl ends the transfer */

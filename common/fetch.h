@@ -79,9 +79,9 @@ struct pb_fetch_opts {
 	/*
 	 * The ETag a listing gave the object (as HTTP writes it, in quotes), or NULL: every request carries it in
 	 * If-Match, so that the bytes read are those of the version listed, from the first attempt on. A 412, or an
-	 * answer with another ETag (a server that ignores If-Match), fails the download, not retried: "the object
-	 * changed since it was listed". A weak ETag (W/"..."), which no If-Match matches, or one longer than
-	 * PB_FETCH_ETAG_MAX, binds nothing.
+	 * answer with another ETag or none (a server that ignores If-Match, or may), fails the download, not retried:
+	 * "the object changed since it was listed". A weak ETag (W/"..."), which no If-Match matches, or one longer
+	 * than PB_FETCH_ETAG_MAX, binds nothing.
 	 */
 	const char *if_match;
 };

@@ -890,6 +890,29 @@ for form in "$HMD5$(printf '\r\nX-Evil: 1')" "$(head -c 1100 /dev/zero | tr '\0'
 		"$GOT|$(cat "$TMP/err")|$(grep -c ' method=GET ' "$TMP/hlog")|$(grep -ci 'x-evil' "$TMP/hlog")"
 done
 pb_fault_stop
+# An answer to a request bound to the listed ETag that gives no ETag (whether the server compared If-Match cannot be
+# told) was read; one giving two ETags is refused; a resumption answered 412 names the change, nothing printed.
+cp "$HDIR/part_0_0001.csv" "$TMP/hetag/other.csv"
+printf 'x' >>"$TMP/hetag/other.csv"
+pb_fault_start "$TMP/hetag" "*@/acct/c:serve=listing.xml; 1@*/part_0_0001.csv:etag=
+2@*/part_0_0001.csv:etag=\"$HMD5\":dup; 3@*/part_0_0001.csv:etag=W/\"x\":dup
+4@*/part_0_0001.csv:truncate=100; 5@*/part_0_0001.csv:serve=other.csv:range" --etag 34 >/dev/null || exit 1
+HPART=$FAULT_ENDPOINT/acct/c/exp/$OCT/$RUNH/part_0_0001.csv
+hetag_run 3 "$HMD5"
+check "a listed blob answered without an ETag: exit 3, not read" \
+	"3|pb-ingest: $HPART: the object changed since it was listed (the listing gave ETag \"$HMD5\", the answer none), not retried|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+hetag_run 0 "$HMD5"
+check "a listed blob answered with its ETag twice: read" "0|" "$GOT|$(cat "$TMP/err")"
+hetag_run 3 "$HMD5"
+check "a listed blob answered with its ETag and another: exit 3, not read" \
+	"3|pb-ingest: $HPART: the object changed since it was listed (the listing gave ETag \"$HMD5\", the answer W/\"x\"), not retried|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+hetag_run 3 "$HMD5"
+check "a listed blob cut, its resumption answered 412: exit 3, nothing printed" \
+	"3|pb-ingest: $HPART: HTTP 412: the object changed while it was downloaded, not retried||2" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(grep -c ' method=GET path=/acct/c/exp/.*part_0_0001' "$TMP/hlog")"
+pb_fault_stop
 
 # A server paging in a wider circle: asked for no marker or A it names B next, asked for B it names A again.
 # Under /acct/endless it never ends: each page names a new marker, m1, m2...
