@@ -686,6 +686,28 @@ check "a server ignoring If-Match gives the blob rewritten since the listing: ex
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(committed_id "$FAULT_ENDPOINT/costexports/$PREFIX-relisted" | grep -c .)|$(pb_fault_count 'fault=noifmatch ')"
 pb_fault_stop
 
+# pb-run retries the step that exited 3 on a blob rewritten since the listing: the retry lists the folder again and
+# stores the new version, once.
+RELISTED=$PREFIX-rerun/$OCT/$RUNR SUBR=7c6b5a49-3827-4160-9f8e-7d6c5b4a3928
+relisted rerun-a 1.25
+relisted rerun-b 7.25 part_0_0002.csv
+upload rerun-a || notok "upload rerun-a"
+cat >"$TMP/rerun.yaml" <<EOF
+name: azure-rerun
+steps:
+  - name: ingest-azure
+    run: [$PBI, --format, azure-cost, --no-progress, --source, "$SRC-rerun", --month, "\${month}"]
+    retries: 1
+    backoff: 10ms
+EOF
+listed=$(etag_of "$RELISTED/part_0_0002.csv")
+paused_run listed rerun-b shared_key "$BIN/pb-run" "$TMP/rerun.yaml" --month 2026-10
+idn=$(committed_id "$SRC-rerun")
+check "pb-run: a blob rewritten after the listing, the step retried: listed again, the new version stored once" \
+	"0|1|8.5|8.5|2|1" \
+	"$GOT|$(grep -c "^\[ingest-azure\] pb-ingest: $SRC-rerun/$OCT/$RUNR/part_0_0002.csv: HTTP 412 (ConditionNotMet): the object changed since it was listed (the listing gave ETag \"$listed\"), not retried$" "$TMP/err")|$(sql "SELECT trim_scale(billed_total) FROM pb.import WHERE id = ${idn:-0}")|$(sql "SELECT trim_scale(sum(billed_cost)) FROM pb.usage_daily WHERE partner_account_id = '$SUBR' AND import_id IN (SELECT id FROM pb.import WHERE source = '$SRC-rerun')")|$(sql "SELECT count(*) FROM pb.import WHERE source = '$SRC-rerun'")|$(committed_id "$SRC-rerun" | grep -c .)"
+RELISTED=$PREFIX-relisted/$OCT/$RUNR SUBR=9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a
+
 # 6. No error path shows the SAS: not its signature, not even "sig=", on stderr, on stdout or in the database.
 RUNE=3c5e7a9b-1d2f-4a6c-8e0b-2d4f6a8c0e06
 python3 - "$TMP/fx/leaks" "$PREFIX" "$RUNE" "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz" <<'PY' || exit 1
