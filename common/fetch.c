@@ -69,6 +69,7 @@ struct pb_fetch {
 	size_t long_etag;		/* the length of an ETag longer than etag keeps, or 0 */
 	char bad_header[160];		/* "Content-Length X" of an answer with a body, X no length, or "" */
 	char two_lengths[48];		/* "A and B", two Content-Lengths of one answer that differ, or "" */
+	char two_etags[520];		/* "A and B", two ETags of one answer that differ (no listing's), or "" */
 	int http1;			/* the answer is HTTP/1.x */
 	int chunked;			/* its Transfer-Encoding is chunked */
 	int no_length;			/* an HTTP/1 answer with a body, neither a Content-Length nor chunked */
@@ -448,7 +449,7 @@ static void same_version(struct pb_fetch *f, const char *name, char *first, size
 /*
  * The ETag of an answer with a body, from its whole header line (len bytes, without its line break): kept whole,
  * since a resumed download names it in If-Match. Returns 0, or -1 with f->long_etag set when it is longer than
- * PB_FETCH_ETAG_MAX.
+ * PB_FETCH_ETAG_MAX, or f->two_etags when the answer gave another before.
  */
 static int etag_header(struct pb_fetch *f, const char *data, size_t len)
 {
@@ -470,6 +471,14 @@ static int etag_header(struct pb_fetch *f, const char *data, size_t len)
 	}
 	memcpy(value, v, n);
 	value[n] = '\0';
+	/*
+	 * Two ETags that differ in one answer name no one version of its body, and a resumption would be bound to the
+	 * last. (A download bound to a listing compares each with the listed one instead.)
+	 */
+	if (f->etag_seen && f->attempt_from == 0 && !f->listed[0] && strcmp(value, f->etag) != 0) {
+		snprintf(f->two_etags, sizeof(f->two_etags), "%.250s and %.250s", f->etag, value);
+		return -1;
+	}
 	f->etag_seen = 1;
 	/* A server that ignores If-Match gives the version it has now: none of its bytes is taken. */
 	if (f->attempt_from == 0 && f->listed[0] && strcmp(value, f->listed) != 0 && !f->changed[0]) {
@@ -965,6 +974,12 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 			    f->status, f->two_lengths);
 		return -1;
 	}
+	if (f->two_etags[0]) {
+		pb_buf_addf(why, "HTTP %ld with two ETags that differ, ", f->status);
+		pb_url_add_text(why, f->two_etags);
+		pb_buf_addstr(why, ": the version of its body cannot be known");
+		return -1;
+	}
 	if (f->no_length) {
 		pb_buf_addf(
 			why,
@@ -1096,6 +1111,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->excess = 0;
 	f->bad_header[0] = '\0';
 	f->two_lengths[0] = '\0';
+	f->two_etags[0] = '\0';
 	f->no_length = 0;
 	f->long_etag = 0;
 	f->ssl = NULL;

@@ -638,6 +638,37 @@ check "an ETag of 1025 characters: exit 3 at once, saying so" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(fault_gets 1)"
 pb_fault_stop
 
+# One answer giving two ETags that differ names no one version: which one a resumption's If-Match binds to was the
+# last line's. The same one twice is that one. A Content-Length list is read as RFC 9110 5.6.1 says (empty elements
+# skipped), but one that starts with an empty element libcurl refuses; a length with a sign is none; leading zeros,
+# however many, are only zeros.
+XMD5=\"$(md5sum <"$TMP/chg/x.csv" | cut -d' ' -f1)\"
+XSIZE=$(stat -c %s "$TMP/chg/x.csv")
+pb_fault_start "$TMP/chg" "1@*/x.csv:etag=\"other\":dup; 2@*/x.csv:etag=$XMD5:dup; 3@*/x.csv:length=$XSIZE, , $XSIZE
+4@*/x.csv:length=$XSIZE,; 5@*/x.csv:length=+$XSIZE; 6@*/x.csv:length=0$XSIZE; 7@*/x.csv:length=00000000000000000000$XSIZE
+8@*/x.csv:length=, $XSIZE" --etag 34 >/dev/null || exit 1
+run etag-two 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "an answer with two ETags that differ: exit 3 at once, naming both" \
+	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: HTTP 200 with two ETags that differ, $XMD5 and \"other\": the version of its body cannot be known, not retried||1" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(fault_gets 1)"
+for c in etag-twice cl-blank cl-trailing; do
+	run $c 0 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+	check "$c: the same totals" "0|" "$GOT|$(cmp "$TMP/out" "$TMP/chg.want" 2>&1; cat "$TMP/err")"
+done
+run cl-plus 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "a Content-Length with a sign (+N): exit 3, not a length" \
+	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: HTTP 200 with Content-Length +$XSIZE: not a length (a whole number of bytes below 2^63), not retried|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+for c in cl-zero cl-zeros; do
+	run $c 0 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+	check "$c: the same totals" "0|" "$GOT|$(cmp "$TMP/out" "$TMP/chg.want" 2>&1; cat "$TMP/err")"
+done
+run cl-leading 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "a Content-Length list starting with an empty element (, N): exit 3, libcurl refuses it" \
+	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: HTTP 200 with a header line libcurl refuses (Invalid Content-Length: value), not retried|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+pb_fault_stop
+
 # Into the store: a download that fails commits nothing and leaves the previous import.
 pb_test_cluster_start
 pb_fault_stop >/dev/null 2>&1
