@@ -629,6 +629,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		snprintf(f->changed, sizeof(f->changed), "the listing gave ETag %.250s, the answer none", f->listed);
 		f->since_listed = 1;
 	}
+	/* Likewise a resumption answered without the ETag its If-Match named: its bytes are not spliced on. */
+	if (!line[0] && f->body_ok && f->attempt_from > 0 && strong_etag(f) && !f->etag_seen && !f->changed[0])
+		snprintf(f->changed, sizeof(f->changed), "ETag was %.250s, now none", f->etag);
 	if (!line[0] && f->body_ok && f->http1 && f->content_length < 0 && !f->chunked) {
 		f->no_length = 1;
 		return 0; /* libcurl ends the transfer */

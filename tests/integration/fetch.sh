@@ -669,6 +669,15 @@ check "a Content-Length list starting with an empty element (, N): exit 3, libcu
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
 pb_fault_stop
 
+# A resumption answered without an ETag, the first answer having given one: whether the server compared If-Match
+# cannot be told, and its bytes were spliced on (exit 0). Refused, not retried.
+pb_fault_start "$TMP/chg" "1@*/x.csv:truncate=300000; 2@*/x.csv:etag=" --etag 34 >/dev/null || exit 1
+run resume-noetag 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/x.csv"
+check "a resumption answered without the ETag of the first answer: exit 3, nothing printed" \
+	"3|pb-ingest: $FAULT_ENDPOINT/x.csv: the object changed while it was downloaded (ETag was $XMD5, now none), not retried||2" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(fault_gets 2)"
+pb_fault_stop
+
 # Into the store: a download that fails commits nothing and leaves the previous import.
 pb_test_cluster_start
 pb_fault_stop >/dev/null 2>&1
