@@ -677,6 +677,18 @@ check "a manifest rewritten after the listing: exit 3 naming it and the ETag lis
 # A server that ignores If-Match (the fault proxy drops it; a SAS signs no header) answers the version it has now:
 # refused before any byte of it is read, the two ETags named, nothing committed.
 SRCR=$PREFIX-relisted?$SAS
+# The 412 of a SAS source names the blob without its SAS; no import or file recorded keeps it.
+RELISTED=$PREFIX-sas412/$OCT/$RUNR SUBR=1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7081
+relisted sas412-a 1.25
+relisted sas412-b 3.75 part_0_0002.csv
+upload sas412-a || notok "upload sas412-a"
+listed=$(etag_of "$RELISTED/part_0_0002.csv")
+paused_run listed sas412-b ingest --source "$CONT/$PREFIX-sas412?$SAS" --month 2026-10
+RELISTED=$PREFIX-relisted/$OCT/$RUNR SUBR=9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a
+check "SAS, a blob rewritten after the listing: exit 3, the 412 names it without its SAS, none stored" \
+	"3|pb-ingest: $SRC-sas412/$OCT/$RUNR/part_0_0002.csv: HTTP 412 (ConditionNotMet): the object changed since it was listed (the listing gave ETag \"$listed\"), not retried||0|0" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(grep -c -e 'sig=' -e "$SIG" "$TMP/err" "$TMP/out" | grep -vc ':0$')|$(sql "SELECT count(*) FROM pb.import i LEFT JOIN pb.import_file f ON f.import_id = i.id
+		WHERE strpos(row_to_json(i)::text || coalesce(row_to_json(f)::text, ''), 'sig=') > 0")"
 relisted relist-d 4.50 part_0_0002.csv
 listed=$(etag_of "$RELISTED/part_0_0002.csv")
 pb_fault_start "$AZURITE_BLOB_ENDPOINT" "*@*/part_0_0002.csv:noifmatch" >/dev/null || exit 1
