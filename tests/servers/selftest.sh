@@ -207,6 +207,22 @@ else
 	notok "fault proxy starts on a folder with a script file"
 fi
 
+# the answer's ETag replaced, removed or doubled, and If-Match dropped from the request (a folder with --etag)
+if pb_fault_start "$TMP/files" '1:etag="v2"; 2:etag=; 3:etag=W/"x":dup; 4:noifmatch; 5:pass' --etag 34; then
+	et=\"$(md5sum <"$BIG" | cut -d' ' -f1)\"
+	etags() { curl -sS -o /dev/null -D - "$@" | tr -d '\r' | sed -n 's/^ETag: //Ip' | tr '\n' ' '; }
+	check "etag=V: the answer's ETag replaced" '"v2" ' "$(etags "$FAULT_ENDPOINT/a/big.bin")"
+	check "etag=: no ETag" "" "$(etags "$FAULT_ENDPOINT/a/big.bin")"
+	check "etag=V:dup: the ETag, then V" "$et W/\"x\" " "$(etags "$FAULT_ENDPOINT/a/big.bin")"
+	check "noifmatch: an If-Match that names no version is not seen (200)" "200" \
+		"$(curl -sS -o /dev/null -w '%{http_code}' -H 'If-Match: "other"' "$FAULT_ENDPOINT/a/big.bin")"
+	check "then it is (412)" "412" \
+		"$(curl -sS -o /dev/null -w '%{http_code}' -H 'If-Match: "other"' "$FAULT_ENDPOINT/a/big.bin")"
+	pb_fault_stop
+else
+	notok "fault proxy starts with ETag rules"
+fi
+
 # a server that logs header names, over https, and a proxy that redirects to it
 if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/tls.key" -out "$TMP/tls.crt" -days 1 -subj /CN=127.0.0.1 \
 	-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 &&
