@@ -232,9 +232,10 @@ static int new_request(PGconn *conn, const char *alias, const char *domain, cons
 	return 0;
 }
 
-/* What an open request was sent as: its domain, and its body (empty: not recorded, a request of an older build). */
+/* What an open request was sent as: its domain, and its body unless not recorded (a request of an older build). */
 struct sent {
 	struct pb_buf domain, body;
+	int recorded;
 };
 
 /*
@@ -247,11 +248,13 @@ static int open_request(PGconn *conn, const char *alias, struct pb_buf *request,
 	const char *p[1] = {alias};
 	PGresult *res;
 
-	res = pb_db_query(conn,
-			  "SELECT request_id, status, coalesce(tenant_id, ''), domain, coalesce(sent, '') FROM "
-			  "pb.customer_creation_request WHERE alias = $1 AND vendor = 'azure' AND status IN "
-			  "('pending', 'succeeded')",
-			  1, p, err);
+	res = pb_db_query(
+		conn,
+		"SELECT request_id, status, coalesce(tenant_id, ''), domain, coalesce(sent, ''), sent IS NOT NULL "
+		"FROM "
+		"pb.customer_creation_request WHERE alias = $1 AND vendor = 'azure' AND status IN "
+		"('pending', 'succeeded')",
+		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res) == 1) {
@@ -260,6 +263,7 @@ static int open_request(PGconn *conn, const char *alias, struct pb_buf *request,
 		pb_buf_addstr(tenant, PQgetvalue(res, 0, 2));
 		pb_buf_addstr(&sent->domain, PQgetvalue(res, 0, 3));
 		pb_buf_addstr(&sent->body, PQgetvalue(res, 0, 4));
+		sent->recorded = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
 	}
 	PQclear(res);
 	return 0;
@@ -323,22 +327,55 @@ static void add_value(struct pb_buf *b, const char *v)
 }
 
 /*
+ * Whether body, parsed as root, is the body customer_json writes for domain and the values of body_fields it holds,
+ * byte for byte (1), or was changed since it was recorded (0: another domain, another form, a member more or less);
+ * -1 when memory ran out.
+ */
+static int as_written(json_t *root, const char *body, const char *domain)
+{
+	struct pb_account r;
+	const char *v;
+	char *text = NULL;
+	size_t i;
+	int ret = -1;
+
+	pb_account_init(&r);
+	if (!(r.v[PB_ACCOUNT_DOMAIN] = strdup(domain)))
+		goto out;
+	for (i = 0; i < sizeof(body_fields) / sizeof(body_fields[0]); i++) {
+		v = body_value(root, i);
+		if (v && !(r.v[body_fields[i].field] = strdup(v)))
+			goto out;
+	}
+	ret = 0;
+	if (!r.v[PB_ACCOUNT_COUNTRY])
+		goto out;
+	text = customer_json(&r);
+	ret = !text ? -1 : strcmp(text, body) == 0;
+out:
+	free(text);
+	pb_account_release(&r);
+	return ret;
+}
+
+/*
  * A pending request is sent again as it was first sent, under its MS-RequestId: refused (PB_ERR_REFUSED) when
  * the account's company profile (its name, email, contact, address, billing country) is no longer what the
  * request sent (sent->body, when recorded), naming each field that changed, since Partner Center may have made
- * the customer with the first. Returns 0, PB_ERR_REFUSED, PB_ERR_DATA (what was recorded is not JSON: nothing is
- * sent) or PB_ERR_DEPENDENCY (memory).
+ * the customer with the first. Returns 0, PB_ERR_REFUSED, PB_ERR_DATA (what was recorded is not JSON, or not the
+ * body this program writes for the request's domain and the values it holds: changed since, nothing is sent) or
+ * PB_ERR_DEPENDENCY (memory).
  */
-static int same_profile(const struct pb_account *a, const char *request, const char *body, const char *now,
+static int same_profile(const struct pb_account *a, const char *request, const struct sent *sent, const char *now,
 			struct pb_buf *err)
 {
-	const char *alias = a->v[PB_ACCOUNT_ALIAS];
+	const char *alias = a->v[PB_ACCOUNT_ALIAS], *body = pb_buf_str(&sent->body);
 	struct pb_buf was = PB_BUF_INIT, is = PB_BUF_INIT, cmd = PB_BUF_INIT;
 	json_t *root;
 	size_t i, n = 0;
-	int ret = 0;
+	int ret;
 
-	if (!*body || strcmp(body, now) == 0)
+	if (!sent->recorded || strcmp(body, now) == 0)
 		return 0;
 	root = json_loads(body, 0, NULL);
 	if (!root) {
@@ -347,6 +384,21 @@ static int same_profile(const struct pb_account *a, const char *request, const c
 			    alias, request);
 		return PB_ERR_DATA;
 	}
+	ret = as_written(root, body, pb_buf_str(&sent->domain));
+	if (ret <= 0) {
+		json_decref(root);
+		pb_buf_reset(err);
+		if (ret < 0) {
+			pb_buf_addstr(err, "out of memory");
+			return PB_ERR_DEPENDENCY;
+		}
+		pb_buf_addf(err,
+			    "%s: what request %s was sent with is not a request for domain %s as this program writes "
+			    "one (changed since it was recorded): it is not sent again",
+			    alias, request, pb_buf_str(&sent->domain));
+		return PB_ERR_DATA;
+	}
+	ret = 0;
 	for (i = 0; i < sizeof(body_fields) / sizeof(body_fields[0]); i++) {
 		enum pb_account_field f = body_fields[i].field;
 		const char *then = body_value(root, i), *v = a->v[f];
@@ -484,7 +536,7 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 {
 	struct pb_account a;
 	struct pb_buf request = PB_BUF_INIT, tenant = PB_BUF_INIT, why = PB_BUF_INIT;
-	struct sent sent = {PB_BUF_INIT, PB_BUF_INIT};
+	struct sent sent = {PB_BUF_INIT, PB_BUF_INIT, 0};
 	char *body = NULL;
 	int ret, locked = 0, pending = 0;
 
@@ -517,10 +569,10 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 		if (ret == 0 && pending)
 			ret = same_domain(&a, pb_buf_str(&request), pb_buf_str(&sent.domain), err);
 		if (ret == 0 && pending)
-			ret = same_profile(&a, pb_buf_str(&request), pb_buf_str(&sent.body), body, err);
+			ret = same_profile(&a, pb_buf_str(&request), &sent, body, err);
 		/* Sent again, a request is sent as it was recorded, byte for byte. */
 		if (ret == 0)
-			ret = create(conn, &a, pending && sent.body.len ? pb_buf_str(&sent.body) : body, pending,
+			ret = create(conn, &a, pending && sent.recorded ? pb_buf_str(&sent.body) : body, pending,
 				     timeout, by, &request, &tenant, out, err);
 	}
 	if (ret == 0)

@@ -1026,6 +1026,36 @@ check "a pending request of an older build, without its body: sent, and the body
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT status, sent::json->'billingProfile'->>'companyName'
 		FROM pb.customer_creation_request WHERE alias = 'AZO'" '|')"
 
+# A pending request whose recorded body was changed since (by hand, a damaged restore): one that still held the
+# account's name and address was sent byte for byte, whatever else it said (another domain than the request's: a
+# customer Partner Center would make for that one), one of another form named every field as changed and told to
+# give the account an empty name, and an empty one was sent as if no body had been recorded. A body that is not the
+# one this program writes for the request's domain is damaged: exit 1, nothing sent, the request pending.
+add_azure AZB
+azb_body='{"billingProfile":{"companyName":"AZB Corp","culture":"en-US","defaultAddress":{"addressLine1":"1 Main St","city":"Springfield","country":"US","firstName":"Ada","lastName":"Lovelace","phoneNumber":"+1 555 0100","postalCode":"62701","state":"IL"},"email":"billing@AZB.example","language":"en"},"companyProfile":{"domain":"azb.onmicrosoft.com"}}'
+RB=$(pb_sql "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, created_by, sent)
+	VALUES ('AZB', gen_random_uuid(), 'azb.onmicrosoft.com', 'pending', 'test', '$(sed 's/azb\.onmicrosoft/evil.onmicrosoft/' <<<"$azb_body")')
+	RETURNING request_id")
+damaged="pb-accounts: AZB: what request $RB was sent with is not a request for domain azb.onmicrosoft.com as this program writes one (changed since it was recorded): it is not sent again"
+before=$(stats customer_posts domain_checks)
+t "a pending request whose recorded body names another domain: exit 1, nothing sent" 1 "" "$damaged" \
+	"$PBA" create-azure-customer AZB --timeout 10
+pb_sql "UPDATE pb.customer_creation_request SET sent = '{}' WHERE request_id = '$RB'" >/dev/null
+t "one whose recorded body is JSON of another form: exit 1, no field named" 1 "" "$damaged" \
+	"$PBA" create-azure-customer AZB --timeout 10
+pb_sql "UPDATE pb.customer_creation_request SET sent = '' WHERE request_id = '$RB'" >/dev/null
+t "one whose recorded body is empty: exit 1, not taken for one of an older build" 1 "" \
+	"pb-accounts: AZB: what request $RB was sent with cannot be read (not JSON): it is not sent again" \
+	"$PBA" create-azure-customer AZB --timeout 10
+check "nothing was sent, the request stays pending as it was" "$before|pending|" \
+	"$(stats customer_posts domain_checks)|$(pb_sql "SELECT status, sent FROM pb.customer_creation_request WHERE request_id = '$RB'" '|')"
+pb_sql "UPDATE pb.customer_creation_request SET sent = '$azb_body' WHERE request_id = '$RB'" >/dev/null
+"$PBA" create-azure-customer AZB --timeout 10 >"$TMP/out" 2>"$TMP/err"
+check "with the body it was sent with, the request is sent again and finishes" "0||succeeded|1" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE request_id = '$RB'")|$(
+		pc_api "/v1/customers?size=500" | python3 -c 'import json, sys
+print(sum(1 for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"] in ("azb.onmicrosoft.com", "evil.onmicrosoft.com")))')"
+
 # An answer whose customer id is not a GUID (damaged on its way, or a proxy's page): it was recorded as the
 # customer's tenant, the request marked succeeded and that id linked (an escape sequence printed as it was), so
 # the customer's usage was never billed and no later run asked again. It is now an answer without the customer's
