@@ -435,16 +435,24 @@ static int same_profile(const struct pb_account *a, const char *request, const s
 
 /*
  * A pending request is sent again as it was first sent, under its MS-RequestId: refused (PB_ERR_REFUSED) when
- * the account's domain is no longer the one it was sent for, since Partner Center may have made the customer
- * for that one.
+ * the account's domain is no longer the one it was sent for (another, or none), since Partner Center may have made the
+ * customer for that one.
  */
 static int same_domain(const struct pb_account *a, const char *request, const char *domain, struct pb_buf *err)
 {
 	const char *alias = a->v[PB_ACCOUNT_ALIAS], *now = a->v[PB_ACCOUNT_DOMAIN];
 
-	if (!now || strcmp(now, domain) == 0)
+	if (now && strcmp(now, domain) == 0)
 		return 0;
 	pb_buf_reset(err);
+	if (!now) {
+		pb_buf_addf(err,
+			    "%s: request %s was sent for domain %s and the account has no domain now: Partner Center "
+			    "may have made the customer for that one; give the account that domain back (pb-accounts "
+			    "update %s --domain %s) and run again to finish the request",
+			    alias, request, domain, alias, domain);
+		return PB_ERR_REFUSED;
+	}
 	pb_buf_addf(err,
 		    "%s: request %s was sent for domain %s and the account's domain is %s now: Partner Center may "
 		    "have made the customer for the first; give the account that domain back (pb-accounts update %s "
@@ -562,14 +570,18 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 			    pb_buf_str(&tenant), pb_buf_str(&request));
 	} else {
 		ret = pb_eligibility_of(conn, e, alias, PB_VENDOR_AZURE, reasons, err);
-		if (ret == 0)
-			ret = check_profile(&a, err);
+		/*
+		 * A pending request is compared with what it was sent with first: a value emptied since is named with
+		 * the value to give back, not as one the profile lacks (any value given then would be another).
+		 */
+		if (ret == 0 && pending)
+			ret = same_domain(&a, pb_buf_str(&request), pb_buf_str(&sent.domain), err);
 		if (ret == 0)
 			ret = body_of(&a, &body, err);
 		if (ret == 0 && pending)
-			ret = same_domain(&a, pb_buf_str(&request), pb_buf_str(&sent.domain), err);
-		if (ret == 0 && pending)
 			ret = same_profile(&a, pb_buf_str(&request), &sent, body, err);
+		if (ret == 0)
+			ret = check_profile(&a, err);
 		/* Sent again, a request is sent as it was recorded, byte for byte. */
 		if (ret == 0)
 			ret = create(conn, &a, pending && sent.recorded ? pb_buf_str(&sent.body) : body, pending,

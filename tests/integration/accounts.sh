@@ -1032,7 +1032,13 @@ check "a pending request of an older build, without its body: sent, and the body
 # give the account an empty name, and an empty one was sent as if no body had been recorded. A body that is not the
 # one this program writes for the request's domain is damaged: exit 1, nothing sent, the request pending.
 add_azure AZB
-azb_body='{"billingProfile":{"companyName":"AZB Corp","culture":"en-US","defaultAddress":{"addressLine1":"1 Main St","city":"Springfield","country":"US","firstName":"Ada","lastName":"Lovelace","phoneNumber":"+1 555 0100","postalCode":"62701","state":"IL"},"email":"billing@AZB.example","language":"en"},"companyProfile":{"domain":"azb.onmicrosoft.com"}}'
+# sent_body ALIAS: the body of POST /v1/customers that create-azure-customer sends for an account of add_azure.
+sent_body() {
+	local d
+	d=$(tr A-Z a-z <<<"$1").onmicrosoft.com
+	echo '{"billingProfile":{"companyName":"'"$1"' Corp","culture":"en-US","defaultAddress":{"addressLine1":"1 Main St","city":"Springfield","country":"US","firstName":"Ada","lastName":"Lovelace","phoneNumber":"+1 555 0100","postalCode":"62701","state":"IL"},"email":"billing@'"$1"'.example","language":"en"},"companyProfile":{"domain":"'"$d"'"}}'
+}
+azb_body=$(sent_body AZB)
 RB=$(pb_sql "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, created_by, sent)
 	VALUES ('AZB', gen_random_uuid(), 'azb.onmicrosoft.com', 'pending', 'test', '$(sed 's/azb\.onmicrosoft/evil.onmicrosoft/' <<<"$azb_body")')
 	RETURNING request_id")
@@ -1055,6 +1061,23 @@ check "with the body it was sent with, the request is sent again and finishes" "
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE request_id = '$RB'")|$(
 		pc_api "/v1/customers?size=500" | python3 -c 'import json, sys
 print(sum(1 for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"] in ("azb.onmicrosoft.com", "evil.onmicrosoft.com")))')"
+# A pending request whose account's email or domain was emptied since (update --email ''): the run said the profile
+# lacks it (exit 1), and once an operator gave it a value, that it was sent with another (exit 4). It names the
+# value the request was sent with at once, as for a value changed.
+add_azure AZE
+RE=$(pb_sql "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, created_by, sent)
+	VALUES ('AZE', gen_random_uuid(), 'aze.onmicrosoft.com', 'pending', 'test', '$(sent_body AZE)') RETURNING request_id")
+"$PBA" update AZE --email '' >/dev/null || notok "empty AZE's email"
+before=$(stats customer_posts domain_checks)
+t "a pending request whose account's email was emptied since: exit 4, the email named" 4 "" \
+	"pb-accounts: AZE: request $RE was sent with email 'billing@AZE.example' and the account has email (none) now: Partner Center may have made the customer with the first; give the account that value back (pb-accounts update AZE --email billing@AZE.example) and run again to finish the request" \
+	"$PBA" create-azure-customer AZE --timeout 10
+"$PBA" update AZE --domain '' >/dev/null || notok "empty AZE's domain"
+t "and whose domain was emptied too: exit 4, the domain named" 4 "" \
+	"pb-accounts: AZE: request $RE was sent for domain aze.onmicrosoft.com and the account has no domain now: Partner Center may have made the customer for that one; give the account that domain back (pb-accounts update AZE --domain aze.onmicrosoft.com) and run again to finish the request" \
+	"$PBA" create-azure-customer AZE --timeout 10
+check "nothing was sent, the request stays pending" "$before|pending" \
+	"$(stats customer_posts domain_checks)|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE request_id = '$RE'")"
 
 # An answer whose customer id is not a GUID (damaged on its way, or a proxy's page): it was recorded as the
 # customer's tenant, the request marked succeeded and that id linked (an escape sequence printed as it was), so
