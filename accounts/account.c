@@ -448,6 +448,69 @@ int pb_account_stored(PGconn *conn, const struct pb_account *a, const char *comp
 	return 0;
 }
 
+/* Appends v to b as a message shows a value: in single quotes, quoted as pb_account_quote does, or "(none)". */
+static void add_shown(struct pb_buf *b, const char *v)
+{
+	if (!v) {
+		pb_buf_addstr(b, "(none)");
+		return;
+	}
+	pb_buf_addch(b, '\'');
+	pb_account_quote(b, v, strlen(v));
+	pb_buf_addch(b, '\'');
+}
+
+int pb_account_differs(PGconn *conn, const struct pb_account *a, const char *compare, struct pb_buf *msg,
+		       struct pb_buf *err)
+{
+	const char *p[PB_ACCOUNT_NFIELDS];
+	struct pb_buf sql = PB_BUF_INIT;
+	PGresult *res;
+	size_t i, n = 0;
+	int col;
+
+	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
+		p[i] = a->v[i];
+	if (!p[PB_ACCOUNT_RESELLER])
+		p[PB_ACCOUNT_RESELLER] = "false";
+	if (!p[PB_ACCOUNT_INVOICE_CURRENCY])
+		p[PB_ACCOUNT_INVOICE_CURRENCY] = "USD";
+	if (!p[PB_ACCOUNT_MARKUP])
+		p[PB_ACCOUNT_MARKUP] = "0";
+	/* Each field, stored value and whether it is the one given: every parameter is named, each with its type. */
+	pb_buf_addstr(&sql, "SELECT ");
+	for (i = 1; i < PB_ACCOUNT_NFIELDS; i++) {
+		const char *c = pb_account_fields[i].column;
+
+		pb_buf_addf(&sql, "%sc.%s::text, c.%s IS NOT DISTINCT FROM $%zu%s", i > 1 ? ", " : "", c, c, i + 1,
+			    i == PB_ACCOUNT_RESELLER ? "::boolean"
+			    : i == PB_ACCOUNT_MARKUP ? "::numeric"
+						     : "::text");
+	}
+	pb_buf_addstr(&sql, " FROM pb.clc_account c WHERE c.alias = $1");
+	if (sql.failed) {
+		pb_buf_release(&sql);
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return PB_ERR_DEPENDENCY;
+	}
+	res = pb_db_query(conn, pb_buf_str(&sql), PB_ACCOUNT_NFIELDS, p, err);
+	pb_buf_release(&sql);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	for (i = 1; PQntuples(res) == 1 && i < PB_ACCOUNT_NFIELDS; i++) {
+		col = (int)(i - 1) * 2;
+		if (compare[i] != '1' || strcmp(PQgetvalue(res, 0, col + 1), "t") == 0)
+			continue;
+		pb_buf_addf(msg, "%s%s ", n++ ? ", " : " with ", pb_account_fields[i].column);
+		add_shown(msg, PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col));
+		pb_buf_addstr(msg, " where the row has ");
+		add_shown(msg, p[i]);
+	}
+	PQclear(res);
+	return 0;
+}
+
 int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, enum pb_account_field *bad,
 		      struct pb_buf *err)
 {

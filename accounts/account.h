@@ -100,6 +100,14 @@ enum { PB_ACCOUNT_NONE, PB_ACCOUNT_SAME, PB_ACCOUNT_OTHER };
  */
 int pb_account_stored(PGconn *conn, const struct pb_account *a, const char *compare, int *state, struct pb_buf *err);
 
+/*
+ * Appends to msg how the stored account that a names differs from a in the fields that compare marks (as for
+ * pb_account_stored), each with the value stored and the one a gives: " with name 'Acme' where the row has 'Acme
+ * Inc'" (", " between fields; nothing when none differs). Returns 0 or PB_ERR_DEPENDENCY.
+ */
+int pb_account_differs(PGconn *conn, const struct pb_account *a, const char *compare, struct pb_buf *msg,
+		       struct pb_buf *err);
+
 /* Reads the account alias into a. Returns 0, PB_ERR_DATA ("no CLC account 'X'") or _DEPENDENCY. */
 int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct pb_buf *err);
 

@@ -350,8 +350,9 @@ static int existing_account(PGconn *conn, struct import *im, const struct pb_acc
 	}
 	if (pb_account_stored(conn, a, compare, &state, why) < 0)
 		return PB_ERR_DEPENDENCY;
+	/* Which values differ: a file run again after an update of the account is refused naming what changed. */
 	if (state != PB_ACCOUNT_SAME)
-		return PB_ERR_DATA;
+		return pb_account_differs(conn, a, compare, why, why) < 0 ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
 	im->look_first = 1;
 	return unchanged_account(im, alias, why);
 }

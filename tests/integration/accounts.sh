@@ -523,7 +523,7 @@ printf 'alias,name,billing_country\nOK1,Fine,US\nOK2,Fine too,US\nBAD3,Bad,USA\n
 import_fails "a bad row stops the import: FILE:LINE:COL, nothing added" \
 	"pb-accounts: $TMP/bad.csv:4:10: bad billing country 'USA': a two-letter ISO 3166 code such as US"
 printf 'alias,name,billing_country\nOK1,Fine,US\nUS1,Exists,US\n' >"$TMP/bad.csv"
-import_fails "an alias that exists fails its row" "pb-accounts: $TMP/bad.csv:3:1: CLC account 'US1' exists already"
+import_fails "an alias that exists fails its row" "pb-accounts: $TMP/bad.csv:3:1: CLC account 'US1' exists already with name 'US Corp One' where the row has 'Exists'"
 printf 'alias,name,billing_country\nOK1,Fine,US\nok1,Twice,US\n' >"$TMP/bad.csv"
 import_fails "an alias twice in the file fails the second" "pb-accounts: $TMP/bad.csv:3:1: alias 'OK1' is on line 2 already"
 printf 'billing_country,name,alias,parent_reseller\nUS,Fine,OK1,\nUS,Child,OK2,OK3\n' >"$TMP/bad.csv"
@@ -564,12 +564,12 @@ printf 'alias,name,billing_country\nOK1,Fine,US\nBAD3,Bad,USA\nUS1,Exists,US\nOK
 	>"$TMP/bad.csv"
 "$PBA" import "$TMP/bad.csv" --max-errors 10 >"$TMP/out" 2>"$TMP/err"
 check "--max-errors 10: each bad row named in the file's order, nothing added" "1||pb-accounts: $TMP/bad.csv:3:10: bad billing country 'USA': a two-letter ISO 3166 code such as US
-pb-accounts: $TMP/bad.csv:4:1: CLC account 'US1' exists already
+pb-accounts: $TMP/bad.csv:4:1: CLC account 'US1' exists already with name 'US Corp One' where the row has 'Exists'
 pb-accounts: $TMP/bad.csv:5:1: alias 'OK1' is on line 2 already
 pb-accounts: $TMP/bad.csv:6:5: no name given|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
 "$PBA" import "$TMP/bad.csv" --max-errors 2 >"$TMP/out" 2>"$TMP/err"
 check "--max-errors 2: the first two bad rows, then it stops" "1||pb-accounts: $TMP/bad.csv:3:10: bad billing country 'USA': a two-letter ISO 3166 code such as US
-pb-accounts: $TMP/bad.csv:4:1: CLC account 'US1' exists already|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
+pb-accounts: $TMP/bad.csv:4:1: CLC account 'US1' exists already with name 'US Corp One' where the row has 'Exists'|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
 # A repeated alias found early in the list of stored rows must not let the next stored row overwrite a later one.
 printf 'alias,name,billing_country\nOK1,Fine,US\nOK2,Fine,US\nOK1,Twice,US\nOK3,Fine,US\nOK2,Twice,US\n' >"$TMP/bad.csv"
 "$PBA" import "$TMP/bad.csv" --max-errors 10 >"$TMP/out" 2>"$TMP/err"
@@ -583,7 +583,7 @@ US1,H,US\nCZQ11,I,US\n' >"$TMP/bad.csv"
 check "--max-errors 10: repeated aliases that share a chain each name their own first line" "1||pb-accounts: $TMP/bad.csv:6:1: alias 'CCR60' is on line 3 already
 pb-accounts: $TMP/bad.csv:7:1: alias 'CH1' is on line 2 already
 pb-accounts: $TMP/bad.csv:8:1: alias 'CZQ11' is on line 4 already
-pb-accounts: $TMP/bad.csv:9:1: CLC account 'US1' exists already
+pb-accounts: $TMP/bad.csv:9:1: CLC account 'US1' exists already with name 'US Corp One' where the row has 'H'
 pb-accounts: $TMP/bad.csv:10:1: alias 'CZQ11' is on line 4 already|$n" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
 printf 'alias,name,billing_country\nOK1,Fine,USA\nOK2,"Broken,US\nOK3,Fine,USA\n' >"$TMP/bad.csv"
 "$PBA" import "$TMP/bad.csv" --max-errors 10 >"$TMP/out" 2>"$TMP/err"
@@ -714,19 +714,28 @@ n=$(pb_sql "SELECT count(*) FROM pb.clc_account")
 before=$(acc_dump)
 printf 'alias,name,billing_country\nIM4,New,US\nIM1,"Import One, Inc.",US\n' >"$TMP/bad.csv"
 import_fails "run again with another name: refused as before, nothing added" \
-	"pb-accounts: $TMP/bad.csv:3:1: CLC account 'IM1' exists already"
+	"pb-accounts: $TMP/bad.csv:3:1: CLC account 'IM1' exists already with name 'Import One, Inc' where the row has 'Import One, Inc.'"
 printf 'alias,name,billing_country,parent_reseller\nIM4,New,US,\nIM2,Import Two,GB,\n' >"$TMP/bad.csv"
 import_fails "an empty column is a value: IM2 without its parent differs" \
-	"pb-accounts: $TMP/bad.csv:3:1: CLC account 'IM2' exists already"
+	"pb-accounts: $TMP/bad.csv:3:1: CLC account 'IM2' exists already with parent_reseller 'IMR' where the row has (none)"
 printf 'alias,name,billing_country\nIM2,Import Two,GB\nim2,Import Two,GB\n' >"$TMP/bad.csv"
 import_fails "a stored row twice in the file: the second names the first" \
 	"pb-accounts: $TMP/bad.csv:3:1: alias 'IM2' is on line 2 already"
 printf 'alias,name,billing_country\nIM2,Import Two,GB\nIM1,Other,US\nIM4,New,US\nIM5,Bad,USA\n' >"$TMP/bad.csv"
 t "--max-errors: the rows that differ and the bad ones named, not the unchanged; nothing added" 1 "" \
-	"pb-accounts: $TMP/bad.csv:3:1: CLC account 'IM1' exists already
+	"pb-accounts: $TMP/bad.csv:3:1: CLC account 'IM1' exists already with name 'Import One, Inc' where the row has 'Other'
 pb-accounts: $TMP/bad.csv:5:9: bad billing country 'USA': a two-letter ISO 3166 code such as US" \
 	"$PBA" import "$TMP/bad.csv" --max-errors 10
 check "and nothing written" "$before|$n" "$(acc_dump)|$(pb_sql "SELECT count(*) FROM pb.clc_account")"
+# A file run again after an update of one of its accounts was refused as "exists already", which said nothing of
+# why a row that the last run imported was refused now: the row names each value that differs, stored and given.
+"$PBA" update IM3 --markup 15 --city Leeds >/dev/null || notok "update IM3"
+cp "$TMP/again.csv" "$TMP/bad.csv"
+import_fails "run again after an update: refused, naming each value the update changed" \
+	"pb-accounts: $TMP/bad.csv:4:1: CLC account 'IM3' exists already with markup_percent '15' where the row has '12.5'"
+"$PBA" update IM3 --markup 12.5 >/dev/null || notok "give IM3 its markup back"
+t "and with the value back, run again: unchanged (a column the file leaves out is not compared)" 0 \
+	"imported 0 CLC accounts from $TMP/again.csv, 3 unchanged" "" "$PBA" import "$TMP/again.csv"
 t "--max-errors 0 is a usage error" 2 "" "pb-accounts: import: --max-errors takes a whole number from 1 to 100000, not '0'
 Try 'pb-accounts import --help'." "$PBA" import "$TMP/bad.csv" --max-errors 0
 t "import-links takes --max-errors too, from 1 to 100000" 2 "" "pb-accounts: import-links: --max-errors takes a whole number from 1 to 100000, not '100001'
