@@ -430,16 +430,26 @@ static int exec_count(PGconn *conn, const char *sql, int n, const char *const *p
 
 /*
  * Records the pairs of region names the load's items gave (armRegionName and location) that no load recorded
- * before, into *added: from the commit on, pb-ingest takes the two names of a pair for one region.
+ * before, into *added: from the commit on, pb-ingest takes the two names of a pair for one region. A pair holds
+ * when it is the first seen with each of its names (pb.region_alias), and the load drops older prices by the pairs
+ * that hold: the loads of the vendor take their turns from here to their commit, so that a pair another load is
+ * recording meanwhile is seen, and seen as earlier.
  */
 static int record_regions(struct pb_price_load *l, uint64_t *added, struct pb_buf *err)
 {
 	const char *p[1] = {l->vendor};
 
-	return exec_count(l->conn,
-			  "INSERT INTO pb.price_region (vendor, name, location) SELECT DISTINCT $1, region, location "
-			  "FROM price_stage WHERE region <> '' AND location <> '' ON CONFLICT DO NOTHING",
-			  1, p, added, err);
+	if (pb_db_exec_yielding(l->conn, "SELECT pg_advisory_xact_lock(hashtextextended('pb.price_region ' || $1, 0))",
+				1, p, NULL, NULL, err) < 0)
+		return db_error(err);
+	/* One time for the load's pairs: two it gives at once that share a name are seen together. */
+	return exec_count(
+		l->conn,
+		"WITH t AS MATERIALIZED (SELECT clock_timestamp() AS seen) "
+		"INSERT INTO pb.price_region (vendor, name, location, first_seen) SELECT $1, d.region, "
+		"d.location, t.seen FROM (SELECT DISTINCT region, location FROM price_stage WHERE region <> '' "
+		"AND location <> '') d, t ON CONFLICT DO NOTHING",
+		1, p, added, err);
 }
 
 /* The load's own row, running until it commits: its id. */

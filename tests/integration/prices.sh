@@ -1106,4 +1106,33 @@ check "a line naming no region, of a meter priced in US East and US West: no pri
 pb-ingest: warning: 1 usage line without a list price in the export got none from the price lists: its meter is priced in several regions, and the line names none" \
 	"$GOT|$(cat "$TMP/err")"
 
+# ---- a pair of names that a later load contradicts: the prices stored while it held price the same lines ---------
+# The API's "eastus" load dropped the sheet's "US East" price it covered, the two names being one region. A later
+# list filing an edge zone under "US East" too undid the pair: a line naming "US East" alone, priced before, got no
+# list price on a rerun of its import, the price it had been given being the only one left, under "eastus".
+R5=11111111-aaaa-4bbb-8ccc-0000000000f3
+R6=11111111-aaaa-4bbb-8ccc-0000000000f4
+S11=a1b2c3d4-2b8c-4dbe-9f60-5c9b1e3a7d13
+mkdir -p "$TMP/pairlater"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$R5,US East,1 Hour,0,0.5,USD,07/01/2027" >"$TMP/pairlater/sheet.csv"
+printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+	"$(item $R5 "Virtual Machines" eastus "1 Hour" 0.6 2027-07-01)" >"$TMP/pairlater/api.json"
+printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+	"$(item $R6 "Virtual Machines" attatlanta1 "1 Hour" 0.9 2027-07-01)" >"$TMP/pairlater/edge.json"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation' \
+	"$S11,07/10/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$R5,1 Hour,US East," \
+	"$S11,07/10/2027,Usage,OnDemand,Azure,USD,0.1,,10,Storage,$R6,1 Hour,US East,attatlanta1" >"$TMP/pairlater/cost.csv"
+"$PBP" load --format azure-pricesheet --no-progress --source pairlater-sheet "$TMP/pairlater/sheet.csv" >/dev/null 2>&1
+"$PBP" load --format azure-retail --no-progress --source pairlater-api "$TMP/pairlater/api.json" >/dev/null 2>&1
+"$PBI" --format azure-cost --no-progress "$TMP/pairlater/cost.csv" >/dev/null 2>&1
+before=$(daily azure | grep "^$S11,.*,Compute," | awk -F, '{ print $6, $10 }')
+"$PBP" load --format azure-retail --no-progress --source pairlater-edge "$TMP/pairlater/edge.json" >/dev/null 2>&1
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/pairlater/cost.csv"
+pairapi=$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'pairlater-api' AND status = 'committed'")
+pairedge=$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'pairlater-edge' AND status = 'committed'")
+check "a pair of region names a later load contradicts still holds: a rerun prices the same lines the same" \
+	"6 $pairapi|0||2027-07-10 Compute 6 $pairapi|2027-07-10 Storage 9 $pairedge|eastus useast" \
+	"$before|$GOT|$(cat "$TMP/err")|$(daily azure | grep "^$S11," | awk -F, '{ print $2, $4, $6, $10 }' | paste -sd'|')|$(pb_sql "SELECT string_agg(alias || ' ' || region, ',' ORDER BY alias) FROM pb.region_alias WHERE vendor = 'azure' AND region = 'useast'")"
+
 pb_tests_done
