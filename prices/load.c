@@ -452,6 +452,33 @@ static int record_regions(struct pb_price_load *l, uint64_t *added, struct pb_bu
 		1, p, added, err);
 }
 
+int pb_price_region_arm(PGconn *conn, const char *name, char **arm, struct pb_buf *err)
+{
+	const char *p[1] = {name};
+	PGresult *res = pb_db_query(
+		conn,
+		/* The spelling seen last, should a list have written it two ways: the API compares with the case. */
+		"SELECT r.name FROM pb.price_region r JOIN pb.region_alias a ON a.vendor = r.vendor AND a.alias = "
+		"pb.region_fold(r.name) AND a.region = pb.region_fold(r.location) WHERE r.vendor = 'azure' AND "
+		"a.region = pb.region_fold($1) ORDER BY r.first_seen DESC, r.name COLLATE \"C\" LIMIT 1",
+		1, p, err);
+
+	*arm = NULL;
+	if (!res)
+		return db_error(err);
+	if (PQntuples(res) == 1) {
+		*arm = strdup(PQgetvalue(res, 0, 0));
+		if (!*arm) {
+			PQclear(res);
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "out of memory");
+			return PB_ERR_DEPENDENCY;
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
 /* The load's own row, running until it commits: its id. */
 static int insert_load(struct pb_price_load *l, long long *id, struct pb_buf *err)
 {

@@ -51,6 +51,13 @@ struct pb_price_load_result {
 struct pb_price_load;
 
 /*
+ * The armRegionName a Retail Prices load paired with the display name name ("eastus" for "US East", compared on
+ * their letters and digits without case), where that pair holds (pb.region_alias): 0 and *arm (the caller frees
+ * it), or 0 and *arm NULL when none does (name may be an armRegionName itself); PB_ERR_DEPENDENCY.
+ */
+int pb_price_region_arm(PGconn *conn, const char *name, char **arm, struct pb_buf *err);
+
+/*
  * Begins a load of source (vendor aws or azure, format azure-retail, azure-pricesheet or aws-offer): takes
  * the source's lock for this session and starts the transaction and the COPY that the prices stream into.
  * Returns 0 and *out, PB_ERR_REFUSED when another load of the source runs (err names it), or

@@ -285,7 +285,14 @@ static void warn_empty(const char *url, const char *service, const char *region)
 		pb_buf_addf(&b, "service '%s'%s", service, region ? " in " : "");
 	if (region)
 		pb_buf_addf(&b, "region '%s'", region);
-	pb_buf_addstr(&b, " (it compares names with their case)");
+	pb_buf_addstr(&b, " (it compares names with their case");
+	/* Not an armRegionName's letters: a display name no load has paired with one (--region asks for it so). */
+	if (region && region[strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789")])
+		pb_buf_addf(&b,
+			    "; a region is its armRegionName, such as eastus, or a display name a Retail Prices load "
+			    "has paired with one, and no load has paired '%s'",
+			    region);
+	pb_buf_addch(&b, ')');
 	pb_warning("%s", b.failed ? "a query of the API gives no item" : pb_buf_str(&b));
 	pb_buf_release(&b);
 }
@@ -391,22 +398,62 @@ static void print_result(const struct pb_prices_options *o, const char *source, 
 			   source, (unsigned long long)res->gapped, res->gapped == 1 ? "" : "s", res->gap);
 }
 
+/*
+ * The Retail Prices API's queries take an armRegionName: each --region that is a display name a load paired with
+ * one ("US East") is asked for as that armRegionName ("eastus"), into *owned (n of them, each freed by the caller;
+ * NULL where the name stays as given) and regions. 0, or PB_ERR_DEPENDENCY.
+ */
+static int arm_regions(PGconn *conn, const struct pb_prices_options *o, const char **regions, char **owned,
+		       struct pb_buf *err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < o->nregions; i++) {
+		owned[i] = NULL;
+		if (rc == 0)
+			rc = pb_price_region_arm(conn, o->regions[i], &owned[i], err);
+		regions[i] = owned[i] ? owned[i] : o->regions[i];
+	}
+	return rc;
+}
+
 int pb_prices_load(const struct pb_prices_options *o)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	struct pb_price_reader r;
 	struct pb_price_load_result res;
-	char *source = source_of(o);
+	struct pb_prices_options ro = *o;
+	const char **regions = calloc(o->nregions + 1, sizeof(*regions));
+	char **owned = calloc(o->nregions + 1, sizeof(*owned));
+	char *source = NULL;
 	PGconn *conn = NULL;
+	size_t i;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if (!source) {
+	if (!regions || !owned) {
+		free(regions);
+		free(owned);
 		pb_error("out of memory");
 		return PB_ERR_DATA;
 	}
 	conn = pb_db_connect("pb-prices", &err);
 	rc = !conn || pb_db_check_schema(conn, &err) < 0 ? PB_ERR_DEPENDENCY : 0;
+	if (rc == 0 && o->format == PB_PRICES_AZURE_RETAIL && !o->nfiles) {
+		rc = arm_regions(conn, o, regions, owned, &err);
+		ro.regions = regions;
+	}
+	o = &ro;
+	if (rc == 0) {
+		/* The source names the regions as they are asked for: "US East" and "eastus" are one load's. */
+		source = source_of(o);
+		if (!source) {
+			pb_buf_reset(&err);
+			pb_buf_addstr(&err, "out of memory");
+			rc = PB_ERR_DATA;
+		}
+	}
 	if (rc == 0)
 		rc = pb_price_load_begin(conn, pb_prices_format_vendor(o->format), pb_prices_format_name(o->format),
 					 source, &r.load, &err);
@@ -444,6 +491,10 @@ int pb_prices_load(const struct pb_prices_options *o)
 	pb_price_load_free(r.load);
 	PQfinish(conn);
 	free(source);
+	for (i = 0; i < o->nregions; i++)
+		free(owned[i]);
+	free(owned);
+	free(regions);
 	pb_buf_release(&err);
 	return rc;
 }

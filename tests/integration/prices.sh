@@ -1135,4 +1135,15 @@ check "a pair of region names a later load contradicts still holds: a rerun pric
 	"6 $pairapi|0||2027-07-10 Compute 6 $pairapi|2027-07-10 Storage 9 $pairedge|eastus useast" \
 	"$before|$GOT|$(cat "$TMP/err")|$(daily azure | grep "^$S11," | awk -F, '{ print $2, $4, $6, $10 }' | paste -sd'|')|$(pb_sql "SELECT string_agg(alias || ' ' || region, ',' ORDER BY alias) FROM pb.region_alias WHERE vendor = 'azure' AND region = 'useast'")"
 
+# ---- --region given as a display name: the armRegionName a load paired it with is asked for --------------------
+# The API's $filter takes an armRegionName: "US East" gave no item, a warning saying the API compares names with
+# their case, and nothing loaded. A display name a load has paired is asked for as its armRegionName; one no load
+# has paired is said so in the warning, with what to give.
+run 0 "$PBP" load --format azure-retail --no-progress --url "$RETAIL" --service "Virtual Machines" \
+	--region "US East" --region "Moon Base" --source dispname
+check "--region as a display name: its paired armRegionName asked for; one no load paired: the warning says what to give" \
+	"0|pb-prices: warning: $RETAIL?\$filter=serviceName%20eq%20%27Virtual%20Machines%27%20and%20armRegionName%20eq%20%27Moon%20Base%27%20and%20priceType%20eq%20%27Consumption%27: no item: the API has no price of service 'Virtual Machines' in region 'Moon Base' (it compares names with their case; a region is its armRegionName, such as eastus, or a display name a Retail Prices load has paired with one, and no load has paired 'Moon Base')|eastus 4" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT region, count(*) FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id
+	WHERE l.source = 'dispname' AND l.status = 'committed' GROUP BY region" | tr , ' ')"
+
 pb_tests_done
