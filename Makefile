@@ -57,6 +57,7 @@ LIB_SRC := \
 	common/sha256.c \
 	common/testhook.c \
 	common/text.c \
+	common/unit.c \
 	common/url.c \
 	common/who.c
 
@@ -180,6 +181,7 @@ UNIT_TESTS := \
 	sha256 \
 	tags \
 	text \
+	unit \
 	url
 
 LIB := $(BUILD)/libpb.a

@@ -1,7 +1,6 @@
 /*
- * Unit tests of ingest/listprice.c: the units of measure (the count and base a line's quantity and a price are
- * per), and lookups in a price table loaded from rows: meters whose slots look alike, the meter kept from the
- * last line, a usage date on either side of an effective start, rows in any order.
+ * Unit tests of ingest/listprice.c: lookups in a price table loaded from rows: meters whose slots look alike, the meter
+ * kept from the last line, a usage date on either side of an effective start, rows in any order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,60 +16,6 @@
 #include "money.h"
 
 #include "banned.h"
-
-static void expect_unit(const char *text, uint32_t count, const char *base)
-{
-	char got[64];
-	uint32_t n = 0;
-
-	assert_int_equal(pb_unit_parse(text, strlen(text), &n, got, sizeof(got)), 0);
-	assert_int_equal(n, count);
-	assert_string_equal(got, base);
-}
-
-static void test_counts(void **state)
-{
-	(void)state;
-	expect_unit("100 Hours", 100, "hour");
-	expect_unit("1 Hour", 1, "hour");
-	expect_unit("1/Hour", 1, "hour");
-	expect_unit("10K", 10000, "");
-	expect_unit("1M", 1000000, "");
-	expect_unit("10000", 10000, "");
-	expect_unit("Hrs", 1, "hrs");
-	/* Units are compared without case: "10k hours" is "10K Hours", not 10 of "k hour". */
-	expect_unit("10k hours", 10000, "hour");
-	expect_unit("1m", 1000000, "");
-	expect_unit("10k/Month", 10000, "month");
-}
-
-static void test_bases(void **state)
-{
-	(void)state;
-	expect_unit("1 GB/Month", 1, "gb/month");
-	expect_unit("100 GB/Months", 100, "gb/month");
-	expect_unit("  1   GiB  Hour ", 1, "gib hour");
-	expect_unit("10K Transactions", 10000, "transaction");
-	expect_unit("GB-Mo", 1, "gb-mo");
-	expect_unit("1 MB", 1, "mb");
-	expect_unit("Requests", 1, "request");
-	/* Short words keep their 's': "hrs" is not "hr", "gbs" stays. */
-	expect_unit("GBs", 1, "gbs");
-	/* Two s at the end are not a plural. */
-	expect_unit("1 Access", 1, "access");
-}
-
-static void test_refusals(void **state)
-{
-	char base[8];
-	uint32_t n;
-
-	(void)state;
-	assert_int_equal(pb_unit_parse("0 Hours", 7, &n, base, sizeof(base)), -1);
-	assert_int_equal(pb_unit_parse("99999999999 Hours", 17, &n, base, sizeof(base)), -1);
-	/* The base does not fit. */
-	assert_int_equal(pb_unit_parse("1 Gigabyte Months", 17, &n, base, sizeof(base)), -1);
-}
 
 /*
  * Two meter ids whose hashes share the upper half (what a slot keeps) and the low byte (the home slot in a
@@ -625,9 +570,6 @@ static void test_meter_region_first(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counts),
-		cmocka_unit_test(test_bases),
-		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_meters_alike),
 		cmocka_unit_test(test_long_meter_in_capitals),
 		cmocka_unit_test(test_effective_start),
