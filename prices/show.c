@@ -4,30 +4,68 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
 #include "text.h"
+#include "unit.h"
 
 #include "banned.h"
 
 #define OPEN_END INT32_MAX
 
-/* One stored price, in the query's order: region, unit, currency, newest load first, latest start first, tier. */
+/*
+ * One stored price, in show's order: region, unit's base, currency, newest load first, unit, latest start first,
+ * tier (seq: its place in the query's order, which has all but the unit's base).
+ */
 struct row {
 	const char *key; /* the region as pb-ingest compares it: "US East", "us-east" and (paired) "eastus" alike */
 	const char *region, *unit, *tier, *price, *currency, *product;
+	/* The unit as pb-ingest compares it: "b " and its base ("100 Hours": "b hour"), else "t " and its text. */
+	char base[130];
 	long long load;
+	size_t seq;
 	int32_t start, end;
 };
+
+/* The unit's base, as pb-ingest counts a line's quantity; a unit it cannot read as one, by its text without case. */
+static void unit_base(struct row *r)
+{
+	uint32_t count;
+	size_t i;
+
+	if (pb_unit_parse(r->unit, strlen(r->unit), &count, r->base + 2, sizeof(r->base) - 2) == 0) {
+		memcpy(r->base, "b ", 2);
+		return;
+	}
+	memcpy(r->base, "t ", 2);
+	for (i = 0; r->unit[i] && i + 3 < sizeof(r->base); i++)
+		r->base[i + 2] = r->unit[i] >= 'A' && r->unit[i] <= 'Z' ? (char)(r->unit[i] - 'A' + 'a') : r->unit[i];
+	r->base[i + 2] = '\0';
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (!c)
+		c = strcmp(x->base, y->base);
+	if (!c)
+		c = strcmp(x->currency, y->currency);
+	if (!c)
+		c = x->load == y->load ? 0 : x->load > y->load ? -1 : 1;
+	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
 
 static int in_force(const struct row *r, int32_t day)
 {
 	return r->start <= day && day < r->end;
 }
 
-/* The rows of the newest load in force on day among rows[0..n), one per tier (latest start): into pick. */
+/* The rows of the newest load in force on day among rows[0..n), one per unit and tier (latest start): into pick. */
 static size_t prices_on(const struct row *rows, size_t n, int32_t day, const struct row **pick)
 {
 	long long load = -1;
@@ -39,7 +77,9 @@ static size_t prices_on(const struct row *rows, size_t n, int32_t day, const str
 	for (i = 0; i < n; i++) {
 		if (rows[i].load != load || !in_force(&rows[i], day))
 			continue;
-		for (k = 0; k < np && strcmp(pick[k]->tier, rows[i].tier) != 0; k++)
+		for (k = 0;
+		     k < np && (strcmp(pick[k]->tier, rows[i].tier) != 0 || strcasecmp(pick[k]->unit, rows[i].unit));
+		     k++)
 			;
 		if (k == np)
 			pick[np++] = &rows[i];
@@ -54,8 +94,8 @@ static int same_prices(const struct row *const *a, size_t na, const struct row *
 	if (na != nb)
 		return 0;
 	for (i = 0; i < na; i++)
-		if (a[i]->load != b[i]->load || strcmp(a[i]->tier, b[i]->tier) || strcmp(a[i]->price, b[i]->price) ||
-		    strcmp(a[i]->currency, b[i]->currency))
+		if (a[i]->load != b[i]->load || strcmp(a[i]->unit, b[i]->unit) || strcmp(a[i]->tier, b[i]->tier) ||
+		    strcmp(a[i]->price, b[i]->price) || strcmp(a[i]->currency, b[i]->currency))
 			return 0;
 	return 1;
 }
@@ -94,7 +134,7 @@ static void print_period(FILE *out, int32_t from, int32_t to, const struct row *
 			 p[i]->tier, p[i]->price, p[i]->currency, p[i]->load);
 }
 
-/* One region, unit and currency: the boundaries of every row, and the prices between each two. */
+/* One region, unit's base and currency: the boundaries of every row, and the prices between each two. */
 static int show_group(const struct row *rows, size_t n, FILE *out)
 {
 	int32_t *days = malloc(2 * n * sizeof(*days));
@@ -161,8 +201,9 @@ int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *ou
 		"l.status IN ('committed', 'superseded') WHERE p.vendor = $1 AND p.meter = $2) "
 		"SELECT p.region, p.unit, trim_scale(p.tier_min)::text, p.effective_start::text, "
 		"coalesce(p.effective_end::text, ''), trim_scale(p.unit_price)::text, p.currency, p.load_id, "
-		"p.product, p.rkey FROM r p ORDER BY p.rkey COLLATE \"C\", p.unit COLLATE \"C\", p.currency COLLATE "
-		"\"C\", p.load_id DESC, p.effective_start DESC, p.tier_min, p.region COLLATE \"C\"",
+		"p.product, p.rkey FROM r p ORDER BY p.rkey COLLATE \"C\", p.currency COLLATE \"C\", p.load_id DESC, "
+		"lower(p.unit) COLLATE \"C\", p.unit COLLATE \"C\", p.effective_start DESC, p.tier_min, p.region "
+		"COLLATE \"C\"",
 		2, p, err);
 	if (!res) {
 		rc = PB_ERR_DEPENDENCY;
@@ -194,10 +235,14 @@ int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *ou
 		r->load = strtoll(PQgetvalue(res, (int)i, 7), NULL, 10);
 		r->product = PQgetvalue(res, (int)i, 8);
 		r->end = OPEN_END;
+		r->seq = i;
+		unit_base(r);
 		pb_date_parse_iso(PQgetvalue(res, (int)i, 3), 10, &r->start);
 		if (*end)
 			pb_date_parse_iso(end, strlen(end), &r->end);
 	}
+	/* pb-ingest counts a line's quantity in its unit's base: "1 Hour" and "100 Hours" are one unit's prices. */
+	qsort(rows, n, sizeof(*rows), cmp_row);
 	put_line(out, "%s %s %s%s%s%s: the prices in force, from the newest load that has one each day\n", vendor,
 		 strcmp(vendor, "aws") == 0 ? "SKU" : "meter", key, rows[0].product[0] ? " (" : "", rows[0].product,
 		 rows[0].product[0] ? ")" : "");
@@ -206,7 +251,7 @@ int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *ou
 	for (i = 0; i < n && rc == 0; i = g) {
 		/* Per currency too: a price in one prices the lines billed in it, whatever the newer loads in others.
 		 */
-		for (g = i; g < n && !strcmp(rows[g].key, rows[i].key) && !strcmp(rows[g].unit, rows[i].unit) &&
+		for (g = i; g < n && !strcmp(rows[g].key, rows[i].key) && !strcmp(rows[g].base, rows[i].base) &&
 			    !strcmp(rows[g].currency, rows[i].currency);
 		     g++)
 			;

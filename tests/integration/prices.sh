@@ -1146,4 +1146,28 @@ check "--region as a display name: its paired armRegionName asked for; one no lo
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT region, count(*) FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id
 	WHERE l.source = 'dispname' AND l.status = 'committed' GROUP BY region" | tr , ' ')"
 
+# ---- show: a meter priced per "1 Hour", then per "100 Hours" by a newer load: one unit, as pb-ingest prices it -----
+# pb-ingest counts a line's unit in its base: from August 15th the newer load's "100 Hours" price decides a "1 Hour"
+# line's price. show grouped units by their text, and gave the "1 Hour" price as in force on every day after.
+R7=11111111-aaaa-4bbb-8ccc-0000000000f5
+S12=a1b2c3d4-2b8c-4dbe-9f60-5c9b1e3a7d14
+mkdir -p "$TMP/showunit"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$R7,US East,1 Hour,0,0.5,USD,08/01/2027" >"$TMP/showunit/hour.csv"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$R7,US East,100 Hours,0,40,USD,08/15/2027" >"$TMP/showunit/hundred.csv"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation' \
+	"$S12,08/10/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$R7,1 Hour,US East," \
+	"$S12,08/20/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$R7,1 Hour,US East," >"$TMP/showunit/cost.csv"
+"$PBP" load --format azure-pricesheet --no-progress --source showunit-hour "$TMP/showunit/hour.csv" >/dev/null 2>&1
+"$PBP" load --format azure-pricesheet --no-progress --source showunit-hundred "$TMP/showunit/hundred.csv" >/dev/null 2>&1
+"$PBI" --format azure-cost --no-progress "$TMP/showunit/cost.csv" >/dev/null 2>&1
+hour=$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'showunit-hour'")
+hundred=$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'showunit-hundred'")
+run 0 "$PBP" show --vendor azure --meter "$R7"
+check "show: a price per 1 Hour, then per 100 Hours from a newer load: one unit's periods, as pb-ingest priced the lines" \
+	"0|2027-08-01  2027-08-14  US East           1 Hour                 0             0.5  USD       $(printf %5s "$hour")
+2027-08-15  -           US East           100 Hours              0              40  USD       $(printf %5s "$hundred")|2027-08-10 5 $hour|2027-08-20 4 $hundred" \
+	"$GOT|$(tail -n +3 "$TMP/out")|$(daily azure | grep "^$S12," | awk -F, '{ print $2, $6, $10 }' | paste -sd'|')"
+
 pb_tests_done
