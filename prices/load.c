@@ -398,9 +398,9 @@ static int region_conflict(struct pb_price_load *l, struct pb_buf *err)
 		"s AS MATERIALIZED (SELECT st.*, pb.region_fold(st.region) AS folded FROM price_stage st WHERE meter "
 		"IN "
 		"(SELECT meter FROM price_stage GROUP BY meter HAVING min(region) <> max(region))), "
-		"k AS MATERIALIZED (SELECT s.*, coalesce((SELECT al.region FROM al WHERE al.alias = s.folded), "
-		"s.folded) "
-		"AS rkey FROM s) "
+		/* A pair's alias is in no other pair: the join gives each row once. */
+		"k AS MATERIALIZED (SELECT s.*, coalesce(al.region, s.folded) AS rkey FROM s LEFT JOIN al ON "
+		"al.alias = s.folded) "
 		"SELECT format('%s: meter %s, unit %L, tier %s, from %s: region %L (price %s) is region %L of %s "
 		"(price %s) written another way: %s, so which price a line there gets cannot be told', b.pos, b.meter, "
 		"b.unit, b.tier_min, b.effective_start, b.region, b.unit_price, a.region, a.pos, a.unit_price, "
@@ -584,18 +584,22 @@ static int prune(struct pb_price_load *l, const char *id, uint64_t *pruned, stru
 {
 	const char *p[2] = {id, l->vendor};
 
+	/*
+	 * The regions' keys are worked out once per region text and joined by hash: looked up per row, the pairs
+	 * were read again for each older price (3 minutes for 20,000 prices with 5,000 pairs).
+	 */
 	return exec_count(l->conn,
-			  "WITH a AS MATERIALIZED (SELECT alias, region FROM pb.region_alias WHERE vendor = $2) "
-			  "DELETE FROM pb.price o USING pb.price n WHERE n.load_id = $1::bigint AND o.vendor = $2 "
-			  "AND o.load_id < $1::bigint AND o.meter = n.meter AND o.unit = n.unit "
-			  "AND (o.region = n.region OR coalesce((SELECT a.region FROM a WHERE a.alias = "
-			  "pb.region_fold(o.region)), "
-			  "pb.region_fold(o.region)) = coalesce((SELECT a.region FROM a WHERE a.alias = "
-			  "pb.region_fold(n.region)), "
-			  "pb.region_fold(n.region))) "
-			  "AND o.currency = n.currency "
+			  "WITH a AS MATERIALIZED (SELECT alias, region FROM pb.region_alias WHERE vendor = $2), "
+			  "c AS MATERIALIZED (SELECT o.ctid AS tid, o.region AS o_region, n.region AS n_region FROM "
+			  "pb.price o JOIN pb.price n ON n.load_id = $1::bigint AND o.vendor = $2 AND o.load_id < "
+			  "$1::bigint AND o.meter = n.meter AND o.unit = n.unit AND o.currency = n.currency "
 			  "AND o.effective_start >= n.effective_start AND (n.effective_end IS NULL OR "
-			  "(o.effective_end IS NOT NULL AND o.effective_end <= n.effective_end))",
+			  "(o.effective_end IS NOT NULL AND o.effective_end <= n.effective_end))), "
+			  "k AS MATERIALIZED (SELECT r.region, coalesce(a.region, pb.region_fold(r.region)) AS rkey "
+			  "FROM (SELECT o_region AS region FROM c UNION SELECT n_region FROM c) r LEFT JOIN a ON "
+			  "a.alias = pb.region_fold(r.region)) "
+			  "DELETE FROM pb.price d USING c JOIN k ko ON ko.region = c.o_region JOIN k kn ON kn.region = "
+			  "c.n_region WHERE d.ctid = c.tid AND (c.o_region = c.n_region OR ko.rkey = kn.rkey)",
 			  2, p, pruned, err);
 }
 

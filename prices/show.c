@@ -196,8 +196,8 @@ int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *ou
 	res = pb_db_query(
 		conn,
 		"WITH al AS MATERIALIZED (SELECT alias, region FROM pb.region_alias WHERE vendor = $1), "
-		"r AS (SELECT p.*, coalesce((SELECT al.region FROM al WHERE al.alias = pb.region_fold(p.region)), "
-		"pb.region_fold(p.region)) AS rkey FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id AND "
+		"r AS (SELECT p.*, coalesce(al.region, pb.region_fold(p.region)) AS rkey FROM pb.price p LEFT JOIN al "
+		"ON al.alias = pb.region_fold(p.region) JOIN pb.price_load l ON l.id = p.load_id AND "
 		"l.status IN ('committed', 'superseded') WHERE p.vendor = $1 AND p.meter = $2) "
 		"SELECT p.region, p.unit, trim_scale(p.tier_min)::text, p.effective_start::text, "
 		"coalesce(p.effective_end::text, ''), trim_scale(p.unit_price)::text, p.currency, p.load_id, "
