@@ -26,6 +26,8 @@
 #define NFIELDS 11
 #define NO_BASE UINT32_MAX
 #define UNIT_TEXT 0x80000000U /* a ledger's unit that is a unit's text, not a base */
+/* A region's key, its NUL included: 127 letters and digits, a price's and a line's alike (pb.region_fold too). */
+#define REGION_KEY 128
 #define HASH_TAG 0xFFFFFFFF00000000ULL
 
 /* A decimal kept small: mant x 10^exp; a value that does not fit (mant < 0) is big[exp]. */
@@ -581,7 +583,7 @@ static long meter_intern(struct pb_listprice *p, const char *name, size_t len)
 /* One row of the COPY: meter, region, unit, tier_min, start, end, price, currency, load, usage type, operation. */
 static int add_row(struct pb_listprice *p, char *row, size_t len)
 {
-	char *f[NFIELDS], *s = row, *end = row + len, region[128];
+	char *f[NFIELDS], *s = row, *end = row + len, region[REGION_KEY];
 	size_t n[NFIELDS], k;
 	struct row *r;
 	long id, load, ut, op;
@@ -1060,7 +1062,7 @@ struct choice {
 /* The line's side of a lookup: its usage date, normalized regions and unit, and the usage line itself. */
 struct line {
 	int32_t day;
-	char region[64], region2[64];
+	char region[REGION_KEY], region2[REGION_KEY];
 	int has_unit;
 	uint32_t unit_count, unit_base;
 	struct pb_text unit;
@@ -1413,7 +1415,7 @@ static int same_price(const struct pb_listprice *p, const struct choice *a, cons
 static int choose_alt(struct pb_listprice *p, const struct pb_usage *u, const struct line *l, struct choice *c)
 {
 	long ut = -1, op = -1, rg = -1;
-	char region[128];
+	char region[REGION_KEY];
 	size_t j, nr = region_canon(p, u->ref.region.ptr, u->ref.region.len, region, sizeof(region));
 	uint32_t mi;
 	int found = 0, rc = PB_MISS_METER;

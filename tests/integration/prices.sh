@@ -1170,4 +1170,20 @@ check "show: a price per 1 Hour, then per 100 Hours from a newer load: one unit'
 2027-08-15  -           US East           100 Hours              0              40  USD       $(printf %5s "$hundred")|2027-08-10 5 $hour|2027-08-20 4 $hundred" \
 	"$GOT|$(tail -n +3 "$TMP/out")|$(daily azure | grep "^$S12," | awk -F, '{ print $2, $6, $10 }' | paste -sd'|')"
 
+# ---- a region named by more than 63 letters and digits: a line naming it takes its price --------------------------
+# pb-ingest kept a price's region to 127 letters and digits but a line's to 63: a line naming a longer region never
+# found its price ("its meter is priced in other regions only"); pb-prices compared the whole names.
+R8=11111111-aaaa-4bbb-8ccc-0000000000f6
+S13=a1b2c3d4-2b8c-4dbe-9f60-5c9b1e3a7d15
+long="Region $(printf 'x%.0s' $(seq 1 90))"
+mkdir -p "$TMP/longregion"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"$R8,US West,1 Hour,0,0.3,USD,09/01/2027" "$R8,$long,1 Hour,0,0.4,USD,09/01/2027" >"$TMP/longregion/sheet.csv"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation' \
+	"$S13,09/10/2027,Usage,OnDemand,Azure,USD,0.1,,10,Compute,$R8,1 Hour,$long," >"$TMP/longregion/cost.csv"
+"$PBP" load --format azure-pricesheet --no-progress --source longregion "$TMP/longregion/sheet.csv" >/dev/null 2>&1
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/longregion/cost.csv"
+check "a line naming a region of 95 letters takes that region's price" "0||2027-09-10 4" \
+	"$GOT|$(cat "$TMP/err")|$(daily azure | grep "^$S13," | awk -F, '{ print $2, $6 }')"
+
 pb_tests_done
