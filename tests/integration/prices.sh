@@ -1186,4 +1186,17 @@ run 0 "$PBI" --format azure-cost --no-progress "$TMP/longregion/cost.csv"
 check "a line naming a region of 95 letters takes that region's price" "0||2027-09-10 4" \
 	"$GOT|$(cat "$TMP/err")|$(daily azure | grep "^$S13," | awk -F, '{ print $2, $6 }')"
 
+# ---- regions compared alike by pb-prices and pb-ingest: past 127 letters and digits, and whatever the collation ----
+# pb-ingest compares a region on its first 127 letters and digits; pb-prices compared them whole, and stored a meter
+# priced two ways in two regions alike to pb-ingest. pb.region_fold lowercased in the database's collation: in a
+# Turkish one "CENTRAL INDIA" was "centralındıa", where pb-ingest has "centralindia".
+R9=11111111-aaaa-4bbb-8ccc-0000000000f7
+longa="$(printf 'z%.0s' $(seq 1 130))a" longb="$(printf 'z%.0s' $(seq 1 130))b"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' \
+	"$R9,$longa,1 Hour,0.1,USD,10/01/2027" "$R9,$longb,1 Hour,0.2,USD,10/01/2027" >"$TMP/longregion/two.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress --source longregion-two "$TMP/longregion/two.csv"
+check "two regions alike in their first 127 letters, priced two ways: refused; region_fold lowercases as pb-ingest" \
+	"1|pb-prices: $TMP/longregion/two.csv:3:170: meter $R9, unit '1 Hour', tier 0, from 2027-10-01: region '$longb' (price 0.2) is region '$longa' of $TMP/longregion/two.csv:2:170 (price 0.1) written another way: regions are compared on their letters and digits without case, so which price a line there gets cannot be told|0|centralindia" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '$R9'")|$(pb_sql "SELECT pb.region_fold('CENTRAL INDIA' COLLATE \"tr-TR-x-icu\")")"
+
 pb_tests_done
