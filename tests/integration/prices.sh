@@ -1199,4 +1199,37 @@ check "two regions alike in their first 127 letters, priced two ways: refused; r
 	"1|pb-prices: $TMP/longregion/two.csv:3:170: meter $R9, unit '1 Hour', tier 0, from 2027-10-01: region '$longb' (price 0.2) is region '$longa' of $TMP/longregion/two.csv:2:170 (price 0.1) written another way: regions are compared on their letters and digits without case, so which price a line there gets cannot be told|0|centralindia" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '$R9'")|$(pb_sql "SELECT pb.region_fold('CENTRAL INDIA' COLLATE \"tr-TR-x-icu\")")"
 
+# ---- two loads recording pairs that share a name at once: the second sees the first's -----------------------------
+# Each load saw only its own new pair: B took "concland1" for "Conc Land" and dropped the sheet's "Conc Land" price it
+# covered, while A, paused before its commit, gave "Conc Land" another name first; committed, B's pair held no more,
+# and a line naming "Conc Land" had no price left. The loads take their turns from recording their pairs on.
+RC1=11111111-aaaa-4bbb-8ccc-0000000000f8
+RC2=11111111-aaaa-4bbb-8ccc-0000000000f9
+mkdir -p "$TMP/conc"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' \
+	"$RC1,Conc Land,1 Hour,0.5,USD,11/01/2027" >"$TMP/conc/sheet.csv"
+printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+	"$(item $RC2 "Virtual Machines" conczone "1 Hour" 0.9 2027-11-01 | sed 's/"location": "US East"/"location": "Conc Land"/')" >"$TMP/conc/a.json"
+printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+	"$(item $RC1 "Virtual Machines" concland1 "1 Hour" 0.6 2027-11-01 | sed 's/"location": "US East"/"location": "Conc Land"/')" >"$TMP/conc/b.json"
+"$PBP" load --format azure-pricesheet --no-progress --source conc-sheet "$TMP/conc/sheet.csv" >/dev/null 2>&1
+: >"$TMP/bg.err"
+PB_TEST_PAUSE=prices-commit PB_TEST_RESUME_FILE=$TMP/conc/resume "$PBP" load --format azure-retail --no-progress \
+	--source conc-a "$TMP/conc/a.json" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+pb_until 60 grep -q "test pause at prices-commit" "$TMP/bg.err" || notok "load A pauses before its commit"
+"$PBP" load --format azure-retail --no-progress --source conc-b "$TMP/conc/b.json" >"$TMP/conc/b.out" 2>"$TMP/conc/b.err" &
+BPID=$!
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted" ||
+	notok "load B waits for load A"
+touch "$TMP/conc/resume"
+wait "$BGPID"
+a_rc=$?
+BGPID=
+wait "$BPID"
+check "two loads recording pairs that share a name at once: the first's holds, the second's drops nothing" \
+	"0|0||Conc Land 0.5,concland1 0.6|conczone" \
+	"$a_rc|$?|$(cat "$TMP/conc/b.err")|$(pb_sql "SELECT string_agg(region || ' ' || unit_price, ',' ORDER BY region)
+	FROM pb.price WHERE meter = '$RC1'")|$(pb_sql "SELECT string_agg(alias, ',') FROM pb.region_alias WHERE region = 'concland'")"
+
 pb_tests_done
