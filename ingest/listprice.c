@@ -17,6 +17,7 @@
 #include "hash.h"
 #include "money.h"
 #include "table.h"
+#include "testhook.h"
 #include "unit.h"
 
 #include "banned.h"
@@ -949,7 +950,7 @@ static int load_aliases(struct pb_listprice *p)
 }
 
 /* Reads the prices of the vendor in force on some day of the run's range, from committed or superseded loads. */
-static int load(struct pb_listprice *p)
+static int load_rows(struct pb_listprice *p)
 {
 	char sql[1024], from[11], to[11];
 	PGresult *res;
@@ -958,6 +959,7 @@ static int load(struct pb_listprice *p)
 
 	if (load_aliases(p) < 0)
 		return -1;
+	pb_test_pause("listprice-pairs");
 	reserve(p, rows_expected(p));
 	pb_date_format(p->first, from);
 	pb_date_format(p->last, to);
@@ -993,6 +995,33 @@ static int load(struct pb_listprice *p)
 	while ((res = PQgetResult(p->conn)))
 		PQclear(res);
 	return finish_load(p, bad);
+}
+
+/*
+ * load_rows in one snapshot of the database: a price load that commits between the reading of the pairs of region
+ * names and of the prices would give the run its prices without the pair they were dropped by (a line of the region
+ * priced by neither), or its pair without its prices.
+ */
+static int load(struct pb_listprice *p)
+{
+	int own = PQtransactionStatus(p->conn) == PQTRANS_IDLE, rc;
+	PGresult *res;
+
+	if (own) {
+		res = PQexec(p->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+		rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : db_error(p, PQresultErrorMessage(res));
+		PQclear(res);
+		if (rc < 0)
+			return rc;
+	}
+	rc = load_rows(p);
+	if (own) {
+		res = PQexec(p->conn, rc == 0 ? "COMMIT" : "ROLLBACK");
+		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = db_error(p, PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	return rc;
 }
 
 int pb_listprice_load_rows(struct pb_listprice *p, const char *rows, size_t len)
