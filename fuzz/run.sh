@@ -43,7 +43,7 @@ sources() {
 		$(ls ingest/*.c | grep -v ingest/main.c) common/*.c build/fuzz/migrations.c $LIBS ;;
 	manifest) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iingest -I/usr/include/postgresql ingest/manifest.c \
 		common/*.c build/fuzz/migrations.c $LIBS ;;
-	listprice) echo -Iingest -I/usr/include/postgresql ingest/listprice.c ingest/table.c common/money.c common/date.c \
+	listprice) echo -Iingest -I/usr/include/postgresql ingest/listprice.c ingest/table.c common/unit.c common/testhook.c common/money.c common/date.c \
 		common/buf.c common/text.c -lpq ;;
 	# pb-prices' readers, with the load they feed (load.c) replaced by the target's checks.
 	pricelist) echo -DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -Iprices -I/usr/include/postgresql \
