@@ -10,7 +10,9 @@ Usage:
   oracle.py gen SEED DIR         writes DIR/aws.csv, DIR/azure.csv, DIR/pc.json (Partner Center, billed) and
                                  DIR/pc-unbilled.json, DIR/links.csv, DIR/rates.csv,
                                  DIR/accounts.txt (ALIAS COUNTRY CURRENCY MARKUP reseller|customer a line: the
-                                 state the month is billed in) and DIR/month (YYYY-MM)
+                                 state the month is billed in), DIR/month (YYYY-MM), and for some seeds the
+                                 price lists loaded before the exports
+                                 (DIR/prices.txt: FORMAT SOURCE FILE a line, the oldest first)
   oracle.py expect DIR [CONF]    prints the invoice lines the files of DIR give, as
                                  ALIAS,LINE_TYPE,CURRENCY,AMOUNT,AWS_AMOUNT,AZURE_AMOUNT (CONF: the config
                                  folder, default config)
@@ -43,7 +45,6 @@ decimal.getcontext().prec = 200
 POOL = ['ORA1', 'ORA2', 'ORA3', 'ORA4', 'ORA5']
 MINOR = {'USD': 2, 'EUR': 2, 'GBP': 2, 'JPY': 0, 'BHD': 3}
 SOURCE_CURRENCIES = ['USD', 'EUR']
-
 AWS_HEADER = ['identity/LineItemId', 'bill/InvoiceId', 'bill/BillingPeriodStartDate', 'lineItem/UsageAccountId',
               'lineItem/LineItemType', 'lineItem/UsageStartDate', 'lineItem/ProductCode', 'lineItem/CurrencyCode',
               'lineItem/UnblendedCost', 'product/ProductName', 'product/regionCode', 'pricing/publicOnDemandCost',
@@ -261,6 +262,7 @@ def gen(seed, out):
     with open(os.path.join(out, 'month'), 'w') as f:
         f.write(month + '\n')
     gen_pc(seed, out, first, last, linkable)
+    gen_prices(seed, out, first, last, aws_ids, az_ids, tiny)
 
 
 PC_TYPES = ['Usage'] * 8 + ['usage', 'new', 'renew', 'cycleCharge', 'cancel', 'Credit', 'Refund', 'Tax',
@@ -354,6 +356,146 @@ def gen_pc(seed, out, first, last, linkable):
         f.write(lines[0].replace('Oracle tenant', 'Unbilled tenant'))
 
 
+def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
+    """For some seeds, the price lists pb-prices loads before the exports are stored (DIR/prices.txt: FORMAT
+    SOURCE FILE a line, in the order loaded, the newest last), and usage lines of the exports without a list
+    price that the lists price: an Azure price sheet (a flat meter, one in graduated tiers, one whose price
+    changes mid-month, one per "1 GB" in tiers), then a newer Retail Prices page (the flat meter's price from a day
+    of the month, the "1 GB" meter per "10 GB" in tiers of tens from another, a meter per "100 Hours"); an AWS offer
+    file (a flat SKU, one in tiers), then a newer one changing the flat SKU's price from a day of the month. Usage of
+    a meter no list prices, and lines in a currency no list prices in, get none. Drawn from a random generator
+    of its own, so that the other exports of a seed stay what they were."""
+    rnd = random.Random('prices %d' % seed)
+    if seed % 4 == 3:
+        return
+    os.makedirs(os.path.join(out, 'prices'), exist_ok=True)
+
+    def day(d):
+        return first + datetime.timedelta(days=d - 1)
+
+    def price(lo, hi):
+        places = rnd.choice([2, 4, 6, 10, 16, 23])
+        return str(D(rnd.randint(lo * 10 ** places, hi * 10 ** places)).scaleb(-places))
+
+    def us(d):  # a price sheet's date, ISO or US
+        return d.isoformat() if rnd.random() < 0.5 else d.strftime('%m/%d/%Y')
+
+    early = first - datetime.timedelta(days=40)
+    meter = ['%08x-0000-4000-8000-%012x' % (seed, k) for k in range(7)]
+    ma, mb, mc, md, me, mf = meter[1:]
+    x, y, z = rnd.randint(2, last), rnd.randint(2, last - 1), rnd.randint(2, last)
+    t1, t2 = rnd.randint(20, 150), rnd.randint(160, 400)
+    d1 = rnd.randint(50, 200)
+    sheet = [['meterId', 'meterName', 'meterCategory', 'meterRegion', 'unitOfMeasure', 'tierMinimumUnits',
+              'unitPrice', 'marketPrice', 'currency', 'effectiveStartDate', 'effectiveEndDate', 'priceType']]
+
+    def row(m, unit, tier, p, start, end=''):
+        sheet.append([m, 'meter', 'Virtual Machines', 'eastus', unit, tier, str(D(p) * D('0.8')), p, 'USD',
+                      us(start), us(end) if end else '', 'Consumption'])
+    row(ma, '1 Hour', '0', price(0, 3), early)
+    row(mb, '1 GB', '0', rnd.choice(['0', price(0, 2)]), early)
+    row(mb, '1 GB', str(t1), price(0, 2), early)
+    row(mb, '1 GB', '%d.0' % t2, price(0, 1), early)
+    row(mc, '1 Hour', '0', price(0, 5), early, day(y))
+    row(mc, '1 Hour', '0', price(0, 5), day(y + 1))
+    row(md, '1 GB', '0', price(0, 2), early)
+    row(md, '1 GB', str(d1), price(0, 1), early)
+    sheet.append([me, 'reserved', 'Virtual Machines', 'eastus', '1 Hour', '0', '50', '60', 'USD', us(early), '',
+                  'ReservedInstance'])  # not a list price: the meter has none
+    sheet[1:] = rnd.sample(sheet[1:], len(sheet) - 1)
+    with open(os.path.join(out, 'prices', 'sheet.csv'), 'w', newline='') as f:
+        csv.writer(f, lineterminator='\n').writerows(sheet)
+
+    items = []
+
+    def item(m, unit, tier, p, start):
+        items.append('{"currencyCode": "USD", "tierMinimumUnits": %s, "retailPrice": %s, "unitPrice": %s, '
+                     '"armRegionName": "eastus", "location": "US East", "effectiveStartDate": "%sT00:00:00Z", '
+                     '"meterId": "%s", "meterName": "meter", "productName": "Oracle", "skuName": "Standard", '
+                     '"serviceName": "Virtual Machines", "unitOfMeasure": "%s", "type": "Consumption", '
+                     '"isPrimaryMeterRegion": true}' % (tier, p, p, start.isoformat(), m.upper(), unit))
+    item(ma, '1 Hour', '0.0', price(0, 3), day(x))
+    item(md, '10 GB', '0.0', price(0, 20), day(z))
+    item(md, '10 GB', '%d.0' % (d1 // 10), price(0, 10), day(z))
+    item(mf, '100 Hours', '0.0', price(1, 90), early)
+    rnd.shuffle(items)
+    with open(os.path.join(out, 'prices', 'retail.json'), 'w') as f:
+        f.write('{"BillingCurrency": "USD", "CustomerEntityId": "Default", "CustomerEntityType": "Retail", '
+                '"Items": [\n%s\n], "NextPageLink": null, "Count": %d}\n' % (',\n'.join(items), len(items)))
+
+    meta = ('"FormatVersion","v1.0"\n"Disclaimer","For the oracle."\n"Publication Date","%sT00:00:00Z"\n'
+            '"Version","1"\n"OfferCode","AmazonEC2"\n' % early.isoformat())
+    head = ['SKU', 'OfferTermCode', 'RateCode', 'TermType', 'PriceDescription', 'EffectiveDate', 'StartingRange',
+            'EndingRange', 'Unit', 'PricePerUnit', 'Currency', 'usageType', 'operation', 'Region Code']
+    sa, sb, sc = ('ORA%dSKU%c' % (seed, c) for c in 'ABC')
+    u1, u2 = rnd.randint(10, 150), rnd.randint(160, 500)
+    ax = rnd.randint(2, last)
+    for name, rows in (('offer1.csv', [[sa, 'T', 'R1', 'OnDemand', '', early.isoformat(), '0', 'Inf', 'Hrs',
+                                        price(0, 2), 'USD', 'BoxUsage', 'RunInstances', 'us-east-1'],
+                                       [sa, 'T', 'R2', 'Reserved', '', early.isoformat(), '0', 'Inf', 'Hrs',
+                                        '0.001', 'USD', 'BoxUsage', 'RunInstances', 'us-east-1'],
+                                       [sb, 'T', 'R3', 'OnDemand', '', early.isoformat(), '0', str(u1), 'GB',
+                                        price(0, 1), 'USD', 'DataTransfer', '', 'us-east-1'],
+                                       [sb, 'T', 'R4', 'OnDemand', '', early.isoformat(), str(u1), str(u2), 'GB',
+                                        price(0, 1), 'USD', 'DataTransfer', '', 'us-east-1'],
+                                       [sb, 'T', 'R5', 'OnDemand', '', early.isoformat(), str(u2), 'Inf', 'GB',
+                                        price(0, 1), 'USD', 'DataTransfer', '', 'us-east-1']]),
+                       ('offer2.csv', [[sa, 'T', 'R6', 'OnDemand', '', day(ax).isoformat(), '0', 'Inf', 'Hrs',
+                                        price(0, 2), 'USD', 'BoxUsage', 'RunInstances', 'us-east-1']])):
+        with open(os.path.join(out, 'prices', name), 'w', newline='') as f:
+            f.write(meta)
+            csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator='\n').writerows([head] + rows)
+    with open(os.path.join(out, 'prices.txt'), 'w') as f:
+        for fmt, src, name in (('azure-pricesheet', 'sheet', 'sheet.csv'), ('aws-offer', 'offer1', 'offer1.csv'),
+                               ('azure-retail', 'retail', 'retail.json'), ('aws-offer', 'offer2', 'offer2.csv')):
+            f.write('%s oracle-%d-%s %s\n' % (fmt, seed, src, os.path.abspath(os.path.join(out, 'prices', name))))
+
+    # The usage lines without a list price, in date order (tiers are crossed in the order the lines are read).
+    def lines(n):
+        return sorted(rnd.randint(1, last) for _ in range(n))
+
+    with open(os.path.join(out, 'azure.csv'), newline='') as f:
+        rows = list(csv.reader(f))
+    rows[0] += ['MeterId', 'UnitOfMeasure', 'MeterRegion']
+    for r in rows[1:]:
+        r += ['', '', '']
+    subs = [p for i, p in enumerate(az_ids) if not (tiny and i == 1)]
+    for m, units in ((ma, ['1 Hour']), (mb, ['1 GB']), (mc, ['1 Hour', '100 Hours']), (md, ['1 GB', '10 GB']),
+                     (me, ['1 Hour']), (mf, ['1 Hour', '100 Hours']), (meter[0], ['1 Hour'])):
+        for p in rnd.sample(subs, min(len(subs), rnd.randint(1, 2))):
+            for d in lines(rnd.randint(1, 6)):
+                pm = rnd.choice(['OnDemand', 'Reservation', 'SavingsPlan', 'Spot'])
+                pay = '0' if pm in ('Reservation', 'SavingsPlan') and rnd.random() < 0.7 else ''
+                # A line in another currency than the prices' gets none (lines of tiered meters are in theirs).
+                cur = 'USD' if m in (mb, md) or rnd.random() < 0.85 else 'EUR'
+                rows.append([p, 'priced', day(d).isoformat(), first.strftime('%m/%d/%Y'), 'Usage', pm, 'Azure', cur,
+                             amount(rnd), pay, amount(rnd, 0, 120, False), 'Virtual Machines', 'eastus',
+                             rnd.choice([m, m.upper()]), rnd.choice(units), 'eastus'])
+    with open(os.path.join(out, 'azure.csv'), 'w', newline='') as f:
+        csv.writer(f, lineterminator='\n').writerows(rows)
+
+    with open(os.path.join(out, 'aws.csv'), newline='') as f:
+        rows = list(csv.reader(f))
+    rows[0] += ['product/sku', 'lineItem/UsageAmount', 'pricing/unit']
+    for r in rows[1:]:
+        r += ['', '', '']
+    accts = [p for i, p in enumerate(aws_ids) if not (tiny and i == 1)]
+    month = first.strftime('%Y-%m')
+    n = 0
+    for s, unit in ((sa, 'Hrs'), (sb, 'GB'), (sc, 'Hrs')):
+        for p in rnd.sample(accts, min(len(accts), rnd.randint(1, 2))):
+            for d in lines(rnd.randint(1, 6)):
+                n += 1
+                cur = 'USD' if s == sb or rnd.random() < 0.85 else 'EUR'
+                rows.append(['P%d' % n, 'INV-%s' % month, '%sT00:00:00Z' % first.isoformat(), p,
+                             rnd.choice(['Usage', 'Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage']),
+                             '%sT%02d:00:00Z' % (day(d).isoformat(), rnd.randint(0, 23)), 'AmazonEC2', cur,
+                             amount(rnd), 'Amazon Elastic Compute Cloud', 'us-east-1', '', '', '', s,
+                             amount(rnd, 0, 200, False), unit])
+    with open(os.path.join(out, 'aws.csv'), 'w', newline='') as f:
+        csv.writer(f, lineterminator='\n').writerows(rows)
+
+
 # ---- the oracle ---------------------------------------------------------------------------------------------
 
 def read_rules(path):
@@ -429,8 +571,112 @@ def money(text):
     return D(text).quantize(D(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
 
 
+def read_prices(folder):
+    """The loads of DIR/prices.txt, oldest first: per vendor, a list of loads, each a list of (meter, unit,
+    currency, tier minimum, price, first day, last day or None) read from the files as pb-prices(1) describes
+    them (a price sheet's marketPrice and effective end day, a Retail Prices item's retailPrice, an offer file's
+    OnDemand rows)."""
+    loads = {'aws': [], 'azure': []}
+    path = os.path.join(folder, 'prices.txt')
+    if not os.path.exists(path):
+        return loads
+
+    def date(t):
+        if '/' in t:
+            mm, dd, yy = t.split('/')
+            return '%s-%02d-%02d' % (yy, int(mm), int(dd))
+        return t[:10]
+    for line in open(path):
+        fmt, _, name = line.split()
+        prices = []
+        if fmt == 'azure-pricesheet':
+            with open(name, newline='') as f:
+                for r in csv.DictReader(f):
+                    if r['priceType'] == 'Consumption':
+                        prices.append((r['meterId'].lower(), r['unitOfMeasure'], r['currency'],
+                                       D(r['tierMinimumUnits']), D(r['marketPrice']), date(r['effectiveStartDate']),
+                                       date(r['effectiveEndDate']) if r['effectiveEndDate'] else None))
+            loads['azure'].append(prices)
+        elif fmt == 'azure-retail':
+            with open(name) as f:
+                page = json.load(f, parse_float=D, parse_int=D)
+            for i in page['Items']:
+                if i['type'] == 'Consumption':
+                    prices.append((i['meterId'].lower(), i['unitOfMeasure'], i['currencyCode'],
+                                   D(i['tierMinimumUnits']), D(i['retailPrice']), i['effectiveStartDate'][:10], None))
+            loads['azure'].append(prices)
+        else:
+            with open(name, newline='') as f:
+                rows = list(csv.reader(f))[5:]
+            head = rows[0]
+            for r in rows[1:]:
+                r = dict(zip(head, r))
+                if r['TermType'] == 'OnDemand':
+                    prices.append((r['SKU'], r['Unit'], r['Currency'], D(r['StartingRange']), D(r['PricePerUnit']),
+                                   r['EffectiveDate'][:10], None))
+            loads['aws'].append(prices)
+    return loads
+
+
+def unit_of(text):
+    """A unit of measure as a count of its base unit (man/pb-ingest.1, Units): "100 Hours" is 100 of "hour"."""
+    words = text.strip().split(None, 1)
+    count, base = (D(words[0]), words[1] if len(words) > 1 else '') if words[0][0].isdigit() else (D(1), text)
+    base = base.strip().lower()
+    if base.endswith('s') and len(base) > 3:
+        base = base[:-1]
+    return count, base
+
+
+class PriceLists:
+    """What pb-ingest gives a usage line without a list price from the loads (man/pb-ingest.1, LIST PRICES): on
+    the line's day the newest load with a price of its meter in force in its currency decides; graduated tiers
+    over the partner account's quantity of the meter in the month, counted in the unit's base in the order the
+    lines are read, to 18 places for a meter in tiers; each tier's part of the product rounded once, half-to-even,
+    to 18 places."""
+
+    def __init__(self, folder):
+        self.loads = read_prices(folder)
+        self.used = {}
+
+    def cost(self, vendor, account, meter, unit, quantity, currency, day):
+        if not meter or quantity in (None, ''):
+            return None
+        meter = meter.lower() if vendor == 'azure' else meter
+        for load in reversed(self.loads[vendor]):
+            tiers = [p for p in load if p[0] == meter and p[2] == currency and p[5] <= day
+                     and (p[6] is None or day <= p[6])]
+            if tiers:
+                break
+        else:
+            return None
+        count, base = unit_of(tiers[0][1])
+        if unit_of(unit)[1] != base:
+            return None
+        lcount = unit_of(unit)[0]
+        tiers.sort(key=lambda p: p[3])
+        q = D(quantity) * lcount
+        if any(p[0] == meter and p[3] != 0 for load in self.loads[vendor] for p in load):
+            # A meter in tiers counts the quantity kept to 18 places, as the month's total of it (man/pb-ingest.1).
+            q = q.quantize(D(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
+        key = (vendor, account, meter, base)
+        lo = self.used.get(key, D(0))
+        hi = lo + q
+        self.used[key] = hi
+        total = D(0)
+        for i, p in enumerate(tiers):
+            a = p[3] * count
+            b = tiers[i + 1][3] * count if i + 1 < len(tiers) else None
+            part = min(hi, b) if b is not None else hi
+            part -= max(lo, a)
+            if part > 0:
+                total += (p[4] * part / count).quantize(D(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
+        return total
+
+
 def charges(folder, rules):
     """(vendor, partner account, usage day, currency, priced amount) of every charge the customer pays."""
+    lists = PriceLists(folder)
     with open(os.path.join(folder, 'aws.csv'), newline='') as f:
         for r in csv.DictReader(f):
             typ = r['lineItem/LineItemType']
@@ -440,6 +686,10 @@ def charges(folder, rules):
             elif typ == 'Refund' and r['savingsPlan/SavingsPlanARN']:
                 ct = 'Refund/SavingsPlan'
             listed = money(r['pricing/publicOnDemandCost']) if r['pricing/publicOnDemandCost'] else None
+            if listed is None and AWS_CATEGORY.get(typ) == 'Usage' and typ != 'SavingsPlanNegation':
+                listed = lists.cost('aws', r['lineItem/UsageAccountId'], r.get('product/sku'),
+                                    r.get('pricing/unit', ''), r.get('lineItem/UsageAmount'),
+                                    r['lineItem/CurrencyCode'], r['lineItem/UsageStartDate'][:10])
             v = priced(rules, 'aws', AWS_CATEGORY.get(typ, typ), ct, listed, money(r['lineItem/UnblendedCost']))
             if v is not None:
                 yield 'aws', r['lineItem/UsageAccountId'], r['lineItem/UsageStartDate'][:10], \
@@ -453,6 +703,9 @@ def charges(folder, rules):
                 p = D(r['PayGPrice'])
                 if not (p == 0 and (r['PublisherType'].lower() == 'marketplace' or pm.lower() in COMMITMENT_MODELS)):
                     listed = (p * D(r['Quantity'])).quantize(D(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
+            if listed is None and AZURE_CATEGORY.get(ct.lower()) == 'Usage':
+                listed = lists.cost('azure', r['SubscriptionId'].lower(), r.get('MeterId'), r.get('UnitOfMeasure', ''),
+                                    r['Quantity'], r['BillingCurrency'], utc_day(r['Date']))
             v = priced(rules, 'azure', AZURE_CATEGORY.get(ct.lower(), ct), charge_type, listed,
                        money(r['CostInBillingCurrency']))
             if v is None:
@@ -611,7 +864,8 @@ def restate(seed, folder, out):
     """A changed export of folder's month in out: some lines' amounts changed, a credit added, a line removed
     (in each vendor's file), the accounts, links and rates the same."""
     rnd = random.Random('restate %d %s' % (seed, os.path.basename(out)))
-    copy_state(folder, out, ('accounts.txt', 'links.csv', 'rates.csv', 'month', 'pc.json'))
+    copy_state(folder, out, ('accounts.txt', 'links.csv', 'rates.csv', 'month', 'pc.json')
+               + (('prices.txt',) if os.path.exists(os.path.join(folder, 'prices.txt')) else ()))
     for name, cost, listed, credit in (('aws.csv', 'lineItem/UnblendedCost', 'pricing/publicOnDemandCost',
                                         ('lineItem/LineItemType', 'Credit')),
                                        ('azure.csv', 'CostInBillingCurrency', 'PayGPrice', ('ChargeType', 'Credit'))):

@@ -3,12 +3,16 @@
 # (an AWS legacy CUR and an Azure cost details file, every charge type the pricing rules tell apart, and a Partner
 # Center reconciliation file of a CSP customer's unbilled usage, then of its billed usage replacing it, both stored
 # from files), links that start, end or move within the month, an unmapped partner account, accounts the eligibility
-# rules refuse, invoice currencies other than the exports' with the month's rates, and markups; the pipeline
-# (pb-ingest, pb-accounts, pb-aggregate --detail, pb-invoice --issue) must give the oracle's lines to the last
-# digit, and their exact month to date, markup and detail to the last of their 18 decimal places. Then the issued
-# month is restated (amounts changed, a credit added, a line removed) and aggregated again, and the month after it
-# issued with its own small exports: its lines and its adjustment of the month must be the oracle's (what the month
-# comes to now less what was invoiced for it); then restated again, and the month after that.
+# rules refuse, invoice currencies other than the exports' with the month's rates, and markups; for most seeds, price
+# lists loaded with pb-prices from files (an Azure price sheet and a newer Retail Prices page, two AWS offer files)
+# that price the usage lines whose export leaves the list price out (flat and graduated meters, a price changing
+# mid-month, a newer load deciding from a day, units written "1 GB" and "10 GB", meters and currencies no list
+# prices); the pipeline (pb-prices, pb-ingest, pb-accounts, pb-aggregate --detail, pb-invoice --issue) must give the
+# oracle's lines to the last digit, and their exact month to date, markup and detail to the last of their 18 decimal
+# places. Then the issued month is restated (amounts changed, a credit added, a line removed) and aggregated again,
+# and the month after it issued with its own small exports: its lines and its adjustment of the month must be the
+# oracle's (what the month comes to now less what was invoiced for it); then restated again, and the month after
+# that.
 # ORACLE_SEEDS="1 2 3 ..." (or a range, ORACLE_SEEDS=1-400) runs others, each seed a month of its own in one
 # cluster (the default seeds are those below); ORACLE_VERBOSE=1 prints each seed's invoice lines.
 set -u
@@ -50,6 +54,11 @@ run_seed() {
 		if [ "$kind" == reseller ]; then set -- --reseller; else set --; fi
 		"$A" update "$a" --country "$country" "$@" >/dev/null || return 1
 	done <"$d/accounts.txt"
+	if [ -f "$d/prices.txt" ]; then
+		while read -r format source file; do
+			"$BIN/pb-prices" load --format "$format" --no-progress --source "$source" "$file" >/dev/null || return 1
+		done <"$d/prices.txt"
+	fi
 	if ! { "$BIN/pb-aggregate" rates --load "$d/rates.csv" >/dev/null &&
 		"$BIN/pb-ingest" --format aws-cur --no-progress --source oracle:aws --month "$month" "$d/aws.csv" \
 			>/dev/null 2>"$d/ingest.err" &&
@@ -100,7 +109,8 @@ adjust_seed() {
 }
 
 # Two seeds that between them have a reseller, accounts in DE and GB, invoices in JPY and BHD, a markup of
-# -100, an account billed half cents, a credit line, AWS lines in EUR and late Azure usage.
+# -100, an account billed half cents, a credit line, AWS lines in EUR, late Azure usage and lines priced from
+# price lists, in tiers and at a price that changes mid-month.
 seeds=${ORACLE_SEEDS:-6 37}
 case $seeds in *-*) seeds=$(seq "${seeds%-*}" "${seeds#*-}") ;; esac
 for seed in $seeds; do
