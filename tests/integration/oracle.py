@@ -6,12 +6,14 @@ those files and the documented rules alone (README.md, the man pages, schemas/in
 config/eligibility.conf). Sums are exact (decimal, never float).
 
 Usage:
-  oracle.py pool                 prints the pool's accounts CSV (for pb-accounts import)
+  oracle.py pool                 prints the pool's accounts CSV (for pb-accounts import), a reseller's included
+  oracle.py terms                prints the terms the pool's accounts accepted, ALIAS VENDOR [REGION] a line
   oracle.py gen SEED DIR         writes DIR/aws.csv, DIR/azure.csv, DIR/pc.json (Partner Center, billed) and
                                  DIR/pc-unbilled.json, DIR/links.csv, DIR/rates.csv,
-                                 DIR/accounts.txt (ALIAS COUNTRY CURRENCY MARKUP reseller|customer a line: the
-                                 state the month is billed in), DIR/month (YYYY-MM), and for some seeds the
-                                 price lists loaded before the exports
+                                 DIR/accounts.txt (ALIAS COUNTRY CURRENCY MARKUP reseller|child|customer a line:
+                                 the state the month is billed in, child a customer of the reseller),
+                                 DIR/eligibility.conf (the countries each vendor is offered in), DIR/month
+                                 (YYYY-MM), and for some seeds the price lists loaded before the exports
                                  (DIR/prices.txt: FORMAT SOURCE FILE a line, the oldest first)
   oracle.py expect DIR [CONF]    prints the invoice lines the files of DIR give, as
                                  ALIAS,LINE_TYPE,CURRENCY,AMOUNT,AWS_AMOUNT,AZURE_AMOUNT (CONF: the config
@@ -45,6 +47,13 @@ decimal.getcontext().prec = 200
 POOL = ['ORA1', 'ORA2', 'ORA3', 'ORA4', 'ORA5']
 MINOR = {'USD': 2, 'EUR': 2, 'GBP': 2, 'JPY': 0, 'BHD': 3}
 SOURCE_CURRENCIES = ['USD', 'EUR']
+RESELLER = 'ORAR'  # a reseller: an account of kind child is its customer
+# The vendors' terms each account accepted, per region (a billing country): every one in the US, where its links
+# are made, and a few in the United Kingdom or Germany.
+TERMS = {a: {('aws', 'US'), ('azure', 'US')} | extra for a, extra in (
+    ('ORA1', {('azure', 'GB'), ('aws', 'GB')}), ('ORA2', {('azure', 'GB'), ('aws', 'DE')}),
+    ('ORA3', {('azure', 'DE'), ('azure', 'GB')}), ('ORA4', {('aws', 'GB')}), ('ORA5', set()))}
+
 AWS_HEADER = ['identity/LineItemId', 'bill/InvoiceId', 'bill/BillingPeriodStartDate', 'lineItem/UsageAccountId',
               'lineItem/LineItemType', 'lineItem/UsageStartDate', 'lineItem/ProductCode', 'lineItem/CurrencyCode',
               'lineItem/UnblendedCost', 'product/ProductName', 'product/regionCode', 'pricing/publicOnDemandCost',
@@ -58,9 +67,19 @@ AZ_HEADER = ['SubscriptionId', 'SubscriptionName', 'Date', 'BillingPeriodStartDa
 
 def pool():
     w = csv.writer(sys.stdout, lineterminator='\n')
-    w.writerow(['alias', 'name', 'billing_country'])
+    w.writerow(['alias', 'name', 'billing_country', 'is_reseller'])
     for i, a in enumerate(POOL):
-        w.writerow([a, 'Oracle Account %d' % (i + 1), 'US'])
+        w.writerow([a, 'Oracle Account %d' % (i + 1), 'US', 'false'])
+    w.writerow([RESELLER, 'Oracle Reseller', 'US', 'true'])
+
+
+def terms():
+    """The terms the pool's accounts accepted, ALIAS VENDOR [REGION] a line (for pb-accounts accept-terms): the
+    CenturyLink terms, and each vendor's in the regions of TERMS."""
+    for a in POOL:
+        print('%s centurylink' % a)
+        for vendor, region in sorted(TERMS[a]):
+            print('%s %s %s' % (a, vendor, region))
 
 
 def month_of(seed):
@@ -263,6 +282,26 @@ def gen(seed, out):
         f.write(month + '\n')
     gen_pc(seed, out, first, last, linkable)
     gen_prices(seed, out, first, last, aws_ids, az_ids, tiny)
+    gen_terms(seed, out, tiny)
+
+
+def gen_terms(seed, out, tiny):
+    """DIR/eligibility.conf, the countries each vendor is offered in for the seed (more than config's, so that
+    the terms an account accepted, or not, for its country decide), and now and then an account made a customer
+    of the reseller (kind child in DIR/accounts.txt) after its links. Drawn from a random generator of its own."""
+    rnd = random.Random('terms %d' % seed)
+    with open(os.path.join(out, 'accounts.txt')) as f:
+        accounts = [line.split() for line in f]
+    for i, a in enumerate(accounts):
+        if a[4] == 'customer' and not (tiny and i == len(accounts) - 1) and rnd.random() < 0.12:
+            a[4] = 'child'
+    with open(os.path.join(out, 'accounts.txt'), 'w') as f:
+        for a in accounts:
+            f.write('%s %s %s %s %s\n' % tuple(a))
+    with open(os.path.join(out, 'eligibility.conf'), 'w') as f:
+        f.write('# the seed\'s\naws = %s\nazure = %s\n' % (
+            ' '.join(['US'] + [c for c in ('GB', 'DE') if rnd.random() < 0.5]),
+            ' '.join(['US', 'GB'] + [c for c in ('DE',) if rnd.random() < 0.5])))
 
 
 PC_TYPES = ['Usage'] * 8 + ['usage', 'new', 'renew', 'cycleCharge', 'cancel', 'Credit', 'Refund', 'Tax',
@@ -773,12 +812,17 @@ def expect(folder, conf='config', aggregate_csv=None, detail_csv=None, collect=N
     exact month to date and markup per account and vendor and the oracle's instead; with collect (a dict), puts
     each account's (currency, exact parts per vendor) in it and prints nothing."""
     rules = read_rules(os.path.join(conf, 'pricing.conf'))
-    allowed = read_eligibility(os.path.join(conf, 'eligibility.conf'))
-    accounts = {}
+    # Eligible for a vendor (man/pb-accounts.1): neither a reseller nor a reseller's customer, billed in a country
+    # the vendor is offered in (the seed's eligibility config), and its terms accepted for that country.
+    seeds = os.path.join(folder, 'eligibility.conf')
+    allowed = read_eligibility(seeds if os.path.exists(seeds) else os.path.join(conf, 'eligibility.conf'))
+    accounts, eligible = {}, {}
     with open(os.path.join(folder, 'accounts.txt')) as f:
         for line in f:
             alias, country, cur, markup, kind = line.split()
-            accounts[alias] = (country if kind != 'reseller' else None, cur, D(markup))
+            accounts[alias] = (country, cur, D(markup))
+            eligible[alias] = {v for v in allowed if kind == 'customer' and country in allowed[v]
+                               and (v, country) in TERMS[alias]}
     links = {}
     with open(os.path.join(folder, 'links.csv'), newline='') as f:
         for r in csv.DictReader(f):
@@ -796,7 +840,7 @@ def expect(folder, conf='config', aggregate_csv=None, detail_csv=None, collect=N
     total = {}
     for vendor, partner, day, cur, v in charges(folder, rules):
         alias = next((a for lo, hi, a in links.get((vendor, partner), []) if lo <= day <= hi), None)
-        if alias is None or accounts[alias][0] not in allowed[vendor]:
+        if alias is None or vendor not in eligible[alias]:
             continue
         key = (alias, vendor, cur)
         total[key] = total.get(key, D(0)) + v
@@ -855,7 +899,9 @@ def expect(folder, conf='config', aggregate_csv=None, detail_csv=None, collect=N
 
 def copy_state(folder, out, names=('accounts.txt', 'links.csv', 'rates.csv', 'month')):
     os.makedirs(out, exist_ok=True)
-    for n in names:
+    for n in names + ('eligibility.conf',):
+        if n == 'eligibility.conf' and not os.path.exists(os.path.join(folder, n)):
+            continue
         with open(os.path.join(folder, n)) as f, open(os.path.join(out, n), 'w') as g:
             g.write(f.read())
 
@@ -980,6 +1026,8 @@ if __name__ == '__main__':
     a = sys.argv[1:]
     if a == ['pool']:
         pool()
+    elif a == ['terms']:
+        terms()
     elif len(a) == 3 and a[0] == 'gen':
         gen(int(a[1]), a[2])
     elif len(a) in (2, 3) and a[0] == 'expect':

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# The month's invoice against an independent oracle (oracle.py): for each seed, a small month of random raw exports
-# (an AWS legacy CUR and an Azure cost details file, every charge type the pricing rules tell apart, and a Partner
-# Center reconciliation file of a CSP customer's unbilled usage, then of its billed usage replacing it, both stored
-# from files), links that start, end or move within the month, an unmapped partner account, accounts the eligibility
-# rules refuse, invoice currencies other than the exports' with the month's rates, and markups; for most seeds, price
-# lists loaded with pb-prices from files (an Azure price sheet and a newer Retail Prices page, two AWS offer files)
-# that price the usage lines whose export leaves the list price out (flat and graduated meters, a price changing
-# mid-month, a newer load deciding from a day, units written "1 GB" and "10 GB", meters and currencies no list
-# prices); the pipeline (pb-prices, pb-ingest, pb-accounts, pb-aggregate --detail, pb-invoice --issue) must give the
-# oracle's lines to the last digit, and their exact month to date, markup and detail to the last of their 18 decimal
-# places. Then the issued month is restated (amounts changed, a credit added, a line removed) and aggregated again,
-# and the month after it issued with its own small exports: its lines and its adjustment of the month must be the
-# oracle's (what the month comes to now less what was invoiced for it); then restated again, and the month after
-# that.
+# The month's invoice against an independent oracle (oracle.py): for each seed, a small month of random raw exports (an
+# AWS legacy CUR and an Azure cost details file, every charge type the pricing rules tell apart, and a Partner Center
+# reconciliation file of a CSP customer's unbilled usage, then of its billed usage replacing it, both stored from
+# files), links that start, end or move within the month, an unmapped partner account, accounts the eligibility rules
+# refuse (resellers, a reseller's customers, countries a vendor is not offered in, terms not accepted for the account's
+# country), invoice currencies other than the exports' with the month's rates, and markups; for most seeds, price lists
+# loaded with pb-prices from files (an Azure price sheet and a newer Retail Prices page, two AWS offer files) that price
+# the usage lines whose export leaves the list price out (flat and graduated meters, a price changing mid-month, a newer
+# load deciding from a day, units written "1 GB" and "10 GB", meters and currencies no list prices); the pipeline
+# (pb-prices, pb-ingest, pb-accounts, pb-aggregate --detail, pb-invoice --issue) must give the oracle's lines to the
+# last digit, and their exact month to date, markup and detail to the last of their 18 decimal places. Then the issued
+# month is restated (amounts changed, a credit added, a line removed) and aggregated again, and the month after it
+# issued with its own small exports: its lines and its adjustment of the month must be the oracle's (what the month
+# comes to now less what was invoiced for it); then restated again, and the month after that.
 # ORACLE_SEEDS="1 2 3 ..." (or a range, ORACLE_SEEDS=1-400) runs others, each seed a month of its own in one
 # cluster (the default seeds are those below); ORACLE_VERBOSE=1 prints each seed's invoice lines.
 set -u
@@ -26,15 +26,13 @@ cd "$ROOT" || exit 1
 ORACLE=tests/integration/oracle.py
 A=$BIN/pb-accounts
 
-# The pool of CLC accounts every seed bills, with the terms of both vendors in the US and the UK.
+# The pool of CLC accounts every seed bills and a reseller, with the terms of both vendors in the US, and of
+# some in the UK or Germany.
 python3 $ORACLE pool >"$TMP/pool.csv" && "$A" import "$TMP/pool.csv" --by oracle >"$TMP/setup.log" 2>&1
 st=$?
-for a in $(tail -n +2 "$TMP/pool.csv" | cut -d, -f1); do
-	"$A" accept-terms "$a" --vendor centurylink --version 1 --by oracle &&
-		"$A" accept-terms "$a" --vendor aws --region US --version 1 --by oracle &&
-		"$A" accept-terms "$a" --vendor azure --region US --version 1 --by oracle &&
-		"$A" accept-terms "$a" --vendor azure --region GB --version 1 --by oracle || st=1
-done >>"$TMP/setup.log" 2>&1
+while read -r a vendor region; do
+	"$A" accept-terms "$a" --vendor "$vendor" ${region:+--region "$region"} --version 1 --by oracle || st=1
+done < <(python3 $ORACLE terms) >>"$TMP/setup.log" 2>&1
 check "the pool of accounts and their terms" "0" "$st"
 
 # run_seed SEED: the seed's month through the pipeline; prints the invoice's lines as the oracle prints them,
@@ -44,14 +42,15 @@ run_seed() {
 	python3 $ORACLE gen "$seed" "$d" || return 1
 	month=$(cat "$d/month")
 	last=$(date -u -d "$month-01 +1 month -1 day" +%F)
-	# Each account eligible while it is linked, then given the country it is billed in, or made a reseller.
+	# Each account eligible while it is linked, then given the country it is billed in, or made a reseller or a
+	# reseller's customer.
 	while read -r a country cur markup kind; do
-		"$A" update "$a" --country US --no-reseller --invoice-currency "$cur" --markup "$markup" >/dev/null ||
-			return 1
+		"$A" update "$a" --country US --no-reseller --no-parent --invoice-currency "$cur" --markup "$markup" \
+			>/dev/null || return 1
 	done <"$d/accounts.txt"
 	"$A" import-links "$d/links.csv" --by oracle >/dev/null || return 1
 	while read -r a country cur markup kind; do
-		if [ "$kind" == reseller ]; then set -- --reseller; else set --; fi
+		case $kind in reseller) set -- --reseller ;; child) set -- --parent ORAR ;; *) set -- ;; esac
 		"$A" update "$a" --country "$country" "$@" >/dev/null || return 1
 	done <"$d/accounts.txt"
 	if [ -f "$d/prices.txt" ]; then
@@ -68,7 +67,8 @@ run_seed() {
 			"$d/pc-unbilled.json" >/dev/null 2>>"$d/ingest.err" &&
 		"$BIN/pb-ingest" --format partner-center --no-progress --final --source oracle:pc --month "$month" \
 			"$d/pc.json" >/dev/null 2>>"$d/ingest.err" &&
-		"$BIN/pb-aggregate" --month "$month" --detail --as-of "$last" >/dev/null 2>"$d/aggregate.err" &&
+		"$BIN/pb-aggregate" --month "$month" --detail --as-of "$last" --config "$d/eligibility.conf" \
+			>/dev/null 2>"$d/aggregate.err" &&
 		"$BIN/pb-invoice" --month "$month" --issue --out "$d" >/dev/null; }; then
 		cat "$d/ingest.err" "$d/aggregate.err" 2>/dev/null
 		return 1
@@ -92,13 +92,15 @@ adjust_seed() {
 			"$d/r$k/aws.csv" >/dev/null 2>"$d/ingest.err" &&
 			"$BIN/pb-ingest" --format azure-cost --no-progress --final --source oracle:azure --month "$month" \
 				"$d/r$k/azure.csv" >/dev/null 2>>"$d/ingest.err" &&
-			"$BIN/pb-aggregate" --month "$month" --detail --as-of "$last" >/dev/null 2>"$d/aggregate.err" &&
+			"$BIN/pb-aggregate" --month "$month" --detail --as-of "$last" --config "$d/eligibility.conf" \
+				>/dev/null 2>"$d/aggregate.err" &&
 			"$BIN/pb-aggregate" rates --load "$d/n$k/rates.csv" >/dev/null &&
 			"$BIN/pb-ingest" --format aws-cur --no-progress --source oracle:aws --month "$n" "$d/n$k/aws.csv" \
 				>/dev/null 2>>"$d/ingest.err" &&
 			"$BIN/pb-ingest" --format azure-cost --no-progress --final --source oracle:azure --month "$n" \
 				"$d/n$k/azure.csv" >/dev/null 2>>"$d/ingest.err" &&
 			"$BIN/pb-aggregate" --month "$n" --detail --as-of "$(date -u -d "$n-01 +1 month -1 day" +%F)" \
+				--config "$d/eligibility.conf" \
 				>/dev/null 2>>"$d/aggregate.err" &&
 			"$BIN/pb-invoice" --month "$n" --issue --out "$d/n$k" >/dev/null 2>"$d/invoice.err"; }; then
 			cat "$d/ingest.err" "$d/aggregate.err" "$d/invoice.err" 2>/dev/null
@@ -108,9 +110,10 @@ adjust_seed() {
 	done
 }
 
-# Two seeds that between them have a reseller, accounts in DE and GB, invoices in JPY and BHD, a markup of
-# -100, an account billed half cents, a credit line, AWS lines in EUR, late Azure usage and lines priced from
-# price lists, in tiers and at a price that changes mid-month.
+# Two seeds that between them have a reseller and a reseller's customer, accounts in DE and GB whose vendor is
+# offered there without their terms accepted, invoices in JPY and BHD, a markup of -100, an account billed half
+# cents, a credit line, AWS lines in EUR, late Azure usage and lines priced from price lists, in tiers and at a
+# price that changes mid-month.
 seeds=${ORACLE_SEEDS:-6 37}
 case $seeds in *-*) seeds=$(seq "${seeds%-*}" "${seeds#*-}") ;; esac
 for seed in $seeds; do
