@@ -14,7 +14,10 @@ Usage:
                                  the state the month is billed in, child a customer of the reseller),
                                  DIR/eligibility.conf (the countries each vendor is offered in), DIR/month
                                  (YYYY-MM), and for some seeds the price lists loaded before the exports
-                                 (DIR/prices.txt: FORMAT SOURCE FILE a line, the oldest first)
+                                 (DIR/prices.txt: FORMAT SOURCE FILE a line, the oldest first); for some
+                                 seeds a second source's exports (DIR/aws-b.csv, DIR/azure-b.csv) and an older
+                                 delivery of the first's that the newer replaces (DIR/aws-old.csv,
+                                 DIR/azure-old.csv)
   oracle.py expect DIR [CONF]    prints the invoice lines the files of DIR give, as
                                  ALIAS,LINE_TYPE,CURRENCY,AMOUNT,AWS_AMOUNT,AZURE_AMOUNT (CONF: the config
                                  folder, default config)
@@ -24,7 +27,7 @@ Usage:
                                  amounts (the invoice's detail) per account and vendor differ from their sum;
                                  nothing when they do not
   oracle.py restate SEED DIR OUT writes OUT, DIR's month restated: some amounts changed, a credit added and a
-                                 line removed in each export
+                                 line removed in each export of the first source
   oracle.py next SEED DIR OUT N  writes OUT, a small month of its own exports N months after DIR's, the same
                                  accounts and links
   oracle.py adjusted DIR CORRECTED NOW...
@@ -282,7 +285,56 @@ def gen(seed, out):
         f.write(month + '\n')
     gen_pc(seed, out, first, last, linkable)
     gen_prices(seed, out, first, last, aws_ids, az_ids, tiny)
+    gen_imports(seed, out, aws_ids, az_ids, tiny)
     gen_terms(seed, out, tiny)
+
+
+def gen_imports(seed, out, aws_ids, az_ids, tiny):
+    """For some seeds, two imports of each vendor in the month: DIR/aws-b.csv and DIR/azure-b.csv, a second
+    source's files (another payer's report, another export) holding lines of DIR/aws.csv and DIR/azure.csv moved
+    there (a partner account's, or those from a day on: each import's lines are billed); and DIR/aws-old.csv and
+    DIR/azure-old.csv, an older delivery of each first source (lines missing, amounts changed, lines the newer no
+    longer has), stored before the newer one replaces it: the older never counts. Lines priced from the price
+    lists stay in the first source's files. Drawn from a random generator of its own."""
+    rnd = random.Random('imports %d' % seed)
+    if seed % 3 == 1:
+        return
+    month = open(os.path.join(out, 'month')).read().strip()
+    for name, account, cost in (('aws', 3, 8), ('azure', 0, 8)):
+        with open(os.path.join(out, name + '.csv'), newline='') as f:
+            rows = list(csv.reader(f))
+        head, rows = rows[0], rows[1:]
+        # Each partner account stays, moves to the second source, or moves there from a day of the month on (its
+        # days in either apart: pb-invoice refuses days two imports both hold); one with priced lines stays.
+        priced = {r[account] for r in rows if len(r) > len(AWS_HEADER if name == 'aws' else AZ_HEADER) and r[-3]}
+        split = {}
+        for i, p in enumerate(aws_ids if name == 'aws' else az_ids):
+            if p not in priced and not (tiny and i == 1):
+                split[p] = rnd.choice([None, None, '0000-00-00', '%s-%02d' % (month, rnd.randint(1, 28))])
+        keep, moved = [], []
+        for r in rows:
+            d = r[5][:10] if name == 'aws' else utc_day(r[2])
+            (moved if split.get(r[account]) is not None and d > split[r[account]] else keep).append(r)
+        if not keep:
+            keep, moved = moved, []
+        old = []
+        for r in keep:
+            if rnd.random() < 0.15:
+                continue
+            r = list(r)
+            if rnd.random() < 0.2:
+                r[cost] = amount(rnd)
+            old.append(r)
+        for _ in range(rnd.randint(1, 3)):
+            r = list(rnd.choice(keep))
+            r[account] = rnd.choice(aws_ids if name == 'aws' else az_ids)
+            r[cost] = amount(rnd, 1, 900, False)
+            old.insert(rnd.randrange(len(old) + 1), r)
+        for suffix, lines in (('', keep), ('-b', moved), ('-old', old)):
+            if not lines:
+                continue
+            with open(os.path.join(out, name + suffix + '.csv'), 'w', newline='') as f:
+                csv.writer(f, lineterminator='\n').writerows([head] + lines)
 
 
 def gen_terms(seed, out, tiny):
@@ -716,7 +768,17 @@ class PriceLists:
 def charges(folder, rules):
     """(vendor, partner account, usage day, currency, priced amount) of every charge the customer pays."""
     lists = PriceLists(folder)
-    with open(os.path.join(folder, 'aws.csv'), newline='') as f:
+    for name in ('aws.csv', 'aws-b.csv'):  # each current import of the month, of either source
+        if os.path.exists(os.path.join(folder, name)):
+            yield from aws_charges(os.path.join(folder, name), rules, lists)
+    for name in ('azure.csv', 'azure-b.csv'):
+        if os.path.exists(os.path.join(folder, name)):
+            yield from azure_charges(os.path.join(folder, name), rules, lists)
+    yield from pc_charges(folder, rules)
+
+
+def aws_charges(path, rules, lists):
+    with open(path, newline='') as f:
         for r in csv.DictReader(f):
             typ = r['lineItem/LineItemType']
             ct = typ
@@ -733,7 +795,10 @@ def charges(folder, rules):
             if v is not None:
                 yield 'aws', r['lineItem/UsageAccountId'], r['lineItem/UsageStartDate'][:10], \
                     r['lineItem/CurrencyCode'], v
-    with open(os.path.join(folder, 'azure.csv'), newline='') as f:
+
+
+def azure_charges(path, rules, lists):
+    with open(path, newline='') as f:
         for r in csv.DictReader(f):
             ct, pm = r['ChargeType'], r['PricingModel']
             charge_type = ct if pm.lower() in ('ondemand', 'on demand', '') else '%s/%s' % (ct, pm)
@@ -750,6 +815,9 @@ def charges(folder, rules):
             if v is None:
                 continue
             yield 'azure', r['SubscriptionId'].lower(), utc_day(r['Date']), r['BillingCurrency'], v
+
+
+def pc_charges(folder, rules):
     pc = os.path.join(folder, 'pc.json')
     if not os.path.exists(pc):
         return
@@ -911,7 +979,8 @@ def restate(seed, folder, out):
     (in each vendor's file), the accounts, links and rates the same."""
     rnd = random.Random('restate %d %s' % (seed, os.path.basename(out)))
     copy_state(folder, out, ('accounts.txt', 'links.csv', 'rates.csv', 'month', 'pc.json')
-               + (('prices.txt',) if os.path.exists(os.path.join(folder, 'prices.txt')) else ()))
+               + tuple(n for n in ('prices.txt', 'aws-b.csv', 'azure-b.csv')
+                       if os.path.exists(os.path.join(folder, n))))
     for name, cost, listed, credit in (('aws.csv', 'lineItem/UnblendedCost', 'pricing/publicOnDemandCost',
                                         ('lineItem/LineItemType', 'Credit')),
                                        ('azure.csv', 'CostInBillingCurrency', 'PayGPrice', ('ChargeType', 'Credit'))):

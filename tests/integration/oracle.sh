@@ -35,6 +35,15 @@ while read -r a vendor region; do
 done < <(python3 $ORACLE terms) >>"$TMP/setup.log" 2>&1
 check "the pool of accounts and their terms" "0" "$st"
 
+# store_if FILE OPTION...: FILE stored by pb-ingest for $month with OPTIONs, when there is one; its messages
+# in $d/ingest.err.
+store_if() {
+	local file=$1
+	shift
+	[ ! -f "$file" ] ||
+		"$BIN/pb-ingest" --no-progress --month "$month" "$@" "$file" >/dev/null 2>>"$d/ingest.err"
+}
+
 # run_seed SEED: the seed's month through the pipeline; prints the invoice's lines as the oracle prints them,
 # or what failed.
 run_seed() {
@@ -58,11 +67,15 @@ run_seed() {
 			"$BIN/pb-prices" load --format "$format" --no-progress --source "$source" "$file" >/dev/null || return 1
 		done <"$d/prices.txt"
 	fi
+	# An older delivery of each first source, replaced by the newer; a second source of each vendor beside it.
+	: >"$d/ingest.err"
 	if ! { "$BIN/pb-aggregate" rates --load "$d/rates.csv" >/dev/null &&
-		"$BIN/pb-ingest" --format aws-cur --no-progress --source oracle:aws --month "$month" "$d/aws.csv" \
-			>/dev/null 2>"$d/ingest.err" &&
-		"$BIN/pb-ingest" --format azure-cost --no-progress --final --source oracle:azure --month "$month" \
-			"$d/azure.csv" >/dev/null 2>>"$d/ingest.err" &&
+		store_if "$d/aws-old.csv" --format aws-cur --source oracle:aws &&
+		store_if "$d/aws.csv" --format aws-cur --source oracle:aws &&
+		store_if "$d/aws-b.csv" --format aws-cur --source oracle:aws2 &&
+		store_if "$d/azure-old.csv" --format azure-cost --source oracle:azure &&
+		store_if "$d/azure.csv" --format azure-cost --final --source oracle:azure &&
+		store_if "$d/azure-b.csv" --format azure-cost --final --source oracle:azure2 &&
 		"$BIN/pb-ingest" --format partner-center --no-progress --source oracle:pc --month "$month" \
 			"$d/pc-unbilled.json" >/dev/null 2>>"$d/ingest.err" &&
 		"$BIN/pb-ingest" --format partner-center --no-progress --final --source oracle:pc --month "$month" \
