@@ -123,11 +123,12 @@ adjust_seed() {
 	done
 }
 
-# Two seeds that between them have a reseller and a reseller's customer, accounts in DE and GB whose vendor is
+# Three seeds that between them have a reseller and a reseller's customer, accounts in DE and GB whose vendor is
 # offered there without their terms accepted, invoices in JPY and BHD, a markup of -100, an account billed half
 # cents, a credit line, AWS lines in EUR, late Azure usage and lines priced from price lists, in tiers and at a
-# price that changes mid-month.
-seeds=${ORACLE_SEEDS:-6 37}
+# price that changes mid-month, and (92) two sources of each vendor, a partner account moving between them
+# mid-month, and older deliveries replaced.
+seeds=${ORACLE_SEEDS:-6 37 92}
 case $seeds in *-*) seeds=$(seq "${seeds%-*}" "${seeds#*-}") ;; esac
 for seed in $seeds; do
 	got=$(run_seed "$seed" 2>&1)
