@@ -294,23 +294,26 @@ def gen_imports(seed, out, aws_ids, az_ids, tiny):
     source's files (another payer's report, another export) holding lines of DIR/aws.csv and DIR/azure.csv moved
     there (a partner account's, or those from a day on: each import's lines are billed); and DIR/aws-old.csv and
     DIR/azure-old.csv, an older delivery of each first source (lines missing, amounts changed, lines the newer no
-    longer has), stored before the newer one replaces it: the older never counts. Lines priced from the price
-    lists stay in the first source's files. Drawn from a random generator of its own."""
+    longer has), stored before the newer one replaces it: the older never counts. Drawn from a random generator
+    of its own."""
     rnd = random.Random('imports %d' % seed)
     if seed % 3 == 1:
         return
     month = open(os.path.join(out, 'month')).read().strip()
+    also = random.Random('imports priced %d' % seed)
     for name, account, cost in (('aws', 3, 8), ('azure', 0, 8)):
         with open(os.path.join(out, name + '.csv'), newline='') as f:
             rows = list(csv.reader(f))
         head, rows = rows[0], rows[1:]
         # Each partner account stays, moves to the second source, or moves there from a day of the month on (its
-        # days in either apart: pb-invoice refuses days two imports both hold); one with priced lines stays.
+        # days in either apart: pb-invoice refuses days two imports both hold).
         priced = {r[account] for r in rows if len(r) > len(AWS_HEADER if name == 'aws' else AZ_HEADER) and r[-3]}
         split = {}
         for i, p in enumerate(aws_ids if name == 'aws' else az_ids):
             if p not in priced and not (tiny and i == 1):
                 split[p] = rnd.choice([None, None, '0000-00-00', '%s-%02d' % (month, rnd.randint(1, 28))])
+            elif p in priced and not (tiny and i == 1):  # each import crosses the tiers from 0
+                split[p] = also.choice([None, None, '0000-00-00', '%s-%02d' % (month, also.randint(1, 28))])
         keep, moved = [], []
         for r in rows:
             d = r[5][:10] if name == 'aws' else utc_day(r[2])
@@ -562,6 +565,15 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
                 rows.append([p, 'priced', day(d).isoformat(), first.strftime('%m/%d/%Y'), 'Usage', pm, 'Azure', cur,
                              amount(rnd), pay, amount(rnd, 0, 120, False), 'Virtual Machines', 'eastus',
                              rnd.choice([m, m.upper()]), rnd.choice(units), 'eastus'])
+    # Lines of the tiered meters in another currency, anywhere in the file: priced by no list, they count
+    # towards no tier.
+    other = random.Random('prices other %d' % seed)
+    for m in (mb, md):
+        for _ in range(other.randint(0, 2)):
+            rows.insert(other.randint(1, len(rows)), [
+                other.choice(subs), 'other', day(other.randint(1, last)).isoformat(), first.strftime('%m/%d/%Y'),
+                'Usage', 'OnDemand', 'Azure', 'EUR', amount(other), '', amount(other, 0, 300, False),
+                'Virtual Machines', 'eastus', m, '1 GB', 'eastus'])
     with open(os.path.join(out, 'azure.csv'), 'w', newline='') as f:
         csv.writer(f, lineterminator='\n').writerows(rows)
 
@@ -583,6 +595,12 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
                              '%sT%02d:00:00Z' % (day(d).isoformat(), rnd.randint(0, 23)), 'AmazonEC2', cur,
                              amount(rnd), 'Amazon Elastic Compute Cloud', 'us-east-1', '', '', '', s,
                              amount(rnd, 0, 200, False), unit])
+    for _ in range(other.randint(0, 2)):
+        rows.insert(other.randint(1, len(rows)), [
+            'Q%d' % other.randrange(10 ** 6), 'INV-%s' % month, '%sT00:00:00Z' % first.isoformat(),
+            other.choice(accts), 'Usage', '%sT05:00:00Z' % day(other.randint(1, last)).isoformat(), 'AmazonEC2', 'EUR',
+            amount(other), 'Amazon Elastic Compute Cloud', 'us-east-1', '', '', '', sb, amount(other, 0, 300, False),
+            'GB'])
     with open(os.path.join(out, 'aws.csv'), 'w', newline='') as f:
         csv.writer(f, lineterminator='\n').writerows(rows)
 
@@ -770,9 +788,11 @@ def charges(folder, rules):
     lists = PriceLists(folder)
     for name in ('aws.csv', 'aws-b.csv'):  # each current import of the month, of either source
         if os.path.exists(os.path.join(folder, name)):
+            lists.used = {}  # each import counts the quantity towards the tiers from 0
             yield from aws_charges(os.path.join(folder, name), rules, lists)
     for name in ('azure.csv', 'azure-b.csv'):
         if os.path.exists(os.path.join(folder, name)):
+            lists.used = {}
             yield from azure_charges(os.path.join(folder, name), rules, lists)
     yield from pc_charges(folder, rules)
 
