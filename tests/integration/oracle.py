@@ -566,7 +566,7 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
                              amount(rnd), pay, amount(rnd, 0, 120, False), 'Virtual Machines', 'eastus',
                              rnd.choice([m, m.upper()]), rnd.choice(units), 'eastus'])
     # Lines of the tiered meters in another currency, anywhere in the file: priced by no list, they count
-    # towards no tier.
+    # towards no tier. Late usage of the month before, billed in this one: priced at that day's prices.
     other = random.Random('prices other %d' % seed)
     for m in (mb, md):
         for _ in range(other.randint(0, 2)):
@@ -574,6 +574,12 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
                 other.choice(subs), 'other', day(other.randint(1, last)).isoformat(), first.strftime('%m/%d/%Y'),
                 'Usage', 'OnDemand', 'Azure', 'EUR', amount(other), '', amount(other, 0, 300, False),
                 'Virtual Machines', 'eastus', m, '1 GB', 'eastus'])
+    for m, unit in ((ma, '1 Hour'), (mb, '1 GB'), (mc, '1 Hour')):
+        for _ in range(other.randint(0, 1)):
+            rows.insert(other.randint(1, len(rows)), [
+                other.choice(subs), 'late', day(other.randint(-3, 0)).strftime('%m/%d/%Y'),
+                first.strftime('%m/%d/%Y'), 'Usage', 'OnDemand', 'Azure', 'USD', amount(other), '',
+                amount(other, 0, 300, False), 'Virtual Machines', 'eastus', m, unit, 'eastus'])
     with open(os.path.join(out, 'azure.csv'), 'w', newline='') as f:
         csv.writer(f, lineterminator='\n').writerows(rows)
 
