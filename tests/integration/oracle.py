@@ -29,7 +29,7 @@ Usage:
   oracle.py restate SEED DIR OUT writes OUT, DIR's month restated: some amounts changed, a credit added and a
                                  line removed in each export of the first source
   oracle.py next SEED DIR OUT N  writes OUT, a small month of its own exports N months after DIR's, the same
-                                 accounts and links
+                                 links, and the accounts as they are once DIR's month is issued
   oracle.py adjusted DIR CORRECTED NOW...
                                  prints DIR's invoice lines as ALIAS,LINE_TYPE,CORRECTS,CURRENCY,AMOUNT,
                                  AWS_AMOUNT,AZURE_AMOUNT, its adjustments of CORRECTED's month included: NOW are
@@ -1038,10 +1038,26 @@ def restate(seed, folder, out):
 
 
 def gen_next(seed, folder, out, ahead):
-    """A small month of its own exports in out, ahead months after folder's, the same accounts and links, its
-    own rates."""
+    """A small month of its own exports in out, ahead months after folder's, the same links, its own rates; and
+    the accounts as they are after folder's month is issued: for some seeds one of them changed (made a
+    reseller's customer or no longer one, a reseller no longer, or billed in another country), which the months
+    after bill by and the issued month, adjusted, never does."""
     rnd = random.Random('next %d %d' % (seed, ahead))
     copy_state(folder, out, ('accounts.txt', 'links.csv'))
+    change = random.Random('after issue %d' % seed)
+    if change.random() < 0.5:
+        with open(os.path.join(out, 'accounts.txt')) as f:
+            accounts = [line.split() for line in f]
+        a = change.choice(accounts)
+        if a[4] != 'customer':
+            a[4] = 'customer'
+        elif change.random() < 0.5:
+            a[4] = 'child'
+        else:
+            a[1] = change.choice([c for c in ('US', 'GB', 'DE') if c != a[1]])
+        with open(os.path.join(out, 'accounts.txt'), 'w') as f:
+            for a in accounts:
+                f.write('%s %s %s %s %s\n' % tuple(a))
     y, m = (int(x) for x in open(os.path.join(folder, 'month')).read().split('-'))
     i = y * 12 + m - 1 + ahead
     y, m = i // 12, i % 12 + 1

@@ -9,10 +9,12 @@
 # the usage lines whose export leaves the list price out (flat and graduated meters, a price changing mid-month, a newer
 # load deciding from a day, units written "1 GB" and "10 GB", meters and currencies no list prices); the pipeline
 # (pb-prices, pb-ingest, pb-accounts, pb-aggregate --detail, pb-invoice --issue) must give the oracle's lines to the
-# last digit, and their exact month to date, markup and detail to the last of their 18 decimal places. Then the issued
+# last digit, and their exact month to date, markup and detail to the last of their 18 decimal places. Then, an account
+# changed (made a reseller's customer or no longer one, a reseller no longer, or billed in another country), the issued
 # month is restated (amounts changed, a credit added, a line removed) and aggregated again, and the month after it
 # issued with its own small exports: its lines and its adjustment of the month must be the oracle's (what the month
-# comes to now less what was invoiced for it); then restated again, and the month after that.
+# comes to now less what was invoiced for it, the month billed in the state it was issued in, the months after in the
+# new one); then restated again, and the month after that.
 # ORACLE_SEEDS="1 2 3 ..." (or a range, ORACLE_SEEDS=1-400) runs others, each seed a month of its own in one
 # cluster (the default seeds are those below); ORACLE_VERBOSE=1 prints each seed's invoice lines.
 set -u
@@ -44,6 +46,21 @@ store_if() {
 		"$BIN/pb-ingest" --no-progress --month "$month" "$@" "$file" >/dev/null 2>>"$d/ingest.err"
 }
 
+# set_state FILE [WAS]: each account of FILE (an accounts.txt) given the country it is billed in, and made a
+# reseller, a reseller's customer, or neither; with WAS, the accounts whose line differs from WAS's only.
+set_state() {
+	local file=$1 was=${2:-/dev/null} a country cur markup kind
+	while read -r a country cur markup kind; do
+		! grep -qxF "$a $country $cur $markup $kind" "$was" || continue
+		case $kind in
+		reseller) set -- --reseller --no-parent ;;
+		child) set -- --no-reseller --parent ORAR ;;
+		*) set -- --no-reseller --no-parent ;;
+		esac
+		"$A" update "$a" --country "$country" "$@" >/dev/null || return 1
+	done <"$file"
+}
+
 # run_seed SEED: the seed's month through the pipeline; prints the invoice's lines as the oracle prints them,
 # or what failed.
 run_seed() {
@@ -57,11 +74,7 @@ run_seed() {
 		"$A" update "$a" --country US --no-reseller --no-parent --invoice-currency "$cur" --markup "$markup" \
 			>/dev/null || return 1
 	done <"$d/accounts.txt"
-	"$A" import-links "$d/links.csv" --by oracle >/dev/null || return 1
-	while read -r a country cur markup kind; do
-		case $kind in reseller) set -- --reseller ;; child) set -- --parent ORAR ;; *) set -- ;; esac
-		"$A" update "$a" --country "$country" "$@" >/dev/null || return 1
-	done <"$d/accounts.txt"
+	"$A" import-links "$d/links.csv" --by oracle >/dev/null && set_state "$d/accounts.txt" || return 1
 	if [ -f "$d/prices.txt" ]; then
 		while read -r format source file; do
 			"$BIN/pb-prices" load --format "$format" --no-progress --source "$source" "$file" >/dev/null || return 1
@@ -90,19 +103,22 @@ run_seed() {
 	"$BIN/pb-aggregate" --month "$month" --no-run --csv >"$d/aggregate.csv" || return 1
 }
 
-# adjust_seed SEED: the seed's month, once issued, restated and aggregated again, and the month after it made
-# and issued; then restated again, and the month after that. Prints the two invoices' lines, adjustments
-# included, as the oracle prints them, or what failed.
+# adjust_seed SEED: the seed's month, once issued and an account changed, restated and aggregated again, and the
+# month after it made and issued; then restated again, and the month after that. Prints the two invoices' lines,
+# adjustments included, as the oracle prints them, or what failed.
 adjust_seed() {
 	local seed=$1 d=$TMP/seed-$1 month k n last
 	month=$(cat "$d/month")
 	last=$(date -u -d "$month-01 +1 month -1 day" +%F)
+	ln -s . "$d/n0"
 	for k in 1 2; do
 		python3 $ORACLE restate "$seed" "$d/r$((k - 1))" "$d/r$k" &&
 			python3 $ORACLE next "$seed" "$d" "$d/n$k" "$k" || return 1
 		n=$(cat "$d/n$k/month")
-		if ! { "$BIN/pb-ingest" --format aws-cur --no-progress --source oracle:aws --month "$month" \
-			"$d/r$k/aws.csv" >/dev/null 2>"$d/ingest.err" &&
+		# The accounts as they are after the month is issued: its adjustments keep the state it was billed in.
+		if ! { set_state "$d/n$k/accounts.txt" "$d/n$((k - 1))/accounts.txt" &&
+			"$BIN/pb-ingest" --format aws-cur --no-progress --source oracle:aws --month "$month" \
+				"$d/r$k/aws.csv" >/dev/null 2>"$d/ingest.err" &&
 			"$BIN/pb-ingest" --format azure-cost --no-progress --final --source oracle:azure --month "$month" \
 				"$d/r$k/azure.csv" >/dev/null 2>>"$d/ingest.err" &&
 			"$BIN/pb-aggregate" --month "$month" --detail --as-of "$last" --config "$d/eligibility.conf" \
@@ -127,7 +143,7 @@ adjust_seed() {
 # offered there without their terms accepted, invoices in JPY and BHD, a markup of -100, an account billed half
 # cents, a credit line, AWS lines in EUR, late Azure usage and lines priced from price lists, in tiers and at a
 # price that changes mid-month, and (92) two sources of each vendor, a partner account moving between them
-# mid-month, and older deliveries replaced.
+# mid-month, and older deliveries replaced; and (37) an account made a reseller's customer once the month is issued.
 seeds=${ORACLE_SEEDS:-6 37 92}
 case $seeds in *-*) seeds=$(seq "${seeds%-*}" "${seeds#*-}") ;; esac
 for seed in $seeds; do
