@@ -513,6 +513,17 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
     item(md, '10 GB', '%d.0' % (d1 // 10), price(0, 10), day(z))
     item(mf, '100 Hours', '0.0', price(1, 90), early)
     rnd.shuffle(items)
+    # A meter whose first price ends at midnight UTC (the first day after it) and the next starts that day.
+    extra = random.Random('prices alt %d' % seed)
+    mg, w = '%08x-0000-4000-8000-%012x' % (seed, 7), extra.randint(2, last)
+    for p, start, end in ((str(D(extra.randint(1, 10 ** 6)).scaleb(-5)), early, day(w)),
+                          (str(D(extra.randint(1, 10 ** 6)).scaleb(-5)), day(w), None)):
+        items.insert(extra.randint(0, len(items)), (
+            '{"currencyCode": "USD", "tierMinimumUnits": 0.0, "retailPrice": %s, "unitPrice": %s, '
+            '"armRegionName": "eastus", "location": "US East", "effectiveStartDate": "%sT00:00:00Z", %s'
+            '"meterId": "%s", "unitOfMeasure": "1 Hour", "type": "Consumption"}'
+            % (p, p, start.isoformat(), '"effectiveEndDate": "%sT00:00:00Z", ' % end.isoformat() if end else '',
+               mg.upper())))
     with open(os.path.join(out, 'prices', 'retail.json'), 'w') as f:
         f.write('{"BillingCurrency": "USD", "CustomerEntityId": "Default", "CustomerEntityType": "Retail", '
                 '"Items": [\n%s\n], "NextPageLink": null, "Count": %d}\n' % (',\n'.join(items), len(items)))
@@ -521,13 +532,13 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
             '"Version","1"\n"OfferCode","AmazonEC2"\n' % early.isoformat())
     head = ['SKU', 'OfferTermCode', 'RateCode', 'TermType', 'PriceDescription', 'EffectiveDate', 'StartingRange',
             'EndingRange', 'Unit', 'PricePerUnit', 'Currency', 'usageType', 'operation', 'Region Code']
-    sa, sb, sc = ('ORA%dSKU%c' % (seed, c) for c in 'ABC')
+    sa, sb, sc, se, sf = ('ORA%dSKU%c' % (seed, c) for c in 'ABCEF')
     u1, u2 = rnd.randint(10, 150), rnd.randint(160, 500)
     ax = rnd.randint(2, last)
     for name, rows in (('offer1.csv', [[sa, 'T', 'R1', 'OnDemand', '', early.isoformat(), '0', 'Inf', 'Hrs',
-                                        price(0, 2), 'USD', 'BoxUsage', 'RunInstances', 'us-east-1'],
+                                        price(0, 2), 'USD', 'BoxUsage%d' % seed, 'RunInstances', 'us-east-1'],
                                        [sa, 'T', 'R2', 'Reserved', '', early.isoformat(), '0', 'Inf', 'Hrs',
-                                        '0.001', 'USD', 'BoxUsage', 'RunInstances', 'us-east-1'],
+                                        '0.001', 'USD', 'BoxUsage%d' % seed, 'RunInstances', 'us-east-1'],
                                        [sb, 'T', 'R3', 'OnDemand', '', early.isoformat(), '0', str(u1), 'GB',
                                         price(0, 1), 'USD', 'DataTransfer', '', 'us-east-1'],
                                        [sb, 'T', 'R4', 'OnDemand', '', early.isoformat(), str(u1), str(u2), 'GB',
@@ -535,7 +546,11 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
                                        [sb, 'T', 'R5', 'OnDemand', '', early.isoformat(), str(u2), 'Inf', 'GB',
                                         price(0, 1), 'USD', 'DataTransfer', '', 'us-east-1']]),
                        ('offer2.csv', [[sa, 'T', 'R6', 'OnDemand', '', day(ax).isoformat(), '0', 'Inf', 'Hrs',
-                                        price(0, 2), 'USD', 'BoxUsage', 'RunInstances', 'us-east-1']])):
+                                        price(0, 2), 'USD', 'BoxUsage%d' % seed, 'RunInstances', 'us-east-1']])):
+        if name == 'offer1.csv':  # two SKUs of one usage type, operation and region, at different prices
+            rows += [[k, 'T', 'R7', 'OnDemand', '', early.isoformat(), '0', 'Inf', 'Hrs',
+                      str(D(extra.randint(1, 10 ** 6)).scaleb(-6)), 'USD', 'Shared%d' % seed, 'RunInstances',
+                      'us-east-1'] for k in (se, sf)]
         with open(os.path.join(out, 'prices', name), 'w', newline='') as f:
             f.write(meta)
             csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator='\n').writerows([head] + rows)
@@ -574,6 +589,11 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
                 other.choice(subs), 'other', day(other.randint(1, last)).isoformat(), first.strftime('%m/%d/%Y'),
                 'Usage', 'OnDemand', 'Azure', 'EUR', amount(other), '', amount(other, 0, 300, False),
                 'Virtual Machines', 'eastus', m, '1 GB', 'eastus'])
+    for d in [w, w - 1] + [extra.randint(1, last) for _ in range(extra.randint(0, 2))]:
+        rows.insert(extra.randint(1, len(rows)), [
+            extra.choice(subs), 'ended', day(d).isoformat(), first.strftime('%m/%d/%Y'),
+            'Usage', 'OnDemand', 'Azure', 'USD', amount(extra), '', amount(extra, 0, 300, False),
+            'Virtual Machines', 'eastus', mg, '1 Hour', 'eastus'])
     for m, unit in ((ma, '1 Hour'), (mb, '1 GB'), (mc, '1 Hour')):
         for _ in range(other.randint(0, 1)):
             rows.insert(other.randint(1, len(rows)), [
@@ -585,9 +605,9 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
 
     with open(os.path.join(out, 'aws.csv'), newline='') as f:
         rows = list(csv.reader(f))
-    rows[0] += ['product/sku', 'lineItem/UsageAmount', 'pricing/unit']
+    rows[0] += ['product/sku', 'lineItem/UsageAmount', 'pricing/unit', 'lineItem/UsageType', 'lineItem/Operation']
     for r in rows[1:]:
-        r += ['', '', '']
+        r += ['', '', '', '', '']
     accts = [p for i, p in enumerate(aws_ids) if not (tiny and i == 1)]
     month = first.strftime('%Y-%m')
     n = 0
@@ -600,13 +620,20 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
                              rnd.choice(['Usage', 'Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage']),
                              '%sT%02d:00:00Z' % (day(d).isoformat(), rnd.randint(0, 23)), 'AmazonEC2', cur,
                              amount(rnd), 'Amazon Elastic Compute Cloud', 'us-east-1', '', '', '', s,
-                             amount(rnd, 0, 200, False), unit])
+                             amount(rnd, 0, 200, False), unit, '', ''])
     for _ in range(other.randint(0, 2)):
         rows.insert(other.randint(1, len(rows)), [
             'Q%d' % other.randrange(10 ** 6), 'INV-%s' % month, '%sT00:00:00Z' % first.isoformat(),
             other.choice(accts), 'Usage', '%sT05:00:00Z' % day(other.randint(1, last)).isoformat(), 'AmazonEC2', 'EUR',
             amount(other), 'Amazon Elastic Compute Cloud', 'us-east-1', '', '', '', sb, amount(other, 0, 300, False),
-            'GB'])
+            'GB', '', ''])
+    # Lines without a SKU: found by usage type, operation and region, where one SKU has them.
+    for usage in ['BoxUsage%d' % seed] * extra.randint(1, 3) + ['Shared%d' % seed] * extra.randint(0, 2):
+        rows.insert(extra.randint(1, len(rows)), [
+            'S%d' % extra.randrange(10 ** 6), 'INV-%s' % month, '%sT00:00:00Z' % first.isoformat(),
+            extra.choice(accts), 'Usage', '%sT07:00:00Z' % day(extra.randint(1, last)).isoformat(), 'AmazonEC2',
+            'USD', amount(extra), 'Amazon Elastic Compute Cloud', 'us-east-1', '', '', '', '',
+            amount(extra, 0, 300, False), 'Hrs', usage, 'RunInstances'])
     with open(os.path.join(out, 'aws.csv'), 'w', newline='') as f:
         csv.writer(f, lineterminator='\n').writerows(rows)
 
@@ -691,7 +718,7 @@ def read_prices(folder):
     currency, tier minimum, price, first day, last day or None) read from the files as pb-prices(1) describes
     them (a price sheet's marketPrice and effective end day, a Retail Prices item's retailPrice, an offer file's
     OnDemand rows)."""
-    loads = {'aws': [], 'azure': []}
+    loads = {'aws': [], 'azure': [], 'skus': {}}
     path = os.path.join(folder, 'prices.txt')
     if not os.path.exists(path):
         return loads
@@ -717,8 +744,11 @@ def read_prices(folder):
                 page = json.load(f, parse_float=D, parse_int=D)
             for i in page['Items']:
                 if i['type'] == 'Consumption':
+                    end = i.get('effectiveEndDate')  # midnight UTC: the first day after
+                    end = (datetime.date.fromisoformat(end[:10]) - datetime.timedelta(days=1)).isoformat() \
+                        if end else None
                     prices.append((i['meterId'].lower(), i['unitOfMeasure'], i['currencyCode'],
-                                   D(i['tierMinimumUnits']), D(i['retailPrice']), i['effectiveStartDate'][:10], None))
+                                   D(i['tierMinimumUnits']), D(i['retailPrice']), i['effectiveStartDate'][:10], end))
             loads['azure'].append(prices)
         else:
             with open(name, newline='') as f:
@@ -727,6 +757,7 @@ def read_prices(folder):
             for r in rows[1:]:
                 r = dict(zip(head, r))
                 if r['TermType'] == 'OnDemand':
+                    loads['skus'].setdefault((r['usageType'], r['operation'], r['Region Code']), set()).add(r['SKU'])
                     prices.append((r['SKU'], r['Unit'], r['Currency'], D(r['StartingRange']), D(r['PricePerUnit']),
                                    r['EffectiveDate'][:10], None))
             loads['aws'].append(prices)
@@ -814,7 +845,12 @@ def aws_charges(path, rules, lists):
                 ct = 'Refund/SavingsPlan'
             listed = money(r['pricing/publicOnDemandCost']) if r['pricing/publicOnDemandCost'] else None
             if listed is None and AWS_CATEGORY.get(typ) == 'Usage' and typ != 'SavingsPlanNegation':
-                listed = lists.cost('aws', r['lineItem/UsageAccountId'], r.get('product/sku'),
+                sku = r.get('product/sku')
+                if not sku:  # the one SKU of its usage type, operation and region (all of one price: none here)
+                    skus = lists.loads['skus'].get((r.get('lineItem/UsageType'), r.get('lineItem/Operation'),
+                                                    r['product/regionCode']), ())
+                    sku = next(iter(skus)) if len(skus) == 1 else None
+                listed = lists.cost('aws', r['lineItem/UsageAccountId'], sku,
                                     r.get('pricing/unit', ''), r.get('lineItem/UsageAmount'),
                                     r['lineItem/CurrencyCode'], r['lineItem/UsageStartDate'][:10])
             v = priced(rules, 'aws', AWS_CATEGORY.get(typ, typ), ct, listed, money(r['lineItem/UnblendedCost']))
