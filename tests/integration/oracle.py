@@ -497,6 +497,14 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
     sheet.append([me, 'reserved', 'Virtual Machines', 'eastus', '1 Hour', '0', '50', '60', 'USD', us(early), '',
                   'ReservedInstance'])  # not a list price: the meter has none
     sheet[1:] = rnd.sample(sheet[1:], len(sheet) - 1)
+    # The flat meter in EUR too, for some seeds: its EUR lines get that price all month, the newer load giving
+    # the meter none in EUR.
+    euro = random.Random('prices eur %d' % seed)
+    eur = euro.random() < 0.6
+    if eur:
+        p = str(D(euro.randint(1, 10 ** 7)).scaleb(-euro.choice([3, 7])))
+        sheet.insert(euro.randint(1, len(sheet)), [ma, 'meter', 'Virtual Machines', 'eastus', '1 Hour', '0', p, p,
+                                                   'EUR', us(early), '', 'Consumption'])
     with open(os.path.join(out, 'prices', 'sheet.csv'), 'w', newline='') as f:
         csv.writer(f, lineterminator='\n').writerows(sheet)
 
@@ -594,6 +602,11 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
             extra.choice(subs), 'ended', day(d).isoformat(), first.strftime('%m/%d/%Y'),
             'Usage', 'OnDemand', 'Azure', 'USD', amount(extra), '', amount(extra, 0, 300, False),
             'Virtual Machines', 'eastus', mg, '1 Hour', 'eastus'])
+    for d in [euro.randint(x, last) for _ in range(euro.randint(1, 2) if eur else 0)]:
+        rows.insert(euro.randint(1, len(rows)), [
+            euro.choice(subs), 'euro', day(d).isoformat(), first.strftime('%m/%d/%Y'), 'Usage', 'OnDemand', 'Azure',
+            'EUR', amount(euro), '', amount(euro, 0, 300, False), 'Virtual Machines', 'eastus', ma, '1 Hour',
+            'eastus'])
     for m, unit in ((ma, '1 Hour'), (mb, '1 GB'), (mc, '1 Hour')):
         for _ in range(other.randint(0, 1)):
             rows.insert(other.randint(1, len(rows)), [
