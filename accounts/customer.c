@@ -340,11 +340,15 @@ static int as_written(json_t *root, const char *body, const char *domain)
 	int ret = -1;
 
 	pb_account_init(&r);
-	if (!(r.v[PB_ACCOUNT_DOMAIN] = strdup(domain)))
+	r.v[PB_ACCOUNT_DOMAIN] = strdup(domain);
+	if (!r.v[PB_ACCOUNT_DOMAIN])
 		goto out;
 	for (i = 0; i < sizeof(body_fields) / sizeof(body_fields[0]); i++) {
 		v = body_value(root, i);
-		if (v && !(r.v[body_fields[i].field] = strdup(v)))
+		if (!v)
+			continue;
+		r.v[body_fields[i].field] = strdup(v);
+		if (!r.v[body_fields[i].field])
 			goto out;
 	}
 	ret = 0;

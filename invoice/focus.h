@@ -22,6 +22,8 @@ struct pb_inv_categories {
  * Returns 0, or a PB_ERR_* class with err set (the file, line and column) and c left empty.
  */
 int pb_inv_categories_load(struct pb_inv_categories *c, struct pb_buf *err);
+
+/* Frees what c holds (its rules and file name) and leaves it empty, as pb_inv_categories_load may fill it again. */
 void pb_inv_categories_release(struct pb_inv_categories *c);
 
 /*

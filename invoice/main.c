@@ -345,8 +345,11 @@ static int dispatch(const struct args *a)
 
 	memset(&cats, 0, sizeof(cats));
 	/* A bad config is reported as such, not as a failed connection that pb-run would retry. */
-	if (a->action == OPT_FOCUS && (rc = pb_inv_categories_load(&cats, &err)) < 0)
-		goto out;
+	if (a->action == OPT_FOCUS) {
+		rc = pb_inv_categories_load(&cats, &err);
+		if (rc < 0)
+			goto out;
+	}
 	rc = PB_ERR_DEPENDENCY;
 	conn = pb_db_connect("pb-invoice", &err);
 	memset(&o, 0, sizeof(o));
