@@ -204,9 +204,11 @@ static int parse_listing(const struct pb_buf *xml, struct listing *l, char **mar
 		free(size);
 		erc = listed_etag(a, b, &v->etag);
 		if (!v->name || erc < 0) {
+			/* Decided before the frees: a pointer freed is no value to test. */
+			erc = v->name ? erc : -1;
 			free(v->name);
 			free(v->etag);
-			return v->name ? erc : -1;
+			return erc;
 		}
 		if (strlen(v->name) > BLOB_NAME_MAX) {
 			free(v->name);
