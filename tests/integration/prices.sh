@@ -1232,6 +1232,40 @@ check "two loads recording pairs that share a name at once: the first's holds, t
 	"$a_rc|$?|$(cat "$TMP/conc/b.err")|$(pb_sql "SELECT string_agg(region || ' ' || unit_price, ',' ORDER BY region)
 	FROM pb.price WHERE meter = '$RC1'")|$(pb_sql "SELECT string_agg(alias, ',') FROM pb.region_alias WHERE region = 'concland'")"
 
+# The same with the role's default_transaction_isolation at repeatable read (a DBA's setting): the turns hold only
+# if the load that waited reads what the other committed meanwhile, which its session's read committed gives.
+RC3=11111111-aaaa-4bbb-8ccc-0000000000fb
+RC4=11111111-aaaa-4bbb-8ccc-0000000000fc
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' \
+	"$RC3,Iso Land,1 Hour,0.5,USD,11/01/2027" >"$TMP/conc/iso-sheet.csv"
+printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+	"$(item $RC4 "Virtual Machines" isozone "1 Hour" 0.9 2027-11-01 | sed 's/"location": "US East"/"location": "Iso Land"/')" >"$TMP/conc/iso-a.json"
+printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+	"$(item $RC3 "Virtual Machines" isoland1 "1 Hour" 0.6 2027-11-01 | sed 's/"location": "US East"/"location": "Iso Land"/')" >"$TMP/conc/iso-b.json"
+"$PBP" load --format azure-pricesheet --no-progress --source iso-sheet "$TMP/conc/iso-sheet.csv" >/dev/null 2>&1
+pb_sql "ALTER ROLE CURRENT_USER SET default_transaction_isolation = 'repeatable read'" >/dev/null
+rm -f "$TMP/conc/resume"
+: >"$TMP/bg.err"
+PB_TEST_PAUSE=prices-commit PB_TEST_RESUME_FILE=$TMP/conc/resume "$PBP" load --format azure-retail --no-progress \
+	--source iso-a "$TMP/conc/iso-a.json" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+pb_until 60 grep -q "test pause at prices-commit" "$TMP/bg.err" || notok "load A pauses before its commit (repeatable read)"
+"$PBP" load --format azure-retail --no-progress --source iso-b "$TMP/conc/iso-b.json" >"$TMP/conc/b.out" 2>"$TMP/conc/b.err" &
+BPID=$!
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted" ||
+	notok "load B waits for load A (repeatable read)"
+touch "$TMP/conc/resume"
+wait "$BGPID"
+a_rc=$?
+BGPID=
+wait "$BPID"
+b_rc=$?
+pb_sql "ALTER ROLE CURRENT_USER RESET default_transaction_isolation" >/dev/null
+check "the same, the role's transactions at repeatable read: the first's pair holds, the second's drops nothing" \
+	"0|0||Iso Land 0.5,isoland1 0.6|isozone" \
+	"$a_rc|$b_rc|$(cat "$TMP/conc/b.err")|$(pb_sql "SELECT string_agg(region || ' ' || unit_price, ',' ORDER BY region)
+	FROM pb.price WHERE meter = '$RC3'")|$(pb_sql "SELECT string_agg(alias, ',') FROM pb.region_alias WHERE region = 'isoland'")"
+
 # ---- a price load committing while pb-ingest reads the price lists: one state of them, not half of each -----------
 # pb-ingest read the pairs of region names, then the prices: a load that recorded "racezone1" for "Race Land" and
 # dropped the sheet's "Race Land" price it covers committed in between, and a line naming "Race Land", of a meter
