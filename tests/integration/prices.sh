@@ -1199,6 +1199,12 @@ check "two regions alike in their first 127 letters, priced two ways: refused; r
 	"1|pb-prices: $TMP/longregion/two.csv:3:170: meter $R9, unit '1 Hour', tier 0, from 2027-10-01: region '$longb' (price 0.2) is region '$longa' of $TMP/longregion/two.csv:2:170 (price 0.1) written another way: regions are compared on their letters and digits without case, so which price a line there gets cannot be told|0|centralindia" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price WHERE meter = '$R9'")|$(pb_sql "SELECT pb.region_fold('CENTRAL INDIA' COLLATE \"tr-TR-x-icu\")")"
 
+# A name in a nondeterministic collation (case-insensitive, as a DBA may give a column): the regular expression ran
+# in it, and PostgreSQL refuses one there.
+pb_sql "CREATE COLLATION IF NOT EXISTS pb_test_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)" >/dev/null
+check "pb.region_fold of a name in a nondeterministic collation" "useast" \
+	"$(pb_sql "SELECT pb.region_fold('US East' COLLATE pb_test_ci)" 2>&1)"
+
 # ---- two loads recording pairs that share a name at once: the second sees the first's -----------------------------
 # Each load saw only its own new pair: B took "concland1" for "Conc Land" and dropped the sheet's "Conc Land" price it
 # covered, while A, paused before its commit, gave "Conc Land" another name first; committed, B's pair held no more,
