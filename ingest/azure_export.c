@@ -166,9 +166,27 @@ static int listed_etag(const char *p, const char *end, char **out)
 }
 
 /*
+ * A blob's Content-Length as the listing gives it, into *size: -1 when there is none. Returns 0, or -5 when it is no
+ * number of bytes (anything but 1 to 18 digits).
+ */
+static int listed_size(const char *s, long long *size)
+{
+	size_t n = s ? strspn(s, "0123456789") : 0;
+
+	*size = -1;
+	if (!s)
+		return 0;
+	if (n == 0 || n > 18 || s[n])
+		return -5;
+	*size = strtoll(s, NULL, 10); /* 18 digits: below 2^63 */
+	return 0;
+}
+
+/*
  * Adds the blobs of one List Blobs page; *marker gets its NextMarker (NULL when it is the last). Returns 0, -1 when
  * it is no listing (or memory ran out), -2 when the listing would hold more than l->max blobs, -3 when a blob name
- * is longer than BLOB_NAME_MAX bytes or the NextMarker than MARKER_MAX, -4 when a blob's ETag is no entity tag.
+ * is longer than BLOB_NAME_MAX bytes or the NextMarker than MARKER_MAX, -4 when a blob's ETag is no entity tag, -5
+ * when its Content-Length is no number of bytes.
  */
 static int parse_listing(const struct pb_buf *xml, struct listing *l, char **marker)
 {
@@ -179,7 +197,7 @@ static int parse_listing(const struct pb_buf *xml, struct listing *l, char **mar
 		const char *a = memmem(p, (size_t)(end - p), "<Blob>", 6), *b;
 		char *size;
 		struct blob *v;
-		int erc;
+		int erc, src;
 
 		if (!a)
 			break;
@@ -200,12 +218,12 @@ static int parse_listing(const struct pb_buf *xml, struct listing *l, char **mar
 		v = &l->v[l->n];
 		v->name = xml_text(a, b, "Name");
 		size = xml_text(a, b, "Content-Length");
-		v->size = size ? strtoll(size, NULL, 10) : -1;
+		src = listed_size(size, &v->size);
 		free(size);
 		erc = listed_etag(a, b, &v->etag);
-		if (!v->name || erc < 0) {
+		if (!v->name || erc < 0 || src < 0) {
 			/* Decided before the frees: a pointer freed is no value to test. */
-			erc = v->name ? erc : -1;
+			erc = !v->name ? -1 : erc < 0 ? erc : src;
 			free(v->name);
 			free(v->etag);
 			return erc;
@@ -413,6 +431,15 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 				    ": not a blob listing: it gives a blob an ETag that is no entity tag (a blank, a "
 				    "control byte or a quote inside, or more than %d bytes)",
 				    PB_FETCH_ETAG_MAX);
+			rc = -1;
+			break;
+		}
+		if (prc == -5) {
+			pb_buf_reset(err);
+			pb_url_add(err, w->container);
+			pb_buf_addstr(
+				err,
+				": not a blob listing: it gives a blob a Content-Length that is no number of bytes");
 			rc = -1;
 			break;
 		}

@@ -890,7 +890,8 @@ hetag() {
 		printf '<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs>'
 		for f in manifest.json part_0_0001.csv; do
 			printf '<Blob><Name>exp/%s/%s/%s</Name><Properties><Content-Length>%s</Content-Length><Etag>%s</Etag></Properties></Blob>' \
-				"$OCT" "$RUNH" "$f" "$(stat -c %s "$HDIR/$f")" \
+				"$OCT" "$RUNH" "$f" "$([ $f == part_0_0001.csv ] && [ -n "${HSIZE:-}" ] && printf '%s' "$HSIZE" ||
+					stat -c %s "$HDIR/$f")" \
 				"$([ $f == manifest.json ] && md5sum <"$HDIR/$f" | cut -d' ' -f1 || printf '%s' "$1")"
 		done
 		printf '</Blobs><NextMarker/></EnumerationResults>'
@@ -923,6 +924,15 @@ for form in "$HMD5$(printf '\r\nX-Evil: 1')" "$(head -c 1100 /dev/zero | tr '\0'
 		"1|pb-ingest: $FAULT_ENDPOINT/acct/c: not a blob listing: it gives a blob an ETag that is no entity tag (a blank, a control byte or a quote inside, or more than 1024 bytes)|1|0" \
 		"$GOT|$(cat "$TMP/err")|$(grep -c ' method=GET ' "$TMP/hlog")|$(grep -ci 'x-evil' "$TMP/hlog")"
 done
+# A blob's Content-Length in the listing that is no number of bytes was read by its first digits ("65abc" as 65,
+# then compared with a manifest's byteCount): the listing is refused, as for an ETag.
+for HSIZE in "$(stat -c %s "$HDIR/part_0_0001.csv")abc" "-1" "99999999999999999999" " 65"; do
+	hetag_run 1 "$HMD5"
+	check "a listing's Content-Length '$HSIZE': exit 1, nothing asked for but the listing" \
+		"1|pb-ingest: $FAULT_ENDPOINT/acct/c: not a blob listing: it gives a blob a Content-Length that is no number of bytes|1" \
+		"$GOT|$(cat "$TMP/err")|$(grep -c ' method=GET ' "$TMP/hlog")"
+done
+HSIZE=
 pb_fault_stop
 # An answer to a request bound to the listed ETag that gives no ETag (whether the server compared If-Match cannot be
 # told) was read; one giving two ETags is refused; a resumption answered 412 names the change, nothing printed.
