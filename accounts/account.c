@@ -448,8 +448,7 @@ int pb_account_stored(PGconn *conn, const struct pb_account *a, const char *comp
 	return 0;
 }
 
-/* Appends v to b as a message shows a value: in single quotes, quoted as pb_account_quote does, or "(none)". */
-static void add_shown(struct pb_buf *b, const char *v)
+void pb_account_add_value(struct pb_buf *b, const char *v)
 {
 	if (!v) {
 		pb_buf_addstr(b, "(none)");
@@ -503,9 +502,9 @@ int pb_account_differs(PGconn *conn, const struct pb_account *a, const char *com
 		if (compare[i] != '1' || strcmp(PQgetvalue(res, 0, col + 1), "t") == 0)
 			continue;
 		pb_buf_addf(msg, "%s%s ", n++ ? ", " : " with ", pb_account_fields[i].column);
-		add_shown(msg, PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col));
+		pb_account_add_value(msg, PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col));
 		pb_buf_addstr(msg, " where the row has ");
-		add_shown(msg, p[i]);
+		pb_account_add_value(msg, p[i]);
 	}
 	PQclear(res);
 	return 0;

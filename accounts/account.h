@@ -69,6 +69,9 @@ int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *va
  */
 void pb_account_quote(struct pb_buf *b, const char *s, size_t len);
 
+/* Appends v as a message names a value: in single quotes, quoted as pb_account_quote does, or "(none)" for NULL. */
+void pb_account_add_value(struct pb_buf *b, const char *v);
+
 /*
  * Appends a stored value (len bytes of s) for 'show', 'list' or the proposals' list to put on a terminal: as
  * pb_account_quote shows it (a value written by an older build or by hand may hold control characters), and

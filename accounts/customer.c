@@ -314,18 +314,6 @@ static void add_shell_word(struct pb_buf *b, const char *s)
 	pb_buf_addch(b, '\'');
 }
 
-/* Appends a stored value as a message shows it, in single quotes ("(none)" for none). */
-static void add_value(struct pb_buf *b, const char *v)
-{
-	if (!v) {
-		pb_buf_addstr(b, "(none)");
-		return;
-	}
-	pb_buf_addch(b, '\'');
-	pb_account_quote(b, v, strlen(v));
-	pb_buf_addch(b, '\'');
-}
-
 /*
  * Whether body, parsed as root, is the body customer_json writes for domain and the values of body_fields it holds,
  * byte for byte (1), or was changed since it was recorded (0: another domain, another form, a member more or less);
@@ -411,8 +399,8 @@ static int same_profile(const struct pb_account *a, const char *request, const s
 			continue;
 		pb_buf_addf(&was, "%s%s ", n ? ", " : "", pb_account_fields[f].column);
 		pb_buf_addf(&is, "%s%s ", n ? ", " : "", pb_account_fields[f].column);
-		add_value(&was, then);
-		add_value(&is, v);
+		pb_account_add_value(&was, then);
+		pb_account_add_value(&is, v);
 		pb_buf_addf(&cmd, " --%s ", pb_account_fields[f].option);
 		add_shell_word(&cmd, then ? then : "");
 		n++;

@@ -309,11 +309,10 @@ static int accounts_start(PGconn *conn, struct import *im, struct pb_buf *err)
 }
 
 /*
- * The current record's account is stored already with the row's values: unchanged (0, counted), unless an earlier
- * row of the file holds its alias (PB_ERR_DATA naming that row's line, which "exists" or "unchanged" would hide),
- * looked for in the seen file, without a statement; or PB_ERR_DEPENDENCY. The message goes to why.
+ * Whether an earlier row of the file holds alias (looked for in the seen file, without a statement): PB_ERR_DATA
+ * naming its line in why, which "exists" or "unchanged" would hide; 0 when none does; or PB_ERR_DEPENDENCY.
  */
-static int unchanged_account(struct import *im, const char *alias, struct pb_buf *why)
+static int earlier_row(struct import *im, const char *alias, struct pb_buf *why)
 {
 	int64_t earlier = first_line(im, alias, why);
 
@@ -324,8 +323,21 @@ static int unchanged_account(struct import *im, const char *alias, struct pb_buf
 		pb_buf_addf(why, "alias '%s' is on line %llu already", alias, (unsigned long long)earlier);
 		return PB_ERR_DATA;
 	}
-	im->unchanged++;
 	return 0;
+}
+
+/*
+ * The current record's account is stored already with the row's values: unchanged (0, counted), unless an earlier
+ * row of the file holds its alias (PB_ERR_DATA naming that row's line, which "exists" or "unchanged" would hide),
+ * looked for in the seen file, without a statement; or PB_ERR_DEPENDENCY. The message goes to why.
+ */
+static int unchanged_account(struct import *im, const char *alias, struct pb_buf *why)
+{
+	int ret = earlier_row(im, alias, why);
+
+	if (ret == 0)
+		im->unchanged++;
+	return ret;
 }
 
 /*
@@ -338,16 +350,10 @@ static int existing_account(PGconn *conn, struct import *im, const struct pb_acc
 			    struct pb_buf *why)
 {
 	const char *alias = a->v[PB_ACCOUNT_ALIAS];
-	int64_t earlier = first_line(im, alias, why);
-	int state;
+	int state, ret = earlier_row(im, alias, why);
 
-	if (earlier < 0)
-		return PB_ERR_DEPENDENCY;
-	if (earlier > 0) {
-		pb_buf_reset(why);
-		pb_buf_addf(why, "alias '%s' is on line %llu already", alias, (unsigned long long)earlier);
-		return PB_ERR_DATA;
-	}
+	if (ret < 0)
+		return ret;
 	if (pb_account_stored(conn, a, compare, &state, why) < 0)
 		return PB_ERR_DEPENDENCY;
 	/* Which values differ: a file run again after an update of the account is refused naming what changed. */
