@@ -1209,68 +1209,50 @@ check "pb.region_fold of a name in a nondeterministic collation" "useast" \
 # Each load saw only its own new pair: B took "concland1" for "Conc Land" and dropped the sheet's "Conc Land" price it
 # covered, while A, paused before its commit, gave "Conc Land" another name first; committed, B's pair held no more,
 # and a line naming "Conc Land" had no price left. The loads take their turns from recording their pairs on.
-RC1=11111111-aaaa-4bbb-8ccc-0000000000f8
-RC2=11111111-aaaa-4bbb-8ccc-0000000000f9
-mkdir -p "$TMP/conc"
-printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' \
-	"$RC1,Conc Land,1 Hour,0.5,USD,11/01/2027" >"$TMP/conc/sheet.csv"
-printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
-	"$(item $RC2 "Virtual Machines" conczone "1 Hour" 0.9 2027-11-01 | sed 's/"location": "US East"/"location": "Conc Land"/')" >"$TMP/conc/a.json"
-printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
-	"$(item $RC1 "Virtual Machines" concland1 "1 Hour" 0.6 2027-11-01 | sed 's/"location": "US East"/"location": "Conc Land"/')" >"$TMP/conc/b.json"
-"$PBP" load --format azure-pricesheet --no-progress --source conc-sheet "$TMP/conc/sheet.csv" >/dev/null 2>&1
-: >"$TMP/bg.err"
-PB_TEST_PAUSE=prices-commit PB_TEST_RESUME_FILE=$TMP/conc/resume "$PBP" load --format azure-retail --no-progress \
-	--source conc-a "$TMP/conc/a.json" >"$TMP/bg.out" 2>"$TMP/bg.err" &
-BGPID=$!
-pb_until 60 grep -q "test pause at prices-commit" "$TMP/bg.err" || notok "load A pauses before its commit"
-"$PBP" load --format azure-retail --no-progress --source conc-b "$TMP/conc/b.json" >"$TMP/conc/b.out" 2>"$TMP/conc/b.err" &
-BPID=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted" ||
-	notok "load B waits for load A"
-touch "$TMP/conc/resume"
-wait "$BGPID"
-a_rc=$?
-BGPID=
-wait "$BPID"
+# conc_loads TAG SHEET_METER A_METER LAND: a sheet prices SHEET_METER in LAND; load A (paused before its commit)
+# pairs TAGzone with LAND, then load B pairs TAGland1 with it and prices SHEET_METER there; $a gets the outcome.
+conc_loads() {
+	local tag=$1 m1=$2 m2=$3 land=$4 a_rc
+	mkdir -p "$TMP/conc"
+	printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' \
+		"$m1,$land,1 Hour,0.5,USD,11/01/2027" >"$TMP/conc/$tag-sheet.csv"
+	printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+		"$(item "$m2" "Virtual Machines" "${tag}zone" "1 Hour" 0.9 2027-11-01 | sed "s/\"location\": \"US East\"/\"location\": \"$land\"/")" \
+		>"$TMP/conc/$tag-a.json"
+	printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
+		"$(item "$m1" "Virtual Machines" "${tag}land1" "1 Hour" 0.6 2027-11-01 | sed "s/\"location\": \"US East\"/\"location\": \"$land\"/")" \
+		>"$TMP/conc/$tag-b.json"
+	"$PBP" load --format azure-pricesheet --no-progress --source "$tag-sheet" "$TMP/conc/$tag-sheet.csv" >/dev/null 2>&1
+	rm -f "$TMP/conc/resume"
+	: >"$TMP/bg.err"
+	PB_TEST_PAUSE=prices-commit PB_TEST_RESUME_FILE=$TMP/conc/resume "$PBP" load --format azure-retail --no-progress \
+		--source "$tag-a" "$TMP/conc/$tag-a.json" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+	BGPID=$!
+	pb_until 60 grep -q "test pause at prices-commit" "$TMP/bg.err" || notok "$tag: load A pauses before its commit"
+	"$PBP" load --format azure-retail --no-progress --source "$tag-b" "$TMP/conc/$tag-b.json" >"$TMP/conc/b.out" \
+		2>"$TMP/conc/b.err" &
+	BPID=$!
+	pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted" ||
+		notok "$tag: load B waits for load A"
+	touch "$TMP/conc/resume"
+	wait "$BGPID"
+	a_rc=$?
+	BGPID=
+	wait "$BPID"
+	a="$a_rc|$?|$(cat "$TMP/conc/b.err")|$(pb_sql "SELECT string_agg(region || ' ' || unit_price, ',' ORDER BY region)
+		FROM pb.price WHERE meter = '$m1'")|$(pb_sql "SELECT string_agg(alias, ',') FROM pb.region_alias
+		WHERE region = pb.region_fold('$land')")"
+}
+conc_loads conc 11111111-aaaa-4bbb-8ccc-0000000000f8 11111111-aaaa-4bbb-8ccc-0000000000f9 "Conc Land"
 check "two loads recording pairs that share a name at once: the first's holds, the second's drops nothing" \
-	"0|0||Conc Land 0.5,concland1 0.6|conczone" \
-	"$a_rc|$?|$(cat "$TMP/conc/b.err")|$(pb_sql "SELECT string_agg(region || ' ' || unit_price, ',' ORDER BY region)
-	FROM pb.price WHERE meter = '$RC1'")|$(pb_sql "SELECT string_agg(alias, ',') FROM pb.region_alias WHERE region = 'concland'")"
-
+	"0|0||Conc Land 0.5,concland1 0.6|conczone" "$a"
 # The same with the role's default_transaction_isolation at repeatable read (a DBA's setting): the turns hold only
 # if the load that waited reads what the other committed meanwhile, which its session's read committed gives.
-RC3=11111111-aaaa-4bbb-8ccc-0000000000fb
-RC4=11111111-aaaa-4bbb-8ccc-0000000000fc
-printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' \
-	"$RC3,Iso Land,1 Hour,0.5,USD,11/01/2027" >"$TMP/conc/iso-sheet.csv"
-printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
-	"$(item $RC4 "Virtual Machines" isozone "1 Hour" 0.9 2027-11-01 | sed 's/"location": "US East"/"location": "Iso Land"/')" >"$TMP/conc/iso-a.json"
-printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
-	"$(item $RC3 "Virtual Machines" isoland1 "1 Hour" 0.6 2027-11-01 | sed 's/"location": "US East"/"location": "Iso Land"/')" >"$TMP/conc/iso-b.json"
-"$PBP" load --format azure-pricesheet --no-progress --source iso-sheet "$TMP/conc/iso-sheet.csv" >/dev/null 2>&1
 pb_sql "ALTER ROLE CURRENT_USER SET default_transaction_isolation = 'repeatable read'" >/dev/null
-rm -f "$TMP/conc/resume"
-: >"$TMP/bg.err"
-PB_TEST_PAUSE=prices-commit PB_TEST_RESUME_FILE=$TMP/conc/resume "$PBP" load --format azure-retail --no-progress \
-	--source iso-a "$TMP/conc/iso-a.json" >"$TMP/bg.out" 2>"$TMP/bg.err" &
-BGPID=$!
-pb_until 60 grep -q "test pause at prices-commit" "$TMP/bg.err" || notok "load A pauses before its commit (repeatable read)"
-"$PBP" load --format azure-retail --no-progress --source iso-b "$TMP/conc/iso-b.json" >"$TMP/conc/b.out" 2>"$TMP/conc/b.err" &
-BPID=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted" ||
-	notok "load B waits for load A (repeatable read)"
-touch "$TMP/conc/resume"
-wait "$BGPID"
-a_rc=$?
-BGPID=
-wait "$BPID"
-b_rc=$?
+conc_loads iso 11111111-aaaa-4bbb-8ccc-0000000000fb 11111111-aaaa-4bbb-8ccc-0000000000fc "Iso Land"
 pb_sql "ALTER ROLE CURRENT_USER RESET default_transaction_isolation" >/dev/null
 check "the same, the role's transactions at repeatable read: the first's pair holds, the second's drops nothing" \
-	"0|0||Iso Land 0.5,isoland1 0.6|isozone" \
-	"$a_rc|$b_rc|$(cat "$TMP/conc/b.err")|$(pb_sql "SELECT string_agg(region || ' ' || unit_price, ',' ORDER BY region)
-	FROM pb.price WHERE meter = '$RC3'")|$(pb_sql "SELECT string_agg(alias, ',') FROM pb.region_alias WHERE region = 'isoland'")"
+	"0|0||Iso Land 0.5,isoland1 0.6|isozone" "$a"
 
 # ---- a price load committing while pb-ingest reads the price lists: one state of them, not half of each -----------
 # pb-ingest read the pairs of region names, then the prices: a load that recorded "racezone1" for "Race Land" and
