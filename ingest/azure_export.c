@@ -413,40 +413,22 @@ static int list_blobs(const struct where *w, const char *folder, const struct pb
 			rc = PB_INPUT_ERR_REMOTE;
 			break;
 		}
-		if (prc == -3) {
-			pb_buf_reset(err);
-			pb_url_add(err, w->container);
-			pb_buf_addf(
-				err,
-				": not a blob listing: it names a blob of more than %d bytes or a NextMarker of more "
-				"than %d",
-				BLOB_NAME_MAX, MARKER_MAX);
-			rc = -1;
-			break;
-		}
-		if (prc == -4) {
-			pb_buf_reset(err);
-			pb_url_add(err, w->container);
-			pb_buf_addf(err,
-				    ": not a blob listing: it gives a blob an ETag that is no entity tag (a blank, a "
-				    "control byte or a quote inside, or more than %d bytes)",
-				    PB_FETCH_ETAG_MAX);
-			rc = -1;
-			break;
-		}
-		if (prc == -5) {
-			pb_buf_reset(err);
-			pb_url_add(err, w->container);
-			pb_buf_addstr(
-				err,
-				": not a blob listing: it gives a blob a Content-Length that is no number of bytes");
-			rc = -1;
-			break;
-		}
 		if (prc < 0) {
 			pb_buf_reset(err);
 			pb_url_add(err, w->container);
 			pb_buf_addstr(err, ": not a blob listing");
+			if (prc == -3)
+				pb_buf_addf(err,
+					    ": it names a blob of more than %d bytes or a NextMarker of more than %d",
+					    BLOB_NAME_MAX, MARKER_MAX);
+			else if (prc == -4)
+				pb_buf_addf(
+					err,
+					": it gives a blob an ETag that is no entity tag (a blank, a control byte or a "
+					"quote inside, or more than %d bytes)",
+					PB_FETCH_ETAG_MAX);
+			else if (prc == -5)
+				pb_buf_addstr(err, ": it gives a blob a Content-Length that is no number of bytes");
 			rc = -1;
 			break;
 		}
