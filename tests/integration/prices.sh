@@ -1284,4 +1284,22 @@ check "a load committing while pb-ingest reads the prices: the line is priced by
 	"0|pb-ingest: test pause at listprice-pairs|2027-12-10 5 $racesheet|US West 0.3,racezone1 0.6" \
 	"$GOT|$(cat "$TMP/bg.err")|$(daily azure | grep "^$S14," | awk -F, '{ print $2, $6, $10 }')|$(pb_sql "SELECT string_agg(region || ' ' || unit_price, ',' ORDER BY region) FROM pb.price WHERE meter = '$RR'")"
 
+# ---- a unit written with blanks around its "/": one unit with the one written without --------------------------------
+# Azure writes "1 GB /Month" as well as "1 GB/Month": pb-ingest read "gb /month" and "gb/month", two units, and a line
+# in one of a meter priced in the other had no list price ("priced per another unit of measure only").
+RU=11111111-aaaa-4bbb-8ccc-0000000000fd
+S15=a1b2c3d4-2b8c-4dbe-9f60-5c9b1e3a7d17
+mkdir -p "$TMP/slash"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' \
+	"$RU,US East,100 GB /Month,20,USD,01/01/2028" "${RU%d}e,US East,1 GB/Month,0.5,USD,01/01/2028" >"$TMP/slash/sheet.csv"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation' \
+	"$S15,01/10/2028,Usage,OnDemand,Azure,USD,0.1,,10,Storage,$RU,1 GB/Month,US East,eastus" \
+	"$S15,01/11/2028,Usage,OnDemand,Azure,USD,0.1,,10,Storage,${RU%d}e,1 GB / Month,US East,eastus" >"$TMP/slash/cost.csv"
+"$PBP" load --format azure-pricesheet --no-progress --source slash "$TMP/slash/sheet.csv" >/dev/null 2>&1
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/slash/cost.csv"
+# 10 GB of a price per "100 GB /Month" (20): 2; 10 GB at 0.5 per "1 GB/Month": 5.
+check "a line in \"1 GB/Month\" of a meter priced per \"100 GB /Month\", and the other way: priced, blanks around / dropped" \
+	"0||2028-01-10 2,2028-01-11 5" \
+	"$GOT|$(cat "$TMP/err")|$(daily azure | grep "^$S15," | awk -F, '{ print $2, $6 }' | paste -sd,)"
+
 pb_tests_done

@@ -50,6 +50,12 @@ static void test_bases(void **state)
 	expect_unit("GBs", 1, "gbs");
 	/* Two s at the end are not a plural. */
 	expect_unit("1 Access", 1, "access");
+	/* Blanks around a "/" are dropped: Azure writes "1 GB /Month" as well as "1 GB/Month". */
+	expect_unit("1 GB /Month", 1, "gb/month");
+	expect_unit("1 GB / Month", 1, "gb/month");
+	expect_unit("100  GB  /  Months", 100, "gb/month");
+	expect_unit("1 GiB/ Hour", 1, "gib/hour");
+	expect_unit("1 / Month", 1, "month");
 }
 
 static void test_refusals(void **state)
