@@ -87,6 +87,7 @@ static size_t prices_on(const struct row *rows, size_t n, int32_t day, const str
 	return np;
 }
 
+/* One day's prices and another's are alike: units compared without case, as prices_on and pb-ingest compare them. */
 static int same_prices(const struct row *const *a, size_t na, const struct row *const *b, size_t nb)
 {
 	size_t i;
@@ -94,7 +95,7 @@ static int same_prices(const struct row *const *a, size_t na, const struct row *
 	if (na != nb)
 		return 0;
 	for (i = 0; i < na; i++)
-		if (a[i]->load != b[i]->load || strcmp(a[i]->unit, b[i]->unit) || strcmp(a[i]->tier, b[i]->tier) ||
+		if (a[i]->load != b[i]->load || strcasecmp(a[i]->unit, b[i]->unit) || strcmp(a[i]->tier, b[i]->tier) ||
 		    strcmp(a[i]->price, b[i]->price) || strcmp(a[i]->currency, b[i]->currency))
 			return 0;
 	return 1;

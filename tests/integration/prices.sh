@@ -1302,4 +1302,16 @@ check "a line in \"1 GB/Month\" of a meter priced per \"100 GB /Month\", and the
 	"0||2028-01-10 2,2028-01-11 5" \
 	"$GOT|$(cat "$TMP/err")|$(daily azure | grep "^$S15," | awk -F, '{ print $2, $6 }' | paste -sd,)"
 
+# ---- show: one unit written in two cases, one price: one period ----------------------------------------------------
+# show picked a day's prices comparing units without case, as pb-ingest does, but told periods apart with case: a
+# load pricing "1 gb" from November and "1 GB" (the same price) from December showed two periods of one price.
+RS=11111111-aaaa-4bbb-8ccc-0000000000ff
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' \
+	"$RS,US East,1 gb,0.4,USD,11/01/2027" "$RS,US East,1 GB,0.4,USD,12/01/2027" >"$TMP/slash/case.csv"
+"$PBP" load --format azure-pricesheet --no-progress --source show-case "$TMP/slash/case.csv" >/dev/null 2>&1
+run 0 "$PBP" show --vendor azure --meter $RS
+check "show: a unit in two cases at one price, from two starts: one period" \
+	"$(printf '%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5s\n' 2027-11-01 - "US East" "1 gb" 0 0.4 USD \
+		"$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'show-case'")")" "$(tail -n +3 "$TMP/out")"
+
 pb_tests_done
