@@ -47,7 +47,7 @@ int pb_unit_parse(const char *s, size_t len, uint32_t *count, char *base, size_t
 				continue;
 			}
 		}
-		/* Blanks around a "/" are dropped: "1 GB /Month" is "1 GB/Month", as Azure writes either. */
+		/* Blanks around a "/" are dropped, whichever side: "1 GB /Month" is "1 GB/Month". */
 		if (blank && o > 0 && ch != '/' && base[o - 1] != '/') {
 			if (o + 1 >= cap)
 				return -1;
