@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for runner/job.c and runner/param.c: any bytes give a job or an error with a place in
  * the text, never a crash; a job has steps with unique names and programs; every argument, quoted for a
- * shell, reads back as the argument itself; and one without a ${env:NAME} is run as it is recorded.
+ * shell, reads back as the argument recorded; and one without a ${env:NAME} is recorded as it is run.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,31 +24,40 @@ static void check(int ok, const char *what)
 	}
 }
 
-/* Reads back a word written by PB_PARAM_SHELL: bare characters, '...', and "${NAME}" as ${env:NAME}. */
+/*
+ * Reads back a word written by PB_PARAM_SHELL in the recorded form: bare characters, '...', and "${NAME}" as
+ * ${env:NAME}.
+ */
 static void unquote(const char *s, struct pb_buf *out)
 {
+	struct pb_buf lit = PB_BUF_INIT;
+
 	while (*s) {
 		if (*s == '\'') {
 			const char *end = strchr(s + 1, '\'');
 
 			check(end != NULL, "an unterminated quote");
-			pb_buf_add(out, s + 1, (size_t)(end - s - 1));
+			pb_buf_add(&lit, s + 1, (size_t)(end - s - 1));
 			s = end + 1;
 		} else if (*s == '\\') {
 			check(s[1] != '\0', "a backslash at the end");
-			pb_buf_addch(out, s[1]);
+			pb_buf_addch(&lit, s[1]);
 			s += 2;
 		} else if (*s == '"') {
 			const char *end = strchr(s + 1, '"');
 
 			check(end != NULL && s[1] == '$' && s[2] == '{' && end[-1] == '}', "a bad variable");
+			pb_param_record_text(out, pb_buf_str(&lit), lit.len, 1);
+			pb_buf_reset(&lit);
 			pb_buf_addf(out, "${env:%.*s}", (int)(end - s - 4), s + 3);
 			s = end + 1;
 		} else {
 			check(strchr("\t\n $`;&|<>()*?[]#~!{}", *s) == NULL, "a special character left bare");
-			pb_buf_addch(out, *s++);
+			pb_buf_addch(&lit, *s++);
 		}
 	}
+	pb_param_record_text(out, pb_buf_str(&lit), lit.len, 0);
+	pb_buf_release(&lit);
 }
 
 static void check_arg(const char *arg, const struct pb_param *par)
@@ -59,9 +68,12 @@ static void check_arg(const char *arg, const struct pb_param *par)
 	int r3 = pb_param_expand(arg, PB_PARAM_EXEC, par, &run, &err);
 
 	check(r1 != PB_PARAM_ERR_SYNTAX && r1 == r2 && r1 == r3, "a checked argument fails to expand");
-	/* Without a variable, the value run is the value recorded. */
-	if (r1 == 0 && !strstr(arg, "${env:"))
-		check(strcmp(pb_buf_str(&run), pb_buf_str(&rec)) == 0, "the value run is not the one recorded");
+	/* Without a variable, the value recorded is the value run in its recorded form. */
+	if (r1 == 0 && !strstr(arg, "${env:")) {
+		pb_param_record_text(&back, pb_buf_str(&run), run.len, 0);
+		check(strcmp(pb_buf_str(&back), pb_buf_str(&rec)) == 0, "the value run is not the one recorded");
+		pb_buf_reset(&back);
+	}
 	if (r1 == 0) {
 		check(sh.len > 0, "an empty shell word");
 		if (strcmp(sh.ptr, "''") != 0)

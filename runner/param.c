@@ -63,8 +63,29 @@ static int shell_safe(const char *s, size_t len)
 	return 1;
 }
 
-/* Appends the literal text held in lit to out (quoted for a shell in that mode), and empties lit. */
-static void flush_literal(struct pb_buf *lit, enum pb_param_mode mode, struct pb_buf *out)
+void pb_param_record_text(struct pb_buf *out, const char *s, size_t len, int env_after)
+{
+	size_t i = 0, j;
+
+	while (i < len) {
+		const char *dollar = memchr(s + i, '$', len - i);
+		int twice;
+
+		j = dollar ? (size_t)(dollar - s) : len;
+		pb_buf_add(out, s + i, j - i);
+		for (i = j; j < len && s[j] == '$'; j++)
+			;
+		twice = j < len ? s[j] == '{' : env_after;
+		for (; i < j; i++)
+			pb_buf_add(out, "$$", twice ? 2 : 1);
+	}
+}
+
+/*
+ * Appends the literal text held in lit to out (quoted for a shell, or in its recorded form, in those modes),
+ * and empties lit; env_after when an ${env:NAME} follows it.
+ */
+static void flush_literal(struct pb_buf *lit, enum pb_param_mode mode, struct pb_buf *out, int env_after)
 {
 	size_t i;
 
@@ -74,7 +95,9 @@ static void flush_literal(struct pb_buf *lit, enum pb_param_mode mode, struct pb
 		pb_buf_reset(lit);
 		return;
 	}
-	if (mode != PB_PARAM_SHELL || shell_safe(lit->ptr, lit->len)) {
+	if (mode == PB_PARAM_RECORD) {
+		pb_param_record_text(out, pb_buf_str(lit), lit->len, env_after);
+	} else if (mode != PB_PARAM_SHELL || shell_safe(lit->ptr, lit->len)) {
 		pb_buf_add(out, pb_buf_str(lit), lit->len);
 	} else if (lit->len) {
 		pb_buf_addch(out, '\'');
@@ -125,9 +148,10 @@ static int substitute_env(const char *name, size_t len, enum pb_param_mode mode,
 	} else if (mode == PB_PARAM_EXEC) {
 		pb_buf_addstr(lit, value);
 	} else if (mode == PB_PARAM_RECORD) {
-		pb_buf_addf(lit, "${env:%s}", pb_buf_str(&var));
+		flush_literal(lit, mode, out, 1);
+		pb_buf_addf(out, "${env:%s}", pb_buf_str(&var));
 	} else {
-		flush_literal(lit, mode, out);
+		flush_literal(lit, mode, out, 1);
 		pb_buf_addf(out, "\"${%s}\"", pb_buf_str(&var));
 	}
 out:
@@ -201,7 +225,7 @@ int pb_param_expand(const char *arg, enum pb_param_mode mode, const struct pb_pa
 	}
 	if (mode == PB_PARAM_SHELL && !*arg)
 		pb_buf_addstr(out, "''");
-	flush_literal(&lit, mode, out);
+	flush_literal(&lit, mode, out, 0);
 	if (lit.failed || (out && out->failed)) {
 		pb_buf_reset(err);
 		pb_buf_addstr(err, "out of memory");

@@ -29,7 +29,7 @@ int32_t pb_param_today(void);
 enum pb_param_mode {
 	PB_PARAM_CHECK,	 /* only the syntax of the substitutions is checked; nothing is appended */
 	PB_PARAM_EXEC,	 /* the value to run: ${env:NAME} gives the variable's value */
-	PB_PARAM_RECORD, /* the value to show and record: ${env:NAME} stays as written (secrets stay out) */
+	PB_PARAM_RECORD, /* the value to show and record: ${env:NAME} as written (secrets stay out), see below */
 	PB_PARAM_SHELL,	 /* the value quoted for a POSIX shell to read, ${env:NAME} as "${NAME}" */
 };
 
@@ -44,5 +44,13 @@ enum pb_param_mode {
  */
 int pb_param_expand(const char *arg, enum pb_param_mode mode, const struct pb_param *params, struct pb_buf *out,
 		    struct pb_buf *err);
+
+/*
+ * Appends the literal text s (len bytes) in its recorded form (PB_PARAM_RECORD): each '$' of a run of them
+ * that a '{' follows is doubled, as is each of a run at its end when env_after (an ${env:NAME} follows), so
+ * that the text "${env:NAME}" is recorded "$${env:NAME}" and only the variable reads "${env:NAME}". Any
+ * other '$' is recorded once, as builds before this form did (a shell's "$$" stays "$$").
+ */
+void pb_param_record_text(struct pb_buf *out, const char *s, size_t len, int env_after);
 
 #endif

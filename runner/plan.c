@@ -63,14 +63,17 @@ out:
 }
 
 /*
- * The step's program: argv[0] becomes the file to run, which is also what is recorded, unless the program
- * comes from an ${env:NAME}, whose value is neither recorded nor printed: it is then shown as written.
+ * The step's program: argv[0] becomes the file to run, which is also what is recorded (in its recorded form),
+ * unless the program comes from an ${env:NAME}, whose value is neither recorded nor printed: it is then shown
+ * as written. Without one, the value recorded is the value run in its recorded form.
  */
 static int find_program(struct pb_plan_step *ps, struct pb_job_mark *at, struct pb_buf *err)
 {
-	struct pb_buf path = PB_BUF_INIT, why = PB_BUF_INIT;
-	int from_env = strcmp(ps->argv[0], ps->shown[0]) != 0, ret = PB_PLAN_ERR_MEMORY;
+	struct pb_buf path = PB_BUF_INIT, why = PB_BUF_INIT, rec = PB_BUF_INIT;
+	int from_env, ret = PB_PLAN_ERR_MEMORY;
 
+	pb_param_record_text(&rec, ps->argv[0], strlen(ps->argv[0]), 0);
+	from_env = strcmp(pb_buf_str(&rec), ps->shown[0]) != 0;
 	if (pb_exec_find(ps->argv[0], ps->shown[0], &path, &why) < 0) {
 		*at = ps->step->run[0].at;
 		pb_buf_reset(err);
@@ -81,8 +84,10 @@ static int find_program(struct pb_plan_step *ps, struct pb_job_mark *at, struct 
 	free(ps->argv[0]);
 	ps->argv[0] = dup_buf(&path);
 	if (!from_env) {
+		pb_buf_reset(&rec);
+		pb_param_record_text(&rec, pb_buf_str(&path), path.len, 0);
 		free(ps->shown[0]);
-		ps->shown[0] = dup_buf(&path);
+		ps->shown[0] = dup_buf(&rec);
 	}
 	if (ps->argv[0] && ps->shown[0])
 		ret = 0;
@@ -91,6 +96,7 @@ static int find_program(struct pb_plan_step *ps, struct pb_job_mark *at, struct 
 out:
 	pb_buf_release(&path);
 	pb_buf_release(&why);
+	pb_buf_release(&rec);
 	return ret;
 }
 

@@ -13,7 +13,7 @@ struct pb_plan_step {
 	unsigned seq;			/* its place in the job file, from 1 */
 	size_t argc;
 	char **argv;  /* to run: the program's file, then the arguments; NULL-terminated */
-	char **shown; /* to record: the same, with ${env:NAME} as written; NULL-terminated */
+	char **shown; /* to record: the same in its recorded form, ${env:NAME} as written; NULL-terminated */
 	char *shell;  /* to read: the program as written and the arguments, quoted for a shell */
 };
 

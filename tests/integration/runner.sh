@@ -314,6 +314,19 @@ PB_TEST_TOOL=$W/s3cr3t-dir/none pbr "$fe"
 check "a program from \${env:NAME} that cannot be run: exit 2, the value not printed" \
 	"2|pb-run: $fe:3:21: step 'a': cannot run '\${env:PB_TEST_TOOL}': No such file or directory" "$st|$(cat "$TMP/err")"
 
+# A '$' of the text ($$) before a '{' was recorded as it ran: the text ${env:NAME} read the same as the
+# variable. Such a '$' is recorded doubled; any other '$' once, as before.
+fd=$(job dollar <<'EOF'
+name: dollar
+steps:
+  - {name: a, run: [/bin/echo, "$${env:PB_TEST_TOKEN}", "${env:PB_TEST_TOKEN}", "$$$${env:X}", "$$${env:PB_TEST_TOKEN}", "$${HOME}", "$$$$", "$$5"]}
+EOF
+)
+PB_TEST_TOKEN=tok pbr "$fd"
+check "a literal \${env:NAME} is recorded apart from the variable" \
+	'0|${env:PB_TEST_TOKEN} tok $${env:X} $tok ${HOME} $$ $5|$${env:PB_TEST_TOKEN} ${env:PB_TEST_TOKEN} $$$${env:X} $$${env:PB_TEST_TOKEN} $${HOME} $$ $5' \
+	"$st|$(cat "$TMP/out")|$(sql "SELECT array_to_string(argv[2:], ' ') FROM pb.job_step WHERE run_id = (SELECT max(id) FROM pb.job_run WHERE job = 'dollar')")"
+
 # A job file and a program in a folder named in Latin-1: the database refused their names, so the run
 # stopped before its first step with exit 3 ('invalid byte sequence'), as if the database had failed. They
 # are recorded with each byte that is not UTF-8 as '?', as the stderr tail is, and so is an error naming one.

@@ -288,6 +288,11 @@ static void test_expand(void **state)
 	assert_string_equal(expand("${env:PB_TEST_SECRET}", PB_PARAM_EXEC, b, sizeof(b)), "p4ss w'rd");
 	assert_string_equal(expand("k=${env:PB_TEST_SECRET}", PB_PARAM_RECORD, b, sizeof(b)),
 			    "k=${env:PB_TEST_SECRET}");
+	/* In the recorded form, a '$' of the text before a '{' is doubled: only the variable reads ${env:NAME}. */
+	assert_string_equal(expand("$${env:X}|$$${env:PB_TEST_SECRET}|$$$${x}", PB_PARAM_RECORD, b, sizeof(b)),
+			    "$${env:X}|$$${env:PB_TEST_SECRET}|$$$${x}");
+	assert_string_equal(expand("$$$$ $$${month} $$", PB_PARAM_RECORD, b, sizeof(b)), "$$ $2026-10 $");
+	assert_string_equal(expand("$${env:X}", PB_PARAM_EXEC, b, sizeof(b)), "${env:X}");
 	assert_string_equal(expand("k=${env:PB_TEST_SECRET}!", PB_PARAM_SHELL, b, sizeof(b)),
 			    "k=\"${PB_TEST_SECRET}\"'!'");
 	assert_string_equal(expand("", PB_PARAM_SHELL, b, sizeof(b)), "''");
