@@ -482,6 +482,19 @@ static void history_cells(const PGresult *res, int i, const char **cell, char *s
 			cell[c] = "-";
 }
 
+/*
+ * The width of a cell: its characters, not its bytes (the database's text is UTF-8: a name or a host with
+ * accents takes a column a letter); a control character is one already, shown as '?'.
+ */
+static int cell_width(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 /* Appends row i (-1: the header) with the columns' widths; numbers to the right, no trailing blanks. */
 static void history_row(struct pb_buf *out, const PGresult *res, int i, const int *width)
 {
@@ -492,8 +505,16 @@ static void history_row(struct pb_buf *out, const PGresult *res, int i, const in
 	int c;
 
 	history_cells(res, i, cell, sig, sizeof(sig));
-	for (c = 0; c < HISTORY_COLUMNS; c++)
-		pb_buf_addf(out, right[c] ? "%s%*s" : "%s%-*s", c ? "  " : "", width[c], cell[c]);
+	for (c = 0; c < HISTORY_COLUMNS; c++) {
+		int pad = width[c] - cell_width(cell[c]);
+
+		if (c)
+			pb_buf_addstr(out, "  ");
+		if (right[c])
+			pb_buf_addf(out, "%*s%s", pad, "", cell[c]);
+		else
+			pb_buf_addf(out, "%s%*s", cell[c], pad, "");
+	}
 	while (out->len > start && out->ptr[out->len - 1] == ' ')
 		out->len--;
 	pb_buf_addch(out, '\n');
@@ -535,8 +556,8 @@ int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *
 	for (i = -1; i < PQntuples(res); i++) {
 		history_cells(res, i, cell, sig, sizeof(sig));
 		for (c = 0; c < HISTORY_COLUMNS; c++)
-			if ((int)strlen(cell[c]) > width[c])
-				width[c] = (int)strlen(cell[c]);
+			if (cell_width(cell[c]) > width[c])
+				width[c] = cell_width(cell[c]);
 	}
 	for (i = -1; i < PQntuples(res); i++)
 		history_row(out, res, i, width);

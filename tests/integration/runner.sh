@@ -964,6 +964,19 @@ sql "WITH r AS (INSERT INTO pb.job_run (job, month, as_of, status, finished_at, 
 pbr --history --limit 1
 check "--history: control characters in the job's and the step's names shown as '?'" "0|ctl?[2Jjob|st?ep?2J?|0" \
 	"$st|$(sed -n 2p "$TMP/out" | awk '{ print $2 }')|$(sed -n 3p "$TMP/out" | awk '{ print $1 }')|$(LC_ALL=C grep -c $'[\x01-\x1f\x7f]\|\xc2[\x80-\x9f]' "$TMP/out")"
+# A step's name and who ran it in letters of more than a byte (UTF-8): the columns were padded by bytes, so
+# the rows after a wider one were out of line. They are padded by characters.
+HR=$(sql "WITH r AS (INSERT INTO pb.job_run (job, month, as_of, status, started_at, finished_at, exit_status,
+	run_by, job_file, job_sha256) VALUES ('utf8', '2026-10-01', '2026-10-31', 'failed', '2026-11-01 02:00:00+00',
+	'2026-11-01 02:00:02+00', 1, 'zoë@hôst pid 1', '/x', repeat('0', 64)) RETURNING id),
+	s AS (INSERT INTO pb.job_step (run_id, seq, name, attempt, argv, status, started_at, finished_at, exit_status)
+	SELECT id, 1, 'café-étape', 1, '{x}', 'failed', '2026-11-01 02:00:00+00', '2026-11-01 02:00:01+00', 1 FROM r)
+	SELECT id FROM r") || notok "record a run by hand"
+pbr --history --job utf8 --limit 1
+check "--history: text in UTF-8 padded by characters" \
+	"0|run  job   month    as_of       step        attempt  status  exit  started              seconds  by
+$(printf "%3s" "$HR")  utf8  2026-10  2026-10-31                       failed     1  2026-11-01 02:00:00      2.0  zoë@hôst pid 1
+                                café-étape        1  failed     1  2026-11-01 02:00:00      1.0" "$st|$(cat "$TMP/out")"
 # An empty --job (a script's unset variable) listed the runs of every job, as if no --job were given.
 pbr --history --job ''
 check "--history --job '': exit 2, nothing listed" "2||pb-run: --job takes a job name (up to 64 letters, digits, '.', '_' and '-', the first a letter or digit), not ''
