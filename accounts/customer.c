@@ -297,23 +297,6 @@ static const char *body_value(json_t *root, size_t i)
 	return json_string_value(json_object_get(o, body_fields[i].key));
 }
 
-/* Appends s to b as one word of a shell's command line, in single quotes when it needs them. */
-static void add_shell_word(struct pb_buf *b, const char *s)
-{
-	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@%+=:,./-_") == strlen(s)) {
-		pb_buf_addstr(b, s);
-		return;
-	}
-	pb_buf_addch(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			pb_buf_addstr(b, "'\\''");
-		else
-			pb_buf_addch(b, *s);
-	}
-	pb_buf_addch(b, '\'');
-}
-
 /*
  * Whether body, parsed as root, is the body customer_json writes for domain and the values of body_fields it holds,
  * byte for byte (1), or was changed since it was recorded (0: another domain, another form, a member more or less);
@@ -402,7 +385,7 @@ static int same_profile(const struct pb_account *a, const char *request, const s
 		pb_account_add_value(&was, then);
 		pb_account_add_value(&is, v);
 		pb_buf_addf(&cmd, " --%s ", pb_account_fields[f].option);
-		add_shell_word(&cmd, then ? then : "");
+		pb_buf_add_shell_word(&cmd, then ? then : "", then ? strlen(then) : 0);
 		n++;
 	}
 	json_decref(root);

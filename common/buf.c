@@ -10,6 +10,9 @@
 
 #include "banned.h"
 
+/* The characters a POSIX shell reads as themselves in a word. */
+#define SHELL_SAFE "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-"
+
 static char empty_str[1];
 
 void pb_buf_init(struct pb_buf *b, size_t cap)
@@ -214,4 +217,24 @@ void pb_buf_add_copy_text(struct pb_buf *b, const char *s, size_t len)
 		start = i + 1;
 	}
 	pb_buf_add(b, s + start, len - start);
+}
+
+void pb_buf_add_shell_word(struct pb_buf *b, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && s[i] && strchr(SHELL_SAFE, s[i]); i++)
+		;
+	if (len && i == len) {
+		pb_buf_add(b, s, len);
+		return;
+	}
+	pb_buf_addch(b, '\'');
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\'')
+			pb_buf_addstr(b, "'\\''");
+		else
+			pb_buf_addch(b, s[i]);
+	}
+	pb_buf_addch(b, '\'');
 }

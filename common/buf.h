@@ -53,5 +53,11 @@ int pb_buf_add_csv_text(struct pb_buf *b, const char *s, size_t len);
  * a backslash does not take the character after it and a line break does not end the row.
  */
 void pb_buf_add_copy_text(struct pb_buf *b, const char *s, size_t len);
+/*
+ * Appends the len bytes of s as one word of a POSIX shell's command line: as they are when each is a character a
+ * shell reads as itself (letters, digits and _ @ % + = : , . / -), else in single quotes (a quote in them as '\'').
+ * Empty text is ''.
+ */
+void pb_buf_add_shell_word(struct pb_buf *b, const char *s, size_t len);
 
 #endif

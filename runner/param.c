@@ -50,19 +50,6 @@ void pb_param_resolve(const struct pb_job *job, int32_t today, const int32_t *mo
 		out->as_of = pb_date_month_start(out->month + 31) - 1;
 }
 
-/* Characters a POSIX shell reads as themselves in a word. */
-static int shell_safe(const char *s, size_t len)
-{
-	size_t i;
-
-	if (!len)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-", s[i]) || !s[i])
-			return 0;
-	return 1;
-}
-
 void pb_param_record_text(struct pb_buf *out, const char *s, size_t len, int env_after)
 {
 	size_t i = 0, j;
@@ -87,28 +74,18 @@ void pb_param_record_text(struct pb_buf *out, const char *s, size_t len, int env
  */
 static void flush_literal(struct pb_buf *lit, enum pb_param_mode mode, struct pb_buf *out, int env_after)
 {
-	size_t i;
-
 	if (lit->failed)
 		return; /* it stays failed, for the caller to see */
 	if (mode == PB_PARAM_CHECK) {
 		pb_buf_reset(lit);
 		return;
 	}
-	if (mode == PB_PARAM_RECORD) {
+	if (mode == PB_PARAM_RECORD)
 		pb_param_record_text(out, pb_buf_str(lit), lit->len, env_after);
-	} else if (mode != PB_PARAM_SHELL || shell_safe(lit->ptr, lit->len)) {
+	else if (mode != PB_PARAM_SHELL)
 		pb_buf_add(out, pb_buf_str(lit), lit->len);
-	} else if (lit->len) {
-		pb_buf_addch(out, '\'');
-		for (i = 0; i < lit->len; i++) {
-			if (lit->ptr[i] == '\'')
-				pb_buf_addstr(out, "'\\''");
-			else
-				pb_buf_addch(out, lit->ptr[i]);
-		}
-		pb_buf_addch(out, '\'');
-	}
+	else if (lit->len)
+		pb_buf_add_shell_word(out, lit->ptr, lit->len);
 	pb_buf_reset(lit);
 }
 

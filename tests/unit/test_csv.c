@@ -746,6 +746,27 @@ static void check_roundtrip(const struct pb_buf *doc, const struct pb_buf *vals,
 	pb_csv_release(&c);
 }
 
+/* A shell word: as it is when every character is read as itself, else in single quotes; empty text is ''. */
+static void test_shell_word(void **state)
+{
+	struct pb_buf b = PB_BUF_INIT;
+
+	(void)state;
+	pb_buf_add_shell_word(&b, "jane@clc.example", 16);
+	pb_buf_addch(&b, ' ');
+	pb_buf_add_shell_word(&b, "", 0);
+	pb_buf_addch(&b, ' ');
+	pb_buf_add_shell_word(&b, "O'Brien & Co", 12);
+	pb_buf_addch(&b, ' ');
+	pb_buf_add_shell_word(&b, "$HOME", 5);
+	pb_buf_addch(&b, ' ');
+	pb_buf_add_shell_word(&b, "a\0b", 3);
+	assert_false(b.failed);
+	assert_int_equal(b.len, 51);
+	assert_memory_equal(b.ptr, "jane@clc.example '' 'O'\\''Brien & Co' '$HOME' 'a\0b'", 51);
+	pb_buf_release(&b);
+}
+
 /* Text a spreadsheet would run as a formula gets a quote first; other text, and empty text, as it is. */
 static void test_csv_text(void **state)
 {
@@ -902,6 +923,7 @@ int main(void)
 		cmocka_unit_test(test_line_and_bytes),
 		cmocka_unit_test(test_csv_text),
 		cmocka_unit_test(test_copy_text),
+		cmocka_unit_test(test_shell_word),
 		cmocka_unit_test(test_roundtrip_random),
 		cmocka_unit_test(test_projection_wide_first_record),
 	};
