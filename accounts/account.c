@@ -409,45 +409,6 @@ static int check_parent(PGconn *conn, const char *parent, struct pb_buf *err)
 	return ret;
 }
 
-/*
- * Whether the stored account holds the values given ($1 to $16, as the INSERT of pb_account_insert takes them) in
- * each field that $17 marks with a 1 (one character a field, in the order of enum pb_account_field): compared as
- * pb_account_set normalizes them, the numbers as numbers, an empty value as the NULL or default it is stored as.
- */
-#define SAME_FIELDS                                                                                                 \
-	"(substr($17, 2, 1) = '0' OR c.name = $2) AND (substr($17, 3, 1) = '0' OR c.billing_country = $3) AND "     \
-	"(substr($17, 4, 1) = '0' OR c.is_reseller = $4::boolean) AND (substr($17, 5, 1) = '0' OR "                 \
-	"c.parent_reseller IS NOT DISTINCT FROM $5) AND (substr($17, 6, 1) = '0' OR c.domain IS NOT DISTINCT FROM " \
-	"$6) AND (substr($17, 7, 1) = '0' OR c.email IS NOT DISTINCT FROM $7) AND (substr($17, 8, 1) = '0' OR "     \
-	"c.first_name IS NOT DISTINCT FROM $8) AND (substr($17, 9, 1) = '0' OR c.last_name IS NOT DISTINCT FROM "   \
-	"$9) AND (substr($17, 10, 1) = '0' OR c.address_line1 IS NOT DISTINCT FROM $10) AND (substr($17, 11, 1) = " \
-	"'0' OR c.city IS NOT DISTINCT FROM $11) AND (substr($17, 12, 1) = '0' OR c.state IS NOT DISTINCT FROM "    \
-	"$12) AND (substr($17, 13, 1) = '0' OR c.postal_code IS NOT DISTINCT FROM $13) AND (substr($17, 14, 1) = "  \
-	"'0' OR c.phone IS NOT DISTINCT FROM $14) AND (substr($17, 15, 1) = '0' OR c.invoice_currency = "           \
-	"coalesce($15, 'USD')) AND (substr($17, 16, 1) = '0' OR c.markup_percent = coalesce($16::numeric, 0))"
-
-int pb_account_stored(PGconn *conn, const struct pb_account *a, const char *compare, int *state, struct pb_buf *err)
-{
-	const char *p[PB_ACCOUNT_NFIELDS + 1];
-	PGresult *res;
-	size_t i;
-
-	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
-		p[i] = a->v[i];
-	if (!p[PB_ACCOUNT_RESELLER])
-		p[PB_ACCOUNT_RESELLER] = "false";
-	p[PB_ACCOUNT_NFIELDS] = compare;
-	res = pb_db_query(conn, "SELECT coalesce(" SAME_FIELDS ", false) FROM pb.clc_account c WHERE c.alias = $1",
-			  PB_ACCOUNT_NFIELDS + 1, p, err);
-	if (!res)
-		return PB_ERR_DEPENDENCY;
-	*state = PQntuples(res) != 1			   ? PB_ACCOUNT_NONE
-		 : strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? PB_ACCOUNT_SAME
-							   : PB_ACCOUNT_OTHER;
-	PQclear(res);
-	return 0;
-}
-
 void pb_account_add_value(struct pb_buf *b, const char *v)
 {
 	if (!v) {
@@ -459,8 +420,8 @@ void pb_account_add_value(struct pb_buf *b, const char *v)
 	pb_buf_addch(b, '\'');
 }
 
-int pb_account_differs(PGconn *conn, const struct pb_account *a, const char *compare, struct pb_buf *msg,
-		       struct pb_buf *err)
+int pb_account_stored(PGconn *conn, const struct pb_account *a, const char *compare, int *state, struct pb_buf *msg,
+		      struct pb_buf *err)
 {
 	const char *p[PB_ACCOUNT_NFIELDS];
 	struct pb_buf sql = PB_BUF_INIT;
@@ -468,6 +429,7 @@ int pb_account_differs(PGconn *conn, const struct pb_account *a, const char *com
 	size_t i, n = 0;
 	int col;
 
+	/* A field not given compares as the value it is stored as. */
 	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
 		p[i] = a->v[i];
 	if (!p[PB_ACCOUNT_RESELLER])
@@ -497,10 +459,14 @@ int pb_account_differs(PGconn *conn, const struct pb_account *a, const char *com
 	pb_buf_release(&sql);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
-	for (i = 1; PQntuples(res) == 1 && i < PB_ACCOUNT_NFIELDS; i++) {
+	*state = PQntuples(res) == 1 ? PB_ACCOUNT_SAME : PB_ACCOUNT_NONE;
+	for (i = 1; *state != PB_ACCOUNT_NONE && i < PB_ACCOUNT_NFIELDS; i++) {
 		col = (int)(i - 1) * 2;
 		if (compare[i] != '1' || strcmp(PQgetvalue(res, 0, col + 1), "t") == 0)
 			continue;
+		*state = PB_ACCOUNT_OTHER;
+		if (!msg)
+			break;
 		pb_buf_addf(msg, "%s%s ", n++ ? ", " : " with ", pb_account_fields[i].column);
 		pb_account_add_value(msg, PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col));
 		pb_buf_addstr(msg, " where the row has ");

@@ -98,18 +98,12 @@ enum { PB_ACCOUNT_NONE, PB_ACCOUNT_SAME, PB_ACCOUNT_OTHER };
  * Looks for the account a names (its alias): *state PB_ACCOUNT_NONE when none is stored, PB_ACCOUNT_SAME when it
  * holds the values of a in each field that compare marks with a '1' (PB_ACCOUNT_NFIELDS characters '0' or '1', in
  * the order of enum pb_account_field), else PB_ACCOUNT_OTHER. Fields are compared as pb_account_set normalizes them
- * (a markup as a number); one not given compares as the value it is stored as (NULL, or USD, 0, false). Returns 0
- * or PB_ERR_DEPENDENCY.
+ * (a markup as a number); one not given compares as the value it is stored as (NULL, or USD, 0, false). With msg,
+ * PB_ACCOUNT_OTHER appends to it each field that differs with the value stored and the one a gives: " with name
+ * 'Acme' where the row has 'Acme Inc'" (", " between fields). Returns 0 or PB_ERR_DEPENDENCY.
  */
-int pb_account_stored(PGconn *conn, const struct pb_account *a, const char *compare, int *state, struct pb_buf *err);
-
-/*
- * Appends to msg how the stored account that a names differs from a in the fields that compare marks (as for
- * pb_account_stored), each with the value stored and the one a gives: " with name 'Acme' where the row has 'Acme
- * Inc'" (", " between fields; nothing when none differs). Returns 0 or PB_ERR_DEPENDENCY.
- */
-int pb_account_differs(PGconn *conn, const struct pb_account *a, const char *compare, struct pb_buf *msg,
-		       struct pb_buf *err);
+int pb_account_stored(PGconn *conn, const struct pb_account *a, const char *compare, int *state, struct pb_buf *msg,
+		      struct pb_buf *err);
 
 /* Reads the account alias into a. Returns 0, PB_ERR_DATA ("no CLC account 'X'") or _DEPENDENCY. */
 int pb_account_get(PGconn *conn, const char *alias, struct pb_account *a, struct pb_buf *err);

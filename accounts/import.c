@@ -354,11 +354,11 @@ static int existing_account(PGconn *conn, struct import *im, const struct pb_acc
 
 	if (ret < 0)
 		return ret;
-	if (pb_account_stored(conn, a, compare, &state, why) < 0)
-		return PB_ERR_DEPENDENCY;
 	/* Which values differ: a file run again after an update of the account is refused naming what changed. */
+	if (pb_account_stored(conn, a, compare, &state, why, why) < 0)
+		return PB_ERR_DEPENDENCY;
 	if (state != PB_ACCOUNT_SAME)
-		return pb_account_differs(conn, a, compare, why, why) < 0 ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
+		return PB_ERR_DATA;
 	im->look_first = 1;
 	return unchanged_account(im, alias, why);
 }
@@ -376,7 +376,7 @@ static int stored_first(PGconn *conn, struct import *im, const struct pb_account
 	int state;
 
 	*done = 0;
-	if (pb_account_stored(conn, a, compare, &state, why) < 0)
+	if (pb_account_stored(conn, a, compare, &state, NULL, why) < 0)
 		return PB_ERR_DEPENDENCY;
 	if (state == PB_ACCOUNT_NONE)
 		im->look_first = 0;
