@@ -555,9 +555,12 @@ int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *
 		return -1;
 	for (i = -1; i < PQntuples(res); i++) {
 		history_cells(res, i, cell, sig, sizeof(sig));
-		for (c = 0; c < HISTORY_COLUMNS; c++)
-			if (cell_width(cell[c]) > width[c])
-				width[c] = cell_width(cell[c]);
+		for (c = 0; c < HISTORY_COLUMNS; c++) {
+			int w = cell_width(cell[c]);
+
+			if (w > width[c])
+				width[c] = w;
+		}
 	}
 	for (i = -1; i < PQntuples(res); i++)
 		history_row(out, res, i, width);
