@@ -11,6 +11,9 @@
  * 's' of its words of four letters or more dropped ("hours", "requests"), into base (cap bytes with the NUL).
  * Returns 0, or -1 when the count is not a whole number from 1 to 10^9 or the base does not fit.
  */
+/* The bytes of a base, its NUL included, that every reader of units gives pb_unit_parse: one longer is unread. */
+#define PB_UNIT_BASE_MAX 128
+
 int pb_unit_parse(const char *s, size_t len, uint32_t *count, char *base, size_t cap);
 
 #endif

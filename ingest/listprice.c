@@ -1052,7 +1052,7 @@ int pb_listprice_load_rows(struct pb_listprice *p, const char *rows, size_t len)
 static int unit_of(struct pb_listprice *p, uint32_t id, uint32_t *count, uint32_t *base)
 {
 	struct unit_info *u;
-	char b[128];
+	char b[PB_UNIT_BASE_MAX];
 
 	while (p->units_alloc <= id) {
 		size_t n = p->units_alloc ? p->units_alloc * 2 : 64;
@@ -1506,7 +1506,7 @@ static int choose_alt(struct pb_listprice *p, const struct pb_usage *u, const st
 /* The line's side: its day, regions and unit. 0, or PB_MISS_UNIT for a unit that cannot be read. */
 static int line_of(struct pb_listprice *p, const struct pb_usage *u, struct line *l)
 {
-	char base[128];
+	char base[PB_UNIT_BASE_MAX];
 	long id;
 
 	l->u = u;

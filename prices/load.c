@@ -12,6 +12,7 @@
 #include "exitcode.h"
 #include "interrupt.h"
 #include "testhook.h"
+#include "unit.h"
 #include "who.h"
 
 #include "banned.h"
@@ -134,7 +135,7 @@ int pb_price_load_begin(PGconn *conn, const char *vendor, const char *format, co
 		       "CREATE TEMP TABLE price_stage (meter text, region text, unit text, tier_min numeric, "
 		       "effective_start date, effective_end date, unit_price numeric, currency text, usage_type text, "
 		       "operation text, product text, tier_max numeric, has_max boolean, seq bigint, pos text, max_at "
-		       "text, location text) "
+		       "text, location text, ubase text, ucount bigint) "
 		       "ON COMMIT DROP",
 		       0, NULL, err) < 0)
 		return db_error(err);
@@ -217,8 +218,9 @@ static int flush_copy(struct pb_price_load *l, struct pb_buf *err)
 int pb_price_load_add(struct pb_price_load *l, const struct pb_price_item *it, struct pb_buf *err)
 {
 	struct pb_buf *b = &l->copy;
-	char day[11];
+	char day[11], base[PB_UNIT_BASE_MAX];
 	size_t i, row = b->len;
+	uint32_t count;
 
 	l->items++;
 	/* Azure meter ids are GUIDs: kept in lowercase, as pb-ingest looks them up. */
@@ -280,7 +282,14 @@ int pb_price_load_add(struct pb_price_load *l, const struct pb_price_item *it, s
 		pb_buf_addstr(b, "\\N\t");
 	/* The region's other name is not part of the price: the same prices with it are the same prices. */
 	copy_text(b, it->location.ptr ? it->location.ptr : "", it->location.len);
-	pb_buf_addch(b, '\n');
+	/* The unit as pb-ingest reads it (pb_unit_parse), for the refusal of one unit priced two ways. */
+	if (pb_unit_parse(it->unit.ptr, it->unit.len, &count, base, sizeof(base)) == 0) {
+		pb_buf_addch(b, '\t');
+		copy_text(b, base, strlen(base));
+		pb_buf_addf(b, "\t%u\n", (unsigned)count);
+	} else {
+		pb_buf_addstr(b, "\t\\N\t\\N\n");
+	}
 	if (b->len >= COPY_CHUNK || b->failed)
 		return flush_copy(l, err);
 	return 0;
@@ -360,23 +369,31 @@ static int unchanged(struct pb_price_load *l, const char *sha, long long *id, st
 }
 
 /*
- * A meter, region, tier and start priced two ways in units that are one unit without case ("1 Hour", "1 hour"):
- * pb-ingest compares units so, and would price a line in it with whichever it met first. PB_ERR_DATA with err
+ * A meter, region, tier and start priced two ways in units that are one unit to pb-ingest: without case ("1 Hour",
+ * "1 hour"), and as pb_unit_parse reads them, at another price for each of what they count ("1 GB/Month" and
+ * "1 GB /Month"; "100 Hours" at other than 100 times "1 Hour"'s price). A line in the unit (in a third spelling,
+ * when the two differ in more than case) would be priced with whichever pb-ingest met first. PB_ERR_DATA with err
  * naming both and where they are written, or 0.
  */
 static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
 {
 	PGresult *res = pb_db_query(
 		l->conn,
-		"SELECT format('%s: meter %s, region %L, tier %s, from %s: unit %L (price %s) is unit %L of %s (price "
-		"%s) "
-		"written in another case: units are compared without case, so which price a line in it gets cannot be "
-		"told', b.pos, b.meter, b.region, b.tier_min, b.effective_start, b.unit, b.unit_price, a.unit, a.pos, "
-		"a.unit_price) FROM price_stage a JOIN price_stage b ON b.meter = a.meter AND b.region = a.region AND "
-		"lower(b.unit) = lower(a.unit) AND b.unit <> a.unit AND b.tier_min = a.tier_min AND b.effective_start "
-		"= "
-		"a.effective_start AND b.currency = a.currency AND b.seq > a.seq AND (b.unit_price <> a.unit_price OR "
-		"b.effective_end IS DISTINCT FROM a.effective_end) ORDER BY b.seq, a.seq LIMIT 1",
+		"SELECT CASE WHEN lower(b.unit) = lower(a.unit) THEN format('%s: meter %s, region %L, tier %s, from "
+		"%s: unit %L (price %s) is unit %L of %s (price %s) written in another case: units are compared "
+		"without case, so which price a line in it gets cannot be told', b.pos, b.meter, b.region, "
+		"b.tier_min, b.effective_start, b.unit, b.unit_price, a.unit, a.pos, a.unit_price) ELSE format('%s: "
+		"meter %s, region %L, tier %s, from %s: unit %L (price %s) and unit %L of %s (price %s) both count "
+		"%L, at another price for each: units are compared by what they count, so which price a line in it "
+		"gets cannot be told', b.pos, b.meter, b.region, b.tier_min, b.effective_start, b.unit, "
+		"b.unit_price, a.unit, a.pos, a.unit_price, a.ubase) END FROM price_stage a JOIN price_stage b ON "
+		"b.meter = a.meter AND b.region = "
+		/* A unit pb-ingest cannot read is compared by its text without case, as one of it. */
+		"a.region AND coalesce(b.ubase, lower(b.unit)) = coalesce(a.ubase, lower(a.unit)) AND b.unit <> "
+		"a.unit AND b.tier_min = a.tier_min AND b.effective_start = a.effective_start AND b.currency = "
+		"a.currency AND b.seq > a.seq AND (b.unit_price * coalesce(a.ucount, 1) <> a.unit_price * "
+		"coalesce(b.ucount, 1) OR b.effective_end IS DISTINCT FROM a.effective_end) ORDER BY b.seq, a.seq "
+		"LIMIT 1",
 		0, NULL, err);
 
 	return conflict_found(res, err);
@@ -394,23 +411,21 @@ static int region_conflict(struct pb_price_load *l, struct pb_buf *err)
 	PGresult *res = pb_db_query(
 		l->conn,
 		/* Only meters priced in two region texts or more are compared (most are one region's). */
-		"WITH al AS MATERIALIZED (SELECT alias, region FROM pb.region_alias WHERE vendor = $1), "
-		"s AS MATERIALIZED (SELECT st.*, pb.region_fold(st.region) AS folded FROM price_stage st WHERE meter "
-		"IN "
+		"WITH al AS MATERIALIZED (SELECT alias, region FROM pb.region_alias WHERE vendor = $1), s AS "
+		"MATERIALIZED (SELECT st.*, pb.region_fold(st.region) AS folded FROM price_stage st WHERE meter IN "
 		"(SELECT meter FROM price_stage GROUP BY meter HAVING min(region) <> max(region))), "
 		/* A pair's alias is in no other pair: the join gives each row once. */
 		"k AS MATERIALIZED (SELECT s.*, coalesce(al.region, s.folded) AS rkey FROM s LEFT JOIN al ON "
-		"al.alias = s.folded) "
-		"SELECT format('%s: meter %s, unit %L, tier %s, from %s: region %L (price %s) is region %L of %s "
-		"(price %s) written another way: %s, so which price a line there gets cannot be told', b.pos, b.meter, "
-		"b.unit, b.tier_min, b.effective_start, b.region, b.unit_price, a.region, a.pos, a.unit_price, "
-		"CASE WHEN a.folded = b.folded THEN 'regions are compared on their letters and digits without case' "
-		"ELSE 'the Retail Prices API gives them as the armRegionName and location of one region' END) "
-		"FROM k a JOIN k b ON b.meter = a.meter AND b.rkey = a.rkey AND b.region <> a.region AND lower(b.unit) "
-		"= "
-		"lower(a.unit) AND b.tier_min = a.tier_min AND b.effective_start = a.effective_start AND b.currency = "
-		"a.currency AND b.seq > a.seq AND (b.unit_price <> a.unit_price OR b.effective_end IS DISTINCT FROM "
-		"a.effective_end) ORDER BY b.seq, a.seq LIMIT 1",
+		"al.alias = s.folded) SELECT format('%s: meter %s, unit %L, tier %s, from %s: region %L (price %s) "
+		"is region %L of %s (price %s) written another way: %s, so which price a line there gets cannot be "
+		"told', b.pos, b.meter, b.unit, b.tier_min, b.effective_start, b.region, b.unit_price, a.region, "
+		"a.pos, a.unit_price, CASE WHEN a.folded = b.folded THEN 'regions are compared on their letters and "
+		"digits without case' ELSE 'the Retail Prices API gives them as the armRegionName and location of "
+		"one region' END) FROM k a JOIN k b ON b.meter = a.meter AND b.rkey = a.rkey AND b.region <> "
+		"a.region AND coalesce(b.ubase, lower(b.unit)) = coalesce(a.ubase, lower(a.unit)) AND b.tier_min = "
+		"a.tier_min AND b.effective_start = a.effective_start AND b.currency = a.currency AND b.seq > a.seq "
+		"AND (b.unit_price * coalesce(a.ucount, 1) <> a.unit_price * coalesce(b.ucount, 1) OR "
+		"b.effective_end IS DISTINCT FROM a.effective_end) ORDER BY b.seq, a.seq LIMIT 1",
 		1, p, err);
 
 	return conflict_found(res, err);

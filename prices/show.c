@@ -24,7 +24,7 @@ struct row {
 	const char *key; /* the region as pb-ingest compares it: "US East", "us-east" and (paired) "eastus" alike */
 	const char *region, *unit, *tier, *price, *currency, *product;
 	/* The unit as pb-ingest compares it: "b " and its base ("100 Hours": "b hour"), else "t " and its text. */
-	char base[130];
+	char base[PB_UNIT_BASE_MAX + 2];
 	long long load;
 	size_t seq;
 	int32_t start, end;

@@ -866,6 +866,37 @@ check "a unit in two cases with two prices: exit 1 naming both and their lines; 
 	"1|pb-prices: $TMP/units/conflict.csv:4:46: meter ${U1%1}5, region 'US East', tier 0, from 2026-12-01: unit '1 hour' (price 0.2) is unit '1 Hour' of $TMP/units/conflict.csv:2:46 (price 0.1) written in another case: units are compared without case, so which price a line in it gets cannot be told|0
 0|1 Hour 0.1,Hrs 0.3,1 GB 0.4,1 gb 0.4" "$(cat "$TMP/units/out")"
 
+# ---- one unit written two ways that pb-ingest reads as one, with two prices per one of it: refused ----------------
+# pb-ingest reads "1 GB/Month" and "1 GB /Month" as one unit, and "100 Hours" as 100 of "1 Hour": a line in a third
+# spelling ("1 GB / Month", "10 Hours") got whichever of the two it met first. The same price per one of the unit is no
+# conflict ("1 Hour" at 0.1, "100 Hours" at 10).
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate' \
+	"${U1%1}5,US East,1 Hour,0.1,USD,12/01/2026" "${U1%1}5,US East,100 Hours,10,USD,12/01/2026" \
+	"${U1%1}6,US East,1 GB/Month,0.4,USD,12/01/2026" "${U1%1}6,US East,10 GB /Month,4.00,USD,12/01/2026" \
+	>"$TMP/units/ok2.csv"
+{
+	sed -n 1,3p "$TMP/units/ok2.csv"
+	echo "${U1%1}6,US East,1 GB/Month,0.4,USD,12/01/2026"
+	echo "${U1%1}6,US East,1 GB /Month,0.5,USD,12/01/2026"
+} >"$TMP/units/conflict2.csv"
+{
+	sed -n 1,3p "$TMP/units/ok2.csv"
+	echo "${U1%1}5,US East,10 Hours,1.2,USD,12/01/2026"
+} >"$TMP/units/conflict3.csv"
+{
+	run 1 "$PBP" load --format azure-pricesheet --no-progress --source units2 "$TMP/units/conflict2.csv"
+	echo "$GOT|$(cat "$TMP/err")"
+	run 1 "$PBP" load --format azure-pricesheet --no-progress --source units2 "$TMP/units/conflict3.csv"
+	echo "$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'units2' AND status = 'committed'")"
+	run 0 "$PBP" load --format azure-pricesheet --no-progress --source units2 "$TMP/units/ok2.csv"
+	echo "$GOT|$(pb_sql "SELECT string_agg(unit || ' ' || unit_price, ',' ORDER BY meter, convert_to(unit, 'UTF8')) FROM pb.price p
+		JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'units2'")"
+} >"$TMP/units/out2"
+check "a unit written two ways pb-ingest reads as one, at two prices per one of it: exit 1 naming both; one price: loaded" \
+	"1|pb-prices: $TMP/units/conflict2.csv:5:46: meter ${U1%1}6, region 'US East', tier 0, from 2026-12-01: unit '1 GB /Month' (price 0.5) and unit '1 GB/Month' of $TMP/units/conflict2.csv:4:46 (price 0.4) both count 'gb/month', at another price for each: units are compared by what they count, so which price a line in it gets cannot be told
+1|pb-prices: $TMP/units/conflict3.csv:4:46: meter ${U1%1}5, region 'US East', tier 0, from 2026-12-01: unit '10 Hours' (price 1.2) and unit '1 Hour' of $TMP/units/conflict3.csv:2:46 (price 0.1) both count 'hour', at another price for each: units are compared by what they count, so which price a line in it gets cannot be told|0
+0|1 Hour 0.1,100 Hours 10,1 GB/Month 0.4,10 GB /Month 4.00" "$(cat "$TMP/units/out2")"
+
 # ---- one region written two ways with two prices: refused, naming both regions and their lines -------------------
 # pb-ingest compares regions on their letters and digits without case: a line of US East got the lower of the prices
 # of "US East" (0.1) and "us-east" (0.2), nothing said. The same price in both is no conflict.
