@@ -912,6 +912,17 @@ check "a region written two ways with two prices: exit 1 naming both and their l
 	"1|pb-prices: $TMP/units/regions.csv:5:46: meter ${U1%1}7, unit '1 Hour', tier 0, from 2026-12-01: region 'us-east' (price 0.2) is region 'US East' of $TMP/units/regions.csv:2:46 (price 0.1) written another way: regions are compared on their letters and digits without case, so which price a line there gets cannot be told|0" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'regions' AND status = 'committed'")"
 
+# The two regions' units written two ways that pb-ingest reads as one ("1 GB/Month", "1 GB /Month") are one unit there too.
+{
+	echo 'meterId,meterRegion,unitOfMeasure,marketPrice,currency,effectiveStartDate'
+	echo "${U1%1}9,US East,1 GB/Month,0.1,USD,12/01/2026"
+	echo "${U1%1}9,us-east,1 GB /Month,0.2,USD,12/01/2026"
+} >"$TMP/units/regions2.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress --source regions "$TMP/units/regions2.csv"
+check "a region written two ways, its unit too, with two prices: exit 1 naming both regions and their lines" \
+	"1|pb-prices: $TMP/units/regions2.csv:3:46: meter ${U1%1}9, unit '1 GB /Month', tier 0, from 2026-12-01: region 'us-east' (price 0.2) is region 'US East' of $TMP/units/regions2.csv:2:46 (price 0.1) written another way: regions are compared on their letters and digits without case, so which price a line there gets cannot be told|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'regions' AND status = 'committed'")"
+
 # ---- one meter priced in two currencies within one list: both stored, each line priced in its own -----------------
 # The key left the currency out: the meter was "priced two ways", neither price was stored and a warning said so.
 C1=11111111-aaaa-4bbb-8ccc-0000000000c1
