@@ -1,6 +1,7 @@
 /* pb.job_run and pb.job_step: the lock of a month, the run's row, one row per step attempt, history. */
 #include "record.h"
 
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "date.h"
 #include "db.h"
@@ -483,20 +485,44 @@ static void history_cells(const PGresult *res, int i, const char **cell, char *s
 }
 
 /*
- * The width of a cell: its characters, not its bytes (the database's text is UTF-8: a name or a host with
- * accents takes a column a letter); a control character is one already, shown as '?'.
+ * The columns a cell takes on a terminal. With a UTF-8 locale in use (utf8), each character's wcwidth: a CJK
+ * character or an emoji takes two, a combining mark none, and a byte that is not UTF-8 or a character with no
+ * width (an unassigned one) one. Without one, each character (UTF-8 code point) takes one. A control
+ * character is one already, shown as '?'.
  */
-static int cell_width(const char *s)
+static int cell_width(const char *s, int utf8)
 {
-	int n = 0;
+	size_t left = strlen(s), k;
+	mbstate_t st;
+	wchar_t wc;
+	int n = 0, w;
 
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
+	if (!utf8) {
+		for (; *s; s++)
+			n += ((unsigned char)*s & 0xc0) != 0x80;
+		return n;
+	}
+	memset(&st, 0, sizeof(st));
+	while (left > 0) {
+		k = mbrtowc(&wc, s, left, &st);
+		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+			memset(&st, 0, sizeof(st));
+			k = 1;
+			w = 1;
+		} else {
+			w = wcwidth(wc);
+			if (w < 0)
+				w = 1;
+		}
+		n += w;
+		s += k;
+		left -= k;
+	}
 	return n;
 }
 
 /* Appends row i (-1: the header) with the columns' widths; numbers to the right, no trailing blanks. */
-static void history_row(struct pb_buf *out, const PGresult *res, int i, const int *width)
+static void history_row(struct pb_buf *out, const PGresult *res, int i, const int *width, int utf8)
 {
 	static const int right[HISTORY_COLUMNS] = {1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0};
 	const char *cell[HISTORY_COLUMNS];
@@ -506,7 +532,7 @@ static void history_row(struct pb_buf *out, const PGresult *res, int i, const in
 
 	history_cells(res, i, cell, sig, sizeof(sig));
 	for (c = 0; c < HISTORY_COLUMNS; c++) {
-		int pad = width[c] - cell_width(cell[c]);
+		int pad = width[c] - cell_width(cell[c], utf8);
 
 		if (c)
 			pb_buf_addstr(out, "  ");
@@ -532,6 +558,7 @@ int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *
 	const char *cell[HISTORY_COLUMNS];
 	int width[HISTORY_COLUMNS] = {0};
 	char sig[32];
+	locale_t utf8, old = (locale_t)0;
 	PGresult *res;
 	int i, c;
 
@@ -553,17 +580,25 @@ int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *
 		3, p, err);
 	if (!res)
 		return -1;
+	/* C.UTF-8 for the width of each character (glibc's, in libc-bin); without it, each character is one. */
+	utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (utf8)
+		old = uselocale(utf8);
 	for (i = -1; i < PQntuples(res); i++) {
 		history_cells(res, i, cell, sig, sizeof(sig));
 		for (c = 0; c < HISTORY_COLUMNS; c++) {
-			int w = cell_width(cell[c]);
+			int w = cell_width(cell[c], utf8 != (locale_t)0);
 
 			if (w > width[c])
 				width[c] = w;
 		}
 	}
 	for (i = -1; i < PQntuples(res); i++)
-		history_row(out, res, i, width);
+		history_row(out, res, i, width, utf8 != (locale_t)0);
+	if (utf8) {
+		uselocale(old);
+		freelocale(utf8);
+	}
 	PQclear(res);
 	if (out->failed) {
 		pb_buf_reset(err);

@@ -977,6 +977,25 @@ check "--history: text in UTF-8 padded by characters" \
 	"0|run  job   month    as_of       step        attempt  status  exit  started              seconds  by
 $(printf "%3s" "$HR")  utf8  2026-10  2026-10-31                       failed     1  2026-11-01 02:00:00      2.0  zoë@hôst pid 1
                                 café-étape        1  failed     1  2026-11-01 02:00:00      1.0" "$st|$(cat "$TMP/out")"
+# Steps named in CJK (two columns a character on a terminal), with an emoji (two) or with a combining accent
+# (none: "e" then U+0301): padded by characters, the rows after them were out of line. They are padded by the
+# columns each character takes.
+HR=$(sql "WITH r AS (INSERT INTO pb.job_run (job, month, as_of, status, started_at, finished_at, exit_status,
+	run_by, job_file, job_sha256) VALUES ('wide', '2026-10-01', '2026-10-31', 'failed', '2026-11-01 02:00:00+00',
+	'2026-11-01 02:00:02+00', 1, '李@東京 pid 1', '/x', repeat('0', 64)) RETURNING id),
+	s AS (INSERT INTO pb.job_step (run_id, seq, name, attempt, argv, status, started_at, finished_at, exit_status)
+	SELECT id, n, name, 1, '{x}', 'failed', '2026-11-01 02:00:00+00', '2026-11-01 02:00:01+00', 1
+	FROM r, (VALUES (1, '東京'), (2, E'e\\u0301te\\u0301'), (3, E'\\U0001F600 ok'), (4, 'ab')) v (n, name))
+	SELECT id FROM r") || notok "record a run by hand"
+pbr --history --job wide --limit 1
+ete=$'e\xcc\x81te\xcc\x81'
+check "--history: wide characters and combining marks padded by the columns they take" \
+	"0|run  job   month    as_of       step   attempt  status  exit  started              seconds  by
+$(printf "%3s" "$HR")  wide  2026-10  2026-10-31                  failed     1  2026-11-01 02:00:00      2.0  李@東京 pid 1
+                                東京         1  failed     1  2026-11-01 02:00:00      1.0
+                                $ete          1  failed     1  2026-11-01 02:00:00      1.0
+                                😀 ok        1  failed     1  2026-11-01 02:00:00      1.0
+                                ab           1  failed     1  2026-11-01 02:00:00      1.0" "$st|$(cat "$TMP/out")"
 # An empty --job (a script's unset variable) listed the runs of every job, as if no --job were given.
 pbr --history --job ''
 check "--history --job '': exit 2, nothing listed" "2||pb-run: --job takes a job name (up to 64 letters, digits, '.', '_' and '-', the first a letter or digit), not ''
