@@ -964,6 +964,18 @@ sql "WITH r AS (INSERT INTO pb.job_run (job, month, as_of, status, finished_at, 
 pbr --history --limit 1
 check "--history: control characters in the job's and the step's names shown as '?'" "0|ctl?[2Jjob|st?ep?2J?|0" \
 	"$st|$(sed -n 2p "$TMP/out" | awk '{ print $2 }')|$(sed -n 3p "$TMP/out" | awk '{ print $1 }')|$(LC_ALL=C grep -c $'[\x01-\x1f\x7f]\|\xc2[\x80-\x9f]' "$TMP/out")"
+# Bidirectional format characters (an override, an isolate, a mark) in such a row's names and in who ran it
+# went out as they were: the terminal showed the rest of the line reordered. '?' for each, as for a control.
+sql "WITH r AS (INSERT INTO pb.job_run (job, month, as_of, status, finished_at, exit_status, run_by, job_file,
+	job_sha256) VALUES (E'bidi\\u202ejob', '2026-10-01', '2026-10-31', 'failed', clock_timestamp(), 1,
+	E'eve\\u2066@\\u200fhost\\u061c pid 1\\u0085', '/x', repeat('0', 64)) RETURNING id)
+	INSERT INTO pb.job_step (run_id, seq, name, attempt, argv, status, finished_at, exit_status)
+	SELECT id, 1, E'st\\u202dep\\u2069\\u200e\\u2028', 1, '{x}', 'failed', clock_timestamp(), 1 FROM r" >/dev/null ||
+	notok "record a run and its step by hand"
+pbr --history --limit 1
+check "--history: bidirectional format characters in the names and in who ran it shown as '?'" \
+	"0|bidi?job|st?ep???|eve?@?host? pid 1?|0" \
+	"$st|$(sed -n 2p "$TMP/out" | awk '{ print $2 }')|$(sed -n 3p "$TMP/out" | awk '{ print $1 }')|$(sed -n 2p "$TMP/out" | grep -o 'eve.*$')|$(LC_ALL=C grep -c $'\xe2\x80[\x8e\x8f\xa8-\xae]\\|\xe2\x81[\xa6-\xa9]\\|\xd8\x9c\\|\xc2[\x80-\x9f]' "$TMP/out")"
 # A step's name and who ran it in letters of more than a byte (UTF-8): the columns were padded by bytes, so
 # the rows after a wider one were out of line. They are padded by characters.
 HR=$(sql "WITH r AS (INSERT INTO pb.job_run (job, month, as_of, status, started_at, finished_at, exit_status,
