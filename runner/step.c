@@ -66,8 +66,13 @@ static void on_line(void *arg, const char *line, size_t len)
 		pb_buf_release(&b);
 		return;
 	}
+	/*
+	 * A step may be any program, and its line may quote anything (a file's name): shown as pb-run's own
+	 * messages are, so that it can neither move the terminal's cursor nor reorder the line. The project's
+	 * programs show such text so already, and what they write is passed on as it is.
+	 */
 	pb_buf_addf(&b, "[%s] ", l->name);
-	pb_buf_add(&b, line, len);
+	pb_text_add_visible(&b, line, len);
 	pb_buf_addch(&b, '\n');
 	if (!b.failed) {
 		fwrite(b.ptr, 1, b.len, l->ctx->err_out);

@@ -1036,6 +1036,22 @@ check "--log-format json: a usage error after it is a JSON object, then the plai
 	"2|error|--wait takes a count of seconds from 0 to 86400, not '1e3'|Try 'pb-run --help'." \
 	"$st|$(head -1 "$TMP/err" | python3 -c 'import json, sys; m = json.load(sys.stdin); print(m["level"] + "|" + m["message"])')|$(sed -n 2p "$TMP/err")"
 
+# A step's line with escape sequences (one that clears the screen, one that sets the terminal's title), a
+# bidirectional override, a C1 control or a tab went to the terminal as it was, in plain format: each is shown
+# as in pb-run's own messages (\xHH, \uHHHH). pb-ingest's message, which shows a file name's escape so
+# already, is passed on as it is.
+f=$(job raw-bytes <<'EOF'
+name: raw-bytes
+steps:
+  - {name: say, run: [/bin/sh, -c, 'printf "a\033[2Jb \033]0;t\007 \342\200\256ok \302\233c\tend\r\n" >&2']}
+  - {name: ingest, run: [pb-ingest, --format, aws-cur, --no-progress, "${env:BAD_NAME}"]}
+EOF
+)
+BAD_NAME=$'nope\033[31m.csv' pbr "$f"
+check "a step's escape sequences and format characters on stderr are shown, not acted on" \
+	"1|[say] a\\x1b[2Jb \\x1b]0;t\\x07 \\u202eok \\xc2\\x9bc\\x09end|[ingest] pb-ingest: cannot open 'nope\\x1b[31m.csv': No such file or directory|0" \
+	"$st|$(grep '^\[say\]' "$TMP/err")|$(grep '^\[ingest\]' "$TMP/err")|$(LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]\\|\xc2[\x80-\x9f]\\|\xe2\x80\xae' "$TMP/err")"
+
 # A step's line that is not UTF-8 (a Latin-1 file name, a line cut at 4 KiB inside a character) or holds a
 # NUL byte: still one JSON object in UTF-8, each bad byte as U+FFFD (the raw bytes made the line no JSON,
 # and the text after a NUL was lost).
