@@ -219,14 +219,68 @@ void pb_buf_add_copy_text(struct pb_buf *b, const char *s, size_t len)
 	pb_buf_add(b, s + start, len - start);
 }
 
+/*
+ * The length of the character at p (n > 0 bytes left; 1 for a byte that is not UTF-8), and in *acted whether a
+ * terminal acts on it rather than shows it: a control character but the tab and the line feed, DEL, C1 written
+ * in UTF-8, a format character (pb_text_format_char) or the Arabic letter mark U+061C, a byte that is not UTF-8.
+ */
+static size_t next_char(const char *p, size_t n, int *acted)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t k = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+
+	if (s[0] < 0x80) {
+		*acted = (s[0] < 0x20 && s[0] != '\t' && s[0] != '\n') || s[0] == 0x7f;
+		return 1;
+	}
+	if (s[0] < 0xc2 || s[0] > 0xf4 || k > n || pb_text_check(p, k, NULL, NULL) < 0) {
+		*acted = 1;
+		return 1;
+	}
+	*acted = (s[0] == 0xc2 && s[1] < 0xa0) || (s[0] == 0xd8 && s[1] == 0x9c) || pb_text_format_char(p, k) != 0;
+	return k;
+}
+
+/*
+ * The len bytes at s as $'...' (bash, zsh, ksh, POSIX.1-2024 shells): each byte of a character a terminal acts
+ * on (next_char) as \ooo, a quote and a backslash after a backslash, the rest as it is.
+ */
+static void add_dollar_quoted(struct pb_buf *b, const char *s, size_t len)
+{
+	size_t i = 0, k;
+	int acted;
+
+	pb_buf_addstr(b, "$'");
+	while (i < len) {
+		k = next_char(s + i, len - i, &acted);
+		if (acted) {
+			for (; k > 0; k--, i++)
+				pb_buf_addf(b, "\\%03o", (unsigned char)s[i]);
+			continue;
+		}
+		if (s[i] == '\'' || s[i] == '\\')
+			pb_buf_addch(b, '\\');
+		pb_buf_add(b, s + i, k);
+		i += k;
+	}
+	pb_buf_addch(b, '\'');
+}
+
 void pb_buf_add_shell_word(struct pb_buf *b, const char *s, size_t len)
 {
 	size_t i;
+	int acted = 0;
 
 	for (i = 0; i < len && s[i] && strchr(SHELL_SAFE, s[i]); i++)
 		;
 	if (len && i == len) {
 		pb_buf_add(b, s, len);
+		return;
+	}
+	for (i = 0; i < len && !acted;)
+		i += next_char(s + i, len - i, &acted);
+	if (acted) {
+		add_dollar_quoted(b, s, len);
 		return;
 	}
 	pb_buf_addch(b, '\'');

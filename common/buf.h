@@ -56,7 +56,10 @@ void pb_buf_add_copy_text(struct pb_buf *b, const char *s, size_t len);
 /*
  * Appends the len bytes of s as one word of a POSIX shell's command line: as they are when each is a character a
  * shell reads as itself (letters, digits and _ @ % + = : , . / -), else in single quotes (a quote in them as '\'').
- * Empty text is ''.
+ * Empty text is ''. Text with a character a terminal would act on rather than show (a control character but the
+ * tab and the line feed, DEL, C1, a bidirectional or other format character, a byte that is not UTF-8) is in
+ * $'...' instead, each byte of such a character as \ooo (octal), a quote as \' and a backslash as \\: the
+ * same bytes to bash, zsh, ksh and POSIX.1-2024 shells, and shown as they are on a terminal.
  */
 void pb_buf_add_shell_word(struct pb_buf *b, const char *s, size_t len);
 

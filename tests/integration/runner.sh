@@ -215,6 +215,20 @@ pbr "$FIX/example.yaml" --month 2026-09 --as-of 2026-08-31
 check "--as-of before --month is refused" \
 	"2||pb-run: $FIX/example.yaml: as_of 2026-08-31 is before the month 2026-09: give --as-of, a day of the month or after it" \
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
+# An argument with an escape sequence or a bidirectional override (a job file under review, say): --dry-run
+# wrote it as it was, in single quotes, so the terminal cleared itself or showed the line reordered. Such a word
+# is in $'...', each byte of those characters in octal: shown as it is, the same bytes to bash.
+f=$(job shown <<'EOF'
+name: shown
+steps:
+  - {name: a, run: [/bin/printf, "%s|", "it's \e[2J\u202eok", "a\tb"]}
+EOF
+)
+pbr "$f" --month 2026-09 --dry-run
+check "--dry-run: an argument with an escape sequence or a bidirectional override in \$'...', its bytes in octal" \
+	"0|a: /bin/printf '%s|' \$'it\\'s \\033[2J\\342\\200\\256ok' 'a	b'" "$st|$(tail -n 1 "$TMP/out")"
+check "--dry-run: that line run by bash gives the step's arguments" $'it\'s \e[2J\xe2\x80\xaeok|a\tb|' \
+	"$(bash -c "$(sed -n 's/^a: //p' "$TMP/out")")"
 f=$(job defaults <<'EOF'
 name: defaults
 steps:

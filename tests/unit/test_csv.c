@@ -762,8 +762,29 @@ static void test_shell_word(void **state)
 	pb_buf_addch(&b, ' ');
 	pb_buf_add_shell_word(&b, "a\0b", 3);
 	assert_false(b.failed);
-	assert_int_equal(b.len, 51);
-	assert_memory_equal(b.ptr, "jane@clc.example '' 'O'\\''Brien & Co' '$HOME' 'a\0b'", 51);
+	assert_string_equal(b.ptr, "jane@clc.example '' 'O'\\''Brien & Co' '$HOME' $'a\\000b'");
+	pb_buf_release(&b);
+}
+
+/*
+ * A shell word with a character a terminal acts on (an escape sequence, C1, a bidirectional override, the Arabic
+ * letter mark, a byte that is not UTF-8): in $'...', each of its bytes in octal; a tab, a line feed, accents and
+ * CJK as they are.
+ */
+static void test_shell_word_shown(void **state)
+{
+	struct pb_buf b = PB_BUF_INIT;
+
+	(void)state;
+	pb_buf_add_shell_word(&b, "it's a\033[2J\\", strlen("it's a\033[2J\\"));
+	pb_buf_addch(&b, ' ');
+	pb_buf_add_shell_word(&b, "caf\xc3\xa9 \xe6\x9d\xb1\t\n\xc2\x9b\xe2\x80\xae\xd8\x9c\x7f\xe9", 20);
+	pb_buf_addch(&b, ' ');
+	pb_buf_add_shell_word(&b, "caf\xc3\xa9\t\xe6\x9d\xb1\n", 10);
+	assert_false(b.failed);
+	assert_string_equal(b.ptr, "$'it\\'s a\\033[2J\\\\' "
+				   "$'caf\xc3\xa9 \xe6\x9d\xb1\t\n\\302\\233\\342\\200\\256\\330\\234\\177\\351' "
+				   "'caf\xc3\xa9\t\xe6\x9d\xb1\n'");
 	pb_buf_release(&b);
 }
 
@@ -924,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_csv_text),
 		cmocka_unit_test(test_copy_text),
 		cmocka_unit_test(test_shell_word),
+		cmocka_unit_test(test_shell_word_shown),
 		cmocka_unit_test(test_roundtrip_random),
 		cmocka_unit_test(test_projection_wide_first_record),
 	};
