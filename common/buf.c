@@ -158,7 +158,7 @@ static int has_format_char(const char *s, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i + 2 < len; i++)
+	for (i = 0; i + 1 < len; i++)
 		if (pb_text_format_char(s + i, len - i))
 			return 1;
 	return 0;
@@ -179,7 +179,7 @@ int pb_buf_add_csv_text(struct pb_buf *b, const char *s, size_t len)
 		c = pb_text_format_char(s + i, len - i);
 		if (c) {
 			pb_buf_addf(&t, "\\u%04x", c);
-			i += 2;
+			i += pb_text_format_len(c) - 1;
 		} else {
 			pb_buf_addch(&t, s[i]);
 		}
@@ -222,7 +222,7 @@ void pb_buf_add_copy_text(struct pb_buf *b, const char *s, size_t len)
 /*
  * The length of the character at p (n > 0 bytes left; 1 for a byte that is not UTF-8), and in *acted whether a
  * terminal acts on it rather than shows it: a control character but the tab and the line feed, DEL, C1 written
- * in UTF-8, a format character (pb_text_format_char) or the Arabic letter mark U+061C, a byte that is not UTF-8.
+ * in UTF-8, a format character (pb_text_format_char), a byte that is not UTF-8.
  */
 static size_t next_char(const char *p, size_t n, int *acted)
 {
@@ -237,7 +237,7 @@ static size_t next_char(const char *p, size_t n, int *acted)
 		*acted = 1;
 		return 1;
 	}
-	*acted = (s[0] == 0xc2 && s[1] < 0xa0) || (s[0] == 0xd8 && s[1] == 0x9c) || pb_text_format_char(p, k) != 0;
+	*acted = (s[0] == 0xc2 && s[1] < 0xa0) || pb_text_format_char(p, k) != 0;
 	return k;
 }
 

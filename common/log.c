@@ -47,6 +47,7 @@ static void add_json_string(struct pb_buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
 	size_t good = 0;
+	unsigned c;
 
 	pb_buf_addch(b, '"');
 	for (; *p; p++) {
@@ -81,12 +82,12 @@ static void add_json_string(struct pb_buf *b, const char *s)
 				pb_buf_addf(b, "\\u%04x", p[1]);
 				p++;
 				good--;
-			} else if (good >= 2 && pb_text_format_char((const char *)p, 3)) {
+			} else if ((c = pb_text_format_char((const char *)p, good + 1)) != 0) {
 				/* A bidirectional override, a line separator: escaped, so a viewer shows the line as it
 				 * is. */
-				pb_buf_addf(b, "\\u%04x", pb_text_format_char((const char *)p, 3));
-				p += 2;
-				good -= 2;
+				pb_buf_addf(b, "\\u%04x", c);
+				p += pb_text_format_len(c) - 1;
+				good -= pb_text_format_len(c) - 1;
 			} else {
 				pb_buf_addch(b, (char)*p);
 			}

@@ -92,12 +92,20 @@ unsigned pb_text_format_char(const char *p, size_t n)
 	const unsigned char *s = (const unsigned char *)p;
 	unsigned c;
 
+	/* The Arabic letter mark, a bidirectional mark as U+200F is. */
+	if (n >= 2 && s[0] == 0xd8 && s[1] == 0x9c)
+		return 0x061c;
 	if (n < 3 || (s[0] != 0xe2 && s[0] != 0xef) || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
 		return 0;
 	c = ((unsigned)(s[0] & 0x0f) << 12) | ((unsigned)(s[1] & 0x3f) << 6) | (unsigned)(s[2] & 0x3f);
 	if (c == 0x200e || c == 0x200f || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff)
 		return c;
 	return 0;
+}
+
+size_t pb_text_format_len(unsigned c)
+{
+	return c < 0x800 ? 2 : 3;
 }
 
 /*
@@ -117,7 +125,7 @@ static size_t visible_run(const unsigned char *s, size_t n, int keep)
 			continue;
 		}
 		k = sequence(s + i, n - i);
-		if (!k || (s[i] == 0xc2 && s[i + 1] < 0xa0) || (k == 3 && pb_text_format_char((const char *)s + i, k)))
+		if (!k || (s[i] == 0xc2 && s[i + 1] < 0xa0) || pb_text_format_char((const char *)s + i, k))
 			break;
 		i += k;
 	}
@@ -135,7 +143,7 @@ void pb_text_add_visible(struct pb_buf *b, const char *s, size_t len)
 		i += n;
 		if (i < len && (c = pb_text_format_char(s + i, len - i)) != 0) {
 			pb_buf_addf(b, "\\u%04x", c);
-			i += 3;
+			i += pb_text_format_len(c);
 		} else if (i < len) {
 			pb_buf_addf(b, "\\x%02x", (unsigned char)s[i++]);
 		}
@@ -153,7 +161,7 @@ void pb_text_put_visible(FILE *out, const char *s)
 		i += n;
 		if (i < len && (c = pb_text_format_char(s + i, len - i)) != 0) {
 			fprintf(out, "\\u%04x", c);
-			i += 3;
+			i += pb_text_format_len(c);
 		} else if (i < len) {
 			fprintf(out, "\\x%02x", (unsigned char)s[i++]);
 		}

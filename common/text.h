@@ -17,11 +17,15 @@ void pb_text_mend(char *p, size_t len);
 
 /*
  * The Unicode format character that the n bytes at p start with, or 0: one that changes how the text around it
- * is shown without being seen itself, the bidirectional marks, embeddings, overrides and isolates (U+200E,
- * U+200F, U+202A to U+202E, U+2066 to U+2069), the line and paragraph separators (U+2028, U+2029) and the zero
- * width no-break space (U+FEFF, a byte order mark inside a text). Each is three bytes in UTF-8.
+ * is shown without being seen itself, the bidirectional marks, embeddings, overrides and isolates (U+061C,
+ * U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069), the line and paragraph separators (U+2028, U+2029) and
+ * the zero width no-break space (U+FEFF, a byte order mark inside a text). Its length in UTF-8 is
+ * pb_text_format_len of it: two bytes for U+061C, three for the others.
  */
 unsigned pb_text_format_char(const char *p, size_t n);
+
+/* The bytes format character c (pb_text_format_char's) takes in UTF-8: 2 or 3. */
+size_t pb_text_format_len(unsigned c);
 
 /* The value of the hexadecimal digit c (0-9, a-f, A-F), or -1. */
 int pb_hex_digit(char c);

@@ -47,7 +47,7 @@ static void html(struct pb_buf *b, const char *s)
 		c = pb_text_format_char(s, strnlen(s, 3));
 		if (c) {
 			pb_buf_addf(b, "\\u%04x", c);
-			s += 2;
+			s += pb_text_format_len(c) - 1;
 			continue;
 		}
 		switch (*s) {

@@ -552,8 +552,8 @@ int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *
 	/*
 	 * Shown on a terminal: a control character (C0, DEL, C1) that a row's text holds (an older build's, one
 	 * made by hand) as '?', in who ran it and in the job's and the step's names (a job file checks them, SQL
-	 * does not). So is a format character (pb_text_format_char, and the Arabic letter mark U+061C): a
-	 * bidirectional override or isolate would show the rest of the line reordered.
+	 * does not). So is a format character (pb_text_format_char): a bidirectional override or isolate
+	 * would show the rest of the line reordered.
 	 */
 	const char *p[3] = {job ? job : "", lim,
 			    "[\\x01-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ufeff]"};

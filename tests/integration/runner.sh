@@ -1057,14 +1057,19 @@ check "--log-format json: a usage error after it is a JSON object, then the plai
 f=$(job raw-bytes <<'EOF'
 name: raw-bytes
 steps:
-  - {name: say, run: [/bin/sh, -c, 'printf "a\033[2Jb \033]0;t\007 \342\200\256ok \302\233c\tend\r\n" >&2']}
+  - {name: say, run: [/bin/sh, -c, 'printf "a\033[2Jb \033]0;t\007 \342\200\256ok \302\233c\tend \330\234x\r\n" >&2']}
   - {name: ingest, run: [pb-ingest, --format, aws-cur, --no-progress, "${env:BAD_NAME}"]}
 EOF
 )
 BAD_NAME=$'nope\033[31m.csv' pbr "$f"
 check "a step's escape sequences and format characters on stderr are shown, not acted on" \
-	"1|[say] a\\x1b[2Jb \\x1b]0;t\\x07 \\u202eok \\xc2\\x9bc\\x09end|[ingest] pb-ingest: cannot open 'nope\\x1b[31m.csv': No such file or directory|0" \
-	"$st|$(grep '^\[say\]' "$TMP/err")|$(grep '^\[ingest\]' "$TMP/err")|$(LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]\\|\xc2[\x80-\x9f]\\|\xe2\x80\xae' "$TMP/err")"
+	"1|[say] a\\x1b[2Jb \\x1b]0;t\\x07 \\u202eok \\xc2\\x9bc\\x09end \\u061cx|[ingest] pb-ingest: cannot open 'nope\\x1b[31m.csv': No such file or directory|0" \
+	"$st|$(grep '^\[say\]' "$TMP/err")|$(grep '^\[ingest\]' "$TMP/err")|$(LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]\\|\xc2[\x80-\x9f]\\|\xe2\x80\xae\\|\xd8\x9c' "$TMP/err")"
+# In JSON, the Arabic letter mark (a bidirectional mark as U+200F is) went out as it was: escaped as the others.
+BAD_NAME=$'nope\033[31m.csv' pbr "$f" --log-format json --only say
+check "--log-format json: a step's escape sequences and bidirectional marks escaped" \
+	'0|"a\u001b[2Jb \u001b]0;t\u0007 \u202eok \u009bc\tend \u061cx"|0' \
+	"$st|$(grep -o '"message":"a[^"]*"' "$TMP/err" | cut -d: -f2-)|$(LC_ALL=C grep -c $'\xe2\x80\xae\\|\xd8\x9c' "$TMP/err")"
 
 # A step's line that is not UTF-8 (a Latin-1 file name, a line cut at 4 KiB inside a character) or holds a
 # NUL byte: still one JSON object in UTF-8, each bad byte as U+FFFD (the raw bytes made the line no JSON,

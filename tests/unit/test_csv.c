@@ -825,9 +825,12 @@ static void test_csv_text(void **state)
 			    "1\xe2\x80\xaf"
 			    "000",
 			    7);
+	pb_buf_addch(&b, ',');
+	/* The Arabic letter mark (two bytes), last too; U+061B and U+061D (not ones) as they are. */
+	pb_buf_add_csv_text(&b, "\xd8\x9b\xd8\x9c\xd8\x9d\xd8\x9c", 8);
 	assert_false(b.failed);
 	assert_string_equal(b.ptr, "Evil\\u202ecod.exe,'=A\\u2028B\\ufeff,1\xe2\x80\xaf"
-				   "000");
+				   "000,\xd8\x9b\\u061c\xd8\x9d\\u061c");
 	pb_buf_release(&b);
 }
 

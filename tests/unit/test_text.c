@@ -107,6 +107,11 @@ static void test_add_visible(void **state)
 	/* Their neighbours as they are: U+200D (a joiner inside emoji), U+202F, U+2065, U+206A, U+FEFE. */
 	visible("\xe2\x80\x8d\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xef\xbb\xbe", 15,
 		"\xe2\x80\x8d\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xef\xbb\xbe");
+	/* The Arabic letter mark, two bytes, as \u061c; U+061B and U+061D as they are; its first byte alone as \xHH. */
+	visible("a\xd8\x9c"
+		"b\xd8\x9b\xd8\x9d\xd8\x9c",
+		10, "a\\u061cb\xd8\x9b\xd8\x9d\\u061c");
+	visible("a\xd8", 2, "a\\xd8");
 	/* One cut short is no character: its bytes as \xHH. */
 	visible("\xe2\x80", 2, "\\xe2\\x80");
 }
