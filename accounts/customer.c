@@ -333,21 +333,47 @@ out:
 	return ret;
 }
 
+/* The fields a pending request names as changed: what it was sent with, what the account has, the update to undo it. */
+struct changes {
+	struct pb_buf was, is, cmd;
+	size_t n;
+};
+
+/* Adds field f, sent as then (NULL: none) and now v (NULL: none), to c. */
+static void add_change(struct changes *c, enum pb_account_field f, const char *then, const char *v)
+{
+	pb_buf_addf(&c->was, "%s%s ", c->n ? ", " : "", pb_account_fields[f].column);
+	pb_buf_addf(&c->is, "%s%s ", c->n ? ", " : "", pb_account_fields[f].column);
+	pb_account_add_value(&c->was, then);
+	pb_account_add_value(&c->is, v);
+	pb_buf_addf(&c->cmd, " --%s ", pb_account_fields[f].option);
+	pb_buf_add_shell_word(&c->cmd, then ? then : "", then ? strlen(then) : 0);
+	c->n++;
+}
+
+/* Whether two values of a field are the same (NULL: none). */
+static int same_value(const char *then, const char *v)
+{
+	return then && v ? strcmp(then, v) == 0 : then == v;
+}
+
 /*
  * A pending request is sent again as it was first sent, under its MS-RequestId: refused (PB_ERR_REFUSED) when
  * the account's company profile (its name, email, contact, address, billing country) is no longer what the
- * request sent (sent->body, when recorded), naming each field that changed, since Partner Center may have made
- * the customer with the first. Returns 0, PB_ERR_REFUSED, PB_ERR_DATA (what was recorded is not JSON, or not the
- * body this program writes for the request's domain and the values it holds: changed since, nothing is sent) or
+ * request sent (sent->body, when recorded), naming each field that changed, the domain first when it changed too,
+ * in one message, since Partner Center may have made the customer with the first. A domain changed alone is left
+ * to same_domain. Returns 0, PB_ERR_REFUSED, PB_ERR_DATA (what was recorded is not JSON, or not the body this
+ * program writes for the request's domain and the values it holds: changed since, nothing is sent) or
  * PB_ERR_DEPENDENCY (memory).
  */
 static int same_profile(const struct pb_account *a, const char *request, const struct sent *sent, const char *now,
 			struct pb_buf *err)
 {
 	const char *alias = a->v[PB_ACCOUNT_ALIAS], *body = pb_buf_str(&sent->body);
-	struct pb_buf was = PB_BUF_INIT, is = PB_BUF_INIT, cmd = PB_BUF_INIT;
+	const char *domain = pb_buf_str(&sent->domain);
+	struct changes c = {PB_BUF_INIT, PB_BUF_INIT, PB_BUF_INIT, 0};
 	json_t *root;
-	size_t i, n = 0;
+	size_t i;
 	int ret;
 
 	if (!sent->recorded || strcmp(body, now) == 0)
@@ -359,7 +385,7 @@ static int same_profile(const struct pb_account *a, const char *request, const s
 			    alias, request);
 		return PB_ERR_DATA;
 	}
-	ret = as_written(root, body, pb_buf_str(&sent->domain));
+	ret = as_written(root, body, domain);
 	if (ret <= 0) {
 		json_decref(root);
 		pb_buf_reset(err);
@@ -370,41 +396,38 @@ static int same_profile(const struct pb_account *a, const char *request, const s
 		pb_buf_addf(err,
 			    "%s: what request %s was sent with is not a request for domain %s as this program writes "
 			    "one (changed since it was recorded): it is not sent again",
-			    alias, request, pb_buf_str(&sent->domain));
+			    alias, request, domain);
 		return PB_ERR_DATA;
 	}
 	ret = 0;
-	for (i = 0; i < sizeof(body_fields) / sizeof(body_fields[0]); i++) {
-		enum pb_account_field f = body_fields[i].field;
-		const char *then = body_value(root, i), *v = a->v[f];
-
-		if (then && v ? strcmp(then, v) == 0 : then == v)
-			continue;
-		pb_buf_addf(&was, "%s%s ", n ? ", " : "", pb_account_fields[f].column);
-		pb_buf_addf(&is, "%s%s ", n ? ", " : "", pb_account_fields[f].column);
-		pb_account_add_value(&was, then);
-		pb_account_add_value(&is, v);
-		pb_buf_addf(&cmd, " --%s ", pb_account_fields[f].option);
-		pb_buf_add_shell_word(&cmd, then ? then : "", then ? strlen(then) : 0);
-		n++;
-	}
-	json_decref(root);
+	for (i = 0; i < sizeof(body_fields) / sizeof(body_fields[0]); i++)
+		if (!same_value(body_value(root, i), a->v[body_fields[i].field]))
+			break;
+	if (i == sizeof(body_fields) / sizeof(body_fields[0]))
+		goto out;
+	if (!same_value(domain, a->v[PB_ACCOUNT_DOMAIN]))
+		add_change(&c, PB_ACCOUNT_DOMAIN, domain, a->v[PB_ACCOUNT_DOMAIN]);
+	for (; i < sizeof(body_fields) / sizeof(body_fields[0]); i++)
+		if (!same_value(body_value(root, i), a->v[body_fields[i].field]))
+			add_change(&c, body_fields[i].field, body_value(root, i), a->v[body_fields[i].field]);
 	pb_buf_reset(err);
-	if (was.failed || is.failed || cmd.failed) {
+	if (c.was.failed || c.is.failed || c.cmd.failed) {
 		pb_buf_addstr(err, "out of memory");
 		ret = PB_ERR_DEPENDENCY;
-	} else if (n) {
-		pb_buf_addf(err,
-			    "%s: request %s was sent with %s and the account has %s now: Partner Center may have made "
-			    "the customer with the first; give the account %s back (pb-accounts update %s%s) and run "
-			    "again to finish the request",
-			    alias, request, pb_buf_str(&was), pb_buf_str(&is), n == 1 ? "that value" : "those values",
-			    alias, pb_buf_str(&cmd));
-		ret = PB_ERR_REFUSED;
+		goto out;
 	}
-	pb_buf_release(&was);
-	pb_buf_release(&is);
-	pb_buf_release(&cmd);
+	pb_buf_addf(err,
+		    "%s: request %s was sent with %s and the account has %s now: Partner Center may have made the "
+		    "customer with the first; give the account %s back (pb-accounts update %s%s) and run again to "
+		    "finish the request",
+		    alias, request, pb_buf_str(&c.was), pb_buf_str(&c.is), c.n == 1 ? "that value" : "those values",
+		    alias, pb_buf_str(&c.cmd));
+	ret = PB_ERR_REFUSED;
+out:
+	json_decref(root);
+	pb_buf_release(&c.was);
+	pb_buf_release(&c.is);
+	pb_buf_release(&c.cmd);
 	return ret;
 }
 
@@ -434,6 +457,24 @@ static int same_domain(const struct pb_account *a, const char *request, const ch
 		    "--domain %s) and run again to finish the request",
 		    alias, request, domain, now, alias, domain);
 	return PB_ERR_REFUSED;
+}
+
+/*
+ * same_domain after same_profile, which returned ret (0, or PB_ERR_DATA with its message in err): a domain changed is
+ * refused, its message in err, before a recorded body that cannot be read. Returns ret otherwise, err as it was.
+ */
+static int domain_first(const struct pb_account *a, const char *request, const char *domain, int ret,
+			struct pb_buf *err)
+{
+	struct pb_buf why = PB_BUF_INIT;
+
+	if (same_domain(a, request, domain, &why) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_buf_str(&why));
+		ret = PB_ERR_REFUSED;
+	}
+	pb_buf_release(&why);
+	return ret;
 }
 
 /* Sends request (recorded already) with body and records what came of it; the new tenant in tenant. */
@@ -549,12 +590,13 @@ int pb_customer_create_azure(PGconn *conn, const struct pb_eligibility *e, const
 		 * A pending request is compared with what it was sent with first: a value emptied since is named with
 		 * the value to give back, not as one the profile lacks (any value given then would be another).
 		 */
-		if (ret == 0 && pending)
-			ret = same_domain(&a, pb_buf_str(&request), pb_buf_str(&sent.domain), err);
 		if (ret == 0)
 			ret = body_of(&a, &body, err);
 		if (ret == 0 && pending)
 			ret = same_profile(&a, pb_buf_str(&request), &sent, body, err);
+		/* The domain alone changed, or the recorded body cannot be read (the domain is named before it). */
+		if ((ret == 0 || ret == PB_ERR_DATA) && pending)
+			ret = domain_first(&a, pb_buf_str(&request), pb_buf_str(&sent.domain), ret, err);
 		if (ret == 0)
 			ret = check_profile(&a, err);
 		/* Sent again, a request is sent as it was recorded, byte for byte. */

@@ -1082,11 +1082,27 @@ t "a pending request whose account's email was emptied since: exit 4, the email 
 	"pb-accounts: AZE: request $RE was sent with email 'billing@AZE.example' and the account has email (none) now: Partner Center may have made the customer with the first; give the account that value back (pb-accounts update AZE --email billing@AZE.example) and run again to finish the request" \
 	"$PBA" create-azure-customer AZE --timeout 10
 "$PBA" update AZE --domain '' >/dev/null || notok "empty AZE's domain"
-t "and whose domain was emptied too: exit 4, the domain named" 4 "" \
+# A domain changed or emptied beside other fields was named alone, the other fields only on the next run, once the
+# domain was given back: every field changed is named at once, the domain first.
+t "and whose domain was emptied too: exit 4, the domain and the email named" 4 "" \
+	"pb-accounts: AZE: request $RE was sent with domain 'aze.onmicrosoft.com', email 'billing@AZE.example' and the account has domain (none), email (none) now: Partner Center may have made the customer with the first; give the account those values back (pb-accounts update AZE --domain aze.onmicrosoft.com --email billing@AZE.example) and run again to finish the request" \
+	"$PBA" create-azure-customer AZE --timeout 10
+"$PBA" update AZE --email billing@AZE.example >/dev/null || notok "give AZE its email back"
+t "with the email back, the domain alone: named as before" 4 "" \
 	"pb-accounts: AZE: request $RE was sent for domain aze.onmicrosoft.com and the account has no domain now: Partner Center may have made the customer for that one; give the account that domain back (pb-accounts update AZE --domain aze.onmicrosoft.com) and run again to finish the request" \
 	"$PBA" create-azure-customer AZE --timeout 10
 check "nothing was sent, the request stays pending" "$before|pending" \
 	"$(stats customer_posts domain_checks)|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE request_id = '$RE'")"
+add_azure AZM
+RM=$(pb_sql "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, created_by, sent)
+	VALUES ('AZM', gen_random_uuid(), 'azm.onmicrosoft.com', 'pending', 'test', '$(sent_body AZM)') RETURNING request_id")
+"$PBA" update AZM --domain azm2.onmicrosoft.com --name "AZM Ltd" --city Shelbyville >/dev/null ||
+	notok "change AZM's domain, name and city"
+t "a pending request whose account's domain, name and city changed since: exit 4, each named, the domain first" 4 "" \
+	"pb-accounts: AZM: request $RM was sent with domain 'azm.onmicrosoft.com', name 'AZM Corp', city 'Springfield' and the account has domain 'azm2.onmicrosoft.com', name 'AZM Ltd', city 'Shelbyville' now: Partner Center may have made the customer with the first; give the account those values back (pb-accounts update AZM --domain azm.onmicrosoft.com --name 'AZM Corp' --city Springfield) and run again to finish the request" \
+	"$PBA" create-azure-customer AZM --timeout 10
+check "nothing was sent, the request stays pending" "$before|pending" \
+	"$(stats customer_posts domain_checks)|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE request_id = '$RM'")"
 
 # An answer whose customer id is not a GUID (damaged on its way, or a proxy's page): it was recorded as the
 # customer's tenant, the request marked succeeded and that id linked (an escape sequence printed as it was), so
