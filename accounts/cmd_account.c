@@ -29,29 +29,57 @@ static int set_fields(const struct pb_cli *cli, enum pb_account_field first, str
 	return ret;
 }
 
-/* "added CLC account ALIAS (NAME, CC...)", with what it is beyond the defaults. */
-static void print_added(struct pb_cli *cli, const struct pb_account *a)
+/*
+ * "added CLC account ALIAS (NAME, CC...)", with what it is beyond the defaults; or, when unchanged is set, "CLC
+ * account ALIAS (...) exists already as given: unchanged".
+ */
+static void print_added(struct pb_cli *cli, const struct pb_account *a, int unchanged)
 {
 	const char *cur = a->v[PB_ACCOUNT_INVOICE_CURRENCY], *markup = a->v[PB_ACCOUNT_MARKUP];
 
-	pb_cli_printf(cli, "added CLC account %s (%s, %s%s%s%s", a->v[PB_ACCOUNT_ALIAS], a->v[PB_ACCOUNT_NAME],
-		      a->v[PB_ACCOUNT_COUNTRY], a->v[PB_ACCOUNT_RESELLER] ? ", reseller" : "",
+	pb_cli_printf(cli, "%sCLC account %s (%s, %s%s%s%s", unchanged ? "" : "added ", a->v[PB_ACCOUNT_ALIAS],
+		      a->v[PB_ACCOUNT_NAME], a->v[PB_ACCOUNT_COUNTRY], a->v[PB_ACCOUNT_RESELLER] ? ", reseller" : "",
 		      a->v[PB_ACCOUNT_PARENT] ? ", customer of reseller " : "",
 		      a->v[PB_ACCOUNT_PARENT] ? a->v[PB_ACCOUNT_PARENT] : "");
 	if (cur && strcmp(cur, "USD") != 0)
 		pb_cli_printf(cli, ", invoiced in %s", cur);
 	if (markup && strcmp(markup, "0") != 0)
 		pb_cli_printf(cli, ", markup %s%%", markup);
-	pb_cli_printf(cli, ")\n");
+	pb_cli_printf(cli, ")%s\n", unchanged ? " exists already as given: unchanged" : "");
+}
+
+/*
+ * After the alias was found taken (rc, the message in err): whether the account stored holds every value of a,
+ * those add leaves out as their defaults (add run again, after a run whose answer was lost once it committed):
+ * 0 with *unchanged set; else rc, err as it was; or PB_ERR_DEPENDENCY with the message.
+ */
+static int stored_as_given(PGconn *conn, const struct pb_account *a, int rc, int *unchanged, struct pb_buf *err)
+{
+	char compare[PB_ACCOUNT_NFIELDS + 1];
+	struct pb_buf why = PB_BUF_INIT;
+	int state;
+
+	memset(compare, '1', PB_ACCOUNT_NFIELDS);
+	compare[PB_ACCOUNT_NFIELDS] = '\0';
+	if (pb_account_stored(conn, a, compare, &state, NULL, &why) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_buf_str(&why));
+		rc = PB_ERR_DEPENDENCY;
+	} else if (state == PB_ACCOUNT_SAME) {
+		*unchanged = 1;
+		rc = 0;
+	}
+	pb_buf_release(&why);
+	return rc;
 }
 
 int pb_cmd_add(struct pb_cli *cli)
 {
 	struct pb_account a;
 	struct pb_buf err = PB_BUF_INIT;
-	enum pb_account_field bad;
+	enum pb_account_field bad = PB_ACCOUNT_NAME;
 	PGconn *conn = NULL;
-	int rc;
+	int rc, unchanged = 0;
 
 	pb_account_init(&a);
 	rc = pb_cli_required(cli, "name", cli->field[PB_ACCOUNT_NAME] != NULL);
@@ -67,11 +95,13 @@ int pb_cmd_add(struct pb_cli *cli)
 	if (!conn)
 		goto out;
 	rc = pb_account_insert(conn, &a, pb_cli_who(cli), &bad, &err);
+	if (rc == PB_ERR_DATA && bad == PB_ACCOUNT_ALIAS)
+		rc = stored_as_given(conn, &a, rc, &unchanged, &err);
 	if (rc < 0) {
 		pb_cli_fail(rc, &err);
 		goto out;
 	}
-	print_added(cli, &a);
+	print_added(cli, &a, unchanged);
 out:
 	PQfinish(conn);
 	pb_account_release(&a);

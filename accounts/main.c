@@ -68,6 +68,8 @@ static const struct command commands[] = {
 	 "add ALIAS --name NAME --country CC [--reseller | --parent ALIAS] [billing and profile options]",
 	 "Adds a CLC account. ALIAS is 2 to 6 letters and digits (upper-cased); CC is the ISO 3166-1 code of\n"
 	 "its billing country (GB for the United Kingdom, not UK). Values must be UTF-8 (exit 2 otherwise).\n"
+	 "An alias that exists is refused (exit 1), unless its account holds every value given and the default\n"
+	 "of each one left out: unchanged (exit 0), as when add is run again.\n"
 	 "\n"
 	 "  --name NAME           the company name (required)\n"
 	 "  --country CC          the billing country (required)\n"

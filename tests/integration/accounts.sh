@@ -79,8 +79,17 @@ t "add a reseller" 0 "added CLC account RSL1 (Resell Co, US, reseller)" "" \
 	"$PBA" add RSL1 --name "Resell Co" --country US --reseller
 t "add a reseller's customer" 0 "added CLC account CUS1 (End Customer, US, customer of reseller RSL1)" "" \
 	"$PBA" add CUS1 --name "End Customer" --country US --parent rsl1
-t "an alias that exists is bad input" 1 "" "pb-accounts: CLC account 'US1' exists already" \
+# add run again (a script's step after exit 3, which a lost connection gives once the commit went through) was
+# refused, "exists already", though the account it adds is stored: an account stored with every value add gives
+# (and the defaults for those it leaves out) is unchanged, exit 0, as import takes a row stored already.
+t "add run again with the same values: unchanged, exit 0" 0 "CLC account US1 (US Corp One, US) exists already as given: unchanged" "" \
+	"$PBA" add us1 --name "US Corp One" --country us
+t "and a reseller's customer" 0 "CLC account CUS1 (End Customer, US, customer of reseller RSL1) exists already as given: unchanged" "" \
+	"$PBA" add CUS1 --name "End Customer" --country US --parent rsl1
+t "an alias that exists with other values is bad input" 1 "" "pb-accounts: CLC account 'US1' exists already" \
 	"$PBA" add US1 --name "Again" --country US
+t "and so is one with a value add leaves out (a reseller added without --reseller)" 1 "" \
+	"pb-accounts: CLC account 'RSL1' exists already" "$PBA" add RSL1 --name "Resell Co" --country US
 t "a parent that is not a reseller is bad input" 1 "" "pb-accounts: parent reseller 'US1' is not a reseller" \
 	"$PBA" add CUS2 --name "X" --country US --parent US1
 t "a parent that does not exist is bad input" 1 "" "pb-accounts: parent reseller 'NOPE' does not exist" \
