@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A differential oracle of the month's invoice: a seeded generator of a small month of raw partner exports (an AWS
-legacy Cost and Usage Report, an Azure cost details export and a Partner Center reconciliation file), with links,
-conversion rates and the state of a pool of CLC accounts, and an independent computation of the invoice lines from
-those files and the documented rules alone (README.md, the man pages, schemas/invoice_csv.md, config/pricing.conf and
-config/eligibility.conf). Sums are exact (decimal, never float).
+Cost and Usage Report, legacy or CUR 2.0, an Azure cost details export and a Partner Center reconciliation file),
+with links, conversion rates and the state of a pool of CLC accounts, and an independent computation of the invoice
+lines from those files and the documented rules alone (README.md, the man pages, schemas/invoice_csv.md,
+config/pricing.conf and config/eligibility.conf). Sums are exact (decimal, never float).
 
 Usage:
   oracle.py pool                 prints the pool's accounts CSV (for pb-accounts import), a reseller's included
@@ -17,7 +17,8 @@ Usage:
                                  (DIR/prices.txt: FORMAT SOURCE FILE a line, the oldest first); for some
                                  seeds a second source's exports (DIR/aws-b.csv, DIR/azure-b.csv) and an older
                                  delivery of the first's that the newer replaces (DIR/aws-old.csv,
-                                 DIR/azure-old.csv)
+                                 DIR/azure-old.csv); for some seeds the AWS reports in CUR 2.0, some of them
+                                 without the pricing columns
   oracle.py expect DIR [CONF]    prints the invoice lines the files of DIR give, as
                                  ALIAS,LINE_TYPE,CURRENCY,AMOUNT,AWS_AMOUNT,AZURE_AMOUNT (CONF: the config
                                  folder, default config)
@@ -61,6 +62,20 @@ AWS_HEADER = ['identity/LineItemId', 'bill/InvoiceId', 'bill/BillingPeriodStartD
               'lineItem/LineItemType', 'lineItem/UsageStartDate', 'lineItem/ProductCode', 'lineItem/CurrencyCode',
               'lineItem/UnblendedCost', 'product/ProductName', 'product/regionCode', 'pricing/publicOnDemandCost',
               'reservation/ReservationARN', 'savingsPlan/SavingsPlanARN']
+# AWS CUR 2.0 (Data Exports) names of the legacy columns; the product name is in its product map column.
+CUR2_NAMES = {'identity/LineItemId': 'identity_line_item_id', 'bill/InvoiceId': 'bill_invoice_id',
+              'bill/BillingPeriodStartDate': 'bill_billing_period_start_date',
+              'lineItem/UsageAccountId': 'line_item_usage_account_id',
+              'lineItem/LineItemType': 'line_item_line_item_type',
+              'lineItem/UsageStartDate': 'line_item_usage_start_date', 'lineItem/ProductCode': 'line_item_product_code',
+              'lineItem/CurrencyCode': 'line_item_currency_code', 'lineItem/UnblendedCost': 'line_item_unblended_cost',
+              'product/ProductName': 'product', 'product/regionCode': 'product_region_code',
+              'pricing/publicOnDemandCost': 'pricing_public_on_demand_cost',
+              'reservation/ReservationARN': 'reservation_reservation_a_r_n',
+              'savingsPlan/SavingsPlanARN': 'savings_plan_savings_plan_a_r_n', 'product/sku': 'product_sku',
+              'lineItem/UsageAmount': 'line_item_usage_amount', 'pricing/unit': 'pricing_unit',
+              'lineItem/UsageType': 'line_item_usage_type', 'lineItem/Operation': 'line_item_operation'}
+LEGACY_NAMES = {v: k for k, v in CUR2_NAMES.items()}
 AZ_HEADER = ['SubscriptionId', 'SubscriptionName', 'Date', 'BillingPeriodStartDate', 'ChargeType', 'PricingModel',
              'PublisherType', 'BillingCurrency', 'CostInBillingCurrency', 'PayGPrice', 'Quantity', 'MeterCategory',
              'ResourceLocation']
@@ -287,6 +302,69 @@ def gen(seed, out):
     gen_prices(seed, out, first, last, aws_ids, az_ids, tiny)
     gen_imports(seed, out, aws_ids, az_ids, tiny)
     gen_terms(seed, out, tiny)
+    for name in ('aws.csv', 'aws-b.csv', 'aws-old.csv'):
+        to_cur2(seed, os.path.join(out, name))
+
+
+def cur2_of(seed):
+    """Whether the seed's AWS reports are CUR 2.0 (about 1 in 3), and whether they leave the pricing columns
+    out (half of those)."""
+    rnd = random.Random('cur2 %d' % seed)
+    cur2 = rnd.random() < 1 / 3
+    return cur2, cur2 and rnd.random() < 0.5
+
+
+def to_cur2(seed, path):
+    """PATH, a legacy report, written again as CUR 2.0 (CSV) when the seed's reports are: the same lines, under
+    snake_case names in CUR 2.0's order; the product name in its product map; the tags in resource_tags (a JSON
+    map, empty or {} when a line has none); the account's name; and when the seed says so without the pricing
+    columns (pricing_public_on_demand_cost, pricing_unit and the others), whose lines then have no list price
+    (man/pb-ingest.1). Drawn from a random generator of its own."""
+    cur2, bare = cur2_of(seed)
+    if not cur2 or not os.path.exists(path):
+        return
+    rnd = random.Random('cur2 %d %s' % (seed, os.path.basename(path)))
+    with open(path, newline='') as f:
+        rows = list(csv.reader(f))
+    head, rows = rows[0], rows[1:]
+    names = [CUR2_NAMES[h] for h in head]
+    extra = ['line_item_usage_account_name', 'resource_tags', 'pricing_term', 'pricing_public_on_demand_rate',
+             'pricing_currency']
+    out = []
+    for r in rows:
+        line = dict(zip(names, r))
+        line['product'] = json.dumps({'product_name': line['product'], 'servicecode': 'AmazonEC2'})
+        line['line_item_usage_account_name'] = 'payer %s' % line['line_item_usage_account_id'][-4:]
+        tags = {}
+        for key, values in (('user_env', ['prod', 'test']), ('user_cost_center', ['cc-1', 'cc,2', 'cc "3"']),
+                            ('aws_created_by', ['IAMUser:x:y'])):
+            if rnd.random() < 0.4:
+                tags[key] = rnd.choice(values)
+        line['resource_tags'] = json.dumps(tags) if tags else rnd.choice(['', '{}'])
+        line['pricing_term'] = 'OnDemand' if line.get('pricing_public_on_demand_cost') else ''
+        line['pricing_public_on_demand_rate'] = line.get('pricing_public_on_demand_cost', '')
+        line['pricing_currency'] = line['line_item_currency_code']
+        out.append(line)
+    cols = sorted(set(names + extra))
+    if bare:
+        cols = [c for c in cols if not c.startswith('pricing_')]
+    with open(path, 'w', newline='') as f:
+        w = csv.writer(f, lineterminator='\n')
+        w.writerow(cols)
+        w.writerows([line.get(c, '') for c in cols] for line in out)
+
+
+def aws_name(header, legacy):
+    """A column's name in a report of header: legacy, or CUR 2.0's."""
+    return legacy if any('/' in h for h in header) else CUR2_NAMES[legacy]
+
+
+def aws_line(row):
+    """A report's line (a csv.DictReader row, legacy or CUR 2.0) under the legacy names; a column the report
+    leaves out is absent."""
+    if any('/' in k for k in row):
+        return row
+    return {LEGACY_NAMES[k]: v for k, v in row.items() if k in LEGACY_NAMES}
 
 
 def gen_imports(seed, out, aws_ids, az_ids, tiny):
@@ -624,6 +702,7 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
     accts = [p for i, p in enumerate(aws_ids) if not (tiny and i == 1)]
     month = first.strftime('%Y-%m')
     n = 0
+    bare = random.Random('prices unit %d' % seed)  # now and then a line without its pricing unit
     for s, unit in ((sa, 'Hrs'), (sb, 'GB'), (sc, 'Hrs')):
         for p in rnd.sample(accts, min(len(accts), rnd.randint(1, 2))):
             for d in lines(rnd.randint(1, 6)):
@@ -633,7 +712,7 @@ def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
                              rnd.choice(['Usage', 'Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage']),
                              '%sT%02d:00:00Z' % (day(d).isoformat(), rnd.randint(0, 23)), 'AmazonEC2', cur,
                              amount(rnd), 'Amazon Elastic Compute Cloud', 'us-east-1', '', '', '', s,
-                             amount(rnd, 0, 200, False), unit, '', ''])
+                             amount(rnd, 0, 200, False), unit if bare.random() < 0.9 else '', '', ''])
     for _ in range(other.randint(0, 2)):
         rows.insert(other.randint(1, len(rows)), [
             'Q%d' % other.randrange(10 ** 6), 'INV-%s' % month, '%sT00:00:00Z' % first.isoformat(),
@@ -810,6 +889,8 @@ class PriceLists:
         else:
             return None
         count, base = unit_of(tiers[0][1])
+        if unit is None:  # no unit of the line's to compare: its quantity counts the price's
+            unit = tiers[0][1]
         if unit_of(unit)[1] != base:
             return None
         lcount = unit_of(unit)[0]
@@ -850,21 +931,24 @@ def charges(folder, rules):
 def aws_charges(path, rules, lists):
     with open(path, newline='') as f:
         for r in csv.DictReader(f):
+            r = aws_line(r)
             typ = r['lineItem/LineItemType']
             ct = typ
             if typ in ('Fee', 'Refund') and r['reservation/ReservationARN']:
                 ct = typ + '/Reservation'
             elif typ == 'Refund' and r['savingsPlan/SavingsPlanARN']:
                 ct = 'Refund/SavingsPlan'
-            listed = money(r['pricing/publicOnDemandCost']) if r['pricing/publicOnDemandCost'] else None
+            listed = money(r['pricing/publicOnDemandCost']) if r.get('pricing/publicOnDemandCost') else None
             if listed is None and AWS_CATEGORY.get(typ) == 'Usage' and typ != 'SavingsPlanNegation':
                 sku = r.get('product/sku')
                 if not sku:  # the one SKU of its usage type, operation and region (all of one price: none here)
                     skus = lists.loads['skus'].get((r.get('lineItem/UsageType'), r.get('lineItem/Operation'),
                                                     r['product/regionCode']), ())
                     sku = next(iter(skus)) if len(skus) == 1 else None
+                # A line without its pricing unit (empty, or a report without the column) counts its quantity
+                # in the price's own unit.
                 listed = lists.cost('aws', r['lineItem/UsageAccountId'], sku,
-                                    r.get('pricing/unit', ''), r.get('lineItem/UsageAmount'),
+                                    r.get('pricing/unit') or None, r.get('lineItem/UsageAmount'),
                                     r['lineItem/CurrencyCode'], r['lineItem/UsageStartDate'][:10])
             v = priced(rules, 'aws', AWS_CATEGORY.get(typ, typ), ct, listed, money(r['lineItem/UnblendedCost']))
             if v is not None:
@@ -1063,19 +1147,27 @@ def restate(seed, folder, out):
             r = csv.reader(f)
             header = next(r)
             rows = list(r)
-        c, lp, ct = header.index(cost), header.index(listed), header.index(credit[0])
+        if name == 'aws.csv' and not any('/' in h for h in header):  # a CUR 2.0 report's names
+            cost, listed, credit = CUR2_NAMES[cost], CUR2_NAMES[listed], (CUR2_NAMES[credit[0]], credit[1])
+        # A report without the pricing columns has no list cost to change.
+        c, ct = header.index(cost), header.index(credit[0])
+        lp = header.index(listed) if listed in header else None
         for row in rnd.sample(rows, min(len(rows), rnd.randint(1, 4))):
             row[c] = amount(rnd)
             if name == 'azure.csv' and row[ct].lower() in ('refund', 'credit', 'cancel') and D(row[c]) != 0:
                 row[c] = '-' + row[c].lstrip('-')  # an Azure credit stays negative
-            if row[lp] != '':
+            if lp is not None and row[lp] != '':
                 row[lp] = amount(rnd, 0, 300, False) if name == 'aws.csv' else amount(rnd, 0, 3, False)
         added = list(rnd.choice(rows))
         added[ct] = credit[1]
         added[c] = '-' + amount(rnd, 1, 90, False).lstrip('-')
         if name == 'aws.csv':
-            added[0] = 'R%d' % rnd.randrange(10 ** 9)
-            added[lp] = added[header.index('reservation/ReservationARN')] = ''
+            added[header.index(aws_name(header, 'identity/LineItemId'))] = 'R%d' % rnd.randrange(10 ** 9)
+            added[header.index(aws_name(header, 'reservation/ReservationARN'))] = ''
+            if lp is not None:
+                added[lp] = ''
+            if 'pricing_term' in header:
+                added[header.index('pricing_term')] = added[header.index('pricing_public_on_demand_rate')] = ''
         else:
             added[header.index('PricingModel')] = 'OnDemand'
         del rows[rnd.randrange(len(rows))]
@@ -1144,6 +1236,7 @@ def gen_next(seed, folder, out, ahead):
             w = csv.writer(f, lineterminator='\n')
             w.writerow(header)
             w.writerows(rows)
+    to_cur2(seed, os.path.join(out, 'aws.csv'))  # the seed's reports stay in their format
 
 
 def expect_adjusted(folder, corrected, *now):

@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# The month's invoice against an independent oracle (oracle.py): for each seed, a small month of random raw exports
-# (an AWS legacy CUR and an Azure cost details file, every charge type the pricing rules tell apart, and a Partner
-# Center reconciliation file of a CSP customer's unbilled usage, then of its billed usage replacing it, both stored
-# from files), links that start, end or move within the month, an unmapped partner account, accounts the eligibility
-# rules refuse (resellers, a reseller's customers, countries a vendor is not offered in, terms not accepted for the
-# account's country), invoice currencies other than the exports' with the month's rates, and markups; for most seeds,
-# price lists loaded with pb-prices from files (an Azure price sheet and a newer Retail Prices page, two AWS offer
-# files) that price the usage lines whose export leaves the list price out (flat and graduated meters, a price
-# changing mid-month or ending at midnight UTC, a newer load deciding from a day, late Azure usage, AWS lines without
-# a SKU, units written "1 GB" and "10 GB", meters and currencies no list prices); the pipeline (pb-prices, pb-ingest,
-# pb-accounts, pb-aggregate --detail, pb-invoice --issue) must give the oracle's lines to the last digit, and their
-# exact month to date, markup and detail to the last of their 18 decimal places. Then, an account changed (made a
-# reseller's customer or no longer one, a reseller no longer, or billed in another country), the issued month is
-# restated (amounts changed, a credit added, a line removed) and aggregated again, and the month after it issued with
-# its own small exports: its lines and its adjustment of the month must be the oracle's (what the month comes to now
-# less what was invoiced for it, the month billed in the state it was issued in, the months after in the new one);
-# then restated again, and the month after that.
+# The month's invoice against an independent oracle (oracle.py): for each seed, a small month of random raw exports (an
+# AWS CUR, legacy or for some seeds CUR 2.0, with or without its pricing columns, and an Azure cost details file, every
+# charge type the pricing rules tell apart, and a Partner Center reconciliation file of a CSP customer's unbilled usage,
+# then of its billed usage replacing it, both stored from files), links that start, end or move within the month, an
+# unmapped partner account, accounts the eligibility rules refuse (resellers, a reseller's customers, countries a vendor
+# is not offered in, terms not accepted for the account's country), invoice currencies other than the exports' with the
+# month's rates, and markups; for most seeds, price lists loaded with pb-prices from files (an Azure price sheet and a
+# newer Retail Prices page, two AWS offer files) that price the usage lines whose export leaves the list price out (flat
+# and graduated meters, a price changing mid-month or ending at midnight UTC, a newer load deciding from a day, late
+# Azure usage, AWS lines without a SKU or a pricing unit, units written "1 GB" and "10 GB", meters and currencies no
+# list prices); the pipeline (pb-prices, pb-ingest, pb-accounts, pb-aggregate --detail, pb-invoice --issue) must give
+# the oracle's lines to the last digit, and their exact month to date, markup and detail to the last of their 18 decimal
+# places. Then, an account changed (made a reseller's customer or no longer one, a reseller no longer, or billed in
+# another country), the issued month is restated (amounts changed, a credit added, a line removed) and aggregated again,
+# and the month after it issued with its own small exports: its lines and its adjustment of the month must be the
+# oracle's (what the month comes to now less what was invoiced for it, the month billed in the state it was issued in,
+# the months after in the new one); then restated again, and the month after that.
 # ORACLE_SEEDS="1 2 3 ..." (or a range, ORACLE_SEEDS=1-400) runs others, each seed a month of its own in one
 # cluster (the default seeds are those below); ORACLE_VERBOSE=1 prints each seed's invoice lines.
 set -u
@@ -140,11 +140,12 @@ adjust_seed() {
 	done
 }
 
-# Three seeds that between them have a reseller and a reseller's customer, accounts in DE and GB whose vendor is
-# offered there without their terms accepted, invoices in JPY and BHD, a markup of -100, an account billed half
-# cents, a credit line, AWS lines in EUR, late Azure usage and lines priced from price lists, in tiers and at a
-# price that changes mid-month, and (92) two sources of each vendor, a partner account moving between them
-# mid-month, and older deliveries replaced; and (37) an account made a reseller's customer once the month is issued.
+# Three seeds that between them have (6) AWS reports in CUR 2.0 without the pricing columns, priced from price lists, a
+# reseller and a reseller's customer, accounts in DE and GB whose vendor is offered there without their terms accepted,
+# invoices in JPY and BHD, a markup of -100, an account billed half cents, a credit line, AWS lines in EUR, late Azure
+# usage and lines priced from price lists, in tiers and at a price that changes mid-month, and (92) two sources of each
+# vendor, a partner account moving between them mid-month, and older deliveries replaced; and (37) an account made a
+# reseller's customer once the month is issued.
 seeds=${ORACLE_SEEDS:-6 37 92}
 case $seeds in *-*) seeds=$(seq "${seeds%-*}" "${seeds#*-}") ;; esac
 for seed in $seeds; do
