@@ -18,7 +18,9 @@ Usage:
                                  seeds a second source's exports (DIR/aws-b.csv, DIR/azure-b.csv) and an older
                                  delivery of the first's that the newer replaces (DIR/aws-old.csv,
                                  DIR/azure-old.csv); for some seeds the AWS reports in CUR 2.0, some of them
-                                 without the pricing columns
+                                 without the pricing columns; for some seeds the unbilled usage of each currency
+                                 (DIR/pc-unbilled-CUR.json) and the invoice's id (DIR/pc-invoice), stored under
+                                 the sources the Partner Center export names
   oracle.py expect DIR [CONF]    prints the invoice lines the files of DIR give, as
                                  ALIAS,LINE_TYPE,CURRENCY,AMOUNT,AWS_AMOUNT,AZURE_AMOUNT (CONF: the config
                                  folder, default config)
@@ -526,6 +528,21 @@ def gen_pc(seed, out, first, last, linkable):
     with open(os.path.join(out, 'pc-unbilled.json'), 'w') as f:
         f.writelines(extra[:rnd.randint(1, len(extra))])
         f.write(lines[0].replace('Oracle tenant', 'Unbilled tenant'))
+    # For some seeds the sources are those the Partner Center export names: the nightly job stores the month's
+    # unbilled usage of each currency under partner-center:unbilled:CUR (DIR/pc-unbilled-CUR.json, its lines
+    # in that currency), and the month close the invoice's billed usage under partner-center:billed:INVOICE
+    # (DIR/pc-invoice holds the id), which supersedes the unbilled usage in each of its currencies.
+    close = random.Random('pc sources %d' % seed)
+    if close.random() < 0.5:
+        with open(os.path.join(out, 'pc-unbilled.json')) as f:
+            unbilled = f.readlines()
+        for cur in SOURCE_CURRENCIES:
+            mine = [line for line in unbilled if json.loads(line)['BillingCurrency'] == cur]
+            if mine:
+                with open(os.path.join(out, 'pc-unbilled-%s.json' % cur), 'w') as f:
+                    f.writelines(mine)
+        with open(os.path.join(out, 'pc-invoice'), 'w') as f:
+            f.write('G%09d\n' % close.randrange(10 ** 9))
 
 
 def gen_prices(seed, out, first, last, aws_ids, az_ids, tiny):
