@@ -1231,6 +1231,12 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 		    e->start <= l->day && l->day < e->end)
 			pick = e;
 	}
+	/*
+	 * A line without a unit counts its quantity in the price's unit only when that is one of its base ("1 Hour",
+	 * "Hrs"): of a price per "100 Hours" or "10K" it could as well count the base, a cost 100 times off.
+	 */
+	if (!l->has_unit && pick->unit_count != 1)
+		return PB_MISS_NO_UNIT;
 	/* Within the load, the line's own unit text when it has it, else the first one found. */
 	for (i = 0; i < m->n && l->has_unit; i++) {
 		e = &p->entries[m->first + i];
@@ -1654,6 +1660,8 @@ void pb_listprice_report(const struct pb_listprice *p, const char *prog, FILE *o
 		[PB_MISS_REGION] = "its meter is priced in other regions only",
 		[PB_MISS_NO_REGION] = "its meter is priced in several regions, and the line names none",
 		[PB_MISS_UNIT] = "its meter is priced per another unit of measure only",
+		[PB_MISS_NO_UNIT] = "the line gives no unit of measure, and its price is per more than one of "
+				    "its unit (say \"100 Hours\")",
 		[PB_MISS_CURRENCY] =
 			"its price is in another currency, and the line gives no exchange rate (above 0) to it",
 		[PB_MISS_AMBIGUOUS] = "SKUs of different prices share its usage type, operation and region",

@@ -23,6 +23,7 @@ enum pb_listprice_miss {
 	PB_MISS_REGION,	   /* the meter has prices in several regions, none the line's */
 	PB_MISS_NO_REGION, /* the meter has prices in several regions, and the line names none */
 	PB_MISS_UNIT,	   /* the prices are per another unit of measure than the line's quantity */
+	PB_MISS_NO_UNIT,   /* the line gives no unit, and the price is per more (or other) than one of its base */
 	PB_MISS_CURRENCY,  /* the price's currency is not the line's, and the line gives no rate for it */
 	PB_MISS_AMBIGUOUS, /* an AWS usage type and operation that SKUs of different prices share */
 	PB_MISS_RANGE,	   /* the cost leaves the range of amounts */

@@ -1344,6 +1344,20 @@ check "a line in \"1 GB/Month\" of a meter priced per \"100 GB /Month\", and the
 	"0||2028-01-10 2,2028-01-11 5" \
 	"$GOT|$(cat "$TMP/err")|$(daily azure | grep "^$S15," | awk -F, '{ print $2, $6 }' | paste -sd,)"
 
+# ---- a line without a unit of measure: priced in the price's unit only when that is one of its base ------------------
+# A line without UnitOfMeasure of a meter priced per "100 GB /Month" had its quantity taken as hundreds of GB: 10 cost
+# 200, where 10 GB cost 2.
+S16=a1b2c3d4-2b8c-4dbe-9f60-5c9b1e3a7d18
+mkdir -p "$TMP/nounit"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation' \
+	"$S16,01/12/2028,Usage,OnDemand,Azure,USD,0.1,,10,Storage,$RU,,US East,eastus" \
+	"$S16,01/13/2028,Usage,OnDemand,Azure,USD,0.1,,10,Storage,${RU%d}e,,US East,eastus" >"$TMP/nounit/cost.csv"
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/nounit/cost.csv"
+check "a line without a unit: no price of a meter per \"100 GB /Month\" (its own reason), priced per \"1 GB/Month\"" \
+	"0|pb-ingest: $TMP/nounit/cost.csv: warning: 1 line has no list price; its list cost is left empty
+pb-ingest: warning: 1 usage line without a list price in the export got none from the price lists: the line gives no unit of measure, and its price is per more than one of its unit (say \"100 Hours\")|2028-01-12 -,2028-01-13 5" \
+	"$GOT|$(cat "$TMP/err")|$(daily azure | grep "^$S16," | awk -F, '{ print $2, $6 }' | paste -sd,)"
+
 # ---- show: one unit written in two cases, one price: one period ----------------------------------------------------
 # show picked a day's prices comparing units without case, as pb-ingest does, but told periods apart with case: a
 # load pricing "1 gb" from November and "1 GB" (the same price) from December showed two periods of one price.

@@ -171,6 +171,34 @@ static void test_units_in_a_row(void **state)
 	pb_listprice_free(p);
 }
 
+/*
+ * A line that gives no unit of measure: its quantity is taken in the price's unit only when that is one of its base
+ * ("1 Hour", "Hrs"); of a meter priced per "100 Hours" it could be hours or hundreds of them (a list cost 100 times
+ * too high), so it gets no price, for its own reason.
+ */
+static void test_line_without_unit(void **state)
+{
+	static const char text[] = MA "\tUS East\t1 Hour\t0\t2026-10-01\t\t0.5\tUSD\t1\t\t\n" MB
+				      "\tUS East\t100 Hours\t0\t2026-10-01\t\t20\tUSD\t1\t\t\n" LONG1
+				      "\tUS East\t10K\t0\t2026-10-01\t\t3\tUSD\t1\t\t\n";
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+	assert_string_equal(price_in(p, MA, 20, ""), "1.00");
+	assert_string_equal(price_in(p, MB, 20, ""), "none");
+	assert_string_equal(price_in(p, LONG1, 20, ""), "none");
+	/* With its unit, each is priced as before. */
+	assert_string_equal(price_in(p, MB, 20, "1 Hour"), "0.40");
+	assert_string_equal(price_in(p, MB, 20, "100 Hours"), "40.00");
+	assert_string_equal(price_in(p, LONG1, 20, "10K"), "6.00");
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_NO_UNIT), 2);
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_UNIT), 0);
+	pb_listprice_free(p);
+}
+
 static void test_regions(void **state)
 {
 	static const char text[] = MA "\tUS East\t1 Hour\t0\t2026-10-01\t\t1\tUSD\t1\t\t\n" MA
@@ -576,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_row_order),
 		cmocka_unit_test(test_prices_alike_to_18_places),
 		cmocka_unit_test(test_units_in_a_row),
+		cmocka_unit_test(test_line_without_unit),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_aws_skus_alike),
 		cmocka_unit_test(test_aws_no_price_in_force),
