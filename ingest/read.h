@@ -27,6 +27,11 @@ struct pb_read {
 	int in_order;
 	int store;     /* hash files and prefetch downloads */
 	int32_t month; /* every line's billing month (pb_month_check), or 0 before it is known */
+	/*
+	 * Storing under a Partner Center unbilled usage source ("partner-center:unbilled:USD"): its currency, which
+	 * every line must be billed in (a billed invoice in that currency replaces it), and the source; else NULL.
+	 */
+	const char *only_currency, *only_source;
 	struct pb_progress progress;
 	uint64_t bytes_before, rows;
 	unsigned long errors;

@@ -985,6 +985,11 @@ static int make_current(PGconn *conn, const struct pb_store_import *im, const ch
 	}
 }
 
+const char *pb_store_unbilled_currency(const char *source)
+{
+	return strncmp(source, PC_UNBILLED, strlen(PC_UNBILLED)) == 0 ? source + strlen(PC_UNBILLED) : NULL;
+}
+
 /*
  * Partner Center's unbilled usage of a month is what its invoice's billed usage replaces (see make_current):
  * once the billed usage of the month is in, in the currency, unbilled usage in it no longer counts.

@@ -56,6 +56,12 @@ enum {
 };
 
 /*
+ * The currency of a Partner Center unbilled usage source ("partner-center:unbilled:USD": "USD"), whose usage a
+ * billed invoice in that currency replaces; NULL for any other source.
+ */
+const char *pb_store_unbilled_currency(const char *source);
+
+/*
  * The committed import of im's key that holds assembly im->assembly_id: its id in *id, or 0 when there
  * is none. Returns 0, or PB_STORE_ERR_DB.
  */

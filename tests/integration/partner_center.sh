@@ -140,6 +140,18 @@ check "unbilled usage of a month whose invoice's billed usage is in: exit 4, nam
 	"$GOT|$(cat "$TMP/err")|$(committed)"
 pb_pc_config "{\"export\": {\"files\": [\"$TMP/b1.json.gz\"]}}"
 
+# Unbilled usage stored under one currency's source holds that currency's lines only: a line in another stayed current
+# once that currency's invoice replaced the rest (the Graph export gives one currency; a file given by hand may not).
+gzip -dc "$TMP/u1.json.gz" | sed '2s/"BillingCurrency":"USD"/"BillingCurrency":"EUR"/; 2s/"PricingCurrency":"USD"/"PricingCurrency":"EUR"/' \
+	>"$TMP/mixed.json"
+before=$(committed)
+run unbilled-mixed 1 ingest --month "$MONTH" --source "$SRC_U" "$TMP/mixed.json"
+# The column of the value, after '"BillingCurrency":' (18 bytes).
+col=$(sed -n 2p "$TMP/mixed.json" | grep -bo '"BillingCurrency"' | cut -d: -f1)
+check "unbilled usage under the USD source with a line in EUR: exit 1 naming its line and column, nothing committed" \
+	"1|pb-ingest: $TMP/mixed.json:2:$((col + 19)): BillingCurrency 'EUR' is not USD, the currency of the unbilled usage that source $SRC_U holds (a billed invoice in USD replaces it): store each currency's unbilled usage under its own|$before" \
+	"$GOT|$(grep -v '^pb-ingest: import' "$TMP/err")|$(committed)"
+
 # ---- over https: the token endpoint behind a loopback TLS proxy whose certificate a test CA signed ------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.crt" -days 2 -subj /CN=pb-test-ca \
 	>/dev/null 2>&1 && openssl req -newkey rsa:2048 -nodes -keyout "$TMP/tls.key" -out "$TMP/tls.csr" \
