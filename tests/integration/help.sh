@@ -85,4 +85,61 @@ check "pb-prices with a stray argument: exit 2, the argument named (without a si
 	"2|pb-prices: show takes no argument but its options, not '12': give --vendor azure --meter ID, or --vendor aws --sku SKU;2|pb-prices: show takes no argument but its options, not 'abc': give --vendor azure --meter ID, or --vendor aws --sku SKU;2|pb-prices: --history takes no command and no file, not 'x';" \
 	"$got"
 
+# What the programs' option parsing says of a bad value, said alike by each: the option as typed, what it takes
+# and the value; --log-format's own, and the message in JSON once --log-format json came first; an operand
+# where none is taken. Each exits 2 with the "Try" line.
+got=""
+for a in "pb-aggregate --log-format xml" "pb-api --log-format xml" "pb-ingest --log-format xml" \
+	"pb-invoice --log-format xml" "pb-prices --log-format xml" "pb-aggregate --as-of 2026" "pb-api --port 70000" \
+	"pb-ingest --max-errors 0" "pb-invoice --month 2026" "pb-prices --vendor gcp" "pb-ingest --stall-timeout x" \
+	"pb-prices --min-rate -1" "pb-ingest --download-timeout 0" "pb-aggregate --month 2026-10 x" \
+	"pb-invoice --month 2026-10 --draft x" "pb-api x"; do
+	read -r -a argv <<<"$a"
+	err=$("$BIN/${argv[0]}" "${argv[@]:1}" 2>&1 >/dev/null)
+	got="$got$?|$(tr '\n' '|' <<<"$err")
+"
+done
+check "a bad option value or an operand not taken: exit 2, named, then the Try line" \
+	"2|pb-aggregate: --log-format takes plain or json, not 'xml'|Try 'pb-aggregate --help'.|
+2|pb-api: --log-format takes plain or json, not 'xml'|Try 'pb-api --help'.|
+2|pb-ingest: --log-format takes plain or json, not 'xml'|Try 'pb-ingest --help'.|
+2|pb-invoice: --log-format takes plain or json, not 'xml'|Try 'pb-invoice --help'.|
+2|pb-prices: --log-format takes plain or json, not 'xml'|Try 'pb-prices --help'.|
+2|pb-aggregate: --as-of takes YYYY-MM-DD, not '2026'|Try 'pb-aggregate --help'.|
+2|pb-api: --port takes a whole number from 0 to 65535, not '70000'|Try 'pb-api --help'.|
+2|pb-ingest: --max-errors takes a positive whole number, not '0'|Try 'pb-ingest --help'.|
+2|pb-invoice: --month takes YYYY-MM, not '2026'|Try 'pb-invoice --help'.|
+2|pb-prices: --vendor takes aws or azure, not 'gcp'|Try 'pb-prices --help'.|
+2|pb-ingest: --stall-timeout takes a positive number of seconds, not 'x'|Try 'pb-ingest --help'.|
+2|pb-prices: --min-rate takes a whole number of bytes a second from 1 to 1000000000, not '-1'|Try 'pb-prices --help'.|
+2|pb-ingest: --download-timeout takes a positive number of seconds (at most 7 days), not '0'|Try 'pb-ingest --help'.|
+2|pb-aggregate: unexpected argument 'x'|Try 'pb-aggregate --help'.|
+2|pb-invoice: unexpected argument 'x'|Try 'pb-invoice --help'.|
+2|pb-api: unexpected argument 'x'|Try 'pb-api --help'.|" "${got%?}"
+got=""
+for p in pb-aggregate pb-api pb-ingest pb-invoice pb-prices; do
+	o=--month
+	[ "$p" == pb-api ] && o=--port
+	[ "$p" == pb-prices ] && o=--vendor
+	err=$("$BIN/$p" --log-format json "$o" x 2>&1 >/dev/null)
+	got="$got$?|$(sed 's/"time":"[^"]*"/"time":T/' <<<"$err" | tr '\n' '|')
+"
+done
+check "a bad option value after --log-format json: a JSON object, then the plain Try line" \
+	'2|{"time":T,"program":"pb-aggregate","level":"error","message":"--month takes YYYY-MM, not '"'x'"'"}|Try '"'pb-aggregate --help'"'.|
+2|{"time":T,"program":"pb-api","level":"error","message":"--port takes a whole number from 0 to 65535, not '"'x'"'"}|Try '"'pb-api --help'"'.|
+2|{"time":T,"program":"pb-ingest","level":"error","message":"--month takes YYYY-MM, not '"'x'"'"}|Try '"'pb-ingest --help'"'.|
+2|{"time":T,"program":"pb-invoice","level":"error","message":"--month takes YYYY-MM, not '"'x'"'"}|Try '"'pb-invoice --help'"'.|
+2|{"time":T,"program":"pb-prices","level":"error","message":"--vendor takes aws or azure, not '"'x'"'"}|Try '"'pb-prices --help'"'.|' "${got%?}"
+
+# Every program opens /dev/null on a closed standard descriptor first thing (common/opts.c): with stdout closed,
+# --version goes there and exits 0, and with stdin closed a bad option is still said.
+for p in pb-accounts pb-aggregate pb-api pb-db pb-ingest pb-invoice pb-prices pb-run; do
+	err=$("$BIN/$p" --version 2>&1 >&-)
+	st=$?
+	err2=$("$BIN/$p" --bogus <&- 2>&1 >/dev/null)
+	check "$p with stdout closed: --version exit 0, silent; stdin closed: --bogus exit 2, said" "0||2|1" \
+		"$st|$err|$?|$(grep -c -- "--bogus" <<<"$err2")"
+done
+
 pb_tests_done
