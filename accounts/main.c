@@ -607,15 +607,13 @@ int main(int argc, char **argv)
 	struct pb_cli cli;
 	int i, rc;
 
-	if (pb_std_fds_open() < 0)
+	if (pb_opts_start("pb-accounts") < 0)
 		return EXIT_DEPENDENCY;
-	pb_sigxfsz_ignore();
 	memset(&cli, 0, sizeof(cli));
 	cli.out = stdout;
 	cli.plain = 1;
 	cli.timeout = DEFAULT_TIMEOUT;
 	cli.max_errors = 1;
-	pb_log_setup("pb-accounts", PB_LOG_PLAIN, stderr);
 	i = global_options(&cli, argc, argv, &rc);
 	if (i <= 0)
 		return finish(&cli, i < 0 ? EXIT_USAGE : rc);

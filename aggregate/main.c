@@ -489,10 +489,8 @@ int main(int argc, char **argv)
 	/* Closed, it gets /dev/null below: what was asked for would go nowhere, and the exit status say success. */
 	int stdout_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0 && errno == EBADF;
 
-	if (pb_std_fds_open() < 0)
+	if (pb_opts_start("pb-aggregate") < 0)
 		return EXIT_DEPENDENCY;
-	pb_sigxfsz_ignore();
-	pb_log_setup("pb-aggregate", PB_LOG_PLAIN, stderr);
 	if (argc > 1 && strcmp(argv[1], "estimate") == 0)
 		return pb_close_stdout(pb_estimate_cli(argc - 1, argv + 1, stdout_closed));
 	memset(&a, 0, sizeof(a));

@@ -519,10 +519,8 @@ int main(int argc, char **argv)
 	struct args a;
 	int skip, first;
 
-	if (pb_std_fds_open() < 0)
+	if (pb_opts_start("pb-api") < 0)
 		return EXIT_DEPENDENCY;
-	pb_sigxfsz_ignore();
-	pb_log_setup("pb-api", PB_LOG_PLAIN, stderr);
 	memset(&a, 0, sizeof(a));
 	pb_api_config_init(&a.cfg);
 	skip = token_words(argc, argv, &a.cmd);

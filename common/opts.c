@@ -114,6 +114,15 @@ int pb_std_fds_open(void)
 	return 0;
 }
 
+int pb_opts_start(const char *program)
+{
+	if (pb_std_fds_open() < 0)
+		return -1;
+	pb_sigxfsz_ignore();
+	pb_log_setup(program, PB_LOG_PLAIN, stderr);
+	return 0;
+}
+
 static struct sigaction xfsz_before;
 static int xfsz_saved;
 

@@ -48,6 +48,13 @@ void pb_opts_refused(const char *prefix, int ch, int argc, char **argv);
 int pb_std_fds_open(void);
 
 /*
+ * What every program's main does first: pb_std_fds_open, pb_sigxfsz_ignore, then plain messages on stderr
+ * under program's name (pb_log_setup). Returns 0, or -1 when /dev/null cannot be had (exit EXIT_DEPENDENCY:
+ * nothing can be said).
+ */
+int pb_opts_start(const char *program);
+
+/*
  * Ignores SIGXFSZ, after pb_std_fds_open in main: a write past the file size limit (ulimit -f, systemd's
  * LimitFSIZE=) then fails with EFBIG, which the program reports naming the file and exit status 3, as for a
  * full disk, where the signal's default would end it at once, saying nothing and leaving its temporary

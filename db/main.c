@@ -271,9 +271,7 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	if (pb_std_fds_open() < 0)
+	if (pb_opts_start("pb-db") < 0)
 		return EXIT_DEPENDENCY;
-	pb_sigxfsz_ignore();
-	pb_log_setup("pb-db", PB_LOG_PLAIN, stderr);
 	return pb_close_stdout(run(argc, argv));
 }

@@ -414,10 +414,8 @@ int main(int argc, char **argv)
 	struct args a;
 	int rc;
 
-	if (pb_std_fds_open() < 0)
+	if (pb_opts_start("pb-ingest") < 0)
 		return EXIT_DEPENDENCY;
-	pb_sigxfsz_ignore();
-	pb_log_setup("pb-ingest", PB_LOG_PLAIN, stderr);
 	if (parse_args(argc, argv, &a) < 0) {
 		fprintf(stderr, "Try 'pb-ingest --help'.\n");
 		return EXIT_USAGE;

@@ -395,10 +395,8 @@ int main(int argc, char **argv)
 {
 	struct args a;
 
-	if (pb_std_fds_open() < 0)
+	if (pb_opts_start("pb-invoice") < 0)
 		return EXIT_DEPENDENCY;
-	pb_sigxfsz_ignore();
-	pb_log_setup("pb-invoice", PB_LOG_PLAIN, stderr);
 	pb_atomic_remove_on_signal(); /* a stop leaves no temporary file of an invoice, report or dataset */
 	if (parse_args(argc, argv, &a) < 0) {
 		fprintf(stderr, "Try 'pb-invoice --help'.\n");

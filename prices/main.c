@@ -318,10 +318,8 @@ int main(int argc, char **argv)
 	struct args a;
 	int rc;
 
-	if (pb_std_fds_open() < 0)
+	if (pb_opts_start("pb-prices") < 0)
 		return EXIT_DEPENDENCY;
-	pb_sigxfsz_ignore();
-	pb_log_setup("pb-prices", PB_LOG_PLAIN, stderr);
 	memset(&a, 0, sizeof(a));
 	if (argc > 1 && (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "show") == 0)) {
 		a.cmd = strcmp(argv[1], "load") == 0 ? CMD_LOAD : CMD_SHOW;

@@ -218,10 +218,8 @@ int main(int argc, char **argv)
 	struct pb_run run;
 	int rc;
 
-	if (pb_std_fds_open() < 0)
+	if (pb_opts_start(progname) < 0)
 		return EXIT_DEPENDENCY;
-	pb_sigxfsz_ignore();
-	pb_log_setup(progname, PB_LOG_PLAIN, stderr);
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
