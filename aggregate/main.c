@@ -100,12 +100,6 @@ static void usage(FILE *out)
 		"month is running, a month's rates frozen by its invoice).\n");
 }
 
-static int bad(const char *opt, const char *what, const char *value)
-{
-	pb_error("--%s takes %s, not '%s'", opt, what, value);
-	return -1;
-}
-
 /*
  * --month's value: a month whose 90 days of history (the estimate's) are all dates, 0001-04 to 9999-12. Before
  * it the database refused the history's first day (year 0) when the run was well under way.
@@ -116,7 +110,7 @@ static int parse_month(const char *v, int32_t *month)
 	char low[11];
 
 	if (pb_date_parse_month(v, month) < 0)
-		return bad("month", "YYYY-MM", v);
+		return pb_opts_bad("--month", "YYYY-MM", v);
 	if (lowest < first)
 		lowest = pb_date_month_start(lowest + 31);
 	if (*month < lowest) {
@@ -139,7 +133,9 @@ static int option(void *ctx, int ch, const char *v)
 		return parse_month(v, &a->month);
 	case OPT_AS_OF:
 		a->has_as_of = 1;
-		return strlen(v) != 10 || pb_date_parse_iso(v, 10, &a->as_of) < 0 ? bad("as-of", "YYYY-MM-DD", v) : 0;
+		return strlen(v) != 10 || pb_date_parse_iso(v, 10, &a->as_of) < 0
+			       ? pb_opts_bad("--as-of", "YYYY-MM-DD", v)
+			       : 0;
 	case OPT_STRICT:
 		a->strict = 1;
 		return 0;
@@ -150,7 +146,7 @@ static int option(void *ctx, int ch, const char *v)
 		errno = 0;
 		n = strtol(v, &end, 10);
 		if (!*v || *end || errno || n < 1 || n > 365 || !(*v >= '0' && *v <= '9'))
-			return bad("stale-after", "a number of days from 1 to 365", v);
+			return pb_opts_bad("--stale-after", "a number of days from 1 to 365", v);
 		a->stale_after = (int)n;
 		a->has_stale_after = 1;
 		return 0;
@@ -162,7 +158,7 @@ static int option(void *ctx, int ch, const char *v)
 		errno = 0;
 		n = strtol(v, &end, 10);
 		if (!*v || *end || errno || n < 1 || n > PB_AGG_POOL_MAX_THREADS || !(*v >= '0' && *v <= '9'))
-			return bad("threads", "a number of threads from 1 to 64", v);
+			return pb_opts_bad("--threads", "a number of threads from 1 to 64", v);
 		a->threads = (int)n;
 		return 0;
 	}
@@ -202,14 +198,8 @@ static int option(void *ctx, int ch, const char *v)
 	case OPT_LIST:
 		a->list = 1;
 		return 0;
-	default: {
-		enum pb_log_format f;
-
-		if (pb_log_parse_format(v, &f) < 0)
-			return bad("log-format", "plain or json", v);
-		pb_log_setup("pb-aggregate", f, stderr);
-		return 0;
-	}
+	default:
+		return pb_opts_log_format(v);
 	}
 }
 
@@ -242,11 +232,7 @@ static int read_options(int argc, char **argv, struct args *a)
 	first = pb_opts_parse(&o, argc, argv, &a->done);
 	if (first <= 0)
 		return first;
-	if (first < argc) {
-		pb_error("unexpected argument '%s'", argv[first]);
-		return -1;
-	}
-	return 0;
+	return pb_opts_no_operands(argc, argv, first);
 }
 
 /* The default as-of day: today (UTC) for the current month, the last day for a past one. */

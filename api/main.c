@@ -120,12 +120,6 @@ static void usage(FILE *out)
 		     "loopback), 3 a dependency failed.\n");
 }
 
-static int bad(const char *opt, const char *what, const char *value)
-{
-	pb_error("%s takes %s, not '%s'", opt, what, value);
-	return -1;
-}
-
 /* A whole number from lo to hi: 0 with *out, or -1. */
 static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
@@ -145,7 +139,7 @@ static int number(const char *opt, const char *v, unsigned long lo, unsigned lon
 	if (parse_uint(v, lo, hi, out) == 0)
 		return 0;
 	snprintf(what, sizeof(what), "a whole number from %lu to %lu", lo, hi);
-	return bad(opt, what, v);
+	return pb_opts_bad(opt, what, v);
 }
 
 /* The options that need a number: 0 with it stored, or -1. */
@@ -277,7 +271,6 @@ static int server_only(int ch)
 static int option(void *ctx, int ch, const char *v)
 {
 	struct args *a = ctx;
-	enum pb_log_format f;
 
 	if (a->cmd != CMD_SERVE && server_only(ch)) {
 		pb_error("--%s is an option of the server, not of '%s'", option_name(ch), command_names[a->cmd]);
@@ -294,10 +287,7 @@ static int option(void *ctx, int ch, const char *v)
 		a->by = v;
 		return 0;
 	case OPT_LOG_FORMAT:
-		if (pb_log_parse_format(v, &f) < 0)
-			return bad("--log-format", "plain or json", v);
-		pb_log_setup("pb-api", f, stderr);
-		return 0;
+		return pb_opts_log_format(v);
 	default:
 		return server_option(a, ch, v);
 	}
@@ -419,10 +409,8 @@ static int check_args(struct args *a, int argc, char **argv, int first)
 		a->id = (long long)id;
 		first++;
 	}
-	if (first < argc) {
-		pb_error("unexpected argument '%s'", argv[first]);
+	if (pb_opts_no_operands(argc, argv, first) < 0)
 		return -1;
-	}
 	if (a->cmd == CMD_CREATE && !a->account == !a->platform) {
 		pb_error("token create takes --account ALIAS or --platform");
 		return -1;

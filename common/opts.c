@@ -75,6 +75,30 @@ int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done)
 	return optind;
 }
 
+int pb_opts_bad(const char *opt, const char *what, const char *value)
+{
+	pb_error("%s takes %s, not '%s'", opt, what, value);
+	return -1;
+}
+
+int pb_opts_log_format(const char *value)
+{
+	enum pb_log_format f;
+
+	if (pb_log_parse_format(value, &f) < 0)
+		return pb_opts_bad("--log-format", "plain or json", value);
+	pb_log_setup(pb_log_program(), f, stderr);
+	return 0;
+}
+
+int pb_opts_no_operands(int argc, char **argv, int first)
+{
+	if (first >= argc)
+		return 0;
+	pb_error("unexpected argument '%s'", argv[first]);
+	return -1;
+}
+
 int pb_close_stdout(int status)
 {
 	int failed = ferror(stdout), e = 0;

@@ -25,6 +25,21 @@ struct pb_opts {
 int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done);
 
 /*
+ * Says "OPT takes WHAT, not 'VALUE'", opt as the user gave it ("--month", or an environment variable's name).
+ * Returns -1, for an option callback to return.
+ */
+int pb_opts_bad(const char *opt, const char *what, const char *value);
+
+/*
+ * --log-format's value: from now on messages go to stderr in that format, under pb_log_program()'s name.
+ * Returns 0, or -1 after saying "--log-format takes plain or json, not 'VALUE'".
+ */
+int pb_opts_log_format(const char *value);
+
+/* For a program that takes no operand: 0 when first is argc, else -1 after saying "unexpected argument 'ARG'". */
+int pb_opts_no_operands(int argc, char **argv, int first);
+
+/*
  * The option string of every getopt_long loop: no short options, and ':' returned (not '?') for an option
  * without its value, so that pb_opts_refusal can tell the two apart.
  */

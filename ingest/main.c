@@ -57,7 +57,6 @@ struct args {
 	struct pb_ingest_options o;
 	const char *format;
 	int history, currency_given, progress, done;
-	enum pb_log_format log_format;
 };
 
 static void usage(FILE *out)
@@ -122,12 +121,6 @@ static int parse_count(const char *s, long lo, long hi, long *out)
 	return errno || end == s || *end || *out < lo || *out > hi ? -1 : 0;
 }
 
-static int bad(const char *opt, const char *what, const char *value)
-{
-	pb_error("--%s takes %s, not '%s'", opt, what, value);
-	return -1;
-}
-
 /* Options that take a number. */
 static int number_option(struct args *a, int ch, const char *v)
 {
@@ -136,7 +129,7 @@ static int number_option(struct args *a, int ch, const char *v)
 	switch (ch) {
 	case OPT_MAX_ERRORS:
 		if (parse_count(v, 1, 1000000000, &n) < 0)
-			return bad("max-errors", "a positive whole number", v);
+			return pb_opts_bad("--max-errors", "a positive whole number", v);
 		a->o.max_errors = (unsigned long)n;
 		return 0;
 	case OPT_THREADS:
@@ -154,7 +147,7 @@ static int number_option(struct args *a, int ch, const char *v)
 		return pb_fetch_limit_option("download-timeout", v, &a->o.fetch);
 	default: /* OPT_POLL_TIMEOUT */
 		if (parse_count(v, 1, 86400 * 7, &n) < 0)
-			return bad("poll-timeout", "a positive number of seconds", v);
+			return pb_opts_bad("--poll-timeout", "a positive number of seconds", v);
 		a->o.poll_timeout = n;
 		return 0;
 	}
@@ -170,27 +163,24 @@ static int word_option(struct args *a, int ch, const char *v)
 		else if (strcmp(v, "daily") == 0)
 			a->o.summary = PB_SUMMARY_DAILY;
 		else
-			return bad("summary", "accounts or daily", v);
+			return pb_opts_bad("--summary", "accounts or daily", v);
 		return 0;
 	case OPT_CURRENCY:
 		if (!pb_valid_currency(v, strlen(v)))
-			return bad("currency", "an ISO 4217 code such as USD", v);
+			return pb_opts_bad("--currency", "an ISO 4217 code such as USD", v);
 		a->o.currency = v;
 		a->currency_given = 1;
 		return 0;
 	case OPT_BILLING_PERIOD:
 		if (strcmp(v, "current") != 0 && strcmp(v, "last") != 0)
-			return bad("billing-period", "current or last", v);
+			return pb_opts_bad("--billing-period", "current or last", v);
 		a->o.billing_period = v;
 		return 0;
 	case OPT_LOG_FORMAT:
-		if (pb_log_parse_format(v, &a->log_format) < 0)
-			return bad("log-format", "plain or json", v);
-		pb_log_setup("pb-ingest", a->log_format, stderr);
-		return 0;
+		return pb_opts_log_format(v);
 	default: /* OPT_MONTH */
 		if (pb_date_parse_month(v, &a->o.month) < 0)
-			return bad("month", "YYYY-MM", v);
+			return pb_opts_bad("--month", "YYYY-MM", v);
 		return 0;
 	}
 }

@@ -77,12 +77,6 @@ static void usage(FILE *out)
 		"not final, an aggregation or an import of it is running).\n");
 }
 
-static int bad(const char *opt, const char *what, const char *value)
-{
-	pb_error("--%s takes %s, not '%s'", opt, what, value);
-	return -1;
-}
-
 static int option(void *ctx, int ch, const char *v)
 {
 	struct args *a = ctx;
@@ -92,7 +86,9 @@ static int option(void *ctx, int ch, const char *v)
 	switch (ch) {
 	case OPT_MONTH:
 		snprintf(buf, sizeof(buf), "%s-01", v);
-		return strlen(v) != 7 || pb_date_parse_iso(buf, 10, &a->month) < 0 ? bad("month", "YYYY-MM", v) : 0;
+		return strlen(v) != 7 || pb_date_parse_iso(buf, 10, &a->month) < 0
+			       ? pb_opts_bad("--month", "YYYY-MM", v)
+			       : 0;
 	case OPT_DRAFT:
 	case OPT_ISSUE:
 	case OPT_DIFF:
@@ -114,7 +110,7 @@ static int option(void *ctx, int ch, const char *v)
 
 		/* The reason is the record of why a month not final was invoiced: it must say something. */
 		if (!v[strspn(v, " \t\r\n")])
-			return bad("reason", "a text saying why the month is issued", v);
+			return pb_opts_bad("--reason", "a text saying why the month is issued", v);
 		/* Text the database takes: one that is not was mistyped, not a dependency that failed. */
 		if (pb_text_check(v, strlen(v), &at, &why) < 0) {
 			pb_error("%s in --reason at byte %zu", why, at + 1);
@@ -126,14 +122,8 @@ static int option(void *ctx, int ch, const char *v)
 	case OPT_OUT:
 		a->out = v;
 		return 0;
-	default: {
-		enum pb_log_format f;
-
-		if (pb_log_parse_format(v, &f) < 0)
-			return bad("log-format", "plain or json", v);
-		pb_log_setup("pb-invoice", f, stderr);
-		return 0;
-	}
+	default:
+		return pb_opts_log_format(v);
 	}
 }
 
@@ -303,10 +293,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	first = pb_opts_parse(&o, argc, argv, &a->done);
 	if (first <= 0)
 		return first;
-	if (first < argc) {
-		pb_error("unexpected argument '%s'", argv[first]);
+	if (pb_opts_no_operands(argc, argv, first) < 0)
 		return -1;
-	}
 	if (!a->month || !a->action) {
 		pb_error("--month YYYY-MM and one of --draft, --issue, --diff, --focus, --report are required");
 		return -1;

@@ -102,12 +102,6 @@ static void usage(FILE *out)
 		"is running).\n");
 }
 
-static int bad(const char *opt, const char *what, const char *value)
-{
-	pb_error("--%s takes %s, not '%s'", opt, what, value);
-	return -1;
-}
-
 static int add(const char **list, size_t *n, const char *opt, const char *v)
 {
 	if (*n == MAX_LIST) {
@@ -137,7 +131,7 @@ static int option(void *ctx, int ch, const char *v)
 		return add(a->regions, &a->o.nregions, "region", v);
 	case OPT_CURRENCY:
 		if (strlen(v) != 3 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)
-			return bad("currency", "an ISO 4217 code such as USD", v);
+			return pb_opts_bad("--currency", "an ISO 4217 code such as USD", v);
 		a->o.currency = v;
 		return 0;
 	case OPT_SOURCE:
@@ -155,7 +149,7 @@ static int option(void *ctx, int ch, const char *v)
 		return 0;
 	case OPT_VENDOR:
 		if (strcmp(v, "aws") != 0 && strcmp(v, "azure") != 0)
-			return bad("vendor", "aws or azure", v);
+			return pb_opts_bad("--vendor", "aws or azure", v);
 		a->vendor = v;
 		return 0;
 	case OPT_METER:
@@ -167,14 +161,8 @@ static int option(void *ctx, int ch, const char *v)
 	case OPT_HISTORY:
 		a->history = 1;
 		return 0;
-	default: { /* OPT_LOG_FORMAT */
-		enum pb_log_format f;
-
-		if (pb_log_parse_format(v, &f) < 0)
-			return bad("log-format", "plain or json", v);
-		pb_log_setup("pb-prices", f, stderr);
-		return 0;
-	}
+	default: /* OPT_LOG_FORMAT */
+		return pb_opts_log_format(v);
 	}
 }
 
@@ -228,7 +216,7 @@ static int check_load(struct args *a)
 	else if (strcmp(a->format, "aws-offer") == 0)
 		a->o.format = PB_PRICES_AWS_OFFER;
 	else
-		return bad("format", "azure-retail, azure-pricesheet or aws-offer", a->format);
+		return pb_opts_bad("--format", "azure-retail, azure-pricesheet or aws-offer", a->format);
 	if (!a->o.url)
 		a->o.url = a->o.format == PB_PRICES_AWS_OFFER ? PB_OFFER_INDEX_URL : PB_RETAIL_URL;
 	if (a->o.format == PB_PRICES_AZURE_SHEET && !a->o.nfiles) {
