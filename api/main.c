@@ -251,17 +251,6 @@ static int server_option(struct args *a, int ch, const char *v)
 	}
 }
 
-/* An option's name, for messages. */
-static const char *option_name(int ch)
-{
-	const struct option *o;
-
-	for (o = longopts; o->name; o++)
-		if (o->val == ch)
-			return o->name;
-	return "?";
-}
-
 /* 1 for the options that only the server takes: a token command refuses them rather than ignore them. */
 static int server_only(int ch)
 {
@@ -273,7 +262,8 @@ static int option(void *ctx, int ch, const char *v)
 	struct args *a = ctx;
 
 	if (a->cmd != CMD_SERVE && server_only(ch)) {
-		pb_error("--%s is an option of the server, not of '%s'", option_name(ch), command_names[a->cmd]);
+		pb_error("--%s is an option of the server, not of '%s'", pb_opts_name(longopts, ch),
+			 command_names[a->cmd]);
 		return -1;
 	}
 	switch (ch) {

@@ -75,6 +75,16 @@ int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done)
 	return optind;
 }
 
+const char *pb_opts_name(const struct option *longopts, int ch)
+{
+	const struct option *o;
+
+	for (o = longopts; o->name; o++)
+		if (o->val == ch)
+			return o->name;
+	return "?";
+}
+
 int pb_opts_bad(const char *opt, const char *what, const char *value)
 {
 	pb_error("%s takes %s, not '%s'", opt, what, value);

@@ -24,6 +24,9 @@ struct pb_opts {
  */
 int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done);
 
+/* The long name of the option longopts gives the value ch (without its dashes), or "?". */
+const char *pb_opts_name(const struct option *longopts, int ch);
+
 /*
  * Says "OPT takes WHAT, not 'VALUE'", opt as the user gave it ("--month", or an environment variable's name).
  * Returns -1, for an option callback to return.

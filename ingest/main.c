@@ -59,6 +59,36 @@ struct args {
 	int history, currency_given, progress, done;
 };
 
+static const struct option longopts[] = {
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"source", required_argument, NULL, OPT_SOURCE},
+	{"endpoint", required_argument, NULL, OPT_ENDPOINT},
+	{"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+	{"min-rate", required_argument, NULL, OPT_MIN_RATE},
+	{"download-timeout", required_argument, NULL, OPT_DOWNLOAD_TIMEOUT},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"month", required_argument, NULL, OPT_MONTH},
+	{"history", no_argument, NULL, OPT_HISTORY},
+	{"summary", optional_argument, NULL, OPT_SUMMARY},
+	{"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{"invoice", required_argument, NULL, OPT_INVOICE},
+	{"currency", required_argument, NULL, OPT_CURRENCY},
+	{"billing-period", required_argument, NULL, OPT_BILLING_PERIOD},
+	{"poll-timeout", required_argument, NULL, OPT_POLL_TIMEOUT},
+	{"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
+	{"allow-not-final", no_argument, NULL, OPT_ALLOW_NOT_FINAL},
+	{"final", no_argument, NULL, OPT_FINAL},
+	{"tag-keys", required_argument, NULL, OPT_TAG_KEYS},
+	{"rules", required_argument, NULL, OPT_RULES},
+	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	{NULL, 0, NULL, 0},
+};
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -140,11 +170,10 @@ static int number_option(struct args *a, int ch, const char *v)
 		a->o.threads = (size_t)n;
 		return 0;
 	case OPT_STALL_TIMEOUT:
-		return pb_fetch_limit_option("stall-timeout", v, &a->o.fetch);
 	case OPT_MIN_RATE:
-		return pb_fetch_limit_option("min-rate", v, &a->o.fetch);
 	case OPT_DOWNLOAD_TIMEOUT:
-		return pb_fetch_limit_option("download-timeout", v, &a->o.fetch);
+		/* pb_fetch_limit_option knows each limit by its option's name. */
+		return pb_fetch_limit_option(pb_opts_name(longopts, ch), v, &a->o.fetch);
 	default: /* OPT_POLL_TIMEOUT */
 		if (parse_count(v, 1, 86400 * 7, &n) < 0)
 			return pb_opts_bad("--poll-timeout", "a positive number of seconds", v);
@@ -242,35 +271,6 @@ static int option(void *ctx, int ch, const char *v)
 /* Reads the options; --help and --version are answered at once. Returns 0, or -1 on a usage error. */
 static int read_options(int argc, char **argv, struct args *a)
 {
-	static const struct option longopts[] = {
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"source", required_argument, NULL, OPT_SOURCE},
-		{"endpoint", required_argument, NULL, OPT_ENDPOINT},
-		{"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
-		{"min-rate", required_argument, NULL, OPT_MIN_RATE},
-		{"download-timeout", required_argument, NULL, OPT_DOWNLOAD_TIMEOUT},
-		{"cacert", required_argument, NULL, OPT_CACERT},
-		{"month", required_argument, NULL, OPT_MONTH},
-		{"history", no_argument, NULL, OPT_HISTORY},
-		{"summary", optional_argument, NULL, OPT_SUMMARY},
-		{"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
-		{"threads", required_argument, NULL, OPT_THREADS},
-		{"progress", no_argument, NULL, OPT_PROGRESS},
-		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-		{"help", no_argument, NULL, OPT_HELP},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{"invoice", required_argument, NULL, OPT_INVOICE},
-		{"currency", required_argument, NULL, OPT_CURRENCY},
-		{"billing-period", required_argument, NULL, OPT_BILLING_PERIOD},
-		{"poll-timeout", required_argument, NULL, OPT_POLL_TIMEOUT},
-		{"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
-		{"allow-not-final", no_argument, NULL, OPT_ALLOW_NOT_FINAL},
-		{"final", no_argument, NULL, OPT_FINAL},
-		{"tag-keys", required_argument, NULL, OPT_TAG_KEYS},
-		{"rules", required_argument, NULL, OPT_RULES},
-		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-		{NULL, 0, NULL, 0},
-	};
 	const struct pb_opts o = {"pb-ingest", longopts, OPT_HELP, OPT_VERSION, usage, option, a};
 	int first;
 

@@ -53,6 +53,29 @@ struct args {
 	int history, progress, done;
 };
 
+static const struct option longopts[] = {
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"url", required_argument, NULL, OPT_URL},
+	{"service", required_argument, NULL, OPT_SERVICE},
+	{"region", required_argument, NULL, OPT_REGION},
+	{"currency", required_argument, NULL, OPT_CURRENCY},
+	{"source", required_argument, NULL, OPT_SOURCE},
+	{"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
+	{"min-rate", required_argument, NULL, OPT_MIN_RATE},
+	{"download-timeout", required_argument, NULL, OPT_DOWNLOAD_TIMEOUT},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"vendor", required_argument, NULL, OPT_VENDOR},
+	{"meter", required_argument, NULL, OPT_METER},
+	{"sku", required_argument, NULL, OPT_SKU},
+	{"history", no_argument, NULL, OPT_HISTORY},
+	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -138,11 +161,10 @@ static int option(void *ctx, int ch, const char *v)
 		a->o.source = v;
 		return 0;
 	case OPT_STALL_TIMEOUT:
-		return pb_fetch_limit_option("stall-timeout", v, &a->o.fetch);
 	case OPT_MIN_RATE:
-		return pb_fetch_limit_option("min-rate", v, &a->o.fetch);
 	case OPT_DOWNLOAD_TIMEOUT:
-		return pb_fetch_limit_option("download-timeout", v, &a->o.fetch);
+		/* pb_fetch_limit_option knows each limit by its option's name. */
+		return pb_fetch_limit_option(pb_opts_name(longopts, ch), v, &a->o.fetch);
 	case OPT_PROGRESS:
 	case OPT_NO_PROGRESS:
 		a->progress = ch == OPT_PROGRESS ? 1 : -1;
@@ -168,28 +190,6 @@ static int option(void *ctx, int ch, const char *v)
 
 static int read_options(int argc, char **argv, struct args *a)
 {
-	static const struct option longopts[] = {
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"url", required_argument, NULL, OPT_URL},
-		{"service", required_argument, NULL, OPT_SERVICE},
-		{"region", required_argument, NULL, OPT_REGION},
-		{"currency", required_argument, NULL, OPT_CURRENCY},
-		{"source", required_argument, NULL, OPT_SOURCE},
-		{"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
-		{"min-rate", required_argument, NULL, OPT_MIN_RATE},
-		{"download-timeout", required_argument, NULL, OPT_DOWNLOAD_TIMEOUT},
-		{"cacert", required_argument, NULL, OPT_CACERT},
-		{"progress", no_argument, NULL, OPT_PROGRESS},
-		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-		{"vendor", required_argument, NULL, OPT_VENDOR},
-		{"meter", required_argument, NULL, OPT_METER},
-		{"sku", required_argument, NULL, OPT_SKU},
-		{"history", no_argument, NULL, OPT_HISTORY},
-		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-		{"help", no_argument, NULL, OPT_HELP},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
-	};
 	const struct pb_opts o = {"pb-prices", longopts, OPT_HELP, OPT_VERSION, usage, option, a};
 	int first = pb_opts_parse(&o, argc, argv, &a->done);
 
