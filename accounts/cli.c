@@ -55,6 +55,15 @@ int pb_cli_fail(int ret, const struct pb_buf *err)
 	return ret;
 }
 
+int pb_cli_answer(struct pb_cli *cli, int rc, const struct pb_buf *out, const struct pb_buf *err)
+{
+	if (rc < 0)
+		pb_cli_fail(rc, err);
+	else
+		pb_cli_write_buf(cli, out);
+	return rc;
+}
+
 void pb_cli_try(const struct pb_cli *cli)
 {
 	if (!cli->plain)

@@ -43,6 +43,12 @@ int pb_cli_printf(struct pb_cli *cli, const char *fmt, ...) __attribute__((forma
 /* Logs err as an error and returns ret (a PB_ERR_ code). */
 int pb_cli_fail(int ret, const struct pb_buf *err);
 
+/*
+ * How a command that answers with out ends: err logged as an error when rc is negative (a PB_ERR_ code), else
+ * out written. Returns rc.
+ */
+int pb_cli_answer(struct pb_cli *cli, int rc, const struct pb_buf *out, const struct pb_buf *err);
+
 /* Says "Try 'pb-accounts NAME --help'." on stderr, for plain messages. */
 void pb_cli_try(const struct pb_cli *cli);
 

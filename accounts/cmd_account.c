@@ -189,10 +189,7 @@ int pb_cmd_show(struct pb_cli *cli)
 	if (!conn)
 		goto out;
 	rc = cli->nargs ? pb_account_show(conn, alias, &out, &err) : pb_account_list(conn, &out, &err);
-	if (rc < 0)
-		pb_cli_fail(rc, &err);
-	else
-		pb_cli_write_buf(cli, &out);
+	pb_cli_answer(cli, rc, &out, &err);
 out:
 	PQfinish(conn);
 	pb_buf_release(&err);

@@ -121,10 +121,7 @@ int pb_cmd_proposals(struct pb_cli *cli)
 	if (!conn)
 		goto out;
 	rc = pb_proposal_list(conn, s, &out, &err);
-	if (rc < 0)
-		pb_cli_fail(rc, &err);
-	else
-		pb_cli_write_buf(cli, &out);
+	pb_cli_answer(cli, rc, &out, &err);
 out:
 	PQfinish(conn);
 	pb_buf_release(&err);
@@ -166,10 +163,8 @@ int pb_cmd_approve(struct pb_cli *cli)
 				 &reasons, &err);
 	if (rc == PB_ERR_REFUSED && reasons.len)
 		pb_cli_refuse(alias, vendor, &reasons);
-	else if (rc < 0)
-		pb_cli_fail(rc, &err);
 	else
-		pb_cli_write_buf(cli, &out);
+		pb_cli_answer(cli, rc, &out, &err);
 out:
 	PQfinish(conn);
 	free(e);
@@ -194,10 +189,7 @@ int pb_cmd_reject(struct pb_cli *cli)
 	if (!conn)
 		goto out;
 	rc = pb_proposal_reject(conn, cli->args[0], cli->by, cli->reason, &out, &err);
-	if (rc < 0)
-		pb_cli_fail(rc, &err);
-	else
-		pb_cli_write_buf(cli, &out);
+	pb_cli_answer(cli, rc, &out, &err);
 out:
 	PQfinish(conn);
 	pb_buf_release(&err);
