@@ -158,6 +158,19 @@ static int copy_finish(PGconn *conn, struct pb_buf *b, int ok, uint64_t *count, 
 	return ret;
 }
 
+/*
+ * One COPY of the few rows that rows holds whole (text format): started with sql, sent and ended. Releases
+ * rows. Returns 0 or -1 with err set.
+ */
+static int copy_all(PGconn *conn, const char *sql, struct pb_buf *rows, struct pb_buf *err)
+{
+	if (pb_db_copy_start(conn, sql, err) < 0) {
+		pb_buf_release(rows);
+		return -1;
+	}
+	return copy_finish(conn, rows, 1, NULL, err);
+}
+
 /* pb.usage_daily.list_source's text. */
 static const char *list_source_name(enum pb_list_source s)
 {
@@ -393,13 +406,11 @@ static int copy_accounts(PGconn *conn, struct tally *y, struct pb_buf *err)
 		pb_buf_addstr(err, "out of memory");
 		return -1;
 	}
-	if (pb_db_copy_start(conn,
-			     "COPY pb.import_account (import_id, partner_account_id, currency, line_count, list_total, "
-			     "billed_total, first_day, last_day) FROM STDIN",
-			     err) < 0)
-		return -1;
 	pb_buf_add(&b, y->accounts.ptr, y->accounts.len);
-	return copy_finish(conn, &b, 1, NULL, err);
+	return copy_all(conn,
+			"COPY pb.import_account (import_id, partner_account_id, currency, line_count, list_total, "
+			"billed_total, first_day, last_day) FROM STDIN",
+			&b, err);
 }
 
 /* Per charge category and type: lines and totals. */
@@ -411,11 +422,6 @@ static int copy_charges(PGconn *conn, const struct tally *y, struct pb_buf *err)
 
 	if (!y->ncs)
 		return 0;
-	if (pb_db_copy_start(conn,
-			     "COPY pb.import_charge (import_id, charge_category, charge_type, line_count, list_total, "
-			     "billed_total) FROM STDIN",
-			     err) < 0)
-		return -1;
 	for (i = 0; i < y->ncs; i++) {
 		pb_money_format_canonical(y->cs[i].list, l);
 		pb_money_format_canonical(y->cs[i].billed, bl);
@@ -425,7 +431,10 @@ static int copy_charges(PGconn *conn, const struct tally *y, struct pb_buf *err)
 		pb_buf_add_copy_text(&b, y->cs[i].type.ptr, y->cs[i].type.len);
 		pb_buf_addf(&b, "\t%llu\t%s\t%s\n", (unsigned long long)y->cs[i].lines, l, bl);
 	}
-	return copy_finish(conn, &b, 1, NULL, err);
+	return copy_all(conn,
+			"COPY pb.import_charge (import_id, charge_category, charge_type, line_count, list_total, "
+			"billed_total) FROM STDIN",
+			&b, err);
 }
 
 /* Per list source (and price load): lines and totals, for the reconciliation. */
@@ -437,12 +446,6 @@ static int copy_lists(PGconn *conn, const struct tally *y, struct pb_buf *err)
 
 	if (!y->nls)
 		return 0;
-	if (pb_db_copy_start(
-		    conn,
-		    "COPY pb.import_list (import_id, list_source, price_load_id, line_count, list_total, billed_total) "
-		    "FROM STDIN",
-		    err) < 0)
-		return -1;
 	for (k = 0; k < y->nls; k++) {
 		pb_money_format_canonical(y->ls[k].list, l);
 		pb_money_format_canonical(y->ls[k].billed, bl);
@@ -453,7 +456,11 @@ static int copy_lists(PGconn *conn, const struct tally *y, struct pb_buf *err)
 			pb_buf_addstr(&b, "\\N");
 		pb_buf_addf(&b, "\t%llu\t%s\t%s\n", (unsigned long long)y->ls[k].lines, l, bl);
 	}
-	return copy_finish(conn, &b, 1, NULL, err);
+	return copy_all(
+		conn,
+		"COPY pb.import_list (import_id, list_source, price_load_id, line_count, list_total, billed_total) "
+		"FROM STDIN",
+		&b, err);
 }
 
 /* What the rows sent add up to, for the totals check. */
