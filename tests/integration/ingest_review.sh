@@ -950,4 +950,17 @@ check "27: --summary of a tenant billed in USD and EUR: exit 1, the reason only,
 	"1|pb-ingest: partner account '$TENANT' has lines in more than one currency (EUR, USD); use --summary=daily|" \
 	"$st|$(cat "$err")|$(cat "$out")"
 
+# ---- 28. a Partner Center ChargeType not in the table: kept as its own charge category, warned, counted ------
+# As for AWS and Azure files (tests/e2e): the type itself is the category, each line counted once.
+mkdir -p "$TMP/e/pctype"
+{
+	pc_line | sed 's/"Usage"/"Correction"/'
+	pc_line "$TENANT" 2026-10-04T00:00:00Z '"0.5"' '"-0.25"' | sed 's/"Usage"/"Correction"/'
+	pc_line "$TENANT" 2026-10-04T00:00:00Z '"0.5"' '"2"'
+} >"$TMP/e/pctype/pc.jsonl"
+run "$TMP/e/pctype" --format partner-center --month 2026-10 --summary=daily pc.jsonl
+check "28: a Partner Center line of an unknown ChargeType: its own category, one warning counting both lines" \
+	"0|pb-ingest: pc.jsonl: warning: 2 lines of unknown charge type 'Correction' kept as charge category 'Correction'|azure,2026-10-01,$TENANT,2026-10-03,Correction,Correction,Virtual Machines,eastus,USD,2,1.75,1|azure,2026-10-01,$TENANT,2026-10-04,Correction,Correction,Virtual Machines,eastus,USD,2,-0.25,1|azure,2026-10-01,$TENANT,2026-10-04,Usage,Usage,Virtual Machines,eastus,USD,2,2,1|" \
+	"$st|$(cat "$err")|$(tail -n +2 "$out" | tr '\n' '|')"
+
 pb_tests_done
