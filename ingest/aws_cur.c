@@ -390,14 +390,7 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 	u->charge_type.len = f->len;
 	commitment_type(a, c, &u->charge_type);
 	cat = pb_aws_cur_category(f->ptr, f->len);
-	if (cat) {
-		u->category.ptr = cat;
-		u->category.len = strlen(cat);
-	} else {
-		pb_stats_unknown(st, f->ptr, f->len, 1);
-		u->category.ptr = f->ptr;
-		u->category.len = f->len;
-	}
+	u->category = pb_stats_category(st, cat, f->ptr, f->len);
 
 	f = &c->fields[a->alt[CUR_CURRENCY][0]];
 	if (f->len == 0)

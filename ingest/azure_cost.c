@@ -422,14 +422,7 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 			a->last_category = cat;
 		}
 	}
-	if (cat) {
-		u->category.ptr = cat;
-		u->category.len = strlen(cat);
-	} else {
-		pb_stats_unknown(st, f->ptr, f->len, 1);
-		u->category.ptr = f->ptr;
-		u->category.len = f->len;
-	}
+	u->category = pb_stats_category(st, cat, f->ptr, f->len);
 	if (charge_type(a, c, u, err, field) < 0)
 		return -1;
 

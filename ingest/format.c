@@ -29,6 +29,19 @@ void pb_stats_unknown(struct pb_format_stats *s, const char *t, size_t n, uint64
 	s->unknown_other += count;
 }
 
+struct pb_text pb_stats_category(struct pb_format_stats *s, const char *cat, const char *type, size_t n)
+{
+	struct pb_text t = {type, n};
+
+	if (cat) {
+		t.ptr = cat;
+		t.len = strlen(cat);
+	} else {
+		pb_stats_unknown(s, type, n, 1);
+	}
+	return t;
+}
+
 void pb_stats_merge(struct pb_format_stats *dst, const struct pb_format_stats *src)
 {
 	size_t i;

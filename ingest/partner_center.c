@@ -174,19 +174,11 @@ static int charge(struct pb_format_stats *st, const struct pb_jsonl *j, struct p
 		  uint32_t *col)
 {
 	struct pb_text t = {"", 0};
-	const char *cat;
 
 	if (need(j, "ChargeType", "text", &t, err, col) < 0)
 		return -1;
 	u->charge_type = t;
-	cat = pb_azure_category(t.ptr, t.len);
-	if (cat) {
-		u->category.ptr = cat;
-		u->category.len = strlen(cat);
-	} else {
-		pb_stats_unknown(st, t.ptr, t.len, 1);
-		u->category = t;
-	}
+	u->category = pb_stats_category(st, pb_azure_category(t.ptr, t.len), t.ptr, t.len);
 	return 0;
 }
 
