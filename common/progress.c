@@ -77,6 +77,27 @@ static void share(const struct pb_progress *p, uint64_t done, uint64_t now)
 		fprintf(p->out, ", %s left", eta);
 }
 
+/* Ends a line drawn: the share of the total done, the rest of the old line cleared, and out flushed. */
+static void drawn(struct pb_progress *p, uint64_t done, uint64_t now)
+{
+	share(p, done, now);
+	fputs("\033[K", p->out);
+	fflush(p->out);
+	p->drawn = 1;
+}
+
+/* 1 (with the time in *now) when a line is to be drawn: shown at all, past the quiet start, REDRAW_MS apart. */
+static int due(struct pb_progress *p, uint64_t *now)
+{
+	if (!p->out)
+		return 0;
+	*now = pb_now_ms();
+	if (*now - p->last_ms < REDRAW_MS || *now - p->start_ms < p->quiet_ms)
+		return 0;
+	p->last_ms = *now;
+	return 1;
+}
+
 static void draw(struct pb_progress *p, const char *label, uint64_t bytes, uint64_t rows, uint64_t now)
 {
 	uint64_t ms = now - p->start_ms, mb10 = bytes / 100000, rate10 = 0;
@@ -86,23 +107,15 @@ static void draw(struct pb_progress *p, const char *label, uint64_t bytes, uint6
 	fprintf(p->out, "\r%s: %llu.%llu MB, %llu rows, %llu.%llu MB/s", label, (unsigned long long)(mb10 / 10),
 		(unsigned long long)(mb10 % 10), (unsigned long long)rows, (unsigned long long)(rate10 / 10),
 		(unsigned long long)(rate10 % 10));
-	share(p, bytes, now);
-	fputs("\033[K", p->out);
-	fflush(p->out);
-	p->drawn = 1;
+	drawn(p, bytes, now);
 }
 
 void pb_progress_update(struct pb_progress *p, const char *label, uint64_t bytes, uint64_t rows)
 {
 	uint64_t now;
 
-	if (!p->out)
-		return;
-	now = pb_now_ms();
-	if (now - p->last_ms < REDRAW_MS || now - p->start_ms < p->quiet_ms)
-		return;
-	p->last_ms = now;
-	draw(p, label, bytes, rows, now);
+	if (due(p, &now))
+		draw(p, label, bytes, rows, now);
 }
 
 void pb_progress_finish(struct pb_progress *p, const char *label, uint64_t bytes, uint64_t rows)
@@ -121,23 +134,15 @@ static void draw_items(struct pb_progress *p, const char *label, uint64_t done, 
 			unit);
 	else
 		fprintf(p->out, "\r%s: %llu %s", label, (unsigned long long)done, unit);
-	share(p, done, now);
-	fputs("\033[K", p->out);
-	fflush(p->out);
-	p->drawn = 1;
+	drawn(p, done, now);
 }
 
 void pb_progress_items(struct pb_progress *p, const char *label, uint64_t done, const char *unit)
 {
 	uint64_t now;
 
-	if (!p->out)
-		return;
-	now = pb_now_ms();
-	if (now - p->last_ms < REDRAW_MS || now - p->start_ms < p->quiet_ms)
-		return;
-	p->last_ms = now;
-	draw_items(p, label, done, unit, now);
+	if (due(p, &now))
+		draw_items(p, label, done, unit, now);
 }
 
 void pb_progress_items_finish(struct pb_progress *p, const char *label, uint64_t done, const char *unit)
