@@ -82,6 +82,20 @@ static void add_run(struct pb_api_json *j, const struct pb_api_run *run)
 	pb_api_json_close(j, '}');
 }
 
+/* Starts an answer into out: its object, the account's alias (unless alias is NULL), the month and its run. */
+static void open_answer(struct pb_api_json *j, struct pb_buf *out, const struct pb_api_run *run, const char *alias)
+{
+	pb_api_json_init(j, out);
+	pb_api_json_open(j, '{');
+	if (alias) {
+		pb_api_json_key(j, "alias");
+		pb_api_json_string(j, alias);
+	}
+	pb_api_json_key(j, "month");
+	pb_api_json_string(j, run->month);
+	add_run(j, run);
+}
+
 static void add_interval(struct pb_api_json *j, const char *name, const char *low, const char *high)
 {
 	pb_api_json_key(j, name);
@@ -152,13 +166,7 @@ int pb_api_usage_account(const struct pb_api_run *run, const char *alias, PGresu
 		return -1;
 	if (PQntuples(res) == 0 || PQgetisnull(res, 0, PB_API_FIG_VENDOR))
 		return 1;
-	pb_api_json_init(&j, out);
-	pb_api_json_open(&j, '{');
-	pb_api_json_key(&j, "alias");
-	pb_api_json_string(&j, alias);
-	pb_api_json_key(&j, "month");
-	pb_api_json_string(&j, run->month);
-	add_run(&j, run);
+	open_answer(&j, out, run, alias);
 	if (add_account(&j, res, 0, PQntuples(res), 0) < 0)
 		return -1;
 	pb_api_json_close(&j, '}');
@@ -196,13 +204,7 @@ int pb_api_usage_daily(const struct pb_api_run *run, const char *alias, PGresult
 		return -1;
 	if (n == 0 || PQgetisnull(res, 0, 0))
 		return 1;
-	pb_api_json_init(&j, out);
-	pb_api_json_open(&j, '{');
-	pb_api_json_key(&j, "alias");
-	pb_api_json_string(&j, alias);
-	pb_api_json_key(&j, "month");
-	pb_api_json_string(&j, run->month);
-	add_run(&j, run);
+	open_answer(&j, out, run, alias);
 	pb_api_json_key(&j, "vendors");
 	pb_api_json_open(&j, '[');
 	for (i = 0; i < n; i = end) {
@@ -259,11 +261,7 @@ int pb_api_usage_list(const struct pb_api_run *run, PGresult *res, unsigned limi
 
 	if (PQnfields(res) != PB_API_FIG_NCOLUMNS + 1)
 		return -1;
-	pb_api_json_init(&j, out);
-	pb_api_json_open(&j, '{');
-	pb_api_json_key(&j, "month");
-	pb_api_json_string(&j, run->month);
-	add_run(&j, run);
+	open_answer(&j, out, run, NULL);
 	if (add_accounts(&j, res, limit, next) < 0)
 		return -1;
 	pb_api_usage_cursor_make(run->id, next, cursor);
