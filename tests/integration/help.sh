@@ -142,4 +142,17 @@ for p in pb-accounts pb-aggregate pb-api pb-db pb-ingest pb-invoice pb-prices pb
 		"$st|$err|$?|$(grep -c -- "--bogus" <<<"$err2")"
 done
 
+# A count is written in digits alone: a sign, a blank before it or a number past its range is refused, named.
+got=""
+for c in "pb-aggregate|--stale-after| 5" "pb-aggregate|--threads|+2" "pb-aggregate|--threads|99999999999999999999" \
+	"pb-api|--threads|+1" "pb-api|--pool|-0" "pb-api|--cache-entries|99999999999999999999" "pb-run|--limit|+5" \
+	"pb-run|--wait| 1" "pb-run|--wait|99999999999999999999"; do
+	IFS='|' read -r p o v <<<"$c"
+	err=$("$BIN/$p" "$o" "$v" 2>&1 >/dev/null)
+	got="$got$?|$(head -n 1 <<<"$err");"
+done
+check "a count with a sign, a blank or too many digits: exit 2, named" \
+	"2|pb-aggregate: --stale-after takes a number of days from 1 to 365, not ' 5';2|pb-aggregate: --threads takes a number of threads from 1 to 64, not '+2';2|pb-aggregate: --threads takes a number of threads from 1 to 64, not '99999999999999999999';2|pb-api: --threads takes a whole number from 0 to 256, not '+1';2|pb-api: --pool takes a whole number from 1 to 256, not '-0';2|pb-api: --cache-entries takes a whole number from 1 to 10000000, not '99999999999999999999';2|pb-run: --limit takes a count from 1 to 10000, not '+5';2|pb-run: --wait takes a count of seconds from 0 to 86400, not ' 1';2|pb-run: --wait takes a count of seconds from 0 to 86400, not '99999999999999999999';" \
+	"$got"
+
 pb_tests_done
