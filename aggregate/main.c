@@ -126,6 +126,7 @@ static int parse_month(const char *v, int32_t *month)
 static int option(void *ctx, int ch, const char *v)
 {
 	struct args *a = ctx;
+	long n;
 
 	switch (ch) {
 	case OPT_MONTH:
@@ -139,29 +140,17 @@ static int option(void *ctx, int ch, const char *v)
 	case OPT_STRICT:
 		a->strict = 1;
 		return 0;
-	case OPT_STALE_AFTER: {
-		char *end;
-		long n;
-
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (!*v || *end || errno || n < 1 || n > 365 || !(*v >= '0' && *v <= '9'))
+	case OPT_STALE_AFTER:
+		if (pb_opts_count(v, 1, 365, &n) < 0)
 			return pb_opts_bad("--stale-after", "a number of days from 1 to 365", v);
 		a->stale_after = (int)n;
 		a->has_stale_after = 1;
 		return 0;
-	}
-	case OPT_THREADS: {
-		char *end;
-		long n;
-
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (!*v || *end || errno || n < 1 || n > PB_AGG_POOL_MAX_THREADS || !(*v >= '0' && *v <= '9'))
+	case OPT_THREADS:
+		if (pb_opts_count(v, 1, PB_AGG_POOL_MAX_THREADS, &n) < 0)
 			return pb_opts_bad("--threads", "a number of threads from 1 to 64", v);
 		a->threads = (int)n;
 		return 0;
-	}
 	case OPT_PRICING:
 		a->pricing = v;
 		return 0;

@@ -120,25 +120,16 @@ static void usage(FILE *out)
 		     "loopback), 3 a dependency failed.\n");
 }
 
-/* A whole number from lo to hi: 0 with *out, or -1. */
-static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || *end || *out < lo || *out > hi ? -1 : 0;
-}
-
-static int number(const char *opt, const char *v, unsigned long lo, unsigned long hi, unsigned long *out)
+static int number(const char *opt, const char *v, long lo, long hi, unsigned long *out)
 {
 	char what[64];
+	long n = 0;
+	int rc = pb_opts_count(v, lo, hi, &n);
 
-	if (parse_uint(v, lo, hi, out) == 0)
+	*out = (unsigned long)n;
+	if (rc == 0)
 		return 0;
-	snprintf(what, sizeof(what), "a whole number from %lu to %lu", lo, hi);
+	snprintf(what, sizeof(what), "a whole number from %ld to %ld", lo, hi);
 	return pb_opts_bad(opt, what, v);
 }
 

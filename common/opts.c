@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -98,6 +99,21 @@ int pb_opts_log_format(const char *value)
 	if (pb_log_parse_format(value, &f) < 0)
 		return pb_opts_bad("--log-format", "plain or json", value);
 	pb_log_setup(pb_log_program(), f, stderr);
+	return 0;
+}
+
+int pb_opts_count(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long n;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || *end || n < lo || n > hi)
+		return -1;
+	*out = n;
 	return 0;
 }
 

@@ -39,6 +39,12 @@ int pb_opts_bad(const char *opt, const char *what, const char *value);
  */
 int pb_opts_log_format(const char *value);
 
+/*
+ * A count written in digits alone (strtol would take " 5", "+5" and "-0" too), from lo to hi: 0 with it in
+ * *out, or -1 (nothing said: the caller names what the option takes).
+ */
+int pb_opts_count(const char *s, long lo, long hi, long *out);
+
 /* For a program that takes no operand: 0 when first is argc, else -1 after saying "unexpected argument 'ARG'". */
 int pb_opts_no_operands(int argc, char **argv, int first);
 

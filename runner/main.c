@@ -82,8 +82,6 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 /* One option's value into o. Returns 0 or EXIT_USAGE, having said why. */
 static int take_option(int ch, const char *arg, struct options *o)
 {
-	char *end;
-
 	switch (ch) {
 	case 'm':
 		if (pb_date_parse_month(arg, &o->month) < 0)
@@ -105,9 +103,7 @@ static int take_option(int ch, const char *arg, struct options *o)
 		o->run.metrics_file = arg;
 		break;
 	case 'w':
-		/* Digits only: strtol would take ' 5', '+5' and '-0' too. */
-		o->run.wait = strtol(arg, &end, 10);
-		if (arg[0] < '0' || arg[0] > '9' || *end || o->run.wait < 0 || o->run.wait > WAIT_MAX)
+		if (pb_opts_count(arg, 0, WAIT_MAX, &o->run.wait) < 0)
 			return usage_error("--wait takes a count of seconds from 0 to %d, not '%s'", WAIT_MAX, arg);
 		o->wait_given = 1;
 		break;
@@ -126,8 +122,7 @@ static int take_option(int ch, const char *arg, struct options *o)
 		o->job = arg;
 		break;
 	case 'n':
-		o->limit = strtol(arg, &end, 10);
-		if (arg[0] < '0' || arg[0] > '9' || *end || o->limit < 1 || o->limit > HISTORY_LIMIT_MAX)
+		if (pb_opts_count(arg, 1, HISTORY_LIMIT_MAX, &o->limit) < 0)
 			return usage_error("--limit takes a count from 1 to 10000, not '%s'", arg);
 		break;
 	}
