@@ -346,8 +346,6 @@ static void long_options(struct option *longopts)
 /* The options that take a date, a month or a number. Returns 0 or PB_ERR_USAGE after a message. */
 static int value_option(struct pb_cli *cli, int ch, const char *v)
 {
-	char *end;
-
 	switch (ch) {
 	case OPT_FROM:
 		cli->has_from = 1;
@@ -359,15 +357,11 @@ static int value_option(struct pb_cli *cli, int ch, const char *v)
 		cli->has_month = 1;
 		return pb_date_parse_month(v, &cli->month) < 0 ? pb_cli_bad_value(cli, "month", "YYYY-MM", v) : 0;
 	case OPT_TIMEOUT:
-		errno = 0;
-		cli->timeout = strtol(v, &end, 10);
-		if (errno || end == v || *end || cli->timeout <= 0 || cli->timeout > 3600)
+		if (pb_opts_count(v, 1, 3600, &cli->timeout) < 0)
 			return pb_cli_bad_value(cli, "timeout", "a number of seconds from 1 to 3600", v);
 		return 0;
 	case OPT_MAX_ERRORS:
-		errno = 0;
-		cli->max_errors = strtol(v, &end, 10);
-		if (errno || end == v || *end || cli->max_errors < 1 || cli->max_errors > 100000)
+		if (pb_opts_count(v, 1, 100000, &cli->max_errors) < 0)
 			return pb_cli_bad_value(cli, "max-errors", "a whole number from 1 to 100000", v);
 		return 0;
 	default: /* OPT_LOG_FORMAT */

@@ -23,6 +23,7 @@
 #include "http.h"
 #include "interrupt.h"
 #include "log.h"
+#include "opts.h"
 #include "progress.h"
 #include "retry.h"
 #include "ring.h"
@@ -1282,16 +1283,13 @@ int pb_fetch_limit_option(const char *name, const char *value, struct pb_fetch_o
 		{"download-timeout", "a positive number of seconds (at most 7 days)", 86400 * 7},
 	};
 	size_t i;
-	char *end;
 	long n;
 
 	for (i = 0; i < sizeof(limits) / sizeof(limits[0]) && strcmp(limits[i].name, name) != 0; i++)
 		;
 	if (i == sizeof(limits) / sizeof(limits[0]))
 		return -1;
-	errno = 0;
-	n = strtol(value, &end, 10);
-	if (errno || end == value || *end || n < 1 || n > limits[i].max) {
+	if (pb_opts_count(value, 1, limits[i].max, &n) < 0) {
 		pb_error("--%s takes %s, not '%s'", name, limits[i].what, value);
 		return -1;
 	}

@@ -141,16 +141,6 @@ static void usage(FILE *out)
 		"Exit status: 0 success, 1 bad input, 2 usage error, 3 a dependency failed, 4 refused by a rule.\n");
 }
 
-/* A whole number from lo to hi. */
-static int parse_count(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	return errno || end == s || *end || *out < lo || *out > hi ? -1 : 0;
-}
-
 /* Options that take a number. */
 static int number_option(struct args *a, int ch, const char *v)
 {
@@ -158,12 +148,12 @@ static int number_option(struct args *a, int ch, const char *v)
 
 	switch (ch) {
 	case OPT_MAX_ERRORS:
-		if (parse_count(v, 1, 1000000000, &n) < 0)
+		if (pb_opts_count(v, 1, 1000000000, &n) < 0)
 			return pb_opts_bad("--max-errors", "a positive whole number", v);
 		a->o.max_errors = (unsigned long)n;
 		return 0;
 	case OPT_THREADS:
-		if (parse_count(v, 1, PB_INGEST_MAX_THREADS, &n) < 0) {
+		if (pb_opts_count(v, 1, PB_INGEST_MAX_THREADS, &n) < 0) {
 			pb_error("--threads takes a whole number from 1 to %d, not '%s'", PB_INGEST_MAX_THREADS, v);
 			return -1;
 		}
@@ -175,7 +165,7 @@ static int number_option(struct args *a, int ch, const char *v)
 		/* pb_fetch_limit_option knows each limit by its option's name. */
 		return pb_fetch_limit_option(pb_opts_name(longopts, ch), v, &a->o.fetch);
 	default: /* OPT_POLL_TIMEOUT */
-		if (parse_count(v, 1, 86400 * 7, &n) < 0)
+		if (pb_opts_count(v, 1, 86400 * 7, &n) < 0)
 			return pb_opts_bad("--poll-timeout", "a positive number of seconds", v);
 		a->o.poll_timeout = n;
 		return 0;

@@ -193,13 +193,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 static int db_timeout(void)
 {
 	const char *v = getenv("PB_RUN_DB_TIMEOUT");
-	char *end;
 	long n;
 
 	if (!v)
 		return 0;
-	n = strtol(v, &end, 10);
-	if (end == v || *end || n < 1 || n > PB_RECORD_TIMEOUT_MAX) {
+	if (pb_opts_count(v, 1, PB_RECORD_TIMEOUT_MAX, &n) < 0) {
 		pb_error("PB_RUN_DB_TIMEOUT takes a count of seconds from 1 to %d, not '%s'", PB_RECORD_TIMEOUT_MAX, v);
 		return EXIT_USAGE;
 	}

@@ -146,13 +146,23 @@ done
 got=""
 for c in "pb-aggregate|--stale-after| 5" "pb-aggregate|--threads|+2" "pb-aggregate|--threads|99999999999999999999" \
 	"pb-api|--threads|+1" "pb-api|--pool|-0" "pb-api|--cache-entries|99999999999999999999" "pb-run|--limit|+5" \
-	"pb-run|--wait| 1" "pb-run|--wait|99999999999999999999"; do
+	"pb-run|--wait| 1" "pb-run|--wait|99999999999999999999" "pb-ingest|--max-errors|+5" "pb-ingest|--threads| 2" \
+	"pb-ingest|--poll-timeout|+5" "pb-ingest|--stall-timeout| 30" "pb-prices|--min-rate|+100"; do
 	IFS='|' read -r p o v <<<"$c"
 	err=$("$BIN/$p" "$o" "$v" 2>&1 >/dev/null)
 	got="$got$?|$(head -n 1 <<<"$err");"
 done
 check "a count with a sign, a blank or too many digits: exit 2, named" \
-	"2|pb-aggregate: --stale-after takes a number of days from 1 to 365, not ' 5';2|pb-aggregate: --threads takes a number of threads from 1 to 64, not '+2';2|pb-aggregate: --threads takes a number of threads from 1 to 64, not '99999999999999999999';2|pb-api: --threads takes a whole number from 0 to 256, not '+1';2|pb-api: --pool takes a whole number from 1 to 256, not '-0';2|pb-api: --cache-entries takes a whole number from 1 to 10000000, not '99999999999999999999';2|pb-run: --limit takes a count from 1 to 10000, not '+5';2|pb-run: --wait takes a count of seconds from 0 to 86400, not ' 1';2|pb-run: --wait takes a count of seconds from 0 to 86400, not '99999999999999999999';" \
+	"2|pb-aggregate: --stale-after takes a number of days from 1 to 365, not ' 5';2|pb-aggregate: --threads takes a number of threads from 1 to 64, not '+2';2|pb-aggregate: --threads takes a number of threads from 1 to 64, not '99999999999999999999';2|pb-api: --threads takes a whole number from 0 to 256, not '+1';2|pb-api: --pool takes a whole number from 1 to 256, not '-0';2|pb-api: --cache-entries takes a whole number from 1 to 10000000, not '99999999999999999999';2|pb-run: --limit takes a count from 1 to 10000, not '+5';2|pb-run: --wait takes a count of seconds from 0 to 86400, not ' 1';2|pb-run: --wait takes a count of seconds from 0 to 86400, not '99999999999999999999';2|pb-ingest: --max-errors takes a positive whole number, not '+5';2|pb-ingest: --threads takes a whole number from 1 to 16, not ' 2';2|pb-ingest: --poll-timeout takes a positive number of seconds, not '+5';2|pb-ingest: --stall-timeout takes a positive number of seconds, not ' 30';2|pb-prices: --min-rate takes a whole number of bytes a second from 1 to 1000000000, not '+100';" \
 	"$got"
+# pb-accounts: its commands' counts the same (nothing is connected to before the options are read).
+got=""
+for c in "import|x|--max-errors|+5" "create-azure-customer|ACME1|--timeout| 5"; do
+	IFS='|' read -r cmd arg o v <<<"$c"
+	err=$("$BIN/pb-accounts" "$cmd" "$arg" "$o" "$v" 2>&1 >/dev/null)
+	got="$got$?|$(head -n 1 <<<"$err");"
+done
+check "pb-accounts: a count with a sign or a blank: exit 2, named" \
+	"2|pb-accounts: import: --max-errors takes a whole number from 1 to 100000, not '+5';2|pb-accounts: create-azure-customer: --timeout takes a number of seconds from 1 to 3600, not ' 5';" "$got"
 
 pb_tests_done
