@@ -139,24 +139,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, PB_OPTSTRING, longopts, NULL)) != -1) {
-		char *end;
 		long v;
 
 		switch (ch) {
 		case 'a':
 			if (pb_date_parse_day(optarg, &o->as_of) < 0)
-				return usage_error("--as-of wants a date YYYY-MM-DD, not '%s'", optarg);
+				return usage_error("--as-of takes a date YYYY-MM-DD, not '%s'", optarg);
 			o->has_as_of = 1;
 			break;
 		case 'f':
 			o->final = 1;
 			break;
 		case 'm':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' || optarg[0] < '0' || optarg[0] > '9' ||
-			    v > PB_MONEY_SCALE)
-				return usage_error("--minor-unit wants a number of decimals 0..%d, not '%s'",
+			if (pb_opts_count(optarg, 0, PB_MONEY_SCALE, &v) < 0)
+				return usage_error("--minor-unit takes a number of decimals 0..%d, not '%s'",
 						   PB_MONEY_SCALE, optarg);
 			o->minor_unit = (int)v;
 			break;
