@@ -151,8 +151,7 @@ static void lower_names(char **v, size_t n)
 
 	for (i = 0; i < n; i++)
 		for (p = v[i]; *p && *p != ':'; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
+			*p = pb_ascii_lower(*p);
 }
 
 /* The standard headers of the string to sign, one value a line, in their fixed order. */

@@ -27,6 +27,12 @@ unsigned pb_text_format_char(const char *p, size_t n);
 /* The bytes format character c (pb_text_format_char's) takes in UTF-8: 2 or 3. */
 size_t pb_text_format_len(unsigned c);
 
+/* c in lowercase when it is an ASCII capital (A to Z), else c as it is: whatever the locale, as SQL's C collation. */
+static inline char pb_ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
 /* The value of the hexadecimal digit c (0-9, a-f, A-F), or -1. */
 int pb_hex_digit(char c);
 

@@ -1,6 +1,8 @@
 /* Units of measure read as a count of a base unit, as pb-ingest prices a line and pb-prices shows a price. */
 #include "unit.h"
 
+#include "text.h"
+
 #include "banned.h"
 
 int pb_unit_parse(const char *s, size_t len, uint32_t *count, char *base, size_t cap)
@@ -56,7 +58,7 @@ int pb_unit_parse(const char *s, size_t len, uint32_t *count, char *base, size_t
 		blank = 0;
 		if (o + 1 >= cap)
 			return -1;
-		base[o++] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+		base[o++] = pb_ascii_lower(ch);
 		if (ch == '/' || ch == '-')
 			word = o;
 	}

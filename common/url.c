@@ -289,7 +289,7 @@ static int copy_lower(char *out, size_t cap, const char *s, size_t n)
 	if (n == 0 || n >= cap)
 		return -1;
 	for (i = 0; i < n; i++)
-		out[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+		out[i] = pb_ascii_lower(s[i]);
 	out[n] = '\0';
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "money.h"
 #include "table.h"
 #include "testhook.h"
+#include "text.h"
 #include "unit.h"
 
 #include "banned.h"
@@ -1564,7 +1565,7 @@ static struct pb_text meter_key(const struct pb_listprice *p, struct pb_text t, 
 	if (i == t.len)
 		return t;
 	for (i = 0; i < t.len; i++)
-		buf[i] = t.ptr[i] >= 'A' && t.ptr[i] <= 'Z' ? (char)(t.ptr[i] - 'A' + 'a') : t.ptr[i];
+		buf[i] = pb_ascii_lower(t.ptr[i]);
 	t.ptr = buf;
 	return t;
 }

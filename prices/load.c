@@ -12,6 +12,7 @@
 #include "exitcode.h"
 #include "interrupt.h"
 #include "testhook.h"
+#include "text.h"
 #include "unit.h"
 #include "who.h"
 
@@ -227,8 +228,8 @@ int pb_price_load_add(struct pb_price_load *l, const struct pb_price_item *it, s
 	for (i = 0; i < it->meter.len; i++) {
 		char ch = it->meter.ptr[i];
 
-		if (strcmp(l->vendor, "azure") == 0 && ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch - 'A' + 'a');
+		if (strcmp(l->vendor, "azure") == 0)
+			ch = pb_ascii_lower(ch);
 		/* A line break, tab or backslash escaped as in every other field: raw, it ends the COPY row. */
 		if (copy_escape(ch))
 			pb_buf_addstr(b, copy_escape(ch));

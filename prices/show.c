@@ -42,7 +42,7 @@ static void unit_base(struct row *r)
 	}
 	memcpy(r->base, "t ", 2);
 	for (i = 0; r->unit[i] && i + 3 < sizeof(r->base); i++)
-		r->base[i + 2] = r->unit[i] >= 'A' && r->unit[i] <= 'Z' ? (char)(r->unit[i] - 'A' + 'a') : r->unit[i];
+		r->base[i + 2] = pb_ascii_lower(r->unit[i]);
 	r->base[i + 2] = '\0';
 }
 
@@ -192,8 +192,7 @@ int pb_prices_show(PGconn *conn, const char *vendor, const char *meter, FILE *ou
 		return PB_ERR_DATA;
 	}
 	for (i = 0; key[i] && strcmp(vendor, "azure") == 0; i++)
-		if (key[i] >= 'A' && key[i] <= 'Z')
-			key[i] = (char)(key[i] - 'A' + 'a');
+		key[i] = pb_ascii_lower(key[i]);
 	res = pb_db_query(
 		conn,
 		"WITH al AS MATERIALIZED (SELECT alias, region FROM pb.region_alias WHERE vendor = $1), "
