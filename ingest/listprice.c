@@ -1234,8 +1234,16 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 	}
 	/*
 	 * A line without a unit counts its quantity in the price's unit only when that is one of its base ("1 Hour",
-	 * "Hrs"): of a price per "100 Hours" or "10K" it could as well count the base, a cost 100 times off.
+	 * "Hrs"): of a price per "100 Hours" or "10K" it could as well count the base, a cost 100 times off. The load
+	 * may price the meter per one of the base beside it (the same price for each, or pb-prices refuses the
+	 * load), in a unit that sorted after ("Hrs" after "100 Hrs").
 	 */
+	for (i = 0; i < m->n && !l->has_unit && pick->unit_count != 1; i++) {
+		e = &p->entries[m->first + i];
+		if (e->load == pick->load && e->currency == pick->currency && e->region == pick->region &&
+		    e->unit_count == 1 && e->start <= l->day && l->day < e->end)
+			pick = e;
+	}
 	if (!l->has_unit && pick->unit_count != 1)
 		return PB_MISS_NO_UNIT;
 	/* Within the load, the line's own unit text when it has it, else the first one found. */

@@ -199,6 +199,30 @@ static void test_line_without_unit(void **state)
 	pb_listprice_free(p);
 }
 
+/*
+ * A meter a load prices per one of its base and per a hundred of it, the same price for each hour (no conflict):
+ * a line without a unit is priced per the one, whichever unit sorts first ("100 Hrs" before "Hrs"); it got no
+ * price when the hundred came first.
+ */
+static void test_line_without_unit_one_of_two(void **state)
+{
+	static const char text[] = MA "\tUS East\tHrs\t0\t2026-10-01\t\t0.5\tUSD\t1\t\t\n" MA
+				      "\tUS East\t100 Hrs\t0\t2026-10-01\t\t50\tUSD\t1\t\t\n" MB
+				      "\tUS East\t100 Hours\t0\t2026-10-01\t\t20\tUSD\t1\t\t\n" MB
+				      "\tUS East\t1 Hour\t0\t2026-10-01\t\t0.2\tUSD\t1\t\t\n";
+	struct pb_listprice *p =
+		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+	assert_string_equal(price_in(p, MA, 20, ""), "1.00");
+	assert_string_equal(price_in(p, MB, 20, ""), "0.40");
+	assert_string_equal(price_in(p, MA, 20, "100 Hrs"), "100.00");
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_NO_UNIT), 0);
+	pb_listprice_free(p);
+}
+
 static void test_regions(void **state)
 {
 	static const char text[] = MA "\tUS East\t1 Hour\t0\t2026-10-01\t\t1\tUSD\t1\t\t\n" MA
@@ -605,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_prices_alike_to_18_places),
 		cmocka_unit_test(test_units_in_a_row),
 		cmocka_unit_test(test_line_without_unit),
+		cmocka_unit_test(test_line_without_unit_one_of_two),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_aws_skus_alike),
 		cmocka_unit_test(test_aws_no_price_in_force),
