@@ -75,6 +75,7 @@ static void add_json_string(struct pb_buf *b, const char *s)
 			pb_buf_addstr(b, "\\t");
 			break;
 		default:
+			c = pb_text_format_char((const char *)p, good + 1);
 			/* DEL and C1 escaped as C0 is: valid JSON either way, but no control reaches a terminal. */
 			if (*p < 0x20 || *p == 0x7f) {
 				pb_buf_addf(b, "\\u%04x", *p);
@@ -82,7 +83,7 @@ static void add_json_string(struct pb_buf *b, const char *s)
 				pb_buf_addf(b, "\\u%04x", p[1]);
 				p++;
 				good--;
-			} else if ((c = pb_text_format_char((const char *)p, good + 1)) != 0) {
+			} else if (c) {
 				/* A bidirectional override, a line separator: escaped, so a viewer shows the line as it
 				 * is. */
 				pb_buf_addf(b, "\\u%04x", c);

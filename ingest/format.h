@@ -46,11 +46,13 @@ struct pb_format_stats {
 
 /* Counts count lines of the unknown charge type t (n bytes). */
 void pb_stats_unknown(struct pb_format_stats *s, const char *t, size_t n, uint64_t count);
+
 /*
  * A line's category: cat, the category its charge type is known by, else (cat NULL) the charge type itself
  * (type, n bytes), counted in s as an unknown one.
  */
 struct pb_text pb_stats_category(struct pb_format_stats *s, const char *cat, const char *type, size_t n);
+
 void pb_stats_merge(struct pb_format_stats *dst, const struct pb_format_stats *src);
 void pb_stats_reset(struct pb_format_stats *s);
 

@@ -1003,13 +1003,12 @@ const char *pb_store_unbilled_currency(const char *source)
  */
 static int refuse_unbilled(PGconn *conn, const struct pb_store_import *im, const char *month, struct pb_buf *err)
 {
-	const char *p[3] = {im->vendor, month, NULL};
+	const char *p[3] = {im->vendor, month, pb_store_unbilled_currency(im->source)};
 	PGresult *res;
 	int ret = 0;
 
-	if (strcmp(im->format, "partner-center") != 0 || strncmp(im->source, PC_UNBILLED, strlen(PC_UNBILLED)) != 0)
+	if (strcmp(im->format, "partner-center") != 0 || !p[2])
 		return 0;
-	p[2] = im->source + strlen(PC_UNBILLED);
 	res = pb_db_query(
 		conn,
 		"SELECT i.id, i.source FROM pb.import i WHERE i.vendor = $1 AND i.billing_month = $2::date "

@@ -387,14 +387,13 @@ static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
 		"meter %s, region %L, tier %s, from %s: unit %L (price %s) and unit %L of %s (price %s) both count "
 		"%L, at another price for each: units are compared by what they count, so which price a line in it "
 		"gets cannot be told', b.pos, b.meter, b.region, b.tier_min, b.effective_start, b.unit, "
-		"b.unit_price, a.unit, a.pos, a.unit_price, a.ubase) END FROM price_stage a JOIN price_stage b ON "
-		"b.meter = a.meter AND b.region = "
+		"b.unit_price, a.unit, a.pos, a.unit_price, a.ubase) END "
+		"FROM price_stage a JOIN price_stage b ON b.meter = a.meter AND b.region = a.region AND "
 		/* A unit pb-ingest cannot read is compared by its text without case, as one of it. */
-		"a.region AND coalesce(b.ubase, lower(b.unit)) = coalesce(a.ubase, lower(a.unit)) AND b.unit <> "
-		"a.unit AND b.tier_min = a.tier_min AND b.effective_start = a.effective_start AND b.currency = "
-		"a.currency AND b.seq > a.seq AND (b.unit_price * coalesce(a.ucount, 1) <> a.unit_price * "
-		"coalesce(b.ucount, 1) OR b.effective_end IS DISTINCT FROM a.effective_end) ORDER BY b.seq, a.seq "
-		"LIMIT 1",
+		"coalesce(b.ubase, lower(b.unit)) = coalesce(a.ubase, lower(a.unit)) AND b.unit <> a.unit AND "
+		"b.tier_min = a.tier_min AND b.effective_start = a.effective_start AND b.currency = a.currency AND "
+		"b.seq > a.seq AND (b.unit_price * coalesce(a.ucount, 1) <> a.unit_price * coalesce(b.ucount, 1) OR "
+		"b.effective_end IS DISTINCT FROM a.effective_end) ORDER BY b.seq, a.seq LIMIT 1",
 		0, NULL, err);
 
 	return conflict_found(res, err);
