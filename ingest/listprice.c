@@ -1234,14 +1234,19 @@ static int choose(struct pb_listprice *p, uint32_t mi, const struct line *l, str
 	}
 	/*
 	 * A line without a unit counts its quantity in the price's unit only when that is one of its base ("1 Hour",
-	 * "Hrs"): of a price per "100 Hours" or "10K" it could as well count the base, a cost 100 times off. The load
-	 * may price the meter per one of the base beside it (the same price for each, or pb-prices refuses the
-	 * load), in a unit that sorted after ("Hrs" after "100 Hrs").
+	 * "Hrs"): of a price per "100 Hours" or "10K" it could as well count the base, a cost 100 times off; of a
+	 * meter the load prices in two bases ("1 Hour", "1 GB"), either. The load may price the meter per one of the
+	 * base beside another count (the same price for each, or pb-prices refuses the load), in a unit that sorted
+	 * after ("Hrs" after "100 Hrs").
 	 */
-	for (i = 0; i < m->n && !l->has_unit && pick->unit_count != 1; i++) {
+	for (i = 0; i < m->n && !l->has_unit; i++) {
 		e = &p->entries[m->first + i];
-		if (e->load == pick->load && e->currency == pick->currency && e->region == pick->region &&
-		    e->unit_count == 1 && e->start <= l->day && l->day < e->end)
+		if (e->load != pick->load || e->currency != pick->currency || e->region != pick->region ||
+		    e->start > l->day || l->day >= e->end)
+			continue;
+		if (!e->unit_count || e->unit_base != pick->unit_base)
+			return PB_MISS_NO_UNIT;
+		if (e->unit_count == 1)
 			pick = e;
 	}
 	if (!l->has_unit && pick->unit_count != 1)
@@ -1669,8 +1674,8 @@ void pb_listprice_report(const struct pb_listprice *p, const char *prog, FILE *o
 		[PB_MISS_REGION] = "its meter is priced in other regions only",
 		[PB_MISS_NO_REGION] = "its meter is priced in several regions, and the line names none",
 		[PB_MISS_UNIT] = "its meter is priced per another unit of measure only",
-		[PB_MISS_NO_UNIT] = "the line gives no unit of measure, and its price is per more than one of "
-				    "its unit (say \"100 Hours\")",
+		[PB_MISS_NO_UNIT] = "the line gives no unit of measure, and its meter is priced per more than "
+				    "one of its unit (say \"100 Hours\") or in several units",
 		[PB_MISS_CURRENCY] =
 			"its price is in another currency, and the line gives no exchange rate (above 0) to it",
 		[PB_MISS_AMBIGUOUS] = "SKUs of different prices share its usage type, operation and region",

@@ -1355,7 +1355,7 @@ printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,Billing
 run 0 "$PBI" --format azure-cost --no-progress "$TMP/nounit/cost.csv"
 check "a line without a unit: no price of a meter per \"100 GB /Month\" (its own reason), priced per \"1 GB/Month\"" \
 	"0|pb-ingest: $TMP/nounit/cost.csv: warning: 1 line has no list price; its list cost is left empty
-pb-ingest: warning: 1 usage line without a list price in the export got none from the price lists: the line gives no unit of measure, and its price is per more than one of its unit (say \"100 Hours\")|2028-01-12 -,2028-01-13 5" \
+pb-ingest: warning: 1 usage line without a list price in the export got none from the price lists: the line gives no unit of measure, and its meter is priced per more than one of its unit (say \"100 Hours\") or in several units|2028-01-12 -,2028-01-13 5" \
 	"$GOT|$(cat "$TMP/err")|$(daily azure | grep "^$S16," | awk -F, '{ print $2, $6 }' | paste -sd,)"
 
 # ---- show: one unit written in two cases, one price: one period ----------------------------------------------------

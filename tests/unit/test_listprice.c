@@ -209,7 +209,9 @@ static void test_line_without_unit_one_of_two(void **state)
 	static const char text[] = MA "\tUS East\tHrs\t0\t2026-10-01\t\t0.5\tUSD\t1\t\t\n" MA
 				      "\tUS East\t100 Hrs\t0\t2026-10-01\t\t50\tUSD\t1\t\t\n" MB
 				      "\tUS East\t100 Hours\t0\t2026-10-01\t\t20\tUSD\t1\t\t\n" MB
-				      "\tUS East\t1 Hour\t0\t2026-10-01\t\t0.2\tUSD\t1\t\t\n";
+				      "\tUS East\t1 Hour\t0\t2026-10-01\t\t0.2\tUSD\t1\t\t\n" LONG1
+				      "\tUS East\t100 Hours\t0\t2026-10-01\t\t20\tUSD\t1\t\t\n" LONG1
+				      "\tUS East\t1 GB\t0\t2026-10-01\t\t0.3\tUSD\t1\t\t\n";
 	struct pb_listprice *p =
 		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
 
@@ -220,6 +222,9 @@ static void test_line_without_unit_one_of_two(void **state)
 	assert_string_equal(price_in(p, MB, 20, ""), "0.40");
 	assert_string_equal(price_in(p, MA, 20, "100 Hrs"), "100.00");
 	assert_int_equal(pb_listprice_missed(p, PB_MISS_NO_UNIT), 0);
+	/* One of another base ("1 GB") is no price per one of the hours'. */
+	assert_string_equal(price_in(p, LONG1, 20, ""), "none");
+	assert_int_equal(pb_listprice_missed(p, PB_MISS_NO_UNIT), 1);
 	pb_listprice_free(p);
 }
 
