@@ -17,6 +17,7 @@
 #include "opts.h"
 #include "options.h"
 #include "pc_export.h"
+#include "store.h"
 
 #include "banned.h"
 
@@ -344,6 +345,14 @@ static int check_args(struct args *a)
 	if ((!pc || o->nfiles) && (o->invoice || o->billing_period || a->currency_given)) {
 		pb_error("--invoice, --currency and --billing-period are for the Partner Center export (--format "
 			 "partner-center without files)");
+		return -1;
+	}
+	/* A billed invoice replaces the unbilled usage of its currency: the source names one, as the export's does. */
+	if (pc && o->source && pb_store_unbilled_currency(o->source) &&
+	    !pb_valid_currency(pb_store_unbilled_currency(o->source), strlen(pb_store_unbilled_currency(o->source)))) {
+		pb_error(
+			"--source partner-center:unbilled:CUR takes a currency code in capitals, such as USD, not '%s'",
+			o->source);
 		return -1;
 	}
 	if (pc && o->nfiles && !o->month && !o->summary) {

@@ -852,10 +852,11 @@ static int jsonl_record(struct pb_read *r, const char *name, struct pb_jsonl *j,
 		const struct pb_json_field *f = pb_jsonl_get(j, "BillingCurrency");
 
 		/* A billed invoice in the source's currency replaces it: a line in another would stay current. */
-		pb_buf_addf(&err,
-			    "BillingCurrency '%.*s' is not %s, the currency of the unbilled usage that source %s holds "
-			    "(a billed invoice in %s replaces it): store each currency's unbilled usage under its own",
-			    (int)u.currency.len, u.currency.ptr, r->only_currency, r->only_source, r->only_currency);
+		pb_buf_addf(
+			&err,
+			"BillingCurrency '%.*s' is not %s, the currency of the unbilled usage that source '%s' holds "
+			"(a billed invoice in %s replaces it): store each currency's unbilled usage under its own",
+			(int)u.currency.len, u.currency.ptr, r->only_currency, r->only_source, r->only_currency);
 		pb_read_report(r, name, j->line, f ? f->col : 1, pb_buf_str(&err));
 		rc = 1;
 	} else if (pb_month_check(r->month, 0, &u, &err, &usage) < 0) {

@@ -149,8 +149,12 @@ run unbilled-mixed 1 ingest --month "$MONTH" --source "$SRC_U" "$TMP/mixed.json"
 # The column of the value, after '"BillingCurrency":' (18 bytes).
 col=$(sed -n 2p "$TMP/mixed.json" | grep -bo '"BillingCurrency"' | cut -d: -f1)
 check "unbilled usage under the USD source with a line in EUR: exit 1 naming its line and column, nothing committed" \
-	"1|pb-ingest: $TMP/mixed.json:2:$((col + 19)): BillingCurrency 'EUR' is not USD, the currency of the unbilled usage that source $SRC_U holds (a billed invoice in USD replaces it): store each currency's unbilled usage under its own|$before" \
+	"1|pb-ingest: $TMP/mixed.json:2:$((col + 19)): BillingCurrency 'EUR' is not USD, the currency of the unbilled usage that source '$SRC_U' holds (a billed invoice in USD replaces it): store each currency's unbilled usage under its own|$before" \
 	"$GOT|$(grep -v '^pb-ingest: import' "$TMP/err")|$(committed)"
+run unbilled-lower 2 ingest --month "$MONTH" --source partner-center:unbilled:usd "$TMP/mixed.json"
+check "an unbilled usage source whose currency is no code in capitals: exit 2, naming it" \
+	"2|pb-ingest: --source partner-center:unbilled:CUR takes a currency code in capitals, such as USD, not 'partner-center:unbilled:usd'" \
+	"$GOT|$(head -n 1 "$TMP/err")"
 
 # ---- over https: the token endpoint behind a loopback TLS proxy whose certificate a test CA signed ------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.crt" -days 2 -subj /CN=pb-test-ca \
