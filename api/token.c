@@ -96,11 +96,14 @@ static unsigned next_code_point(const unsigned char **p)
 	return c;
 }
 
-/* Characters that move or hide text on a terminal or in a listing: controls, line breaks, direction marks. */
+/*
+ * Characters that move or hide text on a terminal or in a listing: controls, line breaks, direction marks (those
+ * pb_text_format_char knows: U+061C, U+200E, U+200F among them).
+ */
 static int is_control(unsigned c)
 {
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
-	       (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x61c || c == 0x200e || c == 0x200f || c == 0x2028 ||
+	       c == 0x2029 || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
 }
 
 _Static_assert(PB_API_NAME_MAX == 100, "pb_api_token_name_fault's phrase says 100");

@@ -348,6 +348,10 @@ static void test_token_names(void **state)
 	assert_string_equal(pb_api_token_name_fault("\xe2\x80\xae"
 						    "eve"),
 			    "holds a control character"); /* RLO */
+	/* The marks that order text around them unseen: right-to-left, left-to-right, the Arabic letter mark. */
+	assert_string_equal(pb_api_token_name_fault("eve\xe2\x80\x8f"), "holds a control character");
+	assert_string_equal(pb_api_token_name_fault("eve\xe2\x80\x8e"), "holds a control character");
+	assert_string_equal(pb_api_token_name_fault("eve\xd8\x9c"), "holds a control character");
 	assert_string_equal(pb_api_token_name_fault("eve,root"), "holds a comma or quotation mark");
 	assert_string_equal(pb_api_token_name_fault("\"eve\""), "holds a comma or quotation mark");
 	assert_string_equal(pb_api_token_name_fault(" eve"), "begins or ends with a blank");
