@@ -370,30 +370,45 @@ static int unchanged(struct pb_price_load *l, const char *sha, long long *id, st
 }
 
 /*
- * A meter, region, tier and start priced two ways in units that are one unit to pb-ingest: without case ("1 Hour",
+ * A meter, region and start priced two ways in units that are one unit to pb-ingest: without case ("1 Hour",
  * "1 hour"), and as pb_unit_parse reads them, at another price for each of what they count ("1 GB/Month" and
  * "1 GB /Month"; "100 Hours" at other than 100 times "1 Hour"'s price). A line in the unit (in a third spelling,
- * when the two differ in more than case) would be priced with whichever pb-ingest met first. PB_ERR_DATA with err
- * naming both and where they are written, or 0.
+ * when the two differ in more than case) would be priced with the tiers of whichever pb-ingest met first. A tier
+ * starts at its count of the unit's count ("100 Hours" from 1: 100 hours, as pb-ingest counts it): each tier of
+ * one spelling is compared with the other's tier in force where it starts. PB_ERR_DATA with err naming both and
+ * where they are written, or 0.
  */
 static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
 {
 	PGresult *res = pb_db_query(
 		l->conn,
-		"SELECT CASE WHEN lower(b.unit) = lower(a.unit) THEN format('%s: meter %s, region %L, tier %s, from "
-		"%s: unit %L (price %s) is unit %L of %s (price %s) written in another case: units are compared "
-		"without case, so which price a line in it gets cannot be told', b.pos, b.meter, b.region, "
-		"b.tier_min, b.effective_start, b.unit, b.unit_price, a.unit, a.pos, a.unit_price) ELSE format('%s: "
-		"meter %s, region %L, tier %s, from %s: unit %L (price %s) and unit %L of %s (price %s) both count "
-		"%L, at another price for each: units are compared by what they count, so which price a line in it "
-		"gets cannot be told', b.pos, b.meter, b.region, b.tier_min, b.effective_start, b.unit, "
-		"b.unit_price, a.unit, a.pos, a.unit_price, a.ubase) END "
-		"FROM price_stage a JOIN price_stage b ON b.meter = a.meter AND b.region = a.region AND "
 		/* A unit pb-ingest cannot read is compared by its text without case, as one of it. */
-		"coalesce(b.ubase, lower(b.unit)) = coalesce(a.ubase, lower(a.unit)) AND b.unit <> a.unit AND "
-		"b.tier_min = a.tier_min AND b.effective_start = a.effective_start AND b.currency = a.currency AND "
-		"b.seq > a.seq AND (b.unit_price * coalesce(a.ucount, 1) <> a.unit_price * coalesce(b.ucount, 1) OR "
-		"b.effective_end IS DISTINCT FROM a.effective_end) ORDER BY b.seq, a.seq LIMIT 1",
+		"WITH k AS MATERIALIZED (SELECT st.*, coalesce(st.ubase, lower(st.unit)) AS ukey, st.tier_min * "
+		"coalesce(st.ucount, 1) AS tbase FROM price_stage st), "
+		/* Only a meter, region, unit and start written two ways or more is compared (most are one way). */
+		"s AS MATERIALIZED (SELECT k.* FROM k JOIN (SELECT meter, region, ukey, currency, effective_start FROM "
+		"k GROUP BY 1, 2, 3, 4, 5 HAVING min(unit) <> max(unit)) g USING (meter, region, ukey, currency, "
+		"effective_start)), "
+		"w AS (SELECT DISTINCT meter, region, ukey, currency, effective_start, unit FROM s), "
+		/* Each row b, with the tier in force where it starts of each other spelling a. */
+		"p AS (SELECT b.seq AS bseq, b.pos AS bpos, b.meter, b.region, b.tier_min AS btier, b.effective_start, "
+		"b.unit AS bunit, b.unit_price AS bprice, a.seq AS aseq, a.pos AS apos, a.tier_min AS atier, a.unit "
+		"AS aunit, a.unit_price AS aprice, a.ukey, b.unit_price * coalesce(a.ucount, 1) <> a.unit_price * "
+		"coalesce(b.ucount, 1) OR b.effective_end IS DISTINCT FROM a.effective_end AS differ FROM s b JOIN w "
+		"ON w.meter = b.meter AND w.region = b.region AND w.ukey = b.ukey AND w.currency = b.currency AND "
+		"w.effective_start = b.effective_start AND w.unit <> b.unit CROSS JOIN LATERAL (SELECT * FROM s a "
+		"WHERE a.meter = b.meter AND a.region = b.region AND a.ukey = b.ukey AND a.currency = b.currency AND "
+		"a.effective_start = b.effective_start AND a.unit = w.unit AND a.tbase <= b.tbase ORDER BY a.tbase "
+		"DESC, a.seq LIMIT 1) a) "
+		"SELECT CASE WHEN lower(bunit) = lower(aunit) THEN format('%s: meter %s, region %L, tier %s, from "
+		"%s: unit %L (price %s) is unit %L of %s (price %s%s) written in another case: units are compared "
+		"without case, so which price a line in it gets cannot be told', bpos, meter, region, btier, "
+		"effective_start, bunit, bprice, aunit, apos, aprice, CASE WHEN atier <> btier THEN ', tier ' || "
+		"atier END) ELSE format('%s: meter %s, region %L, tier %s, from %s: unit %L (price %s) and unit %L of "
+		"%s (price %s%s) both count %L, at another price for each: units are compared by what they count, "
+		"so which price a line in it gets cannot be told', bpos, meter, region, btier, effective_start, "
+		"bunit, bprice, aunit, apos, aprice, CASE WHEN atier <> btier THEN ', tier ' || atier END, ukey) "
+		"END FROM p WHERE differ ORDER BY greatest(bseq, aseq), least(bseq, aseq), bseq DESC LIMIT 1",
 		0, NULL, err);
 
 	return conflict_found(res, err);
@@ -402,8 +417,9 @@ static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
 /*
  * A meter, unit, tier and start priced two ways in regions that are one region to pb-ingest, which compares them on
  * their letters and digits without case ("US East", "us-east") and takes a programmatic name for the display name a
- * list paired it with ("eastus", "US East"): it would price a line there with the lower price, nothing said.
- * PB_ERR_DATA with err naming both and where they are written, or 0.
+ * list paired it with ("eastus", "US East"): it would price a line there with the lower price, nothing said. A
+ * tier is where it starts in what the unit counts ("100 Hours" from 1 is "1 Hour" from 100). PB_ERR_DATA with err
+ * naming both and where they are written, or 0.
  */
 static int region_conflict(struct pb_price_load *l, struct pb_buf *err)
 {
@@ -422,8 +438,9 @@ static int region_conflict(struct pb_price_load *l, struct pb_buf *err)
 		"a.pos, a.unit_price, CASE WHEN a.folded = b.folded THEN 'regions are compared on their letters and "
 		"digits without case' ELSE 'the Retail Prices API gives them as the armRegionName and location of "
 		"one region' END) FROM k a JOIN k b ON b.meter = a.meter AND b.rkey = a.rkey AND b.region <> "
-		"a.region AND coalesce(b.ubase, lower(b.unit)) = coalesce(a.ubase, lower(a.unit)) AND b.tier_min = "
-		"a.tier_min AND b.effective_start = a.effective_start AND b.currency = a.currency AND b.seq > a.seq "
+		"a.region AND coalesce(b.ubase, lower(b.unit)) = coalesce(a.ubase, lower(a.unit)) AND b.tier_min * "
+		"coalesce(b.ucount, 1) = a.tier_min * coalesce(a.ucount, 1) AND b.effective_start = a.effective_start "
+		"AND b.currency = a.currency AND b.seq > a.seq "
 		"AND (b.unit_price * coalesce(a.ucount, 1) <> a.unit_price * coalesce(b.ucount, 1) OR "
 		"b.effective_end IS DISTINCT FROM a.effective_end) ORDER BY b.seq, a.seq LIMIT 1",
 		1, p, err);

@@ -897,6 +897,30 @@ check "a unit written two ways pb-ingest reads as one, at two prices per one of 
 1|pb-prices: $TMP/units/conflict3.csv:4:46: meter ${U1%1}5, region 'US East', tier 0, from 2026-12-01: unit '10 Hours' (price 1.2) and unit '1 Hour' of $TMP/units/conflict3.csv:2:46 (price 0.1) both count 'hour', at another price for each: units are compared by what they count, so which price a line in it gets cannot be told|0
 0|1 Hour 0.1,100 Hours 10,1 GB/Month 0.4,10 GB /Month 4.00" "$(cat "$TMP/units/out2")"
 
+# ---- one unit written two ways in tiers: a tier counts the unit's count, and each tier of one is in the other's ------
+# A tier of "100 Hours" from 1 starts at 100 hours, as pb-ingest counts it: tiers were compared by their numbers, so
+# "1 Hour" from 100 at 0.05 beside "100 Hours" from 100 at 4 (10000 hours) was refused though the two lists agree, and
+# "1 Hour" from 100 at 0.05 beside "100 Hours" at 10 from 0 alone was stored: a line in a third spelling ("10 Hours")
+# past 100 hours got 0.05 or 0.1 an hour by which pb-ingest met first.
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"${U1%1}a,US East,1 Hour,0,0.1,USD,12/01/2026" "${U1%1}a,US East,1 Hour,100,0.05,USD,12/01/2026" \
+	"${U1%1}a,US East,1 Hour,10000,0.04,USD,12/01/2026" "${U1%1}a,US East,100 Hours,0,10,USD,12/01/2026" \
+	"${U1%1}a,US East,100 Hours,1,5,USD,12/01/2026" "${U1%1}a,US East,100 Hours,100,4.000,USD,12/01/2026" \
+	>"$TMP/units/tiers.csv"
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"${U1%1}a,US East,1 Hour,0,0.1,USD,12/01/2026" "${U1%1}a,US East,1 Hour,100,0.05,USD,12/01/2026" \
+	"${U1%1}a,US East,100 Hours,0,10,USD,12/01/2026" >"$TMP/units/tiers-conflict.csv"
+{
+	run 1 "$PBP" load --format azure-pricesheet --no-progress --source units3 "$TMP/units/tiers-conflict.csv"
+	echo "$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'units3' AND status = 'committed'")"
+	run 0 "$PBP" load --format azure-pricesheet --no-progress --source units3 "$TMP/units/tiers.csv"
+	echo "$GOT|$(pb_sql "SELECT string_agg(unit || ' ' || tier_min || ' ' || unit_price, ',' ORDER BY convert_to(unit, 'UTF8'), tier_min)
+		FROM pb.price p JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'units3'")"
+} >"$TMP/units/out3"
+check "a unit written two ways in tiers: compared at each tier's start in what it counts, one spelling's tier in the other's" \
+	"1|pb-prices: $TMP/units/tiers-conflict.csv:3:46: meter ${U1%1}a, region 'US East', tier 100, from 2026-12-01: unit '1 Hour' (price 0.05) and unit '100 Hours' of $TMP/units/tiers-conflict.csv:4:46 (price 10, tier 0) both count 'hour', at another price for each: units are compared by what they count, so which price a line in it gets cannot be told|0
+0|1 Hour 0 0.1,1 Hour 100 0.05,1 Hour 10000 0.04,100 Hours 0 10,100 Hours 1 5,100 Hours 100 4.000" "$(cat "$TMP/units/out3")"
+
 # ---- one region written two ways with two prices: refused, naming both regions and their lines -------------------
 # pb-ingest compares regions on their letters and digits without case: a line of US East got the lower of the prices
 # of "US East" (0.1) and "us-east" (0.2), nothing said. The same price in both is no conflict.
@@ -922,6 +946,17 @@ run 1 "$PBP" load --format azure-pricesheet --no-progress --source regions "$TMP
 check "a region written two ways, its unit too, with two prices: exit 1 naming both regions and their lines" \
 	"1|pb-prices: $TMP/units/regions2.csv:3:46: meter ${U1%1}9, unit '1 GB /Month', tier 0, from 2026-12-01: region 'us-east' (price 0.2) is region 'US East' of $TMP/units/regions2.csv:2:46 (price 0.1) written another way: regions are compared on their letters and digits without case, so which price a line there gets cannot be told|0" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'regions' AND status = 'committed'")"
+
+# Tiers of the two regions' units compared so too: "us-east" "100 Hours" from 100 is from 10000 hours, as "US East" "1 Hour"
+# from 10000 at 0.04 (4 for 100), not as its tier from 100 at 0.05.
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"${U1%1}b,US East,1 Hour,0,0.1,USD,12/01/2026" "${U1%1}b,US East,1 Hour,100,0.05,USD,12/01/2026" \
+	"${U1%1}b,US East,1 Hour,10000,0.04,USD,12/01/2026" "${U1%1}b,us-east,100 Hours,0,10,USD,12/01/2026" \
+	"${U1%1}b,us-east,100 Hours,1,5,USD,12/01/2026" "${U1%1}b,us-east,100 Hours,100,4,USD,12/01/2026" \
+	>"$TMP/units/regions3.csv"
+run 0 "$PBP" load --format azure-pricesheet --no-progress --source regions3 "$TMP/units/regions3.csv"
+check "a region written two ways, its unit too, in tiers that agree on what they count: loaded" \
+	"0|6" "$GOT|$(pb_sql "SELECT row_count FROM pb.price_load WHERE source = 'regions3' AND status = 'committed'")"
 
 # ---- one meter priced in two currencies within one list: both stored, each line priced in its own -----------------
 # The key left the currency out: the meter was "priced two ways", neither price was stored and a warning said so.
