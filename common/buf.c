@@ -273,7 +273,8 @@ void pb_buf_add_shell_word(struct pb_buf *b, const char *s, size_t len)
 
 	for (i = 0; i < len && s[i] && strchr(SHELL_SAFE, s[i]); i++)
 		;
-	if (len && i == len) {
+	/* A word that begins with '=' is quoted too: zsh reads it as a command's path ("=ls" is /usr/bin/ls). */
+	if (len && i == len && s[0] != '=') {
 		pb_buf_add(b, s, len);
 		return;
 	}

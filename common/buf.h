@@ -55,7 +55,8 @@ int pb_buf_add_csv_text(struct pb_buf *b, const char *s, size_t len);
 void pb_buf_add_copy_text(struct pb_buf *b, const char *s, size_t len);
 /*
  * Appends the len bytes of s as one word of a POSIX shell's command line: as they are when each is a character a
- * shell reads as itself (letters, digits and _ @ % + = : , . / -), else in single quotes (a quote in them as '\'').
+ * shell reads as itself (letters, digits and _ @ % + = : , . / -, but '=' first, which zsh reads as a command's
+ * path), else in single quotes (a quote in them as '\'').
  * Empty text is ''. Text with a character a terminal would act on rather than show (a control character but the
  * tab and the line feed, DEL, C1, a bidirectional or other format character, a byte that is not UTF-8) is in
  * $'...' instead, each byte of such a character as \ooo (octal), a quote as \' and a backslash as \\: the

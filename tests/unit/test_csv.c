@@ -761,8 +761,17 @@ static void test_shell_word(void **state)
 	pb_buf_add_shell_word(&b, "$HOME", 5);
 	pb_buf_addch(&b, ' ');
 	pb_buf_add_shell_word(&b, "a\0b", 3);
+	pb_buf_addch(&b, ' ');
+	/* zsh reads a word that begins with '=' as the path of a command ("=ls": /usr/bin/ls); '=' elsewhere is itself.
+	 */
+	pb_buf_add_shell_word(&b, "=ls", 3);
+	pb_buf_addch(&b, ' ');
+	pb_buf_add_shell_word(&b, "==x", 3);
+	pb_buf_addch(&b, ' ');
+	pb_buf_add_shell_word(&b, "--markup=12.5", 13);
 	assert_false(b.failed);
-	assert_string_equal(b.ptr, "jane@clc.example '' 'O'\\''Brien & Co' '$HOME' $'a\\000b'");
+	assert_string_equal(b.ptr,
+			    "jane@clc.example '' 'O'\\''Brien & Co' '$HOME' $'a\\000b' '=ls' '==x' --markup=12.5");
 	pb_buf_release(&b);
 }
 
