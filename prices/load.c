@@ -375,8 +375,9 @@ static int unchanged(struct pb_price_load *l, const char *sha, long long *id, st
  * "1 GB /Month"; "100 Hours" at other than 100 times "1 Hour"'s price). A line in the unit (in a third spelling,
  * when the two differ in more than case) would be priced with the tiers of whichever pb-ingest met first. A tier
  * starts at its count of the unit's count ("100 Hours" from 1: 100 hours, as pb-ingest counts it): each tier of
- * one spelling is compared with the other's tier in force where it starts. PB_ERR_DATA with err naming both and
- * where they are written, or 0.
+ * one spelling is compared with the other's tier in force where it starts, or with its lowest when that starts
+ * above (a quantity below it has no price in that spelling). PB_ERR_DATA with err naming both and where they
+ * are written, or 0.
  */
 static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
 {
@@ -390,25 +391,29 @@ static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
 		"k GROUP BY 1, 2, 3, 4, 5 HAVING min(unit) <> max(unit)) g USING (meter, region, ukey, currency, "
 		"effective_start)), "
 		"w AS (SELECT DISTINCT meter, region, ukey, currency, effective_start, unit FROM s), "
-		/* Each row b, with the tier in force where it starts of each other spelling a. */
+		/* Each row b, with the tier in force where it starts of each other spelling a, else its lowest. */
 		"p AS (SELECT b.seq AS bseq, b.pos AS bpos, b.meter, b.region, b.tier_min AS btier, b.effective_start, "
 		"b.unit AS bunit, b.unit_price AS bprice, a.seq AS aseq, a.pos AS apos, a.tier_min AS atier, a.unit "
-		"AS aunit, a.unit_price AS aprice, a.ukey, b.unit_price * coalesce(a.ucount, 1) <> a.unit_price * "
-		"coalesce(b.ucount, 1) OR b.effective_end IS DISTINCT FROM a.effective_end AS differ FROM s b JOIN w "
+		"AS aunit, a.unit_price AS aprice, a.ukey, a.tbase > b.tbase AS above, a.tbase > b.tbase OR "
+		"b.unit_price * coalesce(a.ucount, 1) <> a.unit_price * coalesce(b.ucount, 1) OR b.effective_end IS "
+		"DISTINCT FROM a.effective_end AS differ FROM s b JOIN w "
 		"ON w.meter = b.meter AND w.region = b.region AND w.ukey = b.ukey AND w.currency = b.currency AND "
 		"w.effective_start = b.effective_start AND w.unit <> b.unit CROSS JOIN LATERAL (SELECT * FROM s a "
 		"WHERE a.meter = b.meter AND a.region = b.region AND a.ukey = b.ukey AND a.currency = b.currency AND "
-		"a.effective_start = b.effective_start AND a.unit = w.unit AND a.tbase <= b.tbase ORDER BY a.tbase "
-		"DESC, a.seq LIMIT 1) a) "
+		"a.effective_start = b.effective_start AND a.unit = w.unit ORDER BY a.tbase > b.tbase, CASE WHEN "
+		"a.tbase > b.tbase THEN a.tbase ELSE -a.tbase END, a.seq LIMIT 1) a), "
+		/* The other tier, when it is not the one of the same number. */
+		"q AS (SELECT p.*, CASE WHEN above THEN ', tier ' || atier || ', no price below it' WHEN atier <> "
+		"btier THEN ', tier ' || atier END AS at FROM p WHERE differ) "
 		"SELECT CASE WHEN lower(bunit) = lower(aunit) THEN format('%s: meter %s, region %L, tier %s, from "
 		"%s: unit %L (price %s) is unit %L of %s (price %s%s) written in another case: units are compared "
 		"without case, so which price a line in it gets cannot be told', bpos, meter, region, btier, "
-		"effective_start, bunit, bprice, aunit, apos, aprice, CASE WHEN atier <> btier THEN ', tier ' || "
-		"atier END) ELSE format('%s: meter %s, region %L, tier %s, from %s: unit %L (price %s) and unit %L of "
+		"effective_start, bunit, bprice, aunit, apos, aprice, at) ELSE format('%s: meter %s, region %L, tier "
+		"%s, from %s: unit %L (price %s) and unit %L of "
 		"%s (price %s%s) both count %L, at another price for each: units are compared by what they count, "
 		"so which price a line in it gets cannot be told', bpos, meter, region, btier, effective_start, "
-		"bunit, bprice, aunit, apos, aprice, CASE WHEN atier <> btier THEN ', tier ' || atier END, ukey) "
-		"END FROM p WHERE differ ORDER BY greatest(bseq, aseq), least(bseq, aseq), bseq DESC LIMIT 1",
+		"bunit, bprice, aunit, apos, aprice, at, ukey) END FROM q ORDER BY greatest(bseq, aseq), least(bseq, "
+		"aseq), bseq DESC LIMIT 1",
 		0, NULL, err);
 
 	return conflict_found(res, err);

@@ -921,6 +921,16 @@ check "a unit written two ways in tiers: compared at each tier's start in what i
 	"1|pb-prices: $TMP/units/tiers-conflict.csv:3:46: meter ${U1%1}a, region 'US East', tier 100, from 2026-12-01: unit '1 Hour' (price 0.05) and unit '100 Hours' of $TMP/units/tiers-conflict.csv:4:46 (price 10, tier 0) both count 'hour', at another price for each: units are compared by what they count, so which price a line in it gets cannot be told|0
 0|1 Hour 0 0.1,1 Hour 100 0.05,1 Hour 10000 0.04,100 Hours 0 10,100 Hours 1 5,100 Hours 100 4.000" "$(cat "$TMP/units/out3")"
 
+# A spelling whose lowest tier starts above 0 prices nothing below it (pb-ingest gives such a line no price): beside
+# one that prices from 0 it was stored, a "10 Hours" line of 5 got 5.0 or no price by the order of the rows.
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' \
+	"${U1%1}a,US East,1 Hour,0,0.1,USD,12/01/2026" "${U1%1}a,US East,100 Hours,1,10,USD,12/01/2026" \
+	>"$TMP/units/tiers-above.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress --source units4 "$TMP/units/tiers-above.csv"
+check "a unit written two ways, one of them in tiers from above 0: exit 1 naming both tiers" \
+	"1|pb-prices: $TMP/units/tiers-above.csv:2:46: meter ${U1%1}a, region 'US East', tier 0, from 2026-12-01: unit '1 Hour' (price 0.1) and unit '100 Hours' of $TMP/units/tiers-above.csv:3:46 (price 10, tier 1, no price below it) both count 'hour', at another price for each: units are compared by what they count, so which price a line in it gets cannot be told|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'units4' AND status = 'committed'")"
+
 # ---- one region written two ways with two prices: refused, naming both regions and their lines -------------------
 # pb-ingest compares regions on their letters and digits without case: a line of US East got the lower of the prices
 # of "US East" (0.1) and "us-east" (0.2), nothing said. The same price in both is no conflict.
