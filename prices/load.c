@@ -383,25 +383,24 @@ static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
 {
 	PGresult *res = pb_db_query(
 		l->conn,
-		/* A unit pb-ingest cannot read is compared by its text without case, as one of it. */
-		"WITH k AS MATERIALIZED (SELECT st.*, coalesce(st.ubase, lower(st.unit)) AS ukey, st.tier_min * "
-		"coalesce(st.ucount, 1) AS tbase FROM price_stage st), "
-		/* Only a meter, region, unit and start written two ways or more is compared (most are one way). */
-		"s AS MATERIALIZED (SELECT k.* FROM k JOIN (SELECT meter, region, ukey, currency, effective_start FROM "
-		"k GROUP BY 1, 2, 3, 4, 5 HAVING min(unit) <> max(unit)) g USING (meter, region, ukey, currency, "
-		"effective_start)), "
-		"w AS (SELECT DISTINCT meter, region, ukey, currency, effective_start, unit FROM s), "
-		/* Each row b, with the tier in force where it starts of each other spelling a, else its lowest. */
-		"p AS (SELECT b.seq AS bseq, b.pos AS bpos, b.meter, b.region, b.tier_min AS btier, b.effective_start, "
-		"b.unit AS bunit, b.unit_price AS bprice, a.seq AS aseq, a.pos AS apos, a.tier_min AS atier, a.unit "
-		"AS aunit, a.unit_price AS aprice, a.ukey, a.tbase > b.tbase AS above, a.tbase > b.tbase OR "
-		"b.unit_price * coalesce(a.ucount, 1) <> a.unit_price * coalesce(b.ucount, 1) OR b.effective_end IS "
-		"DISTINCT FROM a.effective_end AS differ FROM s b JOIN w "
-		"ON w.meter = b.meter AND w.region = b.region AND w.ukey = b.ukey AND w.currency = b.currency AND "
-		"w.effective_start = b.effective_start AND w.unit <> b.unit CROSS JOIN LATERAL (SELECT * FROM s a "
-		"WHERE a.meter = b.meter AND a.region = b.region AND a.ukey = b.ukey AND a.currency = b.currency AND "
-		"a.effective_start = b.effective_start AND a.unit = w.unit ORDER BY a.tbase > b.tbase, CASE WHEN "
-		"a.tbase > b.tbase THEN a.tbase ELSE -a.tbase END, a.seq LIMIT 1) a), "
+		/*
+		 * Each row b, with the tier in force where it starts of each other spelling a, else its lowest, a tier
+		 * counted in the unit's base. The join is hashed on price_stage itself: on a CTE, whose rows the
+		 * planner cannot count, it took a nested loop, minutes for 80,000 rows of two spellings each. A unit
+		 * pb-ingest cannot read is compared by its text without case, as one of it.
+		 */
+		"WITH p AS (SELECT DISTINCT ON (b.seq, a.unit) b.seq AS bseq, b.pos AS bpos, b.meter, b.region, "
+		"b.tier_min AS btier, b.effective_start, b.unit AS bunit, b.unit_price AS bprice, a.seq AS aseq, a.pos "
+		"AS apos, a.tier_min AS atier, a.unit AS aunit, a.unit_price AS aprice, coalesce(a.ubase, "
+		"lower(a.unit)) AS ukey, a.tier_min * coalesce(a.ucount, 1) > b.tier_min * coalesce(b.ucount, 1) AS "
+		"above, a.tier_min * coalesce(a.ucount, 1) > b.tier_min * coalesce(b.ucount, 1) OR b.unit_price * "
+		"coalesce(a.ucount, 1) <> a.unit_price * coalesce(b.ucount, 1) OR b.effective_end IS DISTINCT FROM "
+		"a.effective_end AS differ FROM price_stage b JOIN price_stage a ON a.meter = b.meter AND a.region = "
+		"b.region AND coalesce(a.ubase, lower(a.unit)) = coalesce(b.ubase, lower(b.unit)) AND a.currency = "
+		"b.currency AND a.effective_start = b.effective_start AND a.unit <> b.unit ORDER BY b.seq, a.unit, "
+		"a.tier_min * coalesce(a.ucount, 1) > b.tier_min * coalesce(b.ucount, 1), CASE WHEN a.tier_min * "
+		"coalesce(a.ucount, 1) > b.tier_min * coalesce(b.ucount, 1) THEN a.tier_min * coalesce(a.ucount, 1) "
+		"ELSE -a.tier_min * coalesce(a.ucount, 1) END, a.seq), "
 		/* The other tier, when it is not the one of the same number. */
 		"q AS (SELECT p.*, CASE WHEN above THEN ', tier ' || atier || ', no price below it' WHEN atier <> "
 		"btier THEN ', tier ' || atier END AS at FROM p WHERE differ) "
