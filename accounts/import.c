@@ -1132,16 +1132,8 @@ static int import_file(PGconn *conn, const struct import_kind *kind, const struc
 		goto out;
 	}
 	csv_ready = 1;
-	/*
-	 * A client killed mid-import (kill -9, a lost machine) must not leave its statement running for minutes
-	 * with the rows it locked: the server looks for the client every second while a statement runs
-	 * (PostgreSQL 14 and later; set where it exists).
-	 */
-	if (pb_db_exec(conn,
-		       "SELECT set_config(name, '1s', false) FROM pg_settings "
-		       "WHERE name = 'client_connection_check_interval'",
-		       0, NULL, err) < 0 ||
-	    pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0) {
+	/* A client killed mid-import leaves no statement running: pb_db_session's client_connection_check_interval. */
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0) {
 		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}

@@ -1316,14 +1316,7 @@ int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg
 	pb_buf_init(&r.sources, 0);
 	pb_buf_init(&r.with, 0);
 	pb_date_format(o->month, r.month);
-	/*
-	 * A run killed while the server works for it (a long grouping, a wait for a lock) left its server process
-	 * working on for no one, holding the month's aggregation: a rerun was refused until it ended. The server
-	 * now looks for the client every second while a statement runs (PostgreSQL 14 and later). Best effort: a
-	 * server on a system that cannot tell (no POLLRDHUP) refuses the setting, and the run goes on without it.
-	 */
-	PQclear(PQexec(conn, "SELECT set_config('client_connection_check_interval', '1s', false) "
-			     "WHERE current_setting('server_version_num')::integer >= 140000"));
+	/* A run killed while the server works for it leaves no statement running: see pb_db_session. */
 	rc = take_lock(&r, err);
 	if (rc < 0)
 		return rc;

@@ -411,6 +411,16 @@ int pb_db_session_until(PGconn *conn, int batch, uint64_t deadline_ms, int (*giv
 		rc = 0;
 	}
 	PQclear(res);
+	/*
+	 * A batch program killed while the server works for it (a long query, a wait for a lock) left its server
+	 * process working on for no one, holding its locks: a rerun waited or was refused until it ended. The server
+	 * looks for the client every second while a statement runs (PostgreSQL 14 and later). Best effort, apart
+	 * from the settings above: a server on a system that cannot tell (no POLLRDHUP) refuses it, and the session
+	 * goes on without.
+	 */
+	if (rc == 0 && batch)
+		PQclear(PQexec(conn, "SELECT set_config(name, '1s', false) FROM pg_settings WHERE name = "
+				     "'client_connection_check_interval'"));
 	return rc;
 }
 

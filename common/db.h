@@ -59,9 +59,11 @@ int pb_db_await(PGconn *conn, uint64_t deadline_ms);
  * default to: dates and intervals printed in ISO form, times in UTC (texts that are parsed, compared and
  * written to invoices), UTF-8 texts, read committed, standard strings, no idle-session timeout. With batch
  * (pb_db_connect's programs), also no statement, lock or idle-in-transaction timeout, as pg_dump and pg_restore do (a
- * long COPY or a wait on a lock is bounded by the program: its lock waits, pb-run's step timeouts), and synchronous
- * commits. Refuses a database that is not UTF8 (or SQL_ASCII, which keeps bytes as they are) and a
- * session_replication_role other than origin (the triggers would not run). 0, or -1 with the reason in err.
+ * long COPY or a wait on a lock is bounded by the program: its lock waits, pb-run's step timeouts), synchronous
+ * commits, and where the server can (PostgreSQL 14 and later, on a system with POLLRDHUP) a check for the client
+ * every second while a statement runs, so that a killed program's statement ends with it. Refuses a database that is
+ * not UTF8 (or SQL_ASCII, which keeps bytes as they are) and a session_replication_role other than origin (the triggers
+ * would not run). 0, or -1 with the reason in err.
  */
 int pb_db_session(PGconn *conn, int batch, struct pb_buf *err);
 

@@ -1271,6 +1271,30 @@ t "an empty rules file is bad input, not rules that match nothing" 1 "" "pb-acco
 t "suggest needs --month" 2 "" "pb-accounts: suggest: --month is required
 Try 'pb-accounts suggest --help'." "$PBA" suggest --rules "$TMP/rules"
 
+# ---- a program killed while its statement waits in the server ------------------------------------------------
+# An import killed (SIGKILL) while its statement waited for the import lock left its server process waiting, holding
+# its place in the queue and its locks, until the lock's holder let go (or for good): the programs' sessions now ask
+# the server to check that the client is still there while a statement runs (client_connection_check_interval).
+printf 'alias,name,billing_country\nKIL1,Killed While Waiting,US\n' >"$TMP/kill.csv"
+"$PBDB" psql -X -q -c BEGIN -c "SELECT pg_advisory_xact_lock(hashtextextended('pb-accounts|import', 0))" \
+	-c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+holder=$!
+pb_until 30 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+"$PBA" import "$TMP/kill.csv" --by kill >/dev/null 2>&1 &
+importer=$!
+pb_until 30 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-accounts' AND wait_event_type = 'Lock'"
+waited=$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-accounts' AND wait_event_type = 'Lock'")
+kill -KILL "$importer"
+wait "$importer" 2>/dev/null
+pb_until 30 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-accounts'"
+gone=$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-accounts'")
+check "an import killed while its statement waits for a lock: its server process ends, the lock still held" \
+	"1|0|1|0" \
+	"$waited|$gone|$(pb_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()")|$(pb_sql "SELECT count(*) FROM pb.clc_account WHERE alias = 'KIL1'")"
+pb_sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()" \
+	>/dev/null
+wait "$holder" 2>/dev/null
+
 # ---- the database going away -----------------------------------------------------------------------------
 
 "$PBDB" stop >/dev/null

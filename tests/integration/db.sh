@@ -207,6 +207,29 @@ for cmd in "$BIN/pb-aggregate --month 2026-10" "$BIN/pb-invoice --month 2026-10 
 done
 pb_sql "ALTER DATABASE nosearch RESET default_transaction_read_only" >/dev/null
 
+# A program killed (SIGKILL, a lost machine) while its statement waited in the server left that server process
+# waiting on, holding its locks and its place in the queue, until the statement ended: here migrate waiting for the
+# migrations' lock, which a psql holds for two minutes. Every batch program's session now asks the server to look
+# for its client while a statement runs (client_connection_check_interval, PostgreSQL 14 and later).
+NSU="host=$SOCK port=5432 user=pb dbname=nosearch"
+PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "SELECT pg_advisory_lock(7271001)" -c "SELECT pg_sleep(120)" \
+	>/dev/null 2>&1 &
+holder=$!
+mig_waits() { pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-db' AND wait_event_type = 'Lock'"; }
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = 7271001"
+PB_DATABASE_URL=$NSU "$PBDB" migrate >/dev/null 2>&1 &
+migrator=$!
+pb_until 60 mig_waits
+waited=$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-db' AND wait_event_type = 'Lock'")
+kill -KILL "$migrator"
+wait "$migrator" 2>/dev/null
+pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-db'"
+check "migrate killed while its statement waits for a lock: its server process ends, the lock's holder still there" \
+	"1|0|1" "$waited|$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-db'")|$(pb_sql \
+		"SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'")"
+pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'" >/dev/null
+wait "$holder" 2>/dev/null
+
 # The extension dropped with CASCADE (by another application that shared it, or by hand) takes pb's rule
 # against overlapping links with it. pb-aggregate, which attributes usage through the links, refuses to run
 # (exit 4); pb-accounts still runs, to end an overlapping link; status says so; migrate puts both back,
