@@ -390,29 +390,30 @@ static int unit_conflict(struct pb_price_load *l, struct pb_buf *err)
 		 * pb-ingest cannot read is compared by its text without case, as one of it.
 		 */
 		"WITH p AS (SELECT DISTINCT ON (b.seq, a.unit) b.seq AS bseq, b.pos AS bpos, b.meter, b.region, "
-		"b.tier_min AS btier, b.effective_start, b.unit AS bunit, b.unit_price AS bprice, a.seq AS aseq, a.pos "
-		"AS apos, a.tier_min AS atier, a.unit AS aunit, a.unit_price AS aprice, coalesce(a.ubase, "
+		"b.tier_min AS btier, b.effective_start, b.unit AS bunit, b.unit_price AS bprice, a.seq AS aseq, "
+		"a.pos AS apos, a.tier_min AS atier, a.unit AS aunit, a.unit_price AS aprice, coalesce(a.ubase, "
 		"lower(a.unit)) AS ukey, a.tier_min * coalesce(a.ucount, 1) > b.tier_min * coalesce(b.ucount, 1) AS "
 		"above, a.tier_min * coalesce(a.ucount, 1) > b.tier_min * coalesce(b.ucount, 1) OR b.unit_price * "
 		"coalesce(a.ucount, 1) <> a.unit_price * coalesce(b.ucount, 1) OR b.effective_end IS DISTINCT FROM "
-		"a.effective_end AS differ FROM price_stage b JOIN price_stage a ON a.meter = b.meter AND a.region = "
-		"b.region AND coalesce(a.ubase, lower(a.unit)) = coalesce(b.ubase, lower(b.unit)) AND a.currency = "
-		"b.currency AND a.effective_start = b.effective_start AND a.unit <> b.unit ORDER BY b.seq, a.unit, "
-		"a.tier_min * coalesce(a.ucount, 1) > b.tier_min * coalesce(b.ucount, 1), CASE WHEN a.tier_min * "
-		"coalesce(a.ucount, 1) > b.tier_min * coalesce(b.ucount, 1) THEN a.tier_min * coalesce(a.ucount, 1) "
-		"ELSE -a.tier_min * coalesce(a.ucount, 1) END, a.seq), "
+		"a.effective_end AS differ, b.unit_price * coalesce(a.ucount, 1) <> a.unit_price * "
+		"coalesce(b.ucount, 1) AS pdiff FROM price_stage b JOIN price_stage a ON a.meter = b.meter AND "
+		"a.region = b.region AND coalesce(a.ubase, lower(a.unit)) = coalesce(b.ubase, lower(b.unit)) AND "
+		"a.currency = b.currency AND a.effective_start = b.effective_start AND a.unit <> b.unit ORDER BY "
+		"b.seq, a.unit, a.tier_min * coalesce(a.ucount, 1) > b.tier_min * coalesce(b.ucount, 1), CASE WHEN "
+		"a.tier_min * coalesce(a.ucount, 1) > b.tier_min * coalesce(b.ucount, 1) THEN a.tier_min * "
+		"coalesce(a.ucount, 1) ELSE -a.tier_min * coalesce(a.ucount, 1) END, a.seq), "
 		/* The other tier, when it is not the one of the same number. */
 		"q AS (SELECT p.*, CASE WHEN above THEN ', tier ' || atier || ', no price below it' WHEN atier <> "
-		"btier THEN ', tier ' || atier END AS at FROM p WHERE differ) "
-		"SELECT CASE WHEN lower(bunit) = lower(aunit) THEN format('%s: meter %s, region %L, tier %s, from "
-		"%s: unit %L (price %s) is unit %L of %s (price %s%s) written in another case: units are compared "
-		"without case, so which price a line in it gets cannot be told', bpos, meter, region, btier, "
-		"effective_start, bunit, bprice, aunit, apos, aprice, at) ELSE format('%s: meter %s, region %L, tier "
-		"%s, from %s: unit %L (price %s) and unit %L of "
-		"%s (price %s%s) both count %L, at another price for each: units are compared by what they count, "
-		"so which price a line in it gets cannot be told', bpos, meter, region, btier, effective_start, "
-		"bunit, bprice, aunit, apos, aprice, at, ukey) END FROM q ORDER BY greatest(bseq, aseq), least(bseq, "
-		"aseq), bseq DESC LIMIT 1",
+		"btier THEN ', tier ' || atier END AS at FROM p WHERE differ) SELECT CASE WHEN lower(bunit) = "
+		"lower(aunit) THEN format('%s: meter %s, region %L, tier %s, from %s: unit %L (price %s) is unit %L "
+		"of %s (price %s%s) written in another case: units are compared without case, so which price a line "
+		"in it gets cannot be told', bpos, meter, region, btier, effective_start, bunit, bprice, aunit, "
+		"apos, aprice, at) ELSE format('%s: meter %s, region %L, tier %s, from %s: unit %L (price %s) and "
+		"unit %L of %s (price %s%s) both count %L, %s: units are compared by what they count, so which price "
+		"a line in it gets cannot be told', bpos, meter, region, btier, effective_start, bunit, bprice, "
+		"aunit, apos, aprice, at, ukey, CASE WHEN pdiff OR above THEN 'at another price for each' ELSE 'at "
+		"one price for each but in force to another day' END) END FROM q ORDER BY greatest(bseq, aseq), "
+		"least(bseq, aseq), bseq DESC LIMIT 1",
 		0, NULL, err);
 
 	return conflict_found(res, err);

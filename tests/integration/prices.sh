@@ -931,6 +931,16 @@ check "a unit written two ways, one of them in tiers from above 0: exit 1 naming
 	"1|pb-prices: $TMP/units/tiers-above.csv:2:46: meter ${U1%1}a, region 'US East', tier 0, from 2026-12-01: unit '1 Hour' (price 0.1) and unit '100 Hours' of $TMP/units/tiers-above.csv:3:46 (price 10, tier 1, no price below it) both count 'hour', at another price for each: units are compared by what they count, so which price a line in it gets cannot be told|0" \
 	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'units4' AND status = 'committed'")"
 
+# The same price for each, but one spelling in force to another last day: refused, and said so ("at another price"
+# sent the reader to the prices, which agree).
+printf '%s\n' 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate,effectiveEndDate' \
+	"${U1%1}a,US East,1 Hour,0,0.1,USD,12/01/2026,12/31/2026" "${U1%1}a,US East,100 Hours,0,10,USD,12/01/2026,01/31/2027" \
+	>"$TMP/units/ends.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress --source units5 "$TMP/units/ends.csv"
+check "a unit written two ways at one price for each, in force to two last days: exit 1, saying the ends differ" \
+	"1|pb-prices: $TMP/units/ends.csv:3:46: meter ${U1%1}a, region 'US East', tier 0, from 2026-12-01: unit '100 Hours' (price 10) and unit '1 Hour' of $TMP/units/ends.csv:2:46 (price 0.1) both count 'hour', at one price for each but in force to another day: units are compared by what they count, so which price a line in it gets cannot be told|0" \
+	"$GOT|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'units5' AND status = 'committed'")"
+
 # ---- one region written two ways with two prices: refused, naming both regions and their lines -------------------
 # pb-ingest compares regions on their letters and digits without case: a line of US East got the lower of the prices
 # of "US East" (0.1) and "us-east" (0.2), nothing said. The same price in both is no conflict.
