@@ -36,14 +36,22 @@ static const char *const rows[] = {
 	LONG2 "\tUS East\t1 Hour\t0\t2026-10-01\t\t5\tUSD\t1\t\t\n",
 };
 
-static struct pb_listprice *table(const int *order)
+/* An Azure table of September and October loaded from text, rows in the COPY's form. */
+static struct pb_listprice *loaded(const char *text)
 {
 	struct pb_listprice *p =
 		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+
+	assert_non_null(p);
+	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+	return p;
+}
+
+static struct pb_listprice *table(const int *order)
+{
 	char text[1024] = "";
 	size_t i, len = 0;
 
-	assert_non_null(p);
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		size_t n = strlen(rows[order[i]]);
 
@@ -51,8 +59,7 @@ static struct pb_listprice *table(const int *order)
 		memcpy(text + len, rows[order[i]], n);
 		len += n;
 	}
-	assert_int_equal(pb_listprice_load_rows(p, text, len), 0);
-	return p;
+	return loaded(text);
 }
 
 /* The list cost p gives quantity of unit of meter on October day, as text; "none" when not priced. */
@@ -128,12 +135,9 @@ static void test_meters_alike(void **state)
 static void test_long_meter_in_capitals(void **state)
 {
 	static const char text[] = LONG3 "\tUS East\t1 Hour\t0\t2026-10-01\t\t3\tUSD\t1\t\t\n";
-	struct pb_listprice *p =
-		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	struct pb_listprice *p = loaded(text);
 
 	(void)state;
-	assert_non_null(p);
-	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
 	assert_string_equal(price(p, LONG3_CAPS, 20), "6.00");
 	assert_string_equal(price(p, LONG3, 20), "6.00");
 	assert_int_equal(pb_listprice_missed(p, PB_MISS_METER), 0);
@@ -181,12 +185,9 @@ static void test_line_without_unit(void **state)
 	static const char text[] = MA "\tUS East\t1 Hour\t0\t2026-10-01\t\t0.5\tUSD\t1\t\t\n" MB
 				      "\tUS East\t100 Hours\t0\t2026-10-01\t\t20\tUSD\t1\t\t\n" LONG1
 				      "\tUS East\t10K\t0\t2026-10-01\t\t3\tUSD\t1\t\t\n";
-	struct pb_listprice *p =
-		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	struct pb_listprice *p = loaded(text);
 
 	(void)state;
-	assert_non_null(p);
-	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
 	assert_string_equal(price_in(p, MA, 20, ""), "1.00");
 	assert_string_equal(price_in(p, MB, 20, ""), "none");
 	assert_string_equal(price_in(p, LONG1, 20, ""), "none");
@@ -212,12 +213,9 @@ static void test_line_without_unit_one_of_two(void **state)
 				      "\tUS East\t1 Hour\t0\t2026-10-01\t\t0.2\tUSD\t1\t\t\n" LONG1
 				      "\tUS East\t100 Hours\t0\t2026-10-01\t\t20\tUSD\t1\t\t\n" LONG1
 				      "\tUS East\t1 GB\t0\t2026-10-01\t\t0.3\tUSD\t1\t\t\n";
-	struct pb_listprice *p =
-		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	struct pb_listprice *p = loaded(text);
 
 	(void)state;
-	assert_non_null(p);
-	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
 	assert_string_equal(price_in(p, MA, 20, ""), "1.00");
 	assert_string_equal(price_in(p, MB, 20, ""), "0.40");
 	assert_string_equal(price_in(p, MA, 20, "100 Hrs"), "100.00");
@@ -233,8 +231,7 @@ static void test_regions(void **state)
 	static const char text[] = MA "\tUS East\t1 Hour\t0\t2026-10-01\t\t1\tUSD\t1\t\t\n" MA
 				      "\tEU West\t1 Hour\t0\t2026-10-01\t\t2\tUSD\t1\t\t\n" MB
 				      "\tUS East\t1 Hour\t0\t2026-10-01\t\t3\tUSD\t1\t\t\n";
-	struct pb_listprice *p =
-		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	struct pb_listprice *p = loaded(text);
 	struct pb_usage u;
 	struct pb_buf err = PB_BUF_INIT;
 	char out[64];
@@ -247,8 +244,6 @@ static void test_regions(void **state)
 	size_t k;
 
 	(void)state;
-	assert_non_null(p);
-	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
 	for (k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
 		memset(&u, 0, sizeof(u));
 		u.usage_date = pb_date_from_ymd(2026, 10, 20);
@@ -426,13 +421,11 @@ static void test_prices_alike_to_18_places(void **state)
 
 	(void)state;
 	for (k = 0; k < 2; k++) {
-		struct pb_listprice *p =
-			pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+		struct pb_listprice *p;
 		char text[256];
 
-		assert_non_null(p);
 		snprintf(text, sizeof(text), "%s%s", two[k], two[1 - k]);
-		assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
+		p = loaded(text);
 		assert_string_equal(price_of(p, MA, 20, "1 Hour", "1000000000000000000"), "100000000000000000.10");
 		pb_listprice_free(p);
 	}
@@ -448,12 +441,9 @@ static void test_tiers_above_zero(void **state)
 	static const char text[] = MA "\tUS East\t1 GB\t5\t2026-10-01\t\t0.5\tUSD\t1\t\t\n" MA
 				      "\tUS East\t1 GB\t10\t2026-10-01\t\t0.4\tUSD\t1\t\t\n" MB
 				      "\tUS East\t1 GB\t3\t2026-10-01\t\t2\tUSD\t1\t\t\n";
-	struct pb_listprice *p =
-		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	struct pb_listprice *p = loaded(text);
 
 	(void)state;
-	assert_non_null(p);
-	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
 	/* 2 GB, 0 to 2, then 2 to 4: below 5. Then 4 to 6: 1 GB below 5. Then 6 to 8 at 0.5, 8 to 10 at 0.5. */
 	assert_string_equal(price_in(p, MA, 20, "1 GB"), "none");
 	assert_string_equal(price_in(p, MA, 20, "1 GB"), "none");
@@ -478,12 +468,9 @@ static void test_flat_then_tiers(void **state)
 {
 	static const char text[] = MA "\tUS East\t1 GB\t0\t2026-10-01\t\t1\tUSD\t1\t\t\n" MA
 				      "\tUS East\t1 GB\t5\t2026-10-16\t\t0.5\tUSD\t1\t\t\n";
-	struct pb_listprice *p =
-		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	struct pb_listprice *p = loaded(text);
 
 	(void)state;
-	assert_non_null(p);
-	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
 	/* 2 GB on the 10th and the 12th at 1 (0 to 4); the 20th: 4 to 5 at 1, 5 to 6 at 0.5. */
 	assert_string_equal(price_in(p, MA, 10, "1 GB"), "2.00");
 	assert_string_equal(price_in(p, MA, 12, "1 GB"), "2.00");
@@ -565,12 +552,9 @@ static void test_credit_first(void **state)
 {
 	static const char text[] = MA "\tUS East\t1 GB\t0\t2026-10-01\t\t1\tUSD\t1\t\t\n" MA
 				      "\tUS East\t1 GB\t5\t2026-10-01\t\t0.5\tUSD\t1\t\t\n";
-	struct pb_listprice *p =
-		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	struct pb_listprice *p = loaded(text);
 
 	(void)state;
-	assert_non_null(p);
-	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
 	/* -3 to 0 at 1; then -3 to 2 at 1; then 2 to 5 at 1 and 5 to 7 at 0.5. */
 	assert_string_equal(price_of(p, MA, 10, "1 GB", "-3"), "-3.00");
 	assert_string_equal(price_of(p, MA, 11, "1 GB", "5"), "5.00");
@@ -593,16 +577,13 @@ static void test_meter_region_first(void **state)
 		{"US East", "eastus", "2.00"}, /* no price in "useast": the resource's location */
 		{"East US", "westus", "2.00"},
 	};
-	struct pb_listprice *p =
-		pb_listprice_new(NULL, "azure", pb_date_from_ymd(2026, 9, 1), pb_date_from_ymd(2026, 10, 31));
+	struct pb_listprice *p = loaded(text);
 	struct pb_buf err = PB_BUF_INIT;
 	struct pb_usage u;
 	char out[64];
 	size_t k;
 
 	(void)state;
-	assert_non_null(p);
-	assert_int_equal(pb_listprice_load_rows(p, text, strlen(text)), 0);
 	for (k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
 		memset(&u, 0, sizeof(u));
 		u.usage_date = pb_date_from_ymd(2026, 10, 20);
