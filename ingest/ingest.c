@@ -761,7 +761,7 @@ static int prepare(struct run *run)
 		free(shown);
 		return PB_ERR_DATA;
 	}
-	if (run->opt.kind == PB_FORMAT_PARTNER_CENTER && pb_store_unbilled_currency(run->source)) {
+	if (run->opt.kind == PB_FORMAT_PARTNER_CENTER) {
 		run->read.only_currency = pb_store_unbilled_currency(run->source);
 		run->read.only_source = run->source;
 	}

@@ -337,6 +337,7 @@ static int check_args(struct args *a)
 {
 	struct pb_ingest_options *o = &a->o;
 	int pc = o->kind == PB_FORMAT_PARTNER_CENTER;
+	const char *unbilled;
 
 	if (check_store_memory() < 0)
 		return -1;
@@ -348,8 +349,8 @@ static int check_args(struct args *a)
 		return -1;
 	}
 	/* A billed invoice replaces the unbilled usage of its currency: the source names one, as the export's does. */
-	if (pc && o->source && pb_store_unbilled_currency(o->source) &&
-	    !pb_valid_currency(pb_store_unbilled_currency(o->source), strlen(pb_store_unbilled_currency(o->source)))) {
+	unbilled = pc && o->source ? pb_store_unbilled_currency(o->source) : NULL;
+	if (unbilled && !pb_valid_currency(unbilled, strlen(unbilled))) {
 		pb_error(
 			"--source partner-center:unbilled:CUR takes a currency code in capitals, such as USD, not '%s'",
 			o->source);

@@ -29,7 +29,8 @@ struct pb_read {
 	int32_t month; /* every line's billing month (pb_month_check), or 0 before it is known */
 	/*
 	 * Storing under a Partner Center unbilled usage source ("partner-center:unbilled:USD"): its currency, which
-	 * every line must be billed in (a billed invoice in that currency replaces it), and the source; else NULL.
+	 * every line must be billed in (a billed invoice in that currency replaces it), and the source (read only
+	 * with a currency); the currency NULL for any other source.
 	 */
 	const char *only_currency, *only_source;
 	struct pb_progress progress;
