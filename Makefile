@@ -348,7 +348,10 @@ check: deps
 deps:
 	bash scripts/deps.sh
 
-demo: deps all
+# The demo needs no test server: only the Debian packages.
+demo:
+	bash scripts/deps.sh --demo
+	$(MAKE) $(PARALLEL) all
 	bash scripts/demo.sh
 
 bench: all

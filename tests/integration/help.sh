@@ -165,4 +165,28 @@ done
 check "pb-accounts: a count with a sign or a blank: exit 2, named" \
 	"2|pb-accounts: import: --max-errors takes a whole number from 1 to 100000, not '+5';2|pb-accounts: create-azure-customer: --timeout takes a number of seconds from 1 to 3600, not ' 5';" "$got"
 
+# scripts/deps.sh: `make demo` installs no test server (no npm), `make deps` and `make check` do; an unknown
+# option is refused. dpkg-query and npm are stand-ins here, so that nothing is installed by this check.
+d=$(mktemp -d "${TMPDIR:-/tmp}/pb-deps.XXXXXX")
+mkdir -p "$d/scripts" "$d/tests/servers" "$d/fake"
+cp "$ROOT/scripts/deps.sh" "$d/scripts/"
+cp "$ROOT/tests/servers/package.json" "$ROOT/tests/servers/package-lock.json" "$d/tests/servers/"
+printf '#!/bin/sh\necho "$3" >>"%s/dpkg.log"\nprintf "install ok installed"\n' "$d" >"$d/fake/dpkg-query"
+printf '#!/bin/sh\necho "npm $*" >>"%s/npm.log"\n' "$d" >"$d/fake/npm"
+printf '#!/bin/sh\nexit 0\n' >"$d/fake/node"
+chmod +x "$d/fake/"*
+out=$(PATH="$d/fake:$PATH" bash "$d/scripts/deps.sh" --demo 2>&1)
+check "deps.sh --demo (make demo): the Debian packages that build and run the programs, no npm" \
+	"0|deps: every Debian package is installed|no npm|libpq-dev postgresql|" \
+	"$?|$out|$(cat "$d/npm.log" 2>/dev/null || echo no npm)|$(grep -xE 'postgresql|libpq-dev' "$d/dpkg.log" | sort | xargs)|$(grep -xE 'chromium|clang|wrk|libcmocka-dev' "$d/dpkg.log")"
+rm -f "$d/dpkg.log"
+out=$(PATH="$d/fake:$PATH" bash "$d/scripts/deps.sh" 2>&1)
+check "deps.sh (make deps, make check): the test servers too" \
+	"0|deps: every Debian package is installed
+deps: installing the test servers (npm ci --prefix tests/servers)|npm ci --prefix $d/tests/servers --no-audit --no-fund --loglevel=error|chromium clang libcmocka-dev wrk" \
+	"$?|$out|$(cat "$d/npm.log")|$(grep -xE 'chromium|clang|wrk|libcmocka-dev' "$d/dpkg.log" | sort | xargs)"
+out=$(PATH="$d/fake:$PATH" bash "$d/scripts/deps.sh" --bogus 2>&1)
+check "deps.sh --bogus: exit 2, named" "2|deps: unknown option '--bogus' (--demo only)" "$?|$out"
+rm -rf "$d"
+
 pb_tests_done
