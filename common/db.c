@@ -472,14 +472,89 @@ static void set_result_error(struct pb_buf *err, PGconn *conn, PGresult *res)
 	pb_db_result_message(err, "database", conn, res);
 }
 
+/* Asks the server to cancel what conn's session runs (a failed request changes nothing: the statement goes on). */
+static void cancel_statement(PGconn *conn)
+{
+	char why[256];
+	PGcancel *c = PQgetCancel(conn);
+
+	if (c) {
+		PQcancel(c, why, sizeof(why));
+		PQfreeCancel(c);
+	}
+}
+
+/*
+ * PQexecParams, except that a signal asking to stop (interrupt.h) that comes while the statement runs has the
+ * server cancel it, so that a long statement does not hold the program past the signal. A statement sent after
+ * the signal (a rollback, the failure recorded) runs to its end, as does one that ends before the cancel is
+ * taken: *cancelled only says that the cancel was asked for. The last result, as PQexecParams gives it.
+ */
+static PGresult *exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params, int *cancelled)
+{
+	int watch = pb_interrupt_installed() && !pb_interrupted();
+	PGresult *res, *last = NULL;
+	ExecStatusType st;
+
+	*cancelled = 0;
+	if (!watch)
+		return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	/* Results of an earlier statement left unread are dropped, as PQexecParams drops them. */
+	while ((res = PQgetResult(conn))) {
+		st = PQresultStatus(res);
+		PQclear(res);
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+			break; /* a COPY under way: the send below refuses */
+	}
+	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
+		return NULL;
+	for (;;) {
+		while (PQisBusy(conn)) {
+			struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+
+			if (watch && pb_interrupted()) {
+				cancel_statement(conn);
+				*cancelled = 1;
+				watch = 0;
+			}
+			/* The signal wakes poll up in the thread it lands on; the others look every 100 ms. */
+			if ((poll(&pfd, 1, watch ? 100 : -1) < 0 && errno != EINTR) || !PQconsumeInput(conn))
+				break; /* PQgetResult reports it */
+		}
+		if (!(res = PQgetResult(conn)))
+			break;
+		PQclear(last);
+		last = res;
+		st = PQresultStatus(res);
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH ||
+		    PQstatus(conn) == CONNECTION_BAD)
+			break;
+	}
+	return last;
+}
+
+/* err = the server's message for res, or the signal's reason when the statement failed for a cancel asked for. */
+static void statement_error(struct pb_buf *err, PGconn *conn, const PGresult *res, int cancelled)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (cancelled && state && strcmp(state, "57014") == 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_interrupt_reason());
+		return;
+	}
+	pb_db_result_message(err, "database", conn, res);
+}
+
 PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
 {
-	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	int cancelled;
+	PGresult *res = exec_params(conn, sql, nparams, params, &cancelled);
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
-	set_result_error(err, conn, res);
+	statement_error(err, conn, res, cancelled);
 	PQclear(res);
 	return NULL;
 }
@@ -548,7 +623,7 @@ static int exec_simple(PGconn *conn, const char *sql, struct pb_buf *err)
 int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *const *params,
 			void (*waiting)(PGconn *conn, void *ctx), void *ctx, struct pb_buf *err)
 {
-	int own = PQtransactionStatus(conn) == PQTRANS_IDLE, told = 0, give_way, deadlocks = 0;
+	int own = PQtransactionStatus(conn) == PQTRANS_IDLE, told = 0, give_way, deadlocks = 0, cancelled;
 	const char *state;
 	long pause_ms = 50;
 	char before[64] = "";
@@ -569,7 +644,7 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 				PQclear(PQexec(conn, "ROLLBACK"));
 			return -1;
 		}
-		res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+		res = exec_params(conn, sql, nparams, params, &cancelled);
 		if (res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)) {
 			PQclear(res);
 			if (own)
@@ -589,7 +664,7 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 			deadlocks = 0;
 		give_way = state && (strcmp(state, "55P03") == 0 ||
 				     (strcmp(state, "40P01") == 0 && ++deadlocks <= DEADLOCKS_IN_A_ROW));
-		set_result_error(err, conn, res);
+		statement_error(err, conn, res, cancelled);
 		PQclear(res);
 		if (!give_way) {
 			if (own)

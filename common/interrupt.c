@@ -7,7 +7,7 @@
 
 #include "banned.h"
 
-static volatile sig_atomic_t received;
+static volatile sig_atomic_t received, installed;
 
 static void on_signal(int sig)
 {
@@ -30,6 +30,12 @@ void pb_interrupt_install(void)
 			continue; /* nohup, or a background job's SIGINT: keep ignoring it */
 		sigaction(sigs[i], &sa, NULL);
 	}
+	installed = 1;
+}
+
+int pb_interrupt_installed(void)
+{
+	return installed;
 }
 
 int pb_interrupted(void)

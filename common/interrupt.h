@@ -12,6 +12,9 @@
 /* Installs the handler for SIGINT, SIGTERM and SIGHUP (a signal ignored at the start stays ignored). */
 void pb_interrupt_install(void);
 
+/* 1 once pb_interrupt_install ran: a signal then asks to stop rather than ending the program. */
+int pb_interrupt_installed(void);
+
 /* The signal received since the install, or 0. Safe from any thread. */
 int pb_interrupted(void);
 

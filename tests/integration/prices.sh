@@ -730,6 +730,33 @@ check "SIGTERM at the commit: ended by the signal, nothing committed, the failur
 	l.id = p.load_id WHERE l.source = 'breaks' AND p.meter LIKE 'ab-2%'")|$(pb_sql "SELECT status || ' ' || error FROM
 	pb.price_load WHERE source = 'breaks' ORDER BY id DESC LIMIT 1")"
 
+# ---- SIGTERM while a statement runs: the statement is cancelled, not waited for -------------------------------------
+# The signal was looked at between statements only: a load whose statement took long (a large list's checks and
+# insert) went on to that statement's end. Here the insert into pb.price sleeps 60 s in a trigger.
+pb_sql "CREATE SEQUENCE public.slow_done; CREATE FUNCTION public.slow_insert() RETURNS trigger LANGUAGE plpgsql AS
+	\$\$BEGIN PERFORM pg_sleep(60); PERFORM nextval('public.slow_done'); RETURN NULL; END\$\$;
+	CREATE TRIGGER slow AFTER INSERT ON pb.price FOR EACH STATEMENT EXECUTE FUNCTION public.slow_insert()" >/dev/null
+sed 's/,0.25,USD/,0.35,USD/' "$TMP/breaks/sheet.csv" >"$TMP/breaks/sheet3.csv"
+: >"$TMP/bg.err"
+"$PBP" load --format azure-pricesheet --no-progress --source breaks "$TMP/breaks/sheet3.csv" >"$TMP/bg.out" \
+	2>"$TMP/bg.err" &
+BGPID=$!
+for _ in $(seq 600); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")" == 1 ] && break
+	sleep 0.1
+done
+kill -TERM "$BGPID"
+wait "$BGPID"
+GOT=$?
+BGPID=
+check "SIGTERM while a statement runs: the statement cancelled on the server, the failure recorded, nothing committed" \
+	"143|pb-prices: interrupted by SIGTERM|f|failed interrupted by SIGTERM|0|committed 0.25" \
+	"$GOT|$(tail -n 1 "$TMP/bg.err")|$(pb_sql "SELECT is_called FROM public.slow_done")|$(pb_sql "SELECT status || ' ' ||
+	error FROM pb.price_load WHERE source = 'breaks' ORDER BY id DESC LIMIT 1")|$(pb_sql "SELECT count(*) FROM
+	pg_stat_activity WHERE wait_event = 'PgSleep'")|$(pb_sql "SELECT DISTINCT l.status || ' ' || p.unit_price FROM
+	pb.price p JOIN pb.price_load l ON l.id = p.load_id WHERE l.source = 'breaks' AND p.meter LIKE 'ab-2%'")"
+pb_sql "DROP TRIGGER slow ON pb.price; DROP FUNCTION public.slow_insert(); DROP SEQUENCE public.slow_done" >/dev/null
+
 # ---- an answer of a byte order mark cut short, or of the mark alone -------------------------------------------------
 # An answer of one or two bytes of a UTF-8 byte order mark, or of the mark alone: refused as such over HTTP, never
 # "invalid char in json text" at a column past the answer's end, nor an empty load.
