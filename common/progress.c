@@ -24,12 +24,29 @@ void pb_progress_init(struct pb_progress *p, FILE *out)
 	p->last_ms = p->start_ms;
 	p->total = 0;
 	p->drawn = 0;
+	p->unit = "row";
 	p->quiet_ms = FIRST_DRAW_MS;
 #ifdef PB_TEST_HOOKS
-	/* The tests of what progress shows: drawn from the start, in the development and test build only. */
-	if (getenv("PB_TEST_PROGRESS_NOW"))
+	/*
+	 * The tests of what progress shows: drawn from the start (the first update too, however soon it comes), in
+	 * the development and test build only.
+	 */
+	if (getenv("PB_TEST_PROGRESS_NOW")) {
 		p->quiet_ms = 0;
+		p->last_ms = p->start_ms > REDRAW_MS ? p->start_ms - REDRAW_MS : 0;
+	}
 #endif
+}
+
+void pb_progress_set_unit(struct pb_progress *p, const char *unit)
+{
+	p->unit = unit;
+}
+
+/* "s" unless count is 1. */
+static const char *plural(uint64_t count)
+{
+	return count == 1 ? "" : "s";
 }
 
 void pb_progress_set_total(struct pb_progress *p, uint64_t total)
@@ -104,9 +121,9 @@ static void draw(struct pb_progress *p, const char *label, uint64_t bytes, uint6
 
 	if (ms) /* bytes per ms is kB/s; tenths of MB/s, rounded to the nearest */
 		rate10 = (bytes / ms + 50) / 100;
-	fprintf(p->out, "\r%s: %llu.%llu MB, %llu rows, %llu.%llu MB/s", label, (unsigned long long)(mb10 / 10),
-		(unsigned long long)(mb10 % 10), (unsigned long long)rows, (unsigned long long)(rate10 / 10),
-		(unsigned long long)(rate10 % 10));
+	fprintf(p->out, "\r%s: %llu.%llu MB, %llu %s%s, %llu.%llu MB/s", label, (unsigned long long)(mb10 / 10),
+		(unsigned long long)(mb10 % 10), (unsigned long long)rows, p->unit, plural(rows),
+		(unsigned long long)(rate10 / 10), (unsigned long long)(rate10 % 10));
 	drawn(p, bytes, now);
 }
 
@@ -130,10 +147,10 @@ void pb_progress_finish(struct pb_progress *p, const char *label, uint64_t bytes
 static void draw_items(struct pb_progress *p, const char *label, uint64_t done, const char *unit, uint64_t now)
 {
 	if (p->total)
-		fprintf(p->out, "\r%s: %llu of %llu %s", label, (unsigned long long)done, (unsigned long long)p->total,
-			unit);
+		fprintf(p->out, "\r%s: %llu of %llu %s%s", label, (unsigned long long)done,
+			(unsigned long long)p->total, unit, plural(p->total));
 	else
-		fprintf(p->out, "\r%s: %llu %s", label, (unsigned long long)done, unit);
+		fprintf(p->out, "\r%s: %llu %s%s", label, (unsigned long long)done, unit, plural(done));
 	drawn(p, done, now);
 }
 

@@ -14,18 +14,24 @@ struct pb_progress {
 	uint64_t last_ms;
 	uint64_t total;	   /* bytes or items the work comes to, or 0: unknown */
 	uint64_t quiet_ms; /* nothing is drawn before this much time has passed */
+	const char *unit;  /* what the rows count, in the singular: "row" unless set */
 	int drawn;
 };
 
 /* Prepares p to draw on out, or to do nothing when out is NULL. */
 void pb_progress_init(struct pb_progress *p, FILE *out);
-/* Redraws if enough time has passed: "label: 123.4 MB, 1234567 rows, 456.7 MB/s". */
+/* Redraws if enough time has passed: "label: 123.4 MB, 1234567 rows, 456.7 MB/s" ("1 row"). */
 void pb_progress_update(struct pb_progress *p, const char *label, uint64_t bytes, uint64_t rows);
 /* Draws the final state and ends the line, if anything was drawn. */
 void pb_progress_finish(struct pb_progress *p, const char *label, uint64_t bytes, uint64_t rows);
+/* What pb_progress_update's rows count, in the singular ("item"): an "s" is added for any count but 1. */
+void pb_progress_set_unit(struct pb_progress *p, const char *unit);
 /* The bytes (or items) the work comes to, for the share done and the time left; 0: unknown. */
 void pb_progress_set_total(struct pb_progress *p, uint64_t total);
-/* Redraws if enough time has passed: "label: 123 of 4567 UNIT, 2%, 12 s left". */
+/*
+ * Redraws if enough time has passed: "label: 123 of 4567 UNITs, 2%, 12 s left"; unit in the singular, which
+ * the count (the total when known) of 1 keeps.
+ */
 void pb_progress_items(struct pb_progress *p, const char *label, uint64_t done, const char *unit);
 /* Ends an items line, if anything was drawn. */
 void pb_progress_items_finish(struct pb_progress *p, const char *label, uint64_t done, const char *unit);

@@ -462,6 +462,7 @@ int pb_prices_load(const struct pb_prices_options *o)
 		r.label = "prices";
 		r.currency = o->currency;
 		pb_progress_init(&r.progress, o->progress ? stderr : NULL);
+		pb_progress_set_unit(&r.progress, "item");
 		rc = read_all(o, &r, &err);
 		pb_progress_finish(&r.progress, r.label, r.bytes, r.items);
 	}

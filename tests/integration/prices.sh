@@ -1452,4 +1452,18 @@ check "show: a unit in two cases at one price, from two starts: one period" \
 	"$(printf '%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5s\n' 2027-11-01 - "US East" "1 gb" 0 0.4 USD \
 		"$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'show-case'")")" "$(tail -n +3 "$TMP/out")"
 
+# ---- progress: what the rows count, one of them in the singular --------------------------------------------------
+# The progress line of a load counted its items as "rows", and one as "1 rows": it says "1 item".
+RP=11111111-aaaa-4bbb-8ccc-0000000000fe
+mkdir -p "$TMP/progress"
+{
+	echo '{"Items": ['
+	item $RP Storage eastus "1 GB" 0.4 2027-11-01
+	echo '], "NextPageLink": null, "Count": 1}'
+} >"$TMP/progress/page.json"
+PB_TEST_PROGRESS_NOW=1 run 0 "$PBP" load --format azure-retail --progress --source progress-one "$TMP/progress/page.json"
+check "progress: a load of one item says \"1 item\"" \
+	"0|prices: 0.0 MB, 1 item, 0.0 MB/s" \
+	"$GOT|$(tr '\r' '\n' <"$TMP/err" | sed 's/\x1b\[K$//' | grep -v '^$' | tail -1)"
+
 pb_tests_done
