@@ -312,6 +312,10 @@ static int check_args(struct args *a)
 		pb_error("--no-run shows the current run; %s is for a new one", opt);
 		return -1;
 	}
+	if (a->no_run && a->output == OUT_SUMMARY) {
+		pb_error("--no-run prints --csv, --unmapped or --no-list");
+		return -1;
+	}
 	return a->no_run ? 0 : default_as_of(a);
 }
 
@@ -436,10 +440,6 @@ static int dispatch(const struct args *a)
 		rc = pb_agg_report_buckets(conn, a->month, stdout, &err);
 	if (rc == 0 && a->output == OUT_NO_LIST)
 		rc = pb_agg_report_no_list(conn, a->month, stdout, &err);
-	if (rc == 0 && a->no_run && a->output == OUT_SUMMARY) {
-		pb_error("--no-run prints --csv, --unmapped or --no-list");
-		rc = PB_ERR_USAGE;
-	}
 out:
 	report(&err);
 	PQfinish(conn);

@@ -278,6 +278,14 @@ for opt in --strict --detail "--pricing $PB_PRICING_CONFIG" "--config $PB_ELIGIB
 		"2|pb-aggregate: --no-run shows the current run; ${opt%% *} is for a new one
 Try 'pb-aggregate --help'.|" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
 done
+# --no-run with nothing to print was refused only once connected: with the database down, exit 3 for a
+# failed connection (which pb-run retries) where it is a usage error whatever the database.
+for url in "" "host=$TMP/no-server dbname=none"; do
+	PB_DATABASE_URL=$url "$PBA" --month 2026-10 --no-run >"$TMP/out" 2>"$TMP/err"
+	check "--no-run without --csv, --unmapped or --no-list${url:+, the database down}: a usage error (exit 2)" \
+		"2|pb-aggregate: --no-run prints --csv, --unmapped or --no-list
+Try 'pb-aggregate --help'.|" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+done
 "$PBA" --month 2026-10 --stale-after 0 >"$TMP/out" 2>"$TMP/err"
 check "--stale-after 0: a usage error naming the range" \
 	"2|pb-aggregate: --stale-after takes a number of days from 1 to 365, not '0'" "$?|$(head -1 "$TMP/err")"
