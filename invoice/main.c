@@ -226,6 +226,36 @@ static int name_fits(const char *opt, const char *path, size_t extra)
 	return fits;
 }
 
+/*
+ * Whether what is at the paths of the files --issue writes (the detail, then the export) is a regular file or
+ * nothing: a link, a FIFO or a device there is a mistake to fix (exit 2), said before the database is reached,
+ * whether or not it is up, as the issue says it once there (atomicfile.h). 1, or 0 with the message.
+ */
+static int issue_files_regular(const struct args *a)
+{
+	static const char *const ends[] = {"-detail", ""};
+	struct pb_buf path = PB_BUF_INIT;
+	char month[11];
+	struct stat st;
+	int i, ok = 1;
+
+	pb_date_format(a->month, month);
+	for (i = 0; i < 2 && ok; i++) {
+		pb_buf_reset(&path);
+		if (a->out)
+			pb_buf_addstr(&path, a->out);
+		else
+			pb_buf_addf(&path, "%s/invoices", pb_db_var_dir());
+		pb_buf_addf(&path, "/invoice-%.7s%s.csv", month, ends[i]);
+		if (!path.failed && lstat(pb_buf_str(&path), &st) == 0 && !S_ISREG(st.st_mode)) {
+			pb_error("cannot write '%s': not a regular file", pb_buf_str(&path));
+			ok = 0;
+		}
+	}
+	pb_buf_release(&path);
+	return ok;
+}
+
 /* The output names given: a folder for --out, a file name (not empty, not ending in '/') for the others. */
 static int outputs_valid(const struct args *a)
 {
@@ -338,6 +368,9 @@ static int dispatch(const struct args *a)
 		if (rc < 0)
 			goto out;
 	}
+	rc = PB_ERR_USAGE;
+	if (a->action == OPT_ISSUE && !issue_files_regular(a))
+		goto out;
 	rc = PB_ERR_DEPENDENCY;
 	conn = pb_db_connect("pb-invoice", &err);
 	memset(&o, 0, sizeof(o));

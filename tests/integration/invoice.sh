@@ -355,6 +355,11 @@ mkfifo "$OUT/invoice-2026-10.csv"
 timeout 20 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "a FIFO where the issued export goes: exit 2 at once, naming it" \
 	"2|pb-invoice: cannot write '$OUT/invoice-2026-10.csv': not a regular file" "$?|$(cat "$TMP/err")"
+# The same with the database down: it was exit 3, a failed connection that pb-run retries, for a mistake that
+# no retry mends; what is at the paths is checked first.
+PB_DATABASE_URL="host=$TMP/no-server dbname=none" timeout 20 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "a FIFO where the issued export goes, the database down: exit 2, naming it" \
+	"2|pb-invoice: cannot write '$OUT/invoice-2026-10.csv': not a regular file" "$?|$(cat "$TMP/err")"
 rm "$OUT/invoice-2026-10.csv"
 ln -s "$TMP/export.keep" "$OUT/invoice-2026-10.csv"
 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
