@@ -15,6 +15,7 @@
 #include "exitcode.h"
 #include "link.h"
 #include "log.h"
+#include "partner_center.h"
 
 #include "banned.h"
 
@@ -218,6 +219,24 @@ out:
 	return rc;
 }
 
+/*
+ * Whether the environment gives what Partner Center needs (the credentials, its endpoints): a usage error that
+ * neither the database, up or down, nor the account's state may hide. 0, or PB_ERR_USAGE after the message.
+ */
+static int partner_center_set(const struct pb_cli *cli)
+{
+	struct pb_partner_center pc;
+	struct pb_buf err = PB_BUF_INIT;
+	int rc = pb_partner_center_init(&pc, cli->timeout, &err);
+
+	if (rc < 0)
+		pb_cli_fail(rc, &err);
+	else
+		pb_partner_center_release(&pc);
+	pb_buf_release(&err);
+	return rc;
+}
+
 int pb_cmd_create_azure_customer(struct pb_cli *cli)
 {
 	struct pb_eligibility *e = NULL;
@@ -229,6 +248,9 @@ int pb_cmd_create_azure_customer(struct pb_cli *cli)
 	rc = pb_cli_alias(cli, alias);
 	if (rc == 0)
 		rc = pb_cli_eligibility(cli, &e);
+	if (rc < 0)
+		goto out;
+	rc = partner_center_set(cli);
 	if (rc < 0)
 		goto out;
 	if (!cli->has_from)

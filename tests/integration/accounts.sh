@@ -896,6 +896,15 @@ t "a wrong client secret is exit 3, with Entra ID's reason" 3 "" \
 t "missing credentials are a usage error" 2 "" \
 	"pb-accounts: Partner Center needs AZURE_CLIENT_ID, AZURE_CLIENT_SECRET in the environment" \
 	env -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET "$PBA" create-azure-customer AZ6
+# Checked once connected, they were exit 3 with the database down (a failed connection, which pb-run
+# retries), and the state of the account decided the rest: they are checked first.
+t "missing credentials, the database down: still a usage error" 2 "" \
+	"pb-accounts: Partner Center needs AZURE_CLIENT_ID, AZURE_CLIENT_SECRET in the environment" \
+	env -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET PB_DATABASE_URL="host=$TMP/no-server dbname=none" \
+	"$PBA" create-azure-customer AZ6
+t "missing credentials for an account without a company profile: the usage error" 2 "" \
+	"pb-accounts: Partner Center needs AZURE_CLIENT_SECRET in the environment" \
+	env -u AZURE_CLIENT_SECRET "$PBA" create-azure-customer US3
 # The endpoint settings (for test servers) that the client secret and the token go to: https only, or plain
 # http to a loopback address; anything else is refused before a request is made. A loopback HTTP proxy
 # (http_proxy) stands in for every other host and logs what reaches it.
