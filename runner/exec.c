@@ -401,6 +401,7 @@ struct watch {
 	int term_sent, kill_sent;
 	int tail_cut;	  /* the tail lost its beginning */
 	int tail_at_line; /* and what it kept starts a line */
+	int cr;		  /* the last byte was a carriage return: line holds what came before it */
 	uint64_t deadline, done_at, kill_at, give_up_at;
 	struct pb_buf line;
 	const struct pb_exec_opts *o;
@@ -411,8 +412,6 @@ static void emit_line(struct watch *w)
 {
 	size_t n = w->line.len;
 
-	if (n && w->line.ptr[n - 1] == '\r')
-		n--;
 	if (w->o->line && !w->line.failed) {
 		w->line.ptr[n] = '\0';
 		w->o->line(w->o->arg, w->line.ptr, n);
@@ -472,7 +471,12 @@ static void emit_held(struct watch *w, int cut)
 		pb_buf_add(&w->line, carry, keep);
 }
 
-/* Takes n bytes the step wrote on stderr: lines for the caller, the end kept as the tail. */
+/*
+ * Takes n bytes the step wrote on stderr: lines for the caller, the end kept as the tail. A line feed ends a
+ * line, with the carriage return before it if any. A carriage return alone ends a redraw of the line (a progress
+ * bar drawing over itself), which the text after it replaces: a line is passed on as its last redraw, when a
+ * line feed or the step's end comes. Carriage returns in a row are one.
+ */
 static void take(struct watch *w, const char *buf, size_t n)
 {
 	struct pb_buf *t = &w->r->tail;
@@ -482,11 +486,24 @@ static void take(struct watch *w, const char *buf, size_t n)
 	if (t->len > 2 * PB_EXEC_TAIL_MAX)
 		cut_tail(w);
 	for (i = 0; i < n; i++) {
-		if (buf[i] != '\n' && w->line.len + (i - start) < LINE_MAX_BYTES)
+		if (buf[i] != '\n' && buf[i] != '\r' && !w->cr && w->line.len + (i - start) < LINE_MAX_BYTES)
 			continue;
 		pb_buf_add(&w->line, buf + start, i - start);
-		emit_held(w, buf[i] != '\n');
-		start = buf[i] == '\n' ? i + 1 : i;
+		start = i + 1;
+		if (buf[i] == '\n') {
+			w->cr = 0;
+			emit_held(w, 0);
+		} else if (buf[i] == '\r') {
+			w->cr = 1;
+		} else if (w->cr) {
+			/* A redraw starts at buf[i]: the one held is replaced. */
+			w->cr = 0;
+			pb_buf_reset(&w->line);
+			start = i;
+		} else {
+			emit_held(w, 1);
+			start = i;
+		}
 	}
 	pb_buf_add(&w->line, buf + start, n - start);
 }

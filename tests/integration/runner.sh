@@ -1071,6 +1071,23 @@ check "--log-format json: a step's escape sequences and bidirectional marks esca
 	'0|"a\u001b[2Jb \u001b]0;t\u0007 \u202eok \u009bc\tend \u061cx"|0' \
 	"$st|$(grep -o '"message":"a[^"]*"' "$TMP/err" | cut -d: -f2-)|$(LC_ALL=C grep -c $'\xe2\x80\xae\\|\xd8\x9c' "$TMP/err")"
 
+# A carriage return: before a line feed it ends the line (a CRLF line was shown ending in \x0d); alone, it ends a
+# redraw of the line (a progress bar), and only the line's last redraw is shown, when the line ends or the step
+# does (the redraws ran together into one line, \x0d between them, shown at 4 KiB or the end).
+f=$(job cr-lines <<'EOF'
+name: cr-lines
+steps:
+  - {name: bar, run: [/bin/sh, -c, 'printf "crlf\r\nstep 1\rstep 2\rstep 3\r\nsaved\r\r\nup\rload 1\rload 2\n" >&2; printf "split\r" >&2; sleep 0.2; printf "\n" >&2; printf "a" >&2; sleep 0.2; printf "\rend 1\rend 2" >&2']}
+EOF
+)
+pbr "$f"
+check "a step's CRLF and CR: each line shown once, a redrawn line as its last redraw" \
+	"0|[bar] crlf|[bar] step 3|[bar] saved|[bar] load 2|[bar] split|[bar] end 2" \
+	"$st|$(grep '^\[bar\]' "$TMP/err" | paste -sd'|')"
+pbr "$f" --log-format json
+check "--log-format json: the same lines" '0|"crlf"|"step 3"|"saved"|"load 2"|"split"|"end 2"' \
+	"$st|$(grep -o '"message":"[^"]*"' "$TMP/err" | cut -d: -f2- | grep -E '^"(crlf|step [0-9]|saved|load|split|end|a)' | paste -sd'|')"
+
 # A step's line that is not UTF-8 (a Latin-1 file name, a line cut at 4 KiB inside a character) or holds a
 # NUL byte: still one JSON object in UTF-8, each bad byte as U+FFFD (the raw bytes made the line no JSON,
 # and the text after a NUL was lost).
