@@ -14,6 +14,7 @@
 #include "eligconf.h"
 #include "estimate_cli.h"
 #include "exitcode.h"
+#include "input.h"
 #include "log.h"
 #include "opts.h"
 #include "pool.h"
@@ -411,12 +412,16 @@ static int dispatch(const struct args *a)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	struct configs c;
+	struct pb_input *in = NULL;
 	PGconn *conn = NULL;
 	char by[300];
 	int run = !a->rates && !a->history && !a->no_run, rc;
 
 	memset(&c, 0, sizeof(c));
 	rc = run ? load_configs(a, &c, &err) : 0;
+	/* A rates file that cannot be opened is said as such, not as a failed connection that pb-run would retry. */
+	if (rc == 0 && a->rates && a->load)
+		rc = pb_rates_open(a->file, &in, &err);
 	if (rc < 0)
 		goto out;
 	rc = PB_ERR_DEPENDENCY;
@@ -425,8 +430,9 @@ static int dispatch(const struct args *a)
 		goto out;
 	if (a->rates) {
 		pb_who(by, sizeof(by));
-		rc = a->load ? pb_rates_load(conn, a->file, by, stdout, &err)
+		rc = a->load ? pb_rates_load(conn, in, by, stdout, &err)
 			     : pb_rates_list(conn, a->has_month ? &a->month : NULL, stdout, &err);
+		in = NULL;
 		goto out;
 	}
 	if (a->history) {
@@ -442,6 +448,7 @@ static int dispatch(const struct args *a)
 		rc = pb_agg_report_no_list(conn, a->month, stdout, &err);
 out:
 	report(&err);
+	pb_input_free(in);
 	PQfinish(conn);
 	pb_pricing_release(&c.pricing);
 	pb_buf_release(&err);

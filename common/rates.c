@@ -336,15 +336,18 @@ static long load_records(PGconn *conn, struct pb_csv *c, const char *name, const
 	return n;
 }
 
-int pb_rates_load(PGconn *conn, const char *path, const char *by, FILE *out, struct pb_buf *err)
+int pb_rates_open(const char *path, struct pb_input **in, struct pb_buf *err)
 {
-	struct pb_input *in = NULL;
+	*in = NULL;
+	return pb_input_open_ex(path, 0, NULL, in, err) < 0 ? PB_ERR_DATA : 0;
+}
+
+int pb_rates_load(PGconn *conn, struct pb_input *in, const char *by, FILE *out, struct pb_buf *err)
+{
 	struct pb_csv c;
 	long n = PB_ERR_DATA;
 	int ready = 0;
 
-	if (pb_input_open_ex(path, 0, NULL, &in, err) < 0)
-		return PB_ERR_DATA;
 	if (pb_csv_init(&c, pb_input_read, in, 0) < 0) {
 		pb_input_free(in);
 		return PB_ERR_DATA;

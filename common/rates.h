@@ -10,15 +10,23 @@
 #include "buf.h"
 #include "money.h"
 
+struct pb_input;
+
 /*
- * Loads the rates of the CSV file at path (header month,from,to,rate; month YYYY-MM, ISO 4217 codes, an
- * exact decimal rate from 1E-18 to less than 1E+20) in one transaction, sent with one COPY: a pair already
+ * Opens the rates file at path ('-': standard input) for pb_rates_load, before the database is reached: one that
+ * cannot be opened is bad input whether or not the database is up. Returns 0, or PB_ERR_DATA with err set.
+ */
+int pb_rates_open(const char *path, struct pb_input **in, struct pb_buf *err);
+
+/*
+ * Loads the rates of the CSV file in (pb_rates_open's, freed here; header month,from,to,rate; month YYYY-MM, ISO 4217
+ * codes, an exact decimal rate from 1E-18 to less than 1E+20) in one transaction, sent with one COPY: a pair already
  * loaded for the month takes the new rate. Says what it did on out. Returns 0; PB_ERR_DATA with one line
  * "FILE:LINE:COL: what" in err per bad line (the first 20, in the file's order), then, when there are more than one, a
  * last line "FILE: N bad lines: nothing loaded"; PB_ERR_REFUSED when a month is frozen (its invoice issued); or
  * PB_ERR_DEPENDENCY.
  */
-int pb_rates_load(PGconn *conn, const char *path, const char *by, FILE *out, struct pb_buf *err);
+int pb_rates_load(PGconn *conn, struct pb_input *in, const char *by, FILE *out, struct pb_buf *err);
 
 /* Prints the rates (of *month only, every month's when month is NULL) as CSV on out. Returns 0, or PB_ERR_DEPENDENCY.
  */

@@ -286,6 +286,11 @@ for url in "" "host=$TMP/no-server dbname=none"; do
 		"2|pb-aggregate: --no-run prints --csv, --unmapped or --no-list
 Try 'pb-aggregate --help'.|" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
 done
+# A rates file that cannot be opened was found only once connected: exit 3 with the database down, where it is
+# bad input (exit 1) whatever the database.
+PB_DATABASE_URL="host=$TMP/no-server dbname=none" "$PBA" rates --load "$TMP/no-rates.csv" >"$TMP/out" 2>"$TMP/err"
+check "rates --load of a missing file, the database down: bad input (exit 1), naming it" \
+	"1|pb-aggregate: cannot open '$TMP/no-rates.csv': No such file or directory|" "$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
 "$PBA" --month 2026-10 --stale-after 0 >"$TMP/out" 2>"$TMP/err"
 check "--stale-after 0: a usage error naming the range" \
 	"2|pb-aggregate: --stale-after takes a number of days from 1 to 365, not '0'" "$?|$(head -1 "$TMP/err")"
