@@ -63,6 +63,12 @@ static void no_var_dir(struct pb_buf *err)
 	pb_buf_addstr(err, "; 'pb-db init' and 'pb-db start' make a new, empty cluster");
 }
 
+/* Whether a PG* variable names the server (set, as libpq takes it, even if empty). */
+static int server_named(void)
+{
+	return getenv("PGHOST") || getenv("PGHOSTADDR") || getenv("PGSERVICE");
+}
+
 int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err)
 {
 	const char *url = getenv("PB_DATABASE_URL");
@@ -73,8 +79,11 @@ int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err)
 		pb_buf_addstr(out, url);
 		return out->failed ? -1 : 0;
 	}
-	/* As in every PostgreSQL tool, PGHOST, PGDATABASE or PGSERVICE choose the server. */
-	if (getenv("PGHOST") || getenv("PGHOSTADDR") || getenv("PGDATABASE") || getenv("PGSERVICE"))
+	/*
+	 * As in every PostgreSQL tool, a variable that names a server chooses it (PGSERVICE's file names one). Not
+	 * PGDATABASE, which names a database alone: with no server named, the local cluster's own is used.
+	 */
+	if (server_named())
 		return 0;
 	if (!realpath(pb_db_var_dir(), path)) {
 		no_var_dir(err);
@@ -226,13 +235,14 @@ static void add_where(struct pb_buf *err, const char *conninfo, const PGconn *co
 		pb_db_conninfo_shown(err, conninfo);
 		pb_buf_addstr(err, "': check that its server runs and takes its user, password and database)");
 	} else if (!*conninfo) {
-		pb_buf_addstr(err, " (PB_DATABASE_URL is not set: the server is the one PGHOST, PGHOSTADDR, PGDATABASE "
-				   "or PGSERVICE names: check them)");
+		pb_buf_addstr(err,
+			      " (PB_DATABASE_URL is not set: the server is the one PGHOST, PGHOSTADDR or PGSERVICE "
+			      "names: check them)");
 	} else if (conn && strstr(PQerrorMessage(conn), "FATAL:")) {
 		/* The server answered: it runs, and refused this session. */
 		pb_buf_addf(err,
 			    " (the local cluster in '%s/pg' runs and refused the session: check the PG* variables, "
-			    "PGOPTIONS, PGUSER and PGDATABASE among them)",
+			    "PGOPTIONS among them)",
 			    pb_db_var_dir());
 	} else if (conn && strstr(PQerrorMessage(conn), "Permission denied")) {
 		/* Its socket's folder is closed to this user: a cluster made as root is the postgres user's. */

@@ -141,7 +141,7 @@ pb_test_need_servers() {
 # the settings pb-db psql would give it (its tests are db.sh's): pb-db's start, a second of CPU in twenty calls
 # under the sanitizers, is most of a check's cost in the suites that query the store after every run.
 pb_sql() {
-	if [ -z "${PB_DATABASE_URL:-}${PGHOST:-}${PGHOSTADDR:-}${PGDATABASE:-}${PGSERVICE:-}" ] && pb_sql_direct; then
+	if [ -z "${PB_DATABASE_URL:-}${PGHOST:-}${PGHOSTADDR:-}${PGSERVICE:-}" ] && pb_sql_direct; then
 		env -u PGOPTIONS -u PGCLIENTENCODING PGHOST="$PB_SQL_HOST" PGPORT=5432 PGUSER=pb PGDATABASE=partnerbill \
 			"$PB_SQL_PSQL" -X -q -t -A -F"${2:-,}" -v ON_ERROR_STOP=1 -c "$1" || echo "SQL FAILED: $1" >&2
 	else

@@ -145,7 +145,7 @@ check "session_replication_role = replica: refused, exit 3, saying why" \
 # The local cluster runs but refuses the session (a PGOPTIONS it does not know): the hint was to start it.
 PGOPTIONS="-c nosuch=1" "$PBDB" migrate >"$TMP/out" 2>&1
 check "the local cluster refuses the session: exit 3, the PG* variables named, not 'pb-db start'" \
-	"3|yes|(the local cluster in '$TMP/var/pg' runs and refused the session: check the PG* variables, PGOPTIONS, PGUSER and PGDATABASE among them)" \
+	"3|yes|(the local cluster in '$TMP/var/pg' runs and refused the session: check the PG* variables, PGOPTIONS among them)" \
 	"$?|$(grep -q 'FATAL:  unrecognized configuration parameter "nosuch"' "$TMP/out" && echo yes)|$(grep -o '(the local cluster.*)$' "$TMP/out")"
 
 # A schema pb that another application made (objects, no pb.schema_migrations) is not adopted: migrate
@@ -324,6 +324,13 @@ check "pb-db start with PG* variables of another cluster: the local cluster on i
 	"$st|$(ls -A "$TMP/var2/pg/run" | grep -v lock)|$(PB_VAR_DIR=$TMP/var2 PGPORT=5433 "$PBDB" migrate >/dev/null 2>&1; echo $?)|$(
 		PB_VAR_DIR=$TMP/var2 PGPORT=5433 "$PBDB" psql -X -A -t -F, -c 'SELECT current_setting($$port$$),
 		current_setting($$DateStyle$$), current_setting($$client_encoding$$)' 2>&1)"
+# PGDATABASE names a database, not a server: alone (a shell set up for psql elsewhere), it took migrate and every
+# program to libpq's default server instead of the local cluster. The local cluster is used, its own database.
+PB_VAR_DIR=$TMP/var2 PGDATABASE=elsewhere "$PBDB" migrate >"$TMP/out" 2>&1
+st=$?
+check "PGDATABASE alone: migrate and psql go to the local cluster, its database partnerbill" \
+	"0|schema at version N|partnerbill" \
+	"$st|$(sed 's/[0-9]*$/N/' "$TMP/out")|$(PB_VAR_DIR=$TMP/var2 PGDATABASE=elsewhere "$PBDB" psql -X -A -t -c 'SELECT current_database()' 2>&1)"
 # A service file's options (here: read-only transactions) are kept: a write is refused by the server.
 printf '[ro]\nhost=%s\nport=5432\nuser=pb\ndbname=partnerbill\noptions=-c default_transaction_read_only=on\n' \
 	"$TMP/var2/pg/run" >"$TMP/services"
