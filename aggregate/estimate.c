@@ -87,7 +87,7 @@ struct model {
 	int weekly;
 	struct line line;
 	double ar, last_res; /* lag-one autocorrelation of the residuals, and the last day's */
-	double smear;	     /* mean of exp(residual) over ordinary days: log scale back to amounts */
+	double smear; /* mean of exp(residual) over the current level's ordinary days: log scale back to amounts */
 	double spikes[MAXD]; /* residuals of the outlier days, drawn at the rate they came */
 	int nspikes, npool;
 	double oneoffs[MAXD]; /* one-off amounts of the window, drawn likewise */
@@ -589,8 +589,9 @@ static double day_forecast(const struct model *m, const struct line *l, int o, i
 
 /*
  * Residuals around the line: their autocorrelation and the last one (a correlated deviation persists a
- * little into the next days), the mean of their exponential over ordinary days (smear), and the outlier
- * days' ones, which the simulation draws as spikes.
+ * little into the next days), the mean of their exponential over the ordinary days of the current level
+ * (smear: it turns that level's log forecast back into amounts, so an earlier level's spread says nothing of
+ * it), and the outlier days' ones, which the simulation draws as spikes.
  */
 static void residuals(struct model *m)
 {
@@ -608,9 +609,9 @@ static void residuals(struct model *m)
 			prev_ok = 0;
 			continue;
 		}
-		sum += exp(r);
-		nclean++;
 		if (t >= m->s) {
+			sum += exp(r);
+			nclean++;
 			den += r * r;
 			if (prev_ok)
 				num += r * prev;
