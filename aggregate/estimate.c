@@ -54,6 +54,13 @@
 #define SPIKE_BLUR 0.3
 #define SPIKE_PRIOR_SIZE 5.0
 #define SPIKE_PRIOR_SPREAD 0.8
+/*
+ * A simulated day is at most this many times the largest day of the window: a spike's size is relative to the
+ * level it stood out from, and one drawn from an earlier, far lower level (a workload that ran in bursts and now
+ * runs every day) would otherwise make days of 10^6 times anything the series had, up to totals beyond the range
+ * of amounts; a level error of a wild series likewise.
+ */
+#define MAX_DAY_FACTOR 100.0
 /* A rate is drawn as if from this many days at least: a few days without a spike say little about spikes. */
 #define MIN_RATE_DAYS 28
 
@@ -80,6 +87,7 @@ struct model {
 	int horizon;  /* days after as_of in the month */
 	int dow0;     /* day of the week of day 0, 0 = Monday */
 	double floor; /* usage at or below this counts as none */
+	double top;   /* the largest day of the window */
 	double x[MAXD], z[MAXD], u[MAXD], uc[MAXD], seg[MAXD];
 	unsigned char outlier[MAXD];
 	double d[7];  /* day-of-week factors, log scale, mean 0 */
@@ -690,7 +698,7 @@ static double spike(const struct model *m, uint64_t *st)
  */
 static void project(const struct model *m, double *point, double q[4])
 {
-	double base[32], sims[NSIM], sd = sqrt(m->log_var) * tuning.widen;
+	double base[32], sims[NSIM], sd = sqrt(m->log_var) * tuning.widen, cap = MAX_DAY_FACTOR * m->top;
 	uint64_t st = 0x5eed5eed5eedULL;
 	int h, k, H = m->horizon;
 
@@ -712,7 +720,8 @@ static void project(const struct model *m, double *point, double q[4])
 
 			if (rng_uniform(&st) < p_spike)
 				day *= spike(m, &st) / m->smear;
-			tot += day * level;
+			day *= level;
+			tot += day < cap ? day : cap;
 			if (rng_uniform(&st) < p_oneoff)
 				tot += m->oneoffs[rng_below(&st, m->noneoffs)];
 		}
@@ -823,6 +832,8 @@ static int prepare(const struct pb_estimate_series *s, int32_t month_end, const 
 			m->a = t;
 		if (m->x[t] > 0)
 			pos[npos++] = m->x[t];
+		if (m->x[t] > m->top)
+			m->top = m->x[t];
 		if (s->oneoff && !pb_money_is_zero(s->oneoff[t]))
 			m->oneoffs[m->noneoffs++] = money_to_double(s->oneoff[t]);
 	}

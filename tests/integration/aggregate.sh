@@ -881,6 +881,43 @@ check "a TMPDIR that fills: exit 3, the folder and why, no run" \
 	"3|pb-aggregate: cannot write a temporary file in '$TMP/full': File too large|$runs" \
 	"$?|$(grep -v '^pb-aggregate: warning' "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
 
+# ---- an account whose usage came in bursts -------------------------------------------------------------------
+# WILD1 used 0.000001 a day, with bursts of two or three days at 10^9, from July to September 2025, then 10^9 every
+# day from October 1st. Its estimate drew the bursts as spikes of their size on October's level: intervals beyond
+# the range of amounts, and the whole month's run failed ("account WILD1: the estimate of aws failed", exit 1).
+pb_sql "INSERT INTO pb.clc_account (alias, name, billing_country, created_by) VALUES ('WILD1', 'Wild', 'US', 'test');
+INSERT INTO pb.terms_acceptance (alias, terms, region, version, accepted_by)
+	VALUES ('WILD1', 'centurylink', NULL, '1', 'test'), ('WILD1', 'aws', 'US', '1', 'test');
+INSERT INTO pb.partner_account (vendor, partner_account_id, alias, valid_from, created_by)
+	VALUES ('aws', '990000000001', 'WILD1', '2025-07-01', 'test')" >/dev/null
+for m in 07 08 09 10; do
+	pb_sql "SELECT pb.ensure_usage_partition('2025-$m-01');
+WITH imp AS (INSERT INTO pb.import (vendor, format, source, billing_month, status, final)
+	VALUES ('aws', 'aws-cur', 'test:wild', '2025-$m-01', 'committed', false) RETURNING id)
+INSERT INTO pb.usage_daily (import_id, vendor, billing_month, partner_account_id, usage_date, charge_category,
+	charge_type, service, region, currency, list_cost, billed_cost, line_count, list_source)
+SELECT imp.id, 'aws', '2025-$m-01', '990000000001', d, 'Usage', 'Usage', 'EC2', 'us-east-1', 'USD', v, v, 1, 'export'
+FROM imp, generate_series(0, LEAST(DATE '2025-10-16', (DATE '2025-$m-01' + interval '1 month -1 day')::date)
+	- DATE '2025-$m-01') i, LATERAL (SELECT DATE '2025-$m-01' + i) dd (d),
+	LATERAL (SELECT CASE WHEN d >= '2025-10-01' OR (d - DATE '2025-07-01') * 7 % 11 < 3 THEN 1000000000
+	ELSE 0.000001 END) x (v);
+INSERT INTO pb.import_account (import_id, partner_account_id, currency, line_count, list_total, billed_total,
+	first_day, last_day)
+SELECT import_id, partner_account_id, currency, sum(line_count), sum(list_cost), sum(billed_cost), min(usage_date),
+	max(usage_date) FROM pb.usage_daily WHERE billing_month = '2025-$m-01' GROUP BY 1, 2, 3;
+INSERT INTO pb.import_charge (import_id, charge_category, charge_type, line_count, list_total, billed_total)
+SELECT import_id, charge_category, charge_type, sum(line_count), sum(list_cost), sum(billed_cost)
+	FROM pb.usage_daily WHERE billing_month = '2025-$m-01' GROUP BY 1, 2, 3" >/dev/null ||
+		notok "WILD1's usage of 2025-$m"
+done
+for m in 07 08 09; do
+	"$PBA" --month 2025-$m >"$TMP/out" 2>"$TMP/err" || notok "WILD1's 2025-$m" "$(cat "$TMP/err")"
+done
+"$PBA" --month 2025-10 --as-of 2025-10-16 >"$TMP/out" 2>"$TMP/err"
+check "an account whose usage came in bursts, then ran every day: the month's run goes through, its estimate the new level's" \
+	"0||WILD1,aws,USD,16000000000,31000000000.00,2025-10-15,false" \
+	"$?|$(cat "$TMP/err")|$("$PBA" --month 2025-10 --no-run --csv | awk -F, -v OFS=, '$1 == "WILD1" { print $1, $2, $3, $4, $5, $10, $11 }')"
+
 "$PBA" --history --month 2026-10 >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 3" "3|pb-aggregate: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 

@@ -182,6 +182,18 @@ est --as-of 2026-03-15 bursty.csv
 check "bursts before a steady level: the estimate is the level's days (150,000 + 16 x 10,000)" \
 	"0|150000,310000.00,level" "$RC|$(col bursty 4),$(col bursty 5),$(col bursty 10)"
 
+# The bursts stood out from 0.01 a day: drawn as spikes of their size on a level of 10,000, they made days of 10^10,
+# and with amounts further apart (0.000001 and 10^9) intervals beyond the range of amounts, which failed the whole
+# run of the month (exit 1, "the estimate of aws failed"). A simulated day is at most 100 times the window's
+# largest.
+{
+	echo "series,date,charge_category,amount"
+	bursty wild 0.000001 1000000000
+} >"$TMP/wild.csv"
+est --as-of 2026-03-15 wild.csv
+check "bursts of 10^9 on 0.000001 a day: exit 0, intervals of at most 100 times the largest day" \
+	"0||wild,2026-03,2026-03-15,15000000000,31000000000.00,31000000000.00,526092327996.63,31000000000.00,625083387235.72,level" "$RC|$ERR|$(line wild)"
+
 # ---- a final month --------------------------------------------------------------------------------------
 
 est --as-of 2026-03-10 --final purchase.csv
