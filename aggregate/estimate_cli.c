@@ -103,6 +103,8 @@ struct run {
 	int set_aside;	     /* batches of series have been estimated and dropped from t */
 	struct sink out;
 	unsigned errors;
+	uint64_t rounded;	      /* amounts of more than 18 decimal places, rounded */
+	struct pb_log_where round_at; /* the first of them */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -489,6 +491,10 @@ static int read_row(struct run *r)
 		pb_buf_release(&msg);
 		return 1;
 	}
+	if (info.rounded && r->rounded++ == 0) {
+		r->round_at.file = r->name;
+		pb_csv_field_pos(&r->csv, (size_t)r->col[COL_AMOUNT], &r->round_at.line, &r->round_at.column);
+	}
 	rc = find_series(r, key, &s);
 	if (rc != 0)
 		return rc < 0 ? -1 : 2;
@@ -542,7 +548,14 @@ static int read_all(struct run *r)
 	}
 	if (r->errors >= MAX_ERRORS)
 		pb_error("%s: stopped after %d errors", r->name, MAX_ERRORS);
-	return r->errors ? -1 : 0;
+	if (r->errors)
+		return -1;
+	/* Said as pb-ingest says it: the month to date printed is that of the rounded amounts. */
+	if (r->rounded)
+		pb_log(PB_LOG_WARNING, &r->round_at,
+		       "%llu amount%s had more than 18 decimal places and %s rounded half-to-even, the first here",
+		       (unsigned long long)r->rounded, r->rounded == 1 ? "" : "s", r->rounded == 1 ? "was" : "were");
+	return 0;
 }
 
 static int cmp_series(const void *pa, const void *pb)

@@ -289,6 +289,14 @@ error "date more than 90 days before the month" 1 \
 printf 'series,amount,date,charge_category\na,"1,5",2026-03-01,Usage\na,1e,2026-03-01,Usage\n' >"$TMP/amount.csv"
 error "bad amounts, columns in any order" 1 "pb-aggregate: amount.csv:2:3: bad amount \"1,5\": unexpected character ','
 pb-aggregate: amount.csv:3:3: bad amount \"1e\": exponent has no digits" --as-of 2026-03-10 amount.csv
+# Amounts have 18 decimal places: one with more is rounded half-to-even, and said so (as pb-ingest says it), at the
+# first of them: the month to date printed is that of the rounded amounts.
+printf 'series,date,charge_category,amount\nr,2026-03-01,Usage,1\nr,2026-03-02,Usage,0.0000000000000000005\nr,2026-03-03,Usage,0.0000000000000000015\n' \
+	>"$TMP/fine.csv"
+est --as-of 2026-03-03 --final fine.csv
+check "amounts of more than 18 decimal places: rounded half-to-even, a warning at the first with their count" \
+	"0|pb-aggregate: fine.csv:3:20: warning: 2 amounts had more than 18 decimal places and were rounded half-to-even, the first here|r,2026-03,2026-03-03,1.000000000000000002,1.00,1.00,1.00,1.00,1.00,final" \
+	"$RC|$ERR|$(line r)"
 printf 'series,date,amount\n' >"$TMP/missing.csv"
 error "missing column" 1 "pb-aggregate: missing.csv:1:1: no column 'charge_category'" --as-of 2026-03-10 missing.csv
 printf 'series,date,charge_category,amount,note\n' >"$TMP/extra.csv"
