@@ -135,6 +135,15 @@ check "one-offs: history ignored, the month's exact sum in month-to-date" "100.1
 check "one-offs: a past purchase widens the interval upwards" "1" \
 	"$(python3 -c 'import sys; from decimal import Decimal as D; print(int(D(sys.argv[1]) > D("316.54")))' "$(col flat 9)")"
 
+# A credit may come again as a purchase may: the intervals widen below the estimate, not above it.
+{
+	cat "$TMP/flat.csv"
+	echo "flat,2026-03-05,Credit,-5000"
+} >"$TMP/credit.csv"
+est --as-of 2026-03-10 credit.csv
+check "a credit: counted once, the intervals widen below the estimate" \
+	"flat,2026-03,2026-03-10,-4900,-4690.00,-9691.31,-4686.09,-9697.37,-4679.05,level" "$(line flat)"
+
 # ---- a weekly pattern: weekends lower -------------------------------------------------------------------
 
 est --as-of 2026-03-12 weekly.csv
