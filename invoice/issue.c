@@ -914,8 +914,35 @@ static void diff_rows(PGresult *res, FILE *out)
 	}
 }
 
+/*
+ * Refuses a diff against a current run that is not the month's data now (an import committed after it, or one it
+ * read superseded since): its "now" would be what the month came to before, and the difference 0 where the next
+ * invoice is to adjust. A month without a current run has nothing to be out of date.
+ */
+static int diff_current(PGconn *conn, const struct pb_inv_options *o, const char *m, struct pb_buf *err)
+{
+	const char *p[1] = {m};
+	struct issue s;
+	PGresult *res;
+	int rc = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	snprintf(s.month, sizeof(s.month), "%s", m);
+	res = pb_db_query(conn, "SELECT id FROM pb.aggregate_run WHERE billing_month = $1::date AND status = 'current'",
+			  1, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (PQntuples(res) == 1) {
+		snprintf(s.run_id, sizeof(s.run_id), "%s", PQgetvalue(res, 0, 0));
+		rc = check_current(conn, &s, err);
+	}
+	PQclear(res);
+	return rc;
+}
+
 /* The diff's rows, read with a cursor, into f. */
-static int diff_into(PGconn *conn, const char *m, FILE *f, struct pb_buf *err)
+static int diff_into(PGconn *conn, const struct pb_inv_options *o, const char *m, FILE *f, struct pb_buf *err)
 {
 	const char *p[1] = {m};
 	PGresult *res;
@@ -931,6 +958,9 @@ static int diff_into(PGconn *conn, const char *m, FILE *f, struct pb_buf *err)
 		pb_buf_addf(err, "%.7s has no issued invoice", m);
 		return PB_ERR_DATA;
 	}
+	n = diff_current(conn, o, m, err);
+	if (n < 0)
+		return n;
 	if (pb_db_exec(
 		    conn,
 		    "DECLARE diff_rows NO SCROLL CURSOR FOR "
@@ -979,7 +1009,7 @@ int pb_inv_diff(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct 
 	rc = pb_db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err) < 0 ? PB_ERR_DEPENDENCY
 												   : 0;
 	if (rc == 0)
-		rc = diff_into(conn, m, f, err);
+		rc = diff_into(conn, o, m, f, err);
 	PQclear(PQexec(conn, "ROLLBACK"));
 	if (rc == 0 && (fflush(f) != 0 || ferror(f) || copy_out(f, out) < 0)) {
 		pb_buf_reset(err);

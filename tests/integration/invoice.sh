@@ -476,6 +476,13 @@ check "rates --load for an invoiced month: a new pair is added, a frozen one giv
 # ---- a late credit: the next month's adjustment, once --------------------------------------------------------------
 cur 2026-10 "$TMP/oct-late/cur.csv" "100000000001 Credit 28 -1.115 - EC2"
 "$PBI" --format aws-cur --no-progress --final "$TMP/oct-late/cur.csv" >/dev/null 2>&1 || notok "ingest October's late credit"
+# Before the month is aggregated again its current run is not the month's data: --diff printed every difference
+# as 0 (exit 0), as if the late credit changed nothing. It is refused as --issue refuses such a run.
+late=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = 'file://$TMP/oct-late'")
+"$PBV" --month 2026-10 --diff >"$TMP/out" 2>"$TMP/err"
+check "--diff while an import of the month is not in its current run: exit 4 naming it, nothing printed" \
+	"4||pb-invoice: aggregate run $run of 2026-10 is out of date: import $late (aws from file://$TMP/oct-late) is not in it: run pb-aggregate --month 2026-10 --detail first" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
 "$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October with the late credit"
 "$PBV" --month 2026-10 --diff >"$TMP/out" 2>"$TMP/err"
 check "--diff: what changed since the issue, per account" "0|account_alias,currency,invoiced,now,difference
