@@ -333,6 +333,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		pb_error("--force and --reason TEXT go together, with --issue");
 		return -1;
 	}
+	/* Where --issue puts its files: with another action it would be ignored, and the files looked for there. */
+	if (a->out && a->action != OPT_ISSUE) {
+		pb_error("--out DIR goes with --issue");
+		return -1;
+	}
 	if (!outputs_valid(a))
 		return -1;
 	return 0;
