@@ -267,6 +267,11 @@ static int outputs_valid(const struct args *a)
 			pb_error("--out needs a folder, not '%s'", a->out);
 			return 0;
 		}
+		/* Not standard output, as for --focus and --report: a folder named '-' would be made. */
+		if (a->out && strcmp(a->out, "-") == 0) {
+			pb_error("--out needs a folder, not '-' (it writes two files there; not standard output)");
+			return 0;
+		}
 		return !a->out || (name_fits("--out", a->out, ISSUE_FILE_MAX) && in_folder(a->out));
 	}
 	if (!file)

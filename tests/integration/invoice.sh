@@ -918,11 +918,15 @@ check "a month that has not ended, its sources final: exit 4, saying so; nothing
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
 	"$?|$(head -1 "$TMP/err")"
 # --out is where --issue puts its files: given with another action it was ignored (exit 0, and nothing where the
-# user then looked for the files). It is a usage error.
+# user then looked for the files), and "--out -" made a folder named '-' in the current one. Both are usage errors.
 "$PBV" --month 2026-10 --draft --out "$TMP/drafts" >"$TMP/out" 2>"$TMP/err"
 check "--out without --issue: exit 2, nothing printed or made" \
 	"2||pb-invoice: --out DIR goes with --issue|Try 'pb-invoice --help'.|no" \
 	"$?|$(cat "$TMP/out")|$(paste -sd'|' "$TMP/err")|$([ -e "$TMP/drafts" ] && echo yes || echo no)"
+(cd "$TMP" && "$PBV" --month 2026-10 --issue --out - >"$TMP/out" 2>"$TMP/err")
+check "--out -: exit 2, no folder '-' made" \
+	"2|pb-invoice: --out needs a folder, not '-' (it writes two files there; not standard output)|Try 'pb-invoice --help'.|no" \
+	"$?|$(paste -sd'|' "$TMP/err")|$([ -e "$TMP/-" ] && echo yes || echo no)"
 # A reason that is not UTF-8 was mistyped: a usage error before anything is read (the database would refuse it,
 # and pb-run would retry that as a failed dependency).
 "$PBV" --month 2027-09 --issue --force --reason $'late \xff report' --out "$OUT" >"$TMP/out" 2>"$TMP/err"
