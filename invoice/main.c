@@ -348,18 +348,27 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* The folder the files go to, made when missing. */
+/*
+ * The folder the files go to, made when missing. The default's parent, the runtime folder, not there (a job
+ * given PB_DATABASE_URL and started in another folder) is a usage error, as an --out whose parent is not: no
+ * retry would make it. Returns 0, or PB_ERR_USAGE or PB_ERR_DEPENDENCY with the message said.
+ */
 static int out_dir(const struct args *a, struct pb_buf *dir)
 {
 	if (a->out)
 		pb_buf_addstr(dir, a->out);
 	else
 		pb_buf_addf(dir, "%s/invoices", pb_db_var_dir());
-	if (mkdir(pb_buf_str(dir), 0755) != 0 && errno != EEXIST) {
-		pb_error("cannot make '%s': %s", pb_buf_str(dir), strerror(errno));
-		return -1;
+	if (mkdir(pb_buf_str(dir), 0755) == 0 || errno == EEXIST)
+		return 0;
+	if (!a->out && errno == ENOENT) {
+		pb_error("no folder '%s' for the invoices' default folder '%s': give --out DIR, or set PB_VAR_DIR to "
+			 "the runtime folder",
+			 pb_db_var_dir(), pb_buf_str(dir));
+		return PB_ERR_USAGE;
 	}
-	return 0;
+	pb_error("cannot make '%s': %s", pb_buf_str(dir), strerror(errno));
+	return PB_ERR_DEPENDENCY;
 }
 
 static int dispatch(const struct args *a)
@@ -393,7 +402,7 @@ static int dispatch(const struct args *a)
 	if (a->action == OPT_DRAFT) {
 		rc = pb_inv_draft(conn, &o, stdout, &err);
 	} else if (a->action == OPT_ISSUE) {
-		rc = out_dir(a, &dir) < 0 ? PB_ERR_DEPENDENCY : 0;
+		rc = out_dir(a, &dir);
 		o.dir = pb_buf_str(&dir);
 		if (rc == 0)
 			rc = pb_inv_issue(conn, &o, stdout, &err);

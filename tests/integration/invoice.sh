@@ -120,6 +120,16 @@ for args in "--issue --out $TMP/nowhere/invoices" "--focus $TMP/nowhere/focus.cs
 Try 'pb-invoice --help'.|0|f" \
 		"$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(test -e "$TMP/nowhere" && echo t || echo f)"
 done
+# The default folder of the files, in a runtime folder that is not there (a nightly job given PB_DATABASE_URL and
+# started in another folder): "cannot make 'var/invoices'", exit 3, which pb-run retried to no end. It is a usage
+# error saying which folder is missing and how to name another.
+pb_sql_direct
+mkdir -p "$TMP/elsewhere"
+(cd "$TMP/elsewhere" && env -u PB_VAR_DIR PB_DATABASE_URL="host=$PB_SQL_HOST user=pb dbname=partnerbill" \
+	"$PBV" --month 2026-10 --issue) >"$TMP/out" 2>"$TMP/err"
+check "--issue without --out, no runtime folder: exit 2 naming it, nothing written or issued" \
+	"2||pb-invoice: no folder 'var' for the invoices' default folder 'var/invoices': give --out DIR, or set PB_VAR_DIR to the runtime folder|0|" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(ls -A "$TMP/elsewhere")"
 # A file where the folder should be, and names that are no file: also mistakes on the command line.
 touch "$TMP/afile"
 ln -s afile "$TMP/alink"
