@@ -504,6 +504,18 @@ FORM2,USD,2.00,2.00,0.00
 JP1,JPY,101,101,0
 JP2,JPY,-101,-101,0
 NEG1,USD,-2.01,-2.01,0.00" "$?|$(cat "$TMP/out")"
+# The late credit's report stored again (a rerun of the night): the import the run read is superseded, and --diff
+# refuses the run until the month is aggregated again, which gives the same figures.
+"$PBI" --format aws-cur --no-progress --final "$TMP/oct-late/cur.csv" >/dev/null 2>&1 || notok "ingest October's late credit again"
+"$PBV" --month 2026-10 --diff >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "--diff while an import its current run read is superseded: exit 4 naming it" \
+	"4||pb-invoice: aggregate run $(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'") of 2026-10 is out of date: import $late (aws from file://$TMP/oct-late) is no longer current: run pb-aggregate --month 2026-10 --detail first" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
+"$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October with the late credit stored again"
+"$PBV" --month 2026-10 --diff >"$TMP/out" 2>"$TMP/err"
+check "--diff once aggregated again: exit 0, the same difference" "0|ACME1,USD,10.01,8.89,-1.12|" \
+	"$?|$(grep '^ACME1,' "$TMP/out")|$(cat "$TMP/err")"
 check "the issued invoice is untouched" "$(cat "$TMP/first.csv")" \
 	"$("$PBV" --month 2026-10 --issue --out "$TMP/again" >/dev/null 2>&1; cat "$TMP/again/invoice-2026-10.csv")"
 # The draft of an issued month: the lines it holds, which issuing again would not change, not the month's figures
