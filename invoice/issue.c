@@ -286,32 +286,73 @@ static int not_ended(PGconn *conn, const struct issue *s, char today[11], struct
 	return ret;
 }
 
-/* Refuses a month that has not ended or whose sources are not all final, naming them, unless forced. */
+/*
+ * The run's final sources whose import was stored before the month ended (an export marked final while the month
+ * ran: it holds none of the days after it was made), as "VENDOR FORMAT from SOURCE was stored on DAY" into early,
+ * ", " between them. Returns their number, or PB_ERR_DEPENDENCY.
+ */
+static int stored_early(PGconn *conn, const struct issue *s, struct pb_buf *early, struct pb_buf *err)
+{
+	const char *p[2] = {s->run_id, s->month};
+	PGresult *res;
+	int i, n;
+
+	res = pb_db_query(
+		conn,
+		"SELECT a.vendor, a.format, a.source, (i.started_at AT TIME ZONE 'UTC')::date::text "
+		"FROM pb.aggregate_source a JOIN pb.import i ON i.id = a.import_id WHERE a.run_id = $1::bigint "
+		"AND a.final AND i.started_at < ($2::date + interval '1 month') AT TIME ZONE 'UTC' "
+		"ORDER BY a.import_id",
+		2, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++)
+		pb_buf_addf(early, "%s%s %s from %s was stored on %s, before the month ended", i ? ", " : "",
+			    PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+	PQclear(res);
+	return n;
+}
+
+/*
+ * Refuses a month that has not ended or whose sources are not all final (a final one stored before the month
+ * ended is not), naming them, unless forced.
+ */
 static int check_final(PGconn *conn, const struct issue *s, struct pb_buf *err)
 {
 	const char *p[1] = {s->run_id};
-	struct pb_buf gaps = PB_BUF_INIT;
+	struct pb_buf gaps = PB_BUF_INIT, early = PB_BUF_INIT;
 	PGresult *res;
 	char today[11];
-	int i, missing, ret = 0, unended = not_ended(conn, s, today, err);
+	int i, missing, nearly = 0, ret = 0, unended = not_ended(conn, s, today, err);
 
 	if (unended < 0)
 		return unended;
+	/* While the month runs, every import was stored before it ended: "the month has not ended" says it. */
+	if (!unended)
+		nearly = stored_early(conn, s, &early, err);
+	if (nearly < 0) {
+		pb_buf_release(&early);
+		return nearly;
+	}
 	res = pb_db_query(
 		conn,
 		"SELECT vendor, format, source FROM pb.aggregate_source WHERE run_id = $1::bigint AND NOT final "
 		"ORDER BY import_id",
 		1, p, err);
-	if (!res)
-		return PB_ERR_DEPENDENCY;
-	/* A vendor that accounts are linked to but that has no import in the month is missing, so not final. */
-	missing = pb_missing_vendors(conn, s->month, s->run_id, &gaps, err);
-	if (missing < 0) {
-		PQclear(res);
-		pb_buf_release(&gaps);
+	if (!res) {
+		pb_buf_release(&early);
 		return PB_ERR_DEPENDENCY;
 	}
-	if ((unended || PQntuples(res) || missing) && !s->o->reason) {
+	/* A vendor that accounts are linked to but that has no import in the month is missing, so not final. */
+	missing = pb_missing_vendors(conn, s->month, s->run_id, &gaps, err);
+	if (missing < 0 || early.failed) {
+		PQclear(res);
+		pb_buf_release(&gaps);
+		pb_buf_release(&early);
+		return PB_ERR_DEPENDENCY;
+	}
+	if ((unended || PQntuples(res) || nearly || missing) && !s->o->reason) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%.7s is not final: ", s->month);
 		if (unended)
@@ -320,12 +361,14 @@ static int check_final(PGconn *conn, const struct issue *s, struct pb_buf *err)
 		for (i = 0; i < PQntuples(res); i++)
 			pb_buf_addf(err, "%s%s %s from %s", i ? ", " : "", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 				    PQgetvalue(res, i, 2));
-		pb_buf_addf(err, "%s%s", PQntuples(res) && missing ? "; " : "", pb_buf_str(&gaps));
+		pb_buf_addf(err, "%s%s", PQntuples(res) && nearly ? "; " : "", pb_buf_str(&early));
+		pb_buf_addf(err, "%s%s", (PQntuples(res) || nearly) && missing ? "; " : "", pb_buf_str(&gaps));
 		pb_buf_addstr(err, " (--force --reason TEXT issues it all the same)");
 		ret = PB_ERR_REFUSED;
 	}
 	PQclear(res);
 	pb_buf_release(&gaps);
+	pb_buf_release(&early);
 	return ret;
 }
 

@@ -964,6 +964,28 @@ issue_empty 2026-05 2026-05-31
 check "--diff of a month issued without a line: exit 0, the header alone" \
 	"0|account_alias,currency,invoiced,now,difference|" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
 
+# ---- a final import stored before its month ended -----------------------------------------------------------------
+# An export marked final (--final) while its month still ran holds none of the days after it was made. A run as of
+# the month's last day made from it, issued once the month was over, billed the month without them: the month had
+# ended and every source said it was final. Such an import is not final to --issue: refused (exit 4) naming it,
+# unless forced. (Its start is set back to the 20th, as a run that day would have stored it.)
+us_aws_account EARLY1 "Early Co" 100000000044
+cur 2026-03 "$TMP/mar-early/cur.csv" "100000000044 Usage 3 5 5 EC2"
+mkdir -p "$TMP/mar-azure"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory' \
+	'6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,03/02/2026,Usage,USD,1,1,1,Virtual Machines' >"$TMP/mar-azure/cost.csv"
+"$PBI" --format aws-cur --no-progress --final "$TMP/mar-early/cur.csv" >/dev/null 2>&1 || notok "ingest March 2026's AWS, final"
+"$PBI" --format azure-cost --no-progress --final "$TMP/mar-azure/cost.csv" >/dev/null 2>&1 || notok "ingest March 2026's Azure"
+early=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = 'file://$TMP/mar-early'")
+pb_sql "UPDATE pb.import SET started_at = '2026-03-20 10:00:00+00' WHERE id = $early" >/dev/null
+"$PBA" --month 2026-03 --detail >"$TMP/agg" 2>&1 || notok "aggregate March 2026" "$(cat "$TMP/agg")"
+"$PBV" --month 2026-03 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "--issue of a month whose final import was stored before the month ended: exit 4 naming it, nothing issued" \
+	"4||pb-invoice: 2026-03 is not final: aws aws-cur from file://$TMP/mar-early was stored on 2026-03-20, before the month ended (--force --reason TEXT issues it all the same)|0" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2026-03-01'")"
+"$PBV" --month 2026-03 --issue --force --reason "the export of the 20th is all there is" --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "the same, forced: issued" "0|2 lines|" "$?|$(grep -o '[0-9]* lines*,' "$TMP/out" | tr -d ,)|$(cat "$TMP/err")"
+
 # Bounded memory: --issue held the whole detail file (and the export, and every line) in memory before writing
 # them: 20,000 detail rows (5 MB of detail) took 8.5 MB more than --draft of the month. Now the files are written
 # as the rows come, a batch at a time (under 1 MB more). Under the sanitizers memory is not the program's own:
