@@ -267,6 +267,12 @@ static int outputs_valid(const struct args *a)
 			pb_error("--out needs a folder, not '%s'", a->out);
 			return 0;
 		}
+		/* A link to nothing would be taken for the folder, and the files then fail to be written. */
+		if (a->out && lstat(a->out, &st) == 0 && S_ISLNK(st.st_mode) && stat(a->out, &st) != 0 &&
+		    errno == ENOENT) {
+			pb_error("--out needs a folder, not '%s' (a link to nothing)", a->out);
+			return 0;
+		}
 		/* Not standard output, as for --focus and --report: a folder named '-' would be made. */
 		if (a->out && strcmp(a->out, "-") == 0) {
 			pb_error("--out needs a folder, not '-' (it writes two files there; not standard output)");

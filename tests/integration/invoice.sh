@@ -133,7 +133,11 @@ check "--issue without --out, no runtime folder: exit 2 naming it, nothing writt
 # A file where the folder should be, and names that are no file: also mistakes on the command line.
 touch "$TMP/afile"
 ln -s afile "$TMP/alink"
+# A link to nothing as the folder was taken for a folder there: the files could not be written, exit 3, which
+# pb-run retries to no end.
+ln -s nothing "$TMP/deadlink"
 for args in "--issue --out $TMP/afile/invoices|'$TMP/afile' is not a folder (for '$TMP/afile/invoices')" \
+	"--issue --out $TMP/deadlink|--out needs a folder, not '$TMP/deadlink' (a link to nothing)" \
 	"--focus $TMP/afile/f.csv|'$TMP/afile' is not a folder (for '$TMP/afile/f.csv')" \
 	"--focus $TMP/|--focus needs a file name, not '$TMP/'" "--report |--report needs a file name, not ''" \
 	"--issue --out |--out needs a folder, not ''" "--issue --out $TMP/afile|--out needs a folder, not '$TMP/afile'" \
