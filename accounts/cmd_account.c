@@ -7,6 +7,7 @@
 
 #include "exitcode.h"
 #include "import.h"
+#include "input.h"
 #include "log.h"
 
 #include "banned.h"
@@ -222,6 +223,12 @@ int pb_cmd_import(struct pb_cli *cli)
 		rc = pb_cli_eligibility(cli, &e);
 	if (rc < 0)
 		goto out;
+	/* A file that cannot be opened is bad input whether the database is there or not. */
+	if (pb_input_check(path, &err) < 0) {
+		pb_error("%s", pb_buf_str(&err));
+		rc = PB_ERR_DATA;
+		goto out;
+	}
 	conn = pb_cli_connect(&rc);
 	if (!conn)
 		goto out;

@@ -432,13 +432,27 @@ int pb_input_open_flags(const char *path, int flags, struct pb_input **out, stru
 	return pb_input_open_ex(path, flags, NULL, out, err);
 }
 
-/* Opens a local file by its path; the name in messages is name. Returns 0, or -1 with err set. */
-static int open_file(struct pb_input *in, const char *path, const char *name, struct pb_buf *err)
+/*
+ * Opens a local file by its path; the name in messages is name. With check set (pb_input_check), a path that is
+ * there but is neither a regular file nor a folder is left unopened. Returns 0, or -1 with err set.
+ */
+static int open_file(struct pb_input *in, const char *path, const char *name, int check, struct pb_buf *err)
 {
+	struct stat st;
 	int e;
 
 	/* Shown as a URL is (a file:// address, or a path, may hold a SAS pasted with it: its sig= is not shown). */
 	in->name = pb_url_redact(name);
+	if (check && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (!S_ISDIR(st.st_mode))
+			return 0;
+		/* open(2) takes a folder: its read is what fails, and says so. */
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "cannot read '");
+		pb_url_add(err, name);
+		pb_buf_addf(err, "': %s", strerror(EISDIR));
+		return -1;
+	}
 	in->fd = open(path, O_RDONLY | O_CLOEXEC);
 	in->own_fd = 1;
 	if (in->fd < 0) {
@@ -475,8 +489,12 @@ static int refuse_scheme(struct pb_input *in, const char *path, struct pb_buf *e
 	return -1;
 }
 
-/* Opens what path names: standard input, a download, a file:// URL or a file. Returns 0, or -1 with err set. */
-static int open_source(struct pb_input *in, const char *path, const struct pb_fetch_opts *fo, struct pb_buf *err)
+/*
+ * Opens what path names: standard input, a download, a file:// URL or a file (with check set, only a file, as
+ * open_file checks it). Returns 0, or -1 with err set.
+ */
+static int open_source(struct pb_input *in, const char *path, const struct pb_fetch_opts *fo, int check,
+		       struct pb_buf *err)
 {
 	if (strcmp(path, "-") == 0) {
 		in->name = strdup("stdin");
@@ -505,11 +523,30 @@ static int open_source(struct pb_input *in, const char *path, const struct pb_fe
 			return -1;
 		}
 		pb_buf_release(&why);
-		rc = open_file(in, local, path, err);
+		rc = open_file(in, local, path, check, err);
 		free(local);
 		return rc;
 	}
-	return open_file(in, path, path, err);
+	return open_file(in, path, path, check, err);
+}
+
+int pb_input_check(const char *path, struct pb_buf *err)
+{
+	struct pb_input *in;
+	int rc;
+
+	if (strcmp(path, "-") == 0 || pb_fetch_is_url(path))
+		return 0;
+	in = calloc(1, sizeof(*in));
+	if (!in) {
+		pb_url_message(err, path);
+		pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	in->fd = -1;
+	rc = open_source(in, path, NULL, 1, err);
+	pb_input_free(in);
+	return rc;
 }
 
 /* Reads the first bytes (handed out again by raw_read) and sets up what they say: gzip, ZIP, or plain. */
@@ -579,7 +616,7 @@ int pb_input_open_ex(const char *path, int flags, const struct pb_fetch_opts *fo
 		if (!in->sha || EVP_DigestInit_ex(in->sha, EVP_sha256(), NULL) != 1)
 			goto nomem;
 	}
-	if (open_source(in, path, fo, err) < 0)
+	if (open_source(in, path, fo, 0, err) < 0)
 		goto fail;
 	if (!in->name)
 		goto nomem;

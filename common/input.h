@@ -21,6 +21,15 @@ enum pb_input_kind { PB_INPUT_PLAIN, PB_INPUT_GZIP, PB_INPUT_ZIP };
  */
 int pb_input_open(const char *path, struct pb_input **out, struct pb_buf *err);
 
+/*
+ * Whether the local file path names can be opened, before anything else is done with it (a connection to the
+ * database): 0, or -1 with pb_input_open's message in err ("cannot open 'x': No such file or directory"; a
+ * folder: "cannot read 'x': Is a directory"), so that a missing or unreadable file is the same bad input whatever
+ * else is down. Standard input ("-") and URLs are 0 (they are opened when read); so is a path that is there but is
+ * neither a regular file nor a folder (a FIFO, whose writer would take the check's open for the reader; a device).
+ */
+int pb_input_check(const char *path, struct pb_buf *err);
+
 /* Options of pb_input_open_flags. */
 enum {
 	PB_INPUT_SHA256 = 1,   /* hash the file's bytes as they are read (see pb_input_sha256) */

@@ -18,6 +18,7 @@
 #include "exitcode.h"
 #include "fetch.h"
 #include "format.h"
+#include "input.h"
 #include "listprice.h"
 #include "log.h"
 #include "manifest.h"
@@ -728,6 +729,25 @@ static int finish(struct run *run)
 	return rc == -1 ? PB_ERR_DEPENDENCY : rc == 1 ? PB_ERR_DATA : 0;
 }
 
+/*
+ * The local files named, each opened before anything else (the first read for its month, the database reached):
+ * one that cannot be opened is bad input whether the database is there or not. 0, or PB_ERR_DATA (reported).
+ */
+static int check_files(const char *const *files, size_t n)
+{
+	struct pb_buf err = PB_BUF_INIT;
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < n && rc == 0; k++)
+		if (pb_input_check(files[k], &err) < 0) {
+			pb_error("%s", pb_buf_str(&err));
+			rc = PB_ERR_DATA;
+		}
+	pb_buf_release(&err);
+	return rc;
+}
+
 /* Everything before reading: fetch settings, the delivery, the month, the lock. 1: nothing to do. */
 static int prepare(struct run *run)
 {
@@ -742,6 +762,8 @@ static int prepare(struct run *run)
 	run->nfiles = run->o->nfiles;
 	if (!run->nfiles)
 		rc = load_delivery(run);
+	else
+		rc = check_files(run->files, run->nfiles);
 	if (rc)
 		return rc;
 	if (pb_read_init(&run->read, &run->opt, &run->keys, run->o->summary == PB_SUMMARY_NONE) < 0) {

@@ -10,6 +10,7 @@
 #include "csvlist.h"
 #include "db.h"
 #include "exitcode.h"
+#include "input.h"
 #include "load.h"
 #include "log.h"
 #include "offer.h"
@@ -438,8 +439,15 @@ int pb_prices_load(const struct pb_prices_options *o)
 		pb_error("out of memory");
 		return PB_ERR_DATA;
 	}
-	conn = pb_db_connect("pb-prices", &err);
-	rc = !conn || pb_db_check_schema(conn, &err) < 0 ? PB_ERR_DEPENDENCY : 0;
+	/* A local file that cannot be opened is bad input whether the database is there or not. */
+	rc = 0;
+	for (i = 0; i < o->nfiles && rc == 0; i++)
+		if (pb_input_check(o->files[i], &err) < 0)
+			rc = PB_ERR_DATA;
+	if (rc == 0) {
+		conn = pb_db_connect("pb-prices", &err);
+		rc = !conn || pb_db_check_schema(conn, &err) < 0 ? PB_ERR_DEPENDENCY : 0;
+	}
 	if (rc == 0 && o->format == PB_PRICES_AZURE_RETAIL && !o->nfiles) {
 		rc = arm_regions(conn, o, regions, owned, &err);
 		ro.regions = regions;

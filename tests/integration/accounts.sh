@@ -567,6 +567,14 @@ import_fails "an email holding an escape" \
 	"pb-accounts: $TMP/bad.csv:2:13: bad email 'a\\x1b[2J@example.com': control characters are not allowed"
 t "a file that is not there" 1 "" "pb-accounts: cannot open '$TMP/none.csv': No such file or directory" \
 	"$PBA" import "$TMP/none.csv"
+# With the database out of reach, it was exit 3 (a failed connection, which pb-run retries): the file is
+# opened before connecting, and import-links after its config is read.
+t "a file that is not there, the database out of reach: exit 1" 1 "" \
+	"pb-accounts: cannot open '$TMP/none.csv': No such file or directory" \
+	env PB_DATABASE_URL="host=$TMP/no-server dbname=none" "$PBA" import "$TMP/none.csv"
+t "import-links of a file that is not there, the database out of reach: exit 1" 1 "" \
+	"pb-accounts: cannot open '$TMP/none.csv': No such file or directory" \
+	env PB_DATABASE_URL="host=$TMP/no-server dbname=none" "$PBA" import-links "$TMP/none.csv"
 # --max-errors N: up to N bad rows, each named, in the file's order; a row after a bad one is checked as if the
 # bad one were not there; nothing added. A broken quote stops at once.
 printf 'alias,name,billing_country\nOK1,Fine,US\nBAD3,Bad,USA\nUS1,Exists,US\nOK1,Twice,US\nOK5,,US\nOK6,Fine,US\n' \

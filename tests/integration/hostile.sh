@@ -602,6 +602,38 @@ check "pb-ingest: a URL holding a space: exit 1, saying to percent-encode it" \
 check "pb-prices: a URL holding a tab: exit 1, the tab shown as \\x09" \
 	"1|pb-prices: https://127.0.0.1:1/offer\x09.json: a URL holds no blank or control character (byte 26): percent-encode it (%20 for a space)" \
 	"$?|$(cat "$TMP/err")"
+# A local file that is not there, the database out of reach: pb-prices connected first and failed with exit 3 (a
+# dependency, which pb-run retries), and so did pb-ingest when the missing file was not the first (the first is
+# read for its month before connecting). The files named are opened before connecting: bad input, exit 1.
+cur 2025-06 "$TMP/down/cur.csv" "500000000001 Usage 2 1 1 EC2"
+down="host=$TMP/nowhere dbname=x connect_timeout=2"
+for f in aws-offer azure-pricesheet azure-retail; do
+	PB_DATABASE_URL=$down "$PBP" load --format $f --no-progress "$TMP/down/cur.csv" "$TMP/down/none.csv" \
+		>"$TMP/out" 2>"$TMP/err"
+	check "pb-prices load --format $f of a file that is not there, the database out of reach: exit 1" \
+		"1|pb-prices: cannot open '$TMP/down/none.csv': No such file or directory" "$?|$(cat "$TMP/err")"
+done
+PB_DATABASE_URL=$down "$PBP" load --format aws-offer --no-progress "file://$TMP/down/no%20ne.csv" >"$TMP/out" 2>"$TMP/err"
+check "pb-prices load of a file:// address that is not there, the database out of reach: exit 1" \
+	"1|pb-prices: cannot open 'file://$TMP/down/no%20ne.csv': No such file or directory" "$?|$(cat "$TMP/err")"
+PB_DATABASE_URL=$down "$PBI" --format aws-cur --no-progress "$TMP/down/cur.csv" "$TMP/down/none.csv" >"$TMP/out" 2>"$TMP/err"
+check "pb-ingest: a second file that is not there, the database out of reach: exit 1" \
+	"1|pb-ingest: cannot open '$TMP/down/none.csv': No such file or directory" "$?|$(cat "$TMP/err")"
+PB_DATABASE_URL=$down "$PBI" --format aws-cur --no-progress --month 2025-06 "$TMP/down/none.csv" >"$TMP/out" 2>"$TMP/err"
+check "pb-ingest --month: a file that is not there, the database out of reach: exit 1" \
+	"1|pb-ingest: cannot open '$TMP/down/none.csv': No such file or directory" "$?|$(cat "$TMP/err")"
+PB_DATABASE_URL=$down "$PBI" --format aws-cur --no-progress --month 2025-06 "$TMP/down" >"$TMP/out" 2>"$TMP/err"
+check "pb-ingest --month: a folder, the database out of reach: exit 1, as pb-ingest(1) says" \
+	"1|pb-ingest: cannot read '$TMP/down': Is a directory" "$?|$(cat "$TMP/err")"
+# With the database up, the same message, and no load or import begun of it.
+"$PBP" load --format aws-offer --no-progress --source down "$TMP/down/cur.csv" "$TMP/down/none.csv" >"$TMP/out" 2>"$TMP/err"
+check "pb-prices load of a file that is not there: exit 1, no load recorded" \
+	"1|pb-prices: cannot open '$TMP/down/none.csv': No such file or directory|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.price_load WHERE source = 'down'")"
+"$PBI" --format aws-cur --no-progress --source down "$TMP/down/cur.csv" "$TMP/down/none.csv" >"$TMP/out" 2>"$TMP/err"
+check "pb-ingest of a file that is not there: exit 1, no import recorded" \
+	"1|pb-ingest: cannot open '$TMP/down/none.csv': No such file or directory|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'down'")"
 # An export in a folder named with an escape sequence and a tab: the import's source (the folder's URL) went out
 # of 'committed' and --history as it was, and so did the error --history shows of a failed import there (the
 # file it had reached, as a run stopped by SIGTERM between two files records it).

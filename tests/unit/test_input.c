@@ -610,6 +610,40 @@ static void test_directory(void **state)
 	pb_buf_release(&err);
 }
 
+static void test_check(void **state)
+{
+	struct fixture *f = *state;
+	struct pb_buf err = PB_BUF_INIT, want = PB_BUF_INIT;
+	char path[64], url[80];
+
+	assert_int_equal(pb_input_check(tmp_file(f, "a,b\n", 4), &err), 0);
+	/* Opened when read: standard input, a download, and a device (or a FIFO). */
+	assert_int_equal(pb_input_check("-", &err), 0);
+	assert_int_equal(pb_input_check("https://127.0.0.1:1/x.csv", &err), 0);
+	assert_int_equal(pb_input_check("/dev/null", &err), 0);
+	/* A folder: what its read says. */
+	assert_int_equal(pb_input_check("/tmp", &err), -1);
+	assert_string_equal(pb_buf_str(&err), "cannot read '/tmp': Is a directory");
+	/* A name that was just free: pb_input_open's message, as a path and as a file:// address. */
+	snprintf(path, sizeof(path), "%s", tmp_file(f, "", 0));
+	unlink(path);
+	f->n--;
+	assert_int_equal(pb_input_check(path, &err), -1);
+	pb_buf_addf(&want, "cannot open '%s': No such file or directory", path);
+	assert_string_equal(pb_buf_str(&err), want.ptr);
+	snprintf(url, sizeof(url), "file://%s", path);
+	assert_int_equal(pb_input_check(url, &err), -1);
+	pb_buf_reset(&want);
+	pb_buf_addf(&want, "cannot open '%s': No such file or directory", url);
+	assert_string_equal(pb_buf_str(&err), want.ptr);
+	assert_int_equal(pb_input_check("ftp://host/x.csv", &err), -1);
+	assert_string_equal(pb_buf_str(&err),
+			    "cannot open 'ftp://host/x.csv': partnerbill reads https://, http://, s3:// and file:// "
+			    "addresses, not ftp://");
+	pb_buf_release(&err);
+	pb_buf_release(&want);
+}
+
 /* Runs fn with standard input taken from path. */
 static void with_stdin(const char *path, void (*fn)(const void *), const void *arg)
 {
@@ -869,6 +903,7 @@ int main(void)
 		T(test_zip_no_entry),
 		T(test_nonexistent),
 		T(test_directory),
+		T(test_check),
 		T(test_plain_split_helpers),
 		T(test_stdin),
 		T(test_stdin_pipe_short_first_read),
