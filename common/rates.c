@@ -327,6 +327,14 @@ static long load_records(PGconn *conn, struct pb_csv *c, const char *name, const
 		n = PB_ERR_DEPENDENCY;
 	if (n >= 0 && bad.total)
 		n = bad_report(&bad, name, err);
+	/* A header alone is a download cut short or the wrong file, not a month without rates. */
+	if (n == 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "%s:1:1: a header and no rate: nothing loaded (a download cut short, or the wrong file?)",
+			    name);
+		n = PB_ERR_DATA;
+	}
 	if (n >= 0) {
 		rc = store(conn, name, by, err);
 		if (rc < 0)

@@ -21,7 +21,8 @@ int pb_rates_open(const char *path, struct pb_input **in, struct pb_buf *err);
 /*
  * Loads the rates of the CSV file in (pb_rates_open's, freed here; header month,from,to,rate; month YYYY-MM, ISO 4217
  * codes, an exact decimal rate from 1E-18 to less than 1E+20) in one transaction, sent with one COPY: a pair already
- * loaded for the month takes the new rate. Says what it did on out. Returns 0; PB_ERR_DATA with one line
+ * loaded for the month takes the new rate. Says what it did on out. A file of no rate (a header alone) is bad data,
+ * "FILE:1:1: a header and no rate: ...". Returns 0; PB_ERR_DATA with one line
  * "FILE:LINE:COL: what" in err per bad line (the first 20, in the file's order), then, when there are more than one, a
  * last line "FILE: N bad lines: nothing loaded"; PB_ERR_REFUSED when a month is frozen (its invoice issued); or
  * PB_ERR_DEPENDENCY.

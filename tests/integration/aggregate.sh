@@ -123,6 +123,16 @@ a="$?|$(cat "$TMP/out" "$TMP/err")"
 check "an empty rates file, and one of blank lines alone: exit 1, each said so, nothing loaded" \
 	"1|pb-aggregate: $TMP/empty-rates.csv: empty file: no header line|1|pb-aggregate: $TMP/blank-rates.csv: no header line: the file holds only blank lines (3)|1" \
 	"$a|$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
+# A header and no rate (a download cut short after its first line, the wrong export) was "0 rates loaded", exit 0,
+# and a run then failed on a missing rate far from its cause: refused at line 1, nothing loaded.
+printf 'month,from,to,rate\n' >"$TMP/header-rates.csv"
+printf 'month,from,to,rate\r\n\r\n\r\n' >"$TMP/header-blank-rates.csv"
+"$PBA" rates --load "$TMP/header-rates.csv" >"$TMP/out" 2>"$TMP/err"
+a="$?|$(cat "$TMP/out" "$TMP/err")"
+"$PBA" rates --load "$TMP/header-blank-rates.csv" >"$TMP/out" 2>"$TMP/err"
+check "a rates file with a header and no rate, then blank lines alone: exit 1 at line 1, nothing loaded" \
+	"1|pb-aggregate: $TMP/header-rates.csv:1:1: a header and no rate: nothing loaded (a download cut short, or the wrong file?)|1|pb-aggregate: $TMP/header-blank-rates.csv:1:1: a header and no rate: nothing loaded (a download cut short, or the wrong file?)|1" \
+	"$a|$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
 # Every bad line is named, in the file's order, up to 20, then how many there were: a file with one mistake a line
 # was fixed one run at a time. A pair repeated is a bad line like the others.
 {
