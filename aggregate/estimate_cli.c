@@ -20,6 +20,7 @@
 #include "log.h"
 #include "opts.h"
 #include "money.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -440,6 +441,28 @@ static int read_header(struct run *r)
 	return 0;
 }
 
+/* Whether a text field is text as pb-ingest takes it, UTF-8 without NUL bytes: 0, or -1 after reporting it. */
+static int text_field(struct run *r, int c)
+{
+	const struct pb_csv_field *f = &r->csv.fields[r->col[c]];
+	const char *why;
+
+	if (pb_text_check(f->ptr, f->len, NULL, &why) == 0)
+		return 0;
+	field_error(r, r->col[c], "%s in column '%s'", why, column_names[c]);
+	return -1;
+}
+
+/*
+ * A charge category is compared with Usage as pb-ingest compares charge types, in any case and with nothing taken
+ * off: a blank at either end is a mistake (a CSV written with ", " between its fields), not a one-off charge.
+ */
+static int blank_at_end(const struct pb_csv_field *f)
+{
+	return f->len &&
+	       (f->ptr[0] == ' ' || f->ptr[0] == '\t' || f->ptr[f->len - 1] == ' ' || f->ptr[f->len - 1] == '\t');
+}
+
 /*
  * Adds the current record to its series. Returns 0, 1 after reporting a bad record, 2 after reporting one that
  * stops the reading, or -1 out of memory or when the temporary file cannot be written.
@@ -461,6 +484,8 @@ static int read_row(struct run *r)
 		field_error(r, r->col[COL_SERIES], "empty series");
 		return 1;
 	}
+	if (text_field(r, COL_SERIES) < 0)
+		return 1;
 	if (date->len != 10 || pb_date_parse_iso(date->ptr, 10, &day) < 0) {
 		struct pb_buf msg = PB_BUF_INIT;
 
@@ -481,6 +506,17 @@ static int read_row(struct run *r)
 	}
 	if (cat->len == 0) {
 		field_error(r, r->col[COL_CATEGORY], "empty charge_category");
+		return 1;
+	}
+	if (text_field(r, COL_CATEGORY) < 0)
+		return 1;
+	if (blank_at_end(cat)) {
+		struct pb_buf msg = PB_BUF_INIT;
+
+		add_quoted(&msg, cat);
+		field_error(r, r->col[COL_CATEGORY], "bad charge_category %s: a blank before or after it",
+			    pb_buf_str(&msg));
+		pb_buf_release(&msg);
 		return 1;
 	}
 	if (pb_money_parse(amount->ptr, amount->len, &v, &info) < 0) {

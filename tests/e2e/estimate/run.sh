@@ -314,6 +314,25 @@ printf 'series,date,charge_category,amount\n,2026-03-01,Usage,1\na,2026-03-01,,1
 error "empty fields, a short record" 1 "pb-aggregate: empty.csv:2:1: empty series
 pb-aggregate: empty.csv:3:14: empty charge_category
 pb-aggregate: empty.csv:4:1: expected 4 fields, found 3" --as-of 2026-03-10 empty.csv
+# A NUL byte in a series went into the output as it was: a series and a charge category are text as pb-ingest
+# takes it, UTF-8 without NUL bytes, else refused at the field (pb-ingest's words).
+printf 'series,date,charge_category,amount\na\0b,2026-03-01,Usage,1\nc,2026-03-01,Us\0age,1\nd\377,2026-03-01,Usage,1\ne,2026-03-01,Purchase\300,1\n' \
+	>"$TMP/nul.csv"
+error "a NUL byte or invalid UTF-8 in a series or a charge category" 1 "pb-aggregate: nul.csv:2:1: NUL byte in column 'series'
+pb-aggregate: nul.csv:3:14: NUL byte in column 'charge_category'
+pb-aggregate: nul.csv:4:1: invalid UTF-8 in column 'series'
+pb-aggregate: nul.csv:5:14: invalid UTF-8 in column 'charge_category'" --as-of 2026-03-10 nul.csv
+# " Usage" (a blank before it, as a CSV written with ", " between its fields has) was counted once, as a purchase,
+# without a word: a charge category is compared as pb-ingest compares charge types, in any case and with nothing
+# taken off, so a blank before or after one is refused. "usage" is Usage.
+printf 'series,date,charge_category,amount\na,2026-03-01, Usage,1\na,2026-03-02,Usage ,1\na,2026-03-03,"\tUsage",1\n' \
+	>"$TMP/blank-category.csv"
+error "a charge category with a blank before or after it" 1 "pb-aggregate: blank-category.csv:2:14: bad charge_category \" Usage\": a blank before or after it
+pb-aggregate: blank-category.csv:3:14: bad charge_category \"Usage \": a blank before or after it
+pb-aggregate: blank-category.csv:4:14: bad charge_category \"\\x09Usage\": a blank before or after it" --as-of 2026-03-10 blank-category.csv
+printf 'series,date,charge_category,amount\nu,2026-03-01,usage,10\nu,2026-03-02,USAGE,10\n' >"$TMP/usage-case.csv"
+est --as-of 2026-03-02 usage-case.csv
+check "usage and USAGE are Usage: projected" "0||20|310.00" "$RC|$ERR|$(col u 4)|$(col u 5)"
 : >"$TMP/nothing.csv"
 error "empty file" 1 \
 	"pb-aggregate: nothing.csv:1:1: the file is empty: a header row series,date,charge_category,amount is needed" \
