@@ -25,15 +25,32 @@ static void check(int ok, const char *what)
 }
 
 /*
- * Reads back a word written by PB_PARAM_SHELL in the recorded form: bare characters, '...', and "${NAME}" as
- * ${env:NAME}.
+ * Reads back a word written by PB_PARAM_SHELL in the recorded form: bare characters, '...', $'...', and "${NAME}"
+ * as ${env:NAME}.
  */
 static void unquote(const char *s, struct pb_buf *out)
 {
 	struct pb_buf lit = PB_BUF_INIT;
 
 	while (*s) {
-		if (*s == '\'') {
+		if (s[0] == '$' && s[1] == '\'') {
+			/* $'...': \ooo a byte, \' and \\ themselves, the rest as it is (pb_buf_add_shell_word). */
+			for (s += 2; *s != '\''; s++) {
+				check(*s != '\0', "an unterminated $'...'");
+				if (*s != '\\') {
+					pb_buf_addch(&lit, *s);
+				} else if (s[1] == '\'' || s[1] == '\\') {
+					pb_buf_addch(&lit, *++s);
+				} else {
+					check(s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+						      s[3] <= '7',
+					      "a bad escape in $'...'");
+					pb_buf_addch(&lit, (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0')));
+					s += 3;
+				}
+			}
+			s++;
+		} else if (*s == '\'') {
 			const char *end = strchr(s + 1, '\'');
 
 			check(end != NULL, "an unterminated quote");
