@@ -18,6 +18,7 @@ pkgs=(
 	bsdextrautils
 	build-essential
 	ca-certificates
+	curl
 	groff-base
 	gzip
 	libcurl4-openssl-dev

@@ -179,6 +179,9 @@ out=$(PATH="$d/fake:$PATH" bash "$d/scripts/deps.sh" --demo 2>&1)
 check "deps.sh --demo (make demo): the Debian packages that build and run the programs, no npm" \
 	"0|deps: every Debian package is installed|no npm|libpq-dev postgresql|" \
 	"$?|$out|$(cat "$d/npm.log" 2>/dev/null || echo no npm)|$(grep -xE 'postgresql|libpq-dev' "$d/dpkg.log" | sort | xargs)|$(grep -xE 'chromium|clang|wrk|libcmocka-dev' "$d/dpkg.log")"
+# What scripts/demo.sh runs besides the programs: curl asks pb-api, column (bsdextrautils) and python3.
+check "deps.sh --demo: the tools scripts/demo.sh runs" "bsdextrautils curl python3" \
+	"$(grep -xE 'bsdextrautils|curl|python3' "$d/dpkg.log" | sort | xargs)"
 rm -f "$d/dpkg.log"
 out=$(PATH="$d/fake:$PATH" bash "$d/scripts/deps.sh" 2>&1)
 check "deps.sh (make deps, make check): the test servers too" \
