@@ -544,7 +544,7 @@ static PGresult *exec_params(PGconn *conn, const char *sql, int nparams, const c
 }
 
 /* err = the server's message for res, or the signal's reason when the statement failed for a cancel asked for. */
-static void statement_error(struct pb_buf *err, PGconn *conn, const PGresult *res, int cancelled)
+static void statement_error(struct pb_buf *err, const char *what, PGconn *conn, const PGresult *res, int cancelled)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
@@ -553,7 +553,64 @@ static void statement_error(struct pb_buf *err, PGconn *conn, const PGresult *re
 		pb_buf_addstr(err, pb_interrupt_reason());
 		return;
 	}
-	pb_db_result_message(err, "database", conn, res);
+	pb_db_result_message(err, what, conn, res);
+}
+
+int pb_db_copy_out(PGconn *conn, const char *sql, const char *what, void (*row)(void *arg, char *data, size_t len),
+		   void *arg, struct pb_buf *err)
+{
+	int cancelled, watch, n, ok;
+	PGresult *res = exec_params(conn, sql, 0, NULL, &cancelled);
+	char *data;
+
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		statement_error(err, what, conn, res, cancelled);
+		PQclear(res);
+		while ((res = PQgetResult(conn)))
+			PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	/* The rows come as the statement runs: a signal meanwhile cancels it too. */
+	watch = pb_interrupt_installed() && !pb_interrupted() && !cancelled;
+	for (;;) {
+		n = PQgetCopyData(conn, &data, watch);
+		if (n > 0) {
+			row(arg, data, (size_t)n);
+			PQfreemem(data);
+			continue;
+		}
+		if (n < 0)
+			break;
+		if (pb_interrupted()) {
+			cancel_statement(conn);
+			cancelled = 1;
+			watch = 0; /* the rows up to the cancel, then its error */
+			continue;
+		}
+		{
+			struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+
+			if ((poll(&pfd, 1, 100) < 0 && errno != EINTR) || !PQconsumeInput(conn)) {
+				n = -2;
+				break;
+			}
+		}
+	}
+	if (n == -2) {
+		pb_db_result_message(err, what, conn, NULL);
+		while ((res = PQgetResult(conn)))
+			PQclear(res);
+		return -1;
+	}
+	res = PQgetResult(conn);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		statement_error(err, what, conn, res, cancelled);
+	PQclear(res);
+	while ((res = PQgetResult(conn)))
+		PQclear(res);
+	return ok ? 0 : -1;
 }
 
 PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
@@ -564,7 +621,7 @@ PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *co
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
-	statement_error(err, conn, res, cancelled);
+	statement_error(err, "database", conn, res, cancelled);
 	PQclear(res);
 	return NULL;
 }
@@ -674,7 +731,7 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 			deadlocks = 0;
 		give_way = state && (strcmp(state, "55P03") == 0 ||
 				     (strcmp(state, "40P01") == 0 && ++deadlocks <= DEADLOCKS_IN_A_ROW));
-		statement_error(err, conn, res, cancelled);
+		statement_error(err, "database", conn, res, cancelled);
 		PQclear(res);
 		if (!give_way) {
 			if (own)

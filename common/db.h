@@ -155,6 +155,15 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 int pb_db_copy_file(PGconn *conn, const char *sql, FILE *f, struct pb_buf *err);
 
 /*
+ * Runs sql, a "COPY (...) TO STDOUT", and hands each row it gives (its bytes, the line feed included) to row,
+ * with arg. A signal asking to stop (interrupt.h) has the server cancel the statement, as pb_db_query does.
+ * Returns 0, or -1 with "WHAT: the server's message" in err, or the signal's reason alone when it cancelled the
+ * statement; the connection is usable afterwards either way.
+ */
+int pb_db_copy_out(PGconn *conn, const char *sql, const char *what, void (*row)(void *arg, char *data, size_t len),
+		   void *arg, struct pb_buf *err);
+
+/*
  * Starts sql (a "COPY TABLE ... FROM STDIN") on conn, which the messages of its failures below name. Returns 0,
  * or -1 with "database: cannot start COPY: why" on one line in err.
  */

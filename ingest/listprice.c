@@ -14,7 +14,9 @@
 #include <strings.h>
 
 #include "date.h"
+#include "db.h"
 #include "hash.h"
+#include "interrupt.h"
 #include "money.h"
 #include "table.h"
 #include "testhook.h"
@@ -950,13 +952,28 @@ static int load_aliases(struct pb_listprice *p)
 	return rc;
 }
 
-/* Reads the prices of the vendor in force on some day of the run's range, from committed or superseded loads. */
+/* What load_rows' COPY gives each row to: the row read into p, unless one could not be (then none is). */
+struct rows_read {
+	struct pb_listprice *p;
+	int bad;
+};
+
+static void take_row(void *arg, char *data, size_t len)
+{
+	struct rows_read *r = arg;
+
+	if (!r->bad && add_row(r->p, data, len) < 0)
+		r->bad = 1;
+}
+
+/*
+ * Reads the prices of the vendor in force on some day of the run's range, from committed or superseded loads. A
+ * signal cancels the reading (it may wait for a lock on the prices): the error is then the signal's reason.
+ */
 static int load_rows(struct pb_listprice *p)
 {
 	char sql[1024], from[11], to[11];
-	PGresult *res;
-	char *row = NULL;
-	int n, bad = 0;
+	struct rows_read r = {p, 0};
 
 	if (load_aliases(p) < 0)
 		return -1;
@@ -972,30 +989,11 @@ static int load_rows(struct pb_listprice *p)
 		 "WHERE p.vendor = '%s' AND p.effective_start <= '%s' AND (p.effective_end IS NULL OR "
 		 "p.effective_end > '%s')) TO STDOUT",
 		 p->vendor, to, from);
-	res = PQexec(p->conn, sql);
-	if (PQresultStatus(res) != PGRES_COPY_OUT) {
-		db_error(p, PQresultErrorMessage(res));
-		PQclear(res);
+	if (pb_db_copy_out(p->conn, sql, "database: cannot read the price lists", take_row, &r, &p->error) < 0) {
+		p->failed = 1;
 		return -1;
 	}
-	PQclear(res);
-	while ((n = PQgetCopyData(p->conn, &row, 0)) > 0) {
-		if (!bad && add_row(p, row, (size_t)n) < 0)
-			bad = 1;
-		PQfreemem(row);
-	}
-	if (n == -2)
-		return db_error(p, PQerrorMessage(p->conn));
-	res = PQgetResult(p->conn);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		db_error(p, PQresultErrorMessage(res));
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-	while ((res = PQgetResult(p->conn)))
-		PQclear(res);
-	return finish_load(p, bad);
+	return finish_load(p, r.bad);
 }
 
 /*
@@ -1008,6 +1006,11 @@ static int load(struct pb_listprice *p)
 	int own = PQtransactionStatus(p->conn) == PQTRANS_IDLE, rc;
 	PGresult *res;
 
+	/* A signal that came before: the read, which may wait for a lock on the prices, is not begun. */
+	if (pb_interrupt_check(&p->error) < 0) {
+		p->failed = 1;
+		return -1;
+	}
 	if (own) {
 		res = PQexec(p->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 		rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : db_error(p, PQresultErrorMessage(res));

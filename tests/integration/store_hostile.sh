@@ -252,4 +252,40 @@ after "the file's mode and links changed while it is read"
 check "a large file named by a file:// URL is read (split) as its path is" "0|$(cat "$TMP/want")|" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
 
+# ---- 8. SIGTERM while the list prices are read ---------------------------------------------------------------
+# Usage without a list cost is priced from the price lists, read once by the first such line; that read (here
+# waiting for a session that holds pb.price) went on past a signal: the run did not end until the session did,
+# its import left running.
+mkdir -p "$TMP/nolist"
+"$TMP/gen_cur" 20 7 | python3 -c 'import csv, sys
+r = csv.reader(sys.stdin); w = csv.writer(sys.stdout, lineterminator="\n"); h = next(r); w.writerow(h)
+c = h.index("pricing/publicOnDemandCost")
+for row in r:
+    row[c] = ""; w.writerow(row)' >"$TMP/nolist/cur.csv"
+pb_sql "INSERT INTO pb.price_load (vendor, format, source, status) VALUES ('aws', 'aws-offer', 'held', 'committed')" \
+	>/dev/null
+hold "LOCK TABLE pb.price IN ACCESS EXCLUSIVE MODE;"
+: >"$TMP/err"
+env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/nolist/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+BGPID=$!
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest' AND
+	wait_event_type = 'Lock' AND query LIKE 'COPY (SELECT p.meter%'"
+kill -TERM $BGPID
+wait_exit $BGPID 300
+st=$?
+BGPID=
+nolist_status() {
+	pb_sql "SELECT status || '|' || coalesce(error, '') FROM pb.import WHERE source = 'file://$TMP/nolist' ORDER BY id
+	DESC LIMIT 1"
+}
+check "SIGTERM while the list prices are read: ended by the signal, recorded failed, no statement left running" \
+	"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM|0" \
+	"$st|$(cat "$TMP/err")|$(nolist_status)|$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE
+	application_name = 'pb-ingest'")"
+release
+"$PBI" --format aws-cur --no-progress "$TMP/nolist/cur.csv" >"$TMP/out" 2>"$TMP/err"
+check "SIGTERM while the list prices are read: a rerun commits" "0|committed|" "$?|$(nolist_status)"
+pb_sql "DELETE FROM pb.price_load WHERE source = 'held'" >/dev/null
+after "SIGTERM while the list prices are read"
+
 pb_tests_done
