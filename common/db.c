@@ -248,6 +248,12 @@ static void add_where(struct pb_buf *err, const char *conninfo, const PGconn *co
 		/* Its socket's folder is closed to this user: a cluster made as root is the postgres user's. */
 		pb_buf_addf(err, " (the local cluster in '%s/pg' is another user's: run as that user, or as root)",
 			    pb_db_var_dir());
+	} else if (conn && strstr(PQerrorMessage(conn), "invalid ") && strstr(PQerrorMessage(conn), " value")) {
+		/* libpq refused a PG* variable's value ("invalid sslmode value"): the cluster may well run. */
+		pb_buf_addf(err,
+			    " (the local cluster in '%s/pg': libpq refused a setting before reaching it: check the PG* "
+			    "variables)",
+			    pb_db_var_dir());
 	} else {
 		pb_buf_addf(err, " (the local cluster in '%s/pg': start it with 'pb-db start')", pb_db_var_dir());
 	}

@@ -147,6 +147,15 @@ PGOPTIONS="-c nosuch=1" "$PBDB" migrate >"$TMP/out" 2>&1
 check "the local cluster refuses the session: exit 3, the PG* variables named, not 'pb-db start'" \
 	"3|yes|(the local cluster in '$TMP/var/pg' runs and refused the session: check the PG* variables, PGOPTIONS among them)" \
 	"$?|$(grep -q 'FATAL:  unrecognized configuration parameter "nosuch"' "$TMP/out" && echo yes)|$(grep -o '(the local cluster.*)$' "$TMP/out")"
+# A PG* variable whose value libpq refuses before the server answers (PGCONNECT_TIMEOUT=abc, PGSSLMODE=bogus): the
+# hint was to start the cluster, which runs.
+PGCONNECT_TIMEOUT=abc "$PBDB" migrate >"$TMP/out" 2>&1
+st=$?
+PGSSLMODE=bogus "$PBDB" migrate >"$TMP/out2" 2>&1
+st2=$?
+check "a PG* variable libpq refuses: exit 3, the variables named, not 'pb-db start'" \
+	"3|yes|(the local cluster in '$TMP/var/pg': libpq refused a setting before reaching it: check the PG* variables)|3|pb-db: cannot connect to the database: invalid sslmode value: \"bogus\" (the local cluster in '$TMP/var/pg': libpq refused a setting before reaching it: check the PG* variables)" \
+	"$st|$(grep -q 'invalid integer value "abc" for connection option "connect_timeout"' "$TMP/out" && echo yes)|$(grep -o '(the local cluster.*)$' "$TMP/out")|$st2|$(cat "$TMP/out2")"
 
 # A schema pb that another application made (objects, no pb.schema_migrations) is not adopted: migrate
 # refuses, naming it, and adds nothing to it.
