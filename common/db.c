@@ -861,7 +861,9 @@ int pb_db_copy_end(PGconn *conn, int ok, uint64_t *count, struct pb_buf *err)
 
 int pb_db_copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
 {
-	PGresult *res = PQexec(conn, sql);
+	int cancelled;
+	/* A COPY may wait for a lock on its table: a signal meanwhile cancels it, as any statement. */
+	PGresult *res = exec_params(conn, sql, 0, NULL, &cancelled);
 	/* The table: what follows "COPY " up to a blank or '(' outside a quoted name (pb."import_rows_12"). */
 	const char *table = sql + (strncasecmp(sql, "COPY ", 5) == 0 ? 5 : strlen(sql));
 	size_t n = 0;
@@ -874,7 +876,7 @@ int pb_db_copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
 	}
 
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		pb_db_result_message(err, "database: cannot start COPY", conn, res);
+		statement_error(err, "database: cannot start COPY", conn, res, cancelled);
 		PQclear(res);
 		return -1;
 	}

@@ -165,7 +165,8 @@ int pb_db_copy_out(PGconn *conn, const char *sql, const char *what, void (*row)(
 
 /*
  * Starts sql (a "COPY TABLE ... FROM STDIN") on conn, which the messages of its failures below name. Returns 0,
- * or -1 with "database: cannot start COPY: why" on one line in err.
+ * or -1 with "database: cannot start COPY: why" on one line in err, or the signal's reason alone when a signal
+ * (interrupt.h) had the server cancel it (waiting for a lock on the table, say).
  */
 int pb_db_copy_start(PGconn *conn, const char *sql, struct pb_buf *err);
 

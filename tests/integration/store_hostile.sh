@@ -288,4 +288,24 @@ check "SIGTERM while the list prices are read: a rerun commits" "0|committed|" "
 pb_sql "DELETE FROM pb.price_load WHERE source = 'held'" >/dev/null
 after "SIGTERM while the list prices are read"
 
+# ---- 9. SIGTERM while a COPY waits to start ------------------------------------------------------------------
+# An import's totals go in by COPY; one that waited for a lock on its table (an index built on it meanwhile)
+# went on past a signal, the run held until the lock went.
+hold "LOCK TABLE pb.import_account IN SHARE MODE;"
+: >"$TMP/err"
+env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/nolist/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+BGPID=$!
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest' AND
+	wait_event_type = 'Lock' AND query LIKE 'COPY pb.import_account%'"
+kill -TERM $BGPID
+wait_exit $BGPID 300
+st=$?
+BGPID=
+check "SIGTERM while a COPY waits to start: ended by the signal, recorded failed, no statement left running" \
+	"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM|0" \
+	"$st|$(tail -n 1 "$TMP/err")|$(nolist_status)|$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE
+	application_name = 'pb-ingest'")"
+release
+after "SIGTERM while a COPY waits to start"
+
 pb_tests_done
