@@ -1462,8 +1462,9 @@ mkdir -p "$TMP/progress"
 	echo '], "NextPageLink": null, "Count": 1}'
 } >"$TMP/progress/page.json"
 PB_TEST_PROGRESS_NOW=1 run 0 "$PBP" load --format azure-retail --progress --source progress-one "$TMP/progress/page.json"
+# The rate is the time the load took (0.0 MB/s, or 0.5 on a slower build): not compared.
 check "progress: a load of one item says \"1 item\"" \
-	"0|prices: 0.0 MB, 1 item, 0.0 MB/s" \
-	"$GOT|$(tr '\r' '\n' <"$TMP/err" | sed 's/\x1b\[K$//' | grep -v '^$' | tail -1)"
+	"0|prices: 0.0 MB, 1 item, R MB/s" \
+	"$GOT|$(tr '\r' '\n' <"$TMP/err" | sed 's/\x1b\[K$//; s/, [0-9]*\.[0-9] MB\/s$/, R MB\/s/' | grep -v '^$' | tail -1)"
 
 pb_tests_done
