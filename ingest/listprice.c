@@ -909,20 +909,37 @@ static void reserve(struct pb_listprice *p, size_t n)
 	(void)meter_rehash(p, n);
 }
 
+/*
+ * p->error after a statement failed with err ("database: why"): the signal's reason alone when a signal came (it
+ * cancels the statement), else "database: cannot read the price lists: why". -1.
+ */
+static int query_error(struct pb_listprice *p, const struct pb_buf *err)
+{
+	const char *why = pb_buf_str(err);
+
+	if (pb_interrupt_check(&p->error) < 0) {
+		p->failed = 1;
+		return -1;
+	}
+	return db_error(p, strncmp(why, "database: ", 10) == 0 ? why + 10 : why);
+}
+
 /* The prices the current loads of the vendor kept when they were made: about the rows the load will read. */
 static size_t rows_expected(struct pb_listprice *p)
 {
 	const char *params[1] = {p->vendor};
-	PGresult *res = PQexecParams(p->conn,
-				     "SELECT coalesce(sum(row_count), 0) FROM pb.price_load WHERE vendor = $1 AND "
-				     "status = 'committed'",
-				     1, NULL, params, NULL, NULL, 0);
+	struct pb_buf err = PB_BUF_INIT;
+	PGresult *res = pb_db_query(p->conn,
+				    "SELECT coalesce(sum(row_count), 0) FROM pb.price_load WHERE vendor = $1 AND "
+				    "status = 'committed'",
+				    1, params, &err);
 	unsigned long long n = 0;
 	char *end;
 
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+	if (res && PQntuples(res) == 1)
 		n = strtoull(PQgetvalue(res, 0, 0), &end, 10);
 	PQclear(res);
+	pb_buf_release(&err);
 	return (size_t)n;
 }
 
@@ -930,15 +947,17 @@ static size_t rows_expected(struct pb_listprice *p)
 static int load_aliases(struct pb_listprice *p)
 {
 	const char *params[1] = {p->vendor};
-	PGresult *res = PQexecParams(p->conn, "SELECT alias, region FROM pb.region_alias WHERE vendor = $1", 1, NULL,
-				     params, NULL, NULL, 0);
+	struct pb_buf err = PB_BUF_INIT;
+	PGresult *res =
+		pb_db_query(p->conn, "SELECT alias, region FROM pb.region_alias WHERE vendor = $1", 1, params, &err);
 	int i, rc = 0;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		db_error(p, PQresultErrorMessage(res));
-		PQclear(res);
-		return -1;
+	if (!res) {
+		rc = query_error(p, &err);
+		pb_buf_release(&err);
+		return rc;
 	}
+	pb_buf_release(&err);
 	for (i = 0; i < PQntuples(res) && rc == 0; i++) {
 		long a = strs_intern(&p->aliases, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
 		long r = strs_intern(&p->texts, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1));
@@ -989,7 +1008,8 @@ static int load_rows(struct pb_listprice *p)
 		 "WHERE p.vendor = '%s' AND p.effective_start <= '%s' AND (p.effective_end IS NULL OR "
 		 "p.effective_end > '%s')) TO STDOUT",
 		 p->vendor, to, from);
-	if (pb_db_copy_out(p->conn, sql, "database: cannot read the price lists", take_row, &r, &p->error) < 0) {
+	if (pb_interrupt_check(&p->error) < 0 ||
+	    pb_db_copy_out(p->conn, sql, "database: cannot read the price lists", take_row, &r, &p->error) < 0) {
 		p->failed = 1;
 		return -1;
 	}

@@ -264,25 +264,28 @@ for row in r:
     row[c] = ""; w.writerow(row)' >"$TMP/nolist/cur.csv"
 pb_sql "INSERT INTO pb.price_load (vendor, format, source, status) VALUES ('aws', 'aws-offer', 'held', 'committed')" \
 	>/dev/null
-hold "LOCK TABLE pb.price IN ACCESS EXCLUSIVE MODE;"
-: >"$TMP/err"
-env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/nolist/cur.csv" >"$TMP/out" 2>"$TMP/err" &
-BGPID=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest' AND
-	wait_event_type = 'Lock' AND query LIKE 'COPY (SELECT p.meter%'"
-kill -TERM $BGPID
-wait_exit $BGPID 300
-st=$?
-BGPID=
 nolist_status() {
 	pb_sql "SELECT status || '|' || coalesce(error, '') FROM pb.import WHERE source = 'file://$TMP/nolist' ORDER BY id
 	DESC LIMIT 1"
 }
-check "SIGTERM while the list prices are read: ended by the signal, recorded failed, no statement left running" \
-	"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM|0" \
-	"$st|$(cat "$TMP/err")|$(nolist_status)|$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE
-	application_name = 'pb-ingest'")"
-release
+# The prices, and before them the pairs of region names (pb.region_alias), each held in turn.
+for held in "pb.price|COPY (SELECT p.meter" "pb.region_alias|SELECT alias, region FROM pb.region_alias"; do
+	hold "LOCK TABLE ${held%%|*} IN ACCESS EXCLUSIVE MODE;"
+	: >"$TMP/err"
+	env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/nolist/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+	BGPID=$!
+	pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest' AND
+		wait_event_type = 'Lock' AND query LIKE '${held#*|}%'"
+	kill -TERM $BGPID
+	wait_exit $BGPID 300
+	st=$?
+	BGPID=
+	check "SIGTERM while the list prices are read, ${held%%|*} held: ended by the signal, recorded failed, no statement left running" \
+		"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM|0" \
+		"$st|$(cat "$TMP/err")|$(nolist_status)|$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE
+		application_name = 'pb-ingest'")"
+	release
+done
 "$PBI" --format aws-cur --no-progress "$TMP/nolist/cur.csv" >"$TMP/out" 2>"$TMP/err"
 check "SIGTERM while the list prices are read: a rerun commits" "0|committed|" "$?|$(nolist_status)"
 pb_sql "DELETE FROM pb.price_load WHERE source = 'held'" >/dev/null
