@@ -945,27 +945,52 @@ static int applied(PGconn *conn, unsigned version, int *yes, struct pb_buf *err)
 	return 0;
 }
 
-/* How many of the migrations these programs carry are recorded as applied, in one query. */
-static int count_applied(PGconn *conn, unsigned *n, struct pb_buf *err)
+/* The migrations these programs carry, as an integer[] literal: {1,2,...}. */
+static void carried_versions(struct pb_buf *versions)
+{
+	unsigned i;
+
+	pb_buf_addch(versions, '{');
+	for (i = 0; i < pb_nmigrations; i++)
+		pb_buf_addf(versions, "%s%u", i ? "," : "", pb_migrations[i].version);
+	pb_buf_addch(versions, '}');
+}
+
+/*
+ * How many of the migrations these programs carry are recorded as applied, and the names of those recorded
+ * that they do not carry ("099_name.sql, ...", or empty), in one query.
+ */
+static int count_applied(PGconn *conn, unsigned *n, struct pb_buf *unknown, struct pb_buf *err)
 {
 	struct pb_buf versions = PB_BUF_INIT;
 	const char *p[1];
 	PGresult *res;
-	unsigned i;
 
-	pb_buf_addch(&versions, '{');
-	for (i = 0; i < pb_nmigrations; i++)
-		pb_buf_addf(&versions, "%s%u", i ? "," : "", pb_migrations[i].version);
-	pb_buf_addch(&versions, '}');
+	carried_versions(&versions);
 	p[0] = pb_buf_str(&versions);
-	res = pb_db_query(conn, "SELECT count(*) FROM pb.schema_migrations WHERE version = ANY($1::integer[])", 1, p,
-			  err);
+	res = pb_db_query(
+		conn,
+		"SELECT count(*) FILTER (WHERE version = ANY($1::integer[])), coalesce(string_agg(name, ', ' "
+		"ORDER BY version) FILTER (WHERE version <> ALL($1::integer[])), '') FROM pb.schema_migrations",
+		1, p, err);
 	pb_buf_release(&versions);
 	if (!res)
 		return -1;
 	*n = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	pb_buf_reset(unknown);
+	pb_buf_addstr(unknown, PQgetvalue(res, 0, 1));
 	PQclear(res);
 	return 0;
+}
+
+/* Says that the database holds migrations (names) that these programs do not carry, and what to do. */
+static void newer_schema(struct pb_buf *err, const char *who, const char *names)
+{
+	pb_buf_reset(err);
+	pb_buf_addf(err,
+		    "the database schema has %s %s, which %s not carry: a newer partnerbill (or another branch) "
+		    "migrated it; run the programs that did",
+		    strchr(names, ',') ? "migrations" : "migration", names, who);
 }
 
 int pb_db_link_rule(PGconn *conn, int *yes, struct pb_buf *err)
@@ -1039,6 +1064,7 @@ where:
 int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 {
 	unsigned have, need = pb_nmigrations ? pb_migrations[pb_nmigrations - 1].version : 0, i, n;
+	struct pb_buf unknown = PB_BUF_INIT;
 	int yes;
 
 	if (pb_db_schema_version(conn, &have, err) < 0)
@@ -1050,8 +1076,17 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 		return -1;
 	}
 	/* Migrations are numbered as work starts, so one may land after a higher number was applied. */
-	if (count_applied(conn, &n, err) < 0)
+	if (count_applied(conn, &n, &unknown, err) < 0) {
+		pb_buf_release(&unknown);
 		return -1;
+	}
+	/* A newer pb-db's migrations: what this program writes and reads may no longer be what they mean. */
+	if (unknown.len) {
+		newer_schema(err, "this program does", pb_buf_str(&unknown));
+		pb_buf_release(&unknown);
+		return -1;
+	}
+	pb_buf_release(&unknown);
 	for (i = 0; n < pb_nmigrations && i < pb_nmigrations; i++) {
 		if (applied(conn, pb_migrations[i].version, &yes, err) < 0)
 			return -1;
@@ -1136,6 +1171,25 @@ out:
 	return ret;
 }
 
+/*
+ * Refuses a database that holds migrations this pb-db does not carry: a newer one's, whose programs alone know
+ * what its schema means. Migrate said "schema at version N" and exit 0, and the old programs ran on it.
+ */
+static int refuse_newer(PGconn *conn, struct pb_buf *err)
+{
+	struct pb_buf unknown = PB_BUF_INIT;
+	unsigned n;
+	int ret = count_applied(conn, &n, &unknown, err);
+
+	if (ret == 0 && unknown.len) {
+		newer_schema(err, "this pb-db does", pb_buf_str(&unknown));
+		pb_buf_addstr(err, " (nothing applied)");
+		ret = -1;
+	}
+	pb_buf_release(&unknown);
+	return ret;
+}
+
 int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 {
 	char key[32], ver[32];
@@ -1183,7 +1237,7 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 		       "CREATE TABLE IF NOT EXISTS pb.schema_migrations (version integer PRIMARY KEY, name text NOT "
 		       "NULL, applied_at timestamptz NOT NULL DEFAULT now())",
 		       0, NULL, err) < 0 ||
-	    check_applied_text(conn, err) < 0)
+	    refuse_newer(conn, err) < 0 || check_applied_text(conn, err) < 0)
 		goto out;
 	for (i = 0; i < pb_nmigrations; i++) {
 		const struct pb_migration *m = &pb_migrations[i];

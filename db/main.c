@@ -97,6 +97,16 @@ static int cmd_status(void)
 
 		printf("schema version %u (these programs need %u)%s\n", version, need,
 		       version < need ? ": run 'pb-db migrate'" : "");
+		/*
+		 * The programs refuse a schema that lacks a migration below the newest applied, or holds one they do
+		 * not carry (a newer pb-db's): so does status, which said the versions alone.
+		 */
+		if (version < need) {
+			rc = EXIT_DEPENDENCY;
+		} else if (pb_db_check_schema(conn, &err) < 0) {
+			printf("%s\n", pb_buf_str(&err));
+			rc = EXIT_DEPENDENCY;
+		}
 		/* From the accounts' migration on, the rule against overlapping links must be there. */
 		if (version >= 3 && pb_db_link_rule(conn, &rule, &err) < 0)
 			rc = fail(NULL, &err, EXIT_DEPENDENCY);

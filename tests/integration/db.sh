@@ -302,6 +302,36 @@ check "a migration changed after it was applied: migrate refuses naming it, exit
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$st2|$(PB_DATABASE_URL=$TF "$PBDB" psql -X -A -t -c \
 		"SELECT sha256 FROM pb.schema_migrations WHERE version IN (6, 8) ORDER BY version" | paste -sd'|')"
 
+# A database that a newer pb-db migrated (a migration these programs do not carry): migrate said "schema at
+# version N" (exit 0), status the versions alone, and every program ran on a schema it does not know. Now
+# migrate refuses, applying nothing, and the programs and status refuse naming it. Status also names a
+# migration missing below the newest applied, which the programs refuse, where it said the versions alone.
+NEWEST=$(find "$ROOT/schemas" -maxdepth 1 -name '[0-9][0-9][0-9]_*.sql' -printf '%f\n' | sort | tail -n 1)
+NEWEST=$((10#${NEWEST%%_*}))
+PB_DATABASE_URL=$TF "$PBDB" psql -X -q -c "INSERT INTO pb.schema_migrations (version, name) VALUES (999, '999_later.sql')" \
+	-c "DELETE FROM pb.schema_migrations WHERE version = 7" -c "DROP TABLE pb.job_step, pb.job_run" >/dev/null 2>&1
+PB_DATABASE_URL=$TF "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
+st=$?
+PB_DATABASE_URL=$TF "$PBDB" status >"$TMP/out2" 2>&1
+st2=$?
+PB_DATABASE_URL=$TF "$BIN/pb-accounts" list >"$TMP/out3" 2>&1
+st3=$?
+newer="the database schema has migration 999_later.sql, which this pb-db does not carry: a newer partnerbill (or another branch) migrated it; run the programs that did"
+check "a migration these programs do not carry: migrate refuses applying nothing, status and the programs refuse, exit 3" \
+	"3||pb-db: $newer (nothing applied)|0|3|schema version 999 (these programs need $NEWEST)
+${newer/this pb-db does/this program does}|3|pb-accounts: ${newer/this pb-db does/this program does}" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(PB_DATABASE_URL=$TF "$PBDB" psql -X -A -t -c "SELECT count(*) FROM pb.schema_migrations WHERE version = 7")|$st2|$(cat "$TMP/out2")|$st3|$(cat "$TMP/out3")"
+PB_DATABASE_URL=$TF "$PBDB" psql -X -q -c "DELETE FROM pb.schema_migrations WHERE version = 999" >/dev/null 2>&1
+PB_DATABASE_URL=$TF "$PBDB" status >"$TMP/out2" 2>&1
+st2=$?
+PB_DATABASE_URL=$TF "$PBDB" migrate >"$TMP/out" 2>&1
+st=$?
+check "a migration missing below the newest: status says so, exit 3; migrate applies it, status then exits 0" \
+	"3|schema version $NEWEST (these programs need $NEWEST)
+the database schema lacks migration 007_jobs.sql: run 'pb-db migrate'|0|applied 007_jobs.sql
+schema at version $NEWEST|0" \
+	"$st2|$(cat "$TMP/out2")|$st|$(cat "$TMP/out")|$(PB_DATABASE_URL=$TF "$PBDB" status >/dev/null 2>&1; echo $?)"
+
 # A role granted less than the programs need (here: reading only) gets the server's refusal and what to do;
 # a member of the role that owns schema pb (that ran the migrations) may do everything.
 NS="host=$SOCK port=5432 user=clerk dbname=nosearch"

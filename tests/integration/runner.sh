@@ -685,7 +685,7 @@ wait_text "$TMP/wait.err" "waiting up to 600 s for 2026-10"
 # A session that stays idle while the run waits (one a server's or a pooler's idle limit, or a DBA, ends) made
 # the run exit 3 once the month was free: it recorded the run on a connection it had opened before it waited.
 sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-run'
-	AND state = 'idle' AND query LIKE 'SELECT count(*) FROM pb.schema_migrations WHERE %'" >/dev/null
+	AND state = 'idle' AND query LIKE '%FROM pb.schema_migrations%'" >/dev/null
 # A waiting run stopped (SIGTERM) ends at once, by the signal, having recorded nothing.
 runs=$(sql "SELECT count(*) FROM pb.job_run WHERE job = 'waiter'")
 "$PBR" "$fw" --month 2026-10 --wait 600 >/dev/null 2>"$TMP/wait2.err" &
@@ -1374,9 +1374,8 @@ check "an old schema: exit 3" "3|pb-run: the database schema is at version $(sql
 	"$st|$(cat "$TMP/err")"
 sql "INSERT INTO pb.schema_migrations (version, name) VALUES ($NV, '$NN')" >/dev/null
 sql "DELETE FROM pb.schema_migrations WHERE name = '007_jobs.sql'; DROP TABLE pb.job_step, pb.job_run" >/dev/null
-sql "INSERT INTO pb.schema_migrations (version, name) VALUES (99, '099_later.sql')" >/dev/null
 check "pb-db migrate applies a migration numbered below the highest applied" "applied 007_jobs.sql
-schema at version 99|0" "$("$BIN/pb-db" migrate 2>&1)|$(sql "SELECT count(*) FROM pb.job_run")"
+schema at version $NV|0" "$("$BIN/pb-db" migrate 2>&1)|$(sql "SELECT count(*) FROM pb.job_run")"
 
 cleanup
 trap - EXIT
