@@ -814,6 +814,18 @@ static int stop_locked(const char *var, struct pb_buf *err)
 
 	if (rc < 0)
 		return -1;
+	/*
+	 * Run in another folder than the clone's, or with a PB_VAR_DIR mistyped, stop said "is stopped" (exit 0)
+	 * while the cluster it was meant for ran on.
+	 */
+	if (rc == PB_CLUSTER_ABSENT) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "no local cluster in '%s/pg': nothing stopped (set PB_VAR_DIR to the folder of the one to "
+			    "stop)",
+			    var);
+		return -1;
+	}
 	if (rc != PB_CLUSTER_RUNNING)
 		return 0;
 	if (paths_init(&p, var, 0, err) == 0)

@@ -28,7 +28,10 @@ int pb_cluster_bindir(char *out, size_t n, struct pb_buf *err);
 int pb_cluster_init(const char *var, struct pb_buf *err);
 /* Starts the server and waits until it takes connections; creates the partnerbill database. 0 or -1. */
 int pb_cluster_start(const char *var, struct pb_buf *err);
-/* Stops the server (fast shutdown) and waits. 0, or -1. Stopping a stopped cluster is not an error. */
+/*
+ * Stops the server (fast shutdown) and waits. 0, or -1. Stopping a stopped cluster is not an error; a cluster
+ * that is not there (var, or its pg, missing) is.
+ */
 int pb_cluster_stop(const char *var, struct pb_buf *err);
 /* PB_CLUSTER_RUNNING, _STOPPED, _STALE, _STALE_EMPTY or _ABSENT; -1 on failure. */
 int pb_cluster_status(const char *var, struct pb_buf *err);

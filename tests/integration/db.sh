@@ -639,4 +639,14 @@ check "a PB_VAR_DIR that is not there: exit 3, named as PB_VAR_DIR" \
 	"3||pb-invoice: no database: PB_DATABASE_URL is not set and there is no local cluster in '$TMP/none' (PB_VAR_DIR): set PB_VAR_DIR to the folder that holds it; 'pb-db init' and 'pb-db start' make a new, empty cluster" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
 
+# pb-db stop where there is no cluster (run outside the clone, or a PB_VAR_DIR mistyped) said "is stopped",
+# exit 0, while the cluster it was meant for ran on. Now it says there is none there, exit 3.
+PB_VAR_DIR=$TMP/none "$PBDB" stop >"$TMP/out" 2>"$TMP/err"
+st=$?
+(cd "$TMP/elsewhere" && env -u PB_VAR_DIR "$PBDB" stop) >"$TMP/out2" 2>"$TMP/err2"
+st2=$?
+check "pb-db stop where there is no cluster: exit 3, saying so, nothing said stopped" \
+	"3||pb-db: stop: no local cluster in '$TMP/none/pg': nothing stopped (set PB_VAR_DIR to the folder of the one to stop)|3||pb-db: stop: no local cluster in 'var/pg': nothing stopped (set PB_VAR_DIR to the folder of the one to stop)" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$st2|$(cat "$TMP/out2")|$(cat "$TMP/err2")"
+
 pb_tests_done
