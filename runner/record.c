@@ -110,6 +110,11 @@ int pb_record_unwatch(PGconn *conn, int ret, struct pb_buf *err)
 	return -1;
 }
 
+int pb_record_ended(const PGconn *conn)
+{
+	return !cut && PQstatus(conn) != CONNECTION_OK;
+}
+
 /* pb_db_query within the deadline. */
 static PGresult *timed_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
 {

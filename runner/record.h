@@ -39,6 +39,12 @@ void pb_record_interrupt(int sig);
  */
 int pb_record_unwatch(PGconn *conn, int ret, struct pb_buf *err);
 
+/*
+ * Whether conn's last call failed because the server ended the connection (a restart, pb-db stop, a
+ * failover), not because the deadline or a signal cut it.
+ */
+int pb_record_ended(const PGconn *conn);
+
 /* A run, as pb_record_begin inserts it. */
 struct pb_record_run {
 	const char *job;

@@ -171,7 +171,13 @@ static int attempt(const struct pb_step_ctx *ctx, const struct pb_plan_step *ps,
 	else
 		pb_step_log(ctx, PB_LOG_INFO, name, "step %s started", name);
 	if (pb_record_step_begin(ctx->conn, ctx->run_id, ps->seq, name, n, ps->shown, ps->argc, &err) < 0) {
-		set_end(end, "failed", EXIT_DEPENDENCY, "%s", pb_buf_str(&err));
+		if (pb_record_ended(ctx->conn))
+			set_end(end, "failed", EXIT_DEPENDENCY,
+				"the connection to the database ended before step '%s' began: neither it nor the job's "
+				"next steps are run (run the job again once the database is back)",
+				name);
+		else
+			set_end(end, "failed", EXIT_DEPENDENCY, "%s", pb_buf_str(&err));
 		goto out;
 	}
 	rc = pb_exec_run(ps->argv, &o, r, &err);
@@ -193,8 +199,20 @@ static int attempt(const struct pb_step_ctx *ctx, const struct pb_plan_step *ps,
 		rec.tail_len = r->tail.len;
 		ret = 0;
 	}
+	/*
+	 * A database stopped or restarted while the step ran (pb-db stop, a failover): the run ended saying only
+	 * "database: server closed the connection unexpectedly This probably means the server terminated
+	 * abnormally...", naming neither the step nor what came of the job.
+	 */
 	if (pb_record_step_end(ctx->conn, ctx->run_id, ps->seq, n, &rec, &err) < 0) {
-		set_end(end, "failed", EXIT_DEPENDENCY, "%s", pb_buf_str(&err));
+		if (pb_record_ended(ctx->conn))
+			set_end(end, "failed", EXIT_DEPENDENCY,
+				"the connection to the database ended while step '%s' ran: its end is not recorded, "
+				"and "
+				"the job's next steps are not run (run the job again once the database is back)",
+				name);
+		else
+			set_end(end, "failed", EXIT_DEPENDENCY, "%s", pb_buf_str(&err));
 		ret = -1;
 	}
 out:

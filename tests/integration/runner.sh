@@ -1377,6 +1377,23 @@ sql "DELETE FROM pb.schema_migrations WHERE name = '007_jobs.sql'; DROP TABLE pb
 check "pb-db migrate applies a migration numbered below the highest applied" "applied 007_jobs.sql
 schema at version $NV|0" "$("$BIN/pb-db" migrate 2>&1)|$(sql "SELECT count(*) FROM pb.job_run")"
 
+# The local cluster stopped while a job ran (here by its own step, last in this suite: cleanup stops it anyway):
+# the run ended saying only "database: server closed the connection unexpectedly This probably means the
+# server terminated abnormally...". It now names the step and what came of the job, after the line that says
+# how to start the cluster (the run's end cannot be recorded).
+fs=$(job db-stopped <<'EOF'
+name: db-stopped
+steps:
+  - {name: stop, run: [pb-db, stop]}
+  - {name: next, run: [/bin/sh, -c, 'echo next']}
+EOF
+)
+next_run
+pbr "$fs" --month 2026-10
+check "the local cluster stopped by a step: exit 3, the step named, the next not run, how to start the cluster said" \
+	"3|local cluster in $PB_VAR_DIR/pg is stopped|1|pb-run: run $R failed: the connection to the database ended while step 'stop' ran: its end is not recorded, and the job's next steps are not run (run the job again once the database is back)" \
+	"$st|$(cat "$TMP/out")|$(tail -n 2 "$TMP/err" | head -n 1 | grep -c "^pb-run: cannot connect to the database: .* start it with 'pb-db start')$")|$(tail -n 1 "$TMP/err")"
+
 cleanup
 trap - EXIT
 pb_tests_done
