@@ -273,6 +273,10 @@ static PGconn *connect_only(const char *conninfo, const char *application, int (
 		PQfreemem(msg);
 		return NULL;
 	}
+	if (pb_db_uri_garbled(conninfo, err, "cannot connect to the database", "--database (or PB_DATABASE_URL)")) {
+		PQconninfoFree(opts);
+		return NULL;
+	}
 	seconds = connect_seconds(opts, conninfo, err);
 	/* libpq alone moves on to a list's next host when connect_timeout runs out: it waits as it did then. */
 	if (several_hosts(opts))

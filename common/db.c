@@ -151,6 +151,41 @@ static int plain_word(const char *s, size_t n)
 	return 1;
 }
 
+int pb_db_uri_garbled(const char *conninfo, struct pb_buf *err, const char *what, const char *name)
+{
+	const char *p = conninfo, *rest, *end;
+	int bad = 0;
+
+	if (strncmp(p, "postgresql://", 13) == 0)
+		p += 13;
+	else if (strncmp(p, "postgres://", 11) == 0)
+		p += 11;
+	else
+		return 0;
+	/* As libpq reads it: the user information up to the first '@' (none when a '/' comes first). */
+	rest = p + strcspn(p, "@/");
+	if (*rest == '@') {
+		p = rest + 1;
+		rest = p + strcspn(p, "/?");
+		bad = memchr(p, '@', (size_t)(rest - p)) != NULL;
+	}
+	/* The database's name, up to the parameters. */
+	if (!bad && *rest == '/') {
+		end = rest + 1 + strcspn(rest + 1, "?");
+		bad = memchr(rest, '@', (size_t)(end - rest)) != NULL;
+	}
+	if (!bad)
+		return 0;
+	pb_buf_reset(err);
+	if (what)
+		pb_buf_addf(err, "%s: ", what);
+	pb_buf_addf(err,
+		    "%s is not a valid URI (an '@' after its user information: an '@' or a '/' in a password or a user "
+		    "name is written %%40 or %%2F, and in a database's name %%40): correct it",
+		    name);
+	return 1;
+}
+
 void pb_db_conninfo_invalid(struct pb_buf *err, const char *what, const char *name, const char *conninfo,
 			    const char *msg)
 {
@@ -299,7 +334,8 @@ PGconn *pb_db_connect_within(const char *application, int timeout_s, struct pb_b
 					       pb_buf_str(&info), msg);
 		PQconninfoFree(opts);
 		PQfreemem(msg);
-		if (!opts)
+		if (!opts ||
+		    pb_db_uri_garbled(pb_buf_str(&info), err, "cannot connect to the database", "PB_DATABASE_URL"))
 			goto out;
 	}
 	if (!pb_db_startup_options(pb_buf_str(&info), PB_DB_BATCH_OPTIONS " " PB_DB_QUIET_OPTIONS, &options))

@@ -20,6 +20,16 @@ int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err);
 const char *pb_db_var_dir(void);
 
 /*
+ * Whether conninfo is a URI whose user information holds an '@' or a '/' left as it is (not percent-encoded):
+ * libpq ends the user information at the first '@' or '/', and takes what follows for the host, the port or
+ * the database, whose messages ("could not translate host name", "invalid integer value ... for connection
+ * option \"port\"") then show a part of the password. Told by an '@' in the host or the database's name.
+ * When so, err = "WHAT: NAME is not a valid URI (...): correct it" (no "WHAT: " when what is NULL), naming
+ * none of it.
+ */
+int pb_db_uri_garbled(const char *conninfo, struct pb_buf *err, const char *what, const char *name);
+
+/*
  * err = "WHAT: NAME is not a valid connection string or URI (MSG): correct it" (no "WHAT: " when what is
  * NULL), MSG being libpq's message (msg) on conninfo, which it could not parse, with each quoted part that is
  * not a plain word shown as "...": libpq quotes the piece it choked on, which may be the password or the

@@ -153,6 +153,11 @@ static int conninfo_to_env(const char *info, struct pb_buf *rest, struct pb_buf 
 		PQfreemem(msg);
 		return -1;
 	}
+	/* psql would name the host or the port libpq took from the password. */
+	if (pb_db_uri_garbled(info, err, NULL, "PB_DATABASE_URL")) {
+		PQconninfoFree(opts);
+		return -1;
+	}
 	for (o = opts; o->keyword && ret == 0; o++) {
 		if (!o->val)
 			continue;

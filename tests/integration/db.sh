@@ -412,6 +412,21 @@ for url in "postgresql://u:pa%zzS3cr3t@127.0.0.1:1/x" "postgresql://u:S3cr3t@[::
 		"$st|$st2|$st3|$(cat "$TMP/err" "$TMP/err2" "$TMP/err3" | grep -c S3cr3t)|$(grep -c '^pb-accounts: cannot connect to the database: PB_DATABASE_URL is not a valid connection string or URI (' "$TMP/err2")|$(grep -c '^pb-db: psql: PB_DATABASE_URL is not a valid connection string or URI (' "$TMP/err3")"
 done
 
+# A URI whose password holds a '/' or an '@' as it is: libpq ends the user information there and takes the
+# rest of the password for the host, the port or the database, which the messages named ("invalid integer
+# value "S3cr3t" for connection option "port"", dbname=S3cr3t@...). Every program now refuses it unnamed.
+for url in "postgresql://u:S3cr3t/x@127.0.0.1:1/x" "postgresql://u:p@/S3cr3t@127.0.0.1:1/x?host=$SOCK"; do
+	PB_DATABASE_URL=$url "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	PB_DATABASE_URL=$url "$BIN/pb-accounts" list >"$TMP/out2" 2>"$TMP/err2"
+	st2=$?
+	PB_DATABASE_URL=$url "$PBDB" psql -X -c 'SELECT 1' >"$TMP/out3" 2>"$TMP/err3"
+	st3=$?
+	check "a password with a '/' or an '@' not percent-encoded ($url): exit 3 (psql 2), no part of it shown" \
+		"3|3|2|0|pb-accounts: cannot connect to the database: PB_DATABASE_URL is not a valid URI (an '@' after its user information: an '@' or a '/' in a password or a user name is written %40 or %2F, and in a database's name %40): correct it|1" \
+		"$st|$st2|$st3|$(cat "$TMP/err" "$TMP/err2" "$TMP/err3" | grep -c S3cr3t)|$(cat "$TMP/err2")|$(grep -c "^pb-db: psql: PB_DATABASE_URL is not a valid URI (an '@' after its user information" "$TMP/err3")"
+done
+
 check "a bad %-escape: the message says what is wrong, the token hidden" \
 	'pb-db: cannot connect to the database: PB_DATABASE_URL is not a valid connection string or URI (invalid percent-encoded token: "..."): correct it' \
 	"$(PB_DATABASE_URL="postgresql://u:pa%zzS3cr3t@127.0.0.1:1/x" "$PBDB" migrate 2>&1)"
