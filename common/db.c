@@ -1229,6 +1229,7 @@ static int refuse_newer(PGconn *conn, struct pb_buf *err)
 int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 {
 	char key[32], ver[32];
+	const char *current = NULL;
 	unsigned i;
 	int ret = -1, locked = 0;
 
@@ -1293,6 +1294,7 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 			pb_buf_addf(err, "cannot compute the SHA-256 of migration %s", m->name);
 			goto out;
 		}
+		current = m->name;
 		if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 			goto out;
 		/* A script of several statements goes through the simple protocol. */
@@ -1316,6 +1318,7 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 			PQclear(PQexec(conn, "ROLLBACK"));
 			goto out;
 		}
+		current = NULL;
 		if (log)
 			pb_buf_addf(log, "applied %s\n", m->name);
 	}
@@ -1323,6 +1326,20 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 		goto out;
 	ret = 0;
 out:
+	/*
+	 * The server stopped or restarted (pb-db stop, a failover) or the session was ended: migrate said only
+	 * "database: server closed the connection unexpectedly This probably means the server terminated
+	 * abnormally...", naming neither the migration it was in nor what to do.
+	 */
+	if (ret < 0 && PQstatus(conn) != CONNECTION_OK) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "the connection to the database ended");
+		if (current)
+			pb_buf_addf(err,
+				    " during migration %s, which is applied whole or not at all ('pb-db status' tells)",
+				    current);
+		pb_buf_addstr(err, ": run 'pb-db migrate' again once the database is back");
+	}
 	if (locked) {
 		const char *p[1] = {key};
 		struct pb_buf ignore = PB_BUF_INIT;

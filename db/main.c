@@ -50,6 +50,8 @@ static int cmd_migrate(void)
 	if (!conn)
 		return fail(NULL, &err, EXIT_DEPENDENCY);
 	if (pb_db_migrate(conn, &log, &err) < 0 || pb_db_schema_version(conn, &version, &err) < 0) {
+		/* The migrations applied before the failure are kept: said as on success. */
+		fputs(pb_buf_str(&log), stdout);
 		rc = fail(NULL, &err, EXIT_DEPENDENCY);
 	} else {
 		fputs(pb_buf_str(&log), stdout);

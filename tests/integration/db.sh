@@ -239,6 +239,32 @@ check "migrate killed while its statement waits for a lock: its server process e
 pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'" >/dev/null
 wait "$holder" 2>/dev/null
 
+# The server stopped or the session ended (pb-db stop, a restart, a DBA) during a migration: migrate said only
+# "database: server closed the connection unexpectedly This probably means the server terminated abnormally...".
+# It now names the migration, which its transaction keeps whole or away, and what to do. (The newest migration
+# unrecorded, migrate waits to record it again behind a lock on pb.schema_migrations; its session is ended.)
+NEWEST_FILE=$(find "$ROOT/schemas" -maxdepth 1 -name '[0-9][0-9][0-9]_*.sql' -printf '%f\n' | sort | tail -n 1)
+NEWEST=$((10#${NEWEST_FILE%%_*}))
+PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "DELETE FROM pb.schema_migrations WHERE version = $NEWEST" >/dev/null 2>&1
+PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "BEGIN" -c "LOCK TABLE pb.schema_migrations IN EXCLUSIVE MODE" \
+	-c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+holder=$!
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'"
+PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out" 2>"$TMP/err" &
+migrator=$!
+pb_until 60 mig_waits
+pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pb-db'" >/dev/null
+wait "$migrator"
+st=$?
+pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'" >/dev/null
+wait "$holder" 2>/dev/null
+PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out2" 2>&1
+st2=$?
+check "the session ended during a migration: exit 3, the migration named and what to do; the next migrate applies it" \
+	"3||pb-db: the connection to the database ended during migration $NEWEST_FILE, which is applied whole or not at all ('pb-db status' tells): run 'pb-db migrate' again once the database is back|0|applied $NEWEST_FILE
+schema at version $NEWEST" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$st2|$(cat "$TMP/out2")"
+
 # The extension dropped with CASCADE (by another application that shared it, or by hand) takes pb's rule
 # against overlapping links with it. pb-aggregate, which attributes usage through the links, refuses to run
 # (exit 4); pb-accounts still runs, to end an overlapping link; status says so; migrate puts both back,
@@ -306,8 +332,6 @@ check "a migration changed after it was applied: migrate refuses naming it, exit
 # version N" (exit 0), status the versions alone, and every program ran on a schema it does not know. Now
 # migrate refuses, applying nothing, and the programs and status refuse naming it. Status also names a
 # migration missing below the newest applied, which the programs refuse, where it said the versions alone.
-NEWEST=$(find "$ROOT/schemas" -maxdepth 1 -name '[0-9][0-9][0-9]_*.sql' -printf '%f\n' | sort | tail -n 1)
-NEWEST=$((10#${NEWEST%%_*}))
 PB_DATABASE_URL=$TF "$PBDB" psql -X -q -c "INSERT INTO pb.schema_migrations (version, name) VALUES (999, '999_later.sql')" \
 	-c "DELETE FROM pb.schema_migrations WHERE version = 7" -c "DROP TABLE pb.job_step, pb.job_run" >/dev/null 2>&1
 PB_DATABASE_URL=$TF "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
