@@ -253,6 +253,16 @@ static int run(int argc, char **argv)
 		printf("pb-db %s\n", PB_VERSION);
 		return 0;
 	}
+	/*
+	 * Only psql takes arguments (psql's). The others ran whatever followed them: "pb-db init --help" made a
+	 * cluster, "pb-db migrate --dry-run" migrated.
+	 */
+	if (argc > 2 && (strcmp(cmd, "init") == 0 || strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
+			 strcmp(cmd, "status") == 0 || strcmp(cmd, "migrate") == 0)) {
+		pb_error("%s takes no arguments: unexpected argument '%s'", cmd, argv[2]);
+		fprintf(stderr, "Try 'pb-db --help'.\n");
+		return EXIT_USAGE;
+	}
 	if (strcmp(cmd, "init") == 0) {
 		rc = pb_cluster_init(var, &err);
 		if (rc < 0)

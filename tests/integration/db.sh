@@ -688,4 +688,16 @@ check "pb-db stop where there is no cluster: exit 3, saying so, nothing said sto
 	"3||pb-db: stop: no local cluster in '$TMP/none/pg': nothing stopped (set PB_VAR_DIR to the folder of the one to stop)|3||pb-db: stop: no local cluster in 'var/pg': nothing stopped (set PB_VAR_DIR to the folder of the one to stop)" \
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$st2|$(cat "$TMP/out2")|$(cat "$TMP/err2")"
 
+# Only psql takes arguments: the other commands ran whatever followed them, so "pb-db init --help" made a
+# cluster and "pb-db migrate --dry-run" migrated. Now a usage error, exit 2, nothing done.
+PB_VAR_DIR=$TMP/args "$PBDB" init --help >"$TMP/out" 2>"$TMP/err"
+st=$?
+PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "$PBDB" migrate --dry-run >"$TMP/out2" 2>"$TMP/err2"
+st2=$?
+check "pb-db init --help, migrate --dry-run: exit 2, the argument named, nothing made" \
+	"2||pb-db: init takes no arguments: unexpected argument '--help'
+Try 'pb-db --help'.|no|2||pb-db: migrate takes no arguments: unexpected argument '--dry-run'
+Try 'pb-db --help'." \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$([ -e "$TMP/args" ] && echo yes || echo no)|$st2|$(cat "$TMP/out2")|$(cat "$TMP/err2")"
+
 pb_tests_done
