@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -259,11 +260,30 @@ void pb_db_conninfo_shown(struct pb_buf *out, const char *conninfo)
 	PQconninfoFree(opts);
 }
 
+/* Below this many bytes free, the local cluster's disk is full: the server cannot write a session's files. */
+#define DISK_FULL_BYTES (1024ULL * 1024)
+
+/* Whether the file system of the local cluster's data folder is full; *free_kb, what it has left. */
+static int local_disk_full(unsigned long long *free_kb)
+{
+	char path[PATH_MAX], data[PATH_MAX + 16];
+	struct statvfs st;
+	unsigned long long left;
+
+	if (!realpath(pb_db_var_dir(), path) ||
+	    (size_t)snprintf(data, sizeof(data), "%s/pg/data", path) >= sizeof(data) || statvfs(data, &st) < 0)
+		return 0;
+	left = (unsigned long long)st.f_bavail * st.f_frsize;
+	*free_kb = left / 1024;
+	return left < DISK_FULL_BYTES;
+}
+
 /* After a refused connection to conninfo (pb_db_conninfo's; conn, what came of it, or NULL): which database that was,
  * and what to do. */
 static void add_where(struct pb_buf *err, const char *conninfo, const PGconn *conn)
 {
 	const char *url = getenv("PB_DATABASE_URL");
+	unsigned long long free_kb = 0;
 
 	if (url && *url) {
 		pb_buf_addstr(err, " (PB_DATABASE_URL is '");
@@ -273,6 +293,15 @@ static void add_where(struct pb_buf *err, const char *conninfo, const PGconn *co
 		pb_buf_addstr(err,
 			      " (PB_DATABASE_URL is not set: the server is the one PGHOST, PGHOSTADDR or PGSERVICE "
 			      "names: check them)");
+	} else if (conn && strstr(PQerrorMessage(conn), "FATAL:") && local_disk_full(&free_kb)) {
+		/*
+		 * The server runs but cannot start a session on a full disk ("could not write init file"), which
+		 * was taken for settings it refused, sending the reader to the PG* variables.
+		 */
+		pb_buf_addf(err,
+			    " (the local cluster in '%s/pg' runs and refused the session: the file system of its data "
+			    "folder is full, %llu kB free: make room there, then run the program again)",
+			    pb_db_var_dir(), free_kb);
 	} else if (conn && strstr(PQerrorMessage(conn), "FATAL:")) {
 		/* The server answered: it runs, and refused this session. */
 		pb_buf_addf(err,

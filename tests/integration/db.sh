@@ -11,6 +11,7 @@ pb_test_tmp db
 cleanup() {
 	[ -n "${PSQL_PID:-}" ] && kill -9 "$PSQL_PID" 2>/dev/null
 	[ -n "${SLEEPER_PID:-}" ] && kill "$SLEEPER_PID" 2>/dev/null
+	[ -d "$TMP/small/full" ] && PB_VAR_DIR=$TMP/small/full "$PBDB" stop >/dev/null 2>&1
 	mountpoint -q "$TMP/small" 2>/dev/null && umount "$TMP/small"
 	mountpoint -q "$TMP/ro" 2>/dev/null && umount "$TMP/ro"
 	pb_test_cleanup
@@ -645,6 +646,22 @@ if mount -t tmpfs -o size=16m,mode=755 tmpfs "$TMP/small" 2>/dev/null; then
 	fi
 else
 	echo "# skipped: initdb on a full disk (mounting a small tmpfs needs root)"
+fi
+# A running cluster whose disk filled up refuses each new session ("could not write init file"): the programs
+# sent their user to the PG* variables, as for settings the server refused. They now say the disk is full.
+if mount -t tmpfs -o size=48m,mode=755 tmpfs "$TMP/small" 2>/dev/null; then
+	PB_VAR_DIR=$TMP/small/full "$PBDB" init >/dev/null 2>&1
+	PB_VAR_DIR=$TMP/small/full "$PBDB" start >/dev/null 2>&1
+	dd if=/dev/zero of="$TMP/small/fill" bs=1M count=64 2>/dev/null
+	PB_VAR_DIR=$TMP/small/full "$BIN/pb-accounts" list >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	PB_VAR_DIR=$TMP/small/full "$PBDB" stop >/dev/null 2>&1
+	umount "$TMP/small"
+	check "a running cluster's disk full: exit 3, the refusal and that the disk is full, not the PG* variables" \
+		"3||pb-accounts: cannot connect to the database: connection to server on socket \"$TMP/small/full/pg/run/.s.PGSQL.5432\" failed: FATAL:  could not write init file (the local cluster in '$TMP/small/full/pg' runs and refused the session: the file system of its data folder is full, 0 kB free: make room there, then run the program again)" \
+		"$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
+else
+	echo "# skipped: a running cluster's disk full (mounting a small tmpfs needs root)"
 fi
 
 # A var folder on a read-only file system (a read-only bind mount; root only): start says why it cannot
