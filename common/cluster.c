@@ -799,6 +799,25 @@ static int start_locked(const char *var, struct pb_buf *err)
 		if (rc < 0)
 			goto out;
 	}
+	/*
+	 * postmaster.pid removed by hand after a kill -9 (a common advice) leaves the socket's lock file, whose
+	 * number may since have gone to another process: the server refused to start ("lock file ... already
+	 * exists"). It is removed as when postmaster.pid names such a process.
+	 */
+	if (rc == PB_CLUSTER_STOPPED) {
+		struct pb_buf sock = PB_BUF_INIT;
+		char data[PATH_MAX];
+		long sock_pid;
+
+		pb_buf_addf(&sock, "%s" SOCKET_NAME ".lock", pb_buf_str(&p.run));
+		sock_pid = sock.failed ? 0 : stale_pid_in(&p, pb_buf_str(&sock));
+		if (sock_pid > 0 && realpath(pb_buf_str(&p.data), data) && process_in(data) == 0 &&
+		    remove_lock(pb_buf_str(&sock), sock_pid, err) < 0)
+			rc = -1;
+		pb_buf_release(&sock);
+		if (rc < 0)
+			goto out;
+	}
 	if (rc == PB_CLUSTER_STOPPED && pg_ctl(&p, "start", err) < 0)
 		goto out;
 	ret = ensure_database(pb_buf_str(&p.run), err);

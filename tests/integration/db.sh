@@ -498,6 +498,17 @@ st2=$?
 check "a killed server's postmaster.pid naming another process: status says stopped, start starts, nothing lost" \
 	"3|local cluster in $TMP/var/pg: stopped (a server that was killed left postmaster.pid, naming a process that is not it: 'pb-db start' removes it)|0|local cluster in $TMP/var/pg is running|42" \
 	"$st|$(cat "$TMP/out" "$TMP/err")|$st2|$(cat "$TMP/out2" "$TMP/err2")|$(pb_sql "SELECT x FROM public.kept" 2>&1)"
+# The same with postmaster.pid removed by hand (a common advice after a kill -9): the socket's lock file, naming
+# that other process, made the server refuse to start ("lock file ... already exists"). start removes it too.
+kill -9 "$(head -n 1 "$TMP/var/pg/data/postmaster.pid")"
+pb_until 60 server_gone
+rm -f "$TMP/var/pg/data/postmaster.pid"
+sed -i "1s/.*/$SLEEPER_PID/" "$SOCK/.s.PGSQL.5432.lock"
+"$PBDB" start >"$TMP/out2" 2>"$TMP/err2"
+st2=$?
+check "postmaster.pid removed by hand, the socket's lock file naming another process: start removes it and starts, nothing lost" \
+	"0|local cluster in $TMP/var/pg is running|42" \
+	"$st2|$(cat "$TMP/out2" "$TMP/err2")|$(pb_sql "SELECT x FROM public.kept" 2>&1)"
 kill "$SLEEPER_PID" 2>/dev/null
 SLEEPER_PID=
 # A machine that crashed while the server started (or wrote its lock file) can leave postmaster.pid empty,
