@@ -29,6 +29,8 @@
 
 /* The child's exit status when it cannot open its log as the server user. */
 #define CANNOT_REACH 125
+/* The child's exit status when it cannot run the program (its errno through the pipe). */
+#define CANNOT_EXEC 127
 
 int pb_cluster_bindir(char *out, size_t n, struct pb_buf *err)
 {
@@ -122,7 +124,7 @@ static int run(const char *bindir, const char *prog, char *const argv[], const c
 	if (failed)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", bindir, prog);
-	/* The child tells why it could not open the log through this pipe, closed at its exec. */
+	/* The child tells why it could not open the log, or run the program, through this pipe, closed at its exec. */
 	if (pipe2(why, O_CLOEXEC) < 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "cannot start %s: %s", prog, strerror(errno));
@@ -155,7 +157,13 @@ static int run(const char *bindir, const char *prog, char *const argv[], const c
 		drop_pg_environment();
 		pb_sigxfsz_restore();
 		execv(path, argv);
-		_exit(127);
+		{
+			int e = errno;
+
+			if (write(why[1], &e, sizeof(e)) != (ssize_t)sizeof(e))
+				_exit(126);
+		}
+		_exit(CANNOT_EXEC);
 	}
 	close(why[1]);
 	while (waitpid(pid, &status, 0) < 0) {
@@ -172,6 +180,20 @@ static int run(const char *bindir, const char *prog, char *const argv[], const c
 	if (!WIFEXITED(status)) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s was killed by signal %d", prog, WTERMSIG(status));
+		return -1;
+	}
+	/*
+	 * A PB_PG_BINDIR without the program (mistyped, or the version it named removed): init and start said
+	 * "failed (exit 127): see server.log", which was empty, and status and stop took the exit status for a
+	 * stopped server, stop saying "is stopped" (exit 0) of one that ran on.
+	 */
+	if (WEXITSTATUS(status) == CANNOT_EXEC && open_errno) {
+		const char *env = getenv("PB_PG_BINDIR");
+
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot run '%s': %s%s%s%s", path, strerror(open_errno),
+			    env && *env ? " (PB_PG_BINDIR is '" : "", env && *env ? env : "",
+			    env && *env ? "': set it to the bin folder of a PostgreSQL server, or unset it)" : "");
 		return -1;
 	}
 	if (WEXITSTATUS(status) == CANNOT_REACH && open_errno && open_errno != EACCES) {

@@ -728,4 +728,24 @@ Try 'pb-db --help'.|no|2||pb-db: migrate takes no arguments: unexpected argument
 Try 'pb-db --help'." \
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$([ -e "$TMP/args" ] && echo yes || echo no)|$st2|$(cat "$TMP/out2")|$(cat "$TMP/err2")"
 
+# A PB_PG_BINDIR without the server's programs (mistyped, or naming a version since removed): status said
+# "stopped" and stop "is stopped" (exit 0) of a cluster that ran on; init and start sent the reader to an
+# empty server.log. Now each says the program cannot be run, and why, exit 3.
+"$PBDB" start >/dev/null 2>&1
+for c in status stop init; do
+	PB_PG_BINDIR=$TMP/nobin PB_VAR_DIR=$TMP/$([ $c == init ] && echo nobin-var || echo var) "$PBDB" $c >>"$TMP/nobin.out" 2>&1
+	echo "exit $?" >>"$TMP/nobin.out"
+done
+nobin="cannot run '$TMP/nobin/%s': No such file or directory (PB_PG_BINDIR is '$TMP/nobin': set it to the bin folder of a PostgreSQL server, or unset it)"
+# shellcheck disable=SC2059 # nobin is the message's format
+check "a PB_PG_BINDIR without the programs: status, stop and init exit 3 saying so; the cluster still runs" \
+	"pb-db: $(printf "$nobin" pg_ctl)
+exit 3
+pb-db: stop: $(printf "$nobin" pg_ctl)
+exit 3
+pb-db: init: $(printf "$nobin" initdb)
+exit 3|local cluster in $TMP/var/pg: running" \
+	"$(cat "$TMP/nobin.out")|$("$PBDB" status 2>&1 | head -n 1)"
+"$PBDB" stop >/dev/null 2>&1
+
 pb_tests_done
