@@ -840,6 +840,18 @@ static int start_locked(const char *var, struct pb_buf *err)
 		if (rc < 0)
 			goto out;
 	}
+	/*
+	 * The socket's folder removed (by hand, to clear a stale socket, or by a cleaner of old files; a var
+	 * restored from a copy without empty folders): the server refused to start ("could not create lock file
+	 * ...run/.s.PGSQL.5432.lock: No such file or directory"). It is made again, as init made it.
+	 */
+	if (rc == PB_CLUSTER_STOPPED && access(pb_buf_str(&p.run), F_OK) < 0 && errno == ENOENT) {
+		int failed;
+		const struct passwd *pw = server_user(err, &failed);
+
+		if (failed || make_owned_dir(pb_buf_str(&p.run), pw, err) < 0)
+			goto out;
+	}
 	if (rc == PB_CLUSTER_STOPPED && pg_ctl(&p, "start", err) < 0)
 		goto out;
 	ret = ensure_database(pb_buf_str(&p.run), err);

@@ -730,8 +730,13 @@ Try 'pb-db --help'." \
 
 # A PB_PG_BINDIR without the server's programs (mistyped, or naming a version since removed): status said
 # "stopped" and stop "is stopped" (exit 0) of a cluster that ran on; init and start sent the reader to an
-# empty server.log. Now each says the program cannot be run, and why, exit 3.
-"$PBDB" start >/dev/null 2>&1
+# empty server.log. Now each says the program cannot be run, and why, exit 3. (The cluster they are run on is
+# started with its socket's folder removed, as by hand to clear a stale socket: the server refused to start,
+# "could not create lock file". start makes the folder again.)
+rm -rf "$SOCK"
+"$PBDB" start >"$TMP/out" 2>"$TMP/err"
+check "the socket's folder removed: start makes it again and starts" "0|local cluster in $TMP/var/pg is running|1" \
+	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT 1")"
 for c in status stop init; do
 	PB_PG_BINDIR=$TMP/nobin PB_VAR_DIR=$TMP/$([ $c == init ] && echo nobin-var || echo var) "$PBDB" $c >>"$TMP/nobin.out" 2>&1
 	echo "exit $?" >>"$TMP/nobin.out"
