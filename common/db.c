@@ -293,6 +293,17 @@ static void add_where(struct pb_buf *err, const char *conninfo, const PGconn *co
 		pb_buf_addstr(err,
 			      " (PB_DATABASE_URL is not set: the server is the one PGHOST, PGHOSTADDR or PGSERVICE "
 			      "names: check them)");
+	} else if (conn && strstr(PQerrorMessage(conn), "FATAL:") &&
+		   strstr(PQerrorMessage(conn), "database \"partnerbill\" does not exist")) {
+		/*
+		 * Dropped, or never made (a start cut short before it created it, a server started with pg_ctl by
+		 * hand): the PG* variables it pointed to were not the cause.
+		 */
+		pb_buf_addf(
+			err,
+			" (the local cluster in '%s/pg' runs without the partnerbill database: 'pb-db start' creates "
+			"it, then 'pb-db migrate' makes its schema)",
+			pb_db_var_dir());
 	} else if (conn && strstr(PQerrorMessage(conn), "FATAL:") && local_disk_full(&free_kb)) {
 		/*
 		 * The server runs but cannot start a session on a full disk ("could not write init file"), which

@@ -751,6 +751,13 @@ exit 3
 pb-db: init: $(printf "$nobin" initdb)
 exit 3|local cluster in $TMP/var/pg: running" \
 	"$(cat "$TMP/nobin.out")|$("$PBDB" status 2>&1 | head -n 1)"
+# The local cluster runs without its partnerbill database (dropped; or a start cut short before it made it, a
+# server started with pg_ctl by hand): the programs sent their user to the PG* variables. Now to pb-db start.
+"$PBDB" psql -X -q -d postgres -c "DROP DATABASE partnerbill WITH (FORCE)" >/dev/null 2>&1
+"$BIN/pb-accounts" list >"$TMP/out" 2>"$TMP/err"
+check "the local cluster without its database: exit 3, saying pb-db start makes it" \
+	"3||pb-accounts: cannot connect to the database: connection to server on socket \"$SOCK/.s.PGSQL.5432\" failed: FATAL:  database \"partnerbill\" does not exist (the local cluster in '$TMP/var/pg' runs without the partnerbill database: 'pb-db start' creates it, then 'pb-db migrate' makes its schema)" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
 "$PBDB" stop >/dev/null 2>&1
 
 pb_tests_done
