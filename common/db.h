@@ -202,7 +202,8 @@ int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err);
  * Refuses a database older than the migrations these programs carry: returns 0, or -1 with
  * "the database schema is at version N; this program needs M: run 'pb-db migrate'" in err, or, when one
  * numbered below the newest applied one is missing, "the database schema lacks migration NNN_name.sql:
- * run 'pb-db migrate'".
+ * run 'pb-db migrate'"; and a database that holds migrations these programs do not carry (a newer pb-db
+ * applied them), "the database schema has migration NNN_name.sql, which this program does not carry: ...".
  */
 int pb_db_check_schema(PGconn *conn, struct pb_buf *err);
 
@@ -210,7 +211,9 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err);
  * Applies the missing migrations in order (every one not recorded as applied, below the newest applied
  * one too), each in its own transaction, under an advisory lock so that concurrent runs wait for each
  * other. Appends a line per applied migration to log. Records each one's SHA-256 in pb.schema_migrations and
- * refuses, naming it, an applied one whose text has changed since (see check_applied_text). Returns 0 or -1.
+ * refuses, naming it, an applied one whose text has changed since (see check_applied_text), and, applying
+ * nothing, a database that holds migrations these programs do not carry. When the connection ends midway, err
+ * names the migration it was in. Returns 0 or -1.
  */
 int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err);
 
