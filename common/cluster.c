@@ -633,6 +633,23 @@ static long process_in(const char *data)
 	return found;
 }
 
+/* Whether process pid is a PostgreSQL server process (of any cluster): its name is postgres. */
+static int is_server(long pid)
+{
+	char file[64], name[32] = "";
+	FILE *f;
+
+	snprintf(file, sizeof(file), "/proc/%ld/comm", pid);
+	f = fopen(file, "r");
+	if (!f)
+		return 0;
+	if (!fgets(name, sizeof(name), f))
+		name[0] = '\0';
+	fclose(f);
+	name[strcspn(name, "\n")] = '\0';
+	return strcmp(name, "postgres") == 0 || strcmp(name, "postmaster") == 0;
+}
+
 /*
  * Removes file when its first line is pid (a lock file of the killed server; 0: one without a process number).
  * 0, or -1 with a message.
@@ -833,8 +850,9 @@ static int start_locked(const char *var, struct pb_buf *err)
 
 		pb_buf_addf(&sock, "%s" SOCKET_NAME ".lock", pb_buf_str(&p.run));
 		sock_pid = sock.failed ? 0 : stale_pid_in(&p, pb_buf_str(&sock));
-		if (sock_pid > 0 && realpath(pb_buf_str(&p.data), data) && process_in(data) == 0 &&
-		    remove_lock(pb_buf_str(&sock), sock_pid, err) < 0)
+		/* A server of another cluster started on this socket folder by hand keeps its lock file. */
+		if (sock_pid > 0 && !is_server(sock_pid) && realpath(pb_buf_str(&p.data), data) &&
+		    process_in(data) == 0 && remove_lock(pb_buf_str(&sock), sock_pid, err) < 0)
 			rc = -1;
 		pb_buf_release(&sock);
 		if (rc < 0)
