@@ -589,8 +589,9 @@ check "pb-db: a PB_VAR_DIR with an escape, named with it shown as \\xHH, exit 3"
 	"3|pb-db: start: no local cluster: '$TMP/no\x1b[2J' does not exist (run 'pb-db init')" "$?|$(cat "$TMP/err")"
 # The sanitized build found the message of a cluster that is not there kept unfreed (exit 1 at its end).
 PB_VAR_DIR=$TMP/none "$BIN/pb-db" stop >"$TMP/out" 2>"$TMP/err"
-check "pb-db stop where no cluster was made: said stopped, exit 0, nothing on stderr" \
-	"0|local cluster in $TMP/none/pg is stopped|" "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+check "pb-db stop where no cluster was made: exit 3, said so, nothing said stopped" \
+	"3||pb-db: stop: no local cluster in '$TMP/none/pg': nothing stopped (set PB_VAR_DIR to the folder of the one to stop)" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
 # A URL with a blank or a control character (a space not percent-encoded, a tab pasted with it): curl refused it
 # at each attempt ("URL using bad/illegal format"), which read as the server failing, exit 3, a step pb-run
 # retries. It is a FILE that cannot be opened, exit 1, before any download, for pb-ingest and pb-prices alike.
