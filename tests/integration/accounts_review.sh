@@ -199,7 +199,10 @@ full "unlink" "$PBA" unlink FU1 --vendor aws --partner-account 101010101010 --to
 "$PBA" accept-terms FU1 --vendor azure --region US --version 1 --by ops >/dev/null
 pb_sql "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, tenant_id, created_by)
 	VALUES ('FU1', gen_random_uuid(), 'fu1.onmicrosoft.com', 'succeeded', '5f1d0c2e-7a3b-4c9d-8e1f-2a3b4c5d6e7f', 'test')"
-full "create-azure-customer (a customer made before: nothing sent)" "$PBA" create-azure-customer FU1
+# Credentials are needed whatever the account's state (a usage error before the database is reached), though
+# none is used here: nothing is sent.
+full "create-azure-customer (a customer made before: nothing sent)" env AZURE_TENANT_ID=t AZURE_CLIENT_ID=c \
+	AZURE_CLIENT_SECRET=s "$PBA" create-azure-customer FU1
 t "a command that fails writes nothing and keeps its status" 4 "" \
 	"pb-accounts: US1: not eligible for aws: terms not accepted: centurylink
 pb-accounts: US1: not eligible for aws: terms not accepted: aws in region US" sh -c "exec '$PBA' check US1 --vendor aws >/dev/full"
