@@ -293,6 +293,7 @@ $(BUILD)/tests/test_tags: tests/unit/test_tags.c $(BUILD)/ingest/tags.o $(LIB)
 # The suites of end-to-end and integration tests, each with its own throwaway cluster and servers, so that
 # tests/run-suites.sh runs them side by side; the longest first.
 SUITES := \
+	tests/integration/fuzz_build.sh \
 	tests/integration/accounts_review.sh \
 	tests/integration/runner.sh \
 	tests/integration/store.sh \
@@ -323,9 +324,11 @@ SUITES := \
 # Under the sanitizers, every suite but those that add no C path the others leave out: pb-accounts' review
 # (its C runs under accounts.sh and the corpus), pb-run's runner.sh (its C runs under jobs.sh), pb-db's
 # (every suite starts its cluster with pb-db), help.sh and the store's waits (store_waits.sh: most of its
-# time is spent waiting for other sessions, and its C paths run under store_hostile.sh and store.sh).
+# time is spent waiting for other sessions, and its C paths run under store_hostile.sh and store.sh), and the
+# fuzz targets' build (fuzz_build.sh: they are built with the sanitizers already).
 SAN_SUITES := $(filter-out tests/integration/accounts_review.sh tests/integration/runner.sh \
-	tests/integration/db.sh tests/integration/help.sh tests/integration/store_waits.sh,$(SUITES))
+	tests/integration/db.sh tests/integration/help.sh tests/integration/store_waits.sh \
+	tests/integration/fuzz_build.sh,$(SUITES))
 PARALLEL = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
 SAN := BUILD=build/san BIN=build/san/bin SANITIZE=address,undefined CFLAGS='-O1 -g'
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Every fuzz target of fuzz/run.sh builds from today's sources and replays its seeds (fuzz/corpus, and what
+# var/fuzz kept) without a finding. A change to a source a target links (a function it calls moved to a file
+# the target does not link) broke one target's build, and nothing but a run of fuzz/run.sh would have said so.
+# No database.
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+out=$(cd "$ROOT" && FUZZ_RUNS=1 bash fuzz/run.sh 2>&1)
+st=$?
+targets=$(find "$ROOT/fuzz" -maxdepth 1 -name 'fuzz_*.c' | wc -l)
+check "fuzz/run.sh: every target builds and replays its seeds without a finding" \
+	"0|$targets|" "$st|$(grep -c ', no crash$' <<<"$out")|$(grep -E 'build failed|FINDING' <<<"$out")"
+
+pb_tests_done
