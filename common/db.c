@@ -169,8 +169,11 @@ int pb_db_uri_garbled(const char *conninfo, struct pb_buf *err, const char *what
 		p = rest + 1;
 		rest = p + strcspn(p, "/?");
 		bad = memchr(p, '@', (size_t)(rest - p)) != NULL;
+	} else {
+		/* The host ends at the database's '/' or at the parameters, whose values may hold '/' and '@'. */
+		rest = p + strcspn(p, "/?");
 	}
-	/* The database's name, up to the parameters. */
+	/* The database's name, right after the host, up to the parameters. */
 	if (!bad && *rest == '/') {
 		end = rest + 1 + strcspn(rest + 1, "?");
 		bad = memchr(rest, '@', (size_t)(end - rest)) != NULL;

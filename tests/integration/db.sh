@@ -118,6 +118,16 @@ check "a database that does not exist: exit 3, named, the password hidden" \
 	"3|pb-db: cannot connect to the database: connection to server on socket \"$SOCK/.s.PGSQL.5432\" failed: FATAL:  database \"nosuch\" does not exist (PB_DATABASE_URL is 'user=pb password=*** dbname=nosuch host=$SOCK': check that its server runs and takes its user, password and database)" \
 	"$?|$(cat "$TMP/err")"
 
+# A URI without user information whose parameters hold a '/' and then an '@' (a socket folder, then a user or an
+# application_name with an '@') is valid: libpq reads no database's name from the parameters. It was refused as
+# one whose password held an '@'. A program connects (and finds the schema not yet migrated), and so does psql.
+url="postgresql://?host=$SOCK&user=pb&dbname=partnerbill&application_name=billing@night"
+PB_DATABASE_URL=$url "$BIN/pb-accounts" list >"$TMP/out2" 2>"$TMP/err2"
+st2=$?
+check "a URI with a '/' then an '@' in its parameters: the programs and psql connect" \
+	"3|pb-accounts: the database schema is at version 0; this program needs N: run 'pb-db migrate'|pb|billing@night" \
+	"$st2|$(sed 's/needs [0-9]*:/needs N:/' "$TMP/err2")|$(PB_DATABASE_URL=$url "$PBDB" psql -X -A -t -F'|' -c 'SELECT current_user, current_setting($$application_name$$)' 2>&1)"
+
 PB_DATABASE_URL="host=$SOCK user=pwuser dbname=partnerbill sslpassword=abc" "$PBDB" psql -X -c 'SELECT 1' \
 	>"$TMP/out" 2>"$TMP/err"
 check "a secret with no variable (sslpassword) is refused, exit 2" \
