@@ -616,7 +616,8 @@ static PGresult *exec_params(PGconn *conn, const char *sql, int nparams, const c
 			if ((poll(&pfd, 1, watch ? 100 : -1) < 0 && errno != EINTR) || !PQconsumeInput(conn))
 				break; /* PQgetResult reports it */
 		}
-		if (!(res = PQgetResult(conn)))
+		res = PQgetResult(conn);
+		if (!res)
 			break;
 		PQclear(last);
 		last = res;
