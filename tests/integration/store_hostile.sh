@@ -268,24 +268,31 @@ nolist_status() {
 	pb_sql "SELECT status || '|' || coalesce(error, '') FROM pb.import WHERE source = 'file://$TMP/nolist' ORDER BY id
 	DESC LIMIT 1"
 }
-# The prices, and before them the pairs of region names (pb.region_alias), each held in turn.
-for held in "pb.price|COPY (SELECT p.meter" "pb.region_alias|SELECT alias, region FROM pb.region_alias"; do
-	hold "LOCK TABLE ${held%%|*} IN ACCESS EXCLUSIVE MODE;"
+# term_held WHAT LOCK QUERY: a store of nolist/cur.csv while another session holds LOCK (an SQL statement), sent
+# SIGTERM once its statement starting with QUERY waits for that lock: it ends by the signal, its import is
+# recorded failed and no statement of it is left running.
+term_held() {
+	hold "$2"
 	: >"$TMP/err"
 	env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/nolist/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
 	pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest' AND
-		wait_event_type = 'Lock' AND query LIKE '${held#*|}%'"
+		wait_event_type = 'Lock' AND query LIKE '$3%'"
 	kill -TERM $BGPID
 	wait_exit $BGPID 300
 	st=$?
 	BGPID=
-	check "SIGTERM while the list prices are read, ${held%%|*} held: ended by the signal, recorded failed, no statement left running" \
+	check "SIGTERM $1: ended by the signal, recorded failed, no statement left running" \
 		"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM|0" \
-		"$st|$(cat "$TMP/err")|$(nolist_status)|$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE
+		"$st|$(tail -n 1 "$TMP/err")|$(nolist_status)|$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE
 		application_name = 'pb-ingest'")"
 	release
-done
+}
+# The prices, and before them the pairs of region names (pb.region_alias), each held in turn.
+term_held "while the list prices are read, pb.price held" "LOCK TABLE pb.price IN ACCESS EXCLUSIVE MODE;" \
+	"COPY (SELECT p.meter"
+term_held "while the list prices are read, pb.region_alias held" \
+	"LOCK TABLE pb.region_alias IN ACCESS EXCLUSIVE MODE;" "SELECT alias, region FROM pb.region_alias"
 "$PBI" --format aws-cur --no-progress "$TMP/nolist/cur.csv" >"$TMP/out" 2>"$TMP/err"
 check "SIGTERM while the list prices are read: a rerun commits" "0|committed|" "$?|$(nolist_status)"
 pb_sql "DELETE FROM pb.price_load WHERE source = 'held'" >/dev/null
@@ -294,21 +301,7 @@ after "SIGTERM while the list prices are read"
 # ---- 9. SIGTERM while a COPY waits to start ------------------------------------------------------------------
 # An import's totals go in by COPY; one that waited for a lock on its table (an index built on it meanwhile)
 # went on past a signal, the run held until the lock went.
-hold "LOCK TABLE pb.import_account IN SHARE MODE;"
-: >"$TMP/err"
-env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/nolist/cur.csv" >"$TMP/out" 2>"$TMP/err" &
-BGPID=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest' AND
-	wait_event_type = 'Lock' AND query LIKE 'COPY pb.import_account%'"
-kill -TERM $BGPID
-wait_exit $BGPID 300
-st=$?
-BGPID=
-check "SIGTERM while a COPY waits to start: ended by the signal, recorded failed, no statement left running" \
-	"143|pb-ingest: interrupted by SIGTERM|failed|interrupted by SIGTERM|0" \
-	"$st|$(tail -n 1 "$TMP/err")|$(nolist_status)|$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE
-	application_name = 'pb-ingest'")"
-release
+term_held "while a COPY waits to start" "LOCK TABLE pb.import_account IN SHARE MODE;" "COPY pb.import_account"
 after "SIGTERM while a COPY waits to start"
 
 pb_tests_done
