@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "date.h"
 #include "interrupt.h"
 #include "log.h"
 
@@ -27,9 +28,27 @@ void pb_test_pause(const char *where)
 	for (i = 0; i < n && !pb_interrupted() && !(resume && *resume && access(resume, F_OK) == 0); i++)
 		nanosleep(&tenth, NULL);
 }
+
+int32_t pb_test_today(void)
+{
+	const char *set = getenv("PB_TEST_TODAY");
+	int32_t day;
+
+	if (set && *set) {
+		if (pb_date_parse_day(set, &day) == 0)
+			return day;
+		pb_warning("PB_TEST_TODAY '%s' is not a date YYYY-MM-DD: the clock's day is taken", set);
+	}
+	return (int32_t)(time(NULL) / 86400);
+}
 #else
 void pb_test_pause(const char *where)
 {
 	(void)where;
+}
+
+int32_t pb_test_today(void)
+{
+	return (int32_t)(time(NULL) / 86400);
 }
 #endif

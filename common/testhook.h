@@ -2,6 +2,8 @@
 #ifndef PB_TESTHOOK_H
 #define PB_TESTHOOK_H
 
+#include <stdint.h>
+
 /*
  * Waits (PB_TEST_PAUSE_SECONDS, default 600, or until a signal asks the program to stop, or until the file
  * PB_TEST_RESUME_FILE names exists) when the environment's PB_TEST_PAUSE names this point, after saying
@@ -10,5 +12,12 @@
  * no environment variable can stall a job.
  */
 void pb_test_pause(const char *where);
+
+/*
+ * Today, UTC, as a day number (days since 1970-01-01): the clock's, or in the development and test build
+ * (PB_TEST_HOOKS) PB_TEST_TODAY's when it is set to a date YYYY-MM-DD, so that a test of what depends on today sets it
+ * itself. A release build reads the clock alone.
+ */
+int32_t pb_test_today(void);
 
 #endif

@@ -382,6 +382,26 @@ check "--allow-not-final replaces it" "0|f,10" "$?|$(pb_sql "SELECT final, list_
 "$PBI" --format aws-cur --no-progress --source fin:aws "$TMP/fin/final.csv" >/dev/null 2>"$TMP/err"
 check "a final delivery (a restatement) replaces a final import" "0|t,12" "$?|$(pb_sql "SELECT final, list_total FROM pb.import WHERE source = 'fin:aws' AND status = 'committed'")"
 
+# --final for a month that has not ended: an export made while its month runs holds none of the days after it, yet
+# it was stored as the month's final data (which a month-to-date delivery may then not replace). A usage error
+# (exit 2) at the start, saying when the month ends, before anything is read or stored: with --month, a file that
+# is not there is not even opened; without, the month of the first line decides. Today is set (PB_TEST_TODAY, a
+# test build's): the month's last day is still in it, the next day it is over.
+mkdir -p "$TMP/early"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,PayGPrice,Quantity,CostInBillingCurrency' \
+	'22222222-3333-4444-8555-666666666666,09/05/2026,Usage,USD,1,1,1' >"$TMP/early/cost.csv"
+PB_TEST_TODAY=2026-09-30 "$PBI" --format azure-cost --no-progress --final --month 2026-09 "$TMP/early/none.csv" >"$TMP/out" 2>"$TMP/err"
+check "--final --month of a month that has not ended (today its last day): exit 2 saying when it ends, no file opened" \
+	"2||pb-ingest: --final: 2026-09 has not ended: the month ends on 2026-09-30 (UTC), and an export made before then holds none of the days after it (store it without --final until the month is over)" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+PB_TEST_TODAY=2026-09-06 "$PBI" --format azure-cost --no-progress --final "$TMP/early/cost.csv" >"$TMP/out" 2>"$TMP/err"
+check "--final for a file whose first line's month has not ended: exit 2 naming the file, nothing stored" \
+	"2||pb-ingest: $TMP/early/cost.csv: --final: 2026-09, the month of its first line, has not ended: the month ends on 2026-09-30 (UTC), and an export made before then holds none of the days after it (store it without --final until the month is over)|0" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'file://$TMP/early'")"
+PB_TEST_TODAY=2026-10-01 "$PBI" --format azure-cost --no-progress --final "$TMP/early/cost.csv" >/dev/null 2>"$TMP/err"
+check "the same the day after the month's last: stored, final" "0|t|" \
+	"$?|$(pb_sql "SELECT final FROM pb.import WHERE source = 'file://$TMP/early' AND status = 'committed'")|$(cat "$TMP/err")"
+
 # At commit, the partner accounts the new import shares with another current import are reported, and only
 # those: an import that shares none warns of nothing, whatever other imports of the month overlap.
 mkdir -p "$TMP/ov"
