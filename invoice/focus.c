@@ -629,6 +629,9 @@ int pb_inv_focus(PGconn *conn, int32_t month, const struct pb_inv_categories *ca
 	/* Converted with the rates the run was made with, as its invoice lines are: never with some loaded since. */
 	if (rc == 0)
 		rc = pb_inv_check_rates(conn, run_id, m, err);
+	/* Before the issue, the current run's: one that an import came after is not what --issue would bill. */
+	if (rc == 0 && !*invoice_id)
+		rc = pb_inv_warn_out_of_date(conn, run_id, m, err);
 	if (rc == 0)
 		rc = pb_inv_open_output(&out, path, err);
 	if (rc < 0) {

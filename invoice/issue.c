@@ -251,6 +251,9 @@ int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 		       s.month, s.number);
 	if (rc == 0)
 		rc = current_run(conn, &s, 0, err);
+	/* A month not issued: the lines of a run out of date are a draft --issue would refuse, and it says so. */
+	if (rc == 0)
+		rc = pb_inv_warn_out_of_date(conn, s.run_id, s.month, err);
 	if (rc >= 0)
 		rc = write_export(conn, &s, &sink, 0, err);
 	PQclear(PQexec(conn, "ROLLBACK"));
@@ -459,7 +462,14 @@ int pb_inv_check_rates(PGconn *conn, const char *run_id, const char *month, stru
  */
 static int check_current(PGconn *conn, const struct issue *s, struct pb_buf *err)
 {
-	const char *p[2] = {s->run_id, s->month};
+	int ret = pb_inv_check_imports(conn, s->run_id, s->month, err);
+
+	return ret == 0 ? pb_inv_check_rates(conn, s->run_id, s->month, err) : ret;
+}
+
+int pb_inv_check_imports(PGconn *conn, const char *run_id, const char *month, struct pb_buf *err)
+{
+	const char *p[2] = {run_id, month};
 	PGresult *res;
 	int ret = 0;
 
@@ -478,12 +488,24 @@ static int check_current(PGconn *conn, const struct issue *s, struct pb_buf *err
 		pb_buf_addf(err,
 			    "aggregate run %s of %.7s is out of date: import %s (%s from %s) %s: run pb-aggregate "
 			    "--month %.7s --detail first",
-			    s->run_id, s->month, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-			    PQgetvalue(res, 0, 3), s->month);
+			    run_id, month, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+			    PQgetvalue(res, 0, 3), month);
 		ret = PB_ERR_REFUSED;
 	}
 	PQclear(res);
-	return ret == 0 ? pb_inv_check_rates(conn, s->run_id, s->month, err) : ret;
+	return ret;
+}
+
+int pb_inv_warn_out_of_date(PGconn *conn, const char *run_id, const char *month, struct pb_buf *err)
+{
+	int rc = pb_inv_check_imports(conn, run_id, month, err);
+
+	if (rc != PB_ERR_REFUSED)
+		return rc;
+	pb_log(PB_LOG_WARNING, NULL, "%s (--issue refuses the run; these figures are not the month's now)",
+	       pb_buf_str(err));
+	pb_buf_reset(err);
+	return 0;
 }
 
 /* The path of the month's export (detail 0) or detail file (detail 1) in the folder, into path. */

@@ -38,6 +38,20 @@ int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 int pb_inv_check_rates(PGconn *conn, const char *run_id, const char *month, struct pb_buf *err);
 
 /*
+ * Refuses (PB_ERR_REFUSED, naming the import) an aggregate run of month (YYYY-MM-DD) that is not the month's data
+ * now: an import of the month committed after it, or one it read superseded since. Returns 0, PB_ERR_REFUSED or
+ * PB_ERR_DEPENDENCY, with err set.
+ */
+int pb_inv_check_imports(PGconn *conn, const char *run_id, const char *month, struct pb_buf *err);
+
+/*
+ * What pb_inv_check_imports refuses, as one warning on standard error instead, for what is made of a month's current
+ * run before it is issued (a draft, a report, a FOCUS dataset): still wanted, but not what --issue would bill.
+ * Returns 0 (warned or not) or PB_ERR_DEPENDENCY.
+ */
+int pb_inv_warn_out_of_date(PGconn *conn, const char *run_id, const char *month, struct pb_buf *err);
+
+/*
  * Per account, what the month's invoice (and the adjustments since) billed, what the month's current run
  * comes to now, and the difference, as CSV on out. Returns 0, PB_ERR_DATA (not issued) or PB_ERR_DEPENDENCY.
  */

@@ -13,6 +13,7 @@
 #include "date.h"
 #include "db.h"
 #include "exitcode.h"
+#include "issue.h"
 #include "lines.h"
 #include "output.h"
 #include "testhook.h"
@@ -480,7 +481,8 @@ int pb_inv_report(PGconn *conn, int32_t month, const char *path, struct pb_buf *
 		return PB_ERR_DEPENDENCY;
 	res = pb_db_query(conn,
 			  "SELECT coalesce((SELECT run_id FROM pb.invoice WHERE billing_month = $1::date), "
-			  "(SELECT id FROM pb.aggregate_run WHERE billing_month = $1::date AND status = 'current'))",
+			  "(SELECT id FROM pb.aggregate_run WHERE billing_month = $1::date AND status = 'current')), "
+			  "EXISTS (SELECT 1 FROM pb.invoice WHERE billing_month = $1::date)",
 			  1, p, err);
 	if (!res) {
 		PQclear(PQexec(conn, "ROLLBACK"));
@@ -494,6 +496,12 @@ int pb_inv_report(PGconn *conn, int32_t month, const char *path, struct pb_buf *
 		return PB_ERR_DATA;
 	}
 	pb_test_pause("report-run");
+	/* Before the issue, the current run's: one that an import came after is not what --issue would bill. */
+	if (PQgetvalue(res, 0, 1)[0] != 't' && pb_inv_warn_out_of_date(conn, PQgetvalue(res, 0, 0), m, err) < 0) {
+		PQclear(res);
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return PB_ERR_DEPENDENCY;
+	}
 	/* Written as it is made, to a temporary file put in place whole once done. */
 	rc = pb_inv_open_output(&out, path, err);
 	if (rc == 0) {
