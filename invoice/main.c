@@ -355,17 +355,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 }
 
 /*
- * The folder the files go to, made when missing. The default's parent, the runtime folder, not there (a job
- * given PB_DATABASE_URL and started in another folder) is a usage error, as an --out whose parent is not: no
- * retry would make it. Returns 0, or PB_ERR_USAGE or PB_ERR_DEPENDENCY with the message said.
+ * The folder the files go to, made when missing (*made set to 1 then). The default's parent, the runtime folder,
+ * not there (a job given PB_DATABASE_URL and started in another folder) is a usage error, as an --out whose parent
+ * is not: no retry would make it. Returns 0, or PB_ERR_USAGE or PB_ERR_DEPENDENCY with the message said.
  */
-static int out_dir(const struct args *a, struct pb_buf *dir)
+static int out_dir(const struct args *a, struct pb_buf *dir, int *made)
 {
 	if (a->out)
 		pb_buf_addstr(dir, a->out);
 	else
 		pb_buf_addf(dir, "%s/invoices", pb_db_var_dir());
-	if (mkdir(pb_buf_str(dir), 0755) == 0 || errno == EEXIST)
+	*made = mkdir(pb_buf_str(dir), 0755) == 0;
+	if (*made || errno == EEXIST)
 		return 0;
 	if (!a->out && errno == ENOENT) {
 		pb_error("no folder '%s' for the invoices' default folder '%s': give --out DIR, or set PB_VAR_DIR to "
@@ -384,7 +385,7 @@ static int dispatch(const struct args *a)
 	struct pb_inv_options o;
 	PGconn *conn = NULL;
 	char by[300];
-	int rc = PB_ERR_DEPENDENCY;
+	int made = 0, rc = PB_ERR_DEPENDENCY;
 
 	memset(&cats, 0, sizeof(cats));
 	/* A bad config is reported as such, not as a failed connection that pb-run would retry. */
@@ -408,10 +409,13 @@ static int dispatch(const struct args *a)
 	if (a->action == OPT_DRAFT) {
 		rc = pb_inv_draft(conn, &o, stdout, &err);
 	} else if (a->action == OPT_ISSUE) {
-		rc = out_dir(a, &dir);
+		rc = out_dir(a, &dir, &made);
 		o.dir = pb_buf_str(&dir);
 		if (rc == 0)
 			rc = pb_inv_issue(conn, &o, stdout, &err);
+		/* Nothing written (refused, failed): the folder this run made is not left behind, empty. */
+		if (rc < 0 && made)
+			rmdir(pb_buf_str(&dir));
 	} else if (a->action == OPT_DIFF) {
 		rc = pb_inv_diff(conn, &o, stdout, &err);
 	} else if (a->action == OPT_FOCUS) {

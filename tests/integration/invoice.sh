@@ -17,6 +17,8 @@ pb_on_exit pb_test_cleanup
 export PB_PRICING_CONFIG=$ROOT/config/pricing.conf PB_ELIGIBILITY_CONFIG=$ROOT/config/eligibility.conf
 pb_test_cluster_start
 OUT=$TMP/invoices
+# The folder the issues write to is there from the start: a refused issue leaves no folder it made.
+mkdir -p "$OUT"
 
 H=bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date
 H=$H,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_product_name
@@ -943,6 +945,16 @@ st=$?
 check "a month that has not ended, its sources final: exit 4, saying so; nothing issued" \
 	"4|pb-invoice: 2099-01 is not final: the month has not ended (today is $(date -u +%F) UTC) (--force --reason TEXT issues it all the same)|0" \
 	"$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2099-01-01'")"
+# --out DIR was made before the issue was refused, and stayed, empty: a folder of invoices with none in it. The
+# folder this run made goes again when nothing is written into it; one that was there stays.
+mkdir -p "$TMP/fut-out"
+"$PBV" --month 2099-01 --issue --out "$TMP/fut-out/invoices" >"$TMP/out" 2>"$TMP/err"
+check "--issue refused into a folder it made: exit 4, the folder not left behind" "4|not there" \
+	"$?|$([ -e "$TMP/fut-out/invoices" ] && echo there || echo not there)"
+mkdir -p "$TMP/fut-out/kept"
+"$PBV" --month 2099-01 --issue --out "$TMP/fut-out/kept" >"$TMP/out" 2>"$TMP/err"
+check "--issue refused into a folder that was there: exit 4, the folder stays" "4|there" \
+	"$?|$([ -d "$TMP/fut-out/kept" ] && echo there || echo not there)"
 
 "$PBV" --month 2026-10 --issue --force --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "--force without --reason is a usage error" "2|pb-invoice: --force and --reason TEXT go together, with --issue" \
