@@ -408,17 +408,6 @@ struct watch {
 	struct pb_exec_result *r;
 };
 
-static void emit_line(struct watch *w)
-{
-	size_t n = w->line.len;
-
-	if (w->o->line && !w->line.failed) {
-		w->line.ptr[n] = '\0';
-		w->o->line(w->o->arg, w->line.ptr, n);
-	}
-	pb_buf_reset(&w->line);
-}
-
 /* Keeps the last PB_EXEC_TAIL_MAX bytes of the tail, noting whether they start a line. */
 static void cut_tail(struct watch *w)
 {
@@ -430,6 +419,30 @@ static void cut_tail(struct watch *w)
 	memmove(t->ptr, t->ptr + cut, PB_EXEC_TAIL_MAX);
 	t->len = PB_EXEC_TAIL_MAX;
 	t->ptr[t->len] = '\0';
+}
+
+/*
+ * Passes on the line held, and adds it to the tail as it is shown (a line feed after it when one ended it, ended
+ * 1): the tail holds each line's last redraw, not every redraw of a progress bar, which would push out the text
+ * before it.
+ */
+static void emit_line(struct watch *w, int ended)
+{
+	struct pb_buf *t = &w->r->tail;
+	size_t n = w->line.len;
+
+	if (!w->line.failed) {
+		pb_buf_add(t, w->line.ptr, n);
+		if (ended)
+			pb_buf_add(t, "\n", 1);
+		if (t->len > 2 * PB_EXEC_TAIL_MAX)
+			cut_tail(w);
+	}
+	if (w->o->line && !w->line.failed) {
+		w->line.ptr[n] = '\0';
+		w->o->line(w->o->arg, w->line.ptr, n);
+	}
+	pb_buf_reset(&w->line);
 }
 
 /* How many bytes at the end of the n at s start a UTF-8 character that they do not finish (0 to 3). */
@@ -466,25 +479,21 @@ static void emit_held(struct watch *w, int cut)
 		memcpy(carry, w->line.ptr + w->line.len - keep, keep);
 		w->line.len -= keep;
 	}
-	emit_line(w);
+	emit_line(w, !cut);
 	if (keep)
 		pb_buf_add(&w->line, carry, keep);
 }
 
 /*
- * Takes n bytes the step wrote on stderr: lines for the caller, the end kept as the tail. A line feed ends a
- * line, with the carriage return before it if any. A carriage return alone ends a redraw of the line (a progress
+ * Takes n bytes the step wrote on stderr: lines for the caller, the end of them kept as the tail. A line feed ends
+ * a line, with the carriage return before it if any. A carriage return alone ends a redraw of the line (a progress
  * bar drawing over itself), which the text after it replaces: a line is passed on as its last redraw, when a
  * line feed or the step's end comes. Carriage returns in a row are one.
  */
 static void take(struct watch *w, const char *buf, size_t n)
 {
-	struct pb_buf *t = &w->r->tail;
 	size_t i, start = 0;
 
-	pb_buf_add(t, buf, n);
-	if (t->len > 2 * PB_EXEC_TAIL_MAX)
-		cut_tail(w);
 	for (i = 0; i < n; i++) {
 		if (buf[i] != '\n' && buf[i] != '\r' && !w->cr && w->line.len + (i - start) < LINE_MAX_BYTES)
 			continue;
@@ -640,7 +649,7 @@ static void watch(struct watch *w)
 		}
 	}
 	if (w->line.len)
-		emit_line(w);
+		emit_line(w, 0);
 }
 
 /* Leaves the last PB_EXEC_TAIL_MAX bytes of the tail, from a line's start when one begins in them. */

@@ -600,6 +600,26 @@ check "stderr: every line passed on, the tail the last 4 KiB from a line start" 
 	"1000|t|t|line 999 of the step" \
 	"$(grep -c '^\[talk\] line' "$TMP/err")|$(sql "SELECT length(stderr_tail) <= 4096, stderr_tail LIKE 'line %', split_part(rtrim(stderr_tail, E'\n'), E'\n', -1) FROM pb.job_step s JOIN pb.job_run r ON r.id = s.run_id WHERE r.job = 'chatty'")"
 
+# The tail kept every raw redraw of a progress bar (a carriage return, then the line drawn again): 500 of them
+# pushed out the line before the bar, the one saying what went on. It is kept as the lines are shown: each line's
+# last redraw.
+f=$(job redraw <<'EOF'
+name: redraw
+steps:
+  - {name: bar, run: [/bin/sh, -c, 'echo "reading cur.csv" >&2; i=0; while [ $$i -lt 500 ]; do printf "\rread %d MB" $$i >&2; i=$$((i + 1)); done; printf "\ncur.csv:7:3: a bad amount\nthe end, without a line end" >&2; exit 1']}
+EOF
+)
+pbr "$f"
+check "stderr with a progress bar's redraws: the lines shown, and the tail as they are shown" \
+	"1|[bar] reading cur.csv
+[bar] read 499 MB
+[bar] cur.csv:7:3: a bad amount
+[bar] the end, without a line end|reading cur.csv
+read 499 MB
+cur.csv:7:3: a bad amount
+the end, without a line end" \
+	"$st|$(grep '^\[bar\]' "$TMP/err")|$(sql "SELECT stderr_tail FROM pb.job_step s JOIN pb.job_run r ON r.id = s.run_id WHERE r.job = 'redraw'")"
+
 # ---- the lock, --from and --only --------------------------------------------------------------------------
 
 f=$(job hold <<'EOF'
