@@ -245,6 +245,36 @@ static int connect_seconds(const PQconninfoOption *opts, const char *conninfo, s
 	return n < 2 ? 2 : (int)n;
 }
 
+/*
+ * conninfo parsed: its options, or NULL with err when it is not a connection string or URI, or a URI with an '@'
+ * after its user information (faults that no retry mends).
+ */
+static PQconninfoOption *parse_conninfo(const char *conninfo, struct pb_buf *err)
+{
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+
+	if (!opts) {
+		pb_db_conninfo_invalid(err, "cannot connect to the database", "--database (or PB_DATABASE_URL)",
+				       conninfo, msg);
+		PQfreemem(msg);
+		return NULL;
+	}
+	if (pb_db_uri_garbled(conninfo, err, "cannot connect to the database", "--database (or PB_DATABASE_URL)")) {
+		PQconninfoFree(opts);
+		return NULL;
+	}
+	return opts;
+}
+
+int pb_api_pool_conninfo_check(const char *conninfo, struct pb_buf *err)
+{
+	PQconninfoOption *opts = parse_conninfo(conninfo, err);
+
+	PQconninfoFree(opts);
+	return opts ? 0 : -1;
+}
+
 /* pb_api_pool_connect's connection before its session's settings are made. */
 static PGconn *connect_only(const char *conninfo, const char *application, int (*give_up)(void *), void *arg,
 			    struct pb_buf *err)
@@ -262,21 +292,13 @@ static PGconn *connect_only(const char *conninfo, const char *application, int (
 			       NULL};
 	const char *vals[8] = {conninfo, application, NULL, "10", "5", "3", NULL, NULL};
 	struct pb_buf options = PB_BUF_INIT;
-	char *msg = NULL, timeout[16];
-	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+	PQconninfoOption *opts = parse_conninfo(conninfo, err);
+	char timeout[16];
 	PGconn *conn;
 	int seconds;
 
-	if (!opts) {
-		pb_db_conninfo_invalid(err, "cannot connect to the database", "--database (or PB_DATABASE_URL)",
-				       conninfo, msg);
-		PQfreemem(msg);
+	if (!opts)
 		return NULL;
-	}
-	if (pb_db_uri_garbled(conninfo, err, "cannot connect to the database", "--database (or PB_DATABASE_URL)")) {
-		PQconninfoFree(opts);
-		return NULL;
-	}
 	seconds = connect_seconds(opts, conninfo, err);
 	/* libpq alone moves on to a list's next host when connect_timeout runs out: it waits as it did then. */
 	if (several_hosts(opts))

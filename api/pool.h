@@ -70,6 +70,13 @@ PGconn *pb_api_pool_connect(const char *conninfo, const char *application, int (
 			    struct pb_buf *err);
 
 /*
+ * 0 when conninfo is a connection string or URI, or -1 with err when it never will connect, whatever the
+ * database does: not one, or a URI with an '@' after its user information (as pb_api_pool_connect says it, the
+ * password hidden).
+ */
+int pb_api_pool_conninfo_check(const char *conninfo, struct pb_buf *err);
+
+/*
  * Sets conn's statement_timeout to max_ms, or leaves the one the role, the database or the connection
  * string gives it when that is stricter (not 0 and less). 0 with the one in force in *ms, or -1 with err.
  */

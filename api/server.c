@@ -220,6 +220,9 @@ static int start_parts(struct server *s, struct pb_buf *err)
 		pb_buf_addstr(&s->conninfo, cfg->database);
 	else if (pb_db_conninfo(&s->conninfo, err) < 0)
 		return PB_ERR_DEPENDENCY;
+	/* One that can never connect is said at the start, not once in the log while every request gets 503. */
+	if (!s->conninfo.failed && pb_api_pool_conninfo_check(pb_buf_str(&s->conninfo), err) < 0)
+		return PB_ERR_DEPENDENCY;
 	r->metrics = pb_api_metrics_new();
 	r->limit = pb_api_ratelimit_new(cfg->auth_failures, 60000 / (cfg->auth_failures ? cfg->auth_failures : 1));
 	r->pool = pb_api_pool_new(pb_buf_str(&s->conninfo), cfg->pool, 5000);

@@ -1497,6 +1497,16 @@ check "--tls-cert without --tls-key: exit 2" "2|pb-api: TLS needs both --tls-cer
 "$API" --port 0 --tls-cert "$TMP/nothing.pem" --tls-key "$TMP/key.pem" >"$TMP/out" 2>"$TMP/err"
 check "a TLS file that cannot be read: exit 2" "2|pb-api: cannot open '$TMP/nothing.pem': No such file or directory" \
 	"$?|$(grep -v 'notifications\|database' "$TMP/err")"
+# A --database (or PB_DATABASE_URL) that is no connection string at all can never connect: the server does not
+# start on it (it would answer 503 to every request until restarted), as the token commands do not, its password
+# never shown. The timeout is for a server that starts all the same.
+timeout 20 "$API" --port 0 --database 'postgresql://pb:s3cret%zz@127.0.0.1:1/x' >"$TMP/out" 2>"$TMP/err"
+a=$?
+PB_DATABASE_URL='postgresql://pb:s3cret@pw@127.0.0.1:1/x' timeout 20 "$API" --port 0 >"$TMP/out2" 2>"$TMP/err2"
+b=$?
+check "a --database or PB_DATABASE_URL that is not a valid connection string: exit 3 at the start, said once, no password" \
+	"3|pb-api: cannot connect to the database: --database (or PB_DATABASE_URL) is not a valid connection string or URI (invalid percent-encoded token: \"...\"): correct it|3|pb-api: cannot connect to the database: --database (or PB_DATABASE_URL) is not a valid URI (an '@' after its user information: an '@' or a '/' in a password or a user name is written %40 or %2F, and in a database's name %40): correct it" \
+	"$a|$(cat "$TMP/out" "$TMP/err")|$b|$(cat "$TMP/out2" "$TMP/err2")"
 # Files that can be read but are not what they should be: exit 1, the file and its fault named, nothing started.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
 	-keyout "$TMP/key2.pem" -out "$TMP/cert2.pem" >/dev/null 2>&1 || notok "openssl makes a second test certificate"
