@@ -433,15 +433,20 @@ check "a cluster moved too deep: status says it is stopped; start refuses naming
 	"3|local cluster in $long/pg: stopped|3|pb-db: start: the cluster's socket '$sock' would be ${#sock} bytes, more than a socket's 107: give PB_VAR_DIR a shorter folder" \
 	"$st|$(cat "$TMP/out" "$TMP/err")|$st2|$(cat "$TMP/err2")"
 
+# three_with_url URL: pb-db migrate, pb-accounts list and pb-db psql with PB_DATABASE_URL=URL; their statuses in
+# st, st2 and st3, their standard error in $TMP/err, err2 and err3.
+three_with_url() {
+	PB_DATABASE_URL=$1 "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	PB_DATABASE_URL=$1 "$BIN/pb-accounts" list >"$TMP/out2" 2>"$TMP/err2"
+	st2=$?
+	PB_DATABASE_URL=$1 "$PBDB" psql -X -c 'SELECT 1' >"$TMP/out3" 2>"$TMP/err3"
+	st3=$?
+}
 # A connection string libpq cannot parse: its message quotes the piece it choked on, which may be the password
 # (a bad %-escape in it) or the whole URI. Every program says the string is malformed without showing it.
 for url in "postgresql://u:pa%zzS3cr3t@127.0.0.1:1/x" "postgresql://u:S3cr3t@[::1/x"; do
-	PB_DATABASE_URL=$url "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
-	st=$?
-	PB_DATABASE_URL=$url "$BIN/pb-accounts" list >"$TMP/out2" 2>"$TMP/err2"
-	st2=$?
-	PB_DATABASE_URL=$url "$PBDB" psql -X -c 'SELECT 1' >"$TMP/out3" 2>"$TMP/err3"
-	st3=$?
+	three_with_url "$url"
 	check "a malformed PB_DATABASE_URL ($url): exit 3 (psql 2), the password not shown" \
 		"3|3|2|0|1|1" \
 		"$st|$st2|$st3|$(cat "$TMP/err" "$TMP/err2" "$TMP/err3" | grep -c S3cr3t)|$(grep -c '^pb-accounts: cannot connect to the database: PB_DATABASE_URL is not a valid connection string or URI (' "$TMP/err2")|$(grep -c '^pb-db: psql: PB_DATABASE_URL is not a valid connection string or URI (' "$TMP/err3")"
@@ -451,12 +456,7 @@ done
 # rest of the password for the host, the port or the database, which the messages named ("invalid integer
 # value "S3cr3t" for connection option "port"", dbname=S3cr3t@...). Every program now refuses it unnamed.
 for url in "postgresql://u:S3cr3t/x@127.0.0.1:1/x" "postgresql://u:p@/S3cr3t@127.0.0.1:1/x?host=$SOCK"; do
-	PB_DATABASE_URL=$url "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
-	st=$?
-	PB_DATABASE_URL=$url "$BIN/pb-accounts" list >"$TMP/out2" 2>"$TMP/err2"
-	st2=$?
-	PB_DATABASE_URL=$url "$PBDB" psql -X -c 'SELECT 1' >"$TMP/out3" 2>"$TMP/err3"
-	st3=$?
+	three_with_url "$url"
 	check "a password with a '/' or an '@' not percent-encoded ($url): exit 3 (psql 2), no part of it shown" \
 		"3|3|2|0|pb-accounts: cannot connect to the database: PB_DATABASE_URL is not a valid URI (an '@' after its user information: an '@' or a '/' in a password or a user name is written %40 or %2F, and in a database's name %40): correct it|1" \
 		"$st|$st2|$st3|$(cat "$TMP/err" "$TMP/err2" "$TMP/err3" | grep -c S3cr3t)|$(cat "$TMP/err2")|$(grep -c "^pb-db: psql: PB_DATABASE_URL is not a valid URI (an '@' after its user information" "$TMP/err3")"
