@@ -711,19 +711,27 @@ check "... one in UTF-16: exit 1, said so" \
 
 # ---- SIGTERM during a load: nothing committed, the previous load current, the failure recorded -------------------
 # The signal ended the program where it stood: no failed load said why the list had not changed.
+# term_load FILE WHEN [NAME=VALUE...]: a load of FILE (source breaks), in that environment, sent SIGTERM once the
+# command WHEN succeeds (tried every 0.1 s, for 60 s at most); its exit status in GOT, its stderr in $TMP/bg.err.
+term_load() {
+	local file=$1 when=$2
+	shift 2
+	: >"$TMP/bg.err" # emptied first: the shell empties it only once the run starts, and a run before paused too
+	env "$@" "$PBP" load --format azure-pricesheet --no-progress --source breaks "$file" >"$TMP/bg.out" \
+		2>"$TMP/bg.err" &
+	BGPID=$!
+	for _ in $(seq 600); do
+		"$when" && break
+		sleep 0.1
+	done
+	kill -TERM "$BGPID"
+	wait "$BGPID"
+	GOT=$?
+	BGPID=
+}
+paused() { grep -q "test pause at prices-commit" "$TMP/bg.err"; }
 sed 's/,0.25,USD/,0.3,USD/' "$TMP/breaks/sheet.csv" >"$TMP/breaks/sheet2.csv"
-: >"$TMP/bg.err" # emptied first: the shell empties it only once the run starts, and a run before paused too
-PB_TEST_PAUSE=prices-commit "$PBP" load --format azure-pricesheet --no-progress --source breaks "$TMP/breaks/sheet2.csv" \
-	>"$TMP/bg.out" 2>"$TMP/bg.err" &
-BGPID=$!
-for _ in $(seq 600); do
-	grep -q "test pause at prices-commit" "$TMP/bg.err" && break
-	sleep 0.1
-done
-kill -TERM "$BGPID"
-wait "$BGPID"
-GOT=$?
-BGPID=
+term_load "$TMP/breaks/sheet2.csv" paused PB_TEST_PAUSE=prices-commit
 check "SIGTERM at the commit: ended by the signal, nothing committed, the failure recorded with its reason" \
 	"143|pb-prices: interrupted by SIGTERM|committed 0.25|failed interrupted by SIGTERM" \
 	"$GOT|$(tail -n 1 "$TMP/bg.err")|$(pb_sql "SELECT l.status || ' ' || p.unit_price FROM pb.price p JOIN pb.price_load l ON
@@ -737,18 +745,8 @@ pb_sql "CREATE SEQUENCE public.slow_done; CREATE FUNCTION public.slow_insert() R
 	\$\$BEGIN PERFORM pg_sleep(60); PERFORM nextval('public.slow_done'); RETURN NULL; END\$\$;
 	CREATE TRIGGER slow AFTER INSERT ON pb.price FOR EACH STATEMENT EXECUTE FUNCTION public.slow_insert()" >/dev/null
 sed 's/,0.25,USD/,0.35,USD/' "$TMP/breaks/sheet.csv" >"$TMP/breaks/sheet3.csv"
-: >"$TMP/bg.err"
-"$PBP" load --format azure-pricesheet --no-progress --source breaks "$TMP/breaks/sheet3.csv" >"$TMP/bg.out" \
-	2>"$TMP/bg.err" &
-BGPID=$!
-for _ in $(seq 600); do
-	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")" == 1 ] && break
-	sleep 0.1
-done
-kill -TERM "$BGPID"
-wait "$BGPID"
-GOT=$?
-BGPID=
+sleeping() { pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'"; }
+term_load "$TMP/breaks/sheet3.csv" sleeping
 check "SIGTERM while a statement runs: the statement cancelled on the server, the failure recorded, nothing committed" \
 	"143|pb-prices: interrupted by SIGTERM|f|failed interrupted by SIGTERM|0|committed 0.25" \
 	"$GOT|$(tail -n 1 "$TMP/bg.err")|$(pb_sql "SELECT is_called FROM public.slow_done")|$(pb_sql "SELECT status || ' ' ||
