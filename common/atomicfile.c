@@ -75,6 +75,25 @@ static void forget_temp(const char *tmp)
 		}
 }
 
+/*
+ * The folder pb_atomic_mkdir made, for the signal handler to remove when it is still empty and still the one made
+ * (its device and inode): its path is written before it is marked used.
+ */
+static char made_path[PATH_MAX];
+static dev_t made_dev;
+static ino_t made_ino;
+static volatile sig_atomic_t made_used;
+
+/* rmdir of the folder made, if it is still that folder: only ever an empty folder this program made. */
+static void remove_made_dir(void)
+{
+	struct stat st;
+
+	if (made_used && lstat(made_path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == made_dev &&
+	    st.st_ino == made_ino)
+		rmdir(made_path);
+}
+
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 static void remove_temps_and_die(int sig)
@@ -84,6 +103,8 @@ static void remove_temps_and_die(int sig)
 	for (i = 0; i < TEMP_SLOTS; i++)
 		if (temp_used[i])
 			unlink(temp_path[i]);
+	/* After the files: the folder goes only when nothing is left in it. */
+	remove_made_dir();
 	/* Another stop signal that came meanwhile (blocked, pending) is dropped: the program ends by the first. */
 	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
 		if (stop_signals[i] != sig)
@@ -109,6 +130,51 @@ void pb_atomic_remove_on_signal(void)
 	}
 }
 
+/* The stop signals blocked (before: the mask to set back), so that what is made and what is noted agree. */
+static void block_stop(sigset_t *before)
+{
+	sigset_t stop;
+	size_t i;
+
+	sigemptyset(&stop);
+	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(&stop, stop_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &stop, before);
+}
+
+int pb_atomic_mkdir(const char *path, mode_t mode)
+{
+	sigset_t before;
+	struct stat st;
+	size_t n = strlen(path);
+	int rc, e;
+
+	block_stop(&before);
+	rc = mkdir(path, mode);
+	e = errno;
+	if (rc == 0 && n < PATH_MAX && !made_used && lstat(path, &st) == 0) {
+		memcpy(made_path, path, n + 1);
+		made_dev = st.st_dev;
+		made_ino = st.st_ino;
+		atomic_signal_fence(memory_order_seq_cst);
+		made_used = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
+	errno = e;
+	return rc;
+}
+
+void pb_atomic_mkdir_end(int remove)
+{
+	sigset_t before;
+
+	block_stop(&before);
+	if (remove)
+		remove_made_dir();
+	made_used = 0;
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
+}
+
 /* Removes the temporary file tmp and forgets it. */
 static void drop_temp(const char *tmp)
 {
@@ -124,8 +190,7 @@ static void drop_temp(const char *tmp)
 static int open_temp(const char *path, struct pb_buf *tmp)
 {
 	mode_t mask = umask(0);
-	sigset_t stop, before;
-	size_t i;
+	sigset_t before;
 	int fd, e;
 
 	umask(mask);
@@ -135,10 +200,7 @@ static int open_temp(const char *path, struct pb_buf *tmp)
 		return -1;
 	}
 	/* No stop signal between the file's making and its noting: the handler would not know to remove it. */
-	sigemptyset(&stop);
-	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
-		sigaddset(&stop, stop_signals[i]);
-	pthread_sigmask(SIG_BLOCK, &stop, &before);
+	block_stop(&before);
 	fd = mkostemp(tmp->ptr, O_CLOEXEC);
 	e = errno;
 	if (fd >= 0)

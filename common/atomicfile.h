@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -68,6 +69,17 @@ int pb_atomic_remove_leftovers(const char *path);
  * signal. A file already renamed into place stays. Meant for one thread writing files.
  */
 void pb_atomic_remove_on_signal(void);
+
+/*
+ * mkdir(path, mode), the folder noted when this call made it: the handler of pb_atomic_remove_on_signal removes it
+ * (after the temporary files) when it is still empty and still the folder made, so that a run stopped by a signal
+ * leaves no folder it made for files it never wrote. One folder at a time (another is made, not noted). Returns 0
+ * when made, or -1 with errno set (EEXIST: it was there).
+ */
+int pb_atomic_mkdir(const char *path, mode_t mode);
+
+/* Forgets the folder pb_atomic_mkdir noted; with remove, first removes it when it is still empty and the one made. */
+void pb_atomic_mkdir_end(int remove);
 
 /* The folder temporary files go to: TMPDIR when it is set and not empty, else /tmp. */
 const char *pb_tmpdir(void);

@@ -365,7 +365,8 @@ static int out_dir(const struct args *a, struct pb_buf *dir, int *made)
 		pb_buf_addstr(dir, a->out);
 	else
 		pb_buf_addf(dir, "%s/invoices", pb_db_var_dir());
-	*made = mkdir(pb_buf_str(dir), 0755) == 0;
+	/* Noted, so that a stop signal before the files are in place removes it again (empty) too. */
+	*made = pb_atomic_mkdir(pb_buf_str(dir), 0755) == 0;
 	if (*made || errno == EEXIST)
 		return 0;
 	if (!a->out && errno == ENOENT) {
@@ -414,8 +415,8 @@ static int dispatch(const struct args *a)
 		if (rc == 0)
 			rc = pb_inv_issue(conn, &o, stdout, &err);
 		/* Nothing written (refused, failed): the folder this run made is not left behind, empty. */
-		if (rc < 0 && made)
-			rmdir(pb_buf_str(&dir));
+		if (made)
+			pb_atomic_mkdir_end(rc < 0);
 	} else if (a->action == OPT_DIFF) {
 		rc = pb_inv_diff(conn, &o, stdout, &err);
 	} else if (a->action == OPT_FOCUS) {

@@ -227,8 +227,11 @@ check "--issue with a link where the detail goes: exit 2, naming it, nothing iss
 rm "$OUT/invoice-2026-10-detail.csv"
 # SIGTERM while --issue has its two files staged and waits to commit (as a stopped job or a shutdown sends it):
 # the program ends by the signal, nothing is issued, and it removes its own temporary files. SIGHUP the same
-# (a script's background job ignores SIGINT).
+# (a script's background job ignores SIGINT). SIGTERM's run is given an --out it makes: nothing is in it, and
+# the folder goes with the run (it was left behind, empty); SIGHUP's folder was there, and stays.
 for sig in TERM HUP; do
+	dir=$OUT
+	[ $sig = TERM ] && dir=$TMP/made-by-issue
 	# The run before was killed: its server session may linger a moment, holding the month's lock.
 	for _ in $(seq 300); do
 		[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-invoice'")" = 0 ] && break
@@ -238,7 +241,7 @@ for sig in TERM HUP; do
 	: >"$TMP/bg.err"
 	# SIGHUP as a terminal's hangup would find it: a suite started under nohup (or by a job runner that ignores
 	# SIGHUP) passes the ignoring on, which the program rightly keeps, and the run would go on and issue.
-	PB_TEST_PAUSE=invoice-staged env --default-signal=HUP "$PBV" --month 2026-10 --issue --out "$OUT" \
+	PB_TEST_PAUSE=invoice-staged env --default-signal=HUP "$PBV" --month 2026-10 --issue --out "$dir" \
 		>"$TMP/out" 2>"$TMP/bg.err" &
 	bg=$!
 	# Until it pauses, or ends (then its pid must not be signalled: it may belong to another process by then).
@@ -247,13 +250,15 @@ for sig in TERM HUP; do
 		kill -0 $bg 2>/dev/null || break
 		sleep 0.1
 	done
-	staged=$(find "$OUT" -name 'invoice-2026-10*.tmp.*' | wc -l)
+	staged=$(find "$dir" -name 'invoice-2026-10*.tmp.*' | wc -l)
 	grep -q "test pause at invoice-staged" "$TMP/bg.err" && kill -$sig $bg
 	wait $bg 2>/dev/null # no "Hangup" notice from the shell
 	st=$?
 	check "SIG$sig with the files staged: ends by the signal, its temporary files removed, nothing issued" \
 		"2|$((128 + $(kill -l $sig)))|0|0|f" \
-		"$staged|$st|$(find "$OUT" -name 'invoice-2026-10*' | wc -l)|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")"
+		"$staged|$st|$(find "$dir" -name 'invoice-2026-10*' 2>/dev/null | wc -l)|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")"
+	check "SIG$sig with the files staged: the folder goes when the run made it, else stays" \
+		"$([ $sig = TERM ] && echo 'not there' || echo there)" "$([ -e "$dir" ] && echo there || echo 'not there')"
 done
 # An import of the month committing while the month is issued: the invoice would bill the run without it, out of
 # date the moment the import commits. pause_at PROG_PID ERRFILE POINT waits for a run to pause there (or end).
