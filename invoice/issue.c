@@ -220,6 +220,8 @@ static int copy_out(FILE *f, FILE *out)
 	return ferror(f) ? -1 : 0;
 }
 
+static int warn_adjusted(PGconn *conn, const char *m, struct pb_buf *err);
+
 int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)
 {
 	struct pb_inv_sink sink = {NULL, NULL, PB_SHA256_INIT};
@@ -254,6 +256,9 @@ int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 	/* A month not issued: the lines of a run out of date are a draft --issue would refuse, and it says so. */
 	if (rc == 0)
 		rc = pb_inv_warn_out_of_date(conn, s.run_id, s.month, err);
+	/* So are the adjustments of earlier months made from a run of theirs out of date. */
+	if (rc == 0)
+		rc = warn_adjusted(conn, s.month, err);
 	if (rc >= 0)
 		rc = write_export(conn, &s, &sink, 0, err);
 	PQclear(PQexec(conn, "ROLLBACK"));
@@ -506,6 +511,94 @@ int pb_inv_warn_out_of_date(PGconn *conn, const char *run_id, const char *month,
 	       pb_buf_str(err));
 	pb_buf_reset(err);
 	return 0;
+}
+
+/*
+ * The earlier months this month's invoice adjusts, as pb_inv_build finds them (issued, their current run not the one
+ * their invoice billed), oldest first: per row the month (YYYY-MM-DD) and its current run. NULL on failure.
+ */
+static PGresult *adjusted_runs(PGconn *conn, const char *month, struct pb_buf *err)
+{
+	const char *p[1] = {month};
+
+	return pb_db_query(conn,
+			   "SELECT i.billing_month::text, r.id FROM pb.invoice i JOIN pb.aggregate_run r "
+			   "ON r.billing_month = i.billing_month AND r.status = 'current' "
+			   "WHERE i.billing_month < $1::date AND r.id <> i.run_id ORDER BY 1",
+			   1, p, err);
+}
+
+/* check_adjusted of one month (YYYY-MM-DD) and its current run. */
+static int check_adjusted_run(PGconn *conn, const struct issue *s, const char *month, const char *run_id,
+			      struct pb_buf *err)
+{
+	struct pb_buf msg = PB_BUF_INIT;
+	const char *p[1] = {month};
+	PGresult *res;
+	int rc;
+
+	res = pb_db_query(conn, "SELECT pg_try_advisory_xact_lock(hashtextextended('pb-import-month|' || $1, 0))", 1, p,
+			  err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "an import of %.7s is being stored: aggregate %.7s again when it is done, then issue the "
+			    "invoice of %.7s (it adjusts %.7s)",
+			    month, month, s->month, month);
+		PQclear(res);
+		return PB_ERR_REFUSED;
+	}
+	PQclear(res);
+	rc = pb_inv_check_imports(conn, run_id, month, err);
+	if (rc == 0)
+		rc = pb_inv_check_rates(conn, run_id, month, err);
+	if (rc == PB_ERR_REFUSED) {
+		pb_buf_addf(&msg, "the invoice of %.7s adjusts %.7s: %s", s->month, month, pb_buf_str(err));
+		pb_buf_reset(err);
+		pb_buf_addstr(err, msg.failed ? "out of memory" : pb_buf_str(&msg));
+	}
+	pb_buf_release(&msg);
+	return rc;
+}
+
+/*
+ * Refuses an adjustment of an earlier month made from a run of it that is not the month's data now (an import of it
+ * committed after the run, one the run read superseded since, a rate it uses loaded after it), as its own run is
+ * refused: the adjustment would bill what the month came to before, and the difference wait one more invoice.
+ * Forced or not: aggregating that month again is all it takes. An import of that month being stored is refused;
+ * one that begins waits until this invoice is issued (its lock, as for the month's own imports).
+ */
+static int check_adjusted(PGconn *conn, const struct issue *s, struct pb_buf *err)
+{
+	PGresult *res = adjusted_runs(conn, s->month, err);
+	int i, rc = res ? 0 : PB_ERR_DEPENDENCY;
+
+	for (i = 0; res && i < PQntuples(res) && rc == 0; i++)
+		rc = check_adjusted_run(conn, s, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), err);
+	PQclear(res);
+	return rc;
+}
+
+/* What check_adjusted refuses for an import, as a warning of the draft (one per month), which is still wanted. */
+static int warn_adjusted(PGconn *conn, const char *m, struct pb_buf *err)
+{
+	PGresult *res = adjusted_runs(conn, m, err);
+	int i, rc = res ? 0 : PB_ERR_DEPENDENCY;
+
+	for (i = 0; res && i < PQntuples(res) && rc == 0; i++) {
+		rc = pb_inv_check_imports(conn, PQgetvalue(res, i, 1), PQgetvalue(res, i, 0), err);
+		if (rc != PB_ERR_REFUSED)
+			continue;
+		pb_log(PB_LOG_WARNING, NULL,
+		       "%s (--issue of %.7s refuses the run; this draft's adjustments of %.7s are not the month's now)",
+		       pb_buf_str(err), m, PQgetvalue(res, i, 0));
+		pb_buf_reset(err);
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
 }
 
 /* The path of the month's export (detail 0) or detail file (detail 1) in the folder, into path. */
@@ -891,6 +984,8 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 		rc = check_final(conn, s, err);
 	if (rc == 0)
 		rc = lock_adjusted(conn, s, err);
+	if (rc == 0)
+		rc = check_adjusted(conn, s, err);
 	/* The files are written as they are made, into temporary files: nothing is in place before the commit. */
 	if (rc == 0)
 		rc = open_files(s, files, err);

@@ -570,6 +570,22 @@ printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurre
 "$PBI" --format azure-cost --no-progress --final "$TMP/nov-azure/cost.csv" >/dev/null 2>&1 || notok "ingest November's Azure"
 "$PBA" --month 2026-11 --detail >/dev/null 2>&1 || notok "aggregate November with its Azure data"
 check "with its Azure data in, ACME1's November is final" "all:true aws:true azure:true" "$(nov_final)"
+# October's late credit stored once more after October was aggregated again: November adjusts October from that
+# run, whose import is superseded. The adjustment would be made from figures that are not October's now (and the
+# difference put off a month): --issue refuses it (even forced) naming October and the import; --draft warns.
+oct_run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'")
+oct_prev=$(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = 'file://$TMP/oct-late'")
+"$PBI" --format aws-cur --no-progress --final "$TMP/oct-late/cur.csv" >/dev/null 2>&1 || notok "ingest October's late credit a third time"
+W="aggregate run $oct_run of 2026-10 is out of date: import $oct_prev (aws from file://$TMP/oct-late) is no longer current: run pb-aggregate --month 2026-10 --detail first"
+"$PBV" --month 2026-11 --draft >"$TMP/out" 2>"$TMP/err"
+check "--draft of November adjusting October from an out-of-date run: exit 0, the lines, one warning naming October's import" \
+	"0|pb-invoice: warning: $W (--issue of 2026-11 refuses the run; this draft's adjustments of 2026-10 are not the month's now)|1" \
+	"$?|$(cat "$TMP/err")|$(grep -c ',adjustment,2026-10-01,' "$TMP/out")"
+"$PBV" --month 2026-11 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "--issue of November adjusting October from an out-of-date run: exit 4 (forced too), naming October and its import; nothing issued or frozen" \
+	"4|pb-invoice: the invoice of 2026-11 adjusts 2026-10: $W|0|f" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2026-11-01'")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $oct_run")"
+"$PBA" --month 2026-10 --detail >/dev/null 2>&1 || notok "aggregate October with its late credit stored a third time"
 "$PBV" --month 2026-11 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "November's invoice: its own line and October's adjustment, referring to October" "0|invoice_number,billing_period_start,billing_period_end,line,account_alias,account_name,line_item,line_type,corrects_period_start,currency,amount,aws_amount,azure_amount
 PB-2026-11,2026-11-01,2026-11-30,1,ACME1,Acme,CenturyLink Cloud 1.0,charge,,USD,5.00,5.00,0.00
