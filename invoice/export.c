@@ -100,21 +100,32 @@ void pb_inv_export_row(const char *number, int32_t month, const struct pb_inv_li
 	pb_buf_addstr(out, "\r\n");
 }
 
+/* What one source currency of an account's vendor has come to so far (see struct so_far). */
+struct so_far_currency {
+	char currency[4];
+	pb_money source, converted;
+};
+
 /*
  * What an account's rows of one vendor and source currency have come to so far, in that currency and converted.
  * A row's converted amount is what the sum converts to with it less without it, so that the rows add up to the
- * sum converted once, as the month to date is (each row converted alone could be 10^-18 off each).
+ * sum converted once, as the month to date is (each row converted alone could be 10^-18 off each). c grows to the
+ * number of source currencies of one account's vendor (the data's, not a fixed number); so_far_release frees it.
  */
 struct so_far {
 	char alias[16], vendor[8];
-	struct {
-		char currency[4];
-		pb_money source, converted;
-	} c[16];
-	int n;
+	struct so_far_currency *c;
+	int n, cap;
 	pb_money run; /* what the run made of the account's vendor (month to date and markup), when has_run */
 	int has_run;
 };
+
+static void so_far_release(struct so_far *f)
+{
+	free(f->c);
+	f->c = NULL;
+	f->n = f->cap = 0;
+}
 
 /*
  * When the rows of f's account and vendor add up to something else than the run's exact figure of them (what
@@ -145,10 +156,14 @@ static int check_part(const struct so_far *f, const char *run_id, int32_t month,
 	return PB_ERR_REFUSED;
 }
 
-/* The index of currency's running sums for alias and vendor (started over for another account or vendor), or -1. */
+/*
+ * The index of currency's running sums for alias and vendor (started over for another account or vendor), or -1
+ * when there is no memory for another currency.
+ */
 static int running(struct so_far *f, const char *alias, const char *vendor, const char *currency)
 {
-	int k;
+	struct so_far_currency *grown;
+	int k, cap;
 
 	if (strcmp(f->alias, alias) != 0 || strcmp(f->vendor, vendor) != 0) {
 		snprintf(f->alias, sizeof(f->alias), "%s", alias);
@@ -158,8 +173,14 @@ static int running(struct so_far *f, const char *alias, const char *vendor, cons
 	for (k = 0; k < f->n; k++)
 		if (strcmp(f->c[k].currency, currency) == 0)
 			return k;
-	if (f->n == (int)(sizeof(f->c) / sizeof(f->c[0])))
-		return -1;
+	if (f->n == f->cap) {
+		cap = f->cap ? 2 * f->cap : 16;
+		grown = realloc(f->c, (size_t)cap * sizeof(*f->c));
+		if (!grown)
+			return -1;
+		f->c = grown;
+		f->cap = cap;
+	}
 	snprintf(f->c[f->n].currency, sizeof(f->c[0].currency), "%s", currency);
 	f->c[f->n].source = PB_MONEY_ZERO;
 	f->c[f->n].converted = PB_MONEY_ZERO;
@@ -185,8 +206,8 @@ static int detail_row(PGresult *res, int i, const char *number, long line, const
 		     pb_money_parse(PQgetvalue(res, i, 7), strlen(PQgetvalue(res, i, 7)), &f->run, NULL) == 0;
 	if (k < 0) {
 		pb_buf_reset(err);
-		pb_buf_addf(err, "account %s: more than 16 currencies for one vendor", alias);
-		return PB_ERR_DATA;
+		pb_buf_addf(err, "account %s: out of memory for the detail's currencies", alias);
+		return PB_ERR_DEPENDENCY;
 	}
 	if (pb_money_parse(v, strlen(v), &m, NULL) < 0 || pb_money_add(f->c[k].source, m, &sum) < 0) {
 		pb_buf_reset(err);
@@ -244,7 +265,7 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 	struct pb_buf q = PB_BUF_INIT, q2 = PB_BUF_INIT, rows = PB_BUF_INIT;
 	struct pb_inv_cursor lines = {"detail_lines", NULL, 0, 0, 0};
 	struct pb_rates rates;
-	struct so_far so_far = {.n = 0};
+	struct so_far so_far = {.c = NULL, .n = 0, .cap = 0};
 	PGresult *res;
 	int i, n = 0, rc;
 
@@ -325,5 +346,6 @@ int pb_inv_detail_csv(PGconn *conn, const char *number, int32_t month, const cha
 	pb_inv_cursor_release(&lines);
 	pb_rates_release(&rates);
 	pb_buf_release(&rows);
+	so_far_release(&so_far);
 	return rc;
 }

@@ -755,6 +755,57 @@ rows = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["BillingAc
 print(format(sum(decimal.Decimal(r["ListCost"]) for r in rows).normalize(), "f"),
       format(sum(decimal.Decimal(r["BilledCost"]) for r in rows).normalize(), "f"))' "$TMP/focus-apr.csv")"
 
+# ---- one account and vendor billed in 17 currencies --------------------------------------------------------------
+# The detail converts each source currency's running sum per account and vendor: it kept them in 16 places, and a
+# 17th currency of one account's vendor (here over two AWS partner accounts, 9 and 8) refused the issue ("more than
+# 16 currencies for one vendor").
+us_aws_account CUR17 "Seventeen Co" 100000000117
+"$PBC" link CUR17 --vendor aws --partner-account 100000000118 --from 2026-01-01 --by test >/dev/null 2>&1 ||
+	notok "link CUR17's second AWS account"
+set -- AUD 0.65 BRL 0.2 CAD 0.75 CHF 1.1 CZK 0.04 DKK 0.15 EUR 1.08 GBP 1.25 HKD 0.13 HUF 0.003 INR 0.012 JPY 0.0067 \
+	MXN 0.055 NOK 0.09 NZD 0.6 PLN 0.25 SEK 0.095
+{
+	echo "$H"
+	for c in AUD BRL CAD CHF CZK DKK EUR GBP HKD; do
+		printf '2026-08-01T00:00:00Z,100000000117,Usage,2026-08-02T01:00:00Z,%s,10,10,EC2\n' $c
+	done
+	for c in HUF INR JPY MXN NOK NZD PLN SEK; do
+		printf '2026-08-01T00:00:00Z,100000000118,Usage,2026-08-02T01:00:00Z,%s,10,10,EC2\n' $c
+	done
+} >"$TMP/aug-cur.csv"
+"$PBI" --format aws-cur --no-progress "$TMP/aug-cur.csv" >"$TMP/ingest" 2>&1 || notok "ingest August in 17 currencies" "$(cat "$TMP/ingest")"
+{
+	echo month,from,to,rate
+	while [ $# -gt 0 ]; do
+		echo "2026-08,$1,USD,$2"
+		shift 2
+	done
+} >"$TMP/rates-aug.csv"
+"$PBA" rates --load "$TMP/rates-aug.csv" >/dev/null 2>&1 || notok "load August's 17 rates"
+issue_empty 2026-08 2026-08-31
+check "August: CUR17's line from 17 source currencies of one vendor, issued (exit 0)" \
+	"0||PB-2026-08,2026-08-01,2026-08-31,1,CUR17,Seventeen Co,CenturyLink Cloud 1.0,charge,,USD,64.62,64.62,0.00" \
+	"$?|$(cat "$TMP/err")|$({ tr -d '\r' <"$OUT/invoice-2026-08.csv"; } 2>/dev/null | grep ',CUR17,')"
+check "August's detail: a row per currency, each converted, adding up to the line's exact figure" \
+	"PB-2026-08,1,CUR17,aws,EC2,Usage,AUD,10,USD,6.5
+PB-2026-08,1,CUR17,aws,EC2,Usage,BRL,10,USD,2
+PB-2026-08,1,CUR17,aws,EC2,Usage,CAD,10,USD,7.5
+PB-2026-08,1,CUR17,aws,EC2,Usage,CHF,10,USD,11
+PB-2026-08,1,CUR17,aws,EC2,Usage,CZK,10,USD,0.4
+PB-2026-08,1,CUR17,aws,EC2,Usage,DKK,10,USD,1.5
+PB-2026-08,1,CUR17,aws,EC2,Usage,EUR,10,USD,10.8
+PB-2026-08,1,CUR17,aws,EC2,Usage,GBP,10,USD,12.5
+PB-2026-08,1,CUR17,aws,EC2,Usage,HKD,10,USD,1.3
+PB-2026-08,1,CUR17,aws,EC2,Usage,HUF,10,USD,0.03
+PB-2026-08,1,CUR17,aws,EC2,Usage,INR,10,USD,0.12
+PB-2026-08,1,CUR17,aws,EC2,Usage,JPY,10,USD,0.067
+PB-2026-08,1,CUR17,aws,EC2,Usage,MXN,10,USD,0.55
+PB-2026-08,1,CUR17,aws,EC2,Usage,NOK,10,USD,0.9
+PB-2026-08,1,CUR17,aws,EC2,Usage,NZD,10,USD,6
+PB-2026-08,1,CUR17,aws,EC2,Usage,PLN,10,USD,2.5
+PB-2026-08,1,CUR17,aws,EC2,Usage,SEK,10,USD,0.95" \
+	"$({ tr -d '\r' <"$OUT/invoice-2026-08-detail.csv"; } 2>/dev/null | grep ',CUR17,')"
+
 # ---- an issued month is aggregated as of its last day only -------------------------------------------------------
 # A run of October as of the 5th would become its current run, and the next invoice would credit back all that
 # came after the 5th as an adjustment. Refused: what the month was on the 5th is in its estimate history.
