@@ -1025,10 +1025,25 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 	return rc;
 }
 
+/*
+ * The folder the files go to, made when missing (*made set then), once the month is this run's: a folder another
+ * issue made and removed again (it wrote nothing there) while this one waited for the month is made again. Noted
+ * (pb_atomic_mkdir), so that a stop signal removes it too while it is empty. 0, or PB_ERR_DEPENDENCY with err set.
+ */
+static int make_dir(const struct issue *s, int *made, struct pb_buf *err)
+{
+	*made = pb_atomic_mkdir(s->o->dir, 0755) == 0;
+	if (*made || errno == EEXIST)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "cannot make '%s': %s", s->o->dir, strerror(errno));
+	return PB_ERR_DEPENDENCY;
+}
+
 int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)
 {
 	struct issue s;
-	int rc;
+	int rc, made = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.o = o;
@@ -1038,11 +1053,17 @@ int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 		return PB_ERR_DEPENDENCY;
 	rc = lock_month(conn, &s, err);
 	if (rc == 0)
+		rc = make_dir(&s, &made, err);
+	if (rc == 0)
 		remove_leftovers(&s);
 	if (rc == 0)
 		rc = issued_already(conn, &s, out, err);
 	if (rc == 0)
 		rc = issue_new(conn, &s, out, err);
+	/* Nothing written (refused, failed): the folder made is not left behind, empty; removed while the month is
+	 * ours. */
+	if (made)
+		pb_atomic_mkdir_end(rc < 0);
 	PQclear(PQexec(conn, "ROLLBACK")); /* after COMMIT a warning only; it ends the transaction otherwise */
 	PQclear(PQexecParams(conn, "SELECT pg_advisory_unlock(hashtextextended('pb-invoice|' || $1, 0))", 1, NULL,
 			     (const char *const[]){s.month}, NULL, NULL, 0));

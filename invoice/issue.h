@@ -13,7 +13,7 @@ struct pb_inv_options {
 	int32_t month;
 	const char *by;	    /* who issues it */
 	const char *reason; /* --force: why a month whose data is not final is issued; NULL otherwise */
-	const char *dir;    /* where the files go */
+	const char *dir;    /* where the files go (--issue makes it when missing; see pb_inv_issue) */
 };
 
 /* Prints the lines the month's invoice would hold now, as the export CSV. Returns 0 or a PB_ERR_* class. */
@@ -24,8 +24,9 @@ int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
  * day, every source final unless o->reason): stores the lines, freezes the run, then writes
  * DIR/invoice-YYYY-MM.csv and DIR/invoice-YYYY-MM-detail.csv (temporary file, fsync, rename). An invoice
  * issued already is not touched: its files are written again from what was stored, byte for byte, and it
- * says so on out. Returns 0, PB_ERR_REFUSED (data not final, a run of the month in progress), PB_ERR_DATA
- * or PB_ERR_DEPENDENCY; err says why.
+ * says so on out. o->dir is made when missing once the month's lock is held, and removed again (by
+ * pb_atomic_mkdir_end, or on a stop signal) when nothing is written into it. Returns 0, PB_ERR_REFUSED (data not
+ * final, a run of the month in progress), PB_ERR_DATA or PB_ERR_DEPENDENCY; err says why.
  */
 int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err);
 

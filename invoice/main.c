@@ -355,28 +355,27 @@ static int parse_args(int argc, char **argv, struct args *a)
 }
 
 /*
- * The folder the files go to, made when missing (*made set to 1 then). The default's parent, the runtime folder,
- * not there (a job given PB_DATABASE_URL and started in another folder) is a usage error, as an --out whose parent
- * is not: no retry would make it. Returns 0, or PB_ERR_USAGE or PB_ERR_DEPENDENCY with the message said.
+ * The folder the files go to, into dir (pb-invoice --issue makes it when missing, once it has the month). The
+ * default's parent, the runtime folder, not there (a job given PB_DATABASE_URL and started in another folder) is a
+ * usage error, as an --out whose parent is not: no retry would make it. Returns 0, or PB_ERR_USAGE with the message
+ * said.
  */
-static int out_dir(const struct args *a, struct pb_buf *dir, int *made)
+static int out_dir(const struct args *a, struct pb_buf *dir)
 {
-	if (a->out)
+	struct stat st;
+
+	if (a->out) {
 		pb_buf_addstr(dir, a->out);
-	else
-		pb_buf_addf(dir, "%s/invoices", pb_db_var_dir());
-	/* Noted, so that a stop signal before the files are in place removes it again (empty) too. */
-	*made = pb_atomic_mkdir(pb_buf_str(dir), 0755) == 0;
-	if (*made || errno == EEXIST)
 		return 0;
-	if (!a->out && errno == ENOENT) {
+	}
+	pb_buf_addf(dir, "%s/invoices", pb_db_var_dir());
+	if (stat(pb_db_var_dir(), &st) != 0 && errno == ENOENT) {
 		pb_error("no folder '%s' for the invoices' default folder '%s': give --out DIR, or set PB_VAR_DIR to "
 			 "the runtime folder",
 			 pb_db_var_dir(), pb_buf_str(dir));
 		return PB_ERR_USAGE;
 	}
-	pb_error("cannot make '%s': %s", pb_buf_str(dir), strerror(errno));
-	return PB_ERR_DEPENDENCY;
+	return 0;
 }
 
 static int dispatch(const struct args *a)
@@ -386,7 +385,7 @@ static int dispatch(const struct args *a)
 	struct pb_inv_options o;
 	PGconn *conn = NULL;
 	char by[300];
-	int made = 0, rc = PB_ERR_DEPENDENCY;
+	int rc = PB_ERR_DEPENDENCY;
 
 	memset(&cats, 0, sizeof(cats));
 	/* A bad config is reported as such, not as a failed connection that pb-run would retry. */
@@ -410,13 +409,10 @@ static int dispatch(const struct args *a)
 	if (a->action == OPT_DRAFT) {
 		rc = pb_inv_draft(conn, &o, stdout, &err);
 	} else if (a->action == OPT_ISSUE) {
-		rc = out_dir(a, &dir, &made);
+		rc = out_dir(a, &dir);
 		o.dir = pb_buf_str(&dir);
 		if (rc == 0)
 			rc = pb_inv_issue(conn, &o, stdout, &err);
-		/* Nothing written (refused, failed): the folder this run made is not left behind, empty. */
-		if (made)
-			pb_atomic_mkdir_end(rc < 0);
 	} else if (a->action == OPT_DIFF) {
 		rc = pb_inv_diff(conn, &o, stdout, &err);
 	} else if (a->action == OPT_FOCUS) {

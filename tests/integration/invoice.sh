@@ -276,6 +276,32 @@ pause_at() {
 	done
 	return 1
 }
+# Two issues into a folder neither found: the first makes it, the second waits for the month. The first, stopped with
+# its files staged, removes the folder it made (empty); the second then makes it again once it has the month, and
+# stages its files there (where it is stopped too). It found no folder and failed (exit 3, "cannot write").
+for _ in $(seq 300); do
+	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-invoice'")" = 0 ] && break
+	sleep 0.1
+done
+: >"$TMP/bg.err"
+: >"$TMP/bg2.err"
+PB_TEST_PAUSE=invoice-staged "$PBV" --month 2026-10 --issue --out "$TMP/made-by-two" >/dev/null 2>"$TMP/bg.err" &
+bg=$!
+second="the first did not pause: $(cat "$TMP/bg.err")"
+if pause_at $bg "$TMP/bg.err" invoice-staged; then
+	PB_TEST_PAUSE=invoice-staged "$PBV" --month 2026-10 --issue --out "$TMP/made-by-two" >/dev/null 2>"$TMP/bg2.err" &
+	bg2=$!
+	waits_for_lock pb-invoice
+	kill -TERM $bg
+	second=staged
+	pause_at $bg2 "$TMP/bg2.err" invoice-staged || second=$(cat "$TMP/bg2.err")
+	kill -TERM $bg2 2>/dev/null
+	wait $bg2
+fi
+wait $bg
+check "two issues into a folder they make, the first stopped: the second makes it again and stages its files there" \
+	"staged|not there|0" \
+	"$second|$([ -e "$TMP/made-by-two" ] && echo there || echo 'not there')|$(pb_sql "SELECT count(*) FROM pb.invoice")"
 cur 2026-10 "$TMP/oct-race/cur.csv" "100000000001 Usage 9 100 100 EC2"
 : >"$TMP/ing.err"
 PB_TEST_PAUSE=commit "$PBI" --format aws-cur --no-progress --final "$TMP/oct-race/cur.csv" >/dev/null 2>"$TMP/ing.err" &
