@@ -79,15 +79,20 @@ struct line {
 	double level, slope, se_level, se_slope, sigma;
 };
 
-/* What the forecast of one series works with; index t is the day first_day + t. */
+/*
+ * What the forecast of one series works with; index t is the day first_day + t. Amounts are in units of scale, a
+ * day of the window (see scale_of): a constant series is then days of exactly 1, whose forecast is exactly 1 a day.
+ */
 struct model {
-	int n;	      /* days in the window */
-	int a;	      /* the first day with usage */
-	int s;	      /* the first day of the current level (after the last changepoint) */
-	int horizon;  /* days after as_of in the month */
-	int dow0;     /* day of the week of day 0, 0 = Monday */
-	double floor; /* usage at or below this counts as none */
-	double top;   /* the largest day of the window */
+	pb_money scale_money; /* the scale, exactly */
+	double scale;	      /* the same as a double */
+	int n;		      /* days in the window */
+	int a;		      /* the first day with usage */
+	int s;		      /* the first day of the current level (after the last changepoint) */
+	int horizon;	      /* days after as_of in the month */
+	int dow0;	      /* day of the week of day 0, 0 = Monday */
+	double floor;	      /* usage at or below this counts as none */
+	double top;	      /* the largest day of the window */
 	double x[MAXD], z[MAXD], u[MAXD], uc[MAXD], seg[MAXD];
 	unsigned char outlier[MAXD];
 	double d[7];  /* day-of-week factors, log scale, mean 0 */
@@ -126,11 +131,66 @@ static int money_from_double(double v, pb_money *out)
 	return PB_ESTIMATE_OK;
 }
 
+/*
+ * a times n (n >= 0, a number of days of a, in the units of the model), in decimal: n through its 15 significant
+ * digits (the 16th and 17th of a double are the noise of its arithmetic), the product exact, rounded to 18
+ * places. A forecast of exactly 21 days of a is 21 times a to the last digit, whatever a's size.
+ */
+static int times(pb_money a, double n, pb_money *out)
+{
+	struct pb_decimal f[2];
+	double digits;
+	int e;
+
+	if (!isfinite(n) || n < 0 || n >= 1e300)
+		return PB_ESTIMATE_ERR_RANGE;
+	if (n == 0) {
+		*out = PB_MONEY_ZERO;
+		return PB_ESTIMATE_OK;
+	}
+	e = (int)floor(log10(n)) - 14;
+	/* 10^k is exact in a double up to k = 22; below 10^-8 days its rounding may move the 15th digit by one. */
+	digits = e < 0 ? n * pow(10, -e) : n / pow(10, e);
+	f[0] = pb_decimal_from_money(a);
+	f[1].mant = (unsigned __int128)llround(digits);
+	f[1].exp = e;
+	f[1].neg = 0;
+	if (pb_decimal_product(f, 2, 1, out, NULL) < 0)
+		return PB_ESTIMATE_ERR_RANGE;
+	return PB_ESTIMATE_OK;
+}
+
 static int cmp_double(const void *pa, const void *pb)
 {
 	double a = *(const double *)pa, b = *(const double *)pb;
 
 	return (a > b) - (a < b);
+}
+
+static int cmp_money(const void *pa, const void *pb)
+{
+	return pb_money_cmp(*(const pb_money *)pa, *(const pb_money *)pb);
+}
+
+/*
+ * The unit the model counts amounts in: the median of the window's positive days (the lower of the middle two of
+ * an even count), an amount the series had, exactly; one unit when no day was positive. Divided by it, the days
+ * of a constant series are exactly 1 and their logarithms exactly 0, so its forecast is a whole number of days,
+ * which times() turns back into money exactly: the logarithm of a day of 10^12 and its exponential lost
+ * hundredths of a cent each.
+ */
+static pb_money scale_of(const struct pb_estimate_series *s)
+{
+	pb_money pos[MAXD];
+	size_t n = 0;
+
+	for (size_t t = 0; t < s->ndays; t++)
+		if (pb_money_cmp(s->recurring[t], PB_MONEY_ZERO) > 0)
+			pos[n++] = s->recurring[t];
+	if (n == 0)
+		return PB_MONEY_ONE;
+	qsort(pos, n, sizeof(*pos), cmp_money);
+	return pos[(n - 1) / 2];
 }
 
 /*
@@ -692,13 +752,15 @@ static double spike(const struct model *m, uint64_t *st)
 }
 
 /*
- * The projection of the days after as_of (*point), and intervals from its simulated distribution: q[0] and
- * q[3] bound the shortest interval holding 90 % of the simulated totals, q[1] and q[2] 80 %. A total with a
- * long upper tail (spikes) gets a shorter interval so than with equal tails, and no less often right.
+ * The projection of the recurring days after as_of (*point, in units of the scale, without the parts), and
+ * intervals from its simulated distribution (amounts, the parts in): q[0] and q[3] bound the shortest interval
+ * holding 90 % of the simulated totals, q[1] and q[2] 80 %. A total with a long upper tail (spikes) gets a
+ * shorter interval so than with equal tails, and no less often right.
  */
 static void project(const struct model *m, double *point, double q[4])
 {
 	double base[32], sims[NSIM], sd = sqrt(m->log_var) * tuning.widen, cap = MAX_DAY_FACTOR * m->top;
+	double parts = m->parts / m->scale;
 	uint64_t st = 0x5eed5eed5eedULL;
 	int h, k, H = m->horizon;
 
@@ -726,13 +788,14 @@ static void project(const struct model *m, double *point, double q[4])
 				tot += m->oneoffs[rng_below(&st, m->noneoffs)];
 		}
 		if (m->parts > 0)
-			tot += m->parts * exp(m->parts_sd * rng_gauss(&st));
+			tot += parts * exp(m->parts_sd * rng_gauss(&st));
 		sims[k] = tot;
 	}
-	*point += m->parts;
 	sort_draws(sims);
 	shortest(sims, 0.90, &q[0], &q[3]);
 	shortest(sims, 0.80, &q[1], &q[2]);
+	for (k = 0; k < 4; k++)
+		q[k] *= m->scale;
 }
 
 /*
@@ -758,14 +821,15 @@ static void short_level(struct model *m)
 	m->dof = 200;
 }
 
-static int set_figures(const struct pb_estimate_series *s, double point, const double q[4], struct pb_estimate *out)
+/* The figures: the month to date plus the projection (point, exact) and plus each bound of the intervals (q). */
+static int set_figures(const struct pb_estimate_series *s, pb_money point, const double q[4], struct pb_estimate *out)
 {
-	pb_money v[5], r[5], mtd = s->month_to_date;
-	double d[5] = {point, q[1], q[2], q[0], q[3]};
+	pb_money v[5] = {point}, r[5], mtd = s->month_to_date;
+	double d[5] = {0, q[1], q[2], q[0], q[3]};
 	int i, rc;
 
 	for (i = 0; i < 5; i++) {
-		rc = money_from_double(d[i], &v[i]);
+		rc = i == 0 ? PB_ESTIMATE_OK : money_from_double(d[i], &v[i]);
 		if (rc == 0)
 			rc = pb_money_add(mtd, v[i], &v[i]) < 0 ? PB_ESTIMATE_ERR_RANGE : 0;
 		if (rc == 0)
@@ -811,7 +875,8 @@ static int check_series(const struct pb_estimate_series *s, int32_t *month_end)
 }
 
 /*
- * Reads the series into m: the days as doubles, the first day with usage, the log series, the one-offs.
+ * Reads the series into m: the days as doubles in units of the scale, the first day with usage, the log series,
+ * the one-offs.
  * Returns 0 when there is no usage to project.
  */
 static int prepare(const struct pb_estimate_series *s, int32_t month_end, const double *steady, struct model *m)
@@ -822,12 +887,14 @@ static int prepare(const struct pb_estimate_series *s, int32_t month_end, const 
 	memset(m, 0, sizeof(*m));
 	m->parts = parts;
 	m->parts_sd = parts_sd;
+	m->scale_money = scale_of(s);
+	m->scale = money_to_double(m->scale_money);
 	m->n = (int)s->ndays;
 	m->horizon = month_end - s->as_of;
 	m->dow0 = (int)(((s->first_day + 3) % 7 + 7) % 7);
 	m->a = -1;
 	for (t = 0; t < m->n; t++) {
-		m->x[t] = steady[t];
+		m->x[t] = steady[t] / m->scale;
 		if (m->x[t] > 0 && m->a < 0)
 			m->a = t;
 		if (m->x[t] > 0)
@@ -835,7 +902,7 @@ static int prepare(const struct pb_estimate_series *s, int32_t month_end, const 
 		if (m->x[t] > m->top)
 			m->top = m->x[t];
 		if (s->oneoff && !pb_money_is_zero(s->oneoff[t]))
-			m->oneoffs[m->noneoffs++] = money_to_double(s->oneoff[t]);
+			m->oneoffs[m->noneoffs++] = money_to_double(s->oneoff[t]) / m->scale;
 	}
 	if (m->a < 0)
 		return 0;
@@ -870,7 +937,8 @@ static int no_usage(const struct pb_estimate_series *s, const struct model *m, s
 {
 	static const double none[4] = {0, 0, 0, 0};
 	struct pb_estimate_series spent = *s;
-	double sims[NSIM], q[4], point = m->parts;
+	double sims[NSIM], q[4];
+	pb_money point;
 	uint64_t st = 0x5eed5eed5eedULL;
 	int k;
 
@@ -878,7 +946,9 @@ static int no_usage(const struct pb_estimate_series *s, const struct model *m, s
 		return PB_ESTIMATE_ERR_RANGE;
 	out->method = "no-usage";
 	if (m->parts <= 0)
-		return set_figures(&spent, 0, none, out);
+		return set_figures(&spent, PB_MONEY_ZERO, none, out);
+	if (money_from_double(m->parts, &point) < 0)
+		return PB_ESTIMATE_ERR_RANGE;
 	out->method = "links";
 	for (k = 0; k < NSIM; k++)
 		sims[k] = m->parts * exp(m->parts_sd * rng_gauss(&st));
@@ -964,7 +1034,7 @@ int pb_estimate_compute(const struct pb_estimate_series *s, struct pb_estimate *
 	struct pb_estimate_series steady_s = *s;
 	struct model m;
 	double point = 0, q[4], steady[MAXD];
-	pb_money spent_parts;
+	pb_money spent_parts, proj, parts;
 	int32_t month_end;
 	int rc, t;
 
@@ -973,7 +1043,7 @@ int pb_estimate_compute(const struct pb_estimate_series *s, struct pb_estimate *
 		return rc;
 	if (s->final || s->as_of == month_end) {
 		out->method = "final";
-		return set_figures(s, 0, none, out);
+		return set_figures(s, PB_MONEY_ZERO, none, out);
 	}
 	rc = take_parts(s, month_end, steady, &m, &spent_parts, &steady_s.partial);
 	if (rc < 0)
@@ -1002,5 +1072,9 @@ int pb_estimate_compute(const struct pb_estimate_series *s, struct pb_estimate *
 		out->method = m.weekly ? "weekly" : "level";
 	}
 	project(&m, &point, q);
-	return set_figures(&steady_s, point, q, out);
+	/* The recurring days' projection in decimal (times), the parts' added to it. */
+	if (times(m.scale_money, point, &proj) < 0 || money_from_double(m.parts, &parts) < 0 ||
+	    pb_money_add(proj, parts, &proj) < 0)
+		return PB_ESTIMATE_ERR_RANGE;
+	return set_figures(&steady_s, proj, q, out);
 }
