@@ -55,10 +55,11 @@
 #define SPIKE_PRIOR_SIZE 5.0
 #define SPIKE_PRIOR_SPREAD 0.8
 /*
- * A simulated day is at most this many times the largest day of the window: a spike's size is relative to the
- * level it stood out from, and one drawn from an earlier, far lower level (a workload that ran in bursts and now
- * runs every day) would otherwise make days of 10^6 times anything the series had, up to totals beyond the range
- * of amounts; a level error of a wild series likewise.
+ * A projected day, expected or simulated, is at most this many times the largest day of the window: a spike's size
+ * is relative to the level it stood out from, and one drawn from an earlier, far lower level (a workload that ran in
+ * bursts and now runs every day) would otherwise make days of 10^6 times anything the series had, up to totals
+ * beyond the range of amounts; a level error of a wild series likewise, and a weekday factor of a weekday that
+ * stood far above its week.
  */
 #define MAX_DAY_FACTOR 100.0
 /* A rate is drawn as if from this many days at least: a few days without a spike say little about spikes. */
@@ -767,6 +768,13 @@ static void project(const struct model *m, double *point, double q[4])
 	*point = 0;
 	for (h = 1; h <= H; h++) {
 		base[h] = exp(day_forecast(m, &m->line, m->n - 1, h) + pow(m->ar, h) * m->last_res);
+		/*
+		 * The expected day is cut as a simulated one is: a weekday factor learnt from a weekday that stood
+		 * far above its week, on a level that rose to it since, would otherwise make that weekday a million
+		 * times anything the series had, far above every simulated total, or beyond the range of amounts.
+		 */
+		if (!(base[h] < cap))
+			base[h] = cap;
 		*point += base[h];
 	}
 	for (k = 0; k < NSIM; k++) {

@@ -228,6 +228,31 @@ est --as-of 2026-03-15 wild.csv
 check "bursts of 10^9 on 0.000001 a day: exit 0, intervals of at most 100 times the largest day" \
 	"0||wild,2026-03,2026-03-15,15000000000,31000000000.00,31000000000.00,526092327996.63,31000000000.00,625083387235.72,level" "$RC|$ERR|$(line wild)"
 
+# A workload that ran on Sundays only (0.01 on the other days) and runs every day from the 2nd: Sundays stood 10^6
+# times above their week, and the weekday factor learnt from them made each Sunday to come 10^6 times the level of
+# now. The simulated days were cut at 100 times the largest day, the estimate was not: 20,000,290,000, far above
+# its own intervals, and with 0.000001 and 10^9 (Sundays of 10^24) beyond the range of amounts (exit 1). No
+# projected day is more than 100 times the largest day of the window: 150,000 + 14 x 10,000 + 2 x 1,000,000.
+# sundays SERIES LOW HIGH: the series from 2025-12-01 through 2026-03-15.
+sundays() {
+	python3 -c '
+import datetime, sys
+d = datetime.date(2025, 12, 1)
+while d <= datetime.date(2026, 3, 15):
+    print(f"{sys.argv[1]},{d},Usage,{sys.argv[3] if d.weekday() == 6 or d.day >= 2 and d.month == 3 else sys.argv[2]}")
+    d += datetime.timedelta(days=1)' "$@"
+}
+{
+	echo "series,date,charge_category,amount"
+	sundays sundays 0.01 10000
+	sundays wilder 0.000001 1000000000
+} >"$TMP/sundays.csv"
+est --as-of 2026-03-15 sundays.csv
+check "Sundays only, then every day: no day of the estimate above 100 times the largest day" \
+	"0||150000,2290000.00,weekly|15000000000,229000000000.00,weekly" \
+	"$RC|$ERR|$(col sundays 4),$(col sundays 5),$(col sundays 10)|$(col wilder 4),$(col wilder 5),$(col wilder 10)"
+ordered "Sundays only, then every day: the estimate within its intervals" sundays
+
 # ---- a final month --------------------------------------------------------------------------------------
 
 est --as-of 2026-03-10 --final purchase.csv
