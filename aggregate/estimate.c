@@ -660,7 +660,8 @@ static double day_forecast(const struct model *m, const struct line *l, int o, i
  * Residuals around the line: their autocorrelation and the last one (a correlated deviation persists a
  * little into the next days), the mean of their exponential over the ordinary days of the current level
  * (smear: it turns that level's log forecast back into amounts, so an earlier level's spread says nothing of
- * it), and the outlier days' ones, which the simulation draws as spikes.
+ * it), and the outlier days' ones, which the simulation draws as spikes (those of an earlier level relative to
+ * it, unless far above it: see below).
  */
 static void residuals(struct model *m)
 {
@@ -674,6 +675,17 @@ static void residuals(struct model *m)
 
 		m->npool++;
 		if (m->outlier[t]) {
+			double now = m->u[t] - m->line.level;
+
+			/*
+			 * A spike of more than MAX_DAY_FACTOR times the earlier level it stood out from is drawn at its
+			 * size against the level of now, when that is smaller: bursts of a workload that now runs every
+			 * day were spikes of 10^15 times the days around them, which only the cap cut, at every fourth
+			 * simulated day; against the level of now they are usual days. A smaller spike keeps its size:
+			 * spikes that scale with the level (those of bench/estimate.sh) would be drawn too small.
+			 */
+			if (t < m->s && r > log(MAX_DAY_FACTOR) && now < r)
+				r = now;
 			m->spikes[m->nspikes++] = r;
 			prev_ok = 0;
 			continue;

@@ -390,8 +390,9 @@ static uint64_t below(uint64_t n)
 
 /*
  * Series of every shape made up at random (late starts, zeros, spikes, negative days, steps, tiny and huge
- * amounts): the figures come back ordered, rounded to the minor unit, the same twice, and the estimate is at
- * least the month-to-date when no day is negative.
+ * amounts): the figures come back ordered, rounded to the minor unit, the same twice, no figure above the
+ * month-to-date plus the days left at 100 times the largest day (one more for the rounding), and none below
+ * the month-to-date when no day is negative.
  */
 static void test_random_series(void **state)
 {
@@ -401,10 +402,13 @@ static void test_random_series(void **state)
 
 	(void)state;
 	for (int k = 0; k < 300; k++) {
-		long long base = 1 + (long long)below(1000000), c;
-		int start = (int)below(PB_ESTIMATE_MAX_DAYS), step = (int)below(PB_ESTIMATE_MAX_DAYS), negative = 0;
+		long long base = 1 + (long long)below(1000000), c, top = 0;
+		pb_money most;
+		int as_of, start = (int)below(PB_ESTIMATE_MAX_DAYS), step = (int)below(PB_ESTIMATE_MAX_DAYS),
+			   negative = 0;
 
-		setup_series(&f, 1 + (int)below(31));
+		as_of = 1 + (int)below(31);
+		setup_series(&f, as_of);
 		f.s.minor_unit = (int)below(5);
 		f.s.month_to_date = PB_MONEY_ZERO;
 		for (size_t i = 0; i < f.s.ndays; i++) {
@@ -420,6 +424,8 @@ static void test_random_series(void **state)
 				negative = 1;
 			}
 			f.days[i] = cents(c);
+			if (c > top)
+				top = c;
 			if (f.s.first_day + (int32_t)i >= f.s.month_start)
 				assert_int_equal(pb_money_add(f.s.month_to_date, f.days[i], &f.s.month_to_date), 0);
 		}
@@ -430,9 +436,11 @@ static void test_random_series(void **state)
 			    pb_money_cmp(e.high90, again.high90) == 0 && strcmp(e.method, again.method) == 0);
 		assert_int_equal(pb_money_round(e.estimate, f.s.minor_unit, &rounded), 0);
 		assert_int_equal(pb_money_cmp(rounded, e.estimate), 0);
+		assert_int_equal(pb_money_add(f.s.month_to_date, cents((31 - as_of) * 100 * top + 100), &most), 0);
+		assert_true(pb_money_cmp(e.high90, most) <= 0);
 		if (!negative) {
 			assert_int_equal(pb_money_round(f.s.month_to_date, f.s.minor_unit, &rounded), 0);
-			assert_true(pb_money_cmp(e.estimate, rounded) >= 0);
+			assert_true(pb_money_cmp(e.low90, rounded) >= 0);
 		}
 	}
 }
