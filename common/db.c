@@ -13,10 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "date.h"
 #include "interrupt.h"
 #include "migrations.h"
 #include "progress.h"
 #include "sha256.h"
+#include "testhook.h"
 
 #include "banned.h"
 
@@ -1139,6 +1141,26 @@ where:
 			    PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return 0;
+}
+
+int pb_db_today(PGconn *conn, int32_t *day, struct pb_buf *err)
+{
+	PGresult *res;
+	int ret = 0;
+
+	if (pb_test_today(day))
+		return 0;
+	res = pb_db_query(conn, "SELECT (now() AT TIME ZONE 'UTC')::date::text", 0, NULL, err);
+	if (!res)
+		return -1;
+	if (PQntuples(res) != 1 || pb_date_parse_day(PQgetvalue(res, 0, 0), day) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "the database server's date '%s' is not a date YYYY-MM-DD",
+			    PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "");
+		ret = -1;
+	}
+	PQclear(res);
+	return ret;
 }
 
 int pb_db_check_schema(PGconn *conn, struct pb_buf *err)

@@ -29,17 +29,16 @@ void pb_test_pause(const char *where)
 		nanosleep(&tenth, NULL);
 }
 
-int32_t pb_test_today(void)
+int pb_test_today(int32_t *day)
 {
 	const char *set = getenv("PB_TEST_TODAY");
-	int32_t day;
 
-	if (set && *set) {
-		if (pb_date_parse_day(set, &day) == 0)
-			return day;
-		pb_warning("PB_TEST_TODAY '%s' is not a date YYYY-MM-DD: the clock's day is taken", set);
-	}
-	return (int32_t)(time(NULL) / 86400);
+	if (!set || !*set)
+		return 0;
+	if (pb_date_parse_day(set, day) == 0)
+		return 1;
+	pb_warning("PB_TEST_TODAY '%s' is not a date YYYY-MM-DD: today is taken from the clock", set);
+	return 0;
 }
 #else
 void pb_test_pause(const char *where)
@@ -47,8 +46,9 @@ void pb_test_pause(const char *where)
 	(void)where;
 }
 
-int32_t pb_test_today(void)
+int pb_test_today(int32_t *day)
 {
-	return (int32_t)(time(NULL) / 86400);
+	(void)day;
+	return 0;
 }
 #endif

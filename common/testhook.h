@@ -14,10 +14,10 @@
 void pb_test_pause(const char *where);
 
 /*
- * Today, UTC, as a day number (days since 1970-01-01): the clock's, or in the development and test build
- * (PB_TEST_HOOKS) PB_TEST_TODAY's when it is set to a date YYYY-MM-DD, so that a test of what depends on today sets it
- * itself. A release build reads the clock alone.
+ * In the development and test build (PB_TEST_HOOKS), PB_TEST_TODAY set to a date YYYY-MM-DD stands for today (UTC,
+ * see pb_db_today), so that a test of what depends on today sets it itself: 1 with that day in day, else 0. A release
+ * build always returns 0.
  */
-int32_t pb_test_today(void);
+int pb_test_today(int32_t *day);
 
 #endif

@@ -58,6 +58,7 @@ struct run {
 	struct pb_listprice *prices;
 	char *source;
 	int bad_first; /* the first line item is bad: the read reports, nothing else is done */
+	int32_t today; /* today, UTC, by the database server's clock (pb_db_today), once connected */
 	/* PB_INGEST_TIMING: nanoseconds per phase of the run, then of the store's commit. */
 	int64_t ns[RUN_NPHASES + PB_STORE_NPHASES];
 	struct timespec t;
@@ -410,6 +411,15 @@ static int open_prices(struct run *run)
 	return 0;
 }
 
+/* The last day of the month that starts on day month. */
+static int32_t month_last_day(int32_t month)
+{
+	int y, m, d;
+
+	pb_date_to_ymd(month, &y, &m, &d);
+	return (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
+}
+
 /* Connects, checks the schema, and takes the import's lock. Returns 0, 1 when there is nothing to do, or an error. */
 static int store_open(struct run *run)
 {
@@ -419,7 +429,7 @@ static int store_open(struct run *run)
 	int rc, ret = 0;
 
 	run->conn = pb_db_connect("pb-ingest", &err);
-	if (!run->conn || pb_db_check_schema(run->conn, &err) < 0) {
+	if (!run->conn || pb_db_check_schema(run->conn, &err) < 0 || pb_db_today(run->conn, &run->today, &err) < 0) {
 		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
@@ -632,6 +642,44 @@ static const char *walk_error(void *ctx)
 	return w->rc == PB_MONEY_ERR_RANGE ? "sum out of range" : "out of memory";
 }
 
+/*
+ * Whether the data say they are the month's final data: an AWS report with an invoice id on every line, a Partner
+ * Center invoice's billed usage. Not while the month runs (today, by the database server's clock, on or before its
+ * last day, as for --final): such data hold none of the days after they were made, so they are stored as not final,
+ * with a warning naming the file (or the invoice) and the day the month ends.
+ */
+static int final_by_data(const struct run *run)
+{
+	int aws = run->opt.kind == PB_FORMAT_AWS_CUR && run->read.lines > 0 && run->read.no_invoice == 0;
+	int pc = run->opt.kind == PB_FORMAT_PARTNER_CENTER && run->opt.invoice && !run->o->nfiles;
+	int32_t last = month_last_day(run->read.month);
+	char month_s[11], last_s[11], today_s[11];
+	char *shown;
+
+	if (!aws && !pc)
+		return 0;
+	if (run->today > last)
+		return 1;
+	pb_date_format(run->read.month, month_s);
+	pb_date_format(last, last_s);
+	pb_date_format(run->today, today_s);
+	if (pc) {
+		pb_warning(
+			"Partner Center invoice %s marks %.7s final (its billed usage), but the month has not ended: "
+			"it ends on %s (UTC; today is %s by the database server's clock); stored as not final",
+			run->opt.invoice, month_s, last_s, today_s);
+		return 0;
+	}
+	/* The delivery's manifest, else the first file. */
+	shown = pb_url_redact(run->man.url ? run->man.url : run->files[0]);
+	pb_warning(
+		"%s: the report marks %.7s final (an invoice id on every line), but the month has not ended: it ends "
+		"on %s (UTC; today is %s by the database server's clock); stored as not final",
+		shown ? shown : "?", month_s, last_s, today_s);
+	free(shown);
+	return 0;
+}
+
 /* Commits the import and says what it holds. */
 static int store_close(struct run *run)
 {
@@ -645,12 +693,10 @@ static int store_close(struct run *run)
 	int rc;
 
 	/*
-	 * Final: an AWS report with an invoice id on every line, a Partner Center invoice's billed usage, or
-	 * what --final declares (an Azure export made after its billing period closed).
+	 * Final: what --final declares (an Azure export made after its billing period closed), or, once the month is
+	 * over, an AWS report with an invoice id on every line or a Partner Center invoice's billed usage.
 	 */
-	im->final = run->opt.final ||
-		    (run->opt.kind == PB_FORMAT_AWS_CUR && run->read.lines > 0 && run->read.no_invoice == 0) ||
-		    (run->opt.kind == PB_FORMAT_PARTNER_CENTER && run->opt.invoice && !run->o->nfiles);
+	im->final = run->opt.final || final_by_data(run);
 	im->names = pb_reduce_sorted(run->read.names, &im->nnames);
 	rc = im->names ? pb_read_walk_start(&run->read, &w.walks) : PB_REDUCE_ERR_NOMEM;
 	mark(run, RUN_SORT);
@@ -755,12 +801,14 @@ static int check_files(const char *const *files, size_t n)
  */
 static int check_final_month(const struct pb_ingest_options *o, int32_t month, const char *file)
 {
-	int32_t today = pb_test_today(), last;
+	int32_t today, last;
 	char first_s[11], last_s[11], *shown;
 	int y, m, d;
 
 	if (!o->final || !month)
 		return 0;
+	if (!pb_test_today(&today))
+		today = (int32_t)(time(NULL) / 86400);
 	pb_date_to_ymd(month, &y, &m, &d);
 	last = (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
 	if (today > last)

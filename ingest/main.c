@@ -114,7 +114,7 @@ static void usage(FILE *out)
 		"  --allow-empty        an export without line items may replace an import that had some\n"
 		"  --allow-not-final    a delivery that is not final may replace the month's final import\n"
 		"  --final              the files are the month's final data (AWS reports with an invoice id\n"
-		"                       on every line and Partner Center invoices are final by themselves)\n"
+		"                       on every line and Partner Center invoices are, once their month is over)\n"
 		"  --tag-keys K1,K2     record the resource tags with these keys (* for all; default: the keys\n"
 		"                       the mapping rules read)\n"
 		"  --rules FILE         the mapping rules whose tag keys are recorded (default: $PB_MAPPING_RULES,\n"

@@ -1024,8 +1024,8 @@ check "an issued month's report after a new pair of rates: its accounts in the s
 
 # ---- a month that has not ended ----------------------------------------------------------------------------------
 # Its sources final (an AWS report with an invoice id on every line, an Azure export declared final) and a run as of
-# its last day: still not final, as its days to come are not in it. Refused unless forced, like data not final. (The
-# Azure export is stored final on a day after January 2099, the only day pb-ingest takes --final for it.)
+# its last day: still not final, as its days to come are not in it. Refused unless forced, like data not final. (Both
+# are stored on a day after January 2099: pb-ingest takes --final, and an AWS report's invoice ids, as final only then.)
 mkdir -p "$TMP/fut-aws" "$TMP/fut-azure"
 {
 	echo "$H,bill_invoice_id"
@@ -1034,7 +1034,7 @@ mkdir -p "$TMP/fut-aws" "$TMP/fut-azure"
 printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory' \
 	'6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,01/02/2099,Usage,USD,6,6,1,Virtual Machines' >"$TMP/fut-azure/cost.csv"
 {
-	"$PBI" --format aws-cur --no-progress "$TMP/fut-aws/cur.csv" &&
+	PB_TEST_TODAY=2099-02-01 "$PBI" --format aws-cur --no-progress "$TMP/fut-aws/cur.csv" &&
 		PB_TEST_TODAY=2099-02-01 "$PBI" --format azure-cost --no-progress --final "$TMP/fut-azure/cost.csv" &&
 		"$PBA" --month 2099-01 --as-of 2099-01-31 --detail
 } >"$TMP/fut.log" 2>&1 || notok "ingest and aggregate January 2099" "$(cat "$TMP/fut.log")"

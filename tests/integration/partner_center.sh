@@ -140,6 +140,18 @@ check "unbilled usage of a month whose invoice's billed usage is in: exit 4, nam
 	"$GOT|$(cat "$TMP/err")|$(committed)"
 pb_pc_config "{\"export\": {\"files\": [\"$TMP/b1.json.gz\"]}}"
 
+# An invoice's billed usage is the month's final data, but not while the month runs (today, here a test build's
+# PB_TEST_TODAY, on or before its last day): stored as not final, with a warning naming the invoice and the day the
+# month ends.
+remonth "$FIX/billed-part-00001.json.gz" 2025-01 "$TMP/b-early.json.gz"
+pb_pc_config "{\"export\": {\"files\": [\"$TMP/b-early.json.gz\"]}}"
+run billed-early 0 env PB_TEST_TODAY=2025-01-31 "$PBI" --format partner-center --no-progress --month 2025-01 \
+	--invoice G0EARLY
+check "an invoice's billed usage, its month not ended: stored, not final, one warning naming the invoice" \
+	"0|f|pb-ingest: warning: Partner Center invoice G0EARLY marks 2025-01 final (its billed usage), but the month has not ended: it ends on 2025-01-31 (UTC; today is 2025-01-31 by the database server's clock); stored as not final" \
+	"$GOT|$(pb_sql "SELECT final FROM pb.import WHERE status = 'committed' AND source = 'partner-center:billed:G0EARLY'")|$(grep -v '^pb-ingest: import' "$TMP/err")"
+check "the invoice of a month that is over: final" "t" "$(pb_sql "SELECT final FROM pb.import WHERE id = ${NB:-0}")"
+
 # Unbilled usage stored under one currency's source holds that currency's lines only: a line in another stayed current
 # once that currency's invoice replaced the rest (the Graph export gives one currency; a file given by hand may not).
 gzip -dc "$TMP/u1.json.gz" | sed '2s/"BillingCurrency":"USD"/"BillingCurrency":"EUR"/; 2s/"PricingCurrency":"USD"/"PricingCurrency":"EUR"/' \

@@ -402,6 +402,21 @@ PB_TEST_TODAY=2026-10-01 "$PBI" --format azure-cost --no-progress --final "$TMP/
 check "the same the day after the month's last: stored, final" "0|t|" \
 	"$?|$(pb_sql "SELECT final FROM pb.import WHERE source = 'file://$TMP/early' AND status = 'committed'")|$(cat "$TMP/err")"
 
+# An AWS report with an invoice id on every line says it is the month's final data, but while its month runs (as
+# for --final) it holds none of the days after it was made: stored as not final (so that a month-to-date delivery
+# may still replace it, and pb-invoice does not take the month as final), with a warning naming the file and the
+# day the month ends. The day after that, the same report is final, without a word.
+mkdir -p "$TMP/early-aws"
+printf '%s\n' 'bill_invoice_id,bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost' \
+	'80429999,2026-09-01T00:00:00.000Z,111111111109,Usage,2026-09-03T06:00:00.000Z,USD,8.30,10.00' >"$TMP/early-aws/cur.csv"
+PB_TEST_TODAY=2026-09-30 "$PBI" --format aws-cur --no-progress "$TMP/early-aws/cur.csv" >/dev/null 2>"$TMP/err"
+check "an AWS report with an invoice id on every line, its month not ended: stored, not final, one warning" \
+	"0|f|pb-ingest: warning: $TMP/early-aws/cur.csv: the report marks 2026-09 final (an invoice id on every line), but the month has not ended: it ends on 2026-09-30 (UTC; today is 2026-09-30 by the database server's clock); stored as not final" \
+	"$?|$(pb_sql "SELECT final FROM pb.import WHERE source = 'file://$TMP/early-aws' AND status = 'committed'")|$(cat "$TMP/err")"
+PB_TEST_TODAY=2026-10-01 "$PBI" --format aws-cur --no-progress "$TMP/early-aws/cur.csv" >/dev/null 2>"$TMP/err"
+check "the same report the day after the month's last: final" "0|t|" \
+	"$?|$(pb_sql "SELECT final FROM pb.import WHERE source = 'file://$TMP/early-aws' AND status = 'committed'")|$(cat "$TMP/err")"
+
 # At commit, the partner accounts the new import shares with another current import are reported, and only
 # those: an import that shares none warns of nothing, whatever other imports of the month overlap.
 mkdir -p "$TMP/ov"
