@@ -196,10 +196,11 @@ int pb_db_copy_send(PGconn *conn, struct pb_buf *rows, struct pb_buf *err);
 int pb_db_copy_end(PGconn *conn, int ok, uint64_t *count, struct pb_buf *err);
 
 /*
- * Today, UTC, as a day number (days since 1970-01-01), by the database server's clock: the clock that stamps what is
- * stored (pb.import.started_at, which pb-invoice --issue compares with the end of an import's month), whatever the
- * clock of the machine a program runs on says. In the development and test build, PB_TEST_TODAY (see pb_test_today)
- * stands for it. Returns 0, or -1 with err set.
+ * Today, UTC, as a day number (days since 1970-01-01), by the database server's clock: the one source of today for
+ * the checks that guard stored data (pb-ingest --final and the final marks of AWS reports and Partner Center
+ * invoices, pb-invoice --issue), the clock that also stamps what is stored (pb.import.started_at), whatever the clock
+ * of the machine a program runs on says. In the development and test build, PB_TEST_TODAY (see pb_test_today) stands
+ * for it. Returns 0, or -1 with err set.
  */
 int pb_db_today(PGconn *conn, int32_t *day, struct pb_buf *err);
 

@@ -420,6 +420,32 @@ static int32_t month_last_day(int32_t month)
 	return (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
 }
 
+/*
+ * --final for a month that has not ended (today, by the database server's clock, on or before its last day) is a
+ * usage error: an export made while its month runs holds none of the days after it, so it is not the month's final
+ * data. The month is --month's, else the first file's first line's (that file is named). Returns 0, or PB_ERR_USAGE
+ * after saying so.
+ */
+static int check_final_month(const struct run *run)
+{
+	int32_t month = run->read.month, last = month_last_day(month);
+	char first_s[11], last_s[11], today_s[11], *shown;
+
+	if (!run->o->final || run->today > last)
+		return 0;
+	pb_date_format(month, first_s);
+	pb_date_format(last, last_s);
+	pb_date_format(run->today, today_s);
+	shown = run->o->month ? NULL : pb_url_redact(run->files[0]);
+	pb_error("%s%s--final: %.7s%s has not ended: the month ends on %s (UTC; today is %s by the database "
+		 "server's clock), and an export made before then holds none of the days after it (store it without "
+		 "--final until the month is over)",
+		 shown ? shown : "", shown ? ": " : "", first_s, run->o->month ? "" : ", the month of its first line,",
+		 last_s, today_s);
+	free(shown);
+	return PB_ERR_USAGE;
+}
+
 /* Connects, checks the schema, and takes the import's lock. Returns 0, 1 when there is nothing to do, or an error. */
 static int store_open(struct run *run)
 {
@@ -432,6 +458,11 @@ static int store_open(struct run *run)
 	if (!run->conn || pb_db_check_schema(run->conn, &err) < 0 || pb_db_today(run->conn, &run->today, &err) < 0) {
 		ret = PB_ERR_DEPENDENCY;
 		goto out;
+	}
+	ret = check_final_month(run);
+	if (ret) {
+		pb_buf_release(&err);
+		return ret; /* said */
 	}
 	im->vendor = pb_format_vendor(run->opt.kind);
 	im->format = pb_format_name(run->opt.kind);
@@ -794,42 +825,11 @@ static int check_files(const char *const *files, size_t n)
 	return rc;
 }
 
-/*
- * --final for a month that has not ended (today, UTC, on or before its last day) is a usage error: an export made
- * while its month runs holds none of the days after it, so it is not the month's final data. file: NULL when the
- * month is --month's, else the file whose first line gave it. Returns 0, or PB_ERR_USAGE after saying so.
- */
-static int check_final_month(const struct pb_ingest_options *o, int32_t month, const char *file)
-{
-	int32_t today, last;
-	char first_s[11], last_s[11], *shown;
-	int y, m, d;
-
-	if (!o->final || !month)
-		return 0;
-	if (!pb_test_today(&today))
-		today = (int32_t)(time(NULL) / 86400);
-	pb_date_to_ymd(month, &y, &m, &d);
-	last = (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
-	if (today > last)
-		return 0;
-	pb_date_format(month, first_s);
-	pb_date_format(last, last_s);
-	shown = file ? pb_url_redact(file) : NULL;
-	pb_error("%s%s--final: %.7s%s has not ended: the month ends on %s (UTC), and an export made before then holds "
-		 "none of the days after it (store it without --final until the month is over)",
-		 shown ? shown : "", shown ? ": " : "", first_s, file ? ", the month of its first line," : "", last_s);
-	free(shown);
-	return PB_ERR_USAGE;
-}
-
 /* Everything before reading: fetch settings, the delivery, the month, the lock. 1: nothing to do. */
 static int prepare(struct run *run)
 {
-	int rc = check_final_month(run->o, run->o->month, NULL);
+	int rc = setup_fetch(run);
 
-	if (rc == 0)
-		rc = setup_fetch(run);
 	/* A summary reads the tags the store would record too, to refuse what the store would refuse. */
 	if (rc == 0)
 		rc = setup_tag_keys(run);
@@ -848,8 +848,6 @@ static int prepare(struct run *run)
 		return PB_ERR_DATA;
 	}
 	rc = find_month(run);
-	if (rc == 0 && !run->o->month && !run->bad_first)
-		rc = check_final_month(run->o, run->read.month, run->files[0]);
 	if (rc || !run->read.store || run->bad_first)
 		return rc;
 	run->source =

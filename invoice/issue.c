@@ -273,25 +273,26 @@ int pb_inv_draft(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 }
 
 /*
- * Whether the month has not ended (today, UTC, is before the next month's first day): 1 with today's date in
- * today, 0, or PB_ERR_DEPENDENCY. Its days to come are in no source, however final its sources say they are.
+ * Whether the month has not ended (today, UTC, by the database server's clock as pb-ingest --final takes it, is on or
+ * before its last day): 1 with today's date in today, 0, or PB_ERR_DEPENDENCY. Its days to come are in no source,
+ * however final its sources say they are.
  */
 static int not_ended(PGconn *conn, const struct issue *s, char today[11], struct pb_buf *err)
 {
-	const char *p[1] = {s->month};
-	PGresult *res;
-	int ret;
+	int32_t day, next;
+	int y, m, d;
 
-	res = pb_db_query(conn,
-			  "SELECT (now() AT TIME ZONE 'UTC')::date::text, ($1::date + interval '1 month')::date > "
-			  "(now() AT TIME ZONE 'UTC')::date",
-			  1, p, err);
-	if (!res)
+	if (pb_db_today(conn, &day, err) < 0)
 		return PB_ERR_DEPENDENCY;
-	snprintf(today, 11, "%s", PQgetvalue(res, 0, 0));
-	ret = PQgetvalue(res, 0, 1)[0] == 't';
-	PQclear(res);
-	return ret;
+	pb_date_format(day, today);
+	if (pb_date_parse_day(s->month, &next) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "'%s' is not a month", s->month);
+		return PB_ERR_DEPENDENCY;
+	}
+	pb_date_to_ymd(next, &y, &m, &d);
+	next = m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1);
+	return day < next;
 }
 
 /*

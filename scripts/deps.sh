@@ -42,6 +42,7 @@ test_pkgs=(
 	clang-format
 	chromium
 	cppcheck
+	faketime
 	libclang-rt-14-dev
 	libcmocka-dev
 	pigz

@@ -1043,6 +1043,13 @@ st=$?
 check "a month that has not ended, its sources final: exit 4, saying so; nothing issued" \
 	"4|pb-invoice: 2099-01 is not final: the month has not ended (today is $(date -u +%F) UTC) (--force --reason TEXT issues it all the same)|0" \
 	"$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2099-01-01'")"
+# Today is the database server's, as for pb-ingest --final (a test build's PB_TEST_TODAY stands for it in both): a day
+# after January 2099, the month is over, but both its sources were stored before it ended.
+PB_TEST_TODAY=2099-02-01 "$PBV" --month 2099-01 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "the same on a day after the month (PB_TEST_TODAY): over, but its sources stored before it ended; exit 4" \
+	"4|pb-invoice: 2099-01 is not final: aws aws-cur from file://$TMP/fut-aws was stored on $(date -u +%F), before the month ended, azure azure-cost from file://$TMP/fut-azure was stored on $(date -u +%F), before the month ended (--force --reason TEXT issues it all the same)|0" \
+	"$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2099-01-01'")"
 # --out DIR was made before the issue was refused, and stayed, empty: a folder of invoices with none in it. The
 # folder this run made goes again when nothing is written into it; one that was there stays.
 mkdir -p "$TMP/fut-out"

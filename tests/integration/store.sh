@@ -384,20 +384,34 @@ check "a final delivery (a restatement) replaces a final import" "0|t,12" "$?|$(
 
 # --final for a month that has not ended: an export made while its month runs holds none of the days after it, yet
 # it was stored as the month's final data (which a month-to-date delivery may then not replace). A usage error
-# (exit 2) at the start, saying when the month ends, before anything is read or stored: with --month, a file that
-# is not there is not even opened; without, the month of the first line decides. Today is set (PB_TEST_TODAY, a
-# test build's): the month's last day is still in it, the next day it is over.
+# (exit 2) once connected, saying when the month ends, before anything is read or stored: with --month, the file
+# is not read; without, the month of the first line decides. Today is the database server's, the clock that
+# stamps what is stored and that pb-invoice --issue takes; here a test build's PB_TEST_TODAY stands for it: the
+# month's last day is still in it, the next day it is over.
 mkdir -p "$TMP/early"
 printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,PayGPrice,Quantity,CostInBillingCurrency' \
 	'22222222-3333-4444-8555-666666666666,09/05/2026,Usage,USD,1,1,1' >"$TMP/early/cost.csv"
-PB_TEST_TODAY=2026-09-30 "$PBI" --format azure-cost --no-progress --final --month 2026-09 "$TMP/early/none.csv" >"$TMP/out" 2>"$TMP/err"
-check "--final --month of a month that has not ended (today its last day): exit 2 saying when it ends, no file opened" \
-	"2||pb-ingest: --final: 2026-09 has not ended: the month ends on 2026-09-30 (UTC), and an export made before then holds none of the days after it (store it without --final until the month is over)" \
+PB_TEST_TODAY=2026-09-30 "$PBI" --format azure-cost --no-progress --final --month 2026-09 "$TMP/early/cost.csv" >"$TMP/out" 2>"$TMP/err"
+check "--final --month of a month that has not ended (today its last day): exit 2 saying when it ends" \
+	"2||pb-ingest: --final: 2026-09 has not ended: the month ends on 2026-09-30 (UTC; today is 2026-09-30 by the database server's clock), and an export made before then holds none of the days after it (store it without --final until the month is over)" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
 PB_TEST_TODAY=2026-09-06 "$PBI" --format azure-cost --no-progress --final "$TMP/early/cost.csv" >"$TMP/out" 2>"$TMP/err"
 check "--final for a file whose first line's month has not ended: exit 2 naming the file, nothing stored" \
-	"2||pb-ingest: $TMP/early/cost.csv: --final: 2026-09, the month of its first line, has not ended: the month ends on 2026-09-30 (UTC), and an export made before then holds none of the days after it (store it without --final until the month is over)|0" \
+	"2||pb-ingest: $TMP/early/cost.csv: --final: 2026-09, the month of its first line, has not ended: the month ends on 2026-09-30 (UTC; today is 2026-09-06 by the database server's clock), and an export made before then holds none of the days after it (store it without --final until the month is over)|0" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'file://$TMP/early'")"
+# The machine's clock is not asked: run with it 45 days ahead of the server's (faketime), --final for the server's
+# month is still refused, as pb-invoice --issue would refuse the month. (ASan runs with faketime preloaded first.)
+SM=$(pb_sql "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM')")
+ST=$(pb_sql "SELECT (now() AT TIME ZONE 'UTC')::date")
+mkdir -p "$TMP/clock"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,PayGPrice,Quantity,CostInBillingCurrency' \
+	"22222222-3333-4444-8555-666666666666,${SM#*-}/01/${SM%-*},Usage,USD,1,1,1" >"$TMP/clock/cost.csv"
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 faketime -f +45d \
+	"$PBI" --format azure-cost --no-progress --final --month "$SM" "$TMP/clock/cost.csv" >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "--final with the machine's clock past the month but not the database server's: exit 2, the server's day" \
+	"2|pb-ingest: --final: $SM has not ended: the month ends on $(date -u -d "$SM-01 +1 month -1 day" +%F) (UTC; today is $ST by the database server's clock), and an export made before then holds none of the days after it (store it without --final until the month is over)|0" \
+	"$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'file://$TMP/clock'")"
 PB_TEST_TODAY=2026-10-01 "$PBI" --format azure-cost --no-progress --final "$TMP/early/cost.csv" >/dev/null 2>"$TMP/err"
 check "the same the day after the month's last: stored, final" "0|t|" \
 	"$?|$(pb_sql "SELECT final FROM pb.import WHERE source = 'file://$TMP/early' AND status = 'committed'")|$(cat "$TMP/err")"
