@@ -224,7 +224,11 @@ static int load_aws_manifest(const struct pb_ingest_options *o, struct pb_manife
 			pb_url_add(&err, url[1]);
 		}
 		pb_error("%s", pb_buf_str(&err));
-		ret = PB_ERR_DEPENDENCY;
+		/*
+		 * A bucket AWS has not written the month's manifest to yet: a dependency, retried. A local folder
+		 * (file://) gets nothing while a retry waits, and its absence is known before connecting: bad input.
+		 */
+		ret = strncmp(o->source, "file://", 7) == 0 ? PB_ERR_DATA : PB_ERR_DEPENDENCY;
 	} else if (rc < 0) {
 		pb_error("%s", pb_buf_str(&err));
 		ret = rc == -3 ? PB_ERR_DEPENDENCY : PB_ERR_DATA;

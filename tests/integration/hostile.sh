@@ -635,6 +635,17 @@ check "pb-prices load of a file that is not there: exit 1, no load recorded" \
 check "pb-ingest of a file that is not there: exit 1, no import recorded" \
 	"1|pb-ingest: cannot open '$TMP/down/none.csv': No such file or directory|0" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'down'")"
+# A report delivery in a local folder (--source file://DIR) without a manifest for the month was exit 3, the status of
+# a bucket AWS has not written yet, which pb-run retries; nothing writes to a local folder while it retries, and its
+# absence is known before connecting: bad input, exit 1, whether the database is up or not, nothing recorded.
+mkdir -p "$TMP/down/rep"
+nm="pb-ingest: no manifest for 2025-06 at file://$TMP/down/rep/20250601-20250701/rep-Manifest.json or file://$TMP/down/rep/metadata/BILLING_PERIOD=2025-06/rep-Manifest.json"
+PB_DATABASE_URL=$down "$PBI" --format aws-cur --no-progress --source "file://$TMP/down/rep" --month 2025-06 >"$TMP/out" 2>"$TMP/err"
+check "pb-ingest --source file://DIR without the month's manifest, the database out of reach: exit 1" "1|$nm" \
+	"$?|$(cat "$TMP/err")"
+"$PBI" --format aws-cur --no-progress --source "file://$TMP/down/rep" --month 2025-06 >"$TMP/out" 2>"$TMP/err"
+check "the same with the database up: exit 1, no import recorded" "1|$nm|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source LIKE 'file://$TMP/down/rep%'")"
 # An export in a folder named with an escape sequence and a tab: the import's source (the folder's URL) went out
 # of 'committed' and --history as it was, and so did the error --history shows of a failed import there (the
 # file it had reached, as a run stopped by SIGTERM between two files records it).
