@@ -191,21 +191,14 @@ static int number_option(struct args *a, int ch, const char *v)
 static char *database_copy;
 
 /*
- * The value of --database, v, a string of the process's arguments: when it holds a password, pb-api keeps a
- * copy and writes the value over with '*', so that ps, which shows every user the command line, no longer
- * shows it (it did until then: PB_DATABASE_URL, in the environment, is the safe way). Returns the value to
- * use, or NULL when memory cannot be had.
+ * The value of --database, v, a string of the process's arguments: when it holds a secret (a password, or a
+ * dbname that is itself a connection string: pb_db_conninfo_secret), pb-api keeps a copy and writes the value over with
+ * '*', so that ps, which shows every user the command line, no longer shows it (it did until then: PB_DATABASE_URL, in
+ * the environment, is the safe way). Returns the value to use, or NULL when memory cannot be had.
  */
 static const char *hide_password(const char *v)
 {
-	PQconninfoOption *opts = PQconninfoParse(v, NULL), *o;
-	int secret = 0;
-
-	for (o = opts; o && o->keyword; o++)
-		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-			secret = 1;
-	PQconninfoFree(opts);
-	if (!secret)
+	if (!pb_db_conninfo_secret(v))
 		return v;
 	free(database_copy);
 	database_copy = strdup(v);

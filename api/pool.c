@@ -251,19 +251,14 @@ static int connect_seconds(const PQconninfoOption *opts, const char *conninfo, s
  */
 static PQconninfoOption *parse_conninfo(const char *conninfo, struct pb_buf *err)
 {
-	char *msg = NULL;
-	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+	PQconninfoOption *opts;
 
-	if (!opts) {
-		pb_db_conninfo_invalid(err, "cannot connect to the database", "--database (or PB_DATABASE_URL)",
-				       conninfo, msg);
-		PQfreemem(msg);
+	if (pb_db_conninfo_check(conninfo, "cannot connect to the database", "--database (or PB_DATABASE_URL)", err) <
+	    0)
 		return NULL;
-	}
-	if (pb_db_uri_garbled(conninfo, err, "cannot connect to the database", "--database (or PB_DATABASE_URL)")) {
-		PQconninfoFree(opts);
-		return NULL;
-	}
+	opts = PQconninfoParse(conninfo, NULL);
+	if (!opts)
+		pb_buf_addstr(err, "cannot connect to the database: out of memory");
 	return opts;
 }
 

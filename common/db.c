@@ -154,7 +154,14 @@ static int plain_word(const char *s, size_t n)
 	return 1;
 }
 
-int pb_db_uri_garbled(const char *conninfo, struct pb_buf *err, const char *what, const char *name)
+/*
+ * Whether conninfo is a URI whose user information holds an '@' or a '/' left as it is (not percent-encoded):
+ * libpq ends the user information at the first '@' or '/', and takes what follows for the host, the port or
+ * the database, whose messages ("could not translate host name", "invalid integer value ... for connection
+ * option \"port\"") then show a part of the password. Told by an '@' in the host or the database's name.
+ * When so, err says so, naming none of it.
+ */
+static int uri_garbled(const char *conninfo, struct pb_buf *err, const char *what, const char *name)
 {
 	const char *p = conninfo, *rest, *end;
 	int bad = 0;
@@ -192,8 +199,13 @@ int pb_db_uri_garbled(const char *conninfo, struct pb_buf *err, const char *what
 	return 1;
 }
 
-void pb_db_conninfo_invalid(struct pb_buf *err, const char *what, const char *name, const char *conninfo,
-			    const char *msg)
+/*
+ * err = "WHAT: NAME is not a valid connection string or URI (MSG): correct it", MSG being libpq's message on
+ * conninfo with each quoted part that is not a plain word shown as "...": libpq quotes the piece it choked on,
+ * which may be the password or the whole string.
+ */
+static void conninfo_invalid(struct pb_buf *err, const char *what, const char *name, const char *conninfo,
+			     const char *msg)
 {
 	const char *p = msg && *msg ? msg : "out of memory", *end, *close;
 	/* Quotes in the string itself: libpq's own cannot be told from them, so all between the outer ones hides. */
@@ -231,6 +243,92 @@ void pb_db_conninfo_invalid(struct pb_buf *err, const char *what, const char *na
 	pb_buf_addstr(err, "): correct it");
 }
 
+/* Whether libpq would take v for a connection string, were it the first dbname of PQconnectdbParams. */
+static int is_conninfo(const char *v)
+{
+	return strncmp(v, "postgresql://", 13) == 0 || strncmp(v, "postgres://", 11) == 0 || strchr(v, '=');
+}
+
+/* The dbname libpq will use with conninfo (parsed as opts): its own, else PGDATABASE's (a service's is unseen). */
+static const char *dbname_of(const PQconninfoOption *opts, const char **from)
+{
+	const char *env = getenv("PGDATABASE");
+
+	*from = NULL;
+	for (; opts->keyword; opts++) {
+		if (strcmp(opts->keyword, "dbname") == 0 && opts->val && *opts->val)
+			return opts->val;
+		if (strcmp(opts->keyword, "service") == 0 && opts->val && *opts->val)
+			return NULL;
+	}
+	if (!env || !*env || getenv("PGSERVICE"))
+		return NULL;
+	*from = "PGDATABASE";
+	return env;
+}
+
+int pb_db_conninfo_check(const char *conninfo, const char *what, const char *name, struct pb_buf *err)
+{
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+	const char *dbname, *from;
+	int ret = -1;
+
+	if (!opts) {
+		conninfo_invalid(err, what, name, conninfo, msg);
+		PQfreemem(msg);
+		return -1;
+	}
+	if (uri_garbled(conninfo, err, what, name))
+		goto out;
+	dbname = dbname_of(opts, &from);
+	if (dbname && is_conninfo(dbname)) {
+		pb_buf_reset(err);
+		if (what)
+			pb_buf_addf(err, "%s: ", what);
+		if (from)
+			pb_buf_addf(err, "%s is a connection string or URI", from);
+		else
+			pb_buf_addf(err, "the dbname of %s is itself a connection string or URI", name);
+		pb_buf_addstr(err,
+			      ", which libpq does not expand but takes for a database's name (the server's messages "
+			      "would show it, a password with it): ");
+		if (from)
+			pb_buf_addstr(err, "set PB_DATABASE_URL to it instead");
+		else
+			pb_buf_addf(err, "give its settings in %s itself", name);
+		goto out;
+	}
+	ret = 0;
+out:
+	PQconninfoFree(opts);
+	return ret;
+}
+
+/* Appends v as a connection string's value: quoted when it is empty or holds a space, a quote or a backslash. */
+static void add_shown_value(struct pb_buf *out, const char *v)
+{
+	if (*v && !strpbrk(v, " \t\n'\\")) {
+		pb_buf_addstr(out, v);
+		return;
+	}
+	add_conn_value(out, v);
+}
+
+void pb_db_dbname_shown(struct pb_buf *out, const char *dbname)
+{
+	if (dbname && is_conninfo(dbname))
+		pb_buf_addstr(out, "***");
+	else
+		pb_buf_addstr(out, dbname ? dbname : "");
+}
+
+/* Whether option o's value is a secret: a password, or a dbname that is a connection string (which may hold one). */
+static int secret_option(const PQconninfoOption *o)
+{
+	return o->val && (strchr(o->dispchar, '*') || (strcmp(o->keyword, "dbname") == 0 && is_conninfo(o->val)));
+}
+
 void pb_db_conninfo_shown(struct pb_buf *out, const char *conninfo)
 {
 	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL), *o;
@@ -241,28 +339,27 @@ void pb_db_conninfo_shown(struct pb_buf *out, const char *conninfo)
 		return;
 	}
 	for (o = opts; o->keyword; o++) {
-		const char *v;
-
 		if (!o->val)
 			continue;
 		pb_buf_addf(out, "%s%s=", n++ ? " " : "", o->keyword);
-		if (strchr(o->dispchar, '*')) {
+		if (secret_option(o))
 			pb_buf_addstr(out, "***");
-			continue;
-		}
-		if (*o->val && !strpbrk(o->val, " \t\n'\\")) {
-			pb_buf_addstr(out, o->val);
-			continue;
-		}
-		pb_buf_addch(out, '\'');
-		for (v = o->val; *v; v++) {
-			if (*v == '\'' || *v == '\\')
-				pb_buf_addch(out, '\\');
-			pb_buf_addch(out, *v);
-		}
-		pb_buf_addch(out, '\'');
+		else
+			add_shown_value(out, o->val);
 	}
 	PQconninfoFree(opts);
+}
+
+int pb_db_conninfo_secret(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL), *o;
+	int yes = 0;
+
+	for (o = opts; o && o->keyword; o++)
+		if (secret_option(o) && *o->val)
+			yes = 1;
+	PQconninfoFree(opts);
+	return yes;
 }
 
 /* Below this many bytes free, the local cluster's disk is full: the server cannot write a session's files. */
@@ -370,19 +467,8 @@ PGconn *pb_db_connect_within(const char *application, int timeout_s, struct pb_b
 
 	if (pb_db_conninfo(&info, err) < 0)
 		goto out;
-	{
-		char *msg = NULL;
-		PQconninfoOption *opts = PQconninfoParse(pb_buf_str(&info), &msg);
-
-		if (!opts)
-			pb_db_conninfo_invalid(err, "cannot connect to the database", "PB_DATABASE_URL",
-					       pb_buf_str(&info), msg);
-		PQconninfoFree(opts);
-		PQfreemem(msg);
-		if (!opts ||
-		    pb_db_uri_garbled(pb_buf_str(&info), err, "cannot connect to the database", "PB_DATABASE_URL"))
-			goto out;
-	}
+	if (pb_db_conninfo_check(pb_buf_str(&info), "cannot connect to the database", "PB_DATABASE_URL", err) < 0)
+		goto out;
 	if (!pb_db_startup_options(pb_buf_str(&info), PB_DB_BATCH_OPTIONS " " PB_DB_QUIET_OPTIONS, &options))
 		keys[3] = NULL;
 	snprintf(timeout, sizeof(timeout), "%d", timeout_s);
@@ -557,11 +643,14 @@ void pb_db_result_message(struct pb_buf *err, const char *what, PGconn *conn, co
 			    "or a member of it, and pb-db migrate needs CREATE on the database)",
 			    PQuser(conn));
 	/* read_only_sql_transaction: no write will pass until the programs are pointed at another server. */
-	if (state && strcmp(state, "25006") == 0)
+	if (state && strcmp(state, "25006") == 0) {
+		pb_buf_addstr(err, " (database ");
+		pb_db_dbname_shown(err, PQdb(conn));
 		pb_buf_addf(err,
-			    " (database %s at %s is read-only: default_transaction_read_only is on for its role or "
-			    "database, or its server is a standby; run against one that takes writes)",
-			    PQdb(conn), PQhost(conn));
+			    " at %s is read-only: default_transaction_read_only is on for its role or database, or its "
+			    "server is a standby; run against one that takes writes)",
+			    PQhost(conn));
+	}
 }
 
 static void set_result_error(struct pb_buf *err, PGconn *conn, PGresult *res)

@@ -20,30 +20,32 @@ int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err);
 const char *pb_db_var_dir(void);
 
 /*
- * Whether conninfo is a URI whose user information holds an '@' or a '/' left as it is (not percent-encoded):
- * libpq ends the user information at the first '@' or '/', and takes what follows for the host, the port or
- * the database, whose messages ("could not translate host name", "invalid integer value ... for connection
- * option \"port\"") then show a part of the password. Told by an '@' in the host or the database's name.
- * When so, err = "WHAT: NAME is not a valid URI (...): correct it" (no "WHAT: " when what is NULL), naming
- * none of it.
+ * Refuses a connection string (conninfo, which NAME names in the message, as "PB_DATABASE_URL") that no retry
+ * mends or whose messages would show a secret: one libpq cannot parse (its message quotes the piece it choked on,
+ * which may be the password: each quoted part that is not a plain word is shown as "..."); a URI whose user
+ * information holds an '@' or a '/' left as it is (libpq ends it there and takes the rest of the password for the
+ * host, the port or the database, which its messages name); and a dbname, its own or else PGDATABASE's, that is
+ * itself a connection string or URI, which libpq does not expand but sends as a database's name, and the server
+ * names in its messages, password and all. Returns 0, or -1 with "WHAT: why...: correct it" in err (no "WHAT: "
+ * when what is NULL), showing none of conninfo.
  */
-int pb_db_uri_garbled(const char *conninfo, struct pb_buf *err, const char *what, const char *name);
-
-/*
- * err = "WHAT: NAME is not a valid connection string or URI (MSG): correct it" (no "WHAT: " when what is
- * NULL), MSG being libpq's message (msg) on conninfo, which it could not parse, with each quoted part that is
- * not a plain word shown as "...": libpq quotes the piece it choked on, which may be the password or the
- * whole string.
- */
-void pb_db_conninfo_invalid(struct pb_buf *err, const char *what, const char *name, const char *conninfo,
-			    const char *msg);
+int pb_db_conninfo_check(const char *conninfo, const char *what, const char *name, struct pb_buf *err);
 
 /*
  * Appends the settings conninfo (a connection string or URI) holds as keyword=value pairs, each secret
- * (password, sslpassword) shown as ***: what a message may show of it. "(not valid)" when libpq cannot
- * parse it.
+ * (password, sslpassword, and a dbname that is itself a connection string) shown as ***: what a message may
+ * show of it. "(not valid)" when libpq cannot parse it. The one way a message shows a connection string.
  */
 void pb_db_conninfo_shown(struct pb_buf *out, const char *conninfo);
+
+/* Appends a database's name (PQdb's) as a message may show it: *** when it is itself a connection string. */
+void pb_db_dbname_shown(struct pb_buf *out, const char *dbname);
+
+/*
+ * Whether conninfo sets a secret that pb_db_conninfo_shown hides (a password, or a dbname that is itself a
+ * connection string, which may hold one): a command line that holds it is to be written over.
+ */
+int pb_db_conninfo_secret(const char *conninfo);
 
 /*
  * Connects with the settings above, naming the program in application_name. Returns a connection

@@ -144,20 +144,17 @@ static void add_setting(struct pb_buf *b, const char *keyword, const char *value
 static int conninfo_to_env(const char *info, struct pb_buf *rest, struct pb_buf *err)
 {
 	PQconninfoOption *opts, *o;
-	char *msg = NULL;
 	int ret = 0;
 
+	/* psql would name the host or the port libpq took from the password, or the dbname that holds one. */
+	if (pb_db_conninfo_check(info, NULL, "PB_DATABASE_URL", err) < 0)
+		return -1;
 	if (!*info)
 		return 0;
-	opts = PQconninfoParse(info, &msg);
+	opts = PQconninfoParse(info, NULL);
 	if (!opts) {
-		pb_db_conninfo_invalid(err, NULL, "PB_DATABASE_URL", info, msg);
-		PQfreemem(msg);
-		return -1;
-	}
-	/* psql would name the host or the port libpq took from the password. */
-	if (pb_db_uri_garbled(info, err, NULL, "PB_DATABASE_URL")) {
-		PQconninfoFree(opts);
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
 		return -1;
 	}
 	for (o = opts; o->keyword && ret == 0; o++) {

@@ -79,10 +79,20 @@ void pb_record_watch(PGconn *conn)
 	setitimer(ITIMER_REAL, &t, NULL);
 }
 
+/* Appends "host 'H', port P, database 'D'" of conn, the database's name as a message may show it. */
+static void add_server(struct pb_buf *err, PGconn *conn)
+{
+	const char *host = PQhost(conn);
+
+	pb_buf_addf(err, "host '%s', port %s, database '", host && *host ? host : "localhost",
+		    PQport(conn) ? PQport(conn) : "");
+	pb_db_dbname_shown(err, PQdb(conn));
+	pb_buf_addch(err, '\'');
+}
+
 int pb_record_unwatch(PGconn *conn, int ret, struct pb_buf *err)
 {
 	struct itimerval off;
-	const char *host = PQhost(conn);
 
 	memset(&off, 0, sizeof(off));
 	setitimer(ITIMER_REAL, &off, NULL);
@@ -95,18 +105,17 @@ int pb_record_unwatch(PGconn *conn, int ret, struct pb_buf *err)
 		char sig[32];
 
 		pb_exec_signal_name(cut_by, sig, sizeof(sig));
-		pb_buf_addf(
-			err,
-			"interrupted by %s while waiting for the database server (host '%s', port %s, database '%s')",
-			sig, host && *host ? host : "localhost", PQport(conn) ? PQport(conn) : "",
-			PQdb(conn) ? PQdb(conn) : "");
+		pb_buf_addf(err, "interrupted by %s while waiting for the database server (", sig);
+		add_server(err, conn);
+		pb_buf_addch(err, ')');
 		return -1;
 	}
-	pb_buf_addf(err,
-		    "the database server (host '%s', port %s, database '%s') did not answer in %d s: it is stopped, "
-		    "hangs or is out of reach (PB_RUN_DB_TIMEOUT sets the wait)",
-		    host && *host ? host : "localhost", PQport(conn) ? PQport(conn) : "", PQdb(conn) ? PQdb(conn) : "",
-		    wait_s());
+	pb_buf_addstr(err, "the database server (");
+	add_server(err, conn);
+	pb_buf_addf(
+		err,
+		") did not answer in %d s: it is stopped, hangs or is out of reach (PB_RUN_DB_TIMEOUT sets the wait)",
+		wait_s());
 	return -1;
 }
 

@@ -118,6 +118,40 @@ check "a database that does not exist: exit 3, named, the password hidden" \
 	"3|pb-db: cannot connect to the database: connection to server on socket \"$SOCK/.s.PGSQL.5432\" failed: FATAL:  database \"nosuch\" does not exist (PB_DATABASE_URL is 'user=pb password=*** dbname=nosuch host=$SOCK': check that its server runs and takes its user, password and database)" \
 	"$?|$(cat "$TMP/err")"
 
+# A dbname that is itself a connection string or URI: libpq does not expand one inside another, but takes it for
+# a database's name, which the messages showed whole, password included: ours ("PB_DATABASE_URL is
+# 'dbname=postgresql://pb:S3cr3t@...'") and the server's ("database ... does not exist"). So too PGDATABASE.
+# Every program refuses it now, showing none of it (pb-db psql with exit 2, the others 3); pb-api also hides such
+# a --database from its command line, as one with a password.
+nested="host=$SOCK port=5432 user=pb dbname=postgresql://pb:S3cr3t@localhost/partnerbill"
+nested_why="the dbname of PB_DATABASE_URL is itself a connection string or URI, which libpq does not expand but takes for a database's name (the server's messages would show it, a password with it): give its settings in PB_DATABASE_URL itself"
+: >"$TMP/nested"
+for cmd in "$PBDB status" "$PBDB psql -X -c SELECT" "$BIN/pb-ingest --history" "$BIN/pb-run --history"; do
+	# shellcheck disable=SC2086 # the program and its arguments
+	PB_DATABASE_URL=$nested $cmd >>"$TMP/nested" 2>&1
+	echo "exit $?" >>"$TMP/nested"
+done
+# (A pb-api that took it would serve on: its time is bounded.)
+timeout 60 "$BIN/pb-api" --port 0 --database "$nested" >>"$TMP/nested" 2>&1
+echo "exit $?" >>"$TMP/nested"
+env -u PB_DATABASE_URL PGHOST="$SOCK" PGDATABASE="postgresql://pb:S3cr3t@localhost/partnerbill" "$BIN/pb-accounts" \
+	list >>"$TMP/nested" 2>&1
+echo "exit $?" >>"$TMP/nested"
+check "a dbname that is a connection string (PB_DATABASE_URL, --database, PGDATABASE): refused unshown by every program" \
+	"pb-db: cannot connect to the database: $nested_why
+exit 3
+pb-db: psql: $nested_why
+exit 2
+pb-ingest: cannot connect to the database: $nested_why
+exit 3
+pb-run: cannot connect to the database: $nested_why
+exit 3
+pb-api: cannot connect to the database: ${nested_why//PB_DATABASE_URL/--database (or PB_DATABASE_URL)}
+exit 3
+pb-accounts: cannot connect to the database: PGDATABASE is a connection string or URI, which libpq does not expand but takes for a database's name (the server's messages would show it, a password with it): set PB_DATABASE_URL to it instead
+exit 3" \
+	"$(cat "$TMP/nested")"
+
 # A URI without user information whose parameters hold a '/' and then an '@' (a socket folder, then a user or an
 # application_name with an '@') is valid: libpq reads no database's name from the parameters. It was refused as
 # one whose password held an '@'. A program connects (and finds the schema not yet migrated), and so does psql.
