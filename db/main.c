@@ -29,7 +29,7 @@ static void usage(FILE *out)
 		     "\n"
 		     "The database is PB_DATABASE_URL when set (any libpq connection string), else the local cluster.\n"
 		     "Exit status: 0 success, 2 usage error, 3 the database or the cluster failed (status: not\n"
-		     "running); psql ends with psql's own exit status.\n");
+		     "running, or a schema the programs refuse); psql ends with psql's own exit status.\n");
 }
 
 /* Says what failed and why (err, released here: run returns at once), and returns code. */
@@ -106,14 +106,14 @@ static int cmd_status(void)
 		if (version < need) {
 			rc = EXIT_DEPENDENCY;
 		} else if (pb_db_check_schema(conn, &err) < 0) {
-			printf("%s\n", pb_buf_str(&err));
+			pb_error("%s", pb_buf_str(&err));
 			rc = EXIT_DEPENDENCY;
 		}
 		/* From the accounts' migration on, the rule against overlapping links must be there. */
 		if (version >= 3 && pb_db_link_rule(conn, &rule, &err) < 0)
 			rc = fail(NULL, &err, EXIT_DEPENDENCY);
 		else if (!rule) {
-			printf("%s\n", PB_DB_LINK_RULE_MISSING);
+			pb_error("%s", PB_DB_LINK_RULE_MISSING);
 			rc = EXIT_DEPENDENCY;
 		}
 	}

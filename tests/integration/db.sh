@@ -320,11 +320,12 @@ PB_DATABASE_URL=$NSU "$BIN/pb-aggregate" --month 2026-10 >"$TMP/out" 2>"$TMP/err
 st=$?
 PB_DATABASE_URL=$NSU "$BIN/pb-accounts" add NS2 --name "No Rule" --country US >"$TMP/out3" 2>&1
 st3=$?
-PB_DATABASE_URL=$NSU "$PBDB" status >"$TMP/out4" 2>&1
+PB_DATABASE_URL=$NSU "$PBDB" status >"$TMP/out4" 2>"$TMP/err4"
 st4=$?
-check "the no-overlap rule dropped: pb-aggregate refuses naming it, pb-accounts runs, status says so" \
-	"4|pb-aggregate: the database lacks pb.partner_account's rule against overlapping links (partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db migrate' to restore it|0|3|the database lacks pb.partner_account's rule against overlapping links (partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db migrate' to restore it" \
-	"$st|$(cat "$TMP/err")|$st3|$st4|$(tail -n 1 "$TMP/out4")"
+# (status says the schema's version on standard output, what is wrong with it on standard error.)
+check "the no-overlap rule dropped: pb-aggregate refuses naming it, pb-accounts runs, status says so on stderr" \
+	"4|pb-aggregate: the database lacks pb.partner_account's rule against overlapping links (partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db migrate' to restore it|0|3|schema version N (these programs need N)|pb-db: the database lacks pb.partner_account's rule against overlapping links (partner_account_no_overlap, dropped with the btree_gist extension?): run 'pb-db migrate' to restore it" \
+	"$st|$(cat "$TMP/err")|$st3|$st4|$(sed 's/[0-9][0-9]*/N/g' "$TMP/out4")|$(cat "$TMP/err4")"
 PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "CREATE SCHEMA otherapp" -c "CREATE EXTENSION btree_gist SCHEMA otherapp" \
 	>/dev/null 2>&1
 PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out2" 2>&1
@@ -381,25 +382,23 @@ PB_DATABASE_URL=$TF "$PBDB" psql -X -q -c "INSERT INTO pb.schema_migrations (ver
 	-c "DELETE FROM pb.schema_migrations WHERE version = 7" -c "DROP TABLE pb.job_step, pb.job_run" >/dev/null 2>&1
 PB_DATABASE_URL=$TF "$PBDB" migrate >"$TMP/out" 2>"$TMP/err"
 st=$?
-PB_DATABASE_URL=$TF "$PBDB" status >"$TMP/out2" 2>&1
+PB_DATABASE_URL=$TF "$PBDB" status >"$TMP/out2" 2>"$TMP/err2"
 st2=$?
 PB_DATABASE_URL=$TF "$BIN/pb-accounts" list >"$TMP/out3" 2>&1
 st3=$?
 newer="the database schema has migration 999_later.sql, which this pb-db does not carry: a newer partnerbill (or another branch) migrated it; run the programs that did"
-check "a migration these programs do not carry: migrate refuses applying nothing, status and the programs refuse, exit 3" \
-	"3||pb-db: $newer (nothing applied)|0|3|schema version 999 (these programs need $NEWEST)
-${newer/this pb-db does/this program does}|3|pb-accounts: ${newer/this pb-db does/this program does}" \
-	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(PB_DATABASE_URL=$TF "$PBDB" psql -X -A -t -c "SELECT count(*) FROM pb.schema_migrations WHERE version = 7")|$st2|$(cat "$TMP/out2")|$st3|$(cat "$TMP/out3")"
+check "a migration these programs do not carry: migrate refuses applying nothing, status (on stderr) and the programs refuse, exit 3" \
+	"3||pb-db: $newer (nothing applied)|0|3|schema version 999 (these programs need $NEWEST)|pb-db: ${newer/this pb-db does/this program does}|3|pb-accounts: ${newer/this pb-db does/this program does}" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(PB_DATABASE_URL=$TF "$PBDB" psql -X -A -t -c "SELECT count(*) FROM pb.schema_migrations WHERE version = 7")|$st2|$(cat "$TMP/out2")|$(cat "$TMP/err2")|$st3|$(cat "$TMP/out3")"
 PB_DATABASE_URL=$TF "$PBDB" psql -X -q -c "DELETE FROM pb.schema_migrations WHERE version = 999" >/dev/null 2>&1
-PB_DATABASE_URL=$TF "$PBDB" status >"$TMP/out2" 2>&1
+PB_DATABASE_URL=$TF "$PBDB" status >"$TMP/out2" 2>"$TMP/err2"
 st2=$?
 PB_DATABASE_URL=$TF "$PBDB" migrate >"$TMP/out" 2>&1
 st=$?
-check "a migration missing below the newest: status says so, exit 3; migrate applies it, status then exits 0" \
-	"3|schema version $NEWEST (these programs need $NEWEST)
-the database schema lacks migration 007_jobs.sql: run 'pb-db migrate'|0|applied 007_jobs.sql
+check "a migration missing below the newest: status says so on stderr, exit 3; migrate applies it, status then exits 0" \
+	"3|schema version $NEWEST (these programs need $NEWEST)|pb-db: the database schema lacks migration 007_jobs.sql: run 'pb-db migrate'|0|applied 007_jobs.sql
 schema at version $NEWEST|0" \
-	"$st2|$(cat "$TMP/out2")|$st|$(cat "$TMP/out")|$(PB_DATABASE_URL=$TF "$PBDB" status >/dev/null 2>&1; echo $?)"
+	"$st2|$(cat "$TMP/out2")|$(cat "$TMP/err2")|$st|$(cat "$TMP/out")|$(PB_DATABASE_URL=$TF "$PBDB" status >/dev/null 2>&1; echo $?)"
 
 # A role granted less than the programs need (here: reading only) gets the server's refusal and what to do;
 # a member of the role that owns schema pb (that ran the migrations) may do everything.
