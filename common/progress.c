@@ -143,30 +143,3 @@ void pb_progress_finish(struct pb_progress *p, const char *label, uint64_t bytes
 	fputc('\n', p->out);
 	fflush(p->out);
 }
-
-static void draw_items(struct pb_progress *p, const char *label, uint64_t done, const char *unit, uint64_t now)
-{
-	if (p->total)
-		fprintf(p->out, "\r%s: %llu of %llu %s%s", label, (unsigned long long)done,
-			(unsigned long long)p->total, unit, plural(p->total));
-	else
-		fprintf(p->out, "\r%s: %llu %s%s", label, (unsigned long long)done, unit, plural(done));
-	drawn(p, done, now);
-}
-
-void pb_progress_items(struct pb_progress *p, const char *label, uint64_t done, const char *unit)
-{
-	uint64_t now;
-
-	if (due(p, &now))
-		draw_items(p, label, done, unit, now);
-}
-
-void pb_progress_items_finish(struct pb_progress *p, const char *label, uint64_t done, const char *unit)
-{
-	if (!p->out || !p->drawn)
-		return;
-	draw_items(p, label, done, unit, pb_now_ms());
-	fputc('\n', p->out);
-	fflush(p->out);
-}

@@ -1,6 +1,6 @@
 /*
- * A one-line progress display on a terminal: bytes, rows and throughput (or items done of a total), with the
- * share done and the time left when the total is known. Nothing is drawn for work that ends within a second.
+ * A one-line progress display on a terminal: bytes, rows and throughput, with the share done and the time left
+ * when the total of bytes is known. Nothing is drawn for work that ends within a second.
  */
 #ifndef PB_PROGRESS_H
 #define PB_PROGRESS_H
@@ -12,7 +12,7 @@ struct pb_progress {
 	FILE *out;	   /* NULL: disabled */
 	uint64_t start_ms; /* monotonic */
 	uint64_t last_ms;
-	uint64_t total;	   /* bytes or items the work comes to, or 0: unknown */
+	uint64_t total;	   /* bytes the work comes to, or 0: unknown */
 	uint64_t quiet_ms; /* nothing is drawn before this much time has passed */
 	const char *unit;  /* what the rows count, in the singular: "row" unless set */
 	int drawn;
@@ -26,15 +26,8 @@ void pb_progress_update(struct pb_progress *p, const char *label, uint64_t bytes
 void pb_progress_finish(struct pb_progress *p, const char *label, uint64_t bytes, uint64_t rows);
 /* What pb_progress_update's rows count, in the singular ("item"): an "s" is added for any count but 1. */
 void pb_progress_set_unit(struct pb_progress *p, const char *unit);
-/* The bytes (or items) the work comes to, for the share done and the time left; 0: unknown. */
+/* The bytes the work comes to, for the share done and the time left; 0: unknown. */
 void pb_progress_set_total(struct pb_progress *p, uint64_t total);
-/*
- * Redraws if enough time has passed: "label: 123 of 4567 UNITs, 2%, 12 s left"; unit in the singular, which
- * the count (the total when known) of 1 keeps.
- */
-void pb_progress_items(struct pb_progress *p, const char *label, uint64_t done, const char *unit);
-/* Ends an items line, if anything was drawn. */
-void pb_progress_items_finish(struct pb_progress *p, const char *label, uint64_t done, const char *unit);
 
 /* "12 s", "3 min 4 s" or "2 h 5 min": the time left when done of total took elapsed_ms; "" if unknown. */
 void pb_progress_eta(uint64_t done, uint64_t total, uint64_t elapsed_ms, char *out, size_t size);

@@ -58,29 +58,7 @@ static void test_quiet_under_a_second(void **state)
 	p.last_ms -= 500; /* past the redraw interval, not past the first second */
 	pb_progress_update(&p, "a.csv", 1000, 10);
 	pb_progress_finish(&p, "total", 1000, 10);
-	pb_progress_items(&p, "accounts", 3, "account");
-	pb_progress_items_finish(&p, "accounts", 3, "account");
 	assert_string_equal(drawn(f, buf, sizeof(buf)), "");
-	fclose(f);
-}
-
-static void test_items_with_total(void **state)
-{
-	struct pb_progress p;
-	char buf[256];
-	FILE *f = tmpfile();
-
-	(void)state;
-	assert_non_null(f);
-	pb_progress_init(&p, f);
-	pb_progress_set_total(&p, 200);
-	/* Started 4,000 s ago (the real clock): the test's own milliseconds stay below the minute shown. */
-	p.start_ms -= 4000000;
-	p.last_ms -= 4000;
-	pb_progress_items(&p, "aggregate", 50, "account");
-	pb_progress_items_finish(&p, "aggregate", 200, "account");
-	assert_string_equal(drawn(f, buf, sizeof(buf)), "\raggregate: 50 of 200 accounts, 25%, 3 h 20 min left\033[K"
-							"\raggregate: 200 of 200 accounts, 100%\033[K\n");
 	fclose(f);
 }
 
@@ -111,7 +89,7 @@ static void test_bytes_with_total(void **state)
 	fclose(f);
 }
 
-/* One of what is counted is said in the singular: "1 row", "1 item", "1 of 1 account"; any other count not. */
+/* One of what is counted is said in the singular: "1 row", "1 item"; any other count not. */
 static void test_one_in_the_singular(void **state)
 {
 	struct pb_progress p;
@@ -131,17 +109,10 @@ static void test_one_in_the_singular(void **state)
 	pb_progress_update(&p, "prices", 0, 1);
 	p.last_ms -= 2000;
 	pb_progress_update(&p, "prices", 0, 2);
-	p.last_ms -= 2000;
-	pb_progress_items(&p, "accounts", 1, "account");
-	pb_progress_set_total(&p, 1);
-	p.last_ms -= 2000;
-	pb_progress_items(&p, "accounts", 0, "account");
 	assert_string_equal(drawn(f, buf, sizeof(buf)), "\ra.csv: 0.0 MB, 1 row, 0.0 MB/s\033[K"
 							"\ra.csv: 0.0 MB, 0 rows, 0.0 MB/s\033[K"
 							"\rprices: 0.0 MB, 1 item, 0.0 MB/s\033[K"
-							"\rprices: 0.0 MB, 2 items, 0.0 MB/s\033[K"
-							"\raccounts: 1 account\033[K"
-							"\raccounts: 0 of 1 account, 0%\033[K");
+							"\rprices: 0.0 MB, 2 items, 0.0 MB/s\033[K");
 	fclose(f);
 }
 
@@ -150,7 +121,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eta),
 		cmocka_unit_test(test_quiet_under_a_second),
-		cmocka_unit_test(test_items_with_total),
 		cmocka_unit_test(test_bytes_with_total),
 		cmocka_unit_test(test_one_in_the_singular),
 	};
