@@ -237,44 +237,6 @@ static int sync_dir(const char *path)
 	return rc;
 }
 
-int pb_file_write_atomic(const char *path, const void *data, size_t len, struct pb_buf *err)
-{
-	struct pb_buf tmp = PB_BUF_INIT;
-	const char *p = data;
-	size_t done = 0;
-	int fd, e = 0;
-
-	if (check_target(path, err) < 0)
-		return PB_ATOMIC_NOT_REGULAR;
-	fd = open_temp(path, &tmp);
-	if (fd < 0) {
-		e = errno;
-		pb_buf_release(&tmp);
-		return fail(err, path, e);
-	}
-	while (done < len && e == 0) {
-		ssize_t n = write(fd, p + done, len - done);
-
-		if (n < 0 && errno != EINTR)
-			e = errno;
-		else if (n > 0)
-			done += (size_t)n;
-	}
-	if (e == 0 && fsync(fd) != 0)
-		e = errno;
-	if (close(fd) != 0 && e == 0)
-		e = errno;
-	if (e == 0 && rename(pb_buf_str(&tmp), path) != 0)
-		e = errno;
-	if (e != 0)
-		unlink(pb_buf_str(&tmp));
-	forget_temp(pb_buf_str(&tmp));
-	if (e == 0 && sync_dir(path) != 0)
-		e = errno;
-	pb_buf_release(&tmp);
-	return e ? fail(err, path, e) : 0;
-}
-
 int pb_atomic_remove_leftovers(const char *path)
 {
 	char *dir = strdup(path), *base = strdup(path);

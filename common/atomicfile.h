@@ -9,19 +9,10 @@
 #include "buf.h"
 
 /*
- * What pb_file_write_atomic and pb_atomic_open return when what is at the path is not a regular file: a
+ * What pb_atomic_open returns when what is at the path is not a regular file: a
  * mistake in the name given (the caller's usage error), not a failure that passes, as the others (-1) may.
  */
 #define PB_ATOMIC_NOT_REGULAR (-2)
-
-/*
- * Writes len bytes to path: to a temporary file in the same folder (PATH.tmp.XXXXXX, made exclusively under
- * a name no one can guess), fsynced and closed with every error
- * checked, then renamed over path and the folder fsynced. A path that is there must be a regular file (not
- * a link, a device, a FIFO or a folder; else PB_ATOMIC_NOT_REGULAR). Returns 0, or -1 with "cannot write
- * 'PATH': why" in err and path untouched.
- */
-int pb_file_write_atomic(const char *path, const void *data, size_t len, struct pb_buf *err);
 
 /* A file written in pieces, made visible whole by pb_atomic_commit. */
 struct pb_atomic {
@@ -30,8 +21,9 @@ struct pb_atomic {
 };
 
 /*
- * Opens a temporary file beside path (a regular file, if it is there) to write into a->f. 0, or -1 with err
- * set (PB_ATOMIC_NOT_REGULAR when what is at path is not a regular file).
+ * Opens a temporary file beside path (PATH.tmp.XXXXXX in the same folder, made exclusively under a name no one
+ * can guess) to write into a->f. A path that is there must be a regular file (not a link, a device, a FIFO or a
+ * folder). 0, or -1 with err set (PB_ATOMIC_NOT_REGULAR when what is at path is not a regular file).
  */
 int pb_atomic_open(struct pb_atomic *a, const char *path, struct pb_buf *err);
 
@@ -56,7 +48,7 @@ void pb_atomic_abort(struct pb_atomic *a);
 
 /*
  * Removes the temporary files of path that a run killed outright (SIGKILL, a crash) left beside it: the
- * regular files PATH.tmp.XXXXXX of pb_atomic_open and pb_file_write_atomic, which may hold a part of a file
+ * regular files PATH.tmp.XXXXXX of pb_atomic_open, which may hold a part of a file
  * never put in place. The caller makes sure no other run is writing path meanwhile (a lock of its own).
  * Returns how many were removed.
  */
@@ -65,7 +57,7 @@ int pb_atomic_remove_leftovers(const char *path);
 /*
  * For programs that do not stop on a signal the cooperative way (interrupt.h): on SIGINT, SIGTERM or SIGHUP
  * (those not ignored at the call), removes the temporary files of this module that exist at that moment
- * (open, staged, or being written by pb_file_write_atomic; up to 8 at once), then ends the program by the
+ * (open or staged; up to 8 at once), then ends the program by the
  * signal. A file already renamed into place stays. Meant for one thread writing files.
  */
 void pb_atomic_remove_on_signal(void);

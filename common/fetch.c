@@ -1352,16 +1352,6 @@ const char *pb_fetch_etag(const struct pb_fetch *f)
 	return f->etag;
 }
 
-int64_t pb_fetch_content_length(const struct pb_fetch *f)
-{
-	return f->full_length;
-}
-
-int pb_fetch_attempts(const struct pb_fetch *f)
-{
-	return f->attempts;
-}
-
 void pb_fetch_cancel(struct pb_fetch *f)
 {
 	if (f && f->started)

@@ -120,10 +120,8 @@ long pb_fetch_read(void *f, char *buf, size_t n, struct pb_buf *err);
 /* The longest ETag kept (a longer one fails the download: a resumption could not name its version). */
 #define PB_FETCH_ETAG_MAX 1024
 
-/* After the end: the ETag ("" if none), the Content-Length (or -1), and the attempts made. */
+/* After the end: the ETag ("" if none). */
 const char *pb_fetch_etag(const struct pb_fetch *f);
-int64_t pb_fetch_content_length(const struct pb_fetch *f);
-int pb_fetch_attempts(const struct pb_fetch *f);
 
 /* Asks the transfer to stop without waiting: a blocked pb_fetch_read then returns -1. */
 void pb_fetch_cancel(struct pb_fetch *f);
