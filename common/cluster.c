@@ -284,6 +284,43 @@ static void unreadable(const char *pg, int e, struct pb_buf *err)
 			    strcmp(pw->pw_name, "postgres") == 0 ? "root or as " : "", pw->pw_name);
 }
 
+/* Whether a socket in folder dir, of len bytes, has a path that fits in a socket address, with its NUL. */
+static int fits(size_t len)
+{
+	return len + sizeof(SOCKET_NAME) <= sizeof(((struct sockaddr_un *)0)->sun_path);
+}
+
+/* Appends var as given, made absolute: from $PWD when that is the current folder (links kept), else getcwd's. */
+static void add_as_given(struct pb_buf *out, const char *var)
+{
+	const char *pwd = getenv("PWD");
+	struct stat here, named;
+	char cwd[PATH_MAX];
+
+	if (var[0] == '/')
+		pb_buf_addstr(out, var);
+	else if (pwd && pwd[0] == '/' && stat(pwd, &named) == 0 && stat(".", &here) == 0 &&
+		 named.st_dev == here.st_dev && named.st_ino == here.st_ino)
+		pb_buf_addf(out, "%s/%s", pwd, var);
+	else if (getcwd(cwd, sizeof(cwd)))
+		pb_buf_addf(out, "%s/%s", cwd, var);
+}
+
+void pb_cluster_socket_dir(const char *var, const char *abs, struct pb_buf *out)
+{
+	struct pb_buf given = PB_BUF_INIT;
+
+	if (!fits(strlen(abs) + strlen("/pg/run"))) {
+		add_as_given(&given, var);
+		pb_buf_addstr(&given, "/pg/run");
+	}
+	if (given.len && !given.failed && pb_buf_str(&given)[0] == '/' && fits(given.len))
+		pb_buf_addstr(out, pb_buf_str(&given));
+	else
+		pb_buf_addf(out, "%s/pg/run", abs);
+	pb_buf_release(&given);
+}
+
 /*
  * Fills p from var (created when create is set). Returns 0; -2 when var does not exist; -1 with a message
  * (both).
@@ -316,7 +353,7 @@ static int paths_init(struct paths *p, const char *var, int create, struct pb_bu
 	}
 	pb_buf_addf(&p->pg, "%s/pg", abs);
 	pb_buf_addf(&p->data, "%s/pg/data", abs);
-	pb_buf_addf(&p->run, "%s/pg/run", abs);
+	pb_cluster_socket_dir(var, abs, &p->run);
 	pb_buf_addf(&p->log, "%s/pg/server.log", abs);
 	pb_buf_addf(&p->version, "%s/pg/data/PG_VERSION", abs);
 	if (p->pg.failed || p->data.failed || p->run.failed || p->log.failed || p->version.failed) {
@@ -358,7 +395,7 @@ static int socket_fits(const struct paths *p, struct pb_buf *err)
 				    pb_buf_str(&p->pg), *bad);
 		return 0;
 	}
-	if (p->run.len + sizeof(SOCKET_NAME) <= sizeof(((struct sockaddr_un *)0)->sun_path))
+	if (fits(p->run.len))
 		return 1;
 	pb_buf_reset(err);
 	pb_buf_addf(err,

@@ -35,5 +35,13 @@ int pb_cluster_start(const char *var, struct pb_buf *err);
 int pb_cluster_stop(const char *var, struct pb_buf *err);
 /* PB_CLUSTER_RUNNING, _STOPPED, _STALE, _STALE_EMPTY or _ABSENT; -1 on failure. */
 int pb_cluster_status(const char *var, struct pb_buf *err);
+/*
+ * Appends the folder of the cluster's socket, var/pg/run, as the server is started on it and libpq is to reach
+ * it: with var resolved (abs, its realpath) when the socket's path fits in a socket address (sun_path, 107
+ * bytes), else with var as given when that fits (a deep folder reached through a short link: the system follows
+ * the link, the length counted is the path's as written), else resolved. var as given is made absolute from the
+ * current folder as the shell names it ($PWD, when it is that folder), links kept.
+ */
+void pb_cluster_socket_dir(const char *var, const char *abs, struct pb_buf *out);
 
 #endif

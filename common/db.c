@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "date.h"
 #include "interrupt.h"
 #include "migrations.h"
@@ -96,7 +97,7 @@ int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err)
 	{
 		struct pb_buf host = PB_BUF_INIT;
 
-		pb_buf_addf(&host, "%s/pg/run", path);
+		pb_cluster_socket_dir(pb_db_var_dir(), path, &host);
 		add_conn_value(out, pb_buf_str(&host));
 		pb_buf_release(&host);
 	}

@@ -12,6 +12,7 @@ cleanup() {
 	[ -n "${PSQL_PID:-}" ] && kill -9 "$PSQL_PID" 2>/dev/null
 	[ -n "${SLEEPER_PID:-}" ] && kill "$SLEEPER_PID" 2>/dev/null
 	[ -d "$TMP/small/full" ] && PB_VAR_DIR=$TMP/small/full "$PBDB" stop >/dev/null 2>&1
+	[ -L "$TMP/s" ] && PB_VAR_DIR=$TMP/s "$PBDB" stop >/dev/null 2>&1
 	mountpoint -q "$TMP/small" 2>/dev/null && umount "$TMP/small"
 	mountpoint -q "$TMP/ro" 2>/dev/null && umount "$TMP/ro"
 	pb_test_cleanup
@@ -465,6 +466,19 @@ st2=$?
 check "a cluster moved too deep: status says it is stopped; start refuses naming the socket" \
 	"3|local cluster in $long/pg: stopped|3|pb-db: start: the cluster's socket '$sock' would be ${#sock} bytes, more than a socket's 107: give PB_VAR_DIR a shorter folder" \
 	"$st|$(cat "$TMP/out" "$TMP/err")|$st2|$(cat "$TMP/err2")"
+
+# The same cluster through a short link to its deep folder (a clone under a long path, reached by a short one): its
+# socket was measured, and the server started and libpq pointed, on the folder resolved, too long, though the link's
+# path fits. Each now takes the path as given (made absolute from the current folder as the shell names it) when the
+# resolved one does not fit: start starts it there, and psql reaches it through PB_VAR_DIR or a relative one.
+ln -s "$long" "$TMP/s"
+PB_VAR_DIR=$TMP/s "$PBDB" start >"$TMP/out" 2>&1
+st=$?
+check "a deep var folder through a short link: start starts it on the link's path, psql reaches it both ways" \
+	"0|local cluster in $TMP/s/pg is running|$TMP/s/pg/run|1" \
+	"$st|$(cat "$TMP/out")|$(PB_VAR_DIR=$TMP/s "$PBDB" psql -X -A -t -c 'SHOW unix_socket_directories' 2>&1)|$(
+		cd "$TMP/s" && PB_VAR_DIR=. "$PBDB" psql -X -A -t -c 'SELECT 1' 2>&1)"
+PB_VAR_DIR=$TMP/s "$PBDB" stop >/dev/null 2>&1
 
 # three_with_url URL: pb-db migrate, pb-accounts list and pb-db psql with PB_DATABASE_URL=URL; their statuses in
 # st, st2 and st3, their standard error in $TMP/err, err2 and err3.
