@@ -73,6 +73,13 @@ static int server_named(void)
 	return getenv("PGHOST") || getenv("PGHOSTADDR") || getenv("PGSERVICE");
 }
 
+int pb_db_local(void)
+{
+	const char *url = getenv("PB_DATABASE_URL");
+
+	return !(url && *url) && !server_named();
+}
+
 int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err)
 {
 	const char *url = getenv("PB_DATABASE_URL");

@@ -16,6 +16,12 @@
  */
 int pb_db_conninfo(struct pb_buf *out, struct pb_buf *err);
 
+/*
+ * Whether the programs use the local cluster: PB_DATABASE_URL is not set (or empty) and no PG* variable names a
+ * server (PGHOST, PGHOSTADDR or PGSERVICE, set even if empty).
+ */
+int pb_db_local(void);
+
 /* The runtime folder: PB_VAR_DIR when set, else "var" in the current folder. Not owned by the caller. */
 const char *pb_db_var_dir(void);
 

@@ -66,12 +66,12 @@ static int cmd_migrate(void)
 static int cmd_status(void)
 {
 	struct pb_buf err = PB_BUF_INIT;
-	const char *url = getenv("PB_DATABASE_URL");
 	unsigned version, need = pb_nmigrations ? pb_migrations[pb_nmigrations - 1].version : 0;
 	PGconn *conn;
 	int rc = 0;
 
-	if (!url || !*url) {
+	/* A server that PB_DATABASE_URL or a PG* variable names is the programs' database: the local cluster is not. */
+	if (pb_db_local()) {
 		int st = pb_cluster_status(pb_db_var_dir(), &err);
 
 		if (st < 0)

@@ -230,6 +230,13 @@ check "an empty search_path: migrate applies every migration, the extension in p
 		"SELECT count(*) FROM pb.schema_migrations" -c "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'btree_gist'" |
 		paste -sd'|')|$st2"
 
+# PGHOST (or PGHOSTADDR, PGSERVICE) without PB_DATABASE_URL takes the programs to that server: status looked at the
+# local cluster instead ("local cluster in .../pg: not created", exit 3) while the database they use was fine.
+env -u PB_DATABASE_URL PGHOST="$SOCK" PGUSER=pb PGDATABASE=nosearch PB_VAR_DIR="$TMP/none" "$PBDB" status \
+	>"$TMP/out" 2>"$TMP/err"
+check "PGHOST without PB_DATABASE_URL: status tells that server's database, not the local cluster, exit 0" \
+	"0|schema version N (these programs need N)|" "$?|$(sed 's/[0-9][0-9]*/N/g' "$TMP/out")|$(cat "$TMP/err")"
+
 # A role's client_min_messages = debug5 (ALTER ROLE ... SET; here for one database) put the server's DEBUG
 # lines from each connection's startup into every program's standard error.
 pb_sql "ALTER ROLE CURRENT_USER IN DATABASE nosearch SET client_min_messages = debug5" >/dev/null
