@@ -58,7 +58,8 @@ static void usage(FILE *out)
 		"  --help                  show this help\n"
 		"  --version               show the version\n"
 		"\n"
-		"Exit status: 0 success; 1 a bad job file; 2 usage error (also an unset ${env:NAME}, a program\n"
+		"Exit status: 0 success; 1 a bad job file; 2 usage error (also an unset or empty ${env:NAME}, a "
+		"program\n"
 		"not found); 3 the database failed or a step timed out; 4 another run holds the month;\n"
 		"else the failing step's exit status (128+N when signal N ended it); 143, 130 or 129 when pb-run\n"
 		"was stopped by SIGTERM, SIGINT or SIGHUP.\n");

@@ -119,8 +119,12 @@ static int substitute_env(const char *name, size_t len, enum pb_param_mode mode,
 		goto out;
 	pb_buf_add(&var, name, len);
 	value = getenv(pb_buf_str(&var));
-	if (!value) {
-		pb_buf_addf(err, "environment variable %s is not set", pb_buf_str(&var));
+	/*
+	 * An empty value is a mistake as an unset one is (NAME= in an environment file): "${env:DIR}/file" would be
+	 * /file at the root, and an empty --source or --out is no place at all.
+	 */
+	if (!value || !*value) {
+		pb_buf_addf(err, "environment variable %s is %s", pb_buf_str(&var), value ? "empty" : "not set");
 		ret = PB_PARAM_ERR_UNSET;
 	} else if (mode == PB_PARAM_EXEC) {
 		pb_buf_addstr(lit, value);

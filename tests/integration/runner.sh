@@ -109,6 +109,24 @@ PB_TEST_USER=u "${LIMIT[@]}" "$PBR" "$FIX/missing-env.yaml" --dry-run >"$TMP/out
 check "an unset \${env:NAME}: exit 2 naming the step, the argument's line and column, and the variable" \
 	"2|pb-run: $FIX/missing-env.yaml:6:65: step 'upload': environment variable PB_TEST_UNSET_SECRET is not set|" \
 	"$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+# A variable set but empty (PB_INVOICE_DIR= in the environment file) made "${env:PB_INVOICE_DIR}/focus.csv" the
+# file /focus.csv at the root, and --source "" a manifest looked for from the root: refused as an unset one is,
+# before any step and before the database (there is none yet here).
+f=$(job empty-env <<'EOF'
+name: empty-env
+steps:
+  - name: a
+    run: [/bin/true]
+  - name: focus
+    run: [/bin/echo, --focus, "${env:PB_TEST_EMPTY_DIR}/focus-${month}.csv"]
+EOF
+)
+for how in --dry-run --month=2026-10; do
+	PB_TEST_EMPTY_DIR= "${LIMIT[@]}" "$PBR" "$f" $how >"$TMP/out" 2>"$TMP/err"
+	check "an \${env:NAME} set but empty, $how: exit 2 naming the step, the argument's place and the variable" \
+		"2|pb-run: $f:6:31: step 'focus': environment variable PB_TEST_EMPTY_DIR is empty|" \
+		"$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+done
 pbr "$W/absent.yaml"
 check "a job file that is not there: exit 1" "1|pb-run: cannot open '$W/absent.yaml': No such file or directory" \
 	"$st|$(cat "$TMP/err")"
