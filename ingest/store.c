@@ -705,20 +705,19 @@ static void say_waiting(PGconn *conn, void *ctx)
 
 int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err)
 {
-	char m[11], next[11];
-	int y, mo, d;
-	const char *p[2] = {m, next};
+	char m[11];
+	const char *p[1] = {m};
 	struct waiting w = {"", TABLE_READERS, "other sessions to release pb.usage_daily"};
 
 	pb_date_format(month, m);
-	pb_date_to_ymd(month, &y, &mo, &d);
-	pb_date_format(mo == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, mo + 1, 1), next);
 	/*
 	 * Autocommit: each call is its own short transaction, whose lock on the parent table is brief; making a
-	 * month's partition waits for the table's readers without holding up those that come after them.
+	 * month's partition waits for the table's readers without holding up those that come after them. The next
+	 * month is the server's to work out: after 9999-12 it has a fifth digit, which a YYYY-MM-DD text has not.
 	 */
 	if (pb_db_exec_yielding(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p, say_waiting, &w, err) < 0 ||
-	    pb_db_exec_yielding(conn, "SELECT pb.ensure_usage_partition($1::date)", 1, p + 1, say_waiting, &w, err) < 0)
+	    pb_db_exec_yielding(conn, "SELECT pb.ensure_usage_partition(($1::date + interval '1 month')::date)", 1, p,
+				say_waiting, &w, err) < 0)
 		return PB_STORE_ERR_DB;
 	return 0;
 }
