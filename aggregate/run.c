@@ -85,10 +85,20 @@ static int take_lock(struct run *r, struct pb_buf *err)
 			"AND " PB_DB_ADVISORY_LOCK_IS("l", "hashtextextended('pb-aggregate|' || $1, 0)") " LIMIT 1",
 			1, p, err);
 		pb_buf_reset(err);
-		pb_buf_addf(err, "the aggregation of %.7s is running already", r->month);
-		if (res && PQntuples(res) == 1)
-			pb_buf_addf(err, ": %s, server process %s, since %s", PQgetvalue(res, 0, 1),
-				    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 2));
+		/*
+		 * pb-invoice holds the lock while it issues the month's invoice, or a later month's that may adjust it:
+		 * no aggregation is running then, and the message must not send the operator looking for one.
+		 */
+		if (res && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "pb-invoice") == 0)
+			pb_buf_addf(err,
+				    "%.7s is not aggregated while an invoice that bills or adjusts it is being issued: "
+				    "pb-invoice, server process %s, since %s (aggregate it again when that is done)",
+				    r->month, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 2));
+		else if (res && PQntuples(res) == 1)
+			pb_buf_addf(err, "the aggregation of %.7s is running already: %s, server process %s, since %s",
+				    r->month, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 2));
+		else
+			pb_buf_addf(err, "the aggregation of %.7s is running already", r->month);
 		ret = PB_ERR_REFUSED;
 	}
 	PQclear(res);

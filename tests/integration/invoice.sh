@@ -973,6 +973,13 @@ PB_TEST_PAUSE=invoice-staged PB_TEST_RESUME_FILE=$TMP/resume "$PBV" --month 2027
 	--out "$OUT" >"$TMP/out" 2>"$TMP/bg.err" &
 bg=$!
 pause_at $bg "$TMP/bg.err" invoice-staged || notok "the issue of September pauses" "$(cat "$TMP/bg.err")"
+# An issued month aggregated again (a finance rerun) while a later month's invoice, which may adjust it, is being
+# issued: refused, and the refusal says so; it said "the aggregation of 2027-06 is running already: pb-invoice",
+# sending the operator after an aggregation that nothing was running.
+"$PBA" --month 2027-06 --as-of 2027-06-30 --detail >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "an issued month aggregated while a later month's invoice is issued: exit 4, the invoice named, not an aggregation" \
+	"4|1" "$st|$(grep -Ecx "pb-aggregate: 2027-06 is not aggregated while an invoice that bills or adjusts it is being issued: pb-invoice, server process [0-9]+, since [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC \(aggregate it again when that is done\)" "$TMP/err")"
 printf 'month,from,to,rate\n2027-09,USD,JPY,152\n' >"$TMP/rates-sep.csv"
 "$PBA" rates --load "$TMP/rates-sep.csv" >"$TMP/rates.out" 2>"$TMP/rates.err" &
 rates=$!
