@@ -126,6 +126,12 @@ static int substitute_env(const char *name, size_t len, enum pb_param_mode mode,
 	if (!value || !*value) {
 		pb_buf_addf(err, "environment variable %s is %s", pb_buf_str(&var), value ? "empty" : "not set");
 		ret = PB_PARAM_ERR_UNSET;
+	} else if (strchr(value, '\r') || strchr(value, '\n')) {
+		/* An environment file with CRLF line ends that a shell sourced: "invoices\r" is another folder. */
+		pb_buf_addf(err, "environment variable %s holds a %s", pb_buf_str(&var),
+			    strchr(value, '\r') ? "carriage return (an environment file with CRLF line ends?)"
+						: "line feed");
+		ret = PB_PARAM_ERR_UNSET;
 	} else if (mode == PB_PARAM_EXEC) {
 		pb_buf_addstr(lit, value);
 	} else if (mode == PB_PARAM_RECORD) {

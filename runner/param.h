@@ -40,7 +40,7 @@ enum pb_param_mode {
  * Appends arg with its substitutions made to out: ${month} (YYYY-MM), ${as_of} (YYYY-MM-DD), ${env:NAME},
  * and $$ for a $. Returns 0; PB_PARAM_ERR_SYNTAX with a message in err when a $ starts anything else; or,
  * in every mode but PB_PARAM_CHECK, PB_PARAM_ERR_UNSET with "environment variable NAME is not set" (or "is
- * empty": a value of no characters is refused as well) in err.
+ * empty", or "holds a carriage return" or "a line feed": such values are refused as well) in err.
  * params and out may be NULL for PB_PARAM_CHECK.
  */
 int pb_param_expand(const char *arg, enum pb_param_mode mode, const struct pb_param *params, struct pb_buf *out,

@@ -127,6 +127,12 @@ for how in --dry-run --month=2026-10; do
 		"2|pb-run: $f:6:31: step 'focus': environment variable PB_TEST_EMPTY_DIR is empty|" \
 		"$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
 done
+# The same with a value ending in a carriage return, from an environment file with CRLF line ends that a shell
+# sourced: the close's files went into a new folder named "invoices\r" beside the one finance reads.
+PB_TEST_EMPTY_DIR=$'/srv/invoices\r' "${LIMIT[@]}" "$PBR" "$f" --month=2026-10 >"$TMP/out" 2>"$TMP/err"
+check "an \${env:NAME} holding a carriage return: exit 2 naming the step, the argument's place and the variable" \
+	"2|pb-run: $f:6:31: step 'focus': environment variable PB_TEST_EMPTY_DIR holds a carriage return (an environment file with CRLF line ends?)|" \
+	"$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
 pbr "$W/absent.yaml"
 check "a job file that is not there: exit 1" "1|pb-run: cannot open '$W/absent.yaml': No such file or directory" \
 	"$st|$(cat "$TMP/err")"
