@@ -262,6 +262,11 @@ static int load_delivery(struct run *run)
 	run->im.newer_runs = (const char *const *)run->man.newer_runs;
 	run->im.newer_submitted = (const char *const *)run->man.newer_submitted;
 	run->im.nnewer = run->man.nnewer;
+	if (o->kind == PB_FORMAT_AZURE_COST && run->man.etags) {
+		run->im.parts = (const char *const *)run->man.parts;
+		run->im.part_etags = (const char *const *)run->man.etags;
+		run->im.nparts = run->man.nparts;
+	}
 	return 0;
 }
 
@@ -454,7 +459,7 @@ static int check_final_month(const struct run *run)
 static int store_open(struct run *run)
 {
 	struct pb_store_import *im = &run->im;
-	struct pb_buf err = PB_BUF_INIT;
+	struct pb_buf err = PB_BUF_INIT, rewritten = PB_BUF_INIT;
 	long long done = 0;
 	int rc, ret = 0;
 
@@ -474,10 +479,12 @@ static int store_open(struct run *run)
 	im->billing_month = run->read.month;
 	im->allow_empty = run->opt.allow_empty;
 	im->allow_not_final = run->opt.allow_not_final;
-	if (im->assembly_id && pb_store_committed_assembly(run->conn, im, &done, &err) < 0) {
+	if (im->assembly_id && pb_store_committed_assembly(run->conn, im, &done, &rewritten, &err) < 0) {
 		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
+	if (rewritten.len)
+		pb_log(PB_LOG_INFO, NULL, "%s", pb_buf_str(&rewritten));
 	if (done) {
 		printf("assembly %s of %s %.7s from %s is committed already as import %lld: nothing to do\n",
 		       im->assembly_id, im->vendor, day_text(im->billing_month), im->source, done);
@@ -496,6 +503,7 @@ out:
 	if (ret < 0)
 		pb_error("%s", pb_buf_str(&err));
 	pb_buf_release(&err);
+	pb_buf_release(&rewritten);
 	return ret;
 }
 

@@ -14,6 +14,7 @@
 #include "pgcopy.h"
 #include "testhook.h"
 #include "text.h"
+#include "url.h"
 #include "who.h"
 
 #include "banned.h"
@@ -1172,22 +1173,76 @@ long pb_store_overlaps(PGconn *conn, const char *vendor, int32_t month, long lon
 	return n;
 }
 
-int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, long long *id, struct pb_buf *err)
+int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, long long *id, struct pb_buf *rewritten,
+				struct pb_buf *err)
 {
 	char month[11];
-	const char *p[4] = {im->vendor, im->source, month, im->assembly_id};
+	struct pb_buf etags = PB_BUF_INIT;
+	const char *p[5] = {im->vendor, im->source, month, im->assembly_id, NULL};
+	const char **listed = NULL;
 	PGresult *res;
+	long long nfiles;
+	size_t k;
 
 	*id = 0;
 	pb_date_format(im->billing_month, month);
-	res = pb_db_query(conn,
-			  "SELECT id FROM pb.import WHERE vendor = $1 AND source = $2 AND billing_month = $3::date "
-			  "AND status = 'committed' AND assembly_id = $4",
-			  4, p, err);
+	/* The ETags listed, "" for a blob listed without one (nothing to compare). */
+	if (im->part_etags) {
+		listed = calloc(im->nparts + 1, sizeof(*listed));
+		if (!listed) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "out of memory");
+			return PB_STORE_ERR_DB;
+		}
+		for (k = 0; k < im->nparts; k++)
+			listed[k] = im->part_etags[k] ? im->part_etags[k] : "";
+	}
+	pb_db_text_array(&etags, listed, listed ? im->nparts : 0);
+	free(listed);
+	p[4] = pb_buf_str(&etags);
+	/* With the first file (by seq) whose ETag is not the one listed now, when there is one. */
+	res = pb_db_query(
+		conn,
+		"SELECT i.id, (SELECT count(*) FROM pb.import_file f WHERE f.import_id = i.id), d.seq, "
+		"coalesce(d.etag, 'none') FROM pb.import i LEFT JOIN LATERAL (SELECT e.seq, f.etag FROM "
+		"unnest($5::text[]) WITH ORDINALITY AS e(etag, seq) LEFT JOIN pb.import_file f ON f.import_id = "
+		"i.id AND f.seq = e.seq WHERE e.etag <> '' AND f.etag IS DISTINCT FROM e.etag ORDER BY e.seq "
+		"LIMIT 1) d ON true WHERE i.vendor = $1 AND i.source = $2 AND i.billing_month = $3::date "
+		"AND i.status = 'committed' AND i.assembly_id = $4",
+		5, p, err);
+	pb_buf_release(&etags);
 	if (!res)
 		return PB_STORE_ERR_DB;
-	if (PQntuples(res) == 1)
-		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return 0;
+	}
+	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	nfiles = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	if (im->part_etags && nfiles != (long long)im->nparts) {
+		pb_url_add_text(rewritten, im->source);
+		pb_buf_addstr(rewritten, ": run ");
+		pb_url_add_text(rewritten, im->assembly_id);
+		pb_buf_addf(rewritten,
+			    " was rewritten in place since import %lld read it (%lld blobs, now %zu): the run "
+			    "is read again",
+			    *id, nfiles, im->nparts);
+		*id = 0;
+	} else if (im->part_etags && !PQgetisnull(res, 0, 2)) {
+		size_t seq = (size_t)strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+		char *shown = seq >= 1 && seq <= im->nparts ? pb_url_redact(im->parts[seq - 1]) : NULL;
+
+		pb_url_add_text(rewritten, shown ? shown : "?");
+		pb_buf_addf(rewritten, ": rewritten in place since import %lld read run ", *id);
+		pb_url_add_text(rewritten, im->assembly_id);
+		pb_buf_addstr(rewritten, " (ETag ");
+		pb_url_add_text(rewritten, PQgetvalue(res, 0, 3));
+		pb_buf_addstr(rewritten, ", now ");
+		pb_url_add_text(rewritten, im->part_etags[seq - 1]);
+		pb_buf_addstr(rewritten, "): the run is read again");
+		free(shown);
+		*id = 0;
+	}
 	PQclear(res);
 	return 0;
 }

@@ -37,6 +37,12 @@ struct pb_store_import {
 	const char *submitted;
 	const char *const *newer_runs, *const *newer_submitted;
 	size_t nnewer;
+	/*
+	 * An Azure export run: its blobs' URLs and the ETags the listing gave them (NULL: none), nparts of each, or
+	 * NULL. A run rewritten in place keeps its runId: its import is the same delivery only with these ETags.
+	 */
+	const char *const *parts, *const *part_etags;
+	size_t nparts;
 	/* The names lines gave their partner accounts: account, kind (category), name (service), lines. */
 	const struct pb_daily *const *names;
 	size_t nnames;
@@ -63,9 +69,13 @@ const char *pb_store_unbilled_currency(const char *source);
 
 /*
  * The committed import of im's key that holds assembly im->assembly_id: its id in *id, or 0 when there
- * is none. Returns 0, or PB_STORE_ERR_DB.
+ * is none. With im->part_etags, an import of the assembly that read other blobs (another count, or one of another
+ * ETag than the listing gives now: the run was rewritten in place) is none either, and rewritten says how, as a note
+ * naming the blob ("URL: rewritten in place since import N read run R (ETag A, now B): the run is read again").
+ * Returns 0, or PB_STORE_ERR_DB.
  */
-int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, long long *id, struct pb_buf *err);
+int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, long long *id, struct pb_buf *rewritten,
+				struct pb_buf *err);
 
 /* Exit-code classes of the store's failures. */
 enum { PB_STORE_ERR_DB = -1, PB_STORE_ERR_LOCKED = -4, PB_STORE_ERR_DATA = -2, PB_STORE_ERR_REFUSED = -5 };

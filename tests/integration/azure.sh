@@ -563,7 +563,7 @@ check "run 4: the SAS import of the other folder is untouched" "${ids:-?}" \
 
 # 5b. Run 4's plain part gone (deleted, or a run rewritten in place): run 4 is incomplete now, and the newest
 # complete run is run 2, older than run 4, which is the current import. An older run never replaces a newer
-# one: refused (exit 4), naming both, and run 4's import stays current. With the part back, nothing to do.
+# one: refused (exit 4), naming both, and run 4's import stays current.
 DSAS=$(pb_azurite_sas costexports --permissions rld)
 curl -sS -o /dev/null -X DELETE "$CONT/$PREFIX/$OCT/$RUN4/part_0_0002.csv?$DSAS"
 run 4 shared_key ingest --source "$SRC" --month 2026-10
@@ -571,9 +571,14 @@ check "run 4 incomplete now: run 2, older, does not replace its import: exit 4, 
 	"4|pb-ingest: $SRC/$OCT/$RUN4/manifest.json: run $RUN4 is incomplete: $PREFIX/$OCT/$RUN4/part_0_0002.csv is missing (skipped)
 pb-ingest: run $RUN2 (submitted 2026-10-20T06:00:59.0000001Z) is older than run $RUN4 (submitted 2026-10-27T06:02:03.7654321Z) of the current import ${id4:-?} of azure 2026-10 from $SRC, which is incomplete now: an older run does not replace it (remove run $RUN4's manifest.json to go back to an older run)||${id4:-?}|committed|$RUN4" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(sql "SELECT id, status, assembly_id FROM pb.import WHERE source = '$SRC' AND status = 'committed'")"
+# Its blobs uploaded again (new ETags, whatever their bytes): run 4 is read again, and its new import replaces the old.
 if upload run4; then ok "upload run 4 again"; else notok "upload run 4 again"; fi
+was=$(sql "SELECT etag FROM pb.import_file WHERE import_id = ${id4:-0} AND seq = 1")
 run 0 shared_key ingest --source "$SRC" --month 2026-10
-check "run 4 whole again: nothing to do" "0|$(want_nothing "$RUN4" "$SRC" "${id4:-?}")|" "$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
+id4b=$(committed_id "$SRC")
+check "run 4 whole again, its blobs uploaded anew: read again, the same totals, the old import superseded" \
+	"0|$(want_committed "${id4b:-?}" "$SRC" "$L4" "$R4" "$X4" "$Y4")|pb-ingest: $SRC/$OCT/$RUN4/part_0_0001.csv.gz: rewritten in place since import ${id4:-?} read run $RUN4 (ETag $was, now $(sql "SELECT etag FROM pb.import_file WHERE import_id = ${id4b:-0} AND seq = 1")): the run is read again|superseded" \
+	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(sql "SELECT status FROM pb.import WHERE id = ${id4:-0}")"
 
 # 5c. A run whose manifest lists no blobs is bad data (exit 1), as an AWS manifest that lists no report files:
 # never an import of nothing that could be closed as the month's final data.
@@ -697,6 +702,20 @@ check "a server ignoring If-Match gives the blob rewritten since the listing: ex
 	"3|pb-ingest: $FAULT_ENDPOINT/costexports/$RELISTED/part_0_0002.csv: the object changed since it was listed (the listing gave ETag \"$listed\", the answer \"$(etag_of "$RELISTED/part_0_0002.csv")\"), not retried||0|1" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(committed_id "$FAULT_ENDPOINT/costexports/$PREFIX-relisted" | grep -c .)|$(pb_fault_count 'fault=noifmatch ')"
 pb_fault_stop
+
+# The committed run rewritten in place since (its part_0_0002.csv now costs 4.50, not 9.75), its runId the same: the
+# import recorded each blob's ETag, and one of them is no longer the listing's, so this is no "nothing to do" (the new
+# cost was never read): the run is read again and its import replaces the old one. Read again, nothing to do.
+was=$(sql "SELECT etag FROM pb.import_file WHERE import_id = ${idr:-0} AND seq = 2")
+run 0 shared_key ingest --source "$SRC-relisted" --month 2026-10
+idw=$(committed_id "$SRC-relisted")
+rewritten="$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(sql "SELECT trim_scale(billed_total), assembly_id FROM pb.import WHERE id = ${idw:-0}")|$(sql "SELECT status FROM pb.import WHERE id = ${idr:-0}")"
+run 0 shared_key ingest --source "$SRC-relisted" --month 2026-10
+check "a committed run rewritten in place under its runId: read again, its new cost replaces the import; then nothing to do" \
+	"0|$(want_committed "${idw:-?}" "$SRC-relisted" 2 2 2 5.75)|pb-ingest: $SRC-relisted/$OCT/$RUNR/part_0_0002.csv: rewritten in place since import ${idr:-?} read run $RUNR (ETag $was, now \"$(etag_of "$RELISTED/part_0_0002.csv")\"): the run is read again|5.75|$RUNR|superseded
+0|$(want_nothing "$RUNR" "$SRC-relisted" "${idw:-?}")|" \
+	"$rewritten
+$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
 
 # pb-run retries the step that exited 3 on a blob rewritten since the listing: the retry lists the folder again and
 # stores the new version, once.
