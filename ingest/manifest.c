@@ -265,6 +265,85 @@ static int check_parts(const struct pb_manifest *m, json_t *keys, const char *ur
 	return 0;
 }
 
+/*
+ * The folder every part of the manifest at url lies in, to free: the manifest's own (legacy REPORT/PERIOD/), or for
+ * CUR 2.0 the data folder beside its metadata folder (REPORT/data/BILLING_PERIOD=YYYY-MM/ for
+ * REPORT/metadata/BILLING_PERIOD=YYYY-MM/). NULL when a CUR 2.0 manifest is not in a metadata folder (or no memory).
+ */
+static char *parts_folder(const char *url, int legacy)
+{
+	size_t n = strcspn(url, strncmp(url, "file://", 7) == 0 ? "" : "?#");
+	const char *slash = memrchr(url, '/', n), *meta;
+	char *out;
+
+	if (!slash)
+		return NULL;
+	n = (size_t)(slash - url) + 1;
+	if (legacy)
+		return strndup(url, n);
+	/* ".../metadata/BILLING_PERIOD=YYYY-MM/" */
+	if (n < 33 || memcmp(url + n - 33, "/metadata/BILLING_PERIOD=", 25) != 0)
+		return NULL;
+	meta = url + n - 32;
+	if (asprintf(&out, "%.*sdata/%.*s", (int)(meta - url), url, 23, meta + 9) < 0)
+		return NULL;
+	return out;
+}
+
+/* Whether part lies in folder: the same path below it (two file:// addresses compared by the paths they name). */
+static int in_folder(const char *part, const char *folder)
+{
+	struct pb_buf ignore = PB_BUF_INIT;
+	char *a, *b;
+	int in;
+
+	if (strncmp(part, "file://", 7) != 0 || strncmp(folder, "file://", 7) != 0)
+		return strncmp(part, folder, strlen(folder)) == 0;
+	a = pb_url_file_path(part, &ignore);
+	b = pb_url_file_path(folder, &ignore);
+	in = a && b && strncmp(a, b, strlen(b)) == 0;
+	free(a);
+	free(b);
+	pb_buf_release(&ignore);
+	return in;
+}
+
+/*
+ * Checks that each part lies in the report's folder (parts_folder) and that no key has a "." or ".." segment, which
+ * a file:// or https:// address resolves to another folder's object (AWS writes none). Returns 0, or -1 with err
+ * set. Run after check_parts, which names the period or assembly of a part that is another's.
+ */
+static int check_folder(const struct pb_manifest *m, json_t *keys, const char *url, int legacy, struct pb_buf *err)
+{
+	const char *what = legacy ? "report key" : "data file";
+	char *folder = parts_folder(url, legacy);
+	size_t i;
+
+	for (i = 0; i < m->nparts; i++) {
+		const char *key = json_string_value(json_array_get(keys, i)), *seg;
+		int dots = 0;
+
+		for (seg = key; seg && !dots; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL)
+			dots = strncmp(seg, "./", 2) == 0 || strncmp(seg, "../", 3) == 0 || strcmp(seg, ".") == 0 ||
+			       strcmp(seg, "..") == 0;
+		if (!dots && (!folder || in_folder(m->parts[i], folder)))
+			continue;
+		pb_url_message(err, url);
+		pb_buf_addf(err, "%s %zu (", what, i + 1);
+		pb_url_add(err, key);
+		if (dots) {
+			pb_buf_addstr(err, ") has a '.' or '..' segment: no part of a report is named so");
+		} else {
+			pb_buf_addstr(err, ") is not in the manifest's folder ");
+			pb_url_add(err, folder);
+		}
+		free(folder);
+		return -1;
+	}
+	free(folder);
+	return 0;
+}
+
 int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fetch_opts *fo, struct pb_buf *err)
 {
 	struct pb_buf body = PB_BUF_INIT;
@@ -331,7 +410,7 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 			goto out;
 		}
 	}
-	if (check_parts(m, keys, url, legacy, err) < 0)
+	if (check_parts(m, keys, url, legacy, err) < 0 || check_folder(m, keys, url, legacy, err) < 0)
 		goto out;
 	/* CUR 2.0 lists columns too, but no document says in which order its files hold them. */
 	if (legacy && read_columns(m, json_object_get(root, "columns"), url, err) < 0)

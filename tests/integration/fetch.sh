@@ -447,6 +447,20 @@ run missing 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$
 check "a manifest listing a part that is not there: exit 1 naming it, nothing printed" \
 	"1|pb-ingest: cannot open 'file://$TMP/disk/cur/$K/daily-00009.csv.gz': No such file or directory|" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+# Every part of a legacy report lies under its manifest's folder, REPORT/PERIOD/: a key of another report's folder (of
+# the same period and assembly), or one climbing out of the folder with "..", read another report's usage as this one's.
+mkdir -p "$TMP/disk/cur/other/20261001-20261101/11111111-aaaa" &&
+	cp "$TMP/p1.csv.gz" "$TMP/disk/cur/other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz"
+with_keys "$K/daily-00001.csv.gz" "other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz"
+run outside 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a manifest listing a part of another report's folder: exit 1 naming it and the manifest's folder, nothing printed" \
+	"1|pb-ingest: file://$DISKM: report key 2 (other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz) is not in the manifest's folder file://$TMP/disk/cur/cur/daily/20261001-20261101/|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+with_keys "$K/daily-00001.csv.gz" "$K/../../../../other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz"
+run dotdot 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a manifest listing a part whose key climbs out of the folder with '..': exit 1 naming it, nothing printed" \
+	"1|pb-ingest: file://$DISKM: report key 2 ($K/../../../../other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz) has a '.' or '..' segment: no part of a report is named so|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
 # A file:// address (or a path) with a query, a SAS pasted with it: its signature was shown in the messages naming
 # it. They show it as a URL is shown, the query that signs left out.
 run file-sig 1 "$PBI" --format aws-cur --summary --no-progress "file://$TMP/disk/none.csv.gz?sv=2022-11-02&sig=S3CR3T"
