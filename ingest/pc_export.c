@@ -82,6 +82,27 @@ static int token(const char *login, struct pb_buf *bearer, struct pb_buf *err)
 	return pb_entra_token(&cred, "https://graph.microsoft.com/.default", REQUEST_TIMEOUT_S, &retry, bearer, err);
 }
 
+/*
+ * The token goes to the Graph host alone: a URL an answer names (the operation's Location, the manifest's link) must be
+ * https (or plain http to a loopback address) and of graph's scheme, host and port. Returns 0, or -1 with err set.
+ */
+static int token_may_go(const char *what, const char *url, const char *graph, struct pb_buf *err)
+{
+	struct pb_url_origin a, b;
+
+	if (pb_url_check_secret_endpoint(what, url, err) < 0)
+		return -1;
+	if (pb_url_origin(url, &a) == 0 && pb_url_origin(graph, &b) == 0 && pb_url_same_origin(&a, &b))
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(err, "%s: '", what);
+	pb_url_add(err, url);
+	pb_buf_addstr(err, "' is not on the Graph host ");
+	pb_url_add(err, graph);
+	pb_buf_addstr(err, " (PB_PC_GRAPH_URL): the token goes to no other");
+	return -1;
+}
+
 /* The operation's Location after the export request. */
 static int request_export(const char *graph, const struct pb_pc_export *x, const char *bearer, struct pb_buf *loc,
 			  long *wait, struct pb_buf *err)
@@ -120,7 +141,7 @@ static int request_export(const char *graph, const struct pb_pc_export *x, const
 		pb_url_message(err, rq.url);
 		pb_buf_addstr(err, "the export was not accepted: ");
 		pb_entra_describe(&rs, err);
-	} else if (pb_url_check_secret_endpoint("the export operation's Location", rs.location, err) == 0) {
+	} else if (token_may_go("the export operation's Location", rs.location, graph, err) == 0) {
 		/* The token goes there to poll. */
 		pb_buf_reset(loc);
 		pb_buf_addstr(loc, rs.location);
@@ -202,7 +223,8 @@ static int poll(const char *loc, const char *bearer, long wait, long timeout_s, 
  * The finished operation's manifest: inline (resourceLocation), or behind its navigation link
  * (resourceLocation@odata.navigationLink, GET .../manifests/{id}). A new reference in *out to release.
  */
-static int get_manifest(json_t *op, const char *loc, const char *bearer, json_t **out, struct pb_buf *err)
+static int get_manifest(json_t *op, const char *graph, const char *loc, const char *bearer, json_t **out,
+			struct pb_buf *err)
 {
 	const char *hdr[] = {bearer, "Accept: application/json"};
 	const char *link = json_string_value(json_object_get(op, "resourceLocation@odata.navigationLink"));
@@ -220,7 +242,7 @@ static int get_manifest(json_t *op, const char *loc, const char *bearer, json_t 
 		pb_buf_addstr(err, "the finished export names no manifest (resourceLocation)");
 		return -1;
 	}
-	if (pb_url_check_secret_endpoint("the manifest's link", link, err) < 0 || exchange(&rq, &rs, err) < 0)
+	if (token_may_go("the manifest's link", link, graph, err) < 0 || exchange(&rq, &rs, err) < 0)
 		return -1;
 	if (rs.status == 200)
 		*out = json_loadb(rs.body.ptr ? rs.body.ptr : "", rs.body.len, 0, NULL);
@@ -330,7 +352,7 @@ int pb_pc_export_load(struct pb_manifest *m, const struct pb_pc_export *x, struc
 	rc = token(login, &bearer, err);
 	if (rc == 0 && (rc = request_export(graph, x, pb_buf_str(&bearer), &loc, &wait, err)) == 0 &&
 	    (rc = poll(pb_buf_str(&loc), pb_buf_str(&bearer), wait, x->timeout_s, &op, err)) == 0 &&
-	    (rc = get_manifest(op, pb_buf_str(&loc), pb_buf_str(&bearer), &man, err)) == 0)
+	    (rc = get_manifest(op, graph, pb_buf_str(&loc), pb_buf_str(&bearer), &man, err)) == 0)
 		rc = read_manifest(man, pb_buf_str(&loc), m, err);
 	json_decref(man);
 	json_decref(op);

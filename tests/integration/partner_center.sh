@@ -337,6 +337,26 @@ done
 pb_headers_stop
 pb_pc_config '{"export": {"root_directory": null}}'
 
+# ---- an operation Location or a manifest link on another host ----------------------------------------------
+# The Graph token was sent to whatever https (or loopback) URL the export's 202 Location or the operation's manifest
+# link named, another host's too. It goes to PB_PC_GRAPH_URL's scheme, host and port only: else exit 3 naming the URL,
+# before any request there. The header-logging server stands in for the other host.
+pb_headers_start "$TMP/nothing" >/dev/null || exit 1
+for c in "operation_base|manifest_base|the export operation's Location|$G/operations/" \
+	"manifest_base|operation_base|the manifest's link|$G/manifests/"; do
+	IFS='|' read -r key other what path <<<"$c"
+	pb_pc_config "{\"export\": {\"files\": [\"$TMP/u1.json.gz\"], \"etag\": \"pc-$key\", \"manifest_inline\": false, \"$key\": \"$HEADERS_ENDPOINT\", \"$other\": null}}"
+	before=$(committed)
+	run "$key" 3 ingest --month "$MONTH"
+	id=$(last_op "['id']")
+	[ "$key" == manifest_base ] && id=$(last_op "['manifest']['id']")
+	check "$what on another host: exit 3 naming it, no request there, nothing committed" \
+		"3|pb-ingest: $what: '$HEADERS_ENDPOINT$path$id' is not on the Graph host $PC_URL (PB_PC_GRAPH_URL): the token goes to no other|0|$before" \
+		"$GOT|$(cat "$TMP/err" "$TMP/out")|$(pb_fault_settled "$HEADERS_LOG"; grep -c '^n=' "$HEADERS_LOG")|$(committed)"
+done
+pb_headers_stop
+pb_pc_config '{"export": {"operation_base": null, "manifest_base": null, "manifest_inline": true}}'
+
 # ---- SIGTERM while the export runs --------------------------------------------------------------------------
 # The waits between polls (up to 60 s each, for up to --poll-timeout, an hour by default), the retries' waits and
 # the requests themselves looked at no signal: a run stopped while the export ran went on polling until the export

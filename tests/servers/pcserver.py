@@ -93,6 +93,9 @@ Control (test-only, no authentication), JSON in and out:
                 "etag": null,              the manifest eTag (default: derived from the files' bytes)
                 "blob_count": null,        the manifest's blobCount (default: the number of files)
                 "root_directory": null,    the manifest's rootDirectory (default: this server's blob folder)
+                "operation_base": null,    the scheme, host and port of the operation's Location (default:
+                                           this server's, http://127.0.0.1:PORT)
+                "manifest_base": null,     likewise of the manifest's link (resourceLocation@odata.navigationLink)
                 "manifest_inline": true,   false: a finished operation links its manifest only
                                            (resourceLocation@odata.navigationLink), as Graph v1.0's example
                 "partner_tenant_id": "..."},
@@ -176,6 +179,8 @@ def default_config():
             "etag": None,
             "blob_count": None,
             "root_directory": None,
+            "operation_base": None,
+            "manifest_base": None,
             "partner_tenant_id": "3f0c6a57-2d4e-4b1a-9c8d-7e6f5a4b3c2d",
         },
         "customers": {"create_delay_seconds": 0, "create_hold_file": None, "fail_next_create_status": 0,
@@ -402,7 +407,7 @@ class State:
                                                   for n in v):
                 raise ConfigError(f"{name}: want a list of plain file names")
             return list(v)
-        if k in ("etag", "partner_tenant_id", "root_directory"):
+        if k in ("etag", "partner_tenant_id", "root_directory", "operation_base", "manifest_base"):
             if v is not None and (not isinstance(v, str) or not v):
                 raise ConfigError(f"{name}: want a non-empty string")
             if k == "partner_tenant_id" and v is None:
@@ -845,7 +850,8 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             st.ops[op.id] = op
             st.op_order.append(op.id)
-        self._send(202, b"", None, [("Location", f"{self._base()}{BILLING}/operations/{op.id}"),
+        location = f"{cfg['operation_base'] or self._base()}{BILLING}/operations/{op.id}"
+        self._send(202, b"", None, [("Location", location),
                                     ("Retry-After", str(cfg["retry_after"]))] + self._graph_headers())
 
     @staticmethod
@@ -885,7 +891,8 @@ class Handler(BaseHTTPRequestHandler):
         elif op.status == "failed":
             body["error"] = self._op_error(op)
         else:
-            body["resourceLocation@odata.navigationLink"] = f"{self._base()}{BILLING}/manifests/{op.manifest['id']}"
+            body["resourceLocation@odata.navigationLink"] = \
+                f"{op.cfg['manifest_base'] or self._base()}{BILLING}/manifests/{op.manifest['id']}"
             if op.cfg.get("manifest_inline", True):
                 body["resourceLocation"] = op.manifest
         self._json(200, body, headers, GRAPH_JSON)
