@@ -109,6 +109,7 @@ loris_pid=$!
 
 fault_case "a 500 then success: exact totals after a retry" 0 2 "1:500"
 fault_case "a 429 with Retry-After: waits, then exact totals" 0 2 "1:429:retry-after=1"
+fault_case "a 503 with Retry-After a date in the past: retried, exact totals" 0 2 "1:503:retry-after-date=-30"
 fault_case "a connection reset: exact totals after a retry" 0 2 "1:reset"
 fault_case "a stall: the transfer times out and the retry succeeds" 0 2 "1:stall=20"
 fault_case "a body cut short: resumed with a Range request, exact totals" 0 2 "1:truncate=100000"
@@ -238,6 +239,15 @@ pb_fault_start "$TMP/dots" "" >/dev/null || exit 1
 run dotkey 0 "$PBI" --format aws-cur --summary --no-progress --endpoint "$FAULT_ENDPOINT" "s3://cur/report/../part-1.csv.gz"
 check "a key with dot segments: asked for as written, not as the key they would resolve to" \
 	"0|1|0" "$GOT|$(pb_fault_count ' path=/cur/report/\.\./part-1\.csv\.gz ')|$(pb_fault_count ' path=/cur/part-1\.csv\.gz ')"
+pb_fault_stop
+
+# Retry-After as an HTTP date (RFC 9110 10.2.3), 30 s after the answer's Date, to a download with 2 s left: it was
+# read as no wait at all, the server asked again at once, four times over. It is the same wait as "Retry-After: 30".
+pb_fault_start "$TMP/dots" "*:503:retry-after-date=30" >/dev/null || exit 1
+run retrydate 3 "$PBI" --format aws-cur --summary --no-progress --download-timeout 2 "$FAULT_ENDPOINT/cur/part-1.csv.gz"
+check "a 503 whose Retry-After is a date 30 s on, with --download-timeout 2: exit 3 at once, saying what it asked" \
+	"3|pb-ingest: $FAULT_ENDPOINT/cur/part-1.csv.gz: HTTP 503 (SlowDown) (1 attempt), and the server asks to wait 30 s before the next: past the download's deadline of 2 s, not retried||1" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(fault_gets 1)"
 pb_fault_stop
 
 wait "$loris_pid"

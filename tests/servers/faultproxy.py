@@ -40,7 +40,9 @@ Fault rules
   ACTION  := NNN          answer with that HTTP status and an S3-style XML error body
                           (Code: 400 BadRequest, 403 AccessDenied, 404 NoSuchKey, 429 SlowDown,
                            500 InternalError, 503 SlowDown, others InjectedFault), keeping the connection
-             options:     retry-after=S  adds "Retry-After: S";  code=NAME  sets the XML Code
+             options:     retry-after=S  adds "Retry-After: S";  code=NAME  sets the XML Code;
+                          retry-after-date=S  adds "Retry-After: DATE", the HTTP date S seconds (negative: in the
+                          past) after the answer's Date
            | reset        read the request, then close the socket with SO_LINGER 0 (the client sees a
                           TCP RST: curl exit 56, or 52 when nothing at all arrived)
            | close        read the request, then close the connection cleanly with no answer (curl exit 52)
@@ -191,9 +193,11 @@ class Rule:
         if re.fullmatch(r"[1-5]\d\d", name) and not arg:
             self.kind = "status"
             self.status = int(name)
-            self._allow_options("retry-after", "code")
+            self._allow_options("retry-after", "code", "retry-after-date")
             if "retry-after" in self.options and not self.options["retry-after"]:
                 raise ScriptError(f"rule {text!r}: retry-after wants a value")
+            if "retry-after-date" in self.options and not re.fullmatch(r"-?\d+", self.options["retry-after-date"]):
+                raise ScriptError(f"rule {text!r}: retry-after-date wants a whole number of seconds")
         elif name in ("reset", "close", "pass", "noifmatch") and not arg:
             self.kind = name
             self._allow_options()
@@ -594,6 +598,7 @@ class Handler(BaseHTTPRequestHandler):
         status = rule.status
         code = rule.options.get("code") or ERROR_CODES.get(status, "InjectedFault")
         reqid = f"FAULTPROXY{self._n:06d}"
+        now = int(time.time())  # the Date, and a Retry-After date counted from it
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<Error><Code>{code}</Code><Message>faultproxy: injected {status} for request {self._n}"
@@ -609,11 +614,13 @@ class Handler(BaseHTTPRequestHandler):
             ("Content-Type", "application/xml"),
             ("Content-Length", str(len(body))),
             ("x-amz-request-id", reqid),
-            ("Date", self.date_time_string()),
+            ("Date", self.date_time_string(now)),
             ("Server", "faultproxy"),
         ]
         if "retry-after" in rule.options:
             headers.append(("Retry-After", rule.options["retry-after"]))
+        if "retry-after-date" in rule.options:
+            headers.append(("Retry-After", self.date_time_string(now + int(rule.options["retry-after-date"]))))
         if self.close_connection:
             headers.append(("Connection", "close"))
         self._send_head(status, http.client.responses.get(status, "Fault"), headers)
