@@ -74,6 +74,7 @@ struct pb_fetch {
 	int http1;			/* the answer is HTTP/1.x */
 	int chunked;			/* its Transfer-Encoding is chunked */
 	int no_length;			/* an HTTP/1 answer with a body, neither a Content-Length nor chunked */
+	int length_and_chunked;		/* an HTTP/1 answer with a body, both a Content-Length and chunked */
 	SSL *ssl;			/* the TLS connection of the attempt (OpenSSL's), or NULL */
 	int tls_noted;			/* ssl was looked for */
 	int got_body;			/* the attempt's answer gave a byte of its body */
@@ -648,6 +649,14 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->no_length = 1;
 		return 0; /* libcurl ends the transfer */
 	}
+	/*
+	 * Both a Content-Length and chunked encoding: the chunks say where the body ends, and the length something else
+	 * (RFC 9112 6.3: such a message ought to be handled as an error). Neither is taken.
+	 */
+	if (!line[0] && f->body_ok && f->http1 && f->content_length >= 0 && f->chunked) {
+		f->length_and_chunked = 1;
+		return 0; /* libcurl ends the transfer */
+	}
 	v = strchr(line, ':');
 	if (!v)
 		return n;
@@ -999,6 +1008,13 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		pb_buf_addstr(why, ": the version of its body cannot be known");
 		return -1;
 	}
+	if (f->length_and_chunked) {
+		pb_buf_addf(why,
+			    "HTTP %ld with both a Content-Length (%lld) and chunked encoding: the length of its body "
+			    "cannot be known",
+			    f->status, (long long)f->content_length);
+		return -1;
+	}
 	if (f->no_length) {
 		pb_buf_addf(
 			why,
@@ -1132,6 +1148,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->two_lengths[0] = '\0';
 	f->two_etags[0] = '\0';
 	f->no_length = 0;
+	f->length_and_chunked = 0;
 	f->long_etag = 0;
 	f->ssl = NULL;
 	f->tls_noted = 0;

@@ -250,6 +250,18 @@ check "a 503 whose Retry-After is a date 30 s on, with --download-timeout 2: exi
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(fault_gets 1)"
 pb_fault_stop
 
+# An answer with both a Content-Length and chunked encoding (RFC 9112 6.3: chunked wins, and the message ought to be
+# handled as an error): read by its chunks, it was "an object that changed" when its Content-Length was shorter and
+# asked for five times over when it was longer. It is refused at its headers, not retried, whatever the two say.
+for v in 100 99999999; do
+	pb_fault_start "$TMP/dots" "*:length=$v:chunked" >/dev/null || exit 1
+	run lengthchunked 3 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/cur/part-1.csv.gz"
+	check "an answer with Content-Length $v and chunked encoding: exit 3 at once, saying so, nothing printed" \
+		"3|pb-ingest: $FAULT_ENDPOINT/cur/part-1.csv.gz: HTTP 200 with both a Content-Length ($v) and chunked encoding: the length of its body cannot be known, not retried||1" \
+		"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(fault_gets 1)"
+	pb_fault_stop
+done
+
 wait "$loris_pid"
 check "a server sending 20 bytes a second: a stall at --min-rate 100, then exit 3 at --download-timeout 2" \
 	"3|pb-ingest: $LORIS_URL: the download did not end within 2 s (2 attempts), not retried|" \

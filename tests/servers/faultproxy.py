@@ -65,7 +65,9 @@ Fault rules
            | length=V     pass through with Content-Length V instead of the real one (any text: 9223372036854775808),
                           the real body sent, then the connection closed
              options:     dup  keep the real Content-Length and send "Content-Length: V" after it (two lines;
-                          libcurl takes the last)
+                          libcurl takes the last);
+                          chunked  (--dir) send the body chunked, "Transfer-Encoding: chunked" beside the
+                          Content-Length V (a message whose framing says two things: RFC 9112 6.3)
            | slow=BPS     pass through, the body sent a byte at a time, BPS bytes a second (a slow-loris server)
            | header=N     pass through, with a header line "X-Fault: " and N bytes ("a") more in the answer
              options:     nul  the last of the N bytes a NUL byte (a header line libcurl refuses)
@@ -238,7 +240,7 @@ class Rule:
         elif name == "length":
             self.kind = name
             self.length = arg
-            self._allow_options("dup")
+            self._allow_options("dup", "chunked")
         elif name == "etag":
             self.kind = name
             self.etag = arg
@@ -372,6 +374,7 @@ class Handler(BaseHTTPRequestHandler):
         self._extra = 0
         self._length = None
         self._length_dup = False
+        self._length_chunked = False
         self._etag = None
         self._etag_dup = False
         self._no_if_match = False
@@ -437,6 +440,7 @@ class Handler(BaseHTTPRequestHandler):
                 if rule.kind == "length":
                     self._length = rule.length
                     self._length_dup = "dup" in rule.options
+                    self._chunked = self._length_chunked = "chunked" in rule.options
                     self.close_connection = True
                 self._forward()
             elif rule.kind == "truncate":
@@ -564,7 +568,8 @@ class Handler(BaseHTTPRequestHandler):
             if not any(k.lower() == "connection" for k, _ in headers):
                 headers.append(("Connection", "close"))
         if self._chunked and status in (200, 206):
-            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            if not self._length_chunked:
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             headers.append(("Transfer-Encoding", "chunked"))
         if self._header is not None:
             value = "a" * (self._header - 1) + "\0" if self._header_nul else "a" * self._header
