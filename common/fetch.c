@@ -78,6 +78,7 @@ struct pb_fetch {
 	SSL *ssl;			/* the TLS connection of the attempt (OpenSSL's), or NULL */
 	int tls_noted;			/* ssl was looked for */
 	int got_body;			/* the attempt's answer gave a byte of its body */
+	int headers_done;		/* the answer's header section has ended: what follows is its trailer */
 	char location[1024];		/* of a redirect answer */
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
@@ -615,11 +616,18 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->retry_at = f->date = -1;
 		f->location[0] = '\0';
 		f->etag_seen = 0;
+		f->headers_done = 0;
 		f->body_ok = f->status == 200 || f->status == 206;
 		if (f->status == 200 && f->attempt_from > 0)
 			f->skip = f->attempt_from; /* the server ignored Range: drop what we have */
 		return n;
 	}
+	/*
+	 * The trailer fields after a chunked body, and the blank line that ends them: no part of the answer's framing,
+	 * version or checksum (RFC 9110 6.5.1), never taken for its header fields.
+	 */
+	if (f->headers_done)
+		return n;
 	/*
 	 * The end of the headers. An HTTP/1 body with neither a Content-Length nor chunked encoding ends where the
 	 * connection closes, and so does one cut short on its way (at a line break, a CSV that reads whole): it is
@@ -656,6 +664,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	if (!line[0] && f->body_ok && f->http1 && f->content_length >= 0 && f->chunked) {
 		f->length_and_chunked = 1;
 		return 0; /* libcurl ends the transfer */
+	}
+	if (!line[0]) {
+		f->headers_done = 1;
+		return n;
 	}
 	v = strchr(line, ':');
 	if (!v)

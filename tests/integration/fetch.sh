@@ -262,6 +262,14 @@ for v in 100 99999999; do
 	pb_fault_stop
 done
 
+# A chunked answer with a trailer "Content-Length: 5" after its last chunk: a trailer is no part of the answer's framing
+# (RFC 9110 6.5.1), but it was read as its length, and the whole body taken for one longer than announced, five times.
+pb_fault_start "$TMP/dots" "*:trailer=Content-Length=5" >/dev/null || exit 1
+run trailer 0 "$PBI" --format aws-cur --summary --no-progress "$FAULT_ENDPOINT/cur/part-1.csv.gz"
+check "a chunked answer with a Content-Length in its trailer: read whole, the same totals, one request" \
+	"0||1" "$GOT|$(cat "$TMP/err")$(cmp "$TMP/out" "$TMP/want.csv" 2>&1)|$(fault_gets 1)"
+pb_fault_stop
+
 wait "$loris_pid"
 check "a server sending 20 bytes a second: a stall at --min-rate 100, then exit 3 at --download-timeout 2" \
 	"3|pb-ingest: $LORIS_URL: the download did not end within 2 s (2 attempts), not retried|" \

@@ -79,6 +79,8 @@ Fault rules
                           byte asked for, its Content-Range "bytes FIRST-LAST/*" (no total) and Content-Length
                           counting them (an object that grew, from a server that does not say its length); a
                           request without Range passes
+           | trailer=N=V  (--dir) answer with the body chunked, no Content-Length, and the trailer field "N: V" after its
+                          last chunk (Content-Length=5: a trailer that is no part of the answer's framing)
            | serve=NAME   (--dir) answer with the whole file NAME of the folder instead, 200 whatever Range asks (a
                           server that ignores Range, whose object changed: give NAME the same mtime to keep
                           its Last-Modified)
@@ -227,6 +229,12 @@ class Rule:
             self._allow_options("range", "nocr", "chunked")
             if not arg or "/" in arg:
                 raise ScriptError(f"rule {text!r}: serve wants a file name of the folder")
+        elif name == "trailer":
+            self.kind = name
+            if "=" not in arg or not arg.split("=", 1)[0]:
+                raise ScriptError(f"rule {text!r}: trailer wants NAME=VALUE")
+            self.trailer = tuple(arg.split("=", 1))
+            self._allow_options()
         elif name == "longer":
             self.kind = name
             self.nbytes = self._number(arg, int)
@@ -383,6 +391,7 @@ class Handler(BaseHTTPRequestHandler):
         self._header_nul = False
         self._nolength = False
         self._chunked = False
+        self._trailer = None
         self._status = "-"
         self._continued = False
         self._dropped = False
@@ -428,6 +437,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._header = rule.nbytes
                 self._header_nul = "nul" in rule.options
                 self._forward()
+            elif rule.kind == "trailer":
+                self._chunked = True
+                self._trailer = rule.trailer
+                self._serve_file(None, 0, False)
             elif rule.kind == "longer":
                 self._serve_file(None, 0, False, longer=rule.nbytes)
             elif rule.kind == "serve":
@@ -825,7 +838,8 @@ class Handler(BaseHTTPRequestHandler):
             self._cut(hold, rst)
             return
         if self._chunked and self.command == "GET":
-            self.wfile.write(b"0\r\n\r\n")
+            trailer = "%s: %s\r\n" % self._trailer if self._trailer else ""
+            self.wfile.write(b"0\r\n" + trailer.encode("latin-1") + b"\r\n")
         self.wfile.flush()
 
     def _simple(self, status, reason, headers):
