@@ -345,7 +345,7 @@ pb_headers_start "$TMP/nothing" >/dev/null || exit 1
 for c in "operation_base|manifest_base|the export operation's Location|$G/operations/" \
 	"manifest_base|operation_base|the manifest's link|$G/manifests/"; do
 	IFS='|' read -r key other what path <<<"$c"
-	pb_pc_config "{\"export\": {\"files\": [\"$TMP/u1.json.gz\"], \"etag\": \"pc-$key\", \"manifest_inline\": false, \"$key\": \"$HEADERS_ENDPOINT\", \"$other\": null}}"
+	pb_pc_config "{\"export\": {\"files\": [\"$TMP/u1.json.gz\"], \"etag\": \"pc-$key\", \"manifest_inline\": false, \"retry_after\": 0, \"$key\": \"$HEADERS_ENDPOINT\", \"$other\": null}}"
 	before=$(committed)
 	run "$key" 3 ingest --month "$MONTH"
 	id=$(last_op "['id']")
@@ -355,7 +355,7 @@ for c in "operation_base|manifest_base|the export operation's Location|$G/operat
 		"$GOT|$(cat "$TMP/err" "$TMP/out")|$(pb_fault_settled "$HEADERS_LOG"; grep -c '^n=' "$HEADERS_LOG")|$(committed)"
 done
 pb_headers_stop
-pb_pc_config '{"export": {"operation_base": null, "manifest_base": null, "manifest_inline": true}}'
+pb_pc_config '{"export": {"operation_base": null, "manifest_base": null, "manifest_inline": true, "retry_after": 1}}'
 
 # ---- SIGTERM while the export runs --------------------------------------------------------------------------
 # The waits between polls (up to 60 s each, for up to --poll-timeout, an hour by default), the retries' waits and
