@@ -410,10 +410,12 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 			goto out;
 		}
 	}
-	if (check_parts(m, keys, url, legacy, err) < 0 || check_folder(m, keys, url, legacy, err) < 0)
+	if (check_parts(m, keys, url, legacy, err) < 0)
 		goto out;
 	/* CUR 2.0 lists columns too, but no document says in which order its files hold them. */
 	if (legacy && read_columns(m, json_object_get(root, "columns"), url, err) < 0)
+		goto out;
+	if (check_folder(m, keys, url, legacy, err) < 0)
 		goto out;
 	ret = 0;
 out:
