@@ -716,6 +716,15 @@ check "a committed run rewritten in place under its runId: read again, its new c
 0|$(want_nothing "$RUNR" "$SRC-relisted" "${idw:-?}")|" \
 	"$rewritten
 $GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
+# Its manifest rewritten in place to list one blob of the two: read again, the one blob alone.
+mkdir -p "$TMP/fx/relist-e/$RELISTED"
+printf '{"blobs":[{"blobName":"%s/part_0_0001.csv"}],"runInfo":{"runId":"%s","submittedTime":"2026-10-22T06:00:00Z","startDate":"2026-10-01T00:00:00"}}' \
+	"$RELISTED" "$RUNR" >"$TMP/fx/relist-e/$RELISTED/manifest.json"
+upload relist-e || notok "upload relist-e"
+run 0 shared_key ingest --source "$SRC-relisted" --month 2026-10
+check "a committed run whose manifest is rewritten in place to list one blob of two: read again, that blob alone" \
+	"0|pb-ingest: $SRC-relisted: run $RUNR was rewritten in place since import ${idw:-?} read it (2 blobs, now 1): the run is read again|1.25|superseded" \
+	"$GOT|$(cat "$TMP/err")|$(sql "SELECT trim_scale(billed_total) FROM pb.import WHERE id = $(committed_id "$SRC-relisted")")|$(sql "SELECT status FROM pb.import WHERE id = ${idw:-0}")"
 
 # pb-run retries the step that exited 3 on a blob rewritten since the listing: the retry lists the folder again and
 # stores the new version, once.
