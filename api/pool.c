@@ -604,10 +604,22 @@ static PGresult *take_result(struct pb_api_pool *p, PGconn *conn, uint64_t deadl
 }
 
 /*
+ * Whether SQLSTATE state says the database could not answer a statement for the moment, as a statement_timeout
+ * does, rather than that the statement is at fault: a lock not granted within the role's or the database's
+ * lock_timeout (55P03), a conflict with recovery on a standby or a deadlock (40001, 40P01), a lack of memory,
+ * disk or connections (class 53). The same statement may be answered when tried again.
+ */
+static int not_now(const char *state)
+{
+	return strcmp(state, "55P03") == 0 || strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	       strncmp(state, "53", 2) == 0;
+}
+
+/*
  * Runs q on s once: the result, or NULL with *why: PB_API_POOL_DOWN when the connection broke or its server
  * did not answer in time (the connection is then closed), PB_API_POOL_TIMEOUT when the statement ran out of
- * time (statement_timeout), the database cancelled it, or a stopping server could wait no longer (each logged
- * apart), PB_API_POOL_ERROR when it failed otherwise (logged).
+ * time (statement_timeout), the database cancelled it, could not answer it for the moment (not_now), or a
+ * stopping server could wait no longer (each logged apart), PB_API_POOL_ERROR when it failed otherwise (logged).
  */
 static PGresult *run(struct pb_api_pool *p, struct slot *s, enum pb_api_query q, const char *const *params,
 		     enum pb_api_pool_error *why)
@@ -661,6 +673,15 @@ static PGresult *run(struct pb_api_pool *p, struct slot *s, enum pb_api_query q,
 	} else if (state && strcmp(state, "57014") == 0) {
 		say_ms(within, sizeof(within), s->timeout_ms);
 		pb_warning("query %s: the database did not answer within %s (statement_timeout)", d->name, within);
+		*why = PB_API_POOL_TIMEOUT;
+	} else if (state && not_now(state)) {
+		struct pb_buf msg = PB_BUF_INIT;
+		char what[128];
+
+		snprintf(what, sizeof(what), "query %s: the database cannot answer it now", d->name);
+		pb_db_result_message(&msg, what, s->conn, res);
+		pb_warning("%s", pb_buf_str(&msg));
+		pb_buf_release(&msg);
 		*why = PB_API_POOL_TIMEOUT;
 	} else {
 		struct pb_buf msg = PB_BUF_INIT;

@@ -34,7 +34,7 @@ enum pb_api_pool_error {
 	PB_API_POOL_OK,
 	PB_API_POOL_DOWN,    /* the database cannot be reached (or is too old for this program) */
 	PB_API_POOL_BUSY,    /* no connection came free within wait_ms */
-	PB_API_POOL_TIMEOUT, /* the database did not answer the statement in time (logged) */
+	PB_API_POOL_TIMEOUT, /* the database did not answer the statement in time, or cannot now (logged) */
 	PB_API_POOL_ERROR,   /* the statement failed: the message is logged */
 };
 
@@ -42,8 +42,9 @@ enum pb_api_pool_error {
  * Runs statement q with params (text; as many as the statement takes) on a pool connection. A connection
  * found broken is made again and the statement retried once. A statement has 5 s (statement_timeout, set
  * on each connection; less when the role's own is less), and a connection whose server has not answered
- * 2 s later is closed: both are PB_API_POOL_TIMEOUT. Returns the result (the caller PQclears it), or NULL with the
- * reason in *why.
+ * 2 s later is closed: both are PB_API_POOL_TIMEOUT, as is a statement the database cannot answer for the
+ * moment (a lock not granted within the role's lock_timeout, a lack of memory, say). Returns the result (the caller
+ * PQclears it), or NULL with the reason in *why.
  */
 PGresult *pb_api_pool_exec(struct pb_api_pool *p, enum pb_api_query q, const char *const *params,
 			   enum pb_api_pool_error *why);

@@ -924,6 +924,23 @@ pb_sql_session_end
 check "a statement the database cancels (pg_cancel_backend) before its 5 s: 503, logged as cancelled with the server's message, not as a timeout" \
 	"503|database_unavailable|1|$timeouts" \
 	"$(cat "$TMP/cancel.code")|$(python3 "$CHECK" get "$TMP/cancel.b" code)|$(grep -c "^pb-api: warning: query pb_api_daily: the database cancelled it after [0-9]* ms, before its 5 s ran out: ERROR:  canceling statement due to user request$" "$TMP/api.log")|$(grep -c "did not answer within" "$TMP/api.log")"
+# A DBA's lock_timeout on the role (200 ms, stricter than the 5 s): a statement that gives up waiting for a lock
+# is the database unavailable for the moment, as a statement_timeout is (503 with Retry-After, logged with the
+# server's message), not a fault of the server (it was 500 internal, logged as a failed query).
+pb_sql "ALTER ROLE CURRENT_USER SET lock_timeout = '200ms'" >/dev/null
+pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api'" >/dev/null
+req "$TP" "/v1/accounts/ZZZ3/partner-usage?month=2026-10"
+pb_sql_session_start
+pb_sql_in "BEGIN; LOCK TABLE pb.aggregate_account IN ACCESS EXCLUSIVE MODE"
+req "$TP" "/v1/accounts/BETA2/partner-usage/daily?month=2026-10" -m 20
+a="$CODE|$(cat "$TMP/body")|$(header Retry-After)"
+pb_sql_in "ROLLBACK"
+pb_sql_session_end
+pb_sql "ALTER ROLE CURRENT_USER RESET lock_timeout" >/dev/null
+pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api'" >/dev/null
+check "a statement that the role's lock_timeout ends: 503 database_unavailable with Retry-After, logged with the server's message" \
+	'503|{"code":"database_unavailable","message":"the database is unavailable; retry later"}|1|1|0' \
+	"$a|$(grep -c "^pb-api: warning: query pb_api_daily: the database cannot answer it now: ERROR:  canceling statement due to lock timeout$" "$TMP/api.log")|$(grep -c "query pb_api_daily failed" "$TMP/api.log")"
 
 # ---- the database stopped and started under the running server ----------------------------------------------------
 "$BIN/pb-db" stop >/dev/null 2>&1
