@@ -17,6 +17,7 @@
 #include "db.h"
 #include "log.h"
 #include "pool.h"
+#include "token.h"
 
 #include "banned.h"
 
@@ -24,6 +25,7 @@
 #define BACKOFF_MAX_MS 1000 /* the longest wait between two connects */
 #define PING_MS 1000	    /* a round trip this long after the last one was sent */
 #define CONFIRM_MS 3000	    /* unconfirmed for this long: not listening (see pb_api_listener_up) */
+#define HEARD_MAX 4000	    /* the bytes of revoked tokens' ids said at one round trip, at most */
 
 struct pb_api_listener {
 	pthread_t thread;
@@ -39,6 +41,8 @@ struct pb_api_listener {
 	uint64_t retry_ms;
 	unsigned backoff;
 	int said;
+	/* The ids of the revoked tokens dropped since the last round trip was sent, comma-separated: said next. */
+	struct pb_buf heard;
 };
 
 static uint64_t now_ms(void)
@@ -62,6 +66,7 @@ static void close_conn(struct pb_api_listener *l)
 	PQfinish(l->conn);
 	l->conn = NULL;
 	l->listening = l->waiting = 0;
+	pb_buf_reset(&l->heard);
 }
 
 /* The connection (or its LISTEN) failed before it listened: said once, tried again after a pause. */
@@ -92,10 +97,22 @@ static void failed(struct pb_api_listener *l, const char *why)
 		not_yet(l, why);
 }
 
-/* Sends sql as the connection's next round trip; 0, or -1 when the connection failed (handled). */
+/*
+ * Sends sql as the connection's next round trip; 0, or -1 when the connection failed (handled). With revoked
+ * tokens dropped since the last one, the round trip says so instead, a notification on PB_API_HEARD_CHANNEL
+ * for each (its id), which token revoke waits for.
+ */
 static int send_round_trip(struct pb_api_listener *l, const char *sql)
 {
-	if (!PQsendQuery(l->conn, sql)) {
+	const char *ids[1] = {pb_buf_str(&l->heard)};
+	int sent = l->heard.len ? PQsendQueryParams(l->conn,
+						    "SELECT pg_notify('" PB_API_HEARD_CHANNEL
+						    "', id) FROM unnest(string_to_array($1, ',')) id",
+						    1, NULL, ids, NULL, NULL, 0)
+				: PQsendQuery(l->conn, sql);
+
+	pb_buf_reset(&l->heard);
+	if (!sent) {
 		failed(l, "the connection ended");
 		return -1;
 	}
@@ -116,6 +133,13 @@ static void handle(struct pb_api_listener *l, const PGnotify *n)
 		pb_api_cache_clear(l->t.tokens);
 		pb_api_metrics_event(l->t.metrics, PB_API_EV_NOTIFY_TOKEN);
 		pb_log(PB_LOG_INFO, NULL, "token %s revoked: cached tokens dropped", n->extra);
+		/* Said at once (listen_once): token revoke waits for it. Past HEARD_MAX, it waits 3 s instead. */
+		if (n->extra[0] && strspn(n->extra, "0123456789") == strlen(n->extra) &&
+		    l->heard.len + strlen(n->extra) < HEARD_MAX) {
+			if (l->heard.len)
+				pb_buf_addch(&l->heard, ',');
+			pb_buf_addstr(&l->heard, n->extra);
+		}
 	}
 }
 
@@ -186,7 +210,7 @@ static void listen_once(struct pb_api_listener *l)
 		failed(l, l->listening ? "no answer within 3 s" : "cannot LISTEN: no answer within 3 s");
 		return;
 	}
-	if (!l->waiting && now - l->sent_ms >= PING_MS && send_round_trip(l, "SELECT 1") < 0)
+	if (!l->waiting && (l->heard.len || now - l->sent_ms >= PING_MS) && send_round_trip(l, "SELECT 1") < 0)
 		return;
 	if (poll(&pfd, 1, TICK_MS) <= 0)
 		return;
@@ -218,7 +242,7 @@ static void connect_once(struct pb_api_listener *l)
 		nanosleep(&tick, NULL);
 		return;
 	}
-	l->conn = pb_api_pool_connect(l->conninfo, "pb-api notifications", stopping, l, &err);
+	l->conn = pb_api_pool_connect(l->conninfo, PB_API_LISTENER_APP, stopping, l, &err);
 	if (!l->conn && atomic_load(&l->stop)) {
 		pb_buf_release(&err);
 		return;
@@ -263,6 +287,7 @@ struct pb_api_listener *pb_api_listener_start(const char *conninfo, const struct
 	}
 	l->t = *t;
 	l->backoff = 50;
+	pb_buf_init(&l->heard, 0);
 	atomic_init(&l->stop, 0);
 	atomic_init(&l->up, 0);
 	atomic_init(&l->confirmed_ms, 0);
@@ -282,6 +307,7 @@ void pb_api_listener_stop(struct pb_api_listener *l)
 	atomic_store(&l->stop, 1);
 	pthread_join(l->thread, NULL);
 	PQfinish(l->conn);
+	pb_buf_release(&l->heard);
 	free(l->conninfo);
 	free(l);
 }

@@ -2,6 +2,7 @@
 #include "token.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <openssl/crypto.h>
@@ -11,6 +12,8 @@
 
 #include "db.h"
 #include "exitcode.h"
+#include "log.h"
+#include "progress.h"
 #include "text.h"
 
 #include "banned.h"
@@ -231,14 +234,56 @@ int pb_api_token_list(PGconn *conn, FILE *out, struct pb_buf *err)
 	return 0;
 }
 
+/*
+ * Waits until n servers have said on PB_API_HEARD_CHANNEL that they dropped token id (conn LISTENs there), for
+ * PB_API_HEARD_WAIT_MS at most; how many did not.
+ */
+static int wait_heard(PGconn *conn, const char *id, int n)
+{
+	uint64_t end = pb_now_ms() + PB_API_HEARD_WAIT_MS, now;
+	PGnotify *note;
+	int heard = 0;
+
+	while (heard < n && PQconsumeInput(conn)) {
+		struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+
+		while ((note = PQnotifies(conn)) != NULL) {
+			if (strcmp(note->relname, PB_API_HEARD_CHANNEL) == 0 && strcmp(note->extra, id) == 0)
+				heard++;
+			PQfreemem(note);
+		}
+		now = pb_now_ms();
+		if (heard >= n || now >= end || pfd.fd < 0)
+			break;
+		if (poll(&pfd, 1, (int)(end - now)) < 0 && errno != EINTR)
+			break;
+	}
+	return heard < n ? n - heard : 0;
+}
+
 int pb_api_token_revoke(PGconn *conn, long long id, const char *by, struct pb_buf *err)
 {
 	char ids[32];
 	const char *params[2] = {ids, by};
 	PGresult *res;
-	int rc;
+	int rc, servers, late;
 
 	snprintf(ids, sizeof(ids), "%lld", id);
+	/*
+	 * The servers listening now, each to say that it dropped the token once it hears of its revocation: the
+	 * command returns then, so that the very next request with it is refused (a server that starts meanwhile
+	 * starts with nothing in memory).
+	 */
+	if (pb_db_exec(conn, "LISTEN " PB_API_HEARD_CHANNEL, 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	res = pb_db_query(conn,
+			  "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+			  "application_name = '" PB_API_LISTENER_APP "'",
+			  0, NULL, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	servers = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
 	res = pb_db_query(
 		conn,
 		"WITH r AS (UPDATE pb.api_token SET revoked_at = now(), revoked_by = $2 WHERE id = $1::bigint "
@@ -249,6 +294,11 @@ int pb_api_token_revoke(PGconn *conn, long long id, const char *by, struct pb_bu
 		return PB_ERR_DEPENDENCY;
 	if (strcmp(PQgetvalue(res, 0, 0), "1") == 0) {
 		rc = 0;
+		late = servers > 0 ? wait_heard(conn, ids, servers) : 0;
+		if (late)
+			pb_warning("token %lld: %d of the %d servers listening for revocations did not say within %d s "
+				   "that they dropped it: they serve nothing from memory until they do",
+				   id, late, servers, PB_API_HEARD_WAIT_MS / 1000);
 	} else if (strcmp(PQgetvalue(res, 0, 1), "1") == 0) {
 		rc = 1;
 	} else {

@@ -8,6 +8,18 @@
 
 #include "buf.h"
 
+/*
+ * A server's notifications session: its application name, and the channel on which it says, once it has
+ * dropped a revoked token from its cache, that token's id (the payload), for token revoke to wait for.
+ */
+#define PB_API_LISTENER_APP "pb-api notifications"
+#define PB_API_HEARD_CHANNEL "pb_api_token_heard"
+/*
+ * How long token revoke waits for the servers to say so (ms): a server that has not heard the revocation by
+ * then has not confirmed its notifications for 3 s, and serves nothing from memory (see listen.c).
+ */
+#define PB_API_HEARD_WAIT_MS 3100
+
 /* "pbt_" and the 32 random bytes in unpadded base64url. */
 #define PB_API_TOKEN_PREFIX "pbt_"
 #define PB_API_TOKEN_LEN 47
