@@ -29,16 +29,17 @@
 static const char style[] = "<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}h1{font-size:1.5em}"
 			    "h2{font-size:1.15em;margin-top:2em}table{border-collapse:collapse;margin:.5em 0}"
 			    "th,td{border-bottom:1px solid #ccc;padding:.25em "
-			    ".6em;text-align:left;white-space:nowrap}td.n,th.n{text-align:right;"
+			    ".6em;text-align:left;white-space:nowrap}td{white-space:pre}td.n,th.n{text-align:right;"
 			    "font-variant-numeric:tabular-nums}.chart{margin:1em 0;page-break-inside:avoid}"
 			    ".band{fill:#cfe0f7}.est{fill:none;stroke:#2b6cb0;stroke-width:1.5}.day-mark{fill:#c05621}"
 			    ".axis{stroke:#555}.lbl{font-size:11px;fill:#333}.legend{color:#444;max-width:60em}"
 			    "@media print{body{margin:0;font-size:11px}h2{page-break-after:avoid}}</style>";
 
 /*
- * Appends s with the characters HTML gives a meaning escaped, and each format character (pb_text_format_char:
- * an override that would show the rest of a name reversed, a line separator) as the text \uHHHH, as a terminal
- * shows it: a name from the data cannot disguise itself.
+ * Appends s with the characters HTML gives a meaning escaped (its blanks and line breaks are kept: the cells are
+ * white-space: pre, so that two names that differ in them do not show alike), and each format character
+ * (pb_text_format_char: an override that would show the rest of a name reversed, a line separator) as the text \uHHHH,
+ * as a terminal shows it: a name from the data cannot disguise itself.
  */
 static void html(struct pb_buf *b, const char *s)
 {

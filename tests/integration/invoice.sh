@@ -108,6 +108,31 @@ check "a name's format characters: \\uHHHH in the CSV, the FOCUS file and the re
 	"0|DRAFT-2026-10,2026-10-01,2026-10-31,8,NEG1,Neg\\u202eoc evita\\u2028,CenturyLink Cloud 1.0,credit,,USD,-2.01,-2.01,0.00|0|<td>NEG1</td><td>Neg\\u202eoc evita\\u2028</td>|0|t" \
 	"$?|$(grep NEG1 "$TMP/fmt.csv" | tr -d '\r')|$(grep -c $'\u202e\|\u2028' "$TMP/fmt-focus.csv")|$(grep -o '<td>NEG1</td><td>[^<]*</td>' "$TMP/fmt.html")|$(grep -c $'\u202e\|\u2028' "$TMP/fmt.html")|$(pb_sql "SELECT name = E'Neg\u202Eoc evita\u2028' FROM pb.clc_account WHERE alias = 'NEG1'")"
 check "the FOCUS file names the account as the CSV does, on each of its two rows" "2|2" "$(grep -c ",NEG1," "$TMP/fmt-focus.csv")|$(grep -c 'Neg\\u202eoc evita\\u2028' "$TMP/fmt-focus.csv")"
+# HTML shows a run of blanks or a line break as one blank: a name holding two blanks (which pb-accounts takes)
+# or a line break showed in the report as another name, another account's perhaps. The report's cells keep
+# their text's blanks and line breaks, so that a browser shows each name as stored (read back from Chromium).
+if command -v chromium >/dev/null 2>&1; then
+	pb_sql "UPDATE pb.clc_account SET name = E'Negative  Co\nLtd' WHERE alias = 'NEG1'" >/dev/null
+	"$PBV" --month 2026-10 --report "$TMP/ws.html" >/dev/null 2>"$TMP/err"
+	st=$?
+	cat >"$TMP/ws-view.html" <<'HTML'
+<!DOCTYPE html><html><body><iframe id="f" src="ws.html"></iframe><script>
+document.getElementById("f").onload = function () {
+	var out = [];
+	this.contentDocument.querySelectorAll("tr").forEach(function (tr) {
+		if (tr.cells.length > 2 && tr.cells[1].innerText === "NEG1") out.push(tr.cells[2].innerText);
+	});
+	console.log("NAMES " + JSON.stringify(out));
+};
+</script></body></html>
+HTML
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync --user-data-dir="$TMP/chrome" \
+		--allow-file-access-from-files --virtual-time-budget=5000 --enable-logging=stderr --v=0 \
+		--dump-dom "file://$TMP/ws-view.html" >/dev/null 2>"$TMP/ws.err"
+	check "a name with two blanks and a line break: shown in the report as stored" \
+		'0|NAMES ["Negative  Co\nLtd"]' "$st|$(grep -o 'NAMES \[[^]]*\]' "$TMP/ws.err")"
+fi
 pb_sql "UPDATE pb.clc_account SET name = 'Negative Co' WHERE alias = 'NEG1'" >/dev/null
 # Standard output on a full disk: the environment failed, not the data (exit 3, as for the files it writes).
 "$PBV" --month 2026-10 --draft >/dev/full 2>"$TMP/err"
