@@ -477,17 +477,77 @@ static int domain_first(const struct pb_account *a, const char *request, const c
 	return ret;
 }
 
-/* Sends request (recorded already) with body and records what came of it; the new tenant in tenant. */
-static int send_request(PGconn *conn, struct pb_partner_center *pc, const char *alias, const char *request,
-			const char *body, struct pb_buf *tenant, struct pb_buf *err)
+/*
+ * A 409 to request, which was sent before (pending), whose description is in err: Partner Center keeps an MS-RequestId
+ * for a while only, and a request sent again later finds the domain its first sending made the customer for. The
+ * partner's own customer with that domain is that customer: 0 with its tenant in tenant, said in out. None, or one
+ * another account's request made (two accounts with one domain): the refusal stands, PB_ERR_DATA with err as it was
+ * (naming that request). Looking failed: PB_ERR_DEPENDENCY (the request stays pending).
+ */
+static int made_before(PGconn *conn, struct pb_partner_center *pc, const char *alias, const char *request,
+		       const char *domain, struct pb_buf *tenant, struct pb_buf *out, struct pb_buf *err)
 {
 	struct pb_buf why = PB_BUF_INIT;
+	const char *answer, *p[2];
+	PGresult *res = NULL;
+	int ret;
+
+	ret = pb_partner_center_find_customer(pc, domain, tenant, &why);
+	if (ret == 1) {
+		/* Another account's request made it (two accounts with one domain): not this request's customer. */
+		p[0] = pb_buf_str(tenant);
+		p[1] = alias;
+		res = pb_db_query(
+			conn,
+			"SELECT request_id, alias FROM pb.customer_creation_request WHERE vendor = 'azure' "
+			"AND status = 'succeeded' AND lower(tenant_id) = $1 AND alias <> $2 ORDER BY id LIMIT 1",
+			2, p, &why);
+		if (!res) {
+			ret = PB_ERR_DEPENDENCY;
+		} else if (PQntuples(res) == 1) {
+			pb_buf_addf(err,
+				    "; the partner's customer with that domain, %s, is the one request %s made for %s",
+				    pb_buf_str(tenant), PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+			pb_buf_reset(tenant);
+			ret = 0;
+		}
+	}
+	if (ret < 0) {
+		pb_buf_addstr(err, "; looking for the customer with that domain: ");
+		pb_buf_addstr(err, pb_buf_str(&why));
+	} else if (ret == 0) {
+		ret = PB_ERR_DATA;
+	} else {
+		answer = strstr(pb_buf_str(err), ": HTTP ");
+		pb_buf_addf(out,
+			    "%s: Partner Center answered request %s with %s; the partner's customer with domain %s is "
+			    "%s, made by the request before\n",
+			    alias, request, answer ? answer + 2 : pb_buf_str(err), domain, pb_buf_str(tenant));
+		ret = 0;
+	}
+	PQclear(res);
+	pb_buf_release(&why);
+	return ret;
+}
+
+/*
+ * Sends request (recorded already, for domain; pending: sent before) with body and records what came of it; the new
+ * tenant in tenant.
+ */
+static int send_request(PGconn *conn, struct pb_partner_center *pc, const char *alias, const char *request,
+			const char *domain, int pending, const char *body, struct pb_buf *tenant, struct pb_buf *out,
+			struct pb_buf *err)
+{
+	struct pb_buf why = PB_BUF_INIT;
+	long status;
 	int ret;
 
 	ret = update_request(conn, request, NULL, NULL, NULL, 1, err);
 	if (ret < 0)
 		return ret;
-	ret = pb_partner_center_create_customer(pc, request, body, tenant, err);
+	ret = pb_partner_center_create_customer(pc, request, body, tenant, &status, err);
+	if (ret == PB_ERR_DATA && status == 409 && pending)
+		ret = made_before(conn, pc, alias, request, domain, tenant, out, err);
 	if (ret == PB_ERR_DATA) {
 		update_request(conn, request, "failed", NULL, pb_buf_str(err), 0, &why);
 	} else if (ret < 0) {
@@ -545,7 +605,7 @@ static int create(PGconn *conn, const struct pb_account *a, const char *body, in
 		ret = new_request(conn, alias, domain, body, by, request, err);
 	}
 	if (ret == 0)
-		ret = send_request(conn, &pc, alias, pb_buf_str(request), body, tenant, err);
+		ret = send_request(conn, &pc, alias, pb_buf_str(request), domain, pending, body, tenant, out, err);
 	if (ret == 0)
 		pb_buf_addf(out, "%s: created azure customer %s for domain %s (request %s)\n", alias,
 			    pb_buf_str(tenant), domain, pb_buf_str(request));

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -217,31 +218,31 @@ out:
 #define MAX_ID_SHOWN 100
 
 /*
- * The new customer's tenant id from a 200 or 201 answer: a GUID, or PB_ERR_DEPENDENCY (the answer is not one
- * Partner Center gives: the customer may exist, the request stays pending).
+ * The tenant id of customer cust, from an answer with status to METHOD url: a GUID, or PB_ERR_DEPENDENCY (the answer
+ * is not one Partner Center gives: the customer may exist, the request stays pending).
  */
-static int read_customer(const struct pb_http_response *rs, const char *url, struct pb_buf *tenant, struct pb_buf *err)
+static int customer_id(json_t *cust, const char *method, const char *url, long status, struct pb_buf *tenant,
+		       struct pb_buf *err)
 {
-	json_t *root = json_loadb(pb_buf_str(&rs->body), rs->body.len, 0, NULL);
-	const char *id = json_string_value(json_object_get(root, "id"));
+	const char *id = json_string_value(json_object_get(cust, "id"));
 	struct pb_buf ignore = PB_BUF_INIT;
 	int ret = PB_ERR_DEPENDENCY;
 
 	if (!id)
-		id = json_string_value(json_object_get(json_object_get(root, "companyProfile"), "tenantId"));
+		id = json_string_value(json_object_get(json_object_get(cust, "companyProfile"), "tenantId"));
 	if (!id || !*id) {
 		pb_buf_reset(err);
-		pb_buf_addstr(err, "POST ");
+		pb_buf_addf(err, "%s ", method);
 		pb_url_add(err, url);
-		pb_buf_addf(err, ": HTTP %ld without the customer's id", rs->status);
+		pb_buf_addf(err, ": HTTP %ld without the customer's id", status);
 	} else if (pb_link_check_id(PB_VENDOR_AZURE, id, &ignore) < 0) {
 		/* Not a tenant (an answer damaged on its way): the outcome is unknown, the request pending. */
 		size_t n = strlen(id);
 
 		pb_buf_reset(err);
-		pb_buf_addstr(err, "POST ");
+		pb_buf_addf(err, "%s ", method);
 		pb_url_add(err, url);
-		pb_buf_addf(err, ": HTTP %ld with a customer id that is not a GUID: ", rs->status);
+		pb_buf_addf(err, ": HTTP %ld with a customer id that is not a GUID: ", status);
 		if (n > MAX_ID_SHOWN) {
 			pb_buf_addf(err, "%zu bytes long", n);
 		} else {
@@ -256,13 +257,82 @@ static int read_customer(const struct pb_http_response *rs, const char *url, str
 			pb_buf_addch(tenant, (char)tolower((unsigned char)*id));
 		ret = tenant->failed ? PB_ERR_DEPENDENCY : 0;
 	}
-	json_decref(root);
 	pb_buf_release(&ignore);
 	return ret;
 }
 
+/* The new customer's tenant id from a 200 or 201 answer: 0, or PB_ERR_DEPENDENCY as customer_id says. */
+static int read_customer(const struct pb_http_response *rs, const char *url, struct pb_buf *tenant, struct pb_buf *err)
+{
+	json_t *root = json_loadb(pb_buf_str(&rs->body), rs->body.len, 0, NULL);
+	int ret = customer_id(root, "POST", url, rs->status, tenant, err);
+
+	json_decref(root);
+	return ret;
+}
+
+int pb_partner_center_find_customer(struct pb_partner_center *pc, const char *domain, struct pb_buf *tenant,
+				    struct pb_buf *err)
+{
+	struct pb_buf url = PB_BUF_INIT;
+	struct pb_http_response rs;
+	json_t *filter, *root = NULL, *items, *item;
+	char *text;
+	size_t i;
+	int ret = PB_ERR_DEPENDENCY;
+
+	/* The documented filter of the partner's customers (get-a-customer-by-name): starts_with is its only operator.
+	 */
+	filter = json_pack("{s:s, s:s, s:s}", "Field", "Domain", "Value", domain, "Operator", "starts_with");
+	text = filter ? json_dumps(filter, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(filter);
+	pb_buf_addf(&url, "%s/v1/customers?size=500&filter=", pc->api_url);
+	if (text)
+		pb_http_add_path_value(&url, text);
+	free(text);
+	if (!text || url.failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		goto out;
+	}
+	if (send_request(pc, "GET", pb_buf_str(&url), NULL, NULL, &rs, err) < 0)
+		goto out;
+	if (rs.status != 200) {
+		describe_answer(err, "GET", pb_buf_str(&url), &rs);
+		pb_http_response_release(&rs);
+		goto out;
+	}
+	root = json_loadb(pb_buf_str(&rs.body), rs.body.len, 0, NULL);
+	items = json_object_get(root, "items");
+	if (!json_is_array(items)) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "GET ");
+		pb_url_add(err, pb_buf_str(&url));
+		pb_buf_addstr(err, ": HTTP 200 without a list of customers");
+		pb_http_response_release(&rs);
+		goto out;
+	}
+	/* A prefix of the domain: only a customer with the domain itself is the one. */
+	ret = 0;
+	json_array_foreach(items, i, item)
+	{
+		const char *d = json_string_value(json_object_get(json_object_get(item, "companyProfile"), "domain"));
+
+		if (d && strcasecmp(d, domain) == 0) {
+			ret = customer_id(item, "GET", pb_buf_str(&url), rs.status, tenant, err);
+			ret = ret < 0 ? ret : 1;
+			break;
+		}
+	}
+	pb_http_response_release(&rs);
+out:
+	json_decref(root);
+	pb_buf_release(&url);
+	return ret;
+}
+
 int pb_partner_center_create_customer(struct pb_partner_center *pc, const char *request_id, const char *body,
-				      struct pb_buf *tenant, struct pb_buf *err)
+				      struct pb_buf *tenant, long *status, struct pb_buf *err)
 {
 	struct pb_buf url = PB_BUF_INIT;
 	struct pb_http_response rs;
@@ -275,9 +345,11 @@ int pb_partner_center_create_customer(struct pb_partner_center *pc, const char *
 		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
+	*status = 0;
 	ret = send_request(pc, "POST", pb_buf_str(&url), request_id, body, &rs, err);
 	if (ret < 0)
 		goto out;
+	*status = rs.status;
 	if (rs.status == 200 || rs.status == 201) {
 		ret = read_customer(&rs, pb_buf_str(&url), tenant, err);
 	} else {

@@ -33,10 +33,17 @@ int pb_partner_center_domain_taken(struct pb_partner_center *pc, const char *dom
  * customer that request made). Server errors (5xx, 429) and failed connections are retried, up to 3
  * attempts in all, with the same id; a request that times out is not. Returns 0 with the new customer's
  * tenant id in tenant, in lowercase; PB_ERR_DATA when Partner Center refused the request (4xx other than 401,
- * 403, 408 and 429: nothing was created); or PB_ERR_DEPENDENCY when the outcome is unknown. The
- * message in err names the URL and what Partner Center said.
+ * 403, 408 and 429: nothing was created by this answer); or PB_ERR_DEPENDENCY when the outcome is unknown. The
+ * message in err names the URL and what Partner Center said; *status is the answer's HTTP status (0: none).
  */
 int pb_partner_center_create_customer(struct pb_partner_center *pc, const char *request_id, const char *body,
-				      struct pb_buf *tenant, struct pb_buf *err);
+				      struct pb_buf *tenant, long *status, struct pb_buf *err);
+
+/*
+ * Looks for the partner's customer whose domain is domain (GET /v1/customers filtered by domain): 1 with its tenant
+ * id in tenant, in lowercase; 0 when the partner has none; PB_ERR_DEPENDENCY with a message naming the URL.
+ */
+int pb_partner_center_find_customer(struct pb_partner_center *pc, const char *domain, struct pb_buf *tenant,
+				    struct pb_buf *err);
 
 #endif

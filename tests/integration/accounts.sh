@@ -880,6 +880,40 @@ check "the next run sends a new request" "0|failed,succeeded|2" \
 	"$st|$(pb_sql "SELECT string_agg(status, ',' ORDER BY id) FROM pb.customer_creation_request WHERE alias = 'AZ4'")|$(
 		pb_sql "SELECT count(DISTINCT request_id) FROM pb.customer_creation_request WHERE alias = 'AZ4'")"
 
+# Partner Center keeps an MS-RequestId for a while only: sent again later, the request finds the domain its first
+# sending made the customer for, and gets 409 (domain in use). It was marked failed, and every later run made a new
+# request, refused before sending for the domain in use: the customer existed, never recorded nor linked. The
+# partner's own customer with the request's domain (GET /v1/customers filtered by domain) is the one it made.
+add_azure AZF
+curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+pb_pc_config '{"customers":{"create_delay_seconds":2}}'
+"$PBA" create-azure-customer AZF --timeout 1 >/dev/null 2>&1
+RF=$(request_of AZF)
+pb_pc_config '{"customers":{"create_delay_seconds":0,"forget_requests":true}}'
+"$PBA" create-azure-customer AZF --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+TF=$(pc_api "/v1/customers?size=500" | python3 -c 'import json, sys
+print(*[c["id"] for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"] == "azf.onmicrosoft.com"])')
+check "a 409 to a request sent again: the partner's customer with its domain is the one it made" \
+	"0|AZF: sending pending request $RF again (domain azf.onmicrosoft.com is taken: Partner Center made the customer before)
+AZF: Partner Center answered request $RF with HTTP 409 (code 2001): The domain 'azf.onmicrosoft.com' is already in use. Choose another domain.; the partner's customer with domain azf.onmicrosoft.com is $TF, made by the request before
+AZF: created azure customer $TF for domain azf.onmicrosoft.com (request $RF)
+AZF: linked azure partner account $TF from $TODAY||succeeded,2,$TF|AZF|customers_created=1 customer_posts=2 " \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status, attempts, tenant_id FROM pb.customer_creation_request WHERE alias = 'AZF'")|$(
+		pb_sql "SELECT string_agg(alias, ',') FROM pb.partner_account WHERE partner_account_id = '$TF'")|$(stats customers_created customer_posts)"
+# The customer with the domain is another account's (the two share a domain, and only the other's request reached
+# Partner Center): it is not taken for this request, which is refused as before.
+add_azure AZK azf.onmicrosoft.com
+pb_sql "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, created_by)
+	VALUES ('AZK', gen_random_uuid(), 'azf.onmicrosoft.com', 'pending', 'old')" >/dev/null
+RK=$(request_of AZK)
+"$PBA" create-azure-customer AZK --timeout 10 >"$TMP/out" 2>"$TMP/err"
+check "a 409 whose customer with the domain is another account's: exit 1, the request failed, nothing linked" \
+	"1|AZK: sending pending request $RK again (domain azf.onmicrosoft.com is taken: Partner Center made the customer before)|pb-accounts: POST $PC_URL/v1/customers: HTTP 409 (code 2001): The domain 'azf.onmicrosoft.com' is already in use. Choose another domain.; the partner's customer with that domain, $TF, is the one request $RF made for AZF|failed|0" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZK'")|$(
+		pb_sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'AZK'")"
+pb_pc_config '{"customers":{"forget_requests":false}}'
+
 add_azure AZ5 taken.onmicrosoft.com
 before=$(stats customer_posts)
 t "a domain another customer has is refused before any request" 1 "" \

@@ -73,6 +73,9 @@ Partner Center customers (learn.microsoft.com/partner-center/developer/create-a-
   GET /v1/customers/{id}   200 the customer (no userCredentials) or 404.
   GET /v1/customers?size=N   {"totalCount","items","links","attributes":{"objectType":"Collection"}}; when
     more remain, "continuationToken" and links.next (send it back as the MS-ContinuationToken header).
+    &filter={"Field":"Domain"|"CompanyName","Value":V,"Operator":"starts_with"} (URL-encoded JSON; the field
+    name in any case, the value compared case-insensitively: get-a-customer-by-name) lists only the customers
+    whose domain or company name starts with V; any other filter gets 400 (code 2000).
   HEAD /v1/domains/{domain}   200 when a customer has the domain (it is taken), 404 when it is free.
 
 Control (test-only, no authentication), JSON in and out:
@@ -106,6 +109,9 @@ Control (test-only, no authentication), JSON in and out:
                    "create_answer_body": null,   the next create creates, then answers 201 with this text as
                                                  its body instead of the customer (an answer damaged on its way)
                    "uppercase_ids": false,       new customers' ids in capitals (GUIDs are not case-sensitive)
+                   "forget_requests": false,     true: creates no longer know the MS-RequestIds seen before (*as
+                                                 if their idempotency had lapsed): a create sent again for the
+                                                 domain its first sending created gets 409, domain in use
                    "seed": [{"domain","companyName","id"?}]}}   customers that exist already
     An export setting applies to the exports POSTed after it. Unknown keys get 400.
   GET  /_pc/config       the configuration (secrets masked)
@@ -184,7 +190,7 @@ def default_config():
             "partner_tenant_id": "3f0c6a57-2d4e-4b1a-9c8d-7e6f5a4b3c2d",
         },
         "customers": {"create_delay_seconds": 0, "create_hold_file": None, "fail_next_create_status": 0,
-                      "create_answer_body": None, "uppercase_ids": False},
+                      "create_answer_body": None, "uppercase_ids": False, "forget_requests": False},
     }
 
 
@@ -330,9 +336,9 @@ class State:
                         if v is not None and not isinstance(v, str):
                             raise ConfigError("customers.create_answer_body: want a string or null")
                         new["customers"][k] = v
-                    elif k == "uppercase_ids":
+                    elif k in ("uppercase_ids", "forget_requests"):
                         if not isinstance(v, bool):
-                            raise ConfigError("customers.uppercase_ids: want true or false")
+                            raise ConfigError(f"customers.{k}: want true or false")
                         new["customers"][k] = v
                     elif k == "seed":
                         if not isinstance(v, list):
@@ -1099,9 +1105,23 @@ class Handler(BaseHTTPRequestHandler):
                 start = int(base64.b64decode(token).decode().removeprefix("offset:"))
             except ValueError:
                 return self._pc_error(400, 2000, "The continuation token is not valid.")
+        match = None
+        if "filter" in q:
+            try:
+                f = json.loads(q["filter"])
+                if not isinstance(f, dict) or set(f) != {"Field", "Value", "Operator"} or \
+                        f["Operator"] != "starts_with" or not isinstance(f["Value"], str) or \
+                        not isinstance(f["Field"], str) or f["Field"].lower() not in ("domain", "companyname"):
+                    raise ValueError
+            except ValueError:
+                return self._pc_error(400, 2000, "The filter is not valid.")
+            key, prefix = f["Field"].lower(), f["Value"].lower()
+            match = lambda c: c["companyProfile"][{"domain": "domain", "companyname": "companyName"}[key]] \
+                .lower().startswith(prefix)
         with st.lock:
-            items = [public_customer(c) for c in st.customers[start:start + size]]
-            more = start + size < len(st.customers)
+            found = [c for c in st.customers if match is None or match(c)]
+            items = [public_customer(c) for c in found[start:start + size]]
+            more = start + size < len(found)
         body = {"totalCount": len(items), "items": items,
                 "links": {"self": {"uri": f"/v1/customers?size={size}", "method": "GET", "headers": []}},
                 "attributes": {"objectType": "Collection"}}
@@ -1138,7 +1158,8 @@ class Handler(BaseHTTPRequestHandler):
         delay = 0
         hold = answer = None
         with st.lock:
-            cust = st.by_request.get(rid) if rid else None
+            forget = st.config["customers"].get("forget_requests")
+            cust = st.by_request.get(rid) if rid and not forget else None
             if cust is None:
                 if dom in st.by_domain:
                     taken = True
