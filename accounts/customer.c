@@ -545,7 +545,7 @@ static int send_request(PGconn *conn, struct pb_partner_center *pc, const char *
 	ret = update_request(conn, request, NULL, NULL, NULL, 1, err);
 	if (ret < 0)
 		return ret;
-	ret = pb_partner_center_create_customer(pc, request, body, tenant, &status, err);
+	ret = pb_partner_center_create_customer(pc, request, body, domain, tenant, &status, err);
 	if (ret == PB_ERR_DATA && status == 409 && pending)
 		ret = made_before(conn, pc, alias, request, domain, tenant, out, err);
 	if (ret == PB_ERR_DATA) {

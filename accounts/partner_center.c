@@ -261,12 +261,39 @@ static int customer_id(json_t *cust, const char *method, const char *url, long s
 	return ret;
 }
 
-/* The new customer's tenant id from a 200 or 201 answer: 0, or PB_ERR_DEPENDENCY as customer_id says. */
-static int read_customer(const struct pb_http_response *rs, const char *url, struct pb_buf *tenant, struct pb_buf *err)
+/* The longest domain a message quotes; a longer one is named by its length. */
+#define MAX_DOMAIN_SHOWN 300
+
+/*
+ * The new customer's tenant id from a 200 or 201 answer to the request for domain: 0, or PB_ERR_DEPENDENCY as
+ * customer_id says, or when the answer's customer has another domain (another request's answer: the outcome of
+ * this one is unknown, the request pending). An answer that names no domain is taken as it is.
+ */
+static int read_customer(const struct pb_http_response *rs, const char *url, const char *domain, struct pb_buf *tenant,
+			 struct pb_buf *err)
 {
 	json_t *root = json_loadb(pb_buf_str(&rs->body), rs->body.len, 0, NULL);
+	const char *d = json_string_value(json_object_get(json_object_get(root, "companyProfile"), "domain"));
 	int ret = customer_id(root, "POST", url, rs->status, tenant, err);
 
+	if (ret == 0 && d && strcasecmp(d, domain) != 0) {
+		size_t n = strlen(d);
+
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "POST ");
+		pb_url_add(err, url);
+		pb_buf_addf(err, ": HTTP %ld with customer %s of domain ", rs->status, pb_buf_str(tenant));
+		if (n > MAX_DOMAIN_SHOWN) {
+			pb_buf_addf(err, "%zu bytes long", n);
+		} else {
+			pb_buf_addch(err, '\'');
+			pb_account_quote(err, d, n);
+			pb_buf_addch(err, '\'');
+		}
+		pb_buf_addf(err, ", not %s", domain);
+		pb_buf_reset(tenant);
+		ret = PB_ERR_DEPENDENCY;
+	}
 	json_decref(root);
 	return ret;
 }
@@ -332,7 +359,7 @@ out:
 }
 
 int pb_partner_center_create_customer(struct pb_partner_center *pc, const char *request_id, const char *body,
-				      struct pb_buf *tenant, long *status, struct pb_buf *err)
+				      const char *domain, struct pb_buf *tenant, long *status, struct pb_buf *err)
 {
 	struct pb_buf url = PB_BUF_INIT;
 	struct pb_http_response rs;
@@ -351,7 +378,7 @@ int pb_partner_center_create_customer(struct pb_partner_center *pc, const char *
 		goto out;
 	*status = rs.status;
 	if (rs.status == 200 || rs.status == 201) {
-		ret = read_customer(&rs, pb_buf_str(&url), tenant, err);
+		ret = read_customer(&rs, pb_buf_str(&url), domain, tenant, err);
 	} else {
 		describe_answer(err, "POST", pb_buf_str(&url), &rs);
 		/* A refusal: nothing was created. Anything else leaves the outcome unknown. */

@@ -29,15 +29,16 @@ void pb_partner_center_release(struct pb_partner_center *pc);
 int pb_partner_center_domain_taken(struct pb_partner_center *pc, const char *domain, int *taken, struct pb_buf *err);
 
 /*
- * POST /v1/customers with the JSON body and MS-RequestId request_id (the same id again returns the
+ * POST /v1/customers with the JSON body (for domain) and MS-RequestId request_id (the same id again returns the
  * customer that request made). Server errors (5xx, 429) and failed connections are retried, up to 3
  * attempts in all, with the same id; a request that times out is not. Returns 0 with the new customer's
  * tenant id in tenant, in lowercase; PB_ERR_DATA when Partner Center refused the request (4xx other than 401,
- * 403, 408 and 429: nothing was created by this answer); or PB_ERR_DEPENDENCY when the outcome is unknown. The
+ * 403, 408 and 429: nothing was created by this answer); or PB_ERR_DEPENDENCY when the outcome is unknown (an
+ * answer without a customer id that is a GUID, or with the customer of another domain among them). The
  * message in err names the URL and what Partner Center said; *status is the answer's HTTP status (0: none).
  */
 int pb_partner_center_create_customer(struct pb_partner_center *pc, const char *request_id, const char *body,
-				      struct pb_buf *tenant, long *status, struct pb_buf *err);
+				      const char *domain, struct pb_buf *tenant, long *status, struct pb_buf *err);
 
 /*
  * Looks for the partner's customer whose domain is domain (GET /v1/customers filtered by domain): 1 with its tenant

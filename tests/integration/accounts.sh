@@ -1188,6 +1188,32 @@ AZ9: linked azure partner account $T9 from $TODAY||customers_created=1 customer_
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(stats customers_created customer_posts)|$(
 		pb_sql "SELECT string_agg(alias, ',') FROM pb.partner_account WHERE partner_account_id = '$T9'")"
 
+# An answer holding the customer of another domain (another request's answer, from a proxy's cache or a server's
+# mix-up): its tenant was recorded as the account's and linked, so another customer's usage was billed to the
+# account and its own customer never was. Such an answer now leaves the outcome unknown: exit 3, the request
+# pending, nothing linked; the next run sends the same MS-RequestId and gets the account's customer.
+add_azure AZG
+curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+TO=4f3e2d1c-0b9a-4876-9543-210fedcba987
+body=$(printf '{"id":"%s","companyProfile":{"tenantId":"%s","domain":"other.onmicrosoft.com"}}' "$TO" "$TO")
+pb_pc_config "$(python3 -c 'import json, sys; print(json.dumps({"customers": {"create_answer_body": sys.argv[1]}}))' "$body")"
+"$PBA" create-azure-customer AZG --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+RG=$(request_of AZG)
+check "an answer with the customer of another domain: exit 3, the request pending, nothing linked" \
+	"3||pb-accounts: POST $PC_URL/v1/customers: HTTP 201 with customer $TO of domain 'other.onmicrosoft.com', not azg.onmicrosoft.com; request $RG stays pending: run 'pb-accounts create-azure-customer AZG' again to finish it|pending,|0" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status || ',' || coalesce(tenant_id, '') FROM pb.customer_creation_request WHERE alias = 'AZG'")|$(
+		pb_sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'AZG' OR partner_account_id = '$TO'")"
+"$PBA" create-azure-customer AZG --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+TG=$(tenant_of AZG)
+check "the next run gets the account's customer and links it" \
+	"0|AZG: sending pending request $RG again (domain azg.onmicrosoft.com is taken: Partner Center made the customer before)
+AZG: created azure customer $TG for domain azg.onmicrosoft.com (request $RG)
+AZG: linked azure partner account $TG from $TODAY||customers_created=1 customer_posts=2 |AZG" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(stats customers_created customer_posts)|$(
+		pb_sql "SELECT string_agg(alias, ',') FROM pb.partner_account WHERE partner_account_id = '$TG'")"
+
 # ---- mapping rules ---------------------------------------------------------------------------------------
 
 AZS=0b5d6a7e-8f90-4a1b-b2c3-d4e5f6a7b8c9
