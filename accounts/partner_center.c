@@ -218,8 +218,8 @@ out:
 #define MAX_ID_SHOWN 100
 
 /*
- * The tenant id of customer cust, from an answer with status to METHOD url: a GUID, or PB_ERR_DEPENDENCY (the answer
- * is not one Partner Center gives: the customer may exist, the request stays pending).
+ * The tenant id of customer cust, from an answer with status to METHOD url: a GUID other than the nil one, or
+ * PB_ERR_DEPENDENCY (the answer is not one Partner Center gives: the customer may exist, the request stays pending).
  */
 static int customer_id(json_t *cust, const char *method, const char *url, long status, struct pb_buf *tenant,
 		       struct pb_buf *err)
@@ -235,6 +235,12 @@ static int customer_id(json_t *cust, const char *method, const char *url, long s
 		pb_buf_addf(err, "%s ", method);
 		pb_url_add(err, url);
 		pb_buf_addf(err, ": HTTP %ld without the customer's id", status);
+	} else if (strcmp(id, "00000000-0000-0000-0000-000000000000") == 0) {
+		/* The nil GUID is no tenant's: a placeholder, or an answer damaged on its way. */
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s ", method);
+		pb_url_add(err, url);
+		pb_buf_addf(err, ": HTTP %ld with the nil GUID as the customer id", status);
 	} else if (pb_link_check_id(PB_VENDOR_AZURE, id, &ignore) < 0) {
 		/* Not a tenant (an answer damaged on its way): the outcome is unknown, the request pending. */
 		size_t n = strlen(id);

@@ -1214,6 +1214,21 @@ AZG: linked azure partner account $TG from $TODAY||customers_created=1 customer_
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(stats customers_created customer_posts)|$(
 		pb_sql "SELECT string_agg(alias, ',') FROM pb.partner_account WHERE partner_account_id = '$TG'")"
 
+# The nil GUID is no customer's id (an answer damaged on its way, or a server's placeholder): it was recorded as the
+# account's tenant and linked, the request marked succeeded, so the customer's usage was never billed and no later
+# run asked again. It is now an answer without the customer's id, as one that is not a GUID.
+add_azure AZH
+curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+pb_pc_config '{"customers":{"create_answer_body":"{\"id\":\"00000000-0000-0000-0000-000000000000\"}"}}'
+"$PBA" create-azure-customer AZH --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+RH=$(request_of AZH)
+"$PBA" create-azure-customer AZH --timeout 10 >/dev/null 2>&1
+check "the nil GUID as the customer id: exit 3, the request pending, nothing linked; the next run gets the customer" \
+	"3||pb-accounts: POST $PC_URL/v1/customers: HTTP 201 with the nil GUID as the customer id; request $RH stays pending: run 'pb-accounts create-azure-customer AZH' again to finish it|succeeded,$(tenant_of AZH)|1|customers_created=1 customer_posts=2 " \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status || ',' || coalesce(tenant_id, '') FROM pb.customer_creation_request WHERE alias = 'AZH'")|$(
+		pb_sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'AZH' AND partner_account_id <> '00000000-0000-0000-0000-000000000000'")|$(stats customers_created customer_posts)"
+
 # ---- mapping rules ---------------------------------------------------------------------------------------
 
 AZS=0b5d6a7e-8f90-4a1b-b2c3-d4e5f6a7b8c9
