@@ -274,6 +274,8 @@ static int no_format(const char *v, const char *what, const struct given *in, st
 /* Checks and normalizes v (a NUL-terminated copy of in, owned by the caller) for field f. */
 static int normalize(enum pb_account_field f, char *v, const struct given *in, struct pb_buf *err)
 {
+	char why[48];
+	unsigned blank;
 	size_t i;
 
 	switch (f) {
@@ -320,9 +322,14 @@ static int normalize(enum pb_account_field f, char *v, const struct given *in, s
 			return set_bad(err, pb_account_fields[f].column, in, "control characters are not allowed");
 		if (no_format(v, pb_account_fields[f].column, in, err) < 0)
 			return PB_ERR_DATA;
-		/* A name of spaces alone is none: the invoices would name the account so. */
-		if (f == PB_ACCOUNT_NAME && v[strspn(v, " ")] == '\0')
-			return set_bad(err, "name", in, "spaces alone");
+		/* A name of spaces alone (or of characters that show nothing) is none: the invoices would name the
+		 * account so. */
+		if (f == PB_ACCOUNT_NAME && pb_text_blank(v, strlen(v), &blank)) {
+			if (!blank)
+				return set_bad(err, "name", in, "spaces alone");
+			snprintf(why, sizeof(why), "spaces alone (U+%04X is blank too)", blank);
+			return set_bad(err, "name", in, why);
+		}
 		return 0;
 	}
 }

@@ -379,10 +379,13 @@ static int stored_text(const struct pb_cli *cli, const char *opt, const char *v)
 	return pb_cli_usage(cli, "--%s is %zu bytes long, at most %d", opt, n, PB_ACCOUNT_MAX_TEXT);
 }
 
-/* Whether v is empty or spaces alone: no one's name, version or reason (a tab is refused as a control character). */
+/*
+ * Whether v is empty or blank characters alone (spaces, no-break or zero-width ones...): no one's name, version or
+ * reason (a tab is refused as a control character).
+ */
 static int blank(const char *v)
 {
-	return v[strspn(v, " ")] == '\0';
+	return pb_text_blank(v, strlen(v), NULL);
 }
 
 /* One option. Returns 0 or PB_ERR_USAGE after a message. */

@@ -108,6 +108,48 @@ size_t pb_text_format_len(unsigned c)
 	return c < 0x800 ? 2 : 3;
 }
 
+/* Whether code point c is blank: a space, or a character that shows nothing (see pb_text_blank). */
+static int blank_char(unsigned c)
+{
+	static const unsigned blanks[] = {0x20,	  0xa0,	  0xad,	  0x115f, 0x1160, 0x1680, 0x180e,
+					  0x202f, 0x205f, 0x2060, 0x2800, 0x3000, 0x3164, 0xffa0};
+	size_t i;
+
+	if (c >= 0x2000 && c <= 0x200d)
+		return 1;
+	for (i = 0; i < sizeof(blanks) / sizeof(blanks[0]); i++)
+		if (c == blanks[i])
+			return 1;
+	return 0;
+}
+
+int pb_text_blank(const char *p, size_t n, unsigned *other)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0, k;
+	unsigned c, first = 0;
+
+	while (i < n) {
+		k = s[i] < 0x80 ? 1 : sequence(s + i, n - i);
+		if (k == 1)
+			c = s[i];
+		else if (k == 2)
+			c = ((unsigned)(s[i] & 0x1f) << 6) | (s[i + 1] & 0x3fu);
+		else if (k == 3)
+			c = ((unsigned)(s[i] & 0x0f) << 12) | ((unsigned)(s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3fu);
+		else
+			return 0;
+		if (!blank_char(c))
+			return 0;
+		if (!first && c != 0x20)
+			first = c;
+		i += k;
+	}
+	if (other)
+		*other = first;
+	return 1;
+}
+
 /*
  * The length of the run at s (n bytes) that is shown as it is: UTF-8 without a control character (C0 but keep,
  * DEL, C1 written in UTF-8) or a format character (pb_text_format_char). The byte after it is a control

@@ -27,6 +27,14 @@ unsigned pb_text_format_char(const char *p, size_t n);
 /* The bytes format character c (pb_text_format_char's) takes in UTF-8: 2 or 3. */
 size_t pb_text_format_len(unsigned c);
 
+/*
+ * Whether the n bytes at p (UTF-8) are blank characters alone, or none: a space of Unicode's (U+0020, U+00A0,
+ * U+1680, U+2000 to U+200A, U+202F, U+205F, U+3000) or a character that shows nothing where a letter could
+ * (U+00AD, U+115F, U+1160, U+180E, U+200B to U+200D, U+2060, U+2800, U+3164, U+FFA0). Returns 1 with the first
+ * that is not U+0020 in *other (0 when there is none: spaces alone, or nothing), else 0. other may be NULL.
+ */
+int pb_text_blank(const char *p, size_t n, unsigned *other);
+
 /* c in lowercase when it is an ASCII capital (A to Z), else c as it is: whatever the locale, as SQL's C collation. */
 static inline char pb_ascii_lower(char c)
 {

@@ -111,6 +111,16 @@ import_fails "a name of spaces alone: exit 1 at its field" "pb-accounts: $TMP/ba
 unchanged "add refuses a --name of spaces alone, and adds nothing" "$PBA" add BL1 --name "  " --country US
 t "with exit 1, as for an empty one" 1 "" "pb-accounts: bad name '  ': spaces alone" "$PBA" add BL1 --name "  " --country US
 t "and so does update" 1 "" "pb-accounts: bad name ' ': spaces alone" "$PBA" update US1 --name " "
+# No-break, ideographic or zero-width spaces alone (or a filler that shows nothing) passed as a name, and the
+# invoices named the account by nothing visible.
+printf 'alias,name,billing_country\nOK1,Fine,US\nBL1,\302\240\302\240,US\n' >"$TMP/bad.csv"
+import_fails "a name of no-break spaces alone: exit 1 at its field" \
+	"pb-accounts: $TMP/bad.csv:3:5: bad name '$(printf '\302\240\302\240')': spaces alone (U+00A0 is blank too)"
+t "add refuses a --name of a zero-width space alone" 1 "" \
+	"pb-accounts: bad name '$(printf '\342\200\213')': spaces alone (U+200B is blank too)" \
+	"$PBA" add BL1 --name "$(printf '\342\200\213')" --country US
+t "--by of ideographic spaces alone: a usage error" 2 "" "pb-accounts: accept-terms: --by takes a name, not '$(printf '\343\200\200')'
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor centurylink --version 1 --by "$(printf '\343\200\200')"
 
 t "a message shows control characters of what it quotes as \\xNN" 1 "" \
 	"pb-accounts: bad alias 'a\\x1b[2Jb': 2 to 6 letters and digits" "$PBA" show "$(printf 'a\033[2Jb')"

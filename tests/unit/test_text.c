@@ -116,13 +116,36 @@ static void test_add_visible(void **state)
 	visible("\xe2\x80", 2, "\\xe2\\x80");
 }
 
+static void test_blank(void **state)
+{
+	unsigned other = 99;
+
+	(void)state;
+	/* Nothing, or spaces alone: blank, no other character. */
+	assert_int_equal(pb_text_blank("", 0, &other), 1);
+	assert_int_equal(other, 0);
+	assert_int_equal(pb_text_blank("   ", 3, &other), 1);
+	assert_int_equal(other, 0);
+	/* No-break, ideographic, zero-width spaces, a filler: blank, the first that is not U+0020 named. */
+	assert_int_equal(pb_text_blank(" \xc2\xa0\xe3\x80\x80", 6, &other), 1);
+	assert_int_equal(other, 0xa0);
+	assert_int_equal(pb_text_blank("\xe2\x80\x8b\xe3\x85\xa4\xe2\xa0\x80", 9, &other), 1);
+	assert_int_equal(other, 0x200b);
+	assert_int_equal(pb_text_blank("\xe2\x80\x8d", 3, NULL), 1);
+	/* Anything else, a letter, a tab, U+200E, a byte that is not UTF-8, four bytes: not blank. */
+	assert_int_equal(pb_text_blank(" a ", 3, NULL), 0);
+	assert_int_equal(pb_text_blank("\t", 1, NULL), 0);
+	assert_int_equal(pb_text_blank("\xe2\x80\x8e", 3, NULL), 0);
+	assert_int_equal(pb_text_blank(" \xa0", 2, NULL), 0);
+	assert_int_equal(pb_text_blank("\xe2\x80", 2, NULL), 0);
+	assert_int_equal(pb_text_blank("\xf0\x9f\x98\x80", 4, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_invalid),
-		cmocka_unit_test(test_mend),
-		cmocka_unit_test(test_add_visible),
+		cmocka_unit_test(test_valid),	    cmocka_unit_test(test_invalid), cmocka_unit_test(test_mend),
+		cmocka_unit_test(test_add_visible), cmocka_unit_test(test_blank),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
