@@ -529,29 +529,41 @@ static PGresult *adjusted_runs(PGconn *conn, const char *month, struct pb_buf *e
 			   1, p, err);
 }
 
+/*
+ * Takes the lock pb-ingest holds while it stores and commits an import of month (YYYY-MM-DD), until the transaction
+ * ends, when it is free: *held 1, or 0 when an import of the month is being stored. 0, or -1 with err set.
+ */
+static int try_import_lock(PGconn *conn, const char *month, int *held, struct pb_buf *err)
+{
+	const char *p[1] = {month};
+	PGresult *res;
+
+	res = pb_db_query(conn, "SELECT pg_try_advisory_xact_lock(hashtextextended('pb-import-month|' || $1, 0))", 1, p,
+			  err);
+	if (!res)
+		return -1;
+	*held = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
 /* check_adjusted of one month (YYYY-MM-DD) and its current run. */
 static int check_adjusted_run(PGconn *conn, const struct issue *s, const char *month, const char *run_id,
 			      struct pb_buf *err)
 {
 	struct pb_buf msg = PB_BUF_INIT;
-	const char *p[1] = {month};
-	PGresult *res;
-	int rc;
+	int rc, held;
 
-	res = pb_db_query(conn, "SELECT pg_try_advisory_xact_lock(hashtextextended('pb-import-month|' || $1, 0))", 1, p,
-			  err);
-	if (!res)
+	if (try_import_lock(conn, month, &held, err) < 0)
 		return PB_ERR_DEPENDENCY;
-	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+	if (!held) {
 		pb_buf_reset(err);
 		pb_buf_addf(err,
 			    "an import of %.7s is being stored: aggregate %.7s again when it is done, then issue the "
 			    "invoice of %.7s (it adjusts %.7s)",
 			    month, month, s->month, month);
-		PQclear(res);
 		return PB_ERR_REFUSED;
 	}
-	PQclear(res);
 	rc = pb_inv_check_imports(conn, run_id, month, err);
 	if (rc == 0)
 		rc = pb_inv_check_rates(conn, run_id, month, err);
@@ -887,24 +899,18 @@ static int lock_month(PGconn *conn, const struct issue *s, struct pb_buf *err)
  */
 static int lock_imports(PGconn *conn, const struct issue *s, struct pb_buf *err)
 {
-	const char *p[1] = {s->month};
-	PGresult *res;
-	int ret = 0;
+	int held;
 
-	res = pb_db_query(conn, "SELECT pg_try_advisory_xact_lock(hashtextextended('pb-import-month|' || $1, 0))", 1, p,
-			  err);
-	if (!res)
+	if (try_import_lock(conn, s->month, &held, err) < 0)
 		return PB_ERR_DEPENDENCY;
-	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-		pb_buf_reset(err);
-		pb_buf_addf(err,
-			    "an import of %.7s is being stored: aggregate the month again when it is done, then issue "
-			    "its invoice",
-			    s->month);
-		ret = PB_ERR_REFUSED;
-	}
-	PQclear(res);
-	return ret;
+	if (held)
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(
+		err,
+		"an import of %.7s is being stored: aggregate the month again when it is done, then issue its invoice",
+		s->month);
+	return PB_ERR_REFUSED;
 }
 
 /*
