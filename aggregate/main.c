@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "account.h"
@@ -225,30 +224,18 @@ static int read_options(int argc, char **argv, struct args *a)
 	return pb_opts_no_operands(argc, argv, first);
 }
 
-/* The default as-of day: today (UTC) for the current month, the last day for a past one. */
-static int default_as_of(struct args *a)
+/* A given --as-of must be a day of the month (the default, today by the database server's clock, comes once connected).
+ */
+static int check_as_of(const struct args *a)
 {
-	int32_t today = (int32_t)(time(NULL) / 86400);
-	int y, m, d;
-	int32_t end;
 	char month[11], day[11];
 
-	pb_date_to_ymd(a->month, &y, &m, &d);
-	end = (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
+	if (!a->has_as_of || (a->as_of >= a->month && a->as_of <= pb_agg_month_end(a->month)))
+		return 0;
 	pb_date_format(a->month, month);
-	if (!a->has_as_of && today < a->month) {
-		pb_date_format(today, day);
-		pb_error("%.7s has not begun (today is %s): give --as-of, a day of the month", month, day);
-		return -1;
-	}
-	if (!a->has_as_of)
-		a->as_of = today < end ? today : end;
-	if (a->as_of < a->month || a->as_of > end) {
-		pb_date_format(a->as_of, day);
-		pb_error("--as-of must be a day of the month %.7s, not %s", month, day);
-		return -1;
-	}
-	return 0;
+	pb_date_format(a->as_of, day);
+	pb_error("--as-of must be a day of the month %.7s, not %s", month, day);
+	return -1;
 }
 
 /* The first option given of those that make a new run (or print one: with_output), or NULL. */
@@ -317,7 +304,7 @@ static int check_args(struct args *a)
 		pb_error("--no-run prints --csv, --unmapped or --no-list");
 		return -1;
 	}
-	return a->no_run ? 0 : default_as_of(a);
+	return a->no_run ? 0 : check_as_of(a);
 }
 
 /*
@@ -357,8 +344,8 @@ static int load_configs(const struct args *a, struct configs *c, struct pb_buf *
 	return rc < 0 ? rc : 0;
 }
 
-/* Computes and stores a run with the configs c; prints what was asked. */
-static int run_month(PGconn *conn, const struct args *a, struct configs *c)
+/* Computes and stores a run as of as_of with the configs c; prints what was asked. */
+static int run_month(PGconn *conn, const struct args *a, int32_t as_of, struct configs *c)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	struct pb_agg_options o;
@@ -371,7 +358,7 @@ static int run_month(PGconn *conn, const struct args *a, struct configs *c)
 		goto out;
 	pb_who(by, sizeof(by));
 	o.month = a->month;
-	o.as_of = a->as_of;
+	o.as_of = as_of;
 	o.pricing = &c->pricing;
 	o.eligibility = &c->elig;
 	o.by = by;
@@ -415,6 +402,7 @@ static int dispatch(const struct args *a)
 	struct pb_input *in = NULL;
 	PGconn *conn = NULL;
 	char by[300];
+	int32_t as_of;
 	int run = !a->rates && !a->history && !a->no_run, rc;
 
 	memset(&c, 0, sizeof(c));
@@ -439,7 +427,13 @@ static int dispatch(const struct args *a)
 		rc = pb_agg_report_history(conn, a->has_month ? &a->month : NULL, stdout, &err);
 		goto out;
 	}
-	rc = run ? run_month(conn, a, &c) : 0;
+	as_of = a->as_of;
+	if (run && !a->has_as_of)
+		rc = pb_agg_default_as_of(conn, a->month, &as_of, &err);
+	else
+		rc = 0;
+	if (rc == 0 && run)
+		rc = run_month(conn, a, as_of, &c);
 	if (rc == 0 && a->output == OUT_CSV)
 		rc = pb_agg_report_csv(conn, a->month, stdout, &err);
 	if (rc == 0 && a->output == OUT_UNMAPPED)

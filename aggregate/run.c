@@ -1108,17 +1108,44 @@ static int store(struct run *r, const char *started, struct pb_buf *err)
 	return rc;
 }
 
+int32_t pb_agg_month_end(int32_t month)
+{
+	int y, m, d;
+
+	pb_date_to_ymd(month, &y, &m, &d);
+	return (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
+}
+
+int pb_agg_default_as_of(PGconn *conn, int32_t month, int32_t *as_of, struct pb_buf *err)
+{
+	int32_t today, end = pb_agg_month_end(month);
+	char month_s[11], today_s[11];
+
+	if (pb_db_today(conn, &today, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	if (today < month) {
+		pb_date_format(month, month_s);
+		pb_date_format(today, today_s);
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "%.7s has not begun (today is %s by the database server's clock): give --as-of, a day of "
+			    "the month",
+			    month_s, today_s);
+		return PB_ERR_USAGE;
+	}
+	*as_of = today < end ? today : end;
+	return 0;
+}
+
 /* Opens what the run writes into, and sets its dates. */
 static int prepare(struct run *r, struct pb_buf *err)
 {
 	PGresult *res;
-	int y, m, d;
 
 	pb_date_format(r->o->month, r->month);
 	pb_date_format(r->o->as_of, r->as_of);
-	pb_date_to_ymd(r->o->month, &y, &m, &d);
 	r->ctx.month = r->o->month;
-	r->ctx.month_end = (m == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, m + 1, 1)) - 1;
+	r->ctx.month_end = pb_agg_month_end(r->o->month);
 	r->ctx.as_of = r->o->as_of;
 	r->ctx.first_day = r->o->month - PB_AGG_HISTORY_DAYS;
 	r->ctx.rates = &r->rates;

@@ -37,4 +37,15 @@ struct pb_agg_result {
  */
 int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg_result *res, struct pb_buf *err);
 
+/* The day number of the last day of the month whose first day is month. */
+int32_t pb_agg_month_end(int32_t month);
+
+/*
+ * The default as-of day of a run of month: today (UTC, by the database server's clock, pb_db_today) in the current
+ * month, the month's last day for a past one. The machine's clock is not asked: one ahead of the server's would
+ * otherwise take the month as over (a run as of its last day) before it ended. Returns 0 with the day in *as_of,
+ * PB_ERR_USAGE for a month that has not begun (give --as-of), or PB_ERR_DEPENDENCY; err says why.
+ */
+int pb_agg_default_as_of(PGconn *conn, int32_t month, int32_t *as_of, struct pb_buf *err);
+
 #endif

@@ -283,11 +283,28 @@ check "a pricing file that is not UTF-8: exit 1 at its line and column, nothing 
 "$PBA" --month 2026-10 --as-of 2026-11-01 >"$TMP/out" 2>"$TMP/err"
 check "--as-of outside the month: exit 2, naming the month" \
 	"2|pb-aggregate: --as-of must be a day of the month 2026-10, not 2026-11-01" "$?|$(head -1 "$TMP/err")"
+# Today, for the default --as-of, is the database server's (as for pb-ingest --final and pb-invoice --issue): a
+# machine clock 45 days ahead (faketime) took the server's month as over (a run as of its last day, final for
+# pb-invoice) and ran the next month, which has not begun. (ASan runs with faketime preloaded first.)
+ST=$(pb_sql "SELECT (now() AT TIME ZONE 'UTC')::date")
+SM=${ST%-*}
+NM=$(date -u -d "$SM-01 +1 month" +%Y-%m)
 "$PBA" --month 2999-01 >"$TMP/out" 2>"$TMP/err"
 st=$?
-check "a month not begun, without --as-of: exit 2, saying so" \
-	"2|pb-aggregate: 2999-01 has not begun (today is $(date -u +%Y-%m-%d)): give --as-of, a day of the month" \
-	"$st|$(head -1 "$TMP/err")"
+check "a month not begun, without --as-of: exit 2, saying so and the day the database server takes for today" \
+	"2|pb-aggregate: 2999-01 has not begun (today is $ST by the database server's clock): give --as-of, a day of the month" \
+	"$st|$(cat "$TMP/err")"
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 faketime -f +45d \
+	"$PBA" --month "$NM" >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "the server's next month with the machine's clock 45 days ahead: not begun, exit 2, no run made" \
+	"2|pb-aggregate: $NM has not begun (today is $ST by the database server's clock): give --as-of, a day of the month|0" \
+	"$st|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run WHERE billing_month = '$NM-01'")"
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 faketime -f +45d \
+	"$PBA" --month "$SM" >"$TMP/out" 2>"$TMP/err"
+check "the server's month with the machine's clock 45 days ahead: as of the server's today, not the month's last day" \
+	"0|$ST" \
+	"$?|$(pb_sql "SELECT as_of FROM pb.aggregate_run WHERE billing_month = '$SM-01' AND status = 'current'")"
 cur 2026-07 "$TMP/jul/cur.csv" "500000000001 Usage 3 5 5 EC2"
 quiet "ingest July (not final)" "$PBI" --format aws-cur --no-progress "$TMP/jul/cur.csv"
 quiet "aggregate July" "$PBA" --month 2026-07 --detail
