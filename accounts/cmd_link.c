@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "country.h"
 #include "customer.h"
@@ -253,11 +252,14 @@ int pb_cmd_create_azure_customer(struct pb_cli *cli)
 	rc = partner_center_set(cli);
 	if (rc < 0)
 		goto out;
-	if (!cli->has_from)
-		cli->from = (int32_t)(time(NULL) / 86400);
 	conn = pb_cli_connect(&rc);
 	if (!conn)
 		goto out;
+	/* Today by the database server's clock, not the machine's: the link is stored from that day. */
+	if (!cli->has_from && pb_db_today(conn, &cli->from, &err) < 0) {
+		rc = pb_cli_fail(PB_ERR_DEPENDENCY, &err);
+		goto out;
+	}
 	rc = pb_customer_create_azure(conn, e, alias, cli->from, cli->timeout, pb_cli_who(cli), &out, &reasons, &err);
 	pb_cli_write_buf(cli, &out);
 	if (rc == PB_ERR_REFUSED && reasons.len)
