@@ -241,18 +241,59 @@ static int load_aws_manifest(const struct pb_ingest_options *o, struct pb_manife
 	return ret;
 }
 
+/*
+ * The unbilled usage's billing period of the Partner Center export when --billing-period is not given: current for
+ * today's month, last for the one before, today being the database server's (pb_db_today, the day pb-ingest --final
+ * and pb-invoice --issue take), so that a machine whose clock is off does not store last month's usage as this
+ * month's. A --summary, which stores nothing and does not connect, takes the machine's clock. 0, or an error (said).
+ */
+static int pc_billing_period(struct run *run)
+{
+	struct pb_ingest_options *o = &run->opt;
+	struct pb_buf err = PB_BUF_INIT;
+	PGconn *conn = NULL;
+	int32_t today = (int32_t)(time(NULL) / 86400);
+	int ret = 0;
+
+	if (o->invoice || o->billing_period)
+		return 0;
+	if (run->o->summary == PB_SUMMARY_NONE) {
+		conn = pb_db_connect("pb-ingest", &err);
+		if (!conn || pb_db_check_schema(conn, &err) < 0 || pb_db_today(conn, &today, &err) < 0) {
+			pb_error("%s", pb_buf_str(&err));
+			ret = PB_ERR_DEPENDENCY;
+			goto out;
+		}
+	}
+	o->billing_period = pb_pc_billing_period(o->month, today);
+	if (!o->billing_period) {
+		pb_error("unbilled usage is of the current or the last month only (today is %s%s); give --invoice ID "
+			 "for "
+			 "an older month",
+			 day_text(today), conn ? " by the database server's clock" : ", UTC");
+		ret = PB_ERR_USAGE;
+	}
+out:
+	PQfinish(conn);
+	pb_buf_release(&err);
+	return ret;
+}
+
 /* The parts of the delivery the run reads when no file is named. */
 static int load_delivery(struct run *run)
 {
 	const struct pb_ingest_options *o = &run->opt;
 	int rc;
 
-	if (o->kind == PB_FORMAT_PARTNER_CENTER)
-		rc = load_pc_export(o, &run->man);
-	else if (o->kind == PB_FORMAT_AZURE_COST)
+	if (o->kind == PB_FORMAT_PARTNER_CENTER) {
+		rc = pc_billing_period(run);
+		if (rc == 0)
+			rc = load_pc_export(o, &run->man);
+	} else if (o->kind == PB_FORMAT_AZURE_COST) {
 		rc = load_azure_export(o, &run->man);
-	else
+	} else {
 		rc = load_aws_manifest(o, &run->man);
+	}
 	if (rc)
 		return rc;
 	run->files = (const char *const *)run->man.parts;

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "date.h"
@@ -16,7 +15,6 @@
 #include "log.h"
 #include "opts.h"
 #include "options.h"
-#include "pc_export.h"
 #include "store.h"
 
 #include "banned.h"
@@ -283,14 +281,7 @@ static int check_export(struct args *a)
 		pb_error("--invoice takes neither --currency nor --billing-period (the invoice has both)");
 		return -1;
 	}
-	if (!o->invoice && !o->billing_period) {
-		o->billing_period = pb_pc_billing_period(o->month, (int32_t)(time(NULL) / 86400));
-		if (!o->billing_period) {
-			pb_error("unbilled usage is of the current or the last month only; give --invoice ID for an "
-				 "older month");
-			return -1;
-		}
-	}
+	/* Without --billing-period, the month decides it, against today by the database server's clock (ingest.c). */
 	return 0;
 }
 

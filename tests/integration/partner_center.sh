@@ -85,11 +85,20 @@ fi
 check "the export asked for this month's unbilled usage in USD, all attributes" \
 	"unbilled {'currencyCode': 'USD', 'billingPeriod': 'current', 'attributeSet': 'full'}" \
 	"$(last_op "['kind']") $(last_op "['request']")"
-run store 0 ingest --month "$MONTH"
+# Stored, the billing period is the month's against today by the database server's clock: with the machine's clock
+# 45 days ahead (faketime; ASan runs with it preloaded first), this month is still the current period, not the last.
+run store 0 env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 faketime -f +45d \
+	"$PBI" --format partner-center --no-progress --month "$MONTH"
 N=$(import_id "$SRC_U")
 ETAG=$(last_op "['manifest']['eTag']")
+check "stored with the machine's clock 45 days ahead: the export asked for the current billing period" \
+	"unbilled current" "$(last_op "['kind']") $(last_op "['request']['billingPeriod']")"
 check "stored: the import line names the source, two files and the exact totals" \
 	"import $N committed: azure $MONTH from $SRC_U: $TOT_U" "$(cat "$TMP/out" "$TMP/err")"
+run older 2 ingest --month 2020-01
+check "unbilled usage of a month before the last: exit 2, saying the server's today, nothing asked of Partner Center" \
+	"2|pb-ingest: unbilled usage is of the current or the last month only (today is $(pb_sql "SELECT (now() AT TIME ZONE 'UTC')::date") by the database server's clock); give --invoice ID for an older month|$ETAG" \
+	"$GOT|$(cat "$TMP/err")|$(last_op "['manifest']['eTag']")"
 check "stored: the daily rows add up to the same per-account totals" "$SUM_U" "$(account_sums "$SRC_U")"
 check "stored: vendor azure, the month, the manifest's eTag as assembly id" "azure,$MONTH-01,$ETAG" \
 	"$(pb_sql "SELECT vendor, billing_month, assembly_id FROM pb.import WHERE id = ${N:-0}")"
