@@ -496,13 +496,32 @@ static int check_final_month(const struct run *run)
 	return PB_ERR_USAGE;
 }
 
+/*
+ * Whether the assembly committed already as import id is stored again: when its import is not final only because it
+ * was stored while its month ran. An AWS report with an invoice id on every line, or a Partner Center invoice's billed
+ * usage, is final once its month is over (final_by_data): stored again after that, the same bytes are a new import,
+ * final (a month-to-date report, without an invoice id on every line, is stored again as not final, once: that import
+ * was stored after the month). Else the month could never be final from that delivery. 0 with *again, or an error.
+ */
+static int store_again(struct run *run, long long id, int *again, struct pb_buf *err)
+{
+	int32_t last = month_last_day(run->read.month);
+	int marks =
+		run->opt.kind == PB_FORMAT_AWS_CUR || (run->opt.kind == PB_FORMAT_PARTNER_CENTER && run->opt.invoice);
+
+	*again = 0;
+	if (!marks || run->today <= last)
+		return 0;
+	return pb_store_not_final_by(run->conn, id, last, again, err) < 0 ? PB_ERR_DEPENDENCY : 0;
+}
+
 /* Connects, checks the schema, and takes the import's lock. Returns 0, 1 when there is nothing to do, or an error. */
 static int store_open(struct run *run)
 {
 	struct pb_store_import *im = &run->im;
 	struct pb_buf err = PB_BUF_INIT, rewritten = PB_BUF_INIT;
 	long long done = 0;
-	int rc, ret = 0;
+	int rc, again = 0, ret = 0;
 
 	run->conn = pb_db_connect("pb-ingest", &err);
 	if (!run->conn || pb_db_check_schema(run->conn, &err) < 0 || pb_db_today(run->conn, &run->today, &err) < 0) {
@@ -526,7 +545,11 @@ static int store_open(struct run *run)
 	}
 	if (rewritten.len)
 		pb_log(PB_LOG_INFO, NULL, "%s", pb_buf_str(&rewritten));
-	if (done) {
+	if (done && store_again(run, done, &again, &err) < 0) {
+		ret = PB_ERR_DEPENDENCY;
+		goto out;
+	}
+	if (done && !again) {
 		printf("assembly %s of %s %.7s from %s is committed already as import %lld: nothing to do\n",
 		       im->assembly_id, im->vendor, day_text(im->billing_month), im->source, done);
 		ret = 1;

@@ -1247,6 +1247,26 @@ int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, 
 	return 0;
 }
 
+int pb_store_not_final_by(PGconn *conn, long long id, int32_t day, int *yes, struct pb_buf *err)
+{
+	char id_s[32], day_s[11];
+	const char *p[2] = {id_s, day_s};
+	PGresult *res;
+
+	*yes = 0;
+	snprintf(id_s, sizeof(id_s), "%lld", id);
+	pb_date_format(day, day_s);
+	res = pb_db_query(conn,
+			  "SELECT 1 FROM pb.import WHERE id = $1::bigint AND NOT final "
+			  "AND (started_at AT TIME ZONE 'UTC')::date <= $2::date",
+			  2, p, err);
+	if (!res)
+		return PB_STORE_ERR_DB;
+	*yes = PQntuples(res) == 1;
+	PQclear(res);
+	return 0;
+}
+
 void pb_store_fail(PGconn *conn, const struct pb_store_import *im, const char *why)
 {
 	struct pb_buf ignore = PB_BUF_INIT;

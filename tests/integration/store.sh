@@ -430,6 +430,34 @@ check "an AWS report with an invoice id on every line, its month not ended: stor
 PB_TEST_TODAY=2026-10-01 "$PBI" --format aws-cur --no-progress "$TMP/early-aws/cur.csv" >/dev/null 2>"$TMP/err"
 check "the same report the day after the month's last: final" "0|t|" \
 	"$?|$(pb_sql "SELECT final FROM pb.import WHERE source = 'file://$TMP/early-aws' AND status = 'committed'")|$(cat "$TMP/err")"
+# The same for a delivery (a manifest's assembly), stored while its month ran: stored again after the month, the same
+# assembly was "committed already" and stayed not final, so the month could never be final from it. It is now a new
+# import of the same bytes, final; then committed already. The server's month (ST, SM above): stored (started_at)
+# before it ends.
+NM=$(date -u -d "$SM-01 +1 month" +%Y-%m)
+LD=$(date -u -d "$NM-01 -1 day" +%F)
+PER=${SM/-/}01-${NM/-/}01
+mkdir -p "$TMP/asm/rep/$PER/asm-early"
+printf '%s\n' 'bill_invoice_id,bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost' \
+	"80429998,$SM-01T00:00:00.000Z,111111111108,Usage,$SM-01T06:00:00.000Z,USD,8.30,10.00" >"$TMP/asm/rep/$PER/asm-early/cur.csv"
+printf '{"assemblyId":"asm-early","billingPeriod":{"start":"%s01T000000.000Z","end":"%s01T000000.000Z"},"reportKeys":["rep/%s/asm-early/cur.csv"]}' \
+	"${SM/-/}" "${NM/-/}" "$PER" >"$TMP/asm/rep/$PER/rep-Manifest.json"
+asm() { "$PBI" --format aws-cur --no-progress --source "file://$TMP/asm/rep" --month "$SM" >"$TMP/out" 2>"$TMP/err"; }
+asm_imports() { pb_sql "SELECT status || ',' || final FROM pb.import WHERE source = 'file://$TMP/asm/rep' ORDER BY id" | paste -sd' '; }
+asm
+check "an assembly marked final stored while its month runs: not final, one warning naming its manifest" \
+	"0|pb-ingest: warning: file://$TMP/asm/rep/$PER/rep-Manifest.json: the report marks $SM final (an invoice id on every line), but the month has not ended: it ends on $LD (UTC; today is $ST by the database server's clock); stored as not final|committed,false" \
+	"$?|$(cat "$TMP/err")|$(asm_imports)"
+PB_TEST_TODAY=$NM-01 asm
+st=$?
+A2=$(pb_sql "SELECT id FROM pb.import WHERE source = 'file://$TMP/asm/rep' AND status = 'committed'")
+check "the same assembly after the month ended: stored again, a new import, final" \
+	"0|import $A2 committed|superseded,false committed,true" \
+	"$st|$(grep -o '^import [0-9]* committed' "$TMP/out")$(cat "$TMP/err")|$(asm_imports)"
+PB_TEST_TODAY=$NM-01 asm
+check "and again: committed already, nothing to do" \
+	"0|assembly asm-early of aws $SM from file://$TMP/asm/rep is committed already as import $A2: nothing to do|superseded,false committed,true" \
+	"$?|$(cat "$TMP/out" "$TMP/err")|$(asm_imports)"
 
 # At commit, the partner accounts the new import shares with another current import are reported, and only
 # those: an import that shares none warns of nothing, whatever other imports of the month overlap.
