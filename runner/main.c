@@ -233,6 +233,7 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.history)
 		return pb_run_history(o.job, o.limit ? o.limit : HISTORY_LIMIT_DEFAULT, stdout);
+	o.run.dry = o.dry_run;
 	rc = pb_run_prepare(&run, &o.run);
 	if (!rc)
 		rc = o.dry_run ? pb_run_dry(&run, stdout) : pb_run_execute(&run, stderr);

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "date.h"
+#include "db.h"
 #include "exec.h"
 #include "exitcode.h"
 #include "fetch.h"
@@ -54,17 +55,34 @@ static int load(struct pb_run *run, struct pb_buf *err)
 	return 0;
 }
 
+/*
+ * Today by the database server's clock, on a connection of its own (waiting for the database as the run would):
+ * 0, or -1 with why in err.
+ */
+static int server_today(int32_t *today, struct pb_buf *err)
+{
+	PGconn *conn = pb_record_connect(err);
+	int ret = conn && pb_db_today(conn, today, err) == 0 ? 0 : -1;
+
+	if (ret < 0 && !err->len)
+		pb_buf_addstr(err, "cannot take today from the database server");
+	PQfinish(conn);
+	return ret;
+}
+
 int pb_run_prepare(struct pb_run *run, const struct pb_run_args *args)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	struct pb_job_mark at;
 	struct pb_log_where w;
 	struct stat ms, js;
+	int32_t today;
 	int ret, rc;
 
 	memset(run, 0, sizeof(*run));
 	run->args = args;
 	pb_buf_init(&run->text, 0);
+	pb_buf_init(&run->today_err, 0);
 	ret = load(run, &err);
 	if (ret)
 		goto out;
@@ -85,7 +103,14 @@ int pb_run_prepare(struct pb_run *run, const struct pb_run_args *args)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	pb_param_resolve(&run->job, pb_param_today(), args->month, args->as_of, &run->par);
+	/*
+	 * Without the database, the run does not begin (begin says why, exit 3, and the metrics file says so); the
+	 * machine's day stands for the plan meanwhile.
+	 */
+	today = pb_param_today();
+	if (!args->dry && (!args->month || !args->as_of) && server_today(&today, &run->today_err) < 0)
+		today = pb_param_today();
+	pb_param_resolve(&run->job, today, args->month, args->as_of, &run->par);
 	if (run->par.as_of < run->par.month) {
 		char month[11], day[11];
 
@@ -117,6 +142,7 @@ void pb_run_release(struct pb_run *run)
 	pb_plan_release(&run->plan);
 	pb_job_release(&run->job);
 	pb_buf_release(&run->text);
+	pb_buf_release(&run->today_err);
 }
 
 /*
@@ -198,6 +224,10 @@ static int begin(const struct pb_run *run, struct session *s)
 	char sha[65], as_of[11], *path = NULL;
 	int ret = EXIT_DEPENDENCY, rc;
 
+	if (run->today_err.len) {
+		pb_buf_addstr(&err, pb_buf_str(&run->today_err));
+		goto fail;
+	}
 	s->ctx.lock = pb_record_connect(&err);
 	if (!s->ctx.lock)
 		goto fail;

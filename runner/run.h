@@ -23,6 +23,7 @@ struct pb_run_args {
 	const char *metrics_file;
 	long wait;    /* --wait: seconds to wait for a month another run holds (0: refuse at once) */
 	int json_log; /* --log-format json: the steps' stderr lines as JSON too */
+	int dry;      /* --dry-run: today, when the parameters need it, is the machine's (the database is not asked) */
 };
 
 /* A run, read and planned. */
@@ -32,13 +33,17 @@ struct pb_run {
 	struct pb_job job;
 	struct pb_param par;
 	struct pb_plan plan;
+	struct pb_buf today_err; /* why the database server's today could not be taken: the run does not begin */
 };
 
 /*
- * Reads the job file, parses it, resolves the parameters and makes the plan; nothing runs and the database
- * is not touched. Says what is wrong through pb_log. Returns 0, EXIT_DATA (the job file cannot be read or
- * is bad) or EXIT_USAGE (--from or --only names no step, an environment variable is not set, a program
- * cannot be found). run is released with pb_run_release whatever the return.
+ * Reads the job file, parses it, resolves the parameters and makes the plan; nothing runs. Today, when the
+ * parameters need it (no --month or no --as-of), is the database server's (pb_db_today: the day pb-ingest, pb-aggregate
+ * and pb-invoice take), asked on a connection of its own; with args->dry, the machine's clock, and the database is not
+ * touched. Without the database, the machine's day stands for the plan and today_err says why: pb_run_execute does not
+ * begin the run (exit 3). Says what is wrong through pb_log. Returns 0, EXIT_DATA (the job file cannot be read or is
+ * bad) or EXIT_USAGE (--from or --only names no step, an environment variable is not set, a program cannot be found).
+ * run is released with pb_run_release whatever the return.
  */
 int pb_run_prepare(struct pb_run *run, const struct pb_run_args *args);
 

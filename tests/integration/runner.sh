@@ -1346,6 +1346,22 @@ check "the database's sessions ended mid-step: exit 3, the run and its step reco
 	"3||failed|wait:failed|pb_job_last_run_exit_status{job=\"db-lost\"} 3" \
 	"$?|$(cat "$TMP/bg.out")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")|$(sql "SELECT string_agg(name || ':' || status, ',' ORDER BY seq) FROM pb.job_step WHERE run_id = $R")|$(grep '^pb_job_last_run_exit_status' "$W/db-lost.prom")"
 
+# Today, for a job's current month and as_of today, is the database server's (the day its steps' programs take): with
+# the machine's clock 45 days ahead (faketime; ASan runs with it preloaded first), the run is of the server's month,
+# as of its today. (--dry-run, which does not touch the database, takes the machine's.)
+ft=$(job server-today <<'EOF'
+name: server-today
+steps:
+  - {name: show, run: [/bin/echo, "${month}", "${as_of}"]}
+EOF
+)
+ST=$(sql "SELECT (now() AT TIME ZONE 'UTC')::date")
+next_run
+"${LIMIT[@]}" env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 faketime -f +45d "$PBR" "$ft" \
+	>"$TMP/out" 2>"$TMP/err"
+check "the machine's clock 45 days ahead: the run is of the server's month, as of the server's today" \
+	"0|${ST%-*} $ST|${ST%-*}-01|$ST" "$?|$(cat "$TMP/out")|$(sql "SELECT month, as_of FROM pb.job_run WHERE id = $R")"
+
 # ---- the database -------------------------------------------------------------------------------------------
 
 PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" "$PBR" "$FIX/example.yaml" >"$TMP/out" 2>"$TMP/err"
