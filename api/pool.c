@@ -58,8 +58,14 @@ struct pb_api_pool {
 	int down; /* the last connect failed: logged once until one succeeds */
 	atomic_uint_fast64_t connects, connect_failures;
 	atomic_uint connected;
-	atomic_uint_fast64_t stop_by; /* pb_now_ms's time by which a stopping server answers: 0 when running */
+	atomic_uint_fast64_t stop_by;	 /* pb_now_ms's time by which a stopping server answers: 0 when running */
+	atomic_int_fast64_t clock_ahead; /* seconds the database server's clock is ahead of the machine's */
 };
+
+int64_t pb_api_pool_now(struct pb_api_pool *p)
+{
+	return (int64_t)time(NULL) + (int64_t)atomic_load(&p->clock_ahead);
+}
 
 unsigned pb_api_pool_hold_ms(void)
 {
@@ -119,6 +125,7 @@ struct pb_api_pool *pb_api_pool_new(const char *conninfo, unsigned size, unsigne
 	atomic_init(&p->connects, 0);
 	atomic_init(&p->connect_failures, 0);
 	atomic_init(&p->connected, 0);
+	atomic_init(&p->clock_ahead, 0);
 	return p;
 }
 
@@ -470,6 +477,12 @@ static PGconn *open_conn(struct pb_api_pool *p, struct slot *s, struct pb_buf *e
 		goto fail;
 	if (pb_db_check_schema(conn, err) < 0)
 		goto fail;
+	/* The database server's clock, against the machine's: pb_api_pool_now. */
+	res = pb_db_query(conn, "SELECT floor(extract(epoch FROM now()))::bigint", 0, NULL, err);
+	if (!res)
+		goto fail;
+	atomic_store(&p->clock_ahead, (int_fast64_t)(strtoll(PQgetvalue(res, 0, 0), NULL, 10) - (long long)time(NULL)));
+	PQclear(res);
 	for (i = 0; i < PB_API_NQUERIES; i++) {
 		const struct pb_api_query_def *q = &pb_api_queries[i];
 

@@ -19,6 +19,13 @@ struct pb_api_pool;
 unsigned pb_api_pool_hold_ms(void);
 
 /*
+ * Now, in seconds since 1970, by the database server's clock (the one that stamps and dates what is stored, and
+ * pb-aggregate's and pb-invoice's today) as the pool's latest connection found it against the machine's; the
+ * machine's until one is made.
+ */
+int64_t pb_api_pool_now(struct pb_api_pool *p);
+
+/*
  * The server stops: from now on no request waits for a connection or a statement's answer past deadline_ms
  * (pb_now_ms's clock); one that would is answered as a statement that ran out of time (PB_API_POOL_TIMEOUT or
  * PB_API_POOL_BUSY), before the server closes its connection.

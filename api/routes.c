@@ -734,7 +734,7 @@ static unsigned authenticate(struct request *q)
 static int read_month(struct request *q, unsigned *status)
 {
 	const char *m = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "month");
-	int rc = pb_api_usage_month(m, (int64_t)time(NULL), q->month);
+	int rc = pb_api_usage_month(m, pb_api_pool_now(q->r->pool), q->month);
 
 	if (rc < 0) {
 		*status = fixed(q, rc == -1 ? PB_API_FIX_BAD_MONTH : PB_API_FIX_MONTH_RANGE);

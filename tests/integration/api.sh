@@ -1308,6 +1308,28 @@ until_code 200 "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 check "started without the database (and with --threads 2: epoll): 503 until it is there, then 200" "503|503|200" "$a|$CODE"
 stop_api
 
+# ---- the month range by the database server's clock ------------------------------------------------------------
+# "Next month" is the database server's (the clock that dates what is stored, and pb-aggregate's today): with the
+# machine's clock 45 days behind (faketime; ASan runs with it preloaded first), the server's next month was refused
+# (400 bad_month) while the server's current month had figures coming; now it is served (no run: 404), and the
+# month after it is still refused.
+printf '#!/bin/sh\nASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 exec faketime -f -45d "%s" "$@"\n' \
+	"$BIN/pb-api" >"$TMP/api-behind"
+chmod +x "$TMP/api-behind"
+SD=$(pb_sql "SELECT (now() AT TIME ZONE 'UTC')::date")
+SNEXT=$(date -u -d "${SD%-*}-15 +1 month" +%Y-%m)
+SAFTER=$(date -u -d "${SD%-*}-15 +2 month" +%Y-%m)
+API_REAL=$API
+API=$TMP/api-behind
+start_api "$TMP/api-behind.log" || exit 1
+API=$API_REAL
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=$SNEXT"
+a="$CODE|$(json code)"
+req "$TA" "/v1/accounts/ACME1/partner-usage?month=$SAFTER"
+stop_api
+check "the machine's clock 45 days behind: the server's next month served (404, no run), the one after refused" \
+	"404|not_found|400|bad_month" "$a|$CODE|$(json code)"
+
 # ---- a request's head that never ends ------------------------------------------------------------------------------
 # Clients that send their request's line and header fields a byte at a time (libmicrohttpd's idle timeout
 # starts again at each byte) held every connection for as long as they liked (slowloris): each has
