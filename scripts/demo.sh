@@ -76,14 +76,24 @@ say "the invoice lines finance imports: $PB_INVOICE_DIR/invoice-2026-10.csv"
 cat "$PB_INVOICE_DIR/invoice-2026-10.csv"
 say "the same figures over HTTP: pb-api, with ACME1's own token"
 token=$(bin/pb-api token create --account ACME1 --by demo)
-bin/pb-api --port 0 2>"$PB_VAR_DIR/pb-api.log" &
+# The log is made before pb-api starts: the loop below may read it before the background shell opens it.
+: >"$PB_VAR_DIR/pb-api.log"
+bin/pb-api --port 0 2>>"$PB_VAR_DIR/pb-api.log" &
 api=$!
-trap 'kill $api 2>/dev/null; wait $api 2>/dev/null; say "pb-db stop"; bin/pb-db stop' EXIT
-for _ in $(seq 50); do
+# set -e holds in the trap too: the wait for the killed pb-api (status 143) must not end it before the stop.
+trap 'kill $api 2>/dev/null; wait $api 2>/dev/null || true; say "pb-db stop"; bin/pb-db stop' EXIT
+url=
+for _ in $(seq 300); do
 	url=$(sed -n 's/^pb-api: listening on \(http:[^ ]*\)$/\1/p' "$PB_VAR_DIR/pb-api.log")
 	[ -n "$url" ] && break
+	kill -0 $api 2>/dev/null || break
 	sleep 0.1
 done
+if [ -z "$url" ]; then
+	echo "pb-api did not start listening; its log, $PB_VAR_DIR/pb-api.log:" >&2
+	cat "$PB_VAR_DIR/pb-api.log" >&2
+	exit 1
+fi
 echo "GET $url/v1/accounts/ACME1/partner-usage?month=2026-10"
 curl -sS -H "Authorization: Bearer $token" "$url/v1/accounts/ACME1/partner-usage?month=2026-10" |
 	python3 -c 'import json, sys; d = json.load(sys.stdin); t = d["total"]; print("  ", d["alias"], d["month"], "run", d["run"]["id"], "month to date", t["month_to_date"], t["currency"], "estimate", t["estimate"], "final" if t["final"] else "")'
