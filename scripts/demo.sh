@@ -22,8 +22,19 @@ job() {
 say "pb-db init && pb-db start && pb-db migrate   (a private cluster in $PB_VAR_DIR/pg, Unix socket only)"
 bin/pb-db init
 bin/pb-db start
-# The demo leaves no server running behind it.
-trap 'say "pb-db stop"; bin/pb-db stop' EXIT
+# The demo leaves no server running behind it, whatever ends it: set -e would hold in the trap too, and a failed
+# kill or wait there (a pb-api that exited already, or one killed: 143) would end it before the stop.
+api=
+stop_all() {
+	set +e
+	if [ -n "$api" ]; then
+		kill "$api" 2>/dev/null
+		wait "$api" 2>/dev/null
+	fi
+	say "pb-db stop"
+	bin/pb-db stop
+}
+trap stop_all EXIT
 bin/pb-db migrate
 
 say "the partner exports: scripts/demo_data.py $PB_DEMO_DIR   (seeded; AWS CUR 2.0 and Azure cost details)"
@@ -80,13 +91,11 @@ token=$(bin/pb-api token create --account ACME1 --by demo)
 : >"$PB_VAR_DIR/pb-api.log"
 bin/pb-api --port 0 2>>"$PB_VAR_DIR/pb-api.log" &
 api=$!
-# set -e holds in the trap too: the wait for the killed pb-api (status 143) must not end it before the stop.
-trap 'kill $api 2>/dev/null; wait $api 2>/dev/null || true; say "pb-db stop"; bin/pb-db stop' EXIT
 url=
 for _ in $(seq 300); do
 	url=$(sed -n 's/^pb-api: listening on \(http:[^ ]*\)$/\1/p' "$PB_VAR_DIR/pb-api.log")
 	[ -n "$url" ] && break
-	kill -0 $api 2>/dev/null || break
+	kill -0 "$api" 2>/dev/null || break
 	sleep 0.1
 done
 if [ -z "$url" ]; then
@@ -100,9 +109,9 @@ curl -sS -H "Authorization: Bearer $token" "$url/v1/accounts/ACME1/partner-usage
 echo "GET $url/v1/accounts/BETA4/partner-usage?month=2026-10   (another account's, with ACME1's token)"
 curl -sS -o /dev/null -w '   HTTP %{http_code}, the same answer as for an account that does not exist\n' \
 	-H "Authorization: Bearer $token" "$url/v1/accounts/BETA4/partner-usage?month=2026-10"
-kill $api
-wait $api 2>/dev/null || true
-trap 'say "pb-db stop"; bin/pb-db stop' EXIT
+kill "$api"
+wait "$api" 2>/dev/null || true
+api=
 
 say "pb-run --history --limit 4"
 bin/pb-run --history --limit 4
