@@ -38,6 +38,8 @@ command -v node >/dev/null || die "node not found"
 C_PID=
 N_PID=
 stop() {
+	# set -e holds in the trap: a wait for a killed server (143) must not end it before the cluster's stop.
+	set +e
 	[[ -n $C_PID ]] && kill -TERM "$C_PID" 2>/dev/null && wait "$C_PID" 2>/dev/null
 	[[ -n $N_PID ]] && kill -TERM "$N_PID" 2>/dev/null && wait "$N_PID" 2>/dev/null
 	bin/pb-db stop >/dev/null 2>&1 || true
