@@ -653,7 +653,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	/* Likewise a resumption answered without the ETag its If-Match named: its bytes are not spliced on. */
 	if (!line[0] && f->body_ok && f->attempt_from > 0 && strong_etag(f) && !f->etag_seen && !f->changed[0])
 		snprintf(f->changed, sizeof(f->changed), "ETag was %.250s, now none", f->etag);
-	if (!line[0] && f->body_ok && f->http1 && f->content_length < 0 && !f->chunked) {
+	if (!line[0] && f->body_ok && f->http1 && f->content_length < 0 && !f->chunked && !f->opts.head) {
 		f->no_length = 1;
 		return 0; /* libcurl ends the transfer */
 	}
@@ -661,7 +661,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	 * Both a Content-Length and chunked encoding: the chunks say where the body ends, and the length something else
 	 * (RFC 9112 6.3: such a message ought to be handled as an error). Neither is taken.
 	 */
-	if (!line[0] && f->body_ok && f->http1 && f->content_length >= 0 && f->chunked) {
+	if (!line[0] && f->body_ok && f->http1 && f->content_length >= 0 && f->chunked && !f->opts.head) {
 		f->length_and_chunked = 1;
 		return 0; /* libcurl ends the transfer */
 	}
@@ -840,6 +840,8 @@ static void set_options(struct pb_fetch *f)
 	 */
 	curl_easy_setopt(f->curl, CURLOPT_ERRORBUFFER, f->curl_err);
 	pb_tls_setopt(f->curl);
+	if (f->opts.head)
+		curl_easy_setopt(f->curl, CURLOPT_NOBODY, 1L);
 	if (f->opts.s3 && f->opts.s3->ca_bundle && !pb_tls_ca_given())
 		curl_easy_setopt(f->curl, CURLOPT_CAINFO, f->opts.s3->ca_bundle);
 }
@@ -1042,6 +1044,9 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		pb_buf_addstr(why, ")");
 		return -1;
 	}
+	/* A HEAD answer describes the object: its length is not that of a body. */
+	if (rc == CURLE_OK && f->body_ok && f->opts.head)
+		return 0;
 	if (f->wrong_start ||
 	    (rc == CURLE_OK && f->body_ok && f->status == 206 && f->range_start != (int64_t)f->attempt_from)) {
 		if (f->range_start < 0)
@@ -1394,6 +1399,11 @@ fail:
 const char *pb_fetch_etag(const struct pb_fetch *f)
 {
 	return f->etag;
+}
+
+const char *pb_fetch_last_modified(const struct pb_fetch *f)
+{
+	return f->last_modified;
 }
 
 void pb_fetch_cancel(struct pb_fetch *f)

@@ -84,6 +84,12 @@ struct pb_fetch_opts {
 	 * than PB_FETCH_ETAG_MAX, binds nothing.
 	 */
 	const char *if_match;
+	/*
+	 * 1: a HEAD request, no body: pb_fetch_read gives 0 (the end) once a 2xx answer's headers are read, and
+	 * pb_fetch_etag and pb_fetch_last_modified give what it says of the object now. Failures are those of a
+	 * download.
+	 */
+	int head;
 };
 
 /*
@@ -122,6 +128,9 @@ long pb_fetch_read(void *f, char *buf, size_t n, struct pb_buf *err);
 
 /* After the end: the ETag ("" if none). */
 const char *pb_fetch_etag(const struct pb_fetch *f);
+
+/* After the end: the Last-Modified of the first answer with a body, as the server wrote it ("" if none). */
+const char *pb_fetch_last_modified(const struct pb_fetch *f);
 
 /* Asks the transfer to stop without waiting: a blocked pb_fetch_read then returns -1. */
 void pb_fetch_cancel(struct pb_fetch *f);

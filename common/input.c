@@ -427,6 +427,11 @@ const char *pb_input_etag(const struct pb_input *in)
 	return in->fetch ? pb_fetch_etag(in->fetch) : "";
 }
 
+const char *pb_input_last_modified(const struct pb_input *in)
+{
+	return in->fetch ? pb_fetch_last_modified(in->fetch) : "";
+}
+
 int pb_input_open_flags(const char *path, int flags, struct pb_input **out, struct pb_buf *err)
 {
 	return pb_input_open_ex(path, flags, NULL, out, err);

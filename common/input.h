@@ -75,6 +75,9 @@ int pb_input_remote_failed(const struct pb_input *in);
 /* The ETag the server gave for a downloaded file, or "" . */
 const char *pb_input_etag(const struct pb_input *in);
 
+/* The Last-Modified the server gave for a downloaded file, as it wrote it, or "". */
+const char *pb_input_last_modified(const struct pb_input *in);
+
 /*
  * After the stream was read to its end: the SHA-256 of the file's bytes (as stored, compressed) in
  * lower-case hex, into hex (65 bytes). Returns 0, or -1 when the input was not opened with

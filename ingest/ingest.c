@@ -49,6 +49,7 @@ struct run {
 	struct pb_azure_config azure;
 	struct pb_tag_keys keys;
 	struct pb_manifest man;
+	char *man_src; /* where an AWS report's manifest was read (not redacted), to read it again; or NULL */
 	struct pb_read read;
 	struct pb_ingest_options opt; /* o with this run's fetch settings */
 	const char *const *files;
@@ -203,7 +204,7 @@ static int check_manifest(const struct pb_ingest_options *o, const struct pb_man
 }
 
 /* The legacy CUR manifest of the report at --source, else the CUR 2.0 one. */
-static int load_aws_manifest(const struct pb_ingest_options *o, struct pb_manifest *m)
+static int load_aws_manifest(const struct pb_ingest_options *o, struct pb_manifest *m, char **src)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	char *url[2] = {pb_manifest_url(o->source, o->month, 0), pb_manifest_url(o->source, o->month, 1)};
@@ -212,6 +213,8 @@ static int load_aws_manifest(const struct pb_ingest_options *o, struct pb_manife
 	for (i = 0; i < 2 && rc == 1 && url[i]; i++) {
 		pb_manifest_release(m);
 		rc = pb_manifest_load(m, url[i], &o->fetch, &err);
+		if (rc == 0)
+			*src = strdup(url[i]);
 		if (i == 0 && strcmp(url[0], url[1]) == 0)
 			break;
 	}
@@ -232,6 +235,9 @@ static int load_aws_manifest(const struct pb_ingest_options *o, struct pb_manife
 	} else if (rc < 0) {
 		pb_error("%s", pb_buf_str(&err));
 		ret = rc == -3 ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
+	} else if (!*src) {
+		pb_error("out of memory");
+		ret = PB_ERR_DATA;
 	} else {
 		ret = check_manifest(o, m);
 	}
@@ -292,7 +298,7 @@ static int load_delivery(struct run *run)
 	} else if (o->kind == PB_FORMAT_AZURE_COST) {
 		rc = load_azure_export(o, &run->man);
 	} else {
-		rc = load_aws_manifest(o, &run->man);
+		rc = load_aws_manifest(o, &run->man, &run->man_src);
 	}
 	if (rc)
 		return rc;
@@ -601,6 +607,103 @@ static uint64_t plain_bytes(const char *const *files, size_t n)
 	return sum;
 }
 
+/*
+ * What the server says of the object at url now (HEAD): its ETag and Last-Modified into etag and lm ("" for none).
+ * Returns 0, or -1 with a message naming the URL in err.
+ */
+static int head_object(const char *url, const struct pb_fetch_opts *fo, char *etag, size_t etag_n, char *lm,
+		       size_t lm_n, struct pb_buf *err)
+{
+	struct pb_fetch_opts o = *fo;
+	struct pb_fetch *f;
+	char c;
+	long n;
+
+	o.head = 1;
+	o.if_match = NULL;
+	if (pb_fetch_open(url, &o, &f, err) < 0)
+		return -1;
+	n = pb_fetch_read(f, &c, 1, err);
+	if (n == 0) {
+		snprintf(etag, etag_n, "%s", pb_fetch_etag(f));
+		snprintf(lm, lm_n, "%s", pb_fetch_last_modified(f));
+	} else if (n > 0) {
+		pb_buf_reset(err);
+		pb_url_message(err, url);
+		pb_buf_addstr(err, "a HEAD request was answered with a body");
+	}
+	pb_fetch_free(f);
+	return n == 0 ? 0 : -1;
+}
+
+#define LANDED "a new delivery landed while the report was read: "
+
+/*
+ * An AWS report written in place (CUR 2.0, a legacy report without assembly folders) is bound to no one delivery:
+ * AWS may write the next one while its parts are read. After the last part, each part read must still have the ETag
+ * (else the Last-Modified) it was read with, and the manifest must still name the same assembly and parts: then what
+ * was read is one delivery. Returns 0, or -1 with a message naming the URL in err.
+ */
+static int check_delivery(struct run *run, struct pb_buf *err)
+{
+	const struct pb_read *r = &run->read;
+	struct pb_manifest again;
+	char etag[PB_FETCH_ETAG_MAX + 1], lm[64];
+	size_t k;
+	int rc, same;
+
+	for (k = 0; k < run->nfiles && r->nfiles == run->nfiles; k++) {
+		const struct pb_store_file *f = &r->files[k];
+		const char *what = "ETag", *was = f->etag, *now = etag;
+
+		if (!pb_fetch_is_url(run->files[k]) || (!f->etag[0] && !f->last_modified[0]))
+			continue;
+		if (head_object(run->files[k], &run->opt.fetch, etag, sizeof(etag), lm, sizeof(lm), err) < 0) {
+			pb_buf_addstr(err, " (looking whether a new delivery landed while the report was read)");
+			return -1;
+		}
+		if (!f->etag[0]) {
+			what = "Last-Modified";
+			was = f->last_modified;
+			now = lm;
+		}
+		if (strcmp(was, now) == 0)
+			continue;
+		pb_buf_reset(err);
+		pb_url_message(err, run->files[k]);
+		pb_buf_addf(err, LANDED "the part was read with %s ", what);
+		pb_url_add_text(err, was);
+		pb_buf_addf(err, ", it has %s ", now[0] ? what : "none");
+		pb_url_add_text(err, now[0] ? now : "");
+		pb_buf_addstr(err, now[0] ? " now" : "now");
+		return -1;
+	}
+	pb_buf_reset(err);
+	rc = pb_manifest_load(&again, run->man_src, &run->opt.fetch, err);
+	if (rc == 1) {
+		pb_buf_reset(err);
+		pb_url_message(err, run->man_src);
+		pb_buf_addstr(err, LANDED "the manifest is gone");
+	}
+	if (rc != 0) {
+		pb_manifest_release(&again);
+		return -1;
+	}
+	same = strcmp(again.assembly_id, run->man.assembly_id) == 0 && again.nparts == run->man.nparts;
+	for (k = 0; same && k < again.nparts; k++)
+		same = strcmp(again.parts[k], run->man.parts[k]) == 0;
+	if (!same) {
+		pb_url_message(err, run->man_src);
+		pb_buf_addf(err, LANDED "the manifest was read with assembly %s, it names ", run->man.assembly_id);
+		if (strcmp(again.assembly_id, run->man.assembly_id) == 0)
+			pb_buf_addstr(err, "other parts of it now");
+		else
+			pb_buf_addf(err, "assembly %s now", again.assembly_id);
+	}
+	pb_manifest_release(&again);
+	return same ? 0 : -1;
+}
+
 /* Reads every file of the run. Returns 0, or the error class the failure calls for. */
 static int read_all(struct run *run)
 {
@@ -630,6 +733,17 @@ static int read_all(struct run *run)
 	if (r->errors) {
 		pb_store_fail(run->conn, &run->im, pb_buf_str(&r->first_error));
 		return r->remote_failed ? PB_ERR_DEPENDENCY : PB_ERR_DATA;
+	}
+	if (run->man_src && r->store) {
+		struct pb_buf err = PB_BUF_INIT;
+
+		if (check_delivery(run, &err) < 0) {
+			pb_error("%s", err.failed ? "out of memory" : pb_buf_str(&err));
+			pb_store_fail(run->conn, &run->im, err.failed ? "out of memory" : pb_buf_str(&err));
+			pb_buf_release(&err);
+			return PB_ERR_DEPENDENCY;
+		}
+		pb_buf_release(&err);
 	}
 	pb_progress_finish(&r->progress, "total", r->bytes_before, r->rows);
 	pb_listprice_report(run->prices, pb_log_program(), stderr);
@@ -994,6 +1108,7 @@ int pb_ingest_run(const struct pb_ingest_options *o)
 	pb_fetch_s3_release(&run.s3);
 	pb_fetch_azure_release(&run.azure);
 	pb_manifest_release(&run.man);
+	free(run.man_src);
 	pb_listprice_free(run.prices);
 	PQfinish(run.conn);
 	return rc;

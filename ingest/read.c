@@ -669,6 +669,7 @@ static int record_file(struct pb_read *r, const char *path, const char *name, st
 		f->bytes = pb_input_raw_bytes(in);
 	}
 	snprintf(f->etag, sizeof(f->etag), "%s", pb_input_etag(in));
+	snprintf(f->last_modified, sizeof(f->last_modified), "%s", pb_input_last_modified(in));
 	f->uri = audit_uri(path);
 	if (!f->uri) {
 		pb_read_report(r, name, 0, 0, "out of memory");

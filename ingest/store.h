@@ -16,6 +16,7 @@ struct pb_store_file {
 	uint64_t bytes;
 	char sha256[65];
 	char etag[PB_FETCH_ETAG_MAX + 1]; /* "" when the file had none (a local file) */
+	char last_modified[64];		  /* likewise, as the server wrote it: not stored, compared */
 	uint64_t lines;
 	pb_money list_total, billed_total;
 };
