@@ -638,6 +638,12 @@ static int head_object(const char *url, const struct pb_fetch_opts *fo, char *et
 
 #define LANDED "a new delivery landed while the report was read: "
 
+/* Text from a server (an ETag, an assembly id) into a message, its control characters as \\xHH. */
+static void add_visible(struct pb_buf *b, const char *text)
+{
+	pb_text_add_visible(b, text, strlen(text));
+}
+
 /*
  * An AWS report written in place (CUR 2.0, a legacy report without assembly folders) is bound to no one delivery:
  * AWS may write the next one while its parts are read. After the last part, each part read must still have the ETag
@@ -672,9 +678,9 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 		pb_buf_reset(err);
 		pb_url_message(err, run->files[k]);
 		pb_buf_addf(err, LANDED "the part was read with %s ", what);
-		pb_url_add_text(err, was);
+		add_visible(err, was);
 		pb_buf_addf(err, ", it has %s ", now[0] ? what : "none");
-		pb_url_add_text(err, now[0] ? now : "");
+		add_visible(err, now[0] ? now : "");
 		pb_buf_addstr(err, now[0] ? " now" : "now");
 		return -1;
 	}
@@ -685,6 +691,8 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 		pb_url_message(err, run->man_src);
 		pb_buf_addstr(err, LANDED "the manifest is gone");
 	}
+	if (rc < 0)
+		pb_buf_addstr(err, " (looking whether a new delivery landed while the report was read)");
 	if (rc != 0) {
 		pb_manifest_release(&again);
 		return -1;
@@ -694,11 +702,17 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 		same = strcmp(again.parts[k], run->man.parts[k]) == 0;
 	if (!same) {
 		pb_url_message(err, run->man_src);
-		pb_buf_addf(err, LANDED "the manifest was read with assembly %s, it names ", run->man.assembly_id);
-		if (strcmp(again.assembly_id, run->man.assembly_id) == 0)
+		/* Assembly ids come from the manifest: control characters are shown escaped. */
+		pb_buf_addstr(err, LANDED "the manifest was read with assembly ");
+		add_visible(err, run->man.assembly_id);
+		pb_buf_addstr(err, ", it names ");
+		if (strcmp(again.assembly_id, run->man.assembly_id) == 0) {
 			pb_buf_addstr(err, "other parts of it now");
-		else
-			pb_buf_addf(err, "assembly %s now", again.assembly_id);
+		} else {
+			pb_buf_addstr(err, "assembly ");
+			add_visible(err, again.assembly_id);
+			pb_buf_addstr(err, " now");
+		}
 	}
 	pb_manifest_release(&again);
 	return same ? 0 : -1;
