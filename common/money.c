@@ -1,6 +1,7 @@
 /* Exact decimal money: parsing from export text, exact sums, one rounding where the design says. */
 #include "money.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +10,10 @@
 typedef unsigned __int128 u128;
 
 #define MAX_DIGITS 38
-#define EXP_LIMIT 100000
+/* An exponent beyond this and the text's length puts any value out of range or below a unit: it stops there. */
+#define EXP_LIMIT 100000L
+/* The largest exponent a pb_decimal holds: a few of them still add up in a long. */
+#define DECIMAL_EXP_MAX (INT_MAX / 8)
 
 static u128 pow10_u128(int n)
 {
@@ -205,6 +209,11 @@ static int scan_decimal(const char *s, size_t len, int *negp, u128 *dp, long *sh
 	if (!seen_digit)
 		return bad(info, i, s, len, PB_MONEY_ERR_SYNTAX, i < len ? NULL : "no digits");
 	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		/*
+		 * The mantissa's own shift is at most the text's length, so an exponent capped past it plus the range
+		 * gives the same value as every digit of it would: 0 (rounded) or out of range.
+		 */
+		long cap = EXP_LIMIT + (len < (size_t)(LONG_MAX / 4) ? (long)len : LONG_MAX / 4);
 		int eneg = 0, edigits = 0;
 
 		i++;
@@ -214,8 +223,11 @@ static int scan_decimal(const char *s, size_t len, int *negp, u128 *dp, long *sh
 		}
 		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
 			edigits = 1;
-			if (e < EXP_LIMIT)
+			if (e <= cap) {
 				e = e * 10 + (s[i] - '0');
+				if (e > cap)
+					e = cap + 1;
+			}
 		}
 		if (!edigits)
 			return bad(info, i, s, len, PB_MONEY_ERR_SYNTAX, i < len ? NULL : "exponent has no digits");
@@ -334,6 +346,8 @@ int pb_decimal_parse(const char *s, size_t len, struct pb_decimal *out, struct p
 		return rc;
 	if (tail_nonzero(&t))
 		return bad(info, 0, s, len, PB_MONEY_ERR_RANGE, "more than 38 significant digits");
+	if (d != 0 && (shift > DECIMAL_EXP_MAX || shift < -DECIMAL_EXP_MAX))
+		return bad(info, 0, s, len, PB_MONEY_ERR_RANGE, "out of range");
 	out->neg = neg && d != 0;
 	out->mant = d;
 	out->exp = d == 0 ? 0 : (int)shift;

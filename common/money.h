@@ -59,7 +59,10 @@ struct pb_decimal {
 	int neg;
 };
 
-/* Parses the same text as pb_money_parse; more than 38 significant digits is PB_MONEY_ERR_RANGE. */
+/*
+ * Parses the same text as pb_money_parse; more than 38 significant digits, or a power of ten beyond INT_MAX / 8 either
+ * way (a text of hundreds of megabytes), is PB_MONEY_ERR_RANGE.
+ */
 int pb_decimal_parse(const char *s, size_t len, struct pb_decimal *out, struct pb_money_parse_info *info);
 struct pb_decimal pb_decimal_from_money(pb_money m);
 

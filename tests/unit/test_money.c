@@ -96,6 +96,41 @@ static void test_accepts_exponents(void **state)
 	expect_exact("0.00000000000000000000001e23", "1");
 }
 
+/*
+ * An exponent of seven digits that a fraction of as many leading zeros brings back into range (a CSV field may be
+ * a mebibyte long): every digit of the exponent counts.
+ */
+static void test_long_exponent_with_long_fraction(void **state)
+{
+	static char text[1000100];
+	struct pb_decimal d;
+	pb_money r;
+	size_t n = 2;
+
+	(void)state;
+	memcpy(text, "0.", 2);
+	memset(text + n, '0', 1000000);
+	n += 1000000;
+	memcpy(text + n, "25e1000001", 11);
+	expect_exact(text, "2.5");
+	assert_int_equal(pb_decimal_parse(text, strlen(text), &d, NULL), 0);
+	assert_int_equal(pb_decimal_product(&d, 1, 1, &r, NULL), 0);
+	assert_int_equal(pb_money_cmp(r, money("2.5")), 0);
+	memcpy(text + n, "25e1000000", 11);
+	expect_exact(text, "0.25");
+	memcpy(text + n, "25e1000021", 11);
+	expect_reject(text, PB_MONEY_ERR_RANGE, "out of range");
+	memcpy(text + n, "25e-99999999999999999999", 25);
+	expect_rounded(text, "0");
+	expect_rounded("1e-99999999999999999999999", "0");
+	expect_reject("1e99999999999999999999999", PB_MONEY_ERR_RANGE, "out of range");
+	assert_int_equal(pb_decimal_parse("1e-99999999999999999999999", 26, &d, NULL), 0);
+	assert_int_equal(pb_decimal_product(&d, 1, 1, &r, NULL), 0);
+	assert_true(pb_money_is_zero(r));
+	assert_int_equal(pb_decimal_parse("1e99999999999999999999999", 25, &d, NULL), 0);
+	assert_int_equal(pb_decimal_product(&d, 1, 1, &r, NULL), PB_MONEY_ERR_RANGE);
+}
+
 static void test_rejects_bad_text(void **state)
 {
 	(void)state;
@@ -422,6 +457,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accepts_plain_forms),
 		cmocka_unit_test(test_accepts_exponents),
+		cmocka_unit_test(test_long_exponent_with_long_fraction),
 		cmocka_unit_test(test_rejects_bad_text),
 		cmocka_unit_test(test_error_position),
 		cmocka_unit_test(test_range_limits),
