@@ -277,32 +277,30 @@ struct so_far {
 	} c[32];
 	int n;
 	pb_money list[PB_NVENDORS], billed[PB_NVENDORS];
-	/* The account's markup, read once: 100 + percent (factor), none (no markup) or not a number (bad). */
-	struct pb_decimal factor;
+	/* The account's markup, read once: its percent, none (no markup) or not a number (bad). */
+	struct pb_decimal percent;
 	int none, bad;
 };
 
-/* The markup of an account whose rows start: so_far's factor, none and bad. */
+/* The markup of an account whose rows start: so_far's percent, none and bad. */
 static void read_markup(struct so_far *f, const char *pct)
 {
-	pb_money p, hundred;
-
-	if (pb_money_parse(pct, strlen(pct), &p, NULL) < 0 || pb_money_parse("100", 3, &hundred, NULL) < 0 ||
-	    pb_money_add(p, hundred, &hundred) < 0) {
+	if (pb_decimal_parse(pct, strlen(pct), &f->percent, NULL) < 0) {
 		f->bad = 1;
 		return;
 	}
-	f->none = pb_money_is_zero(p);
-	f->factor = pb_decimal_from_money(hundred);
+	f->none = f->percent.mant == 0;
 }
 
 /*
- * The customer's markup: billed = list x (100 + percent) / 100, exact, rounded half-to-even to 18 places (none:
- * list x 100 / 100, the list itself).
+ * The customer's markup as pb-aggregate makes it: billed = list + list x percent / 100, the markup exact and
+ * rounded half-to-even to 18 places once (none: the list itself). Rounding list x (100 + percent) / 100 instead
+ * is not the same at a tie: the list's last digit would decide its direction, not the markup's.
  */
 static int with_markup(const struct so_far *f, pb_money list, pb_money *billed)
 {
 	struct pb_decimal d[2];
+	pb_money markup;
 
 	if (f->bad)
 		return -1;
@@ -311,8 +309,10 @@ static int with_markup(const struct so_far *f, pb_money list, pb_money *billed)
 		return 0;
 	}
 	d[0] = pb_decimal_from_money(list);
-	d[1] = f->factor;
-	return pb_decimal_product(d, 2, 100, billed, NULL);
+	d[1] = f->percent;
+	if (pb_decimal_product(d, 2, 100, &markup, NULL) < 0)
+		return -1;
+	return pb_money_add(list, markup, billed);
 }
 
 /* This row's ListCost and BilledCost from its source amount, and the running sums moved on (see struct so_far). */

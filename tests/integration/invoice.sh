@@ -1208,4 +1208,24 @@ check "--issue of 20,000 detail rows: the files as the stored hashes say, in les
 	"0|20001|$(pb_sql "SELECT export_sha256 || ' ' || detail_sha256 FROM pb.invoice WHERE billing_month = '2026-06-01'")|small" \
 	"$st|$(wc -l <"$OUT/invoice-2026-06-detail.csv")|$(sha256sum <"$OUT/invoice-2026-06.csv" | cut -c1-64) $(sha256sum <"$OUT/invoice-2026-06-detail.csv" | cut -c1-64)|$rss"
 
+# ---- FOCUS BilledCost at a tie of the 18th place: the markup rounded as the invoice rounds it ---------------------
+# MK1 is billed 1.000000000000000001 with a 50% markup: the markup is 0.5000000000000000005, a tie that rounds
+# half-to-even to 0.5, and the invoice's exact figure is 1.500000000000000001. The FOCUS rows rounded the
+# amount with its markup (1.5000000000000000015) instead, to ...002.
+us_aws_account MK1 "Markup Co" 100000000096
+"$PBC" update MK1 --markup 50 >/dev/null 2>&1 || notok "a markup of 50% for MK1"
+cur 2027-12 "$TMP/dec27/cur.csv" "100000000096 Usage 2 1.000000000000000001 1.000000000000000001 EC2"
+{
+	over "$PBI" --format aws-cur --no-progress --final "$TMP/dec27/cur.csv" &&
+		"$PBA" --month 2027-12 --as-of 2027-12-31 --detail && over "$PBV" --month 2027-12 --focus "$TMP/focus-dec27.csv"
+} >"$TMP/dec27.log" 2>&1 || notok "ingest, aggregate and write December 2027's FOCUS" "$(cat "$TMP/dec27.log")"
+check "FOCUS: MK1's BilledCost at a tie of the 18th place is the invoice's exact figure, its markup rounded half-to-even" \
+	"1.500000000000000001|1.000000000000000001,1.500000000000000001" \
+	"$(pb_sql "SELECT trim_scale(a.month_to_date + a.markup) FROM pb.aggregate_account a JOIN pb.aggregate_run r
+	ON r.id = a.run_id AND r.status = 'current' AND r.billing_month = '2027-12-01' WHERE a.alias = 'MK1' AND a.vendor = 'all'")|$(python3 -c '
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1], newline="")):
+    if r["BillingAccountId"] == "MK1":
+        print(r["ListCost"] + "," + r["BilledCost"])' "$TMP/focus-dec27.csv")"
+
 pb_tests_done
