@@ -29,6 +29,16 @@ static void test_minor_units(void **state)
 	assert_int_equal(minor("KWD"), 3);
 	assert_int_equal(minor("TND"), 3);
 	assert_int_equal(minor("CLF"), 4);
+	/* Every code whose minor unit is not 2 in the 2024 list, at either end of the table. */
+	assert_int_equal(minor("BIF"), 0);
+	assert_int_equal(minor("ISK"), 0);
+	assert_int_equal(minor("VND"), 0);
+	assert_int_equal(minor("XPF"), 0);
+	assert_int_equal(minor("IQD"), 3);
+	assert_int_equal(minor("JOD"), 3);
+	assert_int_equal(minor("LYD"), 3);
+	assert_int_equal(minor("OMR"), 3);
+	assert_int_equal(minor("UYW"), 4);
 }
 
 static void test_not_currencies(void **state)

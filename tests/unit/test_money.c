@@ -419,6 +419,50 @@ static void test_round_half_away_from_zero(void **state)
 	assert_int_equal(pb_money_round(money("1"), -1, &r), PB_MONEY_ERR_RANGE);
 }
 
+/* The customer's rounding at the minor units of JPY (0), USD (2) and KWD or BHD (3), credits alike, to the range. */
+static void test_round_minor_units_and_limits(void **state)
+{
+	pb_money r;
+
+	(void)state;
+	expect_round("-0.5", 0, "-1");
+	expect_round("-0.499999999999999999", 0, "0");
+	expect_round("0.499999999999999999", 0, "0");
+	expect_round("-1.5", 0, "-2");
+	expect_round("0.0005", 3, "0.001");
+	expect_round("-0.0005", 3, "-0.001");
+	expect_round("-0.000499999999999999", 3, "0.000");
+	expect_round("2.0025", 3, "2.003");
+	expect_round("-2.0025", 3, "-2.003");
+	expect_round("-0.0049999999999", 2, "0.00");
+	expect_round("-0.000000000000000001", 2, "0.00");
+	expect_round("99999999999999999999.4999", 0, "99999999999999999999");
+	expect_round("-99999999999999999999.4999", 0, "-99999999999999999999");
+	expect_round("-99999999999999999999.999999999999999999", 18, "-99999999999999999999.999999999999999999");
+	assert_int_equal(pb_money_round(money("99999999999999999999.5"), 0, &r), PB_MONEY_ERR_RANGE);
+	assert_int_equal(pb_money_round(money("-99999999999999999999.5"), 0, &r), PB_MONEY_ERR_RANGE);
+	assert_int_equal(pb_money_round(money("-99999999999999999999.9995"), 3, &r), PB_MONEY_ERR_RANGE);
+}
+
+/* Products at the ends of the range: never wrapped, the sign as the factors give it. */
+static void test_mul_range_ends(void **state)
+{
+	pb_money max = money("99999999999999999999.999999999999999999"), r;
+
+	(void)state;
+	expect_mul("99999999999999999999.999999999999999999", "1", "99999999999999999999.999999999999999999", 0);
+	expect_mul("-99999999999999999999.999999999999999999", "-1", "99999999999999999999.999999999999999999", 0);
+	expect_mul("99999999999999999999.999999999999999999", "-0.000000000000000001", "-100", 1);
+	expect_mul("-2.5", "0.000000000000000001", "-0.000000000000000002", 1);
+	expect_mul("-3.5", "0.000000000000000001", "-0.000000000000000004", 1);
+	assert_int_equal(pb_money_mul(max, max, &r, NULL), PB_MONEY_ERR_RANGE);
+	assert_int_equal(pb_money_mul(max, money("-1.000000000000000001"), &r, NULL), PB_MONEY_ERR_RANGE);
+	assert_int_equal(pb_money_mul(money("10000000000"), money("10000000000"), &r, NULL), PB_MONEY_ERR_RANGE);
+	assert_int_equal(
+		pb_money_sub(money("-99999999999999999999.999999999999999999"), money("0.000000000000000001"), &r),
+		PB_MONEY_ERR_RANGE);
+}
+
 static void test_format_at_scale(void **state)
 {
 	char buf[PB_MONEY_STRMAX];
@@ -468,6 +512,8 @@ int main(void)
 		cmocka_unit_test(test_mul3),
 		cmocka_unit_test(test_decimal_product),
 		cmocka_unit_test(test_round_half_away_from_zero),
+		cmocka_unit_test(test_round_minor_units_and_limits),
+		cmocka_unit_test(test_mul_range_ends),
 		cmocka_unit_test(test_format_at_scale),
 		cmocka_unit_test(test_compare),
 	};
