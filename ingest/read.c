@@ -274,11 +274,31 @@ static void show_progress(struct pb_read *r, const char *name, struct split *sp)
 	pb_progress_update(&r->progress, pb_buf_str(&r->label), r->bytes_before + bytes, r->rows + rows);
 }
 
+/*
+ * Reports a failure to take a file's (or a part's) rows into the run's: no line is at fault when the sum of all of
+ * them with those read before leaves the range, but the file is named.
+ */
+static const char *reduce_error(int rc);
+
+static void report_merge(struct pb_read *r, const char *name, int rc)
+{
+	struct pb_buf msg = PB_BUF_INIT;
+
+	if (rc == PB_MONEY_ERR_RANGE)
+		pb_buf_addf(&msg, "%s: sum out of range, with the lines read before it", name);
+	pb_read_report(r, name, 0, 0, msg.len && !msg.failed ? pb_buf_str(&msg) : reduce_error(rc));
+	pb_buf_release(&msg);
+}
+
 /* Merges a part's or a file's reductions into the run's; -1 after reporting. */
 static int merge(struct pb_read *r, const char *name, const struct pb_reduce *red, const struct pb_reduce *names)
 {
-	if ((red && pb_reduce_merge(r->reduce, red) < 0) || (names && pb_reduce_merge(r->names, names) < 0)) {
-		pb_read_report(r, name, 0, 0, "out of memory or sum out of range");
+	int rc = red ? pb_reduce_merge(r->reduce, red) : 0;
+
+	if (rc == 0 && names)
+		rc = pb_reduce_merge(r->names, names);
+	if (rc < 0) {
+		report_merge(r, name, rc);
 		return -1;
 	}
 	return 0;
@@ -292,7 +312,7 @@ static int totals_since(const struct pb_reduce *red, const struct file_totals *b
 
 	pb_reduce_totals(red, &list, &billed, &lines);
 	if (pb_money_sub(list, before->list, &t->list) < 0 || pb_money_sub(billed, before->billed, &t->billed) < 0)
-		return -1;
+		return PB_MONEY_ERR_RANGE;
 	t->lines = lines - before->lines;
 	return 0;
 }
@@ -363,8 +383,7 @@ static int absorb_extra(struct pb_read *r, const char *name)
 		if (rc == 0) {
 			rc = pb_reduce_absorb(r->reduce, r->extra[k]);
 			if (rc < 0 && !spill_report(r, name, r->extra[k]))
-				pb_read_report(r, name, 0, 0,
-					       rc == PB_MONEY_ERR_RANGE ? "sum out of range" : "out of memory");
+				report_merge(r, name, rc);
 		}
 		pb_reduce_free(r->extra[k]);
 	}
@@ -442,15 +461,15 @@ static int add_part(struct pb_read *r, const char *name, struct split *sp, size_
 		pb_reduce_totals(w->reduce, &part.list, &part.billed, &part.lines);
 		if (sp->borrowed)
 			rc = keep_extra(r, w);
-		else if (pb_reduce_merge(r->reduce, w->reduce) < 0)
-			rc = -1;
+		else
+			rc = pb_reduce_merge(r->reduce, w->reduce);
 	}
-	if (rc == 0 && w->names && pb_reduce_merge(r->names, w->names) < 0)
-		rc = -1;
+	if (rc == 0 && w->names)
+		rc = pb_reduce_merge(r->names, w->names);
 	if (rc == 0 && add_totals(t, &part) < 0)
 		rc = PB_MONEY_ERR_RANGE;
 	if (rc < 0 && !spill_report(r, name, w->reduce))
-		pb_read_report(r, name, 0, 0, "out of memory or sum out of range");
+		report_merge(r, name, rc);
 	return rc < 0 ? -1 : 0;
 }
 
