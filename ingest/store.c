@@ -221,6 +221,8 @@ struct tally {
 	size_t ncs;
 	struct list_total *ls;
 	size_t nls;
+	/* Set when a total left the range of amounts (its message in the error): bad data, not the database. */
+	int range;
 };
 
 static void tally_release(struct tally *y)
@@ -280,6 +282,36 @@ static int same_text(const struct pb_text *t, const char *p, size_t len)
 	return t->len == len && (!len || (t->ptr && p && memcmp(t->ptr, p, len) == 0));
 }
 
+/*
+ * Adds d's amounts to a total's list and billed, both or neither. The rows add up overall (the reduction's check),
+ * but a part of them need not: usage behind a credit of as much. -1, with y->range set, when a sum leaves the range.
+ */
+static int tally_add(struct tally *y, pb_money *list, pb_money *billed, const struct pb_daily *d)
+{
+	pb_money l, b;
+
+	if (pb_money_add(*list, d->list_cost, &l) < 0 || pb_money_add(*billed, d->billed_cost, &b) < 0) {
+		y->range = 1;
+		return -1;
+	}
+	*list = l;
+	*billed = b;
+	return 0;
+}
+
+/* Puts the import's source before the message in err: a total of the whole import is no file's line. */
+static void name_source(const struct pb_store_import *im, struct pb_buf *err)
+{
+	struct pb_buf m = PB_BUF_INIT;
+
+	pb_buf_addf(&m, "%s: %s", im->source, pb_buf_str(err));
+	if (!m.failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, pb_buf_str(&m));
+	}
+	pb_buf_release(&m);
+}
+
 static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_buf *err)
 {
 	struct account_total *t;
@@ -314,9 +346,14 @@ static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_bu
 		t->hi = INT32_MIN;
 	}
 	t = &y->t[k];
-	/* The rows add up already (the reduction's check): these sums cannot leave the range. */
-	pb_money_add(t->list, d->list_cost, &t->list);
-	pb_money_add(t->billed, d->billed_cost, &t->billed);
+	if (tally_add(y, &t->list, &t->billed, d) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "sum out of range: the totals of partner account %.*s in %.*s leave the range of amounts",
+			    (int)d->account.len, d->account.ptr ? d->account.ptr : "", (int)d->currency.len,
+			    d->currency.ptr ? d->currency.ptr : "");
+		return -1;
+	}
 	t->lines += d->line_count;
 	t->lo = d->usage_date < t->lo ? d->usage_date : t->lo;
 	t->hi = d->usage_date > t->hi ? d->usage_date : t->hi;
@@ -351,8 +388,8 @@ static int tally_charge(struct tally *y, const struct pb_daily *d)
 			return -1;
 	}
 	c = &y->cs[i];
-	pb_money_add(c->list, d->list_cost, &c->list);
-	pb_money_add(c->billed, d->billed_cost, &c->billed);
+	if (tally_add(y, &c->list, &c->billed, d) < 0)
+		return -1;
 	c->lines += d->line_count;
 	return 0;
 }
@@ -375,8 +412,8 @@ static int tally_list(struct tally *y, const struct pb_daily *d)
 		y->nls++;
 	}
 	t = &y->ls[k];
-	pb_money_add(t->list, d->list_cost, &t->list);
-	pb_money_add(t->billed, d->billed_cost, &t->billed);
+	if (tally_add(y, &t->list, &t->billed, d) < 0)
+		return -1;
 	t->lines += d->line_count;
 	return 0;
 }
@@ -386,9 +423,24 @@ static int tally_row(struct tally *y, const struct pb_daily *d, struct pb_buf *e
 {
 	if (tally_account(y, d, err) < 0)
 		return -1;
-	if (tally_charge(y, d) < 0 || tally_list(y, d) < 0) {
+	if (tally_charge(y, d) < 0) {
 		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
+		if (y->range)
+			pb_buf_addf(
+				err,
+				"sum out of range: the totals of charge category %.*s (type %.*s) leave the range of "
+				"amounts",
+				(int)d->category.len, d->category.ptr ? d->category.ptr : "", (int)d->charge_type.len,
+				d->charge_type.ptr ? d->charge_type.ptr : "");
+		else
+			pb_buf_addstr(err, "out of memory");
+		return -1;
+	}
+	if (tally_list(y, d) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addstr(
+			err, y->range ? "sum out of range: the totals of a list price source leave the range of amounts"
+				      : "out of memory");
 		return -1;
 	}
 	return 0;
@@ -1079,8 +1131,11 @@ int pb_store_commit(PGconn *conn, const struct pb_store_import *im, const struct
 		return PB_STORE_ERR_DB;
 	rc = check_refusals(conn, im, month, lines, err);
 	phase(im, PB_STORE_PHASE_REFUSALS, &t);
-	if (rc == 0 && copy_rows(conn, im, rows, &sent, &y, err) < 0)
-		rc = PB_STORE_ERR_DB;
+	if (rc == 0 && copy_rows(conn, im, rows, &sent, &y, err) < 0) {
+		rc = y.range ? PB_STORE_ERR_DATA : PB_STORE_ERR_DB;
+		if (y.range)
+			name_source(im, err);
+	}
 	/* The files' hashes, the last one's computed while the rows were sent, then the refusal that needs them. */
 	if (rc == 0 && rows->files_ready && rows->files_ready(rows->ctx, err) < 0)
 		rc = PB_STORE_ERR_DATA;

@@ -496,6 +496,20 @@ else
 	notok "--history lists the imports" "$(cat "$TMP/out" "$TMP/err")"
 fi
 
+# A credit first keeps every running total in range, while the usage after it adds up past the range: a charge's
+# total (pb.import_charge) is never stored cut short, the import refused naming its source.
+mkdir -p "$TMP/range"
+{
+	echo 'bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_product_name'
+	echo '2026-10-01T00:00:00Z,100000000001,Credit,2026-10-01T01:00:00Z,USD,-90000000000000000000,-90000000000000000000,EC2'
+	echo '2026-10-01T00:00:00Z,100000000001,Usage,2026-10-02T01:00:00Z,USD,90000000000000000000,90000000000000000000,EC2'
+	echo '2026-10-01T00:00:00Z,100000000001,Usage,2026-10-03T01:00:00Z,USD,90000000000000000000,90000000000000000000,EC2'
+} >"$TMP/range/cur.csv"
+"$PBI" --format aws-cur --no-progress "$TMP/range/cur.csv" >"$TMP/out" 2>"$TMP/err"
+check "usage adding up past the range behind a credit: exit 1, the source named, nothing committed" \
+	"1|pb-ingest: file://$TMP/range: sum out of range: the totals of charge category Usage (type Usage) leave the range of amounts|0|" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'file://$TMP/range' AND status = 'committed'")|$(pb_sql "SELECT c.charge_category || ' ' || c.list_total FROM pb.import_charge c JOIN pb.import i ON i.id = c.import_id WHERE i.source = 'file://$TMP/range' AND i.status = 'committed' ORDER BY 1" | tr '\n' ' ')"
+
 # The database going away is exit 3.
 "$PBDB" stop >/dev/null
 "$PBI" --format aws-cur --no-progress "$TMP/a/cur-1.csv" >"$TMP/out" 2>"$TMP/err"
