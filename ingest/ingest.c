@@ -503,11 +503,14 @@ static int check_final_month(const struct run *run)
 }
 
 /*
- * Whether the assembly committed already as import id is stored again: when its import is not final only because it
- * was stored while its month ran. An AWS report with an invoice id on every line, or a Partner Center invoice's billed
- * usage, is final once its month is over (final_by_data): stored again after that, the same bytes are a new import,
- * final (a month-to-date report, without an invoice id on every line, is stored again as not final, once: that import
- * was stored after the month). Else the month could never be final from that delivery. 0 with *again, or an error.
+ * Whether the assembly committed already as import id is stored again: when its import is not final, and this run
+ * would store it final. With --final (an Azure export run, a Partner Center eTag, any assembly the nightly job stored
+ * without it and the month close gives again with it), once its month is over (check_final_month): the same bytes
+ * are a new import, final, whenever the one committed was stored. An AWS report with an invoice id on every line, or
+ * a Partner Center invoice's billed usage, is final once its month is over (final_by_data): when its import is not
+ * final only because it was stored while its month ran, the same bytes stored again are a new import, final (a
+ * month-to-date report, without an invoice id on every line, is stored again as not final, once: that import was
+ * stored after the month). Else the month could never be final from that delivery. 0 with *again, or an error.
  */
 static int store_again(struct run *run, long long id, int *again, struct pb_buf *err)
 {
@@ -516,7 +519,11 @@ static int store_again(struct run *run, long long id, int *again, struct pb_buf 
 		run->opt.kind == PB_FORMAT_AWS_CUR || (run->opt.kind == PB_FORMAT_PARTNER_CENTER && run->opt.invoice);
 
 	*again = 0;
-	if (!marks || run->today <= last)
+	if (run->today <= last)
+		return 0;
+	if (run->opt.final)
+		return pb_store_not_final(run->conn, id, again, err) < 0 ? PB_ERR_DEPENDENCY : 0;
+	if (!marks)
 		return 0;
 	return pb_store_not_final_by(run->conn, id, last, again, err) < 0 ? PB_ERR_DEPENDENCY : 0;
 }

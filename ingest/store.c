@@ -1302,6 +1302,22 @@ int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, 
 	return 0;
 }
 
+int pb_store_not_final(PGconn *conn, long long id, int *yes, struct pb_buf *err)
+{
+	char id_s[32];
+	const char *p[1] = {id_s};
+	PGresult *res;
+
+	*yes = 0;
+	snprintf(id_s, sizeof(id_s), "%lld", id);
+	res = pb_db_query(conn, "SELECT 1 FROM pb.import WHERE id = $1::bigint AND NOT final", 1, p, err);
+	if (!res)
+		return PB_STORE_ERR_DB;
+	*yes = PQntuples(res) == 1;
+	PQclear(res);
+	return 0;
+}
+
 int pb_store_not_final_by(PGconn *conn, long long id, int32_t day, int *yes, struct pb_buf *err)
 {
 	char id_s[32], day_s[11];

@@ -78,6 +78,9 @@ const char *pb_store_unbilled_currency(const char *source);
 int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, long long *id, struct pb_buf *rewritten,
 				struct pb_buf *err);
 
+/* Whether import id is not final: 1 or 0 in *yes. Returns 0, or PB_STORE_ERR_DB. */
+int pb_store_not_final(PGconn *conn, long long id, int *yes, struct pb_buf *err);
+
 /*
  * Whether import id is not final and was stored (pb.import.started_at, UTC, by the database server's clock) on or
  * before day: 1 or 0 in *yes. Returns 0, or PB_STORE_ERR_DB.

@@ -748,6 +748,25 @@ check "pb-run: a blob rewritten after the listing, the step retried: listed agai
 	"$GOT|$(grep -c "^\[ingest-azure\] pb-ingest: $SRC-rerun/$OCT/$RUNR/part_0_0002.csv: HTTP 412 (ConditionNotMet): the object changed since it was listed (the listing gave ETag \"$listed\"), not retried$" "$TMP/err")|$(sql "SELECT trim_scale(billed_total) FROM pb.import WHERE id = ${idn:-0}")|$(sql "SELECT trim_scale(sum(billed_cost)) FROM pb.usage_daily WHERE partner_account_id = '$SUBR' AND import_id IN (SELECT id FROM pb.import WHERE source = '$SRC-rerun')")|$(sql "SELECT count(*) FROM pb.import WHERE source = '$SRC-rerun'")|$(committed_id "$SRC-rerun" | grep -c .)"
 RELISTED=$PREFIX-relisted/$OCT/$RUNR SUBR=9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a
 
+# 5f. A run committed without --final (the nightly job), given again with --final once its month is over (the month
+# close): not "nothing to do", or the month could never be final from that run. The same blobs are a new import,
+# final, superseding the not-final one, once; then the run is committed already, with --final or without.
+idf=$(committed_id "$SRC-relisted")
+run 0 shared_key ingest --source "$SRC-relisted" --month 2026-10 --final
+idF=$(committed_id "$SRC-relisted")
+final_again="$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(sql "SELECT id, status, final, trim_scale(billed_total) FROM pb.import WHERE id IN (${idf:-0}, ${idF:-0}) ORDER BY id")"
+run 0 shared_key ingest --source "$SRC-relisted" --month 2026-10 --final
+final_again="$final_again
+$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
+run 0 shared_key ingest --source "$SRC-relisted" --month 2026-10
+check "a run committed not final, given again with --final after its month: a new import, final, once" \
+	"0|import ${idF:-?} committed: azure 2026-10 from $SRC-relisted: 1 file, 1 lines, 1 daily rows, list_cost 1, billed_cost 1.25||${idf:-?}|superseded|f|1.25
+${idF:-?}|committed|t|1.25
+0|$(want_nothing "$RUNR" "$SRC-relisted" "${idF:-?}")|
+0|$(want_nothing "$RUNR" "$SRC-relisted" "${idF:-?}")|" \
+	"$final_again
+$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
+
 # 6. No error path shows the SAS: not its signature, not even "sig=", on stderr, on stdout or in the database.
 RUNE=3c5e7a9b-1d2f-4a6c-8e0b-2d4f6a8c0e06
 python3 - "$TMP/fx/leaks" "$PREFIX" "$RUNE" "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz" <<'PY' || exit 1

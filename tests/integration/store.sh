@@ -416,6 +416,18 @@ PB_TEST_TODAY=2026-10-01 "$PBI" --format azure-cost --no-progress --final "$TMP/
 check "the same the day after the month's last: stored, final" "0|t|" \
 	"$?|$(pb_sql "SELECT final FROM pb.import WHERE source = 'file://$TMP/early' AND status = 'committed'")|$(cat "$TMP/err")"
 
+# Files given by name, stored without --final after their month (the nightly job), then again with --final (the
+# month close): a new import, final, superseding the not-final one; the same again is a final import over a final one.
+mkdir -p "$TMP/late-final"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,PayGPrice,Quantity,CostInBillingCurrency' \
+	'22222222-3333-4444-8555-666666666667,08/05/2026,Usage,USD,1,1,1.17' >"$TMP/late-final/cost.csv"
+"$PBI" --format azure-cost --no-progress "$TMP/late-final/cost.csv" >/dev/null 2>"$TMP/err"
+st=$?
+"$PBI" --format azure-cost --no-progress --final "$TMP/late-final/cost.csv" >/dev/null 2>>"$TMP/err"
+check "files stored not final, then again with --final after the month: a new import, final, the old superseded" \
+	"0|0|superseded,f,1.17 committed,t,1.17|" \
+	"$st|$?|$(pb_sql "SELECT status, final, trim_scale(billed_total) FROM pb.import WHERE source = 'file://$TMP/late-final' ORDER BY id" | tr '\n' ' ' | sed 's/ $//')|$(cat "$TMP/err")"
+
 # An AWS report with an invoice id on every line says it is the month's final data, but while its month runs (as
 # for --final) it holds none of the days after it was made: stored as not final (so that a month-to-date delivery
 # may still replace it, and pb-invoice does not take the month as final), with a warning naming the file and the
