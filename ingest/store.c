@@ -187,8 +187,6 @@ struct account_total {
 	int32_t lo, hi;
 };
 
-#define MAX_ACCOUNT_CURRENCIES 16
-
 /* One (charge category, charge type) of an import and its totals; the texts are copies. */
 struct charge {
 	struct pb_text category, type;
@@ -215,8 +213,8 @@ struct tally {
 	struct pb_text account; /* the account whose rows are being sent: its text in account_text */
 	struct pb_buf account_text;
 	int have_account;
-	struct account_total t[MAX_ACCOUNT_CURRENCIES];
-	size_t nt;
+	struct account_total *t; /* the account's currencies, as many as its rows have (three capitals each) */
+	size_t nt, capt, lastt;	 /* used, allocated, and the one of the row before */
 	struct charge *cs;
 	size_t ncs;
 	struct list_total *ls;
@@ -231,6 +229,7 @@ static void tally_release(struct tally *y)
 
 	for (k = 0; k < y->nt; k++)
 		free(y->t[k].currency);
+	free(y->t);
 	for (k = 0; k < y->ncs; k++) {
 		free((char *)y->cs[k].category.ptr);
 		free((char *)y->cs[k].type.ptr);
@@ -326,14 +325,21 @@ static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_bu
 		y->account.len = d->account.len;
 		y->have_account = 1;
 	}
-	for (k = 0; k < y->nt && !same_text(&d->currency, y->t[k].currency, y->t[k].currency_len); k++)
+	/* Rows one after the other mostly share their currency: the row before's is tried first. */
+	k = 0;
+	if (y->lastt < y->nt && same_text(&d->currency, y->t[y->lastt].currency, y->t[y->lastt].currency_len))
+		k = y->lastt;
+	for (; k < y->nt && !same_text(&d->currency, y->t[k].currency, y->t[k].currency_len); k++)
 		;
 	if (k == y->nt) {
-		if (k == MAX_ACCOUNT_CURRENCIES) {
-			pb_buf_reset(err);
-			pb_buf_addf(err, "partner account '%.*s' is billed in more than %d currencies",
-				    (int)d->account.len, d->account.ptr, MAX_ACCOUNT_CURRENCIES);
-			return -1;
+		if (y->nt == y->capt) {
+			size_t cap = y->capt ? 2 * y->capt : 4;
+			struct account_total *more = realloc(y->t, cap * sizeof(*more));
+
+			if (!more)
+				goto nomem;
+			y->t = more;
+			y->capt = cap;
 		}
 		t = &y->t[y->nt];
 		memset(t, 0, sizeof(*t));
@@ -345,6 +351,7 @@ static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_bu
 		t->lo = INT32_MAX;
 		t->hi = INT32_MIN;
 	}
+	y->lastt = k;
 	t = &y->t[k];
 	if (tally_add(y, &t->list, &t->billed, d) < 0) {
 		pb_buf_reset(err);

@@ -489,6 +489,34 @@ check "an import that shares a partner account with another current import warns
 check "an import that shares no partner account warns of nothing, whatever other imports overlap" "0|" \
 	"$?|$(cat "$TMP/err")"
 
+# A partner account billed in 17 currencies (more than the 16 the store once held per account, refused with exit 1):
+# stored, each currency's totals to the last digit, and the next account's currencies apart from it.
+mkdir -p "$TMP/cur17"
+{
+	echo 'SubscriptionId,Date,ChargeType,BillingCurrency,PayGPrice,Quantity,CostInBillingCurrency'
+	n=0
+	for c in AED AUD BRL CAD CHF CNY DKK EUR GBP HKD INR JPY KRW NOK NZD SEK USD; do
+		n=$((n + 1))
+		printf '22222222-3333-4444-8555-666666666617,08/0%d/2026,Usage,%s,%d.5,2,%d.01\n' $((n % 9 + 1)) "$c" "$n" "$n"
+		printf '22222222-3333-4444-8555-666666666617,08/10/2026,Usage,%s,1,1,0.02\n' "$c"
+	done
+	echo '33333333-3333-4444-8555-666666666617,08/03/2026,Usage,USD,1,1,0.99'
+	echo '33333333-3333-4444-8555-666666666617,08/04/2026,Usage,EUR,1,1,0.98'
+} >"$TMP/cur17/cost.csv"
+"$PBI" --format azure-cost --no-progress --source cur17:azure "$TMP/cur17/cost.csv" >/dev/null 2>"$TMP/err"
+st=$?
+want17=$(n=0
+	for c in AED AUD BRL CAD CHF CNY DKK EUR GBP HKD INR JPY KRW NOK NZD SEK USD; do
+		n=$((n + 1))
+		printf '2222|%s|2|%d|%d.03|2026-08-0%d|2026-08-10\n' "$c" $((2 * n + 2)) "$n" $((n % 9 + 1))
+	done
+	printf '3333|EUR|1|1|0.98|2026-08-04|2026-08-04\n3333|USD|1|1|0.99|2026-08-03|2026-08-03')
+check "a partner account billed in 17 currencies: stored, each currency's lines, totals and days exact" \
+	"0||$want17" \
+	"$st|$(cat "$TMP/err")|$(pb_sql "SELECT left(a.partner_account_id, 4), a.currency, a.line_count, trim_scale(a.list_total),
+	trim_scale(a.billed_total), a.first_day, a.last_day FROM pb.import_account a JOIN pb.import i ON i.id = a.import_id
+	WHERE i.source = 'cur17:azure' AND i.status = 'committed' ORDER BY 1, 2" '|')"
+
 # The calendar's last month, 9999-12 (an operator's --month that pb-aggregate takes too): the store made the next
 # month's partition ahead from a date written with four digits, 10000-01-01 as 0000-01-01, and the server's
 # "date/time field value out of range" failed the import with exit 3, which pb-run retries as a passing failure.
