@@ -355,7 +355,9 @@ static int value_option(struct pb_cli *cli, int ch, const char *v)
 		return pb_date_parse_day(v, &cli->to) < 0 ? pb_cli_bad_value(cli, "to", "a date YYYY-MM-DD", v) : 0;
 	case OPT_MONTH:
 		cli->has_month = 1;
-		return pb_date_parse_month(v, &cli->month) < 0 ? pb_cli_bad_value(cli, "month", "YYYY-MM", v) : 0;
+		if (pb_date_parse_month(v, &cli->month) < 0)
+			return pb_cli_bad_value(cli, "month", "YYYY-MM", v);
+		return pb_date_after_last_month(cli->month) ? pb_cli_usage(cli, PB_DATE_MONTH_RANGE, "--month", v) : 0;
 	case OPT_TIMEOUT:
 		if (pb_opts_count(v, 1, 3600, &cli->timeout) < 0)
 			return pb_cli_bad_value(cli, "timeout", "a number of seconds from 1 to 3600", v);

@@ -101,8 +101,9 @@ static void usage(FILE *out)
 }
 
 /*
- * --month's value: a month whose 90 days of history (the estimate's) are all dates, 0001-04 to 9999-12. Before
- * it the database refused the history's first day (year 0) when the run was well under way.
+ * --month's value: a month whose 90 days of history (the estimate's) are all dates, 0001-04 to 9999-11 (the last
+ * month every program takes). Before it the database refused the history's first day (year 0) when the run was well
+ * under way.
  */
 static int parse_month(const char *v, int32_t *month)
 {
@@ -111,11 +112,16 @@ static int parse_month(const char *v, int32_t *month)
 
 	if (pb_date_parse_month(v, month) < 0)
 		return pb_opts_bad("--month", "YYYY-MM", v);
+	if (pb_date_after_last_month(*month)) {
+		pb_error(PB_DATE_MONTH_RANGE, "--month", v);
+		return -1;
+	}
 	if (lowest < first)
 		lowest = pb_date_month_start(lowest + 31);
 	if (*month < lowest) {
 		pb_date_format(lowest, low);
-		pb_error("--month %s is out of range: a month from %.7s to 9999-12 (its estimate reads the %d days "
+		pb_error("--month %s is out of range: a month from %.7s to " PB_DATE_LAST_MONTH
+			 " (its estimate reads the %d days "
 			 "before it)",
 			 v, low, PB_AGG_HISTORY_DAYS);
 		return -1;

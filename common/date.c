@@ -229,3 +229,8 @@ int pb_date_parse_any(const char *s, size_t len, int32_t *days)
 		return pb_date_parse_iso(s, len, days);
 	return pb_date_parse_us(s, len, days);
 }
+
+int pb_date_after_last_month(int32_t days)
+{
+	return days >= pb_date_from_ymd(9999, 12, 1);
+}

@@ -34,6 +34,17 @@ int pb_date_parse_day(const char *s, int32_t *days);
 /* Writes YYYY-MM-DD and a NUL into buf (11 bytes). */
 void pb_date_format(int32_t days, char *buf);
 
+/*
+ * The last month the programs take: the end of 9999-12 (the first day of the month after it) has no YYYY-MM-DD, so
+ * its invoice's billing period, its FOCUS dataset's and its AWS manifest's name could not be written. A month after
+ * it given on the command line is a usage error, said with PB_DATE_MONTH_RANGE (its arguments: the option, the
+ * value).
+ */
+#define PB_DATE_LAST_MONTH "9999-11"
+#define PB_DATE_MONTH_RANGE "%s %s is out of range: the last month supported is " PB_DATE_LAST_MONTH
+/* 1 when the month that days falls in is after PB_DATE_LAST_MONTH. */
+int pb_date_after_last_month(int32_t days);
+
 /* Day number of the first day of the month that days falls in. */
 int32_t pb_date_month_start(int32_t days);
 

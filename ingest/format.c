@@ -288,6 +288,11 @@ int pb_month_check(int32_t month, int aws, const struct pb_usage *u, struct pb_b
 		pb_buf_addf(msg, "billing period starts %s, but this import is for the month of %s", got, want);
 		return -1;
 	}
+	if (pb_date_after_last_month(month)) {
+		pb_buf_addf(msg, "billing period starts %s, after the last month supported, %s", want,
+			    PB_DATE_LAST_MONTH);
+		return -1;
+	}
 	if (u->usage_date >= next || (aws && u->usage_date < month)) {
 		pb_date_format(u->usage_date, got);
 		*usage_field = 1;

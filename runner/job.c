@@ -266,6 +266,9 @@ static int parse_params(struct parser *p, struct pb_job *job)
 			job->month_kind = PB_JOB_MONTH_CURRENT;
 		else if (k == 0 && strcmp(v, "previous") == 0)
 			job->month_kind = PB_JOB_MONTH_PREVIOUS;
+		else if (k == 0 && pb_date_parse_month(v, &job->month) == 0 && pb_date_after_last_month(job->month))
+			return fail(p, p->ev.start_mark, "month %s is out of range: the last month supported is %s", v,
+				    PB_DATE_LAST_MONTH);
 		else if (k == 0 && pb_date_parse_month(v, &job->month) == 0)
 			job->month_kind = PB_JOB_MONTH_LITERAL;
 		else if (k == 0)

@@ -87,6 +87,8 @@ static int take_option(int ch, const char *arg, struct options *o)
 	case 'm':
 		if (pb_date_parse_month(arg, &o->month) < 0)
 			return usage_error("--month takes YYYY-MM, not '%s'", arg);
+		if (pb_date_after_last_month(o->month))
+			return usage_error(PB_DATE_MONTH_RANGE, "--month", arg);
 		o->run.month = &o->month;
 		break;
 	case 'a':

@@ -333,7 +333,7 @@ for args in "0001-01|--as-of 0001-01-05" "0001-03|--no-run --csv" "0001-02|--his
 	# shellcheck disable=SC2086 # the arguments, split
 	"$PBA" --month ${args%|*} ${args#*|} >"$TMP/out" 2>"$TMP/err"
 	check "--month ${args%|*} ${args#*|}: a usage error naming the month and the range, no run made" \
-		"2|pb-aggregate: --month ${args%|*} is out of range: a month from 0001-04 to 9999-12 (its estimate reads the 90 days before it)
+		"2|pb-aggregate: --month ${args%|*} is out of range: a month from 0001-04 to 9999-11 (its estimate reads the 90 days before it)
 Try 'pb-aggregate --help'.|$runs" "$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run")"
 done
 "$PBA" --month 10000-01 --as-of 10000-01-05 >"$TMP/out" 2>"$TMP/err"

@@ -116,6 +116,22 @@ check "a bad option value or an operand not taken: exit 2, named, then the Try l
 2|pb-aggregate: unexpected argument 'x'|Try 'pb-aggregate --help'.|
 2|pb-invoice: unexpected argument 'x'|Try 'pb-invoice --help'.|
 2|pb-api: unexpected argument 'x'|Try 'pb-api --help'.|" "${got%?}"
+# 9999-12 ends on 10000-01-01, which no YYYY-MM-DD writes: pb-invoice --focus wrote its BillingPeriodEnd as
+# 0000-01-01T00:00:00Z. Every program that takes a month refuses it the same way, naming the last one it takes.
+got=""
+for a in "pb-ingest --format aws-cur --month 9999-12" "pb-aggregate --month 9999-12" "pb-invoice --month 9999-12 --focus f.csv" \
+	"pb-accounts suggest --month 9999-12" "pb-run job.yaml --month 9999-12"; do
+	read -r -a argv <<<"$a"
+	err=$("$BIN/${argv[0]}" "${argv[@]:1}" 2>&1 >/dev/null)
+	got="$got$?|$(tr '\n' '|' <<<"$err")
+"
+done
+check "--month 9999-12: exit 2 in every program, naming 9999-11, the last month taken" \
+	"2|pb-ingest: --month 9999-12 is out of range: the last month supported is 9999-11|Try 'pb-ingest --help'.|
+2|pb-aggregate: --month 9999-12 is out of range: the last month supported is 9999-11|Try 'pb-aggregate --help'.|
+2|pb-invoice: --month 9999-12 is out of range: the last month supported is 9999-11|Try 'pb-invoice --help'.|
+2|pb-accounts: suggest: --month 9999-12 is out of range: the last month supported is 9999-11|Try 'pb-accounts suggest --help'.|
+2|pb-run: --month 9999-12 is out of range: the last month supported is 9999-11|Try 'pb-run --help'.|" "${got%?}"
 got=""
 for p in pb-aggregate pb-api pb-ingest pb-invoice pb-prices; do
 	o=--month

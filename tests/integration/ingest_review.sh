@@ -552,6 +552,18 @@ for mode in "--month 2026-10" "--summary=daily --month 2026-10"; do
 		"pb-ingest: $(at bad/november.csv 2 2026-11-01T00 | cut -d/ -f2): billing period starts 2026-11-01, but this import is for the month of 2026-10-01" \
 		"$before"
 done
+# A file of 9999-12 (no --month), whose month no other program takes (its end, 10000-01-01, has no YYYY-MM-DD).
+{
+	echo "$CUR_H"
+	cur_row m1 9999-12-01T00:00:00.000Z 444455556666 9999-12-01T03:00:00.000Z
+} >"$TMP/bad/last.csv"
+for mode in "" "--summary=daily"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format aws-cur $mode last.csv
+	refused "10: a file of 9999-12 ${mode:-(store)}" 1 \
+		"pb-ingest: $(at bad/last.csv 2 9999-12-01T00 | cut -d/ -f2): billing period starts 9999-12-01, after the last month supported, 9999-11" \
+		"$before"
+done
 for mode in "" "--month 2026-10" "--summary=daily" "--summary=daily --month 2026-10"; do
 	# shellcheck disable=SC2086
 	run "$TMP/bad" --format azure-cost $mode az-after.csv

@@ -105,6 +105,19 @@ pbr "$FIX/bad-substitution.yaml" --dry-run
 check "an unknown substitution: exit 1 at its place" \
 	"1|pb-run: $FIX/bad-substitution.yaml:6:9: unknown substitution '\${total}' (known: \${month}, \${as_of}, \${env:NAME})" \
 	"$st|$(cat "$TMP/err")"
+f=$(job last-month <<'EOF'
+name: last-month
+params:
+  month: 9999-12
+steps:
+  - name: a
+    run: [/bin/true]
+EOF
+)
+pbr "$f" --dry-run
+check "a job file's month 9999-12: exit 1 at its place, naming 9999-11, the last month taken" \
+	"1|pb-run: $f:3:10: month 9999-12 is out of range: the last month supported is 9999-11|" \
+	"$st|$(cat "$TMP/err")|$(cat "$TMP/out")"
 PB_TEST_USER=u "${LIMIT[@]}" "$PBR" "$FIX/missing-env.yaml" --dry-run >"$TMP/out" 2>"$TMP/err"
 check "an unset \${env:NAME}: exit 2 naming the step, the argument's line and column, and the variable" \
 	"2|pb-run: $FIX/missing-env.yaml:6:65: step 'upload': environment variable PB_TEST_UNSET_SECRET is not set|" \

@@ -517,16 +517,18 @@ check "a partner account billed in 17 currencies: stored, each currency's lines,
 	trim_scale(a.billed_total), a.first_day, a.last_day FROM pb.import_account a JOIN pb.import i ON i.id = a.import_id
 	WHERE i.source = 'cur17:azure' AND i.status = 'committed' ORDER BY 1, 2" '|')"
 
-# The calendar's last month, 9999-12 (an operator's --month that pb-aggregate takes too): the store made the next
-# month's partition ahead from a date written with four digits, 10000-01-01 as 0000-01-01, and the server's
-# "date/time field value out of range" failed the import with exit 3, which pb-run retries as a passing failure.
+# The calendar's last month, 9999-12: the store made the next month's partition ahead from a date written with
+# four digits, 10000-01-01 as 0000-01-01, and the server's "date/time field value out of range" failed the import
+# with exit 3, which pb-run retries as a passing failure. No program takes the month now (its end has no
+# YYYY-MM-DD, which pb-invoice writes): a usage error, before the database, nothing stored.
 mkdir -p "$TMP/last"
 printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,PayGPrice,Quantity,CostInBillingCurrency' \
 	'22222222-3333-4444-8555-666666666666,12/31/9999,Usage,USD,2.5,1,1.25' >"$TMP/last/cost.csv"
 "$PBI" --format azure-cost --no-progress --source last:azure --month 9999-12 "$TMP/last/cost.csv" >"$TMP/out" 2>"$TMP/err"
-check "--month 9999-12, the calendar's last month: stored like any other, its row on 9999-12-31" \
-	"0||committed,9999-12-01,1|9999-12-31,2.5,1.25" \
-	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT status, billing_month, line_count FROM pb.import WHERE source = 'last:azure'")|$(current_rows last:azure | cut -d, -f4,10,11)"
+check "--month 9999-12, the calendar's last month: a usage error, nothing stored" \
+	"2|pb-ingest: --month 9999-12 is out of range: the last month supported is 9999-11
+Try 'pb-ingest --help'.|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'last:azure'")"
 
 # --history lists every import with its status.
 "$PBI" --history --month 2026-10 >"$TMP/out" 2>"$TMP/err"
