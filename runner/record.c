@@ -477,7 +477,7 @@ int pb_record_finish(PGconn *conn, long long run_id, const char *status, int exi
 
 /*
  * The history's cells of row i (-1: the header) into cell[]; sig is room for a signal's name. The query's
- * first four columns order the rows and give the signal.
+ * first four columns order the rows and give the signal, its last the run's error (NULL on a step's row).
  */
 static void history_cells(const PGresult *res, int i, const char **cell, char *sig, size_t sig_size)
 {
@@ -586,12 +586,12 @@ int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *
 		"as_of::text, '', '', status, coalesce(exit_status::text, ''), "
 		"to_char(started_at, 'YYYY-MM-DD HH24:MI:SS'), "
 		"coalesce(round(extract(epoch FROM finished_at - started_at), 1)::text, ''), "
-		"regexp_replace(run_by, $3, '?', 'g') FROM r "
+		"regexp_replace(run_by, $3, '?', 'g'), regexp_replace(error, $3, '?', 'g') FROM r "
 		"UNION ALL "
 		"SELECT s.run_id, s.seq, s.attempt, s.signal, '', '', '', '', regexp_replace(s.name, $3, '?', 'g'), "
 		"s.attempt::text, "
 		"s.status, coalesce(s.exit_status::text, ''), to_char(s.started_at, 'YYYY-MM-DD HH24:MI:SS'), "
-		"coalesce(round(extract(epoch FROM s.finished_at - s.started_at), 1)::text, ''), '' "
+		"coalesce(round(extract(epoch FROM s.finished_at - s.started_at), 1)::text, ''), '', NULL "
 		"FROM pb.job_step s JOIN r ON r.id = s.run_id ORDER BY 1 DESC, 2, 3",
 		3, p, err);
 	if (!res)
@@ -609,8 +609,12 @@ int pb_record_history(PGconn *conn, const char *job, long limit, struct pb_buf *
 				width[c] = w;
 		}
 	}
-	for (i = -1; i < PQntuples(res); i++)
+	for (i = -1; i < PQntuples(res); i++) {
 		history_row(out, res, i, width, utf8 != (locale_t)0);
+		/* What ended a run that failed, on a line of its own under it, from the job's column on. */
+		if (i >= 0 && PQgetlength(res, i, HISTORY_COLUMNS + 4) > 0)
+			pb_buf_addf(out, "%*serror: %s\n", width[0] + 2, "", PQgetvalue(res, i, HISTORY_COLUMNS + 4));
+	}
 	if (utf8) {
 		uselocale(old);
 		freelocale(utf8);

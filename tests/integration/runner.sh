@@ -1009,7 +1009,15 @@ pbr --history --limit 2
 check "--history --limit 2: the two latest runs, newest first" "$(sql "SELECT string_agg(id::text, ' ' ORDER BY id DESC) FROM (SELECT id FROM pb.job_run ORDER BY id DESC LIMIT 2) x")" \
 	"$(awk '$1 ~ /^[0-9]+$/ { printf "%s%s", sep, $1; sep = " " }' "$TMP/out")"
 pbr --history --limit 1 --job slow
-check "--history: a signal in the exit column" "SIGTERM" "$(awk 'NR == 3 { print $4 }' "$TMP/out")"
+check "--history: a signal in the exit column" "SIGTERM" "$(awk 'NR == 4 { print $4 }' "$TMP/out")"
+# A run that failed showed only "failed" and its exit status ("-" for a pb-run killed outright): what ended it
+# (pb.job_run.error) was in the database alone. It is on a line of its own under the run's row, from the job's
+# column on.
+R=$(sql "SELECT id FROM pb.job_run WHERE job = 'term' AND month = '2026-12-01' ORDER BY id LIMIT 1")
+pbr --history --job term
+check "--history: a failed run's error on the line under it, from the job's column on" \
+	"0|$R  term  2026-12  failed  -|$(awk 'NR == 1 { printf "%*s", index($0, "job") - 1, "" }' "$TMP/out")error: pb-run ended before the run finished" \
+	"$st|$(awk -v r="$R" '$1 == r { print $1 "  " $2 "  " $3 "  " $5 "  " $6; getline; print; exit }' "$TMP/out" | paste -sd'|')"
 "${LIMIT[@]}" "$PBR" --history >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 3" "3|pb-run: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
 pbr --history --limit 0
