@@ -170,6 +170,7 @@ UNIT_TESTS := \
 	estimate \
 	input \
 	invexport \
+	invisible \
 	job \
 	jsonl \
 	listprice \

@@ -220,3 +220,38 @@ int pb_hex_digit(char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+unsigned pb_text_invisible_char(const char *p, size_t n, size_t *len)
+{
+	/* Ranges of code points, first and last, in order: Default_Ignorable_Code_Point and the spaces. */
+	static const unsigned ranges[][2] = {
+		{0x00a0, 0x00a0},   {0x00ad, 0x00ad}, {0x034f, 0x034f}, {0x061c, 0x061c},   {0x115f, 0x1160},
+		{0x1680, 0x1680},   {0x17b4, 0x17b5}, {0x180b, 0x180f}, {0x2000, 0x200f},   {0x2028, 0x202f},
+		{0x205f, 0x206f},   {0x2800, 0x2800}, {0x3000, 0x3000}, {0x3164, 0x3164},   {0xfe00, 0xfe0f},
+		{0xfeff, 0xfeff},   {0xffa0, 0xffa0}, {0xfff0, 0xfff8}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
+		{0xe0000, 0xe0fff},
+	};
+	const unsigned char *s = (const unsigned char *)p;
+	size_t k, i;
+	unsigned c;
+
+	if (!n)
+		return 0;
+	if (s[0] < 0x80) {
+		*len = 1;
+		return s[0] < 0x20 || s[0] == 0x7f ? s[0] : 0;
+	}
+	k = sequence(s, n);
+	if (!k)
+		return 0;
+	c = k == 2 ? s[0] & 0x1fu : k == 3 ? s[0] & 0x0fu : s[0] & 0x07u;
+	for (i = 1; i < k; i++)
+		c = c << 6 | (s[i] & 0x3fu);
+	*len = k;
+	if (c <= 0x9f)
+		return c;
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]) && ranges[i][0] <= c; i++)
+		if (c <= ranges[i][1])
+			return c;
+	return 0;
+}

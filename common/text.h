@@ -58,4 +58,15 @@ void pb_text_add_visible(struct pb_buf *b, const char *s, size_t len);
 /* Writes the string s to out as pb_text_add_visible shows it, but with its line ends as they are. */
 void pb_text_put_visible(FILE *out, const char *s);
 
+/*
+ * The character that the n bytes of valid UTF-8 at p start with, when a page shows it as nothing or as a blank
+ * that looks like a space, or 0: a control character (C0, DEL, C1; a tab and a line feed too, which the caller
+ * may keep), a format character (pb_text_format_char's), any other default ignorable code point of Unicode (the
+ * soft hyphen U+00AD, the zero width space, joiners and marks U+200B to U+200F, the word joiner and invisible
+ * operators U+2060 to U+206F, variation selectors, the Hangul fillers, tags U+E0000 to U+E0FFF...) and each
+ * space other than U+0020 (U+00A0, U+1680, U+2000 to U+200A, U+202F, U+205F, U+3000, and U+2800, the blank
+ * Braille pattern). Its length in UTF-8 goes into *len.
+ */
+unsigned pb_text_invisible_char(const char *p, size_t n, size_t *len);
+
 #endif

@@ -37,19 +37,22 @@ static const char style[] = "<style>body{font:14px/1.4 system-ui,sans-serif;marg
 
 /*
  * Appends s with the characters HTML gives a meaning escaped (its blanks and line breaks are kept: the cells are
- * white-space: pre, so that two names that differ in them do not show alike), and each format character
- * (pb_text_format_char: an override that would show the rest of a name reversed, a line separator) as the text \uHHHH,
- * as a terminal shows it: a name from the data cannot disguise itself.
+ * white-space: pre, so that two names that differ in them do not show alike), and each character a browser shows
+ * as nothing or as a space (pb_text_invisible_char: an override that would show the rest of a name reversed, a
+ * line separator, a zero width space, a soft hyphen, a control character, a no-break space) as the text \uHHHH
+ * (\UHHHHHHHH above U+FFFF): a name from the data cannot disguise itself, nor look like another. A tab and a line
+ * feed are kept (blanks and a line break); a carriage return is not (HTML reads it as a line feed).
  */
 static void html(struct pb_buf *b, const char *s)
 {
+	size_t len;
 	unsigned c;
 
 	for (; *s; s++) {
-		c = pb_text_format_char(s, strnlen(s, 3));
-		if (c) {
-			pb_buf_addf(b, "\\u%04x", c);
-			s += pb_text_format_len(c) - 1;
+		c = pb_text_invisible_char(s, strnlen(s, 4), &len);
+		if (c && c != '\t' && c != '\n') {
+			pb_buf_addf(b, c > 0xffff ? "\\U%08x" : "\\u%04x", c);
+			s += len - 1;
 			continue;
 		}
 		switch (*s) {

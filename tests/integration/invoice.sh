@@ -132,6 +132,23 @@ HTML
 		--dump-dom "file://$TMP/ws-view.html" >/dev/null 2>"$TMP/ws.err"
 	check "a name with two blanks and a line break: shown in the report as stored" \
 		'0|NAMES ["Negative  Co\nLtd"]' "$st|$(grep -o 'NAMES \[[^]]*\]' "$TMP/ws.err")"
+	# A zero width space, a word joiner, a soft hyphen, U+FEFF, a tag, a control character, a carriage return
+	# (which HTML reads as a line feed) and a no-break space showed as nothing or as a blank: "Neg<U+200B>ative Co"
+	# looked like "Negative Co". Each is \uHHHH in the report (\UHHHHHHHH above U+FFFF), as the format
+	# characters are; the tab is a blank and kept. The CSV and the FOCUS file (hash-checked) are as they were.
+	pb_sql "UPDATE pb.clc_account SET name = E'Neg\u200Bative\u2060Co\u00AD\uFEFF\U000E0041\u0001\r\u00A0Ltd\tX'
+		WHERE alias = 'NEG1'" >/dev/null
+	"$PBV" --month 2026-10 --report "$TMP/ws.html" >/dev/null 2>"$TMP/err" &&
+		"$PBV" --month 2026-10 --draft >"$TMP/inv.csv" 2>>"$TMP/err" &&
+		"$PBV" --month 2026-10 --focus "$TMP/inv-focus.csv" >/dev/null 2>>"$TMP/err"
+	st=$?
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync --user-data-dir="$TMP/chrome" \
+		--allow-file-access-from-files --virtual-time-budget=5000 --enable-logging=stderr --v=0 \
+		--dump-dom "file://$TMP/ws-view.html" >/dev/null 2>"$TMP/ws.err"
+	check "a name with invisible characters: each shown in the report as \\uHHHH, the CSV and FOCUS file unchanged" \
+		'0|NAMES ["Neg\\u200bative\\u2060Co\\u00ad\\ufeff\\U000e0041\\u0001\\u000d\\u00a0Ltd\tX"]|1|2' \
+		"$st|$(grep -o 'NAMES \[[^]]*\]' "$TMP/ws.err")|$(grep -c $'Neg\u200bative\u2060Co\u00ad' "$TMP/inv.csv")|$(grep -c $'Neg\u200bative\u2060Co\u00ad' "$TMP/inv-focus.csv")"
 fi
 pb_sql "UPDATE pb.clc_account SET name = 'Negative Co' WHERE alias = 'NEG1'" >/dev/null
 # Standard output on a full disk: the environment failed, not the data (exit 3, as for the files it writes).
