@@ -125,6 +125,15 @@ int pb_opts_no_operands(int argc, char **argv, int first)
 	return -1;
 }
 
+/* The errno of the first failed write to stdout that pb_stdout_note saw, or 0. */
+static int stdout_errno;
+
+void pb_stdout_note(FILE *f)
+{
+	if (f == stdout && !stdout_errno && ferror(f))
+		stdout_errno = errno ? errno : EIO;
+}
+
 int pb_close_stdout(int status)
 {
 	int failed = ferror(stdout), e = 0;
@@ -142,6 +151,8 @@ int pb_close_stdout(int status)
 	}
 	if (!failed)
 		return status;
+	if (!e)
+		e = stdout_errno;
 	pb_error("cannot write standard output: %s", e ? strerror(e) : "a write failed");
 	return status ? status : EXIT_DEPENDENCY;
 }

@@ -95,4 +95,11 @@ void pb_sigxfsz_restore(void);
  */
 int pb_close_stdout(int status);
 
+/*
+ * Called right after writing to f: when f is stdout and a write to it has failed, keeps errno (the first such)
+ * for pb_close_stdout to say. A failed write empties stdout's buffer, so that by the time it is closed there may
+ * be nothing left to flush and no error to say but "a write failed".
+ */
+void pb_stdout_note(FILE *f);
+
 #endif
