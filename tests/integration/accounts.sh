@@ -1167,70 +1167,55 @@ t "a pending request whose account's domain, name and city changed since: exit 4
 check "nothing was sent, the request stays pending" "$before|pending" \
 	"$(stats customer_posts domain_checks)|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE request_id = '$RM'")"
 
+# unknown_answer ALIAS CONFIG WHAT NAME [TENANT]: Partner Center answers ALIAS's creation with CONFIG's body,
+# which leaves the outcome unknown: exit 3 saying WHAT, the request pending, nothing linked (to ALIAS, nor TENANT,
+# a tenant the answer named); the next run sends the same MS-RequestId again, gets the customer and links it.
+unknown_answer() {
+	local a=$1 lower=${1,,} r t
+	add_azure "$a"
+	curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
+	pb_pc_config "$2"
+	"$PBA" create-azure-customer "$a" --timeout 10 >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	r=$(request_of "$a")
+	check "$4: exit 3 naming it (escaped), the request pending, nothing linked" \
+		"3||pb-accounts: POST $PC_URL/v1/customers: $3; request $r stays pending: run 'pb-accounts create-azure-customer $a' again to finish it|pending,|0" \
+		"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status || ',' || coalesce(tenant_id, '') FROM pb.customer_creation_request WHERE alias = '$a'")|$(
+			pb_sql "SELECT count(*) FROM pb.partner_account WHERE alias = '$a' OR partner_account_id = '${5:-}'")"
+	"$PBA" create-azure-customer "$a" --timeout 10 >"$TMP/out" 2>"$TMP/err"
+	st=$?
+	t=$(tenant_of "$a")
+	check "$4, then the next run: it gets the customer the server made for the same MS-RequestId, and links it" \
+		"0|$a: sending pending request $r again (domain $lower.onmicrosoft.com is taken: Partner Center made the customer before)
+$a: created azure customer $t for domain $lower.onmicrosoft.com (request $r)
+$a: linked azure partner account $t from $TODAY||customers_created=1 customer_posts=2 |$a" \
+		"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(stats customers_created customer_posts)|$(
+			pb_sql "SELECT string_agg(alias, ',') FROM pb.partner_account WHERE partner_account_id = '$t'")"
+}
+
 # An answer whose customer id is not a GUID (damaged on its way, or a proxy's page): it was recorded as the
 # customer's tenant, the request marked succeeded and that id linked (an escape sequence printed as it was), so
 # the customer's usage was never billed and no later run asked again. It is now an answer without the customer's
 # id: exit 3, the request pending, nothing linked; the next run sends the same MS-RequestId and gets the customer.
-add_azure AZ9
-curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
-pb_pc_config '{"customers":{"create_answer_body":"{\"id\":\"not-a-guid\\u001b[31m\"}"}}'
-"$PBA" create-azure-customer AZ9 --timeout 10 >"$TMP/out" 2>"$TMP/err"
-st=$?
-R9=$(request_of AZ9)
-check "a customer id that is not a GUID: exit 3, named escaped, the request pending, nothing linked" \
-	"3||pb-accounts: POST $PC_URL/v1/customers: HTTP 201 with a customer id that is not a GUID: 'not-a-guid\x1b[31m'; request $R9 stays pending: run 'pb-accounts create-azure-customer AZ9' again to finish it|pending,|0" \
-	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status || ',' || coalesce(tenant_id, '') FROM pb.customer_creation_request WHERE alias = 'AZ9'")|$(
-		pb_sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'AZ9'")"
-"$PBA" create-azure-customer AZ9 --timeout 10 >"$TMP/out" 2>"$TMP/err"
-st=$?
-T9=$(tenant_of AZ9)
-check "the next run gets the customer the server made for the same MS-RequestId, and links it" \
-	"0|AZ9: sending pending request $R9 again (domain az9.onmicrosoft.com is taken: Partner Center made the customer before)
-AZ9: created azure customer $T9 for domain az9.onmicrosoft.com (request $R9)
-AZ9: linked azure partner account $T9 from $TODAY||customers_created=1 customer_posts=2 |AZ9" \
-	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(stats customers_created customer_posts)|$(
-		pb_sql "SELECT string_agg(alias, ',') FROM pb.partner_account WHERE partner_account_id = '$T9'")"
+unknown_answer AZ9 '{"customers":{"create_answer_body":"{\"id\":\"not-a-guid\\u001b[31m\"}"}}' \
+	"HTTP 201 with a customer id that is not a GUID: 'not-a-guid\\x1b[31m'" "a customer id that is not a GUID"
 
 # An answer holding the customer of another domain (another request's answer, from a proxy's cache or a server's
 # mix-up): its tenant was recorded as the account's and linked, so another customer's usage was billed to the
 # account and its own customer never was. Such an answer now leaves the outcome unknown: exit 3, the request
 # pending, nothing linked; the next run sends the same MS-RequestId and gets the account's customer.
-add_azure AZG
-curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
 TO=4f3e2d1c-0b9a-4876-9543-210fedcba987
 body=$(printf '{"id":"%s","companyProfile":{"tenantId":"%s","domain":"other.onmicrosoft.com"}}' "$TO" "$TO")
-pb_pc_config "$(python3 -c 'import json, sys; print(json.dumps({"customers": {"create_answer_body": sys.argv[1]}}))' "$body")"
-"$PBA" create-azure-customer AZG --timeout 10 >"$TMP/out" 2>"$TMP/err"
-st=$?
-RG=$(request_of AZG)
-check "an answer with the customer of another domain: exit 3, the request pending, nothing linked" \
-	"3||pb-accounts: POST $PC_URL/v1/customers: HTTP 201 with customer $TO of domain 'other.onmicrosoft.com', not azg.onmicrosoft.com; request $RG stays pending: run 'pb-accounts create-azure-customer AZG' again to finish it|pending,|0" \
-	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status || ',' || coalesce(tenant_id, '') FROM pb.customer_creation_request WHERE alias = 'AZG'")|$(
-		pb_sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'AZG' OR partner_account_id = '$TO'")"
-"$PBA" create-azure-customer AZG --timeout 10 >"$TMP/out" 2>"$TMP/err"
-st=$?
-TG=$(tenant_of AZG)
-check "the next run gets the account's customer and links it" \
-	"0|AZG: sending pending request $RG again (domain azg.onmicrosoft.com is taken: Partner Center made the customer before)
-AZG: created azure customer $TG for domain azg.onmicrosoft.com (request $RG)
-AZG: linked azure partner account $TG from $TODAY||customers_created=1 customer_posts=2 |AZG" \
-	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(stats customers_created customer_posts)|$(
-		pb_sql "SELECT string_agg(alias, ',') FROM pb.partner_account WHERE partner_account_id = '$TG'")"
+unknown_answer AZG "$(python3 -c 'import json, sys; print(json.dumps({"customers": {"create_answer_body": sys.argv[1]}}))' "$body")" \
+	"HTTP 201 with customer $TO of domain 'other.onmicrosoft.com', not azg.onmicrosoft.com" \
+	"an answer with the customer of another domain" "$TO"
 
 # The nil GUID is no customer's id (an answer damaged on its way, or a server's placeholder): it was recorded as the
 # account's tenant and linked, the request marked succeeded, so the customer's usage was never billed and no later
 # run asked again. It is now an answer without the customer's id, as one that is not a GUID.
-add_azure AZH
-curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
-pb_pc_config '{"customers":{"create_answer_body":"{\"id\":\"00000000-0000-0000-0000-000000000000\"}"}}'
-"$PBA" create-azure-customer AZH --timeout 10 >"$TMP/out" 2>"$TMP/err"
-st=$?
-RH=$(request_of AZH)
-"$PBA" create-azure-customer AZH --timeout 10 >/dev/null 2>&1
-check "the nil GUID as the customer id: exit 3, the request pending, nothing linked; the next run gets the customer" \
-	"3||pb-accounts: POST $PC_URL/v1/customers: HTTP 201 with the nil GUID as the customer id; request $RH stays pending: run 'pb-accounts create-azure-customer AZH' again to finish it|succeeded,$(tenant_of AZH)|1|customers_created=1 customer_posts=2 " \
-	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status || ',' || coalesce(tenant_id, '') FROM pb.customer_creation_request WHERE alias = 'AZH'")|$(
-		pb_sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'AZH' AND partner_account_id <> '00000000-0000-0000-0000-000000000000'")|$(stats customers_created customer_posts)"
+unknown_answer AZH '{"customers":{"create_answer_body":"{\"id\":\"00000000-0000-0000-0000-000000000000\"}"}}' \
+	"HTTP 201 with the nil GUID as the customer id" "the nil GUID as the customer id" \
+	00000000-0000-0000-0000-000000000000
 
 # ---- mapping rules ---------------------------------------------------------------------------------------
 
