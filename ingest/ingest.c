@@ -528,13 +528,34 @@ static int store_again(struct run *run, long long id, int *again, struct pb_buf 
 	return pb_store_not_final_by(run->conn, id, last, again, err) < 0 ? PB_ERR_DEPENDENCY : 0;
 }
 
+/*
+ * Whether the run's assembly is committed already with nothing to store again (then says so): 1, 0 when it is to be
+ * stored, or an error with err set. The note of a run rewritten in place goes to rewritten.
+ */
+static int committed_already(struct run *run, struct pb_buf *rewritten, struct pb_buf *err)
+{
+	struct pb_store_import *im = &run->im;
+	long long done = 0;
+	int again = 0;
+
+	if (!im->assembly_id)
+		return 0;
+	if (pb_store_committed_assembly(run->conn, im, &done, rewritten, err) < 0 ||
+	    (done && store_again(run, done, &again, err) < 0))
+		return PB_ERR_DEPENDENCY;
+	if (!done || again)
+		return 0;
+	printf("assembly %s of %s %.7s from %s is committed already as import %lld: nothing to do\n", im->assembly_id,
+	       im->vendor, day_text(im->billing_month), im->source, done);
+	return 1;
+}
+
 /* Connects, checks the schema, and takes the import's lock. Returns 0, 1 when there is nothing to do, or an error. */
 static int store_open(struct run *run)
 {
 	struct pb_store_import *im = &run->im;
 	struct pb_buf err = PB_BUF_INIT, rewritten = PB_BUF_INIT;
-	long long done = 0;
-	int rc, again = 0, ret = 0;
+	int rc, ret = 0;
 
 	run->conn = pb_db_connect("pb-ingest", &err);
 	if (!run->conn || pb_db_check_schema(run->conn, &err) < 0 || pb_db_today(run->conn, &run->today, &err) < 0) {
@@ -552,25 +573,29 @@ static int store_open(struct run *run)
 	im->billing_month = run->read.month;
 	im->allow_empty = run->opt.allow_empty;
 	im->allow_not_final = run->opt.allow_not_final;
-	if (im->assembly_id && pb_store_committed_assembly(run->conn, im, &done, &rewritten, &err) < 0) {
-		ret = PB_ERR_DEPENDENCY;
-		goto out;
-	}
+	ret = committed_already(run, &rewritten, &err);
 	if (rewritten.len)
 		pb_log(PB_LOG_INFO, NULL, "%s", pb_buf_str(&rewritten));
-	if (done && store_again(run, done, &again, &err) < 0) {
-		ret = PB_ERR_DEPENDENCY;
+	if (ret)
 		goto out;
-	}
-	if (done && !again) {
-		printf("assembly %s of %s %.7s from %s is committed already as import %lld: nothing to do\n",
-		       im->assembly_id, im->vendor, day_text(im->billing_month), im->source, done);
-		ret = 1;
-		goto out;
-	}
-	rc = pb_store_begin(run->conn, im, &err);
-	if (rc < 0)
+	if (im->assembly_id)
+		pb_test_pause("assembly-checked");
+	rc = pb_store_lock(run->conn, im, &err);
+	if (rc < 0) {
 		ret = rc == PB_STORE_ERR_LOCKED ? PB_ERR_REFUSED : PB_ERR_DEPENDENCY;
+		goto out;
+	}
+	/*
+	 * Another run of the assembly (the month close run by hand beside the job's rerun) may have committed it
+	 * between the look and the lock: looked at again under the lock, else its bytes were stored twice, a second
+	 * import.
+	 */
+	pb_buf_reset(&rewritten);
+	ret = committed_already(run, &rewritten, &err);
+	if (ret)
+		goto out;
+	if (pb_store_begin(run->conn, im, &err) < 0)
+		ret = PB_ERR_DEPENDENCY;
 	if (ret == 0 && open_prices(run) < 0) {
 		pb_buf_reset(&err);
 		pb_buf_addstr(&err, "out of memory");

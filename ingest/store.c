@@ -84,28 +84,36 @@ static void describe_holder(PGconn *conn, const struct pb_store_import *im, cons
 	pb_buf_release(&ignore);
 }
 
+int pb_store_lock(PGconn *conn, const struct pb_store_import *im, struct pb_buf *err)
+{
+	struct pb_buf key = PB_BUF_INIT;
+	char month[11];
+	const char *p[1];
+	PGresult *res;
+	int ret = PB_STORE_ERR_DB;
+
+	lock_name(im, month, &key);
+	p[0] = pb_buf_str(&key);
+	res = pb_db_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
+	if (res && strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		describe_holder(conn, im, pb_buf_str(&key), month, err);
+		ret = PB_STORE_ERR_LOCKED;
+	} else if (res) {
+		ret = 0;
+	}
+	PQclear(res);
+	pb_buf_release(&key);
+	return ret;
+}
+
 int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err)
 {
-	struct pb_buf key = PB_BUF_INIT, who = PB_BUF_INIT;
+	struct pb_buf who = PB_BUF_INIT;
 	char month[11], host[256] = "";
 	PGresult *res = NULL;
 	int ret = PB_STORE_ERR_DB;
 
-	lock_name(im, month, &key);
-	{
-		const char *p[1] = {pb_buf_str(&key)};
-
-		res = pb_db_query(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1, p, err);
-	}
-	if (!res)
-		goto out;
-	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-		describe_holder(conn, im, pb_buf_str(&key), month, err);
-		ret = PB_STORE_ERR_LOCKED;
-		goto out;
-	}
-	PQclear(res);
-	res = NULL;
+	pb_date_format(im->billing_month, month);
 	/* Holding the lock, any 'running' import of the key belongs to a run that died. */
 	{
 		const char *p[4] = {im->vendor, im->source, month, im->format};
@@ -134,7 +142,6 @@ int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err)
 	ret = 0;
 out:
 	PQclear(res);
-	pb_buf_release(&key);
 	pb_buf_release(&who);
 	return ret;
 }

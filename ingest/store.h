@@ -91,9 +91,14 @@ int pb_store_not_final_by(PGconn *conn, long long id, int32_t day, int *yes, str
 enum { PB_STORE_ERR_DB = -1, PB_STORE_ERR_LOCKED = -4, PB_STORE_ERR_DATA = -2, PB_STORE_ERR_REFUSED = -5 };
 
 /*
- * Takes the advisory lock of (vendor, source, month) for this session, marks imports of that key left
- * 'running' by a dead run as 'failed', and records a new 'running' import (im->id). Returns 0,
- * PB_STORE_ERR_LOCKED with "... is being imported by ..." in err, or PB_STORE_ERR_DB.
+ * Takes the advisory lock of (vendor, source, month) for this session. Returns 0, PB_STORE_ERR_LOCKED with
+ * "... is being imported by ..." in err, or PB_STORE_ERR_DB.
+ */
+int pb_store_lock(PGconn *conn, const struct pb_store_import *im, struct pb_buf *err);
+
+/*
+ * Holding the lock (pb_store_lock), marks imports of its key left 'running' by a dead run as 'failed', and records a
+ * new 'running' import (im->id). Returns 0 or PB_STORE_ERR_DB.
  */
 int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err);
 

@@ -470,6 +470,30 @@ PB_TEST_TODAY=$NM-01 asm
 check "and again: committed already, nothing to do" \
 	"0|assembly asm-early of aws $SM from file://$TMP/asm/rep is committed already as import $A2: nothing to do|superseded,false committed,true" \
 	"$?|$(cat "$TMP/out" "$TMP/err")|$(asm_imports)"
+# Two runs of the same assembly at once (the month close run by hand while the job's rerun runs): each looked for
+# it committed before taking the import's lock, so the one that looked before the other committed, then took the
+# lock once it was free, stored the same bytes again, a second final import. The look is made again under the lock.
+mkdir -p "$TMP/race/rep/$PER/asm-race"
+sed 's/,8\.30,/,8.31,/' "$TMP/asm/rep/$PER/asm-early/cur.csv" >"$TMP/race/rep/$PER/asm-race/cur.csv"
+printf '{"assemblyId":"asm-race","billingPeriod":{"start":"%s01T000000.000Z","end":"%s01T000000.000Z"},"reportKeys":["rep/%s/asm-race/cur.csv"]}' \
+	"${SM/-/}" "${NM/-/}" "$PER" >"$TMP/race/rep/$PER/rep-Manifest.json"
+race() { PB_TEST_TODAY=$NM-01 "$PBI" --format aws-cur --no-progress --source "file://$TMP/race/rep" --month "$SM" "$@"; }
+rm -f "$TMP/race-resume"
+PB_TEST_PAUSE=assembly-checked PB_TEST_RESUME_FILE=$TMP/race-resume race >"$TMP/race.out" 2>"$TMP/race.err" &
+BGPID=$!
+pb_until 60 grep -q "test pause at assembly-checked" "$TMP/race.err" ||
+	notok "the first run pauses once it looked for the assembly" "$(cat "$TMP/race.err")"
+race >/dev/null 2>"$TMP/err"
+st=$?
+R1=$(pb_sql "SELECT id FROM pb.import WHERE source = 'file://$TMP/race/rep' AND status = 'committed'")
+touch "$TMP/race-resume"
+wait "$BGPID"
+race_st=$?
+BGPID=
+check "two runs of one assembly at once: one import, final; the later run has nothing to do" \
+	"0|0|pb-ingest: test pause at assembly-checked
+assembly asm-race of aws $SM from file://$TMP/race/rep is committed already as import $R1: nothing to do|committed,true" \
+	"$st|$race_st|$(cat "$TMP/race.err" "$TMP/race.out")|$(pb_sql "SELECT status || ',' || final FROM pb.import WHERE source = 'file://$TMP/race/rep' ORDER BY id" | paste -sd' ')"
 
 # At commit, the partner accounts the new import shares with another current import are reported, and only
 # those: an import that shares none warns of nothing, whatever other imports of the month overlap.
