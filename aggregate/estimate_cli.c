@@ -704,7 +704,7 @@ static int write_all(struct run *r, const struct options *o)
 		pb_error("cannot write a temporary file: %s", strerror(k->errno_));
 		rc = EXIT_DEPENDENCY;
 	} else if (rc == -3) {
-		pb_error("cannot write standard output: %s", strerror(errno));
+		/* Said once, with the first failed write's error, when standard output is closed (pb_close_stdout). */
 		rc = EXIT_DEPENDENCY;
 	}
 	return rc;

@@ -125,13 +125,55 @@ int pb_opts_no_operands(int argc, char **argv, int first)
 	return -1;
 }
 
-/* The errno of the first failed write to stdout that pb_stdout_note saw, or 0. */
+/* The errno of the first failed write to standard output (or of closing it), or 0. */
 static int stdout_errno;
 
-void pb_stdout_note(FILE *f)
+static ssize_t stdout_write(void *cookie, const char *data, size_t size)
 {
-	if (f == stdout && !stdout_errno && ferror(f))
-		stdout_errno = errno ? errno : EIO;
+	size_t done = 0;
+	ssize_t n;
+
+	(void)cookie;
+	while (done < size) {
+		n = write(STDOUT_FILENO, data + done, size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!stdout_errno)
+				stdout_errno = n < 0 && errno ? errno : EIO;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)size;
+}
+
+static int stdout_close(void *cookie)
+{
+	(void)cookie;
+	if (close(STDOUT_FILENO) == 0 || errno == EINTR)
+		return 0;
+	if (!stdout_errno)
+		stdout_errno = errno;
+	return -1;
+}
+
+/*
+ * Puts a stream that keeps the errno of the first failed write in place of stdout: when a write fails, glibc
+ * empties the stream's buffer, so that the last flush may have nothing to write and no error to say, and
+ * which of them a program saw ("a write failed" or "No space left on device") depended on the output's length.
+ * Buffered as stdout was: by line on a terminal, else fully. When the stream cannot be had, stdout stays.
+ */
+static void stdout_wrap(void)
+{
+	cookie_io_functions_t io = {.write = stdout_write, .close = stdout_close};
+	FILE *f = fopencookie(NULL, "w", io);
+
+	if (!f)
+		return;
+	if (isatty(STDOUT_FILENO))
+		setvbuf(f, NULL, _IOLBF, BUFSIZ);
+	stdout = f;
 }
 
 int pb_close_stdout(int status)
@@ -151,7 +193,7 @@ int pb_close_stdout(int status)
 	}
 	if (!failed)
 		return status;
-	if (!e)
+	if (stdout_errno)
 		e = stdout_errno;
 	pb_error("cannot write standard output: %s", e ? strerror(e) : "a write failed");
 	return status ? status : EXIT_DEPENDENCY;
@@ -180,6 +222,7 @@ int pb_opts_start(const char *program)
 	if (pb_std_fds_open() < 0)
 		return -1;
 	pb_sigxfsz_ignore();
+	stdout_wrap();
 	pb_log_setup(program, PB_LOG_PLAIN, stderr);
 	return 0;
 }

@@ -72,7 +72,8 @@ void pb_opts_refused(const char *prefix, int ch, int argc, char **argv);
 int pb_std_fds_open(void);
 
 /*
- * What every program's main does first: pb_std_fds_open, pb_sigxfsz_ignore, then plain messages on stderr
+ * What every program's main does first: pb_std_fds_open, pb_sigxfsz_ignore, puts a stream that keeps the
+ * errno of a failed write in place of stdout (for pb_close_stdout to say), then plain messages on stderr
  * under program's name (pb_log_setup). Returns 0, or -1 when /dev/null cannot be had (exit EXIT_DEPENDENCY:
  * nothing can be said).
  */
@@ -94,12 +95,5 @@ void pb_sigxfsz_restore(void);
  * after saying "cannot write standard output" and why.
  */
 int pb_close_stdout(int status);
-
-/*
- * Called right after writing to f: when f is stdout and a write to it has failed, keeps errno (the first such)
- * for pb_close_stdout to say. A failed write empties stdout's buffer, so that by the time it is closed there may
- * be nothing left to flush and no error to say but "a write failed".
- */
-void pb_stdout_note(FILE *f);
 
 #endif

@@ -1036,9 +1036,11 @@ static int finish(struct run *run)
 		return PB_ERR_DATA;
 	}
 	rc = pb_summary_print(run->opt.summary, pb_format_vendor(run->opt.kind), rows, n, stdout);
-	if (rc == -1)
-		pb_error("cannot write standard output: %s", strerror(errno));
-	/* An account billed in two currencies was reported: bad input for a summary per account. */
+	/*
+	 * A write that failed (-1) is said once, with the first failed write's error, when standard output is
+	 * closed (pb_close_stdout). An account billed in two currencies was reported: bad input for a summary per
+	 * account.
+	 */
 	return rc == -1 ? PB_ERR_DEPENDENCY : rc == 1 ? PB_ERR_DATA : 0;
 }
 

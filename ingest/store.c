@@ -11,7 +11,6 @@
 #include "db.h"
 #include "interrupt.h"
 #include "log.h"
-#include "opts.h"
 #include "pgcopy.h"
 #include "testhook.h"
 #include "text.h"
@@ -1414,7 +1413,6 @@ static void history_row(FILE *out, const PGresult *res, int k, int dead)
 		fputc(')', out);
 	}
 	fputc('\n', out);
-	pb_stdout_note(out);
 }
 
 /*
@@ -1491,6 +1489,5 @@ int pb_store_history(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
 	PQclear(res);
 	if (pb_store_overlaps(conn, NULL, month, 0, "warning: ", out, err) < 0)
 		return -1;
-	pb_stdout_note(out);
 	return 0;
 }

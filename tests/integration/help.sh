@@ -208,4 +208,25 @@ out=$(PATH="$d/fake:$PATH" bash "$d/scripts/deps.sh" --bogus 2>&1)
 check "deps.sh --bogus: exit 2, named" "2|deps: unknown option '--bogus' (--demo only)" "$?|$out"
 rm -rf "$d"
 
+# Output longer than stdout's buffer to a full disk: glibc empties the buffer when a write fails, so that the last
+# flush had nothing to write and the programs said "a write failed", not why (which one depended on the length).
+d=$(mktemp -d "${TMPDIR:-/tmp}/pb-full.XXXXXX")
+{
+	echo series,date,charge_category,amount
+	for i in $(seq 1 400); do echo "s$i,2026-10-01,Usage,1.00"; done
+} >"$d/est.csv"
+err=$("$BIN/pb-aggregate" estimate --as-of 2026-10-01 "$d/est.csv" 2>&1 >/dev/full)
+check "pb-aggregate estimate, 400 series >/dev/full: exit 3, saying why" \
+	"3|pb-aggregate: cannot write standard output: No space left on device" "$?|$err"
+{
+	echo identity_line_item_id,bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_product_code,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_region_code
+	for i in $(seq 100000000000 100000000299); do
+		echo "m$i,2026-10-01T00:00:00.000Z,$i,Usage,2026-10-01T03:00:00.000Z,AmazonS3,USD,0.1,0.12,us-east-1"
+	done
+} >"$d/cur.csv"
+err=$("$BIN/pb-ingest" --format aws-cur --summary=daily --no-progress "$d/cur.csv" 2>&1 >/dev/full)
+check "pb-ingest --summary=daily, 300 accounts >/dev/full: exit 3, saying why" \
+	"3|pb-ingest: cannot write standard output: No space left on device" "$?|$err"
+rm -rf "$d"
+
 pb_tests_done
