@@ -1079,27 +1079,37 @@ int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 
 #define DIFF_FETCH_ROWS "10000" /* accounts of --diff read at a time */
 
-/* The rows of the diff cursor in res as CSV on out. */
-static void diff_rows(PGresult *res, FILE *out)
+/*
+ * The rows of the diff cursor in res as CSV on out. Returns 0, or PB_ERR_DATA with err set when an amount is
+ * out of the range of amounts, or the invoiced one has more decimals than its currency (not a figure to print).
+ */
+static int diff_rows(PGresult *res, FILE *out, struct pb_buf *err)
 {
 	int i;
 
 	for (i = 0; i < PQntuples(res); i++) {
 		pb_money b, n, rn, d;
 		char bs[PB_MONEY_STRMAX], ns[PB_MONEY_STRMAX], ds[PB_MONEY_STRMAX];
-		int minor = 2;
-		const char *cur = PQgetvalue(res, i, 1);
+		const char *alias = PQgetvalue(res, i, 0), *cur = PQgetvalue(res, i, 1);
+		const char *bt = PQgetvalue(res, i, 2), *nt = PQgetvalue(res, i, 3);
+		int minor = pb_currency_minor_unit(cur, strlen(cur));
+		int scale = minor < 0 ? 2 : minor;
 
-		pb_money_parse(PQgetvalue(res, i, 2), strlen(PQgetvalue(res, i, 2)), &b, NULL);
-		pb_money_parse(PQgetvalue(res, i, 3), strlen(PQgetvalue(res, i, 3)), &n, NULL);
-		minor = pb_currency_minor_unit(cur, strlen(cur));
-		pb_money_round(n, minor < 0 ? 2 : minor, &rn);
-		pb_money_sub(rn, b, &d);
-		pb_money_format(b, minor < 0 ? 2 : minor, bs);
-		pb_money_format(rn, minor < 0 ? 2 : minor, ns);
-		pb_money_format(d, minor < 0 ? 2 : minor, ds);
-		fprintf(out, "%s,%s,%s,%s,%s\n", PQgetvalue(res, i, 0), cur, bs, ns, ds);
+		if (pb_money_parse(bt, strlen(bt), &b, NULL) < 0 || pb_money_parse(nt, strlen(nt), &n, NULL) < 0 ||
+		    pb_money_round(n, scale, &rn) < 0 || pb_money_sub(rn, b, &d) < 0 ||
+		    pb_money_format(b, scale, bs) < 0 || pb_money_format(rn, scale, ns) < 0 ||
+		    pb_money_format(d, scale, ds) < 0) {
+			pb_buf_reset(err);
+			pb_buf_addf(
+				err,
+				"account '%s': invoiced %s %s, now %s: out of the range of amounts, or more decimals "
+				"than %s has",
+				alias, bt, cur, nt, cur);
+			return PB_ERR_DATA;
+		}
+		fprintf(out, "%s,%s,%s,%s,%s\n", alias, cur, bs, ns, ds);
 	}
+	return 0;
 }
 
 /*
@@ -1134,7 +1144,7 @@ static int diff_into(PGconn *conn, const struct pb_inv_options *o, const char *m
 {
 	const char *p[1] = {m};
 	PGresult *res;
-	int n;
+	int n, rc = 0;
 
 	res = pb_db_query(conn, "SELECT EXISTS (SELECT 1 FROM pb.invoice WHERE billing_month = $1::date)", 1, p, err);
 	if (!res)
@@ -1173,10 +1183,10 @@ static int diff_into(PGconn *conn, const struct pb_inv_options *o, const char *m
 		if (!res)
 			return PB_ERR_DEPENDENCY;
 		n = PQntuples(res);
-		diff_rows(res, f);
+		rc = diff_rows(res, f, err);
 		PQclear(res);
-	} while (n > 0);
-	return 0;
+	} while (n > 0 && rc == 0);
+	return rc;
 }
 
 int pb_inv_diff(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct pb_buf *err)

@@ -1245,4 +1245,15 @@ for r in csv.DictReader(open(sys.argv[1], newline="")):
     if r["BillingAccountId"] == "MK1":
         print(r["ListCost"] + "," + r["BilledCost"])' "$TMP/focus-dec27.csv")"
 
+# ---- --diff of an amount out of the range of amounts ---------------------------------------------------------------
+# An invoiced total beyond the range of amounts (here one line of 3e20, as a database edited by hand may hold): --diff
+# printed an unparsed, uninitialised figure for it. It is refused, naming the account and the amount.
+pb_sql "INSERT INTO pb.invoice_line (invoice_id, line, alias, account_name, line_item, kind, currency, amount, exact)
+	SELECT id, 1, 'HUGE1', 'Huge Co', 'CenturyLink Cloud 1.0', 'charge', 'USD', 300000000000000000000,
+	300000000000000000000 FROM pb.invoice WHERE billing_month = '2026-05-01'" >/dev/null || notok "a line of 3e20 in May"
+"$PBV" --month 2026-05 --diff >"$TMP/out" 2>"$TMP/err"
+check "--diff of an invoiced 3e20: exit 1 naming the account and the amount, nothing printed" \
+	"1|pb-invoice: account 'HUGE1': invoiced 300000000000000000000 USD, now 0: out of the range of amounts, or more decimals than USD has|" \
+	"$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
+
 pb_tests_done
