@@ -893,6 +893,22 @@ static int walk_next(void *ctx, struct pb_daily *d)
 	w->rc = pb_reduce_walks_next(&w->walks, d);
 	if (w->rc == 1)
 		priced_add(&w->priced, d);
+	if (w->rc == PB_MONEY_ERR_RANGE) {
+		char day[11];
+
+		pb_date_format(d->usage_date, day);
+		pb_buf_reset(&w->msg);
+		pb_buf_addf(&w->msg,
+			    "sum out of range: the lines of partner account %.*s on %s (%.*s, %.*s, %.*s, %.*s, %.*s) "
+			    "add up "
+			    "past the range of amounts",
+			    (int)d->account.len, d->account.ptr ? d->account.ptr : "", day, (int)d->category.len,
+			    d->category.ptr ? d->category.ptr : "", (int)d->charge_type.len,
+			    d->charge_type.ptr ? d->charge_type.ptr : "", (int)d->service.len,
+			    d->service.ptr ? d->service.ptr : "", (int)d->region.len,
+			    d->region.ptr ? d->region.ptr : "", (int)d->currency.len,
+			    d->currency.ptr ? d->currency.ptr : "");
+	}
 	return w->rc;
 }
 
@@ -906,7 +922,9 @@ static const char *walk_error(void *ctx)
 		return w->msg.len && !w->msg.failed ? pb_buf_str(&w->msg)
 						    : "cannot read back the temporary file of the daily rows";
 	}
-	return w->rc == PB_MONEY_ERR_RANGE ? "sum out of range" : "out of memory";
+	if (w->rc == PB_MONEY_ERR_RANGE)
+		return w->msg.len && !w->msg.failed ? pb_buf_str(&w->msg) : "sum out of range";
+	return "out of memory";
 }
 
 /*
@@ -953,7 +971,7 @@ static int store_close(struct run *run)
 	struct pb_store_import *im = &run->im;
 	struct pb_buf err = PB_BUF_INIT, lists = PB_BUF_INIT, billeds = PB_BUF_INIT, source = PB_BUF_INIT;
 	char list[PB_MONEY_STRMAX], billed[PB_MONEY_STRMAX];
-	struct walker w = {.read = &run->read};
+	struct walker w = {.read = &run->read, .msg = PB_BUF_INIT};
 	struct pb_store_rows rows = {walk_next, walk_error, &w, 0, walk_files_ready};
 	uint64_t lines, n = 0;
 	pb_money lt, bt;
@@ -983,9 +1001,10 @@ static int store_close(struct run *run)
 		pb_error("%s", pb_buf_str(&err));
 		pb_store_fail(run->conn, im, pb_buf_str(&err));
 		pb_buf_release(&err);
-		return rc == PB_STORE_ERR_DATA	    ? PB_ERR_DATA
-		       : rc == PB_STORE_ERR_REFUSED ? PB_ERR_REFUSED
-						    : PB_ERR_DEPENDENCY;
+		/* A sum out of range found merging the rows is in the data, as one found while reading. */
+		return rc == PB_STORE_ERR_DATA || w.rc == PB_MONEY_ERR_RANGE ? PB_ERR_DATA
+		       : rc == PB_STORE_ERR_REFUSED			     ? PB_ERR_REFUSED
+									     : PB_ERR_DEPENDENCY;
 	}
 	pb_read_totals(&run->read, &lt, &bt, &lines);
 	pb_money_format_canonical(lt, list);

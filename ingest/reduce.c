@@ -1585,8 +1585,10 @@ static int walk_row(struct pb_reduce *r, struct pb_daily *d)
 		const struct pb_daily *e = current(r, r->walk.heap[0]);
 
 		if (pb_money_add(acc.list_cost, e->list_cost, &acc.list_cost) < 0 ||
-		    pb_money_add(acc.billed_cost, e->billed_cost, &acc.billed_cost) < 0)
+		    pb_money_add(acc.billed_cost, e->billed_cost, &acc.billed_cost) < 0) {
+			*d = acc; /* its key, for the message */
 			return PB_MONEY_ERR_RANGE;
+		}
 		acc.line_count += e->line_count;
 		acc.list_lines += e->list_lines;
 		acc.billed_lines += e->billed_lines;
@@ -1686,6 +1688,11 @@ int pb_reduce_walks_start(struct pb_reduce_walks *w, struct pb_reduce *const *r,
 		rc = pb_reduce_walk_start(r[i]);
 		if (rc == 0)
 			rc = pb_reduce_walk_next(r[i], &w->head[i]);
+		/* A first row out of range is said by the first next, naming its key, as any later one. */
+		if (rc == PB_MONEY_ERR_RANGE) {
+			w->range_at = i + 1;
+			return 0;
+		}
 		if (rc < 0)
 			return rc;
 		w->has[i] = rc;
@@ -1707,6 +1714,10 @@ int pb_reduce_walks_next(struct pb_reduce_walks *w, struct pb_daily *d)
 	size_t i, first = w->n;
 	int rc;
 
+	if (w->range_at) {
+		*d = w->head[w->range_at - 1];
+		return PB_MONEY_ERR_RANGE;
+	}
 	for (i = 0; i < w->n; i++) {
 		if (!w->has[i])
 			continue;
@@ -1717,6 +1728,10 @@ int pb_reduce_walks_next(struct pb_reduce_walks *w, struct pb_daily *d)
 		return 0;
 	*d = w->head[first];
 	rc = walks_advance(w, first);
+	if (rc == PB_MONEY_ERR_RANGE) {
+		*d = w->head[first]; /* the key whose sum left the range, not the row before it */
+		return rc;
+	}
 	/* The same key in the other walks (each walk gives a key once): added up. */
 	for (i = first + 1; rc == 0 && i < w->n; i++) {
 		if (!w->has[i] || cmp_daily_rows(&w->head[i], d) != 0)
@@ -1728,6 +1743,8 @@ int pb_reduce_walks_next(struct pb_reduce_walks *w, struct pb_daily *d)
 		d->list_lines += w->head[i].list_lines;
 		d->billed_lines += w->head[i].billed_lines;
 		rc = walks_advance(w, i);
+		if (rc == PB_MONEY_ERR_RANGE)
+			*d = w->head[i];
 	}
 	return rc < 0 ? rc : 1;
 }

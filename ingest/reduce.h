@@ -115,8 +115,8 @@ uint64_t pb_reduce_count(const struct pb_reduce *r);
  * Walks the rows in the order of pb_reduce_sorted (except that a row's list source is its key's in every
  * grain), merged from memory and the spilled runs. Start returns 0, PB_REDUCE_ERR_NOMEM or
  * PB_REDUCE_ERR_SPILL; next fills *d (its texts owned by r, valid until the next call but one) and returns
- * 1, 0 at the end, or PB_REDUCE_ERR_SPILL, PB_REDUCE_ERR_NOMEM or PB_MONEY_ERR_RANGE. r must not change
- * during a walk.
+ * 1, 0 at the end, or PB_REDUCE_ERR_SPILL, PB_REDUCE_ERR_NOMEM or PB_MONEY_ERR_RANGE (*d then holds the key
+ * whose sum left the range, its amounts unspecified). r must not change during a walk.
  */
 int pb_reduce_walk_start(struct pb_reduce *r);
 int pb_reduce_walk_next(struct pb_reduce *r, struct pb_daily *d);
@@ -131,11 +131,12 @@ struct pb_reduce_walks {
 	size_t n;
 	struct pb_daily *head; /* each walk's next row */
 	int *has;	       /* whether head[i] is there */
+	size_t range_at;       /* 1 + the walk whose first row's sum left the range, else 0 */
 };
 
 /* Starts the walks of r[0..n-1]; returns as pb_reduce_walk_start. Release it whatever it returns. */
 int pb_reduce_walks_start(struct pb_reduce_walks *w, struct pb_reduce *const *r, size_t n);
-/* As pb_reduce_walk_next. */
+/* As pb_reduce_walk_next (on PB_MONEY_ERR_RANGE too: *d holds the key). */
 int pb_reduce_walks_next(struct pb_reduce_walks *w, struct pb_daily *d);
 void pb_reduce_walks_release(struct pb_reduce_walks *w);
 

@@ -120,4 +120,27 @@ check "distinct-texts: the services are distinct, and the dictionaries started o
 	"$([ "$(pb_sql "SELECT count(DISTINCT u.service) FROM pb.usage_daily u JOIN pb.import i ON i.id = u.import_id
 	WHERE i.status = 'committed' AND i.source = 'spill:distinct-texts'")" -gt 10000 ] && echo yes)|$([ "${RESETS:-0}" -gt 10 ] && echo yes)"
 
+# ---- a sum out of range found while the spilled runs are merged ------------------------------------------------
+# Two lines of 9e19 of one key, with thousands of rows between them: each is spilled in a run of its own, and their
+# sum (past the range of amounts, about 1.7e20) is found only when the runs are merged. It said "sum out of range",
+# naming nothing: the partner account, day and currency are named.
+mkdir -p "$TMP/huge"
+"$TMP/gen_cur" 6000 13 >"$TMP/huge/bulk.csv"
+# huge_line ID AMOUNT REGION: the first line of bulk.csv without quotes as ID, of partner account 999999999999, costing AMOUNT in REGION.
+huge_line() {
+	grep -v '"' "$TMP/huge/bulk.csv" | sed -n 2p | awk -F, -v OFS=, -v id="$1" -v amount="$2" -v region="$3" \
+		'{ $1 = id; $9 = "999999999999"; $21 = amount; $26 = region; $27 = region; print }'
+}
+# A refund of the same size in another region between them keeps the account's and the file's totals in range.
+{
+	head -n 1 "$TMP/huge/bulk.csv"
+	huge_line hugefirst 90000000000000000000 us-west-2
+	huge_line refund -90000000000000000000 eu-west-1
+	tail -n +2 "$TMP/huge/bulk.csv"
+	huge_line hugelast 90000000000000000000 us-west-2
+} >"$TMP/huge/cur.csv"
+PB_STORE_MEMORY=1 "$PBI" --format aws-cur --no-progress --source spill:huge "$TMP/huge/cur.csv" >"$TMP/out" 2>"$TMP/err"
+check "a sum out of range found merging the spilled runs: exit 1, naming the partner account, day and currency" \
+	"1|pb-ingest: sum out of range: the lines of partner account 999999999999 on 2026-10-01 (Tax, Tax, Amazon Relational Database Service, us-west-2, USD) add up past the range of amounts|0" "$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'spill:huge' AND status = 'committed'")"
+
 pb_tests_done
