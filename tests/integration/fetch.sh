@@ -457,40 +457,37 @@ cp "$TMP/manifest.json" "$DISKM"
 run unlisted 0 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
 check "a part of another assembly in the period's folder, not listed: not read, the same totals" "0|" \
 	"$GOT|$(cmp "$TMP/out" "$TMP/want-disk.csv" 2>&1)"
-with_keys "$K/daily-00001.csv.gz" "$K/daily-00002.csv.gz" "$K/daily-00001.csv.gz"
-run twice 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
-check "a manifest listing a part twice: exit 1 naming it, nothing printed" \
-	"1|pb-ingest: file://$DISKM: report key 3 ($K/daily-00001.csv.gz) is report key 1 again: its lines would count twice|" \
-	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
-with_keys "$K/daily-00002.csv.gz" "cur/daily/20261001-20261101/22222222-bbbb/daily-00001.csv.gz"
-run otherasm 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
-check "a manifest listing a part of another assembly: exit 1 naming it and both assemblies" \
-	"1|pb-ingest: file://$DISKM: report key 2 (cur/daily/20261001-20261101/22222222-bbbb/daily-00001.csv.gz) is in the folder of assembly 22222222-bbbb, not of the manifest's 11111111-aaaa|" \
-	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
-with_keys "$K/daily-00002.csv.gz" "cur/daily/20260901-20261001/11111111-aaaa/daily-00001.csv.gz"
-run othermonth 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
-check "a manifest listing a part of another billing period: exit 1 naming it and both periods" \
-	"1|pb-ingest: file://$DISKM: report key 2 (cur/daily/20260901-20261001/11111111-aaaa/daily-00001.csv.gz) is in the folder of billing period 20260901-20261001, not of the manifest's 20261001-20261101|" \
-	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
-with_keys "$K/daily-00001.csv.gz" "$K/daily-00009.csv.gz"
-run missing 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
-check "a manifest listing a part that is not there: exit 1 naming it, nothing printed" \
-	"1|pb-ingest: cannot open 'file://$TMP/disk/cur/$K/daily-00009.csv.gz': No such file or directory|" \
-	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+# refused_manifest NAME DESCRIPTION MESSAGE KEY...: the disk report's manifest listing KEY...: --summary of the month
+# is exit 1 with MESSAGE (after "pb-ingest: "), nothing printed.
+refused_manifest() {
+	local name=$1 desc=$2 msg=$3
+	shift 3
+	with_keys "$@"
+	run "$name" 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+	check "$desc" "1|pb-ingest: $msg|" "$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+}
+refused_manifest twice "a manifest listing a part twice: exit 1 naming it, nothing printed" \
+	"file://$DISKM: report key 3 ($K/daily-00001.csv.gz) is report key 1 again: its lines would count twice" \
+	"$K/daily-00001.csv.gz" "$K/daily-00002.csv.gz" "$K/daily-00001.csv.gz"
+refused_manifest otherasm "a manifest listing a part of another assembly: exit 1 naming it and both assemblies" \
+	"file://$DISKM: report key 2 (cur/daily/20261001-20261101/22222222-bbbb/daily-00001.csv.gz) is in the folder of assembly 22222222-bbbb, not of the manifest's 11111111-aaaa" \
+	"$K/daily-00002.csv.gz" "cur/daily/20261001-20261101/22222222-bbbb/daily-00001.csv.gz"
+refused_manifest othermonth "a manifest listing a part of another billing period: exit 1 naming it and both periods" \
+	"file://$DISKM: report key 2 (cur/daily/20260901-20261001/11111111-aaaa/daily-00001.csv.gz) is in the folder of billing period 20260901-20261001, not of the manifest's 20261001-20261101" \
+	"$K/daily-00002.csv.gz" "cur/daily/20260901-20261001/11111111-aaaa/daily-00001.csv.gz"
+refused_manifest missing "a manifest listing a part that is not there: exit 1 naming it, nothing printed" \
+	"cannot open 'file://$TMP/disk/cur/$K/daily-00009.csv.gz': No such file or directory" \
+	"$K/daily-00001.csv.gz" "$K/daily-00009.csv.gz"
 # Every part of a legacy report lies under its manifest's folder, REPORT/PERIOD/: a key of another report's folder (of
 # the same period and assembly), or one climbing out of the folder with "..", read another report's usage as this one's.
 mkdir -p "$TMP/disk/cur/other/20261001-20261101/11111111-aaaa" &&
 	cp "$TMP/p1.csv.gz" "$TMP/disk/cur/other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz"
-with_keys "$K/daily-00001.csv.gz" "other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz"
-run outside 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
-check "a manifest listing a part of another report's folder: exit 1 naming it and the manifest's folder, nothing printed" \
-	"1|pb-ingest: file://$DISKM: report key 2 (other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz) is not in the manifest's folder file://$TMP/disk/cur/cur/daily/20261001-20261101/|" \
-	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
-with_keys "$K/daily-00001.csv.gz" "$K/../../../../other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz"
-run dotdot 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
-check "a manifest listing a part whose key climbs out of the folder with '..': exit 1 naming it, nothing printed" \
-	"1|pb-ingest: file://$DISKM: report key 2 ($K/../../../../other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz) has a '.' or '..' segment: no part of a report is named so|" \
-	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+refused_manifest outside "a manifest listing a part of another report's folder: exit 1 naming it and the manifest's folder, nothing printed" \
+	"file://$DISKM: report key 2 (other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz) is not in the manifest's folder file://$TMP/disk/cur/cur/daily/20261001-20261101/" \
+	"$K/daily-00001.csv.gz" "other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz"
+refused_manifest dotdot "a manifest listing a part whose key climbs out of the folder with '..': exit 1 naming it, nothing printed" \
+	"file://$DISKM: report key 2 ($K/../../../../other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz) has a '.' or '..' segment: no part of a report is named so" \
+	"$K/daily-00001.csv.gz" "$K/../../../../other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz"
 # A file:// address (or a path) with a query, a SAS pasted with it: its signature was shown in the messages naming
 # it. They show it as a URL is shown, the query that signs left out.
 run file-sig 1 "$PBI" --format aws-cur --summary --no-progress "file://$TMP/disk/none.csv.gz?sv=2022-11-02&sig=S3CR3T"
