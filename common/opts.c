@@ -41,7 +41,8 @@ void pb_opts_refusal(int ch, int argc, char **argv, char *buf, size_t size)
 		snprintf(buf, size, "unknown option '%s'", arg);
 }
 
-void pb_opts_refused(const char *prefix, int ch, int argc, char **argv)
+/* Says pb_opts_refusal's text as an error (prefix: "" or "COMMAND: "). */
+static void opts_refused(const char *prefix, int ch, int argc, char **argv)
 {
 	char why[256];
 
@@ -67,7 +68,7 @@ int pb_opts_parse(const struct pb_opts *o, int argc, char **argv, int *done)
 			return 0;
 		}
 		if (ch == '?' || ch == ':') {
-			pb_opts_refused("", ch, argc, argv);
+			opts_refused("", ch, argc, argv);
 			return -1;
 		}
 		if (o->option(o->ctx, ch, optarg) < 0)
@@ -199,7 +200,11 @@ int pb_close_stdout(int status)
 	return status ? status : EXIT_DEPENDENCY;
 }
 
-int pb_std_fds_open(void)
+/*
+ * Opens /dev/null on whichever of standard input, output and error is closed. Returns 0, or -1 when
+ * /dev/null cannot be had.
+ */
+static int std_fds_open(void)
 {
 	int fd, got;
 
@@ -217,20 +222,10 @@ int pb_std_fds_open(void)
 	return 0;
 }
 
-int pb_opts_start(const char *program)
-{
-	if (pb_std_fds_open() < 0)
-		return -1;
-	pb_sigxfsz_ignore();
-	stdout_wrap();
-	pb_log_setup(program, PB_LOG_PLAIN, stderr);
-	return 0;
-}
-
 static struct sigaction xfsz_before;
 static int xfsz_saved;
 
-void pb_sigxfsz_ignore(void)
+static void sigxfsz_ignore(void)
 {
 	struct sigaction sa;
 
@@ -238,6 +233,16 @@ void pb_sigxfsz_ignore(void)
 	sa.sa_handler = SIG_IGN;
 	sigemptyset(&sa.sa_mask);
 	xfsz_saved = sigaction(SIGXFSZ, &sa, &xfsz_before) == 0;
+}
+
+int pb_opts_start(const char *program)
+{
+	if (std_fds_open() < 0)
+		return -1;
+	sigxfsz_ignore();
+	stdout_wrap();
+	pb_log_setup(program, PB_LOG_PLAIN, stderr);
+	return 0;
 }
 
 void pb_sigxfsz_restore(void)

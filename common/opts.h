@@ -61,18 +61,10 @@ int pb_opts_no_operands(int argc, char **argv, int first);
  */
 void pb_opts_refusal(int ch, int argc, char **argv, char *buf, size_t size);
 
-/* Says pb_opts_refusal's text as an error (prefix: "" or "COMMAND: "). */
-void pb_opts_refused(const char *prefix, int ch, int argc, char **argv);
-
 /*
- * Opens /dev/null on whichever of standard input, output and error is closed, first thing in main: else a
- * database connection would take that descriptor, and a message or the output would go into it (the server
- * closes the connection, or worse). Returns 0, or -1 when /dev/null cannot be had.
- */
-int pb_std_fds_open(void);
-
-/*
- * What every program's main does first: pb_std_fds_open, pb_sigxfsz_ignore, puts a stream that keeps the
+ * What every program's main does first: opens /dev/null on whichever of standard input, output and error is
+ * closed (else a database connection would take that descriptor, and a message or the output would go into
+ * it), ignores SIGXFSZ (below), puts a stream that keeps the
  * errno of a failed write in place of stdout (for pb_close_stdout to say), then plain messages on stderr
  * under program's name (pb_log_setup). Returns 0, or -1 when /dev/null cannot be had (exit EXIT_DEPENDENCY:
  * nothing can be said).
@@ -80,13 +72,12 @@ int pb_std_fds_open(void);
 int pb_opts_start(const char *program);
 
 /*
- * Ignores SIGXFSZ, after pb_std_fds_open in main: a write past the file size limit (ulimit -f, systemd's
+ * SIGXFSZ is ignored from pb_opts_start on: a write past the file size limit (ulimit -f, systemd's
  * LimitFSIZE=) then fails with EFBIG, which the program reports naming the file and exit status 3, as for a
  * full disk, where the signal's default would end it at once, saying nothing and leaving its temporary
  * files. pb_sigxfsz_restore gives the disposition the program started with back, in a child about to exec
  * another program.
  */
-void pb_sigxfsz_ignore(void);
 void pb_sigxfsz_restore(void);
 
 /*
