@@ -975,4 +975,25 @@ check "28: a Partner Center line of an unknown ChargeType: its own category, one
 	"0|pb-ingest: pc.jsonl: warning: 2 lines of unknown charge type 'Correction' kept as charge category 'Correction'|azure,2026-10-01,$TENANT,2026-10-03,Correction,Correction,Virtual Machines,eastus,USD,2,1.75,1|azure,2026-10-01,$TENANT,2026-10-04,Correction,Correction,Virtual Machines,eastus,USD,2,-0.25,1|azure,2026-10-01,$TENANT,2026-10-04,Usage,Usage,Virtual Machines,eastus,USD,2,2,1|" \
 	"$st|$(cat "$err")|$(tail -n +2 "$out" | tr '\n' '|')"
 
+# ---- 29. the same lines: only an import with every row alike is refused ----------------------------------------
+# Each of the month's other current imports is compared row by row (the same count, every row found); the
+# comparison once joined every import's rows on the partner account alone, minutes for an account billed in
+# thousands of currencies. An import holding a part of another's rows, or all of them and one more, or the same
+# rows with one total apart, is not the same data.
+mkdir -p "$TMP/e/s9a" "$TMP/e/s9b" "$TMP/e/s9c" "$TMP/e/s9d" "$TMP/e/s9e"
+s9() { cur_row "$1" 2026-09-01T00:00:00.000Z "$2" "2026-09-0${3}T01:00:00.000Z" "$4" 1; }
+{ echo "$CUR_H"; s9 n1 111122223333 1 0.5; s9 n2 444455556666 2 0.25; } >"$TMP/e/s9a/cur.csv"
+{ echo "$CUR_H"; s9 n1 111122223333 1 0.5; } >"$TMP/e/s9b/cur.csv"
+{ echo "$CUR_H"; s9 n1 111122223333 1 0.5; s9 n2 444455556666 2 0.25; s9 n3 777788889999 3 1; } >"$TMP/e/s9c/cur.csv"
+{ echo "$CUR_H"; s9 n1 111122223333 1 0.5; s9 n2 444455556666 2 0.26; } >"$TMP/e/s9d/cur.csv"
+{ echo "$CUR_H"; s9 n2 444455556666 2 0.25; s9 n1 111122223333 1 0.5; echo; } >"$TMP/e/s9e/cur.csv"
+got=
+for d in s9a s9b s9c s9d s9e; do
+	run "$TMP/e/$d" --format aws-cur cur.csv
+	got+="$d $st $(sed -n '/same lines/s/.*: the same lines as import [0-9]* /same lines as /p' "$err");"
+done
+check "29: a part of another import's rows, all and one more, one total apart: stored; all alike: refused" \
+	"s9a 0 ;s9b 0 ;s9c 0 ;s9d 0 ;s9e 4 same lines as of 2026-09 (aws-cur from file://$TMP/e/s9a): every partner account's line count, totals and days alike: refusing to bill them twice;" \
+	"$got"
+
 pb_tests_done
