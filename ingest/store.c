@@ -222,6 +222,7 @@ struct tally {
 	int have_account;
 	struct account_total *t; /* the account's currencies, as many as its rows have (three capitals each) */
 	size_t nt, capt, lastt;	 /* used, allocated, and the one of the row before */
+	uint16_t *code;		 /* by currency code (CODES places): 1 + its place in t, or 0 (made on first use) */
 	struct charge *cs;
 	size_t ncs;
 	struct list_total *ls;
@@ -229,6 +230,25 @@ struct tally {
 	/* Set when a total left the range of amounts (its message in the error): bad data, not the database. */
 	int range;
 };
+
+/* Three capitals, as every parser checks a currency: 26^3 codes, fewer than a uint16_t counts. */
+#define CODES (26 * 26 * 26)
+
+/* The place of a currency's three capitals among the CODES, or -1 for any other text. */
+static long currency_code(const char *p, size_t len)
+{
+	long code = 0;
+	size_t i;
+
+	if (len != 3 || !p)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if (p[i] < 'A' || p[i] > 'Z')
+			return -1;
+		code = code * 26 + (p[i] - 'A');
+	}
+	return code;
+}
 
 static void tally_release(struct tally *y)
 {
@@ -243,6 +263,7 @@ static void tally_release(struct tally *y)
 	}
 	pb_buf_release(&y->accounts);
 	pb_buf_release(&y->account_text);
+	free(y->code);
 	free(y->cs);
 	free(y->ls);
 }
@@ -252,8 +273,12 @@ static void flush_account(struct tally *y)
 {
 	char first[11], last[11], l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
 	size_t k;
+	long code;
 
 	for (k = 0; k < y->nt; k++) {
+		code = currency_code(y->t[k].currency, y->t[k].currency_len);
+		if (code >= 0 && y->code)
+			y->code[code] = 0;
 		pb_money_format_canonical(y->t[k].list, l);
 		pb_money_format_canonical(y->t[k].billed, bl);
 		pb_date_format(y->t[k].lo, first);
@@ -322,6 +347,7 @@ static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_bu
 {
 	struct account_total *t;
 	size_t k;
+	long code;
 
 	if (!y->have_account || !same_text(&d->account, y->account.ptr, y->account.len)) {
 		flush_account(y);
@@ -332,12 +358,20 @@ static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_bu
 		y->account.len = d->account.len;
 		y->have_account = 1;
 	}
-	/* Rows one after the other mostly share their currency: the row before's is tried first. */
-	k = 0;
+	/*
+	 * Rows one after the other mostly share their currency: the row before's is tried first, then the
+	 * code's place (an account may have thousands: a walk through them for every row would not end).
+	 */
+	code = currency_code(d->currency.ptr, d->currency.len);
+	if (code >= 0 && !y->code && !(y->code = calloc(CODES, sizeof(*y->code))))
+		goto nomem;
 	if (y->lastt < y->nt && same_text(&d->currency, y->t[y->lastt].currency, y->t[y->lastt].currency_len))
 		k = y->lastt;
-	for (; k < y->nt && !same_text(&d->currency, y->t[k].currency, y->t[k].currency_len); k++)
-		;
+	else if (code >= 0)
+		k = y->code[code] ? y->code[code] - 1u : y->nt;
+	else
+		for (k = 0; k < y->nt && !same_text(&d->currency, y->t[k].currency, y->t[k].currency_len); k++)
+			;
 	if (k == y->nt) {
 		if (y->nt == y->capt) {
 			size_t cap = y->capt ? 2 * y->capt : 4;
@@ -357,6 +391,8 @@ static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_bu
 		t->currency_len = d->currency.len;
 		t->lo = INT32_MAX;
 		t->hi = INT32_MIN;
+		if (code >= 0)
+			y->code[code] = (uint16_t)y->nt;
 	}
 	y->lastt = k;
 	t = &y->t[k];
