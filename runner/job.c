@@ -362,20 +362,21 @@ static int parse_retries(struct parser *p, unsigned *out)
 	return 0;
 }
 
-/* timeout (above zero) or backoff (zero or more). */
+/* timeout (above zero) or backoff (PB_JOB_BACKOFF_MIN_MS to PB_JOB_BACKOFF_MAX_MS). */
 static int parse_duration_key(struct parser *p, const char *key, uint64_t *out)
 {
+	int timeout = strcmp(key, "timeout") == 0;
 	const char *v;
 	uint64_t ms;
 
 	if (expect(p, YAML_SCALAR_EVENT, key, "a scalar") < 0)
 		return -1;
 	v = (const char *)p->ev.data.scalar.value;
-	if (pb_job_parse_duration(v, &ms) < 0 || (ms == 0 && strcmp(key, "timeout") == 0))
-		return fail(
-			p, p->ev.start_mark,
-			"bad %s '%.64s': a number and a unit, ms, s, m or h (30s, 10m, 2h), %sat most 7 days (168h)",
-			key, v, strcmp(key, "timeout") == 0 ? "above zero and " : "");
+	if (pb_job_parse_duration(v, &ms) < 0 || (timeout && ms == 0) ||
+	    (!timeout && (ms < PB_JOB_BACKOFF_MIN_MS || ms > PB_JOB_BACKOFF_MAX_MS)))
+		return fail(p, p->ev.start_mark,
+			    "bad %s '%.64s': a number and a unit, ms, s, m or h (30s, 10m, 2h), %s", key, v,
+			    timeout ? "above zero and at most 7 days (168h)" : "from 100ms to 1h");
 	*out = ms;
 	return 0;
 }

@@ -29,11 +29,16 @@ struct pb_job_step {
 	size_t nrun;	     /* at least 1 */
 	uint64_t timeout_ms; /* > 0 */
 	unsigned retries;    /* further attempts after an exit status of 3 */
-	uint64_t backoff_ms; /* the wait before the first retry; it doubles for each next one */
+	uint64_t backoff_ms; /* the wait before the first retry (PB_JOB_BACKOFF_MIN_MS to _MAX_MS); it doubles for
+			      * each next one */
 };
 
 #define PB_JOB_TIMEOUT_DEFAULT_MS (3600 * (uint64_t)1000)
 #define PB_JOB_BACKOFF_DEFAULT_MS (5 * (uint64_t)1000)
+/* A backoff's range: a shorter one retries a partner's API at once, in a storm; the waits stop doubling at the
+ * longest, so a longer one would wait no longer. */
+#define PB_JOB_BACKOFF_MIN_MS ((uint64_t)100)
+#define PB_JOB_BACKOFF_MAX_MS ((uint64_t)3600 * 1000)
 #define PB_JOB_RETRIES_MAX 100
 #define PB_JOB_NAME_MAX 64
 

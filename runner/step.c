@@ -13,8 +13,6 @@
 
 #include "banned.h"
 
-#define BACKOFF_MAX_MS ((uint64_t)3600 * 1000)
-
 void pb_step_log(const struct pb_step_ctx *ctx, enum pb_log_level level, const char *step, const char *fmt, ...)
 {
 	struct pb_log_where w;
@@ -87,10 +85,10 @@ static uint64_t backoff(uint64_t base, unsigned n)
 	uint64_t d = base;
 	uint32_t r;
 
-	while (--n > 0 && d < BACKOFF_MAX_MS)
+	while (--n > 0 && d < PB_JOB_BACKOFF_MAX_MS)
 		d *= 2;
-	if (d > BACKOFF_MAX_MS)
-		d = BACKOFF_MAX_MS;
+	if (d > PB_JOB_BACKOFF_MAX_MS)
+		d = PB_JOB_BACKOFF_MAX_MS;
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		r = (uint32_t)pb_now_ms();
 	return d + r % (d / 5 + 1);

@@ -738,7 +738,7 @@ steps:
   - name: ingest-azure
     run: [$PBI, --format, azure-cost, --no-progress, --source, "$SRC-rerun", --month, "\${month}"]
     retries: 1
-    backoff: 10ms
+    backoff: 100ms
 EOF
 listed=$(etag_of "$RELISTED/part_0_0002.csv")
 paused_run listed rerun-b shared_key "$BIN/pb-run" "$TMP/rerun.yaml" --month 2026-10

@@ -164,6 +164,18 @@ EOF
 )
 pbr "$f" --dry-run
 check "a zero timeout: exit 1" "1|pb-run: $f:5:14: bad timeout '0s': a number and a unit, ms, s, m or h (30s, 10m, 2h), above zero and at most 7 days (168h)" "$st|$(cat "$TMP/err")"
+# A backoff of 0s was taken: a step with retries called the partner's API again at once, up to 100 times.
+f=$(job storm <<'EOF'
+name: storm
+steps:
+  - name: a
+    run: [/bin/true]
+    retries: 100
+    backoff: 0s
+EOF
+)
+pbr "$f" --dry-run
+check "a zero backoff: exit 1 at its place" "1|pb-run: $f:6:14: bad backoff '0s': a number and a unit, ms, s, m or h (30s, 10m, 2h), from 100ms to 1h" "$st|$(cat "$TMP/err")"
 f=$(job dup <<'EOF'
 name: dup
 steps:
@@ -568,7 +580,7 @@ check "a program that cannot be run: exit 2" \
 f=$(job scarce <<'EOF'
 name: scarce
 steps:
-  - {name: a, run: [/bin/true], retries: 1, backoff: 10ms}
+  - {name: a, run: [/bin/true], retries: 1, backoff: 100ms}
 EOF
 )
 found=""

@@ -148,7 +148,15 @@ static void test_parse_errors(void **state)
 		{"name: x\nsteps: [{name: a, run: [p], retries: -1}]\n",
 		 "2:38: bad retries '-1': a count from 0 to 100"},
 		{"name: x\nsteps: [{name: a, run: [p], backoff: 1 s}]\n",
-		 "2:38: bad backoff '1 s': a number and a unit, ms, s, m or h (30s, 10m, 2h), at most 7 days (168h)"},
+		 "2:38: bad backoff '1 s': a number and a unit, ms, s, m or h (30s, 10m, 2h), from 100ms to 1h"},
+		/* No wait between retries would call a partner's API again at once, up to 100 times. */
+		{"name: x\nsteps: [{name: a, run: [p], backoff: 0s}]\n",
+		 "2:38: bad backoff '0s': a number and a unit, ms, s, m or h (30s, 10m, 2h), from 100ms to 1h"},
+		{"name: x\nsteps: [{name: a, run: [p], backoff: 99ms}]\n",
+		 "2:38: bad backoff '99ms': a number and a unit, ms, s, m or h (30s, 10m, 2h), from 100ms to 1h"},
+		/* The waits stop doubling at an hour: a longer backoff would be an hour all the same. */
+		{"name: x\nsteps: [{name: a, run: [p], backoff: 61m}]\n",
+		 "2:38: bad backoff '61m': a number and a unit, ms, s, m or h (30s, 10m, 2h), from 100ms to 1h"},
 		{"name: x\nsteps: [{name: a, run: [p], timeout: 169h}]\n",
 		 "2:38: bad timeout '169h': a number and a unit, ms, s, m or h (30s, 10m, 2h), above zero and at most "
 		 "7 days "
