@@ -277,6 +277,9 @@ static int parse_params(struct parser *p, struct pb_job *job)
 			job->as_of_kind = PB_JOB_DAY_TODAY;
 		else if (strcmp(v, "yesterday") == 0)
 			job->as_of_kind = PB_JOB_DAY_YESTERDAY;
+		else if (pb_date_parse_day(v, &job->as_of) == 0 && pb_date_after_last_month(job->as_of))
+			return fail(p, p->ev.start_mark, "as_of %s is out of range: the last month supported is %s", v,
+				    PB_DATE_LAST_MONTH);
 		else if (pb_date_parse_day(v, &job->as_of) == 0)
 			job->as_of_kind = PB_JOB_DAY_LITERAL;
 		else

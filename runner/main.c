@@ -94,6 +94,9 @@ static int take_option(int ch, const char *arg, struct options *o)
 	case 'a':
 		if (pb_date_parse_day(arg, &o->as_of) < 0)
 			return usage_error("--as-of takes YYYY-MM-DD, not '%s'", arg);
+		/* The current month is the as_of day's: one after the last would be given to every step. */
+		if (pb_date_after_last_month(o->as_of))
+			return usage_error(PB_DATE_MONTH_RANGE, "--as-of", arg);
 		o->run.as_of = &o->as_of;
 		break;
 	case 'f':

@@ -118,6 +118,25 @@ pbr "$f" --dry-run
 check "a job file's month 9999-12: exit 1 at its place, naming 9999-11, the last month taken" \
 	"1|pb-run: $f:3:10: month 9999-12 is out of range: the last month supported is 9999-11|" \
 	"$st|$(cat "$TMP/err")|$(cat "$TMP/out")"
+# The same month reached through as_of (the current month is the as_of day's) was taken, and its steps given
+# --month 9999-12, which each program refuses: at its place in the job file, or as --month is.
+f=$(job last-day <<'EOF'
+name: last-day
+params:
+  as_of: 9999-12-15
+steps:
+  - name: a
+    run: [/bin/true]
+EOF
+)
+pbr "$f" --dry-run
+check "a job file's as_of in 9999-12: exit 1 at its place, naming 9999-11, the last month taken" \
+	"1|pb-run: $f:3:10: as_of 9999-12-15 is out of range: the last month supported is 9999-11|" \
+	"$st|$(cat "$TMP/err")|$(cat "$TMP/out")"
+pbr "$FIX/example.yaml" --as-of 9999-12-15 --dry-run
+check "--as-of in 9999-12: exit 2, naming 9999-11, the last month taken" \
+	"2|pb-run: --as-of 9999-12-15 is out of range: the last month supported is 9999-11
+Try 'pb-run --help'.|" "$st|$(cat "$TMP/err")|$(cat "$TMP/out")"
 PB_TEST_USER=u "${LIMIT[@]}" "$PBR" "$FIX/missing-env.yaml" --dry-run >"$TMP/out" 2>"$TMP/err"
 check "an unset \${env:NAME}: exit 2 naming the step, the argument's line and column, and the variable" \
 	"2|pb-run: $FIX/missing-env.yaml:6:65: step 'upload': environment variable PB_TEST_UNSET_SECRET is not set|" \

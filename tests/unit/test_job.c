@@ -170,6 +170,8 @@ static void test_parse_errors(void **state)
 		{"name: x\nparams: {month: last}\n", "2:17: bad month 'last': current, previous or YYYY-MM"},
 		{"name: x\nparams: {as_of: 2026-02-30}\n",
 		 "2:17: bad as_of '2026-02-30': today, yesterday or YYYY-MM-DD"},
+		{"name: x\nparams: {as_of: 9999-12-01}\n",
+		 "2:17: as_of 9999-12-01 is out of range: the last month supported is 9999-11"},
 		{"name: x\nparams: {day: 1}\n", "2:10: unknown key 'day' in params (known: month, as_of)"},
 		{"name: x\nowner: me\n", "2:1: unknown key 'owner' in a job (known: name, params, steps)"},
 		{"name: x\n? [a]\n: b\n", "2:3: a key must be a scalar, not a list"},
