@@ -280,9 +280,10 @@ static int parse_params(struct parser *p, struct pb_job *job)
 		else if (pb_date_parse_day(v, &job->as_of) == 0 && pb_date_after_last_month(job->as_of))
 			return fail(p, p->ev.start_mark, "as_of %s is out of range: the last month supported is %s", v,
 				    PB_DATE_LAST_MONTH);
-		else if (pb_date_parse_day(v, &job->as_of) == 0)
+		else if (pb_date_parse_day(v, &job->as_of) == 0) {
 			job->as_of_kind = PB_JOB_DAY_LITERAL;
-		else
+			job->as_of_at = mark_of(p->ev.start_mark);
+		} else
 			return fail(p, p->ev.start_mark, "bad as_of '%.64s': today, yesterday or YYYY-MM-DD", v);
 	}
 	return k == -2 ? 0 : -1;

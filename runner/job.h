@@ -48,7 +48,8 @@ struct pb_job {
 	enum pb_job_month month_kind;
 	int32_t month; /* PB_JOB_MONTH_LITERAL: day number of the month's first day */
 	enum pb_job_day as_of_kind;
-	int32_t as_of; /* PB_JOB_DAY_LITERAL: day number */
+	int32_t as_of;		     /* PB_JOB_DAY_LITERAL: day number */
+	struct pb_job_mark as_of_at; /* PB_JOB_DAY_LITERAL: the place of the as_of */
 	struct pb_job_step *steps;
 	size_t nsteps; /* at least 1; step names are unique */
 };

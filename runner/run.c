@@ -118,6 +118,11 @@ int pb_run_prepare(struct pb_run *run, const struct pb_run_args *args)
 		pb_date_format(run->par.as_of, day);
 		memset(&w, 0, sizeof(w));
 		w.file = args->job_file;
+		/* The job file's as_of: where to mend it. */
+		if (!args->as_of && run->job.as_of_kind == PB_JOB_DAY_LITERAL) {
+			w.line = run->job.as_of_at.line;
+			w.column = run->job.as_of_at.column;
+		}
 		pb_log(PB_LOG_ERROR, &w,
 		       "as_of %s is before the month %.7s: give --as-of, a day of the month or after it", day, month);
 		ret = EXIT_USAGE;

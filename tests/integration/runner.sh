@@ -276,8 +276,22 @@ check "a literal as_of is explicit: --month does not move it" "job literal: mont
 	"$(head -n 1 "$TMP/out")"
 # An as_of before the month has no day of the month to be as of: pb-aggregate refused it after the imports ran.
 pbr "$f" --month 2026-02 --dry-run
-check "an as_of before the month is refused before any step" \
-	"2||pb-run: $f: as_of 2026-01-15 is before the month 2026-02: give --as-of, a day of the month or after it" \
+check "an as_of before the month is refused before any step, at the job file's as_of" \
+	"2||pb-run: $f:2:33: as_of 2026-01-15 is before the month 2026-02: give --as-of, a day of the month or after it" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
+# A job file whose literal as_of is before its literal month named the file alone, not where to mend it.
+f=$(job literal-before <<'EOF'
+name: literal-before
+params:
+  month: 2026-02
+  as_of: 2026-01-15
+steps:
+  - {name: a, run: [/bin/echo, "${month}/${as_of}"]}
+EOF
+)
+pbr "$f" --dry-run
+check "a job file's as_of before its month: refused at the as_of's place" \
+	"2||pb-run: $f:4:10: as_of 2026-01-15 is before the month 2026-02: give --as-of, a day of the month or after it" \
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
 pbr "$FIX/example.yaml" --month 2026-09 --as-of 2026-08-31
 check "--as-of before --month is refused" \
