@@ -168,6 +168,11 @@ check "an \${env:NAME} holding a carriage return: exit 2 naming the step, the ar
 pbr "$W/absent.yaml"
 check "a job file that is not there: exit 1" "1|pb-run: cannot open '$W/absent.yaml': No such file or directory" \
 	"$st|$(cat "$TMP/err")"
+# A job file is at most 1 MiB (a comment one byte past it here).
+{ printf 'name: big\nsteps: [{name: a, run: [/bin/true]}]\n#'; head -c 1048576 /dev/zero | tr '\0' x; } >"$W/big.yaml"
+pbr "$W/big.yaml" --dry-run
+check "a job file over 1 MiB: exit 1, the file named" "1|pb-run: $W/big.yaml: larger than 1048576 bytes|" \
+	"$st|$(cat "$TMP/err")|$(cat "$TMP/out")"
 # A FIFO (or a device) as the job file waited for ever for a writer.
 mkfifo "$W/fifo.yaml"
 timeout 20 "$BIN/pb-run" "$W/fifo.yaml" >"$TMP/out" 2>"$TMP/err" </dev/null
