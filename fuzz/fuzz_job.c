@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for runner/job.c and runner/param.c: any bytes give a job or an error with a place in
- * the text, never a crash; a job has steps with unique names and programs; every argument, quoted for a
- * shell, reads back as the argument recorded; and one without a ${env:NAME} is recorded as it is run.
+ * the text, never a crash; a job has steps with unique names and programs, and backoffs in their range, and no
+ * literal month or as_of past the last month taken; every argument, quoted for a shell, reads back as the
+ * argument recorded; and one without a ${env:NAME} is recorded as it is run.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
 #include "job.h"
 #include "param.h"
 
@@ -125,11 +127,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	}
 	check(job.name && job.nsteps > 0, "a job without a name or steps");
+	check((job.month_kind != PB_JOB_MONTH_LITERAL || !pb_date_after_last_month(job.month)) &&
+		      (job.as_of_kind != PB_JOB_DAY_LITERAL || !pb_date_after_last_month(job.as_of)),
+	      "a literal month or as_of after the last month");
+	check(job.as_of_kind != PB_JOB_DAY_LITERAL || job.as_of_at.line > 0, "a literal as_of without its place");
 	pb_param_resolve(&job, 20760, size % 2 ? &month : NULL, NULL, &par);
 	for (i = 0; i < job.nsteps; i++) {
 		const struct pb_job_step *st = &job.steps[i];
 
 		check(st->nrun > 0 && st->run[0].text[0] && st->timeout_ms > 0, "a step without a program or time");
+		check(st->backoff_ms >= PB_JOB_BACKOFF_MIN_MS && st->backoff_ms <= PB_JOB_BACKOFF_MAX_MS,
+		      "a backoff out of its range");
 		check(pb_job_find_step(&job, st->name) == st, "a step name used twice");
 		for (j = 0; j < st->nrun; j++)
 			check_arg(st->run[j].text, &par);
