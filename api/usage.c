@@ -24,7 +24,8 @@ int pb_api_usage_month(const char *s, int64_t now, char month[8])
 			return -1;
 	y = ((s[0] - '0') * 10 + (s[1] - '0')) * 100 + (s[2] - '0') * 10 + (s[3] - '0');
 	m = (s[5] - '0') * 10 + (s[6] - '0');
-	if (y == 0 || m < 1 || m > 12)
+	/* Year 0 is of the form: it is before 2000-01, out of range as 1999-12 is, not malformed. */
+	if (m < 1 || m > 12)
 		return -1;
 	pb_date_to_ymd((int32_t)(now / 86400), &ny, &nm, &d);
 	if (y * 12 + m < FIRST_MONTH || y * 12 + m > ny * 12 + nm + 1)

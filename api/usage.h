@@ -42,10 +42,10 @@ void pb_api_usage_cursor_make(long long run, const char *alias, char cursor[PB_A
 int pb_api_usage_cursor(const char *s, long long *run, char alias[8]);
 
 /*
- * The month parameter s (NULL when absent) into month: YYYY-MM with a month from 01 to 12 and a year from
- * 0001 is one; it is served from 2000-01 to the month after now's (UTC, seconds since 1970, the database
- * server's: pb_api_pool_now), so that no client can make the server ask the database for centuries of months.
- * Returns 0, -1 when s is not a month, -2 when it is one out of that range.
+ * The month parameter s (NULL when absent) into month: YYYY-MM with a month from 01 to 12 is one (year 0000
+ * too: before 2000-01, it is out of range, not malformed); it is served from 2000-01 to the month after now's (UTC,
+ * seconds since 1970, the database server's: pb_api_pool_now), so that no client can make the server ask the database
+ * for centuries of months. Returns 0, -1 when s is not a month, -2 when it is one out of that range.
  */
 int pb_api_usage_month(const char *s, int64_t now, char month[8]);
 

@@ -402,7 +402,7 @@ check "an account token on the all-accounts endpoint: 403" \
 	'403|{"code":"forbidden","message":"this endpoint is for platform tokens"}' "$CODE|$(cat "$TMP/body")"
 
 # ---- errors ----------------------------------------------------------------------------------------------------
-for m in 2026-13 2026-00 2026-1 0000-10 2026-10-01 abcd-ef "" 2026-10x; do
+for m in 2026-13 2026-00 2026-1 2026-10-01 abcd-ef "" 2026-10x; do
 	req "$TA" "/v1/accounts/ACME1/partner-usage?month=$m"
 	check "a malformed month ('$m'): 400 bad_month" \
 		'400|{"code":"bad_month","message":"month must be given as YYYY-MM"}' "$CODE|$(cat "$TMP/body")"
@@ -452,7 +452,7 @@ done
 # without a run is remembered apart from the runs, so that asking for many never pushes real runs out.
 NEXT=$(date -u -d "$(date -u +%Y-%m-15) +1 month" +%Y-%m)
 AFTER=$(date -u -d "$(date -u +%Y-%m-15) +2 month" +%Y-%m)
-for m in 1000-01 1899-12 1999-12 "$AFTER" 9999-12; do
+for m in 0000-10 1000-01 1899-12 1999-12 "$AFTER" 9999-12; do
 	req "$TA" "/v1/accounts/ACME1/partner-usage?month=$m"
 	check "a month out of range ($m): 400 bad_month" \
 		'400|{"code":"bad_month","message":"month must be from 2000-01 to next month"}' "$CODE|$(cat "$TMP/body")"
