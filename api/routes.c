@@ -61,6 +61,10 @@ static const struct {
 	[PB_API_FIX_FIELD_NAME] = {400, "bad_request",
 				   "a header field's name is followed by its colon, without a blank (RFC 9112, section "
 				   "5.1)"},
+	[PB_API_FIX_FIELD_TOKEN] =
+		{400, "bad_request",
+		 "a header field's name is a token: one character at least, each a letter, a digit or "
+		 "one of !#$%&'*+-.^_`|~ (RFC 9110, section 5.1)"},
 	[PB_API_FIX_HEAD] = {400, "bad_request",
 			     "the request line and header fields may hold no NUL, control character or field folded "
 			     "onto another line, nor a blank within the target (RFC 9112, sections 3 and 5)"},
@@ -310,7 +314,30 @@ struct header_count {
 	unsigned bad_length; /* Content-Lengths that are not a whole number of bytes */
 	int body;	     /* a Content-Length other than 0 */
 	unsigned blank_name; /* names with a blank: "Transfer-Encoding : chunked" (libmicrohttpd keeps the blank) */
+	unsigned not_token;  /* names empty (": v") or with a printable byte that is not a token's ("X(Y)") */
 };
+
+/*
+ * 1 when the name, without a blank, is empty or holds a byte that no token has (RFC 9110, 5.6.2) other than a
+ * control character, which head_faulty refuses as such.
+ */
+static int name_not_token(const char *key, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 1;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)key[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			continue;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      (ch < 0x80 && strchr("!#$%&'*+-.^_`|~", (char)ch))))
+			return 1;
+	}
+	return 0;
+}
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
 				    const char *value, size_t value_size)
@@ -323,6 +350,8 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 	h->bytes += key_size + value_size + 4;
 	if (memchr(key, ' ', key_size) || memchr(key, '\t', key_size))
 		h->blank_name++;
+	else if (name_not_token(key, key_size))
+		h->not_token++;
 	else if (key_size == 4 && strncasecmp(key, "Host", 4) == 0) {
 		h->host++;
 		if (!value || !pb_api_request_host_ok(value, value_size))
@@ -346,11 +375,11 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
  * front may frame it otherwise, taking for the body what is taken here for the next request, or the other way
  * round (request smuggling). So may a field name with a blank before its colon, which RFC 9112 (5.1) has a
  * server refuse: one proxy takes "Transfer-Encoding : chunked" for the body's coding, libmicrohttpd for
- * another field.
+ * another field. A name that is not a token (empty, or "X(Y)") is a field line each may read its own way too.
  */
 static int framing_faulty(const struct header_count *h, const char *version)
 {
-	if (h->blank_name)
+	if (h->blank_name || h->not_token)
 		return 1;
 	if (h->transfer_encoding == 0)
 		return h->content_length > 1 || h->bad_length > 0;
@@ -458,10 +487,10 @@ static int head_faulty(struct MHD_Connection *conn, const struct request_ctx *c,
 
 /*
  * What HTTP allows, whatever the endpoint, before anything else is read: a target and header fields
- * within their sizes, field names without a blank before their colon and a body framed one way (else the
- * connection is closed: see framing_faulty), no encoded NUL in the target (libmicrohttpd would cut the path
- * or value at it), one Host header (RFC 9112, 3.2; HTTP/1.0 may leave it out) holding a host and an
- * optional port, one Authorization header at most (which one would count?). 0, or -1 with the refusal queued (*status).
+ * within their sizes, field names that are tokens without a blank before their colon and a body framed one way (else
+ * the connection is closed: see framing_faulty), no encoded NUL in the target (libmicrohttpd would cut the path or
+ * value at it), one Host header (RFC 9112, 3.2; HTTP/1.0 may leave it out) holding a host and an optional port, one
+ * Authorization header at most (which one would count?). 0, or -1 with the refusal queued (*status).
  */
 /*
  * A method HTTP defines (RFC 9110 section 9, and PATCH of RFC 5789), which this server knows but does not serve
@@ -493,6 +522,8 @@ static int check_request(const struct request *q, const struct request_ctx *c, c
 		f = PB_API_FIX_HEADERS_TOO_LARGE;
 	else if (h.blank_name)
 		f = PB_API_FIX_FIELD_NAME;
+	else if (h.not_token)
+		f = PB_API_FIX_FIELD_TOKEN;
 	else if (c->head_faulty)
 		f = PB_API_FIX_HEAD;
 	else if (framing_faulty(&h, version))

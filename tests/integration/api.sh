@@ -576,6 +576,22 @@ a="$(framing '0\r\n\r\n' "GET $P HTTP/1.1" "${H[@]}" "Transfer-Encoding : chunke
 	-- '' "GET $P HTTP/1.1" "${H[@]}" "X-Pad : 1")"
 check "a blank between a header field's name and its colon (Transfer-Encoding, Content-Length, any): 400 bad_request, the connection closed" \
 	"400|bad_request 400|bad_request 400|bad_request" "$a"
+# A field's name is a token (RFC 9110, 5.1): one empty (": v") as the first field, or with a byte that is no
+# token's ("X(Y)", UTF-8), was answered 200. A proxy in front may read them otherwise: refused, saying why,
+# the connection closed. (After another field libmicrohttpd drops an empty-named one, and the gap it leaves is
+# refused as a folded line was already.)
+a="$(framing '' "GET $P HTTP/1.1" ": v" "${H[@]}" \
+	-- '' "GET $P HTTP/1.1" "${H[@]}" ": v" \
+	-- '' "GET $P HTTP/1.1" "${H[@]}" ":" \
+	-- '' "GET $P HTTP/1.1" "${H[@]}" "X(Y): 1" \
+	-- '' "GET $P HTTP/1.1" "${H[@]}" 'X-\xc3\x84: 1')"
+check "a header field's name that is empty or not a token (first or after another): 400 bad_request, the connection closed" \
+	"400|bad_request 400|bad_request 400|bad_request 400|bad_request 400|bad_request" "$a"
+raw "GET /healthz HTTP/1.1" ": v" "Host: 127.0.0.1"
+read -r a <<'JSON'
+400|{"code":"bad_request","message":"a header field's name is a token: one character at least, each a letter, a digit or one of !#$%&'*+-.^_`|~ (RFC 9110, section 5.1)"}
+JSON
+check "an empty header field name: 400, the message says so" "$a" "$CODE|$(cat "$TMP/body")"
 # What libmicrohttpd measures with strlen is cut at a NUL, and it pastes a folded line onto its field's name:
 # a NUL after a good token, in the target or the method, a field folded into "Authorization", a lone CR or a
 # blank in the target. A proxy in front sees another request: refused, never authenticated, the connection
