@@ -58,8 +58,8 @@ struct command {
 #define ALIAS "the CLC account alias"
 
 static const char exit_codes[] =
-	"Exit status: 0 success, 1 bad input (or output that cannot be written), 2 usage error, 3 a dependency\n"
-	"(database, Partner Center) failed, 4 refused by a rule.\n";
+	"Exit status: 0 success, 1 bad input, 2 usage error, 3 a dependency (database, Partner Center) failed or\n"
+	"standard output cannot be written, 4 refused by a rule.\n";
 
 static const struct command commands[] = {
 	{"add", pb_cmd_add, 1, ALIAS,

@@ -41,6 +41,12 @@ for p in pb-accounts pb-aggregate pb-api pb-db pb-ingest pb-invoice pb-prices pb
 		grep -oE '[0-9]' | sort -u | xargs)
 	check "$p --help names the exit statuses of man/$p.1" "$man_st" "$help_st"
 done
+# Output that cannot be written exits 3 (above): pb-accounts' help and each command's say so, not 1.
+got=$("$BIN/pb-accounts" --help | sed -n '/^Exit status/,$p')
+got="$got|$("$BIN/pb-accounts" link --help | sed -n '/^Exit status/,$p')"
+want="Exit status: 0 success, 1 bad input, 2 usage error, 3 a dependency (database, Partner Center) failed or
+standard output cannot be written, 4 refused by a rule."
+check "pb-accounts --help: output that cannot be written is exit status 3" "$want|$want" "$got"
 
 # The option loop the programs share (common/opts.c): an unknown option, an option without its value.
 for p in pb-aggregate pb-api pb-ingest pb-invoice pb-prices; do
