@@ -50,7 +50,8 @@ static const char usage_text[] =
 	"Writes series,month,as_of,month_to_date,estimate,low80,high80,low90,high90,method: one line per series,\n"
 	"sorted by series; month-to-date exact, the rest rounded to the minor unit with 80 % and 90 % intervals.\n"
 	"A file of more than 10000 series must be sorted by series (byte order: LC_ALL=C sort).\n"
-	"Exit status: 0 success, 1 bad input, 2 usage error.\n";
+	"Exit status: 0 success, 1 bad input, 2 usage error, 3 standard output or a temporary file cannot be\n"
+	"written.\n";
 
 enum { COL_SERIES, COL_DATE, COL_CATEGORY, COL_AMOUNT, NCOLS };
 static const char *const column_names[NCOLS] = {"series", "date", "charge_category", "amount"};
@@ -572,7 +573,7 @@ static int read_all(struct run *r)
 		}
 		rc = read_row(r);
 		if (rc < 0 && r->out.failed) {
-			pb_error("cannot write a temporary file: %s", strerror(r->out.errno_));
+			pb_error("cannot write a temporary file in '%s': %s", pb_tmpdir(), strerror(r->out.errno_));
 			return -2;
 		}
 		if (rc < 0) {
@@ -701,7 +702,7 @@ static int write_all(struct run *r, const struct options *o)
 		pb_error("cannot write standard output: out of memory");
 		rc = EXIT_DATA;
 	} else if (rc == -2) {
-		pb_error("cannot write a temporary file: %s", strerror(k->errno_));
+		pb_error("cannot write a temporary file in '%s': %s", pb_tmpdir(), strerror(k->errno_));
 		rc = EXIT_DEPENDENCY;
 	} else if (rc == -3) {
 		/* Said once, with the first failed write's error, when standard output is closed (pb_close_stdout). */
@@ -741,8 +742,10 @@ int pb_estimate_cli(int argc, char **argv, int stdout_closed)
 		goto out;
 	}
 	csv_ready = 1;
-	if (read_all(&r) < 0) {
-		rc = EXIT_DATA;
+	rc = read_all(&r);
+	if (rc < 0) {
+		/* -2: the temporary file, the environment's failure as in write_all; else bad input. */
+		rc = rc == -2 ? EXIT_DEPENDENCY : EXIT_DATA;
 		goto out;
 	}
 	rc = write_all(&r, &o);

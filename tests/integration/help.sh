@@ -224,6 +224,17 @@ d=$(mktemp -d "${TMPDIR:-/tmp}/pb-full.XXXXXX")
 err=$("$BIN/pb-aggregate" estimate --as-of 2026-10-01 "$d/est.csv" 2>&1 >/dev/full)
 check "pb-aggregate estimate, 400 series >/dev/full: exit 3, saying why" \
 	"3|pb-aggregate: cannot write standard output: No space left on device" "$?|$err"
+# More than 10,000 series are set aside in a temporary file: one that cannot be made is the environment failing
+# (exit 3, naming TMPDIR), as pb-aggregate's run says it, not bad input.
+awk 'BEGIN { print "series,date,charge_category,amount"; for (i = 10000; i <= 20001; i++) print "s" i ",2026-10-01,Usage,1" }' \
+	>"$d/big.csv"
+err=$(TMPDIR=$d/none "$BIN/pb-aggregate" estimate --as-of 2026-10-01 "$d/big.csv" 2>&1 >/dev/null)
+check "pb-aggregate estimate, 10,002 series, TMPDIR not there: exit 3, naming it" \
+	"3|pb-aggregate: cannot write a temporary file in '$d/none': No such file or directory" "$?|$err"
+check "pb-aggregate estimate --help names exit status 3, which it has" \
+	"Exit status: 0 success, 1 bad input, 2 usage error, 3 standard output or a temporary file cannot be
+written." \
+	"$("$BIN/pb-aggregate" estimate --help | sed -n '/^Exit status/,$p')"
 {
 	echo identity_line_item_id,bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_product_code,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_region_code
 	for i in $(seq 100000000000 100000000299); do
