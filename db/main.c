@@ -18,14 +18,16 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: pb-db COMMAND\n"
+	fprintf(out, "usage: pb-db init|start|stop|status|migrate\n"
+		     "       pb-db psql [PSQL-ARGUMENT]...\n"
 		     "\n"
 		     "  init      create the local cluster in $PB_VAR_DIR/pg (default var/pg): Unix socket only\n"
 		     "  start     start the local cluster and create the partnerbill database\n"
 		     "  stop      stop the local cluster\n"
 		     "  status    say whether the local cluster runs, and the schema version of the database\n"
 		     "  migrate   apply the schema migrations the database lacks (safe to run again)\n"
-		     "  psql      open psql on the configured database (settings in its environment, not argv)\n"
+		     "  psql      open psql on the configured database (settings in its environment, not argv), with\n"
+		     "            the arguments given, such as -c COMMAND\n"
 		     "\n"
 		     "The database is PB_DATABASE_URL when set (any libpq connection string), else the local cluster.\n"
 		     "Exit status: 0 success, 2 usage error, 3 the database or the cluster failed (status: not\n"

@@ -41,6 +41,10 @@ for p in pb-accounts pb-aggregate pb-api pb-db pb-ingest pb-invoice pb-prices pb
 		grep -oE '[0-9]' | sort -u | xargs)
 	check "$p --help names the exit statuses of man/$p.1" "$man_st" "$help_st"
 done
+# pb-db psql passes its arguments to psql (the other commands take none): its usage says so, as its man page does.
+check "pb-db --help: psql takes psql's arguments" \
+	"usage: pb-db init|start|stop|status|migrate
+       pb-db psql [PSQL-ARGUMENT]..." "$("$BIN/pb-db" --help | head -n 2)"
 # Output that cannot be written exits 3 (above): pb-accounts' help and each command's say so, not 1.
 got=$("$BIN/pb-accounts" --help | sed -n '/^Exit status/,$p')
 got="$got|$("$BIN/pb-accounts" link --help | sed -n '/^Exit status/,$p')"
