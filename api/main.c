@@ -1,5 +1,6 @@
 /* pb-api: month-to-date totals and estimates as a JSON API, and its tokens; arguments and exit codes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,6 +481,8 @@ int main(int argc, char **argv)
 {
 	struct args a;
 	int skip, first;
+	/* Closed, it gets /dev/null below: a token made would be printed nowhere, and never shown again. */
+	int stdout_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0 && errno == EBADF;
 
 	if (pb_opts_start("pb-api") < 0)
 		return EXIT_DEPENDENCY;
@@ -495,6 +498,11 @@ int main(int argc, char **argv)
 	}
 	if (a.done)
 		return pb_close_stdout(EXIT_OK);
+	if (a.cmd == CMD_CREATE && stdout_closed) {
+		pb_error("standard output is closed: nowhere to print the token, which is shown once");
+		fprintf(stderr, "Try 'pb-api --help'.\n");
+		return EXIT_USAGE;
+	}
 	if (a.cmd == CMD_SERVE)
 		return pb_close_stdout(pb_exit_status(serve(&a)));
 	return pb_close_stdout(pb_exit_status(token_command(&a)));
