@@ -235,10 +235,10 @@ err=$("$BIN/pb-aggregate" estimate --as-of 2026-10-01 "$d/est.csv" 2>&1 >/dev/fu
 check "pb-aggregate estimate, 400 series >/dev/full: exit 3, saying why" \
 	"3|pb-aggregate: cannot write standard output: No space left on device" "$?|$err"
 # More than 10,000 series are set aside in a temporary file: one that cannot be made is the environment failing
-# (exit 3, naming TMPDIR), as pb-aggregate's run says it, not bad input.
+# (exit 3, naming TMPDIR), as pb-aggregate's run says it, not bad input. --final: no simulation, 0.1 s, not 2.
 awk 'BEGIN { print "series,date,charge_category,amount"; for (i = 10000; i <= 20001; i++) print "s" i ",2026-10-01,Usage,1" }' \
 	>"$d/big.csv"
-err=$(TMPDIR=$d/none "$BIN/pb-aggregate" estimate --as-of 2026-10-01 "$d/big.csv" 2>&1 >/dev/null)
+err=$(TMPDIR=$d/none "$BIN/pb-aggregate" estimate --as-of 2026-10-01 --final "$d/big.csv" 2>&1 >/dev/null)
 check "pb-aggregate estimate, 10,002 series, TMPDIR not there: exit 3, naming it" \
 	"3|pb-aggregate: cannot write a temporary file in '$d/none': No such file or directory" "$?|$err"
 check "pb-aggregate estimate --help names exit status 3, which it has" \
