@@ -515,8 +515,10 @@ int pb_inv_warn_out_of_date(PGconn *conn, const char *run_id, const char *month,
 }
 
 /*
- * The earlier months this month's invoice adjusts, as pb_inv_build finds them (issued, their current run not the one
- * their invoice billed), oldest first: per row the month (YYYY-MM-DD) and its current run. NULL on failure.
+ * The earlier months this month's invoice may adjust: every issued one, oldest first, per row the month (YYYY-MM-DD)
+ * and its current run. pb_inv_build adjusts those whose current run is not the one their invoice billed; one still
+ * at that run is checked all the same, so that an import of it committed after its invoice is not left out of
+ * every invoice until someone aggregates the month again. NULL on failure.
  */
 static PGresult *adjusted_runs(PGconn *conn, const char *month, struct pb_buf *err)
 {
@@ -525,7 +527,7 @@ static PGresult *adjusted_runs(PGconn *conn, const char *month, struct pb_buf *e
 	return pb_db_query(conn,
 			   "SELECT i.billing_month::text, r.id FROM pb.invoice i JOIN pb.aggregate_run r "
 			   "ON r.billing_month = i.billing_month AND r.status = 'current' "
-			   "WHERE i.billing_month < $1::date AND r.id <> i.run_id ORDER BY 1",
+			   "WHERE i.billing_month < $1::date ORDER BY 1",
 			   1, p, err);
 }
 

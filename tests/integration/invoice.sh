@@ -669,6 +669,25 @@ check "--force --reason issues a month that is not final, and records why; the a
 	"0|invoice PB-2026-12 of 2026-12 issued: 1 line, aggregate run $(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-12-01'") frozen (forced)|t|the partner's final report is late; approved by finance|1" \
 	"$?|$(cat "$TMP/out")|$(pb_sql "SELECT forced, force_reason FROM pb.invoice WHERE billing_month = '2026-12-01'" '|')|$(grep -c adjustment "$OUT/invoice-2026-11.csv")"
 check "December holds no adjustment" "0" "$(grep -c adjustment "$OUT/invoice-2026-12.csv")"
+# December's Azure export comes after its invoice, and December is not aggregated again: its frozen run is still
+# current, so January's issue found no month to adjust and billed without it (exit 0), leaving the import out of
+# every invoice until someone aggregated December. Refused like an adjustment from a run out of date; --draft warns.
+mkdir -p "$TMP/dec-azure"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory' \
+	'6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,12/02/2026,Usage,USD,0,0,1,Virtual Machines' >"$TMP/dec-azure/cost.csv"
+"$PBI" --format azure-cost --no-progress "$TMP/dec-azure/cost.csv" >"$TMP/agg" 2>&1 || notok "ingest December's late Azure" "$(cat "$TMP/agg")"
+"$PBA" --month 2027-01 --as-of 2027-01-31 --detail >/dev/null 2>&1 || notok "aggregate January"
+dec_run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-12-01'")
+W="aggregate run $dec_run of 2026-12 is out of date: import $(pb_sql "SELECT id FROM pb.import WHERE status = 'committed' AND source = 'file://$TMP/dec-azure'") (azure from file://$TMP/dec-azure) is not in it: run pb-aggregate --month 2026-12 --detail first"
+"$PBV" --month 2027-01 --draft >"$TMP/out" 2>"$TMP/err"
+check "--draft of January after an import of issued December that December's run lacks: exit 0, one warning naming it" \
+	"0|pb-invoice: warning: $W (--issue of 2027-01 refuses the run; this draft's adjustments of 2026-12 are not the month's now)" \
+	"$?|$(cat "$TMP/err")"
+"$PBV" --month 2027-01 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "--issue of January after an import of issued December that December's run lacks: exit 4 (forced too), naming it; nothing issued" \
+	"4|pb-invoice: the invoice of 2027-01 adjusts 2026-12: $W|0|t" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2027-01-01'")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $dec_run")"
+"$PBA" --month 2026-12 --as-of 2026-12-31 --detail >"$TMP/agg" 2>&1 || notok "aggregate December with its late Azure" "$(cat "$TMP/agg")"
 
 # ---- adjustments after a rename, and for an account gone from its month ------------------------------------------
 # late_azure DIR AMOUNT: a late, final Azure charge of ACME1's for October 20, as a source of its own.
