@@ -1090,6 +1090,42 @@ check "an issued month's report after a new pair of rates: its accounts in the s
 	"EUR1 MKC1|same" \
 	"$(grep -o 'class="chart" data-account="[A-Z0-9]*"' "$TMP/report-oct27b.html" | sed 's/.*="//; s/"$//' | paste -sd' ')|$(cmp -s "$TMP/report-oct27.html" "$TMP/report-oct27b.html" && echo same)"
 
+# ---- the rates of a month an invoice adjusts -----------------------------------------------------------------------
+# A late charge of EUR1's in pounds for issued October 2027, and the new pair from GBP to EUR loaded while October's
+# new run waited for its rows (a session holding them): the run converts with it, but began before it was loaded,
+# and a run cannot tell such a rate from one loaded after it read the rates. November's issue, which adjusts October
+# from that run, refuses it (even forced) naming the pair, as October's own issue would; aggregated again, the
+# adjustment is GBP 10 at 1.2.
+mkdir -p "$TMP/oct27-late"
+{
+	echo "$H"
+	printf '2027-10-01T00:00:00Z,100000000099,Usage,2027-10-20T01:00:00Z,GBP,10,10,S0\n'
+} >"$TMP/oct27-late/cur.csv"
+over "$PBI" --format aws-cur --no-progress --final "$TMP/oct27-late/cur.csv" >"$TMP/agg" 2>&1 ||
+	notok "ingest October 2027's late charge in pounds" "$(cat "$TMP/agg")"
+pb_sql_session_start
+pb_sql_in "BEGIN; LOCK TABLE pb.usage_daily_2027_10 IN ACCESS EXCLUSIVE MODE"
+: >"$TMP/bg.err"
+"$PBA" --month 2027-10 --as-of 2027-10-31 --detail >/dev/null 2>"$TMP/bg.err" &
+bg=$!
+pb_until 60 grep -q "waiting for" "$TMP/bg.err" || notok "October 2027's run waits for its rows" "$(cat "$TMP/bg.err")"
+printf 'month,from,to,rate\n2027-10,GBP,EUR,1.2\n' >"$TMP/rates-oct27-gbp.csv"
+"$PBA" rates --load "$TMP/rates-oct27-gbp.csv" >/dev/null 2>&1 || notok "a pair from GBP to EUR for October 2027"
+pb_sql_in "COMMIT"
+pb_sql_session_end
+wait $bg || notok "aggregate October 2027 with its late charge" "$(cat "$TMP/bg.err")"
+oct27_run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2027-10-01'")
+"$PBA" --month 2027-11 --as-of 2027-11-30 --detail >"$TMP/agg" 2>&1 || notok "aggregate November 2027" "$(cat "$TMP/agg")"
+"$PBV" --month 2027-11 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "--issue of a month adjusting one whose run began before a rate it converts with was loaded: exit 4 (forced too), naming the pair; nothing issued or frozen" \
+	"4|pb-invoice: the invoice of 2027-11 adjusts 2027-10: aggregate run $oct27_run of 2027-10 is out of date: the rate from GBP to EUR was loaded after it: run pb-aggregate --month 2027-10 --detail first|0|f" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2027-11-01'")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $oct27_run")"
+"$PBA" --month 2027-10 --as-of 2027-10-31 --detail >"$TMP/agg" 2>&1 || notok "aggregate October 2027 again" "$(cat "$TMP/agg")"
+"$PBV" --month 2027-11 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "aggregated again, November 2027 adjusts October 2027 by the late pounds at the new rate" \
+	"0|PB-2027-11,2027-11-01,2027-11-30,1,EUR1,Euro Co,CenturyLink Cloud 1.0,adjustment,2027-10-01,EUR,12.00,12.00,0.00" \
+	"$?|$(tr -d '\r' <"$OUT/invoice-2027-11.csv" | sed 1d)"
+
 # ---- a month that has not ended ----------------------------------------------------------------------------------
 # Its sources final (an AWS report with an invoice id on every line, an Azure export declared final) and a run as of
 # its last day: still not final, as its days to come are not in it. Refused unless forced, like data not final. (Both
