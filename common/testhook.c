@@ -29,10 +29,27 @@ void pb_test_pause(const char *where)
 		nanosleep(&tenth, NULL);
 }
 
+/* The first line of PB_TEST_TODAY_FILE into buf, without its newline; "" when it cannot be read. */
+static const char *today_file(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f && !fgets(buf, (int)size, f))
+		buf[0] = '\0';
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf;
+}
+
 int pb_test_today(int32_t *day)
 {
-	const char *set = getenv("PB_TEST_TODAY");
+	const char *set = getenv("PB_TEST_TODAY"), *file = getenv("PB_TEST_TODAY_FILE");
+	char buf[64];
 
+	if (file && *file)
+		set = today_file(file, buf, sizeof(buf));
 	if (!set || !*set)
 		return 0;
 	if (pb_date_parse_day(set, day) == 0)

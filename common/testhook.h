@@ -15,8 +15,9 @@ void pb_test_pause(const char *where);
 
 /*
  * In the development and test build (PB_TEST_HOOKS), PB_TEST_TODAY set to a date YYYY-MM-DD stands for today (UTC,
- * see pb_db_today), so that a test of what depends on today sets it itself: 1 with that day in day, else 0. A release
- * build always returns 0.
+ * see pb_db_today), so that a test of what depends on today sets it itself: 1 with that day in day, else 0. When
+ * PB_TEST_TODAY_FILE names a file, its first line stands for PB_TEST_TODAY, read at each call, so that a test may
+ * turn the day over while a run is paused (an empty or missing file: the clock). A release build always returns 0.
  */
 int pb_test_today(int32_t *day);
 

@@ -59,7 +59,11 @@ struct run {
 	struct pb_listprice *prices;
 	char *source;
 	int bad_first; /* the first line item is bad: the read reports, nothing else is done */
-	int32_t today; /* today, UTC, by the database server's clock (pb_db_today), once connected */
+	/*
+	 * Today, UTC, by the database server's clock (pb_db_today), once connected; once the import is recorded, the
+	 * day of its stamp (started_at), which is what says later whether it was stored while its month ran.
+	 */
+	int32_t today;
 	/* PB_INGEST_TIMING: nanoseconds per phase of the run, then of the store's commit. */
 	int64_t ns[RUN_NPHASES + PB_STORE_NPHASES];
 	struct timespec t;
@@ -594,8 +598,16 @@ static int store_open(struct run *run)
 	ret = committed_already(run, &rewritten, &err);
 	if (ret)
 		goto out;
+	pb_test_pause("import-begin");
 	if (pb_store_begin(run->conn, im, &err) < 0)
 		ret = PB_ERR_DEPENDENCY;
+	/*
+	 * A run that connected in the last seconds of a month's last day is stamped on the next: its data marked final
+	 * (final_by_data) are final then, as the stamp says they were stored after the month. Taken as not final, a
+	 * delivery would never be stored again as final (store_again: it was not stored while its month ran).
+	 */
+	if (ret == 0)
+		run->today = im->started_day;
 	if (ret == 0 && open_prices(run) < 0) {
 		pb_buf_reset(&err);
 		pb_buf_addstr(&err, "out of memory");

@@ -132,12 +132,18 @@ int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err)
 
 		res = pb_db_query(conn,
 				  "INSERT INTO pb.import (vendor, format, source, billing_month, status, run_by) "
-				  "VALUES ($1, $5, $2, $3::date, 'running', $4) RETURNING id",
+				  "VALUES ($1, $5, $2, $3::date, 'running', $4) "
+				  "RETURNING id, (started_at AT TIME ZONE 'UTC')::date::text",
 				  5, p, err);
 	}
 	if (!res)
 		goto out;
 	im->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	if (!pb_test_today(&im->started_day) && pb_date_parse_day(PQgetvalue(res, 0, 1), &im->started_day) < 0) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "the database server's date '%s' is not a date YYYY-MM-DD", PQgetvalue(res, 0, 1));
+		goto out;
+	}
 	ret = 0;
 out:
 	PQclear(res);

@@ -47,8 +47,9 @@ struct pb_store_import {
 	/* The names lines gave their partner accounts: account, kind (category), name (service), lines. */
 	const struct pb_daily *const *names;
 	size_t nnames;
-	long long id;	   /* set by pb_store_begin */
-	int64_t *phase_ns; /* when set: nanoseconds spent in each PB_STORE_PHASE_*, added by pb_store_commit */
+	long long id;	     /* set by pb_store_begin */
+	int32_t started_day; /* set by pb_store_begin: the day (UTC) of the import's started_at, see there */
+	int64_t *phase_ns;   /* when set: nanoseconds spent in each PB_STORE_PHASE_*, added by pb_store_commit */
 };
 
 /* The steps of pb_store_commit, for --timing. */
@@ -98,7 +99,8 @@ int pb_store_lock(PGconn *conn, const struct pb_store_import *im, struct pb_buf 
 
 /*
  * Holding the lock (pb_store_lock), marks imports of its key left 'running' by a dead run as 'failed', and records a
- * new 'running' import (im->id). Returns 0 or PB_STORE_ERR_DB.
+ * new 'running' import (im->id), with the day of its stamp, started_at, by the database server's clock (UTC) in
+ * im->started_day (the test build's PB_TEST_TODAY stands for it, as for pb_db_today). Returns 0 or PB_STORE_ERR_DB.
  */
 int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err);
 

@@ -442,6 +442,24 @@ check "an AWS report with an invoice id on every line, its month not ended: stor
 PB_TEST_TODAY=2026-10-01 "$PBI" --format aws-cur --no-progress "$TMP/early-aws/cur.csv" >/dev/null 2>"$TMP/err"
 check "the same report the day after the month's last: final" "0|t|" \
 	"$?|$(pb_sql "SELECT final FROM pb.import WHERE source = 'file://$TMP/early-aws' AND status = 'committed'")|$(cat "$TMP/err")"
+# A run that connects in the last seconds of the month's last day, and is stamped (started_at) on the next: the
+# report was taken as stored while its month ran, not final, though its stamp says it was stored after (a delivery
+# stored so was "committed already" at every later run, never final). The day is turned over while the run is
+# paused between the two; the report is final, without a word.
+mkdir -p "$TMP/midnight-aws"
+sed 's/80429999/80429997/; s/111111111109/111111111107/' "$TMP/early-aws/cur.csv" >"$TMP/midnight-aws/cur.csv"
+echo 2026-09-30 >"$TMP/today"
+rm -f "$TMP/resume"
+PB_TEST_TODAY=2026-09-30 PB_TEST_TODAY_FILE=$TMP/today PB_TEST_PAUSE=import-begin PB_TEST_RESUME_FILE=$TMP/resume \
+	"$PBI" --format aws-cur --no-progress "$TMP/midnight-aws/cur.csv" >/dev/null 2>"$TMP/err" &
+bg=$!
+pb_until 60 grep -q "test pause at import-begin" "$TMP/err"
+echo 2026-10-01 >"$TMP/today"
+touch "$TMP/resume"
+wait $bg
+check "an AWS report marked final, connected on the month's last day and stamped on the next: final, no warning" \
+	"0|t|pb-ingest: test pause at import-begin" \
+	"$?|$(pb_sql "SELECT final FROM pb.import WHERE source = 'file://$TMP/midnight-aws' AND status = 'committed'")|$(cat "$TMP/err")"
 # The same for a delivery (a manifest's assembly), stored while its month ran: stored again after the month, the same
 # assembly was "committed already" and stayed not final, so the month could never be final from it. It is now a new
 # import of the same bytes, final; then committed already. The server's month (ST, SM above): stored (started_at)
