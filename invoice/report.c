@@ -256,7 +256,21 @@ static void chart_svg(const char *alias, int minor, const struct day *days, int 
 		    PAD, H - 4, W - PAD - 8, H - 4, n, text);
 }
 
-/* The days of one account: cumulative actual and the estimates made on each day. */
+/* Says that the account's figure through day d is out of the range of amounts (what, "charges of" or "month to date
+ * through"). Returns PB_ERR_DATA. */
+static int out_of_range(const char *run_id, const char *month, const char *alias, const char *what, int d,
+			struct pb_buf *err)
+{
+	pb_buf_reset(err);
+	pb_buf_addf(err, "account '%s' (aggregate run %s of %.7s): its %s day %d is out of the range of amounts", alias,
+		    run_id, month, what, d);
+	return PB_ERR_DATA;
+}
+
+/*
+ * The days of one account: cumulative actual and the estimates made on each day. A day's charges or the month to
+ * date through a day out of the range of amounts is PB_ERR_DATA: the chart would show a figure that is not the sum.
+ */
 static int account_days(PGconn *conn, const char *run_id, const char *month, const char *alias, struct day *days, int n,
 			struct pb_buf *err)
 {
@@ -277,14 +291,16 @@ static int account_days(PGconn *conn, const char *run_id, const char *month, con
 		const char *v = PQgetvalue(res, i, 1);
 
 		d = (int)strtol(PQgetvalue(res, i, 0), NULL, 10);
-		if (d >= 1 && d <= n && pb_money_parse(v, strlen(v), &days[d - 1].total, NULL) < 0)
-			days[d - 1].total = PB_MONEY_ZERO;
+		if (d >= 1 && d <= n && pb_money_parse(v, strlen(v), &days[d - 1].total, NULL) < 0) {
+			PQclear(res);
+			return out_of_range(run_id, month, alias, "charges of", d, err);
+		}
 	}
 	PQclear(res);
 	/* Summed exactly, then scaled: never each day cut to hundredths and the cuts summed. */
 	for (d = 0; d < n; d++) {
 		if (pb_money_add(sum, days[d].total, &sum) < 0)
-			sum = days[d].total;
+			return out_of_range(run_id, month, alias, "month to date through", d + 1, err);
 		days[d].total = sum;
 		days[d].actual = sum.units / (__int128)10000000000000000LL;
 	}
@@ -518,6 +534,8 @@ int pb_inv_report(PGconn *conn, int32_t month, const char *path, struct pb_buf *
 		rc = PB_ERR_DEPENDENCY;
 	else if (rc < 0)
 		pb_atomic_abort(&out);
+	if (rc == PB_ERR_DATA)
+		pb_buf_addf(err, ": '%s' not written", path);
 	pb_buf_release(&r.b);
 	return rc;
 }

@@ -1311,4 +1311,18 @@ check "--diff of an invoiced 3e20: exit 1 naming the account and the amount, not
 	"1|pb-invoice: account 'HUGE1': invoiced 300000000000000000000 USD, now 0: out of the range of amounts, or more decimals than USD has|" \
 	"$?|$(cat "$TMP/err")|$(cat "$TMP/out")"
 
+# ---- --report of a month to date out of the range of amounts -------------------------------------------------------
+# MK1's days of December 2027 (as a database edited by hand may hold): 9e19 on the 10th and the 11th, -9e19 on the
+# 12th. The chart's running sum passed the range of amounts on the 11th and started again from that day's figure,
+# silently: the chart showed 9e19 where the month to date was 1.8e20. Refused, naming the account and the day.
+pb_sql "INSERT INTO pb.aggregate_daily (run_id, alias, vendor, usage_date, usage, one_off) SELECT r.id, 'MK1', 'aws',
+	d, CASE WHEN d < '2027-12-12' THEN 90000000000000000000 ELSE -90000000000000000000 END, 0
+	FROM pb.aggregate_run r, generate_series('2027-12-10'::date, '2027-12-12', '1 day') d
+	WHERE r.billing_month = '2027-12-01' AND r.status = 'current'" >/dev/null || notok "MK1's days of 9e19"
+dec27_run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2027-12-01'")
+"$PBV" --month 2027-12 --report "$TMP/report-dec27.html" >"$TMP/out" 2>"$TMP/err"
+check "--report whose month to date passes the range of amounts: exit 1 naming the account and the day, no file" \
+	"1|pb-invoice: account 'MK1' (aggregate run $dec27_run of 2027-12): its month to date through day 11 is out of the range of amounts: '$TMP/report-dec27.html' not written|f" \
+	"$?|$(cat "$TMP/err")|$(test -e "$TMP/report-dec27.html" && echo t || echo f)"
+
 pb_tests_done
