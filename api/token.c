@@ -173,7 +173,7 @@ int pb_api_token_create(PGconn *conn, const char *alias, const char *by, FILE *o
 	unsigned char digest[32];
 	const char *params[4];
 	PGresult *res = NULL;
-	int rc = PB_ERR_DEPENDENCY;
+	int rc = PB_ERR_DEPENDENCY, e;
 
 	if (make_token(tok) < 0 || pb_api_token_digest(tok, PB_API_TOKEN_LEN, digest, hex) < 0) {
 		pb_buf_addstr(err, "cannot make a random token");
@@ -183,6 +183,9 @@ int pb_api_token_create(PGconn *conn, const char *alias, const char *by, FILE *o
 	params[1] = alias;
 	params[2] = hex;
 	params[3] = by;
+	/* Stored only once written out: a token that could not be shown could never be used. */
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		goto out;
 	res = pb_db_query(
 		conn,
 		"INSERT INTO pb.api_token (kind, alias, sha256, created_by) SELECT $1, $2, $3, $4 "
@@ -196,9 +199,21 @@ int pb_api_token_create(PGconn *conn, const char *alias, const char *by, FILE *o
 		goto out;
 	}
 	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	fprintf(out, "%s\n", tok);
+	errno = 0;
+	if (fprintf(out, "%s\n", tok) < 0 || fflush(out) != 0 || ferror(out)) {
+		e = errno;
+		/* Said here, with what it means: the stream's error is cleared, not said again at exit. */
+		clearerr(out);
+		pb_buf_addf(err, "cannot write standard output: %s: no token stored",
+			    e ? strerror(e) : "a write failed");
+		goto out;
+	}
+	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
+		goto out;
 	rc = 0;
 out:
+	if (rc != 0 && PQtransactionStatus(conn) != PQTRANS_IDLE)
+		PQclear(PQexec(conn, "ROLLBACK"));
 	explicit_bzero(tok, sizeof(tok));
 	PQclear(res);
 	return rc;

@@ -55,8 +55,8 @@ const char *pb_api_token_name_fault(const char *name);
 /*
  * Makes a token for the CLC account alias (NULL: a platform token), stores its SHA-256 with by as its
  * maker, and writes the token and a newline to out: the only time it is shown. Sets *id. Returns 0,
- * PB_ERR_DATA when there is no such account (message in err), PB_ERR_DEPENDENCY when the random bytes or
- * the database fail.
+ * PB_ERR_DATA when there is no such account (message in err), PB_ERR_DEPENDENCY when the random bytes, the
+ * database or the write to out fail (nothing stored: the insert commits only once out is flushed).
  */
 int pb_api_token_create(PGconn *conn, const char *alias, const char *by, FILE *out, long long *id, struct pb_buf *err);
 

@@ -130,6 +130,13 @@ check "token list: every token, no secret" "id,kind,alias,created_by,revoked_at
 check "token list: a last_used_at column, empty for tokens not used yet" \
 	"id,kind,alias,created_at,created_by,revoked_at,revoked_by,last_used_at|0" \
 	"$("$API" token list | head -1)|$("$API" token list | tail -n +2 | cut -d, -f8 | grep -c .)"
+# The token is shown this once: when it cannot be written (a full disk), none is stored, and nothing says it was
+# made (it was stored, then lost, with "it is shown this once" and exit 3).
+ntok=$(pb_sql "SELECT count(*) FROM pb.api_token")
+"$API" token create --account ACME1 --by test >/dev/full 2>"$TMP/err"
+check "token create to a full standard output: exit 3, the reason, no token stored" \
+	"3|pb-api: cannot write standard output: No space left on device: no token stored|$ntok" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.api_token")"
 # ---- the token commands' arguments ------------------------------------------------------------------------------
 # --by names who made or revoked a token in pb.api_token and token list's CSV: printable UTF-8 only, up to 100
 # characters, never cut short. An option of the server is a usage error, not ignored; an ID is a whole number.
