@@ -151,17 +151,17 @@ int pb_text_blank(const char *p, size_t n, unsigned *other)
 }
 
 /*
- * The length of the run at s (n bytes) that is shown as it is: UTF-8 without a control character (C0 but keep,
- * DEL, C1 written in UTF-8) or a format character (pb_text_format_char). The byte after it is a control
+ * The length of the run at s (n bytes) that is shown as it is: UTF-8 without a control character (C0, DEL, C1
+ * written in UTF-8) or a format character (pb_text_format_char). The byte after it is a control
  * character's, a format character's first or one that is not UTF-8.
  */
-static size_t visible_run(const unsigned char *s, size_t n, int keep)
+static size_t visible_run(const unsigned char *s, size_t n)
 {
 	size_t i = 0, k;
 
 	while (i < n) {
 		if (s[i] < 0x80) {
-			if ((s[i] < 0x20 && s[i] != keep) || s[i] == 0x7f)
+			if (s[i] < 0x20 || s[i] == 0x7f)
 				break;
 			i++;
 			continue;
@@ -180,7 +180,7 @@ void pb_text_add_visible(struct pb_buf *b, const char *s, size_t len)
 	unsigned c;
 
 	while (i < len) {
-		n = visible_run((const unsigned char *)s + i, len - i, -1);
+		n = visible_run((const unsigned char *)s + i, len - i);
 		pb_buf_add(b, s + i, n);
 		i += n;
 		if (i < len && (c = pb_text_format_char(s + i, len - i)) != 0) {
@@ -188,24 +188,6 @@ void pb_text_add_visible(struct pb_buf *b, const char *s, size_t len)
 			i += pb_text_format_len(c);
 		} else if (i < len) {
 			pb_buf_addf(b, "\\x%02x", (unsigned char)s[i++]);
-		}
-	}
-}
-
-void pb_text_put_visible(FILE *out, const char *s)
-{
-	size_t len = strlen(s), i = 0, n;
-	unsigned c;
-
-	while (i < len) {
-		n = visible_run((const unsigned char *)s + i, len - i, '\n');
-		fwrite(s + i, 1, n, out);
-		i += n;
-		if (i < len && (c = pb_text_format_char(s + i, len - i)) != 0) {
-			fprintf(out, "\\u%04x", c);
-			i += pb_text_format_len(c);
-		} else if (i < len) {
-			fprintf(out, "\\x%02x", (unsigned char)s[i++]);
 		}
 	}
 }

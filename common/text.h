@@ -55,9 +55,6 @@ struct pb_buf;
  */
 void pb_text_add_visible(struct pb_buf *b, const char *s, size_t len);
 
-/* Writes the string s to out as pb_text_add_visible shows it, but with its line ends as they are. */
-void pb_text_put_visible(FILE *out, const char *s);
-
 /*
  * The character that the n bytes of valid UTF-8 at p start with, when a page shows it as nothing or as a blank
  * that looks like a space, or 0: a control character (C0, DEL, C1; a tab and a line feed too, which the caller

@@ -108,16 +108,27 @@ static int cmp_day(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Prints a line made by fmt: the price list's text in it with its control characters shown as \xHH. */
+/*
+ * Prints a line made by fmt: the price list's text in it with its control characters shown as \xHH, a line feed
+ * too (a unit or region with one would print a period as two lines), but for the one that ends the line.
+ */
 static void __attribute__((format(printf, 2, 3))) put_line(FILE *out, const char *fmt, ...)
 {
-	struct pb_buf b = PB_BUF_INIT;
+	struct pb_buf b = PB_BUF_INIT, shown = PB_BUF_INIT;
+	size_t len;
+	int ends;
 	va_list ap;
 
 	va_start(ap, fmt);
 	pb_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	pb_text_put_visible(out, pb_buf_str(&b));
+	len = b.len;
+	ends = len && b.ptr[len - 1] == '\n';
+	pb_text_add_visible(&shown, b.ptr ? b.ptr : "", len - (size_t)ends);
+	if (ends)
+		pb_buf_addstr(&shown, "\n");
+	fputs(pb_buf_str(&shown), out);
+	pb_buf_release(&shown);
 	pb_buf_release(&b);
 }
 

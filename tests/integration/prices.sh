@@ -1450,6 +1450,24 @@ check "show: a unit in two cases at one price, from two starts: one period" \
 	"$(printf '%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5s\n' 2027-11-01 - "US East" "1 gb" 0 0.4 USD \
 		"$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'show-case'")")" "$(tail -n +3 "$TMP/out")"
 
+# ---- show: a line break in a unit, region or product: shown escaped, one line a period ---------------------------
+# show escaped a price list's control characters but kept its line feeds: a unit "1 GB" LF "0 1 USD 99" printed
+# a period's line as two, the second made up by the list.
+RB=11111111-aaaa-4bbb-8ccc-0000000b0001
+{
+	echo '{"Items": ['
+	item $RB 'Storage\nx' 'east\nus' '1 GB\n2026-01-01  -  0  1  USD  99' 0.4 2027-11-01
+	echo '], "NextPageLink": null, "Count": 1}'
+} >"$TMP/slash/breaks.json"
+"$PBP" load --format azure-retail --no-progress --source show-breaks "$TMP/slash/breaks.json" >/dev/null 2>&1
+run 0 "$PBP" show --vendor azure --meter $RB
+# A column is as wide as its text before its line feed is written \x0a.
+line=$(printf '%-10s  %-10s  %-16s  %-12s  %10s  %14s  %-8s  %5s' 2027-11-01 - $'east\nus' \
+	$'1 GB\n2026-01-01  -  0  1  USD  99' 0 0.4 USD "$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'show-breaks'")")
+check "show: line feeds in a product, region and unit written as \\x0a, one line a period" \
+	"0|azure meter $RB (Storage\\x0ax / Standard / Storage\\x0ax meter): the prices in force, from the newest load that has one each day
+${line//$'\n'/'\x0a'}" "$GOT|$(sed -n '1p;3,$p' "$TMP/out")"
+
 # ---- progress: what the rows count, one of them in the singular --------------------------------------------------
 # The progress line of a load counted its items as "rows", and one as "1 rows": it says "1 item".
 RP=11111111-aaaa-4bbb-8ccc-0000000000fe
