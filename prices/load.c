@@ -585,9 +585,25 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 		"product FROM k WHERE NOT torn AND NOT gapped RETURNING 1) "
 		"SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM k WHERE ways > 1), "
 		"(SELECT count(*) FROM k WHERE ways = 1 AND torn), "
-		"(SELECT format('meter %s, region %L, unit %L, currency %s, tier %s, from %s', meter, region, unit, "
-		"currency, tier_min, effective_start) FROM k WHERE ways > 1 ORDER BY meter, region, unit, currency, "
-		"tier_min, effective_start LIMIT 1), (SELECT count(*) FROM k WHERE ways = 1 AND gapped AND NOT torn), "
+		/* The first key priced two ways, with where the list gives it first, and first at another price. */
+		"(SELECT format('meter %s, region %L, unit %L, currency %s, tier %s, from %s: price %s at %s, price "
+		"%s at %s', k.meter, k.region, k.unit, k.currency, k.tier_min, k.effective_start, a.price || CASE "
+		"WHEN a.e IS DISTINCT FROM b.e THEN coalesce(' to ' || (a.e - 1), ' with no end') ELSE '' END || "
+		"CASE WHEN a.tmax IS DISTINCT FROM b.tmax THEN ', tier to ' || coalesce(a.tmax::text, CASE WHEN "
+		"a.has_max THEN 'Inf' ELSE 'nothing' END) ELSE '' END, a.pos, b.price || CASE WHEN b.e IS DISTINCT "
+		"FROM a.e THEN coalesce(' to ' || (b.e - 1), ' with no end') ELSE '' END || CASE WHEN b.tmax IS "
+		"DISTINCT FROM a.tmax THEN ', tier to ' || coalesce(b.tmax::text, CASE WHEN b.has_max THEN 'Inf' "
+		"ELSE 'nothing' END) ELSE '' END, b.pos) FROM k CROSS JOIN LATERAL (SELECT s.unit_price, "
+		"s.effective_end, s.tier_max, s.has_max, s.pos FROM price_stage s WHERE s.meter = k.meter AND "
+		"s.region = k.region AND s.unit = k.unit AND s.currency = k.currency AND s.tier_min = k.tier_min AND "
+		"s.effective_start = k.effective_start ORDER BY s.seq LIMIT 1) a(price, e, tmax, has_max, pos) CROSS "
+		"JOIN LATERAL (SELECT s.unit_price, s.effective_end, s.tier_max, s.has_max, s.pos FROM price_stage s "
+		"WHERE s.meter = k.meter AND s.region = k.region AND s.unit = k.unit AND s.currency = k.currency AND "
+		"s.tier_min = k.tier_min AND s.effective_start = k.effective_start AND (s.unit_price, "
+		"coalesce(s.effective_end, 'infinity'), coalesce(s.tier_max, -1)) IS DISTINCT FROM (a.price, "
+		"coalesce(a.e, 'infinity'), coalesce(a.tmax, -1)) ORDER BY s.seq LIMIT 1) b(price, e, tmax, has_max, "
+		"pos) WHERE k.ways > 1 ORDER BY k.meter, k.region, k.unit, k.currency, k.tier_min, k.effective_start "
+		"LIMIT 1), (SELECT count(*) FROM k WHERE ways = 1 AND gapped AND NOT torn), "
 		"(SELECT format('%s, region %L, unit %L, from %s, its tier from %s %s, %s, at %s', meter, region, "
 		"unit, "
 		"effective_start, tier_min, CASE WHEN has_max THEN 'to ' || coalesce(tier_max::text, 'Inf') ELSE "
@@ -750,10 +766,10 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 			return PB_ERR_DATA;
 		}
 		pb_buf_addf(err,
-			    "no usable price from %s: all %llu prices read are conflicting duplicates (%llu keys of "
+			    "no usable price from %s: all %llu prices read are conflicting duplicates (%llu key%s of "
 			    "meter, region, unit, currency, tier and start priced two ways, the first: %s",
 			    l->source, (unsigned long long)res->kept, (unsigned long long)res->conflicts,
-			    res->conflict);
+			    res->conflicts == 1 ? "" : "s", res->conflict);
 		if (res->torn)
 			pb_buf_addf(err, ", and %llu other tier%s of their meters from the same day",
 				    (unsigned long long)res->torn, res->torn == 1 ? "" : "s");

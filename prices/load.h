@@ -41,10 +41,10 @@ struct pb_price_load_result {
 	long long id, superseded; /* superseded: the load it replaced, or 0 */
 	long long unchanged;	  /* set instead when the prices equal those of this current load */
 	uint64_t items, kept, skipped, stored, conflicts, pruned;
-	uint64_t torn;	    /* tiers not stored because another tier of their meter and start conflicts */
-	char conflict[512]; /* the first key priced two ways, for a message ("" when none) */
-	uint64_t gapped;    /* prices not stored: the tiers of their meter leave a gap or overlap, or the last ends */
-	char gap[512];	    /* the first such tier, for a message */
+	uint64_t torn;	     /* tiers not stored because another tier of their meter and start conflicts */
+	char conflict[2048]; /* the first key priced two ways, and where, for a message ("" when none) */
+	uint64_t gapped;     /* prices not stored: the tiers of their meter leave a gap or overlap, or the last ends */
+	char gap[512];	     /* the first such tier, for a message */
 	size_t files;
 };
 

@@ -504,7 +504,7 @@ printf '{"Items": [\n%s,\n%s,\n%s,\n%s\n]}\n' "$(price "${N}10" 0.6)" "$(price "
 	"$(price "${N}11" 2)" >"$TMP/dup.json"
 "$PBP" load --format azure-retail --no-progress --source dup "$TMP/dup.json" >"$TMP/out" 2>"$TMP/err"
 check "a load whose every price is a conflicting duplicate: exit 1 naming the source and why, nothing committed" \
-	"1|pb-prices: no usable price from dup: all 4 prices read are conflicting duplicates (2 keys of meter, region, unit, currency, tier and start priced two ways, the first: meter ${N}10, region 'eastus', unit '1 GB', currency USD, tier 0, from 2026-09-01): nothing stored|$good|failed" \
+	"1|pb-prices: no usable price from dup: all 4 prices read are conflicting duplicates (2 keys of meter, region, unit, currency, tier and start priced two ways, the first: meter ${N}10, region 'eastus', unit '1 GB', currency USD, tier 0, from 2026-09-01: price 0.6 at $TMP/dup.json:2:98, price 0.7 at $TMP/dup.json:3:98): nothing stored|$good|failed" \
 	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT id FROM pb.price_load WHERE source = 'dup' AND status = 'committed'")|$(pb_sql "SELECT status FROM pb.price_load WHERE source = 'dup' ORDER BY id DESC LIMIT 1")"
 "$PBP" show --vendor azure --meter "${N}10" >"$TMP/out" 2>"$TMP/err"
 check "... and the previous load stays current: show answers with its price" \

@@ -437,7 +437,8 @@ check "--history lists every load, the failed one with its reason" \
 	"$(awk 'NR > 1 { print $1, $4 }' "$TMP/out" | paste -sd'|')|$(grep -o 'failed after 5 attempts' "$TMP/out")"
 
 # ---- a tier priced two ways: the other tiers of the meter on that day are not stored either --------------------
-# Left alone, tier 0's 0.1 would price all 200 GB (20) as though the meter had one price.
+# Left alone, tier 0's 0.1 would price all 200 GB (20) as though the meter had one price. The warning names the
+# lines of the two prices: it named the meter alone, to be looked for in a list of millions of lines.
 T1=11111111-aaaa-4bbb-8ccc-0000000000a1 # tiers 0: 0.1, 100: 0.08 and 0.07
 T2=11111111-aaaa-4bbb-8ccc-0000000000a2 # one price, 0.5
 S3=8d3a5e4c-0f6a-4b9c-9d4e-3a7f9c1e5b03
@@ -451,7 +452,7 @@ $T2,US East,1 GB,0,0.5,USD,12/01/2026,,Consumption
 CSV
 run 0 "$PBP" load --format azure-pricesheet --no-progress "$TMP/tiers/pricesheet.csv"
 check "a tier priced two ways: neither it nor the meter's other tiers of that day are stored" \
-	"0|price load 10 committed: azure azure-pricesheet from file://$TMP/tiers: 1 file, 4 items, 1 price stored, 0 not list prices skipped|pb-prices: warning: file://$TMP/tiers: 1 price (meter, region, unit, currency, tier and start) appears with different prices in the list (the first: meter $T1, region 'US East', unit '1 GB', currency USD, tier 100, from 2026-12-01): not stored, nor 1 other tier of their meters from the same day, so lines of them are priced by an older load, or not at all|$T2" \
+	"0|price load 10 committed: azure azure-pricesheet from file://$TMP/tiers: 1 file, 4 items, 1 price stored, 0 not list prices skipped|pb-prices: warning: file://$TMP/tiers: 1 price (meter, region, unit, currency, tier and start) appears with different prices in the list (the first: meter $T1, region 'US East', unit '1 GB', currency USD, tier 100, from 2026-12-01: price 0.08 at $TMP/tiers/pricesheet.csv:3:46, price 0.07 at $TMP/tiers/pricesheet.csv:4:46): not stored, nor 1 other tier of their meters from the same day, so lines of them are priced by an older load, or not at all|$T2" \
 	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(meter, ',') FROM pb.price WHERE load_id = 10")"
 cat >"$TMP/tiers/cost.csv" <<CSV
 SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation
