@@ -8,6 +8,9 @@
 /* The bytes of a base, its NUL included, that every reader of units gives pb_unit_parse: one longer is unread. */
 #define PB_UNIT_BASE_MAX 128
 
+/* The most tiers of one price pb-ingest applies: a line of a price in more gets none (pb-prices says so at load). */
+#define PB_PRICE_MAX_TIERS 32
+
 /*
  * A unit of measure as a count of a base unit: "100 Hours" is 100 of "hour", "1 GB/Month" 1 of "gb/month",
  * "10K" (or "10k") 10000 of "", "Hrs" 1 of "hrs". The base is lowercased, its runs of blanks made one, and the plural

@@ -25,7 +25,7 @@
 
 #include "banned.h"
 
-#define MAX_TIERS 32
+#define MAX_TIERS PB_PRICE_MAX_TIERS
 #define OPEN_END INT32_MAX
 #define NFIELDS 11
 #define NO_BASE UINT32_MAX

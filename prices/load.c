@@ -628,6 +628,44 @@ static int store_prices(struct pb_price_load *l, const char *id, struct pb_price
 }
 
 /*
+ * The meters (per region, unit, currency and start) the load stores in more tiers than pb-ingest applies, which
+ * prices none of their lines: counted into res->many_tiers, the first named with where the list first gives it.
+ * Only rows of a tier above 0 are grouped: most prices have one tier, and are not sorted for this.
+ */
+static int count_many_tiers(struct pb_price_load *l, const char *id, struct pb_price_load_result *res,
+			    struct pb_buf *err)
+{
+	char max[16];
+	const char *p[3] = {id, max, l->vendor};
+	PGresult *r;
+
+	snprintf(max, sizeof(max), "%d", PB_PRICE_MAX_TIERS);
+	r = pb_db_query(
+		l->conn,
+		"WITH t AS (SELECT meter, region, unit, currency, effective_start FROM pb.price WHERE load_id = "
+		"$1::bigint AND tier_min <> 0 GROUP BY meter, region, unit, currency, effective_start HAVING count(*) "
+		">= $2::integer), "
+		/* Each meter's tiers by the index on (vendor, meter, start): by the load's, each would read the whole
+		   load. */
+		"m AS (SELECT t.*, (SELECT count(*) FROM pb.price z WHERE z.vendor = $3 AND z.load_id = $1::bigint "
+		"AND z.meter = t.meter AND z.region = t.region AND z.unit = t.unit AND z.currency = t.currency AND "
+		"z.effective_start = t.effective_start) AS tiers FROM t) "
+		"SELECT (SELECT count(*) FROM m WHERE tiers > $2::integer), (SELECT format('meter %s, region %L, unit "
+		"%L, currency %s, from %s: %s tiers, the first at %s', m.meter, m.region, m.unit, m.currency, "
+		"m.effective_start, m.tiers, (SELECT s.pos FROM price_stage s WHERE s.meter = m.meter AND s.region = "
+		"m.region AND s.unit = m.unit AND s.currency = m.currency AND s.effective_start = m.effective_start "
+		"ORDER BY s.seq LIMIT 1)) FROM m WHERE tiers > $2::integer ORDER BY m.meter, m.region, m.unit, "
+		"m.currency, m.effective_start LIMIT 1)",
+		3, p, err);
+	if (!r)
+		return db_error(err);
+	res->many_tiers = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	visible(PQgetvalue(r, 0, 1), res->many, sizeof(res->many));
+	PQclear(r);
+	return 0;
+}
+
+/*
  * The older loads' prices this one makes unreachable: a row of the same meter, region, unit and currency whose
  * days all lie within one row of this load is never the newest load's price on any day. The region is one region
  * however either writes it ("US East", "us-east", or "eastus" where a list paired it with "US East"), as pb-ingest
@@ -776,6 +814,8 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 		pb_buf_addstr(err, "): nothing stored");
 		return PB_ERR_DATA;
 	}
+	if (rc == 0)
+		rc = count_many_tiers(l, id, res, err);
 	if (rc == 0)
 		rc = prune(l, id, &res->pruned, err);
 	if (rc == 0)

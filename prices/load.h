@@ -45,6 +45,9 @@ struct pb_price_load_result {
 	char conflict[2048]; /* the first key priced two ways, and where, for a message ("" when none) */
 	uint64_t gapped;     /* prices not stored: the tiers of their meter leave a gap or overlap, or the last ends */
 	char gap[512];	     /* the first such tier, for a message */
+	uint64_t many_tiers; /* meters (per region, unit, currency and start) stored in more tiers than pb-ingest
+				applies */
+	char many[1024];     /* the first of them, for a message */
 	size_t files;
 };
 

@@ -17,6 +17,7 @@
 #include "options.h"
 #include "reader.h"
 #include "retail.h"
+#include "unit.h"
 #include "url.h"
 
 #include "banned.h"
@@ -393,6 +394,12 @@ static void print_result(const struct pb_prices_options *o, const char *source, 
 			source, (unsigned long long)res->conflicts, res->conflicts == 1 ? "" : "s",
 			res->conflicts == 1 ? "s" : "", res->conflict, torn);
 	}
+	if (res->many_tiers)
+		pb_warning(
+			"%s: %llu meter%s priced in more than %d tiers from one day (the first: %s): pb-ingest gives "
+			"none of their lines a price",
+			source, (unsigned long long)res->many_tiers, res->many_tiers == 1 ? "" : "s",
+			PB_PRICE_MAX_TIERS, res->many);
 	if (res->gapped)
 		pb_warning("%s: %llu price%s in tiers that leave a gap or overlap, or whose last one ends (the first: "
 			   "%s): not stored, so lines of them are priced by an older load, or not at all",

@@ -1484,4 +1484,26 @@ check "progress: a load of one item says \"1 item\"" \
 	"0|prices: 0.0 MB, 1 item, R MB/s" \
 	"$GOT|$(tr '\r' '\n' <"$TMP/err" | sed 's/\x1b\[K$//; s/, [0-9]*\.[0-9] MB\/s$/, R MB\/s/' | grep -v '^$' | tail -1)"
 
+# ---- a meter in more tiers than pb-ingest applies: said when it is loaded, and why its lines get no price ----------
+# pb-ingest prices no line of a price of more than 32 tiers; the load stored such a meter without a word, and the
+# lines were found without a list price at the next ingest.
+T33=11111111-aaaa-4bbb-8ccc-0000000b0002
+S33=8d3a5e4c-0f6a-4b9c-9d4e-3a7f9c1e5b33
+mkdir -p "$TMP/tiers33"
+{
+	echo 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate'
+	for k in $(seq 32 -1 0); do echo "$T33,US East,1 GB,$k,0.$((100 - k)),USD,03/01/2028"; done
+} >"$TMP/tiers33/sheet.csv"
+run 0 "$PBP" load --format azure-pricesheet --no-progress --source tiers33 "$TMP/tiers33/sheet.csv"
+check "a meter in 33 tiers: stored, with a warning naming it, its first line and what pb-ingest makes of it" \
+	"0|pb-prices: warning: tiers33: 1 meter priced in more than 32 tiers from one day (the first: meter $T33, region 'US East', unit '1 GB', currency USD, from 2028-03-01: 33 tiers, the first at $TMP/tiers33/sheet.csv:2:46): pb-ingest gives none of their lines a price" \
+	"$GOT|$(cat "$TMP/err")"
+printf '%s\n' 'SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation' \
+	"$S33,03/05/2028,Usage,Reservation,Azure,USD,0.5,0,3,Storage,$T33,1 GB,US East,eastus" >"$TMP/tiers33/cost.csv"
+run 0 "$PBI" --format azure-cost --no-progress "$TMP/tiers33/cost.csv"
+check "... and pb-ingest gives its line no price, saying why" \
+	"0|pb-ingest: $TMP/tiers33/cost.csv: warning: 1 line has no list price; its list cost is left empty
+pb-ingest: warning: 1 usage line without a list price in the export got none from the price lists: its price has more than 32 tiers" \
+	"$GOT|$(cat "$TMP/err")"
+
 pb_tests_done
