@@ -328,6 +328,20 @@ static int read_retail(const struct pb_prices_options *o, struct pb_price_reader
 	return rc;
 }
 
+/* Appends before, the files read (the one, or "the N files, FIRST to LAST"; a URL without its signature), after. */
+static void add_files(struct pb_buf *b, const struct pb_prices_options *o, const char *before, const char *after)
+{
+	char *first = pb_url_redact(o->files[0]), *last = pb_url_redact(o->files[o->nfiles - 1]);
+
+	if (o->nfiles == 1)
+		pb_buf_addf(b, "%s%s%s", before, first ? first : "?", after);
+	else
+		pb_buf_addf(b, "%sthe %zu files, %s to %s%s", before, o->nfiles, first ? first : "?", last ? last : "?",
+			    after);
+	free(first);
+	free(last);
+}
+
 /* The files named, or the URLs the source gives; each read whole. */
 static int read_all(const struct pb_prices_options *o, struct pb_price_reader *r, struct pb_buf *err)
 {
@@ -485,15 +499,18 @@ int pb_prices_load(const struct pb_prices_options *o)
 		pb_buf_reset(&err);
 		pb_buf_addf(&err, "no list price read from %s: nothing stored ", source);
 		/* Items of other terms alone, or none at all: files name no service or region to check. */
-		if (r.items)
-			pb_buf_addf(&err,
-				    "(%llu item%s read, none a list price: reservations, savings plans and other terms "
-				    "are skipped)",
-				    (unsigned long long)r.items, r.items == 1 ? "" : "s");
-		else if (o->nfiles)
-			pb_buf_addstr(&err, "(the files hold no item)");
-		else
+		if (r.items) {
+			pb_buf_addf(&err, "(%llu item%s read", (unsigned long long)r.items, r.items == 1 ? "" : "s");
+			if (o->nfiles)
+				add_files(&err, o, " in ", "");
+			pb_buf_addstr(&err,
+				      ", none a list price: reservations, savings plans and other terms are skipped)");
+		} else if (o->nfiles) {
+			add_files(&err, o, o->nfiles == 1 ? "(" : "(none of ",
+				  o->nfiles == 1 ? " holds no item)" : ", holds an item)");
+		} else {
 			pb_buf_addstr(&err, "(are the services and regions right?)");
+		}
 		rc = PB_ERR_DATA;
 	}
 	if (rc == 0)

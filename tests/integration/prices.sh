@@ -1031,7 +1031,17 @@ printf '{"Items": [%s], "NextPageLink": null, "Count": 1}\n' \
 	"$(item "${C1%1}2" "Virtual Machines" eastus "1 Hour" 876 2026-12-01 0.0 Reservation)" >"$TMP/cur2/reserved.json"
 run 1 "$PBP" load --format azure-retail --no-progress --source reserved "$TMP/cur2/reserved.json"
 check "saved pages whose items are all reservations: exit 1, saying none is a list price" \
-	"1|pb-prices: no list price read from reserved: nothing stored (1 item read, none a list price: reservations, savings plans and other terms are skipped)" \
+	"1|pb-prices: no list price read from reserved: nothing stored (1 item read in $TMP/cur2/reserved.json, none a list price: reservations, savings plans and other terms are skipped)" \
+	"$GOT|$(cat "$TMP/err")"
+# Files that hold no item were not named: only the source, which --source may have named otherwise.
+echo 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate' >"$TMP/cur2/empty.csv"
+cp "$TMP/cur2/empty.csv" "$TMP/cur2/empty2.csv"
+run 1 "$PBP" load --format azure-pricesheet --no-progress --source nightly "$TMP/cur2/empty.csv"
+check "a price sheet of its header alone: exit 1, naming the file" \
+	"1|pb-prices: no list price read from nightly: nothing stored ($TMP/cur2/empty.csv holds no item)" "$GOT|$(cat "$TMP/err")"
+run 1 "$PBP" load --format azure-pricesheet --no-progress --source nightly "$TMP/cur2/empty.csv" "$TMP/cur2/empty2.csv"
+check "... two of them: exit 1, naming the first and the last" \
+	"1|pb-prices: no list price read from nightly: nothing stored (none of the 2 files, $TMP/cur2/empty.csv to $TMP/cur2/empty2.csv, holds an item)" \
 	"$GOT|$(cat "$TMP/err")"
 
 # A server sending 20 bytes a second: pb-prices had --stall-timeout but neither --min-rate nor --download-timeout,
