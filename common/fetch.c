@@ -79,6 +79,7 @@ struct pb_fetch {
 	int tls_noted;			/* ssl was looked for */
 	int got_body;			/* the attempt's answer gave a byte of its body */
 	int headers_done;		/* the answer's header section has ended: what follows is its trailer */
+	int probed;			/* opts.head 2: the answer's headers were read, its body dropped */
 	char location[1024];		/* of a redirect answer */
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
@@ -380,6 +381,11 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 		if (f->errbody.len < ERRBODY_MAX)
 			pb_buf_add(&f->errbody, data, n < ERRBODY_MAX ? n : ERRBODY_MAX);
 		return n;
+	}
+	/* A GET standing for a HEAD: its headers said what was asked; no byte of the body is taken, nor waited for. */
+	if (f->opts.head == 2) {
+		f->probed = 1;
+		return 0; /* libcurl ends the transfer */
 	}
 	note_tls(f);
 	if (f->skip) {
@@ -840,7 +846,7 @@ static void set_options(struct pb_fetch *f)
 	 */
 	curl_easy_setopt(f->curl, CURLOPT_ERRORBUFFER, f->curl_err);
 	pb_tls_setopt(f->curl);
-	if (f->opts.head)
+	if (f->opts.head == 1)
 		curl_easy_setopt(f->curl, CURLOPT_NOBODY, 1L);
 	if (f->opts.s3 && f->opts.s3->ca_bundle && !pb_tls_ca_given())
 		curl_easy_setopt(f->curl, CURLOPT_CAINFO, f->opts.s3->ca_bundle);
@@ -908,6 +914,9 @@ static void add_headers(struct pb_fetch *f, struct request *rq)
 		snprintf(rq->range, sizeof(rq->range), "Range: bytes=%llu-", (unsigned long long)f->delivered);
 		rq->hdr = curl_slist_append(rq->hdr, rq->range);
 		bind = f->etag; /* the listed one, when there is one: the first answer had to give it */
+	} else if (f->opts.head == 2) {
+		snprintf(rq->range, sizeof(rq->range), "Range: bytes=0-0");
+		rq->hdr = curl_slist_append(rq->hdr, rq->range);
 	}
 	if (bind) {
 		snprintf(rq->ifmatch, sizeof(rq->ifmatch), "If-Match: %s", bind);
@@ -940,6 +949,9 @@ static int judge_status(struct pb_fetch *f, struct pb_buf *why)
 		pb_buf_addstr(why, ": a signed request is not redirected");
 		return -1;
 	}
+	/* A HEAD the server does not implement: asked again, it says the same. */
+	if (f->status == 501 && f->opts.head == 1)
+		return -1;
 	return f->status >= 500 || f->status == 429 || f->status == 408 ? 1 : -1;
 }
 
@@ -1044,8 +1056,11 @@ static int judge(struct pb_fetch *f, CURLcode rc, struct pb_buf *why)
 		pb_buf_addstr(why, ")");
 		return -1;
 	}
-	/* A HEAD answer describes the object: its length is not that of a body. */
-	if (rc == CURLE_OK && f->body_ok && f->opts.head)
+	/*
+	 * A HEAD answer describes the object: its length is not that of a body. So does the GET of its first byte that
+	 * stands for one, ended once its headers were read (or whole: an empty object's).
+	 */
+	if (f->body_ok && f->opts.head && (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && f->probed)))
 		return 0;
 	if (f->wrong_start ||
 	    (rc == CURLE_OK && f->body_ok && f->status == 206 && f->range_start != (int64_t)f->attempt_from)) {
@@ -1170,6 +1185,7 @@ static int attempt(struct pb_fetch *f, struct pb_buf *why)
 	f->ssl = NULL;
 	f->tls_noted = 0;
 	f->got_body = 0;
+	f->probed = 0;
 	if (f->delivered == 0) {
 		/* Nothing received yet: this attempt's response is the first, whatever an earlier one said. */
 		f->etag[0] = '\0';
@@ -1399,6 +1415,11 @@ fail:
 const char *pb_fetch_etag(const struct pb_fetch *f)
 {
 	return f->etag;
+}
+
+long pb_fetch_status(const struct pb_fetch *f)
+{
+	return f->status;
 }
 
 const char *pb_fetch_last_modified(const struct pb_fetch *f)

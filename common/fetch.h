@@ -87,7 +87,8 @@ struct pb_fetch_opts {
 	/*
 	 * 1: a HEAD request, no body: pb_fetch_read gives 0 (the end) once a 2xx answer's headers are read, and
 	 * pb_fetch_etag and pb_fetch_last_modified give what it says of the object now. Failures are those of a
-	 * download.
+	 * download (a 501 is not retried). 2: the same from a GET of the first byte (Range: bytes=0-0), for a server
+	 * that refuses HEAD: the transfer ends once a 200 or 206 answer's headers are read, no byte of its body taken.
 	 */
 	int head;
 };
@@ -131,6 +132,9 @@ const char *pb_fetch_etag(const struct pb_fetch *f);
 
 /* After the end: the Last-Modified of the first answer with a body, as the server wrote it ("" if none). */
 const char *pb_fetch_last_modified(const struct pb_fetch *f);
+
+/* After the end: the status of the last answer (0 when none came). */
+long pb_fetch_status(const struct pb_fetch *f);
 
 /* Asks the transfer to stop without waiting: a blocked pb_fetch_read then returns -1. */
 void pb_fetch_cancel(struct pb_fetch *f);

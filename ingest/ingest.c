@@ -652,7 +652,8 @@ static uint64_t plain_bytes(const char *const *files, size_t n)
 }
 
 /*
- * What the server says of the object at url now (HEAD): its ETag and Last-Modified into etag and lm ("" for none).
+ * What the server says of the object at url now (HEAD, else a GET of its first byte when HEAD is refused): its ETag
+ * and Last-Modified into etag and lm ("" for none).
  * Returns 0, or -1 with a message naming the URL in err.
  */
 static int head_object(const char *url, const struct pb_fetch_opts *fo, char *etag, size_t etag_n, char *lm,
@@ -668,6 +669,18 @@ static int head_object(const char *url, const struct pb_fetch_opts *fo, char *et
 	if (pb_fetch_open(url, &o, &f, err) < 0)
 		return -1;
 	n = pb_fetch_read(f, &c, 1, err);
+	/*
+	 * A server that refuses HEAD (405, 501: some https servers and CDNs) is asked for the first byte instead: the
+	 * answer's headers give the same ETag and Last-Modified.
+	 */
+	if (n < 0 && o.head == 1 && (pb_fetch_status(f) == 405 || pb_fetch_status(f) == 501)) {
+		pb_fetch_free(f);
+		pb_buf_reset(err);
+		o.head = 2;
+		if (pb_fetch_open(url, &o, &f, err) < 0)
+			return -1;
+		n = pb_fetch_read(f, &c, 1, err);
+	}
 	if (n == 0) {
 		snprintf(etag, etag_n, "%s", pb_fetch_etag(f));
 		snprintf(lm, lm_n, "%s", pb_fetch_last_modified(f));

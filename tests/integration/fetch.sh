@@ -828,4 +828,48 @@ check "a delivery left as it is while it is read: committed whole" \
 	"0||${before}committed exec-b ;" "$GOT|$(grep -v '^pb-ingest: warning: aws partner account ' "$TMP/err")|$(ip_sql)"
 check "... its two parts and every line" "2 files, 4000 lines" "$(grep -o '[0-9]* files, [0-9]* lines' "$TMP/out")"
 
+# The same check from an https:// server that refuses HEAD (405, as some servers and CDNs do): each part is asked for
+# its first byte instead (Range: bytes=0-0), its ETag read from that answer's headers, and a part rewritten after it
+# was read is still refused.
+HP=cur/hp/20261001-20261101
+mkdir -p "$TMP/hp/cur/$HP"
+"$TMP/gen_cur" 2000 41 >"$TMP/hp.csv"
+head -n 1 "$TMP/hp.csv" >"$TMP/hp-hdr.csv"
+tail -n +2 "$TMP/hp.csv" >"$TMP/hp-rows.csv"
+split -n l/2 -d "$TMP/hp-rows.csv" "$TMP/hp-rows-"
+cat "$TMP/hp-hdr.csv" "$TMP/hp-rows-00" | gzip -c >"$TMP/hp/cur/$HP/hp-00001.csv.gz"
+cat "$TMP/hp-hdr.csv" "$TMP/hp-rows-01" | gzip -c >"$TMP/hp/cur/$HP/hp-00002.csv.gz"
+sed '1s/,[0-9.]*,/,2.5,/' "$TMP/hp-rows-00" | cat "$TMP/hp-hdr.csv" - | gzip -c >"$TMP/hp1-new.csv.gz"
+cp "$TMP/hp/cur/$HP/hp-00001.csv.gz" "$TMP/hp1.csv.gz"
+printf '{"assemblyId":"hp-1","reportName":"hp","bucket":"cur","billingPeriod":{"start":"20261001T000000.000Z","end":"20261101T000000.000Z"},"reportKeys":["%s/hp-00001.csv.gz","%s/hp-00002.csv.gz"],"columns":[]}' \
+	"$HP" "$HP" >"$TMP/hp/cur/$HP/hp-Manifest.json"
+pb_fault_stop >/dev/null 2>&1
+pb_fault_start "$TMP/hp" "*:405:method=HEAD" "${TLS[@]}" --etag 34 >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hp
+hp_sql() { pb_sql "SELECT status, coalesce(error, '') FROM pb.import WHERE source = '$HPS' ORDER BY id" ' ' | tr '\n' ';'; }
+hp_run() { # WHILE...: imports the report, running WHILE... once its first part is read
+	rm -f "$TMP/hp-resume"
+	PB_TEST_PAUSE=read PB_TEST_PAUSE_SECONDS=60 PB_TEST_RESUME_FILE=$TMP/hp-resume CURL_CA_BUNDLE="$TMP/tls.crt" \
+		"$PBI" --format aws-cur --no-progress --source "$HPS" --month 2026-10 >"$TMP/out" 2>"$TMP/err" &
+	BGPID=$!
+	pb_until 60 grep -q "test pause at read" "$TMP/err" || notok "the import pauses at read" "$(cat "$TMP/err")"
+	"$@"
+	touch "$TMP/hp-resume"
+	wait "$BGPID"
+	GOT=$?
+	BGPID=
+	sed -i -e '/test pause at read/d' -e '/^pb-ingest: warning: aws partner account /d' "$TMP/err"
+}
+hp_run cp "$TMP/hp1-new.csv.gz" "$TMP/hp/cur/$HP/hp-00001.csv.gz"
+msg="$FAULT_ENDPOINT/cur/$HP/hp-00001.csv.gz: a new delivery landed while the report was read: the part was read with ETag $(etag "$TMP/hp1.csv.gz"), it has ETag $(etag "$TMP/hp1-new.csv.gz") now"
+check "HEAD refused (405): a part rewritten in place after it was read, seen by a GET of its first byte: exit 3, nothing committed" \
+	"3|pb-ingest: $msg|failed $msg;" "$GOT|$(cat "$TMP/err")|$(hp_sql)"
+cp "$TMP/hp1.csv.gz" "$TMP/hp/cur/$HP/hp-00001.csv.gz"
+before=$(hp_sql)
+hp_run true
+check "HEAD refused (405): a delivery left as it is while it is read is committed, each part looked at with a GET of its first byte" \
+	"0||${before}committed ;|3 3" \
+	"$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=HEAD .*status=405') $(pb_fault_count 'method=GET .*status=206')"
+pb_fault_stop
+
 pb_tests_done

@@ -93,6 +93,9 @@ Fault rules
              options:     dup  keep the answer's ETag and send "ETag: V" after it (two lines)
            | pass         pass through (to exempt requests from a later rule)
 
+  Any rule may end with the option method=M (GET, HEAD...): it then picks requests of that method only, counted
+  as the others are (*:405:method=HEAD refuses every HEAD, a server that serves GET alone).
+
   Examples:  --fault 1:500 --fault 2:429:retry-after=1 --fault 3:reset --fault 4:stall=30
              --fault 5:truncate=1000 --fault 6:403:code=InvalidAccessKeyId
              --fault-per-path '1@*.csv.gz:503'    first GET of each .csv.gz fails once
@@ -188,8 +191,14 @@ class Rule:
 
         name, _, arg = action.partition("=")
         self.options = {}
+        self.method = None
         for o in opts:
             k, _, v = o.partition("=")
+            if k == "method":  # any action's: the rule picks requests of that method only
+                if not re.fullmatch(r"[A-Z]+", v):
+                    raise ScriptError(f"rule {text!r}: method wants a method in capitals")
+                self.method = v
+                continue
             self.options[k] = v
         self.status = None
         self.seconds = None
@@ -282,7 +291,9 @@ class Rule:
             if k not in names:
                 raise ScriptError(f"rule {self.text!r}: unknown option {k!r}")
 
-    def matches(self, path, n_glob, n_path):
+    def matches(self, method, path, n_glob, n_path):
+        if self.method is not None and method != self.method:
+            return False
         if self.glob is not None and not fnmatch.fnmatchcase(path, self.glob):
             return False
         n = n_path if self.per_path else n_glob
@@ -315,7 +326,7 @@ class State:
         self.begun = open(log_path + ".begun", "a", buffering=1) if log_path else None
         self.started = time.monotonic()
 
-    def pick(self, path):
+    def pick(self, method, path):
         """Numbers a request and finds its rule; returns (n, path_n, rule or None)."""
         with self.lock:
             self.n += 1
@@ -329,7 +340,7 @@ class State:
                 if g is None or fnmatch.fnmatchcase(path, g):
                     self.by_glob[g] = counts[g] = self.by_glob.get(g, 0) + 1
             for r in self.rules:
-                if (r.glob is None or r.glob in counts) and r.matches(path, counts.get(r.glob, 0), path_n):
+                if (r.glob is None or r.glob in counts) and r.matches(method, path, counts.get(r.glob, 0), path_n):
                     return n, path_n, r
             return n, path_n, None
 
@@ -399,7 +410,7 @@ class Handler(BaseHTTPRequestHandler):
         self._expect_flag = False
         path, _, query = self.path.partition("?")
         self._path, self._query = path, query
-        n, path_n, rule = st.pick(path)
+        n, path_n, rule = st.pick(self.command, path)
         self._n, self._path_n = n, path_n
         label = rule.label if rule else "pass"
         try:
