@@ -83,9 +83,9 @@ struct pb_fetch {
 	char location[1024];		/* of a redirect answer */
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
-	long retry_after;      /* seconds the answer asks to wait (Retry-After), 0 when it asks none */
-	time_t retry_at, date; /* a Retry-After given as an HTTP date, and the answer's Date, or -1 */
-	int64_t began_ms;      /* when the download began (pb_now_ms), for opts.deadline_seconds */
+	long retry_after;	  /* seconds the answer asks to wait (Retry-After), 0 when it asks none */
+	struct pb_retry_after ra; /* what retry_after is read from */
+	int64_t began_ms;	  /* when the download began (pb_now_ms), for opts.deadline_seconds */
 	struct pb_buf errbody;
 	int attempts;
 
@@ -619,7 +619,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->content_length = -1;
 		f->range_start = -1;
 		f->retry_after = 0;
-		f->retry_at = f->date = -1;
+		pb_retry_after_reset(&f->ra);
 		f->location[0] = '\0';
 		f->etag_seen = 0;
 		f->headers_done = 0;
@@ -643,11 +643,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	 * Retry-After as an HTTP date (RFC 9110 10.2.3): the wait is counted from the answer's Date, so that a server
 	 * whose clock is not ours asks for what it means; a date past is no wait.
 	 */
-	if (!line[0] && f->retry_at >= 0) {
-		time_t from = f->date >= 0 ? f->date : time(NULL);
-
-		f->retry_after = f->retry_at > from ? (long)(f->retry_at - from) : 0;
-	}
+	if (!line[0] && pb_retry_after_s(&f->ra) > 0)
+		f->retry_after = pb_retry_after_s(&f->ra);
 	/*
 	 * An answer without an ETag to a request bound to the version listed: whether the server compared If-Match or
 	 * ignored it (and gives the version it has now) cannot be told. None of its bytes is taken.
@@ -698,12 +695,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 			return 0; /* libcurl ends the transfer */
 	} else if (strcasecmp(line, "Transfer-Encoding") == 0 && strcasestr(v, "chunked"))
 		f->chunked = 1;
-	else if (strcasecmp(line, "Retry-After") == 0 && *v >= '0' && *v <= '9')
-		f->retry_after = strtol(v, NULL, 10);
-	else if (strcasecmp(line, "Retry-After") == 0)
-		f->retry_at = curl_getdate(v, NULL);
-	else if (strcasecmp(line, "Date") == 0)
-		f->date = curl_getdate(v, NULL);
+	else if (strcasecmp(line, "Retry-After") == 0 || strcasecmp(line, "Date") == 0)
+		pb_retry_after_header(&f->ra, line, v);
 	else if (strcasecmp(line, "Location") == 0)
 		snprintf(f->location, sizeof(f->location), "%s", v);
 	if (f->status == 200 && strcasecmp(line, "Content-Length") == 0)

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Retry-After in seconds, or -1 for anything else (an HTTP date included: we wait our own delay then). */
+void pb_retry_after_reset(struct pb_retry_after *ra)
+{
+	ra->seconds = -1;
+	ra->at = ra->date = -1;
+}
+
+/* delay-seconds (1*DIGIT, RFC 9110 10.2.3), blanks after it taken; -1 for anything else. */
 static long delay_seconds(const char *v)
 {
 	char *end;
@@ -62,6 +69,30 @@ static long delay_seconds(const char *v)
 	while (*end == ' ' || *end == '\t')
 		end++;
 	return errno || *end ? -1 : n;
+}
+
+void pb_retry_after_header(struct pb_retry_after *ra, const char *name, const char *value)
+{
+	if (strcasecmp(name, "Retry-After") == 0) {
+		ra->seconds = delay_seconds(value);
+		ra->at = ra->seconds < 0 ? (long long)curl_getdate(value, NULL) : -1;
+	} else if (strcasecmp(name, "Date") == 0) {
+		ra->date = (long long)curl_getdate(value, NULL);
+	}
+}
+
+long pb_retry_after_s(const struct pb_retry_after *ra)
+{
+	long long from;
+
+	if (ra->seconds >= 0)
+		return ra->seconds;
+	if (ra->at < 0)
+		return -1;
+	from = ra->date >= 0 ? ra->date : (long long)time(NULL);
+	if (ra->at <= from)
+		return 0;
+	return ra->at - from > LONG_MAX ? LONG_MAX : (long)(ra->at - from);
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
@@ -83,6 +114,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		rs->status = sp ? strtol(sp + 1, NULL, 10) : 0; /* CURLINFO_RESPONSE_CODE's, once the answer is whole */
 		rs->location[0] = '\0';
 		rs->retry_after = -1;
+		pb_retry_after_reset(&rs->ra);
+		return n;
+	}
+	/* The end of the headers: a Retry-After date is counted from the Date, whichever came first. */
+	if (!line[0]) {
+		rs->retry_after = pb_retry_after_s(&rs->ra);
 		return n;
 	}
 	v = strchr(line, ':');
@@ -91,10 +128,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	*v++ = '\0';
 	while (*v == ' ' || *v == '\t')
 		v++;
+	for (k = strlen(v); k && (v[k - 1] == ' ' || v[k - 1] == '\t'); k--)
+		v[k - 1] = '\0';
 	if (strcasecmp(line, "Location") == 0)
 		snprintf(rs->location, sizeof(rs->location), "%s", v);
-	else if (strcasecmp(line, "Retry-After") == 0)
-		rs->retry_after = delay_seconds(v);
+	else
+		pb_retry_after_header(&rs->ra, line, v);
 	return n;
 }
 
@@ -182,6 +221,7 @@ int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, in
 	memset(rs, 0, sizeof(*rs));
 	pb_buf_init(&rs->body, BODY_MAX + 1);
 	rs->retry_after = -1;
+	pb_retry_after_reset(&rs->ra);
 	if (timed_out)
 		*timed_out = 0;
 	c = curl_easy_init();

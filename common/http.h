@@ -17,13 +17,30 @@ struct pb_http_request {
 	const char *user_agent; /* or NULL to send none */
 };
 
+/*
+ * Retry-After (RFC 9110 10.2.3) as an answer's header lines give it: delay-seconds, or an HTTP-date counted from the
+ * answer's Date (so that a server whose clock is not ours asks for the wait it means; our clock when it sent no
+ * Date). Reset it at each status line, give it every header line with pb_retry_after_header, and read the wait with
+ * pb_retry_after_s once the headers are read.
+ */
+struct pb_retry_after {
+	long seconds;	    /* delay-seconds, or -1 */
+	long long at, date; /* the HTTP-date of a Retry-After, and the answer's Date (seconds since 1970), or -1 */
+};
+void pb_retry_after_reset(struct pb_retry_after *ra);
+/* Takes a header line's name and value (its blanks trimmed): Retry-After and Date, other names left. */
+void pb_retry_after_header(struct pb_retry_after *ra, const char *name, const char *value);
+/* The seconds to wait: 0 for a date past, -1 when the answer asked for none (or said it in no form HTTP has). */
+long pb_retry_after_s(const struct pb_retry_after *ra);
+
 struct pb_http_response {
 	long status;
 	struct pb_buf body; /* the whole answer: at most 1 MiB, else pb_http_do fails */
 	char location[2048];
-	long retry_after; /* seconds, or -1 when the answer had none (or an HTTP date) */
-	int too_big;	  /* set while receiving: the answer went past 1 MiB */
-	int final;	  /* when no answer came: 1 when sending again cannot help (pb_http_failure_transient) */
+	long retry_after; /* seconds (an HTTP-date counted from the answer's Date), or -1 when the answer had none */
+	struct pb_retry_after ra; /* what retry_after is read from */
+	int too_big;		  /* set while receiving: the answer went past 1 MiB */
+	int final; /* when no answer came: 1 when sending again cannot help (pb_http_failure_transient) */
 };
 
 /* What pb_http_exchange sends again, and how patiently. */

@@ -89,6 +89,9 @@ Control (test-only, no authentication), JSON in and out:
                 "fail": false,             true ({"code":"5000","message":"No data available"}) or {code,message}
                 "throttle_first_post": 0,  the next N export POSTs get 429 (counted from when this is set)
                 "throttle_retry_after": 1, their Retry-After
+                "throttle_date_offset": null, an integer: their Date is that many seconds off the server's clock
+                                           (negative: behind), their Retry-After the HTTP-date throttle_retry_after
+                                           seconds after that Date
                 "sas_expired": false,      issue the SAS with se an hour in the past
                 "sas_ttl_seconds": 3600,
                 "files": [],               paths of the blobs to serve (.json.gz, served as they are)
@@ -177,6 +180,7 @@ def default_config():
             "fail": False,
             "throttle_first_post": 0,
             "throttle_retry_after": 1,
+            "throttle_date_offset": None,
             "sas_expired": False,
             "manifest_inline": True,
             "sas_ttl_seconds": 3600,
@@ -378,6 +382,10 @@ class State:
             return want_int(v, name)
         if k in ("retry_after", "throttle_retry_after"):
             return want_int(v, name)
+        if k == "throttle_date_offset":
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+                raise ConfigError(f"{name}: want null or an integer")
+            return v
         if k == "sas_ttl_seconds":
             return want_int(v, name, 1)
         if k == "blob_count":
@@ -528,6 +536,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return getattr(self, "_server_name", None) or "pcserver"
+
+    def date_time_string(self, timestamp=None):
+        # The Date of an answer: the server's clock, or that clock off by _date_offset seconds (one answer's).
+        if timestamp is None:
+            timestamp = time.time() + getattr(self, "_date_offset", 0)
+            self._date_offset = 0
+        return super().date_time_string(timestamp)
 
     def do_GET(self):
         self._handle()
@@ -814,6 +829,12 @@ class Handler(BaseHTTPRequestHandler):
             if throttle:
                 st.throttled += 1
                 st.stats["throttled_posts"] += 1
+        if throttle and cfg["throttle_date_offset"] is not None:
+            date = int(time.time()) + cfg["throttle_date_offset"]
+            self._date_offset = cfg["throttle_date_offset"]  # the Date send_response writes
+            ra = self.date_time_string(date + cfg["throttle_retry_after"])
+            return self._graph_error(429, "TooManyRequests", "Please retry again later.", [("Retry-After", ra)],
+                                     {"code": "429", "message": "Please retry after", "status": "429"})
         if throttle:
             ra = str(cfg["throttle_retry_after"])
             return self._graph_error(429, "TooManyRequests", "Please retry again later.", [("Retry-After", ra)],
