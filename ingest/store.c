@@ -1360,6 +1360,26 @@ int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, 
 		pb_buf_addstr(rewritten, "): the run is read again");
 		free(shown);
 		*id = 0;
+	} else if (im->part_etags) {
+		/*
+		 * A blob listed without an ETag: nothing tells whether it was rewritten in place (a Last-Modified to
+		 * the second, or a size, can stay the same), so the run is read again rather than taken as stored.
+		 */
+		for (k = 0; k < im->nparts && im->part_etags[k]; k++)
+			;
+		if (k < im->nparts) {
+			char *shown = pb_url_redact(im->parts[k]);
+
+			pb_url_add_text(rewritten, shown ? shown : "?");
+			pb_buf_addstr(rewritten, ": listed without an ETag: whether run ");
+			pb_url_add_text(rewritten, im->assembly_id);
+			pb_buf_addf(rewritten,
+				    " was rewritten in place since import %lld read it cannot be told: the run is read "
+				    "again",
+				    *id);
+			free(shown);
+			*id = 0;
+		}
 	}
 	PQclear(res);
 	return 0;

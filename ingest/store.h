@@ -73,7 +73,9 @@ const char *pb_store_unbilled_currency(const char *source);
  * The committed import of im's key that holds assembly im->assembly_id: its id in *id, or 0 when there
  * is none. With im->part_etags, an import of the assembly that read other blobs (another count, or one of another
  * ETag than the listing gives now: the run was rewritten in place) is none either, and rewritten says how, as a note
- * naming the blob ("URL: rewritten in place since import N read run R (ETag A, now B): the run is read again").
+ * naming the blob ("URL: rewritten in place since import N read run R (ETag A, now B): the run is read again"); so
+ * is one of a listing that gives a blob no ETag ("URL: listed without an ETag: whether run R was rewritten in place
+ * since import N read it cannot be told: the run is read again").
  * Returns 0, or PB_STORE_ERR_DB.
  */
 int pb_store_committed_assembly(PGconn *conn, const struct pb_store_import *im, long long *id, struct pb_buf *rewritten,

@@ -725,6 +725,19 @@ run 0 shared_key ingest --source "$SRC-relisted" --month 2026-10
 check "a committed run whose manifest is rewritten in place to list one blob of two: read again, that blob alone" \
 	"0|pb-ingest: $SRC-relisted: run $RUNR was rewritten in place since import ${idw:-?} read it (2 blobs, now 1): the run is read again|1.25|superseded" \
 	"$GOT|$(cat "$TMP/err")|$(sql "SELECT trim_scale(billed_total) FROM pb.import WHERE id = $(committed_id "$SRC-relisted")")|$(sql "SELECT status FROM pb.import WHERE id = ${idw:-0}")"
+# The same run listed without ETags (a server in front of the account leaves them out): nothing tells whether it was
+# rewritten in place since it was stored, so it is read again, with a note, at each run; never "nothing to do".
+RELISTED=$PREFIX-noetag/$OCT/$RUNR SUBR=2d3e4f50-6172-4839-8a4b-5c6d7e8f9012
+relisted noetag 2.75
+upload noetag || notok "upload noetag"
+pb_fault_start "$AZURITE_BLOB_ENDPOINT" "*:noetags" >/dev/null || exit 1
+run 0 shared_key ingest --source "$FAULT_ENDPOINT/costexports/$PREFIX-noetag" --month 2026-10
+idn=$(committed_id "$FAULT_ENDPOINT/costexports/$PREFIX-noetag")
+run 0 shared_key ingest --source "$FAULT_ENDPOINT/costexports/$PREFIX-noetag" --month 2026-10
+check "a committed run listed without ETags: read again, saying why, its import superseding the one before" \
+	"0|pb-ingest: $FAULT_ENDPOINT/costexports/$RELISTED/part_0_0001.csv: listed without an ETag: whether run $RUNR was rewritten in place since import ${idn:-?} read it cannot be told: the run is read again|4|superseded" \
+	"$GOT|$(cat "$TMP/err")|$(sql "SELECT trim_scale(billed_total) FROM pb.import WHERE id = $(committed_id "$FAULT_ENDPOINT/costexports/$PREFIX-noetag")")|$(sql "SELECT status FROM pb.import WHERE id = ${idn:-0}")"
+pb_fault_stop
 
 # pb-run retries the step that exited 3 on a blob rewritten since the listing: the retry lists the folder again and
 # stores the new version, once.

@@ -86,6 +86,8 @@ Fault rules
                           its Last-Modified)
              options:     range  honour Range (a 206 of NAME's bytes); nocr  a 206 without its Content-Range;
                           chunked  send the body chunked, no Content-Length
+           | noetags      pass through, the answer's body read whole and sent without its <Etag> elements (an Azure
+                          listing that gives no blob's ETag), its Content-Length counting what is sent
            | noifmatch    pass through without the request's If-Match (a server that ignores it); the request
                           must not be signed over it (a SAS is not, Shared Key is)
            | etag=V       pass through with "ETag: V" instead of the answer's ETag (an empty V: none), on a 200 or
@@ -211,7 +213,7 @@ class Rule:
                 raise ScriptError(f"rule {text!r}: retry-after wants a value")
             if "retry-after-date" in self.options and not re.fullmatch(r"-?\d+", self.options["retry-after-date"]):
                 raise ScriptError(f"rule {text!r}: retry-after-date wants a whole number of seconds")
-        elif name in ("reset", "close", "pass", "noifmatch") and not arg:
+        elif name in ("reset", "close", "pass", "noifmatch", "noetags") and not arg:
             self.kind = name
             self._allow_options()
         elif name in ("stall", "delay"):
@@ -397,6 +399,7 @@ class Handler(BaseHTTPRequestHandler):
         self._etag = None
         self._etag_dup = False
         self._no_if_match = False
+        self._no_etags = False
         self._slow = None
         self._header = None
         self._header_nul = False
@@ -439,6 +442,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._forward()
             elif rule.kind == "noifmatch":
                 self._no_if_match = True
+                self._forward()
+            elif rule.kind == "noetags":
+                self._no_etags = True
                 self._forward()
             elif rule.kind == "etag":
                 self._etag = rule.etag
@@ -711,6 +717,18 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _relay(self, resp, limit, hold, rst):
+        if self._no_etags and self.command != "HEAD":
+            # The whole answer, its <Etag> elements left out (a listing that gives no blob's ETag), its length told.
+            body = re.sub(rb"<Etag>[^<]*</Etag>", b"", resp.read())
+            headers = [(k, v) for k, v in resp.getheaders()
+                       if k.lower() not in HOP_BY_HOP and k.lower() not in ("transfer-encoding", "content-length")]
+            headers.append(("Content-Length", str(len(body))))
+            if self.close_connection:
+                headers.append(("Connection", "close"))
+            self._send_head(resp.status, resp.reason, headers)
+            self._send_piece(body)
+            self.wfile.flush()
+            return
         headers = []
         upstream_chunked = False
         has_length = False
