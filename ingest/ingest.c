@@ -701,11 +701,51 @@ static void add_visible(struct pb_buf *b, const char *text)
 	pb_text_add_visible(b, text, strlen(text));
 }
 
+/* Appends what a stat says of a file: "N bytes, modified at S.NNNNNNNNN, inode I". */
+static void add_file_stat(struct pb_buf *b, const struct stat *st)
+{
+	pb_buf_addf(b, "%lld bytes, modified at %lld.%09ld, inode %llu", (long long)st->st_size,
+		    (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec, (unsigned long long)st->st_ino);
+}
+
+/*
+ * Whether the local part at path (a path or a file:// URL) is still the file it was read from, as its size, time of
+ * modification and inode tell (a file written in place, or replaced by another). Returns 0, or -1 with a message
+ * naming it in err.
+ */
+static int same_local_file(const char *path, const struct stat *opened, struct pb_buf *err)
+{
+	char *decoded = strncmp(path, "file://", 7) == 0 ? pb_url_file_path(path, err) : NULL;
+	struct stat now;
+	int gone;
+
+	if (strncmp(path, "file://", 7) == 0 && !decoded)
+		return -1;
+	gone = stat(decoded ? decoded : path, &now) != 0;
+	free(decoded);
+	if (!gone && now.st_dev == opened->st_dev && now.st_ino == opened->st_ino && now.st_size == opened->st_size &&
+	    now.st_mtim.tv_sec == opened->st_mtim.tv_sec && now.st_mtim.tv_nsec == opened->st_mtim.tv_nsec)
+		return 0;
+	pb_buf_reset(err);
+	pb_url_message(err, path);
+	pb_buf_addstr(err, LANDED "the part was read from a file of ");
+	add_file_stat(err, opened);
+	if (gone) {
+		pb_buf_addstr(err, ", it is gone now");
+	} else {
+		pb_buf_addstr(err, ", it is one of ");
+		add_file_stat(err, &now);
+		pb_buf_addstr(err, " now");
+	}
+	return -1;
+}
+
 /*
  * An AWS report written in place (CUR 2.0, a legacy report without assembly folders) is bound to no one delivery:
  * AWS may write the next one while its parts are read. After the last part, each part read must still have the ETag
- * (else the Last-Modified) it was read with, and the manifest must still name the same assembly and parts: then what
- * was read is one delivery. Returns 0, or -1 with a message naming the URL in err.
+ * (else the Last-Modified) it was read with (a local part: the size, time of modification and inode it was opened
+ * with), and the manifest must still name the same assembly and parts: then what was read is one delivery. Returns 0,
+ * or -1 with a message naming the URL in err.
  */
 static int check_delivery(struct run *run, struct pb_buf *err)
 {
@@ -719,6 +759,11 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 		const struct pb_store_file *f = &r->files[k];
 		const char *what = "ETag", *was = f->etag, *now = etag;
 
+		if (f->local) {
+			if (same_local_file(run->files[k], &f->opened, err) < 0)
+				return -1;
+			continue;
+		}
 		if (!pb_fetch_is_url(run->files[k]) || (!f->etag[0] && !f->last_modified[0]))
 			continue;
 		if (head_object(run->files[k], &run->opt.fetch, etag, sizeof(etag), lm, sizeof(lm), err) < 0) {

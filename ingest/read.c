@@ -689,6 +689,9 @@ static int record_file(struct pb_read *r, const char *path, const char *name, st
 	}
 	snprintf(f->etag, sizeof(f->etag), "%s", pb_input_etag(in));
 	snprintf(f->last_modified, sizeof(f->last_modified), "%s", pb_input_last_modified(in));
+	f->local = r->opened_local;
+	if (f->local)
+		f->opened = r->opened;
 	f->uri = audit_uri(path);
 	if (!f->uri) {
 		pb_read_report(r, name, 0, 0, "out of memory");
@@ -775,7 +778,8 @@ static int open_input(struct pb_read *r, const char *path, int flags, struct pb_
 	r->fetch = r->opt->fetch;
 	r->fetch.if_match = r->if_match;
 	rc = pb_input_open_ex(path, flags, &r->fetch, in, &err);
-
+	/* A local file as it was opened: a report's parts are compared with it once the last is read. */
+	r->opened_local = rc >= 0 && pb_input_fstat(*in, &r->opened) == 0 && S_ISREG(r->opened.st_mode);
 	if (rc < 0) {
 		r->remote_failed |= rc == PB_INPUT_ERR_REMOTE;
 		pb_read_report(r, path, 0, 0, pb_buf_str(&err));

@@ -3,6 +3,7 @@
 #define PB_INGEST_READ_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "listprice.h"
@@ -48,6 +49,8 @@ struct pb_read {
 	const struct pb_part_decl *decl;
 	const char *if_match;	    /* the ETag a listing gave the file read next, its download bound to it, or NULL */
 	struct pb_fetch_opts fetch; /* the download options of the file being opened: the run's, with if_match */
+	int opened_local;	    /* the file opened last is a local regular file: opened is its fstat then */
+	struct stat opened;
 	const char *const *columns; /* the header, or NULL */
 	size_t ncolumns;
 	uint64_t stored_bytes; /* of the files read, as stored (compressed when they are) */

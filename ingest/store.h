@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "fetch.h"
@@ -17,6 +18,9 @@ struct pb_store_file {
 	char sha256[65];
 	char etag[PB_FETCH_ETAG_MAX + 1]; /* "" when the file had none (a local file) */
 	char last_modified[64];		  /* likewise, as the server wrote it: not stored, compared */
+	/* A local regular file: 1, and what fstat said of it when it was opened (not stored, compared). */
+	int local;
+	struct stat opened;
 	uint64_t lines;
 	pb_money list_total, billed_total;
 };

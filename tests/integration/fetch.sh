@@ -872,4 +872,57 @@ check "HEAD refused (405): a delivery left as it is while it is read is committe
 	"$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=HEAD .*status=405') $(pb_fault_count 'method=GET .*status=206')"
 pb_fault_stop
 
+# The same check for a report in a local folder (file://): each part read must still be the file it was opened as (its
+# size, time of modification and inode), as a downloaded part must still have its ETag.
+LP=cur/lp/20261001-20261101
+mkdir -p "$TMP/lp/cur/$LP"
+"$TMP/gen_cur" 2000 43 >"$TMP/lp.csv"
+head -n 1 "$TMP/lp.csv" >"$TMP/lp-hdr.csv"
+tail -n +2 "$TMP/lp.csv" >"$TMP/lp-rows.csv"
+split -n l/2 -d "$TMP/lp-rows.csv" "$TMP/lp-rows-"
+cat "$TMP/lp-hdr.csv" "$TMP/lp-rows-00" | gzip -c >"$TMP/lp1.csv.gz"
+cat "$TMP/lp-hdr.csv" "$TMP/lp-rows-01" | gzip -c >"$TMP/lp/cur/$LP/lp-00002.csv.gz"
+sed '1s/,[0-9.]*,/,2.5,/' "$TMP/lp-rows-00" | cat "$TMP/lp-hdr.csv" - | gzip -c >"$TMP/lp1-new.csv.gz"
+cp "$TMP/lp1.csv.gz" "$TMP/lp/cur/$LP/lp-00001.csv.gz"
+printf '{"assemblyId":"lp-1","reportName":"lp","bucket":"cur","billingPeriod":{"start":"20261001T000000.000Z","end":"20261101T000000.000Z"},"reportKeys":["%s/lp-00001.csv.gz","%s/lp-00002.csv.gz"],"columns":[]}' \
+	"$LP" "$LP" >"$TMP/lp/cur/$LP/lp-Manifest.json"
+LPS=file://$TMP/lp/cur/cur/lp
+LP1=$TMP/lp/cur/$LP/lp-00001.csv.gz
+lp_sql() { pb_sql "SELECT status, coalesce(error, '') FROM pb.import WHERE source = '$LPS' ORDER BY id" ' ' | tr '\n' ';'; }
+lp_stat() { stat -c '%s bytes, modified at %.9Y, inode %i' "$1"; }
+lp_run() { # WHILE...: imports the report, running WHILE... once its first part is read
+	rm -f "$TMP/lp-resume"
+	PB_TEST_PAUSE=read PB_TEST_PAUSE_SECONDS=60 PB_TEST_RESUME_FILE=$TMP/lp-resume \
+		"$PBI" --format aws-cur --no-progress --source "$LPS" --month 2026-10 >"$TMP/out" 2>"$TMP/err" &
+	BGPID=$!
+	pb_until 60 grep -q "test pause at read" "$TMP/err" || notok "the import pauses at read" "$(cat "$TMP/err")"
+	"$@"
+	touch "$TMP/lp-resume"
+	wait "$BGPID"
+	GOT=$?
+	BGPID=
+	sed -i -e '/test pause at read/d' -e '/^pb-ingest: warning: aws partner account /d' "$TMP/err"
+}
+lp_rewrite() { # the first part written again in place (the same inode), its cost changed
+	was=$(lp_stat "$LP1")
+	cat "$TMP/lp1-new.csv.gz" >"$LP1"
+}
+lp_run lp_rewrite
+msg="file://$LP1: a new delivery landed while the report was read: the part was read from a file of $was, it is one of $(lp_stat "$LP1") now"
+check "a local part rewritten in place after it was read: exit 3 naming both sizes and times, nothing committed" \
+	"3|pb-ingest: $msg|failed $msg;" "$GOT|$(cat "$TMP/err")|$(lp_sql)"
+lp_replace() { # the first part replaced by a copy of the bytes read (another inode), its time kept
+	was=$(lp_stat "$LP1")
+	cp -p "$LP1" "$LP1.tmp" && mv "$LP1.tmp" "$LP1"
+}
+cp -p "$TMP/lp1.csv.gz" "$LP1"
+before=$(lp_sql)
+lp_run lp_replace
+msg="file://$LP1: a new delivery landed while the report was read: the part was read from a file of $was, it is one of $(lp_stat "$LP1") now"
+check "a local part replaced by another file after it was read: exit 3, nothing committed" \
+	"3|pb-ingest: $msg|${before}failed $msg;" "$GOT|$(cat "$TMP/err")|$(lp_sql)"
+before=$(lp_sql)
+lp_run true
+check "a local delivery left as it is while it is read: committed" "0||${before}committed ;" "$GOT|$(cat "$TMP/err")|$(lp_sql)"
+
 pb_tests_done
