@@ -214,6 +214,28 @@ static const char *find_segment(const char *key, const char *pattern, int prefix
 }
 
 /*
+ * Whether two parts' addresses name the same object: the same but for runs of '/' (a//b and a/b, one file on a disk
+ * or to most servers; the store would refuse its bytes twice, and a summary must not add them twice either).
+ */
+static int same_part(const char *a, const char *b)
+{
+	for (;;) {
+		if (*a == '/' && *b == '/') {
+			while (a[1] == '/')
+				a++;
+			while (b[1] == '/')
+				b++;
+		}
+		if (*a != *b)
+			return 0;
+		if (!*a)
+			return 1;
+		a++;
+		b++;
+	}
+}
+
+/*
  * Checks that the parts a manifest lists are each listed once, and lie in its billing period's folder
  * (legacy REPORT/yyyymmdd-yyyymmdd/, CUR 2.0 data/BILLING_PERIOD=yyyy-mm/) and, for a legacy report, in its
  * assembly's (REPORT/PERIOD/ASSEMBLYID/) when the key has a folder there. Returns 0, or -1 with err set.
@@ -237,7 +259,7 @@ static int check_parts(const struct pb_manifest *m, json_t *keys, const char *ur
 	for (i = 0; i < m->nparts; i++) {
 		const char *key = json_string_value(json_array_get(keys, i)), *seg, *asm_end;
 
-		for (j = 0; j < i && strcmp(m->parts[j], m->parts[i]) != 0; j++)
+		for (j = 0; j < i && !same_part(m->parts[j], m->parts[i]); j++)
 			;
 		pb_url_message(err, url);
 		pb_buf_addf(err, "%s %zu (", what, i + 1);

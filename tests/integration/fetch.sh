@@ -469,6 +469,9 @@ refused_manifest() {
 refused_manifest twice "a manifest listing a part twice: exit 1 naming it, nothing printed" \
 	"file://$DISKM: report key 3 ($K/daily-00001.csv.gz) is report key 1 again: its lines would count twice" \
 	"$K/daily-00001.csv.gz" "$K/daily-00002.csv.gz" "$K/daily-00001.csv.gz"
+refused_manifest slashes "a manifest listing a part twice, once with '//' in its key: exit 1 naming it, nothing printed" \
+	"file://$DISKM: report key 3 ($K//daily-00001.csv.gz) is report key 1 again: its lines would count twice" \
+	"$K/daily-00001.csv.gz" "$K/daily-00002.csv.gz" "$K//daily-00001.csv.gz"
 refused_manifest otherasm "a manifest listing a part of another assembly: exit 1 naming it and both assemblies" \
 	"file://$DISKM: report key 2 (cur/daily/20261001-20261101/22222222-bbbb/daily-00001.csv.gz) is in the folder of assembly 22222222-bbbb, not of the manifest's 11111111-aaaa" \
 	"$K/daily-00002.csv.gz" "cur/daily/20261001-20261101/22222222-bbbb/daily-00001.csv.gz"
