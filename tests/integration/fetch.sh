@@ -836,7 +836,7 @@ check "... its two parts and every line" "2 files, 4000 lines" "$(grep -o '[0-9]
 # was read is still refused.
 HP=cur/hp/20261001-20261101
 mkdir -p "$TMP/hp/cur/$HP"
-"$TMP/gen_cur" 2000 41 >"$TMP/hp.csv"
+"$TMP/gen_cur" 200 41 >"$TMP/hp.csv"
 head -n 1 "$TMP/hp.csv" >"$TMP/hp-hdr.csv"
 tail -n +2 "$TMP/hp.csv" >"$TMP/hp-rows.csv"
 split -n l/2 -d "$TMP/hp-rows.csv" "$TMP/hp-rows-"
@@ -879,7 +879,7 @@ pb_fault_stop
 # size, time of modification and inode), as a downloaded part must still have its ETag.
 LP=cur/lp/20261001-20261101
 mkdir -p "$TMP/lp/cur/$LP"
-"$TMP/gen_cur" 2000 43 >"$TMP/lp.csv"
+"$TMP/gen_cur" 200 43 >"$TMP/lp.csv"
 head -n 1 "$TMP/lp.csv" >"$TMP/lp-hdr.csv"
 tail -n +2 "$TMP/lp.csv" >"$TMP/lp-rows.csv"
 split -n l/2 -d "$TMP/lp-rows.csv" "$TMP/lp-rows-"
