@@ -59,9 +59,42 @@ void pb_account_release(struct pb_account *a)
 	}
 }
 
+/* Whether code point c is one pb_text_invisible_char finds that is a space, which shows as one. */
+static int is_space(unsigned c)
+{
+	return c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x202f || c == 0x205f || c == 0x2800 ||
+	       c == 0x3000;
+}
+
+unsigned pb_account_invisible(const char *s, size_t len, size_t *at)
+{
+	size_t i = 0, k;
+	unsigned c;
+
+	while (i < len) {
+		k = 1;
+		c = pb_text_invisible_char(s + i, len - i, &k);
+		if (c > 0x9f && !is_space(c) && !pb_text_format_char(s + i, len - i)) {
+			*at = i;
+			return c;
+		}
+		i += k ? k : 1;
+	}
+	return 0;
+}
+
 void pb_account_quote(struct pb_buf *b, const char *s, size_t len)
 {
-	pb_text_add_visible(b, s, len);
+	size_t i = 0, at;
+	unsigned c;
+
+	/* What pb_text_add_visible shows, with each character that shows nothing as \uHHHH too. */
+	while (i < len && (c = pb_account_invisible(s + i, len - i, &at)) != 0) {
+		pb_text_add_visible(b, s + i, at);
+		pb_buf_addf(b, c > 0xffff ? "\\U%08x" : "\\u%04x", c);
+		i += at + (c < 0x800 ? 2 : c < 0x10000 ? 3 : 4);
+	}
+	pb_text_add_visible(b, s + i, len - i);
 }
 
 void pb_account_add_shown(struct pb_buf *b, const char *s, size_t len, int csv)
@@ -253,7 +286,9 @@ static int has_control(const char *v)
 
 /*
  * Refuses v when it holds a format character (a bidirectional override, a line separator: pb_text_format_char),
- * which would change how an invoice line or a terminal shows what follows it. Returns 0 or PB_ERR_DATA.
+ * which would change how an invoice line or a terminal shows what follows it, or a character that shows nothing
+ * (pb_account_invisible: a zero width space, a soft hyphen), which would make two names look the same. Returns 0
+ * or PB_ERR_DATA.
  */
 static int no_format(const char *v, const char *what, const struct given *in, struct pb_buf *err)
 {
@@ -267,6 +302,11 @@ static int no_format(const char *v, const char *what, const struct given *in, st
 			snprintf(why, sizeof(why), "format character U+%04X is not allowed", c);
 			return set_bad(err, what, in, why);
 		}
+	}
+	c = pb_account_invisible(v, n, &i);
+	if (c) {
+		snprintf(why, sizeof(why), "invisible character U+%04X is not allowed", c);
+		return set_bad(err, what, in, why);
 	}
 	return 0;
 }

@@ -69,6 +69,16 @@ int pb_account_set(struct pb_account *a, enum pb_account_field f, const char *va
  */
 void pb_account_quote(struct pb_buf *b, const char *s, size_t len);
 
+/*
+ * The first character of the len bytes of UTF-8 at s that shows nothing though it is not a space, or 0: a
+ * default ignorable code point of Unicode other than a format character (pb_text_format_char's, refused on their
+ * own): the soft hyphen U+00AD, the zero width space, non-joiner and joiner U+200B to U+200D, the word joiner and
+ * invisible operators U+2060 to U+2064, the variation selectors, the Hangul fillers, tags... Two names that
+ * differ by one look the same. Its offset goes into *at. Control characters and the spaces (U+00A0, U+3000...)
+ * are left to the other checks.
+ */
+unsigned pb_account_invisible(const char *s, size_t len, size_t *at);
+
 /* Appends v as a message names a value: in single quotes, quoted as pb_account_quote does, or "(none)" for NULL. */
 void pb_account_add_value(struct pb_buf *b, const char *v);
 

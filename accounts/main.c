@@ -464,12 +464,14 @@ static int check_text(const struct pb_cli *cli, const char *name, const char *va
 	const unsigned char *s = (const unsigned char *)value;
 	const char *why;
 	size_t bad, i;
+	unsigned c;
 
 	if (pb_text_check(value, strlen(value), &bad, &why) < 0)
 		return pb_cli_usage(cli, "%s in --%s at byte %zu", why, name, bad + 1);
 	/*
 	 * Each is shown on terminals ('show', the proposals) and on invoices: no control character (a tab, an
-	 * escape, C1), and no format character (an override that reverses what follows it, a line separator). A
+	 * escape, C1), no format character (an override that reverses what follows it, a line separator) and no
+	 * character that shows nothing (a zero width space, a soft hyphen: two names would look the same). A
 	 * partner account id is checked as data (exit 1, its control characters shown escaped).
 	 */
 	if (strcmp(name, "partner-account") == 0)
@@ -481,6 +483,9 @@ static int check_text(const struct pb_cli *cli, const char *name, const char *va
 			return pb_cli_usage(cli, "format character U+%04X in --%s at byte %zu",
 					    pb_text_format_char(value + i, strlen(value + i)), name, i + 1);
 	}
+	c = pb_account_invisible(value, strlen(value), &i);
+	if (c)
+		return pb_cli_usage(cli, "invisible character U+%04X in --%s at byte %zu", c, name, i + 1);
 	return 0;
 }
 

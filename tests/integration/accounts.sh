@@ -560,6 +560,21 @@ import_fails "a name holding a right-to-left override (U+202E)" \
 printf 'alias,name,billing_country\nOK1,Acme\357\273\277,US\n' >"$TMP/bad.csv"
 import_fails "a name holding U+FEFF after its first byte" \
 	"pb-accounts: $TMP/bad.csv:2:5: bad name 'Acme\\ufeff': format character U+FEFF is not allowed"
+# A zero width space (U+200B), a joiner (U+200C, U+200D), a word joiner (U+2060) or a soft hyphen (U+00AD) in a
+# name was stored as it was: two accounts whose names look the same, an invoice naming one with a hidden mark.
+# Refused as the format characters are, shown as \uHHHH.
+printf 'alias,name,billing_country\nOK1,Fine,US\nOK2,Acme\342\200\213Corp,US\n' >"$TMP/bad.csv"
+import_fails "a name holding a zero width space (U+200B)" \
+	"pb-accounts: $TMP/bad.csv:3:5: bad name 'Acme\\u200bCorp': invisible character U+200B is not allowed"
+printf 'alias,name,billing_country,first_name\nOK1,Fine,US,Jo\302\255hn\n' >"$TMP/bad.csv"
+import_fails "a first name holding a soft hyphen (U+00AD)" \
+	"pb-accounts: $TMP/bad.csv:2:13: bad first_name 'Jo\\u00adhn': invisible character U+00AD is not allowed"
+t "--name holding a word joiner (U+2060): a usage error" 2 "" "pb-accounts: add: invisible character U+2060 in --name at byte 5
+Try 'pb-accounts add --help'." "$PBA" add FMT1 --name "$(printf 'Acme\342\201\240Corp')" --country US
+t "--last-name holding a zero width joiner (U+200D): a usage error" 2 "" "pb-accounts: update: invisible character U+200D in --last-name at byte 2
+Try 'pb-accounts update --help'." "$PBA" update US1 --last-name "$(printf 'D\342\200\215oe')"
+t "--by holding a zero width non-joiner (U+200C): a usage error" 2 "" "pb-accounts: accept-terms: invisible character U+200C in --by at byte 4
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region US --version 1 --by "$(printf 'eve\342\200\214')"
 # An email with an escape sequence (or DEL, or C1) was imported as it was, though --email refuses it: the
 # email is checked for control characters as every other text field is.
 printf 'alias,name,billing_country,email\nOK1,Fine,US,a\033[2J@example.com\n' >"$TMP/bad.csv"

@@ -116,9 +116,12 @@ t "and so does update" 1 "" "pb-accounts: bad name ' ': spaces alone" "$PBA" upd
 printf 'alias,name,billing_country\nOK1,Fine,US\nBL1,\302\240\302\240,US\n' >"$TMP/bad.csv"
 import_fails "a name of no-break spaces alone: exit 1 at its field" \
 	"pb-accounts: $TMP/bad.csv:3:5: bad name '$(printf '\302\240\302\240')': spaces alone (U+00A0 is blank too)"
-t "add refuses a --name of a zero-width space alone" 1 "" \
-	"pb-accounts: bad name '$(printf '\342\200\213')': spaces alone (U+200B is blank too)" \
-	"$PBA" add BL1 --name "$(printf '\342\200\213')" --country US
+t "add refuses a --name of an ideographic space alone" 1 "" \
+	"pb-accounts: bad name '$(printf '\343\200\200')': spaces alone (U+3000 is blank too)" \
+	"$PBA" add BL1 --name "$(printf '\343\200\200')" --country US
+t "and a --name of a zero-width space alone, a usage error as any zero-width space" 2 "" \
+	"pb-accounts: add: invisible character U+200B in --name at byte 1
+Try 'pb-accounts add --help'." "$PBA" add BL1 --name "$(printf '\342\200\213')" --country US
 t "--by of ideographic spaces alone: a usage error" 2 "" "pb-accounts: accept-terms: --by takes a name, not '$(printf '\343\200\200')'
 Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor centurylink --version 1 --by "$(printf '\343\200\200')"
 
