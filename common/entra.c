@@ -4,9 +4,13 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "text.h"
 #include "url.h"
 
 #include "banned.h"
+
+/* The longest code given as a string that a message shows; a longer one is named by its length. */
+#define MAX_CODE 100
 
 void pb_entra_describe(const struct pb_http_response *rs, struct pb_buf *out)
 {
@@ -24,9 +28,17 @@ void pb_entra_describe(const struct pb_http_response *rs, struct pb_buf *out)
 		name = json_string_value(e);
 		msg = json_string_value(json_object_get(root, "error_description"));
 	} else {
-		/* Partner Center: {"code": 2000, "description": ...}. */
-		if (json_is_integer(code))
+		/* Partner Center: {"code": 2000, "description": ...}, or some answers' {"code": "2000", ...}. */
+		if (json_is_integer(code)) {
 			pb_buf_addf(out, " (code %lld)", (long long)json_integer_value(code));
+		} else if (json_is_string(code) && json_string_length(code)) {
+			pb_buf_addstr(out, " (code ");
+			if (json_string_length(code) > MAX_CODE)
+				pb_buf_addf(out, "of %zu bytes", json_string_length(code));
+			else
+				pb_text_add_visible(out, json_string_value(code), json_string_length(code));
+			pb_buf_addch(out, ')');
+		}
 		msg = json_string_value(json_object_get(root, "description"));
 	}
 	if (name)

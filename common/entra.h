@@ -28,7 +28,8 @@ int pb_entra_token(const struct pb_entra_credentials *cred, const char *scope, l
 /*
  * Appends the status and the error an answer's JSON body carries, in one line: "HTTP 401 invalid_client:
  * AADSTS7000215: ..." (Entra ID), "HTTP 400 BadRequest: ..." (Graph) or "HTTP 400 (code 2000): ..." (Partner
- * Center); only the first line of a multi-line message; just "HTTP N" when the body says nothing.
+ * Center, its code a number or a string, control characters of which are shown as \xHH); only the first line of a
+ * multi-line message; just "HTTP N" when the body says nothing.
  */
 void pb_entra_describe(const struct pb_http_response *rs, struct pb_buf *out);
 

@@ -897,6 +897,15 @@ st=$?
 check "the next run sends a new request" "0|failed,succeeded|2" \
 	"$st|$(pb_sql "SELECT string_agg(status, ',' ORDER BY id) FROM pb.customer_creation_request WHERE alias = 'AZ4'")|$(
 		pb_sql "SELECT count(DISTINCT request_id) FROM pb.customer_creation_request WHERE alias = 'AZ4'")"
+# Partner Center's code given as a string ("code": "InvalidTenantDomain", as some of its answers have it) was
+# left out of the message, which said only the status and the description.
+add_azure AZ4S
+pb_pc_config '{"customers":{"fail_next_create_status":400,"fail_create_code":"Invalid\u001bDomain"}}'
+"$PBA" create-azure-customer AZ4S >"$TMP/out" 2>"$TMP/err"
+check "a refusal whose code is a string names it, its control characters shown escaped" \
+	"1||pb-accounts: POST $PC_URL/v1/customers: HTTP 400 (code Invalid\\x1bDomain): The request failed.|failed" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZ4S'")"
+pb_pc_config '{"customers":{"fail_create_code":null}}'
 
 # Partner Center keeps an MS-RequestId for a while only: sent again later, the request finds the domain its first
 # sending made the customer for, and gets 409 (domain in use). It was marked failed, and every later run made a new

@@ -109,6 +109,8 @@ Control (test-only, no authentication), JSON in and out:
                    "create_hold_file": null,     the next create creates, then answers once this file exists
                                                  (60 s at most): a test holds it for as long as it needs
                    "fail_next_create_status": 0, the next create gets this status and creates nothing
+                   "fail_create_code": null,     the code of that answer instead of the number (a string, as
+                                                 some of Partner Center's answers have it)
                    "create_answer_body": null,   the next create creates, then answers 201 with this text as
                                                  its body instead of the customer (an answer damaged on its way)
                    "uppercase_ids": false,       new customers' ids in capitals (GUIDs are not case-sensitive)
@@ -194,6 +196,7 @@ def default_config():
             "partner_tenant_id": "3f0c6a57-2d4e-4b1a-9c8d-7e6f5a4b3c2d",
         },
         "customers": {"create_delay_seconds": 0, "create_hold_file": None, "fail_next_create_status": 0,
+                      "fail_create_code": None,
                       "create_answer_body": None, "uppercase_ids": False, "forget_requests": False},
     }
 
@@ -335,6 +338,10 @@ class State:
                         v = want_int(v, "customers." + k)
                         if v and not 400 <= v <= 599:
                             raise ConfigError("customers.fail_next_create_status: want 0 or 400-599")
+                        new["customers"][k] = v
+                    elif k == "fail_create_code":
+                        if v is not None and not isinstance(v, str):
+                            raise ConfigError("customers.fail_create_code: want a string or null")
                         new["customers"][k] = v
                     elif k == "create_answer_body":
                         if v is not None and not isinstance(v, str):
@@ -1158,11 +1165,14 @@ class Handler(BaseHTTPRequestHandler):
         rid = self.headers.get("MS-RequestId")
         with st.lock:
             fail, st.fail_next = st.fail_next, 0
+            code = st.config["customers"]["fail_create_code"]
         if fail:
             desc = {429: "Too many requests. Please retry after some time."}.get(
                 fail, "The service encountered an error. Please retry." if fail >= 500 else "The request failed.")
             extra = [("Retry-After", "1")] if fail in (429, 503) else []
-            return self._pc_error(fail, 0 if fail >= 500 else 2000, desc, extra)
+            if code is None:
+                code = 0 if fail >= 500 else 2000
+            return self._pc_error(fail, code, desc, extra)
         try:
             body = json.loads(self._body.decode("utf-8"))
             if not isinstance(body, dict):
