@@ -464,20 +464,29 @@ static int column_text(struct import *im, enum link_column c, struct pb_buf *b, 
 	return 0;
 }
 
-/* A date of column c into *day: 0, 1 when the field is empty, or PB_ERR_DATA with the message. */
+/*
+ * A date of column c into *day, in a month every program takes (at most PB_DATE_LAST_MONTH): 0, 1 when the field
+ * is empty, or PB_ERR_DATA with the message.
+ */
 static int date_field(struct import *im, enum link_column c, int32_t *day, struct pb_buf *b, struct pb_buf *why)
 {
 	const char *text;
+	int parsed;
 
 	if (column_text(im, c, b, &text, why) < 0)
 		return PB_ERR_DATA;
 	if (!*text)
 		return 1;
-	if (pb_date_parse_day(text, day) == 0)
+	parsed = pb_date_parse_day(text, day) == 0;
+	if (parsed && !pb_date_after_last_month(*day))
 		return 0;
 	pb_buf_addf(why, "bad %s date '", link_columns[c]);
 	pb_account_quote(why, text, strlen(text));
-	pb_buf_addstr(why, "': a date YYYY-MM-DD");
+	if (!parsed)
+		pb_buf_addstr(why, "': a date YYYY-MM-DD");
+	else
+		pb_buf_addf(why, "': after the last month supported, %s%s", PB_DATE_LAST_MONTH,
+			    c == LINK_TO ? " (empty: no end)" : "");
 	return PB_ERR_DATA;
 }
 

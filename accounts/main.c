@@ -160,7 +160,7 @@ static const struct command commands[] = {
 	 "\n"
 	 "  --vendor VENDOR       aws or azure\n"
 	 "  --partner-account ID  12 digits for aws, a GUID for azure\n"
-	 "  --from DATE, --to DATE  YYYY-MM-DD\n"
+	 "  --from DATE, --to DATE  YYYY-MM-DD, in a month up to " PB_DATE_LAST_MONTH " as in every program\n"
 	 "  --by NAME             who links it (default: the login name)\n"
 	 "  --config FILE         as for check\n"},
 	{"unlink", pb_cmd_unlink, 1, ALIAS, " vendor partner-account to by help ",
@@ -349,10 +349,18 @@ static int value_option(struct pb_cli *cli, int ch, const char *v)
 	switch (ch) {
 	case OPT_FROM:
 		cli->has_from = 1;
-		return pb_date_parse_day(v, &cli->from) < 0 ? pb_cli_bad_value(cli, "from", "a date YYYY-MM-DD", v) : 0;
+		if (pb_date_parse_day(v, &cli->from) < 0)
+			return pb_cli_bad_value(cli, "from", "a date YYYY-MM-DD", v);
+		return pb_date_after_last_month(cli->from) ? pb_cli_usage(cli, PB_DATE_MONTH_RANGE, "--from", v) : 0;
 	case OPT_TO:
 		cli->has_to = 1;
-		return pb_date_parse_day(v, &cli->to) < 0 ? pb_cli_bad_value(cli, "to", "a date YYYY-MM-DD", v) : 0;
+		if (pb_date_parse_day(v, &cli->to) < 0)
+			return pb_cli_bad_value(cli, "to", "a date YYYY-MM-DD", v);
+		/* 9999-12-31 is how some write "no end": said so. */
+		return pb_date_after_last_month(cli->to)
+			       ? pb_cli_usage(cli, PB_DATE_MONTH_RANGE " (without --to, the link has no end)", "--to",
+					      v)
+			       : 0;
 	case OPT_MONTH:
 		cli->has_month = 1;
 		if (pb_date_parse_month(v, &cli->month) < 0)

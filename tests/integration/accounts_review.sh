@@ -501,6 +501,20 @@ links_fail "a row overlapping an earlier row of the file: exit 4 naming its line
 	'IL1,aws,300000000001,2026-10-01,\nil2,aws,300000000001,2026-10-31,2026-11-30\n'
 links_fail "--to before --from: exit 1 at the to column" 1 \
 	"2:33: the link would end on 2026-09-30, before it starts on 2026-10-01" 'IL1,aws,300000000001,2026-10-01,2026-09-30\n'
+# A link to 9999-12-31 (or from a day of 9999-12) was stored, though no program takes that month (its end,
+# 10000-01-01, has no YYYY-MM-DD): the date is checked against the last month supported, 9999-11.
+links_fail "a to date after the last month supported: exit 1 at its column" 1 \
+	"2:33: bad to date '9999-12-31': after the last month supported, 9999-11 (empty: no end)" \
+	'IL1,aws,300000000001,2026-10-01,9999-12-31\n'
+links_fail "a from date after the last month supported: exit 1 at its column" 1 \
+	"2:22: bad from date '9999-12-01': after the last month supported, 9999-11" \
+	'IL1,aws,300000000001,9999-12-01,\n'
+t "link --to 9999-12-31: a usage error" 2 "" "pb-accounts: link: --to 9999-12-31 is out of range: the last month supported is 9999-11 (without --to, the link has no end)
+Try 'pb-accounts link --help'." "$PBA" link IL1 --vendor aws --partner-account 300000000001 --from 2026-10-01 --to 9999-12-31
+t "link --from 9999-12-01: a usage error" 2 "" "pb-accounts: link: --from 9999-12-01 is out of range: the last month supported is 9999-11
+Try 'pb-accounts link --help'." "$PBA" link IL1 --vendor aws --partner-account 300000000001 --from 9999-12-01
+t "unlink --to 9999-12-31: a usage error" 2 "" "pb-accounts: unlink: --to 9999-12-31 is out of range: the last month supported is 9999-11 (without --to, the link has no end)
+Try 'pb-accounts unlink --help'." "$PBA" unlink IL1 --vendor aws --partner-account 300000000001 --to 9999-12-31
 links_fail "the first bad row is the one reported: a rule before bad data" 4 \
 	"2:1: IL3: not eligible for aws: terms not accepted: centurylink; terms not accepted: aws in region US" \
 	'IL3,aws,300000000001,2026-10-01,\nIL1,aws,300000000001,2026-10-01,\nIL1,aws,1,x,\n'
