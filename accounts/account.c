@@ -889,12 +889,107 @@ int pb_account_list(PGconn *conn, struct pb_buf *out, struct pb_buf *err)
 	return 0;
 }
 
+/* The length of the run at s of ASCII digits (digit set) or of other characters (digit clear). */
+static size_t run_len(const char *s, int digit)
+{
+	size_t n = 0;
+
+	while (s[n] && (s[n] >= '0' && s[n] <= '9') == digit)
+		n++;
+	return n;
+}
+
+/* Parts compared as account.h says: a digit's run against another's, the runs between them alike. */
+int pb_account_version_cmp(const char *a, const char *b)
+{
+	size_t na, nb, i;
+	int digit;
+
+	while (*a && *b) {
+		digit = *a >= '0' && *a <= '9';
+		if (digit != (*b >= '0' && *b <= '9'))
+			return 2;
+		na = run_len(a, digit);
+		nb = run_len(b, digit);
+		if (digit) {
+			while (na > 1 && *a == '0')
+				a++, na--;
+			while (nb > 1 && *b == '0')
+				b++, nb--;
+			if (na != nb)
+				return na < nb ? -1 : 1;
+			for (i = 0; i < na; i++)
+				if (a[i] != b[i])
+					return a[i] < b[i] ? -1 : 1;
+		} else {
+			if (na != nb)
+				return 2;
+			for (i = 0; i < na; i++)
+				if (pb_ascii_lower(a[i]) != pb_ascii_lower(b[i]))
+					return 2;
+		}
+		a += na;
+		b += nb;
+	}
+	return *a ? 1 : *b ? -1 : 0;
+}
+
+/*
+ * Refuses version when a version of the same terms (and region) accepted for alias already comes after it
+ * (pb_account_version_cmp), its account's row locked until the transaction ends, so that two acceptances are
+ * checked one after the other. Returns 0, PB_ERR_DATA or PB_ERR_DEPENDENCY.
+ */
+static int no_downgrade(PGconn *conn, const char *alias, const char *terms, const char *region, const char *version,
+			struct pb_buf *err)
+{
+	const char *p[3] = {alias, terms, region};
+	const char *v, *newest = NULL;
+	PGresult *res, *acc;
+	int r;
+
+	acc = pb_db_query(conn, "SELECT 1 FROM pb.clc_account WHERE alias = $1 FOR UPDATE", 1, p, err);
+	if (!acc)
+		return PB_ERR_DEPENDENCY;
+	r = PQntuples(acc);
+	PQclear(acc);
+	if (r != 1)
+		return no_account(err, alias);
+	res = pb_db_query(conn,
+			  "SELECT version FROM pb.terms_acceptance WHERE alias = $1 AND terms = $2 AND region IS NOT "
+			  "DISTINCT FROM $3 ORDER BY id",
+			  3, p, err);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	for (r = 0; r < PQntuples(res); r++) {
+		v = PQgetvalue(res, r, 0);
+		if (pb_account_version_cmp(v, version) == 1 && (!newest || pb_account_version_cmp(v, newest) == 1))
+			newest = v;
+	}
+	if (newest) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: version ", alias);
+		pb_account_quote(err, newest, strlen(newest));
+		pb_buf_addf(err, " of the %s terms", terms);
+		if (region)
+			pb_buf_addf(err, " for region %s", region);
+		pb_buf_addstr(err, " is accepted already: ");
+		pb_account_quote(err, version, strlen(version));
+		pb_buf_addstr(err, " is older, not recorded");
+	}
+	PQclear(res);
+	return newest ? PB_ERR_DATA : 0;
+}
+
 int pb_account_accept_terms(PGconn *conn, const char *alias, const char *terms, const char *region, const char *version,
 			    const char *by, struct pb_buf *when, struct pb_buf *err)
 {
 	const char *p[6] = {alias, terms, region, version, by, UTC_TIME};
 	PGresult *res;
+	int rc;
 
+	rc = no_downgrade(conn, alias, terms, region, version, err);
+	if (rc < 0)
+		return rc;
 	res = pb_db_query(conn,
 			  "INSERT INTO pb.terms_acceptance (alias, terms, region, version, accepted_by) "
 			  "SELECT alias, $2, $3, $4, $5 FROM pb.clc_account WHERE alias = $1 "

@@ -136,6 +136,8 @@ static const struct command commands[] = {
 	 "Records that NAME accepted VERSION of the CenturyLink terms (no region) or of a vendor's terms for\n"
 	 "a region. A region is a two-letter country code: the vendor's terms count for an account when they\n"
 	 "were accepted for its billing country. Every acceptance is kept, with the time it was recorded.\n"
+	 "A version older than one of the same terms accepted already is refused (exit 1): versions are\n"
+	 "compared part by part, numbers as numbers (1.10 after 1.9); versions of other forms have no order.\n"
 	 "\n"
 	 "  --vendor TERMS        centurylink, aws or azure\n"
 	 "  --region CC           the region of aws and azure terms (required for them)\n"

@@ -236,6 +236,25 @@ Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --r
 t "--version of blanks alone: a usage error" 2 "" "pb-accounts: accept-terms: --version takes a version, not '  '
 Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region US --version "  " --by x
 check "and no acceptance was recorded" "$terms_before" "$(pb_sql "SELECT count(*) FROM pb.terms_acceptance")"
+# A version older than one accepted already was recorded as any other: an account's terms went back to an older
+# version without a word. It is refused (exit 1); versions are compared part by part, numbers as numbers (1.10 is
+# after 1.9); the same version is accepted again, and one written in another form (rev-A) cannot be ordered.
+t "a version older than the one accepted is refused" 1 "" \
+	"pb-accounts: US1: version 2026-01 of the centurylink terms is accepted already: 2025-12 is older, not recorded" \
+	"$PBA" accept-terms US1 --vendor centurylink --version 2025-12 --by x
+check "and not recorded" "$terms_before" "$(pb_sql "SELECT count(*) FROM pb.terms_acceptance")"
+"$PBA" add TV1 --name "Terms Versions" --country US >/dev/null || notok "add TV1"
+for v in 1.9 1.10 1.10 rev-A; do
+	"$PBA" accept-terms TV1 --vendor aws --region US --version "$v" --by x >/dev/null 2>"$TMP/err" ||
+		notok "accept-terms TV1 version $v" "$(cat "$TMP/err")"
+done
+t "1.9 after 1.10: older, refused" 1 "" \
+	"pb-accounts: TV1: version 1.10 of the aws terms for region US is accepted already: 1.9 is older, not recorded" \
+	"$PBA" accept-terms TV1 --vendor aws --region US --version 1.9 --by x
+t "another region's terms are apart" 0 "TV1: aws terms for region GB, version 1.0, accepted by x at NOW" "" \
+	sh -c "'$PBA' accept-terms TV1 --vendor aws --region GB --version 1.0 --by x | sed 's/at [-0-9T:]*Z\$/at NOW/'"
+check "each acceptance recorded in its order" "1.9,1.10,1.10,rev-A,1.0" \
+	"$(pb_sql "SELECT string_agg(version, ',' ORDER BY id) FROM pb.terms_acceptance WHERE alias = 'TV1'")"
 t "an unknown vendor is a usage error" 2 "" "pb-accounts: check: --vendor takes aws or azure, not 'gcp'
 Try 'pb-accounts check --help'." "$PBA" check US1 --vendor gcp
 t "terms for an unknown account" 1 "" "pb-accounts: no CLC account 'ZZ9'" \
