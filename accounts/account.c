@@ -523,6 +523,58 @@ int pb_account_stored(PGconn *conn, const struct pb_account *a, const char *comp
 	return 0;
 }
 
+/*
+ * Refuses a field of a (those given, when given is not NULL) that is not in Unicode normalization form C: a name
+ * written decomposed ("e" then U+0301) would be another text than the same name composed ("\u00e9") though the two
+ * look the same. The server's normalization is used (PostgreSQL 13 and later; an older server checks nothing); a
+ * SQL_ASCII database has none, and text of ASCII alone is in every form: no statement is sent for it. Returns 0,
+ * PB_ERR_DATA with *bad set, or PB_ERR_DEPENDENCY.
+ */
+static int not_nfc(PGconn *conn, const struct pb_account *a, const int *given, enum pb_account_field *bad,
+		   struct pb_buf *err)
+{
+	const char *p[PB_ACCOUNT_NFIELDS], *enc = PQparameterStatus(conn, "server_encoding");
+	struct pb_buf sql = PB_BUF_INIT;
+	PGresult *res;
+	size_t i, j;
+	int any = 0, ret = 0, f;
+
+	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++) {
+		p[i] = given && !given[i] ? NULL : a->v[i];
+		for (j = 0; p[i] && p[i][j] && !any; j++)
+			any = (unsigned char)p[i][j] >= 0x80;
+	}
+	if (!any || !enc || strcmp(enc, "UTF8") != 0 || PQserverVersion(conn) < 130000)
+		return 0;
+	pb_buf_addstr(&sql, "SELECT array_position(ARRAY[");
+	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
+		pb_buf_addf(&sql, "%s$%zu::text IS NFC NORMALIZED", i ? ", " : "", i + 1);
+	pb_buf_addstr(&sql, "], false)");
+	if (sql.failed) {
+		pb_buf_release(&sql);
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		return PB_ERR_DEPENDENCY;
+	}
+	res = pb_db_query(conn, pb_buf_str(&sql), PB_ACCOUNT_NFIELDS, p, err);
+	pb_buf_release(&sql);
+	if (!res)
+		return PB_ERR_DEPENDENCY;
+	f = PQgetisnull(res, 0, 0) ? 0 : (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	if (f >= 1 && f <= PB_ACCOUNT_NFIELDS) {
+		*bad = (enum pb_account_field)(f - 1);
+		pb_buf_reset(err);
+		pb_buf_addf(err, "bad %s '", pb_account_fields[f - 1].column);
+		pb_account_quote(err, p[f - 1], strlen(p[f - 1]));
+		pb_buf_addstr(err,
+			      "': not in Unicode normalization form C (NFC): a letter and a combining mark where one "
+			      "character holds both");
+		ret = PB_ERR_DATA;
+	}
+	PQclear(res);
+	return ret;
+}
+
 int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, enum pb_account_field *bad,
 		      struct pb_buf *err)
 {
@@ -540,6 +592,9 @@ int pb_account_insert(PGconn *conn, const struct pb_account *a, const char *by, 
 			goto out;
 		}
 	}
+	ret = not_nfc(conn, a, NULL, bad, err);
+	if (ret < 0)
+		goto out;
 	/* The parent's row stays locked until the account is stored: it cannot stop being a reseller meanwhile. */
 	if (a->v[PB_ACCOUNT_PARENT] && PQtransactionStatus(conn) != PQTRANS_INTRANS) {
 		ret = PB_ERR_DEPENDENCY;
@@ -744,12 +799,15 @@ int pb_account_update(PGconn *conn, const char *alias, const struct pb_account *
 	const char *p[PB_ACCOUNT_NFIELDS + 1] = {alias};
 	int changed[PB_ACCOUNT_NFIELDS] = {0};
 	int ret = 0, begun = 0, n = 1, any = 0;
+	enum pb_account_field bad;
 	size_t i;
 
 	pb_account_init(&old);
 	for (i = 0; i < sizeof(not_null) / sizeof(not_null[0]) && ret == 0; i++)
 		if (given[not_null[i]])
 			ret = require(to, not_null[i], err);
+	if (ret == 0)
+		ret = not_nfc(conn, to, given, &bad, err);
 	if (ret < 0)
 		goto out;
 	ret = PB_ERR_DEPENDENCY;

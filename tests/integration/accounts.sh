@@ -594,6 +594,19 @@ t "--last-name holding a zero width joiner (U+200D): a usage error" 2 "" "pb-acc
 Try 'pb-accounts update --help'." "$PBA" update US1 --last-name "$(printf 'D\342\200\215oe')"
 t "--by holding a zero width non-joiner (U+200C): a usage error" 2 "" "pb-accounts: accept-terms: invisible character U+200C in --by at byte 4
 Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --region US --version 1 --by "$(printf 'eve\342\200\214')"
+# A name written decomposed (NFD: "e" then U+0301, as macOS file names and some keyboards give it) was stored
+# beside the same name composed (NFC, "\u00e9"): two names that look and are the same, which the database
+# compares as different (add run again refused it as another account's values). Refused, to be written in NFC.
+NFD_CAFE=$(printf 'Cafe\314\201')
+printf 'alias,name,billing_country\nOK1,Fine,US\nOK2,%s,US\n' "$NFD_CAFE" >"$TMP/bad.csv"
+import_fails "a name not in Unicode normalization form C" \
+	"pb-accounts: $TMP/bad.csv:3:5: bad name '$NFD_CAFE': not in Unicode normalization form C (NFC): a letter and a combining mark where one character holds both"
+t "add refuses a --name not in NFC" 1 "" \
+	"pb-accounts: bad name '$NFD_CAFE': not in Unicode normalization form C (NFC): a letter and a combining mark where one character holds both" \
+	"$PBA" add NFD1 --name "$NFD_CAFE" --country FR
+t "and update a --city" 1 "" \
+	"pb-accounts: bad city '$NFD_CAFE': not in Unicode normalization form C (NFC): a letter and a combining mark where one character holds both" \
+	"$PBA" update FR1 --city "$NFD_CAFE"
 # An email with an escape sequence (or DEL, or C1) was imported as it was, though --email refuses it: the
 # email is checked for control characters as every other text field is.
 printf 'alias,name,billing_country,email\nOK1,Fine,US,a\033[2J@example.com\n' >"$TMP/bad.csv"
