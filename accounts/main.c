@@ -358,11 +358,13 @@ static int value_option(struct pb_cli *cli, int ch, const char *v)
 		cli->has_to = 1;
 		if (pb_date_parse_day(v, &cli->to) < 0)
 			return pb_cli_bad_value(cli, "to", "a date YYYY-MM-DD", v);
-		/* 9999-12-31 is how some write "no end": said so. */
-		return pb_date_after_last_month(cli->to)
+		if (!pb_date_after_last_month(cli->to))
+			return 0;
+		/* 9999-12-31 is how some write "no end": link says how to give none. */
+		return strcmp(cli->name, "link") == 0
 			       ? pb_cli_usage(cli, PB_DATE_MONTH_RANGE " (without --to, the link has no end)", "--to",
 					      v)
-			       : 0;
+			       : pb_cli_usage(cli, PB_DATE_MONTH_RANGE, "--to", v);
 	case OPT_MONTH:
 		cli->has_month = 1;
 		if (pb_date_parse_month(v, &cli->month) < 0)

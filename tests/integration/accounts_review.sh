@@ -513,7 +513,7 @@ t "link --to 9999-12-31: a usage error" 2 "" "pb-accounts: link: --to 9999-12-31
 Try 'pb-accounts link --help'." "$PBA" link IL1 --vendor aws --partner-account 300000000001 --from 2026-10-01 --to 9999-12-31
 t "link --from 9999-12-01: a usage error" 2 "" "pb-accounts: link: --from 9999-12-01 is out of range: the last month supported is 9999-11
 Try 'pb-accounts link --help'." "$PBA" link IL1 --vendor aws --partner-account 300000000001 --from 9999-12-01
-t "unlink --to 9999-12-31: a usage error" 2 "" "pb-accounts: unlink: --to 9999-12-31 is out of range: the last month supported is 9999-11 (without --to, the link has no end)
+t "unlink --to 9999-12-31: a usage error" 2 "" "pb-accounts: unlink: --to 9999-12-31 is out of range: the last month supported is 9999-11
 Try 'pb-accounts unlink --help'." "$PBA" unlink IL1 --vendor aws --partner-account 300000000001 --to 9999-12-31
 links_fail "the first bad row is the one reported: a rule before bad data" 4 \
 	"2:1: IL3: not eligible for aws: terms not accepted: centurylink; terms not accepted: aws in region US" \
