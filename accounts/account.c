@@ -66,6 +66,17 @@ static int is_space(unsigned c)
 	       c == 0x3000;
 }
 
+/*
+ * Whether the code point c, of k bytes at s[i], is a zero width joiner or non-joiner between two characters
+ * that are not ASCII: Persian, Hindi and other scripts spell words with them, and emoji sequences are made
+ * with them. Beside an ASCII character (or at either end) they only hide, as in "Acme" U+200D "Corp".
+ */
+static int joins(const char *s, size_t len, size_t i, size_t k, unsigned c)
+{
+	return (c == 0x200c || c == 0x200d) && i > 0 && (unsigned char)s[i - 1] >= 0x80 && i + k < len &&
+	       (unsigned char)s[i + k] >= 0x80;
+}
+
 unsigned pb_account_invisible(const char *s, size_t len, size_t *at)
 {
 	size_t i = 0, k;
@@ -74,7 +85,7 @@ unsigned pb_account_invisible(const char *s, size_t len, size_t *at)
 	while (i < len) {
 		k = 1;
 		c = pb_text_invisible_char(s + i, len - i, &k);
-		if (c > 0x9f && !is_space(c) && !pb_text_format_char(s + i, len - i)) {
+		if (c > 0x9f && !is_space(c) && !pb_text_format_char(s + i, len - i) && !joins(s, len, i, k, c)) {
 			*at = i;
 			return c;
 		}

@@ -607,6 +607,14 @@ t "add refuses a --name not in NFC" 1 "" \
 t "and update a --city" 1 "" \
 	"pb-accounts: bad city '$NFD_CAFE': not in Unicode normalization form C (NFC): a letter and a combining mark where one character holds both" \
 	"$PBA" update FR1 --city "$NFD_CAFE"
+# A joiner or non-joiner between two letters that are not ASCII spells a word (Persian, Hindi) or makes one emoji:
+# taken, as written.
+printf 'alias,name,billing_country\nZWJ1,\331\205\333\214\342\200\214\330\256\331\210\330\247\331\207\331\205,US\nZWJ2,Dev \360\237\221\251\342\200\215\360\237\222\273,US\n' >"$TMP/zwj.csv"
+"$PBA" import "$TMP/zwj.csv" --by test >/dev/null 2>"$TMP/err"
+check "a (non-)joiner between two letters that are not ASCII: imported, the name as written" \
+	"0||$(printf '\331\205\333\214\342\200\214\330\256\331\210\330\247\331\207\331\205')|$(printf 'Dev \360\237\221\251\342\200\215\360\237\222\273')" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(name, '|' ORDER BY alias) FROM pb.clc_account WHERE alias IN ('ZWJ1', 'ZWJ2')")"
+pb_sql "DELETE FROM pb.clc_account WHERE alias IN ('ZWJ1', 'ZWJ2')" >/dev/null
 # An email with an escape sequence (or DEL, or C1) was imported as it was, though --email refuses it: the
 # email is checked for control characters as every other text field is.
 printf 'alias,name,billing_country,email\nOK1,Fine,US,a\033[2J@example.com\n' >"$TMP/bad.csv"
