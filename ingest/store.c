@@ -522,23 +522,30 @@ static int copy_accounts(PGconn *conn, struct tally *y, struct pb_buf *err)
 			&b, err);
 }
 
+/* Ends a COPY line of pb.import_charge or pb.import_list: its line count, list and billed totals. */
+static void add_totals(struct pb_buf *b, uint64_t lines, pb_money list, pb_money billed)
+{
+	char l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
+
+	pb_money_format_canonical(list, l);
+	pb_money_format_canonical(billed, bl);
+	pb_buf_addf(b, "\t%llu\t%s\t%s\n", (unsigned long long)lines, l, bl);
+}
+
 /* Per charge category and type: lines and totals. */
 static int copy_charges(PGconn *conn, const struct tally *y, struct pb_buf *err)
 {
 	struct pb_buf b = PB_BUF_INIT;
-	char l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
 	size_t i;
 
 	if (!y->ncs)
 		return 0;
 	for (i = 0; i < y->ncs; i++) {
-		pb_money_format_canonical(y->cs[i].list, l);
-		pb_money_format_canonical(y->cs[i].billed, bl);
 		pb_buf_addf(&b, "%s\t", y->id);
 		pb_buf_add_copy_text(&b, y->cs[i].category.ptr, y->cs[i].category.len);
 		pb_buf_addch(&b, '\t');
 		pb_buf_add_copy_text(&b, y->cs[i].type.ptr, y->cs[i].type.len);
-		pb_buf_addf(&b, "\t%llu\t%s\t%s\n", (unsigned long long)y->cs[i].lines, l, bl);
+		add_totals(&b, y->cs[i].lines, y->cs[i].list, y->cs[i].billed);
 	}
 	return copy_all(conn,
 			"COPY pb.import_charge (import_id, charge_category, charge_type, line_count, list_total, "
@@ -550,20 +557,17 @@ static int copy_charges(PGconn *conn, const struct tally *y, struct pb_buf *err)
 static int copy_lists(PGconn *conn, const struct tally *y, struct pb_buf *err)
 {
 	struct pb_buf b = PB_BUF_INIT;
-	char l[PB_MONEY_STRMAX], bl[PB_MONEY_STRMAX];
 	size_t k;
 
 	if (!y->nls)
 		return 0;
 	for (k = 0; k < y->nls; k++) {
-		pb_money_format_canonical(y->ls[k].list, l);
-		pb_money_format_canonical(y->ls[k].billed, bl);
 		pb_buf_addf(&b, "%s\t%s\t", y->id, list_source_name(y->ls[k].source));
 		if (y->ls[k].source == PB_LIST_PRICE)
 			pb_buf_addf(&b, "%lld", (long long)y->ls[k].load);
 		else
 			pb_buf_addstr(&b, "\\N");
-		pb_buf_addf(&b, "\t%llu\t%s\t%s\n", (unsigned long long)y->ls[k].lines, l, bl);
+		add_totals(&b, y->ls[k].lines, y->ls[k].list, y->ls[k].billed);
 	}
 	return copy_all(
 		conn,
