@@ -100,6 +100,12 @@ struct pb_fetch_opts {
  */
 int pb_fetch_limit_option(const char *name, const char *value, struct pb_fetch_opts *o);
 
+/* The --help lines of the options pb_fetch_limit_option reads, with their defaults, for a usage text. */
+#define PB_FETCH_LIMIT_USAGE                                                                               \
+	"  --stall-timeout S    a download slower than --min-rate for S seconds is retried (default 30)\n" \
+	"  --min-rate B         bytes a second a download must move (default 1024)\n"                      \
+	"  --download-timeout S the most one download may take, its retries included (default 21600)\n"
+
 struct pb_fetch;
 
 /*

@@ -117,10 +117,9 @@ static void usage(FILE *out)
 		"                       the mapping rules read)\n"
 		"  --rules FILE         the mapping rules whose tag keys are recorded (default: $PB_MAPPING_RULES,\n"
 		"                       else config/mapping-rules)\n"
-		"  --endpoint URL       an S3-compatible endpoint for s3:// files (default: AWS_ENDPOINT_URL)\n"
-		"  --stall-timeout S    a download slower than --min-rate for S seconds is retried (default 30)\n"
-		"  --min-rate B         bytes a second a download must move (default 1024)\n"
-		"  --download-timeout S the most one download may take, its retries included (default 21600)\n"
+		"  --endpoint URL       an S3-compatible endpoint for s3:// files (default: AWS_ENDPOINT_URL)\n");
+	fputs(PB_FETCH_LIMIT_USAGE, out);
+	fprintf(out,
 		"  --cacert FILE        trust the certificates in FILE (PEM) for https (default: CURL_CA_BUNDLE,\n"
 		"                       else SSL_CERT_FILE, else the system's; AWS_CA_BUNDLE for the S3 endpoint)\n"
 		"  --invoice ID         partner-center without files: the billed usage of invoice ID\n"

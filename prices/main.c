@@ -105,24 +105,22 @@ static void usage(FILE *out)
 		"  --url URL            azure-retail: the API (default " PB_RETAIL_URL ");\n"
 		"                       aws-offer: the offer index (default " PB_OFFER_INDEX_URL ")\n"
 		"  --source NAME        what a reload replaces (default: the URL with the services, regions and\n"
-		"                       currency asked for, or the folder of the first file)\n"
-		"  --stall-timeout S    a download slower than --min-rate for S seconds is retried (default 30)\n"
-		"  --min-rate B         bytes a second a download must move (default 1024)\n"
-		"  --download-timeout S the most one download may take, its retries included (default 21600)\n"
-		"  --cacert FILE        trust the certificates in FILE (PEM) for https (default: CURL_CA_BUNDLE,\n"
-		"                       else SSL_CERT_FILE, else the system's)\n"
-		"  --vendor VENDOR      show and --history: aws or azure\n"
-		"  --meter ID           show: an Azure meterId\n"
-		"  --sku SKU            show: an AWS SKU\n"
-		"  --history            list the loads (of --vendor only, if given)\n"
-		"  --progress           show bytes, items and MB/s on stderr (default when it is a terminal)\n"
-		"  --no-progress        never show progress\n"
-		"  --log-format FORMAT  plain (the default) or json\n"
-		"  --help, --version\n"
-		"\n"
-		"Exit status: 0 success (or nothing to do), 1 bad input (its FILE:LINE:COLUMN or URL), 2 usage\n"
-		"error, 3 a download or the database failed after retries, 4 refused (another load of the source\n"
-		"is running).\n");
+		"                       currency asked for, or the folder of the first file)\n");
+	fputs(PB_FETCH_LIMIT_USAGE, out);
+	fprintf(out, "  --cacert FILE        trust the certificates in FILE (PEM) for https (default: CURL_CA_BUNDLE,\n"
+		     "                       else SSL_CERT_FILE, else the system's)\n"
+		     "  --vendor VENDOR      show and --history: aws or azure\n"
+		     "  --meter ID           show: an Azure meterId\n"
+		     "  --sku SKU            show: an AWS SKU\n"
+		     "  --history            list the loads (of --vendor only, if given)\n"
+		     "  --progress           show bytes, items and MB/s on stderr (default when it is a terminal)\n"
+		     "  --no-progress        never show progress\n"
+		     "  --log-format FORMAT  plain (the default) or json\n"
+		     "  --help, --version\n"
+		     "\n"
+		     "Exit status: 0 success (or nothing to do), 1 bad input (its FILE:LINE:COLUMN or URL), 2 usage\n"
+		     "error, 3 a download or the database failed after retries, 4 refused (another load of the source\n"
+		     "is running).\n");
 }
 
 static int add(const char **list, size_t *n, const char *opt, const char *v)
