@@ -835,32 +835,42 @@ int pb_store_prepare(PGconn *conn, int32_t month, struct pb_buf *err)
 	return 0;
 }
 
-/* An import without line items never replaces one that had some, unless allowed. */
-static int refuse_empty(PGconn *conn, const struct pb_store_import *im, const char *month, uint64_t lines,
-			struct pb_buf *err)
+/*
+ * Refuses the import when sql ($1 to $4: its vendor, format, source and month) finds the month's current import
+ * of its source, with its id and what it holds that the import would undo: PB_STORE_ERR_REFUSED, err saying
+ * "WHY: the current import ID of VENDOR MONTH from SOURCE HOLDS; UNLESS".
+ */
+static int refuse_current(PGconn *conn, const struct pb_store_import *im, const char *month, const char *sql,
+			  const char *why, const char *unless, struct pb_buf *err)
 {
 	const char *p[4] = {im->vendor, im->format, im->source, month};
 	PGresult *res;
 	int ret = 0;
 
-	if (lines || im->allow_empty)
-		return 0;
-	res = pb_db_query(conn,
-			  "SELECT id, line_count FROM pb.import WHERE vendor = $1 AND format = $2 AND source = $3 "
-			  "AND billing_month = $4::date AND status = 'committed' AND line_count > 0",
-			  4, p, err);
+	res = pb_db_query(conn, sql, 4, p, err);
 	if (!res)
 		return PB_STORE_ERR_DB;
 	if (PQntuples(res) == 1) {
 		pb_buf_reset(err);
-		pb_buf_addf(err,
-			    "no line items: the current import %s of %s %.7s from %s has %s lines; an empty export "
-			    "does not replace it (--allow-empty to do so)",
-			    PQgetvalue(res, 0, 0), im->vendor, month, im->source, PQgetvalue(res, 0, 1));
+		pb_buf_addf(err, "%s: the current import %s of %s %.7s from %s %s; %s", why, PQgetvalue(res, 0, 0),
+			    im->vendor, month, im->source, PQgetvalue(res, 0, 1), unless);
 		ret = PB_STORE_ERR_REFUSED;
 	}
 	PQclear(res);
 	return ret;
+}
+
+/* An import without line items never replaces one that had some, unless allowed. */
+static int refuse_empty(PGconn *conn, const struct pb_store_import *im, const char *month, uint64_t lines,
+			struct pb_buf *err)
+{
+	if (lines || im->allow_empty)
+		return 0;
+	return refuse_current(conn, im, month,
+			      "SELECT id, 'has ' || line_count || ' lines' FROM pb.import WHERE vendor = $1 AND "
+			      "format = $2 AND source = $3 AND billing_month = $4::date AND status = 'committed' "
+			      "AND line_count > 0",
+			      "no line items", "an empty export does not replace it (--allow-empty to do so)", err);
 }
 
 /*
@@ -869,28 +879,14 @@ static int refuse_empty(PGconn *conn, const struct pb_store_import *im, const ch
  */
 static int refuse_not_final(PGconn *conn, const struct pb_store_import *im, const char *month, struct pb_buf *err)
 {
-	const char *p[4] = {im->vendor, im->format, im->source, month};
-	PGresult *res;
-	int ret = 0;
-
 	if (im->final || im->allow_not_final)
 		return 0;
-	res = pb_db_query(conn,
-			  "SELECT id FROM pb.import WHERE vendor = $1 AND format = $2 AND source = $3 "
-			  "AND billing_month = $4::date AND status = 'committed' AND final",
-			  4, p, err);
-	if (!res)
-		return PB_STORE_ERR_DB;
-	if (PQntuples(res) == 1) {
-		pb_buf_reset(err);
-		pb_buf_addf(err,
-			    "not final: the current import %s of %s %.7s from %s holds the month's final data; a "
-			    "delivery that is not final does not replace it (--allow-not-final to do so)",
-			    PQgetvalue(res, 0, 0), im->vendor, month, im->source);
-		ret = PB_STORE_ERR_REFUSED;
-	}
-	PQclear(res);
-	return ret;
+	return refuse_current(conn, im, month,
+			      "SELECT id, 'holds the month''s final data' FROM pb.import WHERE vendor = $1 AND "
+			      "format = $2 AND source = $3 AND billing_month = $4::date AND status = 'committed' "
+			      "AND final",
+			      "not final",
+			      "a delivery that is not final does not replace it (--allow-not-final to do so)", err);
 }
 
 /*
