@@ -623,6 +623,13 @@ static void file_path(const struct issue *s, int detail, struct pb_buf *path)
 	pb_buf_addf(path, "%s/invoice-%.7s%s.csv", s->o->dir, s->month, detail ? "-detail" : "");
 }
 
+/* Gives both files up (the detail first), as pb_atomic_abort does: each may be unopened or released. */
+static void abort_files(struct pb_atomic out[2])
+{
+	pb_atomic_abort(&out[0]);
+	pb_atomic_abort(&out[1]);
+}
+
 /*
  * Opens the temporary files of the detail (out[0]) and the export (out[1]) in the folder, in that order. 0, or
  * PB_ERR_DEPENDENCY with "cannot write 'PATH': why" in err and no file left (PB_ERR_USAGE when what is at PATH
@@ -639,8 +646,7 @@ static int open_files(const struct issue *s, struct pb_atomic out[2], struct pb_
 		rc = path.failed ? PB_ERR_DEPENDENCY : pb_inv_open_output(&out[i], pb_buf_str(&path), err);
 	}
 	if (rc < 0)
-		for (i = 0; i < 2; i++)
-			pb_atomic_abort(&out[i]);
+		abort_files(out);
 	pb_buf_release(&path);
 	return rc;
 }
@@ -654,8 +660,7 @@ static int stage_files(struct pb_atomic out[2], struct pb_buf *err)
 		if (pb_atomic_stage(&out[i], err) < 0)
 			rc = PB_ERR_DEPENDENCY;
 	if (rc < 0)
-		for (i = 0; i < 2; i++)
-			pb_atomic_abort(&out[i]);
+		abort_files(out);
 	return rc;
 }
 
@@ -848,8 +853,7 @@ static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_bu
 	if (rc == 0)
 		rc = check_again(s, &is, err);
 	if (rc < 0) {
-		pb_atomic_abort(&files[0]);
-		pb_atomic_abort(&files[1]);
+		abort_files(files);
 		return rc;
 	}
 	rc = stage_files(files, err);
@@ -1012,8 +1016,7 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 		rc = PB_ERR_DEPENDENCY;
 	/* The files on disk before the commit: a full disk or a folder it may not write issues nothing. */
 	if (rc < 0) {
-		pb_atomic_abort(&files[0]);
-		pb_atomic_abort(&files[1]);
+		abort_files(files);
 		return rc;
 	}
 	rc = stage_files(files, err);
@@ -1021,8 +1024,7 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 		return rc;
 	pb_test_pause("invoice-staged");
 	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
-		pb_atomic_abort(&files[0]);
-		pb_atomic_abort(&files[1]);
+		abort_files(files);
 		return PB_ERR_DEPENDENCY;
 	}
 	fprintf(out, "invoice %s of %.7s issued: %zu line%s, aggregate run %s frozen%s\n", s->number, s->month,
