@@ -628,6 +628,16 @@ static int not_now(const char *state)
 	       strncmp(state, "53", 2) == 0;
 }
 
+/* Logs at level what, followed by the server's message on res (pb_db_result_message). */
+static void log_result(enum pb_log_level level, const char *what, PGconn *conn, const PGresult *res)
+{
+	struct pb_buf msg = PB_BUF_INIT;
+
+	pb_db_result_message(&msg, what, conn, res);
+	pb_log(level, NULL, "%s", pb_buf_str(&msg));
+	pb_buf_release(&msg);
+}
+
 /*
  * Runs q on s once: the result, or NULL with *why: PB_API_POOL_DOWN when the connection broke or its server
  * did not answer in time (the connection is then closed), PB_API_POOL_TIMEOUT when the statement ran out of
@@ -673,37 +683,28 @@ static PGresult *run(struct pb_api_pool *p, struct slot *s, enum pb_api_query q,
 		 * timeout (the client may retry), but the log says what happened, in the server's words (whatever
 		 * their language: the time tells a cancel from the statement_timeout, not the text).
 		 */
-		struct pb_buf msg = PB_BUF_INIT;
 		char what[160];
 
 		say_ms(within, sizeof(within), s->timeout_ms);
 		snprintf(what, sizeof(what), "query %s: the database cancelled it after %llu ms, before its %s ran out",
 			 d->name, (unsigned long long)took, within);
-		pb_db_result_message(&msg, what, s->conn, res);
-		pb_warning("%s", pb_buf_str(&msg));
-		pb_buf_release(&msg);
+		log_result(PB_LOG_WARNING, what, s->conn, res);
 		*why = PB_API_POOL_TIMEOUT;
 	} else if (state && strcmp(state, "57014") == 0) {
 		say_ms(within, sizeof(within), s->timeout_ms);
 		pb_warning("query %s: the database did not answer within %s (statement_timeout)", d->name, within);
 		*why = PB_API_POOL_TIMEOUT;
 	} else if (state && not_now(state)) {
-		struct pb_buf msg = PB_BUF_INIT;
 		char what[128];
 
 		snprintf(what, sizeof(what), "query %s: the database cannot answer it now", d->name);
-		pb_db_result_message(&msg, what, s->conn, res);
-		pb_warning("%s", pb_buf_str(&msg));
-		pb_buf_release(&msg);
+		log_result(PB_LOG_WARNING, what, s->conn, res);
 		*why = PB_API_POOL_TIMEOUT;
 	} else {
-		struct pb_buf msg = PB_BUF_INIT;
 		char what[128];
 
 		snprintf(what, sizeof(what), "query %s failed", d->name);
-		pb_db_result_message(&msg, what, s->conn, res);
-		pb_error("%s", pb_buf_str(&msg));
-		pb_buf_release(&msg);
+		log_result(PB_LOG_ERROR, what, s->conn, res);
 		*why = PB_API_POOL_ERROR;
 	}
 	PQclear(res);
