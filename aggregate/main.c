@@ -21,6 +21,7 @@
 #include "rates.h"
 #include "report.h"
 #include "run.h"
+#include "testhook.h"
 #include "who.h"
 
 #include "banned.h"
@@ -351,7 +352,7 @@ static int load_configs(const struct args *a, struct configs *c, struct pb_buf *
 }
 
 /* Computes and stores a run as of as_of with the configs c; prints what was asked. */
-static int run_month(PGconn *conn, const struct args *a, int32_t as_of, struct configs *c)
+static int run_month(PGconn *conn, const struct args *a, int32_t as_of, struct configs *c, long long *run_id)
 {
 	struct pb_buf err = PB_BUF_INIT;
 	struct pb_agg_options o;
@@ -373,6 +374,7 @@ static int run_month(PGconn *conn, const struct args *a, int32_t as_of, struct c
 	rc = pb_aggregate_run(conn, &o, &res, &err);
 	if (rc < 0)
 		goto out;
+	*run_id = res.run_id;
 	rc = pb_agg_report_run(conn, res.run_id, a->stale_after, a->output == OUT_SUMMARY ? stdout : NULL, &err);
 	if (rc > 0)
 		rc = a->strict ? PB_ERR_DATA : 0;
@@ -409,6 +411,7 @@ static int dispatch(const struct args *a)
 	PGconn *conn = NULL;
 	char by[300];
 	int32_t as_of;
+	long long run_id = 0; /* the run made, whose outputs are printed; 0 with --no-run: the current one */
 	int run = !a->rates && !a->history && !a->no_run, rc;
 
 	memset(&c, 0, sizeof(c));
@@ -439,13 +442,15 @@ static int dispatch(const struct args *a)
 	else
 		rc = 0;
 	if (rc == 0 && run)
-		rc = run_month(conn, a, as_of, &c);
+		rc = run_month(conn, a, as_of, &c, &run_id);
+	if (rc == 0 && run && a->output != OUT_SUMMARY)
+		pb_test_pause("aggregate-report");
 	if (rc == 0 && a->output == OUT_CSV)
-		rc = pb_agg_report_csv(conn, a->month, stdout, &err);
+		rc = pb_agg_report_csv(conn, a->month, run_id, stdout, &err);
 	if (rc == 0 && a->output == OUT_UNMAPPED)
-		rc = pb_agg_report_buckets(conn, a->month, stdout, &err);
+		rc = pb_agg_report_buckets(conn, a->month, run_id, stdout, &err);
 	if (rc == 0 && a->output == OUT_NO_LIST)
-		rc = pb_agg_report_no_list(conn, a->month, stdout, &err);
+		rc = pb_agg_report_no_list(conn, a->month, run_id, stdout, &err);
 out:
 	report(&err);
 	pb_input_free(in);

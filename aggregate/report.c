@@ -82,14 +82,18 @@ static void print_csv(PGresult *res, FILE *out)
 	pb_buf_release(&line);
 }
 
-/* Runs a query of the current run ($1) and prints it as CSV. */
-static int csv_of_run(PGconn *conn, int32_t month, const char *sql, FILE *out, struct pb_buf *err)
+/* Runs a query of run run_id ($1), or of the month's current run when run_id is 0, and prints it as CSV. */
+static int csv_of_run(PGconn *conn, int32_t month, long long run_id, const char *sql, FILE *out, struct pb_buf *err)
 {
 	char id[24];
 	const char *p[1] = {id};
 	PGresult *res;
-	int rc = current_run(conn, month, id, sizeof(id), err);
+	int rc = 0;
 
+	if (run_id > 0)
+		snprintf(id, sizeof(id), "%lld", run_id);
+	else
+		rc = current_run(conn, month, id, sizeof(id), err);
 	if (rc < 0)
 		return rc;
 	res = pb_db_query(conn, sql, 1, p, err);
@@ -100,10 +104,10 @@ static int csv_of_run(PGconn *conn, int32_t month, const char *sql, FILE *out, s
 	return 0;
 }
 
-int pb_agg_report_csv(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
+int pb_agg_report_csv(PGconn *conn, int32_t month, long long run_id, FILE *out, struct pb_buf *err)
 {
 	return csv_of_run(
-		conn, month,
+		conn, month, run_id,
 		"SELECT alias, vendor, currency, trim_scale(month_to_date) AS month_to_date, estimate, low80, "
 		"high80, low90, high90, coalesce(complete_through::text, '') AS complete_through, "
 		"CASE WHEN final THEN 'true' ELSE 'false' END AS final, trim_scale(markup) AS markup "
@@ -112,10 +116,10 @@ int pb_agg_report_csv(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err
 		out, err);
 }
 
-int pb_agg_report_buckets(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
+int pb_agg_report_buckets(PGconn *conn, int32_t month, long long run_id, FILE *out, struct pb_buf *err)
 {
 	return csv_of_run(
-		conn, month,
+		conn, month, run_id,
 		"SELECT bucket, vendor, partner_account_id, alias, reason, currency, trim_scale(list) AS list, "
 		"trim_scale(billed) AS billed, line_count FROM pb.aggregate_bucket WHERE run_id = $1::bigint "
 		"ORDER BY bucket, vendor, partner_account_id COLLATE \"C\", alias COLLATE \"C\", "
@@ -123,10 +127,10 @@ int pb_agg_report_buckets(PGconn *conn, int32_t month, FILE *out, struct pb_buf 
 		out, err);
 }
 
-int pb_agg_report_no_list(PGconn *conn, int32_t month, FILE *out, struct pb_buf *err)
+int pb_agg_report_no_list(PGconn *conn, int32_t month, long long run_id, FILE *out, struct pb_buf *err)
 {
 	return csv_of_run(
-		conn, month,
+		conn, month, run_id,
 		"SELECT vendor, partner_account_id, alias, currency, line_count, trim_scale(billed) AS billed "
 		"FROM pb.aggregate_no_list WHERE run_id = $1::bigint ORDER BY vendor, partner_account_id "
 		"COLLATE \"C\", alias COLLATE \"C\", currency",

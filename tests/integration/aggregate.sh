@@ -409,6 +409,23 @@ pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application
 check "kill -9 just before the commit leaves the previous run current and whole" "$current|$rows" \
 	"$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")|$(snapshot "$current")"
 
+# --csv, --unmapped and --no-list print the run just made, not whatever run of the month is current by then: a run
+# of the month made between this one's commit and its CSV (the month's lock is free once it commits) had its
+# figures printed, here those as of the 31st under a run as of the 20th.
+PB_TEST_PAUSE=aggregate-report PB_TEST_RESUME_FILE=$TMP/report-resume "$PBA" --month 2026-10 --as-of 2026-10-20 --csv \
+	>"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+pb_until 60 grep -q "test pause at aggregate-report" "$TMP/bg.err" || notok "a run pauses at aggregate-report" "$(cat "$TMP/bg.err")"
+"$PBA" --month 2026-10 --as-of 2026-10-31 >"$TMP/out" 2>"$TMP/err" || notok "a run of the month while another prints" "$(cat "$TMP/err")"
+touch "$TMP/report-resume"
+wait $BGPID
+st=$?
+BGPID=
+check "--csv prints the run it made, even when another run of the month committed after it" \
+	"0|ACME1,aws,USD,50.5,2026-10-20,false|BETA2,aws,USD,9,2026-10-20,false|EURO1,aws,EUR,45,2026-10-20,false" \
+	"$st|$(cut -d, -f1-4,10,11 "$TMP/bg.out" | grep aws | paste -sd'|')"
+current=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
+
 # ---- the estimate history ------------------------------------------------------------------------------------
 check "every run appended its estimates to the history" \
 	"$(pb_sql "SELECT count(*) FROM pb.aggregate_account")" "$(pb_sql "SELECT count(*) FROM pb.estimate_history")"
