@@ -412,7 +412,7 @@ static int dispatch(const struct args *a)
 	char by[300];
 	int32_t as_of;
 	long long run_id = 0; /* the run made, whose outputs are printed; 0 with --no-run: the current one */
-	int run = !a->rates && !a->history && !a->no_run, rc;
+	int run = !a->rates && !a->history && !a->no_run, rc, strict = 0;
 
 	memset(&c, 0, sizeof(c));
 	rc = run ? load_configs(a, &c, &err) : 0;
@@ -443,6 +443,10 @@ static int dispatch(const struct args *a)
 		rc = 0;
 	if (rc == 0 && run)
 		rc = run_month(conn, a, as_of, &c, &run_id);
+	/* --strict and spend unmapped or ineligible: the run is stored, and what was asked is printed all the same. */
+	strict = rc == PB_ERR_DATA && run_id > 0;
+	if (strict)
+		rc = 0;
 	if (rc == 0 && run && a->output != OUT_SUMMARY)
 		pb_test_pause("aggregate-report");
 	if (rc == 0 && a->output == OUT_CSV)
@@ -451,6 +455,8 @@ static int dispatch(const struct args *a)
 		rc = pb_agg_report_buckets(conn, a->month, run_id, stdout, &err);
 	if (rc == 0 && a->output == OUT_NO_LIST)
 		rc = pb_agg_report_no_list(conn, a->month, run_id, stdout, &err);
+	if (rc == 0 && strict)
+		rc = PB_ERR_DATA;
 out:
 	report(&err);
 	pb_input_free(in);

@@ -387,6 +387,13 @@ check "the reconciliation as of the 20th (the day-25 line is not counted)" \
 "$PBA" --month 2026-10 --strict >"$TMP/out" 2>"$TMP/err"
 check "--strict: exit 1 when spend is unmapped or ineligible (the run is stored)" "1|2" \
 	"$?|$(grep -c 'warning: 2026-10: \(unmapped\|ineligible\) spend' "$TMP/err" | tr -d ' ')"
+# --strict with --unmapped (or --csv): exit 1 and the list all the same; it printed nothing, the run stored, just
+# when the list of what is unmapped was wanted.
+"$PBA" --month 2026-10 --strict --unmapped >"$TMP/out" 2>"$TMP/err"
+st=$?
+check "--strict --unmapped: exit 1, and the run's unmapped spend printed all the same" \
+	"1|unmapped,aws,444444444444,,,USD,2,2,1|$("$PBA" --month 2026-10 --no-run --unmapped)" \
+	"$st|$(grep '^unmapped,' "$TMP/out")|$(cat "$TMP/out")"
 current=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
 rows=$(snapshot "$current")
 PB_TEST_PAUSE=aggregate-commit "$PBA" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
