@@ -167,6 +167,7 @@ UNIT_TESTS := \
 	currency \
 	date \
 	eligconf \
+	entra \
 	estimate \
 	input \
 	invexport \

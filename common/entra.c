@@ -41,12 +41,15 @@ void pb_entra_describe(const struct pb_http_response *rs, struct pb_buf *out)
 		}
 		msg = json_string_value(json_object_get(root, "description"));
 	}
-	if (name)
-		pb_buf_addf(out, " %s", name);
+	/* The server's words go to a terminal or a log: each control or format character in them is shown. */
+	if (name) {
+		pb_buf_addch(out, ' ');
+		pb_text_add_visible(out, name, strlen(name));
+	}
 	if (msg) {
 		/* Entra ID adds "\r\nTrace ID: ..." lines: the first line says it. */
 		pb_buf_addstr(out, ": ");
-		pb_buf_add(out, msg, strcspn(msg, "\r\n"));
+		pb_text_add_visible(out, msg, strcspn(msg, "\r\n"));
 	}
 	json_decref(root);
 }

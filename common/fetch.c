@@ -27,6 +27,7 @@
 #include "progress.h"
 #include "retry.h"
 #include "ring.h"
+#include "text.h"
 #include "url.h"
 
 #include "banned.h"
@@ -704,14 +705,20 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* The S3 error code of an error document (<Code>AccessDenied</Code>), or "". */
-static void error_code(const struct pb_buf *body, char *out, size_t n)
+/*
+ * The S3 (or Azure Storage) error code of an error document (<Code>AccessDenied</Code>) appended to why as
+ * " (CODE)", its control and format characters shown (pb_text_add_visible): nothing when it has none, or a
+ * longer one than a code.
+ */
+static void add_error_code(const struct pb_buf *body, struct pb_buf *why)
 {
 	const char *s = pb_buf_str(body), *a = strstr(s, "<Code>"), *b;
 
-	out[0] = '\0';
-	if (a && (b = strstr(a + 6, "</Code>")) && (size_t)(b - a - 6) < n)
-		snprintf(out, n, "%.*s", (int)(b - a - 6), a + 6);
+	if (!a || !(b = strstr(a + 6, "</Code>")) || b == a + 6 || b - a - 6 >= 64)
+		return;
+	pb_buf_addstr(why, " (");
+	pb_text_add_visible(why, a + 6, (size_t)(b - a - 6));
+	pb_buf_addch(why, ')');
 }
 
 static int stopped(void *arg)
@@ -924,10 +931,8 @@ static void add_headers(struct pb_fetch *f, struct request *rq)
 /* An answer that is no body: 1 to retry (5xx, 429, 408), else -1, with why. */
 static int judge_status(struct pb_fetch *f, struct pb_buf *why)
 {
-	char code[64];
-
-	error_code(&f->errbody, code, sizeof(code));
-	pb_buf_addf(why, "HTTP %ld%s%s%s", f->status, code[0] ? " (" : "", code, code[0] ? ")" : "");
+	pb_buf_addf(why, "HTTP %ld", f->status);
+	add_error_code(&f->errbody, why);
 	if (f->status == 412 && f->attempt_from == 0 && f->listed[0]) {
 		pb_buf_addf(why, ": the object changed since it was listed (the listing gave ETag %.250s)", f->listed);
 		return -1;

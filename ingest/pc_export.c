@@ -16,6 +16,7 @@
 #include "input.h"
 #include "interrupt.h"
 #include "retry.h"
+#include "text.h"
 #include "url.h"
 
 #include "banned.h"
@@ -194,15 +195,25 @@ static int poll(const char *loc, const char *bearer, long wait, long timeout_s, 
 			const char *code = json_string_value(json_object_get(e, "code"));
 			const char *msg = json_string_value(json_object_get(e, "message"));
 
+			/* The server's words, shown: a control or format character in them is escaped. */
+			if (!code)
+				code = "no code";
+			if (!msg)
+				msg = "no message";
+
 			pb_url_message(err, loc);
-			pb_buf_addf(err, "the export failed: %s: %s", code ? code : "no code",
-				    msg ? msg : "no message");
+			pb_buf_addstr(err, "the export failed: ");
+			pb_text_add_visible(err, code, strlen(code));
+			pb_buf_addstr(err, ": ");
+			pb_text_add_visible(err, msg, strlen(msg));
 			json_decref(root);
 			return -1;
 		}
 		if (strcmp(status, "notStarted") != 0 && strcmp(status, "running") != 0) {
 			pb_url_message(err, loc);
-			pb_buf_addf(err, "unknown operation status '%s'", status);
+			pb_buf_addstr(err, "unknown operation status '");
+			pb_text_add_visible(err, status, strlen(status));
+			pb_buf_addch(err, '\'');
 			json_decref(root);
 			return -1;
 		}
