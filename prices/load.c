@@ -342,18 +342,19 @@ static int end_copy(struct pb_price_load *l, int ok, struct pb_buf *err)
 }
 
 /*
- * The current load of the source with the same prices, into *id (0: none), when they are still the prices in
+ * The current load of the source with the same prices, into *id (0: none), and the number of prices it stored
+ * (conflicting duplicates and tiers with a gap are not) into *stored, when they are still the prices in
  * force: every one of them kept, and none of their meters priced by a newer load (of any source) on one of their
  * days, in whatever region: pb-ingest takes "US East" and "us-east" for one region, and a line's MeterRegion and
  * ResourceLocation ("US East", "eastus") for its own. Otherwise a reload of the same list must be a new load, to
  * be the newest again.
  */
-static int unchanged(struct pb_price_load *l, const char *sha, long long *id, struct pb_buf *err)
+static int unchanged(struct pb_price_load *l, const char *sha, long long *id, uint64_t *stored, struct pb_buf *err)
 {
 	const char *p[4] = {l->vendor, l->format, l->source, sha};
 	PGresult *res = pb_db_query(
 		l->conn,
-		"SELECT l.id FROM pb.price_load l WHERE l.vendor = $1 AND l.format = $2 AND l.source = $3 "
+		"SELECT l.id, l.row_count FROM pb.price_load l WHERE l.vendor = $1 AND l.format = $2 AND l.source = $3 "
 		"AND l.status = 'committed' AND l.content_sha256 = $4 "
 		"AND (SELECT count(*) FROM pb.price o WHERE o.load_id = l.id) = l.row_count "
 		"AND NOT EXISTS (SELECT 1 FROM pb.price o JOIN pb.price n ON n.vendor = o.vendor AND n.meter = o.meter "
@@ -365,6 +366,7 @@ static int unchanged(struct pb_price_load *l, const char *sha, long long *id, st
 	if (!res)
 		return db_error(err);
 	*id = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	*stored = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 1), NULL, 10) : 0;
 	PQclear(res);
 	return 0;
 }
@@ -780,7 +782,7 @@ int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *r
 		return rc;
 	/* Pairs of region names no load gave before: committed, they change how lines are priced. */
 	if (!regions)
-		rc = unchanged(l, sha, &res->unchanged, err);
+		rc = unchanged(l, sha, &res->unchanged, &res->stored, err);
 	if (rc < 0 || res->unchanged) {
 		PQclear(PQexec(l->conn, "ROLLBACK"));
 		l->in_tx = 0;

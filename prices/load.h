@@ -86,13 +86,13 @@ int pb_price_load_file(struct pb_price_load *l, const char *uri, uint64_t bytes,
  * Ends the COPY; refuses a meter, region, tier and start priced two ways in units that are one when compared
  * without case ("1 Hour" and "1 hour": which price a line gets from pb-ingest cannot be told), PB_ERR_DATA with
  * err naming both units and where they are; and, unless the prices kept are those of the source's current load
- * already (then nothing
- * changes and res->unchanged names it), stores them: one row per price (an item repeated with the same price
- * once, a key (meter, region, unit, currency, tier and start) the list prices two ways not at all: counted as
- * conflicts, nor the other tiers of its meter, region, unit and currency from its start: counted as torn), drops the
- * older loads' prices that this load covers from day to day, supersedes the current load and commits. Returns 0,
- * PB_ERR_DATA when no price is left to store (every one a conflict: err names the source), or PB_ERR_DEPENDENCY (err
- * says why). On an error nothing of the load stays; call pb_price_load_fail.
+ * already (then nothing changes, res->unchanged names it and res->stored counts the prices it stored), stores
+ * them: one row per price (an item repeated with the same price once, a key (meter, region, unit, currency, tier
+ * and start) the list prices two ways not at all: counted as conflicts, nor the other tiers of its meter, region,
+ * unit and currency from its start: counted as torn), drops the older loads' prices that this load covers from day to
+ * day, supersedes the current load and commits. Returns 0, PB_ERR_DATA when no price is left to store (every one a
+ * conflict: err names the source), or PB_ERR_DEPENDENCY (err says why). On an error nothing of the load stays; call
+ * pb_price_load_fail.
  */
 int pb_price_load_commit(struct pb_price_load *l, struct pb_price_load_result *res, struct pb_buf *err);
 

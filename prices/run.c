@@ -378,9 +378,10 @@ static void print_result(const struct pb_prices_options *o, const char *source, 
 	const char *vendor = pb_prices_format_vendor(o->format), *format = pb_prices_format_name(o->format);
 
 	if (res->unchanged) {
-		printf("prices of %s %s from %s unchanged: load %lld is current with the same %llu prices: nothing to "
+		printf("prices of %s %s from %s unchanged: load %lld is current with the same %llu price%s: nothing to "
 		       "do\n",
-		       vendor, format, source, res->unchanged, (unsigned long long)res->kept);
+		       vendor, format, source, res->unchanged, (unsigned long long)res->stored,
+		       res->stored == 1 ? "" : "s");
 		return;
 	}
 	printf("price load %lld committed: %s %s from %s: %zu file%s, %llu item%s, %llu price%s stored, %llu not list "

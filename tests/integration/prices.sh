@@ -454,6 +454,11 @@ run 0 "$PBP" load --format azure-pricesheet --no-progress "$TMP/tiers/pricesheet
 check "a tier priced two ways: neither it nor the meter's other tiers of that day are stored" \
 	"0|price load 10 committed: azure azure-pricesheet from file://$TMP/tiers: 1 file, 4 items, 1 price stored, 0 not list prices skipped|pb-prices: warning: file://$TMP/tiers: 1 price (meter, region, unit, currency, tier and start) appears with different prices in the list (the first: meter $T1, region 'US East', unit '1 GB', currency USD, tier 100, from 2026-12-01: price 0.08 at $TMP/tiers/pricesheet.csv:3:46, price 0.07 at $TMP/tiers/pricesheet.csv:4:46): not stored, nor 1 other tier of their meters from the same day, so lines of them are priced by an older load, or not at all|$T2" \
 	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(meter, ',') FROM pb.price WHERE load_id = 10")"
+# The same list again is unchanged: it counted the 4 prices read, of which the load stored 1.
+run 0 "$PBP" load --format azure-pricesheet --no-progress "$TMP/tiers/pricesheet.csv"
+check "the same list again: unchanged, with the number of prices stored" \
+	"0|prices of azure azure-pricesheet from file://$TMP/tiers unchanged: load 10 is current with the same 1 price: nothing to do|" \
+	"$GOT|$(cat "$TMP/out")|$(cat "$TMP/err")"
 cat >"$TMP/tiers/cost.csv" <<CSV
 SubscriptionId,Date,ChargeType,PricingModel,PublisherType,BillingCurrency,CostInBillingCurrency,PayGPrice,Quantity,MeterCategory,MeterId,UnitOfMeasure,MeterRegion,ResourceLocation
 $S3,12/10/2026,Usage,OnDemand,Azure,USD,0.5,,200,Storage,$T1,1 GB,US East,eastus
