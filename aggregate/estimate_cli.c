@@ -126,6 +126,27 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int pb_estimate_month_taken(const char *opt, const char *value, int32_t day, struct pb_buf *why)
+{
+	int32_t first = pb_date_from_ymd(1, 1, 1) + PB_ESTIMATE_HISTORY, lowest = pb_date_month_start(first);
+	char low[11];
+
+	if (pb_date_after_last_month(day)) {
+		pb_buf_addf(why, PB_DATE_MONTH_RANGE, opt, value);
+		return -1;
+	}
+	if (lowest < first)
+		lowest = pb_date_month_start(lowest + 31);
+	if (day >= lowest)
+		return 0;
+	pb_date_format(lowest, low);
+	pb_buf_addf(why,
+		    "%s %s is out of range: a month from %.7s to " PB_DATE_LAST_MONTH
+		    " (its estimate reads the %d days before it)",
+		    opt, value, low, PB_ESTIMATE_HISTORY);
+	return -1;
+}
+
 /* Parses argv (argv[0] is "estimate"). Returns 0, -1 when --help was shown, or an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -136,7 +157,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int ch;
+	struct pb_buf range = PB_BUF_INIT;
+	int ch, rc;
 
 	memset(o, 0, sizeof(*o));
 	o->minor_unit = 2;
@@ -149,6 +171,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'a':
 			if (pb_date_parse_day(optarg, &o->as_of) < 0)
 				return usage_error("--as-of takes a date YYYY-MM-DD, not '%s'", optarg);
+			if (pb_estimate_month_taken("--as-of", optarg, o->as_of, &range) < 0) {
+				rc = usage_error("%s", pb_buf_str(&range));
+				pb_buf_release(&range);
+				return rc;
+			}
 			o->has_as_of = 1;
 			break;
 		case 'f':

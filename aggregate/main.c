@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "buf.h"
 #include "date.h"
 #include "db.h"
 #include "eligconf.h"
@@ -108,26 +109,17 @@ static void usage(FILE *out)
  */
 static int parse_month(const char *v, int32_t *month)
 {
-	int32_t first = pb_date_from_ymd(1, 1, 1) + PB_AGG_HISTORY_DAYS, lowest = pb_date_month_start(first);
-	char low[11];
+	struct pb_buf why = PB_BUF_INIT;
+	int ret = 0;
 
 	if (pb_date_parse_month(v, month) < 0)
 		return pb_opts_bad("--month", "YYYY-MM", v);
-	if (pb_date_after_last_month(*month)) {
-		pb_error(PB_DATE_MONTH_RANGE, "--month", v);
-		return -1;
+	if (pb_estimate_month_taken("--month", v, *month, &why) < 0) {
+		pb_error("%s", pb_buf_str(&why));
+		ret = -1;
 	}
-	if (lowest < first)
-		lowest = pb_date_month_start(lowest + 31);
-	if (*month < lowest) {
-		pb_date_format(lowest, low);
-		pb_error("--month %s is out of range: a month from %.7s to " PB_DATE_LAST_MONTH
-			 " (its estimate reads the %d days "
-			 "before it)",
-			 v, low, PB_AGG_HISTORY_DAYS);
-		return -1;
-	}
-	return 0;
+	pb_buf_release(&why);
+	return ret;
 }
 
 static int option(void *ctx, int ch, const char *v)

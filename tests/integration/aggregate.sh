@@ -343,6 +343,18 @@ printf 'series,date,charge_category,amount\na,2026-10-01,Usage,1\n' >"$TMP/est.c
 check "estimate with standard output closed: exit 2 saying so" \
 	"2|pb-aggregate: estimate: standard output is closed: nowhere to print the estimates
 Try 'pb-aggregate estimate --help'." "$?|$(cat "$TMP/err")"
+# estimate --as-of took any day, 0001-01-01 (its history before the first date) and 9999-12-31 too: it takes the
+# months --month takes, 0001-04 to 9999-11, and says so in the same words.
+for day in "0001-03-31|a month from 0001-04 to 9999-11 (its estimate reads the 90 days before it)" \
+	"9999-12-01|the last month supported is 9999-11"; do
+	"$PBA" estimate --as-of "${day%|*}" "$TMP/est.csv" >"$TMP/out" 2>"$TMP/err"
+	check "estimate --as-of ${day%|*}: a usage error naming the range, nothing written" \
+		"2||pb-aggregate: estimate: --as-of ${day%|*} is out of range: ${day#*|}
+Try 'pb-aggregate estimate --help'." "$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
+done
+printf 'series,date,charge_category,amount\n' >"$TMP/est0.csv"
+check "estimate --as-of 0001-04-01 and 9999-11-30: the first and last days taken" "0|0" \
+	"$("$PBA" estimate --as-of 0001-04-01 "$TMP/est0.csv" >/dev/null; echo $?)|$("$PBA" estimate --as-of 9999-11-30 "$TMP/est0.csv" >/dev/null; echo $?)"
 
 # With --log-format json, what the run says on standard error is JSON lines: the summary (stdout holds the CSV)
 # and the warnings alike.
