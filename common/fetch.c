@@ -81,6 +81,7 @@ struct pb_fetch {
 	int got_body;			/* the attempt's answer gave a byte of its body */
 	int headers_done;		/* the answer's header section has ended: what follows is its trailer */
 	int probed;			/* opts.head 2: the answer's headers were read, its body dropped */
+	int empty_object;		/* opts.head 2: a 416 whose Content-Range gives a length of 0 */
 	char location[1024];		/* of a redirect answer */
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
@@ -597,6 +598,21 @@ static int length_header(struct pb_fetch *f, const char *name, const char *v)
 	return -1;
 }
 
+/*
+ * Whether a 416's Content-Range says the object has no bytes: the unit "bytes", an unsatisfied range ("*") and a
+ * complete length of 0 (RFC 9110 14.4).
+ */
+static int empty_range(const char *v)
+{
+	const char *p = v;
+	int64_t len;
+
+	if (strncmp(p, "bytes *", 7) != 0 || p[7] != '/')
+		return 0;
+	p += 8;
+	return header_number(&p, NULL, &len) == 0 && len == 0;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct pb_fetch *f = arg;
@@ -624,7 +640,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->location[0] = '\0';
 		f->etag_seen = 0;
 		f->headers_done = 0;
-		f->body_ok = f->status == 200 || f->status == 206;
+		f->empty_object = 0;
+		/*
+		 * A GET of the first byte standing for a HEAD is answered 416 when the object has no bytes: such an
+		 * answer describes it as a 206 would, once its Content-Range says so (at the end of its headers).
+		 */
+		f->body_ok = f->status == 200 || f->status == 206 || (f->status == 416 && f->opts.head == 2);
 		if (f->status == 200 && f->attempt_from > 0)
 			f->skip = f->attempt_from; /* the server ignored Range: drop what we have */
 		return n;
@@ -635,6 +656,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	 */
 	if (f->headers_done)
 		return n;
+	/* A 416 that does not say the object is empty: an error, none of its headers taken for the object's. */
+	if (!line[0] && f->status == 416 && f->body_ok && !f->empty_object) {
+		f->body_ok = 0;
+		f->etag[0] = f->last_modified[0] = '\0';
+		f->etag_seen = 0;
+	}
 	/*
 	 * The end of the headers. An HTTP/1 body with neither a Content-Length nor chunked encoding ends where the
 	 * connection closes, and so does one cut short on its way (at a line break, a CSV that reads whole): it is
@@ -681,7 +708,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		v++;
 	if (f->body_ok)
 		md5_header(f, line, v);
-	if (strcasecmp(line, "ETag") == 0 && f->body_ok) {
+	if (f->status == 416 && strcasecmp(line, "Content-Range") == 0) {
+		if (f->body_ok)
+			f->empty_object = empty_range(v);
+	} else if (strcasecmp(line, "ETag") == 0 && f->body_ok) {
 		if (etag_header(f, data, len) < 0)
 			return 0; /* libcurl ends the transfer */
 	} else if (strcasecmp(line, "Last-Modified") == 0 && f->body_ok)

@@ -88,7 +88,9 @@ struct pb_fetch_opts {
 	 * 1: a HEAD request, no body: pb_fetch_read gives 0 (the end) once a 2xx answer's headers are read, and
 	 * pb_fetch_etag and pb_fetch_last_modified give what it says of the object now. Failures are those of a
 	 * download (a 501 is not retried). 2: the same from a GET of the first byte (Range: bytes=0-0), for a server
-	 * that refuses HEAD: the transfer ends once a 200 or 206 answer's headers are read, no byte of its body taken.
+	 * that refuses HEAD: the transfer ends once a 200 or 206 answer's headers are read, no byte of its body taken;
+	 * a 416 whose Content-Range gives a complete length of 0 (an object of no bytes has no first byte to give) is
+	 * such an answer too, its ETag and Last-Modified those of the object.
 	 */
 	int head;
 };

@@ -873,6 +873,19 @@ hp_run true
 check "HEAD refused (405): a delivery left as it is while it is read is committed, each part looked at with a GET of its first byte" \
 	"0||${before}committed ;|3 3" \
 	"$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=HEAD .*status=405') $(pb_fault_count 'method=GET .*status=206')"
+# A part emptied in place after it was read (a report of its own, its one part): the GET of its first byte is answered
+# 416 with "Content-Range: bytes */0", an object of no bytes, whose ETag is that answer's. It failed with "HTTP 416,
+# not retried" instead of saying so.
+HZ=cur/hz/20261001-20261101
+mkdir -p "$TMP/hp/cur/$HZ"
+cp "$TMP/hp1.csv.gz" "$TMP/hp/cur/$HZ/hz-00001.csv.gz"
+printf '{"assemblyId":"hz-1","reportName":"hz","bucket":"cur","billingPeriod":{"start":"20261001T000000.000Z","end":"20261101T000000.000Z"},"reportKeys":["%s/hz-00001.csv.gz"],"columns":[]}' \
+	"$HZ" >"$TMP/hp/cur/$HZ/hz-Manifest.json"
+HPS=$FAULT_ENDPOINT/cur/cur/hz
+hp_run truncate -s 0 "$TMP/hp/cur/$HZ/hz-00001.csv.gz"
+msg="$FAULT_ENDPOINT/cur/$HZ/hz-00001.csv.gz: a new delivery landed while the report was read: the part was read with ETag $(etag "$TMP/hp1.csv.gz"), it has ETag $(etag /dev/null) now"
+check "HEAD refused (405): a part emptied after it was read, its first byte answered 416 (bytes */0): exit 3, its ETag named" \
+	"3|pb-ingest: $msg|failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
 pb_fault_stop
 
 # The same check for a report in a local folder (file://): each part read must still be the file it was opened as (its

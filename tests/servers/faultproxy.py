@@ -20,7 +20,8 @@ Usage:
   --log-headers adds the names (never the values) of each request's headers to its log line.
   --no-last-modified (with --dir) sends no Last-Modified.
   --etag N (with --dir) sends an ETag of N characters (the file's MD5 in hex, padded) and answers 412 to a
-  request whose If-Match is not that ETag. --weak-etag (with --etag) sends it as a weak one (W/"..."),
+  request whose If-Match is not that ETag; it and Last-Modified come with a 416 too (a Range past the file's
+  end: "Content-Range: bytes */SIZE", as for any range of an empty file). --weak-etag (with --etag) sends it as a weak one (W/"..."),
   which no If-Match matches: every request with one is answered 412.
 
 Fault rules
@@ -823,7 +824,13 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     start = max(0, size - int(m.group(2)))
                 if start >= size or start > end:
-                    return self._simple(416, "Range Not Satisfiable", [("Content-Range", f"bytes */{size}")])
+                    # The file's validators too, as a server that describes the object in any answer does.
+                    validators = extra
+                    if not self.server.no_last_modified:
+                        validators = validators + [
+                            ("Last-Modified", self.date_time_string(int(os.path.getmtime(full))))]
+                    return self._simple(416, "Range Not Satisfiable",
+                                        [("Content-Range", f"bytes */{size}")] + validators)
                 start = max(0, start - early)
                 status, reason = 206, "Partial Content"
                 if no_content_range:
