@@ -555,15 +555,15 @@ static int parse_manifest(const struct pb_buf *body, const char *shown, json_t *
 }
 
 /*
- * A blob a manifest lists: in the run's folder (the manifest's, folder_len bytes of name) and listed once, else
- * -1 with err set.
+ * A blob a manifest lists: in the run's folder (the manifest's, folder_len bytes of name) and listed once (also as a
+ * name that differs only in runs of '/', a//b and a/b: pb_manifest_same_part), else -1 with err set.
  */
 static int check_blob_place(const struct run_info *r, const char *bn, size_t i, const char *shown, const char *name,
 			    size_t folder_len, struct pb_buf *err)
 {
 	size_t j;
 
-	for (j = 0; j < r->nblobs && strcmp(r->blobs[j], bn) != 0; j++)
+	for (j = 0; j < r->nblobs && !pb_manifest_same_part(r->blobs[j], bn); j++)
 		;
 	if (j == r->nblobs && strncmp(bn, name, folder_len) == 0)
 		return 0;

@@ -213,11 +213,7 @@ static const char *find_segment(const char *key, const char *pattern, int prefix
 	return NULL;
 }
 
-/*
- * Whether two parts' addresses name the same object: the same but for runs of '/' (a//b and a/b, one file on a disk
- * or to most servers; the store would refuse its bytes twice, and a summary must not add them twice either).
- */
-static int same_part(const char *a, const char *b)
+int pb_manifest_same_part(const char *a, const char *b)
 {
 	for (;;) {
 		if (*a == '/' && *b == '/') {
@@ -259,7 +255,7 @@ static int check_parts(const struct pb_manifest *m, json_t *keys, const char *ur
 	for (i = 0; i < m->nparts; i++) {
 		const char *key = json_string_value(json_array_get(keys, i)), *seg, *asm_end;
 
-		for (j = 0; j < i && !same_part(m->parts[j], m->parts[i]); j++)
+		for (j = 0; j < i && !pb_manifest_same_part(m->parts[j], m->parts[i]); j++)
 			;
 		pb_url_message(err, url);
 		pb_buf_addf(err, "%s %zu (", what, i + 1);

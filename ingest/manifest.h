@@ -68,4 +68,11 @@ void pb_manifest_release(struct pb_manifest *m);
  */
 int pb_manifest_figure(const json_t *o, const char *name, unsigned flag, struct pb_part_decl *d);
 
+/*
+ * Whether two parts' names (keys, blob names or addresses) name the same object: the same but for runs of '/' (a//b
+ * and a/b, one file on a disk or to most servers; the store would refuse its bytes twice, and a summary must not add
+ * them twice either).
+ */
+int pb_manifest_same_part(const char *a, const char *b);
+
 #endif

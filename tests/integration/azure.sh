@@ -828,10 +828,17 @@ def listing(folder, names):
                                      'startDate': '2026-10-01T00:00:00'}}).encode())
 listing('dupblob', [run + '/part_0_0001.csv.gz', run + '/part_0_0002.csv.gz', run + '/part_0_0001.csv.gz'])
 listing('otherrun', [run + '/part_0_0001.csv.gz', '0d0e0f10-1112-4314-9516-171819202122/part_0_0001.csv.gz'])
+# The same blob listed twice, once with '//' in its name (uploaded under that name too, below).
+listing('dupslash', [run + '/part_0_0001.csv.gz', run + '/part_0_0002.csv.gz', run + '//part_0_0001.csv.gz'])
 with open(os.path.join(root, 'rows'), 'w') as f:
     f.write('%d %d\n' % (rows, len(data)))
 PY
-if upload leaks; then ok "upload the exports of the error paths"; else notok "upload the exports of the error paths"; fi
+if upload leaks && pb_azurite_put costexports "$PREFIX-dupslash/$OCT/$RUNE//part_0_0001.csv.gz" \
+	"$TMP/fx/leaks/$PREFIX-dupslash/$OCT/$RUNE/part_0_0001.csv.gz"; then
+	ok "upload the exports of the error paths"
+else
+	notok "upload the exports of the error paths"
+fi
 mapfile -t forms < <(sig_forms "$SIG")
 # no_sas NAME WANT_STATUS WANT_LINE_RE: the last run exited WANT_STATUS with a line matching WANT_LINE_RE, and
 # neither its output nor any import or file the database records holds the signature or "sig=".
@@ -886,6 +893,11 @@ run 1 ingest --summary --source "$SRC-dupblob?$SAS" --month 2026-10
 no_sas "a manifest listing a blob twice: exit 1 naming it, nothing printed" 1 \
 	"^pb-ingest: $(re "$(mpath dupblob)"): blobs\\[2\\] \\($(re "$PREFIX-dupblob/$OCT/$RUNE/part_0_0001.csv.gz")\\) is blobs\\[0\\] again: its lines would count twice$"
 [ -s "$TMP/out" ] && notok "a manifest listing a blob twice prints no summary" "$(cat "$TMP/out")"
+# Listed once as a/b and once as a//b (two blobs of the listing): one blob to most tools, read twice by --summary.
+run 1 ingest --summary --source "$SRC-dupslash?$SAS" --month 2026-10
+no_sas "a manifest listing a blob twice, once with '//' in its name: exit 1 naming it, nothing printed" 1 \
+	"^pb-ingest: $(re "$(mpath dupslash)"): blobs\\[2\\] \\($(re "$PREFIX-dupslash/$OCT/$RUNE//part_0_0001.csv.gz")\\) is blobs\\[0\\] again: its lines would count twice$"
+[ -s "$TMP/out" ] && notok "a manifest listing a blob twice with '//' prints no summary" "$(cat "$TMP/out")"
 run 1 ingest --summary --source "$SRC-otherrun?$SAS" --month 2026-10
 no_sas "a manifest listing a blob of another run's folder: exit 1 naming it and the run's folder" 1 \
 	"^pb-ingest: $(re "$(mpath otherrun)"): blobs\\[1\\] \\($(re "$PREFIX-otherrun/$OCT/0d0e0f10-1112-4314-9516-171819202122/part_0_0001.csv.gz")\\) is not in the run's folder $(re "$PREFIX-otherrun/$OCT/$RUNE/")$"
