@@ -898,7 +898,10 @@ static void sign_s3(struct pb_fetch *f, struct request *rq)
 	}
 }
 
-/* Shared Key over the x-ms-* headers and the resume headers (Range, If-Match) when there are any. */
+/*
+ * Shared Key over the request's method (HEAD for opts.head 1, else GET), the x-ms-* headers and the resume headers
+ * (Range, If-Match) when there are any.
+ */
 static void sign_azure(struct pb_fetch *f, struct request *rq)
 {
 	const char *signed_hdr[4];
@@ -916,7 +919,8 @@ static void sign_azure(struct pb_fetch *f, struct request *rq)
 		signed_hdr[n++] = rq->ifmatch;
 	rq->hdr = curl_slist_append(rq->hdr, rq->date);
 	rq->hdr = curl_slist_append(rq->hdr, "x-ms-version: " PB_AZURE_API_VERSION);
-	if (pb_azure_shared_key(f->opts.azure, "GET", f->http_url, signed_hdr, n, &rq->auth) == 0) {
+	if (pb_azure_shared_key(f->opts.azure, f->opts.head == 1 ? "HEAD" : "GET", f->http_url, signed_hdr, n,
+				&rq->auth) == 0) {
 		struct pb_buf line = PB_BUF_INIT;
 
 		pb_buf_addf(&line, "Authorization: %s", pb_buf_str(&rq->auth));
