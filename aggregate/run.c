@@ -1041,6 +1041,15 @@ static int record_run(struct run *r, const char *started, struct pb_buf *err)
 		    "$9::bigint, $10::timestamptz, $11, $12::boolean)",
 		    12, q, err) < 0)
 		return PB_ERR_DEPENDENCY;
+	/*
+	 * The rates it converted with: those pb_rates_read read, in the run's snapshot, taken after any wait for the
+	 * month's rows. pb-invoice compares them with the month's rates when it issues.
+	 */
+	if (pb_db_exec(r->conn,
+		       "INSERT INTO pb.aggregate_rate (run_id, from_currency, to_currency, rate) "
+		       "SELECT $1::bigint, from_currency, to_currency, rate FROM pb.fx_rate WHERE month = $2::date",
+		       2, q, err) < 0)
+		return PB_ERR_DEPENDENCY;
 	return 0;
 }
 

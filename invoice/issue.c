@@ -440,9 +440,18 @@ int pb_inv_check_rates(PGconn *conn, const char *run_id, const char *month, stru
 	PGresult *res;
 	int ret = 0;
 
+	/*
+	 * A pair the run converts with (a total in one currency, its account invoiced in another) whose rate is not
+	 * the one the run read: the invoice would convert the detail at another rate than the run's lines. A run that
+	 * kept no rates (stored before runs did) is judged by when the rate was loaded.
+	 */
 	res = pb_db_query(conn,
-			  "SELECT f.from_currency, f.to_currency FROM pb.fx_rate f JOIN pb.aggregate_run r "
-			  "ON r.id = $1::bigint WHERE f.month = $2::date AND f.loaded_at >= r.started_at "
+			  "SELECT f.from_currency, f.to_currency, trim_scale(f.rate)::text, trim_scale(u.rate)::text "
+			  "FROM pb.fx_rate f JOIN pb.aggregate_run r ON r.id = $1::bigint "
+			  "LEFT JOIN pb.aggregate_rate u ON u.run_id = r.id AND u.from_currency = f.from_currency "
+			  "AND u.to_currency = f.to_currency WHERE f.month = $2::date "
+			  "AND CASE WHEN EXISTS (SELECT 1 FROM pb.aggregate_rate k WHERE k.run_id = r.id) "
+			  "THEN u.rate IS DISTINCT FROM f.rate ELSE f.loaded_at >= r.started_at END "
 			  "AND EXISTS (SELECT 1 FROM pb.aggregate_total t JOIN pb.aggregate_account a ON a.run_id = "
 			  "t.run_id AND a.alias = t.alias AND a.vendor = t.vendor WHERE t.run_id = r.id AND "
 			  "t.currency = f.from_currency AND a.currency = f.to_currency) ORDER BY 1, 2 LIMIT 1",
@@ -451,10 +460,14 @@ int pb_inv_check_rates(PGconn *conn, const char *run_id, const char *month, stru
 		return PB_ERR_DEPENDENCY;
 	if (PQntuples(res)) {
 		pb_buf_reset(err);
-		pb_buf_addf(err,
-			    "aggregate run %s of %.7s is out of date: the rate from %s to %s was loaded after it: run "
-			    "pb-aggregate --month %.7s --detail first",
-			    run_id, month, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), month);
+		pb_buf_addf(err, "aggregate run %s of %.7s is out of date: the rate from %s to %s ", run_id, month,
+			    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+		if (PQgetisnull(res, 0, 3))
+			pb_buf_addstr(err, "was loaded after it");
+		else
+			pb_buf_addf(err, "is %s now, not the %s it converted with", PQgetvalue(res, 0, 2),
+				    PQgetvalue(res, 0, 3));
+		pb_buf_addf(err, ": run pb-aggregate --month %.7s --detail first", month);
 		ret = PB_ERR_REFUSED;
 	}
 	PQclear(res);

@@ -242,9 +242,15 @@ stale=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND bil
 printf 'month,from,to,rate\n2026-10,USD,JPY,151\n' >"$TMP/rates-151.csv"
 "$PBA" rates --load "$TMP/rates-151.csv" >/dev/null || notok "load a new rate"
 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
-check "a rate loaded after the run: exit 4, the run named out of date with the pair, nothing issued" \
-	"4|pb-invoice: aggregate run $stale of 2026-10 is out of date: the rate from USD to JPY was loaded after it: run pb-aggregate --month 2026-10 --detail first|0|f" \
+check "a rate loaded after the run: exit 4, the run named out of date with the pair and both rates, nothing issued" \
+	"4|pb-invoice: aggregate run $stale of 2026-10 is out of date: the rate from USD to JPY is 151 now, not the 150 it converted with: run pb-aggregate --month 2026-10 --detail first|0|f" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $stale")"
+# A run stored before runs kept the rates they converted with: told by the time its rates were loaded.
+pb_sql "DELETE FROM pb.aggregate_rate WHERE run_id = $stale" >/dev/null
+"$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "a rate loaded after a run that kept no rates: exit 4, the pair named, nothing issued" \
+	"4|pb-invoice: aggregate run $stale of 2026-10 is out of date: the rate from USD to JPY was loaded after it: run pb-aggregate --month 2026-10 --detail first|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")"
 { "$PBA" rates --load "$TMP/rates.csv" && "$PBA" --month 2026-10 --detail; } >/dev/null 2>&1 ||
 	notok "the rates back, October aggregated again"
 run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2026-10-01'")
@@ -1019,14 +1025,31 @@ printf 'month,from,to,rate\n2027-09,USD,JPY,151\n' >"$TMP/rates-sep.csv"
 "$PBA" rates --load "$TMP/rates-sep.csv" >/dev/null 2>&1 || notok "load September's rate again"
 "$PBV" --month 2027-09 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "the month's rates changed since its run: exit 4 even forced, naming the pair; nothing issued" \
-	"4|pb-invoice: aggregate run $sep_run of 2027-09 is out of date: the rate from USD to JPY was loaded after it: run pb-aggregate --month 2027-09 --detail first|0" \
+	"4|pb-invoice: aggregate run $sep_run of 2027-09 is out of date: the rate from USD to JPY is 151 now, not the 150 it converted with: run pb-aggregate --month 2027-09 --detail first|0" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2027-09-01'")"
 # Its FOCUS dataset would convert the run's rows at 151 while its draft lines are at 150: refused the same way.
 "$PBV" --month 2027-09 --focus "$TMP/focus-sep.csv" >"$TMP/out" 2>"$TMP/err"
 check "--focus of a month whose rates changed since its run: exit 4, naming the pair; no file" \
-	"4|pb-invoice: aggregate run $sep_run of 2027-09 is out of date: the rate from USD to JPY was loaded after it: run pb-aggregate --month 2027-09 --detail first|f" \
+	"4|pb-invoice: aggregate run $sep_run of 2027-09 is out of date: the rate from USD to JPY is 151 now, not the 150 it converted with: run pb-aggregate --month 2027-09 --detail first|f" \
 	"$?|$(cat "$TMP/err")|$(test -e "$TMP/focus-sep.csv" && echo t || echo f)"
 "$PBA" --month 2027-09 --as-of 2027-09-30 --detail >"$TMP/agg" 2>&1 || notok "aggregate September again" "$(cat "$TMP/agg")"
+sep_run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2027-09-01'")
+# A load of rates that began before the run and committed after it (its stamp, loaded_at, says when it began): the
+# run converted at 151 and never saw 153. Refused: it was taken for a rate loaded before the run, and the invoice
+# converted the detail at 153 while its lines were at 151.
+pb_sql_session_start
+pb_sql_in "BEGIN; UPDATE pb.fx_rate SET rate = 153, loaded_at = now() WHERE month = '2027-09-01'"
+"$PBA" --month 2027-09 --as-of 2027-09-30 --detail >"$TMP/agg" 2>&1 || notok "aggregate September, a load under way" "$(cat "$TMP/agg")"
+pb_sql_in "COMMIT"
+pb_sql_session_end
+sep_run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2027-09-01'")
+"$PBV" --month 2027-09 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+check "a rate whose load began before the run and committed after it: exit 4, naming the pair; nothing issued" \
+	"4|pb-invoice: aggregate run $sep_run of 2027-09 is out of date: the rate from USD to JPY is 153 now, not the 151 it converted with: run pb-aggregate --month 2027-09 --detail first|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2027-09-01'")"
+# The rate the run converted with loaded again: the run is the month's data, issued below without aggregating again.
+printf 'month,from,to,rate\n2027-09,USD,JPY,151\n' >"$TMP/rates-sep.csv"
+"$PBA" rates --load "$TMP/rates-sep.csv" >/dev/null 2>&1 || notok "load September's rate back"
 # A rate loaded while the month is being issued waits for the invoice, then is refused: the rates are frozen.
 : >"$TMP/bg.err"
 rm -f "$TMP/resume"
@@ -1092,10 +1115,10 @@ check "an issued month's report after a new pair of rates: its accounts in the s
 
 # ---- the rates of a month an invoice adjusts -----------------------------------------------------------------------
 # A late charge of EUR1's in pounds for issued October 2027, and the new pair from GBP to EUR loaded while October's
-# new run waited for its rows (a session holding them): the run converts with it, but began before it was loaded,
-# and a run cannot tell such a rate from one loaded after it read the rates. November's issue, which adjusts October
-# from that run, refuses it (even forced) naming the pair, as October's own issue would; aggregated again, the
-# adjustment is GBP 10 at 1.2.
+# new run waited for its rows (a session holding them): the run began before the rate was loaded, but read it (its
+# snapshot is taken after the wait) and converts with it. November's issue, which adjusts October from that run, was
+# refused (even forced) as if the rate had been loaded after the run, until October was aggregated again for nothing.
+# The run keeps the rates it converted with: issued, the adjustment is GBP 10 at 1.2.
 mkdir -p "$TMP/oct27-late"
 {
 	echo "$H"
@@ -1117,14 +1140,9 @@ wait $bg || notok "aggregate October 2027 with its late charge" "$(cat "$TMP/bg.
 oct27_run=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current' AND billing_month = '2027-10-01'")
 "$PBA" --month 2027-11 --as-of 2027-11-30 --detail >"$TMP/agg" 2>&1 || notok "aggregate November 2027" "$(cat "$TMP/agg")"
 "$PBV" --month 2027-11 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
-check "--issue of a month adjusting one whose run began before a rate it converts with was loaded: exit 4 (forced too), naming the pair; nothing issued or frozen" \
-	"4|pb-invoice: the invoice of 2027-11 adjusts 2027-10: aggregate run $oct27_run of 2027-10 is out of date: the rate from GBP to EUR was loaded after it: run pb-aggregate --month 2027-10 --detail first|0|f" \
-	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2027-11-01'")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $oct27_run")"
-"$PBA" --month 2027-10 --as-of 2027-10-31 --detail >"$TMP/agg" 2>&1 || notok "aggregate October 2027 again" "$(cat "$TMP/agg")"
-"$PBV" --month 2027-11 --issue --force --reason test --out "$OUT" >"$TMP/out" 2>"$TMP/err"
-check "aggregated again, November 2027 adjusts October 2027 by the late pounds at the new rate" \
-	"0|PB-2027-11,2027-11-01,2027-11-30,1,EUR1,Euro Co,CenturyLink Cloud 1.0,adjustment,2027-10-01,EUR,12.00,12.00,0.00" \
-	"$?|$(tr -d '\r' <"$OUT/invoice-2027-11.csv" | sed 1d)"
+check "--issue of a month adjusting one whose run waited while a rate it converts with was loaded: issued, the late pounds at that rate, the run frozen" \
+	"0||PB-2027-11,2027-11-01,2027-11-30,1,EUR1,Euro Co,CenturyLink Cloud 1.0,adjustment,2027-10-01,EUR,12.00,12.00,0.00|t" \
+	"$?|$(cat "$TMP/err")|$(tr -d '\r' <"$OUT/invoice-2027-11.csv" | sed 1d)|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $oct27_run")"
 
 # ---- a month that has not ended ----------------------------------------------------------------------------------
 # Its sources final (an AWS report with an invoice id on every line, an Azure export declared final) and a run as of
