@@ -610,6 +610,15 @@ check "a PB_VAR_DIR with a comma: init refuses naming it, nothing made" \
 	"3||pb-db: init: the cluster's socket folder '$TMP/a,b/pg/run' holds a comma, which libpq and the server read as a list: give PB_VAR_DIR a folder without one|f" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$TMP/a,b" && echo t || echo f)"
 
+# A PB_VAR_DIR that is a link to a folder that is not there (removed, or on a disk not mounted): init said
+# "'...' does not exist (run 'pb-db init')", sending its user to the command that failed. It names the link and
+# where it points, and makes nothing there.
+ln -s "$TMP/gone/var" "$TMP/dangling"
+PB_VAR_DIR=$TMP/dangling "$PBDB" init >"$TMP/out" 2>"$TMP/err"
+check "a PB_VAR_DIR linked to a folder that is not there: init refuses naming both, exit 3, nothing made" \
+	"3||pb-db: init: '$TMP/dangling' is a link to '$TMP/gone/var', which does not exist: make that folder, or set PB_VAR_DIR to another|f" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$TMP/gone" && echo t || echo f)"
+
 # A line break in it: initdb and pg_ctl refuse it deep in the server's log, and init said only to check the
 # postgres user's permissions. Now init refuses it at once, naming it, and makes nothing.
 nlvar="$TMP/a
