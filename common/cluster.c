@@ -223,11 +223,15 @@ static long log_size(const char *file)
 
 /*
  * Appends the first line of file from offset from that says why a server program failed (FATAL:, PANIC:,
- * or initdb's and pg_ctl's "error:"), without the server's time and process prefix. Returns whether it did.
+ * or initdb's and pg_ctl's "error:"), without the server's time and process prefix; failing that, the first of
+ * pg_ctl's own lines ("pg_ctl: could not open PID file ...", written without "error:" and before it starts the
+ * server) other than its "could not start server". Returns whether it did.
  */
 static int add_log_reason(struct pb_buf *out, const char *file, long from)
 {
+	static const char generic[] = "pg_ctl: could not start server";
 	char line[1024];
+	struct pb_buf pg_ctl = PB_BUF_INIT;
 	const char *why;
 	FILE *f = fopen(file, "r");
 	int found = 0;
@@ -236,6 +240,9 @@ static int add_log_reason(struct pb_buf *out, const char *file, long from)
 		return 0;
 	if (fseek(f, from, SEEK_SET) == 0) {
 		while (!found && fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			if (!pg_ctl.len && strncmp(line, "pg_ctl: ", 8) == 0 && strcmp(line, generic) != 0)
+				pb_buf_addstr(&pg_ctl, line);
 			why = strstr(line, "FATAL:");
 			if (!why)
 				why = strstr(line, "PANIC:");
@@ -243,12 +250,16 @@ static int add_log_reason(struct pb_buf *out, const char *file, long from)
 				why = line;
 			if (!why)
 				continue;
-			line[strcspn(line, "\n")] = '\0';
 			pb_buf_addstr(out, why);
 			found = 1;
 		}
 	}
 	fclose(f);
+	if (!found && pg_ctl.len && !pg_ctl.failed) {
+		pb_buf_addstr(out, pb_buf_str(&pg_ctl));
+		found = 1;
+	}
+	pb_buf_release(&pg_ctl);
 	return found;
 }
 

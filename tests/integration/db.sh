@@ -717,6 +717,17 @@ PB_VAR_DIR=$TMP/badconf "$PBDB" start >"$TMP/out" 2>"$TMP/err"
 check "a start that fails: exit 3, the server's reason and its log named" \
 	"3|pb-db: start: the server did not start (pg_ctl exit 1): FATAL:  configuration file \"$TMP/badconf/pg/data/postgresql.auto.conf\" contains errors (see '$TMP/badconf/pg/server.log')" \
 	"$?|$(cat "$TMP/err")"
+# A data folder the server's user cannot open (given to root, by a restore or a chown -R run as root): pg_ctl
+# says why in the log without "FATAL:" or "error:", and start said only "see server.log". It quotes pg_ctl.
+if [ "$(id -u)" -eq 0 ]; then
+	chown root "$TMP/badconf/pg/data"
+	PB_VAR_DIR=$TMP/badconf "$PBDB" start >"$TMP/out" 2>"$TMP/err"
+	check "a data folder that is not the server user's: start exits 3 quoting pg_ctl's reason" \
+		"3|pb-db: start: the server did not start (pg_ctl exit 1): pg_ctl: could not open PID file \"$TMP/badconf/pg/data/postmaster.pid\": Permission denied (see '$TMP/badconf/pg/server.log')" \
+		"$?|$(cat "$TMP/err")"
+else
+	echo "# skipped: a data folder that is not the server user's (giving it to another user needs root)"
+fi
 # initdb on a full disk (a small file system of its own; root only).
 mkdir "$TMP/small"
 if mount -t tmpfs -o size=16m,mode=755 tmpfs "$TMP/small" 2>/dev/null; then
