@@ -650,6 +650,20 @@ void pb_db_result_message(struct pb_buf *err, const char *what, PGconn *conn, co
 			    " (role '%s' lacks a privilege: partnerbill's programs run as the role that owns schema pb "
 			    "or a member of it, and pb-db migrate needs CREATE on the database)",
 			    PQuser(conn));
+	/*
+	 * disk_full on the local cluster: the server named a file inside its own folder ("could not extend file
+	 * base/16384/2604"), not where that folder is.
+	 */
+	if (state && strcmp(state, "53100") == 0 && pb_db_local()) {
+		unsigned long long free_kb = ULLONG_MAX;
+
+		local_disk_full(&free_kb);
+		pb_buf_addf(err, " (the file system of the local cluster's data folder '%s/pg/data' is full",
+			    pb_db_var_dir());
+		if (free_kb != ULLONG_MAX)
+			pb_buf_addf(err, ", %llu kB free", free_kb);
+		pb_buf_addstr(err, ": make room there, then run the program again)");
+	}
 	/* read_only_sql_transaction: no write will pass until the programs are pointed at another server. */
 	if (state && strcmp(state, "25006") == 0) {
 		pb_buf_addstr(err, " (database ");

@@ -750,11 +750,21 @@ if mount -t tmpfs -o size=48m,mode=755 tmpfs "$TMP/small" 2>/dev/null; then
 	dd if=/dev/zero of="$TMP/small/fill" bs=1M count=64 2>/dev/null
 	PB_VAR_DIR=$TMP/small/full "$BIN/pb-accounts" list >"$TMP/out" 2>"$TMP/err"
 	st=$?
+	# A session already open (its init file written before the disk filled): a migration's write fails with
+	# "could not extend file", which named a file inside the server's folder but not where it is.
+	rm "$TMP/small/fill"
+	PB_VAR_DIR=$TMP/small/full "$PBDB" psql -X -q -c "SELECT 1" >/dev/null 2>&1
+	dd if=/dev/zero of="$TMP/small/fill" bs=1M count=64 2>/dev/null
+	PB_VAR_DIR=$TMP/small/full "$PBDB" migrate >"$TMP/mout" 2>"$TMP/merr"
+	mst=$?
 	PB_VAR_DIR=$TMP/small/full "$PBDB" stop >/dev/null 2>&1
 	umount "$TMP/small"
 	check "a running cluster's disk full: exit 3, the refusal and that the disk is full, not the PG* variables" \
 		"3||pb-accounts: cannot connect to the database: connection to server on socket \"$TMP/small/full/pg/run/.s.PGSQL.5432\" failed: FATAL:  could not write init file (the local cluster in '$TMP/small/full/pg' runs and refused the session: the file system of its data folder is full, 0 kB free: make room there, then run the program again)" \
 		"$st|$(cat "$TMP/out")|$(cat "$TMP/err")"
+	check "a running cluster's disk full during migrate: exit 3, the server's error and the data folder named" \
+		"3||pb-db: database: ERROR:  could not extend file \"F\": No space left on device HINT:  Check free disk space. (the file system of the local cluster's data folder '$TMP/small/full/pg/data' is full, N kB free: make room there, then run the program again)" \
+		"$mst|$(cat "$TMP/mout")|$(sed -E 's/file "[^"]*"/file "F"/; s/, [0-9]+ kB free/, N kB free/' "$TMP/merr")"
 else
 	echo "# skipped: a running cluster's disk full (mounting a small tmpfs needs root)"
 fi
