@@ -4,6 +4,17 @@
 set -eu
 out=$1
 shift
+# Two files with one number (two branches, each adding the next migration, merged): migrate would record the
+# first under that number and take the second for applied. Refused, naming both, before anything is written.
+prev_ver='' prev=''
+for f in "$@"; do
+	ver=$(basename "$f" | sed 's/^0*\([0-9][0-9]*\)_.*/\1/')
+	if [ "$ver" = "$prev_ver" ]; then
+		echo "embed_sql.sh: migrations $prev and $f have the same number $ver: renumber one of them" >&2
+		exit 1
+	fi
+	prev_ver=$ver prev=$f
+done
 {
 	echo '/* Generated from schemas/ by scripts/embed_sql.sh; do not edit. */'
 	echo '#include "migrations.h"'

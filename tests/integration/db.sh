@@ -408,6 +408,19 @@ check "a migration missing below the newest: status says so on stderr, exit 3; m
 schema at version $NEWEST|0" \
 	"$st2|$(cat "$TMP/out2")|$(cat "$TMP/err2")|$st|$(cat "$TMP/out")|$(PB_DATABASE_URL=$TF "$PBDB" status >/dev/null 2>&1; echo $?)"
 
+# Two migrations with one number (two branches, each adding the next one, merged): both were built in, migrate
+# recorded the first under that number and took the second for applied, and status said the schema was
+# complete while the database lacked it. The build now refuses them, naming both.
+mkdir "$TMP/dup"
+printf 'SELECT 1;\n' >"$TMP/dup/023_a.sql"
+printf 'SELECT 2;\n' >"$TMP/dup/024_b.sql"
+printf 'SELECT 3;\n' >"$TMP/dup/024_c.sql"
+sh "$ROOT/scripts/embed_sql.sh" "$TMP/dup/m.c" "$TMP/dup/023_a.sql" "$TMP/dup/024_b.sql" "$TMP/dup/024_c.sql" \
+	>"$TMP/out" 2>"$TMP/err"
+check "two migrations with one number: the build refuses them, naming both, and writes nothing" \
+	"1||embed_sql.sh: migrations $TMP/dup/024_b.sql and $TMP/dup/024_c.sql have the same number 24: renumber one of them|f" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$TMP/dup/m.c" -o -e "$TMP/dup/m.c.tmp" && echo t || echo f)"
+
 # A role granted less than the programs need (here: reading only) gets the server's refusal and what to do;
 # a member of the role that owns schema pb (that ran the migrations) may do everything.
 NS="host=$SOCK port=5432 user=clerk dbname=nosearch"
