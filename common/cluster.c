@@ -110,6 +110,36 @@ static void drop_pg_environment(void)
 }
 
 /*
+ * When the folder of file is not the server's user's (pw; a cluster restored or copied as root or another
+ * user), err says whose it is and how to give it back, and 1 is returned; else 0. The server's user was told
+ * that the folders above file must be reachable by it, which they were.
+ */
+static int foreign_folder(const char *file, const struct passwd *pw, struct pb_buf *err)
+{
+	char dir[PATH_MAX], server[64];
+	const char *slash = strrchr(file, '/');
+	const struct passwd *owner;
+	struct stat st;
+	uid_t uid = pw->pw_uid;
+
+	if (!slash || (size_t)(slash - file) >= sizeof(dir) || snprintf(server, sizeof(server), "%s", pw->pw_name) < 0)
+		return 0;
+	memcpy(dir, file, (size_t)(slash - file));
+	dir[slash - file] = '\0';
+	if (stat(dir, &st) < 0 || st.st_uid == uid)
+		return 0;
+	owner = getpwuid(st.st_uid); /* overwrites what pw points to: its name and number were copied */
+	pb_buf_reset(err);
+	pb_buf_addf(err, "the %s user cannot write '%s': '%s' is ", server, file, dir);
+	if (owner)
+		pb_buf_addf(err, "user %s's", owner->pw_name);
+	else
+		pb_buf_addf(err, "user number %lu's", (unsigned long)st.st_uid);
+	pb_buf_addf(err, ", not %s's (give it back: chown -R %s '%s')", server, server, dir);
+	return 1;
+}
+
+/*
  * Runs bindir/prog with argv, as the server user when root, output appended to logfile. Returns the
  * exit status, or -1 with a message.
  */
@@ -202,6 +232,8 @@ static int run(const char *bindir, const char *prog, char *const argv[], const c
 			    strerror(open_errno));
 		return -1;
 	}
+	if (WEXITSTATUS(status) == CANNOT_REACH && pw && foreign_folder(logfile, pw, err))
+		return -1;
 	if (WEXITSTATUS(status) == CANNOT_REACH) {
 		pb_buf_reset(err);
 		pb_buf_addf(err,

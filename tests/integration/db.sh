@@ -738,6 +738,13 @@ if [ "$(id -u)" -eq 0 ]; then
 	check "a data folder that is not the server user's: start exits 3 quoting pg_ctl's reason" \
 		"3|pb-db: start: the server did not start (pg_ctl exit 1): pg_ctl: could not open PID file \"$TMP/badconf/pg/data/postmaster.pid\": Permission denied (see '$TMP/badconf/pg/server.log')" \
 		"$?|$(cat "$TMP/err")"
+	# The whole cluster another user's (restored or copied by hand as that user): start said the folders
+	# above server.log must be reachable by the postgres user, which they were. It names the folder's owner.
+	chown -R nobody "$TMP/badconf/pg"
+	PB_VAR_DIR=$TMP/badconf "$PBDB" start >"$TMP/out" 2>"$TMP/err"
+	check "a cluster that is another user's: start exits 3 naming the folder, its owner and the server's user" \
+		"3|pb-db: start: the postgres user cannot write '$TMP/badconf/pg/server.log': '$TMP/badconf/pg' is user nobody's, not postgres's (give it back: chown -R postgres '$TMP/badconf/pg')" \
+		"$?|$(cat "$TMP/err")"
 else
 	echo "# skipped: a data folder that is not the server user's (giving it to another user needs root)"
 fi
