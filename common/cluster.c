@@ -391,18 +391,21 @@ static int paths_init(struct paths *p, const char *var, int create, struct pb_bu
 			pb_buf_addf(err, "cannot reach '%s': %s", var, strerror(e));
 			return -1;
 		}
-		/* A link to a folder that is not there: mkdir found the link, and init cannot make the cluster. */
-		if (create) {
+		/*
+		 * A link to a folder that is not there: mkdir found the link, and init cannot make the cluster; start
+		 * sent its user to init.
+		 */
+		{
 			char to[PATH_MAX];
 			ssize_t n = readlink(var, to, sizeof(to) - 1);
 
 			if (n >= 0) {
 				to[n] = '\0';
 				pb_buf_addf(err,
-					    "'%s' is a link to '%s', which does not exist: make that folder, or set "
+					    "%s'%s' is a link to '%s', which does not exist: make that folder, or set "
 					    "PB_VAR_DIR to another",
-					    var, to);
-				return -1;
+					    create ? "" : "no local cluster: ", var, to);
+				return create ? -1 : -2;
 			}
 		}
 		pb_buf_addf(err, "no local cluster: '%s' does not exist (run 'pb-db init')", var);

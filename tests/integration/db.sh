@@ -631,6 +631,11 @@ PB_VAR_DIR=$TMP/dangling "$PBDB" init >"$TMP/out" 2>"$TMP/err"
 check "a PB_VAR_DIR linked to a folder that is not there: init refuses naming both, exit 3, nothing made" \
 	"3||pb-db: init: '$TMP/dangling' is a link to '$TMP/gone/var', which does not exist: make that folder, or set PB_VAR_DIR to another|f" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(test -e "$TMP/gone" && echo t || echo f)"
+# start through it sent its user to pb-db init, which refuses: it names the link and where it points too.
+PB_VAR_DIR=$TMP/dangling "$PBDB" start >"$TMP/out" 2>"$TMP/err"
+check "a PB_VAR_DIR linked to a folder that is not there: start says so, not to run init, exit 3" \
+	"3||pb-db: start: no local cluster: '$TMP/dangling' is a link to '$TMP/gone/var', which does not exist: make that folder, or set PB_VAR_DIR to another" \
+	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")"
 
 # A line break in it: initdb and pg_ctl refuse it deep in the server's log, and init said only to check the
 # postgres user's permissions. Now init refuses it at once, naming it, and makes nothing.
