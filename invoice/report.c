@@ -338,16 +338,23 @@ static int charts(PGconn *conn, const char *run_id, const char *month, int ndays
 		/*
 		 * Ranked in USD through the month's rates (a ranking, not an amount: the division is
 		 * never shown), else as they stand: 101 JPY is not larger than 10 USD. An issued month's
-		 * through those it was issued with: a pair added since (for a late charge) does not reorder it.
+		 * through those its run converted with (pb.aggregate_rate): no rate loaded since, not even
+		 * one whose load began before the issue and committed after it, reorders it (a run of a
+		 * month that had no rates kept none: it is ranked as the amounts stand). A run stored
+		 * before runs kept their rates (migration 024): through those loaded before the issue.
 		 */
+		"WITH run AS (SELECT r.id, r.billing_month, i.issued_at, i.id IS NOT NULL AND (EXISTS (SELECT 1 "
+		"FROM pb.aggregate_rate k WHERE k.run_id = r.id) OR r.started_at >= (SELECT m.applied_at FROM "
+		"pb.schema_migrations m WHERE m.version = 24)) AS kept FROM pb.aggregate_run r LEFT JOIN "
+		"pb.invoice i ON i.run_id = r.id WHERE r.id = $1::bigint), rates AS (SELECT u.from_currency, "
+		"u.to_currency, u.rate FROM pb.aggregate_rate u JOIN run ON u.run_id = run.id WHERE run.kept "
+		"UNION ALL SELECT f.from_currency, f.to_currency, f.rate FROM pb.fx_rate f JOIN run ON f.month = "
+		"run.billing_month WHERE NOT run.kept AND f.loaded_at <= coalesce(run.issued_at, 'infinity')) "
 		"SELECT a.alias, a.currency, a.month_to_date::text, a.estimate::text FROM pb.aggregate_account a "
-		"JOIN pb.aggregate_run r ON r.id = a.run_id LEFT JOIN pb.invoice i ON i.run_id = r.id "
 		"WHERE a.run_id = $1::bigint AND a.vendor = 'all' "
-		"ORDER BY abs(a.month_to_date / coalesce((SELECT f.rate FROM pb.fx_rate f WHERE f.month = "
-		"r.billing_month AND f.from_currency = 'USD' AND f.to_currency = a.currency AND f.loaded_at <= "
-		"coalesce(i.issued_at, 'infinity')), (SELECT 1 / f.rate FROM pb.fx_rate f WHERE f.month = "
-		"r.billing_month AND f.from_currency = a.currency AND f.to_currency = 'USD' AND f.loaded_at <= "
-		"coalesce(i.issued_at, 'infinity')), 1)) DESC, a.alias COLLATE \"C\" LIMIT 12",
+		"ORDER BY abs(a.month_to_date / coalesce((SELECT x.rate FROM rates x WHERE x.from_currency = "
+		"'USD' AND x.to_currency = a.currency), (SELECT 1 / x.rate FROM rates x WHERE x.from_currency = "
+		"a.currency AND x.to_currency = 'USD'), 1)) DESC, a.alias COLLATE \"C\" LIMIT 12",
 		1, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;

@@ -1093,7 +1093,7 @@ wait $bg
 check "a report of a month aggregated again while it is made: exit 0, the run it began with, whole" "0|same" \
 	"$?|$(cmp -s "$TMP/report-aug.html" "$TMP/report-aug2.html" && echo same || grep -o 'day 31: [^<]*' "$TMP/report-aug2.html")"
 
-# ---- an issued month's report ranks its accounts through the rates it was issued with ----------------------------
+# ---- an issued month's report ranks its accounts through the rates its run converted with -----------------------
 # EUR1, invoiced in euros from October 2027, is billed EUR 100 then, and MKC1 USD 66: the month has no rate between
 # the two, so EUR1 ranks first. A rate from USD to EUR loaded after the issue (a new pair may be, for a late charge)
 # must not reorder the issued month's report: it is made again byte for byte.
@@ -1104,14 +1104,33 @@ check "a report of a month aggregated again while it is made: exit 0, the run it
 	printf '2027-10-01T00:00:00Z,100000000055,Usage,2027-10-02T01:00:00Z,USD,60,60,EC2\n'
 } >"$TMP/oct27.csv"
 over "$PBI" --format aws-cur --no-progress --final "$TMP/oct27.csv" >/dev/null 2>&1 || notok "ingest October 2027"
+# A load of a pair from EUR to USD (at 0.5: EUR1's EUR 100 would rank as USD 50) begins before the issue and commits
+# after it: stamped before the issue, it was ranked with, though the run never converted with it. The report ranks
+# an issued month with the rates its run kept.
+pb_sql_session_start
+pb_sql_in "BEGIN; INSERT INTO pb.fx_rate (month, from_currency, to_currency, rate, source, loaded_by) VALUES ('2027-10-01', 'EUR', 'USD', 0.5, 'test', 'test')"
 issue_empty 2027-10 2027-10-31
+pb_sql_in "COMMIT"
+pb_sql_session_end
 "$PBV" --month 2027-10 --report "$TMP/report-oct27.html" >/dev/null 2>&1 || notok "October 2027's report"
+check "an issued month's report after a pair whose load began before the issue committed: ranked with the run's rates" \
+	"PB-2027-10|EUR1 MKC1" \
+	"$(pb_sql "SELECT number FROM pb.invoice WHERE billing_month = '2027-10-01'")|$(grep -o 'class="chart" data-account="[A-Z0-9]*"' "$TMP/report-oct27.html" | sed 's/.*="//; s/"$//' | paste -sd' ')"
 printf 'month,from,to,rate\n2027-10,USD,EUR,2\n' >"$TMP/rates-oct27.csv"
 "$PBA" rates --load "$TMP/rates-oct27.csv" >/dev/null 2>&1 || notok "a new pair for October 2027"
 "$PBV" --month 2027-10 --report "$TMP/report-oct27b.html" >/dev/null 2>&1 || notok "October 2027's report again"
 check "an issued month's report after a new pair of rates: its accounts in the same order, the same file" \
 	"EUR1 MKC1|same" \
 	"$(grep -o 'class="chart" data-account="[A-Z0-9]*"' "$TMP/report-oct27b.html" | sed 's/.*="//; s/"$//' | paste -sd' ')|$(cmp -s "$TMP/report-oct27.html" "$TMP/report-oct27b.html" && echo same)"
+# A run stored before runs kept their rates (migration 024 applied after it, as told here): ranked with the rates
+# loaded before the issue (the pair from EUR to USD, stamped before it), not as the amounts stand.
+applied24=$(pb_sql "SELECT applied_at FROM pb.schema_migrations WHERE version = 24")
+pb_sql "UPDATE pb.schema_migrations SET applied_at = now() WHERE version = 24" >/dev/null
+"$PBV" --month 2027-10 --report "$TMP/report-oct27c.html" >/dev/null 2>&1 || notok "October 2027's report, a run before 024"
+pb_sql "UPDATE pb.schema_migrations SET applied_at = '$applied24' WHERE version = 24" >/dev/null
+check "an issued month's report whose run was stored before runs kept their rates: ranked with the rates loaded before the issue" \
+	"MKC1 EUR1" \
+	"$(grep -o 'class="chart" data-account="[A-Z0-9]*"' "$TMP/report-oct27c.html" | sed 's/.*="//; s/"$//' | paste -sd' ')"
 
 # ---- the rates of a month an invoice adjusts -----------------------------------------------------------------------
 # A late charge of EUR1's in pounds for issued October 2027, and the new pair from GBP to EUR loaded while October's
