@@ -43,7 +43,7 @@ static const char usage_text[] =
 	"90 days before the month through the as-of day. Charge category Usage is recurring and projected over the\n"
 	"rest of the month; any other (Purchase, Credit, Tax, Fee, ...) counts once, where it falls.\n"
 	"\n"
-	"  --as-of YYYY-MM-DD  the last day the data covers\n"
+	"  --as-of YYYY-MM-DD  the last day the data covers, a day of a month from 0001-04 to 9999-11\n"
 	"  --final             the month's data is complete: the estimate is the month-to-date\n"
 	"  --minor-unit N      decimals of the currency (default 2; 0 for JPY, 3 for BHD)\n"
 	"\n"

@@ -245,6 +245,9 @@ check "pb-aggregate estimate --help names exit status 3, which it has" \
 	"Exit status: 0 success, 1 bad input, 2 usage error, 3 standard output or a temporary file cannot be
 written." \
 	"$("$BIN/pb-aggregate" estimate --help | sed -n '/^Exit status/,$p')"
+check "pb-aggregate estimate --help gives --as-of's range, as its man page does" \
+	"  --as-of YYYY-MM-DD  the last day the data covers, a day of a month from 0001-04 to 9999-11" \
+	"$("$BIN/pb-aggregate" estimate --help | grep -e '--as-of YYYY-MM-DD  ')"
 {
 	echo identity_line_item_id,bill_billing_period_start_date,line_item_usage_account_id,line_item_line_item_type,line_item_usage_start_date,line_item_product_code,line_item_currency_code,line_item_unblended_cost,pricing_public_on_demand_cost,product_region_code
 	for i in $(seq 100000000000 100000000299); do
