@@ -66,15 +66,33 @@ static int is_space(unsigned c)
 	       c == 0x3000;
 }
 
+/* Whether the n bytes at p start with a character that is not ASCII and that shows (no space, no joiner). */
+static int shown_non_ascii(const char *p, size_t n)
+{
+	size_t k = 0;
+
+	return n > 0 && (unsigned char)p[0] >= 0x80 && pb_text_invisible_char(p, n, &k) == 0 && k > 0;
+}
+
 /*
  * Whether the code point c, of k bytes at s[i], is a zero width joiner or non-joiner between two characters
- * that are not ASCII: Persian, Hindi and other scripts spell words with them, and emoji sequences are made
- * with them. Beside an ASCII character (or at either end) they only hide, as in "Acme" U+200D "Corp".
+ * that are not ASCII and that show: Persian, Hindi and other scripts spell words with them, and emoji sequences
+ * are made with them. Beside an ASCII character, a space, another joiner or any character that shows nothing
+ * (or at either end) they only hide, as in "Acme" U+200D "Corp" or "Acme" U+00A0 U+200D U+00A0 "Corp".
  */
 static int joins(const char *s, size_t len, size_t i, size_t k, unsigned c)
 {
-	return (c == 0x200c || c == 0x200d) && i > 0 && (unsigned char)s[i - 1] >= 0x80 && i + k < len &&
-	       (unsigned char)s[i + k] >= 0x80;
+	size_t b = i;
+
+	if ((c != 0x200c && c != 0x200d) || i == 0 || i + k >= len)
+		return 0;
+	/* The start of the character before: back over the continuation bytes (at most 3) of valid UTF-8. */
+	while (b > 0 && i - b < 4 && ((unsigned char)s[b - 1] & 0xc0) == 0x80)
+		b--;
+	if (b == 0 || i - b >= 4)
+		return 0;
+	b--;
+	return shown_non_ascii(s + b, i - b) && shown_non_ascii(s + i + k, len - i - k);
 }
 
 unsigned pb_account_invisible(const char *s, size_t len, size_t *at)

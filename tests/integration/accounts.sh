@@ -615,6 +615,14 @@ check "a (non-)joiner between two letters that are not ASCII: imported, the name
 	"0||$(printf '\331\205\333\214\342\200\214\330\256\331\210\330\247\331\207\331\205')|$(printf 'Dev \360\237\221\251\342\200\215\360\237\222\273')" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT string_agg(name, '|' ORDER BY alias) FROM pb.clc_account WHERE alias IN ('ZWJ1', 'ZWJ2')")"
 pb_sql "DELETE FROM pb.clc_account WHERE alias IN ('ZWJ1', 'ZWJ2')" >/dev/null
+# A joiner between two spaces that are not ASCII (U+00A0), or beside another joiner, joins no letters: it only
+# hides, as beside an ASCII letter, but it was taken (each neighbour's first or last byte was not ASCII).
+printf 'alias,name,billing_country\nOK1,Acme\302\240\342\200\215\302\240Corp,US\n' >"$TMP/bad.csv"
+import_fails "a joiner between two no-break spaces" \
+	"pb-accounts: $TMP/bad.csv:2:5: bad name 'Acme$(printf '\302\240')\\u200d$(printf '\302\240')Corp': invisible character U+200D is not allowed"
+printf 'alias,name,billing_country\nOK1,Caf\303\251\342\200\214\342\200\214\303\251,US\n' >"$TMP/bad.csv"
+import_fails "two non-joiners between two letters that are not ASCII" \
+	"pb-accounts: $TMP/bad.csv:2:5: bad name 'Caf$(printf '\303\251')\\u200c\\u200c$(printf '\303\251')': invisible character U+200C is not allowed"
 # An email with an escape sequence (or DEL, or C1) was imported as it was, though --email refuses it: the
 # email is checked for control characters as every other text field is.
 printf 'alias,name,billing_country,email\nOK1,Fine,US,a\033[2J@example.com\n' >"$TMP/bad.csv"
