@@ -1013,7 +1013,8 @@ static int refuse_same_lines(PGconn *conn, const struct pb_store_import *im, con
 	 * Only the vendor and month's other current imports are candidates, each compared by its primary key
 	 * (import, partner account, currency): a join of every import's rows on the partner account alone took
 	 * minutes for an account billed in thousands of currencies, once the planner misjudged the rows just
-	 * copied (the same count and every row found: the same rows).
+	 * copied (the same count and every row found: the same rows). An import of no lines has no rows to compare:
+	 * it is the same data as no other (two empty exports of two sources are not one delivery billed twice).
 	 */
 	res = pb_db_query(
 		conn,
@@ -1022,7 +1023,8 @@ static int refuse_same_lines(PGconn *conn, const struct pb_store_import *im, con
 		"SELECT i.id, i.format, i.source FROM pb.import i JOIN pb.import me_i ON me_i.id = $1::bigint "
 		"WHERE i.status = 'committed' AND i.vendor = $2 AND i.billing_month = $3::date AND i.id <> $1::bigint "
 		"AND (i.format, i.source) IS DISTINCT FROM (me_i.format, me_i.source) "
-		"AND (SELECT count(*) FROM pb.import_account a WHERE a.import_id = i.id) = (SELECT n FROM n) "
+		"AND (SELECT n FROM n) > 0 AND (SELECT count(*) FROM pb.import_account a WHERE a.import_id = i.id) = "
+		"(SELECT n FROM n) "
 		"AND NOT EXISTS (SELECT 1 FROM me WHERE NOT EXISTS (SELECT 1 FROM pb.import_account a WHERE "
 		"a.import_id = i.id AND a.partner_account_id = me.partner_account_id AND a.currency = me.currency "
 		"AND a.line_count = me.line_count AND a.list_total = me.list_total AND a.billed_total = "

@@ -996,4 +996,17 @@ check "29: a part of another import's rows, all and one more, one total apart: s
 	"s9a 0 ;s9b 0 ;s9c 0 ;s9d 0 ;s9e 4 same lines as of 2026-09 (aws-cur from file://$TMP/e/s9a): every partner account's line count, totals and days alike: refusing to bill them twice;" \
 	"$got"
 
+# ---- 30. two empty exports of other sources: neither holds lines, neither is refused as the same lines ---------
+# An import of no lines has no partner account's rows to compare: the comparison by count took two of them
+# for the same data (0 rows each, every row found) and refused the second (other bytes) with exit 4.
+mkdir -p "$TMP/e/s0a" "$TMP/e/s0b"
+echo "$CUR_H" >"$TMP/e/s0a/cur.csv"
+printf '%s\r\n' "$CUR_H" >"$TMP/e/s0b/cur.csv" # other bytes
+got=
+for d in s0a s0b; do
+	run "$TMP/e/$d" --format aws-cur --month 2026-08 cur.csv
+	got+="$d $st $(cat "$err");"
+done
+check "30: two empty exports of the month from two folders: both stored, no refusal" "s0a 0 ;s0b 0 ;" "$got"
+
 pb_tests_done
