@@ -701,17 +701,20 @@ static void add_visible(struct pb_buf *b, const char *text)
 	pb_text_add_visible(b, text, strlen(text));
 }
 
-/* Appends what a stat says of a file: "N bytes, modified at S.NNNNNNNNN, inode I". */
+/* Appends what a stat says of a file: "N bytes, modified at S.NNNNNNNNN, changed at S.NNNNNNNNN, inode I". */
 static void add_file_stat(struct pb_buf *b, const struct stat *st)
 {
-	pb_buf_addf(b, "%lld bytes, modified at %lld.%09ld, inode %llu", (long long)st->st_size,
-		    (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec, (unsigned long long)st->st_ino);
+	pb_buf_addf(b, "%lld bytes, modified at %lld.%09ld, changed at %lld.%09ld, inode %llu", (long long)st->st_size,
+		    (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
+		    (long)st->st_ctim.tv_nsec, (unsigned long long)st->st_ino);
 }
 
 /*
  * Whether the local part at path (a path or a file:// URL) is still the file it was read from, as its size, time of
- * modification and inode tell (a file written in place, or replaced by another). Returns 0, or -1 with a message
- * naming it in err.
+ * modification, time of its last change and inode tell (a file written in place, or replaced by another). The time of
+ * modification alone can be put back (touch -d, cp -p, rsync --inplace --times) once a file of the same size was
+ * written in place; the time of its last change (ctime) is the system's, set by every write. Returns 0, or -1 with a
+ * message naming it in err.
  */
 static int same_local_file(const char *path, const struct stat *opened, struct pb_buf *err)
 {
@@ -724,7 +727,8 @@ static int same_local_file(const char *path, const struct stat *opened, struct p
 	gone = stat(decoded ? decoded : path, &now) != 0;
 	free(decoded);
 	if (!gone && now.st_dev == opened->st_dev && now.st_ino == opened->st_ino && now.st_size == opened->st_size &&
-	    now.st_mtim.tv_sec == opened->st_mtim.tv_sec && now.st_mtim.tv_nsec == opened->st_mtim.tv_nsec)
+	    now.st_mtim.tv_sec == opened->st_mtim.tv_sec && now.st_mtim.tv_nsec == opened->st_mtim.tv_nsec &&
+	    now.st_ctim.tv_sec == opened->st_ctim.tv_sec && now.st_ctim.tv_nsec == opened->st_ctim.tv_nsec)
 		return 0;
 	pb_buf_reset(err);
 	pb_url_message(err, path);

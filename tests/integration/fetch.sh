@@ -889,7 +889,7 @@ check "HEAD refused (405): a part emptied after it was read, its first byte answ
 pb_fault_stop
 
 # The same check for a report in a local folder (file://): each part read must still be the file it was opened as (its
-# size, time of modification and inode), as a downloaded part must still have its ETag.
+# size, time of modification, time of its last change and inode), as a downloaded part must still have its ETag.
 LP=cur/lp/20261001-20261101
 mkdir -p "$TMP/lp/cur/$LP"
 "$TMP/gen_cur" 200 43 >"$TMP/lp.csv"
@@ -905,7 +905,7 @@ printf '{"assemblyId":"lp-1","reportName":"lp","bucket":"cur","billingPeriod":{"
 LPS=file://$TMP/lp/cur/cur/lp
 LP1=$TMP/lp/cur/$LP/lp-00001.csv.gz
 lp_sql() { pb_sql "SELECT status, coalesce(error, '') FROM pb.import WHERE source = '$LPS' ORDER BY id" ' ' | tr '\n' ';'; }
-lp_stat() { stat -c '%s bytes, modified at %.9Y, inode %i' "$1"; }
+lp_stat() { stat -c '%s bytes, modified at %.9Y, changed at %.9Z, inode %i' "$1"; }
 lp_run() { # WHILE...: imports the report, running WHILE... once its first part is read
 	rm -f "$TMP/lp-resume"
 	PB_TEST_PAUSE=read PB_TEST_PAUSE_SECONDS=60 PB_TEST_RESUME_FILE=$TMP/lp-resume \
@@ -937,6 +937,20 @@ lp_run lp_replace
 msg="file://$LP1: a new delivery landed while the report was read: the part was read from a file of $was, it is one of $(lp_stat "$LP1") now"
 check "a local part replaced by another file after it was read: exit 3, nothing committed" \
 	"3|pb-ingest: $msg|${before}failed $msg;" "$GOT|$(cat "$TMP/err")|$(lp_sql)"
+lp_keeptime() { # a byte of the first part written again in place, its size kept and its time of modification put back
+	local mtime
+	was=$(lp_stat "$LP1")
+	mtime=$(stat -c %.9Y "$LP1")
+	printf 'x' | dd of="$LP1" bs=1 seek=20 conv=notrunc status=none
+	touch -m -d "@$mtime" "$LP1"
+}
+cp -p "$TMP/lp1.csv.gz" "$LP1"
+before=$(lp_sql)
+lp_run lp_keeptime
+msg="file://$LP1: a new delivery landed while the report was read: the part was read from a file of $was, it is one of $(lp_stat "$LP1") now"
+check "a local part written in place after it was read, its size and time of modification kept: exit 3, nothing committed" \
+	"3|pb-ingest: $msg|${before}failed $msg;" "$GOT|$(cat "$TMP/err")|$(lp_sql)"
+cp -p "$TMP/lp1.csv.gz" "$LP1"
 before=$(lp_sql)
 lp_run true
 check "a local delivery left as it is while it is read: committed" "0||${before}committed ;" "$GOT|$(cat "$TMP/err")|$(lp_sql)"
