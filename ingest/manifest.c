@@ -213,6 +213,43 @@ static const char *find_segment(const char *key, const char *pattern, int prefix
 	return NULL;
 }
 
+/* The value of a hexadecimal digit, or -1. */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * A part's key or address with its percent escapes decoded (%2D a '-', %2E%2E a "..", %2F a '/'), as a file:// address
+ * is decoded to its path and an https:// server decodes its path: what it names is compared and checked, not how it is
+ * written. NULL when memory ran out.
+ */
+static char *decoded_key(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		int hi = s[0] == '%' ? hex_digit(s[1]) : -1, lo = hi >= 0 ? hex_digit(s[2]) : -1;
+
+		if (lo >= 0) {
+			*o++ = (char)(hi * 16 + lo);
+			s += 3;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 int pb_manifest_same_part(const char *a, const char *b)
 {
 	for (;;) {
@@ -243,7 +280,17 @@ static int check_parts(const struct pb_manifest *m, json_t *keys, const char *ur
 	char period[32], start[11], end[11];
 	int y, mo, d;
 	size_t i, j, n;
+	char **dec = calloc(m->nparts + 1, sizeof(*dec));
+	int ret = -1;
 
+	for (i = 0; dec && i < m->nparts; i++)
+		if (!(dec[i] = decoded_key(m->parts[i])))
+			break;
+	if (!dec || i < m->nparts) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+		goto out;
+	}
 	pb_date_to_ymd(m->period_start, &y, &mo, &d);
 	pb_date_format(m->period_start, start);
 	pb_date_format(mo == 12 ? pb_date_from_ymd(y + 1, 1, 1) : pb_date_from_ymd(y, mo + 1, 1), end);
@@ -255,7 +302,7 @@ static int check_parts(const struct pb_manifest *m, json_t *keys, const char *ur
 	for (i = 0; i < m->nparts; i++) {
 		const char *key = json_string_value(json_array_get(keys, i)), *seg, *asm_end;
 
-		for (j = 0; j < i && !pb_manifest_same_part(m->parts[j], m->parts[i]); j++)
+		for (j = 0; j < i && !pb_manifest_same_part(dec[j], dec[i]); j++)
 			;
 		pb_url_message(err, url);
 		pb_buf_addf(err, "%s %zu (", what, i + 1);
@@ -263,24 +310,29 @@ static int check_parts(const struct pb_manifest *m, json_t *keys, const char *ur
 		pb_buf_addstr(err, ") ");
 		if (j < i) {
 			pb_buf_addf(err, "is %s %zu again: its lines would count twice", what, j + 1);
-			return -1;
+			goto out;
 		}
 		seg = find_segment(key, legacy ? "########-########" : "BILLING_PERIOD=", !legacy, &n);
 		if (seg && (n != strlen(period) || memcmp(seg, period, n) != 0)) {
 			pb_buf_addf(err, "is in the folder of billing period %.*s, not of the manifest's %s",
 				    (int)(n - skip), seg + skip, period + skip);
-			return -1;
+			goto out;
 		}
 		asm_end = seg && legacy ? strchr(seg + n + 1, '/') : NULL;
 		if (asm_end && ((size_t)(asm_end - seg - n - 1) != strlen(m->assembly_id) ||
 				memcmp(seg + n + 1, m->assembly_id, strlen(m->assembly_id)) != 0)) {
 			pb_buf_addf(err, "is in the folder of assembly %.*s, not of the manifest's %s",
 				    (int)(asm_end - seg - n - 1), seg + n + 1, m->assembly_id);
-			return -1;
+			goto out;
 		}
 	}
 	pb_buf_reset(err);
-	return 0;
+	ret = 0;
+out:
+	for (i = 0; dec && i < m->nparts; i++)
+		free(dec[i]);
+	free(dec);
+	return ret;
 }
 
 /*
@@ -327,8 +379,9 @@ static int in_folder(const char *part, const char *folder)
 }
 
 /*
- * Checks that each part lies in the report's folder (parts_folder) and that no key has a "." or ".." segment, which
- * a file:// or https:// address resolves to another folder's object (AWS writes none). Returns 0, or -1 with err
+ * Checks that each part lies in the report's folder (parts_folder) and that no key has a "." or ".." segment, written
+ * as such or percent-encoded (%2E%2E), which a file:// or https:// address resolves to another folder's object (AWS
+ * writes none). Returns 0, or -1 with err
  * set. Run after check_parts, which names the period or assembly of a part that is another's.
  */
 static int check_folder(const struct pb_manifest *m, json_t *keys, const char *url, int legacy, struct pb_buf *err)
@@ -339,11 +392,19 @@ static int check_folder(const struct pb_manifest *m, json_t *keys, const char *u
 
 	for (i = 0; i < m->nparts; i++) {
 		const char *key = json_string_value(json_array_get(keys, i)), *seg;
+		char *plain = decoded_key(key);
 		int dots = 0;
 
-		for (seg = key; seg && !dots; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL)
+		if (!plain) {
+			pb_buf_reset(err);
+			pb_buf_addstr(err, "out of memory");
+			free(folder);
+			return -1;
+		}
+		for (seg = plain; seg && !dots; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL)
 			dots = strncmp(seg, "./", 2) == 0 || strncmp(seg, "../", 3) == 0 || strcmp(seg, ".") == 0 ||
 			       strcmp(seg, "..") == 0;
+		free(plain);
 		if (!dots && (!folder || in_folder(m->parts[i], folder)))
 			continue;
 		pb_url_message(err, url);

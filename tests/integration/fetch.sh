@@ -472,6 +472,9 @@ refused_manifest twice "a manifest listing a part twice: exit 1 naming it, nothi
 refused_manifest slashes "a manifest listing a part twice, once with '//' in its key: exit 1 naming it, nothing printed" \
 	"file://$DISKM: report key 3 ($K//daily-00001.csv.gz) is report key 1 again: its lines would count twice" \
 	"$K/daily-00001.csv.gz" "$K/daily-00002.csv.gz" "$K//daily-00001.csv.gz"
+refused_manifest percent "a manifest listing a part twice, once with a byte of its key percent-encoded: exit 1 naming it, nothing printed" \
+	"file://$DISKM: report key 3 ($K/daily%2D00001.csv.gz) is report key 1 again: its lines would count twice" \
+	"$K/daily-00001.csv.gz" "$K/daily-00002.csv.gz" "$K/daily%2D00001.csv.gz"
 refused_manifest otherasm "a manifest listing a part of another assembly: exit 1 naming it and both assemblies" \
 	"file://$DISKM: report key 2 (cur/daily/20261001-20261101/22222222-bbbb/daily-00001.csv.gz) is in the folder of assembly 22222222-bbbb, not of the manifest's 11111111-aaaa" \
 	"$K/daily-00002.csv.gz" "cur/daily/20261001-20261101/22222222-bbbb/daily-00001.csv.gz"
@@ -491,6 +494,9 @@ refused_manifest outside "a manifest listing a part of another report's folder: 
 refused_manifest dotdot "a manifest listing a part whose key climbs out of the folder with '..': exit 1 naming it, nothing printed" \
 	"file://$DISKM: report key 2 ($K/../../../../other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz) has a '.' or '..' segment: no part of a report is named so" \
 	"$K/daily-00001.csv.gz" "$K/../../../../other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz"
+refused_manifest pctdots "a manifest listing a part whose key climbs out of the folder with '%2E%2E': exit 1 naming it, nothing printed" \
+	"file://$DISKM: report key 2 ($K/%2E%2E/%2E%2E/%2E%2E/%2E%2E/other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz) has a '.' or '..' segment: no part of a report is named so" \
+	"$K/daily-00001.csv.gz" "$K/%2E%2E/%2E%2E/%2E%2E/%2E%2E/other/20261001-20261101/11111111-aaaa/daily-00002.csv.gz"
 # A file:// address (or a path) with a query, a SAS pasted with it: its signature was shown in the messages naming
 # it. They show it as a URL is shown, the query that signs left out.
 run file-sig 1 "$PBI" --format aws-cur --summary --no-progress "file://$TMP/disk/none.csv.gz?sv=2022-11-02&sig=S3CR3T"
