@@ -1403,8 +1403,19 @@ static int refuse_newer(PGconn *conn, struct pb_buf *err)
 	return ret;
 }
 
-int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
+/* Writes what log holds to out, at once (a migrate killed later leaves it on screen), and empties log. */
+static void say_now(FILE *out, struct pb_buf *log)
 {
+	if (out && log->len) {
+		fputs(pb_buf_str(log), out);
+		fflush(out);
+	}
+	pb_buf_reset(log);
+}
+
+int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
+{
+	struct pb_buf log = PB_BUF_INIT;
 	char key[32], ver[32];
 	const char *current = NULL;
 	unsigned i;
@@ -1496,10 +1507,10 @@ int pb_db_migrate(PGconn *conn, struct pb_buf *log, struct pb_buf *err)
 			goto out;
 		}
 		current = NULL;
-		if (log)
-			pb_buf_addf(log, "applied %s\n", m->name);
+		pb_buf_addf(&log, "applied %s\n", m->name);
+		say_now(out, &log);
 	}
-	if (restore_overlap_rule(conn, log, err) < 0)
+	if (restore_overlap_rule(conn, &log, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -1524,6 +1535,8 @@ out:
 		pb_db_exec(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, p, &ignore);
 		pb_buf_release(&ignore);
 	}
+	say_now(out, &log);
+	pb_buf_release(&log);
 	return ret;
 }
 

@@ -44,24 +44,20 @@ static int fail(const char *what, struct pb_buf *err, int code)
 
 static int cmd_migrate(void)
 {
-	struct pb_buf err = PB_BUF_INIT, log = PB_BUF_INIT;
+	struct pb_buf err = PB_BUF_INIT;
 	PGconn *conn = pb_db_connect("pb-db", &err);
 	unsigned version;
 	int rc = 0;
 
 	if (!conn)
 		return fail(NULL, &err, EXIT_DEPENDENCY);
-	if (pb_db_migrate(conn, &log, &err) < 0 || pb_db_schema_version(conn, &version, &err) < 0) {
-		/* The migrations applied before the failure are kept: said as on success. */
-		fputs(pb_buf_str(&log), stdout);
+	/* Each "applied" line is printed as its migration commits: those before a failure are kept, and said. */
+	if (pb_db_migrate(conn, stdout, &err) < 0 || pb_db_schema_version(conn, &version, &err) < 0)
 		rc = fail(NULL, &err, EXIT_DEPENDENCY);
-	} else {
-		fputs(pb_buf_str(&log), stdout);
+	else
 		printf("schema at version %u\n", version);
-	}
 	PQfinish(conn);
 	pb_buf_release(&err);
-	pb_buf_release(&log);
 	return rc;
 }
 

@@ -318,6 +318,28 @@ check "the session ended during a migration: exit 3, the migration named and wha
 schema at version $NEWEST" \
 	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$st2|$(cat "$TMP/out2")"
 
+# A migrate killed while a migration waited behind a lock (another session's) had printed none of the migrations
+# it had applied: it kept its "applied" lines to the end. Each is now printed as its migration commits. Here 023
+# applies and 024 waits for a writer of pb.aggregate_rate.
+PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "DELETE FROM pb.schema_migrations WHERE version IN (23, 24)" >/dev/null 2>&1
+PGAPPNAME=rate-loader PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "BEGIN" \
+	-c "LOCK TABLE pb.aggregate_rate IN ROW EXCLUSIVE MODE" -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+holder=$!
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'"
+PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out" 2>"$TMP/err" &
+migrator=$!
+pb_until 60 mig_waits
+kill -KILL "$migrator"
+wait "$migrator" 2>/dev/null
+pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'" >/dev/null
+wait "$holder" 2>/dev/null
+PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out2" 2>&1
+st2=$?
+check "migrate killed while a migration waits for a lock: the migrations it applied are on screen" \
+	"applied 023_region_fold_as_ingest.sql|0|applied 024_aggregate_rate.sql
+schema at version $NEWEST" \
+	"$(cat "$TMP/out")|$st2|$(cat "$TMP/out2")"
+
 # The extension dropped with CASCADE (by another application that shared it, or by hand) takes pb's rule
 # against overlapping links with it. pb-aggregate, which attributes usage through the links, refuses to run
 # (exit 4); pb-accounts still runs, to end an overlapping link; status says so; migrate puts both back,
