@@ -16,6 +16,7 @@
 #include "cluster.h"
 #include "date.h"
 #include "interrupt.h"
+#include "log.h"
 #include "migrations.h"
 #include "progress.h"
 #include "sha256.h"
@@ -1403,6 +1404,116 @@ static int refuse_newer(PGconn *conn, struct pb_buf *err)
 	return ret;
 }
 
+/*
+ * How long a statement of migrate waits before it looks for a lock it waits for, to say which and who holds it;
+ * it looks again at twice the interval (up to half a minute) until it has said so once.
+ */
+#define MIGRATE_TELL_MS 2000
+#define MIGRATE_TELL_MAX_MS 30000
+
+/*
+ * SQL: the lock server process $1 waits for ($2: the migrations' advisory lock key), and who is in the way (holds
+ * it, or waits for it ahead of $1): "server process 123 (psql, in a transaction since ...)", "a prepared
+ * transaction". No row when it waits for no lock.
+ */
+#define LOCK_WAIT_IS_MIGRATIONS PB_DB_ADVISORY_LOCK_IS("w", "$2::bigint")
+#define LOCK_WAIT_SQL                                                                                          \
+	"SELECT CASE WHEN w.locktype = 'relation' THEN format('%s on %s', w.mode, coalesce((SELECT "           \
+	"format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " \
+	"WHERE c.oid = w.relation), 'relation ' || w.relation)) "                                              \
+	"WHEN " LOCK_WAIT_IS_MIGRATIONS " THEN 'the migrations'' lock (another pb-db migrate runs)' "          \
+	"WHEN w.locktype IN ('transactionid', 'tuple') THEN 'a row another transaction changed or locked' "    \
+	"ELSE format('%s on a lock of type %s', w.mode, w.locktype) END, "                                     \
+	"(SELECT string_agg(CASE WHEN b = 0 THEN 'a prepared transaction' ELSE 'server process ' || b || "     \
+	"coalesce(' (' || nullif(concat_ws(', ', coalesce(nullif(a.application_name, ''), a.backend_type), "   \
+	"CASE WHEN a.xact_start IS NOT NULL THEN 'in a transaction since ' || to_char(a.xact_start, "          \
+	"'YYYY-MM-DD HH24:MI:SS TZ') ELSE 'connected since ' || to_char(a.backend_start, "                     \
+	"'YYYY-MM-DD HH24:MI:SS TZ') END), '') || ')', '') END, ', ' ORDER BY b) "                             \
+	"FROM unnest(pg_blocking_pids($1::integer)) b LEFT JOIN pg_stat_activity a ON a.pid = b) "             \
+	"FROM pg_locks w WHERE w.pid = $1::integer AND NOT w.granted LIMIT 1"
+
+/*
+ * Says on stderr which lock server process pid waits for, and who holds it, during: "waiting for
+ * AccessExclusiveLock on pb.aggregate_rate (migration 024_x.sql): server process 123 (psql, in a transaction
+ * since ...)". Looks through a connection of its own (pid's is busy waiting). Returns 1 when it said so, 0 when
+ * pid waits for no lock or the look failed (nothing said).
+ */
+static int say_lock_wait(int pid, const char *during)
+{
+	struct pb_buf ignore = PB_BUF_INIT;
+	PGconn *look = pb_db_connect_within("pb-db", 5, &ignore);
+	char spid[16], key[32];
+	const char *p[2] = {spid, key};
+	PGresult *res = NULL;
+	int told = 0;
+
+	snprintf(spid, sizeof(spid), "%d", pid);
+	snprintf(key, sizeof(key), "%d", MIGRATE_LOCK_KEY);
+	if (look)
+		res = pb_db_query(look, LOCK_WAIT_SQL, 2, p, &ignore);
+	if (res && PQntuples(res) == 1) {
+		pb_log(PB_LOG_INFO, NULL, "waiting for %s%s%s%s%s%s", PQgetvalue(res, 0, 0), during ? " (" : "",
+		       during ? during : "", during ? ")" : "", PQgetisnull(res, 0, 1) ? "" : ": ",
+		       PQgetvalue(res, 0, 1));
+		told = 1;
+	}
+	PQclear(res);
+	PQfinish(look);
+	pb_buf_release(&ignore);
+	return told;
+}
+
+/*
+ * PQexecParams for migrate (nparams < 0: PQexec, for a script of several statements), the last result or the
+ * first that failed: after a few seconds without an answer, says which lock the statement waits for and who
+ * holds it (say_lock_wait), once, and waits on. A signal asking to stop (interrupt.h) has the server cancel
+ * the statement; *cancelled says so.
+ */
+static PGresult *migrate_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, const char *during,
+			      int *cancelled)
+{
+	int watch = pb_interrupt_installed() && !pb_interrupted(), told = 0;
+	long every = MIGRATE_TELL_MS;
+	uint64_t next = pb_now_ms() + (uint64_t)every;
+	PGresult *res, *last = NULL;
+
+	*cancelled = 0;
+	if (!(nparams < 0 ? PQsendQuery(conn, sql)
+			  : PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)))
+		return NULL;
+	for (;;) {
+		while (PQisBusy(conn)) {
+			struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+
+			if (watch && pb_interrupted()) {
+				cancel_statement(conn);
+				*cancelled = 1;
+				watch = 0;
+			}
+			if (!told && pb_now_ms() >= next) {
+				told = say_lock_wait(PQbackendPID(conn), during);
+				if (every < MIGRATE_TELL_MAX_MS)
+					every *= 2;
+				next = pb_now_ms() + (uint64_t)every;
+			}
+			if ((poll(&pfd, 1, 100) < 0 && errno != EINTR) || !PQconsumeInput(conn))
+				break; /* PQgetResult reports it */
+		}
+		res = PQgetResult(conn);
+		if (!res)
+			break;
+		if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+			PQclear(res);
+		} else {
+			PQclear(last);
+			last = res;
+		}
+		if (PQstatus(conn) == CONNECTION_BAD)
+			break;
+	}
+	return last;
+}
+
 /* Writes what log holds to out, at once (a migrate killed later leaves it on screen), and empties log. */
 static void say_now(FILE *out, struct pb_buf *log)
 {
@@ -1425,8 +1536,15 @@ int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
 	{
 		const char *p[1] = {key};
 
-		if (pb_db_exec(conn, "SELECT pg_advisory_lock($1::bigint)", 1, p, err) < 0)
+		int cancelled;
+		PGresult *res = migrate_exec(conn, "SELECT pg_advisory_lock($1::bigint)", 1, p, NULL, &cancelled);
+
+		if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+			statement_error(err, "database", conn, res, cancelled);
+			PQclear(res);
 			goto out;
+		}
+		PQclear(res);
 	}
 	locked = 1;
 	/* A schema pb with objects but no record of migrations is another application's: not adopted. */
@@ -1469,7 +1587,8 @@ int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
 		char hex[65];
 		const char *p[3] = {ver, m->name, hex};
 		PGresult *res;
-		int done;
+		int done, cancelled;
+		char during[160];
 
 		/* Each one missing, not only those above the highest applied: numbers may land out of order. */
 		if (applied(conn, m->version, &done, err) < 0)
@@ -1486,11 +1605,12 @@ int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
 		if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 			goto out;
 		/* A script of several statements goes through the simple protocol. */
-		res = PQexec(conn, m->sql);
+		snprintf(during, sizeof(during), "migration %s", m->name);
+		res = migrate_exec(conn, m->sql, -1, NULL, during, &cancelled);
 		if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
 			struct pb_buf why = PB_BUF_INIT;
 
-			set_result_error(&why, conn, res);
+			statement_error(&why, "database", conn, res, cancelled);
 			PQclear(res);
 			pb_buf_reset(err);
 			pb_buf_addf(err, "migration %s failed: %s", m->name, pb_buf_str(&why));
@@ -1499,10 +1619,15 @@ int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
 			goto out;
 		}
 		PQclear(res);
-		if (pb_db_exec(conn,
-			       "INSERT INTO pb.schema_migrations (version, name, sha256) VALUES ($1::integer, $2, $3)",
-			       3, p, err) < 0 ||
-		    pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
+		/* The record waits behind a lock on pb.schema_migrations as the migration may behind its own. */
+		res = migrate_exec(
+			conn, "INSERT INTO pb.schema_migrations (version, name, sha256) VALUES ($1::integer, $2, $3)",
+			3, p, during, &cancelled);
+		if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+			statement_error(err, "database", conn, res, cancelled);
+		done = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+		PQclear(res);
+		if (!done || pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
 			PQclear(PQexec(conn, "ROLLBACK"));
 			goto out;
 		}

@@ -228,7 +228,8 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err);
  * Applies the missing migrations in order (every one not recorded as applied, below the newest applied
  * one too), each in its own transaction, under an advisory lock so that concurrent runs wait for each
  * other. Writes a line per applied migration to out (when not NULL) as it commits, flushed, so that a migrate
- * killed later leaves on screen what it applied. Records each one's SHA-256 in pb.schema_migrations and
+ * killed later leaves on screen what it applied. A statement that waits for a lock says, after 2 seconds, on
+ * stderr, which lock and who holds it, and waits on. Records each one's SHA-256 in pb.schema_migrations and
  * refuses, naming it, an applied one whose text has changed since (see check_applied_text), and, applying
  * nothing, a database that holds migrations these programs do not carry. When the connection ends midway, err
  * names the migration it was in. Returns 0 or -1.
