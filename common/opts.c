@@ -200,6 +200,14 @@ int pb_close_stdout(int status)
 	return status ? status : EXIT_DEPENDENCY;
 }
 
+/* Whether standard output was closed when the program started (/dev/null is in its place since). */
+static int stdout_was_closed;
+
+int pb_opts_stdout_closed(void)
+{
+	return stdout_was_closed;
+}
+
 /*
  * Opens /dev/null on whichever of standard input, output and error is closed. Returns 0, or -1 when
  * /dev/null cannot be had.
@@ -211,6 +219,8 @@ static int std_fds_open(void)
 	for (fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
 			continue;
+		if (fd == STDOUT_FILENO)
+			stdout_was_closed = 1;
 		/* The lower ones are open: open gives this one. */
 		got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
 		if (got != fd) {

@@ -72,6 +72,12 @@ void pb_opts_refusal(int ch, int argc, char **argv, char *buf, size_t size);
 int pb_opts_start(const char *program);
 
 /*
+ * Whether standard output was closed when pb_opts_start ran: what a program writes there goes to /dev/null. A
+ * program whose output is all it gives (pb-invoice --draft) refuses to run rather than succeed writing nothing.
+ */
+int pb_opts_stdout_closed(void);
+
+/*
  * SIGXFSZ is ignored from pb_opts_start on: a write past the file size limit (ulimit -f, systemd's
  * LimitFSIZE=) then fails with EFBIG, which the program reports naming the file and exit status 3, as for a
  * full disk, where the signal's default would end it at once, saying nothing and leaving its temporary

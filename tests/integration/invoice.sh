@@ -155,6 +155,13 @@ pb_sql "UPDATE pb.clc_account SET name = 'Negative Co' WHERE alias = 'NEG1'" >/d
 "$PBV" --month 2026-10 --draft >/dev/full 2>"$TMP/err"
 check "--draft >/dev/full: exit 3, naming standard output and the error" \
 	"3|pb-invoice: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
+# Standard output closed (a job started with >&-): the draft and the diff, which are all they give, went to the
+# /dev/null put in its place, exit 0. Said before the database is reached, exit 3, as for a full disk.
+for act in --draft --diff; do
+	"$PBV" --month 2026-10 $act >&- 2>"$TMP/err"
+	check "$act with standard output closed: exit 3, naming standard output and the error" \
+		"3|pb-invoice: cannot write standard output: Bad file descriptor" "$?|$(cat "$TMP/err")"
+done
 
 # A folder that is not there (a typo in a job file) is a mistake on the command line: exit 2, which pb-run
 # does not retry, before anything is read or issued.
