@@ -12,6 +12,7 @@
 
 #include "date.h"
 #include "input.h"
+#include "text.h"
 #include "url.h"
 
 #include "banned.h"
@@ -213,18 +214,6 @@ static const char *find_segment(const char *key, const char *pattern, int prefix
 	return NULL;
 }
 
-/* The value of a hexadecimal digit, or -1. */
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * A part's key or address with its percent escapes decoded (%2D a '-', %2E%2E a "..", %2F a '/'), as a file:// address
  * is decoded to its path and an https:// server decodes its path: what it names is compared and checked, not how it is
@@ -237,7 +226,7 @@ static char *decoded_key(const char *s)
 	if (!out)
 		return NULL;
 	while (*s) {
-		int hi = s[0] == '%' ? hex_digit(s[1]) : -1, lo = hi >= 0 ? hex_digit(s[2]) : -1;
+		int hi = s[0] == '%' ? pb_hex_digit(s[1]) : -1, lo = hi >= 0 ? pb_hex_digit(s[2]) : -1;
 
 		if (lo >= 0) {
 			*o++ = (char)(hi * 16 + lo);
