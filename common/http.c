@@ -207,7 +207,8 @@ int pb_http_failure_transient(int rc, const char *detail, int *not_tls)
 	}
 }
 
-int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, int *timed_out, struct pb_buf *err)
+/* One attempt of pb_http_exchange: returns as it does. */
+static int http_do(const struct pb_http_request *rq, struct pb_http_response *rs, int *timed_out, struct pb_buf *err)
 {
 	char detail[CURL_ERROR_SIZE] = "";
 	long timeout_s = rq->timeout_s > 0 ? rq->timeout_s : DEFAULT_TIMEOUT_S;
@@ -307,7 +308,7 @@ int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retr
 			rs->final = 1;
 			return -1;
 		}
-		rc = pb_http_do(rq, rs, &late, err);
+		rc = http_do(rq, rs, &late, err);
 		if (timed_out)
 			*timed_out = late;
 		if (rc == 0 && rs->status != 429 && rs->status < 500)
@@ -361,7 +362,8 @@ void pb_http_add_path(struct pb_buf *b, const char *s)
 /* Set once by the option parser, before any thread starts. */
 static const char *tls_ca_option;
 
-void pb_tls_set_ca_file(const char *path)
+/* Set by the --cacert option's parser, before any request. */
+static void tls_set_ca_file(const char *path)
 {
 	tls_ca_option = path;
 }
@@ -371,7 +373,8 @@ int pb_tls_ca_given(void)
 	return tls_ca_option != NULL;
 }
 
-const char *pb_tls_ca_file(void)
+/* The file given by --cacert, else CURL_CA_BUNDLE or SSL_CERT_FILE when set, else NULL (the system's). */
+static const char *tls_ca_file(void)
 {
 	const char *e;
 
@@ -386,7 +389,7 @@ const char *pb_tls_ca_file(void)
 
 void pb_tls_setopt(void *curl)
 {
-	const char *ca = pb_tls_ca_file();
+	const char *ca = tls_ca_file();
 
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -410,6 +413,6 @@ int pb_tls_check_ca_option(const char *path)
 		pb_error("--cacert: '%s' is empty", path);
 		return -1;
 	}
-	pb_tls_set_ca_file(path);
+	tls_set_ca_file(path);
 	return 0;
 }

@@ -35,7 +35,7 @@ long pb_retry_after_s(const struct pb_retry_after *ra);
 
 struct pb_http_response {
 	long status;
-	struct pb_buf body; /* the whole answer: at most 1 MiB, else pb_http_do fails */
+	struct pb_buf body; /* the whole answer: at most 1 MiB, else pb_http_exchange fails */
 	char location[2048];
 	long retry_after; /* seconds (an HTTP-date counted from the answer's Date), or -1 when the answer had none */
 	struct pb_retry_after ra; /* what retry_after is read from */
@@ -50,35 +50,28 @@ struct pb_http_retry {
 	int timeouts;	 /* 1: a request that timed out is sent again; 0: not (the server may have acted on it) */
 };
 
-/*
- * Sends the request. Returns 0 with any answer in rs (check rs->status), or -1 when no answer came (err:
- * "METHOD URL: what libcurl said", or "METHOD URL: no answer within N s" with 1 in *timed_out, when not
- * NULL, if the time ran out; rs then holds nothing), or -2 when the answer is larger than 1 MiB (err: "METHOD
- * URL: the answer is larger than 1 MiB"; nothing of it is kept). URLs in messages have SAS signatures hidden.
- * Release rs with pb_http_response_release.
- */
-int pb_http_do(const struct pb_http_request *rq, struct pb_http_response *rs, int *timed_out, struct pb_buf *err);
+/* Releases an answer pb_http_exchange filled. */
 void pb_http_response_release(struct pb_http_response *rs);
 
 /*
- * pb_http_do, sent again after a failed connection, a 429 or a 5xx, up to retry->attempts in all, waiting
+ * Sends the request, and again after a failed connection, a 429 or a 5xx, up to retry->attempts in all, waiting
  * Retry-After or 1 s, 2 s, 4 s... (at most retry->max_wait_s) in between. A timeout is retried only when
  * retry->timeouts says so; a failure that cannot pass (rs->final: a certificate refused, a server that does not
- * speak TLS...) is not sent again. Returns as pb_http_do, for the last attempt: 0 with its answer, which may still
- * be a 429 or 5xx when the attempts ran out (the caller judges every status), or -1 with err set (-2, not
- * sent again, for an answer larger than 1 MiB).
+ * speak TLS...) is not sent again. Returns, for the last attempt: 0 with its answer in rs, which may still be a
+ * 429 or 5xx when the attempts ran out (the caller judges every status; release rs with
+ * pb_http_response_release), or -1 when no answer came (err: "METHOD URL: what libcurl said", or "METHOD URL:
+ * no answer within N s" with 1 in *timed_out, when not NULL, if the time ran out; rs then holds nothing), or
+ * -2, not sent again, when the answer is larger than 1 MiB (err: "METHOD URL: the answer is larger than 1 MiB";
+ * nothing of it is kept). URLs in messages have SAS signatures hidden.
  */
 int pb_http_exchange(const struct pb_http_request *rq, const struct pb_http_retry *retry, struct pb_http_response *rs,
 		     int *timed_out, struct pb_buf *err);
 
 /*
  * TLS: every connection verifies the server's certificate and host name; nothing turns that off. The
- * certificates trusted are those of the file --cacert names (pb_tls_set_ca_file, before any request), else
+ * certificates trusted are those of the file --cacert names (its option's parser, before any request), else
  * of CURL_CA_BUNDLE, else of SSL_CERT_FILE, else the system's.
  */
-void pb_tls_set_ca_file(const char *path);
-/* The file given by --cacert, else CURL_CA_BUNDLE or SSL_CERT_FILE when set, else NULL (the system's). */
-const char *pb_tls_ca_file(void);
 /* 1 when --cacert was given (it then wins over AWS_CA_BUNDLE too). */
 int pb_tls_ca_given(void);
 /* Sets verification and the trusted certificates on a libcurl easy handle (a CURL *). */
