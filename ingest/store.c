@@ -368,16 +368,17 @@ static int tally_account(struct tally *y, const struct pb_daily *d, struct pb_bu
 	 * Rows one after the other mostly share their currency: the row before's is tried first, then the
 	 * code's place (an account may have thousands: a walk through them for every row would not end).
 	 */
-	code = currency_code(d->currency.ptr, d->currency.len);
-	if (code >= 0 && !y->code && !(y->code = calloc(CODES, sizeof(*y->code))))
-		goto nomem;
-	if (y->lastt < y->nt && same_text(&d->currency, y->t[y->lastt].currency, y->t[y->lastt].currency_len))
+	code = -1;
+	if (y->lastt < y->nt && same_text(&d->currency, y->t[y->lastt].currency, y->t[y->lastt].currency_len)) {
 		k = y->lastt;
-	else if (code >= 0)
+	} else if ((code = currency_code(d->currency.ptr, d->currency.len)) >= 0) {
+		if (!y->code && !(y->code = calloc(CODES, sizeof(*y->code))))
+			goto nomem;
 		k = y->code[code] ? y->code[code] - 1u : y->nt;
-	else
+	} else {
 		for (k = 0; k < y->nt && !same_text(&d->currency, y->t[k].currency, y->t[k].currency_len); k++)
 			;
+	}
 	if (k == y->nt) {
 		if (y->nt == y->capt) {
 			size_t cap = y->capt ? 2 * y->capt : 4;
