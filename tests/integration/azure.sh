@@ -652,7 +652,9 @@ paused_run() {
 	rm -f "$TMP/resume"
 	PB_TEST_PAUSE=$point PB_TEST_RESUME_FILE=$TMP/resume "$@" >"$TMP/out" 2>"$TMP/err.all" &
 	pid=$!
-	pb_until 30 eval "grep -q 'test pause at $point' '$TMP/err.all' || ! kill -0 $pid 2>/dev/null"
+	# A machine busy with other suites can take long to get there: the upload must not come before the pause.
+	pb_until 120 eval "grep -q 'test pause at $point' '$TMP/err.all' || ! kill -0 $pid 2>/dev/null" ||
+		notok "paused_run: no pause at $point in 120 s: $set uploaded before it"
 	upload "$set" || notok "upload $set"
 	: >"$TMP/resume"
 	wait "$pid"
