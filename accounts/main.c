@@ -617,6 +617,17 @@ static int finish(struct pb_cli *cli, int status)
 	return status ? status : EXIT_DEPENDENCY;
 }
 
+/*
+ * Whether what the command prints is all it gives: a listing, not the report of a change made (suggest --apply
+ * links and records; without it, its CSV is what was asked for).
+ */
+static int prints_answer(const struct command *c, const struct pb_cli *cli)
+{
+	if (c->run == pb_cmd_suggest)
+		return !cli->apply;
+	return c->run == pb_cmd_show || c->run == pb_cmd_proposals;
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *c;
@@ -642,6 +653,11 @@ int main(int argc, char **argv)
 	}
 	cli.name = c->name;
 	rc = parse(c, argc - i, argv + i, &cli);
+	/* Into a closed standard output (now /dev/null) a listing would succeed, giving nothing. */
+	if (rc == 0 && pb_opts_stdout_closed() && prints_answer(c, &cli)) {
+		pb_error("cannot write standard output: %s", strerror(EBADF));
+		return EXIT_DEPENDENCY;
+	}
 	if (rc == 0)
 		rc = c->run(&cli);
 	return finish(&cli, rc == 1 ? EXIT_OK : pb_exit_status(rc));

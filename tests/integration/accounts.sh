@@ -1316,6 +1316,16 @@ aws,666666666666,clc-GB1-b,GB1,$TMP/rules:2,3,proposed
 aws,666666666666,clc-US2-a,US2,$TMP/rules:2,4,proposed
 azure,$AZS,Production (ZZ9),ZZ9,$TMP/rules:4,5,proposed
 azure,$AZS,Zed Nine,,,," "" "$PBA" suggest --month 2026-10 --rules "$TMP/rules"
+# Its CSV is what suggest gives: with standard output closed it went nowhere, exit 0. Refused before the
+# database is reached, exit 3, as for a full disk; into a full one the proposals are recorded (the run is
+# committed before its CSV is copied out) and only the CSV is lost: a rerun makes no second proposal.
+PB_DATABASE_URL="host=$TMP/no-server dbname=none" "$PBA" suggest --month 2026-10 --rules "$TMP/rules" >&- 2>"$TMP/err"
+check "suggest with standard output closed: exit 3, naming standard output, the database not reached" \
+	"3|pb-accounts: cannot write standard output: Bad file descriptor" "$?|$(cat "$TMP/err")"
+"$PBA" suggest --month 2026-10 --rules "$TMP/rules" >/dev/full 2>"$TMP/err"
+check "suggest >/dev/full: exit 3, saying so, no proposal made twice" \
+	"3|pb-accounts: cannot write standard output: No space left on device|5" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.link_proposal")"
 # Names are the customer's to write: --apply links none of them, it says what waits for a person.
 t "suggest --apply links nothing from names: the proposals wait for approval" 0 \
 	"0 linked, 0 refused, 5 proposed links wait for approval, 1 without a matching rule" "" \

@@ -196,6 +196,19 @@ check "add wrote the account before its report failed" "FU1" "$(pb_sql "SELECT a
 full "update" "$PBA" update FU1 --city Leeds
 full "show" "$PBA" show FU1
 full "list" "$PBA" list
+full "proposals" "$PBA" proposals
+# Standard output closed (a job started with >&-): what show, list and proposals print is all they give, and
+# it went to the /dev/null put in its place, exit 0. Refused before the database is reached, exit 3, as for a
+# full disk. A command that changes the database is what was asked for: its report may go nowhere.
+for args in "show FU1" list proposals "proposals --status rejected"; do
+	# shellcheck disable=SC2086 # the arguments, split
+	PB_DATABASE_URL="host=$TMP/no-server dbname=none" "$PBA" $args >&- 2>"$TMP/err"
+	check "$args with standard output closed: exit 3, naming standard output, the database not reached" \
+		"3|pb-accounts: cannot write standard output: Bad file descriptor" "$?|$(cat "$TMP/err")"
+done
+"$PBA" update FU1 --city York >&- 2>"$TMP/err"
+check "update with standard output closed: the change made, exit 0" "0||York" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT city FROM pb.clc_account WHERE alias = 'FU1'")"
 printf 'alias,name,billing_country\nFU2,Full Two,US\n' >"$TMP/full.csv"
 full "import" "$PBA" import "$TMP/full.csv"
 # An acceptance whose report cannot be written is not recorded: pb-run retries exit 3, and each retry
