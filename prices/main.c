@@ -1,4 +1,5 @@
 /* pb-prices: loads the partners' published price lists and shows them; argument parsing and exit codes. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,6 +319,11 @@ int main(int argc, char **argv)
 	}
 	if (a.done)
 		return pb_close_stdout(EXIT_OK);
+	/* What show and --history print is all they give: into a closed standard output they would succeed. */
+	if (a.cmd != CMD_LOAD && pb_opts_stdout_closed()) {
+		pb_error("cannot write standard output: %s", strerror(EBADF));
+		return EXIT_DEPENDENCY;
+	}
 	a.o.progress = a.progress > 0 || (a.progress == 0 && isatty(STDERR_FILENO));
 	if (a.cmd == CMD_LOAD)
 		pb_interrupt_install();

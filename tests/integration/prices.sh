@@ -144,6 +144,19 @@ if run 1 "$PBP" show --vendor azure --meter "$M9" && [ "$(cat "$TMP/err")" == "p
 else
 	notok "show: a meter no load prices is exit 1" "status $GOT: $(cat "$TMP/err")"
 fi
+# What show and --history print is all they give: with standard output closed (a job started with >&-) it
+# went to the /dev/null put in its place, exit 0. Refused before the database is reached, exit 3, as for a full
+# disk, which is said too.
+for args in "show --vendor azure --meter $M1" "--history" "--history --vendor aws"; do
+	# shellcheck disable=SC2086 # the arguments, split
+	PB_DATABASE_URL="host=$TMP/no-server dbname=none" "$PBP" $args >&- 2>"$TMP/err"
+	check "${args%% --meter*} with standard output closed: exit 3, naming standard output, the database not reached" \
+		"3|pb-prices: cannot write standard output: Bad file descriptor" "$?|$(cat "$TMP/err")"
+	# shellcheck disable=SC2086 # the arguments, split
+	"$PBP" $args >/dev/full 2>"$TMP/err"
+	check "${args%% --meter*} >/dev/full: exit 3, saying so" \
+		"3|pb-prices: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
+done
 
 # ---- a price sheet: a price changing on October 15th within one file -----------------------------------------
 cat >"$TMP/pricesheet.csv" <<CSV
