@@ -354,6 +354,16 @@ check "the documented runs of the shipped jobs (README, cron, systemd, man page)
 	"$([ "$n" -ge 12 ] && echo "at least 12")|$bad"
 "${LIMIT[@]}" "$PBR" "$FIX/example.yaml" --dry-run >/dev/full 2>"$TMP/err"
 check "--dry-run >/dev/full: exit 3" "3|pb-run: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
+# The plan is all --dry-run gives: with standard output closed (a job started with >&-) it went to the /dev/null
+# put in its place, exit 0. Refused once the job file is read, exit 3, as for a full disk; a bad job file is
+# still said first.
+"${LIMIT[@]}" "$PBR" "$FIX/example.yaml" --dry-run >&- 2>"$TMP/err"
+check "--dry-run with standard output closed: exit 3" "3|pb-run: cannot write standard output: Bad file descriptor" \
+	"$?|$(cat "$TMP/err")"
+"${LIMIT[@]}" "$PBR" "$FIX/unknown-key.yaml" --dry-run >&- 2>"$TMP/err"
+check "--dry-run of a bad job file with standard output closed: exit 1, the job file's fault" \
+	"1|pb-run: $FIX/unknown-key.yaml:6:5: unknown key 'retry' in a step (known: name, run, timeout, retries, backoff)" \
+	"$?|$(cat "$TMP/err")"
 
 # ---- runs ---------------------------------------------------------------------------------------------------
 
@@ -1070,6 +1080,9 @@ check "--history: a failed run's error on the line under it, from the job's colu
 	"$st|$(awk -v r="$R" '$1 == r { print $1 "  " $2 "  " $3 "  " $5 "  " $6; getline; print; exit }' "$TMP/out" | paste -sd'|')"
 "${LIMIT[@]}" "$PBR" --history >/dev/full 2>"$TMP/err"
 check "--history >/dev/full: exit 3" "3|pb-run: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"
+PB_DATABASE_URL="host=$TMP/no-server dbname=none" "${LIMIT[@]}" "$PBR" --history >&- 2>"$TMP/err"
+check "--history with standard output closed: exit 3, the database not reached" \
+	"3|pb-run: cannot write standard output: Bad file descriptor" "$?|$(cat "$TMP/err")"
 pbr --history --limit 0
 check "--history --limit 0: exit 2" "2" "$st"
 pbr --history --limit ' +5'
