@@ -481,7 +481,10 @@ int main(int argc, char **argv)
 {
 	struct args a;
 	int skip, first;
-	/* Closed, it gets /dev/null below: a token made would be printed nowhere, and never shown again. */
+	/*
+	 * Closed, it gets /dev/null below: a token made would be printed nowhere, and never shown again; the list
+	 * of tokens, all token list gives, would go nowhere.
+	 */
 	int stdout_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0 && errno == EBADF;
 
 	if (pb_opts_start("pb-api") < 0)
@@ -498,8 +501,9 @@ int main(int argc, char **argv)
 	}
 	if (a.done)
 		return pb_close_stdout(EXIT_OK);
-	if (a.cmd == CMD_CREATE && stdout_closed) {
-		pb_error("standard output is closed: nowhere to print the token, which is shown once");
+	if ((a.cmd == CMD_CREATE || a.cmd == CMD_LIST) && stdout_closed) {
+		pb_error("standard output is closed: nowhere to print %s",
+			 a.cmd == CMD_LIST ? "the tokens" : "the token, which is shown once");
 		fprintf(stderr, "Try 'pb-api --help'.\n");
 		return EXIT_USAGE;
 	}
