@@ -587,9 +587,24 @@ check "12: --history >/dev/full exits 3 and says why" \
 "$PBI" --history --month 2026-10 >/dev/full 2>"$err"
 check "12: --history --month >/dev/full exits 3 and says why" \
 	"3|pb-ingest: cannot write standard output: No space left on device" "$?|$(cat "$err")"
-"$PBI" --format aws-cur --summary=daily --no-progress "$TMP/a/cur.csv" >/dev/full 2>"$err"
-check "12: --summary=daily >/dev/full exits 3 and says why" \
-	"3|pb-ingest: cannot write standard output: No space left on device" "$?|$(cat "$err")"
+for kind in "" =accounts =daily; do
+	"$PBI" --format aws-cur --summary$kind --no-progress "$TMP/a/cur.csv" >/dev/full 2>"$err"
+	check "12: --summary$kind >/dev/full exits 3 and says why" \
+		"3|pb-ingest: cannot write standard output: No space left on device" "$?|$(cat "$err")"
+done
+# A summary and the history are all they give: with standard output closed (a job started with >&-) they went
+# to the /dev/null put in its place, exit 0. Refused before anything is read, downloaded or asked of the
+# database, exit 3, as for a full disk.
+for args in "--format aws-cur --summary --no-progress $TMP/a/cur.csv" \
+	"--format aws-cur --summary=accounts --no-progress $TMP/a/cur.csv" \
+	"--format aws-cur --summary=daily --no-progress $TMP/a/cur.csv" \
+	"--format aws-cur --summary --source http://127.0.0.1:9/cur --month 2026-10 --no-progress" \
+	"--history" "--history --month 2026-10"; do
+	# shellcheck disable=SC2086 # the arguments, split
+	PB_DATABASE_URL="host=$TMP/no-server dbname=none" "$PBI" $args >&- 2>"$err"
+	check "12: ${args%% --no-progress*} with standard output closed: exit 3, before anything is read" \
+		"3|pb-ingest: cannot write standard output: Bad file descriptor" "$?|$(cat "$err")"
+done
 
 # ---- 13. empty Azure billing periods: the month of servicePeriodStartDate, else of the usage date ---------
 
