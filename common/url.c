@@ -281,6 +281,17 @@ int pb_url_has_sas(const char *url)
 	return q && query_has(q, n, sig, 1);
 }
 
+int pb_url_is_s3_presigned(const char *url)
+{
+	static const char *const algorithm[] = {"x-amz-algorithm"}, *const signature[] = {"x-amz-signature"};
+	size_t n;
+	const char *q = query_of(url, &n);
+
+	if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0)
+		return 0;
+	return q && query_has(q, n, algorithm, 1) && query_has(q, n, signature, 1);
+}
+
 /* Copies s[0..n) into out (size cap) in lower case. Returns 0, or -1 when it does not fit or is empty. */
 static int copy_lower(char *out, size_t cap, const char *s, size_t n)
 {

@@ -54,6 +54,12 @@ size_t pb_url_scheme_len(const char *url);
 /* 1 when url's query holds an Azure SAS signature (a sig= parameter): the URL signs its own request. */
 int pb_url_has_sas(const char *url);
 
+/*
+ * 1 when url is an http(s) URL presigned for S3 (SigV4 in its query: X-Amz-Algorithm and X-Amz-Signature): it signs
+ * its own request, for the one method it was signed for (GET, for a download).
+ */
+int pb_url_is_s3_presigned(const char *url);
+
 /* Where an http(s) URL points. */
 struct pb_url_origin {
 	char scheme[8]; /* "http" or "https", lower case */

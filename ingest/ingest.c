@@ -652,6 +652,16 @@ static uint64_t plain_bytes(const char *const *files, size_t n)
 }
 
 /*
+ * Whether a HEAD answered with status is asked again as a GET of the first byte: a server that refuses HEAD (405, 501:
+ * some https servers and CDNs), and an S3 presigned URL, signed for GET alone, whose HEAD S3 answers 403
+ * (SignatureDoesNotMatch, with no body to say so). Any other URL's 403 is a permission refused, said as it is.
+ */
+static int head_refused(const char *url, long status)
+{
+	return status == 405 || status == 501 || (status == 403 && pb_url_is_s3_presigned(url));
+}
+
+/*
  * What the server says of the object at url now (HEAD, else a GET of its first byte when HEAD is refused): its ETag
  * and Last-Modified into etag and lm ("" for none).
  * Returns 0, or -1 with a message naming the URL in err.
@@ -670,10 +680,10 @@ static int head_object(const char *url, const struct pb_fetch_opts *fo, char *et
 		return -1;
 	n = pb_fetch_read(f, &c, 1, err);
 	/*
-	 * A server that refuses HEAD (405, 501: some https servers and CDNs) is asked for the first byte instead: the
-	 * answer's headers give the same ETag and Last-Modified.
+	 * HEAD refused: the first byte is asked for instead, the answer's headers giving the same ETag and
+	 * Last-Modified (and its failure, a 403 again, the one said).
 	 */
-	if (n < 0 && o.head == 1 && (pb_fetch_status(f) == 405 || pb_fetch_status(f) == 501)) {
+	if (n < 0 && o.head == 1 && head_refused(url, pb_fetch_status(f))) {
 		pb_fetch_free(f);
 		pb_buf_reset(err);
 		o.head = 2;

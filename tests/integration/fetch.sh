@@ -894,6 +894,48 @@ check "HEAD refused (405): a part emptied after it was read, its first byte answ
 	"3|pb-ingest: $msg|failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
 pb_fault_stop
 
+# An S3 presigned URL is signed for GET alone: S3 answers its HEAD 403 (SignatureDoesNotMatch), and every import of a
+# report whose parts are such URLs failed at the check above. A part whose query says it is presigned
+# (X-Amz-Algorithm, X-Amz-Signature) is asked for its first byte when its HEAD is answered 403; a 403 to that GET too
+# is the error said, naming the URL without its signature. Any other URL's 403 is a permission refused: an error.
+HQ=cur/hq/20261001-20261101
+mkdir -p "$TMP/hp/cur/$HQ"
+"$TMP/gen_cur" 100 47 | gzip -c >"$TMP/hp/cur/$HQ/hq-00001.csv.gz"
+PRESIGNED='X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261101T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=5e1f0c0ffee5e1f0c0ffee'
+hq_report() { # ASSEMBLY [QUERY]: the report's manifest, its one part's key followed by ?QUERY when there is one
+	printf '{"assemblyId":"%s","reportName":"hq","bucket":"cur","billingPeriod":{"start":"20261001T000000.000Z","end":"20261101T000000.000Z"},"reportKeys":["%s/hq-00001.csv.gz%s"],"columns":[]}' \
+		"$1" "$HQ" "${2:+?$2}" >"$TMP/hp/cur/$HQ/hq-Manifest.json"
+}
+hq_report hq-1 "$PRESIGNED"
+pb_fault_start "$TMP/hp" "*:403:method=HEAD:code=SignatureDoesNotMatch" "${TLS[@]}" --etag 34 >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hq
+before=$(hp_sql)
+hp_run true
+check "a presigned part whose HEAD is answered 403: looked at with a GET of its first byte, committed" \
+	"0||${before}committed ;|1 1" \
+	"$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=HEAD .*status=403') $(pb_fault_count 'method=GET .*status=206')"
+pb_fault_stop
+hq_report hq-2 "$PRESIGNED"
+pb_fault_start "$TMP/hp" "per-path 2-@*.csv.gz:403:code=AccessDenied" "${TLS[@]}" --etag 34 >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hq
+before=$(hp_sql)
+hp_run true
+msg="$FAULT_ENDPOINT/cur/$HQ/hq-00001.csv.gz: HTTP 403 (AccessDenied), not retried (looking whether a new delivery landed while the report was read)"
+check "a presigned part whose HEAD and first byte are both answered 403: exit 3, the GET's 403 named, the URL without its signature" \
+	"3|pb-ingest: $msg|${before}failed $msg;|1 1" \
+	"$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=HEAD .*status=403') $(pb_fault_count 'method=GET .*status=403')"
+pb_fault_stop
+hq_report hq-3
+pb_fault_start "$TMP/hp" "*:403:method=HEAD" "${TLS[@]}" --etag 34 >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hq
+before=$(hp_sql)
+hp_run true
+msg="$FAULT_ENDPOINT/cur/$HQ/hq-00001.csv.gz: HTTP 403, not retried (looking whether a new delivery landed while the report was read)"
+check "a part that is not presigned whose HEAD is answered 403: exit 3, no GET of its first byte" \
+	"3|pb-ingest: $msg|${before}failed $msg;|1 0" \
+	"$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=HEAD .*status=403') $(pb_fault_count 'method=GET .*status=206')"
+pb_fault_stop
+
 # The same check for a report in a local folder (file://): each part read must still be the file it was opened as (its
 # size, time of modification, time of its last change and inode), as a downloaded part must still have its ETag.
 LP=cur/lp/20261001-20261101

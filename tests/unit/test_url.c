@@ -133,6 +133,21 @@ static void test_has_sas(void **state)
 	assert_int_equal(pb_url_has_sas("https://h/c/x#?sig=1"), 0);
 }
 
+static void test_s3_presigned(void **state)
+{
+	(void)state;
+	assert_int_equal(pb_url_is_s3_presigned("https://b.s3.amazonaws.com/k.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&"
+						"X-Amz-Credential=A&X-Amz-Signature=ab"),
+			 1);
+	assert_int_equal(pb_url_is_s3_presigned("HTTP://h/b/k?x-amz-signature=ab&x-amz-algorithm=AWS4-HMAC-SHA256"), 1);
+	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k?X-Amz-Signature=ab"), 0);
+	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256"), 0);
+	assert_int_equal(pb_url_is_s3_presigned("https://h/c/x?sv=1&sig=abc"), 0);
+	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k#?X-Amz-Algorithm=A&X-Amz-Signature=ab"), 0);
+	assert_int_equal(pb_url_is_s3_presigned("s3://b/k?X-Amz-Algorithm=A&X-Amz-Signature=ab"), 0);
+	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k"), 0);
+}
+
 static void origin_is(const char *url, const char *scheme, const char *host, unsigned port)
 {
 	struct pb_url_origin o;
@@ -240,11 +255,11 @@ static void test_add_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_redact),	    cmocka_unit_test(test_file_path),
-		cmocka_unit_test(test_add_appends), cmocka_unit_test(test_has_sas),
-		cmocka_unit_test(test_origin),	    cmocka_unit_test(test_loopback),
-		cmocka_unit_test(test_same_origin), cmocka_unit_test(test_secret_endpoint),
-		cmocka_unit_test(test_add_text),
+		cmocka_unit_test(test_redact),		cmocka_unit_test(test_file_path),
+		cmocka_unit_test(test_add_appends),	cmocka_unit_test(test_has_sas),
+		cmocka_unit_test(test_s3_presigned),	cmocka_unit_test(test_origin),
+		cmocka_unit_test(test_loopback),	cmocka_unit_test(test_same_origin),
+		cmocka_unit_test(test_secret_endpoint), cmocka_unit_test(test_add_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
