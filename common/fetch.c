@@ -81,7 +81,7 @@ struct pb_fetch {
 	int got_body;			/* the attempt's answer gave a byte of its body */
 	int headers_done;		/* the answer's header section has ended: what follows is its trailer */
 	int probed;			/* opts.head 2: the answer's headers were read, its body dropped */
-	int empty_object;		/* opts.head 2: a 416 whose Content-Range gives a length of 0 */
+	int empty_object;		/* opts.head 2: a 416 whose Content-Range, if any, gives a length of 0 */
 	char location[1024];		/* of a redirect answer */
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
@@ -640,11 +640,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->location[0] = '\0';
 		f->etag_seen = 0;
 		f->headers_done = 0;
-		f->empty_object = 0;
 		/*
-		 * A GET of the first byte standing for a HEAD is answered 416 when the object has no bytes: such an
-		 * answer describes it as a 206 would, once its Content-Range says so (at the end of its headers).
+		 * A GET of the first byte standing for a HEAD is answered 416 when the object has no bytes (bytes=0-0
+		 * is unsatisfiable then only): such an answer describes it as a 206 would, unless its Content-Range
+		 * gives another length (some servers send none).
 		 */
+		f->empty_object = f->status == 416 && f->opts.head == 2;
 		f->body_ok = f->status == 200 || f->status == 206 || (f->status == 416 && f->opts.head == 2);
 		if (f->status == 200 && f->attempt_from > 0)
 			f->skip = f->attempt_from; /* the server ignored Range: drop what we have */
@@ -656,7 +657,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	 */
 	if (f->headers_done)
 		return n;
-	/* A 416 that does not say the object is empty: an error, none of its headers taken for the object's. */
+	/* A 416 whose Content-Range gives the object bytes: an error, none of its headers taken for the object's. */
 	if (!line[0] && f->status == 416 && f->body_ok && !f->empty_object) {
 		f->body_ok = 0;
 		f->etag[0] = f->last_modified[0] = '\0';
@@ -1457,6 +1458,11 @@ long pb_fetch_status(const struct pb_fetch *f)
 const char *pb_fetch_last_modified(const struct pb_fetch *f)
 {
 	return f->last_modified;
+}
+
+int pb_fetch_empty(const struct pb_fetch *f)
+{
+	return f->body_ok && f->empty_object;
 }
 
 void pb_fetch_cancel(struct pb_fetch *f)

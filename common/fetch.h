@@ -89,8 +89,8 @@ struct pb_fetch_opts {
 	 * pb_fetch_etag and pb_fetch_last_modified give what it says of the object now. Failures are those of a
 	 * download (a 501 is not retried). 2: the same from a GET of the first byte (Range: bytes=0-0), for a server
 	 * that refuses HEAD: the transfer ends once a 200 or 206 answer's headers are read, no byte of its body taken;
-	 * a 416 whose Content-Range gives a complete length of 0 (an object of no bytes has no first byte to give) is
-	 * such an answer too, its ETag and Last-Modified those of the object.
+	 * a 416 (an object of no bytes has no first byte to give) is such an answer too, its ETag and Last-Modified
+	 * (if it has any) those of the object, unless its Content-Range gives a complete length other than 0.
 	 */
 	int head;
 };
@@ -140,6 +140,9 @@ const char *pb_fetch_etag(const struct pb_fetch *f);
 
 /* After the end: the Last-Modified of the first answer with a body, as the server wrote it ("" if none). */
 const char *pb_fetch_last_modified(const struct pb_fetch *f);
+
+/* After the end of an opts.head 2 request: 1 when it was answered 416, the object having no bytes; else 0. */
+int pb_fetch_empty(const struct pb_fetch *f);
 
 /* After the end: the status of the last answer (0 when none came). */
 long pb_fetch_status(const struct pb_fetch *f);

@@ -663,11 +663,11 @@ static int head_refused(const char *url, long status)
 
 /*
  * What the server says of the object at url now (HEAD, else a GET of its first byte when HEAD is refused): its ETag
- * and Last-Modified into etag and lm ("" for none).
- * Returns 0, or -1 with a message naming the URL in err.
+ * and Last-Modified into etag and lm ("" for none), and into *empty 1 when that GET was answered 416, the object
+ * having no bytes now. Returns 0, or -1 with a message naming the URL in err.
  */
 static int head_object(const char *url, const struct pb_fetch_opts *fo, char *etag, size_t etag_n, char *lm,
-		       size_t lm_n, struct pb_buf *err)
+		       size_t lm_n, int *empty, struct pb_buf *err)
 {
 	struct pb_fetch_opts o = *fo;
 	struct pb_fetch *f;
@@ -691,6 +691,7 @@ static int head_object(const char *url, const struct pb_fetch_opts *fo, char *et
 			return -1;
 		n = pb_fetch_read(f, &c, 1, err);
 	}
+	*empty = n == 0 && pb_fetch_empty(f);
 	if (n == 0) {
 		snprintf(etag, etag_n, "%s", pb_fetch_etag(f));
 		snprintf(lm, lm_n, "%s", pb_fetch_last_modified(f));
@@ -767,7 +768,7 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 	struct pb_manifest again;
 	char etag[PB_FETCH_ETAG_MAX + 1], lm[64];
 	size_t k;
-	int rc, same;
+	int rc, same, empty;
 
 	for (k = 0; k < run->nfiles && r->nfiles == run->nfiles; k++) {
 		const struct pb_store_file *f = &r->files[k];
@@ -780,7 +781,7 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 		}
 		if (!pb_fetch_is_url(run->files[k]) || (!f->etag[0] && !f->last_modified[0]))
 			continue;
-		if (head_object(run->files[k], &run->opt.fetch, etag, sizeof(etag), lm, sizeof(lm), err) < 0) {
+		if (head_object(run->files[k], &run->opt.fetch, etag, sizeof(etag), lm, sizeof(lm), &empty, err) < 0) {
 			pb_buf_addstr(err, " (looking whether a new delivery landed while the report was read)");
 			return -1;
 		}
@@ -795,6 +796,14 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 		pb_url_message(err, run->files[k]);
 		pb_buf_addf(err, LANDED "the part was read with %s ", what);
 		add_visible(err, was);
+		/* An object emptied since, from a server whose 416 gives no version to compare: what it says is said.
+		 */
+		if (empty && !now[0]) {
+			pb_buf_addf(err,
+				    ", it has no bytes now (HTTP 416 to a request of its first byte, without %s %s)",
+				    what[0] == 'E' ? "an" : "a", what);
+			return -1;
+		}
 		pb_buf_addf(err, ", it has %s ", now[0] ? what : "none");
 		add_visible(err, now[0] ? now : "");
 		pb_buf_addstr(err, now[0] ? " now" : "now");

@@ -893,6 +893,34 @@ msg="$FAULT_ENDPOINT/cur/$HZ/hz-00001.csv.gz: a new delivery landed while the re
 check "HEAD refused (405): a part emptied after it was read, its first byte answered 416 (bytes */0): exit 3, its ETag named" \
 	"3|pb-ingest: $msg|failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
 pb_fault_stop
+# Some servers answer that GET 416 without a Content-Range: bytes=0-0 is unsatisfiable only for an object of no bytes,
+# and the answer's ETag is the empty object's. It failed with "HTTP 416, not retried". Without an ETag (nor a
+# Last-Modified) in the 416, nothing can be compared: it says that the part, read with its ETag, has no bytes now.
+HW=cur/hw/20261001-20261101
+mkdir -p "$TMP/hp/cur/$HW"
+hw_report() { # ASSEMBLY: the report's manifest and its one part, as it was read
+	cp "$TMP/hp1.csv.gz" "$TMP/hp/cur/$HW/hw-00001.csv.gz"
+	printf '{"assemblyId":"%s","reportName":"hw","bucket":"cur","billingPeriod":{"start":"20261001T000000.000Z","end":"20261101T000000.000Z"},"reportKeys":["%s/hw-00001.csv.gz"],"columns":[]}' \
+		"$1" "$HW" >"$TMP/hp/cur/$HW/hw-Manifest.json"
+}
+hw_report hw-1
+pb_fault_start "$TMP/hp" "*:405:method=HEAD; *:bare416" "${TLS[@]}" --etag 34 >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hw
+before=$(hp_sql)
+hp_run truncate -s 0 "$TMP/hp/cur/$HW/hw-00001.csv.gz"
+msg="$FAULT_ENDPOINT/cur/$HW/hw-00001.csv.gz: a new delivery landed while the report was read: the part was read with ETag $(etag "$TMP/hp1.csv.gz"), it has ETag $(etag /dev/null) now"
+check "HEAD refused (405): a part emptied after it was read, its first byte answered 416 without a Content-Range: exit 3, its ETag named" \
+	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
+pb_fault_stop
+hw_report hw-2
+pb_fault_start "$TMP/hp" "*:405:method=HEAD; *:bare416:novalidators" "${TLS[@]}" --etag 34 >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hw
+before=$(hp_sql)
+hp_run truncate -s 0 "$TMP/hp/cur/$HW/hw-00001.csv.gz"
+msg="$FAULT_ENDPOINT/cur/$HW/hw-00001.csv.gz: a new delivery landed while the report was read: the part was read with ETag $(etag "$TMP/hp1.csv.gz"), it has no bytes now (HTTP 416 to a request of its first byte, without an ETag)"
+check "HEAD refused (405): a part emptied, its first byte answered 416 with neither a Content-Range nor an ETag: exit 3, saying it has no bytes now" \
+	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
+pb_fault_stop
 
 # An S3 presigned URL is signed for GET alone: S3 answers its HEAD 403 (SignatureDoesNotMatch), and every import of a
 # report whose parts are such URLs failed at the check above. A part whose query says it is presigned

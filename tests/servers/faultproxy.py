@@ -94,6 +94,9 @@ Fault rules
            | etag=V       pass through with "ETag: V" instead of the answer's ETag (an empty V: none), on a 200 or
                           206 (any text without ":" or ";": W/"x", "a", "b")
              options:     dup  keep the answer's ETag and send "ETag: V" after it (two lines)
+           | bare416      (--dir) pass through, a Range past the file's end answered 416 without its Content-Range
+                          (some servers send none)
+             options:     novalidators  without the file's ETag and Last-Modified either
            | pass         pass through (to exempt requests from a later rule)
 
   Any rule may end with the option method=M (GET, HEAD...): it then picks requests of that method only, counted
@@ -217,6 +220,9 @@ class Rule:
         elif name in ("reset", "close", "pass", "noifmatch", "noetags") and not arg:
             self.kind = name
             self._allow_options()
+        elif name == "bare416" and not arg:
+            self.kind = name
+            self._allow_options("novalidators")
         elif name in ("stall", "delay"):
             self.kind = name
             self.seconds = self._number(arg, float)
@@ -407,6 +413,7 @@ class Handler(BaseHTTPRequestHandler):
         self._nolength = False
         self._chunked = False
         self._trailer = None
+        self._bare416 = None  # "bare" or "novalidators": how a 416 leaves out what it would say
         self._status = "-"
         self._continued = False
         self._dropped = False
@@ -461,6 +468,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._serve_file(None, 0, False)
             elif rule.kind == "longer":
                 self._serve_file(None, 0, False, longer=rule.nbytes)
+            elif rule.kind == "bare416":
+                self._bare416 = "novalidators" if "novalidators" in rule.options else "bare"
+                self._serve_file(None, 0, False)
             elif rule.kind == "serve":
                 self._chunked = "chunked" in rule.options
                 self._serve_file(None, 0, False, serve=rule.serve, serve_range="range" in rule.options,
@@ -829,8 +839,10 @@ class Handler(BaseHTTPRequestHandler):
                     if not self.server.no_last_modified:
                         validators = validators + [
                             ("Last-Modified", self.date_time_string(int(os.path.getmtime(full))))]
-                    return self._simple(416, "Range Not Satisfiable",
-                                        [("Content-Range", f"bytes */{size}")] + validators)
+                    if self._bare416 == "novalidators":
+                        validators = []
+                    content_range = [] if self._bare416 else [("Content-Range", f"bytes */{size}")]
+                    return self._simple(416, "Range Not Satisfiable", content_range + validators)
                 start = max(0, start - early)
                 status, reason = 206, "Partial Content"
                 if no_content_range:
@@ -955,6 +967,8 @@ def main():
     server.no_last_modified = a.no_last_modified
     if not a.dir and any(r.kind == "serve" for r in rules):
         ap.error("serve=NAME needs --dir")
+    if not a.dir and any(r.kind == "bare416" for r in rules):
+        ap.error("bare416 needs --dir")
     if a.dir:
         server.dir = os.path.realpath(a.dir)
         if not os.path.isdir(server.dir):
