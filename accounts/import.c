@@ -482,7 +482,9 @@ static int date_field(struct import *im, enum link_column c, int32_t *day, struc
 		return 0;
 	pb_buf_addf(why, "bad %s date '", link_columns[c]);
 	pb_account_quote(why, text, strlen(text));
-	if (!parsed)
+	if (!parsed && pb_date_day_before_first(text))
+		pb_buf_addstr(why, "': before the first month supported, " PB_DATE_FIRST_MONTH);
+	else if (!parsed)
 		pb_buf_addstr(why, "': a date YYYY-MM-DD");
 	else
 		pb_buf_addf(why, "': after the last month supported, %s%s", PB_DATE_LAST_MONTH,

@@ -351,11 +351,15 @@ static int value_option(struct pb_cli *cli, int ch, const char *v)
 	switch (ch) {
 	case OPT_FROM:
 		cli->has_from = 1;
+		if (pb_date_day_before_first(v))
+			return pb_cli_usage(cli, PB_DATE_MONTH_BEFORE, "--from", v);
 		if (pb_date_parse_day(v, &cli->from) < 0)
 			return pb_cli_bad_value(cli, "from", "a date YYYY-MM-DD", v);
 		return pb_date_after_last_month(cli->from) ? pb_cli_usage(cli, PB_DATE_MONTH_RANGE, "--from", v) : 0;
 	case OPT_TO:
 		cli->has_to = 1;
+		if (pb_date_day_before_first(v))
+			return pb_cli_usage(cli, PB_DATE_MONTH_BEFORE, "--to", v);
 		if (pb_date_parse_day(v, &cli->to) < 0)
 			return pb_cli_bad_value(cli, "to", "a date YYYY-MM-DD", v);
 		if (!pb_date_after_last_month(cli->to))
@@ -367,6 +371,8 @@ static int value_option(struct pb_cli *cli, int ch, const char *v)
 			       : pb_cli_usage(cli, PB_DATE_MONTH_RANGE, "--to", v);
 	case OPT_MONTH:
 		cli->has_month = 1;
+		if (pb_date_month_before_first(v))
+			return pb_cli_usage(cli, PB_DATE_MONTH_BEFORE, "--month", v);
 		if (pb_date_parse_month(v, &cli->month) < 0)
 			return pb_cli_bad_value(cli, "month", "YYYY-MM", v);
 		return pb_date_after_last_month(cli->month) ? pb_cli_usage(cli, PB_DATE_MONTH_RANGE, "--month", v) : 0;

@@ -169,7 +169,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 		switch (ch) {
 		case 'a':
-			if (pb_date_parse_day(optarg, &o->as_of) < 0)
+			/* A day of year 0000 is before every day taken, and said with their range. */
+			if (pb_date_day_before_first(optarg))
+				o->as_of = pb_date_from_ymd(0, 12, 31);
+			else if (pb_date_parse_day(optarg, &o->as_of) < 0)
 				return usage_error("--as-of takes a date YYYY-MM-DD, not '%s'", optarg);
 			if (pb_estimate_month_taken("--as-of", optarg, o->as_of, &range) < 0) {
 				rc = usage_error("%s", pb_buf_str(&range));

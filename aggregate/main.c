@@ -112,7 +112,10 @@ static int parse_month(const char *v, int32_t *month)
 	struct pb_buf why = PB_BUF_INIT;
 	int ret = 0;
 
-	if (pb_date_parse_month(v, month) < 0)
+	/* A month of year 0000 is before every month taken, and said with their range. */
+	if (pb_date_month_before_first(v))
+		*month = pb_date_from_ymd(0, 12, 1);
+	else if (pb_date_parse_month(v, month) < 0)
 		return pb_opts_bad("--month", "YYYY-MM", v);
 	if (pb_estimate_month_taken("--month", v, *month, &why) < 0) {
 		pb_error("%s", pb_buf_str(&why));
@@ -120,6 +123,20 @@ static int parse_month(const char *v, int32_t *month)
 	}
 	pb_buf_release(&why);
 	return ret;
+}
+
+/* --as-of's value: a day of year 0000 is out of range as its month is; any other is checked against --month later. */
+static int parse_as_of(const char *v, int32_t *as_of)
+{
+	struct pb_buf why = PB_BUF_INIT;
+
+	if (!pb_date_day_before_first(v))
+		return strlen(v) != 10 || pb_date_parse_iso(v, 10, as_of) < 0 ? pb_opts_bad("--as-of", "YYYY-MM-DD", v)
+									      : 0;
+	pb_estimate_month_taken("--as-of", v, pb_date_from_ymd(0, 12, 31), &why);
+	pb_error("%s", pb_buf_str(&why));
+	pb_buf_release(&why);
+	return -1;
 }
 
 static int option(void *ctx, int ch, const char *v)
@@ -133,9 +150,7 @@ static int option(void *ctx, int ch, const char *v)
 		return parse_month(v, &a->month);
 	case OPT_AS_OF:
 		a->has_as_of = 1;
-		return strlen(v) != 10 || pb_date_parse_iso(v, 10, &a->as_of) < 0
-			       ? pb_opts_bad("--as-of", "YYYY-MM-DD", v)
-			       : 0;
+		return parse_as_of(v, &a->as_of);
 	case OPT_STRICT:
 		a->strict = 1;
 		return 0;

@@ -234,3 +234,26 @@ int pb_date_after_last_month(int32_t days)
 {
 	return days >= pb_date_from_ymd(9999, 12, 1);
 }
+
+/* Year 2000 stands for year 0000: both are leap years (divisible by 400), so the same days are real in them. */
+static int year_zero(const char *s, size_t len, int (*parse)(const char *, int32_t *))
+{
+	char shifted[11];
+	int32_t days;
+
+	if (strlen(s) != len || memcmp(s, "0000", 4) != 0)
+		return 0;
+	memcpy(shifted, s, len + 1);
+	memcpy(shifted, "2000", 4);
+	return parse(shifted, &days) == 0;
+}
+
+int pb_date_month_before_first(const char *s)
+{
+	return year_zero(s, 7, pb_date_parse_month);
+}
+
+int pb_date_day_before_first(const char *s)
+{
+	return year_zero(s, 10, pb_date_parse_day);
+}

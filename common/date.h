@@ -45,6 +45,20 @@ void pb_date_format(int32_t days, char *buf);
 /* 1 when the month that days falls in is after PB_DATE_LAST_MONTH. */
 int pb_date_after_last_month(int32_t days);
 
+/*
+ * The first month the programs take: year 0000 has no day in PostgreSQL's calendar (year 1 BC follows AD 1). A
+ * month or day of that year is written as any other, so it is out of range, not malformed: a usage error said with
+ * PB_DATE_MONTH_BEFORE (its arguments: the option, the value).
+ */
+#define PB_DATE_FIRST_MONTH "0001-01"
+#define PB_DATE_MONTH_BEFORE "%s %s is out of range: the first month supported is " PB_DATE_FIRST_MONTH
+/*
+ * For text that pb_date_parse_month (pb_date_parse_day) refused: 1 when it is a month (a day) of year 0000 written
+ * as those take it, before PB_DATE_FIRST_MONTH, else 0 (malformed).
+ */
+int pb_date_month_before_first(const char *s);
+int pb_date_day_before_first(const char *s);
+
 /* Day number of the first day of the month that days falls in. */
 int32_t pb_date_month_start(int32_t days);
 

@@ -86,6 +86,10 @@ static int option(void *ctx, int ch, const char *v)
 	switch (ch) {
 	case OPT_MONTH:
 		snprintf(buf, sizeof(buf), "%s-01", v);
+		if (pb_date_month_before_first(v)) {
+			pb_error(PB_DATE_MONTH_BEFORE, "--month", v);
+			return -1;
+		}
 		if (strlen(v) != 7 || pb_date_parse_iso(buf, 10, &a->month) < 0)
 			return pb_opts_bad("--month", "YYYY-MM", v);
 		if (pb_date_after_last_month(a->month)) {

@@ -266,6 +266,9 @@ static int parse_params(struct parser *p, struct pb_job *job)
 			job->month_kind = PB_JOB_MONTH_CURRENT;
 		else if (k == 0 && strcmp(v, "previous") == 0)
 			job->month_kind = PB_JOB_MONTH_PREVIOUS;
+		else if (k == 0 && pb_date_month_before_first(v))
+			return fail(p, p->ev.start_mark, "month %s is out of range: the first month supported is %s", v,
+				    PB_DATE_FIRST_MONTH);
 		else if (k == 0 && pb_date_parse_month(v, &job->month) == 0 && pb_date_after_last_month(job->month))
 			return fail(p, p->ev.start_mark, "month %s is out of range: the last month supported is %s", v,
 				    PB_DATE_LAST_MONTH);
@@ -277,6 +280,9 @@ static int parse_params(struct parser *p, struct pb_job *job)
 			job->as_of_kind = PB_JOB_DAY_TODAY;
 		else if (strcmp(v, "yesterday") == 0)
 			job->as_of_kind = PB_JOB_DAY_YESTERDAY;
+		else if (pb_date_day_before_first(v))
+			return fail(p, p->ev.start_mark, "as_of %s is out of range: the first month supported is %s", v,
+				    PB_DATE_FIRST_MONTH);
 		else if (pb_date_parse_day(v, &job->as_of) == 0 && pb_date_after_last_month(job->as_of))
 			return fail(p, p->ev.start_mark, "as_of %s is out of range: the last month supported is %s", v,
 				    PB_DATE_LAST_MONTH);

@@ -85,6 +85,8 @@ static int take_option(int ch, const char *arg, struct options *o)
 {
 	switch (ch) {
 	case 'm':
+		if (pb_date_month_before_first(arg))
+			return usage_error(PB_DATE_MONTH_BEFORE, "--month", arg);
 		if (pb_date_parse_month(arg, &o->month) < 0)
 			return usage_error("--month takes YYYY-MM, not '%s'", arg);
 		if (pb_date_after_last_month(o->month))
@@ -92,6 +94,8 @@ static int take_option(int ch, const char *arg, struct options *o)
 		o->run.month = &o->month;
 		break;
 	case 'a':
+		if (pb_date_day_before_first(arg))
+			return usage_error(PB_DATE_MONTH_BEFORE, "--as-of", arg);
 		if (pb_date_parse_day(arg, &o->as_of) < 0)
 			return usage_error("--as-of takes YYYY-MM-DD, not '%s'", arg);
 		/* The current month is the as_of day's: one after the last would be given to every step. */

@@ -522,6 +522,13 @@ links_fail "a to date after the last month supported: exit 1 at its column" 1 \
 links_fail "a from date after the last month supported: exit 1 at its column" 1 \
 	"2:22: bad from date '9999-12-01': after the last month supported, 9999-11" \
 	'IL1,aws,300000000001,9999-12-01,\n'
+# Year 0000 is written as any other; PostgreSQL has none: before the first month supported, not malformed.
+links_fail "a from date in year 0000: exit 1 at its column, naming the first month supported" 1 \
+	"2:22: bad from date '0000-02-29': before the first month supported, 0001-01" \
+	'IL1,aws,300000000001,0000-02-29,\n'
+links_fail "a from date of a day year 0000 does not have: exit 1 at its column, malformed" 1 \
+	"2:22: bad from date '0000-02-30': a date YYYY-MM-DD" \
+	'IL1,aws,300000000001,0000-02-30,\n'
 t "link --to 9999-12-31: a usage error" 2 "" "pb-accounts: link: --to 9999-12-31 is out of range: the last month supported is 9999-11 (without --to, the link has no end)
 Try 'pb-accounts link --help'." "$PBA" link IL1 --vendor aws --partner-account 300000000001 --from 2026-10-01 --to 9999-12-31
 t "link --from 9999-12-01: a usage error" 2 "" "pb-accounts: link: --from 9999-12-01 is out of range: the last month supported is 9999-11

@@ -148,6 +148,70 @@ check "--month 9999-12: exit 2 in every program, naming 9999-11, the last month 
 2|pb-invoice: --month 9999-12 is out of range: the last month supported is 9999-11|Try 'pb-invoice --help'.|
 2|pb-accounts: suggest: --month 9999-12 is out of range: the last month supported is 9999-11|Try 'pb-accounts suggest --help'.|
 2|pb-run: --month 9999-12 is out of range: the last month supported is 9999-11|Try 'pb-run --help'.|" "${got%?}"
+# Year 0000 is written as any other (PostgreSQL has no such year: 1 BC follows AD 1), so a month or day in it is
+# out of range, named with the first month taken; a month 00, a fifth digit or a sign is not YYYY-MM at all.
+got=""
+for v in 0000-01 0000-00 10000-01 -001-01; do
+	for a in "pb-ingest --format aws-cur --month" "pb-aggregate --month" "pb-invoice --focus f.csv --month" \
+		"pb-accounts suggest --month" "pb-run job.yaml --month"; do
+		read -r -a argv <<<"$a"
+		err=$("$BIN/${argv[0]}" "${argv[@]:1}" "$v" 2>&1 >/dev/null)
+		got="$got$?|$(head -1 <<<"$err")
+"
+	done
+done
+check "a month of year 0000: out of range in every program, naming the first month taken; malformed ones said so" \
+	"2|pb-ingest: --month 0000-01 is out of range: the first month supported is 0001-01
+2|pb-aggregate: --month 0000-01 is out of range: a month from 0001-04 to 9999-11 (its estimate reads the 90 days before it)
+2|pb-invoice: --month 0000-01 is out of range: the first month supported is 0001-01
+2|pb-accounts: suggest: --month 0000-01 is out of range: the first month supported is 0001-01
+2|pb-run: --month 0000-01 is out of range: the first month supported is 0001-01
+2|pb-ingest: --month takes YYYY-MM, not '0000-00'
+2|pb-aggregate: --month takes YYYY-MM, not '0000-00'
+2|pb-invoice: --month takes YYYY-MM, not '0000-00'
+2|pb-accounts: suggest: --month takes YYYY-MM, not '0000-00'
+2|pb-run: --month takes YYYY-MM, not '0000-00'
+2|pb-ingest: --month takes YYYY-MM, not '10000-01'
+2|pb-aggregate: --month takes YYYY-MM, not '10000-01'
+2|pb-invoice: --month takes YYYY-MM, not '10000-01'
+2|pb-accounts: suggest: --month takes YYYY-MM, not '10000-01'
+2|pb-run: --month takes YYYY-MM, not '10000-01'
+2|pb-ingest: --month takes YYYY-MM, not '-001-01'
+2|pb-aggregate: --month takes YYYY-MM, not '-001-01'
+2|pb-invoice: --month takes YYYY-MM, not '-001-01'
+2|pb-accounts: suggest: --month takes YYYY-MM, not '-001-01'
+2|pb-run: --month takes YYYY-MM, not '-001-01'" "${got%?}"
+got=""
+for v in 0000-02-29 0000-02-30 10000-01-01 -001-01-01; do
+	for a in "pb-run job.yaml --as-of" "pb-aggregate --month 2026-10 --as-of" "pb-aggregate estimate f.csv --as-of" \
+		"pb-accounts link IL1 --vendor aws --partner-account 1 --from" "pb-accounts unlink IL1 --vendor aws --partner-account 1 --to"; do
+		read -r -a argv <<<"$a"
+		err=$("$BIN/${argv[0]}" "${argv[@]:1}" "$v" 2>&1 >/dev/null)
+		got="$got$?|$(head -1 <<<"$err")
+"
+	done
+done
+check "a day of year 0000: out of range in every program, naming the first month taken; malformed ones said so" \
+	"2|pb-run: --as-of 0000-02-29 is out of range: the first month supported is 0001-01
+2|pb-aggregate: --as-of 0000-02-29 is out of range: a month from 0001-04 to 9999-11 (its estimate reads the 90 days before it)
+2|pb-aggregate: estimate: --as-of 0000-02-29 is out of range: a month from 0001-04 to 9999-11 (its estimate reads the 90 days before it)
+2|pb-accounts: link: --from 0000-02-29 is out of range: the first month supported is 0001-01
+2|pb-accounts: unlink: --to 0000-02-29 is out of range: the first month supported is 0001-01
+2|pb-run: --as-of takes YYYY-MM-DD, not '0000-02-30'
+2|pb-aggregate: --as-of takes YYYY-MM-DD, not '0000-02-30'
+2|pb-aggregate: estimate: --as-of takes a date YYYY-MM-DD, not '0000-02-30'
+2|pb-accounts: link: --from takes a date YYYY-MM-DD, not '0000-02-30'
+2|pb-accounts: unlink: --to takes a date YYYY-MM-DD, not '0000-02-30'
+2|pb-run: --as-of takes YYYY-MM-DD, not '10000-01-01'
+2|pb-aggregate: --as-of takes YYYY-MM-DD, not '10000-01-01'
+2|pb-aggregate: estimate: --as-of takes a date YYYY-MM-DD, not '10000-01-01'
+2|pb-accounts: link: --from takes a date YYYY-MM-DD, not '10000-01-01'
+2|pb-accounts: unlink: --to takes a date YYYY-MM-DD, not '10000-01-01'
+2|pb-run: --as-of takes YYYY-MM-DD, not '-001-01-01'
+2|pb-aggregate: --as-of takes YYYY-MM-DD, not '-001-01-01'
+2|pb-aggregate: estimate: --as-of takes a date YYYY-MM-DD, not '-001-01-01'
+2|pb-accounts: link: --from takes a date YYYY-MM-DD, not '-001-01-01'
+2|pb-accounts: unlink: --to takes a date YYYY-MM-DD, not '-001-01-01'" "${got%?}"
 got=""
 for p in pb-aggregate pb-api pb-ingest pb-invoice pb-prices; do
 	o=--month

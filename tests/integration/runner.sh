@@ -137,6 +137,29 @@ pbr "$FIX/example.yaml" --as-of 9999-12-15 --dry-run
 check "--as-of in 9999-12: exit 2, naming 9999-11, the last month taken" \
 	"2|pb-run: --as-of 9999-12-15 is out of range: the last month supported is 9999-11
 Try 'pb-run --help'.|" "$st|$(cat "$TMP/err")|$(cat "$TMP/out")"
+# Year 0000 is written as any other year, and PostgreSQL has none: a month or as_of in it is out of range at its
+# place, naming 0001-01, the first month taken; a month 00 is no month at all.
+got=""
+for p in "month: 0000-01" "as_of: 0000-02-29" "month: 0000-00" "as_of: 0000-02-30" "month: 10000-01"; do
+	f=$(job year-zero <<EOF
+name: year-zero
+params:
+  $p
+steps:
+  - name: a
+    run: [/bin/true]
+EOF
+)
+	pbr "$f" --dry-run
+	got="$got$st|$(sed "s|^pb-run: $f:||" "$TMP/err")|$(cat "$TMP/out")
+"
+done
+check "a job file's month or as_of in year 0000: exit 1 at its place, naming 0001-01; a malformed one said so" \
+	"1|3:10: month 0000-01 is out of range: the first month supported is 0001-01|
+1|3:10: as_of 0000-02-29 is out of range: the first month supported is 0001-01|
+1|3:10: bad month '0000-00': current, previous or YYYY-MM|
+1|3:10: bad as_of '0000-02-30': today, yesterday or YYYY-MM-DD|
+1|3:10: bad month '10000-01': current, previous or YYYY-MM|" "${got%?}"
 PB_TEST_USER=u "${LIMIT[@]}" "$PBR" "$FIX/missing-env.yaml" --dry-run >"$TMP/out" 2>"$TMP/err"
 check "an unset \${env:NAME}: exit 2 naming the step, the argument's line and column, and the variable" \
 	"2|pb-run: $FIX/missing-env.yaml:6:65: step 'upload': environment variable PB_TEST_UNSET_SECRET is not set|" \

@@ -370,7 +370,8 @@ static void test_token_names(void **state)
 
 static void test_months(void **state)
 {
-	static const char *malformed[] = {"2026-13", "2026-00", "2026-1", "2026-10-01", "abcd-ef", "", "2026-10x"};
+	static const char *malformed[] = {"2026-13", "2026-00",	 "2026-1",  "2026-10-01", "abcd-ef",
+					  "",	     "2026-10x", "0000-00", "10000-01",	  "-001-01"};
 	const int64_t nov_2026 = 1794787200; /* 2026-11-16T00:00:00Z */
 	const int64_t dec_31 = 1798761599;   /* 2026-12-31T23:59:59Z */
 	char m[8];
@@ -388,6 +389,7 @@ static void test_months(void **state)
 	assert_int_equal(pb_api_usage_month("1000-01", nov_2026, m), -2);
 	/* Year 0 is a month of the form YYYY-MM, before 2000-01 as 1000-01 is. */
 	assert_int_equal(pb_api_usage_month("0000-10", nov_2026, m), -2);
+	assert_int_equal(pb_api_usage_month("0000-01", nov_2026, m), -2);
 	assert_int_equal(pb_api_usage_month("2027-01", nov_2026, m), -2);
 	assert_int_equal(pb_api_usage_month("9999-12", nov_2026, m), -2);
 	/* Next month across a year's end, to the last second of December. */

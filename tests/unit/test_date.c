@@ -361,6 +361,31 @@ static void test_parse_month_and_day(void **state)
 			fail_msg("day '%s' accepted", bad_days[i]);
 }
 
+static void test_year_zero(void **state)
+{
+	static const char *const months[] = {"0000-01", "0000-12", NULL};
+	static const char *const not_months[] = {"0000-00", "0000-13", "10000-01", "-001-01", "0000-1", "0000-01-01",
+						 "0001-01", "2026-10", "",	   "0000-0a", NULL};
+	static const char *const days[] = {"0000-01-01", "0000-02-29", "0000-12-31", NULL};
+	static const char *const not_days[] = {"0000-02-30", "0000-00-01",	 "0000-01-32", "0000-01", "10000-01-01",
+					       "-001-01-01", "0000-01-01T00:00", "0001-01-01", NULL};
+	int i;
+
+	(void)state;
+	for (i = 0; months[i]; i++)
+		if (!pb_date_month_before_first(months[i]))
+			fail_msg("month '%s' not before the first", months[i]);
+	for (i = 0; not_months[i]; i++)
+		if (pb_date_month_before_first(not_months[i]))
+			fail_msg("'%s' taken for a month of year 0000", not_months[i]);
+	for (i = 0; days[i]; i++)
+		if (!pb_date_day_before_first(days[i]))
+			fail_msg("day '%s' not before the first", days[i]);
+	for (i = 0; not_days[i]; i++)
+		if (pb_date_day_before_first(not_days[i]))
+			fail_msg("'%s' taken for a day of year 0000", not_days[i]);
+}
+
 int main(void)
 {
 	/* clang-format off */
@@ -377,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_month_start),
 		cmocka_unit_test(test_parse_month_and_day),
+		cmocka_unit_test(test_year_zero),
 	};
 	/* clang-format on */
 
