@@ -325,6 +325,26 @@ static int account_days(PGconn *conn, const char *run_id, const char *month, con
 	return 0;
 }
 
+/*
+ * Appends an amount of a chart's heading as the invoice shows one: the database's exact text rounded once, half away
+ * from zero, to the currency's minor unit, then the currency ("9571.35 USD"). A currency without a minor unit, or an
+ * amount that does not parse, is shown as it is.
+ */
+static void heading_amount(struct pb_buf *b, const char *text, const char *currency)
+{
+	int minor = pb_currency_minor_unit(currency, strlen(currency));
+	char s[PB_MONEY_STRMAX];
+	pb_money m, r;
+
+	if (minor >= 0 && pb_money_parse(text, strlen(text), &m, NULL) == 0 && pb_money_round(m, minor, &r) == 0 &&
+	    pb_money_format(r, minor, s) >= 0)
+		pb_buf_addstr(b, s);
+	else
+		html(b, text);
+	pb_buf_addch(b, ' ');
+	html(b, currency);
+}
+
 /* Charts of the largest accounts by the month's total. */
 static int charts(PGconn *conn, const char *run_id, const char *month, int ndays, struct pb_buf *b, struct pb_buf *err)
 {
@@ -365,8 +385,11 @@ static int charts(PGconn *conn, const char *run_id, const char *month, int ndays
 	for (i = 0; i < PQntuples(res) && rc == 0; i++) {
 		pb_buf_addstr(b, "<h3>");
 		html(b, PQgetvalue(res, i, 0));
-		pb_buf_addf(b, " (%s): month to date %s, estimate %s</h3>", PQgetvalue(res, i, 1),
-			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+		pb_buf_addstr(b, ": month to date ");
+		heading_amount(b, PQgetvalue(res, i, 2), PQgetvalue(res, i, 1));
+		pb_buf_addstr(b, ", estimate ");
+		heading_amount(b, PQgetvalue(res, i, 3), PQgetvalue(res, i, 1));
+		pb_buf_addstr(b, "</h3>");
 		rc = account_days(conn, run_id, month, PQgetvalue(res, i, 0), days, ndays, err);
 		if (rc == 0)
 			chart_svg(PQgetvalue(res, i, 0), pb_currency_minor_unit(PQgetvalue(res, i, 1), 3), days, ndays,

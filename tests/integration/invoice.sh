@@ -535,6 +535,19 @@ for a in ("ACME1", "BH1", "JP1"):
     svg = re.search(r"<svg class=\"chart\" data-account=\"%s\".*?</svg>" % a, html, re.S).group(0)
     out.append("%s %s" % (a, re.findall(r"<title>day 31: ([^<]*)</title>", svg)[0]))
 print("|".join(out))' "$TMP/report.html")"
+# The headings showed the month to date as the database holds it, unrounded (10.005 beside an estimate of
+# 10.01): an amount shown to people is rounded once to the currency's minor unit, half away from zero, as on the
+# invoice, and said with its currency.
+check "--report: each chart's heading, the month to date and the estimate rounded to the currency's minor unit, with the currency" \
+	"ACME1: month to date 10.01 USD, estimate 10.01 USD
+NEG1: month to date -2.01 USD, estimate -2.01 USD
+FORM2: month to date 2.00 USD, estimate 2.00 USD
+BH1: month to date 0.501 BHD, estimate 0.501 BHD
+BH2: month to date -0.501 BHD, estimate -0.501 BHD
+FORM1: month to date 1.00 USD, estimate 1.00 USD
+JP1: month to date 101 JPY, estimate 101 JPY
+JP2: month to date -101 JPY, estimate -101 JPY" \
+	"$(grep -o '<h3>[^<]*</h3>' "$TMP/report.html" | sed 's/<[^>]*>//g')"
 check "--report: the largest accounts are ranked in one currency (USD through the month's rates), not in yen against dollars" \
 	"ACME1 NEG1 FORM2 BH1 BH2 FORM1 JP1 JP2" \
 	"$(grep -o 'class="chart" data-account="[A-Z0-9]*"' "$TMP/report.html" | sed 's/.*="//; s/"$//' | paste -sd' ')"
