@@ -69,7 +69,8 @@ static int job_metrics(PGconn *conn, const struct pb_metrics_run *run, struct pb
 	res = pb_db_query(conn,
 			  "SELECT (SELECT round(extract(epoch FROM max(finished_at)), 3)::text FROM pb.job_run "
 			  "WHERE job = $1 AND status = 'succeeded'), "
-			  "(SELECT round(extract(epoch FROM finished_at), 3)::text FROM pb.job_run WHERE id = $2)",
+			  "(SELECT round(extract(epoch FROM finished_at), 3)::text FROM pb.job_run WHERE id = $2), "
+			  "(SELECT round(extract(epoch FROM started_at), 3)::text FROM pb.job_run WHERE id = $2)",
 			  2, p, err);
 	if (!res)
 		return -1;
@@ -77,15 +78,23 @@ static int job_metrics(PGconn *conn, const struct pb_metrics_run *run, struct pb
 		job_gauge(out, "pb_job_last_success_timestamp_seconds",
 			  "Unix time at which the last successful run of the job (of any month) finished.", run->job,
 			  PQgetvalue(res, 0, 0));
-	if (!PQgetisnull(res, 0, 1) || !run->run_id)
+	if (!PQgetisnull(res, 0, 2))
+		job_gauge(out, "pb_job_last_run_start_timestamp_seconds",
+			  "Unix time at which the last run of the job started.", run->job, PQgetvalue(res, 0, 2));
+	if (!run->running && (!PQgetisnull(res, 0, 1) || !run->run_id))
 		job_gauge(out, "pb_job_last_run_timestamp_seconds",
 			  "Unix time at which the last run of the job finished.", run->job,
 			  run->run_id ? PQgetvalue(res, 0, 1) : ended);
 	PQclear(res);
 status:
-	snprintf(status, sizeof(status), "%d", run->exit_status);
-	job_gauge(out, "pb_job_last_run_exit_status", "Exit status of the last run of the job (0: success).", run->job,
-		  status);
+	if (!run->running) {
+		snprintf(status, sizeof(status), "%d", run->exit_status);
+		job_gauge(out, "pb_job_last_run_exit_status", "Exit status of the last run of the job (0: success).",
+			  run->job, status);
+	}
+	job_gauge(out, "pb_job_running",
+		  "1 from the start of a run of the job to its end (a run killed outright leaves it 1), else 0.",
+		  run->job, run->running ? "1" : "0");
 	return 0;
 }
 

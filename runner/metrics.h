@@ -15,11 +15,17 @@ struct pb_metrics_step {
 	uint64_t ms; /* from its first attempt's start to its last attempt's end */
 };
 
-/* A finished run, as the metrics describe it. */
+/* A run, finished or beginning, as the metrics describe it. */
 struct pb_metrics_run {
 	const char *job;
-	long long run_id; /* its pb.job_run row, finished */
-	int32_t month;	  /* first day */
+	long long run_id; /* its pb.job_run row: finished, or running when running is set */
+	/*
+	 * 1: the run has just begun (recorded running, no step run yet). Its file says so (pb_job_running 1, its start)
+	 * and nothing of an end, so that a pb-run killed outright leaves a file saying that a run started and never
+	 * finished, not the run before's end as if it were the last.
+	 */
+	int running;
+	int32_t month; /* first day */
 	int exit_status;
 	const struct pb_metrics_step *steps; /* the steps this run ran, in order */
 	size_t nsteps;
@@ -31,7 +37,8 @@ struct pb_metrics_run {
 
 /*
  * Appends the text exposition of the run's metrics to out (conn NULL: only the job's gauges, from run):
- * pb_job_last_success_timestamp_seconds, pb_job_last_run_timestamp_seconds, pb_job_last_run_exit_status,
+ * pb_job_last_success_timestamp_seconds, pb_job_last_run_start_timestamp_seconds (of a run in the database),
+ * pb_job_last_run_timestamp_seconds and pb_job_last_run_exit_status (not while running), pb_job_running,
  * pb_job_step_duration_seconds, pb_ingest_lines, and (once the view pb.aggregate_bucket_current exists)
  * pb_unmapped_amount and pb_ineligible_amount, each with HELP and TYPE; a metric without samples is left out. Amounts
  * are the database's numeric text. Returns 0, or -1 with a message in err.

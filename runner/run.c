@@ -307,8 +307,12 @@ static int run_steps(const struct pb_run *run, struct session *s, struct pb_step
 	return 0;
 }
 
-/* Writes the metrics file of the finished run. Returns 0, or -1 (-2: not a regular file there) having said why. */
-static int write_metrics(const struct pb_run *run, const struct session *s, int exit_status)
+/*
+ * Writes the metrics file of the finished run, or (running) of the run that has just begun. Returns 0, or -1 (-2: not a
+ * regular file there) having said why; the file of a run that begins is not said to fail: the file of its end says it
+ * once, with the exit status the run then has.
+ */
+static int write_metrics(const struct pb_run *run, const struct session *s, int exit_status, int running)
 {
 	struct pb_metrics_run m;
 	struct pb_buf text = PB_BUF_INIT, err = PB_BUF_INIT;
@@ -320,6 +324,7 @@ static int write_metrics(const struct pb_run *run, const struct session *s, int 
 	m.run_id = s->ctx.run_id;
 	m.month = run->par.month;
 	m.exit_status = exit_status;
+	m.running = running;
 	m.steps = s->times;
 	m.nsteps = s->ntimes;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -338,7 +343,7 @@ static int write_metrics(const struct pb_run *run, const struct session *s, int 
 		rc = pb_metrics_write_file(run->args->metrics_file, pb_buf_str(&text), text.len, &err);
 	if (rc == 0)
 		ret = 0;
-	else
+	else if (!running)
 		pb_error("metrics: %s", pb_buf_str(&err));
 	/* Not a regular file (put there during the run): the caller's mistake, as when the run began. */
 	if (rc == -2)
@@ -402,7 +407,7 @@ static int finish(const struct pb_run *run, struct session *s, int ok, struct pb
 		pb_error("%s", pb_buf_str(&err));
 	if (rc < 0 && !status)
 		status = EXIT_DEPENDENCY;
-	if (run->args->metrics_file && (rc = write_metrics(run, s, status)) < 0 && !status)
+	if (run->args->metrics_file && (rc = write_metrics(run, s, status, 0)) < 0 && !status)
 		status = rc == -2 ? EXIT_USAGE : EXIT_DEPENDENCY;
 	pb_step_seconds(pb_now_ms() - s->start_ms, secs);
 	if (ok)
@@ -441,12 +446,16 @@ int pb_run_execute(struct pb_run *run, FILE *err_out)
 	}
 	status = begin(run, &s);
 	if (!status) {
-		int ok = run_steps(run, &s, &end) == 0;
+		int ok;
 
+		/* A pb-run killed outright writes nothing at its end: the file says the run began and has not ended. */
+		if (run->args->metrics_file)
+			write_metrics(run, &s, 0, 1);
+		ok = run_steps(run, &s, &end) == 0;
 		pb_exec_end();
 		status = finish(run, &s, ok, &end);
 	} else if (run->args->metrics_file)
-		write_metrics(run, &s, status);
+		write_metrics(run, &s, status, 0);
 	PQfinish(s.ctx.conn);
 	PQfinish(s.ctx.lock);
 	free(s.times);

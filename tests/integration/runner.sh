@@ -1292,12 +1292,18 @@ pbr "$f" --month 2026-10 --metrics-file "$M"
 check "the metrics file before the month is aggregated" "0|# HELP pb_job_last_success_timestamp_seconds Unix time at which the last successful run of the job (of any month) finished.
 # TYPE pb_job_last_success_timestamp_seconds gauge
 pb_job_last_success_timestamp_seconds{job=\"metrics\"} TS
+# HELP pb_job_last_run_start_timestamp_seconds Unix time at which the last run of the job started.
+# TYPE pb_job_last_run_start_timestamp_seconds gauge
+pb_job_last_run_start_timestamp_seconds{job=\"metrics\"} TS
 # HELP pb_job_last_run_timestamp_seconds Unix time at which the last run of the job finished.
 # TYPE pb_job_last_run_timestamp_seconds gauge
 pb_job_last_run_timestamp_seconds{job=\"metrics\"} TS
 # HELP pb_job_last_run_exit_status Exit status of the last run of the job (0: success).
 # TYPE pb_job_last_run_exit_status gauge
 pb_job_last_run_exit_status{job=\"metrics\"} 0
+# HELP pb_job_running 1 from the start of a run of the job to its end (a run killed outright leaves it 1), else 0.
+# TYPE pb_job_running gauge
+pb_job_running{job=\"metrics\"} 0
 # HELP pb_job_step_duration_seconds Wall-clock seconds each step of the last run of the job took, retries and their waits included.
 # TYPE pb_job_step_duration_seconds gauge
 pb_job_step_duration_seconds{job=\"metrics\",step=\"one\"} D
@@ -1306,12 +1312,15 @@ pb_job_step_duration_seconds{job=\"metrics\",step=\"two\"} D
 # TYPE pb_ingest_lines gauge
 pb_ingest_lines{month=\"2026-10\",vendor=\"aws\"} 1234
 pb_ingest_lines{month=\"2026-10\",vendor=\"azure\"} 56" "$st|$(mask_metrics)"
-check "the timestamps are the run's end, from the database" \
-	"$(sql "SELECT round(extract(epoch FROM finished_at), 3) FROM pb.job_run WHERE job = 'metrics'")" \
-	"$(sed -n 's/^pb_job_last_run_timestamp_seconds{job="metrics"} //p' "$M")"
+check "the timestamps are the run's start and end, from the database" \
+	"$(sql "SELECT round(extract(epoch FROM started_at), 3), round(extract(epoch FROM finished_at), 3) FROM pb.job_run WHERE job = 'metrics'")" \
+	"$(sed -n 's/^pb_job_last_run_start_timestamp_seconds{job="metrics"} //p' "$M")|$(sed -n 's/^pb_job_last_run_timestamp_seconds{job="metrics"} //p' "$M")"
 check "the metrics file is readable by the collector (0644), no temporary file is left" "644|pb-metrics.prom" \
 	"$(stat -c %a "$M")|$(ls -A "$W/metrics")"
 inode1=$(stat -c %i "$M")
+# A second name keeps the file's inode from being freed: the run now replaces the file twice (as it begins and
+# after it), and the second new file could otherwise be given the inode the first rename freed.
+ln "$M" "$W/metrics-kept.prom"
 success1=$(sed -n 's/^pb_job_last_success_timestamp_seconds{job="metrics"} //p' "$M")
 
 # Aggregate runs: the current one of the month counts; a superseded one and another month's do not.
@@ -1330,6 +1339,7 @@ sql "INSERT INTO pb.aggregate_run (id, billing_month, as_of, status, imports, pr
 echo 1 >"$W/metrics.exit"
 pbr "$f" --month 2026-10 --metrics-file "$M"
 check "a failed run: its exit status; the last success stays; exact amounts of the current aggregate run" "1|$success1|pb_job_last_run_exit_status{job=\"metrics\"} 1
+pb_job_running{job=\"metrics\"} 0
 # HELP pb_ingest_lines Source lines of the committed imports of the month, by vendor.
 # TYPE pb_ingest_lines gauge
 pb_ingest_lines{month=\"2026-10\",vendor=\"aws\"} 1234
@@ -1341,8 +1351,9 @@ pb_unmapped_amount{month=\"2026-10\",currency=\"USD\"} 12.345678901234567891123
 # HELP pb_ineligible_amount Usage of the month of CLC accounts not eligible for the vendor, by billing currency.
 # TYPE pb_ineligible_amount gauge
 pb_ineligible_amount{month=\"2026-10\",currency=\"USD\"} 1000000000000000000000.01" \
-	"$st|$(sed -n 's/^pb_job_last_success_timestamp_seconds{job="metrics"} //p' "$M")|$(grep -v -e '^# .*pb_job_' -e '^pb_job_last_success' -e '^pb_job_last_run_timestamp' -e '^pb_job_step' "$M")"
-if [ "$(stat -c %i "$M")" != "$inode1" ] && [ "$(ls -A "$W/metrics")" == pb-metrics.prom ]; then
+	"$st|$(sed -n 's/^pb_job_last_success_timestamp_seconds{job="metrics"} //p' "$M")|$(grep -v -e '^# .*pb_job_' -e '^pb_job_last_success' -e '^pb_job_last_run_start_timestamp' -e '^pb_job_last_run_timestamp' -e '^pb_job_step' "$M")"
+if [ "$(stat -c %i "$M")" != "$inode1" ] && [ "$(stat -c %i "$W/metrics-kept.prom")" == "$inode1" ] &&
+	[ "$(ls -A "$W/metrics")" == pb-metrics.prom ]; then
 	ok "the metrics file is replaced by a rename, not rewritten in place"
 else
 	notok "the metrics file is replaced by a rename, not rewritten in place"
@@ -1401,7 +1412,10 @@ pb_job_last_success_timestamp_seconds{job=\"metrics\"} TS
 pb_job_last_run_timestamp_seconds{job=\"metrics\"} TS
 # HELP pb_job_last_run_exit_status Exit status of the last run of the job (0: success).
 # TYPE pb_job_last_run_exit_status gauge
-pb_job_last_run_exit_status{job=\"metrics\"} 3" \
+pb_job_last_run_exit_status{job=\"metrics\"} 3
+# HELP pb_job_running 1 from the start of a run of the job to its end (a run killed outright leaves it 1), else 0.
+# TYPE pb_job_running gauge
+pb_job_running{job=\"metrics\"} 0" \
 	"$st|$(sed -n 's/^pb_job_last_success_timestamp_seconds{job="metrics"} //p' "$M")|$([ -n "$last" ] && [ "$last" -ge "$before" ] && [ "$last" -le "$(date +%s)" ] && echo yes)|$(mask_metrics)"
 rm -f "$M"
 PB_DATABASE_URL="host=$TMP/nowhere dbname=x" "${LIMIT[@]}" "$PBR" "$f" --month 2026-10 --metrics-file "$M" \
@@ -1452,6 +1466,46 @@ wait "$BG"
 check "the database's sessions ended mid-step: exit 3, the run and its step recorded failed, the metrics file says 3" \
 	"3||failed|wait:failed|pb_job_last_run_exit_status{job=\"db-lost\"} 3" \
 	"$?|$(cat "$TMP/bg.out")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")|$(sql "SELECT string_agg(name || ':' || status, ',' ORDER BY seq) FROM pb.job_step WHERE run_id = $R")|$(grep '^pb_job_last_run_exit_status' "$W/db-lost.prom")"
+
+# A pb-run killed outright (SIGKILL) mid-run writes nothing at its end: its metrics file went on saying the run
+# before's end and exit status 0, as if that were the last run, while --history showed the killed run. The file
+# is written as the run begins too: running, since the run's start, and nothing of an end, which is what a killed
+# run leaves until the next run of the job.
+fm=$(job metrics-killed <<'EOF'
+name: metrics-killed
+steps:
+  - {name: wait, run: [/bin/sh, -c, 'echo started > "$$W/mk.started"; while [ ! -e "$$W/mk.go" ]; do sleep 0.05; done']}
+EOF
+)
+MK=$W/metrics/killed.prom
+# job_gauges: the job's lines of the file, timestamps as TS.
+job_gauges() { grep '^pb_job_' "$MK" | sed -E 's/(_timestamp_seconds\{job="metrics-killed"\}) [0-9]+\.[0-9]{3}$/\1 TS/' | paste -sd' '; }
+touch "$W/mk.go"
+pbr "$fm" --month 2026-10 --metrics-file "$MK"
+rm -f "$W/mk.go" "$W/mk.started"
+next_run
+setsid "$PBR" "$fm" --month 2026-10 --metrics-file "$MK" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/mk.started"
+started=$(sql "SELECT round(extract(epoch FROM started_at), 3) FROM pb.job_run WHERE id = $R")
+check "while a run runs, its metrics file says it runs, since its start, and nothing of an end" \
+	"0|pb_job_last_success_timestamp_seconds{job=\"metrics-killed\"} TS pb_job_last_run_start_timestamp_seconds{job=\"metrics-killed\"} TS pb_job_running{job=\"metrics-killed\"} 1|$started" \
+	"$st|$(job_gauges)|$(sed -n 's/^pb_job_last_run_start_timestamp_seconds{job="metrics-killed"} //p' "$MK")"
+{
+	kill -KILL -- "-$BG"
+	wait "$BG"
+} 2>/dev/null
+pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+pbr --history --job metrics-killed --limit 1
+check "a run killed outright: the metrics file goes on saying it runs, since its start, as --history shows it" \
+	"pb_job_last_success_timestamp_seconds{job=\"metrics-killed\"} TS pb_job_last_run_start_timestamp_seconds{job=\"metrics-killed\"} TS pb_job_running{job=\"metrics-killed\"} 1|$started|$R running" \
+	"$(job_gauges)|$(sed -n 's/^pb_job_last_run_start_timestamp_seconds{job="metrics-killed"} //p' "$MK")|$(awk 'NR == 2 { print $1, $5 }' "$TMP/out")"
+touch "$W/mk.go"
+next_run
+pbr "$fm" --month 2026-10 --metrics-file "$MK"
+check "the next run marks the killed one failed and its file says its own end" \
+	"0|failed|pb_job_last_success_timestamp_seconds{job=\"metrics-killed\"} TS pb_job_last_run_start_timestamp_seconds{job=\"metrics-killed\"} TS pb_job_last_run_timestamp_seconds{job=\"metrics-killed\"} TS pb_job_last_run_exit_status{job=\"metrics-killed\"} 0 pb_job_running{job=\"metrics-killed\"} 0 pb_job_step_duration_seconds{job=\"metrics-killed\",step=\"wait\"} D|$(sql "SELECT round(extract(epoch FROM started_at), 3) FROM pb.job_run WHERE id = $R")" \
+	"$st|$(sql "SELECT status FROM pb.job_run WHERE id = $((R - 1))")|$(job_gauges | sed -E 's/(_duration_seconds\{.*\}) [0-9]+\.[0-9]{3}$/\1 D/')|$(sed -n 's/^pb_job_last_run_start_timestamp_seconds{job="metrics-killed"} //p' "$MK")"
 
 # Today, for a job's current month and as_of today, is the database server's (the day its steps' programs take): with
 # the machine's clock 45 days ahead (faketime; ASan runs with it preloaded first), the run is of the server's month,
