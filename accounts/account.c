@@ -986,6 +986,28 @@ static size_t run_len(const char *s, int digit)
 	return n;
 }
 
+int pb_account_version_check(const char *version, size_t *bad)
+{
+	size_t i;
+
+	for (i = 0; version[i]; i++) {
+		if (version[i] >= '0' && version[i] <= '9')
+			continue;
+		if ((version[i] != '.' && version[i] != '-') || i == 0 ||
+		    !(version[i - 1] >= '0' && version[i - 1] <= '9') || !version[i + 1]) {
+			*bad = i;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A character between the numbers of a version, as versions are compared: a hyphen as a dot, letters in lower case. */
+static char between(char c)
+{
+	return c == '-' ? '.' : pb_ascii_lower(c);
+}
+
 /* Parts compared as account.h says: a digit's run against another's, the runs between them alike. */
 int pb_account_version_cmp(const char *a, const char *b)
 {
@@ -1012,7 +1034,7 @@ int pb_account_version_cmp(const char *a, const char *b)
 			if (na != nb)
 				return 2;
 			for (i = 0; i < na; i++)
-				if (pb_ascii_lower(a[i]) != pb_ascii_lower(b[i]))
+				if (between(a[i]) != between(b[i]))
 					return 2;
 		}
 		a += na;

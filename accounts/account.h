@@ -141,20 +141,32 @@ int pb_account_show(PGconn *conn, const char *alias, struct pb_buf *out, struct 
 /* Appends every account to out as CSV with a header line. Returns 0 or PB_ERR_DEPENDENCY. */
 int pb_account_list(PGconn *conn, struct pb_buf *out, struct pb_buf *err);
 
+/* The longest terms version, in bytes. */
+#define PB_ACCOUNT_MAX_VERSION 64
+
+/*
+ * Whether version is of the form a terms version takes: numbers (ASCII digits) separated by single dots or
+ * hyphens (1.10, 2026-01), so that any two versions have an order. Returns 0, or -1 with the offset in *bad of
+ * the first byte that breaks the form (a separator at either end or after another, any other byte). The length
+ * is left to the caller (PB_ACCOUNT_MAX_VERSION).
+ */
+int pb_account_version_check(const char *version, size_t *bad);
+
+/*
+ * How version a compares with version b, part by part: runs of digits as numbers (1.10 after 1.9, 01 as 1), the
+ * characters between them alike but for the case of ASCII letters, a dot and a hyphen alike (2026-01 before
+ * 2026.02); a version that is another's with parts more comes after it (1.2.1 after 1.2). Returns -1, 0 or 1, or 2
+ * when they are written in different forms (rev-A and 1.2: a version stored before versions were checked), which
+ * have no order.
+ */
+int pb_account_version_cmp(const char *a, const char *b);
+
 /*
  * Records that by accepted version of terms ("centurylink", "aws" or "azure") for alias, in region (a
  * two-letter country code; NULL for the CenturyLink terms), within the caller's transaction. A version older
  * than one of the same terms and region accepted already (pb_account_version_cmp) is refused: the terms of an
  * account never go back. Appends the time recorded to when. Returns 0, PB_ERR_DATA or PB_ERR_DEPENDENCY.
  */
-/*
- * How version a compares with version b, part by part: runs of digits as numbers (1.10 after 1.9, 01 as 1), the
- * characters between them alike but for the case of ASCII letters; a version that is another's with parts more
- * comes after it (1.2.1 after 1.2). Returns -1, 0 or 1, or 2 when they are written in different forms (rev-A and
- * 1.2), which have no order.
- */
-int pb_account_version_cmp(const char *a, const char *b);
-
 int pb_account_accept_terms(PGconn *conn, const char *alias, const char *terms, const char *region, const char *version,
 			    const char *by, struct pb_buf *when, struct pb_buf *err);
 

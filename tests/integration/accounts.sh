@@ -238,23 +238,56 @@ Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms US1 --vendor aws --r
 check "and no acceptance was recorded" "$terms_before" "$(pb_sql "SELECT count(*) FROM pb.terms_acceptance")"
 # A version older than one accepted already was recorded as any other: an account's terms went back to an older
 # version without a word. It is refused (exit 1); versions are compared part by part, numbers as numbers (1.10 is
-# after 1.9); the same version is accepted again, and one written in another form (rev-A) cannot be ordered.
+# after 1.9); the same version is accepted again, and a later one.
 t "a version older than the one accepted is refused" 1 "" \
 	"pb-accounts: US1: version 2026-01 of the centurylink terms is accepted already: 2025-12 is older, not recorded" \
 	"$PBA" accept-terms US1 --vendor centurylink --version 2025-12 --by x
 check "and not recorded" "$terms_before" "$(pb_sql "SELECT count(*) FROM pb.terms_acceptance")"
 "$PBA" add TV1 --name "Terms Versions" --country US >/dev/null || notok "add TV1"
-for v in 1.9 1.10 1.10 rev-A; do
+for v in 1.9 1.10 1.10 2; do
 	"$PBA" accept-terms TV1 --vendor aws --region US --version "$v" --by x >/dev/null 2>"$TMP/err" ||
 		notok "accept-terms TV1 version $v" "$(cat "$TMP/err")"
 done
-t "1.9 after 1.10: older, refused" 1 "" \
-	"pb-accounts: TV1: version 1.10 of the aws terms for region US is accepted already: 1.9 is older, not recorded" \
+t "1.9 after 2: older, refused" 1 "" \
+	"pb-accounts: TV1: version 2 of the aws terms for region US is accepted already: 1.9 is older, not recorded" \
 	"$PBA" accept-terms TV1 --vendor aws --region US --version 1.9 --by x
 t "another region's terms are apart" 0 "TV1: aws terms for region GB, version 1.0, accepted by x at NOW" "" \
 	sh -c "'$PBA' accept-terms TV1 --vendor aws --region GB --version 1.0 --by x | sed 's/at [-0-9T:]*Z\$/at NOW/'"
-check "each acceptance recorded in its order" "1.9,1.10,1.10,rev-A,1.0" \
+check "each acceptance recorded in its order" "1.9,1.10,1.10,2,1.0" \
 	"$(pb_sql "SELECT string_agg(version, ',' ORDER BY id) FROM pb.terms_acceptance WHERE alias = 'TV1'")"
+# A version of another form was recorded as any: ' 1.9' or 'v1.9' had no order with 1.10, so an older version
+# went in past the check above, and '1..9', '1.9.' or a version of a hundred parts were kept as typed. A version
+# is numbers separated by single dots or hyphens, at most 64 bytes; anything else is a usage error naming the byte.
+terms_before=$(pb_sql "SELECT count(*) FROM pb.terms_acceptance")
+bad_version() {
+	t "--version '$3': a usage error at byte $2" 2 "" "pb-accounts: accept-terms: --version takes numbers separated by single dots or hyphens (1.10, 2026-01), not '$3' (byte $2)
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms TV1 --vendor aws --region US --version "$1" --by x
+}
+bad_version " 1.9" 1 " 1.9"
+bad_version "1.9 " 4 "1.9 "
+bad_version "v1.9" 1 "v1.9"
+bad_version "1..9" 3 "1..9"
+bad_version "1.9." 4 "1.9."
+bad_version ".1.9" 1 ".1.9"
+bad_version "1.-9" 3 "1.-9"
+bad_version "rev-A" 1 "rev-A"
+bad_version "$(printf '1.\0339')" 3 '1.\x1b9'
+bad_version $'1.9\n1' 4 '1.9\x0a1'
+bad_version "$(printf '1\342\200\2179')" 2 '1\u200f9'
+bad_version "$(printf '\357\274\221.9')" 1 '１.9'
+t "--version of 65 bytes: a usage error" 2 "" "pb-accounts: accept-terms: --version is 65 bytes long, at most 64
+Try 'pb-accounts accept-terms --help'." "$PBA" accept-terms TV1 --vendor aws --region US --version "$(printf '1.%.0s' {1..32})1" --by x
+check "and none was recorded" "$terms_before" "$(pb_sql "SELECT count(*) FROM pb.terms_acceptance")"
+t "a version of 64 bytes is taken" 0 "TV1: aws terms for region US, version 2.$(printf '1.%.0s' {1..30})10, accepted by x at NOW" "" \
+	sh -c "'$PBA' accept-terms TV1 --vendor aws --region US --version 2.$(printf '1.%.0s' {1..30})10 --by x | sed 's/at [-0-9T:]*Z\$/at NOW/'"
+# A dot and a hyphen separate alike: 2026-01 and 2026.02 are in order, not of two forms.
+"$PBA" add TV2 --name "Terms Dates" --country US >/dev/null || notok "add TV2"
+"$PBA" accept-terms TV2 --vendor centurylink --version 2026.02 --by x >/dev/null || notok "accept-terms TV2 2026.02"
+t "2026-01 after 2026.02: older, refused" 1 "" \
+	"pb-accounts: TV2: version 2026.02 of the centurylink terms is accepted already: 2026-01 is older, not recorded" \
+	"$PBA" accept-terms TV2 --vendor centurylink --version 2026-01 --by x
+t "2026-02 after 2026.02: the same, taken" 0 "TV2: centurylink terms, version 2026-02, accepted by x at NOW" "" \
+	sh -c "'$PBA' accept-terms TV2 --vendor centurylink --version 2026-02 --by x | sed 's/at [-0-9T:]*Z\$/at NOW/'"
 t "an unknown vendor is a usage error" 2 "" "pb-accounts: check: --vendor takes aws or azure, not 'gcp'
 Try 'pb-accounts check --help'." "$PBA" check US1 --vendor gcp
 t "terms for an unknown account" 1 "" "pb-accounts: no CLC account 'ZZ9'" \

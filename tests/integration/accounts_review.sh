@@ -780,7 +780,7 @@ check "accept-terms --by of 501 bytes: exit 2, nothing recorded" \
 	"2|pb-accounts: accept-terms: --by is 501 bytes long, at most 500|0" \
 	"$?|$(head -n 1 "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.terms_acceptance WHERE alias = 'IL3'")"
 "$PBA" accept-terms IL3 --vendor centurylink --version "$long_by" --by ops >"$TMP/out" 2>"$TMP/err"
-check "accept-terms --version of 501 bytes: exit 2" "2|pb-accounts: accept-terms: --version is 501 bytes long, at most 500" \
+check "accept-terms --version of 501 bytes: exit 2" "2|pb-accounts: accept-terms: --version is 501 bytes long, at most 64" \
 	"$?|$(head -n 1 "$TMP/err")"
 # 2,000 links of 200 accounts from standard input, as a reseller maps its partner accounts (link: minutes).
 for i in $(seq 1000 2999); do echo "BK$((100 + i % 200)),aws,40000000$i,2026-10-01"; done >"$TMP/links.csv"
