@@ -194,13 +194,13 @@ static const struct command commands[] = {
 	{"create-azure-customer", pb_cmd_create_azure_customer, 1, ALIAS, " from timeout by config help ",
 	 "create-azure-customer ALIAS [--from DATE] [--timeout SECONDS]",
 	 "Creates the account's customer in Partner Center from its company profile and links the new tenant\n"
-	 "id for vendor azure from DATE (default: today, UTC). The account must be eligible for azure. The\n"
-	 "request's MS-RequestId is recorded before it is sent; when a run ends without an answer (a timeout),\n"
-	 "the next run checks the domain and sends the pending request again with the same id, and Partner\n"
-	 "Center answers with the customer it made: never two customers (a pending request is sent again only\n"
-	 "as it was first sent: exit 4, naming each field, after a change of the account's domain, name,\n"
-	 "country, email, contact or address). Once it succeeded, a run says the customer exists and sends\n"
-	 "nothing.\n"
+	 "id for vendor azure from DATE (default: today, UTC), without an end. The account must be eligible\n"
+	 "for azure. The request's MS-RequestId is recorded before it is sent; when a run ends without an\n"
+	 "answer (a timeout), the next run checks the domain and sends the pending request again with the\n"
+	 "same id, and Partner Center answers with the customer it made: never two customers (a pending\n"
+	 "request is sent again only as it was first sent: exit 4, naming each field, after a change of the\n"
+	 "account's domain, name, country, email, contact or address). Once it succeeded, a run says the\n"
+	 "customer exists and sends nothing.\n"
 	 "\n"
 	 "  --timeout SECONDS     how long each request to Partner Center may take (default 60)\n"
 	 "  --by NAME             who creates it (default: the login name)\n"
@@ -556,6 +556,18 @@ static int refused(const struct pb_cli *cli, int ch, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * An option cmd does not take. --to of a command that makes a link without an end says so: a user who gives one
+ * (9999-12-31, as some write "no end") is told there is none to give.
+ */
+static int unknown_option(const struct command *cmd, const struct pb_cli *cli, const char *name)
+{
+	if (strcmp(name, "to") == 0 &&
+	    (strcmp(cmd->name, "create-azure-customer") == 0 || strcmp(cmd->name, "approve") == 0))
+		return pb_cli_usage(cli, "unknown option '--to' (the link it makes has no end: unlink ends it)");
+	return pb_cli_usage(cli, "unknown option '--%s'", name);
+}
+
 /* Parses argv (argv[0] is the command). Returns 0, 1 when --help was shown, or PB_ERR_USAGE. */
 static int parse(const struct command *cmd, int argc, char **argv, struct pb_cli *cli)
 {
@@ -569,7 +581,7 @@ static int parse(const struct command *cmd, int argc, char **argv, struct pb_cli
 		if (ch == '?' || ch == ':')
 			return refused(cli, ch, argc, argv);
 		if (!option_allowed(cmd, longopts[idx].name))
-			return pb_cli_usage(cli, "unknown option '--%s'", longopts[idx].name);
+			return unknown_option(cmd, cli, longopts[idx].name);
 		if (ch == OPT_HELP) {
 			pb_cli_printf(cli, "usage: pb-accounts %s\n\n%s\n%s", cmd->usage, cmd->help, exit_codes);
 			return 1;

@@ -531,6 +531,15 @@ links_fail "a from date of a day year 0000 does not have: exit 1 at its column, 
 	'IL1,aws,300000000001,0000-02-30,\n'
 t "link --to 9999-12-31: a usage error" 2 "" "pb-accounts: link: --to 9999-12-31 is out of range: the last month supported is 9999-11 (without --to, the link has no end)
 Try 'pb-accounts link --help'." "$PBA" link IL1 --vendor aws --partner-account 300000000001 --from 2026-10-01 --to 9999-12-31
+# create-azure-customer and approve make a link without an end, and take no --to: given one (9999-12-31, as some
+# write "no end", or a real day), they said only "unknown option '--to'". They say the link has no end, and what
+# ends it.
+t "create-azure-customer --to: a usage error that says the link has no end" 2 "" "pb-accounts: create-azure-customer: unknown option '--to' (the link it makes has no end: unlink ends it)
+Try 'pb-accounts create-azure-customer --help'." "$PBA" create-azure-customer IL1 --from 2026-10-01 --to 9999-12-31
+t "approve --to: a usage error that says the link has no end" 2 "" "pb-accounts: approve: unknown option '--to' (the link it makes has no end: unlink ends it)
+Try 'pb-accounts approve --help'." "$PBA" approve 1 --by ops --to 2026-12-31
+t "unlink --from: unknown, as before" 2 "" "pb-accounts: unlink: unknown option '--from'
+Try 'pb-accounts unlink --help'." "$PBA" unlink IL1 --vendor aws --partner-account 300000000001 --from 2026-10-01
 t "link --from 9999-12-01: a usage error" 2 "" "pb-accounts: link: --from 9999-12-01 is out of range: the last month supported is 9999-11
 Try 'pb-accounts link --help'." "$PBA" link IL1 --vendor aws --partner-account 300000000001 --from 9999-12-01
 t "unlink --to 9999-12-31: a usage error" 2 "" "pb-accounts: unlink: --to 9999-12-31 is out of range: the last month supported is 9999-11
