@@ -1020,6 +1020,36 @@ check "a 409 whose customer with the domain is another account's: exit 1, the re
 	"1|AZK: sending pending request $RK again (domain azf.onmicrosoft.com is taken: Partner Center made the customer before)|pb-accounts: POST $PC_URL/v1/customers: HTTP 409 (code 2001): The domain 'azf.onmicrosoft.com' is already in use. Choose another domain.; the partner's customer with that domain, $TF, is the one request $RF made for AZF|failed|0" \
 	"$?|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZK'")|$(
 		pb_sql "SELECT count(*) FROM pb.partner_account WHERE alias = 'AZK'")"
+# Microsoft's description of a 409 goes to whoever runs the command and into the request's error: a hostile one (an
+# escape sequence that clears the screen and retitles the terminal, a bell, C1's CSI, a right-to-left override, a
+# line feed, which ends what is shown: its first line, as for every answer of Microsoft's) is shown escaped on
+# standard output and stored escaped, never as it came.
+HOSTILE='In use\u001b[2J\u001b]0;owned\u0007 \u009b31m \u202ereversed\nsecond line'
+HOSTILE_SHOWN='In use\x1b[2J\x1b]0;owned\x07 \xc2\x9b31m \u202ereversed'
+add_azure AZX
+pb_pc_config '{"customers":{"create_delay_seconds":2,"forget_requests":false}}'
+"$PBA" create-azure-customer AZX --timeout 1 >/dev/null 2>&1
+RX=$(request_of AZX)
+pb_pc_config "{\"customers\":{\"create_delay_seconds\":0,\"forget_requests\":true,\"conflict_description\":\"$HOSTILE\"}}"
+"$PBA" create-azure-customer AZX --timeout 10 >"$TMP/out" 2>"$TMP/err"
+st=$?
+TX=$(pc_api "/v1/customers?size=500" | python3 -c 'import json, sys
+print(*[c["id"] for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"] == "azx.onmicrosoft.com"])')
+check "a 409 with a hostile description: its line on standard output shows it escaped" \
+	"0|AZX: sending pending request $RX again (domain azx.onmicrosoft.com is taken: Partner Center made the customer before)
+AZX: Partner Center answered request $RX with HTTP 409 (code 2001): $HOSTILE_SHOWN; the partner's customer with domain azx.onmicrosoft.com is $TX, made by the request before
+AZX: created azure customer $TX for domain azx.onmicrosoft.com (request $RX)
+AZX: linked azure partner account $TX from $TODAY||succeeded" \
+	"$st|$(cat "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT status FROM pb.customer_creation_request WHERE alias = 'AZX'")"
+add_azure AZY azx.onmicrosoft.com
+pb_sql "INSERT INTO pb.customer_creation_request (alias, request_id, domain, status, created_by)
+	VALUES ('AZY', gen_random_uuid(), 'azx.onmicrosoft.com', 'pending', 'old')" >/dev/null
+RY=$(request_of AZY)
+"$PBA" create-azure-customer AZY --timeout 10 >"$TMP/out" 2>"$TMP/err"
+check "a 409 with a hostile description refused: escaped on standard error and in the request's error" \
+	"1|pb-accounts: POST $PC_URL/v1/customers: HTTP 409 (code 2001): $HOSTILE_SHOWN; the partner's customer with that domain, $TX, is the one request $RX made for AZX|failed|POST $PC_URL/v1/customers: HTTP 409 (code 2001): $HOSTILE_SHOWN; the partner's customer with that domain, $TX, is the one request $RX made for AZX" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT status, error FROM pb.customer_creation_request WHERE request_id = '$RY'" '|')"
+pb_pc_config '{"customers":{"conflict_description":null}}'
 pb_pc_config '{"customers":{"forget_requests":false}}'
 
 add_azure AZ5 taken.onmicrosoft.com

@@ -117,6 +117,8 @@ Control (test-only, no authentication), JSON in and out:
                    "forget_requests": false,     true: creates no longer know the MS-RequestIds seen before (*as
                                                  if their idempotency had lapsed): a create sent again for the
                                                  domain its first sending created gets 409, domain in use
+                   "conflict_description": null, the description of that 409 (and of any create for a domain
+                                                 in use) instead of Partner Center's
                    "seed": [{"domain","companyName","id"?}]}}   customers that exist already
     An export setting applies to the exports POSTed after it. Unknown keys get 400.
   GET  /_pc/config       the configuration (secrets masked)
@@ -196,7 +198,7 @@ def default_config():
             "partner_tenant_id": "3f0c6a57-2d4e-4b1a-9c8d-7e6f5a4b3c2d",
         },
         "customers": {"create_delay_seconds": 0, "create_hold_file": None, "fail_next_create_status": 0,
-                      "fail_create_code": None,
+                      "fail_create_code": None, "conflict_description": None,
                       "create_answer_body": None, "uppercase_ids": False, "forget_requests": False},
     }
 
@@ -339,9 +341,9 @@ class State:
                         if v and not 400 <= v <= 599:
                             raise ConfigError("customers.fail_next_create_status: want 0 or 400-599")
                         new["customers"][k] = v
-                    elif k == "fail_create_code":
+                    elif k in ("fail_create_code", "conflict_description"):
                         if v is not None and not isinstance(v, str):
-                            raise ConfigError("customers.fail_create_code: want a string or null")
+                            raise ConfigError(f"customers.{k}: want a string or null")
                         new["customers"][k] = v
                     elif k == "create_answer_body":
                         if v is not None and not isinstance(v, str):
@@ -1209,7 +1211,9 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 taken = False
         if taken:
-            return self._pc_error(409, 2001, f"The domain '{dom}' is already in use. Choose another domain.")
+            desc = st.config["customers"].get("conflict_description")
+            return self._pc_error(409, 2001, desc if desc is not None else
+                                  f"The domain '{dom}' is already in use. Choose another domain.")
         if delay:
             time.sleep(delay)
         if hold:
