@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "progress.h"
+#include "testhook.h"
 #include "text.h"
 
 #include "banned.h"
@@ -167,6 +168,21 @@ static int make_token(char out[PB_API_TOKEN_LEN + 1])
 	return 0;
 }
 
+/*
+ * The token is printed before its COMMIT: when that fails, err says the token shown was not stored, so that no one
+ * hands it out. A connection lost on the way leaves the outcome unknown: it says how to tell.
+ */
+static void not_stored(PGconn *conn, long long id, struct pb_buf *err)
+{
+	if (PQstatus(conn) == CONNECTION_OK)
+		pb_buf_addstr(err, ": the token shown was not stored: it cannot be used");
+	else
+		pb_buf_addf(err,
+			    ": the token shown was not stored unless the commit reached the database before the "
+			    "connection was lost: if 'pb-api token list' shows token %lld, revoke it",
+			    id);
+}
+
 int pb_api_token_create(PGconn *conn, const char *alias, const char *by, FILE *out, long long *id, struct pb_buf *err)
 {
 	char tok[PB_API_TOKEN_LEN + 1], hex[65];
@@ -208,8 +224,11 @@ int pb_api_token_create(PGconn *conn, const char *alias, const char *by, FILE *o
 			    e ? strerror(e) : "a write failed");
 		goto out;
 	}
-	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0)
+	pb_test_pause("token-commit");
+	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
+		not_stored(conn, *id, err);
 		goto out;
+	}
 	rc = 0;
 out:
 	if (rc != 0 && PQtransactionStatus(conn) != PQTRANS_IDLE)

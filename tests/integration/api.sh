@@ -146,6 +146,32 @@ ntok=$(pb_sql "SELECT count(*) FROM pb.api_token")
 check "token create to a full standard output: exit 3, the reason, no token stored" \
 	"3|pb-api: cannot write standard output: No space left on device: no token stored|$ntok" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.api_token")"
+# The token is printed before its COMMIT: a COMMIT that failed (here a deferred check refuses it) said only the
+# server's reason and exit 3, though the token shown was not stored and cannot be used. It says so.
+pb_sql "CREATE FUNCTION pb.test_no_token() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+	RAISE EXCEPTION 'no token today'; END \$\$;
+	CREATE CONSTRAINT TRIGGER test_no_token AFTER INSERT ON pb.api_token DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW EXECUTE FUNCTION pb.test_no_token()" >/dev/null
+"$API" token create --account ACME1 --by test >"$TMP/out" 2>"$TMP/err"
+check "token create whose COMMIT fails: exit 3, the token shown was not stored" \
+	"3|1|pb-api: database: ERROR:  no token today CONTEXT:  PL/pgSQL function test_no_token() line 2 at RAISE: the token shown was not stored: it cannot be used|$ntok" \
+	"$?|$(grep -cE '^pbt_[A-Za-z0-9_-]{43}$' "$TMP/out")|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.api_token")"
+pb_sql "DROP TRIGGER test_no_token ON pb.api_token; DROP FUNCTION pb.test_no_token()" >/dev/null
+# Its connection lost before the COMMIT (the server process ended while it paused there), the outcome is not known
+# to it: the token shown was not stored unless the COMMIT got through, and token list tells.
+rm -f "$TMP/resume"
+PB_TEST_PAUSE=token-commit PB_TEST_RESUME_FILE=$TMP/resume "$API" token create --account ACME1 --by test \
+	>"$TMP/bg.out" 2>"$TMP/bg.err" &
+bg=$!
+pb_until 60 grep -q "test pause at token-commit" "$TMP/bg.err" || notok "token create pauses at token-commit" "$(cat "$TMP/bg.err")"
+TLOST=$(pb_sql "SELECT last_value + 0 FROM pb.api_token_id_seq")
+pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE state = 'idle in transaction'
+	AND query LIKE 'INSERT INTO pb.api_token%'" >/dev/null
+touch "$TMP/resume"
+wait $bg
+check "token create whose connection is lost before the COMMIT: exit 3, the token shown not stored unless it was" \
+	"3|1|token $TLOST not stored unless the commit reached the database before the connection was lost: if 'pb-api token list' shows token $TLOST, revoke it|$ntok" \
+	"$?|$(grep -cE '^pbt_[A-Za-z0-9_-]{43}$' "$TMP/bg.out")|token $TLOST $(tail -n 1 "$TMP/bg.err" | sed 's/.*the token shown was //')|$(pb_sql "SELECT count(*) FROM pb.api_token")"
 # ---- the token commands' arguments ------------------------------------------------------------------------------
 # --by names who made or revoked a token in pb.api_token and token list's CSV: printable UTF-8 only, up to 100
 # characters, never cut short. An option of the server is a usage error, not ignored; an ID is a whole number.
