@@ -496,6 +496,24 @@ void pb_account_add_value(struct pb_buf *b, const char *v)
 	pb_buf_addch(b, '\'');
 }
 
+/*
+ * Runs the statement built in sql, one parameter a field (p), and releases sql. Returns its result, or NULL with
+ * err set (a statement that could not be built: out of memory).
+ */
+static PGresult *fields_query(PGconn *conn, struct pb_buf *sql, const char *const *p, struct pb_buf *err)
+{
+	PGresult *res = NULL;
+
+	if (sql->failed) {
+		pb_buf_reset(err);
+		pb_buf_addstr(err, "out of memory");
+	} else {
+		res = pb_db_query(conn, pb_buf_str(sql), PB_ACCOUNT_NFIELDS, p, err);
+	}
+	pb_buf_release(sql);
+	return res;
+}
+
 int pb_account_stored(PGconn *conn, const struct pb_account *a, const char *compare, int *state, struct pb_buf *msg,
 		      struct pb_buf *err)
 {
@@ -525,14 +543,7 @@ int pb_account_stored(PGconn *conn, const struct pb_account *a, const char *comp
 						     : "::text");
 	}
 	pb_buf_addstr(&sql, " FROM pb.clc_account c WHERE c.alias = $1");
-	if (sql.failed) {
-		pb_buf_release(&sql);
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-		return PB_ERR_DEPENDENCY;
-	}
-	res = pb_db_query(conn, pb_buf_str(&sql), PB_ACCOUNT_NFIELDS, p, err);
-	pb_buf_release(&sql);
+	res = fields_query(conn, &sql, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	*state = PQntuples(res) == 1 ? PB_ACCOUNT_SAME : PB_ACCOUNT_NONE;
@@ -579,14 +590,7 @@ static int not_nfc(PGconn *conn, const struct pb_account *a, const int *given, e
 	for (i = 0; i < PB_ACCOUNT_NFIELDS; i++)
 		pb_buf_addf(&sql, "%s$%zu::text IS NFC NORMALIZED", i ? ", " : "", i + 1);
 	pb_buf_addstr(&sql, "], false)");
-	if (sql.failed) {
-		pb_buf_release(&sql);
-		pb_buf_reset(err);
-		pb_buf_addstr(err, "out of memory");
-		return PB_ERR_DEPENDENCY;
-	}
-	res = pb_db_query(conn, pb_buf_str(&sql), PB_ACCOUNT_NFIELDS, p, err);
-	pb_buf_release(&sql);
+	res = fields_query(conn, &sql, p, err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
 	f = PQgetisnull(res, 0, 0) ? 0 : (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
