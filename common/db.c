@@ -1123,15 +1123,23 @@ int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err)
 	return 0;
 }
 
-/* Sets *yes to whether migration version is recorded as applied. Returns 0 or -1. */
-static int applied(PGconn *conn, unsigned version, int *yes, struct pb_buf *err)
+static PGresult *query_during(PGconn *conn, const char *sql, int nparams, const char *const *params, const char *during,
+			      struct pb_buf *err);
+static int exec_during(PGconn *conn, const char *sql, const char *during, struct pb_buf *err);
+
+/*
+ * Sets *yes to whether migration version is recorded as applied. during: migrate's (see query_during), NULL for
+ * the programs' check. Returns 0 or -1.
+ */
+static int applied(PGconn *conn, unsigned version, const char *during, int *yes, struct pb_buf *err)
 {
 	char ver[32];
 	const char *p[1] = {ver};
 	PGresult *res;
 
 	snprintf(ver, sizeof(ver), "%u", version);
-	res = pb_db_query(conn, "SELECT count(*) FROM pb.schema_migrations WHERE version = $1::integer", 1, p, err);
+	res = query_during(conn, "SELECT count(*) FROM pb.schema_migrations WHERE version = $1::integer", 1, p, during,
+			   err);
 	if (!res)
 		return -1;
 	*yes = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
@@ -1152,9 +1160,9 @@ static void carried_versions(struct pb_buf *versions)
 
 /*
  * How many of the migrations these programs carry are recorded as applied, and the names of those recorded
- * that they do not carry ("099_name.sql, ...", or empty), in one query.
+ * that they do not carry ("099_name.sql, ...", or empty), in one query. during as for applied.
  */
-static int count_applied(PGconn *conn, unsigned *n, struct pb_buf *unknown, struct pb_buf *err)
+static int count_applied(PGconn *conn, const char *during, unsigned *n, struct pb_buf *unknown, struct pb_buf *err)
 {
 	struct pb_buf versions = PB_BUF_INIT;
 	const char *p[1];
@@ -1162,11 +1170,11 @@ static int count_applied(PGconn *conn, unsigned *n, struct pb_buf *unknown, stru
 
 	carried_versions(&versions);
 	p[0] = pb_buf_str(&versions);
-	res = pb_db_query(
+	res = query_during(
 		conn,
 		"SELECT count(*) FILTER (WHERE version = ANY($1::integer[])), coalesce(string_agg(name, ', ' "
 		"ORDER BY version) FILTER (WHERE version <> ALL($1::integer[])), '') FROM pb.schema_migrations",
-		1, p, err);
+		1, p, during, err);
 	pb_buf_release(&versions);
 	if (!res)
 		return -1;
@@ -1187,12 +1195,13 @@ static void newer_schema(struct pb_buf *err, const char *who, const char *names)
 		    strchr(names, ',') ? "migrations" : "migration", names, who);
 }
 
-int pb_db_link_rule(PGconn *conn, int *yes, struct pb_buf *err)
+/* pb_db_link_rule, during as for applied. */
+static int link_rule(PGconn *conn, const char *during, int *yes, struct pb_buf *err)
 {
-	PGresult *res = pb_db_query(conn,
-				    "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = "
-				    "'pb.partner_account'::regclass AND conname = 'partner_account_no_overlap')",
-				    0, NULL, err);
+	PGresult *res = query_during(conn,
+				     "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = "
+				     "'pb.partner_account'::regclass AND conname = 'partner_account_no_overlap')",
+				     0, NULL, during, err);
 
 	if (!res)
 		return -1;
@@ -1200,6 +1209,17 @@ int pb_db_link_rule(PGconn *conn, int *yes, struct pb_buf *err)
 	PQclear(res);
 	return 0;
 }
+
+int pb_db_link_rule(PGconn *conn, int *yes, struct pb_buf *err)
+{
+	return link_rule(conn, NULL, yes, err);
+}
+
+/* What migrate says it does when a statement reading pb.schema_migrations (or making it) waits for a lock. */
+#define READING_APPLIED "reading the migrations applied"
+
+/* What migrate says it does when a statement restoring the rule against overlapping links waits for a lock. */
+#define RESTORING_RULE "restoring the rule against overlapping links"
 
 /*
  * Puts the rule against overlapping links back where it was dropped (pb_db_link_rule), with the extension,
@@ -1210,18 +1230,18 @@ static int restore_overlap_rule(PGconn *conn, struct pb_buf *log, struct pb_buf 
 	PGresult *res;
 	int yes;
 
-	if (pb_db_link_rule(conn, &yes, err) < 0)
+	if (link_rule(conn, RESTORING_RULE, &yes, err) < 0)
 		return -1;
 	if (yes)
 		goto where;
 	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
 		return -1;
-	if (pb_db_exec(conn, "CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA pb", 0, NULL, err) < 0 ||
-	    pb_db_exec(conn,
-		       "ALTER TABLE pb.partner_account ADD CONSTRAINT partner_account_no_overlap EXCLUDE USING gist "
-		       "(vendor WITH =, partner_account_id WITH =, validity WITH &&)",
-		       0, NULL, err) < 0 ||
-	    pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
+	if (exec_during(conn, "CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA pb", RESTORING_RULE, err) < 0 ||
+	    exec_during(conn,
+			"ALTER TABLE pb.partner_account ADD CONSTRAINT partner_account_no_overlap EXCLUDE USING gist "
+			"(vendor WITH =, partner_account_id WITH =, validity WITH &&)",
+			RESTORING_RULE, err) < 0 ||
+	    exec_during(conn, "COMMIT", RESTORING_RULE, err) < 0) {
 		struct pb_buf why = PB_BUF_INIT;
 
 		pb_buf_addstr(&why, pb_buf_str(err));
@@ -1239,10 +1259,10 @@ static int restore_overlap_rule(PGconn *conn, struct pb_buf *log, struct pb_buf 
 	if (log)
 		pb_buf_addstr(log, "restored partner_account_no_overlap, the rule against overlapping links\n");
 where:
-	res = pb_db_query(conn,
-			  "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-			  "WHERE e.extname = 'btree_gist' AND n.nspname <> 'pb'",
-			  0, NULL, err);
+	res = query_during(conn,
+			   "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+			   "WHERE e.extname = 'btree_gist' AND n.nspname <> 'pb'",
+			   0, NULL, RESTORING_RULE, err);
 	if (!res)
 		return -1;
 	if (PQntuples(res) == 1 && log)
@@ -1290,7 +1310,7 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 		return -1;
 	}
 	/* Migrations are numbered as work starts, so one may land after a higher number was applied. */
-	if (count_applied(conn, &n, &unknown, err) < 0) {
+	if (count_applied(conn, NULL, &n, &unknown, err) < 0) {
 		pb_buf_release(&unknown);
 		return -1;
 	}
@@ -1302,7 +1322,7 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 	}
 	pb_buf_release(&unknown);
 	for (i = 0; n < pb_nmigrations && i < pb_nmigrations; i++) {
-		if (applied(conn, pb_migrations[i].version, &yes, err) < 0)
+		if (applied(conn, pb_migrations[i].version, NULL, &yes, err) < 0)
 			return -1;
 		if (!yes) {
 			pb_buf_reset(err);
@@ -1336,19 +1356,20 @@ static int check_applied_text(PGconn *conn, struct pb_buf *err)
 	PGresult *res;
 	int i, missing, ret = -1;
 
-	res = pb_db_query(conn,
-			  "SELECT count(*) FROM pg_attribute WHERE attrelid = 'pb.schema_migrations'::regclass AND "
-			  "attname = 'sha256' AND NOT attisdropped",
-			  0, NULL, err);
+	res = query_during(conn,
+			   "SELECT count(*) FROM pg_attribute WHERE attrelid = 'pb.schema_migrations'::regclass AND "
+			   "attname = 'sha256' AND NOT attisdropped",
+			   0, NULL, READING_APPLIED, err);
 	if (!res)
 		return -1;
 	missing = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
 	PQclear(res);
 	/* Only when missing: the ALTER locks the table that every program's schema check reads. */
-	if (missing &&
-	    pb_db_exec(conn, "ALTER TABLE pb.schema_migrations ADD COLUMN IF NOT EXISTS sha256 text", 0, NULL, err) < 0)
+	if (missing && exec_during(conn, "ALTER TABLE pb.schema_migrations ADD COLUMN IF NOT EXISTS sha256 text",
+				   "adding the column of the migrations' SHA-256s", err) < 0)
 		return -1;
-	res = pb_db_query(conn, "SELECT version, sha256 FROM pb.schema_migrations ORDER BY version", 0, NULL, err);
+	res = query_during(conn, "SELECT version, sha256 FROM pb.schema_migrations ORDER BY version", 0, NULL,
+			   READING_APPLIED, err);
 	if (!res)
 		return -1;
 	for (i = 0; i < PQntuples(res); i++) {
@@ -1364,9 +1385,13 @@ static int check_applied_text(PGconn *conn, struct pb_buf *err)
 			goto out;
 		}
 		if (PQgetisnull(res, i, 1)) {
-			if (pb_db_exec(conn, "UPDATE pb.schema_migrations SET sha256 = $2 WHERE version = $1::integer",
-				       2, p, err) < 0)
+			PGresult *set = query_during(
+				conn, "UPDATE pb.schema_migrations SET sha256 = $2 WHERE version = $1::integer", 2, p,
+				"recording the migrations' SHA-256s", err);
+
+			if (!set)
 				goto out;
+			PQclear(set);
 		} else if (strcmp(PQgetvalue(res, i, 1), hex) != 0) {
 			pb_buf_reset(err);
 			pb_buf_addf(
@@ -1393,7 +1418,7 @@ static int refuse_newer(PGconn *conn, struct pb_buf *err)
 {
 	struct pb_buf unknown = PB_BUF_INIT;
 	unsigned n;
-	int ret = count_applied(conn, &n, &unknown, err);
+	int ret = count_applied(conn, READING_APPLIED, &n, &unknown, err);
 
 	if (ret == 0 && unknown.len) {
 		newer_schema(err, "this pb-db does", pb_buf_str(&unknown));
@@ -1514,6 +1539,36 @@ static PGresult *migrate_exec(PGconn *conn, const char *sql, int nparams, const 
 	return last;
 }
 
+/*
+ * pb_db_query for migrate's statements: one that waits for a lock says so (migrate_exec), naming what migrate does
+ * (during). NULL during: pb_db_query itself (the programs' check of the schema shares the statements).
+ */
+static PGresult *query_during(PGconn *conn, const char *sql, int nparams, const char *const *params, const char *during,
+			      struct pb_buf *err)
+{
+	PGresult *res;
+	int cancelled;
+
+	if (!during)
+		return pb_db_query(conn, sql, nparams, params, err);
+	res = migrate_exec(conn, sql, nparams, params, during, &cancelled);
+	if (res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK))
+		return res;
+	statement_error(err, "database", conn, res, cancelled);
+	PQclear(res);
+	return NULL;
+}
+
+/* pb_db_exec for migrate's statements without parameters, as query_during. */
+static int exec_during(PGconn *conn, const char *sql, const char *during, struct pb_buf *err)
+{
+	PGresult *res = query_during(conn, sql, 0, NULL, during, err);
+	int ok = res != NULL;
+
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
 /* Writes what log holds to out, at once (a migrate killed later leaves it on screen), and empties log. */
 static void say_now(FILE *out, struct pb_buf *log)
 {
@@ -1549,13 +1604,13 @@ int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
 	locked = 1;
 	/* A schema pb with objects but no record of migrations is another application's: not adopted. */
 	{
-		PGresult *res = pb_db_query(
+		PGresult *res = query_during(
 			conn,
 			"SELECT current_database(), to_regclass('pb.schema_migrations') IS NULL AND "
 			"(EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
 			"n.nspname = 'pb') OR EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = "
 			"p.pronamespace WHERE n.nspname = 'pb'))",
-			0, NULL, err);
+			0, NULL, READING_APPLIED, err);
 
 		if (!res)
 			goto out;
@@ -1574,12 +1629,12 @@ int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
 	 * The migrations name their own objects pb.*; an extension goes to the first schema of the search_path,
 	 * whatever the role's or database's is (none, pg_temp, another application's schema): pb, always.
 	 */
-	if (pb_db_exec(conn, "CREATE SCHEMA IF NOT EXISTS pb", 0, NULL, err) < 0 ||
+	if (exec_during(conn, "CREATE SCHEMA IF NOT EXISTS pb", READING_APPLIED, err) < 0 ||
 	    pb_db_exec(conn, "SET search_path = pb", 0, NULL, err) < 0 ||
-	    pb_db_exec(conn,
-		       "CREATE TABLE IF NOT EXISTS pb.schema_migrations (version integer PRIMARY KEY, name text NOT "
-		       "NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-		       0, NULL, err) < 0 ||
+	    exec_during(conn,
+			"CREATE TABLE IF NOT EXISTS pb.schema_migrations (version integer PRIMARY KEY, name text NOT "
+			"NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+			READING_APPLIED, err) < 0 ||
 	    refuse_newer(conn, err) < 0 || check_applied_text(conn, err) < 0)
 		goto out;
 	for (i = 0; i < pb_nmigrations; i++) {
@@ -1591,7 +1646,7 @@ int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
 		char during[160];
 
 		/* Each one missing, not only those above the highest applied: numbers may land out of order. */
-		if (applied(conn, m->version, &done, err) < 0)
+		if (applied(conn, m->version, READING_APPLIED, &done, err) < 0)
 			goto out;
 		if (done)
 			continue;
@@ -1627,7 +1682,7 @@ int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
 			statement_error(err, "database", conn, res, cancelled);
 		done = res && PQresultStatus(res) == PGRES_COMMAND_OK;
 		PQclear(res);
-		if (!done || pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
+		if (!done || exec_during(conn, "COMMIT", during, err) < 0) {
 			PQclear(PQexec(conn, "ROLLBACK"));
 			goto out;
 		}

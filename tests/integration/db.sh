@@ -353,6 +353,44 @@ check "a migration waiting for another session's lock: migrate says which lock, 
 	"pb-db: waiting for AccessExclusiveLock on pb.aggregate_rate (migration 024_aggregate_rate.sql): server process $hpid (rate-loader, in a transaction since T)" \
 	"$(sed -E 's/since [0-9-]+ [0-9:]+ UTC/since T/' "$TMP/err")"
 
+# Three statements of migrate outside the migrations still waited without a word, for ever, behind another
+# session's lock: reading which migrations are applied (pb.schema_migrations), adding the column of their SHA-256s
+# to a database an older pb-db migrated, and restoring the rule against overlapping links. Each now says, as a
+# migration does, what it waits for and who holds it, once; released, migrate goes on to its end.
+# migrate_told NAME WANT SQL...: migrate while a session (keeper) holds what SQL... locks, in a transaction.
+migrate_told() {
+	local name=$1 want=$2 hpid st
+	shift 2
+	PGAPPNAME=keeper PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "BEGIN" "$@" -c "SELECT pg_sleep(120)" \
+		>/dev/null 2>&1 &
+	holder=$!
+	pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'"
+	hpid=$(pb_sql "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'")
+	# (The error file emptied first: told would find the message of the check before.)
+	: >"$TMP/err"
+	PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out" 2>"$TMP/err" &
+	migrator=$!
+	pb_until 30 told
+	pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'" >/dev/null
+	wait "$holder" 2>/dev/null
+	wait "$migrator"
+	st=$?
+	check "$name" "0|schema at version $NEWEST|pb-db: waiting for $want: server process $hpid (keeper, in a transaction since T)" \
+		"$st|$(grep -v '^restored ' "$TMP/out")|$(sed -E 's/since [0-9-]+ [0-9:]+ UTC/since T/' "$TMP/err")"
+}
+migrate_told "migrate reading the migrations applied behind a session's lock: says so, then goes on" \
+	"AccessShareLock on pb.schema_migrations (reading the migrations applied)" \
+	-c "LOCK TABLE pb.schema_migrations IN ACCESS EXCLUSIVE MODE"
+PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "ALTER TABLE pb.schema_migrations DROP COLUMN sha256" >/dev/null 2>&1
+migrate_told "migrate adding the column of the SHA-256s behind a reader of the migrations: says so, then goes on" \
+	"AccessExclusiveLock on pb.schema_migrations (adding the column of the migrations' SHA-256s)" \
+	-c "SELECT count(*) FROM pb.schema_migrations"
+PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "ALTER TABLE pb.partner_account DROP CONSTRAINT partner_account_no_overlap" \
+	>/dev/null 2>&1
+migrate_told "migrate restoring the rule against overlapping links behind a reader of the links: says so, then goes on" \
+	"AccessExclusiveLock on pb.partner_account (restoring the rule against overlapping links)" \
+	-c "SELECT count(*) FROM pb.partner_account"
+
 # The extension dropped with CASCADE (by another application that shared it, or by hand) takes pb's rule
 # against overlapping links with it. pb-aggregate, which attributes usage through the links, refuses to run
 # (exit 4); pb-accounts still runs, to end an overlapping link; status says so; migrate puts both back,
