@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -700,34 +701,39 @@ static int pid_file_garbled(const struct paths *p)
 	return access(file, F_OK) == 0 && pid_in(file) == 0;
 }
 
-/*
- * A live process working in the folder data: a child of a server that was killed, still attached to its
- * shared memory (the server checks that through postmaster.pid, which is about to go). 0 when there is none.
- */
-static long process_in(const char *data)
+/* Whether process pid is alive and works in the folder data (a zombie works nowhere). */
+static int works_in(long pid, const char *data)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	long found = 0;
+	char file[64], cwd[PATH_MAX];
+	ssize_t n;
 
-	while (d && !found && (e = readdir(d))) {
-		char file[64], cwd[PATH_MAX], *end;
-		long pid = strtol(e->d_name, &end, 10);
-		ssize_t n;
+	snprintf(file, sizeof(file), "/proc/%ld/cwd", pid);
+	n = readlink(file, cwd, sizeof(cwd) - 1);
+	if (n < 0)
+		return 0;
+	cwd[n] = '\0';
+	return strcmp(cwd, data) == 0;
+}
 
-		if (*end || end == e->d_name || pid <= 0)
-			continue;
-		snprintf(file, sizeof(file), "/proc/%ld/cwd", pid);
-		n = readlink(file, cwd, sizeof(cwd) - 1);
-		if (n < 0)
-			continue;
-		cwd[n] = '\0';
-		if (strcmp(cwd, data) == 0)
-			found = pid;
-	}
-	if (d)
-		closedir(d);
-	return found;
+/* The parent of process pid (/proc/PID/stat's fourth field, after the name in parentheses); 0 when unknown. */
+static long parent_of(long pid)
+{
+	char file[64], line[512], *p, *end;
+	FILE *f;
+	long parent;
+
+	snprintf(file, sizeof(file), "/proc/%ld/stat", pid);
+	f = fopen(file, "r");
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	p = strrchr(line, ')');
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return 0;
+	parent = strtol(p + 4, &end, 10);
+	return end != p + 4 && parent > 0 ? parent : 0;
 }
 
 /* Whether process pid is a PostgreSQL server process (of any cluster): its name is postgres. */
@@ -745,6 +751,78 @@ static int is_server(long pid)
 	fclose(f);
 	name[strcspn(name, "\n")] = '\0';
 	return strcmp(name, "postgres") == 0 || strcmp(name, "postmaster") == 0;
+}
+
+/*
+ * A live process working in the folder data: a child of a server that was killed, still attached to its
+ * shared memory (the server checks that through postmaster.pid, which is about to go). With server set, the
+ * server working there, found through its children (a server always has some: checkpointer, background
+ * writer...), which work there too: the children a killed server left are no server's. 0 when there is none.
+ */
+static long process_in(const char *data, int server)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	long found = 0;
+
+	while (d && !found && (e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10), parent;
+
+		if (*end || end == e->d_name || pid <= 0 || !works_in(pid, data))
+			continue;
+		if (!server)
+			found = pid;
+		else if (is_server(pid) && (parent = parent_of(pid)) > 0 && works_in(parent, data) && is_server(parent))
+			found = parent;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * The server that runs in p's data folder while data/postmaster.pid is not there (removed under it, by hand or
+ * by a cleaner of old files), which pg_ctl then takes for stopped: the process the socket's lock file names when
+ * it is a server working there, else the server process_in finds there. 0 when there is none, or postmaster.pid is
+ * there.
+ */
+static long server_without_pid_file(const struct paths *p)
+{
+	char file[PATH_MAX], data[PATH_MAX];
+	long pid;
+
+	if (!realpath(pb_buf_str(&p->data), data) ||
+	    (size_t)snprintf(file, sizeof(file), "%s/postmaster.pid", data) >= sizeof(file) ||
+	    access(file, F_OK) == 0 || errno != ENOENT)
+		return 0;
+	if ((size_t)snprintf(file, sizeof(file), "%s" SOCKET_NAME ".lock", pb_buf_str(&p->run)) < sizeof(file)) {
+		pid = pid_in(file);
+		if (pid > 0 && is_server(pid) && works_in(pid, data))
+			return pid;
+	}
+	return process_in(data, 1);
+}
+
+/* Appends "server process N runs in 'DATA' without its postmaster.pid, ..." for pid, the server of p. */
+static void add_no_pid_file(struct pb_buf *out, const struct paths *p, long pid)
+{
+	pb_buf_addf(out, "server process %ld runs in '%s' without its postmaster.pid, which was removed under it", pid,
+		    pb_buf_str(&p->data));
+}
+
+void pb_cluster_no_pid_file(const char *var, struct pb_buf *out)
+{
+	struct paths p;
+	struct pb_buf ignore = PB_BUF_INIT;
+	long pid;
+
+	if (paths_init(&p, var, 0, &ignore) == 0 && (pid = server_without_pid_file(&p)) > 0)
+		add_no_pid_file(out, &p, pid);
+	else
+		pb_buf_addstr(out, "the server runs without its postmaster.pid, which was removed under it");
+	paths_release(&p);
+	pb_buf_release(&ignore);
 }
 
 /*
@@ -792,6 +870,8 @@ int pb_cluster_status(const char *var, struct pb_buf *err)
 		ret = PB_CLUSTER_STALE;
 	else if (ret == PB_CLUSTER_STOPPED && pid_file_garbled(&p))
 		ret = PB_CLUSTER_STALE_EMPTY;
+	else if (ret == PB_CLUSTER_STOPPED && server_without_pid_file(&p) > 0)
+		ret = PB_CLUSTER_NO_PID_FILE;
 out:
 	paths_release(&p);
 	return ret;
@@ -903,6 +983,22 @@ static int start_locked(const char *var, struct pb_buf *err)
 		pb_buf_addf(err, "no local cluster in '%s/pg' (run 'pb-db init')", var);
 		goto out;
 	}
+	/*
+	 * pg_ctl took the server for stopped and started a second one on the same data folder, which gave up only
+	 * when it found the first one's shared memory in use.
+	 */
+	if (rc == PB_CLUSTER_NO_PID_FILE) {
+		long pid = server_without_pid_file(&p);
+
+		pb_buf_reset(err);
+		if (pid > 0)
+			add_no_pid_file(err, &p, pid);
+		else
+			pb_buf_addstr(err, "the server runs without its postmaster.pid, which was removed under it");
+		pb_buf_addstr(err, ": no second server is started on its data folder ('pb-db stop' stops it, then run "
+				   "'pb-db start' again)");
+		goto out;
+	}
 	if (rc == PB_CLUSTER_STALE || rc == PB_CLUSTER_STALE_EMPTY) {
 		long pid = rc == PB_CLUSTER_STALE ? stale_pid(&p) : 0;
 		struct pb_buf file = PB_BUF_INIT, sock = PB_BUF_INIT;
@@ -911,7 +1007,7 @@ static int start_locked(const char *var, struct pb_buf *err)
 		int i;
 
 		/* The children of a server that was killed end within moments of it. */
-		for (i = 0; i < 100 && realpath(pb_buf_str(&p.data), data) && (child = process_in(data)) > 0; i++)
+		for (i = 0; i < 100 && realpath(pb_buf_str(&p.data), data) && (child = process_in(data, 0)) > 0; i++)
 			usleep(100000);
 		if (child > 0) {
 			pb_buf_reset(err);
@@ -949,7 +1045,7 @@ static int start_locked(const char *var, struct pb_buf *err)
 		sock_pid = sock.failed ? 0 : stale_pid_in(&p, pb_buf_str(&sock));
 		/* A server of another cluster started on this socket folder by hand keeps its lock file. */
 		if (sock_pid > 0 && !is_server(sock_pid) && realpath(pb_buf_str(&p.data), data) &&
-		    process_in(data) == 0 && remove_lock(pb_buf_str(&sock), sock_pid, err) < 0)
+		    process_in(data, 0) == 0 && remove_lock(pb_buf_str(&sock), sock_pid, err) < 0)
 			rc = -1;
 		pb_buf_release(&sock);
 		if (rc < 0)
@@ -975,6 +1071,35 @@ out:
 	return ret;
 }
 
+/*
+ * Stops the server that runs without its postmaster.pid, which pg_ctl cannot stop (it finds the process there): a
+ * fast shutdown, as pg_ctl's (SIGINT to the server), and a wait of a minute at most for it to end. 0, or -1.
+ */
+static int stop_without_pid_file(const struct paths *p, struct pb_buf *err)
+{
+	char data[PATH_MAX];
+	long pid = server_without_pid_file(p);
+	int i;
+
+	if (pid <= 0 || !realpath(pb_buf_str(&p->data), data))
+		return 0; /* gone meanwhile */
+	if (kill((pid_t)pid, SIGINT) < 0 && errno != ESRCH) {
+		pb_buf_reset(err);
+		pb_buf_addf(err, "cannot stop server process %ld: %s", pid, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < 600 && works_in(pid, data); i++)
+		usleep(100000);
+	if (!works_in(pid, data))
+		return 0;
+	pb_buf_reset(err);
+	pb_buf_addf(
+		err,
+		"server process %ld, which runs without its postmaster.pid, did not stop within a minute (see '%s')",
+		pid, pb_buf_str(&p->log));
+	return -1;
+}
+
 static int stop_locked(const char *var, struct pb_buf *err)
 {
 	struct paths p;
@@ -994,10 +1119,10 @@ static int stop_locked(const char *var, struct pb_buf *err)
 			    var);
 		return -1;
 	}
-	if (rc != PB_CLUSTER_RUNNING)
+	if (rc != PB_CLUSTER_RUNNING && rc != PB_CLUSTER_NO_PID_FILE)
 		return 0;
 	if (paths_init(&p, var, 0, err) == 0)
-		ret = pg_ctl(&p, "stop", err);
+		ret = rc == PB_CLUSTER_RUNNING ? pg_ctl(&p, "stop", err) : stop_without_pid_file(&p, err);
 	paths_release(&p);
 	return ret;
 }

@@ -10,13 +10,17 @@
  * pb_cluster_start removes that file and the socket's lock file, and starts. PB_CLUSTER_STALE_EMPTY: stopped,
  * and postmaster.pid holds no process number (a crash while the server started), which pg_ctl and the server
  * refuse; pb_cluster_start removes it (and such a socket lock file) once no process works in the data folder.
+ * PB_CLUSTER_NO_PID_FILE: a server runs in the data folder, on its socket, but its postmaster.pid was removed
+ * under it, so pg_ctl takes it for stopped; the server stops itself when it next looks for the file (a minute
+ * at most). pb_cluster_start refuses to start a second one on the data folder; pb_cluster_stop stops it.
  */
 enum {
 	PB_CLUSTER_RUNNING = 0,
 	PB_CLUSTER_STOPPED = 1,
 	PB_CLUSTER_ABSENT = 2,
 	PB_CLUSTER_STALE = 3,
-	PB_CLUSTER_STALE_EMPTY = 4
+	PB_CLUSTER_STALE_EMPTY = 4,
+	PB_CLUSTER_NO_PID_FILE = 5
 };
 
 /* The folder holding initdb, pg_ctl and psql: PB_PG_BINDIR, else the newest /usr/lib/postgresql/N/bin. */
@@ -33,8 +37,13 @@ int pb_cluster_start(const char *var, struct pb_buf *err);
  * that is not there (var, or its pg, missing) is.
  */
 int pb_cluster_stop(const char *var, struct pb_buf *err);
-/* PB_CLUSTER_RUNNING, _STOPPED, _STALE, _STALE_EMPTY or _ABSENT; -1 on failure. */
+/* PB_CLUSTER_RUNNING, _STOPPED, _STALE, _STALE_EMPTY, _NO_PID_FILE or _ABSENT; -1 on failure. */
 int pb_cluster_status(const char *var, struct pb_buf *err);
+/*
+ * Appends to out, for the cluster in var/pg in state PB_CLUSTER_NO_PID_FILE, "server process N runs in 'DATA'
+ * without its postmaster.pid, which was removed under it" (without the number when it is gone meanwhile).
+ */
+void pb_cluster_no_pid_file(const char *var, struct pb_buf *out);
 /*
  * Appends the folder of the cluster's socket, var/pg/run, as the server is started on it and libpq is to reach
  * it: with var resolved (abs, its realpath) when the socket's path fits in a socket address (sun_path, 107

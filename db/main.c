@@ -74,6 +74,17 @@ static int cmd_status(void)
 
 		if (st < 0)
 			return fail(NULL, &err, EXIT_DEPENDENCY);
+		/* pg_ctl took it for stopped, and so did status, while it took connections on its socket. */
+		if (st == PB_CLUSTER_NO_PID_FILE) {
+			pb_buf_reset(&err);
+			pb_cluster_no_pid_file(pb_db_var_dir(), &err);
+			printf("local cluster in %s/pg: running, but %s: it stops itself within a minute of finding "
+			       "the "
+			       "file gone ('pb-db stop' stops it now)\n",
+			       pb_db_var_dir(), pb_buf_str(&err));
+			pb_buf_release(&err);
+			return EXIT_DEPENDENCY;
+		}
 		printf("local cluster in %s/pg: %s\n", pb_db_var_dir(),
 		       st == PB_CLUSTER_RUNNING	  ? "running"
 		       : st == PB_CLUSTER_STOPPED ? "stopped"

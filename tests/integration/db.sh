@@ -673,6 +673,36 @@ st2=$?
 check "an empty postmaster.pid (a crash as the server started): status says stopped and why, start removes it and starts, nothing lost" \
 	"3|local cluster in $TMP/var/pg: stopped (a server that was killed left postmaster.pid without a process number: 'pb-db start' removes it)|0|local cluster in $TMP/var/pg is running|42" \
 	"$st|$(cat "$TMP/out" "$TMP/err")|$st2|$(cat "$TMP/out2" "$TMP/err2")|$(pb_sql "SELECT x FROM public.kept" 2>&1)"
+# postmaster.pid removed under a running server (by hand, or by a cleaner of old files): status said "stopped"
+# while the server took connections on its socket, and start ran a second server on the same data folder (which
+# found the first one's shared memory in use, and gave up). status now says that it runs without the file, start
+# starts no second server, and stop stops it. (The server looks for its file a minute after it started, and stops
+# itself when it is gone: it is started afresh here, and the checks take seconds.)
+"$PBDB" stop >/dev/null 2>&1
+"$PBDB" start >/dev/null 2>&1
+# (pg_ctl writes a line to the log at each start it runs, before the server.)
+starts() { grep -c 'waiting for server to start' "$TMP/var/pg/server.log"; }
+starts0=$(starts)
+spid=$(head -n 1 "$TMP/var/pg/data/postmaster.pid")
+rm -f "$TMP/var/pg/data/postmaster.pid"
+"$PBDB" status >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBDB" start >"$TMP/out2" 2>"$TMP/err2"
+st2=$?
+nopid="server process $spid runs in '$TMP/var/pg/data' without its postmaster.pid, which was removed under it"
+check "postmaster.pid removed under a running server: status says it runs without it, start starts no second server" \
+	"3|local cluster in $TMP/var/pg: running, but $nopid: it stops itself within a minute of finding the file gone ('pb-db stop' stops it now)|3||pb-db: start: $nopid: no second server is started on its data folder ('pb-db stop' stops it, then run 'pb-db start' again)|0|1" \
+	"$st|$(cat "$TMP/out" "$TMP/err")|$st2|$(cat "$TMP/out2")|$(cat "$TMP/err2")|$(($(starts) - starts0))|$(pb_sql "SELECT 1" 2>&1)"
+"$PBDB" stop >"$TMP/out" 2>&1
+st=$?
+"$PBDB" status >>"$TMP/out" 2>&1
+"$PBDB" psql -X -A -t -c 'SELECT 1' >/dev/null 2>&1 && answers=yes || answers=no
+"$PBDB" start >"$TMP/out2" 2>&1
+st2=$?
+check "postmaster.pid removed under a running server: stop stops it, start starts it again, nothing lost" \
+	"0|local cluster in $TMP/var/pg is stopped
+local cluster in $TMP/var/pg: stopped|no|0|local cluster in $TMP/var/pg is running|42" \
+	"$st|$(cat "$TMP/out")|$answers|$st2|$(cat "$TMP/out2")|$(pb_sql "SELECT x FROM public.kept" 2>&1)"
 "$PBDB" stop >/dev/null 2>&1
 
 # PB_VAR_DIR with a quote and a space: the cluster's configuration names its socket folder quoted as it must
