@@ -694,20 +694,84 @@ static void cancel_statement(PGconn *conn)
 }
 
 /*
- * PQexecParams, except that a signal asking to stop (interrupt.h) that comes while the statement runs has the
- * server cancel it, so that a long statement does not hold the program past the signal. A statement sent after
- * the signal (a rollback, the failure recorded) runs to its end, as does one that ends before the cancel is
- * taken: *cancelled only says that the cancel was asked for. The last result, as PQexecParams gives it.
+ * How long a statement that says what it waits for (exec_params) waits before it looks for a lock it waits for,
+ * to say which and who holds it; it looks again at twice the interval (up to half a minute) until it has said so.
  */
-static PGresult *exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params, int *cancelled)
+#define TELL_MS 2000
+#define TELL_MAX_MS 30000
+
+/*
+ * SQL: the lock server process $1 waits for ($2: the migrations' advisory lock key), and who is in the way (holds
+ * it, or waits for it ahead of $1): "server process 123 (psql, in a transaction since ...)", "a prepared
+ * transaction". No row when it waits for no lock.
+ */
+#define LOCK_WAIT_IS_MIGRATIONS PB_DB_ADVISORY_LOCK_IS("w", "$2::bigint")
+#define LOCK_WAIT_SQL                                                                                          \
+	"SELECT CASE WHEN w.locktype = 'relation' THEN format('%s on %s', w.mode, coalesce((SELECT "           \
+	"format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " \
+	"WHERE c.oid = w.relation), 'relation ' || w.relation)) "                                              \
+	"WHEN " LOCK_WAIT_IS_MIGRATIONS " THEN 'the migrations'' lock (another pb-db migrate runs)' "          \
+	"WHEN w.locktype IN ('transactionid', 'tuple') THEN 'a row another transaction changed or locked' "    \
+	"ELSE format('%s on a lock of type %s', w.mode, w.locktype) END, "                                     \
+	"(SELECT string_agg(CASE WHEN b = 0 THEN 'a prepared transaction' ELSE 'server process ' || b || "     \
+	"coalesce(' (' || nullif(concat_ws(', ', coalesce(nullif(a.application_name, ''), a.backend_type), "   \
+	"CASE WHEN a.xact_start IS NOT NULL THEN 'in a transaction since ' || to_char(a.xact_start, "          \
+	"'YYYY-MM-DD HH24:MI:SS TZ') ELSE 'connected since ' || to_char(a.backend_start, "                     \
+	"'YYYY-MM-DD HH24:MI:SS TZ') END), '') || ')', '') END, ', ' ORDER BY b) "                             \
+	"FROM unnest(pg_blocking_pids($1::integer)) b LEFT JOIN pg_stat_activity a ON a.pid = b) "             \
+	"FROM pg_locks w WHERE w.pid = $1::integer AND NOT w.granted LIMIT 1"
+
+/*
+ * Says on stderr which lock server process pid waits for, and who holds it, during: "waiting for
+ * AccessExclusiveLock on pb.aggregate_rate (migration 024_x.sql): server process 123 (psql, in a transaction
+ * since ...)"; "" during: nothing in parentheses. Looks through a connection of its own (pid's is busy waiting).
+ * Returns 1 when it said so, 0 when pid waits for no lock or the look failed (nothing said).
+ */
+static int say_lock_wait(int pid, const char *during)
 {
-	int watch = pb_interrupt_installed() && !pb_interrupted();
+	struct pb_buf ignore = PB_BUF_INIT;
+	PGconn *look = pb_db_connect_within("pb-db", 5, &ignore);
+	char spid[16], key[32];
+	const char *p[2] = {spid, key};
+	PGresult *res = NULL;
+	int told = 0;
+
+	snprintf(spid, sizeof(spid), "%d", pid);
+	snprintf(key, sizeof(key), "%d", MIGRATE_LOCK_KEY);
+	if (look)
+		res = pb_db_query(look, LOCK_WAIT_SQL, 2, p, &ignore);
+	if (res && PQntuples(res) == 1) {
+		pb_log(PB_LOG_INFO, NULL, "waiting for %s%s%s%s%s%s", PQgetvalue(res, 0, 0), *during ? " (" : "",
+		       during, *during ? ")" : "", PQgetisnull(res, 0, 1) ? "" : ": ", PQgetvalue(res, 0, 1));
+		told = 1;
+	}
+	PQclear(res);
+	PQfinish(look);
+	pb_buf_release(&ignore);
+	return told;
+}
+
+/*
+ * PQexecParams (nparams < 0: PQexec, for a script of several statements), the last result or the first that
+ * failed, except that a signal asking to stop (interrupt.h) that comes while the statement runs has the server
+ * cancel it, so that a long statement does not hold the program past the signal. A statement sent after the
+ * signal (a rollback, the failure recorded) runs to its end, as does one that ends before the cancel is taken:
+ * *cancelled only says that the cancel was asked for. With during (migrate's statements), a statement without an
+ * answer after a few seconds says which lock it waits for and who holds it (say_lock_wait, naming during), once,
+ * and waits on.
+ */
+static PGresult *exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params, const char *during,
+			     int *cancelled)
+{
+	int watch = pb_interrupt_installed() && !pb_interrupted(), told = !during;
+	long every = TELL_MS;
+	uint64_t next = pb_now_ms() + (uint64_t)every;
 	PGresult *res, *last = NULL;
 	ExecStatusType st;
 
 	*cancelled = 0;
-	if (!watch)
-		return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (!watch && told)
+		return nparams < 0 ? PQexec(conn, sql) : PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	/* Results of an earlier statement left unread are dropped, as PQexecParams drops them. */
 	while ((res = PQgetResult(conn))) {
 		st = PQresultStatus(res);
@@ -715,7 +779,8 @@ static PGresult *exec_params(PGconn *conn, const char *sql, int nparams, const c
 		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
 			break; /* a COPY under way: the send below refuses */
 	}
-	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
+	if (!(nparams < 0 ? PQsendQuery(conn, sql)
+			  : PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)))
 		return NULL;
 	for (;;) {
 		while (PQisBusy(conn)) {
@@ -726,16 +791,26 @@ static PGresult *exec_params(PGconn *conn, const char *sql, int nparams, const c
 				*cancelled = 1;
 				watch = 0;
 			}
+			if (!told && pb_now_ms() >= next) {
+				told = say_lock_wait(PQbackendPID(conn), during);
+				if (every < TELL_MAX_MS)
+					every *= 2;
+				next = pb_now_ms() + (uint64_t)every;
+			}
 			/* The signal wakes poll up in the thread it lands on; the others look every 100 ms. */
-			if ((poll(&pfd, 1, watch ? 100 : -1) < 0 && errno != EINTR) || !PQconsumeInput(conn))
+			if ((poll(&pfd, 1, watch || !told ? 100 : -1) < 0 && errno != EINTR) || !PQconsumeInput(conn))
 				break; /* PQgetResult reports it */
 		}
 		res = PQgetResult(conn);
 		if (!res)
 			break;
-		PQclear(last);
-		last = res;
 		st = PQresultStatus(res);
+		if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+			PQclear(res);
+		} else {
+			PQclear(last);
+			last = res;
+		}
 		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH ||
 		    PQstatus(conn) == CONNECTION_BAD)
 			break;
@@ -760,7 +835,7 @@ int pb_db_copy_out(PGconn *conn, const char *sql, const char *what, void (*row)(
 		   void *arg, struct pb_buf *err)
 {
 	int cancelled, watch, n, ok;
-	PGresult *res = exec_params(conn, sql, 0, NULL, &cancelled);
+	PGresult *res = exec_params(conn, sql, 0, NULL, NULL, &cancelled);
 	char *data;
 
 	if (PQresultStatus(res) != PGRES_COPY_OUT) {
@@ -813,10 +888,15 @@ int pb_db_copy_out(PGconn *conn, const char *sql, const char *what, void (*row)(
 	return ok ? 0 : -1;
 }
 
-PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
+/*
+ * pb_db_query, with during as for exec_params: migrate's statements say what they wait for, naming what migrate
+ * does (during; NULL: nothing said, for the programs' check of the schema, which shares some of them).
+ */
+static PGresult *query_during(PGconn *conn, const char *sql, int nparams, const char *const *params, const char *during,
+			      struct pb_buf *err)
 {
 	int cancelled;
-	PGresult *res = exec_params(conn, sql, nparams, params, &cancelled);
+	PGresult *res = exec_params(conn, sql, nparams, params, during, &cancelled);
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
@@ -824,6 +904,21 @@ PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *co
 	statement_error(err, "database", conn, res, cancelled);
 	PQclear(res);
 	return NULL;
+}
+
+/* pb_db_exec for migrate's statements without parameters, as query_during. */
+static int exec_during(PGconn *conn, const char *sql, const char *during, struct pb_buf *err)
+{
+	PGresult *res = query_during(conn, sql, 0, NULL, during, err);
+	int ok = res != NULL;
+
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+PGresult *pb_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, struct pb_buf *err)
+{
+	return query_during(conn, sql, nparams, params, NULL, err);
 }
 
 void pb_db_text_array(struct pb_buf *b, const char *const *items, size_t n)
@@ -911,7 +1006,7 @@ int pb_db_exec_yielding(PGconn *conn, const char *sql, int nparams, const char *
 				PQclear(PQexec(conn, "ROLLBACK"));
 			return -1;
 		}
-		res = exec_params(conn, sql, nparams, params, &cancelled);
+		res = exec_params(conn, sql, nparams, params, NULL, &cancelled);
 		if (res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)) {
 			PQclear(res);
 			if (own)
@@ -1057,7 +1152,7 @@ int pb_db_copy_start(PGconn *conn, const char *sql, struct pb_buf *err)
 {
 	int cancelled;
 	/* A COPY may wait for a lock on its table: a signal meanwhile cancels it, as any statement. */
-	PGresult *res = exec_params(conn, sql, 0, NULL, &cancelled);
+	PGresult *res = exec_params(conn, sql, 0, NULL, NULL, &cancelled);
 	/* The table: what follows "COPY " up to a blank or '(' outside a quoted name (pb."import_rows_12"). */
 	const char *table = sql + (strncasecmp(sql, "COPY ", 5) == 0 ? 5 : strlen(sql));
 	size_t n = 0;
@@ -1122,10 +1217,6 @@ int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err)
 	PQclear(res);
 	return 0;
 }
-
-static PGresult *query_during(PGconn *conn, const char *sql, int nparams, const char *const *params, const char *during,
-			      struct pb_buf *err);
-static int exec_during(PGconn *conn, const char *sql, const char *during, struct pb_buf *err);
 
 /*
  * Sets *yes to whether migration version is recorded as applied. during: migrate's (see query_during), NULL for
@@ -1429,146 +1520,6 @@ static int refuse_newer(PGconn *conn, struct pb_buf *err)
 	return ret;
 }
 
-/*
- * How long a statement of migrate waits before it looks for a lock it waits for, to say which and who holds it;
- * it looks again at twice the interval (up to half a minute) until it has said so once.
- */
-#define MIGRATE_TELL_MS 2000
-#define MIGRATE_TELL_MAX_MS 30000
-
-/*
- * SQL: the lock server process $1 waits for ($2: the migrations' advisory lock key), and who is in the way (holds
- * it, or waits for it ahead of $1): "server process 123 (psql, in a transaction since ...)", "a prepared
- * transaction". No row when it waits for no lock.
- */
-#define LOCK_WAIT_IS_MIGRATIONS PB_DB_ADVISORY_LOCK_IS("w", "$2::bigint")
-#define LOCK_WAIT_SQL                                                                                          \
-	"SELECT CASE WHEN w.locktype = 'relation' THEN format('%s on %s', w.mode, coalesce((SELECT "           \
-	"format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " \
-	"WHERE c.oid = w.relation), 'relation ' || w.relation)) "                                              \
-	"WHEN " LOCK_WAIT_IS_MIGRATIONS " THEN 'the migrations'' lock (another pb-db migrate runs)' "          \
-	"WHEN w.locktype IN ('transactionid', 'tuple') THEN 'a row another transaction changed or locked' "    \
-	"ELSE format('%s on a lock of type %s', w.mode, w.locktype) END, "                                     \
-	"(SELECT string_agg(CASE WHEN b = 0 THEN 'a prepared transaction' ELSE 'server process ' || b || "     \
-	"coalesce(' (' || nullif(concat_ws(', ', coalesce(nullif(a.application_name, ''), a.backend_type), "   \
-	"CASE WHEN a.xact_start IS NOT NULL THEN 'in a transaction since ' || to_char(a.xact_start, "          \
-	"'YYYY-MM-DD HH24:MI:SS TZ') ELSE 'connected since ' || to_char(a.backend_start, "                     \
-	"'YYYY-MM-DD HH24:MI:SS TZ') END), '') || ')', '') END, ', ' ORDER BY b) "                             \
-	"FROM unnest(pg_blocking_pids($1::integer)) b LEFT JOIN pg_stat_activity a ON a.pid = b) "             \
-	"FROM pg_locks w WHERE w.pid = $1::integer AND NOT w.granted LIMIT 1"
-
-/*
- * Says on stderr which lock server process pid waits for, and who holds it, during: "waiting for
- * AccessExclusiveLock on pb.aggregate_rate (migration 024_x.sql): server process 123 (psql, in a transaction
- * since ...)". Looks through a connection of its own (pid's is busy waiting). Returns 1 when it said so, 0 when
- * pid waits for no lock or the look failed (nothing said).
- */
-static int say_lock_wait(int pid, const char *during)
-{
-	struct pb_buf ignore = PB_BUF_INIT;
-	PGconn *look = pb_db_connect_within("pb-db", 5, &ignore);
-	char spid[16], key[32];
-	const char *p[2] = {spid, key};
-	PGresult *res = NULL;
-	int told = 0;
-
-	snprintf(spid, sizeof(spid), "%d", pid);
-	snprintf(key, sizeof(key), "%d", MIGRATE_LOCK_KEY);
-	if (look)
-		res = pb_db_query(look, LOCK_WAIT_SQL, 2, p, &ignore);
-	if (res && PQntuples(res) == 1) {
-		pb_log(PB_LOG_INFO, NULL, "waiting for %s%s%s%s%s%s", PQgetvalue(res, 0, 0), during ? " (" : "",
-		       during ? during : "", during ? ")" : "", PQgetisnull(res, 0, 1) ? "" : ": ",
-		       PQgetvalue(res, 0, 1));
-		told = 1;
-	}
-	PQclear(res);
-	PQfinish(look);
-	pb_buf_release(&ignore);
-	return told;
-}
-
-/*
- * PQexecParams for migrate (nparams < 0: PQexec, for a script of several statements), the last result or the
- * first that failed: after a few seconds without an answer, says which lock the statement waits for and who
- * holds it (say_lock_wait), once, and waits on. A signal asking to stop (interrupt.h) has the server cancel
- * the statement; *cancelled says so.
- */
-static PGresult *migrate_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, const char *during,
-			      int *cancelled)
-{
-	int watch = pb_interrupt_installed() && !pb_interrupted(), told = 0;
-	long every = MIGRATE_TELL_MS;
-	uint64_t next = pb_now_ms() + (uint64_t)every;
-	PGresult *res, *last = NULL;
-
-	*cancelled = 0;
-	if (!(nparams < 0 ? PQsendQuery(conn, sql)
-			  : PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)))
-		return NULL;
-	for (;;) {
-		while (PQisBusy(conn)) {
-			struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-
-			if (watch && pb_interrupted()) {
-				cancel_statement(conn);
-				*cancelled = 1;
-				watch = 0;
-			}
-			if (!told && pb_now_ms() >= next) {
-				told = say_lock_wait(PQbackendPID(conn), during);
-				if (every < MIGRATE_TELL_MAX_MS)
-					every *= 2;
-				next = pb_now_ms() + (uint64_t)every;
-			}
-			if ((poll(&pfd, 1, 100) < 0 && errno != EINTR) || !PQconsumeInput(conn))
-				break; /* PQgetResult reports it */
-		}
-		res = PQgetResult(conn);
-		if (!res)
-			break;
-		if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
-			PQclear(res);
-		} else {
-			PQclear(last);
-			last = res;
-		}
-		if (PQstatus(conn) == CONNECTION_BAD)
-			break;
-	}
-	return last;
-}
-
-/*
- * pb_db_query for migrate's statements: one that waits for a lock says so (migrate_exec), naming what migrate does
- * (during). NULL during: pb_db_query itself (the programs' check of the schema shares the statements).
- */
-static PGresult *query_during(PGconn *conn, const char *sql, int nparams, const char *const *params, const char *during,
-			      struct pb_buf *err)
-{
-	PGresult *res;
-	int cancelled;
-
-	if (!during)
-		return pb_db_query(conn, sql, nparams, params, err);
-	res = migrate_exec(conn, sql, nparams, params, during, &cancelled);
-	if (res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK))
-		return res;
-	statement_error(err, "database", conn, res, cancelled);
-	PQclear(res);
-	return NULL;
-}
-
-/* pb_db_exec for migrate's statements without parameters, as query_during. */
-static int exec_during(PGconn *conn, const char *sql, const char *during, struct pb_buf *err)
-{
-	PGresult *res = query_during(conn, sql, 0, NULL, during, err);
-	int ok = res != NULL;
-
-	PQclear(res);
-	return ok ? 0 : -1;
-}
-
 /* Writes what log holds to out, at once (a migrate killed later leaves it on screen), and empties log. */
 static void say_now(FILE *out, struct pb_buf *log)
 {
@@ -1591,14 +1542,11 @@ int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
 	{
 		const char *p[1] = {key};
 
-		int cancelled;
-		PGresult *res = migrate_exec(conn, "SELECT pg_advisory_lock($1::bigint)", 1, p, NULL, &cancelled);
+		/* "" during: the lock says what it is ("the migrations' lock (another pb-db migrate runs)"). */
+		PGresult *res = query_during(conn, "SELECT pg_advisory_lock($1::bigint)", 1, p, "", err);
 
-		if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-			statement_error(err, "database", conn, res, cancelled);
-			PQclear(res);
+		if (!res)
 			goto out;
-		}
 		PQclear(res);
 	}
 	locked = 1;
@@ -1661,7 +1609,7 @@ int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
 			goto out;
 		/* A script of several statements goes through the simple protocol. */
 		snprintf(during, sizeof(during), "migration %s", m->name);
-		res = migrate_exec(conn, m->sql, -1, NULL, during, &cancelled);
+		res = exec_params(conn, m->sql, -1, NULL, during, &cancelled);
 		if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
 			struct pb_buf why = PB_BUF_INIT;
 
@@ -1675,7 +1623,7 @@ int pb_db_migrate(PGconn *conn, FILE *out, struct pb_buf *err)
 		}
 		PQclear(res);
 		/* The record waits behind a lock on pb.schema_migrations as the migration may behind its own. */
-		res = migrate_exec(
+		res = exec_params(
 			conn, "INSERT INTO pb.schema_migrations (version, name, sha256) VALUES ($1::integer, $2, $3)",
 			3, p, during, &cancelled);
 		if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
