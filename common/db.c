@@ -705,21 +705,28 @@ static void cancel_statement(PGconn *conn)
  * it, or waits for it ahead of $1): "server process 123 (psql, in a transaction since ...)", "a prepared
  * transaction". No row when it waits for no lock.
  */
+/*
+ * SQL: the session of server process pid (an SQL expression), a its row of pg_stat_activity (an alias): "server
+ * process 123 (psql, in a transaction since 2026-11-30 09:00:00 UTC)".
+ */
+#define SESSION_SHOWN(pid, a)                                                                                   \
+	"'server process ' || " pid " || coalesce(' (' || nullif(concat_ws(', ', coalesce(nullif(" a            \
+	".application_name, ''), " a ".backend_type), CASE WHEN " a ".xact_start IS NOT NULL THEN 'in a "       \
+	"transaction since ' || to_char(" a ".xact_start, 'YYYY-MM-DD HH24:MI:SS TZ') ELSE 'connected since ' " \
+	"|| to_char(" a ".backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') END), '') || ')', '')"
+
 #define LOCK_WAIT_IS_MIGRATIONS PB_DB_ADVISORY_LOCK_IS("w", "$2::bigint")
-#define LOCK_WAIT_SQL                                                                                          \
-	"SELECT CASE WHEN w.locktype = 'relation' THEN format('%s on %s', w.mode, coalesce((SELECT "           \
-	"format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " \
-	"WHERE c.oid = w.relation), 'relation ' || w.relation)) "                                              \
-	"WHEN " LOCK_WAIT_IS_MIGRATIONS " THEN 'the migrations'' lock (another pb-db migrate runs)' "          \
-	"WHEN w.locktype IN ('transactionid', 'tuple') THEN 'a row another transaction changed or locked' "    \
-	"ELSE format('%s on a lock of type %s', w.mode, w.locktype) END, "                                     \
-	"(SELECT string_agg(CASE WHEN b = 0 THEN 'a prepared transaction' ELSE 'server process ' || b || "     \
-	"coalesce(' (' || nullif(concat_ws(', ', coalesce(nullif(a.application_name, ''), a.backend_type), "   \
-	"CASE WHEN a.xact_start IS NOT NULL THEN 'in a transaction since ' || to_char(a.xact_start, "          \
-	"'YYYY-MM-DD HH24:MI:SS TZ') ELSE 'connected since ' || to_char(a.backend_start, "                     \
-	"'YYYY-MM-DD HH24:MI:SS TZ') END), '') || ')', '') END, ', ' ORDER BY b) "                             \
-	"FROM unnest(pg_blocking_pids($1::integer)) b LEFT JOIN pg_stat_activity a ON a.pid = b) "             \
-	"FROM pg_locks w WHERE w.pid = $1::integer AND NOT w.granted LIMIT 1"
+#define LOCK_WAIT_SQL                                                                                                \
+	"SELECT CASE WHEN w.locktype = 'relation' THEN format('%s on %s', w.mode, coalesce((SELECT "                 \
+	"format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "       \
+	"WHERE c.oid = w.relation), 'relation ' || w.relation)) "                                                    \
+	"WHEN " LOCK_WAIT_IS_MIGRATIONS " THEN 'the migrations'' lock (another pb-db migrate runs)' "                \
+	"WHEN w.locktype IN ('transactionid', 'tuple') THEN 'a row another transaction changed or locked' "          \
+	"ELSE format('%s on a lock of type %s', w.mode, w.locktype) END, "                                           \
+	"(SELECT string_agg(CASE WHEN b = 0 THEN 'a prepared transaction' ELSE " SESSION_SHOWN(                      \
+		"b", "a") " END, ', ' ORDER BY b) "                                                                  \
+			  "FROM unnest(pg_blocking_pids($1::integer)) b LEFT JOIN pg_stat_activity a ON a.pid = b) " \
+			  "FROM pg_locks w WHERE w.pid = $1::integer AND NOT w.granted LIMIT 1"
 
 /*
  * Says on stderr which lock server process pid waits for, and who holds it, during: "waiting for
@@ -1386,13 +1393,53 @@ int pb_db_today(PGconn *conn, int32_t *day, struct pb_buf *err)
 	return ret;
 }
 
+/*
+ * SQL: the session other than this one that holds the migrations' lock ($1), else one that waits for it, with
+ * "holds" or "waits for": what refuse_migrating names. No row when no migration is under way.
+ */
+#define MIGRATING_WHO SESSION_SHOWN("l.pid", "a")
+#define MIGRATING_LOCK PB_DB_ADVISORY_LOCK_IS("l", "$1::bigint")
+#define MIGRATING_SQL                                                                                      \
+	"SELECT " MIGRATING_WHO ", CASE WHEN l.granted THEN 'holds' ELSE 'waits for' END FROM pg_locks l " \
+	"LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE " MIGRATING_LOCK " AND l.pid <> "             \
+	"pg_backend_pid() ORDER BY l.granted DESC, l.pid LIMIT 1"
+
+/*
+ * Refuses to go on while a migration is under way (another session holds the migrations' lock, or waits for
+ * it): a program started then queued behind the locks of migrate without a word, for as long as migrate waited,
+ * and the schema it checked could change under it when migrate committed. 0, or -1 with a message naming that
+ * session.
+ */
+static int refuse_migrating(PGconn *conn, struct pb_buf *err)
+{
+	char key[32];
+	const char *p[1] = {key};
+	PGresult *res;
+
+	snprintf(key, sizeof(key), "%d", MIGRATE_LOCK_KEY);
+	res = pb_db_query(conn, MIGRATING_SQL, 1, p, err);
+	if (!res)
+		return -1;
+	if (PQntuples(res) == 1) {
+		pb_buf_reset(err);
+		pb_buf_addf(err,
+			    "a migration of the database is under way: %s %s the migrations' lock; run the program "
+			    "again once 'pb-db migrate' has ended",
+			    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
 int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 {
 	unsigned have, need = pb_nmigrations ? pb_migrations[pb_nmigrations - 1].version : 0, i, n;
 	struct pb_buf unknown = PB_BUF_INIT;
 	int yes;
 
-	if (pb_db_schema_version(conn, &have, err) < 0)
+	if (refuse_migrating(conn, err) < 0 || pb_db_schema_version(conn, &have, err) < 0)
 		return -1;
 	if (have < need) {
 		pb_buf_reset(err);

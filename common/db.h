@@ -221,6 +221,10 @@ int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err);
  * numbered below the newest applied one is missing, "the database schema lacks migration NNN_name.sql:
  * run 'pb-db migrate'"; and a database that holds migrations these programs do not carry (a newer pb-db
  * applied them), "the database schema has migration NNN_name.sql, which this program does not carry: ...".
+ * First, while a migration is under way (another session holds the migrations' lock, or waits for it), it
+ * refuses at once, rather than queue behind migrate: "a migration of the database is under way: server process
+ * N (pb-db, in a transaction since ...) holds the migrations' lock; run the program again once 'pb-db migrate'
+ * has ended".
  */
 int pb_db_check_schema(PGconn *conn, struct pb_buf *err);
 

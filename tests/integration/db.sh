@@ -391,6 +391,35 @@ migrate_told "migrate restoring the rule against overlapping links behind a read
 	"AccessExclusiveLock on pb.partner_account (restoring the rule against overlapping links)" \
 	-c "SELECT count(*) FROM pb.partner_account"
 
+# A program started while migrate waited queued behind migrate's lock without a word, as long as migrate waited:
+# here migrate adds the column of the migrations' SHA-256s (to a database an older pb-db migrated) behind a
+# reader of pb.schema_migrations, and every program's check of the schema, which reads that table, waited on
+# migrate's lock. Each program checks the database as it connects: while a migration is under way it now
+# refuses at once, exit 3 (pb-run retries a step that exits 3), naming migrate's session.
+PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "ALTER TABLE pb.schema_migrations DROP COLUMN sha256" >/dev/null 2>&1
+PGAPPNAME=keeper PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "BEGIN" -c "SELECT count(*) FROM pb.schema_migrations" \
+	-c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+holder=$!
+pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'"
+PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out" 2>"$TMP/err" &
+migrator=$!
+pb_until 60 mig_waits
+mpid=$(pb_sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'pb-db' AND wait_event_type = 'Lock'")
+PB_DATABASE_URL=$NSU timeout 20 "$BIN/pb-accounts" list >"$TMP/out2" 2>"$TMP/err2"
+st2=$?
+PB_DATABASE_URL=$NSU timeout 20 "$BIN/pb-run" --history >"$TMP/out3" 2>"$TMP/err3"
+st3=$?
+pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'" >/dev/null
+wait "$holder" 2>/dev/null
+wait "$migrator"
+st=$?
+PB_DATABASE_URL=$NSU "$BIN/pb-accounts" list >/dev/null 2>"$TMP/err4"
+st4=$?
+under_way="a migration of the database is under way: server process $mpid (pb-db, in a transaction since T) holds the migrations' lock; run the program again once 'pb-db migrate' has ended"
+check "programs started while migrate waits: refused at once, exit 3, naming migrate's session; then they run" \
+	"3||pb-accounts: $under_way|3||pb-run: $under_way|0|0|" \
+	"$st2|$(cat "$TMP/out2")|$(sed -E 's/since [0-9-]+ [0-9:]+ UTC/since T/' "$TMP/err2")|$st3|$(cat "$TMP/out3")|$(sed -E 's/since [0-9-]+ [0-9:]+ UTC/since T/' "$TMP/err3")|$st|$st4|$(cat "$TMP/err4")"
+
 # The extension dropped with CASCADE (by another application that shared it, or by hand) takes pb's rule
 # against overlapping links with it. pb-aggregate, which attributes usage through the links, refuses to run
 # (exit 4); pb-accounts still runs, to end an overlapping link; status says so; migrate puts both back,
