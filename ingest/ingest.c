@@ -483,8 +483,8 @@ static int32_t month_last_day(int32_t month)
 /*
  * --final for a month that has not ended (today, by the database server's clock, on or before its last day) is a
  * usage error: an export made while its month runs holds none of the days after it, so it is not the month's final
- * data. The month is --month's, else the first file's first line's (that file is named). Returns 0, or PB_ERR_USAGE
- * after saying so.
+ * data. Today is the day of the import's stamp (store_open), as for final_by_data. The month is --month's, else the
+ * first file's first line's (that file is named). Returns 0, or PB_ERR_USAGE after saying so.
  */
 static int check_final_month(const struct run *run)
 {
@@ -522,7 +522,11 @@ static int store_again(struct run *run, long long id, int *again, struct pb_buf 
 	int marks =
 		run->opt.kind == PB_FORMAT_AWS_CUR || (run->opt.kind == PB_FORMAT_PARTNER_CENTER && run->opt.invoice);
 
-	*again = 0;
+	/*
+	 * --final while the month runs, looked at before the import is stamped: not nothing to do, as the stamp's day
+	 * decides whether the month has ended (check_final_month).
+	 */
+	*again = run->today <= last && run->opt.final;
 	if (run->today <= last)
 		return 0;
 	if (run->opt.final)
@@ -566,11 +570,6 @@ static int store_open(struct run *run)
 		ret = PB_ERR_DEPENDENCY;
 		goto out;
 	}
-	ret = check_final_month(run);
-	if (ret) {
-		pb_buf_release(&err);
-		return ret; /* said */
-	}
 	im->vendor = pb_format_vendor(run->opt.kind);
 	im->format = pb_format_name(run->opt.kind);
 	im->source = run->source;
@@ -585,6 +584,19 @@ static int store_open(struct run *run)
 	if (im->assembly_id)
 		pb_test_pause("assembly-checked");
 	rc = pb_store_lock(run->conn, im, &err);
+	/* --final while the month runs is said as such, whoever holds the lock: by the clock now. */
+	if (rc == PB_STORE_ERR_LOCKED && run->o->final) {
+		struct pb_buf ignore = PB_BUF_INIT;
+
+		if (pb_db_today(run->conn, &run->today, &ignore) == 0)
+			ret = check_final_month(run);
+		pb_buf_release(&ignore);
+		if (ret) {
+			pb_buf_release(&err);
+			pb_buf_release(&rewritten);
+			return ret; /* said */
+		}
+	}
 	if (rc < 0) {
 		ret = rc == PB_STORE_ERR_LOCKED ? PB_ERR_REFUSED : PB_ERR_DEPENDENCY;
 		goto out;
@@ -603,11 +615,21 @@ static int store_open(struct run *run)
 		ret = PB_ERR_DEPENDENCY;
 	/*
 	 * A run that connected in the last seconds of a month's last day is stamped on the next: its data marked final
-	 * (final_by_data) are final then, as the stamp says they were stored after the month. Taken as not final, a
-	 * delivery would never be stored again as final (store_again: it was not stored while its month ran).
+	 * (final_by_data) are final then, as the stamp says they were stored after the month, and so is --final. Taken
+	 * as not final, a delivery would never be stored again as final (store_again: it was not stored while its month
+	 * ran). --final stamped while the month runs is refused, and the import is not recorded.
 	 */
-	if (ret == 0)
+	if (ret == 0) {
 		run->today = im->started_day;
+		rc = check_final_month(run);
+		if (pb_store_begin_end(run->conn, rc == 0, &err) < 0) {
+			ret = PB_ERR_DEPENDENCY;
+		} else if (rc) {
+			pb_buf_release(&err);
+			pb_buf_release(&rewritten);
+			return rc; /* said */
+		}
+	}
 	if (ret == 0 && open_prices(run) < 0) {
 		pb_buf_reset(&err);
 		pb_buf_addstr(&err, "out of memory");

@@ -110,9 +110,12 @@ int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err)
 	struct pb_buf who = PB_BUF_INIT;
 	char month[11], host[256] = "";
 	PGresult *res = NULL;
-	int ret = PB_STORE_ERR_DB;
+	int ret = PB_STORE_ERR_DB, begun = 0;
 
 	pb_date_format(im->billing_month, month);
+	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		goto out;
+	begun = 1;
 	/* Holding the lock, any 'running' import of the key belongs to a run that died. */
 	{
 		const char *p[4] = {im->vendor, im->source, month, im->format};
@@ -148,7 +151,18 @@ int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err)
 out:
 	PQclear(res);
 	pb_buf_release(&who);
+	if (ret < 0 && begun)
+		PQclear(PQexec(conn, "ROLLBACK"));
 	return ret;
+}
+
+int pb_store_begin_end(PGconn *conn, int keep, struct pb_buf *err)
+{
+	if (!keep) {
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return 0;
+	}
+	return pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0 ? PB_STORE_ERR_DB : 0;
 }
 
 static int put_copy(PGconn *conn, struct pb_buf *b, struct pb_buf *err)

@@ -106,9 +106,17 @@ int pb_store_lock(PGconn *conn, const struct pb_store_import *im, struct pb_buf 
 /*
  * Holding the lock (pb_store_lock), marks imports of its key left 'running' by a dead run as 'failed', and records a
  * new 'running' import (im->id), with the day of its stamp, started_at, by the database server's clock (UTC) in
- * im->started_day (the test build's PB_TEST_TODAY stands for it, as for pb_db_today). Returns 0 or PB_STORE_ERR_DB.
+ * im->started_day (the test build's PB_TEST_TODAY stands for it, as for pb_db_today). Both are made in a transaction
+ * left open, so that what depends on that day may still be refused with nothing recorded: pb_store_begin_end commits
+ * or rolls it back. Returns 0 or PB_STORE_ERR_DB (the transaction rolled back).
  */
 int pb_store_begin(PGconn *conn, struct pb_store_import *im, struct pb_buf *err);
+
+/*
+ * Ends pb_store_begin's transaction: commits the 'running' import when keep is set, else rolls it back (nothing of
+ * the run is recorded). Returns 0 or PB_STORE_ERR_DB.
+ */
+int pb_store_begin_end(PGconn *conn, int keep, struct pb_buf *err);
 
 /*
  * Makes the month's partition of the daily rows (and the next month's) if they are missing, each in a

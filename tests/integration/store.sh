@@ -415,6 +415,49 @@ check "--final with the machine's clock past the month but not the database serv
 PB_TEST_TODAY=2026-10-01 "$PBI" --format azure-cost --no-progress --final "$TMP/early/cost.csv" >/dev/null 2>"$TMP/err"
 check "the same the day after the month's last: stored, final" "0|t|" \
 	"$?|$(pb_sql "SELECT final FROM pb.import WHERE source = 'file://$TMP/early' AND status = 'committed'")|$(cat "$TMP/err")"
+# A run that connects in the last seconds of the month's last day and is stamped (started_at) on the next: --final
+# was refused with the day it connected, though its import would have been stored after the month. The day that
+# decides is its stamp's, as for an AWS report final by its data: the day is turned over while the run is paused
+# before it is stamped, and the export is stored, final. Stamped on the last day, it is refused, nothing stored.
+mkdir -p "$TMP/midnight-final"
+sed 's/^22222222-3333-4444-8555-666666666666,/22222222-3333-4444-8555-666666666668,/' "$TMP/early/cost.csv" \
+	>"$TMP/midnight-final/cost.csv"
+# paused_final DAY: pb-ingest --final of it, connected on 2026-09-30 and stamped on DAY.
+paused_final() {
+	local bg
+	echo 2026-09-30 >"$TMP/today"
+	rm -f "$TMP/resume"
+	PB_TEST_TODAY_FILE=$TMP/today PB_TEST_PAUSE=import-begin PB_TEST_RESUME_FILE=$TMP/resume \
+		"$PBI" --format azure-cost --no-progress --final "$TMP/midnight-final/cost.csv" >"$TMP/out" 2>"$TMP/err" &
+	bg=$!
+	pb_until 60 eval 'grep -q "test pause at import-begin" "$TMP/err" || ! kill -0 $bg 2>/dev/null'
+	echo "$1" >"$TMP/today"
+	touch "$TMP/resume"
+	wait $bg
+}
+paused_final 2026-09-30
+check "--final connected and stamped on the month's last day: exit 2, nothing stored" \
+	"2|pb-ingest: test pause at import-begin
+pb-ingest: $TMP/midnight-final/cost.csv: --final: 2026-09, the month of its first line, has not ended: the month ends on 2026-09-30 (UTC; today is 2026-09-30 by the database server's clock), and an export made before then holds none of the days after it (store it without --final until the month is over)|0" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.import WHERE source = 'file://$TMP/midnight-final'")"
+paused_final 2026-10-01
+check "--final connected on the month's last day and stamped on the next: stored, final" \
+	"0|pb-ingest: test pause at import-begin|committed,true" \
+	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT status || ',' || final FROM pb.import WHERE source = 'file://$TMP/midnight-final'")"
+# Refused before its stamp, as another run holds the import's lock: --final while the month runs says so all the same.
+rm -f "$TMP/resume"
+PB_TEST_TODAY=2026-10-01 PB_TEST_PAUSE=import-begin PB_TEST_RESUME_FILE=$TMP/resume \
+	"$PBI" --format azure-cost --no-progress --final "$TMP/midnight-final/cost.csv" >/dev/null 2>"$TMP/err.held" &
+bg=$!
+pb_until 60 eval 'grep -q "test pause at import-begin" "$TMP/err.held" || ! kill -0 $bg 2>/dev/null'
+PB_TEST_TODAY=2026-09-30 "$PBI" --format azure-cost --no-progress --final "$TMP/midnight-final/cost.csv" >"$TMP/out" \
+	2>"$TMP/err"
+st=$?
+touch "$TMP/resume"
+wait $bg
+check "--final while the month runs, another run holding the import's lock: exit 2 saying so" \
+	"2|pb-ingest: $TMP/midnight-final/cost.csv: --final: 2026-09, the month of its first line, has not ended: the month ends on 2026-09-30 (UTC; today is 2026-09-30 by the database server's clock), and an export made before then holds none of the days after it (store it without --final until the month is over)" \
+	"$st|$(cat "$TMP/err")"
 
 # Files given by name, stored without --final after their month (the nightly job), then again with --final (the
 # month close): a new import, final, superseding the not-final one; the same again is a final import over a final one.
