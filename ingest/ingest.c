@@ -601,34 +601,36 @@ static int store_open(struct run *run)
 		ret = rc == PB_STORE_ERR_LOCKED ? PB_ERR_REFUSED : PB_ERR_DEPENDENCY;
 		goto out;
 	}
-	/*
-	 * Another run of the assembly (the month close run by hand beside the job's rerun) may have committed it
-	 * between the look and the lock: looked at again under the lock, else its bytes were stored twice, a second
-	 * import.
-	 */
-	pb_buf_reset(&rewritten);
-	ret = committed_already(run, &rewritten, &err);
-	if (ret)
-		goto out;
 	pb_test_pause("import-begin");
-	if (pb_store_begin(run->conn, im, &err) < 0)
+	if (pb_store_begin(run->conn, im, &err) < 0) {
 		ret = PB_ERR_DEPENDENCY;
+		goto out;
+	}
 	/*
 	 * A run that connected in the last seconds of a month's last day is stamped on the next: its data marked final
 	 * (final_by_data) are final then, as the stamp says they were stored after the month, and so is --final. Taken
 	 * as not final, a delivery would never be stored again as final (store_again: it was not stored while its month
 	 * ran). --final stamped while the month runs is refused, and the import is not recorded.
 	 */
-	if (ret == 0) {
-		run->today = im->started_day;
-		rc = check_final_month(run);
-		if (pb_store_begin_end(run->conn, rc == 0, &err) < 0) {
-			ret = PB_ERR_DEPENDENCY;
-		} else if (rc) {
-			pb_buf_release(&err);
-			pb_buf_release(&rewritten);
-			return rc; /* said */
-		}
+	run->today = im->started_day;
+	rc = check_final_month(run);
+	/*
+	 * Another run of the assembly (the month close run by hand beside the job's rerun) may have committed it
+	 * between the look and the lock: looked at again under the lock, else its bytes were stored twice, a second
+	 * import. With the day of the stamp, as for the rest: an assembly stored while its month ran, looked at after
+	 * midnight by a run that connected before, is stored again, final, not "nothing to do".
+	 */
+	if (rc == 0) {
+		pb_buf_reset(&rewritten);
+		ret = committed_already(run, &rewritten, &err);
+	}
+	/* Refused or nothing to do: the running import is not recorded. */
+	if (pb_store_begin_end(run->conn, rc == 0 && ret == 0, &err) < 0)
+		ret = PB_ERR_DEPENDENCY;
+	if (rc) {
+		pb_buf_release(&err);
+		pb_buf_release(&rewritten);
+		return rc; /* said */
 	}
 	if (ret == 0 && open_prices(run) < 0) {
 		pb_buf_reset(&err);

@@ -555,6 +555,33 @@ check "two runs of one assembly at once: one import, final; the later run has no
 	"0|0|pb-ingest: test pause at assembly-checked
 assembly asm-race of aws $SM from file://$TMP/race/rep is committed already as import $R1: nothing to do|committed,true" \
 	"$st|$race_st|$(cat "$TMP/race.err" "$TMP/race.out")|$(pb_sql "SELECT status || ',' || final FROM pb.import WHERE source = 'file://$TMP/race/rep' ORDER BY id" | paste -sd' ')"
+# The same across midnight at the month's end: a run that connected on the month's last day looked again under the
+# lock, after midnight, with the day it connected: the assembly another run had just stored while the month ran was
+# "committed already: nothing to do", though the run is stamped after the month and stores it final. The look under
+# the lock takes the day of the run's stamp: the same bytes are a new import, final, as a run started then would store.
+mkdir -p "$TMP/mid/rep/$PER/asm-mid"
+sed 's/80429998/80429996/; s/111111111108/111111111106/' "$TMP/asm/rep/$PER/asm-early/cur.csv" \
+	>"$TMP/mid/rep/$PER/asm-mid/cur.csv"
+printf '{"assemblyId":"asm-mid","billingPeriod":{"start":"%s01T000000.000Z","end":"%s01T000000.000Z"},"reportKeys":["rep/%s/asm-mid/cur.csv"]}' \
+	"${SM/-/}" "${NM/-/}" "$PER" >"$TMP/mid/rep/$PER/rep-Manifest.json"
+echo "$LD" >"$TMP/today"
+rm -f "$TMP/resume"
+PB_TEST_TODAY_FILE=$TMP/today PB_TEST_PAUSE=assembly-checked PB_TEST_RESUME_FILE=$TMP/resume \
+	"$PBI" --format aws-cur --no-progress --source "file://$TMP/mid/rep" --month "$SM" >"$TMP/mid.out" 2>"$TMP/mid.err" &
+BGPID=$!
+pb_until 60 eval 'grep -q "test pause at assembly-checked" "$TMP/mid.err" || ! kill -0 $BGPID 2>/dev/null' ||
+	notok "the run connected on the month's last day pauses once it looked for the assembly" "$(cat "$TMP/mid.err")"
+"$PBI" --format aws-cur --no-progress --source "file://$TMP/mid/rep" --month "$SM" >/dev/null 2>&1
+st=$?
+echo "$NM-01" >"$TMP/today"
+touch "$TMP/resume"
+wait "$BGPID"
+mid_st=$?
+BGPID=
+M2=$(pb_sql "SELECT id FROM pb.import WHERE source = 'file://$TMP/mid/rep' AND status = 'committed'")
+check "an assembly stored while its month ran, looked at again after midnight by a run connected before: stored, final" \
+	"0|0|pb-ingest: test pause at assembly-checked|import $M2 committed|superseded,false committed,true" \
+	"$st|$mid_st|$(cat "$TMP/mid.err")|$(grep -o '^import [0-9]* committed' "$TMP/mid.out")|$(pb_sql "SELECT status || ',' || final FROM pb.import WHERE source = 'file://$TMP/mid/rep' ORDER BY id" | paste -sd' ')"
 
 # At commit, the partner accounts the new import shares with another current import are reported, and only
 # those: an import that shares none warns of nothing, whatever other imports of the month overlap.
