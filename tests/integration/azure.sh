@@ -758,9 +758,11 @@ EOF
 listed=$(etag_of "$RELISTED/part_0_0002.csv")
 paused_run listed rerun-b shared_key "$BIN/pb-run" "$TMP/rerun.yaml" --month 2026-10
 idn=$(committed_id "$SRC-rerun")
+rerun_got="$GOT|$(grep -c "^\[ingest-azure\] pb-ingest: $SRC-rerun/$OCT/$RUNR/part_0_0002.csv: HTTP 412 (ConditionNotMet): the object changed since it was listed (the listing gave ETag \"$listed\"), not retried$" "$TMP/err")|$(sql "SELECT trim_scale(billed_total) FROM pb.import WHERE id = ${idn:-0}")|$(sql "SELECT trim_scale(sum(billed_cost)) FROM pb.usage_daily WHERE partner_account_id = '$SUBR' AND import_id IN (SELECT id FROM pb.import WHERE source = '$SRC-rerun')")|$(sql "SELECT count(*) FROM pb.import WHERE source = '$SRC-rerun'")|$(committed_id "$SRC-rerun" | grep -c .)"
 check "pb-run: a blob rewritten after the listing, the step retried: listed again, the new version stored once" \
-	"0|1|8.5|8.5|2|1" \
-	"$GOT|$(grep -c "^\[ingest-azure\] pb-ingest: $SRC-rerun/$OCT/$RUNR/part_0_0002.csv: HTTP 412 (ConditionNotMet): the object changed since it was listed (the listing gave ETag \"$listed\"), not retried$" "$TMP/err")|$(sql "SELECT trim_scale(billed_total) FROM pb.import WHERE id = ${idn:-0}")|$(sql "SELECT trim_scale(sum(billed_cost)) FROM pb.usage_daily WHERE partner_account_id = '$SUBR' AND import_id IN (SELECT id FROM pb.import WHERE source = '$SRC-rerun')")|$(sql "SELECT count(*) FROM pb.import WHERE source = '$SRC-rerun'")|$(committed_id "$SRC-rerun" | grep -c .)"
+	"0|1|8.5|8.5|2|1" "$rerun_got"
+# What pb-run said, when that check fails: no run gave this yet, and it failed twice on busy machines.
+[ "$rerun_got" == "0|1|8.5|8.5|2|1" ] || sed 's/^/#   /' "$TMP/err.all"
 RELISTED=$PREFIX-relisted/$OCT/$RUNR SUBR=9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a
 
 # 5f. A run committed without --final (the nightly job), given again with --final once its month is over (the month
