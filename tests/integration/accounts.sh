@@ -386,12 +386,12 @@ rm -f "$TMP/resume"
 PB_TEST_PAUSE=parent-checked PB_TEST_RESUME_FILE=$TMP/resume "$PBA" add CUS9 --name "Late Customer" --country US \
 	--parent RSL2 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-pb_until 60 grep -q "test pause at parent-checked" "$TMP/bg.err" || notok "add pauses at parent-checked" "$(cat "$TMP/bg.err")"
+pb_until 120 grep -q "test pause at parent-checked" "$TMP/bg.err" || notok "add pauses at parent-checked" "$(cat "$TMP/bg.err")"
 # The change started, the add resumes once the change waits for it (not after a second: a loaded machine
 # had not started the change by then, and the add came first without the change having to wait).
 "$PBA" update RSL2 --no-reseller >"$TMP/out" 2>"$TMP/err" &
 upd=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()" ||
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()" ||
 	notok "the change waits for the add" "$(cat "$TMP/err")"
 touch "$TMP/resume"
 wait $upd
@@ -525,10 +525,10 @@ rm -f "$TMP/resume"
 PB_TEST_PAUSE=link-checked PB_TEST_RESUME_FILE=$TMP/resume "$PBA" link LK1 --vendor aws --partner-account 770000000001 \
 	--from 2026-10-01 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-pb_until 60 grep -q "test pause at link-checked" "$TMP/bg.err" || notok "link pauses at link-checked" "$(cat "$TMP/bg.err")"
+pb_until 120 grep -q "test pause at link-checked" "$TMP/bg.err" || notok "link pauses at link-checked" "$(cat "$TMP/bg.err")"
 "$PBA" update LK1 --country FR >"$TMP/out" 2>"$TMP/err" &
 upd=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()" ||
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()" ||
 	notok "the country change waits for the link" "$(cat "$TMP/err")"
 touch "$TMP/resume"
 wait $upd
@@ -751,7 +751,7 @@ changing() {
 	: >"$TMP/bg.err" # the run before paused here too: the shell empties the file only once this run starts
 	PB_TEST_PAUSE=import-header PB_TEST_RESUME_FILE=$TMP/resume "$PBA" "$1" "$TMP/grow.csv" >"$TMP/bg.out" 2>"$TMP/bg.err" &
 	BGPID=$!
-	pb_until 60 grep -q "test pause at import-header" "$TMP/bg.err" || notok "$1 pauses at import-header" "$(cat "$TMP/bg.err")"
+	pb_until 120 grep -q "test pause at import-header" "$TMP/bg.err" || notok "$1 pauses at import-header" "$(cat "$TMP/bg.err")"
 	printf '%s\n' "$2" >>"$TMP/grow.csv"
 	touch "$TMP/resume"
 	wait "$BGPID"
@@ -782,7 +782,7 @@ for f in up down; do
 	PB_TEST_PAUSE=import-header PB_TEST_RESUME_FILE=$TMP/resume "$PBA" import "$TMP/dl-$f.csv" >"$TMP/dl-$f.out" 2>"$TMP/dl-$f.err" &
 	eval "dl_$f=\$!"
 done
-pb_until 60 eval 'grep -q "test pause" "$TMP/dl-up.err" && grep -q "test pause" "$TMP/dl-down.err"' ||
+pb_until 120 eval 'grep -q "test pause" "$TMP/dl-up.err" && grep -q "test pause" "$TMP/dl-down.err"' ||
 	notok "both imports pause at import-header"
 touch "$TMP/resume"
 wait "$dl_up"
@@ -871,6 +871,16 @@ stats() {
 	for s in "$@"; do out+="$s=$(stat "$s") "; done
 	echo "$out"
 }
+# server_made DOMAIN: waits (120 s at most) until the server holds a customer with DOMAIN: after a run that gave up
+# waiting for the answer (--timeout 1), the server may still be reading the request on a loaded machine, and
+# makes the customer only then; one failure if it never does.
+server_made() {
+	pb_until 120 customer_of "$1" || notok "the server makes the customer for $1" "$(tail -n 5 "$PC_LOG")"
+}
+customer_of() {
+	pc_api "/v1/customers?size=500" | python3 -c 'import json, sys
+sys.exit(not any(c["companyProfile"]["domain"] == sys.argv[1] for c in json.load(sys.stdin)["items"]))' "$1"
+}
 # add_azure ALIAS [DOMAIN]: a US account with a whole company profile and every terms.
 add_azure() {
 	"$PBA" add "$1" --name "$1 Corp" --country US --domain "${2:-$(tr A-Z a-z <<<"$1").onmicrosoft.com}" \
@@ -937,6 +947,7 @@ curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
 pb_pc_config '{"customers":{"create_delay_seconds":3}}'
 "$PBA" create-azure-customer AZ2 --timeout 1 >"$TMP/out" 2>"$TMP/err"
 st=$?
+server_made az2.onmicrosoft.com
 R2=$(request_of AZ2)
 check "a timeout after the server made the customer: exit 3, the request stays pending" \
 	"3||pb-accounts: POST $PC_URL/v1/customers: no answer within 1 s; request $R2 stays pending: run 'pb-accounts create-azure-customer AZ2' again to finish it|pending|customers_created=1 " \
@@ -996,6 +1007,7 @@ add_azure AZF
 curl -sS -X POST "$PC_URL/_pc/stats/reset" >/dev/null
 pb_pc_config '{"customers":{"create_delay_seconds":2}}'
 "$PBA" create-azure-customer AZF --timeout 1 >/dev/null 2>&1
+server_made azf.onmicrosoft.com
 RF=$(request_of AZF)
 pb_pc_config '{"customers":{"create_delay_seconds":0,"forget_requests":true}}'
 "$PBA" create-azure-customer AZF --timeout 10 >"$TMP/out" 2>"$TMP/err"
@@ -1107,7 +1119,8 @@ rm -f "$TMP/create.go"
 pb_pc_config "{\"customers\":{\"create_hold_file\":\"$TMP/create.go\"}}"
 "$PBA" create-azure-customer AZ6 --timeout 60 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pb.customer_creation_request WHERE alias = 'AZ6'"
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pb.customer_creation_request WHERE alias = 'AZ6'" ||
+	notok "the first run records its request" "$(cat "$TMP/bg.err")"
 t "a second run while one runs is refused with exit 4" 4 "" \
 	"pb-accounts: a customer creation for AZ6 is running already" "$PBA" create-azure-customer AZ6
 touch "$TMP/create.go"
@@ -1150,6 +1163,7 @@ pb_pc_config '{"customers":{"uppercase_ids":false}}'
 add_azure AZ8
 pb_pc_config '{"customers":{"create_delay_seconds":2}}'
 "$PBA" create-azure-customer AZ8 --timeout 1 >/dev/null 2>&1
+server_made az8.onmicrosoft.com
 pb_pc_config '{"customers":{"create_delay_seconds":0}}'
 T8=$(pc_api "/v1/customers?size=100" | python3 -c 'import json, sys
 print(*[c["id"] for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domain"] == "az8.onmicrosoft.com"])')
@@ -1173,6 +1187,7 @@ t "and a repeat says so again" 4 "AZ8: the azure customer exists already: tenant
 add_azure AZD
 pb_pc_config '{"customers":{"create_delay_seconds":2}}'
 "$PBA" create-azure-customer AZD --timeout 1 >/dev/null 2>&1
+server_made azd.onmicrosoft.com
 pb_pc_config '{"customers":{"create_delay_seconds":0}}'
 RD=$(request_of AZD)
 "$PBA" update AZD --domain azd2.onmicrosoft.com >/dev/null || notok "update AZD's domain"
@@ -1200,6 +1215,7 @@ print(sum(1 for c in json.load(sys.stdin)["items"] if c["companyProfile"]["domai
 add_azure AZN
 pb_pc_config '{"customers":{"create_delay_seconds":2}}'
 "$PBA" create-azure-customer AZN --timeout 1 >/dev/null 2>&1
+server_made azn.onmicrosoft.com
 pb_pc_config '{"customers":{"create_delay_seconds":0}}'
 RN=$(request_of AZN)
 check "the request records the body it sent" "pending|AZN Corp|1 Main St" \
@@ -1455,7 +1471,8 @@ t "a catastrophically backtracking pattern stops at the match limit with exit 1"
 	"pb-accounts: $TMP/evil:2: pattern exceeded the match limit on '$A40'" \
 	"$PBA" suggest --month 2026-10 --rules "$TMP/evil" --apply
 ms=$((($(date +%s%N) - start) / 1000000))
-if [ "$ms" -lt 2000 ]; then ok "and stops quickly (${ms} ms)"; else notok "and stops quickly" "${ms} ms"; fi
+# Within a minute: 2^40 ways tried one by one take hours, and a loaded machine took more than 2 s for the whole run.
+if [ "$ms" -lt 60000 ]; then ok "and stops quickly (${ms} ms)"; else notok "and stops quickly" "${ms} ms"; fi
 check "nothing was linked or proposed by that run, though an eligible account's name matched before" "0|0" \
 	"$(pb_sql "SELECT count(*) FROM pb.partner_account WHERE partner_account_id = '123123123123'")|$(
 		pb_sql "SELECT count(*) FROM pb.link_proposal WHERE partner_account_id = '123123123123'")"
@@ -1502,16 +1519,19 @@ Try 'pb-accounts suggest --help'." "$PBA" suggest --rules "$TMP/rules"
 # the server to check that the client is still there while a statement runs (client_connection_check_interval).
 printf 'alias,name,billing_country\nKIL1,Killed While Waiting,US\n' >"$TMP/kill.csv"
 "$PBDB" psql -X -q -c BEGIN -c "SELECT pg_advisory_xact_lock(hashtextextended('pb-accounts|import', 0))" \
-	-c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+	-c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
 holder=$!
-pb_until 30 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()" ||
+	notok "a session holds the import lock"
 "$PBA" import "$TMP/kill.csv" --by kill >/dev/null 2>&1 &
 importer=$!
-pb_until 30 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-accounts' AND wait_event_type = 'Lock'"
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-accounts' AND wait_event_type = 'Lock'" ||
+	notok "the import waits for the lock"
 waited=$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-accounts' AND wait_event_type = 'Lock'")
 kill -KILL "$importer"
 wait "$importer" 2>/dev/null
-pb_until 30 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-accounts'"
+pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-accounts'" ||
+	notok "the killed import's server process ends"
 gone=$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-accounts'")
 check "an import killed while its statement waits for a lock: its server process ends, the lock still held" \
 	"1|0|1|0" \
