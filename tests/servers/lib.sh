@@ -20,7 +20,8 @@
 # 5 s) and removes the logs folder the library made. If no EXIT trap is set when a server is started, the
 # library sets `trap pb_servers_stop EXIT` itself; a test that sets its own EXIT trap must call
 # pb_servers_stop from it. As a last resort every server also has a lifetime bound, PB_SERVER_MAX_SECONDS
-# (default 900), so none outlives a test that was killed with SIGKILL: each runs under coreutils'
+# (default 3600: a suite on a loaded machine took more than 900 s, and its servers were gone under its last
+# tests), so none outlives a test that was killed with SIGKILL: each runs under coreutils'
 # `timeout`, and S3_PID, AZURITE_PID, FAULT_PID and PC_PID are the pids of those wrappers (SIGTERM to one stops its
 # server; _pb_children PID gives the server's own pid).
 #
@@ -52,8 +53,8 @@
 
 PB_SERVERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PB_SERVERS_BIN=$PB_SERVERS_DIR/node_modules/.bin
-: "${PB_SERVER_TIMEOUT:=30}"      # seconds a server may take to come up
-: "${PB_SERVER_MAX_SECONDS:=900}" # seconds a server may live at most
+: "${PB_SERVER_TIMEOUT:=120}"     # seconds a server may take to come up (a loaded machine: the wait ends once it is)
+: "${PB_SERVER_MAX_SECONDS:=3600}" # seconds a server may live at most
 : "${PB_S3_ACCESS_KEY:=S3RVER}"
 : "${PB_S3_SECRET_KEY:=S3RVER}"
 : "${PB_S3_REGION:=us-east-1}"
@@ -486,10 +487,21 @@ pb_proxy_start() {
 
 pb_proxy_stop() { _pb_down proxy PROXY_PID PROXY_ENDPOINT; }
 
-# pb_fault_settled [LOG]: waits (30 s at most) until every request a faultproxy has begun is in its request log
+# pb_fault_settled [LOG]: waits (120 s at most) until every request a faultproxy has begun is in its request log
 # LOG (FAULT_LOG by default; HEADERS_LOG for pb_headers_start's): it logs a request when it is done with it,
-# which on a loaded machine can come after the client took the answer and ended. Fails if one is still missing.
-pb_fault_settled() { pb_until 30 _pb_fault_logged "${1:-$FAULT_LOG}"; }
+# which on a loaded machine can come after the client took the answer and ended. Fails, saying so on stderr, if
+# one is still missing: a count read then is short of the requests made. (Its own loop: tests/lib.sh's pb_until
+# is not there for selftest.sh, where the wait ended at once, on "command not found".)
+pb_fault_settled() {
+	local log=${1:-$FAULT_LOG} end=$((SECONDS + 120))
+	until _pb_fault_logged "$log"; do
+		if ((SECONDS >= end)); then
+			_pb_err "pb_fault_settled: $(wc -l 2>/dev/null <"$log.begun") requests begun, $(grep -c '^n=' "$log" 2>/dev/null) logged in $log after 120 s"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
 _pb_fault_logged() {
 	local logged begun
 	logged=$(grep -c '^n=' "$1" 2>/dev/null)
