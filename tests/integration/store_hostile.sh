@@ -124,7 +124,9 @@ for sig in TERM INT; do
 		BGPID=$!
 		wait_pause "$TMP/err" $at
 		kill -$sig $BGPID; wait $BGPID; st=$?; BGPID=
-		sleep 0.3
+		# Until its session has ended (not a fixed 0.3 s: a loaded machine takes longer).
+		pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest'" ||
+			notok "SIG$sig at $at: the run's session ends"
 		echo "# SIG$sig at $at: $st: $(tail -n 1 "$TMP/err") | $(last_status)"
 		# The run stops at once, says why, records itself failed and ends by the signal (128 + its number).
 		check "SIG$sig at $at: ended by the signal, saying so" "$((128 + $(kill -l $sig)))|pb-ingest: interrupted by SIG$sig" \
@@ -151,6 +153,13 @@ after "SIGTERM between two files"
 # a second: a sanitized build on a loaded machine takes seconds to exit.
 mkfifo "$TMP/stall.fifo"
 running() { [ "$(last_status)" == "running|" ]; }
+# drained: the run has read all that was written to the FIFO (fd 8): its next read waits for the writer.
+drained() {
+	[ "$(python3 -c 'import array, fcntl, termios
+n = array.array("i", [0])
+fcntl.ioctl(8, termios.FIONREAD, n)
+print(n[0])')" == 0 ]
+}
 for kind in plain gzip; do
 	exec 8<>"$TMP/stall.fifo"
 	: >"$TMP/err"
@@ -159,8 +168,9 @@ for kind in plain gzip; do
 	BGPID=$!
 	# Less than a pipe holds (64 KiB), so that the write never waits on the reader.
 	if [ $kind == plain ]; then head -c 40000 "$TMP/big/cur.csv" >&8; else head -n 1000 "$TMP/big/cur.csv" | gzip -c | head -c 20000 >&8; fi
-	pb_until 60 running
-	sleep 0.3
+	# Once its import is recorded and it has read all there is (not 0.3 s after: a loaded machine had not got
+	# there, and the SIGTERM was not one during a stalled read).
+	pb_until 120 eval "running && drained" || notok "SIGTERM while standard input ($kind) stalls: the run reads all there is" "$(cat "$TMP/err")"
 	kill -TERM $BGPID
 	wait_exit $BGPID
 	st=$?
@@ -276,10 +286,10 @@ term_held() {
 	: >"$TMP/err"
 	env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/nolist/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
-	pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest' AND
-		wait_event_type = 'Lock' AND query LIKE '$3%'"
+	pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest' AND
+		wait_event_type = 'Lock' AND query LIKE '$3%'" || notok "SIGTERM $1: the run waits for the lock" "$(cat "$TMP/err")"
 	kill -TERM $BGPID
-	wait_exit $BGPID 300
+	wait_exit $BGPID
 	st=$?
 	BGPID=
 	check "SIGTERM $1: ended by the signal, recorded failed, no statement left running" \

@@ -32,17 +32,17 @@ orphans() {
 	c=$(pb_sql "SELECT count(*) FROM pb.import WHERE status = 'committed'")
 	[ "$t" = "$c" ] && echo "1/1" || echo "$t/$c"
 }
-# wait_line FILE REGEX [TENTHS]: until FILE has a line matching REGEX (TENTHS of a second at most, 60 s by default).
+# wait_line FILE REGEX [TENTHS]: until FILE has a line matching REGEX (TENTHS of a second at most, 120 s by default).
 # A background run's stderr file is emptied before the run starts (': >"$TMP/err"'): the run's shell empties it
 # only once it runs, and until then a line of the run before matched (a loaded machine showed it).
 wait_line() {
 	local i
-	pb_until $(((${3:-600} + 9) / 10)) grep -qE "$2" "$1" 2>/dev/null
+	pb_until $(((${3:-1200} + 9) / 10)) grep -qE "$2" "$1" 2>/dev/null
 }
-# wait_exit PID [TENTHS]: its exit status, or 124 after TENTHS of a second (60 s by default) without it ending (it is
-# then killed).
+# wait_exit PID [TENTHS]: its exit status, or 124 after TENTHS of a second (120 s by default: a sanitized run of the
+# big file on a loaded machine took more than 60 s) without it ending (it is then killed).
 wait_exit() {
-	if pb_until $(((${2:-600} + 9) / 10)) eval "! kill -0 $1 2>/dev/null"; then
+	if pb_until $(((${2:-1200} + 9) / 10)) eval "! kill -0 $1 2>/dev/null"; then
 		wait "$1"
 		return
 	fi
@@ -51,15 +51,15 @@ wait_exit() {
 	return 124
 }
 # run_until_waiting REGEX: an import of the big file in the background (BGPID; SIGTERM ends it), once its
-# stderr has a line matching REGEX (60 s at most).
+# stderr has a line matching REGEX (120 s at most; one failure if it never has).
 run_until_waiting() {
 	: >"$TMP/err"
 	env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
-	wait_line "$TMP/err" "$1"
+	wait_line "$TMP/err" "$1" || notok "the run says '$1'" "$(cat "$TMP/err")"
 }
 # hold SQL: a session that runs SQL in a transaction it keeps open until release; returns once SQL has run (one
-# failure if it has not within 60 s). Its output is emptied first: the session's shell empties it only once it
+# failure if it has not within 120 s). Its output is emptied first: the session's shell empties it only once it
 # runs, and the "held" of the session before was seen meanwhile.
 hold() {
 	[ -p "$TMP/reader.in" ] || mkfifo "$TMP/reader.in"
@@ -79,7 +79,7 @@ release() {
 	READER_PID=
 }
 spill_left() { ls -A "$PB_VAR_DIR/tmp" 2>/dev/null; }
-# wait_pause FILE WHERE: until the run says it paused there (60 s at most; one failure if it does not).
+# wait_pause FILE WHERE: until the run says it paused there (120 s at most; one failure if it does not).
 wait_pause() {
 	wait_line "$1" "test pause at $2" && return 0
 	notok "the run pauses at $2" "$(cat "$1")"
@@ -109,7 +109,8 @@ after() {
 # sessions of the runs before (a killed run's holds its import until then, and the rerun would be refused as a
 # second run of the source).
 rerun() {
-	pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest'"
+	pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest'" ||
+		notok "$1: the sessions of the runs before end" "$(pb_sql "SELECT pid, state, query FROM pg_stat_activity WHERE application_name = 'pb-ingest'")"
 	"$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err"
 	check "$1: a rerun commits rows identical to an uninterrupted run" "0|$REF|1/1|" \
 		"$?|$(current_rows "$BIG")|$(orphans)|$(spill_left)"
