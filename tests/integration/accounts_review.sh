@@ -858,7 +858,7 @@ rm -f "$TMP/resume"
 PB_TEST_PAUSE=link-checked PB_TEST_RESUME_FILE=$TMP/resume "$PBA" import-links "$TMP/twice.csv" >"$TMP/twice-1.out" \
 	2>"$TMP/twice-1.err" &
 twice=$!
-pb_until 60 grep -qs "test pause" "$TMP/twice-1.err" || notok "the first import-links pauses at link-checked"
+pb_until 120 grep -qs "test pause" "$TMP/twice-1.err" || notok "the first import-links pauses at link-checked"
 "$PBA" import-links "$TMP/twice.csv" >"$TMP/twice-2.out" 2>&1
 twice_st=$?
 touch "$TMP/resume"
@@ -872,10 +872,10 @@ check "the same file twice at once: the second stores the links, the first finds
 # Two imports of the same partner accounts in opposite orders at once: the second waits for the first and is
 # refused (exit 4) naming the link the first stored, never a deadlock (exit 3). A session's uncommitted link of
 # 600000000003 holds the first import between its rows, while the second starts.
-# lock_waiters N: waits (60 s at most: a loaded machine) until N sessions wait for a lock while inserting links;
+# lock_waiters N: waits (120 s at most: a loaded machine) until N sessions wait for a lock while inserting links;
 # one failure if they do not.
 lock_waiters() {
-	pb_until 60 lock_waiting "$1" ||
+	pb_until 120 lock_waiting "$1" ||
 		notok "$1 import-links wait for a lock" "$(pb_sql "SELECT pid, state, wait_event_type, query FROM pg_stat_activity")"
 }
 lock_waiting() {
@@ -912,7 +912,7 @@ printf 'alias,vendor,partner_account_id,from\nBK101,aws,600000000004,2026-10-01\
 killed=$!
 lock_waiters 1
 { kill -9 $killed && wait $killed; } 2>/dev/null
-pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO pb.partner_account%'
+pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO pb.partner_account%'
 	AND state = 'active'"
 check "an import killed while its statement waits: the statement ends within seconds" "0" \
 	"$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO pb.partner_account%' AND state = 'active'")"
