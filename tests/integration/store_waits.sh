@@ -15,7 +15,7 @@ STORE_SUITE=store-waits
 hold "SELECT count(*) FROM pb.usage_daily;"
 start=$(date +%s)
 : >"$TMP/err"
-timeout 60 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
+timeout 600 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 BGPID=$!
 # The reader ends once the run waits for it (not after 5 s: a loaded machine may not have got there by then).
 wait_line "$TMP/err" "waiting for other sessions" || notok "a reader holding the month: the import waits for it" "$(cat "$TMP/err")"
@@ -35,7 +35,7 @@ echo "# reader held: $(cat "$TMP/err")"
 check "a reader held: the run says it waits, naming the reader's server process" "yes" \
 	"$(grep -qE "^pb-ingest: waiting for other sessions to release the daily rows of 2026-10: (.*, )?server process $(pb_sql "SELECT pid FROM pg_stat_activity WHERE state = 'idle in transaction' ORDER BY pid LIMIT 1") \(psql, in a transaction since [0-9-]+ [0-9:]+ [A-Z]+\)(, .*)?$" "$TMP/err" && echo yes)"
 # Another reader of the month is served while the import waits (it is not queued behind the import's lock).
-other=$("$BIN/pb-db" psql -X -q -t -A -c "SET statement_timeout = '10s'" \
+other=$("$BIN/pb-db" psql -X -q -t -A -c "SET statement_timeout = '60s'" \
 	-c "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01'" 2>&1)
 check "a reader held: another reader of the month is served meanwhile" "$MONTH_ROWS" "$other"
 kill -TERM $BGPID
@@ -66,11 +66,11 @@ hold "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-09-01';"
 : >"$TMP/err"
 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 BGPID=$!
-wait_line "$TMP/err" "waiting for other sessions"
+wait_line "$TMP/err" "waiting for other sessions" || notok "a reader of the table: the run waits for it" "$(cat "$TMP/err")"
 echo "# table held: $(cat "$TMP/err")"
 check "a reader of the table while a month's partition is made: the run says it waits for it" "yes" \
 	"$(grep -qE "^pb-ingest: waiting for other sessions to release pb.usage_daily: (.*, )?server process [0-9]+ \(psql, in a transaction since [0-9-]+ [0-9:]+ [A-Z]+\)(, .*)?$" "$TMP/err" && echo yes)"
-other=$("$BIN/pb-db" psql -X -q -t -A -c "SET statement_timeout = '10s'" \
+other=$("$BIN/pb-db" psql -X -q -t -A -c "SET statement_timeout = '60s'" \
 	-c "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01'" 2>&1)
 check "a reader of the table while a month's partition is made: another reader is served meanwhile" "$MONTH_ROWS" "$other"
 release
@@ -100,7 +100,7 @@ if PB_DATABASE_URL="$ROLES user=pb_importer" "$BIN/pb-db" migrate >"$TMP/out" 2>
 	: >"$TMP/err"
 	PB_DATABASE_URL="$ROLES user=pb_importer" "$PBI" --format aws-cur --no-progress "$TMP/other/cur.csv" >"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
-	wait_line "$TMP/err" "waiting for other sessions"
+	wait_line "$TMP/err" "waiting for other sessions" || notok "an import role that is no superuser: the run waits for the reader" "$(cat "$TMP/err")"
 	echo "# no superuser: $(cat "$TMP/err")"
 	# Observed: "server process 4242 (, in a transaction since )": the fields the role may not see, printed empty.
 	check "an import role that is no superuser: the message names the reader's server process, with no empty field" \
@@ -149,9 +149,10 @@ printf '%s\n\\echo held\n' "$MONTH_LOCK" >&8
 wait_line "$TMP/reader.out" '^held$' || notok "a session of this database holds the month's lock" "$(cat "$TMP/reader.out")"
 wait_line "$TMP/reader2.out" '^held$' || notok "a session of the other database holds the month's lock" "$(cat "$TMP/reader2.out")"
 HOLDER=$(pb_sql "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'")
+: >"$TMP/err" # emptied first: the run's shell empties it only once it runs
 env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" 7>&- 8>&- &
 BGPID=$!
-wait_line "$TMP/err" "waiting for another import"
+wait_line "$TMP/err" "waiting for another import" || notok "the month's lock held here: the run waits for it" "$(cat "$TMP/err")"
 echo "# month lock held here and in another database: $(cat "$TMP/err")"
 # Observed: both sessions named, "server process <this one> (...), server process <the other database's> (...)".
 check "the month's lock held here and in another database: the message names only this database's session" \
@@ -185,7 +186,7 @@ printf '%s\n\\echo held\n' "SET deadlock_timeout = '10min'; BEGIN; SELECT count(
 wait_line "$TMP/reader.out" '^held$' || notok "a session reads the month's default partition" "$(cat "$TMP/reader.out")"
 "$PBI" --format aws-cur --no-progress "$TMP/big/cur.csv" >"$TMP/out" 2>"$TMP/err" 7>&- &
 BGPID=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted
 	AND l.mode = 'AccessExclusiveLock' AND c.relname = 'usage_daily_2026_10_default'" ||
 	notok "the import waits for the default partition" "$(cat "$TMP/err")"
 echo "SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01';" >&7
