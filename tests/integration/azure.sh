@@ -938,7 +938,7 @@ CREDS=${FAULT_ENDPOINT/http:\/\//http://bob:pw-4711@}
 run 3 ingest --summary --source "$CREDS/acct/none/exp" --month 2026-10
 check "a container that is not there: exit 3, named without user:password@" \
 	"3|pb-ingest: $FAULT_ENDPOINT/acct/none: no such container|0" "$GOT|$(cat "$TMP/err")|$(grep -c pw-4711 "$TMP/err")"
-run 3 timeout 20 "$PBI" --format azure-cost --no-progress --summary --source "$CREDS/acct/circle/exp" --month 2026-10
+run 3 timeout 120 "$PBI" --format azure-cost --no-progress --summary --source "$CREDS/acct/circle/exp" --month 2026-10
 check "a listing whose NextMarker repeats the one asked for: exit 3 at the second page, not paged for ever" \
 	"3|pb-ingest: $FAULT_ENDPOINT/acct/circle: the listing's NextMarker (2!same) was asked for already: it pages in a circle|2" \
 	"$GOT|$(cat "$TMP/err")|$(pb_fault_count ' path=/acct/circle ')"
@@ -1066,15 +1066,17 @@ PY
 : >"$TMP/cycle.log"
 # A background job whose port is read from a file: a coprocess's CYCLE_PID is unset as soon as bash has
 # reaped it, which made the kill below fail on "unbound variable" now and then.
-timeout 60 python3 "$TMP/cycle.py" "$TMP/cycle.log" >"$TMP/cycle.port" &
+# Its lifetime bounds it should the suite be killed, and outlasts the runs below on a loaded machine (it was 60 s,
+# which a slow start and three runs could use up, the server gone under the last of them).
+timeout "$PB_SERVER_MAX_SECONDS" python3 "$TMP/cycle.py" "$TMP/cycle.log" >"$TMP/cycle.port" &
 cycle_pid=$!
 CYCLE_PORT=
 cycle_port() {
 	CYCLE_PORT=$(head -n 1 "$TMP/cycle.port")
 	[ -n "$CYCLE_PORT" ]
 }
-pb_until 60 cycle_port
-run 3 timeout 20 "$PBI" --format azure-cost --no-progress --summary --source "http://127.0.0.1:$CYCLE_PORT/acct/cycle/exp" \
+pb_until 120 cycle_port || notok "the paging server says its port (120 s)"
+run 3 timeout 120 "$PBI" --format azure-cost --no-progress --summary --source "http://127.0.0.1:$CYCLE_PORT/acct/cycle/exp" \
 	--month 2026-10
 check "a listing paging in a circle of two markers: exit 3 when a marker comes back, not paged for ever" \
 	"3|pb-ingest: http://127.0.0.1:$CYCLE_PORT/acct/cycle: the listing's NextMarker (B) was asked for already: it pages in a circle|3" \
@@ -1082,13 +1084,13 @@ check "a listing paging in a circle of two markers: exit 3 when a marker comes b
 # A NextMarker chain that never ends, and a listing of more blobs than any month holds: each was paged and kept in
 # memory for as long as the server went on. Cut off at the most pages (100,000 blobs, 1,000 pages; 3 and 4 here).
 : >"$TMP/cycle.log"
-run 3 env PB_TEST_MAX_LISTING_PAGES=3 timeout 20 "$PBI" --format azure-cost --no-progress --summary \
+run 3 env PB_TEST_MAX_LISTING_PAGES=3 timeout 120 "$PBI" --format azure-cost --no-progress --summary \
 	--source "http://127.0.0.1:$CYCLE_PORT/acct/endless/exp" --month 2026-10
 check "a NextMarker chain that does not end: exit 3 after the most pages, naming the marker" \
 	"3|pb-ingest: http://127.0.0.1:$CYCLE_PORT/acct/endless: the listing of exp/20261001-20261031/ goes on past 3 pages (NextMarker m3): no export's month has that many blobs|3" \
 	"$GOT|$(cat "$TMP/err")|$(wc -l <"$TMP/cycle.log")"
 : >"$TMP/cycle.log"
-run 3 env PB_TEST_MAX_LISTING_BLOBS=4 timeout 20 "$PBI" --format azure-cost --no-progress --summary \
+run 3 env PB_TEST_MAX_LISTING_BLOBS=4 timeout 120 "$PBI" --format azure-cost --no-progress --summary \
 	--source "http://127.0.0.1:$CYCLE_PORT/acct/endless/exp" --month 2026-10
 check "a listing of more blobs than the most: exit 3 at the page that goes past it" \
 	"3|pb-ingest: http://127.0.0.1:$CYCLE_PORT/acct/endless: the listing of exp/20261001-20261031/ holds more than 4 blobs: no export's month has that many|5" \
