@@ -249,8 +249,8 @@ start_api() {
 	"$API" --listen 127.0.0.1 --port 0 "$@" >"$log" 2>&1 &
 	API_PID=$!
 	URL=
-	# 60 s at most: a sanitized build on a loaded machine.
-	pb_until 60 api_listening "$log"
+	# 120 s at most: a sanitized build on a loaded machine.
+	pb_until 120 api_listening "$log"
 	[ -n "$URL" ] && return 0
 	notok "pb-api starts ($*)" "$(cat "$log")"
 	return 1
@@ -261,7 +261,7 @@ api_listening() {
 	[ -n "$URL" ] || ! kill -0 "$API_PID" 2>/dev/null
 }
 # req_is CODE TOKEN PATH [CURL ARGS...]: req, and whether it answered CODE. until_code CODE TOKEN PATH [CURL
-# ARGS...]: req until it answers CODE (60 s at most: the database starting on a loaded machine); CODE is the
+# ARGS...]: req until it answers CODE (120 s at most: the database starting on a loaded machine); CODE is the
 # last answer's.
 req_is() {
 	local want=$1
@@ -269,10 +269,10 @@ req_is() {
 	req "$@"
 	[ "$CODE" == "$want" ]
 }
-until_code() { pb_until 60 req_is "$@"; }
-# in_use N: until N of the pool's connections are in use (60 s at most), as /metrics says: a request sent in the
+until_code() { pb_until 120 req_is "$@"; }
+# in_use N: until N of the pool's connections are in use (120 s at most), as /metrics says: a request sent in the
 # background has reached the database then (once it has, not after a fixed half second).
-in_use() { pb_until 60 pool_in_use "$1" || notok "$1 of the pool's connections in use" "$(curl -s "$URL/metrics" | grep pool)"; }
+in_use() { pb_until 120 pool_in_use "$1" || notok "$1 of the pool's connections in use" "$(curl -s "$URL/metrics" | grep pool)"; }
 pool_in_use() { [ "$(curl -s "$URL/metrics" | sed -n 's/^pb_api_pool_connections{state="in_use"} //p')" == "$1" ]; }
 # stop_api: SIGTERM, and the exit status in STOPPED.
 stop_api() {
@@ -319,7 +319,7 @@ header() { sed -n "s/^$1: \(.*\)\r$/\1/Ip" "$TMP/headers"; }
 json() { python3 "$CHECK" get "$TMP/body" "$1"; }
 
 PB_API_LAST_USE_SECONDS=1 start_api "$TMP/api.log" || exit 1
-pb_until 60 grep -q "listening for the database's notifications" "$TMP/api.log" ||
+pb_until 120 grep -q "listening for the database's notifications" "$TMP/api.log" ||
 	notok "pb-api listens for the database's notifications" "$(cat "$TMP/api.log")"
 req "" /healthz
 check "GET /healthz" '200|{"status":"ok"}' "$CODE|$(cat "$TMP/body")"
@@ -790,7 +790,7 @@ check "token list shows who revoked it" "$TRID,account,ACME1,test" \
 wrong=${TW:0:46}$([ "${TW: -1}" == A ] && echo B || echo A)
 req "$wrong" "/v1/accounts/DELTA4/partner-usage?month=2026-10" --interface 127.0.0.3
 a=$CODE
-pb_until 60 pb_sql_is 3 "SELECT count(last_used_at) FROM pb.api_token WHERE id IN (1, 6, $TRID)"
+pb_until 120 pb_sql_is 3 "SELECT count(last_used_at) FROM pb.api_token WHERE id IN (1, 6, $TRID)"
 "$API" token list >"$TMP/list"
 check "token list: the last use of the tokens used (one revoked since), written while the server runs (PB_API_LAST_USE_SECONDS=1); none for one never used or sent wrong" \
 	"401|ok|ok|ok|''|''" "$a|$(used 1)|$(used 6)|$(used "$TRID")|'$(last_use "$TNID")'|'$(last_use "$TWID")'"
@@ -800,12 +800,12 @@ pb_sql_in "BEGIN; SELECT id FROM pb.api_token WHERE id = 6 FOR UPDATE"
 before=$(pb_sql "SELECT last_used_at FROM pb.api_token WHERE id = 6")
 sleep 1.1
 req "$TP" "/v1/partner-usage?month=2026-10"
-pb_until 60 grep -q "lock timeout" "$TMP/api.log"
+pb_until 120 grep -q "lock timeout" "$TMP/api.log"
 a="$(grep -c "^pb-api: warning: cannot record the tokens' last use: ERROR:  canceling statement due to lock timeout" "$TMP/api.log")"
 a="$a|$(pb_sql "SELECT last_used_at = '$before' FROM pb.api_token WHERE id = 6")"
 pb_sql_in "ROLLBACK"
 pb_sql_session_end
-pb_until 60 pb_sql_is t "SELECT last_used_at > '$before' FROM pb.api_token WHERE id = 6"
+pb_until 120 pb_sql_is t "SELECT last_used_at > '$before' FROM pb.api_token WHERE id = 6"
 check "a token's row locked by another transaction: the write waits 2 s, says so, keeps the use and writes it once the row is free" \
 	"1|t|t" "$a|$(pb_sql "SELECT last_used_at > '$before' FROM pb.api_token WHERE id = 6")"
 
@@ -819,18 +819,19 @@ TYID=$(pb_sql "SELECT max(id) FROM pb.api_token")
 req "$TX" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 a=$CODE
 # TX's use written: the write that waits below holds no lock on TX's row.
-pb_until 60 pb_sql_is 1 "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TXID"
+pb_until 120 pb_sql_is 1 "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TXID"
 pb_sql_session_start
 pb_sql_in "BEGIN; SELECT id FROM pb.api_token WHERE id = $TYID FOR UPDATE"
 req "$TY" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 a="$a|$CODE"
 waiting=
-for i in $(seq 300); do
+# Until the write waits (120 s at most: 300 tries a tenth of a second apart were not always enough).
+write_waits() {
 	waiting=$(pb_sql "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'pb-api%'
 		AND wait_event_type = 'Lock'")
-	[ -n "$waiting" ] && break
-	sleep 0.1
-done
+	[ -n "$waiting" ]
+}
+pb_until 120 write_waits || notok "the last-use write waits for the row"
 "$API" token revoke "$TXID" --by test >"$TMP/out" 2>&1
 a="$a|$?"
 req "$TX" "/v1/accounts/ACME1/partner-usage?month=2026-10"
@@ -844,14 +845,14 @@ check "the last-use write waits on a connection of its own, not on the one that 
 
 # The writer's session ended (terminated, as a restart of the database ends it): the next write is made on a
 # new one at once, without a warning.
-pb_until 60 pb_sql_is 1 "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TYID"
+pb_until 120 pb_sql_is 1 "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TYID"
 n0=$(grep -c "cannot record the tokens' last use" "$TMP/api.log")
 a=$(pb_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api last use'")
 TU=$("$API" token create --account ACME1 --by test 2>/dev/null)
 TUID=$(pb_sql "SELECT max(id) FROM pb.api_token")
 req "$TU" "/v1/accounts/ACME1/partner-usage?month=2026-10"
 a="$a|$CODE"
-pb_until 60 pb_sql_is 1 "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TUID"
+pb_until 120 pb_sql_is 1 "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TUID"
 check "the last-use writer's session ended: the next write is made on a new session, without a warning" \
 	"1|200|1|$n0" "$a|$(pb_sql "SELECT count(last_used_at) FROM pb.api_token WHERE id = $TUID")|$(grep -c "cannot record the tokens' last use" "$TMP/api.log")"
 
@@ -880,9 +881,14 @@ kill -STOP "$LISTENER" && STOPPED_BACKEND=$LISTENER
 # revocation is committed (the command waiting), so that the server cannot listen on another one meanwhile.
 "$API" token revoke "$TZID" --by test >"$TMP/out" 2>&1 &
 rpid=$!
-for i in $(seq 600); do
-	pb_sql_in "SELECT count(revoked_at) FROM pb.api_token WHERE id = $TZID"
-	[ "$SQL_ROWS" == 1 ] && break
+# Until the revocation is committed (120 s at most: 600 tries a hundredth of a second apart were over before a
+# sanitized pb-api token revoke had connected on a loaded machine, and the database then refused it).
+revoked_by=$((SECONDS + 120))
+until pb_sql_in "SELECT count(revoked_at) FROM pb.api_token WHERE id = $TZID" && [ "$SQL_ROWS" == 1 ]; do
+	if [ $SECONDS -ge $revoked_by ]; then
+		notok "the revocation is committed (120 s)" "$SQL_ROWS"
+		break
+	fi
 	sleep 0.01
 done
 connections false
@@ -906,10 +912,8 @@ a="$a|$CODE|$(json total.month_to_date)"
 connections true
 kill -CONT "$LISTENER"
 STOPPED_BACKEND=
-for i in $(seq 300); do
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" == 200 ] && break
-	sleep 0.1
-done
+healthz_200() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" == 200 ]; }
+pb_until 120 healthz_200
 req "" /healthz
 a="$a|$CODE"
 req "$TZ" "/v1/accounts/ACME1/partner-usage?month=2026-10"
@@ -987,10 +991,10 @@ pb_sql_in "BEGIN; LOCK TABLE pb.aggregate_account IN ACCESS EXCLUSIVE MODE"
 curl -s -H "Authorization: Bearer $TP" -o "$TMP/cancel.b" -w '%{http_code}' -m 20 \
 	"$URL/v1/accounts/BETA2/partner-usage/daily?month=2026-10" >"$TMP/cancel.code" &
 cpid=$!
-for i in $(seq 200); do
-	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-api' AND wait_event_type = 'Lock'")" == 1 ] && break
-	sleep 0.02
-done
+# Until the statement waits (120 s at most: 200 tries a fiftieth of a second apart were over before a loaded machine
+# had sent the request, and the statement then ran out of time instead of being cancelled).
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-api' AND wait_event_type = 'Lock'" ||
+	notok "the statement waits for the lock"
 pb_sql "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pb-api' AND wait_event_type = 'Lock'" >/dev/null
 wait $cpid
 pb_sql_in "ROLLBACK"
@@ -1068,11 +1072,13 @@ cpid=$!
 in_use 1
 # A keep-alive client: its first request, made now, opens a second connection of the pool (the first is held by
 # the request above); that connection's server process is stopped too, and the client's second request, sent
-# 2.5 s into the stop, waits on it. It is answered 503 before the stop closes the connections, not cut off.
-# (The client counts the 2.5 s from $TMP/ka.go, made once that server process is stopped and just before the
-# stop: counted from its first answer, a loaded machine had not stopped the process yet, and it answered.)
+# once the stop has begun, waits on it. It is answered 503 before the stop closes the connections, not cut off.
+# (The client waits for $TMP/ka.go, made once that server process is stopped and just before the stop, then for
+# the server's "SIGTERM: stopping": counted from its first answer, a loaded machine had not stopped the process
+# yet, and it answered; sent a fixed 2.5 s after $TMP/ka.go, a loaded machine sent it once the stop had closed
+# the connection, and it was cut off.)
 rm -f "$TMP/ka.go"
-python3 - "$URL" "$TA" "$TMP/ka.go" >"$TMP/ka.out" 2>&1 <<'EOF' &
+python3 - "$URL" "$TA" "$TMP/ka.go" "$TMP/api-hung.log" >"$TMP/ka.out" 2>&1 <<'EOF' &
 import http.client, os, sys, time, urllib.parse
 u = urllib.parse.urlparse(sys.argv[1])
 c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
@@ -1080,10 +1086,11 @@ c.request("GET", "/v1/accounts/ACME1/partner-usage?month=2026-11", headers={"Aut
 r = c.getresponse()
 r.read()
 print(r.status, flush=True)
-deadline = time.monotonic() + 60
+deadline = time.monotonic() + 120
 while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
     time.sleep(0.02)
-time.sleep(2.5)
+while "SIGTERM: stopping" not in open(sys.argv[4]).read() and time.monotonic() < deadline:
+    time.sleep(0.02)
 try:
     c.request("GET", "/v1/accounts/ACME1/partner-usage/daily?month=2026-11",
               headers={"Authorization": "Bearer " + sys.argv[2]})
@@ -1093,7 +1100,7 @@ except Exception as e:
     print("no answer:", type(e).__name__)
 EOF
 kapid=$!
-pb_until 60 test -s "$TMP/ka.out"
+pb_until 120 test -s "$TMP/ka.out"
 HUNG2=$(pb_sql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'pb-api'
 	AND NOT pid = ANY ('{${HUNG// /,}}'::int[])")
 [ -n "$HUNG2" ] && kill -STOP $HUNG2 && STOPPED_BACKEND="$HUNG $HUNG2"
@@ -1128,7 +1135,7 @@ curl -s -H "Authorization: Bearer $TA" -o /dev/null -w '%{http_code}' -m 30 \
 cpid2=$!
 in_use 2
 kill -TERM "$API_PID"
-pb_until 60 grep -q "SIGTERM: stopping" "$TMP/api-twice.log"
+pb_until 120 grep -q "SIGTERM: stopping" "$TMP/api-twice.log"
 kill -INT "$API_PID"
 wait "$API_PID"
 STOPPED=$?
@@ -1150,7 +1157,7 @@ a=$CODE
 PM=$(head -n 1 "$PB_VAR_DIR/pg/data/postmaster.pid")
 kill -STOP "$PM" && STOPPED_BACKEND=$PM
 kill -TERM "$API_PID"
-pb_until 60 grep -q "test pause at api-last-write" "$TMP/api-twice2.log"
+pb_until 120 grep -q "test pause at api-last-write" "$TMP/api-twice2.log"
 kill -INT "$API_PID"
 touch "$TMP/resume"
 wait "$API_PID"
@@ -1193,7 +1200,7 @@ while True:
         break
 EOF
 kapid=$!
-pb_until 60 test -s "$TMP/ka3.out"
+pb_until 120 test -s "$TMP/ka3.out"
 sleep 0.2
 kill -TERM "$API_PID"
 kill -INT "$API_PID"
@@ -1215,16 +1222,16 @@ twice_while_setting_up() {
 	local cpid
 	: >"$TMP/twice.code"
 	start_api "$1" || exit 1
-	pb_until 60 grep -q "listening for the database's notifications" "$1"
+	pb_until 120 grep -q "listening for the database's notifications" "$1"
 	pb_sql_session_start
 	pb_sql_in "BEGIN; LOCK TABLE $2 IN ACCESS EXCLUSIVE MODE"
 	curl -s -H "Authorization: Bearer $TB" -o /dev/null -w '%{http_code}' -m 60 \
 		"$URL/v1/accounts/BETA2/partner-usage?month=2026-10" >"$TMP/twice.code" &
 	cpid=$!
-	pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-api' AND
+	pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-api' AND
 		wait_event_type = 'Lock'"
 	kill -TERM "$API_PID"
-	pb_until 60 grep -q "SIGTERM: stopping" "$1"
+	pb_until 120 grep -q "SIGTERM: stopping" "$1"
 	kill -INT "$API_PID"
 	pb_until 30 api_ended
 	pb_sql_in "ROLLBACK"
@@ -1260,7 +1267,7 @@ a=$CODE
 pb_sql_session_start
 pb_sql_in "BEGIN; LOCK TABLE pg_catalog.pg_settings IN ACCESS EXCLUSIVE MODE"
 kill -TERM "$API_PID"
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-api last use' AND
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-api last use' AND
 	wait_event_type = 'Lock'"
 kill -INT "$API_PID"
 pb_until 30 api_ended
@@ -1340,7 +1347,7 @@ check "SIGTERM while a request is in progress: a new connection refused, the ans
 rm -f "$TMP/resume"
 PB_TEST_PAUSE=api-stopping PB_TEST_RESUME_FILE=$TMP/resume start_api "$TMP/api-stopping.log" || exit 1
 kill -TERM "$API_PID"
-pb_until 60 grep -q "test pause at api-stopping" "$TMP/api-stopping.log"
+pb_until 120 grep -q "test pause at api-stopping" "$TMP/api-stopping.log"
 late=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$URL/healthz")
 late="$late $?"
 touch "$TMP/resume"
@@ -1424,7 +1431,7 @@ soft=$(ulimit -Sn)
 ulimit -Sn 1024
 start_api "$TMP/api10.log" --max-connections 1100 --max-connections-per-client 1100 || exit 1
 ulimit -Sn "$soft"
-pb_until 60 grep -q "listening for the database's notifications" "$TMP/api10.log"
+pb_until 120 grep -q "listening for the database's notifications" "$TMP/api10.log"
 check "--max-connections 1100: with 1,050 connections open, one more is answered" "200|0" \
 	"$(python3 "$CHECK" crowd "$URL" 1050)|$(grep -c "FD_SETSIZE" "$TMP/api10.log")"
 stop_api
@@ -1453,11 +1460,11 @@ for _ in range(1000):
     s.close()
 PY
 # The stop once the server has taken in all of them (none left in its listening socket's queue, none of its
-# connections left to close: 30 s at most), not after a fixed 0.2 s, when a loaded machine had not.
+# connections left to close: 120 s at most), not after a fixed 0.2 s, when a loaded machine had not.
 taken_in() {
 	[ -z "$(ss -Htan "( sport = :${URL##*:} )" | awk '$1 != "TIME-WAIT" && ($1 != "LISTEN" || $2 != 0)')" ]
 }
-pb_until 30 taken_in
+pb_until 120 taken_in
 stop_api
 left=$(sed -n "s/^pb-api: warning: http: \([0-9]*\) more of libmicrohttpd's messages left out (10 a minute at most)$/\1/p" "$TMP/api12.log")
 check "an open files limit of 48: 8 connections held, the others closed at once, said once; never out of descriptors" \
@@ -1513,9 +1520,9 @@ ct_try() {
 	env "$@" "$API" --listen 127.0.0.1 --port 0 >"$log" 2>&1 &
 	API_PID=$!
 	URL=
-	pb_until 60 api_listening "$log" || notok "pb-api starts ($*)" "$(cat "$log")"
+	pb_until 120 api_listening "$log" || notok "pb-api starts ($*)" "$(cat "$log")"
 	# The notifications' connection is made as it starts: made, or refused, before the postmaster stops.
-	pb_until 60 grep -q "listening for the database's notifications\|no database notifications yet" "$log" ||
+	pb_until 120 grep -q "listening for the database's notifications\|no database notifications yet" "$log" ||
 		notok "pb-api's notifications connection ($*)" "$(cat "$log")"
 	kill -STOP "$PM" && STOPPED_BACKEND=$PM
 	req "$TA" "/v1/accounts/ACME1/partner-usage?month=2026-10" -m 30
@@ -1570,12 +1577,12 @@ NEWEST=$(pb_sql "SELECT max(version) FROM pb.schema_migrations")
 PREV=$(pb_sql "SELECT max(version) FROM pb.schema_migrations WHERE version < $NEWEST")
 pb_sql "UPDATE pb.schema_migrations SET version = -version WHERE version = $NEWEST" >/dev/null
 start_api "$TMP/api11.log" || exit 1
-pb_until 60 grep -q "pb-db migrate" "$TMP/api11.log"
+pb_until 120 grep -q "pb-db migrate" "$TMP/api11.log"
 req "" /healthz
 a=$CODE
 pb_sql "UPDATE pb.schema_migrations SET version = -version WHERE version = -$NEWEST" >/dev/null
 healthz_ok() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" == 200 ]; }
-pb_until 60 healthz_ok
+pb_until 120 healthz_ok
 req "" /healthz
 stop_api
 check "a database that lacks a migration: /healthz 503, the log saying to migrate; 200 once migrated, no restart" \
@@ -1665,7 +1672,7 @@ cat >"$TMP/ns.sh" <<'NS'
 ip link set lo up && ip addr add 192.0.2.10/32 dev lo || exit 9
 "$1" --listen 192.0.2.10 --port 0 --allow-insecure-http >"$2" 2>&1 &
 pid=$!
-for i in $(seq 600); do
+for i in $(seq 2400); do
 	url=$(sed -n 's|^pb-api: listening on \(http://192\.0\.2\.10:[0-9]*\)$|\1|p' "$2" 2>/dev/null)
 	[ -n "$url" ] && break
 	sleep 0.05
@@ -1675,7 +1682,7 @@ kill -TERM $pid
 wait $pid
 echo " $?"
 NS
-timeout 60 unshare -n bash "$TMP/ns.sh" "$API" "$TMP/api4.log" "$TA" >"$TMP/out" 2>&1
+timeout 300 unshare -n bash "$TMP/ns.sh" "$API" "$TMP/api4.log" "$TA" >"$TMP/out" 2>&1
 check "--allow-insecure-http: plain HTTP on 192.0.2.10 (in a network namespace of the test's own) serves" \
 	"200 0" "$(cat "$TMP/out")"
 # An IPv6 client holds a whole /64: --max-connections-per-client counts its addresses together, as the
@@ -1687,7 +1694,7 @@ cat >"$TMP/ns6.sh" <<'NS'
 ip link set lo up && ip -6 addr add 2001:db8::1/128 dev lo && ip -6 route add local 2001:db8::/48 dev lo || exit 9
 "$1" --listen 2001:db8::1 --port 0 --allow-insecure-http --max-connections-per-client 2 >"$2" 2>&1 &
 pid=$!
-for i in $(seq 600); do
+for i in $(seq 2400); do
 	port=$(sed -n 's|^pb-api: listening on http://\[2001:db8::1\]:\([0-9]*\)$|\1|p' "$2" 2>/dev/null)
 	[ -n "$port" ] && break
 	sleep 0.05
@@ -1724,7 +1731,7 @@ kill -TERM $pid
 wait $pid
 echo "$?"
 NS
-timeout 60 unshare -n bash "$TMP/ns6.sh" "$API" "$TMP/api9.log" "$(dirname "$CHECK")" >"$TMP/out" 2>&1
+timeout 300 unshare -n bash "$TMP/ns6.sh" "$API" "$TMP/api9.log" "$(dirname "$CHECK")" >"$TMP/out" 2>&1
 check "--max-connections-per-client counts an IPv6 client's /64 together: 2 kept, the third closed, another /64's kept" \
 	"open open closed open
 0" "$(cat "$TMP/out")"
