@@ -183,12 +183,12 @@ pb_sql "SELECT 1 FROM pb.fx_rate WHERE month = '2031-01-01' AND to_currency = 'G
 	>/dev/null 2>&1 &
 hold=$!
 HOLDER="FROM pg_stat_activity WHERE query LIKE '%FOR UPDATE; SELECT pg_sleep%' AND pid <> pg_backend_pid()"
-pb_until 60 pb_sql_is 1 "SELECT count(*) $HOLDER AND wait_event = 'PgSleep'" || notok "a session holds the middle pair"
+pb_until 120 pb_sql_is 1 "SELECT count(*) $HOLDER AND wait_event = 'PgSleep'" || notok "a session holds the middle pair"
 "$PBA" rates --load "$TMP/fx-a2.csv" >/dev/null 2>"$TMP/err-a" &
 la=$!
 "$PBA" rates --load "$TMP/fx-z.csv" >/dev/null 2>"$TMP/err-z" &
 lz=$!
-pb_until 60 pb_sql_is 2 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO pb.fx_rate%'" ||
+pb_until 120 pb_sql_is 2 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO pb.fx_rate%'" ||
 	notok "both loads wait for the session" "$(cat "$TMP/err-a" "$TMP/err-z")"
 pb_sql "SELECT pg_cancel_backend(pid) $HOLDER" >/dev/null
 wait $la
@@ -410,7 +410,7 @@ current=$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")
 rows=$(snapshot "$current")
 PB_TEST_PAUSE=aggregate-commit "$PBA" --month 2026-10 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-pb_until 60 grep -q "test pause at aggregate-commit" "$TMP/bg.err" || notok "a run pauses at aggregate-commit" "$(cat "$TMP/bg.err")"
+pb_until 120 grep -q "test pause at aggregate-commit" "$TMP/bg.err" || notok "a run pauses at aggregate-commit" "$(cat "$TMP/bg.err")"
 "$PBA" --month 2026-10 >"$TMP/out" 2>"$TMP/err"
 st=$?
 if [ $st -eq 4 ] && grep -q "^pb-aggregate: the aggregation of 2026-10 is running already: pb-aggregate, server process [0-9]*, since " "$TMP/err"; then
@@ -423,7 +423,7 @@ wait $BGPID 2>/dev/null
 BGPID=
 # Until its server process has seen it gone (the month's lock with it), not a fixed 0.3 s: the runs of the month
 # below would find it running still.
-pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'" ||
+pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'" ||
 	notok "the killed run's session ends"
 check "kill -9 just before the commit leaves the previous run current and whole" "$current|$rows" \
 	"$(pb_sql "SELECT id FROM pb.aggregate_run WHERE status = 'current'")|$(snapshot "$current")"
@@ -434,7 +434,7 @@ check "kill -9 just before the commit leaves the previous run current and whole"
 PB_TEST_PAUSE=aggregate-report PB_TEST_RESUME_FILE=$TMP/report-resume "$PBA" --month 2026-10 --as-of 2026-10-20 --csv \
 	>"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-pb_until 60 grep -q "test pause at aggregate-report" "$TMP/bg.err" || notok "a run pauses at aggregate-report" "$(cat "$TMP/bg.err")"
+pb_until 120 grep -q "test pause at aggregate-report" "$TMP/bg.err" || notok "a run pauses at aggregate-report" "$(cat "$TMP/bg.err")"
 "$PBA" --month 2026-10 --as-of 2026-10-31 >"$TMP/out" 2>"$TMP/err" || notok "a run of the month while another prints" "$(cat "$TMP/err")"
 touch "$TMP/report-resume"
 wait $BGPID
@@ -715,14 +715,14 @@ check "links ending or starting in the month: each account's estimate covers its
 PB_TEST_PAUSE=aggregate-sources PB_TEST_RESUME_FILE="$TMP/move/resume" "$PBA" --month 2027-09 --as-of 2027-09-21 \
 	>"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-pb_until 60 grep -q "test pause at aggregate-sources" "$TMP/bg.err" || notok "a run pauses at aggregate-sources" "$(cat "$TMP/bg.err")"
+pb_until 120 grep -q "test pause at aggregate-sources" "$TMP/bg.err" || notok "a run pauses at aggregate-sources" "$(cat "$TMP/bg.err")"
 printf '2027-09-01T00:00:00Z,999999999904,Usage,2027-09-02T05:00:00Z,USD,1,1,EC2,,\n' >>"$TMP/move/cur.csv"
 : >"$TMP/ing.out" # emptied before the import starts (its shell empties it only once it runs)
 "$PBI" --format aws-cur --no-progress --source move "$TMP/move/cur.csv" >"$TMP/ing.out" 2>&1 &
 IPID=$!
 # The run resumes once the import waits for it, or the import ended (it did not wait: the check below fails).
 import_waits() { grep -q "waiting for other sessions" "$TMP/ing.out" || ! kill -0 $IPID 2>/dev/null; }
-pb_until 60 import_waits
+pb_until 120 import_waits || notok "the import waits for the run, or ends" "$(cat "$TMP/ing.out")"
 touch "$TMP/move/resume"
 wait $BGPID
 st=$?
@@ -739,14 +739,14 @@ pb_sql_session_start
 pb_sql_in "BEGIN; LOCK TABLE pb.usage_daily_2027_09 IN ACCESS EXCLUSIVE MODE"
 "$PBA" --month 2027-09 --as-of 2027-09-21 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-pb_until 60 grep -q "waiting for" "$TMP/bg.err"
+pb_until 120 grep -q "waiting for" "$TMP/bg.err" || notok "the run says it waits" "$(cat "$TMP/bg.err")"
 check "a run waiting for a session that holds the month's rows says for whom" \
 	"pb-aggregate: waiting for other sessions to release the daily rows of 2027-09: server process N (psql, in a transaction since T)" \
 	"$(sed 's/process [0-9]*/process N/; s/since [^)]*)/since T)/' "$TMP/bg.err")"
 kill -9 $BGPID
 wait $BGPID 2>/dev/null
 BGPID=
-pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'"
+pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'"
 check "a run killed while it waits: its server process ends with it, nothing holds the month" "0" \
 	"$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")"
 pb_sql_in COMMIT
@@ -756,12 +756,12 @@ pb_sql_in COMMIT
 pb_sql_in "BEGIN; SELECT id FROM pb.aggregate_run WHERE billing_month = '2027-09-01' AND status = 'current' FOR UPDATE"
 "$PBA" --month 2027-09 --as-of 2027-09-21 >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate' AND wait_event_type = 'Lock'" ||
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate' AND wait_event_type = 'Lock'" ||
 	notok "a run waits for the row the session holds" "$(cat "$TMP/bg.err")"
 kill -9 $BGPID
 wait $BGPID 2>/dev/null
 BGPID=
-pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'"
+pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'"
 check "a run killed while its server process works for it: the process ends within seconds" "0" \
 	"$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")"
 pb_sql_in ROLLBACK
