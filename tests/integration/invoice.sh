@@ -280,6 +280,12 @@ check "--issue with a link where the detail goes: exit 2, naming it, nothing iss
 	"2|pb-invoice: cannot write '$OUT/invoice-2026-10-detail.csv': not a regular file|0|f|$TMP/afile|1" \
 	"$?|$(cat "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.invoice")|$(pb_sql "SELECT frozen FROM pb.aggregate_run WHERE id = $run")|$(readlink "$OUT/invoice-2026-10-detail.csv")|$(find "$OUT" -name 'invoice-2026-10*' | wc -l)"
 rm "$OUT/invoice-2026-10-detail.csv"
+# invoice_sessions_gone: waits (120 s at most) until no session of pb-invoice is left, as a killed run's may linger
+# a moment holding the month's lock; one failure if one is still there (the run after it would be refused).
+invoice_sessions_gone() {
+	pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-invoice'" ||
+		notok "the sessions of the runs before end" "$(pb_sql "SELECT pid, state, query FROM pg_stat_activity WHERE application_name = 'pb-invoice'")"
+}
 # SIGTERM while --issue has its two files staged and waits to commit (as a stopped job or a shutdown sends it):
 # the program ends by the signal, nothing is issued, and it removes its own temporary files. SIGHUP the same
 # (a script's background job ignores SIGINT). SIGTERM's run is given an --out it makes: nothing is in it, and
@@ -288,10 +294,7 @@ for sig in TERM HUP; do
 	dir=$OUT
 	[ $sig = TERM ] && dir=$TMP/made-by-issue
 	# The run before was killed: its server session may linger a moment, holding the month's lock.
-	for _ in $(seq 300); do
-		[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-invoice'")" = 0 ] && break
-		sleep 0.1
-	done
+	invoice_sessions_gone
 	# Emptied first: the shell empties it only once the run starts, and the run before paused too.
 	: >"$TMP/bg.err"
 	# SIGHUP as a terminal's hangup would find it: a suite started under nohup (or by a job runner that ignores
@@ -317,10 +320,10 @@ for sig in TERM HUP; do
 done
 # An import of the month committing while the month is issued: the invoice would bill the run without it, out of
 # date the moment the import commits. pause_at PROG_PID ERRFILE POINT waits for a run to pause there (or end).
-# waits_for_lock PROGRAM: until a session of PROGRAM waits for a lock (60 s at most), as the second run of each
+# waits_for_lock PROGRAM: until a session of PROGRAM waits for a lock (120 s at most), as the second run of each
 # race below does while the first holds the month or the file; one failure if it never does.
 waits_for_lock() {
-	pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1' AND wait_event_type = 'Lock'" ||
+	pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1' AND wait_event_type = 'Lock'" ||
 		notok "$1 waits for the run before" "$(pb_sql "SELECT application_name, state, wait_event_type, query FROM pg_stat_activity")"
 }
 pause_at() {
@@ -334,10 +337,7 @@ pause_at() {
 # Two issues into a folder neither found: the first makes it, the second waits for the month. The first, stopped with
 # its files staged, removes the folder it made (empty); the second then makes it again once it has the month, and
 # stages its files there (where it is stopped too). It found no folder and failed (exit 3, "cannot write").
-for _ in $(seq 300); do
-	[ "$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-invoice'")" = 0 ] && break
-	sleep 0.1
-done
+invoice_sessions_gone
 : >"$TMP/bg.err"
 : >"$TMP/bg2.err"
 PB_TEST_PAUSE=invoice-staged "$PBV" --month 2026-10 --issue --out "$TMP/made-by-two" >/dev/null 2>"$TMP/bg.err" &
@@ -382,12 +382,12 @@ waited=no
 if pause_at $bg "$TMP/bg.err" invoice-staged; then
 	"$PBI" --format aws-cur --no-progress --final "$TMP/oct-race/cur.csv" >/dev/null 2>"$TMP/ing.err" &
 	ing=$!
-	for _ in $(seq 300); do
-		grep -q "waiting for another import of 2026-10 to finish: server process [0-9]* (pb-invoice" "$TMP/ing.err" &&
-			waited=yes && break
-		kill -0 $ing 2>/dev/null || break
-		sleep 0.1
-	done
+	# Until it says it waits, or ends (120 s at most: 30 tries of a tenth of a second apart could pass on a loaded
+	# machine before the import had started).
+	ing_waits() { grep -q "waiting for another import of 2026-10 to finish: server process [0-9]* (pb-invoice" "$TMP/ing.err"; }
+	ing_waits_or_ended() { ing_waits || ! kill -0 "$ing" 2>/dev/null; }
+	pb_until 120 ing_waits_or_ended
+	ing_waits && waited=yes
 	committed=$(pb_sql "SELECT count(*) FROM pb.import WHERE status = 'committed' AND source = 'file://$TMP/oct-race'")
 	kill -TERM $ing 2>/dev/null
 	wait $ing
@@ -457,12 +457,12 @@ check "both files as issued: nothing to do, nothing written" \
 # and the month's locks with it) nor followed (a link to the same bytes elsewhere is not the file): refused.
 mv "$OUT/invoice-2026-10.csv" "$TMP/export.keep"
 mkfifo "$OUT/invoice-2026-10.csv"
-timeout 20 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+timeout 120 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "a FIFO where the issued export goes: exit 2 at once, naming it" \
 	"2|pb-invoice: cannot write '$OUT/invoice-2026-10.csv': not a regular file" "$?|$(cat "$TMP/err")"
 # The same with the database down: it was exit 3, a failed connection that pb-run retries, for a mistake that
 # no retry mends; what is at the paths is checked first.
-PB_DATABASE_URL="host=$TMP/no-server dbname=none" timeout 20 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+PB_DATABASE_URL="host=$TMP/no-server dbname=none" timeout 120 "$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
 check "a FIFO where the issued export goes, the database down: exit 2, naming it" \
 	"2|pb-invoice: cannot write '$OUT/invoice-2026-10.csv': not a regular file" "$?|$(cat "$TMP/err")"
 rm "$OUT/invoice-2026-10.csv"
@@ -1170,7 +1170,7 @@ pb_sql_in "BEGIN; LOCK TABLE pb.usage_daily_2027_10 IN ACCESS EXCLUSIVE MODE"
 : >"$TMP/bg.err"
 "$PBA" --month 2027-10 --as-of 2027-10-31 --detail >/dev/null 2>"$TMP/bg.err" &
 bg=$!
-pb_until 60 grep -q "waiting for" "$TMP/bg.err" || notok "October 2027's run waits for its rows" "$(cat "$TMP/bg.err")"
+pb_until 120 grep -q "waiting for" "$TMP/bg.err" || notok "October 2027's run waits for its rows" "$(cat "$TMP/bg.err")"
 printf 'month,from,to,rate\n2027-10,GBP,EUR,1.2\n' >"$TMP/rates-oct27-gbp.csv"
 "$PBA" rates --load "$TMP/rates-oct27-gbp.csv" >/dev/null 2>&1 || notok "a pair from GBP to EUR for October 2027"
 pb_sql_in "COMMIT"
