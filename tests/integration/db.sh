@@ -49,7 +49,7 @@ else
 	notok "a role that needs a password"
 fi
 reloaded() { [ "$(reloads)" -gt "$reloads0" ]; }
-pb_until 60 reloaded || notok "the server reloads its configuration" "$(tail "$TMP/var/pg/server.log")"
+pb_until 120 reloaded || notok "the server reloads its configuration" "$(tail "$TMP/var/pg/server.log")"
 
 # The role is refused without its password: the tests below do use it.
 PB_DATABASE_URL="host=$SOCK port=5432 user=pwuser dbname=partnerbill" "$PBDB" psql -X -w -A -t -c 'SELECT 1' \
@@ -101,7 +101,7 @@ argv_during "a setting with no variable (keepalives) stays on the command line, 
 API_PID=$!
 cmdline=
 api_up() { grep -q 'listening on' "$TMP/api.log" 2>/dev/null || ! kill -0 "$API_PID" 2>/dev/null; }
-pb_until 60 api_up && cmdline=$(tr '\0' ' ' <"/proc/$API_PID/cmdline" 2>/dev/null)
+pb_until 120 api_up && cmdline=$(tr '\0' ' ' <"/proc/$API_PID/cmdline" 2>/dev/null)
 kill "$API_PID" 2>/dev/null
 wait "$API_PID" 2>/dev/null
 API_PID=
@@ -271,32 +271,34 @@ pb_sql "ALTER DATABASE nosearch RESET default_transaction_read_only" >/dev/null
 
 # A program killed (SIGKILL, a lost machine) while its statement waited in the server left that server process
 # waiting on, holding its locks and its place in the queue, until the statement ended: here migrate waiting for the
-# migrations' lock, which a psql holds for two minutes. Every batch program's session now asks the server to look
+# migrations' lock, which a psql holds for ten minutes at most (it is ended once done with: two minutes were not
+# always enough on a loaded machine for the waits below, and migrate then found the lock free). Every batch program's session now asks the server to look
 # for its client while a statement runs (client_connection_check_interval, PostgreSQL 14 and later).
 NSU="host=$SOCK port=5432 user=pb dbname=nosearch"
-PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "SELECT pg_advisory_lock(7271001)" -c "SELECT pg_sleep(120)" \
+PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "SELECT pg_advisory_lock(7271001)" -c "SELECT pg_sleep(600)" \
 	>/dev/null 2>&1 &
 holder=$!
 mig_waits() { pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-db' AND wait_event_type = 'Lock'"; }
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = 7271001"
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = 7271001" ||
+	notok "a session holds the migrations' lock"
 hpid=$(pb_sql "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = 7271001")
 PB_DATABASE_URL=$NSU "$PBDB" migrate >/dev/null 2>"$TMP/err" &
 migrator=$!
-pb_until 60 mig_waits
+pb_until 120 mig_waits || notok "migrate waits for the lock" "$(cat "$TMP/err")"
 waited=$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-db' AND wait_event_type = 'Lock'")
 # It waited silently, for ever; after a few seconds it now says for what, and who holds it.
 told() { grep -q "waiting for" "$TMP/err"; }
-pb_until 60 told
+pb_until 120 told || notok "migrate says what it waits for" "$(cat "$TMP/err")"
 check "migrate waiting for the migrations' lock: says so, naming the session that holds it" \
 	"pb-db: waiting for the migrations' lock (another pb-db migrate runs): server process $hpid (psql, in a transaction since T)" \
 	"$(sed -E 's/since [0-9-]+ [0-9:]+ UTC/since T/' "$TMP/err")"
 kill -KILL "$migrator"
 wait "$migrator" 2>/dev/null
-pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-db'"
+pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-db'"
 check "migrate killed while its statement waits for a lock: its server process ends, the lock's holder still there" \
 	"1|0|1" "$waited|$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-db'")|$(pb_sql \
-		"SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'")"
-pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'" >/dev/null
+		"SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'")"
+pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'" >/dev/null
 wait "$holder" 2>/dev/null
 
 # The server stopped or the session ended (pb-db stop, a restart, a DBA) during a migration: migrate said only
@@ -308,16 +310,17 @@ NEWEST_FILE=$(find "$ROOT/schemas" -maxdepth 1 -name '[0-9][0-9][0-9]_*.sql' -pr
 NEWEST=$((10#${NEWEST_FILE%%_*}))
 PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "DELETE FROM pb.schema_migrations WHERE version = $NEWEST" >/dev/null 2>&1
 PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "BEGIN" -c "LOCK TABLE pb.schema_migrations IN EXCLUSIVE MODE" \
-	-c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+	-c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
 holder=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'"
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'" ||
+	notok "a session locks pb.schema_migrations"
 PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out" 2>"$TMP/err" &
 migrator=$!
-pb_until 60 mig_waits
+pb_until 120 mig_waits || notok "migrate waits for pb.schema_migrations" "$(cat "$TMP/err")"
 pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pb-db'" >/dev/null
 wait "$migrator"
 st=$?
-pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'" >/dev/null
+pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'" >/dev/null
 wait "$holder" 2>/dev/null
 PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out2" 2>&1
 st2=$?
@@ -331,17 +334,18 @@ schema at version $NEWEST" \
 # applies and 024 waits for a writer of pb.aggregate_rate.
 PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "DELETE FROM pb.schema_migrations WHERE version IN (23, 24)" >/dev/null 2>&1
 PGAPPNAME=rate-loader PB_DATABASE_URL=$NSU "$PBDB" psql -X -q -c "BEGIN" \
-	-c "LOCK TABLE pb.aggregate_rate IN ROW EXCLUSIVE MODE" -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+	-c "LOCK TABLE pb.aggregate_rate IN ROW EXCLUSIVE MODE" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
 holder=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'"
-hpid=$(pb_sql "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'")
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'" ||
+	notok "a session locks pb.aggregate_rate"
+hpid=$(pb_sql "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'")
 PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out" 2>"$TMP/err" &
 migrator=$!
-pb_until 60 mig_waits
-pb_until 60 told
+pb_until 120 mig_waits || notok "migrate waits for pb.aggregate_rate" "$(cat "$TMP/err")"
+pb_until 120 told || notok "migrate says what it waits for" "$(cat "$TMP/err")"
 kill -KILL "$migrator"
 wait "$migrator" 2>/dev/null
-pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'" >/dev/null
+pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'" >/dev/null
 wait "$holder" 2>/dev/null
 PB_DATABASE_URL=$NSU "$PBDB" migrate >"$TMP/out2" 2>&1
 st2=$?
@@ -657,18 +661,27 @@ pb_sql "CREATE TABLE public.kept (x integer); INSERT INTO public.kept VALUES (42
 pb_sql "CHECKPOINT" >/dev/null
 kill -9 "$(head -n 1 "$TMP/var/pg/data/postmaster.pid")"
 server_gone() { [ -S "$SOCK/.s.PGSQL.5432" ] && ! "$PBDB" psql -X -A -t -c 'SELECT 1' >/dev/null 2>&1; }
-pb_until 60 server_gone
+pb_until 120 server_gone || notok "the killed server is gone"
+# The sleep is this one's (su's child, or setsid's own process): the newest sleep of the user was now and then
+# another suite's (db.sh of the other build runs beside this one), which could end under the checks.
 if [ "$(id -u)" -eq 0 ]; then
-	setsid su postgres -s /bin/sh -c 'exec sleep 120' </dev/null >/dev/null 2>&1 &
+	setsid su postgres -s /bin/sh -c 'exec sleep 600' </dev/null >/dev/null 2>&1 &
 else
-	setsid sleep 120 </dev/null >/dev/null 2>&1 &
+	setsid sleep 600 </dev/null >/dev/null 2>&1 &
 fi
+SLEEP_STARTER=$!
 SLEEPER_PID=
 sleeper() {
-	SLEEPER_PID=$(pgrep -n -x sleep -u "$([ "$(id -u)" -eq 0 ] && echo postgres || id -u)")
-	[ -n "$SLEEPER_PID" ]
+	local p
+	for p in "$SLEEP_STARTER" $(pgrep -P "$SLEEP_STARTER"); do
+		if [ "$(cat "/proc/$p/comm" 2>/dev/null)" == sleep ]; then
+			SLEEPER_PID=$p
+			return 0
+		fi
+	done
+	return 1
 }
-pb_until 60 sleeper
+pb_until 120 sleeper || notok "a process of the server's user sleeps"
 sed -i "1s/.*/$SLEEPER_PID/" "$TMP/var/pg/data/postmaster.pid" "$SOCK/.s.PGSQL.5432.lock"
 "$PBDB" status >"$TMP/out" 2>"$TMP/err"
 st=$?
@@ -680,7 +693,7 @@ check "a killed server's postmaster.pid naming another process: status says stop
 # The same with postmaster.pid removed by hand (a common advice after a kill -9): the socket's lock file, naming
 # that other process, made the server refuse to start ("lock file ... already exists"). start removes it too.
 kill -9 "$(head -n 1 "$TMP/var/pg/data/postmaster.pid")"
-pb_until 60 server_gone
+pb_until 120 server_gone || notok "the killed server is gone"
 rm -f "$TMP/var/pg/data/postmaster.pid"
 sed -i "1s/.*/$SLEEPER_PID/" "$SOCK/.s.PGSQL.5432.lock"
 "$PBDB" start >"$TMP/out2" 2>"$TMP/err2"
