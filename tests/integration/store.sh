@@ -165,15 +165,15 @@ start_paused() {
 	: >"$TMP/err"
 	PB_TEST_PAUSE=$1 "$PBI" --format aws-cur --no-progress "$TMP/big/cur-big.csv" >"$TMP/out" 2>"$TMP/err" &
 	BGPID=$!
-	pb_until 60 grep -q "test pause at $1" "$TMP/err" || notok "the import pauses at $1" "$(cat "$TMP/err")"
+	pb_until 120 grep -q "test pause at $1" "$TMP/err" || notok "the import pauses at $1" "$(cat "$TMP/err")"
 }
-# kill_paused: kill -9, and until the server has ended the killed run's session (60 s at most): the next run
+# kill_paused: kill -9, and until the server has ended the killed run's session (120 s at most): the next run
 # finds the import's lock free only then, and records the import failed (a fixed 0.3 s was not always enough).
 kill_paused() {
 	kill -9 "$BGPID"
 	wait "$BGPID" 2>/dev/null
 	BGPID=
-	pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest'" ||
+	pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-ingest'" ||
 		notok "the killed run's session ends"
 }
 
@@ -222,12 +222,12 @@ rm -f "$TMP/run-resume" "$TMP/hist-resume"
 PB_TEST_PAUSE=commit PB_TEST_RESUME_FILE=$TMP/run-resume "$PBI" --format aws-cur --no-progress \
 	"$TMP/big/cur-big.csv" >"$TMP/run.out" 2>"$TMP/run.err" &
 BGPID=$!
-pb_until 60 grep -q "test pause at commit" "$TMP/run.err" || notok "the import pauses at commit" "$(cat "$TMP/run.err")"
+pb_until 120 grep -q "test pause at commit" "$TMP/run.err" || notok "the import pauses at commit" "$(cat "$TMP/run.err")"
 race_id=$(pb_sql "SELECT max(id) FROM pb.import")
 PB_TEST_PAUSE=history-read PB_TEST_RESUME_FILE=$TMP/hist-resume "$PBI" --history --month 2026-10 \
 	>"$TMP/hist.out" 2>"$TMP/hist.err" &
 hpid=$!
-pb_until 60 grep -q "test pause at history-read" "$TMP/hist.err" || notok "--history pauses at history-read" "$(cat "$TMP/hist.err")"
+pb_until 120 grep -q "test pause at history-read" "$TMP/hist.err" || notok "--history pauses at history-read" "$(cat "$TMP/hist.err")"
 touch "$TMP/run-resume"
 wait "$BGPID"
 race_st=$?
@@ -496,7 +496,7 @@ rm -f "$TMP/resume"
 PB_TEST_TODAY=2026-09-30 PB_TEST_TODAY_FILE=$TMP/today PB_TEST_PAUSE=import-begin PB_TEST_RESUME_FILE=$TMP/resume \
 	"$PBI" --format aws-cur --no-progress "$TMP/midnight-aws/cur.csv" >/dev/null 2>"$TMP/err" &
 bg=$!
-pb_until 60 grep -q "test pause at import-begin" "$TMP/err"
+pb_until 120 grep -q "test pause at import-begin" "$TMP/err" || notok "the import pauses at import-begin" "$(cat "$TMP/err")"
 echo 2026-10-01 >"$TMP/today"
 touch "$TMP/resume"
 wait $bg
@@ -542,7 +542,7 @@ race() { PB_TEST_TODAY=$NM-01 "$PBI" --format aws-cur --no-progress --source "fi
 rm -f "$TMP/race-resume"
 PB_TEST_PAUSE=assembly-checked PB_TEST_RESUME_FILE=$TMP/race-resume race >"$TMP/race.out" 2>"$TMP/race.err" &
 BGPID=$!
-pb_until 60 grep -q "test pause at assembly-checked" "$TMP/race.err" ||
+pb_until 120 grep -q "test pause at assembly-checked" "$TMP/race.err" ||
 	notok "the first run pauses once it looked for the assembly" "$(cat "$TMP/race.err")"
 race >/dev/null 2>"$TMP/err"
 st=$?
