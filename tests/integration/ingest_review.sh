@@ -685,13 +685,13 @@ check "15: stored with a NULL list cost" "0|2|0.12|" \
 } >"$TMP/e/january.csv"
 PB_TEST_PAUSE=copy "$PBI" --format aws-cur --no-progress --source pause:january "$TMP/e/january.csv" >"$TMP/bg.out" 2>"$TMP/bg.err" &
 BGPID=$!
-pb_until 60 grep -q "test pause at copy" "$TMP/bg.err"
+pb_until 120 grep -q "test pause at copy" "$TMP/bg.err"
 paused=yes
 grep -q "test pause at copy" "$TMP/bg.err" || paused=$(cat "$TMP/bg.err")
 check "17: an import of a new month waits inside its COPY" "yes" "$paused"
 check "17: meanwhile, October is read at once (no lock on pb.usage_daily held through the COPY)" "ok" \
 	"$("$BIN/pb-db" psql -X -q -t -A -v ON_ERROR_STOP=1 \
-		-c "SET lock_timeout = '3s'" \
+		-c "SET lock_timeout = '60s'" \
 		-c "SELECT 'ok' FROM (SELECT count(*) FROM pb.usage_daily WHERE billing_month = '2026-10-01') c" 2>&1)"
 check "17: and the partition of January exists already, outside the import's transaction" "1" \
 	"$(pb_sql "SELECT count(*) FROM pg_class WHERE relname = 'usage_daily_2027_01'")"
@@ -707,11 +707,11 @@ mkfifo "$TMP/first.in"
 BGPID=$!
 exec 7>"$TMP/first.in"
 printf '%s\n\\echo made\n' "BEGIN; SELECT 'first' FROM pb.ensure_usage_partition('2027-05-01');" >&7
-pb_until 60 grep -qx made "$TMP/first.out" || notok "17: a session makes May 2027's partition" "$(cat "$TMP/bg.err")"
+pb_until 120 grep -qx made "$TMP/first.out" || notok "17: a session makes May 2027's partition" "$(cat "$TMP/bg.err")"
 "$BIN/pb-db" psql -X -q -t -A -v ON_ERROR_STOP=1 -c "SELECT 'ok' FROM pb.ensure_usage_partition('2027-05-01')" \
 	>"$TMP/second.out" 2>&1 &
 second_pid=$!
-pb_until 60 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'" ||
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'" ||
 	notok "17: the second session waits for the first"
 echo "COMMIT;" >&7
 exec 7>&-
