@@ -177,7 +177,7 @@ check "a FOCUS category file that cannot be downloaded: exit 3, naming the addre
 # file is bad data, as an empty pricing file is: never every service 'Other'.
 mkfifo "$TMP/fifo.conf"
 for c in - "$TMP/fifo.conf" /dev/null; do
-	timeout 20 "$PBA" --month 2026-10 --pricing "$c" >"$TMP/out" 2>"$TMP/err" </dev/null
+	timeout 120 "$PBA" --month 2026-10 --pricing "$c" >"$TMP/out" 2>"$TMP/err" </dev/null
 	check "a pricing config '$c': exit 2, not a file" "2|pb-aggregate: '$c' is not a file: a config is a regular file or an address" \
 		"$?|$(cat "$TMP/err")"
 done
@@ -519,7 +519,7 @@ api_ready() {
 	URL=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$TMP/api.log")
 	[ -n "$URL" ] && grep -q "listening for the database's notifications" "$TMP/api.log"
 }
-pb_until 60 api_ready || notok "pb-api starts" "$(cat "$TMP/api.log")"
+pb_until 120 api_ready || notok "pb-api starts" "$(cat "$TMP/api.log")"
 python3 - "${URL##*:}" >"$TMP/out" 2>&1 <<'PY'
 import socket, subprocess, sys
 port = int(sys.argv[1])
@@ -676,7 +676,7 @@ st=$?
 PB_TEST_PAUSE=read env --default-signal=TERM "$PBI" --format aws-cur --no-progress "$evil/bad/a.csv" \
 	"$evil/bad/b.csv" >/dev/null 2>"$TMP/err2" &
 bg=$!
-pb_until 60 grep -q 'test pause at read' "$TMP/err2" || notok "the import pauses at read" "$(cat "$TMP/err2")"
+pb_until 120 grep -q 'test pause at read' "$TMP/err2" || notok "the import pauses at read" "$(cat "$TMP/err2")"
 kill -TERM $bg
 wait $bg
 "$PBI" --history --month 2025-06 >"$TMP/hist" 2>&1
