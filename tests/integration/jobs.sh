@@ -68,7 +68,7 @@ GLOB2,azure,USD,986.024" "$("$BIN/pb-aggregate" --month 2026-10 --no-run --csv |
 PB_TEST_PAUSE=invoice-staged PB_TEST_PAUSE_SECONDS=60 "$PBR" jobs/demo-month-close.yaml --month 2026-10 \
 	>"$TMP/out" 2>"$TMP/err" &
 bg=$!
-pb_until 60 grep -q 'test pause at invoice-staged' "$TMP/err" || notok "the close pauses at invoice-staged" "$(cat "$TMP/err")"
+pb_until 120 grep -q 'test pause at invoice-staged' "$TMP/err" || notok "the close pauses at invoice-staged" "$(cat "$TMP/err")"
 kill -TERM "$bg"
 wait "$bg"
 check "a month close stopped while the invoice is staged: exit 143, interrupted, nothing issued, no file left" \
@@ -82,14 +82,15 @@ check "a month close stopped while the invoice is staged: exit 143, interrupted,
 PB_TEST_PAUSE=invoice-staged PB_TEST_PAUSE_SECONDS=60 "$PBR" jobs/demo-month-close.yaml --month 2026-10 \
 	>"$TMP/out" 2>"$TMP/err" &
 bg=$!
-pb_until 60 grep -q 'test pause at invoice-staged' "$TMP/err" || notok "the close pauses at invoice-staged" "$(cat "$TMP/err")"
+pb_until 120 grep -q 'test pause at invoice-staged' "$TMP/err" || notok "the close pauses at invoice-staged" "$(cat "$TMP/err")"
 kill -KILL "$bg"
 wait "$bg" 2>/dev/null
-# Its step ends by the SIGTERM, removing its files, and the killed run's lock lasts until the step is gone (60 s
-# at most each: a sanitized build on a loaded machine).
+# Its step ends by the SIGTERM, removing its files, and the killed run's lock lasts until the step is gone (120 s
+# at most each: a sanitized build on a loaded machine). The close below is refused while the lock is held.
 no_invoice_file() { ! ls -A "$PB_INVOICE_DIR" | grep -q 2026-10; }
-pb_until 60 no_invoice_file
-pb_until 60 pb_sql_is 0 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+pb_until 120 no_invoice_file || notok "the killed close's step removes its files" "$(ls -A "$PB_INVOICE_DIR")"
+pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" ||
+	notok "the killed close's lock goes with its step" "$(pb_sql "SELECT pid, application_name, state FROM pg_stat_activity")"
 check "a month close killed outright while the invoice is staged: nothing issued, no file left" \
 	"running|0|" "$(pb_sql "SELECT status FROM pb.job_run WHERE id = (SELECT max(id) FROM pb.job_run)")|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2026-10-01'")|$(ls -A "$PB_INVOICE_DIR" | grep 2026-10)"
 dead=$(pb_sql "SELECT max(id) FROM pb.job_run")
