@@ -715,20 +715,32 @@ static int works_in(long pid, const char *data)
 	return strcmp(cwd, data) == 0;
 }
 
+/* The first line of /proc/PID/what into line (size n, without its line feed): 0, or -1 when it cannot be read. */
+static int proc_line(long pid, const char *what, char *line, size_t n)
+{
+	char file[64];
+	FILE *f;
+
+	line[0] = '\0';
+	snprintf(file, sizeof(file), "/proc/%ld/%s", pid, what);
+	f = fopen(file, "r");
+	if (!f)
+		return -1;
+	if (!fgets(line, (int)n, f))
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	return 0;
+}
+
 /* The parent of process pid (/proc/PID/stat's fourth field, after the name in parentheses); 0 when unknown. */
 static long parent_of(long pid)
 {
-	char file[64], line[512], *p, *end;
-	FILE *f;
+	char line[512], *p, *end;
 	long parent;
 
-	snprintf(file, sizeof(file), "/proc/%ld/stat", pid);
-	f = fopen(file, "r");
-	if (!f)
+	if (proc_line(pid, "stat", line, sizeof(line)) < 0)
 		return 0;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
 	p = strrchr(line, ')');
 	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
 		return 0;
@@ -739,17 +751,10 @@ static long parent_of(long pid)
 /* Whether process pid is a PostgreSQL server process (of any cluster): its name is postgres. */
 static int is_server(long pid)
 {
-	char file[64], name[32] = "";
-	FILE *f;
+	char name[32];
 
-	snprintf(file, sizeof(file), "/proc/%ld/comm", pid);
-	f = fopen(file, "r");
-	if (!f)
+	if (proc_line(pid, "comm", name, sizeof(name)) < 0)
 		return 0;
-	if (!fgets(name, sizeof(name), f))
-		name[0] = '\0';
-	fclose(f);
-	name[strcspn(name, "\n")] = '\0';
 	return strcmp(name, "postgres") == 0 || strcmp(name, "postmaster") == 0;
 }
 
