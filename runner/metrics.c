@@ -47,12 +47,23 @@ static void job_gauge(struct pb_buf *out, const char *metric, const char *help, 
 	pb_buf_addf(out, "} %s\n", value);
 }
 
+/*
+ * SQL: whether a run of job $1 other than run $2 runs now: recorded running, its month's lock held by a session that
+ * began before it (a run left running by a pb-run that died holds none), as record.c names the lock.
+ */
+#define OTHER_RUN_RUNS                                                                                             \
+	"EXISTS (SELECT 1 FROM pb.job_run r WHERE r.job = $1 AND r.status = 'running' AND r.id <> $2::bigint AND " \
+	"EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND "           \
+	"a.backend_start <= r.started_at AND " PB_DB_ADVISORY_LOCK_IS(                                             \
+		"l", "hashtextextended('pb-run|' || to_char(r.month, 'YYYY-MM'), 0)") "))"
+
 /* The job's timestamps and exit status. */
 static int job_metrics(PGconn *conn, const struct pb_metrics_run *run, struct pb_buf *out, struct pb_buf *err)
 {
 	char id[24], status[16], ended[32];
 	const char *p[2] = {run->job, id};
 	PGresult *res;
+	int runs = run->running;
 
 	snprintf(ended, sizeof(ended), "%llu.%03llu", (unsigned long long)(run->finished_ms / 1000),
 		 (unsigned long long)(run->finished_ms % 1000));
@@ -70,10 +81,17 @@ static int job_metrics(PGconn *conn, const struct pb_metrics_run *run, struct pb
 			  "SELECT (SELECT round(extract(epoch FROM max(finished_at)), 3)::text FROM pb.job_run "
 			  "WHERE job = $1 AND status = 'succeeded'), "
 			  "(SELECT round(extract(epoch FROM finished_at), 3)::text FROM pb.job_run WHERE id = $2), "
-			  "(SELECT round(extract(epoch FROM started_at), 3)::text FROM pb.job_run WHERE id = $2)",
+			  "(SELECT round(extract(epoch FROM started_at), 3)::text FROM pb.job_run WHERE id = "
+			  "$2), " OTHER_RUN_RUNS,
 			  2, p, err);
 	if (!res)
 		return -1;
+	/*
+	 * Another run of the job runs on: one refused because it holds the month, or one of another month. Said 0 by
+	 * this run's end, a kill of it then would leave a file saying that nothing ran.
+	 */
+	if (strcmp(PQgetvalue(res, 0, 3), "t") == 0)
+		runs = 1;
 	if (!PQgetisnull(res, 0, 0))
 		job_gauge(out, "pb_job_last_success_timestamp_seconds",
 			  "Unix time at which the last successful run of the job (of any month) finished.", run->job,
@@ -94,7 +112,7 @@ status:
 	}
 	job_gauge(out, "pb_job_running",
 		  "1 from the start of a run of the job to its end (a run killed outright leaves it 1), else 0.",
-		  run->job, run->running ? "1" : "0");
+		  run->job, runs ? "1" : "0");
 	return 0;
 }
 

@@ -1517,6 +1517,40 @@ check "the next run marks the killed one failed and its file says its own end" \
 	"0|failed|pb_job_last_success_timestamp_seconds{job=\"metrics-killed\"} TS pb_job_last_run_start_timestamp_seconds{job=\"metrics-killed\"} TS pb_job_last_run_timestamp_seconds{job=\"metrics-killed\"} TS pb_job_last_run_exit_status{job=\"metrics-killed\"} 0 pb_job_running{job=\"metrics-killed\"} 0 pb_job_step_duration_seconds{job=\"metrics-killed\",step=\"wait\"} D|$(sql "SELECT round(extract(epoch FROM started_at), 3) FROM pb.job_run WHERE id = $R")" \
 	"$st|$(sql "SELECT status FROM pb.job_run WHERE id = $((R - 1))")|$(job_gauges | sed -E 's/(_duration_seconds\{.*\}) [0-9]+\.[0-9]{3}$/\1 D/')|$(sed -n 's/^pb_job_last_run_start_timestamp_seconds{job="metrics-killed"} //p' "$MK")"
 
+# Two runs of one job at once: one refused because the month is held (exit 4), and one of another month that
+# ended first, wrote pb_job_running 0 while the first ran on, so that a kill of it then left a file saying that
+# nothing ran. A run of the job that runs (recorded running, its month's lock held) keeps it 1.
+ft2=$(job metrics-two <<'EOF'
+name: metrics-two
+steps:
+  - {name: wait, run: [/bin/sh, -c, 'echo started > "$$W/m2-${month}.started"; while [ ! -e "$$W/m2-${month}.go" ]; do sleep 0.05; done']}
+EOF
+)
+M2=$W/metrics/two.prom
+# two_gauges: the exit status and whether the job runs, of the metrics file of job metrics-two.
+two_gauges() { grep -e '^pb_job_last_run_exit_status' -e '^pb_job_running' "$M2" | paste -sd' '; }
+next_run
+setsid "$PBR" "$ft2" --month 2026-10 --metrics-file "$M2" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BG=$!
+wait_file "$W/m2-2026-10.started"
+pbr "$ft2" --month 2026-10 --metrics-file "$M2"
+check "a second run of the job, refused while the first runs (exit 4): its metrics file says the job runs" \
+	"4|pb_job_last_run_exit_status{job=\"metrics-two\"} 4 pb_job_running{job=\"metrics-two\"} 1" "$st|$(two_gauges)"
+touch "$W/m2-2026-11.go"
+pbr "$ft2" --month 2026-11 --metrics-file "$M2"
+check "a run of the job for another month, ended while the first runs: its metrics file says the job runs" \
+	"0|pb_job_last_run_exit_status{job=\"metrics-two\"} 0 pb_job_running{job=\"metrics-two\"} 1" "$st|$(two_gauges)"
+{
+	kill -KILL -- "-$BG"
+	wait "$BG"
+} 2>/dev/null
+pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" ||
+	notok "the killed run's lock is let go (120 s)"
+touch "$W/m2-2026-10.go"
+pbr "$ft2" --month 2026-11 --metrics-file "$M2"
+check "once the first run is killed, the next run of another month says the job does not run" \
+	"0|pb_job_last_run_exit_status{job=\"metrics-two\"} 0 pb_job_running{job=\"metrics-two\"} 0" "$st|$(two_gauges)"
+
 # Today, for a job's current month and as_of today, is the database server's (the day its steps' programs take): with
 # the machine's clock 45 days ahead (faketime; ASan runs with it preloaded first), the run is of the server's month,
 # as of its today. (--dry-run, which does not touch the database, takes the machine's.)
