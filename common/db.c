@@ -1395,7 +1395,7 @@ int pb_db_today(PGconn *conn, int32_t *day, struct pb_buf *err)
 
 /*
  * SQL: the session other than this one that holds the migrations' lock ($1), else one that waits for it, with
- * "holds" or "waits for": what refuse_migrating names. No row when no migration is under way.
+ * "holds" or "waits for": what pb_db_refuse_migrating names. No row when no migration is under way.
  */
 #define MIGRATING_WHO SESSION_SHOWN("l.pid", "a")
 #define MIGRATING_LOCK PB_DB_ADVISORY_LOCK_IS("l", "$1::bigint")
@@ -1405,12 +1405,10 @@ int pb_db_today(PGconn *conn, int32_t *day, struct pb_buf *err)
 	"pg_backend_pid() ORDER BY l.granted DESC, l.pid LIMIT 1"
 
 /*
- * Refuses to go on while a migration is under way (another session holds the migrations' lock, or waits for
- * it): a program started then queued behind the locks of migrate without a word, for as long as migrate waited,
- * and the schema it checked could change under it when migrate committed. 0, or -1 with a message naming that
- * session.
+ * A program started while a migration is under way queued behind the locks of migrate without a word, for as long
+ * as migrate waited, and the schema it checked could change under it when migrate committed.
  */
-static int refuse_migrating(PGconn *conn, struct pb_buf *err)
+int pb_db_refuse_migrating(PGconn *conn, struct pb_buf *err)
 {
 	char key[32];
 	const char *p[1] = {key};
@@ -1439,7 +1437,7 @@ int pb_db_check_schema(PGconn *conn, struct pb_buf *err)
 	struct pb_buf unknown = PB_BUF_INIT;
 	int yes;
 
-	if (refuse_migrating(conn, err) < 0 || pb_db_schema_version(conn, &have, err) < 0)
+	if (pb_db_refuse_migrating(conn, err) < 0 || pb_db_schema_version(conn, &have, err) < 0)
 		return -1;
 	if (have < need) {
 		pb_buf_reset(err);

@@ -229,6 +229,13 @@ int pb_db_schema_version(PGconn *conn, unsigned *version, struct pb_buf *err);
 int pb_db_check_schema(PGconn *conn, struct pb_buf *err);
 
 /*
+ * Refuses to go on while a migration is under way (another session holds the migrations' lock, or waits for it),
+ * as pb_db_check_schema does first, for a caller that reads the schema before checking it (pb-db status): "a
+ * migration of the database is under way: ...". 0, or -1 with that message in err.
+ */
+int pb_db_refuse_migrating(PGconn *conn, struct pb_buf *err);
+
+/*
  * Applies the missing migrations in order (every one not recorded as applied, below the newest applied
  * one too), each in its own transaction, under an advisory lock so that concurrent runs wait for each
  * other. Writes a line per applied migration to out (when not NULL) as it commits, flushed, so that a migrate

@@ -101,7 +101,8 @@ static int cmd_status(void)
 	conn = pb_db_connect("pb-db", &err);
 	if (!conn)
 		return fail(NULL, &err, EXIT_DEPENDENCY);
-	if (pb_db_schema_version(conn, &version, &err) < 0) {
+	/* The schema's version is read from the table migrate may hold: while it runs, refused as the programs are. */
+	if (pb_db_refuse_migrating(conn, &err) < 0 || pb_db_schema_version(conn, &version, &err) < 0) {
 		rc = fail(NULL, &err, EXIT_DEPENDENCY);
 	} else {
 		int rule = 1;

@@ -413,6 +413,9 @@ PB_DATABASE_URL=$NSU timeout 20 "$BIN/pb-accounts" list >"$TMP/out2" 2>"$TMP/err
 st2=$?
 PB_DATABASE_URL=$NSU timeout 20 "$BIN/pb-run" --history >"$TMP/out3" 2>"$TMP/err3"
 st3=$?
+# status read the schema's version first, and queued behind migrate's lock there, without a word.
+PB_DATABASE_URL=$NSU timeout 20 "$PBDB" status >"$TMP/out5" 2>"$TMP/err5"
+st5=$?
 pb_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'" >/dev/null
 wait "$holder" 2>/dev/null
 wait "$migrator"
@@ -423,6 +426,8 @@ under_way="a migration of the database is under way: server process $mpid (pb-db
 check "programs started while migrate waits: refused at once, exit 3, naming migrate's session; then they run" \
 	"3||pb-accounts: $under_way|3||pb-run: $under_way|0|0|" \
 	"$st2|$(cat "$TMP/out2")|$(sed -E 's/since [0-9-]+ [0-9:]+ UTC/since T/' "$TMP/err2")|$st3|$(cat "$TMP/out3")|$(sed -E 's/since [0-9-]+ [0-9:]+ UTC/since T/' "$TMP/err3")|$st|$st4|$(cat "$TMP/err4")"
+check "pb-db status while migrate waits: refused at once, exit 3, naming migrate's session" \
+	"3||pb-db: $under_way" "$st5|$(cat "$TMP/out5")|$(sed -E 's/since [0-9-]+ [0-9:]+ UTC/since T/' "$TMP/err5")"
 
 # The extension dropped with CASCADE (by another application that shared it, or by hand) takes pb's rule
 # against overlapping links with it. pb-aggregate, which attributes usage through the links, refuses to run
