@@ -24,6 +24,8 @@
 #include "banned.h"
 
 #define JOB_FILE_MAX ((size_t)1 << 20)
+/* How long the metrics file written as a run begins waits for a lock (below PB_RUN_DB_TIMEOUT's least, 1 s). */
+#define BEGIN_LOCK_WAIT "'500ms'"
 
 /* Reads and parses the job file into run. Returns 0 or EXIT_DATA, having said why. */
 static int load(struct pb_run *run, struct pb_buf *err)
@@ -336,7 +338,20 @@ static int write_metrics(const struct pb_run *run, const struct session *s, int 
 		m.last_success = success;
 	if (s->ctx.conn)
 		pb_record_watch(s->ctx.conn);
-	rc = pb_metrics_format(s->ctx.conn, &m, &text, &err);
+	/*
+	 * As the run begins, the file waits for no lock for long: a read held behind another session's lock (the
+	 * month's aggregate locked by a VACUUM FULL, a long DDL) waited until the deadline cut the connection the run
+	 * records its steps on, and the run failed before its first step. Not written then, the run goes on, and the
+	 * file after the run is written as ever.
+	 */
+	if (running && s->ctx.conn &&
+	    (pb_db_exec(s->ctx.conn, "BEGIN", 0, NULL, &err) < 0 ||
+	     pb_db_exec(s->ctx.conn, "SET LOCAL lock_timeout = " BEGIN_LOCK_WAIT, 0, NULL, &err) < 0))
+		rc = -1;
+	else
+		rc = pb_metrics_format(s->ctx.conn, &m, &text, &err);
+	if (running && s->ctx.conn && PQtransactionStatus(s->ctx.conn) != PQTRANS_IDLE)
+		PQclear(PQexec(s->ctx.conn, "ROLLBACK"));
 	if (s->ctx.conn)
 		rc = pb_record_unwatch(s->ctx.conn, rc, &err);
 	if (rc == 0)

@@ -1551,6 +1551,32 @@ pbr "$ft2" --month 2026-11 --metrics-file "$M2"
 check "once the first run is killed, the next run of another month says the job does not run" \
 	"0|pb_job_last_run_exit_status{job=\"metrics-two\"} 0 pb_job_running{job=\"metrics-two\"} 0" "$st|$(two_gauges)"
 
+# The metrics file written as a run begins reads the month's current aggregate: with pb.aggregate_bucket locked by
+# another session (a VACUUM FULL, a long DDL), that read waited until the database deadline cut pb-run's
+# connection, and the run failed before its first step ("the connection to the database ended before step 'one'
+# began"), where a run without --metrics-file ran. The read as the run begins waits for no lock for long: the
+# steps run, and only the file after the run, which waits as every call does, is said to fail.
+fl2=$(job metrics-locked <<'EOF'
+name: metrics-locked
+steps:
+  - {name: one, run: [/bin/echo, one]}
+  - {name: two, run: [/bin/echo, two]}
+EOF
+)
+"$BIN/pb-db" psql -X -q -c "BEGIN" -c "LOCK TABLE pb.aggregate_bucket IN ACCESS EXCLUSIVE MODE" \
+	-c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+HOLDER=$!
+pb_until 120 pb_sql_is 1 "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'" ||
+	notok "a session holds pb.aggregate_bucket (120 s)"
+next_run
+PB_RUN_DB_TIMEOUT=5 pbr "$fl2" --month 2026-10 --metrics-file "$W/metrics/locked.prom"
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'" >/dev/null
+wait $HOLDER 2>/dev/null
+check "pb.aggregate_bucket locked by another session: the steps run; the file after the run is said to fail, exit 3" \
+	"3|one
+two|succeeded|one:succeeded,two:succeeded|pb-run: metrics: the database server (T) did not answer in 5 s: it is stopped, hangs or is out of reach (PB_RUN_DB_TIMEOUT sets the wait)" \
+	"$st|$(cat "$TMP/out")|$(sql "SELECT status FROM pb.job_run WHERE id = $R")|$(sql "SELECT string_agg(name || ':' || status, ',' ORDER BY seq) FROM pb.job_step WHERE run_id = $R")|$(grep 'metrics:' "$TMP/err" | sed -E 's/server \([^)]*\)/server (T)/')"
+
 # Today, for a job's current month and as_of today, is the database server's (the day its steps' programs take): with
 # the machine's clock 45 days ahead (faketime; ASan runs with it preloaded first), the run is of the server's month,
 # as of its today. (--dry-run, which does not touch the database, takes the machine's.)
