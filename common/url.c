@@ -12,6 +12,7 @@
 
 /* Query parameters that sign a request or carry a credential: a query holding one is never shown. */
 static const char *const secret_params[] = {"sig",
+					    "signature",
 					    "x-amz-signature",
 					    "x-amz-credential",
 					    "x-amz-security-token",
@@ -41,8 +42,13 @@ size_t pb_url_scheme_len(const char *url)
 }
 
 /* The parameters of a signed URL's query: the only ones that cut a local file's name. */
-static const char *const signing_params[] = {
-	"sig", "x-amz-signature", "x-amz-credential", "x-amz-security-token", "x-goog-signature", "x-goog-credential"};
+static const char *const signing_params[] = {"sig",
+					     "signature",
+					     "x-amz-signature",
+					     "x-amz-credential",
+					     "x-amz-security-token",
+					     "x-goog-signature",
+					     "x-goog-credential"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

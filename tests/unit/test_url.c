@@ -46,8 +46,14 @@ static void test_redact(void **state)
 	shown("https://h/pricing.conf?v=1&access_token=T", "https://h/pricing.conf");
 	shown("https://h/p?api_key=K", "https://h/p");
 	shown("https://h/p?client_secret=S&x=1", "https://h/p");
+	/* The older signed URLs (S3's signature version 2, Google's V2): their Signature goes, and the query with it.
+	 */
+	shown("https://b.s3.amazonaws.com/k.gz?AWSAccessKeyId=AKIA1&Expires=1767225600&Signature=ab%2Bc%3D",
+	      "https://b.s3.amazonaws.com/k.gz");
+	shown("https://storage.googleapis.com/b/k?GoogleAccessId=a%40p.iam&Expires=1&Signature=ab",
+	      "https://storage.googleapis.com/b/k");
 	/* Parameters that only look alike are kept. */
-	shown("https://h/p?signature=x&mysig=y&sigx=z", "https://h/p?signature=x&mysig=y&sigx=z");
+	shown("https://h/p?signatures=x&mysig=y&sigx=z", "https://h/p?signatures=x&mysig=y&sigx=z");
 	/* Credentials in the authority, a password holding '@' too. */
 	shown("https://user:pa%40ss@host:8443/p?q=1", "https://host:8443/p?q=1");
 	shown("https://user:p@ss@host/p", "https://host/p");
