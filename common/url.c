@@ -290,12 +290,14 @@ int pb_url_has_sas(const char *url)
 int pb_url_is_s3_presigned(const char *url)
 {
 	static const char *const algorithm[] = {"x-amz-algorithm"}, *const signature[] = {"x-amz-signature"};
+	static const char *const key_v2[] = {"awsaccesskeyid"}, *const signature_v2[] = {"signature"};
 	size_t n;
 	const char *q = query_of(url, &n);
 
-	if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0)
+	if ((strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0) || !q)
 		return 0;
-	return q && query_has(q, n, algorithm, 1) && query_has(q, n, signature, 1);
+	return (query_has(q, n, algorithm, 1) && query_has(q, n, signature, 1)) ||
+	       (query_has(q, n, key_v2, 1) && query_has(q, n, signature_v2, 1));
 }
 
 /* Copies s[0..n) into out (size cap) in lower case. Returns 0, or -1 when it does not fit or is empty. */

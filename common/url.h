@@ -55,8 +55,9 @@ size_t pb_url_scheme_len(const char *url);
 int pb_url_has_sas(const char *url);
 
 /*
- * 1 when url is an http(s) URL presigned for S3 (SigV4 in its query: X-Amz-Algorithm and X-Amz-Signature): it signs
- * its own request, for the one method it was signed for (GET, for a download).
+ * 1 when url is an http(s) URL presigned for S3 (SigV4 in its query: X-Amz-Algorithm and X-Amz-Signature; or
+ * signature version 2: AWSAccessKeyId and Signature): it signs its own request, for the one method it was signed
+ * for (GET, for a download).
  */
 int pb_url_is_s3_presigned(const char *url);
 

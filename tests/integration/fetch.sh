@@ -963,6 +963,18 @@ check "a part that is not presigned whose HEAD is answered 403: exit 3, no GET o
 	"3|pb-ingest: $msg|${before}failed $msg;|1 0" \
 	"$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=HEAD .*status=403') $(pb_fault_count 'method=GET .*status=206')"
 pb_fault_stop
+# Presigned the older way (signature version 2: AWSAccessKeyId, Expires, Signature): the same, and its Signature is
+# never shown nor stored. (Other bytes: the first report's, committed, must not be billed twice.)
+"$TMP/gen_cur" 100 49 | gzip -c >"$TMP/hp/cur/$HQ/hq-00001.csv.gz"
+hq_report hq-4 'AWSAccessKeyId=AKIA1&Expires=1767225600&Signature=ab%2Bc%3D'
+pb_fault_start "$TMP/hp" "*:403:method=HEAD:code=SignatureDoesNotMatch" "${TLS[@]}" --etag 34 >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hq
+before=$(hp_sql)
+hp_run true
+check "a part presigned with signature version 2 whose HEAD is answered 403: looked at with a GET of its first byte, committed, its Signature stored nowhere" \
+	"0||${before}committed ;|1 1|0" \
+	"$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=HEAD .*status=403') $(pb_fault_count 'method=GET .*status=206')|$(pb_sql "SELECT count(*) FROM pb.import_file WHERE strpos(uri, 'Signature') > 0")"
+pb_fault_stop
 
 # The same check for a report in a local folder (file://): each part read must still be the file it was opened as (its
 # size, time of modification, time of its last change and inode), as a downloaded part must still have its ETag.

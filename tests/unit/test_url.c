@@ -152,6 +152,13 @@ static void test_s3_presigned(void **state)
 	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k#?X-Amz-Algorithm=A&X-Amz-Signature=ab"), 0);
 	assert_int_equal(pb_url_is_s3_presigned("s3://b/k?X-Amz-Algorithm=A&X-Amz-Signature=ab"), 0);
 	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k"), 0);
+	/* Signature version 2: AWSAccessKeyId, Expires and Signature. */
+	assert_int_equal(pb_url_is_s3_presigned(
+				 "https://b.s3.amazonaws.com/k.gz?AWSAccessKeyId=AKIA1&Expires=1767225600&Signature=a"),
+			 1);
+	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k?awsaccesskeyid=A&signature=a"), 1);
+	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k?Signature=a"), 0);
+	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k?AWSAccessKeyId=A&Expires=1"), 0);
 }
 
 static void origin_is(const char *url, const char *scheme, const char *host, unsigned port)
