@@ -10,6 +10,10 @@
 # Environment: FUZZ_RUNS (default 1000000) executions per target; FUZZ_ARGS more libFuzzer options
 # (e.g. "-max_total_time=600"); FUZZ_CFLAGS more compiler options (e.g. "-fsanitize-recover=undefined"
 # to go on past undefined behaviour, which is still reported as a finding); CC (default clang).
+#
+# Each source the targets link is compiled once a run (into build/fuzz/obj, anew every run), nproc at a time,
+# then each target is linked from its objects: common/ is linked by most targets, and compiling it again for
+# each took most of the run. A source that does not compile fails every target that links it.
 
 set -u
 
@@ -21,8 +25,16 @@ case $CC in
 cc | gcc | */gcc) CC=clang ;;
 esac
 RUNS=${FUZZ_RUNS:-1000000}
-CFLAGS_FUZZ="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Icommon"
-CFLAGS_FUZZ+=" -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror"
+CFLAGS_COMMON=(-g -O1 -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Icommon
+	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror)
+# The targets' own files are compiled as they were (-fsanitize=fuzzer); the sources they link get the same
+# instrumentation without libFuzzer's main (fuzzer-no-link), which the link adds.
+CFLAGS_TARGET=("-fsanitize=fuzzer,address,undefined" "${CFLAGS_COMMON[@]}")
+# What some targets' sources need (the version common/opts.c prints, libpq's headers) is given to every source,
+# so that each is compiled once for all the targets that link it.
+CFLAGS_SOURCE=("-fsanitize=fuzzer-no-link,address,undefined" "${CFLAGS_COMMON[@]}"
+	-DPB_VERSION=\"fuzz\" -Wno-format-nonliteral -I/usr/include/postgresql)
+LDFLAGS_FUZZ=(-g -O1 "-fsanitize=fuzzer,address,undefined" -fno-sanitize-recover=all)
 
 LIBS="-ljansson -lyajl -lyaml -lpcre2-8 -lcurl -lpq -lssl -lcrypto -lzip -lz -lpthread"
 
@@ -70,18 +82,87 @@ targets=("$@")
 mkdir -p build/fuzz
 sh scripts/embed_sql.sh build/fuzz/migrations.c schemas/[0-9][0-9][0-9]_*.sql || exit 1
 
+OBJ=build/fuzz/obj
+rm -rf "$OBJ"
+mkdir -p "$OBJ"
+
+# obj SOURCE: the object SOURCE is compiled into.
+obj() {
+	local o=${1%.c}.o
+	echo "$OBJ/$o"
+}
+
+# Lines of compile commands for bash -c, one per object, each writing its diagnostics to OBJECT.log and its
+# object under a temporary name renamed once whole (a missing object is a failed compile).
+jobs=$OBJ/jobs
+: >"$jobs"
+logs=()
+# compile SOURCE FLAGS...: adds SOURCE's compile with FLAGS to the jobs.
+compile() {
+	local src=$1 o
+	shift
+	o=$(obj "$src")
+	mkdir -p "$(dirname "$o")"
+	# shellcheck disable=SC2086
+	printf '%q %s -c -o %q %q 2>%q && mv %q %q\n' "$CC" "$(printf '%q ' "$@" ${FUZZ_CFLAGS:-})" \
+		"$o.tmp" "$src" "$o.log" "$o.tmp" "$o" >>"$jobs"
+	logs+=("$o.log")
+}
+
 found=0
+known=()
+declare -A compiled=()
 for t in "${targets[@]}"; do
 	if ! src=$(sources "$t"); then
 		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request accounts_import)" >&2
 		found=1
 		continue
 	fi
+	known+=("$t")
+	flags=()
+	for w in $src; do
+		case $w in
+		-Wl,*) ;;
+		-I* | -D* | -W*) flags+=("$w") ;;
+		*.c)
+			if [ -z "${compiled[$w]:-}" ]; then
+				compiled[$w]=1
+				compile "$w" "${CFLAGS_SOURCE[@]}" "-I$(dirname "$w")"
+			fi
+			;;
+		esac
+	done
+	compile "fuzz/fuzz_$t.c" "${CFLAGS_TARGET[@]}" "${flags[@]}"
+done
+
+xargs -r -d '\n' -n 1 -P "$(nproc)" bash -c <"$jobs"
+# Each compile's diagnostics (-Werror: only a failed one has any), whole, in the order of the jobs.
+for log in "${logs[@]}"; do
+	[ -s "$log" ] && cat "$log" >&2
+done
+
+for t in "${known[@]}"; do
+	src=$(sources "$t")
 	bin=build/fuzz/fuzz_$t
 	dir=var/fuzz/$t
-	mkdir -p build/fuzz "$dir/corpus" "$dir/artifacts"
+	mkdir -p "$dir/corpus" "$dir/artifacts"
+	link=("$(obj "fuzz/fuzz_$t.c")")
+	for w in $src; do
+		case $w in
+		-Wl,*) link+=("$w") ;;
+		-I* | -D* | -W*) ;;
+		*.c) link+=("$(obj "$w")") ;;
+		*) link+=("$w") ;;
+		esac
+	done
+	missing=0
+	for w in "${link[@]}"; do
+		case $w in
+		*.o) [ -f "$w" ] || missing=1 ;;
+		esac
+	done
 	# shellcheck disable=SC2086
-	if ! $CC $CFLAGS_FUZZ ${FUZZ_CFLAGS:-} -o "$bin" "fuzz/fuzz_$t.c" $src; then
+	if [ "$missing" -ne 0 ] || ! $CC "${LDFLAGS_FUZZ[@]}" ${FUZZ_CFLAGS:-} -o "$bin" "${link[@]}"; then
 		echo "fuzz_$t: build failed" >&2
 		found=1
 		continue
