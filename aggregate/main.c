@@ -373,6 +373,7 @@ static int run_month(PGconn *conn, const struct args *a, int32_t as_of, struct c
 	pb_who(by, sizeof(by));
 	o.month = a->month;
 	o.as_of = as_of;
+	o.as_of_today = !a->has_as_of;
 	o.pricing = &c->pricing;
 	o.eligibility = &c->elig;
 	o.by = by;
@@ -444,6 +445,7 @@ static int dispatch(const struct args *a)
 		goto out;
 	}
 	as_of = a->as_of;
+	/* A month that has not begun is refused before any wait; the run takes the day again as it reads the month. */
 	if (run && !a->has_as_of)
 		rc = pb_agg_default_as_of(conn, a->month, &as_of, &err);
 	else

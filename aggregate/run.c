@@ -1347,6 +1347,7 @@ static int begin(struct run *r, struct pb_buf *err)
 
 int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg_result *res, struct pb_buf *err)
 {
+	struct pb_agg_options own = *o;
 	struct run r;
 	const char *p[1];
 	char started[40];
@@ -1356,7 +1357,7 @@ int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg
 	memset(&r, 0, sizeof(r));
 	memset(res, 0, sizeof(*res));
 	r.conn = conn;
-	r.o = o;
+	r.o = &own;
 	r.res = res;
 	pb_buf_init(&r.imports, 0);
 	pb_buf_init(&r.sources, 0);
@@ -1372,6 +1373,12 @@ int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg
 	snprintf(started, sizeof(started), "%s", PQgetvalue(now, 0, 0));
 	PQclear(now);
 	rc = begin(&r, err);
+	/*
+	 * Today is taken in the transaction that reads the month (the day it began, the rows the run's): taken as the
+	 * program connected, a run that waited for the rows across midnight was as of the day before the one it read.
+	 */
+	if (rc == 0 && o->as_of_today)
+		rc = pb_agg_default_as_of(conn, o->month, &own.as_of, err);
 	if (rc == 0)
 		rc = compute(&r, started, err);
 	if (rc == 0)

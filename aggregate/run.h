@@ -13,8 +13,9 @@
 #include "pricing.h"
 
 struct pb_agg_options {
-	int32_t month; /* day number of the month's first day */
-	int32_t as_of; /* the last usage date counted */
+	int32_t month;	 /* day number of the month's first day */
+	int32_t as_of;	 /* the last usage date counted */
+	int as_of_today; /* as_of is the default, taken again once the run reads the month */
 	const struct pb_pricing *pricing;
 	const struct pb_eligibility *eligibility;
 	const char *by; /* who runs it, for the run's record */
@@ -31,9 +32,12 @@ struct pb_agg_result {
 
 /*
  * Computes the month as of o->as_of from the committed imports and stores it as the month's current run,
- * in one transaction, holding the month's aggregate lock. Returns 0, PB_ERR_REFUSED (another run of the
- * month holds the lock), PB_ERR_DATA (a charge no pricing rule matches, a missing conversion rate, a
- * reconciliation that does not add up), or PB_ERR_DEPENDENCY; err says why.
+ * in one transaction, holding the month's aggregate lock. With o->as_of_today, the day is the default's once the
+ * run's transaction holds the month's daily rows (a run that waited for them across midnight is as of the day it
+ * reads them), not o->as_of. Returns 0, PB_ERR_REFUSED (another run of the
+ * month holds the lock), PB_ERR_USAGE (with o->as_of_today, a month that has not begun), PB_ERR_DATA (a charge no
+ * pricing rule matches, a missing conversion rate, a reconciliation that does not add up), or PB_ERR_DEPENDENCY; err
+ * says why.
  */
 int pb_aggregate_run(PGconn *conn, const struct pb_agg_options *o, struct pb_agg_result *res, struct pb_buf *err);
 

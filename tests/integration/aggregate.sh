@@ -750,6 +750,24 @@ pb_until 120 pb_sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE applicatio
 check "a run killed while it waits: its server process ends with it, nothing holds the month" "0" \
 	"$(pb_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pb-aggregate'")"
 pb_sql_in COMMIT
+# A run without --as-of that waits for the month's rows across midnight: its day (today) was taken as it connected,
+# and the run, which reads the month after midnight, was recorded as of the day before. It is the day the run's
+# transaction begins with the rows its own, the day it reads them, as for a run started then.
+echo 2027-09-21 >"$TMP/today"
+pb_sql_in "BEGIN; LOCK TABLE pb.usage_daily_2027_09 IN ACCESS EXCLUSIVE MODE"
+PB_TEST_TODAY_FILE=$TMP/today "$PBA" --month 2027-09 >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+pb_until 120 eval 'grep -q "waiting for" "$TMP/bg.err" || ! kill -0 $BGPID 2>/dev/null' ||
+	notok "the run without --as-of waits for the month's rows" "$(cat "$TMP/bg.err")"
+echo 2027-09-22 >"$TMP/today"
+pb_sql_in COMMIT
+wait $BGPID
+st=$?
+BGPID=
+check "a run that waited for the month's rows across midnight is as of the day it read them" \
+	"0|2027-09-22|2027-09-22" \
+	"$st|$(pb_sql "SELECT as_of FROM pb.aggregate_run WHERE billing_month = '2027-09-01' AND status = 'current'")|$(pb_sql "SELECT DISTINCT h.as_of FROM pb.estimate_history h JOIN pb.aggregate_run r ON r.id = h.run_id AND r.status = 'current' AND r.billing_month = '2027-09-01'")"
+"$PBA" --month 2027-09 --as-of 2027-09-21 >"$TMP/out" 2>&1 || notok "September 2027 as of the 21st again" "$(cat "$TMP/out")"
 # Killed while its server process works for it (here, waiting for a row the session holds; a long grouping
 # likewise): the server process sees the client gone within a second or so and ends, instead of working on for
 # no one, holding the month's aggregation the while (a rerun was refused, exit 4, "running already").
