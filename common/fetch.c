@@ -81,10 +81,12 @@ struct pb_fetch {
 	int got_body;			/* the attempt's answer gave a byte of its body */
 	int headers_done;		/* the answer's header section has ended: what follows is its trailer */
 	int probed;			/* opts.head 2: the answer's headers were read, its body dropped */
-	int empty_object;		/* opts.head 2: a 416 whose Content-Range, if any, gives a length of 0 */
+	int described;			/* opts.head 2: a 416 that describes the object (object_length) */
 	char location[1024];		/* of a redirect answer */
 	char curl_err[CURL_ERROR_SIZE]; /* what libcurl said of a failed transfer ("SSL certificate problem: ...") */
 	int64_t content_length, full_length, range_start;
+	/* The complete length that a described 416's Content-Range gives, 0 when it has none. */
+	int64_t object_length;
 	long retry_after;	  /* seconds the answer asks to wait (Retry-After), 0 when it asks none */
 	struct pb_retry_after ra; /* what retry_after is read from */
 	int64_t began_ms;	  /* when the download began (pb_now_ms), for opts.deadline_seconds */
@@ -599,18 +601,17 @@ static int length_header(struct pb_fetch *f, const char *name, const char *v)
 }
 
 /*
- * Whether a 416's Content-Range says the object has no bytes: the unit "bytes", an unsatisfied range ("*") and a
- * complete length of 0 (RFC 9110 14.4).
+ * The complete length a 416's Content-Range gives into *len: the unit "bytes", an unsatisfied range ("*") and the
+ * length (RFC 9110 14.4). Returns 0, or -1 for any other value.
  */
-static int empty_range(const char *v)
+static int unsatisfied_range(const char *v, int64_t *len)
 {
 	const char *p = v;
-	int64_t len;
 
 	if (strncmp(p, "bytes *", 7) != 0 || p[7] != '/')
-		return 0;
+		return -1;
 	p += 8;
-	return header_number(&p, NULL, &len) == 0 && len == 0;
+	return header_number(&p, NULL, len);
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
@@ -642,10 +643,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		f->headers_done = 0;
 		/*
 		 * A GET of the first byte standing for a HEAD is answered 416 when the object has no bytes (bytes=0-0
-		 * is unsatisfiable then only): such an answer describes it as a 206 would, unless its Content-Range
-		 * gives another length (some servers send none).
+		 * is unsatisfiable then only): such an answer describes it as a 206 would, its length that of its
+		 * Content-Range (some servers send none). One that gives another length (a server that is wrong, an
+		 * object that changed between the range and the length) describes it all the same: that length is
+		 * the caller's to compare.
 		 */
-		f->empty_object = f->status == 416 && f->opts.head == 2;
+		f->described = f->status == 416 && f->opts.head == 2;
+		f->object_length = 0;
 		f->body_ok = f->status == 200 || f->status == 206 || (f->status == 416 && f->opts.head == 2);
 		if (f->status == 200 && f->attempt_from > 0)
 			f->skip = f->attempt_from; /* the server ignored Range: drop what we have */
@@ -657,8 +661,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	 */
 	if (f->headers_done)
 		return n;
-	/* A 416 whose Content-Range gives the object bytes: an error, none of its headers taken for the object's. */
-	if (!line[0] && f->status == 416 && f->body_ok && !f->empty_object) {
+	/* A 416 whose Content-Range is not one: an error, none of its headers taken for the object's. */
+	if (!line[0] && f->status == 416 && f->body_ok && !f->described) {
 		f->body_ok = 0;
 		f->etag[0] = f->last_modified[0] = '\0';
 		f->etag_seen = 0;
@@ -711,7 +715,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		md5_header(f, line, v);
 	if (f->status == 416 && strcasecmp(line, "Content-Range") == 0) {
 		if (f->body_ok)
-			f->empty_object = empty_range(v);
+			f->described = unsatisfied_range(v, &f->object_length) == 0;
 	} else if (strcasecmp(line, "ETag") == 0 && f->body_ok) {
 		if (etag_header(f, data, len) < 0)
 			return 0; /* libcurl ends the transfer */
@@ -1460,9 +1464,9 @@ const char *pb_fetch_last_modified(const struct pb_fetch *f)
 	return f->last_modified;
 }
 
-int pb_fetch_empty(const struct pb_fetch *f)
+int64_t pb_fetch_object_length(const struct pb_fetch *f)
 {
-	return f->body_ok && f->empty_object;
+	return f->body_ok && f->described ? f->object_length : -1;
 }
 
 void pb_fetch_cancel(struct pb_fetch *f)

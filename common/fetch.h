@@ -90,7 +90,9 @@ struct pb_fetch_opts {
 	 * download (a 501 is not retried). 2: the same from a GET of the first byte (Range: bytes=0-0), for a server
 	 * that refuses HEAD: the transfer ends once a 200 or 206 answer's headers are read, no byte of its body taken;
 	 * a 416 (an object of no bytes has no first byte to give) is such an answer too, its ETag and Last-Modified
-	 * (if it has any) those of the object, unless its Content-Range gives a complete length other than 0.
+	 * (if it has any) those of the object, and its length the complete length of its Content-Range, if any
+	 * (pb_fetch_object_length: one other than 0 contradicts the 416); one whose Content-Range is no such range is
+	 * an error.
 	 */
 	int head;
 };
@@ -141,8 +143,12 @@ const char *pb_fetch_etag(const struct pb_fetch *f);
 /* After the end: the Last-Modified of the first answer with a body, as the server wrote it ("" if none). */
 const char *pb_fetch_last_modified(const struct pb_fetch *f);
 
-/* After the end of an opts.head 2 request: 1 when it was answered 416, the object having no bytes; else 0. */
-int pb_fetch_empty(const struct pb_fetch *f);
+/*
+ * After the end of an opts.head 2 request answered 416: the object's length its Content-Range gives, 0 when it has
+ * none (the object has no bytes). Another length contradicts the 416 (a server that is wrong, an object that
+ * changed): the caller compares it with what it knows of the object. -1 for any other answer.
+ */
+int64_t pb_fetch_object_length(const struct pb_fetch *f);
 
 /* After the end: the status of the last answer (0 when none came). */
 long pb_fetch_status(const struct pb_fetch *f);

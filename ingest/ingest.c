@@ -687,11 +687,12 @@ static int head_refused(const char *url, long status)
 
 /*
  * What the server says of the object at url now (HEAD, else a GET of its first byte when HEAD is refused): its ETag
- * and Last-Modified into etag and lm ("" for none), and into *empty 1 when that GET was answered 416, the object
- * having no bytes now. Returns 0, or -1 with a message naming the URL in err.
+ * and Last-Modified into etag and lm ("" for none), and into *length416 the length a 416 to that GET gives the
+ * object (pb_fetch_object_length: 0, no bytes now), -1 for any other answer. Returns 0, or -1 with a message naming
+ * the URL in err.
  */
 static int head_object(const char *url, const struct pb_fetch_opts *fo, char *etag, size_t etag_n, char *lm,
-		       size_t lm_n, int *empty, struct pb_buf *err)
+		       size_t lm_n, int64_t *length416, struct pb_buf *err)
 {
 	struct pb_fetch_opts o = *fo;
 	struct pb_fetch *f;
@@ -715,7 +716,7 @@ static int head_object(const char *url, const struct pb_fetch_opts *fo, char *et
 			return -1;
 		n = pb_fetch_read(f, &c, 1, err);
 	}
-	*empty = n == 0 && pb_fetch_empty(f);
+	*length416 = n == 0 ? pb_fetch_object_length(f) : -1;
 	if (n == 0) {
 		snprintf(etag, etag_n, "%s", pb_fetch_etag(f));
 		snprintf(lm, lm_n, "%s", pb_fetch_last_modified(f));
@@ -791,8 +792,9 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 	const struct pb_read *r = &run->read;
 	struct pb_manifest again;
 	char etag[PB_FETCH_ETAG_MAX + 1], lm[64];
+	int64_t length416;
 	size_t k;
-	int rc, same, empty;
+	int rc, same;
 
 	for (k = 0; k < run->nfiles && r->nfiles == run->nfiles; k++) {
 		const struct pb_store_file *f = &r->files[k];
@@ -805,8 +807,23 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 		}
 		if (!pb_fetch_is_url(run->files[k]) || (!f->etag[0] && !f->last_modified[0]))
 			continue;
-		if (head_object(run->files[k], &run->opt.fetch, etag, sizeof(etag), lm, sizeof(lm), &empty, err) < 0) {
+		if (head_object(run->files[k], &run->opt.fetch, etag, sizeof(etag), lm, sizeof(lm), &length416, err) <
+		    0) {
 			pb_buf_addstr(err, " (looking whether a new delivery landed while the report was read)");
+			return -1;
+		}
+		/*
+		 * A 416 to its first byte that gives it bytes contradicts itself (a server that is wrong, or an object
+		 * that changed between the two): it describes the object with that length, which must be the one read.
+		 */
+		if (length416 > 0 && (uint64_t)length416 != f->bytes) {
+			pb_buf_reset(err);
+			pb_url_message(err, run->files[k]);
+			pb_buf_addf(err,
+				    LANDED
+				    "the part was read with %llu bytes, it has %lld now (HTTP 416 to a request of "
+				    "its first byte, Content-Range bytes */%lld)",
+				    (unsigned long long)f->bytes, (long long)length416, (long long)length416);
 			return -1;
 		}
 		if (!f->etag[0]) {
@@ -822,7 +839,7 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 		add_visible(err, was);
 		/* An object emptied since, from a server whose 416 gives no version to compare: what it says is said.
 		 */
-		if (empty && !now[0]) {
+		if (length416 == 0 && !now[0]) {
 			pb_buf_addf(err,
 				    ", it has no bytes now (HTTP 416 to a request of its first byte, without %s %s)",
 				    what[0] == 'E' ? "an" : "a", what);

@@ -921,6 +921,32 @@ msg="$FAULT_ENDPOINT/cur/$HW/hw-00001.csv.gz: a new delivery landed while the re
 check "HEAD refused (405): a part emptied, its first byte answered 416 with neither a Content-Range nor an ETag: exit 3, saying it has no bytes now" \
 	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
 pb_fault_stop
+# A 416 to that GET whose Content-Range gives the object bytes (bytes */1234: a server that is wrong, or an object
+# that changed between the range and the length) failed with "HTTP 416" and no more. It describes the object with that
+# length: one other than the part's length read is a new delivery, said with both; the same, its ETag is compared.
+HV=cur/hv/20261001-20261101
+mkdir -p "$TMP/hp/cur/$HV"
+"$TMP/gen_cur" 100 53 | gzip -c >"$TMP/hv1.csv.gz"
+cp "$TMP/hv1.csv.gz" "$TMP/hp/cur/$HV/hv-00001.csv.gz"
+printf '{"assemblyId":"hv-1","reportName":"hv","bucket":"cur","billingPeriod":{"start":"20261001T000000.000Z","end":"20261101T000000.000Z"},"reportKeys":["%s/hv-00001.csv.gz"],"columns":[]}' \
+	"$HV" >"$TMP/hp/cur/$HV/hv-Manifest.json"
+pb_fault_start "$TMP/hp" "*:405:method=HEAD; *:range416" "${TLS[@]}" --etag 34 >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hv
+before=$(hp_sql)
+hp_run true
+check "HEAD refused (405): a part left as it is, its first byte answered 416 giving its length: committed" \
+	"0||${before}committed ;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
+pb_fault_stop
+sed -i 's/"hv-1"/"hv-2"/' "$TMP/hp/cur/$HV/hv-Manifest.json"
+pb_fault_start "$TMP/hp" "*:405:method=HEAD; *:range416" "${TLS[@]}" --etag 34 >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hv
+before=$(hp_sql)
+hv_len=$(stat -c %s "$TMP/hv1.csv.gz")
+hp_run eval 'printf x >>"$TMP/hp/cur/$HV/hv-00001.csv.gz"'
+msg="$FAULT_ENDPOINT/cur/$HV/hv-00001.csv.gz: a new delivery landed while the report was read: the part was read with $hv_len bytes, it has $((hv_len + 1)) now (HTTP 416 to a request of its first byte, Content-Range bytes */$((hv_len + 1)))"
+check "HEAD refused (405): a part grown after it was read, its first byte answered 416 giving its length: exit 3, both lengths named" \
+	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
+pb_fault_stop
 
 # An S3 presigned URL is signed for GET alone: S3 answers its HEAD 403 (SignatureDoesNotMatch), and every import of a
 # report whose parts are such URLs failed at the check above. A part whose query says it is presigned

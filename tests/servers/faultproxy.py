@@ -97,6 +97,9 @@ Fault rules
            | bare416      (--dir) pass through, a Range past the file's end answered 416 without its Content-Range
                           (some servers send none)
              options:     novalidators  without the file's ETag and Last-Modified either
+           | range416     (--dir) pass through, a request with a Range answered 416 whatever it asks, with the file's
+                          Content-Range (bytes */SIZE) and validators (a server that is wrong, or whose object
+                          changed between the range and the length it gives)
            | pass         pass through (to exempt requests from a later rule)
 
   Any rule may end with the option method=M (GET, HEAD...): it then picks requests of that method only, counted
@@ -223,6 +226,9 @@ class Rule:
         elif name == "bare416" and not arg:
             self.kind = name
             self._allow_options("novalidators")
+        elif name == "range416" and not arg:
+            self.kind = name
+            self._allow_options()
         elif name in ("stall", "delay"):
             self.kind = name
             self.seconds = self._number(arg, float)
@@ -413,7 +419,7 @@ class Handler(BaseHTTPRequestHandler):
         self._nolength = False
         self._chunked = False
         self._trailer = None
-        self._bare416 = None  # "bare" or "novalidators": how a 416 leaves out what it would say
+        self._bare416 = None  # "bare" or "novalidators": how a 416 leaves out what it would say; "range": any Range
         self._status = "-"
         self._continued = False
         self._dropped = False
@@ -470,6 +476,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._serve_file(None, 0, False, longer=rule.nbytes)
             elif rule.kind == "bare416":
                 self._bare416 = "novalidators" if "novalidators" in rule.options else "bare"
+                self._serve_file(None, 0, False)
+            elif rule.kind == "range416":
+                self._bare416 = "range"
                 self._serve_file(None, 0, False)
             elif rule.kind == "serve":
                 self._chunked = "chunked" in rule.options
@@ -833,7 +842,7 @@ class Handler(BaseHTTPRequestHandler):
                     end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
                 else:
                     start = max(0, size - int(m.group(2)))
-                if start >= size or start > end:
+                if start >= size or start > end or self._bare416 == "range":
                     # The file's validators too, as a server that describes the object in any answer does.
                     validators = extra
                     if not self.server.no_last_modified:
@@ -841,7 +850,8 @@ class Handler(BaseHTTPRequestHandler):
                             ("Last-Modified", self.date_time_string(int(os.path.getmtime(full))))]
                     if self._bare416 == "novalidators":
                         validators = []
-                    content_range = [] if self._bare416 else [("Content-Range", f"bytes */{size}")]
+                    content_range = [] if self._bare416 in ("bare", "novalidators") else [
+                        ("Content-Range", f"bytes */{size}")]
                     return self._simple(416, "Range Not Satisfiable", content_range + validators)
                 start = max(0, start - early)
                 status, reason = 206, "Partial Content"
@@ -967,8 +977,9 @@ def main():
     server.no_last_modified = a.no_last_modified
     if not a.dir and any(r.kind == "serve" for r in rules):
         ap.error("serve=NAME needs --dir")
-    if not a.dir and any(r.kind == "bare416" for r in rules):
-        ap.error("bare416 needs --dir")
+    for kind in ("bare416", "range416"):
+        if not a.dir and any(r.kind == kind for r in rules):
+            ap.error(f"{kind} needs --dir")
     if a.dir:
         server.dir = os.path.realpath(a.dir)
         if not os.path.isdir(server.dir):
