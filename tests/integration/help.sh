@@ -40,6 +40,10 @@ for p in pb-accounts pb-aggregate pb-api pb-db pb-ingest pb-invoice pb-prices pb
 	man_st=$(awk '/^\.SH EXIT/{p=1;next} /^\.SH/{p=0} p' "$ROOT/man/$p.1" | grep -oE '(^|[ ;:,(]|^\.B )[0-4]( |$)' |
 		grep -oE '[0-9]' | sort -u | xargs)
 	check "$p --help names the exit statuses of man/$p.1" "$man_st" "$help_st"
+	# Every program refuses at connect while pb-db migrate holds or waits for its lock: its EXIT STATUS says so.
+	check "man/$p.1's EXIT STATUS says what a migration under way does" "yes" \
+		"$(awk '/^\.SH EXIT/{p=1;next} /^\.SH/{p=0} p' "$ROOT/man/$p.1" | tr '\n' ' ' |
+			grep -q "migrate.*migrations' lock" && echo yes)"
 done
 # pb-db psql passes its arguments to psql (the other commands take none): its usage says so, as its man page does.
 check "pb-db --help: psql takes psql's arguments" \
