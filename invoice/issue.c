@@ -887,22 +887,31 @@ static int issued_already(PGconn *conn, struct issue *s, FILE *out, struct pb_bu
 
 /*
  * One issue of the month at a time, until its files are in place (a lock of the session: the files are put in
- * place after the commit, and another issue would take them for a killed run's and remove them). No aggregation
- * of the month may commit while its run is frozen.
+ * place after the commit, and another issue would take them for a killed run's and remove them). Waited for before
+ * the transaction begins: its time (now(), the day the month is found ended by, the invoice's issued_at and the
+ * run's frozen_at) is then that of the issue, not that of a wait for another.
  */
+static int wait_month(PGconn *conn, const struct issue *s, struct pb_buf *err)
+{
+	const char *p[1] = {s->month};
+
+	return pb_db_exec(conn, "SELECT pg_advisory_lock(hashtextextended('pb-invoice|' || $1, 0))", 1, p, err) < 0
+		       ? PB_ERR_DEPENDENCY
+		       : 0;
+}
+
+/* No aggregation of the month may commit while its run is frozen. */
 static int lock_month(PGconn *conn, const struct issue *s, struct pb_buf *err)
 {
 	const char *p[1] = {s->month};
 	PGresult *res;
 	int ret = 0;
 
-	res = pb_db_query(conn,
-			  "SELECT pg_advisory_lock(hashtextextended('pb-invoice|' || $1, 0)), "
-			  "pg_try_advisory_xact_lock(hashtextextended('pb-aggregate|' || $1, 0))",
-			  1, p, err);
+	res = pb_db_query(conn, "SELECT pg_try_advisory_xact_lock(hashtextextended('pb-aggregate|' || $1, 0))", 1, p,
+			  err);
 	if (!res)
 		return PB_ERR_DEPENDENCY;
-	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		pb_buf_reset(err);
 		pb_buf_addf(err, "an aggregation of %.7s is running: issue its invoice when it is done", s->month);
 		ret = PB_ERR_REFUSED;
@@ -1073,9 +1082,11 @@ int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 	s.o = o;
 	pb_date_format(o->month, s.month);
 	snprintf(s.number, sizeof(s.number), "PB-%.7s", s.month);
-	if (pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
-		return PB_ERR_DEPENDENCY;
-	rc = lock_month(conn, &s, err);
+	rc = wait_month(conn, &s, err);
+	if (rc == 0 && pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		rc = PB_ERR_DEPENDENCY;
+	if (rc == 0)
+		rc = lock_month(conn, &s, err);
 	if (rc == 0)
 		rc = make_dir(&s, &made, err);
 	if (rc == 0)

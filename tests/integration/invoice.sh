@@ -402,8 +402,23 @@ check "an import of the month while --issue has begun: it waits for the issue, n
 printf 'PB-2026-10,never issued\r\n' >"$OUT/invoice-2026-10.csv.tmp.AbC123"
 printf 'PB-2026-10,never issued\r\n' >"$OUT/invoice-2026-10-detail.csv.tmp.dEf456"
 printf 'PB-2026-11,another month\r\n' >"$OUT/invoice-2026-11.csv.tmp.GhI789"
-"$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err"
+# It waits for the month, held by a session as another issue holds it. Its transaction began before that wait: the
+# invoice was stamped issued (and its run frozen) when it began waiting, and the month judged ended or not by that
+# day. The transaction now begins once the month is the issue's: stamped after the session let the month go.
+invoice_sessions_gone
+pb_sql_session_start
+pb_sql_in "SELECT pg_advisory_lock(hashtextextended('pb-invoice|2026-10-01', 0))"
+"$PBV" --month 2026-10 --issue --out "$OUT" >"$TMP/out" 2>"$TMP/err" &
+bg=$!
+waits_for_lock pb-invoice
+sleep 1
+pb_sql_in "SELECT clock_timestamp(), pg_advisory_unlock(hashtextextended('pb-invoice|2026-10-01', 0))"
+released=${SQL_ROWS%%,*}
+wait $bg
 st=$?
+pb_sql_session_end
+check "an issue that waited for the month is stamped issued, its run frozen, once the month was its own" "t|t" \
+	"$(pb_sql "SELECT i.issued_at >= '$released', r.frozen_at >= '$released' FROM pb.invoice i JOIN pb.aggregate_run r ON r.id = i.run_id WHERE i.billing_month = '2026-10-01'" '|')"
 check "--issue removes the month's temporary files a killed run left, not another month's" \
 	"invoice-2026-11.csv.tmp.GhI789" "$(cd "$OUT" && ls -- *.tmp.*)"
 check "--issue: exit 0, the lines stored, the run frozen" \
