@@ -741,7 +741,8 @@ static int make_current(struct pb_price_load *l, const char *id, const char *sha
 	snprintf(skipped, sizeof(skipped), "%llu", (unsigned long long)l->skipped);
 	if (pb_db_exec(
 		    l->conn,
-		    "UPDATE pb.price_load SET status = 'committed', finished_at = now(), file_count = $2::integer, "
+		    "UPDATE pb.price_load SET status = 'committed', finished_at = clock_timestamp(), file_count = "
+		    "$2::integer, "
 		    "item_count = $3::bigint, row_count = $4::bigint, skipped_count = $5::bigint, content_sha256 = $6 "
 		    "WHERE id = $1::bigint",
 		    6, q, err) < 0)

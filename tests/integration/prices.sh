@@ -86,6 +86,9 @@ check "the load says what it stored" \
 check "every page once, the 429 and the cut page again: 8 requests" \
 	"8|1|1" "$(pb_fault_count '^n=')|$(pb_fault_count ' status=429 ')|$(pb_fault_count 'fault=truncate=120')"
 check "Retry-After is honoured" "yes" "$([ $((SECONDS - t0)) -ge 1 ] && echo yes)"
+# The load's end is when it committed (the second Retry-After made it wait, among others), not its transaction's start.
+check "the load's finished_at is its commit's time, a second at least after its start" \
+	"t" "$(pb_sql "SELECT finished_at - started_at >= interval '1 second' FROM pb.price_load WHERE id = 1")"
 check "the pages are recorded with their bytes and SHA-256" \
 	"6|6|6" "$(pb_sql "SELECT count(*), count(DISTINCT sha256), sum(CASE WHEN bytes > 0 THEN 1 END)
 	FROM pb.price_load_file WHERE load_id = 1" '|')"
