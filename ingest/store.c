@@ -1115,12 +1115,13 @@ static int make_current(PGconn *conn, const struct pb_store_import *im, const ch
 	{
 		const char *q[8] = {id, nf, lines_s, nrows_s, list, billed, im->assembly_id, im->final ? "t" : "f"};
 
-		return pb_db_exec(conn,
-				  "UPDATE pb.import SET status = 'committed', finished_at = now(), file_count = "
-				  "$2::integer, line_count = $3::bigint, row_count = $4::bigint, list_total = "
-				  "$5::numeric, billed_total = $6::numeric, assembly_id = $7, final = $8::boolean "
-				  "WHERE id = $1::bigint",
-				  8, q, err);
+		return pb_db_exec(
+			conn,
+			"UPDATE pb.import SET status = 'committed', finished_at = clock_timestamp(), file_count = "
+			"$2::integer, line_count = $3::bigint, row_count = $4::bigint, list_total = "
+			"$5::numeric, billed_total = $6::numeric, assembly_id = $7, final = $8::boolean "
+			"WHERE id = $1::bigint",
+			8, q, err);
 	}
 }
 

@@ -1024,4 +1024,23 @@ for d in s0a s0b; do
 done
 check "30: two empty exports of the month from two folders: both stored, no refusal" "s0a 0 ;s0b 0 ;" "$got"
 
+# ---- 31. an import's finished_at is the time it committed, not the time its COPY began ---------------------------
+{
+	echo "$CUR_H"
+	cur_row f1 2026-10-01T00:00:00.000Z 444455556677 2026-10-02T00:00:00.000Z
+} >"$TMP/e/finished.csv"
+rm -f "$TMP/finished.resume"
+: >"$TMP/bg.err"
+PB_TEST_PAUSE=copy PB_TEST_RESUME_FILE=$TMP/finished.resume "$PBI" --format aws-cur --no-progress --source pause:finished \
+	"$TMP/e/finished.csv" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+BGPID=$!
+pb_until 120 grep -q "test pause at copy" "$TMP/bg.err" || notok "31: the import pauses in its COPY" "$(cat "$TMP/bg.err")"
+paused_at=$(pb_sql "SELECT clock_timestamp()")
+touch "$TMP/finished.resume"
+wait "$BGPID"
+st=$?
+BGPID=
+check "31: committed after its pause in the COPY: its finished_at is after the pause" "0|committed|t" \
+	"$st|$(pb_sql "SELECT status, finished_at > '$paused_at'::timestamptz FROM pb.import WHERE source = 'pause:finished'" '|')"
+
 pb_tests_done
