@@ -471,20 +471,20 @@ static int column_text(struct import *im, enum link_column c, struct pb_buf *b, 
 static int date_field(struct import *im, enum link_column c, int32_t *day, struct pb_buf *b, struct pb_buf *why)
 {
 	const char *text;
-	int parsed;
+	enum pb_date_case dc;
 
 	if (column_text(im, c, b, &text, why) < 0)
 		return PB_ERR_DATA;
 	if (!*text)
 		return 1;
-	parsed = pb_date_parse_day(text, day) == 0;
-	if (parsed && !pb_date_after_last_month(*day))
+	dc = pb_date_read(text, strlen(text), PB_DATE_DAY, day);
+	if (dc == PB_DATE_OK)
 		return 0;
 	pb_buf_addf(why, "bad %s date '", link_columns[c]);
 	pb_account_quote(why, text, strlen(text));
-	if (!parsed && pb_date_day_before_first(text))
+	if (dc == PB_DATE_BEFORE_FIRST)
 		pb_buf_addstr(why, "': before the first month supported, " PB_DATE_FIRST_MONTH);
-	else if (!parsed)
+	else if (dc == PB_DATE_MALFORMED)
 		pb_buf_addstr(why, "': a date YYYY-MM-DD");
 	else
 		pb_buf_addf(why, "': after the last month supported, %s%s", PB_DATE_LAST_MONTH,

@@ -346,37 +346,37 @@ static void long_options(struct option *longopts)
 	memset(&longopts[n], 0, sizeof(longopts[n]));
 }
 
+/* --from, --to (a day) or --month (a month) into *day. Returns 0 or PB_ERR_USAGE after a message. */
+static int date_option(struct pb_cli *cli, const char *name, const char *v, enum pb_date_form form, int32_t *day)
+{
+	char opt[16];
+	enum pb_date_case c = pb_date_read(v, strlen(v), form, day);
+
+	if (c == PB_DATE_OK)
+		return 0;
+	if (c == PB_DATE_MALFORMED)
+		return pb_cli_bad_value(cli, name, form == PB_DATE_DAY ? "a date YYYY-MM-DD" : "YYYY-MM", v);
+	snprintf(opt, sizeof(opt), "--%s", name);
+	/* 9999-12-31 is how some write "no end": link says how to give none. */
+	if (c == PB_DATE_AFTER_LAST && strcmp(name, "to") == 0 && strcmp(cli->name, "link") == 0)
+		return pb_cli_usage(cli, PB_DATE_OUT_OF_RANGE " (without --to, the link has no end)", opt, v,
+				    pb_date_bound(c));
+	return pb_cli_usage(cli, PB_DATE_OUT_OF_RANGE, opt, v, pb_date_bound(c));
+}
+
 /* The options that take a date, a month or a number. Returns 0 or PB_ERR_USAGE after a message. */
 static int value_option(struct pb_cli *cli, int ch, const char *v)
 {
 	switch (ch) {
 	case OPT_FROM:
 		cli->has_from = 1;
-		if (pb_date_day_before_first(v))
-			return pb_cli_usage(cli, PB_DATE_MONTH_BEFORE, "--from", v);
-		if (pb_date_parse_day(v, &cli->from) < 0)
-			return pb_cli_bad_value(cli, "from", "a date YYYY-MM-DD", v);
-		return pb_date_after_last_month(cli->from) ? pb_cli_usage(cli, PB_DATE_MONTH_RANGE, "--from", v) : 0;
+		return date_option(cli, "from", v, PB_DATE_DAY, &cli->from);
 	case OPT_TO:
 		cli->has_to = 1;
-		if (pb_date_day_before_first(v))
-			return pb_cli_usage(cli, PB_DATE_MONTH_BEFORE, "--to", v);
-		if (pb_date_parse_day(v, &cli->to) < 0)
-			return pb_cli_bad_value(cli, "to", "a date YYYY-MM-DD", v);
-		if (!pb_date_after_last_month(cli->to))
-			return 0;
-		/* 9999-12-31 is how some write "no end": link says how to give none. */
-		return strcmp(cli->name, "link") == 0
-			       ? pb_cli_usage(cli, PB_DATE_MONTH_RANGE " (without --to, the link has no end)", "--to",
-					      v)
-			       : pb_cli_usage(cli, PB_DATE_MONTH_RANGE, "--to", v);
+		return date_option(cli, "to", v, PB_DATE_DAY, &cli->to);
 	case OPT_MONTH:
 		cli->has_month = 1;
-		if (pb_date_month_before_first(v))
-			return pb_cli_usage(cli, PB_DATE_MONTH_BEFORE, "--month", v);
-		if (pb_date_parse_month(v, &cli->month) < 0)
-			return pb_cli_bad_value(cli, "month", "YYYY-MM", v);
-		return pb_date_after_last_month(cli->month) ? pb_cli_usage(cli, PB_DATE_MONTH_RANGE, "--month", v) : 0;
+		return date_option(cli, "month", v, PB_DATE_MONTH, &cli->month);
 	case OPT_TIMEOUT:
 		if (pb_opts_count(v, 1, 3600, &cli->timeout) < 0)
 			return pb_cli_bad_value(cli, "timeout", "a number of seconds from 1 to 3600", v);

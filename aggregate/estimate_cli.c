@@ -132,7 +132,7 @@ int pb_estimate_month_taken(const char *opt, const char *value, int32_t day, str
 	char low[11];
 
 	if (pb_date_after_last_month(day)) {
-		pb_buf_addf(why, PB_DATE_MONTH_RANGE, opt, value);
+		pb_buf_addf(why, PB_DATE_OUT_OF_RANGE, opt, value, pb_date_bound(PB_DATE_AFTER_LAST));
 		return -1;
 	}
 	if (lowest < first)
@@ -170,9 +170,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		switch (ch) {
 		case 'a':
 			/* A day of year 0000 is before every day taken, and said with their range. */
-			if (pb_date_day_before_first(optarg))
-				o->as_of = pb_date_from_ymd(0, 12, 31);
-			else if (pb_date_parse_day(optarg, &o->as_of) < 0)
+			if (pb_date_read(optarg, strlen(optarg), PB_DATE_DAY, &o->as_of) == PB_DATE_MALFORMED)
 				return usage_error("--as-of takes a date YYYY-MM-DD, not '%s'", optarg);
 			if (pb_estimate_month_taken("--as-of", optarg, o->as_of, &range) < 0) {
 				rc = usage_error("%s", pb_buf_str(&range));

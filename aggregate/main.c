@@ -113,9 +113,7 @@ static int parse_month(const char *v, int32_t *month)
 	int ret = 0;
 
 	/* A month of year 0000 is before every month taken, and said with their range. */
-	if (pb_date_month_before_first(v))
-		*month = pb_date_from_ymd(0, 12, 1);
-	else if (pb_date_parse_month(v, month) < 0)
+	if (pb_date_read(v, strlen(v), PB_DATE_MONTH, month) == PB_DATE_MALFORMED)
 		return pb_opts_bad("--month", "YYYY-MM", v);
 	if (pb_estimate_month_taken("--month", v, *month, &why) < 0) {
 		pb_error("%s", pb_buf_str(&why));
@@ -129,11 +127,13 @@ static int parse_month(const char *v, int32_t *month)
 static int parse_as_of(const char *v, int32_t *as_of)
 {
 	struct pb_buf why = PB_BUF_INIT;
+	enum pb_date_case c = pb_date_read(v, strlen(v), PB_DATE_DAY, as_of);
 
-	if (!pb_date_day_before_first(v))
-		return strlen(v) != 10 || pb_date_parse_iso(v, 10, as_of) < 0 ? pb_opts_bad("--as-of", "YYYY-MM-DD", v)
-									      : 0;
-	pb_estimate_month_taken("--as-of", v, pb_date_from_ymd(0, 12, 31), &why);
+	if (c == PB_DATE_MALFORMED)
+		return pb_opts_bad("--as-of", "YYYY-MM-DD", v);
+	if (c != PB_DATE_BEFORE_FIRST)
+		return 0;
+	pb_estimate_month_taken("--as-of", v, *as_of, &why);
 	pb_error("%s", pb_buf_str(&why));
 	pb_buf_release(&why);
 	return -1;

@@ -235,25 +235,43 @@ int pb_date_after_last_month(int32_t days)
 	return days >= pb_date_from_ymd(9999, 12, 1);
 }
 
-/* Year 2000 stands for year 0000: both are leap years (divisible by 400), so the same days are real in them. */
-static int year_zero(const char *s, size_t len, int (*parse)(const char *, int32_t *))
-{
-	char shifted[11];
-	int32_t days;
+/* Days from 0000-01-01 to 2000-01-01: five 400-year cycles of the Gregorian calendar. */
+#define YEAR_2000_FROM_0 (5 * 146097)
 
-	if (strlen(s) != len || memcmp(s, "0000", 4) != 0)
-		return 0;
-	memcpy(shifted, s, len + 1);
-	memcpy(shifted, "2000", 4);
-	return parse(shifted, &days) == 0;
+enum pb_date_case pb_date_read(const char *s, size_t len, enum pb_date_form form, int32_t *days)
+{
+	char text[11];
+	size_t n = form == PB_DATE_MONTH ? 7 : 10;
+	int year_zero;
+	int32_t day;
+
+	if (len != n || memchr(s, '\0', len))
+		return PB_DATE_MALFORMED;
+	memcpy(text, s, n);
+	if (form == PB_DATE_MONTH)
+		memcpy(text + 7, "-01", 3);
+	/* Year 2000 stands for year 0000: both are leap years (divisible by 400), so the same days are real in them. */
+	year_zero = memcmp(text, "0000", 4) == 0;
+	if (year_zero)
+		memcpy(text, "2000", 4);
+	if (pb_date_parse_iso(text, 10, &day) < 0)
+		return PB_DATE_MALFORMED;
+	if (year_zero) {
+		*days = day - YEAR_2000_FROM_0;
+		return PB_DATE_BEFORE_FIRST;
+	}
+	*days = day;
+	return pb_date_after_last_month(day) ? PB_DATE_AFTER_LAST : PB_DATE_OK;
 }
 
-int pb_date_month_before_first(const char *s)
+const char *pb_date_bound(enum pb_date_case c)
 {
-	return year_zero(s, 7, pb_date_parse_month);
-}
-
-int pb_date_day_before_first(const char *s)
-{
-	return year_zero(s, 10, pb_date_parse_day);
+	switch (c) {
+	case PB_DATE_BEFORE_FIRST:
+		return "the first month supported is " PB_DATE_FIRST_MONTH;
+	case PB_DATE_AFTER_LAST:
+		return "the last month supported is " PB_DATE_LAST_MONTH;
+	default:
+		return "";
+	}
 }

@@ -35,29 +35,38 @@ int pb_date_parse_day(const char *s, int32_t *days);
 void pb_date_format(int32_t days, char *buf);
 
 /*
- * The last month the programs take: the end of 9999-12 (the first day of the month after it) has no YYYY-MM-DD, so
- * its invoice's billing period, its FOCUS dataset's and its AWS manifest's name could not be written. A month after
- * it given on the command line is a usage error, said with PB_DATE_MONTH_RANGE (its arguments: the option, the
- * value).
+ * The months the programs take. The last: the end of 9999-12 (the first day of the month after it) has no
+ * YYYY-MM-DD, so its invoice's billing period, its FOCUS dataset's and its AWS manifest's name could not be written.
+ * The first: year 0000 has no day in PostgreSQL's calendar (year 1 BC follows AD 1). A month or day of year 0000 is
+ * written as any other, so it is out of range, not malformed, as one of 9999-12 is. Given on the command line, either
+ * is a usage error said with PB_DATE_OUT_OF_RANGE (its arguments: the option, the value, pb_date_bound).
  */
+#define PB_DATE_FIRST_MONTH "0001-01"
 #define PB_DATE_LAST_MONTH "9999-11"
-#define PB_DATE_MONTH_RANGE "%s %s is out of range: the last month supported is " PB_DATE_LAST_MONTH
+#define PB_DATE_OUT_OF_RANGE "%s %s is out of range: %s"
 /* 1 when the month that days falls in is after PB_DATE_LAST_MONTH. */
 int pb_date_after_last_month(int32_t days);
 
+/* The forms pb_date_read takes: YYYY-MM, YYYY-MM-DD. */
+enum pb_date_form { PB_DATE_MONTH, PB_DATE_DAY };
+
+/* What pb_date_read made of a text. */
+enum pb_date_case {
+	PB_DATE_OK,	      /* a day in a month from PB_DATE_FIRST_MONTH to PB_DATE_LAST_MONTH */
+	PB_DATE_MALFORMED,    /* not the form, or no such day in any year (2026-13, 0000-02-30, 10000-01) */
+	PB_DATE_BEFORE_FIRST, /* a real day of year 0000 */
+	PB_DATE_AFTER_LAST,   /* a real day of 9999-12 */
+};
+
 /*
- * The first month the programs take: year 0000 has no day in PostgreSQL's calendar (year 1 BC follows AD 1). A
- * month or day of that year is written as any other, so it is out of range, not malformed: a usage error said with
- * PB_DATE_MONTH_BEFORE (its arguments: the option, the value).
+ * Reads s (len characters, exactly the form, nothing before or after) as a month (*days: its first day) or a day,
+ * and says which case it is. *days is set in every case but PB_DATE_MALFORMED: a day of year 0000 is given as the
+ * proleptic Gregorian calendar counts it (0000-01-01 is -719528). What is out of range is said with pb_date_bound.
  */
-#define PB_DATE_FIRST_MONTH "0001-01"
-#define PB_DATE_MONTH_BEFORE "%s %s is out of range: the first month supported is " PB_DATE_FIRST_MONTH
-/*
- * For text that pb_date_parse_month (pb_date_parse_day) refused: 1 when it is a month (a day) of year 0000 written
- * as those take it, before PB_DATE_FIRST_MONTH, else 0 (malformed).
- */
-int pb_date_month_before_first(const char *s);
-int pb_date_day_before_first(const char *s);
+enum pb_date_case pb_date_read(const char *s, size_t len, enum pb_date_form form, int32_t *days);
+
+/* For PB_DATE_BEFORE_FIRST: "the first month supported is 0001-01"; for PB_DATE_AFTER_LAST, the last; else "". */
+const char *pb_date_bound(enum pb_date_case c);
 
 /* Day number of the first day of the month that days falls in. */
 int32_t pb_date_month_start(int32_t days);

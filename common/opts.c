@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "date.h"
 #include "exitcode.h"
 #include "log.h"
 
@@ -90,6 +91,18 @@ const char *pb_opts_name(const struct option *longopts, int ch)
 int pb_opts_bad(const char *opt, const char *what, const char *value)
 {
 	pb_error("%s takes %s, not '%s'", opt, what, value);
+	return -1;
+}
+
+int pb_opts_month(const char *opt, const char *value, int32_t *month)
+{
+	enum pb_date_case c = pb_date_read(value, strlen(value), PB_DATE_MONTH, month);
+
+	if (c == PB_DATE_OK)
+		return 0;
+	if (c == PB_DATE_MALFORMED)
+		return pb_opts_bad(opt, "YYYY-MM", value);
+	pb_error(PB_DATE_OUT_OF_RANGE, opt, value, pb_date_bound(c));
 	return -1;
 }
 

@@ -6,6 +6,7 @@
 #define PB_OPTS_H
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct pb_opts {
@@ -32,6 +33,12 @@ const char *pb_opts_name(const struct option *longopts, int ch);
  * Returns -1, for an option callback to return.
  */
 int pb_opts_bad(const char *opt, const char *what, const char *value);
+
+/*
+ * A month option's value (YYYY-MM) into *month, its first day. Returns 0, or -1 after saying it is malformed (as
+ * pb_opts_bad, "OPT takes YYYY-MM, not 'VALUE'") or out of range (PB_DATE_OUT_OF_RANGE).
+ */
+int pb_opts_month(const char *opt, const char *value, int32_t *month);
 
 /*
  * --log-format's value: from now on messages go to stderr in that format, under pb_log_program()'s name.

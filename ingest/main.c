@@ -196,17 +196,7 @@ static int word_option(struct args *a, int ch, const char *v)
 	case OPT_LOG_FORMAT:
 		return pb_opts_log_format(v);
 	default: /* OPT_MONTH */
-		if (pb_date_month_before_first(v)) {
-			pb_error(PB_DATE_MONTH_BEFORE, "--month", v);
-			return -1;
-		}
-		if (pb_date_parse_month(v, &a->o.month) < 0)
-			return pb_opts_bad("--month", "YYYY-MM", v);
-		if (pb_date_after_last_month(a->o.month)) {
-			pb_error(PB_DATE_MONTH_RANGE, "--month", v);
-			return -1;
-		}
-		return 0;
+		return pb_opts_month("--month", v, &a->o.month);
 	}
 }
 

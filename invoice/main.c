@@ -81,22 +81,9 @@ static int option(void *ctx, int ch, const char *v)
 {
 	struct args *a = ctx;
 
-	char buf[16];
-
 	switch (ch) {
 	case OPT_MONTH:
-		snprintf(buf, sizeof(buf), "%s-01", v);
-		if (pb_date_month_before_first(v)) {
-			pb_error(PB_DATE_MONTH_BEFORE, "--month", v);
-			return -1;
-		}
-		if (strlen(v) != 7 || pb_date_parse_iso(buf, 10, &a->month) < 0)
-			return pb_opts_bad("--month", "YYYY-MM", v);
-		if (pb_date_after_last_month(a->month)) {
-			pb_error(PB_DATE_MONTH_RANGE, "--month", v);
-			return -1;
-		}
-		return 0;
+		return pb_opts_month("--month", v, &a->month);
 	case OPT_DRAFT:
 	case OPT_ISSUE:
 	case OPT_DIFF:

@@ -254,6 +254,7 @@ static int parse_params(struct parser *p, struct pb_job *job)
 	static const char *const keys[] = {"month", "as_of", NULL};
 	unsigned seen = 0;
 	const char *v;
+	enum pb_date_case c = PB_DATE_MALFORMED;
 	int k;
 
 	if (expect(p, YAML_MAPPING_START_EVENT, "params", "a map") < 0)
@@ -266,30 +267,22 @@ static int parse_params(struct parser *p, struct pb_job *job)
 			job->month_kind = PB_JOB_MONTH_CURRENT;
 		else if (k == 0 && strcmp(v, "previous") == 0)
 			job->month_kind = PB_JOB_MONTH_PREVIOUS;
-		else if (k == 0 && pb_date_month_before_first(v))
-			return fail(p, p->ev.start_mark, "month %s is out of range: the first month supported is %s", v,
-				    PB_DATE_FIRST_MONTH);
-		else if (k == 0 && pb_date_parse_month(v, &job->month) == 0 && pb_date_after_last_month(job->month))
-			return fail(p, p->ev.start_mark, "month %s is out of range: the last month supported is %s", v,
-				    PB_DATE_LAST_MONTH);
-		else if (k == 0 && pb_date_parse_month(v, &job->month) == 0)
+		else if (k == 0 && (c = pb_date_read(v, strlen(v), PB_DATE_MONTH, &job->month)) == PB_DATE_OK)
 			job->month_kind = PB_JOB_MONTH_LITERAL;
+		else if (k == 0 && c != PB_DATE_MALFORMED)
+			return fail(p, p->ev.start_mark, PB_DATE_OUT_OF_RANGE, "month", v, pb_date_bound(c));
 		else if (k == 0)
 			return fail(p, p->ev.start_mark, "bad month '%.64s': current, previous or YYYY-MM", v);
 		else if (strcmp(v, "today") == 0)
 			job->as_of_kind = PB_JOB_DAY_TODAY;
 		else if (strcmp(v, "yesterday") == 0)
 			job->as_of_kind = PB_JOB_DAY_YESTERDAY;
-		else if (pb_date_day_before_first(v))
-			return fail(p, p->ev.start_mark, "as_of %s is out of range: the first month supported is %s", v,
-				    PB_DATE_FIRST_MONTH);
-		else if (pb_date_parse_day(v, &job->as_of) == 0 && pb_date_after_last_month(job->as_of))
-			return fail(p, p->ev.start_mark, "as_of %s is out of range: the last month supported is %s", v,
-				    PB_DATE_LAST_MONTH);
-		else if (pb_date_parse_day(v, &job->as_of) == 0) {
+		else if ((c = pb_date_read(v, strlen(v), PB_DATE_DAY, &job->as_of)) == PB_DATE_OK) {
 			job->as_of_kind = PB_JOB_DAY_LITERAL;
 			job->as_of_at = mark_of(p->ev.start_mark);
-		} else
+		} else if (c != PB_DATE_MALFORMED)
+			return fail(p, p->ev.start_mark, PB_DATE_OUT_OF_RANGE, "as_of", v, pb_date_bound(c));
+		else
 			return fail(p, p->ev.start_mark, "bad as_of '%.64s': today, yesterday or YYYY-MM-DD", v);
 	}
 	return k == -2 ? 0 : -1;

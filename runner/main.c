@@ -84,24 +84,24 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 /* One option's value into o. Returns 0 or EXIT_USAGE, having said why. */
 static int take_option(int ch, const char *arg, struct options *o)
 {
+	enum pb_date_case c;
+
 	switch (ch) {
 	case 'm':
-		if (pb_date_month_before_first(arg))
-			return usage_error(PB_DATE_MONTH_BEFORE, "--month", arg);
-		if (pb_date_parse_month(arg, &o->month) < 0)
+		c = pb_date_read(arg, strlen(arg), PB_DATE_MONTH, &o->month);
+		if (c == PB_DATE_MALFORMED)
 			return usage_error("--month takes YYYY-MM, not '%s'", arg);
-		if (pb_date_after_last_month(o->month))
-			return usage_error(PB_DATE_MONTH_RANGE, "--month", arg);
+		if (c != PB_DATE_OK)
+			return usage_error(PB_DATE_OUT_OF_RANGE, "--month", arg, pb_date_bound(c));
 		o->run.month = &o->month;
 		break;
 	case 'a':
-		if (pb_date_day_before_first(arg))
-			return usage_error(PB_DATE_MONTH_BEFORE, "--as-of", arg);
-		if (pb_date_parse_day(arg, &o->as_of) < 0)
-			return usage_error("--as-of takes YYYY-MM-DD, not '%s'", arg);
 		/* The current month is the as_of day's: one after the last would be given to every step. */
-		if (pb_date_after_last_month(o->as_of))
-			return usage_error(PB_DATE_MONTH_RANGE, "--as-of", arg);
+		c = pb_date_read(arg, strlen(arg), PB_DATE_DAY, &o->as_of);
+		if (c == PB_DATE_MALFORMED)
+			return usage_error("--as-of takes YYYY-MM-DD, not '%s'", arg);
+		if (c != PB_DATE_OK)
+			return usage_error(PB_DATE_OUT_OF_RANGE, "--as-of", arg, pb_date_bound(c));
 		o->run.as_of = &o->as_of;
 		break;
 	case 'f':

@@ -361,29 +361,76 @@ static void test_parse_month_and_day(void **state)
 			fail_msg("day '%s' accepted", bad_days[i]);
 }
 
-static void test_year_zero(void **state)
+/* One text for pb_date_read: what it is taken for, and the day it gives. */
+struct read_case {
+	const char *text;
+	enum pb_date_form form;
+	enum pb_date_case want;
+	int y, m, d; /* the day given, when want is not PB_DATE_MALFORMED */
+};
+
+static void test_read(void **state)
 {
-	static const char *const months[] = {"0000-01", "0000-12", NULL};
-	static const char *const not_months[] = {"0000-00", "0000-13", "10000-01", "-001-01", "0000-1", "0000-01-01",
-						 "0001-01", "2026-10", "",	   "0000-0a", NULL};
-	static const char *const days[] = {"0000-01-01", "0000-02-29", "0000-12-31", NULL};
-	static const char *const not_days[] = {"0000-02-30", "0000-00-01",	 "0000-01-32", "0000-01", "10000-01-01",
-					       "-001-01-01", "0000-01-01T00:00", "0001-01-01", NULL};
-	int i;
+	static const struct read_case cases[] = {
+		{"2026-10", PB_DATE_MONTH, PB_DATE_OK, 2026, 10, 1},
+		{"0001-01", PB_DATE_MONTH, PB_DATE_OK, 1, 1, 1},
+		{"9999-11", PB_DATE_MONTH, PB_DATE_OK, 9999, 11, 1},
+		{"9999-12", PB_DATE_MONTH, PB_DATE_AFTER_LAST, 9999, 12, 1},
+		/* Year 0000 is written as any other: out of range, its day given as the calendar counts it. */
+		{"0000-01", PB_DATE_MONTH, PB_DATE_BEFORE_FIRST, 0, 1, 1},
+		{"0000-12", PB_DATE_MONTH, PB_DATE_BEFORE_FIRST, 0, 12, 1},
+		{"0000-00", PB_DATE_MONTH, PB_DATE_MALFORMED, 0, 0, 0},
+		{"0000-13", PB_DATE_MONTH, PB_DATE_MALFORMED, 0, 0, 0},
+		{"10000-01", PB_DATE_MONTH, PB_DATE_MALFORMED, 0, 0, 0},
+		{"-001-01", PB_DATE_MONTH, PB_DATE_MALFORMED, 0, 0, 0},
+		{"0000-1", PB_DATE_MONTH, PB_DATE_MALFORMED, 0, 0, 0},
+		{"0000-0a", PB_DATE_MONTH, PB_DATE_MALFORMED, 0, 0, 0},
+		{"2026-10-01", PB_DATE_MONTH, PB_DATE_MALFORMED, 0, 0, 0},
+		{"2026-10 ", PB_DATE_MONTH, PB_DATE_MALFORMED, 0, 0, 0},
+		{"", PB_DATE_MONTH, PB_DATE_MALFORMED, 0, 0, 0},
+		{"2024-02-29", PB_DATE_DAY, PB_DATE_OK, 2024, 2, 29},
+		{"0001-01-01", PB_DATE_DAY, PB_DATE_OK, 1, 1, 1},
+		{"9999-11-30", PB_DATE_DAY, PB_DATE_OK, 9999, 11, 30},
+		{"9999-12-01", PB_DATE_DAY, PB_DATE_AFTER_LAST, 9999, 12, 1},
+		{"9999-12-31", PB_DATE_DAY, PB_DATE_AFTER_LAST, 9999, 12, 31},
+		{"0000-01-01", PB_DATE_DAY, PB_DATE_BEFORE_FIRST, 0, 1, 1},
+		/* Year 0000 is a leap year, as 2000 is. */
+		{"0000-02-29", PB_DATE_DAY, PB_DATE_BEFORE_FIRST, 0, 2, 29},
+		{"0000-12-31", PB_DATE_DAY, PB_DATE_BEFORE_FIRST, 0, 12, 31},
+		{"0000-02-30", PB_DATE_DAY, PB_DATE_MALFORMED, 0, 0, 0},
+		{"0000-00-01", PB_DATE_DAY, PB_DATE_MALFORMED, 0, 0, 0},
+		{"0000-01-32", PB_DATE_DAY, PB_DATE_MALFORMED, 0, 0, 0},
+		{"2026-02-29", PB_DATE_DAY, PB_DATE_MALFORMED, 0, 0, 0},
+		{"10000-01-01", PB_DATE_DAY, PB_DATE_MALFORMED, 0, 0, 0},
+		{"-001-01-01", PB_DATE_DAY, PB_DATE_MALFORMED, 0, 0, 0},
+		{"0000-01-01T00:00", PB_DATE_DAY, PB_DATE_MALFORMED, 0, 0, 0},
+		{"2026-10-01 ", PB_DATE_DAY, PB_DATE_MALFORMED, 0, 0, 0},
+		{"10/01/2026", PB_DATE_DAY, PB_DATE_MALFORMED, 0, 0, 0},
+		{"2026-10", PB_DATE_DAY, PB_DATE_MALFORMED, 0, 0, 0},
+	};
+	size_t i;
 
 	(void)state;
-	for (i = 0; months[i]; i++)
-		if (!pb_date_month_before_first(months[i]))
-			fail_msg("month '%s' not before the first", months[i]);
-	for (i = 0; not_months[i]; i++)
-		if (pb_date_month_before_first(not_months[i]))
-			fail_msg("'%s' taken for a month of year 0000", not_months[i]);
-	for (i = 0; days[i]; i++)
-		if (!pb_date_day_before_first(days[i]))
-			fail_msg("day '%s' not before the first", days[i]);
-	for (i = 0; not_days[i]; i++)
-		if (pb_date_day_before_first(not_days[i]))
-			fail_msg("'%s' taken for a day of year 0000", not_days[i]);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct read_case *c = &cases[i];
+		int32_t d = 12345;
+		enum pb_date_case got = pb_date_read(c->text, strlen(c->text), c->form, &d);
+
+		if (got != c->want)
+			fail_msg("'%s': case %d, not %d", c->text, (int)got, (int)c->want);
+		if (c->want == PB_DATE_MALFORMED)
+			assert_int_equal(d, 12345);
+		else if (d != pb_date_from_ymd(c->y, c->m, c->d))
+			fail_msg("'%s': day %d, not %d", c->text, (int)d, (int)pb_date_from_ymd(c->y, c->m, c->d));
+	}
+	/* Only len characters are read: a field of a longer line. */
+	assert_int_equal(pb_date_read("2026-10-01,x", 10, PB_DATE_DAY, &(int32_t){0}), PB_DATE_OK);
+	assert_int_equal(pb_date_read("0000-10,x", 7, PB_DATE_MONTH, &(int32_t){0}), PB_DATE_BEFORE_FIRST);
+	/* The day numbers of year 0000: 2000 years (five 400-year cycles) before those of 2000. */
+	assert_int_equal(pb_date_from_ymd(0, 1, 1), -719528);
+	assert_int_equal(pb_date_from_ymd(2000, 1, 1) - pb_date_from_ymd(0, 1, 1), 5 * 146097);
+	assert_string_equal(pb_date_bound(PB_DATE_BEFORE_FIRST), "the first month supported is 0001-01");
+	assert_string_equal(pb_date_bound(PB_DATE_AFTER_LAST), "the last month supported is 9999-11");
 }
 
 int main(void)
@@ -402,7 +449,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_month_start),
 		cmocka_unit_test(test_parse_month_and_day),
-		cmocka_unit_test(test_year_zero),
+		cmocka_unit_test(test_read),
 	};
 	/* clang-format on */
 
