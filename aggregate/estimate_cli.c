@@ -515,7 +515,8 @@ static int read_row(struct run *r)
 	}
 	if (text_field(r, COL_SERIES) < 0)
 		return 1;
-	if (date->len != 10 || pb_date_parse_iso(date->ptr, 10, &day) < 0) {
+	/* A day of year 0000 is before the window, as one of year 0001 is: out of range, not malformed. */
+	if (pb_date_read(date->ptr, date->len, PB_DATE_DAY, &day) == PB_DATE_MALFORMED) {
 		struct pb_buf msg = PB_BUF_INIT;
 
 		add_quoted(&msg, date);

@@ -347,6 +347,15 @@ printf 'series,date,charge_category,amount\nlong key,2025-11-30,Usage,1\n' >"$TM
 error "date more than 90 days before the month" 1 \
 	'pb-aggregate: early.csv:2:10: date 2025-11-30 is more than 90 days before the month (2026-03)' \
 	--as-of 2026-03-10 early.csv
+# Year 0000 is written as any other year (PostgreSQL has none): a date in it is before the series' window, as
+# 0001-01-01 is, and as --as-of 0000-02-29 is out of range; 10000-01-01 is no YYYY-MM-DD at all, as for --as-of.
+printf 'series,date,charge_category,amount\na,0000-02-29,Usage,1\n' >"$TMP/zero.csv"
+error "a date of year 0000: more than 90 days before the month, not a bad date" 1 \
+	'pb-aggregate: zero.csv:2:3: date 0000-02-29 is more than 90 days before the month (2026-03)' \
+	--as-of 2026-03-10 zero.csv
+printf 'series,date,charge_category,amount\na,10000-01-01,Usage,1\n' >"$TMP/five.csv"
+error "a date of a five-digit year: a bad date" 1 'pb-aggregate: five.csv:2:3: bad date "10000-01-01"' \
+	--as-of 2026-03-10 five.csv
 printf 'series,amount,date,charge_category\na,"1,5",2026-03-01,Usage\na,1e,2026-03-01,Usage\n' >"$TMP/amount.csv"
 error "bad amounts, columns in any order" 1 "pb-aggregate: amount.csv:2:3: bad amount \"1,5\": unexpected character ','
 pb-aggregate: amount.csv:3:3: bad amount \"1e\": exponent has no digits" --as-of 2026-03-10 amount.csv
