@@ -70,7 +70,14 @@ static int expect(const char *s, size_t len, size_t *i, char ch)
 	return 0;
 }
 
-int pb_date_parse_iso(const char *s, size_t len, int32_t *days)
+/* Whether y-m-d is a real date, year 0000 (zero set) as year 2000 is: both leap years, divisible by 400. */
+static int valid(int y, int m, int d, int zero)
+{
+	return pb_date_valid(zero && y == 0 ? 2000 : y, m, d);
+}
+
+/* pb_date_parse_iso, and a date of year 0000 too when zero is set. */
+static int parse_iso(const char *s, size_t len, int zero, int32_t *days)
 {
 	size_t i = 0;
 	int y, m, d, hh = 0, mm = 0, ss = 0, off = 0;
@@ -82,7 +89,7 @@ int pb_date_parse_iso(const char *s, size_t len, int32_t *days)
 	if (m < 0 || expect(s, len, &i, '-') < 0)
 		return -1;
 	d = digits(s, len, &i, 2);
-	if (d < 0 || !pb_date_valid(y, m, d))
+	if (d < 0 || !valid(y, m, d, zero))
 		return -1;
 	if (i < len) {
 		if (s[i] != 'T' && s[i] != ' ')
@@ -149,6 +156,11 @@ int pb_date_parse_iso(const char *s, size_t len, int32_t *days)
 	return 0;
 }
 
+int pb_date_parse_iso(const char *s, size_t len, int32_t *days)
+{
+	return parse_iso(s, len, 0, days);
+}
+
 int pb_date_parse_day(const char *s, int32_t *days)
 {
 	/* Ten characters leave pb_date_parse_iso no room for a time. */
@@ -205,7 +217,8 @@ static int digits12(const char *s, size_t len, size_t *i)
 	return v;
 }
 
-int pb_date_parse_us(const char *s, size_t len, int32_t *days)
+/* pb_date_parse_us, and a date of year 0000 too when zero is set. */
+static int parse_us(const char *s, size_t len, int zero, int32_t *days)
 {
 	size_t i = 0;
 	int y, m, d;
@@ -217,10 +230,15 @@ int pb_date_parse_us(const char *s, size_t len, int32_t *days)
 	if (d < 0 || expect(s, len, &i, '/') < 0)
 		return -1;
 	y = digits(s, len, &i, 4);
-	if (y < 0 || i != len || !pb_date_valid(y, m, d))
+	if (y < 0 || i != len || !valid(y, m, d, zero))
 		return -1;
 	*days = pb_date_from_ymd(y, m, d);
 	return 0;
+}
+
+int pb_date_parse_us(const char *s, size_t len, int32_t *days)
+{
+	return parse_us(s, len, 0, days);
 }
 
 int pb_date_parse_any(const char *s, size_t len, int32_t *days)
@@ -235,33 +253,48 @@ int pb_date_after_last_month(int32_t days)
 	return days >= pb_date_from_ymd(9999, 12, 1);
 }
 
-/* Days from 0000-01-01 to 2000-01-01: five 400-year cycles of the Gregorian calendar. */
-#define YEAR_2000_FROM_0 (5 * 146097)
+/* The case of the day *day that a parser read (rc 0), or of a text it refused (rc -1). */
+static enum pb_date_case classify(int rc, const int32_t *day, int32_t *days)
+{
+	if (rc < 0)
+		return PB_DATE_MALFORMED;
+	*days = *day;
+	if (*day < pb_date_from_ymd(1, 1, 1))
+		return PB_DATE_BEFORE_FIRST;
+	return pb_date_after_last_month(*day) ? PB_DATE_AFTER_LAST : PB_DATE_OK;
+}
 
 enum pb_date_case pb_date_read(const char *s, size_t len, enum pb_date_form form, int32_t *days)
 {
 	char text[11];
 	size_t n = form == PB_DATE_MONTH ? 7 : 10;
-	int year_zero;
-	int32_t day;
+	int32_t day = 0;
+	int rc;
 
-	if (len != n || memchr(s, '\0', len))
+	if (len != n)
 		return PB_DATE_MALFORMED;
 	memcpy(text, s, n);
 	if (form == PB_DATE_MONTH)
 		memcpy(text + 7, "-01", 3);
-	/* Year 2000 stands for year 0000: both are leap years (divisible by 400), so the same days are real in them. */
-	year_zero = memcmp(text, "0000", 4) == 0;
-	if (year_zero)
-		memcpy(text, "2000", 4);
-	if (pb_date_parse_iso(text, 10, &day) < 0)
-		return PB_DATE_MALFORMED;
-	if (year_zero) {
-		*days = day - YEAR_2000_FROM_0;
-		return PB_DATE_BEFORE_FIRST;
-	}
-	*days = day;
-	return pb_date_after_last_month(day) ? PB_DATE_AFTER_LAST : PB_DATE_OK;
+	/* Ten characters leave no room for a time, whose zone could move the day. */
+	rc = parse_iso(text, 10, 1, &day);
+	return classify(rc, &day, days);
+}
+
+enum pb_date_case pb_date_read_iso(const char *s, size_t len, int32_t *days)
+{
+	int32_t day = 0;
+	int rc = parse_iso(s, len, 1, &day);
+
+	return classify(rc, &day, days);
+}
+
+enum pb_date_case pb_date_read_any(const char *s, size_t len, int32_t *days)
+{
+	int32_t day = 0;
+	int rc = len > 4 && s[4] == '-' ? parse_iso(s, len, 1, &day) : parse_us(s, len, 1, &day);
+
+	return classify(rc, &day, days);
 }
 
 const char *pb_date_bound(enum pb_date_case c)

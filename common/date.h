@@ -65,6 +65,14 @@ enum pb_date_case {
  */
 enum pb_date_case pb_date_read(const char *s, size_t len, enum pb_date_form form, int32_t *days);
 
+/*
+ * pb_date_parse_iso and pb_date_parse_any as pb_date_read reads: a date or timestamp of year 0000 (or whose time zone
+ * moves it there) is PB_DATE_BEFORE_FIRST, one of a day in 9999-12 or after PB_DATE_AFTER_LAST, *days set in every
+ * case but PB_DATE_MALFORMED.
+ */
+enum pb_date_case pb_date_read_iso(const char *s, size_t len, int32_t *days);
+enum pb_date_case pb_date_read_any(const char *s, size_t len, int32_t *days);
+
 /* For PB_DATE_BEFORE_FIRST: "the first month supported is 0001-01"; for PB_DATE_AFTER_LAST, the last; else "". */
 const char *pb_date_bound(enum pb_date_case c);
 

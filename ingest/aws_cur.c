@@ -351,6 +351,21 @@ static void commitment_type(const struct pb_aws_cur *a, const struct pb_csv *c, 
 	}
 }
 
+/* A timestamp column into *day: 0, or -1 with the message (one that is not a timestamp, or one of year 0000). */
+static int timestamp(struct pb_aws_cur *a, const struct pb_csv *c, int col, int32_t *day, struct pb_buf *err,
+		     size_t *field)
+{
+	const struct pb_csv_field *f = &c->fields[a->alt[col][0]];
+	enum pb_date_case dc = pb_date_read_iso(f->ptr, f->len, day);
+
+	if (dc == PB_DATE_MALFORMED)
+		return field_error(a, c, col, "timestamp", err, field);
+	if (dc != PB_DATE_BEFORE_FIRST)
+		return 0;
+	*field = (size_t)a->alt[col][0];
+	return pb_date_range_error(err, "timestamp", f->ptr, f->len, "column", pb_aws_cur_column_name(a, col));
+}
+
 int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,
 		   struct pb_buf *err, size_t *field)
 {
@@ -362,8 +377,8 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 	if (f->len == a->last_bill_len && f->len && memcmp(f->ptr, a->last_bill, f->len) == 0) {
 		u->billing_month = a->last_bill_month;
 	} else {
-		if (pb_date_parse_iso(f->ptr, f->len, &day) < 0)
-			return field_error(a, c, CUR_BILL_START, "timestamp", err, field);
+		if (timestamp(a, c, CUR_BILL_START, &day, err, field) < 0)
+			return -1;
 		u->billing_month = pb_date_month_start(day);
 		if (f->len < sizeof(a->last_bill)) {
 			memcpy(a->last_bill, f->ptr, f->len);
@@ -371,9 +386,8 @@ int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struc
 			a->last_bill_month = u->billing_month;
 		}
 	}
-	f = &c->fields[a->alt[CUR_USAGE_START][0]];
-	if (pb_date_parse_iso(f->ptr, f->len, &u->usage_date) < 0)
-		return field_error(a, c, CUR_USAGE_START, "timestamp", err, field);
+	if (timestamp(a, c, CUR_USAGE_START, &u->usage_date, err, field) < 0)
+		return -1;
 
 	f = &c->fields[a->alt[CUR_ACCOUNT][0]];
 	u->account.ptr = f->ptr;

@@ -140,16 +140,27 @@ static int field_error(const struct pb_azure_cost *a, const struct pb_csv *c, in
 	return -1;
 }
 
-/* Parses a date column, remembering the last text: a file repeats the same few dates. */
-static int date_of(const struct pb_csv_field *f, char *last, size_t cap, size_t *last_len, int32_t *last_day,
-		   int32_t *out)
+/*
+ * Parses the date column col, remembering the last text: a file repeats the same few dates. Returns 0, or -1 with
+ * the message (one that is not a date, or one of year 0000).
+ */
+static int date_of(const struct pb_azure_cost *a, const struct pb_csv *c, int col, char *last, size_t cap,
+		   size_t *last_len, int32_t *last_day, int32_t *out, struct pb_buf *err, size_t *field)
 {
+	const struct pb_csv_field *f = field_of(a, c, col);
+	enum pb_date_case dc;
+
 	if (f->len && f->len == *last_len && memcmp(f->ptr, last, f->len) == 0) {
 		*out = *last_day;
 		return 0;
 	}
-	if (pb_date_parse_any(f->ptr, f->len, out) < 0)
-		return -1;
+	dc = pb_date_read_any(f->ptr, f->len, out);
+	if (dc == PB_DATE_MALFORMED)
+		return field_error(a, c, col, "date", err, field);
+	if (dc == PB_DATE_BEFORE_FIRST) {
+		*field = (size_t)a->alt[col][0];
+		return pb_date_range_error(err, "date", f->ptr, f->len, "column", a->name[col]);
+	}
 	if (f->len < cap) {
 		memcpy(last, f->ptr, f->len);
 		*last_len = f->len;
@@ -336,13 +347,11 @@ static int billing_month(struct pb_azure_cost *a, const struct pb_csv *c, struct
 	int k;
 
 	for (k = 0; k < 2; k++) {
-		const struct pb_csv_field *f;
-
 		if (a->alt[cols[k]][0] < 0 || field_of(a, c, cols[k])->len == 0)
 			continue;
-		f = field_of(a, c, cols[k]);
-		if (date_of(f, a->last_bill, sizeof(a->last_bill), &a->last_bill_len, &a->last_bill_month, &day) < 0)
-			return field_error(a, c, cols[k], "date", err, field);
+		if (date_of(a, c, cols[k], a->last_bill, sizeof(a->last_bill), &a->last_bill_len, &a->last_bill_month,
+			    &day, err, field) < 0)
+			return -1;
 		u->billing_month = pb_date_month_start(day);
 		a->month_field = a->alt[cols[k]][0];
 		return 0;
@@ -396,9 +405,9 @@ int pb_azure_cost_row(struct pb_azure_cost *a, struct pb_format_stats *st, const
 	const char *cat;
 	int acct = a->csp ? AZ_TENANT : AZ_SUBSCRIPTION;
 
-	f = field_of(a, c, AZ_DATE);
-	if (date_of(f, a->last_date, sizeof(a->last_date), &a->last_date_len, &a->last_date_day, &u->usage_date) < 0)
-		return field_error(a, c, AZ_DATE, "date", err, field);
+	if (date_of(a, c, AZ_DATE, a->last_date, sizeof(a->last_date), &a->last_date_len, &a->last_date_day,
+		    &u->usage_date, err, field) < 0)
+		return -1;
 	if (billing_month(a, c, u, err, field) < 0)
 		return -1;
 

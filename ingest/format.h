@@ -66,6 +66,14 @@ void pb_stats_warn(FILE *out, const char *prog, const char *name, const struct p
  */
 void pb_add_quoted_value(struct pb_buf *err, const char *ptr, size_t len);
 
+/*
+ * A date or timestamp of year 0000 (pb_date_read_iso or pb_date_read_any said PB_DATE_BEFORE_FIRST), written as
+ * any other, is out of range as a month of that year given as an option is: "WHAT "VALUE" in PLACE 'NAME' is out of
+ * range: the first month supported is 0001-01" into err, emptied first (PLACE: column or member). Returns -1.
+ */
+int pb_date_range_error(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
+			const char *name);
+
 /* 1 when the field is a GUID (8-4-4-4-12 hexadecimal digits, either case). */
 int pb_valid_guid(const char *ptr, size_t len);
 

@@ -156,6 +156,7 @@ static int usage_day(const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf
 {
 	const char *key = "UsageDate";
 	struct pb_text t = {"", 0};
+	enum pb_date_case dc;
 
 	if (text_of(j, key, &t, err, col) < 0)
 		return -1;
@@ -164,9 +165,13 @@ static int usage_day(const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf
 		if (text_of(j, key, &t, err, col) < 0)
 			return -1;
 	}
-	if (t.len == 0 || pb_date_parse_any(t.ptr, t.len, &u->usage_date) < 0)
+	dc = t.len ? pb_date_read_any(t.ptr, t.len, &u->usage_date) : PB_DATE_MALFORMED;
+	if (dc == PB_DATE_MALFORMED)
 		return member_error(j, key, "date", err, col);
-	return 0;
+	if (dc != PB_DATE_BEFORE_FIRST)
+		return 0;
+	*col = pb_jsonl_get(j, key)->col;
+	return pb_date_range_error(err, "date", t.ptr, t.len, "member", key);
 }
 
 /* ChargeType (required): the FOCUS category, and the type itself as the source's charge type. */

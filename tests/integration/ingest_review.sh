@@ -293,6 +293,49 @@ run "$TMP/bad" --format azure-cost first-date.csv
 refused "5: an Azure first line without a readable date, store mode without --month" 1 \
 	"pb-ingest: $(at bad/first-date.csv 2 10/32 | cut -d/ -f2): bad date \"10/32/2026\" in column 'Date'" \
 	"$before"
+# Year 0000 is written as any other year (PostgreSQL has none): a date or timestamp in it is out of range, as
+# --month 0000-01 is, at its column, not a bad date; a fifth digit of year (10000-01-01) is still a bad one.
+{
+	echo "$CUR_H"
+	cur_row y1 0000-01-01T00:00:00.000Z 444455556666 0000-01-01T03:00:00.000Z
+} >"$TMP/bad/y0-bill.csv"
+{
+	echo "$CUR_H"
+	cur_row y2 2026-10-01T00:00:00.000Z 444455556666 0000-02-29T03:00:00.000Z
+} >"$TMP/bad/y0-usage.csv"
+{
+	echo "$CUR_H"
+	cur_row y3 10000-01-01T00:00:00.000Z 444455556666 10000-01-01T03:00:00.000Z
+} >"$TMP/bad/y5-bill.csv"
+{
+	echo "SubscriptionId,Date,ChargeType,BillingCurrency,CostInBillingCurrency"
+	echo "6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,0000-10-01,Usage,USD,1"
+	echo "6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10/01/0000,Usage,USD,1"
+	echo "6b1f3c2a-8d4e-4f7a-9b2c-1e5d7a9c3f01,10000-10-01,Usage,USD,1"
+} >"$TMP/bad/y0-az.csv"
+pc_line "$TENANT" 0000-10-03T00:00:00Z >"$TMP/bad/y0-pc.jsonl"
+run "$TMP/bad" --format aws-cur y0-bill.csv
+refused "5: a billing period of year 0000: out of range at its column" 1 \
+	"pb-ingest: $(at bad/y0-bill.csv 2 0000-01-01T00 | cut -d/ -f2): timestamp \"0000-01-01T00:00:00.000Z\" in column 'bill_billing_period_start_date' is out of range: the first month supported is 0001-01" \
+	"$before"
+run "$TMP/bad" --format aws-cur --month 2026-10 y0-usage.csv
+refused "5: a usage start of year 0000: out of range at its column" 1 \
+	"pb-ingest: $(at bad/y0-usage.csv 2 0000-02-29 | cut -d/ -f2): timestamp \"0000-02-29T03:00:00.000Z\" in column 'line_item_usage_start_date' is out of range: the first month supported is 0001-01" \
+	"$before"
+run "$TMP/bad" --format aws-cur y5-bill.csv
+refused "5: a billing period of a five-digit year: a bad timestamp" 1 \
+	"pb-ingest: $(at bad/y5-bill.csv 2 10000-01-01T00 | cut -d/ -f2): bad timestamp \"10000-01-01T00:00:00.000Z\" in column 'bill_billing_period_start_date'" \
+	"$before"
+run "$TMP/bad" --format azure-cost --month 2026-10 --summary=daily --max-errors 5 y0-az.csv
+refused "5: Azure dates of year 0000, ISO or US: out of range; a five-digit year a bad date" 1 \
+	"pb-ingest: $(at bad/y0-az.csv 2 0000-10-01 | cut -d/ -f2): date \"0000-10-01\" in column 'Date' is out of range: the first month supported is 0001-01
+pb-ingest: $(at bad/y0-az.csv 3 10/01/0000 | cut -d/ -f2): date \"10/01/0000\" in column 'Date' is out of range: the first month supported is 0001-01
+pb-ingest: $(at bad/y0-az.csv 4 10000-10-01 | cut -d/ -f2): bad date \"10000-10-01\" in column 'Date'" \
+	"$before"
+run "$TMP/bad" --format partner-center --month 2026-10 y0-pc.jsonl
+refused "5: a Partner Center usage date of year 0000: out of range at its member" 1 \
+	"pb-ingest: $(at bad/y0-pc.jsonl 1 '"0000-10-03T' | cut -d/ -f2): date \"0000-10-03T00:00:00Z\" in member 'UsageDate' is out of range: the first month supported is 0001-01" \
+	"$before"
 
 # A ChargeType and PricingModel of 256 bytes together (with the '/') are refused at the PricingModel, not cut
 # to 95 as they were: two long models cut alike were one row. 255 bytes are kept whole.

@@ -361,6 +361,17 @@ static void test_parse_month_and_day(void **state)
 			fail_msg("day '%s' accepted", bad_days[i]);
 }
 
+/* What a reader made of text (got, and the day d it gave, 12345 before) is want and the day y-m-d. */
+static void check_read(const char *text, enum pb_date_case got, int32_t d, enum pb_date_case want, int y, int m, int dd)
+{
+	if (got != want)
+		fail_msg("'%s': case %d, not %d", text, (int)got, (int)want);
+	if (want == PB_DATE_MALFORMED)
+		assert_int_equal(d, 12345);
+	else if (d != pb_date_from_ymd(y, m, dd))
+		fail_msg("'%s': day %d, not %d", text, (int)d, (int)pb_date_from_ymd(y, m, dd));
+}
+
 /* One text for pb_date_read: what it is taken for, and the day it gives. */
 struct read_case {
 	const char *text;
@@ -414,14 +425,10 @@ static void test_read(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct read_case *c = &cases[i];
 		int32_t d = 12345;
+
 		enum pb_date_case got = pb_date_read(c->text, strlen(c->text), c->form, &d);
 
-		if (got != c->want)
-			fail_msg("'%s': case %d, not %d", c->text, (int)got, (int)c->want);
-		if (c->want == PB_DATE_MALFORMED)
-			assert_int_equal(d, 12345);
-		else if (d != pb_date_from_ymd(c->y, c->m, c->d))
-			fail_msg("'%s': day %d, not %d", c->text, (int)d, (int)pb_date_from_ymd(c->y, c->m, c->d));
+		check_read(c->text, got, d, c->want, c->y, c->m, c->d);
 	}
 	/* Only len characters are read: a field of a longer line. */
 	assert_int_equal(pb_date_read("2026-10-01,x", 10, PB_DATE_DAY, &(int32_t){0}), PB_DATE_OK);
@@ -431,6 +438,55 @@ static void test_read(void **state)
 	assert_int_equal(pb_date_from_ymd(2000, 1, 1) - pb_date_from_ymd(0, 1, 1), 5 * 146097);
 	assert_string_equal(pb_date_bound(PB_DATE_BEFORE_FIRST), "the first month supported is 0001-01");
 	assert_string_equal(pb_date_bound(PB_DATE_AFTER_LAST), "the last month supported is 9999-11");
+}
+
+/* A date or timestamp for pb_date_read_iso (any 0) or pb_date_read_any (any 1). */
+struct read_text_case {
+	const char *text;
+	int any;
+	enum pb_date_case want;
+	int y, m, d;
+};
+
+static void test_read_iso_and_any(void **state)
+{
+	static const struct read_text_case cases[] = {
+		{"2026-10-01T03:00:00.000Z", 0, PB_DATE_OK, 2026, 10, 1},
+		{"0000-01-01T00:00:00.000Z", 0, PB_DATE_BEFORE_FIRST, 0, 1, 1},
+		{"0000-02-29", 0, PB_DATE_BEFORE_FIRST, 0, 2, 29},
+		/* A zone that moves the day into year 0000, or out of it. */
+		{"0001-01-01T00:00:00+01:00", 0, PB_DATE_BEFORE_FIRST, 0, 12, 31},
+		{"0000-12-31T23:00:00-02:00", 0, PB_DATE_OK, 1, 1, 1},
+		{"9999-12-01T00:00:00Z", 0, PB_DATE_AFTER_LAST, 9999, 12, 1},
+		{"9999-11-30T23:00:00-02:00", 0, PB_DATE_AFTER_LAST, 9999, 12, 1},
+		{"10000-01-01T00:00:00Z", 0, PB_DATE_MALFORMED, 0, 0, 0},
+		{"0000-02-30", 0, PB_DATE_MALFORMED, 0, 0, 0},
+		{"0000-00-01", 0, PB_DATE_MALFORMED, 0, 0, 0},
+		{"10/01/2026", 0, PB_DATE_MALFORMED, 0, 0, 0},
+		{"10/01/2026", 1, PB_DATE_OK, 2026, 10, 1},
+		{"2/29/0000", 1, PB_DATE_BEFORE_FIRST, 0, 2, 29},
+		{"0000-01-01", 1, PB_DATE_BEFORE_FIRST, 0, 1, 1},
+		{"12/31/9999", 1, PB_DATE_AFTER_LAST, 9999, 12, 31},
+		{"2/30/0000", 1, PB_DATE_MALFORMED, 0, 0, 0},
+		{"01/01/10000", 1, PB_DATE_MALFORMED, 0, 0, 0},
+		{"10000-01-01", 1, PB_DATE_MALFORMED, 0, 0, 0},
+	};
+	size_t i;
+	int32_t d;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct read_text_case *c = &cases[i];
+		size_t n = strlen(c->text);
+		enum pb_date_case got;
+
+		d = 12345;
+		got = c->any ? pb_date_read_any(c->text, n, &d) : pb_date_read_iso(c->text, n, &d);
+		check_read(c->text, got, d, c->want, c->y, c->m, c->d);
+	}
+	/* The parsers that say only yes or no still refuse year 0000. */
+	assert_int_equal(pb_date_parse_iso("0000-01-01", 10, &d), -1);
+	assert_int_equal(pb_date_parse_any("1/1/0000", 8, &d), -1);
 }
 
 int main(void)
@@ -450,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_month_start),
 		cmocka_unit_test(test_parse_month_and_day),
 		cmocka_unit_test(test_read),
+		cmocka_unit_test(test_read_iso_and_any),
 	};
 	/* clang-format on */
 
