@@ -247,10 +247,14 @@ static int decimal(struct list *l, int c, struct pb_decimal *out)
 static int date(struct list *l, int c, int32_t *day, int end)
 {
 	struct pb_price_text t = text(l, c);
-	int rc = end ? pb_price_end_day(t.ptr, t.len, day) : pb_date_parse_any(t.ptr, t.len, day);
+	enum pb_date_case dc = pb_date_read_any(t.ptr, t.len, day);
 	char shown[PB_PRICE_EXCERPT];
 
-	if (rc < 0)
+	/* A date of year 0000 is written as any other: out of range, not malformed. */
+	if (dc == PB_DATE_BEFORE_FIRST)
+		return field_fail(l, c, "%s date \"%s\" in column '%s' is out of range: %s", column_names[c],
+				  pb_price_excerpt(t.ptr, t.len, shown), l->header_name[c], pb_date_bound(dc));
+	if (dc == PB_DATE_MALFORMED || (end && pb_price_end_day(t.ptr, t.len, day) < 0))
 		return field_fail(l, c, "bad %s date \"%s\" in column '%s'", column_names[c],
 				  pb_price_excerpt(t.ptr, t.len, shown), l->header_name[c]);
 	return 0;

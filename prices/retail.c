@@ -483,6 +483,7 @@ static int item(struct page *pg)
 	const struct value *t = &pg->v[F_TYPE];
 	int price = pg->v[F_RETAIL_PRICE].set ? F_RETAIL_PRICE : F_UNIT_PRICE;
 	char product[VALUE_MAX * 3], shown[PB_PRICE_EXCERPT];
+	enum pb_date_case dc;
 	int rc;
 
 	pg->items++;
@@ -513,7 +514,13 @@ static int item(struct page *pg)
 		return 0;
 	if (pg->v[F_TIER].set && decimal_of(pg, F_TIER, &it.tier_min) < 0)
 		return 0;
-	if (pb_date_parse_iso(start.ptr, start.len, &it.start) < 0)
+	dc = pb_date_read_iso(start.ptr, start.len, &it.start);
+	/* A date of year 0000 is written as any other: out of range, not malformed. */
+	if (dc == PB_DATE_BEFORE_FIRST)
+		return fail(pg, pg->v[F_START].line, pg->v[F_START].col,
+			    "item %llu: effectiveStartDate \"%s\" is out of range: %s", (unsigned long long)pg->items,
+			    pb_price_excerpt(start.ptr, start.len, shown), pb_date_bound(dc));
+	if (dc == PB_DATE_MALFORMED)
 		return fail(pg, pg->v[F_START].line, pg->v[F_START].col, "item %llu: bad effectiveStartDate \"%s\"",
 			    (unsigned long long)pg->items, pb_price_excerpt(start.ptr, start.len, shown));
 	if (pg->v[F_END].set && pg->v[F_END].len) {

@@ -574,6 +574,27 @@ run 1 "$PBP" load --format azure-pricesheet --no-progress "$TMP/quote/pricesheet
 check "a long bad date: visibly cut" \
 	"1|pb-prices: $TMP/quote/pricesheet.csv:2:70: bad effective end date \"$(printf '9%.0s' $(seq 60))...\" in column 'effectiveEndDate'" \
 	"$GOT|$(cat "$TMP/err")"
+# Year 0000 is written as any other year (PostgreSQL has none): a date in it is out of range, as --month 0000-01 is,
+# not a bad date; a fifth digit of year (10000-01-01) is still a bad date, as --month 10000-01 is malformed.
+got=""
+for d in 0000-01-01 01/01/0000 10000-01-01; do
+	{
+		echo 'meterId,meterRegion,unitOfMeasure,tierMinimumUnits,marketPrice,currency,effectiveStartDate,effectiveEndDate,priceType'
+		printf '%s,US East,1 GB,0,1,USD,%s,,Consumption\n' "$T2" "$d"
+	} >"$TMP/quote/y0.csv"
+	run 1 "$PBP" load --format azure-pricesheet --no-progress "$TMP/quote/y0.csv"
+	got="$got$GOT|$(sed "s|^pb-prices: $TMP/quote/||" "$TMP/err")
+"
+done
+check "a price sheet's start date of year 0000: out of range at its column; of a five-digit year, a bad date" \
+	"1|y0.csv:2:59: effective start date \"0000-01-01\" in column 'effectiveStartDate' is out of range: the first month supported is 0001-01
+1|y0.csv:2:59: effective start date \"01/01/0000\" in column 'effectiveStartDate' is out of range: the first month supported is 0001-01
+1|y0.csv:2:59: bad effective start date \"10000-01-01\" in column 'effectiveStartDate'" "${got%?}"
+printf '{"Items": [%s]}\n' "$(item "${M1%1}c" "Virtual Machines" eastus "1 Hour" 1 0000-12-01)" >"$TMP/quote/y0.json"
+run 1 "$PBP" load --format azure-retail --no-progress "$TMP/quote/y0.json"
+check "a retail price's effectiveStartDate of year 0000: out of range at its place" \
+	"1|pb-prices: $TMP/quote/y0.json:1:$(($(grep -bo '0000-12-01T' "$TMP/quote/y0.json" | cut -d: -f1) + 1)): item 1: effectiveStartDate \"0000-12-01T00:00:00Z\" is out of range: the first month supported is 0001-01" \
+	"$GOT|$(cat "$TMP/err")"
 
 # ---- an element of Items that is not an item: refused, not passed over ------------------------------------------
 printf '{"Items": [\n%s,\n[%s]\n]}\n' "$(item "${M1%1}d" "Virtual Machines" eastus "1 Hour" 0.3 2026-12-01)" \
