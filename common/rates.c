@@ -128,13 +128,17 @@ static int parse_line(const struct pb_csv *c, const char *name, const long *cols
 	struct pb_money_parse_info info;
 	struct pb_decimal d;
 	int32_t day;
-	char text[16];
+	char text[96];
+	enum pb_date_case dc = pb_date_read(m->ptr, m->len, PB_DATE_MONTH, &day);
 
-	if (m->len != 7)
+	if (dc == PB_DATE_MALFORMED)
 		return field_error(b, name, c, (size_t)cols[COL_MONTH], "the month is YYYY-MM");
+	/* A month of year 0000 or 9999-12 is written as any other, and no program takes it: out of range. */
+	if (dc != PB_DATE_OK) {
+		snprintf(text, sizeof(text), "the month is out of range: %s", pb_date_bound(dc));
+		return field_error(b, name, c, (size_t)cols[COL_MONTH], text);
+	}
 	snprintf(text, sizeof(text), "%.7s-01", m->ptr);
-	if (pb_date_parse_iso(text, 10, &day) < 0)
-		return field_error(b, name, c, (size_t)cols[COL_MONTH], "the month is YYYY-MM");
 	memcpy(l->month, text, 11);
 	if (currency_of(c, name, cols[COL_FROM], l->from, b) < 0 || currency_of(c, name, cols[COL_TO], l->to, b) < 0)
 		return PB_ERR_DATA;

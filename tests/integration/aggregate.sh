@@ -149,6 +149,17 @@ pb-aggregate: $TMP/bad-rates.csv:7:17: the rate is a positive decimal number
 pb-aggregate: $TMP/bad-rates.csv:8:1: unterminated quoted field
 pb-aggregate: $TMP/bad-rates.csv: 6 bad lines: nothing loaded|1" \
 	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
+# A month of year 0000 is written as any other (PostgreSQL has none): out of range, as --month 0000-01 is, and so is
+# 9999-12, which no program takes, as --month 9999-12 is; 10000-01 is no YYYY-MM.
+printf 'month,from,to,rate\n0000-10,USD,EUR,0.9\n9999-12,USD,EUR,0.9\n10000-01,USD,EUR,0.9\n0001-01,USD,EUR,0.9\n' \
+	>"$TMP/range-rates.csv"
+"$PBA" rates --load "$TMP/range-rates.csv" >"$TMP/out" 2>"$TMP/err"
+check "a rates file's months of year 0000 and 9999-12: out of range at their column, 10000-01 no month, nothing loaded" \
+	"1|pb-aggregate: $TMP/range-rates.csv:2:1: the month is out of range: the first month supported is 0001-01
+pb-aggregate: $TMP/range-rates.csv:3:1: the month is out of range: the last month supported is 9999-11
+pb-aggregate: $TMP/range-rates.csv:4:1: the month is YYYY-MM
+pb-aggregate: $TMP/range-rates.csv: 3 bad lines: nothing loaded|1" \
+	"$?|$(cat "$TMP/out" "$TMP/err")|$(pb_sql "SELECT count(*) FROM pb.fx_rate")"
 # A rate of 1E-40 converted every amount to 0 (the result keeps 18 decimals): a customer billed nothing, without a
 # word. 1E+99999 reached the server, which refused it: exit 3 (a dependency failed, retried by pb-run), no line.
 printf 'month,from,to,rate\n2026-10,USD,EUR,1E-40\n2026-10,USD,GBP,1E+99999\n2026-10,USD,JPY,1E-18\n' >"$TMP/bad-rates.csv"
