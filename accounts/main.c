@@ -355,7 +355,7 @@ static int date_option(struct pb_cli *cli, const char *name, const char *v, enum
 	if (c == PB_DATE_OK)
 		return 0;
 	if (c == PB_DATE_MALFORMED)
-		return pb_cli_bad_value(cli, name, form == PB_DATE_DAY ? "a date YYYY-MM-DD" : "YYYY-MM", v);
+		return pb_cli_bad_value(cli, name, form == PB_DATE_DAY ? "YYYY-MM-DD" : "YYYY-MM", v);
 	snprintf(opt, sizeof(opt), "--%s", name);
 	/* 9999-12-31 is how some write "no end": link says how to give none. */
 	if (c == PB_DATE_AFTER_LAST && strcmp(name, "to") == 0 && strcmp(cli->name, "link") == 0)

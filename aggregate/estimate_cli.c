@@ -171,7 +171,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'a':
 			/* A day of year 0000 is before every day taken, and said with their range. */
 			if (pb_date_read(optarg, strlen(optarg), PB_DATE_DAY, &o->as_of) == PB_DATE_MALFORMED)
-				return usage_error("--as-of takes a date YYYY-MM-DD, not '%s'", optarg);
+				return usage_error("--as-of takes YYYY-MM-DD, not '%s'", optarg);
 			if (pb_estimate_month_taken("--as-of", optarg, o->as_of, &range) < 0) {
 				rc = usage_error("%s", pb_buf_str(&range));
 				pb_buf_release(&range);

@@ -421,7 +421,7 @@ t "an id with a newline is named escaped, on one line" 1 "" \
 t "unlink checks the id" 1 "" \
 	"pb-accounts: bad azure partner account id 'x\x09y': a tenant or subscription id such as 8f0c3e6a-1b2d-4c5e-9f70-a1b2c3d4e5f6" \
 	"$PBA" unlink US1 --vendor azure --partner-account $'x\ty' --to 2026-10-01
-t "a bad date is a usage error" 2 "" "pb-accounts: link: --from takes a date YYYY-MM-DD, not '2026-10-32'
+t "a bad date is a usage error" 2 "" "pb-accounts: link: --from takes YYYY-MM-DD, not '2026-10-32'
 Try 'pb-accounts link --help'." "$PBA" link US1 --vendor aws --partner-account $P1 --from 2026-10-32
 t "an end before the start is bad input" 1 "" "pb-accounts: the link would end on 2026-09-30, before it starts on 2026-10-01" \
 	"$PBA" link US1 --vendor aws --partner-account $P1 --from 2026-10-01 --to 2026-09-30

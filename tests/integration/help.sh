@@ -203,19 +203,19 @@ check "a day of year 0000: out of range in every program, naming the first month
 2|pb-accounts: unlink: --to 0000-02-29 is out of range: the first month supported is 0001-01
 2|pb-run: --as-of takes YYYY-MM-DD, not '0000-02-30'
 2|pb-aggregate: --as-of takes YYYY-MM-DD, not '0000-02-30'
-2|pb-aggregate: estimate: --as-of takes a date YYYY-MM-DD, not '0000-02-30'
-2|pb-accounts: link: --from takes a date YYYY-MM-DD, not '0000-02-30'
-2|pb-accounts: unlink: --to takes a date YYYY-MM-DD, not '0000-02-30'
+2|pb-aggregate: estimate: --as-of takes YYYY-MM-DD, not '0000-02-30'
+2|pb-accounts: link: --from takes YYYY-MM-DD, not '0000-02-30'
+2|pb-accounts: unlink: --to takes YYYY-MM-DD, not '0000-02-30'
 2|pb-run: --as-of takes YYYY-MM-DD, not '10000-01-01'
 2|pb-aggregate: --as-of takes YYYY-MM-DD, not '10000-01-01'
-2|pb-aggregate: estimate: --as-of takes a date YYYY-MM-DD, not '10000-01-01'
-2|pb-accounts: link: --from takes a date YYYY-MM-DD, not '10000-01-01'
-2|pb-accounts: unlink: --to takes a date YYYY-MM-DD, not '10000-01-01'
+2|pb-aggregate: estimate: --as-of takes YYYY-MM-DD, not '10000-01-01'
+2|pb-accounts: link: --from takes YYYY-MM-DD, not '10000-01-01'
+2|pb-accounts: unlink: --to takes YYYY-MM-DD, not '10000-01-01'
 2|pb-run: --as-of takes YYYY-MM-DD, not '-001-01-01'
 2|pb-aggregate: --as-of takes YYYY-MM-DD, not '-001-01-01'
-2|pb-aggregate: estimate: --as-of takes a date YYYY-MM-DD, not '-001-01-01'
-2|pb-accounts: link: --from takes a date YYYY-MM-DD, not '-001-01-01'
-2|pb-accounts: unlink: --to takes a date YYYY-MM-DD, not '-001-01-01'" "${got%?}"
+2|pb-aggregate: estimate: --as-of takes YYYY-MM-DD, not '-001-01-01'
+2|pb-accounts: link: --from takes YYYY-MM-DD, not '-001-01-01'
+2|pb-accounts: unlink: --to takes YYYY-MM-DD, not '-001-01-01'" "${got%?}"
 got=""
 for p in pb-aggregate pb-api pb-ingest pb-invoice pb-prices; do
 	o=--month

@@ -435,7 +435,7 @@ error "more than 10,000 series not sorted by series" 1 \
 	--final --as-of 2026-03-02 unsorted.csv
 error "usage: no --as-of" 2 "pb-aggregate: estimate: --as-of YYYY-MM-DD is required
 Try 'pb-aggregate estimate --help'." in.csv
-error "usage: a bad --as-of" 2 "pb-aggregate: estimate: --as-of takes a date YYYY-MM-DD, not '2026-03-1'
+error "usage: a bad --as-of" 2 "pb-aggregate: estimate: --as-of takes YYYY-MM-DD, not '2026-03-1'
 Try 'pb-aggregate estimate --help'." --as-of 2026-03-1 in.csv
 error "usage: a bad --minor-unit" 2 "pb-aggregate: estimate: --minor-unit takes a number of decimals 0..18, not '-1'
 Try 'pb-aggregate estimate --help'." --as-of 2026-03-10 --minor-unit -1 in.csv
