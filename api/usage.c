@@ -15,18 +15,13 @@
 
 int pb_api_usage_month(const char *s, int64_t now, char month[8])
 {
-	int i, y, m, d, ny, nm;
+	int32_t day;
+	int y, m, d, ny, nm;
 
-	if (!s || strlen(s) != 7 || s[4] != '-')
+	/* Year 0000 is of the form: it is before 2000-01, out of range as 1999-12 is, not malformed. */
+	if (!s || pb_date_read(s, strlen(s), PB_DATE_MONTH, &day) == PB_DATE_MALFORMED)
 		return -1;
-	for (i = 0; i < 7; i++)
-		if (i != 4 && (s[i] < '0' || s[i] > '9'))
-			return -1;
-	y = ((s[0] - '0') * 10 + (s[1] - '0')) * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	/* Year 0 is of the form: it is before 2000-01, out of range as 1999-12 is, not malformed. */
-	if (m < 1 || m > 12)
-		return -1;
+	pb_date_to_ymd(day, &y, &m, &d);
 	pb_date_to_ymd((int32_t)(now / 86400), &ny, &nm, &d);
 	if (y * 12 + m < FIRST_MONTH || y * 12 + m > ny * 12 + nm + 1)
 		return -2;
