@@ -103,8 +103,9 @@ compile() {
 	shift
 	o=$(obj "$src")
 	mkdir -p "$(dirname "$o")"
+	# CC is a command with its words ("ccache clang"), as the link below and make take it.
 	# shellcheck disable=SC2086
-	printf '%q %s -c -o %q %q 2>%q && mv %q %q\n' "$CC" "$(printf '%q ' "$@" ${FUZZ_CFLAGS:-})" \
+	printf '%s %s -c -o %q %q 2>%q && mv %q %q\n' "$CC" "$(printf '%q ' "$@" ${FUZZ_CFLAGS:-})" \
 		"$o.tmp" "$src" "$o.log" "$o.tmp" "$o" >>"$jobs"
 	logs+=("$o.log")
 }

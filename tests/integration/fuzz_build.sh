@@ -13,4 +13,11 @@ targets=$(find "$ROOT/fuzz" -maxdepth 1 -name 'fuzz_*.c' | wc -l)
 check "fuzz/run.sh: every target builds and replays its seeds without a finding" \
 	"0|$targets|" "$st|$(grep -c ', no crash$' <<<"$out")|$(grep -E 'build failed|FINDING' <<<"$out")"
 
+# CC is a command with its words, as make takes it ("ccache clang"): the sources' compiles took it for one word and
+# failed each with "ccache clang: command not found", while the link split it.
+out=$(cd "$ROOT" && FUZZ_RUNS=1 CC="env clang" bash fuzz/run.sh money 2>&1)
+st=$?
+check "fuzz/run.sh: CC of two words (env clang) compiles and links the target" \
+	"0|fuzz_money: N executions, no crash" "$st|$(sed "s/: [0-9]* executions/: N executions/" <<<"$out")"
+
 pb_tests_done
