@@ -112,13 +112,16 @@ compile() {
 
 found=0
 known=()
-declare -A compiled=()
+declare -A compiled=() named=()
 for t in "${targets[@]}"; do
 	if ! src=$(sources "$t"); then
 		echo "fuzz_$t: unknown target (known: csv csv_paths jsonl money tags job conf ingest_csv ingest_pc manifest listprice pricelist api_request accounts_import)" >&2
 		found=1
 		continue
 	fi
+	# A target named again is built and run once: its two compiles would write the same object at once.
+	[ -z "${named[$t]:-}" ] || continue
+	named[$t]=1
 	known+=("$t")
 	flags=()
 	for w in $src; do

@@ -20,4 +20,12 @@ st=$?
 check "fuzz/run.sh: CC of two words (env clang) compiles and links the target" \
 	"0|fuzz_money: N executions, no crash" "$st|$(sed "s/: [0-9]* executions/: N executions/" <<<"$out")"
 
+# A target named twice was compiled twice at once into the same temporary object (one could rename the other's
+# half-written file) and run twice; it is built and run once.
+out=$(cd "$ROOT" && FUZZ_RUNS=1 bash fuzz/run.sh money money 2>&1)
+st=$?
+check "fuzz/run.sh money money: the target is compiled once and run once" \
+	"0|1|fuzz_money: N executions, no crash" \
+	"$st|$(grep -c "fuzz/fuzz_money.c " "$ROOT/build/fuzz/obj/jobs")|$(sed "s/: [0-9]* executions/: N executions/" <<<"$out")"
+
 pb_tests_done
