@@ -87,6 +87,7 @@ struct pb_fetch {
 	int64_t content_length, full_length, range_start;
 	/* The complete length that a described 416's Content-Range gives, 0 when it has none. */
 	int64_t object_length;
+	int range_seen;		  /* a 416's Content-Range gave object_length */
 	long retry_after;	  /* seconds the answer asks to wait (Retry-After), 0 when it asks none */
 	struct pb_retry_after ra; /* what retry_after is read from */
 	int64_t began_ms;	  /* when the download began (pb_now_ms), for opts.deadline_seconds */
@@ -614,6 +615,23 @@ static int unsatisfied_range(const char *v, int64_t *len)
 	return header_number(&p, NULL, len);
 }
 
+/*
+ * A 416's Content-Range v into f. Content-Range is one value (RFC 9110 14.4): a second that gives another length
+ * says two things of the object, and a value that is not an unsatisfied range describes nothing; either way the
+ * answer no longer describes the object, whatever another line says. The same one again is only repeated.
+ */
+static void range_416(struct pb_fetch *f, const char *v)
+{
+	int64_t len;
+
+	if (unsatisfied_range(v, &len) < 0 || (f->range_seen && len != f->object_length)) {
+		f->described = 0;
+		return;
+	}
+	f->object_length = len;
+	f->range_seen = 1;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct pb_fetch *f = arg;
@@ -650,6 +668,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		 */
 		f->described = f->status == 416 && f->opts.head == 2;
 		f->object_length = 0;
+		f->range_seen = 0;
 		f->body_ok = f->status == 200 || f->status == 206 || (f->status == 416 && f->opts.head == 2);
 		if (f->status == 200 && f->attempt_from > 0)
 			f->skip = f->attempt_from; /* the server ignored Range: drop what we have */
@@ -715,7 +734,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 		md5_header(f, line, v);
 	if (f->status == 416 && strcasecmp(line, "Content-Range") == 0) {
 		if (f->body_ok)
-			f->described = unsatisfied_range(v, &f->object_length) == 0;
+			range_416(f, v);
 	} else if (strcasecmp(line, "ETag") == 0 && f->body_ok) {
 		if (etag_header(f, data, len) < 0)
 			return 0; /* libcurl ends the transfer */

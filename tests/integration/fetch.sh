@@ -947,6 +947,19 @@ msg="$FAULT_ENDPOINT/cur/$HV/hv-00001.csv.gz: a new delivery landed while the re
 check "HEAD refused (405): a part grown after it was read, its first byte answered 416 giving its length: exit 3, both lengths named" \
 	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
 pb_fault_stop
+# A 416 with two Content-Ranges that give two lengths (bytes */SIZE, then bytes */0) says two things of the object: the
+# last was taken, and the part, read with its bytes, was compared as an object of none and committed. It is no such
+# range, an error as one that is not an unsatisfied range.
+"$TMP/gen_cur" 100 54 | gzip -c >"$TMP/hp/cur/$HV/hv-00001.csv.gz"
+sed -i 's/"hv-2"/"hv-3"/' "$TMP/hp/cur/$HV/hv-Manifest.json"
+pb_fault_start "$TMP/hp" "*:405:method=HEAD; *:range416:tworanges" "${TLS[@]}" --etag 34 >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hv
+before=$(hp_sql)
+hp_run true
+msg="$FAULT_ENDPOINT/cur/$HV/hv-00001.csv.gz: HTTP 416, not retried (looking whether a new delivery landed while the report was read)"
+check "HEAD refused (405): a part's first byte answered 416 with two Content-Ranges of two lengths: exit 3, not committed" \
+	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
+pb_fault_stop
 
 # An S3 presigned URL is signed for GET alone: S3 answers its HEAD 403 (SignatureDoesNotMatch), and every import of a
 # report whose parts are such URLs failed at the check above. A part whose query says it is presigned

@@ -100,6 +100,7 @@ Fault rules
            | range416     (--dir) pass through, a request with a Range answered 416 whatever it asks, with the file's
                           Content-Range (bytes */SIZE) and validators (a server that is wrong, or whose object
                           changed between the range and the length it gives)
+             options:     tworanges  a second Content-Range after it, bytes */0 (two answers in one)
            | pass         pass through (to exempt requests from a later rule)
 
   Any rule may end with the option method=M (GET, HEAD...): it then picks requests of that method only, counted
@@ -228,7 +229,7 @@ class Rule:
             self._allow_options("novalidators")
         elif name == "range416" and not arg:
             self.kind = name
-            self._allow_options()
+            self._allow_options("tworanges")
         elif name in ("stall", "delay"):
             self.kind = name
             self.seconds = self._number(arg, float)
@@ -478,7 +479,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._bare416 = "novalidators" if "novalidators" in rule.options else "bare"
                 self._serve_file(None, 0, False)
             elif rule.kind == "range416":
-                self._bare416 = "range"
+                self._bare416 = "tworanges" if "tworanges" in rule.options else "range"
                 self._serve_file(None, 0, False)
             elif rule.kind == "serve":
                 self._chunked = "chunked" in rule.options
@@ -842,7 +843,7 @@ class Handler(BaseHTTPRequestHandler):
                     end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
                 else:
                     start = max(0, size - int(m.group(2)))
-                if start >= size or start > end or self._bare416 == "range":
+                if start >= size or start > end or self._bare416 in ("range", "tworanges"):
                     # The file's validators too, as a server that describes the object in any answer does.
                     validators = extra
                     if not self.server.no_last_modified:
@@ -852,6 +853,8 @@ class Handler(BaseHTTPRequestHandler):
                         validators = []
                     content_range = [] if self._bare416 in ("bare", "novalidators") else [
                         ("Content-Range", f"bytes */{size}")]
+                    if self._bare416 == "tworanges":
+                        content_range.append(("Content-Range", "bytes */0"))
                     return self._simple(416, "Range Not Satisfiable", content_range + validators)
                 start = max(0, start - early)
                 status, reason = 206, "Partial Content"
