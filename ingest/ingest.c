@@ -831,6 +831,21 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 			was = f->last_modified;
 			now = lm;
 		}
+		/*
+		 * A 416 to its first byte says the object has no bytes (bytes=0-0 is unsatisfiable then only), whatever
+		 * version it names: a part read with bytes has changed, though a server's ETag may not follow its
+		 * bytes.
+		 */
+		if (strcmp(was, now) == 0 && length416 == 0 && f->bytes > 0) {
+			pb_buf_reset(err);
+			pb_url_message(err, run->files[k]);
+			pb_buf_addf(err,
+				    LANDED
+				    "the part was read with %llu bytes, it has none now (HTTP 416 to a request of its "
+				    "first byte, with the %s it was read with)",
+				    (unsigned long long)f->bytes, what);
+			return -1;
+		}
 		if (strcmp(was, now) == 0)
 			continue;
 		pb_buf_reset(err);

@@ -960,6 +960,18 @@ msg="$FAULT_ENDPOINT/cur/$HV/hv-00001.csv.gz: HTTP 416, not retried (looking whe
 check "HEAD refused (405): a part's first byte answered 416 with two Content-Ranges of two lengths: exit 3, not committed" \
 	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
 pb_fault_stop
+# A 416 that says the part has no bytes (bytes */0), with the ETag it was read with (a server whose ETag does not follow
+# its bytes): the part, read with its bytes, was taken as unchanged and committed. Its bytes are gone: a new delivery.
+"$TMP/gen_cur" 100 55 | gzip -c >"$TMP/hp/cur/$HV/hv-00001.csv.gz"
+sed -i 's/"hv-3"/"hv-4"/' "$TMP/hp/cur/$HV/hv-Manifest.json"
+pb_fault_start "$TMP/hp" "*:405:method=HEAD; *:range416:zero" "${TLS[@]}" --etag 34 >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hv
+before=$(hp_sql)
+hp_run true
+msg="$FAULT_ENDPOINT/cur/$HV/hv-00001.csv.gz: a new delivery landed while the report was read: the part was read with $(stat -c %s "$TMP/hp/cur/$HV/hv-00001.csv.gz") bytes, it has none now (HTTP 416 to a request of its first byte, with the ETag it was read with)"
+check "HEAD refused (405): a part's first byte answered 416 (bytes */0) with the part's own ETag: exit 3, not committed" \
+	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
+pb_fault_stop
 
 # An S3 presigned URL is signed for GET alone: S3 answers its HEAD 403 (SignatureDoesNotMatch), and every import of a
 # report whose parts are such URLs failed at the check above. A part whose query says it is presigned

@@ -101,6 +101,7 @@ Fault rules
                           Content-Range (bytes */SIZE) and validators (a server that is wrong, or whose object
                           changed between the range and the length it gives)
              options:     tworanges  a second Content-Range after it, bytes */0 (two answers in one)
+                          zero       bytes */0 in its place (an object of no bytes, with the file's validators)
            | pass         pass through (to exempt requests from a later rule)
 
   Any rule may end with the option method=M (GET, HEAD...): it then picks requests of that method only, counted
@@ -229,7 +230,7 @@ class Rule:
             self._allow_options("novalidators")
         elif name == "range416" and not arg:
             self.kind = name
-            self._allow_options("tworanges")
+            self._allow_options("tworanges", "zero")
         elif name in ("stall", "delay"):
             self.kind = name
             self.seconds = self._number(arg, float)
@@ -479,7 +480,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._bare416 = "novalidators" if "novalidators" in rule.options else "bare"
                 self._serve_file(None, 0, False)
             elif rule.kind == "range416":
-                self._bare416 = "tworanges" if "tworanges" in rule.options else "range"
+                self._bare416 = next((o for o in ("tworanges", "zero") if o in rule.options), "range")
                 self._serve_file(None, 0, False)
             elif rule.kind == "serve":
                 self._chunked = "chunked" in rule.options
@@ -843,7 +844,7 @@ class Handler(BaseHTTPRequestHandler):
                     end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
                 else:
                     start = max(0, size - int(m.group(2)))
-                if start >= size or start > end or self._bare416 in ("range", "tworanges"):
+                if start >= size or start > end or self._bare416 in ("range", "tworanges", "zero"):
                     # The file's validators too, as a server that describes the object in any answer does.
                     validators = extra
                     if not self.server.no_last_modified:
@@ -853,6 +854,8 @@ class Handler(BaseHTTPRequestHandler):
                         validators = []
                     content_range = [] if self._bare416 in ("bare", "novalidators") else [
                         ("Content-Range", f"bytes */{size}")]
+                    if self._bare416 == "zero":
+                        content_range = [("Content-Range", "bytes */0")]
                     if self._bare416 == "tworanges":
                         content_range.append(("Content-Range", "bytes */0"))
                     return self._simple(416, "Range Not Satisfiable", content_range + validators)
