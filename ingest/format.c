@@ -172,14 +172,20 @@ static size_t visible_utf8(const unsigned char *p, size_t n)
 	return len;
 }
 
-int pb_date_range_error(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
-			const char *name)
+int pb_date_range_add(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
+		      const char *name)
 {
-	pb_buf_reset(err);
 	pb_buf_addf(err, "%s ", what);
 	pb_add_quoted_value(err, ptr, len);
 	pb_buf_addf(err, " in %s '%s' is out of range: %s", place, name, pb_date_bound(PB_DATE_BEFORE_FIRST));
 	return -1;
+}
+
+int pb_date_range_error(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
+			const char *name)
+{
+	pb_buf_reset(err);
+	return pb_date_range_add(err, what, ptr, len, place, name);
 }
 
 void pb_add_quoted_value(struct pb_buf *err, const char *ptr, size_t len)

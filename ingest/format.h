@@ -73,6 +73,9 @@ void pb_add_quoted_value(struct pb_buf *err, const char *ptr, size_t len);
  */
 int pb_date_range_error(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
 			const char *name);
+/* The same message added to what err holds (a manifest's address, which it is in). Returns -1. */
+int pb_date_range_add(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
+		      const char *name);
 
 /* 1 when the field is a GUID (8-4-4-4-12 hexadecimal digits, either case). */
 int pb_valid_guid(const char *ptr, size_t len);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "date.h"
+#include "format.h"
 #include "input.h"
 #include "text.h"
 #include "url.h"
@@ -121,8 +122,11 @@ static int add_part(struct pb_manifest *m, const char *root, const char *key)
 	return 0;
 }
 
-/* "20261001T000000.000Z" (legacy) or "2026-10-01T00:00:00.000Z" (CUR 2.0) to a day number. */
-static int period_day(const char *s, int32_t *day)
+/*
+ * "20261001T000000.000Z" (legacy) or "2026-10-01T00:00:00.000Z" (CUR 2.0) to a day number, and which case its day is
+ * (pb_date_read_iso): a day of year 0000 is written as any other.
+ */
+static enum pb_date_case period_day(const char *s, int32_t *day)
 {
 	char iso[11];
 
@@ -133,9 +137,9 @@ static int period_day(const char *s, int32_t *day)
 		iso[7] = '-';
 		memcpy(iso + 8, s + 6, 2);
 		iso[10] = '\0';
-		return pb_date_parse_iso(iso, 10, day);
+		return pb_date_read_iso(iso, 10, day);
 	}
-	return strlen(s) >= 10 ? pb_date_parse_iso(s, 10, day) : -1;
+	return strlen(s) >= 10 ? pb_date_read_iso(s, 10, day) : PB_DATE_MALFORMED;
 }
 
 int pb_manifest_figure(const json_t *o, const char *name, unsigned flag, struct pb_part_decl *d)
@@ -418,7 +422,8 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 	json_t *root = NULL, *keys, *v, *period;
 	json_error_t jerr;
 	char *bucket = NULL;
-	const char *id;
+	const char *id, *start;
+	enum pb_date_case dc;
 	size_t i;
 	int ret = -1, rc, legacy;
 
@@ -454,12 +459,17 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 	if (!keys)
 		keys = json_object_get(root, "dataFiles");
 	period = json_object_get(root, "billingPeriod");
-	if (!id || !*id || !json_is_array(keys) || !json_is_object(period) ||
-	    !json_string_value(json_object_get(period, "start")) ||
-	    period_day(json_string_value(json_object_get(period, "start")), &m->period_start) < 0) {
+	start = json_string_value(json_object_get(period, "start"));
+	dc = start ? period_day(start, &m->period_start) : PB_DATE_MALFORMED;
+	if (!id || !*id || !json_is_array(keys) || !json_is_object(period) || dc == PB_DATE_MALFORMED) {
 		pb_url_message(err, url);
 		pb_buf_addstr(err, "not a report manifest: it needs assemblyId (or executionId), reportKeys (or "
 				   "dataFiles) and billingPeriod.start");
+		goto out;
+	}
+	if (dc == PB_DATE_BEFORE_FIRST) {
+		pb_url_message(err, url);
+		pb_date_range_add(err, "timestamp", start, strlen(start), "member", "billingPeriod.start");
 		goto out;
 	}
 	m->assembly_id = strdup(id);

@@ -402,6 +402,22 @@ if run filemanifest 0 "$PBI" --format aws-cur --summary --no-progress --source "
 else
 	notok "a file:// manifest finds its parts on disk" "status $GOT: $(cat "$TMP/err")"
 fi
+# A billing period of year 0000 (PostgreSQL has none) is written as any other: out of range, as --month 0000-10 is,
+# naming the manifest, not a manifest without billingPeriod.start; in either form, nothing read.
+Y0=$TMP/disk/cur/y0
+mkdir -p "$Y0/y0/20261001-20261101" "$Y0/y2/metadata/BILLING_PERIOD=2026-10"
+sed 's/"start":"20261001T000000.000Z"/"start":"00001001T000000.000Z"/' "$TMP/manifest.json" \
+	>"$Y0/y0/20261001-20261101/y0-Manifest.json"
+sed 's/"start":"2026-10-01T00:00:00.000Z"/"start":"0000-10-01T00:00:00.000Z"/' "$TMP/m2.json" \
+	>"$Y0/y2/metadata/BILLING_PERIOD=2026-10/y2-Manifest.json"
+run y0-legacy 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$Y0/y0" --month 2026-10
+check "a legacy manifest's billing period of year 0000: exit 1, out of range, naming the manifest" \
+	"1|pb-ingest: file://$Y0/y0/20261001-20261101/y0-Manifest.json: timestamp \"00001001T000000.000Z\" in member 'billingPeriod.start' is out of range: the first month supported is 0001-01|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
+run y0-cur2 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$Y0/y2" --month 2026-10
+check "a CUR 2.0 manifest's billing period of year 0000: exit 1, out of range, naming the manifest" \
+	"1|pb-ingest: file://$Y0/y2/metadata/BILLING_PERIOD=2026-10/y2-Manifest.json: timestamp \"0000-10-01T00:00:00.000Z\" in member 'billingPeriod.start' is out of range: the first month supported is 0001-01|" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
 # A legacy manifest's columns[] is each part's header, in order: a part whose header differs is refused.
 DISKM=$TMP/disk/cur/cur/daily/20261001-20261101/daily-Manifest.json
 # with_columns HOW: the disk manifest with the columns of hdr.csv, as they are (same), two swapped (swap) or
