@@ -11,6 +11,7 @@
 
 #include "date.h"
 #include "exitcode.h"
+#include "format.h"
 #include "http.h"
 #include "input.h"
 #include "testhook.h"
@@ -667,6 +668,7 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 	json_t *root = NULL;
 	char *url = blob_url(w, name), *shown = NULL;
 	const char *start;
+	enum pb_date_case dc;
 	int32_t day;
 	int rc = -1;
 
@@ -683,7 +685,15 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 	if (rc != 0 || (rc = parse_manifest(&body, shown, &root, err)) < 0)
 		goto out;
 	start = jstr(root, "runInfo", "startDate");
-	if (start && pb_date_parse_iso(start, strlen(start), &day) == 0 && pb_date_month_start(day) != month) {
+	dc = start ? pb_date_read_iso(start, strlen(start), &day) : PB_DATE_MALFORMED;
+	if (dc == PB_DATE_BEFORE_FIRST) {
+		rc = -1;
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: ", shown);
+		pb_date_range_add(err, "timestamp", start, strlen(start), "member", "runInfo.startDate");
+		goto out;
+	}
+	if (dc != PB_DATE_MALFORMED && pb_date_month_start(day) != month) {
 		rc = 1;
 		pb_buf_addf(why, "%s: the run starts %.10s, outside the month", shown, start);
 		goto out;

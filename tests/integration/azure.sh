@@ -591,6 +591,18 @@ run 1 shared_key ingest --source "$SRC-noblobs" --month 2026-10 --final
 check "a run whose manifest lists no blobs: exit 1 naming it, nothing imported" \
 	"1|pb-ingest: $SRC-noblobs/$OCT/$RUN0/manifest.json: the run's manifest lists no blobs||0" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(sql "SELECT count(*) FROM pb.import WHERE source = '$SRC-noblobs' AND status = 'committed'")"
+# A run whose startDate is of year 0000 (PostgreSQL has none) is out of range, as --month 0000-10 is: bad data (exit
+# 1) naming its manifest, never taken as a run of the month because its date was not read. Nothing imported.
+RUNY=0c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e50
+mkdir -p "$TMP/fx/y0/$PREFIX-y0/$OCT/$RUNY"
+cp "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz" "$TMP/fx/y0/$PREFIX-y0/$OCT/$RUNY/part_0_0001.csv.gz"
+printf '{"blobs":[{"blobName":"%s/part_0_0001.csv.gz"}],"runInfo":{"runId":"%s","submittedTime":"2026-10-21T06:00:00Z","startDate":"0000-10-01T00:00:00"}}' \
+	"$PREFIX-y0/$OCT/$RUNY" "$RUNY" >"$TMP/fx/y0/$PREFIX-y0/$OCT/$RUNY/manifest.json"
+if upload y0; then ok "upload a run that starts in year 0000"; else notok "upload a run that starts in year 0000"; fi
+run 1 shared_key ingest --source "$SRC-y0" --month 2026-10
+check "a run whose startDate is of year 0000: exit 1, out of range, naming its manifest, nothing imported" \
+	"1|pb-ingest: $SRC-y0/$OCT/$RUNY/manifest.json: timestamp \"0000-10-01T00:00:00\" in member 'runInfo.startDate' is out of range: the first month supported is 0001-01||0" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(sql "SELECT count(*) FROM pb.import WHERE source = '$SRC-y0'")"
 
 # 5d. Two manifests in the month's folder that give the same runId: the run id is what an import records (and
 # what "committed already" compares), so a second manifest under it, with other blobs, is bad data (exit 1)
