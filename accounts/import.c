@@ -465,8 +465,8 @@ static int column_text(struct import *im, enum link_column c, struct pb_buf *b, 
 }
 
 /*
- * A date of column c into *day, in a month every program takes (at most PB_DATE_LAST_MONTH): 0, 1 when the field
- * is empty, or PB_ERR_DATA with the message.
+ * A date of column c into *day, in a month every program takes (PB_DATE_FIRST_MONTH to PB_DATE_LAST_MONTH): 0, 1
+ * when the field is empty, or PB_ERR_DATA with the message (one out of range said in pb_date_bound's words).
  */
 static int date_field(struct import *im, enum link_column c, int32_t *day, struct pb_buf *b, struct pb_buf *why)
 {
@@ -480,15 +480,13 @@ static int date_field(struct import *im, enum link_column c, int32_t *day, struc
 	dc = pb_date_read(text, strlen(text), PB_DATE_DAY, day);
 	if (dc == PB_DATE_OK)
 		return 0;
-	pb_buf_addf(why, "bad %s date '", link_columns[c]);
+	pb_buf_addf(why, "%s%s date '", dc == PB_DATE_MALFORMED ? "bad " : "", link_columns[c]);
 	pb_account_quote(why, text, strlen(text));
-	if (dc == PB_DATE_BEFORE_FIRST)
-		pb_buf_addstr(why, "': before the first month supported, " PB_DATE_FIRST_MONTH);
-	else if (dc == PB_DATE_MALFORMED)
+	if (dc == PB_DATE_MALFORMED)
 		pb_buf_addstr(why, "': a date YYYY-MM-DD");
 	else
-		pb_buf_addf(why, "': after the last month supported, %s%s", PB_DATE_LAST_MONTH,
-			    c == LINK_TO ? " (empty: no end)" : "");
+		pb_buf_addf(why, "' is out of range: %s%s", pb_date_bound(dc),
+			    dc == PB_DATE_AFTER_LAST && c == LINK_TO ? " (empty: no end)" : "");
 	return PB_ERR_DATA;
 }
 

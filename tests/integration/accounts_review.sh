@@ -515,16 +515,18 @@ links_fail "a row overlapping an earlier row of the file: exit 4 naming its line
 links_fail "--to before --from: exit 1 at the to column" 1 \
 	"2:33: the link would end on 2026-09-30, before it starts on 2026-10-01" 'IL1,aws,300000000001,2026-10-01,2026-09-30\n'
 # A link to 9999-12-31 (or from a day of 9999-12) was stored, though no program takes that month (its end,
-# 10000-01-01, has no YYYY-MM-DD): the date is checked against the last month supported, 9999-11.
+# 10000-01-01, has no YYYY-MM-DD): the date is checked against the last month supported, 9999-11. A date out of
+# range is said as every other reader says it ("is out of range: the last month supported is 9999-11"), not as
+# "bad ... date: after the last month supported, 9999-11", the file's own words.
 links_fail "a to date after the last month supported: exit 1 at its column" 1 \
-	"2:33: bad to date '9999-12-31': after the last month supported, 9999-11 (empty: no end)" \
+	"2:33: to date '9999-12-31' is out of range: the last month supported is 9999-11 (empty: no end)" \
 	'IL1,aws,300000000001,2026-10-01,9999-12-31\n'
 links_fail "a from date after the last month supported: exit 1 at its column" 1 \
-	"2:22: bad from date '9999-12-01': after the last month supported, 9999-11" \
+	"2:22: from date '9999-12-01' is out of range: the last month supported is 9999-11" \
 	'IL1,aws,300000000001,9999-12-01,\n'
-# Year 0000 is written as any other; PostgreSQL has none: before the first month supported, not malformed.
+# Year 0000 is written as any other; PostgreSQL has none: out of range, as --from 0000-02-29 is, not malformed.
 links_fail "a from date in year 0000: exit 1 at its column, naming the first month supported" 1 \
-	"2:22: bad from date '0000-02-29': before the first month supported, 0001-01" \
+	"2:22: from date '0000-02-29' is out of range: the first month supported is 0001-01" \
 	'IL1,aws,300000000001,0000-02-29,\n'
 links_fail "a from date of a day year 0000 does not have: exit 1 at its column, malformed" 1 \
 	"2:22: bad from date '0000-02-30': a date YYYY-MM-DD" \
