@@ -163,7 +163,8 @@ static const struct command commands[] = {
 	 "\n"
 	 "  --vendor VENDOR       aws or azure\n"
 	 "  --partner-account ID  12 digits for aws, a GUID for azure\n"
-	 "  --from DATE, --to DATE  YYYY-MM-DD, in a month up to " PB_DATE_LAST_MONTH " as in every program\n"
+	 "  --from DATE, --to DATE  YYYY-MM-DD, in a month from " PB_DATE_FIRST_MONTH " to " PB_DATE_LAST_MONTH
+	 " as in every program\n"
 	 "  --by NAME             who links it (default: the login name)\n"
 	 "  --config FILE         as for check\n"},
 	{"unlink", pb_cmd_unlink, 1, ALIAS, " vendor partner-account to by help ",

@@ -61,6 +61,10 @@ got="$got|$("$BIN/pb-accounts" link --help | sed -n '/^Exit status/,$p')"
 want="Exit status: 0 success, 1 bad input, 2 usage error, 3 a dependency (database, Partner Center) failed or
 standard output cannot be written, 4 refused by a rule."
 check "pb-accounts --help: output that cannot be written is exit status 3" "$want|$want" "$got"
+# The dates link takes: both ends of the range every program takes, not the last alone.
+check "pb-accounts link --help: --from and --to in a month from 0001-01 to 9999-11" \
+	"  --from DATE, --to DATE  YYYY-MM-DD, in a month from 0001-01 to 9999-11 as in every program" \
+	"$("$BIN/pb-accounts" link --help | grep -e '--from DATE, --to DATE')"
 
 # The option loop the programs share (common/opts.c): an unknown option, an option without its value.
 for p in pb-aggregate pb-api pb-ingest pb-invoice pb-prices; do
