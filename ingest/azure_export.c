@@ -693,6 +693,15 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 		pb_date_range_add(err, "timestamp", start, strlen(start), "member", "runInfo.startDate");
 		goto out;
 	}
+	/* A date given but not read says nothing of the run's month: it is not taken for the folder's. */
+	if (start && dc == PB_DATE_MALFORMED) {
+		rc = -1;
+		pb_buf_reset(err);
+		pb_buf_addf(err, "%s: bad timestamp ", shown);
+		pb_add_quoted_value(err, start, strlen(start));
+		pb_buf_addstr(err, " in member 'runInfo.startDate'");
+		goto out;
+	}
 	if (dc != PB_DATE_MALFORMED && pb_date_month_start(day) != month) {
 		rc = 1;
 		pb_buf_addf(why, "%s: the run starts %.10s, outside the month", shown, start);

@@ -603,6 +603,18 @@ run 1 shared_key ingest --source "$SRC-y0" --month 2026-10
 check "a run whose startDate is of year 0000: exit 1, out of range, naming its manifest, nothing imported" \
 	"1|pb-ingest: $SRC-y0/$OCT/$RUNY/manifest.json: timestamp \"0000-10-01T00:00:00\" in member 'runInfo.startDate' is out of range: the first month supported is 0001-01||0" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(sql "SELECT count(*) FROM pb.import WHERE source = '$SRC-y0'")"
+# A startDate that is not a timestamp at all was not read, and the run taken as the month's and imported: bad data
+# too, naming the manifest and the value.
+RUNG=0c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e51
+mkdir -p "$TMP/fx/bad/$PREFIX-bad/$OCT/$RUNG"
+cp "$TMP/fx/initial/$PREFIX/$OCT/$RUN2/part_0_0001.csv.gz" "$TMP/fx/bad/$PREFIX-bad/$OCT/$RUNG/part_0_0001.csv.gz"
+printf '{"blobs":[{"blobName":"%s/part_0_0001.csv.gz"}],"runInfo":{"runId":"%s","submittedTime":"2026-10-21T06:00:00Z","startDate":"October 1st"}}' \
+	"$PREFIX-bad/$OCT/$RUNG" "$RUNG" >"$TMP/fx/bad/$PREFIX-bad/$OCT/$RUNG/manifest.json"
+if upload bad; then ok "upload a run whose startDate is not a timestamp"; else notok "upload a run whose startDate is not a timestamp"; fi
+run 1 shared_key ingest --source "$SRC-bad" --month 2026-10
+check "a run whose startDate is not a timestamp: exit 1, naming its manifest and the value, nothing imported" \
+	"1|pb-ingest: $SRC-bad/$OCT/$RUNG/manifest.json: bad timestamp \"October 1st\" in member 'runInfo.startDate'||0" \
+	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")|$(sql "SELECT count(*) FROM pb.import WHERE source = '$SRC-bad'")"
 
 # 5d. Two manifests in the month's folder that give the same runId: the run id is what an import records (and
 # what "committed already" compares), so a second manifest under it, with other blobs, is bad data (exit 1)
