@@ -305,8 +305,7 @@ int pb_month_check(int32_t month, int aws, const struct pb_usage *u, struct pb_b
 		return -1;
 	}
 	if (pb_date_after_last_month(month)) {
-		pb_buf_addf(msg, "billing period starts %s, after the last month supported, %s", want,
-			    PB_DATE_LAST_MONTH);
+		pb_buf_addf(msg, "billing period starts %s, out of range: %s", want, pb_date_bound(PB_DATE_AFTER_LAST));
 		return -1;
 	}
 	if (u->usage_date >= next || (aws && u->usage_date < month)) {

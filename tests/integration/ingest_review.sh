@@ -604,7 +604,7 @@ for mode in "" "--summary=daily"; do
 	# shellcheck disable=SC2086
 	run "$TMP/bad" --format aws-cur $mode last.csv
 	refused "10: a file of 9999-12 ${mode:-(store)}" 1 \
-		"pb-ingest: $(at bad/last.csv 2 9999-12-01T00 | cut -d/ -f2): billing period starts 9999-12-01, after the last month supported, 9999-11" \
+		"pb-ingest: $(at bad/last.csv 2 9999-12-01T00 | cut -d/ -f2): billing period starts 9999-12-01, out of range: the last month supported is 9999-11" \
 		"$before"
 done
 for mode in "" "--month 2026-10" "--summary=daily" "--summary=daily --month 2026-10"; do
