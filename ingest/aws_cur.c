@@ -257,13 +257,10 @@ static int field_error(struct pb_aws_cur *a, const struct pb_csv *c, int col, co
 	if (strcmp(what, "empty") == 0) {
 		pb_buf_addf(err, "empty value in column '%s'", pb_aws_cur_column_name(a, col));
 	} else if (strcmp(what, "account id") == 0) {
-		pb_buf_addstr(err, "bad account id ");
-		pb_add_quoted_value(err, f->ptr, f->len);
-		pb_buf_addf(err, " in column '%s': an AWS account id is 12 digits", pb_aws_cur_column_name(a, col));
+		pb_bad_value_add(err, "account id", f->ptr, f->len, "column", pb_aws_cur_column_name(a, col));
+		pb_buf_addstr(err, ": an AWS account id is 12 digits");
 	} else {
-		pb_buf_addf(err, "bad %s ", what);
-		pb_add_quoted_value(err, f->ptr, f->len);
-		pb_buf_addf(err, " in column '%s'", pb_aws_cur_column_name(a, col));
+		pb_bad_value_add(err, what, f->ptr, f->len, "column", pb_aws_cur_column_name(a, col));
 	}
 	*field = (size_t)a->alt[col][0];
 	return -1;

@@ -128,13 +128,10 @@ static int field_error(const struct pb_azure_cost *a, const struct pb_csv *c, in
 	if (f->len == 0) {
 		pb_buf_addf(err, "empty value in column '%s'", a->name[col]);
 	} else if (strcmp(what, "id") == 0) {
-		pb_buf_addstr(err, "bad id ");
-		pb_add_quoted_value(err, f->ptr, f->len);
-		pb_buf_addf(err, " in column '%s': Azure subscription and tenant ids are GUIDs", a->name[col]);
+		pb_bad_value_add(err, "id", f->ptr, f->len, "column", a->name[col]);
+		pb_buf_addstr(err, ": Azure subscription and tenant ids are GUIDs");
 	} else {
-		pb_buf_addf(err, "bad %s ", what);
-		pb_add_quoted_value(err, f->ptr, f->len);
-		pb_buf_addf(err, " in column '%s'", a->name[col]);
+		pb_bad_value_add(err, what, f->ptr, f->len, "column", a->name[col]);
 	}
 	*field = (size_t)a->alt[col][0];
 	return -1;

@@ -697,9 +697,8 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 	if (start && dc == PB_DATE_MALFORMED) {
 		rc = -1;
 		pb_buf_reset(err);
-		pb_buf_addf(err, "%s: bad timestamp ", shown);
-		pb_add_quoted_value(err, start, strlen(start));
-		pb_buf_addstr(err, " in member 'runInfo.startDate'");
+		pb_buf_addf(err, "%s: ", shown);
+		pb_bad_value_add(err, "timestamp", start, strlen(start), "member", "runInfo.startDate");
 		goto out;
 	}
 	if (dc != PB_DATE_MALFORMED && pb_date_month_start(day) != month) {

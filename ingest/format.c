@@ -172,12 +172,27 @@ static size_t visible_utf8(const unsigned char *p, size_t n)
 	return len;
 }
 
-int pb_date_range_add(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
-		      const char *name)
+/* "WHAT "VALUE" in PLACE 'NAME'" added to err: the start of the messages on a bad value below. */
+static void value_in(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
+		     const char *name)
 {
 	pb_buf_addf(err, "%s ", what);
 	pb_add_quoted_value(err, ptr, len);
-	pb_buf_addf(err, " in %s '%s' is out of range: %s", place, name, pb_date_bound(PB_DATE_BEFORE_FIRST));
+	pb_buf_addf(err, " in %s '%s'", place, name);
+}
+
+void pb_bad_value_add(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
+		      const char *name)
+{
+	pb_buf_addstr(err, "bad ");
+	value_in(err, what, ptr, len, place, name);
+}
+
+int pb_date_range_add(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
+		      const char *name)
+{
+	value_in(err, what, ptr, len, place, name);
+	pb_buf_addf(err, " is out of range: %s", pb_date_bound(PB_DATE_BEFORE_FIRST));
 	return -1;
 }
 

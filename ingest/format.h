@@ -66,6 +66,10 @@ void pb_stats_warn(FILE *out, const char *prog, const char *name, const struct p
  */
 void pb_add_quoted_value(struct pb_buf *err, const char *ptr, size_t len);
 
+/* "bad WHAT "VALUE" in PLACE 'NAME'" added to err (PLACE: column or member), the value quoted as above. */
+void pb_bad_value_add(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
+		      const char *name);
+
 /*
  * A date or timestamp of year 0000 (pb_date_read_iso or pb_date_read_any said PB_DATE_BEFORE_FIRST), written as
  * any other, is out of range as a month of that year given as an option is: "WHAT "VALUE" in PLACE 'NAME' is out of

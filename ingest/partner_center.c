@@ -64,9 +64,7 @@ static int member_error_why(const struct pb_jsonl *j, const char *key, const cha
 	else if (f->type == PB_JSON_NESTED || f->type == PB_JSON_BOOL)
 		pb_buf_addf(err, "member '%s' is %s, not a %s", key, type_name(f), what);
 	else {
-		pb_buf_addf(err, "bad %s ", what);
-		pb_add_quoted_value(err, f->val, f->val_len);
-		pb_buf_addf(err, " in member '%s'", key);
+		pb_bad_value_add(err, what, f->val, f->val_len, "member", key);
 		if (why && *why)
 			pb_buf_addf(err, ": %s", why);
 	}
