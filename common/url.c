@@ -53,8 +53,33 @@ static const char *const signing_params[] = {"sig",
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
- * 1 when q[0..n) (what follows a '?') has a parameter named one of names (any case). Parameters end at
- * '&', and at a '#' or another '?' too: a signature after a fragment ("x.csv#a?sig=...") is one.
+ * 1 when the parameter name s[0..n), its %XX escapes decoded, is name (lower case), in any case: S3 and Azure
+ * decode a name before they read it, so "%53ignature" is Signature. A '%' not followed by two hexadecimal digits
+ * within s[0..n) is itself.
+ */
+static int name_is(const char *s, size_t n, const char *name)
+{
+	size_t i = 0;
+
+	for (; *name; name++) {
+		char c;
+
+		if (i == n)
+			return 0;
+		c = s[i++];
+		if (c == '%' && n - i >= 2 && pb_hex_digit(s[i]) >= 0 && pb_hex_digit(s[i + 1]) >= 0) {
+			c = (char)(pb_hex_digit(s[i]) * 16 + pb_hex_digit(s[i + 1]));
+			i += 2;
+		}
+		if (pb_ascii_lower(c) != *name)
+			return 0;
+	}
+	return i == n;
+}
+
+/*
+ * 1 when q[0..n) (what follows a '?') has a parameter named one of names (any case, escapes decoded). Parameters
+ * end at '&', and at a '#' or another '?' too: a signature after a fragment ("x.csv#a?sig=...") is one.
  */
 static int query_has(const char *q, size_t n, const char *const *names, size_t nnames)
 {
@@ -69,7 +94,7 @@ static int query_has(const char *q, size_t n, const char *const *names, size_t n
 		eq = memchr(q, '=', (size_t)(stop - q));
 		k = (size_t)((eq ? eq : stop) - q);
 		for (i = 0; i < nnames; i++)
-			if (strlen(names[i]) == k && strncasecmp(q, names[i], k) == 0)
+			if (name_is(q, k, names[i]))
 				return 1;
 		q = stop < end ? stop + 1 : end;
 	}

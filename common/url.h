@@ -9,10 +9,10 @@
  * credentials of its authority (user:password@) are left out, and so is everything from its first '?' (its
  * query, or one in its fragment) when a parameter there carries a signature or a token (an Azure SAS's
  * sig=, an S3 presigned URL's X-Amz-Signature=, X-Amz-Credential= or X-Amz-Security-Token=, token=,
- * code=...). A local file's name (a path, or a file:// address's path), where '?' and '#' are characters,
- * loses only the signed query of a download saved under its URL: in each '/'-separated segment, from its
- * first '?' to its end when a parameter there signs (sig=, X-Amz-Signature=...). The one way a URL reaches
- * a message: never print a URL any other way.
+ * code=...), its name compared with its %XX escapes decoded ("%73ig=", as the server reads it). A local file's name (a
+ * path, or a file:// address's path), where '?' and '#' are characters, loses only the signed query of a download saved
+ * under its URL: in each '/'-separated segment, from its first '?' to its end when a parameter there signs (sig=,
+ * X-Amz-Signature=...). The one way a URL reaches a message: never print a URL any other way.
  */
 void pb_url_add(struct pb_buf *b, const char *url);
 
@@ -51,13 +51,13 @@ char *pb_url_file_uri(const char *abs);
 /* The length of url's scheme when it starts with one followed by "://" ("HTTPS" in "HTTPS://h/"), else 0. */
 size_t pb_url_scheme_len(const char *url);
 
-/* 1 when url's query holds an Azure SAS signature (a sig= parameter): the URL signs its own request. */
+/* 1 when url's query holds an Azure SAS signature (a sig= parameter, "%73ig=" too): the URL signs its own request. */
 int pb_url_has_sas(const char *url);
 
 /*
  * 1 when url is an http(s) URL presigned for S3 (SigV4 in its query: X-Amz-Algorithm and X-Amz-Signature; or
- * signature version 2: AWSAccessKeyId and Signature): it signs its own request, for the one method it was signed
- * for (GET, for a download).
+ * signature version 2: AWSAccessKeyId and Signature; their names percent-encoded or not): it signs its own request,
+ * for the one method it was signed for (GET, for a download).
  */
 int pb_url_is_s3_presigned(const char *url);
 

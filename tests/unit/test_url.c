@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,84 @@ static void test_redact(void **state)
 	shown("", "");
 }
 
+/* The secret names a query is cut at: S3, Azure and the others decode a parameter's name before they read it. */
+static const char *const secret_names[] = {"sig",
+					   "signature",
+					   "x-amz-signature",
+					   "x-amz-credential",
+					   "x-amz-security-token",
+					   "x-goog-signature",
+					   "x-goog-credential",
+					   "token",
+					   "access_token",
+					   "code",
+					   "key",
+					   "api_key",
+					   "apikey",
+					   "password",
+					   "secret",
+					   "client_secret"};
+
+/*
+ * Writes name into out percent-encoded: every byte when whole, else the one at its middle alone (upper case, "%53"),
+ * in upper or lower case hexadecimal digits as upper says.
+ */
+static void encode_name(char *out, size_t cap, const char *name, int whole, int upper)
+{
+	size_t i, n = strlen(name), at = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = i == n / 2 && !whole ? (char)(name[i] - 'a' + 'A') : name[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z'))
+			c = name[i];
+		if (whole || i == n / 2)
+			at += (size_t)snprintf(out + at, cap - at, upper ? "%%%02X" : "%%%02x", (unsigned char)c);
+		else
+			at += (size_t)snprintf(out + at, cap - at, "%c", c);
+	}
+}
+
+static void test_redact_encoded_names(void **state)
+{
+	char name[128], url[256];
+	size_t k;
+
+	(void)state;
+	/* Each secret name, encoded whole and in part, in either case of digits: the query goes, as when plain. */
+	for (k = 0; k < sizeof(secret_names) / sizeof(secret_names[0]); k++) {
+		int whole, upper;
+
+		for (whole = 0; whole < 2; whole++)
+			for (upper = 0; upper < 2; upper++) {
+				encode_name(name, sizeof(name), secret_names[k], whole, upper);
+				snprintf(url, sizeof(url), "https://h/p.csv?v=1&%s=S3cr3t&x=2", name);
+				shown(url, "https://h/p.csv");
+				snprintf(url, sizeof(url), "https://h/p.csv#f?%s=S3cr3t", name);
+				shown(url, "https://h/p.csv#f");
+			}
+	}
+	shown("https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Sig%6Eature=ff",
+	      "https://b.s3.amazonaws.com/k");
+	shown("https://b.s3.amazonaws.com/k.gz?AWSAccessKeyId=AKIA1&Expires=1&%53ignature=ab",
+	      "https://b.s3.amazonaws.com/k.gz");
+	shown("https://a.blob.core.windows.net/c/x.csv?sv=2021-08-06&sp=r&%73ig=AbC%2Bd%3D",
+	      "https://a.blob.core.windows.net/c/x.csv");
+	shown("https://a.blob.core.windows.net/c/x.csv?sv=1&%73%69%67=A", "https://a.blob.core.windows.net/c/x.csv");
+	/* A local file saved under a signed URL: its name loses the signed query, the name encoded or not. */
+	shown("/dl/folder?sv=1&%73ig=S/part.csv", "/dl/folder/part.csv");
+	shown("file:///dl/part.csv?X-Amz-Sig%6Eature=x", "file:///dl/part.csv");
+	/* What decodes to another name is another parameter; an encoded '=' is a character of the name. */
+	shown("https://h/p?%73igx=1&my%73ig=2&sig%3Dx&%2573ig=3", "https://h/p?%73igx=1&my%73ig=2&sig%3Dx&%2573ig=3");
+	/* A '%' not followed by two hexadecimal digits is itself, at the name's end or the query's. */
+	shown("https://h/p?%G1ig=1&si%g=2&sig%4=3&si%", "https://h/p?%G1ig=1&si%g=2&sig%4=3&si%");
+	shown("https://h/p?sig%4", "https://h/p?sig%4");
+	shown("https://h/p?s%6", "https://h/p?s%6");
+	shown("https://h/p?%", "https://h/p?%");
+	shown("https://h/p?si%67%", "https://h/p?si%67%");
+	shown("/dl/f?s%6/9g=1/part.csv", "/dl/f?s%6/9g=1/part.csv");
+}
+
 static void file_path(const char *url, const char *want, const char *want_err)
 {
 	struct pb_buf err = PB_BUF_INIT;
@@ -137,6 +216,10 @@ static void test_has_sas(void **state)
 	assert_int_equal(pb_url_has_sas("https://h/c/x?mysig=1"), 0);
 	assert_int_equal(pb_url_has_sas("https://h/c/x"), 0);
 	assert_int_equal(pb_url_has_sas("https://h/c/x#?sig=1"), 0);
+	/* Azure decodes a parameter's name: an encoded sig is a SAS too. */
+	assert_int_equal(pb_url_has_sas("https://h/c/x?sv=1&%73ig=abc"), 1);
+	assert_int_equal(pb_url_has_sas("https://h/c/x?sv=1&%53%49%47=abc"), 1);
+	assert_int_equal(pb_url_has_sas("https://h/c/x?sv=1&%2573ig=abc&si%G=1&si%6"), 0);
 }
 
 static void test_s3_presigned(void **state)
@@ -159,6 +242,10 @@ static void test_s3_presigned(void **state)
 	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k?awsaccesskeyid=A&signature=a"), 1);
 	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k?Signature=a"), 0);
 	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k?AWSAccessKeyId=A&Expires=1"), 0);
+	/* S3 decodes a parameter's name: encoded, they are the same parameters. */
+	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k?X-Amz-Algorithm=A&X-Amz-Sig%6Eature=ab"), 1);
+	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k?%58-Amz-Algorithm=A&%58-%41mz-Signature=ab"), 1);
+	assert_int_equal(pb_url_is_s3_presigned("https://h/b/k?AWSAccessKeyId=A&%53ignature=a"), 1);
 }
 
 static void origin_is(const char *url, const char *scheme, const char *host, unsigned port)
@@ -268,11 +355,12 @@ static void test_add_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_redact),		cmocka_unit_test(test_file_path),
-		cmocka_unit_test(test_add_appends),	cmocka_unit_test(test_has_sas),
-		cmocka_unit_test(test_s3_presigned),	cmocka_unit_test(test_origin),
-		cmocka_unit_test(test_loopback),	cmocka_unit_test(test_same_origin),
-		cmocka_unit_test(test_secret_endpoint), cmocka_unit_test(test_add_text),
+		cmocka_unit_test(test_redact),	    cmocka_unit_test(test_redact_encoded_names),
+		cmocka_unit_test(test_file_path),   cmocka_unit_test(test_add_appends),
+		cmocka_unit_test(test_has_sas),	    cmocka_unit_test(test_s3_presigned),
+		cmocka_unit_test(test_origin),	    cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_same_origin), cmocka_unit_test(test_secret_endpoint),
+		cmocka_unit_test(test_add_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
