@@ -812,38 +812,34 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 			pb_buf_addstr(err, " (looking whether a new delivery landed while the report was read)");
 			return -1;
 		}
-		/*
-		 * A 416 to its first byte that gives it bytes contradicts itself (a server that is wrong, or an object
-		 * that changed between the two): it describes the object with that length, which must be the one read.
-		 */
-		if (length416 > 0 && (uint64_t)length416 != f->bytes) {
-			pb_buf_reset(err);
-			pb_url_message(err, run->files[k]);
-			pb_buf_addf(err,
-				    LANDED
-				    "the part was read with %llu bytes, it has %lld now (HTTP 416 to a request of "
-				    "its first byte, Content-Range bytes */%lld)",
-				    (unsigned long long)f->bytes, (long long)length416, (long long)length416);
-			return -1;
-		}
 		if (!f->etag[0]) {
 			what = "Last-Modified";
 			was = f->last_modified;
 			now = lm;
 		}
 		/*
-		 * A 416 to its first byte says the object has no bytes (bytes=0-0 is unsatisfiable then only), whatever
-		 * version it names: a part read with bytes has changed, though a server's ETag may not follow its
-		 * bytes.
+		 * A 416 to its first byte describes the object with the length of its Content-Range, which must be the
+		 * one read. One that gives it bytes contradicts itself (a server that is wrong, or an object that
+		 * changed between the two), whatever version it names; one that gives none says it has no bytes
+		 * (bytes=0-0 is unsatisfiable then only), which a part read with bytes has not, though a server's ETag
+		 * may not follow its bytes (under another version, that version is said below).
 		 */
-		if (strcmp(was, now) == 0 && length416 == 0 && f->bytes > 0) {
+		if (length416 >= 0 && (uint64_t)length416 != f->bytes && (length416 > 0 || strcmp(was, now) == 0)) {
 			pb_buf_reset(err);
 			pb_url_message(err, run->files[k]);
-			pb_buf_addf(err,
-				    LANDED
-				    "the part was read with %llu bytes, it has none now (HTTP 416 to a request of its "
-				    "first byte, with the %s it was read with)",
-				    (unsigned long long)f->bytes, what);
+			pb_buf_addf(err, LANDED "the part was read with %llu bytes, it has ",
+				    (unsigned long long)f->bytes);
+			if (length416 > 0)
+				pb_buf_addf(err,
+					    "%lld now (HTTP 416 to a request of its first byte, Content-Range bytes "
+					    "*/%lld)",
+					    (long long)length416, (long long)length416);
+			else
+				pb_buf_addf(
+					err,
+					"none now (HTTP 416 to a request of its first byte, with the %s it was read "
+					"with)",
+					what);
 			return -1;
 		}
 		if (strcmp(was, now) == 0)
