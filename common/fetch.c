@@ -1485,7 +1485,11 @@ const char *pb_fetch_last_modified(const struct pb_fetch *f)
 
 int64_t pb_fetch_object_length(const struct pb_fetch *f)
 {
-	return f->body_ok && f->described ? f->object_length : -1;
+	if (!f->body_ok || !f->opts.head)
+		return -1;
+	if (f->status == 416)
+		return f->described ? f->object_length : -1;
+	return f->full_length;
 }
 
 void pb_fetch_cancel(struct pb_fetch *f)

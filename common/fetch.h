@@ -144,9 +144,12 @@ const char *pb_fetch_etag(const struct pb_fetch *f);
 const char *pb_fetch_last_modified(const struct pb_fetch *f);
 
 /*
- * After the end of an opts.head 2 request answered 416: the object's length its Content-Range gives, 0 when it has
- * none (the object has no bytes). Another length contradicts the 416 (a server that is wrong, an object that
- * changed): the caller compares it with what it knows of the object. -1 for any other answer.
+ * After the end of an opts.head request: the object's length as its answer gives it, for the caller to compare with
+ * what it knows of the object. A HEAD's 200, or a 200 to the GET of its first byte: its Content-Length. A 206 to
+ * that GET: the complete length of its Content-Range ("bytes 0-0/LENGTH"). A 416 to it: the length its
+ * Content-Range gives, 0 when it has none (the object has no bytes; another length contradicts the 416: a server
+ * that is wrong, an object that changed). -1 when the answer gives none (a 206 whose Content-Range has "*" for the
+ * complete length, a HEAD without a Content-Length), and for any other request.
  */
 int64_t pb_fetch_object_length(const struct pb_fetch *f);
 

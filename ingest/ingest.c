@@ -685,14 +685,20 @@ static int head_refused(const char *url, long status)
 	return status == 405 || status == 501 || (status == 403 && pb_url_is_s3_presigned(url));
 }
 
+/* What the server says of an object now: its answer to a HEAD (or to the GET of its first byte standing for one). */
+struct head_answer {
+	char etag[PB_FETCH_ETAG_MAX + 1]; /* "" for none */
+	char lm[64];			  /* its Last-Modified, "" for none */
+	int64_t length;			  /* the object's length it gives (pb_fetch_object_length), -1 for none */
+	long status;			  /* 200, 206 or 416 */
+	int head;			  /* 1: a HEAD was answered, 2: a GET of the first byte */
+};
+
 /*
- * What the server says of the object at url now (HEAD, else a GET of its first byte when HEAD is refused): its ETag
- * and Last-Modified into etag and lm ("" for none), and into *length416 the length a 416 to that GET gives the
- * object (pb_fetch_object_length: 0, no bytes now), -1 for any other answer. Returns 0, or -1 with a message naming
- * the URL in err.
+ * What the server says of the object at url now (HEAD, else a GET of its first byte when HEAD is refused), into a.
+ * Returns 0, or -1 with a message naming the URL in err.
  */
-static int head_object(const char *url, const struct pb_fetch_opts *fo, char *etag, size_t etag_n, char *lm,
-		       size_t lm_n, int64_t *length416, struct pb_buf *err)
+static int head_object(const char *url, const struct pb_fetch_opts *fo, struct head_answer *a, struct pb_buf *err)
 {
 	struct pb_fetch_opts o = *fo;
 	struct pb_fetch *f;
@@ -716,10 +722,12 @@ static int head_object(const char *url, const struct pb_fetch_opts *fo, char *et
 			return -1;
 		n = pb_fetch_read(f, &c, 1, err);
 	}
-	*length416 = n == 0 ? pb_fetch_object_length(f) : -1;
 	if (n == 0) {
-		snprintf(etag, etag_n, "%s", pb_fetch_etag(f));
-		snprintf(lm, lm_n, "%s", pb_fetch_last_modified(f));
+		snprintf(a->etag, sizeof(a->etag), "%s", pb_fetch_etag(f));
+		snprintf(a->lm, sizeof(a->lm), "%s", pb_fetch_last_modified(f));
+		a->length = pb_fetch_object_length(f);
+		a->status = pb_fetch_status(f);
+		a->head = o.head;
 	} else if (n > 0) {
 		pb_buf_reset(err);
 		pb_url_message(err, url);
@@ -727,6 +735,20 @@ static int head_object(const char *url, const struct pb_fetch_opts *fo, char *et
 	}
 	pb_fetch_free(f);
 	return n == 0 ? 0 : -1;
+}
+
+/* Appends which answer gave the object's length, for a message: "HTTP 200 to a HEAD request, Content-Length N". */
+static void add_length_answer(struct pb_buf *b, const struct head_answer *a)
+{
+	const char *asked = a->head == 1 ? "a HEAD request" : "a request of its first byte";
+
+	if (a->status == 416)
+		pb_buf_addf(b, "HTTP 416 to %s, Content-Range bytes */%lld", asked, (long long)a->length);
+	else if (a->status == 206)
+		pb_buf_addf(b, "HTTP 206 to %s, its Content-Range giving a complete length of %lld", asked,
+			    (long long)a->length);
+	else
+		pb_buf_addf(b, "HTTP %ld to %s, Content-Length %lld", a->status, asked, (long long)a->length);
 }
 
 #define LANDED "a new delivery landed while the report was read: "
@@ -791,14 +813,14 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 {
 	const struct pb_read *r = &run->read;
 	struct pb_manifest again;
-	char etag[PB_FETCH_ETAG_MAX + 1], lm[64];
-	int64_t length416;
+	struct head_answer a;
 	size_t k;
 	int rc, same;
 
 	for (k = 0; k < run->nfiles && r->nfiles == run->nfiles; k++) {
 		const struct pb_store_file *f = &r->files[k];
-		const char *what = "ETag", *was = f->etag, *now = etag;
+		const char *what = "ETag", *was = f->etag, *now = a.etag;
+		int same_version;
 
 		if (f->local) {
 			if (same_local_file(run->files[k], &f->opened, err) < 0)
@@ -807,42 +829,43 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 		}
 		if (!pb_fetch_is_url(run->files[k]) || (!f->etag[0] && !f->last_modified[0]))
 			continue;
-		if (head_object(run->files[k], &run->opt.fetch, etag, sizeof(etag), lm, sizeof(lm), &length416, err) <
-		    0) {
+		if (head_object(run->files[k], &run->opt.fetch, &a, err) < 0) {
 			pb_buf_addstr(err, " (looking whether a new delivery landed while the report was read)");
 			return -1;
 		}
 		if (!f->etag[0]) {
 			what = "Last-Modified";
 			was = f->last_modified;
-			now = lm;
+			now = a.lm;
 		}
+		same_version = strcmp(was, now) == 0;
 		/*
-		 * A 416 to its first byte describes the object with the length of its Content-Range, which must be the
-		 * one read. One that gives it bytes contradicts itself (a server that is wrong, or an object that
+		 * The object's length, as the answer gives it (a HEAD's Content-Length, the Content-Range of a 206 or a
+		 * 416 to its first byte), must be the one read: a server's ETag may not follow its bytes (a weak or
+		 * broken one, an object rewritten in place by a proxy that keeps it), nor its Last-Modified within its
+		 * second. A 416 that gives it bytes contradicts itself (a server that is wrong, or an object that
 		 * changed between the two), whatever version it names; one that gives none says it has no bytes
-		 * (bytes=0-0 is unsatisfiable then only), which a part read with bytes has not, though a server's ETag
-		 * may not follow its bytes (under another version, that version is said below).
+		 * (bytes=0-0 is unsatisfiable then only). Under another version, that version is said below.
 		 */
-		if (length416 >= 0 && (uint64_t)length416 != f->bytes && (length416 > 0 || strcmp(was, now) == 0)) {
+		if (a.length >= 0 && (uint64_t)a.length != f->bytes &&
+		    (same_version || (a.status == 416 && a.length > 0))) {
 			pb_buf_reset(err);
 			pb_url_message(err, run->files[k]);
 			pb_buf_addf(err, LANDED "the part was read with %llu bytes, it has ",
 				    (unsigned long long)f->bytes);
-			if (length416 > 0)
+			if (a.status == 416 && a.length == 0) {
 				pb_buf_addf(err,
-					    "%lld now (HTTP 416 to a request of its first byte, Content-Range bytes "
-					    "*/%lld)",
-					    (long long)length416, (long long)length416);
-			else
-				pb_buf_addf(
-					err,
-					"none now (HTTP 416 to a request of its first byte, with the %s it was read "
-					"with)",
-					what);
+					    "none now (HTTP 416 to a request of its first byte, with the %s it was "
+					    "read with)",
+					    what);
+			} else {
+				pb_buf_addf(err, "%lld now (", (long long)a.length);
+				add_length_answer(err, &a);
+				pb_buf_addch(err, ')');
+			}
 			return -1;
 		}
-		if (strcmp(was, now) == 0)
+		if (same_version)
 			continue;
 		pb_buf_reset(err);
 		pb_url_message(err, run->files[k]);
@@ -850,7 +873,7 @@ static int check_delivery(struct run *run, struct pb_buf *err)
 		add_visible(err, was);
 		/* An object emptied since, from a server whose 416 gives no version to compare: what it says is said.
 		 */
-		if (length416 == 0 && !now[0]) {
+		if (a.status == 416 && a.length == 0 && !now[0]) {
 			pb_buf_addf(err,
 				    ", it has no bytes now (HTTP 416 to a request of its first byte, without %s %s)",
 				    what[0] == 'E' ? "an" : "a", what);

@@ -989,6 +989,73 @@ check "HEAD refused (405): a part's first byte answered 416 (bytes */0) with the
 	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=416')"
 pb_fault_stop
 
+# A server that answers the same ETag for an object whose length changed (a weak or broken ETag, an object rewritten
+# in place by a proxy that keeps it), or the same Last-Modified (within its second): the answer to the HEAD (its
+# Content-Length), or to the GET of its first byte (a 206's Content-Range, a 200's Content-Length), gives the object's
+# length, but only a 416's was compared, and the part, read with other bytes, was committed. A length other than the
+# one read is a new delivery, said with both; the same one, the part is committed.
+HL=cur/hl/20261001-20261101
+mkdir -p "$TMP/hp/cur/$HL"
+"$TMP/gen_cur" 100 56 | gzip -c >"$TMP/hl1.csv.gz"
+hl_len=$(stat -c %s "$TMP/hl1.csv.gz")
+hl_part=$TMP/hp/cur/$HL/hl-00001.csv.gz
+hl_report() { # ASSEMBLY: the report's manifest and its one part, as it was read
+	cp "$TMP/hl1.csv.gz" "$hl_part"
+	printf '{"assemblyId":"%s","reportName":"hl","bucket":"cur","billingPeriod":{"start":"20261001T000000.000Z","end":"20261101T000000.000Z"},"reportKeys":["%s/hl-00001.csv.gz"],"columns":[]}' \
+		"$1" "$HL" >"$TMP/hp/cur/$HL/hl-Manifest.json"
+}
+hl_grow() { # the part one byte longer, its time of modification kept (the same Last-Modified)
+	local mtime
+	mtime=$(stat -c %Y "$hl_part")
+	printf x >>"$hl_part"
+	touch -m -d "@$mtime" "$hl_part"
+}
+hl_msg() { # LENGTH ANSWER: the message on the part read with $hl_len bytes, said to have LENGTH by ANSWER
+	echo "$FAULT_ENDPOINT/cur/$HL/hl-00001.csv.gz: a new delivery landed while the report was read: the part was read with $hl_len bytes, it has $1 now ($2)"
+}
+hl_report hl-1
+pb_fault_start "$TMP/hp" '*:etag="samesame"' "${TLS[@]}" >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hl
+before=$(hp_sql)
+hp_run hl_grow
+msg=$(hl_msg $((hl_len + 1)) "HTTP 200 to a HEAD request, Content-Length $((hl_len + 1))")
+check "a part grown after it was read, its HEAD answered with the ETag it was read with: exit 3, both lengths named" \
+	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=HEAD .*status=200')"
+pb_fault_stop
+hl_report hl-2
+pb_fault_start "$TMP/hp" '*:405:method=HEAD; *:etag="samesame"' "${TLS[@]}" >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hl
+before=$(hp_sql)
+hp_run hl_grow
+msg=$(hl_msg $((hl_len + 1)) "HTTP 206 to a request of its first byte, its Content-Range giving a complete length of $((hl_len + 1))")
+check "HEAD refused (405): a part grown after it was read, its first byte answered 206 with the ETag it was read with: exit 3, both lengths named" \
+	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*status=206')"
+pb_fault_stop
+# Without an ETag, the Last-Modified is compared: a part grown within its second (its time of modification kept),
+# whose server ignores Range and answers that GET 200 whole (its Content-Length the object's).
+hl_report hl-3
+cp -p "$hl_part" "$TMP/hp/hl-grown.csv.gz"
+printf x >>"$TMP/hp/hl-grown.csv.gz"
+touch -m -r "$hl_part" "$TMP/hp/hl-grown.csv.gz"
+# The part's requests are counted together: the GET that reads it, the HEAD refused, then the GET of its first byte.
+pb_fault_start "$TMP/hp" '*:405:method=HEAD; 3@*/hl-00001.csv.gz:serve=hl-grown.csv.gz:method=GET' "${TLS[@]}" >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hl
+before=$(hp_sql)
+hp_run true
+msg=$(hl_msg $((hl_len + 1)) "HTTP 200 to a request of its first byte, Content-Length $((hl_len + 1))")
+check "HEAD refused (405): a part grown within the second it was read, its first byte answered 200 whole with the Last-Modified it was read with: exit 3, both lengths named" \
+	"3|pb-ingest: $msg|${before}failed $msg;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=GET .*fault=serve.*status=200')"
+pb_fault_stop
+# Last: bytes committed are refused under another source, and each server's port makes another one.
+hl_report hl-4
+pb_fault_start "$TMP/hp" '*:etag="samesame"' "${TLS[@]}" >/dev/null || exit 1
+HPS=$FAULT_ENDPOINT/cur/cur/hl
+before=$(hp_sql)
+hp_run true
+check "a part left as it is, its HEAD answered with the ETag and the length it was read with: committed" \
+	"0||${before}committed ;|1" "$GOT|$(cat "$TMP/err")|$(hp_sql)|$(pb_fault_count 'method=HEAD .*status=200')"
+pb_fault_stop
+
 # An S3 presigned URL is signed for GET alone: S3 answers its HEAD 403 (SignatureDoesNotMatch), and every import of a
 # report whose parts are such URLs failed at the check above. A part whose query says it is presigned
 # (X-Amz-Algorithm, X-Amz-Signature) is asked for its first byte when its HEAD is answered 403; a 403 to that GET too
