@@ -122,7 +122,7 @@ static int parse_iso(const char *s, size_t len, int zero, int32_t *days)
 
 			i++;
 			oh = digits(s, len, &i, 2);
-			if (oh < 0 || oh > 23)
+			if (oh < 0)
 				return -1;
 			if (i < len) {
 				/* After +HH, either :MM or MM, and nothing else. */
@@ -133,6 +133,9 @@ static int parse_iso(const char *s, size_t len, int zero, int32_t *days)
 					return -1;
 			}
 			off = sign * (oh * 60 + om);
+			/* The zones in use run from -12:00 to +14:00: anything beyond is no zone. */
+			if (off < -12 * 60 || off > 14 * 60)
+				return -1;
 		}
 		if (i != len)
 			return -1;
@@ -150,6 +153,9 @@ static int parse_iso(const char *s, size_t len, int zero, int32_t *days)
 			minutes -= 1440;
 			day++;
 		}
+		/* A zone that moves the day out of the calendar (year 0000 or 10000) leaves no day to give. */
+		if (!zero && (day < pb_date_from_ymd(1, 1, 1) || day > pb_date_from_ymd(9999, 12, 31)))
+			return -1;
 		*days = day;
 	}
 	(void)ss;
@@ -261,6 +267,8 @@ static enum pb_date_case classify(int rc, const int32_t *day, int32_t *days)
 	*days = *day;
 	if (*day < pb_date_from_ymd(1, 1, 1))
 		return PB_DATE_BEFORE_FIRST;
+	if (*day > pb_date_from_ymd(9999, 12, 31))
+		return PB_DATE_PAST_CALENDAR;
 	return pb_date_after_last_month(*day) ? PB_DATE_AFTER_LAST : PB_DATE_OK;
 }
 
@@ -303,6 +311,7 @@ const char *pb_date_bound(enum pb_date_case c)
 	case PB_DATE_BEFORE_FIRST:
 		return "the first month supported is " PB_DATE_FIRST_MONTH;
 	case PB_DATE_AFTER_LAST:
+	case PB_DATE_PAST_CALENDAR:
 		return "the last month supported is " PB_DATE_LAST_MONTH;
 	default:
 		return "";

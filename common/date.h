@@ -14,7 +14,8 @@ int pb_date_valid(int y, int m, int d);
 /*
  * Parses an ISO 8601 date or timestamp and gives the UTC day it falls on:
  * YYYY-MM-DD, optionally followed by 'T' or ' ', HH:MM[:SS[.fraction]] and Z, +HH:MM, -HH:MM, +HHMM or
- * +HH. A timestamp without a zone is taken as UTC. Returns 0, or -1 if the text is anything else.
+ * +HH, a zone from -12:00 to +14:00. A timestamp without a zone is taken as UTC. Returns 0, or -1 if the text is
+ * anything else or its zone moves it out of the years 0001 to 9999.
  */
 int pb_date_parse_iso(const char *s, size_t len, int32_t *days);
 
@@ -52,10 +53,11 @@ enum pb_date_form { PB_DATE_MONTH, PB_DATE_DAY };
 
 /* What pb_date_read made of a text. */
 enum pb_date_case {
-	PB_DATE_OK,	      /* a day in a month from PB_DATE_FIRST_MONTH to PB_DATE_LAST_MONTH */
-	PB_DATE_MALFORMED,    /* not the form, or no such day in any year (2026-13, 0000-02-30, 10000-01) */
-	PB_DATE_BEFORE_FIRST, /* a real day of year 0000 */
-	PB_DATE_AFTER_LAST,   /* a real day of 9999-12 */
+	PB_DATE_OK,	       /* a day in a month from PB_DATE_FIRST_MONTH to PB_DATE_LAST_MONTH */
+	PB_DATE_MALFORMED,     /* not the form, or no such day in any year (2026-13, 0000-02-30, 10000-01) */
+	PB_DATE_BEFORE_FIRST,  /* a real day of year 0000 */
+	PB_DATE_AFTER_LAST,    /* a real day of 9999-12 */
+	PB_DATE_PAST_CALENDAR, /* a timestamp of 9999-12-31 that its time zone moves to 10000-01-01 */
 };
 
 /*
@@ -67,13 +69,17 @@ enum pb_date_case pb_date_read(const char *s, size_t len, enum pb_date_form form
 
 /*
  * pb_date_parse_iso and pb_date_parse_any as pb_date_read reads: a date or timestamp of year 0000 (or whose time zone
- * moves it there) is PB_DATE_BEFORE_FIRST, one of a day in 9999-12 or after PB_DATE_AFTER_LAST, *days set in every
- * case but PB_DATE_MALFORMED.
+ * moves it there) is PB_DATE_BEFORE_FIRST, one of a day in 9999-12 PB_DATE_AFTER_LAST, one whose zone moves it past
+ * 9999-12-31 PB_DATE_PAST_CALENDAR (out of range in PB_DATE_AFTER_LAST's words), *days set in every case but
+ * PB_DATE_MALFORMED.
  */
 enum pb_date_case pb_date_read_iso(const char *s, size_t len, int32_t *days);
 enum pb_date_case pb_date_read_any(const char *s, size_t len, int32_t *days);
 
-/* For PB_DATE_BEFORE_FIRST: "the first month supported is 0001-01"; for PB_DATE_AFTER_LAST, the last; else "". */
+/*
+ * For PB_DATE_BEFORE_FIRST: "the first month supported is 0001-01"; for PB_DATE_AFTER_LAST and PB_DATE_PAST_CALENDAR,
+ * the last; else "".
+ */
 const char *pb_date_bound(enum pb_date_case c);
 
 /* Day number of the first day of the month that days falls in. */

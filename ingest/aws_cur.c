@@ -348,7 +348,10 @@ static void commitment_type(const struct pb_aws_cur *a, const struct pb_csv *c, 
 	}
 }
 
-/* A timestamp column into *day: 0, or -1 with the message (one that is not a timestamp, or one of year 0000). */
+/*
+ * A timestamp column into *day: 0, or -1 with the message (one that is not a timestamp, one of year 0000, or one whose
+ * zone moves it past 9999-12-31).
+ */
 static int timestamp(struct pb_aws_cur *a, const struct pb_csv *c, int col, int32_t *day, struct pb_buf *err,
 		     size_t *field)
 {
@@ -357,10 +360,10 @@ static int timestamp(struct pb_aws_cur *a, const struct pb_csv *c, int col, int3
 
 	if (dc == PB_DATE_MALFORMED)
 		return field_error(a, c, col, "timestamp", err, field);
-	if (dc != PB_DATE_BEFORE_FIRST)
+	if (dc != PB_DATE_BEFORE_FIRST && dc != PB_DATE_PAST_CALENDAR)
 		return 0;
 	*field = (size_t)a->alt[col][0];
-	return pb_date_range_error(err, "timestamp", f->ptr, f->len, "column", pb_aws_cur_column_name(a, col));
+	return pb_date_range_error(err, dc, "timestamp", f->ptr, f->len, "column", pb_aws_cur_column_name(a, col));
 }
 
 int pb_aws_cur_row(struct pb_aws_cur *a, struct pb_format_stats *st, const struct pb_csv *c, struct pb_usage *u,

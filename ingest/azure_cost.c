@@ -139,7 +139,7 @@ static int field_error(const struct pb_azure_cost *a, const struct pb_csv *c, in
 
 /*
  * Parses the date column col, remembering the last text: a file repeats the same few dates. Returns 0, or -1 with
- * the message (one that is not a date, or one of year 0000).
+ * the message (one that is not a date, one of year 0000, or one whose zone moves it past 9999-12-31).
  */
 static int date_of(const struct pb_azure_cost *a, const struct pb_csv *c, int col, char *last, size_t cap,
 		   size_t *last_len, int32_t *last_day, int32_t *out, struct pb_buf *err, size_t *field)
@@ -154,9 +154,9 @@ static int date_of(const struct pb_azure_cost *a, const struct pb_csv *c, int co
 	dc = pb_date_read_any(f->ptr, f->len, out);
 	if (dc == PB_DATE_MALFORMED)
 		return field_error(a, c, col, "date", err, field);
-	if (dc == PB_DATE_BEFORE_FIRST) {
+	if (dc == PB_DATE_BEFORE_FIRST || dc == PB_DATE_PAST_CALENDAR) {
 		*field = (size_t)a->alt[col][0];
-		return pb_date_range_error(err, "date", f->ptr, f->len, "column", a->name[col]);
+		return pb_date_range_error(err, dc, "date", f->ptr, f->len, "column", a->name[col]);
 	}
 	if (f->len < cap) {
 		memcpy(last, f->ptr, f->len);

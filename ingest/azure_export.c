@@ -686,11 +686,11 @@ static int read_run(const struct where *w, const char *name, int32_t month, cons
 		goto out;
 	start = jstr(root, "runInfo", "startDate");
 	dc = start ? pb_date_read_iso(start, strlen(start), &day) : PB_DATE_MALFORMED;
-	if (dc == PB_DATE_BEFORE_FIRST) {
+	if (dc == PB_DATE_BEFORE_FIRST || dc == PB_DATE_PAST_CALENDAR) {
 		rc = -1;
 		pb_buf_reset(err);
 		pb_buf_addf(err, "%s: ", shown);
-		pb_date_range_add(err, "timestamp", start, strlen(start), "member", "runInfo.startDate");
+		pb_date_range_add(err, dc, "timestamp", start, strlen(start), "member", "runInfo.startDate");
 		goto out;
 	}
 	/* A date given but not read says nothing of the run's month: it is not taken for the folder's. */

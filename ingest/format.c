@@ -188,19 +188,19 @@ void pb_bad_value_add(struct pb_buf *err, const char *what, const char *ptr, siz
 	value_in(err, what, ptr, len, place, name);
 }
 
-int pb_date_range_add(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
-		      const char *name)
+int pb_date_range_add(struct pb_buf *err, enum pb_date_case c, const char *what, const char *ptr, size_t len,
+		      const char *place, const char *name)
 {
 	value_in(err, what, ptr, len, place, name);
-	pb_buf_addf(err, " is out of range: %s", pb_date_bound(PB_DATE_BEFORE_FIRST));
+	pb_buf_addf(err, " is out of range: %s", pb_date_bound(c));
 	return -1;
 }
 
-int pb_date_range_error(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
-			const char *name)
+int pb_date_range_error(struct pb_buf *err, enum pb_date_case c, const char *what, const char *ptr, size_t len,
+			const char *place, const char *name)
 {
 	pb_buf_reset(err);
-	return pb_date_range_add(err, what, ptr, len, place, name);
+	return pb_date_range_add(err, c, what, ptr, len, place, name);
 }
 
 void pb_add_quoted_value(struct pb_buf *err, const char *ptr, size_t len)

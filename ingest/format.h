@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "csv.h"
+#include "date.h"
 #include "reduce.h"
 
 #define PB_MAX_UNKNOWN 32
@@ -72,14 +73,15 @@ void pb_bad_value_add(struct pb_buf *err, const char *what, const char *ptr, siz
 
 /*
  * A date or timestamp of year 0000 (pb_date_read_iso or pb_date_read_any said PB_DATE_BEFORE_FIRST), written as
- * any other, is out of range as a month of that year given as an option is: "WHAT "VALUE" in PLACE 'NAME' is out of
- * range: the first month supported is 0001-01" into err, emptied first (PLACE: column or member). Returns -1.
+ * any other, is out of range as a month of that year given as an option is, and so is one whose zone moves it past
+ * 9999-12-31 (PB_DATE_PAST_CALENDAR): "WHAT "VALUE" in PLACE 'NAME' is out of range: " and pb_date_bound(c) into
+ * err, emptied first (PLACE: column or member). Returns -1.
  */
-int pb_date_range_error(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
-			const char *name);
+int pb_date_range_error(struct pb_buf *err, enum pb_date_case c, const char *what, const char *ptr, size_t len,
+			const char *place, const char *name);
 /* The same message added to what err holds (a manifest's address, which it is in). Returns -1. */
-int pb_date_range_add(struct pb_buf *err, const char *what, const char *ptr, size_t len, const char *place,
-		      const char *name);
+int pb_date_range_add(struct pb_buf *err, enum pb_date_case c, const char *what, const char *ptr, size_t len,
+		      const char *place, const char *name);
 
 /* 1 when the field is a GUID (8-4-4-4-12 hexadecimal digits, either case). */
 int pb_valid_guid(const char *ptr, size_t len);

@@ -467,9 +467,9 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 				   "dataFiles) and billingPeriod.start");
 		goto out;
 	}
-	if (dc == PB_DATE_BEFORE_FIRST) {
+	if (dc == PB_DATE_BEFORE_FIRST || dc == PB_DATE_PAST_CALENDAR) {
 		pb_url_message(err, url);
-		pb_date_range_add(err, "timestamp", start, strlen(start), "member", "billingPeriod.start");
+		pb_date_range_add(err, dc, "timestamp", start, strlen(start), "member", "billingPeriod.start");
 		goto out;
 	}
 	m->assembly_id = strdup(id);

@@ -166,10 +166,10 @@ static int usage_day(const struct pb_jsonl *j, struct pb_usage *u, struct pb_buf
 	dc = t.len ? pb_date_read_any(t.ptr, t.len, &u->usage_date) : PB_DATE_MALFORMED;
 	if (dc == PB_DATE_MALFORMED)
 		return member_error(j, key, "date", err, col);
-	if (dc != PB_DATE_BEFORE_FIRST)
+	if (dc != PB_DATE_BEFORE_FIRST && dc != PB_DATE_PAST_CALENDAR)
 		return 0;
 	*col = pb_jsonl_get(j, key)->col;
-	return pb_date_range_error(err, "date", t.ptr, t.len, "member", key);
+	return pb_date_range_error(err, dc, "date", t.ptr, t.len, "member", key);
 }
 
 /* ChargeType (required): the FOCUS category, and the type itself as the source's charge type. */

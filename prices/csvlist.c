@@ -250,8 +250,9 @@ static int date(struct list *l, int c, int32_t *day, int end)
 	enum pb_date_case dc = pb_date_read_any(t.ptr, t.len, day);
 	char shown[PB_PRICE_EXCERPT];
 
-	/* A date of year 0000 is written as any other: out of range, not malformed. */
-	if (dc == PB_DATE_BEFORE_FIRST)
+	/* A date of year 0000 is written as any other: out of range, not malformed; so is one a zone moves past 9999.
+	 */
+	if (dc == PB_DATE_BEFORE_FIRST || dc == PB_DATE_PAST_CALENDAR)
 		return field_fail(l, c, "%s date \"%s\" in column '%s' is out of range: %s", column_names[c],
 				  pb_price_excerpt(t.ptr, t.len, shown), l->header_name[c], pb_date_bound(dc));
 	if (dc == PB_DATE_MALFORMED || (end && pb_price_end_day(t.ptr, t.len, day) < 0))

@@ -515,8 +515,9 @@ static int item(struct page *pg)
 	if (pg->v[F_TIER].set && decimal_of(pg, F_TIER, &it.tier_min) < 0)
 		return 0;
 	dc = pb_date_read_iso(start.ptr, start.len, &it.start);
-	/* A date of year 0000 is written as any other: out of range, not malformed. */
-	if (dc == PB_DATE_BEFORE_FIRST)
+	/* A date of year 0000 is written as any other: out of range, not malformed; so is one a zone moves past 9999.
+	 */
+	if (dc == PB_DATE_BEFORE_FIRST || dc == PB_DATE_PAST_CALENDAR)
 		return fail(pg, pg->v[F_START].line, pg->v[F_START].col,
 			    "item %llu: effectiveStartDate \"%s\" is out of range: %s", (unsigned long long)pg->items,
 			    pb_price_excerpt(start.ptr, start.len, shown), pb_date_bound(dc));

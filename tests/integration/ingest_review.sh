@@ -607,6 +607,48 @@ for mode in "" "--summary=daily"; do
 		"pb-ingest: $(at bad/last.csv 2 9999-12-01T00 | cut -d/ -f2): billing period starts 9999-12-01, out of range: the last month supported is 9999-11" \
 		"$before"
 done
+# A zone moves a timestamp of 9999-12-31 into 10000-01-01, which no YYYY-MM-DD writes: out of range, as 9999-12 is,
+# in the column that says it (the billing period's start too). A zone beyond -12:00 to +14:00 is no timestamp.
+{
+	echo "$CUR_H"
+	cur_row m1 9999-11-01T00:00:00.000Z 444455556666 9999-12-31T12:00:00.000-12:00
+} >"$TMP/bad/past-usage.csv"
+{
+	echo "$CUR_H"
+	cur_row m1 9999-12-31T23:00:00-12:00 444455556666 9999-11-01T03:00:00.000Z
+} >"$TMP/bad/past-bill.csv"
+{
+	echo "$CUR_H"
+	cur_row m1 2026-10-01T00:00:00.000Z 444455556666 2026-10-01T03:00:00+15:00
+} >"$TMP/bad/zone.csv"
+{
+	pc_line
+	pc_line "$TENANT" 9999-12-31T12:00:00-12:00
+} >"$TMP/bad/pc-past.jsonl"
+for mode in "" "--summary=daily"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format aws-cur $mode past-usage.csv
+	refused "10: a usage start that its zone moves into 10000-01-01 ${mode:-(store)}" 1 \
+		"pb-ingest: $(at bad/past-usage.csv 2 9999-12-31T | cut -d/ -f2): timestamp \"9999-12-31T12:00:00.000-12:00\" in column 'line_item_usage_start_date' is out of range: the last month supported is 9999-11" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format aws-cur $mode past-bill.csv
+	refused "10: a billing period start that its zone moves into 10000-01-01 ${mode:-(store)}" 1 \
+		"pb-ingest: $(at bad/past-bill.csv 2 9999-12-31T | cut -d/ -f2): timestamp \"9999-12-31T23:00:00-12:00\" in column 'bill_billing_period_start_date' is out of range: the last month supported is 9999-11" \
+		"$before"
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format aws-cur $mode zone.csv
+	refused "10: a usage start at +15:00 ${mode:-(store)}" 1 \
+		"pb-ingest: $(at bad/zone.csv 2 2026-10-01T03 | cut -d/ -f2): bad timestamp \"2026-10-01T03:00:00+15:00\" in column 'line_item_usage_start_date'" \
+		"$before"
+done
+for mode in "--month 9999-11" "--summary=daily"; do
+	# shellcheck disable=SC2086
+	run "$TMP/bad" --format partner-center $mode pc-past.jsonl
+	refused "10: a Partner Center date that its zone moves into 10000-01-01 ($mode)" 1 \
+		"pb-ingest: $(at bad/pc-past.jsonl 2 '"9999-12-31T' | cut -d/ -f2): date \"9999-12-31T12:00:00-12:00\" in member 'UsageDate' is out of range: the last month supported is 9999-11" \
+		"$before"
+done
 for mode in "" "--month 2026-10" "--summary=daily" "--summary=daily --month 2026-10"; do
 	# shellcheck disable=SC2086
 	run "$TMP/bad" --format azure-cost $mode az-after.csv

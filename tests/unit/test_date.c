@@ -168,6 +168,39 @@ static void test_parse_offsets_move_day(void **state)
 	assert_int_equal(parse_ok("2026-11-01T03:30:00Z"), parse_ok("2026-11-01T09:00:00+05:30"));
 }
 
+/* Zones run from -12:00 to +14:00: an offset beyond either is no zone, and the text no timestamp. */
+static void test_parse_offsets_range(void **state)
+{
+	static const char *const good[] = {
+		"2026-10-01T12:00+14:00", "2026-10-01T12:00+1400", "2026-10-01T12:00+14",    "2026-10-01T12:00-12:00",
+		"2026-10-01T12:00-1200",  "2026-10-01T12:00-12",   "2026-10-01T12:00+05:45",
+	};
+	static const char *const bad[] = {
+		"2026-10-01T12:00+14:01", "2026-10-01T12:00+14:30", "2026-10-01T12:00+1430",  "2026-10-01T12:00+15:00",
+		"2026-10-01T12:00+15",	  "2026-10-01T12:00+23:59", "2026-10-01T12:00-12:01", "2026-10-01T12:00-12:30",
+		"2026-10-01T12:00-13:00", "2026-10-01T12:00-13",    "2026-10-01T12:00-23:00", "9999-12-31T23:00-14:00",
+	};
+	size_t i;
+	int32_t d;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		(void)parse_ok(good[i]);
+	assert_int_equal(parse_ok("2026-10-01T13:59+14:00"), pb_date_from_ymd(2026, 9, 30));
+	assert_int_equal(parse_ok("2026-10-01T14:00+14:00"), pb_date_from_ymd(2026, 10, 1));
+	assert_int_equal(parse_ok("2026-10-01T11:59-12:00"), pb_date_from_ymd(2026, 10, 1));
+	assert_int_equal(parse_ok("2026-10-01T12:00-12:00"), pb_date_from_ymd(2026, 10, 2));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		d = 12345;
+		if (pb_date_parse_iso(bad[i], strlen(bad[i]), &d) != -1)
+			fail_msg("'%s' accepted as day %d", bad[i], (int)d);
+		if (pb_date_read_iso(bad[i], strlen(bad[i]), &d) != PB_DATE_MALFORMED)
+			fail_msg("'%s' read as a timestamp", bad[i]);
+		if (pb_date_read_any(bad[i], strlen(bad[i]), &d) != PB_DATE_MALFORMED)
+			fail_msg("'%s' read as a timestamp by pb_date_read_any", bad[i]);
+	}
+}
+
 static void test_parse_len(void **state)
 {
 	int32_t days = 0;
@@ -460,6 +493,17 @@ static void test_read_iso_and_any(void **state)
 		{"9999-12-01T00:00:00Z", 0, PB_DATE_AFTER_LAST, 9999, 12, 1},
 		{"9999-11-30T23:00:00-02:00", 0, PB_DATE_AFTER_LAST, 9999, 12, 1},
 		{"10000-01-01T00:00:00Z", 0, PB_DATE_MALFORMED, 0, 0, 0},
+		/* Each side of the calendar's first and last day, by the widest zones. */
+		{"0001-01-01T13:59:59+14:00", 0, PB_DATE_BEFORE_FIRST, 0, 12, 31},
+		{"0001-01-01T14:00:00+14:00", 0, PB_DATE_OK, 1, 1, 1},
+		{"0000-12-31T12:00:00-12:00", 0, PB_DATE_OK, 1, 1, 1},
+		{"0000-12-31T11:59:59-12:00", 0, PB_DATE_BEFORE_FIRST, 0, 12, 31},
+		{"9999-12-31T11:59:59-12:00", 0, PB_DATE_AFTER_LAST, 9999, 12, 31},
+		{"9999-12-31T12:00:00-12:00", 0, PB_DATE_PAST_CALENDAR, 10000, 1, 1},
+		{"9999-12-31T23:59-1200", 1, PB_DATE_PAST_CALENDAR, 10000, 1, 1},
+		{"10000-01-01T13:00:00+14:00", 0, PB_DATE_MALFORMED, 0, 0, 0},
+		{"9999-12-31T23:00-14:00", 0, PB_DATE_MALFORMED, 0, 0, 0},
+		{"0001-01-01T00:00+15:00", 0, PB_DATE_MALFORMED, 0, 0, 0},
 		{"0000-02-30", 0, PB_DATE_MALFORMED, 0, 0, 0},
 		{"0000-00-01", 0, PB_DATE_MALFORMED, 0, 0, 0},
 		{"10/01/2026", 0, PB_DATE_MALFORMED, 0, 0, 0},
@@ -487,6 +531,19 @@ static void test_read_iso_and_any(void **state)
 	/* The parsers that say only yes or no still refuse year 0000. */
 	assert_int_equal(pb_date_parse_iso("0000-01-01", 10, &d), -1);
 	assert_int_equal(pb_date_parse_any("1/1/0000", 8, &d), -1);
+	/* Nor do they give a day of year 0000 or 10000 that a zone moved there. */
+	d = 12345;
+	assert_int_equal(pb_date_parse_iso("0001-01-01T13:59+14:00", 22, &d), -1);
+	assert_int_equal(pb_date_parse_iso("0001-01-01T00:00+00:01", 22, &d), -1);
+	assert_int_equal(pb_date_parse_any("9999-12-31T12:00-12:00", 22, &d), -1);
+	assert_int_equal(pb_date_parse_iso("9999-12-31T23:59:59.9-00:01", 27, &d), -1);
+	assert_int_equal(d, 12345);
+	assert_int_equal(pb_date_parse_iso("0001-01-01T14:00+14:00", 22, &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(1, 1, 1));
+	assert_int_equal(pb_date_parse_iso("9999-12-31T11:59-12:00", 22, &d), 0);
+	assert_int_equal(d, pb_date_from_ymd(9999, 12, 31));
+	/* Past the calendar is out of range as its last month is, in the same words. */
+	assert_string_equal(pb_date_bound(PB_DATE_PAST_CALENDAR), "the last month supported is 9999-11");
 }
 
 int main(void)
@@ -499,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_parse_accepted),
 		cmocka_unit_test(test_parse_offsets_move_day),
+		cmocka_unit_test(test_parse_offsets_range),
 		cmocka_unit_test(test_parse_len),
 		cmocka_unit_test(test_parse_rejected),
 		cmocka_unit_test(test_parse_us),
