@@ -123,23 +123,35 @@ static int add_part(struct pb_manifest *m, const char *root, const char *key)
 }
 
 /*
- * "20261001T000000.000Z" (legacy) or "2026-10-01T00:00:00.000Z" (CUR 2.0) to a day number, and which case its day is
- * (pb_date_read_iso): a day of year 0000 is written as any other.
+ * billingPeriod.start, read whole, to a day number, and which case its day is (pb_date_read_iso): a legacy manifest
+ * writes it in the basic form, "20261001T000000.000Z", read as the extended one a CUR 2.0 manifest writes,
+ * "2026-10-01T00:00:00.000Z". A day of year 0000 is written as any other.
  */
-static enum pb_date_case period_day(const char *s, int32_t *day)
+static enum pb_date_case period_day(const char *s, int legacy, int32_t *day)
 {
-	char iso[11];
+	/* Room for any real timestamp: a start longer than this is no billing period. */
+	char iso[64];
+	size_t n = strlen(s);
 
-	if (strlen(s) >= 8 && s[4] != '-') {
-		memcpy(iso, s, 4);
-		iso[4] = '-';
-		memcpy(iso + 5, s + 4, 2);
-		iso[7] = '-';
-		memcpy(iso + 8, s + 6, 2);
-		iso[10] = '\0';
+	if (!legacy)
+		return pb_date_read_iso(s, n, day);
+	if (n < 8 || (n > 8 && (n < 15 || s[8] != 'T')) || n + 4 > sizeof(iso))
+		return PB_DATE_MALFORMED;
+	/* YYYYMMDD[THHMMSS...] to YYYY-MM-DD[THH:MM:SS...]; pb_date_read_iso checks every character. */
+	memcpy(iso, s, 4);
+	iso[4] = '-';
+	memcpy(iso + 5, s + 4, 2);
+	iso[7] = '-';
+	memcpy(iso + 8, s + 6, 2);
+	if (n == 8)
 		return pb_date_read_iso(iso, 10, day);
-	}
-	return strlen(s) >= 10 ? pb_date_read_iso(s, 10, day) : PB_DATE_MALFORMED;
+	iso[10] = 'T';
+	memcpy(iso + 11, s + 9, 2);
+	iso[13] = ':';
+	memcpy(iso + 14, s + 11, 2);
+	iso[16] = ':';
+	memcpy(iso + 17, s + 13, n - 13);
+	return pb_date_read_iso(iso, n + 4, day);
 }
 
 int pb_manifest_figure(const json_t *o, const char *name, unsigned flag, struct pb_part_decl *d)
@@ -460,11 +472,16 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 		keys = json_object_get(root, "dataFiles");
 	period = json_object_get(root, "billingPeriod");
 	start = json_string_value(json_object_get(period, "start"));
-	dc = start ? period_day(start, &m->period_start) : PB_DATE_MALFORMED;
-	if (!id || !*id || !json_is_array(keys) || !json_is_object(period) || dc == PB_DATE_MALFORMED) {
+	if (!id || !*id || !json_is_array(keys) || !json_is_object(period) || !start) {
 		pb_url_message(err, url);
 		pb_buf_addstr(err, "not a report manifest: it needs assemblyId (or executionId), reportKeys (or "
 				   "dataFiles) and billingPeriod.start");
+		goto out;
+	}
+	dc = period_day(start, legacy, &m->period_start);
+	if (dc == PB_DATE_MALFORMED) {
+		pb_url_message(err, url);
+		pb_bad_value_add(err, "timestamp", start, strlen(start), "member", "billingPeriod.start");
 		goto out;
 	}
 	if (dc == PB_DATE_BEFORE_FIRST || dc == PB_DATE_PAST_CALENDAR) {
