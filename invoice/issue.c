@@ -942,16 +942,35 @@ static int lock_imports(PGconn *conn, const struct issue *s, struct pb_buf *err)
 }
 
 /*
- * No rate of the month may change from the moment the invoice reads them until it freezes them: a load waits,
- * then finds them frozen.
+ * Begins the transaction, the month's rates shared in it: no rate of the month may change from the moment the
+ * invoice reads them until it freezes them (a load waits, then finds them frozen). A load that holds them is waited
+ * for before the transaction begins, as the month is: the transaction's time (now(), as for wait_month) is then
+ * after the load's commit. They are taken as its first statement without waiting: 0, 1 when a load took them again
+ * since the wait (the transaction is rolled back, to wait again), or PB_ERR_DEPENDENCY.
  */
-static int lock_rates(PGconn *conn, const struct issue *s, struct pb_buf *err)
+static int begin_with_rates(PGconn *conn, const struct issue *s, struct pb_buf *err)
 {
 	const char *p[1] = {s->month};
+	PGresult *res;
+	const char *state;
+	int busy;
 
-	return pb_db_exec(conn, "SELECT 1 FROM pb.fx_rate WHERE month = $1::date FOR SHARE", 1, p, err) < 0
-		       ? PB_ERR_DEPENDENCY
-		       : 0;
+	if (pb_db_exec(conn, "SELECT 1 FROM pb.fx_rate WHERE month = $1::date FOR SHARE", 1, p, err) < 0 ||
+	    pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	res = PQexecParams(conn, "SELECT 1 FROM pb.fx_rate WHERE month = $1::date FOR SHARE NOWAIT", 1, NULL, p, NULL,
+			   NULL, 0);
+	state = PQresultStatus(res) == PGRES_FATAL_ERROR ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	busy = state && strcmp(state, "55P03") == 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && !busy) {
+		pb_db_result_message(err, "cannot lock the month's rates", conn, res);
+		PQclear(res);
+		return PB_ERR_DEPENDENCY;
+	}
+	PQclear(res);
+	if (busy && pb_db_exec(conn, "ROLLBACK", 0, NULL, err) < 0)
+		return PB_ERR_DEPENDENCY;
+	return busy;
 }
 
 /*
@@ -1007,8 +1026,6 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 	struct pb_atomic files[2];
 	int rc = lock_imports(conn, s, err);
 
-	if (rc == 0)
-		rc = lock_rates(conn, s, err);
 	if (rc == 0)
 		rc = current_run(conn, s, 1, err);
 	if (rc == 0)
@@ -1083,8 +1100,10 @@ int pb_inv_issue(PGconn *conn, const struct pb_inv_options *o, FILE *out, struct
 	pb_date_format(o->month, s.month);
 	snprintf(s.number, sizeof(s.number), "PB-%.7s", s.month);
 	rc = wait_month(conn, &s, err);
-	if (rc == 0 && pb_db_exec(conn, "BEGIN", 0, NULL, err) < 0)
-		rc = PB_ERR_DEPENDENCY;
+	if (rc == 0)
+		rc = begin_with_rates(conn, &s, err);
+	while (rc == 1)
+		rc = begin_with_rates(conn, &s, err);
 	if (rc == 0)
 		rc = lock_month(conn, &s, err);
 	if (rc == 0)

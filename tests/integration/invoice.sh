@@ -1086,11 +1086,22 @@ check "a rate whose load began before the run and committed after it: exit 4, na
 printf 'month,from,to,rate\n2027-09,USD,JPY,151\n' >"$TMP/rates-sep.csv"
 "$PBA" rates --load "$TMP/rates-sep.csv" >/dev/null 2>&1 || notok "load September's rate back"
 # A rate loaded while the month is being issued waits for the invoice, then is refused: the rates are frozen.
+# Before that, a load holds the month's rates (a session, for 2 s) when the issue begins: the issue waited for it
+# inside its transaction, and was stamped issued (its run frozen) when it began waiting, before the load committed.
+# It waits for the rates before its transaction begins, as for the month: stamped after the load's commit.
 : >"$TMP/bg.err"
 rm -f "$TMP/resume"
+pb_sql_session_start
+pb_sql_in "BEGIN; SELECT 1 FROM pb.fx_rate WHERE month = '2027-09-01' FOR UPDATE"
 PB_TEST_PAUSE=invoice-staged PB_TEST_RESUME_FILE=$TMP/resume "$PBV" --month 2027-09 --issue --force --reason test \
 	--out "$OUT" >"$TMP/out" 2>"$TMP/bg.err" &
 bg=$!
+waits_for_lock pb-invoice
+sleep 2
+pb_sql_in "SELECT clock_timestamp()"
+held=$SQL_ROWS
+pb_sql_in "COMMIT"
+pb_sql_session_end
 pause_at $bg "$TMP/bg.err" invoice-staged || notok "the issue of September pauses" "$(cat "$TMP/bg.err")"
 # An issued month aggregated again (a finance rerun) while a later month's invoice, which may adjust it, is being
 # issued: refused, and the refusal says so; it said "the aggregation of 2027-06 is running already: pb-invoice",
@@ -1111,6 +1122,9 @@ rst=$?
 check "September issued at 151 while a rate of 152 was being loaded: the load waited and was refused" \
 	"0|JP1,JPY,151|4|pb-aggregate: $TMP/rates-sep.csv:2:1: the rates of 2027-09 are frozen: the month's invoice is issued|151" \
 	"$st|$(tr -d '\r' <"$OUT/invoice-2027-09.csv" | grep ',JP1,' | cut -d, -f5,10,11)|$rst|$(cat "$TMP/rates.err")|$(pb_sql "SELECT trim_scale(rate) FROM pb.fx_rate WHERE month = '2027-09-01'")"
+check "an issue that waited for a load of the month's rates is stamped issued, its run frozen, after the load's commit" \
+	"t|t" \
+	"$(pb_sql "SELECT i.issued_at > '$held', r.frozen_at > '$held' FROM pb.invoice i JOIN pb.aggregate_run r ON r.id = i.run_id WHERE i.billing_month = '2027-09-01'" '|')"
 
 # ---- a report made while its month is aggregated again ------------------------------------------------------
 # August is not issued: its report is of its current run, whose day by day series goes when a new run commits.
