@@ -9,11 +9,11 @@ struct pb_buf;
 /*
  * Runs `estimate --as-of YYYY-MM-DD [--final] [--minor-unit N] FILE` (argv[0] is "estimate"): reads FILE
  * ("-": stdin), a CSV file with the columns series, date, charge_category and amount, and writes one line of
- * figures per series to stdout, sorted by series (stdout_closed: the program was started with stdout closed,
- * a usage error). Messages go through pb_log (the caller sets it up). Returns the exit status
- * (common/exitcode.h).
+ * figures per series to stdout, sorted by series (refused, EXIT_DEPENDENCY, when the program was started with
+ * stdout closed: pb_opts_stdout_closed). Messages go through pb_log (the caller sets it up). Returns the exit
+ * status (common/exitcode.h).
  */
-int pb_estimate_cli(int argc, char **argv, int stdout_closed);
+int pb_estimate_cli(int argc, char **argv);
 
 /*
  * Whether the month that day falls in is one pb-aggregate takes: one whose 90 days of history (the estimate's) are

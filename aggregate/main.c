@@ -1,6 +1,5 @@
 /* pb-aggregate: month-to-date totals, estimates and the reconciliation per CLC account; arguments and exit codes. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -475,26 +474,22 @@ out:
 	return rc;
 }
 
-/* What is printed on stdout when it is what was asked for (NULL: a run's summary, which may go nowhere). */
-static const char *stdout_output(const struct args *a)
+/* Whether what is printed on stdout is what was asked for (the CSV, the runs, the rates), not a run's summary. */
+static int stdout_output(const struct args *a)
 {
 	if (a->rates)
-		return a->list ? "the rates" : NULL;
-	if (a->history)
-		return "the runs";
-	return a->output == OUT_SUMMARY ? NULL : "the CSV";
+		return a->list;
+	return a->history || a->output != OUT_SUMMARY;
 }
 
 int main(int argc, char **argv)
 {
 	struct args a;
-	/* Closed, it gets /dev/null below: what was asked for would go nowhere, and the exit status say success. */
-	int stdout_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0 && errno == EBADF;
 
 	if (pb_opts_start("pb-aggregate") < 0)
 		return EXIT_DEPENDENCY;
 	if (argc > 1 && strcmp(argv[1], "estimate") == 0)
-		return pb_close_stdout(pb_estimate_cli(argc - 1, argv + 1, stdout_closed));
+		return pb_close_stdout(pb_estimate_cli(argc - 1, argv + 1));
 	memset(&a, 0, sizeof(a));
 	a.stale_after = 3;
 	if (argc > 1 && strcmp(argv[1], "rates") == 0) {
@@ -506,10 +501,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Try 'pb-aggregate --help'.\n");
 		return EXIT_USAGE;
 	}
-	if (!a.done && stdout_closed && stdout_output(&a)) {
-		pb_error("standard output is closed: nowhere to print %s", stdout_output(&a));
-		fprintf(stderr, "Try 'pb-aggregate --help'.\n");
-		return EXIT_USAGE;
+	/* Closed, it got /dev/null: what was asked for would go nowhere, and the exit status say success. */
+	if (!a.done && pb_opts_stdout_closed() && stdout_output(&a)) {
+		pb_error("cannot write standard output: %s", strerror(EBADF));
+		return EXIT_DEPENDENCY;
 	}
 	if (a.done)
 		return pb_close_stdout(EXIT_OK);

@@ -1,6 +1,5 @@
 /* pb-api: month-to-date totals and estimates as a JSON API, and its tokens; arguments and exit codes. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,11 +480,6 @@ int main(int argc, char **argv)
 {
 	struct args a;
 	int skip, first;
-	/*
-	 * Closed, it gets /dev/null below: a token made would be printed nowhere, and never shown again; the list
-	 * of tokens, all token list gives, would go nowhere.
-	 */
-	int stdout_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0 && errno == EBADF;
 
 	if (pb_opts_start("pb-api") < 0)
 		return EXIT_DEPENDENCY;
@@ -501,11 +495,13 @@ int main(int argc, char **argv)
 	}
 	if (a.done)
 		return pb_close_stdout(EXIT_OK);
-	if ((a.cmd == CMD_CREATE || a.cmd == CMD_LIST) && stdout_closed) {
-		pb_error("standard output is closed: nowhere to print %s",
-			 a.cmd == CMD_LIST ? "the tokens" : "the token, which is shown once");
-		fprintf(stderr, "Try 'pb-api --help'.\n");
-		return EXIT_USAGE;
+	/*
+	 * Closed, it got /dev/null: a token made would be printed nowhere, and never shown again; the list of tokens,
+	 * all token list gives, would go nowhere.
+	 */
+	if ((a.cmd == CMD_CREATE || a.cmd == CMD_LIST) && pb_opts_stdout_closed()) {
+		pb_error("cannot write standard output: %s", strerror(EBADF));
+		return EXIT_DEPENDENCY;
 	}
 	if (a.cmd == CMD_SERVE)
 		return pb_close_stdout(pb_exit_status(serve(&a)));

@@ -131,11 +131,11 @@ check "token list: a last_used_at column, empty for tokens not used yet" \
 	"id,kind,alias,created_at,created_by,revoked_at,revoked_by,last_used_at|0" \
 	"$("$API" token list | head -1)|$("$API" token list | tail -n +2 | cut -d, -f8 | grep -c .)"
 # The CSV is all token list gives: with standard output closed (a job started with >&-) it went to the
-# /dev/null put in its place, exit 0. A usage error now, as for token create, before the database is reached.
+# /dev/null put in its place, exit 0. Refused now, as for token create, before the database is reached: an output
+# that cannot be written, exit 3 as in every program.
 PB_DATABASE_URL="host=$TMP/no-server dbname=none" "$API" token list >&- 2>"$TMP/err"
-check "token list with standard output closed: exit 2 saying so, the database not reached" \
-	"2|pb-api: standard output is closed: nowhere to print the tokens
-Try 'pb-api --help'." "$?|$(cat "$TMP/err")"
+check "token list with standard output closed: exit 3 saying so, the database not reached" \
+	"3|pb-api: cannot write standard output: Bad file descriptor" "$?|$(cat "$TMP/err")"
 "$API" token list >/dev/full 2>"$TMP/err"
 check "token list to a full standard output: exit 3, the reason" \
 	"3|pb-api: cannot write standard output: No space left on device" "$?|$(cat "$TMP/err")"

@@ -50,11 +50,11 @@ check "pb-db --help: psql takes psql's arguments" \
 	"usage: pb-db init|start|stop|status|migrate
        pb-db psql [PSQL-ARGUMENT]..." "$("$BIN/pb-db" --help | head -n 2)"
 # A token is printed once: started with standard output closed, token create would store one that it printed
-# nowhere (exit 0). A usage error now, before the database is reached (there is none here).
+# nowhere (exit 0). Refused now, before the database is reached (there is none here): an output that cannot be
+# written, exit 3 as in every program.
 err=$(PB_VAR_DIR=$(mktemp -u) "$BIN/pb-api" token create --account ACME1 --by ops 2>&1 >&-)
-check "pb-api token create with standard output closed: exit 2, nothing made" \
-	"2|pb-api: standard output is closed: nowhere to print the token, which is shown once
-Try 'pb-api --help'." "$?|$err"
+check "pb-api token create with standard output closed: exit 3, nothing made" \
+	"3|pb-api: cannot write standard output: Bad file descriptor" "$?|$err"
 # Output that cannot be written exits 3 (above): pb-accounts' help and each command's say so, not 1.
 got=$("$BIN/pb-accounts" --help | sed -n '/^Exit status/,$p')
 got="$got|$("$BIN/pb-accounts" link --help | sed -n '/^Exit status/,$p')"
