@@ -125,15 +125,15 @@ static int add_part(struct pb_manifest *m, const char *root, const char *key)
 /*
  * billingPeriod.start, read whole, to a day number, and which case its day is (pb_date_read_iso): a legacy manifest
  * writes it in the basic form, "20261001T000000.000Z", read as the extended one a CUR 2.0 manifest writes,
- * "2026-10-01T00:00:00.000Z". A day of year 0000 is written as any other.
+ * "2026-10-01T00:00:00.000Z"; either manifest may write either form. A day of year 0000 is written as any other.
  */
-static enum pb_date_case period_day(const char *s, int legacy, int32_t *day)
+static enum pb_date_case period_day(const char *s, int32_t *day)
 {
 	/* Room for any real timestamp: a start longer than this is no billing period. */
 	char iso[64];
 	size_t n = strlen(s);
 
-	if (!legacy)
+	if (n > 4 && s[4] == '-')
 		return pb_date_read_iso(s, n, day);
 	if (n < 8 || (n > 8 && (n < 15 || s[8] != 'T')) || n + 4 > sizeof(iso))
 		return PB_DATE_MALFORMED;
@@ -478,7 +478,7 @@ int pb_manifest_load(struct pb_manifest *m, const char *url, const struct pb_fet
 				   "dataFiles) and billingPeriod.start");
 		goto out;
 	}
-	dc = period_day(start, legacy, &m->period_start);
+	dc = period_day(start, &m->period_start);
 	if (dc == PB_DATE_MALFORMED) {
 		pb_url_message(err, url);
 		pb_bad_value_add(err, "timestamp", start, strlen(start), "member", "billingPeriod.start");

@@ -418,12 +418,12 @@ run y0-cur2 1 "$PBI" --format aws-cur --summary --no-progress --source "file://$
 check "a CUR 2.0 manifest's billing period of year 0000: exit 1, out of range, naming the manifest" \
 	"1|pb-ingest: file://$Y0/y2/metadata/BILLING_PERIOD=2026-10/y2-Manifest.json: timestamp \"0000-10-01T00:00:00.000Z\" in member 'billingPeriod.start' is out of range: the first month supported is 0001-01|" \
 	"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
-# billingPeriod.start is read whole, in the form of its manifest (legacy 20261001T000000.000Z, CUR 2.0
-# 2026-10-01T00:00:00.000Z): text after the timestamp, or a start that is no timestamp of that form, is bad data naming
-# the manifest and the member, not a start taken from its first characters; nothing read.
+# billingPeriod.start is read whole, in the basic form a legacy manifest writes (20261001T000000.000Z) or the
+# extended one of CUR 2.0 (2026-10-01T00:00:00.000Z), whichever the manifest: text after the timestamp, or a start
+# that is no timestamp, is bad data naming the manifest and the member, not a start taken from its first
+# characters; nothing read.
 k=0
-for start in 20261001T000000.000Zgarbage 20261001xyz 20261001T0000 20261001T000000.000+15:00 2026-10 \
-	2026-10-01T00:00:00.000Z; do
+for start in 20261001T000000.000Zgarbage 20261001xyz 20261001T0000 20261001T000000.000+15:00 2026-10; do
 	k=$((k + 1))
 	mkdir -p "$TMP/disk/cur/yb/b$k/20261001-20261101"
 	sed "s/\"start\":\"20261001T000000.000Z\"/\"start\":\"$start\"/" "$TMP/manifest.json" \
@@ -433,7 +433,7 @@ for start in 20261001T000000.000Zgarbage 20261001xyz 20261001T0000 20261001T0000
 		"1|pb-ingest: file://$TMP/disk/cur/yb/b$k/20261001-20261101/b$k-Manifest.json: bad timestamp \"$start\" in member 'billingPeriod.start'|" \
 		"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
 done
-for start in 2026-10-01xyz 2026-10-01T00:00:00.000Zgarbage 2026-10-01T00:00:00.000-13:00 20261001T000000.000Z; do
+for start in 2026-10-01xyz 2026-10-01T00:00:00.000Zgarbage 2026-10-01T00:00:00.000-13:00 20261001T000000.000Zx; do
 	k=$((k + 1))
 	mkdir -p "$TMP/disk/cur/yb/b$k/metadata/BILLING_PERIOD=2026-10"
 	sed "s/\"start\":\"2026-10-01T00:00:00.000Z\"/\"start\":\"$start\"/" "$TMP/m2.json" \
@@ -443,6 +443,22 @@ for start in 2026-10-01xyz 2026-10-01T00:00:00.000Zgarbage 2026-10-01T00:00:00.0
 		"1|pb-ingest: file://$TMP/disk/cur/yb/b$k/metadata/BILLING_PERIOD=2026-10/b$k-Manifest.json: bad timestamp \"$start\" in member 'billingPeriod.start'|" \
 		"$GOT|$(cat "$TMP/err")|$(cat "$TMP/out")"
 done
+# Either form in either manifest is the same start: a legacy manifest written in the extended form, and a CUR 2.0
+# one in the basic form, are read as written the other way: the same totals.
+DISKM=$TMP/disk/cur/cur/daily/20261001-20261101/daily-Manifest.json
+sed 's/"start":"20261001T000000.000Z"/"start":"2026-10-01T00:00:00.000Z"/' "$TMP/manifest.json" >"$DISKM"
+run yb-legacy-ext 0 "$PBI" --format aws-cur --summary --no-progress --source "file://$TMP/disk/cur/cur/daily" --month 2026-10
+check "a legacy manifest's billing period in the extended form, 2026-10-01T00:00:00.000Z: the report's totals" \
+	"0||same" "$GOT|$(cat "$TMP/err")|$(cmp -s "$TMP/out" "$TMP/want-disk.csv" && echo same)"
+cp "$TMP/manifest.json" "$DISKM"
+pb_s3_put cur exports/basic/data/BILLING_PERIOD=2026-10/basic-00001.csv.gz "$TMP/cur2.csv.gz" >/dev/null
+sed -e 's/"start":"2026-10-01T00:00:00.000Z"/"start":"20261001T000000.000Z"/' -e 's|exports/monthly/|exports/basic/|' \
+	-e 's|/monthly-00001|/basic-00001|' "$TMP/m2.json" >"$TMP/m2-basic.json"
+pb_s3_put cur exports/basic/metadata/BILLING_PERIOD=2026-10/basic-Manifest.json "$TMP/m2-basic.json" >/dev/null
+run yb-cur2-basic 0 "$PBI" --format aws-cur --summary --no-progress --endpoint "$S3_ENDPOINT" \
+	--source s3://cur/exports/basic --month 2026-10
+check "a CUR 2.0 manifest's billing period in the basic form, 20261001T000000.000Z: the export's totals" \
+	"0||same" "$GOT|$(cat "$TMP/err")|$(cmp -s "$TMP/out" "$TMP/want-cur2.csv" && echo same)"
 # A legacy manifest's columns[] is each part's header, in order: a part whose header differs is refused.
 DISKM=$TMP/disk/cur/cur/daily/20261001-20261101/daily-Manifest.json
 # with_columns HOW: the disk manifest with the columns of hdr.csv, as they are (same), two swapped (swap) or
