@@ -142,6 +142,16 @@ static void block_stop(sigset_t *before)
 	pthread_sigmask(SIG_BLOCK, &stop, before);
 }
 
+void pb_atomic_stop_hold(sigset_t *before)
+{
+	block_stop(before);
+}
+
+void pb_atomic_stop_release(const sigset_t *before)
+{
+	pthread_sigmask(SIG_SETMASK, before, NULL);
+}
+
 int pb_atomic_mkdir(const char *path, mode_t mode)
 {
 	sigset_t before;

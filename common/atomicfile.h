@@ -2,6 +2,7 @@
 #ifndef PB_ATOMICFILE_H
 #define PB_ATOMICFILE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -61,6 +62,14 @@ int pb_atomic_remove_leftovers(const char *path);
  * signal. A file already renamed into place stays. Meant for one thread writing files.
  */
 void pb_atomic_remove_on_signal(void);
+
+/*
+ * Holds the stop signals of pb_atomic_remove_on_signal back, from before a commit that makes staged files the
+ * record of what it stored until they are published (before: the mask pb_atomic_stop_release sets back). A stop
+ * that comes meanwhile ends the program when the mask is set back, the files in place, never half of them.
+ */
+void pb_atomic_stop_hold(sigset_t *before);
+void pb_atomic_stop_release(const sigset_t *before);
 
 /*
  * mkdir(path, mode), the folder noted when this call made it: the handler of pb_atomic_remove_on_signal removes it

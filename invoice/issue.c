@@ -1024,6 +1024,7 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 {
 	const char *p[2] = {s->run_id, s->o->by};
 	struct pb_atomic files[2];
+	sigset_t before;
 	int rc = lock_imports(conn, s, err);
 
 	if (rc == 0)
@@ -1062,14 +1063,22 @@ static int issue_new(PGconn *conn, struct issue *s, FILE *out, struct pb_buf *er
 	if (rc < 0)
 		return rc;
 	pb_test_pause("invoice-staged");
+	/*
+	 * A stop once COMMIT is sent may come after the month is issued: it would remove the files of an issued
+	 * invoice. It waits until the commit's outcome is known and the files are in place, or given up.
+	 */
+	pb_atomic_stop_hold(&before);
 	if (pb_db_exec(conn, "COMMIT", 0, NULL, err) < 0) {
 		abort_files(files);
+		pb_atomic_stop_release(&before);
 		return PB_ERR_DEPENDENCY;
 	}
 	fprintf(out, "invoice %s of %.7s issued: %zu line%s, aggregate run %s frozen%s\n", s->number, s->month,
 		s->nlines, s->nlines == 1 ? "" : "s", s->run_id, s->o->reason ? " (forced)" : "");
+	fflush(out);
 	pb_test_pause("invoice-committed");
 	rc = publish_files(files, err);
+	pb_atomic_stop_release(&before);
 	if (rc < 0)
 		pb_buf_addstr(err, " (the invoice is issued: run --issue again to write its files)");
 	return rc;

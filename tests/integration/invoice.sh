@@ -1411,4 +1411,20 @@ check "--report whose month to date passes the range of amounts: exit 1 naming t
 	"1|pb-invoice: account 'MK1' (aggregate run $dec27_run of 2027-12): its month to date through day 11 is out of the range of amounts: '$TMP/report-dec27.html' not written|f" \
 	"$?|$(cat "$TMP/err")|$(test -e "$TMP/report-dec27.html" && echo t || echo f)"
 
+
+# ---- a stop once the issue has committed ------------------------------------------------------------------------
+# SIGTERM after the commit, with the files staged: the month is issued, so its files go in place before the program
+# ends by the signal (it removed them, and the month stayed issued without its files until --issue ran again).
+"$PBA" --month 2025-01 --as-of 2025-01-31 --detail >"$TMP/agg" 2>&1 || notok "aggregate January 2025" "$(cat "$TMP/agg")"
+invoice_sessions_gone
+: >"$TMP/bg.err"
+PB_TEST_PAUSE=invoice-committed PB_TEST_PAUSE_SECONDS=2 "$PBV" --month 2025-01 --issue --force --reason test \
+	--out "$TMP/held" >"$TMP/out" 2>"$TMP/bg.err" &
+bg=$!
+pause_at $bg "$TMP/bg.err" invoice-committed && kill -TERM $bg
+wait $bg
+st=$?
+check "SIGTERM once the issue has committed: its files are put in place, then it ends by the signal" \
+	"143|1|invoice-2025-01-detail.csv invoice-2025-01.csv|$(pb_sql "SELECT export_sha256 FROM pb.invoice WHERE billing_month = '2025-01-01'")" \
+	"$st|$(pb_sql "SELECT count(*) FROM pb.invoice WHERE billing_month = '2025-01-01'")|$(ls "$TMP/held" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')|$(sha256sum <"$TMP/held/invoice-2025-01.csv" 2>/dev/null | cut -d' ' -f1)"
 pb_tests_done
