@@ -487,8 +487,8 @@ static int detail(struct run *r, struct pb_buf *err)
 	if (rc == 0)
 		rc = run_query(r,
 			       "INSERT INTO pb.aggregate_detail (run_id, alias, vendor, partner_account_id, "
-			       "usage_date, service, "
-			       "region, charge_category, currency, amount, list, billed, line_count) ",
+			       "usage_date, service, region, charge_category, currency, amount, list, billed, "
+			       "line_count) ",
 			       pb_buf_str(&body), "GROUP BY 2, 3, 4, 5, 6, 7, 8, 9", err);
 	if (rc == 0 && pb_db_exec(r->conn, "RESET enable_nestloop", 0, NULL, err) < 0)
 		rc = PB_ERR_DEPENDENCY;
