@@ -406,6 +406,22 @@ check "--detail: the daily rows meet the links hashed, in no nested loop" \
 	"$?|$(tail -n +"$from" "$log" | awk '/Query Text:/ { q = /INSERT INTO pb.aggregate_detail/; n += q } q' >"$TMP/plan"
 	grep -c 'Query Text: INSERT INTO pb.aggregate_detail' "$TMP/plan")|$(grep -c 'Nested Loop' "$TMP/plan")"
 
+# A run superseded keeps no detail unless an invoice froze it, as it keeps no daily series: each run with --detail
+# added the month's detail again (463,000 rows a run at 2,000 links), and the rows of every run before it stayed.
+n_current=$(pb_sql "SELECT count(*) FROM pb.aggregate_detail d JOIN pb.aggregate_run r ON r.id = d.run_id
+	WHERE r.status = 'current' AND r.billing_month = '2026-10-01'")
+"$PBA" --month 2026-10 --detail >"$TMP/out" 2>"$TMP/err"
+st=$?
+"$PBA" --month 2026-10 --detail >"$TMP/out" 2>"$TMP/err"
+check "--detail run twice more: the superseded runs keep no detail and say so, the month's detail is the current run's" \
+	"0|0|0|0|$n_current|$n_current" \
+	"$st|$?|$(pb_sql "SELECT count(*) FROM pb.aggregate_detail d JOIN pb.aggregate_run r ON r.id = d.run_id
+	WHERE r.status = 'superseded' AND NOT r.frozen")|$(pb_sql "SELECT count(*) FROM pb.aggregate_run
+	WHERE status = 'superseded' AND NOT frozen AND detail")|$(pb_sql "SELECT count(*) FROM pb.aggregate_detail d
+	JOIN pb.aggregate_run r ON r.id = d.run_id WHERE r.status = 'current' AND r.billing_month = '2026-10-01'")|$(
+		pb_sql "SELECT count(*) FROM pb.aggregate_detail d JOIN pb.aggregate_run r ON r.id = d.run_id
+	WHERE r.billing_month = '2026-10-01'")"
+
 # ---- as of an earlier day ----------------------------------------------------------------------------------
 "$PBA" --month 2026-10 --as-of 2026-10-20 --csv >"$TMP/csv" 2>"$TMP/err"
 check "--as-of 2026-10-20 counts usage up to that day only, and the month is not final then" \
