@@ -15,7 +15,7 @@ jobs=${PB_TEST_JOBS:-$(($(nproc) * 2))}
 base=${PB_TEST_TMPDIR:-}
 if [ -z "$base" ]; then
 	base=${TMPDIR:-/tmp}
-	if [ -d /dev/shm ] && [ -w /dev/shm ] && ! awk '$2 == "/dev/shm" && $4 ~ /(^|,)noexec(,|$)/ { f = 1 } END { exit !f }' /proc/mounts 2>/dev/null &&
+	if [ -d /dev/shm ] && [ -w /dev/shm ] && awk '$2 == "/dev/shm" && $4 ~ /(^|,)noexec(,|$)/ { f = 1 } END { exit f }' /proc/mounts 2>/dev/null &&
 		[ "$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')" -ge 6291456 ] 2>/dev/null; then
 		base=/dev/shm
 	fi
