@@ -695,10 +695,8 @@ int main(int argc, char **argv)
 	cli.name = c->name;
 	rc = parse(c, argc - i, argv + i, &cli);
 	/* Into a closed standard output (now /dev/null) a listing would succeed, giving nothing. */
-	if (rc == 0 && pb_opts_stdout_closed() && prints_answer(c, &cli)) {
-		pb_error("cannot write standard output: %s", strerror(EBADF));
-		return EXIT_DEPENDENCY;
-	}
+	if (rc == 0 && pb_opts_stdout_closed() && prints_answer(c, &cli))
+		return pb_opts_stdout_closed_refused();
 	if (rc == 0)
 		rc = c->run(&cli);
 	return finish(&cli, rc == 1 ? EXIT_OK : pb_exit_status(rc));

@@ -752,10 +752,8 @@ int pb_estimate_cli(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
 	/* The estimates are all it gives: into a closed standard output (now /dev/null) it would succeed. */
-	if (pb_opts_stdout_closed()) {
-		pb_error("cannot write standard output: %s", strerror(EBADF));
-		return EXIT_DEPENDENCY;
-	}
+	if (pb_opts_stdout_closed())
+		return pb_opts_stdout_closed_refused();
 	memset(&r, 0, sizeof(r));
 	pb_buf_init(&r.out.buf, 0);
 	r.o = &o;

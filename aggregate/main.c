@@ -502,10 +502,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Closed, it got /dev/null: what was asked for would go nowhere, and the exit status say success. */
-	if (!a.done && pb_opts_stdout_closed() && stdout_output(&a)) {
-		pb_error("cannot write standard output: %s", strerror(EBADF));
-		return EXIT_DEPENDENCY;
-	}
+	if (!a.done && pb_opts_stdout_closed() && stdout_output(&a))
+		return pb_opts_stdout_closed_refused();
 	if (a.done)
 		return pb_close_stdout(EXIT_OK);
 	return pb_close_stdout(pb_exit_status(dispatch(&a)));

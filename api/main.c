@@ -499,10 +499,8 @@ int main(int argc, char **argv)
 	 * Closed, it got /dev/null: a token made would be printed nowhere, and never shown again; the list of tokens,
 	 * all token list gives, would go nowhere.
 	 */
-	if ((a.cmd == CMD_CREATE || a.cmd == CMD_LIST) && pb_opts_stdout_closed()) {
-		pb_error("cannot write standard output: %s", strerror(EBADF));
-		return EXIT_DEPENDENCY;
-	}
+	if ((a.cmd == CMD_CREATE || a.cmd == CMD_LIST) && pb_opts_stdout_closed())
+		return pb_opts_stdout_closed_refused();
 	if (a.cmd == CMD_SERVE)
 		return pb_close_stdout(pb_exit_status(serve(&a)));
 	return pb_close_stdout(pb_exit_status(token_command(&a)));

@@ -221,6 +221,12 @@ int pb_opts_stdout_closed(void)
 	return stdout_was_closed;
 }
 
+int pb_opts_stdout_closed_refused(void)
+{
+	pb_error("cannot write standard output: %s", strerror(EBADF));
+	return EXIT_DEPENDENCY;
+}
+
 /*
  * Opens /dev/null on whichever of standard input, output and error is closed. Returns 0, or -1 when
  * /dev/null cannot be had.

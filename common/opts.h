@@ -84,6 +84,9 @@ int pb_opts_start(const char *program);
  */
 int pb_opts_stdout_closed(void);
 
+/* The refusal of such a program: says "cannot write standard output: Bad file descriptor"; returns EXIT_DEPENDENCY. */
+int pb_opts_stdout_closed_refused(void);
+
 /*
  * SIGXFSZ is ignored from pb_opts_start on: a write past the file size limit (ulimit -f, systemd's
  * LimitFSIZE=) then fails with EFBIG, which the program reports naming the file and exit status 3, as for a

@@ -401,10 +401,8 @@ int main(int argc, char **argv)
 	if (a.done)
 		return pb_close_stdout(EXIT_OK);
 	/* A summary and the history are all they give: into a closed standard output they would succeed. */
-	if ((a.history || a.o.summary != PB_SUMMARY_NONE) && pb_opts_stdout_closed()) {
-		pb_error("cannot write standard output: %s", strerror(EBADF));
-		return EXIT_DEPENDENCY;
-	}
+	if ((a.history || a.o.summary != PB_SUMMARY_NONE) && pb_opts_stdout_closed())
+		return pb_opts_stdout_closed_refused();
 	pb_interrupt_install();
 	rc = a.history ? pb_ingest_history(&a.o) : pb_ingest_run(&a.o);
 	rc = pb_close_stdout(pb_exit_status(rc));

@@ -447,9 +447,7 @@ int main(int argc, char **argv)
 	if (a.done)
 		return pb_close_stdout(EXIT_OK);
 	/* The draft and the diff are their output: into a closed standard output they would succeed, giving nothing. */
-	if ((a.action == OPT_DRAFT || a.action == OPT_DIFF) && pb_opts_stdout_closed()) {
-		pb_error("cannot write standard output: %s", strerror(EBADF));
-		return EXIT_DEPENDENCY;
-	}
+	if ((a.action == OPT_DRAFT || a.action == OPT_DIFF) && pb_opts_stdout_closed())
+		return pb_opts_stdout_closed_refused();
 	return pb_close_stdout(pb_exit_status(dispatch(&a)));
 }

@@ -320,10 +320,8 @@ int main(int argc, char **argv)
 	if (a.done)
 		return pb_close_stdout(EXIT_OK);
 	/* What show and --history print is all they give: into a closed standard output they would succeed. */
-	if (a.cmd != CMD_LOAD && pb_opts_stdout_closed()) {
-		pb_error("cannot write standard output: %s", strerror(EBADF));
-		return EXIT_DEPENDENCY;
-	}
+	if (a.cmd != CMD_LOAD && pb_opts_stdout_closed())
+		return pb_opts_stdout_closed_refused();
 	a.o.progress = a.progress > 0 || (a.progress == 0 && isatty(STDERR_FILENO));
 	if (a.cmd == CMD_LOAD)
 		pb_interrupt_install();

@@ -216,16 +216,6 @@ static int db_timeout(void)
 	return 0;
 }
 
-/*
- * The history and the plan are all --history and --dry-run give: into a closed standard output (now /dev/null)
- * they would succeed, giving nothing. Says so; returns the exit status.
- */
-static int stdout_closed(void)
-{
-	pb_error("cannot write standard output: %s", strerror(EBADF));
-	return EXIT_DEPENDENCY;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -251,14 +241,16 @@ int main(int argc, char **argv)
 	rc = db_timeout();
 	if (rc)
 		return rc;
+	/* The history and the plan are all --history and --dry-run give: into a closed standard output they would
+	 * succeed. */
 	if (o.history && pb_opts_stdout_closed())
-		return stdout_closed();
+		return pb_opts_stdout_closed_refused();
 	if (o.history)
 		return pb_run_history(o.job, o.limit ? o.limit : HISTORY_LIMIT_DEFAULT, stdout);
 	o.run.dry = o.dry_run;
 	rc = pb_run_prepare(&run, &o.run);
 	if (!rc && o.dry_run && pb_opts_stdout_closed())
-		rc = stdout_closed();
+		rc = pb_opts_stdout_closed_refused();
 	else if (!rc)
 		rc = o.dry_run ? pb_run_dry(&run, stdout) : pb_run_execute(&run, stderr);
 	pb_run_release(&run);
